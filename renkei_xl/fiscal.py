@@ -1,0 +1,125 @@
+"""Fiscal years (年度, April–March) and Japanese era dates.
+
+Staff write dates in several forms inside the list: 和暦 abbreviations (R5.10/10, R6.1.20,
+R6.2月, Ｒ５), spelled-out eras (令和5年度, 令和元年), and Western forms (2024-03-31,
+2024/3/31). python-dateutil handles the Western forms; it knows no Japanese eras and
+japanera does not read the abbreviated ``R5.10/10`` form, so the era part is done here
+with one small table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional
+
+# First Gregorian year of each era (year 1 = 元年).
+ERAS = {"令和": 2019, "平成": 1989, "昭和": 1926, "R": 2019, "H": 1989, "S": 1926}
+
+FISCAL_YEAR_START_MONTH = 4
+
+
+class DateParseError(ValueError):
+    """The text is not a date we can read; the message says why, in Japanese."""
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date that may lack its day (R6.2月) or its month (令和5年)."""
+    year: int
+    month: Optional[int] = None
+    day: Optional[int] = None
+
+    def to_date(self) -> dt.date:
+        """The last day the partial date can mean, so deadlines are generous."""
+        if self.month is None:
+            return dt.date(self.year, 12, 31)
+        if self.day is None:
+            nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
+            return nxt - dt.timedelta(days=1)
+        return dt.date(self.year, self.month, self.day)
+
+    @property
+    def fiscal_year(self) -> int:
+        if self.month is None:
+            raise DateParseError(f"{self.year}年の月が分からないため年度を決められません")
+        return fiscal_year_of(dt.date(self.year, self.month, 1))
+
+
+def fiscal_year_of(day: dt.date) -> int:
+    """年度 of a date: April 2023 – March 2024 is 2023年度."""
+    return day.year if day.month >= FISCAL_YEAR_START_MONTH else day.year - 1
+
+
+def fiscal_year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
+def era_year(era: str, year_text: str) -> int:
+    n = 1 if year_text == "元" else int(year_text)
+    if n < 1:
+        raise DateParseError(f"{era}{year_text}年は存在しません")
+    return ERAS[era] + n - 1
+
+
+_ERA = r"(?P<era>令和|平成|昭和|R|H|S)\s*(?P<y>元|\d{1,2})"
+_ERA_FY = re.compile(rf"^{_ERA}\s*年度$")
+_ERA_FULL = re.compile(rf"^{_ERA}\s*年(?:\s*(?P<m>\d{{1,2}})\s*月(?:\s*(?P<d>\d{{1,2}})\s*日)?)?$")
+# R5.10/10, R6.1.20, R6.2月, R6.2
+_ERA_ABBR = re.compile(rf"^{_ERA}\s*[.．](?P<m>\d{{1,2}})(?:\s*月|[./](?P<d>\d{{1,2}}))?$")
+_WESTERN_FY = re.compile(r"^(?P<y>\d{4})\s*年度$")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_fiscal_year(text: str) -> int:
+    """「令和５年度」「R5年度」「2023年度」 → 2023."""
+    t = _nfkc(text)
+    m = _WESTERN_FY.match(t)
+    if m:
+        return int(m.group("y"))
+    m = _ERA_FY.match(t)
+    if m:
+        return era_year(m.group("era"), m.group("y"))
+    raise DateParseError(f"「{text}」を年度として読めません（例: 2023年度、令和5年度）")
+
+
+def parse_date(text: str) -> PartialDate:
+    """Read one date written the way staff write them; raise DateParseError otherwise."""
+    t = _nfkc(text)
+    if not t:
+        raise DateParseError("日付が空です")
+    for pattern in (_ERA_ABBR, _ERA_FULL):
+        m = pattern.match(t)
+        if m:
+            year = era_year(m.group("era"), m.group("y"))
+            month = int(m.group("m")) if m.group("m") else None
+            day = int(m.group("d")) if m.groupdict().get("d") else None
+            return _checked(text, year, month, day)
+    if re.match(r"^\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?)?$", t):
+        nums = [int(n) for n in re.findall(r"\d+", t)] + [None, None]
+        return _checked(text, nums[0], nums[1], nums[2])
+    if re.match(r"^\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?$", t):
+        from dateutil import parser as du  # Western forms; only imported when needed
+
+        try:
+            parsed = du.parse(t, yearfirst=True, default=dt.datetime(2000, 1, 1))
+        except (ValueError, OverflowError) as exc:
+            raise DateParseError(f"「{text}」は日付として正しくありません") from exc
+        has_day = len(re.split(r"[-/.]", t)) == 3
+        return PartialDate(parsed.year, parsed.month, parsed.day if has_day else None)
+    raise DateParseError(
+        f"「{text}」を日付として読めません（例: R5.10/10、R6.2月、令和5年10月10日、2024-03-31）")
+
+
+def _checked(text: str, year: int, month: Optional[int], day: Optional[int]) -> PartialDate:
+    try:
+        if month is not None:
+            dt.date(year, month, day or 1)
+    except ValueError as exc:
+        raise DateParseError(f"「{text}」は存在しない日付です") from exc
+    return PartialDate(year, month, day)

@@ -1,0 +1,193 @@
+"""Plain records shared by the core and every adapter.
+
+The core (values, rules, consolidation, validation) only ever sees these dataclasses,
+never a worksheet: the same rule then serves a file on disk read by openpyxl, a live
+workbook read through xlwings, and a test. Each record remembers where it came from
+(sheet and cell) so that a finding can point the staff at the exact cell.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+# The five evaluation symbols, exactly as printed in the official list. They are
+# compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
+# difference between 評価不可 (－) and 評価時期前・未集計 (― U+2015).
+ACHIEVED = "◎"        # 達成済み
+NEARLY = "□"          # 概ね達成（閾値以上）
+MISSED = "×"          # 達成不可
+NOT_EVALUABLE = "－"   # 評価不可 (U+FF0D), also 基本KPI
+NOT_YET = "―"          # 評価時期前・未集計 (U+2015)
+SYMBOLS = (ACHIEVED, NEARLY, MISSED, NOT_YET, NOT_EVALUABLE)
+SYMBOL_LABELS = {
+    ACHIEVED: "達成済み",
+    NEARLY: "概ね達成",
+    MISSED: "達成不可",
+    NOT_YET: "評価時期前・未集計",
+    NOT_EVALUABLE: "評価不可",
+}
+
+CENTRAL_CITY = "中心市"
+PARTNER = "連携市町村"
+
+# 集計方法: how municipality sheets roll up into 実績値 (SPEC §2).
+METHOD_SUM = "合計"
+METHOD_PARTICIPANTS = "参加市町村数"
+METHOD_CENTRAL = "中心市のみ"
+METHOD_MANUAL = "手入力"
+METHOD_RATIO = "比率"
+METHOD_STATE = "状態"
+METHOD_AUTO = "自動"
+METHODS = (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_CENTRAL, METHOD_MANUAL,
+           METHOD_RATIO, METHOD_STATE, METHOD_AUTO)
+
+# 評価方法: optional override of the inferred rule (SPEC §3). Empty means "infer".
+RULE_RATIO = "比率"
+RULE_PROGRESS = "進捗率"
+RULE_STATE = "状態"
+RULE_DEADLINE = "期限"
+RULE_REFERENCE = "参考"
+RULES = (RULE_RATIO, RULE_PROGRESS, RULE_STATE, RULE_DEADLINE, RULE_REFERENCE)
+
+ERROR = "エラー"
+WARNING = "警告"
+
+
+@dataclass(frozen=True)
+class Municipality:
+    name: str
+    kind: str = PARTNER           # 中心市 / 連携市町村
+    department: str = ""          # 担当部署
+    email: str = ""               # メールアドレス
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str                   # 圏域名
+    fiscal_year: int              # 対象年度 (年度 runs April–March)
+    base_date: Optional[_dt.date] = None   # 基準日
+    threshold: float = 0.85       # 概ね達成閾値
+    municipalities: tuple[Municipality, ...] = ()
+
+    @property
+    def central(self) -> Optional[Municipality]:
+        return next((m for m in self.municipalities if m.kind == CENTRAL_CITY), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.municipalities)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of 指標 (or one 基本KPI row). Values stay the strings staff typed."""
+    id: str                       # 指標ID
+    role: str                     # 役割
+    project_no: Optional[int]     # 事業No (None for 基本KPI)
+    project_name: str             # 連携事業名
+    summary: str                  # 事業概要
+    name: str                     # 評価指標
+    baseline: str = ""            # 基準値
+    target: str = ""              # 目標値
+    method: str = METHOD_MANUAL   # 集計方法
+    rule: str = ""                # 評価方法 (empty: inferred)
+    actual_manual: str = ""       # 実績値（手入力）
+    status_manual: str = ""       # 実施状況（手入力）
+    is_kpi: bool = False          # 基本KPI
+    sheet: str = "指標"
+    row: Optional[int] = None
+    cells: Mapping[str, str] = field(default_factory=dict)  # field name -> "G5"
+
+    def cell(self, field_name: str) -> str:
+        return self.cells.get(field_name, "")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of a municipality sheet: what that municipality reports for one indicator."""
+    municipality: str
+    indicator_id: str
+    value: str = ""               # 実績値
+    denominator: str = ""         # 分母 (比率 only)
+    status: str = ""              # 実施状況
+    unit: str = ""                # 単位 (informational, from the sheet)
+    sheet: str = ""
+    row: Optional[int] = None
+    cells: Mapping[str, str] = field(default_factory=dict)
+
+    def cell(self, field_name: str) -> str:
+        return self.cells.get(field_name, "")
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    """What the municipality sheets add up to for one indicator."""
+    indicator_id: str
+    actual: str                   # 実績値 as printed, e.g. "21件"
+    breakdown: str = ""           # 「（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）」
+    status_text: str = ""         # 連携事業実施状況等, breakdown appended where it applies
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    indicator_id: str
+    symbol: str
+    reason: str                   # Japanese, e.g. 「9件／10件 = 90.0%（85%以上）」
+    ratio: Optional[float] = None  # 達成率 where one exists
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A validation finding, modelled on frictionless-py's errors: a record, not a string."""
+    type: str                     # machine-readable code, e.g. "unit-mismatch"
+    severity: str                 # エラー / 警告
+    sheet: str
+    cell: str                     # "G5" ("" when the finding is about a whole sheet)
+    indicator_id: str
+    message: str                  # 内容 (Japanese)
+    hint: str = ""                # 修正のヒント (Japanese)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    @property
+    def place(self) -> str:
+        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+
+
+@dataclass(frozen=True)
+class Summary:
+    counts: Mapping[str, int]                    # symbol -> count, all rows
+    by_role: Mapping[str, Mapping[str, int]]     # 役割 -> symbol -> count
+    achieved: int                                # ◎
+    evaluable: int                               # ◎ + □ + ×
+    rate: Optional[float]                        # achieved / evaluable
+
+    @property
+    def rate_text(self) -> str:
+        return "" if self.rate is None else f"{self.rate * 100:.1f}%"
+
+    @property
+    def fraction_text(self) -> str:
+        return f"{self.achieved}／{self.evaluable}"
+
+    def line(self) -> str:
+        parts = " ".join(f"{s}{self.counts.get(s, 0)}" for s in SYMBOLS)
+        return f"{parts}  達成割合 {self.fraction_text} = {self.rate_text}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One recalculation: consolidated values, evaluations, findings and the summary."""
+    indicators: tuple[Indicator, ...]
+    consolidated: Mapping[str, Consolidated]
+    evaluations: Mapping[str, Evaluation]
+    findings: tuple[Finding, ...]
+    summary: Summary
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_error)

@@ -1,0 +1,288 @@
+"""Japanese 基準値／目標値／実績値 strings as staff type them, parsed into plain values.
+
+A value is a number with unit and multiplier (「1億408万円」, 「31千人」, 「▲2,805人」,
+「１回／年」), a status word (常時, 維持, 未構築, 各１回以上 …), a bare deadline
+(「2023年度まで」) or nothing (「－」, 「（未集計）」), followed by bracketed notes
+(「（毎年度）」「（2023年度まで）」「（2017年度）」「（把握可能分）」).
+
+Parsing never guesses: text we cannot read raises ValueParseError with a Japanese
+reason that validation shows next to the cell. The kanji-multiplier arithmetic is written
+here rather than taken from kanjize because kanjize rejects units, commas, ▲, decimals
+like 「43.9万」 and full-width digits, which is exactly what the list contains.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Optional
+
+from .fiscal import DateParseError, parse_fiscal_year
+
+EMPTY = "empty"          # 「」「－」: nothing reported
+UNCOUNTED = "uncounted"  # 「（未集計）」
+NUMBER = "number"
+STATUS = "status"
+DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
+
+# Symbols that mean "no value" in a value column. Classified on the raw text, before any
+# normalisation (SPEC §5: NFKC turns － U+FF0D into "-").
+NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
+
+# Status words. Positive ones report that the thing is in place or done; negative ones
+# report that it is not. Keys are NFKC-normalised without spaces.
+POSITIVE_STATUS = {
+    "常時", "維持", "維持・改善", "開設", "実施", "実施済", "実施済み", "開催", "策定",
+    "策定済", "策定済み", "検討完了", "構築", "構築済", "構築済み", "完了", "達成", "開始",
+    "毎年度", "全市町村", "包括連携協定を締結している全企業", "現状値からの増加",
+}
+NEGATIVE_STATUS = {
+    "未構築", "実施なし", "未実施", "未策定", "未開設", "未完了", "未達成", "中止", "なし",
+    "未開始", "未開催",
+}
+# 「各１回」「各１回以上」「各１回以上実施」 are status words: "each programme at least once".
+_EACH = re.compile(r"^各(\d+)回(以上)?(実施)?(/年度?)?$")
+
+# Units: display form -> family. Values compare only within one family; 人 and 名 are
+# both head counts and 回/年 is a yearly count of 回.
+UNIT_FAMILY = {
+    "": "", "件": "件", "名": "人", "人": "人", "社": "社", "校": "校", "回": "回",
+    "市町村": "市町村", "%": "%", "円": "円", "人/日": "人/日", "団体": "団体", "冊": "冊",
+    "園": "園", "組": "組", "か所": "か所", "箇所": "か所", "施設": "施設", "本": "本",
+    "台": "台", "事業": "事業", "講座": "講座", "公演": "公演", "企業": "社", "法人": "法人",
+    "店舗": "店舗", "機関": "機関", "世帯": "世帯", "戸": "戸", "t": "t", "kg": "kg",
+    "ha": "ha", "km": "km", "時間": "時間", "日": "日", "ポイント": "ポイント",
+    "データセット": "", "セット": "",
+}
+COUNT_FAMILIES = {"件", "人", "社", "校", "回", "市町村", "団体", "冊", "園", "組", "か所",
+                  "施設", "本", "台", "事業", "講座", "公演", "法人", "店舗", "機関", "世帯", "戸"}
+
+_SMALL = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10**4, "億": 10**8, "兆": 10**12}
+_NUMBER = re.compile(r"^(?P<sign>[▲△-])?(?P<num>[\d,.十百千万億兆]*\d[\d,.十百千万億兆]*)(?P<rest>.*)$")
+_APPROX = ("約", "およそ", "概ね", "おおむね", "程度", "前後", "見込", "ほど", "くらい", "ぐらい")
+
+
+class ValueParseError(ValueError):
+    """Raised with a Japanese reason; validation turns it into a finding."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """One bracketed note. kind: annual, until, asof, calendar, partial, uncounted."""
+    kind: str
+    text: str
+    year: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Value:
+    raw: str
+    kind: str
+    number: Optional[Decimal] = None
+    unit: str = ""                 # display form, e.g. "件", "%", "人/日"
+    per_year: bool = False         # 「１回／年」
+    each: bool = False             # 「各１回」
+    at_least: bool = False         # 「２人以上」
+    status: str = ""               # canonical status word
+    negative: bool = False         # a negative status (未構築, 実施なし …)
+    deadline: Optional[int] = None  # 年度 of a bare deadline or an until/asof note
+    notes: tuple[Note, ...] = field(default_factory=tuple)
+
+    @property
+    def core(self) -> str:
+        """The value without its bracketed notes, as shown in reasons."""
+        return _strip_notes(self.raw.strip())
+
+    @property
+    def family(self) -> str:
+        return UNIT_FAMILY.get(self.unit, self.unit)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.kind in (EMPTY, UNCOUNTED)
+
+    @property
+    def annual(self) -> bool:
+        return any(n.kind == "annual" for n in self.notes)
+
+    @property
+    def partial(self) -> bool:
+        return any(n.kind == "partial" for n in self.notes)
+
+    def note_year(self, *kinds: str) -> Optional[int]:
+        return next((n.year for n in self.notes if n.kind in kinds and n.year), None)
+
+
+def normalize(text: str) -> str:
+    """NFKC plus the Japanese punctuation NFKC leaves alone. Callers classify symbols first."""
+    t = unicodedata.normalize("NFKC", text)
+    t = t.replace("／", "/").replace("〜", "~").replace("～", "~")
+    return re.sub(r"\s+", "", t)
+
+
+def _strip_notes(text: str) -> str:
+    return re.sub(r"[（(][^（）()]*[）)]\s*$", "", text).strip() if text else text
+
+
+def parse_value(raw: object) -> Value:
+    """Parse one cell's text. Numbers from Excel (int/float) are accepted as they are."""
+    if raw is None:
+        return Value("", EMPTY)
+    if isinstance(raw, bool):
+        raise ValueParseError("TRUE/FALSE は値として使えません")
+    if isinstance(raw, (int, float, Decimal)):
+        return Value(str(raw), NUMBER, number=Decimal(str(raw)))
+    text = str(raw)
+    stripped = text.strip()
+    if stripped in NO_VALUE_MARKS:
+        return Value(text, EMPTY)
+    t = normalize(stripped)
+    core, notes = _split_notes(t, text)
+    if not core:
+        if any(n.kind == "uncounted" for n in notes):
+            return Value(text, UNCOUNTED, notes=notes)
+        raise ValueParseError(f"「{text}」には値がありません（注記だけです）")
+    if core in ("未集計",):
+        return Value(text, UNCOUNTED, notes=notes)
+    deadline_year = _note_deadline(notes)
+    if any(word in core for word in _APPROX):
+        raise ValueParseError(
+            f"「{text}」は概数の表記です。「約」「程度」などを付けず、数値だけを入力してください")
+    m = _EACH.match(core)
+    if m:
+        return Value(text, STATUS, status=core, each=True, number=Decimal(m.group(1)),
+                     unit="回", at_least=bool(m.group(2)), notes=notes, deadline=deadline_year)
+    if core in POSITIVE_STATUS:
+        return Value(text, STATUS, status=core, notes=notes, deadline=deadline_year)
+    if core in NEGATIVE_STATUS:
+        return Value(text, STATUS, status=core, negative=True, notes=notes)
+    deadline = _bare_deadline(core)
+    if deadline is not None:
+        return Value(text, DEADLINE, deadline=deadline, notes=notes)
+    m = _NUMBER.match(core)
+    if not m:
+        raise ValueParseError(f"「{text}」を数値・状態・期限のいずれとしても読めません")
+    number = _japanese_number(m.group("num"), text)
+    if m.group("sign"):
+        number = -number
+    unit, per_year, at_least = _unit(m.group("rest"), text)
+    return Value(text, NUMBER, number=number, unit=unit, per_year=per_year,
+                 at_least=at_least, notes=notes, deadline=deadline_year)
+
+
+def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:
+    notes: list[Note] = []
+    while True:
+        m = re.search(r"\(([^()]*)\)$", t)
+        if not m:
+            break
+        notes.insert(0, _note(m.group(1), original))
+        t = t[: m.start()]
+    if "(" in t or ")" in t:
+        raise ValueParseError(f"「{original}」の括弧の対応が取れていません")
+    return t, tuple(notes)
+
+
+def _note(inner: str, original: str) -> Note:
+    if inner == "毎年度":
+        return Note("annual", inner)
+    if inner in ("把握可能分",):
+        return Note("partial", inner)
+    if inner == "未集計":
+        return Note("uncounted", inner)
+    m = re.match(r"^(.+年度)末?まで(の毎年度)?$", inner)
+    if m:
+        year = _fy(m.group(1), original)
+        return Note("annual-until" if m.group(2) else "until", inner, year)
+    if inner.endswith("年度"):
+        return Note("asof", inner, _fy(inner, original))
+    m = re.match(r"^(\d{4})年$", inner)
+    if m:
+        return Note("calendar", inner, int(m.group(1)))
+    raise ValueParseError(f"「{original}」の括弧内の注記「{inner}」を解釈できません"
+                          "（使える注記: 毎年度、2023年度まで、2017年度、2017年、把握可能分、未集計）")
+
+
+def _fy(text: str, original: str) -> int:
+    try:
+        return parse_fiscal_year(text)
+    except DateParseError as exc:
+        raise ValueParseError(f"「{original}」の年度「{text}」を読めません") from exc
+
+
+def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
+    return next((n.year for n in notes if n.kind in ("until", "annual-until", "asof") and n.year), None)
+
+
+def _bare_deadline(core: str) -> Optional[int]:
+    m = re.match(r"^(.+年度)末?(まで)?$", core)
+    if not m:
+        return None
+    try:
+        return parse_fiscal_year(m.group(1))
+    except DateParseError:
+        return None
+
+
+def _japanese_number(num: str, original: str) -> Decimal:
+    """Sum 「27兆9千億」 as 27×10¹² + 9×10³×10⁸; 「31千」 = 31×10³; commas only between digits."""
+    if re.search(r",(?!\d{3}(?:\D|$))", num) or num.startswith(","):
+        raise ValueParseError(f"「{original}」の桁区切りのカンマの位置が正しくありません")
+    tokens = re.findall(r"[\d,.]+|[十百千万億兆]", num)
+    total = Decimal(0)
+    section = Decimal(0)
+    current: Optional[Decimal] = None
+    last_big = None
+    for tok in tokens:
+        if tok in _SMALL:
+            section += (current if current is not None else Decimal(1)) * _SMALL[tok]
+            current = None
+        elif tok in _BIG:
+            if last_big is not None and _BIG[tok] >= last_big:
+                raise ValueParseError(f"「{original}」の万・億・兆の順序が正しくありません")
+            part = section + (current or 0)
+            if part == 0:
+                raise ValueParseError(f"「{original}」の「{tok}」の前に数字がありません")
+            total += part * _BIG[tok]
+            section, current, last_big = Decimal(0), None, _BIG[tok]
+        else:
+            if current is not None:
+                raise ValueParseError(f"「{original}」の数字の並びを読めません")
+            try:
+                current = Decimal(tok.replace(",", ""))
+            except InvalidOperation as exc:
+                raise ValueParseError(f"「{original}」の数字「{tok}」を読めません") from exc
+    return total + section + (current or 0)
+
+
+def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
+    at_least = rest.endswith("以上")
+    if at_least:
+        rest = rest[: -len("以上")]
+    per_year = False
+    m = re.match(r"^(.*)/年度?$", rest)
+    if m and m.group(1) != "人":
+        rest, per_year = m.group(1), True
+    if rest not in UNIT_FAMILY:
+        raise ValueParseError(f"「{original}」の単位「{rest}」を認識できません"
+                              "（使える単位の例: 件、名、人、社、校、回、市町村、%、円、人/日）")
+    return rest, per_year, at_least
+
+
+def format_number(number: Decimal, unit: str = "") -> str:
+    """3676 → 「3,676」; keeps decimals that are there (62.9)."""
+    n = number.normalize() if number == number.to_integral_value() else number
+    if n == n.to_integral_value():
+        text = f"{int(n):,}"
+    else:
+        text = f"{n:,f}"
+    if text.startswith("-"):
+        text = "▲" + text[1:]
+    return text + unit
+
+
+def format_percent(ratio: float, digits: int = 1) -> str:
+    return f"{ratio * 100:.{digits}f}%"
