@@ -92,11 +92,7 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
 def _infer_rule(target: Value) -> str:
     if target.kind == DEADLINE:
         return RULE_DEADLINE
-    if target.kind == STATUS and target.status == ALL_MUNICIPALITIES:
-        return RULE_RATIO
-    if target.kind == STATUS and not target.each:
-        return RULE_STATE
-    if target.kind == STATUS and target.each:
+    if target.kind == STATUS and target.status != ALL_MUNICIPALITIES:
         return RULE_STATE
     return RULE_RATIO
 
@@ -177,9 +173,9 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
     if problem:
         return result(NOT_EVALUABLE, problem)
     baseline = _baseline_number(ind)
-    if baseline is not None and t_num < baseline:
-        # A reduction target (e.g. ▲2,805人 → ▲1,400人): a plain ratio would reward moving
-        # the wrong way, so progress from the baseline is the only sound measure.
+    if baseline is not None and (t_num < baseline or t_num < 0 or baseline < 0):
+        # A reduction target or one below zero (▲2,805人 → ▲1,400人): a plain ratio would
+        # reward moving the wrong way, so progress from the baseline is the sound measure.
         return _progress(ind, target, actual, ctx, result)
     if t_num == 0 or t_num < 0 or a_num < 0:
         return result(NOT_EVALUABLE, f"目標「{target.core}」では達成率を計算できません（評価方法に「進捗率」を指定してください）")

@@ -210,7 +210,7 @@ def _fy(text: str, original: str) -> int:
     try:
         return parse_fiscal_year(text)
     except DateParseError as exc:
-        raise ValueParseError(f"「{original}」の年度「{text}」を読めません") from exc
+        raise ValueParseError(f"「{original}」の注記「{text}」の年度を読めません") from exc
 
 
 def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
@@ -243,10 +243,9 @@ def _japanese_number(num: str, original: str) -> Decimal:
         elif tok in _BIG:
             if last_big is not None and _BIG[tok] >= last_big:
                 raise ValueParseError(f"「{original}」の万・億・兆の順序が正しくありません")
-            part = section + (current or 0)
-            if part == 0:
+            if current is None and section == 0:
                 raise ValueParseError(f"「{original}」の「{tok}」の前に数字がありません")
-            total += part * _BIG[tok]
+            total += (section + (current or 0)) * _BIG[tok]
             section, current, last_big = Decimal(0), None, _BIG[tok]
         else:
             if current is not None:

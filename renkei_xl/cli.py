@@ -1,0 +1,100 @@
+"""The command line `renkei-xl`: the same operations as the buttons, on workbook files.
+
+Each subcommand imports what it needs when it runs, so `renkei-xl --help` and the light
+commands start without loading openpyxl or pandas. Errors the staff can cause arrive as
+UserError and are printed as one Japanese message with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from .errors import UserError
+
+
+def _print_result(result, *, verbose: bool = True) -> None:
+    from .textable import render
+
+    if verbose:
+        rows = []
+        for ind in result.indicators:
+            ev = result.evaluations[ind.id]
+            c = result.consolidated[ind.id]
+            rows.append([ind.id, ev.symbol, c.actual, ind.target, ind.name, ev.reason])
+        print(render(["指標ID", "評価", "実績値", "目標値", "評価指標", "理由"], rows,
+                     [8, 4, 18, 30, 36, 60]))
+        print()
+    print(result.summary.line())
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate the FY2023 reference list, or a master workbook when one is given."""
+    if args.master:
+        from .workbook.session import load_master
+
+        data = load_master(Path(args.master))
+        settings, indicators, entries, extra = data.settings, data.indicators, data.entries, data.findings
+    else:
+        from .reference import load_reference
+
+        ref = load_reference(args.sample)
+        settings, indicators, entries, extra = ref.settings, ref.indicators, ref.entries, ()
+    from .pipeline import recalculate
+
+    result = recalculate(settings, indicators, entries, extra)
+    _print_result(result, verbose=not args.quiet)
+    return 0
+
+
+def _add_workbook_commands(sub) -> None:
+    """Workbook commands live in their own module so this file stays a thin router."""
+    try:
+        from .workbook import commands
+    except ImportError:  # the file adapter is optional for the pure-core evaluate command
+        return
+    commands.register(sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="renkei-xl",
+        description="さっぽろ連携中枢都市圏 連携事業実施状況等一覧の入力チェック・集約・評価・配布")
+    parser.add_argument("--debug", action="store_true", help="予期しないエラーの詳細（トレースバック）を表示する")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("evaluate", help="評価を計算して表で表示する（ブックを指定しなければ FY2023 見本）")
+    p.add_argument("master", nargs="?", help="マスターブック（.xlsx/.xlsm）")
+    p.add_argument("--sample", default="fy2023", help="見本データ名（既定: fy2023）")
+    p.add_argument("-q", "--quiet", action="store_true", help="集計行だけを表示する")
+    p.set_defaults(func=cmd_evaluate)
+    _add_workbook_commands(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return func(args)
+    except UserError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("中断しました。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last guard: staff get a sentence, developers --debug
+        if args.debug:
+            raise
+        print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
+              "--debug を付けて再実行すると詳細が表示されます。", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

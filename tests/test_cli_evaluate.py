@@ -1,0 +1,22 @@
+import subprocess
+import sys
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "renkei_xl.cli", *args], capture_output=True,
+                          text=True)
+
+
+def test_evaluate_prints_table_and_summary():
+    out = run("evaluate")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[-1] == "◎52 □7 ×12 ―5 －4  達成割合 52／71 = 73.2%"
+    assert any(l.startswith("06-1") and "□" in l for l in lines)
+    assert sum(1 for l in lines if l[:2].isdigit() or l.startswith("KPI")) == 80
+
+
+def test_missing_file_is_a_japanese_message_not_a_traceback(tmp_path):
+    out = run("evaluate", str(tmp_path / "ない.xlsx"))
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "ない.xlsx" in out.stderr

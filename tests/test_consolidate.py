@@ -1,0 +1,81 @@
+"""Consolidating the municipalities' values reproduces the official 実績値 and breakdowns."""
+
+import dataclasses
+
+import pytest
+
+from renkei_xl.consolidate import (ConsolidationError, agreed_state, consolidate,
+                                   participants, ratio, sum_with_breakdown)
+from renkei_xl.model import Entry
+
+
+def _ind(fy2023, ind_id):
+    return next(i for i in fy2023.indicators if i.id == ind_id)
+
+
+def _entries(fy2023, ind_id):
+    return [e for e in fy2023.entries if e.indicator_id == ind_id]
+
+
+@pytest.mark.parametrize("ind_id,actual,breakdown", [
+    ("04-1", "21件", "（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）"),
+    ("08-1", "17件", "（札幌市11件、小樽市3件、千歳市2件、恵庭市1件）"),
+    ("06-1", "9件", "（札幌市8件、小樽市1件）"),
+    ("05-1", "6件", "（札幌市6件）"),
+    ("28-1", "11市町村", "（札幌市、小樽市、岩見沢市、江別市、千歳市、恵庭市、北広島市、石狩市、当別町、南幌町、長沼町）"),
+    ("23-1", "維持", "（札幌市、江別市、千歳市、恵庭市、北広島市、石狩市、当別町）"),
+])
+def test_breakdown_indicators(fy2023, ind_id, actual, breakdown):
+    c = consolidate(_ind(fy2023, ind_id), _entries(fy2023, ind_id), fy2023.settings)
+    assert c.actual == actual
+    assert c.breakdown == breakdown
+
+
+def test_breakdown_is_added_to_the_status_once(fy2023):
+    c4 = consolidate(_ind(fy2023, "04-1"), _entries(fy2023, "04-1"), fy2023.settings)
+    assert c4.status_text.startswith("・ものづくり開発")
+    assert c4.status_text.endswith("（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）")
+    # 6's official text already ends with 「（札幌市８件、小樽市１件）」: not repeated.
+    c6 = consolidate(_ind(fy2023, "06-1"), _entries(fy2023, "06-1"), fy2023.settings)
+    assert c6.status_text == fy2023.official_status["06-1"]
+
+
+def test_ratio_from_real_numbers(fy2023):
+    # 40-4: 第１期 49／71 (69.0%), 第２期 41／72 (56.9%): 90／143 = 62.9%.
+    c = consolidate(_ind(fy2023, "40-4"), _entries(fy2023, "40-4"), fy2023.settings)
+    assert c.actual == "62.9%"
+    two = [Entry("札幌市", "40-4", "49", "71"), Entry("小樽市", "40-4", "41", "72")]
+    assert ratio(two) == "62.9%"
+
+
+def test_changing_one_value_changes_actual_and_breakdown(fy2023):
+    entries = [dataclasses.replace(e, value="5件") if e.municipality == "小樽市" else e
+               for e in _entries(fy2023, "04-1")]
+    c = consolidate(_ind(fy2023, "04-1"), entries, fy2023.settings)
+    assert c.actual == "24件"
+    assert "小樽市5件" in c.breakdown
+
+
+def test_central_only_and_manual(fy2023):
+    c = consolidate(_ind(fy2023, "13-1"), _entries(fy2023, "13-1"), fy2023.settings)
+    assert c.actual == "43.9万人"
+    kpi = _ind(fy2023, "KPI1-2")
+    assert consolidate(kpi, [], fy2023.settings).actual == "30,273千人（2022年度）"
+    assert consolidate(_ind(fy2023, "14-1"), [], fy2023.settings).actual == "－"
+
+
+def test_order_follows_settings_not_input(fy2023):
+    entries = list(reversed(_entries(fy2023, "04-1")))
+    assert sum_with_breakdown(sorted(entries, key=lambda e: e.municipality))[1] != ""
+    c = consolidate(_ind(fy2023, "04-1"), entries, fy2023.settings)
+    assert c.breakdown.startswith("（札幌市17件")
+
+
+def test_conflicts_are_reported():
+    with pytest.raises(ConsolidationError, match="単位"):
+        sum_with_breakdown([Entry("札幌市", "x", "3件"), Entry("小樽市", "x", "2人")])
+    with pytest.raises(ConsolidationError, match="一致しません"):
+        agreed_state([Entry("札幌市", "x", "維持"), Entry("小樽市", "x", "未実施")])
+    with pytest.raises(ConsolidationError, match="分母"):
+        ratio([Entry("札幌市", "x", "3")])
+    assert participants([Entry("札幌市", "x", "0"), Entry("小樽市", "x", "2")]) == ("1市町村", "（小樽市）")

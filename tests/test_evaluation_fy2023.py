@@ -1,0 +1,154 @@
+"""The FY2023 official list is the test: every symbol from targets and actuals alone."""
+
+import dataclasses
+import unicodedata
+
+import pytest
+
+from renkei_xl.model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET
+from renkei_xl.pipeline import recalculate
+from renkei_xl.rules import Context, evaluate
+
+
+@pytest.fixture(scope="module")
+def result(fy2023):
+    # Official symbols live in a separate mapping the pipeline never sees.
+    assert not any("official" in f.name for f in dataclasses.fields(fy2023.indicators[0]))
+    return recalculate(fy2023.settings, fy2023.indicators, fy2023.entries)
+
+
+def test_all_80_rows_reproduce_the_official_symbols(fy2023, result):
+    assert len(fy2023.indicators) == 80
+    assert sum(i.is_kpi for i in fy2023.indicators) == 4
+    got = {i: e.symbol for i, e in result.evaluations.items()}
+    diff = {i: (got[i], fy2023.official[i]) for i in got if got[i] != fy2023.official[i]}
+    assert diff == {}
+
+
+def test_summary_is_52_of_71(result):
+    s = result.summary
+    assert dict(s.counts) == {ACHIEVED: 52, NEARLY: 7, MISSED: 12, NOT_YET: 5, NOT_EVALUABLE: 4}
+    assert (s.achieved, s.evaluable) == (52, 71)
+    assert s.rate_text == "73.2%"
+    assert s.fraction_text == "52／71"
+
+
+def test_meta_row_is_a_fixed_point_and_missed(result):
+    meta = result.evaluations["01-1"]
+    assert meta.symbol == MISSED
+    assert "52／評価可能71" in meta.reason
+    assert result.consolidated["01-1"].actual == "73.2%"
+    assert result.consolidated["01-1"].status_text.startswith("・達成済み・達成見込み52／評価可能71")
+
+
+def test_every_consolidated_actual_is_the_printed_one(fy2023, result):
+    # Consolidation formats sums in half-width digits; the printed list mixes widths
+    # (「６件」), so both sides are compared after NFKC.
+    def n(s):
+        return unicodedata.normalize("NFKC", s)
+    diff = {i: (c.actual, fy2023.official_actual[i]) for i, c in result.consolidated.items()
+            if n(c.actual) != n(fy2023.official_actual[i])}
+    assert diff == {}
+
+
+def test_reasons_are_japanese_and_specific(result):
+    assert result.evaluations["06-1"].reason == "9件／10件 = 90.0%（85%以上）"
+    assert result.evaluations["28-1"].reason == "11市町村／全12市町村 = 91.7%（85%以上）"
+    assert "期限 2023年度" in result.evaluations["10-1"].reason
+    assert "2030年度" in result.evaluations["14-1"].reason
+
+
+def _with(fy2023, ind_id, **changes):
+    ind = next(i for i in fy2023.indicators if i.id == ind_id)
+    return dataclasses.replace(ind, **changes)
+
+
+CTX = Context(2023, 0.85, 12)
+
+
+@pytest.mark.parametrize("target,actual,symbol", [
+    ("10件（毎年度）", "8件", MISSED),
+    ("10件（毎年度）", "9件", NEARLY),
+    ("10件（毎年度）", "10件", ACHIEVED),
+    ("2,000万円（毎年度）", "1億円", ACHIEVED),
+    ("2,000万円（毎年度）", "1,600万円", MISSED),
+    ("2,000万円（毎年度）", "1,700万円", NEARLY),
+    ("31千人（2023年度）", "31,000人", ACHIEVED),
+    ("29.8万人（2023年度）", "26万人", NEARLY),
+    ("29.8万人（2023年度）", "25万人", MISSED),
+    ("全市町村（毎年度）", "12市町村", ACHIEVED),
+    ("全市町村（毎年度）", "10市町村", MISSED),
+    ("２人以上（毎年度）", "１人", MISSED),
+    ("１回／年（毎年度）", "１回", ACHIEVED),
+    ("１回（毎年度）", "実施なし", MISSED),
+    ("常時", "常時", ACHIEVED),
+    ("維持", "未実施", MISSED),
+    ("毎年度", "実施", ACHIEVED),
+    ("各１回以上（毎年度）", "各１回以上実施", ACHIEVED),
+    ("2023年度まで", "策定", ACHIEVED),
+    ("2023年度まで", "未構築", MISSED),
+    ("2023年度まで", "", MISSED),
+    ("2025年度", "", NOT_YET),
+    ("2025年度", "未構築", NOT_YET),
+    ("4,225人（2025年度まで）", "4,000人", NOT_YET),
+    ("4,225人（2025年度まで）", "5,000人", ACHIEVED),
+    ("124校（毎年度）", "（未集計）", NOT_YET),
+    ("10件（毎年度）", "10人", NOT_EVALUABLE),
+    ("常時", "開設", NOT_EVALUABLE),
+])
+def test_changed_inputs_change_the_result(fy2023, target, actual, symbol):
+    ind = _with(fy2023, "06-1", target=target)
+    assert evaluate(ind, actual, CTX).symbol == symbol
+
+
+def test_threshold_is_a_setting(fy2023):
+    ind = _with(fy2023, "06-1")
+    assert evaluate(ind, "9件", Context(2023, 0.85, 12)).symbol == NEARLY
+    assert evaluate(ind, "9件", Context(2023, 0.95, 12)).symbol == MISSED
+    assert "95%未満" in evaluate(ind, "9件", Context(2023, 0.95, 12)).reason
+
+
+def test_deadline_depends_on_the_target_year(fy2023):
+    ind = _with(fy2023, "35-1")  # 2023年度, nothing reported
+    assert evaluate(ind, "", Context(2023)).symbol == MISSED
+    assert evaluate(ind, "", Context(2022)).symbol == NOT_YET
+
+
+def test_municipality_count_comes_from_settings(fy2023):
+    ind = _with(fy2023, "28-1")
+    assert evaluate(ind, "11市町村", Context(2023, 0.85, 12)).symbol == NEARLY
+    assert evaluate(ind, "11市町村", Context(2023, 0.85, 11)).symbol == ACHIEVED
+
+
+def test_progress_rule(fy2023):
+    ind = _with(fy2023, "37-1", rule="進捗率")  # 152 → 238
+    ev = evaluate(ind, "230", CTX)
+    assert ev.symbol == NEARLY and abs(ev.ratio - (230 - 152) / (238 - 152)) < 1e-9
+    assert "進捗率" in ev.reason
+    assert evaluate(ind, "160", CTX).symbol == MISSED
+
+
+def test_reduction_target_uses_progress(fy2023):
+    kpi = _with(fy2023, "KPI3-1", is_kpi=False)  # ▲2,805 → ▲1,400
+    assert evaluate(kpi, "▲1,300人", CTX).symbol == ACHIEVED
+    assert evaluate(kpi, "▲2,588人", CTX).symbol == MISSED
+
+
+def test_kpi_and_reference_rows_are_not_evaluated(fy2023):
+    assert evaluate(_with(fy2023, "KPI1-2"), "50,000千人", CTX).symbol == NOT_EVALUABLE
+    assert evaluate(_with(fy2023, "06-1", rule="参考"), "9件", CTX).symbol == NOT_EVALUABLE
+
+
+def test_meta_row_reacts_to_other_rows(fy2023):
+    # Take the 11 × rows other than the meta row out of the count (評価方法 参考):
+    # 52／60 = 86.7%, so the meta row itself becomes □ (85% or more), still counted.
+    entries = list(fy2023.entries)
+    inds = []
+    for ind in fy2023.indicators:
+        if fy2023.official[ind.id] == MISSED and ind.id != "01-1":
+            ind = dataclasses.replace(ind, rule="参考")
+        inds.append(ind)
+    res = recalculate(fy2023.settings, inds, entries)
+    assert res.summary.fraction_text == "52／60"
+    assert res.evaluations["01-1"].symbol == NEARLY
+    assert res.consolidated["01-1"].actual == "86.7%"

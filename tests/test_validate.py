@@ -1,0 +1,81 @@
+"""入力チェック finds each kind of bad input with its sheet and cell."""
+
+import dataclasses
+
+from renkei_xl.model import ERROR, Entry
+from renkei_xl.validate import validate
+
+
+def _ind(fy2023, ind_id, **changes):
+    ind = next(i for i in fy2023.indicators if i.id == ind_id)
+    cells = {"id": "A9", "target": "H9", "actual_manual": "K9", "method": "I9", "name": "F9",
+             "baseline": "G9", "rule": "J9", "role": "B9"}
+    return dataclasses.replace(ind, cells=cells, **changes)
+
+
+def _run(fy2023, indicators=None, entries=None):
+    return validate(fy2023.settings, indicators or list(fy2023.indicators),
+                    list(fy2023.entries) if entries is None else entries)
+
+
+def test_the_reference_list_has_no_errors(fy2023):
+    assert _run(fy2023) == []
+
+
+def _types(findings):
+    return {(f.type, f.sheet, f.cell) for f in findings}
+
+
+def test_text_in_numeric_cell(fy2023):
+    e = Entry("小樽市", "04-1", "約10件", sheet="小樽市", cells={"value": "E5"})
+    findings = _run(fy2023, entries=[e])
+    assert ("unparseable", "小樽市", "E5") in _types(findings)
+    f = next(f for f in findings if f.cell == "E5")
+    assert f.severity == ERROR and "約10件" in f.message and f.hint
+
+
+def test_word_in_numeric_cell(fy2023):
+    e = Entry("小樽市", "04-1", "実施", sheet="小樽市", cells={"value": "E5"})
+    assert ("not-a-number", "小樽市", "E5") in _types(_run(fy2023, entries=[e]))
+
+
+def test_unit_mismatch(fy2023):
+    e = Entry("小樽市", "04-1", "3人", sheet="小樽市", cells={"value": "E5"})
+    assert ("unit-mismatch", "小樽市", "E5") in _types(_run(fy2023, entries=[e]))
+    inds = [_ind(fy2023, "06-1", method="手入力", actual_manual="9人")]
+    assert ("unit-mismatch", "指標", "K9") in _types(_run(fy2023, inds, []))
+
+
+def test_unknown_and_duplicate_ids(fy2023):
+    e = Entry("小樽市", "99-9", "3件", sheet="小樽市", cells={"indicator_id": "A7", "value": "E7"})
+    assert ("unknown-id", "小樽市", "A7") in _types(_run(fy2023, entries=[e]))
+    inds = [_ind(fy2023, "06-1"), dataclasses.replace(_ind(fy2023, "06-1"), cells={"id": "A12"})]
+    found = [f for f in _run(fy2023, inds, []) if f.type == "duplicate-id"]
+    assert [(f.cell, f.indicator_id) for f in found] == [("A12", "06-1")]
+    assert "A9" in found[0].message
+
+
+def test_formula_error_and_missing_field(fy2023):
+    inds = [_ind(fy2023, "06-1", target="#REF!"), _ind(fy2023, "04-1", name="")]
+    types = _types(_run(fy2023, inds, []))
+    assert ("formula-error", "指標", "H9") in types
+    assert ("missing-field", "指標", "F9") in types
+    e = Entry("小樽市", "04-1", "#DIV/0!", sheet="小樽市", cells={"value": "E5"})
+    assert ("formula-error", "小樽市", "E5") in _types(_run(fy2023, entries=[e]))
+
+
+def test_negative_fractional_and_unknown_method(fy2023):
+    entries = [Entry("小樽市", "04-1", "-2", sheet="小樽市", cells={"value": "E5"}),
+               Entry("千歳市", "04-1", "1.5件", sheet="千歳市", cells={"value": "E6"})]
+    types = _types(_run(fy2023, entries=entries))
+    assert ("negative", "小樽市", "E5") in types
+    assert ("fractional-count", "千歳市", "E6") in types
+    inds = [_ind(fy2023, "06-1", method="平均")]
+    assert ("unknown-method", "指標", "I9") in _types(_run(fy2023, inds, []))
+
+
+def test_breakdown_that_does_not_add_up(fy2023):
+    inds = [_ind(fy2023, "04-1", actual_manual="22件")] + [
+        i for i in fy2023.indicators if i.id != "04-1"]
+    found = [f for f in _run(fy2023, inds) if f.type == "breakdown-mismatch"]
+    assert len(found) == 1 and found[0].cell == "K9" and "21" in found[0].message

@@ -1,0 +1,133 @@
+"""The value parser against every distinct 基準値/目標値/実績値 string of the FY2023 list."""
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from renkei_xl.values import (EMPTY, NUMBER, STATUS, ValueParseError, format_number,
+                              parse_value)
+
+TABLE = Path(__file__).parent / "data" / "values_fy2023.tsv"
+
+
+def _rows():
+    with open(TABLE, encoding="utf-8") as fh:
+        lines = [l for l in fh.read().splitlines() if l and not l.startswith("#")]
+    return [tuple(l.split("\t")) for l in lines]
+
+
+ROWS = _rows()
+
+
+def test_table_covers_every_distinct_string_of_the_seed(fy2023):
+    strings = set()
+    for ind in fy2023.indicators:
+        strings |= {ind.baseline, ind.target, fy2023.official_actual[ind.id]}
+    assert strings == {r[0] for r in ROWS}
+
+
+@pytest.mark.parametrize("raw,kind,number,unit,status,flags,deadline,notes", ROWS,
+                         ids=[r[0] for r in ROWS])
+def test_seed_string(raw, kind, number, unit, status, flags, deadline, notes):
+    v = parse_value(raw)
+    assert v.kind == kind
+    assert (v.number is None and number == "") or v.number == Decimal(number)
+    assert v.unit == unit
+    assert v.status == status
+    got_flags = {f for f in ("per_year", "each", "at_least", "negative") if getattr(v, f)}
+    assert got_flags == set(filter(None, flags.split(",")))
+    assert str(v.deadline or "") == deadline
+    assert ",".join(f"{n.kind}:{n.year or ''}" for n in v.notes) == notes
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("27兆９千億円", Decimal("27900000000000")),
+    ("1億408万円", Decimal("104080000")),
+    ("31千人", Decimal("31000")),
+    ("43.9万人", Decimal("439000")),
+    ("１２件", Decimal("12")),
+    ("１，２３４人", Decimal("1234")),
+    ("▲2,805人", Decimal("-2805")),
+    ("△5件", Decimal("-5")),
+    ("3千5百件", Decimal("3500")),
+    ("2億円", Decimal("200000000")),
+])
+def test_multipliers_and_widths(raw, expected):
+    assert parse_value(raw).number == expected
+
+
+@pytest.mark.parametrize("raw,fragment", [
+    ("約10件", "概数"),
+    ("10件程度", "概数"),
+    ("1,00件", "カンマ"),
+    ("5万3億円", "順序"),
+    ("10ドル", "単位「ドル」"),
+    ("10件（来年度）", "注記「来年度」"),
+    ("10件（2023年度", "括弧"),
+    ("よろしく", "読めません"),
+])
+def test_unreadable_values_get_a_precise_reason(raw, fragment):
+    with pytest.raises(ValueParseError) as exc:
+        parse_value(raw)
+    assert fragment in str(exc.value)
+    assert raw in str(exc.value)
+
+
+def test_symbols_are_classified_before_normalisation():
+    # － (U+FF0D) and ― (U+2015) are both "no value" in a value column, while NFKC would
+    # turn － into an ASCII minus that reads as a sign.
+    assert parse_value("－").kind == EMPTY
+    assert parse_value("―").kind == EMPTY
+    assert parse_value("－5件").number == Decimal("-5")
+
+
+def test_excel_numbers_pass_through():
+    assert parse_value(12).number == Decimal(12)
+    assert parse_value(0.629).kind == NUMBER
+    assert parse_value(None).kind == EMPTY
+
+
+def test_status_words():
+    assert parse_value("未構築").negative
+    assert parse_value("常時").kind == STATUS and not parse_value("常時").negative
+
+
+FULL = str.maketrans("0123456789,", "０１２３４５６７８９，")
+
+
+def _kanji(n: int) -> str:
+    """Render n with 兆/億/万 sections, each section plain digits or 「X千」 when it can."""
+    parts = []
+    for unit, size in (("兆", 10**12), ("億", 10**8), ("万", 10**4)):
+        q, n = divmod(n, size)
+        if q:
+            parts.append((f"{q // 1000}千" if q % 1000 == 0 else str(q)) + unit)
+    if n or not parts:
+        parts.append(str(n))
+    return "".join(parts)
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_plain_and_comma_forms_round_trip(n):
+    assert parse_value(f"{n}件").number == n
+    assert parse_value(f"{n:,}件").number == n
+    assert parse_value(f"{n:,}件".translate(FULL)).number == n
+
+
+@given(st.integers(min_value=1, max_value=10**15 - 1))
+def test_kanji_sections_round_trip(n):
+    assert parse_value(_kanji(n) + "円").number == n
+    assert parse_value(_kanji(n).translate(FULL) + "円").number == n
+
+
+@given(st.integers(min_value=-10**9, max_value=10**9))
+def test_format_then_parse(n):
+    assert parse_value(format_number(Decimal(n), "人")).number == n
+
+
+@given(st.decimals(min_value=0, max_value=10**6, places=1, allow_nan=False))
+def test_decimal_ten_thousands(d):
+    assert parse_value(f"{d}万人").number == d * 10000
