@@ -1,0 +1,443 @@
+"""Mail for the yearly cycle (SPEC §4): .eml drafts Outlook opens as unsent, and SMTP sending.
+
+Everything here is standard library on purpose: ``email`` already implements RFC 5322,
+2045-2047 and 2231, and ``smtplib`` the SMTP client. What is added on top is only what
+Japanese municipal mail needs and the library does not do by default: a 7-bit safe
+body, an RFC 2047 ``name=`` fallback for attachment names, a refusal of macro
+workbooks, Japanese error messages, and credentials taken only from the environment.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import email.policy
+import mimetypes
+import os
+import smtplib
+import socket
+import ssl
+import string
+import tempfile
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from renkei_xl.errors import UserError
+
+# Credentials come only from these variables: never from arguments, files or the
+# workbook, so that a password is never saved in a workbook that gets emailed.
+ENV_USER = "RENKEI_SMTP_USER"
+ENV_PASSWORD = "RENKEI_SMTP_PASSWORD"
+
+# The SMTP policy: CRLF line endings (RFC 5322's only line ending, the form Outlook on
+# Windows reads; Thunderbird reads CRLF and LF alike) and headers folded at 78.
+# refold_source="none" leaves headers stored as raw text exactly as written: the
+# hand-folded attachment ``name=`` below, and the headers of an embedded .eml. Headers
+# set through the API are still folded by the policy.
+POLICY = email.policy.SMTP.clone(refold_source="none")
+
+# Fixed table rather than mimetypes alone: on Windows ``mimetypes`` reads the registry,
+# where installed software sometimes maps .xlsx or .csv to odd types, and the type
+# decides how Outlook and the LGWAN gateways treat an attachment.
+MIME_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".zip": "application/zip",
+    ".eml": "message/rfc822",
+}
+
+# Workbook formats that can carry macros. LGWAN 無害化 gateways strip macros or whole
+# attachments (FACTS.md), and SPEC §4 says emailed files are macro-free .xlsx.
+MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam", ".xlsb", ".xls"})
+
+# Width of a folded header line. RFC 5322 recommends 78 characters; the policy
+# enforces the same width for the headers it folds itself.
+_MAX_HEADER_LINE = 78
+
+
+# --- default wording ---------------------------------------------------------------
+# Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
+# text such as format_deadline() returns.
+
+REQUEST_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等の入力のお願い（{市町村名}）"
+
+REQUEST_BODY = """\
+{市町村名} {担当部署}
+ご担当者様
+
+いつもお世話になっております。
+{圏域名}の{事務局名}です。
+
+{対象年度}年度の連携事業の実施状況等について、取りまとめを行っております。
+お手数ですが、添付の入力用ファイルに実績値と実施状況をご入力のうえ、
+{回答期限}までに、本メールへの返信でファイルを添付してご提出ください。
+
+・入力できるのは色の付いたセルのみです。
+・シート名、ファイル名、表の構成は変更しないでください。
+・該当する実績がない場合は「0」または「実施なし」とご入力ください。
+
+ご不明な点がございましたら、下記までお問い合わせください。
+お忙しいところ恐れ入りますが、どうぞよろしくお願いいたします。
+
+――――――――――――――――――――
+{事務局名}
+"""
+
+REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名")
+
+CONFIRMED_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等一覧（確定版）の送付"
+
+CONFIRMED_BODY = """\
+関係各位
+
+いつもお世話になっております。
+{圏域名}の{事務局名}です。
+
+{対象年度}年度の連携事業実施状況等一覧が確定しましたので、
+添付のとおり送付いたします。
+
+各市町村におかれましては、実績の取りまとめにご協力いただき、
+誠にありがとうございました。
+内容についてご不明な点がございましたら、下記までお問い合わせください。
+
+今後ともどうぞよろしくお願いいたします。
+
+――――――――――――――――――――
+{事務局名}
+"""
+
+CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名")
+
+_WEEKDAYS = "月火水木金土日"
+
+
+def format_deadline(day: _dt.date) -> str:
+    """Japanese letters state a deadline with its weekday, e.g. 2024年4月19日（金）."""
+    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS[day.weekday()]}）"
+
+
+def render_template(template: str, **fields: object) -> str:
+    """Fill a subject or body; only plain named fields, because staff may edit templates.
+
+    Attribute and index lookups (``{x.__class__}``) are refused: a template typed into
+    the workbook must not be able to read Python objects.
+    """
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise UserError(f"メール文面のテンプレートの書式が正しくありません（{exc}）。"
+                        "「{」「}」の対応を確認してください。") from exc
+    missing = []
+    for _literal, name, _spec, _conversion in parsed:
+        if name is None:
+            continue
+        if not name or name.isdigit() or any(c in name for c in ".[]"):
+            raise UserError(f"メール文面のテンプレートの差し込み項目「{{{name}}}」は使えません。"
+                            "「{圏域名}」のように項目名だけを書いてください。")
+        if name not in fields and name not in missing:
+            missing.append(name)
+    if missing:
+        wanted = "、".join(f"{{{k}}}" for k in missing)
+        known = "、".join(f"{{{k}}}" for k in fields) or "なし"
+        raise UserError(f"メール文面のテンプレートの差し込み項目 {wanted} に入れる値がありません"
+                        f"（使える項目: {known}）。")
+    try:
+        return template.format_map(fields)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"メール文面のテンプレートを埋め込めませんでした（{exc}）。") from exc
+
+
+# --- building ---------------------------------------------------------------------
+
+def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
+                  attachments: Sequence[Union[Path, str]] = (), cc: Sequence[str] = (),
+                  draft: bool = True,
+                  date: Optional[_dt.datetime] = None) -> EmailMessage:
+    """One message that passes old LGWAN gateways unchanged: every line 7-bit and short.
+
+    A draft carries ``X-Unsent: 1`` so that Outlook opens the saved .eml as a new,
+    editable message with the attachments in place. Other clients may ignore the
+    header and show a received message (Thunderbird: "Edit as New Message").
+    """
+    if "\n" in subject or "\r" in subject:
+        raise UserError("メールの件名に改行を含めることはできません。")
+    if not subject.strip():
+        raise UserError("メールの件名が空です。")
+    from_addr = _addresses([sender], "差出人")
+    if len(from_addr) != 1:
+        raise UserError(f"差出人のメールアドレスは1つだけ指定してください（{sender}）。")
+    to_addrs = _addresses(to, "宛先")
+    if not to_addrs:
+        raise UserError("メールの宛先（To）がありません。設定シートのメールアドレスを確認してください。")
+    cc_addrs = _addresses(cc, "CC")
+
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = from_addr
+    msg["To"] = to_addrs
+    if cc_addrs:
+        msg["Cc"] = cc_addrs
+    msg["Subject"] = subject
+    when = date if date is not None else _dt.datetime.now()
+    # A naive time is local time; astimezone() attaches the local offset.
+    msg["Date"] = format_datetime(when.astimezone())
+    # The sender's domain, not socket.getfqdn(): that may wait on DNS and would put
+    # the office PC's host name into every message.
+    msg["Message-ID"] = make_msgid(domain=from_addr[0].domain)
+    if draft:
+        msg["X-Unsent"] = "1"
+
+    # Body: UTF-8 in base64, not 8bit and not quoted-printable. Old municipal gateways
+    # (LGWAN) and relays may not pass 8-bit data or long lines; base64 keeps every line
+    # at 76 ASCII characters. Quoted-printable would turn each byte of a Japanese
+    # character into "=XX" (9 characters per kanji), three times the size of base64
+    # and no more readable. Lines are joined with CRLF before encoding, the canonical
+    # form of text/plain (RFC 2046 §4.1.1).
+    msg.set_content(body, charset="utf-8", cte="base64")
+
+    for item in attachments:
+        _attach(msg, Path(item))
+    return msg
+
+
+def _addresses(values: Sequence[str], role: str) -> list[Address]:
+    """Parse addresses as typed in 設定, catching what Excel users typically get wrong.
+
+    A full-width ＠ or a space copied from a document makes a syntactically valid but
+    undeliverable address; refusing it here names the bad entry instead of an SMTP
+    bounce days later.
+    """
+    if isinstance(values, str):
+        values = [values]
+    result = []
+    for raw in values:
+        raw = (raw or "").strip()
+        if not raw:
+            continue
+        for display_name, addr_spec in getaddresses([raw]):
+            if not _plausible_addr_spec(addr_spec):
+                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。"
+                                "全角文字・空白・区切り文字が入っていないか確認してください。")
+            local, _, domain = addr_spec.rpartition("@")
+            try:
+                result.append(Address(display_name=display_name, username=local, domain=domain))
+            except (ValueError, IndexError) as exc:
+                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。") from exc
+    return result
+
+
+def _plausible_addr_spec(addr_spec: str) -> bool:
+    if not addr_spec.isascii() or any(c.isspace() for c in addr_spec):
+        return False
+    local, at, domain = addr_spec.rpartition("@")
+    if not at or not local or "@" in local:
+        return False
+    labels = domain.split(".")
+    return len(labels) >= 2 and all(labels)
+
+
+def _attach(msg: EmailMessage, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix in MACRO_SUFFIXES:
+        raise UserError(f"「{path.name}」はマクロを含められる形式のため添付できません。"
+                        "自治体のメールゲートウェイで削除されるため、マクロなしの .xlsx で書き出してください。")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UserError(f"添付ファイル「{path}」が見つかりません。") from exc
+    except OSError as exc:
+        raise UserError(f"添付ファイル「{path}」を読み込めません（{exc.strerror or exc}）。") from exc
+
+    mime = MIME_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    maintype, subtype = mime.split("/", 1)
+    if mime == "message/rfc822":
+        # RFC 2046 §5.2.1 forbids base64 for message/rfc822: the mail is embedded as a
+        # message (Outlook and Thunderbird show it as an attached mail), 7bit when it is.
+        inner = email.message_from_bytes(data, policy=POLICY)
+        msg.add_attachment(inner, filename=path.name, cte="7bit" if data.isascii() else "8bit")
+    else:
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+    part = list(msg.iter_attachments())[-1]
+    _add_name_fallback(part, path.name)
+
+
+def _add_name_fallback(part: EmailMessage, filename: str) -> None:
+    """Repeat the file name as ``name=`` on Content-Type, RFC 2047-encoded for non-ASCII.
+
+    ``filename*=utf-8''…`` (RFC 2231, written by EmailMessage) is the standard, but old
+    Outlook versions and Japanese mailers read the de-facto ``name="=?UTF-8?B?…?="``
+    instead and otherwise show ATT00001.dat. Thunderbird writes the same pair.
+
+    Hand-folded because the policy's own folder would turn a long ``name=`` back into
+    RFC 2231 continuations (``name*0*=``), which is exactly what these clients cannot
+    read; a raw header is written as it is under POLICY (refold_source="none"). Its
+    first line holds the media type, which cannot be broken: 80 characters for .xlsx,
+    over the recommended 78 but far below the 998 limit.
+    """
+    if filename.isascii():
+        part.set_param("name", filename, header="Content-Type")
+        return
+    ctype = part.get_content_type()
+    prefix = ' name="'
+    # Each encoded-word on its own continuation line; Header splits on character
+    # boundaries, so no word ends in half a UTF-8 sequence.
+    words = Header(filename, "utf-8").encode(
+        maxlinelen=_MAX_HEADER_LINE - len(prefix) - 2, splitchars="", linesep="\n").split()
+    value = f"{ctype};\n{prefix}" + "\n ".join(words) + '"'
+    del part["Content-Type"]
+    # set_raw stores the header as written, as the parser does for a received mail.
+    part.set_raw("Content-Type", value)
+
+
+# --- drafts -----------------------------------------------------------------------
+
+def save_draft(msg: EmailMessage, path: Union[Path, str]) -> Path:
+    """Write the .eml so that a reader never sees half a file and an old draft survives a crash.
+
+    CRLF line endings (RFC 5322), written to a temporary file next to the target and
+    renamed over it.
+    """
+    target = Path(path)
+    data = msg.as_bytes(policy=POLICY)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
+                        "保存先のフォルダと書き込み権限を確認してください。") from exc
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp_name, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
+                        "同じ名前のファイルを Outlook などで開いている場合は閉じてから、もう一度実行してください。"
+                        ) from exc
+    return target
+
+
+# --- sending ----------------------------------------------------------------------
+
+def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
+         timeout: float = 30) -> None:
+    """Deliver over SMTP; every failure the staff can fix comes back as a Japanese UserError.
+
+    The draft marker is removed from a copy, so the caller's message (and any .eml
+    saved from it) is left as it was.
+    """
+    user = os.environ.get(ENV_USER) or ""
+    password = os.environ.get(ENV_PASSWORD) or ""
+    if bool(user) != bool(password):
+        raise UserError(f"環境変数 {ENV_USER} と {ENV_PASSWORD} は両方設定してください"
+                        "（片方だけ設定されています）。認証が不要なサーバーでは両方とも削除してください。")
+
+    outgoing = copy.deepcopy(msg)
+    del outgoing["X-Unsent"]
+    server = f"{host}:{port}"
+
+    try:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise UserError(f"メールサーバー {server} に接続できません（{_connect_reason(exc, timeout)}）。"
+                        "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+    try:
+        if starttls:
+            try:
+                smtp.starttls(context=ssl.create_default_context())
+            except smtplib.SMTPNotSupportedError as exc:
+                raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
+                                "暗号化の設定を確認してください。") from exc
+            except (ssl.SSLError, ssl.CertificateError) as exc:
+                raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
+                                f"（{exc}）。サーバーの証明書を確認してください。") from exc
+        if user:
+            try:
+                smtp.login(user, password)
+            except smtplib.SMTPAuthenticationError as exc:
+                raise UserError(f"メールサーバー {server} での認証に失敗しました{_reply(exc)}。"
+                                f"環境変数 {ENV_USER} / {ENV_PASSWORD} のユーザー名とパスワードを確認してください。"
+                                ) from exc
+            except smtplib.SMTPNotSupportedError as exc:
+                raise UserError(f"メールサーバー {server} は認証（AUTH）に対応していません。"
+                                "暗号化（STARTTLS）が必要でないか確認し、認証が不要なら環境変数 "
+                                f"{ENV_USER} / {ENV_PASSWORD} を削除してください。") from exc
+        try:
+            refused = smtp.send_message(outgoing)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
+                            f"{_refused_list(exc.recipients)}。メールアドレスを確認してください。") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code == 552:
+                # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
+                # there and would otherwise read as a bad sender.
+                raise UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+                                "添付ファイルを減らすか、分けて送信してください。") from exc
+            if exc.smtp_code == 530:
+                raise UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
+                                f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
+                                ) from exc
+            raise UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
+                            f"{_reply(exc)}。差出人のメールアドレスを確認してください。") from exc
+        except smtplib.SMTPDataError as exc:
+            raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
+                            "添付ファイルの大きさの制限などを確認してください。") from exc
+        if refused:
+            raise UserError("次の宛先はメールサーバーに拒否され、送信できませんでした（他の宛先には送信済みです）: "
+                            f"{_refused_list(refused)}。メールアドレスを確認してください。")
+    except UserError:
+        raise
+    except smtplib.SMTPResponseException as exc:
+        raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise UserError(f"メールサーバー {server} との通信が途中で切れました（{exc}）。"
+                        "メールが届いていない可能性があります。宛先に確認してから再送してください。") from exc
+    finally:
+        _close(smtp)
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    # Not smtp.__exit__: a non-221 answer to QUIT after a delivered message would turn
+    # a successful send into an error.
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _connect_reason(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "接続が拒否されました"
+    if isinstance(exc, socket.gaierror):
+        return "サーバー名が見つかりません"
+    if isinstance(exc, TimeoutError):
+        return f"{timeout:g}秒以内に応答がありません"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return "サーバーが接続を受け付けませんでした" + _reply(exc)
+    return str(exc) or type(exc).__name__
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"（サーバーの応答: {exc.smtp_code} {text.strip()}）"
+
+
+def _refused_list(recipients: dict) -> str:
+    parts = []
+    for address, (code, text) in recipients.items():
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        parts.append(f"{address}（{code} {text.strip()}）")
+    return "、".join(parts)

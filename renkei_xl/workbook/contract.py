@@ -1,0 +1,113 @@
+"""The master workbook contract (SPEC §2): sheet names, header texts and defined names.
+
+Columns are found by their header text, never by position, so staff can insert and
+reorder columns; the only positions fixed here are those of sheets the tool owns. This
+module is plain data with no Excel library, shared by the builder, the reader, the
+writers and the xlwings entry points.
+"""
+
+from __future__ import annotations
+
+MENU = "メニュー"
+SETTINGS = "設定"
+INDICATORS = "指標"
+LIST = "一覧"
+SUMMARY = "集計"
+FINDINGS = "検証結果"
+IMPORT_LOG = "取込履歴"
+XLWINGS_CONF = "xlwings.conf"
+
+# Sheets the tool writes from scratch; everything else belongs to the staff.
+TOOL_SHEETS = (MENU, LIST, SUMMARY, FINDINGS)
+OWNED_OUTPUT_SHEETS = (LIST, SUMMARY, FINDINGS)
+
+# Defined names (workbook scope).
+N_REGION = "圏域名"
+N_YEAR = "対象年度"
+N_BASE_DATE = "基準日"
+N_THRESHOLD = "概ね達成閾値"
+N_LAST_RUN = "最終実行日時"
+N_LAST_RESULT = "最終実行結果"
+N_METHODS = "集計方法一覧"
+N_RULES = "評価方法一覧"
+N_KINDS = "区分一覧"
+N_STATES = "状態一覧"
+N_KPI_MARKS = "基本KPI記号"
+SETTING_NAMES = (N_REGION, N_YEAR, N_BASE_DATE, N_THRESHOLD)
+
+# 設定: the municipality table, found by its header row.
+MUNI_HEADERS = {"name": "市町村名", "kind": "区分", "department": "担当部署", "email": "メールアドレス"}
+
+# 指標: field -> header.
+INDICATOR_HEADERS = {
+    "id": "指標ID",
+    "role": "役割",
+    "project_no": "事業No",
+    "project_name": "連携事業名",
+    "summary": "事業概要",
+    "name": "評価指標",
+    "baseline": "基準値",
+    "target": "目標値",
+    "method": "集計方法",
+    "rule": "評価方法",
+    "actual_manual": "実績値（手入力）",
+    "status_manual": "実施状況（手入力）",
+    "is_kpi": "基本KPI",
+}
+INDICATOR_REQUIRED = ("id", "role", "name", "target", "method")
+
+# Municipality sheets: field -> header.
+ENTRY_HEADERS = {
+    "indicator_id": "指標ID",
+    "project_name": "連携事業名",
+    "name": "評価指標",
+    "unit": "単位",
+    "value": "実績値",
+    "denominator": "分母",
+    "status": "実施状況",
+}
+ENTRY_REQUIRED = ("indicator_id", "value")
+
+KPI_TRUE = {"○", "◯", "〇", "●", "TRUE", "True", "true", "1", "はい", "KPI", "基本KPI", "✓"}
+KPI_MARK = "○"
+
+# Header rows are searched for in the first rows, so a sheet may carry instructions above.
+HEADER_SEARCH_ROWS = 20
+
+# 一覧 columns (tool-owned, so fixed): header texts in order.
+LIST_COLUMNS = ("役割", "連携事業名", "事業概要", "評価指標", "基準値", "目標値", "実績値", "評価",
+                "連携事業実施状況等（３月末時点）", "指標ID", "達成率")
+LIST_SYMBOL_COL = LIST_COLUMNS.index("評価")      # 0-based
+LIST_RATE_COL = LIST_COLUMNS.index("達成率")
+LIST_ID_COL = LIST_COLUMNS.index("指標ID")
+LIST_ACTUAL_COL = LIST_COLUMNS.index("実績値")
+LIST_STATUS_COL = LIST_COLUMNS.index("連携事業実施状況等（３月末時点）")
+
+FINDING_COLUMNS = ("重大度", "シート", "セル", "指標ID", "内容", "修正のヒント")
+
+# Colours of the evaluation symbols (fills), used by conditional formatting.
+SYMBOL_FILLS = {"◎": "C6EFCE", "□": "FFEB9C", "×": "FFC7CE", "－": "D9D9D9", "―": "D9D9D9"}
+MARK_FILL = "FF9999"   # cells named by 検証結果; a colour staff are unlikely to use themselves
+
+BUTTONS = (  # (caption, VBA macro, what it does)
+    ("入力チェック", "Renkei.RenkeiCheck", "指標と市町村シートの入力を確認し、検証結果に一覧にします"),
+    ("評価を再計算", "Renkei.RenkeiRecalc", "市町村シートを集約し、評価を計算して一覧・集計を作り直します"),
+    ("配布用ファイル作成", "Renkei.RenkeiSplit", "市町村ごとの入力用ファイルを作ります"),
+    ("回収ファイル取込", "Renkei.RenkeiCollect", "市町村から戻ったファイルを確認して取り込みます"),
+    ("確定版を書き出し", "Renkei.RenkeiExport", "一覧と集計を値だけのファイル（と PDF）に書き出します"),
+)
+
+METHOD_CHOICES = ("合計", "参加市町村数", "中心市のみ", "手入力", "比率", "状態", "自動")
+RULE_CHOICES = ("比率", "進捗率", "状態", "期限", "参考")
+KIND_CHOICES = ("中心市", "連携市町村")
+STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
+                 "未構築", "未実施", "実施なし", "（未集計）")
+
+
+def legend(threshold: float) -> str:
+    return (f"＜評価凡例＞◎：達成済み　□：概ね達成（{threshold * 100:g}％以上）　×：達成不可　"
+            "－：評価不可　―：評価時期前・未集計")
+
+
+def list_title(region: str, year: int) -> str:
+    return f"{region} {year}年度 連携事業実施状況等一覧"

@@ -1,0 +1,381 @@
+"""Mail drafts and SMTP sending, checked by parsing what is written and a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import email
+import email.header
+import email.policy
+import re
+import socket
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from renkei_xl import mail
+from renkei_xl.errors import UserError
+
+REGION = "さっぽろ連携中枢都市圏"
+SENDER = "さっぽろ連携中枢都市圏事務局 <renkei@city.sapporo.jp>"
+OTARU = "kikaku@city.otaru.lg.jp"
+CONFIRMED_NAME = "さっぽろ連携中枢都市圏_2023年度_連携事業実施状況等一覧.xlsx"
+INPUT_NAME = "小樽市_2023年度_入力.xlsx"
+BODY = "小樽市 企画政策室\nご担当者様\n\nいつもお世話になっております。\n実績値（12件、▲3,000円）をご入力ください。\n"
+
+
+def write_xlsx(path: Path, sheet: str) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(["指標ID", "連携事業名", "実績値"])
+    ws.append(["A-01", "高度医療の提供", "1億408万円"])
+    wb.save(path)
+    return path
+
+
+def parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def addresses(msg, name):
+    return [a.addr_spec for a in msg[name].addresses]
+
+
+def body_text(msg) -> str:
+    # text/plain is canonically CRLF (RFC 2046); compare in Python's newline form.
+    return msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def raw_name_fallback(raw: bytes) -> str:
+    """The Content-Type name= parameter as an old client reads it: RFC 2047 words in quotes."""
+    unfolded = re.sub(rb"\r\n[ \t]", b" ", raw).decode("ascii")
+    found = re.search(r'Content-Type: application/vnd\.openxmlformats[^;]*;\s*name="([^"]*)"', unfolded)
+    assert found, "no name= parameter on the attachment's Content-Type"
+    return str(email.header.make_header(email.header.decode_header(found.group(1))))
+
+
+# --- drafts -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,sheet,subject", [
+    (CONFIRMED_NAME, "一覧", f"【{REGION}】2023年度 連携事業実施状況等一覧（確定版）の送付"),
+    (INPUT_NAME, "小樽市", f"【{REGION}】2023年度 連携事業実施状況等の入力のお願い（小樽市）"),
+])
+def test_draft_parses_back(tmp_path, name, sheet, subject):
+    book = write_xlsx(tmp_path / name, sheet)
+    msg = mail.build_message(sender=SENDER, to=[f"小樽市 企画政策室 <{OTARU}>"],
+                             cc=["soumu@city.sapporo.jp"], subject=subject, body=BODY,
+                             attachments=[book])
+    eml = mail.save_draft(msg, tmp_path / "out" / "draft.eml")
+    raw = eml.read_bytes()
+    got = parse(raw)
+
+    assert got["X-Unsent"] == "1"
+    assert addresses(got, "From") == ["renkei@city.sapporo.jp"]
+    assert got["From"].addresses[0].display_name == "さっぽろ連携中枢都市圏事務局"
+    assert addresses(got, "To") == [OTARU]
+    assert addresses(got, "Cc") == ["soumu@city.sapporo.jp"]
+    assert got["Subject"] == subject
+    assert got["Date"].datetime is not None
+    assert re.fullmatch(r"<[^@<>]+@city\.sapporo\.jp>", got["Message-ID"])
+    assert body_text(got) == BODY
+
+    [att] = list(got.iter_attachments())
+    assert att.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert att.get_filename() == name
+    assert att.get_content() == book.read_bytes()
+    assert openpyxl.load_workbook(io.BytesIO(att.get_content())).sheetnames == [sheet]
+
+    assert b"filename*" in raw and raw_name_fallback(raw) == name
+    assert re.search(rb"Subject: =\?utf-8\?[bq]\?", raw, re.IGNORECASE)
+    # Old gateways: 7-bit only, CRLF only, every line within the RFC 5322 limit.
+    assert raw.isascii()
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert all(not part.defects for part in got.walk())
+
+
+def test_body_lines_are_short_base64(tmp_path):
+    long_line = "連携事業" * 200 + "\n"
+    raw = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=long_line).as_bytes()
+    got = parse(raw)
+    assert got["Content-Transfer-Encoding"] == "base64"
+    assert body_text(got) == long_line
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+
+
+def test_sent_form_has_no_draft_marker(tmp_path):
+    msg = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY, draft=False,
+                             date=dt.datetime(2024, 4, 19, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    got = parse(msg.as_bytes())
+    assert "X-Unsent" not in got
+    assert got["Date"].datetime == dt.datetime(2024, 4, 19, 0, 30, tzinfo=dt.timezone.utc)
+
+
+def test_pdf_and_eml_attachments(tmp_path):
+    pdf = tmp_path / "一覧.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n")
+    inner = mail.build_message(sender=SENDER, to=[OTARU], subject="元のメール（小樽市）", body=BODY)
+    eml = mail.save_draft(inner, tmp_path / "元のメール.eml")
+    raw = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY,
+                             attachments=[pdf, eml]).as_bytes()
+    got = parse(raw)
+    pdf_part, eml_part = got.iter_attachments()
+    assert pdf_part.get_content_type() == "application/pdf"
+    assert pdf_part.get_filename() == "一覧.pdf"
+    assert pdf_part.get_content() == pdf.read_bytes()
+    assert eml_part.get_content_type() == "message/rfc822"
+    assert eml_part["Content-Transfer-Encoding"] == "7bit"
+    assert eml_part.get_filename() == "元のメール.eml"
+    assert eml_part.get_content()["Subject"] == "元のメール（小樽市）"
+    assert raw.isascii()
+
+
+def test_macro_workbook_is_refused(tmp_path):
+    xlsm = tmp_path / "小樽市.xlsm"
+    xlsm.write_bytes(b"PK")
+    with pytest.raises(UserError, match="マクロ"):
+        mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY, attachments=[xlsm])
+
+
+@pytest.mark.parametrize("bad", ["kikaku＠city.otaru.lg.jp", "kikaku@city.otaru　lg.jp", "kikaku", "a b@c.jp"])
+def test_bad_address_names_the_entry(bad):
+    with pytest.raises(UserError) as err:
+        mail.build_message(sender=SENDER, to=[bad], subject="件名", body=BODY)
+    assert "宛先のメールアドレス" in str(err.value) and bad.strip() in str(err.value)
+
+
+def test_missing_recipient_attachment_and_bad_subject(tmp_path):
+    with pytest.raises(UserError, match="宛先"):
+        mail.build_message(sender=SENDER, to=["", "  "], subject="件名", body=BODY)
+    with pytest.raises(UserError, match="見つかりません"):
+        mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY,
+                           attachments=[tmp_path / "ない.xlsx"])
+    with pytest.raises(UserError, match="改行"):
+        mail.build_message(sender=SENDER, to=[OTARU], subject="件名\nBcc: x@y.jp", body=BODY)
+
+
+def test_save_draft_replaces_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "小樽市.eml"
+    target.write_bytes(b"old")
+    msg = mail.build_message(sender=SENDER, to=[OTARU], subject="新しい件名", body=BODY)
+    mail.save_draft(msg, target)
+    assert parse(target.read_bytes())["Subject"] == "新しい件名"
+    assert [p.name for p in tmp_path.iterdir()] == ["小樽市.eml"]
+
+
+def test_save_draft_unwritable_place_is_a_user_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    msg = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY)
+    with pytest.raises(UserError, match="保存できません"):
+        mail.save_draft(msg, blocker / "draft.eml")
+
+
+# --- templates --------------------------------------------------------------------
+
+def test_default_templates_fill_completely():
+    request = dict(圏域名=REGION, 対象年度=2023, 市町村名="小樽市", 担当部署="企画政策室",
+                   回答期限=mail.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課")
+    assert set(request) == set(mail.REQUEST_FIELDS)
+    subject = mail.render_template(mail.REQUEST_SUBJECT, **request)
+    body = mail.render_template(mail.REQUEST_BODY, **request)
+    assert subject == f"【{REGION}】2023年度 連携事業実施状況等の入力のお願い（小樽市）"
+    assert "2024年4月19日（金）までに" in body
+    assert body.rstrip().endswith("札幌市 企画課")
+
+    confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課")
+    assert set(confirmed) == set(mail.CONFIRMED_FIELDS)
+    assert (mail.render_template(mail.CONFIRMED_SUBJECT, **confirmed)
+            == f"【{REGION}】2023年度 連携事業実施状況等一覧（確定版）の送付")
+    for text in (subject, body, mail.render_template(mail.CONFIRMED_BODY, **confirmed)):
+        assert "{" not in text and "}" not in text
+
+
+def test_template_errors_are_user_errors():
+    with pytest.raises(UserError, match="回答期限"):
+        mail.render_template(mail.REQUEST_BODY, 圏域名=REGION)
+    with pytest.raises(UserError, match="使えません"):
+        mail.render_template("{圏域名.__class__}", 圏域名=REGION)
+    with pytest.raises(UserError, match="書式"):
+        mail.render_template("【{圏域名】", 圏域名=REGION)
+
+
+# --- SMTP -------------------------------------------------------------------------
+
+class Recorder:
+    """aiosmtpd handler keeping every delivered envelope; refuses listed recipients."""
+
+    def __init__(self, refuse=()):
+        self.envelopes = []
+        self.refuse = set(refuse)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    started = []
+
+    def start(handler, **kwargs):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
+        controller.start()
+        started.append(controller)
+        return controller
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+@pytest.fixture
+def no_credentials(monkeypatch):
+    monkeypatch.delenv(mail.ENV_USER, raising=False)
+    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+
+
+def draft_with_book(tmp_path, to=(OTARU,)):
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    msg = mail.build_message(sender=SENDER, to=list(to), cc=["soumu@city.sapporo.jp"],
+                             subject="【さっぽろ】入力のお願い", body=BODY, attachments=[book])
+    return msg, book
+
+
+def test_send_delivers_without_draft_marker(tmp_path, smtp_server, no_credentials):
+    handler = Recorder()
+    server = smtp_server(handler)
+    msg, book = draft_with_book(tmp_path)
+    mail.send(msg, server.hostname, server.port)
+
+    [envelope] = handler.envelopes
+    assert envelope.mail_from == "renkei@city.sapporo.jp"
+    assert sorted(envelope.rcpt_tos) == sorted([OTARU, "soumu@city.sapporo.jp"])
+    got = parse(envelope.content)
+    assert "X-Unsent" not in got
+    assert msg["X-Unsent"] == "1"  # the caller's draft is left as it was
+    [att] = list(got.iter_attachments())
+    assert att.get_filename() == INPUT_NAME
+    assert att.get_content() == book.read_bytes()
+    assert body_text(got) == BODY
+
+
+AUTH_WITHOUT_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+def auth_server(smtp_server, logins, **kwargs):
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        ok = (auth_data.login, auth_data.password) == (b"renkei", b"s3cret")
+        # handled=False: aiosmtpd then answers 535 itself instead of staying silent.
+        return AuthResult(success=ok, handled=ok)
+
+    handler = Recorder()
+    server = smtp_server(handler, authenticator=authenticator, auth_required=True,
+                         auth_require_tls=False, **kwargs)
+    return handler, server
+
+
+@AUTH_WITHOUT_TLS
+def test_send_logs_in_with_environment_credentials(tmp_path, smtp_server, monkeypatch):
+    logins = []
+    handler, server = auth_server(smtp_server, logins)
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    msg, book = draft_with_book(tmp_path)
+    mail.send(msg, server.hostname, server.port)
+    assert logins == [(b"renkei", b"s3cret")]
+    [envelope] = handler.envelopes
+    assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()
+
+
+@AUTH_WITHOUT_TLS
+def test_send_wrong_password_is_japanese_auth_error(tmp_path, smtp_server, monkeypatch):
+    logins = []
+    handler, server = auth_server(smtp_server, logins)
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.setenv(mail.ENV_PASSWORD, "wrong")
+    with pytest.raises(UserError, match="認証に失敗"):
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    assert logins and not handler.envelopes
+
+
+@AUTH_WITHOUT_TLS
+def test_send_without_credentials_to_auth_server_is_refused(tmp_path, smtp_server, no_credentials):
+    handler, server = auth_server(smtp_server, [])
+    with pytest.raises(UserError, match=f"認証.*{mail.ENV_USER}"):
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    assert not handler.envelopes
+
+
+def test_only_one_credential_variable_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    with pytest.raises(UserError, match=mail.ENV_PASSWORD):
+        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
+
+
+def test_starttls_unsupported_is_japanese_error(tmp_path, smtp_server, no_credentials):
+    handler = Recorder()
+    server = smtp_server(handler)
+    with pytest.raises(UserError, match="STARTTLS"):
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port, starttls=True)
+    assert not handler.envelopes
+
+
+def test_refused_connection_is_japanese_error(tmp_path, no_credentials):
+    # A bound socket that does not listen: connecting to its port is refused.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        with pytest.raises(UserError) as err:
+            mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=5)
+    assert "接続できません" in str(err.value) and "拒否" in str(err.value)
+
+
+def test_refused_recipient_is_japanese_error(tmp_path, smtp_server, no_credentials):
+    handler = Recorder(refuse={OTARU, "soumu@city.sapporo.jp"})
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    assert "宛先" in str(err.value) and OTARU in str(err.value) and "550" in str(err.value)
+    assert not handler.envelopes
+
+
+def test_partly_refused_recipients_are_reported(tmp_path, smtp_server, no_credentials):
+    handler = Recorder(refuse={OTARU})
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    assert OTARU in str(err.value) and "送信済み" in str(err.value)
+    [envelope] = handler.envelopes
+    assert envelope.rcpt_tos == ["soumu@city.sapporo.jp"]
+
+
+def test_oversized_mail_is_japanese_error(tmp_path, smtp_server, no_credentials):
+    handler = Recorder()
+    server = smtp_server(handler, data_size_limit=2000)
+    with pytest.raises(UserError, match="大きすぎる"):
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    assert not handler.envelopes
+
+
+def test_format_deadline_weekday():
+    assert mail.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
+    assert mail.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"
