@@ -1,0 +1,120 @@
+"""What 一覧, 集計 and 検証結果 contain, as plain grids.
+
+Both writers render these grids: openpyxl on a file (adding styles, merges and print
+setup) and xlwings in the open workbook (values only). Building the content once here is
+what makes "the buttons and the command line give the same 一覧" true by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from .model import SYMBOLS, SYMBOL_LABELS, Finding, Result, Settings
+from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
+
+# Row kinds, used by the openpyxl writer to pick styles.
+TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
+    "title", "legend", "header", "kpi", "indicator", "blank", "total")
+
+
+@dataclass
+class Grid:
+    rows: list[list[object]] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    # (first_row, first_col, last_row, last_col), 0-based and inclusive
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    header_row: Optional[int] = None
+
+    def add(self, kind: str, values: Sequence[object]) -> int:
+        self.rows.append(list(values))
+        self.kinds.append(kind)
+        return len(self.rows) - 1
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def padded(self) -> list[list[object]]:
+        w = self.width
+        return [r + [None] * (w - len(r)) for r in self.rows]
+
+
+def project_label(no: Optional[int], name: str) -> str:
+    return f"{no}　{name}" if no is not None else name
+
+
+def list_grid(result: Result, settings: Settings) -> Grid:
+    """一覧 laid out like the official document: per 役割, its 【基本KPI】 rows, then its projects."""
+    g = Grid()
+    g.add(TITLE, [list_title(settings.region, settings.fiscal_year)])
+    g.add(LEGEND, [legend(settings.threshold)])
+    g.header_row = g.add(HEADER, LIST_COLUMNS)
+    width = len(LIST_COLUMNS)
+    roles: list[str] = []
+    for ind in result.indicators:
+        if ind.role not in roles:
+            roles.append(ind.role)
+    for role in roles:
+        members = [i for i in result.indicators if i.role == role]
+        ordered = [i for i in members if i.is_kpi] + [i for i in members if not i.is_kpi]
+        first_row = len(g.rows)
+        groups: dict[tuple, list[int]] = {}
+        for ind in ordered:
+            ev = result.evaluations[ind.id]
+            c = result.consolidated[ind.id]
+            if ind.is_kpi:
+                project, summary = "【基本KPI】", ""
+            else:
+                project, summary = project_label(ind.project_no, ind.project_name), ind.summary
+            r = g.add(ROLE_KPI if ind.is_kpi else INDICATOR, [
+                role, project, summary, ind.name, ind.baseline or "－", ind.target or "－",
+                c.actual or "－", ev.symbol, c.status_text, ind.id,
+                None if ev.ratio is None else round(ev.ratio, 4)])
+            key = ("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name)
+            groups.setdefault(key, []).append(r)
+        last_row = len(g.rows) - 1
+        if last_row > first_row:
+            g.merges.append((first_row, 0, last_row, 0))
+        for key, rows in groups.items():
+            if key == ("kpi",):
+                for r in rows:  # 【基本KPI】 spans 連携事業名 and 事業概要, row by row
+                    g.merges.append((r, 1, r, 2))
+                if len(rows) > 1:
+                    # one label over all KPI rows, as printed
+                    g.merges[-len(rows):] = [(rows[0], 1, rows[-1], 2)]
+            elif len(rows) > 1 and rows == list(range(rows[0], rows[-1] + 1)):
+                g.merges.append((rows[0], 1, rows[-1], 1))
+                g.merges.append((rows[0], 2, rows[-1], 2))
+    assert all(len(r) <= width for r in g.rows)
+    return g
+
+
+def summary_grid(result: Result, settings: Settings) -> Grid:
+    """集計: counts per symbol overall and per 役割, and the 達成割合 line."""
+    s = result.summary
+    g = Grid()
+    g.add(TITLE, [f"{settings.region} {settings.fiscal_year}年度 評価の集計"])
+    g.add(BLANK, [])
+    g.header_row = g.add(HEADER, ["区分", *(f"{sym} {SYMBOL_LABELS[sym]}" for sym in SYMBOLS), "計"])
+    g.add(TOTAL, ["全体", *(s.counts.get(sym, 0) for sym in SYMBOLS), sum(s.counts.values())])
+    for role, counts in s.by_role.items():
+        g.add(INDICATOR, [role, *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
+    g.add(BLANK, [])
+    g.add(TOTAL, ["達成割合", f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}",
+                  None if s.rate is None else round(s.rate, 4), s.rate_text])
+    return g
+
+
+def findings_grid(findings: Sequence[Finding]) -> Grid:
+    g = Grid()
+    g.header_row = g.add(HEADER, FINDING_COLUMNS)
+    for f in findings:
+        g.add(INDICATOR, [f.severity, f.sheet, f.cell, f.indicator_id, f.message, f.hint])
+    return g
+
+
+def result_line(result: Result) -> str:
+    errors = sum(f.is_error for f in result.findings)
+    warnings = len(result.findings) - errors
+    return f"{result.summary.line()}  検証: エラー{errors}件 警告{warnings}件"
