@@ -52,7 +52,7 @@ def consolidate(ind: Indicator, entries: Sequence[Entry], settings: Settings) ->
         status = ind.status_manual.strip() or _joined_status(own)
         return Consolidated(ind.id, value or ind.actual_manual.strip() or NO_VALUE, "", status)
     if method == METHOD_SUM:
-        actual, breakdown = sum_with_breakdown(entries)
+        actual, breakdown = sum_with_breakdown(entries, target_unit(ind))
         return Consolidated(ind.id, actual, breakdown, _with(status, breakdown))
     if method == METHOD_PARTICIPANTS:
         actual, breakdown = participants(entries)
@@ -81,7 +81,16 @@ def _numbers(entries: Sequence[Entry], field: str = "value") -> list[tuple[Entry
     return out
 
 
-def sum_with_breakdown(entries: Sequence[Entry]) -> tuple[str, str]:
+def target_unit(ind: Indicator) -> str:
+    """The unit staff leave out when they type plain numbers (the sheet has a 単位 column)."""
+    try:
+        v = parse_value(ind.target)
+    except ValueParseError:
+        return ""
+    return v.unit if v.kind == NUMBER else ""
+
+
+def sum_with_breakdown(entries: Sequence[Entry], default_unit: str = "") -> tuple[str, str]:
     """合計: 「21件」 and 「（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）」."""
     rows = _numbers(entries)
     if not rows:
@@ -89,7 +98,7 @@ def sum_with_breakdown(entries: Sequence[Entry]) -> tuple[str, str]:
     units = {u for _, _, u in rows if u}
     if len(units) > 1:
         raise ConsolidationError(f"市町村によって単位が違います（{'、'.join(sorted(units))}）")
-    unit = units.pop() if units else ""
+    unit = units.pop() if units else default_unit
     total = sum((n for _, n, _ in rows), Decimal(0))
     parts = [f"{e.municipality}{format_number(n, unit)}" for e, n, _ in rows if n != 0]
     breakdown = f"（{'、'.join(parts)}）" if parts else ""

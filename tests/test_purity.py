@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORE = ["values", "fiscal", "model", "contract", "layout", "rules", "consolidate", "validate", "pipeline",
+CORE = ["values", "fiscal", "model", "contract", "contract_read", "layout", "rules", "consolidate", "validate", "pipeline",
         "reference", "textable"]
 PKG = Path(__file__).resolve().parents[1] / "renkei_xl"
 

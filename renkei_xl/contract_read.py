@@ -1,0 +1,229 @@
+"""Read the master workbook contract from plain grids of cell values.
+
+Both adapters hand over the same thing: each sheet as a list of rows of values (from A1)
+and each defined name as (sheet, cell). openpyxl produces it from a file, xlwings from the
+open workbook. Reading the contract once, here, is what keeps the command line and the
+buttons from ever disagreeing about which cell holds what.
+
+Columns are located by header text within the first rows of each sheet, so staff may
+insert, reorder and add columns. Structural problems that make the workbook unreadable
+(no 指標 sheet, a missing required header, a missing defined name) are UserErrors; problems
+in single cells become findings, so one bad cell never hides the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Mapping, Optional, Sequence
+
+from . import contract as c
+from .errors import UserError
+from .model import (CENTRAL_CITY, ERROR, WARNING, Entry, Finding, Indicator, Municipality,
+                    Settings)
+
+Grid = Sequence[Sequence[object]]
+
+
+@dataclass
+class MasterData:
+    settings: Settings
+    indicators: list[Indicator]
+    entries: list[Entry]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{column_letter(col)}{row}"
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
+    if not m:
+        raise ValueError(ref)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def text(value: object) -> str:
+    """A cell as the text staff see: 17.0 → "17", dates → ISO, None → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _at(grid: Grid, row: int, col: int) -> object:
+    if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
+        return grid[row - 1][col - 1]
+    return None
+
+
+class Book:
+    """The grids and names of one workbook, with the lookups the contract needs."""
+
+    def __init__(self, sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]]):
+        self.sheets = sheets
+        self.names = names
+
+    def named(self, name: str) -> tuple[str, str, object]:
+        if name not in self.names:
+            raise UserError(f"名前の定義「{name}」がありません（設定シートの値に名前を付けてください）")
+        sheet, ref = self.names[name]
+        if sheet not in self.sheets:
+            raise UserError(f"名前の定義「{name}」の参照先シート「{sheet}」がありません")
+        row, col = parse_ref(ref.split(":")[0])
+        return sheet, cell_ref(row, col), _at(self.sheets[sheet], row, col)
+
+    def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str]
+               ) -> tuple[int, dict[str, int]]:
+        """(header row, field → column) located by header text."""
+        grid = self.sheets[sheet]
+        wanted = {h: f for f, h in headers.items()}
+        best: tuple[int, dict[str, int]] = (0, {})
+        for r in range(1, min(len(grid), c.HEADER_SEARCH_ROWS) + 1):
+            found: dict[str, int] = {}
+            for col, value in enumerate(grid[r - 1], start=1):
+                key = text(value)
+                if key in wanted and wanted[key] not in found:
+                    found[wanted[key]] = col
+            if len(found) > len(best[1]):
+                best = (r, found)
+        row_no, cols = best
+        missing = [headers[f] for f in required if f not in cols]
+        if missing:
+            raise UserError(f"シート「{sheet}」に見出し「{'」「'.join(missing)}」が見つかりません"
+                            f"（{c.HEADER_SEARCH_ROWS}行目までに見出し行が必要です）")
+        return row_no, cols
+
+    def rows(self, sheet: str, header_row: int, cols: Mapping[str, int]):
+        """(row number, field → text, field → cell) for each non-empty row below the header."""
+        grid = self.sheets[sheet]
+        for r in range(header_row + 1, len(grid) + 1):
+            values = {f: text(_at(grid, r, col)) for f, col in cols.items()}
+            if any(values.values()):
+                yield r, values, {f: cell_ref(r, col) for f, col in cols.items()}
+
+
+def read_settings(book: Book) -> Settings:
+    if c.SETTINGS not in book.sheets:
+        raise UserError(f"シート「{c.SETTINGS}」がありません")
+    region = text(book.named(c.N_REGION)[2])
+    sheet, ref, value = book.named(c.N_YEAR)
+    try:
+        year = int(text(value))
+    except ValueError:
+        raise UserError(f"{sheet}!{ref}: 対象年度「{value}」は西暦の整数で入力してください（例: 2023）") from None
+    sheet, ref, base = book.named(c.N_BASE_DATE)
+    if isinstance(base, dt.datetime):
+        base = base.date()
+    elif isinstance(base, (int, float)) and not isinstance(base, bool):
+        base = dt.date(1899, 12, 30) + dt.timedelta(days=int(base))  # an Excel serial date
+    elif base is not None and not isinstance(base, dt.date):
+        from .fiscal import DateParseError, parse_date
+        try:
+            base = parse_date(text(base)).to_date() if text(base) else None
+        except DateParseError as exc:
+            raise UserError(f"{sheet}!{ref}: 基準日を読めません（{exc}）") from None
+    sheet, ref, value = book.named(c.N_THRESHOLD)
+    try:
+        threshold = float(str(value).rstrip("%％")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{sheet}!{ref}: 概ね達成閾値「{value}」は割合で入力してください（例: 85%）") from None
+    if threshold > 1:
+        threshold /= 100  # typed as 85 rather than 85%
+    if not 0 < threshold <= 1:
+        raise UserError(f"{sheet}!{ref}: 概ね達成閾値は 0%〜100% の間にしてください")
+    return Settings(region, year, base, threshold, tuple(_municipalities(book)))
+
+
+def _municipalities(book: Book) -> list[Municipality]:
+    row_no, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name", "kind"))
+    out: list[Municipality] = []
+    for r, v, cells in book.rows(c.SETTINGS, row_no, cols):
+        where = f"{c.SETTINGS}!{cells['name']}"
+        if not v["name"]:
+            raise UserError(f"{where}: 市町村名が空です")
+        if any(m.name == v["name"] for m in out):
+            raise UserError(f"{where}: 市町村名「{v['name']}」が重複しています")
+        kind = v.get("kind") or c.KIND_CHOICES[1]
+        if kind not in c.KIND_CHOICES:
+            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は「中心市」か「連携市町村」にしてください")
+        out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", "")))
+    if sum(m.kind == CENTRAL_CITY for m in out) > 1:
+        raise UserError(f"シート「{c.SETTINGS}」: 区分「中心市」は1つだけにしてください")
+    return out
+
+
+def read_indicators(book: Book) -> list[Indicator]:
+    if c.INDICATORS not in book.sheets:
+        raise UserError(f"シート「{c.INDICATORS}」がありません")
+    row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
+    out = []
+    for r, v, cells in book.rows(c.INDICATORS, row_no, cols):
+        no = v.get("project_no", "")
+        out.append(Indicator(
+            id=v["id"], role=v["role"], project_no=int(no) if no.isdigit() else None,
+            project_name=v.get("project_name", ""), summary=v.get("summary", ""), name=v["name"],
+            baseline=v.get("baseline", ""), target=v["target"], method=v["method"],
+            rule=v.get("rule", ""), actual_manual=v.get("actual_manual", ""),
+            status_manual=v.get("status_manual", ""), is_kpi=v.get("is_kpi", "") in c.KPI_TRUE,
+            sheet=c.INDICATORS, row=r, cells=cells))
+    return out
+
+
+def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Finding]]:
+    entries: list[Entry] = []
+    findings: list[Finding] = []
+    for muni in settings.municipalities:
+        if muni.name not in book.sheets:
+            findings.append(Finding("missing-sheet", WARNING, c.SETTINGS, "", "",
+                                    f"市町村「{muni.name}」のシートがありません",
+                                    "設定の市町村名とシート名を同じにしてください"))
+            continue
+        try:
+            row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+        except UserError as exc:
+            findings.append(Finding("missing-header", ERROR, muni.name, "A1", "", str(exc),
+                                    "見出し行（指標ID、実績値 など）を元に戻してください"))
+            continue
+        for r, v, cells in book.rows(muni.name, row_no, cols):
+            entries.append(Entry(muni.name, v["indicator_id"], v.get("value", ""),
+                                 v.get("denominator", ""), v.get("status", ""), v.get("unit", ""),
+                                 muni.name, r, cells))
+    return entries, findings
+
+
+def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]]) -> MasterData:
+    book = Book(sheets, names)
+    settings = read_settings(book)
+    indicators = read_indicators(book)
+    entries, findings = read_entries(book, settings)
+    return MasterData(settings, indicators, entries, findings)
+
+
+def needed_sheets(sheetnames: Sequence[str]) -> list[str]:
+    """Every sheet the contract reads: 設定, 指標 and whatever could be a municipality."""
+    return [s for s in sheetnames if s not in c.TOOL_SHEETS and s != c.XLWINGS_CONF]

@@ -1,0 +1,70 @@
+"""Reading code names from a workbook and swapping its VBA project in place.
+
+``renkei-xl upgrade-macros`` replaces only ``xl/vbaProject.bin``: every other part is
+copied unchanged, so whatever the staff built in the workbook stays as it was.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from pathlib import Path
+
+from defusedxml import ElementTree
+
+from ..errors import UserError
+from ..workbook.safety import atomic_path
+
+VBA_PART = "xl/vbaProject.bin"
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def sheet_code_names(xlsm_path: str | Path) -> list[str]:
+    """Code names of the worksheets, in the workbook's sheet order; sheets without one are
+    left out (Excel only creates their document modules when it next saves)."""
+    with _open_zip(xlsm_path) as book:
+        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{_PKG_REL}Relationship")}
+        names = []
+        for sheet in workbook.iter(f"{_MAIN}sheet"):
+            target = targets.get(sheet.get(f"{_REL}id"), "")
+            if target.startswith("/"):
+                part = target.lstrip("/")
+            else:
+                part = posixpath.normpath(posixpath.join("xl", target))
+            if not part.startswith("xl/worksheets/"):
+                continue  # chart sheets and dialog sheets get no worksheet module
+            sheet_pr = ElementTree.fromstring(book.read(part)).find(f"{_MAIN}sheetPr")
+            if sheet_pr is not None and sheet_pr.get("codeName"):
+                names.append(sheet_pr.get("codeName"))
+        return names
+
+
+def replace_vba_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> None:
+    """Write ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced by ``data``.
+
+    Every other entry keeps its name, order, content and zip metadata. The write goes
+    through ``atomic_path`` (temporary file renamed over the target, refused while the
+    target is open in Excel), so ``dst_path`` may be ``src_path``. Backups are the caller's.
+    """
+    with _open_zip(src_path) as src:
+        if VBA_PART not in src.namelist():
+            raise UserError(f"「{Path(src_path).name}」にマクロ（{VBA_PART}）がありません。"
+                            "マクロ有効ブック（.xlsm）を指定してください。")
+        with atomic_path(dst_path) as tmp, zipfile.ZipFile(tmp, "w") as dst:
+            dst.comment = src.comment
+            for info in src.infolist():
+                dst.writestr(info, data if info.filename == VBA_PART else src.read(info))
+
+
+def _open_zip(path: str | Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise UserError(f"ブック「{path}」が見つかりません。") from None
+    except zipfile.BadZipFile:
+        raise UserError(f"「{Path(path).name}」は Excel ブック（.xlsm）として読めません。"
+                        "壊れているか、別の形式のファイルです。") from None

@@ -1,0 +1,70 @@
+"""Where the master workbook's VBA comes from: our button macros and xlwings' own modules.
+
+xlwings' modules are read from the installed xlwings at build time, so the VBA in the
+workbook always matches the Python package that answers its ``RunPython`` calls
+(``Book.caller()`` fails when the two versions differ).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+from .project import WORKBOOK_BASE, Module, build_vba_project
+
+MACROS_DIR = Path(__file__).with_name("macros")  # canonical copies; /work/main/macros mirrors them
+# The button macros of macros/Renkei.bas and the captions of their buttons, for
+# ``worksheet.insert_button(cell, {"macro": macro, "caption": caption})``.
+BUTTONS: tuple[tuple[str, str], ...] = (
+    ("Renkei.RenkeiCheck", "入力チェック"),
+    ("Renkei.RenkeiRecalc", "評価を再計算"),
+    ("Renkei.RenkeiSplit", "配布用ファイル作成"),
+    ("Renkei.RenkeiCollect", "回収ファイル取込"),
+    ("Renkei.RenkeiExport", "確定版を書き出し"),
+)
+_VB_NAME = re.compile(r'^Attribute VB_Name = "([^"]*)"', re.MULTILINE)
+_CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
+
+
+def our_modules(macros_dir: str | Path | None = None) -> list[Module]:
+    """Every ``*.bas`` of the macros folder (shipped inside the package), by file name."""
+    folder = Path(macros_dir) if macros_dir is not None else MACROS_DIR
+    return [_read_module(path, "standard") for path in sorted(folder.glob("*.bas"))]
+
+
+def xlwings_modules() -> list[Module]:
+    """The modules ``xlwings quickstart --standalone`` embeds: ``xlwings.bas`` and the
+    ``Dictionary`` class it needs on the Mac (see ``xlwings/cli.py``)."""
+    spec = importlib.util.find_spec("xlwings")  # locate without importing (~0.5 s)
+    if spec is None or spec.origin is None:
+        raise RuntimeError("xlwings is not installed")
+    root = Path(spec.origin).parent
+    return [_read_module(root / "xlwings.bas", "standard"),
+            _read_module(root / "addin" / "Dictionary.cls", "class")]
+
+
+def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "ThisWorkbook") -> bytes:
+    """The vbaProject.bin of the master: the workbook's and sheets' document modules
+    (Excel binds them by code name), then our button macros and xlwings."""
+    code_modules = [*our_modules(), *xlwings_modules()]
+    taken = {m.name.lower() for m in code_modules}
+    for name in [workbook_code_name, *sheet_code_names]:
+        if not _CODE_NAME.match(name) or name.lower() in taken:
+            raise UserError(
+                f"シートのコード名「{name}」はマクロに使えません。VBA の画面でコード名を半角英数字"
+                "（英字で始まる 31 文字以内、Renkei・xlwings・Dictionary 以外）に変更してください。"
+            )
+        taken.add(name.lower())
+    documents = [Module(workbook_code_name, "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n")]
+    documents += [Module(name, "document", "") for name in sheet_code_names]
+    return build_vba_project([*documents, *code_modules])
+
+
+def _read_module(path: Path, kind: str) -> Module:
+    # Exported modules are in the ANSI code page the project declares (PROJECTCODEPAGE 1252).
+    source = path.read_bytes().decode("cp1252")
+    match = _VB_NAME.search(source)
+    return Module(match[1] if match else path.stem, kind, source)  # type: ignore[arg-type]

@@ -1,0 +1,142 @@
+"""The workbook subcommands of `renkei-xl` (init, validate, recalc, demo).
+
+Each handler is a few lines over renkei_xl.workbook.session, so the command line adds no
+behaviour of its own that the buttons would lack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+DEMO_DIR = Path("workbooks")
+DEMO_NAME = "さっぽろ圏_2023年度_マスター.xlsm"
+
+
+def _print_findings(findings, limit: int = 30) -> None:
+    for f in findings[:limit]:
+        place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
+        print(f"  [{f.severity}] {place} {f.indicator_id}: {f.message}")
+    if len(findings) > limit:
+        print(f"  … ほか {len(findings) - limit} 件（検証結果シートを見てください）")
+
+
+def _print_written(written) -> None:
+    for note in written.notes:
+        print(note)
+    print(f"書き込み先: {written.path}")
+    if written.backup:
+        print(f"バックアップ: {written.backup}")
+
+
+def init_master(path: Path, year: int | None = None, sample: str | None = None,
+                interpreter: str | None = None, force: bool = False) -> Path:
+    from ..model import Municipality, Settings
+    from ..reference import load_reference
+    from .build import build_master
+    from .safety import atomic_write, backup, ensure_not_open
+
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UserError(f"「{path.name}」: 拡張子は .xlsx（マクロなし）か .xlsm（ボタン付き）にしてください")
+    if path.exists() and not force:
+        raise UserError(f"「{path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
+    ref = load_reference(sample or "fy2023")
+    if sample:
+        settings, indicators, entries = ref.settings, ref.indicators, ref.entries
+        if year and year != settings.fiscal_year:
+            raise UserError(f"見本データ {sample} は {settings.fiscal_year}年度のものです（--year {year} とは使えません）")
+    else:
+        # Without a sample: the 12 municipalities and the region name, nothing else.
+        base = ref.settings
+        settings = Settings(base.region, year or base.fiscal_year, None, base.threshold,
+                            tuple(Municipality(m.name, m.kind) for m in base.municipalities))
+        indicators, entries = (), ()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_not_open(path)
+    if path.exists():
+        backup(path)
+    atomic_write(path, lambda tmp: build_master(tmp, settings, indicators, entries,
+                                                interpreter=interpreter))
+    return path
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = init_master(Path(args.path), args.year, args.sample, args.interpreter, args.force)
+    print(f"マスターブックを作成しました: {path}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .session import validate_file
+
+    result, written = validate_file(Path(args.master), write=not args.no_write)
+    errors = result.errors
+    print(f"入力チェック: エラー {len(errors)} 件、警告 {len(result.findings) - len(errors)} 件")
+    _print_findings(list(result.findings))
+    if written:
+        _print_written(written)
+    return 1 if errors else 0
+
+
+def cmd_recalc(args: argparse.Namespace) -> int:
+    from .session import recalc_file
+
+    result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
+    if result.findings:
+        print(f"入力チェック: エラー {len(result.errors)} 件、警告 {len(result.findings) - len(result.errors)} 件")
+        _print_findings(list(result.findings), limit=10)
+    _print_written(written)
+    print(result.summary.line())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the FY2023 sample master, check it, recalculate it, compare with the official list."""
+    from ..reference import load_reference
+    from .session import recalc_file, validate_file
+
+    outdir = Path(args.outdir)
+    path = outdir / DEMO_NAME
+    init_master(path, sample="fy2023", force=True)
+    print(f"1. 見本マスターを作成: {path}")
+    result, _ = validate_file(path)
+    print(f"2. 入力チェック: エラー {len(result.errors)} 件、警告 {len(result.findings) - len(result.errors)} 件")
+    result, written = recalc_file(path)
+    print(f"3. 評価を再計算: {written.path}")
+    ref = load_reference("fy2023")
+    same = sum(result.evaluations[i].symbol == s for i, s in ref.official.items())
+    print(f"4. 公式の評価（2023年度 確定版）との一致: {same}／{len(ref.official)} 行")
+    print(result.summary.line())
+    return 0 if same == len(ref.official) else 1
+
+
+def register(sub) -> None:
+    p = sub.add_parser("init", help="新しいマスターブックを作る（.xlsm はボタン付き）")
+    p.add_argument("path", help="作成するブック（.xlsx または .xlsm）")
+    p.add_argument("--year", type=int, help="対象年度（例: 2023）")
+    p.add_argument("--sample", choices=["fy2023"], help="見本データで埋める")
+    p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
+    p.add_argument("--force", action="store_true", help="既存のファイルを作り直す（バックアップを残す）")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("validate", help="入力チェック（検証結果シートに書き出す）")
+    p.add_argument("master")
+    p.add_argument("--no-write", action="store_true", help="ブックに書き込まず表示だけする")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("recalc", help="集約・評価を再計算して一覧・集計を作り直す")
+    p.add_argument("master")
+    p.add_argument("-o", "--output", help="結果を別のファイルに書き出す")
+    p.set_defaults(func=cmd_recalc)
+
+    p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")
+    p.add_argument("--outdir", default=str(DEMO_DIR), help="作成先フォルダ（既定: workbooks/）")
+    p.set_defaults(func=cmd_demo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the renkei-xl command")
