@@ -50,12 +50,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_workbook_commands(sub) -> None:
-    """Workbook commands live in their own module so this file stays a thin router."""
-    try:
-        from .workbook import commands
-    except ImportError:  # the file adapter is optional for the pure-core evaluate command
-        return
+    """Workbook and mail-cycle commands live in their own modules; this file only routes.
+
+    Importing them costs nothing heavy: each handler imports openpyxl and friends itself.
+    """
+    from .workbook import commands
+
     commands.register(sub)
+    from importlib.util import find_spec
+
+    if find_spec(f"{__package__}.cycle_commands"):  # the mail cycle (issue [email])
+        from . import cycle_commands
+
+        cycle_commands.register(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

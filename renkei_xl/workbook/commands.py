@@ -114,6 +114,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if same == len(ref.official) else 1
 
 
+def cmd_upgrade_macros(args: argparse.Namespace) -> int:
+    """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
+    from ..vba.inject import replace_vba_project, sheet_code_names
+    from ..vba.sources import master_project
+    from .safety import backup, ensure_not_open
+    from .session import check_path
+
+    path = check_path(Path(args.master))
+    if path.suffix.lower() != ".xlsm":
+        raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
+    ensure_not_open(path)
+    data = master_project(sheet_code_names(path))
+    saved = backup(path)
+    replace_vba_project(path, path, data)
+    print(f"マクロを更新しました: {path}")
+    print(f"バックアップ: {saved}")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("init", help="新しいマスターブックを作る（.xlsm はボタン付き）")
     p.add_argument("path", help="作成するブック（.xlsx または .xlsm）")
@@ -132,6 +151,10 @@ def register(sub) -> None:
     p.add_argument("master")
     p.add_argument("-o", "--output", help="結果を別のファイルに書き出す")
     p.set_defaults(func=cmd_recalc)
+
+    p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
+    p.add_argument("master")
+    p.set_defaults(func=cmd_upgrade_macros)
 
     p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")
     p.add_argument("--outdir", default=str(DEMO_DIR), help="作成先フォルダ（既定: workbooks/）")
