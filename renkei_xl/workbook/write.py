@@ -71,7 +71,6 @@ def _put(ws: Worksheet, grid: Grid, *, start_row: int = 1) -> None:
 
 
 def _style_table(ws: Worksheet, grid: Grid, ncols: int, widths: Sequence[int]) -> None:
-    base = Font(name=FONT_NAME, size=9)
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     for r, kind in enumerate(grid.kinds, start=1):
@@ -92,7 +91,55 @@ def _style_table(ws: Worksheet, grid: Grid, ncols: int, widths: Sequence[int]) -
                 cell.fill = HEADER_FILL
             elif kind == ROLE_KPI:
                 cell.fill = KPI_FILL
-        ws.cell(r, 1).font = base if kind not in (HEADER, TOTAL) else ws.cell(r, 1).font
+
+
+LINE_HEIGHT = 12.0   # points per line of 9-pt text
+CHARS_PER_WIDTH = 1.15  # half-width characters of 9-pt text per unit of column width
+
+
+def _lines(value: object, width: float) -> int:
+    from ..textable import width as text_width
+
+    if value is None or width <= 0:
+        return 1
+    per_line = max(width * CHARS_PER_WIDTH, 1)
+    return sum(max(1, -(-text_width(part) // int(per_line))) for part in str(value).split("\n"))
+
+
+def fit_rows(ws: Worksheet, grid: Grid, widths: Sequence[float], *, start_row: int = 1) -> None:
+    """Set row heights so wrapped Japanese text shows whole.
+
+    Neither openpyxl nor LibreOffice sizes rows for wrapped text written into an existing
+    file, and merged cells are never auto-sized, even by Excel. So the height is estimated
+    from the text width (full-width characters count double) per column, and a merged
+    block (a project's 事業概要 over its indicators) gets any extra height on its last row.
+    """
+    merged_cells = {}
+    for r1, c1, r2, c2 in grid.merges:
+        merged_cells[(r1, c1)] = (r2, sum(widths[c] for c in range(c1, c2 + 1)))
+    heights = []
+    for r, row in enumerate(grid.rows):
+        if grid.kinds[r] not in (INDICATOR, ROLE_KPI, HEADER, TOTAL):
+            heights.append(None)
+            continue
+        lines = 1
+        for col, value in enumerate(row):
+            if col >= len(widths) or (r, col) in merged_cells:
+                continue
+            if any(r1 <= r <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in grid.merges):
+                continue
+            lines = max(lines, _lines(value, widths[col]))
+        heights.append(lines * LINE_HEIGHT + 4)
+    for (r1, c1), (r2, width) in merged_cells.items():
+        if r2 == r1:
+            continue
+        need = _lines(grid.rows[r1][c1], width) * LINE_HEIGHT + 4
+        have = sum(h or LINE_HEIGHT for h in heights[r1:r2 + 1])
+        if need > have:
+            heights[r2] = (heights[r2] or LINE_HEIGHT) + need - have
+    for r, h in enumerate(heights):
+        if h is not None:
+            ws.row_dimensions[start_row + r].height = min(h, 409)
 
 
 def symbol_rules(ws: Worksheet, ref: str) -> None:
@@ -109,6 +156,7 @@ def write_list(wb: Workbook, result: Result, settings: Settings) -> Worksheet:
     _put(ws, grid)
     ncols = len(c.LIST_COLUMNS)
     _style_table(ws, grid, ncols, LIST_WIDTHS)
+    fit_rows(ws, grid, LIST_WIDTHS)
     first, last = grid.header_row + 2, len(grid.rows)
     sym_col = get_column_letter(c.LIST_SYMBOL_COL + 1)
     rate_col = get_column_letter(c.LIST_RATE_COL + 1)
@@ -205,6 +253,7 @@ def write_findings(wb: Workbook, findings: Sequence[Finding]) -> Worksheet:
     ws = _fresh_sheet(wb, c.FINDINGS)
     _put(ws, grid)
     _style_table(ws, grid, len(c.FINDING_COLUMNS), FINDING_WIDTHS)
+    fit_rows(ws, grid, FINDING_WIDTHS)
     for r, f in enumerate(findings, start=2):
         if f.cell and f.sheet in wb.sheetnames:
             cell = ws.cell(r, 3)
