@@ -1,0 +1,240 @@
+"""The master workbook from the command line: init, validate, recalc, on real files."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from renkei_xl import contract as c
+from renkei_xl.errors import UserError
+from renkei_xl.workbook.commands import init_master
+from renkei_xl.workbook.session import recalc_file, validate_file
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "renkei_xl.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def list_rows(path: Path) -> dict:
+    """指標ID → row values of 一覧, read back from the written file."""
+    ws = load_workbook(path)[c.LIST]
+    header = [cell.value for cell in ws[3]]
+    assert tuple(header) == c.LIST_COLUMNS
+    out = {}
+    for row in ws.iter_rows(min_row=4, values_only=True):
+        if row[c.LIST_ID_COL]:
+            out[row[c.LIST_ID_COL]] = dict(zip(c.LIST_COLUMNS, row))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_xlsx(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "m.xlsx"
+    init_master(path, sample="fy2023")
+    out = cli("recalc", path)
+    assert out.returncode == 0, out.stderr
+    assert "◎52 □7 ×12 ―5 －4  達成割合 52／71 = 73.2%" in out.stdout
+    return path
+
+
+def test_recalculated_sample_reproduces_the_official_list(sample_xlsx, fy2023):
+    rows = list_rows(sample_xlsx)
+    assert len(rows) == 80
+    assert {i: r["評価"] for i, r in rows.items()} == dict(fy2023.official)
+    n = lambda s: unicodedata.normalize("NFKC", s or "")
+    for ind_id, breakdown in [("04-1", "（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）"),
+                              ("08-1", "（札幌市11件、小樽市3件、千歳市2件、恵庭市1件）"),
+                              ("06-1", "（札幌市8件、小樽市1件）")]:
+        assert n(rows[ind_id]["実績値"]) == n(fy2023.official_actual[ind_id])
+        assert n(breakdown) in n(rows[ind_id]["連携事業実施状況等（３月末時点）"])
+    assert rows["28-1"]["実績値"] == "11市町村"
+
+
+def test_summary_sheet(sample_xlsx):
+    ws = load_workbook(sample_xlsx)[c.SUMMARY]
+    values = [v for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    assert "達成済み・達成見込み52／評価可能71" in values
+    assert "73.2%" in values
+    total = next(row for row in ws.iter_rows(values_only=True) if row[0] == "全体")
+    assert list(total[1:7]) == [52, 7, 12, 5, 4, 80]
+    with zipfile.ZipFile(sample_xlsx) as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+
+
+def test_menu_shows_last_run(sample_xlsx):
+    wb = load_workbook(sample_xlsx)
+    from renkei_xl.workbook.read import defined_cell
+    assert "52／71" in defined_cell(wb, c.N_LAST_RESULT)[1].value
+    assert defined_cell(wb, c.N_LAST_RUN)[1].value is not None
+
+
+def test_list_sheet_print_setup_and_formats(sample_xlsx):
+    ws = load_workbook(sample_xlsx)[c.LIST]
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A3
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$3:$3"
+    assert "&P" in ws.oddFooter.center.text
+    assert ws.protection.sheet
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert {r.formula[0] for r in rules if r.type == "cellIs"} == {f'"{s}"' for s in c.SYMBOL_FILLS}
+    assert any(r.type == "dataBar" for r in rules)
+    assert ("A4:A20" in {str(m) for m in ws.merged_cells.ranges})  # 役割 over its rows
+
+
+def _set_value(path: Path, sheet: str, ind_id: str, value):
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    head = [cell.value for cell in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[head.index("指標ID")].value == ind_id:
+            row[head.index("実績値")].value = value
+            break
+    else:
+        raise AssertionError(ind_id)
+    wb.save(path)
+
+
+def test_changing_one_municipality_changes_everything_downstream(sample_xlsx, tmp_path):
+    path = tmp_path / "m.xlsx"
+    shutil.copy(sample_xlsx, path)
+    _set_value(path, "小樽市", "08-1", 12)  # 17件 → 26件: × becomes ◎
+    result, written = recalc_file(path)
+    rows = list_rows(path)
+    assert rows["08-1"]["実績値"] == "26件" and rows["08-1"]["評価"] == "◎"
+    assert "小樽市12件" in rows["08-1"]["連携事業実施状況等（３月末時点）"]
+    assert result.summary.fraction_text == "53／71"
+    ws = load_workbook(path)[c.SUMMARY]
+    total = next(row for row in ws.iter_rows(values_only=True) if row[0] == "全体")
+    assert list(total[1:4]) == [53, 7, 11]
+    assert written.backup and written.backup.exists()
+
+
+def test_master_filled_by_hand_through_the_contract(tmp_path):
+    path = tmp_path / "hand.xlsx"
+    init_master(path, year=2024)
+    wb = load_workbook(path)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    rows = [
+        {"指標ID": "X-1", "役割": "試験", "事業No": 1, "連携事業名": "手入力の事業", "評価指標": "会議の回数",
+         "目標値": "２回（毎年度）", "集計方法": "手入力", "実績値（手入力）": "１回"},
+        {"指標ID": "X-2", "役割": "試験", "事業No": 2, "連携事業名": "合計の事業", "評価指標": "支援件数",
+         "目標値": "10件（毎年度）", "集計方法": "合計"},
+        {"指標ID": "X-3", "役割": "試験", "事業No": 3, "連携事業名": "期限の事業", "評価指標": "計画の策定",
+         "目標値": "2026年度まで", "集計方法": "中心市のみ"},
+    ]
+    for r, data in enumerate(rows, start=2):
+        for key, value in data.items():
+            ws.cell(r, head.index(key) + 1, value)
+    for muni, value in (("札幌市", "７"), ("江別市", 4)):
+        ms = wb[muni]
+        mh = [cell.value for cell in ms[1]]
+        r = ms.max_row + 1
+        ms.cell(r, mh.index("指標ID") + 1, "X-2")
+        ms.cell(r, mh.index("実績値") + 1, value)
+    wb.save(path)
+    out = cli("recalc", path)
+    assert out.returncode == 0, out.stderr
+    got = list_rows(path)
+    assert got["X-1"]["評価"] == "×" and got["X-1"]["実績値"] == "１回"
+    assert got["X-2"]["実績値"] == "11件" and got["X-2"]["評価"] == "◎"
+    assert "（札幌市7件、江別市4件）" in got["X-2"]["連携事業実施状況等（３月末時点）"]
+    assert got["X-3"]["評価"] == "―"
+    assert "2024年度 連携事業実施状況等一覧" in load_workbook(path)[c.LIST]["A1"].value
+
+
+def test_validate_finds_each_kind_of_bad_input(sample_xlsx, tmp_path):
+    path = tmp_path / "bad.xlsx"
+    shutil.copy(sample_xlsx, path)
+    wb = load_workbook(path)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    col = lambda name: head.index(name) + 1
+    ws.cell(2, col("指標ID")).value = ws.cell(3, col("指標ID")).value          # duplicate ID
+    ws.cell(5, col("目標値")).value = "#REF!"                                  # formula error
+    ws.cell(6, col("評価指標")).value = None                                   # empty required
+    ms = wb["小樽市"]
+    mh = [cell.value for cell in ms[1]]
+    ms.cell(2, mh.index("実績値") + 1).value = "約10件"                        # text in number
+    ms.cell(3, mh.index("実績値") + 1).value = "3人"                           # unit mismatch
+    ms.cell(ms.max_row + 1, mh.index("指標ID") + 1).value = "99-9"             # unknown ID
+    unknown_row = ms.max_row
+    ms.cell(unknown_row, mh.index("実績値") + 1).value = 1
+    wb.save(path)
+    out = cli("validate", path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    wb = load_workbook(path)
+    found = {(row[1], row[2]) for row in wb[c.FINDINGS].iter_rows(min_row=2, values_only=True)}
+    L = lambda name: chr(64 + col(name))
+    ML = lambda name: chr(65 + mh.index(name))
+    expected = {(c.INDICATORS, f"{L('指標ID')}3"), (c.INDICATORS, f"{L('目標値')}5"),
+                (c.INDICATORS, f"{L('評価指標')}6"), ("小樽市", f"{ML('実績値')}2"),
+                ("小樽市", f"{ML('実績値')}3"), ("小樽市", f"{ML('指標ID')}{unknown_row}")}
+    assert expected <= found
+    link = wb[c.FINDINGS]["C2"].hyperlink
+    assert link is not None and link.location.startswith("'")
+    assert wb["小樽市"][f"{ML('実績値')}2"].fill.fgColor.rgb.endswith(c.MARK_FILL)
+    assert "エラー" in out.stdout and "小樽市!" in out.stdout
+
+
+def test_marks_are_lifted_when_fixed(sample_xlsx, tmp_path):
+    path = tmp_path / "fix.xlsx"
+    shutil.copy(sample_xlsx, path)
+    _set_value(path, "小樽市", "04-1", "約2件")
+    assert cli("validate", path).returncode == 1
+    _set_value(path, "小樽市", "04-1", 2)
+    assert cli("validate", path).returncode == 0
+    ws = load_workbook(path)["小樽市"]
+    assert not any(cell.fill.fgColor.rgb and str(cell.fill.fgColor.rgb).endswith(c.MARK_FILL)
+                   for row in ws.iter_rows() for cell in row)
+
+
+def test_failure_before_rename_leaves_master_identical(sample_xlsx, tmp_path, monkeypatch):
+    path = tmp_path / "m.xlsx"
+    shutil.copy(sample_xlsx, path)
+    before = digest(path)
+
+    def boom(src, dst):
+        assert Path(src).exists() and Path(src).stat().st_size > 0  # the temp file is complete
+        raise OSError("injected failure between write and rename")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(Exception):
+        recalc_file(path)
+    monkeypatch.undo()
+    assert digest(path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~renkei-")]
+
+
+def test_lock_file_makes_recalc_refuse(sample_xlsx, tmp_path):
+    path = tmp_path / "m.xlsx"
+    shutil.copy(sample_xlsx, path)
+    before = digest(path)
+    (tmp_path / "~$m.xlsx").write_bytes(b"lock")
+    out = cli("recalc", path)
+    assert out.returncode == 2
+    assert "Excel で開かれています" in out.stderr and "Traceback" not in out.stderr
+    assert digest(path) == before
+    assert not (tmp_path / "m_バックアップ").exists()
+
+
+def test_errors_are_japanese_messages(tmp_path):
+    bad = tmp_path / "壊れた.xlsx"
+    bad.write_bytes(b"not a zip")
+    out = cli("recalc", bad)
+    assert out.returncode == 2 and "壊れた.xlsx" in out.stderr and "Traceback" not in out.stderr
+    with pytest.raises(UserError):
+        recalc_file(tmp_path / "ない.xlsx")
