@@ -1,0 +1,109 @@
+"""A real spreadsheet application renders what we write: LibreOffice opens the master,
+prints it to PDF, and the ◎ □ × cells of 一覧 carry their conditional-format fills."""
+
+import html
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import require_soffice
+from renkei_xl import contract as c
+from renkei_xl.workbook.commands import init_master
+from renkei_xl.workbook.session import recalc_file
+
+DPI = 100
+
+
+def to_pdf(book: Path, outdir: Path) -> Path:
+    soffice = require_soffice()
+    profile = Path("/tmp") / f"lo_renkei_{uuid.uuid4().hex}"
+    try:
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}",
+                        "--convert-to", "pdf", "--outdir", str(outdir), str(book)],
+                       check=True, capture_output=True, timeout=180)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = outdir / (book.stem + ".pdf")
+    assert pdf.exists(), "LibreOffice produced no PDF"
+    return pdf
+
+
+def words(pdf: Path, page: int) -> list:
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(html.unescape(w), float(a), float(b), float(cc), float(d)) for a, b, cc, d, w in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)]
+
+
+def list_page(pdf: Path) -> int:
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    for p in range(1, pages + 1):
+        text = subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        if "連携事業実施状況等一覧" in text:
+            return p
+    raise AssertionError("一覧 not found in the PDF")
+
+
+def read_ppm(path: Path):
+    """PPM (P6) is three header fields and raw RGB: no imaging library needed."""
+    data = path.read_bytes()
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    width, height = int(m.group(1)), int(m.group(2))
+    pixels = data[m.end():]
+    return width, height, lambda x, y: tuple(pixels[(y * width + x) * 3:(y * width + x) * 3 + 3])
+
+
+def close(rgb, hex_colour, tol=14):
+    want = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
+    return all(abs(a - b) <= tol for a, b in zip(rgb, want))
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("render")
+    master = tmp / "master.xlsx"
+    init_master(master, sample="fy2023")
+    recalc_file(master)
+    pdf = to_pdf(master, tmp)
+    page = list_page(pdf)
+    subprocess.run(["pdftoppm", "-r", str(DPI), "-f", str(page), "-l", str(page), str(pdf),
+                    str(tmp / "page")], check=True)
+    ppm = next(tmp.glob("page*.ppm"))
+    return pdf, page, ppm
+
+
+def test_list_page_is_a3_landscape_with_japanese_text(rendered):
+    pdf, page, _ = rendered
+    info = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page), str(pdf)],
+                          capture_output=True, text=True, check=True).stdout
+    w, h = map(float, re.search(rf"Page\s+{page} size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert (round(w), round(h)) == (1191, 842)
+    text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "連携事業の企画、立案、効果検証" in text and "情報交換会議の開催" in text
+
+
+def test_symbol_cells_are_filled_green_yellow_red(rendered):
+    pdf, page, ppm = rendered
+    ws = words(pdf, page)
+    header = [w for w in ws if w[0] == "評価"]
+    assert header, "header 評価 not found"
+    col_left, col_right = header[0][1] - 20, header[0][3] + 20
+    width, height, pixel = read_ppm(ppm)
+    scale = DPI / 72
+    seen = {"◎": 0, "□": 0, "×": 0}
+    for text, x0, y0, x1, y1 in ws:
+        if text in seen and col_left <= x0 <= col_right and y0 > header[0][4]:
+            # sample inside the cell, just left of the glyph
+            x = int((x0 - 4) * scale)
+            y = int((y0 + y1) / 2 * scale)
+            colour = c.SYMBOL_FILLS[text]
+            assert close(pixel(x, y), colour), (text, pixel(x, y), colour)
+            seen[text] += 1
+    assert all(seen.values()), seen
