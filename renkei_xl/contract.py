@@ -87,6 +87,7 @@ FINDING_COLUMNS = ("重大度", "シート", "セル", "指標ID", "内容", "�
 
 # Colours of the evaluation symbols (fills), used by conditional formatting.
 SYMBOL_FILLS = {"◎": "C6EFCE", "□": "FFEB9C", "×": "FFC7CE", "－": "D9D9D9", "―": "D9D9D9"}
+INPUT_FILL = "FFFBE5"  # pale cream on unlocked input cells: "type here", unlike □'s FFEB9C
 MARK_FILL = "FF9999"   # cells named by 検証結果; a colour staff are unlikely to use themselves
 
 BUTTONS = (  # (caption, VBA macro, what it does)

@@ -200,6 +200,9 @@ def test_marks_are_lifted_when_fixed(sample_xlsx, tmp_path):
     ws = load_workbook(path)["小樽市"]
     assert not any(cell.fill.fgColor.rgb and str(cell.fill.fgColor.rgb).endswith(c.MARK_FILL)
                    for row in ws.iter_rows() for cell in row)
+    head = [cell.value for cell in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[head.index("指標ID")].value == "04-1")
+    assert str(row[head.index("実績値")].fill.fgColor.rgb).endswith(c.INPUT_FILL)  # input fill back
 
 
 def test_failure_before_rename_leaves_master_identical(sample_xlsx, tmp_path, monkeypatch):

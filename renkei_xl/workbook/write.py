@@ -115,8 +115,10 @@ def fit_rows(ws: Worksheet, grid: Grid, widths: Sequence[float], *, start_row: i
     block (a project's 事業概要 over its indicators) gets any extra height on its last row.
     """
     merged_cells = {}
+    covered = set()
     for r1, c1, r2, c2 in grid.merges:
         merged_cells[(r1, c1)] = (r2, sum(widths[c] for c in range(c1, c2 + 1)))
+        covered.update((r, col) for r in range(r1, r2 + 1) for col in range(c1, c2 + 1))
     heights = []
     for r, row in enumerate(grid.rows):
         if grid.kinds[r] not in (INDICATOR, ROLE_KPI, HEADER, TOTAL):
@@ -124,9 +126,7 @@ def fit_rows(ws: Worksheet, grid: Grid, widths: Sequence[float], *, start_row: i
             continue
         lines = 1
         for col, value in enumerate(row):
-            if col >= len(widths) or (r, col) in merged_cells:
-                continue
-            if any(r1 <= r <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in grid.merges):
+            if col >= len(widths) or (r, col) in covered:
                 continue
             lines = max(lines, _lines(value, widths[col]))
         heights.append(lines * LINE_HEIGHT + 4)
@@ -240,7 +240,10 @@ def mark_cells(wb: Workbook, findings: Iterable[Finding], previous: Iterable[tup
             except (ValueError, KeyError):
                 continue
             if _is_mark(cell):
-                cell.fill = PatternFill(fill_type=None)
+                # Unlocked cells are the input cells the builder gave the input fill.
+                unlocked = cell.protection is not None and cell.protection.locked is False
+                cell.fill = (PatternFill("solid", fgColor=c.INPUT_FILL) if unlocked
+                             else PatternFill(fill_type=None))
     mark = PatternFill("solid", fgColor=c.MARK_FILL)
     for f in findings:
         if f.cell and f.sheet in wb.sheetnames and f.sheet not in c.TOOL_SHEETS and f.is_error:

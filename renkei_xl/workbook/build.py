@@ -1,0 +1,507 @@
+"""A new master workbook (SPEC §2), written by XlsxWriter.
+
+XlsxWriter is the only Python library that writes form buttons and embeds a
+vbaProject.bin; openpyxl then round-trips the file with ``keep_vba=True`` and keeps both
+(FACTS.md). Everything here follows renkei_xl.contract: sheet names, header texts,
+defined names and choice lists are taken from it, never retyped, so the reader finds
+what the builder wrote. Data validation list sources are workbook-scope defined names,
+because a list pointing straight at another sheet is an Excel 2010 x14 rule that
+openpyxl drops on the next save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+import xlsxwriter
+import xlsxwriter.exceptions
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+
+from .. import contract as c
+from ..errors import UserError
+from ..fiscal import fiscal_year_bounds
+from ..layout import findings_grid, list_grid, summary_grid
+from ..model import (METHOD_CENTRAL, METHOD_PARTICIPANTS, METHOD_RATIO,
+                     METHOD_STATE, METHOD_SUM, Entry, Indicator, Municipality, Result, Settings)
+from ..pipeline import summarize
+from ..validate import NUMERIC_METHODS
+from ..values import NUMBER, UNIT_FAMILY, ValueParseError, parse_value
+
+SUFFIXES = (".xlsx", ".xlsm")
+WORKBOOK_CODE_NAME = "ThisWorkbook"
+# ASCII code names: VBA binds document modules to them, and a Japanese sheet name
+# cannot serve as one. Municipality sheets are numbered in 設定 order (shMuni01…).
+CODE_NAMES = {
+    c.MENU: "shMenu",
+    c.SETTINGS: "shSettings",
+    c.INDICATORS: "shIndicators",
+    c.LIST: "shList",
+    c.SUMMARY: "shSummary",
+    c.FINDINGS: "shFindings",
+    c.XLWINGS_CONF: "shXlConf",
+}
+# What a button does, on the command line; shown on メニュー of a macro-free .xlsx.
+CLI_EQUIVALENTS = {
+    "Renkei.RenkeiCheck": "renkei-xl validate",
+    "Renkei.RenkeiRecalc": "renkei-xl recalc",
+    "Renkei.RenkeiSplit": "renkei-xl split",
+    "Renkei.RenkeiCollect": "renkei-xl collect",
+    "Renkei.RenkeiExport": "renkei-xl export",
+}
+# Methods whose values every municipality reports on its own sheet (SPEC §2).
+SHARED_METHODS = (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_RATIO, METHOD_STATE)
+SPARE_ROWS = 200          # empty validated rows below 指標 for staff additions
+SPARE_MUNICIPALITIES = 20  # validated empty rows below the municipality table
+
+# Meiryo UI: on every Windows since Vista, compact enough for the long Japanese texts
+# of 事業概要 and 実施状況, and it prints as it shows. 游ゴシック (the Office default)
+# changes its metrics between Windows versions and often clips text when printed.
+# charset 128 (SHIFTJIS_CHARSET) is what Excel writes for Japanese fonts.
+FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
+HEADER_FILL = "DDEBF7"   # pale blue: far from the symbol fills and MARK_FILL
+INPUT_FILL = c.INPUT_FILL
+INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "summary": 50,
+                    "name": 36, "baseline": 14, "target": 16, "method": 12, "rule": 10,
+                    "actual_manual": 16, "status_manual": 50, "is_kpi": 8}
+INDICATOR_WRAPPED = {"role", "project_name", "summary", "name", "baseline", "target",
+                     "actual_manual", "status_manual"}
+ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
+                "denominator": 10, "status": 50}
+
+
+def sheet_names(settings: Settings, *, macros: bool = True) -> list[str]:
+    return [c.MENU, c.SETTINGS, c.INDICATORS, *settings.names, c.LIST, c.SUMMARY, c.FINDINGS,
+            *([c.XLWINGS_CONF] if macros else [])]
+
+
+def code_names(settings: Settings, *, macros: bool = True) -> list[str]:
+    """Sheet code names in sheet order: the document modules the VBA project must hold."""
+    munis = {name: f"shMuni{i:02d}" for i, name in enumerate(settings.names, start=1)}
+    return [CODE_NAMES.get(name) or munis[name] for name in sheet_names(settings, macros=macros)]
+
+
+def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indicator] = (),
+                 entries: Sequence[Entry] = (), *, interpreter: Optional[str] = None) -> Path:
+    """Write a new master at ``path``; its suffix decides whether it carries macros."""
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise UserError(f"マスターブックのファイル名は .xlsx か .xlsm で終わる必要があります（{path.name}）")
+    macros = path.suffix.lower() == ".xlsm"
+    _check_settings(settings, entries)
+    names = code_names(settings, macros=macros)
+    vba = None
+    if macros:  # before the workbook exists: XlsxWriter complains about one left unclosed
+        from ..vba.sources import master_project
+
+        vba = master_project(names)
+    wb = xlsxwriter.Workbook(str(path), {"default_format_properties": dict(FONT)})
+    st = _Styles.of(wb)
+    wb.set_vba_name(WORKBOOK_CODE_NAME)
+    if vba is not None:
+        wb.add_vba_project(io.BytesIO(vba), is_stream=True)
+    sheets = {name: wb.add_worksheet(name) for name in sheet_names(settings, macros=macros)}
+    for ws, code in zip(sheets.values(), names):
+        ws.set_vba_name(code)
+
+    _menu(wb, sheets[c.MENU], st, settings, macros)
+    _settings_sheet(wb, sheets[c.SETTINGS], st, settings)
+    _indicators_sheet(sheets[c.INDICATORS], st, indicators)
+    central = settings.central.name if settings.central else None
+    for muni in settings.municipalities:
+        _municipality_sheet(sheets[muni.name], st, muni.name == central, muni, indicators, entries)
+    _output_sheets(sheets, st, settings)
+    if macros:
+        _xlwings_conf(sheets[c.XLWINGS_CONF], st, interpreter)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        raise UserError(f"ファイル「{path}」を書き込めません（{exc}）。フォルダーの書き込み権限と、"
+                        "同じ名前のファイルが開かれていないかを確認してください") from exc
+    return path
+
+
+# ------------------------------------------------------------------------------ checks
+
+def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
+    """Municipality names become sheet names: refuse what Excel would refuse, in Japanese."""
+    taken = {name.lower() for name in (*CODE_NAMES, c.IMPORT_LOG, "history")}
+    seen: set[str] = set()
+    for muni in settings.municipalities:
+        name = muni.name
+        if not name.strip():
+            raise UserError("設定シートの市町村一覧に、市町村名が空の行があります")
+        if len(name.encode("utf-16-le")) // 2 > 31 or any(ch in name for ch in "[]:*?/\\") \
+                or name.startswith("'") or name.endswith("'"):
+            raise UserError(f"設定シートの市町村名「{name}」はシート名に使えません"
+                            "（31文字以内で、[ ] : * ? / \\ を含まず、' で始まり・終わらないこと）")
+        if name.lower() in taken:
+            raise UserError(f"設定シートの市町村名「{name}」はツールが使うシート名と同じです。別の名前にしてください")
+        if name.lower() in seen:
+            raise UserError(f"設定シートに市町村名「{name}」が2回以上あります")
+        seen.add(name.lower())
+    unknown = sorted({e.municipality for e in entries} - set(settings.names))
+    if unknown:
+        raise UserError(f"市町村「{'、'.join(unknown)}」の入力値がありますが、設定シートの市町村一覧にありません")
+
+
+# ------------------------------------------------------------------------------ styles
+
+@dataclass(frozen=True)
+class _Styles:
+    title: object
+    bold: object
+    header: object
+    text: object
+    wrap: object
+    label: object
+    date: object
+    percent: object
+    integer: object
+    input: object
+    input_wrap: object
+    unlocked: object
+    note: object
+
+    @classmethod
+    def of(cls, wb: xlsxwriter.Workbook) -> "_Styles":
+        top = {"valign": "top"}
+        return cls(
+            title=wb.add_format({"bold": True, "font_size": 16}),
+            bold=wb.add_format({"bold": True, "font_size": 12}),
+            header=wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1,
+                                  "text_wrap": True, "valign": "vcenter", "align": "center"}),
+            text=wb.add_format(top),
+            wrap=wb.add_format({**top, "text_wrap": True}),
+            label=wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1}),
+            date=wb.add_format({"num_format": "yyyy/mm/dd", "border": 1, "align": "left"}),
+            percent=wb.add_format({"num_format": "0.0%", "border": 1, "align": "left"}),
+            integer=wb.add_format({"num_format": "0", "border": 1, "align": "left"}),
+            input=wb.add_format({**top, "bg_color": INPUT_FILL, "locked": False}),
+            input_wrap=wb.add_format({**top, "bg_color": INPUT_FILL, "locked": False,
+                                      "text_wrap": True}),
+            unlocked=wb.add_format({"locked": False, "border": 1}),
+            note=wb.add_format({"font_color": "595959", "valign": "vcenter"}),
+        )
+
+
+def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = None,
+         last_col: Optional[int] = None) -> str:
+    cell = xl_rowcol_to_cell(first_row, first_col, row_abs=True, col_abs=True)
+    if last_row is not None:
+        cell += ":" + xl_rowcol_to_cell(last_row, last_col if last_col is not None else first_col,
+                                        row_abs=True, col_abs=True)
+    return f"={quote_sheetname(sheet)}!{cell}"
+
+
+def _validation(kind: str, title: str, message: str, error: str, **rule) -> dict:
+    """One data validation with its Japanese input prompt and error message."""
+    return {"validate": kind, "input_title": title, "input_message": message,
+            "error_title": "入力できない値です", "error_message": error, **rule}
+
+
+# ------------------------------------------------------------------------------ sheets
+
+def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 2)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, 2, 30)
+    ws.set_column(3, 3, 70)
+    ws.write(1, 1, f"{settings.region} 連携事業 マスターブック", st.title)
+    ws.write(3, 1, "手順", st.bold)
+    steps = ("1. 市町村シート（または回収した入力用ファイル）で実績値を入力します",
+             "2. 「入力チェック」で入力の誤りを確認し、検証結果シートの指摘を直します",
+             "3. 「評価を再計算」で一覧と集計を作り直します",
+             "4. 一覧と集計を確認し、「確定版を書き出し」で配布用の確定版を作ります",
+             "※ 指標・設定・市町村シートは自由に編集できます。一覧・集計・検証結果はツールが作り直します")
+    for i, step in enumerate(steps):
+        ws.write(4 + i, 1, step)
+    row = 10
+    ws.write(row, 1, "最終実行日時", st.label)
+    ws.write_blank(row, 2, None, st.unlocked)
+    ws.write(row + 1, 1, "最終実行結果", st.label)
+    ws.write_blank(row + 1, 2, None, st.unlocked)
+    wb.define_name(c.N_LAST_RUN, _ref(c.MENU, row, 2))
+    wb.define_name(c.N_LAST_RESULT, _ref(c.MENU, row + 1, 2))
+    row += 3
+    if macros:
+        ws.write(row, 1, "操作", st.bold)
+        for i, (caption, macro, what) in enumerate(c.BUTTONS):
+            r = row + 1 + i
+            ws.set_row(r, 36)
+            ws.insert_button(r, 1, {"macro": macro, "caption": caption, "width": 180,
+                                    "height": 40, "x_offset": 4, "y_offset": 4})
+            ws.merge_range(r, 2, r, 3, what, st.note)
+    else:
+        ws.write(row, 1, "このブックにはボタンがありません（ボタンはマクロ有効ブック .xlsm でのみ使えます）。", st.bold)
+        ws.write(row + 1, 1, "同じ操作はコマンドラインで実行できます（ブック名.xlsx はこのファイルの名前に置き換えてください）:")
+        for i, (caption, macro, what) in enumerate(c.BUTTONS):
+            r = row + 2 + i
+            ws.write(r, 1, caption, st.label)
+            ws.write(r, 2, f"{CLI_EQUIVALENTS[macro]} ブック名.xlsx")
+            ws.write(r, 3, what, st.note)
+    # The button path writes 最終実行日時/結果 through Excel, which refuses locked cells on
+    # a protected sheet: those two cells are unlocked, the rest is protected.
+    ws.protect()
+    ws.activate()
+    _print_setup(ws, fit_height=True)
+
+
+def _settings_sheet(wb, ws, st: _Styles, settings: Settings) -> None:
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 2, 32)
+    ws.set_column(3, 3, 34)
+    ws.set_column(4, 4, 3)
+    ws.write(0, 0, "基本設定", st.bold)
+    base = settings.base_date or fiscal_year_bounds(settings.fiscal_year)[1]
+    rows = (
+        (c.N_REGION, settings.region, None, "一覧の表題に使われます"),
+        (c.N_YEAR, settings.fiscal_year, st.integer, "西暦の年度（例: 2023）"),
+        (c.N_BASE_DATE, base, st.date, "評価の基準日（通常は年度末の3月31日）"),
+        (c.N_THRESHOLD, settings.threshold, st.percent, "この達成率以上を「□ 概ね達成」とします（例: 85%）"),
+    )
+    for i, (name, value, fmt, note) in enumerate(rows, start=1):
+        ws.write(i, 0, name, st.label)
+        if isinstance(value, dt.date):
+            ws.write_datetime(i, 1, value, fmt)
+        else:
+            ws.write(i, 1, value, fmt or st.unlocked)
+        ws.write(i, 2, note, st.note)
+        wb.define_name(name, _ref(c.SETTINGS, i, 1))
+    ws.data_validation(2, 1, 2, 1, _validation(
+        "integer", "対象年度", "西暦の年度を半角数字で入力してください（例: 2023）",
+        "対象年度は 2000～2100 の整数で入力してください", criteria="between", minimum=2000, maximum=2100))
+    ws.data_validation(3, 1, 3, 1, _validation(
+        "date", "基準日", "日付を入力してください（例: 2024/03/31）",
+        "基準日は日付（例: 2024/03/31）で入力してください", criteria="between",
+        minimum=dt.date(2000, 1, 1), maximum=dt.date(2100, 12, 31)))
+    ws.data_validation(4, 1, 4, 1, _validation(
+        "decimal", "概ね達成閾値", "0.5～1 の割合で入力してください（85% なら 0.85 または 85%）",
+        "概ね達成閾値は 50%～100%（0.5～1）で入力してください", criteria="between", minimum=0.5, maximum=1))
+
+    top = 7
+    ws.write(top, 0, "市町村一覧", st.bold)
+    for col, header in enumerate(c.MUNI_HEADERS.values()):
+        ws.write(top + 1, col, header, st.header)
+    for r, muni in enumerate(settings.municipalities, start=top + 2):
+        for col, field_name in enumerate(c.MUNI_HEADERS):
+            ws.write(r, col, getattr(muni, field_name), st.unlocked)
+    last = top + 1 + len(settings.municipalities) + SPARE_MUNICIPALITIES
+    kind_col = list(c.MUNI_HEADERS).index("kind")
+    ws.data_validation(top + 2, kind_col, last, kind_col, _validation(
+        "list", "区分", "中心市 または 連携市町村 を選んでください",
+        "区分は一覧から選んでください（中心市・連携市町村）", source="=" + c.N_KINDS))
+
+    # Choice lists: the sources of every list validation, each behind a defined name.
+    first_col = 5
+    ws.write(0, first_col, "選択肢（入力規則の元データ。項目を増やすときは定義された名前の範囲も広げてください）", st.bold)
+    lists = ((c.N_METHODS, c.METHOD_CHOICES), (c.N_RULES, c.RULE_CHOICES), (c.N_KINDS, c.KIND_CHOICES),
+             (c.N_STATES, c.STATE_CHOICES), (c.N_KPI_MARKS, (c.KPI_MARK,)))
+    for i, (name, choices) in enumerate(lists):
+        col = first_col + i
+        ws.set_column(col, col, 14)
+        ws.write(1, col, name, st.header)
+        for r, choice in enumerate(choices, start=2):
+            ws.write(r, col, choice, st.unlocked)
+        wb.define_name(name, _ref(c.SETTINGS, 2, col, 1 + len(choices)))
+    ws.freeze_panes(1, 0)
+    _print_setup(ws)
+
+
+def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
+    fields = list(c.INDICATOR_HEADERS)
+    formats = {f: (st.wrap if f in INDICATOR_WRAPPED else st.text) for f in fields}
+    for col, f in enumerate(fields):
+        ws.set_column(col, col, INDICATOR_WIDTHS[f], formats[f])
+        ws.write(0, col, c.INDICATOR_HEADERS[f], st.header)
+    for r, ind in enumerate(indicators, start=1):
+        for col, f in enumerate(fields):
+            value = getattr(ind, f)
+            if f == "is_kpi":
+                value = c.KPI_MARK if value else ""
+            if value is None or value == "":
+                ws.write_blank(r, col, None, formats[f])
+            else:
+                ws.write(r, col, value, formats[f])
+    last = len(indicators) + SPARE_ROWS
+    col = fields.index
+    ws.data_validation(1, col("method"), last, col("method"), _validation(
+        "list", "集計方法", "市町村シートの値のまとめ方を一覧から選んでください",
+        "集計方法は一覧（合計・参加市町村数・中心市のみ・手入力・比率・状態・自動）から選んでください",
+        source="=" + c.N_METHODS))
+    ws.data_validation(1, col("rule"), last, col("rule"), _validation(
+        "list", "評価方法", "空欄なら目標値から自動で判断します。変えるときだけ一覧から選んでください",
+        "評価方法は空欄にするか、一覧（比率・進捗率・状態・期限・参考）から選んでください",
+        source="=" + c.N_RULES, ignore_blank=True))
+    ws.data_validation(1, col("is_kpi"), last, col("is_kpi"), _validation(
+        "list", "基本KPI", f"基本KPI の行だけ「{c.KPI_MARK}」を選んでください",
+        f"基本KPI の行は「{c.KPI_MARK}」、それ以外は空欄にしてください", source="=" + c.N_KPI_MARKS))
+    ws.data_validation(1, col("project_no"), last, col("project_no"), _validation(
+        "integer", "事業No", "連携事業の番号を 1 以上の整数で入力してください（基本KPI は空欄）",
+        "事業No は 1 以上の整数で入力してください", criteria=">=", value=1))
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, max(len(indicators), 1), len(fields) - 1)
+    ws.set_row(0, 30)
+    _print_setup(ws, paper=8)  # A3, like the official list
+    ws.repeat_rows(0)
+
+
+def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
+                        indicators: Sequence[Indicator], entries: Sequence[Entry]) -> None:
+    fields = list(c.ENTRY_HEADERS)
+    col = fields.index
+    for i, f in enumerate(fields):
+        ws.set_column(i, i, ENTRY_WIDTHS[f])
+        ws.write(0, i, c.ENTRY_HEADERS[f], st.header)
+    r = 0
+    for ind, entry in _rows_of(muni.name, is_central, indicators, entries):
+        r += 1
+        unit = _unit(ind) if ind else ""
+        numeric = ind is not None and ind.method in NUMERIC_METHODS
+        ws.write(r, col("indicator_id"), ind.id if ind else entry.indicator_id, st.text)
+        ws.write(r, col("project_name"), ind.project_name if ind else "", st.wrap)
+        ws.write(r, col("name"), ind.name if ind else "", st.wrap)
+        ws.write(r, col("unit"), unit, st.text)
+        value = entry.value if entry else ""
+        den = entry.denominator if entry else ""
+        _write_input(ws, r, col("value"), _cell_value(value, unit) if numeric else value, st.input)
+        _write_input(ws, r, col("denominator"), _cell_value(den, None) if numeric else den, st.input)
+        _write_input(ws, r, col("status"), entry.status if entry else "", st.input_wrap)
+        if numeric:
+            ws.data_validation(r, col("value"), r, col("value"), _validation(
+                "decimal", "実績値", _value_prompt(ind, unit),
+                "0以上の数値を入力してください（単位は不要です）", criteria=">=", value=0))
+        if ind is not None and ind.method == METHOD_STATE:
+            ws.data_validation(r, col("value"), r, col("value"), _validation(
+                "list", "実績値（状態）", "状態を一覧から選んでください（一覧にない言葉も確認のうえ入力できます）",
+                "一覧にない言葉です。このまま入力してよければ「はい」を押してください",
+                source="=" + c.N_STATES, error_type="warning"))
+        if ind is not None and ind.method == METHOD_RATIO:
+            ws.data_validation(r, col("denominator"), r, col("denominator"), _validation(
+                "decimal", "分母", "比率の分母（対象者数など）を 0 より大きい数値で入力してください",
+                "分母は 0 より大きい数値で入力してください（単位は不要です）", criteria=">", value=0))
+    ws.freeze_panes(1, 1)
+    ws.set_row(0, 30)
+    _print_setup(ws)
+    ws.repeat_rows(0)
+
+
+def _print_setup(ws, *, paper: int = 9, fit_height: bool = False) -> None:
+    """Landscape, one page wide (9 = A4, 8 = A3)."""
+    ws.set_landscape()
+    ws.set_paper(paper)
+    ws.fit_to_pages(1, 1 if fit_height else 0)
+
+
+def _rows_of(name: str, is_central: bool, indicators: Sequence[Indicator], entries: Sequence[Entry]):
+    """(indicator, entry) per row: the indicators this municipality reports, in 指標 order,
+    plus any row an entry asks for (nothing given is dropped). Either side may be None."""
+    own: dict[str, list[Entry]] = {}
+    for e in entries:
+        if e.municipality == name:
+            own.setdefault(e.indicator_id, []).append(e)
+    for ind in indicators:
+        reported = ind.method in SHARED_METHODS or (
+            ind.method == METHOD_CENTRAL and is_central)
+        if reported or ind.id in own:
+            for entry in own.pop(ind.id, None) or [None]:
+                yield ind, entry
+    for rest in own.values():       # entries for IDs 指標 does not know: kept for validation
+        for entry in rest:
+            yield None, entry
+
+
+def _unit(ind: Indicator) -> str:
+    """単位 beside 実績値. 比率 rows get none: staff type the numerator count there, not a %."""
+    if ind.method == METHOD_RATIO or ind.method == METHOD_STATE:
+        return ""
+    try:
+        unit = parse_value(ind.target).unit
+    except ValueParseError:
+        unit = ""
+    if ind.method == METHOD_PARTICIPANTS and not unit:
+        return "市町村"
+    return unit
+
+
+def _value_prompt(ind: Indicator, unit: str) -> str:
+    if ind.method == METHOD_RATIO:
+        return "分子の数（例: 就職者数）を入力し、分母も入力してください。率は自動で計算します"
+    if ind.method == METHOD_PARTICIPANTS:
+        return "参加した場合は 1 以上、参加しなかった場合は 0 を入力してください"
+    return f"数値だけを入力してください（単位「{unit}」は不要です）" if unit else "数値だけを入力してください"
+
+
+def _cell_value(text: str, unit: Optional[str]):
+    """「17件」→ 17 so the cell carries a numeric validation. Text that a bare number would
+    change (another unit, notes, 以上, ／年) stays as typed for validation to report.
+    ``unit`` None accepts any unit (分母)."""
+    if not text or not text.strip():
+        return ""
+    try:
+        v = parse_value(text)
+    except ValueParseError:
+        return text
+    if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:
+        return text
+    if unit is not None and v.unit and UNIT_FAMILY.get(v.unit, v.unit) != UNIT_FAMILY.get(unit, unit):
+        return text
+    number: Decimal = v.number
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _write_input(ws, row: int, col: int, value, fmt) -> None:
+    if value == "" or value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)  # never let "0012" or "=..." turn into something else
+    else:
+        ws.write_number(row, col, value, fmt)
+
+
+def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:
+    """一覧, 集計, 検証結果: the rows above the data, from the same grids `recalc` renders."""
+    empty = Result((), {}, {}, (), summarize((), {}, 0, 0))
+    grids = {c.LIST: list_grid(empty, settings), c.SUMMARY: summary_grid(empty, settings),
+             c.FINDINGS: findings_grid(())}
+    for name, grid in grids.items():
+        ws = sheets[name]
+        for r, values in enumerate(grid.rows[: grid.header_row + 1]):
+            fmt = st.header if r == grid.header_row else (st.title if r == 0 else None)
+            for col, value in enumerate(values):
+                ws.write(r, col, value, fmt)
+        width = len(grid.rows[grid.header_row])
+        ws.set_column(0, width - 1, 16)
+        ws.freeze_panes(grid.header_row + 1, 0)
+        ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True})
+
+
+def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str]) -> None:
+    """The rows xlwings' VBA reads from A1 down to the first empty cell (GetConfigFromSheet).
+
+    A key present with an empty value overrides the user's own xlwings.conf, so keys are
+    only written when they have a value: without --interpreter the add-in's setting applies.
+    """
+    rows: list[tuple[str, object]] = []
+    if interpreter:
+        rows += [("Interpreter_Win", interpreter), ("Interpreter_Mac", interpreter)]
+    rows += [("Show Console", False)]
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 60)
+    for r, (key, value) in enumerate(rows):
+        ws.write_string(r, 0, key)
+        ws.write(r, 1, value)
+    notes = ("このシートは xlwings（ボタンから Python を動かす仕組み）の設定です。A 列がキー、B 列が値で、"
+             "1 行目から最初の空行までが読まれます。",
+             "Interpreter_Win / Interpreter_Mac: renkei-xl を入れた Python の場所"
+             "（例: C:\\renkei\\.venv\\Scripts\\pythonw.exe）。renkei-xl init --interpreter でも指定できます。",
+             "行を削除すると、xlwings アドインまたは利用者の xlwings.conf の設定が使われます。")
+    for i, note in enumerate(notes):
+        ws.write_string(len(rows) + 2 + i, 0, note)
