@@ -101,8 +101,9 @@ def summary_grid(result: Result, settings: Settings) -> Grid:
     for role, counts in s.by_role.items():
         g.add(INDICATOR, [role, *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
     g.add(BLANK, [])
-    g.add(TOTAL, ["達成割合", f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}",
-                  None if s.rate is None else round(s.rate, 4), s.rate_text])
+    r = g.add(TOTAL, ["達成割合", s.rate_text or "－",
+                      f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}"])
+    g.merges.append((r, 2, r, len(SYMBOLS) + 1))
     return g
 
 

@@ -196,7 +196,7 @@ def write_summary(wb: Workbook, result: Result, settings: Settings) -> Worksheet
     ncols = max(len(r) for r in grid.rows)
     _style_table(ws, grid, ncols, (30, 14, 14, 14, 20, 14, 8))
     rate_row = len(grid.rows)
-    ws.cell(rate_row, 3).number_format = "0.0%"
+    ws.cell(rate_row, 2).alignment = Alignment(horizontal="right", vertical="top")
     header = grid.header_row + 1
     chart = BarChart()
     chart.type = "col"
