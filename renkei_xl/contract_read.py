@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
 
 from . import contract as c
 from .errors import UserError

@@ -5,7 +5,6 @@ Checked in the file's parts (zip members and XML), not through openpyxl's own vi
 
 import hashlib
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -76,7 +75,7 @@ def staff_master(tmp_path):
     extra_col = ws.max_column + 1
     ws.cell(1, extra_col, "担当者メモ")
     ws.cell(2, extra_col, "4月に確認済み")
-    ws.conditional_formatting.add(f"H2:H81", CellIsRule(operator="equal", formula=['"常時"'],
+    ws.conditional_formatting.add("H2:H81", CellIsRule(operator="equal", formula=['"常時"'],
                                                         fill=PatternFill("solid", bgColor="BDD7EE")))
     dv = DataValidation(type="list", formula1='"済,未"', allow_blank=True)
     dv.add(f"{ws.cell(2, extra_col).column_letter}2:{ws.cell(2, extra_col).column_letter}81")

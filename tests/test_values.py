@@ -1,6 +1,5 @@
 """The value parser against every distinct 基準値/目標値/実績値 string of the FY2023 list."""
 
-import csv
 from decimal import Decimal
 from pathlib import Path
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from renkei_xl import contract as c
 from renkei_xl.errors import UserError
 from renkei_xl.workbook.commands import init_master
-from renkei_xl.workbook.session import recalc_file, validate_file
+from renkei_xl.workbook.session import recalc_file
 
 
 def cli(*args, cwd=None):
