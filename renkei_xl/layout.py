@@ -115,7 +115,8 @@ def findings_grid(findings: Sequence[Finding]) -> Grid:
     return g
 
 
-def result_line(result: Result) -> str:
-    errors = sum(f.is_error for f in result.findings)
+def status_line(what: str, result: Result) -> str:
+    """The メニュー status after a run; both faces write exactly this."""
+    errors = len(result.errors)
     warnings = len(result.findings) - errors
-    return f"{result.summary.line()}  検証: エラー{errors}件 警告{warnings}件"
+    return f"{what}: {result.summary.line()}  エラー{errors}件 警告{warnings}件"

@@ -15,6 +15,7 @@ from typing import Optional
 
 from .. import contract as c
 from ..errors import UserError
+from ..layout import status_line
 from ..model import Result
 from ..contract_read import MasterData
 from .read import has_formulas, read_master
@@ -106,7 +107,7 @@ def validate_file(path: Path, *, write: bool = True):
     written = None
     if write:
         write_findings(wb, result.findings)
-        write_menu_status(wb, _status_line("入力チェック", result))
+        write_menu_status(wb, status_line("入力チェック", result))
         written = save_safely(wb, path, None)
     return result, written
 
@@ -124,11 +125,6 @@ def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written
     write_list(wb, result, data.settings)
     write_summary(wb, result, data.settings)
     write_findings(wb, result.findings)
-    write_menu_status(wb, _status_line("評価を再計算", result))
+    write_menu_status(wb, status_line("評価を再計算", result))
     return result, save_safely(wb, path, out)
 
-
-def _status_line(what: str, result: Result) -> str:
-    errors = len(result.errors)
-    warnings = len(result.findings) - errors
-    return f"{what}: {result.summary.line()}  エラー{errors}件 警告{warnings}件"

@@ -1,0 +1,121 @@
+"""The email-cycle subcommands of `renkei-xl`: split, collect, export (SPEC §4).
+
+Thin handlers over renkei_xl.distribute / collect / export, which the buttons call too.
+Each imports its module when it runs, so `renkei-xl --help` stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from .errors import UserError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日付「{text}」は 2024-04-19 の形で指定してください") from None
+
+
+def _smtp(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"「{text}」は サーバー名:ポート番号 の形で指定してください（例: smtp.example.jp:587）")
+    return host, int(port)
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    from .distribute import default_deadline, eml_path, split_master
+
+    files = split_master(Path(args.master), Path(args.outdir), eml=args.eml, deadline=args.deadline,
+                         sender=args.sender)
+    for path in files:
+        print(f"作成: {path}")
+        if args.eml:
+            print(f"  メール下書き: {eml_path(path)}")
+    if args.eml and args.deadline is None:
+        print(f"回答期限は {default_deadline(dt.datetime.now()):%Y年%m月%d日} にしました（--deadline で変更できます）")
+    print(f"{len(files)} 市町村分の入力用ファイルを作成しました。")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from .collect import collect
+
+    if args.dry_run:
+        print("確認のみ（--dry-run）: マスターには書き込みません。")
+    report = collect(Path(args.master), [Path(p) for p in args.paths], dry_run=args.dry_run,
+                     force=args.force, echo=print)
+    for note in report.notes:
+        print(note)
+    if report.written is not None:
+        print(f"{len(report.records)} ファイル、{len(report.changes)} セルを取り込みました: {report.written.path}")
+        if report.written.backup:
+            print(f"バックアップ: {report.written.backup}")
+    elif not args.dry_run:
+        print("取り込むファイルがないため、マスターは変更していません。")
+    else:
+        print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
+    return 1 if report.refused else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import confirmed_message, export_master
+
+    if args.to and not (args.eml or args.smtp):
+        raise UserError("--to は --eml または --smtp と一緒に指定してください")
+    result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf)
+    print(f"確定版を書き出しました: {result.path}")
+    if result.pdf:
+        print(f"PDF（{result.pdf_engine}）: {result.pdf}")
+    print(result.result.summary.line())
+    attachments = [result.path] + ([result.pdf] if result.pdf else [])
+    if args.eml:
+        from .mail import save_draft
+
+        msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender)
+        draft = save_draft(msg, result.path.with_suffix(".eml"))
+        print(f"メール下書き: {draft}")
+    if args.smtp:
+        from .mail import send
+
+        if not args.sender:
+            raise UserError("--smtp で送信するには --from で差出人を指定してください")
+        msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender,
+                                draft=False)
+        host, port = args.smtp
+        send(msg, host, port, starttls=args.starttls)
+        print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("split", help="市町村ごとの入力用ファイル（.xlsx）を作る（配布用ファイル作成）")
+    p.add_argument("master", help="マスターブック（.xlsx/.xlsm）")
+    p.add_argument("--outdir", required=True, help="入力用ファイルの作成先フォルダー")
+    p.add_argument("--eml", action="store_true", help="市町村ごとの依頼メールの下書き（.eml）も作る")
+    p.add_argument("--deadline", type=_date, help="回答期限（例: 2024-04-19、既定: 2週間後）")
+    p.add_argument("--from", dest="sender", help="差出人（既定: 設定シートの中心市のメールアドレス）")
+    p.set_defaults(func=cmd_split)
+
+    p = sub.add_parser("collect", help="市町村から戻った入力用ファイルを確認して取り込む（回収ファイル取込）")
+    p.add_argument("master", help="マスターブック（.xlsx/.xlsm）")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="戻ってきたファイル、またはそれを入れたフォルダー")
+    p.add_argument("--dry-run", action="store_true", help="変更内容を表示するだけで、マスターには書き込まない")
+    p.add_argument("--force", action="store_true", help="取り込み済みのものより古い提出でも取り込む")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("export", help="一覧と集計を値だけの確定版ファイル（と PDF）に書き出す（確定版を書き出し）")
+    p.add_argument("master", help="マスターブック（.xlsx/.xlsm）")
+    p.add_argument("-o", "--output", help="書き出すファイル（.xlsx、既定: マスターと同じフォルダー）")
+    p.add_argument("--pdf", action="store_true", help="一覧の PDF も作る（Excel、なければ LibreOffice）")
+    p.add_argument("--eml", action="store_true", help="送付メールの下書き（.eml）を作る")
+    p.add_argument("--to", nargs="+", help="宛先（既定: 設定シートの全市町村のメールアドレス）")
+    p.add_argument("--from", dest="sender", help="差出人（既定: 設定シートの中心市のメールアドレス）")
+    p.add_argument("--smtp", type=_smtp, metavar="HOST:PORT", help="このメールサーバーで送信する"
+                   "（認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
+    p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,320 @@
+"""配布用ファイル作成: one fresh input workbook per municipality, and its request mail.
+
+Each file is written from scratch by XlsxWriter (never a copy of the master): a copy would
+carry the master's VBA project, the other municipalities' sheets and the staff's notes.
+The file holds that municipality's sheet with the master's headers and current values,
+instructions above the header (the reader searches the first HEADER_SEARCH_ROWS rows),
+input cells unlocked and validated, everything else protected without a password, and
+an identifier written twice: as custom document properties (what collect reads) and as
+visible text in the header block (what a person reads, and collect's fallback when a
+mail client or an office suite drops the properties).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import contract as c
+from .contract_read import Book, MasterData, read_contract, text
+from .errors import UserError
+from .model import METHOD_RATIO, METHOD_STATE, Indicator, Municipality, Settings
+from .validate import NUMERIC_METHODS
+
+TEMPLATE_VERSION = "1"
+
+# Custom document properties: ASCII names, so no office suite mangles them.
+P_MUNICIPALITY = "RenkeiMunicipality"
+P_YEAR = "RenkeiFiscalYear"
+P_VERSION = "RenkeiTemplateVersion"
+P_FINGERPRINT = "RenkeiFingerprint"
+P_ISSUED = "RenkeiIssued"
+
+# The same identifier as visible labels (label cell, value in the next non-empty cell).
+L_MUNICIPALITY = "市町村"
+L_YEAR = "年度"
+L_VERSION = "様式の版"
+L_FINGERPRINT = "指標の確認コード"
+L_ISSUED = "発行日時"
+ID_LABELS = {L_MUNICIPALITY: P_MUNICIPALITY, L_YEAR: P_YEAR, L_VERSION: P_VERSION,
+             L_FINGERPRINT: P_FINGERPRINT, L_ISSUED: P_ISSUED}
+
+CHOICES_SHEET = "選択肢"
+INPUT_FIELDS = ("value", "denominator", "status")
+INPUT_FILL = "FFFBE5"   # the master's input colour, so staff recognise it
+HEADER_FILL = "DDEBF7"
+FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
+WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
+          "denominator": 10, "status": 50}
+DEFAULT_DEADLINE_DAYS = 14
+
+INSTRUCTIONS = (
+    "入力のしかた",
+    "1. 色の付いたセル（実績値・分母・実施状況）だけに入力してください。その他のセルは保護されています。",
+    "2. 実績値は数値だけを入力してください（単位は「単位」列のとおりで、入力は不要です）。状態の行は一覧から選んでください。",
+    "3. 行・列・シートの追加や削除、見出しの変更、シート名の変更はしないでください。",
+    "4. 入力が終わったら上書き保存し、このファイルをメールに添付して返信してください。",
+)
+
+
+def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
+    """Hash of the ordered (指標ID, 目標値) pairs a file was issued for.
+
+    A returned file is only diffed against the master when the master still asks the
+    same questions: a target changed or a row added after the split changes this code.
+    """
+    payload = "\n".join(f"{ind_id}\t{target}" for ind_id, target in rows)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def municipality_fingerprint(data: MasterData, municipality: str) -> str:
+    targets = {i.id: i.target for i in data.indicators}
+    return fingerprint([(e.indicator_id, targets.get(e.indicator_id, ""))
+                        for e in data.entries if e.municipality == municipality and e.indicator_id])
+
+
+def file_name(municipality: str, year: int) -> str:
+    """Short on purpose: old Outlook shows long Unicode attachment names as ATT0000.dat."""
+    return f"{municipality}_{year}年度_入力.xlsx"
+
+
+def eml_path(workbook: Path) -> Path:
+    return workbook.with_name(workbook.stem + "依頼.eml")
+
+
+@dataclass
+class SheetCopy:
+    """A municipality sheet as the master holds it: header texts and rows of values."""
+    headers: list[tuple[int, str]]        # (column, header text) of every non-empty header cell
+    fields: dict[str, int]                # contract field -> column
+    rows: list[list[object]]              # values from column 1, one list per data row
+    ids: list[str]
+
+
+def read_master_grids(master: Path):
+    """(MasterData, sheets as grids) of a master file, read once with openpyxl."""
+    from .workbook.read import defined_names, sheet_grid
+    from .contract_read import needed_sheets
+    from .workbook.session import check_path, open_workbook
+
+    wb, cached = open_workbook(check_path(master))
+    sheets = {n: sheet_grid(wb, n, cached) for n in needed_sheets(wb.sheetnames)}
+    names = defined_names(wb)
+    return read_contract(sheets, names), sheets, names
+
+
+def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
+    book = Book(sheets, names)
+    header_row, fields = book.header(municipality, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+    grid = sheets[municipality]
+    header = list(grid[header_row - 1])
+    headers = [(col, text(v)) for col, v in enumerate(header, start=1) if text(v)]
+    width = max(col for col, _ in headers)
+    rows, ids = [], []
+    for r, values, _cells in book.rows(municipality, header_row, fields):
+        if not values["indicator_id"]:
+            continue
+        row = list(grid[r - 1][:width])
+        rows.append(row + [None] * (width - len(row)))
+        ids.append(values["indicator_id"])
+    return SheetCopy(headers, fields, rows, ids)
+
+
+def split_master(master: Path, outdir: Path, *, eml: bool = False,
+                 deadline: Optional[dt.date] = None, sender: Optional[str] = None,
+                 issued: Optional[dt.datetime] = None) -> list[Path]:
+    """One input workbook per municipality (and a draft beside it with ``eml``)."""
+    master, outdir = Path(master), Path(outdir)
+    data, sheets, names = read_master_grids(master)
+    if not data.settings.municipalities:
+        raise UserError(f"シート「{c.SETTINGS}」の市町村一覧が空です。配布する市町村がありません")
+    missing = [m.name for m in data.settings.municipalities if m.name not in sheets]
+    if missing:
+        raise UserError(f"市町村「{'、'.join(missing)}」のシートがマスターにありません"
+                        "（設定の市町村名とシート名を同じにしてください）")
+    if eml:
+        _check_mail_settings(data.settings)
+    issued = (issued or dt.datetime.now()).replace(microsecond=0)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for muni in data.settings.municipalities:
+        copy = sheet_copy(sheets, names, muni.name)
+        path = outdir / file_name(muni.name, data.settings.fiscal_year)
+        write_input_workbook(path, data, muni, copy, issued)
+        written.append(path)
+        if eml:
+            from .mail import save_draft
+
+            save_draft(request_message(data.settings, muni, path, deadline or default_deadline(issued),
+                                       sender), eml_path(path))
+    return written
+
+
+def default_deadline(issued: dt.datetime) -> dt.date:
+    return issued.date() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+
+
+def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
+                         issued: dt.datetime) -> Path:
+    import xlsxwriter
+
+    from .workbook.safety import atomic_write
+
+    settings = data.settings
+    by_id = {i.id: i for i in data.indicators}
+    code = municipality_fingerprint(data, muni.name)
+    ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
+             P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: code,
+             P_ISSUED: issued.isoformat(sep=" ")}
+
+    def write(tmp: Path) -> None:
+        wb = xlsxwriter.Workbook(str(tmp), {"default_format_properties": dict(FONT)})
+        wb.set_properties({"title": f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）",
+                           "author": "", "company": ""})
+        for name, value in ident.items():
+            wb.set_custom_property(name, value)
+        _fill_sheet(wb, settings, muni, copy, by_id, ident)
+        wb.close()
+
+    atomic_write(path, write)
+    return path
+
+
+def _fill_sheet(wb, settings: Settings, muni: Municipality, copy: SheetCopy,
+                by_id: dict[str, Indicator], ident: dict[str, str]) -> None:
+    ws = wb.add_worksheet(muni.name)
+    choices = wb.add_worksheet(CHOICES_SHEET)
+    title = wb.add_format({"bold": True, "font_size": 14})
+    bold = wb.add_format({"bold": True})
+    label = wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
+    value_fmt = wb.add_format({"border": 1, "align": "left"})
+    header = wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
+                            "valign": "vcenter", "align": "center"})
+    plain = wb.add_format({"valign": "top", "text_wrap": True, "border": 1})
+    entry = wb.add_format({"valign": "top", "bg_color": INPUT_FILL, "locked": False, "border": 1})
+    entry_wrap = wb.add_format({"valign": "top", "bg_color": INPUT_FILL, "locked": False,
+                                "border": 1, "text_wrap": True})
+
+    # The list source lives in this file behind a defined name: a validation pointing at
+    # another workbook breaks when the file travels, and one pointing straight at another
+    # sheet is an Excel 2010 (x14) rule that openpyxl would drop.
+    choices.write_string(0, 0, "状態の選択肢")
+    for r, choice in enumerate(c.STATE_CHOICES, start=1):
+        choices.write_string(r, 0, choice)
+    wb.define_name(c.N_STATES, f"='{CHOICES_SHEET}'!$A$2:$A${1 + len(c.STATE_CHOICES)}")
+    choices.protect()
+    choices.hide()
+
+    ws.write_string(0, 0, f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル（{muni.name}）", title)
+    for r, line in enumerate(INSTRUCTIONS, start=2):
+        ws.write_string(r, 0, line, bold if r == 2 else None)
+    top = 2 + len(INSTRUCTIONS) + 1
+    ws.write_string(top, 0, "識別情報（提出されたファイルの確認に使います。変更しないでください）", bold)
+    for i, (lab, prop) in enumerate(ID_LABELS.items(), start=1):
+        ws.merge_range(top + i, 0, top + i, 1, lab, label)
+        ws.write_string(top + i, 2, ident[prop], value_fmt)
+    header_row = top + len(ID_LABELS) + 2      # 0-based; 15 (1-based) with the texts above
+    assert header_row < c.HEADER_SEARCH_ROWS
+
+    by_col = {col: f for f, col in copy.fields.items()}
+    for col, head in copy.headers:
+        ws.write_string(header_row, col - 1, head, header)
+        ws.set_column(col - 1, col - 1, WIDTHS.get(by_col.get(col, ""), 14))
+    ws.set_row(header_row, 30)
+    inputs = {copy.fields[f]: f for f in INPUT_FIELDS if f in copy.fields}
+    for i, (row, ind_id) in enumerate(zip(copy.rows, copy.ids)):
+        r = header_row + 1 + i
+        ind = by_id.get(ind_id)
+        for col, value in enumerate(row, start=1):
+            field = inputs.get(col)
+            fmt = (entry_wrap if field == "status" else entry) if field else plain
+            _write(ws, r, col - 1, value, fmt)
+        for col, field in inputs.items():
+            rule = _validation(ind, field)
+            if rule:
+                ws.data_validation(r, col - 1, r, col - 1, rule)
+    ws.freeze_panes(header_row + 1, 1)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.protect("", {"format_columns": True, "format_rows": True})
+    ws.activate()
+
+
+def _write(ws, row: int, col: int, value, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float, Decimal)):
+        ws.write_number(row, col, float(value), fmt)
+    elif isinstance(value, dt.datetime):
+        ws.write_string(row, col, text(value), fmt)
+    elif isinstance(value, dt.date):
+        ws.write_string(row, col, value.isoformat(), fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)  # "=…" and "0012" stay text
+
+
+def _validation(ind: Optional[Indicator], field: str) -> Optional[dict]:
+    """The master's rules for this cell (numbers ≥ 0 on numeric rows, states from a list)."""
+    if ind is None:
+        return None
+    common = {"error_title": "入力できない値です", "ignore_blank": True}
+    if field == "value" and ind.method in NUMERIC_METHODS:
+        return {**common, "validate": "decimal", "criteria": ">=", "value": 0,
+                "input_title": "実績値", "input_message": "0以上の数値だけを入力してください（単位は不要です）",
+                "error_message": "0以上の数値を入力してください（単位は不要です）"}
+    if field == "value" and ind.method == METHOD_STATE:
+        return {**common, "validate": "list", "source": "=" + c.N_STATES, "error_type": "warning",
+                "input_title": "実績値（状態）", "input_message": "状態を一覧から選んでください",
+                "error_message": "一覧にない言葉です。このまま入力してよければ「はい」を押してください"}
+    if field == "denominator" and ind.method == METHOD_RATIO:
+        return {**common, "validate": "decimal", "criteria": ">", "value": 0,
+                "input_title": "分母", "input_message": "比率の分母を 0 より大きい数値で入力してください",
+                "error_message": "分母は 0 より大きい数値で入力してください（単位は不要です）"}
+    return None
+
+
+# ------------------------------------------------------------------------------ mail
+
+def office_name(settings: Settings) -> str:
+    """事務局名 for the letters: the central city's department as written in 設定."""
+    central = settings.central
+    if central is None:
+        return f"{settings.region}事務局"
+    return f"{central.name} {central.department}".strip()
+
+
+def office_address(settings: Settings, sender: Optional[str] = None) -> str:
+    if sender:
+        return sender
+    central = settings.central
+    if central is None or not central.email:
+        raise UserError(f"差出人のメールアドレスがありません。シート「{c.SETTINGS}」の中心市のメールアドレスを"
+                        "入力するか、--from で指定してください")
+    return central.email
+
+
+def _check_mail_settings(settings: Settings) -> None:
+    no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
+    if no_mail:
+        raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
+                        "（下書きを作るにはメールアドレスが必要です）")
+
+
+def request_message(settings: Settings, muni: Municipality, attachment: Path, deadline: dt.date,
+                    sender: Optional[str] = None):
+    from .mail import REQUEST_BODY, REQUEST_SUBJECT, build_message, format_deadline, render_template
+
+    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "市町村名": muni.name,
+              "担当部署": muni.department, "回答期限": format_deadline(deadline),
+              "事務局名": office_name(settings)}
+    return build_message(sender=office_address(settings, sender), to=[muni.email],
+                         subject=render_template(REQUEST_SUBJECT, **fields),
+                         body=render_template(REQUEST_BODY, **fields), attachments=[attachment])

@@ -1,0 +1,367 @@
+"""What the buttons on メニュー run: ``RunPython "import renkei_xl.excel.buttons as m; m.check()"``.
+
+Each click starts a new Python process, so this module imports only the light core at
+the top (no openpyxl, pandas or xlsxwriter of its own: xlwings brings what it brings) and
+each operation imports what it needs when it runs. Every entry point reads the open
+workbook in bulk, calls the same core as the command line (contract_read → pipeline →
+layout grids) and writes back through Excel, so nothing staff built is lost. Whatever
+happens ends in a Japanese message box, never a traceback dialog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from .. import contract as c
+from ..errors import UserError
+from ..layout import status_line
+from ..model import SYMBOLS, Finding
+from .book import DATETIME_FORMAT, RATE_FORMAT, LiveBook, now
+
+SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
+SHOWN_CHANGES = 15
+SPLIT_DIR = "配布用"
+COLLECT_DIR = "回収"
+EXPORT_DIR = "確定版"
+ERROR_LOG = Path(tempfile.gettempdir()) / "renkei-xl-button-error.log"
+
+
+# ------------------------------------------------------------------- entry points
+
+def check(book=None) -> None:
+    """入力チェック: findings to 検証結果, bad cells marked (like ``renkei-xl validate``)."""
+    _run("入力チェック", _check, book)
+
+
+def recalc(book=None) -> None:
+    """評価を再計算: 一覧, 集計 and 検証結果 rebuilt (like ``renkei-xl recalc``)."""
+    _run("評価を再計算", _recalc, book)
+
+
+def split(book=None) -> None:
+    """配布用ファイル作成: one input workbook per municipality in 配布用 beside the master."""
+    _run("配布用ファイル作成", _split, book)
+
+
+def collect(book=None) -> None:
+    """回収ファイル取込: returned files in 回収 beside the master, checked and imported."""
+    _run("回収ファイル取込", _collect, book)
+
+
+def export(book=None) -> None:
+    """確定版を書き出し: the values-only 一覧 (and 集計) in 確定版 beside the master."""
+    _run("確定版を書き出し", _export, book)
+
+
+# ------------------------------------------------------------------------ framing
+
+def _caller():
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
+    """Run one button: status bar while working, one alert at the end, whatever happens.
+
+    Without a book (Book.caller() failing: the VBA module and the Python xlwings differ)
+    there is nobody to show an alert to, so that one error is raised for xlwings' own
+    error dialog, with a Japanese sentence.
+    """
+    if book is None:
+        try:
+            book = _caller()
+        except Exception as exc:
+            raise RuntimeError("Excel のブックに接続できませんでした。ボタンのマクロ（xlwings）と Python 側の "
+                               "xlwings のバージョンが違う可能性があります。「renkei-xl upgrade-macros」で"
+                               f"マクロを更新してください（{type(exc).__name__}: {exc}）") from exc
+    live = None
+    try:
+        live = LiveBook(book)
+        live.status(f"{title}: ブックを読み込んでいます…")
+        message = body(live, title)
+    except UserError as exc:
+        _alert(book, live, f"{title}を中止しました。\n\n{exc}", critical=True)
+    except Exception as exc:  # the last guard: a sentence for staff, the details in a log
+        log = _log_error(title)
+        _alert(book, live, f"{title}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
+               f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。", critical=True)
+    else:
+        _alert(book, live, message)
+    finally:
+        if live is not None:
+            live.status(None)
+
+
+def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) -> None:
+    try:
+        if live is not None:
+            live.alert(text, critical=critical)
+        else:
+            from .book import ALERT_TITLE
+
+            book.app.alert(text, title=ALERT_TITLE, mode="critical" if critical else "info")
+    except Exception:
+        # Not even a message box: leave the sentence where xlwings shows stderr.
+        print(text)
+
+
+def _log_error(title: str) -> Path:
+    try:
+        with ERROR_LOG.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} {title}\n")
+            f.write(traceback.format_exc())
+    except OSError:
+        pass
+    return ERROR_LOG
+
+
+# ----------------------------------------------------------------- check, recalc
+
+def _evaluate(live: LiveBook, title: str):
+    from ..pipeline import recalculate
+
+    data = live.read()
+    live.status(f"{title}: 集約・評価しています…")
+    return data, recalculate(data.settings, data.indicators, data.entries, data.findings)
+
+
+def _write_findings(live: LiveBook, findings: Sequence[Finding], previous) -> None:
+    """検証結果 rebuilt, its セル column linked, the bad cells marked (old marks lifted)."""
+    from ..layout import findings_grid
+
+    live.replace_values(c.FINDINGS, findings_grid(findings))
+    live.link_findings(findings)
+    live.mark_cells(findings, previous)
+
+
+def _write_menu(live: LiveBook, line: str) -> None:
+    live.write_named(c.N_LAST_RUN, now(), DATETIME_FORMAT)
+    live.write_named(c.N_LAST_RESULT, line)
+
+
+def _marked_sheets(live: LiveBook, findings: Sequence[Finding], previous) -> list[str]:
+    """Sheets whose cells get or lose a mark (they may be protected too)."""
+    return [f.sheet for f in findings if f.sheet in live.sheetnames] + [s for s, _ in previous]
+
+
+def _check(live: LiveBook, title: str) -> str:
+    _data, result = _evaluate(live, title)
+    previous = live.previous_marks()
+    live.status(f"{title}: 検証結果を書き込んでいます…")
+    with live.quiet(), live.writable([c.FINDINGS, c.MENU, *_marked_sheets(live, result.findings, previous)]):
+        _write_findings(live, result.findings, previous)
+        _write_menu(live, status_line(title, result))
+    errors = len(result.errors)
+    head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if not errors else
+            f"入力チェックが終わりました。エラーが {errors} 件あります。")
+    return "\n".join([head, _findings_text(result.findings), "",
+                      f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。"])
+
+
+def _recalc(live: LiveBook, title: str) -> str:
+    from ..layout import list_grid, summary_grid
+
+    data, result = _evaluate(live, title)
+    previous = live.previous_marks()
+    live.status(f"{title}: 一覧・集計・検証結果を書き込んでいます…")
+    touched = [c.LIST, c.SUMMARY, c.FINDINGS, c.MENU, *_marked_sheets(live, result.findings, previous)]
+    with live.quiet(), live.writable(touched):
+        grid = list_grid(result, data.settings)
+        live.replace_values(c.LIST, grid)
+        first, last = grid.header_row + 2, len(grid.rows)
+        if last >= first:
+            col = c.LIST_RATE_COL + 1
+            live.number_format(c.LIST, (first, col), (last, col), RATE_FORMAT)
+        live.replace_values(c.SUMMARY, summary_grid(result, data.settings))
+        _write_findings(live, result.findings, previous)
+        _write_menu(live, status_line(title, result))
+    s = result.summary
+    counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
+    rate = f"達成割合 {s.fraction_text} = {s.rate_text}" if s.rate is not None else "達成割合: 評価できる指標がありません"
+    return "\n".join([
+        f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, rate, "",
+        _findings_text(result.findings), "",
+        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。"])
+
+
+def _findings_text(findings: Sequence[Finding]) -> str:
+    errors = [f for f in findings if f.is_error]
+    warnings = len(findings) - len(errors)
+    lines = [f"検証: エラー {len(errors)} 件、警告 {warnings} 件"]
+    for f in errors[:SHOWN_FINDINGS]:
+        lines.append(f"・{f.place}　{f.message}")
+    if len(errors) > SHOWN_FINDINGS:
+        lines.append(f"　…ほか {len(errors) - SHOWN_FINDINGS} 件（シート「{c.FINDINGS}」を見てください）")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------ split, collect, export
+
+def master_path(live: LiveBook) -> Path:
+    """The master's file on disk, for the operations that read or sit beside it.
+
+    Excel (Windows, macOS) gives the full path. The remote engine knows the book only by
+    its name, which is resolved in the working directory of the Python process.
+    """
+    name = live.book.fullname
+    if "://" in name:
+        raise UserError("このブックは OneDrive / SharePoint 上で開かれています。配布・回収・書き出しは、"
+                        "ブックをパソコンのフォルダに保存して開き直してから実行してください")
+    path = Path(name)
+    if not path.is_absolute():
+        if live.is_desktop:
+            raise UserError("このブックはまだ保存されていません。マクロ有効ブック（.xlsm）として保存してから"
+                            "もう一度ボタンを押してください")
+        path = Path.cwd() / path
+    if not path.exists():
+        raise UserError(f"マスターのファイル「{path}」が見つかりません。保存してからもう一度ボタンを押してください")
+    return path
+
+
+def _saved_or_ask(live: LiveBook, title: str) -> bool:
+    """split reads the saved file: unsaved edits are saved first, with the staff's consent.
+
+    Only Windows can tell (Workbook.Saved); on macOS and the remote engine the file is
+    taken as it is on disk.
+    """
+    if live.engine != "windows" or live.book.api.Saved:
+        return True
+    answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{title}を続けますか？\n"
+                        "（「キャンセル」で中止します）", buttons="ok_cancel")
+    if answer != "ok":
+        return False
+    live.book.save()
+    return True
+
+
+def _split(live: LiveBook, title: str) -> str:
+    from ..distribute import split_master
+
+    master = master_path(live)
+    if not _saved_or_ask(live, title):
+        return f"{title}を中止しました。"
+    outdir = master.parent / SPLIT_DIR
+    outdir.mkdir(parents=True, exist_ok=True)
+    live.status(f"{title}: 市町村ごとのファイルを作っています…")
+    written = split_master(master, outdir)
+    names = "\n".join(f"・{p.name}" for p in written)
+    return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n\n"
+            f"保存先: {outdir}\n{names}\n\nそれぞれの市町村にメールで送ってください。")
+
+
+def _export(live: LiveBook, title: str) -> str:
+    """From the live data, so unsaved edits count and a stale 一覧 is never exported.
+
+    The PDF comes with it where Excel is behind the book; the remote engine runs on a
+    server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
+    A PDF that fails does not undo the .xlsx: the alert says which one exists.
+    """
+    from ..export import default_name, export_data, write_pdf
+
+    master = master_path(live)
+    data = live.read()
+    outdir = master.parent / EXPORT_DIR
+    outdir.mkdir(parents=True, exist_ok=True)
+    live.status(f"{title}: 確定版を書き出しています…")
+    done = export_data(data, outdir / default_name(data.settings))
+    files = [done.path]
+    note = ""
+    if live.is_desktop:
+        live.status(f"{title}: PDF を作っています…")
+        try:
+            pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"))
+            files.append(pdf)
+        except UserError as exc:
+            note = f"\n\nPDF は作れませんでした: {exc}"
+    s = done.result.summary
+    return "\n".join([
+        "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
+        f"{s.line()}", "", _findings_text(done.result.findings), "",
+        f"保存先: {outdir}", *(f"・{p.name}" for p in files)]) + note
+
+
+def _collect(live: LiveBook, title: str) -> str:
+    from ..collect import ALREADY, plan_collect, read_history
+
+    master = master_path(live)
+    inbox = master.parent / COLLECT_DIR
+    if not inbox.exists():
+        inbox.mkdir(parents=True)
+        return (f"回収用のフォルダを作りました: {inbox}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
+                "入れてから、もう一度「回収ファイル取込」を押してください。")
+    data = live.read()
+    history = read_history(live.grid(c.IMPORT_LOG)) if c.IMPORT_LOG in live.sheetnames else []
+    live.status(f"{title}: 回収したファイルを確認しています…")
+    changes, refusals, records = plan_collect(data, [inbox], history, exclude=[master])
+    if not changes and not refusals and not records:
+        return f"フォルダ「{inbox}」に取り込むファイル（.xlsx）がありません。"
+    refused = [r for r in refusals if r.kind != ALREADY]
+    lines = [f"回収フォルダ: {inbox}"]
+    if refused:
+        lines += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:"]
+        lines += [f"・{r.path.name}: {r.reason}" for r in refused]
+    already = [r for r in refusals if r.kind == ALREADY]
+    if already:
+        lines += ["", f"取り込み済みのファイル {len(already)} 件: " + "、".join(r.path.name for r in already)]
+    listing = [f"・{ch.line()}" for ch in changes[:SHOWN_CHANGES]]
+    if len(changes) > SHOWN_CHANGES:
+        listing.append(f"　…ほか {len(changes) - SHOWN_CHANGES} か所")
+    if changes and live.is_desktop:
+        # Excel waits for the answer. The remote engine cannot (its alert is an action the
+        # client shows afterwards): there the changes are applied and listed below.
+        answer = live.alert("\n".join([f"{len(records)} 件のファイルから、次の {len(changes)} か所を"
+                                       "書き換えます。よろしいですか？", *listing]), buttons="ok_cancel")
+        if answer != "ok":
+            return "\n".join(lines + ["", "取り込みを中止しました（ブックは変更していません）。"])
+    if records:
+        live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
+        with live.quiet(), live.writable([*(ch.sheet for ch in changes), c.IMPORT_LOG]):
+            for ch in changes:
+                live.write_cell(ch.sheet, ch.cell, ch.new)
+            _append_history(live, records)
+        files = "、".join(f"{r.file_name}（{r.municipality}）" for r in records)
+        lines += ["", f"{len(records)} 件のファイルを取り込みました: {files}"]
+        if changes:
+            lines += [f"書き換えたセル {len(changes)} か所:", *listing, "",
+                      "続けて「評価を再計算」を押してください。"]
+        else:
+            lines.append("値はマスターと同じでした（書き換えたセルはありません）。")
+        lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
+    return "\n".join(lines)
+
+
+def _append_history(live: LiveBook, records) -> None:
+    """取込履歴 rows below the last used row, columns found by header text (as collect.py does)."""
+    from ..collect import LOG_COLUMNS
+    from ..contract_read import Book
+
+    fields = {str(i): h for i, h in enumerate(LOG_COLUMNS)}
+    grid = live.grid(c.IMPORT_LOG) if c.IMPORT_LOG in live.sheetnames else []
+    if any(v not in (None, "") for row in grid for v in row):
+        try:
+            header_row, cols = Book({c.IMPORT_LOG: grid}, {}).header(c.IMPORT_LOG, fields, ("0",))
+        except UserError:
+            raise UserError(f"シート「{c.IMPORT_LOG}」に見出し「{'」「'.join(LOG_COLUMNS)}」がありません"
+                            "（見出しを元に戻すか、シートを削除してください）") from None
+        start = max(len(grid), header_row) + 1
+    else:
+        live.write_block(c.IMPORT_LOG, 1, [list(LOG_COLUMNS)])
+        header_row, cols, start = 1, {k: i + 1 for i, k in enumerate(fields)}, 2
+    width = max(cols.values())
+    rows = []
+    for rec in records:
+        row: list[object] = [None] * width
+        for i, value in enumerate(rec):
+            if str(i) in cols:
+                row[cols[str(i)] - 1] = value
+        rows.append(row)
+    live.write_block(c.IMPORT_LOG, start, rows)
+    for i, value in enumerate(records[0]):
+        if isinstance(value, dt.datetime) and str(i) in cols:
+            col = cols[str(i)]
+            live.number_format(c.IMPORT_LOG, (start, col), (start + len(rows) - 1, col), DATETIME_FORMAT)

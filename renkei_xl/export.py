@@ -1,0 +1,199 @@
+"""確定版を書き出し: the confirmed 一覧 and 集計 as a new values-only workbook, and a PDF.
+
+The 一覧 is recomputed from the master's data (pipeline.recalculate) instead of copied,
+so a stale 一覧 the staff forgot to recalculate can never be emailed. It is rendered by
+the same openpyxl writer as the master's (workbook.write), into a brand-new
+``openpyxl.Workbook()``: nothing of the master (VBA, defined names, hidden sheets,
+external links, document properties naming the staff) can travel with it.
+
+The sheets stay protected without a password, as write_list/write_summary leave them:
+the recipients read a confirmed list, protection keeps a stray keystroke from changing a
+symbol before it is forwarded, and anyone who needs to can lift it (校閲 → シート保護の解除).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import contract as c
+from .contract_read import MasterData
+from .errors import UserError
+from .model import Result, Settings
+
+SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    pdf: Optional[Path]
+    result: Result
+    settings: Settings
+    pdf_engine: str = ""
+
+
+def default_name(settings: Settings) -> str:
+    return f"{settings.region}_{settings.fiscal_year}年度_連携事業実施状況等一覧.xlsx"
+
+
+def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:
+    from .workbook.session import load_master
+
+    master = Path(master)
+    data = load_master(master)
+    out = Path(out) if out else master.with_name(default_name(data.settings))
+    if out.resolve() == master.resolve():
+        raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
+    return export_data(data, out, pdf=pdf)
+
+
+def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
+    from .pipeline import recalculate
+    from .workbook.safety import atomic_write, backup, ensure_not_open
+
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    wb = confirmed_workbook(result, data.settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_not_open(out)
+    if out.exists():
+        backup(out)
+    atomic_write(out, lambda tmp: wb.save(tmp))
+    pdf_path, engine = None, ""
+    if pdf:
+        pdf_path, engine = write_pdf(result, data.settings, out.with_suffix(".pdf"))
+    return ExportResult(out, pdf_path, result, data.settings, engine)
+
+
+def confirmed_workbook(result: Result, settings: Settings, sheets: Sequence[str] = (c.LIST, c.SUMMARY)):
+    """A new workbook with only the given output sheets, values only, no personal properties."""
+    from openpyxl import Workbook
+
+    from .workbook.write import write_list, write_summary
+
+    wb = Workbook()
+    default = wb.active
+    if c.LIST in sheets:
+        write_list(wb, result, settings)
+    if c.SUMMARY in sheets:
+        write_summary(wb, result, settings)
+    wb.remove(default)
+    wb.active = 0
+    for ws in wb.worksheets:
+        ws.sheet_state = "visible"
+        for row in ws.iter_rows():
+            for cell in row:
+                # openpyxl turns any string that starts with "=" into a formula; a status
+                # text typed that way must stay text in a values-only file.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    props = wb.properties
+    props.creator = None            # openpyxl writes "openpyxl" by default
+    props.lastModifiedBy = None
+    props.title = c.list_title(settings.region, settings.fiscal_year)
+    props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return wb
+
+
+# ------------------------------------------------------------------------------- PDF
+
+def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, str]:
+    """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
+    else LibreOffice headless. Converted from a one-sheet workbook so that neither engine
+    adds the 集計 pages."""
+    from .workbook.safety import atomic_write, ensure_not_open
+
+    target = Path(target)
+    ensure_not_open(target)
+    with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
+        # An ASCII name: soffice derives the output name from it, whatever the locale.
+        source = Path(tmp) / "list.xlsx"
+        confirmed_workbook(result, settings, (c.LIST,)).save(source)
+        pdf = None
+        engine = ""
+        if _excel_possible():
+            pdf = _excel_pdf(source, Path(tmp) / "list.pdf")
+            engine = "Excel" if pdf else ""
+        if pdf is None:
+            soffice = shutil.which("soffice") or shutil.which("libreoffice")
+            if soffice is None:
+                raise UserError("PDF を作れません: Excel も LibreOffice も見つかりません。"
+                                "Excel のある PC で実行するか、LibreOffice をインストールしてください"
+                                "（PDF なしで書き出すには --pdf を外してください）")
+            pdf = soffice_pdf(soffice, source, Path(tmp))
+            engine = "LibreOffice"
+        atomic_write(target, lambda t: shutil.copyfile(pdf, t))
+    return target, engine
+
+
+def _excel_possible() -> bool:
+    return sys.platform in ("win32", "darwin")
+
+
+def _excel_pdf(source: Path, pdf: Path) -> Optional[Path]:
+    """Through Excel itself (xlwings Book.to_pdf); None when Excel cannot be started."""
+    try:
+        import xlwings as xw
+
+        app = xw.App(visible=False, add_book=False)
+    except Exception:  # no Excel installed, or it cannot be automated here
+        return None
+    try:
+        book = app.books.open(str(source), read_only=True)
+        try:
+            book.to_pdf(str(pdf), include=[c.LIST])
+        finally:
+            book.close()
+    except Exception as exc:
+        raise UserError(f"Excel で PDF を作れませんでした（{exc}）") from exc
+    finally:
+        app.quit()
+    return pdf if pdf.exists() else None
+
+
+def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
+    """LibreOffice headless with its own profile, so parallel runs never share one."""
+    profile = Path(tempfile.gettempdir()) / f"lo_{uuid.uuid4().hex}"
+    cmd = [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+           "--convert-to", "pdf", "--outdir", str(outdir), str(source)]
+    try:
+        run = subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"LibreOffice が {SOFFICE_TIMEOUT} 秒以内に PDF を作りませんでした") from None
+    except OSError as exc:
+        raise UserError(f"LibreOffice を起動できません（{exc}）") from None
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = outdir / (source.stem + ".pdf")
+    if run.returncode != 0 or not pdf.exists():
+        detail = (run.stderr or run.stdout).decode("utf-8", "replace").strip()[:300]
+        raise UserError(f"LibreOffice で PDF を作れませんでした（終了コード {run.returncode}: {detail}）")
+    return pdf
+
+
+# ------------------------------------------------------------------------------ mail
+
+def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Sequence[str] = (),
+                      sender: Optional[str] = None, draft: bool = True):
+    """確定版の送付: to the given addresses, or every municipality's address in 設定."""
+    from .distribute import office_address, office_name
+    from .mail import CONFIRMED_BODY, CONFIRMED_SUBJECT, build_message, render_template
+
+    recipients = list(to) or [m.email for m in settings.municipalities if m.email.strip()]
+    if not recipients:
+        raise UserError(f"宛先がありません。--to で指定するか、シート「{c.SETTINGS}」にメールアドレスを入力してください")
+    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings)}
+    return build_message(sender=office_address(settings, sender), to=recipients,
+                         subject=render_template(CONFIRMED_SUBJECT, **fields),
+                         body=render_template(CONFIRMED_BODY, **fields),
+                         attachments=list(attachments), draft=draft)

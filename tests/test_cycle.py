@@ -1,0 +1,626 @@
+"""The email cycle on real files: split → municipalities fill in → collect → recalc → export.
+
+Everything runs on workbooks written to tmp_path: the FY2023 sample master built by the
+real builder, input files written by XlsxWriter and filled with openpyxl the way a
+municipality's Excel would save them, LibreOffice headless for the PDF and a real
+aiosmtpd server on 127.0.0.1 for sending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import io
+import re
+import subprocess
+import uuid
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+from defusedxml import ElementTree
+
+from conftest import require_soffice
+from renkei_xl import contract as c
+from renkei_xl import mail
+from renkei_xl.cli import main
+from renkei_xl.collect import collect, plan_collect
+from renkei_xl.distribute import (P_FINGERPRINT, P_MUNICIPALITY, P_YEAR, file_name,
+                                  municipality_fingerprint, split_master)
+from renkei_xl.export import export_master
+from renkei_xl.validate import NUMERIC_METHODS
+from renkei_xl.values import NUMBER, parse_value
+from renkei_xl.workbook.commands import init_master
+from renkei_xl.workbook.session import load_master, recalc_file
+
+INPUT_HEADERS = ("実績値", "分母", "実施状況")
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def header_row(ws) -> tuple[int, dict[str, int]]:
+    for r, row in enumerate(ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS, values_only=True), start=1):
+        cols = {v: i for i, v in enumerate(row, start=1) if isinstance(v, str)}
+        if "指標ID" in cols and "実績値" in cols:
+            return r, cols
+    raise AssertionError(f"no header row in {ws.title}")
+
+
+def empty_master_values(master: Path, names) -> None:
+    wb = openpyxl.load_workbook(master, keep_vba=master.suffix == ".xlsm")
+    for name in names:
+        ws = wb[name]
+        top, cols = header_row(ws)
+        for r in range(top + 1, ws.max_row + 1):
+            for head in INPUT_HEADERS:
+                ws.cell(r, cols[head]).value = None
+    wb.save(master)
+
+
+def typed(value: str, numeric: bool, full_width: bool):
+    """What a municipality types: numbers on numeric rows (some with full-width digits)."""
+    if not value:
+        return None
+    if numeric:
+        v = parse_value(value)
+        if v.kind == NUMBER and not v.notes:
+            n: Decimal = v.number
+            number = int(n) if n == n.to_integral_value() else float(n)
+            return str(number).translate(FULL_WIDTH) if full_width else number
+    return value
+
+
+def fill(path: Path, ref, municipality: str) -> int:
+    """Type the official FY2023 values into a returned file; returns how many cells were typed."""
+    by_id = {i.id: i for i in ref.indicators}
+    own = {e.indicator_id: e for e in ref.entries if e.municipality == municipality}
+    wb = openpyxl.load_workbook(path)
+    ws = wb[municipality]
+    top, cols = header_row(ws)
+    typed_cells = 0
+    for r in range(top + 1, ws.max_row + 1):
+        ind_id = ws.cell(r, cols["指標ID"]).value
+        entry = own.get(ind_id)
+        if entry is None:
+            continue
+        numeric = by_id[ind_id].method in NUMERIC_METHODS
+        value = typed(entry.value, numeric, full_width=typed_cells % 3 == 0)
+        ws.cell(r, cols["実績値"]).value = value
+        if entry.denominator:
+            ws.cell(r, cols["分母"]).value = typed(entry.denominator, True, full_width=False)
+        typed_cells += value is not None
+    wb.save(path)
+    return typed_cells
+
+
+def set_cell(path: Path, municipality: str, ind_id: str, header: str, value) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb[municipality]
+    top, cols = header_row(ws)
+    for r in range(top + 1, ws.max_row + 1):
+        if ws.cell(r, cols["指標ID"]).value == ind_id:
+            ws.cell(r, cols[header]).value = value
+            wb.save(path)
+            return
+    raise AssertionError(f"{ind_id} not on {municipality}")
+
+
+def rewrite_zip(src: Path, dst: Path, replace=None, add=None, drop=()) -> Path:
+    """Copy a package part by part, replacing, adding or dropping parts (what Excel would store)."""
+    replace, add = replace or {}, add or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst.with_suffix(".tmp"), "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in drop:
+                continue
+            data = zin.read(info.filename)
+            if info.filename in replace:
+                data = replace[info.filename](data)
+            zout.writestr(info.filename, data)
+        for name, data in add.items():
+            zout.writestr(name, data)
+    dst.with_suffix(".tmp").replace(dst)
+    return dst
+
+
+def set_modified(path: Path, when: dt.datetime) -> None:
+    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+    def core(data: bytes) -> bytes:
+        out, n = re.subn(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                         rb"\g<1>" + stamp + rb"\g<2>", data)
+        assert n == 1
+        return out
+    rewrite_zip(path, path, {"docProps/core.xml": core})
+
+
+def set_property(path: Path, name: str, value: str) -> None:
+    wb = openpyxl.load_workbook(path)
+    for prop in wb.custom_doc_props.props:
+        if prop.name == name:
+            prop.value = value
+    wb.save(path)
+
+
+def cell_of(master: Path, municipality: str, ind_id: str, header: str):
+    wb = openpyxl.load_workbook(master)
+    ws = wb[municipality]
+    top, cols = header_row(ws)
+    for r in range(top + 1, ws.max_row + 1):
+        if ws.cell(r, cols["指標ID"]).value == ind_id:
+            return ws.cell(r, cols[header]).value
+    raise AssertionError(ind_id)
+
+
+def list_rows(master: Path) -> dict[str, tuple]:
+    """指標ID → (実績値, 評価) from the master's 一覧, found by header text."""
+    ws = openpyxl.load_workbook(master)[c.LIST]
+    rows = list(ws.iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if "指標ID" in r and "評価" in r)
+    h = rows[top]
+    i_id, i_actual, i_symbol = h.index("指標ID"), h.index("実績値"), h.index("評価")
+    return {r[i_id]: (r[i_actual], r[i_symbol]) for r in rows[top + 1:] if r[i_id]}
+
+
+@pytest.fixture
+def cycle(tmp_path, fy2023):
+    """The sample master with every municipality's values emptied, split, files filled."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    names = fy2023.settings.names
+    empty_master_values(master, names)
+    files = split_master(master, tmp_path / "配布")
+    by_muni = dict(zip(names, files))
+    returned = tmp_path / "回収"
+    returned.mkdir()
+    filled = {}
+    for muni, path in by_muni.items():
+        target = returned / path.name
+        target.write_bytes(path.read_bytes())
+        fill(target, fy2023, muni)
+        filled[muni] = target
+    return master, by_muni, filled
+
+
+# ------------------------------------------------------------------------------ split
+
+def test_split_writes_protected_identified_input_files(cycle, fy2023):
+    master, issued, _ = cycle
+    assert [p.name for p in issued.values()] == [file_name(m, 2023) for m in fy2023.settings.names]
+    data = load_master(master)
+    for muni, path in issued.items():
+        with zipfile.ZipFile(path) as zf:
+            assert not any("vbaProject" in n for n in zf.namelist())
+            custom = zf.read("docProps/custom.xml").decode()
+        assert muni in custom
+        wb = openpyxl.load_workbook(path)
+        props = {p.name: p.value for p in wb.custom_doc_props.props}
+        assert props[P_MUNICIPALITY] == muni and props[P_YEAR] == "2023"
+        assert props[P_FINGERPRINT] == municipality_fingerprint(data, muni)
+        ws = wb[muni]
+        assert ws.protection.sheet and not ws.protection.password
+        top, cols = header_row(ws)
+        visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
+        assert muni in visible and "2023" in visible and props[P_FINGERPRINT] in visible
+        # the same header cells and the same 指標ID rows as the master's sheet
+        master_ws = openpyxl.load_workbook(master)[muni]
+        m_top, m_cols = header_row(master_ws)
+        assert cols == m_cols
+        ids = [ws.cell(r, cols["指標ID"]).value for r in range(top + 1, ws.max_row + 1)]
+        assert ids == [e.indicator_id for e in data.entries if e.municipality == muni]
+        for r in range(top + 1, ws.max_row + 1):
+            for col in range(1, ws.max_column + 1):
+                locked = ws.cell(r, col).protection.locked
+                assert locked == (col not in {cols[h] for h in INPUT_HEADERS}), (muni, r, col)
+        numeric = {e.indicator_id for e in data.entries if e.municipality == muni}
+        rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+        for r in range(top + 1, ws.max_row + 1):
+            ind = next(i for i in data.indicators if i.id == ws.cell(r, cols["指標ID"]).value)
+            ref = ws.cell(r, cols["実績値"]).coordinate
+            if ind.method in NUMERIC_METHODS:
+                assert rules[ref].type == "decimal" and rules[ref].operator == "greaterThanOrEqual"
+            if ind.method == "状態":
+                assert rules[ref].type == "list" and rules[ref].formula1 == c.N_STATES
+        assert numeric
+        # the list source lives inside the file, behind a defined name
+        assert "'選択肢'!" in wb.defined_names[c.N_STATES].attr_text
+
+
+# --------------------------------------------------------------------------- the cycle
+
+def test_full_cycle_reproduces_the_official_list(cycle, fy2023, capsys):
+    master, _, filled = cycle
+    emptied = load_master(master)
+    assert all(not (e.value or e.denominator) for e in emptied.entries)
+    set_cell(filled["札幌市"], "札幌市", "04-1", "実績値", "１７")   # typed with full-width digits
+
+    report = collect(master, [filled["札幌市"].parent], echo=print)
+    assert not report.refused, report.refused
+    assert len(report.records) == len(fy2023.settings.names)
+    shown = capsys.readouterr().out
+    # 札幌市 04-1 was typed as full-width 「１７」 and arrives as the number 17
+    assert re.search(r"札幌市!E\d+ 04-1 実績値: （空欄） → 17\n", shown), shown
+    assert cell_of(master, "札幌市", "04-1", "実績値") == 17
+    assert report.written is not None and report.written.backup is not None
+
+    recalc_file(master)
+    listed = list_rows(master)
+    symbols = {i: s for i, (_a, s) in listed.items()}
+    assert symbols == dict(fy2023.official)
+    for ind_id in ("04-1", "06-1", "08-1"):
+        assert listed[ind_id][0] == fy2023.official_actual[ind_id]
+
+    wb = openpyxl.load_workbook(master)
+    log = list(wb[c.IMPORT_LOG].iter_rows(values_only=True))
+    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時")
+    assert {r[1] for r in log[1:]} == set(fy2023.settings.names)
+    assert sum(r[3] for r in log[1:]) == len(report.changes) > 0
+
+
+def test_same_file_twice_changes_nothing_the_second_time(cycle):
+    master, _, filled = cycle
+    first = collect(master, [filled["小樽市"]])
+    assert first.changes and first.written is not None
+    before = master.read_bytes()
+
+    dry = collect(master, [filled["小樽市"]], dry_run=True)
+    second = collect(master, [filled["小樽市"]])
+    assert master.read_bytes() == before
+    for report in (dry, second):
+        assert report.changes == [] and report.records == [] and report.written is None
+        assert [r.kind for r in report.refusals] == ["already"]
+        assert "取込済み" in report.lines()[0] and "すでに取り込んで" in report.lines()[0]
+
+
+def test_dry_run_shows_changes_and_writes_nothing(cycle, capsys):
+    master, _, filled = cycle
+    before = master.read_bytes()
+    code = main(["collect", str(master), str(filled["小樽市"]), "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"小樽市!E\d+ 04-1 実績値: （空欄） → 2", out), out
+    assert master.read_bytes() == before
+
+
+def test_plan_collect_is_pure_and_matches_collect(cycle):
+    master, _, filled = cycle
+    before = master.read_bytes()
+    changes, refusals, records = plan_collect(load_master(master), [filled["千歳市"]])
+    assert master.read_bytes() == before and not refusals and len(records) == 1
+    assert {(ch.sheet, ch.indicator_id, ch.field, ch.new) for ch in changes} >= {
+        ("千歳市", "04-1", "実績値", 1), ("千歳市", "08-1", "実績値", 2)}
+    report = collect(master, [filled["千歳市"]])
+    assert report.changes == changes
+
+
+def test_identifier_is_read_from_the_sheet_when_the_properties_are_lost(cycle):
+    master, _, filled = cycle
+    path = filled["恵庭市"]
+
+    def drop(pattern: bytes):
+        return lambda data: re.sub(pattern, b"", data)
+    rewrite_zip(path, path, {"[Content_Types].xml": drop(rb'<Override [^>]*custom\.xml"[^>]*/>'),
+                             "_rels/.rels": drop(rb'<Relationship [^>]*custom\.xml"[^>]*/>')},
+                drop={"docProps/custom.xml"})
+    assert len(openpyxl.load_workbook(path).custom_doc_props) == 0
+    report = collect(master, [path])
+    assert not report.refusals and report.records[0].municipality == "恵庭市"
+    assert cell_of(master, "恵庭市", "04-1", "実績値") == 1
+
+
+# ---------------------------------------------------------------------------- refusals
+
+def _renamed_municipality(path: Path, tmp: Path) -> Path:
+    wb = openpyxl.load_workbook(path)
+    wb["小樽市"].title = "函館市"
+    for prop in wb.custom_doc_props.props:
+        if prop.name == P_MUNICIPALITY:
+            prop.value = "函館市"
+    out = tmp / "函館市_2023年度_入力.xlsx"
+    wb.save(out)
+    return out
+
+
+def _other_year(path: Path, tmp: Path) -> Path:
+    set_property(path, P_YEAR, "2022")
+    return path
+
+
+def _row_deleted(path: Path, tmp: Path) -> Path:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    top, _ = header_row(ws)
+    ws.protection.sheet = False
+    ws.delete_rows(top + 2)
+    wb.save(path)
+    return path
+
+
+def _header_renamed(path: Path, tmp: Path) -> Path:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    ws.cell(top, cols["実施状況"]).value = "状況"
+    wb.save(path)
+    return path
+
+
+def _vba_project(tmp: Path) -> bytes:
+    xlsm = init_master(tmp / "vba_source.xlsm", sample="fy2023")
+    with zipfile.ZipFile(xlsm) as zf:
+        return zf.read("xl/vbaProject.bin")
+
+
+def _with_vba(path: Path, tmp: Path, suffix: str) -> Path:
+    def types(data: bytes) -> bytes:
+        data = data.replace(b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
+        return data.replace(b"<Default ", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default ', 1)
+
+    def rels(data: bytes) -> bytes:
+        return data.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/'
+                            b'office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+    out = path.with_suffix(suffix)
+    rewrite_zip(path, out, {"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels},
+                {"xl/vbaProject.bin": _vba_project(tmp)})
+    if out != path:
+        path.unlink()
+    return out
+
+
+def _encrypted(path: Path, tmp: Path) -> Path:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = io.BytesIO(path.read_bytes())
+    out = io.BytesIO()
+    OOXMLFile(plain).encrypt("secret", out)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def _truncated(path: Path, tmp: Path) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _text_file(path: Path, tmp: Path) -> Path:
+    path.write_text("小樽市 04-1 実績値 2件\n", encoding="utf-8")
+    return path
+
+
+def _approximate(path: Path, tmp: Path) -> Path:
+    set_cell(path, "小樽市", "04-1", "実績値", "約10件")
+    return path
+
+
+REFUSALS = {
+    "municipality not in 設定": (_renamed_municipality, "設定シートの市町村一覧にありません"),
+    "another year": (_other_year, "2022年度のファイル"),
+    "row deleted": (_row_deleted, "行が削除されています"),
+    "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
+    "xlsm with VBA": (lambda p, t: _with_vba(p, t, ".xlsm"), "マクロ（VBA）"),
+    "VBA in an .xlsx": (lambda p, t: _with_vba(p, t, ".xlsx"), "マクロ（VBA）"),
+    "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
+    "truncated zip": (_truncated, "壊れています"),
+    "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
+    "approximate value": (_approximate, "概数"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refused_file_leaves_master_byte_identical(cycle, tmp_path, case):
+    master, _, filled = cycle
+    make, reason = REFUSALS[case]
+    bad = make(filled["小樽市"], tmp_path)
+    before = master.read_bytes()
+    report = collect(master, [bad])
+    assert master.read_bytes() == before
+    assert report.written is None and report.changes == [] and report.records == []
+    assert [r.path.name for r in report.refused] == [bad.name]
+    assert reason in report.refused[0].reason, report.refused[0].reason
+    assert len(report.refused[0].line().splitlines()) == 1
+
+
+def test_refusal_names_the_cell_and_the_cli_says_why(cycle, capsys):
+    master, _, filled = cycle
+    _approximate(filled["小樽市"], None)
+    before = master.read_bytes()
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1 and master.read_bytes() == before
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 入力値の誤り: 小樽市!E\d+ 04-1: .*約10件", out), out
+    assert "マスターは変更していません" in out
+
+
+def test_refused_file_does_not_block_the_good_ones(cycle):
+    master, _, filled = cycle
+    _truncated(filled["小樽市"], None)
+    report = collect(master, [filled["小樽市"], filled["千歳市"]])
+    assert [r.path.name for r in report.refused] == [filled["小樽市"].name]
+    assert {ch.sheet for ch in report.changes} == {"千歳市"}
+    assert cell_of(master, "小樽市", "04-1", "実績値") is None
+    assert cell_of(master, "千歳市", "04-1", "実績値") == 1
+
+
+def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
+    master, issued, _ = cycle
+    old, new = tmp_path / "old" / "小樽市_2023年度_入力.xlsx", tmp_path / "new" / "小樽市_2023年度_入力.xlsx"
+    for path, value in ((old, 5), (new, 7)):
+        path.parent.mkdir()
+        path.write_bytes(issued["小樽市"].read_bytes())
+        set_cell(path, "小樽市", "04-1", "実績値", value)
+    set_modified(old, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    set_modified(new, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
+
+    assert collect(master, [new]).written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7
+    before = master.read_bytes()
+    report = collect(master, [old])
+    assert master.read_bytes() == before
+    assert "古いファイル" in report.refused[0].reason and "--force" in report.refused[0].reason
+
+    forced = collect(master, [old], force=True)
+    assert not forced.refused and forced.written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5
+
+
+def test_master_changed_after_split_refuses_the_old_file(cycle):
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.INDICATORS]
+    cols = {v: i for i, v in enumerate(next(ws.iter_rows(max_row=1, values_only=True)), start=1)}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    ws.cell(row, cols["目標値"]).value = "25件（毎年度）"
+    wb.save(master)
+    before = master.read_bytes()
+    report = collect(master, [filled["小樽市"]])
+    assert master.read_bytes() == before
+    assert "配布し直して" in report.refused[0].reason
+
+
+# ----------------------------------------------------------------------------- export
+
+def _sheet_xml(zf: zipfile.ZipFile):
+    return [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+
+
+def test_export_is_values_only_and_anonymous(tmp_path, fy2023):
+    soffice = require_soffice()
+    master = init_master(tmp_path / "マスター.xlsm", sample="fy2023")
+    result = export_master(master, pdf=True)
+    out = result.path
+    assert out == tmp_path / "さっぽろ連携中枢都市圏_2023年度_連携事業実施状況等一覧.xlsx"
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert not any("vbaproject" in n.lower() for n in names)
+        assert not any(n.startswith("xl/externalLinks") for n in names)
+        assert "docProps/custom.xml" not in names
+        for part in _sheet_xml(zf):
+            assert ElementTree.fromstring(zf.read(part)).findall(".//m:f", NS) == [], part
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        sheets = [s.get("name") for s in book.findall(".//m:sheet", NS)]
+        assert sheets == [c.LIST, c.SUMMARY]
+        assert all(s.get("state", "visible") == "visible" for s in book.findall(".//m:sheet", NS))
+        for dn in book.findall(".//m:definedName", NS):
+            own = sheets[int(dn.get("localSheetId"))]
+            referenced = set(re.findall(r"'?([^'!,]+)'?!", dn.text))
+            assert referenced == {own}, dn.text
+        core = ElementTree.fromstring(zf.read("docProps/core.xml"))
+        for tag in ("{http://purl.org/dc/elements/1.1/}creator",
+                    "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastModifiedBy"):
+            node = core.find(tag)
+            assert node is None or not (node.text or "").strip()
+        app = zf.read("docProps/app.xml").decode()
+        assert "<Company>" not in app and "<Manager>" not in app
+
+    wb = openpyxl.load_workbook(out)
+    assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
+    project_names = sorted({i.project_name for i in fy2023.indicators if not i.is_kpi})
+
+    # LibreOffice opens the exported workbook itself
+    conv = tmp_path / "conv"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file:///tmp/lo_{uuid.uuid4().hex}",
+                    "--convert-to", "pdf", "--outdir", str(conv), str(out)], check=True,
+                   capture_output=True, timeout=240)
+    for pdf in (result.pdf, conv / (out.stem + ".pdf")):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        flat = re.sub(r"\s+", "", text)
+        assert "連携事業" in flat
+        found = [n for n in project_names if re.sub(r"\s+", "", n) in flat]
+        assert len(found) >= 20, found
+    info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True, text=True, check=True).stdout
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert (round(width), round(height)) == (1191, 842)   # A3 landscape
+
+
+def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path):
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    recalc_file(master)
+    assert list_rows(master)["04-1"][1] == "◎"
+    wb = openpyxl.load_workbook(master)     # a value changed after the last 再計算
+    ws = wb["札幌市"]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    ws.cell(row, cols["実績値"]).value = 0
+    wb.save(master)
+    assert list_rows(master)["04-1"][1] == "◎"       # the master's 一覧 is stale
+    out = export_master(master, tmp_path / "確定版.xlsx").path
+    assert list_rows(out)["04-1"][1] == "×"
+
+
+# ------------------------------------------------------------------------------- mail
+
+def _attachments(msg):
+    return [(part.get_filename(), part.get_payload(decode=True)) for part in msg.iter_attachments()]
+
+
+def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys):
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    outdir = tmp_path / "配布"
+    assert main(["split", str(master), "--outdir", str(outdir), "--eml", "--deadline", "2024-04-19"]) == 0
+    central = fy2023.settings.central
+    for muni in fy2023.settings.municipalities:
+        book = outdir / file_name(muni.name, 2023)
+        eml = outdir / (book.stem + "依頼.eml")
+        msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        assert msg["X-Unsent"] == "1"
+        assert [a.addr_spec for a in msg["To"].addresses] == [muni.email]
+        assert [a.addr_spec for a in msg["From"].addresses] == [central.email]
+        assert muni.name in msg["Subject"]
+        assert "2024年4月19日（金）" in msg.get_body().get_content()
+        assert _attachments(msg) == [(book.name, book.read_bytes())]
+
+
+def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    assert main(["export", str(master), "-o", str(out), "--eml"]) == 0
+    msg = email.message_from_bytes(out.with_suffix(".eml").read_bytes(), policy=email.policy.default)
+    assert msg["X-Unsent"] == "1"
+    assert [a.addr_spec for a in msg["To"].addresses] == [m.email for m in fy2023.settings.municipalities]
+    assert [a.addr_spec for a in msg["From"].addresses] == [fy2023.settings.central.email]
+    assert "確定版" in msg["Subject"]
+    assert _attachments(msg) == [(out.name, out.read_bytes())]
+
+
+class Recorder:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
+    monkeypatch.delenv(mail.ENV_USER, raising=False)
+    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    handler = Recorder()
+    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    server.start()
+    try:
+        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
+                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
+    finally:
+        server.stop()
+    assert code == 0
+    [envelope] = handler.envelopes
+    assert envelope.mail_from == "office@city-sapporo.example"
+    assert envelope.rcpt_tos == ["renkei@otaru.example"]
+    msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+    assert msg["X-Unsent"] is None
+    assert _attachments(msg) == [(out.name, out.read_bytes())]
