@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
@@ -135,7 +136,13 @@ def parse_value(raw: object) -> Value:
         raise ValueParseError("TRUE/FALSE は値として使えません")
     if isinstance(raw, (int, float, Decimal)):
         return Value(str(raw), NUMBER, number=Decimal(str(raw)))
-    text = str(raw)
+    return _parse_text(str(raw))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_text(text: str) -> Value:
+    """Cached: one recalc parses the same target or 「0件」 thousands of times, and Value
+    is frozen, so sharing the result is safe (exceptions are not cached and re-raise)."""
     stripped = text.strip()
     if stripped in NO_VALUE_MARKS:
         return Value(text, EMPTY)

@@ -107,3 +107,30 @@ def test_symbol_cells_are_filled_green_yellow_red(rendered):
             assert close(pixel(x, y), colour), (text, pixel(x, y), colour)
             seen[text] += 1
     assert all(seen.values()), seen
+
+
+def test_formula_cells_are_read_through_their_cached_values(tmp_path):
+    """Staff may type =6+11 in a municipality cell; the value Excel (here LibreOffice)
+    cached is what counts, and the formula itself stays in the master."""
+    from openpyxl import load_workbook
+
+    master = tmp_path / "src" / "m.xlsx"
+    init_master(master, sample="fy2023")
+    wb = load_workbook(master)
+    ws = wb["札幌市"]
+    head = [cell.value for cell in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[head.index("指標ID")].value == "04-1")
+    row[head.index("実績値")].value = "=6+11"
+    wb.save(master)
+    soffice = require_soffice()
+    profile = Path("/tmp") / f"lo_renkei_{uuid.uuid4().hex}"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path), str(master)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.rmtree(profile, ignore_errors=True)
+    saved = tmp_path / "m.xlsx"   # as a spreadsheet application saved it, values cached
+    result, _ = recalc_file(saved)
+    assert result.consolidated["04-1"].actual == "21件"
+    assert result.evaluations["04-1"].symbol == "◎"
+    ws = load_workbook(saved)["札幌市"]
+    assert any(cell.value == "=6+11" for r in ws.iter_rows() for cell in r)

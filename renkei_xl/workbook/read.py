@@ -1,13 +1,13 @@
 """openpyxl → plain grids → the contract reader (renkei_xl.contract_read).
 
 Formula cells: openpyxl gives the formula text unless the file is loaded with
-data_only=True, which in turn would lose the formulas on save. The caller therefore loads
-a cached-values twin only when a read sheet holds formulas, and we take values from it.
+data_only=True, which in turn would lose the formulas on save. The caller therefore passes
+a loader of a cached-values twin, used only when a read cell holds a formula.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable
 
 from openpyxl.workbook import Workbook
 
@@ -36,25 +36,17 @@ def defined_cell(wb: Workbook, name: str):
     return ws, ws[ref]
 
 
-def sheet_grid(wb: Workbook, name: str, cached: Optional[Workbook]) -> list[list[object]]:
+def sheet_grid(wb: Workbook, name: str, cached: Callable[[], Workbook]) -> list[list[object]]:
     rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
-    if cached is not None and name in cached.sheetnames:
-        for r, row in enumerate(rows):
-            for col, value in enumerate(row):
-                if isinstance(value, str) and value.startswith("="):
-                    row[col] = cached[name].cell(r + 1, col + 1).value
+    for r, row in enumerate(rows):
+        for col, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("="):
+                row[col] = cached()[name].cell(r + 1, col + 1).value
     return rows
 
 
-def read_master(wb: Workbook, cached: Optional[Workbook] = None) -> MasterData:
+def read_master(wb: Workbook, cached: Callable[[], Workbook]) -> MasterData:
+    """``cached`` gives the same file loaded with data_only=True; it is only called when a
+    read sheet holds a formula, so most runs load the file once."""
     sheets = {name: sheet_grid(wb, name, cached) for name in needed_sheets(wb.sheetnames)}
     return read_contract(sheets, defined_names(wb))
-
-
-def has_formulas(wb: Workbook, sheets: list[str]) -> bool:
-    for name in needed_sheets([s for s in sheets if s in wb.sheetnames]):
-        for row in wb[name].iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    return True
-    return False

@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..layout import status_line
 from ..model import Result
 from ..contract_read import MasterData
-from .read import has_formulas, read_master
+from .read import read_master
 from .safety import atomic_write, backup, carry_report, droppable_parts, ensure_not_open
 
 SUFFIXES = (".xlsx", ".xlsm")
@@ -45,8 +45,9 @@ def check_path(path: Path) -> Path:
 
 
 def open_workbook(path: Path):
-    """openpyxl workbook (formulas kept) plus a cached-values twin only when needed."""
+    """openpyxl workbook (formulas kept) and a loader of its cached-values twin."""
     import zipfile
+    from functools import lru_cache
 
     from openpyxl import load_workbook
 
@@ -54,9 +55,11 @@ def open_workbook(path: Path):
         wb = load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UserError(f"「{path.name}」をブックとして開けません（壊れているか、Excel のファイルではありません: {exc}）")
-    cached = None
-    if has_formulas(wb, wb.sheetnames):
-        cached = load_workbook(path, data_only=True)
+
+    @lru_cache(maxsize=1)
+    def cached():
+        return load_workbook(path, data_only=True)
+
     return wb, cached
 
 

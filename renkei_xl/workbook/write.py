@@ -10,7 +10,8 @@ tool's own fill colour.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Optional, Sequence
+from copy import copy
+from typing import Callable, Iterable, Optional, Sequence
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, DataBarRule
@@ -70,7 +71,33 @@ def _put(ws: Worksheet, grid: Grid, *, start_row: int = 1) -> None:
                        end_row=start_row + r2, end_column=c2 + 1)
 
 
-def _style_table(ws: Worksheet, grid: Grid, ncols: int, widths: Sequence[int]) -> None:
+class _Looks:
+    """Apply each distinct look once, then copy it.
+
+    openpyxl hashes every Font, Border and Alignment on each assignment, which made
+    styling a 20,000-row 一覧 the slowest part of recalc. Each look is set once through the
+    public API and then copied as openpyxl's own StyleArray (``cell._style``), the way
+    openpyxl's WorksheetCopy copies styles.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict = {}
+
+    def apply(self, cell, key, setter: Callable) -> None:
+        arr = self._done.get(key)
+        if arr is None:
+            setter(cell)
+            self._done[key] = copy(cell._style)
+        else:
+            cell._style = copy(arr)
+
+
+def _style_table(ws: Worksheet, grid: Grid, ncols: int, widths: Sequence[int],
+                 extra: Optional[dict] = None) -> None:
+    """Borders, fonts and fills by row kind; ``extra`` maps a 0-based column to a setter
+    applied on data rows (the 評価 and 達成率 columns of 一覧)."""
+    extra = extra or {}
+    looks = _Looks()
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     for r, kind in enumerate(grid.kinds, start=1):
@@ -83,14 +110,20 @@ def _style_table(ws: Worksheet, grid: Grid, ncols: int, widths: Sequence[int]) -
         if kind not in (HEADER, INDICATOR, ROLE_KPI, TOTAL):
             continue
         for col in range(1, ncols + 1):
-            cell = ws.cell(r, col)
-            cell.border = BORDER
-            cell.font = Font(name=FONT_NAME, size=9, bold=kind in (HEADER, TOTAL))
-            cell.alignment = CENTER if kind == HEADER else WRAP_TOP
-            if kind == HEADER:
-                cell.fill = HEADER_FILL
-            elif kind == ROLE_KPI:
-                cell.fill = KPI_FILL
+            special = extra.get(col - 1) if kind in (INDICATOR, ROLE_KPI) else None
+
+            def setter(cell, kind=kind, special=special):
+                cell.border = BORDER
+                cell.font = Font(name=FONT_NAME, size=9, bold=kind in (HEADER, TOTAL))
+                cell.alignment = CENTER if kind == HEADER else WRAP_TOP
+                if kind == HEADER:
+                    cell.fill = HEADER_FILL
+                elif kind == ROLE_KPI:
+                    cell.fill = KPI_FILL
+                if special:
+                    special(cell)
+
+            looks.apply(ws.cell(r, col), (kind, col - 1 if special else None), setter)
 
 
 LINE_HEIGHT = 12.0   # points per line of 9-pt text
@@ -155,15 +188,20 @@ def write_list(wb: Workbook, result: Result, settings: Settings) -> Worksheet:
     ws = _fresh_sheet(wb, c.LIST)
     _put(ws, grid)
     ncols = len(c.LIST_COLUMNS)
-    _style_table(ws, grid, ncols, LIST_WIDTHS)
+
+    def symbol_look(cell):
+        cell.alignment = CENTER
+        cell.font = Font(name=FONT_NAME, size=12, bold=True)
+
+    def rate_look(cell):
+        cell.number_format = "0.0%"
+
+    _style_table(ws, grid, ncols, LIST_WIDTHS,
+                 {c.LIST_SYMBOL_COL: symbol_look, c.LIST_RATE_COL: rate_look})
     fit_rows(ws, grid, LIST_WIDTHS)
     first, last = grid.header_row + 2, len(grid.rows)
     sym_col = get_column_letter(c.LIST_SYMBOL_COL + 1)
     rate_col = get_column_letter(c.LIST_RATE_COL + 1)
-    for r in range(first, last + 1):
-        ws[f"{sym_col}{r}"].alignment = CENTER
-        ws[f"{sym_col}{r}"].font = Font(name=FONT_NAME, size=12, bold=True)
-        ws[f"{rate_col}{r}"].number_format = "0.0%"
     if last >= first:
         symbol_rules(ws, f"{sym_col}{first}:{sym_col}{last}")
         ws.conditional_formatting.add(f"{rate_col}{first}:{rate_col}{last}", DataBarRule(
