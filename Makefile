@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/button_startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
