@@ -12,19 +12,14 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from ..contract import BUTTONS as CONTRACT_BUTTONS
 from ..errors import UserError
 from .project import WORKBOOK_BASE, Module, build_vba_project
 
 MACROS_DIR = Path(__file__).with_name("macros")  # canonical copies; /work/main/macros mirrors them
-# The button macros of macros/Renkei.bas and the captions of their buttons, for
-# ``worksheet.insert_button(cell, {"macro": macro, "caption": caption})``.
-BUTTONS: tuple[tuple[str, str], ...] = (
-    ("Renkei.RenkeiCheck", "入力チェック"),
-    ("Renkei.RenkeiRecalc", "評価を再計算"),
-    ("Renkei.RenkeiSplit", "配布用ファイル作成"),
-    ("Renkei.RenkeiCollect", "回収ファイル取込"),
-    ("Renkei.RenkeiExport", "確定版を書き出し"),
-)
+# The button macros of macros/Renkei.bas and the captions of their buttons, as
+# (macro, caption), derived from the one list in renkei_xl.contract.
+BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
 _VB_NAME = re.compile(r'^Attribute VB_Name = "([^"]*)"', re.MULTILINE)
 _CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
 

@@ -1,0 +1,108 @@
+"""The master that `renkei-xl init` writes carries our macros and working buttons, and
+`renkei-xl upgrade-macros` swaps the project while everything else stays byte for byte."""
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import olefile
+import pytest
+import xlwings
+
+from conftest import require_soffice
+from test_vba import _norm, _olevba_modules, _split_header
+from renkei_xl import contract as c
+from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
+from renkei_xl.vba.project import Module, build_vba_project
+from renkei_xl.vba.sources import MACROS_DIR, our_modules, xlwings_modules
+from renkei_xl.workbook.build import code_names
+from renkei_xl.workbook.commands import init_master
+from renkei_xl.workbook.session import recalc_file
+
+XLWINGS_DIR = Path(xlwings.__file__).parent
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "連携事業" / "さっぽろ圏_2023年度_マスター.xlsm"
+    init_master(path, sample="fy2023")
+    return path
+
+
+def test_every_module_of_the_master_equals_its_source(master, fy2023):
+    found = _olevba_modules(master)
+    codes = sheet_code_names(master)
+    assert codes == code_names(fy2023.settings)
+    assert sorted(found) == sorted(["ThisWorkbook", *codes, "Renkei", "xlwings", "Dictionary"])
+    assert _norm(found["Renkei"]) == _norm((MACROS_DIR / "Renkei.bas").read_text("ascii"))
+    assert _norm(found["Renkei"]) == _norm((Path(__file__).parents[1] / "macros" / "Renkei.bas").read_text("ascii"))
+    assert _norm(found["xlwings"]) == _norm((XLWINGS_DIR / "xlwings.bas").read_bytes().decode("cp1252"))
+    assert _split_header(found["Dictionary"])[1] == _split_header(
+        (XLWINGS_DIR / "addin" / "Dictionary.cls").read_bytes().decode("cp1252"))[1]
+    with zipfile.ZipFile(master) as z:
+        ole = olefile.OleFileIO(z.read(VBA_PART))
+    assert ole.get_size("VBA/_VBA_PROJECT") == 7
+    assert ole.exists("PROJECT") and ole.exists("VBA/dir")
+
+
+def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_path):
+    require_soffice()
+    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_probe.py")),
+                          str(master), str(tmp_path / "lo_profile")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    probe = json.loads(run.stdout)
+    library = probe["libraries"]["VBAProject"]
+    assert {"Renkei", "xlwings", "Dictionary", "ThisWorkbook"} <= set(library)
+    renkei = [l for l in _norm(library["Renkei"]).split("\n")
+              if l and not l.startswith(("Rem Attribute", "Option VBASupport"))]
+    source = [l for l in _norm((MACROS_DIR / "Renkei.bas").read_text("ascii")).split("\n")
+              if l and not l.startswith("Attribute ")]
+    assert renkei == source
+    buttons = probe["buttons"][c.MENU]
+    assert [(b["label"], [e["code"] for e in b["events"]]) for b in buttons] == [
+        (caption, [f"vnd.sun.star.script:VBAProject.{macro}?language=Basic&location=document"])
+        for caption, macro, _ in c.BUTTONS]
+
+
+def _parts(path: Path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def test_upgrade_macros_replaces_the_project_and_keeps_everything_else(master, tmp_path):
+    path = tmp_path / master.name
+    path.write_bytes(master.read_bytes())
+    recalc_file(path)
+    # Pretend the master was made by an older release: its Renkei module differs.
+    old = [Module("Renkei", "standard", 'Sub RenkeiRecalc()\r\n    RunPython "import old"\r\nEnd Sub\r\n')]
+    codes = sheet_code_names(path)
+    old_project = build_vba_project([Module("ThisWorkbook", "document", ""),
+                                     *(Module(n, "document", "") for n in codes), *old,
+                                     *xlwings_modules()])
+    replace_vba_project(path, path, old_project)
+    assert "import old" in _olevba_modules(path)["Renkei"]
+    before = _parts(path)
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    after = _parts(path)
+    assert _norm(_olevba_modules(path)["Renkei"]) == _norm(our_modules()[0].source)
+    assert after[VBA_PART] != before[VBA_PART]
+    assert {n: b for n, b in after.items() if n != VBA_PART} == \
+        {n: b for n, b in before.items() if n != VBA_PART}
+    # the parts that hold data, conditional formats and buttons are among those kept
+    assert any(b"conditionalFormatting" in b for n, b in after.items() if n.startswith("xl/worksheets/"))
+    assert any(b"FmlaMacro" in b for n, b in after.items() if n.endswith(".vml"))
+    assert list((path.parent / f"{path.stem}_バックアップ").iterdir())
+
+
+def test_upgrade_macros_refuses_an_xlsx(tmp_path):
+    path = tmp_path / "m.xlsx"
+    init_master(path, sample="fy2023")
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and ".xlsm" in out.stderr and "Traceback" not in out.stderr
