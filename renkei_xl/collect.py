@@ -24,7 +24,6 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
@@ -35,7 +34,7 @@ from .distribute import (ID_LABELS, P_FINGERPRINT, P_MUNICIPALITY, P_VERSION, P_
 from .errors import UserError
 from .model import Entry, Indicator
 from .validate import NUMERIC_METHODS, validate
-from .values import NUMBER, UNIT_FAMILY, ValueParseError, parse_value
+from .values import NUMBER, ValueParseError, bare_number, parse_value
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 INPUT_FIELDS = ("value", "denominator", "status")
@@ -395,21 +394,15 @@ def import_value(ind: Optional[Indicator], field_name: str, value: object) -> ob
     numeric = (field_name == "value" and ind.method in NUMERIC_METHODS) or field_name == "denominator"
     if not numeric:
         return value
-    try:
-        v = parse_value(value)
-    except ValueParseError:
-        return value
-    if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:
-        return value
-    if field_name == "value" and v.unit:
+    unit = None  # 分母: any unit
+    if field_name == "value":  # the target's unit, or none at all when the target has none
         try:
             target = parse_value(ind.target)
         except ValueParseError:
-            return value
-        if target.kind != NUMBER or UNIT_FAMILY.get(v.unit, v.unit) != target.family:
-            return value
-    number: Decimal = v.number
-    return int(number) if number == number.to_integral_value() else float(number)
+            target = None
+        unit = target.unit if target is not None and target.kind == NUMBER else ""
+    number = bare_number(value, unit)
+    return value if number is None else number
 
 
 # --------------------------------------------------------------------------- history

@@ -278,6 +278,22 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     return rest, per_year, at_least
 
 
+def bare_number(text: str, unit: Optional[str] = None):
+    """The plain number in 「17件」「１７」 (int or float), or None when a bare number would
+    change what was typed: another unit than ``unit`` (None accepts any), bracketed notes,
+    以上, ／年, 各. Used where a numeric input cell must hold a number (build, collect)."""
+    try:
+        v = parse_value(text)
+    except ValueParseError:
+        return None
+    if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:
+        return None
+    if unit is not None and v.unit and UNIT_FAMILY.get(v.unit, v.unit) != UNIT_FAMILY.get(unit, unit):
+        return None
+    number: Decimal = v.number
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def format_number(number: Decimal, unit: str = "") -> str:
     """3676 → 「3,676」; keeps decimals that are there (62.9)."""
     n = number.normalize() if number == number.to_integral_value() else number

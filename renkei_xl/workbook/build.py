@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -30,7 +29,7 @@ from ..model import (METHOD_CENTRAL, METHOD_PARTICIPANTS, METHOD_RATIO,
                      METHOD_STATE, METHOD_SUM, Entry, Indicator, Municipality, Result, Settings)
 from ..pipeline import summarize
 from ..validate import NUMERIC_METHODS
-from ..values import NUMBER, UNIT_FAMILY, ValueParseError, parse_value
+from ..values import ValueParseError, bare_number, parse_value
 
 SUFFIXES = (".xlsx", ".xlsm")
 WORKBOOK_CODE_NAME = "ThisWorkbook"
@@ -440,21 +439,12 @@ def _value_prompt(ind: Indicator, unit: str) -> str:
 
 
 def _cell_value(text: str, unit: Optional[str]):
-    """「17件」→ 17 so the cell carries a numeric validation. Text that a bare number would
-    change (another unit, notes, 以上, ／年) stays as typed for validation to report.
-    ``unit`` None accepts any unit (分母)."""
+    """「17件」→ 17 so the cell carries a numeric validation; anything a bare number would
+    change stays as typed for validation to report. ``unit`` None accepts any unit (分母)."""
     if not text or not text.strip():
         return ""
-    try:
-        v = parse_value(text)
-    except ValueParseError:
-        return text
-    if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:
-        return text
-    if unit is not None and v.unit and UNIT_FAMILY.get(v.unit, v.unit) != UNIT_FAMILY.get(unit, unit):
-        return text
-    number: Decimal = v.number
-    return int(number) if number == number.to_integral_value() else float(number)
+    number = bare_number(text, unit)
+    return text if number is None else number
 
 
 def _write_input(ws, row: int, col: int, value, fmt) -> None:
