@@ -437,8 +437,6 @@ def test_renkei_bas_is_thin_ascii_crlf_and_calls_explicit_modules():
 
 def test_button_functions_exist_in_the_python_module():
     buttons = REPO / "renkei_xl" / "excel" / "buttons.py"
-    if not buttons.exists():
-        pytest.skip("renkei_xl/excel/buttons.py is not written yet (another engineer's file)")
     tree = ast.parse(buttons.read_text(encoding="utf-8"))
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     called = set(re.findall(r"m\.(\w+)\(\)", RENKEI_BAS.read_bytes().decode("ascii")))
