@@ -65,8 +65,8 @@ def consolidate(ind: Indicator, entries: Sequence[Entry], settings: Settings) ->
     raise ConsolidationError(f"集計方法「{method}」は使えません")
 
 
-def _numbers(entries: Sequence[Entry], field: str = "value") -> list[tuple[Entry, Decimal, str]]:
-    out = []
+def _reported(entries: Sequence[Entry], kind: str, what: str, field: str = "value"):
+    """(entry, parsed value) for each entry that reports something of the given kind."""
     for e in entries:
         raw = getattr(e, field)
         try:
@@ -75,10 +75,13 @@ def _numbers(entries: Sequence[Entry], field: str = "value") -> list[tuple[Entry
             raise ConsolidationError(f"{e.municipality}: {exc}") from exc
         if v.is_empty:
             continue
-        if v.kind != NUMBER:
-            raise ConsolidationError(f"{e.municipality}の「{raw}」は数値ではありません")
-        out.append((e, v.number, v.unit))
-    return out
+        if v.kind != kind:
+            raise ConsolidationError(f"{e.municipality}の「{raw}」は{what}ではありません")
+        yield e, v
+
+
+def _numbers(entries: Sequence[Entry], field: str = "value") -> list[tuple[Entry, Decimal, str]]:
+    return [(e, v.number, v.unit) for e, v in _reported(entries, NUMBER, "数値", field)]
 
 
 def target_unit(ind: Indicator) -> str:
@@ -132,15 +135,7 @@ def ratio(entries: Sequence[Entry]) -> str:
 def agreed_state(entries: Sequence[Entry]) -> tuple[str, str]:
     """状態: every reporting municipality must report the same state."""
     states: dict[str, list[str]] = {}
-    for e in entries:
-        try:
-            v = parse_value(e.value)
-        except ValueParseError as exc:
-            raise ConsolidationError(f"{e.municipality}: {exc}") from exc
-        if v.is_empty:
-            continue
-        if v.kind != STATUS:
-            raise ConsolidationError(f"{e.municipality}の「{e.value}」は状態（維持・常時など）ではありません")
+    for e, v in _reported(entries, STATUS, "状態（維持・常時など）"):
         states.setdefault(v.core, []).append(e.municipality)
     if not states:
         return NO_VALUE, ""

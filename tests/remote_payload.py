@@ -18,6 +18,8 @@ from pathlib import Path
 import xlwings as xw
 from openpyxl import load_workbook
 
+from renkei_xl.contract_read import column_letter, parse_ref
+
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 
 # What the VBA remote client (Remote.bas) implements, of what our entry points emit.
@@ -101,23 +103,8 @@ class Applied:
         return [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(1, height + 1)]
 
     def value(self, sheet: str, ref: str):
-        row, col = _parse(ref)
+        row, col = parse_ref(ref)
         return self.grids[sheet].get((row, col))
-
-
-def _letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def _parse(ref: str) -> tuple[int, int]:
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
-
-    letters, row = coordinate_from_string(ref)
-    return row, column_index_from_string(letters)
 
 
 def _excel_value(v):
@@ -169,13 +156,13 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                         grids[sheet][(r0 + i, c0 + j)] = v
         elif func == "setRangeColor":
             for r, col in cells:
-                out.colors[(sheet, f"{_letters(col)}{r}")] = a["args"][0]
+                out.colors[(sheet, f"{column_letter(col)}{r}")] = a["args"][0]
         elif func == "addHyperlink":
             for r, col in cells:
-                out.links[(sheet, f"{_letters(col)}{r}")] = (a["args"][0], a["args"][1])
+                out.links[(sheet, f"{column_letter(col)}{r}")] = (a["args"][0], a["args"][1])
         elif func == "setNumberFormat":
             for r, col in cells:
-                out.formats[(sheet, f"{_letters(col)}{r}")] = a["args"][0]
+                out.formats[(sheet, f"{column_letter(col)}{r}")] = a["args"][0]
     return out
 
 
