@@ -26,9 +26,9 @@ import pytest
 import xlsxwriter
 
 from renkei_xl.errors import UserError
+from renkei_xl.workbook.losses import carry_report, droppable_parts, inspect_parts
 from renkei_xl.workbook.safety import (
-    atomic_path, atomic_write, backup, carry_report, droppable_parts, ensure_not_open,
-    inspect_parts, list_backups, lock_file,
+    atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file,
 )
 
 # ----------------------------------------------------------------- helpers
@@ -558,7 +558,7 @@ def test_libreoffice_form_control_is_reported_and_really_lost(tmp_path):
 
 
 def test_module_does_not_import_openpyxl():
-    code = ("import sys, renkei_xl.workbook.safety; "
+    code = ("import sys, renkei_xl.workbook.safety, renkei_xl.workbook.losses; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

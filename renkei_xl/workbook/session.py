@@ -19,7 +19,8 @@ from ..layout import status_line
 from ..model import Result
 from ..contract_read import MasterData
 from .read import read_master
-from .safety import atomic_write, backup, carry_report, droppable_parts, ensure_not_open
+from .losses import carry_report, droppable_parts
+from .safety import atomic_write, backup, ensure_not_open
 
 SUFFIXES = (".xlsx", ".xlsm")
 # Readings (furigana) that Japanese IMEs store with typed text: openpyxl drops them, and
