@@ -16,7 +16,7 @@ from conftest import require_soffice
 from test_vba import _norm, _olevba_modules, _split_header
 from renkei_xl import contract as c
 from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
-from renkei_xl.vba.project import Module, build_vba_project
+from renkei_xl.vba.project import Module, build_vba_project, stored_source
 from renkei_xl.vba.sources import MACROS_DIR, our_modules, xlwings_modules
 from renkei_xl.workbook.build import code_names
 from renkei_xl.workbook.commands import init_master
@@ -56,12 +56,14 @@ def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_
     assert run.returncode == 0, run.stderr
     probe = json.loads(run.stdout)
     library = probe["libraries"]["VBAProject"]
-    assert {"Renkei", "xlwings", "Dictionary", "ThisWorkbook"} <= set(library)
-    renkei = [l for l in _norm(library["Renkei"]).split("\n")
-              if l and not l.startswith(("Rem Attribute", "Option VBASupport"))]
-    source = [l for l in _norm((MACROS_DIR / "Renkei.bas").read_text("ascii")).split("\n")
-              if l and not l.startswith("Attribute ")]
-    assert renkei == source
+    codes = sheet_code_names(master)
+    assert sorted(library) == sorted(["ThisWorkbook", *codes, "Renkei", "xlwings", "Dictionary"])
+    stored = {m.name: stored_source(m) for m in [*our_modules(), *xlwings_modules()]}
+    lo_header = re.compile(r"(Rem Attribute VBA_ModuleType=\w+|Option VBASupport 1|Option ClassModule)")
+    for name, source in library.items():  # every module with its full source
+        lines = [l for l in _norm(source).split("\n") if l and not lo_header.fullmatch(l)]
+        code = [l for l in _norm(stored.get(name, "")).split("\n") if l and not l.startswith("Attribute ")]
+        assert lines == code, name
     buttons = probe["buttons"][c.MENU]
     assert [(b["label"], [e["code"] for e in b["events"]]) for b in buttons] == [
         (caption, [f"vnd.sun.star.script:VBAProject.{macro}?language=Basic&location=document"])
