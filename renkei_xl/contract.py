@@ -89,6 +89,19 @@ FINDING_COLUMNS = ("重大度", "シート", "セル", "指標ID", "内容", "�
 SYMBOL_FILLS = {"◎": "C6EFCE", "□": "FFEB9C", "×": "FFC7CE", "－": "D9D9D9", "―": "D9D9D9"}
 INPUT_FILL = "FFFBE5"  # pale cream on unlocked input cells: "type here", unlike □'s FFEB9C
 MARK_FILL = "FF9999"   # cells named by 検証結果; a colour staff are unlikely to use themselves
+HEADER_FILL = "DDEBF7"  # pale blue header rows: far from the symbol fills and MARK_FILL
+KPI_FILL = "F2F2F2"     # 【基本KPI】 rows of 一覧
+DATA_BAR = "63BE7B"     # 達成率 data bar on 一覧
+LINK_COLOR = "0563C1"
+ERROR_COLOR = "C00000"
+DATETIME_FORMAT = "yyyy/mm/dd hh:mm:ss"
+RATE_FORMAT = "0.0%"
+
+# 検証結果's last column: the fill each marked cell had before the mark, so that the next
+# run can give it back. Kept in the tool's own sheet because the live face (the remote
+# engine) cannot read colours, and a file written by Excel may renumber its styles.
+FINDING_BEFORE_COLUMN = "元の塗り"
+NO_FILL = "なし"
 
 BUTTONS = (  # (caption, VBA macro, what it does)
     ("入力チェック", "Renkei.RenkeiCheck", "指標と市町村シートの入力を確認し、検証結果に一覧にします"),

@@ -46,7 +46,7 @@ ID_LABELS = {L_MUNICIPALITY: P_MUNICIPALITY, L_YEAR: P_YEAR, L_VERSION: P_VERSIO
 CHOICES_SHEET = "選択肢"
 INPUT_FIELDS = ("value", "denominator", "status")
 INPUT_FILL = "FFFBE5"   # the master's input colour, so staff recognise it
-HEADER_FILL = "DDEBF7"
+HEADER_FILL = c.HEADER_FILL
 FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
 WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
           "denominator": 10, "status": 50}

@@ -62,7 +62,7 @@ SPARE_MUNICIPALITIES = 20  # validated empty rows below the municipality table
 # changes its metrics between Windows versions and often clips text when printed.
 # charset 128 (SHIFTJIS_CHARSET) is what Excel writes for Japanese fonts.
 FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
-HEADER_FILL = "DDEBF7"   # pale blue: far from the symbol fills and MARK_FILL
+HEADER_FILL = c.HEADER_FILL
 INPUT_FILL = c.INPUT_FILL
 INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "summary": 50,
                     "name": 36, "baseline": 14, "target": 16, "method": 12, "rule": 10,

@@ -1,8 +1,8 @@
 """Writes that lose nothing (SPEC §5): atomic replace, backups, Excel's lock files.
 
 Every write of a workbook goes to a temporary file in the same folder and is renamed over
-the target, after a timestamped backup, and never while Excel holds the file. What
-openpyxl itself would drop is the business of renkei_xl.workbook.losses.
+the target, after a timestamped backup, and never while Excel holds the file; the tool's
+own writers take one lock across read → write (writer_lock).
 """
 
 from __future__ import annotations
@@ -69,6 +69,41 @@ def ensure_not_open(path: os.PathLike | str) -> None:
             "Excel を閉じてもこのメッセージが出る場合は、同じフォルダーの"
             f"隠しファイル {lock.name} を削除してください。"
         )
+
+
+# The tool's own writers exclude each other across read → write: two imports at once
+# would otherwise both read the same master and the second rename would undo the first.
+# Excel's ~$ file says only that Excel has the file open; this is our own lock, held by
+# filelock (a kept cross-platform library: an OS lock on a file beside the master, freed
+# by the OS when a process dies, so a killed run leaves nothing to clean up).
+WRITER_LOCK_PREFIX = ".~renkei-lock."
+WRITER_WAIT_SECONDS = 30.0
+
+
+def writer_lock_file(path: os.PathLike | str) -> Path:
+    path = Path(path)
+    return path.with_name(WRITER_LOCK_PREFIX + path.name)
+
+
+@contextlib.contextmanager
+def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -> Iterator[None]:
+    """Held from reading the master to renaming the result over it; a second writer waits
+    up to ``timeout`` seconds, then is refused with a message."""
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    lock = FileLock(str(writer_lock_file(path)))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:.0f} 秒待ちました）。"
+                        "その処理が終わってからもう一度実行してください。") from None
+    try:
+        yield
+    finally:
+        # The file stays: deleting it while another process waits on it would let a
+        # third one lock a new file of the same name at the same time.
+        lock.release()
 
 
 # --------------------------------------------------------------------- atomic writes

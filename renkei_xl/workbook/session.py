@@ -1,38 +1,35 @@
-"""Operations on a master workbook file: load, validate, recalculate, write back safely.
+"""Operations on a master workbook file: read, plan, apply part by part, write back safely.
 
-Every write follows SPEC §5: refuse while Excel holds the file (lock file), look for parts
-openpyxl would drop before writing anything, keep a timestamped backup, write a
-temporary file and rename it over the target. When the master holds parts openpyxl
-cannot carry, the results go to a new file beside it and the master stays as it was.
+Every write follows SPEC §5: one writer at a time (a lock held from reading to renaming),
+refuse while Excel holds the file, keep a timestamped backup, write a temporary file and
+rename it over the master. The master itself is written, always: only the tool's own
+sheets and the cells the plan names change (renkei_xl.workbook.apply), so there is
+nothing a spreadsheet application saved that the write could lose.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional, TypeVar
 
-from .. import contract as c
 from ..errors import UserError
 from ..layout import status_line
 from ..model import Result
 from ..contract_read import MasterData
-from .read import read_master
-from .losses import carry_report, droppable_parts
-from .safety import atomic_write, backup, ensure_not_open
+from ..plan import WritePlan
+from .safety import atomic_write, backup, ensure_not_open, writer_lock
 
 SUFFIXES = (".xlsx", ".xlsm")
-# Readings (furigana) that Japanese IMEs store with typed text: openpyxl drops them, and
-# losing them changes nothing staff see or print, so they do not force a separate file.
-HARMLESS_RISKS = {"phonetic"}
+T = TypeVar("T")
 
 
 @dataclass
 class Written:
     path: Path
     backup: Optional[Path] = None
-    redirected: bool = False                 # results went to a new file, not the master
     notes: list[str] = field(default_factory=list)
 
 
@@ -45,90 +42,82 @@ def check_path(path: Path) -> Path:
     return path
 
 
-def open_workbook(path: Path):
-    """openpyxl workbook (formulas kept) and a loader of its cached-values twin."""
-    import zipfile
-    from functools import lru_cache
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
 
-    from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UserError(f"「{path.name}」をブックとして開けません（壊れているか、Excel のファイルではありません: {exc}）")
+@contextmanager
+def opened(path: Path) -> Iterator["FileState"]:
+    """The master's package and state, read once."""
+    from ..package.zipped import Package
+    from .state import read_state
 
-    @lru_cache(maxsize=1)
-    def cached():
-        return load_workbook(path, data_only=True)
-
-    return wb, cached
+    with Package(path) as pkg:
+        yield read_state(pkg)
 
 
 def load_master(path: Path) -> MasterData:
     path = check_path(path)
-    wb, cached = open_workbook(path)
-    return read_master(wb, cached)
+    with opened(path) as fs:
+        return fs.data
 
 
-def _target(path: Path, out: Optional[Path]) -> tuple[Path, list]:
-    risks = [r for r in droppable_parts(path, owned_sheets=c.OWNED_OUTPUT_SHEETS)
-             if r.kind not in HARMLESS_RISKS]
-    return (Path(out) if out else path), risks
+def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]],
+                  out: Optional[Path] = None) -> tuple[T, Optional[Written]]:
+    """Read → plan → apply → replace, under the writer lock.
 
+    ``make`` returns the plan and whatever the command reports; an empty plan writes
+    nothing (the master stays byte-identical, no backup is made). ``out`` writes the
+    result to another file instead, the master only read.
+    """
+    from .apply import apply_plan
 
-def save_safely(wb, path: Path, out: Optional[Path]) -> Written:
-    """Write ``wb`` (loaded from ``path``) to ``out`` or back to ``path``, per SPEC §5."""
-    target, risks = _target(path, out)
-    notes: list[str] = []
-    redirected = False
-    if risks and target.resolve() == path.resolve():
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = path.with_name(f"{path.stem}_結果_{stamp}{path.suffix}")
-        redirected = True
-        notes.append(f"このブックには openpyxl で保持できない部分があるため、マスターは変更せず、"
-                     f"結果を別のファイル「{target.name}」に書き出しました。保持できない部分:")
-        notes.append(carry_report(risks))
-        notes.append("Excel のボタン（評価を再計算）から実行すると、Excel 自身が書き込むのですべて保持されます。")
+    path = check_path(path)
+    target = Path(out) if out else path
+    if target.suffix.lower() not in SUFFIXES:
+        raise UserError(f"出力先「{target.name}」は .xlsx または .xlsm にしてください")
     if target.suffix.lower() == ".xlsx" and path.suffix.lower() == ".xlsm":
         raise UserError("マクロ付きブック（.xlsm）の結果を .xlsx に書き出すとマクロが失われます。"
                         "出力先も .xlsm にしてください（配布用は renkei-xl export を使ってください）")
-    ensure_not_open(target)
-    saved_backup = backup(target) if target.exists() else None
-    atomic_write(target, lambda tmp: wb.save(tmp))
-    return Written(target, saved_backup, redirected, notes)
+    with writer_lock(target):
+        ensure_not_open(path)
+        ensure_not_open(target)
+        with opened(path) as fs:
+            plan, report = make(fs)
+            if plan.empty:
+                return report, None
+            apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
+            saved = backup(target) if target.exists() else None
+            atomic_write(target, fs.pkg.save)
+    return report, Written(target, saved)
 
 
-def validate_file(path: Path, *, write: bool = True):
+def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[Written]]:
     """入力チェック: findings written to 検証結果 and marked in the sheets."""
     from ..pipeline import recalculate
-    from .write import write_findings, write_menu_status
+    from ..plan import validate_plan
 
-    path = check_path(path)
-    ensure_not_open(path)
-    wb, cached = open_workbook(path)
-    data = read_master(wb, cached)
-    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-    written = None
-    if write:
-        write_findings(wb, result.findings)
-        write_menu_status(wb, status_line("入力チェック", result))
-        written = save_safely(wb, path, None)
-    return result, written
+    def make(fs):
+        d = fs.data
+        result = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        if not write:
+            return WritePlan(), result
+        return validate_plan(fs.state, d, result, status_line("入力チェック", result), now()), result
+
+    return write_planned(path, make)
 
 
 def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written]:
     """評価を再計算: validate, consolidate, evaluate, write 一覧/集計/検証結果 and メニュー."""
     from ..pipeline import recalculate
-    from .write import write_findings, write_list, write_menu_status, write_summary
+    from ..plan import recalc_plan
 
-    path = check_path(path)
-    ensure_not_open(path)
-    wb, cached = open_workbook(path)
-    data = read_master(wb, cached)
-    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-    write_list(wb, result, data.settings)
-    write_summary(wb, result, data.settings)
-    write_findings(wb, result.findings)
-    write_menu_status(wb, status_line("評価を再計算", result))
-    return result, save_safely(wb, path, out)
+    def make(fs):
+        d = fs.data
+        result = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        return recalc_plan(fs.state, d, result, status_line("評価を再計算", result), now()), result
 
+    return write_planned(path, make, out)
+
+
+from .state import FileState  # noqa: E402  (for annotations above)

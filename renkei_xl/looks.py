@@ -1,0 +1,58 @@
+"""The named looks of the tool's sheets: one definition that both appliers render.
+
+A look is everything a cell's appearance needs, in terms both faces can express: the file
+applier turns it into a ``<xf>`` of styles.xml, the live applier into xlwings font, fill,
+border, alignment and number-format calls. Looks are named so that a plan stays small
+(20,000 rows share a handful of looks) and a test can say "this cell has the header look".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from . import contract as c
+
+FONT_NAME = "游ゴシック"
+BORDER_COLOR = "808080"
+
+
+@dataclass(frozen=True)
+class Look:
+    font_size: float = 9.0
+    bold: bool = False
+    font_color: Optional[str] = None        # "RRGGBB"; None: automatic
+    underline: bool = False
+    fill: Optional[str] = None              # solid fill "RRGGBB"; None: no fill
+    border: bool = False                    # thin grey on all four sides
+    h_align: Optional[str] = None           # "left" / "center" / "right"; None: general
+    v_align: Optional[str] = None           # "top" / "center"; None: bottom (Excel's default)
+    wrap: bool = False
+    number_format: Optional[str] = None     # None: General
+    font_name: str = FONT_NAME
+
+
+_BODY = Look(border=True, v_align="top", wrap=True)
+_HEADER = Look(bold=True, fill=c.HEADER_FILL, border=True, h_align="center", v_align="center", wrap=True)
+_SYMBOL = Look(font_size=12, bold=True, border=True, h_align="center", v_align="center", wrap=True)
+
+LOOKS: dict[str, Look] = {
+    "title": Look(font_size=14, bold=True),
+    "legend": Look(),
+    "header": _HEADER,
+    "body": _BODY,
+    "kpi": replace(_BODY, fill=c.KPI_FILL),
+    "total": replace(_BODY, bold=True),
+    "total_right": replace(_BODY, bold=True, h_align="right"),
+    "symbol": _SYMBOL,
+    "symbol_kpi": replace(_SYMBOL, fill=c.KPI_FILL),
+    "rate": replace(_BODY, number_format=c.RATE_FORMAT),
+    "rate_kpi": replace(_BODY, fill=c.KPI_FILL, number_format=c.RATE_FORMAT),
+    "link": replace(_BODY, font_color=c.LINK_COLOR, underline=True),
+    "error": replace(_BODY, bold=True, font_color=c.ERROR_COLOR),
+    "datetime": replace(_BODY, number_format=c.DATETIME_FORMAT),
+}
+
+
+def look(name: str) -> Look:
+    return LOOKS[name]

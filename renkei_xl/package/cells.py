@@ -1,0 +1,255 @@
+"""Cells of a worksheet part: written whole for the tool's sheets, edited one by one in
+staff sheets.
+
+An edit changes the ``<c>`` element of the cells it names (or inserts one in column
+order, inserting its ``<row>`` in row order when needed) and the ``<dimension>`` when the
+used range grows. Every other byte of the part stays as the application saved it.
+Strings are written inline (``t="inlineStr"``): the shared-strings part, which every
+sheet shares, is then never touched, and a string is always text, never a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Mapping, Optional
+
+from .xml import PackageError, element_span, escape
+
+_EPOCH = dt.datetime(1899, 12, 30)
+KEEP = object()     # the cell keeps its value (a fill or number format changes only)
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def excel_serial(value: dt.date) -> float:
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    delta = value.replace(tzinfo=None) - _EPOCH
+    return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+
+
+def value_xml(value: object, p: str = "") -> tuple[str, str]:
+    """(type attribute, inner XML) of a cell value."""
+    if value is None:
+        return "", ""
+    if isinstance(value, bool):
+        return ' t="b"', f"<{p}v>{int(value)}</{p}v>"
+    if isinstance(value, (int, Decimal)) or (isinstance(value, float) and math.isfinite(value)):
+        return "", f"<{p}v>{value!r}</{p}v>" if isinstance(value, float) else f"<{p}v>{value}</{p}v>"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return "", f"<{p}v>{excel_serial(value)!r}</{p}v>"
+    text = str(value)
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return ' t="inlineStr"', f"<{p}is><{p}t{space}>{escape(text)}</{p}t></{p}is>"
+
+
+def cell_xml(ref: str, value: object, style: int, p: str = "") -> str:
+    t, inner = value_xml(value, p)
+    s = f' s="{style}"' if style else ""
+    return f'<{p}c r="{ref}"{s}{t}>{inner}</{p}c>' if inner else f'<{p}c r="{ref}"{s}{t}/>'
+
+
+@dataclass
+class _Row:
+    r: int
+    start: int
+    open_end: int       # end of the opening tag
+    content_end: int    # start of </row> (== open_end for <row/>)
+    end: int
+
+
+_ATTR_R = re.compile(r'\sr="([^"]*)"')
+_ATTR_S = re.compile(r'\ss="(\d+)"')
+_ATTR_T = re.compile(r'\st="([^"]*)"')
+
+
+class SheetCells:
+    """One worksheet part's text with an index of its rows, for reads and edits of cells."""
+
+    def __init__(self, text: str, part: str, prefix: str):
+        self.text = text
+        self.part = part
+        self.p = prefix
+        span = element_span(text, prefix + "sheetData")
+        if span is None:
+            raise PackageError(f"シートの部品「{part}」にセルの領域（sheetData）がありません")
+        self._data = span
+        self._rows: Optional[dict[int, _Row]] = None
+
+    def rows(self) -> dict[int, _Row]:
+        if self._rows is None:
+            out: dict[int, _Row] = {}
+            o, cs, ce, e = self._data
+            pattern = re.compile(r"<" + re.escape(self.p) + r"row\b([^>]*?)(/?)>")
+            close = f"</{self.p}row>"
+            pos, last = cs, 0
+            while True:
+                m = pattern.search(self.text, pos, ce)
+                if m is None:
+                    break
+                rm = _ATTR_R.search(m.group(1))
+                r = int(rm.group(1)) if rm else last + 1
+                if m.group(2) == "/":
+                    row = _Row(r, m.start(), m.end(), m.end(), m.end())
+                else:
+                    end = self.text.find(close, m.end(), ce)
+                    if end < 0:
+                        raise PackageError(f"シートの部品「{self.part}」の行 {r} が閉じていません")
+                    row = _Row(r, m.start(), m.end(), end, end + len(close))
+                out[r] = row
+                last, pos = r, row.end
+            self._rows = out
+        return self._rows
+
+    def _cells(self, row: _Row) -> list[tuple[int, int, int, str]]:
+        """(col, start, end, opening-tag attributes) of each cell in a row."""
+        out = []
+        pattern = re.compile(r"<" + re.escape(self.p) + r"c\b([^>]*?)(/?)>")
+        close = f"</{self.p}c>"
+        pos, last = row.open_end, 0
+        while True:
+            m = pattern.search(self.text, pos, row.content_end)
+            if m is None:
+                break
+            rm = _ATTR_R.search(m.group(1))
+            col = column_index(re.sub(r"\d", "", rm.group(1))) if rm else last + 1
+            end = m.end() if m.group(2) == "/" else self.text.find(close, m.end(), row.content_end) + len(close)
+            out.append((col, m.start(), end, m.group(1)))
+            last, pos = col, end
+        return out
+
+    def style_of(self, row: int, col: int) -> int:
+        r = self.rows().get(row)
+        if r is None:
+            return 0
+        for c_, _s, _e, attrs in self._cells(r):
+            if c_ == col:
+                m = _ATTR_S.search(attrs)
+                return int(m.group(1)) if m else 0
+        return 0
+
+    def edit(self, changes: Mapping[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]) -> str:
+        """The part's text with each (row, col) given (value or KEEP, style mapper or None)."""
+        o, cs, ce, e = self._data
+        if cs == ce:  # <sheetData/>: opened so rows can go inside
+            self.text = self.text[:o] + f"<{self.p}sheetData></{self.p}sheetData>" + self.text[e:]
+            inner = o + len(f"<{self.p}sheetData>")
+            self._data = (o, inner, inner, inner + len(f"</{self.p}sheetData>"))
+            self._rows = {}
+        by_row: dict[int, dict[int, tuple]] = {}
+        for (row, col), change in changes.items():
+            by_row.setdefault(row, {})[col] = change
+        rows = self.rows()
+        pieces: list[tuple[int, int, str]] = []       # (start, end, replacement)
+        ce = self._data[2]
+        ordered = sorted(rows.values(), key=lambda x: x.start)
+        for r, cols in sorted(by_row.items()):
+            row = rows.get(r)
+            if row is None:
+                new_cells = "".join(self._new_cell(r, col, ch) for col, ch in sorted(cols.items()))
+                at = next((x.start for x in ordered if x.r > r), ce)
+                pieces.append((at, at, f'<{self.p}row r="{r}">{new_cells}</{self.p}row>'))
+                continue
+            pieces.extend(self._edit_row(row, cols))
+        text = self.text
+        for start, end, replacement in sorted(pieces, key=lambda x: (x[0], x[1]), reverse=True):
+            text = text[:start] + replacement + text[end:]
+        return _grow_dimension(text, self.p, changes.keys())
+
+    def _new_cell(self, row: int, col: int, change) -> str:
+        value, style = change
+        s = style(0) if style else 0
+        return cell_xml(f"{column_letter(col)}{row}", None if value is KEEP else value, s, self.p)
+
+    def _edit_row(self, row: _Row, cols: dict[int, tuple]) -> list[tuple[int, int, str]]:
+        pieces = []
+        cells = self._cells(row)
+        existing = {c_: (s, e, a) for c_, s, e, a in cells}
+        if row.open_end == row.content_end and row.end == row.open_end:   # <row …/>
+            inner = "".join(self._new_cell(row.r, col, ch) for col, ch in sorted(cols.items()))
+            opening = self.text[row.start:row.end][:-2].rstrip() + ">"
+            return [(row.start, row.end, _widen_spans(opening, cols) + inner + f"</{self.p}row>")]
+        for col, change in sorted(cols.items()):
+            if col in existing:
+                start, end, attrs = existing[col]
+                pieces.append((start, end, self._edited(self.text[start:end], attrs, row.r, col, change)))
+            else:
+                at = next((s for c_, s, _e, _a in cells if c_ > col), row.content_end)
+                pieces.append((at, at, self._new_cell(row.r, col, change)))
+        if any(col not in existing for col in cols):
+            opening = self.text[row.start:row.open_end]
+            widened = _widen_spans(opening, cols)
+            if widened != opening:
+                pieces.append((row.start, row.open_end, widened))
+        return pieces
+
+    def _edited(self, element: str, attrs: str, row: int, col: int, change) -> str:
+        value, style = change
+        m = _ATTR_S.search(attrs)
+        s = int(m.group(1)) if m else 0
+        new_s = style(s) if style else s
+        if value is KEEP:
+            if new_s == s:
+                return element
+            opening_end = element.find(">")
+            opening = element[:opening_end]
+            if m:
+                opening = _ATTR_S.sub(f' s="{new_s}"', opening, count=1)
+            else:
+                opening = opening.rstrip("/") + f' s="{new_s}"' + ("/" if opening.endswith("/") else "")
+            return opening + element[opening_end:]
+        if re.search(r"<" + re.escape(self.p) + r'f\b[^>]*\bt="shared"[^>]*\bref=', element):
+            raise PackageError(f"{column_letter(col)}{row} は共有数式の基になるセルのため書き換えられません。"
+                               "数式を値に変えてからもう一度実行してください")
+        ref = f"{column_letter(col)}{row}"
+        # Attributes the application keeps about the cell itself (e.g. ph: show furigana)
+        # stay; t, s, and the metadata of a value that is replaced (vm, cm) do not.
+        kept = "".join(f" {k}={v}" for k, v in re.findall(r'\s([\w:]+)=("[^"]*")', attrs)
+                       if k not in ("r", "s", "t", "vm", "cm"))
+        t, inner = value_xml(value, self.p)
+        s_attr = f' s="{new_s}"' if new_s else ""
+        if inner:
+            return f'<{self.p}c r="{ref}"{s_attr}{t}{kept}>{inner}</{self.p}c>'
+        return f'<{self.p}c r="{ref}"{s_attr}{kept}/>'
+
+
+def _widen_spans(opening: str, cols) -> str:
+    m = re.search(r'\sspans="(\d+):(\d+)"', opening)
+    if not m:
+        return opening
+    lo, hi = min(int(m.group(1)), *cols), max(int(m.group(2)), *cols)
+    return opening[:m.start()] + f' spans="{lo}:{hi}"' + opening[m.end():]
+
+
+def _grow_dimension(text: str, p: str, cells) -> str:
+    m = re.search(r"<" + re.escape(p) + r'dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', text)
+    if not m or not cells:
+        return text
+    c1, r1 = column_index(m.group(1)), int(m.group(2))
+    c2, r2 = (column_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    rows = [r for r, _ in cells]
+    cols = [c for _, c in cells]
+    n1, n2 = min(r1, *rows), max(r2, *rows)
+    k1, k2 = min(c1, *cols), max(c2, *cols)
+    if (n1, n2, k1, k2) == (r1, r2, c1, c2):
+        return text
+    ref = f"{column_letter(k1)}{n1}:{column_letter(k2)}{n2}"
+    return text[:m.start(1)] + ref + text[m.end(4 if m.group(3) else 2):]
+

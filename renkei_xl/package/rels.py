@@ -1,0 +1,113 @@
+"""Relationships parts and [Content_Types].xml: read, and edited by appending or removing
+single entries so that every other entry keeps its bytes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .xml import CT_NS, PKG_REL_NS, attr, parse, q
+from .zipped import Package, rels_name, resolve
+
+T_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+T_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
+T_CHART = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
+T_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
+CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+
+
+@dataclass(frozen=True)
+class Rel:
+    id: str
+    type: str
+    target: str          # as written
+    part: Optional[str]  # resolved part name; None for external targets
+
+
+def read_rels(pkg: Package, part: str) -> list[Rel]:
+    name = rels_name(part)
+    data = pkg.get(name)
+    if data is None:
+        return []
+    out = []
+    for el in parse(data, name).iter(q(PKG_REL_NS, "Relationship")):
+        target = el.get("Target", "")
+        external = el.get("TargetMode") == "External"
+        out.append(Rel(el.get("Id", ""), el.get("Type", ""), target,
+                       None if external else resolve(part, target)))
+    return out
+
+
+def write_rels(pkg: Package, part: str, rels: list[tuple[str, str, str]]) -> None:
+    """A relationships part written whole, for parts the tool owns (id, type, target)."""
+    name = rels_name(part)
+    if not rels:
+        pkg.remove(name)
+        return
+    body = "".join(f'<Relationship Id="{attr(i)}" Type="{attr(t)}" Target="{attr(tg)}"/>' for i, t, tg in rels)
+    pkg.write(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    f'<Relationships xmlns="{PKG_REL_NS}">{body}</Relationships>')
+
+
+def add_rel(pkg: Package, part: str, type_: str, target: str) -> str:
+    """Append one relationship to an existing relationships part; returns its new Id."""
+    name = rels_name(part)
+    text = pkg.text(name)
+    taken = set(re.findall(r'\bId="([^"]*)"', text))
+    n = 1
+    while f"rId{n}" in taken:
+        n += 1
+    rid = f"rId{n}"
+    end = text.rfind("</Relationships>")
+    pkg.write(name, text[:end] + f'<Relationship Id="{rid}" Type="{attr(type_)}" Target="{attr(target)}"/>' + text[end:])
+    return rid
+
+
+class ContentTypes:
+    """[Content_Types].xml, edited by single Override entries."""
+
+    NAME = "[Content_Types].xml"
+
+    def __init__(self, pkg: Package):
+        self.pkg = pkg
+        self.text = pkg.text(self.NAME)
+        root = parse(self.text.encode("utf-8"), self.NAME)
+        self.overrides = {el.get("PartName", "").lstrip("/"): el.get("ContentType", "")
+                          for el in root.iter(q(CT_NS, "Override"))}
+        self.defaults = {el.get("Extension", "").lower(): el.get("ContentType", "")
+                         for el in root.iter(q(CT_NS, "Default"))}
+        self.dirty = False
+
+    def of(self, part: str) -> Optional[str]:
+        if part in self.overrides:
+            return self.overrides[part]
+        return self.defaults.get(part.rsplit(".", 1)[-1].lower())
+
+    def add(self, part: str, content_type: str) -> None:
+        if self.overrides.get(part) == content_type:
+            return
+        if part in self.overrides:
+            self.remove(part)
+        end = self.text.rfind("</Types>")
+        self.text = (self.text[:end] + f'<Override PartName="/{attr(part)}" ContentType="{attr(content_type)}"/>'
+                     + self.text[end:])
+        self.overrides[part] = content_type
+        self.dirty = True
+
+    def remove(self, part: str) -> None:
+        if part not in self.overrides:
+            return
+        pattern = re.compile(r'<Override\b[^>]*\bPartName="/' + re.escape(attr(part)) + r'"[^>]*/>')
+        self.text, n = pattern.subn("", self.text, count=1)
+        if n == 0:  # attribute order other than ours: find by PartName anywhere in the tag
+            self.text = re.sub(r'<Override\b(?=[^>]*PartName="/' + re.escape(attr(part)) + r'")[^>]*/>',
+                               "", self.text, count=1)
+        del self.overrides[part]
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.dirty:
+            self.pkg.write(self.NAME, self.text)

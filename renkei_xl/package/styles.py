@@ -1,0 +1,247 @@
+"""xl/styles.xml: looks turned into cell formats, appended and never renumbered.
+
+Existing fonts, fills, borders, number formats and cell formats keep their index and
+their bytes; what the tool needs is found among them (an exact match of the element the
+tool would write, or for a staff cell an equal format but for its fill) or appended at
+the end, so every ``s=`` in every staff sheet still means what it meant.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+from xml.etree.ElementTree import Element
+
+from ..looks import Look
+from .xml import MAIN_NS, PackageError, append_children, attr, element_span, parse, prefix_of, q
+
+STYLES_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
+                   "yyyy/m/d": 14, "@": 49}
+KEEP = object()   # "leave this attribute of the cell's format as it is"
+
+
+def _raw_children(text: str, container: str, child: str) -> list[str]:
+    span = element_span(text, container)
+    if span is None or span[1] == span[2]:
+        return []
+    body = text[span[1]:span[2]]
+    pattern = re.compile(r"<" + re.escape(child) + r"(?=[\s/>])[^>]*?(?:/>|>.*?</" + re.escape(child) + r">)", re.S)
+    return pattern.findall(body)
+
+
+def fill_key(fill: Optional[Element]) -> Optional[str]:
+    """A fill as the colour staff see: "RRGGBB" for a solid colour, None for no fill,
+    another token for theme/indexed colours and patterns (compared, never painted)."""
+    if fill is None:
+        return None
+    pattern = fill.find(q(MAIN_NS, "patternFill"))
+    if pattern is None:
+        return "gradient" if fill.find(q(MAIN_NS, "gradientFill")) is not None else None
+    kind = pattern.get("patternType", "none" if pattern.find(q(MAIN_NS, "fgColor")) is None else "solid")
+    if kind == "none":
+        return None
+    fg = pattern.find(q(MAIN_NS, "fgColor"))
+    colour = "auto"
+    if fg is not None:
+        if fg.get("rgb"):
+            colour = fg.get("rgb", "")[-6:].upper()
+        elif fg.get("theme") is not None:
+            colour = f"theme:{fg.get('theme')}:{fg.get('tint', '0')}"
+        elif fg.get("indexed") is not None:
+            colour = f"indexed:{fg.get('indexed')}"
+    return colour if kind == "solid" else f"{kind}:{colour}"
+
+
+class Styles:
+    def __init__(self, text: str, part: str):
+        self.part = part
+        self.text = text
+        self.p = prefix_of(text)
+        root = parse(text.encode("utf-8"), part)
+        self.root = root
+        p = self.p
+        self.raw = {kind: _raw_children(text, p + container, p + child) for kind, container, child in (
+            ("font", "fonts", "font"), ("fill", "fills", "fill"), ("border", "borders", "border"),
+            ("xf", "cellXfs", "xf"), ("dxf", "dxfs", "dxf"))}
+        self.index = {kind: {raw: i for i, raw in reversed(list(enumerate(items)))}
+                      for kind, items in self.raw.items()}
+        self.added: dict[str, list[str]] = {k: [] for k in self.raw}
+        self.numfmts: dict[int, str] = {}
+        for el in root.iter(q(MAIN_NS, "numFmt")):
+            self.numfmts[int(el.get("numFmtId", "0"))] = el.get("formatCode", "")
+        self.added_numfmts: list[tuple[int, str]] = []
+        fills = root.find(q(MAIN_NS, "fills"))
+        self._fills = list(fills) if fills is not None else []
+        xfs = root.find(q(MAIN_NS, "cellXfs"))
+        self._xfs = list(xfs) if xfs is not None else []
+        if not self._xfs:
+            raise PackageError("styles.xml にセルの書式（cellXfs）がありません")
+
+    # ------------------------------------------------------------------ lookups
+
+    def _count(self, kind: str) -> int:
+        return len(self.raw[kind]) + len(self.added[kind])
+
+    def _put(self, kind: str, raw: str) -> int:
+        at = self.index[kind].get(raw)
+        if at is None:
+            at = self._count(kind)
+            self.added[kind].append(raw)
+            self.index[kind][raw] = at
+        return at
+
+    def numfmt_id(self, code: Optional[str]) -> int:
+        if code is None:
+            return 0
+        if code in BUILTIN_FORMATS:
+            return BUILTIN_FORMATS[code]
+        for i, existing in self.numfmts.items():
+            if existing == code:
+                return i
+        new = max([163, *self.numfmts]) + 1
+        self.numfmts[new] = code
+        self.added_numfmts.append((new, code))
+        return new
+
+    def _el(self, tag: str) -> str:
+        return self.p + tag
+
+    def _fill_raw(self, colour: str) -> str:
+        e = self._el
+        return (f'<{e("fill")}><{e("patternFill")} patternType="solid"><{e("fgColor")} rgb="FF{colour}"/>'
+                f'<{e("bgColor")} indexed="64"/></{e("patternFill")}></{e("fill")}>')
+
+    def fill_id(self, colour: Optional[str]) -> int:
+        if colour is None:
+            return 0
+        for i, el in enumerate(self._fills):
+            if fill_key(el) == colour:
+                return i
+        return self._put("fill", self._fill_raw(colour))
+
+    def xf_for(self, look: Look) -> int:
+        """The cell format of a tool look (found or appended)."""
+        e = self._el
+        font = (f"<{e('font')}>" + (f"<{e('b')}/>" if look.bold else "") + (f"<{e('u')}/>" if look.underline else "")
+                + f'<{e("sz")} val="{look.font_size:g}"/>'
+                + (f'<{e("color")} rgb="FF{look.font_color}"/>' if look.font_color else "")
+                + f'<{e("name")} val="{attr(look.font_name)}"/><{e("family")} val="3"/><{e("charset")} val="128"/>'
+                + f"</{e('font')}>")
+        font_id = self._put("font", font)
+        fill_id = self._put("fill", self._fill_raw(look.fill)) if look.fill else 0
+        border_id = 0
+        if look.border:
+            side = "".join(f'<{e(s)} style="thin"><{e("color")} rgb="FF808080"/></{e(s)}>'
+                           for s in ("left", "right", "top", "bottom"))
+            border_id = self._put("border", f"<{e('border')}>{side}<{e('diagonal')}/></{e('border')}>")
+        fmt = self.numfmt_id(look.number_format)
+        align = "".join([f' horizontal="{look.h_align}"' if look.h_align else "",
+                         f' vertical="{look.v_align}"' if look.v_align else "",
+                         ' wrapText="1"' if look.wrap else ""])
+        xf = (f'<{e("xf")} numFmtId="{fmt}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
+              f' applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"'
+              + (f"><{e('alignment')}{align}/></{e('xf')}>" if align else "/>"))
+        return self._put("xf", xf)
+
+    def dxf_fill(self, colour: str) -> int:
+        e = self._el
+        return self._put("dxf", f'<{e("dxf")}><{e("fill")}><{e("patternFill")} patternType="solid">'
+                                f'<{e("fgColor")} rgb="FF{colour}"/><{e("bgColor")} rgb="FF{colour}"/>'
+                                f"</{e('patternFill')}></{e('fill')}></{e('dxf')}>")
+
+    # --------------------------------------------------------- staff cell formats
+
+    def fill_of(self, xf_index: int) -> Optional[str]:
+        xf = self._xf(xf_index)
+        if xf is None:
+            return None
+        fill_id = int(xf.get("fillId", "0"))
+        return fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else None
+
+    def _xf(self, index: int) -> Optional[Element]:
+        if index < len(self._xfs):
+            return self._xfs[index]
+        return None
+
+    def derive(self, xf_index: int, *, fill=KEEP, number_format=KEEP) -> int:
+        """A staff cell's format with only its fill and/or number format changed.
+
+        An existing format that equals the result is reused — so lifting a mark finds the
+        cell's own format again and the cell's bytes come back as they were.
+        """
+        base = self._xf(xf_index)
+        if base is None:
+            if xf_index < self._count("xf"):
+                raise PackageError("内部エラー: 追加した書式は派生できません")
+            base = self._xfs[0]
+        attrs = dict(base.attrib)
+        if fill is not KEEP:
+            attrs["fillId"] = str(self.fill_id(fill))
+        if number_format is not KEEP:
+            attrs["numFmtId"] = str(self.numfmt_id(number_format))
+        want = self._key(attrs, base)
+        for i, candidate in enumerate(self._xfs):
+            if self._key(dict(candidate.attrib), candidate) == want:
+                return i
+        raw = self.raw["xf"][xf_index] if xf_index < len(self.raw["xf"]) else self.raw["xf"][0]
+        changes = {}
+        if fill is not KEEP:
+            changes["fillId"] = attrs["fillId"]
+            if fill is not None:
+                changes["applyFill"] = "1"
+        if number_format is not KEEP:
+            changes["numFmtId"] = attrs["numFmtId"]
+            changes["applyNumberFormat"] = "1"
+        return self._put("xf", _with_attrs(raw, changes))
+
+    def _key(self, attrs: dict, el: Element) -> tuple:
+        """What makes two cell formats look the same: everything, fills by colour."""
+        ignore = {"fillId", "applyFill", "applyNumberFormat", "numFmtId"}
+        fill_id = int(attrs.get("fillId", "0"))
+        fill = fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else ("new", fill_id)
+        fmt_id = int(attrs.get("numFmtId", "0"))
+        fmt = self.numfmts.get(fmt_id, fmt_id)
+        rest = tuple(sorted((k, v) for k, v in attrs.items() if k not in ignore))
+        children = tuple(sorted((c.tag, tuple(sorted(c.attrib.items()))) for c in el))
+        return rest, fill, fmt, children
+
+    # ------------------------------------------------------------------- output
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.added_numfmts or any(self.added.values()))
+
+    def render(self) -> str:
+        text = self.text
+        p = self.p
+        if self.added_numfmts:
+            items = [f'<{p}numFmt numFmtId="{i}" formatCode="{attr(code)}"/>' for i, code in self.added_numfmts]
+            text = append_children(text, "numFmts", items, len(self.numfmts), prefix=p,
+                                   create_before=("fonts", "fills", "borders", "cellStyleXfs", "cellXfs"))
+        order = (("font", "fonts", ("fills", "borders", "cellStyleXfs", "cellXfs")),
+                 ("fill", "fills", ("borders", "cellStyleXfs", "cellXfs")),
+                 ("border", "borders", ("cellStyleXfs", "cellXfs")),
+                 ("xf", "cellXfs", ("cellStyles",)),
+                 ("dxf", "dxfs", ("tableStyles", "colors", "extLst")))
+        for kind, container, before in order:
+            if self.added[kind]:
+                text = append_children(text, container, self.added[kind], self._count(kind), prefix=p,
+                                       create_before=before)
+        return text
+
+
+def _with_attrs(raw: str, changes: dict[str, str]) -> str:
+    """An element's text with attributes of its opening tag set (added when absent);
+    its children keep their bytes."""
+    end = raw.find(">")
+    opening, rest = raw[:end], raw[end:]
+    closing = "/" if opening.endswith("/") else ""
+    opening = opening.rstrip("/")
+    for name, value in changes.items():
+        pattern = re.compile(r"\s" + name + r'="[^"]*"')
+        if pattern.search(opening):
+            opening = pattern.sub(f' {name}="{value}"', opening, count=1)
+        else:
+            opening += f' {name}="{value}"'
+    return opening + closing + rest

@@ -1,0 +1,179 @@
+"""xl/workbook.xml: the sheets (name → part), the defined names, and the edits the tool
+makes there (a sheet added when staff deleted one of the tool's, print titles, print
+areas and filter ranges of the tool's sheets)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
+from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, parse, prefix_of, q
+from .zipped import Package, fresh_name, relative
+
+ROOT_RELS = "_rels/.rels"
+T_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    name: str
+    sheet_id: str
+    rid: str
+    part: Optional[str]     # None: a chartsheet or dialog sheet has no worksheet grid
+    state: str = "visible"
+
+
+@dataclass(frozen=True)
+class DefinedName:
+    name: str
+    local_sheet: Optional[int]
+    value: str
+    hidden: bool = False
+
+
+def workbook_part(pkg: Package) -> str:
+    for rel in read_rels(pkg, ""):
+        if rel.type == T_OFFICE_DOCUMENT and rel.part:
+            return rel.part
+    if "xl/workbook.xml" in pkg:
+        return "xl/workbook.xml"
+    raise PackageError(f"「{pkg.path.name}」にブック本体（workbook.xml）がありません")
+
+
+class WorkbookXml:
+    def __init__(self, pkg: Package):
+        self.pkg = pkg
+        self.part = workbook_part(pkg)
+        self.text = pkg.text(self.part)
+        self.p = prefix_of(self.text)
+        root = parse(self.text.encode("utf-8"), self.part)
+        rels = {r.id: r for r in read_rels(pkg, self.part)}
+        self.rels = rels
+        self.sheets: list[SheetEntry] = []
+        for el in root.iter(q(MAIN_NS, "sheet")):
+            rid = el.get(q(REL_NS, "id"), "")
+            rel = rels.get(rid)
+            part = rel.part if rel is not None and rel.type == T_WORKSHEET else None
+            self.sheets.append(SheetEntry(el.get("name", ""), el.get("sheetId", ""), rid, part,
+                                          el.get("state", "visible")))
+        self.names: list[DefinedName] = []
+        for el in root.iter(q(MAIN_NS, "definedName")):
+            local = el.get("localSheetId")
+            self.names.append(DefinedName(el.get("name", ""), int(local) if local is not None else None,
+                                          el.text or "", el.get("hidden") in ("1", "true")))
+        self.dirty = False
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return [s.name for s in self.sheets]
+
+    def sheet(self, name: str) -> Optional[SheetEntry]:
+        return next((s for s in self.sheets if s.name == name), None)
+
+    def index(self, name: str) -> int:
+        return self.sheetnames.index(name)
+
+    def workbook_names(self) -> dict[str, tuple[str, str]]:
+        """Workbook-scope names that refer to one range, as (sheet, "B3") — what the
+        contract reader needs."""
+        out = {}
+        for n in self.names:
+            if n.local_sheet is not None:
+                continue
+            target = single_range(n.value)
+            if target:
+                out[n.name] = target
+        return out
+
+    # -------------------------------------------------------------------- edits
+
+    def set_name(self, name: str, local_sheet: int, value: Optional[str], hidden: bool = False) -> None:
+        """A sheet-scope name set to ``value`` (None removes it). Only the one element changes."""
+        pattern = re.compile(
+            r"<" + re.escape(self.p) + r'definedName\b(?=[^>]*\bname="' + re.escape(attr(name)) + r'")'
+            r'(?=[^>]*\blocalSheetId="' + str(local_sheet) + r'")[^>]*>.*?</' + re.escape(self.p) + r"definedName>",
+            re.S)
+        element = ""
+        if value is not None:
+            flag = ' hidden="1"' if hidden else ""
+            element = (f'<{self.p}definedName name="{attr(name)}" localSheetId="{local_sheet}"{flag}>'
+                       f"{escape(value)}</{self.p}definedName>")
+        m = pattern.search(self.text)
+        current = DefinedName(name, local_sheet, value or "", hidden)
+        self.names = [n for n in self.names if not (n.name == name and n.local_sheet == local_sheet)]
+        if value is not None:
+            self.names.append(current)
+        if m is not None:
+            if m.group(0) == element:
+                return
+            self.text = self.text[:m.start()] + element + self.text[m.end():]
+            self.dirty = True
+            return
+        if value is None:
+            return
+        span = element_span(self.text, self.p + "definedNames")
+        if span is None:
+            after = None
+            for tag in ("externalReferences", "functionGroups", "sheets"):
+                after = element_span(self.text, self.p + tag)
+                if after is not None:
+                    break
+            if after is None:
+                raise PackageError("workbook.xml に sheets 要素がありません")
+            at = after[3]
+            self.text = (self.text[:at] + f"<{self.p}definedNames>{element}</{self.p}definedNames>"
+                         + self.text[at:])
+        else:
+            o, cs, ce, e = span
+            if cs == ce:
+                self.text = (self.text[:o] + f"<{self.p}definedNames>{element}</{self.p}definedNames>"
+                             + self.text[e:])
+            else:
+                self.text = self.text[:ce] + element + self.text[ce:]
+        self.dirty = True
+
+    def add_sheet(self, name: str, types: ContentTypes) -> SheetEntry:
+        """A new worksheet entry at the end (its part is written by the caller)."""
+        part = fresh_name(self.pkg.names(), "xl/worksheets/sheet%d.xml")
+        rid = add_rel(self.pkg, self.part, T_WORKSHEET, relative(self.part, part))
+        sheet_id = str(max((int(s.sheet_id) for s in self.sheets if s.sheet_id.isdigit()), default=0) + 1)
+        span = element_span(self.text, self.p + "sheets")
+        if span is None:
+            raise PackageError("workbook.xml に sheets 要素がありません")
+        r_prefix = _rel_prefix(self.text)
+        element = f'<{self.p}sheet name="{attr(name)}" sheetId="{sheet_id}" {r_prefix}id="{rid}"/>'
+        self.text = self.text[:span[2]] + element + self.text[span[2]:]
+        entry = SheetEntry(name, sheet_id, rid, part)
+        self.sheets.append(entry)
+        types.add(part, CT_WORKSHEET)
+        self.dirty = True
+        return entry
+
+    def save(self) -> None:
+        if self.dirty:
+            self.pkg.write(self.part, self.text)
+
+
+def _rel_prefix(text: str) -> str:
+    m = re.search(r'xmlns:(\w+)="' + re.escape(REL_NS) + '"', text)
+    if m is None:
+        raise PackageError("workbook.xml に relationships の名前空間がありません")
+    return m.group(1) + ":"
+
+
+_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
+
+
+def single_range(value: str) -> Optional[tuple[str, str]]:
+    m = _RANGE.match(value.strip())
+    if not m:
+        return None
+    sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
+    return sheet, f"{m.group(3)}{m.group(4)}"
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+

@@ -1,0 +1,119 @@
+"""Hardened XML reading and the small text edits the package writer makes.
+
+Parts are *read* with defusedxml's ElementTree (DTDs forbidden, so no entity expansion,
+no external entities) and *edited* as text: ElementTree would re-serialise the whole part
+with its own namespace prefixes, changing bytes that belong to staff or to the
+application that saved the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+from ..errors import UserError
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+# Characters XML 1.0 cannot carry; Excel writes them as _xHHHH_ (ST_Xstring).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class PackageError(UserError):
+    """A part that cannot be read safely: the write is refused, the file left alone."""
+
+
+def parse(data: bytes, part: str) -> Element:
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
+        raise PackageError(f"ブックの部品「{part}」に DTD（実体定義）が含まれています。安全のため読み込みません")
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException:
+        raise PackageError(f"ブックの部品「{part}」に安全でない XML 構造があります。読み込みません") from None
+    except SafeET.ParseError as exc:
+        raise PackageError(f"ブックの部品「{part}」が壊れています（{exc}）") from None
+
+
+def q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def escape(text: str) -> str:
+    text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def attr(text: str) -> str:
+    return escape(str(text)).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+
+
+def prefix_of(text: str, ns: str = MAIN_NS) -> str:
+    """"" or "x:" — the prefix the part's author bound to ``ns`` on its root element.
+
+    Excel and LibreOffice use the default namespace; some generators write ``x:``.
+    Elements the writer inserts must use the same prefix.
+    """
+    m = re.search(r'<(?:\w+:)?\w+\b[^>]*?\sxmlns(?::(\w+))?="' + re.escape(ns) + '"', text)
+    if m is None:
+        if STRICT_NS in text[:2000]:
+            raise PackageError("このブックは「Strict Open XML」形式で保存されています。"
+                               "Excel で「Excel ブック」（.xlsx / .xlsm）形式で保存し直してください")
+        raise PackageError("ブックの形式を認識できません（SpreadsheetML の名前空間がありません）")
+    return f"{m.group(1)}:" if m.group(1) else ""
+
+
+def element_span(text: str, tag: str, start: int = 0) -> Optional[tuple[int, int, int, int]]:
+    """(open_start, content_start, content_end, close_end) of the first ``<tag …>…</tag>``
+    or ``<tag …/>`` (content_start == content_end then) at or after ``start``."""
+    m = re.compile(r"<" + re.escape(tag) + r"(?=[\s/>])[^>]*?(/?)>", re.S).search(text, start)
+    if m is None:
+        return None
+    if m.group(1) == "/":
+        return m.start(), m.end(), m.end(), m.end()
+    close = text.find(f"</{tag}>", m.end())
+    if close < 0:
+        raise PackageError(f"XML 要素 <{tag}> が閉じていません")
+    return m.start(), m.end(), close, close + len(tag) + 3
+
+
+def set_count(open_tag: str, count: int) -> str:
+    """An opening tag with its ``count`` attribute set (added when absent)."""
+    if re.search(r'\scount="\d*"', open_tag):
+        return re.sub(r'\scount="\d*"', f' count="{count}"', open_tag, count=1)
+    return re.sub(r"\s*/?>$", f' count="{count}">', open_tag, count=1)
+
+
+def append_children(text: str, tag: str, children: list[str], count: Optional[int] = None,
+                    *, create_before: tuple[str, ...] = (), prefix: str = "") -> str:
+    """``children`` appended inside ``<tag>`` (created before the first of ``create_before``
+    found, or before the root's end when none is) with its count attribute updated."""
+    if not children:
+        return text
+    full = prefix + tag
+    span = element_span(text, full)
+    body = "".join(children)
+    if span is None:
+        opening = f"<{full} count=\"{count}\">" if count is not None else f"<{full}>"
+        block = f"{opening}{body}</{full}>"
+        for before in create_before:
+            at = element_span(text, prefix + before)
+            if at is not None:
+                return text[:at[0]] + block + text[at[0]:]
+        end = text.rfind("</")
+        return text[:end] + block + text[end:]
+    o, cs, ce, e = span
+    opening = text[o:cs]
+    if cs == ce:  # <tag count="0"/>
+        opening = opening[:-2].rstrip() + ">"
+        new_open = set_count(opening, count) if count is not None else opening
+        return text[:o] + new_open + body + f"</{full}>" + text[e:]
+    new_open = set_count(opening, count) if count is not None else opening
+    return text[:o] + new_open + text[cs:ce] + body + text[ce:]

@@ -1,0 +1,142 @@
+"""The zip container: parts read on demand, replaced, added or removed, written once.
+
+Untouched parts are copied as they are (same name, same content, same order); the zip
+is rewritten as a whole because a zip cannot be edited in place, and the caller writes it
+to a temporary file that is then renamed over the master (renkei_xl.workbook.safety).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .xml import PackageError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A master is a few MB unpacked; a part that claims more than this is not one we can
+# handle in bounded memory (a zip bomb claims less and inflates more: reads are capped too).
+MAX_PART_BYTES = 512 * 1024 * 1024
+
+
+class Package:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with open(self.path, "rb") as f:
+            head = f.read(8)
+        if head == OLE_MAGIC:
+            raise PackageError(f"「{self.path.name}」はパスワードで保護（暗号化）されているか、古い形式（.xls）"
+                               "のブックです。パスワードを外し、.xlsx / .xlsm で保存し直してください")
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise PackageError(f"「{self.path.name}」をブックとして開けません（壊れているか、Excel のファイルでは"
+                               f"ありません: {exc}）") from None
+        self._infos = {i.filename: i for i in self._zip.infolist() if not i.is_dir()}
+        self._order = list(self._infos)
+        self._changed: dict[str, bytes] = {}
+        self._removed: set[str] = set()
+        if "[Content_Types].xml" not in self._infos:
+            raise PackageError(f"「{self.path.name}」は Office Open XML のブックではありません")
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> "Package":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def names(self) -> list[str]:
+        return [n for n in self._order if n not in self._removed] + [
+            n for n in self._changed if n not in self._infos]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._changed or (name in self._infos and name not in self._removed)
+
+    def read(self, name: str) -> bytes:
+        if name in self._changed:
+            return self._changed[name]
+        if name not in self._infos or name in self._removed:
+            raise KeyError(name)
+        info = self._infos[name]
+        if info.file_size > MAX_PART_BYTES:
+            raise PackageError(f"ブックの部品「{name}」が大きすぎます（{info.file_size // 2**20} MB）")
+        try:
+            with self._zip.open(info) as f:
+                data = f.read(MAX_PART_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            raise PackageError(f"ブックの部品「{name}」を読めません（ファイルが壊れています: {exc}）") from None
+        if len(data) > MAX_PART_BYTES:
+            raise PackageError(f"ブックの部品「{name}」が大きすぎます")
+        return data
+
+    def text(self, name: str) -> str:
+        return self.read(name).decode("utf-8")
+
+    def get(self, name: str) -> Optional[bytes]:
+        return self.read(name) if name in self else None
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, name: str, data: bytes | str) -> None:
+        self._changed[name] = data.encode("utf-8") if isinstance(data, str) else data
+        self._removed.discard(name)
+
+    def remove(self, name: str) -> None:
+        self._changed.pop(name, None)
+        if name in self._infos:
+            self._removed.add(name)
+
+    def changed(self) -> set[str]:
+        """Parts whose content differs from the original file, added and removed ones too."""
+        out = set(self._removed)
+        for name, data in self._changed.items():
+            if name not in self._infos or self.read_original(name) != data:
+                out.add(name)
+        return out
+
+    def read_original(self, name: str) -> bytes:
+        with self._zip.open(self._infos[name]) as f:
+            return f.read()
+
+    def save(self, target: Path) -> None:
+        """Every part in its original order (new ones at the end), deflated."""
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
+            for name in self.names():
+                info = self._infos.get(name)
+                data = self._changed[name] if name in self._changed else self.read(name)
+                zi = zipfile.ZipInfo(name, date_time=info.date_time if info else (1980, 1, 1, 0, 0, 0))
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = info.external_attr if info else 0o600 << 16
+                out.writestr(zi, data)
+
+
+def resolve(base_part: str, target: str) -> str:
+    """A relationship target as a part name: relative to the source part's folder, or
+    absolute from the package root."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def rels_name(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def relative(from_part: str, to_part: str) -> str:
+    return posixpath.relpath(to_part, posixpath.dirname(from_part))
+
+
+def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
+    """The first ``pattern % n`` (n = 1, 2, …) not taken, e.g. "xl/drawings/drawing%d.xml"."""
+    taken = set(pkg_names)
+    n = 1
+    while pattern % n in taken:
+        n += 1
+    return pattern % n

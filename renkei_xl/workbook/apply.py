@@ -1,0 +1,235 @@
+"""Apply a write plan to a master's package, part by part; decide nothing.
+
+- Each planned sheet replaces the worksheet part of that name (same part name, same code
+  name, so the VBA document module still belongs to it), its relationships and the
+  drawing/chart parts only it used; a sheet staff deleted is added at the end.
+- Print titles, print areas and filter ranges of those sheets are their defined names in
+  workbook.xml; only those elements change.
+- Staff-sheet cells named by the plan are edited in place (renkei_xl.package.cells);
+  every other byte of those parts stays.
+- Formats are found in or appended to styles.xml (renkei_xl.package.styles).
+Every other part of the package is left as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional
+
+from ..looks import LOOKS
+from ..package.cells import SheetCells, KEEP, cell_xml, column_letter
+from ..package.chart import column_chart_xml, drawing_xml
+from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
+                            write_rels)
+from ..package.styles import KEEP as KEEP_STYLE
+from ..package.styles import Styles
+from ..package.workbook import WorkbookXml, quote_sheet
+from ..package.xml import MAIN_NS, REL_NS, attr, prefix_of
+from ..package.zipped import Package, fresh_name, relative
+from ..plan import SheetPlan, WritePlan
+from .state import StyleReader
+
+PAPER = {"A3": 8, "A4": 9}
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: WritePlan) -> None:
+    types = ContentTypes(pkg)
+    styles = reader.styles
+    for sheet in plan.sheets:
+        _replace_sheet(pkg, workbook, types, styles, sheet)
+    _edit_staff_cells(pkg, reader, styles, plan)
+    if styles.dirty:
+        pkg.write(reader.part, styles.render())
+    workbook.save()
+    types.save()
+
+
+# ------------------------------------------------------------------ owned sheets
+
+def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, styles: Styles,
+                   sheet: SheetPlan) -> None:
+    entry = workbook.sheet(sheet.name) or workbook.add_sheet(sheet.name, types)
+    part = entry.part
+    old = pkg.text(part) if part in pkg else ""
+    code_name = _attr_of(old, "sheetPr", "codeName")
+    selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
+    for gone in _only_reachable_from(pkg, workbook, part):
+        pkg.remove(gone)
+        types.remove(gone)
+    rels: list[tuple[str, str, str]] = []
+    drawing_rid = None
+    if sheet.chart is not None:
+        drawing = fresh_name(pkg.names(), "xl/drawings/drawing%d.xml")
+        chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
+        ch = sheet.chart
+        cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
+        vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
+        pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals))
+        pkg.write(drawing, drawing_xml(ch.anchor, ch.width_cm, ch.height_cm, "rId1"))
+        write_rels(pkg, drawing, [("rId1", T_CHART, relative(drawing, chart))])
+        types.add(drawing, CT_DRAWING)
+        types.add(chart, CT_CHART)
+        drawing_rid = "rId1"
+        rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
+    pkg.write(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
+    write_rels(pkg, part, rels)
+    index = workbook.index(sheet.name)
+    q = quote_sheet(sheet.name)
+    ps = sheet.print_setup
+    workbook.set_name("_xlnm.Print_Titles", index,
+                      f"{q}!${ps.title_rows[0]}:${ps.title_rows[1]}" if ps and ps.title_rows else None)
+    workbook.set_name("_xlnm.Print_Area", index, f"{q}!{_abs(ps.area)}" if ps and ps.area else None)
+    workbook.set_name("_xlnm._FilterDatabase", index,
+                      f"{q}!{_abs(sheet.autofilter)}" if sheet.autofilter else None, hidden=True)
+
+
+def _value_at(sheet: SheetPlan, row: int, col: int) -> object:
+    cell = sheet.cell(row, col)
+    return cell[0] if cell else None
+
+
+def _only_reachable_from(pkg: Package, workbook: WorkbookXml, part: str) -> set[str]:
+    """Parts reachable from ``part`` and from nothing else: the old drawings, charts,
+    comments of a tool sheet, which go with it."""
+    def walk(start: Iterable[str], skip: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [s for s in start if s != skip]
+        while todo:
+            cur = todo.pop()
+            if cur in seen:
+                continue
+            seen.add(cur)
+            for rel in read_rels(pkg, cur):
+                if rel.part and rel.part != skip and rel.part in pkg:
+                    todo.append(rel.part)
+        return seen
+
+    if part not in pkg:
+        return set()
+    kept = walk([""], part)
+    mine = walk([part], "") - {part}
+    return {p for p in mine - kept if p in pkg}
+
+
+def _attr_of(text: str, tag: str, name: str) -> Optional[str]:
+    import re
+
+    m = re.search(r"<(?:\w+:)?" + tag + r'\b[^>]*\s' + name + r'="([^"]*)"', text)
+    return m.group(1) if m else None
+
+
+def _abs(rect) -> str:
+    r1, c1, r2, c2 = rect
+    return f"${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
+
+
+def _ref(rect) -> str:
+    r1, c1, r2, c2 = rect
+    a, b = f"{column_letter(c1)}{r1}", f"{column_letter(c2)}{r2}"
+    return a if a == b else f"{a}:{b}"
+
+
+def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
+                 drawing_rid: Optional[str]) -> str:
+    """A worksheet part from its plan, elements in the order CT_Worksheet requires."""
+    xf = {name: styles.xf_for(look) for name, look in LOOKS.items()}
+    out: list[str] = [XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">']
+    fit = sheet.print_setup is not None and (sheet.print_setup.fit_width or sheet.print_setup.fit_height)
+    pr = f' codeName="{attr(code_name)}"' if code_name else ""
+    out.append(f"<sheetPr{pr}>" + ('<pageSetUpPr fitToPage="1"/>' if fit else "") + "</sheetPr>")
+    width, height = sheet.width, len(sheet.rows)
+    out.append(f'<dimension ref="{_ref((1, 1, max(height, 1), max(width, 1)))}"/>')
+    view = '<sheetView tabSelected="1" workbookViewId="0">' if selected else '<sheetView workbookViewId="0">'
+    if sheet.freeze:
+        row, col = sheet.freeze
+        top_left = f"{column_letter(col)}{row}"
+        pane = "bottomRight" if row > 1 and col > 1 else ("bottomLeft" if row > 1 else "topRight")
+        split = (f' xSplit="{col - 1}"' if col > 1 else "") + (f' ySplit="{row - 1}"' if row > 1 else "")
+        view += (f'<pane{split} topLeftCell="{top_left}" activePane="{pane}" state="frozen"/>'
+                 f'<selection pane="{pane}" activeCell="{top_left}" sqref="{top_left}"/>')
+    out.append(f"<sheetViews>{view}</sheetView></sheetViews>")
+    out.append('<sheetFormatPr defaultRowHeight="15"/>')
+    if sheet.widths or sheet.hidden_cols:
+        cols = sorted(set(sheet.widths) | sheet.hidden_cols)
+        out.append("<cols>" + "".join(
+            f'<col min="{c}" max="{c}" width="{sheet.widths.get(c, 9.0):g}" customWidth="1"'
+            + (' hidden="1"' if c in sheet.hidden_cols else "") + "/>" for c in cols) + "</cols>")
+    out.append("<sheetData>")
+    for r, row in enumerate(sheet.rows, start=1):
+        cells = []
+        for col, cell in enumerate(row, start=1):
+            if cell is None:
+                continue
+            value, look = cell
+            cells.append(cell_xml(f"{column_letter(col)}{r}", value, xf[look] if look else 0))
+        ht = sheet.heights.get(r)
+        ht_attr = f' ht="{ht:g}" customHeight="1"' if ht else ""
+        if cells or ht_attr:
+            out.append(f'<row r="{r}"{ht_attr}>' + "".join(cells) + "</row>")
+    out.append("</sheetData>")
+    if sheet.protect:
+        out.append('<sheetProtection sheet="1" objects="1" scenarios="1" formatColumns="0" formatRows="0"'
+                   ' autoFilter="0"/>')
+    if sheet.autofilter:
+        out.append(f'<autoFilter ref="{_ref(sheet.autofilter)}"/>')
+    if sheet.merges:
+        out.append(f'<mergeCells count="{len(sheet.merges)}">'
+                   + "".join(f'<mergeCell ref="{_ref(m)}"/>' for m in sheet.merges) + "</mergeCells>")
+    for priority, cf in enumerate(sheet.conditional, start=1):
+        if cf.kind == "equal":
+            formula = '"' + cf.text.replace('"', '""') + '"'
+            rule = (f'<cfRule type="cellIs" dxfId="{styles.dxf_fill(cf.color)}" priority="{priority}" '
+                    f'operator="equal"><formula>{attr(formula)}</formula></cfRule>')
+        else:
+            rule = (f'<cfRule type="dataBar" priority="{priority}"><dataBar><cfvo type="num" val="0"/>'
+                    f'<cfvo type="num" val="1"/><color rgb="FF{cf.color}"/></dataBar></cfRule>')
+        out.append(f'<conditionalFormatting sqref="{_ref(cf.rect)}">{rule}</conditionalFormatting>')
+    if sheet.links:
+        out.append("<hyperlinks>" + "".join(
+            f'<hyperlink ref="{column_letter(col)}{row}" location="{attr(target)}" '
+            f'display="{attr(str(_value_at(sheet, row, col) or ""))}"/>'
+            for (row, col), target in sorted(sheet.links.items())) + "</hyperlinks>")
+    ps = sheet.print_setup
+    if ps is not None:
+        if ps.center_horizontally:
+            out.append('<printOptions horizontalCentered="1"/>')
+        left, right, top, bottom = ps.margins
+        out.append(f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" '
+                   'header="0.3" footer="0.3"/>')
+        out.append(f'<pageSetup paperSize="{PAPER[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
+                   f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"/>')
+        if ps.footer:
+            out.append(f"<headerFooter><oddFooter>{attr('&C&9' + ps.footer)}</oddFooter></headerFooter>")
+    if drawing_rid:
+        out.append(f'<drawing r:id="{drawing_rid}"/>')
+    out.append("</worksheet>")
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ staff cells
+
+def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: WritePlan) -> None:
+    changes: dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]] = {}
+    for e in plan.cells:
+        mapper = (lambda s, fmt=e.number_format: styles.derive(s, number_format=fmt)) if e.number_format else None
+        changes.setdefault(e.sheet, {})[(e.row, e.col)] = (e.value, mapper)
+    for f in plan.fills:
+        if f.sheet not in reader.workbook.sheetnames:
+            continue
+        cells = reader.sheet(f.sheet)
+        if f.only_if is not None and styles.fill_of(cells.style_of(f.row, f.col)) != f.only_if:
+            continue   # staff have given the cell a colour of their own since
+        value, mapper = changes.setdefault(f.sheet, {}).get((f.row, f.col), (KEEP, None))
+
+        def fill_mapper(s, fill=f.fill, inner=mapper):
+            return styles.derive(inner(s) if inner else s, fill=fill)
+
+        changes[f.sheet][(f.row, f.col)] = (value, fill_mapper)
+    for sheet, edits in changes.items():
+        cells = reader.sheet(sheet)
+        text = cells.edit(edits)
+        if text != cells.text:
+            pkg.write(cells.part, text)
+
+
+__all__ = ["apply_plan", "render_sheet", "KEEP_STYLE"]
