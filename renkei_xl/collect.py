@@ -444,86 +444,33 @@ def _as_int(value: object) -> int:
         return 0
 
 
-def history_of(wb) -> list[ImportRecord]:
-    if c.IMPORT_LOG not in wb.sheetnames:
-        return []
-    return read_history([list(r) for r in wb[c.IMPORT_LOG].iter_rows(values_only=True)])
-
-
-def append_history(wb, records: Sequence[ImportRecord]) -> None:
-    from openpyxl.styles import Font, PatternFill
-
-    if c.IMPORT_LOG in wb.sheetnames:
-        ws = wb[c.IMPORT_LOG]
-        grid = [list(r) for r in ws.iter_rows(values_only=True)]
-        book = Book({c.IMPORT_LOG: grid}, {})
-        try:
-            header_row, cols = book.header(c.IMPORT_LOG, {str(i): h for i, h in enumerate(LOG_COLUMNS)},
-                                           ("0",))
-        except UserError:
-            raise UserError(f"シート「{c.IMPORT_LOG}」に見出し「{'」「'.join(LOG_COLUMNS)}」がありません"
-                            "（見出しを元に戻すか、シートを削除してください）") from None
-    else:
-        ws = wb.create_sheet(c.IMPORT_LOG)
-        for i, head in enumerate(LOG_COLUMNS, start=1):
-            cell = ws.cell(1, i, head)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        for letter, width in zip("ABCDEF", (34, 10, 20, 10, 66, 20)):
-            ws.column_dimensions[letter].width = width
-        ws.freeze_panes = "A2"
-        header_row, cols = 1, {str(i): i + 1 for i in range(len(LOG_COLUMNS))}
-    row = max(ws.max_row, header_row) + 1
-    for rec in records:
-        for i, value in enumerate(rec):
-            col = cols.get(str(i))
-            if col is None:
-                continue
-            cell = ws.cell(row, col, value)
-            if isinstance(value, dt.datetime):
-                cell.number_format = "yyyy/mm/dd hh:mm:ss"
-            elif isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"
-        row += 1
-
-
-# ------------------------------------------------------------------------------ apply
-
-def apply_changes(wb, changes: Sequence[Change]) -> None:
-    for ch in changes:
-        cell = wb[ch.sheet][ch.cell]
-        cell.value = ch.new
-        if isinstance(ch.new, str) and ch.new.startswith("="):
-            cell.data_type = "s"  # typed text, not a formula openpyxl would otherwise write
-
-
 def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
             echo: Optional[Callable[[str], None]] = None) -> CollectReport:
     """Plan, show (``echo``) and apply in one atomic write; refused files change nothing.
 
     When nothing is to be written (every file refused or already imported, or a dry run)
-    the master is not opened for writing at all, so it stays byte-identical.
+    the master is not written at all, so it stays byte-identical.
     """
-    from .workbook.read import read_master
-    from .workbook.safety import ensure_not_open
-    from .workbook.session import check_path, open_workbook, save_safely
+    from .plan import WritePlan, collect_plan
+    from .workbook.session import check_path, opened, write_planned
 
     master = check_path(Path(master))
-    if not dry_run:
-        ensure_not_open(master)
-    wb, cached = open_workbook(master)
-    data = read_master(wb, cached)
-    changes, refusals, records = plan_collect(data, paths, history_of(wb), force=force,
-                                              exclude=[master])
-    report = CollectReport(changes, refusals, records, dry_run)
-    if echo:
-        for line in report.lines():
-            echo(line)
-    if dry_run or not records:
-        return report
-    apply_changes(wb, changes)
-    append_history(wb, records)
-    written = save_safely(wb, master, None)
+
+    def make(fs):
+        history = read_history(fs.state.grids.get(c.IMPORT_LOG) or [])
+        changes, refusals, records = plan_collect(fs.data, paths, history, force=force, exclude=[master])
+        report = CollectReport(changes, refusals, records, dry_run)
+        if echo:
+            for line in report.lines():
+                echo(line)
+        if dry_run or not records:
+            return WritePlan(), report
+        return collect_plan(fs.state, changes, LOG_COLUMNS, [tuple(r) for r in records]), report
+
+    if dry_run:
+        with opened(master) as fs:
+            return make(fs)[1]
+    report, written = write_planned(master, make)
     report.written = written
-    report.notes = list(written.notes)
+    report.notes = list(written.notes) if written else []
     return report

@@ -96,15 +96,11 @@ class SheetCopy:
 
 
 def read_master_grids(master: Path):
-    """(MasterData, sheets as grids) of a master file, read once with openpyxl."""
-    from .workbook.read import defined_names, sheet_grid
-    from .contract_read import needed_sheets
-    from .workbook.session import check_path, open_workbook
+    """(MasterData, sheets as grids, names) of a master file, read once."""
+    from .workbook.session import check_path, opened
 
-    wb, cached = open_workbook(check_path(master))
-    sheets = {n: sheet_grid(wb, n, cached) for n in needed_sheets(wb.sheetnames)}
-    names = defined_names(wb)
-    return read_contract(sheets, names), sheets, names
+    with opened(check_path(master)) as fs:
+        return fs.data, fs.sheets, dict(fs.state.names)
 
 
 def sheet_copy(sheets, names, municipality: str) -> SheetCopy:

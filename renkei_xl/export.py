@@ -2,11 +2,12 @@
 
 The 一覧 is recomputed from the master's data (pipeline.recalculate) instead of copied,
 so a stale 一覧 the staff forgot to recalculate can never be emailed. It is rendered by
-the same openpyxl writer as the master's (workbook.write), into a brand-new
-``openpyxl.Workbook()``: nothing of the master (VBA, defined names, hidden sheets,
-external links, document properties naming the staff) can travel with it.
+the same plan and file applier as the master's (renkei_xl.plan, workbook.apply), into a
+brand-new workbook: nothing of the master (VBA, defined names, hidden sheets, external
+links, document properties naming the staff) can travel with it, and every string is
+written as text, never a formula.
 
-The sheets stay protected without a password, as write_list/write_summary leave them:
+The sheets stay protected without a password, as the plan has them:
 the recipients read a confirmed list, protection keeps a stray keystroke from changing a
 symbol before it is forwarded, and anyone who needs to can lift it (校閲 → シート保護の解除).
 """
@@ -63,46 +64,25 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResu
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-    wb = confirmed_workbook(result, data.settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     ensure_not_open(out)
     if out.exists():
         backup(out)
-    atomic_write(out, lambda tmp: wb.save(tmp))
+    atomic_write(out, lambda tmp: write_confirmed(tmp, result, data.settings))
     pdf_path, engine = None, ""
     if pdf:
         pdf_path, engine = write_pdf(result, data.settings, out.with_suffix(".pdf"))
     return ExportResult(out, pdf_path, result, data.settings, engine)
 
 
-def confirmed_workbook(result: Result, settings: Settings, sheets: Sequence[str] = (c.LIST, c.SUMMARY)):
+def write_confirmed(target: Path, result: Result, settings: Settings,
+                    sheets: Sequence[str] = (c.LIST, c.SUMMARY)) -> None:
     """A new workbook with only the given output sheets, values only, no personal properties."""
-    from openpyxl import Workbook
+    from .plan import list_sheet, summary_sheet
+    from .workbook.fresh import write_new_book
 
-    from .workbook.write import write_list, write_summary
-
-    wb = Workbook()
-    default = wb.active
-    if c.LIST in sheets:
-        write_list(wb, result, settings)
-    if c.SUMMARY in sheets:
-        write_summary(wb, result, settings)
-    wb.remove(default)
-    wb.active = 0
-    for ws in wb.worksheets:
-        ws.sheet_state = "visible"
-        for row in ws.iter_rows():
-            for cell in row:
-                # openpyxl turns any string that starts with "=" into a formula; a status
-                # text typed that way must stay text in a values-only file.
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-    props = wb.properties
-    props.creator = None            # openpyxl writes "openpyxl" by default
-    props.lastModifiedBy = None
-    props.title = c.list_title(settings.region, settings.fiscal_year)
-    props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    return wb
+    planned = {c.LIST: lambda: list_sheet(result, settings), c.SUMMARY: lambda: summary_sheet(result, settings)}
+    write_new_book(target, [planned[name]() for name in sheets], c.list_title(settings.region, settings.fiscal_year))
 
 
 # ------------------------------------------------------------------------------- PDF
@@ -118,7 +98,7 @@ def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, s
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         # An ASCII name: soffice derives the output name from it, whatever the locale.
         source = Path(tmp) / "list.xlsx"
-        confirmed_workbook(result, settings, (c.LIST,)).save(source)
+        write_confirmed(source, result, settings, (c.LIST,))
         pdf = None
         engine = ""
         if _excel_possible():

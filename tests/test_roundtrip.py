@@ -1,4 +1,5 @@
-"""What the staff built survives recalc; parts openpyxl cannot carry send results elsewhere.
+"""What the staff built survives recalc, in place: the master itself is written, and the parts
+the tool does not own keep their bytes.
 
 Checked in the file's parts (zip members and XML), not through openpyxl's own view.
 """
@@ -91,7 +92,7 @@ def test_staff_work_survives_recalc(staff_master):
     path = staff_master
     vba_before = hashlib.sha256(zipfile.ZipFile(path).read("xl/vbaProject.bin")).hexdigest()
     result, written = recalc_file(path)
-    assert written.path == path and not written.redirected
+    assert written.path == path
     assert result.summary.fraction_text == "52／71"
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
@@ -139,13 +140,19 @@ def _add_x14_validation(path: Path, sheet: str) -> None:
     tmp.replace(path)
 
 
-def test_parts_openpyxl_would_drop_redirect_the_results(staff_master):
+def test_parts_openpyxl_would_drop_are_kept_in_place(staff_master):
+    """An x14 validation (openpyxl drops it) no longer sends results to a side file: the
+    master is written, and the staff sheet holding it keeps every byte."""
     path = staff_master
     _add_x14_validation(path, "メモ")
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    memo = sheet_parts(path)["メモ"]
+    before = part(path, memo)
     result, written = recalc_file(path)
-    assert written.redirected and written.path != path and written.path.exists()
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
-    notes = "\n".join(written.notes)
-    assert "メモ" in notes and "別のファイル" in notes
-    assert load_workbook(written.path, keep_vba=True)[c.LIST]["H4"].value == "－"
+    assert written.path == path
+    assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == [path.name] or all(
+        "_結果_" not in p.name for p in path.parent.iterdir())
+    assert part(path, memo) == before
+    assert "設定!$A$1:$A$5" in part(path, memo)
+    assert load_workbook(path, keep_vba=True)[c.LIST]["H4"].value == "－"
+    result, written = recalc_file(path)
+    assert part(path, memo) == before

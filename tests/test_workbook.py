@@ -1,5 +1,6 @@
 """The master workbook from the command line: init, validate, recalc, on real files."""
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -75,9 +76,14 @@ def test_summary_sheet(sample_xlsx):
 
 def test_menu_shows_last_run(sample_xlsx):
     wb = load_workbook(sample_xlsx)
-    from renkei_xl.workbook.read import defined_cell
-    assert "52／71" in defined_cell(wb, c.N_LAST_RESULT)[1].value
-    assert defined_cell(wb, c.N_LAST_RUN)[1].value is not None
+
+    def named(name):
+        (sheet, ref), = wb.defined_names[name].destinations
+        return wb[sheet][ref.replace("$", "")]
+
+    assert "52／71" in named(c.N_LAST_RESULT).value
+    assert isinstance(named(c.N_LAST_RUN).value, dt.datetime)
+    assert named(c.N_LAST_RUN).number_format == c.DATETIME_FORMAT
 
 
 def test_list_sheet_print_setup_and_formats(sample_xlsx):

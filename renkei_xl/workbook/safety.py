@@ -76,13 +76,12 @@ def ensure_not_open(path: os.PathLike | str) -> None:
 # Excel's ~$ file says only that Excel has the file open; this is our own lock, held by
 # filelock (a kept cross-platform library: an OS lock on a file beside the master, freed
 # by the OS when a process dies, so a killed run leaves nothing to clean up).
-WRITER_LOCK_PREFIX = ".~renkei-lock."
 WRITER_WAIT_SECONDS = 30.0
 
 
 def writer_lock_file(path: os.PathLike | str) -> Path:
     path = Path(path)
-    return path.with_name(WRITER_LOCK_PREFIX + path.name)
+    return path.with_name(f".{path.name}.renkei-lock")
 
 
 @contextlib.contextmanager

@@ -57,6 +57,7 @@ class FileState:
     data: MasterData
     state: MasterState
     styles: "StyleReader"
+    sheets: dict[str, list[list[object]]]     # every sheet the contract reads, as grids
 
 
 class StyleReader:
@@ -101,4 +102,4 @@ def read_state(pkg: Package) -> FileState:
     data = read_contract({n: grids[n] for n in wanted}, names)
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, {n: grids[n] for n in extra}, styles.fill_of)
-    return FileState(pkg, workbook, data, state, styles)
+    return FileState(pkg, workbook, data, state, styles, {n: grids[n] for n in wanted})

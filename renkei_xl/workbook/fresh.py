@@ -1,0 +1,43 @@
+"""New workbooks holding only tool sheets (確定版, the PDF source), rendered by the same
+file applier as the master, so the emailed 一覧 looks exactly like the master's.
+
+openpyxl writes the smallest valid empty workbook with the sheets named (and no personal
+document properties); the plan's sheets are then applied to it part by part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Sequence
+
+from ..plan import SheetPlan, WritePlan
+
+
+def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> None:
+    from openpyxl import Workbook
+
+    from ..package.workbook import WorkbookXml
+    from ..package.zipped import Package
+    from .apply import apply_plan
+    from .state import StyleReader
+
+    target = Path(target)
+    blank = target.with_name(target.stem + ".blank" + target.suffix)
+    wb = Workbook()
+    wb.active.title = sheets[0].name
+    for sheet in sheets[1:]:
+        wb.create_sheet(sheet.name)
+    props = wb.properties
+    props.creator = None            # openpyxl writes "openpyxl" by default
+    props.lastModifiedBy = None
+    props.title = title
+    props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    wb.save(blank)
+    try:
+        with Package(blank) as pkg:
+            workbook = WorkbookXml(pkg)
+            apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan(list(sheets)))
+            pkg.save(target)
+    finally:
+        blank.unlink(missing_ok=True)
