@@ -92,6 +92,10 @@ class SheetCells:
             raise PackageError(f"シートの部品「{part}」にセルの領域（sheetData）がありません")
         self._data = span
         self._rows: Optional[dict[int, _Row]] = None
+        # Excel and XlsxWriter leave out s="0"; LibreOffice writes it on every cell. Cells
+        # the writer adds or gives the default format back follow the part's own habit,
+        # so lifting a mark restores the cell's bytes either way.
+        self.explicit_zero = re.search(r"<" + re.escape(prefix) + r'c\b[^>]*\ss="0"', text) is not None
 
     def rows(self) -> dict[int, _Row]:
         if self._rows is None:
@@ -176,7 +180,11 @@ class SheetCells:
     def _new_cell(self, row: int, col: int, change) -> str:
         value, style = change
         s = style(0) if style else 0
-        return cell_xml(f"{column_letter(col)}{row}", None if value is KEEP else value, s, self.p)
+        element = cell_xml(f"{column_letter(col)}{row}", None if value is KEEP else value, s, self.p)
+        if s == 0 and self.explicit_zero:
+            ref_end = element.index('"', element.index('r="') + 3) + 1
+            element = element[:ref_end] + ' s="0"' + element[ref_end:]
+        return element
 
     def _edit_row(self, row: _Row, cols: dict[int, tuple]) -> list[tuple[int, int, str]]:
         pieces = []
@@ -210,7 +218,9 @@ class SheetCells:
                 return element
             opening_end = element.find(">")
             opening = element[:opening_end]
-            if m:
+            if m and new_s == 0 and not self.explicit_zero:
+                opening = _ATTR_S.sub("", opening, count=1)
+            elif m:
                 opening = _ATTR_S.sub(f' s="{new_s}"', opening, count=1)
             else:
                 opening = opening.rstrip("/") + f' s="{new_s}"' + ("/" if opening.endswith("/") else "")

@@ -95,7 +95,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     try:
         lock.acquire(timeout=timeout)
     except Timeout:
-        raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:.0f} 秒待ちました）。"
+        raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
                         "その処理が終わってからもう一度実行してください。") from None
     try:
         yield

@@ -1,0 +1,970 @@
+"""Master workbooks as real applications save them, and part-by-part package comparison.
+
+The tool owns a few parts of the master (its sheets, the VBA project, ...); everything the
+staff or another application put there must come through every write byte for byte. These
+helpers produce such masters and compare packages:
+
+- `lo_staff_edit` lets LibreOffice (through UNO) do what a staff member does in Calc:
+  a comment, a shape, a chart on a sheet of their own, a picture, a defined name and a
+  conditional format, then save as .xlsm or .xlsx;
+- `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``../shared/excel-made/``),
+  with every part it links to, as a staff sheet of a master, working on the zip package;
+- `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
+- `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF).
+
+Other test modules import the helpers and the session fixtures (`sample_master_xlsm`,
+`lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`, `grafted_master`, `grafted_lo_master`)
+with ``from realbooks import ...``; any one of them alone is enough.
+
+The UNO work runs in a child process (this file run as a script by the venv's Python with
+Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported, which
+should not happen inside the pytest process, and a hung LibreOffice can then be killed cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import unquote
+from xml.sax.saxutils import escape, unescape
+
+import pytest
+from defusedxml import ElementTree
+
+UNO_PATH = "/usr/lib/python3/dist-packages"
+EXCEL_MADE = Path(__file__).resolve().parents[2] / "shared" / "excel-made"
+SOFFICE_TIMEOUT = 180  # seconds for one LibreOffice job on a busy 2-core machine
+
+XLSM_FILTER = "Calc MS Excel 2007 VBA XML"
+XLSX_FILTER = "Calc MS Excel 2007 XML"
+
+# What lo_staff_edit adds; tests check for these.
+STAFF_SHEET = "メモ"
+STAFF_NAME = "担当者メモ"
+STAFF_NAME_REF = "$メモ.$A$1"
+COMMENT_SHEET = "小樽市"
+COMMENT_CELL = "B2"
+COMMENT_TEXT = "担当者確認済み（小樽市 産業振興課）"
+SHAPE_SHEET = "指標"
+SHAPE_TEXT = "職員メモ: 目標値は来年度見直し"
+IMAGE_SHEET = "設定"
+CF_SHEET = "小樽市"
+CF_RANGE = "D2:D8"  # the 単位 column: not an input column (実績値/分母/実施状況)
+CHART_NAME = "件数グラフ"
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_WORKSHEET = NS_REL + "/worksheet"
+
+
+# --------------------------------------------------------------------------- building masters
+
+def sample_master(path: Path) -> Path:
+    """The FY2023 sample master exactly as `renkei-xl init PATH --sample fy2023` writes it."""
+    from renkei_xl.workbook.commands import init_master
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    init_master(path, sample="fy2023")
+    return path
+
+
+def tiny_png(width: int = 16, height: int = 12, rgb: tuple = (0x2E, 0x7D, 0x32)) -> bytes:
+    """A small solid-colour PNG written with zlib + struct (no imaging library needed)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height))
+            + chunk(b"IEND", b""))
+
+
+def _soffice() -> str:
+    path = shutil.which("soffice") or shutil.which("libreoffice")
+    if path is None:
+        raise AssertionError("LibreOffice (soffice) not found")
+    return path
+
+
+def _profile_url(profile: Path) -> str:
+    return "file://" + str(profile.resolve())
+
+
+def _run_uno_job(job: dict, timeout: float = SOFFICE_TIMEOUT) -> dict:
+    """Start a private headless soffice (own profile directory, own process group), run `job`
+    in a child process that connects to it over a named pipe (with retries), and always end
+    that soffice. Returns the child's JSON answer; raises AssertionError with its stderr."""
+    tmp = Path(tempfile.mkdtemp(prefix="lo_renkei_uno_"))
+    pipe = f"renkei_{uuid.uuid4().hex}"
+    soffice = subprocess.Popen(
+        [_soffice(), "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+         "--nolockcheck", f"-env:UserInstallation={_profile_url(tmp / 'profile')}",
+         f"--accept=pipe,name={pipe};urp;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ok = False
+    try:
+        job = dict(job, pipe=pipe, tmp=str(tmp), soffice_pid=soffice.pid)
+        try:
+            run = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--uno-job"],
+                                 input=json.dumps(job, ensure_ascii=False), capture_output=True,
+                                 text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"UNO job {job['kind']} took longer than {timeout} s:\n{exc.stderr}") from exc
+        if run.returncode != 0:
+            raise AssertionError(f"UNO job {job['kind']} failed (exit {run.returncode}):\n"
+                                 f"{run.stderr[-4000:]}")
+        ok = True
+        return json.loads(run.stdout)
+    finally:
+        _end(soffice, grace=20 if ok else 0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _end(proc: subprocess.Popen, grace: float) -> None:
+    """End the soffice we started: after a clean job it is already quitting (the child called
+    Desktop.terminate); otherwise, or if it lingers, its process group (ours alone, it was
+    started in a new session) gets SIGTERM, then SIGKILL."""
+    try:
+        proc.wait(timeout=grace)
+        signals = ((signal.SIGKILL, 10),)  # stragglers of the group, if any
+    except subprocess.TimeoutExpired:
+        signals = ((signal.SIGTERM, 10), (signal.SIGKILL, 10))
+    for sig, wait in signals:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def lo_staff_edit(src: Path, dst: Path, *, filter: str = "xlsm") -> Path:
+    """Let LibreOffice do what a staff member does in Calc, then save as .xlsm or .xlsx.
+
+    Adds: a comment on 小樽市!B2, a rectangle with text on 指標, a new sheet 「メモ」 with a
+    few numbers and a chart of them, a picture on 設定, the workbook name 担当者メモ → メモ!$A$1
+    and a cell-value conditional format on 小樽市!D2:D8 (単位, not an input column).
+    ``filter="xlsm"`` saves with "Calc MS Excel 2007 VBA XML" (keeps the VBA project),
+    ``filter="xlsx"`` with "Calc MS Excel 2007 XML".
+    """
+    if filter not in ("xlsm", "xlsx"):
+        raise ValueError(f"filter must be 'xlsm' or 'xlsx', not {filter!r}")
+    src, dst = Path(src).resolve(), Path(dst).resolve()
+    if not src.is_file():
+        raise FileNotFoundError(src)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        dst.unlink()
+    _run_uno_job({"kind": "staff_edit", "src": str(src), "dst": str(dst),
+                  "filter": XLSM_FILTER if filter == "xlsm" else XLSX_FILTER})
+    if not dst.exists():
+        raise AssertionError(f"LibreOffice did not write {dst}")
+    return dst
+
+
+def lo_inspect(paths: Iterable[Path]) -> list[dict]:
+    """Open each workbook in one LibreOffice session (hidden, read-only) and report what
+    Calc sees: {"path", "loaded", "sheets": {name: {"shapes", "annotations", "charts",
+    "strings"}}, "names"}. A file LibreOffice cannot load has loaded=False."""
+    return _run_uno_job({"kind": "inspect", "paths": [str(Path(p).resolve()) for p in paths]})["books"]
+
+
+# --------------------------------------------------------------------------- the UNO side
+# Everything below until the package section runs in the child process only.
+
+def _uno_child() -> None:
+    sys.path.append(UNO_PATH)
+    import uno
+    from com.sun.star.beans import PropertyValue
+    from com.sun.star.connection import NoConnectException
+
+    job = json.loads(sys.stdin.read())
+
+    def prop(name, value):
+        p = PropertyValue()
+        p.Name, p.Value = name, value
+        return p
+
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            ctx = resolver.resolve(f"uno:pipe,name={job['pipe']};urp;StarOffice.ComponentContext")
+            break
+        except NoConnectException:
+            if not _alive(job["soffice_pid"]):
+                raise RuntimeError("soffice exited before accepting connections")
+            if time.monotonic() > deadline:
+                raise RuntimeError("soffice did not accept connections within 60 s")
+            time.sleep(0.1)
+    smgr = ctx.ServiceManager
+    desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    try:
+        if job["kind"] == "staff_edit":
+            answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
+        elif job["kind"] == "inspect":
+            answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
+        else:
+            raise ValueError(job["kind"])
+    finally:
+        try:
+            desktop.terminate()
+        except Exception:  # the bridge drops while soffice exits
+            pass
+    json.dump(answer, sys.stdout, ensure_ascii=False)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (not gone, not a zombie waiting for its parent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _uno_load(uno, prop, desktop, path, read_only):
+    return desktop.loadComponentFromURL(
+        uno.systemPathToFileUrl(path), "_blank", 0,
+        (prop("Hidden", True), prop("ReadOnly", read_only), prop("MacroExecutionMode", 0)))
+
+
+def _uno_staff_edit(uno, prop, ctx, desktop, job):
+    from com.sun.star.awt import Point, Rectangle, Size
+    from com.sun.star.table import CellAddress, CellRangeAddress
+
+    doc = _uno_load(uno, prop, desktop, job["src"], False)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        sheets = doc.Sheets
+
+        # a comment (annotation) on a municipality sheet
+        sheet = sheets.getByName(COMMENT_SHEET)
+        cell = sheet.getCellRangeByName(COMMENT_CELL).CellAddress
+        sheet.Annotations.insertNew(cell, COMMENT_TEXT)
+
+        # a rectangle with text on 指標
+        sheet = sheets.getByName(SHAPE_SHEET)
+        rect = doc.createInstance("com.sun.star.drawing.RectangleShape")
+        rect.Position, rect.Size = Point(3000, 4000), Size(6000, 2000)
+        sheet.DrawPage.add(rect)
+        rect.String = SHAPE_TEXT
+        rect.Name = "職員メモ図形"
+
+        # a staff sheet with numbers and a chart of them
+        sheets.insertNewByName(STAFF_SHEET, sheets.Count)
+        memo = sheets.getByName(STAFF_SHEET)
+        memo.getCellRangeByName("A1:B5").DataArray = (
+            ("月", "件数"), ("4月", 3.0), ("5月", 5.0), ("6月", 2.0), ("7月", 7.0))
+        index = sheets.Count - 1
+        area = CellRangeAddress(index, 0, 0, 1, 4)
+        memo.Charts.addNewByName(CHART_NAME, Rectangle(500, 3000, 10000, 6000), (area,), True, True)
+
+        # a picture on 設定
+        png = Path(job["tmp"]) / "staff.png"
+        png.write_bytes(tiny_png())
+        provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.graphic.GraphicProvider", ctx)
+        graphic = provider.queryGraphic((prop("URL", uno.systemPathToFileUrl(str(png))),))
+        picture = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
+        sheet = sheets.getByName(IMAGE_SHEET)
+        sheet.DrawPage.add(picture)
+        picture.Graphic = graphic
+        picture.Position, picture.Size = Point(14000, 9000), Size(1600, 1200)
+        picture.Name = "職員の画像"
+
+        # a workbook-scope defined name of the staff's own
+        doc.NamedRanges.addNewByName(STAFF_NAME, STAFF_NAME_REF, CellAddress(0, 0, 0), 0)
+
+        # a cell-value conditional format on 小樽市 (単位 column)
+        sheet = sheets.getByName(CF_SHEET)
+        target = sheet.getCellRangeByName(CF_RANGE)
+        entries = target.ConditionalFormat
+        entries.addNew((prop("Operator", uno.Enum("com.sun.star.sheet.ConditionOperator", "EQUAL")),
+                        prop("Formula1", '"件"'), prop("StyleName", "Good")))
+        target.ConditionalFormat = entries
+
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]),
+                       (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        doc.setModified(False)
+    finally:
+        doc.close(True)
+    return {"saved": job["dst"]}
+
+
+def _uno_inspect(uno, prop, desktop, path):
+    try:
+        doc = _uno_load(uno, prop, desktop, path, True)
+    except Exception as exc:  # an IllegalArgumentException or IOException: not loadable
+        return {"path": path, "loaded": False, "error": repr(exc)}
+    if doc is None:
+        return {"path": path, "loaded": False, "error": "loadComponentFromURL returned None"}
+    try:
+        out = {}
+        for sheet in doc.Sheets:
+            cursor = sheet.createCursor()
+            cursor.gotoEndOfUsedArea(False)
+            end = cursor.RangeAddress
+            data = sheet.getCellRangeByPosition(0, 0, min(end.EndColumn, 49), min(end.EndRow, 199)).DataArray
+            strings = [v for row in data for v in row if isinstance(v, str) and v]
+            out[sheet.Name] = {"shapes": sheet.DrawPage.Count, "annotations": sheet.Annotations.Count,
+                               "charts": sheet.Charts.Count, "strings": strings}
+        names = list(doc.NamedRanges.ElementNames)
+    finally:
+        doc.close(True)
+    return {"path": path, "loaded": True, "sheets": out, "names": names}
+
+
+# --------------------------------------------------------------------------- package reading
+
+def parts(path: Path) -> dict[str, bytes]:
+    """Every zip member name → its uncompressed bytes (directories left out)."""
+    with zipfile.ZipFile(path) as z:
+        return {info.filename: z.read(info) for info in z.infolist() if not info.is_dir()}
+
+
+def rels_name(part: str) -> str:
+    """The relationships part of `part`: xl/workbook.xml → xl/_rels/workbook.xml.rels."""
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def resolve_target(source: str, target: str) -> str:
+    """The part name a relationship target of `source` points at (relative or absolute)."""
+    target = unquote(target)
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+def relationships(pkg: dict[str, bytes], part: str) -> list[dict[str, str]]:
+    """The relationships of `part` as attribute dicts (Id, Type, Target, TargetMode)."""
+    data = pkg.get(rels_name(part))
+    if data is None:
+        return []
+    root = ElementTree.fromstring(data)
+    return [dict(rel.attrib) for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship")]
+
+
+def _internal(rel: dict) -> bool:
+    return rel.get("TargetMode", "Internal") != "External"
+
+
+def workbook_part(pkg: dict[str, bytes]) -> str:
+    """The workbook part, found through the package relationships (_rels/.rels)."""
+    for rel in relationships(pkg, ""):
+        if rel["Type"].endswith("/officeDocument") and _internal(rel):
+            return resolve_target("", rel["Target"])
+    return "xl/workbook.xml"
+
+
+def sheet_parts(pkg: dict[str, bytes]) -> dict[str, str]:
+    """Sheet name → sheet part, in the order of workbook.xml (worksheets and chart sheets)."""
+    wb = workbook_part(pkg)
+    targets = {rel["Id"]: resolve_target(wb, rel["Target"]) for rel in relationships(pkg, wb)}
+    root = ElementTree.fromstring(pkg[wb])
+    sheets = root.find(f"{{{NS_MAIN}}}sheets")
+    return {s.get("name"): targets[s.get(f"{{{NS_REL}}}id")] for s in sheets}
+
+
+def walk_parts(pkg: dict[str, bytes], starts: Iterable[str]) -> list[str]:
+    """Parts reachable from `starts` through internal relationships, breadth first,
+    each followed by its .rels part when it has one."""
+    seen, order, queue = set(), [], list(starts)
+    while queue:
+        part = queue.pop(0)
+        if part in seen or part not in pkg:
+            continue
+        seen.add(part)
+        order.append(part)
+        if rels_name(part) in pkg:
+            order.append(rels_name(part))
+            seen.add(rels_name(part))
+        queue.extend(resolve_target(part, rel["Target"])
+                     for rel in relationships(pkg, part) if _internal(rel))
+    return order
+
+
+def reachable_parts(path: Path, sheets: Iterable[str]) -> set[str]:
+    """The parts reachable from the named sheets: each sheet part, its .rels part, and
+    recursively every part their internal relationships point at (with its .rels)."""
+    pkg = parts(path)
+    by_name = sheet_parts(pkg)
+    missing = [s for s in sheets if s not in by_name]
+    if missing:
+        raise KeyError(f"no sheet {missing} in {path} (sheets: {list(by_name)})")
+    return set(walk_parts(pkg, [by_name[s] for s in sheets]))
+
+
+def staff_sheets(path: Path, owned: Iterable[str]) -> list[str]:
+    """The sheet names of the workbook, in tab order, except the tool-owned ones.
+    Chart sheets count too: they belong to the staff like any other sheet."""
+    owned = set(owned)
+    return [name for name in sheet_parts(parts(path)) if name not in owned]
+
+
+def package_problems(path: Path) -> list[str]:
+    """Structural faults Excel would "repair": dangling internal relationship targets,
+    parts without a content type, Overrides naming absent parts, duplicate part names,
+    relationship ids or sheet names/ids. An empty list means none was found."""
+    with zipfile.ZipFile(path) as z:
+        names = [i.filename for i in z.infolist() if not i.is_dir()]
+    pkg = parts(path)
+    problems = []
+    lowered = [n.lower() for n in names]
+    problems += [f"duplicate part name {n}" for n in sorted({n for n in lowered if lowered.count(n) > 1})]
+    types = _content_types(pkg)
+    for name in names:
+        if name != "[Content_Types].xml" and _content_type(types, name)[0] is None:
+            problems.append(f"no content type for {name}")
+    present = set(lowered)
+    problems += [f"Override for absent part {o}" for o in types[1] if o.lstrip("/") not in present]
+    for name in names:
+        if not name.endswith(".rels"):
+            continue
+        source = posixpath.join(posixpath.dirname(posixpath.dirname(name)), posixpath.basename(name)[:-5])
+        rels = relationships(pkg, source)
+        ids = [r["Id"] for r in rels]
+        problems += [f"{name}: duplicate Id {i}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+        problems += [f"{name}: {r['Id']} → missing {resolve_target(source, r['Target'])}"
+                     for r in rels if _internal(r) and resolve_target(source, r["Target"]).lower() not in present]
+    root = ElementTree.fromstring(pkg[workbook_part(pkg)])
+    sheets = list(root.find(f"{{{NS_MAIN}}}sheets"))
+    for attr in ("name", "sheetId"):
+        values = [s.get(attr).lower() for s in sheets]
+        problems += [f"duplicate sheet {attr} {v}" for v in sorted({v for v in values if values.count(v) > 1})]
+    return problems
+
+
+def _is_xml(name: str, data: bytes) -> bool:
+    return name.endswith((".xml", ".rels", ".vml")) or data.lstrip()[:1] == b"<"
+
+
+def _first_difference(a: bytes, b: bytes, context: int = 80) -> str:
+    n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    lo = max(0, n - context // 2)
+    return (f"first difference at byte {n} (sizes {len(a)} → {len(b)}):\n"
+            f"      before: {a[lo:n + context // 2]!r}\n"
+            f"      after:  {b[lo:n + context // 2]!r}")
+
+
+def assert_parts_identical(before: Path, after: Path, names: Iterable[str]) -> None:
+    """Each named part exists in both packages with the same bytes; on failure the message
+    lists every missing or differing part, with the first difference of XML parts."""
+    a, b = parts(before), parts(after)
+    problems = []
+    for name in sorted(set(names)):
+        if name not in a or name not in b:
+            where = " and ".join(w for w, pkg in (("before", a), ("after", b)) if name not in pkg)
+            problems.append(f"  {name}: missing {where}")
+        elif a[name] != b[name]:
+            detail = (_first_difference(a[name], b[name]) if _is_xml(name, a[name])
+                      else f"binary, sizes {len(a[name])} → {len(b[name])}")
+            problems.append(f"  {name}: differs, {detail}")
+    if problems:
+        raise AssertionError(f"{len(problems)} part(s) not byte-identical between {before} and "
+                             f"{after}:\n" + "\n".join(problems))
+
+
+def vba_modules(path: Path) -> dict[str, str]:
+    """VBA module name → source code, as oletools' olevba decompresses it from the project."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path))
+    try:
+        if not parser.detect_vba_macros():
+            return {}
+        return {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def render_pdf_text(path: Path, outdir: Path) -> str:
+    """Convert `path` to PDF with headless LibreOffice (own profile directory) and return
+    `pdftotext -layout` of it. Conversion failures raise AssertionError with soffice's output."""
+    path, outdir = Path(path).resolve(), Path(outdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    pdf = outdir / (path.stem + ".pdf")
+    if pdf.exists():
+        pdf.unlink()
+    profile = Path(tempfile.mkdtemp(prefix="lo_renkei_pdf_"))
+    try:
+        run = subprocess.run([_soffice(), "--headless", f"-env:UserInstallation={_profile_url(profile)}",
+                              "--convert-to", "pdf", "--outdir", str(outdir), str(path)],
+                             capture_output=True, text=True, timeout=SOFFICE_TIMEOUT)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if run.returncode != 0 or not pdf.exists():
+        raise AssertionError(f"LibreOffice could not convert {path} to PDF (exit {run.returncode}):\n"
+                             f"stdout: {run.stdout}\nstderr: {run.stderr}")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True)
+    if text.returncode != 0:
+        raise AssertionError(f"pdftotext failed on {pdf}: {text.stderr}")
+    return text.stdout
+
+
+# --------------------------------------------------------------------------- grafting
+
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def _drop_attr(attrs: str, name: str) -> str:
+    return re.sub(rf"""\s{name}\s*=\s*("[^"]*"|'[^']*')""", "", attrs)
+
+
+def _fresh_name(taken: set[str], name: str) -> str:
+    """`name` if no part has it (part names compare case-insensitively), else the same
+    folder and stem with the next free number: xl/media/image1.png → xl/media/image7.png."""
+    if name.lower() not in taken:
+        return name
+    folder, base = posixpath.split(name)
+    stem, _, ext = re.match(r"(.*?)(\d*)(\.[^.]*)?$", base).groups()
+    ext = ext or ""
+    pattern = re.compile(re.escape(posixpath.join(folder, stem).lower()) + r"(\d+)" + re.escape(ext.lower()) + "$")
+    used = [int(m.group(1)) for m in map(pattern.match, taken) if m]
+    return posixpath.join(folder, f"{stem}{max(used, default=0) + 1}{ext}")
+
+
+def _content_types(pkg: dict[str, bytes]) -> tuple[dict[str, str], dict[str, str]]:
+    """(Default extension → type, Override part name → type), keys lower-cased."""
+    root = ElementTree.fromstring(pkg["[Content_Types].xml"])
+    defaults = {e.get("Extension").lower(): e.get("ContentType") for e in root.iter(f"{{{NS_CT}}}Default")}
+    overrides = {e.get("PartName").lower(): e.get("ContentType") for e in root.iter(f"{{{NS_CT}}}Override")}
+    return defaults, overrides
+
+
+def _content_type(types, part: str) -> tuple[str | None, bool]:
+    """(content type of `part`, whether it came from an Override)."""
+    defaults, overrides = types
+    if "/" + part.lower() in overrides:
+        return overrides["/" + part.lower()], True
+    return defaults.get(_extension(part)), False
+
+
+def _extension(part: str) -> str:
+    """The extension the package's Default elements match ("_rels/.rels" → "rels")."""
+    base = posixpath.basename(part)
+    return base.rsplit(".", 1)[1].lower() if "." in base else ""
+
+
+def _shared_strings(pkg: dict[str, bytes]) -> list[str]:
+    """The inner XML of each <si> of the workbook's shared strings (plain <t> or rich runs)."""
+    wb = workbook_part(pkg)
+    for rel in relationships(pkg, wb):
+        if rel["Type"].endswith("/sharedStrings"):
+            xml = pkg[resolve_target(wb, rel["Target"])].decode("utf-8")
+            if re.search(r"<\w+:si\b", xml):
+                raise NotImplementedError("shared strings with a namespace prefix")
+            return [m.group(1) or "" for m in re.finditer(r"<si(?:\s[^>]*)?(?:/>|>(.*?)</si>)", xml, re.S)]
+    return []
+
+
+def _graft_sheet_xml(xml: str, strings: list[str], shape_map: dict[int, int]) -> str:
+    """The donor sheet as a staff sheet of the master: shared strings become inline strings
+    (rich runs kept), style indexes go (the donor's styles.xml does not come along), the sheet
+    is not selected and has no code name of its own, and shape ids follow the moved VML."""
+    def cell(m: re.Match) -> str:
+        attrs, body = _drop_attr(m.group(1), "s"), m.group(3)
+        if re.search(r"""\st\s*=\s*["']s["']""", attrs) and body is not None:
+            index = re.search(r"<v>\s*(\d+)\s*</v>", body)
+            if index:
+                attrs = re.sub(r"""\st\s*=\s*["']s["']""", ' t="inlineStr"', attrs)
+                body = body.replace(index.group(0), f"<is>{strings[int(index.group(1))]}</is>")
+        return f"<c{attrs}/>" if body is None else f"<c{attrs}>{body}</c>"
+
+    xml = re.sub(r"<c(?=[\s/>])([^>]*?)(/>|>(.*?)</c>)", cell, xml, flags=re.S)
+    for tag, attrs in (("row", ("s", "customFormat")), ("col", ("style",)),
+                       ("sheetView", ("tabSelected",)), ("sheetPr", ("codeName",))):
+        xml = _strip(xml, tag, attrs)
+    if shape_map:
+        xml = re.sub(r'(\sshapeId=")(\d+)"',
+                     lambda m: f'{m.group(1)}{_move_shape_id(int(m.group(2)), shape_map)}"', xml)
+    return xml
+
+
+def _strip(xml: str, tag: str, attrs: Iterable[str]) -> str:
+    """`xml` with the named attributes removed from every <tag> start tag."""
+    def start(m: re.Match) -> str:
+        inner = m.group(1)
+        for attr in attrs:
+            inner = _drop_attr(inner, attr)
+        return f"<{tag}{inner}{m.group(2)}"
+
+    return re.sub(rf"<{tag}(?=[\s/>])([^>]*?)(/?>)", start, xml)
+
+
+def _move_shape_id(shape_id: int, block_map: dict[int, int]) -> int:
+    block, rest = divmod(shape_id, 1024)
+    return block_map.get(block, block) * 1024 + rest
+
+
+def _vml_blocks(xml: str) -> list[int]:
+    m = re.search(r'<o:idmap\b[^>]*\bdata="([^"]*)"', xml)
+    return [int(x) for x in re.findall(r"\d+", m.group(1))] if m else []
+
+
+def _move_vml(xml: str, first_free: int) -> tuple[str, dict[int, int]]:
+    """Give a carried VML drawing its own shape-id blocks (o:idmap) after the master's,
+    renumbering its _x0000_sNNNN shape ids, as Excel keeps them unique per workbook."""
+    old = _vml_blocks(xml)
+    if not old:
+        return xml, {}
+    block_map = {b: first_free + i for i, b in enumerate(old)}
+    xml = re.sub(r'(<o:idmap\b[^>]*\bdata=")[^"]*"',
+                 lambda m: m.group(1) + ",".join(str(block_map[b]) for b in old) + '"', xml, count=1)
+    xml = re.sub(r"_x0000_s(\d+)", lambda m: f"_x0000_s{_move_shape_id(int(m.group(1)), block_map)}", xml)
+    return xml, block_map
+
+
+def _quoted_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _retarget_formulas(xml: str, old_sheet: str, new_sheet: str) -> str:
+    """Chart series formulas (<c:f>) of the donor's sheet point at the grafted sheet."""
+    ref = re.compile(rf"(?:{re.escape(escape(_quoted_sheet(old_sheet)))}|(?<![\w.']){re.escape(escape(old_sheet))})!")
+    new = escape(_quoted_sheet(new_sheet)) + "!"
+
+    def formula(m: re.Match) -> str:
+        return m.group(1) + ref.sub(lambda _: new, m.group(3)) + m.group(4)
+
+    return re.sub(r"(<(\w+:)?f>)(.*?)(</\2f>)", formula, xml, flags=re.S)
+
+
+def _unique_table(xml: str, used_ids: set[int], used_names: set[str]) -> str:
+    """A table's id and name must be unique in the workbook: renumber on collision."""
+    table_id = int(re.search(r'<table\b[^>]*\sid="(\d+)"', xml).group(1))
+    name = re.search(r'<table\b[^>]*\sdisplayName="([^"]*)"', xml).group(1)
+    if table_id in used_ids or name.lower() in used_names:
+        new_id = max(used_ids | {table_id}) + 1
+        new_name = f"Table{new_id}"
+        while new_name.lower() in used_names:
+            new_id += 1
+            new_name = f"Table{new_id}"
+
+        def head(m: re.Match) -> str:
+            tag = re.sub(r'(\sid=")\d+"', rf'\g<1>{new_id}"', m.group(0), count=1)
+            return re.sub(r'(\s(?:name|displayName)=")[^"]*"', rf"\g<1>{new_name}" + '"', tag)
+
+        xml = re.sub(r"<table\b[^>]*>", head, xml, count=1)
+        table_id, name = new_id, new_name
+    used_ids.add(table_id)
+    used_names.add(name.lower())
+    return xml
+
+
+def _tables(pkg: dict[str, bytes], types) -> tuple[set[int], set[str]]:
+    ids, names = set(), set()
+    for part, data in pkg.items():
+        if (_content_type(types, part)[0] or "").endswith("spreadsheetml.table+xml"):
+            text = data.decode("utf-8")
+            ids.add(int(re.search(r'<table\b[^>]*\sid="(\d+)"', text).group(1)))
+            names.add(re.search(r'<table\b[^>]*\sdisplayName="([^"]*)"', text).group(1).lower())
+    return ids, names
+
+
+def _retarget_rels(xml: str, source: str, new_source: str, mapping: dict[str, str]) -> str:
+    """Relationship targets of a moved part, pointing at the moved parts from its new place."""
+    def rel(m: re.Match) -> str:
+        tag = m.group(0)
+        if re.search(r'\sTargetMode="External"', tag):
+            return tag
+        target = re.search(r'\sTarget="([^"]*)"', tag)
+        raw = unescape(target.group(1), {"&quot;": '"', "&apos;": "'"})
+        old = resolve_target(source, raw)
+        if old not in mapping:
+            return tag
+        new = ("/" + mapping[old] if raw.startswith("/")
+               else posixpath.relpath(mapping[old], posixpath.dirname(new_source) or "."))
+        return tag.replace(target.group(0), f' Target="{_attr(new)}"')
+
+    return re.sub(r"<Relationship\b[^>]*>", rel, xml)
+
+
+def _check_sheet_name(name: str) -> None:
+    if not name or len(name) > 31 or re.search(r"[\[\]:*?/\\]", name) or name[0] == "'" or name[-1] == "'":
+        raise ValueError(f"not a valid Excel sheet name: {name!r}")
+
+
+WORKBOOK_PICTURE_TYPES = ("/sheetMetadata",)  # plus every workbook relationship into xl/richData/
+
+
+def graft_excel_sheet(master: Path, donor: Path, dst: Path, sheet_name: str) -> Path:
+    """Add the first sheet of an Excel-made workbook to `master` as the staff sheet
+    `sheet_name`, with every part it links to, and write the result to `dst`.
+
+    Works on the zip package: the donor sheet and every part reachable from it through its
+    relationships (drawings, VML, comments, tables, charts, media, printer settings, control
+    properties ...) get fresh names in the master's folders, their .rels follow; workbook.xml,
+    workbook.xml.rels and [Content_Types].xml get the new entries by text edits, so every
+    other part of the master stays byte-identical.
+
+    - Shared-string cells become inline strings (rich runs kept); the donor's styles.xml is
+      not carried, so cell, row and column style indexes are dropped. Conditional formats
+      whose dxfId points into the donor's styles would need the same care (no donor has one).
+    - The donor's vbaProject.bin is not carried (the master keeps its own); the sheet loses
+      its code name and tab selection.
+    - VML drawings get their own shape-id block; chart formulas follow the new sheet name;
+      a table whose id or name is taken gets the next free one.
+    - Pictures in cells (vm= cells: xl/metadata.xml and xl/richData/*, linked from the donor's
+      workbook.xml.rels) come along only if the master has neither; otherwise
+      NotImplementedError (merging two rich-value stores means renumbering their indexes).
+    - Excel 365 in-cell checkboxes (checkbox01) are a cell *style* feature (an xf extension
+      pointing into xl/featurePropertyBag): with styles reset the cell stays a plain boolean
+      and the workbook-level feature property bag is not carried.
+    - The donor's defined names (print areas, filter ranges) and docProps are not carried.
+    """
+    _check_sheet_name(sheet_name)
+    m, d = parts(master), parts(donor)
+    m_wb, d_wb = workbook_part(m), workbook_part(d)
+    m_sheets = sheet_parts(m)
+    if sheet_name.lower() in (n.lower() for n in m_sheets):
+        raise ValueError(f"{master} already has a sheet named {sheet_name!r}")
+    donor_name, d_sheet = next(iter(sheet_parts(d).items()))
+    m_types, d_types = _content_types(m), _content_types(d)
+
+    carried = [p for p in walk_parts(d, [d_sheet]) if not p.endswith(".rels")]
+    workbook_rels = []  # (type, donor part) to link from the master's workbook
+    if re.search(rb"<c\b[^>]*\s(vm|cm)=\"", d[d_sheet]):
+        wanted = [r for r in relationships(d, d_wb) if _internal(r) and (
+            r["Type"].endswith(WORKBOOK_PICTURE_TYPES)
+            or resolve_target(d_wb, r["Target"]).startswith(posixpath.join(posixpath.dirname(d_wb), "richData/")))]
+        present = [r for r in relationships(m, m_wb) if r["Type"] in {w["Type"] for w in wanted}]
+        if present:
+            raise NotImplementedError(f"{master} already has {[r['Target'] for r in present]}: merging the "
+                                      "rich-value stores of two workbooks is not supported")
+        for rel in wanted:
+            part = resolve_target(d_wb, rel["Target"])
+            workbook_rels.append((rel["Type"], part))
+            carried += [p for p in walk_parts(d, [part]) if not p.endswith(".rels") and p not in carried]
+
+    # fresh names in the master
+    taken = {p.lower() for p in m}
+    mapping = {}
+    sheet_dir = posixpath.dirname(next(iter(m_sheets.values())))
+    for part in carried:
+        wish = posixpath.join(sheet_dir, "sheet1.xml") if part == d_sheet else part
+        mapping[part] = _fresh_name(taken, wish)
+        taken.add(mapping[part].lower())
+
+    # carried parts, edited where a workbook-wide rule asks for it
+    new_parts: dict[str, bytes] = {}
+    used_blocks = [b for p, data in m.items() if p.endswith(".vml")
+                   for b in _vml_blocks(data.decode("utf-8", "replace"))]
+    next_block = max(used_blocks, default=0) + 1
+    table_ids, table_names = _tables(m, m_types)
+    sheet_vml = {resolve_target(d_sheet, r["Target"]): r["Id"] for r in relationships(d, d_sheet)
+                 if r["Type"].endswith("/vmlDrawing")}
+    legacy = re.search(rb'<legacyDrawing\b[^>]*\sr:id="([^"]*)"', d[d_sheet])
+    shape_map = {}
+    for part in carried:
+        data = d[part]
+        ctype = _content_type(d_types, part)[0] or ""
+        if part.endswith(".vml"):
+            text, block_map = _move_vml(data.decode("utf-8"), next_block)
+            next_block += len(block_map)
+            if legacy and sheet_vml.get(part) == legacy.group(1).decode():
+                shape_map = block_map
+            data = text.encode("utf-8")
+        elif ctype.endswith("drawingml.chart+xml"):
+            data = _retarget_formulas(data.decode("utf-8"), donor_name, sheet_name).encode("utf-8")
+        elif ctype.endswith("spreadsheetml.table+xml"):
+            data = _unique_table(data.decode("utf-8"), table_ids, table_names).encode("utf-8")
+        new_parts[mapping[part]] = data
+    new_parts[mapping[d_sheet]] = _graft_sheet_xml(
+        d[d_sheet].decode("utf-8"), _shared_strings(d), shape_map).encode("utf-8")
+    for part in carried:
+        if rels_name(part) in d:
+            new_parts[rels_name(mapping[part])] = _retarget_rels(
+                d[rels_name(part)].decode("utf-8"), part, mapping[part], mapping).encode("utf-8")
+
+    # [Content_Types].xml
+    defaults, overrides = [], []
+    m_defaults = m_types[0]
+    for part in carried:
+        ctype, override = _content_type(d_types, part)
+        if ctype is None:
+            raise ValueError(f"{donor}: no content type for {part}")
+        new = mapping[part]
+        ext = _extension(new)
+        if not override and ext not in m_defaults and ext:
+            defaults.append(f'<Default Extension="{_attr(ext)}" ContentType="{_attr(ctype)}"/>')
+            m_defaults[ext] = ctype
+        elif _content_type(m_types, new)[0] != ctype:
+            overrides.append(f'<Override PartName="/{_attr(new)}" ContentType="{_attr(ctype)}"/>')
+    if "rels" not in m_defaults:
+        overrides += [f'<Override PartName="/{_attr(p)}" ContentType="application/vnd.openxmlformats-package.'
+                      f'relationships+xml"/>' for p in new_parts if p.endswith(".rels")]
+    ct = m["[Content_Types].xml"].decode("utf-8")
+    ct = re.sub(r"(<Types\b[^>]*>)", lambda x: x.group(1) + "".join(defaults), ct, count=1)
+    ct = ct.replace("</Types>", "".join(overrides) + "</Types>")
+
+    # workbook.xml.rels and workbook.xml
+    wb_rels_part = rels_name(m_wb)
+    wb_rels = m[wb_rels_part].decode("utf-8")
+    numbers = [int(n) for n in re.findall(r'\sId="rId(\d+)"', wb_rels)]
+    next_rid = max(numbers, default=0) + 1
+    new_rels = []
+    sheet_rid = f"rId{next_rid}"
+    for rtype, target_part in [(REL_WORKSHEET, d_sheet), *workbook_rels]:
+        target = posixpath.relpath(mapping[target_part], posixpath.dirname(m_wb) or ".")
+        new_rels.append(f'<Relationship Id="rId{next_rid}" Type="{_attr(rtype)}" Target="{_attr(target)}"/>')
+        next_rid += 1
+    wb_rels = wb_rels.replace("</Relationships>", "".join(new_rels) + "</Relationships>")
+
+    wb = m[m_wb].decode("utf-8")
+    prefix = re.search(r"<(\w+:)?sheets\b", wb).group(1) or ""
+    r_prefix = re.search(rf'xmlns:(\w+)="{re.escape(NS_REL)}"', wb)
+    sheet_id = max(int(n) for n in re.findall(r"<(?:\w+:)?sheet\b[^>]*\ssheetId=\"(\d+)\"", wb)) + 1
+    rid_attr = (f'{r_prefix.group(1)}:id="{sheet_rid}"' if r_prefix
+                else f'xmlns:gr="{NS_REL}" gr:id="{sheet_rid}"')
+    entry = f'<{prefix}sheet name="{_attr(sheet_name)}" sheetId="{sheet_id}" {rid_attr}/>'
+    wb = wb.replace(f"</{prefix}sheets>", entry + f"</{prefix}sheets>", 1)
+
+    edited = {"[Content_Types].xml": ct.encode("utf-8"), wb_rels_part: wb_rels.encode("utf-8"),
+              m_wb: wb.encode("utf-8")}
+    _write_package(master, Path(dst), edited, new_parts)
+    return Path(dst)
+
+
+def _write_package(master: Path, dst: Path, edited: dict[str, bytes], added: dict[str, bytes]) -> None:
+    """Copy `master` to `dst` member by member (same order and compression), with the
+    `edited` members replaced and the `added` ones appended. Written next to dst, then renamed."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with zipfile.ZipFile(master) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+            stamp = (1980, 1, 1, 0, 0, 0)
+            for info in src.infolist():
+                out.writestr(info, edited.get(info.filename) or src.read(info))
+                stamp = info.date_time
+            for name, data in added.items():
+                info = zipfile.ZipInfo(name, date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(info, data)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- session fixtures
+# Each fixture depends only on pytest's own tmp_path_factory, so a test module may import any
+# one of them alone (pytest resolves a fixture's arguments by name in the requesting module).
+# The files are shared by the whole session: treat them as read-only, copy before writing.
+
+_BUILT: dict[tuple[str, str], object] = {}
+
+
+def _once(factory, key: str, build):
+    slot = (str(factory.getbasetemp()), key)
+    if slot not in _BUILT:
+        _BUILT[slot] = build(factory.mktemp(re.sub(r"\W", "_", key)))
+    return _BUILT[slot]
+
+
+def excel_made_books() -> list[Path]:
+    """The Excel-made workbooks of ../shared/excel-made, sorted by name."""
+    books = sorted(p for p in EXCEL_MADE.glob("*.xls[xm]"))
+    if not books:
+        raise AssertionError(f"no Excel-made workbooks in {EXCEL_MADE}")
+    return books
+
+
+def graft_sheet_name(donor: Path) -> str:
+    """The staff-sheet name a donor gets in the grafted fixtures: 職員_<file stem>."""
+    return f"職員_{Path(donor).stem}"
+
+
+def _sample(factory) -> Path:
+    return _once(factory, "sample_master", lambda d: sample_master(d / "さっぽろ圏_2023年度_マスター.xlsm"))
+
+
+def _lo_saved(factory, kind: str) -> Path:
+    from conftest import require_soffice
+
+    require_soffice()
+    return _once(factory, f"lo_master_{kind}",
+                 lambda d: lo_staff_edit(_sample(factory), d / f"staff_edited.{kind}", filter=kind))
+
+
+@pytest.fixture(scope="session")
+def sample_master_xlsm(tmp_path_factory) -> Path:
+    """The FY2023 sample master (.xlsm) as `renkei-xl init --sample fy2023` writes it."""
+    return _sample(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def lo_master_xlsm(tmp_path_factory) -> Path:
+    """The sample master after a staff member's edits in LibreOffice, saved as .xlsm."""
+    return _lo_saved(tmp_path_factory, "xlsm")
+
+
+@pytest.fixture(scope="session")
+def lo_master_xlsx(tmp_path_factory) -> Path:
+    """The sample master after a staff member's edits in LibreOffice, saved as .xlsx."""
+    return _lo_saved(tmp_path_factory, "xlsx")
+
+
+@pytest.fixture(scope="session")
+def grafted_masters(tmp_path_factory) -> dict[str, Path]:
+    """Donor file stem → the sample master (.xlsm) with that Excel-made sheet grafted in
+    as the staff sheet `graft_sheet_name(donor)`."""
+    def build(folder: Path) -> dict[str, Path]:
+        master = _sample(tmp_path_factory)
+        return {donor.stem: graft_excel_sheet(master, donor, folder / f"{donor.stem}.xlsm", graft_sheet_name(donor))
+                for donor in excel_made_books()}
+
+    return _once(tmp_path_factory, "grafted_masters", build)
+
+
+@pytest.fixture(scope="session")
+def grafted_master(tmp_path_factory) -> Path:
+    """The sample master (.xlsm) with every Excel-made sheet grafted in, one staff sheet
+    each (`graft_sheet_name(donor)`, in file-name order)."""
+    def build(folder: Path) -> Path:
+        current = _sample(tmp_path_factory)
+        for donor in excel_made_books():
+            current = graft_excel_sheet(current, donor, folder / f"with_{donor.stem}.xlsm", graft_sheet_name(donor))
+        return current
+
+    return _once(tmp_path_factory, "grafted_master", build)
+
+
+
+@pytest.fixture(scope="session")
+def grafted_lo_master(tmp_path_factory) -> Path:
+    """`lo_master_xlsm` (staff edits saved by LibreOffice) with every Excel-made sheet grafted
+    in as well: both applications' ways of storing things in one master."""
+    def build(folder: Path) -> Path:
+        current = _lo_saved(tmp_path_factory, "xlsm")
+        for donor in excel_made_books():
+            current = graft_excel_sheet(current, donor, folder / f"with_{donor.stem}.xlsm", graft_sheet_name(donor))
+        return current
+
+    return _once(tmp_path_factory, "grafted_lo_master", build)
+
+if __name__ == "__main__" and sys.argv[1:] == ["--uno-job"]:
+    _uno_child()
