@@ -290,15 +290,12 @@ class PreviousMark:
     sheet: str
     ref: str
     before: Optional[str]       # the fill the cell had before it was marked
+    recorded: bool = True       # False: a 検証結果 from before the 元の塗り column existed
 
 
 def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousMark]:
-    """The marks the current 検証結果 lists, with the fill each cell had before its mark.
-
-    Columns are found by header text. A 検証結果 written before the 元の塗り column existed
-    gives ``before=None`` with ``known=False`` semantics handled by the caller through
-    :func:`expected_fill`.
-    """
+    """The marks the current 検証結果 lists, with the fill each cell had before its mark
+    (columns found by header text)."""
     if not grid:
         return []
     header = [text(v) for v in grid[0]]
@@ -314,11 +311,8 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
         if not sheet or not ref:
             continue
         before = text(row[b_col]) if b_col is not None and b_col < len(row) else ""
-        out.append(PreviousMark(sheet, ref, _fill_from_text(before) if before else _UNRECORDED))
+        out.append(PreviousMark(sheet, ref, _fill_from_text(before) if before else None, bool(before)))
     return out
-
-
-_UNRECORDED = "unrecorded"
 
 
 def _fill_from_text(value: str) -> Optional[str]:
@@ -373,8 +367,7 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
     for m in previous_marks(state.grids.get(c.FINDINGS)):
         key = (m.sheet, _normal_ref(m.ref))
         if key[1] and key not in previous:
-            previous[key] = (expected_fill(m.sheet, key[1], inputs) if m.before == _UNRECORDED
-                             else m.before)
+            previous[key] = m.before if m.recorded else expected_fill(m.sheet, key[1], inputs)
     current: dict[tuple[str, str], Optional[str]] = {}
     for f in findings:
         if not _markable(f, state.sheetnames):

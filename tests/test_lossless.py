@@ -14,6 +14,7 @@ the touched cells differ.
 from __future__ import annotations
 
 import re
+import zipfile
 import shutil
 import subprocess
 from pathlib import Path
@@ -229,3 +230,29 @@ def test_libreoffice_renders_the_list_with_symbol_colours(cycled, tmp_path):
             assert close(rgb, c.SYMBOL_FILLS[text]), (text, rgb)
             seen[text] += 1
     assert all(seen.values()), seen
+
+
+def test_furigana_in_shared_strings_is_neither_read_nor_lost(tmp_path, fy2023):
+    """Japanese typed through an IME carries its reading (<rPh>) in the shared strings:
+    it must not leak into the values, and the part keeps it after every write."""
+    from realbooks import sample_master
+
+    src = sample_master(tmp_path / "plain.xlsm")
+    master = tmp_path / "furigana.xlsm"
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                data = re.sub(r"(<si><t>[^<]*[\u4e00-\u9fff][^<]*</t>)(</si>)",
+                              r'\1<rPh sb="0" eb="1"><t>フリガナ</t></rPh><phoneticPr fontId="1"/>\2',
+                              data.decode()).encode()
+            out.writestr(info, data)
+    strings = parts(master)["xl/sharedStrings.xml"]
+    assert strings.count(b"<rPh") > 400
+    validate_file(master)
+    result, _ = recalc_file(master)
+    assert not any("フリガナ" in str(v) for v in list_symbols(master).values())
+    assert {i: list_symbols(master).get(i) for i in fy2023.official} == dict(fy2023.official)
+    assert result.summary.fraction_text == "52／71"
+    assert parts(master)["xl/sharedStrings.xml"] == strings
+    assert not any("フリガナ" in m.name for m in load_master(master).settings.municipalities)
