@@ -30,11 +30,14 @@ Cell = tuple[object, Optional[str]]       # (value, look name); None value: a st
 
 @dataclass(frozen=True)
 class CondFormat:
-    """A conditional format: ``equal`` (cell equals ``text`` → solid ``color``) or ``databar``."""
+    """A conditional format: ``equal`` (cell equals ``text`` → solid ``color``) or
+    ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``)."""
     kind: str
     rect: Rect
     color: str
     text: str = ""
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Chart:
     anchor: tuple[int, int]               # top-left cell (row, col)
     width_cm: float = 16.0
     height_cm: float = 7.5
+    legend: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,8 @@ def _sheet_from_grid(name: str, grid: Grid, ncols: int, widths: Sequence[float],
         styled = kind in STYLED_KINDS
         for col in range(ncols if styled else len(values)):
             value = values[col] if col < len(values) and (r, col) not in followers else None
+            if value == "":
+                value = None   # Excel keeps no empty text: both faces leave the cell empty
             if styled:
                 name_ = (special(kind, col) if special else None) or ROW_LOOK[kind]
             elif kind == TITLE and col == 0:
@@ -259,7 +265,8 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
         sym, rate = c.LIST_SYMBOL_COL + 1, c.LIST_RATE_COL + 1
         sheet.conditional = [CondFormat("equal", (first, sym, last, sym), colour, symbol)
                              for symbol, colour in c.SYMBOL_FILLS.items()]
-        sheet.conditional.append(CondFormat("databar", (first, rate, last, rate), c.DATA_BAR))
+        sheet.conditional.append(CondFormat("databar", (first, rate, last, rate), c.DATA_BAR,
+                                            minimum=0, maximum=1))
     sheet.freeze = (header + 1, 1)
     sheet.print_setup = PrintSetup("A3", title_rows=(header, header),
                                    area=(1, 1, max(last, header), ncols))

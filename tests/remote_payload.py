@@ -1,10 +1,23 @@
 """The xlwings remote engine as a stand-in for Excel: payloads from real files, actions replayed.
 
-``payload_from_file`` builds what xlwings' VBA client (Remote.bas, RunRemotePython) sends
-for a workbook: every worksheet's values from A1 to the used range's last cell, dates as
-the ISO strings its JSON converter writes, and the names that refer to one range.
-``apply_actions`` replays the actions the Python side emits on a copy of those grids, the
-way the client would, so tests compare cell values and not action lists.
+``payload_from_file`` builds what an xlwings client sends for a workbook: every worksheet's
+values from A1 to the used range's last cell, dates as the ISO strings its JSON converter
+writes, the names that refer to one range and, for an Office.js client, each sheet's
+charts. ``apply_actions`` replays the actions the Python side emits on a model of the
+workbook (values, per-cell looks, merges, sizes, links, conditional formats, panes, print
+area, charts), the way a client would, so tests compare workbooks and not action lists.
+
+The ``file_*`` readers give the same shapes for a saved file (openpyxl), with the same
+normalisation as ``applied_looks`` and friends, so that one expectation can be stated for
+both faces: colours "RRGGBB" upper-case or None, alignment None for general (horizontal)
+and bottom (vertical), underline True/False, number format None for General, row heights
+and column widths rounded to 0.1.
+
+Which client: the buttons on a desktop run through COM (Windows) or AppleScript (macOS),
+which implement every action modelled here. Of the remote clients, the Office.js one
+(xlwings Lite / Server add-in) implements them too, and it is what ``payload_from_file``
+imitates by default; the VBA client (Remote.bas, ``RunRemotePython``, for a future
+server) implements only ``CLIENT_ACTIONS`` and xlwings refuses alignment for it.
 """
 
 from __future__ import annotations
@@ -12,19 +25,37 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import posixpath
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
+from unittest import mock
+from xml.etree import ElementTree as ET
 
 import xlwings as xw
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from renkei_xl.contract_read import column_letter, parse_ref
+from renkei_xl.excel.book import points_to_width
 
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
+OFFICE_JS, VBA = "Office.js", "VBA"
 
-# What the VBA remote client (Remote.bas) implements, of what our entry points emit.
+# What the VBA remote client (Remote.bas) implements. The buttons run locally through
+# COM/AppleScript, which implement every action in KNOWN_ACTIONS; this subset is what a
+# future server answering the VBA client could rely on (see test_buttons).
 CLIENT_ACTIONS = {"setValues", "sheetClearContents", "setRangeColor", "addHyperlink",
                   "setNumberFormat", "alert", "addSheet"}
+
+Rect = tuple[int, int, int, int]
+SIDES = ("top", "bottom", "left", "right")
+LOOK_KEYS = ("font_name", "font_size", "bold", "font_color", "underline", "fill", "border",
+             "h_align", "v_align", "wrap", "number_format")
+_LOOK_DEFAULTS = {"bold": False, "underline": False, "border": False, "wrap": False}
+MAX_MODELLED_CELLS = 2_000_000
 
 
 def _json_value(value):
@@ -39,10 +70,11 @@ def _json_value(value):
     return value
 
 
-def payload_from_file(path: Path, *, name: str | None = None) -> dict:
-    """The payload the VBA client would send for the workbook ``path`` (saved values)."""
+def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS) -> dict:
+    """The payload an xlwings client would send for the workbook ``path`` (saved values)."""
     path = Path(path)
     wb = load_workbook(path, data_only=True)  # cached formula results, as Excel shows them
+    charts = file_charts(path) if client == OFFICE_JS else {}
     sheets = []
     for ws in wb.worksheets:
         if ws.max_row == 1 and ws.max_column == 1 and ws.cell(1, 1).value is None:
@@ -50,7 +82,10 @@ def payload_from_file(path: Path, *, name: str | None = None) -> dict:
         else:
             values = [[_json_value(v) for v in row] for row in ws.iter_rows(
                 min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
-        sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": []})
+        sheet = {"name": ws.title, "values": values, "pictures": [], "tables": []}
+        if client == OFFICE_JS:
+            sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
+        sheets.append(sheet)
     names = []
 
     def add(defined, book_scope, scope_ws=None):
@@ -73,25 +108,56 @@ def payload_from_file(path: Path, *, name: str | None = None) -> dict:
     for ws in wb.worksheets:
         for defined in ws.defined_names.values():
             add(defined, False, ws)
-    payload = {"client": "VBA", "version": xw.__version__,
+    payload = {"client": client, "version": xw.__version__,
                "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
                "names": names, "sheets": sheets}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
+
+
+def payload_after(payload: dict, applied: "Applied") -> dict:
+    """The payload the client would send next time, from the workbook as ``applied`` left it
+    (charts as the model has them)."""
+    after = json.loads(json.dumps(payload, ensure_ascii=False))
+    sheets = []
+    for s in applied.order:
+        values = [[_json_value(v) for v in row] for row in applied.rows(s)] or [[]]
+        sheet = {"name": s, "values": values, "pictures": [], "tables": []}
+        if payload["client"] == OFFICE_JS:
+            sheet["charts"] = [{"name": ch["name"]} for ch in applied.charts.get(s, [])]
+        sheets.append(sheet)
+    after["sheets"] = sheets
+    return after
 
 
 def remote_book(payload: dict):
     return xw.Book(json=copy.deepcopy(payload))
 
 
+# -------------------------------------------------------------------- the model
+
 @dataclass
 class Applied:
-    """The workbook after the client replayed the actions: values, colours, links, alerts."""
+    """The workbook after the client replayed the actions.
+
+    ``colors``, ``links`` and ``formats`` are keyed by (sheet, "A1") as the older tests use
+    them; everything else is per sheet, cells as (row, col).
+    """
     grids: dict[str, dict[tuple[int, int], object]]
     order: list[str]
     colors: dict[tuple[str, str], object] = field(default_factory=dict)
     links: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     formats: dict[tuple[str, str], str] = field(default_factory=dict)
     alerts: list[dict] = field(default_factory=list)
+    cell_looks: dict[str, dict[tuple[int, int], dict]] = field(default_factory=dict)
+    borders: dict[str, dict[tuple[int, int], dict[str, dict]]] = field(default_factory=dict)
+    merges: dict[str, set[Rect]] = field(default_factory=dict)
+    heights: dict[str, dict[int, float]] = field(default_factory=dict)
+    widths: dict[str, dict[int, float]] = field(default_factory=dict)    # characters
+    hidden_cols: dict[str, set[int]] = field(default_factory=dict)
+    freeze: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)  # first scrolling cell
+    print_area: dict[str, Optional[str]] = field(default_factory=dict)
+    conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    charts: dict[str, list[dict]] = field(default_factory=dict)
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -106,6 +172,25 @@ class Applied:
         row, col = parse_ref(ref)
         return self.grids[sheet].get((row, col))
 
+    def sheet_links(self, sheet: str) -> dict[tuple[int, int], str]:
+        """Internal links of a sheet: cell -> "'sheet'!A1" (the address without its "#")."""
+        return {parse_ref(ref): address[1:] if address.startswith("#") else address
+                for (s, ref), (address, _text) in self.links.items() if s == sheet}
+
+    def sheet_heights(self, sheet: str) -> dict[int, float]:
+        return {r: round(h, 1) for r, h in self.heights.get(sheet, {}).items()}
+
+    def sheet_widths(self, sheet: str) -> dict[int, float]:
+        return {col: round(w, 1) for col, w in self.widths.get(sheet, {}).items()}
+
+    def sheet_conditional(self, sheet: str) -> list[tuple[str, str, str, str]]:
+        return sorted(self.conditional.get(sheet, []))
+
+    def sheet_print_area(self, sheet: str) -> Optional[str]:
+        """"A1:K90" (no $), as ``file_print_area``."""
+        area = self.print_area.get(sheet)
+        return area.split("!")[-1].replace("$", "") if area else None
+
 
 def _excel_value(v):
     """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text prefix."""
@@ -114,6 +199,59 @@ def _excel_value(v):
     if isinstance(v, str) and v.startswith("'"):
         return v[1:]
     return v
+
+
+def _hex(value) -> Optional[str]:
+    return None if value is None else str(value).lstrip("#").upper()
+
+
+def _address(rect: Rect) -> str:
+    r1, c1, r2, c2 = rect
+    first = f"{column_letter(c1)}{r1}"
+    return first if (r1, c1) == (r2, c2) else f"{first}:{column_letter(c2)}{r2}"
+
+
+def _rect_of(address: str) -> Rect:
+    first, _, last = address.replace("$", "").partition(":")
+    r1, c1 = parse_ref(first)
+    r2, c2 = parse_ref(last) if last else (r1, c1)
+    return r1, c1, r2, c2
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return not (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
+
+
+def _frozen_first_cell(address: str) -> tuple[int, int]:
+    """freeze_at's range (what stays put) as the first cell that scrolls."""
+    address = address.replace("$", "")
+    if re.fullmatch(r"\d+:\d+", address):                 # "1:3": rows
+        return int(address.split(":")[1]) + 1, 1
+    if re.fullmatch(r"[A-Z]+:[A-Z]+", address):           # "A:B": columns
+        return 1, parse_ref(address.split(":")[1] + "1")[1] + 1
+    r1, c1, r2, c2 = _rect_of(address)
+    return r2 + 1, c2 + 1
+
+
+def _cf_entry(entry: dict) -> tuple[str, str]:
+    """An addConditionalFormat entry as (kind, text, colour) without the range."""
+    if entry["type"] == "CellValue" and entry.get("operator") == "EqualTo":
+        return "equal", _formula_text(entry["formula1"]), _hex(entry.get("fill_color"))
+    if entry["type"] == "DataBar":
+        return "databar", "", _hex(entry.get("bar_color"))
+    raise AssertionError(f"conditional format the model does not know: {entry}")
+
+
+def _formula_text(formula: str) -> str:
+    """'="◎"' / '"◎"' -> ◎ (a doubled quote inside is one)."""
+    f = formula[1:] if formula.startswith("=") else formula
+    if len(f) >= 2 and f[0] == f[-1] == '"':
+        f = f[1:-1].replace('""', '"')
+    return f
+
+
+_H_ALIGN = {"General": None}
+_V_ALIGN = {"Bottom": None}
 
 
 def apply_actions(payload: dict, actions: list[dict]) -> Applied:
@@ -128,41 +266,346 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                     g[(r, col)] = v
         grids[s["name"]] = g
     out = Applied(grids, order)
+    for s in payload["sheets"]:
+        out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
-        func = a["func"]
-        assert func in CLIENT_ACTIONS, f"action the VBA remote client does not implement: {func}"
-        if func == "alert":
-            prompt, title, buttons, mode, _callback = a["args"]
-            out.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
+        _replay(out, a)
+    return out
+
+
+KNOWN_ACTIONS = {
+    "alert", "addSheet", "setValues", "sheetClear", "sheetClearContents", "setRangeColor",
+    "setFontProperty", "setBorderProperty", "setHorizontalAlignment", "setVerticalAlignment",
+    "setWrapText", "setNumberFormat", "rangeMerge", "rangeUnmerge", "setColumnWidth",
+    "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
+    "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
+    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues",
+}
+
+
+def _replay(out: Applied, a: dict) -> None:
+    func = a["func"]
+    assert func in KNOWN_ACTIONS, f"action the workbook model does not know: {func} {a}"
+    args = a["args"]
+    if func == "alert":
+        prompt, title, buttons, mode, _callback = args
+        out.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
+        return
+    if func == "addSheet":
+        index, name = args
+        out.order.insert(index, name)
+        out.grids[name] = {}
+        out.charts[name] = []
+        return
+    sheet = out.order[a["sheet_position"]]
+    grid = out.grids[sheet]
+    looks = out.cell_looks.setdefault(sheet, {})
+    borders = out.borders.setdefault(sheet, {})
+    if func in ("sheetClear", "sheetClearContents"):
+        out.grids[sheet] = {}
+        if func == "sheetClear":       # Excel's Clear All: contents, formats, hyperlinks
+            looks.clear()
+            borders.clear()
+            for store in (out.colors, out.links, out.formats):
+                for key in [k for k in store if k[0] == sheet]:
+                    del store[key]
+        return
+    if func == "freezePaneAtRange":
+        out.freeze[sheet] = _frozen_first_cell(args[0])
+        return
+    if func == "freezePaneUnfreeze":
+        out.freeze[sheet] = None
+        return
+    if func == "setPrintArea":
+        out.print_area[sheet] = args[0]
+        return
+    charts = out.charts.setdefault(sheet, [])
+    if func == "addChart":
+        name, chart_type, source_sheet, source, left, top, width, height, plot_by, anchor, style = args
+        charts.append({"name": name, "chart_type": chart_type, "source": (source_sheet, source),
+                       "width": width, "height": height, "plot_by": plot_by, "anchor": anchor,
+                       "style": style})
+        return
+    if func == "deleteChart":
+        del charts[args[0]]
+        return
+    if func == "setChartTitle":
+        charts[args[0]]["title"] = args[1]
+        return
+    if func == "setChartLegend":
+        charts[args[0]][f"legend_{args[1]}"] = args[2]
+        return
+    if func == "setChartXAxisValues":
+        charts[args[0]]["categories"] = (args[1], args[2])
+        return
+
+    r0, c0 = a["start_row"] + 1, a["start_column"] + 1
+    rect = (r0, c0, r0 + a["row_count"] - 1, c0 + a["column_count"] - 1)
+
+    def cells():
+        assert a["row_count"] * a["column_count"] <= MAX_MODELLED_CELLS, f"range too large to model: {a}"
+        return [(r, col) for r in range(rect[0], rect[2] + 1) for col in range(rect[1], rect[3] + 1)]
+
+    def set_look(key, value):
+        for cell in cells():
+            looks.setdefault(cell, {})[key] = value
+
+    if func == "setValues":
+        for i, row in enumerate(a["values"]):
+            for j, v in enumerate(row):
+                v = _excel_value(v)
+                if v is None:
+                    grid.pop((r0 + i, c0 + j), None)
+                else:
+                    grid[(r0 + i, c0 + j)] = v
+    elif func == "setRangeColor":
+        set_look("fill", _hex(args[0]))
+        for r, col in cells():
+            out.colors[(sheet, f"{column_letter(col)}{r}")] = args[0]
+    elif func == "setFontProperty":
+        attribute, value = args
+        if attribute == "color":
+            value = _hex(value)
+        elif attribute == "underline":
+            value = value not in (None, "None")
+        elif attribute == "size":
+            value = float(value)
+        set_look({"name": "font_name", "size": "font_size", "color": "font_color"}.get(attribute, attribute),
+                 value)
+    elif func == "setBorderProperty":
+        side, attribute, value = args
+        r1, c1, r2, c2 = rect
+        for r, col in cells():
+            hit = {"edge_top": ["top"] if r == r1 else [], "edge_bottom": ["bottom"] if r == r2 else [],
+                   "edge_left": ["left"] if col == c1 else [], "edge_right": ["right"] if col == c2 else [],
+                   "inside_horizontal": (["top"] if r > r1 else []) + (["bottom"] if r < r2 else []),
+                   "inside_vertical": (["left"] if col > c1 else []) + (["right"] if col < c2 else []),
+                   }.get(side, [])
+            for s in hit:
+                attrs = borders.setdefault((r, col), {}).setdefault(s, {})
+                attrs[attribute] = _hex(value) if attribute == "color" else value
+    elif func == "setHorizontalAlignment":
+        set_look("h_align", _H_ALIGN.get(args[0], str(args[0]).lower()))
+    elif func == "setVerticalAlignment":
+        set_look("v_align", _V_ALIGN.get(args[0], str(args[0]).lower()))
+    elif func == "setWrapText":
+        set_look("wrap", bool(args[0]))
+    elif func == "setNumberFormat":
+        fmt = None if args[0] == "General" else args[0]
+        set_look("number_format", fmt)
+        for r, col in cells():
+            out.formats[(sheet, f"{column_letter(col)}{r}")] = args[0]
+    elif func in ("rangeMerge", "rangeUnmerge"):
+        merges = out.merges.setdefault(sheet, set())
+        for m in [m for m in merges if _overlaps(m, rect)]:
+            merges.discard(m)
+        if func == "rangeMerge":
+            if args[0]:   # across: each row on its own
+                merges.update((r, rect[1], r, rect[3]) for r in range(rect[0], rect[2] + 1))
+            else:
+                merges.add(rect)
+    elif func == "setColumnWidth":
+        for col in range(rect[1], rect[3] + 1):
+            out.widths.setdefault(sheet, {})[col] = points_to_width(args[0])
+    elif func == "setRowHeight":
+        for r in range(rect[0], rect[2] + 1):
+            out.heights.setdefault(sheet, {})[r] = float(args[0])
+    elif func == "setAutofit":
+        store, lo, hi = ((out.heights, rect[0], rect[2]) if args[0] == "rows" else
+                         (out.widths, rect[1], rect[3]))
+        for k in range(lo, hi + 1):
+            store.get(sheet, {}).pop(k, None)
+    elif func == "setColumnHidden":
+        hidden = out.hidden_cols.setdefault(sheet, set())
+        for col in range(rect[1], rect[3] + 1):
+            (hidden.add if args[0] else hidden.discard)(col)
+    elif func == "addHyperlink":
+        address, text, _tip = args
+        for r, col in cells():
+            out.links[(sheet, f"{column_letter(col)}{r}")] = (address, text)
+            if text is not None:
+                grid[(r, col)] = text
+    elif func == "addConditionalFormat":
+        kind, text, colour = _cf_entry(args[0])
+        out.conditional.setdefault(sheet, []).append((kind, _address(rect), text, colour))
+    elif func == "clearConditionalFormats":
+        out.conditional[sheet] = [cf for cf in out.conditional.get(sheet, [])
+                                  if not _overlaps(_rect_of(cf[1]), rect)]
+
+
+def _look(raw: dict, sides: dict) -> dict:
+    look = {key: raw.get(key, _LOOK_DEFAULTS.get(key)) for key in LOOK_KEYS}
+    look["border"] = all(sides.get(s, {}).get("line_style") not in (None, "none") for s in SIDES)
+    return look
+
+
+def applied_looks(applied: Applied, sheet: str) -> dict[tuple[int, int], dict]:
+    """The look attributes of every cell that has any (keys of renkei_xl.looks.Look)."""
+    raw = applied.cell_looks.get(sheet, {})
+    borders = applied.borders.get(sheet, {})
+    return {cell: _look(raw.get(cell, {}), borders.get(cell, {})) for cell in set(raw) | set(borders)}
+
+
+# ---------------------------------------------------------------- a saved file
+
+def _load_keeping_merged_styles(path: Path):
+    """openpyxl turns merged followers into style-less MergedCells on load; kept as cells
+    here, with their own styles, as Excel keeps them."""
+    with mock.patch.object(Worksheet, "_clean_merge_range", lambda self, mcr: None):
+        return load_workbook(path)
+
+
+def _rgb(color) -> Optional[str]:
+    if color is None or getattr(color, "type", None) != "rgb" or not isinstance(color.rgb, str):
+        return None
+    return color.rgb[-6:].upper()
+
+
+def file_looks(path: Path, sheet: str) -> dict[tuple[int, int], dict]:
+    """The look attributes of every styled cell of a saved sheet, as ``applied_looks``."""
+    ws = _load_keeping_merged_styles(path)[sheet]
+    out = {}
+    for (r, col), cell in ws._cells.items():
+        if not cell.has_style:
             continue
-        if func == "addSheet":
-            index, name = a["args"]
-            out.order.insert(index, name)
-            grids[name] = {}
+        font, fill, border, al = cell.font, cell.fill, cell.border, cell.alignment
+        out[(r, col)] = {
+            "font_name": font.name,
+            "font_size": None if font.sz is None else float(font.sz),
+            "bold": bool(font.b),
+            "font_color": _rgb(font.color),
+            "underline": font.u not in (None, "none"),
+            "fill": _rgb(fill.fgColor) if fill.fill_type == "solid" else None,
+            "border": all(getattr(border, s).style is not None for s in SIDES),
+            "h_align": None if al.horizontal in (None, "general") else al.horizontal,
+            "v_align": None if al.vertical in (None, "bottom") else al.vertical,
+            "wrap": bool(al.wrap_text),
+            "number_format": None if cell.number_format == "General" else cell.number_format,
+        }
+    return out
+
+
+def file_merges(path: Path, sheet: str) -> set[Rect]:
+    ws = load_workbook(path)[sheet]
+    return {(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges}
+
+
+def file_links(path: Path, sheet: str) -> dict[tuple[int, int], str]:
+    """Internal links: cell -> "'sheet'!A1" (external targets as they are)."""
+    ws = load_workbook(path)[sheet]
+    out = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.hyperlink is not None:
+                h = cell.hyperlink
+                out[(cell.row, cell.column)] = h.location if h.location else h.target
+    return out
+
+
+def file_heights(path: Path, sheet: str) -> dict[int, float]:
+    ws = load_workbook(path)[sheet]
+    return {r: round(d.height, 1) for r, d in ws.row_dimensions.items() if d.height is not None}
+
+
+def file_widths(path: Path, sheet: str) -> dict[int, float]:
+    from openpyxl.utils import column_index_from_string
+
+    ws = load_workbook(path)[sheet]
+    out = {}
+    for key, d in ws.column_dimensions.items():
+        if d.width is None or not d.customWidth:
             continue
-        sheet = out.order[a["sheet_position"]]
-        if func == "sheetClearContents":
-            grids[sheet] = {}
-            continue
-        r0, c0 = a["start_row"] + 1, a["start_column"] + 1
-        cells = [(r0 + i, c0 + j) for i in range(a["row_count"]) for j in range(a["column_count"])]
-        if func == "setValues":
-            for i, row in enumerate(a["values"]):
-                for j, v in enumerate(row):
-                    v = _excel_value(v)
-                    if v is None:
-                        grids[sheet].pop((r0 + i, c0 + j), None)
-                    else:
-                        grids[sheet][(r0 + i, c0 + j)] = v
-        elif func == "setRangeColor":
-            for r, col in cells:
-                out.colors[(sheet, f"{column_letter(col)}{r}")] = a["args"][0]
-        elif func == "addHyperlink":
-            for r, col in cells:
-                out.links[(sheet, f"{column_letter(col)}{r}")] = (a["args"][0], a["args"][1])
-        elif func == "setNumberFormat":
-            for r, col in cells:
-                out.formats[(sheet, f"{column_letter(col)}{r}")] = a["args"][0]
+        lo = d.min or column_index_from_string(key)
+        hi = d.max or lo
+        for col in range(lo, hi + 1):
+            out[col] = round(d.width, 1)
+    return out
+
+
+def file_hidden_cols(path: Path, sheet: str) -> set[int]:
+    from openpyxl.utils import column_index_from_string
+
+    ws = load_workbook(path)[sheet]
+    out = set()
+    for key, d in ws.column_dimensions.items():
+        if d.hidden:
+            lo = d.min or column_index_from_string(key)
+            out.update(range(lo, (d.max or lo) + 1))
+    return out
+
+
+def file_freeze(path: Path, sheet: str) -> Optional[tuple[int, int]]:
+    """The first cell that scrolls (None: no frozen panes)."""
+    ws = load_workbook(path)[sheet]
+    return parse_ref(ws.freeze_panes) if ws.freeze_panes else None
+
+
+def file_print_area(path: Path, sheet: str) -> Optional[str]:
+    """"A1:K90" (no sheet name, no $)."""
+    ws = load_workbook(path)[sheet]
+    area = ws.print_area
+    if not area:
+        return None
+    return area.split("!")[-1].replace("$", "")
+
+
+def file_conditional(path: Path, sheet: str) -> list[tuple[str, str, str, str]]:
+    """(kind, range, text, colour): ("equal", "H4:H83", "◎", "C6EFCE"), ("databar", ..., "", colour)."""
+    ws = load_workbook(path)[sheet]
+    out = []
+    for cf in ws.conditional_formatting:
+        ref = str(cf.sqref)
+        for rule in cf.rules:
+            if rule.type == "cellIs" and rule.operator == "equal":
+                fill = rule.dxf.fill if rule.dxf is not None else None
+                colour = None
+                if fill is not None:
+                    colour = _rgb(fill.bgColor) if _rgb(fill.bgColor) not in (None, "000000") else _rgb(fill.fgColor)
+                out.append(("equal", ref, _formula_text(rule.formula[0]), colour))
+            elif rule.type == "dataBar":
+                out.append(("databar", ref, "", _rgb(rule.dataBar.color)))
+            else:
+                out.append((rule.type, ref, "", None))
+    return sorted(out)
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+       "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
+       "c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+
+
+def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """Relationship id -> target part of ``part``."""
+    base, name = posixpath.split(part)
+    rels_part = posixpath.join(base, "_rels", name + ".rels")
+    if rels_part not in z.namelist():
+        return {}
+    out = {}
+    for rel in ET.fromstring(z.read(rels_part)).findall("rel:Relationship", _NS):
+        target = rel.get("Target")
+        out[rel.get("Id")] = (target.lstrip("/") if target.startswith("/")
+                              else posixpath.normpath(posixpath.join(base, target)))
+    return out
+
+
+def file_charts(path: Path) -> dict[str, list[str]]:
+    """Chart names per sheet, from the package (openpyxl does not read charts)."""
+    out: dict[str, list[str]] = {}
+    with zipfile.ZipFile(path) as z:
+        book_rels = _rels(z, "xl/workbook.xml")
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            part = book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+            names = []
+            for target in (_rels(z, part) if part else {}).values():
+                if "/drawings/" not in target or target not in z.namelist():
+                    continue
+                for frame in ET.fromstring(z.read(target)).iter(f"{{{_NS['xdr']}}}graphicFrame"):
+                    if frame.find(".//c:chart", _NS) is not None:
+                        props = frame.find(".//xdr:cNvPr", _NS)
+                        names.append(props.get("name") if props is not None else "Chart")
+            out[sheet.get("name")] = names
     return out
 
 

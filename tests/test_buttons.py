@@ -1,15 +1,17 @@
 """The buttons' Python side, driven through xlwings' remote engine on real master files.
 
-Each test builds a real master (.xlsm), turns the saved file into the payload xlwings'
-VBA client would send, runs an entry point of renkei_xl.excel.buttons on
-``xw.Book(json=payload)``, replays the emitted actions on a copy of the grids and compares
-the result with what the command line writes into the same workbook with openpyxl.
+Each test builds a real master (.xlsm), turns the saved file into the payload an xlwings
+client would send, runs an entry point of renkei_xl.excel.buttons on
+``xw.Book(json=payload)``, replays the emitted actions on a model of the workbook and
+compares the result with what the command line writes into the same workbook, and with
+what renkei_xl.plan says the sheets hold and how they look.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 import shutil
 import subprocess
 import sys
@@ -18,14 +20,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (LICENSE_ENV, apply_actions, file_rows, payload_from_file,
-                            remote_book)
+from remote_payload import (CLIENT_ACTIONS, KNOWN_ACTIONS, LICENSE_ENV, VBA, apply_actions,
+                            applied_looks, file_rows, payload_after, payload_from_file, remote_book)
 from renkei_xl import contract as c
 from renkei_xl.cli import main as cli_main
 from renkei_xl.distribute import file_name
 from renkei_xl.excel import buttons
 from renkei_xl.export import default_name
 from renkei_xl.layout import findings_grid
+from renkei_xl.looks import BORDER_COLOR, LOOKS
 from renkei_xl.model import ACHIEVED, MISSED, NEARLY
 from renkei_xl.workbook.commands import init_master
 from renkei_xl.workbook.session import recalc_file, validate_file
@@ -102,6 +105,43 @@ def _findings_rows(findings) -> list[list[object]]:
     return [[v for v in row] for row in rows]
 
 
+def _cli_rows(path: Path, sheet: str) -> list[list[object]]:
+    """A sheet the command line wrote, as rows; an empty string as an empty cell.
+
+    The package writer keeps "" (e.g. an empty 実施状況) as an empty inline string, while
+    Excel leaves a cell empty when Range.Value is set to "": the same blank either way.
+    """
+    return _trim([[None if v == "" else v for v in row] for row in file_rows(path, sheet)])
+
+
+def _plan_for(entry, payload: dict):
+    """The plan the button builds for this payload (the メニュー time aside)."""
+    import datetime as dt
+
+    from renkei_xl.excel.apply import master_state
+    from renkei_xl.excel.book import LiveBook
+    from renkei_xl.pipeline import recalculate
+    from renkei_xl.plan import recalc_plan, validate_plan
+
+    live = LiveBook(remote_book(payload))
+    data = live.read()
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    make = recalc_plan if entry is buttons.recalc else validate_plan
+    return make(master_state(live), data, result, "", dt.datetime(2024, 4, 1)), result
+
+
+def _plan_rows(sheet_plan) -> list[list[object]]:
+    return _trim([[None if cell is None or cell[0] == "" else cell[0] for cell in row]
+                  for row in sheet_plan.rows])
+
+
+def _address(rect) -> str:
+    from renkei_xl.contract_read import cell_ref
+
+    r1, c1, r2, c2 = rect
+    return cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
+
+
 def _trim(rows: list[list[object]]) -> list[list[object]]:
     width = max((i + 1 for row in rows for i, v in enumerate(row) if v is not None), default=0)
     rows = [row[:width] + [None] * (width - len(row[:width])) for row in rows]
@@ -119,7 +159,7 @@ def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(ma
     applied, actions = _run(buttons.recalc, payload)
 
     for sheet in (c.LIST, c.SUMMARY, c.FINDINGS):
-        assert applied.rows(sheet) == file_rows(written.path, sheet), sheet
+        assert applied.rows(sheet) == _cli_rows(written.path, sheet), sheet
 
     # 評価 per 指標ID as the official FY2023 list prints them
     rows = applied.rows(c.LIST)
@@ -177,8 +217,11 @@ def test_check_gives_the_findings_of_validate_file(master, tmp_path):
 
     payload = payload_from_file(bad)
     applied, _ = _run(buttons.check, payload)
-    assert applied.rows(c.FINDINGS) == _trim(_findings_rows(result.findings))
-    assert applied.rows(c.FINDINGS) == file_rows(written.path, c.FINDINGS)
+    rows = applied.rows(c.FINDINGS)
+    # the findings, and the fill each marked cell had (元の塗り, a hidden last column)
+    assert [r[:len(c.FINDING_COLUMNS)] for r in rows] == _trim(_findings_rows(result.findings))
+    assert rows[0] == [*c.FINDING_COLUMNS, c.FINDING_BEFORE_COLUMN]
+    assert rows == _cli_rows(written.path, c.FINDINGS)
     # every finding with a cell is linked to it, every error cell is marked
     for r, f in enumerate(result.findings, start=2):
         if f.cell:
@@ -212,8 +255,196 @@ def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_p
     assert [BAD_MUNICIPALITY, cell] in [r[1:3] for r in file_rows(book, c.FINDINGS)]
     _put(book, BAD_MUNICIPALITY, cell, good)  # the staff fix it
     applied, _ = _run(buttons.check, payload_from_file(book))
-    assert applied.colors[(BAD_MUNICIPALITY, cell)] is None
-    assert applied.rows(c.FINDINGS) == [list(c.FINDING_COLUMNS)]
+    # the mark is lifted to the fill 検証結果 recorded for it: an input cell's cream
+    assert applied.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.INPUT_FILL
+    assert applied.rows(c.FINDINGS) == [[*c.FINDING_COLUMNS, c.FINDING_BEFORE_COLUMN]]
+
+
+def _check_twice(master: Path, tmp_path: Path, recorded: str | None):
+    """A bad cell checked (marked), fixed, checked again; ``recorded`` replaces its 元の塗り
+    in between, as if the cell had had that fill before its mark."""
+    book = _copy(master, tmp_path / "book.xlsm")
+    cell, _row = _entry_cell(book, BAD_MUNICIPALITY)
+    good = load_workbook(book)[BAD_MUNICIPALITY][cell].value
+    _put(book, BAD_MUNICIPALITY, cell, BAD_VALUE)
+    payload = payload_from_file(book)
+    first, _ = _run(buttons.check, payload)
+    after = payload_after(payload, first)
+    sheets = {s["name"]: s for s in after["sheets"]}
+    from renkei_xl.contract_read import parse_ref
+
+    r, col = parse_ref(cell)
+    sheets[BAD_MUNICIPALITY]["values"][r - 1][col - 1] = good       # the staff fix it
+    findings = sheets[c.FINDINGS]["values"]
+    before = findings[0].index(c.FINDING_BEFORE_COLUMN)
+    row = next(row for row in findings[1:] if row[1:3] == [BAD_MUNICIPALITY, cell])
+    if recorded is not None:
+        row[before] = recorded
+    second, _ = _run(buttons.check, after)
+    return cell, first, second
+
+
+def test_a_mark_records_the_fill_it_covers_and_gives_it_back(master, tmp_path):
+    cell, first, second = _check_twice(master, tmp_path, None)
+    assert first.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.MARK_FILL
+    rows = first.rows(c.FINDINGS)
+    before = rows[0].index(c.FINDING_BEFORE_COLUMN)
+    row = next(r for r in rows[1:] if r[1:3] == [BAD_MUNICIPALITY, cell])
+    # the remote engine cannot read colours: an input cell is taken to have the input fill
+    assert row[before] == c.INPUT_FILL
+    assert applied_looks(first, c.FINDINGS)[(rows.index(row) + 1, before + 1)] == asdict(LOOKS["body"])
+    assert second.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.INPUT_FILL
+    assert applied_looks(second, BAD_MUNICIPALITY)[_cell(cell)]["fill"] == c.INPUT_FILL
+    assert second.rows(c.FINDINGS) == [[*c.FINDING_COLUMNS, c.FINDING_BEFORE_COLUMN]]
+
+
+@pytest.mark.parametrize("recorded, fill", [("ABCDEF", "#ABCDEF"), (c.NO_FILL, None)])
+def test_a_lifted_mark_gets_the_recorded_fill(master, tmp_path, recorded, fill):
+    cell, _first, second = _check_twice(master, tmp_path, recorded)
+    assert second.colors[(BAD_MUNICIPALITY, cell)] == fill
+
+
+def _cell(ref: str) -> tuple[int, int]:
+    from renkei_xl.contract_read import parse_ref
+
+    return parse_ref(ref)
+
+
+# ------------------------------------------------------------- looks, from the plan
+
+def test_rectangles_cover_each_cell_once():
+    import random
+
+    from renkei_xl.excel.apply import rectangles
+
+    assert rectangles([(2, 1), (2, 2), (3, 1), (3, 2), (5, 1)]) == [(2, 1, 3, 2), (5, 1, 5, 1)]
+    rng = random.Random(7)
+    for _ in range(500):
+        cells = {(rng.randint(1, 8), rng.randint(1, 6)) for _ in range(rng.randint(1, 30))}
+        covered = [(r, col) for r1, c1, r2, c2 in rectangles(cells)
+                   for r in range(r1, r2 + 1) for col in range(c1, c2 + 1)]
+        assert sorted(covered) == sorted(cells)
+
+
+def _assert_sheet_is_the_plan(applied, sp) -> None:
+    """Values, looks, merges, sizes, links, conditional formats, panes, hidden columns and
+    print area of one sheet are what the plan says, nothing more."""
+    name = sp.name
+    assert applied.rows(name) == _plan_rows(sp), name
+    expected = {(r, col): asdict(LOOKS[cell[1]]) for r, row in enumerate(sp.rows, start=1)
+                for col, cell in enumerate(row, start=1) if cell is not None and cell[1] is not None}
+    looks = applied_looks(applied, name)
+    assert looks.keys() == expected.keys(), name
+    wrong = {cell: (looks[cell], expected[cell]) for cell in expected if looks[cell] != expected[cell]}
+    assert not wrong, (name, list(wrong.items())[:3])
+    for sides in applied.borders.get(name, {}).values():
+        for attrs in sides.values():
+            assert attrs == {"line_style": "continuous", "weight": "thin", "color": BORDER_COLOR}
+    assert applied.merges.get(name, set()) == set(sp.merges), name
+    assert applied.sheet_heights(name) == {r: round(h, 1) for r, h in sp.heights.items()}, name
+    assert applied.sheet_widths(name) == {col: round(w, 1) for col, w in sp.widths.items()}, name
+    assert applied.sheet_links(name) == sp.links, name
+    assert applied.sheet_conditional(name) == sorted(
+        (cf.kind, _address(cf.rect), cf.text, cf.color) for cf in sp.conditional), name
+    assert applied.freeze.get(name) == sp.freeze, name
+    assert applied.hidden_cols.get(name, set()) == sp.hidden_cols, name
+    area = sp.print_setup.area if sp.print_setup else None
+    assert applied.sheet_print_area(name) == (_address(area) if area else None), name
+
+
+def _assert_chart_is_the_plans(applied, sp) -> None:
+    charts = applied.charts.get(sp.name, [])
+    if sp.chart is None:
+        assert charts == [], sp.name
+        return
+    assert len(charts) == 1, charts
+    chart, plan = charts[0], sp.chart
+    assert chart["chart_type"] == "ColumnClustered" and chart["plot_by"] == "Rows"
+    assert chart["title"] == plan.title
+    assert chart["source"] == (sp.name, sp_address(plan.values))
+    assert chart["categories"] == (sp.name, sp_address(plan.categories))
+    assert chart["anchor"] == sp_address((*plan.anchor, *plan.anchor))
+    assert chart["legend_visible"] is False
+
+
+def sp_address(rect) -> str:
+    """xlwings' absolute address of a rectangle ("$B$3:$F$3")."""
+    from renkei_xl.contract_read import column_letter
+
+    r1, c1, r2, c2 = rect
+    first = f"${column_letter(c1)}${r1}"
+    return first if (r1, c1) == (r2, c2) else f"{first}:${column_letter(c2)}${r2}"
+
+
+@pytest.mark.parametrize("entry", [buttons.check, buttons.recalc], ids=["check", "recalc"])
+def test_the_sheets_the_buttons_write_look_as_the_plan_says(master, tmp_path, entry):
+    bad = _copy(master, tmp_path / "bad.xlsm")
+    cell, _row = _entry_cell(bad, BAD_MUNICIPALITY)
+    _put(bad, BAD_MUNICIPALITY, cell, BAD_VALUE)
+    payload = payload_from_file(bad)
+    plan, result = _plan_for(entry, payload)
+    assert result.errors and plan.sheets
+    applied, _ = _run(entry, payload)
+    for sp in plan.sheets:
+        _assert_sheet_is_the_plan(applied, sp)
+        _assert_chart_is_the_plans(applied, sp)
+    for edit in plan.fills:
+        assert applied.colors[(edit.sheet, edit.ref)] == (None if edit.fill is None else "#" + edit.fill)
+
+    # Again, on the workbook as the first run left it: the same sheets, one chart, no leftovers.
+    again, _ = _run(entry, payload_after(payload, applied))
+    for sp in plan.sheets:
+        _assert_sheet_is_the_plan(again, sp)
+        _assert_chart_is_the_plans(again, sp)
+
+
+def test_fewer_findings_leave_no_stale_rows(master, tmp_path):
+    """Rows the last 検証結果 sized, linked or styled are plain again when there are fewer
+    findings: both runs replayed on one model of the workbook."""
+    bad = _copy(master, tmp_path / "bad.xlsm")
+    cell, _row = _entry_cell(bad, BAD_MUNICIPALITY)
+    _put(bad, BAD_MUNICIPALITY, cell, BAD_VALUE)
+    payload = payload_from_file(bad)
+    first, first_actions = _run(buttons.check, payload)
+    assert len(first.rows(c.FINDINGS)) > 1 and first.sheet_links(c.FINDINGS)
+    # the staff fix the cell: the next payload has the good value and the last 検証結果
+    good = payload_from_file(_copy(master, tmp_path / "good.xlsm"))
+    after = payload_after(payload, first)
+    after["sheets"] = [s if s["name"] == c.FINDINGS else next(t for t in good["sheets"] if t["name"] == s["name"])
+                       for s in after["sheets"]]
+    plan, result = _plan_for(buttons.check, after)
+    assert len(plan.sheets[0].rows) < len(first.rows(c.FINDINGS))
+    _second, second_actions = _run(buttons.check, after)
+    both = apply_actions(payload, [*first_actions, *second_actions])
+    for sp in plan.sheets:
+        _assert_sheet_is_the_plan(both, sp)
+
+
+def test_the_fy2023_list_and_summary_show_the_official_result(master, tmp_path, fy2023):
+    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"))
+    applied, _ = _run(buttons.recalc, payload)
+    rows = applied.rows(c.LIST)
+    header = rows.index(list(c.LIST_COLUMNS))
+    symbols = {r[c.LIST_ID_COL]: r[c.LIST_SYMBOL_COL] for r in rows[header + 1:]}
+    assert len(symbols) == len(fy2023.official) == 80
+    assert symbols == dict(fy2023.official)
+    rate_row = next(r for r in applied.rows(c.SUMMARY) if r[0] == "達成割合")
+    assert "達成済み・達成見込み52／評価可能71" in rate_row and "73.2%" in rate_row
+
+
+def test_a_vba_client_payload_still_runs_every_write(master, tmp_path):
+    """The VBA remote client (Remote.bas) implements only CLIENT_ACTIONS; xlwings refuses
+    alignment for it and its payload lists no charts, so those are left out there. The
+    buttons themselves run through COM/AppleScript, which implement every action; this
+    subset matters only to a future server answering the VBA client."""
+    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"), client=VBA)
+    for entry in (buttons.check, buttons.recalc):
+        applied, actions = _run(entry, payload)
+        assert _only_alert(applied)["mode"] == "info", applied.alerts
+        funcs = {a["func"] for a in actions}
+        assert funcs <= KNOWN_ACTIONS
+        assert not funcs & {"setHorizontalAlignment", "setVerticalAlignment", "addChart"}
+        assert CLIENT_ACTIONS < KNOWN_ACTIONS
 
 
 def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, monkeypatch):
@@ -356,6 +587,40 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     again, actions = _run(buttons.collect, after)
     assert [a["func"] for a in actions] == ["alert"]
     assert returned.name in _only_alert(again)["prompt"] and "取り込み済み" in again.alerts[0]["prompt"]
+
+
+def test_collect_history_is_created_with_its_looks_then_appended_by_header(master, tmp_path, monkeypatch):
+    from renkei_xl.collect import LOG_COLUMNS
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    inbox = book.parent / buttons.COLLECT_DIR
+    returned, _ind, _new = _returned_file(book, tmp_path / "a", BAD_MUNICIPALITY, 3)
+    _copy(returned, inbox / returned.name)
+    payload = payload_from_file(book)
+    assert c.IMPORT_LOG not in [s["name"] for s in payload["sheets"]]
+    first, _ = _run(buttons.collect, payload)
+    assert _only_alert(first)["mode"] == "info"
+    looks = applied_looks(first, c.IMPORT_LOG)
+    stamp = LOG_COLUMNS.index("取込日時") + 1
+    assert all(looks[(1, col)] == asdict(LOOKS["header"]) for col in range(1, len(LOG_COLUMNS) + 1))
+    assert looks[(2, stamp)] == asdict(LOOKS["datetime"])
+    assert first.freeze[c.IMPORT_LOG] == (2, 1)
+
+    # staff move a column: the next record still goes under its header, with its format
+    after = payload_after(payload, first)
+    log = next(s for s in after["sheets"] if s["name"] == c.IMPORT_LOG)
+    log["values"] = [list(reversed(row)) for row in log["values"]]
+    other = "江別市"
+    returned, _ind, _new = _returned_file(book, tmp_path / "b", other, 5)
+    _copy(returned, inbox / returned.name)
+    second, _ = _run(buttons.collect, after)
+    assert _only_alert(second)["mode"] == "info", second.alerts[0]["prompt"]
+    rows = second.rows(c.IMPORT_LOG)
+    header = [v for v in rows[0]]
+    assert header == list(reversed(LOG_COLUMNS))
+    assert rows[2][header.index("市町村")] == other
+    assert second.formats[(c.IMPORT_LOG, f"{chr(ord('A') + header.index('取込日時'))}3")] == c.DATETIME_FORMAT
 
 
 def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, monkeypatch):

@@ -1,22 +1,26 @@
-"""The open master workbook behind a button: bulk reads and writes through xlwings.
+"""The open master workbook behind a button: bulk reads, and the engine-specific writes.
 
 The button path hands the contract reader the same thing the file path does (each sheet
 as rows of values from A1, each workbook-scope name as (sheet, cell)), so both faces read
 the master identically. Writes go through Excel itself, which keeps everything openpyxl
-would drop (VBA, form buttons, x14 formats, images); they are few and in bulk, because
-every call is a round trip to Excel (COM on Windows, Apple events on macOS) or an action
-the remote client has to replay.
+would drop (VBA, form buttons, x14 formats, images). What to write is never decided here:
+renkei_xl.plan decides it and renkei_xl.excel.apply turns the plan into xlwings calls,
+asking this module for the few writes that each engine does its own way.
 
 Three engines sit behind an ``xw.Book``, and this module is the only place that tells
 them apart (``LiveBook.engine``):
 
 - ``windows``: Excel through COM. Everything works, including ``sheet.api`` calls.
-- ``mac``: Excel through AppleScript (appscript). Values, colours, links and alerts work;
-  ``sheet.api`` is an appscript reference, so protection uses AppleScript commands.
+- ``mac``: Excel through AppleScript (appscript). xlwings' own calls work; what xlwings
+  has no call for (underline, freeze panes, print titles, autofilter, protection) goes
+  through AppleScript terms that the Linux test bench cannot check, so a failure there
+  is ignored rather than failing the button.
 - ``remote``: xlwings' remote engine (``xw.Book(json=payload)``), which the tests drive on
   Linux. Reads come from the payload; every write becomes an action for the client. It
   has no status bar, cannot read colours and cannot call into Excel (``sheet.api`` is the
-  payload dictionary).
+  payload dictionary). Its column widths are in points, not characters. Two of its calls
+  need what only the Office.js client sends or implements: alignment, and charts (the
+  payload has to list the sheet's charts so the last run's chart can be removed).
 
 This module imports no Excel library itself (not even xlwings): it works on the Book it
 is given, so a button's Python process loads only what xlwings already loads.
@@ -28,12 +32,9 @@ import datetime as dt
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Iterable, Iterator, Mapping, Optional
 
-from .. import contract as c
-from ..contract_read import MasterData, needed_sheets, parse_ref, read_contract
-from ..layout import Grid
-from ..model import Finding
+from ..contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 
@@ -42,9 +43,17 @@ _REFERS_TO = re.compile(r"=(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?:
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"
-MARK_COLOR = "#" + c.MARK_FILL
-RATE_FORMAT = "0.0%"
-DATETIME_FORMAT = "yyyy/mm/dd hh:mm:ss"
+
+# Excel's column width unit is the width of "0" in the workbook's default font (here
+# Meiryo UI 10: about 7 px at 96 dpi) plus 5 px of padding; the remote engine sets widths
+# in points. An estimate, used only where the engine wants points.
+DIGIT_PX, PADDING_PX, POINTS_PER_PX = 7.0, 5.0, 0.75
+CM_TO_POINTS = 72 / 2.54
+
+# COM constants (XlPageOrientation, XlPaperSize, XlUnderlineStyle)
+_XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
+_XL_PAPER = {"A3": 8, "A4": 9}
+_XL_UNDERLINE_SINGLE = 2
 
 
 def engine_of(book) -> str:
@@ -59,30 +68,31 @@ def as_excel_text(value: object) -> object:
     """Strings are written with a leading apostrophe, Excel's "this is text" prefix.
 
     Excel converts a string assigned to ``Range.Value`` as if it had been typed: "73.2%"
-    becomes 0.732, "1-1" a date, "17" a number, "=..." a formula. The openpyxl writer
-    stores these as text, so without the prefix the button and the command line would
-    write different 一覧. Excel strips the apostrophe from the value (it becomes the
-    cell's PrefixCharacter), so the cell holds exactly the string.
+    becomes 0.732, "1-1" a date, "17" a number, "=..." a formula. The file face stores
+    these as text, so without the prefix the button and the command line would write
+    different 一覧. Excel strips the apostrophe from the value (it becomes the cell's
+    PrefixCharacter), so the cell holds exactly the string.
     """
     if isinstance(value, str) and value:
         return "'" + value
     return value
 
 
-def _rows_for_excel(grid: Grid) -> list[list[object]]:
-    """The padded rows, merged followers blanked (as the openpyxl writer leaves them)."""
-    rows = [[as_excel_text(v) for v in row] for row in grid.padded()]
-    for r1, c1, r2, c2 in grid.merges:
-        for r in range(r1, r2 + 1):
-            for col in range(c1, c2 + 1):
-                if (r, col) != (r1, c1):
-                    rows[r][col] = None
-    return rows
+def width_to_points(width: float) -> float:
+    """A column width in characters as points (what the remote engine takes)."""
+    return (width * DIGIT_PX + PADDING_PX) * POINTS_PER_PX
 
 
-def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
-    colour = colour.lstrip("#")
-    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+def points_to_width(points: float) -> float:
+    return (points / POINTS_PER_PX - PADDING_PX) / DIGIT_PX
+
+
+def _rgb_to_hex(rgb) -> Optional[str]:
+    if rgb is None:
+        return None
+    if isinstance(rgb, str):
+        return rgb.lstrip("#").upper()
+    return "".join(f"{int(v):02X}" for v in rgb[:3])
 
 
 class LiveBook:
@@ -98,6 +108,15 @@ class LiveBook:
     def is_desktop(self) -> bool:
         return self.engine != REMOTE
 
+    @property
+    def reads_colours(self) -> bool:
+        """Whether a cell's fill can be read (the remote engine cannot)."""
+        return self.is_desktop
+
+    @property
+    def _office_js(self) -> bool:
+        return self.engine == REMOTE and self.book.api.get("client") == "Office.js"
+
     # ------------------------------------------------------------------ reading
 
     def grid(self, sheet_name: str) -> list[list[object]]:
@@ -107,6 +126,13 @@ class LiveBook:
         # err_to_str: "#REF!" as text, as openpyxl reads it, so validate reports it the same way
         rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
         return [list(r) for r in rows]
+
+    def extent(self, sheet_name: str) -> tuple[int, int]:
+        """(last row, last column) of the used range as the sheet is now; (0, 0) if absent."""
+        if sheet_name not in self.sheetnames:
+            return 0, 0
+        last = self.book.sheets[sheet_name].used_range.last_cell
+        return last.row, last.column
 
     @property
     def names(self) -> dict[str, tuple[str, str]]:
@@ -128,30 +154,19 @@ class LiveBook:
         sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
         return read_contract(sheets, self.names)
 
-    def previous_marks(self) -> list[tuple[str, str]]:
-        """(sheet, cell) pairs the current 検証結果 lists, so their marks can be lifted."""
-        if c.FINDINGS not in self.sheetnames:
-            return []
-        rows = self.grid(c.FINDINGS)
-        if not rows:
-            return []
-        header = [str(v) if v is not None else "" for v in rows[0]]
-        try:
-            s_col = header.index(c.FINDING_COLUMNS[1])
-            c_col = header.index(c.FINDING_COLUMNS[2])
-        except ValueError:
-            return []
-        out = []
-        for row in rows[1:]:
-            sheet = row[s_col] if s_col < len(row) else None
-            cell = row[c_col] if c_col < len(row) else None
-            if sheet and cell:
-                out.append((str(sheet), str(cell)))
-        return out
+    def fill_of(self, sheet_name: str, ref: str) -> Optional[str]:
+        """A cell's solid fill as "RRGGBB" (None: no fill). Desktop engines only."""
+        if not self.reads_colours:
+            raise NotImplementedError("this engine cannot read colours")
+        return _rgb_to_hex(self.book.sheets[sheet_name].range(ref).color)
+
+    def unsaved(self) -> bool:
+        """Edits not yet saved to disk; only COM can tell (Workbook.Saved), elsewhere False."""
+        return self.engine == WINDOWS and not self.book.api.Saved
 
     # ------------------------------------------------------------------ writing
 
-    def _sheet(self, name: str):
+    def sheet(self, name: str):
         """The sheet to write, added at the end when staff have deleted it."""
         if name not in self.sheetnames:
             last = self.book.sheets[len(self.sheetnames) - 1]
@@ -159,90 +174,154 @@ class LiveBook:
             self.sheetnames.append(name)
         return self.book.sheets[name]
 
-    def replace_values(self, sheet_name: str, grid: Grid) -> None:
-        """Clear a tool sheet's contents, then write the grid in one bulk write.
+    def clear_sheet(self, sheet) -> None:
+        """Everything in the cells goes: values, formats, merges, conditional formats,
+        hyperlinks, and the sheet's charts.
 
-        Formats, conditional formats, column widths and print setup stay as they are.
-        On a desktop Excel the old merges are undone first (a stale merge would swallow
-        values) and the grid's merges made again; the remote client cannot merge.
+        ``Sheet.clear()`` is Excel's Clear All (the remote engine's ``sheetClear``); the
+        merges and conditional formats are removed by their own calls as well, so that
+        no engine depends on what its Clear happens to include. COM's Clear may keep
+        hyperlinks on older Excel versions, so they are deleted explicitly there; the
+        other engines have no call for it. Charts are found through the sheet's chart
+        list, which the remote engine has only from an Office.js client.
         """
-        sheet = self._sheet(sheet_name)
-        if self.is_desktop:
-            sheet.used_range.unmerge()
-        sheet.clear_contents()
-        rows = _rows_for_excel(grid)
-        if rows:
-            sheet.range("A1").value = rows
-        if self.is_desktop:
-            for r1, c1, r2, c2 in grid.merges:
-                sheet.range((r1 + 1, c1 + 1), (r2 + 1, c2 + 1)).merge()
-
-    def number_format(self, sheet_name: str, first: tuple[int, int], last: tuple[int, int],
-                      fmt: str) -> None:
-        self.book.sheets[sheet_name].range(first, last).number_format = fmt
-
-    def write_named(self, name: str, value: object, number_format: Optional[str] = None) -> bool:
-        """Write the cell a workbook-scope name points at; False when there is no such name."""
-        if name not in self.names:
-            return False
-        sheet, ref = self.names[name]
-        if sheet not in self.sheetnames:
-            return False
-        rng = self.book.sheets[sheet].range(ref.split(":")[0])
-        rng.value = as_excel_text(value)
-        if number_format:
-            rng.number_format = number_format
-        return True
-
-    def write_cell(self, sheet_name: str, ref: str, value: object) -> None:
-        self.book.sheets[sheet_name].range(ref).value = as_excel_text(value)
-
-    def write_block(self, sheet_name: str, first_row: int, rows: Sequence[Sequence[object]]) -> None:
-        """Rows written from column A of ``first_row`` in one bulk write (sheet added if missing)."""
-        if not rows:
-            return
-        sheet = self._sheet(sheet_name)
-        width = max(len(r) for r in rows)
-        block = [[as_excel_text(v) for v in r] + [None] * (width - len(r)) for r in rows]
-        sheet.range((first_row, 1)).value = block
-
-    def link_findings(self, findings: Sequence[Finding], first_row: int = 2) -> None:
-        """Hyperlinks in 検証結果's セル column to the cell each finding names."""
-        sheet = self.book.sheets[c.FINDINGS]
+        for chart in reversed(list(sheet.charts)):
+            chart.delete()
+        sheet.cells.unmerge()
+        sheet.cells.conditional_formats.clear()
         if self.engine == WINDOWS:
-            # ClearContents keeps hyperlinks: without this, rows of the last run that now
-            # hold another finding (or none) would still jump to the old cell. The remote
-            # client and AppleScript have no call for it; there links are only added.
             sheet.api.Hyperlinks.Delete()
-        col = c.FINDING_COLUMNS.index("セル") + 1
-        for r, f in enumerate(findings, start=first_row):
-            if f.cell and f.sheet in self.sheetnames:
-                sheet.range((r, col)).add_hyperlink(f"#'{f.sheet}'!{f.cell}", f.cell, LINK_TIP)
+        sheet.clear()
 
-    def mark_cells(self, findings: Iterable[Finding], previous: Iterable[tuple[str, str]]) -> None:
-        """Colour the cells of error findings, after lifting the marks of the last run.
+    def set_column_width(self, rng, width: float) -> None:
+        rng.column_width = width_to_points(width) if self.engine == REMOTE else width
 
-        A previous mark is lifted only where it still has the tool's own colour on a
-        desktop Excel (staff may have filled the cell themselves since). The remote
-        engine cannot read colours: there the listed cells are lifted, which is safe as
-        long as MARK_FILL stays a colour staff do not use.
+    def underline(self, rng) -> None:
+        """A single underline: xlwings' Font has no underline on any engine.
+
+        COM: ``Font.Underline``; AppleScript: the font object's underline; the remote
+        engine: a ``setFontProperty`` action of the same shape as xlwings' own font
+        actions, with Office.js' value ("Single"); clients without it ignore the look.
         """
-        current = {(f.sheet, f.cell) for f in findings
-                   if f.is_error and f.cell and f.sheet in self.sheetnames
-                   and f.sheet not in c.TOOL_SHEETS}
-        for sheet, ref in dict.fromkeys(previous):
-            if (sheet, ref) in current or sheet not in self.sheetnames or sheet in c.TOOL_SHEETS:
-                continue
+        if self.engine == WINDOWS:
+            rng.api.Font.Underline = _XL_UNDERLINE_SINGLE
+        elif self.engine == MAC:
             try:
-                parse_ref(ref)
-            except ValueError:
-                continue
-            rng = self.book.sheets[sheet].range(ref)
-            if self.is_desktop and rng.color != _hex_to_rgb(MARK_COLOR):
-                continue
-            rng.color = None
-        for sheet, ref in sorted(current):
-            self.book.sheets[sheet].range(ref).color = MARK_COLOR
+                from appscript import k
+
+                rng.api.font_object.underline.set(k.underline_style_single)
+            except Exception:
+                pass
+        else:
+            rng.font.impl.append_json_action(func="setFontProperty", args=["underline", "Single"])
+
+    def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
+        """Alignment; the remote engine has it only for an Office.js client (xlwings
+        refuses it for the VBA client, which has no such action)."""
+        if self.engine == REMOTE and not self._office_js:
+            return
+        if horizontal:
+            rng.horizontal_alignment = horizontal
+        if vertical:
+            rng.vertical_alignment = vertical
+
+    def freeze(self, sheet, first: Optional[tuple[int, int]]) -> None:
+        """Freeze panes so that ``first`` (row, col) is the first cell that scrolls (None:
+        no frozen panes). xlwings has freeze panes on the remote engine only; COM and
+        AppleScript go through the window, which means activating the sheet."""
+        rows, cols = (first[0] - 1, first[1] - 1) if first else (0, 0)
+        if self.engine == REMOTE:
+            if not rows and not cols:
+                sheet.freeze_panes.unfreeze()
+            elif not cols:
+                sheet.freeze_panes.freeze_at(f"1:{rows}")
+            elif not rows:
+                sheet.freeze_panes.freeze_at(f"A:{column_letter(cols)}")
+            else:
+                sheet.freeze_panes.freeze_at(f"A1:{cell_ref(rows, cols)}")
+            return
+        active = self.book.sheets.active
+        try:
+            sheet.activate()
+            if self.engine == WINDOWS:
+                win = self.book.app.api.ActiveWindow
+                win.FreezePanes = False
+                win.Split = False
+                if rows or cols:
+                    win.ScrollRow, win.ScrollColumn = 1, 1
+                    win.SplitRow, win.SplitColumn = rows, cols
+                    win.FreezePanes = True
+            else:
+                try:
+                    win = self.book.app.api.active_window
+                    win.freeze_panes.set(False)
+                    if rows or cols:
+                        win.split_row.set(rows)
+                        win.split_column.set(cols)
+                        win.freeze_panes.set(True)
+                except Exception:
+                    pass
+        finally:
+            active.activate()
+
+    def print_setup(self, sheet, setup) -> None:
+        """Print area on every engine; print titles, paper, orientation, fit, margins and
+        footer through COM, print titles through AppleScript (best effort); the remote
+        engine has only the print area."""
+        if setup.area:
+            r1, c1, r2, c2 = setup.area
+            sheet.page_setup.print_area = sheet.range((r1, c1), (r2, c2)).address
+        titles = f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else ""
+        if self.engine == WINDOWS:
+            ps = sheet.api.PageSetup
+            ps.PrintTitleRows = titles
+            ps.Orientation = _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT
+            ps.PaperSize = _XL_PAPER[setup.paper]
+            ps.Zoom = False
+            ps.FitToPagesWide = setup.fit_width or False
+            ps.FitToPagesTall = setup.fit_height or False
+            ps.CenterHorizontally = setup.center_horizontally
+            left, right, top, bottom = setup.margins
+            ps.LeftMargin, ps.RightMargin = left * 72, right * 72
+            ps.TopMargin, ps.BottomMargin = top * 72, bottom * 72
+            ps.CenterFooter = setup.footer
+        elif self.engine == MAC:
+            try:
+                sheet.api.page_setup_object.print_title_rows.set(titles)
+            except Exception:
+                pass
+
+    def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
+        """Filter buttons over ``rect`` (None: none). COM and AppleScript; the remote engine
+        has no action that only shows the buttons (xlwings' AutoFilter applies criteria)."""
+        if self.engine == WINDOWS:
+            if sheet.api.AutoFilterMode:
+                sheet.api.AutoFilterMode = False
+            if rect:
+                sheet.range(rect[:2], rect[2:]).api.AutoFilter()
+        elif self.engine == MAC:
+            try:
+                if sheet.api.autofilter_mode.get():
+                    sheet.api.autofilter_mode.set(False)
+                if rect:
+                    sheet.range(rect[:2], rect[2:]).api.autofilter()
+            except Exception:
+                pass
+
+    def add_chart(self, sheet, chart) -> None:
+        """A clustered column chart. The remote engine adds it only when the payload
+        lists the sheet's charts (Office.js clients, and sheets added in this run):
+        otherwise the last run's chart could not be removed and every run would add one."""
+        if self.engine == REMOTE and "charts" not in sheet.api:
+            return
+        r1, c1, r2, c2 = chart.values
+        made = sheet.charts.add(width=chart.width_cm * CM_TO_POINTS, height=chart.height_cm * CM_TO_POINTS,
+                                chart_type="column_clustered", anchor=sheet.range(chart.anchor),
+                                source=sheet.range((r1, c1), (r2, c2)), plot_by="rows")
+        r1, c1, r2, c2 = chart.categories
+        made.set_x_axis_values(sheet.range((r1, c1), (r2, c2)))
+        made.title = chart.title
+        made.legend.visible = chart.legend
 
     # ------------------------------------------------------------- talking to staff
 
@@ -263,41 +342,50 @@ class LiveBook:
     # ----------------------------------------------------------- protection, speed
 
     @contextmanager
-    def writable(self, sheet_names: Iterable[str]) -> Iterator[None]:
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
         """Lift sheet protection (no password) while writing, restore it afterwards.
 
         The master's tool sheets are protected so that staff do not type into them.
+        ``protect``: sheets protected afterwards even if they were not before (a tool
+        sheet that was missing and has just been added), with the options the master
+        is built with (formatting rows and columns and filtering allowed).
         - Windows (COM): ``Unprotect()``, then ``Protect()`` with the sheet's own Allow*
           options, so what staff may still do (filter, format) is kept. Only sheets that
-          were protected are touched.
+          were protected, or are listed in ``protect``, are touched.
         - macOS (AppleScript): ``unprotect`` and ``protect worksheet``; not verifiable on
           the Linux test bench, so a failure there is ignored, and a protected sheet then
           makes the write itself fail with Excel's message.
         - remote engine: nothing to call; the payload carries no protection state and
           the client applies the actions itself (its sheets must not be protected).
         """
+        names = list(dict.fromkeys(sheet_names))
         restore = []
         if self.engine == WINDOWS:
-            for name in dict.fromkeys(sheet_names):
+            for name in names:
                 if name in self.sheetnames:
                     api = self.book.sheets[name].api
                     if api.ProtectContents:
-                        restore.append((api, _windows_protection(api)))
+                        restore.append((name, _windows_protection(api)))
                         api.Unprotect()
         elif self.engine == MAC:
-            for name in dict.fromkeys(sheet_names):
+            for name in names:
                 if name in self.sheetnames:
                     api = self.book.sheets[name].api
                     try:
                         if api.protect_contents.get():
                             api.unprotect()
-                            restore.append((api, None))
+                            restore.append((name, None))
                     except Exception:
                         pass
         try:
             yield
         finally:
-            for api, options in restore:
+            if self.is_desktop:
+                done = {name for name, _ in restore}
+                restore += [(name, _NEW_PROTECTION) for name in dict.fromkeys(protect)
+                            if name not in done and name in self.sheetnames]
+            for name, options in restore:
+                api = self.book.sheets[name].api
                 if self.engine == WINDOWS:
                     api.Protect(**options)
                 else:
@@ -319,6 +407,10 @@ class LiveBook:
             yield
         finally:
             app.screen_updating = before
+
+
+_NEW_PROTECTION: Mapping[str, object] = dict(
+    Contents=True, AllowFormattingColumns=True, AllowFormattingRows=True, AllowFiltering=True)
 
 
 def _windows_protection(api) -> Mapping[str, object]:

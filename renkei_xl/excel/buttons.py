@@ -4,7 +4,8 @@ Each click starts a new Python process, so this module imports only the light co
 the top (no openpyxl, pandas or xlsxwriter of its own: xlwings brings what it brings) and
 each operation imports what it needs when it runs. Every entry point reads the open
 workbook in bulk, calls the same core as the command line (contract_read → pipeline →
-layout grids) and writes back through Excel, so nothing staff built is lost. Whatever
+renkei_xl.plan's write plan) and applies that plan through Excel (renkei_xl.excel.apply),
+so both faces write the same and nothing staff built is lost. Whatever
 happens ends in a Japanese message box, never a traceback dialog.
 """
 
@@ -20,7 +21,7 @@ from .. import contract as c
 from ..errors import UserError
 from ..layout import status_line
 from ..model import SYMBOLS, Finding
-from .book import DATETIME_FORMAT, RATE_FORMAT, LiveBook, now
+from .book import LiveBook, now
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
@@ -130,32 +131,25 @@ def _evaluate(live: LiveBook, title: str):
     return data, recalculate(data.settings, data.indicators, data.entries, data.findings)
 
 
-def _write_findings(live: LiveBook, findings: Sequence[Finding], previous) -> None:
-    """検証結果 rebuilt, its セル column linked, the bad cells marked (old marks lifted)."""
-    from ..layout import findings_grid
+def _apply(live: LiveBook, plan) -> None:
+    """The plan written through Excel, protection lifted on every sheet it touches, the
+    tool sheets it writes protected again (renkei_xl.plan decides everything written)."""
+    from ..plan import owned_sheets
+    from .apply import apply_plan
 
-    live.replace_values(c.FINDINGS, findings_grid(findings))
-    live.link_findings(findings)
-    live.mark_cells(findings, previous)
-
-
-def _write_menu(live: LiveBook, line: str) -> None:
-    live.write_named(c.N_LAST_RUN, now(), DATETIME_FORMAT)
-    live.write_named(c.N_LAST_RESULT, line)
-
-
-def _marked_sheets(live: LiveBook, findings: Sequence[Finding], previous) -> list[str]:
-    """Sheets whose cells get or lose a mark (they may be protected too)."""
-    return [f.sheet for f in findings if f.sheet in live.sheetnames] + [s for s, _ in previous]
+    touched = [*owned_sheets(plan), *plan.staff_sheets, c.MENU]
+    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
+        apply_plan(live, plan)
 
 
 def _check(live: LiveBook, title: str) -> str:
-    _data, result = _evaluate(live, title)
-    previous = live.previous_marks()
+    from ..plan import validate_plan
+    from .apply import master_state
+
+    data, result = _evaluate(live, title)
+    plan = validate_plan(master_state(live), data, result, status_line(title, result), now())
     live.status(f"{title}: 検証結果を書き込んでいます…")
-    with live.quiet(), live.writable([c.FINDINGS, c.MENU, *_marked_sheets(live, result.findings, previous)]):
-        _write_findings(live, result.findings, previous)
-        _write_menu(live, status_line(title, result))
+    _apply(live, plan)
     errors = len(result.errors)
     head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if not errors else
             f"入力チェックが終わりました。エラーが {errors} 件あります。")
@@ -164,22 +158,13 @@ def _check(live: LiveBook, title: str) -> str:
 
 
 def _recalc(live: LiveBook, title: str) -> str:
-    from ..layout import list_grid, summary_grid
+    from ..plan import recalc_plan
+    from .apply import master_state
 
     data, result = _evaluate(live, title)
-    previous = live.previous_marks()
+    plan = recalc_plan(master_state(live), data, result, status_line(title, result), now())
     live.status(f"{title}: 一覧・集計・検証結果を書き込んでいます…")
-    touched = [c.LIST, c.SUMMARY, c.FINDINGS, c.MENU, *_marked_sheets(live, result.findings, previous)]
-    with live.quiet(), live.writable(touched):
-        grid = list_grid(result, data.settings)
-        live.replace_values(c.LIST, grid)
-        first, last = grid.header_row + 2, len(grid.rows)
-        if last >= first:
-            col = c.LIST_RATE_COL + 1
-            live.number_format(c.LIST, (first, col), (last, col), RATE_FORMAT)
-        live.replace_values(c.SUMMARY, summary_grid(result, data.settings))
-        _write_findings(live, result.findings, previous)
-        _write_menu(live, status_line(title, result))
+    _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
     rate = f"達成割合 {s.fraction_text} = {s.rate_text}" if s.rate is not None else "達成割合: 評価できる指標がありません"
@@ -229,7 +214,7 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
     Only Windows can tell (Workbook.Saved); on macOS and the remote engine the file is
     taken as it is on disk.
     """
-    if live.engine != "windows" or live.book.api.Saved:
+    if not live.unsaved():
         return True
     answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{title}を続けますか？\n"
                         "（「キャンセル」で中止します）", buttons="ok_cancel")
@@ -286,7 +271,9 @@ def _export(live: LiveBook, title: str) -> str:
 
 
 def _collect(live: LiveBook, title: str) -> str:
-    from ..collect import ALREADY, plan_collect, read_history
+    from ..collect import ALREADY, LOG_COLUMNS, plan_collect, read_history
+    from ..plan import collect_plan
+    from .apply import master_state
 
     master = master_path(live)
     inbox = master.parent / COLLECT_DIR
@@ -295,11 +282,15 @@ def _collect(live: LiveBook, title: str) -> str:
         return (f"回収用のフォルダを作りました: {inbox}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
-    history = read_history(live.grid(c.IMPORT_LOG)) if c.IMPORT_LOG in live.sheetnames else []
+    state = master_state(live)
+    log = state.grids.get(c.IMPORT_LOG)
+    history = read_history(log) if log else []
     live.status(f"{title}: 回収したファイルを確認しています…")
     changes, refusals, records = plan_collect(data, [inbox], history, exclude=[master])
     if not changes and not refusals and not records:
         return f"フォルダ「{inbox}」に取り込むファイル（.xlsx）がありません。"
+    # Planned before asking: a 取込履歴 without its headers stops here, not after "OK".
+    plan = collect_plan(state, changes, LOG_COLUMNS, records) if records else None
     refused = [r for r in refusals if r.kind != ALREADY]
     lines = [f"回収フォルダ: {inbox}"]
     if refused:
@@ -318,12 +309,9 @@ def _collect(live: LiveBook, title: str) -> str:
                                        "書き換えます。よろしいですか？", *listing]), buttons="ok_cancel")
         if answer != "ok":
             return "\n".join(lines + ["", "取り込みを中止しました（ブックは変更していません）。"])
-    if records:
+    if plan is not None:
         live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
-        with live.quiet(), live.writable([*(ch.sheet for ch in changes), c.IMPORT_LOG]):
-            for ch in changes:
-                live.write_cell(ch.sheet, ch.cell, ch.new)
-            _append_history(live, records)
+        _apply(live, plan)
         files = "、".join(f"{r.file_name}（{r.municipality}）" for r in records)
         lines += ["", f"{len(records)} 件のファイルを取り込みました: {files}"]
         if changes:
@@ -333,35 +321,3 @@ def _collect(live: LiveBook, title: str) -> str:
             lines.append("値はマスターと同じでした（書き換えたセルはありません）。")
         lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
     return "\n".join(lines)
-
-
-def _append_history(live: LiveBook, records) -> None:
-    """取込履歴 rows below the last used row, columns found by header text (as collect.py does)."""
-    from ..collect import LOG_COLUMNS
-    from ..contract_read import Book
-
-    fields = {str(i): h for i, h in enumerate(LOG_COLUMNS)}
-    grid = live.grid(c.IMPORT_LOG) if c.IMPORT_LOG in live.sheetnames else []
-    if any(v not in (None, "") for row in grid for v in row):
-        try:
-            header_row, cols = Book({c.IMPORT_LOG: grid}, {}).header(c.IMPORT_LOG, fields, ("0",))
-        except UserError:
-            raise UserError(f"シート「{c.IMPORT_LOG}」に見出し「{'」「'.join(LOG_COLUMNS)}」がありません"
-                            "（見出しを元に戻すか、シートを削除してください）") from None
-        start = max(len(grid), header_row) + 1
-    else:
-        live.write_block(c.IMPORT_LOG, 1, [list(LOG_COLUMNS)])
-        header_row, cols, start = 1, {k: i + 1 for i, k in enumerate(fields)}, 2
-    width = max(cols.values())
-    rows = []
-    for rec in records:
-        row: list[object] = [None] * width
-        for i, value in enumerate(rec):
-            if str(i) in cols:
-                row[cols[str(i)] - 1] = value
-        rows.append(row)
-    live.write_block(c.IMPORT_LOG, start, rows)
-    for i, value in enumerate(records[0]):
-        if isinstance(value, dt.datetime) and str(i) in cols:
-            col = cols[str(i)]
-            live.number_format(c.IMPORT_LOG, (start, col), (start + len(rows) - 1, col), DATETIME_FORMAT)

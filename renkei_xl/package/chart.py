@@ -44,7 +44,7 @@ def drawing_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, char
 
 def column_chart_xml(sheet: str, title: str, categories: tuple[int, int, int, int],
                      values: tuple[int, int, int, int], category_cache: Sequence[object],
-                     value_cache: Sequence[object]) -> str:
+                     value_cache: Sequence[object], legend: bool = False) -> str:
     cat_pts = "".join(f'<c:pt idx="{i}"><c:v>{escape(str(v))}</c:v></c:pt>' for i, v in enumerate(category_cache))
     val_pts = "".join(f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate(value_cache)
                       if isinstance(v, (int, float)) and not isinstance(v, bool))
@@ -71,5 +71,7 @@ def column_chart_xml(sheet: str, title: str, categories: tuple[int, int, int, in
         '<c:valAx><c:axId val="50010002"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
         '<c:delete val="0"/><c:axPos val="l"/><c:majorGridlines/><c:numFmt formatCode="General" sourceLinked="1"/>'
         '<c:tickLblPos val="nextTo"/><c:crossAx val="50010001"/><c:crosses val="autoZero"/>'
-        '<c:crossBetween val="between"/></c:valAx></c:plotArea><c:plotVisOnly val="1"/>'
+        '<c:crossBetween val="between"/></c:valAx></c:plotArea>'
+        + ('<c:legend><c:legendPos val="r"/><c:overlay val="0"/></c:legend>' if legend else "")
+        + '<c:plotVisOnly val="1"/>'
         '<c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')

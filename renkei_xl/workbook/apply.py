@@ -64,7 +64,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         ch = sheet.chart
         cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
         vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
-        pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals))
+        pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
         pkg.write(drawing, drawing_xml(ch.anchor, ch.width_cm, ch.height_cm, "rId1"))
         write_rels(pkg, drawing, [("rId1", T_CHART, relative(drawing, chart))])
         types.add(drawing, CT_DRAWING)
@@ -181,8 +181,10 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
             rule = (f'<cfRule type="cellIs" dxfId="{styles.dxf_fill(cf.color)}" priority="{priority}" '
                     f'operator="equal"><formula>{attr(formula)}</formula></cfRule>')
         else:
-            rule = (f'<cfRule type="dataBar" priority="{priority}"><dataBar><cfvo type="num" val="0"/>'
-                    f'<cfvo type="num" val="1"/><color rgb="FF{cf.color}"/></dataBar></cfRule>')
+            low = f'type="num" val="{cf.minimum:g}"' if cf.minimum is not None else 'type="min"'
+            high = f'type="num" val="{cf.maximum:g}"' if cf.maximum is not None else 'type="max"'
+            rule = (f'<cfRule type="dataBar" priority="{priority}"><dataBar><cfvo {low}/><cfvo {high}/>'
+                    f'<color rgb="FF{cf.color}"/></dataBar></cfRule>')
         out.append(f'<conditionalFormatting sqref="{_ref(cf.rect)}">{rule}</conditionalFormatting>')
     if sheet.links:
         out.append("<hyperlinks>" + "".join(

@@ -1,0 +1,242 @@
+"""The live face of a write plan: renkei_xl.plan's WritePlan applied through xlwings.
+
+The file face applies the same plan to the package; neither decides anything. This module
+only translates: a SheetPlan becomes "clear the sheet, one bulk write of the values, then
+the looks, merges, sizes, links and the rest", a CellEdit one write, a FillEdit one fill.
+Engine differences (what COM, AppleScript and the remote engine can each express) are
+asked of LiveBook (renkei_xl.excel.book), the only place that tells engines apart.
+
+Looks are written by attribute, not by look: each attribute value (bold, a fill colour,
+the border, a number format, ...) goes to as few rectangles as hold it, so 20,000 rows
+that share a handful of looks cost a few dozen calls, each a round trip to Excel (COM,
+Apple events) or an action the remote client replays. The sheet has just been cleared,
+so an attribute at Excel's default (not bold, no fill, general alignment) is not written.
+
+What an engine cannot express (see LiveBook): alignment and charts need an Office.js
+client on the remote engine; the print setup beyond the print area, and autofilter
+buttons, exist on desktop Excel only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Hashable, Iterable, Optional
+
+from .. import contract as c
+from ..looks import BORDER_COLOR, LOOKS, Look
+from ..plan import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WritePlan
+from .book import LINK_TIP, LiveBook, as_excel_text
+
+# The sheets a plan may need the current content of.
+STATE_SHEETS = (c.FINDINGS, c.IMPORT_LOG)
+
+
+def master_state(live: LiveBook) -> MasterState:
+    """What a plan needs of the open master besides its contract data."""
+    grids = {name: live.grid(name) for name in STATE_SHEETS if name in live.sheetnames}
+    return MasterState(list(live.sheetnames), dict(live.names), grids,
+                       live.fill_of if live.reads_colours else None)
+
+
+def apply_plan(live: LiveBook, plan: WritePlan) -> None:
+    """Write the plan into the open workbook (the caller lifts protection: LiveBook.writable)."""
+    for sheet_plan in plan.sheets:
+        _apply_sheet(live, sheet_plan)
+    _apply_cells(live, plan.cells)
+    _apply_fills(live, plan.fills)
+
+
+# --------------------------------------------------------------------- rectangles
+
+def rectangles(cells: Iterable[tuple[int, int]]) -> list[Rect]:
+    """Cells as few rectangles: runs of columns per row, stacked while the next row has
+    the same run (first row, first col, last row, last col; 1-based)."""
+    by_row: dict[int, list[int]] = defaultdict(list)
+    for r, col in cells:
+        by_row[r].append(col)
+    out: list[Rect] = []
+    open_: dict[tuple[int, int], int] = {}     # (first col, last col) -> first row
+    previous = None
+    for r in sorted(by_row):
+        cols = sorted(set(by_row[r]))
+        spans = []
+        start = cols[0]
+        for a, b in zip(cols, cols[1:] + [None]):
+            if b != a + 1:
+                spans.append((start, a))
+                start = b
+        still = {}
+        for span in spans:
+            if span in open_ and previous == r - 1:
+                still[span] = open_.pop(span)
+            else:
+                still[span] = r
+        for (c1, c2), r1 in open_.items():
+            out.append((r1, c1, previous, c2))
+        open_ = still
+        previous = r
+    for (c1, c2), r1 in open_.items():
+        out.append((r1, c1, previous, c2))
+    return sorted(out)
+
+
+def _runs(values: dict[int, Hashable]) -> list[tuple[int, int, Hashable]]:
+    """Consecutive keys with the same value: (first, last, value)."""
+    out: list[tuple[int, int, Hashable]] = []
+    for key in sorted(values):
+        if out and out[-1][1] == key - 1 and out[-1][2] == values[key]:
+            out[-1] = (out[-1][0], key, values[key])
+        else:
+            out.append((key, key, values[key]))
+    return out
+
+
+def _range(sheet, rect: Rect):
+    r1, c1, r2, c2 = rect
+    return sheet.range((r1, c1), (r2, c2))
+
+
+# ----------------------------------------------------------------------- a sheet
+
+def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
+    old_rows, old_cols = live.extent(sp.name)
+    sheet = live.sheet(sp.name)
+    live.clear_sheet(sheet)
+
+    width = sp.width
+    if sp.rows and width:
+        sheet.range("A1").value = [
+            [as_excel_text(cell[0]) if cell is not None else None for cell in row]
+            + [None] * (width - len(row)) for row in sp.rows]
+
+    # Links before looks: COM gives a linked cell Excel's Hyperlink style (its font).
+    for (r, col), location in sorted(sp.links.items()):
+        cell = sp.cell(r, col)
+        shown = str(cell[0]) if cell is not None and cell[0] is not None else location
+        sheet.range((r, col)).add_hyperlink(f"#{location}", shown, LINK_TIP)
+
+    for rect in sp.merges:
+        _range(sheet, rect).merge()
+
+    _apply_looks(live, sheet, {(r, col): LOOKS[cell[1]]
+                               for r, row in enumerate(sp.rows, start=1)
+                               for col, cell in enumerate(row, start=1)
+                               if cell is not None and cell[1] is not None})
+
+    for first, last, w in _runs(sp.widths):
+        live.set_column_width(sheet.range((1, first), (1, last)), w)
+    last_row = max(old_rows, len(sp.rows), max(sp.heights, default=0))
+    for first, last, h in _runs(sp.heights):
+        sheet.range((first, 1), (last, 1)).row_height = h
+    # Rows the plan gives no height get Excel's own again (a longer last run's heights).
+    unsized = {r: True for r in range(1, last_row + 1) if r not in sp.heights}
+    for first, last, _ in _runs(unsized):
+        sheet.range((first, 1), (last, 1)).rows.autofit()
+
+    last_col = max(old_cols, width, max(sp.widths, default=0), max(sp.hidden_cols, default=0))
+    if last_col:
+        sheet.range((1, 1), (1, last_col)).columns.hidden = False
+    for first, last, _ in _runs({col: True for col in sp.hidden_cols}):
+        sheet.range((1, first), (1, last)).columns.hidden = True
+
+    live.freeze(sheet, sp.freeze)
+
+    for cf in sp.conditional:
+        rng = _range(sheet, cf.rect)
+        if cf.kind == "equal":
+            text = cf.text.replace('"', '""')
+            rng.conditional_formats.add_cell_value("equal_to", f'="{text}"', fill_color="#" + cf.color)
+        elif cf.kind == "databar":
+            rng.conditional_formats.add_data_bar("#" + cf.color, minimum=cf.minimum, maximum=cf.maximum)
+        else:
+            raise ValueError(f"unknown conditional format: {cf.kind}")
+
+    if sp.print_setup is not None:
+        live.print_setup(sheet, sp.print_setup)
+    live.autofilter(sheet, sp.autofilter)
+    if sp.chart is not None:
+        live.add_chart(sheet, sp.chart)
+
+
+def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> None:
+    """Each attribute value to the rectangles that hold it (defaults are not written)."""
+    def by_value(attribute: str, default: object) -> dict[object, list[tuple[int, int]]]:
+        out: dict[object, list[tuple[int, int]]] = defaultdict(list)
+        for cell, look in looks.items():
+            value = getattr(look, attribute)
+            if value != default:
+                out[value].append(cell)
+        return out
+
+    def each(attribute: str, default: object = None):
+        for value, cells in by_value(attribute, default).items():
+            for rect in rectangles(cells):
+                yield value, _range(sheet, rect), rect
+
+    for value, rng, _ in each("font_name"):
+        rng.font.name = value
+    for value, rng, _ in each("font_size"):
+        rng.font.size = value
+    for _, rng, _ in each("bold", False):
+        rng.font.bold = True
+    for value, rng, _ in each("font_color"):
+        rng.font.color = "#" + value
+    for _, rng, _ in each("underline", False):
+        live.underline(rng)
+    for value, rng, _ in each("fill"):
+        rng.color = "#" + value
+    for _, rng, (r1, c1, r2, c2) in each("border", False):
+        sides = ["edge_top", "edge_bottom", "edge_left", "edge_right"]
+        if r2 > r1:
+            sides.append("inside_horizontal")
+        if c2 > c1:
+            sides.append("inside_vertical")
+        rng.borders.set(sides, line_style="continuous", weight="thin", color="#" + BORDER_COLOR)
+    for value, rng, _ in each("h_align"):
+        live.align(rng, value, None)
+    for value, rng, _ in each("v_align"):
+        live.align(rng, None, value)
+    for _, rng, _ in each("wrap", False):
+        rng.wrap_text = True
+    for value, rng, _ in each("number_format"):
+        rng.number_format = value
+
+
+# -------------------------------------------------------------- cells and fills
+
+def _apply_cells(live: LiveBook, edits: list[CellEdit]) -> None:
+    """Values in runs along a row (one write each), then their number formats."""
+    by_row: dict[tuple[str, int], dict[int, object]] = defaultdict(dict)
+    formats: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for e in edits:
+        by_row[(e.sheet, e.row)][e.col] = e.value
+        if e.number_format:
+            formats[(e.sheet, e.number_format)].append((e.row, e.col))
+    for (sheet_name, row), values in by_row.items():
+        sheet = live.book.sheets[sheet_name]
+        cols = sorted(values)
+        run: list[int] = []
+        for col in cols + [None]:
+            if run and (col is None or col != run[-1] + 1):
+                sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k]) for k in run]]
+                run = []
+            if col is not None:
+                run.append(col)
+    for (sheet_name, fmt), cells in formats.items():
+        sheet = live.book.sheets[sheet_name]
+        for rect in rectangles(cells):
+            _range(sheet, rect).number_format = fmt
+
+
+def _apply_fills(live: LiveBook, edits: list[FillEdit]) -> None:
+    """Fills grouped by colour; a conditional one (``only_if``) is skipped where the engine
+    can read the cell's fill and it is no longer the expected one."""
+    groups: dict[tuple[str, Optional[str]], list[tuple[int, int]]] = defaultdict(list)
+    for e in edits:
+        if e.only_if is not None and live.reads_colours and live.fill_of(e.sheet, e.ref) != e.only_if:
+            continue
+        groups[(e.sheet, e.fill)].append((e.row, e.col))
+    for (sheet_name, fill), cells in groups.items():
+        sheet = live.book.sheets[sheet_name]
+        for rect in rectangles(cells):
+            _range(sheet, rect).color = None if fill is None else "#" + fill
