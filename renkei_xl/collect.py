@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
@@ -86,7 +86,6 @@ class CollectReport:
     records: list[ImportRecord]
     dry_run: bool = False
     written: object = None                   # session.Written when the master was written
-    notes: list[str] = field(default_factory=list)
 
     @property
     def refused(self) -> list[Refusal]:
@@ -444,6 +443,23 @@ def _as_int(value: object) -> int:
         return 0
 
 
+def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,
+                exclude: Sequence[Path] = ()):
+    """What importing ``paths`` does, for either face: the report and the write plan.
+
+    The plan is empty when nothing is to be imported (every file refused or already in);
+    it is built before anyone is asked, so a 取込履歴 without its headers stops here.
+    """
+    from .plan import WritePlan, collect_plan
+
+    log = state.grids.get(c.IMPORT_LOG)
+    history = read_history(log) if log else []
+    changes, refusals, records = plan_collect(data, paths, history, force=force, exclude=exclude)
+    report = CollectReport(changes, refusals, records)
+    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(r) for r in records]) if records else WritePlan()
+    return report, plan
+
+
 def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
             echo: Optional[Callable[[str], None]] = None) -> CollectReport:
     """Plan, show (``echo``) and apply in one atomic write; refused files change nothing.
@@ -451,26 +467,22 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
     When nothing is to be written (every file refused or already imported, or a dry run)
     the master is not written at all, so it stays byte-identical.
     """
-    from .plan import WritePlan, collect_plan
+    from .plan import WritePlan
     from .workbook.session import check_path, opened, write_planned
 
     master = check_path(Path(master))
 
     def make(fs):
-        history = read_history(fs.state.grids.get(c.IMPORT_LOG) or [])
-        changes, refusals, records = plan_collect(fs.data, paths, history, force=force, exclude=[master])
-        report = CollectReport(changes, refusals, records, dry_run)
+        report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master])
+        report.dry_run = dry_run
         if echo:
             for line in report.lines():
                 echo(line)
-        if dry_run or not records:
-            return WritePlan(), report
-        return collect_plan(fs.state, changes, LOG_COLUMNS, [tuple(r) for r in records]), report
+        return (WritePlan() if dry_run else plan), report
 
     if dry_run:
         with opened(master) as fs:
             return make(fs)[1]
     report, written = write_planned(master, make)
     report.written = written
-    report.notes = list(written.notes) if written else []
     return report

@@ -49,8 +49,6 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print("確認のみ（--dry-run）: マスターには書き込みません。")
     report = collect(Path(args.master), [Path(p) for p in args.paths], dry_run=args.dry_run,
                      force=args.force, echo=print)
-    for note in report.notes:
-        print(note)
     if report.written is not None:
         print(f"{len(report.records)} ファイル、{len(report.changes)} セルを取り込みました: {report.written.path}")
         if report.written.backup:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, read_contract, text
+from .contract_read import Book, MasterData, text
 from .errors import UserError
 from .model import METHOD_RATIO, METHOD_STATE, Indicator, Municipality, Settings
 from .validate import NUMERIC_METHODS

@@ -14,7 +14,6 @@ symbol before it is forwarded, and anyone who needs to can lift it (校閲 → �
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import subprocess
 import sys

@@ -271,8 +271,7 @@ def _export(live: LiveBook, title: str) -> str:
 
 
 def _collect(live: LiveBook, title: str) -> str:
-    from ..collect import ALREADY, LOG_COLUMNS, plan_collect, read_history
-    from ..plan import collect_plan
+    from ..collect import ALREADY, plan_import
     from .apply import master_state
 
     master = master_path(live)
@@ -282,15 +281,11 @@ def _collect(live: LiveBook, title: str) -> str:
         return (f"回収用のフォルダを作りました: {inbox}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
-    state = master_state(live)
-    log = state.grids.get(c.IMPORT_LOG)
-    history = read_history(log) if log else []
     live.status(f"{title}: 回収したファイルを確認しています…")
-    changes, refusals, records = plan_collect(data, [inbox], history, exclude=[master])
+    report, plan = plan_import(data, master_state(live), [inbox], exclude=[master])
+    changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
         return f"フォルダ「{inbox}」に取り込むファイル（.xlsx）がありません。"
-    # Planned before asking: a 取込履歴 without its headers stops here, not after "OK".
-    plan = collect_plan(state, changes, LOG_COLUMNS, records) if records else None
     refused = [r for r in refusals if r.kind != ALREADY]
     lines = [f"回収フォルダ: {inbox}"]
     if refused:
@@ -309,7 +304,7 @@ def _collect(live: LiveBook, title: str) -> str:
                                        "書き換えます。よろしいですか？", *listing]), buttons="ok_cancel")
         if answer != "ok":
             return "\n".join(lines + ["", "取り込みを中止しました（ブックは変更していません）。"])
-    if plan is not None:
+    if not plan.empty:
         live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
         _apply(live, plan)
         files = "、".join(f"{r.file_name}（{r.municipality}）" for r in records)

@@ -16,14 +16,13 @@ from __future__ import annotations
 from typing import Callable, Iterable, Optional
 
 from ..looks import LOOKS
-from ..package.cells import SheetCells, KEEP, cell_xml, column_letter
+from ..package.cells import KEEP, cell_xml, column_letter
 from ..package.chart import column_chart_xml, drawing_xml
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
-from ..package.styles import KEEP as KEEP_STYLE
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml, quote_sheet
-from ..package.xml import MAIN_NS, REL_NS, attr, prefix_of
+from ..package.xml import MAIN_NS, REL_NS, attr
 from ..package.zipped import Package, fresh_name, relative
 from ..plan import SheetPlan, WritePlan
 from .state import StyleReader
@@ -233,5 +232,3 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
         if text != cells.text:
             pkg.write(cells.part, text)
 
-
-__all__ = ["apply_plan", "render_sheet", "KEEP_STYLE"]

@@ -25,8 +25,6 @@ def _print_findings(findings, limit: int = 30) -> None:
 
 
 def _print_written(written) -> None:
-    for note in written.notes:
-        print(note)
     print(f"書き込み先: {written.path}")
     if written.backup:
         print(f"バックアップ: {written.backup}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
@@ -30,7 +30,6 @@ T = TypeVar("T")
 class Written:
     path: Path
     backup: Optional[Path] = None
-    notes: list[str] = field(default_factory=list)
 
 
 def check_path(path: Path) -> Path:
