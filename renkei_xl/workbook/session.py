@@ -13,7 +13,7 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, TypeVar
 
 from ..errors import UserError
 from ..layout import status_line
@@ -21,6 +21,9 @@ from ..model import Result
 from ..contract_read import MasterData
 from ..plan import WritePlan
 from .safety import atomic_write, backup, ensure_not_open, writer_lock
+
+if TYPE_CHECKING:
+    from .state import FileState
 
 SUFFIXES = (".xlsx", ".xlsm")
 T = TypeVar("T")
@@ -118,5 +121,3 @@ def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written
 
     return write_planned(path, make, out)
 
-
-from .state import FileState  # noqa: E402  (for annotations above)
