@@ -1,36 +1,76 @@
-"""Whole-process `renkei-xl recalc` against the openpyxl load+save floor, on three masters.
+"""Whole-process `renkei-xl` commands against the openpyxl load+save floor, with targets.
 
 Each button click and each command starts a fresh Python process, so the figure that
 matters is the whole process: start-up, imports, reading, computing and writing. The
-floor is `openpyxl.load_workbook(f).save(g)` of the same file in the same run, so the
-ratio is comparable across machines. Peak memory is each child's own ru_maxrss.
+floor is ``openpyxl.load_workbook(f, keep_vba=True).save(g)`` of the same master in a
+fresh process, measured in the same run, so the ratios travel between machines; seconds
+do not. Peak memory is each child's own ru_maxrss (``os.wait4``); this process keeps
+itself small (building runs in helper children) because a child's ru_maxrss cannot read
+below the peak of the process that spawned it. The ``cpu`` column (user + system time,
+command / floor) is printed for reading a run on a busy machine; targets use wall time.
+
+Cases (targets from the "lossless" issue):
+
+    master     command    time target   memory target
+    fy2023     recalc     <= 0.35 x     -
+    fy2023     validate   <= 0.35 x     -
+    fy2023     collect    <= 0.35 x     -
+    2000x40    recalc     <= 0.15 x     <= 0.3 x
+    20000x12   recalc     <= 0.15 x     <= 0.3 x
+
+Every timed command runs on a fresh copy of the master (the copy is not timed); each
+case runs ``--repeat`` times, interleaved with the floor, and the median time and the
+largest peak memory are reported. For collect, ``renkei-xl split`` makes the input files
+once, one of them gets two changed values (openpyxl, as a municipality's Excel would
+save it), and every repetition imports that file into a fresh copy of the master.
+The floor and each command run once unmeasured first (warm file and bytecode caches).
+Children get a bytecode cache in the work folder even where PYTHONDONTWRITEBYTECODE is
+set, as an installed tool has; ``--env-as-is`` runs them in this environment unchanged.
+Exits 1 when a target is missed, so ``make bench`` shows it.
 
     python benchmarks/run.py [--repeat N] [--only fy2023,2000x40,20000x12]
+                             [--commands recalc,validate,collect] [--keep DIR] [--env-as-is]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
+import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from renkei_xl.model import Entry, Indicator, Municipality, Settings  # noqa: E402
-from renkei_xl.reference import load_reference  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 ROLES = ("圏域全体の経済成長のけん引", "高次の都市機能の集積・強化", "圏域全体の生活関連機能サービスの向上")
 METHODS = ("合計", "合計", "合計", "中心市のみ", "状態", "手入力")
+MASTERS = ("fy2023", "2000x40", "20000x12")
+COMMANDS = ("recalc", "validate", "collect")
+# (master, command) -> (time target, memory target or None), as ratios to the floor.
+TARGETS = {
+    ("fy2023", "recalc"): (0.35, None),
+    ("fy2023", "validate"): (0.35, None),
+    ("fy2023", "collect"): (0.35, None),
+    ("2000x40", "recalc"): (0.15, 0.3),
+    ("20000x12", "recalc"): (0.15, 0.3),
+}
+FLOOR = ("import sys, openpyxl; "
+         "openpyxl.load_workbook(sys.argv[1], keep_vba=True).save(sys.argv[2])")
+CLI = "renkei_xl.cli"
+CHILD_ENV: Optional[dict] = None   # None: the children inherit this process's environment
 
 
 def synthetic(n_indicators: int, n_munis: int):
     """A master shaped like the real one: long Japanese texts, mixed methods, all values."""
+    from renkei_xl.model import Entry, Indicator, Municipality, Settings
+
     munis = tuple(Municipality(f"市町村{i:02d}" if i else "札幌市", "中心市" if i == 0 else "連携市町村")
                   for i in range(n_munis))
     settings = Settings("ベンチマーク圏", 2023, None, 0.85, munis)
@@ -54,6 +94,7 @@ def synthetic(n_indicators: int, n_munis: int):
 
 
 def build(kind: str, folder: Path) -> Path:
+    from renkei_xl.reference import load_reference
     from renkei_xl.workbook.build import build_master
 
     path = folder / f"{kind}.xlsx"
@@ -66,47 +107,252 @@ def build(kind: str, folder: Path) -> Path:
     return path
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MiB) of one child process."""
+@dataclass
+class Child:
+    seconds: float
+    mib: float
+    cpu: float          # user + system seconds: less sensitive than wall time to a busy machine
+    stdout: str
+
+
+def run(cmd: list[str], folder: Path) -> Child:
+    """One fresh child process: wall time, its own peak RSS, its output."""
+    out_path, err_path = folder / "child.out", folder / "child.err"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=folder, env=CHILD_ENV)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_text(encoding="utf-8", errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stdout}"
+                         f"{err_path.read_text(encoding='utf-8', errors='replace')}")
+    # ru_maxrss is in KiB on Linux
+    return Child(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout)
+
+
+def returned_file(master: Path, folder: Path) -> Path:
+    """A returned input file with two changed values, made by split and edited by openpyxl."""
+    import openpyxl
+
+    from renkei_xl import contract as c
+    from renkei_xl.distribute import P_MUNICIPALITY
+
+    outdir = folder / "inputs"
+    run([sys.executable, "-m", CLI, "split", str(master), "--outdir", str(outdir)], folder)
+    for path in sorted(outdir.glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        muni = next(p.value for p in wb.custom_doc_props if p.name == P_MUNICIPALITY)
+        ws = wb[muni]
+        rows = list(ws.iter_rows(max_row=ws.max_row))
+        head = next((i for i, r in enumerate(rows[:c.HEADER_SEARCH_ROWS + 5])
+                     if c.ENTRY_HEADERS["indicator_id"] in [x.value for x in r]), None)
+        if head is None:
+            continue
+        cols = {x.value: x.column - 1 for x in rows[head] if x.value}
+        value_col, unit_col = cols[c.ENTRY_HEADERS["value"]], cols[c.ENTRY_HEADERS["unit"]]
+        changed = 0
+        for r in rows[head + 1:]:
+            value = r[value_col].value
+            # a count row (a unit, not a status): the new value is a plain number
+            if r[unit_col].value and (value is None or isinstance(value, (int, float))):
+                r[value_col].value = (value or 0) + 3
+                changed += 1
+                if changed == 2:
+                    break
+        if changed == 2:
+            wb.save(path)
+            return path
+    raise SystemExit(f"no input file from split of {master.name} has two count rows to change")
+
+
+def helper(*args: str) -> str:
+    """Build work runs in a child of this script, so this process stays small.
+
+    A child's ru_maxrss cannot read below the peak RSS of the process that started it
+    (Linux carries it over through fork/vfork and exec), so importing openpyxl or
+    building a master here would inflate every child's figure.
+    """
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, encoding="utf-8",
+                          env=CHILD_ENV)
+    if done.returncode != 0:
+        raise SystemExit(f"helper {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def floor_cmd(copy: Path, folder: Path) -> list[str]:
+    return [sys.executable, "-c", FLOOR, str(copy), str(folder / f"floor{copy.suffix}")]
+
+
+def command_cmd(command: str, copy: Path, returned: Optional[Path]) -> list[str]:
+    cmd = [sys.executable, "-m", CLI, command, str(copy)]
+    return cmd + [str(returned)] if command == "collect" else cmd
+
+
+def check(command: str, child: Child) -> None:
+    """The timed run did the work: the master was written (and collect took the file)."""
+    if "書き込み先" not in child.stdout and "取り込みました" not in child.stdout:
+        raise SystemExit(f"{command} wrote nothing:\n{child.stdout}")
+    if command == "collect" and "1 ファイル、2 セルを取り込みました" not in child.stdout:
+        raise SystemExit(f"collect did not import the returned file:\n{child.stdout}")
+
+
+@dataclass
+class Row:
+    master: str
+    command: str
+    size_mb: float
+    floor_s: float
+    cmd_s: float
+    floor_mib: float
+    cmd_mib: float
+    floor_cpu: float
+    cmd_cpu: float
+
+    @property
+    def ratio(self) -> float:
+        return self.cmd_s / self.floor_s
+
+    @property
+    def mem_ratio(self) -> float:
+        return self.cmd_mib / self.floor_mib
+
+    @property
+    def missed(self) -> list[str]:
+        t, m = TARGETS[(self.master, self.command)]
+        return ((["time"] if self.ratio > t else [])
+                + (["memory"] if m is not None and self.mem_ratio > m else []))
+
+    def line(self) -> str:
+        t, m = TARGETS[(self.master, self.command)]
+        mem_target = f"≤{m:.2f}" if m is not None else "-"
+        case = f"{self.master} {self.command}"
+        result = f"FAIL ({', '.join(self.missed)})" if self.missed else "PASS"
+        return (f"{case:<18} {self.size_mb:>5.1f}MB {self.floor_s:>8.2f} {self.cmd_s:>7.2f} {self.ratio:>6.2f} "
+                f"{'≤' + format(t, '.2f'):>7} {self.floor_mib:>9.0f} {self.cmd_mib:>8.0f} {self.mem_ratio:>6.2f} "
+                f"{mem_target:>7} {self.cmd_cpu / self.floor_cpu:>6.2f}  {result}")
+
+
+HEADER = (f"{'case':<18} {'file':>7} {'floor s':>8} {'cmd s':>7} {'ratio':>6} {'target':>7} "
+          f"{'floor MiB':>9} {'cmd MiB':>8} {'mem':>6} {'target':>7} {'cpu':>6}  result")
+
+
+def bench_master(kind: str, commands: list[str], repeat: int, work: Path) -> list[Row]:
+    folder = work / kind
+    folder.mkdir()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss // 1024
+    master = Path(helper("--build", kind, str(folder)))
+    print(f"  built {kind} ({master.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr, flush=True)
+    commands = [cmd for cmd in commands if (kind, cmd) in TARGETS]
+    returned = Path(helper("--returned", str(master), str(folder))) if "collect" in commands else None
+    copy = folder / f"run_{kind}{master.suffix}"
+    floors: list[Child] = []
+    timed: dict[str, list[Child]] = {cmd: [] for cmd in commands}
+    for i in range(repeat):              # interleaved, so drift hits floor and commands alike
+        shutil.copy(master, copy)
+        floors.append(run(floor_cmd(copy, folder), folder))
+        for cmd in commands:
+            shutil.copy(master, copy)
+            child = run(command_cmd(cmd, copy, returned), folder)
+            check(cmd, child)
+            timed[cmd].append(child)
+        print(f"  {kind} {i + 1}/{repeat}: floor {floors[-1].seconds:.2f} s, "
+              + ", ".join(f"{cmd} {timed[cmd][-1].seconds:.2f} s" for cmd in commands),
+              file=sys.stderr, flush=True)
+    floor_s = median(c.seconds for c in floors)
+    floor_mib = max(c.mib for c in floors)
+    size = master.stat().st_size / 1e6
+    floor_cpu = median(c.cpu for c in floors)
+    return [Row(kind, cmd, size, floor_s, median(c.seconds for c in timed[cmd]),
+                floor_mib, max(c.mib for c in timed[cmd]), floor_cpu, median(c.cpu for c in timed[cmd]))
+            for cmd in commands]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="fy2023,2000x40,20000x12")
+def warm_up(work: Path, commands: list[str]) -> None:
+    """The floor and each command once, unmeasured, on the FY2023 sample: the first measured
+    run then finds the file cache and the bytecode cache warm, as a second click would."""
+    folder = work / "warm"
+    folder.mkdir()
+    master = Path(helper("--build", "fy2023", str(folder)))
+    returned = Path(helper("--returned", str(master), str(folder))) if "collect" in commands else None
+    copy = folder / "warm.xlsx"
+    shutil.copy(master, copy)
+    run(floor_cmd(copy, folder), folder)
+    for cmd in commands:
+        shutil.copy(master, copy)
+        run(command_cmd(cmd, copy, returned), folder)
+
+
+def median(values) -> float:
+    """statistics.median without importing statistics (and its few MiB) into this process."""
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def helper_main(argv: list[str]) -> int:
+    sys.path.insert(0, str(REPO))
+    if argv[0] == "--build":
+        print(build(argv[1], Path(argv[2])))
+    elif argv[0] == "--returned":
+        print(returned_file(Path(argv[1]), Path(argv[2])))
+    elif argv[0] == "--versions":
+        from importlib.metadata import version
+        print(f"openpyxl {version('openpyxl')}, python-calamine {version('python-calamine')}")
+    return 0
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] in ("--build", "--returned", "--versions"):
+        return helper_main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (median time reported)")
+    parser.add_argument("--only", default=",".join(MASTERS), help=f"masters, of {','.join(MASTERS)}")
+    parser.add_argument("--commands", default=",".join(COMMANDS), help=f"commands, of {','.join(COMMANDS)}")
+    parser.add_argument("--keep", help="build in this folder and keep it (default: a temporary folder)")
+    parser.add_argument("--env-as-is", action="store_true",
+                        help="run the children in this environment unchanged (by default they get a bytecode "
+                             "cache in the work folder, even when PYTHONDONTWRITEBYTECODE is set)")
     args = parser.parse_args()
-    py = sys.executable
-    work = Path(tempfile.mkdtemp(prefix="renkei_bench_"))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, repeat {args.repeat} (median)")
-    print(f"{'master':<10} {'size':>8} {'floor s':>8} {'recalc s':>9} {'ratio':>6} {'floor MiB':>10} {'recalc MiB':>11}")
+    masters = [m for m in args.only.split(",") if m]
+    commands = [c for c in args.commands.split(",") if c]
+    unknown = [m for m in masters if m not in MASTERS] + [c for c in commands if c not in COMMANDS]
+    if unknown:
+        parser.error(f"unknown: {', '.join(unknown)}")
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="renkei_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    global CHILD_ENV
+    if not args.env_as_is:
+        # An installed renkei-xl runs from .pyc files (pip compiles them; a first run writes them).
+        # Where PYTHONDONTWRITEBYTECODE is set, every child would compile our modules from source
+        # again, which is tens of ms at FY2023 size, while openpyxl's site-packages .pyc exist.
+        CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    rows: list[Row] = []
     try:
-        for kind in args.only.split(","):
-            master = build(kind, work)
-            floors, recalcs, floor_mem, recalc_mem = [], [], 0, 0
-            for _ in range(args.repeat):
-                copy = work / f"run_{kind}.xlsx"
-                shutil.copy(master, copy)
-                t, mem = run([py, "-c", "import sys, openpyxl; "
-                              "openpyxl.load_workbook(sys.argv[1]).save(sys.argv[2])",
-                              str(copy), str(work / "floor.xlsx")])
-                floors.append(t)
-                floor_mem = max(floor_mem, mem)
-                t, mem = run([py, "-m", "renkei_xl.cli", "recalc", str(copy)])
-                recalcs.append(t)
-                recalc_mem = max(recalc_mem, mem)
-            f, r = statistics.median(floors), statistics.median(recalcs)
-            size = master.stat().st_size / 1e6
-            print(f"{kind:<10} {size:>6.1f}MB {f:>8.2f} {r:>9.2f} {r / f:>6.2f} {floor_mem:>10} {recalc_mem:>11}")
+        print(f"python {platform.python_version()}, {helper('--versions')}, {os.cpu_count()} cores "
+              f"({usable} usable), repeat {args.repeat} (median time, largest peak memory), "
+              f"{'environment as is' if args.env_as_is else 'children with a bytecode cache'}",
+              flush=True)
+        warm_up(work, commands)
+        for kind in masters:
+            rows += bench_master(kind, commands, args.repeat, work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"(this process peaked at {own:.0f} MiB; no child's peak memory can read below that)")
+    print(HEADER)
+    for row in rows:
+        print(row.line())
+    failed = [f"{r.master} {r.command}" for r in rows if r.missed]
+    print(f"FAILED: {', '.join(failed)}" if failed else "all targets met")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

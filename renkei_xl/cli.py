@@ -98,9 +98,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # the last guard: staff get a sentence, developers --debug
         if args.debug:
             raise
-        print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
-              "--debug を付けて再実行すると詳細が表示されます。", file=sys.stderr)
+        log = _log_error(argv)
+        print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。ブックは変更していません。"
+              f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
         return 3
+
+
+def _log_error(argv) -> str:
+    """The traceback, where staff can send it from (never on their screen)."""
+    import datetime as dt
+    import tempfile
+    import traceback
+    from pathlib import Path
+
+    log = Path(tempfile.gettempdir()) / "renkei-xl-error.log"
+    try:
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} renkei-xl {' '.join(argv or sys.argv[1:])}\n")
+            f.write(traceback.format_exc())
+    except OSError:
+        return "（ログを書けませんでした）"
+    return str(log)
 
 
 if __name__ == "__main__":

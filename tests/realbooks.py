@@ -7,7 +7,7 @@ helpers produce such masters and compare packages:
 - `lo_staff_edit` lets LibreOffice (through UNO) do what a staff member does in Calc:
   a comment, a shape, a chart on a sheet of their own, a picture, a defined name and a
   conditional format, then save as .xlsm or .xlsx;
-- `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``../shared/excel-made/``),
+- `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``tests/data/excel_made/``, a copy of ``../shared/excel-made/``),
   with every part it links to, as a staff sheet of a master, working on the zip package;
 - `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
 - `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF).
@@ -46,7 +46,8 @@ import pytest
 from defusedxml import ElementTree
 
 UNO_PATH = "/usr/lib/python3/dist-packages"
-EXCEL_MADE = Path(__file__).resolve().parents[2] / "shared" / "excel-made"
+# A copy of ../shared/excel-made (BSD 2-Clause, licence beside them): CI clones only this repo.
+EXCEL_MADE = Path(__file__).resolve().parent / "data" / "excel_made"
 SOFFICE_TIMEOUT = 180  # seconds for one LibreOffice job on a busy 2-core machine
 
 XLSM_FILTER = "Calc MS Excel 2007 VBA XML"
@@ -886,7 +887,7 @@ def _once(factory, key: str, build):
 
 
 def excel_made_books() -> list[Path]:
-    """The Excel-made workbooks of ../shared/excel-made, sorted by name."""
+    """The Excel-made workbooks of tests/data/excel_made, sorted by name."""
     books = sorted(p for p in EXCEL_MADE.glob("*.xls[xm]"))
     if not books:
         raise AssertionError(f"no Excel-made workbooks in {EXCEL_MADE}")

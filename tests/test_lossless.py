@@ -3,7 +3,7 @@
 Masters saved by LibreOffice after a staff member's edits through UNO (comment, shape,
 chart, picture, a sheet and a name of their own, a conditional format), in both the .xlsm
 and .xlsx filters, and one that also carries sheets taken from files Excel saved
-(../shared/excel-made: buttons and VBA, checkbox, comments, text box, pictures in drawings,
+(tests/data/excel_made: buttons and VBA, checkbox, comments, text box, pictures in drawings,
 in cells, as background and in headers, a table, a chart, rich text) go through the whole
 cycle — staff edit → 入力チェック (marks added) → fix → 入力チェック (marks lifted) →
 回収ファイル取込 → 評価を再計算 → again — written in place every time. Afterwards every

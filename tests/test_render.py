@@ -13,7 +13,7 @@ import pytest
 from conftest import require_soffice
 from renkei_xl import contract as c
 from renkei_xl.workbook.commands import init_master
-from renkei_xl.workbook.session import recalc_file
+from renkei_xl.workbook.session import recalc_file, validate_file
 
 DPI = 100
 
@@ -134,3 +134,51 @@ def test_formula_cells_are_read_through_their_cached_values(tmp_path):
     assert result.evaluations["04-1"].symbol == "◎"
     ws = load_workbook(saved)["札幌市"]
     assert any(cell.value == "=6+11" for r in ws.iter_rows() for cell in r)
+
+
+def test_cached_formula_results_survive_every_write(tmp_path):
+    """The tool no longer rewrites staff sheets: after recalc, validate and another recalc
+    the formula still has its cached result, so the value does not vanish on the next run."""
+    from openpyxl import load_workbook
+
+    master = tmp_path / "src" / "m.xlsx"
+    init_master(master, sample="fy2023")
+    wb = load_workbook(master)
+    ws = wb["札幌市"]
+    head = [cell.value for cell in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[head.index("指標ID")].value == "04-1")
+    row[head.index("実績値")].value = "=6+11"
+    wb.save(master)
+    soffice = require_soffice()
+    profile = Path("/tmp") / f"lo_renkei_{uuid.uuid4().hex}"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path), str(master)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.rmtree(profile, ignore_errors=True)
+    saved = tmp_path / "m.xlsx"
+    for run in (recalc_file, validate_file, recalc_file):
+        result, _ = run(saved)
+        assert result.consolidated["04-1"].actual == "21件"
+    cached = load_workbook(saved, data_only=True)["札幌市"]
+    assert any(cell.value == 17 for r in cached.iter_rows() for cell in r)
+
+
+def test_a_formula_without_a_saved_result_is_a_finding_not_an_empty_cell(tmp_path):
+    """openpyxl (like other libraries) saves formulas without results: the cell is reported
+    with its place, and never counts as 'nothing reported'."""
+    from openpyxl import load_workbook
+
+    master = tmp_path / "m.xlsx"
+    init_master(master, sample="fy2023")
+    wb = load_workbook(master)
+    ws = wb["札幌市"]
+    head = [cell.value for cell in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[head.index("指標ID")].value == "04-1")
+    cell = row[head.index("実績値")]
+    cell.value = "=6+11"
+    memo = ws.cell(1, ws.max_column + 2, "=1+1")   # a staff column the contract does not read
+    wb.save(master)
+    result, _ = validate_file(master)
+    found = [f for f in result.findings if f.type == "formula-without-result"]
+    assert [(f.sheet, f.cell, f.severity) for f in found] == [("札幌市", cell.coordinate, "エラー")]
+    assert "計算結果が保存されていません" in found[0].message and memo.coordinate not in found[0].message

@@ -35,7 +35,7 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     from ..model import Municipality, Settings
     from ..reference import load_reference
     from .build import build_master
-    from .safety import atomic_write, backup, ensure_not_open
+    from .safety import atomic_write, backup, ensure_not_open, writer_lock
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -54,11 +54,12 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
                             tuple(Municipality(m.name, m.kind) for m in base.municipalities))
         indicators, entries = (), ()
     path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_not_open(path)
-    if path.exists():
-        backup(path)
-    atomic_write(path, lambda tmp: build_master(tmp, settings, indicators, entries,
-                                                interpreter=interpreter))
+    with writer_lock(path):
+        ensure_not_open(path)
+        if path.exists():
+            backup(path)
+        atomic_write(path, lambda tmp: build_master(tmp, settings, indicators, entries,
+                                                    interpreter=interpreter))
     return path
 
 
@@ -116,16 +117,17 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
     from ..vba.inject import replace_vba_project, sheet_code_names
     from ..vba.sources import master_project
-    from .safety import backup, ensure_not_open
+    from .safety import backup, ensure_not_open, writer_lock
     from .session import check_path
 
     path = check_path(Path(args.master))
     if path.suffix.lower() != ".xlsm":
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
-    ensure_not_open(path)
-    data = master_project(sheet_code_names(path))
-    saved = backup(path)
-    replace_vba_project(path, path, data)
+    with writer_lock(path):
+        ensure_not_open(path)
+        data = master_project(sheet_code_names(path))
+        saved = backup(path)
+        replace_vba_project(path, path, data)
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import os
 import re
 import shutil
@@ -80,7 +81,7 @@ WRITER_WAIT_SECONDS = 30.0
 
 
 def writer_lock_file(path: os.PathLike | str) -> Path:
-    path = Path(path)
+    path = Path(os.path.realpath(path))   # two links to one master share one lock
     return path.with_name(f".{path.name}.renkei-lock")
 
 
@@ -108,6 +109,30 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
 # --------------------------------------------------------------------- atomic writes
 
 TEMP_PREFIX = ".~renkei-"
+STALE_AFTER_SECONDS = 600
+
+
+def temp_prefix(target: Path) -> str:
+    """Temporary files are named after their target, so a later run can tell its own."""
+    return f"{TEMP_PREFIX}{target.name}."
+
+
+def remove_stale_temps(target: os.PathLike | str) -> list[Path]:
+    """Temporary files a killed run left beside ``target``. Called under the writer lock,
+    so no live writer of this target owns one; the age limit spares a run of an older
+    version that did not take the lock."""
+    import time
+
+    target = Path(os.path.realpath(target))
+    gone = []
+    for p in target.parent.glob(temp_prefix(target) + "*" + target.suffix):
+        try:
+            if time.time() - p.stat().st_mtime > STALE_AFTER_SECONDS:
+                p.unlink()
+                gone.append(p)
+        except OSError:
+            pass
+    return gone
 
 
 def _default_mode() -> int:
@@ -145,14 +170,25 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
     atomic) and has the same suffix (openpyxl and Excel decide the format by it). On
     any exception the target is untouched and the temporary file is removed.
     """
-    target = Path(target)
+    link = Path(target)
     if check_lock:
+        ensure_not_open(link)
+    # Through a symlink to its file: replacing the link itself would leave the real master
+    # behind unchanged and the link turned into a plain copy.
+    target = Path(os.path.realpath(link))
+    if check_lock and target != link:
         ensure_not_open(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise UserError(f"ディスクの空き容量が足りないため「{target.name}」を書き込めませんでした。"
+                                "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
+            raise
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise RuntimeError(f"nothing was written to the temporary file for {target}")
         _fsync_file(tmp)

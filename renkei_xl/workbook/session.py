@@ -20,7 +20,7 @@ from ..layout import status_line
 from ..model import Result
 from ..contract_read import MasterData
 from ..plan import WritePlan
-from .safety import atomic_write, backup, ensure_not_open, writer_lock
+from .safety import atomic_write, backup, ensure_not_open, remove_stale_temps, writer_lock
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -84,6 +84,7 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
     with writer_lock(target):
         ensure_not_open(path)
         ensure_not_open(target)
+        remove_stale_temps(target)
         with opened(path) as fs:
             plan, report = make(fs)
             if plan.empty:

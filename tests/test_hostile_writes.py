@@ -1,0 +1,204 @@
+"""Writes under hostile conditions: symlinked masters, killed runs, a full disk, text that
+looks like a formula, runs at the same moment, unexpected errors. Nothing is lost, nothing
+wrong is accepted, and staff get a Japanese sentence, never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import multiprocessing as mp
+import os
+import re
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from renkei_xl import contract as c
+from renkei_xl.cli import main as cli_main
+from renkei_xl.contract_read import parse_ref
+from renkei_xl.errors import UserError
+from renkei_xl.package.zipped import Package
+from renkei_xl.plan import CellEdit, WritePlan
+from renkei_xl.workbook.commands import init_master
+from renkei_xl.workbook.safety import STALE_AFTER_SECONDS, temp_prefix
+from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    return init_master(tmp_path_factory.mktemp("hostile") / "sample.xlsm", sample="fy2023")
+
+
+@pytest.fixture
+def master(sample, tmp_path) -> Path:
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    return path
+
+
+def staff_types(path: Path, sheet: str, ref: str, value) -> None:
+    row, col = parse_ref(ref)
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(sheet, row, col, value)]), None))
+
+
+def status_cell(path: Path) -> str:
+    """The 実施状況（手入力） of the first indicator, which 一覧 shows as typed."""
+    return load_master(path).indicators[5].cell("status_manual")
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://example.com","x")', "=WEBSERVICE(\"http://x\")",
+                                  "=1+1", "+1+1", "-1+1", "@SUM(A1)", "=cmd|' /C calc'!A0"])
+def test_text_that_looks_like_a_formula_stays_text_in_every_written_sheet(master, text):
+    """A status typed as text starting with = is written as an inline string in 一覧: never
+    a live formula that runs when the master is opened."""
+    ref = status_cell(master)
+    staff_types(master, c.INDICATORS, ref, text)
+    recalc_file(master)
+    with zipfile.ZipFile(master) as z:
+        wb = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(r'<sheet [^>]*name="一覧"[^>]*r:id="(\w+)"', wb).group(1)
+        target = re.search(r'Id="' + rid + r'"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="' + rid + '"', rels)
+        part = "xl/" + (target.group(1) or target.group(2)).lstrip("/").removeprefix("xl/")
+        xml = z.read(part).decode()
+    assert "<f>" not in xml and "<f " not in xml
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert escaped in xml
+    ws = openpyxl.load_workbook(master)[c.LIST]
+    assert any(isinstance(v, str) and text in v for row in ws.iter_rows(values_only=True) for v in row)
+    assert all(cell.data_type != "f" for row in ws.iter_rows() for cell in row)
+
+
+def test_a_symlinked_master_is_written_through_the_link(master, tmp_path):
+    link = tmp_path / "link" / "マスター.xlsm"
+    link.parent.mkdir()
+    link.symlink_to(master)
+    recalc_file(link)
+    assert link.is_symlink() and os.path.realpath(link) == str(master)
+    assert openpyxl.load_workbook(master)[c.LIST]["H4"].value == "－"
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
+    stale = master.with_name(temp_prefix(master) + "abcd1234" + master.suffix)
+    stale.write_bytes(b"half a zip")
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    os.utime(stale, (old, old))
+    fresh = master.with_name(temp_prefix(master) + "efgh5678" + master.suffix)
+    fresh.write_bytes(b"another run's, just started")
+    other = master.with_name(".~renkei-other.xlsm.zzzz.xlsm")
+    other.write_bytes(b"another master's")
+    os.utime(other, (old, old))
+    recalc_file(master)
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()
+
+
+def test_a_full_disk_leaves_the_master_and_says_so_in_japanese(master, monkeypatch):
+    before = digest(master)
+
+    def full(self, target):
+        with open(target, "wb") as f:
+            f.write(b"PK")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Package, "save", full)
+    with pytest.raises(UserError, match="ディスクの空き容量が足りない"):
+        recalc_file(master)
+    assert digest(master) == before
+    assert not list(master.parent.glob(temp_prefix(master) + "*"))
+
+
+def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkeypatch, capsys):
+    monkeypatch.setattr(Package, "save", lambda self, t: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    assert cli_main(["recalc", str(master)]) != 0
+    err = capsys.readouterr().err
+    assert "ディスクの空き容量" in err and "Traceback" not in err
+
+
+def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatch, capsys):
+    before = digest(master)
+    monkeypatch.setattr(Package, "save", lambda self, t: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert cli_main(["recalc", str(master)]) == 3
+    err = capsys.readouterr().err
+    assert "ブックは変更していません" in err and "renkei-xl-error.log" in err and "Traceback" not in err
+    log = Path(re.search(r"詳細を (.+?) に記録", err).group(1))
+    assert "RuntimeError: boom" in log.read_text(encoding="utf-8")
+    assert digest(master) == before
+
+
+# ------------------------------------------------------------------ at the same moment
+
+def _import(master: str, folder: str, start: float, out) -> None:
+    from renkei_xl.collect import collect
+
+    while time.time() < start:
+        time.sleep(0.005)
+    try:
+        report = collect(Path(master), [Path(folder)])
+        out.put(("collect", folder, len(report.records), report.written is not None))
+    except Exception as exc:  # reported to the test, which fails on it
+        out.put(("collect", folder, repr(exc), False))
+
+
+def _recalc(master: str, start: float, out) -> None:
+    while time.time() < start:
+        time.sleep(0.005)
+    try:
+        result, written = recalc_file(Path(master))
+        out.put(("recalc", "", result.summary.fraction_text, written is not None))
+    except Exception as exc:
+        out.put(("recalc", "", repr(exc), False))
+
+
+def _returned(master: Path, tmp: Path, municipality: str, value) -> Path:
+    from renkei_xl.distribute import split_master
+
+    issued = split_master(master, tmp / f"配布_{municipality}")
+    src = next(p for p in issued if municipality in p.name)
+    folder = tmp / f"回収_{municipality}"
+    folder.mkdir()
+    dst = folder / src.name
+    shutil.copyfile(src, dst)
+    wb = openpyxl.load_workbook(dst)
+    ws = wb[municipality]
+    heads = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
+    col = next(cell.column for cell in heads if cell.value == "実績値")
+    row = heads[0].row + 1
+    ws.cell(row, col).value = value
+    wb.save(dst)
+    return folder
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_two_imports_and_a_recalc_at_the_same_moment_all_land(master, tmp_path, round_):
+    """Two staff members import different municipalities' returns while a third
+    recalculates: every import is in the file afterwards, none reported falsely."""
+    a = _returned(master, tmp_path, "小樽市", 41)
+    b = _returned(master, tmp_path, "江別市", 42)
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start = time.time() + 3.0
+    procs = [ctx.Process(target=_import, args=(str(master), str(a), start, out)),
+             ctx.Process(target=_import, args=(str(master), str(b), start, out)),
+             ctx.Process(target=_recalc, args=(str(master), start, out))]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(ok for *_, ok in results), results
+    history = load_master(master)
+    values = {(e.municipality, e.row): e.value for e in history.entries}
+    wb = openpyxl.load_workbook(master)
+    log = [r for r in wb[c.IMPORT_LOG].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert sorted(r[1] for r in log) == ["小樽市", "江別市"]
+    assert "41" in {v for (m, _), v in values.items() if m == "小樽市"}
+    assert "42" in {v for (m, _), v in values.items() if m == "江別市"}
