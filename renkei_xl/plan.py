@@ -23,6 +23,7 @@ from .contract_read import Book, MasterData, cell_ref, parse_ref, text
 from .errors import UserError
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid, findings_grid, list_grid, summary_grid
 from .model import ERROR, Finding, Result, Settings
+from .textable import width as text_width
 
 Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
@@ -167,8 +168,6 @@ ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"
 
 
 def _lines(value: object, width: float) -> int:
-    from .textable import width as text_width
-
     if value is None or width <= 0:
         return 1
     per_line = max(int(width * CHARS_PER_WIDTH), 1)

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, Optional
 
@@ -66,6 +67,12 @@ def cell_xml(ref: str, value: object, style: int, p: str = "") -> str:
     return f'<{p}c r="{ref}"{s}{t}>{inner}</{p}c>' if inner else f'<{p}c r="{ref}"{s}{t}/>'
 
 
+@lru_cache(maxsize=None)
+def _pattern(prefix: str, tag: str) -> "re.Pattern[str]":
+    """The opening tag of ``tag`` (with the part's prefix), compiled once."""
+    return re.compile(r"<" + re.escape(prefix) + tag + r"\b([^>]*?)(/?)>")
+
+
 @dataclass
 class _Row:
     r: int
@@ -101,7 +108,7 @@ class SheetCells:
         if self._rows is None:
             out: dict[int, _Row] = {}
             o, cs, ce, e = self._data
-            pattern = re.compile(r"<" + re.escape(self.p) + r"row\b([^>]*?)(/?)>")
+            pattern = _pattern(self.p, "row")
             close = f"</{self.p}row>"
             pos, last = cs, 0
             while True:
@@ -125,7 +132,7 @@ class SheetCells:
     def _cells(self, row: _Row) -> list[tuple[int, int, int, str]]:
         """(col, start, end, opening-tag attributes) of each cell in a row."""
         out = []
-        pattern = re.compile(r"<" + re.escape(self.p) + r"c\b([^>]*?)(/?)>")
+        pattern = _pattern(self.p, "c")
         close = f"</{self.p}c>"
         pos, last = row.open_end, 0
         while True:

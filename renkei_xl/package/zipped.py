@@ -8,7 +8,9 @@ to a temporary file that is then renamed over the master (renkei_xl.workbook.saf
 from __future__ import annotations
 
 import posixpath
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -105,15 +107,82 @@ class Package:
             return f.read()
 
     def save(self, target: Path) -> None:
-        """Every part in its original order (new ones at the end), deflated."""
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
+        """Every part in its original order (new ones at the end).
+
+        Parts the write did not change are copied as their compressed bytes, without
+        inflating and deflating them again: the parts are what must stay identical, and
+        on a large master the untouched municipality sheets are most of the file.
+        zipfile has no public way to copy an entry raw, hence the small writer below.
+        """
+        entries = []
+        with open(self.path, "rb") as src:
             for name in self.names():
                 info = self._infos.get(name)
-                data = self._changed[name] if name in self._changed else self.read(name)
-                zi = zipfile.ZipInfo(name, date_time=info.date_time if info else (1980, 1, 1, 0, 0, 0))
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = info.external_attr if info else 0o600 << 16
-                out.writestr(zi, data)
+                if name in self._changed or info is None:
+                    entries.append(_deflated(name, self._changed[name], info))
+                else:
+                    entries.append(_raw(src, info))
+            _write_zip(target, entries)
+
+
+# ------------------------------------------------------------------ zip writing
+
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_UTF8 = 0x800
+
+
+def _dos_time(date_time) -> tuple[int, int]:
+    y, mo, d, h, mi, sec = date_time
+    return (h << 11) | (mi << 5) | (sec // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
+
+
+def _deflated(name: str, data: bytes, info: Optional[zipfile.ZipInfo]) -> tuple:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    packed = packer.compress(data) + packer.flush()
+    date_time = info.date_time if info else (1980, 1, 1, 0, 0, 0)
+    attr = info.external_attr if info else 0o600 << 16
+    return name, date_time, attr, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(packed), len(data), packed
+
+
+def _raw(src, info: zipfile.ZipInfo) -> tuple:
+    src.seek(info.header_offset)
+    head = src.read(_LOCAL.size)
+    if len(head) < _LOCAL.size or head[:4] != b"PK\x03\x04":
+        raise PackageError(f"ブックの部品「{info.filename}」の位置が壊れています")
+    fields = _LOCAL.unpack(head)
+    src.seek(info.header_offset + _LOCAL.size + fields[10] + fields[11])   # name, extra
+    packed = src.read(info.compress_size)
+    if len(packed) != info.compress_size:
+        raise PackageError(f"ブックの部品「{info.filename}」が途中で切れています")
+    return (info.filename, info.date_time, info.external_attr, info.compress_type, info.CRC,
+            info.compress_size, info.file_size, packed)
+
+
+def _write_zip(target: Path, entries: list[tuple]) -> None:
+    if len(entries) >= 0xFFFF:
+        raise PackageError("ブックの部品が多すぎます")
+    central = []
+    with open(target, "wb") as out:
+        for name, date_time, attr, method, crc, csize, usize, packed in entries:
+            if csize >= 0xFFFFFFFF or usize >= 0xFFFFFFFF:
+                raise PackageError(f"ブックの部品「{name}」が大きすぎます（4 GB 以上）")
+            raw_name = name.encode("utf-8")
+            flags = _UTF8 if not name.isascii() else 0
+            dostime, dosdate = _dos_time(date_time)
+            offset = out.tell()
+            out.write(_LOCAL.pack(b"PK\x03\x04", 20, 0, flags, method, dostime, dosdate, crc, csize, usize,
+                                  len(raw_name), 0))
+            out.write(raw_name)
+            out.write(packed)
+            central.append(_CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, flags, method, dostime, dosdate, crc,
+                                         csize, usize, len(raw_name), 0, 0, 0, 0, attr, offset) + raw_name)
+        start = out.tell()
+        for record in central:
+            out.write(record)
+        size = out.tell() - start
+        out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))
 
 
 def resolve(base_part: str, target: str) -> str:

@@ -74,10 +74,45 @@ def ensure_not_open(path: os.PathLike | str) -> None:
 
 # The tool's own writers exclude each other across read → write: two imports at once
 # would otherwise both read the same master and the second rename would undo the first.
-# Excel's ~$ file says only that Excel has the file open; this is our own lock, held by
-# filelock (a kept cross-platform library: an OS lock on a file beside the master, freed
-# by the OS when a process dies, so a killed run leaves nothing to clean up).
+# Excel's ~$ file says only that Excel has the file open; this is our own lock: an OS lock
+# on a file beside the master (flock on POSIX, LockFileEx via msvcrt on Windows), which
+# the OS frees when a process dies, so a killed run leaves nothing locked.
+#
+# Why not filelock (the kept library for this): importing filelock 4 costs ~17 ms here
+# (it brings logging, threading and platform along), a sixth of the whole budget of a
+# command on the FY2023 master (benchmarks/run.py); what is needed is the two calls below.
 WRITER_WAIT_SECONDS = 30.0
+_POLL_SECONDS = 0.05
+
+
+def _try_lock(fd: int) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _unlock(fd: int) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def writer_lock_file(path: os.PathLike | str) -> Path:
@@ -89,21 +124,30 @@ def writer_lock_file(path: os.PathLike | str) -> Path:
 def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -> Iterator[None]:
     """Held from reading the master to renaming the result over it; a second writer waits
     up to ``timeout`` seconds, then is refused with a message."""
-    from filelock import FileLock, Timeout
+    import time
 
     path = Path(path)
-    lock = FileLock(str(writer_lock_file(path)))
+    lock_path = writer_lock_file(path)
     try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
-                        "その処理が終わってからもう一度実行してください。") from None
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise UserError(f"「{path.name}」のフォルダーに書き込めません（{exc.strerror}）。"
+                        "書き込みできるフォルダーに置いてから実行してください。") from None
     try:
-        yield
+        deadline = time.monotonic() + timeout
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
+                                "その処理が終わってからもう一度実行してください。") from None
+            time.sleep(_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            # The file stays: deleting it while another process waits on it would let a
+            # third one lock a new file of the same name at the same time.
+            _unlock(fd)
     finally:
-        # The file stays: deleting it while another process waits on it would let a
-        # third one lock a new file of the same name at the same time.
-        lock.release()
+        os.close(fd)
 
 
 # --------------------------------------------------------------------- atomic writes
