@@ -341,7 +341,19 @@ def input_cells(data: MasterData) -> set[tuple[str, str]]:
     return out
 
 
-def expected_fill(sheet: str, ref: str, inputs: set[tuple[str, str]]) -> Optional[str]:
+class _Lazy:
+    """A set computed on the first membership test."""
+
+    def __init__(self, make: Callable[[], set]):
+        self._make, self._value = make, None
+
+    def __contains__(self, item: object) -> bool:
+        if self._value is None:
+            self._value = self._make()
+        return item in self._value
+
+
+def expected_fill(sheet: str, ref: str, inputs) -> Optional[str]:
     """What an unmarked cell looks like by the contract, for faces that cannot read colours."""
     return c.INPUT_FILL if (sheet, ref) in inputs else None
 
@@ -360,7 +372,7 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
     keeps its recorded fill; a lifted cell gets its recorded fill back, only while it still
     shows the mark.
     """
-    inputs = input_cells(data)
+    inputs = _Lazy(lambda: input_cells(data))   # only asked when a colour cannot be read
 
     def read_or_expected(sheet: str, ref: str) -> Optional[str]:
         if state.fill_of is not None:

@@ -55,7 +55,11 @@ def opened(path: Path) -> Iterator["FileState"]:
     from .state import read_state
 
     with Package(path) as pkg:
-        yield read_state(pkg)
+        fs = read_state(pkg)
+        try:
+            yield fs
+        finally:
+            fs.close()
 
 
 def load_master(path: Path) -> MasterData:
@@ -89,6 +93,7 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
             plan, report = make(fs)
             if plan.empty:
                 return report, None
+            fs.data = None   # a large master's rows are not needed to apply the plan
             apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
             saved = backup(target) if target.exists() else None
             atomic_write(target, fs.pkg.save)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from .. import contract as c
 from ..contract_read import MasterData, needed_sheets, parse_ref, read_contract
@@ -37,19 +38,111 @@ def _cell(value: object) -> object:
     return value
 
 
-def read_grids(pkg: Package, names: Sequence[str]) -> dict[str, list[list[object]]]:
-    from python_calamine import CalamineError, CalamineWorkbook
+class Grids(Mapping[str, list]):
+    """Sheets as rows of values, read with calamine when first asked, few kept at a time.
 
-    try:
-        book = CalamineWorkbook.from_path(str(pkg.path))
-        out = {}
-        for name in names:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            out[name] = [[_cell(v) for v in row] for row in rows]
-        book.close()
-    except CalamineError as exc:
-        raise UserError(f"「{pkg.path.name}」の値を読めません（{exc}）") from None
-    return out
+    The contract reader goes through the sheets one after another; keeping every grid of a
+    20,000-row master alive until the write would double the memory a run needs.
+    """
+
+    KEEP = 2
+
+    def __init__(self, pkg: Package, names: Sequence[str]):
+        from python_calamine import CalamineWorkbook
+
+        self._path = pkg.path
+        self._names = list(names)
+        self._cache: OrderedDict[str, list] = OrderedDict()
+        self._streams: OrderedDict[str, SheetRows] = OrderedDict()
+        try:
+            self._book = CalamineWorkbook.from_path(str(pkg.path))
+        except Exception as exc:   # calamine raises its own error kinds on damaged files
+            raise UserError(f"「{pkg.path.name}」の値を読めません（{exc}）") from None
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self._names:
+            raise KeyError(name)
+        if name in self._cache:
+            self._cache.move_to_end(name)
+            return self._cache[name]
+        grid = list(self.rows(name))
+        self._cache[name] = grid
+        while len(self._cache) > self.KEEP:
+            self._cache.popitem(last=False)
+        return grid
+
+    def rows(self, name: str) -> "SheetRows":
+        """The sheet's rows converted one at a time as a reader walks down them: a large
+        sheet never exists as Python objects all at once."""
+        if name not in self._names:
+            raise KeyError(name)
+        if name in self._streams:
+            self._streams.move_to_end(name)
+            return self._streams[name]
+        try:
+            rows = SheetRows(self._book.get_sheet_by_name(name))
+        except Exception as exc:   # calamine raises its own error kinds on damaged sheets
+            raise UserError(f"シート「{name}」の値を読めません（{exc}）") from None
+        self._streams[name] = rows
+        while len(self._streams) > self.KEEP:
+            self._streams.popitem(last=False)
+        return rows
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def close(self) -> None:
+        self._book.close()
+
+
+class SheetRows(Sequence[list]):
+    """Rows of one sheet from A1 (calamine drops the empty columns left of the data; they
+    are put back), the first rows kept for header searches, the rest read forward."""
+
+    HEAD = 64
+
+    def __init__(self, sheet):
+        self._sheet = sheet
+        self._len = sheet.end[0] + 1 if sheet.height else 0   # end: the last cell, 0-based
+        self._pad = [None] * (sheet.start[1] if sheet.start else 0)
+        self._head: list[list] = []
+        self._it = None
+        self._pos = 0            # index of the row the iterator gives next
+        self._last: tuple[int, list] = (-1, [])
+
+    def _convert(self, row) -> list:
+        return self._pad + [None if v == "" else _cell(v) for v in row]
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._len))]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        if index < len(self._head):
+            return self._head[index]
+        if index == self._last[0]:
+            return self._last[1]
+        if self._it is None or index < self._pos:
+            self._it, self._pos = iter(self._sheet.iter_rows()), 0
+        row = None
+        while self._pos <= index:
+            row = self._convert(next(self._it))
+            if self._pos < self.HEAD and self._pos == len(self._head):
+                self._head.append(row)
+            self._pos += 1
+        self._last = (index, row)
+        return row
 
 
 @dataclass
@@ -59,7 +152,10 @@ class FileState:
     data: MasterData
     state: MasterState
     styles: "StyleReader"
-    sheets: dict[str, list[list[object]]]     # every sheet the contract reads, as grids
+    sheets: Grids     # every sheet the contract reads, as grids (read again when asked)
+
+    def close(self) -> None:
+        self.sheets.close()
 
 
 class StyleReader:
@@ -97,6 +193,7 @@ class StyleReader:
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _REF = re.compile(r'\sr="([A-Z]{1,3}\d+)"')
 _FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
+_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
 # text result as t="str" with <v></v>, which counts as saved.
 _VALUE = re.compile(r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
@@ -117,7 +214,7 @@ def uncached_formulas(pkg: Package, workbook: WorkbookXml, sheets: Sequence[str]
         if entry is None or entry.part is None:
             continue
         raw = pkg.read(entry.part)
-        if b"<f" not in raw and b":f>" not in raw and b":f " not in raw:
+        if not _ANY_FORMULA.search(raw):   # <formula1> of a validation is not one
             continue
         for m in _CELL.finditer(raw.decode("utf-8")):
             inner = m.group(2) or ""
@@ -131,8 +228,11 @@ def uncached_formulas(pkg: Package, workbook: WorkbookXml, sheets: Sequence[str]
 
 def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[Finding]:
     """Only cells the contract reads matter: a formula in a staff memo column is theirs."""
-    read = {(e.sheet, ref) for e in data.entries for ref in e.cells.values()}
-    read |= {(i.sheet, ref) for i in data.indicators for ref in i.cells.values()}
+    if not missing:
+        return []
+    wanted = {(sheet, ref) for sheet, refs in missing.items() for ref in refs}
+    read = {(r.sheet, ref) for r in [*data.entries, *data.indicators] if r.sheet in missing
+            for ref in r.cells.values() if (r.sheet, ref) in wanted}
     out = []
     for sheet, refs in missing.items():
         for ref in refs:
@@ -149,9 +249,35 @@ def read_state(pkg: Package) -> FileState:
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
     extra = [n for n in (c.FINDINGS, c.IMPORT_LOG) if n in sheetnames]
-    grids = read_grids(pkg, [*wanted, *extra])
-    data = read_contract({n: grids[n] for n in wanted}, names)
+    grids = Grids(pkg, [*wanted, *extra])
+    try:
+        own = {n: grids[n] for n in extra}
+        data = read_contract(ContractView(grids, wanted), names)
+    except BaseException:
+        grids.close()
+        raise
     data.findings.extend(_formula_findings(data, uncached_formulas(pkg, workbook, wanted)))
     styles = StyleReader(pkg, workbook)
-    state = MasterState(sheetnames, names, {n: grids[n] for n in extra}, styles.fill_of)
-    return FileState(pkg, workbook, data, state, styles, {n: grids[n] for n in wanted})
+    state = MasterState(sheetnames, names, own, styles.fill_of)
+    return FileState(pkg, workbook, data, state, styles, grids)
+
+
+class ContractView(Mapping[str, list]):
+    """The sheets the contract reads, out of all the grids."""
+
+    def __init__(self, grids: Grids, names: Sequence[str]):
+        self._grids, self._names = grids, list(names)
+
+    def __getitem__(self, name: str) -> Sequence[list]:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._grids.rows(name)
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names

@@ -1,0 +1,52 @@
+"""The file face's reader: calamine rows streamed from A1 give exactly what a full read gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from openpyxl import Workbook
+
+from renkei_xl.package.zipped import Package
+from renkei_xl.workbook.state import Grids
+
+
+def _book(tmp_path, cells: dict) -> Package:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "s"
+    for ref, value in cells.items():
+        ws[ref] = value
+    path = tmp_path / "b.xlsx"
+    wb.save(path)
+    return Package(path)
+
+
+SHAPES = {
+    "empty": {},
+    "one cell at A1": {"A1": "x"},
+    "offset block": {"C3": "x", "D5": 5, "E9": dt.datetime(2024, 3, 31)},
+    "last row only": {"B7": "末尾"},
+    "wide and long": {f"{col}{row}": f"{col}{row}" for col in "ABCDEFGH" for row in range(1, 200, 7)},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_streamed_rows_equal_a_full_read_from_a1(tmp_path, shape):
+    from python_calamine import CalamineWorkbook
+
+    cells = SHAPES[shape]
+    with _book(tmp_path, cells) as pkg:
+        grids = Grids(pkg, ["s"])
+        streamed = grids.rows("s")
+        full = CalamineWorkbook.from_path(str(pkg.path)).get_sheet_by_name("s").to_python(skip_empty_area=False)
+        expected = [[None if v == "" else v for v in row] for row in full]
+        assert len(streamed) == len(expected)
+        assert list(streamed) == expected
+        # forward, backward and random access give the same rows
+        for i in list(range(len(expected)))[::-1] + ([0, len(expected) // 2] if expected else []):
+            assert streamed[i] == expected[i]
+        assert grids["s"] == expected
+        last = max((int(ref[1:]) for ref in cells), default=0)
+        assert len(streamed) == last     # the last row is there (calamine's end is 0-based)
+        grids.close()
