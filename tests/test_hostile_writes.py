@@ -202,3 +202,52 @@ def test_two_imports_and_a_recalc_at_the_same_moment_all_land(master, tmp_path, 
     assert sorted(r[1] for r in log) == ["小樽市", "江別市"]
     assert "41" in {v for (m, _), v in values.items() if m == "小樽市"}
     assert "42" in {v for (m, _), v in values.items() if m == "江別市"}
+
+
+# ------------------------------------------------------------------------- limits
+
+def _add_to_sheet_part(path: Path, sheet: str, xml_cells: str) -> None:
+    """Cells appended to a sheet's XML as another application might have saved them."""
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        wb = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        data = {n: z.read(n) for n in names}
+    rid = re.search(r'<sheet [^>]*name="' + sheet + r'"[^>]*r:id="(\w+)"', wb).group(1)
+    target = re.search(r'<Relationship [^>]*Id="' + rid + r'"[^>]*Target="([^"]+)"', rels) or re.search(
+        r'<Relationship [^>]*Target="([^"]+)"[^>]*Id="' + rid + '"', rels)
+    part = "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
+    data[part] = data[part].decode().replace("</sheetData>", xml_cells + "</sheetData>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in names:
+            z.writestr(n, data[n])
+
+
+@pytest.mark.parametrize("cells", [
+    '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+    '<row r="300000"><c r="A300000" t="inlineStr"><is><t>x</t></is></c></row>',
+    '<row r="5000"><c r="ZZZ5000"><v>1</v></c></row>',
+], ids=["XFD1048576", "row 300000", "column ZZZ"])
+def test_a_sheet_spanning_too_far_is_refused_in_japanese_without_crashing(master, cells):
+    """calamine would allocate the whole rectangle and the OS would kill the process: the
+    extent is checked first, in a child process so that a crash would fail the test."""
+    _add_to_sheet_part(master, "小樽市", cells)
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "validate", str(master)],
+                         capture_output=True, text=True, timeout=120)
+    # one unreadable sheet is an error finding on that sheet, as a missing header is
+    assert out.returncode == 1, out
+    assert "[エラー] 小樽市!A1" in out.stdout and "使用範囲が大きすぎます" in out.stdout, out.stdout
+    assert "Traceback" not in out.stderr and "memory allocation" not in out.stderr
+
+
+def test_a_part_that_inflates_far_beyond_its_size_is_refused(master):
+    """A zip bomb inside the master: refused from the zip directory, before inflating."""
+    with zipfile.ZipFile(master, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/media/bomb.bin", b"\0" * (40 * 2**20))
+    before = digest(master)
+    with pytest.raises(UserError, match="展開すると"):
+        recalc_file(master)
+    assert digest(master) == before

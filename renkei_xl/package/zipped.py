@@ -19,7 +19,10 @@ from .xml import PackageError
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
 # handle in bounded memory (a zip bomb claims less and inflates more: reads are capped too).
-MAX_PART_BYTES = 512 * 1024 * 1024
+MAX_PART_BYTES = 256 * 1024 * 1024
+# Sheet XML compresses about 10:1; a part that claims far more is a zip bomb.
+MAX_RATIO = 200
+RATIO_FROM_BYTES = 8 * 1024 * 1024
 
 
 class Package:
@@ -36,6 +39,12 @@ class Package:
             raise PackageError(f"「{self.path.name}」をブックとして開けません（壊れているか、Excel のファイルでは"
                                f"ありません: {exc}）") from None
         self._infos = {i.filename: i for i in self._zip.infolist() if not i.is_dir()}
+        for info in self._infos.values():
+            if info.file_size > MAX_PART_BYTES or (
+                    info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+                raise PackageError(f"「{self.path.name}」の部品「{info.filename}」は展開すると "
+                                   f"{info.file_size // 2**20:,} MB になります（上限 {MAX_PART_BYTES // 2**20} MB、"
+                                   f"圧縮率 {MAX_RATIO} 倍まで）。壊れているか、ブックではないファイルです")
         self._order = list(self._infos)
         self._changed: dict[str, bytes] = {}
         self._removed: set[str] = set()

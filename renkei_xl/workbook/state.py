@@ -47,9 +47,11 @@ class Grids(Mapping[str, list]):
 
     KEEP = 2
 
-    def __init__(self, pkg: Package, names: Sequence[str]):
+    def __init__(self, pkg: Package, names: Sequence[str], workbook: Optional[WorkbookXml] = None):
         from python_calamine import CalamineWorkbook
 
+        self._pkg = pkg
+        self._workbook = workbook or WorkbookXml(pkg)
         self._path = pkg.path
         self._names = list(names)
         self._cache: OrderedDict[str, list] = OrderedDict()
@@ -79,6 +81,9 @@ class Grids(Mapping[str, list]):
         if name in self._streams:
             self._streams.move_to_end(name)
             return self._streams[name]
+        entry = self._workbook.sheet(name)
+        if entry is not None and entry.part is not None:
+            check_extent(name, self._pkg.read(entry.part))
         try:
             rows = SheetRows(self._book.get_sheet_by_name(name))
         except Exception as exc:   # calamine raises its own error kinds on damaged sheets
@@ -99,6 +104,38 @@ class Grids(Mapping[str, list]):
 
     def close(self) -> None:
         self._book.close()
+
+
+# What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
+# to the last cell at once, and a process that asks for more memory than there is is
+# killed outright (no exception): a single cell at XFD1048576 asks for 17 billion cells.
+# So the extent is measured in the sheet's XML first. A 20,000-indicator master is
+# 20,001 rows by 13 columns.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 4_000_000
+_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+_WIDE_REF = re.compile(rb' r="([A-Z]{2,3})[0-9]')   # cells only: rows have r="12"
+
+
+def check_extent(name: str, raw: bytes) -> None:
+    tail = raw.rfind(b"<row ")
+    if tail < 0:
+        tail = raw.rfind(b":row ")
+    last = _LAST_ROW.search(raw, max(tail - 16, 0)) if tail >= 0 else None
+    rows = int(last.group(1)) if last else 0
+    cols = 26
+    for letters in set(_WIDE_REF.findall(raw)):
+        n = 0
+        for ch in letters:
+            n = n * 26 + ch - 64
+        cols = max(cols, n)
+    if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
+        from ..contract_read import column_letter
+
+        raise UserError(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
+                        f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"
+                        "Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
 class SheetRows(Sequence[list]):
@@ -249,7 +286,7 @@ def read_state(pkg: Package) -> FileState:
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
     extra = [n for n in (c.FINDINGS, c.IMPORT_LOG) if n in sheetnames]
-    grids = Grids(pkg, [*wanted, *extra])
+    grids = Grids(pkg, [*wanted, *extra], workbook)
     try:
         own = {n: grids[n] for n in extra}
         data = read_contract(ContractView(grids, wanted), names)
