@@ -33,8 +33,18 @@ class Package:
         if head == OLE_MAGIC:
             raise PackageError(f"「{self.path.name}」はパスワードで保護（暗号化）されているか、古い形式（.xls）"
                                "のブックです。パスワードを外し、.xlsx / .xlsm で保存し直してください")
+        # One handle for the whole life of the package: if the file is replaced on disk
+        # meanwhile, the parts copied on save still come from the file that was read.
+        self._file = open(self.path, "rb")
         try:
-            self._zip = zipfile.ZipFile(self.path)
+            self._open()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _open(self) -> None:
+        try:
+            self._zip = zipfile.ZipFile(self._file)
         except (zipfile.BadZipFile, OSError) as exc:
             raise PackageError(f"「{self.path.name}」をブックとして開けません（壊れているか、Excel のファイルでは"
                                f"ありません: {exc}）") from None
@@ -53,6 +63,7 @@ class Package:
 
     def close(self) -> None:
         self._zip.close()
+        self._file.close()
 
     def __enter__(self) -> "Package":
         return self
@@ -124,14 +135,13 @@ class Package:
         zipfile has no public way to copy an entry raw, hence the small writer below.
         """
         entries = []
-        with open(self.path, "rb") as src:
-            for name in self.names():
-                info = self._infos.get(name)
-                if name in self._changed or info is None:
-                    entries.append(_deflated(name, self._changed[name], info))
-                else:
-                    entries.append(_raw(src, info))
-            _write_zip(target, entries)
+        for name in self.names():
+            info = self._infos.get(name)
+            if name in self._changed or info is None:
+                entries.append(_deflated(name, self._changed[name], info))
+            else:
+                entries.append(_raw(self._file, info))
+        _write_zip(target, entries)
 
 
 # ------------------------------------------------------------------ zip writing
