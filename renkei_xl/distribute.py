@@ -100,7 +100,7 @@ def read_master_grids(master: Path):
     from .workbook.session import check_path, opened
 
     with opened(check_path(master)) as fs:
-        return fs.data, fs.sheets, dict(fs.state.names)
+        return fs.data, dict(fs.sheets), dict(fs.state.names)
 
 
 def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
