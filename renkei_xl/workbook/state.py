@@ -114,22 +114,35 @@ class Grids(Mapping[str, list]):
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
 MAX_CELLS = 4_000_000
-_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
-_WIDE_REF = re.compile(rb' r="([A-Z]{2,3})[0-9]')   # cells only: rows have r="12"
+# A cell calamine keeps: an opening <c> tag that is not self-closing (an empty styled cell
+# <c r="Z9" s="1"/> and an empty <row/> are skipped, as Excel writes for a comment on
+# XFD1048576). Cell attributes (r, s, t, cm, vm, ph) hold no "/".
+_FILLED = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>/]*>')
+_WIDE_FILLED = re.compile(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
 
 
 def check_extent(name: str, raw: bytes) -> None:
-    tail = raw.rfind(b"<row ")
-    if tail < 0:
-        tail = raw.rfind(b":row ")
-    last = _LAST_ROW.search(raw, max(tail - 16, 0)) if tail >= 0 else None
-    rows = int(last.group(1)) if last else 0
-    cols = 26
-    for letters in set(_WIDE_REF.findall(raw)):
-        n = 0
-        for ch in letters:
-            n = n * 26 + ch - 64
-        cols = max(cols, n)
+    rows = 0
+    head = re.search(rb"<(\w+:)?worksheet\b", raw[:4096])
+    opening = b"<" + (head.group(1) or b"" if head else b"") + b"c "
+    end = raw.rfind(b"sheetData>")
+    while end > 0:   # cells come in row order: the last filled one has the largest row
+        start = raw.rfind(opening, 0, end)
+        if start < 0:
+            break
+        m = _FILLED.match(raw, start)
+        if m:
+            rows = int(m.group(2))
+            break
+        end = start
+    cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw))), default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..contract_read import column_letter
 
