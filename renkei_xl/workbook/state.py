@@ -131,7 +131,7 @@ def _column(letters: bytes) -> int:
 def check_extent(name: str, raw: bytes) -> None:
     rows = 0
     head = re.search(rb"<(\w+:)?worksheet\b", raw[:4096])
-    opening = b"<" + (head.group(1) or b"" if head else b"") + b"c "
+    opening = b"<" + (head.group(1) if head and head.group(1) else b"") + b"c "
     end = raw.rfind(b"sheetData>")
     while end > 0:   # cells come in row order: the last filled one has the largest row
         start = raw.rfind(opening, 0, end)
