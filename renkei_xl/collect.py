@@ -12,6 +12,10 @@ What is refused, and why it matters to the office:
   read safely, or it must not enter the master (LGWAN strips macros; SPEC §4);
 - no identifier, another municipality or year, another template version, a changed
   indicator list (fingerprint): the answers would land on the wrong questions;
+- a seal that does not match the master's key (renkei_xl.distribute.master_key), or none
+  when the master has a key: a file relabelled as another municipality's, forged, or
+  issued by another master. A master without a key (built before keys existed) can only
+  check the plain fingerprint (UNKEYED_NOTE);
 - rows deleted or added, headers renamed: the cells no longer mean what the master thinks;
 - values the master's own validation (renkei_xl.validate) calls errors;
 - a submission older than one already imported (core ``modified``), unless ``force``.
@@ -29,8 +33,9 @@ from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .contract_read import Book, MasterData, text
-from .distribute import (ID_LABELS, P_FINGERPRINT, P_MUNICIPALITY, P_VERSION, P_YEAR, TEMPLATE_VERSION,
-                         municipality_fingerprint)
+from .distribute import (ID_LABELS, KEY_NAME, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL,
+                         P_VERSION, P_YEAR, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal,
+                         seal_matches)
 from .errors import UserError
 from .model import Entry, Indicator
 from .validate import NUMERIC_METHODS, validate
@@ -46,6 +51,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNPACKED = 64 * 1024 * 1024
 ALREADY = "already"   # Refusal.kind of a file imported before: not an error, nothing to do
 REFUSED = "refused"
+# Said once per collect when the master has no key (plan_collect was given key=None).
+UNKEYED_NOTE = (f"注意: このマスターには照合用の鍵（非表示の名前「{KEY_NAME}」）がありません（鍵を持たない古い版で"
+                "作ったマスターです）。回収ファイルは指標の確認コードだけで確認しました。"
+                "市町村名などを書き換えたファイルは見分けられません")
 
 
 class Change(NamedTuple):
@@ -156,16 +165,19 @@ def _is_temporary(p: Path) -> bool:
 
 def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[ImportRecord] = (), *,
                  force: bool = False, exclude: Sequence[Path] = (),
-                 now: Optional[dt.datetime] = None
+                 now: Optional[dt.datetime] = None, key: Optional[bytes] = None
                  ) -> tuple[list[Change], list[Refusal], list[ImportRecord]]:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
-    and the 取込履歴 rows to add. Pure with respect to the master: nothing is written."""
+    and the 取込履歴 rows to add. Pure with respect to the master: nothing is written.
+
+    ``key``: the master's key (distribute.master_key); None only for a master that has
+    none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
     now = (now or dt.datetime.now()).replace(microsecond=0)
     files, refusals = expand_paths(paths, exclude)
     submissions: list[Submission] = []
     for path in files:
         try:
-            submissions.append(inspect_file(path, data))
+            submissions.append(inspect_file(path, data, key))
         except _Refused as exc:
             refusals.append(Refusal(path, exc.reason, exc.kind))
     # Oldest first, so a batch holding two submissions of one municipality ends with the newer.
@@ -221,8 +233,11 @@ def _when(value: Optional[dt.datetime]) -> str:
 
 # ------------------------------------------------------------------- one returned file
 
-def inspect_file(path: Path, data: MasterData) -> Submission:
-    """Read and check one returned file; raises _Refused with the reason."""
+def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> Submission:
+    """Read and check one returned file; raises _Refused with the reason.
+
+    With ``key`` the file must carry the seal this master gave it when it was issued;
+    without (a master that has no key) only the plain fingerprint is checked."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -262,6 +277,7 @@ def inspect_file(path: Path, data: MasterData) -> Submission:
     if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
         raise _Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
                        "入力用ファイルを配布し直してください")
+    _check_seal(ident, data, muni, key)
 
     by_id = {i.id: i for i in data.indicators}
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
@@ -281,6 +297,22 @@ def inspect_file(path: Path, data: MasterData) -> Submission:
         more = f"（ほか {len(errors) - 1} 件）" if len(errors) > 1 else ""
         raise _Refused(f"入力値の誤り: {first.place} {first.indicator_id}: {first.message}{more}")
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, submitted_at(wb), values)
+
+
+def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes]) -> None:
+    """The seal against this master's key. Checked after the plain fingerprint, so a
+    genuine file made stale by a changed master still gets the "配布し直して" reason."""
+    if key is None:
+        return
+    got = ident.get(P_SEAL, "")
+    if not got:
+        raise _Refused(f"{L_SEAL}がありません。このマスターが{muni}に配布した入力用ファイルであることを確認できません"
+                       "（照合コードを付ける前に配布したファイルか、識別情報が消されています）。"
+                       "新しく配布した入力用ファイルで提出してもらってください")
+    if not seal_matches(municipality_seal(key, data, muni, ident.get(P_ISSUED, "")), got):
+        raise _Refused(f"{L_SEAL}が一致しません。このマスターが{muni}に配布した入力用ファイルではありません"
+                       "（別のマスターから配布したファイルか、市町村名・指標などの識別情報が書き換えられています）。"
+                       "配布した入力用ファイルで提出してもらってください")
 
 
 def _at(row: Sequence[object], col: int) -> object:
@@ -444,7 +476,7 @@ def _as_int(value: object) -> int:
 
 
 def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,
-                exclude: Sequence[Path] = ()):
+                exclude: Sequence[Path] = (), key: Optional[bytes] = None):
     """What importing ``paths`` does, for either face: the report and the write plan.
 
     The plan is empty when nothing is to be imported (every file refused or already in);
@@ -454,7 +486,7 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
 
     log = state.grids.get(c.IMPORT_LOG)
     history = read_history(log) if log else []
-    changes, refusals, records = plan_collect(data, paths, history, force=force, exclude=exclude)
+    changes, refusals, records = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
     report = CollectReport(changes, refusals, records)
     plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(r) for r in records]) if records else WritePlan()
     return report, plan
@@ -473,8 +505,13 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
     master = check_path(Path(master))
 
     def make(fs):
-        report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master])
+        from .distribute import master_key
+
+        key = master_key(fs.workbook)
+        report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master], key=key)
         report.dry_run = dry_run
+        if echo and key is None:
+            echo(UNKEYED_NOTE)
         if echo:
             for line in report.lines():
                 echo(line)

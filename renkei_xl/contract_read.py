@@ -14,8 +14,11 @@ in single cells become findings, so one bad cell never hides the others.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from typing import Mapping, Sequence
 
@@ -23,6 +26,7 @@ from . import contract as c
 from .errors import UserError
 from .model import (CENTRAL_CITY, ERROR, WARNING, Entry, Finding, Indicator, Municipality,
                     Settings)
+from .values import shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -35,6 +39,7 @@ class MasterData:
     findings: list[Finding] = field(default_factory=list)
 
 
+@lru_cache(maxsize=None)
 def column_letter(index: int) -> str:
     """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
     letters = ""
@@ -81,6 +86,42 @@ def _at(grid: Grid, row: int, col: int) -> object:
     return None
 
 
+class RowCells(Mapping[str, str]):
+    """field → cell reference ("G5") of one row, computed when asked.
+
+    A 20,000-indicator master has 200,000 entry rows; a dict of seven reference strings
+    for each took more memory than all the values together.
+    """
+
+    __slots__ = ("_cols", "_row")
+
+    def __init__(self, cols: Mapping[str, int], row: int):
+        self._cols = cols
+        self._row = row
+
+    def __getitem__(self, field_name: str) -> str:
+        return f"{column_letter(self._cols[field_name])}{self._row}"
+
+    def get(self, field_name: str, default=None):
+        col = self._cols.get(field_name)
+        return default if col is None else f"{column_letter(col)}{self._row}"
+
+    def __iter__(self):
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __hash__(self) -> int:
+        return hash((self._row, tuple(self._cols.items())))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
 class Book:
     """The grids and names of one workbook, with the lookups the contract needs."""
 
@@ -121,26 +162,36 @@ class Book:
     def rows(self, sheet: str, header_row: int, cols: Mapping[str, int]):
         """(row number, field → text, field → cell) for each non-empty row below the header."""
         grid = self.sheets[sheet]
+        items = list(cols.items())
         for r in range(header_row + 1, len(grid) + 1):
-            values = {f: text(_at(grid, r, col)) for f, col in cols.items()}
+            row = grid[r - 1]
+            width = len(row)
+            values = {f: text(row[col - 1]) if col <= width else "" for f, col in items}
             if any(values.values()):
-                yield r, values, {f: cell_ref(r, col) for f, col in cols.items()}
+                yield r, values, RowCells(cols, r)
+
+
+YEAR_RANGE = (2000, 2100)
 
 
 def read_settings(book: Book) -> Settings:
+    """設定: region, 対象年度 (a plausible western year), 基準日, 概ね達成閾値 (0 < t ≤ 100%)
+    and a non-empty municipality table. A bad setting is a UserError naming its cell:
+    every symbol depends on these, so nothing is computed from a guess."""
     if c.SETTINGS not in book.sheets:
         raise UserError(f"シート「{c.SETTINGS}」がありません")
     region = text(book.named(c.N_REGION)[2])
     sheet, ref, value = book.named(c.N_YEAR)
-    try:
-        year = int(text(value))
-    except ValueError:
-        raise UserError(f"{sheet}!{ref}: 対象年度「{value}」は西暦の整数で入力してください（例: 2023）") from None
+    year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = book.named(c.N_BASE_DATE)
     if isinstance(base, dt.datetime):
         base = base.date()
     elif isinstance(base, (int, float)) and not isinstance(base, bool):
-        base = dt.date(1899, 12, 30) + dt.timedelta(days=int(base))  # an Excel serial date
+        try:
+            base = dt.date(1899, 12, 30) + dt.timedelta(days=int(base))  # an Excel serial date
+        except (OverflowError, ValueError):
+            raise UserError(f"{sheet}!{ref}: 基準日「{shown(text(base))}」を日付として読めません"
+                            "（例: 2024/03/31）") from None
     elif base is not None and not isinstance(base, dt.date):
         from .fiscal import DateParseError, parse_date
         try:
@@ -148,15 +199,75 @@ def read_settings(book: Book) -> Settings:
         except DateParseError as exc:
             raise UserError(f"{sheet}!{ref}: 基準日を読めません（{exc}）") from None
     sheet, ref, value = book.named(c.N_THRESHOLD)
-    try:
-        threshold = float(str(value).rstrip("%％")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{sheet}!{ref}: 概ね達成閾値「{value}」は割合で入力してください（例: 85%）") from None
-    if threshold > 1:
-        threshold /= 100  # typed as 85 rather than 85%
-    if not 0 < threshold <= 1:
-        raise UserError(f"{sheet}!{ref}: 概ね達成閾値は 0%〜100% の間にしてください")
+    threshold = _threshold(f"{sheet}!{ref}", value)
     return Settings(region, year, base, threshold, tuple(_municipalities(book)))
+
+
+def _year(where: str, value: object) -> int:
+    """対象年度: a western year within YEAR_RANGE (2023, 2023.0, 「２０２３」)."""
+    lo, hi = YEAR_RANGE
+    raw = "" if value is None else text(value)
+    digits = unicodedata.normalize("NFKC", raw).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"\d{1,6}", digits):
+        hint = ""
+        if raw and len(raw) <= 20:
+            from .fiscal import DateParseError, parse_fiscal_year
+            for candidate in (raw, raw + "年度"):
+                try:
+                    hint = f"（{shown(raw)} なら「{parse_fiscal_year(candidate)}」）"
+                    break
+                except DateParseError:
+                    continue
+        raise UserError(f"{where}: 対象年度「{shown(raw)}」は西暦の整数で入力してください{hint}（例: 2023）")
+    year = int(digits)
+    if not lo <= year <= hi:
+        raise UserError(f"{where}: 対象年度「{shown(raw)}」は西暦4桁の年度（{lo}～{hi}）で入力してください（例: 2023）")
+    return year
+
+
+def _threshold(where: str, value: object) -> float:
+    """概ね達成閾値 as a fraction in (0, 1].
+
+    A number in (0, 1] is a fraction (0.85, or 85% formatted as a percentage); a whole
+    number in (1, 100] is a percentage typed without the % format (85 → 85%); text may
+    end in % (「85%」「８５％」). Anything else is refused: 1.5 is 150% (a cell formatted
+    as a percentage showing 150%), 150, 0, negatives, text.
+    """
+    raw = "" if value is None else text(value)
+    example = "（例: 85% または 0.85）"
+    if isinstance(value, bool) or raw == "":
+        raise UserError(f"{where}: 概ね達成閾値を割合で入力してください{example}")
+    percent = False
+    if isinstance(value, str):
+        t = unicodedata.normalize("NFKC", value).strip()
+        if t.endswith("%"):
+            percent, t = True, t[:-1].strip()
+        if not re.fullmatch(r"[+-]?\d{1,15}(\.\d{1,15})?", t):
+            raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
+        number = Decimal(t)
+    elif isinstance(value, (int, float)) and math.isfinite(value):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    else:
+        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
+    if percent:
+        ratio = number / 100
+    elif 0 < number <= 1:
+        ratio = number
+    elif 1 < number <= 100 and number == number.to_integral_value():
+        ratio = number / 100  # typed as 85 rather than 85%
+    elif 1 < number <= 100:
+        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」は割合 {_pct(number)} を表し、100% を超えています。"
+                        f"百分率のつもりなら「{number.normalize():f}%」のように % を付けて入力してください{example}")
+    else:
+        ratio = number / 100 if number > 100 else number
+    if not 0 < ratio <= 1:
+        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は 0% より大きく 100% 以下に"
+                        f"してください{example}")
+    return float(ratio)
+
+
+def _pct(ratio: Decimal) -> str:
+    return f"{float(ratio) * 100:.6g}%"
 
 
 def _municipalities(book: Book) -> list[Municipality]:
@@ -172,6 +283,11 @@ def _municipalities(book: Book) -> list[Municipality]:
         if kind not in c.KIND_CHOICES:
             raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は「中心市」か「連携市町村」にしてください")
         out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", "")))
+    if not out:
+        first = cell_ref(row_no + 1, cols["name"])
+        raise UserError(f"シート「{c.SETTINGS}」の市町村の一覧が空です（{c.SETTINGS}!{first} から下）。"
+                        "見出し「市町村名」「区分」の下に、中心市と連携市町村を1行に1つずつ入力してください"
+                        "（一覧が空のままでは、どの市町村シートも集計されません）")
     if sum(m.kind == CENTRAL_CITY for m in out) > 1:
         raise UserError(f"シート「{c.SETTINGS}」: 区分「中心市」は1つだけにしてください")
     return out

@@ -8,16 +8,29 @@ input cells unlocked and validated, everything else protected without a password
 an identifier written twice: as custom document properties (what collect reads) and as
 visible text in the header block (what a person reads, and collect's fallback when a
 mail client or an office suite drops the properties).
+
+Part of the identifier is a seal: an HMAC-SHA256 keyed with a secret that only the
+master holds (see ``master_key``), over the municipality, year, template version, issue
+time and the indicators the file was issued for. Everything else in a file can be
+recomputed by whoever holds it (the plain ``fingerprint`` is a hash of public data), so
+without the seal a 小樽市 file relabelled consistently as 江別市 would be taken for
+江別市's; with it, collect refuses any return this master did not issue for that
+municipality (renkei_xl.collect.inspect_file).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import json
+import re
+import secrets
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from . import contract as c
 from .contract_read import Book, MasterData, text
@@ -33,6 +46,7 @@ P_YEAR = "RenkeiFiscalYear"
 P_VERSION = "RenkeiTemplateVersion"
 P_FINGERPRINT = "RenkeiFingerprint"
 P_ISSUED = "RenkeiIssued"
+P_SEAL = "RenkeiSeal"
 
 # The same identifier as visible labels (label cell, value in the next non-empty cell).
 L_MUNICIPALITY = "市町村"
@@ -40,8 +54,19 @@ L_YEAR = "年度"
 L_VERSION = "様式の版"
 L_FINGERPRINT = "指標の確認コード"
 L_ISSUED = "発行日時"
+L_SEAL = "照合コード"
 ID_LABELS = {L_MUNICIPALITY: P_MUNICIPALITY, L_YEAR: P_YEAR, L_VERSION: P_VERSION,
-             L_FINGERPRINT: P_FINGERPRINT, L_ISSUED: P_ISSUED}
+             L_FINGERPRINT: P_FINGERPRINT, L_ISSUED: P_ISSUED, L_SEAL: P_SEAL}
+
+# The master's key for sealing returns: a hidden workbook-scope name holding a string
+# constant (see master_key for why there).
+KEY_NAME = "_renkei_key"
+KEY_BYTES = 32
+SEAL_TAG = "renkei-xl return seal 1"   # changes only if the sealed payload changes
+SEAL_CHARS = 32                        # 128 bits of the HMAC, in hex
+UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の名前「" + KEY_NAME + "」）がありません"
+                 "（鍵を持たない古い版で作ったマスターです）。入力用ファイルに照合コードを付けずに作成しました。"
+                 "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
 CHOICES_SHEET = "選択肢"
 INPUT_FIELDS = ("value", "denominator", "status")
@@ -77,6 +102,93 @@ def municipality_fingerprint(data: MasterData, municipality: str) -> str:
                         for e in data.entries if e.municipality == municipality and e.indicator_id])
 
 
+# ------------------------------------------------------------------------ the key, the seal
+
+def new_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def key_formula(key: bytes) -> str:
+    """The name's definition: a string constant, as Excel's 名前の定義 would take it."""
+    return '="' + key.hex() + '"'
+
+
+_KEY_VALUE = re.compile(r'\s*=?\s*"([0-9A-Fa-f]{%d})"\s*' % (2 * KEY_BYTES))
+
+
+def master_key(workbook) -> Optional[bytes]:
+    """The master's key, or None for a master built before keys existed.
+
+    ``workbook``: anything with ``.names`` (renkei_xl.package.workbook.WorkbookXml, as
+    ``read_state`` gives it in ``fs.workbook``) or an iterable of its DefinedName.
+
+    Where the key lives, and why: a workbook-scope defined name marked hidden, whose
+    definition is a string constant (``<definedName name="_renkei_key" hidden="1">
+    "…64 hex…"</definedName>``).
+    - It survives every save the master goes through: Excel keeps hidden names, openpyxl
+      and LibreOffice (7.4) write them back (LibreOffice drops the hidden flag, so there
+      the name becomes visible in 名前の管理, but keeps its value).
+    - Nobody sees it in normal use: Excel lists no hidden name in 名前の管理 and it refers
+      to no cell, so no formula, print area or validation can pick it up.
+    - It cannot travel with what the tool sends: split and export write brand-new
+      workbooks (nothing is copied from the master). A sheet a person copies out of the
+      master takes the names that refer to it or that its formulas use; this one refers
+      to no cell and no formula uses it.
+    - The file face already reads the names (``WorkbookXml.names``) and the writer
+      already edits them (``WorkbookXml.set_name``), so no new part is parsed.
+    Rejected: a custom document property is shown to anyone under ファイル → プロパティ and
+    in Explorer's file details, and Excel's ドキュメント検査 removes custom properties with
+    the personal information; a very hidden sheet cell adds a sheet, which the VBA project
+    needs a document module for and every sheet list of the tool would have to skip.
+
+    A malformed key is an error, not "no key": silently falling back would accept
+    returns the key is there to refuse.
+    """
+    names = getattr(workbook, "names", workbook)
+    for n in names:
+        if n.name.lower() == KEY_NAME.lower() and n.local_sheet is None:
+            m = _KEY_VALUE.fullmatch(n.value or "")
+            if m is None:
+                raise UserError(f"マスターの照合用の鍵（非表示の名前「{KEY_NAME}」）が壊れています。"
+                                "バックアップのマスターから戻してください")
+            return bytes.fromhex(m.group(1))
+    return None
+
+
+def master_key_of_file(master: Path) -> Optional[bytes]:
+    """The key as saved in a master file: what the button face uses (the xlwings remote
+    payload lists only names that refer to a range, so the live book cannot give it)."""
+    from .package.workbook import WorkbookXml
+    from .package.zipped import Package
+
+    with Package(Path(master)) as pkg:
+        return master_key(WorkbookXml(pkg))
+
+
+def seal(key: bytes, municipality: str, year: str, version: str, issued: str,
+         indicator_ids: Iterable[str], code: str) -> str:
+    """HMAC-SHA256 under the master's key over what identifies an issued file.
+
+    The payload is a JSON array, so no two different identifiers encode alike (a
+    municipality name cannot borrow characters from the year). ``code`` is the plain
+    fingerprint, which brings the targets in as well.
+    """
+    payload = json.dumps([SEAL_TAG, municipality, year, version, issued, list(indicator_ids), code],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()[:SEAL_CHARS]
+
+
+def municipality_seal(key: bytes, data: MasterData, municipality: str, issued: str) -> str:
+    """The seal of ``municipality``'s file issued at ``issued`` (the text of RenkeiIssued)."""
+    ids = [e.indicator_id for e in data.entries if e.municipality == municipality and e.indicator_id]
+    return seal(key, municipality, str(data.settings.fiscal_year), TEMPLATE_VERSION, issued, ids,
+                municipality_fingerprint(data, municipality))
+
+
+def seal_matches(expected: str, got: str) -> bool:
+    return hmac.compare_digest(expected.encode("ascii"), got.strip().lower().encode("ascii", "replace"))
+
+
 def file_name(municipality: str, year: int) -> str:
     """Short on purpose: old Outlook shows long Unicode attachment names as ATT0000.dat."""
     return f"{municipality}_{year}年度_入力.xlsx"
@@ -96,11 +208,11 @@ class SheetCopy:
 
 
 def read_master_grids(master: Path):
-    """(MasterData, sheets as grids, names) of a master file, read once."""
+    """(MasterData, sheets as grids, names, key) of a master file, read once."""
     from .workbook.session import check_path, opened
 
     with opened(check_path(master)) as fs:
-        return fs.data, dict(fs.sheets), dict(fs.state.names)
+        return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
 
 
 def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
@@ -122,10 +234,16 @@ def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
 
 def split_master(master: Path, outdir: Path, *, eml: bool = False,
                  deadline: Optional[dt.date] = None, sender: Optional[str] = None,
-                 issued: Optional[dt.datetime] = None) -> list[Path]:
-    """One input workbook per municipality (and a draft beside it with ``eml``)."""
+                 issued: Optional[dt.datetime] = None,
+                 echo: Optional[Callable[[str], None]] = None) -> list[Path]:
+    """One input workbook per municipality (and a draft beside it with ``eml``).
+
+    Each file is sealed with the master's key. A master without one (built before keys
+    existed) still splits: the files go out unsealed and ``echo`` (standard error when
+    not given) says so, since collect can then only check the plain fingerprint.
+    """
     master, outdir = Path(master), Path(outdir)
-    data, sheets, names = read_master_grids(master)
+    data, sheets, names, key = read_master_grids(master)
     if not data.settings.municipalities:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧が空です。配布する市町村がありません")
     missing = [m.name for m in data.settings.municipalities if m.name not in sheets]
@@ -134,13 +252,15 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
                         "（設定の市町村名とシート名を同じにしてください）")
     if eml:
         _check_mail_settings(data.settings)
+    if key is None:
+        (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
     issued = (issued or dt.datetime.now()).replace(microsecond=0)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for muni in data.settings.municipalities:
         copy = sheet_copy(sheets, names, muni.name)
         path = outdir / file_name(muni.name, data.settings.fiscal_year)
-        write_input_workbook(path, data, muni, copy, issued)
+        write_input_workbook(path, data, muni, copy, issued, key)
         written.append(path)
         if eml:
             from .mail import save_draft
@@ -155,7 +275,8 @@ def default_deadline(issued: dt.datetime) -> dt.date:
 
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
-                         issued: dt.datetime) -> Path:
+                         issued: dt.datetime, key: Optional[bytes] = None) -> Path:
+    """The file; sealed when ``key`` is given. The key itself is never written to it."""
     import xlsxwriter
 
     from .workbook.safety import atomic_write
@@ -166,6 +287,8 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
              P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: code,
              P_ISSUED: issued.isoformat(sep=" ")}
+    if key is not None:
+        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED])
 
     def write(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), {"default_format_properties": dict(FONT)})
@@ -212,8 +335,8 @@ def _fill_sheet(wb, settings: Settings, muni: Municipality, copy: SheetCopy,
     ws.write_string(top, 0, "識別情報（提出されたファイルの確認に使います。変更しないでください）", bold)
     for i, (lab, prop) in enumerate(ID_LABELS.items(), start=1):
         ws.merge_range(top + i, 0, top + i, 1, lab, label)
-        ws.write_string(top + i, 2, ident[prop], value_fmt)
-    header_row = top + len(ID_LABELS) + 2      # 0-based; 15 (1-based) with the texts above
+        ws.write_string(top + i, 2, ident.get(prop, ""), value_fmt)
+    header_row = top + len(ID_LABELS) + 2      # 0-based; 16 (1-based) with the texts above
     assert header_row < c.HEADER_SEARCH_ROWS
 
     by_col = {col: f for f, col in copy.fields.items()}

@@ -3,6 +3,12 @@
 Both faces (the command line on a file, the buttons in a live workbook) call
 ``recalculate`` with the same plain records and get the same Result, so a symbol can
 never depend on which face computed it.
+
+An indicator whose feeding inputs have errors (see consolidate) shows 「（入力エラー）」 as
+its 実績値 and is evaluated － (評価不可) with the first bad cell and its message in the
+reason, until the input is fixed: an input error is not "not yet due" (―) and never a
+symbol computed from the other municipalities. The 達成割合 row counts ◎ / (◎+□+×), so
+such a row drops out of it like any －.
 """
 
 from __future__ import annotations
@@ -10,12 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from .consolidate import ConsolidationError, consolidate
+from .consolidate import ConsolidationError, fit_texts, rollup
 from .model import (ACHIEVED, ERROR, METHOD_AUTO, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS,
                     Consolidated, Entry, Evaluation, Finding, Indicator, Result, Settings,
                     Summary)
 from .rules import Context, achievement_rate, evaluate
-from .validate import validate
+from .validate import input_error_reason, validate
 from .values import ValueParseError, parse_value
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
@@ -36,12 +42,18 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     evaluations: dict[str, Evaluation] = {}
     for ind in indicators:
         try:
-            consolidated[ind.id] = consolidate(ind, by_id.get(ind.id, ()), settings)
+            rolled = rollup(ind, by_id.get(ind.id, ()), settings)
         except ConsolidationError as exc:
             findings.append(Finding("consolidation", ERROR, ind.sheet, ind.cell("method"), ind.id,
                                     f"集計できません: {exc}", "市町村シートの値を確認してください"))
-            consolidated[ind.id] = Consolidated(ind.id, "－", "", ind.status_manual)
+            consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, "－", "", ind.status_manual),
+                                            [ind.status_manual])[0]
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
+            continue
+        consolidated[ind.id] = rolled.consolidated
+        findings += rolled.findings
+        if rolled.input_errors:
+            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, input_error_reason(rolled.input_errors))
             continue
         if ind.method != METHOD_AUTO:
             evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))
@@ -53,8 +65,12 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}"
         rest = consolidated[ind.id].status_text
-        consolidated[ind.id] = Consolidated(ind.id, f"{rate * 100:.1f}%", "",
-                                            "\n".join(p for p in (line, rest) if p))
+        meta, cut = fit_texts(ind, Consolidated(ind.id, f"{rate * 100:.1f}%", "",
+                                                "\n".join(p for p in (line, rest) if p)),
+                              [ind.status_manual])
+        consolidated[ind.id] = meta
+        reported = {(f.type, f.place) for f in findings}
+        findings += [f for f in cut if (f.type, f.place) not in reported]
         target = _meta_target(ind)
         evaluations[ind.id] = Evaluation(
             ind.id, symbol,

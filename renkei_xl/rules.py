@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, RULE_DEADLINE,
                     RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, Evaluation,
                     Indicator)
-from .values import (DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
+from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
 
 ALL_MUNICIPALITIES = "全市町村"
@@ -58,6 +58,9 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     def result(symbol: str, reason: str, ratio: Optional[float] = None) -> Evaluation:
         return Evaluation(ind.id, symbol, reason, ratio)
 
+    if actual_text == INPUT_ERROR:
+        # Consolidation refused the inputs; the pipeline names the bad cell in the reason.
+        return result(NOT_EVALUABLE, "実績値に入力エラーがあるため評価不可（検証結果を確認してください）")
     if ind.is_kpi:
         return result(NOT_EVALUABLE, "基本KPI（参考指標のため評価しない）")
     if ind.rule == RULE_REFERENCE:

@@ -2,19 +2,33 @@
 
 A finding is a record (type, severity, sheet, cell, 指標ID, message, hint), the way
 frictionless-py reports errors, so the workbook adapter can list it on 検証結果, link the
-cell and colour it, and the command line can print it, from the same object.
+cell and colour it, and the command line can print it, from the same object. The place
+is the record's sheet and cell (検証結果 shows them in their own columns, collect prefixes
+them); the message says what is wrong with the value and quotes it.
+
+What staff report (municipality 実績値／分母, 指標's 実績値（手入力）) is read with
+``parse_input``: one figure, so 「10件以上」「約10件」「10件（見込み）」「5未満」 are errors, and
+so are negative numbers and fractional counts where the indicator counts things. Targets
+and baselines keep the lenient ``parse_value`` (「15社以上」 is a target).
+
+``input_errors`` answers, for one indicator, which of these errors sit in cells that feed
+its 実績値. Consolidation uses it to refuse to roll such an indicator up (its 実績値 shows
+「（入力エラー）」 and its evaluation is － naming the cell), so a value with an error never
+reaches a total, a symbol or the 達成割合 row.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
-from .model import (ERROR, METHOD_AUTO, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,
-                    METHOD_STATE, METHOD_SUM, METHODS, RULES, WARNING, Entry, Finding,
-                    Indicator, Settings)
-from .values import (COUNT_FAMILIES, NUMBER, STATUS, UNIT_FAMILY, Value, ValueParseError,
-                     parse_value)
+from .model import (ERROR, METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS,
+                    METHOD_RATIO, METHOD_STATE, METHOD_SUM, METHODS, RULES, WARNING, Entry,
+                    Finding, Indicator, Settings)
+from .values import (APPROXIMATE, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
+                     STATUS, TOO_LARGE, TOO_LONG, UNIT_FAMILY, TRUNCATION_MARK, Value,
+                     ValueParseError, cell_length, illegal_char, parse_input, parse_value,
+                     shown)
 
 FORMULA_ERRORS = {"#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
                   "#SPILL!", "#CALC!", "#GETTING_DATA"}
@@ -24,6 +38,24 @@ NUMERIC_METHODS = (METHOD_SUM, METHOD_RATIO, METHOD_PARTICIPANTS)
 REQUIRED = (("id", "指標ID"), ("role", "役割"), ("name", "評価指標"), ("target", "目標値"),
             ("method", "集計方法"))
 VALUE_FIELDS = (("baseline", "基準値"), ("target", "目標値"), ("actual_manual", "実績値（手入力）"))
+# Texts of 指標 that 一覧 shows as they are: each must fit one cell.
+TEXT_FIELDS = (("project_name", "連携事業名"), ("summary", "事業概要"), ("name", "評価指標"),
+               ("status_manual", "実施状況（手入力）"))
+
+TEXT_TOO_LONG = "text-too-long"
+INPUT_ERROR_TYPE = "input-error"
+
+# 修正のヒント by the type of a parse error.
+PARSE_HINTS = {
+    APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"
+                 "説明は実施状況に書いてください",
+    RANGE: "実績値には数えた数値そのものを入力してください（例: 10件）。"
+           "「以上」「以下」などの範囲は目標値でだけ使えます",
+    TOO_LARGE: "桁を確認し、単位（万・億）を使って入力してください（例: 43.9万人）",
+    TOO_LONG: "値の欄には数値か状態だけを入力し、説明は実施状況の欄に書いてください",
+    CONTROL: "セルを選んで値を入力し直してください（コピーした文字に見えない文字が含まれています）",
+}
+DEFAULT_PARSE_HINT = "例: 20件、1,500人、43.9万人、常時、2025年度まで"
 
 
 def is_formula_error(value: object) -> bool:
@@ -35,8 +67,9 @@ def validate(settings: Settings, indicators: Sequence[Indicator], entries: Seque
     findings: list[Finding] = []
     findings += _indicator_findings(indicators)
     known = {i.id: i for i in indicators if i.id}
-    findings += _entry_findings(settings, known, entries)
-    findings += _breakdown_findings(known, entries)
+    entry_findings, bad_ids = _entry_findings(settings, known, entries)
+    findings += entry_findings
+    findings += _breakdown_findings(known, entries, bad_ids)
     return findings
 
 
@@ -45,17 +78,36 @@ def _f(kind: str, severity: str, sheet: str, cell: str, ind_id: str, message: st
     return Finding(kind, severity, sheet, cell, ind_id, message, hint)
 
 
-def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding]):
+def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding],
+           strict: bool = False) -> Optional[Value]:
+    """The parsed value, or None after adding the finding. ``strict``: an input (parse_input)."""
     if is_formula_error(raw):
         out.append(_f("formula-error", ERROR, sheet, cell, ind_id,
-                      f"{label}が数式のエラー値「{raw}」です", "数式の参照先を確認するか、値を直接入力してください"))
+                      f"{label}が数式のエラー値「{shown(raw)}」です", "数式の参照先を確認するか、値を直接入力してください"))
         return None
     try:
-        return parse_value(raw)
+        return parse_input(raw) if strict else parse_value(raw)
     except ValueParseError as exc:
-        out.append(_f("unparseable", ERROR, sheet, cell, ind_id, f"{label}: {exc}",
-                      "例: 20件、1,500人、43.9万人、常時、2025年度まで"))
+        out.append(_f(exc.code, ERROR, sheet, cell, ind_id, f"{label}: {exc}",
+                      PARSE_HINTS.get(exc.code, DEFAULT_PARSE_HINT)))
         return None
+
+
+def _check_text(text: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding]) -> None:
+    """A text 一覧 shows: it must fit one cell and hold only characters a cell can hold."""
+    if not text:
+        return
+    n = cell_length(text)
+    if n > CELL_TEXT_LIMIT:
+        out.append(_f(TEXT_TOO_LONG, ERROR, sheet, cell, ind_id,
+                      f"{label}が{n:,}文字あり、Excelの1つのセルに入る{CELL_TEXT_LIMIT:,}文字を超えています"
+                      f"（一覧には{CELL_TEXT_LIMIT:,}文字で切り、末尾に「{TRUNCATION_MARK}」と表示します）",
+                      f"{CELL_TEXT_LIMIT:,}文字以内に要約してください"))
+    bad = illegal_char(text)
+    if bad is not None:
+        out.append(_f(CONTROL, ERROR, sheet, cell, ind_id,
+                      f"{label}に制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）",
+                      PARSE_HINTS[CONTROL]))
 
 
 def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
@@ -73,33 +125,52 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
             if ind.id in seen:
                 first = seen[ind.id]
                 out.append(_f("duplicate-id", ERROR, sheet, ind.cell("id"), ind.id,
-                              f"指標ID「{ind.id}」が重複しています（{first.sheet}!{first.cell('id')} と同じ）",
+                              f"指標ID「{shown(ind.id)}」が重複しています（{first.sheet}!{first.cell('id')} と同じ）",
                               "指標IDは指標ごとに一意にしてください"))
             else:
                 seen[ind.id] = ind
         if ind.method and ind.method not in METHODS:
             out.append(_f("unknown-method", ERROR, sheet, ind.cell("method"), ind.id,
-                          f"集計方法「{ind.method}」は使えません", f"次から選んでください: {'、'.join(METHODS)}"))
+                          f"集計方法「{shown(ind.method)}」は使えません", f"次から選んでください: {'、'.join(METHODS)}"))
         if ind.rule and ind.rule not in RULES:
             out.append(_f("unknown-rule", ERROR, sheet, ind.cell("rule"), ind.id,
-                          f"評価方法「{ind.rule}」は使えません", f"空欄（自動判定）か次から選んでください: {'、'.join(RULES)}"))
-        parsed = {f: _parse(getattr(ind, f), sheet, ind.cell(f), ind.id, label, out)
-                  for f, label in VALUE_FIELDS}
-        target, actual = parsed["target"], parsed["actual_manual"]
-        if target is not None and actual is not None and _unit_clash(target, actual):
-            out.append(_f("unit-mismatch", WARNING if ind.is_kpi else ERROR, sheet,
-                          ind.cell("actual_manual"), ind.id,
-                          f"実績値「{actual.core}」の単位が目標値「{target.core}」と違います",
-                          "目標値と同じ単位で入力してください"))
-        if (ind.method == METHOD_MANUAL and not ind.is_kpi and actual is not None
-                and actual.kind == "empty"):
-            out.append(_f("missing-actual", WARNING, sheet, ind.cell("actual_manual"), ind.id,
-                          "集計方法が手入力ですが実績値（手入力）が空です",
-                          "実績値を入力するか、未集計なら「（未集計）」と入力してください"))
-        if ind.method == METHOD_AUTO and ind.actual_manual.strip():
-            out.append(_f("ignored-actual", WARNING, sheet, ind.cell("actual_manual"), ind.id,
-                          "集計方法が自動のため、実績値（手入力）は使われません", "実績値（手入力）を空にしてください"))
+                          f"評価方法「{shown(ind.rule)}」は使えません", f"空欄（自動判定）か次から選んでください: {'、'.join(RULES)}"))
+        for field, label in TEXT_FIELDS:
+            _check_text(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
+        for field, label in VALUE_FIELDS[:2]:
+            _parse(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
+        out += _manual_findings(ind)
     return out
+
+
+def _manual_findings(ind: Indicator) -> list[Finding]:
+    """Findings about 実績値（手入力）, read as an input."""
+    out: list[Finding] = []
+    sheet, cell = ind.sheet, ind.cell("actual_manual")
+    actual = _parse(ind.actual_manual, sheet, cell, ind.id, "実績値（手入力）", out, strict=True)
+    target = _target(ind)
+    if target is not None and actual is not None and _unit_clash(target, actual):
+        out.append(_f("unit-mismatch", WARNING if ind.is_kpi else ERROR, sheet, cell, ind.id,
+                      f"実績値「{actual.core}」の単位が目標値「{target.core}」と違います",
+                      "目標値と同じ単位で入力してください"))
+    elif actual is not None and actual.kind == NUMBER and ind.method != METHOD_AUTO:
+        _check_reported(ind, ind.actual_manual, actual, sheet, cell, out)
+    if (ind.method == METHOD_MANUAL and not ind.is_kpi and actual is not None
+            and actual.kind == "empty"):
+        out.append(_f("missing-actual", WARNING, sheet, cell, ind.id,
+                      "集計方法が手入力ですが実績値（手入力）が空です",
+                      "実績値を入力するか、未集計なら「（未集計）」と入力してください"))
+    if ind.method == METHOD_AUTO and ind.actual_manual.strip():
+        out.append(_f("ignored-actual", WARNING, sheet, cell, ind.id,
+                      "集計方法が自動のため、実績値（手入力）は使われません", "実績値（手入力）を空にしてください"))
+    return out
+
+
+def _target(ind: Indicator) -> Optional[Value]:
+    try:
+        return parse_value(ind.target)
+    except ValueParseError:
+        return None
 
 
 def _unit_clash(target: Value, actual: Value) -> bool:
@@ -109,8 +180,10 @@ def _unit_clash(target: Value, actual: Value) -> bool:
 
 
 def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Sequence[Entry]
-                    ) -> list[Finding]:
+                    ) -> tuple[list[Finding], set[str]]:
+    """The findings of the municipality rows, and the 指標IDs whose values have errors."""
     out: list[Finding] = []
+    bad: set[str] = set()
     seen: set[tuple[str, str]] = set()
     for e in entries:
         sheet = e.sheet or e.municipality
@@ -122,29 +195,47 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         ind = known.get(e.indicator_id)
         if ind is None:
             out.append(_f("unknown-id", ERROR, sheet, e.cell("indicator_id"), e.indicator_id,
-                          f"指標ID「{e.indicator_id}」は指標シートにありません",
+                          f"指標ID「{shown(e.indicator_id)}」は指標シートにありません",
                           "指標シートの指標IDと同じにしてください"))
             continue
         key = (e.municipality, e.indicator_id)
         if key in seen:
-            out.append(_f("duplicate-id", ERROR, sheet, e.cell("indicator_id"), e.indicator_id,
-                          f"指標ID「{e.indicator_id}」がこのシートに2回以上あります", "重複した行を削除してください"))
+            out.append(_duplicate(e))
         seen.add(key)
-        value = _parse(e.value, sheet, e.cell("value"), e.indicator_id, "実績値", out)
-        if value is None or value.is_empty:
-            continue
-        if ind.method in (METHOD_MANUAL, METHOD_AUTO):
-            continue
-        if ind.method in NUMERIC_METHODS:
-            _check_number(ind, e, value, sheet, out)
-        if ind.method == METHOD_STATE and value.kind != STATUS:
-            out.append(_f("not-a-state", ERROR, sheet, e.cell("value"), e.indicator_id,
-                          f"「{e.value}」は状態（維持・常時など）ではありません", "維持、常時、実施 などの状態を入力してください"))
-        if ind.method == METHOD_RATIO:
-            den = _parse(e.denominator, sheet, e.cell("denominator"), e.indicator_id, "分母", out)
-            if den is not None and (den.kind != NUMBER or den.number <= 0):
-                out.append(_f("missing-denominator", ERROR, sheet, e.cell("denominator"), e.indicator_id,
-                              "比率の指標には 0 より大きい分母が必要です", "分母の数値を入力してください"))
+        _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
+        found = entry_value_findings(ind, e)
+        if any(f.is_error for f in found):
+            bad.add(ind.id)
+        out += found
+    return out, bad
+
+
+def _duplicate(e: Entry) -> Finding:
+    return _f("duplicate-id", ERROR, e.sheet or e.municipality, e.cell("indicator_id"), e.indicator_id,
+              f"指標ID「{shown(e.indicator_id)}」がこのシートに2回以上あります", "重複した行を削除してください")
+
+
+def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
+    """Findings about one municipality row's 実績値 and 分母 for a known indicator."""
+    out: list[Finding] = []
+    sheet = e.sheet or e.municipality
+    value = _parse(e.value, sheet, e.cell("value"), e.indicator_id, "実績値", out, strict=True)
+    if ind.method == METHOD_RATIO and (e.denominator.strip() or (value is not None and not value.is_empty)):
+        den = _parse(e.denominator, sheet, e.cell("denominator"), e.indicator_id, "分母", out, strict=True)
+        if den is not None and (den.kind != NUMBER or den.number <= 0):
+            out.append(_f("missing-denominator", ERROR, sheet, e.cell("denominator"), e.indicator_id,
+                          "比率の指標には 0 より大きい分母が必要です", "分母の数値を入力してください"))
+    if value is None or value.is_empty:
+        return out
+    if ind.method in (METHOD_MANUAL, METHOD_AUTO):
+        return out
+    if ind.method in NUMERIC_METHODS:
+        _check_number(ind, e, value, sheet, out)
+    elif ind.method == METHOD_STATE and value.kind != STATUS:
+        out.append(_f("not-a-state", ERROR, sheet, e.cell("value"), e.indicator_id,
+                      f"「{shown(e.value)}」は状態（維持・常時など）ではありません", "維持、常時、実施 などの状態を入力してください"))
+    elif value.kind == NUMBER:
+        _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     return out
 
 
@@ -152,40 +243,120 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
     cell = e.cell("value")
     if value.kind != NUMBER:
         out.append(_f("not-a-number", ERROR, sheet, cell, e.indicator_id,
-                      f"数値を入力するセルに「{e.value}」と入力されています", "数値だけを入力してください（例: 12 または 12件）"))
+                      f"数値を入力するセルに「{shown(e.value)}」と入力されています", "数値だけを入力してください（例: 12 または 12件）"))
         return
     target_unit = _target_unit(ind)
     family = UNIT_FAMILY.get(value.unit, value.unit)
     if value.unit and target_unit is not None and family != target_unit and ind.method != METHOD_PARTICIPANTS:
         out.append(_f("unit-mismatch", ERROR, sheet, cell, e.indicator_id,
-                      f"「{e.value}」の単位が目標値「{ind.target}」と違います", "目標値と同じ単位で入力してください"))
+                      f"「{shown(e.value)}」の単位が目標値「{shown(ind.target)}」と違います", "目標値と同じ単位で入力してください"))
     count_like = family in COUNT_FAMILIES or (not value.unit and target_unit in COUNT_FAMILIES)
     if value.number < 0:
-        out.append(_f("negative", ERROR, sheet, cell, e.indicator_id,
-                      f"「{e.value}」は負の値です", "0 以上の値を入力してください"))
+        out.append(_negative(e.value, sheet, cell, e.indicator_id))
     elif count_like and ind.method != METHOD_RATIO and value.number != value.number.to_integral_value():
-        out.append(_f("fractional-count", ERROR, sheet, cell, e.indicator_id,
-                      f"「{e.value}」は件数・人数なのに小数です", "整数で入力してください"))
+        out.append(_fractional(e.value, sheet, cell, e.indicator_id))
+
+
+def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: str,
+                    out: list[Finding]) -> None:
+    """A number reported for a 中心市のみ or 手入力 indicator: a count is a whole number,
+    and it is not negative unless the indicator itself goes below zero (人口の社会増減
+    ▲2,805人 → ▲1,400人)."""
+    target = _target(ind)
+    t_family = target.family if target is not None and target.kind == NUMBER else None
+    family = value.family if value.unit else t_family
+    if value.number < 0 and not _may_be_negative(ind, target):
+        out.append(_negative(raw, sheet, cell, ind.id))
+    elif family in COUNT_FAMILIES and value.number != value.number.to_integral_value():
+        out.append(_fractional(raw, sheet, cell, ind.id))
+
+
+def _may_be_negative(ind: Indicator, target: Optional[Value]) -> bool:
+    if target is None or target.kind != NUMBER:
+        return True  # nothing says the quantity cannot go below zero
+    if target.number < 0:
+        return True
+    try:
+        baseline = parse_value(ind.baseline)
+    except ValueParseError:
+        return False
+    return baseline.kind == NUMBER and baseline.number < 0
+
+
+def _negative(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
+    return _f("negative", ERROR, sheet, cell, ind_id, f"「{shown(raw)}」は負の値です",
+              "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
+
+
+def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
+    return _f("fractional-count", ERROR, sheet, cell, ind_id, f"「{shown(raw)}」は件数・人数なのに小数です",
+              "整数で入力してください")
 
 
 def _target_unit(ind: Indicator):
-    try:
-        t = parse_value(ind.target)
-    except ValueParseError:
-        return None
-    return t.family if t.kind == NUMBER else None
+    t = _target(ind)
+    return t.family if t is not None and t.kind == NUMBER else None
 
 
-def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry]) -> list[Finding]:
-    """A typed 実績値（手入力） next to municipality values must equal their sum."""
+def feeding_entries(ind: Indicator, entries: Sequence[Entry], settings: Settings
+                    ) -> tuple[list[Entry], bool]:
+    """(municipality rows whose 実績値 feeds ``ind``, whether 実績値（手入力） feeds it),
+    exactly as ``consolidate`` reads them."""
+    mine = [e for e in entries if e.indicator_id == ind.id]
+    if ind.method == METHOD_MANUAL:
+        return [], True
+    if ind.method == METHOD_CENTRAL:
+        central = settings.central
+        own = [e for e in mine if central is not None and e.municipality == central.name]
+        if own and own[0].value and own[0].value.strip():
+            return own, False
+        return [], True
+    if ind.method in (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_RATIO, METHOD_STATE):
+        return mine, False
+    return [], False  # 自動 (the 達成割合 row) and unknown methods
+
+
+def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:
+    """The error findings (as ``validate`` reports them) on the cells that feed ``ind``'s
+    実績値: a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）. Statuses do not
+    feed a value; their findings are not among these."""
+    rows, manual = feeding_entries(ind, entries, settings)
+    out: list[Finding] = []
+    if manual:
+        out += [f for f in _manual_findings(ind) if f.is_error]
+    seen: set[str] = set()
+    for e in rows:
+        if e.municipality in seen:
+            out.append(_duplicate(e))
+        seen.add(e.municipality)
+        out += [f for f in entry_value_findings(ind, e) if f.is_error]
+    return out
+
+
+def input_error_reason(errors: Sequence[Finding]) -> str:
+    """The evaluation reason of an indicator whose inputs have errors: the first bad cell
+    with its message, then how many more and where."""
+    first = errors[0]
+    reason = f"入力エラーのため評価不可（{first.place}: {first.message}）"
+    others = list(dict.fromkeys(f.place for f in errors[1:] if f.place != first.place))
+    if others:
+        shown_places = "、".join(others[:5]) + (f" ほか{len(others) - 5}か所" if len(others) > 5 else "")
+        reason += f"。ほかに {shown_places} も誤りがあります"
+    return reason
+
+
+def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], bad_ids: set[str]
+                        ) -> list[Finding]:
+    """A typed 実績値（手入力） next to municipality values must equal their sum. Not
+    compared while a municipality value has an error: that sum means nothing yet."""
     out: list[Finding] = []
     sums: dict[str, Decimal] = {}
     for e in entries:
         ind = known.get(e.indicator_id)
-        if ind is None or ind.method != METHOD_SUM:
+        if ind is None or ind.method != METHOD_SUM or ind.id in bad_ids:
             continue
         try:
-            v = parse_value(e.value)
+            v = parse_input(e.value)
         except ValueParseError:
             continue
         if v.kind == NUMBER:
@@ -193,11 +364,11 @@ def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry]) -
     for ind_id, total in sums.items():
         ind = known[ind_id]
         try:
-            typed = parse_value(ind.actual_manual)
+            typed = parse_input(ind.actual_manual)
         except ValueParseError:
             continue
         if typed.kind == NUMBER and typed.number != total:
             out.append(_f("breakdown-mismatch", ERROR, ind.sheet, ind.cell("actual_manual"), ind_id,
-                          f"実績値（手入力）「{ind.actual_manual}」が市町村シートの合計 {total:,} と一致しません",
+                          f"実績値（手入力）「{shown(ind.actual_manual)}」が市町村シートの合計 {total:,} と一致しません",
                           "実績値（手入力）を空にする（市町村の合計を使う）か、市町村シートの値を直してください"))
     return out

@@ -6,13 +6,27 @@ A value is a number with unit and multiplier (「1億408万円」, 「31千人�
 (「（毎年度）」「（2023年度まで）」「（2017年度）」「（把握可能分）」).
 
 Parsing never guesses: text we cannot read raises ValueParseError with a Japanese
-reason that validation shows next to the cell. The kanji-multiplier arithmetic is written
+reason (and a finding type in ``code``) that validation shows next to the cell.
+
+Two strictnesses. ``parse_value`` reads every column (基準値, 目標値, 実績値) and refuses
+approximations (「約10件」「10件程度」「10件（見込み）」), open ranges other than 以上
+(「10件以下」「5未満」「10超」「10以内」), control characters, values longer than
+MAX_VALUE_CHARS and numbers of more than MAX_DIGITS digits. A target may say 「15社以上」
+or 「２人以上（毎年度）」: that is how targets are written. ``parse_input`` is for what staff
+report (municipality 実績値／分母, 指標's 実績値（手入力）): a report is one figure, so it also
+refuses 「10件以上」 and numbers from 1,000兆 (10^15, past Excel's 15 exact digits) up.
+「各１回以上実施」 stays readable as an input: it is a status phrase ("each held at least
+once") answering the target 「各１回以上」, not a bound on a number.
+
+Every check is linear in the text and the text is capped first, so hostile cells
+(100,000 digits, thousands of brackets) cost nothing. The kanji-multiplier arithmetic is written
 here rather than taken from kanjize because kanjize rejects units, commas, ▲, decimals
 like 「43.9万」 and full-width digits, which is exactly what the list contains.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -64,10 +78,100 @@ _SMALL = {"十": 10, "百": 100, "千": 1000}
 _BIG = {"万": 10**4, "億": 10**8, "兆": 10**12}
 _NUMBER = re.compile(r"^(?P<sign>[▲△-])?(?P<num>[\d,.十百千万億兆]*\d[\d,.十百千万億兆]*)(?P<rest>.*)$")
 _APPROX = ("約", "およそ", "概ね", "おおむね", "程度", "前後", "見込", "ほど", "くらい", "ぐらい")
+# Words that bound a number instead of stating it. 以上 is legitimate in a target only.
+_BOUNDS = ("以上", "以下", "未満", "超", "以内")
+_TARGET_BOUND = "以上"
+
+MAX_VALUE_CHARS = 100      # longest FY2023 value is 24 characters
+MAX_DIGITS = 20            # digits in one number (27兆９千億 has 3)
+INPUT_LIMIT = Decimal(10) ** 15   # 1,000兆: Excel keeps 15 significant digits
+_NUMERIC_LIMIT = Decimal(10) ** MAX_DIGITS
+
+# Excel's limit for the text of one cell; longer text is cut to the limit, ending with
+# TRUNCATION_MARK so the reader sees that something is missing (never a silent cut).
+CELL_TEXT_LIMIT = 32767
+TRUNCATION_MARK = "…（以下省略）"
+# What 一覧's 実績値 shows when an input that feeds it has an error (SPEC §3: the row is
+# then 評価不可 －, with the bad cell named in the reason).
+INPUT_ERROR = "（入力エラー）"
+
+# Finding types of the parse errors (Finding.type).
+UNPARSEABLE = "unparseable"
+APPROXIMATE = "approximate-value"
+RANGE = "range-value"
+TOO_LONG = "too-long"
+TOO_LARGE = "too-large"
+CONTROL = "control-character"
 
 
 class ValueParseError(ValueError):
-    """Raised with a Japanese reason; validation turns it into a finding."""
+    """Raised with a Japanese reason; validation turns it into a finding of type ``code``."""
+
+    def __init__(self, message: str, code: str = UNPARSEABLE):
+        super().__init__(message)
+        self.code = code
+
+
+def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
+    """The first control or invisible format character (tab and line breaks are fine)."""
+    for ch in text:
+        if ch in "\t\n\r":
+            continue
+        if unicodedata.category(ch) in categories or ch in "\ufffe\uffff":
+            return ch
+    return None
+
+
+def illegal_char(text: str) -> Optional[str]:
+    """The first character a cell of an .xlsx file cannot hold (control characters other
+    than tab and line breaks, lone surrogates, U+FFFE/U+FFFF), or None."""
+    return _bad_char(text, ("Cc", "Cs"))
+
+
+def shown(text: object, limit: int = 40) -> str:
+    """Text as quoted in a message: control characters made visible, long text cut.
+
+    Messages land in cells of 検証結果 and in reasons, so a 100,000-character value must
+    not be copied into them whole, and a control character would make the file unwritable.
+    """
+    t = str(text)
+    out = "".join(f"[U+{ord(c):04X}]" if _bad_char(c) is not None else c
+                  for c in (t if len(t) <= limit else t[:limit]))
+    return out if len(t) <= limit else f"{out}…（全{len(t):,}文字）"
+
+
+def cell_length(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
+def fit_cell(text: str) -> str:
+    """Text that fits one Excel cell: characters a cell cannot hold dropped, and text over
+    CELL_TEXT_LIMIT cut so that it ends with TRUNCATION_MARK within the limit."""
+    if illegal_char(text) is not None:
+        text = "".join(c for c in text if illegal_char(c) is None)
+    if cell_length(text) <= CELL_TEXT_LIMIT:
+        return text
+    room = CELL_TEXT_LIMIT - len(TRUNCATION_MARK)
+    end = used = 0
+    for end, c in enumerate(text):
+        used += 2 if ord(c) > 0xFFFF else 1
+        if used > room:
+            break
+    return text[:end] + TRUNCATION_MARK
+
+
+def _approx_error(text: str, word: str) -> ValueParseError:
+    return ValueParseError(
+        f"「{shown(text)}」は概数・見込みの表記（「{word}」）です。"
+        "「約」「程度」「見込み」などを付けず、確定した数値だけを入力してください", APPROXIMATE)
+
+
+def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
+    what = "実績値は1つの数値です。" if actual else ""
+    return ValueParseError(
+        f"「{shown(text)}」は範囲の表記（「{word}」）です。{what}"
+        "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください", RANGE)
 
 
 @dataclass(frozen=True)
@@ -129,14 +233,42 @@ def _strip_notes(text: str) -> str:
 
 
 def parse_value(raw: object) -> Value:
-    """Parse one cell's text. Numbers from Excel (int/float) are accepted as they are."""
+    """Parse one cell's text. Numbers from Excel (int/float) are accepted as they are,
+    except NaN, infinities and numbers of more than MAX_DIGITS digits."""
     if raw is None:
         return Value("", EMPTY)
     if isinstance(raw, bool):
         raise ValueParseError("TRUE/FALSE は値として使えません")
-    if isinstance(raw, (int, float, Decimal)):
-        return Value(str(raw), NUMBER, number=Decimal(str(raw)))
+    if isinstance(raw, int):
+        if abs(raw) >= 10 ** MAX_DIGITS:  # before str(): huge ints do not even print
+            raise ValueParseError(f"数値の桁数が多すぎます（{MAX_DIGITS}桁まで）", TOO_LARGE)
+        return Value(str(raw), NUMBER, number=Decimal(raw))
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ValueParseError(f"「{raw}」は数値として使えません（NaN・無限大）")
+    if isinstance(raw, Decimal) and not raw.is_finite():
+        raise ValueParseError(f"「{raw}」は数値として使えません（NaN・無限大）")
+    if isinstance(raw, (float, Decimal)):
+        number = Decimal(str(raw))
+        if abs(number) >= _NUMERIC_LIMIT:
+            raise ValueParseError(f"「{shown(raw)}」は大きすぎます（{MAX_DIGITS}桁まで）", TOO_LARGE)
+        return Value(str(raw), NUMBER, number=number)
     return _parse_text(str(raw))
+
+
+def parse_input(raw: object) -> Value:
+    """Parse a reported value (実績値, 分母): ``parse_value`` plus what a report may not be.
+
+    Refuses a bound (「10件以上」: the report is the figure, not a floor under it) and
+    numbers from INPUT_LIMIT (10^15) up. Status phrases such as 「各１回以上実施」 pass.
+    """
+    v = parse_value(raw)
+    if v.kind == NUMBER:
+        if v.at_least:
+            raise _range_error(str(raw), _TARGET_BOUND, actual=True)
+        if abs(v.number) >= INPUT_LIMIT:
+            raise ValueParseError(
+                f"「{shown(raw)}」は大きすぎます（Excelが正確に扱える15桁を超えています）", TOO_LARGE)
+    return v
 
 
 @lru_cache(maxsize=1 << 16)
@@ -146,18 +278,29 @@ def _parse_text(text: str) -> Value:
     stripped = text.strip()
     if stripped in NO_VALUE_MARKS:
         return Value(text, EMPTY)
+    if len(stripped) > MAX_VALUE_CHARS:
+        raise ValueParseError(f"「{shown(stripped)}」は値として長すぎます（{MAX_VALUE_CHARS}文字まで）。"
+                              "説明は実施状況の欄に書いてください", TOO_LONG)
+    bad = _bad_char(stripped)
+    if bad is not None:
+        raise ValueParseError(f"「{shown(stripped)}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
+                              "含まれています", CONTROL)
     t = normalize(stripped)
+    # Checked on the whole text, notes included: 「10件（見込み）」 is as approximate as 「約10件」.
+    word = next((w for w in _APPROX if w in t), None)
+    if word is not None:
+        raise _approx_error(text, word)
+    word = next((w for w in _BOUNDS if w != _TARGET_BOUND and w in t), None)
+    if word is not None:
+        raise _range_error(text, word)
     core, notes = _split_notes(t, text)
     if not core:
         if any(n.kind == "uncounted" for n in notes):
             return Value(text, UNCOUNTED, notes=notes)
-        raise ValueParseError(f"「{text}」には値がありません（注記だけです）")
+        raise ValueParseError(f"「{shown(text)}」には値がありません（注記だけです）")
     if core in ("未集計",):
         return Value(text, UNCOUNTED, notes=notes)
     deadline_year = _note_deadline(notes)
-    if any(word in core for word in _APPROX):
-        raise ValueParseError(
-            f"「{text}」は概数の表記です。「約」「程度」などを付けず、数値だけを入力してください")
     m = _EACH.match(core)
     if m:
         return Value(text, STATUS, status=core, each=True, number=Decimal(m.group(1)),
@@ -171,7 +314,9 @@ def _parse_text(text: str) -> Value:
         return Value(text, DEADLINE, deadline=deadline, notes=notes)
     m = _NUMBER.match(core)
     if not m:
-        raise ValueParseError(f"「{text}」を数値・状態・期限のいずれとしても読めません")
+        if _TARGET_BOUND in core:
+            raise _range_error(text, _TARGET_BOUND)
+        raise ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
     number = _japanese_number(m.group("num"), text)
     if m.group("sign"):
         number = -number
@@ -189,7 +334,7 @@ def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:
         notes.insert(0, _note(m.group(1), original))
         t = t[: m.start()]
     if "(" in t or ")" in t:
-        raise ValueParseError(f"「{original}」の括弧の対応が取れていません")
+        raise ValueParseError(f"「{shown(original)}」の括弧の対応が取れていません")
     return t, tuple(notes)
 
 
@@ -209,7 +354,9 @@ def _note(inner: str, original: str) -> Note:
     m = re.match(r"^(\d{4})年$", inner)
     if m:
         return Note("calendar", inner, int(m.group(1)))
-    raise ValueParseError(f"「{original}」の括弧内の注記「{inner}」を解釈できません"
+    if _TARGET_BOUND in inner:
+        raise _range_error(original, _TARGET_BOUND)
+    raise ValueParseError(f"「{shown(original)}」の括弧内の注記「{shown(inner)}」を解釈できません"
                           "（使える注記: 毎年度、2023年度まで、2017年度、2017年、把握可能分、未集計）")
 
 
@@ -217,7 +364,7 @@ def _fy(text: str, original: str) -> int:
     try:
         return parse_fiscal_year(text)
     except DateParseError as exc:
-        raise ValueParseError(f"「{original}」の注記「{text}」の年度を読めません") from exc
+        raise ValueParseError(f"「{shown(original)}」の注記「{shown(text)}」の年度を読めません") from exc
 
 
 def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
@@ -236,8 +383,10 @@ def _bare_deadline(core: str) -> Optional[int]:
 
 def _japanese_number(num: str, original: str) -> Decimal:
     """Sum 「27兆9千億」 as 27×10¹² + 9×10³×10⁸; 「31千」 = 31×10³; commas only between digits."""
+    if sum(ch.isdigit() for ch in num) > MAX_DIGITS:
+        raise ValueParseError(f"「{shown(original)}」は数値の桁数が多すぎます（{MAX_DIGITS}桁まで）", TOO_LARGE)
     if re.search(r",(?!\d{3}(?:\D|$))", num) or num.startswith(","):
-        raise ValueParseError(f"「{original}」の桁区切りのカンマの位置が正しくありません")
+        raise ValueParseError(f"「{shown(original)}」の桁区切りのカンマの位置が正しくありません")
     tokens = re.findall(r"[\d,.]+|[十百千万億兆]", num)
     total = Decimal(0)
     section = Decimal(0)
@@ -249,18 +398,18 @@ def _japanese_number(num: str, original: str) -> Decimal:
             current = None
         elif tok in _BIG:
             if last_big is not None and _BIG[tok] >= last_big:
-                raise ValueParseError(f"「{original}」の万・億・兆の順序が正しくありません")
+                raise ValueParseError(f"「{shown(original)}」の万・億・兆の順序が正しくありません")
             if current is None and section == 0:
-                raise ValueParseError(f"「{original}」の「{tok}」の前に数字がありません")
+                raise ValueParseError(f"「{shown(original)}」の「{tok}」の前に数字がありません")
             total += (section + (current or 0)) * _BIG[tok]
             section, current, last_big = Decimal(0), None, _BIG[tok]
         else:
             if current is not None:
-                raise ValueParseError(f"「{original}」の数字の並びを読めません")
+                raise ValueParseError(f"「{shown(original)}」の数字の並びを読めません")
             try:
                 current = Decimal(tok.replace(",", ""))
             except InvalidOperation as exc:
-                raise ValueParseError(f"「{original}」の数字「{tok}」を読めません") from exc
+                raise ValueParseError(f"「{shown(original)}」の数字「{shown(tok)}」を読めません") from exc
     return total + section + (current or 0)
 
 
@@ -272,8 +421,10 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     m = re.match(r"^(.*)/年度?$", rest)
     if m and m.group(1) != "人":
         rest, per_year = m.group(1), True
+    if re.match(r"^[eE][+-]?\d", rest):
+        raise ValueParseError(f"「{shown(original)}」は指数表記です。普通の数字で入力してください（例: 1,500）")
     if rest not in UNIT_FAMILY:
-        raise ValueParseError(f"「{original}」の単位「{rest}」を認識できません"
+        raise ValueParseError(f"「{shown(original)}」の単位「{shown(rest)}」を認識できません"
                               "（使える単位の例: 件、名、人、社、校、回、市町村、%、円、人/日）")
     return rest, per_year, at_least
 
@@ -281,9 +432,10 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
 def bare_number(text: str, unit: Optional[str] = None):
     """The plain number in 「17件」「１７」 (int or float), or None when a bare number would
     change what was typed: another unit than ``unit`` (None accepts any), bracketed notes,
-    以上, ／年, 各. Used where a numeric input cell must hold a number (build, collect)."""
+    以上, ／年, 各, or anything ``parse_input`` refuses. Used where a numeric input cell must
+    hold a number (build, collect)."""
     try:
-        v = parse_value(text)
+        v = parse_input(text)
     except ValueParseError:
         return None
     if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:

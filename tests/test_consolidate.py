@@ -79,3 +79,20 @@ def test_conflicts_are_reported():
     with pytest.raises(ConsolidationError, match="分母"):
         ratio([Entry("札幌市", "x", "3")])
     assert participants([Entry("札幌市", "x", "0"), Entry("小樽市", "x", "2")]) == ("1市町村", "（小樽市）")
+
+
+def test_an_input_error_stops_the_roll_up(fy2023):
+    from renkei_xl.consolidate import rollup
+    from renkei_xl.values import INPUT_ERROR
+    entries = [dataclasses.replace(e, value="2.5", sheet="小樽市", cells={"value": "E5"})
+               if e.municipality == "小樽市" else e for e in _entries(fy2023, "04-1")]
+    r = rollup(_ind(fy2023, "04-1"), entries, fy2023.settings)
+    assert r.consolidated.actual == INPUT_ERROR and r.consolidated.breakdown == ""
+    assert [(f.type, f.place) for f in r.input_errors] == [("fractional-count", "小樽市!E5")]
+    # The status is the staff's text, without a breakdown built from the bad value.
+    assert r.consolidated.status_text == _ind(fy2023, "04-1").status_manual.strip()
+
+
+def test_sub_functions_refuse_bounds():
+    with pytest.raises(ConsolidationError, match="範囲"):
+        sum_with_breakdown([Entry("札幌市", "x", "3件以上")])

@@ -29,8 +29,9 @@ from renkei_xl import contract as c
 from renkei_xl import mail
 from renkei_xl.cli import main
 from renkei_xl.collect import collect, plan_collect
-from renkei_xl.distribute import (P_FINGERPRINT, P_MUNICIPALITY, P_YEAR, file_name,
-                                  municipality_fingerprint, split_master)
+from renkei_xl.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
+                                  master_key_of_file, municipality_fingerprint, municipality_seal,
+                                  split_master)
 from renkei_xl.export import export_master
 from renkei_xl.validate import NUMERIC_METHODS
 from renkei_xl.values import NUMBER, parse_value
@@ -192,6 +193,8 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
     master, issued, _ = cycle
     assert [p.name for p in issued.values()] == [file_name(m, 2023) for m in fy2023.settings.names]
     data = load_master(master)
+    key = master_key_of_file(master)
+    assert key is not None
     for muni, path in issued.items():
         with zipfile.ZipFile(path) as zf:
             assert not any("vbaProject" in n for n in zf.namelist())
@@ -201,11 +204,13 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         props = {p.name: p.value for p in wb.custom_doc_props.props}
         assert props[P_MUNICIPALITY] == muni and props[P_YEAR] == "2023"
         assert props[P_FINGERPRINT] == municipality_fingerprint(data, muni)
+        assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED])
         ws = wb[muni]
         assert ws.protection.sheet and not ws.protection.password
         top, cols = header_row(ws)
         visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
         assert muni in visible and "2023" in visible and props[P_FINGERPRINT] in visible
+        assert props[P_SEAL] in visible
         # the same header cells and the same 指標ID rows as the master's sheet
         master_ws = openpyxl.load_workbook(master)[muni]
         m_top, m_cols = header_row(master_ws)
@@ -289,7 +294,8 @@ def test_dry_run_shows_changes_and_writes_nothing(cycle, capsys):
 def test_plan_collect_is_pure_and_matches_collect(cycle):
     master, _, filled = cycle
     before = master.read_bytes()
-    changes, refusals, records = plan_collect(load_master(master), [filled["千歳市"]])
+    changes, refusals, records = plan_collect(load_master(master), [filled["千歳市"]],
+                                              key=master_key_of_file(master))
     assert master.read_bytes() == before and not refusals and len(records) == 1
     assert {(ch.sheet, ch.indicator_id, ch.field, ch.new) for ch in changes} >= {
         ("千歳市", "04-1", "実績値", 1), ("千歳市", "08-1", "実績値", 2)}

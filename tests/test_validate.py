@@ -29,7 +29,7 @@ def _types(findings):
 def test_text_in_numeric_cell(fy2023):
     e = Entry("小樽市", "04-1", "約10件", sheet="小樽市", cells={"value": "E5"})
     findings = _run(fy2023, entries=[e])
-    assert ("unparseable", "小樽市", "E5") in _types(findings)
+    assert ("approximate-value", "小樽市", "E5") in _types(findings)
     f = next(f for f in findings if f.cell == "E5")
     assert f.severity == ERROR and "約10件" in f.message and f.hint
 
@@ -79,3 +79,31 @@ def test_breakdown_that_does_not_add_up(fy2023):
         i for i in fy2023.indicators if i.id != "04-1"]
     found = [f for f in _run(fy2023, inds) if f.type == "breakdown-mismatch"]
     assert len(found) == 1 and found[0].cell == "K9" and "21" in found[0].message
+
+
+def test_bounds_in_inputs_are_errors_but_not_in_targets(fy2023):
+    e = Entry("小樽市", "04-1", "10件以上", sheet="小樽市", cells={"value": "E5"})
+    f = next(f for f in _run(fy2023, entries=[e]) if f.cell == "E5")
+    assert (f.type, f.severity) == ("range-value", ERROR) and "以上" in f.message and f.hint
+    inds = [_ind(fy2023, "53-1", target="15社以上", actual_manual="")]
+    assert not [f for f in _run(fy2023, inds, []) if f.is_error]
+    inds = [_ind(fy2023, "06-1", method="手入力", actual_manual="約9件")]
+    assert ("approximate-value", "指標", "K9") in _types(_run(fy2023, inds, []))
+
+
+def test_central_and_manual_numbers_are_checked_like_sums(fy2023):
+    central = [Entry("札幌市", "53-1", v, sheet="札幌市", cells={"value": "E5"}) for v in ("-2", "1.5人")]
+    assert ("negative", "札幌市", "E5") in _types(_run(fy2023, entries=central[:1]))
+    assert ("fractional-count", "札幌市", "E5") in _types(_run(fy2023, entries=central[1:]))
+    # A quantity that itself goes below zero (KPI3-1: ▲2,805人 → ▲1,400人) may be negative.
+    kpi = [_ind(fy2023, "KPI3-1", actual_manual="▲2,000人")]
+    assert not [f for f in _run(fy2023, kpi, []) if f.is_error]
+
+
+def test_no_breakdown_check_while_a_municipality_value_is_wrong(fy2023):
+    inds = [_ind(fy2023, "04-1", actual_manual="22件")] + [
+        i for i in fy2023.indicators if i.id != "04-1"]
+    entries = [dataclasses.replace(e, value="-3", sheet="小樽市", cells={"value": "E5"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in fy2023.entries]
+    types = {f.type for f in _run(fy2023, inds, entries)}
+    assert "negative" in types and "breakdown-mismatch" not in types

@@ -130,3 +130,38 @@ def test_format_then_parse(n):
 @given(st.decimals(min_value=0, max_value=10**6, places=1, allow_nan=False))
 def test_decimal_ten_thousands(d):
     assert parse_value(f"{d}万人").number == d * 10000
+
+
+@pytest.mark.parametrize("raw,code,fragment", [
+    ("10件以下", "range-value", "以下"), ("5未満", "range-value", "未満"), ("10超", "range-value", "超"),
+    ("10件以内", "range-value", "以内"), ("10件（見込み）", "approximate-value", "見込"),
+    ("約10件", "approximate-value", "約"), ("1e308", "unparseable", "指数表記"),
+    ("10\x07件", "control-character", "U+0007"), ("9" * 101, "too-long", "長すぎます"),
+    ("9" * 21 + "件", "too-large", "桁数"),
+])
+def test_every_column_refuses_approximations_and_open_ranges(raw, code, fragment):
+    with pytest.raises(ValueParseError) as exc:
+        parse_value(raw)
+    assert exc.value.code == code and fragment in str(exc.value)
+
+
+def test_inputs_refuse_at_least_and_huge_numbers_targets_do_not():
+    from renkei_xl.values import parse_input
+    assert parse_value("15社以上").at_least
+    for raw, code in (("15社以上", "range-value"), ("１０件以上", "range-value"),
+                      ("1,000兆円", "too-large"), (float("nan"), "unparseable")):
+        with pytest.raises(ValueParseError) as exc:
+            parse_input(raw)
+        assert exc.value.code == code
+    assert parse_input("各１回以上実施").each
+    assert parse_input("999兆円").number == Decimal(999) * 10 ** 12
+
+
+def test_every_fy2023_input_is_still_accepted(fy2023):
+    from renkei_xl.values import parse_input
+    for ind in fy2023.indicators:
+        parse_input(ind.actual_manual)
+        parse_input(fy2023.official_actual[ind.id])
+    for e in fy2023.entries:
+        parse_input(e.value)
+        parse_input(e.denominator)

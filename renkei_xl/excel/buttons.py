@@ -271,7 +271,7 @@ def _export(live: LiveBook, title: str) -> str:
 
 
 def _collect(live: LiveBook, title: str) -> str:
-    from ..collect import ALREADY, plan_import
+    from ..collect import ALREADY, UNKEYED_NOTE, plan_import
     from .apply import master_state
 
     master = master_path(live)
@@ -282,12 +282,17 @@ def _collect(live: LiveBook, title: str) -> str:
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
     live.status(f"{title}: 回収したファイルを確認しています…")
-    report, plan = plan_import(data, master_state(live), [inbox], exclude=[master])
+    from ..distribute import master_key_of_file
+
+    key = master_key_of_file(master)
+    report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key)
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
         return f"フォルダ「{inbox}」に取り込むファイル（.xlsx）がありません。"
     refused = [r for r in refusals if r.kind != ALREADY]
     lines = [f"回収フォルダ: {inbox}"]
+    if key is None:
+        lines += ["", UNKEYED_NOTE]
     if refused:
         lines += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:"]
         lines += [f"・{r.path.name}: {r.reason}" for r in refused]

@@ -116,6 +116,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
     _output_sheets(sheets, st, settings)
     if macros:
         _xlwings_conf(sheets[c.XLWINGS_CONF], st, interpreter)
+    _return_key(wb)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         wb.close()
@@ -123,6 +124,20 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
         raise UserError(f"ファイル「{path}」を書き込めません（{exc}）。フォルダーの書き込み権限と、"
                         "同じ名前のファイルが開かれていないかを確認してください") from exc
     return path
+
+
+def _return_key(wb) -> None:
+    """A new master's key for sealing the files split writes: a hidden workbook-scope
+    name holding a string constant (renkei_xl.distribute.master_key says why there).
+    XlsxWriter's define_name has no hidden option; its name records are
+    [name, sheet index, formula, hidden], so the flag is set on the record."""
+    from ..distribute import KEY_NAME, key_formula, new_key
+
+    if wb.define_name(KEY_NAME, key_formula(new_key())) != 0:
+        raise UserError("照合用の鍵を書き込めません")
+    for record in wb.defined_names:
+        if record[0] == KEY_NAME:
+            record[3] = 1
 
 
 # ------------------------------------------------------------------------------ checks

@@ -1,0 +1,403 @@
+"""Hostile values: every bad input is a finding on its cell and never feeds a total.
+
+Each case below puts one hostile value in one input cell of the FY2023 reference and
+checks three things: the finding (type, severity, sheet, cell, Japanese message, hint),
+that the consolidated 実績値 is 「（入力エラー）」 and the evaluation － names the cell (not
+a number computed from the other municipalities), and that the 達成割合 row leaves the
+row out like any －. The cases are generated in code from small tables; nothing here
+times anything, but the 100,000-character values would hang a quadratic parser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+
+from renkei_xl.consolidate import consolidate, rollup
+from renkei_xl.contract_read import Book, read_settings
+from renkei_xl.errors import UserError
+from renkei_xl.model import ACHIEVED, ERROR, NOT_EVALUABLE, Entry
+from renkei_xl.pipeline import recalculate
+from renkei_xl.validate import validate
+from renkei_xl.values import (CELL_TEXT_LIMIT, INPUT_ERROR, NUMBER, STATUS, TRUNCATION_MARK,
+                              ValueParseError, bare_number, cell_length, parse_input,
+                              parse_value, shown)
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+FULL = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
+
+# 04-1 (合計, 「20件（毎年度）」, officially ◎ with 21件): 小樽市's row is the hostile one.
+SUM_ID, MUNI, CELL = "04-1", "小樽市", "E7"
+ENTRY_CELLS = {"indicator_id": "A7", "value": "E7", "denominator": "F7", "status": "G7"}
+
+
+# --------------------------------------------------------------------------- the cases
+
+def _bounds():
+    """以上 以下 未満 超 以内 after a number, in half and full width, with and without unit."""
+    for word in ("以上", "以下", "未満", "超", "以内"):
+        for number in ("10", "10件"):
+            yield number + word, "range-value", word
+        yield ("10件" + word).translate(FULL), "range-value", word
+    yield "10件以上（毎年度）", "range-value", "以上"
+    yield "以上10件", "range-value", "以上"
+    yield "10件（以上）", "range-value", "以上"
+
+
+def _approximations():
+    for text, word in (("約10", "約"), ("約10件", "約"), ("10程度", "程度"), ("10件程度", "程度"),
+                       ("10件（見込み）", "見込"), ("10件見込み", "見込"), ("およそ10件", "およそ"),
+                       ("10件前後", "前後"), ("概ね10件", "概ね"), ("１０件くらい", "くらい")):
+        yield text, "approximate-value", word
+
+
+def _numbers():
+    yield "-3", "negative", "負の値"
+    yield "▲3件", "negative", "負の値"
+    yield "△3", "negative", "負の値"
+    yield "－3件", "negative", "負の値"
+    yield "2.5", "fractional-count", "小数"
+    yield "2.5件", "fractional-count", "小数"
+    yield "２．５件", "fractional-count", "小数"
+    yield "1e308", "unparseable", "指数表記"
+    yield "1E5件", "unparseable", "指数表記"
+    yield "1" + "0" * 15, "too-large", "大きすぎます"
+    yield "9" * 20 + "件", "too-large", "大きすぎます"
+    yield "1000兆件", "too-large", "大きすぎます"
+    yield "9" * 100_000, "too-long", "長すぎます"
+    yield "1," * 50_000, "too-long", "長すぎます"
+    yield "(10件)" * 20_000, "too-long", "長すぎます"
+    yield "（" * 100_000, "too-long", "長すぎます"
+    yield "NaN", "unparseable", "読めません"
+    yield "inf", "unparseable", "読めません"
+    yield "-Infinity", "unparseable", "読めません"
+    yield "1\x002件", "control-character", "制御文字"
+    yield "10\x07", "control-character", "制御文字"
+    yield "\x1b[31m10", "control-character", "制御文字"
+    yield "10\u200b件", "control-character", "見えない文字"
+    yield "\ufeff10件", "control-character", "見えない文字"
+    yield "#DIV/0!", "formula-error", "数式のエラー値"
+    yield "10ドル", "unparseable", "単位"
+    yield "実施", "not-a-number", "数値を入力するセル"
+    yield "3人", "unit-mismatch", "単位"
+    yield "1,00件", "unparseable", "カンマ"
+
+
+CASES = [*_bounds(), *_approximations(), *_numbers()]
+IDS = [f"{i:02d}-{t}-{v[:12]!r}" for i, (v, t, _w) in enumerate(CASES)]
+
+
+def test_there_are_enough_generated_cases():
+    assert len(CASES) >= 40
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+def _replace(fy2023, ind_id, muni, value, **extra):
+    out = []
+    for e in fy2023.entries:
+        if e.indicator_id == ind_id and e.municipality == muni:
+            e = dataclasses.replace(e, value=value, sheet=muni, row=7, cells=ENTRY_CELLS, **extra)
+        out.append(e)
+    return out
+
+
+@pytest.fixture(scope="module")
+def baseline(fy2023):
+    return recalculate(fy2023.settings, fy2023.indicators, fy2023.entries)
+
+
+def _finding(findings, cell=CELL, sheet=MUNI):
+    found = [f for f in findings if f.sheet == sheet and f.cell == cell]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _assert_japanese_finding(f, kind, fragment, value):
+    assert f.type == kind
+    assert f.severity == ERROR and f.is_error
+    assert fragment in f.message
+    assert JAPANESE.search(f.message) and JAPANESE.search(f.hint)
+    # Quoted values are cut: a 100,000-character value does not land in 検証結果 whole.
+    assert len(f.message) < 400
+    if len(value) <= 20:  # quoted as typed, control characters made visible
+        assert shown(value) in f.message or shown(value.strip()) in f.message
+
+
+def _assert_excluded(result, ind_id, place, baseline):
+    c = result.consolidated[ind_id]
+    ev = result.evaluations[ind_id]
+    assert c.actual == INPUT_ERROR
+    assert c.breakdown == ""
+    assert ev.symbol == NOT_EVALUABLE and ev.ratio is None
+    assert place in ev.reason and "入力エラー" in ev.reason
+    # The meta row (◎ / (◎+□+×)) now leaves the row out like any －.
+    was = baseline.evaluations[ind_id].symbol
+    assert result.summary.evaluable == baseline.summary.evaluable - 1
+    assert result.summary.achieved == baseline.summary.achieved - (was == ACHIEVED)
+    meta = result.evaluations["01-1"].reason
+    assert f"{result.summary.achieved}／評価可能{result.summary.evaluable}" in meta
+
+
+@pytest.mark.parametrize("value,kind,fragment", CASES, ids=IDS)
+def test_hostile_sum_input_is_a_finding_and_feeds_nothing(fy2023, baseline, value, kind, fragment):
+    entries = _replace(fy2023, SUM_ID, MUNI, value)
+    f = _finding(validate(fy2023.settings, list(fy2023.indicators), entries))
+    _assert_japanese_finding(f, kind, fragment, value)
+    assert f.indicator_id == SUM_ID
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    _assert_excluded(result, SUM_ID, f"{MUNI}!{CELL}", baseline)
+    # The same finding, once: consolidation does not report it a second time.
+    assert [x for x in result.findings if x.place == f"{MUNI}!{CELL}"] == [f]
+    # Status text stays the staff's (no breakdown listing the bad number).
+    assert result.consolidated[SUM_ID].status_text == fy2023.indicators[
+        [i.id for i in fy2023.indicators].index(SUM_ID)].status_manual.strip()
+
+
+# Inputs of other methods: 中心市のみ (53-1 「２人以上（毎年度）」 on 札幌市), 手入力 (06-1 made
+# 手入力, 「10件（毎年度）」), 比率's 分母 (40-4), 状態 (23-1), 参加市町村数 (28-1).
+OTHER_CASES = [
+    ("53-1", "central", "2人以上", "range-value"),
+    ("53-1", "central", "約2人", "approximate-value"),
+    ("53-1", "central", "2.5人", "fractional-count"),
+    ("53-1", "central", "-2", "negative"),
+    ("53-1", "central", "2人（見込み）", "approximate-value"),
+    ("06-1", "manual", "10件以上", "range-value"),
+    ("06-1", "manual", "１０件以下", "range-value"),
+    ("06-1", "manual", "▲3件", "negative"),
+    ("06-1", "manual", "9.5件", "fractional-count"),
+    ("06-1", "manual", "9" * 100_000, "too-long"),
+    ("40-4", "denominator", "143以上", "range-value"),
+    ("40-4", "denominator", "約143", "approximate-value"),
+    ("40-4", "denominator", "0", "missing-denominator"),
+    ("40-4", "value", "90超", "range-value"),
+    ("23-1", "value", "維持以上", "range-value"),
+    ("28-1", "value", "-1", "negative"),
+    ("28-1", "value", "1以上", "range-value"),
+]
+
+
+@pytest.mark.parametrize("ind_id,where,value,kind", OTHER_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2][:10]!r}" for c in OTHER_CASES])
+def test_hostile_inputs_of_every_method(fy2023, baseline, ind_id, where, value, kind):
+    indicators, entries = list(fy2023.indicators), list(fy2023.entries)
+    if where == "manual":
+        indicators = [dataclasses.replace(i, method="手入力", actual_manual=value,
+                                          cells={"actual_manual": "K9"}) if i.id == ind_id else i
+                      for i in indicators]
+        entries = [e for e in entries if e.indicator_id != ind_id]
+        sheet, cell = "指標", "K9"
+    else:
+        muni = next(e.municipality for e in entries if e.indicator_id == ind_id)
+        if where == "denominator":
+            original = next(e for e in entries if e.indicator_id == ind_id and e.municipality == muni)
+            entries = _replace(fy2023, ind_id, muni, original.value, denominator=value)
+            cell = "F7"
+        else:
+            entries = _replace(fy2023, ind_id, muni, value)
+            cell = "E7"
+        sheet = muni
+    f = _finding(validate(fy2023.settings, indicators, entries), cell, sheet)
+    assert (f.type, f.severity, f.indicator_id) == (kind, ERROR, ind_id)
+    assert JAPANESE.search(f.message) and f.hint
+    result = recalculate(fy2023.settings, indicators, entries)
+    _assert_excluded(result, ind_id, f"{sheet}!{cell}", baseline)
+
+
+def test_a_bad_value_that_does_not_feed_the_row_does_not_stop_it(fy2023, baseline):
+    # 53-1 is 中心市のみ: a stray row of 小樽市 is reported but 札幌市's value still counts.
+    entries = list(fy2023.entries) + [Entry("小樽市", "53-1", "2人以上", sheet="小樽市", row=9,
+                                            cells={"value": "E9"})]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert _finding(result.findings, "E9").type == "range-value"
+    assert result.evaluations["53-1"] == baseline.evaluations["53-1"]
+
+
+def test_two_bad_cells_are_both_named(fy2023, baseline):
+    entries = _replace(fy2023, SUM_ID, MUNI, "10件以上")
+    entries = [dataclasses.replace(e, value="約1件", sheet="千歳市", cells={"value": "E8"})
+               if e.indicator_id == SUM_ID and e.municipality == "千歳市" else e for e in entries]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    reason = result.evaluations[SUM_ID].reason
+    assert "小樽市!E7" in reason and "千歳市!E8" in reason
+    assert result.consolidated[SUM_ID].actual == INPUT_ERROR
+
+
+def test_duplicated_rows_do_not_double_count(fy2023, baseline):
+    entries = list(fy2023.entries) + [Entry("小樽市", SUM_ID, "2件", sheet="小樽市", row=8,
+                                            cells={"indicator_id": "A8", "value": "E8"})]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert _finding(result.findings, "A8").type == "duplicate-id"
+    _assert_excluded(result, SUM_ID, "小樽市!A8", baseline)
+
+
+def test_consolidate_alone_refuses_bad_inputs(fy2023):
+    ind = next(i for i in fy2023.indicators if i.id == SUM_ID)
+    for value in ("10件以上", "-3", "2.5", "▲3件"):
+        entries = [e for e in _replace(fy2023, SUM_ID, MUNI, value) if e.indicator_id == SUM_ID]
+        r = rollup(ind, entries, fy2023.settings)
+        assert r.consolidated.actual == INPUT_ERROR and r.input_errors
+        assert consolidate(ind, entries, fy2023.settings).actual == INPUT_ERROR
+
+
+# --------------------------------------------------------------------- accepted inputs
+
+@pytest.mark.parametrize("value,total", [
+    ("１００，０００", "100,019件"), ("3", "22件"), ("３件", "22件"), ("0", "19件"), ("2件", "21件"),
+    ("－", "19件"), ("", "19件")])
+def test_ordinary_inputs_still_feed_the_total(fy2023, value, total):
+    entries = _replace(fy2023, SUM_ID, MUNI, value)
+    assert not [f for f in validate(fy2023.settings, list(fy2023.indicators), entries) if f.is_error]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.consolidated[SUM_ID].actual == total
+
+
+def test_targets_keep_their_bounds_and_status_phrases_stay_inputs():
+    assert parse_value("15社以上").at_least and parse_value("15社以上").number == 15
+    assert parse_value("２人以上（毎年度）").annual
+    with pytest.raises(ValueParseError) as exc:
+        parse_input("15社以上")
+    assert exc.value.code == "range-value"
+    v = parse_input("各１回以上実施")
+    assert v.kind == STATUS and v.each
+    assert parse_input("100％（毎年度）").number == 100
+    assert parse_input("2,500名（毎年度）").kind == NUMBER
+    assert bare_number("10件以上", "件") is None and bare_number("10件", "件") == 10
+
+
+@pytest.mark.parametrize("raw,code", [
+    (float("nan"), "unparseable"), (float("inf"), "unparseable"), (float("-inf"), "unparseable"),
+    (Decimal("NaN"), "unparseable"), (1e308, "too-large"), (10 ** 100_000, "too-large"),
+    (True, "unparseable")], ids=["nan", "inf", "-inf", "Decimal-NaN", "1e308", "10**100000", "True"])
+def test_native_numbers_from_a_live_workbook(raw, code):
+    with pytest.raises(ValueParseError) as exc:
+        parse_input(raw)
+    assert exc.value.code == code
+    assert JAPANESE.search(str(exc.value))
+    assert len(str(exc.value)) < 200
+
+
+# ----------------------------------------------------------------------------- texts
+
+def test_a_status_longer_than_a_cell_is_an_error_and_is_cut_visibly(fy2023, baseline):
+    status = "あ" * (CELL_TEXT_LIMIT + 1)
+    entries = _replace(fy2023, SUM_ID, MUNI, "2件", status=status)
+    ind = next(i for i in fy2023.indicators if i.id == SUM_ID)
+    indicators = [dataclasses.replace(i, status_manual="") if i.id == SUM_ID else i
+                  for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, entries)
+    f = _finding(result.findings, "G7")
+    assert (f.type, f.severity) == ("text-too-long", ERROR)
+    assert "32,767" in f.message and "32,768" in f.message and TRUNCATION_MARK in f.message
+    text = result.consolidated[SUM_ID].status_text
+    assert cell_length(text) == CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK)
+    assert text.startswith("あああ")
+    # A status does not feed the value: the row is still evaluated.
+    assert result.consolidated[SUM_ID].actual == "21件"
+    assert result.evaluations[SUM_ID] == baseline.evaluations[SUM_ID]
+    assert ind.status_manual  # the reference's own text was set aside for this case
+
+
+def test_statuses_that_only_together_exceed_a_cell(fy2023):
+    part = "い" * 12_000
+    entries = [dataclasses.replace(e, status=part) if e.indicator_id == SUM_ID else e
+               for e in fy2023.entries]
+    indicators = [dataclasses.replace(i, status_manual="", cells={"status_manual": "L9"})
+                  if i.id == SUM_ID else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, entries)
+    f = _finding(result.findings, "L9", "指標")
+    assert (f.type, f.severity, f.indicator_id) == ("text-too-long", ERROR, SUM_ID)
+    text = result.consolidated[SUM_ID].status_text
+    assert cell_length(text) == CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK)
+
+
+def test_emoji_count_twice_as_excel_counts_them():
+    from renkei_xl.values import fit_cell
+    text = fit_cell("😀" * 20_000)
+    assert cell_length(text) <= CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK)
+
+
+def test_a_control_character_in_a_status_is_an_error_and_dropped(fy2023):
+    entries = _replace(fy2023, SUM_ID, MUNI, "2件", status="実施\x07しました")
+    indicators = [dataclasses.replace(i, status_manual="") if i.id == SUM_ID else i
+                  for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, entries)
+    f = _finding(result.findings, "G7")
+    assert (f.type, f.severity) == ("control-character", ERROR) and "U+0007" in f.message
+    assert "実施しました" in result.consolidated[SUM_ID].status_text
+
+
+def test_long_indicator_texts_are_errors(fy2023):
+    ind = dataclasses.replace(next(i for i in fy2023.indicators if i.id == "06-1"),
+                              summary="う" * 40_000, cells={"summary": "E9"})
+    f = _finding(validate(fy2023.settings, [ind], []), "E9", "指標")
+    assert (f.type, f.severity) == ("text-too-long", ERROR) and "事業概要" in f.message
+
+
+# -------------------------------------------------------------------------- settings
+
+NAMES = {"圏域名": ("設定", "B2"), "対象年度": ("設定", "B3"), "基準日": ("設定", "B4"),
+         "概ね達成閾値": ("設定", "B5")}
+
+
+def _book(year=2023, threshold=0.85, municipalities=(("札幌市", "中心市"), ("小樽市", "連携市町村"))):
+    grid = [["基本設定"], ["圏域名", "テスト圏"], ["対象年度", year],
+            ["基準日", dt.datetime(2024, 3, 31)], ["概ね達成閾値", threshold], [], [],
+            ["市町村一覧"], ["市町村名", "区分", "担当部署", "メールアドレス"]]
+    grid += [list(m) for m in municipalities]
+    return Book({"設定": grid}, NAMES)
+
+
+@pytest.mark.parametrize("value,fragment", [
+    (1.5, "150%"), ("150%", "150%"), (150, "150%"), (0, "0%"), (-0.1, "-10%"), ("abc", "読めません"),
+    (85.5, "8550%"), ("1.5", "150%"), (float("nan"), "読めません"), (None, "割合で入力"),
+    ("", "割合で入力"), (True, "割合で入力"), ("85", None), ("-85%", "-85%"), ("9" * 100_000, "読めません")],
+    ids=lambda v: repr(v)[:12] if not isinstance(v, str) or len(v) < 30 else "long")
+def test_threshold_outside_0_to_100_percent_is_refused(value, fragment):
+    if fragment is None:
+        assert read_settings(_book(threshold=value)).threshold == pytest.approx(0.85)
+        return
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(threshold=value))
+    msg = str(exc.value)
+    assert msg.startswith("設定!B5: 概ね達成閾値") and fragment in msg and len(msg) < 300
+
+
+@pytest.mark.parametrize("value,expected", [
+    (85, 0.85), (0.85, 0.85), (100, 1.0), (1, 1.0), ("85%", 0.85), ("８５％", 0.85), ("0.85", 0.85),
+    ("85.5%", 0.855), (0.5, 0.5)])
+def test_threshold_forms_that_are_accepted(value, expected):
+    assert read_settings(_book(threshold=value)).threshold == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value,fragment", [
+    (23, "2000～2100"), (1999, "2000～2100"), (3000, "2000～2100"), ("令和5", "「2023」"),
+    ("令和5年度", "「2023」"), (2023.5, "西暦の整数"), ("abc", "西暦の整数"), (None, "西暦の整数"),
+    (True, "西暦の整数"), ("9" * 100_000, "西暦の整数")],
+    ids=lambda v: repr(v)[:12] if not isinstance(v, str) or len(v) < 30 else "long")
+def test_implausible_years_are_refused(value, fragment):
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(year=value))
+    msg = str(exc.value)
+    assert msg.startswith("設定!B3: 対象年度") and fragment in msg and len(msg) < 300
+
+
+@pytest.mark.parametrize("value,expected", [(2023, 2023), (2023.0, 2023), ("２０２３", 2023),
+                                            (2000, 2000), (2100, 2100)])
+def test_plausible_years(value, expected):
+    assert read_settings(_book(year=value)).fiscal_year == expected
+
+
+def test_an_empty_municipality_table_is_refused():
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(municipalities=()))
+    msg = str(exc.value)
+    assert "市町村の一覧が空です" in msg and "設定" in msg and "設定!A10" in msg
+
+
+def test_settings_that_read_well():
+    s = read_settings(_book())
+    assert (s.fiscal_year, s.threshold, s.names) == (2023, 0.85, ("札幌市", "小樽市"))

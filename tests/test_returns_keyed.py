@@ -1,0 +1,340 @@
+"""Returned files are authenticated: each carries a seal keyed with a secret only the master holds.
+
+Issue [hostile]: a 小樽市 return relabelled consistently as 江別市 (properties, sheet name,
+visible labels, indicator rows, the plain fingerprint recomputed) was imported into 江別市,
+because everything in a returned file could be recomputed by whoever held it. The seal
+(HMAC-SHA256 under the master's key over municipality, year, template version, issue time
+and indicators) cannot be, so collect refuses such a file, a file issued by another master,
+and a sealed file whose identifier was touched; genuine returns and masters built before
+keys existed keep working. The key itself never leaves the master.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import require_soffice
+from renkei_xl.collect import UNKEYED_NOTE, collect, plan_collect
+from renkei_xl.distribute import (KEY_NAME, L_FINGERPRINT, L_SEAL, P_FINGERPRINT, P_ISSUED,
+                                  P_MUNICIPALITY, P_SEAL, UNKEYED_SPLIT, file_name, key_formula, master_key,
+                                  master_key_of_file, municipality_fingerprint, municipality_seal, new_key,
+                                  split_master)
+from renkei_xl.errors import UserError
+from renkei_xl.export import export_master
+from renkei_xl.package.workbook import DefinedName
+from renkei_xl.workbook.commands import init_master
+from renkei_xl.workbook.session import load_master
+from test_cycle import cell_of, header_row, rewrite_zip, set_cell
+
+FROM, TO = "小樽市", "江別市"
+KEY_ELEMENT = re.compile(rb'<definedName [^>]*name="' + KEY_NAME.encode() + rb'"[^>]*>[^<]*</definedName>')
+
+
+@pytest.fixture
+def issued(tmp_path):
+    """A keyed master (the sample, as `renkei-xl init` builds it) and its split files."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    files = dict(zip(load_master(master).settings.names, split_master(master, tmp_path / "配布")))
+    return master, files
+
+
+def returned(src: Path, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    out = folder / src.name
+    out.write_bytes(src.read_bytes())
+    return out
+
+
+def relabel(src: Path, genuine_target: Path, out: Path, data, *, seal: str = "keep") -> Path:
+    """小樽市's file made into 江別市's the way a person with Excel would, consistently:
+    sheet name, every visible label, the indicator rows as 江別市's file has them, the
+    custom properties and the plain fingerprint recomputed with its (public) formula.
+    ``seal``: keep 小樽市's, ``drop`` it, or a hex string to put there."""
+    wb = openpyxl.load_workbook(src)
+    ws = wb[FROM]
+    ws.title = TO
+    top, cols = header_row(ws)
+    code = municipality_fingerprint(data, TO)
+    for row in ws.iter_rows(max_row=top - 1):
+        for i, cell in enumerate(row):
+            if isinstance(cell.value, str) and FROM in cell.value:
+                cell.value = cell.value.replace(FROM, TO)
+            if cell.value == L_FINGERPRINT:
+                next(x for x in row[i + 1:] if x.value).value = code
+            if cell.value == L_SEAL and seal != "keep":
+                target = next((x for x in row[i + 1:] if x.value), None)
+                if target is not None:
+                    target.value = None if seal == "drop" else seal
+    # the rows: 江別市's indicator IDs and texts, 小樽市's answers where the IDs meet
+    genuine = openpyxl.load_workbook(genuine_target)[TO]
+    g_top, g_cols = header_row(genuine)
+    assert g_cols == cols
+    rows = [list(r) for r in genuine.iter_rows(min_row=g_top + 1, values_only=True) if r[cols["指標ID"] - 1]]
+    mine = {ws.cell(r, cols["指標ID"]).value: [ws.cell(r, cols[h]).value for h in ("実績値", "分母", "実施状況")]
+            for r in range(top + 1, ws.max_row + 1)}
+    old_rows = ws.max_row - top
+    for i, row in enumerate(rows):
+        answers = mine.get(row[cols["指標ID"] - 1])
+        if answers:
+            for h, v in zip(("実績値", "分母", "実施状況"), answers):
+                row[cols[h] - 1] = v
+        for j, v in enumerate(row, start=1):
+            ws.cell(top + 1 + i, j).value = v
+    if old_rows > len(rows):
+        ws.delete_rows(top + 1 + len(rows), old_rows - len(rows))
+    props = wb.custom_doc_props
+    for prop in list(props.props):
+        if prop.name == P_MUNICIPALITY:
+            prop.value = TO
+        elif prop.name == P_FINGERPRINT:
+            prop.value = code
+        elif prop.name == P_SEAL and seal != "keep":
+            if seal == "drop":
+                props.props.remove(prop)
+            else:
+                prop.value = seal
+    wb.save(out)
+    return out
+
+
+def props_of(path: Path) -> dict[str, str]:
+    return {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props.props}
+
+
+def all_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def without_key(master: Path) -> Path:
+    """The master as a version before keys wrote it: no hidden key name."""
+    def drop(data: bytes) -> bytes:
+        out, n = KEY_ELEMENT.subn(b"", data)
+        assert n == 1
+        return out
+    rewrite_zip(master, master, {"xl/workbook.xml": drop})
+    assert master_key_of_file(master) is None
+    return master
+
+
+def with_key(master: Path, key: bytes) -> Path:
+    """A key added to a master that had none (what the writer does for an old master)."""
+    element = f'<definedName name="{KEY_NAME}" hidden="1">{key_formula(key)[1:].replace(chr(34), "&quot;")}</definedName>'
+    rewrite_zip(master, master, {"xl/workbook.xml": lambda d: d.replace(b"</definedNames>",
+                                                                        element.encode() + b"</definedNames>", 1)})
+    assert master_key_of_file(master) == key
+    return master
+
+
+# --------------------------------------------------------------------------- the key
+
+def test_a_new_master_holds_a_hidden_key_that_survives_a_save(issued, tmp_path):
+    master, _ = issued
+    book = all_parts(master)["xl/workbook.xml"]
+    [element] = KEY_ELEMENT.findall(book)
+    assert b'hidden="1"' in element and b"localSheetId" not in element
+    key = master_key_of_file(master)
+    assert key is not None and len(key) == 32
+    # openpyxl (what staff tools and these tests save with) writes it back unchanged
+    wb = openpyxl.load_workbook(master)
+    wb.save(tmp_path / "saved.xlsx")
+    assert master_key_of_file(tmp_path / "saved.xlsx") == key
+    # every master has its own
+    other = init_master(tmp_path / "別" / "マスター.xlsx", sample="fy2023")
+    assert master_key_of_file(other) not in (None, key)
+
+
+def test_the_key_survives_a_libreoffice_save(issued, tmp_path):
+    soffice = require_soffice()
+    master, _ = issued
+    out = tmp_path / "lo"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file:///tmp/lo_{uuid.uuid4().hex}",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(master)],
+                   check=True, capture_output=True, timeout=240)
+    assert master_key_of_file(out / master.name) == master_key_of_file(master)
+
+
+def test_a_malformed_key_is_an_error_not_a_missing_one():
+    assert master_key([DefinedName("Other", None, '"00"')]) is None
+    assert master_key([DefinedName(KEY_NAME, 0, '"' + "ab" * 32 + '"')]) is None   # sheet scope: not ours
+    assert master_key([DefinedName(KEY_NAME, None, '"' + "ab" * 32 + '"', True)]) == bytes.fromhex("ab" * 32)
+    assert master_key([DefinedName(KEY_NAME.upper(), None, '="' + "AB" * 32 + '"')]) == bytes.fromhex("ab" * 32)
+    for broken in ('"abc"', "設定!$A$1", '"' + "zz" * 32 + '"', ""):
+        with pytest.raises(UserError, match="照合用の鍵"):
+            master_key([DefinedName(KEY_NAME, None, broken)])
+
+
+def test_the_key_never_travels_in_split_or_export_files(issued, tmp_path):
+    master, files = issued
+    key = master_key_of_file(master)
+    needles = [key.hex().encode(), key.hex().upper().encode(), KEY_NAME.encode()]
+    export = export_master(master, tmp_path / "確定版.xlsx").path
+    for path in [*files.values(), export]:
+        for part, data in all_parts(path).items():
+            for needle in needles:
+                assert needle not in data, (path.name, part, needle)
+    # what travels instead: each split file's own seal
+    data = load_master(master)
+    for muni, path in files.items():
+        props = props_of(path)
+        assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED])
+        ws = openpyxl.load_workbook(path)[muni]
+        top, _ = header_row(ws)
+        visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
+        assert L_SEAL in visible and props[P_SEAL] in visible
+
+
+# ------------------------------------------------------------------ what is refused
+
+def test_relabelled_return_is_refused_and_changes_nothing(issued, tmp_path):
+    master, files = issued
+    data = load_master(master)
+    (tmp_path / "回収").mkdir()
+    forged = relabel(files[FROM], files[TO], tmp_path / "回収" / file_name(TO, 2023), data)
+    set_cell(forged, TO, "04-1", "実績値", 99)
+    props = props_of(forged)
+    assert props[P_MUNICIPALITY] == TO and props[P_FINGERPRINT] == municipality_fingerprint(data, TO)
+    assert openpyxl.load_workbook(forged).sheetnames[0] == TO
+    # the issue: without the key, nothing tells this file from 江別市's own
+    changes, refusals, records = plan_collect(data, [forged])
+    assert not refusals and [r.municipality for r in records] == [TO]
+    assert ("江別市", "04-1", 99) in {(ch.sheet, ch.indicator_id, ch.new) for ch in changes}
+
+    key = master_key_of_file(master)
+    _, refusals, records = plan_collect(data, [forged], key=key)
+    assert records == [] and "照合コードが一致しません" in refusals[0].reason
+
+    before = master.read_bytes()
+    report = collect(master, [forged])
+    assert master.read_bytes() == before
+    assert report.written is None and report.changes == [] and report.records == []
+    [refusal] = report.refused
+    assert "照合コードが一致しません" in refusal.reason and TO in refusal.reason
+    assert refusal.line().startswith(f"取り込みません: {forged.name}: ")
+    assert cell_of(master, TO, "04-1", "実績値") is None
+
+
+@pytest.mark.parametrize("seal, reason", [("drop", "照合コードがありません"),
+                                          ("0" * 32, "照合コードが一致しません")])
+def test_relabelled_return_without_the_seal_or_with_a_made_up_one_is_refused(issued, tmp_path, seal, reason):
+    master, files = issued
+    (tmp_path / "回収").mkdir()
+    forged = relabel(files[FROM], files[TO], tmp_path / "回収" / file_name(TO, 2023), load_master(master),
+                     seal=seal)
+    assert (P_SEAL in props_of(forged)) == (seal != "drop")
+    before = master.read_bytes()
+    report = collect(master, [forged])
+    assert master.read_bytes() == before and report.written is None
+    assert reason in report.refused[0].reason, report.refused[0].reason
+
+
+def test_relabelled_return_is_refused_when_only_the_visible_labels_remain(issued, tmp_path):
+    """Properties dropped (as some mail clients do): the identifier and the seal are read
+    from the visible block, and the relabelled file is still refused."""
+    master, files = issued
+    (tmp_path / "回収").mkdir()
+    forged = relabel(files[FROM], files[TO], tmp_path / "回収" / file_name(TO, 2023), load_master(master))
+    rewrite_zip(forged, forged, {"[Content_Types].xml": lambda d: re.sub(rb'<Override [^>]*custom\.xml"[^>]*/>', b"", d),
+                                 "_rels/.rels": lambda d: re.sub(rb'<Relationship [^>]*custom\.xml"[^>]*/>', b"", d)},
+                drop={"docProps/custom.xml"})
+    assert props_of(forged) == {}
+    _, refusals, _ = plan_collect(load_master(master), [forged], key=master_key_of_file(master))
+    assert "照合コードが一致しません" in refusals[0].reason
+    before = master.read_bytes()
+    assert collect(master, [forged]).refused and master.read_bytes() == before
+
+
+def test_a_return_for_another_master_is_refused(issued, tmp_path):
+    master, _ = issued
+    other = init_master(tmp_path / "別の圏域" / "マスター.xlsx", sample="fy2023")
+    foreign = split_master(other, tmp_path / "別の圏域" / "配布")[1]
+    assert props_of(foreign)[P_MUNICIPALITY] == FROM
+    back = returned(foreign, tmp_path / "回収")
+    set_cell(back, FROM, "04-1", "実績値", 5)
+    before = master.read_bytes()
+    report = collect(master, [back])
+    assert master.read_bytes() == before and report.written is None and report.records == []
+    assert "照合コードが一致しません" in report.refused[0].reason
+    assert "別のマスター" in report.refused[0].reason
+
+
+def test_a_genuine_return_whose_issue_time_was_changed_is_refused(issued, tmp_path):
+    master, files = issued
+    back = returned(files[FROM], tmp_path / "回収")
+    wb = openpyxl.load_workbook(back)
+    for prop in wb.custom_doc_props.props:
+        if prop.name == P_ISSUED:
+            prop.value = "2099-01-01 00:00:00"
+    wb.save(back)
+    before = master.read_bytes()
+    report = collect(master, [back])
+    assert master.read_bytes() == before and "照合コードが一致しません" in report.refused[0].reason
+
+
+# ------------------------------------------------------------------ what is imported
+
+def test_a_genuine_return_is_imported(issued, tmp_path):
+    master, files = issued
+    back = returned(files[FROM], tmp_path / "回収")
+    set_cell(back, FROM, "04-1", "実績値", 7)
+    report = collect(master, [back])
+    assert not report.refused and [r.municipality for r in report.records] == [FROM]
+    assert report.written is not None
+    assert cell_of(master, FROM, "04-1", "実績値") == 7
+    assert master_key_of_file(master) is not None        # the write kept the key
+
+
+def test_a_genuine_return_is_imported_from_the_visible_labels(issued, tmp_path):
+    master, files = issued
+    back = returned(files[TO], tmp_path / "回収")
+    set_cell(back, TO, "04-1", "実績値", 3)
+    rewrite_zip(back, back, {"[Content_Types].xml": lambda d: re.sub(rb'<Override [^>]*custom\.xml"[^>]*/>', b"", d),
+                             "_rels/.rels": lambda d: re.sub(rb'<Relationship [^>]*custom\.xml"[^>]*/>', b"", d)},
+                drop={"docProps/custom.xml"})
+    changes, refusals, _ = plan_collect(load_master(master), [back], key=master_key_of_file(master))
+    assert not refusals and changes
+    report = collect(master, [back])
+    assert not report.refused and cell_of(master, TO, "04-1", "実績値") == 3
+
+
+def test_an_old_master_without_a_key_still_splits_and_collects(issued, tmp_path):
+    master, _ = issued
+    without_key(master)
+    said = []
+    files = split_master(master, tmp_path / "古い配布", echo=said.append)
+    assert said == [UNKEYED_SPLIT]
+    assert all(P_SEAL not in props_of(p) for p in files)
+    back = returned(files[1], tmp_path / "回収")
+    set_cell(back, FROM, "04-1", "実績値", 4)
+    data = load_master(master)
+    changes, refusals, records = plan_collect(data, [back], key=None)   # the fallback: plain fingerprint only
+    assert not refusals and len(records) == 1 and changes
+    report = collect(master, [back])
+    assert not report.refused and report.written is not None
+    assert cell_of(master, FROM, "04-1", "実績値") == 4
+    assert KEY_NAME in UNKEYED_NOTE and "確認コードだけ" in UNKEYED_NOTE
+
+
+def test_once_an_old_master_has_a_key_its_unsealed_files_are_refused(issued, tmp_path):
+    """Files issued before the master had a key carry no seal; afterwards they cannot be
+    told from forged ones, so they are refused with the reason (split again)."""
+    master, _ = issued
+    without_key(master)
+    old = split_master(master, tmp_path / "古い配布", echo=lambda _line: None)[1]
+    with_key(master, new_key())
+    back = returned(old, tmp_path / "回収")
+    before = master.read_bytes()
+    report = collect(master, [back])
+    assert master.read_bytes() == before
+    assert "照合コードがありません" in report.refused[0].reason
+    assert "新しく配布した" in report.refused[0].reason
+    # the new split seals them again
+    fresh = split_master(master, tmp_path / "新しい配布")[1]
+    assert not collect(master, [returned(fresh, tmp_path / "回収2")]).refused
