@@ -243,7 +243,11 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
     except OSError as exc:
         raise _Refused(f"ファイルを読めません（{exc.strerror or exc}）") from None
     _check_container(path, raw)
-    wb = _load(raw)
+    with _load(raw, path.name) as wb:
+        return _inspect(path, raw, wb, data, key)
+
+
+def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
     ident = identifier(wb)
     settings = data.settings
     muni = ident.get(P_MUNICIPALITY, "")
@@ -259,7 +263,10 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
                        "新しい入力用ファイルを配布し直してください")
     if muni not in wb.sheetnames:
         raise _Refused(f"シート「{muni}」がありません（シート名が変更されています）")
-    grid = [list(r) for r in wb[muni].iter_rows(values_only=True)]
+    try:
+        grid = wb.grid(muni)
+    except UserError as exc:
+        raise _Refused(str(exc)) from None
     book = Book({muni: grid}, {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
@@ -296,7 +303,7 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
         first = errors[0]
         more = f"（ほか {len(errors) - 1} 件）" if len(errors) > 1 else ""
         raise _Refused(f"入力値の誤り: {first.place} {first.indicator_id}: {first.message}{more}")
-    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, submitted_at(wb), values)
+    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values)
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes]) -> None:
@@ -350,28 +357,28 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise _Refused("Excel ブック（.xlsx）ではありません（ブック本体がありません）")
 
 
-def _load(raw: bytes):
-    from openpyxl import load_workbook
+def _load(raw: bytes, name: str):
+    """The returned file's package and values (a formula counts with the value Excel saved)."""
+    from .workbook.returned import ReturnedBook
 
     try:
-        # data_only: a formula a municipality typed counts with the value Excel computed.
-        return load_workbook(io.BytesIO(raw), data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged package
-        raise _Refused(f"ブックとして開けません（{type(exc).__name__}: {exc}）") from None
+        return ReturnedBook(raw, name)
+    except UserError as exc:
+        raise _Refused(f"ブックとして開けません（{exc}）") from None
 
 
 def identifier(wb) -> dict[str, str]:
     """The identifier from the custom properties, else from the visible header block."""
-    found = {}
-    for prop in getattr(wb, "custom_doc_props", None) or ():
-        if prop.name in ID_LABELS.values():
-            found[prop.name] = text(prop.value)
+    found = {name: value for name, value in wb.custom.items() if name in ID_LABELS.values()}
     if found.get(P_MUNICIPALITY):
         return found
-    ws = wb.worksheets[0] if wb.worksheets else None
-    if ws is None:
+    if not wb.sheetnames:
         return {}
-    for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS, values_only=True):
+    try:
+        first = wb.grid(wb.sheetnames[0])
+    except UserError:
+        return {}
+    for row in first[:c.HEADER_SEARCH_ROWS]:
         cells = [text(v) for v in row]
         for i, v in enumerate(cells):
             if v in ID_LABELS:
@@ -379,16 +386,6 @@ def identifier(wb) -> dict[str, str]:
                 if rest:
                     found.setdefault(ID_LABELS[v], rest[0])
     return found
-
-
-def submitted_at(wb) -> Optional[dt.datetime]:
-    """The file's last save time (core ``modified``, stored in UTC) as local time."""
-    modified = wb.properties.modified
-    if modified is None:
-        return None
-    if modified.tzinfo is None:
-        modified = modified.replace(tzinfo=dt.timezone.utc)
-    return modified.astimezone().replace(tzinfo=None, microsecond=0)
 
 
 def _check_rows(muni: str, got: list[str], want: list[str]) -> None:

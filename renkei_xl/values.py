@@ -112,8 +112,15 @@ class ValueParseError(ValueError):
         self.code = code
 
 
+# Tab, line breaks and the spaces Japanese text uses: removed before the quick test below.
+_HARMLESS = str.maketrans("", "", "\t\n\r \u3000\u00a0")
+
+
 def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
     """The first control or invisible format character (tab and line breaks are fine)."""
+    # Quick path: printable text has no character of Cc, Cf or Cs (nor Cn: U+FFFE/U+FFFF).
+    if text.isprintable() or text.translate(_HARMLESS).isprintable():
+        return None
     for ch in text:
         if ch in "\t\n\r":
             continue

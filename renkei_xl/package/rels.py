@@ -32,12 +32,16 @@ def read_rels(pkg: Package, part: str) -> list[Rel]:
     data = pkg.get(name)
     if data is None:
         return []
+    cached = pkg.parsed.get(name)
+    if cached is not None and cached[0] == data:
+        return list(cached[1])
     out = []
     for el in parse(data, name).iter(q(PKG_REL_NS, "Relationship")):
         target = el.get("Target", "")
         external = el.get("TargetMode") == "External"
         out.append(Rel(el.get("Id", ""), el.get("Type", ""), target,
                        None if external else resolve(part, target)))
+    pkg.parsed[name] = (data, tuple(out))
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
@@ -91,16 +92,12 @@ class WorkbookXml:
 
     def set_name(self, name: str, local_sheet: int, value: Optional[str], hidden: bool = False) -> None:
         """A sheet-scope name set to ``value`` (None removes it). Only the one element changes."""
-        pattern = re.compile(
-            r"<" + re.escape(self.p) + r'definedName\b(?=[^>]*\bname="' + re.escape(attr(name)) + r'")'
-            r'(?=[^>]*\blocalSheetId="' + str(local_sheet) + r'")[^>]*>.*?</' + re.escape(self.p) + r"definedName>",
-            re.S)
         element = ""
         if value is not None:
             flag = ' hidden="1"' if hidden else ""
             element = (f'<{self.p}definedName name="{attr(name)}" localSheetId="{local_sheet}"{flag}>'
                        f"{escape(value)}</{self.p}definedName>")
-        m = pattern.search(self.text)
+        m = self._find_name(name, local_sheet)
         current = DefinedName(name, local_sheet, value or "", hidden)
         self.names = [n for n in self.names if not (n.name == name and n.local_sheet == local_sheet)]
         if value is not None:
@@ -134,6 +131,17 @@ class WorkbookXml:
                 self.text = self.text[:ce] + element + self.text[ce:]
         self.dirty = True
 
+    def _find_name(self, name: str, local_sheet: Optional[int]) -> Optional["re.Match[str]"]:
+        """The <definedName> element of that name and scope, by its attributes in any order."""
+        want_name = f'name="{attr(name)}"'
+        want_scope = f'localSheetId="{local_sheet}"' if local_sheet is not None else None
+        for m in _defined_name_pattern(self.p).finditer(self.text):
+            attrs = m.group(1)
+            if want_name in attrs and (want_scope in attrs if want_scope else "localSheetId=" not in attrs):
+                if re.search(r'(?:^|\s)name="' + re.escape(attr(name)) + '"', attrs):
+                    return m
+        return None
+
     def add_sheet(self, name: str, types: ContentTypes) -> SheetEntry:
         """A new worksheet entry at the end (its part is written by the caller)."""
         part = fresh_name(self.pkg.names(), "xl/worksheets/sheet%d.xml")
@@ -154,6 +162,12 @@ class WorkbookXml:
     def save(self) -> None:
         if self.dirty:
             self.pkg.write(self.part, self.text)
+
+
+@lru_cache(maxsize=None)
+def _defined_name_pattern(prefix: str) -> "re.Pattern[str]":
+    return re.compile(r"<" + re.escape(prefix) + r"definedName\b([^>]*)>.*?</" + re.escape(prefix) + r"definedName>",
+                      re.S)
 
 
 def _rel_prefix(text: str) -> str:

@@ -7,6 +7,7 @@ to a temporary file that is then renamed over the master (renkei_xl.workbook.saf
 
 from __future__ import annotations
 
+import io
 import posixpath
 import struct
 import zipfile
@@ -26,16 +27,20 @@ RATIO_FROM_BYTES = 8 * 1024 * 1024
 
 
 class Package:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, data: Optional[bytes] = None):
+        """The package at ``path``, or held in ``data`` (a returned file read once)."""
         self.path = Path(path)
-        with open(self.path, "rb") as f:
-            head = f.read(8)
+        if data is not None:
+            head = data[:8]
+        else:
+            with open(self.path, "rb") as f:
+                head = f.read(8)
         if head == OLE_MAGIC:
             raise PackageError(f"「{self.path.name}」はパスワードで保護（暗号化）されているか、古い形式（.xls）"
                                "のブックです。パスワードを外し、.xlsx / .xlsm で保存し直してください")
         # One handle for the whole life of the package: if the file is replaced on disk
         # meanwhile, the parts copied on save still come from the file that was read.
-        self._file = open(self.path, "rb")
+        self._file = io.BytesIO(data) if data is not None else open(self.path, "rb")
         try:
             self._open()
         except BaseException:
@@ -56,6 +61,9 @@ class Package:
                                    f"{info.file_size // 2**20:,} MB になります（上限 {MAX_PART_BYTES // 2**20} MB、"
                                    f"圧縮率 {MAX_RATIO} 倍まで）。壊れているか、ブックではないファイルです")
         self._order = list(self._infos)
+        # Parsed forms of parts, keyed by part name with the bytes they came from, so a
+        # part rewritten since is parsed again (relationships are walked several times).
+        self.parsed: dict[str, tuple[bytes, object]] = {}
         self._changed: dict[str, bytes] = {}
         self._removed: set[str] = set()
         if "[Content_Types].xml" not in self._infos:
