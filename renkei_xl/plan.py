@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .contract_read import Book, MasterData, cell_ref, parse_ref, text
@@ -29,8 +29,7 @@ Rect = tuple[int, int, int, int]          # first row, first col, last row, last
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
 
 
-@dataclass(frozen=True)
-class CondFormat:
+class CondFormat(NamedTuple):
     """A conditional format: ``equal`` (cell equals ``text`` → solid ``color``) or
     ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``)."""
     kind: str
@@ -41,8 +40,7 @@ class CondFormat:
     maximum: Optional[float] = None
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(NamedTuple):
     """A clustered column chart of one row of values against one row of categories."""
     title: str
     categories: Rect
@@ -53,8 +51,7 @@ class Chart:
     legend: bool = False
 
 
-@dataclass(frozen=True)
-class PrintSetup:
+class PrintSetup(NamedTuple):
     paper: str                            # "A3" / "A4"
     landscape: bool = True
     fit_width: int = 1
@@ -93,8 +90,7 @@ class SheetPlan:
         return max((len(r) for r in self.rows), default=0)
 
 
-@dataclass(frozen=True)
-class CellEdit:
+class CellEdit(NamedTuple):
     """A staff-sheet cell set to ``value`` (a str is always text, never a formula)."""
     sheet: str
     row: int
@@ -107,8 +103,7 @@ class CellEdit:
         return cell_ref(self.row, self.col)
 
 
-@dataclass(frozen=True)
-class FillEdit:
+class FillEdit(NamedTuple):
     """A cell's fill set to ``fill`` (None: no fill), everything else about it kept.
 
     ``only_if``: apply only while the cell still has this fill (a lifted mark is left alone
@@ -291,8 +286,7 @@ def summary_sheet(result: Result, settings: Settings) -> SheetPlan:
 
 # ------------------------------------------------------------------- 検証結果, marks
 
-@dataclass(frozen=True)
-class PreviousMark:
+class PreviousMark(NamedTuple):
     sheet: str
     ref: str
     before: Optional[str]       # the fill the cell had before it was marked

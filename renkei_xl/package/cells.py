@@ -13,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from decimal import Decimal
-from typing import Callable, Mapping, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 
 from .xml import PackageError, element_span, escape
 
@@ -73,8 +72,7 @@ def _pattern(prefix: str, tag: str) -> "re.Pattern[str]":
     return re.compile(r"<" + re.escape(prefix) + tag + r"\b([^>]*?)(/?)>")
 
 
-@dataclass
-class _Row:
+class _Row(NamedTuple):
     r: int
     start: int
     open_end: int       # end of the opening tag

@@ -4,8 +4,7 @@ single entries so that every other entry keeps its bytes."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .xml import CT_NS, PKG_REL_NS, attr, parse, q
 from .zipped import Package, rels_name, resolve
@@ -19,8 +18,7 @@ CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
 
-@dataclass(frozen=True)
-class Rel:
+class Rel(NamedTuple):
     id: str
     type: str
     target: str          # as written

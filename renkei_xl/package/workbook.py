@@ -5,9 +5,8 @@ areas and filter ranges of the tool's sheets)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
 from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, parse, prefix_of, q
@@ -17,8 +16,7 @@ ROOT_RELS = "_rels/.rels"
 T_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 
-@dataclass(frozen=True)
-class SheetEntry:
+class SheetEntry(NamedTuple):
     name: str
     sheet_id: str
     rid: str
@@ -26,8 +24,7 @@ class SheetEntry:
     state: str = "visible"
 
 
-@dataclass(frozen=True)
-class DefinedName:
+class DefinedName(NamedTuple):
     name: str
     local_sheet: Optional[int]
     value: str

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, TypeVar
 
 from ..errors import UserError
 from ..layout import status_line
@@ -29,8 +28,7 @@ SUFFIXES = (".xlsx", ".xlsm")
 T = TypeVar("T")
 
 
-@dataclass
-class Written:
+class Written(NamedTuple):
     path: Path
     backup: Optional[Path] = None
 
