@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, NamedTuple, Optional
 
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
@@ -55,8 +55,7 @@ ERROR = "エラー"
 WARNING = "警告"
 
 
-@dataclass(frozen=True)
-class Municipality:
+class Municipality(NamedTuple):
     name: str
     kind: str = PARTNER           # 中心市 / 連携市町村
     department: str = ""          # 担当部署
@@ -121,8 +120,7 @@ class Entry:
         return self.cells.get(field_name, "")
 
 
-@dataclass(frozen=True)
-class Consolidated:
+class Consolidated(NamedTuple):
     """What the municipality sheets add up to for one indicator."""
     indicator_id: str
     actual: str                   # 実績値 as printed, e.g. "21件"
@@ -130,16 +128,14 @@ class Consolidated:
     status_text: str = ""         # 連携事業実施状況等, breakdown appended where it applies
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     indicator_id: str
     symbol: str
     reason: str                   # Japanese, e.g. 「9件／10件 = 90.0%（85%以上）」
     ratio: Optional[float] = None  # 達成率 where one exists
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A validation finding, modelled on frictionless-py's errors: a record, not a string."""
     type: str                     # machine-readable code, e.g. "unit-mismatch"
     severity: str                 # エラー / 警告
@@ -158,8 +154,7 @@ class Finding:
         return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     counts: Mapping[str, int]                    # symbol -> count, all rows
     by_role: Mapping[str, Mapping[str, int]]     # 役割 -> symbol -> count
     achieved: int                                # ◎
@@ -179,8 +174,7 @@ class Summary:
         return f"{parts}  達成割合 {self.fraction_text} = {self.rate_text}"
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """One recalculation: consolidated values, evaluations, findings and the summary."""
     indicators: tuple[Indicator, ...]
     consolidated: Mapping[str, Consolidated]
