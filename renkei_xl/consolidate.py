@@ -73,11 +73,17 @@ def consolidate(ind: Indicator, entries: Sequence[Entry], settings: Settings) ->
     return rollup(ind, entries, settings).consolidated
 
 
-def rollup(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> Rollup:
+def rollup(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
+           may_have_errors: bool = True, known_errors: Sequence[Finding] = ()) -> Rollup:
     """``consolidate`` with its reasons: see the module docstring for input errors and
-    over-long texts. Raises ConsolidationError when valid values cannot be combined."""
+    over-long texts. Raises ConsolidationError when valid values cannot be combined.
+
+    ``may_have_errors=False``: validation found no error on this indicator, so its inputs
+    are not checked again (a recalculation would otherwise validate every value twice).
+    ``known_errors``: errors found on this indicator's cells while reading the workbook
+    (a formula without a saved result), which make the row an input error too."""
     entries = _ordered((e for e in entries if e.indicator_id == ind.id), settings)
-    errors = input_errors(ind, entries, settings)
+    errors = (input_errors(ind, entries, settings) if may_have_errors else []) + list(known_errors)
     if errors:
         raw = Consolidated(ind.id, INPUT_ERROR, "", _plain_status(ind, entries, settings))
     else:

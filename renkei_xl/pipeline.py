@@ -34,6 +34,11 @@ def context_of(settings: Settings) -> Context:
 def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                 extra_findings: Sequence[Finding] = ()) -> Result:
     findings = list(extra_findings) + validate(settings, indicators, entries)
+    suspect = {f.indicator_id for f in findings if f.is_error}
+    read_errors: dict[str, list[Finding]] = {}
+    for f in extra_findings:
+        if f.is_error and f.indicator_id:
+            read_errors.setdefault(f.indicator_id, []).append(f)
     by_id: dict[str, list[Entry]] = {}
     for e in entries:
         by_id.setdefault(e.indicator_id, []).append(e)
@@ -42,7 +47,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     evaluations: dict[str, Evaluation] = {}
     for ind in indicators:
         try:
-            rolled = rollup(ind, by_id.get(ind.id, ()), settings)
+            rolled = rollup(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
+                            known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
             findings.append(Finding("consolidation", ERROR, ind.sheet, ind.cell("method"), ind.id,
                                     f"集計できません: {exc}", "市町村シートの値を確認してください"))

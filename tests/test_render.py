@@ -182,3 +182,7 @@ def test_a_formula_without_a_saved_result_is_a_finding_not_an_empty_cell(tmp_pat
     found = [f for f in result.findings if f.type == "formula-without-result"]
     assert [(f.sheet, f.cell, f.severity) for f in found] == [("札幌市", cell.coordinate, "エラー")]
     assert "計算結果が保存されていません" in found[0].message and memo.coordinate not in found[0].message
+    assert found[0].indicator_id == "04-1"
+    # never read as "nothing reported": the row is an input error until the file is saved
+    assert result.consolidated["04-1"].actual == "（入力エラー）"
+    assert result.evaluations["04-1"].symbol == "－"

@@ -281,13 +281,14 @@ def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[F
     if not missing:
         return []
     wanted = {(sheet, ref) for sheet, refs in missing.items() for ref in refs}
-    read = {(r.sheet, ref) for r in [*data.entries, *data.indicators] if r.sheet in missing
+    read = {(r.sheet, ref): getattr(r, "indicator_id", None) or getattr(r, "id", "")
+            for r in [*data.entries, *data.indicators] if r.sheet in missing
             for ref in r.cells.values() if (r.sheet, ref) in wanted}
     out = []
     for sheet, refs in missing.items():
         for ref in refs:
             if (sheet, ref) in read:
-                out.append(Finding("formula-without-result", ERROR, sheet, ref, "",
+                out.append(Finding("formula-without-result", ERROR, sheet, ref, read[(sheet, ref)],
                                    f"{sheet}!{ref} の数式に計算結果が保存されていません（空として扱えません）",
                                    "Excel で開いて保存し直すか、数式を値に変えてください"))
     return out
