@@ -65,6 +65,8 @@ def parse_ref(ref: str) -> tuple[int, int]:
 
 def text(value: object) -> str:
     """A cell as the text staff see: 17.0 → "17", dates → ISO, None → ""."""
+    if type(value) is str:   # most cells, first: a 20,000-row master asks 1.4 million times
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

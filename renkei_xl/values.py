@@ -242,6 +242,8 @@ def _strip_notes(text: str) -> str:
 def parse_value(raw: object) -> Value:
     """Parse one cell's text. Numbers from Excel (int/float) are accepted as they are,
     except NaN, infinities and numbers of more than MAX_DIGITS digits."""
+    if type(raw) is str:   # typed text, the common case, first
+        return _parse_text(raw)
     if raw is None:
         return Value("", EMPTY)
     if isinstance(raw, bool):

@@ -27,6 +27,9 @@ from ..package.zipped import Package
 from ..plan import MasterState
 
 
+_PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
+
+
 def _cell(value: object) -> object:
     """calamine's "" for an empty cell is None, as the contract reader expects."""
     if value == "":
@@ -167,7 +170,7 @@ class SheetRows(Sequence[list]):
         self._last: tuple[int, list] = (-1, [])
 
     def _convert(self, row) -> list:
-        return self._pad + [None if v == "" else _cell(v) for v in row]
+        return self._pad + [v if type(v) in _PLAIN and v != "" else _cell(v) for v in row]
 
     def __len__(self) -> int:
         return self._len
