@@ -27,7 +27,6 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
@@ -88,13 +87,14 @@ class ImportRecord(NamedTuple):
     submitted_at: Optional[dt.datetime]
 
 
-@dataclass
 class CollectReport:
-    changes: list[Change]
-    refusals: list[Refusal]
-    records: list[ImportRecord]
-    dry_run: bool = False
-    written: object = None                   # session.Written when the master was written
+    __slots__ = ("changes", "refusals", "records", "dry_run", "written")
+
+    def __init__(self, changes: list[Change], refusals: list[Refusal], records: list[ImportRecord],
+                 dry_run: bool = False, written: object = None):
+        self.changes, self.refusals, self.records = changes, refusals, records
+        self.dry_run = dry_run
+        self.written = written                  # session.Written when the master was written
 
     @property
     def refused(self) -> list[Refusal]:
@@ -124,8 +124,7 @@ class _Refused(Exception):
         self.reason, self.kind = reason, kind
 
 
-@dataclass
-class Submission:
+class Submission(NamedTuple):
     path: Path
     sha256: str
     municipality: str

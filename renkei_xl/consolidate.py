@@ -23,9 +23,8 @@ Two things are decided here for every face (document, file, live workbook):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .model import (ERROR, METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS,
                     METHOD_RATIO, METHOD_STATE, METHOD_SUM, Consolidated, Entry, Finding,
@@ -58,8 +57,7 @@ def _with(base: str, extra: str) -> str:
     return "\n".join(p for p in (base.strip(), extra) if p)
 
 
-@dataclass(frozen=True)
-class Rollup:
+class Rollup(NamedTuple):
     """One indicator rolled up: what 一覧 shows, the input errors that stopped the
     roll-up (already reported by validation; the pipeline puts them in the reason), and
     new findings about the texts (cut to fit a cell)."""

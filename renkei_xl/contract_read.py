@@ -17,10 +17,9 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from decimal import Decimal
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UserError
@@ -31,12 +30,17 @@ from .values import shown
 Grid = Sequence[Sequence[object]]
 
 
-@dataclass
 class MasterData:
-    settings: Settings
-    indicators: list[Indicator]
-    entries: list[Entry]
-    findings: list[Finding] = field(default_factory=list)
+    """The contract read from a workbook; ``findings`` are the reader's own (bad cells)."""
+
+    __slots__ = ("settings", "indicators", "entries", "findings")
+
+    def __init__(self, settings: Settings, indicators: list[Indicator], entries: list[Entry],
+                 findings: Optional[list[Finding]] = None):
+        self.settings = settings
+        self.indicators = indicators
+        self.entries = entries
+        self.findings = findings if findings is not None else []
 
 
 @lru_cache(maxsize=None)

@@ -27,10 +27,9 @@ import json
 import re
 import secrets
 import sys
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .contract_read import Book, MasterData, text
@@ -198,8 +197,7 @@ def eml_path(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + "依頼.eml")
 
 
-@dataclass
-class SheetCopy:
+class SheetCopy(NamedTuple):
     """A municipality sheet as the master holds it: header texts and rows of values."""
     headers: list[tuple[int, str]]        # (column, header text) of every non-empty header cell
     fields: dict[str, int]                # contract field -> column

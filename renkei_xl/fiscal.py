@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 # First Gregorian year of each era (year 1 = 元年).
 ERAS = {"令和": 2019, "平成": 1989, "昭和": 1926, "R": 2019, "H": 1989, "S": 1926}
@@ -25,8 +24,7 @@ class DateParseError(ValueError):
     """The text is not a date we can read; the message says why, in Japanese."""
 
 
-@dataclass(frozen=True, order=True)
-class PartialDate:
+class PartialDate(NamedTuple):
     """A date that may lack its day (R6.2月) or its month (令和5年)."""
     year: int
     month: Optional[int] = None

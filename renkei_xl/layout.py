@@ -7,7 +7,6 @@ what makes "the buttons and the command line give the same 一覧" true by const
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Result, Settings
@@ -18,13 +17,19 @@ TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
     "title", "legend", "header", "kpi", "indicator", "blank", "total")
 
 
-@dataclass
 class Grid:
-    rows: list[list[object]] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    # (first_row, first_col, last_row, last_col), 0-based and inclusive
-    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
-    header_row: Optional[int] = None
+    """Rows of values with a kind each. (Plain classes rather than dataclasses on the path
+    every command takes: importing dataclasses and generating their methods costs about a
+    fifth of a command's run on the FY2023 master; benchmarks/run.py.)"""
+
+    __slots__ = ("rows", "kinds", "merges", "header_row")
+
+    def __init__(self) -> None:
+        self.rows: list[list[object]] = []
+        self.kinds: list[str] = []
+        # (first_row, first_col, last_row, last_col), 0-based and inclusive
+        self.merges: list[tuple[int, int, int, int]] = []
+        self.header_row: Optional[int] = None
 
     def add(self, kind: str, values: Sequence[object]) -> int:
         self.rows.append(list(values))

@@ -8,8 +8,7 @@ border, alignment and number-format calls. Looks are named so that a plan stays 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from . import contract as c
 
@@ -17,8 +16,7 @@ FONT_NAME = "游ゴシック"
 BORDER_COLOR = "808080"
 
 
-@dataclass(frozen=True)
-class Look:
+class Look(NamedTuple):
     font_size: float = 9.0
     bold: bool = False
     font_color: Optional[str] = None        # "RRGGBB"; None: automatic
@@ -41,16 +39,16 @@ LOOKS: dict[str, Look] = {
     "legend": Look(),
     "header": _HEADER,
     "body": _BODY,
-    "kpi": replace(_BODY, fill=c.KPI_FILL),
-    "total": replace(_BODY, bold=True),
-    "total_right": replace(_BODY, bold=True, h_align="right"),
+    "kpi": _BODY._replace(fill=c.KPI_FILL),
+    "total": _BODY._replace(bold=True),
+    "total_right": _BODY._replace(bold=True, h_align="right"),
     "symbol": _SYMBOL,
-    "symbol_kpi": replace(_SYMBOL, fill=c.KPI_FILL),
-    "rate": replace(_BODY, number_format=c.RATE_FORMAT),
-    "rate_kpi": replace(_BODY, fill=c.KPI_FILL, number_format=c.RATE_FORMAT),
-    "link": replace(_BODY, font_color=c.LINK_COLOR, underline=True),
-    "error": replace(_BODY, bold=True, font_color=c.ERROR_COLOR),
-    "datetime": replace(_BODY, number_format=c.DATETIME_FORMAT),
+    "symbol_kpi": _SYMBOL._replace(fill=c.KPI_FILL),
+    "rate": _BODY._replace(number_format=c.RATE_FORMAT),
+    "rate_kpi": _BODY._replace(fill=c.KPI_FILL, number_format=c.RATE_FORMAT),
+    "link": _BODY._replace(font_color=c.LINK_COLOR, underline=True),
+    "error": _BODY._replace(bold=True, font_color=c.ERROR_COLOR),
+    "datetime": _BODY._replace(number_format=c.DATETIME_FORMAT),
 }
 
 

@@ -9,7 +9,7 @@ workbook read through xlwings, and a test. Each record remembers where it came f
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Mapping, NamedTuple, Optional
 
 # The five evaluation symbols, exactly as printed in the official list. They are
@@ -55,6 +55,10 @@ ERROR = "エラー"
 WARNING = "警告"
 
 
+# Records built without cell references (the reference list, tests) share this empty one.
+NO_CELLS: Mapping[str, str] = MappingProxyType({})
+
+
 class Municipality(NamedTuple):
     name: str
     kind: str = PARTNER           # 中心市 / 連携市町村
@@ -62,8 +66,7 @@ class Municipality(NamedTuple):
     email: str = ""               # メールアドレス
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     region: str                   # 圏域名
     fiscal_year: int              # 対象年度 (年度 runs April–March)
     base_date: Optional[_dt.date] = None   # 基準日
@@ -79,8 +82,7 @@ class Settings:
         return tuple(m.name for m in self.municipalities)
 
 
-@dataclass(frozen=True)
-class Indicator:
+class Indicator(NamedTuple):
     """One row of 指標 (or one 基本KPI row). Values stay the strings staff typed."""
     id: str                       # 指標ID
     role: str                     # 役割
@@ -97,14 +99,13 @@ class Indicator:
     is_kpi: bool = False          # 基本KPI
     sheet: str = "指標"
     row: Optional[int] = None
-    cells: Mapping[str, str] = field(default_factory=dict)  # field name -> "G5"
+    cells: Mapping[str, str] = NO_CELLS  # field name -> "G5"
 
     def cell(self, field_name: str) -> str:
         return self.cells.get(field_name, "")
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One row of a municipality sheet: what that municipality reports for one indicator."""
     municipality: str
     indicator_id: str
@@ -114,7 +115,7 @@ class Entry:
     unit: str = ""                # 単位 (informational, from the sheet)
     sheet: str = ""
     row: Optional[int] = None
-    cells: Mapping[str, str] = field(default_factory=dict)
+    cells: Mapping[str, str] = NO_CELLS
 
     def cell(self, field_name: str) -> str:
         return self.cells.get(field_name, "")

@@ -15,7 +15,7 @@ Rows and columns are 1-based here, as in Excel.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
@@ -63,22 +63,37 @@ class PrintSetup(NamedTuple):
     area: Optional[Rect] = None
 
 
-@dataclass
 class SheetPlan:
-    """The whole content of one tool-owned sheet: what is there after the write, nothing else."""
-    name: str
-    rows: list[list[Optional[Cell]]] = field(default_factory=list)
-    widths: dict[int, float] = field(default_factory=dict)
-    heights: dict[int, float] = field(default_factory=dict)
-    merges: list[Rect] = field(default_factory=list)
-    freeze: Optional[tuple[int, int]] = None          # first cell that scrolls
-    links: dict[tuple[int, int], str] = field(default_factory=dict)   # cell → "'sheet'!A1"
-    conditional: list[CondFormat] = field(default_factory=list)
-    chart: Optional[Chart] = None
-    print_setup: Optional[PrintSetup] = None
-    autofilter: Optional[Rect] = None
-    hidden_cols: set[int] = field(default_factory=set)
-    protect: bool = True
+    """The whole content of one tool-owned sheet: what is there after the write, nothing else.
+
+    A plain class, not a dataclass: see layout.Grid."""
+
+    __slots__ = ("name", "rows", "widths", "heights", "merges", "freeze", "links", "conditional",
+                 "chart", "print_setup", "autofilter", "hidden_cols", "protect")
+
+    def __init__(self, name: str, rows: Optional[list[list[Optional[Cell]]]] = None, *,
+                 widths: Optional[dict[int, float]] = None, heights: Optional[dict[int, float]] = None,
+                 merges: Optional[list[Rect]] = None, freeze: Optional[tuple[int, int]] = None,
+                 links: Optional[dict[tuple[int, int], str]] = None,
+                 conditional: Optional[list[CondFormat]] = None, chart: Optional[Chart] = None,
+                 print_setup: Optional[PrintSetup] = None, autofilter: Optional[Rect] = None,
+                 hidden_cols: Optional[set[int]] = None, protect: bool = True):
+        self.name = name
+        self.rows = rows if rows is not None else []
+        self.widths = widths if widths is not None else {}
+        self.heights = heights if heights is not None else {}
+        self.merges = merges if merges is not None else []
+        self.freeze = freeze                               # first cell that scrolls
+        self.links = links if links is not None else {}   # cell → "'sheet'!A1"
+        self.conditional = conditional if conditional is not None else []
+        self.chart = chart
+        self.print_setup = print_setup
+        self.autofilter = autofilter
+        self.hidden_cols = hidden_cols if hidden_cols is not None else set()
+        self.protect = protect
+
+    def __repr__(self) -> str:
+        return f"SheetPlan({self.name!r}, {len(self.rows)} rows)"
 
     def cell(self, row: int, col: int) -> Optional[Cell]:
         if row - 1 < len(self.rows) and col - 1 < len(self.rows[row - 1]):
@@ -120,11 +135,17 @@ class FillEdit(NamedTuple):
         return cell_ref(self.row, self.col)
 
 
-@dataclass
 class WritePlan:
-    sheets: list[SheetPlan] = field(default_factory=list)
-    cells: list[CellEdit] = field(default_factory=list)
-    fills: list[FillEdit] = field(default_factory=list)
+    __slots__ = ("sheets", "cells", "fills")
+
+    def __init__(self, sheets: Optional[list[SheetPlan]] = None, cells: Optional[list[CellEdit]] = None,
+                 fills: Optional[list[FillEdit]] = None):
+        self.sheets = sheets if sheets is not None else []
+        self.cells = cells if cells is not None else []
+        self.fills = fills if fills is not None else []
+
+    def __repr__(self) -> str:
+        return f"WritePlan({self.sheets!r}, {len(self.cells)} cells, {len(self.fills)} fills)"
 
     @property
     def staff_sheets(self) -> list[str]:
@@ -136,8 +157,7 @@ class WritePlan:
         return not (self.sheets or self.cells or self.fills)
 
 
-@dataclass
-class MasterState:
+class MasterState(NamedTuple):
     """What a plan needs to know of the master besides its contract data.
 
     ``grids``: the current 検証結果 and 取込履歴 as rows from A1 (absent when the sheet is).
@@ -146,7 +166,7 @@ class MasterState:
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
-    grids: Mapping[str, Sequence[Sequence[object]]] = field(default_factory=dict)
+    grids: Mapping[str, Sequence[Sequence[object]]] = MappingProxyType({})
     fill_of: Optional[Callable[[str, str], Optional[str]]] = None
 
 

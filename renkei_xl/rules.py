@@ -8,9 +8,8 @@ check a symbol without reading code. The rule is inferred from the target's shap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, RULE_DEADLINE,
                     RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, Evaluation,
@@ -23,8 +22,7 @@ ALL_MUNICIPALITIES = "全市町村"
 GENERIC_DONE = {"実施", "実施済", "実施済み", "開催", "達成", "完了"}
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     fiscal_year: int
     threshold: float = 0.85
     municipality_count: int = 12

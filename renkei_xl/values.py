@@ -29,10 +29,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .fiscal import DateParseError, parse_fiscal_year
 
@@ -181,16 +180,14 @@ def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
         "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください", RANGE)
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """One bracketed note. kind: annual, until, asof, calendar, partial, uncounted."""
     kind: str
     text: str
     year: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     raw: str
     kind: str
     number: Optional[Decimal] = None
@@ -201,7 +198,7 @@ class Value:
     status: str = ""               # canonical status word
     negative: bool = False         # a negative status (未構築, 実施なし …)
     deadline: Optional[int] = None  # 年度 of a bare deadline or an until/asof note
-    notes: tuple[Note, ...] = field(default_factory=tuple)
+    notes: tuple[Note, ...] = ()
 
     @property
     def core(self) -> str:

@@ -9,7 +9,6 @@ import re
 import subprocess
 import warnings
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -161,7 +160,7 @@ def test_municipality_table_found_by_its_headers(books, fy2023):
 
 
 def test_default_base_date_is_the_end_of_the_fiscal_year(tmp_path, fy2023):
-    settings = replace(fy2023.settings, base_date=None, fiscal_year=2025)
+    settings = fy2023.settings._replace(base_date=None, fiscal_year=2025)
     wb = _load(build_master(tmp_path / "m.xlsx", settings))
     sheet, ref = _defined_cell(wb, c.N_BASE_DATE)
     assert wb[sheet][ref.replace("$", "")].value == dt.datetime(2026, 3, 31)
@@ -450,7 +449,7 @@ def test_unusable_municipality_names_are_refused(tmp_path, name, words):
 def test_refusals(tmp_path, fy2023):
     with pytest.raises(UserError, match=r"\.xlsx か \.xlsm"):
         build_master(tmp_path / "m.xls", fy2023.settings)
-    twice = replace(fy2023.settings, municipalities=fy2023.settings.municipalities[:2] * 2)
+    twice = fy2023.settings._replace(municipalities=fy2023.settings.municipalities[:2] * 2)
     with pytest.raises(UserError, match="2回以上"):
         build_master(tmp_path / "m.xlsx", twice)
     with pytest.raises(UserError, match="札幌村"):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -115,7 +114,7 @@ def expect_sheet(view, sp) -> None:
     name = sp.name
     assert view.get("rows", name) == _trim([[None if cell is None else cell[0] for cell in row]
                                             for row in sp.rows]), (view.face, name)
-    expected = {(r, col): asdict(LOOKS[cell[1]]) for r, row in enumerate(sp.rows, start=1)
+    expected = {(r, col): LOOKS[cell[1]]._asdict() for r, row in enumerate(sp.rows, start=1)
                 for col, cell in enumerate(row, start=1) if cell is not None and cell[1] is not None}
     looks = view.get("looks", name)
     assert looks.keys() == expected.keys(), (view.face, name, set(looks) ^ set(expected))

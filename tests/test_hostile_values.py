@@ -10,7 +10,6 @@ times anything, but the 100,000-character values would hang a quadratic parser.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
@@ -100,7 +99,7 @@ def _replace(fy2023, ind_id, muni, value, **extra):
     out = []
     for e in fy2023.entries:
         if e.indicator_id == ind_id and e.municipality == muni:
-            e = dataclasses.replace(e, value=value, sheet=muni, row=7, cells=ENTRY_CELLS, **extra)
+            e = e._replace(value=value, sheet=muni, row=7, cells=ENTRY_CELLS, **extra)
         out.append(e)
     return out
 
@@ -185,7 +184,7 @@ OTHER_CASES = [
 def test_hostile_inputs_of_every_method(fy2023, baseline, ind_id, where, value, kind):
     indicators, entries = list(fy2023.indicators), list(fy2023.entries)
     if where == "manual":
-        indicators = [dataclasses.replace(i, method="手入力", actual_manual=value,
+        indicators = [i._replace(method="手入力", actual_manual=value,
                                           cells={"actual_manual": "K9"}) if i.id == ind_id else i
                       for i in indicators]
         entries = [e for e in entries if e.indicator_id != ind_id]
@@ -218,7 +217,7 @@ def test_a_bad_value_that_does_not_feed_the_row_does_not_stop_it(fy2023, baselin
 
 def test_two_bad_cells_are_both_named(fy2023, baseline):
     entries = _replace(fy2023, SUM_ID, MUNI, "10件以上")
-    entries = [dataclasses.replace(e, value="約1件", sheet="千歳市", cells={"value": "E8"})
+    entries = [e._replace(value="約1件", sheet="千歳市", cells={"value": "E8"})
                if e.indicator_id == SUM_ID and e.municipality == "千歳市" else e for e in entries]
     result = recalculate(fy2023.settings, fy2023.indicators, entries)
     reason = result.evaluations[SUM_ID].reason
@@ -286,7 +285,7 @@ def test_a_status_longer_than_a_cell_is_an_error_and_is_cut_visibly(fy2023, base
     status = "あ" * (CELL_TEXT_LIMIT + 1)
     entries = _replace(fy2023, SUM_ID, MUNI, "2件", status=status)
     ind = next(i for i in fy2023.indicators if i.id == SUM_ID)
-    indicators = [dataclasses.replace(i, status_manual="") if i.id == SUM_ID else i
+    indicators = [i._replace(status_manual="") if i.id == SUM_ID else i
                   for i in fy2023.indicators]
     result = recalculate(fy2023.settings, indicators, entries)
     f = _finding(result.findings, "G7")
@@ -303,9 +302,9 @@ def test_a_status_longer_than_a_cell_is_an_error_and_is_cut_visibly(fy2023, base
 
 def test_statuses_that_only_together_exceed_a_cell(fy2023):
     part = "い" * 12_000
-    entries = [dataclasses.replace(e, status=part) if e.indicator_id == SUM_ID else e
+    entries = [e._replace(status=part) if e.indicator_id == SUM_ID else e
                for e in fy2023.entries]
-    indicators = [dataclasses.replace(i, status_manual="", cells={"status_manual": "L9"})
+    indicators = [i._replace(status_manual="", cells={"status_manual": "L9"})
                   if i.id == SUM_ID else i for i in fy2023.indicators]
     result = recalculate(fy2023.settings, indicators, entries)
     f = _finding(result.findings, "L9", "指標")
@@ -322,7 +321,7 @@ def test_emoji_count_twice_as_excel_counts_them():
 
 def test_a_control_character_in_a_status_is_an_error_and_dropped(fy2023):
     entries = _replace(fy2023, SUM_ID, MUNI, "2件", status="実施\x07しました")
-    indicators = [dataclasses.replace(i, status_manual="") if i.id == SUM_ID else i
+    indicators = [i._replace(status_manual="") if i.id == SUM_ID else i
                   for i in fy2023.indicators]
     result = recalculate(fy2023.settings, indicators, entries)
     f = _finding(result.findings, "G7")
@@ -331,7 +330,7 @@ def test_a_control_character_in_a_status_is_an_error_and_dropped(fy2023):
 
 
 def test_long_indicator_texts_are_errors(fy2023):
-    ind = dataclasses.replace(next(i for i in fy2023.indicators if i.id == "06-1"),
+    ind = next(i for i in fy2023.indicators if i.id == "06-1")._replace(
                               summary="う" * 40_000, cells={"summary": "E9"})
     f = _finding(validate(fy2023.settings, [ind], []), "E9", "指標")
     assert (f.type, f.severity) == ("text-too-long", ERROR) and "事業概要" in f.message

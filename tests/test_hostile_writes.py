@@ -251,3 +251,38 @@ def test_a_part_that_inflates_far_beyond_its_size_is_refused(master):
     with pytest.raises(UserError, match="展開すると"):
         recalc_file(master)
     assert digest(master) == before
+
+
+# ------------------------------------------------------------------ killed mid-write
+
+@pytest.mark.parametrize("command", ["recalc", "validate"])
+def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, command):
+    """SIGKILL at many points of a run: the master is always the file before the run or a
+    complete new one (the rename is the only moment it changes), never a broken zip."""
+    import signal
+    import subprocess
+    import sys
+
+    from renkei_xl.workbook.session import load_master as load
+
+    before = digest(master)
+    outcomes = set()
+    for delay in [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.2, 0.3]:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", command, str(master)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        now = digest(master)
+        if now == before:
+            outcomes.add("old")
+            continue
+        with zipfile.ZipFile(master) as z:
+            assert z.testzip() is None
+        data = load(master)              # opens and reads as a master
+        assert len(data.indicators) == 80
+        outcomes.add("new")
+        before = now
+    assert outcomes, outcomes
+    # whatever was left behind, the next run cleans up after a while and works
+    recalc_file(master)

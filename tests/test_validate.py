@@ -1,6 +1,5 @@
 """入力チェック finds each kind of bad input with its sheet and cell."""
 
-import dataclasses
 
 from renkei_xl.model import ERROR, Entry
 from renkei_xl.validate import validate
@@ -10,7 +9,7 @@ def _ind(fy2023, ind_id, **changes):
     ind = next(i for i in fy2023.indicators if i.id == ind_id)
     cells = {"id": "A9", "target": "H9", "actual_manual": "K9", "method": "I9", "name": "F9",
              "baseline": "G9", "rule": "J9", "role": "B9"}
-    return dataclasses.replace(ind, cells=cells, **changes)
+    return ind._replace(cells=cells, **changes)
 
 
 def _run(fy2023, indicators=None, entries=None):
@@ -49,7 +48,7 @@ def test_unit_mismatch(fy2023):
 def test_unknown_and_duplicate_ids(fy2023):
     e = Entry("小樽市", "99-9", "3件", sheet="小樽市", cells={"indicator_id": "A7", "value": "E7"})
     assert ("unknown-id", "小樽市", "A7") in _types(_run(fy2023, entries=[e]))
-    inds = [_ind(fy2023, "06-1"), dataclasses.replace(_ind(fy2023, "06-1"), cells={"id": "A12"})]
+    inds = [_ind(fy2023, "06-1"), _ind(fy2023, "06-1")._replace(cells={"id": "A12"})]
     found = [f for f in _run(fy2023, inds, []) if f.type == "duplicate-id"]
     assert [(f.cell, f.indicator_id) for f in found] == [("A12", "06-1")]
     assert "A9" in found[0].message
@@ -103,7 +102,7 @@ def test_central_and_manual_numbers_are_checked_like_sums(fy2023):
 def test_no_breakdown_check_while_a_municipality_value_is_wrong(fy2023):
     inds = [_ind(fy2023, "04-1", actual_manual="22件")] + [
         i for i in fy2023.indicators if i.id != "04-1"]
-    entries = [dataclasses.replace(e, value="-3", sheet="小樽市", cells={"value": "E5"})
+    entries = [e._replace(value="-3", sheet="小樽市", cells={"value": "E5"})
                if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in fy2023.entries]
     types = {f.type for f in _run(fy2023, inds, entries)}
     assert "negative" in types and "breakdown-mismatch" not in types

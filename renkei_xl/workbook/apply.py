@@ -13,6 +13,7 @@ Every other part of the package is left as it is.
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterable, Optional
 
 from ..looks import LOOKS
@@ -111,8 +112,6 @@ def _only_reachable_from(pkg: Package, workbook: WorkbookXml, part: str) -> set[
 
 
 def _attr_of(text: str, tag: str, name: str) -> Optional[str]:
-    import re
-
     m = re.search(r"<(?:\w+:)?" + tag + r'\b[^>]*\s' + name + r'="([^"]*)"', text)
     return m.group(1) if m else None
 

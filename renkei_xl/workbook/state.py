@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 from .. import contract as c
@@ -198,14 +197,16 @@ class SheetRows(Sequence[list]):
         return row
 
 
-@dataclass
 class FileState:
-    pkg: Package
-    workbook: WorkbookXml
-    data: MasterData
-    state: MasterState
-    styles: "StyleReader"
-    sheets: Grids     # every sheet the contract reads, as grids (read again when asked)
+    """The master as one write sees it; ``data`` is dropped once the plan is made."""
+
+    __slots__ = ("pkg", "workbook", "data", "state", "styles", "sheets")
+
+    def __init__(self, pkg: Package, workbook: WorkbookXml, data: Optional[MasterData],
+                 state: MasterState, styles: "StyleReader", sheets: Grids):
+        self.pkg, self.workbook, self.data, self.state = pkg, workbook, data, state
+        self.styles = styles
+        self.sheets = sheets     # every sheet the contract reads (read again when asked)
 
     def close(self) -> None:
         self.sheets.close()
