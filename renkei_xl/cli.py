@@ -49,6 +49,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# Which module registers which command, so one command imports only its own module.
+WORKBOOK_COMMANDS = ("init", "validate", "recalc", "upgrade-macros", "demo")
+CYCLE_COMMANDS = ("split", "collect", "export")
+
+
 class _Only:
     """Subparsers of the one command asked for; the others are not built.
 
@@ -58,10 +63,10 @@ class _Only:
     """
 
     def __init__(self, sub, wanted: str):
-        self._sub, self._wanted, self.built = sub, wanted, False
+        self._sub, self.wanted, self.built = sub, wanted, False
 
     def add_parser(self, name, **kwargs):
-        if name != self._wanted:
+        if name != self.wanted:
             return _Ignored()
         self.built = True
         return self._sub.add_parser(name, **kwargs)
@@ -77,12 +82,12 @@ def _add_workbook_commands(sub) -> None:
 
     Importing them costs nothing heavy: each handler imports openpyxl and friends itself.
     """
-    from .workbook import commands
+    wanted = getattr(sub, "wanted", None)
+    if wanted is None or wanted in WORKBOOK_COMMANDS:
+        from .workbook import commands
 
-    commands.register(sub)
-    from importlib.util import find_spec
-
-    if find_spec(f"{__package__}.cycle_commands"):  # the mail cycle (issue [email])
+        commands.register(sub)
+    if wanted is None or wanted in CYCLE_COMMANDS:
         from . import cycle_commands
 
         cycle_commands.register(sub)

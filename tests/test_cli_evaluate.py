@@ -20,3 +20,21 @@ def test_missing_file_is_a_japanese_message_not_a_traceback(tmp_path):
     out = run("evaluate", str(tmp_path / "ない.xlsx"))
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and "ない.xlsx" in out.stderr
+
+
+def test_each_command_is_built_alone_and_all_are_listed():
+    """One command builds only its own subparser; the lists that route commands to their
+    modules must name every command the modules register."""
+    import argparse
+
+    from renkei_xl.cli import CYCLE_COMMANDS, WORKBOOK_COMMANDS, build_parser
+
+    def commands(parser):
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return set(action.choices)
+
+    everything = commands(build_parser())
+    assert everything == {"evaluate", *WORKBOOK_COMMANDS, *CYCLE_COMMANDS}
+    for name in everything:
+        assert commands(build_parser(name)) == {name}
+    assert commands(build_parser("no-such-command")) == everything
