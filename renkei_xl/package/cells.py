@@ -17,18 +17,11 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
+from ..contract_read import column_letter
 from .xml import PackageError, element_span, escape
 
 _EPOCH = dt.datetime(1899, 12, 30)
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def column_index(letters: str) -> int:

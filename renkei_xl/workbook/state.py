@@ -40,7 +40,22 @@ def _cell(value: object) -> object:
     return value
 
 
-class Grids(Mapping[str, list]):
+class _Named(Mapping[str, list]):
+    """A mapping over a fixed list of sheet names (``_names``)."""
+
+    _names: list[str]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+class Grids(_Named):
     """Sheets as rows of values, read with calamine when first asked, few kept at a time.
 
     The contract reader goes through the sheets one after another; keeping every grid of a
@@ -94,15 +109,6 @@ class Grids(Mapping[str, list]):
         while len(self._streams) > self.KEEP:
             self._streams.popitem(last=False)
         return rows
-
-    def __iter__(self):
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names
 
     def close(self) -> None:
         self._book.close()
@@ -317,7 +323,7 @@ def read_state(pkg: Package) -> FileState:
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
-class ContractView(Mapping[str, list]):
+class ContractView(_Named):
     """The sheets the contract reads, out of all the grids."""
 
     def __init__(self, grids: Grids, names: Sequence[str]):
@@ -328,11 +334,4 @@ class ContractView(Mapping[str, list]):
             raise KeyError(name)
         return self._grids.rows(name)
 
-    def __iter__(self):
-        return iter(self._names)
 
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names
