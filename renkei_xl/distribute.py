@@ -71,7 +71,6 @@ CHOICES_SHEET = "選択肢"
 INPUT_FIELDS = ("value", "denominator", "status")
 INPUT_FILL = "FFFBE5"   # the master's input colour, so staff recognise it
 HEADER_FILL = c.HEADER_FILL
-FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
 WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
           "denominator": 10, "status": 50}
 DEFAULT_DEADLINE_DAYS = 14
@@ -277,6 +276,8 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     """The file; sealed when ``key`` is given. The key itself is never written to it."""
     import xlsxwriter
 
+    from .workbook.build import FONT, TEXT_STAYS_TEXT
+
     from .workbook.safety import atomic_write
 
     settings = data.settings
@@ -289,7 +290,7 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
         ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED])
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"default_format_properties": dict(FONT)})
+        wb = xlsxwriter.Workbook(str(tmp), {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT})
         wb.set_properties({"title": f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）",
                            "author": "", "company": ""})
         for name, value in ident.items():

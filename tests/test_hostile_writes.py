@@ -286,3 +286,18 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, com
     assert outcomes, outcomes
     # whatever was left behind, the next run cleans up after a while and works
     recalc_file(master)
+
+
+def test_split_writes_formula_looking_text_as_text(master, tmp_path):
+    """A status a municipality typed as =HYPERLINK(…) goes out in its input file as text."""
+    from renkei_xl.distribute import split_master
+
+    entry = next(e for e in load_master(master).entries if e.municipality == "小樽市")
+    staff_types(master, "小樽市", entry.cell("status"), '=HYPERLINK("http://example.com","x")')
+    files = split_master(master, tmp_path / "配布")
+    otaru = next(p for p in files if "小樽市" in p.name)
+    with zipfile.ZipFile(otaru) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        strings = z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else ""
+    assert not any("<f>" in x for x in sheets)
+    assert "=HYPERLINK(" in strings + "".join(sheets)

@@ -63,6 +63,9 @@ SPARE_MUNICIPALITIES = 20  # validated empty rows below the municipality table
 # charset 128 (SHIFTJIS_CHARSET) is what Excel writes for Japanese fonts.
 FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
 HEADER_FILL = c.HEADER_FILL
+# XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
+# link by default; what staff or a municipality typed must arrive as the text it was.
+TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
 INPUT_FILL = c.INPUT_FILL
 INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "summary": 50,
                     "name": 36, "baseline": 14, "target": 16, "method": 12, "rule": 10,
@@ -98,7 +101,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
         from ..vba.sources import master_project
 
         vba = master_project(names)
-    wb = xlsxwriter.Workbook(str(path), {"default_format_properties": dict(FONT)})
+    wb = xlsxwriter.Workbook(str(path), {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT})
     st = _Styles.of(wb)
     wb.set_vba_name(WORKBOOK_CODE_NAME)
     if vba is not None:
