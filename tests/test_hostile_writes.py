@@ -161,6 +161,7 @@ def _recalc(master: str, start: float, out) -> None:
 def _returned(master: Path, tmp: Path, municipality: str, value) -> Path:
     from renkei_xl.distribute import split_master
 
+    tmp.mkdir(parents=True, exist_ok=True)
     issued = split_master(master, tmp / f"配布_{municipality}")
     src = next(p for p in issued if municipality in p.name)
     folder = tmp / f"回収_{municipality}"
@@ -255,8 +256,8 @@ def test_a_part_that_inflates_far_beyond_its_size_is_refused(master):
 
 # ------------------------------------------------------------------ killed mid-write
 
-@pytest.mark.parametrize("command", ["recalc", "validate"])
-def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, command):
+@pytest.mark.parametrize("command", ["recalc", "validate", "collect"])
+def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, tmp_path, command):
     """SIGKILL at many points of a run: the master is always the file before the run or a
     complete new one (the rename is the only moment it changes), never a broken zip."""
     import signal
@@ -267,8 +268,11 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, com
 
     before = digest(master)
     outcomes = set()
-    for delay in [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.2, 0.3]:
-        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", command, str(master)],
+    for i, delay in enumerate([0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.2, 0.3]):
+        args = [command, str(master)]
+        if command == "collect":   # a new return each time, so every run has something to write
+            args.append(str(_returned(master, tmp_path / f"r{i}", "小樽市", 40 + i)))
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", *args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
