@@ -335,8 +335,17 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
     return out
 
 
+def is_rgb(fill: str) -> bool:
+    return len(fill) == 6 and all(ch in "0123456789ABCDEFabcdef" for ch in fill)
+
+
 def _fill_from_text(value: str) -> Optional[str]:
-    return None if value == c.NO_FILL else value.lstrip("#").upper()
+    """元の塗り as recorded; anything but "なし" or a colour (a hand-edited cell) is taken as
+    no fill, so a bad record never stops a run."""
+    if value == c.NO_FILL:
+        return None
+    fill = value.lstrip("#").upper()
+    return fill if is_rgb(fill) else None
 
 
 def _fill_text(fill: Optional[str]) -> str:
@@ -391,7 +400,9 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
     def read_or_expected(sheet: str, ref: str) -> Optional[str]:
         if state.fill_of is not None:
             now = state.fill_of(sheet, ref)
-            if now != c.MARK_FILL:
+            # A theme colour or a pattern (the file face reads them as tokens) is not a
+            # colour both faces can give back: the contract's expectation is used instead.
+            if now is None or (now != c.MARK_FILL and is_rgb(now)):
                 return now
         return expected_fill(sheet, ref, inputs)
 

@@ -228,3 +228,19 @@ def test_a_bad_cell_is_marked_and_a_fixed_one_gets_its_input_fill_back(masters, 
         folder = tmp_path / which
         for view in (run_file("check", masters[which], folder), run_live("check", masters[which], folder)):
             assert view.fill("小樽市", ref) == want, (view.face, which)
+
+
+def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
+    """A cell Excel filled with a theme colour reads as a token on the file face; the plan
+    records the contract's expectation instead, which both faces can paint."""
+    from renkei_xl.contract_read import MasterData
+    from renkei_xl.model import ERROR, Finding
+    from renkei_xl.plan import MasterState, marks
+
+    with opened(masters["clean"]) as fs:
+        data = fs.data
+        ref = masters["ref"]
+        state = MasterState(fs.state.sheetnames, fs.state.names, {}, lambda s, r: "theme:4:0.6")
+        finding = Finding("x", ERROR, "小樽市", ref, "", "")
+        _edits, before = marks([finding], state, MasterData(data.settings, data.indicators, data.entries))
+    assert before[("小樽市", ref)] == c.INPUT_FILL
