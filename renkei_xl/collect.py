@@ -363,7 +363,7 @@ def _load(raw: bytes, name: str):
     try:
         return ReturnedBook(raw, name)
     except UserError as exc:
-        raise _Refused(f"ブックとして開けません（{exc}）") from None
+        raise _Refused(f"ブックとして開けません: {exc}") from None
 
 
 def identifier(wb) -> dict[str, str]:

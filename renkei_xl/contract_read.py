@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Mapping, Optional, Sequence
 
 from . import contract as c
-from .errors import UserError
+from .errors import UnreadableSheet, UserError
 from .model import (CENTRAL_CITY, ERROR, WARNING, Entry, Finding, Indicator, Municipality,
                     Settings)
 from .values import shown
@@ -327,6 +327,8 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
             continue
         try:
             row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+        except UnreadableSheet:
+            raise
         except UserError as exc:
             findings.append(Finding("missing-header", ERROR, muni.name, "A1", "", str(exc),
                                     "見出し行（指標ID、実績値 など）を元に戻してください"))

@@ -233,15 +233,18 @@ def test_a_sheet_spanning_too_far_is_refused_in_japanese_without_crashing(master
     """calamine would allocate the whole rectangle and the OS would kill the process: the
     extent is checked first, in a child process so that a crash would fail the test."""
     _add_to_sheet_part(master, "小樽市", cells)
+    before = digest(master)
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "validate", str(master)],
-                         capture_output=True, text=True, timeout=120)
-    # one unreadable sheet is an error finding on that sheet, as a missing header is
-    assert out.returncode == 1, out
-    assert "[エラー] 小樽市!A1" in out.stdout and "使用範囲が大きすぎます" in out.stdout, out.stdout
-    assert "Traceback" not in out.stderr and "memory allocation" not in out.stderr
+    for command in ("validate", "recalc"):
+        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", command, str(master)],
+                             capture_output=True, text=True, timeout=120)
+        # a sheet that cannot be read refuses the run: results without it would be wrong
+        assert out.returncode == 2, out
+        assert "シート「小樽市」の使用範囲が大きすぎます" in out.stderr and "マスター.xlsm" in out.stderr
+        assert "Traceback" not in out.stderr and "memory allocation" not in out.stderr
+        assert digest(master) == before
 
 
 def test_a_part_that_inflates_far_beyond_its_size_is_refused(master):

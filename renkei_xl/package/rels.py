@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Optional
 
-from .xml import CT_NS, PKG_REL_NS, attr, parse, q
+from .xml import CT_NS, PKG_REL_NS, PackageError, attr, parse, q
 from .zipped import Package, rels_name, resolve
 
 T_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
@@ -37,8 +37,10 @@ def read_rels(pkg: Package, part: str) -> list[Rel]:
     for el in parse(data, name).iter(q(PKG_REL_NS, "Relationship")):
         target = el.get("Target", "")
         external = el.get("TargetMode") == "External"
-        out.append(Rel(el.get("Id", ""), el.get("Type", ""), target,
-                       None if external else resolve(part, target)))
+        resolved = None if external else resolve(part, target)
+        if resolved is not None and (resolved.startswith("../") or resolved == ".."):
+            raise PackageError(f"ブックの部品「{name}」が外の場所（{target}）を指しています（ファイルが壊れています）")
+        out.append(Rel(el.get("Id", ""), el.get("Type", ""), target, resolved))
     pkg.parsed[name] = (data, tuple(out))
     return out
 

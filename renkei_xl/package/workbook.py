@@ -56,6 +56,11 @@ class WorkbookXml:
             part = rel.part if rel is not None and rel.type == T_WORKSHEET else None
             self.sheets.append(SheetEntry(el.get("name", ""), el.get("sheetId", ""), rid, part,
                                           el.get("state", "visible")))
+        seen: set[str] = set()
+        for s in self.sheets:
+            if s.name.lower() in seen:   # Excel compares sheet names case-insensitively
+                raise PackageError(f"シート名「{s.name}」が二つあります（ファイルが壊れています）")
+            seen.add(s.name.lower())
         self.names: list[DefinedName] = []
         for el in root.iter(q(MAIN_NS, "definedName")):
             local = el.get("localSheetId")

@@ -50,10 +50,14 @@ class Package:
     def _open(self) -> None:
         try:
             self._zip = zipfile.ZipFile(self._file)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError):
             raise PackageError(f"「{self.path.name}」をブックとして開けません（壊れているか、Excel のファイルでは"
-                               f"ありません: {exc}）") from None
-        self._infos = {i.filename: i for i in self._zip.infolist() if not i.is_dir()}
+                               "ありません）") from None
+        infos = [i for i in self._zip.infolist() if not i.is_dir()]
+        self._infos = {i.filename: i for i in infos}
+        if len(self._infos) != len(infos):
+            raise PackageError(f"「{self.path.name}」は同じ名前の部品を二つ含んでいます（壊れているか、"
+                               "作り変えられたファイルです）")
         for info in self._infos.values():
             if info.file_size > MAX_PART_BYTES or (
                     info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
@@ -92,7 +96,7 @@ class Package:
         if name in self._changed:
             return self._changed[name]
         if name not in self._infos or name in self._removed:
-            raise KeyError(name)
+            raise PackageError(f"ブックの部品「{name}」がありません（ファイルが壊れています）")
         info = self._infos[name]
         if info.file_size > MAX_PART_BYTES:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます（{info.file_size // 2**20} MB）")

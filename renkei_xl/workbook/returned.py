@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .state import check_extent
+from .state import check_shared_strings, check_sheet_xml
 
 CUSTOM = "docProps/custom.xml"
 CORE = "docProps/core.xml"
@@ -32,6 +32,7 @@ class ReturnedBook:
         self._pkg = Package(Path(name), raw)
         try:
             self._workbook = WorkbookXml(self._pkg)
+            check_shared_strings(self._pkg, self._workbook)
             self.sheetnames = [s.name for s in self._workbook.sheets if s.part is not None]
             self.custom = self._custom()
             self.modified = self._modified()
@@ -39,9 +40,9 @@ class ReturnedBook:
         except UserError:
             self._pkg.close()
             raise
-        except Exception as exc:   # calamine raises its own kinds on a damaged file
+        except Exception:   # calamine raises its own kinds, in English, on a damaged file
             self._pkg.close()
-            raise UserError(f"ブックとして開けません（{exc}）") from None
+            raise UserError("壊れているか、Excel のブックではありません") from None
 
     def close(self) -> None:
         self._pkg.close()
@@ -82,9 +83,9 @@ class ReturnedBook:
         entry = self._workbook.sheet(name)
         if entry is None or entry.part is None:
             raise KeyError(name)
-        check_extent(name, self._pkg.read(entry.part))
+        check_sheet_xml(name, self._pkg.read(entry.part))
         try:
             rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise UserError(f"シート「{name}」の値を読めません（{exc}）") from None
+        except Exception:   # calamine's own kinds, in English
+            raise UserError(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
         return [[None if v == "" else v for v in row] for row in rows]

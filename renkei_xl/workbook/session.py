@@ -49,15 +49,29 @@ def now() -> dt.datetime:
 @contextmanager
 def opened(path: Path) -> Iterator["FileState"]:
     """The master's package and state, read once."""
+    from ..package.xml import PackageError
     from ..package.zipped import Package
     from .state import read_state
 
-    with Package(path) as pkg:
-        fs = read_state(pkg)
+    try:
+        pkg = Package(path)
+    except PackageError as exc:
+        raise _named(path, exc) from None
+    with pkg:
+        try:
+            fs = read_state(pkg)
+        except UserError as exc:
+            raise _named(path, exc) from None
         try:
             yield fs
         finally:
             fs.close()
+
+
+def _named(path: Path, exc: Exception) -> UserError:
+    """A package problem with the file's name in front, unless the message has it."""
+    text = str(exc)
+    return type(exc)(text if path.name in text else f"「{path.name}」: {text}")
 
 
 def load_master(path: Path) -> MasterData:
@@ -92,7 +106,10 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
             if plan.empty:
                 return report, None
             fs.data = None   # a large master's rows are not needed to apply the plan
-            apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
+            try:
+                apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
+            except UserError as exc:
+                raise _named(path, exc) from None
             saved = backup(target) if target.exists() else None
             atomic_write(target, fs.pkg.save)
     return report, Written(target, saved)

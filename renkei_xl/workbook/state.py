@@ -15,7 +15,7 @@ from typing import Mapping, Optional, Sequence
 
 from .. import contract as c
 from ..contract_read import MasterData, needed_sheets, parse_ref, read_contract
-from ..errors import UserError
+from ..errors import UnreadableSheet, UserError
 from ..model import ERROR, Finding
 from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
@@ -75,8 +75,9 @@ class Grids(_Named):
         self._streams: OrderedDict[str, SheetRows] = OrderedDict()
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
-        except Exception as exc:   # calamine raises its own error kinds on damaged files
-            raise UserError(f"「{pkg.path.name}」の値を読めません（{exc}）") from None
+        except Exception:   # calamine raises its own kinds, in English, on damaged files
+            raise UserError(f"「{pkg.path.name}」の値を読めません（ファイルが壊れています）。"
+                            "Excel で開いて保存し直してください") from None
 
     def __getitem__(self, name: str) -> list:
         if name not in self._names:
@@ -100,11 +101,12 @@ class Grids(_Named):
             return self._streams[name]
         entry = self._workbook.sheet(name)
         if entry is not None and entry.part is not None:
-            check_extent(name, self._pkg.read(entry.part))
+            check_sheet_xml(name, self._pkg.read(entry.part))
         try:
             rows = SheetRows(self._book.get_sheet_by_name(name))
-        except Exception as exc:   # calamine raises its own error kinds on damaged sheets
-            raise UserError(f"シート「{name}」の値を読めません（{exc}）") from None
+        except Exception:   # calamine raises its own kinds, in English, on damaged sheets
+            raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
+                                  "見つかりません）。Excel で開いて保存し直してください") from None
         self._streams[name] = rows
         while len(self._streams) > self.KEEP:
             self._streams.popitem(last=False)
@@ -136,6 +138,35 @@ def _column(letters: bytes) -> int:
     return n
 
 
+def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
+    """calamine resolves entities itself; a DTD in the shared strings is refused first."""
+    for rel in read_rels(pkg, workbook.part):
+        if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
+            head = pkg.read(rel.part)[:65536]
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
+                                "安全のため読み込みません")
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_sheet_xml(name: str, raw: bytes) -> None:
+    """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
+    DTD, no raw control characters (not XML; Excel calls such a file corrupt), and an
+    extent calamine can allocate."""
+    head = raw[:4096]
+    if b"<!DOCTYPE" in raw[:65536] or b"<!ENTITY" in raw[:65536]:
+        raise UnreadableSheet(f"シート「{name}」の XML に DTD（実体定義）が含まれています。安全のため読み込みません")
+    if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
+        raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
+    bad = _CONTROL_BYTES.search(raw)
+    if bad:
+        raise UnreadableSheet(f"シート「{name}」の XML に使えない制御文字（0x{bad.group()[0]:02X}）が含まれています"
+                              "（ファイルが壊れています）。Excel で開いて保存し直してください")
+    check_extent(name, raw)
+
+
 def check_extent(name: str, raw: bytes) -> None:
     rows = 0
     head = re.search(rb"<(\w+:)?worksheet\b", raw[:4096])
@@ -154,7 +185,7 @@ def check_extent(name: str, raw: bytes) -> None:
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..contract_read import column_letter
 
-        raise UserError(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
+        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
                         f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"
                         "Excel で使っていない行・列を選んで削除し、保存し直してください")
 
@@ -306,6 +337,7 @@ def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[F
 
 def read_state(pkg: Package) -> FileState:
     workbook = WorkbookXml(pkg)
+    check_shared_strings(pkg, workbook)
     sheetnames = [s.name for s in workbook.sheets if s.part is not None]
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
