@@ -308,3 +308,59 @@ def test_split_writes_formula_looking_text_as_text(master, tmp_path):
         strings = z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else ""
     assert not any("<f>" in x for x in sheets)
     assert "=HYPERLINK(" in strings + "".join(sheets)
+
+
+@pytest.fixture(scope="module")
+def large_master(tmp_path_factory) -> Path:
+    """3,000 indicators × 12 municipalities, built as the benchmarks build theirs."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from run import synthetic  # noqa: E402
+
+    from renkei_xl.workbook.build import build_master
+
+    settings, indicators, entries = synthetic(3000, 12)
+    return build_master(tmp_path_factory.mktemp("large") / "large.xlsx", settings, indicators, entries)
+
+
+def test_a_large_master_killed_at_any_moment_is_the_old_or_the_new_one(large_master, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    master = tmp_path / "large.xlsx"
+    shutil.copyfile(large_master, master)
+    before = digest(master)
+    changed = 0
+    for delay in [0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.4, 1.8]:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+        now = digest(master)
+        if now != before:
+            with zipfile.ZipFile(master) as z:
+                assert z.testzip() is None
+            assert len(load_master(master).indicators) == 3000
+            changed += 1
+            before = now
+    result, _ = recalc_file(master)     # and it still works afterwards
+    assert len(result.indicators) == 3000
+
+
+def test_a_sheet_with_a_million_empty_styled_rows_is_read_in_bounded_time(master):
+    """Formatting applied down to row 1,048,576 is not data: the run reads only the cells
+    that hold values (the rows are in the XML, and nothing is allocated for them)."""
+    import subprocess
+    import sys
+
+    rows = "".join(f'<row r="{r}" s="1" customFormat="1"/>' for r in range(200, 1_048_577))
+    _add_to_sheet_part(master, "小樽市", rows)
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out
+    assert "52／71" in out.stdout
+    assert time.monotonic() - start < 60
