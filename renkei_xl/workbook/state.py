@@ -73,6 +73,7 @@ class Grids(_Named):
         self._names = list(names)
         self._cache: OrderedDict[str, list] = OrderedDict()
         self._streams: OrderedDict[str, SheetRows] = OrderedDict()
+        self.with_formulas: dict[str, bytes] = {}   # sheets read so far that hold a formula
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -101,7 +102,10 @@ class Grids(_Named):
             return self._streams[name]
         entry = self._workbook.sheet(name)
         if entry is not None and entry.part is not None:
-            check_sheet_xml(name, self._pkg.read(entry.part))
+            raw = self._pkg.read(entry.part)
+            check_sheet_xml(name, raw)
+            if _ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
+                self.with_formulas[name] = raw
         try:
             rows = SheetRows(self._book.get_sheet_by_name(name))
         except Exception:   # calamine raises its own kinds, in English, on damaged sheets
@@ -291,22 +295,16 @@ _VALUE = re.compile(r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
 _TEXT_RESULT = re.compile(r'\st="str"')
 
 
-def uncached_formulas(pkg: Package, workbook: WorkbookXml, sheets: Sequence[str]) -> dict[str, list[str]]:
-    """Cells holding a formula without a saved result, per sheet.
+def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
+    """Cells holding a formula without a saved result, per sheet (of the sheets read, as
+    their XML; Grids keeps those that hold a formula at all).
 
     Excel and LibreOffice save each formula's last result; a file written by a library
     (openpyxl, for one) may not. calamine then reads the cell as empty, which must never
-    pass for "nothing reported": such cells become findings. Parts without a formula are
-    skipped after a byte search.
+    pass for "nothing reported": such cells become findings.
     """
     out: dict[str, list[str]] = {}
-    for name in sheets:
-        entry = workbook.sheet(name)
-        if entry is None or entry.part is None:
-            continue
-        raw = pkg.read(entry.part)
-        if not _ANY_FORMULA.search(raw):   # <formula1> of a validation is not one
-            continue
+    for name, raw in sheets.items():
         for m in _CELL.finditer(raw.decode("utf-8")):
             inner = m.group(2) or ""
             if _FORMULA.search(inner) and not _VALUE.search(inner) and not (
@@ -349,7 +347,8 @@ def read_state(pkg: Package) -> FileState:
     except BaseException:
         grids.close()
         raise
-    data.findings.extend(_formula_findings(data, uncached_formulas(pkg, workbook, wanted)))
+    data.findings.extend(_formula_findings(data, uncached_formulas(grids.with_formulas)))
+    grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of)
     return FileState(pkg, workbook, data, state, styles, grids)
