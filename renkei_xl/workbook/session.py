@@ -102,7 +102,10 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
         ensure_not_open(target)
         remove_stale_temps(target)
         with opened(path) as fs:
-            plan, report = make(fs)
+            try:
+                plan, report = make(fs)
+            except UserError as exc:
+                raise _named(path, exc) from None
             if plan.empty:
                 return report, None
             fs.data = None   # a large master's rows are not needed to apply the plan

@@ -102,7 +102,10 @@ class Grids(_Named):
             return self._streams[name]
         entry = self._workbook.sheet(name)
         if entry is not None and entry.part is not None:
-            raw = self._pkg.read(entry.part)
+            try:
+                raw = self._pkg.read(entry.part)
+            except UserError as exc:   # a missing or broken part: the sheet cannot be read
+                raise UnreadableSheet(f"シート「{name}」を読めません: {exc}") from None
             check_sheet_xml(name, raw)
             if _ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
