@@ -16,7 +16,7 @@ from ..contract import BUTTONS as CONTRACT_BUTTONS
 from ..errors import UserError
 from .project import WORKBOOK_BASE, Module, build_vba_project
 
-MACROS_DIR = Path(__file__).with_name("macros")  # canonical copies; /work/main/macros mirrors them
+MACROS_DIR = Path(__file__).with_name("macros")  # canonical copies; the repository's macros/ mirrors them
 # The button macros of macros/Renkei.bas and the captions of their buttons, as
 # (macro, caption), derived from the one list in renkei_xl.contract.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
