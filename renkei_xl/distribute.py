@@ -229,6 +229,28 @@ def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
     return SheetCopy(headers, fields, rows, ids)
 
 
+def give_key(master: Path) -> Optional[bytes]:
+    """A master built before keys existed gets one before its first sealed split (only
+    workbook.xml changes: one hidden name). None when the master cannot be written now
+    (open in Excel, read-only): the split then goes out unsealed, as before."""
+    from .plan import NameEdit, WritePlan
+    from .workbook.session import write_planned
+
+    fresh = new_key()
+
+    def make(fs):
+        have = master_key(fs.workbook)
+        if have is not None:          # another run gave it one meanwhile
+            return WritePlan(), have
+        return WritePlan(names=[NameEdit(KEY_NAME, key_formula(fresh)[1:], hidden=True)]), fresh
+
+    try:
+        key, _written = write_planned(master, make)
+    except UserError:
+        return None
+    return key
+
+
 def split_master(master: Path, outdir: Path, *, eml: bool = False,
                  deadline: Optional[dt.date] = None, sender: Optional[str] = None,
                  issued: Optional[dt.datetime] = None,
@@ -236,8 +258,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     """One input workbook per municipality (and a draft beside it with ``eml``).
 
     Each file is sealed with the master's key. A master without one (built before keys
-    existed) still splits: the files go out unsealed and ``echo`` (standard error when
-    not given) says so, since collect can then only check the plain fingerprint.
+    existed) gets one first (``give_key``); if it cannot be written now, the files go out
+    unsealed and ``echo`` (standard error when not given) says so, since collect can then
+    only check the plain fingerprint.
     """
     master, outdir = Path(master), Path(outdir)
     data, sheets, names, key = read_master_grids(master)
@@ -249,6 +272,8 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
                         "（設定の市町村名とシート名を同じにしてください）")
     if eml:
         _check_mail_settings(data.settings)
+    if key is None:
+        key = give_key(master)
     if key is None:
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
     issued = (issued or dt.datetime.now()).replace(microsecond=0)

@@ -135,14 +135,22 @@ class FillEdit(NamedTuple):
         return cell_ref(self.row, self.col)
 
 
+class NameEdit(NamedTuple):
+    """A workbook-scope defined name set to ``value`` (its definition, without "=")."""
+    name: str
+    value: str
+    hidden: bool = False
+
+
 class WritePlan:
-    __slots__ = ("sheets", "cells", "fills")
+    __slots__ = ("sheets", "cells", "fills", "names")
 
     def __init__(self, sheets: Optional[list[SheetPlan]] = None, cells: Optional[list[CellEdit]] = None,
-                 fills: Optional[list[FillEdit]] = None):
+                 fills: Optional[list[FillEdit]] = None, names: Optional[list[NameEdit]] = None):
         self.sheets = sheets if sheets is not None else []
         self.cells = cells if cells is not None else []
         self.fills = fills if fills is not None else []
+        self.names = names if names is not None else []
 
     def __repr__(self) -> str:
         return f"WritePlan({self.sheets!r}, {len(self.cells)} cells, {len(self.fills)} fills)"
@@ -154,7 +162,7 @@ class WritePlan:
 
     @property
     def empty(self) -> bool:
-        return not (self.sheets or self.cells or self.fills)
+        return not (self.sheets or self.cells or self.fills or self.names)
 
 
 class MasterState(NamedTuple):

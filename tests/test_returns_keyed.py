@@ -304,11 +304,38 @@ def test_a_genuine_return_is_imported_from_the_visible_labels(issued, tmp_path):
     assert not report.refused and cell_of(master, TO, "04-1", "実績値") == 3
 
 
-def test_an_old_master_without_a_key_still_splits_and_collects(issued, tmp_path):
+def test_an_old_master_gets_a_key_at_its_first_split(issued, tmp_path):
+    """Only workbook.xml changes, by one hidden name; the files it issues are sealed."""
     master, _ = issued
     without_key(master)
+    with zipfile.ZipFile(master) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    said = []
+    files = split_master(master, tmp_path / "配布", echo=said.append)
+    assert said == []
+    with zipfile.ZipFile(master) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    assert set(after) == set(before)
+    assert [n for n in before if before[n] != after[n]] == ["xl/workbook.xml"]
+    wb_xml = after["xl/workbook.xml"].decode()
+    assert re.search(f'<definedName name="{KEY_NAME}" hidden="1">"[0-9a-f]{{64}}"</definedName>', wb_xml)
+    assert all(props_of(p).get(P_SEAL) for p in files)
+    back = returned(files[1], tmp_path / "回収")
+    set_cell(back, FROM, "04-1", "実績値", 4)
+    report = collect(master, [back])
+    assert not report.refused and report.written is not None
+
+
+def test_an_old_master_open_in_excel_still_splits_unsealed_and_collects(issued, tmp_path):
+    """When the key cannot be written now (Excel has the master), the split still goes out,
+    unsealed, with a note; collect then checks the plain fingerprint only."""
+    master, _ = issued
+    without_key(master)
+    lock = master.with_name("~$" + master.name)
+    lock.write_text("excel")
     said = []
     files = split_master(master, tmp_path / "古い配布", echo=said.append)
+    lock.unlink()
     assert said == [UNKEYED_SPLIT]
     assert all(P_SEAL not in props_of(p) for p in files)
     back = returned(files[1], tmp_path / "回収")
@@ -327,7 +354,11 @@ def test_once_an_old_master_has_a_key_its_unsealed_files_are_refused(issued, tmp
     told from forged ones, so they are refused with the reason (split again)."""
     master, _ = issued
     without_key(master)
+    lock = master.with_name("~$" + master.name)   # open in Excel: the split cannot add a key
+    lock.write_text("excel")
     old = split_master(master, tmp_path / "古い配布", echo=lambda _line: None)[1]
+    lock.unlink()
+    assert P_SEAL not in props_of(old)
     with_key(master, new_key())
     back = returned(old, tmp_path / "回収")
     before = master.read_bytes()

@@ -44,6 +44,8 @@ def apply_plan(live: LiveBook, plan: WritePlan) -> None:
         _apply_sheet(live, sheet_plan)
     _apply_cells(live, plan.cells)
     _apply_fills(live, plan.fills)
+    for n in plan.names:   # Excel keeps the name; xlwings cannot mark it hidden
+        live.book.names.add(n.name, "=" + n.value)
 
 
 # --------------------------------------------------------------------- rectangles

@@ -92,12 +92,14 @@ class WorkbookXml:
 
     # -------------------------------------------------------------------- edits
 
-    def set_name(self, name: str, local_sheet: int, value: Optional[str], hidden: bool = False) -> None:
-        """A sheet-scope name set to ``value`` (None removes it). Only the one element changes."""
+    def set_name(self, name: str, local_sheet: Optional[int], value: Optional[str], hidden: bool = False) -> None:
+        """A name set to ``value`` (None removes it), of a sheet's scope or (``local_sheet``
+        None) the workbook's. Only the one element changes."""
         element = ""
         if value is not None:
             flag = ' hidden="1"' if hidden else ""
-            element = (f'<{self.p}definedName name="{attr(name)}" localSheetId="{local_sheet}"{flag}>'
+            scope = f' localSheetId="{local_sheet}"' if local_sheet is not None else ""
+            element = (f'<{self.p}definedName name="{attr(name)}"{scope}{flag}>'
                        f"{escape(value)}</{self.p}definedName>")
         m = self._find_name(name, local_sheet)
         current = DefinedName(name, local_sheet, value or "", hidden)

@@ -38,6 +38,8 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     for sheet in plan.sheets:
         _replace_sheet(pkg, workbook, types, styles, sheet)
     _edit_staff_cells(pkg, reader, styles, plan)
+    for n in plan.names:
+        workbook.set_name(n.name, None, n.value, n.hidden)
     if styles.dirty:
         pkg.write(reader.part, styles.render())
     workbook.save()
