@@ -199,10 +199,15 @@ def workbook_xml_missing(m, b):
     del m["xl/workbook.xml"]
 
 
+def retarget_sheet(m, b, target: str) -> None:
+    """The 小樽市 sheet's relationship pointed somewhere else."""
+    edit_part(m, "xl/_rels/workbook.xml.rels",
+              lambda x: replace_once(x, f'Target="{b.sheet_rel}"', f'Target="{target}"'))
+
+
 @zipped
 def sheet_relationship_to_missing_part(m, b):
-    edit_part(m, "xl/_rels/workbook.xml.rels",
-              lambda x: replace_once(x, f'Target="{b.sheet_rel}"', 'Target="worksheets/sheet99.xml"'))
+    retarget_sheet(m, b, "worksheets/sheet99.xml")
 
 
 @zipped
@@ -264,8 +269,7 @@ def strict_ooxml_namespace(m, b):
 
 @zipped
 def dotdot_relationship_target(m, b):
-    edit_part(m, "xl/_rels/workbook.xml.rels",
-              lambda x: replace_once(x, f'Target="{b.sheet_rel}"', 'Target="../../../../../etc/passwd"'))
+    retarget_sheet(m, b, "../../../../../etc/passwd")
 
 
 @zipped
