@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from remote_payload import payload_from_file
-    from renkei_xl.workbook.commands import init_master
+    from renkei_xl.cli.workbook import init_master
 
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "PYTHONPATH": str(REPO)}
     with tempfile.TemporaryDirectory(prefix="renkei_button_bench_") as tmp:

@@ -69,7 +69,7 @@ CHILD_ENV: Optional[dict] = None   # None: the children inherit this process's e
 
 def synthetic(n_indicators: int, n_munis: int):
     """A master shaped like the real one: long Japanese texts, mixed methods, all values."""
-    from renkei_xl.model import Entry, Indicator, Municipality, Settings
+    from renkei_xl.core.model import Entry, Indicator, Municipality, Settings
 
     munis = tuple(Municipality(f"市町村{i:02d}" if i else "札幌市", "中心市" if i == 0 else "連携市町村")
                   for i in range(n_munis))
@@ -94,7 +94,7 @@ def synthetic(n_indicators: int, n_munis: int):
 
 
 def build(kind: str, folder: Path) -> Path:
-    from renkei_xl.reference import load_reference
+    from renkei_xl.core.reference import load_reference
     from renkei_xl.workbook.build import build_master
 
     path = folder / f"{kind}.xlsx"
@@ -136,8 +136,8 @@ def returned_file(master: Path, folder: Path) -> Path:
     """A returned input file with two changed values, made by split and edited by openpyxl."""
     import openpyxl
 
-    from renkei_xl import contract as c
-    from renkei_xl.distribute import P_MUNICIPALITY
+    from renkei_xl.core import contract as c
+    from renkei_xl.cycle.distribute import P_MUNICIPALITY
 
     outdir = folder / "inputs"
     run([sys.executable, "-m", CLI, "split", str(master), "--outdir", str(outdir)], folder)

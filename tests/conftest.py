@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from renkei_xl.reference import load_reference
+from renkei_xl.core.reference import load_reference
 
 
 @pytest.fixture(scope="session")

@@ -78,7 +78,7 @@ REL_WORKSHEET = NS_REL + "/worksheet"
 
 def sample_master(path: Path) -> Path:
     """The FY2023 sample master exactly as `renkei-xl init PATH --sample fy2023` writes it."""
-    from renkei_xl.workbook.commands import init_master
+    from renkei_xl.cli.workbook import init_master
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ import xlwings as xw
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from renkei_xl.contract_read import column_letter, parse_ref
+from renkei_xl.core.contract_read import column_letter, parse_ref
 from renkei_xl.excel.book import points_to_width
 
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -440,7 +440,7 @@ def _look(raw: dict, sides: dict) -> dict:
 
 
 def applied_looks(applied: Applied, sheet: str) -> dict[tuple[int, int], dict]:
-    """The look attributes of every cell that has any (keys of renkei_xl.looks.Look)."""
+    """The look attributes of every cell that has any (keys of renkei_xl.core.looks.Look)."""
     raw = applied.cell_looks.get(sheet, {})
     borders = applied.borders.get(sheet, {})
     return {cell: _look(raw.get(cell, {}), borders.get(cell, {})) for cell in set(raw) | set(borders)}

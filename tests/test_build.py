@@ -18,9 +18,9 @@ import xlwings
 from oletools.olevba import VBA_Parser
 
 from conftest import require_soffice
-from renkei_xl import contract as c
-from renkei_xl.errors import UserError
-from renkei_xl.model import Entry, Municipality, Settings
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.model import Entry, Municipality, Settings
 from renkei_xl.vba.inject import sheet_code_names
 from renkei_xl.workbook.build import build_master, code_names
 

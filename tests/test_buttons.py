@@ -4,7 +4,7 @@ Each test builds a real master (.xlsm), turns the saved file into the payload an
 client would send, runs an entry point of renkei_xl.excel.buttons on
 ``xw.Book(json=payload)``, replays the emitted actions on a model of the workbook and
 compares the result with what the command line writes into the same workbook, and with
-what renkei_xl.plan says the sheets hold and how they look.
+what renkei_xl.core.plan says the sheets hold and how they look.
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from openpyxl import load_workbook
 
 from remote_payload import (CLIENT_ACTIONS, KNOWN_ACTIONS, LICENSE_ENV, VBA, apply_actions,
                             applied_looks, file_rows, payload_after, payload_from_file, remote_book)
-from renkei_xl import contract as c
+from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
-from renkei_xl.distribute import file_name
+from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
-from renkei_xl.export import default_name
-from renkei_xl.layout import findings_grid
-from renkei_xl.looks import BORDER_COLOR, LOOKS
-from renkei_xl.model import ACHIEVED, MISSED, NEARLY
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.cycle.export import default_name
+from renkei_xl.core.layout import findings_grid
+from renkei_xl.core.looks import BORDER_COLOR, LOOKS
+from renkei_xl.core.model import ACHIEVED, MISSED, NEARLY
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file, validate_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,8 +119,8 @@ def _plan_for(entry, payload: dict):
 
     from renkei_xl.excel.apply import master_state
     from renkei_xl.excel.book import LiveBook
-    from renkei_xl.pipeline import recalculate
-    from renkei_xl.plan import recalc_plan, validate_plan
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.core.plan import recalc_plan, validate_plan
 
     live = LiveBook(remote_book(payload))
     data = live.read()
@@ -135,7 +135,7 @@ def _plan_rows(sheet_plan) -> list[list[object]]:
 
 
 def _address(rect) -> str:
-    from renkei_xl.contract_read import cell_ref
+    from renkei_xl.core.contract_read import cell_ref
 
     r1, c1, r2, c2 = rect
     return cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
@@ -270,7 +270,7 @@ def _check_twice(master: Path, tmp_path: Path, recorded: str | None):
     first, _ = _run(buttons.check, payload)
     after = payload_after(payload, first)
     sheets = {s["name"]: s for s in after["sheets"]}
-    from renkei_xl.contract_read import parse_ref
+    from renkei_xl.core.contract_read import parse_ref
 
     r, col = parse_ref(cell)
     sheets[BAD_MUNICIPALITY]["values"][r - 1][col - 1] = good       # the staff fix it
@@ -304,7 +304,7 @@ def test_a_lifted_mark_gets_the_recorded_fill(master, tmp_path, recorded, fill):
 
 
 def _cell(ref: str) -> tuple[int, int]:
-    from renkei_xl.contract_read import parse_ref
+    from renkei_xl.core.contract_read import parse_ref
 
     return parse_ref(ref)
 
@@ -368,7 +368,7 @@ def _assert_chart_is_the_plans(applied, sp) -> None:
 
 def sp_address(rect) -> str:
     """xlwings' absolute address of a rectangle ("$B$3:$F$3")."""
-    from renkei_xl.contract_read import column_letter
+    from renkei_xl.core.contract_read import column_letter
 
     r1, c1, r2, c2 = rect
     first = f"${column_letter(c1)}${r1}"
@@ -524,7 +524,7 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
 
 def _returned_file(master_copy: Path, tmp_path: Path, municipality: str, delta: int) -> tuple[Path, str, object]:
     """A municipality's input file as it comes back: one 実績値 changed by ``delta``."""
-    from renkei_xl.distribute import split_master
+    from renkei_xl.cycle.distribute import split_master
 
     outdir = tmp_path / "issued"
     issued = {p.name: p for p in split_master(master_copy, outdir)}
@@ -570,7 +570,7 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     assert applied.value(BAD_MUNICIPALITY, entry.cell("value")) == new
     assert f"{BAD_MUNICIPALITY}!{entry.cell('value')}" in prompt and returned.name in prompt
 
-    from renkei_xl.collect import LOG_COLUMNS, read_history
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_history
 
     log = applied.rows(c.IMPORT_LOG)
     assert log[0] == list(LOG_COLUMNS)
@@ -589,7 +589,7 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
 
 
 def test_collect_history_is_created_with_its_looks_then_appended_by_header(master, tmp_path, monkeypatch):
-    from renkei_xl.collect import LOG_COLUMNS
+    from renkei_xl.cycle.collect import LOG_COLUMNS
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)

@@ -3,9 +3,9 @@
 
 import pytest
 
-from renkei_xl.consolidate import (ConsolidationError, agreed_state, consolidate,
+from renkei_xl.core.consolidate import (ConsolidationError, agreed_state, consolidate,
                                    participants, ratio, sum_with_breakdown)
-from renkei_xl.model import Entry
+from renkei_xl.core.model import Entry
 
 
 def _ind(fy2023, ind_id):
@@ -81,8 +81,8 @@ def test_conflicts_are_reported():
 
 
 def test_an_input_error_stops_the_roll_up(fy2023):
-    from renkei_xl.consolidate import rollup
-    from renkei_xl.values import INPUT_ERROR
+    from renkei_xl.core.consolidate import rollup
+    from renkei_xl.core.values import INPUT_ERROR
     entries = [e._replace(value="2.5", sheet="小樽市", cells={"value": "E5"})
                if e.municipality == "小樽市" else e for e in _entries(fy2023, "04-1")]
     r = rollup(_ind(fy2023, "04-1"), entries, fy2023.settings)

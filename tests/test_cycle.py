@@ -25,17 +25,17 @@ from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
 from conftest import require_soffice
-from renkei_xl import contract as c
-from renkei_xl import mail
+from renkei_xl.core import contract as c
+from renkei_xl.cycle import mail
 from renkei_xl.cli import main
-from renkei_xl.collect import collect, plan_collect
-from renkei_xl.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
+from renkei_xl.cycle.collect import collect, plan_collect
+from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
                                   master_key_of_file, municipality_fingerprint, municipality_seal,
                                   split_master)
-from renkei_xl.export import export_master
-from renkei_xl.validate import NUMERIC_METHODS
-from renkei_xl.values import NUMBER, parse_value
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.cycle.export import export_master
+from renkei_xl.core.validate import NUMERIC_METHODS
+from renkei_xl.core.values import NUMBER, parse_value
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import load_master, recalc_file
 
 INPUT_HEADERS = ("実績値", "分母", "実施状況")

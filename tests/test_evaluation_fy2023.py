@@ -4,9 +4,9 @@ import unicodedata
 
 import pytest
 
-from renkei_xl.model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET
-from renkei_xl.pipeline import recalculate
-from renkei_xl.rules import Context, evaluate
+from renkei_xl.core.model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.core.rules import Context, evaluate
 
 
 @pytest.fixture(scope="module")

@@ -25,13 +25,13 @@ from remote_payload import (applied_looks, apply_actions, file_conditional, file
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_rows, file_widths, payload_from_file, remote_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from renkei_xl import contract as c
-from renkei_xl.contract_read import cell_ref, parse_ref
+from renkei_xl.core import contract as c
+from renkei_xl.core.contract_read import cell_ref, parse_ref
 from renkei_xl.excel import buttons
-from renkei_xl.looks import LOOKS
-from renkei_xl.plan import CellEdit, WritePlan, recalc_plan, validate_plan
-from renkei_xl.pipeline import recalculate
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.core.looks import LOOKS
+from renkei_xl.core.plan import CellEdit, WritePlan, recalc_plan, validate_plan
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
 
 BAD_VALUE = "約10件"
@@ -233,9 +233,9 @@ def test_a_bad_cell_is_marked_and_a_fixed_one_gets_its_input_fill_back(masters, 
 def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
     """A cell Excel filled with a theme colour reads as a token on the file face; the plan
     records the contract's expectation instead, which both faces can paint."""
-    from renkei_xl.contract_read import MasterData
-    from renkei_xl.model import ERROR, Finding
-    from renkei_xl.plan import MasterState, marks
+    from renkei_xl.core.contract_read import MasterData
+    from renkei_xl.core.model import ERROR, Finding
+    from renkei_xl.core.plan import MasterState, marks
 
     with opened(masters["clean"]) as fs:
         data = fs.data

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from renkei_xl.fiscal import (DateParseError, PartialDate, fiscal_year_of, parse_date,
+from renkei_xl.core.fiscal import (DateParseError, PartialDate, fiscal_year_of, parse_date,
                               parse_fiscal_year)
 
 

@@ -30,8 +30,8 @@ from typing import Callable, Optional
 
 import pytest
 
-from renkei_xl.distribute import split_master
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.cycle.distribute import split_master
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.safety import backup_folder
 
 ROOT = Path(__file__).resolve().parents[1]

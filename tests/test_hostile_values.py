@@ -16,13 +16,13 @@ from decimal import Decimal
 
 import pytest
 
-from renkei_xl.consolidate import consolidate, rollup
-from renkei_xl.contract_read import Book, read_settings
-from renkei_xl.errors import UserError
-from renkei_xl.model import ACHIEVED, ERROR, NOT_EVALUABLE, Entry
-from renkei_xl.pipeline import recalculate
-from renkei_xl.validate import validate
-from renkei_xl.values import (CELL_TEXT_LIMIT, INPUT_ERROR, NUMBER, STATUS, TRUNCATION_MARK,
+from renkei_xl.core.consolidate import consolidate, rollup
+from renkei_xl.core.contract_read import Book, read_settings
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.model import ACHIEVED, ERROR, NOT_EVALUABLE, Entry
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.core.validate import validate
+from renkei_xl.core.values import (CELL_TEXT_LIMIT, INPUT_ERROR, NUMBER, STATUS, TRUNCATION_MARK,
                               ValueParseError, bare_number, cell_length, parse_input,
                               parse_value, shown)
 
@@ -314,7 +314,7 @@ def test_statuses_that_only_together_exceed_a_cell(fy2023):
 
 
 def test_emoji_count_twice_as_excel_counts_them():
-    from renkei_xl.values import fit_cell
+    from renkei_xl.core.values import fit_cell
     text = fit_cell("😀" * 20_000)
     assert cell_length(text) <= CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK)
 

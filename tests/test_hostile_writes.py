@@ -17,13 +17,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from renkei_xl import contract as c
+from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
-from renkei_xl.contract_read import parse_ref
-from renkei_xl.errors import UserError
+from renkei_xl.core.contract_read import parse_ref
+from renkei_xl.core.errors import UserError
 from renkei_xl.package.zipped import Package
-from renkei_xl.plan import CellEdit, WritePlan
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.core.plan import CellEdit, WritePlan
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
@@ -137,7 +137,7 @@ def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatc
 # ------------------------------------------------------------------ at the same moment
 
 def _import(master: str, folder: str, start: float, out) -> None:
-    from renkei_xl.collect import collect
+    from renkei_xl.cycle.collect import collect
 
     while time.time() < start:
         time.sleep(0.005)
@@ -159,7 +159,7 @@ def _recalc(master: str, start: float, out) -> None:
 
 
 def _returned(master: Path, tmp: Path, municipality: str, value) -> Path:
-    from renkei_xl.distribute import split_master
+    from renkei_xl.cycle.distribute import split_master
 
     tmp.mkdir(parents=True, exist_ok=True)
     issued = split_master(master, tmp / f"配布_{municipality}")
@@ -297,7 +297,7 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, tmp
 
 def test_split_writes_formula_looking_text_as_text(master, tmp_path):
     """A status a municipality typed as =HYPERLINK(…) goes out in its input file as text."""
-    from renkei_xl.distribute import split_master
+    from renkei_xl.cycle.distribute import split_master
 
     entry = next(e for e in load_master(master).entries if e.municipality == "小樽市")
     staff_types(master, "小樽市", entry.cell("status"), '=HYPERLINK("http://example.com","x")')

@@ -25,11 +25,11 @@ import pytest
 from realbooks import (grafted_lo_master, lo_master_xlsm, lo_master_xlsx, parts,  # noqa: F401
                        reachable_parts, sheet_parts, staff_sheets, vba_modules)
 from test_render import close, list_page, read_ppm, to_pdf, words
-from renkei_xl import contract as c
-from renkei_xl.collect import collect
-from renkei_xl.contract_read import parse_ref
-from renkei_xl.distribute import split_master
-from renkei_xl.plan import CellEdit, WritePlan
+from renkei_xl.core import contract as c
+from renkei_xl.cycle.collect import collect
+from renkei_xl.core.contract_read import parse_ref
+from renkei_xl.cycle.distribute import split_master
+from renkei_xl.core.plan import CellEdit, WritePlan
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
 OWNED = (c.LIST, c.SUMMARY, c.FINDINGS, c.IMPORT_LOG)

@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from renkei_xl import mail
-from renkei_xl.errors import UserError
+from renkei_xl.cycle import mail
+from renkei_xl.core.errors import UserError
 
 REGION = "さっぽろ連携中枢都市圏"
 SENDER = "さっぽろ連携中枢都市圏事務局 <renkei@city.sapporo.jp>"

@@ -14,12 +14,12 @@ import xlwings
 
 from conftest import require_soffice
 from test_vba import _norm, _olevba_modules, _split_header
-from renkei_xl import contract as c
+from renkei_xl.core import contract as c
 from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
 from renkei_xl.vba.project import Module, build_vba_project, stored_source
 from renkei_xl.vba.sources import MACROS_DIR, our_modules, xlwings_modules
 from renkei_xl.workbook.build import code_names
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file
 
 XLWINGS_DIR = Path(xlwings.__file__).parent

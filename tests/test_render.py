@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import require_soffice
-from renkei_xl import contract as c
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file, validate_file
 
 DPI = 100

@@ -21,15 +21,15 @@ import openpyxl
 import pytest
 
 from conftest import require_soffice
-from renkei_xl.collect import UNKEYED_NOTE, collect, plan_collect
-from renkei_xl.distribute import (KEY_NAME, L_FINGERPRINT, L_SEAL, P_FINGERPRINT, P_ISSUED,
+from renkei_xl.cycle.collect import UNKEYED_NOTE, collect, plan_collect
+from renkei_xl.cycle.distribute import (KEY_NAME, L_FINGERPRINT, L_SEAL, P_FINGERPRINT, P_ISSUED,
                                   P_MUNICIPALITY, P_SEAL, UNKEYED_SPLIT, file_name, key_formula, master_key,
                                   master_key_of_file, municipality_fingerprint, municipality_seal, new_key,
                                   split_master)
-from renkei_xl.errors import UserError
-from renkei_xl.export import export_master
+from renkei_xl.core.errors import UserError
+from renkei_xl.cycle.export import export_master
 from renkei_xl.package.workbook import DefinedName
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import load_master
 from test_cycle import cell_of, header_row, rewrite_zip, set_cell
 

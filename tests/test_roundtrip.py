@@ -17,8 +17,8 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from renkei_xl import contract as c
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",

@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from renkei_xl.errors import UserError
+from renkei_xl.core.errors import UserError
 from renkei_xl.workbook.safety import (
     atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, writer_lock,
     writer_lock_file,
@@ -256,7 +256,7 @@ def test_one_process_takes_the_lock_again_after_releasing(tmp_path):
 RACER = textwrap.dedent('''
     import json, sys, time
     from pathlib import Path
-    from renkei_xl.plan import CellEdit, WritePlan
+    from renkei_xl.core.plan import CellEdit, WritePlan
     from renkei_xl.workbook import session
     from renkei_xl.workbook.apply import apply_plan          # loaded before the start
     from renkei_xl.workbook.state import read_state
@@ -306,7 +306,7 @@ def race(tmp_path: Path, master: Path, locked: bool) -> list[dict]:
 
 @pytest.fixture
 def master(tmp_path):
-    from renkei_xl.workbook.commands import init_master
+    from renkei_xl.cli.workbook import init_master
 
     path = init_master(tmp_path / "master.xlsm", sample="fy2023")
     ws = openpyxl.load_workbook(path)["小樽市"]

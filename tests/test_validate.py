@@ -1,8 +1,8 @@
 """入力チェック finds each kind of bad input with its sheet and cell."""
 
 
-from renkei_xl.model import ERROR, Entry
-from renkei_xl.validate import validate
+from renkei_xl.core.model import ERROR, Entry
+from renkei_xl.core.validate import validate
 
 
 def _ind(fy2023, ind_id, **changes):

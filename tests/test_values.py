@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from renkei_xl.values import (EMPTY, NUMBER, STATUS, ValueParseError, format_number,
+from renkei_xl.core.values import (EMPTY, NUMBER, STATUS, ValueParseError, format_number,
                               parse_value)
 
 TABLE = Path(__file__).parent / "data" / "values_fy2023.tsv"
@@ -146,7 +146,7 @@ def test_every_column_refuses_approximations_and_open_ranges(raw, code, fragment
 
 
 def test_inputs_refuse_at_least_and_huge_numbers_targets_do_not():
-    from renkei_xl.values import parse_input
+    from renkei_xl.core.values import parse_input
     assert parse_value("15社以上").at_least
     for raw, code in (("15社以上", "range-value"), ("１０件以上", "range-value"),
                       ("1,000兆円", "too-large"), (float("nan"), "unparseable")):
@@ -158,7 +158,7 @@ def test_inputs_refuse_at_least_and_huge_numbers_targets_do_not():
 
 
 def test_every_fy2023_input_is_still_accepted(fy2023):
-    from renkei_xl.values import parse_input
+    from renkei_xl.core.values import parse_input
     for ind in fy2023.indicators:
         parse_input(ind.actual_manual)
         parse_input(fy2023.official_actual[ind.id])

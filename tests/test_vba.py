@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from conftest import require_soffice
-from renkei_xl.errors import UserError
+from renkei_xl.core.errors import UserError
 from renkei_xl.vba.cfb import write_compound_file
 from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
 from renkei_xl.vba.ovba import compress

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from renkei_xl import contract as c
-from renkei_xl.errors import UserError
-from renkei_xl.workbook.commands import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file
 
 

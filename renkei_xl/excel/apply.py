@@ -1,4 +1,4 @@
-"""The live face of a write plan: renkei_xl.plan's WritePlan applied through xlwings.
+"""The live face of a write plan: renkei_xl.core.plan's WritePlan applied through xlwings.
 
 The file face applies the same plan to the package; neither decides anything. This module
 only translates: a SheetPlan becomes "clear the sheet, one bulk write of the values, then
@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Hashable, Iterable, Optional
 
-from .. import contract as c
-from ..looks import BORDER_COLOR, LOOKS, Look
-from ..plan import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WritePlan
+from ..core import contract as c
+from ..core.looks import BORDER_COLOR, LOOKS, Look
+from ..core.plan import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WritePlan
 from .book import LINK_TIP, LiveBook, as_excel_text
 
 # The sheets a plan may need the current content of.

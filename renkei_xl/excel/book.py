@@ -4,7 +4,7 @@ The button path hands the contract reader the same thing the file path does (eac
 as rows of values from A1, each workbook-scope name as (sheet, cell)), so both faces read
 the master identically. Writes go through Excel itself, which keeps everything openpyxl
 would drop (VBA, form buttons, x14 formats, images). What to write is never decided here:
-renkei_xl.plan decides it and renkei_xl.excel.apply turns the plan into xlwings calls,
+renkei_xl.core.plan decides it and renkei_xl.excel.apply turns the plan into xlwings calls,
 asking this module for the few writes that each engine does its own way.
 
 Three engines sit behind an ``xw.Book``, and this module is the only place that tells
@@ -34,7 +34,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, Optional
 
-from ..contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
+from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 

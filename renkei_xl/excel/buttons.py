@@ -4,7 +4,7 @@ Each click starts a new Python process, so this module imports only the light co
 the top (no openpyxl, pandas or xlsxwriter of its own: xlwings brings what it brings) and
 each operation imports what it needs when it runs. Every entry point reads the open
 workbook in bulk, calls the same core as the command line (contract_read → pipeline →
-renkei_xl.plan's write plan) and applies that plan through Excel (renkei_xl.excel.apply),
+renkei_xl.core.plan's write plan) and applies that plan through Excel (renkei_xl.excel.apply),
 so both faces write the same and nothing staff built is lost. Whatever
 happens ends in a Japanese message box, never a traceback dialog.
 """
@@ -17,10 +17,10 @@ import traceback
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .. import contract as c
-from ..errors import UserError
-from ..layout import status_line
-from ..model import SYMBOLS, Finding
+from ..core import contract as c
+from ..core.errors import UserError
+from ..core.layout import status_line
+from ..core.model import SYMBOLS, Finding
 from .book import LiveBook, now
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
@@ -124,7 +124,7 @@ def _log_error(title: str) -> Path:
 # ----------------------------------------------------------------- check, recalc
 
 def _evaluate(live: LiveBook, title: str):
-    from ..pipeline import recalculate
+    from ..core.pipeline import recalculate
 
     data = live.read()
     live.status(f"{title}: 集約・評価しています…")
@@ -133,8 +133,8 @@ def _evaluate(live: LiveBook, title: str):
 
 def _apply(live: LiveBook, plan) -> None:
     """The plan written through Excel, protection lifted on every sheet it touches, the
-    tool sheets it writes protected again (renkei_xl.plan decides everything written)."""
-    from ..plan import owned_sheets
+    tool sheets it writes protected again (renkei_xl.core.plan decides everything written)."""
+    from ..core.plan import owned_sheets
     from .apply import apply_plan
 
     touched = [*owned_sheets(plan), *plan.staff_sheets, c.MENU]
@@ -143,7 +143,7 @@ def _apply(live: LiveBook, plan) -> None:
 
 
 def _check(live: LiveBook, title: str) -> str:
-    from ..plan import validate_plan
+    from ..core.plan import validate_plan
     from .apply import master_state
 
     data, result = _evaluate(live, title)
@@ -158,7 +158,7 @@ def _check(live: LiveBook, title: str) -> str:
 
 
 def _recalc(live: LiveBook, title: str) -> str:
-    from ..plan import recalc_plan
+    from ..core.plan import recalc_plan
     from .apply import master_state
 
     data, result = _evaluate(live, title)
@@ -225,7 +225,7 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
 
 
 def _split(live: LiveBook, title: str) -> str:
-    from ..distribute import split_master
+    from ..cycle.distribute import split_master
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -246,7 +246,7 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
-    from ..export import default_name, export_data, write_pdf
+    from ..cycle.export import default_name, export_data, write_pdf
 
     master = master_path(live)
     data = live.read()
@@ -271,7 +271,7 @@ def _export(live: LiveBook, title: str) -> str:
 
 
 def _collect(live: LiveBook, title: str) -> str:
-    from ..collect import ALREADY, UNKEYED_NOTE, plan_import
+    from ..cycle.collect import ALREADY, UNKEYED_NOTE, plan_import
     from .apply import master_state
 
     master = master_path(live)
@@ -282,7 +282,7 @@ def _collect(live: LiveBook, title: str) -> str:
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
     live.status(f"{title}: 回収したファイルを確認しています…")
-    from ..distribute import master_key_of_file
+    from ..cycle.distribute import master_key_of_file
 
     key = master_key_of_file(master)
     report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key)

@@ -12,7 +12,7 @@ import re
 from typing import Optional
 from xml.etree.ElementTree import Element
 
-from ..looks import Look
+from ..core.looks import Look
 from .xml import MAIN_NS, PackageError, append_children, attr, element_span, parse, prefix_of, q
 
 STYLES_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree
 
-from ..errors import UserError
+from ..core.errors import UserError
 from ..workbook.safety import atomic_path
 
 VBA_PART = "xl/vbaProject.bin"

@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from ..contract import BUTTONS as CONTRACT_BUTTONS
-from ..errors import UserError
+from ..core.contract import BUTTONS as CONTRACT_BUTTONS
+from ..core.errors import UserError
 from .project import WORKBOOK_BASE, Module, build_vba_project
 
 MACROS_DIR = Path(__file__).with_name("macros")  # canonical copies; the repository's macros/ mirrors them
 # The button macros of macros/Renkei.bas and the captions of their buttons, as
-# (macro, caption), derived from the one list in renkei_xl.contract.
+# (macro, caption), derived from the one list in renkei_xl.core.contract.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
 _VB_NAME = re.compile(r'^Attribute VB_Name = "([^"]*)"', re.MULTILINE)
 _CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")

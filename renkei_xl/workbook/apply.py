@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Optional
 
-from ..looks import LOOKS
+from ..core.looks import LOOKS
 from ..package.cells import KEEP, cell_xml, column_letter
 from ..package.chart import column_chart_xml, drawing_xml
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
@@ -25,7 +25,7 @@ from ..package.styles import Styles
 from ..package.workbook import WorkbookXml, quote_sheet
 from ..package.xml import MAIN_NS, REL_NS, attr
 from ..package.zipped import Package, fresh_name, relative
-from ..plan import SheetPlan, WritePlan
+from ..core.plan import SheetPlan, WritePlan
 from .state import StyleReader
 
 PAPER = {"A3": 8, "A4": 9}

@@ -2,7 +2,7 @@
 
 XlsxWriter is the only Python library that writes form buttons and embeds a
 vbaProject.bin; openpyxl then round-trips the file with ``keep_vba=True`` and keeps both
-(FACTS.md). Everything here follows renkei_xl.contract: sheet names, header texts,
+(FACTS.md). Everything here follows renkei_xl.core.contract: sheet names, header texts,
 defined names and choice lists are taken from it, never retyped, so the reader finds
 what the builder wrote. Data validation list sources are workbook-scope defined names,
 because a list pointing straight at another sheet is an Excel 2010 x14 rule that
@@ -21,15 +21,15 @@ import xlsxwriter
 import xlsxwriter.exceptions
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from .. import contract as c
-from ..errors import UserError
-from ..fiscal import fiscal_year_bounds
-from ..layout import findings_grid, list_grid, summary_grid
-from ..model import (METHOD_CENTRAL, METHOD_PARTICIPANTS, METHOD_RATIO,
+from ..core import contract as c
+from ..core.errors import UserError
+from ..core.fiscal import fiscal_year_bounds
+from ..core.layout import findings_grid, list_grid, summary_grid
+from ..core.model import (METHOD_CENTRAL, METHOD_PARTICIPANTS, METHOD_RATIO,
                      METHOD_STATE, METHOD_SUM, Entry, Indicator, Municipality, Result, Settings)
-from ..pipeline import summarize
-from ..validate import NUMERIC_METHODS
-from ..values import ValueParseError, bare_number, parse_value
+from ..core.pipeline import summarize
+from ..core.validate import NUMERIC_METHODS
+from ..core.values import ValueParseError, bare_number, parse_value
 
 SUFFIXES = (".xlsx", ".xlsm")
 WORKBOOK_CODE_NAME = "ThisWorkbook"
@@ -131,10 +131,10 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
 
 def _return_key(wb) -> None:
     """A new master's key for sealing the files split writes: a hidden workbook-scope
-    name holding a string constant (renkei_xl.distribute.master_key says why there).
+    name holding a string constant (renkei_xl.cycle.distribute.master_key says why there).
     XlsxWriter's define_name has no hidden option; its name records are
     [name, sheet index, formula, hidden], so the flag is set on the record."""
-    from ..distribute import KEY_NAME, key_formula, new_key
+    from ..cycle.distribute import KEY_NAME, key_formula, new_key
 
     if wb.define_name(KEY_NAME, key_formula(new_key())) != 0:
         raise UserError("照合用の鍵を書き込めません")

@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 from typing import Optional
 
-from ..errors import UserError
+from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from renkei_xl.errors import UserError
+from renkei_xl.core.errors import UserError
 
 # --------------------------------------------------------------------------- locks
 

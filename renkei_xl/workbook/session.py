@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, TypeVar
 
-from ..errors import UserError
-from ..layout import status_line
-from ..model import Result
-from ..contract_read import MasterData
-from ..plan import WritePlan
+from ..core.errors import UserError
+from ..core.layout import status_line
+from ..core.model import Result
+from ..core.contract_read import MasterData
+from ..core.plan import WritePlan
 from .safety import atomic_write, backup, ensure_not_open, remove_stale_temps, writer_lock
 
 if TYPE_CHECKING:
@@ -120,8 +120,8 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
 
 def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[Written]]:
     """入力チェック: findings written to 検証結果 and marked in the sheets."""
-    from ..pipeline import recalculate
-    from ..plan import validate_plan
+    from ..core.pipeline import recalculate
+    from ..core.plan import validate_plan
 
     def make(fs):
         d = fs.data
@@ -135,8 +135,8 @@ def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[W
 
 def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written]:
     """評価を再計算: validate, consolidate, evaluate, write 一覧/集計/検証結果 and メニュー."""
-    from ..pipeline import recalculate
-    from ..plan import recalc_plan
+    from ..core.pipeline import recalculate
+    from ..core.plan import recalc_plan
 
     def make(fs):
         d = fs.data

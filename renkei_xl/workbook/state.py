@@ -13,17 +13,17 @@ import re
 from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
-from .. import contract as c
-from ..contract_read import MasterData, needed_sheets, parse_ref, read_contract
-from ..errors import UnreadableSheet, UserError
-from ..model import ERROR, Finding
+from ..core import contract as c
+from ..core.contract_read import MasterData, needed_sheets, parse_ref, read_contract
+from ..core.errors import UnreadableSheet, UserError
+from ..core.model import ERROR, Finding
 from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
 from ..package.xml import prefix_of
 from ..package.zipped import Package
-from ..plan import MasterState
+from ..core.plan import MasterState
 
 
 _PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
@@ -190,7 +190,7 @@ def check_extent(name: str, raw: bytes) -> None:
         end = start
     cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw))), default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
-        from ..contract_read import column_letter
+        from ..core.contract_read import column_letter
 
         raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
                         f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"

@@ -26,7 +26,7 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from renkei_xl.errors import UserError
+from renkei_xl.core.errors import UserError
 
 # Credentials come only from these variables: never from arguments, files or the
 # workbook, so that a password is never saved in a workbook that gets emailed.

@@ -1,6 +1,6 @@
 """The email-cycle subcommands of `renkei-xl`: split, collect, export (SPEC §4).
 
-Thin handlers over renkei_xl.distribute / collect / export, which the buttons call too.
+Thin handlers over renkei_xl.cycle.distribute / collect / export, which the buttons call too.
 Each imports its module when it runs, so `renkei-xl --help` stays light.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from .errors import UserError
+from ..core.errors import UserError
 
 
 def _date(text: str) -> dt.date:
@@ -28,7 +28,7 @@ def _smtp(text: str) -> tuple[str, int]:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
-    from .distribute import default_deadline, eml_path, split_master
+    from ..cycle.distribute import default_deadline, eml_path, split_master
 
     files = split_master(Path(args.master), Path(args.outdir), eml=args.eml, deadline=args.deadline,
                          sender=args.sender)
@@ -43,7 +43,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from .collect import collect
+    from ..cycle.collect import collect
 
     if args.dry_run:
         print("確認のみ（--dry-run）: マスターには書き込みません。")
@@ -61,7 +61,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import confirmed_message, export_master
+    from ..cycle.export import confirmed_message, export_master
 
     if args.to and not (args.eml or args.smtp):
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
@@ -72,13 +72,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(result.result.summary.line())
     attachments = [result.path] + ([result.pdf] if result.pdf else [])
     if args.eml:
-        from .mail import save_draft
+        from ..cycle.mail import save_draft
 
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender)
         draft = save_draft(msg, result.path.with_suffix(".eml"))
         print(f"メール下書き: {draft}")
     if args.smtp:
-        from .mail import send
+        from ..cycle.mail import send
 
         if not args.sender:
             raise UserError("--smtp で送信するには --from で差出人を指定してください")

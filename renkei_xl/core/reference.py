@@ -22,7 +22,7 @@ from .model import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, Entry, Indicator
                     Municipality, Settings)
 from .pipeline import AUTO_STATUS_PREFIX
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = {"fy2023": DATA_DIR / "fy2023.toml"}
 NO_VALUE = "－"
 

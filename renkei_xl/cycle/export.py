@@ -2,7 +2,7 @@
 
 The 一覧 is recomputed from the master's data (pipeline.recalculate) instead of copied,
 so a stale 一覧 the staff forgot to recalculate can never be emailed. It is rendered by
-the same plan and file applier as the master's (renkei_xl.plan, workbook.apply), into a
+the same plan and file applier as the master's (renkei_xl.core.plan, workbook.apply), into a
 brand-new workbook: nothing of the master (VBA, defined names, hidden sheets, external
 links, document properties naming the staff) can travel with it, and every string is
 written as text, never a formula.
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import contract as c
-from .contract_read import MasterData
-from .errors import UserError
-from .model import Result, Settings
+from ..core import contract as c
+from ..core.contract_read import MasterData
+from ..core.errors import UserError
+from ..core.model import Result, Settings
 
 SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
 
@@ -45,7 +45,7 @@ def default_name(settings: Settings) -> str:
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:
-    from .workbook.session import load_master
+    from ..workbook.session import load_master
 
     master = Path(master)
     data = load_master(master)
@@ -56,8 +56,8 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
-    from .pipeline import recalculate
-    from .workbook.safety import atomic_write, backup, ensure_not_open
+    from ..core.pipeline import recalculate
+    from ..workbook.safety import atomic_write, backup, ensure_not_open
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
@@ -77,8 +77,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResu
 def write_confirmed(target: Path, result: Result, settings: Settings,
                     sheets: Sequence[str] = (c.LIST, c.SUMMARY)) -> None:
     """A new workbook with only the given output sheets, values only, no personal properties."""
-    from .plan import list_sheet, summary_sheet
-    from .workbook.fresh import write_new_book
+    from ..core.plan import list_sheet, summary_sheet
+    from ..workbook.fresh import write_new_book
 
     planned = {c.LIST: lambda: list_sheet(result, settings), c.SUMMARY: lambda: summary_sheet(result, settings)}
     write_new_book(target, [planned[name]() for name in sheets], c.list_title(settings.region, settings.fiscal_year))
@@ -90,7 +90,7 @@ def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, s
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
     else LibreOffice headless. Converted from a one-sheet workbook so that neither engine
     adds the 集計 pages."""
-    from .workbook.safety import atomic_write, ensure_not_open
+    from ..workbook.safety import atomic_write, ensure_not_open
 
     target = Path(target)
     ensure_not_open(target)

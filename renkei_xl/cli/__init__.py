@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .errors import UserError
+from ..core.errors import UserError
 
 
 def _print_result(result, *, verbose: bool = True) -> None:
-    from .textable import render
+    from ..core.textable import render
 
     if verbose:
         rows = []
@@ -33,16 +33,16 @@ def _print_result(result, *, verbose: bool = True) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate the FY2023 reference list, or a master workbook when one is given."""
     if args.master:
-        from .workbook.session import load_master
+        from ..workbook.session import load_master
 
         data = load_master(Path(args.master))
         settings, indicators, entries, extra = data.settings, data.indicators, data.entries, data.findings
     else:
-        from .reference import load_reference
+        from ..core.reference import load_reference
 
         ref = load_reference(args.sample)
         settings, indicators, entries, extra = ref.settings, ref.indicators, ref.entries, ()
-    from .pipeline import recalculate
+    from ..core.pipeline import recalculate
 
     result = recalculate(settings, indicators, entries, extra)
     _print_result(result, verbose=not args.quiet)
@@ -84,13 +84,13 @@ def _add_workbook_commands(sub) -> None:
     """
     wanted = getattr(sub, "wanted", None)
     if wanted is None or wanted in WORKBOOK_COMMANDS:
-        from .workbook import commands
+        from . import workbook
 
-        commands.register(sub)
+        workbook.register(sub)
     if wanted is None or wanted in CYCLE_COMMANDS:
-        from . import cycle_commands
+        from . import cycle
 
-        cycle_commands.register(sub)
+        cycle.register(sub)
 
 
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
@@ -154,7 +154,3 @@ def _log_error(argv) -> str:
     except OSError:
         return "（ログを書けませんでした）"
     return str(log)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

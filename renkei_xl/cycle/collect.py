@@ -12,12 +12,12 @@ What is refused, and why it matters to the office:
   read safely, or it must not enter the master (LGWAN strips macros; SPEC §4);
 - no identifier, another municipality or year, another template version, a changed
   indicator list (fingerprint): the answers would land on the wrong questions;
-- a seal that does not match the master's key (renkei_xl.distribute.master_key), or none
+- a seal that does not match the master's key (renkei_xl.cycle.distribute.master_key), or none
   when the master has a key: a file relabelled as another municipality's, forged, or
   issued by another master. A master without a key (built before keys existed) can only
   check the plain fingerprint (UNKEYED_NOTE);
 - rows deleted or added, headers renamed: the cells no longer mean what the master thinks;
-- values the master's own validation (renkei_xl.validate) calls errors;
+- values the master's own validation (renkei_xl.core.validate) calls errors;
 - a submission older than one already imported (core ``modified``), unless ``force``.
 """
 
@@ -30,15 +30,15 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
-from . import contract as c
-from .contract_read import Book, MasterData, text
+from ..core import contract as c
+from ..core.contract_read import Book, MasterData, text
 from .distribute import (ID_LABELS, KEY_NAME, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL,
                          P_VERSION, P_YEAR, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal,
                          seal_matches)
-from .errors import UserError
-from .model import Entry, Indicator
-from .validate import NUMERIC_METHODS, validate
-from .values import NUMBER, ValueParseError, bare_number, parse_value
+from ..core.errors import UserError
+from ..core.model import Entry, Indicator
+from ..core.validate import NUMERIC_METHODS, validate
+from ..core.values import NUMBER, ValueParseError, bare_number, parse_value
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 INPUT_FIELDS = ("value", "denominator", "status")
@@ -358,7 +358,7 @@ def _check_container(path: Path, raw: bytes) -> None:
 
 def _load(raw: bytes, name: str):
     """The returned file's package and values (a formula counts with the value Excel saved)."""
-    from .workbook.returned import ReturnedBook
+    from ..workbook.returned import ReturnedBook
 
     try:
         return ReturnedBook(raw, name)
@@ -478,7 +478,7 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     The plan is empty when nothing is to be imported (every file refused or already in);
     it is built before anyone is asked, so a 取込履歴 without its headers stops here.
     """
-    from .plan import WritePlan, collect_plan
+    from ..core.plan import WritePlan, collect_plan
 
     log = state.grids.get(c.IMPORT_LOG)
     history = read_history(log) if log else []
@@ -495,8 +495,8 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
     When nothing is to be written (every file refused or already imported, or a dry run)
     the master is not written at all, so it stays byte-identical.
     """
-    from .plan import WritePlan
-    from .workbook.session import check_path, opened, write_planned
+    from ..core.plan import WritePlan
+    from ..workbook.session import check_path, opened, write_planned
 
     master = check_path(Path(master))
 

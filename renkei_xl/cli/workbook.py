@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import UserError
+from ..core.errors import UserError
 
 DEMO_DIR = Path("workbooks")
 DEMO_NAME = "さっぽろ圏_2023年度_マスター.xlsm"
@@ -32,10 +32,10 @@ def _print_written(written) -> None:
 
 def init_master(path: Path, year: int | None = None, sample: str | None = None,
                 interpreter: str | None = None, force: bool = False) -> Path:
-    from ..model import Municipality, Settings
-    from ..reference import load_reference
-    from .build import build_master
-    from .safety import atomic_write, backup, ensure_not_open, writer_lock
+    from ..core.model import Municipality, Settings
+    from ..core.reference import load_reference
+    from ..workbook.build import build_master
+    from ..workbook.safety import atomic_write, backup, ensure_not_open, writer_lock
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -70,7 +70,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .session import validate_file
+    from ..workbook.session import validate_file
 
     result, written = validate_file(Path(args.master), write=not args.no_write)
     errors = result.errors
@@ -82,7 +82,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    from .session import recalc_file
+    from ..workbook.session import recalc_file
 
     result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
     if result.findings:
@@ -95,8 +95,8 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the FY2023 sample master, check it, recalculate it, compare with the official list."""
-    from ..reference import load_reference
-    from .session import recalc_file, validate_file
+    from ..core.reference import load_reference
+    from ..workbook.session import recalc_file, validate_file
 
     outdir = Path(args.outdir)
     path = outdir / DEMO_NAME
@@ -117,8 +117,8 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
     from ..vba.inject import replace_vba_project, sheet_code_names
     from ..vba.sources import master_project
-    from .safety import backup, ensure_not_open, writer_lock
-    from .session import check_path
+    from ..workbook.safety import backup, ensure_not_open, writer_lock
+    from ..workbook.session import check_path
 
     path = check_path(Path(args.master))
     if path.suffix.lower() != ".xlsm":

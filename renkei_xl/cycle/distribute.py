@@ -15,7 +15,7 @@ time and the indicators the file was issued for. Everything else in a file can b
 recomputed by whoever holds it (the plain ``fingerprint`` is a hash of public data), so
 without the seal a 小樽市 file relabelled consistently as 江別市 would be taken for
 江別市's; with it, collect refuses any return this master did not issue for that
-municipality (renkei_xl.collect.inspect_file).
+municipality (renkei_xl.cycle.collect.inspect_file).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
-from . import contract as c
-from .contract_read import Book, MasterData, text
-from .errors import UserError
-from .model import METHOD_RATIO, METHOD_STATE, Indicator, Municipality, Settings
-from .validate import NUMERIC_METHODS
+from ..core import contract as c
+from ..core.contract_read import Book, MasterData, text
+from ..core.errors import UserError
+from ..core.model import METHOD_RATIO, METHOD_STATE, Indicator, Municipality, Settings
+from ..core.validate import NUMERIC_METHODS
 
 TEMPLATE_VERSION = "1"
 
@@ -156,8 +156,8 @@ def master_key(workbook) -> Optional[bytes]:
 def master_key_of_file(master: Path) -> Optional[bytes]:
     """The key as saved in a master file: what the button face uses (the xlwings remote
     payload lists only names that refer to a range, so the live book cannot give it)."""
-    from .package.workbook import WorkbookXml
-    from .package.zipped import Package
+    from ..package.workbook import WorkbookXml
+    from ..package.zipped import Package
 
     with Package(Path(master)) as pkg:
         return master_key(WorkbookXml(pkg))
@@ -206,7 +206,7 @@ class SheetCopy(NamedTuple):
 
 def read_master_grids(master: Path):
     """(MasterData, sheets as grids, names, key) of a master file, read once."""
-    from .workbook.session import check_path, opened
+    from ..workbook.session import check_path, opened
 
     with opened(check_path(master)) as fs:
         return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
@@ -233,8 +233,8 @@ def give_key(master: Path) -> Optional[bytes]:
     """A master built before keys existed gets one before its first sealed split (only
     workbook.xml changes: one hidden name). None when the master cannot be written now
     (open in Excel, read-only): the split then goes out unsealed, as before."""
-    from .plan import NameEdit, WritePlan
-    from .workbook.session import write_planned
+    from ..core.plan import NameEdit, WritePlan
+    from ..workbook.session import write_planned
 
     fresh = new_key()
 
@@ -301,9 +301,9 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     """The file; sealed when ``key`` is given. The key itself is never written to it."""
     import xlsxwriter
 
-    from .workbook.build import FONT, TEXT_STAYS_TEXT
+    from ..workbook.build import FONT, TEXT_STAYS_TEXT
 
-    from .workbook.safety import atomic_write
+    from ..workbook.safety import atomic_write
 
     settings = data.settings
     by_id = {i.id: i for i in data.indicators}

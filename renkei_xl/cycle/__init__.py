@@ -1,0 +1,1 @@
+"""The yearly cycle's operations: split, collect, export and the mail around them."""
