@@ -3,8 +3,8 @@
 
 import pytest
 
-from renkei_xl.core.consolidate import (ConsolidationError, agreed_state, consolidate,
-                                   participants, ratio, sum_with_breakdown)
+from renkei_xl.core.consolidate import ConsolidationError, consolidate
+from renkei_xl.core.methods import agreed_state, participants, ratio, sum_with_breakdown
 from renkei_xl.core.model import Entry
 
 
@@ -44,7 +44,7 @@ def test_ratio_from_real_numbers(fy2023):
     c = consolidate(_ind(fy2023, "40-4"), _entries(fy2023, "40-4"), fy2023.settings)
     assert c.actual == "62.9%"
     two = [Entry("札幌市", "40-4", "49", "71"), Entry("小樽市", "40-4", "41", "72")]
-    assert ratio(two) == "62.9%"
+    assert ratio(two).actual == "62.9%"
 
 
 def test_changing_one_value_changes_actual_and_breakdown(fy2023):
@@ -77,7 +77,7 @@ def test_conflicts_are_reported():
         agreed_state([Entry("札幌市", "x", "維持"), Entry("小樽市", "x", "未実施")])
     with pytest.raises(ConsolidationError, match="分母"):
         ratio([Entry("札幌市", "x", "3")])
-    assert participants([Entry("札幌市", "x", "0"), Entry("小樽市", "x", "2")]) == ("1市町村", "（小樽市）")
+    assert participants([Entry("札幌市", "x", "0"), Entry("小樽市", "x", "2")]) [:2] == ("1市町村", "（小樽市）")
 
 
 def test_an_input_error_stops_the_roll_up(fy2023):

@@ -33,7 +33,7 @@ from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
                                   master_key_of_file, municipality_fingerprint, municipality_seal,
                                   split_master)
 from renkei_xl.cycle.export import export_master
-from renkei_xl.core.validate import NUMERIC_METHODS
+from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
 from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import load_master, recalc_file

@@ -109,8 +109,8 @@ def test_threshold_is_a_setting(fy2023):
 
 def test_deadline_depends_on_the_target_year(fy2023):
     ind = _with(fy2023, "35-1")  # 2023年度, nothing reported
-    assert evaluate(ind, "", Context(2023)).symbol == MISSED
-    assert evaluate(ind, "", Context(2022)).symbol == NOT_YET
+    assert evaluate(ind, "", Context(2023, 0.85, 12)).symbol == MISSED
+    assert evaluate(ind, "", Context(2022, 0.85, 12)).symbol == NOT_YET
 
 
 def test_municipality_count_comes_from_settings(fy2023):

@@ -140,17 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _log_error(argv) -> str:
-    """The traceback, where staff can send it from (never on their screen)."""
-    import datetime as dt
-    import tempfile
-    import traceback
-    from pathlib import Path
+    from ..errorlog import CLI_LOG, log_error
 
-    log = Path(tempfile.gettempdir()) / "renkei-xl-error.log"
-    try:
-        with log.open("a", encoding="utf-8") as f:
-            f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} renkei-xl {' '.join(argv or sys.argv[1:])}\n")
-            f.write(traceback.format_exc())
-    except OSError:
-        return "（ログを書けませんでした）"
-    return str(log)
+    log = log_error(CLI_LOG, f"renkei-xl {' '.join(argv or sys.argv[1:])}")
+    return "（ログを書けませんでした）" if log is None else str(log)

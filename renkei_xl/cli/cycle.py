@@ -1,4 +1,4 @@
-"""The email-cycle subcommands of `renkei-xl`: split, collect, export (SPEC §4).
+"""The email-cycle subcommands of `renkei-xl`: split, collect, export.
 
 Thin handlers over renkei_xl.cycle.distribute / collect / export, which the buttons call too.
 Each imports its module when it runs, so `renkei-xl --help` stays light.

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core import contract as c
 from ..core.errors import UserError
 
 DEMO_DIR = Path("workbooks")
@@ -35,11 +36,11 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     from ..core.model import Municipality, Settings
     from ..core.reference import load_reference
     from ..workbook.build import build_master
-    from ..workbook.safety import atomic_write, backup, ensure_not_open, writer_lock
+    from ..workbook.safety import safe_write
 
     path = Path(path)
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise UserError(f"「{path.name}」: 拡張子は .xlsx（マクロなし）か .xlsm（ボタン付き）にしてください")
+    if c.suffix_problem(path.name):
+        raise UserError(c.suffix_problem(path.name, "マスターブック"))
     if path.exists() and not force:
         raise UserError(f"「{path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
     ref = load_reference(sample or "fy2023")
@@ -53,13 +54,7 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
         settings = Settings(base.region, year or base.fiscal_year, None, base.threshold,
                             tuple(Municipality(m.name, m.kind) for m in base.municipalities))
         indicators, entries = (), ()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with writer_lock(path):
-        ensure_not_open(path)
-        if path.exists():
-            backup(path)
-        atomic_write(path, lambda tmp: build_master(tmp, settings, indicators, entries,
-                                                    interpreter=interpreter))
+    safe_write(path, lambda tmp: build_master(tmp, settings, indicators, entries, interpreter=interpreter))
     return path
 
 
@@ -73,12 +68,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..workbook.session import validate_file
 
     result, written = validate_file(Path(args.master), write=not args.no_write)
-    errors = result.errors
-    print(f"入力チェック: エラー {len(errors)} 件、警告 {len(result.findings) - len(errors)} 件")
+    print(f"入力チェック: {result.report.counts()}")
     _print_findings(list(result.findings))
     if written:
         _print_written(written)
-    return 1 if errors else 0
+    return 0 if result.report.ok else 1
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
@@ -86,7 +80,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
     result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
     if result.findings:
-        print(f"入力チェック: エラー {len(result.errors)} 件、警告 {len(result.findings) - len(result.errors)} 件")
+        print(f"入力チェック: {result.report.counts()}")
         _print_findings(list(result.findings), limit=10)
     _print_written(written)
     print(result.summary.line())
@@ -103,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     init_master(path, sample="fy2023", force=True)
     print(f"1. 見本マスターを作成: {path}")
     result, _ = validate_file(path)
-    print(f"2. 入力チェック: エラー {len(result.errors)} 件、警告 {len(result.findings) - len(result.errors)} 件")
+    print(f"2. 入力チェック: {result.report.counts()}")
     result, written = recalc_file(path)
     print(f"3. 評価を再計算: {written.path}")
     ref = load_reference("fy2023")
@@ -115,19 +109,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
-    from ..vba.inject import replace_vba_project, sheet_code_names
+    from ..vba.inject import sheet_code_names, write_with_project
     from ..vba.sources import master_project
-    from ..workbook.safety import backup, ensure_not_open, writer_lock
+    from ..workbook.safety import replace_file, writer_lock
     from ..workbook.session import check_path
 
     path = check_path(Path(args.master))
-    if path.suffix.lower() != ".xlsm":
+    if path.suffix.lower() != c.MACRO_SUFFIX:
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
     with writer_lock(path):
-        ensure_not_open(path)
         data = master_project(sheet_code_names(path))
-        saved = backup(path)
-        replace_vba_project(path, path, data)
+        saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data))
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
     return 0

@@ -1,4 +1,4 @@
-"""The master workbook contract (SPEC §2): sheet names, header texts and defined names.
+"""The master workbook contract: sheet names, header texts and defined names.
 
 Columns are found by their header text, never by position, so staff can insert and
 reorder columns; the only positions fixed here are those of sheets the tool owns. This
@@ -16,6 +16,17 @@ SUMMARY = "集計"
 FINDINGS = "検証結果"
 IMPORT_LOG = "取込履歴"
 XLWINGS_CONF = "xlwings.conf"
+
+# A master is an .xlsx, or an .xlsm when it carries the buttons.
+MASTER_SUFFIXES = (".xlsx", ".xlsm")
+MACRO_SUFFIX = ".xlsm"
+
+
+def suffix_problem(name: str, what: str = "ブック") -> str:
+    """The Japanese sentence for a file name a master cannot have, or "" when it can."""
+    if name.lower().endswith(MASTER_SUFFIXES):
+        return ""
+    return f"{what}「{name}」の拡張子は .xlsx（マクロなし）か .xlsm（ボタン付き）にしてください"
 
 # Sheets the tool writes from scratch; everything else belongs to the staff.
 TOOL_SHEETS = (MENU, LIST, SUMMARY, FINDINGS)
@@ -103,17 +114,21 @@ RATE_FORMAT = "0.0%"
 FINDING_BEFORE_COLUMN = "元の塗り"
 NO_FILL = "なし"
 
+# What each button is called: its caption, the title of its messages and of the メニュー status.
+CHECK = "入力チェック"
+RECALC = "評価を再計算"
+SPLIT = "配布用ファイル作成"
+COLLECT = "回収ファイル取込"
+EXPORT = "確定版を書き出し"
 BUTTONS = (  # (caption, VBA macro, what it does)
-    ("入力チェック", "Renkei.RenkeiCheck", "指標と市町村シートの入力を確認し、検証結果に一覧にします"),
-    ("評価を再計算", "Renkei.RenkeiRecalc", "市町村シートを集約し、評価を計算して一覧・集計を作り直します"),
-    ("配布用ファイル作成", "Renkei.RenkeiSplit", "市町村ごとの入力用ファイルを作ります"),
-    ("回収ファイル取込", "Renkei.RenkeiCollect", "市町村から戻ったファイルを確認して取り込みます"),
-    ("確定版を書き出し", "Renkei.RenkeiExport", "一覧と集計を値だけのファイル（と PDF）に書き出します"),
+    (CHECK, "Renkei.RenkeiCheck", "指標と市町村シートの入力を確認し、検証結果に一覧にします"),
+    (RECALC, "Renkei.RenkeiRecalc", "市町村シートを集約し、評価を計算して一覧・集計を作り直します"),
+    (SPLIT, "Renkei.RenkeiSplit", "市町村ごとの入力用ファイルを作ります"),
+    (COLLECT, "Renkei.RenkeiCollect", "市町村から戻ったファイルを確認して取り込みます"),
+    (EXPORT, "Renkei.RenkeiExport", "一覧と集計を値だけのファイル（と PDF）に書き出します"),
 )
 
-METHOD_CHOICES = ("合計", "参加市町村数", "中心市のみ", "手入力", "比率", "状態", "自動")
-RULE_CHOICES = ("比率", "進捗率", "状態", "期限", "参考")
-KIND_CHOICES = ("中心市", "連携市町村")
+# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, model.RULES and model.KINDS.
 STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
                  "未構築", "未実施", "実施なし", "（未集計）")
 

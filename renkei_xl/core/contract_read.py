@@ -23,7 +23,7 @@ from typing import Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UnreadableSheet, UserError
-from .model import (CENTRAL_CITY, ERROR, WARNING, Entry, Finding, Indicator, Municipality,
+from .model import (CENTRAL_CITY, ERROR, KINDS, PARTNER, WARNING, Entry, Finding, Indicator, Municipality,
                     Settings)
 from .values import shown
 
@@ -285,9 +285,9 @@ def _municipalities(book: Book) -> list[Municipality]:
             raise UserError(f"{where}: 市町村名が空です")
         if any(m.name == v["name"] for m in out):
             raise UserError(f"{where}: 市町村名「{v['name']}」が重複しています")
-        kind = v.get("kind") or c.KIND_CHOICES[1]
-        if kind not in c.KIND_CHOICES:
-            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は「中心市」か「連携市町村」にしてください")
+        kind = v.get("kind") or PARTNER
+        if kind not in KINDS:
+            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
         out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", "")))
     if not out:
         first = cell_ref(row_no + 1, cols["name"])

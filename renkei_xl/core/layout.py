@@ -122,6 +122,4 @@ def findings_grid(findings: Sequence[Finding]) -> Grid:
 
 def status_line(what: str, result: Result) -> str:
     """The メニュー status after a run; both faces write exactly this."""
-    errors = len(result.errors)
-    warnings = len(result.findings) - errors
-    return f"{what}: {result.summary.line()}  エラー{errors}件 警告{warnings}件"
+    return f"{what}: {result.summary.line()}  {result.report.counts(spaced=False)}"

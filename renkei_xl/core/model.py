@@ -31,19 +31,12 @@ SYMBOL_LABELS = {
 
 CENTRAL_CITY = "中心市"
 PARTNER = "連携市町村"
+KINDS = (CENTRAL_CITY, PARTNER)   # 区分 of a municipality in 設定
 
-# 集計方法: how municipality sheets roll up into 実績値 (SPEC §2).
-METHOD_SUM = "合計"
-METHOD_PARTICIPANTS = "参加市町村数"
-METHOD_CENTRAL = "中心市のみ"
-METHOD_MANUAL = "手入力"
-METHOD_RATIO = "比率"
-METHOD_STATE = "状態"
-METHOD_AUTO = "自動"
-METHODS = (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_CENTRAL, METHOD_MANUAL,
-           METHOD_RATIO, METHOD_STATE, METHOD_AUTO)
+# 集計方法 are defined, with everything each one implies, in methods.py.
+from .methods import METHOD_MANUAL  # noqa: E402  (the default of Indicator.method)
 
-# 評価方法: optional override of the inferred rule (SPEC §3). Empty means "infer".
+# 評価方法: optional override of the inferred rule. Empty means "infer".
 RULE_RATIO = "比率"
 RULE_PROGRESS = "進捗率"
 RULE_STATE = "状態"
@@ -53,6 +46,8 @@ RULES = (RULE_RATIO, RULE_PROGRESS, RULE_STATE, RULE_DEADLINE, RULE_REFERENCE)
 
 ERROR = "エラー"
 WARNING = "警告"
+
+DEFAULT_THRESHOLD = 0.85   # 概ね達成閾値 when 設定 leaves it empty
 
 
 # Records built without cell references (the reference list, tests) share this empty one.
@@ -70,7 +65,7 @@ class Settings(NamedTuple):
     region: str                   # 圏域名
     fiscal_year: int              # 対象年度 (年度 runs April–March)
     base_date: Optional[_dt.date] = None   # 基準日
-    threshold: float = 0.85       # 概ね達成閾値
+    threshold: float = DEFAULT_THRESHOLD   # 概ね達成閾値
     municipalities: tuple[Municipality, ...] = ()
 
     @property
@@ -155,6 +150,29 @@ class Finding(NamedTuple):
         return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
 
+class Report(NamedTuple):
+    """The findings of one run with their counts: what every face reports in one sentence."""
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_error)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.is_error)
+
+    @property
+    def ok(self) -> bool:
+        """No error (warnings do not stop anything)."""
+        return not any(f.is_error for f in self.findings)
+
+    def counts(self, spaced: bool = True) -> str:
+        """「エラー 2 件、警告 1 件」 (or 「エラー2件 警告1件」 for the one-line status)."""
+        e, w = len(self.errors), len(self.warnings)
+        return f"エラー {e} 件、警告 {w} 件" if spaced else f"エラー{e}件 警告{w}件"
+
+
 class Summary(NamedTuple):
     counts: Mapping[str, int]                    # symbol -> count, all rows
     by_role: Mapping[str, Mapping[str, int]]     # 役割 -> symbol -> count
@@ -184,5 +202,9 @@ class Result(NamedTuple):
     summary: Summary
 
     @property
+    def report(self) -> Report:
+        return Report(tuple(self.findings))
+
+    @property
     def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.is_error)
+        return self.report.errors

@@ -17,9 +17,9 @@ from collections import Counter
 from typing import Sequence
 
 from .consolidate import ConsolidationError, fit_texts, rollup
-from .model import (ACHIEVED, ERROR, METHOD_AUTO, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS,
-                    Consolidated, Entry, Evaluation, Finding, Indicator, Result, Settings,
-                    Summary)
+from .methods import METHOD_AUTO
+from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry,
+                    Evaluation, Finding, Indicator, Result, Settings, Summary)
 from .rules import Context, achievement_rate, evaluate
 from .validate import input_error_reason, validate
 from .values import ValueParseError, parse_value

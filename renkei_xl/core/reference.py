@@ -18,8 +18,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from .model import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, Entry, Indicator,
-                    Municipality, Settings)
+from .methods import METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL
+from .model import Entry, Indicator, Municipality, Settings
 from .pipeline import AUTO_STATUS_PREFIX
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"

@@ -1,4 +1,4 @@
-"""The evaluation rules of SPEC §3: from a target and an actual to ◎ □ × － ― with a reason.
+"""The evaluation rules: from a target and an actual to ◎ □ × － ― with a reason.
 
 Every result carries its reason in Japanese (「9件／10件 = 90.0%（85%以上）」) so staff can
 check a symbol without reading code. The rule is inferred from the target's shape unless
@@ -14,6 +14,7 @@ from typing import Iterable, NamedTuple, Optional
 from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, RULE_DEADLINE,
                     RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, Evaluation,
                     Indicator)
+from .methods import PARTICIPANT_UNIT, format_percent
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
 
@@ -23,32 +24,40 @@ GENERIC_DONE = {"実施", "実施済", "実施済み", "開催", "達成", "完�
 
 
 class Context(NamedTuple):
+    """What a judgement needs beyond the row: the year, 設定's threshold and how many
+    municipalities 「全市町村」 means (all three come from 設定; none is guessed)."""
     fiscal_year: int
-    threshold: float = 0.85
-    municipality_count: int = 12
+    threshold: float
+    municipality_count: int
 
 
 def threshold_text(threshold: float) -> str:
     return f"{threshold * 100:g}%"
 
 
+# A ratio is printed to one decimal; compare with a tolerance so 85.0% really is 85%.
+RATIO_TOLERANCE = 1e-12
+
+
 def symbol_for_ratio(ratio: float, threshold: float) -> str:
-    # A ratio is printed to one decimal; compare with a tolerance so 85.0% really is 85%.
-    if ratio >= 1 - 1e-12:
+    """◎ at 100% and above, □ at the threshold and above, × below: the one place the bands
+    are drawn (ratios, progress rates and the 達成割合 row all come here)."""
+    if ratio >= 1 - RATIO_TOLERANCE:
         return ACHIEVED
-    if ratio >= threshold - 1e-12:
+    if ratio >= threshold - RATIO_TOLERANCE:
         return NEARLY
     return MISSED
 
 
+def band_text(symbol: str, threshold: float) -> str:
+    """The band a symbol stands for, as the reasons print it: 100%以上 / 85%以上 / 85%未満."""
+    if symbol == ACHIEVED:
+        return "100%以上"
+    return threshold_text(threshold) + ("以上" if symbol == NEARLY else "未満")
+
+
 def _ratio_reason(actual: str, target: str, ratio: float, threshold: float) -> str:
-    if ratio >= 1 - 1e-12:
-        band = "100%以上"
-    elif ratio >= threshold - 1e-12:
-        band = f"{threshold_text(threshold)}以上"
-    else:
-        band = f"{threshold_text(threshold)}未満"
-    return f"{actual}／{target} = {ratio * 100:.1f}%（{band}）"
+    return f"{actual}／{target} = {format_percent(ratio)}（{band_text(symbol_for_ratio(ratio, threshold), threshold)}）"
 
 
 def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
@@ -101,7 +110,7 @@ def _infer_rule(target: Value) -> str:
 def _target_year(target: Value, ctx: Context) -> int:
     if target.kind == DEADLINE:
         return target.deadline  # type: ignore[return-value]
-    year = target.note_year("until", "annual-until", "asof")
+    year = target.deadline_year
     return year if year is not None else ctx.fiscal_year
 
 
@@ -153,7 +162,7 @@ def _numbers(target: Value, actual: Value, ctx: Context, ind: Indicator
              ) -> tuple[Optional[Decimal], Optional[Decimal], str, Optional[str]]:
     """(target, actual, target label, problem) after unit normalisation."""
     if target.kind == STATUS and target.status == ALL_MUNICIPALITIES:
-        t_num, t_label, t_family = Decimal(ctx.municipality_count), f"全{ctx.municipality_count}市町村", "市町村"
+        t_num, t_label, t_family = Decimal(ctx.municipality_count), f"全{ctx.municipality_count}{PARTICIPANT_UNIT}", PARTICIPANT_UNIT
     elif target.kind == NUMBER or (target.kind == STATUS and target.each):
         t_num, t_label, t_family = target.number, target.core, target.family
     else:
@@ -208,8 +217,8 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     ratio = float((a_num - baseline) / (t_num - baseline))
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     base = format_number(baseline)
-    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {ratio * 100:.1f}%"
-              f"（{'100%以上' if symbol == ACHIEVED else threshold_text(ctx.threshold) + ('以上' if symbol == NEARLY else '未満')}）")
+    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(ratio)}"
+              f"（{band_text(symbol, ctx.threshold)}）")
     return result(symbol, reason, ratio)
 
 

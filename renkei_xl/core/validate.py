@@ -22,25 +22,29 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
-from .model import (ERROR, METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS,
-                    METHOD_RATIO, METHOD_STATE, METHOD_SUM, METHODS, RULES, WARNING, Entry,
-                    Finding, Indicator, Settings)
+from . import contract as c
+from .methods import (METHOD_AUTO, METHOD_MANUAL, METHOD_SUM, NAMES as METHODS, NOBODY, feeding_entries,
+                      input_unit, method_of, target_of)
+from .model import ERROR, RULES, WARNING, Entry, Finding, Indicator, Settings
 from .values import (APPROXIMATE, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
-                     STATUS, TOO_LARGE, TOO_LONG, UNIT_FAMILY, TRUNCATION_MARK, Value,
-                     ValueParseError, cell_length, illegal_char, parse_input, parse_value,
-                     shown)
+                     STATUS, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, Value, ValueParseError,
+                     cell_length, illegal_char, parse_input, parse_value, shown, unit_family)
 
 FORMULA_ERRORS = {"#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
                   "#SPILL!", "#CALC!", "#GETTING_DATA"}
-NUMERIC_METHODS = (METHOD_SUM, METHOD_RATIO, METHOD_PARTICIPANTS)
 
-# (field, Japanese header) of 指標 that must not be empty.
-REQUIRED = (("id", "指標ID"), ("role", "役割"), ("name", "評価指標"), ("target", "目標値"),
-            ("method", "集計方法"))
-VALUE_FIELDS = (("baseline", "基準値"), ("target", "目標値"), ("actual_manual", "実績値（手入力）"))
+
+def _labelled(fields) -> tuple[tuple[str, str], ...]:
+    """(field, the header staff see on 指標) — messages name a cell by its column."""
+    return tuple((f, c.INDICATOR_HEADERS[f]) for f in fields)
+
+
+# Fields of 指標 that must not be empty.
+REQUIRED = _labelled(c.INDICATOR_REQUIRED)
+# Targets and baselines: read leniently (「15社以上」 is a target).
+TARGET_FIELDS = _labelled(("baseline", "target"))
 # Texts of 指標 that 一覧 shows as they are: each must fit one cell.
-TEXT_FIELDS = (("project_name", "連携事業名"), ("summary", "事業概要"), ("name", "評価指標"),
-               ("status_manual", "実施状況（手入力）"))
+TEXT_FIELDS = _labelled(("project_name", "summary", "name", "status_manual"))
 
 TEXT_TOO_LONG = "text-too-long"
 INPUT_ERROR_TYPE = "input-error"
@@ -137,7 +141,7 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
                           f"評価方法「{shown(ind.rule)}」は使えません", f"空欄（自動判定）か次から選んでください: {'、'.join(RULES)}"))
         for field, label in TEXT_FIELDS:
             _check_text(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
-        for field, label in VALUE_FIELDS[:2]:
+        for field, label in TARGET_FIELDS:
             _parse(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
         out += _manual_findings(ind)
     return out
@@ -166,17 +170,13 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
     return out
 
 
-def _target(ind: Indicator) -> Optional[Value]:
-    try:
-        return parse_value(ind.target)
-    except ValueParseError:
-        return None
+_target = target_of
 
 
 def _unit_clash(target: Value, actual: Value) -> bool:
     if target.kind != NUMBER or actual.kind != NUMBER:
         return False
-    return UNIT_FAMILY.get(target.unit, target.unit) != UNIT_FAMILY.get(actual.unit, actual.unit)
+    return target.family != actual.family
 
 
 def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Sequence[Entry]
@@ -220,18 +220,21 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
     value = _parse(e.value, sheet, e.cell("value"), e.indicator_id, "実績値", out, strict=True)
-    if ind.method == METHOD_RATIO and (e.denominator.strip() or (value is not None and not value.is_empty)):
+    method = method_of(ind)
+    if method is None:
+        return out
+    if method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
         den = _parse(e.denominator, sheet, e.cell("denominator"), e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(_f("missing-denominator", ERROR, sheet, e.cell("denominator"), e.indicator_id,
                           "比率の指標には 0 より大きい分母が必要です", "分母の数値を入力してください"))
     if value is None or value.is_empty:
         return out
-    if ind.method in (METHOD_MANUAL, METHOD_AUTO):
+    if method.reporters == NOBODY:
         return out
-    if ind.method in NUMERIC_METHODS:
+    if method.numeric:
         _check_number(ind, e, value, sheet, out)
-    elif ind.method == METHOD_STATE and value.kind != STATUS:
+    elif method.state and value.kind != STATUS:
         out.append(_f("not-a-state", ERROR, sheet, e.cell("value"), e.indicator_id,
                       f"「{shown(e.value)}」は状態（維持・常時など）ではありません", "維持、常時、実施 などの状態を入力してください"))
     elif value.kind == NUMBER:
@@ -245,15 +248,16 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
         out.append(_f("not-a-number", ERROR, sheet, cell, e.indicator_id,
                       f"数値を入力するセルに「{shown(e.value)}」と入力されています", "数値だけを入力してください（例: 12 または 12件）"))
         return
-    target_unit = _target_unit(ind)
-    family = UNIT_FAMILY.get(value.unit, value.unit)
-    if value.unit and target_unit is not None and family != target_unit and ind.method != METHOD_PARTICIPANTS:
+    unit = input_unit(ind)
+    expected = unit_family(unit) if unit is not None else None
+    if value.unit and expected is not None and value.family != expected:
         out.append(_f("unit-mismatch", ERROR, sheet, cell, e.indicator_id,
-                      f"「{shown(e.value)}」の単位が目標値「{shown(ind.target)}」と違います", "目標値と同じ単位で入力してください"))
-    count_like = family in COUNT_FAMILIES or (not value.unit and target_unit in COUNT_FAMILIES)
+                      f"「{shown(e.value)}」の単位が「{unit}」ではありません",
+                      f"「{unit}」で数えた数値を入力してください（単位は省略できます）"))
+    count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     if value.number < 0:
         out.append(_negative(e.value, sheet, cell, e.indicator_id))
-    elif count_like and ind.method != METHOD_RATIO and value.number != value.number.to_integral_value():
+    elif count_like and value.number != value.number.to_integral_value():
         out.append(_fractional(e.value, sheet, cell, e.indicator_id))
 
 
@@ -291,29 +295,6 @@ def _negative(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
 def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
     return _f("fractional-count", ERROR, sheet, cell, ind_id, f"「{shown(raw)}」は件数・人数なのに小数です",
               "整数で入力してください")
-
-
-def _target_unit(ind: Indicator):
-    t = _target(ind)
-    return t.family if t is not None and t.kind == NUMBER else None
-
-
-def feeding_entries(ind: Indicator, entries: Sequence[Entry], settings: Settings
-                    ) -> tuple[list[Entry], bool]:
-    """(municipality rows whose 実績値 feeds ``ind``, whether 実績値（手入力） feeds it),
-    exactly as ``consolidate`` reads them."""
-    mine = [e for e in entries if e.indicator_id == ind.id]
-    if ind.method == METHOD_MANUAL:
-        return [], True
-    if ind.method == METHOD_CENTRAL:
-        central = settings.central
-        own = [e for e in mine if central is not None and e.municipality == central.name]
-        if own and own[0].value and own[0].value.strip():
-            return own, False
-        return [], True
-    if ind.method in (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_RATIO, METHOD_STATE):
-        return mine, False
-    return [], False  # 自動 (the 達成割合 row) and unknown methods
 
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:

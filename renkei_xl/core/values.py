@@ -42,7 +42,7 @@ STATUS = "status"
 DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 
 # Symbols that mean "no value" in a value column. Classified on the raw text, before any
-# normalisation (SPEC §5: NFKC turns － U+FF0D into "-").
+# normalisation (NFKC turns － U+FF0D into "-").
 NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
 
 # Status words. Positive ones report that the thing is in place or done; negative ones
@@ -70,6 +70,19 @@ UNIT_FAMILY = {
     "ha": "ha", "km": "km", "時間": "時間", "日": "日", "ポイント": "ポイント",
     "データセット": "", "セット": "",
 }
+
+
+def unit_family(unit: str) -> str:
+    """Units that count the same thing (人 and 名, 件 and 回 …) compare equal by family."""
+    return UNIT_FAMILY.get(unit, unit)
+
+
+# Note kinds that give a target its year: 「2025年度まで」, 「毎年度2025年度まで」, 「2023年度時点」.
+NOTE_UNTIL = "until"
+NOTE_ANNUAL_UNTIL = "annual-until"
+NOTE_ASOF = "asof"
+DEADLINE_NOTES = (NOTE_UNTIL, NOTE_ANNUAL_UNTIL, NOTE_ASOF)
+
 COUNT_FAMILIES = {"件", "人", "社", "校", "回", "市町村", "団体", "冊", "園", "組", "か所",
                   "施設", "本", "台", "事業", "講座", "公演", "法人", "店舗", "機関", "世帯", "戸"}
 
@@ -90,7 +103,7 @@ _NUMERIC_LIMIT = Decimal(10) ** MAX_DIGITS
 # TRUNCATION_MARK so the reader sees that something is missing (never a silent cut).
 CELL_TEXT_LIMIT = 32767
 TRUNCATION_MARK = "…（以下省略）"
-# What 一覧's 実績値 shows when an input that feeds it has an error (SPEC §3: the row is
+# What 一覧's 実績値 shows when an input that feeds it has an error (the row is
 # then 評価不可 －, with the bad cell named in the reason).
 INPUT_ERROR = "（入力エラー）"
 
@@ -207,7 +220,12 @@ class Value(NamedTuple):
 
     @property
     def family(self) -> str:
-        return UNIT_FAMILY.get(self.unit, self.unit)
+        return unit_family(self.unit)
+
+    @property
+    def deadline_year(self) -> Optional[int]:
+        """The 年度 a note gives the target (「2025年度まで」「2023年度時点」), if any."""
+        return _note_deadline(self.notes)
 
     @property
     def is_empty(self) -> bool:
@@ -354,9 +372,9 @@ def _note(inner: str, original: str) -> Note:
     m = re.match(r"^(.+年度)末?まで(の毎年度)?$", inner)
     if m:
         year = _fy(m.group(1), original)
-        return Note("annual-until" if m.group(2) else "until", inner, year)
+        return Note(NOTE_ANNUAL_UNTIL if m.group(2) else NOTE_UNTIL, inner, year)
     if inner.endswith("年度"):
-        return Note("asof", inner, _fy(inner, original))
+        return Note(NOTE_ASOF, inner, _fy(inner, original))
     m = re.match(r"^(\d{4})年$", inner)
     if m:
         return Note("calendar", inner, int(m.group(1)))
@@ -374,7 +392,7 @@ def _fy(text: str, original: str) -> int:
 
 
 def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
-    return next((n.year for n in notes if n.kind in ("until", "annual-until", "asof") and n.year), None)
+    return next((n.year for n in notes if n.kind in DEADLINE_NOTES and n.year), None)
 
 
 def _bare_deadline(core: str) -> Optional[int]:
@@ -446,7 +464,7 @@ def bare_number(text: str, unit: Optional[str] = None):
         return None
     if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:
         return None
-    if unit is not None and v.unit and UNIT_FAMILY.get(v.unit, v.unit) != UNIT_FAMILY.get(unit, unit):
+    if unit is not None and v.unit and v.family != unit_family(unit):
         return None
     number: Decimal = v.number
     return int(number) if number == number.to_integral_value() else float(number)
@@ -462,7 +480,3 @@ def format_number(number: Decimal, unit: str = "") -> str:
     if text.startswith("-"):
         text = "▲" + text[1:]
     return text + unit
-
-
-def format_percent(ratio: float, digits: int = 1) -> str:
-    return f"{ratio * 100:.{digits}f}%"

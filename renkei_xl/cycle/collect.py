@@ -9,7 +9,7 @@ Excel itself.
 What is refused, and why it matters to the office:
 - not a workbook, a truncated zip, a password-encrypted file (an OLE compound file:
   Excel stores encrypted .xlsx that way), a file with a VBA project: nothing in it can be
-  read safely, or it must not enter the master (LGWAN strips macros; SPEC §4);
+  read safely, or it must not enter the master (LGWAN gateways strip macros);
 - no identifier, another municipality or year, another template version, a changed
   indicator list (fingerprint): the answers would land on the wrong questions;
 - a seal that does not match the master's key (renkei_xl.cycle.distribute.master_key), or none
@@ -36,11 +36,10 @@ from .distribute import (ID_LABELS, KEY_NAME, L_SEAL, P_FINGERPRINT, P_ISSUED, P
                          P_VERSION, P_YEAR, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal,
                          seal_matches)
 from ..core.errors import UserError
-from ..core.model import Entry, Indicator
-from ..core.validate import NUMERIC_METHODS, validate
-from ..core.values import NUMBER, ValueParseError, bare_number, parse_value
+from ..core.model import Entry
+from ..core.methods import cell_value
+from ..core.validate import validate
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 INPUT_FIELDS = ("value", "denominator", "status")
 LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -142,7 +141,7 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     for p in map(Path, paths):
         if p.is_dir():
             inside = sorted(q for q in p.iterdir() if q.is_file()
-                            and q.suffix.lower() in WORKBOOK_SUFFIXES and not _is_temporary(q))
+                            and q.suffix.lower() in c.MASTER_SUFFIXES and not _is_temporary(q))
             files += [q for q in inside if q.resolve() not in skip]
         elif p.is_file():
             if p.resolve() in skip:
@@ -295,7 +294,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         native = {f: _at(raw_rows[r], cols[f]) for f in INPUT_FIELDS if f in cols}
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
-        values[ind_id] = {f: import_value(by_id.get(ind_id), f, val) for f, val in native.items()}
+        values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
     errors = [f for f in validate(settings, data.indicators, file_entries)
               if f.is_error and f.sheet == muni]
     if errors:
@@ -348,7 +347,7 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise _Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
-    if (path.suffix.lower() == ".xlsm" or any(n.lower().endswith("vbaproject.bin") for n in names)
+    if (path.suffix.lower() == c.MACRO_SUFFIX or any(n.lower().endswith("vbaproject.bin") for n in names)
             or b"macroEnabled" in content_types):
         raise _Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
                        "保存し直したファイルを送ってもらってください")
@@ -402,34 +401,6 @@ def _check_rows(muni: str, got: list[str], want: list[str]) -> None:
 def _few(ids: list[str], limit: int = 5) -> str:
     shown = "、".join(ids[:limit])
     return shown + (f" ほか {len(ids) - limit} 件" if len(ids) > limit else "")
-
-
-def import_value(ind: Optional[Indicator], field_name: str, value: object) -> object:
-    """What goes into the master cell: numbers stay numbers, and on numeric rows a typed
-    「１７」 or 「17件」 (the target's unit) becomes the number 17, as the master's builder
-    stores them, so the cell keeps satisfying its numeric data validation."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if not isinstance(value, str) or ind is None:
-        return value
-    numeric = (field_name == "value" and ind.method in NUMERIC_METHODS) or field_name == "denominator"
-    if not numeric:
-        return value
-    unit = None  # 分母: any unit
-    if field_name == "value":  # the target's unit, or none at all when the target has none
-        try:
-            target = parse_value(ind.target)
-        except ValueParseError:
-            target = None
-        unit = target.unit if target is not None and target.kind == NUMBER else ""
-    number = bare_number(value, unit)
-    return value if number is None else number
 
 
 # --------------------------------------------------------------------------- history

@@ -27,15 +27,14 @@ import json
 import re
 import secrets
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
 from ..core import contract as c
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
-from ..core.model import METHOD_RATIO, METHOD_STATE, Indicator, Municipality, Settings
-from ..core.validate import NUMERIC_METHODS
+from ..core.methods import input_rule
+from ..core.model import Indicator, Municipality, Settings
 
 TEMPLATE_VERSION = "1"
 
@@ -69,8 +68,6 @@ UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の
 
 CHOICES_SHEET = "選択肢"
 INPUT_FIELDS = ("value", "denominator", "status")
-INPUT_FILL = "FFFBE5"   # the master's input colour, so staff recognise it
-HEADER_FILL = c.HEADER_FILL
 WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
           "denominator": 10, "status": 50}
 DEFAULT_DEADLINE_DAYS = 14
@@ -301,9 +298,9 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     """The file; sealed when ``key`` is given. The key itself is never written to it."""
     import xlsxwriter
 
-    from ..workbook.build import FONT, TEXT_STAYS_TEXT
+    from ..workbook.xlsx import WORKBOOK_OPTIONS
 
-    from ..workbook.safety import atomic_write
+    from ..workbook.safety import safe_write
 
     settings = data.settings
     by_id = {i.id: i for i in data.indicators}
@@ -315,7 +312,7 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
         ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED])
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT})
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         wb.set_properties({"title": f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）",
                            "author": "", "company": ""})
         for name, value in ident.items():
@@ -323,24 +320,24 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
         _fill_sheet(wb, settings, muni, copy, by_id, ident)
         wb.close()
 
-    atomic_write(path, write)
+    safe_write(path, write, keep_backup=False, lock=False)
     return path
 
 
 def _fill_sheet(wb, settings: Settings, muni: Municipality, copy: SheetCopy,
                 by_id: dict[str, Indicator], ident: dict[str, str]) -> None:
+    from ..workbook import xlsx
+
     ws = wb.add_worksheet(muni.name)
     choices = wb.add_worksheet(CHOICES_SHEET)
     title = wb.add_format({"bold": True, "font_size": 14})
     bold = wb.add_format({"bold": True})
-    label = wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1})
+    label = wb.add_format(xlsx.LABEL)
     value_fmt = wb.add_format({"border": 1, "align": "left"})
-    header = wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
-                            "valign": "vcenter", "align": "center"})
+    header = wb.add_format(xlsx.HEADER)
     plain = wb.add_format({"valign": "top", "text_wrap": True, "border": 1})
-    entry = wb.add_format({"valign": "top", "bg_color": INPUT_FILL, "locked": False, "border": 1})
-    entry_wrap = wb.add_format({"valign": "top", "bg_color": INPUT_FILL, "locked": False,
-                                "border": 1, "text_wrap": True})
+    entry = wb.add_format({**xlsx.INPUT, "border": 1})
+    entry_wrap = wb.add_format({**xlsx.INPUT, "border": 1, "text_wrap": True})
 
     # The list source lives in this file behind a defined name: a validation pointing at
     # another workbook breaks when the file travels, and one pointing straight at another
@@ -375,9 +372,9 @@ def _fill_sheet(wb, settings: Settings, muni: Municipality, copy: SheetCopy,
         for col, value in enumerate(row, start=1):
             field = inputs.get(col)
             fmt = (entry_wrap if field == "status" else entry) if field else plain
-            _write(ws, r, col - 1, value, fmt)
+            xlsx.write_value(ws, r, col - 1, value, fmt)
         for col, field in inputs.items():
-            rule = _validation(ind, field)
+            rule = xlsx.validation(input_rule(ind, field))
             if rule:
                 ws.data_validation(r, col - 1, r, col - 1, rule)
     ws.freeze_panes(header_row + 1, 1)
@@ -387,41 +384,6 @@ def _fill_sheet(wb, settings: Settings, muni: Municipality, copy: SheetCopy,
     ws.repeat_rows(header_row)
     ws.protect("", {"format_columns": True, "format_rows": True})
     ws.activate()
-
-
-def _write(ws, row: int, col: int, value, fmt) -> None:
-    if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, fmt)
-    elif isinstance(value, (int, float, Decimal)):
-        ws.write_number(row, col, float(value), fmt)
-    elif isinstance(value, dt.datetime):
-        ws.write_string(row, col, text(value), fmt)
-    elif isinstance(value, dt.date):
-        ws.write_string(row, col, value.isoformat(), fmt)
-    else:
-        ws.write_string(row, col, str(value), fmt)  # "=…" and "0012" stay text
-
-
-def _validation(ind: Optional[Indicator], field: str) -> Optional[dict]:
-    """The master's rules for this cell (numbers ≥ 0 on numeric rows, states from a list)."""
-    if ind is None:
-        return None
-    common = {"error_title": "入力できない値です", "ignore_blank": True}
-    if field == "value" and ind.method in NUMERIC_METHODS:
-        return {**common, "validate": "decimal", "criteria": ">=", "value": 0,
-                "input_title": "実績値", "input_message": "0以上の数値だけを入力してください（単位は不要です）",
-                "error_message": "0以上の数値を入力してください（単位は不要です）"}
-    if field == "value" and ind.method == METHOD_STATE:
-        return {**common, "validate": "list", "source": "=" + c.N_STATES, "error_type": "warning",
-                "input_title": "実績値（状態）", "input_message": "状態を一覧から選んでください",
-                "error_message": "一覧にない言葉です。このまま入力してよければ「はい」を押してください"}
-    if field == "denominator" and ind.method == METHOD_RATIO:
-        return {**common, "validate": "decimal", "criteria": ">", "value": 0,
-                "input_title": "分母", "input_message": "比率の分母を 0 より大きい数値で入力してください",
-                "error_message": "分母は 0 より大きい数値で入力してください（単位は不要です）"}
-    return None
 
 
 # ------------------------------------------------------------------------------ mail

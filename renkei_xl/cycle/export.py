@@ -57,17 +57,14 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
     from ..core.pipeline import recalculate
-    from ..workbook.safety import atomic_write, backup, ensure_not_open
+    from ..workbook.safety import safe_write
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ensure_not_open(out)
-    if out.exists():
-        backup(out)
-    atomic_write(out, lambda tmp: write_confirmed(tmp, result, data.settings))
+    # No lock file: the 確定版 folder is one staff open and mail from; nothing reads it back.
+    safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False)
     pdf_path, engine = None, ""
     if pdf:
         pdf_path, engine = write_pdf(result, data.settings, out.with_suffix(".pdf"))
@@ -90,10 +87,10 @@ def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, s
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
     else LibreOffice headless. Converted from a one-sheet workbook so that neither engine
     adds the 集計 pages."""
-    from ..workbook.safety import atomic_write, ensure_not_open
+    from ..workbook.safety import ensure_not_open, safe_write
 
     target = Path(target)
-    ensure_not_open(target)
+    ensure_not_open(target)  # before the conversion, not only after it
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         # An ASCII name: soffice derives the output name from it, whatever the locale.
         source = Path(tmp) / "list.xlsx"
@@ -111,7 +108,7 @@ def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, s
                                 "（PDF なしで書き出すには --pdf を外してください）")
             pdf = soffice_pdf(soffice, source, Path(tmp))
             engine = "LibreOffice"
-        atomic_write(target, lambda t: shutil.copyfile(pdf, t))
+        safe_write(target, lambda t: shutil.copyfile(pdf, t), keep_backup=False, lock=False)
     return target, engine
 
 

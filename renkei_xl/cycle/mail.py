@@ -1,4 +1,4 @@
-"""Mail for the yearly cycle (SPEC §4): .eml drafts Outlook opens as unsent, and SMTP sending.
+"""Mail for the yearly cycle: .eml drafts Outlook opens as unsent, and SMTP sending.
 
 Everything here is standard library on purpose: ``email`` already implements RFC 5322,
 2045-2047 and 2231, and ``smtplib`` the SMTP client. What is added on top is only what
@@ -18,7 +18,6 @@ import smtplib
 import socket
 import ssl
 import string
-import tempfile
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -53,7 +52,7 @@ MIME_TYPES = {
 }
 
 # Workbook formats that can carry macros. LGWAN 無害化 gateways strip macros or whole
-# attachments (FACTS.md), and SPEC §4 says emailed files are macro-free .xlsx.
+# attachments, so every file the tool emails is a macro-free .xlsx.
 MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam", ".xlsb", ".xls"})
 
 # Width of a folded header line. RFC 5322 recommends 78 characters; the policy
@@ -297,30 +296,15 @@ def _add_name_fallback(part: EmailMessage, filename: str) -> None:
 # --- drafts -----------------------------------------------------------------------
 
 def save_draft(msg: EmailMessage, path: Union[Path, str]) -> Path:
-    """Write the .eml so that a reader never sees half a file and an old draft survives a crash.
+    """Write the .eml so that a reader never sees half a file and an old draft survives a
+    crash: CRLF line endings (RFC 5322), through the tool's one safe write."""
+    from ..workbook.safety import safe_write
 
-    CRLF line endings (RFC 5322), written to a temporary file next to the target and
-    renamed over it.
-    """
     target = Path(path)
     data = msg.as_bytes(policy=POLICY)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+        safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=False, lock=False)
     except OSError as exc:
-        raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
-                        "保存先のフォルダと書き込み権限を確認してください。") from exc
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp_name, target)
-    except OSError as exc:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
         raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
                         "同じ名前のファイルを Outlook などで開いている場合は閉じてから、もう一度実行してください。"
                         ) from exc

@@ -11,16 +11,14 @@ happens ends in a Japanese message box, never a traceback dialog.
 
 from __future__ import annotations
 
-import datetime as dt
-import tempfile
-import traceback
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.layout import status_line
-from ..core.model import SYMBOLS, Finding
+from ..core.model import SYMBOLS, Finding, Report
 from .book import LiveBook, now
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
@@ -28,34 +26,34 @@ SHOWN_CHANGES = 15
 SPLIT_DIR = "配布用"
 COLLECT_DIR = "回収"
 EXPORT_DIR = "確定版"
-ERROR_LOG = Path(tempfile.gettempdir()) / "renkei-xl-button-error.log"
+ERROR_LOG = log_path(BUTTON_LOG)
 
 
 # ------------------------------------------------------------------- entry points
 
 def check(book=None) -> None:
     """入力チェック: findings to 検証結果, bad cells marked (like ``renkei-xl validate``)."""
-    _run("入力チェック", _check, book)
+    _run(c.CHECK, _check, book)
 
 
 def recalc(book=None) -> None:
     """評価を再計算: 一覧, 集計 and 検証結果 rebuilt (like ``renkei-xl recalc``)."""
-    _run("評価を再計算", _recalc, book)
+    _run(c.RECALC, _recalc, book)
 
 
 def split(book=None) -> None:
     """配布用ファイル作成: one input workbook per municipality in 配布用 beside the master."""
-    _run("配布用ファイル作成", _split, book)
+    _run(c.SPLIT, _split, book)
 
 
 def collect(book=None) -> None:
     """回収ファイル取込: returned files in 回収 beside the master, checked and imported."""
-    _run("回収ファイル取込", _collect, book)
+    _run(c.COLLECT, _collect, book)
 
 
 def export(book=None) -> None:
     """確定版を書き出し: the values-only 一覧 (and 集計) in 確定版 beside the master."""
-    _run("確定版を書き出し", _export, book)
+    _run(c.EXPORT, _export, book)
 
 
 # ------------------------------------------------------------------------ framing
@@ -112,12 +110,7 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
 
 def _log_error(title: str) -> Path:
-    try:
-        with ERROR_LOG.open("a", encoding="utf-8") as f:
-            f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} {title}\n")
-            f.write(traceback.format_exc())
-    except OSError:
-        pass
+    log_error(BUTTON_LOG, title)
     return ERROR_LOG
 
 
@@ -150,9 +143,9 @@ def _check(live: LiveBook, title: str) -> str:
     plan = validate_plan(master_state(live), data, result, status_line(title, result), now())
     live.status(f"{title}: 検証結果を書き込んでいます…")
     _apply(live, plan)
-    errors = len(result.errors)
-    head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if not errors else
-            f"入力チェックが終わりました。エラーが {errors} 件あります。")
+    report = result.report
+    head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if report.ok else
+            f"入力チェックが終わりました。エラーが {len(report.errors)} 件あります。")
     return "\n".join([head, _findings_text(result.findings), "",
                       f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。"])
 
@@ -175,9 +168,9 @@ def _recalc(live: LiveBook, title: str) -> str:
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:
-    errors = [f for f in findings if f.is_error]
-    warnings = len(findings) - len(errors)
-    lines = [f"検証: エラー {len(errors)} 件、警告 {warnings} 件"]
+    report = Report(tuple(findings))
+    errors = report.errors
+    lines = [f"検証: {report.counts()}"]
     for f in errors[:SHOWN_FINDINGS]:
         lines.append(f"・{f.place}　{f.message}")
     if len(errors) > SHOWN_FINDINGS:

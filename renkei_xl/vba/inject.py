@@ -13,7 +13,6 @@ from pathlib import Path
 from defusedxml import ElementTree
 
 from ..core.errors import UserError
-from ..workbook.safety import atomic_path
 
 VBA_PART = "xl/vbaProject.bin"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -44,17 +43,22 @@ def sheet_code_names(xlsm_path: str | Path) -> list[str]:
 
 
 def replace_vba_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> None:
-    """Write ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced by ``data``.
+    """``dst_path`` becomes ``src_path`` with ``data`` as its VBA project, through the
+    tool's one safe write (refused while open in Excel, renamed over the old file), so
+    ``dst_path`` may be ``src_path``. Backups are the caller's."""
+    from ..workbook.safety import replace_file
 
-    Every other entry keeps its name, order, content and zip metadata. The write goes
-    through ``atomic_path`` (temporary file renamed over the target, refused while the
-    target is open in Excel), so ``dst_path`` may be ``src_path``. Backups are the caller's.
-    """
+    replace_file(dst_path, lambda tmp: write_with_project(src_path, tmp, data), keep_backup=False)
+
+
+def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> None:
+    """Write the new file ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced
+    by ``data``. Every other entry keeps its name, order, content and zip metadata."""
     with _open_zip(src_path) as src:
         if VBA_PART not in src.namelist():
             raise UserError(f"「{Path(src_path).name}」にマクロ（{VBA_PART}）がありません。"
                             "マクロ有効ブック（.xlsm）を指定してください。")
-        with atomic_path(dst_path) as tmp, zipfile.ZipFile(tmp, "w") as dst:
+        with zipfile.ZipFile(dst_path, "w") as dst:
             dst.comment = src.comment
             for info in src.infolist():
                 dst.writestr(info, data if info.filename == VBA_PART else src.read(info))

@@ -1,7 +1,7 @@
 """MS-OVBA 2.4.1 compression: every stream of a VBA project except PROJECT is stored this way.
 
 Hand-written because the only PyPI package for it (``ms-ovba-compression`` 1.0.1) corrupts
-inputs over about 600 bytes (see FACTS.md). Decompression is not needed in production; the
+inputs over about 600 bytes (measured when this module was written). Decompression is not needed in production; the
 tests check this compressor against oletools' own decompressor.
 """
 

@@ -1,8 +1,8 @@
-"""A new master workbook (SPEC §2), written by XlsxWriter.
+"""A new master workbook, written by XlsxWriter.
 
 XlsxWriter is the only Python library that writes form buttons and embeds a
-vbaProject.bin; openpyxl then round-trips the file with ``keep_vba=True`` and keeps both
-(FACTS.md). Everything here follows renkei_xl.core.contract: sheet names, header texts,
+vbaProject.bin; openpyxl then round-trips the file with ``keep_vba=True`` and keeps both.
+Everything here follows renkei_xl.core.contract: sheet names, header texts,
 defined names and choice lists are taken from it, never retyped, so the reader finds
 what the builder wrote. Data validation list sources are workbook-scope defined names,
 because a list pointing straight at another sheet is an Excel 2010 x14 rule that
@@ -25,13 +25,11 @@ from ..core import contract as c
 from ..core.errors import UserError
 from ..core.fiscal import fiscal_year_bounds
 from ..core.layout import findings_grid, list_grid, summary_grid
-from ..core.model import (METHOD_CENTRAL, METHOD_PARTICIPANTS, METHOD_RATIO,
-                     METHOD_STATE, METHOD_SUM, Entry, Indicator, Municipality, Result, Settings)
+from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
+from ..core.model import KINDS, RULES, Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
-from ..core.validate import NUMERIC_METHODS
-from ..core.values import ValueParseError, bare_number, parse_value
+from .xlsx import HEADER, INPUT, LABEL, WORKBOOK_OPTIONS, prompt as _validation, validation, write_value
 
-SUFFIXES = (".xlsx", ".xlsm")
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 # ASCII code names: VBA binds document modules to them, and a Japanese sheet name
 # cannot serve as one. Municipality sheets are numbered in 設定 order (shMuni01…).
@@ -52,21 +50,9 @@ CLI_EQUIVALENTS = {
     "Renkei.RenkeiCollect": "renkei-xl collect",
     "Renkei.RenkeiExport": "renkei-xl export",
 }
-# Methods whose values every municipality reports on its own sheet (SPEC §2).
-SHARED_METHODS = (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_RATIO, METHOD_STATE)
 SPARE_ROWS = 200          # empty validated rows below 指標 for staff additions
 SPARE_MUNICIPALITIES = 20  # validated empty rows below the municipality table
 
-# Meiryo UI: on every Windows since Vista, compact enough for the long Japanese texts
-# of 事業概要 and 実施状況, and it prints as it shows. 游ゴシック (the Office default)
-# changes its metrics between Windows versions and often clips text when printed.
-# charset 128 (SHIFTJIS_CHARSET) is what Excel writes for Japanese fonts.
-FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
-HEADER_FILL = c.HEADER_FILL
-# XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
-# link by default; what staff or a municipality typed must arrive as the text it was.
-TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
-INPUT_FILL = c.INPUT_FILL
 INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "summary": 50,
                     "name": 36, "baseline": 14, "target": 16, "method": 12, "rule": 10,
                     "actual_manual": 16, "status_manual": 50, "is_kpi": 8}
@@ -91,9 +77,9 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
                  entries: Sequence[Entry] = (), *, interpreter: Optional[str] = None) -> Path:
     """Write a new master at ``path``; its suffix decides whether it carries macros."""
     path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise UserError(f"マスターブックのファイル名は .xlsx か .xlsm で終わる必要があります（{path.name}）")
-    macros = path.suffix.lower() == ".xlsm"
+    if c.suffix_problem(path.name):
+        raise UserError(c.suffix_problem(path.name, "マスターブック"))
+    macros = path.suffix.lower() == c.MACRO_SUFFIX
     _check_settings(settings, entries)
     names = code_names(settings, macros=macros)
     vba = None
@@ -101,7 +87,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
         from ..vba.sources import master_project
 
         vba = master_project(names)
-    wb = xlsxwriter.Workbook(str(path), {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT})
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     st = _Styles.of(wb)
     wb.set_vba_name(WORKBOOK_CODE_NAME)
     if vba is not None:
@@ -191,17 +177,15 @@ class _Styles:
         return cls(
             title=wb.add_format({"bold": True, "font_size": 16}),
             bold=wb.add_format({"bold": True, "font_size": 12}),
-            header=wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1,
-                                  "text_wrap": True, "valign": "vcenter", "align": "center"}),
+            header=wb.add_format(HEADER),
             text=wb.add_format(top),
             wrap=wb.add_format({**top, "text_wrap": True}),
-            label=wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1}),
+            label=wb.add_format(LABEL),
             date=wb.add_format({"num_format": "yyyy/mm/dd", "border": 1, "align": "left"}),
             percent=wb.add_format({"num_format": "0.0%", "border": 1, "align": "left"}),
             integer=wb.add_format({"num_format": "0", "border": 1, "align": "left"}),
-            input=wb.add_format({**top, "bg_color": INPUT_FILL, "locked": False}),
-            input_wrap=wb.add_format({**top, "bg_color": INPUT_FILL, "locked": False,
-                                      "text_wrap": True}),
+            input=wb.add_format(INPUT),
+            input_wrap=wb.add_format({**INPUT, "text_wrap": True}),
             unlocked=wb.add_format({"locked": False, "border": 1}),
             note=wb.add_format({"font_color": "595959", "valign": "vcenter"}),
         )
@@ -214,12 +198,6 @@ def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = N
         cell += ":" + xl_rowcol_to_cell(last_row, last_col if last_col is not None else first_col,
                                         row_abs=True, col_abs=True)
     return f"={quote_sheetname(sheet)}!{cell}"
-
-
-def _validation(kind: str, title: str, message: str, error: str, **rule) -> dict:
-    """One data validation with its Japanese input prompt and error message."""
-    return {"validate": kind, "input_title": title, "input_message": message,
-            "error_title": "入力できない値です", "error_message": error, **rule}
 
 
 # ------------------------------------------------------------------------------ sheets
@@ -313,13 +291,13 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings) -> None:
     last = top + 1 + len(settings.municipalities) + SPARE_MUNICIPALITIES
     kind_col = list(c.MUNI_HEADERS).index("kind")
     ws.data_validation(top + 2, kind_col, last, kind_col, _validation(
-        "list", "区分", "中心市 または 連携市町村 を選んでください",
-        "区分は一覧から選んでください（中心市・連携市町村）", source="=" + c.N_KINDS))
+        "list", "区分", f"{' または '.join(KINDS)} を選んでください",
+        f"区分は一覧から選んでください（{'・'.join(KINDS)}）", source="=" + c.N_KINDS))
 
     # Choice lists: the sources of every list validation, each behind a defined name.
     first_col = 5
     ws.write(0, first_col, "選択肢（入力規則の元データ。項目を増やすときは定義された名前の範囲も広げてください）", st.bold)
-    lists = ((c.N_METHODS, c.METHOD_CHOICES), (c.N_RULES, c.RULE_CHOICES), (c.N_KINDS, c.KIND_CHOICES),
+    lists = ((c.N_METHODS, METHOD_NAMES), (c.N_RULES, RULES), (c.N_KINDS, KINDS),
              (c.N_STATES, c.STATE_CHOICES), (c.N_KPI_MARKS, (c.KPI_MARK,)))
     for i, (name, choices) in enumerate(lists):
         col = first_col + i
@@ -351,11 +329,11 @@ def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
     col = fields.index
     ws.data_validation(1, col("method"), last, col("method"), _validation(
         "list", "集計方法", "市町村シートの値のまとめ方を一覧から選んでください",
-        "集計方法は一覧（合計・参加市町村数・中心市のみ・手入力・比率・状態・自動）から選んでください",
+        f"集計方法は一覧（{'・'.join(METHOD_NAMES)}）から選んでください",
         source="=" + c.N_METHODS))
     ws.data_validation(1, col("rule"), last, col("rule"), _validation(
         "list", "評価方法", "空欄なら目標値から自動で判断します。変えるときだけ一覧から選んでください",
-        "評価方法は空欄にするか、一覧（比率・進捗率・状態・期限・参考）から選んでください",
+        f"評価方法は空欄にするか、一覧（{'・'.join(RULES)}）から選んでください",
         source="=" + c.N_RULES, ignore_blank=True))
     ws.data_validation(1, col("is_kpi"), last, col("is_kpi"), _validation(
         "list", "基本KPI", f"基本KPI の行だけ「{c.KPI_MARK}」を選んでください",
@@ -380,30 +358,17 @@ def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
     r = 0
     for ind, entry in _rows_of(muni.name, is_central, indicators, entries):
         r += 1
-        unit = _unit(ind) if ind else ""
-        numeric = ind is not None and ind.method in NUMERIC_METHODS
         ws.write(r, col("indicator_id"), ind.id if ind else entry.indicator_id, st.text)
         ws.write(r, col("project_name"), ind.project_name if ind else "", st.wrap)
         ws.write(r, col("name"), ind.name if ind else "", st.wrap)
-        ws.write(r, col("unit"), unit, st.text)
-        value = entry.value if entry else ""
-        den = entry.denominator if entry else ""
-        _write_input(ws, r, col("value"), _cell_value(value, unit) if numeric else value, st.input)
-        _write_input(ws, r, col("denominator"), _cell_value(den, None) if numeric else den, st.input)
-        _write_input(ws, r, col("status"), entry.status if entry else "", st.input_wrap)
-        if numeric:
-            ws.data_validation(r, col("value"), r, col("value"), _validation(
-                "decimal", "実績値", _value_prompt(ind, unit),
-                "0以上の数値を入力してください（単位は不要です）", criteria=">=", value=0))
-        if ind is not None and ind.method == METHOD_STATE:
-            ws.data_validation(r, col("value"), r, col("value"), _validation(
-                "list", "実績値（状態）", "状態を一覧から選んでください（一覧にない言葉も確認のうえ入力できます）",
-                "一覧にない言葉です。このまま入力してよければ「はい」を押してください",
-                source="=" + c.N_STATES, error_type="warning"))
-        if ind is not None and ind.method == METHOD_RATIO:
-            ws.data_validation(r, col("denominator"), r, col("denominator"), _validation(
-                "decimal", "分母", "比率の分母（対象者数など）を 0 より大きい数値で入力してください",
-                "分母は 0 より大きい数値で入力してください（単位は不要です）", criteria=">", value=0))
+        ws.write(r, col("unit"), shown_unit(ind) if ind else "", st.text)
+        for field in ("value", "denominator"):
+            write_value(ws, r, col(field), cell_value(ind, field, getattr(entry, field) if entry else ""),
+                         st.input)
+            rule = validation(input_rule(ind, field))
+            if rule:
+                ws.data_validation(r, col(field), r, col(field), rule)
+        write_value(ws, r, col("status"), entry.status if entry else "", st.input_wrap)
     ws.freeze_panes(1, 1)
     ws.set_row(0, 30)
     _print_setup(ws)
@@ -425,53 +390,12 @@ def _rows_of(name: str, is_central: bool, indicators: Sequence[Indicator], entri
         if e.municipality == name:
             own.setdefault(e.indicator_id, []).append(e)
     for ind in indicators:
-        reported = ind.method in SHARED_METHODS or (
-            ind.method == METHOD_CENTRAL and is_central)
-        if reported or ind.id in own:
+        if reported_by(ind, is_central) or ind.id in own:
             for entry in own.pop(ind.id, None) or [None]:
                 yield ind, entry
     for rest in own.values():       # entries for IDs 指標 does not know: kept for validation
         for entry in rest:
             yield None, entry
-
-
-def _unit(ind: Indicator) -> str:
-    """単位 beside 実績値. 比率 rows get none: staff type the numerator count there, not a %."""
-    if ind.method == METHOD_RATIO or ind.method == METHOD_STATE:
-        return ""
-    try:
-        unit = parse_value(ind.target).unit
-    except ValueParseError:
-        unit = ""
-    if ind.method == METHOD_PARTICIPANTS and not unit:
-        return "市町村"
-    return unit
-
-
-def _value_prompt(ind: Indicator, unit: str) -> str:
-    if ind.method == METHOD_RATIO:
-        return "分子の数（例: 就職者数）を入力し、分母も入力してください。率は自動で計算します"
-    if ind.method == METHOD_PARTICIPANTS:
-        return "参加した場合は 1 以上、参加しなかった場合は 0 を入力してください"
-    return f"数値だけを入力してください（単位「{unit}」は不要です）" if unit else "数値だけを入力してください"
-
-
-def _cell_value(text: str, unit: Optional[str]):
-    """「17件」→ 17 so the cell carries a numeric validation; anything a bare number would
-    change stays as typed for validation to report. ``unit`` None accepts any unit (分母)."""
-    if not text or not text.strip():
-        return ""
-    number = bare_number(text, unit)
-    return text if number is None else number
-
-
-def _write_input(ws, row: int, col: int, value, fmt) -> None:
-    if value == "" or value is None:
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, str):
-        ws.write_string(row, col, value, fmt)  # never let "0012" or "=..." turn into something else
-    else:
-        ws.write_number(row, col, value, fmt)
 
 
 def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""Writes that lose nothing (SPEC §5): atomic replace, backups, Excel's lock files.
+"""Writes that lose nothing: atomic replace, backups, Excel's lock files.
 
 Every write of a workbook goes to a temporary file in the same folder and is renamed over
 the target, after a timestamped backup, and never while Excel holds the file; the tool's
@@ -257,6 +257,35 @@ def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     with atomic_path(target, check_lock=check_lock) as tmp:
         write_fn(tmp)
     return Path(target)
+
+
+def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
+                 keep_backup: bool = True) -> Optional[Path]:
+    """Refuse while Excel has ``target`` open, back the old file up, write the new one
+    beside it and rename it over: the steps every write of the tool takes, in this order
+    (a caller that reads first holds ``writer_lock`` around both). Returns the backup."""
+    target = Path(target)
+    ensure_not_open(target)
+    saved = backup(target) if keep_backup and target.exists() else None
+    atomic_write(target, write_fn)
+    return saved
+
+
+def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
+               keep_backup: bool = True, lock: bool = True) -> Optional[Path]:
+    """``replace_file`` as one writer at a time. ``lock=False`` for files the tool hands
+    out (input files, drafts, PDFs): nothing reads them back, so a lock file beside each
+    one would only be clutter in the folder staff open. Returns the backup, if any."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"「{target.name}」を保存できません（フォルダー「{target.parent}」を作れません: "
+                        f"{exc.strerror or exc}）。保存先と書き込み権限を確認してください。") from None
+    if not lock:
+        return replace_file(target, write_fn, keep_backup=keep_backup)
+    with writer_lock(target):
+        return replace_file(target, write_fn, keep_backup=keep_backup)
 
 
 # --------------------------------------------------------------------------- backups

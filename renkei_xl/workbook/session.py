@@ -1,6 +1,6 @@
 """Operations on a master workbook file: read, plan, apply part by part, write back safely.
 
-Every write follows SPEC §5: one writer at a time (a lock held from reading to renaming),
+Every write takes the same steps: one writer at a time (a lock held from reading to renaming),
 refuse while Excel holds the file, keep a timestamped backup, write a temporary file and
 rename it over the master. The master itself is written, always: only the tool's own
 sheets and the cells the plan names change (renkei_xl.workbook.apply), so there is
@@ -14,17 +14,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, TypeVar
 
+from ..core import contract as c
 from ..core.errors import UserError
 from ..core.layout import status_line
 from ..core.model import Result
 from ..core.contract_read import MasterData
 from ..core.plan import WritePlan
-from .safety import atomic_write, backup, ensure_not_open, remove_stale_temps, writer_lock
+from .safety import ensure_not_open, remove_stale_temps, replace_file, writer_lock
 
 if TYPE_CHECKING:
     from .state import FileState
 
-SUFFIXES = (".xlsx", ".xlsm")
 T = TypeVar("T")
 
 
@@ -35,8 +35,8 @@ class Written(NamedTuple):
 
 def check_path(path: Path) -> Path:
     path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise UserError(f"「{path.name}」は .xlsx または .xlsm のブックではありません")
+    if c.suffix_problem(path.name):
+        raise UserError(c.suffix_problem(path.name))
     if not path.exists():
         raise UserError(f"ファイル「{path}」が見つかりません")
     return path
@@ -92,9 +92,9 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
 
     path = check_path(path)
     target = Path(out) if out else path
-    if target.suffix.lower() not in SUFFIXES:
-        raise UserError(f"出力先「{target.name}」は .xlsx または .xlsm にしてください")
-    if target.suffix.lower() == ".xlsx" and path.suffix.lower() == ".xlsm":
+    if c.suffix_problem(target.name, "出力先"):
+        raise UserError(c.suffix_problem(target.name, "出力先"))
+    if target.suffix.lower() != c.MACRO_SUFFIX and path.suffix.lower() == c.MACRO_SUFFIX:
         raise UserError("マクロ付きブック（.xlsm）の結果を .xlsx に書き出すとマクロが失われます。"
                         "出力先も .xlsm にしてください（配布用は renkei-xl export を使ってください）")
     with writer_lock(target):
@@ -113,8 +113,7 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
             except UserError as exc:
                 raise _named(path, exc) from None
-            saved = backup(target) if target.exists() else None
-            atomic_write(target, fs.pkg.save)
+            saved = replace_file(target, fs.pkg.save)
     return report, Written(target, saved)
 
 
@@ -128,7 +127,7 @@ def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[W
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
         if not write:
             return WritePlan(), result
-        return validate_plan(fs.state, d, result, status_line("入力チェック", result), now()), result
+        return validate_plan(fs.state, d, result, status_line(c.CHECK, result), now()), result
 
     return write_planned(path, make)
 
@@ -141,7 +140,7 @@ def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written
     def make(fs):
         d = fs.data
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        return recalc_plan(fs.state, d, result, status_line("評価を再計算", result), now()), result
+        return recalc_plan(fs.state, d, result, status_line(c.RECALC, result), now()), result
 
     return write_planned(path, make, out)
 

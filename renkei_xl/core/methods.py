@@ -1,0 +1,355 @@
+"""集計方法: every way municipality sheets roll up into one 実績値, each defined once.
+
+A method is a record: who reports a row for it, what its cells hold (numbers, a 分母, a
+state word), the unit staff count in, the prompt on the input cell, and how its rows add
+up. Everything else asks this module: the builder and split (which rows, which unit,
+which input rule), collect (which cells become numbers), validation (which checks apply
+and which cells feed a value) and consolidation (the roll-up itself). Adding a method is
+one more ``Method`` in ``METHODS`` and its tests; nothing elsewhere lists methods.
+
+Imports only ``values`` (never ``model``), so ``model`` can take its names from here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
+
+from . import contract as c
+from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, normalize,
+                     parse_input, parse_value)
+
+if TYPE_CHECKING:  # type names only: model imports this module
+    from .model import Entry, Indicator, Settings
+
+METHOD_SUM = "合計"
+METHOD_PARTICIPANTS = "参加市町村数"
+METHOD_CENTRAL = "中心市のみ"
+METHOD_MANUAL = "手入力"
+METHOD_RATIO = "比率"
+METHOD_STATE = "状態"
+METHOD_AUTO = "自動"
+
+# Who carries a row for the indicator on their municipality sheet.
+EVERY_MUNICIPALITY = "every"
+CENTRAL_ONLY = "central"
+NOBODY = "nobody"
+
+# Where 実績値（手入力） comes in: always, only when the central city left its cell empty, never.
+MANUAL_ALWAYS = "always"
+MANUAL_FALLBACK = "fallback"
+MANUAL_NEVER = "never"
+
+PARTICIPANT_UNIT = "市町村"
+NO_VALUE = "－"
+
+
+class ConsolidationError(ValueError):
+    """The entries cannot be combined (mixed units, disagreeing states); Japanese reason."""
+
+
+class Rolled(NamedTuple):
+    """What a method makes of its rows: 実績値 as printed, the breakdown, and whether the
+    breakdown is appended to the 実施状況 text 一覧 shows."""
+    actual: str
+    breakdown: str = ""
+    breakdown_in_status: bool = False
+
+
+class Method(NamedTuple):
+    name: str
+    summary: str                  # one line for staff (設定's choice list, README)
+    reporters: str                # EVERY_MUNICIPALITY / CENTRAL_ONLY / NOBODY
+    manual: str                   # MANUAL_ALWAYS / MANUAL_FALLBACK / MANUAL_NEVER
+    numeric: bool = False         # 実績値 cells hold numbers (validated ≥ 0, made numbers on import)
+    denominator: bool = False     # rows carry a 分母
+    state: bool = False           # 実績値 is a state word from 状態一覧
+    unit: Callable[[Optional[Value]], Optional[str]] = lambda target: None
+    prompt: str = ""              # input message on the 実績値 cell; {unit} is filled in
+    roll: Optional[Callable[[Sequence["Entry"], str], Rolled]] = None  # (rows, unit) → Rolled
+
+
+# ----------------------------------------------------------------------------- units
+
+def _target_unit(target: Optional[Value]) -> Optional[str]:
+    """Staff count in the target's unit; a target that is no number says nothing."""
+    return target.unit if target is not None and target.kind == NUMBER else None
+
+
+def _participant_unit(target: Optional[Value]) -> Optional[str]:
+    return PARTICIPANT_UNIT
+
+
+# ----------------------------------------------------------------------------- roll-ups
+
+def _reported(entries: Sequence["Entry"], kind: str, what: str, field: str = "value"):
+    """(entry, parsed value) for each entry that reports something of the given kind."""
+    for e in entries:
+        raw = getattr(e, field)
+        try:
+            v = parse_input(raw)
+        except ValueParseError as exc:
+            raise ConsolidationError(f"{e.municipality}: {exc}") from exc
+        if v.is_empty:
+            continue
+        if v.kind != kind:
+            raise ConsolidationError(f"{e.municipality}の「{raw}」は{what}ではありません")
+        yield e, v
+
+
+def _numbers(entries: Sequence["Entry"], field: str = "value") -> list[tuple["Entry", Decimal, str]]:
+    return [(e, v.number, v.unit) for e, v in _reported(entries, NUMBER, "数値", field)]
+
+
+def sum_with_breakdown(entries: Sequence["Entry"], default_unit: str = "") -> Rolled:
+    """合計: 「21件」 and 「（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）」."""
+    rows = _numbers(entries)
+    if not rows:
+        return Rolled(NO_VALUE, "", True)
+    units = {u for _, _, u in rows if u}
+    if len(units) > 1:
+        raise ConsolidationError(f"市町村によって単位が違います（{'、'.join(sorted(units))}）")
+    unit = units.pop() if units else default_unit
+    total = sum((n for _, n, _ in rows), Decimal(0))
+    parts = [f"{e.municipality}{format_number(n, unit)}" for e, n, _ in rows if n != 0]
+    breakdown = f"（{'、'.join(parts)}）" if parts else ""
+    return Rolled(format_number(total, unit), breakdown, True)
+
+
+def participants(entries: Sequence["Entry"], unit: str = PARTICIPANT_UNIT) -> Rolled:
+    """参加市町村数: municipalities reporting a value above zero."""
+    names = [e.municipality for e, n, _ in _numbers(entries) if n > 0]
+    if not names:
+        return Rolled(f"0{PARTICIPANT_UNIT}", "", True)
+    return Rolled(f"{len(names)}{PARTICIPANT_UNIT}", f"（{'、'.join(names)}）", True)
+
+
+def ratio(entries: Sequence["Entry"], unit: str = "") -> Rolled:
+    """比率: Σ実績値 ／ Σ分母 as a percentage with one decimal."""
+    nums = _numbers(entries)
+    dens = {e.municipality: n for e, n, _ in _numbers(entries, "denominator")}
+    if not nums:
+        return Rolled(NO_VALUE)
+    missing = [e.municipality for e, _, _ in nums if e.municipality not in dens]
+    if missing:
+        raise ConsolidationError(f"分母がありません（{'、'.join(missing)}）")
+    numerator = sum((n for _, n, _ in nums), Decimal(0))
+    denominator = sum(dens.values(), Decimal(0))
+    if denominator <= 0:
+        raise ConsolidationError("分母の合計が 0 です")
+    return Rolled(format_percent(float(numerator / denominator)))
+
+
+def agreed_state(entries: Sequence["Entry"], unit: str = "") -> Rolled:
+    """状態: every reporting municipality must report the same state."""
+    states: dict[str, list[str]] = {}
+    for e, v in _reported(entries, STATUS, "状態（維持・常時など）"):
+        states.setdefault(v.core, []).append(e.municipality)
+    if not states:
+        return Rolled(NO_VALUE)
+    if len(states) > 1:
+        detail = "、".join(f"{s}: {'・'.join(ms)}" for s, ms in states.items())
+        raise ConsolidationError(f"市町村の状態が一致しません（{detail}）")
+    (state, names), = states.items()
+    return Rolled(state, f"（{'、'.join(names)}）")
+
+
+def format_percent(fraction: float, digits: int = 1) -> str:
+    """0.629 → 「62.9%」: how 一覧 prints a rate."""
+    return f"{fraction * 100:.{digits}f}%"
+
+
+# ----------------------------------------------------------------------------- the methods
+
+METHODS: tuple[Method, ...] = (
+    Method(METHOD_SUM, "各市町村の実績値を合計し、内訳を実施状況に添えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
+           numeric=True, unit=_target_unit, prompt="数値だけを入力してください{unit_note}",
+           roll=sum_with_breakdown),
+    Method(METHOD_PARTICIPANTS, "実績値が 1 以上の市町村の数を数えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
+           numeric=True, unit=_participant_unit,
+           prompt="参加した場合は 1 以上、参加しなかった場合は 0 を入力してください", roll=participants),
+    Method(METHOD_CENTRAL, "中心市のシートの値を使います（空なら実績値（手入力））", CENTRAL_ONLY, MANUAL_FALLBACK,
+           unit=_target_unit),
+    Method(METHOD_MANUAL, "指標シートの実績値（手入力）を使います", NOBODY, MANUAL_ALWAYS, unit=_target_unit),
+    Method(METHOD_RATIO, "Σ実績値 ／ Σ分母 を百分率にします", EVERY_MUNICIPALITY, MANUAL_NEVER,
+           numeric=True, denominator=True,
+           prompt="分子の数（例: 就職者数）を入力し、分母も入力してください。率は自動で計算します", roll=ratio),
+    Method(METHOD_STATE, "全市町村が同じ状態（維持・常時など）のときその状態になります", EVERY_MUNICIPALITY, MANUAL_NEVER,
+           state=True, prompt="状態を一覧から選んでください（一覧にない言葉も確認のうえ入力できます）",
+           roll=agreed_state),
+    Method(METHOD_AUTO, "達成割合の行: ほかの行の評価から計算します", NOBODY, MANUAL_NEVER),
+)
+BY_NAME = {m.name: m for m in METHODS}
+NAMES = tuple(m.name for m in METHODS)
+NUMERIC = tuple(m.name for m in METHODS if m.numeric)
+
+
+def method_of(ind: "Indicator") -> Optional[Method]:
+    return BY_NAME.get(ind.method)
+
+
+def choices_text(separator: str = "・") -> str:
+    return separator.join(NAMES)
+
+
+# ----------------------------------------------------------------------------- per indicator
+
+def target_of(ind: "Indicator") -> Optional[Value]:
+    try:
+        return parse_value(ind.target)
+    except ValueParseError:
+        return None
+
+
+def input_unit(ind: "Indicator", field: str = "value") -> Optional[str]:
+    """The unit a municipality counts ``field`` in, or None when any unit will do (a 分母,
+    a 比率's numerator, an indicator whose target is no number). One answer for the
+    builder's 単位 column, collect's numbers, validation's unit check and the sum's unit."""
+    method = method_of(ind)
+    if field != "value" or method is None:
+        return None
+    return method.unit(target_of(ind))
+
+
+def shown_unit(ind: "Indicator") -> str:
+    """単位 beside 実績値 on a municipality sheet."""
+    return input_unit(ind) or ""
+
+
+def is_numeric_cell(ind: Optional["Indicator"], field: str) -> bool:
+    """Cells that hold numbers: a numeric method's 実績値, and a 分母."""
+    if ind is None:
+        return False
+    method = method_of(ind)
+    if method is None:
+        return False
+    return (field == "value" and method.numeric) or (field == "denominator" and method.denominator)
+
+
+def reported_by(ind: "Indicator", is_central: bool) -> bool:
+    """Whether a municipality sheet carries a row for ``ind``."""
+    method = method_of(ind)
+    if method is None:
+        return False
+    return method.reporters == EVERY_MUNICIPALITY or (method.reporters == CENTRAL_ONLY and is_central)
+
+
+def value_prompt(ind: "Indicator") -> str:
+    method = method_of(ind)
+    if method is None or not method.prompt:
+        return "数値だけを入力してください"
+    unit = shown_unit(ind)
+    return method.prompt.format(unit_note=f"（単位「{unit}」は不要です）" if unit else "")
+
+
+class InputRule(NamedTuple):
+    """A data validation on an input cell, as plain data: the builder and split render it
+    with XlsxWriter, so a master's cell and a municipality's file ask the same thing."""
+    kind: str                     # "decimal" or "list"
+    title: str
+    prompt: str
+    error: str
+    criteria: str = ""            # ">=" / ">" for decimals
+    minimum: float = 0
+    list_name: str = ""           # the defined name holding the list's choices
+    warning_only: bool = False    # a list that still lets staff type another word
+
+
+NOT_NEGATIVE = "0以上の数値を入力してください（単位は不要です）"
+
+
+def input_rule(ind: Optional["Indicator"], field: str) -> Optional[InputRule]:
+    """The rule on ``field``'s cell of ``ind``'s row, or None for a free cell."""
+    method = method_of(ind) if ind is not None else None
+    if method is None:
+        return None
+    if field == "value" and method.numeric:
+        return InputRule("decimal", "実績値", value_prompt(ind), NOT_NEGATIVE, ">=", 0)
+    if field == "value" and method.state:
+        return InputRule("list", "実績値（状態）", method.prompt,
+                         "一覧にない言葉です。このまま入力してよければ「はい」を押してください",
+                         list_name=c.N_STATES, warning_only=True)
+    if field == "denominator" and method.denominator:
+        return InputRule("decimal", "分母", "比率の分母（対象者数など）を 0 より大きい数値で入力してください",
+                         "分母は 0 より大きい数値で入力してください（単位は不要です）", ">", 0)
+    return None
+
+
+def cell_value(ind: Optional["Indicator"], field: str, text: object) -> object:
+    """What a master's input cell holds for ``text``: on a number cell 「17件」 and 「１７」
+    become 17 (so the cell keeps satisfying its numeric rule), while anything a bare number
+    would change (another unit, 以上, a note) stays as typed for validation to report.
+    The builder, split and collect all store values through here."""
+    if text is None:
+        return None
+    if isinstance(text, str):
+        text = text.strip()
+        if not text:
+            return None
+    if isinstance(text, float) and text.is_integer():
+        return int(text)
+    if not isinstance(text, str) or not is_numeric_cell(ind, field):
+        return text
+    number = bare_number(text, input_unit(ind, field))
+    return text if number is None else number
+
+
+def feeding_entries(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings"
+                    ) -> tuple[list["Entry"], bool]:
+    """(municipality rows whose 実績値 feeds ``ind``, whether 実績値（手入力） feeds it)."""
+    method = method_of(ind)
+    if method is None:
+        return [], False
+    mine = [e for e in entries if e.indicator_id == ind.id]
+    if method.manual == MANUAL_ALWAYS:
+        return [], True
+    if method.reporters == CENTRAL_ONLY:
+        central = settings.central
+        own = [e for e in mine if central is not None and e.municipality == central.name]
+        if own and own[0].value and own[0].value.strip():
+            return own, False
+        return [], method.manual == MANUAL_FALLBACK
+    if method.reporters == EVERY_MUNICIPALITY:
+        return mine, False
+    return [], False
+
+
+def joined_status(entries: Sequence["Entry"]) -> str:
+    return "\n".join(e.status.strip() for e in entries if e.status and e.status.strip())
+
+
+def with_breakdown(base: str, extra: str) -> str:
+    """Append the breakdown unless the text already says it (as 6's status does)."""
+    if extra and normalize(extra) in normalize(base):
+        return base.strip()
+    return "\n".join(p for p in (base.strip(), extra) if p)
+
+
+def status_sources(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> list["Entry"]:
+    """The rows whose 実施状況 一覧 shows: the central city's alone for 中心市のみ."""
+    method = method_of(ind)
+    if method is not None and method.reporters == CENTRAL_ONLY:
+        central = settings.central
+        return [e for e in entries if central is not None and e.municipality == central.name]
+    return list(entries)
+
+
+def plain_status(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> str:
+    """実施状況 as 一覧 shows it, before any breakdown is appended."""
+    return ind.status_manual.strip() or joined_status(status_sources(ind, entries, settings))
+
+
+def roll_up(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> tuple[str, str, str]:
+    """(実績値, breakdown, 実施状況 text) for ``ind`` from its rows (in 設定 order).
+    Raises ConsolidationError when the values cannot be combined."""
+    method = method_of(ind)
+    if method is None:
+        raise ConsolidationError(f"集計方法「{ind.method}」は使えません")
+    rows, _ = feeding_entries(ind, entries, settings)
+    status = plain_status(ind, entries, settings)
+    if method.roll is None:
+        value = rows[0].value.strip() if rows else ""
+        return value or ind.actual_manual.strip() or NO_VALUE, "", status
+    rolled = method.roll(rows, input_unit(ind) or "")
+    text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
+    return rolled.actual, rolled.breakdown, text

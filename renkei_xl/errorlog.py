@@ -1,0 +1,32 @@
+"""Where an unexpected error's traceback goes: a log file staff can send, never their screen.
+
+Both faces (the command line and the buttons) end an unexpected error with a Japanese
+sentence naming this file; the traceback is appended here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Optional
+
+CLI_LOG = "renkei-xl-error.log"
+BUTTON_LOG = "renkei-xl-button-error.log"
+
+
+def log_path(name: str) -> Path:
+    return Path(tempfile.gettempdir()) / name
+
+
+def log_error(name: str, header: str) -> Optional[Path]:
+    """Append the traceback being handled under ``header``; None when the log cannot be written."""
+    path = log_path(name)
+    try:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} {header}\n")
+            f.write(traceback.format_exc())
+    except OSError:
+        return None
+    return path

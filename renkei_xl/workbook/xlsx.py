@@ -1,0 +1,71 @@
+"""What every workbook XlsxWriter writes for the tool shares: font, strings kept as
+strings, the header and input looks, and data validations rendered from the core's rules.
+
+New masters (build), municipality input files (split) take these from here, so a partner
+sees the master's colours and rules in the file they fill, and a decision about either
+is made once (the rules themselves in core.methods, the colours in core.contract).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+from ..core import contract as c
+from ..core.contract_read import text
+from ..core.methods import InputRule
+
+# Meiryo UI: on every Windows since Vista, compact enough for the long Japanese texts
+# of 事業概要 and 実施状況, and it prints as it shows. 游ゴシック (the Office default)
+# changes its metrics between Windows versions and often clips text when printed.
+# charset 128 (SHIFTJIS_CHARSET) is what Excel writes for Japanese fonts.
+FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
+# XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
+# link by default; what staff or a municipality typed must arrive as the text it was.
+TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
+WORKBOOK_OPTIONS = {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT}
+
+HEADER = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1, "text_wrap": True,
+          "valign": "vcenter", "align": "center"}
+LABEL = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1}
+INPUT = {"valign": "top", "bg_color": c.INPUT_FILL, "locked": False}
+INPUT_ERROR_TITLE = "入力できない値です"
+
+
+def write_value(ws, row: int, col: int, value, fmt=None) -> None:
+    """One cell, typed by its Python value: text is always written as text ("=…", "0012"
+    and URLs arrive as typed), numbers as numbers, dates as the text the master shows."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float, Decimal)):
+        ws.write_number(row, col, float(value), fmt)
+    elif isinstance(value, dt.datetime):
+        ws.write_string(row, col, text(value), fmt)
+    elif isinstance(value, dt.date):
+        ws.write_string(row, col, value.isoformat(), fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def validation(rule: Optional[InputRule]) -> Optional[dict]:
+    """XlsxWriter's data_validation options for a core InputRule (None stays None)."""
+    if rule is None:
+        return None
+    options = {"validate": rule.kind, "input_title": rule.title, "input_message": rule.prompt,
+               "error_title": INPUT_ERROR_TITLE, "error_message": rule.error, "ignore_blank": True}
+    if rule.kind == "list":
+        options["source"] = "=" + rule.list_name
+    else:
+        options.update(criteria=rule.criteria, value=rule.minimum)
+    if rule.warning_only:
+        options["error_type"] = "warning"
+    return options
+
+
+def prompt(kind: str, title: str, message: str, error: str, **rule) -> dict:
+    """A data validation the builder states itself (設定, 指標), in the same shape."""
+    return {"validate": kind, "input_title": title, "input_message": message,
+            "error_title": INPUT_ERROR_TITLE, "error_message": error, **rule}
