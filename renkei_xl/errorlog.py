@@ -20,9 +20,8 @@ def log_path(name: str) -> Path:
     return Path(tempfile.gettempdir()) / name
 
 
-def log_error(name: str, header: str) -> Optional[Path]:
+def log_error(path: Path, header: str) -> Optional[Path]:
     """Append the traceback being handled under ``header``; None when the log cannot be written."""
-    path = log_path(name)
     try:
         with path.open("a", encoding="utf-8") as f:
             f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} {header}\n")

@@ -140,7 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _log_error(argv) -> str:
-    from ..errorlog import CLI_LOG, log_error
+    from ..errorlog import CLI_LOG, log_error, log_path
 
-    log = log_error(CLI_LOG, f"renkei-xl {' '.join(argv or sys.argv[1:])}")
+    log = log_error(log_path(CLI_LOG), f"renkei-xl {' '.join(argv or sys.argv[1:])}")
     return "（ログを書けませんでした）" if log is None else str(log)

@@ -110,7 +110,7 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
 
 def _log_error(title: str) -> Path:
-    log_error(BUTTON_LOG, title)
+    log_error(ERROR_LOG, title)
     return ERROR_LOG
 
 
