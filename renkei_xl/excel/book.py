@@ -32,7 +32,7 @@ import datetime as dt
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
 
@@ -93,6 +93,17 @@ def _rgb_to_hex(rgb) -> Optional[str]:
     if isinstance(rgb, str):
         return rgb.lstrip("#").upper()
     return "".join(f"{int(v):02X}" for v in rgb[:3])
+
+
+def best_effort(action: Callable[[], object]) -> None:
+    """Run a cosmetic call that may fail without harm: the status bar, and the AppleScript
+    calls of Excel on a Mac. appscript raises its own CommandError and MacOSError, classes
+    that cannot even be imported on the other platforms, and none of these looks is worth
+    failing a button over; this is the one place such errors are dropped."""
+    try:
+        action()
+    except Exception:
+        pass
 
 
 class LiveBook:
@@ -206,12 +217,11 @@ class LiveBook:
         if self.engine == WINDOWS:
             rng.api.Font.Underline = _XL_UNDERLINE_SINGLE
         elif self.engine == MAC:
-            try:
+            def mac() -> None:
                 from appscript import k
 
                 rng.api.font_object.underline.set(k.underline_style_single)
-            except Exception:
-                pass
+            best_effort(mac)
         else:
             rng.font.impl.append_json_action(func="setFontProperty", args=["underline", "Single"])
 
@@ -252,15 +262,14 @@ class LiveBook:
                     win.SplitRow, win.SplitColumn = rows, cols
                     win.FreezePanes = True
             else:
-                try:
+                def mac() -> None:
                     win = self.book.app.api.active_window
                     win.freeze_panes.set(False)
                     if rows or cols:
                         win.split_row.set(rows)
                         win.split_column.set(cols)
                         win.freeze_panes.set(True)
-                except Exception:
-                    pass
+                best_effort(mac)
         finally:
             active.activate()
 
@@ -286,10 +295,7 @@ class LiveBook:
             ps.TopMargin, ps.BottomMargin = top * 72, bottom * 72
             ps.CenterFooter = setup.footer
         elif self.engine == MAC:
-            try:
-                sheet.api.page_setup_object.print_title_rows.set(titles)
-            except Exception:
-                pass
+            best_effort(lambda: sheet.api.page_setup_object.print_title_rows.set(titles))
 
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
         """Filter buttons over ``rect`` (None: none). COM and AppleScript; the remote engine
@@ -300,13 +306,12 @@ class LiveBook:
             if rect:
                 sheet.range(rect[:2], rect[2:]).api.AutoFilter()
         elif self.engine == MAC:
-            try:
+            def mac() -> None:
                 if sheet.api.autofilter_mode.get():
                     sheet.api.autofilter_mode.set(False)
                 if rect:
                     sheet.range(rect[:2], rect[2:]).api.autofilter()
-            except Exception:
-                pass
+            best_effort(mac)
 
     def add_chart(self, sheet, chart) -> None:
         """A clustered column chart. The remote engine adds it only when the payload
@@ -334,10 +339,9 @@ class LiveBook:
         """Excel's status bar (None gives it back to Excel); the remote engine has none."""
         if not self.is_desktop:
             return
-        try:
+        def show() -> None:
             self.book.app.status_bar = text if text is not None else False
-        except Exception:  # a status line is never worth failing a button over
-            pass
+        best_effort(show)  # a status line is never worth failing a button over
 
     # ----------------------------------------------------------- protection, speed
 
@@ -371,12 +375,12 @@ class LiveBook:
             for name in names:
                 if name in self.sheetnames:
                     api = self.book.sheets[name].api
-                    try:
+
+                    def lift(api=api, name=name) -> None:
                         if api.protect_contents.get():
                             api.unprotect()
                             restore.append((name, None))
-                    except Exception:
-                        pass
+                    best_effort(lift)
         try:
             yield
         finally:
@@ -389,10 +393,7 @@ class LiveBook:
                 if self.engine == WINDOWS:
                     api.Protect(**options)
                 else:
-                    try:
-                        api.protect_worksheet(contents=True)
-                    except Exception:
-                        pass
+                    best_effort(lambda api=api: api.protect_worksheet(contents=True))
 
     @contextmanager
     def quiet(self) -> Iterator[None]:
