@@ -15,7 +15,7 @@ time and the indicators the file was issued for. Everything else in a file can b
 recomputed by whoever holds it (the plain ``fingerprint`` is a hash of public data), so
 without the seal a 小樽市 file relabelled consistently as 江別市 would be taken for
 江別市's; with it, collect refuses any return this master did not issue for that
-municipality (renkei_xl.cycle.collect.inspect_file).
+municipality (renkei_xl.cycle.collect.inspect).
 """
 
 from __future__ import annotations

@@ -1,0 +1,140 @@
+"""回収ファイル取込: returned input workbooks checked, diffed against the master and imported.
+
+Every file is judged on its own and either yields cell changes or one refusal line; a
+refused file changes nothing. Only the accepted files are applied, all in one write of
+the master (one backup, one atomic rename). The planning half (``plan_collect``) works on
+plain records, so the xlwings button can show the same changes and apply them through
+Excel itself.
+
+What is refused, and why it matters to the office:
+- not a workbook, a truncated zip, a password-encrypted file (an OLE compound file:
+  Excel stores encrypted .xlsx that way), a file with a VBA project: nothing in it can be
+  read safely, or it must not enter the master (LGWAN gateways strip macros);
+- no identifier, another municipality or year, another template version, a changed
+  indicator list (fingerprint): the answers would land on the wrong questions;
+- a seal that does not match the master's key (renkei_xl.cycle.distribute.master_key), or none
+  when the master has a key: a file relabelled as another municipality's, forged, or
+  issued by another master. A master without a key (built before keys existed) can only
+  check the plain fingerprint (UNKEYED_NOTE);
+- rows deleted or added, headers renamed: the cells no longer mean what the master thinks;
+- values the master's own validation (renkei_xl.core.validate) calls errors;
+- a submission older than one already imported (core ``modified``), unless ``force``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from ...core import contract as c
+from ...core.contract_read import MasterData, text
+from .history import check_history, read_history
+from .inspect import identifier, inspect_file
+from .paths import expand_paths
+from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
+                      ImportRecord, Refusal, Refused, Submission)
+
+__all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
+           "ImportRecord", "Refusal", "Submission", "collect", "expand_paths", "identifier", "inspect_file",
+           "plan_collect", "plan_import", "read_history"]
+
+
+def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[ImportRecord] = (), *,
+                 force: bool = False, exclude: Sequence[Path] = (),
+                 now: Optional[dt.datetime] = None, key: Optional[bytes] = None
+                 ) -> tuple[list[Change], list[Refusal], list[ImportRecord]]:
+    """What importing ``paths`` into ``data`` would change, which files are refused and why,
+    and the 取込履歴 rows to add. Pure with respect to the master: nothing is written.
+
+    ``key``: the master's key (distribute.master_key); None only for a master that has
+    none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    files, refusals = expand_paths(paths, exclude)
+    submissions: list[Submission] = []
+    for path in files:
+        try:
+            submissions.append(inspect_file(path, data, key))
+        except Refused as exc:
+            refusals.append(Refusal(path, exc.reason, exc.kind))
+    # Oldest first, so a batch holding two submissions of one municipality ends with the newer.
+    submissions.sort(key=lambda s: (s.modified or dt.datetime.min, s.path.name))
+
+    entries = {(e.municipality, e.indicator_id): e for e in data.entries}
+    current: dict[tuple[str, str], str] = {}
+    known = list(history)
+    changes: list[Change] = []
+    records: list[ImportRecord] = []
+    for sub in submissions:
+        try:
+            check_history(sub, known, force)
+        except Refused as exc:
+            refusals.append(Refusal(sub.path, exc.reason, exc.kind))
+            continue
+        mine = []
+        for ind_id, fields in sub.values.items():
+            entry = entries[(sub.municipality, ind_id)]
+            for f, new in fields.items():
+                cell = entry.cell(f)
+                if not cell:
+                    continue
+                key = (sub.municipality, cell)
+                old = current.get(key, getattr(entry, f))
+                if text(new) != old:
+                    mine.append(Change(sub.municipality, cell, ind_id, c.ENTRY_HEADERS[f], old, new))
+                    current[key] = text(new)
+        changes += mine
+        record = ImportRecord(sub.path.name, sub.municipality, now, len(mine), sub.sha256, sub.modified)
+        records.append(record)
+        known.append(record)
+    return changes, refusals, records
+
+
+def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,
+                exclude: Sequence[Path] = (), key: Optional[bytes] = None):
+    """What importing ``paths`` does, for either face: the report and the write plan.
+
+    The plan is empty when nothing is to be imported (every file refused or already in);
+    it is built before anyone is asked, so a 取込履歴 without its headers stops here.
+    """
+    from ...core.plan import WritePlan, collect_plan
+
+    log = state.grids.get(c.IMPORT_LOG)
+    history = read_history(log) if log else []
+    changes, refusals, records = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
+    report = CollectReport(changes, refusals, records)
+    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(r) for r in records]) if records else WritePlan()
+    return report, plan
+
+
+def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
+            echo: Optional[Callable[[str], None]] = None) -> CollectReport:
+    """Plan, show (``echo``) and apply in one atomic write; refused files change nothing.
+
+    When nothing is to be written (every file refused or already imported, or a dry run)
+    the master is not written at all, so it stays byte-identical.
+    """
+    from ...core.plan import WritePlan
+    from ...workbook.session import check_path, opened, write_planned
+
+    master = check_path(Path(master))
+
+    def make(fs):
+        from ..distribute import master_key
+
+        key = master_key(fs.workbook)
+        report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master], key=key)
+        report.dry_run = dry_run
+        if echo and key is None:
+            echo(UNKEYED_NOTE)
+        if echo:
+            for line in report.lines():
+                echo(line)
+        return (WritePlan() if dry_run else plan), report
+
+    if dry_run:
+        with opened(master) as fs:
+            return make(fs)[1]
+    report, written = write_planned(master, make)
+    report.written = written
+    return report

@@ -1,0 +1,67 @@
+"""取込履歴: the records of earlier imports, read back, and the rule they enforce (the same
+file is not imported twice; an older submission does not overwrite a newer one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional, Sequence
+
+from ...core import contract as c
+from ...core.contract_read import Book, text
+from ...core.errors import UserError
+from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission
+
+
+def read_history(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
+    """取込履歴 rows (a grid from A1) as records; an empty or foreign sheet gives none."""
+    if not grid:
+        return []
+    fields = {str(i): h for i, h in enumerate(LOG_COLUMNS)}
+    book = Book({c.IMPORT_LOG: grid}, {})
+    try:
+        header_row, cols = book.header(c.IMPORT_LOG, fields, ("0", "1", "4"))
+    except UserError:
+        return []
+    out = []
+    for _r, _v, _cells in book.rows(c.IMPORT_LOG, header_row, cols):
+        row = grid[_r - 1]
+        get = lambda i: _at(row, cols[str(i)]) if str(i) in cols else None  # noqa: E731
+        out.append(ImportRecord(text(get(0)), text(get(1)), _as_datetime(get(2)),
+                                _as_int(get(3)), text(get(4)).lower(), _as_datetime(get(5))))
+    return out
+
+
+def _as_datetime(value: object) -> Optional[dt.datetime]:
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.datetime.fromisoformat(value.strip().replace("/", "-"))
+        except ValueError:
+            return None
+    return None
+
+
+def _as_int(value: object) -> int:
+    try:
+        return int(float(text(value)))
+    except ValueError:
+        return 0
+
+
+def check_history(sub: Submission, known: Sequence[ImportRecord], force: bool) -> None:
+    if any(r.sha256 == sub.sha256 for r in known):
+        raise Refused("同じファイルをすでに取り込んでいます（変更はありません）", ALREADY)
+    if force or sub.modified is None:
+        return
+    newer = [r for r in known if r.municipality == sub.municipality and r.submitted_at
+             and r.submitted_at > sub.modified]
+    if newer:
+        latest = max(newer, key=lambda r: r.submitted_at)
+        raise Refused(f"{sub.municipality}の提出（保存日時 {_when(sub.modified)}）は、取り込み済みの"
+                       f"「{latest.file_name}」（保存日時 {_when(latest.submitted_at)}）より古いファイルです"
+                       "（古い提出で上書きする場合は --force を付けてください）")
+
+
+def _when(value: Optional[dt.datetime]) -> str:
+    return value.strftime("%Y/%m/%d %H:%M:%S") if value else "不明"

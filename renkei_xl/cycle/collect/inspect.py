@@ -1,0 +1,194 @@
+"""One returned file, checked from its container to its values: it becomes a Submission
+or raises Refused with the reason (the list of what is refused is in the package docstring)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from typing import Optional
+
+from ...core import contract as c
+from ...core.contract_read import Book, MasterData, text
+from ...core.errors import UserError
+from ...core.methods import cell_value
+from ...core.model import Entry
+from ...core.validate import validate
+from ..distribute import (ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION,
+                          P_YEAR, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches)
+from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# A returned input file is a few tens of kilobytes; anything that unpacks to more is not
+# one of ours, and refusing it keeps a zip bomb from reaching openpyxl.
+MAX_UNPACKED = 64 * 1024 * 1024
+
+
+def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> Submission:
+    """Read and check one returned file; raises Refused with the reason.
+
+    With ``key`` the file must carry the seal this master gave it when it was issued;
+    without (a master that has no key) only the plain fingerprint is checked."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise Refused(f"ファイルを読めません（{exc.strerror or exc}）") from None
+    _check_container(path, raw)
+    with _load(raw, path.name) as wb:
+        return _inspect(path, raw, wb, data, key)
+
+
+def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
+    ident = identifier(wb)
+    settings = data.settings
+    muni = ident.get(P_MUNICIPALITY, "")
+    if not muni:
+        raise Refused("配布した入力用ファイルの識別情報がありません（renkei-xl split で作ったファイルを使ってください）")
+    if muni not in settings.names:
+        raise Refused(f"市町村「{muni}」は設定シートの市町村一覧にありません")
+    year = ident.get(P_YEAR, "")
+    if year != str(settings.fiscal_year):
+        raise Refused(f"{year or '不明'}年度のファイルです（マスターの対象年度は {settings.fiscal_year}年度）")
+    if ident.get(P_VERSION, "") != TEMPLATE_VERSION:
+        raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
+                       "新しい入力用ファイルを配布し直してください")
+    if muni not in wb.sheetnames:
+        raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
+    try:
+        grid = wb.grid(muni)
+    except UserError as exc:
+        raise Refused(str(exc)) from None
+    book = Book({muni: grid}, {})
+    try:
+        header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+    except UserError as exc:
+        raise Refused(f"見出しが変更されています: {exc}") from None
+    master_entries = [e for e in data.entries if e.municipality == muni and e.indicator_id]
+    wanted = {f for e in master_entries for f in e.cells} or set(c.ENTRY_REQUIRED)
+    renamed = [c.ENTRY_HEADERS[f] for f in c.ENTRY_HEADERS if f in wanted and f not in cols]
+    if renamed:
+        raise Refused(f"シート「{muni}」に見出し「{'」「'.join(renamed)}」がありません（見出しが変更されています）")
+
+    rows = list(book.rows(muni, header_row, cols))
+    _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
+                [e.indicator_id for e in master_entries])
+    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
+        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
+                       "入力用ファイルを配布し直してください")
+    _check_seal(ident, data, muni, key)
+
+    by_id = {i.id: i for i in data.indicators}
+    raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
+    file_entries, values = [], {}
+    for r, v, cells in rows:
+        ind_id = v["indicator_id"]
+        if not ind_id:
+            continue
+        native = {f: _at(raw_rows[r], cols[f]) for f in INPUT_FIELDS if f in cols}
+        file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
+                                  v.get("status", ""), v.get("unit", ""), muni, r, cells))
+        values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
+    errors = [f for f in validate(settings, data.indicators, file_entries)
+              if f.is_error and f.sheet == muni]
+    if errors:
+        first = errors[0]
+        more = f"（ほか {len(errors) - 1} 件）" if len(errors) > 1 else ""
+        raise Refused(f"入力値の誤り: {first.place} {first.indicator_id}: {first.message}{more}")
+    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values)
+
+
+def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes]) -> None:
+    """The seal against this master's key. Checked after the plain fingerprint, so a
+    genuine file made stale by a changed master still gets the "配布し直して" reason."""
+    if key is None:
+        return
+    got = ident.get(P_SEAL, "")
+    if not got:
+        raise Refused(f"{L_SEAL}がありません。このマスターが{muni}に配布した入力用ファイルであることを確認できません"
+                       "（照合コードを付ける前に配布したファイルか、識別情報が消されています）。"
+                       "新しく配布した入力用ファイルで提出してもらってください")
+    if not seal_matches(municipality_seal(key, data, muni, ident.get(P_ISSUED, "")), got):
+        raise Refused(f"{L_SEAL}が一致しません。このマスターが{muni}に配布した入力用ファイルではありません"
+                       "（別のマスターから配布したファイルか、市町村名・指標などの識別情報が書き換えられています）。"
+                       "配布した入力用ファイルで提出してもらってください")
+
+
+def _check_container(path: Path, raw: bytes) -> None:
+    if raw.startswith(OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in raw:
+            raise Refused("パスワードで暗号化されています。パスワードを解除して保存し直したファイルを送ってもらってください")
+        raise Refused("暗号化されたファイルか、古い Excel 形式（.xls）です。"
+                       "パスワードを解除し、Excel ブック（.xlsx）で保存し直したファイルを送ってもらってください")
+    if not raw.startswith(ZIP_MAGIC):
+        raise Refused("Excel ブック（.xlsx）ではありません")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > MAX_UNPACKED:
+                raise Refused("展開後の大きさが大きすぎます（配布した入力用ファイルではありません）")
+            bad = zf.testzip()
+            names = [i.filename for i in infos]
+            content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except Refused:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        raise Refused("ファイルが壊れています（途中で切れているか、ZIP 形式として読めません）。"
+                       "もう一度保存して送ってもらってください") from None
+    if bad is not None:
+        raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
+    if (path.suffix.lower() == c.MACRO_SUFFIX or any(n.lower().endswith("vbaproject.bin") for n in names)
+            or b"macroEnabled" in content_types):
+        raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
+                       "保存し直したファイルを送ってもらってください")
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise Refused("Excel ブック（.xlsx）ではありません（ブック本体がありません）")
+
+
+def _load(raw: bytes, name: str):
+    """The returned file's package and values (a formula counts with the value Excel saved)."""
+    from ...workbook.returned import ReturnedBook
+
+    try:
+        return ReturnedBook(raw, name)
+    except UserError as exc:
+        raise Refused(f"ブックとして開けません: {exc}") from None
+
+
+def identifier(wb) -> dict[str, str]:
+    """The identifier from the custom properties, else from the visible header block."""
+    found = {name: value for name, value in wb.custom.items() if name in ID_LABELS.values()}
+    if found.get(P_MUNICIPALITY):
+        return found
+    if not wb.sheetnames:
+        return {}
+    try:
+        first = wb.grid(wb.sheetnames[0])
+    except UserError:
+        return {}
+    for row in first[:c.HEADER_SEARCH_ROWS]:
+        cells = [text(v) for v in row]
+        for i, v in enumerate(cells):
+            if v in ID_LABELS:
+                rest = [x for x in cells[i + 1:] if x]
+                if rest:
+                    found.setdefault(ID_LABELS[v], rest[0])
+    return found
+
+
+def _check_rows(muni: str, got: list[str], want: list[str]) -> None:
+    missing = [i for i in want if i not in got]
+    extra = [i for i in got if i not in want]
+    doubled = sorted({i for i in got if got.count(i) > 1})
+    if missing:
+        raise Refused(f"シート「{muni}」の行が削除されています（指標ID {_few(missing)}）")
+    if extra:
+        raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}）")
+    if doubled:
+        raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています")
+
+
+def _few(ids: list[str], limit: int = 5) -> str:
+    shown = "、".join(ids[:limit])
+    return shown + (f" ほか {len(ids) - limit} 件" if len(ids) > limit else "")
