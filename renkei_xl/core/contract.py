@@ -109,6 +109,7 @@ BUTTONS = (  # (caption, VBA macro, what it does)
     ("配布用ファイル作成", "Renkei.RenkeiSplit", "市町村ごとの入力用ファイルを作ります"),
     ("回収ファイル取込", "Renkei.RenkeiCollect", "市町村から戻ったファイルを確認して取り込みます"),
     ("確定版を書き出し", "Renkei.RenkeiExport", "一覧と集計を値だけのファイル（と PDF）に書き出します"),
+    ("次年度のマスターを作成", "Renkei.RenkeiRollover", "次の年度のマスターを別のファイルに作ります（このブックは変更しません）"),
 )
 
 METHOD_CHOICES = ("合計", "参加市町村数", "中心市のみ", "手入力", "比率", "状態", "自動")
@@ -125,3 +126,15 @@ def legend(threshold: float) -> str:
 
 def list_title(region: str, year: int) -> str:
     return f"{region} {year}年度 連携事業実施状況等一覧"
+
+
+# ------------------------------------------------------------ year after year (issue #11)
+# Tool-owned sheets of the yearly cycle: 経年 (per 指標ID and year, the 実績値 and 評価) and
+# 次の一歩 (what each row that is not ◎ still needs). Neither is read as a municipality sheet.
+HISTORY = "経年"
+NEXT_STEPS = "次の一歩"
+YEAR_SHEETS = (HISTORY, NEXT_STEPS)
+# The column rollover adds after the staff's columns of 指標 and each municipality sheet:
+# last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
+PREVIOUS_HEADER = "前年度実績（{year}年度）"
+PREVIOUS_HEADER_PREFIX = "前年度実績（"

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 
 from ..core.looks import LOOKS
 from ..package.cells import KEEP, cell_xml, column_letter
-from ..package.chart import column_chart_xml, drawing_xml
+from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
@@ -60,17 +60,20 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         types.remove(gone)
     rels: list[tuple[str, str, str]] = []
     drawing_rid = None
-    if sheet.chart is not None:
+    if sheet.charts:
         drawing = fresh_name(pkg.names(), "xl/drawings/drawing%d.xml")
-        chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
-        ch = sheet.chart
-        cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
-        vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
-        pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
-        pkg.write(drawing, drawing_xml(ch.anchor, ch.width_cm, ch.height_cm, "rId1"))
-        write_rels(pkg, drawing, [("rId1", T_CHART, relative(drawing, chart))])
+        anchors, chart_rels = [], []
+        for i, ch in enumerate(sheet.charts, start=1):
+            chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
+            cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
+            vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
+            pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
+            types.add(chart, CT_CHART)
+            anchors.append((ch.anchor, ch.width_cm, ch.height_cm, f"rId{i}"))
+            chart_rels.append((f"rId{i}", T_CHART, relative(drawing, chart)))
+        pkg.write(drawing, drawing_xml_many(anchors))
+        write_rels(pkg, drawing, chart_rels)
         types.add(drawing, CT_DRAWING)
-        types.add(chart, CT_CHART)
         drawing_rid = "rId1"
         rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
     pkg.write(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
