@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Sequence
 
 from .consolidate import ConsolidationError, fit_texts, rollup
+from .deadlines import past_targets
 from .model import (ACHIEVED, ERROR, METHOD_AUTO, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS,
                     Consolidated, Entry, Evaluation, Finding, Indicator, Result, Settings,
                     Summary)
@@ -33,7 +34,7 @@ def context_of(settings: Settings) -> Context:
 
 def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                 extra_findings: Sequence[Finding] = ()) -> Result:
-    findings = list(extra_findings) + validate(settings, indicators, entries)
+    findings = list(extra_findings) + validate(settings, indicators, entries) + past_targets(settings, indicators)
     suspect = {f.indicator_id for f in findings if f.is_error}
     read_errors: dict[str, list[Finding]] = {}
     for f in extra_findings:
