@@ -51,6 +51,7 @@ CLI_EQUIVALENTS = {
     "Renkei.RenkeiSplit": "renkei-xl split",
     "Renkei.RenkeiCollect": "renkei-xl collect",
     "Renkei.RenkeiExport": "renkei-xl export",
+    "Renkei.RenkeiRollover": "renkei-xl rollover",
 }
 # Methods whose values every municipality reports on its own sheet (SPEC §2).
 SHARED_METHODS = (METHOD_SUM, METHOD_PARTICIPANTS, METHOD_RATIO, METHOD_STATE)
