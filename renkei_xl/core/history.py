@@ -213,6 +213,25 @@ def decode_csv(raw: bytes, name: str) -> str:
     raise UserError(f"「{name}」の文字コードを読めません。UTF-8 か Shift_JIS の CSV で保存してください")
 
 
+def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str, int]]:
+    """The rows and the columns of CSV_HEADERS (found by header text in the first row)."""
+    try:
+        rows = list(csv.reader(io.StringIO(content, newline="")))
+    except csv.Error as exc:
+        raise UserError(f"「{name}」を CSV として読めません（{exc}）") from None
+    if len(rows) > MAX_CSV_ROWS:
+        raise UserError(f"「{name}」の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）")
+    if not rows:
+        raise UserError(f"「{name}」が空です（1行目に 指標ID,年度,実績値,評価 の見出しが必要です）")
+    header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
+    cols = {}
+    for h in CSV_HEADERS:
+        if h not in header:
+            raise UserError(f"「{name}」の1行目に見出し「{h}」がありません（必要な見出し: {','.join(CSV_HEADERS)}）")
+        cols[h] = header.index(h)
+    return rows, cols
+
+
 def parse_history_csv(content: str, indicators: Sequence[Indicator], current_year: int,
                       history: Mapping[str, Mapping[int, YearRecord]] = {}) -> CsvImport:
     """Every row checked on its own; a bad row is refused with its line and a Japanese
@@ -220,20 +239,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     from .fiscal import DateParseError, parse_fiscal_year
     from .values import ValueParseError, parse_value, shown
 
-    try:
-        rows = list(csv.reader(io.StringIO(content, newline="")))
-    except csv.Error as exc:
-        raise UserError(f"CSV を読めません（{exc}）") from None
-    if len(rows) > MAX_CSV_ROWS:
-        raise UserError(f"CSV の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）")
-    if not rows:
-        raise UserError("CSV が空です（1行目に 指標ID,年度,実績値,評価 の見出しが必要です）")
-    header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
-    cols = {}
-    for h in CSV_HEADERS:
-        if h not in header:
-            raise UserError(f"CSV の1行目に見出し「{h}」がありません（必要な見出し: {','.join(CSV_HEADERS)}）")
-        cols[h] = header.index(h)
+    rows, cols = csv_rows(content)
     known = {i.id for i in indicators}
     seen: set[tuple[str, int]] = set()
     records: list[tuple[str, int, YearRecord]] = []

@@ -105,7 +105,7 @@ class HistoryImport(NamedTuple):
 def import_history(master: Path, csv_path: Path) -> HistoryImport:
     """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
     rows refused with a reason, the good ones written; nothing valid, nothing written."""
-    from ..core.history import decode_csv, history_sheet, merged, parse_history_csv, read_history
+    from ..core.history import csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history
     from ..core.plan import WritePlan
 
     csv_path = Path(csv_path)
@@ -116,6 +116,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     except OSError as exc:
         raise UserError(f"CSV ファイル「{csv_path.name}」を読めません（{exc.strerror}）") from None
     content = decode_csv(raw, csv_path.name)
+    csv_rows(content, csv_path.name)     # the file itself, refused before the master is opened
 
     def make(fs):
         d = fs.data
