@@ -19,6 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
@@ -372,3 +373,43 @@ def test_symbols_in_history_are_kept_exactly(sample, tmp_path):
     history = read_history(_grid(sample, c.HISTORY))
     assert history["14-1"][2022].symbol == "―" and history["KPI1-1"][2022].symbol == "－"
     assert set(SYMBOLS) >= {history["14-1"][2022].symbol, history["KPI1-1"][2022].symbol}
+
+
+# ------------------------------------------------------------------ the button
+
+def test_the_rollover_button_writes_the_same_next_master_as_the_command_line(tmp_path, monkeypatch,
+                                                                             licensed):  # noqa: F811
+    """「次年度のマスターを作成」 through xlwings' remote engine: the new master beside the
+    open one, the open one untouched and not written through Excel, the same content as
+    `renkei-xl rollover` writes, one alert saying what was done."""
+    from remote_payload import apply_actions, payload_from_file, remote_book
+    from renkei_xl.excel import buttons
+
+    work = tmp_path / "work"
+    work.mkdir()
+    book = init_master(work / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
+    cli_dir = tmp_path / "cli"
+    cli_dir.mkdir()
+    cli_copy = cli_dir / book.name
+    shutil.copyfile(book, cli_copy)
+    before = book.read_bytes()
+    monkeypatch.chdir(work)
+    payload = payload_from_file(book)
+    xw_book = remote_book(payload)
+    buttons.rollover(xw_book)
+    actions = xw_book.json()["actions"]
+    applied = apply_actions(payload, actions)
+    assert [a["func"] for a in actions] == ["alert"]
+    prompt = applied.alerts[0]["prompt"]
+    assert applied.alerts[0]["mode"] == "info", prompt
+    new = work / "さっぽろ圏_2024年度_マスター.xlsm"
+    assert new.exists() and str(new) in prompt and "2024年度のマスターを作成しました" in prompt
+    assert book.read_bytes() == before
+    done = rollover_file(cli_copy)
+    for sheet in (c.SETTINGS, c.INDICATORS, "小樽市", c.HISTORY, c.FINDINGS, c.LIST):
+        assert _grid(new, sheet) == _grid(done.path, sheet), sheet
+    # a second click refuses: the file is there, nothing is overwritten
+    again = remote_book(payload_from_file(book))
+    buttons.rollover(again)
+    alert = apply_actions(payload, again.json()["actions"]).alerts[0]
+    assert alert["mode"] == "critical" and "すでにあります" in alert["prompt"]
