@@ -235,9 +235,13 @@ def municipality_rows(indicators: Sequence[Indicator], entries: Sequence[Entry],
                       settings: Settings) -> list[list[object]]:
     """Per municipality: rows it reports on its sheet, how many are still empty, which."""
     methods = {i.id: i.method for i in indicators}
+    by_muni: dict[str, list[Entry]] = {}
+    for e in entries:                       # one pass: a large master has 200,000 entry rows
+        if methods.get(e.indicator_id) in REPORTED_METHODS:
+            by_muni.setdefault(e.municipality, []).append(e)
     out = []
     for name in settings.names:
-        own = [e for e in entries if e.municipality == name and methods.get(e.indicator_id) in REPORTED_METHODS]
+        own = by_muni.get(name, [])
         empty = [e.indicator_id for e in own if not e.value.strip()]
         ids = "、".join(empty[:SHOWN_IDS]) + (f" ほか{len(empty) - SHOWN_IDS}件" if len(empty) > SHOWN_IDS else "")
         out.append([name, len(own), len(empty), ids or ("すべて入力済み" if own else "")])

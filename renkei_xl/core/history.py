@@ -13,8 +13,6 @@ columns is lost when it is written again.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
@@ -215,6 +213,9 @@ def decode_csv(raw: bytes, name: str) -> str:
 
 def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str, int]]:
     """The rows and the columns of CSV_HEADERS (found by header text in the first row)."""
+    import csv      # here: 評価を再計算 imports this module and never reads a CSV
+    import io
+
     try:
         rows = list(csv.reader(io.StringIO(content, newline="")))
     except csv.Error as exc:

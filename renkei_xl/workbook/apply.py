@@ -55,9 +55,9 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     old = pkg.text(part) if part in pkg else ""
     code_name = _attr_of(old, "sheetPr", "codeName")
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
-    for gone in _only_reachable_from(pkg, workbook, part):
-        pkg.remove(gone)
-        types.remove(gone)
+    gone = _only_reachable_from(pkg, workbook, part)
+    for name in gone:
+        pkg.remove(name)
     rels: list[tuple[str, str, str]] = []
     drawing_rid = None
     if sheet.charts:
@@ -78,6 +78,11 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
     pkg.write(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
     write_rels(pkg, part, rels)
+    # Content types last: a part written again under its old name keeps its Override where
+    # it was, so a second identical run leaves [Content_Types].xml byte-identical.
+    for name in gone:
+        if name not in pkg:
+            types.remove(name)
     index = workbook.index(sheet.name)
     q = quote_sheet(sheet.name)
     ps = sheet.print_setup
