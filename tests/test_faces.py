@@ -185,11 +185,17 @@ def masters(tmp_path_factory, licensed):  # noqa: F811
     shutil.copyfile(bad, fixed)
     validate_file(fixed)
     staff_types(fixed, "小樽市", ref, good)
-    return {"clean": clean, "bad": bad, "fixed": fixed, "ref": ref}
+    # next year's master with one value typed: 経年 holds 2023, so 集計 has two charts and
+    # 次の一歩 compares with last year (issue #11)
+    from renkei_xl.cycle.rollover import rollover_file
+
+    rolled = rollover_file(clean, out=folder / "rolled.xlsm").path
+    staff_types(rolled, "小樽市", ref, good)
+    return {"clean": clean, "bad": bad, "fixed": fixed, "ref": ref, "rolled": rolled}
 
 
 @pytest.fixture(scope="module", params=[("recalc", "clean"), ("recalc", "bad"), ("check", "bad"),
-                                        ("check", "fixed")], ids=lambda p: "-".join(p))
+                                        ("check", "fixed"), ("recalc", "rolled")], ids=lambda p: "-".join(p))
 def both(request, masters, tmp_path_factory):
     entry, which = request.param
     master = masters[which]
@@ -244,3 +250,17 @@ def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
         finding = Finding("x", ERROR, "小樽市", ref, "", "")
         _edits, before = marks([finding], state, MasterData(data.settings, data.indicators, data.entries))
     assert before[("小樽市", ref)] == c.INPUT_FILL
+
+
+def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
+    """What the faces above are checked against includes 次の一歩 and, on a rolled-over
+    master, the 達成割合 of both years with its chart."""
+    plan, _result = plan_of("recalc", masters["rolled"])
+    names = [sp.name for sp in plan.sheets]
+    assert names == [c.LIST, c.SUMMARY, c.FINDINGS, c.NEXT_STEPS]
+    summary = plan.sheets[1]
+    assert [ch.title for ch in summary.charts] == ["評価の内訳（全体）", "達成割合の推移"]
+    years = next(r for r in summary.rows if r and r[0] and r[0][0] == "年度別の達成割合")
+    assert [cell[0] for cell in years[1:]] == ["2023年度", "2024年度"]
+    steps = plan.sheets[3]
+    assert any(row and len(row) > 9 and row[9] and "前年度" in str(row[9][0]) for row in steps.rows)

@@ -56,7 +56,7 @@ def test_a_write_plan_is_made_without_any_excel_library():
             "from renkei_xl.core.contract_read import MasterData; r = load_reference(); "
             "res = recalculate(r.settings, r.indicators, r.entries); "
             "p = recalc_plan(MasterState([], {}), MasterData(r.settings, list(r.indicators), list(r.entries)), res, "
-            "'', dt.datetime(2024, 4, 1)); assert len(p.sheets) == 3; "
+            "'', dt.datetime(2024, 4, 1)); assert [s.name for s in p.sheets] == ['一覧', '集計', '検証結果', '次の一歩']; "
             "print(sorted(m for m in ('openpyxl','xlwings','pandas','xlsxwriter','python_calamine') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -426,13 +426,13 @@ def test_renkei_bas_is_thin_ascii_crlf_and_calls_explicit_modules():
     subs = re.findall(r'^Sub (\w+)\(\)\r\n    RunPython "import renkei_xl\.excel\.buttons as m; m\.(\w+)\(\)"\r\n'
                       r"End Sub(?=\r\n|\Z)", text, re.MULTILINE)
     assert subs == [("RenkeiCheck", "check"), ("RenkeiRecalc", "recalc"), ("RenkeiSplit", "split"),
-                    ("RenkeiCollect", "collect"), ("RenkeiExport", "export")]
+                    ("RenkeiCollect", "collect"), ("RenkeiExport", "export"), ("RenkeiRollover", "rollover")]
     code = [line for line in text.split("\r\n")[1:] if not line.lstrip().startswith("'")]
     literals = [lit for line in code for lit in re.findall(r'"[^"]*"', line)]
     assert literals == [f'"import renkei_xl.excel.buttons as m; m.{f}()"' for _, f in subs]
     assert [macro for macro, _ in BUTTONS] == [f"Renkei.{sub}" for sub, _ in subs]
     assert [caption for _, caption in BUTTONS] == ["入力チェック", "評価を再計算", "配布用ファイル作成",
-                                                   "回収ファイル取込", "確定版を書き出し"]
+                                                   "回収ファイル取込", "確定版を書き出し", "次年度のマスターを作成"]
 
 
 def test_button_functions_exist_in_the_python_module():

@@ -104,6 +104,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     same = sum(result.evaluations[i].symbol == s for i, s in ref.official.items())
     print(f"4. 公式の評価（2023年度 確定版）との一致: {same}／{len(ref.official)} 行")
     print(result.summary.line())
+    steps = sum(1 for i in result.indicators if result.evaluations[i.id].symbol != "◎")
+    print(f"   ◎でない {steps} 指標の次の一歩（目標までの差・期限・未入力の市町村）はシート「次の一歩」にあります")
+    from ..cycle.rollover import rollover_file
+
+    done = rollover_file(path, force=True)
+    r = done.report
+    print(f"5. 次年度のマスターを作成: {done.path}")
+    print(f"   指標 {r.indicators} 件を引き継ぎ、入力 {r.emptied} セルを空に、経年に {r.old_year}年度を記録、"
+          f"目標の見直し {len(r.past)} 件（検証結果）。{r.old_year}年度のマスターは変更していません")
+    nxt, _ = recalc_file(done.path)
+    print(f"6. {r.new_year}年度のマスターを再計算（まだ入力なし）: {nxt.summary.line()}")
     return 0 if same == len(ref.official) else 1
 
 

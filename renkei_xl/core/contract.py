@@ -120,12 +120,14 @@ RECALC = "評価を再計算"
 SPLIT = "配布用ファイル作成"
 COLLECT = "回収ファイル取込"
 EXPORT = "確定版を書き出し"
+ROLLOVER = "次年度のマスターを作成"
 BUTTONS = (  # (caption, VBA macro, what it does)
     (CHECK, "Renkei.RenkeiCheck", "指標と市町村シートの入力を確認し、検証結果に一覧にします"),
     (RECALC, "Renkei.RenkeiRecalc", "市町村シートを集約し、評価を計算して一覧・集計を作り直します"),
     (SPLIT, "Renkei.RenkeiSplit", "市町村ごとの入力用ファイルを作ります"),
     (COLLECT, "Renkei.RenkeiCollect", "市町村から戻ったファイルを確認して取り込みます"),
     (EXPORT, "Renkei.RenkeiExport", "一覧と集計を値だけのファイル（と PDF）に書き出します"),
+    (ROLLOVER, "Renkei.RenkeiRollover", "次の年度のマスターを別のファイルに作ります（このブックは変更しません）"),
 )
 
 # The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, model.RULES and model.KINDS.
@@ -140,3 +142,15 @@ def legend(threshold: float) -> str:
 
 def list_title(region: str, year: int) -> str:
     return f"{region} {year}年度 連携事業実施状況等一覧"
+
+
+# ------------------------------------------------------------ year after year (issue #11)
+# Tool-owned sheets of the yearly cycle: 経年 (per 指標ID and year, the 実績値 and 評価) and
+# 次の一歩 (what each row that is not ◎ still needs). Neither is read as a municipality sheet.
+HISTORY = "経年"
+NEXT_STEPS = "次の一歩"
+YEAR_SHEETS = (HISTORY, NEXT_STEPS)
+# The column rollover adds after the staff's columns of 指標 and each municipality sheet:
+# last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
+PREVIOUS_HEADER = "前年度実績（{year}年度）"
+PREVIOUS_HEADER_PREFIX = "前年度実績（"

@@ -68,6 +68,12 @@ class Method(NamedTuple):
     prompt: str = ""              # input message on the 実績値 cell; {unit} is filled in
     roll: Optional[Callable[[Sequence["Entry"], str], Rolled]] = None  # (rows, unit) → Rolled
 
+    @property
+    def adds_up(self) -> bool:
+        """Every municipality's own number counts towards the total (合計, 参加市町村数), so
+        one still empty is something the total is waiting for."""
+        return self.reporters == EVERY_MUNICIPALITY and self.numeric and not self.denominator
+
 
 # ----------------------------------------------------------------------------- units
 

@@ -17,23 +17,21 @@ from collections import Counter
 from typing import Sequence
 
 from .consolidate import ConsolidationError, fit_texts, rollup
+from .deadlines import past_targets
 from .methods import METHOD_AUTO
 from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry,
                     Evaluation, Finding, Indicator, Result, Settings, Summary)
-from .rules import Context, achievement_rate, evaluate
+from .rules import achievement_rate, context_of, evaluate
 from .validate import input_error_reason, validate
 from .values import ValueParseError, parse_value
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
 
-def context_of(settings: Settings) -> Context:
-    return Context(settings.fiscal_year, settings.threshold, max(len(settings.municipalities), 1))
-
 
 def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                 extra_findings: Sequence[Finding] = ()) -> Result:
-    findings = list(extra_findings) + validate(settings, indicators, entries)
+    findings = list(extra_findings) + validate(settings, indicators, entries) + past_targets(settings, indicators)
     suspect = {f.indicator_id for f in findings if f.is_error}
     read_errors: dict[str, list[Finding]] = {}
     for f in extra_findings:

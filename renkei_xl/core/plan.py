@@ -69,7 +69,7 @@ class SheetPlan:
     A plain class, not a dataclass: see layout.Grid."""
 
     __slots__ = ("name", "rows", "widths", "heights", "merges", "freeze", "links", "conditional",
-                 "chart", "print_setup", "autofilter", "hidden_cols", "protect")
+                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts")
 
     def __init__(self, name: str, rows: Optional[list[list[Optional[Cell]]]] = None, *,
                  widths: Optional[dict[int, float]] = None, heights: Optional[dict[int, float]] = None,
@@ -91,6 +91,12 @@ class SheetPlan:
         self.autofilter = autofilter
         self.hidden_cols = hidden_cols if hidden_cols is not None else set()
         self.protect = protect
+        self.more_charts: list[Chart] = []   # beside ``chart`` (集計's 達成割合 per year)
+
+    @property
+    def charts(self) -> list[Chart]:
+        """Every chart of the sheet, ``chart`` first."""
+        return ([self.chart] if self.chart is not None else []) + self.more_charts
 
     def __repr__(self) -> str:
         return f"SheetPlan({self.name!r}, {len(self.rows)} rows)"
@@ -391,7 +397,7 @@ def expected_fill(sheet: str, ref: str, inputs) -> Optional[str]:
 
 def _markable(f: Finding, sheetnames: Sequence[str]) -> bool:
     return bool(f.is_error and f.cell and f.sheet in sheetnames and f.sheet not in c.TOOL_SHEETS
-                and f.sheet != c.IMPORT_LOG)
+                and f.sheet != c.IMPORT_LOG and f.sheet not in c.YEAR_SHEETS)
 
 
 def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
@@ -539,9 +545,16 @@ def validate_plan(state: MasterState, data: MasterData, result: Result, line: st
 
 def recalc_plan(state: MasterState, data: MasterData, result: Result, line: str,
                 when: dt.datetime) -> WritePlan:
-    """評価を再計算: 一覧 and 集計 too."""
+    """評価を再計算: 一覧 and 集計 too (集計 with the 達成割合 of every year in 経年), and
+    次の一歩 (what each row that is not ◎ still needs)."""
+    from .gaps import next_steps_sheet
+    from .history import read_history, with_year_rates
+
     plan = validate_plan(state, data, result, line, when)
-    plan.sheets[:0] = [list_sheet(result, data.settings), summary_sheet(result, data.settings)]
+    history = read_history(state.grids.get(c.HISTORY))
+    summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)
+    plan.sheets[:0] = [list_sheet(result, data.settings), summary]
+    plan.sheets.append(next_steps_sheet(result, data.entries, data.settings, history))
     return plan
 
 

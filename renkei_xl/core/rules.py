@@ -13,7 +13,7 @@ from typing import Iterable, NamedTuple, Optional
 
 from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, RULE_DEADLINE,
                     RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, Evaluation,
-                    Indicator)
+                    Indicator, Settings)
 from .methods import PARTICIPANT_UNIT, format_percent
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
@@ -29,6 +29,10 @@ class Context(NamedTuple):
     fiscal_year: int
     threshold: float
     municipality_count: int
+
+
+def context_of(settings: Settings) -> Context:
+    return Context(settings.fiscal_year, settings.threshold, max(len(settings.municipalities), 1))
 
 
 def threshold_text(threshold: float) -> str:

@@ -28,7 +28,7 @@ from ..core.plan import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WriteP
 from .book import LINK_TIP, LiveBook, as_excel_text
 
 # The sheets a plan may need the current content of.
-STATE_SHEETS = (c.FINDINGS, c.IMPORT_LOG)
+STATE_SHEETS = (c.FINDINGS, c.IMPORT_LOG, c.HISTORY)
 
 
 def master_state(live: LiveBook) -> MasterState:
@@ -156,8 +156,8 @@ def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
     if sp.print_setup is not None:
         live.print_setup(sheet, sp.print_setup)
     live.autofilter(sheet, sp.autofilter)
-    if sp.chart is not None:
-        live.add_chart(sheet, sp.chart)
+    for chart in sp.charts:
+        live.add_chart(sheet, chart)
 
 
 def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> None:

@@ -56,6 +56,11 @@ def export(book=None) -> None:
     _run(c.EXPORT, _export, book)
 
 
+def rollover(book=None) -> None:
+    """次年度のマスターを作成: next year's master beside this one (like ``renkei-xl rollover``)."""
+    _run(c.ROLLOVER, _rollover, book)
+
+
 # ------------------------------------------------------------------------ framing
 
 def _caller():
@@ -314,3 +319,18 @@ def _collect(live: LiveBook, title: str) -> str:
             lines.append("値はマスターと同じでした（書き換えたセルはありません）。")
         lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
     return "\n".join(lines)
+
+
+def _rollover(live: LiveBook, title: str) -> str:
+    """From the saved file, like split: the new master is a copy of this one's package with
+    only the plan's cells and the tool's sheets changed, which Excel's own copy of an open
+    book could not give. This book stays as it is (the new one opens next to it)."""
+    from ..cycle.rollover import rollover_file, rollover_lines
+
+    master = master_path(live)
+    if not _saved_or_ask(live, title):
+        return f"{title}を中止しました。"
+    live.status(f"{title}: 新しいマスターを作っています…")
+    done = rollover_file(master)
+    return "\n".join([*rollover_lines(done), "",
+                      "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])

@@ -27,19 +27,30 @@ def _abs(sheet: str, rect: tuple[int, int, int, int]) -> str:
 
 
 def drawing_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str) -> str:
-    row, col = anchor
+    return drawing_xml_many([(anchor, width_cm, height_cm, chart_rid)])
+
+
+def drawing_xml_many(charts: Sequence[tuple[tuple[int, int], float, float, str]]) -> str:
+    """One drawing part holding each chart (anchor, width, height, relationship id)."""
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}">'
+        + "".join(_anchor_xml(anchor, w, h, rid, i) for i, (anchor, w, h, rid) in enumerate(charts, start=1))
+        + '</xdr:wsDr>')
+
+
+def _anchor_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str, n: int) -> str:
+    row, col = anchor
+    return (
         '<xdr:oneCellAnchor>'
         f'<xdr:from><xdr:col>{col - 1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row - 1}</xdr:row>'
         '<xdr:rowOff>0</xdr:rowOff></xdr:from>'
         f'<xdr:ext cx="{int(width_cm * EMU_PER_CM)}" cy="{int(height_cm * EMU_PER_CM)}"/>'
-        '<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="2" name="グラフ 1"/>'
+        f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{n + 1}" name="グラフ {n}"/>'
         '<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
         '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
         f'<a:graphic><a:graphicData uri="{C}"><c:chart xmlns:c="{C}" xmlns:r="{R}" r:id="{chart_rid}"/>'
-        '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:oneCellAnchor></xdr:wsDr>')
+        '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:oneCellAnchor>')
 
 
 def column_chart_xml(sheet: str, title: str, categories: tuple[int, int, int, int],

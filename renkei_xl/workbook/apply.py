@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 
 from ..core.looks import LOOKS
 from ..package.cells import KEEP, cell_xml, column_letter
-from ..package.chart import column_chart_xml, drawing_xml
+from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
@@ -55,26 +55,34 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     old = pkg.text(part) if part in pkg else ""
     code_name = _attr_of(old, "sheetPr", "codeName")
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
-    for gone in _only_reachable_from(pkg, workbook, part):
-        pkg.remove(gone)
-        types.remove(gone)
+    gone = _only_reachable_from(pkg, workbook, part)
+    for name in gone:
+        pkg.remove(name)
     rels: list[tuple[str, str, str]] = []
     drawing_rid = None
-    if sheet.chart is not None:
+    if sheet.charts:
         drawing = fresh_name(pkg.names(), "xl/drawings/drawing%d.xml")
-        chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
-        ch = sheet.chart
-        cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
-        vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
-        pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
-        pkg.write(drawing, drawing_xml(ch.anchor, ch.width_cm, ch.height_cm, "rId1"))
-        write_rels(pkg, drawing, [("rId1", T_CHART, relative(drawing, chart))])
+        anchors, chart_rels = [], []
+        for i, ch in enumerate(sheet.charts, start=1):
+            chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
+            cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
+            vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
+            pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
+            types.add(chart, CT_CHART)
+            anchors.append((ch.anchor, ch.width_cm, ch.height_cm, f"rId{i}"))
+            chart_rels.append((f"rId{i}", T_CHART, relative(drawing, chart)))
+        pkg.write(drawing, drawing_xml_many(anchors))
+        write_rels(pkg, drawing, chart_rels)
         types.add(drawing, CT_DRAWING)
-        types.add(chart, CT_CHART)
         drawing_rid = "rId1"
         rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
     pkg.write(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
     write_rels(pkg, part, rels)
+    # Content types last: a part written again under its old name keeps its Override where
+    # it was, so a second identical run leaves [Content_Types].xml byte-identical.
+    for name in gone:
+        if name not in pkg:
+            types.remove(name)
     index = workbook.index(sheet.name)
     q = quote_sheet(sheet.name)
     ps = sheet.print_setup

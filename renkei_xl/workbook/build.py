@@ -49,6 +49,7 @@ CLI_EQUIVALENTS = {
     "Renkei.RenkeiSplit": "renkei-xl split",
     "Renkei.RenkeiCollect": "renkei-xl collect",
     "Renkei.RenkeiExport": "renkei-xl export",
+    "Renkei.RenkeiRollover": "renkei-xl rollover",
 }
 SPARE_ROWS = 200          # empty validated rows below 指標 for staff additions
 SPARE_MUNICIPALITIES = 20  # validated empty rows below the municipality table

@@ -342,7 +342,7 @@ def read_state(pkg: Package) -> FileState:
     sheetnames = [s.name for s in workbook.sheets if s.part is not None]
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
-    extra = [n for n in (c.FINDINGS, c.IMPORT_LOG) if n in sheetnames]
+    extra = [n for n in (c.FINDINGS, c.IMPORT_LOG, c.HISTORY) if n in sheetnames]
     grids = Grids(pkg, [*wanted, *extra], workbook)
     try:
         own = {n: grids[n] for n in extra}

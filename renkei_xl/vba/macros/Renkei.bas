@@ -23,3 +23,7 @@ End Sub
 Sub RenkeiExport()
     RunPython "import renkei_xl.excel.buttons as m; m.export()"
 End Sub
+
+Sub RenkeiRollover()
+    RunPython "import renkei_xl.excel.buttons as m; m.rollover()"
+End Sub

@@ -1,0 +1,54 @@
+"""The year-after-year subcommands of `renkei-xl`: rollover and history import.
+
+Thin handlers over renkei_xl.cycle.rollover, which the 「次年度のマスターを作成」 button calls too.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def cmd_rollover(args: argparse.Namespace) -> int:
+    from ..cycle.rollover import rollover_file, rollover_lines
+
+    done = rollover_file(Path(args.master), args.year, Path(args.output) if args.output else None,
+                         force=args.force)
+    for line in rollover_lines(done):
+        print(line)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from ..cycle.rollover import import_history
+
+    done = import_history(Path(args.master), Path(args.csv))
+    for r in done.refusals:
+        print(f"取り込みません: {r.text()}")
+    if done.written is None:
+        print(f"取り込める行がないため、マスターは変更していません（取り込めない行 {len(done.refusals)} 件）。")
+        return 1
+    note = f"（うち {done.replaced} 行は記録済みの年度を置き換え）" if done.replaced else ""
+    print(f"「経年」に {done.imported} 行を取り込みました{note}: {done.written.path}")
+    if done.written.backup:
+        print(f"バックアップ: {done.written.backup}")
+    if done.refusals:
+        print(f"取り込めない行が {len(done.refusals)} 件ありました（上の理由を見て CSV を直してください）。")
+    print("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
+    return 1 if done.refusals else 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("rollover", help="次年度のマスターを作る（このマスターは変更しない）")
+    p.add_argument("master", help="今年度のマスターブック（.xlsx/.xlsm）")
+    p.add_argument("--year", type=int, help="新しい対象年度（既定: 今の対象年度の次）")
+    p.add_argument("-o", "--output", help="新しいマスターのファイル（既定: 名前の年度を入れ替えて同じフォルダー）")
+    p.add_argument("--force", action="store_true", help="既存のファイルを作り直す（バックアップを残す）")
+    p.set_defaults(func=cmd_rollover)
+
+    p = sub.add_parser("history", help="経年（過去の年度の実績値と評価）を扱う")
+    hs = p.add_subparsers(dest="history_command", metavar="SUBCOMMAND", required=True)
+    q = hs.add_parser("import", help="CSV（指標ID,年度,実績値,評価）から過去の年度を取り込む")
+    q.add_argument("master", help="マスターブック（.xlsx/.xlsm）")
+    q.add_argument("csv", help="CSV ファイル（UTF-8 または Shift_JIS）")
+    q.set_defaults(func=cmd_history)

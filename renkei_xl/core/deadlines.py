@@ -1,0 +1,44 @@
+"""Targets that name a year (「2023年度まで」「120名（2023年度までの毎年度）」) and the years
+that pass them.
+
+A master rolled over to the next year carries every target as it was; one whose year is
+already past is still judged by it (a deadline passed and not met is ×), and is reported
+on 検証結果 as needing review on every check, so it cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from .model import WARNING, Finding, Indicator, Settings
+from .values import DEADLINE, ValueParseError, parse_value
+
+PAST_TARGET = "target-year-past"
+
+
+def target_year(target: str) -> Optional[int]:
+    """The 年度 a target names as its deadline (「2023年度まで」「120名（2023年度までの毎年度）」)."""
+    try:
+        v = parse_value(target)
+    except ValueParseError:
+        return None
+    if v.kind == DEADLINE:
+        return v.deadline
+    return v.note_year("until", "annual-until", "asof")
+
+
+def past_targets(settings: Settings, indicators: Sequence[Indicator]) -> list[Finding]:
+    """Targets whose year is before 対象年度: carried over as they were, and reported for
+    review (the row is still judged by them: a deadline passed and not met is ×)."""
+    out = []
+    for ind in indicators:
+        if ind.is_kpi:
+            continue
+        year = target_year(ind.target)
+        if year is not None and year < settings.fiscal_year:
+            out.append(Finding(
+                PAST_TARGET, WARNING, ind.sheet, ind.cell("target"), ind.id,
+                f"目標値「{ind.target}」の年度（{year}年度）は対象年度（{settings.fiscal_year}年度）より前です。"
+                "目標の見直しが必要です",
+                "新しい目標値（と期限）を入力してください。評価しない場合は評価方法を「参考」にしてください"))
+    return out

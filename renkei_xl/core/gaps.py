@@ -1,0 +1,289 @@
+"""What each indicator still needs: the tool-owned sheet 次の一歩.
+
+The coordinator's questions in March, answered per row that is not ◎: how far is it
+from the target, in the row's own unit (「◎まであと8件（17件／25件）」); how many years are
+left before a deadline; which municipalities have not reported a 合計 or 参加市町村数 row
+yet; and is it better or worse than last year (↑ ↓ →). Below, one line per municipality:
+how many of its rows are still empty.
+
+A sheet of its own rather than columns on 一覧, so the printed 一覧 stays the official
+layout. Computed here, once, from the recalculation's Result, the master's entries and
+経年; both faces write the SheetPlan as they write 一覧.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+from typing import Optional, Sequence
+
+from . import contract as c
+from .history import History
+from .layout import HEADER, INDICATOR, Grid
+from .methods import METHOD_AUTO, NOBODY, method_of
+from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, RULE_DEADLINE,
+                    RULE_PROGRESS, RULE_REFERENCE, Entry, Indicator, Result, Settings)
+from .plan import Cell, CondFormat, SheetPlan, fitted_heights
+from .values import (COUNT_FAMILIES, DEADLINE, NUMBER, STATUS, Value, ValueParseError,
+                     format_number, parse_value)
+
+COLUMNS = ("指標ID", "連携事業名", "評価指標", "評価", "目標値", "実績値", "目標までの差", "期限",
+           "未入力の市町村", "前年度との比較")
+MUNI_COLUMNS = ("市町村名", "入力する行", "未入力の行", "未入力の指標ID")
+WIDTHS = (9, 26, 34, 6, 20, 16, 40, 22, 30, 22)
+SHOWN_IDS = 12
+_RANK = {ACHIEVED: 3, NEARLY: 2, MISSED: 1}
+ALL_MUNICIPALITIES = "全市町村"
+
+
+# ----------------------------------------------------------------------- amounts
+
+def amount(number: Decimal, unit: str, family: str) -> str:
+    """A gap in the row's own unit: counts rounded up to whole ones (half a 件 does not
+    exist), percentages in ポイント, 1万 and over in 万 (億, 兆) with one decimal rounded
+    up, so a gap is never shown smaller than it is."""
+    if family == "%":
+        return f"{format_number(_up(number, 1))}ポイント"
+    if family in COUNT_FAMILIES:
+        number = number.to_integral_value(rounding=ROUND_CEILING)
+    for size, word in ((Decimal(10) ** 12, "兆"), (Decimal(10) ** 8, "億"), (Decimal(10) ** 4, "万")):
+        if abs(number) >= size:
+            return f"{format_number(_up(number / size, 1))}{word}{unit}"
+    return f"{format_number(_up(number, 1) if number != number.to_integral_value() else number)}{unit}"
+
+
+def _up(number: Decimal, digits: int) -> Decimal:
+    q = Decimal(1).scaleb(-digits)
+    return number.quantize(q, rounding=ROUND_CEILING).normalize()
+
+
+def _parse(text: str) -> Optional[Value]:
+    try:
+        return parse_value(text)
+    except ValueParseError:
+        return None
+
+
+# -------------------------------------------------------------------- one row
+
+def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, settings: Settings,
+             symbols: Sequence[str] = ()) -> str:
+    """What the row still needs to reach □ and ◎ (empty for ◎)."""
+    if symbol == ACHIEVED:
+        return ""
+    if ind.is_kpi:
+        return "基本KPI（参考指標のため目標との差は出しません）"
+    if ind.rule == RULE_REFERENCE:
+        return "評価方法「参考」のため目標との差は出しません"
+    if ind.method == METHOD_AUTO:
+        return _meta_gap(symbols, settings)
+    target, actual = _parse(ind.target), _parse(actual_text)
+    if target is None or actual is None:
+        return f"評価できません: {reason}"
+    if symbol == NOT_EVALUABLE:
+        return f"評価できません: {reason}"
+    if ind.rule == RULE_DEADLINE or target.kind == DEADLINE:
+        if actual.kind == NUMBER and target.kind == NUMBER:
+            return _numeric_gap(ind, target, actual, settings) or ""
+        now = f"実績「{actual.core}」" if not actual.is_empty else "実績値は未入力"
+        return f"◎には完了（策定・構築・実施など）の報告が必要です（{now}）"
+    if actual.is_empty:
+        return "実績値が未入力です（市町村シート・指標シートに入力してください）"
+    if actual.kind == STATUS and actual.negative:
+        return f"◎には目標「{target.core}」の実績が必要です（実績「{actual.core}」）"
+    numeric = _numeric_gap(ind, target, actual, settings)
+    if numeric is not None:
+        return numeric
+    if target.kind == STATUS:
+        return f"◎には目標「{target.core}」の実績が必要です（実績「{actual.core}」）"
+    return f"目標「{target.core}」と実績「{actual.core}」を比べられません"
+
+
+def _numeric_gap(ind: Indicator, target: Value, actual: Value, settings: Settings) -> Optional[str]:
+    if target.kind == STATUS and target.status == ALL_MUNICIPALITIES:
+        t, t_label, unit, family = Decimal(len(settings.municipalities)), f"全{len(settings.municipalities)}市町村", "市町村", "市町村"
+    elif target.kind == NUMBER:
+        t, t_label, unit, family = target.number, target.core, target.unit, target.family
+    else:
+        return None
+    if actual.kind != NUMBER or actual.number is None or (actual.family != family and actual.unit):
+        return None
+    a = actual.number
+    base = Decimal(0)
+    b = _parse(ind.baseline)
+    if ind.rule == RULE_PROGRESS or (b is not None and b.kind == NUMBER and b.number is not None
+                                     and (t < b.number or t < 0 or b.number < 0)):
+        base = b.number if b is not None and b.kind == NUMBER and b.number is not None else Decimal(0)
+    sign = 1 if t >= base else -1
+    nearly_level = base + Decimal(str(settings.threshold)) * (t - base)
+    if family in COUNT_FAMILIES and sign > 0:
+        nearly_level = nearly_level.to_integral_value(rounding=ROUND_CEILING)
+    need_full = (t - a) * sign
+    need_nearly = (nearly_level - a) * sign
+    word = "" if sign > 0 else "の減少"
+    shown = f"（{actual.core}／{t_label}）"
+    if need_full <= 0:
+        return f"数値は目標に届いています{shown}"
+    parts = []
+    if need_nearly > 0:
+        parts.append(f"□まであと{amount(need_nearly, unit, family)}{word}")
+    parts.append(f"◎まであと{amount(need_full, unit, family)}{word}")
+    return "、".join(parts) + shown
+
+
+def _meta_gap(symbols: Sequence[str], settings: Settings) -> str:
+    """The 達成割合 row: how many more rows must turn ◎ (it counts itself, so this is
+    found by trying, like the row's own symbol)."""
+    from .rules import achievement_rate, context_of
+
+    ctx = context_of(settings)
+    others = list(symbols)
+    open_rows = [i for i, s in enumerate(others) if s in (NEARLY, MISSED)]
+    achieved = sum(s == ACHIEVED for s in others)
+    evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in others)
+
+    def symbol_with(k: int) -> str:
+        trial = list(others)
+        for i in open_rows[:k]:
+            trial[i] = ACHIEVED
+        return achievement_rate(trial, 1.0, ctx)[0]
+
+    needs = {}
+    for k in range(len(open_rows) + 1):
+        sym = symbol_with(k)
+        for want in (NEARLY, ACHIEVED):
+            if want not in needs and _RANK[sym] >= _RANK[want]:
+                needs[want] = k
+    parts = [f"{s}まであと{needs[s]}指標" for s in (NEARLY, ACHIEVED) if needs.get(s)]
+    text = "、".join(parts) if parts else "◎にできる指標が足りません"
+    return f"{text}が◎になる必要があります（◎{achieved}／評価可能{evaluable}、この行を除く）"
+
+
+def deadline_text(ind: Indicator, fiscal_year: int) -> str:
+    target = _parse(ind.target)
+    if target is None or ind.is_kpi:
+        return ""
+    year = target.deadline if target.kind == DEADLINE else target.note_year("until", "annual-until", "asof")
+    if year is None:
+        return "毎年度" if target.annual else ""
+    left = year - fiscal_year
+    if left > 0:
+        return f"{year}年度まであと{left}年度"
+    if left == 0:
+        return f"{year}年度（今年度が期限）"
+    return f"{year}年度（期限を過ぎています。目標の見直しが必要です）"
+
+
+def empty_municipalities(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> str:
+    """Municipalities with no value yet on a 合計 or 参加市町村数 row."""
+    method = method_of(ind)
+    if method is None or not method.adds_up:
+        return ""
+    filled = {e.municipality for e in entries if e.value.strip()}
+    missing = [m for m in settings.names if m not in filled]
+    if not missing:
+        return ""
+    if len(missing) == len(settings.names):
+        return f"全市町村（{len(missing)}）"
+    return "、".join(missing)
+
+
+def trend_text(ind_id: str, actual_text: str, symbol: str, history: History, fiscal_year: int) -> str:
+    """↑ ↓ → against last year's 実績値 (same unit family), else against its symbol."""
+    last = history.get(ind_id, {}).get(fiscal_year - 1)
+    if last is None:
+        return "前年度の記録なし"
+    now_v, then_v = _parse(actual_text), _parse(last.actual)
+    shown = last.actual or "（未入力）"
+    if (now_v is not None and then_v is not None and now_v.kind == NUMBER and then_v.kind == NUMBER
+            and now_v.number is not None and then_v.number is not None
+            and (now_v.family == then_v.family or not now_v.unit or not then_v.unit)):
+        arrow = "↑" if now_v.number > then_v.number else ("↓" if now_v.number < then_v.number else "→")
+        return f"{arrow}（前年度 {shown} {last.symbol}）".replace(" ）", "）")
+    if symbol in _RANK and last.symbol in _RANK:
+        arrow = "↑" if _RANK[symbol] > _RANK[last.symbol] else ("↓" if _RANK[symbol] < _RANK[last.symbol] else "→")
+        return f"{arrow}（前年度 {last.symbol}）"
+    return f"前年度 {shown} {last.symbol}".strip()
+
+
+# ------------------------------------------------------------------ the sheet
+
+def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
+              history: History) -> list[list[object]]:
+    """One row per indicator that is not ◎, in 指標 order, as COLUMNS."""
+    by_id: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_id.setdefault(e.indicator_id, []).append(e)
+    plain = [result.evaluations[i.id].symbol for i in result.indicators if i.method != METHOD_AUTO]
+    out = []
+    for ind in result.indicators:
+        ev = result.evaluations[ind.id]
+        if ev.symbol == ACHIEVED:
+            continue
+        actual = result.consolidated[ind.id].actual if ind.id in result.consolidated else ""
+        project = "【基本KPI】" if ind.is_kpi else (
+            f"{ind.project_no}　{ind.project_name}" if ind.project_no is not None else ind.project_name)
+        out.append([ind.id, project, ind.name, ev.symbol, ind.target or "－", actual or "－",
+                    gap_text(ind, actual, ev.symbol, ev.reason, settings, plain),
+                    deadline_text(ind, settings.fiscal_year),
+                    empty_municipalities(ind, by_id.get(ind.id, ()), settings),
+                    trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year)])
+    return out
+
+
+def municipality_rows(indicators: Sequence[Indicator], entries: Sequence[Entry],
+                      settings: Settings) -> list[list[object]]:
+    """Per municipality: rows it reports on its sheet, how many are still empty, which."""
+    reported = {i.id for i in indicators if (m := method_of(i)) is not None and m.reporters != NOBODY}
+    by_muni: dict[str, list[Entry]] = {}
+    for e in entries:                       # one pass: a large master has 200,000 entry rows
+        if e.indicator_id in reported:
+            by_muni.setdefault(e.municipality, []).append(e)
+    out = []
+    for name in settings.names:
+        own = by_muni.get(name, [])
+        empty = [e.indicator_id for e in own if not e.value.strip()]
+        ids = "、".join(empty[:SHOWN_IDS]) + (f" ほか{len(empty) - SHOWN_IDS}件" if len(empty) > SHOWN_IDS else "")
+        out.append([name, len(own), len(empty), ids or ("すべて入力済み" if own else "")])
+    return out
+
+
+def _heights(rows: list[list[Optional[Cell]]]) -> dict[int, float]:
+    """Wrapped text shows whole: neither application sizes rows written into a file."""
+    grid = Grid()
+    for row in rows:
+        styled = any(cell is not None and cell[1] in ("body", "symbol", "header") for cell in row)
+        kind = (HEADER if any(cell is not None and cell[1] == "header" for cell in row)
+                else INDICATOR if styled else "other")
+        grid.add(kind, [None if cell is None else cell[0] for cell in row])
+    return fitted_heights(grid, WIDTHS)
+
+
+def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Settings,
+                     history: History) -> SheetPlan:
+    steps = step_rows(result, entries, settings, history)
+    munis = municipality_rows(result.indicators, entries, settings)
+    title = f"{settings.region} {settings.fiscal_year}年度 次の一歩（◎でない指標と未入力の行）"
+    note = ("◎でない指標ごとに、目標までの差（その行の単位）・期限までの年数・まだ入力のない市町村・"
+            "前年度との比較を示します。評価を再計算するたびに作り直します。")
+    rows: list[list[Optional[Cell]]] = [[(title, "title")], [(note, "legend")],
+                                        [(h, "header") for h in COLUMNS]]
+    sym_col = COLUMNS.index("評価") + 1
+    for values in steps:
+        rows.append([(v if v not in ("", None) else None, "symbol" if k == sym_col else "body")
+                     for k, v in enumerate(values, start=1)])
+    first, last = 4, len(rows)
+    if not steps:
+        rows.append([("◎でない指標はありません。", "body")])
+    rows.append([])
+    summary_line = sum(r[2] for r in munis)
+    rows.append([(f"市町村ごとの未入力（合計 {summary_line} 行）", "title")])
+    rows.append([(h, "header") for h in MUNI_COLUMNS])
+    for values in munis:
+        rows.append([(v if v not in ("", None) else None, "body") for v in values])
+    sheet = SheetPlan(c.NEXT_STEPS, rows, widths={i: float(w) for i, w in enumerate(WIDTHS, start=1)},
+                      freeze=(4, 2))
+    sheet.heights = _heights(rows)
+    if steps:
+        sheet.conditional = [CondFormat("equal", (first, sym_col, last, sym_col), colour, symbol)
+                             for symbol, colour in c.SYMBOL_FILLS.items()]
+    return sheet

@@ -1,0 +1,335 @@
+"""The history of every indicator, year after year: the tool-owned sheet 経年.
+
+The master holds one year; 経年 keeps the years before it, one row per 指標ID and, per
+year, the 実績値 as printed and the 評価 symbol. Rollover appends the year it closes,
+``renkei-xl history import`` back-fills earlier years from a CSV, and 集計 draws the
+達成割合 of every year from it. Plain dicts and lists, not pandas: a button starts a new
+Python process per click and a table of 80 rows × a few years needs no data-frame library.
+
+The sheet is read back by header text (「2023年度 実績値」「2023年度 評価」), so a year's
+columns are found wherever they are, and nothing staff typed into the sheet's known
+columns is lost when it is written again.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
+
+from . import contract as c
+from .contract_read import text
+from .errors import UserError
+from .model import ACHIEVED, MISSED, NEARLY, SYMBOLS, Indicator, Result
+from .plan import Cell, CondFormat, SheetPlan
+
+ID_HEADER = "指標ID"
+FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
+ACTUAL_SUFFIX = "年度 実績値"
+SYMBOL_SUFFIX = "年度 評価"
+_YEAR_COLUMN = re.compile(r"^(\d{4})年度 (実績値|評価)$")
+HISTORY_WIDTHS = (9, 30, 40, 22)
+YEAR_WIDTHS = (16, 7)
+TITLE = "経年（年度ごとの実績値と評価）"
+NOTE = ("このシートはツールが作ります（次年度のマスターを作成したとき・経年の取り込みのときに更新）。"
+        "評価は各年度の基準で計算したものです。")
+
+
+class YearRecord(NamedTuple):
+    actual: str      # 実績値 as printed that year ("" when nothing was reported)
+    symbol: str      # ◎ □ × － ―
+
+
+# 指標ID -> year -> record
+History = dict[str, dict[int, YearRecord]]
+
+
+def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
+    """経年 as the sheet holds it (an absent or empty sheet: no history).
+
+    The header row is the first row of the first 20 holding 「指標ID」; year columns are
+    those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」.
+    """
+    out: History = {}
+    if not grid:
+        return out
+    header_at = None
+    for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS]):
+        if any(text(v) == ID_HEADER for v in row):
+            header_at = r
+            break
+    if header_at is None:
+        return out
+    header = [text(v) for v in grid[header_at]]
+    id_col = header.index(ID_HEADER)
+    actual_cols: dict[int, int] = {}
+    symbol_cols: dict[int, int] = {}
+    for col, h in enumerate(header):
+        m = _YEAR_COLUMN.match(h)
+        if m:
+            (actual_cols if m.group(2) == "実績値" else symbol_cols)[int(m.group(1))] = col
+    for row in grid[header_at + 1:]:
+        ind_id = text(row[id_col]) if id_col < len(row) else ""
+        if not ind_id:
+            continue
+        for year in sorted(set(actual_cols) | set(symbol_cols)):
+            actual = _at(row, actual_cols.get(year))
+            symbol = _at(row, symbol_cols.get(year))
+            if actual or symbol:
+                out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
+    return out
+
+
+def _at(row: Sequence[object], col: Optional[int]) -> str:
+    return text(row[col]) if col is not None and col < len(row) else ""
+
+
+def years_of(history: History) -> list[int]:
+    return sorted({y for per_year in history.values() for y in per_year})
+
+
+def with_year(history: History, year: int, result: Result) -> History:
+    """The history with ``year`` set from a recalculation (replacing what was there: the
+    master's own evaluation of its year is the source of truth for that year)."""
+    out = {i: dict(per_year) for i, per_year in history.items()}
+    for ind in result.indicators:
+        ev = result.evaluations[ind.id]
+        actual = result.consolidated[ind.id].actual if ind.id in result.consolidated else ""
+        out.setdefault(ind.id, {})[year] = YearRecord("" if actual in ("－", "") else actual, ev.symbol)
+    return out
+
+
+def merged(history: History, records: Iterable[tuple[str, int, YearRecord]]) -> History:
+    out = {i: dict(per_year) for i, per_year in history.items()}
+    for ind_id, year, rec in records:
+        out.setdefault(ind_id, {})[year] = rec
+    return out
+
+
+def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPlan:
+    """経年: the master's indicators in 指標 order, then any 指標ID only the history knows
+    (an indicator dropped since: its years are kept, never silently lost)."""
+    years = years_of(history)
+    header = [*FIXED_HEADERS]
+    for y in years:
+        header += [f"{y}{ACTUAL_SUFFIX}", f"{y}{SYMBOL_SUFFIX}"]
+    rows: list[list[Optional[Cell]]] = [[(TITLE, "title")], [(NOTE, "legend")],
+                                        [(h, "header") for h in header]]
+    known = {i.id for i in indicators}
+    ordered: list[tuple[str, str, str, str]] = [
+        (i.id, _project(i), i.name, i.target) for i in indicators]
+    ordered += [(i, "", "（指標シートにない指標）", "") for i in history if i not in known]
+    for ind_id, project, name, target in ordered:
+        row: list[Optional[Cell]] = [(ind_id, "body"), (project or None, "body"), (name or None, "body"),
+                                     (target or None, "body")]
+        for y in years:
+            rec = history.get(ind_id, {}).get(y)
+            row += [(rec.actual if rec and rec.actual else None, "body"),
+                    (rec.symbol if rec and rec.symbol else None, "symbol")]
+        rows.append(row)
+    widths = {i: float(w) for i, w in enumerate(HISTORY_WIDTHS, start=1)}
+    for k in range(len(years)):
+        widths[len(FIXED_HEADERS) + 2 * k + 1] = float(YEAR_WIDTHS[0])
+        widths[len(FIXED_HEADERS) + 2 * k + 2] = float(YEAR_WIDTHS[1])
+    sheet = SheetPlan(c.HISTORY, rows, widths=widths, freeze=(4, 2))
+    first, last = 4, len(rows)
+    if years and last >= first:
+        for k in range(len(years)):
+            col = len(FIXED_HEADERS) + 2 * k + 2
+            sheet.conditional += [CondFormat("equal", (first, col, last, col), colour, symbol)
+                                  for symbol, colour in c.SYMBOL_FILLS.items()]
+    return sheet
+
+
+def _project(ind: Indicator) -> str:
+    if ind.is_kpi:
+        return "【基本KPI】"
+    return f"{ind.project_no}　{ind.project_name}" if ind.project_no is not None else ind.project_name
+
+
+# ------------------------------------------------------------------ 達成割合 per year
+
+class YearRate(NamedTuple):
+    year: int
+    achieved: int
+    evaluable: int
+
+    @property
+    def rate(self) -> Optional[float]:
+        return self.achieved / self.evaluable if self.evaluable else None
+
+
+def year_rates(history: History, current_year: int, result: Optional[Result] = None) -> list[YearRate]:
+    """達成割合 (◎ / ◎□×, the meta row's own symbol included, as printed) per year of the
+    history, the current year from ``result`` where given (it replaces a recorded one)."""
+    counts: dict[int, list[int]] = {}
+    for per_year in history.values():
+        for year, rec in per_year.items():
+            if result is not None and year == current_year:
+                continue
+            n = counts.setdefault(year, [0, 0])
+            n[0] += rec.symbol == ACHIEVED
+            n[1] += rec.symbol in (ACHIEVED, NEARLY, MISSED)
+    if result is not None:
+        counts[current_year] = [result.summary.achieved, result.summary.evaluable]
+    return [YearRate(y, a, e) for y, (a, e) in sorted(counts.items())]
+
+
+# ------------------------------------------------------------------------ CSV import
+
+CSV_HEADERS = ("指標ID", "年度", "実績値", "評価")
+MAX_CSV_BYTES = 5 * 1024 * 1024
+MAX_CSV_ROWS = 100_000
+
+
+class Refusal(NamedTuple):
+    line: int          # line of the CSV file (1 = the header)
+    reason: str        # Japanese
+
+    def text(self) -> str:
+        return f"{self.line}行目: {self.reason}"
+
+
+class CsvImport(NamedTuple):
+    records: list[tuple[str, int, YearRecord]]
+    refusals: list[Refusal]
+    replaced: int      # records that replace a year already in 経年
+
+
+def decode_csv(raw: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM) or Shift_JIS (what Excel writes for 「CSV（コンマ区切り）」
+    on a Japanese Windows); anything else is refused, never guessed."""
+    if len(raw) > MAX_CSV_BYTES:
+        raise UserError(f"「{name}」は大きすぎます（{MAX_CSV_BYTES // 1024 // 1024} MB まで）")
+    if b"\x00" in raw:
+        raise UserError(f"「{name}」は CSV（文字のファイル）ではありません")
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UserError(f"「{name}」の文字コードを読めません。UTF-8 か Shift_JIS の CSV で保存してください")
+
+
+def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str, int]]:
+    """The rows and the columns of CSV_HEADERS (found by header text in the first row)."""
+    import csv      # here: 評価を再計算 imports this module and never reads a CSV
+    import io
+
+    try:
+        rows = list(csv.reader(io.StringIO(content, newline="")))
+    except csv.Error as exc:
+        raise UserError(f"「{name}」を CSV として読めません（{exc}）") from None
+    if len(rows) > MAX_CSV_ROWS:
+        raise UserError(f"「{name}」の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）")
+    if not rows:
+        raise UserError(f"「{name}」が空です（1行目に 指標ID,年度,実績値,評価 の見出しが必要です）")
+    header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
+    cols = {}
+    for h in CSV_HEADERS:
+        if h not in header:
+            raise UserError(f"「{name}」の1行目に見出し「{h}」がありません（必要な見出し: {','.join(CSV_HEADERS)}）")
+        cols[h] = header.index(h)
+    return rows, cols
+
+
+def parse_history_csv(content: str, indicators: Sequence[Indicator], current_year: int,
+                      history: Mapping[str, Mapping[int, YearRecord]] = {}) -> CsvImport:
+    """Every row checked on its own; a bad row is refused with its line and a Japanese
+    reason and the others still count. Columns are found by header text."""
+    from .fiscal import DateParseError, parse_fiscal_year
+    from .values import ValueParseError, parse_value, shown
+
+    rows, cols = csv_rows(content)
+    known = {i.id for i in indicators}
+    seen: set[tuple[str, int]] = set()
+    records: list[tuple[str, int, YearRecord]] = []
+    refusals: list[Refusal] = []
+    replaced = 0
+    lo = 2000
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(v.strip() for v in row):
+            continue
+
+        def cell(h: str) -> str:
+            i = cols[h]
+            return row[i].strip() if i < len(row) else ""
+
+        ind_id, year_text, actual, symbol = (cell(h) for h in CSV_HEADERS)
+        if not ind_id:
+            refusals.append(Refusal(line, "指標ID が空です"))
+            continue
+        if ind_id not in known:
+            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにありません"))
+            continue
+        year = _year(year_text, parse_fiscal_year, DateParseError)
+        if year is None:
+            refusals.append(Refusal(line, f"年度「{shown(year_text)}」を読めません（例: 2022 または 2022年度、令和4年度）"))
+            continue
+        if year >= current_year:
+            refusals.append(Refusal(line, f"{year}年度は対象年度（{current_year}年度）より前ではありません"
+                                          "（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）"))
+            continue
+        if year < lo:
+            refusals.append(Refusal(line, f"{year}年度は古すぎます（{lo}年度以降）"))
+            continue
+        if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
+            refusals.append(Refusal(line, f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください"))
+            continue
+        try:
+            parse_value(actual)
+        except ValueParseError as exc:
+            refusals.append(Refusal(line, f"実績値「{shown(actual)}」を取り込めません（{exc}）"))
+            continue
+        if (ind_id, year) in seen:
+            refusals.append(Refusal(line, f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"))
+            continue
+        seen.add((ind_id, year))
+        if year in history.get(ind_id, {}):
+            replaced += 1
+        records.append((ind_id, year, YearRecord("" if actual in ("－", "―") else actual, symbol)))
+    return CsvImport(records, refusals, replaced)
+
+
+def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
+    t = unicodedata.normalize("NFKC", value).strip()
+    if re.fullmatch(r"\d{4}", t):
+        return int(t)
+    if not t or len(t) > 20:
+        return None
+    try:
+        return parse_fiscal_year(t if t.endswith("年度") else t + "年度")
+    except error:
+        return None
+
+
+YEAR_RATE_TITLE = "年度別の達成割合"
+YEAR_CHART_TITLE = "達成割合の推移"
+
+
+def with_year_rates(summary: SheetPlan, history: History, current_year: int,
+                    result: Optional[Result] = None) -> SheetPlan:
+    """集計 with the 達成割合 of every year below its own lines, years across (a chart plots
+    a row of values), and a chart of them beside the chart of this year's symbols."""
+    from .plan import Chart
+
+    rates = year_rates(history, current_year, result)
+    if not rates:
+        return summary
+    rows = summary.rows
+    rows.append([])
+    top = len(rows) + 1
+    rows.append([(YEAR_RATE_TITLE, "header"), *((f"{r.year}年度", "header") for r in rates)])
+    rows.append([("達成割合", "total"), *((None if r.rate is None else round(r.rate, 4), "rate") for r in rates)])
+    rows.append([("達成済み・達成見込み／評価可能", "body"),
+                 *((f"{r.achieved}／{r.evaluable}", "body") for r in rates)])
+    last_col = 1 + len(rates)
+    for col in range(2, last_col + 1):
+        summary.widths.setdefault(col, 14.0)
+    anchor_row = len(rows) + 3
+    if summary.chart is not None:
+        summary.chart = summary.chart._replace(anchor=(anchor_row, 1))
+    summary.more_charts.append(Chart(YEAR_CHART_TITLE, categories=(top, 2, top, last_col),
+                                     values=(top + 1, 2, top + 1, last_col),
+                                     anchor=(anchor_row + 17, 1)))
+    return summary

@@ -1,0 +1,226 @@
+"""Next year's master, as a write plan on a copy of this year's (pure).
+
+A new year is this year's master with its inputs emptied, not a new workbook: the staff's
+macros, buttons, xlwings.conf, sheets, columns, names, validations and formats all carry
+over because the file applier copies every part and edits only what this plan names:
+
+- 設定: 対象年度 and 基準日 (a year later; the named cells);
+- every input cell emptied: 実績値, 分母 and 実施状況 on the municipality sheets, 実績値（手入力）
+  and 実施状況（手入力） on 指標 (each keeps its format and validation);
+- beside each row, after the staff's columns, 「前年度実績（YYYY年度）」: what that row held,
+  for reference (the column of an earlier rollover is reused);
+- the marks of the last 入力チェック lifted (their cells are emptied anyway);
+- 一覧 and 集計 empty until the first 評価を再計算; 検証結果 lists the targets that name a year
+  already past; 取込履歴 empty; 次の一歩 empty; 経年 with the closed year appended;
+- メニュー's status line.
+
+The indicators themselves (project, indicator, target, 集計方法, 評価方法) are not touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Mapping, NamedTuple, Optional, Sequence
+
+from . import contract as c
+from .contract_read import Book, MasterData, parse_ref, text
+from .errors import UserError
+from .history import history_sheet, read_history, with_year
+from .deadlines import past_targets
+from .model import Finding, Indicator, Result, Settings
+from .plan import (CellEdit, FillEdit, MasterState, SheetPlan, WritePlan, findings_sheet, list_sheet,
+                   marks, menu_cells)
+
+REFERENCE_FILL = c.KPI_FILL      # the grey of a row that is shown, not typed into
+_PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"\d{4}年度）$")
+LIST_NOTE = "「評価を再計算」を押すと、この年度の一覧を作ります。"
+SUMMARY_NOTE = "「評価を再計算」を押すと、この年度の集計を作ります。"
+STEPS_NOTE = "「評価を再計算」を押すと、◎でない指標ごとに次の一歩を示します。"
+
+
+# ---------------------------------------------------------------------- dates
+
+def shifted(day: Optional[dt.date], years: int) -> Optional[dt.date]:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def next_name(name: str, old: int, new: int) -> str:
+    """「さっぽろ圏_2023年度_マスター.xlsm」 → 「さっぽろ圏_2024年度_マスター.xlsm」; a name
+    without the year gets it appended."""
+    stem, dot, suffix = name.rpartition(".")
+    if f"{old}年度" in stem:
+        return f"{stem.replace(f'{old}年度', f'{new}年度')}.{suffix}"
+    if str(old) in stem:
+        return f"{stem.replace(str(old), str(new))}.{suffix}"
+    return f"{stem}_{new}年度.{suffix}"
+
+
+# ----------------------------------------------------------------- the plan
+
+class RolloverReport(NamedTuple):
+    old_year: int
+    new_year: int
+    indicators: int
+    emptied: int                 # input cells emptied
+    past: list[Finding]          # targets naming a past year
+    recorded: int                # rows of 経年 written for the closed year
+    errors: int                  # errors in the closed year's evaluation
+
+
+def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[object]]], data: MasterData,
+                  closed: Result, new_year: int, when: dt.datetime) -> tuple[WritePlan, RolloverReport]:
+    """The plan that turns a copy of this year's master into next year's."""
+    old = data.settings
+    if new_year <= old.fiscal_year:
+        raise UserError(f"新しい対象年度（{new_year}年度）は、このマスターの対象年度（{old.fiscal_year}年度）より"
+                        "後にしてください")
+    if new_year > old.fiscal_year + 10:
+        raise UserError(f"新しい対象年度（{new_year}年度）が離れすぎています（{old.fiscal_year}年度の次は"
+                        f"{old.fiscal_year + 1}年度）")
+    years = new_year - old.fiscal_year
+    book = Book(sheets, state.names)
+    cells: list[CellEdit] = []
+    fills: list[FillEdit] = []
+
+    # 設定
+    for name, value in ((c.N_YEAR, new_year), (c.N_BASE_DATE, shifted(old.base_date, years))):
+        if value is None:
+            continue
+        sheet, ref, _ = book.named(name)
+        row, col = parse_ref(ref)
+        cells.append(CellEdit(sheet, row, col, value))
+
+    # inputs emptied
+    emptied = 0
+    for e in data.entries:
+        for f, now in (("value", e.value), ("denominator", e.denominator), ("status", e.status)):
+            ref = e.cell(f)
+            if ref and now:
+                row, col = parse_ref(ref)
+                cells.append(CellEdit(e.sheet, row, col, None))
+                emptied += 1
+    for ind in data.indicators:
+        for f, now in (("actual_manual", ind.actual_manual), ("status_manual", ind.status_manual)):
+            ref = ind.cell(f)
+            if ref and now:
+                row, col = parse_ref(ref)
+                cells.append(CellEdit(ind.sheet, row, col, None))
+                emptied += 1
+
+    # last year's values beside each row
+    label = c.PREVIOUS_HEADER.format(year=old.fiscal_year)
+    shown_entries: dict[str, list[tuple[int, object]]] = {}
+    for e in data.entries:
+        if e.row is not None:
+            shown_entries.setdefault(e.sheet, []).append((e.row, _entry_shown(e)))
+    for sheet, rows in shown_entries.items():
+        c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows)
+        cells += c1
+        fills += f1
+    ind_rows = [(ind.row, _indicator_shown(ind, closed)) for ind in data.indicators if ind.row is not None]
+    if ind_rows:
+        c1, f1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label, ind_rows)
+        cells += c1
+        fills += f1
+
+    # marks of the last check lifted
+    lifted, _ = marks((), state, data)
+    fills += lifted
+
+    # the tool's sheets
+    new_settings = old._replace(fiscal_year=new_year, base_date=shifted(old.base_date, years))
+    indicators = [i for i in data.indicators]
+    past = past_targets(new_settings, indicators)
+    history = with_year(read_history(state.grids.get(c.HISTORY)), old.fiscal_year, closed)
+    owned = [_note_sheet(list_sheet(_empty(), new_settings), LIST_NOTE),
+             _summary_placeholder(new_settings),
+             findings_sheet(past, state.sheetnames, {}),
+             history_sheet(history, indicators),
+             _steps_placeholder(new_settings)]
+    if c.IMPORT_LOG in state.sheetnames:
+        owned.append(SheetPlan(c.IMPORT_LOG, [], protect=False))
+    line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
+            f"（入力 {emptied} セルを空に、目標の見直し {len(past)} 件）")
+    cells += menu_cells(state, line, when)
+    report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), emptied, past,
+                            len(closed.indicators), len(closed.errors))
+    return WritePlan(owned, cells, fills), report
+
+
+def _entry_shown(e) -> object:
+    """What a municipality row held: its value with the unit shown beside it (比率: 値／分母)."""
+    value = e.value.strip()
+    if not value:
+        return None
+    unit = e.unit.strip() if e.unit else ""
+    shown = value if (not unit or not _bare(value)) else f"{value}{unit}"
+    if e.denominator.strip():
+        shown = f"{shown}／{e.denominator.strip()}"
+    return shown
+
+
+def _bare(value: str) -> bool:
+    return re.fullmatch(r"[\d,.]+", value) is not None
+
+
+def _indicator_shown(ind: Indicator, closed: Result) -> object:
+    """What 指標's row came to last year: the consolidated 実績値 and its symbol."""
+    cons = closed.consolidated.get(ind.id)
+    ev = closed.evaluations.get(ind.id)
+    actual = cons.actual if cons is not None else ""
+    symbol = ev.symbol if ev is not None else ""
+    shown = " ".join(p for p in (actual, symbol) if p)
+    return shown or None
+
+
+def _previous_column(book: Book, sheet: str, headers, required, label: str,
+                     rows: Sequence[tuple[int, object]]) -> tuple[list[CellEdit], list[FillEdit]]:
+    """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
+    else the first column after the header row's last filled cell."""
+    header_row, _cols = book.header(sheet, headers, required)
+    grid = book.sheets[sheet]
+    header = [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
+    col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
+    if col is None:
+        col = max((i for i, h in enumerate(header, start=1) if h), default=0) + 1
+    cells = [CellEdit(sheet, header_row, col, label)]
+    fills = [FillEdit(sheet, header_row, col, c.HEADER_FILL)]
+    wanted = dict(rows)
+    last = max([len(grid), *wanted])
+    for r in range(header_row + 1, last + 1):
+        now = grid[r - 1][col - 1] if r - 1 < len(grid) and col - 1 < len(grid[r - 1]) else None
+        value = wanted.get(r)
+        if value is None and now in (None, ""):
+            continue
+        cells.append(CellEdit(sheet, r, col, value))
+        if r in wanted:
+            fills.append(FillEdit(sheet, r, col, REFERENCE_FILL))
+    return cells, fills
+
+
+def _empty() -> Result:
+    from .pipeline import summarize
+
+    return Result((), {}, {}, (), summarize((), {}, 0, 0))
+
+
+def _note_sheet(sheet: SheetPlan, note: str) -> SheetPlan:
+    sheet.rows.append([(note, "legend")])
+    return sheet
+
+
+def _summary_placeholder(settings: Settings) -> SheetPlan:
+    return SheetPlan(c.SUMMARY, [[(f"{settings.region} {settings.fiscal_year}年度 評価の集計", "title")], [],
+                                 [(SUMMARY_NOTE, "legend")]], widths={1: 30.0})
+
+
+def _steps_placeholder(settings: Settings) -> SheetPlan:
+    return SheetPlan(c.NEXT_STEPS, [[(f"{settings.region} {settings.fiscal_year}年度 次の一歩", "title")], [],
+                                    [(STEPS_NOTE, "legend")]], widths={1: 30.0})

@@ -1,0 +1,129 @@
+"""Year after year on files: next year's master (rollover) and the history import.
+
+Rollover reads this year's master and writes next year's to a new file: the package is
+copied part by part and only what renkei_xl.core.rollover's plan names changes (the file
+applier, as for every other write), so macros, buttons, xlwings.conf and every sheet and
+column the staff made carry over byte for byte. The new file is written under its own
+writer lock, through a temporary file renamed into place; the old master is only read
+(a button runs it while Excel has the old master open, which is why it is not refused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+from ..core import contract as c
+from ..core.errors import UserError
+from ..workbook.session import Written, check_path, now, write_planned
+
+
+class RolloverDone(NamedTuple):
+    path: Path
+    report: object          # renkei_xl.core.rollover.RolloverReport
+
+
+def default_target(master: Path, new_year: int, old_year: int) -> Path:
+    from ..core.rollover import next_name
+
+    return master.with_name(next_name(master.name, old_year, new_year))
+
+
+def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Path] = None, *,
+                  force: bool = False, when: Optional[dt.datetime] = None) -> RolloverDone:
+    """Next year's master from ``master`` (left as it is), at ``out`` or beside it."""
+    from ..core.pipeline import recalculate
+    from ..core.rollover import rollover_plan
+    from ..workbook.apply import apply_plan
+    from ..workbook.safety import ensure_not_open, remove_stale_temps, replace_file, writer_lock
+    from ..workbook.session import _named, opened
+
+    master = check_path(master)
+    with opened(master) as fs:
+        old_year = fs.data.settings.fiscal_year
+    year = new_year if new_year is not None else old_year + 1
+    target = Path(out) if out else default_target(master, year, old_year)
+    if c.suffix_problem(target.name, "出力先"):
+        raise UserError(c.suffix_problem(target.name, "出力先"))
+    if target.suffix.lower() != master.suffix.lower():
+        raise UserError(f"出力先「{target.name}」の拡張子はマスターと同じ「{master.suffix}」にしてください"
+                        "（マクロやボタンをそのまま引き継ぐため）")
+    if target.resolve() == master.resolve():
+        raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
+    if target.exists() and not force:
+        raise UserError(f"「{target}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(target):
+        ensure_not_open(target)
+        remove_stale_temps(target)
+        with opened(master) as fs:
+            d = fs.data
+            try:
+                closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
+                plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
+            except UserError as exc:
+                raise _named(master, exc) from None
+            fs.data = None
+            try:
+                apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
+            except UserError as exc:
+                raise _named(master, exc) from None
+            replace_file(target, fs.pkg.save)
+    return RolloverDone(target, report)
+
+
+def rollover_lines(done: RolloverDone) -> list[str]:
+    """What both faces tell the staff after a rollover."""
+    r = done.report
+    lines = [f"{r.new_year}年度のマスターを作成しました: {done.path}",
+             f"・指標 {r.indicators} 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました",
+             f"・入力欄 {r.emptied} セルを空にし、各行の横に「{c.PREVIOUS_HEADER.format(year=r.old_year)}」を表示しました",
+             f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）"]
+    if r.errors:
+        lines.append(f"　（{r.old_year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました）")
+    if r.past:
+        lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
+        lines += [f"　{f.indicator_id}: {f.message}" for f in r.past[:10]]
+        if len(r.past) > 10:
+            lines.append(f"　…ほか {len(r.past) - 10} 件")
+    lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
+    return lines
+
+
+# ------------------------------------------------------------------ history import
+
+class HistoryImport(NamedTuple):
+    imported: int
+    replaced: int
+    refusals: list            # renkei_xl.core.history.Refusal
+    written: Optional[Written]
+
+
+def import_history(master: Path, csv_path: Path) -> HistoryImport:
+    """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
+    rows refused with a reason, the good ones written; nothing valid, nothing written."""
+    from ..core.history import csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history
+    from ..core.plan import WritePlan
+
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise UserError(f"CSV ファイル「{csv_path}」が見つかりません")
+    try:
+        raw = csv_path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"CSV ファイル「{csv_path.name}」を読めません（{exc.strerror}）") from None
+    content = decode_csv(raw, csv_path.name)
+    csv_rows(content, csv_path.name)     # the file itself, refused before the master is opened
+
+    def make(fs):
+        d = fs.data
+        history = read_history(fs.state.grids.get(c.HISTORY))
+        parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
+        if not parsed.records:
+            return WritePlan(), parsed
+        sheet = history_sheet(merged(history, parsed.records), d.indicators)
+        return WritePlan([sheet]), parsed
+
+    parsed, written = write_planned(master, make)
+    return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written)

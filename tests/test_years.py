@@ -1,0 +1,415 @@
+"""Year after year (issue #11): next year's master, 経年, 次の一歩 and the history import.
+
+Everything runs on the FY2023 sample master, the official list being the expectation:
+the rollover to 2024 keeps the 80 indicators with their methods and targets, empties the
+inputs, shows last year's values beside each row and records 2023 in 経年 with the official
+symbols; refilled and recalculated, 2024 is judged against the same targets; a second
+rollover keeps both years; the gap of every row that is not ◎ is checked against the
+official 目標値 and 実績値.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
+from renkei_xl.cli import main as cli_main
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.deadlines import PAST_TARGET, target_year
+from renkei_xl.core.gaps import gap_text
+from renkei_xl.core.history import read_history
+from renkei_xl.core.model import ACHIEVED, SYMBOLS
+from renkei_xl.core.plan import CellEdit, WritePlan
+from renkei_xl.core.values import NUMBER, format_number, parse_value
+from renkei_xl.cycle.rollover import import_history, rollover_file
+from renkei_xl.workbook.session import load_master, opened, recalc_file, write_planned
+
+PREVIOUS_2023 = c.PREVIOUS_HEADER.format(year=2023)
+
+
+def _grid(path: Path, sheet: str) -> list[list[object]]:
+    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> part name, from workbook.xml and its relationships."""
+    with opened(path) as fs:
+        return {s.name: s.part for s in fs.workbook.sheets if s.part}
+
+
+def _refill(old: Path, new: Path) -> None:
+    """Type last year's inputs into next year's master (2024 reports what 2023 did)."""
+    before = load_master(old)
+    after = load_master(new)
+    cells = []
+    rows_new = {(e.sheet, e.indicator_id, e.row): e for e in after.entries}
+    for e in before.entries:
+        twin = rows_new[(e.sheet, e.indicator_id, e.row)]
+        for f in ("value", "denominator", "status"):
+            value = getattr(e, f)
+            if value:
+                r, col = _rc(twin.cell(f))
+                cells.append(CellEdit(e.sheet, r, col, _number(value)))
+    by_id = {i.id: i for i in after.indicators}
+    for ind in before.indicators:
+        for f in ("actual_manual", "status_manual"):
+            value = getattr(ind, f)
+            if value:
+                r, col = _rc(by_id[ind.id].cell(f))
+                cells.append(CellEdit(ind.sheet, r, col, value))
+    write_planned(new, lambda fs: (WritePlan(cells=cells), None))
+
+
+def _rc(ref: str) -> tuple[int, int]:
+    from renkei_xl.core.contract_read import parse_ref
+
+    return parse_ref(ref)
+
+
+def _number(text: str):
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        return text
+
+
+@pytest.fixture(scope="module")
+def years(tmp_path_factory):
+    """2023 (the sample, recalculated) → 2024 (rolled over, refilled, recalculated) → 2025."""
+    folder = tmp_path_factory.mktemp("years")
+    m2023 = init_master(folder / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
+    r2023, _ = recalc_file(m2023)
+    before = m2023.read_bytes()
+    done = rollover_file(m2023)
+    seen = {"m2023": m2023, "r2023": r2023, "before": before, "done": done, "m2024": done.path,
+            "fresh2024": _parts(done.path), "data2024": load_master(done.path)}
+    copy = folder / "rolled_empty.xlsm"
+    shutil.copyfile(done.path, copy)
+    seen["empty2024"] = copy
+    _refill(m2023, done.path)
+    seen["r2024"], _ = recalc_file(done.path)
+    seen["m2025"] = rollover_file(done.path).path
+    seen["r2025"], _ = recalc_file(seen["m2025"])
+    return seen
+
+
+# ------------------------------------------------------------------ rollover 2024
+
+def test_the_old_master_is_only_read_and_the_new_one_is_named_for_its_year(years):
+    assert years["m2023"].read_bytes() == years["before"]
+    assert years["m2024"].name == "さっぽろ圏_2024年度_マスター.xlsm"
+    assert years["m2025"].name == "さっぽろ圏_2025年度_マスター.xlsm"
+
+
+def test_rollover_keeps_every_indicator_method_and_target(years, fy2023):
+    data = years["data2024"]
+    assert len(data.indicators) == len(fy2023.indicators) == 80
+    keep = ("id", "role", "project_no", "project_name", "summary", "name", "baseline", "target",
+            "method", "rule", "is_kpi")
+    assert [tuple(getattr(i, k) for k in keep) for i in data.indicators] == \
+           [tuple(getattr(i, k) for k in keep) for i in fy2023.indicators]
+    assert data.settings.fiscal_year == 2024
+    assert data.settings.base_date.isoformat() == "2025-03-31"
+    assert data.settings.municipalities == fy2023.settings.municipalities
+
+
+def test_rollover_empties_every_input_and_shows_last_years_value_beside_it(years):
+    data, old = years["data2024"], load_master(years["m2023"])
+    assert data.entries, "the municipality rows are kept"
+    assert all(not (e.value or e.denominator or e.status) for e in data.entries)
+    assert all(not (i.actual_manual or i.status_manual) for i in data.indicators)
+    shown = 0
+    for muni in data.settings.names:
+        grid = _grid(years["empty2024"], muni)
+        header = grid[0]
+        assert header[:len(c.ENTRY_HEADERS)] == list(c.ENTRY_HEADERS.values())  # staff columns kept
+        col = header.index(PREVIOUS_2023)
+        for e in (e for e in old.entries if e.municipality == muni):
+            cell = grid[e.row - 1][col]
+            if e.value:
+                assert cell is not None and str(cell).startswith(e.value), (muni, e.indicator_id, cell)
+                shown += 1
+            else:
+                assert cell is None
+    assert shown == sum(1 for e in old.entries if e.value)
+    grid = _grid(years["empty2024"], c.INDICATORS)
+    col = grid[0].index(PREVIOUS_2023)
+    r2023 = years["r2023"]
+    for ind in old.indicators:
+        assert grid[ind.row - 1][col].endswith(r2023.evaluations[ind.id].symbol), ind.id
+
+
+def test_rollover_records_2023_in_history_with_the_official_symbols(years, fy2023):
+    history = read_history(_grid(years["empty2024"], c.HISTORY))
+    assert {i: per[2023].symbol for i, per in history.items()} == dict(fy2023.official)
+    assert history["08-1"][2023].actual == "17件"
+    assert all(set(per) == {2023} for per in history.values())
+
+
+def test_rollover_leaves_the_tool_sheets_empty_and_lists_past_targets(years, fy2023):
+    path = years["empty2024"]
+    listing = _grid(path, c.LIST)
+    ids = [r[c.LIST_ID_COL] for r in listing[3:] if len(r) > c.LIST_ID_COL and r[c.LIST_ID_COL]]
+    assert ids == [] and "2024年度" in listing[0][0]
+    assert not any(isinstance(v, (int, float)) for r in _grid(path, c.SUMMARY) for v in r)
+    findings = _grid(path, c.FINDINGS)
+    flagged = {r[3] for r in findings[1:] if r[0] == "警告" and "見直し" in str(r[4])}
+    expected = {i.id for i in fy2023.indicators if not i.is_kpi and (target_year(i.target) or 9999) < 2024}
+    assert "10-1" in expected and "31-2" not in expected
+    assert flagged == expected
+
+
+def test_macros_buttons_xlwings_conf_and_staff_parts_carry_over(years):
+    old, new = _parts(years["m2023"]), years["fresh2024"]
+    sheets = _sheet_parts(years["m2023"])
+    assert new["xl/vbaProject.bin"] == old["xl/vbaProject.bin"]
+    assert new[sheets[c.XLWINGS_CONF]] == old[sheets[c.XLWINGS_CONF]]
+    edited = {sheets[s] for s in (c.MENU, c.SETTINGS, c.INDICATORS, *load_master(years["m2023"]).settings.names)}
+    owned = {sheets[s] for s in (c.LIST, c.SUMMARY, c.FINDINGS, *c.YEAR_SHEETS) if s in sheets}
+    shared = {"xl/workbook.xml", "xl/styles.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"}
+    for name, data in old.items():
+        if name in edited or name in owned or name in shared or "/_rels/" in name and any(
+                p.rsplit("/", 1)[1] in name for p in owned) or name.startswith(("xl/drawings/", "xl/charts/")):
+            continue
+        assert new.get(name) == data, name
+    # buttons: the メニュー's VML and controls are the old ones
+    for name in old:
+        if "vmlDrawing" in name or "ctrlProps" in name:
+            assert new[name] == old[name], name
+
+
+# ------------------------------------------------------- 2024 refilled and judged
+
+def test_2024_is_judged_against_the_same_targets(years, fy2023):
+    r2024 = years["r2024"]
+    deadline_passed = {i.id for i in fy2023.indicators if (target_year(i.target) or 9999) < 2024}
+    same = [i.id for i in fy2023.indicators if i.id not in deadline_passed and i.id != "01-1"]
+    assert len(same) > 50
+    assert {i: r2024.evaluations[i].symbol for i in same} == {i: fy2023.official[i] for i in same}
+    # deadline rows judged for 2024: 2023年度まで not met → ×, flagged; 2025年度 not yet → ―
+    assert fy2023.official["10-1"] == "×" and r2024.evaluations["10-1"].symbol == "×"
+    assert any(f.type == PAST_TARGET and f.indicator_id == "10-1" for f in r2024.findings)
+    for ind_id in ("31-2", "54-1"):
+        assert next(i for i in fy2023.indicators if i.id == ind_id).target.startswith("2025年度")
+        assert r2024.evaluations[ind_id].symbol == "―"
+        assert not any(f.type == PAST_TARGET and f.indicator_id == ind_id for f in r2024.findings)
+
+
+def test_next_steps_compare_with_last_year(years):
+    grid = _grid(years["m2024"], c.NEXT_STEPS)
+    header = grid[2]
+    rows = {r[0]: r for r in grid[3:] if r and r[0]}
+    trend = header.index("前年度との比較")
+    assert rows["08-1"][trend].startswith("→") and "17件" in rows["08-1"][trend]
+    assert "◎まであと8件" in rows["08-1"][header.index("目標までの差")]
+
+
+# ------------------------------------------------------------------ twice
+
+def test_a_second_rollover_keeps_both_years_and_the_chart_has_both(years, fy2023):
+    history = read_history(_grid(years["m2025"], c.HISTORY))
+    assert {i: per[2023].symbol for i, per in history.items()} == dict(fy2023.official)
+    assert {i: per[2024].symbol for i, per in history.items()} == \
+           {i: e.symbol for i, e in years["r2024"].evaluations.items()}
+    summary = _grid(years["m2025"], c.SUMMARY)
+    years_row = next(r for r in summary if r[0] == "年度別の達成割合")
+    assert [v for v in years_row[1:] if v] == ["2023年度", "2024年度", "2025年度"]
+    rate_row = summary[summary.index(years_row) + 1]
+    assert round(rate_row[1], 4) == round(52 / 71, 4)
+    with zipfile.ZipFile(years["m2025"]) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+    trend = [x for x in charts if "達成割合の推移" in x]
+    assert len(trend) == 1
+    assert all(f"<c:v>{y}年度</c:v>" in trend[0] for y in (2023, 2024, 2025))
+
+
+# ------------------------------------------------------------- gaps, FY2023
+
+def _amount_ok(text: str, gap: Decimal, unit: str, family: str) -> bool:
+    """The 「◎まであとN」 amount: exact below 1万, never smaller than the gap above it."""
+    m = re.search(r"◎まであと([\d,.]+)(万|億|兆)?(ポイント|" + re.escape(unit) + r")", text)
+    if not m:
+        return False
+    shown = Decimal(m.group(1).replace(",", ""))
+    scale = {"万": Decimal(10) ** 4, "億": Decimal(10) ** 8, "兆": Decimal(10) ** 12}.get(m.group(2), 1)
+    if family in ("件", "人", "社", "校", "回", "市町村"):
+        gap = gap.to_integral_value(rounding="ROUND_CEILING")
+    if scale == 1:
+        return shown == gap
+    return gap <= shown * scale < gap + scale / 10
+
+
+def test_gap_texts_of_every_row_that_is_not_achieved(fy2023):
+    settings = fy2023.settings
+    official = dict(fy2023.official)
+    checked = 0
+    for ind in fy2023.indicators:
+        symbol, actual = official[ind.id], fy2023.official_actual[ind.id]
+        text = gap_text(ind, actual, symbol, "", settings, [s for i, s in official.items() if i != "01-1"])
+        if symbol == ACHIEVED:
+            assert text == "", ind.id
+            continue
+        assert text, ind.id
+        try:
+            t, a = parse_value(ind.target), parse_value(actual)
+        except ValueError:
+            continue
+        if ind.is_kpi or t.kind != NUMBER or a.kind != NUMBER or ind.method == "自動":
+            continue
+        gap = t.number - a.number
+        unit = t.unit
+        assert _amount_ok(text, gap, unit, t.family), (ind.id, text, gap)
+        assert f"（{a.core}／{t.core}）" in text, (ind.id, text)
+        checked += 1
+    assert checked >= 12
+    project8 = next(i for i in fy2023.indicators if i.id == "08-1")
+    text = gap_text(project8, fy2023.official_actual["08-1"], official["08-1"], "", settings)
+    assert "◎まであと8件（17件／25件）" in text
+    assert format_number(Decimal(25) - Decimal(17)) + "件" in text
+
+
+def test_the_meta_row_says_how_many_rows_must_turn_achieved(fy2023):
+    from renkei_xl.core.rules import achievement_rate, context_of
+
+    official = dict(fy2023.official)
+    others = [s for i, s in official.items() if i != "01-1"]
+    meta = next(i for i in fy2023.indicators if i.id == "01-1")
+    text = gap_text(meta, "73.2%", "×", "", fy2023.settings, others)
+    k = int(re.search(r"◎まであと(\d+)指標", text).group(1))
+    open_rows = [i for i, s in enumerate(others) if s in ("□", "×")]
+    trial = list(others)
+    for i in open_rows[:k]:
+        trial[i] = ACHIEVED
+    assert achievement_rate(trial, 1.0, context_of(fy2023.settings))[0] == ACHIEVED
+    trial = list(others)
+    for i in open_rows[:k - 1]:
+        trial[i] = ACHIEVED
+    assert achievement_rate(trial, 1.0, context_of(fy2023.settings))[0] != ACHIEVED
+
+
+# ------------------------------------------------------------------ history CSV
+
+@pytest.fixture
+def sample(tmp_path):
+    master = init_master(tmp_path / "m.xlsm", sample="fy2023")
+    return master
+
+
+def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path, capsys):
+    csv_path = tmp_path / "経年.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n"
+                        "08-1,2022,15件,×\n"
+                        "06-1,令和4年度,10件,◎\n"
+                        "99-9,2022,3件,◎\n"
+                        "08-1,2030,20件,□\n"
+                        "05-2,2022,約10件,×\n"
+                        "05-2,2021,3校,-\n"
+                        "08-1,2022,16件,×\n", encoding="cp932")
+    done = import_history(sample, csv_path)
+    assert done.imported == 2
+    reasons = {r.line: r.reason for r in done.refusals}
+    assert set(reasons) == {4, 5, 6, 7, 8}
+    assert "99-9" in reasons[4] and "指標シートにありません" in reasons[4]
+    assert "2030年度" in reasons[5] and "対象年度" in reasons[5]
+    assert "約10件" in reasons[6] and "取り込めません" in reasons[6]
+    assert "◎ □ × － ―" in reasons[7]
+    assert "前の行" in reasons[8]
+    history = read_history(_grid(sample, c.HISTORY))
+    assert history["08-1"][2022].actual == "15件" and history["08-1"][2022].symbol == "×"
+    assert history["06-1"][2022].symbol == "◎"
+    assert "05-2" not in history and "99-9" not in history
+    # the command line says the same, with the line numbers, and exits 1 (rows refused)
+    assert cli_main(["history", "import", str(sample), str(csv_path)]) == 1
+    out = capsys.readouterr().out
+    assert "4行目" in out and "99-9" in out and "経年" in out
+
+
+def test_a_history_csv_without_a_valid_row_changes_nothing(sample, tmp_path, capsys):
+    before = sample.read_bytes()
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n99-9,2022,3件,◎\n08-1,2024,1件,◎\n", encoding="utf-8")
+    assert cli_main(["history", "import", str(sample), str(csv_path)]) == 1
+    assert sample.read_bytes() == before
+    assert "変更していません" in capsys.readouterr().out
+    for content, words in ((b"\x00\x01\x02", "CSV"), ("年度,評価\n".encode(), "指標ID"),
+                           (b"\x82\xff\x82\xff,\x82\xff\n", "文字コード")):
+        csv_path.write_bytes(content)
+        assert cli_main(["history", "import", str(sample), str(csv_path)]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err
+    assert sample.read_bytes() == before
+
+
+def test_rollover_refuses_what_it_must_not_do(sample, tmp_path, capsys):
+    assert cli_main(["rollover", str(sample), "--year", "2023"]) == 2
+    assert "より後" in capsys.readouterr().err
+    assert cli_main(["rollover", str(sample), "-o", str(tmp_path / "next.xlsx")]) == 2
+    assert "拡張子" in capsys.readouterr().err
+    assert cli_main(["rollover", str(sample)]) == 0
+    assert "2024年度のマスターを作成しました" in capsys.readouterr().out
+    assert cli_main(["rollover", str(sample)]) == 2   # exists: not overwritten without --force
+    assert "すでにあります" in capsys.readouterr().err
+
+
+def test_symbols_in_history_are_kept_exactly(sample, tmp_path):
+    """－ (評価不可) and ― (評価時期前) survive the CSV and the sheet as different symbols."""
+    csv_path = tmp_path / "h.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n14-1,2022,,―\nKPI1-1,2022,,－\n", encoding="utf-8")
+    import_history(sample, csv_path)
+    history = read_history(_grid(sample, c.HISTORY))
+    assert history["14-1"][2022].symbol == "―" and history["KPI1-1"][2022].symbol == "－"
+    assert set(SYMBOLS) >= {history["14-1"][2022].symbol, history["KPI1-1"][2022].symbol}
+
+
+# ------------------------------------------------------------------ the button
+
+def test_the_rollover_button_writes_the_same_next_master_as_the_command_line(tmp_path, monkeypatch,
+                                                                             licensed):  # noqa: F811
+    """「次年度のマスターを作成」 through xlwings' remote engine: the new master beside the
+    open one, the open one untouched and not written through Excel, the same content as
+    `renkei-xl rollover` writes, one alert saying what was done."""
+    from remote_payload import apply_actions, payload_from_file, remote_book
+    from renkei_xl.excel import buttons
+
+    work = tmp_path / "work"
+    work.mkdir()
+    book = init_master(work / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
+    cli_dir = tmp_path / "cli"
+    cli_dir.mkdir()
+    cli_copy = cli_dir / book.name
+    shutil.copyfile(book, cli_copy)
+    before = book.read_bytes()
+    monkeypatch.chdir(work)
+    payload = payload_from_file(book)
+    xw_book = remote_book(payload)
+    buttons.rollover(xw_book)
+    actions = xw_book.json()["actions"]
+    applied = apply_actions(payload, actions)
+    assert [a["func"] for a in actions] == ["alert"]
+    prompt = applied.alerts[0]["prompt"]
+    assert applied.alerts[0]["mode"] == "info", prompt
+    new = work / "さっぽろ圏_2024年度_マスター.xlsm"
+    assert new.exists() and str(new) in prompt and "2024年度のマスターを作成しました" in prompt
+    assert book.read_bytes() == before
+    done = rollover_file(cli_copy)
+    for sheet in (c.SETTINGS, c.INDICATORS, "小樽市", c.HISTORY, c.FINDINGS, c.LIST):
+        assert _grid(new, sheet) == _grid(done.path, sheet), sheet
+    # a second click refuses: the file is there, nothing is overwritten
+    again = remote_book(payload_from_file(book))
+    buttons.rollover(again)
+    alert = apply_actions(payload, again.json()["actions"]).alerts[0]
+    assert alert["mode"] == "critical" and "すでにあります" in alert["prompt"]
