@@ -413,3 +413,18 @@ def test_the_rollover_button_writes_the_same_next_master_as_the_command_line(tmp
     buttons.rollover(again)
     alert = apply_actions(payload, again.json()["actions"]).alerts[0]
     assert alert["mode"] == "critical" and "すでにあります" in alert["prompt"]
+
+
+def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path, fy2023):
+    """init --sample fy2023: 経年 holds 2023 as the official list prints it."""
+    import openpyxl
+
+    from renkei_xl.cli.workbook import init_master
+    from renkei_xl.core.history import read_history
+
+    master = init_master(tmp_path / "見本.xlsm", sample="fy2023")
+    grid = [list(r) for r in openpyxl.load_workbook(master)[c.HISTORY].iter_rows(values_only=True)]
+    history = read_history(grid)
+    assert {i: per[2023].symbol for i, per in history.items()} == dict(fy2023.official)
+    assert history["08-1"][2023].actual == fy2023.official_actual["08-1"] == "17件"
+    assert sorted({y for per in history.values() for y in per}) == [2023]

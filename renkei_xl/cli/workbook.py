@@ -34,8 +34,11 @@ def _print_written(written) -> None:
 def init_master(path: Path, year: int | None = None, sample: str | None = None,
                 interpreter: str | None = None, force: bool = False) -> Path:
     from ..core.model import Municipality, Settings
-    from ..core.reference import load_reference
+    from ..core.history import history_sheet
+    from ..core.plan import WritePlan
+    from ..core.reference import load_reference, official_history
     from ..workbook.build import build_master
+    from ..workbook.fresh import applied
     from ..workbook.safety import safe_write
 
     path = Path(path)
@@ -54,7 +57,21 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
         settings = Settings(base.region, year or base.fiscal_year, None, base.threshold,
                             tuple(Municipality(m.name, m.kind) for m in base.municipalities))
         indicators, entries = (), ()
-    safe_write(path, lambda tmp: build_master(tmp, settings, indicators, entries, interpreter=interpreter))
+    history = official_history(ref) if sample else None
+
+    def write(tmp: Path) -> None:
+        if history is None:
+            build_master(tmp, settings, indicators, entries, interpreter=interpreter)
+            return
+        # The sample's 経年 is a tool sheet: the file applier adds it, as rollover would.
+        built = tmp.with_name(tmp.stem + ".built" + tmp.suffix)
+        try:
+            build_master(built, settings, indicators, entries, interpreter=interpreter)
+            applied(built, tmp, WritePlan([history_sheet(history, indicators)]))
+        finally:
+            built.unlink(missing_ok=True)
+
+    safe_write(path, write)
     return path
 
 

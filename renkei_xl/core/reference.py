@@ -39,6 +39,16 @@ class Reference:
     official_status: Mapping[str, str]  # 指標ID -> official 実施状況 text
 
 
+def official_history(ref: "Reference") -> dict:
+    """The official list as the sample's 経年: its year's 実績値 as printed and its symbol
+    per 指標ID (core.history.History), so the sample starts with the year it reproduces."""
+    from .history import YearRecord
+
+    year = ref.settings.fiscal_year
+    return {ind_id: {year: YearRecord(ref.official_actual.get(ind_id, ""), symbol)}
+            for ind_id, symbol in ref.official.items()}
+
+
 def load_reference(name_or_path: str | Path = "fy2023") -> Reference:
     path = SAMPLES.get(str(name_or_path), Path(name_or_path))
     with open(path, "rb") as fh:

@@ -17,11 +17,6 @@ from ..core.plan import SheetPlan, WritePlan
 def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> None:
     from openpyxl import Workbook
 
-    from ..package.workbook import WorkbookXml
-    from ..package.zipped import Package
-    from .apply import apply_plan
-    from .state import StyleReader
-
     target = Path(target)
     blank = target.with_name(target.stem + ".blank" + target.suffix)
     wb = Workbook()
@@ -35,9 +30,21 @@ def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> Non
     props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.save(blank)
     try:
-        with Package(blank) as pkg:
-            workbook = WorkbookXml(pkg)
-            apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan(list(sheets)))
-            pkg.save(target)
+        applied(blank, target, WritePlan(list(sheets)))
     finally:
         blank.unlink(missing_ok=True)
+
+
+def applied(source: Path, target: Path, plan: WritePlan) -> None:
+    """``target`` written as ``source`` with ``plan`` applied by the master's own file
+    applier. Both are files the tool has just made and nobody else holds: no lock, no
+    backup (the caller's safe write renames the result into place)."""
+    from ..package.workbook import WorkbookXml
+    from ..package.zipped import Package
+    from .apply import apply_plan
+    from .state import StyleReader
+
+    with Package(source) as pkg:
+        workbook = WorkbookXml(pkg)
+        apply_plan(pkg, workbook, StyleReader(pkg, workbook), plan)
+        pkg.save(target)
