@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
 from ..core import contract as c
+from ..core.business_days import DEFAULT_DAYS, reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.model import METHOD_RATIO, METHOD_STATE, Indicator, Municipality, Settings
@@ -73,7 +74,7 @@ INPUT_FILL = "FFFBE5"   # the master's input colour, so staff recognise it
 HEADER_FILL = c.HEADER_FILL
 WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
           "denominator": 10, "status": 50}
-DEFAULT_DEADLINE_DAYS = 14
+DEFAULT_DEADLINE_DAYS = DEFAULT_DAYS
 
 INSTRUCTIONS = (
     "入力のしかた",
@@ -276,24 +277,29 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         key = give_key(master)
     if key is None:
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
-    issued = (issued or dt.datetime.now()).replace(microsecond=0)
+    issued = (issued or now()).replace(microsecond=0)
+    due = reply_deadline(issued.date(), deadline).day
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for muni in data.settings.municipalities:
         copy = sheet_copy(sheets, names, muni.name)
         path = outdir / file_name(muni.name, data.settings.fiscal_year)
-        write_input_workbook(path, data, muni, copy, issued, key)
+        write_input_workbook(path, data, muni, copy, issued, key, deadline=due)
         written.append(path)
         if eml:
             from .mail import save_draft
 
-            save_draft(request_message(data.settings, muni, path, deadline or default_deadline(issued),
-                                       sender), eml_path(path))
+            save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
     return written
 
 
 def default_deadline(issued: dt.datetime) -> dt.date:
-    return issued.date() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+    return reply_deadline(issued.date()).day
+
+
+def now() -> dt.datetime:
+    """The clock split reads (issue time, default deadline); tests set it."""
+    return dt.datetime.now()
 
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
