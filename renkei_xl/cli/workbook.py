@@ -118,9 +118,11 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     from ..vba.inject import replace_vba_project, sheet_code_names
     from ..vba.sources import master_project
     from ..workbook.safety import backup, ensure_not_open, writer_lock
+    from ..workbook.kind import check_master_file
     from ..workbook.session import check_path
 
     path = check_path(Path(args.master))
+    check_master_file(path)
     if path.suffix.lower() != ".xlsm":
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
     with writer_lock(path):
