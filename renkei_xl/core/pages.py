@@ -14,6 +14,7 @@ much on a page, whatever fonts it has. Rows are in points, as the plan sets them
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Mapping, Sequence
 
 PAPER_POINTS = {"A3": (1190.55, 841.89), "A4": (841.89, 595.28)}   # portrait width, height
@@ -69,13 +70,13 @@ def paginate(heights: Mapping[int, float], first: int, last: int, capacity: floa
 def split_merges(merges: Sequence[Rect], breaks: Sequence[int]) -> list[Rect]:
     """Merged rectangles cut at every page break (1-based rows; ``breaks`` are last rows of
     pages); a part that is a single cell is no longer a merge."""
+    ends = sorted(breaks)
     out: list[Rect] = []
     for r1, c1, r2, c2 in merges:
         start = r1
-        for b in sorted(breaks):
-            if start <= b < r2:
-                out.append((start, c1, b, c2))
-                start = b + 1
+        for b in ends[bisect_left(ends, r1):bisect_left(ends, r2)]:     # r1 <= b < r2
+            out.append((start, c1, b, c2))
+            start = b + 1
         out.append((start, c1, r2, c2))
     return [m for m in out if (m[0], m[1]) != (m[2], m[3])]
 

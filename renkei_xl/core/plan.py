@@ -191,11 +191,11 @@ STYLED_KINDS = (HEADER, INDICATOR, ROLE_KPI, TOTAL)
 ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"}
 
 
-def _lines(value: object, width: float) -> int:
-    return text_fit.lines(value, width)
+_lines = text_fit.lines
 
 
-def fitted_heights(grid: Grid, widths: Sequence[float]) -> dict[int, float]:
+def fitted_heights(grid: Grid, widths: Sequence[float],
+                   cell_lines: Optional[list[list[int]]] = None) -> dict[int, float]:
     """Row heights so wrapped Japanese text shows whole (1-based rows).
 
     Neither Excel nor LibreOffice sizes rows for wrapped text written into an existing
@@ -214,9 +214,10 @@ def fitted_heights(grid: Grid, widths: Sequence[float]) -> dict[int, float]:
             heights.append(None)
             continue
         lines = 1
+        known = cell_lines[r] if cell_lines is not None else None
         for col, value in enumerate(row):
             if col < len(widths) and (r, col) not in covered:
-                lines = max(lines, _lines(value, widths[col]))
+                lines = max(lines, known[col] if known is not None else _lines(value, widths[col]))
         heights.append(text_fit.height(lines))
     for (r1, c1), (r2, width) in merged.items():
         if r2 == r1:
@@ -306,9 +307,11 @@ def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[in
     setup = PrintSetup("A3")
     capacity = pages.body_height(setup.paper, setup.landscape, setup.margins)
     breaks: list[int] = []
+    ncols = len(LIST_WIDTHS)
+    cell_lines = [[_lines(v, LIST_WIDTHS[col]) for col, v in enumerate(row[:ncols])] for row in grid.rows]
     for attempt in range(5):
         grid.merges = [(r1 - 1, c1 - 1, r2 - 1, c2 - 1) for r1, c1, r2, c2 in pages.split_merges(whole, breaks)]
-        heights = fitted_heights(grid, LIST_WIDTHS)
+        heights = fitted_heights(grid, LIST_WIDTHS, cell_lines)
         heights[1] = text_fit.height(1, look("title").font_size)
         if len(grid.rows) > 1:
             heights[2] = text_fit.height(1)

@@ -88,19 +88,30 @@ def _paragraph_lines(text: str, cap: float) -> int:
     return lines
 
 
-@lru_cache(maxsize=65536)
-def _lines_cached(text: str, cap: float) -> int:
-    return sum(_paragraph_lines(part, cap) for part in text.split("\n"))
+_CAPS: dict[tuple[float, float], float] = {}
+_LINES: dict[tuple[str, float], int] = {}
 
 
 def lines(value: object, width: float, font_size: float = 9.0) -> int:
-    """Lines ``value`` takes wrapped in a column ``width`` wide (at least one)."""
+    """Lines ``value`` takes wrapped in a column ``width`` wide (at least one).
+
+    Called for every cell of 一覧 (220,000 on a 20,000-row list, twice while the page
+    breaks settle), so results are kept per text and line length."""
     if value is None or width <= 0:
         return 1
     text = value if isinstance(value, str) else str(value)
     if not text:
         return 1
-    return _lines_cached(text, per_line(width, font_size))
+    cap = _CAPS.get((width, font_size))
+    if cap is None:
+        cap = _CAPS[(width, font_size)] = per_line(width, font_size)
+    key = (text, cap)
+    n = _LINES.get(key)
+    if n is None:
+        if len(_LINES) > 500_000:
+            _LINES.clear()
+        n = _LINES[key] = sum(_paragraph_lines(part, cap) for part in text.split("\n"))
+    return n
 
 
 def height(n_lines: int, font_size: float = 9.0) -> float:
