@@ -211,10 +211,18 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
         assert muni in visible and "2023" in visible and props[P_FINGERPRINT] in visible
         assert props[P_SEAL] in visible
-        # the same header cells and the same 指標ID rows as the master's sheet
+        # the master's header cells in their order, 基準値 and 目標値 (read-only) before 実績値,
+        # and the same 指標ID rows as the master's sheet
         master_ws = openpyxl.load_workbook(master)[muni]
         m_top, m_cols = header_row(master_ws)
-        assert cols == m_cols
+        assert [h for h in sorted(cols, key=cols.get) if h in m_cols] == sorted(m_cols, key=m_cols.get)
+        assert set(cols) - set(m_cols) == {"基準値", "目標値"}
+        assert cols["基準値"] + 1 == cols["目標値"] == cols["実績値"] - 1
+        by_id = {i.id: i for i in data.indicators}
+        for r in range(top + 1, ws.max_row + 1):
+            ind = by_id[ws.cell(r, cols["指標ID"]).value]
+            assert (ws.cell(r, cols["基準値"]).value or "") == ind.baseline
+            assert (ws.cell(r, cols["目標値"]).value or "") == ind.target
         ids = [ws.cell(r, cols["指標ID"]).value for r in range(top + 1, ws.max_row + 1)]
         assert ids == [e.indicator_id for e in data.entries if e.municipality == muni]
         for r in range(top + 1, ws.max_row + 1):
@@ -438,7 +446,9 @@ def test_refusal_names_the_cell_and_the_cli_says_why(cycle, capsys):
     code = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
     assert code == 1 and master.read_bytes() == before
-    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 入力値の誤り: 小樽市!E\d+ 04-1: .*約10件", out), out
+    _top, cols = header_row(openpyxl.load_workbook(filled["小樽市"])["小樽市"])
+    column = openpyxl.utils.get_column_letter(cols["実績値"])   # the cell of the file, where it was typed
+    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 入力値の誤り: 小樽市!{column}\d+ 04-1: .*約10件", out), out
     assert "マスターは変更していません" in out
 
 

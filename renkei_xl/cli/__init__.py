@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+from .. import __version__
 from ..core.errors import UserError
 
 
@@ -102,6 +103,8 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="renkei-xl",
         description="さっぽろ連携中枢都市圏 連携事業実施状況等一覧の入力チェック・集約・評価・配布")
+    parser.add_argument("--version", action="version", version=f"renkei-xl {__version__}",
+                        help="バージョンを表示する")
     parser.add_argument("--debug", action="store_true", help="予期しないエラーの詳細（トレースバック）を表示する")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     if only is not None:
@@ -124,9 +127,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser(None if asks_help else command)
     args = parser.parse_args(args_list)
     func: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 0
+    if func is None:   # no command: usage on standard error, exit 2 as argparse does for errors
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return func(args)
     except UserError as exc:

@@ -28,16 +28,18 @@ def _smtp(text: str) -> tuple[str, int]:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
-    from ..cycle.distribute import default_deadline, eml_path, split_master
+    from ..core.business_days import reply_deadline
+    from ..cycle.distribute import eml_path, now, split_master
 
-    files = split_master(Path(args.master), Path(args.outdir), eml=args.eml, deadline=args.deadline,
-                         sender=args.sender)
+    issued = now()
+    due = reply_deadline(issued.date(), args.deadline)
+    files = split_master(Path(args.master), Path(args.outdir), eml=args.eml, deadline=due.day,
+                         sender=args.sender, issued=issued)
     for path in files:
         print(f"作成: {path}")
         if args.eml:
             print(f"  メール下書き: {eml_path(path)}")
-    if args.eml and args.deadline is None:
-        print(f"回答期限は {default_deadline(dt.datetime.now()):%Y年%m月%d日} にしました（--deadline で変更できます）")
+    print(due.note("（--deadline で変更できます）" if args.deadline is None else ""))
     print(f"{len(files)} 市町村分の入力用ファイルを作成しました。")
     return 0
 
@@ -95,7 +97,7 @@ def register(sub) -> None:
     p.add_argument("master", help="マスターブック（.xlsx/.xlsm）")
     p.add_argument("--outdir", required=True, help="入力用ファイルの作成先フォルダー")
     p.add_argument("--eml", action="store_true", help="市町村ごとの依頼メールの下書き（.eml）も作る")
-    p.add_argument("--deadline", type=_date, help="回答期限（例: 2024-04-19、既定: 2週間後）")
+    p.add_argument("--deadline", type=_date, help="回答期限（例: 2024-04-19、既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
     p.add_argument("--from", dest="sender", help="差出人（既定: 設定シートの中心市のメールアドレス）")
     p.set_defaults(func=cmd_split)
 

@@ -139,10 +139,12 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
     from ..vba.inject import sheet_code_names, write_with_project
     from ..vba.sources import master_project
+    from ..workbook.kind import check_master_file
     from ..workbook.safety import replace_file, writer_lock
     from ..workbook.session import check_path
 
     path = check_path(Path(args.master))
+    check_master_file(path)
     if path.suffix.lower() != c.MACRO_SUFFIX:
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
     with writer_lock(path):

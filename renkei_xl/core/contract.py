@@ -102,6 +102,7 @@ INPUT_FILL = "FFFBE5"  # pale cream on unlocked input cells: "type here", unlike
 MARK_FILL = "FF9999"   # cells named by 検証結果; a colour staff are unlikely to use themselves
 HEADER_FILL = "DDEBF7"  # pale blue header rows: far from the symbol fills and MARK_FILL
 KPI_FILL = "F2F2F2"     # 【基本KPI】 rows of 一覧
+REFERENCE_FILL = "F2F2F2"  # cells shown for reference, not typed into (基準値, 目標値, 前年度実績)
 DATA_BAR = "63BE7B"     # 達成率 data bar on 一覧
 LINK_COLOR = "0563C1"
 ERROR_COLOR = "C00000"

@@ -22,8 +22,9 @@ from . import contract as c
 from .contract_read import Book, MasterData, cell_ref, parse_ref, text
 from .errors import UserError
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid, findings_grid, list_grid, summary_grid
+from . import pages, text_fit
+from .looks import look
 from .model import ERROR, Finding, Result, Settings
-from .textable import width as text_width
 
 Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
@@ -61,6 +62,7 @@ class PrintSetup(NamedTuple):
     footer: str = "&P / &N"
     title_rows: Optional[tuple[int, int]] = None
     area: Optional[Rect] = None
+    row_breaks: tuple[int, ...] = ()      # last row of each page but the last (manual breaks)
 
 
 class SheetPlan:
@@ -189,27 +191,23 @@ class MasterState(NamedTuple):
 LIST_WIDTHS = (14, 22, 40, 26, 14, 16, 14, 6, 60, 9, 9)
 SUMMARY_WIDTHS = (30, 14, 14, 14, 20, 14, 8)
 FINDING_WIDTHS = (8, 14, 8, 10, 70, 50, 10)
-LINE_HEIGHT = 12.0        # points per line of 9-pt text
-CHARS_PER_WIDTH = 1.15    # half-width characters of 9-pt text per unit of column width
+LINE_HEIGHT = text_fit.LINE_EM * 9   # points per line of 9-pt text
 MAX_ROW_HEIGHT = 409.0    # Excel's limit
 STYLED_KINDS = (HEADER, INDICATOR, ROLE_KPI, TOTAL)
 ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"}
 
 
-def _lines(value: object, width: float) -> int:
-    if value is None or width <= 0:
-        return 1
-    per_line = max(int(width * CHARS_PER_WIDTH), 1)
-    return sum(max(1, -(-text_width(part) // per_line)) for part in str(value).split("\n"))
+_lines = text_fit.lines
 
 
-def fitted_heights(grid: Grid, widths: Sequence[float]) -> dict[int, float]:
+def fitted_heights(grid: Grid, widths: Sequence[float],
+                   cell_lines: Optional[list[list[int]]] = None) -> dict[int, float]:
     """Row heights so wrapped Japanese text shows whole (1-based rows).
 
     Neither Excel nor LibreOffice sizes rows for wrapped text written into an existing
     file, and merged cells are never auto-sized, even by Excel. So the height is estimated
-    from the text width (full-width characters count double) per column, and a merged
-    block (a project's 事業概要 over its indicators) gets any extra height on its last row.
+    from the wrapped text per column (renkei_xl.core.text_fit), and a merged block (a
+    project's 事業概要 over its indicators) gets any extra height on its last row.
     """
     merged = {}
     covered = set()
@@ -222,14 +220,15 @@ def fitted_heights(grid: Grid, widths: Sequence[float]) -> dict[int, float]:
             heights.append(None)
             continue
         lines = 1
+        known = cell_lines[r] if cell_lines is not None else None
         for col, value in enumerate(row):
             if col < len(widths) and (r, col) not in covered:
-                lines = max(lines, _lines(value, widths[col]))
-        heights.append(lines * LINE_HEIGHT + 4)
+                lines = max(lines, known[col] if known is not None else _lines(value, widths[col]))
+        heights.append(text_fit.height(lines))
     for (r1, c1), (r2, width) in merged.items():
         if r2 == r1:
             continue
-        need = _lines(grid.rows[r1][c1], width) * LINE_HEIGHT + 4
+        need = text_fit.height(_lines(grid.rows[r1][c1], width))
         have = sum(h or LINE_HEIGHT for h in heights[r1:r2 + 1])
         if need > have:
             heights[r2] = (heights[r2] or LINE_HEIGHT) + need - have
@@ -271,7 +270,8 @@ def _sheet_from_grid(name: str, grid: Grid, ncols: int, widths: Sequence[float],
 
 
 def list_sheet(result: Result, settings: Settings) -> SheetPlan:
-    """一覧: the official layout, A3 landscape, header row repeated, symbols coloured by rules."""
+    """一覧: the official layout, A3 landscape, header row repeated, symbols coloured by rules,
+    pages broken by the plan with every merge split at the breaks (renkei_xl.core.pages)."""
     grid = list_grid(result, settings)
     ncols = len(c.LIST_COLUMNS)
 
@@ -285,10 +285,11 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
             return "rate" + kpi
         return None
 
-    sheet = _sheet_from_grid(c.LIST, grid, ncols, LIST_WIDTHS, special)
-    sheet.heights = fitted_heights(grid, LIST_WIDTHS)
     header = grid.header_row + 1
     first, last = header + 1, len(grid.rows)
+    breaks, heights = _list_pages(grid, header, first, last)
+    sheet = _sheet_from_grid(c.LIST, grid, ncols, LIST_WIDTHS, special)
+    sheet.heights = heights
     if last >= first:
         sym, rate = c.LIST_SYMBOL_COL + 1, c.LIST_RATE_COL + 1
         sheet.conditional = [CondFormat("equal", (first, sym, last, sym), colour, symbol)
@@ -297,8 +298,36 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
                                             minimum=0, maximum=1))
     sheet.freeze = (header + 1, 1)
     sheet.print_setup = PrintSetup("A3", title_rows=(header, header),
-                                   area=(1, 1, max(last, header), ncols))
+                                   area=(1, 1, max(last, header), ncols), row_breaks=tuple(breaks))
     return sheet
+
+
+def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[int], dict[int, float]]:
+    """Page breaks of 一覧 and the row heights that go with them; ``grid.merges`` is left
+    split at the breaks.
+
+    Splitting a merge can make a row taller (a project's 事業概要 must now fit the rows of
+    each part), which can move a break, so breaks and heights are settled together."""
+    whole = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for r1, c1, r2, c2 in grid.merges]
+    blocks = [(r1, r2) for r1, c1, r2, _c2 in whole if c1 == 2]    # projects (連携事業名)
+    setup = PrintSetup("A3")
+    capacity = pages.body_height(setup.paper, setup.landscape, setup.margins)
+    breaks: list[int] = []
+    ncols = len(LIST_WIDTHS)
+    cell_lines = [[_lines(v, LIST_WIDTHS[col]) for col, v in enumerate(row[:ncols])] for row in grid.rows]
+    for attempt in range(5):
+        grid.merges = [(r1 - 1, c1 - 1, r2 - 1, c2 - 1) for r1, c1, r2, c2 in pages.split_merges(whole, breaks)]
+        heights = fitted_heights(grid, LIST_WIDTHS, cell_lines)
+        heights[1] = text_fit.height(1, look("title").font_size)
+        if len(grid.rows) > 1:
+            heights[2] = text_fit.height(1)
+        if last < first or attempt == 4:
+            break
+        moved = pages.paginate(heights, first, last, capacity, heights.get(header, 0.0), blocks)
+        if moved == breaks:
+            break
+        breaks = moved
+    return breaks, heights
 
 
 def summary_sheet(result: Result, settings: Settings) -> SheetPlan:

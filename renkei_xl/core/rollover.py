@@ -32,7 +32,7 @@ from .model import Finding, Indicator, Result, Settings
 from .plan import (CellEdit, FillEdit, MasterState, SheetPlan, WritePlan, findings_sheet, list_sheet,
                    marks, menu_cells)
 
-REFERENCE_FILL = c.KPI_FILL      # the grey of a row that is shown, not typed into
+REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"\d{4}年度）$")
 LIST_NOTE = "「評価を再計算」を押すと、この年度の一覧を作ります。"
 SUMMARY_NOTE = "「評価を再計算」を押すと、この年度の集計を作ります。"

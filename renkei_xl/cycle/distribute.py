@@ -30,16 +30,16 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Optional, Sequence
 
-from ..core import contract as c
+from ..core import book_kind, contract as c
+from ..core.business_days import DEFAULT_DAYS, reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
-from ..core.methods import input_rule
-from ..core.model import Indicator, Municipality, Settings
+from ..core.model import Municipality, Settings
 
 TEMPLATE_VERSION = "1"
 
 # Custom document properties: ASCII names, so no office suite mangles them.
-P_MUNICIPALITY = "RenkeiMunicipality"
+P_MUNICIPALITY = book_kind.MUNICIPALITY_PROPERTY   # also how any face recognises an input file
 P_YEAR = "RenkeiFiscalYear"
 P_VERSION = "RenkeiTemplateVersion"
 P_FINGERPRINT = "RenkeiFingerprint"
@@ -66,20 +66,11 @@ UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の
                  "（鍵を持たない古い版で作ったマスターです）。入力用ファイルに照合コードを付けずに作成しました。"
                  "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
-CHOICES_SHEET = "選択肢"
+CHOICES_SHEET = book_kind.CHOICES_SHEET
 INPUT_FIELDS = ("value", "denominator", "status")
 WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
           "denominator": 10, "status": 50}
-DEFAULT_DEADLINE_DAYS = 14
-
-INSTRUCTIONS = (
-    "入力のしかた",
-    "1. 色の付いたセル（実績値・分母・実施状況）だけに入力してください。その他のセルは保護されています。",
-    "2. 実績値は数値だけを入力してください（単位は「単位」列のとおりで、入力は不要です）。状態の行は一覧から選んでください。",
-    "3. 行・列・シートの追加や削除、見出しの変更、シート名の変更はしないでください。",
-    "4. 入力が終わったら上書き保存し、このファイルをメールに添付して返信してください。",
-)
-
+DEFAULT_DEADLINE_DAYS = DEFAULT_DAYS
 
 def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
     """Hash of the ordered (指標ID, 目標値) pairs a file was issued for.
@@ -273,34 +264,42 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         key = give_key(master)
     if key is None:
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
-    issued = (issued or dt.datetime.now()).replace(microsecond=0)
+    issued = (issued or now()).replace(microsecond=0)
+    due = reply_deadline(issued.date(), deadline).day
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for muni in data.settings.municipalities:
         copy = sheet_copy(sheets, names, muni.name)
         path = outdir / file_name(muni.name, data.settings.fiscal_year)
-        write_input_workbook(path, data, muni, copy, issued, key)
+        write_input_workbook(path, data, muni, copy, issued, key, deadline=due)
         written.append(path)
         if eml:
             from .mail import save_draft
 
-            save_draft(request_message(data.settings, muni, path, deadline or default_deadline(issued),
-                                       sender), eml_path(path))
+            save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
     return written
 
 
 def default_deadline(issued: dt.datetime) -> dt.date:
-    return issued.date() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+    return reply_deadline(issued.date()).day
+
+
+def now() -> dt.datetime:
+    """The clock split reads (issue time, default deadline); tests set it."""
+    return dt.datetime.now()
 
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
-                         issued: dt.datetime, key: Optional[bytes] = None) -> Path:
-    """The file; sealed when ``key`` is given. The key itself is never written to it."""
+                         issued: dt.datetime, key: Optional[bytes] = None, *,
+                         deadline: Optional[dt.date] = None) -> Path:
+    """The file; sealed when ``key`` is given. The key itself is never written to it.
+    Its sheet is laid out by renkei_xl.cycle.input_sheet; ``deadline`` is stated at its top."""
     import xlsxwriter
 
     from ..workbook.xlsx import WORKBOOK_OPTIONS
 
     from ..workbook.safety import safe_write
+    from .input_sheet import fill_sheet
 
     settings = data.settings
     by_id = {i.id: i for i in data.indicators}
@@ -317,73 +316,13 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
                            "author": "", "company": ""})
         for name, value in ident.items():
             wb.set_custom_property(name, value)
-        _fill_sheet(wb, settings, muni, copy, by_id, ident)
+        fill_sheet(wb, settings, muni, copy, by_id, ident, deadline)
         wb.close()
 
     safe_write(path, write, keep_backup=False, lock=False)
     return path
 
 
-def _fill_sheet(wb, settings: Settings, muni: Municipality, copy: SheetCopy,
-                by_id: dict[str, Indicator], ident: dict[str, str]) -> None:
-    from ..workbook import xlsx
-
-    ws = wb.add_worksheet(muni.name)
-    choices = wb.add_worksheet(CHOICES_SHEET)
-    title = wb.add_format({"bold": True, "font_size": 14})
-    bold = wb.add_format({"bold": True})
-    label = wb.add_format(xlsx.LABEL)
-    value_fmt = wb.add_format({"border": 1, "align": "left"})
-    header = wb.add_format(xlsx.HEADER)
-    plain = wb.add_format({"valign": "top", "text_wrap": True, "border": 1})
-    entry = wb.add_format({**xlsx.INPUT, "border": 1})
-    entry_wrap = wb.add_format({**xlsx.INPUT, "border": 1, "text_wrap": True})
-
-    # The list source lives in this file behind a defined name: a validation pointing at
-    # another workbook breaks when the file travels, and one pointing straight at another
-    # sheet is an Excel 2010 (x14) rule that openpyxl would drop.
-    choices.write_string(0, 0, "状態の選択肢")
-    for r, choice in enumerate(c.STATE_CHOICES, start=1):
-        choices.write_string(r, 0, choice)
-    wb.define_name(c.N_STATES, f"='{CHOICES_SHEET}'!$A$2:$A${1 + len(c.STATE_CHOICES)}")
-    choices.protect()
-    choices.hide()
-
-    ws.write_string(0, 0, f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル（{muni.name}）", title)
-    for r, line in enumerate(INSTRUCTIONS, start=2):
-        ws.write_string(r, 0, line, bold if r == 2 else None)
-    top = 2 + len(INSTRUCTIONS) + 1
-    ws.write_string(top, 0, "識別情報（提出されたファイルの確認に使います。変更しないでください）", bold)
-    for i, (lab, prop) in enumerate(ID_LABELS.items(), start=1):
-        ws.merge_range(top + i, 0, top + i, 1, lab, label)
-        ws.write_string(top + i, 2, ident.get(prop, ""), value_fmt)
-    header_row = top + len(ID_LABELS) + 2      # 0-based; 16 (1-based) with the texts above
-    assert header_row < c.HEADER_SEARCH_ROWS
-
-    by_col = {col: f for f, col in copy.fields.items()}
-    for col, head in copy.headers:
-        ws.write_string(header_row, col - 1, head, header)
-        ws.set_column(col - 1, col - 1, WIDTHS.get(by_col.get(col, ""), 14))
-    ws.set_row(header_row, 30)
-    inputs = {copy.fields[f]: f for f in INPUT_FIELDS if f in copy.fields}
-    for i, (row, ind_id) in enumerate(zip(copy.rows, copy.ids)):
-        r = header_row + 1 + i
-        ind = by_id.get(ind_id)
-        for col, value in enumerate(row, start=1):
-            field = inputs.get(col)
-            fmt = (entry_wrap if field == "status" else entry) if field else plain
-            xlsx.write_value(ws, r, col - 1, value, fmt)
-        for col, field in inputs.items():
-            rule = xlsx.validation(input_rule(ind, field))
-            if rule:
-                ws.data_validation(r, col - 1, r, col - 1, rule)
-    ws.freeze_panes(header_row + 1, 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row)
-    ws.protect("", {"format_columns": True, "format_rows": True})
-    ws.activate()
 
 
 # ------------------------------------------------------------------------------ mail

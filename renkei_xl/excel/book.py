@@ -274,9 +274,9 @@ class LiveBook:
             active.activate()
 
     def print_setup(self, sheet, setup) -> None:
-        """Print area on every engine; print titles, paper, orientation, fit, margins and
-        footer through COM, print titles through AppleScript (best effort); the remote
-        engine has only the print area."""
+        """Print area on every engine; print titles, paper, orientation, fit, margins,
+        footer and page breaks through COM, print titles through AppleScript (best effort);
+        the remote engine has only the print area."""
         if setup.area:
             r1, c1, r2, c2 = setup.area
             sheet.page_setup.print_area = sheet.range((r1, c1), (r2, c2)).address
@@ -294,6 +294,10 @@ class LiveBook:
             ps.LeftMargin, ps.RightMargin = left * 72, right * 72
             ps.TopMargin, ps.BottomMargin = top * 72, bottom * 72
             ps.CenterFooter = setup.footer
+            # The plan's page breaks (renkei_xl.core.pages): after the sheet's old ones go.
+            sheet.api.ResetAllPageBreaks()
+            for last in setup.row_breaks:
+                sheet.api.HPageBreaks.Add(Before=sheet.range((last + 1, 1)).api)
         elif self.engine == MAC:
             best_effort(lambda: sheet.api.page_setup_object.print_title_rows.set(titles))
 

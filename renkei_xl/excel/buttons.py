@@ -223,7 +223,8 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
 
 
 def _split(live: LiveBook, title: str) -> str:
-    from ..cycle.distribute import split_master
+    from ..core.business_days import reply_deadline
+    from ..cycle.distribute import now, split_master
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -231,9 +232,12 @@ def _split(live: LiveBook, title: str) -> str:
     outdir = master.parent / SPLIT_DIR
     outdir.mkdir(parents=True, exist_ok=True)
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
-    written = split_master(master, outdir)
+    issued = now()
+    due = reply_deadline(issued.date())
+    written = split_master(master, outdir, deadline=due.day, issued=issued)
     names = "\n".join(f"・{p.name}" for p in written)
-    return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n\n"
+    return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n"
+            f"{due.note()}（入力用ファイルに記載しました）。\n\n"
             f"保存先: {outdir}\n{names}\n\nそれぞれの市町村にメールで送ってください。")
 
 

@@ -210,6 +210,11 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
                    f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"/>')
         if ps.footer:
             out.append(f"<headerFooter><oddFooter>{attr('&C&9' + ps.footer)}</oddFooter></headerFooter>")
+        if ps.row_breaks:
+            n = len(ps.row_breaks)
+            out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'
+                       + "".join(f'<brk id="{r}" max="16383" man="1"/>' for r in ps.row_breaks)
+                       + "</rowBreaks>")
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>')
     out.append("</worksheet>")

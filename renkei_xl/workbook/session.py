@@ -51,6 +51,7 @@ def opened(path: Path) -> Iterator["FileState"]:
     """The master's package and state, read once."""
     from ..package.xml import PackageError
     from ..package.zipped import Package
+    from .kind import check_master
     from .state import read_state
 
     try:
@@ -59,6 +60,7 @@ def opened(path: Path) -> Iterator["FileState"]:
         raise _named(path, exc) from None
     with pkg:
         try:
+            check_master(pkg, path.name)
             fs = read_state(pkg)
         except UserError as exc:
             raise _named(path, exc) from None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...core import contract as c
+from ...core.book_kind import MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.errors import UserError
 from ...core.methods import cell_value
@@ -45,7 +46,8 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     settings = data.settings
     muni = ident.get(P_MUNICIPALITY, "")
     if not muni:
-        raise Refused("配布した入力用ファイルの識別情報がありません（renkei-xl split で作ったファイルを使ってください）")
+        raise Refused(not_a_return(recognise(wb.sheetnames))
+                      or "配布した入力用ファイルの識別情報がありません（renkei-xl split で作ったファイルを使ってください）")
     if muni not in settings.names:
         raise Refused(f"市町村「{muni}」は設定シートの市町村一覧にありません")
     year = ident.get(P_YEAR, "")
@@ -131,6 +133,7 @@ def _check_container(path: Path, raw: bytes) -> None:
             bad = zf.testzip()
             names = [i.filename for i in infos]
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            sheet_names = _sheet_names(zf, names)
     except Refused:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
@@ -140,10 +143,25 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
     if (path.suffix.lower() == c.MACRO_SUFFIX or any(n.lower().endswith("vbaproject.bin") for n in names)
             or b"macroEnabled" in content_types):
+        if recognise(sheet_names).kind == MASTER:
+            raise Refused(not_a_return(recognise(sheet_names)))
         raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
                        "保存し直したファイルを送ってもらってください")
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused("Excel ブック（.xlsx）ではありません（ブック本体がありません）")
+
+
+def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
+    """Sheet names from workbook.xml, only to say what a refused file is (a pattern, not a
+    parser: the file is untrusted and nothing else is taken from it here)."""
+    import html
+    import re
+
+    info = zf.getinfo("xl/workbook.xml") if "xl/workbook.xml" in names else None
+    if info is None or info.file_size > 1024 * 1024:
+        return []
+    xml = zf.read(info).decode("utf-8", "replace")
+    return [html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)]
 
 
 def _load(raw: bytes, name: str):

@@ -1,0 +1,119 @@
+"""What is printed: the exported 一覧 and a municipality's input workbook, rendered by
+LibreOffice, read back cell by cell from the PDF (tests/pdf_cells.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import require_soffice
+from pdf_cells import Page, page_count, squeeze
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.plan import list_sheet
+from renkei_xl.cycle.distribute import split_master
+from renkei_xl.cycle.export import export_master, soffice_pdf
+from renkei_xl.workbook.session import load_master
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    require_soffice()
+    tmp = tmp_path_factory.mktemp("print_list")
+    master = init_master(tmp / "master.xlsx", sample="fy2023")
+    done = export_master(master, tmp / "確定版.xlsx", pdf=True)
+    assert done.pdf_engine == "LibreOffice"
+    return done, tmp
+
+
+def _list_rows(done):
+    """指標ID → (役割, status text) as the plan writes them."""
+    sp = list_sheet(done.result, done.settings)
+    header = next(r for r, row in enumerate(sp.rows, start=1)
+                  if row and row[0] is not None and row[0][0] == c.LIST_COLUMNS[0])
+    out = {}
+    for row in sp.rows[header:]:
+        ind_id = row[c.LIST_ID_COL][0]
+        status = row[c.LIST_STATUS_COL]
+        out[ind_id] = next(i.role for i in done.result.indicators if i.id == ind_id), status[0] if status else ""
+    return sp, out
+
+
+def test_every_list_row_shows_its_whole_status_and_every_page_its_roles(exported):
+    done, tmp = exported
+    sp, rows = _list_rows(done)
+    assert len(rows) == 80
+    seen: Counter = Counter()
+    pages = page_count(done.pdf)
+    assert pages >= 2 and len(sp.print_setup.row_breaks) == pages - 1
+    for n in range(1, pages + 1):
+        page = Page(done.pdf, n, tmp)
+        id_head = page.find("指標ID")
+        id_col = page.column_of(id_head)
+        status_col = page.column_of(page.find_prefix("連携事業実施状況等（"))
+        role_col = page.column_of(page.find("役割"))
+        body = page.body_rows(id_head, *id_col)             # below the repeated header row
+        assert body, n
+        body_top, body_bottom = body[0][0], body[-1][1]
+        on_page = []
+        for top, bottom in body:
+            ind_id = page.text_in(*id_col, top, bottom)
+            assert ind_id in rows, (n, ind_id, top)
+            on_page.append(ind_id)
+            got = page.text_in(*status_col, top, bottom)
+            assert got == squeeze(rows[ind_id][1]), (n, ind_id, got)
+        # nothing of the status column hangs below the last row of the page
+        assert page.text_in(*status_col, body_bottom, page.height) == "", n
+        roles = page.text_in(*role_col, body_top, body_bottom)
+        for role in dict.fromkeys(rows[i][0] for i in on_page):
+            assert squeeze(role) in roles, (n, role, roles)
+        seen.update(on_page)
+    assert seen == Counter(list(rows)), "every row printed once"
+
+
+def test_the_breaks_split_the_role_merges_at_the_page_ends(exported):
+    done, _tmp = exported
+    sp, _rows = _list_rows(done)
+    breaks = sp.print_setup.row_breaks
+    for r1, c1, r2, c2 in sp.merges:
+        assert not any(r1 <= b < r2 for b in breaks), ("a merge runs over a page break", (r1, c1, r2, c2))
+    role_starts = {r1 for r1, c1, _r2, _c2 in sp.merges if c1 == 1}
+    assert all(b + 1 in role_starts for b in breaks)
+
+
+# ----------------------------------------------------------------------- input workbook
+
+@pytest.fixture(scope="module")
+def otaru(tmp_path_factory):
+    soffice = require_soffice()
+    tmp = tmp_path_factory.mktemp("print_input")
+    master = init_master(tmp / "master.xlsx", sample="fy2023")
+    files = split_master(master, tmp / "配布")
+    (book,) = [p for p in files if p.name.startswith("小樽市_")]
+    source = tmp / "otaru.xlsx"          # an ASCII name for soffice's output
+    source.write_bytes(book.read_bytes())
+    pdf = soffice_pdf(soffice, source, tmp)
+    return load_master(master), pdf, tmp
+
+
+def test_the_input_workbook_prints_each_rows_whole_name_baseline_and_target(otaru):
+    data, pdf, tmp = otaru
+    by_id = {i.id: i for i in data.indicators}
+    want = [e.indicator_id for e in data.entries if e.municipality == "小樽市" and e.indicator_id]
+    assert len(want) >= 5
+    got = []
+    for n in range(1, page_count(pdf) + 1):
+        page = Page(pdf, n, tmp)
+        cols = {h: page.column_of(page.find(h)) for h in ("指標ID", "連携事業名", "評価指標", "基準値", "目標値")}
+        body = page.body_rows(page.find("指標ID"), *cols["指標ID"])
+        for top, bottom in body:
+            ind = by_id[page.text_in(*cols["指標ID"], top, bottom)]
+            got.append(ind.id)
+            assert page.text_in(*cols["連携事業名"], top, bottom) == squeeze(ind.project_name), ind.id
+            assert page.text_in(*cols["評価指標"], top, bottom) == squeeze(ind.name), ind.id
+            assert page.text_in(*cols["基準値"], top, bottom) == squeeze(ind.baseline), ind.id
+            assert page.text_in(*cols["目標値"], top, bottom) == squeeze(ind.target), ind.id
+        assert page.text_in(*cols["評価指標"], body[-1][1], page.height) == "", n
+    assert got == want
