@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from renkei_xl.cycle import mail
+from renkei_xl.cycle import letters, mail
 from renkei_xl.core.errors import UserError
 
 REGION = "さっぽろ連携中枢都市圏"
@@ -179,29 +179,29 @@ def test_save_draft_unwritable_place_is_a_user_error(tmp_path):
 
 def test_default_templates_fill_completely():
     request = dict(圏域名=REGION, 対象年度=2023, 市町村名="小樽市", 担当部署="企画政策室",
-                   回答期限=mail.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課")
-    assert set(request) == set(mail.REQUEST_FIELDS)
-    subject = mail.render_template(mail.REQUEST_SUBJECT, **request)
-    body = mail.render_template(mail.REQUEST_BODY, **request)
+                   回答期限=letters.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課")
+    assert set(request) == set(letters.REQUEST_FIELDS)
+    subject = letters.render_template(letters.REQUEST_SUBJECT, **request)
+    body = letters.render_template(letters.REQUEST_BODY, **request)
     assert subject == f"【{REGION}】2023年度 連携事業実施状況等の入力のお願い（小樽市）"
     assert "2024年4月19日（金）までに" in body
     assert body.rstrip().endswith("札幌市 企画課")
 
     confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課")
-    assert set(confirmed) == set(mail.CONFIRMED_FIELDS)
-    assert (mail.render_template(mail.CONFIRMED_SUBJECT, **confirmed)
+    assert set(confirmed) == set(letters.CONFIRMED_FIELDS)
+    assert (letters.render_template(letters.CONFIRMED_SUBJECT, **confirmed)
             == f"【{REGION}】2023年度 連携事業実施状況等一覧（確定版）の送付")
-    for text in (subject, body, mail.render_template(mail.CONFIRMED_BODY, **confirmed)):
+    for text in (subject, body, letters.render_template(letters.CONFIRMED_BODY, **confirmed)):
         assert "{" not in text and "}" not in text
 
 
 def test_template_errors_are_user_errors():
     with pytest.raises(UserError, match="回答期限"):
-        mail.render_template(mail.REQUEST_BODY, 圏域名=REGION)
+        letters.render_template(letters.REQUEST_BODY, 圏域名=REGION)
     with pytest.raises(UserError, match="使えません"):
-        mail.render_template("{圏域名.__class__}", 圏域名=REGION)
+        letters.render_template("{圏域名.__class__}", 圏域名=REGION)
     with pytest.raises(UserError, match="書式"):
-        mail.render_template("【{圏域名】", 圏域名=REGION)
+        letters.render_template("【{圏域名】", 圏域名=REGION)
 
 
 # --- SMTP -------------------------------------------------------------------------
@@ -377,5 +377,5 @@ def test_oversized_mail_is_japanese_error(tmp_path, smtp_server, no_credentials)
 
 
 def test_format_deadline_weekday():
-    assert mail.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
-    assert mail.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"
+    assert letters.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
+    assert letters.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"

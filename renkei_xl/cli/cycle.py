@@ -63,7 +63,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import confirmed_message, export_master
+    from ..cycle.export import export_master
+    from ..cycle.letters import confirmed_message
 
     if args.to and not (args.eml or args.smtp):
         raise UserError("--to は --eml または --smtp と一緒に指定してください")

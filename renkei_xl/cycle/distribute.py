@@ -34,7 +34,7 @@ from ..core import book_kind, contract as c
 from ..core.business_days import DEFAULT_DAYS, reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
-from ..core.model import Municipality, Settings
+from ..core.model import Municipality
 
 TEMPLATE_VERSION = "1"
 
@@ -259,7 +259,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         raise UserError(f"市町村「{'、'.join(missing)}」のシートがマスターにありません"
                         "（設定の市町村名とシート名を同じにしてください）")
     if eml:
-        _check_mail_settings(data.settings)
+        from .letters import check_mail_settings
+
+        check_mail_settings(data.settings)
     if key is None:
         key = give_key(master)
     if key is None:
@@ -274,6 +276,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         write_input_workbook(path, data, muni, copy, issued, key, deadline=due)
         written.append(path)
         if eml:
+            from .letters import request_message
             from .mail import save_draft
 
             save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
@@ -327,38 +330,3 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
 
 # ------------------------------------------------------------------------------ mail
 
-def office_name(settings: Settings) -> str:
-    """事務局名 for the letters: the central city's department as written in 設定."""
-    central = settings.central
-    if central is None:
-        return f"{settings.region}事務局"
-    return f"{central.name} {central.department}".strip()
-
-
-def office_address(settings: Settings, sender: Optional[str] = None) -> str:
-    if sender:
-        return sender
-    central = settings.central
-    if central is None or not central.email:
-        raise UserError(f"差出人のメールアドレスがありません。シート「{c.SETTINGS}」の中心市のメールアドレスを"
-                        "入力するか、--from で指定してください")
-    return central.email
-
-
-def _check_mail_settings(settings: Settings) -> None:
-    no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
-    if no_mail:
-        raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
-                        "（下書きを作るにはメールアドレスが必要です）")
-
-
-def request_message(settings: Settings, muni: Municipality, attachment: Path, deadline: dt.date,
-                    sender: Optional[str] = None):
-    from .mail import REQUEST_BODY, REQUEST_SUBJECT, build_message, format_deadline, render_template
-
-    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "市町村名": muni.name,
-              "担当部署": muni.department, "回答期限": format_deadline(deadline),
-              "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=[muni.email],
-                         subject=render_template(REQUEST_SUBJECT, **fields),
-                         body=render_template(REQUEST_BODY, **fields), attachments=[attachment])

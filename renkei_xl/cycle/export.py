@@ -157,19 +157,3 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
     return pdf
 
 
-# ------------------------------------------------------------------------------ mail
-
-def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Sequence[str] = (),
-                      sender: Optional[str] = None, draft: bool = True):
-    """確定版の送付: to the given addresses, or every municipality's address in 設定."""
-    from .distribute import office_address, office_name
-    from .mail import CONFIRMED_BODY, CONFIRMED_SUBJECT, build_message, render_template
-
-    recipients = list(to) or [m.email for m in settings.municipalities if m.email.strip()]
-    if not recipients:
-        raise UserError(f"宛先がありません。--to で指定するか、シート「{c.SETTINGS}」にメールアドレスを入力してください")
-    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=recipients,
-                         subject=render_template(CONFIRMED_SUBJECT, **fields),
-                         body=render_template(CONFIRMED_BODY, **fields),
-                         attachments=list(attachments), draft=draft)

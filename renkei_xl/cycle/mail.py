@@ -17,7 +17,6 @@ import os
 import smtplib
 import socket
 import ssl
-import string
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -58,98 +57,6 @@ MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam", ".xlsb", ".xls"})
 # Width of a folded header line. RFC 5322 recommends 78 characters; the policy
 # enforces the same width for the headers it folds itself.
 _MAX_HEADER_LINE = 78
-
-
-# --- default wording ---------------------------------------------------------------
-# Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
-# text such as format_deadline() returns.
-
-REQUEST_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等の入力のお願い（{市町村名}）"
-
-REQUEST_BODY = """\
-{市町村名} {担当部署}
-ご担当者様
-
-いつもお世話になっております。
-{圏域名}の{事務局名}です。
-
-{対象年度}年度の連携事業の実施状況等について、取りまとめを行っております。
-お手数ですが、添付の入力用ファイルに実績値と実施状況をご入力のうえ、
-{回答期限}までに、本メールへの返信でファイルを添付してご提出ください。
-
-・入力できるのは色の付いたセルのみです。
-・シート名、ファイル名、表の構成は変更しないでください。
-・該当する実績がない場合は「0」または「実施なし」とご入力ください。
-
-ご不明な点がございましたら、下記までお問い合わせください。
-お忙しいところ恐れ入りますが、どうぞよろしくお願いいたします。
-
-――――――――――――――――――――
-{事務局名}
-"""
-
-REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名")
-
-CONFIRMED_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等一覧（確定版）の送付"
-
-CONFIRMED_BODY = """\
-関係各位
-
-いつもお世話になっております。
-{圏域名}の{事務局名}です。
-
-{対象年度}年度の連携事業実施状況等一覧が確定しましたので、
-添付のとおり送付いたします。
-
-各市町村におかれましては、実績の取りまとめにご協力いただき、
-誠にありがとうございました。
-内容についてご不明な点がございましたら、下記までお問い合わせください。
-
-今後ともどうぞよろしくお願いいたします。
-
-――――――――――――――――――――
-{事務局名}
-"""
-
-CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名")
-
-_WEEKDAYS = "月火水木金土日"
-
-
-def format_deadline(day: _dt.date) -> str:
-    """Japanese letters state a deadline with its weekday, e.g. 2024年4月19日（金）."""
-    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS[day.weekday()]}）"
-
-
-def render_template(template: str, **fields: object) -> str:
-    """Fill a subject or body; only plain named fields, because staff may edit templates.
-
-    Attribute and index lookups (``{x.__class__}``) are refused: a template typed into
-    the workbook must not be able to read Python objects.
-    """
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise UserError(f"メール文面のテンプレートの書式が正しくありません（{exc}）。"
-                        "「{」「}」の対応を確認してください。") from exc
-    missing = []
-    for _literal, name, _spec, _conversion in parsed:
-        if name is None:
-            continue
-        if not name or name.isdigit() or any(c in name for c in ".[]"):
-            raise UserError(f"メール文面のテンプレートの差し込み項目「{{{name}}}」は使えません。"
-                            "「{圏域名}」のように項目名だけを書いてください。")
-        if name not in fields and name not in missing:
-            missing.append(name)
-    if missing:
-        wanted = "、".join(f"{{{k}}}" for k in missing)
-        known = "、".join(f"{{{k}}}" for k in fields) or "なし"
-        raise UserError(f"メール文面のテンプレートの差し込み項目 {wanted} に入れる値がありません"
-                        f"（使える項目: {known}）。")
-    try:
-        return template.format_map(fields)
-    except (ValueError, TypeError) as exc:
-        raise UserError(f"メール文面のテンプレートを埋め込めませんでした（{exc}）。") from exc
 
 
 # --- building ---------------------------------------------------------------------

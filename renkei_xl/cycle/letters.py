@@ -1,0 +1,154 @@
+"""The letters of the yearly cycle: the request to each municipality (split) and the
+確定版 sent to all (export), their wording and who signs and sends them.
+
+What travels (MIME, drafts, SMTP) is cycle.mail; what the letters say is here, in one
+place, so staff who want other wording find it all together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..core import contract as c
+from ..core.business_days import japanese_date
+from ..core.errors import UserError
+from ..core.model import Municipality, Settings
+from .mail import build_message
+
+# --- default wording ---------------------------------------------------------------
+# Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
+# text such as format_deadline() returns.
+
+REQUEST_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等の入力のお願い（{市町村名}）"
+
+REQUEST_BODY = """\
+{市町村名} {担当部署}
+ご担当者様
+
+いつもお世話になっております。
+{圏域名}の{事務局名}です。
+
+{対象年度}年度の連携事業の実施状況等について、取りまとめを行っております。
+お手数ですが、添付の入力用ファイルに実績値と実施状況をご入力のうえ、
+{回答期限}までに、本メールへの返信でファイルを添付してご提出ください。
+
+・入力できるのは色の付いたセルのみです。
+・シート名、ファイル名、表の構成は変更しないでください。
+・該当する実績がない場合は「0」または「実施なし」とご入力ください。
+
+ご不明な点がございましたら、下記までお問い合わせください。
+お忙しいところ恐れ入りますが、どうぞよろしくお願いいたします。
+
+――――――――――――――――――――
+{事務局名}
+"""
+
+REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名")
+
+CONFIRMED_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等一覧（確定版）の送付"
+
+CONFIRMED_BODY = """\
+関係各位
+
+いつもお世話になっております。
+{圏域名}の{事務局名}です。
+
+{対象年度}年度の連携事業実施状況等一覧が確定しましたので、
+添付のとおり送付いたします。
+
+各市町村におかれましては、実績の取りまとめにご協力いただき、
+誠にありがとうございました。
+内容についてご不明な点がございましたら、下記までお問い合わせください。
+
+今後ともどうぞよろしくお願いいたします。
+
+――――――――――――――――――――
+{事務局名}
+"""
+
+CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名")
+
+# Japanese letters state a deadline with its weekday, e.g. 2024年4月19日（金）.
+format_deadline = japanese_date
+
+
+def render_template(template: str, **fields: object) -> str:
+    """Fill a subject or body; only plain named fields, because staff may edit templates.
+
+    Attribute and index lookups (``{x.__class__}``) are refused: a template typed into
+    the workbook must not be able to read Python objects.
+    """
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise UserError(f"メール文面のテンプレートの書式が正しくありません（{exc}）。"
+                        "「{」「}」の対応を確認してください。") from exc
+    missing = []
+    for _literal, name, _spec, _conversion in parsed:
+        if name is None:
+            continue
+        if not name or name.isdigit() or any(c in name for c in ".[]"):
+            raise UserError(f"メール文面のテンプレートの差し込み項目「{{{name}}}」は使えません。"
+                            "「{圏域名}」のように項目名だけを書いてください。")
+        if name not in fields and name not in missing:
+            missing.append(name)
+    if missing:
+        wanted = "、".join(f"{{{k}}}" for k in missing)
+        known = "、".join(f"{{{k}}}" for k in fields) or "なし"
+        raise UserError(f"メール文面のテンプレートの差し込み項目 {wanted} に入れる値がありません"
+                        f"（使える項目: {known}）。")
+    try:
+        return template.format_map(fields)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"メール文面のテンプレートを埋め込めませんでした（{exc}）。") from exc
+
+
+def office_name(settings: Settings) -> str:
+    """事務局名 for the letters: the central city's department as written in 設定."""
+    central = settings.central
+    if central is None:
+        return f"{settings.region}事務局"
+    return f"{central.name} {central.department}".strip()
+
+
+def office_address(settings: Settings, sender: Optional[str] = None) -> str:
+    if sender:
+        return sender
+    central = settings.central
+    if central is None or not central.email:
+        raise UserError(f"差出人のメールアドレスがありません。シート「{c.SETTINGS}」の中心市のメールアドレスを"
+                        "入力するか、--from で指定してください")
+    return central.email
+
+
+def check_mail_settings(settings: Settings) -> None:
+    no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
+    if no_mail:
+        raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
+                        "（下書きを作るにはメールアドレスが必要です）")
+
+
+def request_message(settings: Settings, muni: Municipality, attachment: Path, deadline: dt.date,
+                    sender: Optional[str] = None):
+    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "市町村名": muni.name,
+              "担当部署": muni.department, "回答期限": format_deadline(deadline),
+              "事務局名": office_name(settings)}
+    return build_message(sender=office_address(settings, sender), to=[muni.email],
+                         subject=render_template(REQUEST_SUBJECT, **fields),
+                         body=render_template(REQUEST_BODY, **fields), attachments=[attachment])
+
+
+def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Sequence[str] = (),
+                      sender: Optional[str] = None, draft: bool = True):
+    """確定版の送付: to the given addresses, or every municipality's address in 設定."""
+    recipients = list(to) or [m.email for m in settings.municipalities if m.email.strip()]
+    if not recipients:
+        raise UserError(f"宛先がありません。--to で指定するか、シート「{c.SETTINGS}」にメールアドレスを入力してください")
+    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings)}
+    return build_message(sender=office_address(settings, sender), to=recipients,
+                         subject=render_template(CONFIRMED_SUBJECT, **fields),
+                         body=render_template(CONFIRMED_BODY, **fields),
+                         attachments=list(attachments), draft=draft)
