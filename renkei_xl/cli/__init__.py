@@ -16,6 +16,10 @@ from .. import __version__
 from ..core.errors import UserError
 
 
+# Help texts every command shares.
+MASTER_HELP = "マスターブック（.xlsx/.xlsm）"
+SENDER_HELP = "差出人（既定: 設定シートの中心市のメールアドレス）"
+
 def _print_result(result, *, verbose: bool = True) -> None:
     from ..core.textable import render
 
@@ -110,7 +114,7 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     if only is not None:
         sub = _Only(sub, only)
     p = sub.add_parser("evaluate", help="評価を計算して表で表示する（ブックを指定しなければ FY2023 見本）")
-    p.add_argument("master", nargs="?", help="マスターブック（.xlsx/.xlsm）")
+    p.add_argument("master", nargs="?", help=MASTER_HELP)
     p.add_argument("--sample", default="fy2023", help="見本データ名（既定: fy2023）")
     p.add_argument("-q", "--quiet", action="store_true", help="集計行だけを表示する")
     p.set_defaults(func=cmd_evaluate)

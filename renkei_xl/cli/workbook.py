@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import MASTER_HELP
 from ..core import contract as c
 from ..core.errors import UserError
 
@@ -165,17 +166,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("validate", help="入力チェック（検証結果シートに書き出す）")
-    p.add_argument("master")
+    p.add_argument("master", help=MASTER_HELP)
     p.add_argument("--no-write", action="store_true", help="ブックに書き込まず表示だけする")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("recalc", help="集約・評価を再計算して一覧・集計を作り直す")
-    p.add_argument("master")
+    p.add_argument("master", help=MASTER_HELP)
     p.add_argument("-o", "--output", help="結果を別のファイルに書き出す")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
-    p.add_argument("master")
+    p.add_argument("master", help=MASTER_HELP)
     p.set_defaults(func=cmd_upgrade_macros)
 
     p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")

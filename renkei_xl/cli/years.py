@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import MASTER_HELP
+
 
 def cmd_rollover(args: argparse.Namespace) -> int:
     from ..cycle.rollover import rollover_file, rollover_lines
@@ -49,6 +51,6 @@ def register(sub) -> None:
     p = sub.add_parser("history", help="経年（過去の年度の実績値と評価）を扱う")
     hs = p.add_subparsers(dest="history_command", metavar="SUBCOMMAND", required=True)
     q = hs.add_parser("import", help="CSV（指標ID,年度,実績値,評価）から過去の年度を取り込む")
-    q.add_argument("master", help="マスターブック（.xlsx/.xlsm）")
+    q.add_argument("master", help=MASTER_HELP)
     q.add_argument("csv", help="CSV ファイル（UTF-8 または Shift_JIS）")
     q.set_defaults(func=cmd_history)

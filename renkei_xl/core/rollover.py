@@ -99,19 +99,14 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
 
     # inputs emptied
     emptied = 0
-    for e in data.entries:
-        for f, now in (("value", e.value), ("denominator", e.denominator), ("status", e.status)):
-            ref = e.cell(f)
-            if ref and now:
+    inputs = [(e, ("value", "denominator", "status")) for e in data.entries]
+    inputs += [(ind, ("actual_manual", "status_manual")) for ind in data.indicators]
+    for record, fields in inputs:       # what staff and municipalities type, each year anew
+        for f in fields:
+            ref = record.cell(f)
+            if ref and getattr(record, f):
                 row, col = parse_ref(ref)
-                cells.append(CellEdit(e.sheet, row, col, None))
-                emptied += 1
-    for ind in data.indicators:
-        for f, now in (("actual_manual", ind.actual_manual), ("status_manual", ind.status_manual)):
-            ref = ind.cell(f)
-            if ref and now:
-                row, col = parse_ref(ref)
-                cells.append(CellEdit(ind.sheet, row, col, None))
+                cells.append(CellEdit(record.sheet, row, col, None))
                 emptied += 1
 
     # last year's values beside each row

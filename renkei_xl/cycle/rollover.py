@@ -35,9 +35,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     """Next year's master from ``master`` (left as it is), at ``out`` or beside it."""
     from ..core.pipeline import recalculate
     from ..core.rollover import rollover_plan
-    from ..workbook.apply import apply_plan
-    from ..workbook.safety import ensure_not_open, remove_stale_temps, replace_file, writer_lock
-    from ..workbook.session import _named, opened
+    from ..workbook.session import opened
 
     master = check_path(master)
     with opened(master) as fs:
@@ -54,22 +52,13 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     if target.exists() and not force:
         raise UserError(f"「{target}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with writer_lock(target):
-        ensure_not_open(target)
-        remove_stale_temps(target)
-        with opened(master) as fs:
-            d = fs.data
-            try:
-                closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
-                plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
-            except UserError as exc:
-                raise _named(master, exc) from None
-            fs.data = None
-            try:
-                apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
-            except UserError as exc:
-                raise _named(master, exc) from None
-            replace_file(target, fs.pkg.save)
+
+    def make(fs):
+        d = fs.data
+        closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        return rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
+
+    report, _written = write_planned(master, make, target)
     return RolloverDone(target, report)
 
 

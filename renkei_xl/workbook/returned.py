@@ -20,7 +20,6 @@ from ..package.xml import parse
 from ..package.zipped import Package
 from .state import check_shared_strings, check_sheet_xml
 
-CUSTOM = "docProps/custom.xml"
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
 
@@ -54,15 +53,9 @@ class ReturnedBook:
         self.close()
 
     def _custom(self) -> dict[str, str]:
-        data = self._pkg.get(CUSTOM)
-        if data is None:
-            return {}
-        out = {}
-        for prop in parse(data, CUSTOM):
-            value = next(iter(prop), None)
-            if prop.get("name") and value is not None:
-                out[prop.get("name")] = (value.text or "").strip()
-        return out
+        from .kind import custom_properties
+
+        return custom_properties(self._pkg)
 
     def _modified(self) -> Optional[dt.datetime]:
         """The last save time (core ``modified``, stored in UTC) as local time."""

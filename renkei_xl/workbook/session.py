@@ -88,7 +88,8 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
 
     ``make`` returns the plan and whatever the command reports; an empty plan writes
     nothing (the master stays byte-identical, no backup is made). ``out`` writes the
-    result to another file instead, the master only read.
+    result to another file instead, the master only read (its last saved state, so it
+    may be open in Excel meanwhile: rollover's button runs from the open book).
     """
     from .apply import apply_plan
 
@@ -100,7 +101,8 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
         raise UserError("マクロ付きブック（.xlsm）の結果を .xlsx に書き出すとマクロが失われます。"
                         "出力先も .xlsm にしてください（配布用は renkei-xl export を使ってください）")
     with writer_lock(target):
-        ensure_not_open(path)
+        if target == path:   # another target: the master is only read, and may stay open
+            ensure_not_open(path)
         ensure_not_open(target)
         remove_stale_temps(target)
         with opened(path) as fs:
