@@ -140,3 +140,9 @@ def legend(threshold: float) -> str:
 
 def list_title(region: str, year: int) -> str:
     return f"{region} {year}年度 連携事業実施状況等一覧"
+
+
+# 設定: the folder the renkei-xl server works in for this master (配布用, 回収 and 確定版
+# beside the master there), relative to the server's work folder. Optional: only masters
+# whose buttons call a server need it (renkei_xl.server.place).
+N_SERVER_FOLDER = "サーバー作業フォルダー"
