@@ -52,6 +52,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 # Which module registers which command, so one command imports only its own module.
 WORKBOOK_COMMANDS = ("init", "validate", "recalc", "upgrade-macros", "demo")
 CYCLE_COMMANDS = ("split", "collect", "export")
+SERVER_COMMANDS = ("serve",)
 
 
 class _Only:
@@ -91,6 +92,10 @@ def _add_workbook_commands(sub) -> None:
         from . import cycle
 
         cycle.register(sub)
+    if wanted is None or wanted in SERVER_COMMANDS:
+        from . import server
+
+        server.register(sub)
 
 
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
