@@ -448,7 +448,7 @@ def test_unusable_municipality_names_are_refused(tmp_path, name, words):
 
 
 def test_refusals(tmp_path, fy2023):
-    with pytest.raises(UserError, match=r"\.xlsx か \.xlsm"):
+    with pytest.raises(UserError, match=r"\.xlsx（マクロなし）か \.xlsm"):
         build_master(tmp_path / "m.xls", fy2023.settings)
     twice = fy2023.settings._replace(municipalities=fy2023.settings.municipalities[:2] * 2)
     with pytest.raises(UserError, match="2回以上"):
