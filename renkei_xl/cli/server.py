@@ -21,7 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_license()
     config = ServerConfig(check_workdir(args.workdir), load_key(args.key_file),
                           max_bytes=int(args.max_mb * 1024 * 1024), share=args.share or "")
-    serve(config, args.host, args.port)
+    serve(config, args.host, args.port, workers=max(1, args.workers), key_file=args.key_file)
     return 0
 
 
@@ -36,4 +36,6 @@ def register(sub) -> None:
     p.add_argument("--share", help="作業フォルダーの、スタッフから見た名前（例: \\\\fileserver\\renkei）。メッセージに使う")
     p.add_argument("--key-file", help=f"鍵を書いたファイル（なければ環境変数 {KEY_ENV}）")
     p.add_argument("--max-mb", type=float, default=DEFAULT_MAX_MB, help=f"受け付けるブックの上限 MB（既定: {DEFAULT_MAX_MB}）")
+    p.add_argument("--workers", type=int, default=1,
+                   help="同時に処理するプロセスの数（既定: 1。CPU のコア数までにすると、多くのパソコンから同時に押されても速い）")
     p.set_defaults(func=cmd_serve)
