@@ -53,6 +53,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live children (uvicorn's workers), Linux only."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(x) for x in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs of each measurement (median reported)")
@@ -128,7 +144,9 @@ def main() -> int:
                         client.close()
 
             twelve()                          # warm the worker threads, not measured
+            cpu_before = _cpu_seconds(server.pid)
             slowest = statistics.median(twelve() for _ in range(args.repeat))
+            cpu_per_click = (_cpu_seconds(server.pid) - cpu_before) / (args.repeat * CLIENTS)
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -140,6 +158,10 @@ def main() -> int:
           f"{'PASS' if ok_one else 'MISS'}")
     print(f"server, {CLIENTS} clients at once, slowest {slowest:6.3f} s  ratio {slowest / local:.2f}  "
           f"target ≤ {TARGET_TWELVE}  {'PASS' if ok_twelve else 'MISS'}")
+    cores = min(args.workers, os.cpu_count() or 1)
+    print(f"server CPU per click {cpu_per_click * 1000:.0f} ms: {CLIENTS} clicks need "
+          f"{CLIENTS * cpu_per_click:.3f} CPU s, at best {CLIENTS * cpu_per_click / cores:.3f} s on {cores} core(s) "
+          f"= {CLIENTS * cpu_per_click / cores / local:.2f} x a local click")
     return 0 if ok_one and ok_twelve else 1
 
 
