@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench
+.PHONY: demo test venv clean bench wheels
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,5 +25,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/button_startup.py
 	$(BIN)/python benchmarks/run.py
 
+# Every wheel of the server and the command line, for Windows and Linux, in wheels/ (README:
+# オフラインでのインストール). Needs the package index; the folder then installs with none.
+wheels: $(STAMP)
+	$(BIN)/python deploy/wheels.py --outdir wheels
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info wheels

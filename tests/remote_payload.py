@@ -16,8 +16,9 @@ and column widths rounded to 0.1.
 Which client: the buttons on a desktop run through COM (Windows) or AppleScript (macOS),
 which implement every action modelled here. Of the remote clients, the Office.js one
 (xlwings Lite / Server add-in) implements them too, and it is what ``payload_from_file``
-imitates by default; the VBA client (Remote.bas, ``RunRemotePython``, for a future
-server) implements only ``CLIENT_ACTIONS`` and xlwings refuses alignment for it.
+imitates by default; xlwings' own VBA client (Remote.bas, ``RunServerPython``) implements
+only ``CLIENT_ACTIONS``, and the masters carry RenkeiServer.bas for the rest (the renkei-xl
+server, tests/test_server.py).
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ from renkei_xl.excel.book import points_to_width
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"
 
-# What the VBA remote client (Remote.bas) implements. The buttons run locally through
-# COM/AppleScript, which implement every action in KNOWN_ACTIONS; this subset is what a
-# future server answering the VBA client could rely on (see test_buttons).
+# What xlwings' VBA remote client (Remote.bas) implements by itself. The buttons run locally
+# through COM/AppleScript, which implement every action in KNOWN_ACTIONS; through the
+# renkei-xl server, Remote.bas plus the master's RenkeiServer.bas (see test_server).
 CLIENT_ACTIONS = {"setValues", "sheetClearContents", "setRangeColor", "addHyperlink",
                   "setNumberFormat", "alert", "addSheet"}
 

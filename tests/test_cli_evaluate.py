@@ -27,14 +27,14 @@ def test_each_command_is_built_alone_and_all_are_listed():
     modules must name every command the modules register."""
     import argparse
 
-    from renkei_xl.cli import CYCLE_COMMANDS, WORKBOOK_COMMANDS, YEAR_COMMANDS, build_parser
+    from renkei_xl.cli import CYCLE_COMMANDS, SERVER_COMMANDS, WORKBOOK_COMMANDS, YEAR_COMMANDS, build_parser
 
     def commands(parser):
         action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         return set(action.choices)
 
     everything = commands(build_parser())
-    assert everything == {"evaluate", *WORKBOOK_COMMANDS, *CYCLE_COMMANDS, *YEAR_COMMANDS}
+    assert everything == {"evaluate", *WORKBOOK_COMMANDS, *CYCLE_COMMANDS, *YEAR_COMMANDS, *SERVER_COMMANDS}
     for name in everything:
         assert commands(build_parser(name)) == {name}
     assert commands(build_parser("no-such-command")) == everything

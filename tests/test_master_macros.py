@@ -17,7 +17,8 @@ from test_vba import _norm, _olevba_modules, _split_header
 from renkei_xl.core import contract as c
 from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
 from renkei_xl.vba.project import Module, build_vba_project, stored_source
-from renkei_xl.vba.sources import MACROS_DIR, our_modules, xlwings_modules
+from renkei_xl.vba.sources import MACROS_DIR, our_modules, remote_modules, xlwings_modules
+from test_vba import CODE_MODULES
 from renkei_xl.workbook.build import code_names
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file
@@ -36,7 +37,7 @@ def test_every_module_of_the_master_equals_its_source(master, fy2023):
     found = _olevba_modules(master)
     codes = sheet_code_names(master)
     assert codes == code_names(fy2023.settings)
-    assert sorted(found) == sorted(["ThisWorkbook", *codes, "Renkei", "xlwings", "Dictionary"])
+    assert sorted(found) == sorted(["ThisWorkbook", *codes, *CODE_MODULES])
     assert _norm(found["Renkei"]) == _norm((MACROS_DIR / "Renkei.bas").read_text("ascii"))
     assert _norm(found["Renkei"]) == _norm((Path(__file__).parents[1] / "macros" / "Renkei.bas").read_text("ascii"))
     assert _norm(found["xlwings"]) == _norm((XLWINGS_DIR / "xlwings.bas").read_bytes().decode("cp1252"))
@@ -57,8 +58,8 @@ def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_
     probe = json.loads(run.stdout)
     library = probe["libraries"]["VBAProject"]
     codes = sheet_code_names(master)
-    assert sorted(library) == sorted(["ThisWorkbook", *codes, "Renkei", "xlwings", "Dictionary"])
-    stored = {m.name: stored_source(m) for m in [*our_modules(), *xlwings_modules()]}
+    assert sorted(library) == sorted(["ThisWorkbook", *codes, *CODE_MODULES])
+    stored = {m.name: stored_source(m) for m in [*our_modules(), *xlwings_modules(), *remote_modules()]}
     lo_header = re.compile(r"(Rem Attribute VBA_ModuleType=\w+|Option VBASupport 1|Option ClassModule)")
     for name, source in library.items():  # every module with its full source
         lines = [l for l in _norm(source).split("\n") if l and not lo_header.fullmatch(l)]

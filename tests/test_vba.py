@@ -31,12 +31,17 @@ from renkei_xl.vba.cfb import write_compound_file
 from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
 from renkei_xl.vba.ovba import compress
 from renkei_xl.vba.project import Module, build_vba_project, stored_source
-from renkei_xl.vba.sources import BUTTONS, MACROS_DIR, master_project, our_modules, xlwings_modules
+from renkei_xl.vba.sources import (BUTTONS, MACROS_DIR, REMOTE_MODULES, master_project, our_modules,
+                                   remote_modules, xlwings_modules)
 
 REPO = Path(__file__).resolve().parents[1]
 XLWINGS_DIR = Path(xlwings.__file__).parent
 REFERENCE_XLSM = XLWINGS_DIR / "quickstart_standalone.xlsm"
 RENKEI_BAS = MACROS_DIR / "Renkei.bas"
+RENKEI_SERVER_BAS = MACROS_DIR / "RenkeiServer.bas"
+# Every code module of a master: ours, xlwings' standalone module and its client for a server.
+CODE_MODULES = ["Renkei", "RenkeiServer", "xlwings", "Dictionary",
+                "Remote", "IWebAuthenticator", "WebClient", "WebRequest", "WebResponse", "WebHelpers"]
 SHEETS = (("メニュー", "Sheet1"), ("設定", "Sheet2"), ("札幌市", "Sheet3"))
 HEADER_LINE = re.compile(r"Attribute VB_\w+ = .*")
 
@@ -133,7 +138,7 @@ def _split_header(text: str) -> tuple[list[str], str]:
 
 
 def _expected_modules() -> list[str]:
-    return ["ThisWorkbook", *(code for _, code in SHEETS), "Renkei", "xlwings", "Dictionary"]
+    return ["ThisWorkbook", *(code for _, code in SHEETS), *CODE_MODULES]
 
 
 def _make_book(path: Path, project: bytes, sheets=SHEETS) -> Path:
@@ -205,7 +210,7 @@ def test_incompressible_short_last_chunk_is_padded_as_the_spec_says():
     assert _decompress(container) == data + b"\x00" * (8192 - len(data))
 
 
-@pytest.mark.parametrize("path", [XLWINGS_DIR / "xlwings.bas", XLWINGS_DIR / "addin" / "Dictionary.cls", RENKEI_BAS],
+@pytest.mark.parametrize("path", [XLWINGS_DIR / "xlwings.bas", XLWINGS_DIR / "addin" / "Dictionary.cls", RENKEI_SERVER_BAS],
                          ids=lambda p: p.name)
 def test_real_sources_round_trip_and_compress(path):
     data = path.read_bytes()
@@ -334,7 +339,8 @@ def test_dir_stream_matches_the_layout_excel_writes():
     assert struct.unpack("<H", dict(records)[0x000F])[0] == len(_expected_modules())
     ref_layouts = {tuple(ids[:-2]) for ids in _module_ids(ref_records)}
     kinds = {"ThisWorkbook": 0x22, "Sheet1": 0x22, "Sheet2": 0x22, "Sheet3": 0x22, "Renkei": 0x21,
-             "xlwings": 0x21, "Dictionary": 0x22}
+             "RenkeiServer": 0x21, "xlwings": 0x21, "Dictionary": 0x22,
+             **{m.name: 0x21 if m.kind == "standard" else 0x22 for m in remote_modules()}}
     module_names = [data.decode() for rid, data in records if rid == 0x0019]
     assert module_names == _expected_modules()
     for name, ids in zip(module_names, _module_ids(records)):
@@ -350,9 +356,11 @@ def test_project_stream_and_projectwm_follow_the_reference():
     lines = _project_lines(ole)
     ref_lines = _project_lines(_reference_ole())
     assert lines[0].startswith('ID="{') and lines[0].endswith('}"')
-    assert lines[1:8] == ["Document=ThisWorkbook/&H00000000", "Document=Sheet1/&H00000000",
-                          "Document=Sheet2/&H00000000", "Document=Sheet3/&H00000000",
-                          "Module=Renkei", "Module=xlwings", "Class=Dictionary"]
+    assert lines[1:5 + len(CODE_MODULES)] == [
+        "Document=ThisWorkbook/&H00000000", "Document=Sheet1/&H00000000", "Document=Sheet2/&H00000000",
+        "Document=Sheet3/&H00000000", "Module=Renkei", "Module=RenkeiServer", "Module=xlwings", "Class=Dictionary",
+        "Module=Remote", "Class=IWebAuthenticator", "Class=WebClient", "Class=WebRequest", "Class=WebResponse",
+        "Module=WebHelpers"]
     key = lambda line: line.split("=")[0]  # noqa: E731
     skip = ("Document", "Module", "Class")
     workspace = lines.index("[Workspace]")
@@ -417,19 +425,19 @@ def test_macros_folder_holds_the_packaged_copies():
 
 
 def test_renkei_bas_is_thin_ascii_crlf_and_calls_explicit_modules():
-    raw = RENKEI_BAS.read_bytes()
-    raw.decode("ascii")
-    assert b"\n" not in raw.replace(b"\r\n", b"")
-    assert b"\r" not in raw.replace(b"\r\n", b"")
-    text = raw.decode("ascii")
+    for path in (RENKEI_BAS, RENKEI_SERVER_BAS):
+        raw = path.read_bytes()
+        raw.decode("ascii")
+        assert b"\n" not in raw.replace(b"\r\n", b"")
+        assert b"\r" not in raw.replace(b"\r\n", b"")
+    text = RENKEI_BAS.read_bytes().decode("ascii")
     assert text.startswith('Attribute VB_Name = "Renkei"\r\n')
-    subs = re.findall(r'^Sub (\w+)\(\)\r\n    RunPython "import renkei_xl\.excel\.buttons as m; m\.(\w+)\(\)"\r\n'
-                      r"End Sub(?=\r\n|\Z)", text, re.MULTILINE)
+    subs = re.findall(r'^Sub (\w+)\(\)\r\n    RenkeiRun "(\w+)"\r\nEnd Sub(?=\r\n|\Z)', text, re.MULTILINE)
     assert subs == [("RenkeiCheck", "check"), ("RenkeiRecalc", "recalc"), ("RenkeiSplit", "split"),
                     ("RenkeiCollect", "collect"), ("RenkeiExport", "export"), ("RenkeiRollover", "rollover")]
-    code = [line for line in text.split("\r\n")[1:] if not line.lstrip().startswith("'")]
-    literals = [lit for line in code for lit in re.findall(r'"[^"]*"', line)]
-    assert literals == [f'"import renkei_xl.excel.buttons as m; m.{f}()"' for _, f in subs]
+    # one way to Python on the PC, named explicitly, and one to the server the conf row names
+    assert '        RunPython "import renkei_xl.excel.buttons as m; m." & entry & "()"\r\n' in text
+    assert 'server = GetConfig("RENKEI_SERVER")' in text and "RenkeiCallServer server, entry" in text
     assert [macro for macro, _ in BUTTONS] == [f"Renkei.{sub}" for sub, _ in subs]
     assert [caption for _, caption in BUTTONS] == ["入力チェック", "評価を再計算", "配布用ファイル作成",
                                                    "回収ファイル取込", "確定版を書き出し", "次年度のマスターを作成"]
@@ -439,8 +447,8 @@ def test_button_functions_exist_in_the_python_module():
     buttons = REPO / "renkei_xl" / "excel" / "buttons.py"
     tree = ast.parse(buttons.read_text(encoding="utf-8"))
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    called = set(re.findall(r"m\.(\w+)\(\)", RENKEI_BAS.read_bytes().decode("ascii")))
-    assert called <= defined
+    called = set(re.findall(r'RenkeiRun "(\w+)"', RENKEI_BAS.read_bytes().decode("ascii")))
+    assert called and called <= defined
 
 
 def test_xlwings_modules_come_from_the_installed_xlwings():
@@ -456,7 +464,7 @@ def test_our_modules_reads_every_bas_of_a_folder(tmp_path):
     (tmp_path / "Other.bas").write_bytes(b"Sub Y()\r\nEnd Sub\r\n")
     (tmp_path / "notes.txt").write_text("not a module")
     assert [(m.name, m.kind) for m in our_modules(tmp_path)] == [("Extra", "standard"), ("Other", "standard")]
-    assert [m.name for m in our_modules()] == ["Renkei"]
+    assert [m.name for m in our_modules()] == ["Renkei", "RenkeiServer"]
 
 
 @pytest.mark.parametrize("names, bad", [(["メニュー"], "メニュー"), (["Sheet1", "xlwings"], "xlwings"),
@@ -477,6 +485,10 @@ def _assert_olevba_sees_everything(path: Path) -> None:
     found = _olevba_modules(path)
     assert sorted(found) == sorted(_expected_modules())
     assert _norm(found["Renkei"]) == _norm(RENKEI_BAS.read_bytes().decode("ascii"))
+    assert _norm(found["RenkeiServer"]) == _norm(RENKEI_SERVER_BAS.read_bytes().decode("ascii"))
+    for name, _kind in REMOTE_MODULES:
+        assert _split_header(found[name.split(".")[0]])[1] == _split_header(
+            (XLWINGS_DIR / "addin" / name).read_bytes().decode("cp1252"))[1], name
     assert _norm(found["xlwings"]) == _norm((XLWINGS_DIR / "xlwings.bas").read_bytes().decode("cp1252"))
     cls = (XLWINGS_DIR / "addin" / "Dictionary.cls").read_bytes().decode("cp1252")
     header, body = _split_header(found["Dictionary"])
@@ -566,7 +578,7 @@ def test_libreoffice_lists_every_module_and_binds_every_button(tmp_path):
     probe = json.loads(run.stdout)
     library = probe["libraries"]["VBAProject"]
     assert sorted(library) == sorted(_expected_modules())
-    stored = {m.name: stored_source(m) for m in [*our_modules(), *xlwings_modules()]}
+    stored = {m.name: stored_source(m) for m in [*our_modules(), *xlwings_modules(), *remote_modules()]}
     stored |= {name: "" for name in ["ThisWorkbook", *(code for _, code in SHEETS)]}
     lo_header = re.compile(r"(Rem Attribute VBA_ModuleType=\w+|Option VBASupport 1|Option ClassModule)")
     for name, source in library.items():

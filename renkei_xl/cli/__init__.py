@@ -58,6 +58,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 WORKBOOK_COMMANDS = ("init", "validate", "recalc", "upgrade-macros", "demo")
 CYCLE_COMMANDS = ("split", "collect", "export")
 YEAR_COMMANDS = ("rollover", "history")
+SERVER_COMMANDS = ("serve",)
 
 
 class _Only:
@@ -101,6 +102,10 @@ def _add_workbook_commands(sub) -> None:
         from . import years
 
         years.register(sub)
+    if wanted is None or wanted in SERVER_COMMANDS:
+        from . import server
+
+        server.register(sub)
 
 
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:

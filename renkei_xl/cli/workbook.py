@@ -33,7 +33,8 @@ def _print_written(written) -> None:
 
 
 def init_master(path: Path, year: int | None = None, sample: str | None = None,
-                interpreter: str | None = None, force: bool = False) -> Path:
+                interpreter: str | None = None, force: bool = False, server: str | None = None,
+                server_folder: str = "") -> Path:
     from ..core.model import Municipality, Settings
     from ..core.history import history_sheet
     from ..core.plan import WritePlan
@@ -45,6 +46,10 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     path = Path(path)
     if c.suffix_problem(path.name):
         raise UserError(c.suffix_problem(path.name, "マスターブック"))
+    if server:
+        server = server_url(server)
+        if path.suffix.lower() != c.MACRO_SUFFIX:
+            raise UserError("--server はボタン付きのマスター（.xlsm）にだけ使えます")
     if path.exists() and not force:
         raise UserError(f"「{path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
     ref = load_reference(sample or "fy2023")
@@ -60,14 +65,18 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
         indicators, entries = (), ()
     history = official_history(ref) if sample else None
 
+    def build(target: Path) -> None:
+        build_master(target, settings, indicators, entries, interpreter=interpreter,
+                     server=server, server_folder=server_folder)
+
     def write(tmp: Path) -> None:
         if history is None:
-            build_master(tmp, settings, indicators, entries, interpreter=interpreter)
+            build(tmp)
             return
         # The sample's 経年 is a tool sheet: the file applier adds it, as rollover would.
         built = tmp.with_name(tmp.stem + ".built" + tmp.suffix)
         try:
-            build_master(built, settings, indicators, entries, interpreter=interpreter)
+            build(built)
             applied(built, tmp, WritePlan([history_sheet(history, indicators)]))
         finally:
             built.unlink(missing_ok=True)
@@ -76,9 +85,23 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     return path
 
 
+def server_url(url: str) -> str:
+    """The renkei-xl server's address as the buttons will call it: http(s)://host[:port][/path]."""
+    from urllib.parse import urlsplit
+
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise UserError(f"サーバーの URL「{url}」が正しくありません（例: http://renkei-server:8000）")
+    return url
+
+
 def cmd_init(args: argparse.Namespace) -> int:
-    path = init_master(Path(args.path), args.year, args.sample, args.interpreter, args.force)
+    path = init_master(Path(args.path), args.year, args.sample, args.interpreter, args.force,
+                       server=args.server, server_folder=args.server_folder or "")
     print(f"マスターブックを作成しました: {path}")
+    if args.server:
+        print(f"ボタンはサーバー {server_url(args.server)} で動きます（xlwings.conf シートの RENKEI_SERVER）")
     return 0
 
 
@@ -148,11 +171,18 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     check_master_file(path)
     if path.suffix.lower() != c.MACRO_SUFFIX:
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
+    server = server_url(args.server) if args.server else None
     with writer_lock(path):
         data = master_project(sheet_code_names(path))
         saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data))
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
+    if server:
+        from ..workbook.build import SERVER_KEY
+        from ..workbook.conf import set_conf_row
+
+        row, _written = set_conf_row(path, SERVER_KEY, server)
+        print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {SERVER_KEY}）")
     return 0
 
 
@@ -163,6 +193,10 @@ def register(sub) -> None:
     p.add_argument("--sample", choices=["fy2023"], help="見本データで埋める")
     p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
     p.add_argument("--force", action="store_true", help="既存のファイルを作り直す（バックアップを残す）")
+    p.add_argument("--server", metavar="URL",
+                   help="ボタンを renkei-xl サーバーで動かす（例: http://renkei-server:8000。xlwings.conf の RENKEI_SERVER）")
+    p.add_argument("--server-folder", metavar="DIR",
+                   help="設定の「サーバー作業フォルダー」（サーバーの作業フォルダー内のフォルダー名）")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("validate", help="入力チェック（検証結果シートに書き出す）")
@@ -177,6 +211,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
     p.add_argument("master", help=MASTER_HELP)
+    p.add_argument("--server", metavar="URL", help="ボタンを renkei-xl サーバーで動かす（xlwings.conf の RENKEI_SERVER を設定）")
     p.set_defaults(func=cmd_upgrade_macros)
 
     p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")

@@ -155,3 +155,8 @@ YEAR_SHEETS = (HISTORY, NEXT_STEPS)
 # last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
 PREVIOUS_HEADER = "前年度実績（{year}年度）"
 PREVIOUS_HEADER_PREFIX = "前年度実績（"
+
+# 設定: the folder the renkei-xl server works in for this master (配布用, 回収 and 確定版
+# beside the master there), relative to the server's work folder. Optional: only masters
+# whose buttons call a server need it (renkei_xl.server.place).
+N_SERVER_FOLDER = "サーバー作業フォルダー"

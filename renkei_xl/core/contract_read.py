@@ -209,6 +209,15 @@ def read_settings(book: Book) -> Settings:
     return Settings(region, year, base, threshold, tuple(_municipalities(book)))
 
 
+def server_folder(book: Book) -> tuple[str, str]:
+    """設定's サーバー作業フォルダー as typed and where it is ("設定!B6"); ("", "") when the
+    master has no such name (it is optional: only the server needs it)."""
+    if c.N_SERVER_FOLDER not in book.names:
+        return "", ""
+    sheet, ref, value = book.named(c.N_SERVER_FOLDER)
+    return text(value), f"{sheet}!{ref}"
+
+
 def _year(where: str, value: object) -> int:
     """対象年度: a western year within YEAR_RANGE (2023, 2023.0, 「２０２３」)."""
     lo, hi = YEAR_RANGE

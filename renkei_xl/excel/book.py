@@ -37,6 +37,14 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional
 from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
+# The payload key by which the renkei-xl server says the client implements our actions.
+RENKEI_CLIENT_KEY = "renkei_client"
+# xlwings' alignment names as its remote actions spell them (Office.js' enum values).
+_H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
+               "fill": "Fill", "justify": "Justify", "center_across_selection": "CenterAcrossSelection",
+               "distributed": "Distributed"}
+_V_ALIGN_JS = {"top": "Top", "center": "Center", "bottom": "Bottom", "justify": "Justify",
+               "distributed": "Distributed"}
 
 # "=設定!$B$3", "='さっぽろ 圏'!$B$3:$C$4" (a doubled '' inside quotes is one ')
 _REFERS_TO = re.compile(r"=(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)")
@@ -127,6 +135,13 @@ class LiveBook:
     @property
     def _office_js(self) -> bool:
         return self.engine == REMOTE and self.book.api.get("client") == "Office.js"
+
+    @property
+    def _renkei_client(self) -> bool:
+        """A VBA client that carries our action module (renkei_xl/vba/macros/RenkeiServer.bas):
+        the renkei-xl server marks such payloads (renkei_xl.server), and the module
+        implements alignment, which xlwings' own VBA client lacks."""
+        return self.engine == REMOTE and bool(self.book.api.get(RENKEI_CLIENT_KEY))
 
     # ------------------------------------------------------------------ reading
 
@@ -226,9 +241,14 @@ class LiveBook:
             rng.font.impl.append_json_action(func="setFontProperty", args=["underline", "Single"])
 
     def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
-        """Alignment; the remote engine has it only for an Office.js client (xlwings
-        refuses it for the VBA client, which has no such action)."""
+        """Alignment; the remote engine has it for an Office.js client and for a VBA client
+        with our action module; xlwings refuses it for its own VBA client, which lacks it."""
         if self.engine == REMOTE and not self._office_js:
+            if self._renkei_client:   # the same actions; xlwings only refuses them for "VBA"
+                for func, value, names in (("setHorizontalAlignment", horizontal, _H_ALIGN_JS),
+                                           ("setVerticalAlignment", vertical, _V_ALIGN_JS)):
+                    if value:
+                        rng.impl.append_json_action(func=func, args=names[value])
             return
         if horizontal:
             rng.horizontal_alignment = horizontal

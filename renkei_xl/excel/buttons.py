@@ -11,6 +11,7 @@ happens ends in a Japanese message box, never a traceback dialog.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -27,6 +28,10 @@ SPLIT_DIR = "配布用"
 COLLECT_DIR = "回収"
 EXPORT_DIR = "確定版"
 ERROR_LOG = log_path(BUTTON_LOG)
+# Where a remote-engine book's file is, set per request by the renkei-xl server
+# (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, log_error(title)).
+# Unset, the book's name is resolved in the working directory and paths are shown as they are.
+REMOTE_PLACE: ContextVar = ContextVar("renkei_remote_place", default=None)
 
 
 # ------------------------------------------------------------------- entry points
@@ -114,9 +119,18 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
         print(text)
 
 
-def _log_error(title: str) -> Path:
+def _log_error(title: str):
+    place = REMOTE_PLACE.get()
+    if place is not None:   # the server keeps nothing of a request but its outcome
+        return place.log_error(title)
     log_error(ERROR_LOG, title)
     return ERROR_LOG
+
+
+def _shown(path: Path) -> str:
+    """A folder as the staff can find it (the server's share name on the server)."""
+    place = REMOTE_PLACE.get()
+    return str(path) if place is None else place.shown(path)
 
 
 # ----------------------------------------------------------------- check, recalc
@@ -191,6 +205,9 @@ def master_path(live: LiveBook) -> Path:
     Excel (Windows, macOS) gives the full path. The remote engine knows the book only by
     its name, which is resolved in the working directory of the Python process.
     """
+    place = REMOTE_PLACE.get()
+    if place is not None and not live.is_desktop:
+        return place.master(live)
     name = live.book.fullname
     if "://" in name:
         raise UserError("このブックは OneDrive / SharePoint 上で開かれています。配布・回収・書き出しは、"
@@ -238,7 +255,7 @@ def _split(live: LiveBook, title: str) -> str:
     names = "\n".join(f"・{p.name}" for p in written)
     return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n"
             f"{due.note()}（入力用ファイルに記載しました）。\n\n"
-            f"保存先: {outdir}\n{names}\n\nそれぞれの市町村にメールで送ってください。")
+            f"保存先: {_shown(outdir)}\n{names}\n\nそれぞれの市町村にメールで送ってください。")
 
 
 def _export(live: LiveBook, title: str) -> str:
@@ -269,7 +286,7 @@ def _export(live: LiveBook, title: str) -> str:
     return "\n".join([
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         f"{s.line()}", "", _findings_text(done.result.findings), "",
-        f"保存先: {outdir}", *(f"・{p.name}" for p in files)]) + note
+        f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files)]) + note
 
 
 def _collect(live: LiveBook, title: str) -> str:
@@ -280,7 +297,7 @@ def _collect(live: LiveBook, title: str) -> str:
     inbox = master.parent / COLLECT_DIR
     if not inbox.exists():
         inbox.mkdir(parents=True)
-        return (f"回収用のフォルダを作りました: {inbox}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
+        return (f"回収用のフォルダを作りました: {_shown(inbox)}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
     live.status(f"{title}: 回収したファイルを確認しています…")
@@ -290,9 +307,9 @@ def _collect(live: LiveBook, title: str) -> str:
     report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key)
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
-        return f"フォルダ「{inbox}」に取り込むファイル（.xlsx）がありません。"
+        return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
     refused = [r for r in refusals if r.kind != ALREADY]
-    lines = [f"回収フォルダ: {inbox}"]
+    lines = [f"回収フォルダ: {_shown(inbox)}"]
     if key is None:
         lines += ["", UNKEYED_NOTE]
     if refused:

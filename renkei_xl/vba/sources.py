@@ -33,24 +33,56 @@ def our_modules(macros_dir: str | Path | None = None) -> list[Module]:
 def xlwings_modules() -> list[Module]:
     """The modules ``xlwings quickstart --standalone`` embeds: ``xlwings.bas`` and the
     ``Dictionary`` class it needs on the Mac (see ``xlwings/cli.py``)."""
-    spec = importlib.util.find_spec("xlwings")  # locate without importing (~0.5 s)
-    if spec is None or spec.origin is None:
-        raise RuntimeError("xlwings is not installed")
-    root = Path(spec.origin).parent
+    root = _xlwings_root()
     return [_read_module(root / "xlwings.bas", "standard"),
             _read_module(root / "addin" / "Dictionary.cls", "class")]
 
 
+# xlwings' own VBA client for a server, as ``xlwings release`` imports it into a standalone
+# workbook (xlwings/cli.py, import_remote_modules): RunServerPython and the replay of the
+# actions (Remote), and VBA-Web's HTTP client and JSON converter it needs.
+REMOTE_MODULES = (("Remote.bas", "standard"), ("IWebAuthenticator.cls", "class"), ("WebClient.cls", "class"),
+                  ("WebRequest.cls", "class"), ("WebResponse.cls", "class"), ("WebHelpers.bas", "standard"))
+# Renkei.bas: ``Sub RenkeiRecalc()`` whose body is ``RenkeiRun "recalc"``.
+_BUTTON_SUB = re.compile(r'^Sub (\w+)\(\)\r?\n\s*RenkeiRun "(\w+)"\r?\nEnd Sub', re.MULTILINE)
+
+
+def remote_modules() -> list[Module]:
+    """xlwings' VBA client for a server (REMOTE_MODULES), from the installed xlwings: the
+    buttons call it when the xlwings.conf sheet names a server (RENKEI_SERVER), so every
+    master carries it and IT can switch a master without rebuilding it."""
+    root = _xlwings_root() / "addin"
+    return [_read_module(root / name, kind) for name, kind in REMOTE_MODULES]
+
+
+def button_entries(macros_dir: str | Path | None = None) -> dict[str, str]:
+    """Each button macro ("Renkei.RenkeiRecalc") -> its entry point in
+    renkei_xl.excel.buttons ("recalc"), as Renkei.bas names them: the one place that
+    says which Python function a button runs, locally (RunPython) and on the server."""
+    folder = Path(macros_dir) if macros_dir is not None else MACROS_DIR
+    source = (folder / "Renkei.bas").read_bytes().decode("cp1252")
+    return {f"Renkei.{sub}": entry for sub, entry in _BUTTON_SUB.findall(source)}
+
+
+def _xlwings_root() -> Path:
+    spec = importlib.util.find_spec("xlwings")  # locate without importing (~0.5 s)
+    if spec is None or spec.origin is None:
+        raise RuntimeError("xlwings is not installed")
+    return Path(spec.origin).parent
+
+
 def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "ThisWorkbook") -> bytes:
     """The vbaProject.bin of the master: the workbook's and sheets' document modules
-    (Excel binds them by code name), then our button macros and xlwings."""
-    code_modules = [*our_modules(), *xlwings_modules()]
+    (Excel binds them by code name), then our button macros and xlwings (with its
+    client for a server)."""
+    code_modules = [*our_modules(), *xlwings_modules(), *remote_modules()]
     taken = {m.name.lower() for m in code_modules}
     for name in [workbook_code_name, *sheet_code_names]:
         if not _CODE_NAME.match(name) or name.lower() in taken:
             raise UserError(
                 f"シートのコード名「{name}」はマクロに使えません。VBA の画面でコード名を半角英数字"
-                "（英字で始まる 31 文字以内、Renkei・xlwings・Dictionary 以外）に変更してください。"
+                "（英字で始まる 31 文字以内、マクロのモジュール名 " + "・".join(sorted(m.name for m in code_modules))
+                + " 以外）に変更してください。"
             )
         taken.add(name.lower())
     documents = [Module(workbook_code_name, "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n")]

@@ -75,8 +75,11 @@ def code_names(settings: Settings, *, macros: bool = True) -> list[str]:
 
 
 def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indicator] = (),
-                 entries: Sequence[Entry] = (), *, interpreter: Optional[str] = None) -> Path:
-    """Write a new master at ``path``; its suffix decides whether it carries macros."""
+                 entries: Sequence[Entry] = (), *, interpreter: Optional[str] = None,
+                 server: Optional[str] = None, server_folder: str = "") -> Path:
+    """Write a new master at ``path``; its suffix decides whether it carries macros.
+    ``server``: the renkei-xl server its buttons call (the RENKEI_SERVER row of
+    xlwings.conf); without it they run Python on the PC."""
     path = Path(path)
     if c.suffix_problem(path.name):
         raise UserError(c.suffix_problem(path.name, "マスターブック"))
@@ -98,14 +101,14 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
         ws.set_vba_name(code)
 
     _menu(wb, sheets[c.MENU], st, settings, macros)
-    _settings_sheet(wb, sheets[c.SETTINGS], st, settings)
+    _settings_sheet(wb, sheets[c.SETTINGS], st, settings, server_folder)
     _indicators_sheet(sheets[c.INDICATORS], st, indicators)
     central = settings.central.name if settings.central else None
     for muni in settings.municipalities:
         _municipality_sheet(sheets[muni.name], st, muni.name == central, muni, indicators, entries)
     _output_sheets(sheets, st, settings)
     if macros:
-        _xlwings_conf(sheets[c.XLWINGS_CONF], st, interpreter)
+        _xlwings_conf(sheets[c.XLWINGS_CONF], st, interpreter, server)
     _return_key(wb)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +252,7 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
     _print_setup(ws, fit_height=True)
 
 
-def _settings_sheet(wb, ws, st: _Styles, settings: Settings) -> None:
+def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str = "") -> None:
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 28)
     ws.set_column(2, 2, 32)
@@ -262,6 +265,9 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings) -> None:
         (c.N_YEAR, settings.fiscal_year, st.integer, "西暦の年度（例: 2023）"),
         (c.N_BASE_DATE, base, st.date, "評価の基準日（通常は年度末の3月31日）"),
         (c.N_THRESHOLD, settings.threshold, st.percent, "この達成率以上を「□ 概ね達成」とします（例: 85%）"),
+        (c.N_SERVER_FOLDER, server_folder, None,
+         "ボタンがサーバーで動くときだけ使います: 配布用・回収・確定版を置く、サーバーの作業フォルダー内の"
+         "フォルダー名（例: 2023年度）。マスターもこのフォルダーに保存してください"),
     )
     for i, (name, value, fmt, note) in enumerate(rows, start=1):
         ws.write(i, 0, name, st.label)
@@ -416,13 +422,20 @@ def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:
         ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True})
 
 
-def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str]) -> None:
+# The xlwings.conf row that names the renkei-xl server (read by Renkei.bas' RenkeiRun).
+SERVER_KEY = "RENKEI_SERVER"
+
+
+def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[str] = None) -> None:
     """The rows xlwings' VBA reads from A1 down to the first empty cell (GetConfigFromSheet).
 
     A key present with an empty value overrides the user's own xlwings.conf, so keys are
-    only written when they have a value: without --interpreter the add-in's setting applies.
+    only written when they have a value: without --interpreter the add-in's setting applies,
+    and without --server the buttons run Python on the PC (renkei_xl/vba/macros/Renkei.bas).
     """
     rows: list[tuple[str, object]] = []
+    if server:
+        rows += [(SERVER_KEY, server)]
     if interpreter:
         rows += [("Interpreter_Win", interpreter), ("Interpreter_Mac", interpreter)]
     rows += [("Show Console", False)]
@@ -435,6 +448,9 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str]) -> None:
              "1 行目から最初の空行までが読まれます。",
              "Interpreter_Win / Interpreter_Mac: renkei-xl を入れた Python の場所"
              "（例: C:\\renkei\\.venv\\Scripts\\pythonw.exe）。renkei-xl init --interpreter でも指定できます。",
-             "行を削除すると、xlwings アドインまたは利用者の xlwings.conf の設定が使われます。")
+             "行を削除すると、xlwings アドインまたは利用者の xlwings.conf の設定が使われます。",
+             f"{SERVER_KEY}: renkei-xl サーバーの URL（例: http://renkei-server:8000）。この行があると、ボタンは"
+             "パソコンの Python ではなくサーバーで動きます（Python は不要）。行を削除するか値を空にすると、"
+             "パソコンの Python で動きます。サーバーの鍵は AUTH の行に書きます（docs/staff-setup.md）。")
     for i, note in enumerate(notes):
         ws.write_string(len(rows) + 2 + i, 0, note)

@@ -1,29 +1,44 @@
 Attribute VB_Name = "Renkei"
-' Buttons of the master workbook: one Sub per button, each calling renkei_xl through
-' xlwings. Every message the staff read comes from Python. The Python module is named
-' explicitly, never after the workbook: xlwings cannot import a Japanese workbook name.
+' Buttons of the master workbook: one Sub per button, each naming its entry point in
+' renkei_xl.excel.buttons. Every message the staff read comes from Python.
+' Where that Python runs is one row of the xlwings.conf sheet (or of the user's
+' xlwings.conf file), so IT can switch a master without rebuilding it:
+' - RENKEI_SERVER absent or empty: RunPython on this PC. The Python module is named
+'   explicitly, never after the workbook: xlwings cannot import a Japanese workbook name.
+' - RENKEI_SERVER = http://host:port: the renkei-xl server (renkei-xl serve), through
+'   xlwings' own VBA client (RunServerPython in the Remote module); see RenkeiServer.
 Option Explicit
 
 Sub RenkeiCheck()
-    RunPython "import renkei_xl.excel.buttons as m; m.check()"
+    RenkeiRun "check"
 End Sub
 
 Sub RenkeiRecalc()
-    RunPython "import renkei_xl.excel.buttons as m; m.recalc()"
+    RenkeiRun "recalc"
 End Sub
 
 Sub RenkeiSplit()
-    RunPython "import renkei_xl.excel.buttons as m; m.split()"
+    RenkeiRun "split"
 End Sub
 
 Sub RenkeiCollect()
-    RunPython "import renkei_xl.excel.buttons as m; m.collect()"
+    RenkeiRun "collect"
 End Sub
 
 Sub RenkeiExport()
-    RunPython "import renkei_xl.excel.buttons as m; m.export()"
+    RenkeiRun "export"
 End Sub
 
 Sub RenkeiRollover()
-    RunPython "import renkei_xl.excel.buttons as m; m.rollover()"
+    RenkeiRun "rollover"
+End Sub
+
+Private Sub RenkeiRun(entry As String)
+    Dim server As String
+    server = GetConfig("RENKEI_SERVER")
+    If server = "" Then
+        RunPython "import renkei_xl.excel.buttons as m; m." & entry & "()"
+    Else
+        RenkeiCallServer server, entry
+    End If
 End Sub

@@ -1,0 +1,54 @@
+"""The xlwings.conf sheet of a master: one row set in place (upgrade-macros --server).
+
+xlwings' VBA reads the rows from A1 down to the first empty cell of column A
+(GetConfigFromSheet) and fails on a key that appears twice, so a key is set where it
+already is, or in the first empty row of that block; nothing else of the sheet moves.
+The sheet is not part of the contract (the state reader skips it), so it is read here on
+its own with python-calamine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core import contract as c
+from ..core.errors import UserError
+
+
+def conf_rows(path: Path) -> list[list[object]]:
+    """The xlwings.conf sheet's values from A1 (empty when the master has no such sheet)."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    if c.XLWINGS_CONF not in book.sheet_names:
+        return []
+    return book.get_sheet_by_name(c.XLWINGS_CONF).to_python(skip_empty_area=False)
+
+
+def set_conf_row(path: Path, key: str, value: str):
+    """Set ``key`` to ``value`` on xlwings.conf (the master written in place, with a backup)."""
+    from ..core.plan import CellEdit, WritePlan
+    from ..workbook.session import write_planned
+
+    rows = conf_rows(path)
+    if not rows and c.XLWINGS_CONF not in _sheet_names(path):
+        raise UserError(f"シート「{c.XLWINGS_CONF}」がありません（renkei-xl init で作ったマスターに使ってください）")
+    block = 0
+    while block < len(rows) and rows[block] and str(rows[block][0] or "").strip():
+        block += 1
+    found = next((r for r in range(block) if str(rows[r][0]).strip().upper() == key.upper()), None)
+    row = (found if found is not None else block) + 1
+
+    def make(_fs):
+        edits = [CellEdit(c.XLWINGS_CONF, row, 2, value)]
+        if found is None:
+            edits.insert(0, CellEdit(c.XLWINGS_CONF, row, 1, key))
+        return WritePlan(cells=edits), row
+
+    return write_planned(path, make)
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
