@@ -15,6 +15,7 @@ from ..core import contract as c
 from ..core.errors import UserError
 
 DEMO_DIR = Path("workbooks")
+SERVER_HELP = "ボタンを renkei-xl サーバーで動かす（例: http://renkei-server:8000。xlwings.conf の RENKEI_SERVER）"
 DEMO_NAME = "さっぽろ圏_2023年度_マスター.xlsm"
 
 
@@ -193,8 +194,7 @@ def register(sub) -> None:
     p.add_argument("--sample", choices=["fy2023"], help="見本データで埋める")
     p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
     p.add_argument("--force", action="store_true", help="既存のファイルを作り直す（バックアップを残す）")
-    p.add_argument("--server", metavar="URL",
-                   help="ボタンを renkei-xl サーバーで動かす（例: http://renkei-server:8000。xlwings.conf の RENKEI_SERVER）")
+    p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.add_argument("--server-folder", metavar="DIR",
                    help="設定の「サーバー作業フォルダー」（サーバーの作業フォルダー内のフォルダー名）")
     p.set_defaults(func=cmd_init)
@@ -211,7 +211,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
     p.add_argument("master", help=MASTER_HELP)
-    p.add_argument("--server", metavar="URL", help="ボタンを renkei-xl サーバーで動かす（xlwings.conf の RENKEI_SERVER を設定）")
+    p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.set_defaults(func=cmd_upgrade_macros)
 
     p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")

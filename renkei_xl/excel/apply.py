@@ -162,12 +162,16 @@ def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
 
 def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> None:
     """Each attribute value to the rectangles that hold it (defaults are not written)."""
+    by_look: dict[Look, list[tuple[int, int]]] = defaultdict(list)
+    for cell, look in looks.items():       # a sheet has thousands of cells, a few dozen looks
+        by_look[look].append(cell)
+
     def by_value(attribute: str, default: object) -> dict[object, list[tuple[int, int]]]:
         out: dict[object, list[tuple[int, int]]] = defaultdict(list)
-        for cell, look in looks.items():
+        for look, cells in by_look.items():
             value = getattr(look, attribute)
             if value != default:
-                out[value].append(cell)
+                out[value].extend(cells)
         return out
 
     def each(attribute: str, default: object = None):
