@@ -673,7 +673,9 @@ def test_importing_the_buttons_module_loads_no_excel_library(tmp_path):
 def test_every_macro_in_renkei_bas_has_its_entry_point():
     import re
 
-    bas = (REPO / "macros" / "Renkei.bas").read_text(encoding="ascii")
+    from renkei_xl.vba.sources import MACROS_DIR
+
+    bas = (MACROS_DIR / "Renkei.bas").read_text(encoding="ascii")
     called = re.findall(r'RenkeiRun "(\w+)"', bas)
     assert called == ["check", "recalc", "split", "collect", "export", "rollover"]
     for name in called:

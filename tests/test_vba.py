@@ -417,13 +417,6 @@ def test_build_refuses_what_vba_cannot_hold(modules, message):
 
 # ------------------------------------------------------------------------------ sources
 
-def test_macros_folder_holds_the_packaged_copies():
-    top = sorted(p.name for p in (REPO / "macros").glob("*.bas"))
-    assert top == sorted(p.name for p in MACROS_DIR.glob("*.bas")) and top
-    for name in top:
-        assert (REPO / "macros" / name).read_bytes() == (MACROS_DIR / name).read_bytes()
-
-
 def test_renkei_bas_is_thin_ascii_crlf_and_calls_explicit_modules():
     for path in (RENKEI_BAS, RENKEI_SERVER_BAS):
         raw = path.read_bytes()

@@ -16,7 +16,7 @@ from ..core.contract import BUTTONS as CONTRACT_BUTTONS
 from ..core.errors import UserError
 from .project import WORKBOOK_BASE, Module, build_vba_project
 
-MACROS_DIR = Path(__file__).with_name("macros")  # canonical copies; the repository's macros/ mirrors them
+MACROS_DIR = Path(__file__).with_name("macros")  # the one copy, shipped inside the package
 # The button macros of macros/Renkei.bas and the captions of their buttons, as
 # (macro, caption), derived from the one list in renkei_xl.core.contract.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
