@@ -60,3 +60,18 @@ def test_a_write_plan_is_made_without_any_excel_library():
             "print(sorted(m for m in ('openpyxl','xlwings','pandas','xlsxwriter','python_calamine') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_no_file_of_the_package_names_a_place_outside_the_repository():
+    """Comments and data speak of the repository alone: a reader of an installed package
+    has nothing else (no ../shared, no machine paths, no documents kept beside the repo)."""
+    import re
+
+    outside = re.compile(r"\.\./shared|shared/seeds|/work/|/home/|/Users/|[A-Z]:\\\\Users|\bSPEC\.md|\bSPEC §|\bFACTS\.md|ARCHITECTURE\.md")
+    found = []
+    for path in PKG.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".bas", ".toml", ".cls"):
+            for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if outside.search(line):
+                    found.append(f"{path.relative_to(PKG)}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)

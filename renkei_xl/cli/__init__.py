@@ -19,6 +19,7 @@ from ..core.errors import UserError
 # Help texts every command shares.
 MASTER_HELP = "マスターブック（.xlsx/.xlsm）"
 SENDER_HELP = "差出人（既定: 設定シートの中心市のメールアドレス）"
+FORCE_HELP = "既存のファイルを作り直す（バックアップを残す）"
 
 def _print_result(result, *, verbose: bool = True) -> None:
     from ..core.textable import render

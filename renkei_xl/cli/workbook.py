@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import MASTER_HELP
+from . import FORCE_HELP, MASTER_HELP
 from ..core import contract as c
 from ..core.errors import UserError
 
@@ -193,7 +193,7 @@ def register(sub) -> None:
     p.add_argument("--year", type=int, help="対象年度（例: 2023）")
     p.add_argument("--sample", choices=["fy2023"], help="見本データで埋める")
     p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
-    p.add_argument("--force", action="store_true", help="既存のファイルを作り直す（バックアップを残す）")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.add_argument("--server-folder", metavar="DIR",
                    help="設定の「サーバー作業フォルダー」（サーバーの作業フォルダー内のフォルダー名）")

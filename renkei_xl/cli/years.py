@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import MASTER_HELP
+from . import FORCE_HELP, MASTER_HELP
 
 
 def cmd_rollover(args: argparse.Namespace) -> int:
@@ -45,7 +45,7 @@ def register(sub) -> None:
     p.add_argument("master", help="今年度のマスターブック（.xlsx/.xlsm）")
     p.add_argument("--year", type=int, help="新しい対象年度（既定: 今の対象年度の次）")
     p.add_argument("-o", "--output", help="新しいマスターのファイル（既定: 名前の年度を入れ替えて同じフォルダー）")
-    p.add_argument("--force", action="store_true", help="既存のファイルを作り直す（バックアップを残す）")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=cmd_rollover)
 
     p = sub.add_parser("history", help="経年（過去の年度の実績値と評価）を扱う")
