@@ -31,7 +31,7 @@ PREVIOUS_PREFIX = c.PREVIOUS_HEADER_PREFIX
 REFERENCES = (("baseline", "基準値", 16), ("target", "目標値", 18))
 PREVIOUS_WIDTH = 14
 FONT_SIZE = float(xlsx.FONT["font_size"])   # what rows are fitted for
-DEADLINE_COLOR = "C00000"
+DEADLINE_COLOR = c.ERROR_COLOR   # the red of what must not be missed
 
 
 class Column(NamedTuple):
