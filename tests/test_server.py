@@ -393,7 +393,9 @@ def test_the_server_keeps_no_copy_of_a_workbook(server):
 
 def test_init_server_writes_buttons_that_call_the_server(server):
     modules = _olevba_modules(server.master)
-    assert 'server = GetConfig("RENKEI_SERVER")' in modules["Renkei"]
+    # the call, and the URL it was built for (the xlwings.conf row decides when present)
+    assert 'server = GetConfig("RENKEI_SERVER", BUILT_FOR_SERVER)' in modules["Renkei"]
+    assert f'Private Const BUILT_FOR_SERVER As String = "{server.url}"' in modules["Renkei"]
     assert "RunServerPython url, headers:=headers" in modules["RenkeiServer"]
     assert "Function RunServerPython(" in modules["Remote"]
     assert 'url & "/buttons/" & entry' in modules["RenkeiServer"]
@@ -417,6 +419,7 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
     assert rows[:2] == [["Show Console", False], ["RENKEI_SERVER", "http://renkei-server:8000"]]
     assert cli_main(["upgrade-macros", str(path), "--server", "http://other:9000"]) == 0
     assert [r[:2] for r in conf_rows(path)][:2] == [["Show Console", False], ["RENKEI_SERVER", "http://other:9000"]]
+    assert 'BUILT_FOR_SERVER As String = "http://other:9000"' in _olevba_modules(path)["Renkei"]
     assert cli_main(["upgrade-macros", str(path), "--server", "ftp://x"]) == 2
 
 

@@ -430,7 +430,7 @@ def test_renkei_bas_is_thin_ascii_crlf_and_calls_explicit_modules():
                     ("RenkeiCollect", "collect"), ("RenkeiExport", "export"), ("RenkeiRollover", "rollover")]
     # one way to Python on the PC, named explicitly, and one to the server the conf row names
     assert '        RunPython "import renkei_xl.excel.buttons as m; m." & entry & "()"\r\n' in text
-    assert 'server = GetConfig("RENKEI_SERVER")' in text and "RenkeiCallServer server, entry" in text
+    assert 'server = GetConfig("RENKEI_SERVER", BUILT_FOR_SERVER)' in text and "RenkeiCallServer server, entry" in text
     assert [macro for macro, _ in BUTTONS] == [f"Renkei.{sub}" for sub, _ in subs]
     assert [caption for _, caption in BUTTONS] == ["入力チェック", "評価を再計算", "配布用ファイル作成",
                                                    "回収ファイル取込", "確定版を書き出し", "次年度のマスターを作成"]
@@ -588,3 +588,15 @@ def test_libreoffice_lists_every_module_and_binds_every_button(tmp_path):
     for macro, _ in BUTTONS:  # each bound macro exists in the library LibreOffice loaded
         module, sub = macro.split(".")
         assert re.search(rf"^Sub {sub}\(\)$", _norm(library[module]), re.MULTILINE), macro
+
+
+def test_a_server_url_is_written_into_the_button_module_only_when_safe():
+    from renkei_xl.vba.sources import with_server
+
+    plain = our_modules()
+    assert with_server(plain, None) == plain
+    named = {m.name: m for m in with_server(plain, "http://renkei:8000")}
+    assert 'Private Const BUILT_FOR_SERVER As String = "http://renkei:8000"' in named["Renkei"].source
+    for bad in ('http://x" & Shell("calc") & "', "http://サーバー", "file:///c:/x", "http://a b"):
+        with pytest.raises(UserError, match="URL"):
+            with_server(plain, bad)

@@ -174,7 +174,7 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
     server = server_url(args.server) if args.server else None
     with writer_lock(path):
-        data = master_project(sheet_code_names(path))
+        data = master_project(sheet_code_names(path), server=server)
         saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data))
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")

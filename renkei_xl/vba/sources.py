@@ -7,10 +7,11 @@ workbook always matches the Python package that answers its ``RunPython`` calls
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..core.contract import BUTTONS as CONTRACT_BUTTONS
 from ..core.errors import UserError
@@ -28,6 +29,28 @@ def our_modules(macros_dir: str | Path | None = None) -> list[Module]:
     """Every ``*.bas`` of the macros folder (shipped inside the package), by file name."""
     folder = Path(macros_dir) if macros_dir is not None else MACROS_DIR
     return [_read_module(path, "standard") for path in sorted(folder.glob("*.bas"))]
+
+
+# Renkei.bas names the server it was written for here; "" is this PC.
+_BUILT_FOR_SERVER = 'Private Const BUILT_FOR_SERVER As String = ""'
+_SERVER_URL = re.compile(r"https?://[!#-~]+")   # printable ASCII, no space, no double quote
+
+
+def with_server(modules: Sequence[Module], server: Optional[str]) -> list[Module]:
+    """The button module naming ``server`` as the one it was built for, so the VBA itself
+    says where its buttons go (the xlwings.conf row still decides when present)."""
+    if not server:
+        return list(modules)
+    if not _SERVER_URL.fullmatch(server):
+        raise UserError(f"サーバーの URL「{server}」はマクロに書けません（半角の http:// または https:// で始まる URL）")
+    out = []
+    for m in modules:
+        if m.name == "Renkei":
+            if _BUILT_FOR_SERVER not in m.source:
+                raise RuntimeError("Renkei.bas lost its BUILT_FOR_SERVER line")
+            m = dataclasses.replace(m, source=m.source.replace(_BUILT_FOR_SERVER, _BUILT_FOR_SERVER[:-2] + f'"{server}"'))
+        out.append(m)
+    return out
 
 
 def xlwings_modules() -> list[Module]:
@@ -71,11 +94,12 @@ def _xlwings_root() -> Path:
     return Path(spec.origin).parent
 
 
-def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "ThisWorkbook") -> bytes:
+def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "ThisWorkbook",
+                   server: Optional[str] = None) -> bytes:
     """The vbaProject.bin of the master: the workbook's and sheets' document modules
-    (Excel binds them by code name), then our button macros and xlwings (with its
-    client for a server)."""
-    code_modules = [*our_modules(), *xlwings_modules(), *remote_modules()]
+    (Excel binds them by code name), then our button macros (naming ``server`` when the
+    master is built for one) and xlwings (with its client for a server)."""
+    code_modules = [*with_server(our_modules(), server), *xlwings_modules(), *remote_modules()]
     taken = {m.name.lower() for m in code_modules}
     for name in [workbook_code_name, *sheet_code_names]:
         if not _CODE_NAME.match(name) or name.lower() in taken:

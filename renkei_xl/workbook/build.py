@@ -90,7 +90,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
     if macros:  # before the workbook exists: XlsxWriter complains about one left unclosed
         from ..vba.sources import master_project
 
-        vba = master_project(names)
+        vba = master_project(names, server=server)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     st = _Styles.of(wb)
     wb.set_vba_name(WORKBOOK_CODE_NAME)

@@ -3,11 +3,15 @@ Attribute VB_Name = "Renkei"
 ' renkei_xl.excel.buttons. Every message the staff read comes from Python.
 ' Where that Python runs is one row of the xlwings.conf sheet (or of the user's
 ' xlwings.conf file), so IT can switch a master without rebuilding it:
-' - RENKEI_SERVER absent or empty: RunPython on this PC. The Python module is named
+' - RENKEI_SERVER empty, or absent with no server named at build: RunPython on this PC. The Python module is named
 '   explicitly, never after the workbook: xlwings cannot import a Japanese workbook name.
 ' - RENKEI_SERVER = http://host:port: the renkei-xl server (renkei-xl serve), through
 '   xlwings' own VBA client (RunServerPython in the Remote module); see RenkeiServer.
 Option Explicit
+
+' The server named when the macros were written (renkei-xl init / upgrade-macros --server);
+' a RENKEI_SERVER row in xlwings.conf, when there is one, decides instead (empty: this PC).
+Private Const BUILT_FOR_SERVER As String = ""
 
 Sub RenkeiCheck()
     RenkeiRun "check"
@@ -35,7 +39,7 @@ End Sub
 
 Private Sub RenkeiRun(entry As String)
     Dim server As String
-    server = GetConfig("RENKEI_SERVER")
+    server = GetConfig("RENKEI_SERVER", BUILT_FOR_SERVER)
     If server = "" Then
         RunPython "import renkei_xl.excel.buttons as m; m." & entry & "()"
     Else
