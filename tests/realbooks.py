@@ -7,7 +7,7 @@ helpers produce such masters and compare packages:
 - `lo_staff_edit` lets LibreOffice (through UNO) do what a staff member does in Calc:
   a comment, a shape, a chart on a sheet of their own, a picture, a defined name and a
   conditional format, then save as .xlsm or .xlsx;
-- `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``tests/data/excel_made/``, a copy of ``../shared/excel-made/``),
+- `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``tests/data/excel_made/``, copies of files Excel saved, with their licence),
   with every part it links to, as a staff sheet of a master, working on the zip package;
 - `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
 - `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF).
@@ -46,7 +46,7 @@ import pytest
 from defusedxml import ElementTree
 
 UNO_PATH = "/usr/lib/python3/dist-packages"
-# A copy of ../shared/excel-made (BSD 2-Clause, licence beside them): CI clones only this repo.
+# Files Microsoft Excel saved (BSD 2-Clause, licence beside them), kept in the repository: CI clones only this repo.
 EXCEL_MADE = Path(__file__).resolve().parent / "data" / "excel_made"
 SOFFICE_TIMEOUT = 180  # seconds for one LibreOffice job on a busy 2-core machine
 
