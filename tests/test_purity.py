@@ -74,8 +74,8 @@ def test_a_write_plan_is_made_without_any_excel_library():
 def _outside_markers() -> list[str]:
     """What would name a place outside the repository, read from the machine itself rather
     than typed here: the folder holding the repository (as an absolute path), the home
-    folder, each thing kept beside the repository (as ``../name``) and the documents in the
-    folders beside it, where the repository has no file of that name."""
+    folder, each thing kept beside the repository (as ``../name``) and the Markdown documents
+    in the folders beside it, where the repository has no file of that name."""
     repo = PKG.parent
     own = {p.name for p in repo.iterdir()}
     markers = [str(repo.parent).rstrip("/\\") + "/", str(Path.home()).rstrip("/\\") + "/"]
@@ -84,7 +84,8 @@ def _outside_markers() -> list[str]:
             continue
         markers.append(f"../{beside.name}")
         if beside.is_dir():
-            markers += [d.name for d in beside.iterdir() if d.is_file() and d.name not in own]
+            markers += [d.name for d in beside.iterdir()
+                        if d.is_file() and d.suffix.lower() == ".md" and d.name not in own]
     return [m for m in markers if len(m) > 3]
 
 
