@@ -13,6 +13,18 @@ both faces: colours "RRGGBB" upper-case or None, alignment None for general (hor
 and bottom (vertical), underline True/False, number format None for General, row heights
 and column widths rounded to 0.1.
 
+Excel is stricter than a kind model, so ``apply_actions`` refuses what Excel refuses, with
+the error Excel would raise (``ExcelError``): any write, clear, merge or format on a
+protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSheets``
+lifted it; an action with no Sub in the clicking master's VBA ("Cannot run the macro");
+a merge or a value write that covers part of a merged area; a sheet name over 31
+characters or with ``[]:*?/\``; text over 32,767 characters; a row height over 409 pt.
+A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
+in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here). The
+protection and the client's Subs come from the saved file (``payload["_excel"]``, which no
+real client sends and the server ignores); after the replay the model restores protection
+as RenkeiCallServer does, so ``Applied.protection`` is the book as staff find it.
+
 Which client: the buttons on a desktop run through COM (Windows) or AppleScript (macOS),
 which implement every action modelled here. Of the remote clients, the Office.js one
 (xlwings Lite / Server add-in) implements them too, and it is what ``payload_from_file``
@@ -44,6 +56,69 @@ from renkei_xl.excel.book import points_to_width
 
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"
+EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part of xlwings' payload)
+UNPROTECT = "renkeiUnprotectSheets"
+# Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
+MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
+MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
+# The options a new tool sheet is protected with (RenkeiRestoreProtection's built options)
+NEW_SHEET_PROTECTION = {"sheet": True, "formatColumns": False, "formatRows": False, "autoFilter": False}
+_PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
+                    "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
+                    "sort", "autoFilter", "pivotTables")
+
+
+class ExcelError(AssertionError):
+    """What Excel raises while replaying an action (run-time error ``number``)."""
+
+    def __init__(self, number: int, text: str, action: Optional[dict] = None):
+        self.number, self.text, self.action = number, text, action
+        shown = {k: v for k, v in (action or {}).items() if k != "values"}
+        super().__init__(f"Excel error {number}: {text} in {shown}")
+
+
+class ClientRefused(AssertionError):
+    """The VBA client refuses before sending (RenkeiServer.bas' RenkeiUncountable)."""
+
+    def __init__(self, sheet: str, rows: int, cols: int):
+        self.sheet, self.rows, self.cols = sheet, rows, cols
+        super().__init__(f"the VBA client cannot count {sheet}: {rows} rows × {cols} columns")
+
+
+def vba_subs(path: Path) -> list[str]:
+    """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
+    the file's VBA, read with oletools (not the product's own reader, which it checks)."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path))
+    try:
+        if not parser.detect_vba_macros():
+            return []
+        codes = [code for _, _, _, code in parser.extract_macros()]
+    finally:
+        parser.close()
+    subs = set()
+    for code in codes:
+        if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
+            continue   # document and class modules: Application.Run does not look there
+        subs.update(re.findall(r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code,
+                               re.MULTILINE | re.IGNORECASE))
+    return sorted(subs)
+
+
+def file_protection(path: Path) -> dict[str, dict]:
+    """Sheet -> {"options": openpyxl's protection attributes, "unlocked": [[row, col], ...]}
+    for every protected sheet of a saved file."""
+    wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        if not ws.protection.sheet:
+            continue
+        unlocked = [[r, col] for (r, col), cell in ws._cells.items()
+                    if cell.has_style and cell.protection.locked is False]
+        out[ws.title] = {"options": {k: bool(getattr(ws.protection, k)) for k in _PROTECTION_KEYS},
+                         "unlocked": unlocked}
+    return out
 
 # What xlwings' VBA remote client (Remote.bas) implements by itself. The buttons run locally
 # through COM/AppleScript, which implement every action in KNOWN_ACTIONS; through the
@@ -109,9 +184,17 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     for ws in wb.worksheets:
         for defined in ws.defined_names.values():
             add(defined, False, ws)
+    if client == VBA:
+        for ws in wb.worksheets:
+            if ws.max_row > VBA_INTEGER_MAX or ws.max_column > VBA_INTEGER_MAX:
+                raise ClientRefused(ws.title, ws.max_row, ws.max_column)
     payload = {"client": client, "version": xw.__version__,
                "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
                "names": names, "sheets": sheets}
+    # The Office.js payload stands for a client with every action (the desktop engines,
+    # which lift protection through COM; modelled by the same lifting action).
+    subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
+    payload[EXCEL_KEY] = {"protection": file_protection(path), "subs": subs}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
@@ -127,6 +210,7 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
             sheet["charts"] = [{"name": ch["name"]} for ch in applied.charts.get(s, [])]
         sheets.append(sheet)
     after["sheets"] = sheets
+    after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection}
     return after
 
 
@@ -159,6 +243,11 @@ class Applied:
     print_area: dict[str, Optional[str]] = field(default_factory=dict)
     conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     charts: dict[str, list[dict]] = field(default_factory=dict)
+    # Protected sheets as in file_protection; ``lifted``/``protect_new`` while replaying.
+    protection: dict[str, dict] = field(default_factory=dict)
+    lifted: dict[str, dict] = field(default_factory=dict)
+    protect_new: list[str] = field(default_factory=list)
+    subs: frozenset = frozenset()
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -266,12 +355,77 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                 if v is not None:
                     g[(r, col)] = v
         grids[s["name"]] = g
-    out = Applied(grids, order)
+    excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
+    out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]))
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
+        if a["func"] not in out.subs:
+            raise ExcelError(1004, f"Cannot run the macro '{a['func']}'. The macro may not be available "
+                                   "in this workbook or all macros may be disabled.", a)
+        _excel_refuses(out, a)
         _replay(out, a)
+    _restore_protection(out)
     return out
+
+
+def _restore_protection(out: Applied) -> None:
+    """RenkeiCallServer after the replay: lifted sheets get their own options back, sheets
+    added for the tool are protected with the built ones."""
+    for sheet, state in out.lifted.items():
+        if sheet in out.order:
+            out.protection[sheet] = state
+    for sheet in out.protect_new:
+        if sheet in out.order and sheet not in out.protection:
+            out.protection[sheet] = {"options": dict(NEW_SHEET_PROTECTION), "unlocked": []}
+    out.lifted, out.protect_new = {}, []
+
+
+def _action_rect(a: dict) -> Optional[Rect]:
+    if a.get("start_row") is None:
+        return None
+    r0, c0 = a["start_row"] + 1, a["start_column"] + 1
+    return r0, c0, r0 + a["row_count"] - 1, c0 + a["column_count"] - 1
+
+
+def _excel_refuses(out: Applied, a: dict) -> None:
+    """Raise ExcelError where Excel would, before the action changes anything."""
+    func, args = a["func"], a["args"]
+    if func == UNPROTECT:
+        return
+    if func == "addSheet":
+        name = args[1]
+        if name is not None and (len(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN or not name.strip()
+                                 or name.lower() in {s.lower() for s in out.order}):
+            raise ExcelError(1004, f"That name is not valid for a sheet: {name!r}", a)
+        return
+    if a.get("sheet_position") is None:
+        return
+    sheet = out.order[a["sheet_position"]]
+    rect = _action_rect(a)
+    protected = out.protection.get(sheet)
+    if protected is not None:
+        unlocked = {tuple(cell) for cell in protected["unlocked"]}
+        only_unlocked_values = (func == "setValues" and rect is not None and all(
+            (r, col) in unlocked for r in range(rect[0], rect[2] + 1) for col in range(rect[1], rect[3] + 1)))
+        if not only_unlocked_values:
+            raise ExcelError(1004, f"The cell or chart you're trying to change is on a protected sheet ({sheet}).", a)
+    merges = out.merges.get(sheet, set())
+    if func in ("setValues", "rangeMerge") and rect is not None:
+        for m in merges:
+            if _overlaps(m, rect) and not _contains(rect, m):
+                raise ExcelError(1004, f"We can't do that to a merged cell ({_address(m)} and {_address(rect)}).", a)
+    if func == "setValues":
+        for row in a["values"]:
+            for v in row:
+                if isinstance(v, str) and len(v) > MAX_CELL_TEXT:
+                    raise ExcelError(1004, f"text of {len(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
+    if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
+        raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
+
+
+def _contains(outer: Rect, inner: Rect) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
 KNOWN_ACTIONS = {
@@ -280,14 +434,21 @@ KNOWN_ACTIONS = {
     "setWrapText", "setNumberFormat", "rangeMerge", "rangeUnmerge", "setColumnWidth",
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
-    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues",
+    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT,
 }
 
 
 def _replay(out: Applied, a: dict) -> None:
     func = a["func"]
-    assert func in KNOWN_ACTIONS, f"action the workbook model does not know: {func} {a}"
     args = a["args"]
+    if func == UNPROTECT:
+        lift, protect_new = args
+        for sheet in lift:
+            if sheet in out.protection:
+                out.lifted[sheet] = out.protection.pop(sheet)
+        out.protect_new.extend(protect_new)
+        return
+    assert func in KNOWN_ACTIONS, f"action the workbook model does not know: {func} {a}"
     if func == "alert":
         prompt, title, buttons, mode, _callback = args
         out.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})

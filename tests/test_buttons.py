@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (CLIENT_ACTIONS, KNOWN_ACTIONS, LICENSE_ENV, VBA, apply_actions,
-                            applied_looks, file_rows, payload_after, payload_from_file, remote_book)
+from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
+                            ExcelError, apply_actions, applied_looks, file_protection, file_rows, payload_after,
+                            payload_from_file, remote_book)
 from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
@@ -429,18 +430,83 @@ def test_the_fy2023_list_and_summary_show_the_official_result(master, tmp_path, 
 
 
 def test_a_vba_client_payload_still_runs_every_write(master, tmp_path):
-    """The VBA remote client (Remote.bas) implements only CLIENT_ACTIONS; xlwings refuses
-    alignment for it and its payload lists no charts, so those are left out there. The
-    buttons themselves run through COM/AppleScript, which implement every action; this
-    subset matters only to a future server answering the VBA client."""
-    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"), client=VBA)
+    """A VBA client (Remote.bas, with the master's RenkeiServer.bas) runs only the Subs the
+    master carries: the model refuses any other action (apply_actions). Without the
+    X-Renkei-Client header xlwings refuses alignment for it, and its payload lists no
+    charts, so those are not sent."""
+    path = _copy(master, tmp_path / "book.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    assert set(payload[EXCEL_KEY]["subs"]) >= CLIENT_ACTIONS | {UNPROTECT}
     for entry in (buttons.check, buttons.recalc):
         applied, actions = _run(entry, payload)
         assert _only_alert(applied)["mode"] == "info", applied.alerts
         funcs = {a["func"] for a in actions}
         assert funcs <= KNOWN_ACTIONS
         assert not funcs & {"setHorizontalAlignment", "setVerticalAlignment", "addChart"}
-        assert CLIENT_ACTIONS < KNOWN_ACTIONS
+        before = file_protection(path)
+        assert {k: applied.protection.get(k) for k in before} == before
+
+
+@pytest.mark.parametrize("entry", [buttons.check, buttons.recalc, buttons.collect])
+def test_protected_tool_sheets_are_lifted_first_and_protected_again(master, tmp_path, entry, monkeypatch):
+    """The master protects its tool sheets; Excel refuses every write on them (1004). The
+    answer lifts them first, and the client protects them again with their own options."""
+    path = _copy(master, tmp_path / "book.xlsm")
+    monkeypatch.chdir(tmp_path)
+    before = file_protection(path)
+    assert {c.MENU, c.LIST, c.SUMMARY, c.FINDINGS} <= set(before)
+    payload = payload_from_file(path, client=VBA)
+    applied, actions = _run(entry, payload)
+    assert _only_alert(applied)["mode"] == "info", applied.alerts
+    writes = [a for a in actions if a["func"] not in ("alert", UNPROTECT)]
+    if writes:
+        assert actions[0]["func"] == UNPROTECT, actions[0]
+        lifted = set(actions[0]["args"][0])
+        written = {applied.order[a["sheet_position"]] for a in writes if a.get("sheet_position") is not None}
+        assert written & set(before) <= lifted
+        # Without the lifting, Excel stops at the first write on a protected sheet.
+        with pytest.raises(ExcelError) as refused:
+            apply_actions(payload, actions[1:])
+        assert refused.value.number == 1004 and "protected" in refused.value.text
+    assert {k: applied.protection.get(k) for k in before} == before   # their own options again
+
+
+def test_the_model_refuses_what_excel_refuses(master, tmp_path):
+    """Each rule of the stricter model, on an answer of the real buttons changed by one action."""
+    path = _copy(master, tmp_path / "book.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    _applied, actions = _run(buttons.recalc, payload)
+    pos = [s["name"] for s in payload["sheets"]].index(c.LIST)
+    cell = {"sheet_position": pos, "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1,
+            "values": None}
+    cases = {
+        "no Sub": [{"func": "addChart", "args": [], **cell}],
+        "long sheet name": [{"func": "addSheet", "args": [0, "あ" * 32]}],
+        "sheet name with a colon": [{"func": "addSheet", "args": [0, "a:b"]}],
+        "long text": [{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}],
+        "tall row": [{**cell, "func": "setRowHeight", "args": [410]}],
+        "part of a merge": [{**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
+                            {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
+    }
+    lift = actions[:1]
+    assert lift[0]["func"] == UNPROTECT
+    for name, extra in cases.items():
+        with pytest.raises(ExcelError):
+            apply_actions(payload, lift + extra)
+    with pytest.raises(ExcelError, match="protected"):
+        apply_actions(payload, [{**cell, "func": "setValues", "args": [], "values": [["x"]]}])
+
+
+def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    wb.active.cell(32_768, 1, "x")
+    wb.save(tmp_path / "big.xlsx")
+    with pytest.raises(ClientRefused) as refused:
+        payload_from_file(tmp_path / "big.xlsx", client=VBA)
+    assert refused.value.sheet == "小樽市" and refused.value.rows == 32_768
 
 
 def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, monkeypatch):

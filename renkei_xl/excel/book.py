@@ -383,12 +383,21 @@ class LiveBook:
         - macOS (AppleScript): ``unprotect`` and ``protect worksheet``; not verifiable on
           the Linux test bench, so a failure there is ignored, and a protected sheet then
           makes the write itself fail with Excel's message.
-        - remote engine: nothing to call; the payload carries no protection state and
-          the client applies the actions itself (its sheets must not be protected).
+        - remote engine: the payload carries no protection state, and the client replays
+          the actions itself. The first action, ``renkeiUnprotectSheets`` (RenkeiServer.bas),
+          names the sheets to lift and the ones to protect afterwards; the client lifts
+          those that are protected, remembering their options, and restores them after the
+          replay whether it succeeded or not (renkei_xl.excel.client: a client without
+          that Sub gets no answer at all).
         """
         names = list(dict.fromkeys(sheet_names))
         restore = []
-        if self.engine == WINDOWS:
+        if self.engine == REMOTE:
+            from .client import UNPROTECT
+
+            self.book.impl.append_json_action(
+                func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect))])
+        elif self.engine == WINDOWS:
             for name in names:
                 if name in self.sheetnames:
                     api = self.book.sheets[name].api

@@ -29,7 +29,8 @@ COLLECT_DIR = "回収"
 EXPORT_DIR = "確定版"
 ERROR_LOG = log_path(BUTTON_LOG)
 # Where a remote-engine book's file is, set per request by the renkei-xl server
-# (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, log_error(title)).
+# (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, log_error(title),
+# read_client(live): the actions the clicking master's VBA can replay).
 # Unset, the book's name is resolved in the working directory and paths are shown as they are.
 REMOTE_PLACE: ContextVar = ContextVar("renkei_remote_place", default=None)
 
@@ -92,6 +93,9 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     try:
         live = LiveBook(book)
         live.status(f"{title}: ブックを読み込んでいます…")
+        place = REMOTE_PLACE.get()
+        if place is not None and not live.is_desktop:
+            place.read_client(live)   # what the master's VBA can replay (renkei_xl.excel.client)
         message = body(live, title)
     except UserError as exc:
         _alert(book, live, f"{title}を中止しました。\n\n{exc}", critical=True)

@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..excel.client import ClientCannotReplay, fit_actions
 from .config import ServerConfig
 from .place import Place, safe_book_name
 
@@ -187,6 +188,11 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool) -
     request_id = secrets.token_hex(4)
     try:
         answer = run_button(entry, payload, Place(config.workdir, config.share, request_id))
+    except ClientCannotReplay as exc:
+        log.info("request=%s button=%s client lacks %s", request_id, entry, ",".join(exc.missing))
+        return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "
+                     f"{'、'.join(exc.missing)} がありません）。ブックは変更していません。IT 担当者に、このマスターの"
+                     "マクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。"), "マクロが古い"
     except Exception as exc:   # outside the button's own guard: building the book
         log.error("request=%s button=%s unexpected %s", request_id, entry, type(exc).__name__)
         return 500, (f"サーバーでブックを読み込めませんでした（受付番号 {request_id}）。"
@@ -195,7 +201,9 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool) -
 
 
 def run_button(entry: str, payload: dict, place: Place) -> dict:
-    """The button's own code on a book of its own; its actions as xlwings' clients expect."""
+    """The button's own code on a book of its own; its actions as xlwings' clients expect,
+    cut to what the clicking master's VBA can replay (ClientCannotReplay when that would
+    leave out more than looks)."""
     import xlwings as xw
     from xlwings.pro._xlremote import App
 
@@ -208,7 +216,9 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
             getattr(buttons, entry)(xw.Book(impl=impl))
         finally:
             buttons.REMOTE_PLACE.reset(token)
-        return impl.json()
+        answer = dict(impl.json())
+        answer["actions"] = fit_actions(answer.get("actions", []), place.replayable).actions
+        return answer
     finally:
         impl.close()
 

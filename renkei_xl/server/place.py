@@ -13,10 +13,13 @@ import logging
 import re
 import sys
 import traceback
+from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..vba.read import VbaProjectError, replayable_actions, workbook_modules
 
 log = logging.getLogger("renkei_xl.server")
 
@@ -35,6 +38,21 @@ def safe_book_name(name: object) -> str:
     return name
 
 
+def replayable_of(path: Path) -> frozenset[str]:
+    stat = path.stat()
+    return _replayable(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _replayable(path: str, _mtime_ns: int, _size: int) -> frozenset[str]:
+    """Cached per file version: the project is read once per save, not once per click."""
+    try:
+        return replayable_actions(workbook_modules(path))
+    except VbaProjectError:
+        raise UserError(f"マスター「{Path(path).name}」のマクロ（VBA プロジェクト）を読めません。"
+                        "マクロ有効ブック（.xlsm）として保存し直してから、もう一度ボタンを押してください") from None
+
+
 class Place:
     """One request's view of the work folder (buttons.REMOTE_PLACE holds it while the button runs)."""
 
@@ -42,6 +60,17 @@ class Place:
         self.workdir = Path(workdir).resolve()
         self.share = share.rstrip("\\/")
         self.request_id = request_id
+        # The actions the clicking master's VBA can replay (None until read: a click that
+        # stopped before reading it answers with only its message, which every client shows).
+        self.replayable: Optional[frozenset[str]] = None
+
+    def read_client(self, live) -> None:
+        """What the master that clicked can replay, from its saved VBA project in its folder.
+
+        The payload says nothing of the client's Subs, and a VBA client cannot list them
+        without the trust setting staff do not have; the saved master is the same file."""
+        path = self.master(live)
+        self.replayable = replayable_of(path)
 
     # ------------------------------------------------------------ what buttons ask
 

@@ -1,8 +1,10 @@
 """MS-OVBA 2.4.1 compression: every stream of a VBA project except PROJECT is stored this way.
 
 Hand-written because the only PyPI package for it (``ms-ovba-compression`` 1.0.1) corrupts
-inputs over about 600 bytes (measured when this module was written). Decompression is not needed in production; the
-tests check this compressor against oletools' own decompressor.
+inputs over about 600 bytes (measured when this module was written). The tests check this
+compressor against oletools' own decompressor. Decompression is here too: the server reads
+the Subs a master's VBA carries (renkei_xl.vba.read) and oletools, which has one, is a large
+analysis toolkit with a slow import, not a runtime dependency worth adding for 30 lines.
 """
 
 CHUNK = 4096  # 2.4.1.1.4: a DecompressedChunk holds 4096 bytes (the last one may hold fewer)
@@ -75,3 +77,47 @@ def _longest_match(data: bytes, start: int, pos: int, end: int, heads: dict) -> 
             if length == max_length:
                 break
     return (pos - best_at, best) if best >= _MIN_MATCH else (0, 0)
+
+
+def decompress(data: bytes) -> bytes:
+    """2.4.1.3.1 Decompression algorithm; ValueError on anything that is not a container."""
+    if not data or data[0] != 0x01:
+        raise ValueError("not a CompressedContainer (signature byte)")
+    out = bytearray()
+    pos = 1
+    while pos < len(data):
+        if pos + 2 > len(data):
+            raise ValueError("truncated CompressedChunkHeader")
+        header = int.from_bytes(data[pos:pos + 2], "little")
+        size = (header & 0x0FFF) + 3            # the chunk with its 2-byte header
+        if (header >> 12) & 0b0111 != 0b011:
+            raise ValueError("bad CompressedChunkSignature")
+        end = min(pos + size, len(data))
+        pos += 2
+        if not header & 0x8000:                 # a RawChunk: 4096 bytes verbatim
+            out += data[pos:pos + CHUNK]
+            pos += CHUNK
+            continue
+        start = len(out)
+        while pos < end:
+            flags = data[pos]
+            pos += 1
+            for bit in range(8):
+                if pos >= end:
+                    break
+                if not flags >> bit & 1:
+                    out.append(data[pos])
+                    pos += 1
+                    continue
+                if pos + 2 > end:
+                    raise ValueError("truncated CopyToken")
+                token = int.from_bytes(data[pos:pos + 2], "little")
+                pos += 2
+                bits = _offset_bits(len(out) - start)
+                offset = (token >> (16 - bits)) + 1
+                length = (token & (0xFFFF >> bits)) + _MIN_MATCH
+                if offset > len(out) - start:
+                    raise ValueError("CopyToken reaches before its chunk")
+                for _ in range(length):     # may overlap what it is copying: byte by byte
+                    out.append(out[-offset])
+    return bytes(out)

@@ -8,31 +8,112 @@ Attribute VB_Name = "RenkeiServer"
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log.
 '
+' Protection: the tool's sheets are protected (no password) so that staff do not type
+' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
+' The server's answer therefore starts with renkeiUnprotectSheets, naming the sheets the
+' click writes: it lifts the protection of those that have one and remembers their
+' options. RenkeiCallServer puts every remembered protection back after the replay,
+' whether it ended well or not, so no error leaves a tool sheet open. This lives in VBA
+' (not in actions at the end of the answer) because Remote.bas stops at the first failing
+' action: an action meant to restore would never run.
+'
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
 ' conditional formats and the print area. Names must not repeat one of Remote.bas.
+' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
+' nothing else.
 ' This file is ASCII (the project's code page is 1252): Japanese text is written as
-' UTF-16 hex and decoded by RenkeiText.
+' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "1"
+Public Const RENKEI_CLIENT_VERSION As String = "2"
+' Remote.bas counts a used range's rows and columns in VBA Integer.
+Private Const RENKEI_MAX_COUNT As Long = 32767
+Private Const MSG_CONNECT As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305FFF08007B0030007DFF09300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E50243092002000490054002062C55F538005306B78BA304B30813066304F3060305530443002"
+Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D306700200045007800630065006C0020304C30A830E930FC30928FD43057307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF093002"
+Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
+Private Const MSG_TOO_MANY As String = "30B730FC30C8300C007B0030007D300D306E4F7F75287BC456F2304C0020007B0031007D0020884C002000D70020007B0032007D002052173042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800330032002C0037003600370020884C30FB00330032002C00370036003700205217307E3067FF0930024F7F306330663044306A3044884C308452173092524A9664305730664E0A66F8304D4FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
+Private Const MSG_RESTORE As String = "30B730FC30C8300C007B0030007D300D306E4FDD8B7730925143306B623B305B307E305B309330673057305F3002300C682195B2300D30BF30D6306E300C30B730FC30C8306E4FDD8B77300D30674FDD8B77305776F430573066304F3060305530443002"
+Private Const MSG_TITLE As String = "9023643A4E8B696D00208A554FA130C430FC30EB"
+
+' Protections lifted by renkeiUnprotectSheets in this click: Array(name, options...).
+Private renkeiLifted As Collection
+' Sheets added in this click that are protected like the tool's own sheets afterwards.
+Private renkeiProtectNew As Collection
 
 Public Sub RenkeiCallServer(server As String, entry As String)
-    Dim url As String
+    Dim url As String, problem As String
     Dim headers As New Dictionary
+    Dim number As Long, description As String
     url = server
     If Right(url, 1) = "/" Then url = Left(url, Len(url) - 1)
     url = url & "/buttons/" & entry
+    problem = RenkeiUncountable(ActiveWorkbook)
+    If problem <> "" Then
+        MsgBox problem, vbCritical, RenkeiText(MSG_TITLE)
+        Exit Sub
+    End If
     headers.Add "X-Renkei-Client", RENKEI_CLIENT_VERSION
     headers.Add "X-Renkei-User", RenkeiHex(Application.UserName)
+    Set renkeiLifted = New Collection
+    Set renkeiProtectNew = New Collection
     On Error GoTo Failed
     RunServerPython url, headers:=headers
+    On Error GoTo 0
+    RenkeiRestoreProtection ActiveWorkbook
     Exit Sub
 Failed:
-    MsgBox RenkeiText("00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305F300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E5024309278BA8A8D30573066304F3060305530443002") & vbLf & vbLf & url & vbLf & Err.Description, _
-        vbCritical, RenkeiText("9023643A4E8B696D00208A554FA130C430FC30EB")
+    number = Err.Number
+    description = Err.Description
+    On Error GoTo 0
+    RenkeiRestoreProtection ActiveWorkbook
+    If RenkeiIsConnectionError(number) Then
+        MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
+            vbCritical, RenkeiText(MSG_TITLE)
+    Else
+        MsgBox RenkeiFormat(RenkeiText(MSG_FAILED_1), RenkeiCaption(entry), CStr(number), description) _
+            & vbLf & vbLf & RenkeiText(MSG_FAILED_2), vbCritical, RenkeiText(MSG_TITLE)
+    End If
 End Sub
+
+Function RenkeiIsConnectionError(ByVal number As Long) As Boolean
+    ' WebClient raises 11010-11013 + vbObjectError, and WinHTTP/cURL errors as
+    ' 12xxx + &H30000 + vbObjectError (VBA-Web's WebClient.cls).
+    Dim code As Long
+    code = number - vbObjectError
+    If code >= 11010 And code <= 11013 Then RenkeiIsConnectionError = True
+    code = code - &H30000
+    If code >= 12000 And code <= 12200 Then RenkeiIsConnectionError = True
+End Function
+
+Function RenkeiUncountable(wb As Workbook) As String
+    ' A sheet whose used range Remote.bas cannot count in Integer: named before sending.
+    Dim ws As Worksheet
+    Dim lastRow As Long, lastCol As Long
+    For Each ws In wb.Worksheets
+        With ws.UsedRange
+            lastRow = .Row + .Rows.Count - 1
+            lastCol = .Column + .Columns.Count - 1
+        End With
+        If lastRow > RENKEI_MAX_COUNT Or lastCol > RENKEI_MAX_COUNT Then
+            RenkeiUncountable = RenkeiFormat(RenkeiText(MSG_TOO_MANY), ws.Name, CStr(lastRow), CStr(lastCol))
+            Exit Function
+        End If
+    Next ws
+End Function
+
+Function RenkeiCaption(ByVal entry As String) As String
+    Select Case entry
+    Case "check": RenkeiCaption = RenkeiText("5165529B30C130A730C330AF")
+    Case "recalc": RenkeiCaption = RenkeiText("8A554FA13092518D8A087B97")
+    Case "split": RenkeiCaption = RenkeiText("914D5E03752830D530A130A430EB4F5C6210")
+    Case "collect": RenkeiCaption = RenkeiText("56DE53CE30D530A130A430EB53D68FBC")
+    Case "export": RenkeiCaption = RenkeiText("78BA5B9A7248309266F8304D51FA3057")
+    Case "rollover": RenkeiCaption = RenkeiText("6B215E745EA6306E30DE30B930BF30FC30924F5C6210")
+    Case Else: RenkeiCaption = entry
+    End Select
+End Function
 
 Function RenkeiHex(ByVal s As String) As String
     Dim i As Long, out As String
@@ -48,6 +129,92 @@ Function RenkeiText(ByVal codes As String) As String
         out = out & ChrW(CLng("&H" & Mid(codes, i, 4)))
     Next i
     RenkeiText = out
+End Function
+
+Function RenkeiFormat(ByVal text As String, ParamArray values() As Variant) As String
+    Dim i As Long
+    For i = LBound(values) To UBound(values)
+        text = Replace(text, "{" & CStr(i) & "}", CStr(values(i)))
+    Next i
+    RenkeiFormat = text
+End Function
+
+' ------------------------------------------------------------------ protection
+
+Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
+    ' args(1): the sheets this click writes; args(2): sheets it adds that are then protected.
+    Dim sheetName As Variant
+    Dim ws As Worksheet
+    If renkeiLifted Is Nothing Then Set renkeiLifted = New Collection
+    If renkeiProtectNew Is Nothing Then Set renkeiProtectNew = New Collection
+    For Each sheetName In action("args")(2)
+        renkeiProtectNew.Add CStr(sheetName)
+    Next sheetName
+    For Each sheetName In action("args")(1)
+        Set ws = RenkeiSheet(wb, CStr(sheetName))
+        If Not ws Is Nothing Then
+            If ws.ProtectContents Then
+                renkeiLifted.Add RenkeiProtection(ws)
+                ws.Unprotect
+            End If
+        End If
+    Next sheetName
+End Sub
+
+Function RenkeiProtection(ws As Worksheet) As Variant
+    With ws.Protection
+        RenkeiProtection = Array(ws.Name, ws.ProtectDrawingObjects, ws.ProtectScenarios, _
+            .AllowFormattingCells, .AllowFormattingColumns, .AllowFormattingRows, _
+            .AllowInsertingColumns, .AllowInsertingRows, .AllowInsertingHyperlinks, _
+            .AllowDeletingColumns, .AllowDeletingRows, .AllowSorting, .AllowFiltering, _
+            .AllowUsingPivotTables)
+    End With
+End Function
+
+Sub RenkeiRestoreProtection(wb As Workbook)
+    ' Every lifted sheet with its own options, then new tool sheets with the built ones;
+    ' a sheet that cannot be protected again is named to staff, never left silently open.
+    Dim o As Variant, sheetName As Variant
+    Dim ws As Worksheet
+    Dim failed As String
+    If Not renkeiLifted Is Nothing Then
+        For Each o In renkeiLifted
+            Set ws = RenkeiSheet(wb, CStr(o(0)))
+            If Not ws Is Nothing Then
+                On Error Resume Next
+                ws.Protect DrawingObjects:=o(1), Contents:=True, Scenarios:=o(2), _
+                    AllowFormattingCells:=o(3), AllowFormattingColumns:=o(4), AllowFormattingRows:=o(5), _
+                    AllowInsertingColumns:=o(6), AllowInsertingRows:=o(7), AllowInsertingHyperlinks:=o(8), _
+                    AllowDeletingColumns:=o(9), AllowDeletingRows:=o(10), AllowSorting:=o(11), _
+                    AllowFiltering:=o(12), AllowUsingPivotTables:=o(13)
+                If Err.Number <> 0 Then failed = failed & " " & CStr(o(0))
+                On Error GoTo 0
+            End If
+        Next o
+    End If
+    If Not renkeiProtectNew Is Nothing Then
+        For Each sheetName In renkeiProtectNew
+            Set ws = RenkeiSheet(wb, CStr(sheetName))
+            If Not ws Is Nothing Then
+                If Not ws.ProtectContents Then
+                    On Error Resume Next
+                    ws.Protect Contents:=True, AllowFormattingColumns:=True, AllowFormattingRows:=True, _
+                        AllowFiltering:=True
+                    If Err.Number <> 0 Then failed = failed & " " & CStr(sheetName)
+                    On Error GoTo 0
+                End If
+            End If
+        Next sheetName
+    End If
+    Set renkeiLifted = Nothing
+    Set renkeiProtectNew = Nothing
+    If failed <> "" Then MsgBox RenkeiFormat(RenkeiText(MSG_RESTORE), Trim(failed)), vbExclamation, RenkeiText(MSG_TITLE)
+End Sub
+
+Function RenkeiSheet(wb As Workbook, ByVal sheetName As String) As Worksheet
+    On Error Resume Next
+    Set RenkeiSheet = wb.Worksheets(sheetName)
+    On Error GoTo 0
 End Function
 
 ' ------------------------------------------------------------------ the actions

@@ -1,0 +1,77 @@
+"""An answer fitted to the VBA client that will replay it.
+
+xlwings' VBA client replays every action with ``Application.Run``; an action with no Sub
+of that name stops the replay halfway (renkei_xl.vba.read). What the client can run is
+read from the master's own VBA; here the answer is cut to it, in one place, by one rule:
+
+- a *look* (fonts, borders, alignment, merges, sizes, panes, conditional formats, print
+  area, fills, links, charts) the client cannot draw is left out, together with the
+  other actions of its group (a chart's title is no use without the chart, an unmerge
+  without its merge would leave old merges over new values);
+- anything else (values, sheets, clearing, names, the message, the lifting of
+  protection) is what the click is for: without it the answer is refused as a whole,
+  before Excel has changed anything.
+
+README (サーバーで動かす) lists the looks a master's shipped VBA cannot draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+# The action that lifts the protection of the sheets a click writes (RenkeiServer.bas).
+UNPROTECT = "renkeiUnprotectSheets"
+
+# Look groups: all of a group's actions go, or none.
+LOOK_GROUPS: dict[str, frozenset[str]] = {
+    "font": frozenset({"setFontProperty"}),
+    "border": frozenset({"setBorderProperty"}),
+    "alignment": frozenset({"setHorizontalAlignment", "setVerticalAlignment"}),
+    "wrap": frozenset({"setWrapText"}),
+    "number_format": frozenset({"setNumberFormat"}),
+    "fill": frozenset({"setRangeColor"}),
+    "link": frozenset({"addHyperlink"}),
+    "merge": frozenset({"rangeMerge", "rangeUnmerge"}),
+    "size": frozenset({"setColumnWidth", "setRowHeight", "setAutofit"}),
+    "hidden_columns": frozenset({"setColumnHidden"}),
+    "panes": frozenset({"freezePaneAtRange", "freezePaneUnfreeze"}),
+    "conditional_format": frozenset({"addConditionalFormat", "clearConditionalFormats"}),
+    "print_area": frozenset({"setPrintArea"}),
+    "chart": frozenset({"addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues"}),
+}
+# What staff read when a look is left out (README lists the same).
+LOOK_NAMES = {"font": "文字の書式", "border": "罫線", "alignment": "文字の配置", "wrap": "折り返し",
+              "number_format": "表示形式", "fill": "塗りつぶし", "link": "リンク", "merge": "セルの結合",
+              "size": "行の高さ・列の幅", "hidden_columns": "列の非表示", "panes": "ウィンドウ枠の固定",
+              "conditional_format": "条件付き書式", "print_area": "印刷範囲", "chart": "グラフ"}
+_GROUP_OF = {func: group for group, funcs in LOOK_GROUPS.items() for func in funcs}
+
+
+class ClientCannotReplay(Exception):
+    """The client lacks an action the click cannot do without (``missing``)."""
+
+    def __init__(self, missing: Iterable[str]):
+        self.missing = tuple(sorted(set(missing)))
+        super().__init__(", ".join(self.missing))
+
+
+@dataclass(frozen=True)
+class Fitted:
+    actions: list[dict]
+    left_out: tuple[str, ...]     # look groups left out, in LOOK_GROUPS order
+
+
+def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fitted:
+    """The actions ``replayable`` can run (None: every action, a client that has them all)."""
+    if replayable is None:
+        return Fitted(list(actions), ())
+    funcs = {a["func"] for a in actions}
+    missing_essential = {f for f in funcs - replayable if f not in _GROUP_OF}
+    if missing_essential:
+        raise ClientCannotReplay(missing_essential)
+    dropped = {group for group, members in LOOK_GROUPS.items() if (members & funcs) - replayable}
+    if not dropped:
+        return Fitted(list(actions), ())
+    kept = [a for a in actions if _GROUP_OF.get(a["func"]) not in dropped]
+    return Fitted(kept, tuple(g for g in LOOK_GROUPS if g in dropped))

@@ -1,0 +1,137 @@
+"""What a saved workbook's VBA project carries: its modules' sources, and the Subs that
+xlwings' VBA client can replay.
+
+xlwings' ``Remote.bas`` replays each action of a server's answer with an unqualified
+``Application.Run action("func"), wb, action``: Excel looks for a public Sub of that name
+in the standard modules, and stops the whole replay with "Cannot run the macro" when
+there is none, the book half-written. So what a VBA client can do is exactly the public
+Subs of the shape ``(wb As Workbook, action As Dictionary)`` in the standard modules of
+the master it clicked from, read here from the saved ``xl/vbaProject.bin`` (MS-OVBA:
+a compound file whose ``VBA/dir`` stream lists the modules, each module stream holding
+its compressed source after an offset), not from a list kept by hand.
+
+olefile reads the compound file (a small, kept library); the ``dir`` records and the
+decompression are the spec's own few lines (renkei_xl.vba.ovba).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .ovba import decompress
+
+VBA_PART = "xl/vbaProject.bin"
+STANDARD, OTHER = "standard", "other"   # procedural module; document or class module
+
+# 2.3.4.2 dir Stream records used here
+_PROJECTCODEPAGE, _PROJECTVERSION = 0x0003, 0x0009
+_MODULENAME, _MODULENAMEUNICODE = 0x0019, 0x0047
+_MODULESTREAMNAME, _MODULESTREAMNAMEUNICODE = 0x001A, 0x0032
+_MODULEOFFSET, _MODULETYPE_PROCEDURAL, _MODULETYPE_OTHER = 0x0031, 0x0021, 0x0022
+_MODULE_TERMINATOR = 0x002B
+
+# A public Sub that Application.Run can call with (wb, action): "Private Sub" is not one.
+_REPLAY_SUB = re.compile(
+    r"^[ \t]*(?:Public[ \t]+)?Sub[ \t]+(\w+)[ \t]*\([ \t]*(?:ByRef[ \t]+|ByVal[ \t]+)?\w+[ \t]+As[ \t]+Workbook"
+    r"[ \t]*,[ \t]*(?:ByRef[ \t]+|ByVal[ \t]+)?\w+[ \t]+As[ \t]+(?:\w+\.)?Dictionary[ \t]*\)",
+    re.IGNORECASE | re.MULTILINE)
+
+
+class VbaProjectError(ValueError):
+    """The workbook's VBA project cannot be read (absent, damaged, or not MS-OVBA)."""
+
+
+@dataclass(frozen=True)
+class VbaModule:
+    name: str
+    kind: str       # STANDARD or OTHER
+    source: str
+
+
+def workbook_modules(path: str | Path) -> list[VbaModule]:
+    """The modules of a saved .xlsm; VbaProjectError when it has no readable project."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            if VBA_PART not in book.namelist():
+                raise VbaProjectError("the workbook has no VBA project")
+            data = book.read(VBA_PART)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise VbaProjectError(f"cannot read the workbook: {exc}") from None
+    return project_modules(data)
+
+
+def project_modules(data: bytes) -> list[VbaModule]:
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except OSError as exc:
+        raise VbaProjectError(f"not a compound file: {exc}") from None
+    with ole:
+        storage = _vba_storage(ole)
+        try:
+            records = list(_records(decompress(ole.openstream(storage + ["dir"]).read())))
+            codepage = next((int.from_bytes(d, "little") for i, d in records if i == _PROJECTCODEPAGE), 1252)
+            out = []
+            for name, stream, offset, kind in _module_entries(records, codepage):
+                raw = ole.openstream(storage + [stream]).read()
+                out.append(VbaModule(name, kind, decompress(raw[offset:]).decode(_codec(codepage), "replace")))
+        except (OSError, ValueError, LookupError) as exc:
+            raise VbaProjectError(f"damaged VBA project: {exc}") from None
+    return out
+
+
+def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
+    """The action names a VBA client replaying with Application.Run can run."""
+    return frozenset(name for m in modules if m.kind == STANDARD for name in _REPLAY_SUB.findall(m.source))
+
+
+# ------------------------------------------------------------------------ the dir stream
+
+def _vba_storage(ole) -> list[str]:
+    """The storage holding ``dir``: "VBA" at the root of a vbaProject.bin."""
+    for entry in ole.listdir(streams=True, storages=False):
+        if entry[-1].lower() == "dir" and len(entry) >= 2 and entry[-2].lower() == "vba":
+            return entry[:-1]
+    raise VbaProjectError("no VBA/dir stream")
+
+
+def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
+    pos = 0
+    while pos + 6 <= len(data):
+        rid = int.from_bytes(data[pos:pos + 2], "little")
+        size = int.from_bytes(data[pos + 2:pos + 6], "little")
+        if rid == _PROJECTVERSION:      # its "size" is a reserved 4; the record holds 6 bytes
+            size = 6
+        yield rid, data[pos + 6:pos + 6 + size]
+        pos += 6 + size
+
+
+def _module_entries(records: list[tuple[int, bytes]], codepage: int) -> Iterator[tuple[str, str, int, str]]:
+    name = stream = None
+    offset, kind = 0, OTHER
+    for rid, data in records:
+        if rid == _MODULENAME:
+            name, stream, offset, kind = data.decode(_codec(codepage), "replace"), None, 0, OTHER
+        elif rid == _MODULENAMEUNICODE and data:
+            name = data.decode("utf-16-le", "replace")
+        elif rid == _MODULESTREAMNAME:
+            stream = data.decode(_codec(codepage), "replace")
+        elif rid == _MODULESTREAMNAMEUNICODE and data:
+            stream = data.decode("utf-16-le", "replace")
+        elif rid == _MODULEOFFSET:
+            offset = int.from_bytes(data, "little")
+        elif rid == _MODULETYPE_PROCEDURAL:
+            kind = STANDARD
+        elif rid == _MODULE_TERMINATOR and name is not None:
+            yield name, stream or name, offset, kind
+            name = None
+
+
+def _codec(codepage: int) -> str:
+    return {1200: "utf-16-le", 65001: "utf-8"}.get(codepage, f"cp{codepage}")
