@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import posixpath
 import re
@@ -88,6 +89,15 @@ class ClientRefused(AssertionError):
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA, read with oletools (not the product's own reader, which it checks)."""
+    import hashlib
+
+    with zipfile.ZipFile(path) as z:
+        project = z.read("xl/vbaProject.bin") if "xl/vbaProject.bin" in z.namelist() else b""
+    return list(_vba_subs(path, hashlib.sha256(project).hexdigest()))
+
+
+@functools.lru_cache(maxsize=32)
+def _vba_subs(path: Path, _project_digest: str) -> tuple[str, ...]:
     from oletools.olevba import VBA_Parser
 
     parser = VBA_Parser(str(path))
@@ -103,13 +113,13 @@ def vba_subs(path: Path) -> list[str]:
             continue   # document and class modules: Application.Run does not look there
         subs.update(re.findall(r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code,
                                re.MULTILINE | re.IGNORECASE))
-    return sorted(subs)
+    return tuple(sorted(subs))
 
 
-def file_protection(path: Path) -> dict[str, dict]:
+def file_protection(path: Path, wb=None) -> dict[str, dict]:
     """Sheet -> {"options": openpyxl's protection attributes, "unlocked": [[row, col], ...]}
-    for every protected sheet of a saved file."""
-    wb = load_workbook(path)
+    for every protected sheet of a saved file (``wb``: the file already loaded)."""
+    wb = wb if wb is not None else load_workbook(path)
     out = {}
     for ws in wb.worksheets:
         if not ws.protection.sheet:
@@ -194,7 +204,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     # The Office.js payload stands for a client with every action (the desktop engines,
     # which lift protection through COM; modelled by the same lifting action).
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
-    payload[EXCEL_KEY] = {"protection": file_protection(path), "subs": subs}
+    payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
