@@ -58,7 +58,7 @@ from renkei_xl.excel.book import points_to_width
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"
 EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part of xlwings' payload)
-UNPROTECT = "renkeiUnprotectSheets"
+UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
@@ -258,6 +258,7 @@ class Applied:
     lifted: dict[str, dict] = field(default_factory=dict)
     protect_new: list[str] = field(default_factory=list)
     subs: frozenset = frozenset()
+    request: Optional[str] = None     # the request number the server sent (renkeiRequest)
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -401,7 +402,7 @@ def _action_rect(a: dict) -> Optional[Rect]:
 def _excel_refuses(out: Applied, a: dict) -> None:
     """Raise ExcelError where Excel would, before the action changes anything."""
     func, args = a["func"], a["args"]
-    if func == UNPROTECT:
+    if func in (UNPROTECT, REQUEST):
         return
     if func == "addSheet":
         name = args[1]
@@ -444,13 +445,16 @@ KNOWN_ACTIONS = {
     "setWrapText", "setNumberFormat", "rangeMerge", "rangeUnmerge", "setColumnWidth",
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
-    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT,
+    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
 }
 
 
 def _replay(out: Applied, a: dict) -> None:
     func = a["func"]
     args = a["args"]
+    if func == REQUEST:
+        out.request = args[0]
+        return
     if func == UNPROTECT:
         lift, protect_new = args
         for sheet in lift:

@@ -369,7 +369,8 @@ def test_the_log_holds_time_button_user_and_outcome_only(server):
     line = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
                       r"renkei-xl server on .*"
                       r"|button=\S+ user=.+ outcome=\S+ status=\d{3}(?: \d+ms)?"
-                      r"|outcome=\S+ status=413)")
+                      r"|outcome=\S+ status=413"
+                      r"|request=\w+ button=\S+ user=.+ outcome=Excelエラー status=\S+ text=.*)")
     assert all(line.fullmatch(l) for l in lines), [l for l in lines if not line.fullmatch(l)]
     assert f"button={c.CHECK} user={USER} outcome=完了 status=200" in text
     assert "outcome=鍵が違う status=401" in text
@@ -509,3 +510,50 @@ def test_every_button_answers_only_what_the_masters_vba_can_replay(server, kind)
         assert {a["func"] for a in actions} <= set(payload["_excel"]["subs"]), kind
         applied = apply_actions(payload, actions)   # raises ExcelError where Excel would
         assert {k: applied.protection.get(k) for k in before} == before, (kind, entry)
+
+
+def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
+    """RenkeiServer.bas shows Excel's error with the request number of the answer's first
+    action, and posts both back; the log then holds what staff saw, on one line."""
+    response = server.post("check", _payload(server.master))
+    first = response.json()["actions"][0]
+    assert first["func"] == "renkeiRequest" and first["args"][1] == "check"
+    request_id = first["args"][0]
+    report = {"request": request_id, "error": 1004, "description": "保護されたシート\r\nです outcome=完了"}
+    answer = server.post("check/outcome", report)
+    assert answer.status_code == 204
+    unauthorised = server.post("check/outcome", report, headers={"X-Renkei-Client": "1"})
+    assert unauthorised.status_code == 401
+    lines = server.log.read_text(encoding="utf-8").splitlines()
+    line = next(l for l in lines if f"request={request_id} " in l and "Excelエラー" in l)
+    assert "status=1004" in line and "\\r\\n" in line and f"user={USER}" in line
+    assert not any(l.startswith("です") for l in lines)   # no forged line
+
+
+def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_changes(server, tmp_path):
+    """A master built before the protection Subs: its tool sheets are protected and its VBA
+    cannot lift them, so every write would stop at Excel's 1004. Refused, in Japanese."""
+    from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+    from renkei_xl.vba.project import WORKBOOK_BASE, build_vba_project
+    from renkei_xl.vba.sources import Module, our_modules, remote_modules, with_server, xlwings_modules
+
+    folder = server.workdir / "old-macros"
+    folder.mkdir()
+    path = folder / MASTER_NAME
+    assert cli_main(["init", str(path), "--sample", "fy2023", "--server", server.url,
+                     "--server-folder", folder.name]) == 0
+    old = []
+    for m in with_server(our_modules(), server.url):
+        if m.name == "RenkeiServer":
+            m = Module(m.name, m.kind, re.sub(r"Sub renkeiUnprotectSheets\(.*?\nEnd Sub\r?\n", "", m.source,
+                                              flags=re.DOTALL))
+            assert "renkeiUnprotectSheets(" not in m.source
+        old.append(m)
+    documents = [Module("ThisWorkbook", "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n")]
+    documents += [Module(n, "document", "") for n in sheet_code_names(path)]
+    replace_vba_project(path, path, build_vba_project([*documents, *old, *xlwings_modules(), *remote_modules()]))
+    before = path.read_bytes()
+    response = server.post("recalc", _payload(path))
+    assert response.status_code == 409, response.text
+    assert "renkeiUnprotectSheets" in response.text and "マクロの更新" in response.text
+    assert path.read_bytes() == before

@@ -22,6 +22,10 @@ from typing import Iterable, Optional
 
 # The action that lifts the protection of the sheets a click writes (RenkeiServer.bas).
 UNPROTECT = "renkeiUnprotectSheets"
+# The action that tells the client the request number, which it shows to staff and sends
+# back with Excel's error when the replay fails (the server logs what staff saw). A
+# client without it still works: it is left out like a look.
+REQUEST = "renkeiRequest"
 
 # Look groups: all of a group's actions go, or none.
 LOOK_GROUPS: dict[str, frozenset[str]] = {
@@ -66,6 +70,7 @@ def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fi
     """The actions ``replayable`` can run (None: every action, a client that has them all)."""
     if replayable is None:
         return Fitted(list(actions), ())
+    actions = [a for a in actions if a["func"] != REQUEST or REQUEST in replayable]
     funcs = {a["func"] for a in actions}
     missing_essential = {f for f in funcs - replayable if f not in _GROUP_OF}
     if missing_essential:
@@ -75,3 +80,9 @@ def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fi
         return Fitted(list(actions), ())
     kept = [a for a in actions if _GROUP_OF.get(a["func"]) not in dropped]
     return Fitted(kept, tuple(g for g in LOOK_GROUPS if g in dropped))
+
+
+def request_action(request_id: str, entry: str) -> dict:
+    """The first action of an answer: the request number, in xlwings' action shape."""
+    return {"func": REQUEST, "args": [request_id, entry], "values": None, "sheet_position": None,
+            "start_row": None, "start_column": None, "row_count": None, "column_count": None}

@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..excel.client import ClientCannotReplay, fit_actions
+from ..excel.client import ClientCannotReplay, fit_actions, request_action
 from .config import ServerConfig
 from .place import Place, safe_book_name
 
@@ -42,6 +42,7 @@ log = logging.getLogger("renkei_xl.server")
 USER_HEADER = "x-renkei-user"       # Application.UserName as UTF-16 hex (RenkeiServer.bas)
 CLIENT_HEADER = "x-renkei-client"   # the master carries RenkeiServer.bas' actions
 BUTTON_PREFIX = "/buttons/"
+OUTCOME_SUFFIX = "/outcome"        # POST by the client when Excel failed to replay an answer
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -83,9 +84,42 @@ def create_app(config: ServerConfig):
         run.__name__ = f"button_{entry}"
         return run
 
+    def outcome(entry: str, caption: str) -> Callable:
+        async def report(request: Request):
+            """What Excel did with an answer, when its replay failed (RenkeiServer.bas'
+            RenkeiReport): the log then says what staff saw, not only what was sent."""
+            user = _user(request.headers.get(USER_HEADER, ""))
+            number, text, request_id = _failure_report(request.scope.get("renkei.body", b""))
+            log.info("request=%s button=%s user=%s outcome=Excelエラー status=%s text=%s", request_id, caption,
+                     _escaped(user) or "-", number, _escaped(text))
+            return PlainTextResponse("", status_code=204)
+        report.__name__ = f"outcome_{entry}"
+        return report
+
     for entry, (caption, _macro) in buttons.items():
         app.add_api_route(BUTTON_PREFIX + entry, endpoint(entry, caption), methods=["POST"], name=caption)
+        app.add_api_route(BUTTON_PREFIX + entry + OUTCOME_SUFFIX, outcome(entry, caption), methods=["POST"],
+                          name=caption + " の結果")
     return Guard(app, config)
+
+
+def _failure_report(body: bytes) -> tuple[str, str, str]:
+    """(error number, Excel's text, request number) of a client's report; "?" where absent."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    number = data.get("error")
+    request_id = data.get("request")
+    return (str(number) if isinstance(number, int) else "?", str(data.get("description") or "")[:300],
+            request_id if isinstance(request_id, str) and request_id.isalnum() and len(request_id) <= 16 else "?")
+
+
+def _escaped(text: str) -> str:
+    """One log line per event: CR, LF and other control characters shown escaped."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 # ----------------------------------------------------------------------- the guard
@@ -189,7 +223,6 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool) -
     try:
         answer = run_button(entry, payload, Place(config.workdir, config.share, request_id))
     except ClientCannotReplay as exc:
-        log.info("request=%s button=%s client lacks %s", request_id, entry, ",".join(exc.missing))
         return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "
                      f"{'、'.join(exc.missing)} がありません）。ブックは変更していません。IT 担当者に、このマスターの"
                      "マクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。"), "マクロが古い"
@@ -217,7 +250,8 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
         finally:
             buttons.REMOTE_PLACE.reset(token)
         answer = dict(impl.json())
-        answer["actions"] = fit_actions(answer.get("actions", []), place.replayable).actions
+        actions = [request_action(place.request_id, entry), *answer.get("actions", [])]
+        answer["actions"] = fit_actions(actions, place.replayable).actions
         return answer
     finally:
         impl.close()

@@ -35,12 +35,15 @@ Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D30670020
 Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
 Private Const MSG_TOO_MANY As String = "30B730FC30C8300C007B0030007D300D306E4F7F75287BC456F2304C0020007B0031007D0020884C002000D70020007B0032007D002052173042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800330032002C0037003600370020884C30FB00330032002C00370036003700205217307E3067FF0930024F7F306330663044306A3044884C308452173092524A9664305730664E0A66F8304D4FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
 Private Const MSG_RESTORE As String = "30B730FC30C8300C007B0030007D300D306E4FDD8B7730925143306B623B305B307E305B309330673057305F3002300C682195B2300D30BF30D6306E300C30B730FC30C8306E4FDD8B77300D30674FDD8B77305776F430573066304F3060305530443002"
+Private Const MSG_REQUEST As String = "FF0853D74ED8756A53F70020007B0030007DFF09"
 Private Const MSG_TITLE As String = "9023643A4E8B696D00208A554FA130C430FC30EB"
 
 ' Protections lifted by renkeiUnprotectSheets in this click: Array(name, options...).
 Private renkeiLifted As Collection
 ' Sheets added in this click that are protected like the tool's own sheets afterwards.
 Private renkeiProtectNew As Collection
+' The server's number of this click (renkeiRequest), shown to staff and reported back.
+Private renkeiRequestId As String
 
 Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
@@ -58,6 +61,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     headers.Add "X-Renkei-User", RenkeiHex(Application.UserName)
     Set renkeiLifted = New Collection
     Set renkeiProtectNew = New Collection
+    renkeiRequestId = ""
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
@@ -72,9 +76,37 @@ Failed:
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
             vbCritical, RenkeiText(MSG_TITLE)
     Else
+        RenkeiReport url, number, description
         MsgBox RenkeiFormat(RenkeiText(MSG_FAILED_1), RenkeiCaption(entry), CStr(number), description) _
+            & RenkeiFormat(RenkeiText(MSG_REQUEST), renkeiRequestId) _
             & vbLf & vbLf & RenkeiText(MSG_FAILED_2), vbCritical, RenkeiText(MSG_TITLE)
     End If
+End Sub
+
+Sub RenkeiReport(url As String, ByVal number As Long, ByVal description As String)
+    ' Tells the server what Excel did with its answer, so its log says what staff saw.
+    ' Best effort: the staff's message does not wait for it or depend on it.
+    Dim client As New WebClient
+    Dim request As New WebRequest
+    Dim body As New Dictionary
+    On Error GoTo Done
+    body.Add "request", renkeiRequestId
+    body.Add "error", number
+    body.Add "description", description
+    client.BaseUrl = url & "/outcome"
+    client.TimeoutMs = 5000
+    request.Method = WebMethod.HttpPost
+    request.Format = WebFormat.Json
+    Set request.Body = body
+    request.AddHeader "Authorization", GetConfig("AUTH", "")
+    request.AddHeader "X-Renkei-User", RenkeiHex(Application.UserName)
+    client.Execute request
+Done:
+End Sub
+
+Sub renkeiRequest(wb As Workbook, action As Dictionary)
+    ' The first action of every answer: the server's request number for this click.
+    renkeiRequestId = action("args")(1)
 End Sub
 
 Function RenkeiIsConnectionError(ByVal number As Long) As Boolean
