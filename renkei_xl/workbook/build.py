@@ -451,6 +451,9 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[
              "行を削除すると、xlwings アドインまたは利用者の xlwings.conf の設定が使われます。",
              f"{SERVER_KEY}: renkei-xl サーバーの URL（例: http://renkei-server:8000）。この行があると、ボタンは"
              "パソコンの Python ではなくサーバーで動きます（Python は不要）。行を削除するか値を空にすると、"
-             "パソコンの Python で動きます。サーバーの鍵は AUTH の行に書きます（docs/staff-setup.md）。")
+             "パソコンの Python で動きます。",
+             "AUTH: サーバーの鍵。TIMEOUT: サーバーの答えを待つ時間（ミリ秒、既定 30000）。どちらも上の表の"
+             "最後の行のすぐ下（空行より上）に足してください。空行より下に書いた行は読まれません"
+             "（docs/staff-setup.md 0 章）。")
     for i, note in enumerate(notes):
         ws.write_string(len(rows) + 2 + i, 0, note)
