@@ -62,11 +62,13 @@ UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
-# The options a new tool sheet is protected with (RenkeiRestoreProtection's built options)
-NEW_SHEET_PROTECTION = {"sheet": True, "formatColumns": False, "formatRows": False, "autoFilter": False}
 _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
                     "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
                     "sort", "autoFilter", "pivotTables")
+# A tool sheet added by a click is protected as the built ones are (RenkeiRestoreProtection:
+# Contents with AllowFormattingColumns, AllowFormattingRows and AllowFiltering; Excel's
+# defaults protect drawing objects and scenarios). openpyxl's True means "not allowed".
+NEW_SHEET_PROTECTION = {k: k not in ("formatColumns", "formatRows", "autoFilter") for k in _PROTECTION_KEYS}
 
 
 class ExcelError(AssertionError):

@@ -26,6 +26,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
+from renkei_xl.excel.client import fit_actions
 from renkei_xl.cycle.export import default_name
 from renkei_xl.core.layout import findings_grid
 from renkei_xl.core.looks import BORDER_COLOR, LOOKS
@@ -746,3 +747,23 @@ def test_every_macro_in_renkei_bas_has_its_entry_point():
     assert called == ["check", "recalc", "split", "collect", "export", "rollover"]
     for name in called:
         assert callable(getattr(buttons, name))
+
+
+def test_a_tool_sheet_added_by_a_click_is_protected_as_the_built_ones(master, tmp_path):
+    from remote_payload import NEW_SHEET_PROTECTION
+
+    assert file_protection(master)[c.LIST]["options"] == NEW_SHEET_PROTECTION
+    path = _copy(master, tmp_path / "book.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    del wb[c.SUMMARY]
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.recalc(book)
+    # as the server answers: cut to the master's Subs (its VBA has no chart actions)
+    fitted = fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"]))
+    assert fitted.left_out == ("chart",)
+    applied = apply_actions(payload, fitted.actions)
+    assert applied.protection[c.SUMMARY]["options"] == NEW_SHEET_PROTECTION
+    with pytest.raises(ExcelError, match="addChart"):   # what Excel would have said unfitted
+        apply_actions(payload, book.json()["actions"])

@@ -1,0 +1,124 @@
+"""What a VBA client can replay, read from the master's own VBA, and answers cut to it.
+
+The product's reader (renkei_xl.vba.read: olefile + its own MS-OVBA decompression) is
+checked against oletools' olevba on real projects: masters the tool builds and the files
+Excel saved (../shared/excel-made is not in the repository; tests/data holds what is).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import olefile
+import pytest
+from oletools.olevba import decompress_stream
+
+from remote_payload import vba_subs
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.excel.client import LOOK_GROUPS, REQUEST, UNPROTECT, ClientCannotReplay, fit_actions, request_action
+from renkei_xl.vba.read import STANDARD, VbaProjectError, replayable_actions, workbook_modules
+from realbooks import vba_modules
+
+DATA = Path(__file__).with_name("data")
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> Path:
+    return init_master(tmp_path_factory.mktemp("client") / "master.xlsm", sample="fy2023")
+
+
+def _norm(code: str) -> str:
+    return code.replace("\r\n", "\n").strip()
+
+
+def test_the_modules_read_are_the_ones_olevba_reads(master):
+    ours = {m.name: m for m in workbook_modules(master)}
+    reference = {name.rsplit(".", 1)[0]: code for name, code in vba_modules(master).items()}
+    assert set(ours) == set(reference)
+    for name, code in reference.items():
+        assert _norm(ours[name].source) == _norm(code), name
+    assert {m.name for m in ours.values() if m.kind == STANDARD} == {
+        "Renkei", "RenkeiServer", "xlwings", "Remote", "WebHelpers"}
+
+
+def test_the_replayable_subs_are_the_public_subs_of_the_standard_modules(master):
+    subs = replayable_actions(workbook_modules(master))
+    assert subs == frozenset(vba_subs(master))
+    assert {"setValues", "alert", "addSheet", "sheetClear", UNPROTECT, REQUEST, "setFontProperty"} <= subs
+    assert not {"addChart", "RenkeiCallServer", "GetRange"} & subs
+
+
+def test_decompression_agrees_with_oletools_on_every_module_stream(master):
+    from renkei_xl.vba.ovba import decompress
+    from renkei_xl.vba.read import _module_entries, _records
+
+    with zipfile.ZipFile(master) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    dir_stream = ole.openstream(["VBA", "dir"]).read()
+    assert decompress(dir_stream) == bytes(decompress_stream(bytearray(dir_stream)))
+    entries = list(_module_entries(list(_records(decompress(dir_stream))), 1252))
+    assert len(entries) > 20
+    for _name, stream, offset, _kind in entries:
+        data = ole.openstream(["VBA", stream]).read()[offset:]
+        assert decompress(data) == bytes(decompress_stream(bytearray(data))), stream
+
+
+def test_a_file_without_a_project_or_a_damaged_one_is_refused(tmp_path, master):
+    from openpyxl import Workbook
+
+    Workbook().save(tmp_path / "plain.xlsx")
+    with pytest.raises(VbaProjectError):
+        workbook_modules(tmp_path / "plain.xlsx")
+    damaged = tmp_path / "damaged.xlsm"
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[:2000] if info.filename == "xl/vbaProject.bin" else data)
+    with pytest.raises(VbaProjectError):
+        workbook_modules(damaged)
+
+
+# -------------------------------------------------------------------- fitting
+
+def _action(func: str, args=None) -> dict:
+    return {"func": func, "args": args or [], "values": None, "sheet_position": 0, "start_row": 0,
+            "start_column": 0, "row_count": 1, "column_count": 1}
+
+
+ANSWER = [request_action("ab12", "recalc"), _action(UNPROTECT, [["一覧"], []]), _action("setValues"),
+          _action("rangeUnmerge"), _action("rangeMerge"), _action("setFontProperty"), _action("addChart"),
+          _action("setChartTitle"), _action("alert")]
+
+
+def test_a_client_with_everything_gets_the_whole_answer():
+    assert fit_actions(ANSWER, None).actions == ANSWER
+    everything = frozenset(a["func"] for a in ANSWER)
+    assert fit_actions(ANSWER, everything).actions == ANSWER
+
+
+def test_a_look_the_client_cannot_draw_goes_with_its_whole_group():
+    client = frozenset({REQUEST, UNPROTECT, "setValues", "rangeUnmerge", "setFontProperty", "setChartTitle", "alert"})
+    fitted = fit_actions(ANSWER, client)
+    assert [a["func"] for a in fitted.actions] == [REQUEST, UNPROTECT, "setValues", "setFontProperty", "alert"]
+    assert fitted.left_out == ("merge", "chart")
+
+
+def test_without_what_the_click_is_for_the_answer_is_refused():
+    for essential in (UNPROTECT, "setValues", "alert"):
+        client = frozenset(a["func"] for a in ANSWER) - {essential}
+        with pytest.raises(ClientCannotReplay) as refused:
+            fit_actions(ANSWER, client)
+        assert refused.value.missing == (essential,)
+
+
+def test_the_request_number_is_left_out_for_a_client_without_it():
+    client = frozenset(a["func"] for a in ANSWER) - {REQUEST}
+    assert [a["func"] for a in fit_actions(ANSWER, client).actions] == [a["func"] for a in ANSWER[1:]]
+
+
+def test_every_look_group_is_named_for_staff():
+    from renkei_xl.excel.client import LOOK_NAMES
+
+    assert set(LOOK_NAMES) == set(LOOK_GROUPS)
