@@ -767,3 +767,16 @@ def test_a_tool_sheet_added_by_a_click_is_protected_as_the_built_ones(master, tm
     assert applied.protection[c.SUMMARY]["options"] == NEW_SHEET_PROTECTION
     with pytest.raises(ExcelError, match="addChart"):   # what Excel would have said unfitted
         apply_actions(payload, book.json()["actions"])
+
+
+def test_a_sheet_name_with_an_apostrophe_is_linked_as_excel_reads_it():
+    """「'」 inside a quoted sheet name is doubled, or Excel finds no sheet behind the link;
+    both faces take the link from the plan (core.plan.findings_sheet)."""
+    from renkei_xl.core.contract_read import quote_sheet
+    from renkei_xl.core.model import ERROR, Finding
+    from renkei_xl.core.plan import findings_sheet
+
+    finding = Finding("not-a-number", ERROR, "O'Brien町", "G5", "04-1", "数値ではありません")
+    sheet = findings_sheet([finding], ["O'Brien町"], {})
+    assert list(sheet.links.values()) == ["'O''Brien町'!G5"]
+    assert quote_sheet("小樽市") == "'小樽市'"

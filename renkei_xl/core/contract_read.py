@@ -57,6 +57,12 @@ def cell_ref(row: int, col: int) -> str:
     return f"{column_letter(col)}{row}"
 
 
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula or link names it: quoted, an apostrophe doubled
+    (「'小樽市'」, 「'O''Brien'」); Excel reads a link with a lone ' inside as broken."""
+    return "'" + name.replace("'", "''") + "'"
+
+
 def parse_ref(ref: str) -> tuple[int, int]:
     m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
     if not m:

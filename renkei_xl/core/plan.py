@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, cell_ref, parse_ref, text
+from .contract_read import Book, MasterData, cell_ref, parse_ref, quote_sheet, text
 from .errors import UserError
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid, findings_grid, list_grid, summary_grid
 from . import pages, text_fit
@@ -494,7 +494,7 @@ def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
     link_col = c.FINDING_COLUMNS.index("セル") + 1
     for r, f in enumerate(findings, start=2):
         if f.cell and f.sheet in sheetnames:
-            sheet.links[(r, link_col)] = f"'{f.sheet}'!{f.cell}"
+            sheet.links[(r, link_col)] = f"{quote_sheet(f.sheet)}!{f.cell}"
             value, _ = sheet.rows[r - 1][link_col - 1]
             sheet.rows[r - 1][link_col - 1] = (value, "link")
         if f.severity == ERROR:

@@ -191,7 +191,3 @@ def single_range(value: str) -> Optional[tuple[str, str]]:
     sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
     return sheet, f"{m.group(3)}{m.group(4)}"
 
-
-def quote_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
-
