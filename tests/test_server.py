@@ -497,8 +497,8 @@ def test_every_button_answers_only_what_the_masters_vba_can_replay(server, kind)
     (server.workdir / folder).mkdir()
     path = server.workdir / folder / MASTER_NAME
     assert cli_main(["init", str(path), "--sample", "fy2023", "--server", server.url, "--server-folder", folder]) == 0
-    if kind != "intact":
-        assert cli_main(["recalc", str(path)]) == 0     # every tool sheet there before one goes
+    if kind == f"without {c.NEXT_STEPS}":
+        assert cli_main(["recalc", str(path)]) == 0     # the first recalc adds it
     path = MASTER_KINDS[kind](path)
     for entry in button_entries().values():
         payload = _payload(path)
