@@ -30,6 +30,8 @@ Option Explicit
 Public Const RENKEI_CLIENT_VERSION As String = "2"
 ' Remote.bas counts a used range's rows and columns in VBA Integer.
 Private Const RENKEI_MAX_COUNT As Long = 32767
+' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
+Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 Private Const MSG_CONNECT As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305FFF08007B0030007DFF09300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E50243092002000490054002062C55F538005306B78BA304B30813066304F3060305530443002"
 Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D306700200045007800630065006C0020304C30A830E930FC30928FD43057307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF093002"
 Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
@@ -113,7 +115,7 @@ Function RenkeiIsConnectionError(ByVal number As Long) As Boolean
     ' WebClient raises 11010-11013 + vbObjectError, and WinHTTP/cURL errors as
     ' 12xxx + &H30000 + vbObjectError (VBA-Web's WebClient.cls).
     Dim code As Long
-    code = number - vbObjectError
+    code = number - RENKEI_OBJECT_ERROR
     If code >= 11010 And code <= 11013 Then RenkeiIsConnectionError = True
     code = code - &H30000
     If code >= 12000 And code <= 12200 Then RenkeiIsConnectionError = True
@@ -194,14 +196,52 @@ Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
 End Sub
 
 Function RenkeiProtection(ws As Worksheet) As Variant
+    ' Array(name, DrawingObjects, Scenarios, AllowFormattingCells, ..., AllowUsingPivotTables),
+    ' in the order of Protect's arguments. It starts as the options the master is built with:
+    ' LibreOffice's VBA mode (where the tests run this module) has no Protection object.
+    Dim o As Variant
+    o = RenkeiBuiltProtection(ws)
+    o(1) = ws.ProtectDrawingObjects
+    o(2) = ws.ProtectScenarios
+    On Error GoTo Done
     With ws.Protection
-        RenkeiProtection = Array(ws.Name, ws.ProtectDrawingObjects, ws.ProtectScenarios, _
-            .AllowFormattingCells, .AllowFormattingColumns, .AllowFormattingRows, _
-            .AllowInsertingColumns, .AllowInsertingRows, .AllowInsertingHyperlinks, _
-            .AllowDeletingColumns, .AllowDeletingRows, .AllowSorting, .AllowFiltering, _
-            .AllowUsingPivotTables)
+        o(3) = .AllowFormattingCells
+        o(4) = .AllowFormattingColumns
+        o(5) = .AllowFormattingRows
+        o(6) = .AllowInsertingColumns
+        o(7) = .AllowInsertingRows
+        o(8) = .AllowInsertingHyperlinks
+        o(9) = .AllowDeletingColumns
+        o(10) = .AllowDeletingRows
+        o(11) = .AllowSorting
+        o(12) = .AllowFiltering
+        o(13) = .AllowUsingPivotTables
     End With
+Done:
+    RenkeiProtection = o
 End Function
+
+Function RenkeiBuiltProtection(ws As Worksheet) As Variant
+    ' What the tool's sheets are built with: only column and row formats and filtering allowed.
+    RenkeiBuiltProtection = Array(ws.Name, True, True, _
+        False, True, True, False, False, False, False, False, False, True, False)
+End Function
+
+Sub RenkeiProtect(ws As Worksheet, o As Variant)
+    ' Protect with the options of RenkeiProtection; raises what Protect raises.
+    On Error GoTo NoAllow
+    ws.Protect DrawingObjects:=o(1), Contents:=True, Scenarios:=o(2), _
+        AllowFormattingCells:=o(3), AllowFormattingColumns:=o(4), AllowFormattingRows:=o(5), _
+        AllowInsertingColumns:=o(6), AllowInsertingRows:=o(7), AllowInsertingHyperlinks:=o(8), _
+        AllowDeletingColumns:=o(9), AllowDeletingRows:=o(10), AllowSorting:=o(11), _
+        AllowFiltering:=o(12), AllowUsingPivotTables:=o(13)
+    Exit Sub
+NoAllow:
+    ' 448, named argument not found: LibreOffice's Protect has no Allow* arguments.
+    If Err.Number <> 448 Then Err.Raise Err.Number, Err.Source, Err.Description
+    On Error GoTo 0
+    ws.Protect DrawingObjects:=o(1), Contents:=True, Scenarios:=o(2)
+End Sub
 
 Sub RenkeiRestoreProtection(wb As Workbook)
     ' Every lifted sheet with its own options, then new tool sheets with the built ones;
@@ -214,11 +254,7 @@ Sub RenkeiRestoreProtection(wb As Workbook)
             Set ws = RenkeiSheet(wb, CStr(o(0)))
             If Not ws Is Nothing Then
                 On Error Resume Next
-                ws.Protect DrawingObjects:=o(1), Contents:=True, Scenarios:=o(2), _
-                    AllowFormattingCells:=o(3), AllowFormattingColumns:=o(4), AllowFormattingRows:=o(5), _
-                    AllowInsertingColumns:=o(6), AllowInsertingRows:=o(7), AllowInsertingHyperlinks:=o(8), _
-                    AllowDeletingColumns:=o(9), AllowDeletingRows:=o(10), AllowSorting:=o(11), _
-                    AllowFiltering:=o(12), AllowUsingPivotTables:=o(13)
+                RenkeiProtect ws, o
                 If Err.Number <> 0 Then failed = failed & " " & CStr(o(0))
                 On Error GoTo 0
             End If
@@ -230,8 +266,7 @@ Sub RenkeiRestoreProtection(wb As Workbook)
             If Not ws Is Nothing Then
                 If Not ws.ProtectContents Then
                     On Error Resume Next
-                    ws.Protect Contents:=True, AllowFormattingColumns:=True, AllowFormattingRows:=True, _
-                        AllowFiltering:=True
+                    RenkeiProtect ws, RenkeiBuiltProtection(ws)
                     If Err.Number <> 0 Then failed = failed & " " & CStr(sheetName)
                     On Error GoTo 0
                 End If
