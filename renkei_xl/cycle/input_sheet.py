@@ -134,14 +134,7 @@ def fill_sheet(wb, settings: Settings, muni: Municipality, copy, by_id: dict[str
                                                          for k in cols), FONT_SIZE)))
     inputs = {k.field for k in cols if k.field in INPUT_FIELDS}
     last = header_row
-    # One validation per run of rows with the same rule in a column, not one per cell:
-    # a file of 2,000 rows otherwise carries thousands of rules (slow to write and to open).
-    runs: dict[int, list] = {}                 # column -> [first row, last row, rule]
-
-    def flush(i: int) -> None:
-        first, last_row, rule = runs.pop(i)
-        ws.data_validation(first, i, last_row, i, rule)
-
+    rules = xlsx.ValidationRuns(ws)
     for n, (row, ind_id) in enumerate(zip(copy.rows, copy.ids)):
         r = header_row + 1 + n
         last = r
@@ -159,18 +152,10 @@ def fill_sheet(wb, settings: Settings, muni: Municipality, copy, by_id: dict[str
             xlsx.write_value(ws, r, i, value, fmt)
             need = max(need, text_fit.lines(text(value), k.width, FONT_SIZE))
             rule = xlsx.validation(input_rule(ind, k.field)) if k.field in inputs else None
-            run = runs.get(i)
-            if run is not None and (rule != run[2] or run[1] != r - 1):
-                flush(i)
-                run = None
             if rule:
-                if run is None:
-                    runs[i] = [r, r, rule]
-                else:
-                    run[1] = r
+                rules.add(r, i, rule)
         ws.set_row(r, text_fit.height(need, FONT_SIZE))
-    for i in sorted(runs):
-        flush(i)
+    rules.close()
     ws.freeze_panes(header_row + 1, 1)
     ws.set_landscape()
     ws.set_paper(9)
