@@ -14,6 +14,19 @@ counts. Targets (the server issue): one click ≤ 0.2 × a local click, the slow
 
     python benchmarks/server.py [--repeat N]
 
+``--sizes`` measures instead what the server promises about size (the "client" issue):
+every one of the six buttons, clicked through the server on a master of the largest size
+it serves (2,000 indicators × 40 municipalities, benchmarks/run.py's generator, built for
+the server), answers within 10 s with at most 5 MB of actions; a master with 150,000 stray
+rows on one municipality sheet (the reported case: 57 MB after 30 s) is refused at once
+with a Japanese 413 naming the sheet (xlwings' VBA client could not even count it), and
+with 30,000 stray rows (which it can send) 入力チェック answers with a summarised 検証結果.
+The 150,000-row check is also run in this process past the server's limit, to show what
+the summarising alone does. Each click is timed from encoding the request to decoding the
+answer; the size is the answer's body. Exits 1 when a promise is missed.
+
+    python benchmarks/server.py --sizes [--repeat N]
+
 XLWINGS_LICENSE_KEY=noncommercial is set for the child processes only (the remote engine
 needs it; PolyForm Noncommercial, which covers government institutions).
 """
@@ -23,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -74,7 +88,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7, help="runs of each measurement (median reported)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server worker processes (default: the machine's cores, as docs/staff-setup.md advises)")
+    parser.add_argument("--sizes", action="store_true",
+                        help="the six buttons on the largest master served, and the stray-rows case")
     args = parser.parse_args()
+    if args.sizes:
+        return sizes(args)
 
     import httpx
 
@@ -163,6 +181,158 @@ def main() -> int:
           f"{CLIENTS * cpu_per_click:.3f} CPU s, at best {CLIENTS * cpu_per_click / cores:.3f} s on {cores} core(s) "
           f"= {CLIENTS * cpu_per_click / cores / local:.2f} x a local click")
     return 0 if ok_one and ok_twelve else 1
+
+
+# ------------------------------------------------------------------------- --sizes
+
+BUTTONS = ("check", "recalc", "split", "collect", "export", "rollover")
+MAX_SECONDS, MAX_MB = 10.0, 5.0
+FOLDER = "2023年度"
+STRAY_SHEET = "札幌市"
+
+
+class _Server:
+    """``renkei-xl serve`` on a free port of 127.0.0.1, stopped on exit."""
+
+    def __init__(self, workdir: Path, env: dict, workers: int, cwd: Path):
+        import httpx
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--port", str(self.port),
+                                      "--workdir", str(workdir), "--workers", str(workers), "--max-mb", "64"],
+                                     env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise SystemExit("the server did not start")
+                time.sleep(0.2)
+
+    def click(self, entry: str, payload: dict) -> tuple[float, float, int, str]:
+        """(seconds, MB of the answer's body, status, the alert's or refusal's first line)."""
+        import httpx
+
+        start = time.perf_counter()
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        response = httpx.post(f"{self.url}/buttons/{entry}", content=body, headers=HEADERS, timeout=600)
+        if response.status_code == 200:
+            said = response.json()["actions"][-1]["args"][0]
+        else:
+            said = response.text
+        elapsed = time.perf_counter() - start
+        return elapsed, len(response.content) / 1e6, response.status_code, said.splitlines()[0][:70]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def _stray_payload(payload: dict, rows: int) -> dict:
+    """``payload`` with ``rows`` rows below 札幌市's last that hold a 実績値 and no 指標ID:
+    what the VBA client sends when staff pasted a column far too long."""
+    from renkei_xl.core import contract as c
+
+    out = json.loads(json.dumps(payload, ensure_ascii=False))
+    sheet = next(s for s in out["sheets"] if s["name"] == STRAY_SHEET)
+    values = sheet["values"]
+    header = next(r for r, row in enumerate(values) if c.ENTRY_HEADERS["value"] in row)
+    col = values[header].index(c.ENTRY_HEADERS["value"])
+    width = len(values[0])
+    stray = [""] * width
+    stray[col] = 1
+    values.extend([stray] * rows)
+    return out
+
+
+def sizes(args) -> int:
+    from remote_payload import VBA, payload_from_file
+    from run import synthetic
+    from renkei_xl.cli.workbook import init_master
+    from renkei_xl.server import limits
+    from renkei_xl.workbook.build import build_master
+
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "PYTHONPATH": str(REPO),
+           "RENKEI_XL_SERVER_KEY": KEY}
+    rows: list[tuple[str, str, float, float, int, str]] = []
+    missed = []
+    with tempfile.TemporaryDirectory(prefix="renkei_server_sizes_") as tmp:
+        folder = Path(tmp)
+        work = folder / "work"
+        (work / FOLDER).mkdir(parents=True)
+        big = work / FOLDER / "ベンチ圏_2023年度_マスター.xlsm"
+        build_master(big, *synthetic(2000, 40), server="http://127.0.0.1:1", server_folder=FOLDER)
+        payload = payload_from_file(big, client=VBA)
+        cells = sum(len(s["values"]) * max((len(r) for r in s["values"]), default=0) for s in payload["sheets"])
+        sent = len(json.dumps(payload, ensure_ascii=False).encode("utf-8")) / 1e6
+        print(f"2,000 × 40 master: {big.stat().st_size / 1e6:.1f} MB file, payload {sent:.1f} MB, "
+              f"{cells:,} cells (limit {limits.MAX_CELLS:,})")
+
+        sample = work / FOLDER / "さっぽろ圏_2023年度_マスター.xlsm"
+        init_master(sample, sample="fy2023", server="http://127.0.0.1:1", server_folder=FOLDER)
+        small = payload_from_file(sample, client=VBA)
+
+        server = _Server(work, env, args.workers, folder)
+        try:
+            server.click("check", small)         # warm: imports and caches, not measured
+            for entry in BUTTONS:
+                if entry == "collect":           # one returned file, as a municipality sends it back
+                    inbox = big.parent / "回収"
+                    inbox.mkdir(exist_ok=True)
+                    returned = sorted((big.parent / "配布用").glob("*.xlsx"))[1]
+                    shutil.copyfile(returned, inbox / returned.name)
+                runs = []
+                for _ in range(1 if entry == "collect" else max(1, min(args.repeat, 3))):
+                    runs.append(server.click(entry, payload))
+                    if entry == "rollover":      # the next year's master is not this benchmark's
+                        for made in big.parent.glob("*_2024年度*"):
+                            made.unlink()
+                seconds = statistics.median(r[0] for r in runs)
+                mb = max(r[1] for r in runs)
+                status, said = runs[-1][2], runs[-1][3]
+                rows.append(("2,000 × 40", entry, seconds, mb, status, said))
+                if status != 200 or seconds > MAX_SECONDS or mb > MAX_MB:
+                    missed.append(f"2,000 × 40 {entry}")
+
+            for strays in (30_000, 150_000):
+                stray = _stray_payload(small, strays)
+                mb_sent = len(json.dumps(stray, ensure_ascii=False).encode("utf-8")) / 1e6
+                seconds, mb, status, said = server.click("check", stray)
+                label = f"FY2023 + {strays:,} stray rows ({mb_sent:.1f} MB sent)"
+                rows.append((label, "check", seconds, mb, status, said))
+                expected = 413 if strays > limits.VBA_MAX_ROWS else 200
+                if status != expected or seconds > MAX_SECONDS or mb > MAX_MB:
+                    missed.append(f"{label} check")
+        finally:
+            server.stop()
+
+        # Past the server's limit, in this process: what the summarised 検証結果 costs alone.
+        os.environ["XLWINGS_LICENSE_KEY"] = "noncommercial"
+        from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+        from renkei_xl.server.app import run_button
+        from renkei_xl.server.place import Place
+
+        stray = {**_stray_payload(small, 150_000), RENKEI_CLIENT_KEY: True}
+        start = time.perf_counter()
+        answer = run_button("check", stray, Place(work, "", "bench"))
+        body = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        seconds = time.perf_counter() - start
+        said = answer["actions"][-1]["args"][0].splitlines()[0][:70]
+        rows.append(("FY2023 + 150,000 stray rows, limit bypassed", "check (in process)", seconds,
+                     len(body) / 1e6, 200, said))
+
+    print(f"workers: {args.workers}; cores: {os.cpu_count()}; promise: ≤ {MAX_SECONDS:g} s and ≤ {MAX_MB:g} MB")
+    print("| master | button | seconds | answer MB | status | first line of the answer |")
+    print("|---|---|---|---|---|---|")
+    for label, entry, seconds, mb, status, said in rows:
+        print(f"| {label} | {entry} | {seconds:.2f} | {mb:.3f} | {status} | {said} |")
+    if missed:
+        print("MISSED: " + "; ".join(missed))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

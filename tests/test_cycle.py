@@ -230,14 +230,17 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
                 locked = ws.cell(r, col).protection.locked
                 assert locked == (col not in {cols[h] for h in INPUT_HEADERS}), (muni, r, col)
         numeric = {e.indicator_id for e in data.entries if e.municipality == muni}
-        rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+        dvs = ws.data_validations.dataValidation
         for r in range(top + 1, ws.max_row + 1):
             ind = next(i for i in data.indicators if i.id == ws.cell(r, cols["指標ID"]).value)
             ref = ws.cell(r, cols["実績値"]).coordinate
+            # one rule per run of rows that share it; exactly one covers each cell
+            covering = [dv for dv in dvs if ref in dv.sqref]
+            assert len(covering) <= 1, (ref, [str(dv.sqref) for dv in covering])
             if ind.method in NUMERIC_METHODS:
-                assert rules[ref].type == "decimal" and rules[ref].operator == "greaterThanOrEqual"
+                assert covering[0].type == "decimal" and covering[0].operator == "greaterThanOrEqual"
             if ind.method == "状態":
-                assert rules[ref].type == "list" and rules[ref].formula1 == c.N_STATES
+                assert covering[0].type == "list" and covering[0].formula1 == c.N_STATES
         assert numeric
         # the list source lives inside the file, behind a defined name
         assert "'選択肢'!" in wb.defined_names[c.N_STATES].attr_text

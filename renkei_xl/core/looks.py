@@ -49,6 +49,8 @@ LOOKS: dict[str, Look] = {
     "link": _BODY._replace(font_color=c.LINK_COLOR, underline=True),
     "error": _BODY._replace(bold=True, font_color=c.ERROR_COLOR),
     "datetime": _BODY._replace(number_format=c.DATETIME_FORMAT),
+    # 検証結果's count row: one line of text running on over the empty cells to its right.
+    "note": Look(bold=True, font_color=c.ERROR_COLOR),
 }
 
 

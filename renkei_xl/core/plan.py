@@ -429,6 +429,49 @@ def _markable(f: Finding, sheetnames: Sequence[str]) -> bool:
                 and f.sheet != c.IMPORT_LOG and f.sheet not in c.YEAR_SHEETS)
 
 
+# 検証結果 lists at most this many findings, then one row that counts the rest.
+SHOWN_FINDING_ROWS = 1_000
+SHOWN_BUSY_SHEETS = 5     # sheets named in the count row, most findings first
+
+
+class Shown(NamedTuple):
+    """The findings 検証結果 lists and what its count row says of the others."""
+    findings: list[Finding]
+    omitted: int
+    note: Optional[str]      # the count row's text; None when nothing is left out
+
+
+def shown_findings(findings: Sequence[Finding], limit: int = SHOWN_FINDING_ROWS) -> Shown:
+    """Which findings 検証結果 lists: all of them up to ``limit``, else errors before warnings
+    (each in their own order), the rest counted in one row naming the sheets they are on.
+
+    One rule for every face: a sheet with 150,000 stray rows would otherwise be 150,000
+    rows with links and marks, which no Excel client replays in time (the server issue).
+    Only listed findings are marked, so every mark has its row on 検証結果 and the next
+    run can lift it with the fill recorded there.
+    """
+    if len(findings) <= limit:
+        return Shown(list(findings), 0, None)
+    errors = [i for i, f in enumerate(findings) if f.is_error]
+    keep = set(errors[:limit])
+    if len(keep) < limit:
+        keep.update([i for i, f in enumerate(findings) if not f.is_error][:limit - len(keep)])
+    shown = [f for i, f in enumerate(findings) if i in keep]
+    rest = [f for i, f in enumerate(findings) if i not in keep]
+    n_errors = sum(1 for f in rest if f.is_error)
+    per_sheet: dict[str, int] = {}
+    for f in rest:
+        per_sheet[f.sheet] = per_sheet.get(f.sheet, 0) + 1
+    busy = sorted(per_sheet.items(), key=lambda kv: -kv[1])
+    where = "、".join(f"「{s}」{n:,} 件" for s, n in busy[:SHOWN_BUSY_SHEETS] if s)
+    if len(busy) > SHOWN_BUSY_SHEETS:
+        where += " ほか"
+    note = (f"ほかに {len(rest):,} 件（エラー {n_errors:,} 件、警告 {len(rest) - n_errors:,} 件）あります。"
+            f"表示は {limit:,} 件までです" + (f"（シート{where}）" if where else "")
+            + "。上の行を直してから、もう一度実行すると続きが出ます。")
+    return Shown(shown, len(rest), note)
+
+
 def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
           ) -> tuple[list[FillEdit], dict[tuple[str, str], Optional[str]]]:
     """The fills that mark this run's error cells and lift the last run's marks.
@@ -482,7 +525,10 @@ def _normal_ref(ref: str) -> str:
 
 def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
                    before: Mapping[tuple[str, str], Optional[str]]) -> SheetPlan:
-    """検証結果: one row per finding, セル linked to the cell, errors in red, filterable."""
+    """検証結果: one row per listed finding (shown_findings), セル linked to the cell, errors
+    in red, filterable; below them, outside the filter, the row that counts the others."""
+    shown = shown_findings(findings)
+    findings = shown.findings
     grid = findings_grid(findings)
     grid.rows[0] = [*grid.rows[0], c.FINDING_BEFORE_COLUMN]
     for i, f in enumerate(findings, start=1):
@@ -500,6 +546,8 @@ def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
         if f.severity == ERROR:
             value, _ = sheet.rows[r - 1][0]
             sheet.rows[r - 1][0] = (value, "error")
+    if shown.note:
+        sheet.rows.append([(shown.note, "note")])
     sheet.freeze = (2, 1)
     if findings:
         sheet.autofilter = (1, 1, len(findings) + 1, len(c.FINDING_COLUMNS))
@@ -566,8 +614,9 @@ def history_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence
 
 def validate_plan(state: MasterState, data: MasterData, result: Result, line: str,
                   when: dt.datetime) -> WritePlan:
-    """入力チェック: 検証結果 rebuilt, marks added and lifted, メニュー status."""
-    fills, before = marks(result.findings, state, data)
+    """入力チェック: 検証結果 rebuilt, marks added and lifted, メニュー status. Only the
+    findings 検証結果 lists are marked (shown_findings)."""
+    fills, before = marks(shown_findings(result.findings).findings, state, data)
     return WritePlan([findings_sheet(result.findings, state.sheetnames, before)],
                      menu_cells(state, line, when), fills)
 

@@ -134,6 +134,7 @@ def fill_sheet(wb, settings: Settings, muni: Municipality, copy, by_id: dict[str
                                                          for k in cols), FONT_SIZE)))
     inputs = {k.field for k in cols if k.field in INPUT_FIELDS}
     last = header_row
+    rules = xlsx.ValidationRuns(ws)
     for n, (row, ind_id) in enumerate(zip(copy.rows, copy.ids)):
         r = header_row + 1 + n
         last = r
@@ -152,8 +153,9 @@ def fill_sheet(wb, settings: Settings, muni: Municipality, copy, by_id: dict[str
             need = max(need, text_fit.lines(text(value), k.width, FONT_SIZE))
             rule = xlsx.validation(input_rule(ind, k.field)) if k.field in inputs else None
             if rule:
-                ws.data_validation(r, i, r, i, rule)
+                rules.add(r, i, rule)
         ws.set_row(r, text_fit.height(need, FONT_SIZE))
+    rules.close()
     ws.freeze_panes(header_row + 1, 1)
     ws.set_landscape()
     ws.set_paper(9)

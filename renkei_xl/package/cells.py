@@ -10,6 +10,8 @@ sheet shares, is then never touched, and a string is always text, never a formul
 
 from __future__ import annotations
 
+import bisect
+
 import datetime as dt
 import math
 import re
@@ -161,19 +163,26 @@ class SheetCells:
         rows = self.rows()
         pieces: list[tuple[int, int, str]] = []       # (start, end, replacement)
         ce = self._data[2]
-        ordered = sorted(rows.values(), key=lambda x: x.start)
+        ordered = sorted(rows.values(), key=lambda x: x.r)
+        numbers = [x.r for x in ordered]
         for r, cols in sorted(by_row.items()):
             row = rows.get(r)
             if row is None:
                 new_cells = "".join(self._new_cell(r, col, ch) for col, ch in sorted(cols.items()))
-                at = next((x.start for x in ordered if x.r > r), ce)
+                later = bisect.bisect_right(numbers, r)
+                at = ordered[later].start if later < len(ordered) else ce
                 pieces.append((at, at, f'<{self.p}row r="{r}">{new_cells}</{self.p}row>'))
                 continue
             pieces.extend(self._edit_row(row, cols))
-        text = self.text
-        for start, end, replacement in sorted(pieces, key=lambda x: (x[0], x[1]), reverse=True):
-            text = text[:start] + replacement + text[end:]
-        return _grow_dimension(text, self.p, changes.keys())
+        # One pass over the text: replacing piece by piece would copy the whole part per
+        # edited cell (a rollover clears tens of thousands of cells).
+        out, pos = [], 0
+        for start, end, replacement in sorted(pieces, key=lambda x: (x[0], x[1])):
+            out.append(self.text[pos:start])
+            out.append(replacement)
+            pos = end
+        out.append(self.text[pos:])
+        return _grow_dimension("".join(out), self.p, changes.keys())
 
     def _new_cell(self, row: int, col: int, change) -> str:
         value, style = change

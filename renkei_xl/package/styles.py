@@ -77,6 +77,7 @@ class Styles:
         self._xfs = list(xfs) if xfs is not None else []
         if not self._xfs:
             raise PackageError("styles.xml にセルの書式（cellXfs）がありません")
+        self._derived: dict[tuple, int] = {}
 
     # ------------------------------------------------------------------ lookups
 
@@ -168,8 +169,17 @@ class Styles:
         """A staff cell's format with only its fill and/or number format changed.
 
         An existing format that equals the result is reused — so lifting a mark finds the
-        cell's own format again and the cell's bytes come back as they were.
+        cell's own format again and the cell's bytes come back as they were. The answer is
+        kept per question: formats are only ever appended, so the first equal one stays
+        the same, and a rollover asks the same question for tens of thousands of cells.
         """
+        question = (xf_index, fill, number_format)
+        known = self._derived.get(question)
+        if known is None:
+            known = self._derived[question] = self._derive(xf_index, fill, number_format)
+        return known
+
+    def _derive(self, xf_index: int, fill, number_format) -> int:
         base = self._xf(xf_index)
         if base is None:
             if xf_index < self._count("xf"):

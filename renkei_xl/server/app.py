@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from ..core import contract as c
 from ..core.errors import UserError
 from ..excel.client import ClientCannotReplay, fit_actions, request_action
+from . import limits
 from .config import ServerConfig
 from .place import Place, safe_book_name
 
@@ -215,6 +216,8 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool) -
     if missing:
         return 422, (f"このブックは連携事業のマスターではありません（シート「{'」「'.join(missing)}」がありません）。"
                      "renkei-xl で作ったマスターからボタンを押してください。"), "マスターでない"
+    if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
+        return refused
     if renkei_client:
         from ..excel.book import RENKEI_CLIENT_KEY
 

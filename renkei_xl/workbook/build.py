@@ -28,7 +28,8 @@ from ..core.layout import findings_grid, list_grid, summary_grid
 from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
 from ..core.model import KINDS, RULES, Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
-from .xlsx import HEADER, INPUT, LABEL, WORKBOOK_OPTIONS, prompt as _validation, validation, write_value
+from .xlsx import (HEADER, INPUT, LABEL, WORKBOOK_OPTIONS, ValidationRuns, prompt as _validation, validation,
+                   write_value)
 
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 # ASCII code names: VBA binds document modules to them, and a Japanese sheet name
@@ -363,6 +364,7 @@ def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
         ws.set_column(i, i, ENTRY_WIDTHS[f])
         ws.write(0, i, c.ENTRY_HEADERS[f], st.header)
     r = 0
+    rules = ValidationRuns(ws)
     for ind, entry in _rows_of(muni.name, is_central, indicators, entries):
         r += 1
         ws.write(r, col("indicator_id"), ind.id if ind else entry.indicator_id, st.text)
@@ -374,8 +376,9 @@ def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
                          st.input)
             rule = validation(input_rule(ind, field))
             if rule:
-                ws.data_validation(r, col(field), r, col(field), rule)
+                rules.add(r, col(field), rule)
         write_value(ws, r, col("status"), entry.status if entry else "", st.input_wrap)
+    rules.close()
     ws.freeze_panes(1, 1)
     ws.set_row(0, 30)
     _print_setup(ws)

@@ -69,3 +69,32 @@ def prompt(kind: str, title: str, message: str, error: str, **rule) -> dict:
     """A data validation the builder states itself (設定, 指標), in the same shape."""
     return {"validate": kind, "input_title": title, "input_message": message,
             "error_title": INPUT_ERROR_TITLE, "error_message": error, **rule}
+
+
+class ValidationRuns:
+    """Data validations of one sheet, one per run of consecutive rows that share a rule in
+    a column rather than one per cell: a 2,000-row sheet otherwise carries thousands of
+    rules, which XlsxWriter is slow to write and Excel slow to open (benchmarks/server.py:
+    split of a 2,000 × 40 master). ``close`` writes the runs still open."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self._open: dict[int, list] = {}        # column -> [first row, last row, options]
+
+    def add(self, row: int, col: int, rule: Optional[dict]) -> None:
+        run = self._open.get(col)
+        if run is not None and run[1] == row - 1 and run[2] == rule:
+            run[1] = row
+            return
+        if run is not None:
+            self._write(col)
+        if rule:
+            self._open[col] = [row, row, rule]
+
+    def close(self) -> None:
+        for col in sorted(self._open):
+            self._write(col)
+
+    def _write(self, col: int) -> None:
+        first, last, rule = self._open.pop(col)
+        self.ws.data_validation(first, col, last, col, rule)

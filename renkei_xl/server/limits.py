@@ -1,0 +1,68 @@
+"""The largest master the server serves, and the refusal of anything larger.
+
+Every click must answer before xlwings' VBA client gives up (30 s by default, the TIMEOUT
+row of xlwings.conf) with actions it can replay; docs/performance.md measures that all six
+buttons answer within 10 s and 5 MB up to the size served here: a master of 2,000
+indicators × 40 municipalities (benchmarks/server.py). Anything larger is refused before
+the remote engine reads a cell, in Japanese, naming the sheet, instead of a timeout.
+
+What is counted is what the client sent, so the server decides before parsing anything:
+- the rows of each sheet: xlwings' Remote.bas counts a used range's rows and columns in
+  VBA Integer, so a sheet past 32,767 rows cannot be sent from Excel at all (the master's
+  RenkeiServer.bas refuses it first); another client that sends one is refused the same;
+- the rows of 指標: the answer of 評価を再計算 (一覧, 次の一歩) grows with the indicators;
+- the cells of the whole payload (rows × columns of each sheet's values): reading, checking
+  and the files split and rollover write grow with them.
+The two numbers are the 2,000 × 40 master's own, with a little room for staff's own
+columns and sheets (see the constants).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..core import contract as c
+
+# Remote.bas' Integer: 32,767 rows (or columns) is the most it can count.
+VBA_MAX_ROWS = 32_767
+# 2,000 indicators take 2,001 rows of 指標 in a built master (one header row); the rest
+# is room for a few blank or note rows.
+MAX_INDICATOR_ROWS = 2_050
+# A built 2,000 × 40 master sends 402,790 cells (benchmarks/server.py prints it); the
+# rest (about 12 %) is room for staff's own columns and sheets. Not more: split and
+# rollover write files that grow with the cells, and their time is what is nearest 10 s.
+MAX_CELLS = 450_000
+SERVED = "指標 2,000 件・市町村 40 のマスター"
+
+Refusal = tuple[int, str, str]      # (status, text for staff, outcome for the log)
+
+
+def refusal(payload: dict) -> Optional[Refusal]:
+    """Why this payload is larger than the server serves (None: it is not)."""
+    sizes = []
+    for sheet in payload["sheets"]:
+        values = sheet["values"]
+        rows = len(values) if any(values) else 0
+        cols = max((len(r) for r in values), default=0)
+        sizes.append((sheet["name"], rows, cols))
+    for name, rows, cols in sizes:
+        if rows > VBA_MAX_ROWS or cols > VBA_MAX_ROWS:
+            what = f"{rows:,} 行" if rows > VBA_MAX_ROWS else f"{cols:,} 列"
+            return 413, (f"シート「{name}」は {what}まで使われていて、Excel からサーバーに送れる大きさ"
+                         f"（{VBA_MAX_ROWS:,} 行・{VBA_MAX_ROWS:,} 列）を超えています。"
+                         f"シート「{name}」の使っていない行や列を選んで削除し（Delete キーではなく"
+                         "「行の削除」）、上書き保存してからもう一度ボタンを押してください。"), "大きすぎる"
+    for name, rows, _cols in sizes:
+        if name == c.INDICATORS and rows > MAX_INDICATOR_ROWS:
+            return 413, (f"シート「{name}」が {rows:,} 行あり、サーバーで処理できる大きさ（{SERVED}、"
+                         f"{MAX_INDICATOR_ROWS:,} 行まで）を超えています。使っていない行を削除するか、"
+                         "パソコンの Python か renkei-xl コマンドで実行してください。"), "大きすぎる"
+    total = sum(rows * cols for _name, rows, cols in sizes)
+    if total > MAX_CELLS:
+        largest = sorted(sizes, key=lambda s: -(s[1] * s[2]))[:3]
+        named = "、".join(f"「{n}」{r:,} 行 × {k:,} 列" for n, r, k in largest)
+        return 413, (f"ブックが大きすぎてサーバーで処理できません（送られたセルは合わせて {total:,} 個、"
+                     f"上限は {SERVED}に当たる {MAX_CELLS:,} 個です）。大きいシート: {named}。"
+                     "使っていない行や列、不要なシートを削除して上書き保存してからもう一度ボタンを押すか、"
+                     "パソコンの Python か renkei-xl コマンドで実行してください。"), "大きすぎる"
+    return None

@@ -1,0 +1,229 @@
+"""Answers a VBA client can replay: bounded by the master's size, never by what staff left
+on a sheet, and a refusal in Japanese for what the server does not serve.
+
+- 検証結果 lists at most SHOWN_FINDING_ROWS findings and then one count row, on both faces
+  (the button through the server's own code, ``run_button``, replayed on the model; the
+  command line on the file), and only listed cells are marked;
+- a master of the largest size the server serves (2,000 indicators × 40 municipalities,
+  built by the project's builder from benchmarks/run.py's generator) gets answers of at
+  most 5 MB from 入力チェック and 評価を再計算;
+- a payload past the limits (renkei_xl.server.limits) is refused with 413 and a sentence
+  naming the sheet, before anything runs.
+Nothing here is timed (benchmarks/server.py times the buttons; docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from remote_payload import VBA, apply_actions, file_rows, payload_from_file
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
+from renkei_xl.cli import main as cli_main
+from renkei_xl.core import contract as c
+from renkei_xl.core.model import ERROR, WARNING, Finding
+from renkei_xl.core.plan import SHOWN_FINDING_ROWS, shown_findings
+from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+from renkei_xl.server import limits
+from renkei_xl.server.app import handle, run_button
+from renkei_xl.server.config import ServerConfig
+from renkei_xl.server.place import Place
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from run import synthetic  # noqa: E402  (the benchmarks' generator of large masters)
+
+MAX_ANSWER = 5 * 1024 * 1024
+STRAYS = SHOWN_FINDING_ROWS + 500
+STRAY_SHEET = "札幌市"
+FOLDER = "2023年度"
+
+
+def _answer(entry: str, payload: dict, workdir: Path) -> tuple[dict, int]:
+    """The actions the server would send for ``payload`` and their size as sent (bytes)."""
+    payload = {**json.loads(json.dumps(payload, ensure_ascii=False)), RENKEI_CLIENT_KEY: True}
+    answer = run_button(entry, payload, Place(workdir, "", "test"))
+    return answer, len(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
+
+
+def _last_alert(answer: dict) -> tuple[str, str]:
+    alert = answer["actions"][-1]
+    assert alert["func"] == "alert", alert
+    return alert["args"][0], alert["args"][3]
+
+
+# ------------------------------------------------------------------- the rule itself
+
+def _finding(i: int, severity: str, sheet: str = "小樽市") -> Finding:
+    return Finding("missing-field", severity, sheet, f"C{i + 2}", "", f"行 {i}", "")
+
+
+def test_findings_up_to_the_limit_are_all_listed_in_order():
+    findings = [_finding(i, ERROR if i % 3 else WARNING) for i in range(SHOWN_FINDING_ROWS)]
+    shown = shown_findings(findings)
+    assert shown.findings == findings and shown.omitted == 0 and shown.note is None
+
+
+def test_past_the_limit_errors_come_first_and_one_row_counts_the_rest_by_sheet():
+    warnings = [_finding(i, WARNING, "設定") for i in range(300)]
+    errors = [_finding(i, ERROR) for i in range(SHOWN_FINDING_ROWS + 200)]
+    shown = shown_findings(warnings + errors)
+    assert shown.findings == errors[:SHOWN_FINDING_ROWS]
+    assert shown.omitted == 500
+    assert "ほかに 500 件（エラー 200 件、警告 300 件）" in shown.note, shown.note
+    assert "「設定」300 件" in shown.note and "「小樽市」200 件" in shown.note, shown.note
+
+
+# --------------------------------------------------- stray rows: both faces, summarised
+
+@pytest.fixture(scope="module")
+def strays(tmp_path_factory) -> Path:
+    """The FY2023 sample master with STRAYS rows on 札幌市 that have a 実績値 and no 指標ID
+    (each an error), as staff leave them by pasting a column too far."""
+    folder = tmp_path_factory.mktemp("strays")
+    master = folder / "strays.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    wb = load_workbook(master)
+    ws = wb[STRAY_SHEET]
+    header = next(r for r in range(1, 20) if c.ENTRY_HEADERS["value"] in [x.value for x in ws[r]])
+    col = [x.value for x in ws[header]].index(c.ENTRY_HEADERS["value"]) + 1
+    first = ws.max_row + 3
+    for r in range(first, first + STRAYS):
+        ws.cell(r, col, 1)
+    wb.save(master)
+    return master
+
+
+def test_stray_rows_give_the_same_summarised_check_on_both_faces(strays, tmp_path, licensed):  # noqa: F811
+    payload = payload_from_file(strays, client=VBA)
+    answer, size = _answer("check", payload, tmp_path)
+    prompt, mode = _last_alert(answer)
+    assert mode == "info", prompt
+    live = apply_actions(payload, answer["actions"])
+
+    on_file = tmp_path / strays.name
+    shutil.copyfile(strays, on_file)
+    cli_main(["validate", str(on_file)])   # exits 1: the file has errors
+    rows = file_rows(on_file, c.FINDINGS)
+
+    shown = live.rows(c.FINDINGS)
+    assert shown == rows
+    assert len(shown) == 1 + SHOWN_FINDING_ROWS + 1          # header, listed findings, count row
+    note = shown[-1][0]
+    m = re.search(r"ほかに ([\d,]+) 件", note or "")
+    assert m and int(m.group(1).replace(",", "")) >= STRAYS - SHOWN_FINDING_ROWS, note
+    assert f"「{STRAY_SHEET}」" in note, note
+    assert all(v is None for v in shown[-1][1:])
+
+    # Marks: only the listed cells, so each one can be lifted from its row next time.
+    listed = {(r[1], r[2]) for r in shown[1:-1] if r[1] and r[2]}
+    marked = {key for key, colour in live.colors.items() if colour == "#" + c.MARK_FILL}
+    assert marked and marked <= listed
+    # One action per stray row would be several MB; summarised, the answer stays small.
+    assert size < 1024 * 1024, size
+
+
+# ------------------------------------------------------- the largest master served
+
+@pytest.fixture(scope="module")
+def largest(tmp_path_factory) -> tuple[dict, Path]:
+    """A master of the size the server promises (2,000 × 40), built by the project's builder,
+    and the payload xlwings' VBA client sends for it (every sheet's values from A1, the names)."""
+    from python_calamine import CalamineWorkbook
+
+    from renkei_xl.workbook.build import build_master
+    from renkei_xl.workbook.session import opened
+
+    folder = tmp_path_factory.mktemp("largest")
+    master = build_master(folder / "largest.xlsx", *synthetic(2000, 40))
+    with opened(master) as fs:
+        defined = dict(fs.state.names)
+    book = CalamineWorkbook.from_path(str(master))
+    order = book.sheet_names
+    sheets = []
+    for name in order:
+        values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheets.append({"name": name, "values": [[_json(v) for v in row] for row in values] or [[]],
+                       "pictures": [], "tables": []})
+    names = [{"name": n, "sheet_index": order.index(s), "address": ref, "book_scope": True,
+              "scope_sheet_name": None, "scope_sheet_index": None}
+             for n, (s, ref) in defined.items() if s in order]
+    import xlwings as xw
+
+    payload = {"client": VBA, "version": xw.__version__,
+               "book": {"name": master.name, "active_sheet_index": 0, "selection": "A1"},
+               "names": names, "sheets": sheets}
+    return json.loads(json.dumps(payload, ensure_ascii=False)), folder
+
+
+def _json(value):
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%dT00:00:00.000Z")
+    return value
+
+
+def test_the_largest_master_served_is_within_the_limits(largest):
+    payload, _folder = largest
+    assert limits.refusal(payload) is None
+    indicators = next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)
+    assert len(indicators["values"]) > 2000
+
+
+@pytest.mark.parametrize("entry", ["check", "recalc"])
+def test_the_largest_master_served_answers_in_at_most_5_mb(largest, entry, licensed):  # noqa: F811
+    payload, folder = largest
+    answer, size = _answer(entry, payload, folder)
+    prompt, mode = _last_alert(answer)
+    assert mode == "info", prompt
+    assert size <= MAX_ANSWER, size
+    if entry == "recalc":
+        live = apply_actions(payload, answer["actions"])
+        assert "（2000 指標）" in prompt, prompt
+        assert len(live.rows(c.LIST)) > 2000
+
+
+# --------------------------------------------------------------------- refusals
+
+def _refused(tmp_path, payload: dict) -> tuple[int, str, str]:
+    config = ServerConfig(workdir=tmp_path, key="k")
+    return handle(config, "check", json.dumps(payload, ensure_ascii=False).encode("utf-8"), True)
+
+
+def _with_sheet(payload: dict, name: str, values: list) -> dict:
+    out = json.loads(json.dumps(payload, ensure_ascii=False))
+    sheets = [s for s in out["sheets"] if s["name"] != name]
+    sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
+    out["sheets"] = sheets
+    return out
+
+
+def test_a_sheet_the_vba_client_cannot_count_is_refused_naming_it(strays, tmp_path):
+    payload = payload_from_file(strays, client=VBA)
+    status, text, outcome = _refused(tmp_path, _with_sheet(payload, "メモ", [[""]] * limits.VBA_MAX_ROWS + [["x"]]))
+    assert status == 413 and outcome == "大きすぎる"
+    assert "シート「メモ」" in text and "32,768 行" in text and "32,767" in text, text
+
+
+def test_more_indicators_than_served_are_refused_naming_the_sheet(strays, tmp_path):
+    payload = payload_from_file(strays, client=VBA)
+    indicators = next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)["values"]
+    longer = indicators + [[""] * len(indicators[0])] * (limits.MAX_INDICATOR_ROWS + 1 - len(indicators))
+    status, text, _outcome = _refused(tmp_path, _with_sheet(payload, c.INDICATORS, longer))
+    assert status == 413 and f"シート「{c.INDICATORS}」" in text and "2,000" in text, text
+
+
+def test_more_cells_than_served_are_refused_naming_the_largest_sheet(strays, tmp_path):
+    payload = payload_from_file(strays, client=VBA)
+    wide = [[""] * 100] * (limits.MAX_CELLS // 100 + 1)
+    status, text, _outcome = _refused(tmp_path, _with_sheet(payload, "貼り付け", wide))
+    assert status == 413 and "「貼り付け」" in text and "大きすぎ" in text, text
+    assert "Traceback" not in text
