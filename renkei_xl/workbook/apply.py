@@ -137,16 +137,24 @@ def _document_modules(pkg: Package, before: list[str], after: list[str]) -> None
         return
     from ..vba.inject import VBA_PART
     from ..vba.sources import own_project_with
+
+    data = own_project_with(pkg.read(VBA_PART), before, after, [None])
+    if data is None:   # built for a server: its URL is the xlwings.conf row init wrote
+        data = own_project_with(pkg.read(VBA_PART), before, after, _conf_servers(pkg))
+    if data is not None:
+        pkg.write(VBA_PART, data)
+
+
+def _conf_servers(pkg: Package) -> list[Optional[str]]:
     from .build import SERVER_KEY
     from .conf import conf_rows
 
-    servers: list[Optional[str]] = [None]
-    for row in conf_rows(pkg.path):
-        if row and str(row[0] or "").strip().upper() == SERVER_KEY and len(row) > 1 and row[1]:
-            servers.append(str(row[1]).strip())
-    data = own_project_with(pkg.read(VBA_PART), before, after, servers)
-    if data is not None:
-        pkg.write(VBA_PART, data)
+    try:
+        rows = conf_rows(pkg.path)
+    except Exception:   # an unreadable xlwings.conf only means: no server to try
+        return []
+    return [str(row[1]).strip() for row in rows
+            if len(row) > 1 and str(row[0] or "").strip().upper() == SERVER_KEY and row[1]]
 
 
 def _value_at(sheet: SheetPlan, row: int, col: int) -> object:
