@@ -19,6 +19,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from renkei_xl.core import contract as c
 from renkei_xl.cli.workbook import init_master
+from renkei_xl.vba.inject import sheet_code_names
+from renkei_xl.vba.sources import master_project
 from renkei_xl.workbook.session import recalc_file
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -96,7 +98,14 @@ def test_staff_work_survives_recalc(staff_master):
     assert result.summary.fraction_text == "52／71"
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
-        assert hashlib.sha256(z.read("xl/vbaProject.bin")).hexdigest() == vba_before
+        vba_after = z.read("xl/vbaProject.bin")
+    # The tool's own project gains the document module of 次の一歩, the sheet recalc adds;
+    # nothing else of it changes (renkei_xl.vba.sources.own_project_with).
+    assert hashlib.sha256(vba_after).hexdigest() != vba_before
+    codes = sheet_code_names(path)
+    assert codes[-1] == "shNextSteps"
+    assert vba_after == master_project(codes)
+    assert hashlib.sha256(master_project(codes[:-1])).hexdigest() == vba_before
     parts = sheet_parts(path)
     assert "メモ" in parts
     # the form buttons of メニュー, still bound to their macros

@@ -8,6 +8,7 @@ workbook always matches the Python package that answers its ``RunPython`` calls
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -99,6 +100,27 @@ def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "T
     """The vbaProject.bin of the master: the workbook's and sheets' document modules
     (Excel binds them by code name), then our button macros (naming ``server`` when the
     master is built for one) and xlwings (with its client for a server)."""
+    return _master_project(tuple(sheet_code_names), workbook_code_name, server)
+
+
+def own_project_with(data: bytes, before: Sequence[str], after: Sequence[str],
+                     servers: Sequence[Optional[str]]) -> Optional[bytes]:
+    """``data`` rebuilt with a document module for each sheet code name of ``after``, when
+    ``data`` is exactly the project this installation writes for the sheets ``before``
+    (for one of ``servers``); None otherwise. A project Excel has saved, or staff have
+    edited, is not rebuilt: what it holds cannot be told apart here, and Excel itself adds
+    the document module of a sheet with a code name when it next saves the book."""
+    for server in dict.fromkeys(servers):
+        try:
+            if master_project(before, server=server) == data:
+                return master_project(after, server=server)
+        except UserError:
+            continue
+    return None
+
+
+@functools.lru_cache(maxsize=8)   # building compresses ~120 KB in Python (about a second)
+def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, server: Optional[str]) -> bytes:
     code_modules = [*with_server(our_modules(), server), *xlwings_modules(), *remote_modules()]
     taken = {m.name.lower() for m in code_modules}
     for name in [workbook_code_name, *sheet_code_names]:

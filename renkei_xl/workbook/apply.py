@@ -8,6 +8,10 @@
 - Staff-sheet cells named by the plan are edited in place (renkei_xl.package.cells);
   every other byte of those parts stays.
 - Formats are found in or appended to styles.xml (renkei_xl.package.styles).
+- In a macro book, a planned sheet without a code name (経年, 次の一歩 and 取込履歴 when first
+  written, a tool sheet staff deleted) gets one, and the VBA project its document module
+  when the project is the one this installation wrote (renkei_xl.vba.sources.own_project_with);
+  otherwise Excel adds the module when it next saves the book.
 Every other part of the package is left as it is.
 """
 
@@ -34,10 +38,16 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: WritePlan) -> None:
+    from ..vba.inject import VBA_PART
+
     types = ContentTypes(pkg)
     styles = reader.styles
+    macros = VBA_PART in pkg
+    before = _code_names(pkg, workbook) if macros else []
     for sheet in plan.sheets:
-        _replace_sheet(pkg, workbook, types, styles, sheet)
+        _replace_sheet(pkg, workbook, types, styles, sheet, macros)
+    if macros:
+        _document_modules(pkg, before, _code_names(pkg, workbook))
     _edit_staff_cells(pkg, reader, styles, plan)
     for n in plan.names:
         workbook.set_name(n.name, None, n.value, n.hidden)
@@ -50,11 +60,13 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
 # ------------------------------------------------------------------ owned sheets
 
 def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, styles: Styles,
-                   sheet: SheetPlan) -> None:
+                   sheet: SheetPlan, macros: bool) -> None:
     entry = workbook.sheet(sheet.name) or workbook.add_sheet(sheet.name, types)
     part = entry.part
     old = pkg.text(part) if part in pkg else ""
     code_name = _attr_of(old, "sheetPr", "codeName")
+    if code_name is None and macros:
+        code_name = _new_code_name(sheet.name, _code_names(pkg, workbook))
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
     gone = _only_reachable_from(pkg, workbook, part)
     for name in gone:
@@ -92,6 +104,58 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     workbook.set_name("_xlnm.Print_Area", index, f"{q}!{_abs(ps.area)}" if ps and ps.area else None)
     workbook.set_name("_xlnm._FilterDatabase", index,
                       f"{q}!{_abs(sheet.autofilter)}" if sheet.autofilter else None, hidden=True)
+
+
+def _code_names(pkg: Package, workbook: WorkbookXml) -> list[str]:
+    """The worksheets' code names in sheet order (sheets without one left out), as
+    renkei_xl.vba.inject.sheet_code_names reads them from a file."""
+    out = []
+    for name in workbook.sheetnames:
+        entry = workbook.sheet(name)
+        if entry is not None and entry.part and entry.part.startswith("xl/worksheets/") and entry.part in pkg:
+            code = _attr_of(pkg.text(entry.part), "sheetPr", "codeName")
+            if code:
+                out.append(code)
+    return out
+
+
+def _new_code_name(sheet_name: str, taken: Iterable[str]) -> str:
+    """The tool's code name for its sheet (renkei_xl.workbook.build.CODE_NAMES), numbered
+    when taken; ASCII, as VBA needs."""
+    from .build import CODE_NAMES
+
+    base = CODE_NAMES.get(sheet_name, "shSheet")
+    used = {t.lower() for t in taken}
+    name, n = base, 1
+    while name.lower() in used:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def _document_modules(pkg: Package, before: list[str], after: list[str]) -> None:
+    if after == before:
+        return
+    from ..vba.inject import VBA_PART
+    from ..vba.sources import own_project_with
+
+    data = own_project_with(pkg.read(VBA_PART), before, after, [None])
+    if data is None:   # built for a server: its URL is the xlwings.conf row init wrote
+        data = own_project_with(pkg.read(VBA_PART), before, after, _conf_servers(pkg))
+    if data is not None:
+        pkg.write(VBA_PART, data)
+
+
+def _conf_servers(pkg: Package) -> list[Optional[str]]:
+    from .build import SERVER_KEY
+    from .conf import conf_rows
+
+    try:
+        rows = conf_rows(pkg.path)
+    except Exception:   # an unreadable xlwings.conf only means: no server to try
+        return []
+    return [str(row[1]).strip() for row in rows
+            if len(row) > 1 and str(row[0] or "").strip().upper() == SERVER_KEY and row[1]]
 
 
 def _value_at(sheet: SheetPlan, row: int, col: int) -> object:

@@ -42,6 +42,10 @@ CODE_NAMES = {
     c.SUMMARY: "shSummary",
     c.FINDINGS: "shFindings",
     c.XLWINGS_CONF: "shXlConf",
+    # added by the file writer when a plan first writes them (renkei_xl/workbook/apply.py)
+    c.HISTORY: "shHistory",
+    c.NEXT_STEPS: "shNextSteps",
+    c.IMPORT_LOG: "shImportLog",
 }
 # What a button does, on the command line; shown on メニュー of a macro-free .xlsx.
 CLI_EQUIVALENTS = {

@@ -1,0 +1,313 @@
+"""Static checks of the master's VBA, held to the limits of Excel's VBA editor and compiler.
+
+Every module the master carries (ours and xlwings' shipped ones) is read back from a
+built master with oletools, as Excel would load it:
+- Renkei.bas and RenkeiServer.bas parse with a VBA grammar (antlr4-vba, the grammars-v4
+  derived parser of the MS-VBAL grammar, pre-generated for Python). xlwings' modules are
+  left out: they are xlwings' own, parsing them takes minutes in the Python runtime, and
+  the LibreOffice test (tests/test_vba_libreoffice.py) compiles Remote.bas.
+- Each module is ASCII (the project's code page is 1252 and Japanese is written as
+  UTF-16 hex), no line is longer than 1,023 characters and no logical line has more than
+  24 line continuations (VBA's limits).
+- Public names are unique across the standard modules (a repeated one is "Ambiguous name
+  detected" wherever it is called unqualified).
+- Every button's FmlaMacro names a public Sub without parameters.
+- Every worksheet has a code name and a document module: on a fresh master, after
+  recalc (which adds 次の一歩), after rollover, and after upgrade-macros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from oletools.olevba import VBA_Parser
+
+from renkei_xl.cli import main as cli_main
+from renkei_xl.core import contract as c
+from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+from renkei_xl.vba.sources import MACROS_DIR, master_project
+
+SERVER = "http://127.0.0.1:9"
+MAX_LINE = 1023
+MAX_CONTINUATIONS = 24
+WORKSHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"   # VB_Base of a worksheet's module
+_CONTINUATION = re.compile(r"(?:^|[ \t])_$")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def _modules(path: Path) -> dict[str, str]:
+    """File name as olevba exports it ("Renkei.bas", "shMenu.cls") -> source."""
+    parser = VBA_Parser(str(path))
+    try:
+        return {vba_name: code for _, _, vba_name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def _strip_strings_and_comments(line: str) -> str:
+    """The code of one physical line without string literals and the trailing comment."""
+    out, in_string = [], False
+    for ch in line:
+        if ch == '"':
+            in_string = not in_string
+            out.append(" ")
+            continue
+        if not in_string and ch == "'":
+            break
+        out.append(" " if in_string else ch)
+    return "".join(out)
+
+
+def _logical_lines(code: str) -> list[tuple[int, list[str]]]:
+    """(first line number, physical lines) of each logical line."""
+    out, current, start = [], [], 1
+    for number, line in enumerate(code.split("\n"), start=1):
+        if not current:
+            start = number
+        current.append(line)
+        if not _CONTINUATION.search(_strip_strings_and_comments(line.rstrip("\r")).rstrip(" \t")):
+            out.append((start, current))
+            current = []
+    if current:
+        out.append((start, current))
+    return out
+
+
+_PUBLIC = re.compile(
+    r"^(?:(Public|Global|Private|Friend)\s+)?(?:Static\s+)?"
+    r"(?:(Sub|Function|Property\s+(?:Get|Let|Set)|Const|Declare\s+(?:PtrSafe\s+)?(?:Sub|Function)|Enum|Type)\s+)?"
+    r"(\w+)", re.IGNORECASE)
+
+
+def _public_names(code: str) -> set[str]:
+    """Names a standard module makes public: Subs, Functions and Properties without
+    Private, Public/Global variables, constants, enums, types and declares."""
+    names, depth = set(), 0
+    for _, physical in _logical_lines(code):
+        line = " ".join(_strip_strings_and_comments(p.rstrip("\r")).rstrip(" _") for p in physical).strip()
+        if not line or line.lower().startswith(("attribute ", "option ", "#")):
+            continue
+        low = line.lower()
+        if re.match(r"end\s+(sub|function|property|enum|type)\b", low):
+            depth = max(depth - 1, 0)
+            continue
+        if depth:
+            continue
+        m = _PUBLIC.match(line)
+        if not m:
+            continue
+        scope, kind, name = m.group(1), m.group(2), m.group(3)
+        kind_low = (kind or "").lower()
+        opens = kind_low.startswith(("sub", "function", "property", "enum", "type"))
+        if opens:
+            depth += 1
+        if scope and scope.lower() in ("private",):
+            continue
+        if kind is None and (scope is None or name.lower() in ("dim", "sub", "function")):
+            continue   # a statement, or Dim (module-level Dim is private)
+        if kind is None and scope and scope.lower() in ("public", "global"):
+            if name.lower() in ("withevents",):
+                continue
+            names.add(name)               # Public x As Long
+            continue
+        if kind_low == "const" and not scope:
+            continue                      # a module-level Const is private by default
+        names.add(name)
+    return names
+
+
+def _sub_signature(code: str, sub: str) -> tuple[str, str] | None:
+    """(scope, parameters) of ``Sub sub(...)`` at module level, or None."""
+    m = re.search(r"^(?:(Public|Private|Friend)\s+)?(?:Static\s+)?Sub\s+" + re.escape(sub) + r"\s*\(([^)]*)\)",
+                  code, re.IGNORECASE | re.MULTILINE)
+    return (m.group(1) or "Public", m.group(2).strip()) if m else None
+
+
+def _button_macros(path: Path) -> list[str]:
+    """The FmlaMacro of every form control: VML (as XlsxWriter and older Excel write
+    buttons) and xl/ctrlProps (as Excel and LibreOffice write them)."""
+    out = []
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.endswith(".vml"):
+                out += re.findall(r"<x:FmlaMacro>([^<]*)</x:FmlaMacro>", z.read(name).decode("utf-8", "replace"))
+            elif name.startswith("xl/ctrlProps/"):
+                out += re.findall(r'fmlaMacro="([^"]*)"', z.read(name).decode("utf-8", "replace"))
+    return out
+
+
+def _document_modules(path: Path) -> dict[str, str]:
+    return {name[:-4]: code for name, code in _modules(path).items()
+            if name.endswith(".cls") and WORKSHEET_BASE in code}
+
+
+def _assert_every_sheet_has_its_module(path: Path) -> None:
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode("utf-8")
+    sheets = re.findall(r'<sheet [^>]*name="([^"]*)"', workbook)
+    codes = sheet_code_names(path)
+    assert len(codes) == len(sheets), (sheets, codes)   # every worksheet has a code name
+    assert set(codes) <= set(_document_modules(path)), set(codes) - set(_document_modules(path))
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("static") / "master.xlsm"
+    assert cli_main(["init", str(path), "--sample", "fy2023", "--server", SERVER]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def modules(master) -> dict[str, str]:
+    return _modules(master)
+
+
+# -------------------------------------------------------------------------------- tests
+
+@pytest.mark.parametrize("name", ["Renkei.bas", "RenkeiServer.bas"])
+def test_our_modules_parse_with_a_vba_grammar(name, request):
+    """The verdict is cached per source, grammar and runtime (parsing takes ~10-30 s in
+    the Python ANTLR runtime): a changed module is parsed again."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.error.ErrorListener import ErrorListener
+    from antlr4_vba.vbaLexer import vbaLexer
+    from antlr4_vba.vbaParser import vbaParser
+
+    source = (MACROS_DIR / name).read_bytes()
+    versions = "/".join(importlib.metadata.version(p) for p in ("antlr4-vba", "antlr4-python3-runtime"))
+    key = f"renkei_xl/vba_grammar/{name}"
+    digest = hashlib.sha256(source + versions.encode()).hexdigest()
+    if request.config.cache.get(key, None) == digest:
+        return
+
+    class Errors(ErrorListener):
+        def __init__(self):
+            self.found = []
+
+        def syntaxError(self, recognizer, offending, line, column, msg, e):  # noqa: N802 (ANTLR's name)
+            self.found.append(f"{name}:{line}:{column} {msg[:200]}")
+
+    errors = Errors()
+    lexer = vbaLexer(InputStream(source.decode("cp1252")))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(errors)
+    parser = vbaParser(CommonTokenStream(lexer))
+    parser.removeErrorListeners()
+    parser.addErrorListener(errors)
+    parser.startRule()
+    assert not errors.found, "\n".join(errors.found)
+    request.config.cache.set(key, digest)
+
+
+def test_the_grammar_finds_a_broken_module(tmp_path):
+    """The parser really rejects VBA that Excel rejects (so the test above can fail)."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.error.ErrorListener import ErrorListener
+    from antlr4_vba.vbaLexer import vbaLexer
+    from antlr4_vba.vbaParser import vbaParser
+
+    found = []
+
+    class Errors(ErrorListener):
+        def syntaxError(self, recognizer, offending, line, column, msg, e):  # noqa: N802
+            found.append(msg)
+
+    broken = 'Attribute VB_Name = "X"\r\nSub A()\r\n    If x Then\r\n        y = 1\r\n    End Sub\r\n'
+    parser = vbaParser(CommonTokenStream(vbaLexer(InputStream(broken))))
+    parser.removeErrorListeners()
+    parser.addErrorListener(Errors())
+    parser.startRule()
+    assert found
+
+
+def test_the_master_carries_ours_and_xlwings_modules(modules):
+    assert {"Renkei.bas", "RenkeiServer.bas", "xlwings.bas", "Remote.bas", "WebHelpers.bas",
+            "Dictionary.cls", "WebClient.cls", "WebRequest.cls"} <= set(modules)
+
+
+def test_every_module_is_ascii_with_lines_and_continuations_in_vba_limits(modules):
+    problems = []
+    for name, code in modules.items():
+        if not code.isascii():
+            bad = next(i for i, line in enumerate(code.split("\n"), 1) if not line.isascii())
+            problems.append(f"{name}:{bad} is not ASCII")
+        for number, line in enumerate(code.split("\n"), start=1):
+            if len(line.rstrip("\r")) > MAX_LINE:
+                problems.append(f"{name}:{number} has {len(line.rstrip())} characters")
+        for start, physical in _logical_lines(code):
+            if len(physical) - 1 > MAX_CONTINUATIONS:
+                problems.append(f"{name}:{start} has {len(physical) - 1} line continuations")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_limits_are_checked_for_real():
+    code = "Sub A()\r\n" + "    x = 1 + _\r\n" * 25 + "    1\r\nEnd Sub\r\n"
+    assert max(len(p) - 1 for _, p in _logical_lines(code)) == 25
+    assert max(len(p) for _, p in _logical_lines('x = "a _"\r\ny = 2 \' _\r\nz = 3\r\n')) == 1
+    assert _public_names('Attribute VB_Name = "M"\r\nPrivate Sub P()\r\nEnd Sub\r\nSub Q(x As Long)\r\n'
+                         '    Dim y As Long\r\nEnd Sub\r\nPublic Const K = 1\r\nConst L = 2\r\n'
+                         'Public Function F() As Long\r\nEnd Function\r\nPublic V As Long\r\n') == {"Q", "K", "F", "V"}
+
+
+def test_public_names_are_unique_across_standard_modules(modules):
+    owners: dict[str, list[str]] = {}
+    for name, code in modules.items():
+        if name.endswith(".bas"):
+            for public in _public_names(code):
+                owners.setdefault(public.lower(), []).append(f"{name}:{public}")
+    repeated = {k: v for k, v in owners.items() if len(v) > 1}
+    assert not repeated, repeated
+
+
+def test_every_button_names_a_public_sub_without_parameters(master, modules):
+    macros = _button_macros(master)
+    assert len(macros) == len(c.BUTTONS)
+    for macro in macros:
+        m = re.fullmatch(r"(?:\[0\]!)?(\w+)\.(\w+)", macro)
+        assert m, macro
+        module, sub = m.groups()
+        code = modules.get(f"{module}.bas")
+        assert code is not None, f"{macro}: no standard module {module}"
+        signature = _sub_signature(code, sub)
+        assert signature is not None, f"{macro}: no Sub {sub} in {module}"
+        assert signature == ("Public", ""), f"{macro}: {signature}"
+
+
+def test_every_sheet_of_a_fresh_master_has_a_code_name_and_its_module(master):
+    assert c.HISTORY in zipfile.ZipFile(master).read("xl/workbook.xml").decode("utf-8")
+    _assert_every_sheet_has_its_module(master)
+
+
+def test_recalc_and_rollover_give_their_new_sheets_code_names_and_modules(master, tmp_path):
+    book = tmp_path / "master.xlsm"
+    shutil.copyfile(master, book)
+    assert cli_main(["recalc", str(book)]) == 0
+    assert c.NEXT_STEPS in zipfile.ZipFile(book).read("xl/workbook.xml").decode("utf-8")
+    _assert_every_sheet_has_its_module(book)
+    assert {"shHistory", "shNextSteps"} <= set(sheet_code_names(book))
+    # the server the master was built for stays in its macros
+    assert f'BUILT_FOR_SERVER As String = "{SERVER}"' in _modules(book)["Renkei.bas"]
+    nxt = tmp_path / "next.xlsm"
+    assert cli_main(["rollover", str(book), "--out", str(nxt)]) == 0
+    _assert_every_sheet_has_its_module(nxt)
+
+
+def test_upgrade_macros_gives_every_code_named_sheet_its_module(master, tmp_path):
+    """A project that lacks a sheet's module (as after Excel saved a sheet staff added,
+    before our writer could add it) gets it back from upgrade-macros."""
+    book = tmp_path / "master.xlsm"
+    shutil.copyfile(master, book)
+    codes = sheet_code_names(book)
+    replace_vba_project(book, book, master_project([n for n in codes if n != "shHistory"], server=SERVER))
+    assert "shHistory" not in _document_modules(book)
+    assert cli_main(["upgrade-macros", str(book), "--server", SERVER]) == 0
+    _assert_every_sheet_has_its_module(book)

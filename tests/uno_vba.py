@@ -1,0 +1,308 @@
+"""Replay xlwings actions through a master's own VBA inside headless LibreOffice, read back.
+
+Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
+
+    /usr/bin/python3 tests/uno_vba.py JOB.json PROFILE_DIR
+
+JOB.json: {"drop": [module, ...], "harness": "<Basic source>", "module": "<harness name>",
+"runs": [{"book": path, "actions": [...], "read": {sheet: {"cells": [[r, c], ...],
+"rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...]}}}]}. One soffice
+serves every run (starting it is the expensive part); each run opens its own copy of a
+master, removes the modules named in "drop" from the document's VBAProject library (one
+module that does not compile blocks the whole library, silently), inserts the harness
+module, lifts sheet protection (LibreOffice does not enforce it on macros but drops their
+format changes silently; the tests' model of Excel covers protection), calls the harness
+with the actions and reads the cells back through UNO. Rows and columns are 1-based.
+
+Prints one JSON object: {"runs": [{"result": str, "protected": [sheet, ...],
+"sheets": [name, ...], "read": {sheet: {"cells": {"r,c": {...}}, "rows": {r: pt},
+"cols": {c: {"points": pt, "hidden": bool}}, "merges": {"r,c": [r1, c1, r2, c2] or
+null}}}}]}.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.append("/usr/lib/python3/dist-packages")
+import uno  # noqa: E402
+from com.sun.star.beans import PropertyValue  # noqa: E402
+from com.sun.star.connection import NoConnectException  # noqa: E402
+
+CONNECT_TIMEOUT = 60.0  # seconds soffice may take to accept connections on a busy machine
+HUNDREDTH_MM_PER_POINT = 2540 / 72
+CELL_PROPS = ("CharFontName", "CharHeight", "CharWeight", "CharColor", "CharUnderline", "CharPosture",
+              "CellBackColor", "IsCellBackgroundTransparent", "HoriJustify", "VertJustify", "IsTextWrapped",
+              "TopBorder", "BottomBorder", "LeftBorder", "RightBorder", "NumberFormat")
+# com.sun.star.table.CellHoriJustify / CellVertJustify values, as names
+HORI = {0: "standard", 1: "left", 2: "center", 3: "right", 4: "block", 5: "repeat"}
+VERT = {0: "standard", 1: "top", 2: "center", 3: "bottom", 4: "block"}
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _prop(name, value):
+    prop = PropertyValue()
+    prop.Name, prop.Value = name, value
+    return prop
+
+
+def _connect(port, soffice):
+    resolver = uno.getComponentContext().ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", uno.getComponentContext())
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while True:
+        try:
+            return resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
+        except NoConnectException:
+            if soffice.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"soffice did not accept connections (exit code {soffice.poll()})")
+            time.sleep(0.2)
+
+
+def _write_profile(profile):
+    """A fresh profile that loads, runs and keeps VBA and trusts every macro (measured,
+    ../shared/FACTS.md "LibreOffice as a VBA host")."""
+    user = os.path.join(profile, "user")
+    os.makedirs(user, exist_ok=True)
+    items = [("org.openoffice.Office.Calc/Filter/Import/VBA", name, "true") for name in ("Load", "Executable", "Save")]
+    items.append(("org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "0"))
+    body = "".join(f'<item oor:path="/{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>\n'
+                   for path, name, value in items)
+    with open(os.path.join(user, "registrymodifications.xcu"), "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+                'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+                + body + "</oor:items>\n")
+
+
+# VBA's conditional-compilation constants as Excel for Windows (64-bit) has them.
+WINDOWS_CONSTANTS = {"mac": False, "win16": False, "win32": True, "win64": True, "vba6": True, "vba7": True}
+_DIRECTIVE = re.compile(r"\s*#(If|ElseIf|Else|End\s+If)\b(.*?)(\bThen)?\s*(?:'.*)?$", re.IGNORECASE)
+
+
+def _condition(text):
+    words = re.findall(r"\w+", text)
+    allowed = {"not": "not", "and": "and", "or": "or"}
+    out = []
+    for w in words:
+        if w.lower() in allowed:
+            out.append(allowed[w.lower()])
+        elif w.lower() in WINDOWS_CONSTANTS:
+            out.append(str(WINDOWS_CONSTANTS[w.lower()]))
+        else:
+            raise ValueError(f"conditional compilation on {w!r}: the harness knows only {sorted(WINDOWS_CONSTANTS)}")
+    return eval(" ".join(out), {"__builtins__": {}})  # only True/False/not/and/or reach here
+
+
+def _windows_branches(source):
+    """The module as VBA for Windows compiles it: LibreOffice compiles and runs both
+    branches of ``#If Mac Then ... #Else`` (Remote.bas' setValues then converts every
+    string character by character through a worksheet function, 0.1 s a cell); the lines
+    of the branches Windows skips become blank, so line numbers stay."""
+    lines = source.split("\n")
+    stack = []   # (this branch taken, some branch of this #If already taken)
+    out = []
+    for line in lines:
+        m = _DIRECTIVE.match(line)
+        if m:
+            kind = m.group(1).lower().replace(" ", "")
+            if kind == "if":
+                outer = all(t for t, _ in stack)
+                taken = outer and _condition(m.group(2))
+                stack.append((taken, taken))
+            elif kind == "elseif":
+                _, done = stack.pop()
+                outer = all(t for t, _ in stack)
+                taken = outer and not done and _condition(m.group(2))
+                stack.append((taken, done or taken))
+            elif kind == "else":
+                _, done = stack.pop()
+                outer = all(t for t, _ in stack)
+                stack.append((outer and not done, True))
+            else:
+                stack.pop()
+            out.append("")
+        elif re.match(r"\s*#Const\b", line, re.IGNORECASE):
+            raise ValueError(f"#Const in a kept module: {line.strip()}")
+        else:
+            out.append(line if all(t for t, _ in stack) else "")
+    if stack:
+        raise ValueError("#If without #End If")
+    return "\n".join(out)
+
+
+def _tokens(value, out):
+    """A JSON value as a flat (tag, payload) stream the harness turns back into VBA
+    Collections; numbers as doubles, as VBA-Web's JSON parser gives them."""
+    if isinstance(value, dict):
+        out += ["d", float(len(value))]
+        for key, item in value.items():
+            out.append(key)
+            _tokens(item, out)
+    elif isinstance(value, list):
+        out += ["a", float(len(value))]
+        for item in value:
+            _tokens(item, out)
+    elif value is None:
+        out += ["z", ""]
+    elif isinstance(value, bool):
+        out += ["b", value]
+    elif isinstance(value, (int, float)):
+        out += ["n", float(value)]
+    else:
+        out += ["s", str(value)]
+    return out
+
+
+def _border(line):
+    return {"style": int(line.LineStyle), "width": int(line.OuterLineWidth) + int(line.InnerLineWidth)
+            + int(line.LineDistance), "color": f"{line.Color & 0xFFFFFF:06X}"}
+
+
+def _read_cell(sheet, format_strings, r, c):
+    """The cell's looks in one UNO call (each call is a round trip to soffice)."""
+    cell = sheet.getCellByPosition(c - 1, r - 1)
+    p = dict(zip(CELL_PROPS, cell.getPropertyValues(CELL_PROPS)))
+    out = {
+        "font_name": p["CharFontName"], "font_size": round(p["CharHeight"], 2),
+        "bold": p["CharWeight"] >= 150, "italic": p["CharPosture"].value != "NONE",
+        "font_color": None if p["CharColor"] == -1 else f"{p['CharColor'] & 0xFFFFFF:06X}",
+        "underline": int(p["CharUnderline"]),
+        "fill": None if p["IsCellBackgroundTransparent"] else f"{p['CellBackColor'] & 0xFFFFFF:06X}",
+        "h_align": _enum_index(p["HoriJustify"], HORI),
+        "v_align": _enum_index(p["VertJustify"], VERT),
+        "wrap": bool(p["IsTextWrapped"]),
+        "borders": {"top": _border(p["TopBorder"]), "bottom": _border(p["BottomBorder"]),
+                    "left": _border(p["LeftBorder"]), "right": _border(p["RightBorder"])},
+        "number_format": format_strings(p["NumberFormat"]),
+        "merged": _merged_area(sheet, cell) if cell.getIsMerged() else None,
+    }
+    return out
+
+
+def _enum_index(value, names):
+    """A UNO enum (CellHoriJustify.CENTER) or a plain int (VertJustify is a long) as a name."""
+    if isinstance(value, int):
+        return names.get(value, str(value))
+    return value.value.lower()
+
+
+def _merged_area(sheet, cell):
+    cursor = sheet.createCursorByRange(cell)
+    cursor.collapseToMergedArea()
+    a = cursor.getRangeAddress()
+    area = [a.StartRow + 1, a.StartColumn + 1, a.EndRow + 1, a.EndColumn + 1]
+    return None if area[:2] == area[2:] else area
+
+
+def _read(doc, what):
+    formats = doc.getNumberFormats()
+    known = {}
+
+    def format_string(key):
+        if key not in known:
+            known[key] = formats.getByKey(key).FormatString
+        return known[key]
+
+    out = {}
+    for name, wanted in what.items():
+        if not doc.Sheets.hasByName(name):
+            out[name] = None
+            continue
+        sheet = doc.Sheets.getByName(name)
+        rows, cols = sheet.getRows(), sheet.getColumns()
+        got = {"cells": {}, "rows": {}, "cols": {}}
+        cells = wanted.get("cells", [])
+        if cells:
+            height = max(r for r, _ in cells)
+            width = max(c for _, c in cells)
+            data = sheet.getCellRangeByPosition(0, 0, width - 1, height - 1).getDataArray()
+            for r, c in cells:
+                cell = _read_cell(sheet, format_string, r, c)
+                value = data[r - 1][c - 1]
+                cell["value"] = None if value == "" else value
+                got["cells"][f"{r},{c}"] = cell
+        for r in wanted.get("rows", []):
+            got["rows"][str(r)] = rows.getByIndex(r - 1).Height / HUNDREDTH_MM_PER_POINT
+        for c in wanted.get("cols", []):
+            col = cols.getByIndex(c - 1)
+            got["cols"][str(c)] = {"points": col.Width / HUNDREDTH_MM_PER_POINT, "hidden": not col.IsVisible}
+        got["print_areas"] = [[a.StartRow + 1, a.StartColumn + 1, a.EndRow + 1, a.EndColumn + 1]
+                              for a in sheet.getPrintAreas()]
+        out[name] = got
+    return out
+
+
+def _run(desktop, job, run):
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(run["book"])), "_blank", 0,
+                                       (_prop("Hidden", True), _prop("MacroExecutionMode", 4)))
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {run['book']}")
+    try:
+        libs = doc.BasicLibraries
+        libs.loadLibrary("VBAProject")
+        lib = libs.getByName("VBAProject")
+        modules = set(lib.getElementNames())
+        for name in job["drop"]:
+            if name in modules:
+                lib.removeByName(name)
+        for name in lib.getElementNames():
+            source = lib.getByName(name)
+            resolved = _windows_branches(source)
+            if resolved != source:
+                lib.replaceByName(name, resolved)
+        lib.insertByName(job["module"], job["harness"])
+        protected = []
+        for sheet in doc.Sheets:
+            if sheet.isProtected():
+                protected.append(sheet.Name)
+                sheet.unprotect("")
+        script = doc.getScriptProvider().getScript(
+            f"vnd.sun.star.script:VBAProject.{job['module']}.{job['entry']}?language=Basic&location=document")
+        start = time.monotonic()
+        result, _, _ = script.invoke((tuple(_tokens(run["actions"], [])),), (), ())
+        seconds = time.monotonic() - start
+        return {"result": result, "seconds": seconds, "protected": protected,
+                "modules": sorted(lib.getElementNames()),
+                "sheets": list(doc.Sheets.getElementNames()), "read": _read(doc, run["read"])}
+    finally:
+        doc.close(True)
+
+
+def main(job_path, profile):
+    with open(job_path, encoding="utf-8") as f:
+        job = json.load(f)
+    _write_profile(profile)
+    port = _free_port()
+    soffice = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+         f"-env:UserInstallation={uno.systemPathToFileUrl(os.path.abspath(profile))}",
+         f"--accept=socket,host=127.0.0.1,port={port};urp;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ctx = _connect(port, soffice)
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        runs = [_run(desktop, job, run) for run in job["runs"]]
+        try:
+            desktop.terminate()
+        except Exception:  # the bridge drops while soffice exits
+            pass
+        json.dump({"runs": runs}, sys.stdout, ensure_ascii=False)
+    finally:
+        try:
+            soffice.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            soffice.kill()
+            soffice.wait()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
