@@ -51,7 +51,10 @@ LO_GAPS = {
 # Known differences that do not stop a replay, also as data.
 LO_NOTES = {
     "protection": "LibreOffice does not enforce sheet protection on macros but silently drops their "
-                  "format changes: the harness lifts it first; protection is modelled in Python",
+                  "format changes; it has no Worksheet.Protection and no Allow* arguments of Protect "
+                  "(RenkeiServer.bas falls back to the built options there): the answer's own "
+                  "renkeiUnprotectSheets lifts it, the harness restores it as RenkeiCallServer does, and "
+                  "which sheets Excel refuses to write is modelled in Python",
     "dates": "WebHelpers (ParseIso) does not compile: an ISO date string stays text, as in the model; "
              "a text like 2026-12-02 17:19:22 becomes a date serial, in Excel too",
     "#If": "LibreOffice runs both branches of #If Mac; the harness keeps the Windows branches",
@@ -79,10 +82,13 @@ Function RenkeiHarnessReplay(tokens As Variant) As String
         Set action = actions(i)
         Application.Run action("func"), ActiveWorkbook, action
     Next i
+    RenkeiRestoreProtection ActiveWorkbook
     RenkeiHarnessReplay = "OK " & actions.Count
     Exit Function
 Failed:
     RenkeiHarnessReplay = "ERR " & i & " " & Err.Number & " " & Err.Description
+    ' RenkeiCallServer restores protection after a failed replay too
+    RenkeiRestoreProtection ActiveWorkbook
 End Function
 
 ' The JSON value at tokens(pos): objects become Collections keyed by name and arrays
@@ -325,9 +331,10 @@ def replays(server, tmp_path_factory):  # noqa: F811
         assert response.status_code == 200, response.text
         actions = response.json()["actions"]
         cases[entry] = (actions, apply_actions(payload, actions))
-    catalogue = _catalogue(payload)
+    catalogue = [_action("renkeiUnprotectSheets", [[CATALOGUE_SHEET], []], 0, 1, 1), *_catalogue(payload)]
+    catalogue[0].update(sheet_position=None, start_row=None, start_column=None, row_count=None, column_count=None)
     cases["catalogue"] = (catalogue, apply_actions(payload, catalogue))
-    cases["missing Sub"] = ([{"func": "renkeiNoSuchAction", "args": [], "values": None, "sheet_position": 0,
+    cases["missing Sub"] = ([catalogue[0], {"func": "renkeiNoSuchAction", "args": [], "values": None, "sheet_position": 0,
                               "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1}], None)
     runs = []
     for i, (name, (actions, applied)) in enumerate(cases.items()):
@@ -364,7 +371,7 @@ def test_the_masters_vba_writes_what_the_model_says(replays, entry):
 
 def test_a_missing_sub_stops_the_replay_loudly(replays):
     _, _, result = replays["missing Sub"]
-    assert result["result"].startswith("ERR 1 "), result["result"]
+    assert result["result"].startswith("ERR 2 "), result["result"]   # after lifting 検証結果
 
 
 def test_the_gaps_are_the_only_actions_left_out(replays):
@@ -373,3 +380,15 @@ def test_the_gaps_are_the_only_actions_left_out(replays):
         actions, _, _ = replays[entry]
         left_out = {a["func"] for a in actions} - {a["func"] for a in _replayed(actions)}
         assert left_out <= set(LO_GAPS)
+
+
+@pytest.mark.parametrize("entry", ["check", "recalc", "catalogue", "missing Sub"])
+def test_the_sheets_the_replay_lifted_are_protected_again(replays, entry):
+    """RenkeiServer.bas' own lifting and restoring, run in LibreOffice: the tool's sheets are
+    protected before, written (the looks above prove they were lifted), protected after,
+    also when the replay stopped at a missing Sub."""
+    actions, _applied, result = replays[entry]
+    assert {"一覧", "検証結果", "メニュー"} <= set(result["protected"])
+    assert set(result["protected"]) <= set(result["protected_after"]), result
+    if entry == "missing Sub":
+        assert result["result"].startswith("ERR 2 ") and CATALOGUE_SHEET in result["protected_after"]

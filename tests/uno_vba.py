@@ -10,11 +10,14 @@ JOB.json: {"drop": [module, ...], "harness": "<Basic source>", "module": "<harne
 serves every run (starting it is the expensive part); each run opens its own copy of a
 master, removes the modules named in "drop" from the document's VBAProject library (one
 module that does not compile blocks the whole library, silently), inserts the harness
-module, lifts sheet protection (LibreOffice does not enforce it on macros but drops their
-format changes silently; the tests' model of Excel covers protection), calls the harness
-with the actions and reads the cells back through UNO. Rows and columns are 1-based.
+module, calls the harness with the actions and reads the cells back through UNO. Sheet
+protection is left to the master's VBA, as in Excel: the answer's renkeiUnprotectSheets
+lifts it and the harness restores it as RenkeiCallServer does (LibreOffice does not enforce
+protection on macros but drops their format changes silently, so a sheet the VBA failed to
+lift shows as missing looks). Rows and columns are 1-based.
 
-Prints one JSON object: {"runs": [{"result": str, "protected": [sheet, ...],
+Prints one JSON object: {"runs": [{"result": str, "protected": [sheet, ...] (before),
+"protected_after": [sheet, ...],
 "sheets": [name, ...], "read": {sheet: {"cells": {"r,c": {...}}, "rows": {r: pt},
 "cols": {c: {"points": pt, "hidden": bool}}, "merges": {"r,c": [r1, c1, r2, c2] or
 null}}}}]}.
@@ -260,17 +263,14 @@ def _run(desktop, job, run):
             if resolved != source:
                 lib.replaceByName(name, resolved)
         lib.insertByName(job["module"], job["harness"])
-        protected = []
-        for sheet in doc.Sheets:
-            if sheet.isProtected():
-                protected.append(sheet.Name)
-                sheet.unprotect("")
+        protected = [sheet.Name for sheet in doc.Sheets if sheet.isProtected()]
         script = doc.getScriptProvider().getScript(
             f"vnd.sun.star.script:VBAProject.{job['module']}.{job['entry']}?language=Basic&location=document")
         start = time.monotonic()
         result, _, _ = script.invoke((tuple(_tokens(run["actions"], [])),), (), ())
         seconds = time.monotonic() - start
         return {"result": result, "seconds": seconds, "protected": protected,
+                "protected_after": [sheet.Name for sheet in doc.Sheets if sheet.isProtected()],
                 "modules": sorted(lib.getElementNames()),
                 "sheets": list(doc.Sheets.getElementNames()), "read": _read(doc, run["read"])}
     finally:
