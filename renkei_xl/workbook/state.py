@@ -9,6 +9,7 @@ file applier then edits; so reader and writer agree about which part is which sh
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
@@ -109,8 +110,11 @@ class Grids(_Named):
             check_sheet_xml(name, raw)
             if _ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
+            errors = cached_errors(raw)
+        else:
+            errors = {}
         try:
-            rows = SheetRows(self._book.get_sheet_by_name(name))
+            rows = SheetRows(self._book.get_sheet_by_name(name), errors)
         except Exception:   # calamine raises its own kinds, in English, on damaged sheets
             raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
                                   "見つかりません）。Excel で開いて保存し直してください") from None
@@ -197,14 +201,51 @@ def check_extent(name: str, raw: bytes) -> None:
                         "Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
+# A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
+# come in any order; the value is what Excel shows.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_ERROR_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_ERROR_TEXT = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
+    """Error values a sheet's XML holds, by 0-based row and column.
+
+    python-calamine hands an error cell over as "" (an empty cell), which would let
+    「#REF!」 pass for "nothing reported" or be imported as emptiness over a value. The
+    error is put back into the grid as the text Excel shows, as xlwings reads it
+    (err_to_str), so the core classifies both faces' values in one place
+    (renkei_xl.core.values.error_value)."""
+    if b't="e"' not in raw:
+        return {}
+    out: dict[int, dict[int, str]] = {}
+    for m in _ERROR_CELL.finditer(raw):
+        ref, value = _ERROR_REF.search(m.group(1)), _ERROR_TEXT.search(m.group(2))
+        if ref and value and value.group(1).strip():
+            text = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
+            out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = text
+    return out
+
+
+def with_errors(row: list, errors: Optional[Mapping[int, str]]) -> list:
+    """A grid row with the sheet's error values in place of calamine's empty cells."""
+    if errors:
+        for col, text in errors.items():
+            if col >= len(row):
+                row.extend([None] * (col + 1 - len(row)))
+            row[col] = text
+    return row
+
+
 class SheetRows(Sequence[list]):
     """Rows of one sheet from A1 (calamine drops the empty columns left of the data; they
     are put back), the first rows kept for header searches, the rest read forward."""
 
     HEAD = 64
 
-    def __init__(self, sheet):
+    def __init__(self, sheet, errors: Optional[Mapping[int, Mapping[int, str]]] = None):
         self._sheet = sheet
+        self._errors = errors or {}   # row → column → error text (0-based), see cached_errors
         self._len = sheet.end[0] + 1 if sheet.height else 0   # end: the last cell, 0-based
         self._pad = [None] * (sheet.start[1] if sheet.start else 0)
         self._head: list[list] = []
@@ -212,8 +253,9 @@ class SheetRows(Sequence[list]):
         self._pos = 0            # index of the row the iterator gives next
         self._last: tuple[int, list] = (-1, [])
 
-    def _convert(self, row) -> list:
-        return self._pad + [v if type(v) in _PLAIN and v != "" else _cell(v) for v in row]
+    def _convert(self, row, index: int) -> list:
+        out = self._pad + [v if type(v) in _PLAIN and v != "" else _cell(v) for v in row]
+        return with_errors(out, self._errors.get(index))
 
     def __len__(self) -> int:
         return self._len
@@ -233,7 +275,7 @@ class SheetRows(Sequence[list]):
             self._it, self._pos = iter(self._sheet.iter_rows()), 0
         row = None
         while self._pos <= index:
-            row = self._convert(next(self._it))
+            row = self._convert(next(self._it), self._pos)
             if self._pos < self.HEAD and self._pos == len(self._head):
                 self._head.append(row)
             self._pos += 1
