@@ -302,7 +302,7 @@ def test_dry_run_shows_changes_and_writes_nothing(cycle, capsys):
 def test_plan_collect_is_pure_and_matches_collect(cycle):
     master, _, filled = cycle
     before = master.read_bytes()
-    changes, refusals, records = plan_collect(load_master(master), [filled["千歳市"]],
+    changes, refusals, records, _held = plan_collect(load_master(master), [filled["千歳市"]],
                                               key=master_key_of_file(master))
     assert master.read_bytes() == before and not refusals and len(records) == 1
     assert {(ch.sheet, ch.indicator_id, ch.field, ch.new) for ch in changes} >= {

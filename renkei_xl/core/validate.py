@@ -76,6 +76,19 @@ def cell_error_finding(sheet: str, cell: str, ind_id: str, label: str, error: st
               f"{label}がエラー値「{error}」です（空欄や 0 としては扱いません）", CELL_ERROR_HINT)
 
 
+NO_RESULT = "formula-without-result"
+
+
+def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
+    """A formula saved without its result (a file written by a tool other than Excel): not
+    empty, not zero, and Excel mends it by calculating and saving."""
+    return _f(NO_RESULT, ERROR, sheet, cell, ind_id,
+              "数式に計算結果が保存されていません（空欄としては扱いません）。"
+              "このファイルを Excel で開いて保存し直すと、計算結果が保存されます",
+              "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
+              "または数式をやめて値を直接入力してください")
+
+
 def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
     out = []
     for field, label in fields:

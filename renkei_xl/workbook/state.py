@@ -15,9 +15,10 @@ from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
 from ..core import contract as c
-from ..core.contract_read import MasterData, needed_sheets, parse_ref, read_contract
+from ..core.contract_read import Book, MasterData, needed_sheets, parse_ref, read_contract
 from ..core.errors import UnreadableSheet, UserError
-from ..core.model import ERROR, Finding
+from ..core.model import Finding
+from ..core.validate import uncached_formula_finding
 from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
@@ -108,7 +109,7 @@ class Grids(_Named):
             except UserError as exc:   # a missing or broken part: the sheet cannot be read
                 raise UnreadableSheet(f"シート「{name}」を読めません: {exc}") from None
             check_sheet_xml(name, raw)
-            if _ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
+            if ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
             errors = cached_errors(raw)
         else:
@@ -333,7 +334,7 @@ class StyleReader:
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _REF = re.compile(r'\sr="([A-Z]{1,3}\d+)"')
 _FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
-_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
 # text result as t="str" with <v></v>, which counts as saved.
 _VALUE = re.compile(r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
@@ -372,10 +373,34 @@ def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[F
     for sheet, refs in missing.items():
         for ref in refs:
             if (sheet, ref) in read:
-                out.append(Finding("formula-without-result", ERROR, sheet, ref, read[(sheet, ref)],
-                                   f"{sheet}!{ref} の数式に計算結果が保存されていません（空として扱えません）",
-                                   "Excel で開いて保存し直すか、数式を値に変えてください"))
+                out.append(uncached_formula_finding(sheet, ref, read[(sheet, ref)]))
     return out
+
+
+def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> None:
+    """A setting whose formula has no saved result is refused before 設定 is read: calamine
+    gives it as empty, and 設定 is never read around a gap (contract_read.read_settings)."""
+    if c.SETTINGS not in grids:
+        return
+    grids.rows(c.SETTINGS)
+    raw = grids.with_formulas.get(c.SETTINGS)
+    refs = set(uncached_formulas({c.SETTINGS: raw}).get(c.SETTINGS, ())) if raw else set()
+    if not refs:
+        return
+    read = {ref.replace("$", "").split(":")[0]: name for name, (sheet, ref) in names.items()
+            if sheet == c.SETTINGS}
+    book = Book({c.SETTINGS: grids.rows(c.SETTINGS)}, {})
+    try:
+        header_row, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name",))
+    except UserError:
+        header_row, cols = 0, {}
+    for ref in sorted(refs, key=parse_ref):
+        row, col = parse_ref(ref)
+        label = read.get(ref) or next((c.MUNI_HEADERS[f] for f, k in cols.items()
+                                       if k == col and row > header_row), None)
+        if label is not None:
+            f = uncached_formula_finding(c.SETTINGS, ref, "")
+            raise UserError(f"{f.place}: {label}の{f.message}")
 
 
 def read_state(pkg: Package) -> FileState:
@@ -388,6 +413,7 @@ def read_state(pkg: Package) -> FileState:
     grids = Grids(pkg, [*wanted, *extra], workbook)
     try:
         own = {n: grids[n] for n in extra}
+        _settings_formulas(grids, names)
         data = read_contract(ContractView(grids, wanted), names)
     except BaseException:
         grids.close()
