@@ -106,7 +106,7 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     history = read_history(log) if log else []
     changes, refusals, records, held = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
     report = CollectReport(changes, refusals, records, held_by_file=held)
-    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(r) for r in records]) if records else WritePlan()
+    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(None if v == "" else v for v in r) for r in records]) if records else WritePlan()
     return report, plan
 
 
