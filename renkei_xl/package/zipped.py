@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .xml import PackageError
+from .xml import XML_PARTS, PackageError, check_xml_chars
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -30,6 +30,7 @@ class Package:
     def __init__(self, path: Path, data: Optional[bytes] = None):
         """The package at ``path``, or held in ``data`` (a returned file read once)."""
         self.path = Path(path)
+        self.labels: dict[str, str] = {}   # part → what staff call it (「シート「札幌市」」), for messages
         if data is not None:
             head = data[:8]
         else:
@@ -107,10 +108,16 @@ class Package:
             raise PackageError(f"ブックの部品「{name}」を読めません（ファイルが壊れています: {exc}）") from None
         if len(data) > MAX_PART_BYTES:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます")
+        if name.lower().endswith(XML_PARTS):
+            check_xml_chars(name, data, self.labels.get(name))
         return data
 
     def text(self, name: str) -> str:
-        return self.read(name).decode("utf-8")
+        try:
+            return self.read(name).decode("utf-8")
+        except UnicodeDecodeError:
+            raise PackageError(f"ブックの部品「{name}」の文字を読めません（UTF-8 ではありません。"
+                               "ファイルが壊れています）") from None
 
     def get(self, name: str) -> Optional[bytes]:
         return self.read(name) if name in self else None

@@ -107,7 +107,9 @@ class Grids(_Named):
             try:
                 raw = self._pkg.read(entry.part)
             except UserError as exc:   # a missing or broken part: the sheet cannot be read
-                raise UnreadableSheet(f"シート「{name}」を読めません: {exc}") from None
+                said = str(exc)
+                raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
+                                      f"シート「{name}」を読めません: {said}") from None
             check_sheet_xml(name, raw)
             if ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
@@ -151,13 +153,18 @@ def _column(letters: bytes) -> int:
 
 
 def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
-    """calamine resolves entities itself; a DTD in the shared strings is refused first."""
+    """What calamine reads besides the sheets, checked before it does: it resolves entities
+    itself (a DTD in the shared strings is refused first) and reads on past characters
+    XML forbids (reading a part checks them: package.xml.check_xml_chars), in the shared
+    strings and in the styles alike."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
             head = pkg.read(rel.part)[:65536]
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
                                 "安全のため読み込みません")
+        elif rel.type == T_STYLES and rel.part and rel.part in pkg:
+            pkg.read(rel.part)
 
 
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
