@@ -31,7 +31,11 @@ AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
 def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                 extra_findings: Sequence[Finding] = ()) -> Result:
-    findings = list(extra_findings) + validate(settings, indicators, entries) + past_targets(settings, indicators)
+    # A cell the reader could not read (a formula without result) is said once, by the
+    # reader: validation would only see it as empty.
+    unread = {f.place for f in extra_findings if f.is_error and f.cell}
+    findings = (list(extra_findings) + [f for f in validate(settings, indicators, entries) if f.place not in unread]
+                + past_targets(settings, indicators))
     suspect = {f.indicator_id for f in findings if f.is_error}
     read_errors: dict[str, list[Finding]] = {}
     for f in extra_findings:

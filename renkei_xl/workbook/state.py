@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
 from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
@@ -76,6 +77,8 @@ class Grids(_Named):
         self._cache: OrderedDict[str, list] = OrderedDict()
         self._streams: OrderedDict[str, SheetRows] = OrderedDict()
         self.with_formulas: dict[str, bytes] = {}   # sheets read so far that hold a formula
+        self._patches: dict[str, bytes] = {}         # part → as calamine reads it (calamine_readable)
+        self._patched = None
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -114,10 +117,14 @@ class Grids(_Named):
             if ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
             errors = cached_errors(raw)
+            readable = calamine_readable(raw)
+            if readable is not None:
+                self._patch(entry.part, readable)
         else:
             errors = {}
+        book = self._patched if entry is not None and entry.part in self._patches else self._book
         try:
-            rows = SheetRows(self._book.get_sheet_by_name(name), errors)
+            rows = SheetRows(book.get_sheet_by_name(name), errors)
         except Exception:   # calamine raises its own kinds, in English, on damaged sheets
             raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
                                   "見つかりません）。Excel で開いて保存し直してください") from None
@@ -126,8 +133,20 @@ class Grids(_Named):
             self._streams.popitem(last=False)
         return rows
 
+    def _patch(self, part: str, readable: bytes) -> None:
+        """calamine reads from a copy of the package in memory, with this sheet made
+        readable to it (calamine_readable); rare, so the copy is made only then."""
+        from python_calamine import CalamineWorkbook
+
+        self._patches[part] = readable
+        if self._patched is not None:
+            self._patched.close()
+        self._patched = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with(self._patches)))
+
     def close(self) -> None:
         self._book.close()
+        if self._patched is not None:
+            self._patched.close()
 
 
 # What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
@@ -233,6 +252,31 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
             text = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
             out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = text
     return out
+
+
+# The error values python-calamine 0.9 reads; any other (#SPILL!, #CALC!, #GETTING_DATA …,
+# Excel 365's) makes it refuse the whole sheet.
+CALAMINE_ERRORS = frozenset({b"#NULL!", b"#DIV/0!", b"#VALUE!", b"#REF!", b"#NAME?", b"#NUM!", b"#N/A"})
+
+
+def calamine_readable(raw: bytes) -> Optional[bytes]:
+    """The sheet with every error value calamine does not know turned into one it does, or
+    None when there is none. Only calamine reads the result: the real error is put back
+    from ``cached_errors`` of the sheet as saved, so nothing of it is lost."""
+    if b't="e"' not in raw:
+        return None
+    changed = False
+
+    def fix(m: re.Match) -> bytes:
+        nonlocal changed
+        value = _ERROR_TEXT.search(m.group(2))
+        if value is None or value.group(1).strip() in CALAMINE_ERRORS:
+            return m.group(0)
+        changed = True
+        inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]
+        return m.group(0)[:m.start(2) - m.start()] + inner + m.group(0)[m.end(2) - m.start():]
+    out = _ERROR_CELL.sub(fix, raw)
+    return out if changed else None
 
 
 def with_errors(row: list, errors: Optional[Mapping[int, str]]) -> list:
