@@ -635,6 +635,62 @@ def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, mon
     assert "小樽市_2023年度_入力.xlsx" in prompt and "取り込めない" in prompt
 
 
+def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
+    """Cells of one sheet part rewritten as Excel saves them (a cached error value)."""
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    for ref, cell in cells.items():
+        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
+        assert n == 1, ref
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+
+
+def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(master, tmp_path, monkeypatch):
+    """Both faces: the row holding #REF! keeps the master's value, the other rows come in,
+    the cell is named in the alert and on 取込履歴 (issue 19)."""
+    from renkei_xl.cycle.distribute import split_master
+    from renkei_xl.excel.book import LiveBook
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
+    returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
+                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
+    # 小樽市's file: G20 is 04-1's 実績値, G22 is 06-1's (see test_hostile_files.RETURNED)
+    _with_cells(returned, "xl/worksheets/sheet1.xml", {
+        "G20": '<c r="G20" t="e"><f>#REF!+1</f><v>#REF!</v></c>', "G22": '<c r="G22"><v>5</v></c>'})
+
+    payload = payload_from_file(book)
+    data = LiveBook(remote_book(payload)).read()
+    cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
+    applied, _actions = _run(buttons.collect, payload)
+    prompt = _only_alert(applied)["prompt"]
+    assert f"{BAD_MUNICIPALITY}!G20 04-1: 実績値がエラー値「#REF!」です" in prompt, prompt
+    assert "取り込まなかったセル 1 か所" in prompt, prompt
+    assert applied.value(BAD_MUNICIPALITY, cell["04-1"]) == 2     # the master's value, kept
+    assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5     # the rest came in
+    log = applied.rows(c.IMPORT_LOG)
+    assert log[0][-1] == "取り込まなかったセル" and log[1][-1].startswith(f"{BAD_MUNICIPALITY}!G20（"), log
+
+    # The command line on the same master and file: the same cells, the same record.
+    code = cli_main(["collect", str(book), str(returned)])
+    assert code == 1
+    wb = load_workbook(book)
+    assert wb[BAD_MUNICIPALITY][cell["04-1"]].value == 2 and wb[BAD_MUNICIPALITY][cell["06-1"]].value == 5
+    rows = list(wb[c.IMPORT_LOG].iter_rows(values_only=True))
+    assert rows[1][-1] == log[1][-1]
+
+
 # ------------------------------------------------------------- process and imports
 
 def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
