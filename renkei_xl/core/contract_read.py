@@ -8,7 +8,9 @@ buttons from ever disagreeing about which cell holds what.
 Columns are located by header text within the first rows of each sheet, so staff may
 insert, reorder and add columns. Structural problems that make the workbook unreadable
 (no 指標 sheet, a missing required header, a missing defined name) are UserErrors; problems
-in single cells become findings, so one bad cell never hides the others.
+in single cells become findings, so one bad cell never hides the others. An error value
+(「#REF!」, as both readers hand it over) is never read as empty: in 設定 it refuses the run,
+elsewhere validation reports it (values.error_value classifies it, once).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Sequence
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
 from .methods import METHOD_AUTO
-from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry,
+from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, RULE_REFERENCE, SYMBOLS, Consolidated, Entry,
                     Evaluation, Finding, Indicator, Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
 from .validate import input_error_reason, validate
@@ -63,8 +63,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         findings += rolled.findings
         if rolled.input_errors:
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, input_error_reason(rolled.input_errors))
-            if ind.method != METHOD_AUTO:
-                left_out += 1
+            if ind.method != METHOD_AUTO and not ind.is_kpi and ind.rule != RULE_REFERENCE:
+                left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
             continue
         if ind.method != METHOD_AUTO:
             evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))

@@ -336,8 +336,10 @@ def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:
     """The error findings (as ``validate`` reports them) on the cells that feed ``ind``'s
-    実績値: a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）. Statuses do not
-    feed a value; their findings are not among these."""
+    実績値: a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）, and an error value
+    anywhere in the row's own cells or its municipality rows (an ID, a status: 「#REF!」 is
+    never read as empty). A status with other problems does not feed a value; those
+    findings are not among these."""
     rows, manual = feeding_entries(ind, entries, settings)
     out: list[Finding] = indicator_cell_errors(ind)
     if manual:
