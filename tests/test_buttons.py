@@ -245,6 +245,24 @@ def test_a_bad_cell_gets_an_alert_naming_sheet_and_cell(master, tmp_path):
         assert applied.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.MARK_FILL
 
 
+def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(master, tmp_path):
+    """札幌市's 04-1 実績値 `=#REF!+1` with Excel's cached #REF! (issue 19): the client sends
+    「#REF!」, the button finds it and writes 一覧 and 集計 as the command line does."""
+    saved = _copy(master, tmp_path / "ref.xlsm")
+    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="12" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
+    cli = _copy(saved, tmp_path / "cli.xlsm")
+    _result, written = recalc_file(cli)
+    applied, _ = _run(buttons.recalc, payload_from_file(saved))
+    prompt = _only_alert(applied)["prompt"]
+    assert "札幌市!E5" in prompt and "#REF!" in prompt, prompt
+    for sheet in (c.LIST, c.SUMMARY, c.FINDINGS):
+        assert applied.rows(sheet) == _cli_rows(written.path, sheet), sheet
+    rows = applied.rows(c.LIST)
+    row = next(r for r in rows if r[c.LIST_ID_COL] == "04-1")
+    assert row[c.LIST_SYMBOL_COL] == "－" and row[c.LIST_STATUS_COL].startswith("※入力エラーのため評価不可（札幌市!E5")
+    assert any("入力エラーで評価不可の1件を除く" in str(v) for r in applied.rows(c.SUMMARY) for v in r)
+
+
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):
     book = _copy(master, tmp_path / "book.xlsm")
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)
