@@ -247,6 +247,24 @@ def test_a_bad_cell_gets_an_alert_naming_sheet_and_cell(master, tmp_path):
         assert applied.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.MARK_FILL
 
 
+def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(master, tmp_path):
+    """札幌市's 04-1 実績値 `=#REF!+1` with Excel's cached #REF! (issue 19): the client sends
+    「#REF!」, the button finds it and writes 一覧 and 集計 as the command line does."""
+    saved = _copy(master, tmp_path / "ref.xlsm")
+    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="12" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
+    cli = _copy(saved, tmp_path / "cli.xlsm")
+    _result, written = recalc_file(cli)
+    applied, _ = _run(buttons.recalc, payload_from_file(saved))
+    prompt = _only_alert(applied)["prompt"]
+    assert "札幌市!E5" in prompt and "#REF!" in prompt, prompt
+    for sheet in (c.LIST, c.SUMMARY, c.FINDINGS):
+        assert applied.rows(sheet) == _cli_rows(written.path, sheet), sheet
+    rows = applied.rows(c.LIST)
+    row = next(r for r in rows if r[c.LIST_ID_COL] == "04-1")
+    assert row[c.LIST_SYMBOL_COL] == "－" and row[c.LIST_STATUS_COL].startswith("※入力エラーのため評価不可（札幌市!E5")
+    assert any("入力エラーで評価不可の1件を除く" in str(v) for r in applied.rows(c.SUMMARY) for v in r)
+
+
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):
     book = _copy(master, tmp_path / "book.xlsm")
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)
@@ -700,6 +718,62 @@ def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, mon
     assert [a["func"] for a in actions] == ["alert"]
     prompt = _only_alert(applied)["prompt"]
     assert "小樽市_2023年度_入力.xlsx" in prompt and "取り込めない" in prompt
+
+
+def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
+    """Cells of one sheet part rewritten as Excel saves them (a cached error value)."""
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    for ref, cell in cells.items():
+        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
+        assert n == 1, ref
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+
+
+def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(master, tmp_path, monkeypatch):
+    """Both faces: the row holding #REF! keeps the master's value, the other rows come in,
+    the cell is named in the alert and on 取込履歴 (issue 19)."""
+    from renkei_xl.cycle.distribute import split_master
+    from renkei_xl.excel.book import LiveBook
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
+    returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
+                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
+    # 小樽市's file: G20 is 04-1's 実績値, G22 is 06-1's (see test_hostile_files.RETURNED)
+    _with_cells(returned, "xl/worksheets/sheet1.xml", {
+        "G20": '<c r="G20" t="e"><f>#REF!+1</f><v>#REF!</v></c>', "G22": '<c r="G22"><v>5</v></c>'})
+
+    payload = payload_from_file(book)
+    data = LiveBook(remote_book(payload)).read()
+    cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
+    applied, _actions = _run(buttons.collect, payload)
+    prompt = _only_alert(applied)["prompt"]
+    assert f"{BAD_MUNICIPALITY}!G20 04-1: 実績値がエラー値「#REF!」です" in prompt, prompt
+    assert "取り込まなかったセル 1 か所" in prompt, prompt
+    assert applied.value(BAD_MUNICIPALITY, cell["04-1"]) == 2     # the master's value, kept
+    assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5     # the rest came in
+    log = applied.rows(c.IMPORT_LOG)
+    assert log[0][-1] == "取り込まなかったセル" and log[1][-1].startswith(f"{BAD_MUNICIPALITY}!G20（"), log
+
+    # The command line on the same master and file: the same cells, the same record.
+    code = cli_main(["collect", str(book), str(returned)])
+    assert code == 1
+    wb = load_workbook(book)
+    assert wb[BAD_MUNICIPALITY][cell["04-1"]].value == 2 and wb[BAD_MUNICIPALITY][cell["06-1"]].value == 5
+    rows = list(wb[c.IMPORT_LOG].iter_rows(values_only=True))
+    assert rows[1][-1] == log[1][-1]
 
 
 # ------------------------------------------------------------- process and imports

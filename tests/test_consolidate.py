@@ -88,8 +88,10 @@ def test_an_input_error_stops_the_roll_up(fy2023):
     r = rollup(_ind(fy2023, "04-1"), entries, fy2023.settings)
     assert r.consolidated.actual == INPUT_ERROR and r.consolidated.breakdown == ""
     assert [(f.type, f.place) for f in r.input_errors] == [("fractional-count", "小樽市!E5")]
-    # The status is the staff's text, without a breakdown built from the bad value.
-    assert r.consolidated.status_text == _ind(fy2023, "04-1").status_manual.strip()
+    # The note: the reason, then the staff's text, without a breakdown built from the bad value.
+    note, _, rest = r.consolidated.status_text.partition("\n")
+    assert note.startswith("※入力エラーのため評価不可（小樽市!E5: ")
+    assert rest == _ind(fy2023, "04-1").status_manual.strip()
 
 
 def test_sub_functions_refuse_bounds():

@@ -272,8 +272,9 @@ def test_full_cycle_reproduces_the_official_list(cycle, fy2023, capsys):
 
     wb = openpyxl.load_workbook(master)
     log = list(wb[c.IMPORT_LOG].iter_rows(values_only=True))
-    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時")
+    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
     assert {r[1] for r in log[1:]} == set(fy2023.settings.names)
+    assert all(r[6] is None for r in log[1:])   # nothing was left out
     assert sum(r[3] for r in log[1:]) == len(report.changes) > 0
 
 
@@ -305,7 +306,7 @@ def test_dry_run_shows_changes_and_writes_nothing(cycle, capsys):
 def test_plan_collect_is_pure_and_matches_collect(cycle):
     master, _, filled = cycle
     before = master.read_bytes()
-    changes, refusals, records = plan_collect(load_master(master), [filled["千歳市"]],
+    changes, refusals, records, _held = plan_collect(load_master(master), [filled["千歳市"]],
                                               key=master_key_of_file(master))
     assert master.read_bytes() == before and not refusals and len(records) == 1
     assert {(ch.sheet, ch.indicator_id, ch.field, ch.new) for ch in changes} >= {
@@ -424,7 +425,6 @@ REFUSALS = {
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
     "truncated zip": (_truncated, "壊れています"),
     "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
-    "approximate value": (_approximate, "概数"),
 }
 
 
@@ -442,17 +442,23 @@ def test_refused_file_leaves_master_byte_identical(cycle, tmp_path, case):
     assert len(report.refused[0].line().splitlines()) == 1
 
 
-def test_refusal_names_the_cell_and_the_cli_says_why(cycle, capsys):
+def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, capsys):
+    """A value the master's rules refuse: its row is not imported (the master keeps its
+    value), the other rows are, and the cell is named in the report and on 取込履歴."""
     master, _, filled = cycle
+    set_cell(master, "小樽市", "04-1", "実績値", 7)   # the master's value, kept
     _approximate(filled["小樽市"], None)
-    before = master.read_bytes()
     code = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
-    assert code == 1 and master.read_bytes() == before
+    assert code == 1
     _top, cols = header_row(openpyxl.load_workbook(filled["小樽市"])["小樽市"])
     column = openpyxl.utils.get_column_letter(cols["実績値"])   # the cell of the file, where it was typed
-    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 入力値の誤り: 小樽市!{column}\d+ 04-1: .*約10件", out), out
-    assert "マスターは変更していません" in out
+    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!{column}\d+ 04-1: .*約10件", out), out
+    assert "取り込まなかったセル 1 か所" in out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+    log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
+    assert log[0][6] == "取り込まなかったセル" and re.match(rf"小樽市!{column}\d+（", log[1][6]), log
 
 
 def test_refused_file_does_not_block_the_good_ones(cycle):

@@ -303,7 +303,41 @@ def duplicate_zip_member(raw, b):
     return buf.getvalue(), None
 
 
+# Characters XML 1.0 forbids, in each kind of part the tool reads (issue 19).
+@zipped
+def control_byte_in_shared_strings(m, b):
+    edit_part(m, "xl/sharedStrings.xml", lambda x: replace_once(x, "</t>", "\x01</t>"))
+
+
+@zipped
+def noncharacter_in_shared_strings(m, b):
+    edit_part(m, "xl/sharedStrings.xml", lambda x: replace_once(x, "</t>", "\uffff</t>"))
+
+
+@zipped
+def control_reference_in_sheet(m, b):
+    edit_part(m, b.sheet_part, lambda x: replace_once(x, b.blank_cell, _text_cell(b, "備考&#x1B;です")))
+
+
+@zipped
+def control_byte_in_workbook(m, b):
+    edit_part(m, "xl/workbook.xml", lambda x: replace_once(x, "<sheets>", "<sheets>\x02"))
+
+
+@zipped
+def control_byte_in_styles(m, b):
+    edit_part(m, "xl/styles.xml", lambda x: replace_once(x, "<fonts", "<!-- \x03 --><fonts"))
+
+
+CONTROL_IN_PARTS = {"control_byte_in_shared_strings": "xl/sharedStrings.xml",
+                    "noncharacter_in_shared_strings": "xl/sharedStrings.xml",
+                    "control_reference_in_sheet": None, "control_byte_in_workbook": "xl/workbook.xml",
+                    "control_byte_in_styles": "xl/styles.xml"}
+
+
 MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
+    control_byte_in_shared_strings, noncharacter_in_shared_strings, control_reference_in_sheet,
+    control_byte_in_workbook, control_byte_in_styles,
     sheet_cut, styles_cut, styles_without_cellxfs, shared_string_out_of_range, nul_byte_in_text,
     control_byte_in_text, number_of_100000_digits, doctype_in_sheet, doctype_in_shared_strings,
     workbook_xml_missing, sheet_relationship_to_missing_part, content_types_missing,
@@ -314,11 +348,13 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
 
 # Damage inside one sheet: the message may name the sheet instead of the file.
 SHEET_LEVEL = {"sheet_cut", "shared_string_out_of_range", "nul_byte_in_text", "control_byte_in_text",
+               "control_reference_in_sheet",
                "number_of_100000_digits", "doctype_in_sheet", "sheet_root_not_worksheet",
                "two_sheets_with_one_name", "sheet_relationship_to_missing_part",
                "dotdot_relationship_target", "sheet_padded_to_50_mb", "duplicate_zip_member"}
 # Damage the message can only place by another name than the file's or the sheet's.
-OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しないシート"]}
+OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しないシート"],
+               **{name: [part] for name, part in CONTROL_IN_PARTS.items() if part}}
 # Damage to one value, not to the file: the value is an error finding, its row shows the
 # error (never a total), and recalc goes on with the rest, as for any bad cell.
 VALUE_LEVEL = {"number_of_100000_digits"}
@@ -367,16 +403,23 @@ runpy.run_module("renkei_xl.cli", run_name="__main__", alter_sys=True)
 """
 
 
-def run_cli(args: list[str], cwd: Path) -> Run:
-    """`python -m renkei_xl.cli ARGS` in a child process, with its peak memory and time."""
+# root reads a file of mode 000; without these two capabilities it reads as a user does.
+AS_A_USER = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+             "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def run_cli(args: list[str], cwd: Path, as_a_user: bool = False) -> Run:
+    """`python -m renkei_xl.cli ARGS` in a child process, with its peak memory and time
+    (``as_a_user``: without root's right to read every file)."""
     tmp = cwd / "_tmp"
     tmp.mkdir(exist_ok=True)
+    prefix = AS_A_USER if as_a_user and os.geteuid() == 0 else []
     hwm = tmp / "hwm.txt"
     env = dict(os.environ, PYTHONIOENCODING="utf-8", TMPDIR=str(tmp), RENKEI_TEST_HWM=str(hwm),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-c", WRAPPER, *args], cwd=cwd,
+        proc = subprocess.Popen([*prefix, sys.executable, "-c", WRAPPER, *args], cwd=cwd,
                                 stdout=out, stderr=err, env=env, start_new_session=True)
         timed_out = False
         while True:
@@ -515,6 +558,8 @@ def test_damaged_master(sample, tmp_path, name, command):
     names = [str(tmp_path), master.name, master.stem, MUNI]
     must_name = [master.name] + ([MUNI] if name in SHEET_LEVEL else []) + OTHER_NAMES.get(name, [])
     check_common(run, names, must_name)
+    if name in CONTROL_IN_PARTS:
+        assert run.code == 2 and "制御文字" in run.err and (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.err, run
     allowed = {1, 2} if command == "validate" else ({0} if name in VALUE_LEVEL else {2})
     assert run.code in allowed, f"exit {run.code} (expected {sorted(allowed)})\n{run}"
     if run.code == 2:
@@ -541,8 +586,310 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
         assert run.code == 0 and "取り込みました" in run.out, run
         return
     check_common(run, names, [returned.name])
+    if name in CONTROL_IN_PARTS:
+        assert "制御文字" in run.out and (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.out, run
+    if name in VALUE_LEVEL:   # one bad cell: its row is not imported, the cell is named
+        assert run.code == 1 and f"{MUNI}!{RETURNED.number_cell}" in run.out, run
+        assert "この行は取り込まず、マスターの値のままです" in run.out, run
+        check_no_english(run, names)
+        return
     # collect exits 1 when it refused a file (cycle_commands.cmd_collect), 2 for an error.
     assert run.code in {1, 2}, f"exit {run.code}: the damaged file was not refused\n{run}"
     assert digest(master) == before, f"nothing was importable, yet the master changed\n{run}"
     assert backups(master) == saved, f"nothing was importable, yet a backup was added\n{run}"
     check_no_english(run, names)
+
+
+# ================================================================ error values (issue 19)
+# Excel's error values, cached as a formula's result or typed as text, in every place an
+# input is read, and formulas saved without a result. Each case is the real sample master
+# (or the 小樽市 return split from it) with one cell rewritten, read by the real file reader
+# in this process (fast), and held to: an error finding naming sheet!cell and the error,
+# the row － with the reason in 一覧's note, 達成割合 leaving it out and saying so; a
+# setting refused; a returned row not imported while the master keeps its value.
+
+from renkei_xl.core.errors import UserError  # noqa: E402
+from renkei_xl.core.model import NOT_EVALUABLE  # noqa: E402
+from renkei_xl.core.pipeline import recalculate  # noqa: E402
+from renkei_xl.core.values import ERROR_VALUES, INPUT_ERROR  # noqa: E402
+from renkei_xl.cycle.collect import plan_collect  # noqa: E402
+from renkei_xl.cycle.distribute import master_key_of_file  # noqa: E402
+from renkei_xl.workbook.session import load_master  # noqa: E402
+
+ISSUE_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                "#SPILL!", "#CALC!")
+
+
+def cached_error(ref: str, error: str) -> str:
+    """What Excel saves for a formula whose result is an error (=#REF!+1, =1/0 …)."""
+    return f'<c r="{ref}" t="e"><f>IFERROR(1,1)+0*NA()</f><v>{error}</v></c>'
+
+
+def typed_text(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def uncached_formula(ref: str) -> str:
+    """A formula saved without its result, as openpyxl and other libraries write it."""
+    return f'<c r="{ref}"><f>10+7</f></c>'
+
+
+FORMS = {"cached": cached_error, "typed": typed_text}
+
+
+def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
+    members = read_members(src.read_bytes())
+
+    def fn(xml: str) -> str:
+        for ref, cell in cells.items():
+            xml = set_cell(xml, ref, cell)
+        return xml
+    edit_part(members, part, fn)
+    dst.write_bytes(write_members(members))
+    return dst
+
+
+@pytest.fixture(scope="session")
+def sample_data(sample):
+    data = load_master(sample)
+    return data, recalculate(data.settings, data.indicators, data.entries, data.findings)
+
+
+@pytest.fixture(scope="session")
+def places(sample_data):
+    """Where each input place is in the sample: (sheet, part, cell, 指標ID, extra cells)."""
+    data, base = sample_data
+    parts = {"設定": "xl/worksheets/sheet2.xml", "指標": "xl/worksheets/sheet3.xml",
+             "札幌市": "xl/worksheets/sheet4.xml"}
+    sapporo = next(e for e in data.entries if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    # A 中心市のみ row, ◎ in the sample, made 手入力 so that its 実績値（手入力） is what counts.
+    central = next(i for i in data.indicators if i.method == "中心市のみ" and not i.is_kpi
+                   and base.evaluations[i.id].symbol == "◎" and i.cells.get("actual_manual"))
+    status = next(i for i in data.indicators if i.id == "04-1")
+    return {
+        "municipality 実績値": ("札幌市", parts["札幌市"], sapporo.cell("value"), "04-1", {}),
+        "指標 実績値（手入力）": ("指標", parts["指標"], central.cell("actual_manual"), central.id,
+                             {central.cell("method"): typed_text(central.cell("method"), "手入力")}),
+        "指標 実施状況（手入力）": ("指標", parts["指標"], status.cell("status_manual"), "04-1", {}),
+    }
+
+
+def _read_or_refusal(path: Path):
+    try:
+        data = load_master(path)
+    except UserError as exc:
+        return None, str(exc)
+    return recalculate(data.settings, data.indicators, data.entries, data.findings), None
+
+
+def assert_row_left_out(result, base, sheet: str, cell: str, ind_id: str, fragment: str) -> None:
+    found = [f for f in result.findings if f.sheet == sheet and f.cell == cell]
+    assert found and all(f.is_error for f in found), found
+    assert any(fragment in f.message for f in found), found
+    ev = result.evaluations[ind_id]
+    assert ev.symbol == NOT_EVALUABLE and f"{sheet}!{cell}" in ev.reason, ev
+    assert result.consolidated[ind_id].actual == INPUT_ERROR
+    note = result.consolidated[ind_id].status_text.splitlines()[0]
+    assert note.startswith("※入力エラーのため評価不可") and f"{sheet}!{cell}" in note, note
+    # No other symbol moved: the row left the 達成割合, which says so.
+    moved = {i for i, e in result.evaluations.items() if e.symbol != base.evaluations[i].symbol}
+    assert moved <= {ind_id, "01-1"}, moved
+    was = base.evaluations[ind_id].symbol
+    assert result.summary.evaluable == base.summary.evaluable - (was in "◎□×")
+    assert result.summary.left_out == 1
+    assert "入力エラーで評価不可の1件を除く" in result.consolidated["01-1"].status_text
+
+
+VALUE_CASES = [(place, form, error) for place in ("municipality 実績値", "指標 実績値（手入力）",
+                                                  "指標 実施状況（手入力）")
+               for form in FORMS for error in ISSUE_ERRORS]
+
+
+def test_the_issue_names_the_error_values_the_core_knows():
+    assert set(ISSUE_ERRORS) <= set(ERROR_VALUES)
+
+
+@pytest.mark.parametrize("place,form,error", VALUE_CASES, ids=[f"{p}-{f}-{e}" for p, f, e in VALUE_CASES])
+def test_an_error_value_in_an_input_is_a_finding_and_the_row_is_left_out(
+        sample, sample_data, places, tmp_path, place, form, error):
+    sheet, part, cell, ind_id, extra = places[place]
+    path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: FORMS[form](cell, error), **extra})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, f"エラー値「{error}」")
+
+
+SETTING_CELLS = {"対象年度": "B3", "概ね達成閾値": "B5", "区分": "B10"}
+SETTING_CASES = [(name, form, error) for name in SETTING_CELLS for form in FORMS for error in ISSUE_ERRORS
+                 if name == "対象年度" or error in ("#REF!", "#N/A")]
+
+
+@pytest.mark.parametrize("name,form,error", SETTING_CASES, ids=[f"{n}-{f}-{e}" for n, f, e in SETTING_CASES])
+def test_an_error_value_in_a_setting_refuses_the_run(sample, tmp_path, name, form, error):
+    ref = SETTING_CELLS[name]
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet2.xml", {ref: FORMS[form](ref, error)})
+    result, refusal = _read_or_refusal(path)
+    assert result is None
+    assert f"設定!{ref}" in refusal and name in refusal and f"エラー値「{error}」" in refusal, refusal
+
+
+def test_the_formula_error_of_the_issue_on_the_command_line(sample, tmp_path):
+    """The issue's own case: 札幌市's 04-1 実績値 `=#REF!+1`, cached #REF!. Before, validate
+    found nothing and recalc gave ◎51 with 04-1 ×; now it is an error finding, 04-1 is －
+    with the reason in 一覧, and 達成割合 says one row was left out."""
+    import openpyxl
+
+    master = with_cells(sample, tmp_path / "master.xlsm", "xl/worksheets/sheet4.xml",
+                        {"E5": '<c r="E5" s="12" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
+    run = run_cli(["validate", master.name], tmp_path)
+    assert run.code == 1 and "[エラー] 札幌市!E5 04-1: 実績値がエラー値「#REF!」です" in run.out, run
+    run = run_cli(["recalc", master.name], tmp_path)
+    assert run.code in (0, 1) and "◎51" in run.out and "－5" in run.out and "51／70" in run.out, run
+    wb = openpyxl.load_workbook(master, read_only=True)
+    rows = [r for r in wb["一覧"].iter_rows(values_only=True) if "04-1" in r or "01-1" in r]
+    row = next(r for r in rows if "04-1" in r)
+    assert "－" in row and INPUT_ERROR in row
+    assert any(isinstance(v, str) and v.startswith("※入力エラーのため評価不可（札幌市!E5") for v in row), row
+    meta = next(r for r in rows if "01-1" in r)
+    assert any(isinstance(v, str) and "入力エラーで評価不可の1件を除く" in v for v in meta), meta
+    summary = [v for r in wb["集計"].iter_rows(values_only=True) for v in r if isinstance(v, str)]
+    assert any("入力エラーで評価不可の1件を除く" in v for v in summary), summary
+
+
+# -------------------------------------------------------------------- formulas without result
+
+UNCACHED_MASTER = {
+    "municipality 実績値": ("札幌市", "xl/worksheets/sheet4.xml", "E5", "04-1"),
+    "municipality 実施状況": ("札幌市", "xl/worksheets/sheet4.xml", "G5", "04-1"),
+}
+
+
+@pytest.mark.parametrize("place", ["municipality 実績値", "municipality 実施状況", "指標 実績値（手入力）",
+                                   "指標 実施状況（手入力）"])
+def test_a_formula_without_result_in_an_input_is_a_finding_saying_how_to_mend_it(
+        sample, sample_data, places, tmp_path, place):
+    if place in UNCACHED_MASTER:
+        sheet, part, cell, ind_id = UNCACHED_MASTER[place]
+        extra = {}
+    else:
+        sheet, part, cell, ind_id, extra = places[place]
+    path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: uncached_formula(cell), **extra})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "Excel で開いて保存し直す")
+
+
+@pytest.mark.parametrize("name", list(SETTING_CELLS))
+def test_a_setting_without_result_refuses_the_run(sample, tmp_path, name):
+    ref = SETTING_CELLS[name]
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet2.xml", {ref: uncached_formula(ref)})
+    result, refusal = _read_or_refusal(path)
+    assert result is None and f"設定!{ref}" in refusal and name in refusal, refusal
+    assert "Excel で開いて保存し直す" in refusal
+
+
+# ------------------------------------------------------------------------------ returned files
+
+RETURN_PART, RETURN_VALUE, RETURN_STATUS, RETURN_OTHER = "xl/worksheets/sheet1.xml", "G20", "I20", "G22"
+RETURN_CASES = ([(form, error, RETURN_VALUE) for form in FORMS for error in ISSUE_ERRORS]
+                + [("typed", "#N/A", RETURN_STATUS), ("cached", "#REF!", RETURN_STATUS),
+                   ("uncached", "", RETURN_VALUE), ("uncached", "", RETURN_STATUS),
+                   ("refused by the rules", "約10件", RETURN_VALUE)])
+
+
+@pytest.mark.parametrize("form,error,cell", RETURN_CASES, ids=[f"{f}-{e}-{c}" for f, e, c in RETURN_CASES])
+def test_a_bad_returned_cell_is_not_imported_and_is_listed(sample, returned_sample, tmp_path, form, error, cell):
+    """The row with the bad cell keeps the master's values; the file's other rows come in;
+    the cell is named in the report and on 取込履歴."""
+    bad = (uncached_formula(cell) if form == "uncached" else
+           typed_text(cell, error) if form in ("typed", "refused by the rules") else cached_error(cell, error))
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = with_cells(returned_sample, folder / returned_sample.name, RETURN_PART,
+                      {cell: bad, RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
+    master = fresh_master(sample, tmp_path)
+    data = load_master(master)
+    changes, refusals, records, held = plan_collect(data, [path], key=master_key_of_file(master))
+    assert refusals == [] and len(records) == 1
+    (name, found), = held
+    assert name == path.name and [f.place for f in found] == [f"{MUNI}!{cell}"], found
+    assert all(f.is_error and f.indicator_id == "04-1" for f in found)
+    if error:
+        assert error in found[0].message
+    assert not [ch for ch in changes if ch.indicator_id == "04-1"], changes   # the master's row stays
+    assert [(ch.indicator_id, ch.new) for ch in changes] == [("06-1", 5)]      # the rest came in
+    assert records[0].held_cells.startswith(f"{MUNI}!{cell}（")
+
+
+def test_a_bad_returned_cell_on_the_command_line_keeps_the_masters_value(sample, returned_sample, tmp_path):
+    import openpyxl
+
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    with_cells(returned_sample, folder / returned_sample.name, RETURN_PART,
+               {RETURN_VALUE: cached_error(RETURN_VALUE, "#DIV/0!"), RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
+    master = fresh_master(sample, tmp_path)
+    run = run_cli(["collect", master.name, folder.name], tmp_path)
+    assert run.code == 1, run
+    assert f"取り込みません: {returned_sample.name}: {MUNI}!{RETURN_VALUE} 04-1: 実績値がエラー値「#DIV/0!」" in run.out, run
+    assert "取り込まなかったセル 1 か所" in run.out, run
+    wb = openpyxl.load_workbook(master, read_only=True)
+    otaru = {r[0]: r for r in wb[MUNI].iter_rows(values_only=True)}
+    assert otaru["04-1"][4] == 2 and otaru["06-1"][4] == 5       # kept, imported
+    log = list(wb["取込履歴"].iter_rows(values_only=True))
+    assert log[0][6] == "取り込まなかったセル" and log[1][6].startswith(f"{MUNI}!{RETURN_VALUE}（"), log
+
+
+@pytest.mark.parametrize("name", sorted(CONTROL_IN_PARTS))
+def test_forbidden_characters_stop_split_before_any_file_is_made(sample, tmp_path, name):
+    damaged, _suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(damaged)
+    before = digest(master)
+    run = run_cli(["split", master.name, "--outdir", "out"], tmp_path)
+    assert run.code == 2 and "制御文字" in run.err, run
+    assert (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.err, run
+    assert digest(master) == before and backups(master) == []
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir()), run
+
+
+# ------------------------------------------------------------------------------ not a file
+
+def _not_a_file(kind: str, path: Path) -> None:
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "device":
+        path.symlink_to("/dev/zero")       # reading it never ends
+    elif kind == "fifo":
+        os.mkfifo(path)                    # opening it waits for a writer
+    else:
+        path.write_bytes(b"PK\x03\x04")
+        path.chmod(0)
+
+
+NOT_A_FILE = ["folder", "device", "fifo", "unreadable"]
+
+
+@pytest.mark.parametrize("kind", NOT_A_FILE)
+@pytest.mark.parametrize("role", ["master", "return"])
+def test_what_is_not_a_file_is_refused_in_japanese_naming_it(sample, tmp_path_factory, kind, role):
+    work = tmp_path_factory.mktemp("not_a_file")
+    master = fresh_master(sample, work)
+    if role == "master":
+        target = work / "bad.xlsm"
+        _not_a_file(kind, target)
+        args = ["validate", target.name]
+    else:
+        folder = work / "returned"
+        folder.mkdir()
+        target = folder / "小樽市_2023年度_入力.xlsx"
+        _not_a_file(kind, target)
+        args = ["collect", master.name, folder.name]
+    before = digest(master)
+    run = run_cli(args, work, as_a_user=kind == "unreadable")
+    assert not run.timed_out and run.code == 2, run
+    assert run.err.startswith("エラー: ") and len(run.err.strip().splitlines()) == 1, run
+    assert target.name in run.err and JAPANESE.search(without_names(run.err, [target.name, str(work)])), run
+    assert "予期しない" not in run.text and "Traceback" not in run.text, run
+    assert not (work / "_tmp" / "renkei-xl-error.log").exists(), "an error log was written"
+    assert digest(master) == before and backups(master) == []

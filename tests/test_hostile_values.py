@@ -79,7 +79,7 @@ def _numbers():
     yield "\x1b[31m10", "control-character", "制御文字"
     yield "10\u200b件", "control-character", "見えない文字"
     yield "\ufeff10件", "control-character", "見えない文字"
-    yield "#DIV/0!", "formula-error", "数式のエラー値"
+    yield "#DIV/0!", "formula-error", "エラー値「#DIV/0!」"
     yield "10ドル", "unparseable", "単位"
     yield "実施", "not-a-number", "数値を入力するセル"
     yield "3人", "unit-mismatch", "単位"
@@ -151,9 +151,11 @@ def test_hostile_sum_input_is_a_finding_and_feeds_nothing(fy2023, baseline, valu
     _assert_excluded(result, SUM_ID, f"{MUNI}!{CELL}", baseline)
     # The same finding, once: consolidation does not report it a second time.
     assert [x for x in result.findings if x.place == f"{MUNI}!{CELL}"] == [f]
-    # Status text stays the staff's (no breakdown listing the bad number).
-    assert result.consolidated[SUM_ID].status_text == fy2023.indicators[
-        [i.id for i in fy2023.indicators].index(SUM_ID)].status_manual.strip()
+    # 一覧's note says why the row is －, then the staff's own text (no breakdown listing
+    # the bad number).
+    note, _, rest = result.consolidated[SUM_ID].status_text.partition("\n")
+    assert note.startswith("※入力エラーのため評価不可") and f"{MUNI}!{CELL}" in note
+    assert rest == fy2023.indicators[[i.id for i in fy2023.indicators].index(SUM_ID)].status_manual.strip()
 
 
 # Inputs of other methods: 中心市のみ (53-1 「２人以上（毎年度）」 on 札幌市), 手入力 (06-1 made

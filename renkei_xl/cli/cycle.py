@@ -46,7 +46,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from ..cycle.collect import collect
+    from ..cycle.collect import collect, held_summary
 
     if args.dry_run:
         print("確認のみ（--dry-run）: マスターには書き込みません。")
@@ -60,7 +60,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print("取り込むファイルがないため、マスターは変更していません。")
     else:
         print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
-    return 1 if report.refused else 0
+    if report.held:
+        print(held_summary(len(report.held)))
+    return 1 if report.refused or report.held else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

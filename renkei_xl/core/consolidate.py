@@ -27,7 +27,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
 from .model import ERROR, Consolidated, Entry, Finding, Indicator, Settings
-from .validate import TEXT_TOO_LONG, input_errors
+from .validate import TEXT_TOO_LONG, input_error_reason, input_errors
 from .values import CELL_TEXT_LIMIT, INPUT_ERROR, TRUNCATION_MARK, cell_length, fit_cell
 
 __all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "consolidate", "fit_texts", "rollup"]
@@ -52,6 +52,10 @@ def consolidate(ind: Indicator, entries: Sequence[Entry], settings: Settings) ->
     return rollup(ind, entries, settings).consolidated
 
 
+# Marks the reason a row with an input error shows in 一覧's 連携事業実施状況等 column.
+ERROR_NOTE = "※"
+
+
 def rollup(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
            may_have_errors: bool = True, known_errors: Sequence[Finding] = ()) -> Rollup:
     """``consolidate`` with its reasons: see the module docstring for input errors and
@@ -64,7 +68,11 @@ def rollup(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
     entries = _ordered((e for e in entries if e.indicator_id == ind.id), settings)
     errors = (input_errors(ind, entries, settings) if may_have_errors else []) + list(known_errors)
     if errors:
-        raw = Consolidated(ind.id, INPUT_ERROR, "", plain_status(ind, entries, settings))
+        # The reason first, in the row's own note column, so 一覧 says why the row is －
+        # and a long status cannot push it out of the cell.
+        status = "\n".join(t for t in (ERROR_NOTE + input_error_reason(errors),
+                                        plain_status(ind, entries, settings)) if t)
+        raw = Consolidated(ind.id, INPUT_ERROR, "", status)
     else:
         raw = Consolidated(ind.id, *roll_up(ind, entries, settings))
     fitted, findings = fit_texts(ind, raw, [ind.status_manual] + [e.status for e in entries])

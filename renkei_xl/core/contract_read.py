@@ -8,7 +8,9 @@ buttons from ever disagreeing about which cell holds what.
 Columns are located by header text within the first rows of each sheet, so staff may
 insert, reorder and add columns. Structural problems that make the workbook unreadable
 (no 指標 sheet, a missing required header, a missing defined name) are UserErrors; problems
-in single cells become findings, so one bad cell never hides the others.
+in single cells become findings, so one bad cell never hides the others. An error value
+(「#REF!」, as both readers hand it over) is never read as empty: in 設定 it refuses the run,
+elsewhere validation reports it (values.error_value classifies it, once).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from . import contract as c
 from .errors import UnreadableSheet, UserError
 from .model import (CENTRAL_CITY, ERROR, KINDS, PARTNER, WARNING, Entry, Finding, Indicator, Municipality,
                     Settings)
-from .values import shown
+from .validate import cell_error_finding
+from .values import error_value, shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -192,10 +195,10 @@ def read_settings(book: Book) -> Settings:
     every symbol depends on these, so nothing is computed from a guess."""
     if c.SETTINGS not in book.sheets:
         raise UserError(f"シート「{c.SETTINGS}」がありません")
-    region = text(book.named(c.N_REGION)[2])
-    sheet, ref, value = book.named(c.N_YEAR)
+    region = text(_setting(book, c.N_REGION)[2])
+    sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
-    sheet, ref, base = book.named(c.N_BASE_DATE)
+    sheet, ref, base = _setting(book, c.N_BASE_DATE)
     if isinstance(base, dt.datetime):
         base = base.date()
     elif isinstance(base, (int, float)) and not isinstance(base, bool):
@@ -210,9 +213,24 @@ def read_settings(book: Book) -> Settings:
             base = parse_date(text(base)).to_date() if text(base) else None
         except DateParseError as exc:
             raise UserError(f"{sheet}!{ref}: 基準日を読めません（{exc}）") from None
-    sheet, ref, value = book.named(c.N_THRESHOLD)
+    sheet, ref, value = _setting(book, c.N_THRESHOLD)
     threshold = _threshold(f"{sheet}!{ref}", value)
     return Settings(region, year, base, threshold, tuple(_municipalities(book)))
+
+
+def refuse_cell_error(where: str, label: str, value: object) -> None:
+    """A setting holding an error value (「#REF!」) is refused, never read as empty: every
+    symbol depends on 設定, so nothing is computed around it."""
+    error = error_value(value)
+    if error is not None:
+        raise UserError(f"{where}: {label}がエラー値「{error}」です（空欄としては扱いません）。"
+                        "数式の参照先を直して Excel で保存し直すか、値を直接入力してください")
+
+
+def _setting(book: Book, name: str) -> tuple[str, str, object]:
+    sheet, ref, value = book.named(name)
+    refuse_cell_error(f"{sheet}!{ref}", name, value)
+    return sheet, ref, value
 
 
 def server_folder(book: Book) -> tuple[str, str]:
@@ -220,7 +238,7 @@ def server_folder(book: Book) -> tuple[str, str]:
     master has no such name (it is optional: only the server needs it)."""
     if c.N_SERVER_FOLDER not in book.names:
         return "", ""
-    sheet, ref, value = book.named(c.N_SERVER_FOLDER)
+    sheet, ref, value = _setting(book, c.N_SERVER_FOLDER)
     return text(value), f"{sheet}!{ref}"
 
 
@@ -295,6 +313,8 @@ def _municipalities(book: Book) -> list[Municipality]:
     row_no, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name", "kind"))
     out: list[Municipality] = []
     for r, v, cells in book.rows(c.SETTINGS, row_no, cols):
+        for field, value in v.items():
+            refuse_cell_error(f"{c.SETTINGS}!{cells[field]}", c.MUNI_HEADERS[field], value)
         where = f"{c.SETTINGS}!{cells['name']}"
         if not v["name"]:
             raise UserError(f"{where}: 市町村名が空です")
@@ -314,12 +334,22 @@ def _municipalities(book: Book) -> list[Municipality]:
     return out
 
 
-def read_indicators(book: Book) -> list[Indicator]:
+# 指標's columns the reader turns into something other than text: an error value there
+# would become None or False, so it is reported here (validate sees the texts).
+CONVERTED = ("project_no", "is_kpi")
+
+
+def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> list[Indicator]:
     if c.INDICATORS not in book.sheets:
         raise UserError(f"シート「{c.INDICATORS}」がありません")
     row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
     out = []
     for r, v, cells in book.rows(c.INDICATORS, row_no, cols):
+        for field in CONVERTED:
+            error = error_value(v.get(field, ""))
+            if error is not None and findings is not None:
+                findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
+                                                   c.INDICATOR_HEADERS[field], error))
         no = v.get("project_no", "")
         out.append(Indicator(
             id=v["id"], role=v["role"], project_no=int(no) if no.isdigit() else None,
@@ -358,9 +388,10 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]]) -> MasterData:
     book = Book(sheets, names)
     settings = read_settings(book)
-    indicators = read_indicators(book)
-    entries, findings = read_entries(book, settings)
-    return MasterData(settings, indicators, entries, findings)
+    findings: list[Finding] = []
+    indicators = read_indicators(book, findings)
+    entries, entry_findings = read_entries(book, settings)
+    return MasterData(settings, indicators, entries, findings + entry_findings)
 
 
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:

@@ -107,7 +107,7 @@ def summary_grid(result: Result, settings: Settings) -> Grid:
         g.add(INDICATOR, [role, *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
     g.add(BLANK, [])
     r = g.add(TOTAL, ["達成割合", s.rate_text or "－",
-                      f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}"])
+                      f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}{s.left_out_text}"])
     g.merges.append((r, 2, r, len(SYMBOLS) + 1))
     return g
 

@@ -173,12 +173,22 @@ class Report(NamedTuple):
         return f"エラー {e} 件、警告 {w} 件" if spaced else f"エラー{e}件 警告{w}件"
 
 
+def left_out_text(count: int) -> str:
+    """What the 達成割合 says of the rows an input error keeps out of it ("" if none)."""
+    return f"（入力エラーで評価不可の{count}件を除く）" if count else ""
+
+
 class Summary(NamedTuple):
     counts: Mapping[str, int]                    # symbol -> count, all rows
     by_role: Mapping[str, Mapping[str, int]]     # 役割 -> symbol -> count
     achieved: int                                # ◎
     evaluable: int                               # ◎ + □ + ×
     rate: Optional[float]                        # achieved / evaluable
+    left_out: int = 0                            # － because an input holds an error
+
+    @property
+    def left_out_text(self) -> str:
+        return left_out_text(self.left_out)
 
     @property
     def rate_text(self) -> str:

@@ -19,8 +19,8 @@ from typing import Sequence
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
 from .methods import METHOD_AUTO
-from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry,
-                    Evaluation, Finding, Indicator, Result, Settings, Summary)
+from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, RULE_REFERENCE, SYMBOLS, Consolidated, Entry,
+                    Evaluation, Finding, Indicator, Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
 from .validate import input_error_reason, validate
 from .values import ValueParseError, parse_value
@@ -31,7 +31,11 @@ AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
 def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                 extra_findings: Sequence[Finding] = ()) -> Result:
-    findings = list(extra_findings) + validate(settings, indicators, entries) + past_targets(settings, indicators)
+    # A cell the reader could not read (a formula without result) is said once, by the
+    # reader: validation would only see it as empty.
+    unread = {f.place for f in extra_findings if f.is_error and f.cell}
+    findings = (list(extra_findings) + [f for f in validate(settings, indicators, entries) if f.place not in unread]
+                + past_targets(settings, indicators))
     suspect = {f.indicator_id for f in findings if f.is_error}
     read_errors: dict[str, list[Finding]] = {}
     for f in extra_findings:
@@ -43,6 +47,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     ctx = context_of(settings)
     consolidated: dict[str, Consolidated] = {}
     evaluations: dict[str, Evaluation] = {}
+    left_out = 0    # rows an input error makes －: the 達成割合 says how many it leaves out
     for ind in indicators:
         try:
             rolled = rollup(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
@@ -58,6 +63,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         findings += rolled.findings
         if rolled.input_errors:
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, input_error_reason(rolled.input_errors))
+            if ind.method != METHOD_AUTO and not ind.is_kpi and ind.rule != RULE_REFERENCE:
+                left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
             continue
         if ind.method != METHOD_AUTO:
             evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))
@@ -67,7 +74,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in plain)
     for ind in (i for i in indicators if i.method == METHOD_AUTO):
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
-        line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}"
+        note = left_out_text(left_out)
+        line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
         rest = consolidated[ind.id].status_text
         meta, cut = fit_texts(ind, Consolidated(ind.id, f"{rate * 100:.1f}%", "",
                                                 "\n".join(p for p in (line, rest) if p)),
@@ -79,10 +87,10 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         evaluations[ind.id] = Evaluation(
             ind.id, symbol,
             f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {rate * 100:.1f}%"
-            f"（目標 {target * 100:g}%、この行自身を含む）", rate / target)
+            f"（目標 {target * 100:g}%、この行自身を含む）{note}", rate / target)
 
     ordered = {i.id: evaluations[i.id] for i in indicators}
-    summary = summarize(indicators, ordered, achieved, evaluable)
+    summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
 
 

@@ -574,7 +574,7 @@ def menu_cells(state: MasterState, line: str, when: dt.datetime) -> list[CellEdi
 
 # ---------------------------------------------------------------------- 取込履歴
 
-HISTORY_WIDTHS = (34, 10, 20, 10, 66, 20)
+HISTORY_WIDTHS = (34, 10, 20, 10, 66, 20, 60)
 
 
 def history_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence[str],
@@ -600,6 +600,14 @@ def history_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence
     last = max((r for r, row in enumerate(grid, start=1) if any(v not in (None, "") for v in row)),
                default=header_row)
     edits = []
+    # A column added since the sheet was made (取り込まなかったセル) gets its header after
+    # the last one used, so what it records is never dropped.
+    free = max([len(grid[header_row - 1]), *cols.values()]) + 1
+    for k, header in enumerate(columns):
+        if str(k) not in cols:
+            cols[str(k)] = free
+            edits.append(CellEdit(c.IMPORT_LOG, header_row, free, header, None))
+            free += 1
     for i, rec in enumerate(records):
         row = max(last, header_row) + 1 + i
         for k, value in enumerate(rec):

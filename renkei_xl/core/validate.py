@@ -26,12 +26,9 @@ from . import contract as c
 from .methods import (METHOD_AUTO, METHOD_MANUAL, METHOD_SUM, NAMES as METHODS, NOBODY, feeding_entries,
                       input_unit, method_of, target_of)
 from .model import ERROR, RULES, WARNING, Entry, Finding, Indicator, Settings
-from .values import (APPROXIMATE, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
+from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
                      STATUS, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, Value, ValueParseError,
-                     cell_length, illegal_char, parse_input, parse_value, shown, unit_family)
-
-FORMULA_ERRORS = {"#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
-                  "#SPILL!", "#CALC!", "#GETTING_DATA"}
+                     cell_length, error_value, illegal_char, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -62,8 +59,43 @@ PARSE_HINTS = {
 DEFAULT_PARSE_HINT = "例: 20件、1,500人、43.9万人、常時、2025年度まで"
 
 
-def is_formula_error(value: object) -> bool:
-    return isinstance(value, str) and value.strip().upper() in FORMULA_ERRORS
+CELL_ERROR_HINT = ("数式の参照先（削除したシート・セル、0 での割り算など）を直して Excel で保存し直すか、"
+                   "数式をやめて値を直接入力してください")
+
+# Texts of 指標 and of a municipality row that are not parsed as values, but are read (an
+# ID, a method, a status): an error value in them is as much a finding as in a number.
+INDICATOR_TEXTS = _labelled(("id", "role", "project_name", "summary", "name", "method", "rule",
+                             "status_manual"))
+ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status"))
+ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
+
+
+def cell_error_finding(sheet: str, cell: str, ind_id: str, label: str, error: str) -> Finding:
+    """The one finding of a cell holding an error value, wherever it is read."""
+    return _f(CELL_ERROR, ERROR, sheet, cell, ind_id,
+              f"{label}がエラー値「{error}」です（空欄や 0 としては扱いません）", CELL_ERROR_HINT)
+
+
+NO_RESULT = "formula-without-result"
+
+
+def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
+    """A formula saved without its result (a file written by a tool other than Excel): not
+    empty, not zero, and Excel mends it by calculating and saving."""
+    return _f(NO_RESULT, ERROR, sheet, cell, ind_id,
+              "数式に計算結果が保存されていません（空欄としては扱いません）。"
+              "このファイルを Excel で開いて保存し直すと、計算結果が保存されます",
+              "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
+              "または数式をやめて値を直接入力してください")
+
+
+def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
+    out = []
+    for field, label in fields:
+        error = error_value(getattr(record, field))
+        if error is not None:
+            out.append(cell_error_finding(sheet, record.cell(field), ind_id, label, error))
+    return out
 
 
 def validate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
@@ -85,9 +117,9 @@ def _f(kind: str, severity: str, sheet: str, cell: str, ind_id: str, message: st
 def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding],
            strict: bool = False) -> Optional[Value]:
     """The parsed value, or None after adding the finding. ``strict``: an input (parse_input)."""
-    if is_formula_error(raw):
-        out.append(_f("formula-error", ERROR, sheet, cell, ind_id,
-                      f"{label}が数式のエラー値「{shown(raw)}」です", "数式の参照先を確認するか、値を直接入力してください"))
+    error = error_value(raw)
+    if error is not None:
+        out.append(cell_error_finding(sheet, cell, ind_id, label, error))
         return None
     try:
         return parse_input(raw) if strict else parse_value(raw)
@@ -133,12 +165,13 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
                               "指標IDは指標ごとに一意にしてください"))
             else:
                 seen[ind.id] = ind
-        if ind.method and ind.method not in METHODS:
+        if ind.method and ind.method not in METHODS and error_value(ind.method) is None:
             out.append(_f("unknown-method", ERROR, sheet, ind.cell("method"), ind.id,
                           f"集計方法「{shown(ind.method)}」は使えません", f"次から選んでください: {'、'.join(METHODS)}"))
-        if ind.rule and ind.rule not in RULES:
+        if ind.rule and ind.rule not in RULES and error_value(ind.rule) is None:
             out.append(_f("unknown-rule", ERROR, sheet, ind.cell("rule"), ind.id,
                           f"評価方法「{shown(ind.rule)}」は使えません", f"空欄（自動判定）か次から選んでください: {'、'.join(RULES)}"))
+        out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
         for field, label in TEXT_FIELDS:
             _check_text(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
         for field, label in TARGET_FIELDS:
@@ -192,6 +225,10 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 out.append(_f("missing-field", ERROR, sheet, e.cell("indicator_id"), "",
                               "指標IDが空の行に値があります", "指標IDを入力するか、行を削除してください"))
             continue
+        id_error = error_value(e.indicator_id)
+        if id_error is not None:   # the row's indicator is unknown: its values feed nothing
+            out += _text_errors(e, ENTRY_TEXTS + ENTRY_VALUES, sheet, "")
+            continue
         ind = known.get(e.indicator_id)
         if ind is None:
             out.append(_f("unknown-id", ERROR, sheet, e.cell("indicator_id"), e.indicator_id,
@@ -203,7 +240,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(_duplicate(e))
         seen.add(key)
         _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
-        found = entry_value_findings(ind, e)
+        found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id) + entry_value_findings(ind, e)
         if any(f.is_error for f in found):
             bad.add(ind.id)
         out += found
@@ -299,10 +336,12 @@ def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:
     """The error findings (as ``validate`` reports them) on the cells that feed ``ind``'s
-    実績値: a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）. Statuses do not
-    feed a value; their findings are not among these."""
+    実績値: a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）, and an error value
+    anywhere in the row's own cells or its municipality rows (an ID, a status: 「#REF!」 is
+    never read as empty). A status with other problems does not feed a value; those
+    findings are not among these."""
     rows, manual = feeding_entries(ind, entries, settings)
-    out: list[Finding] = []
+    out: list[Finding] = indicator_cell_errors(ind)
     if manual:
         out += [f for f in _manual_findings(ind) if f.is_error]
     seen: set[str] = set()
@@ -310,7 +349,20 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         if e.municipality in seen:
             out.append(_duplicate(e))
         seen.add(e.municipality)
+        out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
+    return out
+
+
+def indicator_cell_errors(ind: Indicator) -> list[Finding]:
+    """Error values in 指標's own cells of ``ind`` (texts, 基準値, 目標値): whatever the
+    method, a row whose own definition holds an error cannot be evaluated. 実績値（手入力）
+    is left to _manual_findings, which knows whether it feeds the row."""
+    out = _text_errors(ind, INDICATOR_TEXTS, ind.sheet, ind.id)
+    for field, label in TARGET_FIELDS:
+        error = error_value(getattr(ind, field))
+        if error is not None:
+            out.append(cell_error_finding(ind.sheet, ind.cell(field), ind.id, label, error))
     return out
 
 

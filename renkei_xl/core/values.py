@@ -107,6 +107,25 @@ TRUNCATION_MARK = "…（以下省略）"
 # then 評価不可 －, with the bad cell named in the reason).
 INPUT_ERROR = "（入力エラー）"
 
+# Excel's error values, as a cell shows them and as both readers hand them over: the file
+# reader puts a cached error (<c t="e"><v>#REF!</v>) into its grid as this text, and xlwings
+# reads them so (err_to_str). Typed as text they mean the same to staff, so both are
+# classified here, once, and never read as empty or zero. The last six are Excel 365's.
+ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                "#SPILL!", "#CALC!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#FIELD!", "#PYTHON!", "#UNKNOWN!")
+_ERROR_SET = frozenset(ERROR_VALUES)
+CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
+
+
+def error_value(value: object) -> Optional[str]:
+    """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
+    date never is, and an error is never mistaken for a number nor for an empty cell."""
+    if type(value) is not str or not value or len(value) > 16:
+        return None
+    key = value.strip().upper()
+    return key if key in _ERROR_SET else None
+
+
 # Finding types of the parse errors (Finding.type).
 UNPARSEABLE = "unparseable"
 APPROXIMATE = "approximate-value"

@@ -294,7 +294,7 @@ def _export(live: LiveBook, title: str) -> str:
 
 
 def _collect(live: LiveBook, title: str) -> str:
-    from ..cycle.collect import ALREADY, UNKEYED_NOTE, plan_import
+    from ..cycle.collect import ALREADY, UNKEYED_NOTE, held_line, held_summary, plan_import
     from .apply import master_state
 
     master = master_path(live)
@@ -319,6 +319,11 @@ def _collect(live: LiveBook, title: str) -> str:
     if refused:
         lines += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:"]
         lines += [f"・{r.path.name}: {r.reason}" for r in refused]
+    if report.held:
+        lines += ["", held_summary(len(report.held))]
+        lines += [f"・{held_line(name, f)}" for name, f in report.held[:SHOWN_CHANGES]]
+        if len(report.held) > SHOWN_CHANGES:
+            lines.append(f"　…ほか {len(report.held) - SHOWN_CHANGES} か所")
     already = [r for r in refusals if r.kind == ALREADY]
     if already:
         lines += ["", f"取り込み済みのファイル {len(already)} 件: " + "、".join(r.path.name for r in already)]

@@ -56,6 +56,8 @@ class WorkbookXml:
             part = rel.part if rel is not None and rel.type == T_WORKSHEET else None
             self.sheets.append(SheetEntry(el.get("name", ""), el.get("sheetId", ""), rid, part,
                                           el.get("state", "visible")))
+            if part is not None:
+                pkg.labels[part] = f"シート「{el.get('name', '')}」"
         seen: set[str] = set()
         for s in self.sheets:
             if s.name.lower() in seen:   # Excel compares sheet names case-insensitively

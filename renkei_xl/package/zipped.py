@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .xml import PackageError
+from .xml import XML_PARTS, PackageError, check_xml_chars
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -30,6 +30,7 @@ class Package:
     def __init__(self, path: Path, data: Optional[bytes] = None):
         """The package at ``path``, or held in ``data`` (a returned file read once)."""
         self.path = Path(path)
+        self.labels: dict[str, str] = {}   # part → what staff call it (「シート「札幌市」」), for messages
         if data is not None:
             head = data[:8]
         else:
@@ -107,10 +108,16 @@ class Package:
             raise PackageError(f"ブックの部品「{name}」を読めません（ファイルが壊れています: {exc}）") from None
         if len(data) > MAX_PART_BYTES:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます")
+        if name.lower().endswith(XML_PARTS):
+            check_xml_chars(name, data, self.labels.get(name))
         return data
 
     def text(self, name: str) -> str:
-        return self.read(name).decode("utf-8")
+        try:
+            return self.read(name).decode("utf-8")
+        except UnicodeDecodeError:
+            raise PackageError(f"ブックの部品「{name}」の文字を読めません（UTF-8 ではありません。"
+                               "ファイルが壊れています）") from None
 
     def get(self, name: str) -> Optional[bytes]:
         return self.read(name) if name in self else None
@@ -155,6 +162,16 @@ class Package:
                 entries.append(_raw(self._file, info))
         _write_zip(target, entries)
 
+    def copy_with(self, replace: dict[str, bytes]) -> bytes:
+        """The package as it was read, with ``replace``'s parts in place, in memory: for a
+        reader that takes a whole file (python-calamine) when one part must be given to it
+        otherwise than it was saved. Nothing is written anywhere."""
+        entries = [_deflated(name, replace[name], self._infos.get(name)) if name in replace
+                   else _raw(self._file, self._infos[name]) for name in self._order]
+        out = io.BytesIO()
+        _write_entries(out, entries)
+        return out.getvalue()
+
 
 # ------------------------------------------------------------------ zip writing
 
@@ -192,28 +209,32 @@ def _raw(src, info: zipfile.ZipInfo) -> tuple:
 
 
 def _write_zip(target: Path, entries: list[tuple]) -> None:
+    with open(target, "wb") as out:
+        _write_entries(out, entries)
+
+
+def _write_entries(out, entries: list[tuple]) -> None:
     if len(entries) >= 0xFFFF:
         raise PackageError("ブックの部品が多すぎます")
     central = []
-    with open(target, "wb") as out:
-        for name, date_time, attr, method, crc, csize, usize, packed in entries:
-            if csize >= 0xFFFFFFFF or usize >= 0xFFFFFFFF:
-                raise PackageError(f"ブックの部品「{name}」が大きすぎます（4 GB 以上）")
-            raw_name = name.encode("utf-8")
-            flags = _UTF8 if not name.isascii() else 0
-            dostime, dosdate = _dos_time(date_time)
-            offset = out.tell()
-            out.write(_LOCAL.pack(b"PK\x03\x04", 20, 0, flags, method, dostime, dosdate, crc, csize, usize,
-                                  len(raw_name), 0))
-            out.write(raw_name)
-            out.write(packed)
-            central.append(_CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, flags, method, dostime, dosdate, crc,
-                                         csize, usize, len(raw_name), 0, 0, 0, 0, attr, offset) + raw_name)
-        start = out.tell()
-        for record in central:
-            out.write(record)
-        size = out.tell() - start
-        out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))
+    for name, date_time, attr, method, crc, csize, usize, packed in entries:
+        if csize >= 0xFFFFFFFF or usize >= 0xFFFFFFFF:
+            raise PackageError(f"ブックの部品「{name}」が大きすぎます（4 GB 以上）")
+        raw_name = name.encode("utf-8")
+        flags = _UTF8 if not name.isascii() else 0
+        dostime, dosdate = _dos_time(date_time)
+        offset = out.tell()
+        out.write(_LOCAL.pack(b"PK\x03\x04", 20, 0, flags, method, dostime, dosdate, crc, csize, usize,
+                              len(raw_name), 0))
+        out.write(raw_name)
+        out.write(packed)
+        central.append(_CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, flags, method, dostime, dosdate, crc,
+                                     csize, usize, len(raw_name), 0, 0, 0, 0, attr, offset) + raw_name)
+    start = out.tell()
+    for record in central:
+        out.write(record)
+    size = out.tell() - start
+    out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))
 
 
 def resolve(base_part: str, target: str) -> str:

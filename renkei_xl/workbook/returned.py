@@ -18,7 +18,7 @@ from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .state import check_shared_strings, check_sheet_xml
+from .state import ANY_FORMULA, cached_errors, calamine_readable, check_shared_strings, check_sheet_xml, uncached_formulas, with_errors
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
@@ -29,6 +29,7 @@ class ReturnedBook:
         from python_calamine import CalamineWorkbook
 
         self._pkg = Package(Path(name), raw)
+        self._uncached: dict[str, list[str]] = {}
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -76,9 +77,24 @@ class ReturnedBook:
         entry = self._workbook.sheet(name)
         if entry is None or entry.part is None:
             raise KeyError(name)
-        check_sheet_xml(name, self._pkg.read(entry.part))
+        raw = self._pkg.read(entry.part)
+        check_sheet_xml(name, raw)
+        self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if ANY_FORMULA.search(raw) else []
+        errors = cached_errors(raw)
+        readable = calamine_readable(raw)
+        book = self._book
+        if readable is not None:   # an error value calamine does not know: it reads a copy
+            from python_calamine import CalamineWorkbook
+
+            book = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with({entry.part: readable})))
         try:
-            rows = self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception:   # calamine's own kinds, in English
             raise UserError(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
-        return [[None if v == "" else v for v in row] for row in rows]
+        return [with_errors([None if v == "" else v for v in row], errors.get(r))
+                for r, row in enumerate(rows)]
+
+    def uncached(self, name: str) -> list[str]:
+        """Cells of sheet ``name`` (read by ``grid`` first) whose formula has no saved result:
+        calamine gives them as empty, which must never be imported over a value."""
+        return self._uncached.get(name, [])

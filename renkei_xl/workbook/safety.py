@@ -20,6 +20,40 @@ from typing import Callable, Iterator, Optional
 
 from renkei_xl.core.errors import UserError
 
+# ------------------------------------------------------------------ what is given
+
+_NOT_FILES = ((stat.S_ISDIR, "フォルダー"), (stat.S_ISFIFO, "名前付きパイプ（FIFO）"),
+              (stat.S_ISCHR, "デバイス"), (stat.S_ISBLK, "デバイス"), (stat.S_ISSOCK, "ソケット"))
+
+
+def check_regular_file(path: Path, what: str = "Excel のブックのファイル") -> None:
+    """Refuse, in Japanese and naming the path, what is not a file the tool can read.
+
+    Opening a FIFO or a device for reading waits for a writer or never ends, and a folder
+    or an unreadable file would surface as an English OSError and an error log. The mode is
+    read without opening; a regular file is then opened once, as the user (root reads any
+    file, so permission bits alone would not tell)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise UserError(f"ファイル「{path}」が見つかりません") from None
+    except OSError:
+        raise UserError(f"「{path}」を読めません（場所を確認できません）。{what}を指定してください") from None
+    for test, kind in _NOT_FILES:
+        if test(mode):
+            raise UserError(f"「{path}」は{kind}で、ファイルではありません。{what}を指定してください")
+    if not stat.S_ISREG(mode):
+        raise UserError(f"「{path}」は通常のファイルではありません。{what}を指定してください")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise UserError(f"「{path}」を読む権限がありません。ファイルのアクセス権を確認するか、"
+                        f"読めるところにコピーしてから指定してください") from None
+    except OSError:
+        raise UserError(f"「{path}」を開けません。{what}を指定してください") from None
+
+
 # --------------------------------------------------------------------------- locks
 
 # Excel keeps an "owner file" beside an open workbook. Public descriptions disagree

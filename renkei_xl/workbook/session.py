@@ -20,7 +20,7 @@ from ..core.layout import status_line
 from ..core.model import Result
 from ..core.contract_read import MasterData
 from ..core.plan import WritePlan
-from .safety import ensure_not_open, remove_stale_temps, replace_file, writer_lock
+from .safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -37,8 +37,7 @@ def check_path(path: Path) -> Path:
     path = Path(path)
     if c.suffix_problem(path.name):
         raise UserError(c.suffix_problem(path.name))
-    if not path.exists():
-        raise UserError(f"ファイル「{path}」が見つかりません")
+    check_regular_file(path, "マスターブックのファイル")
     return path
 
 

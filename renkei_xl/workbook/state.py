@@ -9,14 +9,17 @@ file applier then edits; so reader and writer agree about which part is which sh
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
 import re
 from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
 from ..core import contract as c
-from ..core.contract_read import MasterData, needed_sheets, parse_ref, read_contract
+from ..core.contract_read import Book, MasterData, needed_sheets, parse_ref, read_contract
 from ..core.errors import UnreadableSheet, UserError
-from ..core.model import ERROR, Finding
+from ..core.model import Finding
+from ..core.validate import uncached_formula_finding
 from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
@@ -74,6 +77,8 @@ class Grids(_Named):
         self._cache: OrderedDict[str, list] = OrderedDict()
         self._streams: OrderedDict[str, SheetRows] = OrderedDict()
         self.with_formulas: dict[str, bytes] = {}   # sheets read so far that hold a formula
+        self._patches: dict[str, bytes] = {}         # part → as calamine reads it (calamine_readable)
+        self._patched = None
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -105,12 +110,21 @@ class Grids(_Named):
             try:
                 raw = self._pkg.read(entry.part)
             except UserError as exc:   # a missing or broken part: the sheet cannot be read
-                raise UnreadableSheet(f"シート「{name}」を読めません: {exc}") from None
+                said = str(exc)
+                raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
+                                      f"シート「{name}」を読めません: {said}") from None
             check_sheet_xml(name, raw)
-            if _ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
+            if ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
+            errors = cached_errors(raw)
+            readable = calamine_readable(raw)
+            if readable is not None:
+                self._patch(entry.part, readable)
+        else:
+            errors = {}
+        book = self._patched if entry is not None and entry.part in self._patches else self._book
         try:
-            rows = SheetRows(self._book.get_sheet_by_name(name))
+            rows = SheetRows(book.get_sheet_by_name(name), errors)
         except Exception:   # calamine raises its own kinds, in English, on damaged sheets
             raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
                                   "見つかりません）。Excel で開いて保存し直してください") from None
@@ -119,8 +133,20 @@ class Grids(_Named):
             self._streams.popitem(last=False)
         return rows
 
+    def _patch(self, part: str, readable: bytes) -> None:
+        """calamine reads from a copy of the package in memory, with this sheet made
+        readable to it (calamine_readable); rare, so the copy is made only then."""
+        from python_calamine import CalamineWorkbook
+
+        self._patches[part] = readable
+        if self._patched is not None:
+            self._patched.close()
+        self._patched = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with(self._patches)))
+
     def close(self) -> None:
         self._book.close()
+        if self._patched is not None:
+            self._patched.close()
 
 
 # What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
@@ -146,16 +172,18 @@ def _column(letters: bytes) -> int:
 
 
 def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
-    """calamine resolves entities itself; a DTD in the shared strings is refused first."""
+    """What calamine reads besides the sheets, checked before it does: it resolves entities
+    itself (a DTD in the shared strings is refused first) and reads on past characters
+    XML forbids (reading a part checks them: package.xml.check_xml_chars), in the shared
+    strings and in the styles alike."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
             head = pkg.read(rel.part)[:65536]
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
                                 "安全のため読み込みません")
-
-
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+        elif rel.type == T_STYLES and rel.part and rel.part in pkg:
+            pkg.read(rel.part)
 
 
 def check_sheet_xml(name: str, raw: bytes) -> None:
@@ -167,10 +195,7 @@ def check_sheet_xml(name: str, raw: bytes) -> None:
         raise UnreadableSheet(f"シート「{name}」の XML に DTD（実体定義）が含まれています。安全のため読み込みません")
     if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
-    bad = _CONTROL_BYTES.search(raw)
-    if bad:
-        raise UnreadableSheet(f"シート「{name}」の XML に使えない制御文字（0x{bad.group()[0]:02X}）が含まれています"
-                              "（ファイルが壊れています）。Excel で開いて保存し直してください")
+    # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     check_extent(name, raw)
 
 
@@ -197,14 +222,76 @@ def check_extent(name: str, raw: bytes) -> None:
                         "Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
+# A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
+# come in any order; the value is what Excel shows.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_ERROR_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_ERROR_TEXT = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
+    """Error values a sheet's XML holds, by 0-based row and column.
+
+    python-calamine hands an error cell over as "" (an empty cell), which would let
+    「#REF!」 pass for "nothing reported" or be imported as emptiness over a value. The
+    error is put back into the grid as the text Excel shows, as xlwings reads it
+    (err_to_str), so the core classifies both faces' values in one place
+    (renkei_xl.core.values.error_value)."""
+    if b't="e"' not in raw:
+        return {}
+    out: dict[int, dict[int, str]] = {}
+    for m in _ERROR_CELL.finditer(raw):
+        ref, value = _ERROR_REF.search(m.group(1)), _ERROR_TEXT.search(m.group(2))
+        if ref and value and value.group(1).strip():
+            text = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
+            out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = text
+    return out
+
+
+# The error values python-calamine 0.9 reads; any other (#SPILL!, #CALC!, #GETTING_DATA …,
+# Excel 365's) makes it refuse the whole sheet.
+CALAMINE_ERRORS = frozenset({b"#NULL!", b"#DIV/0!", b"#VALUE!", b"#REF!", b"#NAME?", b"#NUM!", b"#N/A"})
+
+
+def calamine_readable(raw: bytes) -> Optional[bytes]:
+    """The sheet with every error value calamine does not know turned into one it does, or
+    None when there is none. Only calamine reads the result: the real error is put back
+    from ``cached_errors`` of the sheet as saved, so nothing of it is lost."""
+    if b't="e"' not in raw:
+        return None
+    changed = False
+
+    def fix(m: re.Match) -> bytes:
+        nonlocal changed
+        value = _ERROR_TEXT.search(m.group(2))
+        if value is None or value.group(1).strip() in CALAMINE_ERRORS:
+            return m.group(0)
+        changed = True
+        inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]
+        return m.group(0)[:m.start(2) - m.start()] + inner + m.group(0)[m.end(2) - m.start():]
+    out = _ERROR_CELL.sub(fix, raw)
+    return out if changed else None
+
+
+def with_errors(row: list, errors: Optional[Mapping[int, str]]) -> list:
+    """A grid row with the sheet's error values in place of calamine's empty cells."""
+    if errors:
+        for col, text in errors.items():
+            if col >= len(row):
+                row.extend([None] * (col + 1 - len(row)))
+            row[col] = text
+    return row
+
+
 class SheetRows(Sequence[list]):
     """Rows of one sheet from A1 (calamine drops the empty columns left of the data; they
     are put back), the first rows kept for header searches, the rest read forward."""
 
     HEAD = 64
 
-    def __init__(self, sheet):
+    def __init__(self, sheet, errors: Optional[Mapping[int, Mapping[int, str]]] = None):
         self._sheet = sheet
+        self._errors = errors or {}   # row → column → error text (0-based), see cached_errors
         self._len = sheet.end[0] + 1 if sheet.height else 0   # end: the last cell, 0-based
         self._pad = [None] * (sheet.start[1] if sheet.start else 0)
         self._head: list[list] = []
@@ -212,8 +299,9 @@ class SheetRows(Sequence[list]):
         self._pos = 0            # index of the row the iterator gives next
         self._last: tuple[int, list] = (-1, [])
 
-    def _convert(self, row) -> list:
-        return self._pad + [v if type(v) in _PLAIN and v != "" else _cell(v) for v in row]
+    def _convert(self, row, index: int) -> list:
+        out = self._pad + [v if type(v) in _PLAIN and v != "" else _cell(v) for v in row]
+        return with_errors(out, self._errors.get(index))
 
     def __len__(self) -> int:
         return self._len
@@ -233,7 +321,7 @@ class SheetRows(Sequence[list]):
             self._it, self._pos = iter(self._sheet.iter_rows()), 0
         row = None
         while self._pos <= index:
-            row = self._convert(next(self._it))
+            row = self._convert(next(self._it), self._pos)
             if self._pos < self.HEAD and self._pos == len(self._head):
                 self._head.append(row)
             self._pos += 1
@@ -291,7 +379,7 @@ class StyleReader:
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _REF = re.compile(r'\sr="([A-Z]{1,3}\d+)"')
 _FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
-_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
 # text result as t="str" with <v></v>, which counts as saved.
 _VALUE = re.compile(r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
@@ -330,10 +418,34 @@ def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[F
     for sheet, refs in missing.items():
         for ref in refs:
             if (sheet, ref) in read:
-                out.append(Finding("formula-without-result", ERROR, sheet, ref, read[(sheet, ref)],
-                                   f"{sheet}!{ref} の数式に計算結果が保存されていません（空として扱えません）",
-                                   "Excel で開いて保存し直すか、数式を値に変えてください"))
+                out.append(uncached_formula_finding(sheet, ref, read[(sheet, ref)]))
     return out
+
+
+def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> None:
+    """A setting whose formula has no saved result is refused before 設定 is read: calamine
+    gives it as empty, and 設定 is never read around a gap (contract_read.read_settings)."""
+    if c.SETTINGS not in grids:
+        return
+    grids.rows(c.SETTINGS)
+    raw = grids.with_formulas.get(c.SETTINGS)
+    refs = set(uncached_formulas({c.SETTINGS: raw}).get(c.SETTINGS, ())) if raw else set()
+    if not refs:
+        return
+    read = {ref.replace("$", "").split(":")[0]: name for name, (sheet, ref) in names.items()
+            if sheet == c.SETTINGS}
+    book = Book({c.SETTINGS: grids.rows(c.SETTINGS)}, {})
+    try:
+        header_row, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name",))
+    except UserError:
+        header_row, cols = 0, {}
+    for ref in sorted(refs, key=parse_ref):
+        row, col = parse_ref(ref)
+        label = read.get(ref) or next((c.MUNI_HEADERS[f] for f, k in cols.items()
+                                       if k == col and row > header_row), None)
+        if label is not None:
+            f = uncached_formula_finding(c.SETTINGS, ref, "")
+            raise UserError(f"{f.place}: {label}の{f.message}")
 
 
 def read_state(pkg: Package) -> FileState:
@@ -346,6 +458,7 @@ def read_state(pkg: Package) -> FileState:
     grids = Grids(pkg, [*wanted, *extra], workbook)
     try:
         own = {n: grids[n] for n in extra}
+        _settings_formulas(grids, names)
         data = read_contract(ContractView(grids, wanted), names)
     except BaseException:
         grids.close()

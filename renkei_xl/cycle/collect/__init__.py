@@ -33,10 +33,10 @@ from .history import check_history, read_history
 from .inspect import identifier, inspect_file
 from .paths import expand_paths
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
-                      ImportRecord, Refusal, Refused, Submission)
+                      ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary)
 
 __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
-           "ImportRecord", "Refusal", "Submission", "collect", "expand_paths", "identifier", "inspect_file",
+           "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "expand_paths", "identifier", "inspect_file",
            "plan_collect", "plan_import", "read_history"]
 
 
@@ -65,6 +65,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[Impo
     known = list(history)
     changes: list[Change] = []
     records: list[ImportRecord] = []
+    held: list[tuple[str, tuple]] = []
     for sub in submissions:
         try:
             check_history(sub, known, force)
@@ -84,10 +85,12 @@ def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[Impo
                     mine.append(Change(sub.municipality, cell, ind_id, c.ENTRY_HEADERS[f], old, new))
                     current[key] = text(new)
         changes += mine
-        record = ImportRecord(sub.path.name, sub.municipality, now, len(mine), sub.sha256, sub.modified)
+        record = ImportRecord(sub.path.name, sub.municipality, now, len(mine), sub.sha256, sub.modified,
+                              held_cells(sub.held))
+        held.append((sub.path.name, sub.held))
         records.append(record)
         known.append(record)
-    return changes, refusals, records
+    return changes, refusals, records, held
 
 
 def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,
@@ -101,9 +104,9 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
 
     log = state.grids.get(c.IMPORT_LOG)
     history = read_history(log) if log else []
-    changes, refusals, records = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
-    report = CollectReport(changes, refusals, records)
-    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(r) for r in records]) if records else WritePlan()
+    changes, refusals, records, held = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
+    report = CollectReport(changes, refusals, records, held_by_file=held)
+    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(None if v == "" else v for v in r) for r in records]) if records else WritePlan()
     return report, plan
 
 

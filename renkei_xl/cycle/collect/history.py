@@ -27,7 +27,7 @@ def read_history(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
         row = grid[_r - 1]
         get = lambda i: _at(row, cols[str(i)]) if str(i) in cols else None  # noqa: E731
         out.append(ImportRecord(text(get(0)), text(get(1)), _as_datetime(get(2)),
-                                _as_int(get(3)), text(get(4)).lower(), _as_datetime(get(5))))
+                                _as_int(get(3)), text(get(4)).lower(), _as_datetime(get(5)), text(get(6))))
     return out
 
 

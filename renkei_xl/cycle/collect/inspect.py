@@ -11,11 +11,11 @@ from typing import Optional
 
 from ...core import contract as c
 from ...core.book_kind import MASTER, not_a_return, recognise
-from ...core.contract_read import Book, MasterData, text
+from ...core.contract_read import Book, MasterData, parse_ref, text
 from ...core.errors import UserError
 from ...core.methods import cell_value
 from ...core.model import Entry
-from ...core.validate import validate
+from ...core.validate import uncached_formula_finding, validate
 from ..distribute import (ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION,
                           P_YEAR, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches)
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
@@ -92,13 +92,34 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
-    errors = [f for f in validate(settings, data.indicators, file_entries)
-              if f.is_error and f.sheet == muni]
-    if errors:
-        first = errors[0]
-        more = f"（ほか {len(errors) - 1} 件）" if len(errors) > 1 else ""
-        raise Refused(f"入力値の誤り: {first.place} {first.indicator_id}: {first.message}{more}")
-    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values)
+    row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
+    errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
+              for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
+    errors += [f for f in validate(settings, data.indicators, file_entries)
+               if f.is_error and f.sheet == muni]
+    held = _held_rows(errors, row_ids)
+    for ind_id in held:
+        values.pop(ind_id, None)
+    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors))
+
+
+def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:
+    row, col = parse_ref(ref)
+    return row in row_ids and col in {cols[f] for f in ("indicator_id", *INPUT_FIELDS) if f in cols}
+
+
+def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
+    """The rows not imported: every row holding a bad cell, whole, so that a 実績値 never
+    lands without its 分母 (or a status without its value). The master keeps those rows'
+    values; the other rows of the file are imported. A bad cell outside the rows (none
+    is expected: rows are checked above) refuses the file, as nothing says what it meant."""
+    held: set[str] = set()
+    for f in errors:
+        ind_id = row_ids.get(parse_ref(f.cell)[0]) if f.cell else None
+        if not ind_id:
+            raise Refused(f"入力値の誤り: {f.place}: {f.message}")
+        held.add(ind_id)
+    return held
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes]) -> None:

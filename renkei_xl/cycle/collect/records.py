@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
 from ...core.contract_read import text
+from ...core.model import Finding
 from ..distribute import KEY_NAME
 
 INPUT_FIELDS = ("value", "denominator", "status")
-LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時")
+LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
+# How many bad cells one 取込履歴 row lists before it counts the rest.
+HELD_LISTED = 20
 ALREADY = "already"   # Refusal.kind of a file imported before: not an error, nothing to do
 REFUSED = "refused"
 # Said once per collect when the master has no key (plan_collect was given key=None).
@@ -49,14 +52,17 @@ class ImportRecord(NamedTuple):
     changed_cells: int
     sha256: str
     submitted_at: Optional[dt.datetime]
+    held_cells: str = ""          # the bad cells left out, 「小樽市!E7（エラー値「#REF!」）、…」
 
 
 class CollectReport:
-    __slots__ = ("changes", "refusals", "records", "dry_run", "written")
+    __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file")
 
     def __init__(self, changes: list[Change], refusals: list[Refusal], records: list[ImportRecord],
-                 dry_run: bool = False, written: object = None):
+                 dry_run: bool = False, written: object = None,
+                 held_by_file: Sequence[tuple[str, Sequence[Finding]]] = ()):
         self.changes, self.refusals, self.records = changes, refusals, records
+        self.held_by_file = [(name, tuple(found)) for name, found in held_by_file if found]
         self.dry_run = dry_run
         self.written = written                  # session.Written when the master was written
 
@@ -68,13 +74,43 @@ class CollectReport:
     def already(self) -> list[Refusal]:
         return [r for r in self.refusals if r.kind == ALREADY]
 
+    @property
+    def held(self) -> list[tuple[str, Finding]]:
+        """(file name, finding) of each cell not imported from a file otherwise imported."""
+        return [(name, f) for name, found in self.held_by_file for f in found]
+
     def lines(self) -> list[str]:
         out = [ch.line() for ch in self.changes]
+        out += [held_line(name, f) for name, f in self.held]
         out += [r.line() for r in self.refusals]
         for rec in self.records:
             out.append(f"取込{'予定' if self.dry_run else ''}: {rec.file_name}（{rec.municipality}、"
                        f"変更 {rec.changed_cells} セル）")
         return out
+
+
+def held_line(file_name: str, f: Finding) -> str:
+    """One cell not imported, as the report shows it."""
+    return (f"取り込みません: {file_name}: {f.place} {f.indicator_id}: {f.message}"
+            "（この行は取り込まず、マスターの値のままです）")
+
+
+def held_summary(count: int) -> str:
+    """What both faces say when cells were left out (README: 回収ファイル取込)."""
+    return (f"取り込まなかったセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにしました"
+            "（ほかの行は取り込みました）。場所と理由はシート「取込履歴」の「取り込まなかったセル」にもあります。"
+            "市町村に直したファイルを送ってもらうか、マスターに直接入力してください")
+
+
+def held_cells(found: Sequence[Finding]) -> str:
+    """The cells left out, as 取込履歴 lists them: place and what was wrong, in short."""
+    parts = [f"{f.place}（{_short(f)}）" for f in found[:HELD_LISTED]]
+    more = f" ほか{len(found) - HELD_LISTED}か所" if len(found) > HELD_LISTED else ""
+    return "、".join(parts) + more
+
+
+def _short(f: Finding) -> str:
+    return f.message.split("（")[0].split("。")[0][:60]
 
 
 def _shown(value: object) -> str:
@@ -95,6 +131,7 @@ class Submission(NamedTuple):
     municipality: str
     modified: Optional[dt.datetime]
     values: dict[str, dict[str, object]]   # 指標ID -> field -> value to import
+    held: tuple[Finding, ...] = ()         # bad cells: their rows are not among ``values``
 
 
 def cell_at(row: Sequence[object], col: int) -> object:
