@@ -4,9 +4,10 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Two headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Three headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
-' (an HTTP header carries ASCII only), which the server writes in its log.
+' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
+' is the master's identity (RenkeiMasterId).
 '
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
@@ -26,6 +27,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     url = url & "/buttons/" & entry
     headers.Add "X-Renkei-Client", RENKEI_CLIENT_VERSION
     headers.Add "X-Renkei-User", RenkeiHex(Application.UserName)
+    headers.Add "X-Renkei-Master", RenkeiMasterId()
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     Exit Sub
@@ -33,6 +35,16 @@ Failed:
     MsgBox RenkeiText("00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305F300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E5024309278BA8A8D30573066304F3060305530443002") & vbLf & vbLf & url & vbLf & Err.Description, _
         vbCritical, RenkeiText("9023643A4E8B696D00208A554FA130C430FC30EB")
 End Sub
+
+' The master's identity (hidden name _renkei_master_id, derived from its key on the server's
+' side too): the server lets a click touch only the folder where this very master is saved.
+Function RenkeiMasterId() As String
+    Dim s As String
+    On Error Resume Next
+    s = ThisWorkbook.Names("_renkei_master_id").RefersTo
+    On Error GoTo 0
+    RenkeiMasterId = Replace(Replace(s, "=", ""), Chr(34), "")
+End Function
 
 Function RenkeiHex(ByVal s As String) As String
     Dim i As Long, out As String
