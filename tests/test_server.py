@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -60,8 +61,11 @@ class Server:
     master: Path
     log: Path
     cwd: Path
+    headers: dict
+    error_log: Path
 
-    def post(self, entry: str, payload=None, *, headers=HEADERS, content=None, timeout=60) -> httpx.Response:
+    def post(self, entry: str, payload=None, *, headers=None, content=None, timeout=60) -> httpx.Response:
+        headers = self.headers if headers is None else headers
         if content is None:
             content = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return httpx.post(f"{self.url}/buttons/{entry}", content=content, timeout=timeout,
@@ -86,9 +90,11 @@ def server(tmp_path_factory, licensed):  # noqa: F811
     assert cli_main(["init", str(master), "--sample", "fy2023", "--server", url, "--server-folder", FOLDER]) == 0
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     log = root / "server.log"
+    error_log = root / "logs" / "error.log"
     with log.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workdir", str(workdir), "--share", SHARE, "--max-mb", "1"],
+                                 "--port", str(port), "--workdir", str(workdir), "--share", SHARE, "--max-mb", "1",
+                                 "--error-log", str(error_log)],
                                 cwd=cwd, env=env, stdout=err, stderr=err)
     try:
         deadline = time.monotonic() + 90
@@ -103,10 +109,20 @@ def server(tmp_path_factory, licensed):  # noqa: F811
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not start: {log.read_text(encoding='utf-8')}")
             time.sleep(0.2)
-        yield Server(url, workdir, master, log, cwd)
+        yield Server(url, workdir, master, log, cwd, {**HEADERS, "X-Renkei-Master": _master_id(master)}, error_log)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _master_id(path: Path) -> str:
+    """What RenkeiServer.bas sends: the hidden name's value, as the master saved it."""
+    from renkei_xl.cycle.distribute import stored_master_id
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    with Package(path) as pkg:
+        return stored_master_id(WorkbookXml(pkg))
 
 
 def _payload(path: Path) -> dict:
@@ -192,7 +208,8 @@ def test_every_action_the_server_sends_is_one_the_masters_vba_implements(server,
     staff_types(bad, "小樽市", entry.cell("value"), BAD_VALUE)
     sent = set()
     for path in (server.master, bad):
-        for name in ("check", "recalc", "export", "split", "collect"):
+        # the file buttons act on the saved master: the edited copy goes to the others only
+        for name in ("check", "recalc", "collect") + (("export", "split") if path == server.master else ()):
             response = server.post(name, _payload(path))
             assert response.status_code == 200, response.text
             sent |= {a["func"] for a in response.json()["actions"]}
@@ -261,9 +278,11 @@ def test_file_buttons_work_in_the_folder_named_in_settings(server):
 ])
 def test_a_missing_or_escaping_work_folder_is_refused_in_japanese(server, value, words):
     before = sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*"))
-    for entry in ("split", "export", "collect"):
-        prompt, mode = _only_alert(server.post(entry, _set_name(_payload(server.master), c.N_SERVER_FOLDER, value)))
-        assert mode == "critical" and words in prompt and "Traceback" not in prompt, prompt
+    for entry in ("split", "export", "collect", "rollover"):
+        response = server.post(entry, _set_name(_payload(server.master), c.N_SERVER_FOLDER, value))
+        assert response.status_code == 422 and response.headers["content-type"].startswith("text/plain")
+        assert words in response.text and "Traceback" not in response.text, response.text
+        assert str(server.workdir) not in response.text
     assert sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*")) == before
 
 
@@ -319,7 +338,7 @@ def _big_payload(server) -> dict:
 
 
 REFUSALS = {
-    "wrong key": (lambda s: s.post("recalc", _payload(s.master), headers={**HEADERS, "Authorization": "wrong-key"}),
+    "wrong key": (lambda s: s.post("recalc", _payload(s.master), headers={**s.headers, "Authorization": "wrong-key"}),
                   401, "鍵"),
     "no key": (lambda s: s.post("recalc", _payload(s.master), headers={"X-Renkei-Client": "1"}), 401, "鍵"),
     "malformed JSON": (lambda s: s.post("recalc", content=b'{"client": "VBA", "sheets": [}'), 400, "読めません"),
@@ -361,26 +380,45 @@ def test_the_buttons_are_the_contracts_buttons(server):
 
 # ------------------------------------------------------- what the server keeps
 
-def test_the_log_holds_time_button_user_and_outcome_only(server):
+FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
+                      r"renkei-xl server on .*"
+                      rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
+                      r" outcome=\S+ status=\d{3} \d+ms)")
+
+
+def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     server.post("check", _payload(server.master))
+    forged = "\n2026-01-01 00:00:00 INFO request=00000000 client=1.2.3.4 button=確定版を書き出し outcome=完了 status=200 1ms"
+    crlf_user = "".join(f"{ord(ch):04X}" for ch in "山田\r\n偽 outcome=完了")
+    server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-User": crlf_user})
+    # unauthenticated: neither the path (a forged line, the key itself) nor the headers
+    httpx.post(server.url + "/buttons/check%0A2026-01-01%20forged%20outcome=完了", content=b"{}", timeout=10,
+               headers={"X-Renkei-User": crlf_user})
+    httpx.post(server.url + f"/buttons/{KEY}", content=b"{}", timeout=10)
+    httpx.post(server.url + "/buttons/check", content=b"{}", timeout=10, headers={"Authorization": "wrong " + KEY[:8]})
+    # authenticated, unknown button with a line break in its path: escaped
+    httpx.post(server.url + "/buttons/no%0Dthing%0A" + quote(forged.strip(), safe=""), content=b"{}", timeout=10,
+               headers=server.headers)
     text = server.log.read_text(encoding="utf-8")
     lines = text.strip().splitlines()
-    assert "Traceback" not in text
-    line = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
-                      r"renkei-xl server on .*"
-                      r"|button=\S+ user=.+ outcome=\S+ status=\d{3}(?: \d+ms)?"
-                      r"|outcome=\S+ status=413)")
-    assert all(line.fullmatch(l) for l in lines), [l for l in lines if not line.fullmatch(l)]
-    assert f"button={c.CHECK} user={USER} outcome=完了 status=200" in text
-    assert "outcome=鍵が違う status=401" in text
-    for secret in (KEY, "さっぽろ", "札幌市", BAD_VALUE, MASTER_NAME):   # nothing of a request's content
+    assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
+    assert "Traceback" not in text and "forged" not in text
+    assert f'button={c.CHECK} user="{USER}" outcome=完了 status=200' in text
+    assert 'user="山田\\u000d\\u000a偽 outcome=完了"' in text            # the CR/LF user, escaped, on its line
+    assert 'path="/buttons/no\\u000dthing\\u000a2026-01-01' in text        # an authenticated path, escaped
+    assert re.search(r"request=[0-9a-f]{8} client=127\.0\.0\.1 outcome=鍵が違う status=401", text)
+    assert not re.search(r"outcome=鍵が違う.*(path|user)=", text)
+    assert sum("outcome=鍵が違う" in l for l in lines) >= 3
+    assert not any(l.startswith("2026-01-01") for l in lines)
+    for secret in (KEY, KEY[:8], "さっぽろ", "札幌市", BAD_VALUE, MASTER_NAME):   # nothing of a request's content
         assert secret not in text
 
 
 def test_the_server_keeps_no_copy_of_a_workbook(server):
     server.post("recalc", _payload(server.master))
     assert not any(server.cwd.iterdir())
-    assert [p.name for p in server.workdir.iterdir()] == [FOLDER]
+    assert FOLDER in [p.name for p in server.workdir.iterdir()]
     folder = server.workdir / FOLDER
     kept = {p.name for p in folder.iterdir()}
     locks = {p.name for p in folder.iterdir() if p.name.endswith(".renkei-lock")}   # the writers' lock, empty

@@ -310,7 +310,7 @@ def _user(raw: str) -> str:
     if not raw or len(raw) % 4 or len(raw) > 400:
         return ""
     try:
-        return bytes.fromhex(raw).decode("utf-16-be").replace("\n", " ")
+        return bytes.fromhex(raw).decode("utf-16-be")     # escaped in the log line (server.log)
     except ValueError:
         return ""
 

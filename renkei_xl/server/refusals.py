@@ -12,8 +12,8 @@ import json
 TEXT = "text/plain; charset=utf-8"
 
 # xlwings' payload is an object → sheets → sheet → values → row → cell, with names and
-# tables a level or two more: 6 deep; 10 leaves room for what a later xlwings adds. Far below anything the C parser's recursion limit or
-# a worker thread's stack could meet.
+# tables a level or two more: 6 deep; 10 leaves room for what a later xlwings adds. Far
+# below anything the C parser's recursion limit or a worker thread's stack could meet.
 MAX_DEPTH = 10
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _SQUARE = bytes.maketrans(b"{}", b"[]")
@@ -62,7 +62,7 @@ def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
 def parse_payload(body: bytes) -> object:
     """The JSON body, or a Refusal (400) for anything that is not plain, shallow JSON."""
     if nesting_too_deep(body):
-        raise Refusal(400, "送信データの入れ子が深すぎるか、括弧が対応していません（xlwings の送信データではありません）。",
+        raise Refusal(400, "送信データを読めません（入れ子が深すぎるか、括弧が対応していません。xlwings の送信データではありません）。",
                       "形式の誤り")
     try:
         return json.loads(body.decode("utf-8"))
