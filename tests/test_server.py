@@ -488,3 +488,193 @@ def test_serve_refuses_to_start_without_key_licence_or_folder(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "作業フォルダー" in run.stderr, run.stderr
 
+
+
+# ------------------------------------------------- the server on a municipal LAN (issue 18)
+
+def _master_in(server, folder: str, *, fresh: bool = False, **values) -> Path:
+    """A master saved in ``folder`` under the work folder, naming that folder in 設定, with
+    named cells set (N_REGION=...) through the tool's own file writer. ``fresh``: built
+    anew (a key of its own), else a copy of the server's master (the same key)."""
+    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    path = server.workdir / folder / MASTER_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        assert cli_main(["init", str(path), "--sample", "fy2023", "--server", server.url, "--force"]) == 0
+    else:
+        shutil.copyfile(server.master, path)
+    values = {c.N_SERVER_FOLDER: folder, **values}
+
+    def make(fs):
+        edits = []
+        for name, value in values.items():
+            sheet, ref = fs.state.names[name]
+            r, col = parse_ref(ref)
+            edits.append(CellEdit(sheet, r, col, value))
+        return WritePlan(cells=edits), None
+
+    write_planned(path, make)
+    return path
+
+
+def _tree(root: Path) -> list:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("region", ["../../../../X/pwn", "a/b", "CON", "C:\\\\evil\\\\x", "\\\\\\\\evil\\\\share\\\\x",
+                                    "末尾の点. . ", "長い" * 200])
+def test_a_region_name_makes_one_safe_file_in_the_folders_export_folder(server, region):
+    folder = f"圏域名-{abs(hash(region)) % 10**6}"
+    master = _master_in(server, folder, **{c.N_REGION: region})
+    outside = _tree(server.workdir.parent)
+    prompt, mode = _only_alert(server.post("export", _payload(master)))
+    assert mode == "info", prompt
+    written = [p for p in (server.workdir / folder / EXPORT_DIR).iterdir()]
+    assert len(written) == 1 and written[0].suffix == ".xlsx"
+    name = written[0].name
+    assert len(name.encode("utf-8")) <= 120 and not re.search(r'[\\/:*?"<>|]', name) and ".." not in name
+    assert name.split(".")[0].upper() not in ("CON", "NUL", "PRN", "AUX")
+    assert f"・{name}" in prompt and f"{SHARE}\\{folder}\\{EXPORT_DIR}" in prompt
+    new = set(_tree(server.workdir.parent)) - set(outside)
+    assert all(p.startswith(str(Path("work") / folder)) for p in new), new
+
+
+def test_long_book_and_folder_names_get_422_without_a_server_path(server):
+    payload = _payload(server.master)
+    long_book = {**payload, "book": {**payload["book"], "name": "長" * 300 + ".xlsm"}}
+    for entry in ("check", "export"):
+        response = server.post(entry, long_book)
+        assert response.status_code == 422 and "長すぎ" in response.text, response.text
+    response = server.post("export", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "フ" * 300))
+    assert response.status_code == 422 and "長すぎ" in response.text, response.text
+    for name in ("CON.xlsm", "nul.xlsm", "マスター.xlsm. ", ".マスター.xlsm", "a\tb.xlsm"):
+        response = server.post("split", {**payload, "book": {**payload["book"], "name": name}})
+        assert response.status_code == 422 and "ファイル名として使えません" in response.text, (name, response.text)
+    assert str(server.workdir) not in response.text and "Errno" not in response.text
+
+
+def test_a_write_through_a_symlink_out_of_the_folder_is_refused(server, tmp_path):
+    folder = "リンク"
+    master = _master_in(server, folder)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (server.workdir / folder / EXPORT_DIR).symlink_to(outside, target_is_directory=True)
+    response = server.post("export", _payload(master))
+    assert response.status_code == 422 and "外を指しています" in response.text, response.text
+    (server.workdir / folder / EXPORT_DIR).unlink()
+    (server.workdir / folder / EXPORT_DIR).mkdir()
+    from renkei_xl.cycle.export import default_name
+    from renkei_xl.workbook.session import load_master
+
+    target = server.workdir / folder / EXPORT_DIR / default_name(load_master(master).settings)
+    target.symlink_to(outside / "x.xlsx")       # the file itself a link out: stopped at the write point
+    prompt, mode = _only_alert(server.post("export", _payload(master)))
+    assert mode == "critical" and "フォルダーの外" in prompt, prompt
+    assert not any(outside.iterdir())
+    assert str(server.workdir) not in prompt and str(tmp_path) not in prompt
+
+
+def test_a_click_reaches_only_the_folder_of_its_own_master(server):
+    other = _master_in(server, "他の圏域", fresh=True)     # same file name, another key
+    before = _tree(other.parent)
+    payload = _set_name(_payload(server.master), c.N_SERVER_FOLDER, "他の圏域")
+    for entry in ("split", "export", "collect", "rollover"):
+        response = server.post(entry, payload)
+        assert response.status_code == 403 and "保存されているマスターではありません" in response.text, response.text
+        assert f"{SHARE}\\他の圏域" in response.text
+    without = {k: v for k, v in server.headers.items() if k != "X-Renkei-Master"}
+    response = server.post("export", _payload(server.master), headers=without)
+    assert response.status_code == 403 and "upgrade-macros" in response.text, response.text
+    assert _tree(other.parent) == before
+    # its own master is served there
+    prompt, mode = _only_alert(server.post("export", _payload(other), headers={
+        **server.headers, "X-Renkei-Master": _master_id(other)}))
+    assert mode == "info", prompt
+
+
+def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):
+    from renkei_xl.cycle.distribute import master_id, master_key_of_file
+
+    assert _master_id(server.master) == master_id(master_key_of_file(server.master))
+    copy = tmp_path / "2023年度" / MASTER_NAME
+    copy.parent.mkdir()
+    shutil.copyfile(server.master, copy)
+    assert cli_main(["rollover", str(copy)]) == 0
+    new = copy.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert master_key_of_file(new) != master_key_of_file(copy)
+    assert _master_id(new) == master_id(master_key_of_file(new))
+
+
+def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
+    folder = "未保存"
+    master = _master_in(server, folder)
+    with opened(master) as fs:
+        entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
+    from renkei_xl.core.contract_read import parse_ref
+
+    payload = _payload(master)
+    sheet = next(s for s in payload["sheets"] if s["name"] == "小樽市")
+    r, col = parse_ref(entry.cell("value"))
+    sheet["values"][r - 1][col - 1] = BAD_VALUE
+    before = _tree(server.workdir / folder)
+    for entry_point in ("split", "export", "rollover"):
+        response = server.post(entry_point, payload)
+        assert response.status_code == 409 and "上書き保存" in response.text, response.text
+    assert _tree(server.workdir / folder) == before
+    for entry_point in ("check", "recalc", "collect"):
+        prompt, _mode = _only_alert(server.post(entry_point, payload))
+        if entry_point != "collect":
+            assert "エラー 1 件" in prompt or "エラーが 1 件" in prompt, prompt
+
+
+def test_rollover_speaks_excel_and_names_the_next_years_folder(server):
+    folder = "試験/2023年度"
+    master = _master_in(server, folder)
+    prompt, mode = _only_alert(server.post("rollover", _payload(master)))
+    assert mode == "info", prompt
+    new = master.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert f"{SHARE}\\試験\\2023年度\\{new.name}" in prompt and str(server.workdir) not in prompt
+    assert "試験/2024年度" in prompt or "試験\\2024年度" in prompt
+    from renkei_xl.core.contract_read import Book, server_folder
+
+    with opened(new) as fs:
+        assert server_folder(Book(dict(fs.sheets), fs.state.names))[0] == "試験/2024年度"
+    prompt, mode = _only_alert(server.post("rollover", _payload(master)))
+    assert mode == "critical" and "すでにあります" in prompt and "--force" not in prompt, prompt
+    assert "もう一度「次年度のマスターを作成」を押してください" in prompt and f"{SHARE}\\試験" in prompt
+
+
+def test_unknown_buttons_and_paths_get_japanese_404(server):
+    for url, headers in ((f"{server.url}/buttons/nothing", server.headers), (f"{server.url}/other", {}),
+                         (f"{server.url}/docs", {})):
+        response = httpx.post(url, headers=headers, content=b"{}", timeout=10)
+        assert response.status_code == 404 and response.headers["content-type"].startswith("text/plain")
+        assert "ボタンはサーバーにありません" in response.text and "detail" not in response.text
+
+
+def test_deeply_nested_json_gets_400_quickly(server):
+    for body in (b"[" * 400_000 + b"]" * 400_000, b'{"a":' * 150_000 + b"1" + b"}" * 150_000,
+                 b"[" * 900_000):
+        started = time.perf_counter()
+        response = server.post("recalc", content=body)
+        assert response.status_code == 400 and "読めません" in response.text, response.text
+        assert time.perf_counter() - started < 5
+    assert httpx.get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
+
+
+def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_the_error_log(server):
+    payload = _payload(server.master)
+    sheet = next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)
+    sheet["values"][5][3] = [[1]]          # not a cell value: xlwings' remote engine fails on it
+    response = server.post("recalc", payload)
+    assert response.status_code == 500 and response.headers["content-type"].startswith("text/plain")
+    number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
+    assert "送って" not in response.text and "Error" not in response.text and "/" not in response.text
+    errors = server.error_log.read_text(encoding="utf-8")
+    assert f"request={number}" in errors and "Traceback" in errors
+    log = server.log.read_text(encoding="utf-8")
+    assert f"request={number} client=127.0.0.1 button={c.RECALC}" in log and "outcome=エラー status=500" in log
+    assert "Traceback" not in log
