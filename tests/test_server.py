@@ -474,20 +474,124 @@ def test_libreoffice_binds_the_buttons_of_a_server_master(server, tmp_path):
         for caption, macro, _ in c.BUTTONS]
 
 
+def _serve(args: list, env: dict, timeout: int = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
 def test_serve_refuses_to_start_without_key_licence_or_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("RENKEI_XL_SERVER_KEY", "XLWINGS_LICENSE_KEY")}
     cases = [({}, "XLWINGS_LICENSE_KEY"),
              ({"XLWINGS_LICENSE_KEY": "noncommercial"}, "鍵がありません"),
              ({"XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": "short"}, "短すぎ")]
     for extra, words in cases:
-        run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(tmp_path)],
-                             env={**env, **extra}, capture_output=True, text=True, timeout=60)
+        run = _serve(["--workdir", str(tmp_path)], {**env, **extra})
         assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr, run.stderr
-    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(tmp_path / "none")],
-                         env={**env, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY},
-                         capture_output=True, text=True, timeout=60)
+    run = _serve(["--workdir", str(tmp_path / "none")],
+                 {**env, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY})
     assert run.returncode == 2 and "作業フォルダー" in run.stderr, run.stderr
 
+
+def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
+    """Exit 2 and one Japanese line, with two workers as documented: no restart loop."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY,
+           "XDG_STATE_HOME": str(tmp_path / "state")}
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    (tmp_path / "bad.pem").write_text("not a certificate")
+    base = ["--host", "127.0.0.1", "--port", str(_free_port()), "--workdir", str(workdir), "--workers", "2"]
+    cases = [
+        ({"XLWINGS_LICENSE_KEY": "Noncommercial"}, [], "XLWINGS_LICENSE_KEY=noncommercial"),
+        ({"XLWINGS_LICENSE_KEY": "noncommercial "}, [], "小文字"),
+        ({"XLWINGS_LICENSE_KEY": "abcdefabcdef"}, [], "受け付けません"),
+        ({}, ["--workers", "0"], "--workers"),
+        ({}, ["--port", "70000"], "--port"),
+        ({}, ["--max-mb", "0"], "--max-mb"),
+        ({}, ["--port", str(busy.getsockname()[1])], "待ち受けられません"),
+        ({}, ["--host", "no-such-host.invalid"], "--host"),
+        ({}, ["--ssl-certfile", str(tmp_path / "bad.pem")], "両方"),
+        ({}, ["--ssl-certfile", str(tmp_path / "bad.pem"), "--ssl-keyfile", str(tmp_path / "bad.pem")], "証明書"),
+        ({}, ["--error-log", str(workdir / "logs" / "error.log")], "作業フォルダーの中"),
+        ({}, ["--key-file", str(tmp_path / "no-key")], "鍵のファイル"),
+    ]
+    try:
+        for extra, args, words in cases:
+            started = time.monotonic()
+            run = _serve([*base, *args], {**env, **extra}, timeout=60)
+            lines = run.stderr.strip().splitlines()
+            assert run.returncode == 2 and len(lines) == 1 and words in lines[0], (args, extra, run.stderr)
+            assert JAPANESE.search(lines[0]) and "Traceback" not in run.stderr
+            assert time.monotonic() - started < 30
+    finally:
+        busy.close()
+    assert not any(workdir.iterdir())
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, licensed):  # noqa: F811
+    """The last guard behind the checks: the key file gone between the check and the workers."""
+    workdir, key_file = tmp_path / "work", tmp_path / "key"
+    workdir.mkdir()
+    key_file.write_text(KEY, encoding="utf-8")
+    error_log = tmp_path / "logs" / "error.log"
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env.pop("RENKEI_XL_SERVER_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                             str(_free_port()), "--workdir", str(workdir), "--key-file", str(key_file),
+                             "--workers", "2", "--error-log", str(error_log)],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()
+        assert "renkei-xl server on" in first, first
+        key_file.unlink()
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 2
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [l for l in rest.splitlines() if l.strip()]
+    assert "Traceback" not in rest and lines[-1].startswith("エラー:") and "ワーカー" in lines[-1], rest
+    assert "Traceback" in error_log.read_text(encoding="utf-8")
+
+
+def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # noqa: F811
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                           "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", str(key), "-out", str(cert)], capture_output=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    port = _free_port()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log"),
+                                 "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), "--workers", "2"],
+                                env=env, stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, log.read_text(encoding="utf-8")
+            try:
+                response = httpx.get(f"https://127.0.0.1:{port}/", verify=str(cert), timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.3)
+        assert response.status_code == 200 and response.json()["service"] == "renkei-xl"
+        refused = httpx.post(f"https://127.0.0.1:{port}/buttons/check", verify=str(cert), content=b"{}",
+                             headers={"Authorization": "wrong"}, timeout=10)
+        assert refused.status_code == 401
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)      # no clear text on that port
+        assert "https://127.0.0.1" in log.read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 # ------------------------------------------------- the server on a municipal LAN (issue 18)

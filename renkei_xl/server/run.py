@@ -29,6 +29,7 @@ from .log import configure
 # With several worker processes, uvicorn imports the app in each of them: the settings
 # travel in this variable (the key stays where it was: its own variable or file).
 CONFIG_ENV = "RENKEI_XL_SERVER_CONFIG"
+STARTUP_FAILURE = 3   # uvicorn's own code for a worker that could not start
 WORKER_FAILED = "renkei-xl サーバーのワーカーを起動できませんでした。エラーログを確認してください"
 
 
@@ -85,7 +86,7 @@ def app_from_env():
     except BaseException:
         from .log import error
 
-        error("-", "worker start")
+        error("-", "worker start")          # the traceback to the error log only
         Path(settings["failed_mark"]).touch()
         os.kill(os.getppid(), signal.SIGTERM)
-        raise
+        os._exit(STARTUP_FAILURE)
