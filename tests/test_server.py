@@ -437,6 +437,15 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     assert "RunServerPython url, headers:=headers" in modules["RenkeiServer"]
     assert "Function RunServerPython(" in modules["Remote"]
     assert 'url & "/buttons/" & entry' in modules["RenkeiServer"]
+    # the master's identity: a hidden name the build wrote, read and sent by RenkeiServer.bas
+    from renkei_xl.cycle.distribute import ID_NAME
+
+    assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
+    assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
+    import zipfile
+
+    workbook_xml = zipfile.ZipFile(server.master).read("xl/workbook.xml").decode("utf-8")
+    assert re.search(f'<definedName name="{ID_NAME}" hidden="1">"[0-9a-f]{{32}}"</definedName>', workbook_xml)
     rows = conf_rows(server.master)
     assert ["RENKEI_SERVER", server.url] in [r[:2] for r in rows]
     assert load_workbook(server.master)[c.SETTINGS]
@@ -459,6 +468,26 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
     assert [r[:2] for r in conf_rows(path)][:2] == [["Show Console", False], ["RENKEI_SERVER", "http://other:9000"]]
     assert 'BUILT_FOR_SERVER As String = "http://other:9000"' in _olevba_modules(path)["Renkei"]
     assert cli_main(["upgrade-macros", str(path), "--server", "ftp://x"]) == 2
+
+
+def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
+    import zipfile
+
+    from renkei_xl.cycle.distribute import ID_NAME, master_id, master_key_of_file
+
+    built = tmp_path / "built.xlsm"
+    assert cli_main(["init", str(built), "--sample", "fy2023"]) == 0
+    older = tmp_path / "older.xlsm"          # as masters were before the identity: the key only
+    with zipfile.ZipFile(built) as src, zipfile.ZipFile(older, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rb'<definedName name="' + ID_NAME.encode() + rb'"[^>]*>[^<]*</definedName>', b"", data)
+            dst.writestr(info, data)
+    assert _master_id(older) is None
+    key = master_key_of_file(older)
+    assert cli_main(["upgrade-macros", str(older), "--server", "http://renkei-server:8000"]) == 0
+    assert master_key_of_file(older) == key and _master_id(older) == master_id(key)
 
 
 def test_libreoffice_binds_the_buttons_of_a_server_master(server, tmp_path):
