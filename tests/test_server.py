@@ -387,6 +387,16 @@ LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
                       r" outcome=\S+ status=\d{3} \d+ms)")
 
 
+def _log_once(path: Path, needle: str, timeout: float = 20) -> str:
+    """The log once it holds ``needle``: the guard writes a request's line after its answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if needle in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
 def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     server.post("check", _payload(server.master))
     forged = "\n2026-01-01 00:00:00 INFO request=00000000 client=1.2.3.4 button=確定版を書き出し outcome=完了 status=200 1ms"
@@ -400,7 +410,7 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     # authenticated, unknown button with a line break in its path: escaped
     httpx.post(server.url + "/buttons/no%0Dthing%0A" + quote(forged.strip(), safe=""), content=b"{}", timeout=10,
                headers=server.headers)
-    text = server.log.read_text(encoding="utf-8")
+    text = _log_once(server.log, "no\\u000dthing")
     lines = text.strip().splitlines()
     assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
     assert "Traceback" not in text and "forged" not in text
@@ -806,8 +816,8 @@ def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/plain")
     number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
     assert "送って" not in response.text and "Error" not in response.text and "/" not in response.text
-    errors = server.error_log.read_text(encoding="utf-8")
+    errors = _log_once(server.error_log, f"request={number}")
     assert f"request={number}" in errors and "Traceback" in errors
-    log = server.log.read_text(encoding="utf-8")
+    log = _log_once(server.log, f"request={number}")
     assert f"request={number} client=127.0.0.1 button={c.RECALC}" in log and "outcome=エラー status=500" in log
     assert "Traceback" not in log
