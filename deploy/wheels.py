@@ -1,8 +1,8 @@
 """Gather every wheel the renkei-xl server and command line need, for Windows and Linux, into
 one folder that installs with no network:
 
-    python deploy/wheels.py [--outdir wheels] [--python 3.11 --python 3.12]
-    pip install --no-index --find-links wheels "renkei-xl[server]"
+    python deploy/wheels.py [--outdir wheels] [--python 3.11 --python 3.12 --python 3.13]
+    python wheels/install.py        (pip install --no-index --find-links wheels "renkei-xl[server]")
 
 renkei-xl itself is built as a wheel from this checkout; its dependencies (with the
 ``server`` extra) are downloaded as binary wheels for each platform and Python version
@@ -14,6 +14,7 @@ the folder to the closed network (USB memory, the file server).
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ PLATFORMS = {
     "windows": ["win_amd64"],
     "linux": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
 }
-PYTHONS = ("3.11", "3.12")
+PYTHONS = ("3.11", "3.12", "3.13")   # what a Windows server gets from python.org today
 # pip evaluates environment markers for the machine it runs on, not for --platform: what a
 # platform's dependencies need only there (xlwings' pywin32, click's colorama) is named here.
 PLATFORM_ONLY = {"windows": ["pywin32", "colorama"], "linux": []}
@@ -51,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         for version in args.python or PYTHONS:
             run([*pip, "download", "--only-binary=:all:", *tags, "--python-version", version,
                  "--implementation", "cp", "--dest", str(out), f"{ours}[server]", *PLATFORM_ONLY[platform]])
-    print(f"{len(list(out.glob('*.whl')))} wheels in {out}")
+    # The installer that says in Japanese which Python versions the folder serves.
+    shutil.copyfile(REPO / "deploy" / "install.py", out / "install.py")
+    print(f"{len(list(out.glob('*.whl')))} wheels and install.py in {out}")
     return 0
 
 

@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -60,8 +61,11 @@ class Server:
     master: Path
     log: Path
     cwd: Path
+    headers: dict
+    error_log: Path
 
-    def post(self, entry: str, payload=None, *, headers=HEADERS, content=None, timeout=60) -> httpx.Response:
+    def post(self, entry: str, payload=None, *, headers=None, content=None, timeout=60) -> httpx.Response:
+        headers = self.headers if headers is None else headers
         if content is None:
             content = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return httpx.post(f"{self.url}/buttons/{entry}", content=content, timeout=timeout,
@@ -86,9 +90,11 @@ def server(tmp_path_factory, licensed):  # noqa: F811
     assert cli_main(["init", str(master), "--sample", "fy2023", "--server", url, "--server-folder", FOLDER]) == 0
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     log = root / "server.log"
+    error_log = root / "logs" / "error.log"
     with log.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workdir", str(workdir), "--share", SHARE, "--max-mb", "1"],
+                                 "--port", str(port), "--workdir", str(workdir), "--share", SHARE, "--max-mb", "1",
+                                 "--error-log", str(error_log)],
                                 cwd=cwd, env=env, stdout=err, stderr=err)
     try:
         deadline = time.monotonic() + 90
@@ -103,10 +109,20 @@ def server(tmp_path_factory, licensed):  # noqa: F811
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not start: {log.read_text(encoding='utf-8')}")
             time.sleep(0.2)
-        yield Server(url, workdir, master, log, cwd)
+        yield Server(url, workdir, master, log, cwd, {**HEADERS, "X-Renkei-Master": _master_id(master)}, error_log)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _master_id(path: Path) -> str:
+    """What RenkeiServer.bas sends: the hidden name's value, as the master saved it."""
+    from renkei_xl.cycle.distribute import stored_master_id
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    with Package(path) as pkg:
+        return stored_master_id(WorkbookXml(pkg))
 
 
 def _payload(path: Path) -> dict:
@@ -192,7 +208,8 @@ def test_every_action_the_server_sends_is_one_the_masters_vba_implements(server,
     staff_types(bad, "小樽市", entry.cell("value"), BAD_VALUE)
     sent = set()
     for path in (server.master, bad):
-        for name in ("check", "recalc", "export", "split", "collect"):
+        # the file buttons act on the saved master: the edited copy goes to the others only
+        for name in ("check", "recalc", "collect") + (("export", "split") if path == server.master else ()):
             response = server.post(name, _payload(path))
             assert response.status_code == 200, response.text
             sent |= {a["func"] for a in response.json()["actions"]}
@@ -261,9 +278,11 @@ def test_file_buttons_work_in_the_folder_named_in_settings(server):
 ])
 def test_a_missing_or_escaping_work_folder_is_refused_in_japanese(server, value, words):
     before = sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*"))
-    for entry in ("split", "export", "collect"):
-        prompt, mode = _only_alert(server.post(entry, _set_name(_payload(server.master), c.N_SERVER_FOLDER, value)))
-        assert mode == "critical" and words in prompt and "Traceback" not in prompt, prompt
+    for entry in ("split", "export", "collect", "rollover"):
+        response = server.post(entry, _set_name(_payload(server.master), c.N_SERVER_FOLDER, value))
+        assert response.status_code == 422 and response.headers["content-type"].startswith("text/plain")
+        assert words in response.text and "Traceback" not in response.text, response.text
+        assert str(server.workdir) not in response.text
     assert sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*")) == before
 
 
@@ -319,7 +338,7 @@ def _big_payload(server) -> dict:
 
 
 REFUSALS = {
-    "wrong key": (lambda s: s.post("recalc", _payload(s.master), headers={**HEADERS, "Authorization": "wrong-key"}),
+    "wrong key": (lambda s: s.post("recalc", _payload(s.master), headers={**s.headers, "Authorization": "wrong-key"}),
                   401, "鍵"),
     "no key": (lambda s: s.post("recalc", _payload(s.master), headers={"X-Renkei-Client": "1"}), 401, "鍵"),
     "malformed JSON": (lambda s: s.post("recalc", content=b'{"client": "VBA", "sheets": [}'), 400, "読めません"),
@@ -361,27 +380,56 @@ def test_the_buttons_are_the_contracts_buttons(server):
 
 # ------------------------------------------------------- what the server keeps
 
-def test_the_log_holds_time_button_user_and_outcome_only(server):
-    server.post("check", _payload(server.master))
-    text = server.log.read_text(encoding="utf-8")
-    lines = text.strip().splitlines()
-    assert "Traceback" not in text
-    line = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
+FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
                       r"renkei-xl server on .*"
-                      r"|button=\S+ user=.+ outcome=\S+ status=\d{3}(?: \d+ms)?"
-                      r"|outcome=\S+ status=413"
-                      r"|request=\w+ button=\S+ user=.+ outcome=Excelエラー status=\S+ text=.*)")
-    assert all(line.fullmatch(l) for l in lines), [l for l in lines if not line.fullmatch(l)]
-    assert f"button={c.CHECK} user={USER} outcome=完了 status=200" in text
-    assert "outcome=鍵が違う status=401" in text
-    for secret in (KEY, "さっぽろ", "札幌市", BAD_VALUE, MASTER_NAME):   # nothing of a request's content
+                      rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
+                      r" outcome=\S+ status=\d{3}"
+                      rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms)")
+
+
+def _log_once(path: Path, needle: str, timeout: float = 20) -> str:
+    """The log once it holds ``needle``: the guard writes a request's line after its answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if needle in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
+def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
+    server.post("check", _payload(server.master))
+    forged = "\n2026-01-01 00:00:00 INFO request=00000000 client=1.2.3.4 button=確定版を書き出し outcome=完了 status=200 1ms"
+    crlf_user = "".join(f"{ord(ch):04X}" for ch in "山田\r\n偽 outcome=完了")
+    server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-User": crlf_user})
+    # unauthenticated: neither the path (a forged line, the key itself) nor the headers
+    httpx.post(server.url + "/buttons/check%0A2026-01-01%20forged%20outcome=完了", content=b"{}", timeout=10,
+               headers={"X-Renkei-User": crlf_user})
+    httpx.post(server.url + f"/buttons/{KEY}", content=b"{}", timeout=10)
+    httpx.post(server.url + "/buttons/check", content=b"{}", timeout=10, headers={"Authorization": "wrong " + KEY[:8]})
+    # authenticated, unknown button with a line break in its path: escaped
+    httpx.post(server.url + "/buttons/no%0Dthing%0A" + quote(forged.strip(), safe=""), content=b"{}", timeout=10,
+               headers=server.headers)
+    text = _log_once(server.log, "no\\u000dthing")
+    lines = text.strip().splitlines()
+    assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
+    assert "Traceback" not in text and "forged" not in text
+    assert f'button={c.CHECK} user="{USER}" outcome=完了 status=200' in text
+    assert 'user="山田\\u000d\\u000a偽 outcome=完了"' in text            # the CR/LF user, escaped, on its line
+    assert 'path="/buttons/no\\u000dthing\\u000a2026-01-01' in text        # an authenticated path, escaped
+    assert re.search(r"request=[0-9a-f]{8} client=127\.0\.0\.1 outcome=鍵が違う status=401", text)
+    assert not re.search(r"outcome=鍵が違う.*(path|user)=", text)
+    assert sum("outcome=鍵が違う" in l for l in lines) >= 3
+    assert not any(l.startswith("2026-01-01") for l in lines)
+    for secret in (KEY, KEY[:8], "さっぽろ", "札幌市", BAD_VALUE, MASTER_NAME):   # nothing of a request's content
         assert secret not in text
 
 
 def test_the_server_keeps_no_copy_of_a_workbook(server):
     server.post("recalc", _payload(server.master))
     assert not any(server.cwd.iterdir())
-    assert [p.name for p in server.workdir.iterdir()] == [FOLDER]
+    assert FOLDER in [p.name for p in server.workdir.iterdir()]
     folder = server.workdir / FOLDER
     kept = {p.name for p in folder.iterdir()}
     locks = {p.name for p in folder.iterdir() if p.name.endswith(".renkei-lock")}   # the writers' lock, empty
@@ -400,6 +448,15 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     assert "RunServerPython url, headers:=headers" in modules["RenkeiServer"]
     assert "Function RunServerPython(" in modules["Remote"]
     assert 'url & "/buttons/" & entry' in modules["RenkeiServer"]
+    # the master's identity: a hidden name the build wrote, read and sent by RenkeiServer.bas
+    from renkei_xl.cycle.distribute import ID_NAME
+
+    assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
+    assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
+    import zipfile
+
+    workbook_xml = zipfile.ZipFile(server.master).read("xl/workbook.xml").decode("utf-8")
+    assert re.search(f'<definedName name="{ID_NAME}" hidden="1">"[0-9a-f]{{32}}"</definedName>', workbook_xml)
     rows = conf_rows(server.master)
     assert ["RENKEI_SERVER", server.url] in [r[:2] for r in rows]
     assert load_workbook(server.master)[c.SETTINGS]
@@ -424,6 +481,26 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
     assert cli_main(["upgrade-macros", str(path), "--server", "ftp://x"]) == 2
 
 
+def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
+    import zipfile
+
+    from renkei_xl.cycle.distribute import ID_NAME, master_id, master_key_of_file
+
+    built = tmp_path / "built.xlsm"
+    assert cli_main(["init", str(built), "--sample", "fy2023"]) == 0
+    older = tmp_path / "older.xlsm"          # as masters were before the identity: the key only
+    with zipfile.ZipFile(built) as src, zipfile.ZipFile(older, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rb'<definedName name="' + ID_NAME.encode() + rb'"[^>]*>[^<]*</definedName>', b"", data)
+            dst.writestr(info, data)
+    assert _master_id(older) is None
+    key = master_key_of_file(older)
+    assert cli_main(["upgrade-macros", str(older), "--server", "http://renkei-server:8000"]) == 0
+    assert master_key_of_file(older) == key and _master_id(older) == master_id(key)
+
+
 def test_libreoffice_binds_the_buttons_of_a_server_master(server, tmp_path):
     require_soffice()
     run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_probe.py")), str(server.master),
@@ -437,18 +514,21 @@ def test_libreoffice_binds_the_buttons_of_a_server_master(server, tmp_path):
         for caption, macro, _ in c.BUTTONS]
 
 
+def _serve(args: list, env: dict, timeout: int = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
 def test_serve_refuses_to_start_without_key_licence_or_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("RENKEI_XL_SERVER_KEY", "XLWINGS_LICENSE_KEY")}
     cases = [({}, "XLWINGS_LICENSE_KEY"),
              ({"XLWINGS_LICENSE_KEY": "noncommercial"}, "鍵がありません"),
              ({"XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": "short"}, "短すぎ")]
     for extra, words in cases:
-        run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(tmp_path)],
-                             env={**env, **extra}, capture_output=True, text=True, timeout=60)
+        run = _serve(["--workdir", str(tmp_path)], {**env, **extra})
         assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr, run.stderr
-    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(tmp_path / "none")],
-                         env={**env, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY},
-                         capture_output=True, text=True, timeout=60)
+    run = _serve(["--workdir", str(tmp_path / "none")],
+                 {**env, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY})
     assert run.returncode == 2 and "作業フォルダー" in run.stderr, run.stderr
 
 
@@ -503,7 +583,7 @@ def test_every_button_answers_only_what_the_masters_vba_can_replay(server, kind)
     for entry in button_entries().values():
         payload = _payload(path)
         before = payload["_excel"]["protection"]
-        response = server.post(entry, payload)
+        response = server.post(entry, payload, headers={**server.headers, "X-Renkei-Master": _master_id(path)})
         prompt, mode = _only_alert(response)
         assert mode == "info", (kind, entry, prompt)
         actions = response.json()["actions"]
@@ -524,10 +604,11 @@ def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
     assert answer.status_code == 204
     unauthorised = server.post("check/outcome", report, headers={"X-Renkei-Client": "1"})
     assert unauthorised.status_code == 401
-    lines = server.log.read_text(encoding="utf-8").splitlines()
-    line = next(l for l in lines if f"request={request_id} " in l and "Excelエラー" in l)
-    assert "status=1004" in line and "\\r\\n" in line and f"user={USER}" in line
-    assert not any(l.startswith("です") for l in lines)   # no forged line
+    text = _log_once(server.log, f"answered={request_id} ")
+    line = next(l for l in text.splitlines() if f"answered={request_id} " in l)
+    assert "outcome=Excelエラー" in line and "error=1004" in line and "\\u000d\\u000a" in line, line
+    assert LOG_LINE.fullmatch(line), line
+    assert not any(l.startswith("です") for l in text.splitlines())   # no forged line
 
 
 def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_changes(server, tmp_path):
@@ -553,7 +634,297 @@ def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_chang
     documents += [Module(n, "document", "") for n in sheet_code_names(path)]
     replace_vba_project(path, path, build_vba_project([*documents, *old, *xlwings_modules(), *remote_modules()]))
     before = path.read_bytes()
-    response = server.post("recalc", _payload(path))
+    response = server.post("recalc", _payload(path), headers={**server.headers, "X-Renkei-Master": _master_id(path)})
     assert response.status_code == 409, response.text
     assert "renkeiUnprotectSheets" in response.text and "マクロの更新" in response.text
     assert path.read_bytes() == before
+def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
+    """Exit 2 and one Japanese line, with two workers as documented: no restart loop."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY,
+           "XDG_STATE_HOME": str(tmp_path / "state")}
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    (tmp_path / "bad.pem").write_text("not a certificate")
+    base = ["--host", "127.0.0.1", "--port", str(_free_port()), "--workdir", str(workdir), "--workers", "2"]
+    cases = [
+        ({"XLWINGS_LICENSE_KEY": "Noncommercial"}, [], "XLWINGS_LICENSE_KEY=noncommercial"),
+        ({"XLWINGS_LICENSE_KEY": "noncommercial "}, [], "小文字"),
+        ({"XLWINGS_LICENSE_KEY": "abcdefabcdef"}, [], "受け付けません"),
+        ({}, ["--workers", "0"], "--workers"),
+        ({}, ["--port", "70000"], "--port"),
+        ({}, ["--max-mb", "0"], "--max-mb"),
+        ({}, ["--port", str(busy.getsockname()[1])], "待ち受けられません"),
+        ({}, ["--host", "no-such-host.invalid"], "--host"),
+        ({}, ["--ssl-certfile", str(tmp_path / "bad.pem")], "両方"),
+        ({}, ["--ssl-certfile", str(tmp_path / "bad.pem"), "--ssl-keyfile", str(tmp_path / "bad.pem")], "証明書"),
+        ({}, ["--error-log", str(workdir / "logs" / "error.log")], "作業フォルダーの中"),
+        ({}, ["--key-file", str(tmp_path / "no-key")], "鍵のファイル"),
+    ]
+    try:
+        for extra, args, words in cases:
+            started = time.monotonic()
+            run = _serve([*base, *args], {**env, **extra}, timeout=60)
+            lines = run.stderr.strip().splitlines()
+            assert run.returncode == 2 and len(lines) == 1 and words in lines[0], (args, extra, run.stderr)
+            assert JAPANESE.search(lines[0]) and "Traceback" not in run.stderr
+            assert time.monotonic() - started < 30
+    finally:
+        busy.close()
+    assert not any(workdir.iterdir())
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, licensed):  # noqa: F811
+    """The last guard behind the checks: the key file gone between the check and the workers."""
+    workdir, key_file = tmp_path / "work", tmp_path / "key"
+    workdir.mkdir()
+    key_file.write_text(KEY, encoding="utf-8")
+    error_log = tmp_path / "logs" / "error.log"
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env.pop("RENKEI_XL_SERVER_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                             str(_free_port()), "--workdir", str(workdir), "--key-file", str(key_file),
+                             "--workers", "2", "--error-log", str(error_log)],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()
+        assert "renkei-xl server on" in first, first
+        key_file.unlink()
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 2
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [l for l in rest.splitlines() if l.strip()]
+    assert "Traceback" not in rest and lines[-1].startswith("エラー:") and "ワーカー" in lines[-1], rest
+    assert "Traceback" in error_log.read_text(encoding="utf-8")
+
+
+def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # noqa: F811
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                           "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", str(key), "-out", str(cert)], capture_output=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    port = _free_port()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log"),
+                                 "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), "--workers", "2"],
+                                env=env, stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, log.read_text(encoding="utf-8")
+            try:
+                response = httpx.get(f"https://127.0.0.1:{port}/", verify=str(cert), timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.3)
+        assert response.status_code == 200 and response.json()["service"] == "renkei-xl"
+        refused = httpx.post(f"https://127.0.0.1:{port}/buttons/check", verify=str(cert), content=b"{}",
+                             headers={"Authorization": "wrong"}, timeout=10)
+        assert refused.status_code == 401
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)      # no clear text on that port
+        assert "https://127.0.0.1" in log.read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# ------------------------------------------------- the server on a municipal LAN (issue 18)
+
+def _master_in(server, folder: str, *, fresh: bool = False, **values) -> Path:
+    """A master saved in ``folder`` under the work folder, naming that folder in 設定, with
+    named cells set (N_REGION=...) through the tool's own file writer. ``fresh``: built
+    anew (a key of its own), else a copy of the server's master (the same key)."""
+    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    path = server.workdir / folder / MASTER_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        assert cli_main(["init", str(path), "--sample", "fy2023", "--server", server.url, "--force"]) == 0
+    else:
+        shutil.copyfile(server.master, path)
+    values = {c.N_SERVER_FOLDER: folder, **values}
+
+    def make(fs):
+        edits = []
+        for name, value in values.items():
+            sheet, ref = fs.state.names[name]
+            r, col = parse_ref(ref)
+            edits.append(CellEdit(sheet, r, col, value))
+        return WritePlan(cells=edits), None
+
+    write_planned(path, make)
+    return path
+
+
+def _tree(root: Path) -> list:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("region", ["../../../../X/pwn", "a/b", "CON", "C:\\\\evil\\\\x", "\\\\\\\\evil\\\\share\\\\x",
+                                    "末尾の点. . ", "長い" * 200])
+def test_a_region_name_makes_one_safe_file_in_the_folders_export_folder(server, region):
+    folder = f"圏域名-{abs(hash(region)) % 10**6}"
+    master = _master_in(server, folder, **{c.N_REGION: region})
+    outside = _tree(server.workdir.parent)
+    prompt, mode = _only_alert(server.post("export", _payload(master)))
+    assert mode == "info", prompt
+    written = [p for p in (server.workdir / folder / EXPORT_DIR).iterdir()]
+    assert len(written) == 1 and written[0].suffix == ".xlsx"
+    name = written[0].name
+    assert len(name.encode("utf-8")) <= 120 and not re.search(r'[\\/:*?"<>|]', name) and ".." not in name
+    assert name.split(".")[0].upper() not in ("CON", "NUL", "PRN", "AUX")
+    assert f"・{name}" in prompt and f"{SHARE}\\{folder}\\{EXPORT_DIR}" in prompt
+    new = set(_tree(server.workdir.parent)) - set(outside)
+    assert all(p.startswith(str(Path("work") / folder)) for p in new), new
+
+
+def test_long_book_and_folder_names_get_422_without_a_server_path(server):
+    payload = _payload(server.master)
+    long_book = {**payload, "book": {**payload["book"], "name": "長" * 300 + ".xlsm"}}
+    for entry in ("check", "export"):
+        response = server.post(entry, long_book)
+        assert response.status_code == 422 and "長すぎ" in response.text, response.text
+    response = server.post("export", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "フ" * 300))
+    assert response.status_code == 422 and "長すぎ" in response.text, response.text
+    for name in ("CON.xlsm", "nul.xlsm", "マスター.xlsm. ", ".マスター.xlsm", "a\tb.xlsm"):
+        response = server.post("split", {**payload, "book": {**payload["book"], "name": name}})
+        assert response.status_code == 422 and "ファイル名として使えません" in response.text, (name, response.text)
+    assert str(server.workdir) not in response.text and "Errno" not in response.text
+
+
+def test_a_write_through_a_symlink_out_of_the_folder_is_refused(server, tmp_path):
+    folder = "リンク"
+    master = _master_in(server, folder)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (server.workdir / folder / EXPORT_DIR).symlink_to(outside, target_is_directory=True)
+    response = server.post("export", _payload(master))
+    assert response.status_code == 422 and "外を指しています" in response.text, response.text
+    (server.workdir / folder / EXPORT_DIR).unlink()
+    (server.workdir / folder / EXPORT_DIR).mkdir()
+    from renkei_xl.cycle.export import default_name
+    from renkei_xl.workbook.session import load_master
+
+    target = server.workdir / folder / EXPORT_DIR / default_name(load_master(master).settings)
+    target.symlink_to(outside / "x.xlsx")       # the file itself a link out: stopped at the write point
+    prompt, mode = _only_alert(server.post("export", _payload(master)))
+    assert mode == "critical" and "フォルダーの外" in prompt, prompt
+    assert not any(outside.iterdir())
+    assert str(server.workdir) not in prompt and str(tmp_path) not in prompt
+
+
+def test_a_click_reaches_only_the_folder_of_its_own_master(server):
+    other = _master_in(server, "他の圏域", fresh=True)     # same file name, another key
+    before = _tree(other.parent)
+    payload = _set_name(_payload(server.master), c.N_SERVER_FOLDER, "他の圏域")
+    for entry in ("split", "export", "collect", "rollover"):
+        response = server.post(entry, payload)
+        assert response.status_code == 403 and "保存されているマスターではありません" in response.text, response.text
+        assert f"{SHARE}\\他の圏域" in response.text
+    without = {k: v for k, v in server.headers.items() if k != "X-Renkei-Master"}
+    response = server.post("export", _payload(server.master), headers=without)
+    assert response.status_code == 403 and "upgrade-macros" in response.text, response.text
+    assert _tree(other.parent) == before
+    # its own master is served there
+    prompt, mode = _only_alert(server.post("export", _payload(other), headers={
+        **server.headers, "X-Renkei-Master": _master_id(other)}))
+    assert mode == "info", prompt
+
+
+def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):
+    from renkei_xl.cycle.distribute import master_id, master_key_of_file
+
+    assert _master_id(server.master) == master_id(master_key_of_file(server.master))
+    copy = tmp_path / "2023年度" / MASTER_NAME
+    copy.parent.mkdir()
+    shutil.copyfile(server.master, copy)
+    assert cli_main(["rollover", str(copy)]) == 0
+    new = copy.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert master_key_of_file(new) != master_key_of_file(copy)
+    assert _master_id(new) == master_id(master_key_of_file(new))
+
+
+def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
+    folder = "未保存"
+    master = _master_in(server, folder)
+    with opened(master) as fs:
+        entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
+    from renkei_xl.core.contract_read import parse_ref
+
+    payload = _payload(master)
+    sheet = next(s for s in payload["sheets"] if s["name"] == "小樽市")
+    r, col = parse_ref(entry.cell("value"))
+    sheet["values"][r - 1][col - 1] = BAD_VALUE
+    before = _tree(server.workdir / folder)
+    for entry_point in ("split", "export", "rollover"):
+        response = server.post(entry_point, payload)
+        assert response.status_code == 409 and "上書き保存" in response.text, response.text
+    assert _tree(server.workdir / folder) == before
+    for entry_point in ("check", "recalc", "collect"):
+        prompt, _mode = _only_alert(server.post(entry_point, payload))
+        if entry_point != "collect":
+            assert "エラー 1 件" in prompt or "エラーが 1 件" in prompt, prompt
+
+
+def test_rollover_speaks_excel_and_names_the_next_years_folder(server):
+    folder = "試験/2023年度"
+    master = _master_in(server, folder)
+    prompt, mode = _only_alert(server.post("rollover", _payload(master)))
+    assert mode == "info", prompt
+    new = master.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert f"{SHARE}\\試験\\2023年度\\{new.name}" in prompt and str(server.workdir) not in prompt
+    assert "試験/2024年度" in prompt or "試験\\2024年度" in prompt
+    from renkei_xl.core.contract_read import Book, server_folder
+
+    with opened(new) as fs:
+        assert server_folder(Book(dict(fs.sheets), fs.state.names))[0] == "試験/2024年度"
+    prompt, mode = _only_alert(server.post("rollover", _payload(master)))
+    assert mode == "critical" and "すでにあります" in prompt and "--force" not in prompt, prompt
+    assert "もう一度「次年度のマスターを作成」を押してください" in prompt and f"{SHARE}\\試験" in prompt
+
+
+def test_unknown_buttons_and_paths_get_japanese_404(server):
+    for url, headers in ((f"{server.url}/buttons/nothing", server.headers), (f"{server.url}/other", {}),
+                         (f"{server.url}/docs", {})):
+        response = httpx.post(url, headers=headers, content=b"{}", timeout=10)
+        assert response.status_code == 404 and response.headers["content-type"].startswith("text/plain")
+        assert "ボタンはサーバーにありません" in response.text and "detail" not in response.text
+
+
+def test_deeply_nested_json_gets_400_quickly(server):
+    for body in (b"[" * 400_000 + b"]" * 400_000, b'{"a":' * 150_000 + b"1" + b"}" * 150_000,
+                 b"[" * 900_000):
+        started = time.perf_counter()
+        response = server.post("recalc", content=body)
+        assert response.status_code == 400 and "読めません" in response.text, response.text
+        assert time.perf_counter() - started < 5
+    assert httpx.get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
+
+
+def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_the_error_log(server):
+    payload = _payload(server.master)
+    sheet = next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)
+    sheet["values"][5][3] = [[1]]          # not a cell value: xlwings' remote engine fails on it
+    response = server.post("recalc", payload)
+    assert response.status_code == 500 and response.headers["content-type"].startswith("text/plain")
+    number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
+    assert "送って" not in response.text and "Error" not in response.text and "/" not in response.text
+    errors = _log_once(server.error_log, f"request={number}")
+    assert f"request={number}" in errors and "Traceback" in errors
+    log = _log_once(server.log, f"request={number}")
+    assert f"request={number} client=127.0.0.1 button={c.RECALC}" in log and "outcome=エラー status=500" in log
+    assert "Traceback" not in log

@@ -1,9 +1,14 @@
 """`renkei-xl serve`: the buttons' server (renkei_xl.server), for masters whose xlwings.conf
-names it (RENKEI_SERVER). Needs the optional extra: pip install "renkei-xl[server]"."""
+names it (RENKEI_SERVER). Needs the optional extra: pip install "renkei-xl[server]".
+
+Every setting is checked here, once, before uvicorn starts a worker: a wrong one ends the
+command with status 2 and one Japanese line, so a service manager never restarts a
+server that cannot run."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..core.errors import UserError
 
@@ -15,14 +20,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise UserError("サーバーに必要なパッケージがありません。pip install \"renkei-xl[server]\" で入れてください"
                         "（インターネットのないサーバーでは README の「オフラインでのインストール」）") from None
-    from ..server.config import ServerConfig, check_license, check_workdir, load_key
+    from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_tls,
+                                 check_workdir, load_key)
+    from ..server.log import check_error_log, default_error_log
     from ..server.run import serve
 
+    check_numbers(args.port, args.workers, args.max_mb)
     check_license()
-    config = ServerConfig(check_workdir(args.workdir), load_key(args.key_file),
-                          max_bytes=int(args.max_mb * 1024 * 1024), share=args.share or "")
-    serve(config, args.host, args.port, workers=max(1, args.workers), key_file=args.key_file)
-    return 0
+    workdir = check_workdir(args.workdir)
+    key = load_key(args.key_file)
+    error_log = check_error_log(Path(args.error_log) if args.error_log else default_error_log(), workdir)
+    check_tls(args.ssl_certfile, args.ssl_keyfile)
+    check_address(args.host, args.port)
+    config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=args.share or "",
+                          error_log=error_log)
+    return serve(config, args.host, args.port, workers=args.workers, key_file=args.key_file,
+                 ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
 
 
 def register(sub) -> None:
@@ -38,4 +51,8 @@ def register(sub) -> None:
     p.add_argument("--max-mb", type=float, default=DEFAULT_MAX_MB, help=f"受け付けるブックの上限 MB（既定: {DEFAULT_MAX_MB}）")
     p.add_argument("--workers", type=int, default=1,
                    help="同時に処理するプロセスの数（既定: 1。CPU のコア数までにすると、多くのパソコンから同時に押されても速い）")
+    p.add_argument("--error-log", help="予期しないエラーの詳細（受付番号ごと）を書くファイル（既定: サービスのユーザーの"
+                                       "ログフォルダー。作業フォルダーの外にすること）")
+    p.add_argument("--ssl-certfile", help="HTTPS の証明書（PEM）。--ssl-keyfile と一緒に指定する")
+    p.add_argument("--ssl-keyfile", help="HTTPS の秘密鍵（PEM）")
     p.set_defaults(func=cmd_serve)

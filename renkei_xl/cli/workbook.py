@@ -178,6 +178,10 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data))
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
+    from ..cycle.distribute import give_key
+
+    if give_key(path) is None:   # the key and the identity the server checks (RenkeiServer.bas sends it)
+        raise UserError(f"「{path.name}」に照合用の鍵を書き込めませんでした。Excel で閉じてからもう一度実行してください")
     if server:
         from ..workbook.build import SERVER_KEY
         from ..workbook.conf import set_conf_row

@@ -12,10 +12,14 @@ from . import FORCE_HELP, MASTER_HELP
 
 
 def cmd_rollover(args: argparse.Namespace) -> int:
-    from ..cycle.rollover import rollover_file, rollover_lines
+    from ..core.errors import UserError
+    from ..cycle.rollover import TargetExists, rollover_file, rollover_lines
 
-    done = rollover_file(Path(args.master), args.year, Path(args.output) if args.output else None,
-                         force=args.force)
+    try:
+        done = rollover_file(Path(args.master), args.year, Path(args.output) if args.output else None,
+                             force=args.force)
+    except TargetExists as exc:
+        raise UserError(f"「{exc.path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）") from None
     for line in rollover_lines(done):
         print(line)
     return 0

@@ -51,15 +51,33 @@ def shifted(day: Optional[dt.date], years: int) -> Optional[dt.date]:
         return day.replace(year=day.year + years, day=28)
 
 
+def next_folder(folder: str, old: int, new: int) -> str:
+    """「2023年度」 → 「2024年度」, 「\\\\fs\\renkei\\2023」 → 「…\\2024」: the year in the last
+    part of サーバー作業フォルダー moved on; a folder naming no year stays as it is."""
+    _head, _sep, last = folder.rstrip("\\/").replace("/", "\\").rpartition("\\")
+    if not last or str(old) not in last:
+        return folder
+    moved = last.replace(str(old), str(new))
+    rest = folder.rstrip("\\/")
+    return rest[:len(rest) - len(last)] + moved
+
+
 def next_name(name: str, old: int, new: int) -> str:
     """「さっぽろ圏_2023年度_マスター.xlsm」 → 「さっぽろ圏_2024年度_マスター.xlsm」; a name
-    without the year gets it appended."""
+    without the year gets it appended. The result goes through the one rule for names
+    made of content (core.filenames): a long name with a longer year stays in bounds."""
+    from .filenames import safe_file_name
+
     stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
     if f"{old}年度" in stem:
-        return f"{stem.replace(f'{old}年度', f'{new}年度')}.{suffix}"
-    if str(old) in stem:
-        return f"{stem.replace(str(old), str(new))}.{suffix}"
-    return f"{stem}_{new}年度.{suffix}"
+        stem = stem.replace(f"{old}年度", f"{new}年度")
+    elif str(old) in stem:
+        stem = stem.replace(str(old), str(new))
+    else:
+        stem = f"{stem}_{new}年度"
+    return safe_file_name(stem, f".{suffix}" if suffix else "")
 
 
 # ----------------------------------------------------------------- the plan
@@ -72,6 +90,7 @@ class RolloverReport(NamedTuple):
     past: list[Finding]          # targets naming a past year
     recorded: int                # rows of 経年 written for the closed year
     errors: int                  # errors in the closed year's evaluation
+    folder: tuple[str, str] = ("", "")   # サーバー作業フォルダー (old, new) when it named the year
 
 
 def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[object]]], data: MasterData,
@@ -144,8 +163,17 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
             f"（入力 {emptied} セルを空に、目標の見直し {len(past)} 件）")
     cells += menu_cells(state, line, when)
+    folder = ("", "")
+    if c.N_SERVER_FOLDER in state.names:       # one folder per year: the new master names its own
+        sheet, ref, value = book.named(c.N_SERVER_FOLDER)
+        old_folder = text(value)
+        new_folder = next_folder(old_folder, old.fiscal_year, new_year)
+        if new_folder != old_folder:
+            row, col = parse_ref(ref)
+            cells.append(CellEdit(sheet, row, col, new_folder))
+            folder = (old_folder, new_folder)
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), emptied, past,
-                            len(closed.indicators), len(closed.errors))
+                            len(closed.indicators), len(closed.errors), folder)
     return WritePlan(owned, cells, fills), report
 
 

@@ -60,6 +60,13 @@ ID_LABELS = {L_MUNICIPALITY: P_MUNICIPALITY, L_YEAR: P_YEAR, L_VERSION: P_VERSIO
 # constant (see master_key for why there).
 KEY_NAME = "_renkei_key"
 KEY_BYTES = 32
+# The master's identity for the server: not the key (which must never leave the master)
+# but an HMAC of it, kept in a second hidden name that RenkeiServer.bas reads and sends
+# (the xlwings payload lists no constant names). The server recomputes it from the key
+# of the master saved in the folder a click names, so a click reaches only its own folder.
+ID_NAME = "_renkei_master_id"
+ID_TAG = b"renkei-master-id"
+ID_CHARS = 32
 SEAL_TAG = "renkei-xl return seal 1"   # changes only if the sealed payload changes
 SEAL_CHARS = 32                        # 128 bits of the HMAC, in hex
 UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の名前「" + KEY_NAME + "」）がありません"
@@ -141,6 +148,28 @@ def master_key(workbook) -> Optional[bytes]:
     return None
 
 
+def master_id(key: bytes) -> str:
+    """The non-secret identity derived from the key (32 hex characters, 128 bits)."""
+    return hmac.new(key, ID_TAG, hashlib.sha256).hexdigest()[:ID_CHARS]
+
+
+def identity_names(key: bytes) -> list:
+    """The hidden names a master carries for ``key``: the key and its identity."""
+    from ..core.plan import NameEdit
+
+    return [NameEdit(KEY_NAME, key_formula(key)[1:], hidden=True),
+            NameEdit(ID_NAME, f'"{master_id(key)}"', hidden=True)]
+
+
+def stored_master_id(workbook) -> Optional[str]:
+    """The identity name's value as saved (None when the master has none yet)."""
+    names = getattr(workbook, "names", workbook)
+    for n in names:
+        if n.name.lower() == ID_NAME.lower() and n.local_sheet is None:
+            return (n.value or "").strip().lstrip("=").strip('"')
+    return None
+
+
 def master_key_of_file(master: Path) -> Optional[bytes]:
     """The key as saved in a master file: what the button face uses (the xlwings remote
     payload lists only names that refer to a range, so the live book cannot give it)."""
@@ -176,12 +205,17 @@ def seal_matches(expected: str, got: str) -> bool:
 
 
 def file_name(municipality: str, year: int) -> str:
-    """Short on purpose: old Outlook shows long Unicode attachment names as ATT0000.dat."""
-    return f"{municipality}_{year}年度_入力.xlsx"
+    """Short on purpose: old Outlook shows long Unicode attachment names as ATT0000.dat.
+    The municipality's name is 設定's text: made safe by the one rule (core.filenames)."""
+    from ..core.filenames import safe_file_name
+
+    return safe_file_name(f"{municipality}_{year}年度_入力", ".xlsx")
 
 
 def eml_path(workbook: Path) -> Path:
-    return workbook.with_name(workbook.stem + "依頼.eml")
+    from ..core.filenames import safe_file_name
+
+    return workbook.with_name(safe_file_name(workbook.stem + "依頼", ".eml"))
 
 
 class SheetCopy(NamedTuple):
@@ -219,9 +253,10 @@ def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
 
 def give_key(master: Path) -> Optional[bytes]:
     """A master built before keys existed gets one before its first sealed split (only
-    workbook.xml changes: one hidden name). None when the master cannot be written now
+    workbook.xml changes: the hidden key and identity names; a keyed master without its
+    identity gets the identity). None when the master cannot be written now
     (open in Excel, read-only): the split then goes out unsealed, as before."""
-    from ..core.plan import NameEdit, WritePlan
+    from ..core.plan import WritePlan
     from ..workbook.session import write_planned
 
     fresh = new_key()
@@ -229,8 +264,10 @@ def give_key(master: Path) -> Optional[bytes]:
     def make(fs):
         have = master_key(fs.workbook)
         if have is not None:          # another run gave it one meanwhile
-            return WritePlan(), have
-        return WritePlan(names=[NameEdit(KEY_NAME, key_formula(fresh)[1:], hidden=True)]), fresh
+            if stored_master_id(fs.workbook) == master_id(have):
+                return WritePlan(), have
+            return WritePlan(names=identity_names(have)[1:]), have
+        return WritePlan(names=identity_names(fresh)), fresh
 
     try:
         key, _written = write_planned(master, make)
@@ -268,6 +305,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
     issued = (issued or now()).replace(microsecond=0)
     due = reply_deadline(issued.date(), deadline).day
+    from ..workbook.safety import check_confined
+
+    check_confined(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for muni in data.settings.municipalities:

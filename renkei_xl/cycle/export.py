@@ -41,7 +41,10 @@ class ExportResult:
 
 
 def default_name(settings: Settings) -> str:
-    return f"{settings.region}_{settings.fiscal_year}年度_連携事業実施状況等一覧.xlsx"
+    """From 設定's 圏域名 and 年度, so through the one rule for names made of content."""
+    from ..core.filenames import safe_file_name
+
+    return safe_file_name(f"{settings.region}_{settings.fiscal_year}年度_連携事業実施状況等一覧", ".xlsx")
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:

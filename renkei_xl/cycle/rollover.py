@@ -19,6 +19,15 @@ from ..core.errors import UserError
 from ..workbook.session import Written, check_path, now, write_planned
 
 
+class TargetExists(UserError):
+    """Next year's file is there already: each face says how to go on in its own terms
+    (the command line's --force, a button's rename-or-delete)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"「{path.name}」はすでにあります")
+        self.path = path
+
+
 class RolloverDone(NamedTuple):
     path: Path
     report: object          # renkei_xl.core.rollover.RolloverReport
@@ -50,22 +59,32 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     if target.resolve() == master.resolve():
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
-        raise UserError(f"「{target}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
+        raise TargetExists(target)
+    from ..workbook.safety import check_confined
+
+    check_confined(target)
     target.parent.mkdir(parents=True, exist_ok=True)
 
     def make(fs):
         d = fs.data
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        return rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
+        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
+        # A key of its own: next year's returns are sealed anew, and the server tells the
+        # two years' masters apart (cycle.distribute.master_id).
+        from .distribute import identity_names, new_key
+
+        plan.names.extend(identity_names(new_key()))
+        return plan, report
 
     report, _written = write_planned(master, make, target)
     return RolloverDone(target, report)
 
 
-def rollover_lines(done: RolloverDone) -> list[str]:
-    """What both faces tell the staff after a rollover."""
+def rollover_lines(done: RolloverDone, shown: Optional[str] = None) -> list[str]:
+    """What both faces tell the staff after a rollover; ``shown``: the new file as the
+    staff find it (a button on the server gives the share's name)."""
     r = done.report
-    lines = [f"{r.new_year}年度のマスターを作成しました: {done.path}",
+    lines = [f"{r.new_year}年度のマスターを作成しました: {shown or done.path}",
              f"・指標 {r.indicators} 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました",
              f"・入力欄 {r.emptied} セルを空にし、各行の横に「{c.PREVIOUS_HEADER.format(year=r.old_year)}」を表示しました",
              f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）"]
@@ -77,6 +96,9 @@ def rollover_lines(done: RolloverDone) -> list[str]:
         if len(r.past) > 10:
             lines.append(f"　…ほか {len(r.past) - 10} 件")
     lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
+    if r.folder[1]:
+        lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
+                     f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
     return lines
 
 

@@ -29,8 +29,7 @@ COLLECT_DIR = "回収"
 EXPORT_DIR = "確定版"
 ERROR_LOG = log_path(BUTTON_LOG)
 # Where a remote-engine book's file is, set per request by the renkei-xl server
-# (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, log_error(title),
-# read_client(live): the actions the clicking master's VBA can replay).
+# (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, shown_text(text) -> str).
 # Unset, the book's name is resolved in the working directory and paths are shown as they are.
 REMOTE_PLACE: ContextVar = ContextVar("renkei_remote_place", default=None)
 
@@ -93,13 +92,16 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     try:
         live = LiveBook(book)
         live.status(f"{title}: ブックを読み込んでいます…")
-        place = REMOTE_PLACE.get()
-        if place is not None and not live.is_desktop:
-            place.read_client(live)   # what the master's VBA can replay (renkei_xl.excel.client)
         message = body(live, title)
     except UserError as exc:
-        _alert(book, live, f"{title}を中止しました。\n\n{exc}", critical=True)
+        place = REMOTE_PLACE.get()
+        text = str(exc) if place is None else place.shown_text(str(exc))
+        _alert(book, live, f"{title}を中止しました。\n\n{text}", critical=True)
     except Exception as exc:  # the last guard: a sentence for staff, the details in a log
+        if REMOTE_PLACE.get() is not None:
+            # On the server the request fails as a whole (500 with a 受付番号, traceback in
+            # the server's error log): nothing half-made is replayed in the workbook.
+            raise
         log = _log_error(title)
         _alert(book, live, f"{title}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
                f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。", critical=True)
@@ -124,9 +126,6 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
 
 def _log_error(title: str):
-    place = REMOTE_PLACE.get()
-    if place is not None:   # the server keeps nothing of a request but its outcome
-        return place.log_error(title)
     log_error(ERROR_LOG, title)
     return ERROR_LOG
 
@@ -263,7 +262,10 @@ def _split(live: LiveBook, title: str) -> str:
 
 
 def _export(live: LiveBook, title: str) -> str:
-    """From the live data, so unsaved edits count and a stale 一覧 is never exported.
+    """From the saved master, like every button that makes files (README: 保存していない変更):
+    on Windows unsaved edits are saved first with the staff's consent; on the server the
+    click is refused unless the workbook sent is the saved one (renkei_xl.server.admission).
+    The 一覧 is recomputed, so a stale one is never exported.
 
     The PDF comes with it where Excel is behind the book; the remote engine runs on a
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
@@ -272,6 +274,8 @@ def _export(live: LiveBook, title: str) -> str:
     from ..cycle.export import default_name, export_data, write_pdf
 
     master = master_path(live)
+    if not _saved_or_ask(live, title):
+        return f"{title}を中止しました。"
     data = live.read()
     outdir = master.parent / EXPORT_DIR
     outdir.mkdir(parents=True, exist_ok=True)
@@ -355,12 +359,16 @@ def _rollover(live: LiveBook, title: str) -> str:
     """From the saved file, like split: the new master is a copy of this one's package with
     only the plan's cells and the tool's sheets changed, which Excel's own copy of an open
     book could not give. This book stays as it is (the new one opens next to it)."""
-    from ..cycle.rollover import rollover_file, rollover_lines
+    from ..cycle.rollover import TargetExists, rollover_file, rollover_lines
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
         return f"{title}を中止しました。"
     live.status(f"{title}: 新しいマスターを作っています…")
-    done = rollover_file(master)
-    return "\n".join([*rollover_lines(done), "",
+    try:
+        done = rollover_file(master)
+    except TargetExists as exc:
+        raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります。作り直す場合は、そのファイルを"
+                        f"削除するか別の名前に変えてから、もう一度「{title}」を押してください") from None
+    return "\n".join([*rollover_lines(done, _shown(done.path)), "",
                       "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])

@@ -9,20 +9,22 @@ What a request may be answered:
   last action (an alert), whatever happened inside, as with a local click;
 - 401, 413, 400, 409, 422 and plain Japanese text: refused before anything ran. xlwings'
   VBA client shows such a text in a message box as it is, so it is written for staff;
-- 500 and Japanese text: something failed outside the button's own guard (never a traceback).
+- 403, 404, 409 and plain Japanese text as well (renkei_xl.server.refusals, .admission);
+- 500 and Japanese text with only a 受付番号: something unexpected failed; the traceback
+  is in the error log under that number (renkei_xl.server.log), never in the answer.
 
 Each request gets its own remote-engine App and Book: xlwings' remote engine keeps one
 "active book" per App and ``app.alert`` writes into it, so two clicks sharing xlwings'
 default App could swap their messages. The book is closed after the answer is built and
-nothing of the payload is written anywhere; the log line is time, button, the Excel user
-name the client sent, outcome and duration.
+nothing of the payload is written anywhere; the log line (written by the guard, one per
+request) is number, client address, button, the Excel user name the client sent, outcome,
+status and duration.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 import secrets
 import time
 from typing import Callable, Optional
@@ -35,10 +37,14 @@ from ..core import contract as c
 from ..core.errors import UserError
 from ..excel.client import ClientCannotReplay, fit_actions, request_action
 from . import limits
+from . import log as server_log
+from .admission import MASTER_HEADER, admit
 from .config import ServerConfig
-from .place import Place, safe_book_name
+from .place import NameTooLong, Place, safe_book_name
+from .refusals import NOT_FOUND, Refusal, parse_payload, unexpected
 
-log = logging.getLogger("renkei_xl.server")
+REQUEST_KEY = "renkei.request"      # scope: the request's number (受付番号), set by the guard
+OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
 
 USER_HEADER = "x-renkei-user"       # Application.UserName as UTF-16 hex (RenkeiServer.bas)
 CLIENT_HEADER = "x-renkei-client"   # the master carries RenkeiServer.bas' actions
@@ -72,13 +78,13 @@ def create_app(config: ServerConfig):
 
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
-            started = time.perf_counter()
-            user = _user(request.headers.get(USER_HEADER, ""))
             body = request.scope.get("renkei.body", b"")
+            request_id = request.scope.get(REQUEST_KEY) or secrets.token_hex(4)
             status, answer, outcome = await run_in_threadpool(
-                handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)))
-            log.info("button=%s user=%s outcome=%s status=%d %.0fms", caption, user or "-", outcome, status,
-                     (time.perf_counter() - started) * 1000)
+                handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                caption, request.headers.get(MASTER_HEADER, ""))
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome,
+                                          "user": _user(request.headers.get(USER_HEADER, "")) or "-"}
             if status == 200:
                 return JSONResponse(answer)
             return PlainTextResponse(answer, status_code=status, media_type=TEXT)
@@ -87,78 +93,121 @@ def create_app(config: ServerConfig):
 
     def outcome(entry: str, caption: str) -> Callable:
         async def report(request: Request):
-            """What Excel did with an answer, when its replay failed (RenkeiServer.bas'
+            """What Excel did with an answer when its replay failed (RenkeiServer.bas'
             RenkeiReport): the log then says what staff saw, not only what was sent."""
-            user = _user(request.headers.get(USER_HEADER, ""))
-            number, text, request_id = _failure_report(request.scope.get("renkei.body", b""))
-            log.info("request=%s button=%s user=%s outcome=Excelエラー status=%s text=%s", request_id, caption,
-                     _escaped(user) or "-", number, _escaped(text))
+            number, text, answered = _failure_report(request.scope.get("renkei.body", b""))
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": "Excelエラー", "answered": answered,
+                                          "error": number, "text": text,
+                                          "user": _user(request.headers.get(USER_HEADER, "")) or "-"}
             return PlainTextResponse("", status_code=204)
         report.__name__ = f"outcome_{entry}"
         return report
 
+    paths = set()
     for entry, (caption, _macro) in buttons.items():
         app.add_api_route(BUTTON_PREFIX + entry, endpoint(entry, caption), methods=["POST"], name=caption)
         app.add_api_route(BUTTON_PREFIX + entry + OUTCOME_SUFFIX, outcome(entry, caption), methods=["POST"],
                           name=caption + " の結果")
-    return Guard(app, config)
+        paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
+    return Guard(app, config, paths)
 
 
 def _failure_report(body: bytes) -> tuple[str, str, str]:
-    """(error number, Excel's text, request number) of a client's report; "?" where absent."""
+    """(error number, Excel's text, the request number it answers) of a client's report;
+    "?" where absent. The log line escapes them (server.log)."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8")) if len(body) <= 4096 else {}
     except (UnicodeDecodeError, ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict):
         data = {}
     number = data.get("error")
-    request_id = data.get("request")
+    answered = data.get("request")
     return (str(number) if isinstance(number, int) else "?", str(data.get("description") or "")[:300],
-            request_id if isinstance(request_id, str) and request_id.isalnum() and len(request_id) <= 16 else "?")
-
-
-def _escaped(text: str) -> str:
-    """One log line per event: CR, LF and other control characters shown escaped."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+            answered if isinstance(answered, str) and answered.isalnum() and len(answered) <= 16 else "?")
 
 
 # ----------------------------------------------------------------------- the guard
 
 class Guard:
-    """Pure ASGI in front of the app: the key before anything is read, then the size, then
-    the whole body read once (bounded) and handed to the endpoint. Refusals are Japanese."""
+    """Pure ASGI in front of the app: a number for the request, the key before anything is
+    read, then the path, then the size, then the whole body read once (bounded) and handed
+    to the endpoint. Refusals are Japanese text; so is an unexpected failure anywhere below
+    (500 with the number only). One log line per request, written here whatever happened:
+    an unauthenticated request's path and headers are not in it."""
 
-    def __init__(self, app, config: ServerConfig):
-        self.app, self.config = app, config
+    def __init__(self, app, config: ServerConfig, paths: set[str] = frozenset()):
+        self.app, self.config, self.paths = app, config, set(paths)
         self._key = config.key.encode("utf-8")
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(BUTTON_PREFIX):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        request_id = secrets.token_hex(4)
+        scope = dict(scope, **{REQUEST_KEY: request_id})
+        record = {"status": 500, "sent": False}
+
+        async def watched(message):
+            if message["type"] == "http.response.start":
+                record["status"], record["sent"] = message["status"], True
+            await send(message)
+
+        fields: dict = {}
+        try:
+            fields = await self._serve(scope, receive, watched)
+        except Exception:
+            server_log.error(request_id, "guard")
+            fields = {"outcome": "エラー"}
+            if not record["sent"]:
+                await _text(watched, 500, unexpected(request_id))
+        fields = {**fields, **scope.get(OUTCOME_KEY, {})}
+        if "button" in fields:
+            fields.pop("path", None)
+        client = (scope.get("client") or ("-",))[0]
+        server_log.log.info("%s", server_log.request_line(
+            request=request_id, client=client, status=record["status"],
+            millis=(time.perf_counter() - started) * 1000, **{"outcome": "-", **fields}))
+
+    async def _serve(self, scope, receive, send) -> dict:
+        """The request answered; the fields the log line may show of it."""
+        path = scope["path"]
+        if not path.startswith(BUTTON_PREFIX):
+            if path == "/" and scope["method"] in ("GET", "HEAD"):
+                await self.app(scope, receive, send)
+                return {"outcome": "稼働確認"}
+            await _text(send, 404, NOT_FOUND)
+            return {"outcome": "宛先なし"}
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         if not self._authorised(headers.get("authorization", b"")):
-            log.info("button=%s user=%s outcome=鍵が違う status=401", scope["path"][len(BUTTON_PREFIX):],
-                     _user(headers.get(USER_HEADER, b"").decode("latin-1")) or "-")
-            return await _text(send, 401, "renkei-xl サーバーの鍵が違うか、ありません。シート「xlwings.conf」の AUTH "
-                                          "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。")
+            await _text(send, 401, "renkei-xl サーバーの鍵が違うか、ありません。シート「xlwings.conf」の AUTH "
+                                   "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。")
+            return {"outcome": "鍵が違う"}
+        if path not in self.paths:
+            await _text(send, 404, NOT_FOUND)
+            return {"path": path, "outcome": "ボタンなし"}
+        if scope["method"] != "POST":
+            await _text(send, 405, "ボタンは Excel のマスターから押してください（POST だけを受け付けます）。")
+            return {"path": path, "outcome": "方法の誤り"}
         limit = self.config.max_bytes
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await _too_large(send, limit)
+            await _too_large(send, limit)
+            return {"path": path, "outcome": "大きすぎる"}
         chunks, size = [], 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return
+                return {"path": path, "outcome": "切断"}
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await _too_large(send, limit)
+                await _too_large(send, limit)
+                return {"path": path, "outcome": "大きすぎる"}
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        scope = dict(scope, **{"renkei.body": b"".join(chunks)})
+        scope["renkei.body"] = b"".join(chunks)
         done = False
 
         async def replay():
@@ -168,7 +217,8 @@ class Guard:
                 return {"type": "http.request", "body": b"", "more_body": False}
             return await receive()
 
-        return await self.app(scope, replay, send)
+        await self.app(scope, replay, send)
+        return {"path": path}
 
     def _authorised(self, header: bytes) -> bool:
         value = header.strip()
@@ -185,55 +235,70 @@ async def _text(send, status: int, text: str) -> None:
 
 
 async def _too_large(send, limit: int) -> None:
-    log.info("outcome=大きすぎる status=413")
     await _text(send, 413, f"ブックが大きすぎて受け付けられません（上限 {limit // (1024 * 1024)} MB）。"
                            "不要なシートや行を減らすか、IT 担当者に上限（--max-mb）の変更を依頼してください。")
 
 
 # ---------------------------------------------------------------------- one request
 
-def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool) -> tuple[int, object, str]:
+def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
+           caption: str = "", sent_master: str = "") -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread."""
+    request_id = request_id or secrets.token_hex(4)
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return 400, "送信データを読めません（xlwings の送信データ（JSON）ではありません）。", "形式の誤り"
-    problem = _shape_problem(payload)
-    if problem:
-        return 400, f"xlwings の送信データの形式ではありません（{problem}）。", "形式の誤り"
-    import xlwings as xw
+        payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master)
+    except Refusal as refusal:
+        return refusal.status, refusal.text, refusal.outcome
+    place, folder, payload = payload
+    from ..workbook.safety import confined
 
-    if payload["client"] != "Office.js" and payload["version"] != xw.__version__:
-        return 409, (f"マスターのマクロ（xlwings {payload['version']}）とサーバー（xlwings {xw.__version__}）の版が"
-                     "違います。IT 担当者に「renkei-xl upgrade-macros マスター.xlsm --server URL」でマクロを"
-                     "更新してもらってください。"), "版の違い"
     try:
-        safe_book_name(payload["book"]["name"])
-    except UserError as exc:
-        return 422, f"{exc}。", "名前の誤り"
-    sheets = [s["name"] for s in payload["sheets"]]
-    missing = [s for s in (c.SETTINGS, c.INDICATORS) if s not in sheets]
-    if missing:
-        return 422, (f"このブックは連携事業のマスターではありません（シート「{'」「'.join(missing)}」がありません）。"
-                     "renkei-xl で作ったマスターからボタンを押してください。"), "マスターでない"
-    if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
-        return refused
-    if renkei_client:
-        from ..excel.book import RENKEI_CLIENT_KEY
-
-        payload[RENKEI_CLIENT_KEY] = True
-    request_id = secrets.token_hex(4)
-    try:
-        answer = run_button(entry, payload, Place(config.workdir, config.share, request_id))
+        with confined(folder):      # every write of this click lands in its folder, or nowhere
+            answer = run_button(entry, payload, place)
     except ClientCannotReplay as exc:
         return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "
                      f"{'、'.join(exc.missing)} がありません）。ブックは変更していません。IT 担当者に、このマスターの"
                      "マクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。"), "マクロが古い"
-    except Exception as exc:   # outside the button's own guard: building the book
-        log.error("request=%s button=%s unexpected %s", request_id, entry, type(exc).__name__)
-        return 500, (f"サーバーでブックを読み込めませんでした（受付番号 {request_id}）。"
-                     "IT 担当者に受付番号を伝えてください。"), "エラー"
+    except Exception:   # the button's own guard passes unexpected errors on (excel.buttons._run)
+        server_log.error(request_id, caption or entry)
+        return 500, unexpected(request_id), "エラー"
     return 200, answer, _outcome(answer)
+
+
+def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
+              sent_master: str):
+    """(place, the folder the click may write in, payload), or a Refusal."""
+    payload = parse_payload(body)
+    problem = _shape_problem(payload)
+    if problem:
+        raise Refusal(400, f"xlwings の送信データの形式ではありません（{problem}）。", "形式の誤り")
+    import xlwings as xw
+
+    if payload["client"] != "Office.js" and payload["version"] != xw.__version__:
+        raise Refusal(409, (f"マスターのマクロ（xlwings {payload['version']}）とサーバー（xlwings {xw.__version__}）の版が"
+                            "違います。IT 担当者に「renkei-xl upgrade-macros マスター.xlsm --server URL」でマクロを"
+                            "更新してもらってください。"), "版の違い")
+    try:
+        safe_book_name(payload["book"]["name"])
+    except UserError as exc:
+        raise Refusal(422, f"{exc}。", "名前の誤り") from None
+    sheets = [s["name"] for s in payload["sheets"]]
+    missing = [s for s in (c.SETTINGS, c.INDICATORS) if s not in sheets]
+    if missing:
+        raise Refusal(422, (f"このブックは連携事業のマスターではありません（シート「{'」「'.join(missing)}」がありません）。"
+                            "renkei-xl で作ったマスターからボタンを押してください。"), "マスターでない")
+    if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
+        raise Refusal(*refused)
+    if renkei_client:
+        from ..excel.book import RENKEI_CLIENT_KEY
+
+        payload[RENKEI_CLIENT_KEY] = True
+    place = Place(config.workdir, config.share, request_id)
+    try:
+        folder = admit(place, caption, payload, sent_master)
+    except NameTooLong as exc:
+        raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "名前の誤り") from None
+    return place, folder, payload
 
 
 def run_button(entry: str, payload: dict, place: Place) -> dict:
@@ -291,7 +356,7 @@ def _user(raw: str) -> str:
     if not raw or len(raw) % 4 or len(raw) > 400:
         return ""
     try:
-        return bytes.fromhex(raw).decode("utf-16-be").replace("\n", " ")
+        return bytes.fromhex(raw).decode("utf-16-be")     # escaped in the log line (server.log)
     except ValueError:
         return ""
 

@@ -29,6 +29,7 @@ class ServerConfig:
     key: str                      # the shared key (the Authorization header)
     max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
     share: str = ""               # how staff reach workdir, e.g. \\fileserver\renkei (messages only)
+    error_log: Optional[Path] = None   # tracebacks under their 受付番号 (server.log)
 
 
 def load_key(key_file: Optional[str] = None) -> str:
@@ -58,10 +59,71 @@ def check_workdir(workdir: str | Path) -> Path:
 
 def check_license() -> None:
     """xlwings' remote engine is under the PolyForm Noncommercial licence; it runs only when
-    the installation says so (XLWINGS_LICENSE_KEY=noncommercial), which the office decides."""
-    if not os.environ.get(LICENSE_ENV):
+    the installation says so (XLWINGS_LICENSE_KEY=noncommercial), which the office decides.
+
+    Checked the way xlwings itself checks it (xlwings.pro.utils.LicenseHandler, which
+    every import of the remote engine runs), once, in the process that starts the workers:
+    a value xlwings refuses would otherwise stop every worker at its start, and uvicorn's
+    supervisor would start them again and again."""
+    value = os.environ.get(LICENSE_ENV, "").strip()
+    if not value:
         raise UserError(
             f"環境変数 {LICENSE_ENV} がありません。サーバーが使う xlwings のリモートエンジンは PolyForm "
             "Noncommercial ライセンスで、政府機関（自治体を含む）の利用は非商用として認められています。"
             f"ライセンスを確認したうえで {LICENSE_ENV}=noncommercial を設定してから起動してください"
             "（README の「サーバーで動かす」を参照）")
+    try:
+        import xlwings  # noqa: F401
+        from xlwings.pro.utils import LicenseHandler
+
+        LicenseHandler.validate_license("pro")
+    except Exception:   # xlwings' LicenseError, or ImportError for a legacy key without its package
+        raise UserError(f"環境変数 {LICENSE_ENV} の値を xlwings が受け付けません。非商用の利用なら、"
+                        f"すべて小文字で {LICENSE_ENV}=noncommercial にしてください（大文字・空白・引用符は不可）。"
+                        "有償のライセンスキーなら、キーをそのまま写してください") from None
+
+
+MAX_WORKERS = 64
+MAX_MB = 1024
+
+
+def check_numbers(port: int, workers: int, max_mb: float) -> None:
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port {port} は使えません（1〜65535 の番号にしてください）")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UserError(f"--workers {workers} は使えません（1〜{MAX_WORKERS}、ふつうは CPU のコア数まで）")
+    if not 0 < max_mb <= MAX_MB:
+        raise UserError(f"--max-mb {max_mb:g} は使えません（0 より大きく {MAX_MB} 以下にしてください）")
+
+
+def check_address(host: str, port: int) -> None:
+    """The address is this machine's and the port is free, before any worker tries to bind."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise UserError(f"--host「{host}」はこのサーバーのアドレスとして使えません（名前を解決できません）") from None
+    family, _type, _proto, _name, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise UserError(f"{host}:{port} で待ち受けられません（{exc.strerror or exc}）。ほかのプログラムが使っていない"
+                            "ポートか、このサーバーのアドレスを指定してください") from None
+
+
+def check_tls(certfile: Optional[str], keyfile: Optional[str]) -> None:
+    """Both or neither, and a pair the ssl module loads (what uvicorn will do in each worker)."""
+    if not certfile and not keyfile:
+        return
+    if not (certfile and keyfile):
+        raise UserError("HTTPS には --ssl-certfile（証明書）と --ssl-keyfile（秘密鍵）の両方を指定してください")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise UserError(f"証明書「{certfile}」と秘密鍵「{keyfile}」を読み込めません（{getattr(exc, 'strerror', None) or exc}）。"
+                        "PEM 形式の組を指定してください") from None

@@ -9,10 +9,7 @@ exist: IT or staff create it on the share; a typo does not create folders on the
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
-import traceback
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Optional
@@ -21,18 +18,35 @@ from ..core import contract as c
 from ..core.errors import UserError
 from ..vba.read import VbaProjectError, replayable_actions, workbook_modules
 
-log = logging.getLogger("renkei_xl.server")
-
 _SEPARATORS = re.compile(r"[\\/]+")
 _FORBIDDEN = re.compile(r'[\x00-\x1f<>:"|?*]')
+
+
+# A name staff chose (the book, a folder in 設定) in UTF-8 bytes: ext4 allows 255, and the
+# tool adds up to ~35 beside it (backups' stamps, temporary and lock files).
+MAX_NAME_BYTES = 200
+
+
+class NameTooLong(UserError):
+    """A name past MAX_NAME_BYTES: 422 on the server, before any file system call."""
+
+
+def _name_problem(name: str) -> str:
+    from ..core.filenames import name_problem
+
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise NameTooLong(f"名前「{name[:40]}…」が長すぎます（{len(name)} 文字）。もっと短い名前にしてください"
+                          f"（日本語でおよそ {MAX_NAME_BYTES // 3} 文字まで）")
+    return name_problem(name, max_bytes=MAX_NAME_BYTES)
 
 
 def safe_book_name(name: object) -> str:
     """The book's name as a plain file name of a master, or a UserError saying why not."""
     if not isinstance(name, str) or not name.strip():
         raise UserError("送信されたブックの名前がありません")
-    if _SEPARATORS.search(name) or name.strip() in (".", "..") or _FORBIDDEN.search(name):
-        raise UserError(f"ブックの名前「{name[:80]}」はファイル名として使えません（フォルダーの区切りや記号を含みます）")
+    problem = _name_problem(name)
+    if problem:
+        raise UserError(f"ブックの名前「{name[:80]}」はファイル名として使えません（{problem}）")
     if c.suffix_problem(name):
         raise UserError(c.suffix_problem(name))
     return name
@@ -60,17 +74,9 @@ class Place:
         self.workdir = Path(workdir).resolve()
         self.share = share.rstrip("\\/")
         self.request_id = request_id
-        # The actions the clicking master's VBA can replay (None until read: a click that
-        # stopped before reading it answers with only its message, which every client shows).
+        # The actions the clicking master's VBA can replay (renkei_xl.server.admission reads
+        # them from the saved master before the button runs; None: every action).
         self.replayable: Optional[frozenset[str]] = None
-
-    def read_client(self, live) -> None:
-        """What the master that clicked can replay, from its saved VBA project in its folder.
-
-        The payload says nothing of the client's Subs, and a VBA client cannot list them
-        without the trust setting staff do not have; the saved master is the same file."""
-        path = self.master(live)
-        self.replayable = replayable_of(path)
 
     # ------------------------------------------------------------ what buttons ask
 
@@ -108,6 +114,9 @@ class Place:
             raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーの外です。作業フォルダーの中のフォルダー名"
                             "（例: 2023年度）で書いてください")
         parts = [p for p in _SEPARATORS.split(text) if p not in ("", ".")]
+        if any(_name_problem(p) for p in parts if p != ".."):
+            raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（記号や末尾の「.」・空白を含むか、"
+                            "Windows の予約名です）")
         if not parts or any(p == ".." or _FORBIDDEN.search(p) for p in parts):
             raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（「..」や記号を含みます）")
         path = self._inside(self.workdir.joinpath(*parts), value)
@@ -127,14 +136,12 @@ class Place:
         sep = "\\" if self.share.startswith("\\\\") or re.match(r"[A-Za-z]:", self.share) else "/"
         return sep.join([self.share, *rel.parts])
 
-    def log_error(self, title: str) -> str:
-        """An unexpected error: its type and where in the code, never its message or values
-        (they may quote the workbook); the staff get the request number to give IT."""
-        exc_type, exc, tb = sys.exc_info()
-        frames = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in traceback.extract_tb(tb))
-        log.error("request=%s button=%s unexpected %s at %s", self.request_id, title,
-                  exc_type.__name__ if exc_type else "?", frames)
-        return f"サーバーの記録（受付番号 {self.request_id}）"
+    def shown_text(self, text: str) -> str:
+        """A message with every server path under the work folder written as the share
+        names it (a message from deep inside may quote a full path)."""
+        root = str(self.workdir)
+        pattern = re.escape(root) + r"(?:[\\/][^\\/「」（）()\s、。]+)*"
+        return re.sub(pattern, lambda m: self.shown(Path(m.group(0))), text)
 
     # ------------------------------------------------------------------ helpers
 

@@ -1,7 +1,14 @@
-"""``renkei-xl serve``: the app on uvicorn, with a log of outcomes only.
+"""``renkei-xl serve``: the app on uvicorn, with our own log of requests.
 
-uvicorn's access log is off (it would add the client's address and the request line);
-our one line per click says time, button, user, outcome and duration (renkei_xl.server.app).
+uvicorn's access log is off (it would write the request line as sent: an unauthenticated
+path, a key in it); our one line per request says number, client, button, user, outcome
+and duration (renkei_xl.server.log), tracebacks go to the error log file only.
+
+A worker that cannot start stops the whole server: it leaves a mark for the parent and
+asks it to stop (uvicorn's supervisor would otherwise start it again, forever on older
+versions), and ``serve`` then ends with status 2. Everything that could make a worker
+fail is checked before the first one starts (renkei_xl.cli.server), so this is the
+last guard, not the way settings are checked.
 """
 
 from __future__ import annotations
@@ -9,55 +16,77 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import tempfile
+import uuid
 from pathlib import Path
+from typing import Optional
 
 from .config import ServerConfig
+from .log import configure
 
 # With several worker processes, uvicorn imports the app in each of them: the settings
 # travel in this variable (the key stays where it was: its own variable or file).
 CONFIG_ENV = "RENKEI_XL_SERVER_CONFIG"
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-
-
-def configure_logging() -> None:
-    logger = logging.getLogger("renkei_xl.server")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+STARTUP_FAILURE = 3   # uvicorn's own code for a worker that could not start
+WORKER_FAILED = "renkei-xl サーバーのワーカーを起動できませんでした。エラーログを確認してください"
 
 
-def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file: str | None = None) -> None:
+def configure_logging(error_log: Optional[Path] = None) -> None:
+    configure(error_log)
+
+
+def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file: Optional[str] = None,
+          ssl_certfile: Optional[str] = None, ssl_keyfile: Optional[str] = None) -> int:
     """Serve until stopped. ``workers`` > 1: that many warm processes share the port, so
     clicks from many PCs at once run side by side on a machine with that many cores."""
     import uvicorn
 
-    configure_logging()
+    configure_logging(config.error_log)
     log = logging.getLogger("renkei_xl.server")
-    log.info("renkei-xl server on http://%s:%d work folder %s%s, %d worker(s)", host, port, config.workdir,
-             f" ({config.share})" if config.share else "", workers)
+    scheme = "https" if ssl_certfile else "http"
+    log.info("renkei-xl server on %s://%s:%d work folder %s%s, %d worker(s), error log %s", scheme, host, port,
+             config.workdir, f" ({config.share})" if config.share else "", workers, config.error_log)
     options = dict(host=host, port=port, access_log=False, log_level="warning", server_header=False,
-                   date_header=False)
+                   date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
     if workers <= 1:
         from .app import create_app
 
         uvicorn.run(create_app(config), **options)
-        return
+        return 0
+    mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
     os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
-                                         "max_bytes": config.max_bytes, "key_file": key_file})
-    uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
+                                         "max_bytes": config.max_bytes, "key_file": key_file,
+                                         "error_log": str(config.error_log) if config.error_log else None,
+                                         "failed_mark": str(mark)})
+    try:
+        uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
+    finally:
+        failed = mark.exists()
+        mark.unlink(missing_ok=True)
+    if failed:
+        print(f"エラー: {WORKER_FAILED}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def app_from_env():
     """The app of one worker process, from the settings ``serve`` left in CONFIG_ENV."""
-    from .app import create_app
-    from .config import load_key
-
-    configure_logging()
     settings = json.loads(os.environ[CONFIG_ENV])
-    return create_app(ServerConfig(Path(settings["workdir"]), load_key(settings["key_file"]),
-                                   max_bytes=settings["max_bytes"], share=settings["share"]))
+    try:
+        from .app import create_app
+        from .config import load_key
+
+        error_log = Path(settings["error_log"]) if settings.get("error_log") else None
+        configure_logging(error_log)
+        return create_app(ServerConfig(Path(settings["workdir"]), load_key(settings["key_file"]),
+                                       max_bytes=settings["max_bytes"], share=settings["share"],
+                                       error_log=error_log))
+    except BaseException:
+        from .log import error
+
+        error("-", "worker start")          # the traceback to the error log only
+        Path(settings["failed_mark"]).touch()
+        os.kill(os.getppid(), signal.SIGTERM)
+        os._exit(STARTUP_FAILURE)

@@ -129,12 +129,15 @@ def _return_key(wb) -> None:
     name holding a string constant (renkei_xl.cycle.distribute.master_key says why there).
     XlsxWriter's define_name has no hidden option; its name records are
     [name, sheet index, formula, hidden], so the flag is set on the record."""
-    from ..cycle.distribute import KEY_NAME, key_formula, new_key
+    from ..cycle.distribute import identity_names, new_key
 
-    if wb.define_name(KEY_NAME, key_formula(new_key())) != 0:
-        raise UserError("照合用の鍵を書き込めません")
+    edits = identity_names(new_key())     # the key, and the identity the server checks
+    for edit in edits:
+        if wb.define_name(edit.name, "=" + edit.value) != 0:
+            raise UserError("照合用の鍵を書き込めません")
+    hidden = {edit.name for edit in edits}
     for record in wb.defined_names:
-        if record[0] == KEY_NAME:
+        if record[0] in hidden:
             record[3] = 1
 
 

@@ -15,6 +15,7 @@ import re
 import shutil
 import stat
 import tempfile
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
@@ -53,6 +54,49 @@ def check_regular_file(path: Path, what: str = "Excel のブックのファイ�
     except OSError:
         raise UserError(f"「{path}」を開けません。{what}を指定してください") from None
 
+
+# ---------------------------------------------------------------------- confinement
+
+# While the server runs a button, every file the tool writes must land in that request's
+# folder under the work folder, whatever names the workbook supplied. The check sits here,
+# at the write points every writer goes through (atomic_path, writer_lock, safe_write's
+# folder), so a name a later change forgets to clean is still stopped. Unset (the command
+# line, the local buttons), nothing is confined: the user's own rights decide there.
+WRITE_ROOT: ContextVar[Optional[Path]] = ContextVar("renkei_write_root", default=None)
+
+
+class OutsideFolder(UserError):
+    """A write the request's folder does not contain."""
+
+
+@contextlib.contextmanager
+def confined(root: os.PathLike | str) -> Iterator[Path]:
+    """Every write inside the block must resolve (symlinks followed) under ``root``."""
+    resolved = Path(os.path.realpath(root))
+    token = WRITE_ROOT.set(resolved)
+    try:
+        yield resolved
+    finally:
+        WRITE_ROOT.reset(token)
+
+
+def check_confined(path: os.PathLike | str) -> None:
+    """Refuse ``path`` when a confinement is set and ``path`` is not under it.
+
+    Resolved with symlinks followed (a link in the folder to elsewhere is elsewhere). A
+    name that is a path on Windows (a drive ``C:``, a UNC ``\\server``, a backslash) is
+    refused even on POSIX, where it would be one odd file name: the same folder is a
+    Windows share for the staff, and the tool never makes such names itself."""
+    root = WRITE_ROOT.get()
+    if root is None:
+        return
+    text = os.fspath(path)
+    resolved = Path(os.path.realpath(text))
+    inside = resolved == root or root in resolved.parents
+    windowsy = os.name != "nt" and ("\\" in text or re.search(r"(^|[\\/])[A-Za-z]:", text) is not None)
+    if not inside or windowsy:
+        raise OutsideFolder(f"「{Path(text).name}」の書き込み先がこのマスターのフォルダーの外です。"
+                            "書き込みは行っていません。IT 担当者に連絡してください")
 
 # --------------------------------------------------------------------------- locks
 
@@ -162,6 +206,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
 
     path = Path(path)
     lock_path = writer_lock_file(path)
+    check_confined(lock_path)
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
@@ -249,6 +294,7 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
     any exception the target is untouched and the temporary file is removed.
     """
     link = Path(target)
+    check_confined(link)
     if check_lock:
         ensure_not_open(link)
     # Through a symlink to its file: replacing the link itself would leave the real master
@@ -311,6 +357,7 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     out (input files, drafts, PDFs): nothing reads them back, so a lock file beside each
     one would only be clutter in the folder staff open. Returns the backup, if any."""
     target = Path(target)
+    check_confined(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -4,9 +4,10 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Two headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Three headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
-' (an HTTP header carries ASCII only), which the server writes in its log.
+' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
+' is the master's identity (RenkeiMasterId).
 '
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
@@ -64,6 +65,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Set renkeiLifted = New Collection
     Set renkeiProtectNew = New Collection
     renkeiRequestId = ""
+    headers.Add "X-Renkei-Master", RenkeiMasterId()
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
@@ -147,6 +149,14 @@ Function RenkeiCaption(ByVal entry As String) As String
     Case "rollover": RenkeiCaption = RenkeiText("6B215E745EA6306E30DE30B930BF30FC30924F5C6210")
     Case Else: RenkeiCaption = entry
     End Select
+' The master's identity (hidden name _renkei_master_id, derived from its key on the server's
+' side too): the server lets a click touch only the folder where this very master is saved.
+Function RenkeiMasterId() As String
+    Dim s As String
+    On Error Resume Next
+    s = ThisWorkbook.Names("_renkei_master_id").RefersTo
+    On Error GoTo 0
+    RenkeiMasterId = Replace(Replace(s, "=", ""), Chr(34), "")
 End Function
 
 Function RenkeiHex(ByVal s As String) As String

@@ -1,0 +1,57 @@
+"""Install renkei-xl's server and command line from the wheel folder this file lies in, with
+no network: ``python install.py`` with the Python the server will use (run it inside the
+venv, or give that venv's python).
+
+pip alone, asked for a Python the folder has no wheels for, says in English that there is
+"No matching distribution found for xlwings"; this says in Japanese which Python versions
+the folder serves and what to do, before pip runs. Copied into the folder by deploy/wheels.py.
+Standard library only: it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# xlwings ships compiled wheels only: its wheels say which Python versions the folder serves.
+PLATFORM = "win_amd64" if sys.platform == "win32" else "manylinux"
+
+
+def served() -> list[str]:
+    versions = set()
+    for wheel in HERE.glob("xlwings-*.whl"):
+        m = re.search(r"-cp(\d)(\d+)-", wheel.name)
+        if m and PLATFORM in wheel.name:
+            versions.add((int(m.group(1)), int(m.group(2))))
+    return [f"{a}.{b}" for a, b in sorted(versions)]
+
+
+def main() -> int:
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    versions = served()
+    if not versions:
+        print(f"エラー: フォルダー「{HERE}」に、この OS 用の renkei-xl のパッケージがありません。"
+              "インターネットにつながるパソコンで make wheels（python deploy/wheels.py）を実行して作ったフォルダーを"
+              "コピーしてください", file=sys.stderr)
+        return 2
+    if here not in versions:
+        print(f"エラー: Python {here} 用のパッケージはこのフォルダーにありません（このフォルダーで入れられるのは "
+              f"Python {'・'.join(versions)}）。そのどれかの Python で venv を作って実行するか、インターネットに"
+              f"つながるパソコンで python deploy/wheels.py --python {here} を実行してフォルダーを作り直してください",
+              file=sys.stderr)
+        return 2
+    run = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", str(HERE),
+                          "renkei-xl[server]"])
+    if run.returncode != 0:
+        print(f"エラー: インストールできませんでした（pip の終了コード {run.returncode}。上の pip の表示を IT 担当者に"
+              "伝えてください）", file=sys.stderr)
+        return run.returncode
+    print(f"renkei-xl を入れました（Python {here}）。renkei-xl serve --help で確かめられます。")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

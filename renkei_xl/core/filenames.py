@@ -1,0 +1,84 @@
+"""File names made from workbook content (圏域名, 年度, municipality names, a book's name).
+
+Whatever staff type into 設定 ends up in a file name on a Windows share or a Linux disk, so
+every such name goes through ``safe_file_name``: one rule for every face (the command line,
+the local buttons, the server). A name it returns is one plain file name on both systems:
+- no folder separators (``/`` ``\\``), no ``..``, no leading dot (hidden on POSIX, and ``..``);
+- none of Windows' forbidden characters (``<>:"|?*`` and control characters);
+- not a reserved device name (CON, PRN, AUX, NUL, COM1–9, LPT1–9, with or without an
+  extension, ``nul.xlsx`` as well);
+- no trailing dot or space (Windows strips them, so two names would meet);
+- at most ``max_bytes`` bytes of UTF-8 (ext4 counts bytes, NTFS UTF-16 units: the byte count
+  is the stricter for Japanese text); a name cut short ends in a hash of the whole name, so
+  two long names that share their beginning stay two files.
+
+Characters are replaced, not refused: a 圏域名 with a slash is a legitimate name in 設定, and
+its file is still wanted. Hand-written rather than a kept library: pathvalidate would do the
+character part, but not the byte budget with a unique cut, and the core imports nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
+HASH_CHARS = 8
+REPLACEMENT = "_"
+
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_DOTS = re.compile(r"\.{2,}")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+             *(f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³"))}
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", str(text))
+    text = "".join(ch if ch.isprintable() or ch == " " else REPLACEMENT for ch in text)
+    text = _FORBIDDEN.sub(REPLACEMENT, text)
+    return _DOTS.sub(".", text)
+
+
+def is_reserved(name: str) -> bool:
+    """A Windows device name, whatever follows its first dot (``CON.xlsx``, ``nul .txt``)."""
+    return name.split(".")[0].rstrip(" ").upper() in _RESERVED
+
+
+def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES,
+                   fallback: str = "無題") -> str:
+    """``stem`` + ``suffix`` as one safe file name (see the module). ``suffix`` is the tool's
+    own (``.xlsx``) and kept as it is; only the stem is cleaned and, if need be, cut."""
+    suffix = _clean(suffix)
+    budget = max_bytes - len(suffix.encode("utf-8"))
+    if budget < HASH_CHARS + 2:
+        raise ValueError("max_bytes leaves no room for a name")
+    whole = _clean(stem).strip(" .")
+    name = whole or fallback
+    if is_reserved(name + suffix):
+        name = REPLACEMENT + name
+    if len(name.encode("utf-8")) > budget:
+        digest = hashlib.sha256(str(stem).encode("utf-8")).hexdigest()[:HASH_CHARS]
+        room = budget - HASH_CHARS - 1
+        cut = name.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")
+        name = f"{cut}{REPLACEMENT}{digest}"
+    return name + suffix
+
+
+def name_problem(name: str, *, max_bytes: int) -> str:
+    """Why ``name`` (a name someone chose, e.g. a workbook's) is not one safe file name as it
+    is, in Japanese; "" when it is. Names staff chose are refused, not rewritten: the file
+    has that name and no other."""
+    if not name.strip():
+        return "名前が空です"
+    if len(name.encode("utf-8")) > max_bytes:
+        return f"名前が長すぎます（{len(name)} 文字。UTF-8 で {max_bytes} バイト以内にしてください）"
+    if _FORBIDDEN.search(name) or any(not (ch.isprintable() or ch == " ") for ch in name):
+        return "フォルダーの区切りや使えない記号（\\ / : * ? \" < > |）を含みます"
+    if name.strip(" .") in ("", ".") or ".." in name or name.startswith("."):
+        return "「.」で始まるか「..」を含みます"
+    if name != name.rstrip(" ."):
+        return "末尾が「.」か空白です"
+    if is_reserved(name):
+        return "Windows の予約名（CON, NUL, COM1 など）です"
+    return ""

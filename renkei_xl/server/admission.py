@@ -1,0 +1,118 @@
+"""Before a button runs: which folder it may touch, whether the workbook sent is the master
+saved there (as it is saved, for the buttons that make files from it), and what that
+master's VBA can replay.
+
+One folder, one master. Anyone with the server's key can type any folder into 設定's
+サーバー作業フォルダー, so the folder's name proves nothing. The master does: its hidden
+key (cycle.distribute.master_key, the one that seals returns) never leaves it, and an
+identity derived from it (cycle.distribute.master_id) is sent by RenkeiServer.bas with each
+click (X-Renkei-Master). The server derives the same from the master *saved in that
+folder* (workbook.xml only) and refuses when they differ: a click reaches only the folder
+of the master it came from.
+
+One rule for unsaved edits (README「保存していない変更」): what a button writes into a
+file comes from the saved master; what it writes into the open workbook comes from the
+open workbook. So 配布用ファイル作成, 確定版を書き出し and 次年度のマスターを作成 are refused
+while the data the tool reads (設定, 指標, the municipality sheets, as read by the one
+contract reader) differs between the workbook sent and the file saved; 入力チェック,
+評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from pathlib import Path
+from typing import Optional
+
+from ..core import contract as c
+from ..core.errors import UserError
+from .place import Place, replayable_of
+from .refusals import Refusal
+
+MASTER_HEADER = "x-renkei-master"     # cycle.distribute.master_id of the master clicked
+SAVED_BUTTONS = frozenset({c.SPLIT, c.EXPORT, c.ROLLOVER})
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
+    """The folder this click may write in (the master's own), or a Refusal.
+
+    Every button is admitted this way, 入力チェック and 評価を再計算 too: besides the folder,
+    the saved master tells what its VBA can replay (place.replayable, renkei_xl.vba.read),
+    and only the master's own file can say that (renkei_xl.excel.client)."""
+    with remote_book(payload) as live:
+        try:
+            master = place.master(live)
+        except UserError as exc:
+            raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "フォルダーの誤り") from None
+        _same_master(place, master, sent_id)
+        if caption in SAVED_BUTTONS:
+            _saved(place, caption, master, live)
+        try:
+            place.replayable = replayable_of(master)
+        except UserError as exc:
+            raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "マスターを読めない") from None
+    return master.parent
+
+
+def _same_master(place: Place, master: Path, sent_id: str) -> None:
+    from ..cycle.distribute import master_id, master_key_of_file
+
+    shown = place.shown(master.parent)
+    try:
+        key = master_key_of_file(master)
+    except UserError as exc:
+        raise Refusal(422, f"サーバー作業フォルダー「{shown}」のマスターを読めません。{exc}。", "マスターを読めない") from None
+    if key is None:
+        raise Refusal(409, (f"サーバー作業フォルダー「{shown}」のマスターには照合用の鍵がありません（鍵のない古い版で"
+                            "作ったマスターです）。IT 担当者にマクロの更新（upgrade-macros）を依頼し、更新したマスターを"
+                            "開いてからもう一度ボタンを押してください。"), "鍵のないマスター")
+    sent = sent_id.strip().lower()
+    if not _ID.fullmatch(sent):
+        raise Refusal(403, ("このマスターのマクロは、サーバーにマスターを知らせない古い版です。IT 担当者にマクロの更新"
+                            "（upgrade-macros）を依頼し、更新したマスターを開いてからもう一度ボタンを押してください。"),
+                      "マスター不明")
+    if not hmac.compare_digest(sent.encode("ascii"), master_id(key).encode("ascii")):
+        raise Refusal(403, (f"このブックは、サーバー作業フォルダー「{shown}」に保存されているマスターではありません。"
+                            f"ボタンは、そのフォルダーに保存したマスター自身を開いて押してください。別のフォルダーを使う"
+                            f"ときは、シート「{c.SETTINGS}」の「{c.N_SERVER_FOLDER}」を、このマスターを保存したフォルダー"
+                            "にしてください。"), "別のマスター")
+
+
+def _saved(place: Place, caption: str, master: Path, live) -> None:
+    from ..workbook.session import load_master
+
+    try:
+        saved = load_master(master)
+    except UserError as exc:
+        raise Refusal(422, f"保存されているマスター「{place.shown(master)}」を読めません。{exc}。", "マスターを読めない") from None
+    sent = live.read()
+    if _contents(saved) != _contents(sent):
+        raise Refusal(409, (f"{caption}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
+                            "あります（設定・指標・市町村のシート）。上書き保存してから、もう一度ボタンを押してください。"),
+                      "未保存の変更")
+
+
+def _contents(data) -> tuple:
+    return (data.settings, data.indicators, data.entries, data.findings)
+
+
+class remote_book:
+    """The payload as a LiveBook of xlwings' remote engine, closed afterwards."""
+
+    def __init__(self, payload: dict):
+        self.payload = payload
+        self.impl: Optional[object] = None
+
+    def __enter__(self):
+        import xlwings as xw
+        from xlwings.pro._xlremote import App
+
+        from ..excel.book import LiveBook
+
+        self.impl = App(apps=None, add_book=False).books.open(json=self.payload)
+        return LiveBook(xw.Book(impl=self.impl))
+
+    def __exit__(self, *exc) -> None:
+        self.impl.close()

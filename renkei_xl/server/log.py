@@ -1,0 +1,116 @@
+"""The server's two logs: one line per request (standard error, for journald or the service
+manager), and the error log, a file of tracebacks filed under the 受付番号 staff were shown.
+
+The request line is built from fields, every value escaped: a path or a header comes from
+whoever sent the request, and a raw CR or LF in it would start a line of its own (a forged
+「outcome=完了」). Values with a space, a quote or an equals sign are quoted, so the line
+splits into fields one way only. What an unauthenticated request sent (its path, its
+headers) is not written at all; the key never is. No workbook content is written: a
+button's title, the Excel user name, the outcome and the duration.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+LOGGER = "renkei_xl.server"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+ERROR_LOG_NAME = "renkei-xl-server-error.log"
+
+log = logging.getLogger(LOGGER)
+
+
+def escape(value: object) -> str:
+    """One field value as printable text on one line: control and separator characters as
+    \\uXXXX, backslash doubled, quoted when it holds a space, a quote or ``=`` (or is empty)."""
+    text = str(value)
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == " " or ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    escaped = "".join(out)
+    if not escaped or any(ch in escaped for ch in ' "='):
+        return f'"{escaped}"'
+    return escaped
+
+
+def line(**fields: object) -> str:
+    """``key=value`` pairs in the order given, each value escaped; None values left out."""
+    return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
+
+
+def request_line(*, request: str, client: str, status: int, outcome: str, millis: float,
+                 button: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
+                 answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
+    """``answered``, ``error``, ``text``: a client's report that Excel failed to replay the
+    answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas)."""
+    return line(request=request, client=client or "-", button=button, path=path, user=user,
+                outcome=outcome, status=status, answered=answered, error=error, text=text) + f" {millis:.0f}ms"
+
+
+def default_error_log() -> Path:
+    """A log folder of the service account, never the work folder staff see: Windows'
+    %LOCALAPPDATA%\\renkei-xl\\logs, else $XDG_STATE_HOME (or ~/.local/state)/renkei-xl."""
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "renkei-xl" / "logs" / ERROR_LOG_NAME
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "renkei-xl" / ERROR_LOG_NAME
+
+
+def configure(error_log: Optional[Path]) -> None:
+    """The request log on standard error (INFO) and, when given, the error log file (tracebacks)."""
+    logger = logging.getLogger(LOGGER)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not any(getattr(h, "_renkei", "") == "requests" for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handler.addFilter(lambda record: not getattr(record, "traceback", False))
+        handler._renkei = "requests"
+        logger.addHandler(handler)
+    if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
+        handler = logging.FileHandler(error_log, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
+        handler._renkei = "errors"
+        logger.addHandler(handler)
+
+
+def check_error_log(path: Path, workdir: Path) -> Path:
+    """The error log's file, checked at start: writable, and not in the work folder (its
+    tracebacks name server paths and code, which the staff's share has no use for)."""
+    from ..core.errors import UserError
+
+    path = Path(path).expanduser().absolute()
+    resolved = Path(os.path.realpath(path))
+    work = Path(os.path.realpath(workdir))
+    if resolved == work or work in resolved.parents:
+        raise UserError(f"エラーログ「{path}」が作業フォルダーの中です。作業フォルダーの外（例: ログ用のフォルダー）を "
+                        "--error-log に指定してください")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UserError(f"エラーログ「{path}」に書き込めません（{exc.strerror or exc}）。書き込めるファイルを "
+                        "--error-log に指定してください") from None
+    return path
+
+
+def error(request_id: str, title: str) -> None:
+    """The exception being handled, with its traceback, under ``request_id``: only to the
+    error log (the request line says outcome=エラー with the same number)."""
+    log.error("%s\n%s", line(request=request_id, button=title), traceback.format_exc().rstrip(),
+              extra={"traceback": True})

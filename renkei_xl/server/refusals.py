@@ -1,0 +1,70 @@
+"""What the server answers instead of running a button: a status and one Japanese text.
+
+xlwings' VBA client shows a non-200 body in a message box as it is, so each text is for
+staff: what happened and what to do in Excel, never a server path, a command-line option
+or a request to send a file. The log gets the short outcome word.
+"""
+
+from __future__ import annotations
+
+import json
+
+TEXT = "text/plain; charset=utf-8"
+
+# xlwings' payload is an object → sheets → sheet → values → row → cell, with names and
+# tables a level or two more: 6 deep; 10 leaves room for what a later xlwings adds. Far
+# below anything the C parser's recursion limit or a worker thread's stack could meet.
+MAX_DEPTH = 10
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, text: str, outcome: str):
+        super().__init__(text)
+        self.status, self.text, self.outcome = status, text, outcome
+
+
+UNREADABLE = "送信データを読めません（xlwings の送信データ（JSON）ではありません）。"
+NOT_FOUND = ("このボタンはサーバーにありません。マスターのマクロとサーバーの版が合っていない可能性があります。"
+             "IT 担当者に連絡してください。")
+
+
+def unexpected(request_id: str) -> str:
+    return (f"サーバーで予期しないエラーが発生しました（受付番号 {request_id}）。ブックは変更していません。"
+            "IT 担当者に受付番号を伝えてください。")
+
+
+def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when ``body``'s brackets nest deeper than ``limit`` (or do not pair up), decided
+    before parsing and in C-speed passes only (bytes.replace, split, translate, find), so
+    the time is a few passes over the body and the memory a copy or two of it:
+    - strings removed: escaped backslashes and quotes dropped first, then every second
+      piece between quotes is a string's inside;
+    - everything but brackets dropped, ``{}`` read as ``[]`` (the parser checks the kinds);
+    - then innermost pairs removed, at most ``limit`` times; a run of ``limit + 1`` opening
+      brackets, or anything left after ``limit`` passes, is too deep."""
+    outside = b"".join(body.replace(b"\\\\", b"").replace(b'\\"', b"").split(b'"')[0::2])
+    brackets = outside.translate(_SQUARE, _NOT_BRACKETS)
+    run = b"[" * (limit + 1)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        if run in brackets:
+            return True
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            return True        # unpaired: the parser would refuse it anyway
+        brackets = shorter
+    return bool(brackets)
+
+
+def parse_payload(body: bytes) -> object:
+    """The JSON body, or a Refusal (400) for anything that is not plain, shallow JSON."""
+    if nesting_too_deep(body):
+        raise Refusal(400, "送信データを読めません（入れ子が深すぎるか、括弧が対応していません。xlwings の送信データではありません）。",
+                      "形式の誤り")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Refusal(400, UNREADABLE, "形式の誤り") from None

@@ -1,0 +1,153 @@
+"""File names made from workbook content, and the write point's confinement.
+
+Every name source (圏域名 and 年度 for the 確定版, municipality names for the input files
+and their drafts, the master's name for next year's) goes through core.filenames; the
+command line uses the same functions as the buttons. Writes made while a confinement is
+set (the server sets one per request) land inside it or nowhere: absolute, UNC, drive and
+symlinked targets are refused at the one write point (workbook.safety)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from renkei_xl.cli import main as cli_main
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.filenames import is_reserved, name_problem, safe_file_name
+from renkei_xl.core.model import Settings
+from renkei_xl.core.rollover import next_folder, next_name
+from renkei_xl.cycle.distribute import eml_path, file_name
+from renkei_xl.cycle.export import default_name
+from renkei_xl.workbook.safety import OutsideFolder, confined, safe_write
+
+HOSTILE = ["../../../../X/pwn", "a/b", "a\\b", "C:\\Windows\\x", "\\\\server\\share\\x", "CON", "nul",
+           "com1.txt", "LPT9 ", "..", ".", "...hidden", "x. . ", 'a<b>c:"d"|e?f*g', "tab\there\nnew\r\x00",
+           "", "   ", "長い名前" * 60, "\u2028\u202e逆向き"]
+UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def _is_safe(name: str, limit: int = 120) -> bool:
+    stem = name.split(".")[0]
+    return (bool(name) and not UNSAFE.search(name) and ".." not in name and not name.startswith(".")
+            and name == name.rstrip(" .") and not is_reserved(name) and stem.upper() not in ("CON", "NUL")
+            and len(name.encode("utf-8")) <= limit and all(ch.isprintable() or ch == " " for ch in name))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_every_hostile_text_makes_one_safe_name(text):
+    name = safe_file_name(text, ".xlsx")
+    assert name.endswith(".xlsx") and _is_safe(name), name
+    assert Path(name).name == name and Path(name).parent == Path(".")
+
+
+def test_a_name_cut_short_stays_unique_and_a_short_one_stays_as_it_is():
+    a, b = safe_file_name("札幌" * 100 + "A", ".xlsx"), safe_file_name("札幌" * 100 + "B", ".xlsx")
+    assert a != b and len(a.encode("utf-8")) <= 120 and len(b.encode("utf-8")) <= 120
+    assert safe_file_name("さっぽろ圏_2023年度_連携事業実施状況等一覧", ".xlsx") == "さっぽろ圏_2023年度_連携事業実施状況等一覧.xlsx"
+    assert safe_file_name("x" * 200, ".xlsx", max_bytes=40) == safe_file_name("x" * 200, ".xlsx", max_bytes=40)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_each_name_source_goes_through_the_rule(text):
+    settings = Settings(text, 2023, None, 0.0, ())
+    made = [default_name(settings), file_name(text, 2023), eml_path(Path("配布用") / file_name(text, 2023)).name,
+            next_name(text + "_2023年度.xlsm", 2023, 2024)]
+    for name in made:
+        assert _is_safe(name), (text, name)
+
+
+def test_a_chosen_name_is_refused_not_rewritten():
+    assert name_problem("さっぽろ圏_2023年度_マスター.xlsm", max_bytes=200) == ""
+    for bad in ("CON.xlsm", "a/b.xlsm", "..", ".x.xlsm", "x.xlsm ", "長" * 100 + ".xlsm", "a\nb.xlsm"):
+        assert name_problem(bad, max_bytes=200), bad
+
+
+def test_the_next_years_folder_follows_the_year():
+    assert next_folder("2023年度", 2023, 2024) == "2024年度"
+    assert next_folder("試験/2023年度", 2023, 2024) == "試験/2024年度"
+    assert next_folder("\\\\fs\\renkei\\R5_2023", 2023, 2024) == "\\\\fs\\renkei\\R5_2024"
+    assert next_folder("2023年度/共通", 2023, 2024) == "2023年度/共通"    # only the last part
+    assert next_folder("共通", 2023, 2024) == "共通"
+
+
+# ---------------------------------------------------------- the command line's names
+
+def test_the_command_lines_default_names_are_safe_and_stay_beside_the_master(tmp_path):
+    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    folder = tmp_path / "folder"
+    master = folder / "マスター_2023年度.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+
+    def make(fs):
+        sheet, ref = fs.state.names[c.N_REGION]
+        return WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), "../../X/pwn")]), None
+
+    write_planned(master, make)
+    before = {p for p in tmp_path.rglob("*") if not str(p).startswith(str(folder))}
+    assert cli_main(["export", str(master)]) == 0
+    assert cli_main(["rollover", str(master)]) == 0
+    assert cli_main(["rollover", str(master)]) == 2          # exists: the command line names its option
+    made = [p.name for p in folder.iterdir() if p.suffix == ".xlsx"]
+    assert "_._X_pwn_2023年度_連携事業実施状況等一覧.xlsx" in made and "マスター_2024年度.xlsx" in made
+    assert {p for p in tmp_path.rglob("*") if not str(p).startswith(str(folder))} == before
+
+
+def test_the_command_line_names_force_when_next_years_master_exists(tmp_path, capsys):
+    master = tmp_path / "m_2023.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    assert cli_main(["rollover", str(master)]) == 0
+    capsys.readouterr()
+    assert cli_main(["rollover", str(master)]) == 2
+    assert "--force" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the write point
+
+def _write(target) -> None:
+    safe_write(target, lambda tmp: Path(tmp).write_bytes(b"x"), keep_backup=False, lock=False)
+
+
+@pytest.mark.parametrize("target", ["/tmp/renkei-outside.xlsx", "\\\\server\\share\\x.xlsx", "C:\\x.xlsx",
+                                    "C:x.xlsx", "..\\..\\x.xlsx", "../x.xlsx"])
+def test_a_confined_write_refuses_absolute_unc_drive_and_climbing_targets(tmp_path, target):
+    root = tmp_path / "work" / "2023年度"
+    root.mkdir(parents=True)
+    before = sorted(tmp_path.rglob("*"))
+    with confined(root):
+        with pytest.raises(OutsideFolder):
+            _write(root / target if not os.path.isabs(target) else Path(target))
+    assert sorted(tmp_path.rglob("*")) == before
+    assert not Path("/tmp/renkei-outside.xlsx").exists()
+
+
+def test_a_confined_write_refuses_symlinks_out_and_allows_its_own_folder(tmp_path):
+    root, outside = tmp_path / "work", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "確定版").symlink_to(outside, target_is_directory=True)
+    (root / "file.xlsx").symlink_to(outside / "file.xlsx")
+    with confined(root):
+        for target in (root / "確定版" / "x.xlsx", root / "file.xlsx"):
+            with pytest.raises(OutsideFolder):
+                _write(target)
+        _write(root / "sub" / "ok.xlsx")
+    assert not any(outside.iterdir()) and (root / "sub" / "ok.xlsx").read_bytes() == b"x"
+    _write(root / "file.xlsx")      # unconfined (the command line): the user's own link is followed
+    assert (outside / "file.xlsx").read_bytes() == b"x"
+
+
+def test_the_writer_lock_is_confined_too(tmp_path):
+    from renkei_xl.workbook.safety import writer_lock
+
+    with confined(tmp_path / "a"):
+        with pytest.raises(UserError):
+            with writer_lock(tmp_path / "b.xlsx"):
+                pass
+    assert not list(tmp_path.iterdir())
