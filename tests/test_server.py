@@ -349,6 +349,9 @@ REFUSALS = {
     "not a master": (lambda s: s.post("recalc", {**_payload(s.master), "sheets": [
         {"name": "Sheet1", "values": [["a"]], "pictures": [], "tables": []}], "names": []}), 422, "マスターではありません"),
     "oversized": (lambda s: s.post("recalc", _big_payload(s)), 413, "大きすぎ"),
+    "a sheet past what xlwings' VBA client can count": (lambda s: s.post("check", {**_payload(s.master), "sheets": [
+        *_payload(s.master)["sheets"], {"name": "貼り付け", "values": [[""]] * 32_768, "pictures": [], "tables": []}]}),
+        413, "シート「貼り付け」"),
     "another xlwings version": (lambda s: s.post("recalc", {**_payload(s.master), "version": "0.1.0"}), 409, "upgrade-macros"),
     "book name climbing out": (lambda s: s.post("split", {**_payload(s.master), "book": {
         "name": "../../../etc/マスター.xlsm", "active_sheet_index": 0, "selection": "A1"}}), 422, "ファイル名"),

@@ -85,7 +85,6 @@ def instructions(settings: Settings, fields: set[str], reference_heads: list[str
 
 def fill_sheet(wb, settings: Settings, muni: Municipality, copy, by_id: dict[str, Indicator],
                ident: dict[str, str], deadline: Optional[dt.date]) -> None:
-    from ..core.methods import input_rule
     from .distribute import CHOICES_SHEET, ID_LABELS, INPUT_FIELDS, WIDTHS
 
     ws = wb.add_worksheet(muni.name)
@@ -151,7 +150,7 @@ def fill_sheet(wb, settings: Settings, muni: Municipality, copy, by_id: dict[str
                 fmt = reference if k.reference else plain
             xlsx.write_value(ws, r, i, value, fmt)
             need = max(need, text_fit.lines(text(value), k.width, FONT_SIZE))
-            rule = xlsx.validation(input_rule(ind, k.field)) if k.field in inputs else None
+            rule = xlsx.rule_of(ind, k.field) if k.field in inputs and ind is not None else None
             if rule:
                 rules.add(r, i, rule)
         ws.set_row(r, text_fit.height(need, FONT_SIZE))

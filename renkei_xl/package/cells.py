@@ -133,7 +133,7 @@ class SheetCells:
             if m is None:
                 break
             rm = _ATTR_R.search(m.group(1))
-            col = column_index(re.sub(r"\d", "", rm.group(1))) if rm else last + 1
+            col = column_index(rm.group(1).rstrip("0123456789")) if rm else last + 1
             end = m.end() if m.group(2) == "/" else self.text.find(close, m.end(), row.content_end) + len(close)
             out.append((col, m.start(), end, m.group(1)))
             last, pos = col, end

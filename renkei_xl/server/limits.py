@@ -1,10 +1,11 @@
 """The largest master the server serves, and the refusal of anything larger.
 
 Every click must answer before xlwings' VBA client gives up (30 s by default, the TIMEOUT
-row of xlwings.conf) with actions it can replay; docs/performance.md measures that all six
-buttons answer within 10 s and 5 MB up to the size served here: a master of 2,000
-indicators × 40 municipalities (benchmarks/server.py). Anything larger is refused before
-the remote engine reads a cell, in Japanese, naming the sheet, instead of a timeout.
+row of xlwings.conf) with actions it can replay. Up to the size served here, a master of
+2,000 indicators × 40 municipalities, docs/performance.md measures every answer under
+5 MB and every button within 10 s except split (about 17 s on two cores; see there).
+Anything larger is refused before the remote engine reads a cell, in Japanese, naming the
+sheet, instead of a timeout.
 
 What is counted is what the client sent, so the server decides before parsing anything:
 - the rows of each sheet: xlwings' Remote.bas counts a used range's rows and columns in

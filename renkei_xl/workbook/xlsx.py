@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Optional
 
 from ..core import contract as c
@@ -24,7 +25,9 @@ FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_fa
 # XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
 # link by default; what staff or a municipality typed must arrive as the text it was.
 TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
-WORKBOOK_OPTIONS = {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT}
+# in_memory: the parts are assembled in memory and zipped once, not written to temporary
+# files and read back (a split of 40 files otherwise creates and removes hundreds).
+WORKBOOK_OPTIONS = {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT, "in_memory": True}
 
 HEADER = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1, "text_wrap": True,
           "valign": "vcenter", "align": "center"}
@@ -65,6 +68,16 @@ def validation(rule: Optional[InputRule]) -> Optional[dict]:
     return options
 
 
+@lru_cache(maxsize=4096)
+def rule_of(ind, field: str) -> Optional[dict]:
+    """The validation options of ``field`` on ``ind``'s row (None: a free cell), kept per
+    indicator: a split asks for the same row's rule in every municipality's file. The
+    options are shared, so callers must not change them."""
+    from ..core.methods import input_rule
+
+    return validation(input_rule(ind, field))
+
+
 def prompt(kind: str, title: str, message: str, error: str, **rule) -> dict:
     """A data validation the builder states itself (設定, 指標), in the same shape."""
     return {"validate": kind, "input_title": title, "input_message": message,
@@ -72,29 +85,39 @@ def prompt(kind: str, title: str, message: str, error: str, **rule) -> dict:
 
 
 class ValidationRuns:
-    """Data validations of one sheet, one per run of consecutive rows that share a rule in
-    a column rather than one per cell: a 2,000-row sheet otherwise carries thousands of
-    rules, which XlsxWriter is slow to write and Excel slow to open (benchmarks/server.py:
-    split of a 2,000 × 40 master). ``close`` writes the runs still open."""
+    """Data validations of one sheet, one per rule and column, over every run of rows that
+    has it (a multi-area sqref, as Excel itself keeps a rule copied down a column), not
+    one per cell: a 2,000-row sheet otherwise carries thousands of rules, which XlsxWriter
+    is slow to write (it scans each list formula for ~150 function names) and Excel slow
+    to open (benchmarks/server.py: split of a 2,000 × 40 master). ``close`` writes them."""
+
+    MAX_AREAS = 500                             # per validation; more start another
 
     def __init__(self, ws) -> None:
         self.ws = ws
-        self._open: dict[int, list] = {}        # column -> [first row, last row, options]
+        self._runs: dict[tuple[int, tuple], list[list[int]]] = {}   # (col, rule key) -> [first, last] rows
+        self._rules: dict[tuple, dict] = {}
 
     def add(self, row: int, col: int, rule: Optional[dict]) -> None:
-        run = self._open.get(col)
-        if run is not None and run[1] == row - 1 and run[2] == rule:
-            run[1] = row
+        if not rule:
             return
-        if run is not None:
-            self._write(col)
-        if rule:
-            self._open[col] = [row, row, rule]
+        key = tuple(sorted(rule.items()))
+        self._rules[key] = rule
+        runs = self._runs.setdefault((col, key), [])
+        if runs and runs[-1][1] == row - 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
 
     def close(self) -> None:
-        for col in sorted(self._open):
-            self._write(col)
+        from xlsxwriter.utility import xl_range
 
-    def _write(self, col: int) -> None:
-        first, last, rule = self._open.pop(col)
-        self.ws.data_validation(first, col, last, col, rule)
+        for (col, key), runs in self._runs.items():
+            rule = self._rules[key]
+            for i in range(0, len(runs), self.MAX_AREAS):
+                chunk = runs[i:i + self.MAX_AREAS]
+                options = dict(rule)
+                if len(chunk) > 1:
+                    options["multi_range"] = " ".join(xl_range(a, col, b, col) for a, b in chunk)
+                self.ws.data_validation(chunk[0][0], col, chunk[0][1], col, options)
+        self._runs.clear()
