@@ -257,6 +257,7 @@ def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(maste
     applied, _ = _run(buttons.recalc, payload_from_file(saved))
     prompt = _only_alert(applied)["prompt"]
     assert "札幌市!E5" in prompt and "#REF!" in prompt, prompt
+    assert "（入力エラーで評価不可の1件を除く）" in prompt, prompt
     for sheet in (c.LIST, c.SUMMARY, c.FINDINGS):
         assert applied.rows(sheet) == _cli_rows(written.path, sheet), sheet
     rows = applied.rows(c.LIST)

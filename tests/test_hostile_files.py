@@ -744,7 +744,8 @@ def test_the_formula_error_of_the_issue_on_the_command_line(sample, tmp_path):
     run = run_cli(["validate", master.name], tmp_path)
     assert run.code == 1 and "[エラー] 札幌市!E5 04-1: 実績値がエラー値「#REF!」です" in run.out, run
     run = run_cli(["recalc", master.name], tmp_path)
-    assert run.code in (0, 1) and "◎51" in run.out and "－5" in run.out and "51／70" in run.out, run
+    assert run.code in (0, 1) and "◎51" in run.out and "－5" in run.out, run
+    assert "51／70 = 72.9%（入力エラーで評価不可の1件を除く）" in run.out, run
     wb = openpyxl.load_workbook(master, read_only=True)
     rows = [r for r in wb["一覧"].iter_rows(values_only=True) if "04-1" in r or "01-1" in r]
     row = next(r for r in rows if "04-1" in r)
@@ -893,3 +894,19 @@ def test_what_is_not_a_file_is_refused_in_japanese_naming_it(sample, tmp_path_fa
     assert "予期しない" not in run.text and "Traceback" not in run.text, run
     assert not (work / "_tmp" / "renkei-xl-error.log").exists(), "an error log was written"
     assert digest(master) == before and backups(master) == []
+
+
+def test_a_row_whose_indicator_id_is_an_error_leaves_no_partial_total(sample, sample_data, tmp_path):
+    """小樽市's row of 04-1 with 指標ID #N/A (a broken lookup): its 2件 belong to an indicator
+    nobody can name, so 04-1 (合計, which 小樽市 reports) is －, never a total without them."""
+    otaru = next(e for e in sample_data[0].entries if e.municipality == MUNI and e.indicator_id == "04-1")
+    ref = otaru.cell("indicator_id")
+    path = with_cells(sample, tmp_path / "m.xlsm", MASTER.sheet_part, {ref: cached_error(ref, "#N/A")})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    assert [f.type for f in result.findings if f.place == f"{MUNI}!{ref}"] == ["formula-error"]
+    moved = {i for i, e in result.evaluations.items() if e.symbol != sample_data[1].evaluations[i].symbol}
+    ev = result.evaluations["04-1"]
+    assert ev.symbol == NOT_EVALUABLE and f"{MUNI}!{ref}" in ev.reason and "#N/A" in ev.reason, ev
+    # Only rows 小樽市 reports and has no other row for can move (none here but 04-1) and 達成割合.
+    assert moved <= {"04-1", "01-1"}, moved

@@ -103,8 +103,11 @@ def test_a_participation_in_another_unit_is_refused_naming_the_cell(tmp_path, fy
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     path = split_master(master, tmp_path / "配布")[fy2023.settings.names.index("小樽市")]
     set_cell(path, "小樽市", "28-1", "実績値", "320人")
-    before = master.read_bytes()
     report = collect(master, [path])
-    assert [r.path.name for r in report.refused] == [path.name]
-    assert "28-1" in report.refused[0].reason and "市町村" in report.refused[0].reason
-    assert master.read_bytes() == before
+    # The row is not imported (the master keeps its value); the rest of the file is.
+    assert report.refused == [] and len(report.records) == 1
+    (name, f), = report.held
+    assert name == path.name and f.indicator_id == "28-1" and "市町村" in f.message
+    assert f.place.startswith("小樽市!")
+    assert not [ch for ch in report.changes if ch.indicator_id == "28-1"]
+    assert f.place in report.records[0].held_cells

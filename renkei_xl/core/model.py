@@ -200,7 +200,7 @@ class Summary(NamedTuple):
 
     def line(self) -> str:
         parts = " ".join(f"{s}{self.counts.get(s, 0)}" for s in SYMBOLS)
-        return f"{parts}  達成割合 {self.fraction_text} = {self.rate_text}"
+        return f"{parts}  達成割合 {self.fraction_text} = {self.rate_text}{self.left_out_text}"
 
 
 class Result(NamedTuple):

@@ -18,12 +18,12 @@ from typing import Sequence
 
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
-from .methods import METHOD_AUTO
 from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, RULE_REFERENCE, SYMBOLS, Consolidated, Entry,
                     Evaluation, Finding, Indicator, Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
-from .validate import input_error_reason, validate
-from .values import ValueParseError, parse_value
+from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, METHOD_AUTO, method_of
+from .validate import cell_error_finding, input_error_reason, validate
+from .values import ValueParseError, error_value, parse_value
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
@@ -41,6 +41,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     for f in extra_findings:
         if f.is_error and f.indicator_id:
             read_errors.setdefault(f.indicator_id, []).append(f)
+    for ind_id, found in unattributed(settings, indicators, entries).items():
+        read_errors.setdefault(ind_id, []).extend(found)
     by_id: dict[str, list[Entry]] = {}
     for e in entries:
         by_id.setdefault(e.indicator_id, []).append(e)
@@ -92,6 +94,28 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+
+
+def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
+                 ) -> dict[str, list[Finding]]:
+    """A municipality row whose 指標ID is an error value (「#N/A」 from a broken lookup)
+    belongs to an indicator nobody can name: each indicator that municipality reports but
+    has no row for may be the one, so none of them is evaluated from a total without it."""
+    out: dict[str, list[Finding]] = {}
+    central = settings.central.name if settings.central else None
+    for e in entries:
+        error = error_value(e.indicator_id)
+        if error is None:
+            continue
+        mine = {x.indicator_id for x in entries if x.municipality == e.municipality}
+        for ind in indicators:
+            method = method_of(ind)
+            reports = method is not None and (method.reporters == EVERY_MUNICIPALITY or (
+                method.reporters == CENTRAL_ONLY and e.municipality == central))
+            if reports and ind.id not in mine:
+                out.setdefault(ind.id, []).append(cell_error_finding(
+                    e.sheet or e.municipality, e.cell("indicator_id"), ind.id, "この市町村の行の指標ID", error))
+    return out
 
 
 def _meta_target(ind: Indicator) -> float:

@@ -120,7 +120,7 @@ CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
 def error_value(value: object) -> Optional[str]:
     """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
     date never is, and an error is never mistaken for a number nor for an empty cell."""
-    if type(value) is not str or not value or len(value) > 16:
+    if type(value) is not str or "#" not in value or len(value) > 16:   # most cells: one test
         return None
     key = value.strip().upper()
     return key if key in _ERROR_SET else None

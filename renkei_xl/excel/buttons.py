@@ -182,7 +182,8 @@ def _recalc(live: LiveBook, title: str) -> str:
     _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
-    rate = f"達成割合 {s.fraction_text} = {s.rate_text}" if s.rate is not None else "達成割合: 評価できる指標がありません"
+    rate = (f"達成割合 {s.fraction_text} = {s.rate_text}{s.left_out_text}" if s.rate is not None
+            else "達成割合: 評価できる指標がありません")
     return "\n".join([
         f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, rate, "",
         _findings_text(result.findings), "",

@@ -433,7 +433,7 @@ def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> 
     if not refs:
         return
     read = {ref.replace("$", "").split(":")[0]: name for name, (sheet, ref) in names.items()
-            if sheet == c.SETTINGS}
+            if sheet == c.SETTINGS and name in (*c.SETTING_NAMES, c.N_SERVER_FOLDER)}
     book = Book({c.SETTINGS: grids.rows(c.SETTINGS)}, {})
     try:
         header_row, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name",))
