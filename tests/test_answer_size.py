@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import VBA, apply_actions, file_rows, payload_from_file
+from remote_payload import (EXCEL_KEY, KNOWN_ACTIONS, VBA, apply_actions, file_protection, file_rows,
+                            payload_from_file)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
@@ -86,9 +87,9 @@ def strays(tmp_path_factory) -> Path:
     """The FY2023 sample master with STRAYS rows on 札幌市 that have a 実績値 and no 指標ID
     (each an error), as staff leave them by pasting a column too far."""
     folder = tmp_path_factory.mktemp("strays")
-    master = folder / "strays.xlsx"
+    master = folder / "strays.xlsm"   # with the master's VBA: the model replays what it carries
     assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
-    wb = load_workbook(master)
+    wb = load_workbook(master, keep_vba=True)
     ws = wb[STRAY_SHEET]
     header = next(r for r in range(1, 20) if c.ENTRY_HEADERS["value"] in [x.value for x in ws[r]])
     col = [x.value for x in ws[header]].index(c.ENTRY_HEADERS["value"]) + 1
@@ -157,7 +158,10 @@ def largest(tmp_path_factory) -> tuple[dict, Path]:
 
     payload = {"client": VBA, "version": xw.__version__,
                "book": {"name": master.name, "active_sheet_index": 0, "selection": "A1"},
-               "names": names, "sheets": sheets}
+               "names": names, "sheets": sheets,
+               # the model of Excel: this file's protection, a client with every action (what
+               # a master's own VBA may replay is tests/test_server.py's)
+               EXCEL_KEY: {"protection": file_protection(master), "subs": sorted(KNOWN_ACTIONS)}}
     return json.loads(json.dumps(payload, ensure_ascii=False)), folder
 
 
