@@ -149,6 +149,8 @@ Function RenkeiCaption(ByVal entry As String) As String
     Case "rollover": RenkeiCaption = RenkeiText("6B215E745EA6306E30DE30B930BF30FC30924F5C6210")
     Case Else: RenkeiCaption = entry
     End Select
+End Function
+
 ' The master's identity (hidden name _renkei_master_id, derived from its key on the server's
 ' side too): the server lets a click touch only the folder where this very master is saved.
 Function RenkeiMasterId() As String
