@@ -11,42 +11,14 @@ Starts its own soffice on a free port with the given profile and ends it before 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
-from com.sun.star.beans import PropertyValue  # noqa: E402
-from com.sun.star.connection import NoConnectException  # noqa: E402
 
-CONNECT_TIMEOUT = 60.0  # seconds soffice may take to accept connections on a busy machine
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _prop(name, value):
-    prop = PropertyValue()
-    prop.Name, prop.Value = name, value
-    return prop
-
-
-def _connect(port, soffice):
-    resolver = uno.getComponentContext().ServiceManager.createInstanceWithContext(
-        "com.sun.star.bridge.UnoUrlResolver", uno.getComponentContext())
-    deadline = time.monotonic() + CONNECT_TIMEOUT
-    while True:
-        try:
-            return resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
-        except NoConnectException:
-            if soffice.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"soffice did not accept connections (exit code {soffice.poll()})")
-            time.sleep(0.2)
+from uno_common import connect, free_port, prop  # noqa: E402
 
 
 def _libraries(doc):
@@ -77,18 +49,18 @@ def _buttons(doc):
 
 
 def main(book, profile):
-    port = _free_port()
+    port = free_port()
     soffice = subprocess.Popen(
         ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
          f"-env:UserInstallation={uno.systemPathToFileUrl(os.path.abspath(profile))}",
          f"--accept=socket,host=127.0.0.1,port={port};urp;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        ctx = _connect(port, soffice)
+        ctx = connect(port, soffice)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         doc = desktop.loadComponentFromURL(
             uno.systemPathToFileUrl(os.path.abspath(book)), "_blank", 0,
-            (_prop("Hidden", True), _prop("ReadOnly", True)))
+            (prop("Hidden", True), prop("ReadOnly", True)))
         if doc is None:
             raise RuntimeError(f"LibreOffice could not open {book}")
         result = {"libraries": _libraries(doc), "buttons": _buttons(doc)}

@@ -26,17 +26,14 @@ null}}}}]}.
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
-from com.sun.star.beans import PropertyValue  # noqa: E402
-from com.sun.star.connection import NoConnectException  # noqa: E402
 
-CONNECT_TIMEOUT = 60.0  # seconds soffice may take to accept connections on a busy machine
+from uno_common import connect, free_port, prop  # noqa: E402
 HUNDREDTH_MM_PER_POINT = 2540 / 72
 CELL_PROPS = ("CharFontName", "CharHeight", "CharWeight", "CharColor", "CharUnderline", "CharPosture",
               "CellBackColor", "IsCellBackgroundTransparent", "HoriJustify", "VertJustify", "IsTextWrapped",
@@ -44,31 +41,6 @@ CELL_PROPS = ("CharFontName", "CharHeight", "CharWeight", "CharColor", "CharUnde
 # com.sun.star.table.CellHoriJustify / CellVertJustify values, as names
 HORI = {0: "standard", 1: "left", 2: "center", 3: "right", 4: "block", 5: "repeat"}
 VERT = {0: "standard", 1: "top", 2: "center", 3: "bottom", 4: "block"}
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _prop(name, value):
-    prop = PropertyValue()
-    prop.Name, prop.Value = name, value
-    return prop
-
-
-def _connect(port, soffice):
-    resolver = uno.getComponentContext().ServiceManager.createInstanceWithContext(
-        "com.sun.star.bridge.UnoUrlResolver", uno.getComponentContext())
-    deadline = time.monotonic() + CONNECT_TIMEOUT
-    while True:
-        try:
-            return resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
-        except NoConnectException:
-            if soffice.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"soffice did not accept connections (exit code {soffice.poll()})")
-            time.sleep(0.2)
 
 
 def _write_profile(profile):
@@ -246,7 +218,7 @@ def _read(doc, what):
 
 def _run(desktop, job, run):
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(run["book"])), "_blank", 0,
-                                       (_prop("Hidden", True), _prop("MacroExecutionMode", 4)))
+                                       (prop("Hidden", True), prop("MacroExecutionMode", 4)))
     if doc is None:
         raise RuntimeError(f"LibreOffice could not open {run['book']}")
     try:
@@ -281,14 +253,14 @@ def main(job_path, profile):
     with open(job_path, encoding="utf-8") as f:
         job = json.load(f)
     _write_profile(profile)
-    port = _free_port()
+    port = free_port()
     soffice = subprocess.Popen(
         ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
          f"-env:UserInstallation={uno.systemPathToFileUrl(os.path.abspath(profile))}",
          f"--accept=socket,host=127.0.0.1,port={port};urp;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        ctx = _connect(port, soffice)
+        ctx = connect(port, soffice)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         runs = [_run(desktop, job, run) for run in job["runs"]]
         try:

@@ -1,0 +1,41 @@
+"""What the UNO drivers (tests/uno_probe.py, tests/uno_vba.py) share: a free port, UNO
+property values and the connection to the soffice they started.
+
+Run only under Debian's /usr/bin/python3, which carries the UNO bridge.
+"""
+
+import socket
+import sys
+import time
+
+sys.path.append("/usr/lib/python3/dist-packages")
+import uno  # noqa: E402
+from com.sun.star.beans import PropertyValue  # noqa: E402
+from com.sun.star.connection import NoConnectException  # noqa: E402
+
+CONNECT_TIMEOUT = 60.0  # seconds soffice may take to accept connections on a busy machine
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def connect(port, soffice):
+    resolver = uno.getComponentContext().ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", uno.getComponentContext())
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while True:
+        try:
+            return resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
+        except NoConnectException:
+            if soffice.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"soffice did not accept connections (exit code {soffice.poll()})")
+            time.sleep(0.2)
