@@ -5,6 +5,7 @@ Run only under Debian's /usr/bin/python3, which carries the UNO bridge.
 """
 
 import socket
+import subprocess
 import sys
 import time
 
@@ -39,3 +40,20 @@ def connect(port, soffice):
             if soffice.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"soffice did not accept connections (exit code {soffice.poll()})")
             time.sleep(0.2)
+
+
+def quit_office(desktop):
+    """Ask soffice to quit; the bridge drops while it exits."""
+    try:
+        desktop.terminate()
+    except Exception:
+        pass
+
+
+def reap(soffice):
+    """Wait for the soffice we started to end, killing it after 30 s."""
+    try:
+        soffice.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        soffice.kill()
+        soffice.wait()

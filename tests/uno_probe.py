@@ -18,7 +18,7 @@ import time
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
 
-from uno_common import connect, free_port, prop  # noqa: E402
+from uno_common import connect, free_port, prop, quit_office, reap  # noqa: E402
 
 
 def _libraries(doc):
@@ -65,17 +65,10 @@ def main(book, profile):
             raise RuntimeError(f"LibreOffice could not open {book}")
         result = {"libraries": _libraries(doc), "buttons": _buttons(doc)}
         doc.close(True)
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge drops while soffice exits
-            pass
+        quit_office(desktop)
         json.dump(result, sys.stdout, ensure_ascii=False)
     finally:
-        try:
-            soffice.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            soffice.kill()
-            soffice.wait()
+        reap(soffice)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import time
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
 
-from uno_common import connect, free_port, prop  # noqa: E402
+from uno_common import connect, free_port, prop, quit_office, reap  # noqa: E402
 HUNDREDTH_MM_PER_POINT = 2540 / 72
 CELL_PROPS = ("CharFontName", "CharHeight", "CharWeight", "CharColor", "CharUnderline", "CharPosture",
               "CellBackColor", "IsCellBackgroundTransparent", "HoriJustify", "VertJustify", "IsTextWrapped",
@@ -263,17 +263,10 @@ def main(job_path, profile):
         ctx = connect(port, soffice)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         runs = [_run(desktop, job, run) for run in job["runs"]]
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge drops while soffice exits
-            pass
+        quit_office(desktop)
         json.dump({"runs": runs}, sys.stdout, ensure_ascii=False)
     finally:
-        try:
-            soffice.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            soffice.kill()
-            soffice.wait()
+        reap(soffice)
 
 
 if __name__ == "__main__":
