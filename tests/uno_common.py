@@ -4,6 +4,7 @@ property values and the connection to the soffice they started.
 Run only under Debian's /usr/bin/python3, which carries the UNO bridge.
 """
 
+import os
 import socket
 import subprocess
 import sys
@@ -27,6 +28,17 @@ def prop(name, value):
     p = PropertyValue()
     p.Name, p.Value = name, value
     return p
+
+
+def start_office(profile):
+    """A private headless soffice with its own profile folder: (process, port)."""
+    port = free_port()
+    soffice = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+         f"-env:UserInstallation={uno.systemPathToFileUrl(os.path.abspath(profile))}",
+         f"--accept=socket,host=127.0.0.1,port={port};urp;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return soffice, port
 
 
 def connect(port, soffice):

@@ -11,14 +11,13 @@ Starts its own soffice on a free port with the given profile and ends it before 
 
 import json
 import os
-import subprocess
 import sys
 import time
 
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
 
-from uno_common import connect, free_port, prop, quit_office, reap  # noqa: E402
+from uno_common import connect, prop, quit_office, reap, start_office  # noqa: E402
 
 
 def _libraries(doc):
@@ -49,12 +48,7 @@ def _buttons(doc):
 
 
 def main(book, profile):
-    port = free_port()
-    soffice = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-         f"-env:UserInstallation={uno.systemPathToFileUrl(os.path.abspath(profile))}",
-         f"--accept=socket,host=127.0.0.1,port={port};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    soffice, port = start_office(profile)
     try:
         ctx = connect(port, soffice)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)

@@ -26,14 +26,13 @@ null}}}}]}.
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
 
-from uno_common import connect, free_port, prop, quit_office, reap  # noqa: E402
+from uno_common import connect, prop, quit_office, reap, start_office  # noqa: E402
 HUNDREDTH_MM_PER_POINT = 2540 / 72
 CELL_PROPS = ("CharFontName", "CharHeight", "CharWeight", "CharColor", "CharUnderline", "CharPosture",
               "CellBackColor", "IsCellBackgroundTransparent", "HoriJustify", "VertJustify", "IsTextWrapped",
@@ -253,12 +252,7 @@ def main(job_path, profile):
     with open(job_path, encoding="utf-8") as f:
         job = json.load(f)
     _write_profile(profile)
-    port = free_port()
-    soffice = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-         f"-env:UserInstallation={uno.systemPathToFileUrl(os.path.abspath(profile))}",
-         f"--accept=socket,host=127.0.0.1,port={port};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    soffice, port = start_office(profile)
     try:
         ctx = connect(port, soffice)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
