@@ -26,10 +26,11 @@ from remote_payload import (applied_looks, apply_actions, file_conditional, file
                             file_rows, file_widths, payload_from_file, remote_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
-from renkei_xl.core.contract_read import cell_ref, parse_ref
+from renkei_xl.core.refs import cell_ref, parse_ref
 from renkei_xl.excel import buttons
 from renkei_xl.core.looks import LOOKS
-from renkei_xl.core.plan import CellEdit, WritePlan, recalc_plan, validate_plan
+from renkei_xl.core.plan import recalc_plan, validate_plan
+from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.pipeline import recalculate
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
@@ -241,7 +242,8 @@ def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
     records the contract's expectation instead, which both faces can paint."""
     from renkei_xl.core.contract_read import MasterData
     from renkei_xl.core.model import ERROR, Finding
-    from renkei_xl.core.plan import MasterState, marks
+    from renkei_xl.core.plan import marks
+    from renkei_xl.core.plan_types import MasterState
 
     with opened(masters["clean"]) as fs:
         data = fs.data

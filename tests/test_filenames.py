@@ -77,8 +77,8 @@ def test_the_next_years_folder_follows_the_year():
 # ---------------------------------------------------------- the command line's names
 
 def test_the_command_lines_default_names_are_safe_and_stay_beside_the_master(tmp_path):
-    from renkei_xl.core.contract_read import parse_ref
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook.session import write_planned
 
     folder = tmp_path / "folder"

@@ -256,7 +256,7 @@ def test_one_process_takes_the_lock_again_after_releasing(tmp_path):
 RACER = textwrap.dedent('''
     import json, sys, time
     from pathlib import Path
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook import session
     from renkei_xl.workbook.apply import apply_plan          # loaded before the start
     from renkei_xl.workbook.state import read_state

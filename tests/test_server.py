@@ -131,7 +131,7 @@ def _payload(path: Path) -> dict:
 
 def _named_cell(payload: dict, name: str) -> tuple[list, int, int]:
     """(the sheet's rows, row index, column index) of a defined name in the payload."""
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     entry = next(n for n in payload["names"] if n["name"] == name)
     rows = payload["sheets"][entry["sheet_index"]]["values"]
@@ -299,7 +299,7 @@ def test_twelve_clients_at_once_get_their_own_answers(server):
     with opened(server.master) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
     sheet_index = next(i for i, s in enumerate(base["sheets"]) if s["name"] == "小樽市")
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     r, col = parse_ref(entry.cell("value"))
     payloads = []
@@ -749,8 +749,8 @@ def _master_in(server, folder: str, *, fresh: bool = False, **values) -> Path:
     """A master saved in ``folder`` under the work folder, naming that folder in 設定, with
     named cells set (N_REGION=...) through the tool's own file writer. ``fresh``: built
     anew (a key of its own), else a copy of the server's master (the same key)."""
-    from renkei_xl.core.contract_read import parse_ref
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook.session import write_planned
 
     path = server.workdir / folder / MASTER_NAME
@@ -866,7 +866,7 @@ def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
     master = _master_in(server, folder)
     with opened(master) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     payload = _payload(master)
     sheet = next(s for s in payload["sheets"] if s["name"] == "小樽市")

@@ -27,7 +27,7 @@ from renkei_xl.core.deadlines import PAST_TARGET, target_year
 from renkei_xl.core.gaps import gap_text
 from renkei_xl.core.history import read_history
 from renkei_xl.core.model import ACHIEVED, SYMBOLS
-from renkei_xl.core.plan import CellEdit, WritePlan
+from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.values import NUMBER, format_number, parse_value
 from renkei_xl.cycle.rollover import import_history, rollover_file
 from renkei_xl.workbook.session import load_master, opened, recalc_file, write_planned
@@ -75,7 +75,7 @@ def _refill(old: Path, new: Path) -> None:
 
 
 def _rc(ref: str) -> tuple[int, int]:
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     return parse_ref(ref)
 

@@ -38,7 +38,7 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
                 server_folder: str = "") -> Path:
     from ..core.model import Municipality, Settings
     from ..core.history import history_sheet
-    from ..core.plan import WritePlan
+    from ..core.plan_types import WritePlan
     from ..core.reference import load_reference, official_history
     from ..workbook.build import build_master
     from ..workbook.fresh import applied

@@ -19,7 +19,6 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from functools import lru_cache
 from decimal import Decimal
 from typing import Mapping, Optional, Sequence
 
@@ -27,6 +26,7 @@ from . import contract as c
 from .errors import UnreadableSheet, UserError
 from .model import (CENTRAL_CITY, ERROR, KINDS, PARTNER, WARNING, Entry, Finding, Indicator, Municipality,
                     Settings)
+from .refs import cell_ref, column_letter, parse_ref
 from .validate import cell_error_finding
 from .values import error_value, shown
 
@@ -44,36 +44,6 @@ class MasterData:
         self.indicators = indicators
         self.entries = entries
         self.findings = findings if findings is not None else []
-
-
-@lru_cache(maxsize=None)
-def column_letter(index: int) -> str:
-    """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{column_letter(col)}{row}"
-
-
-def quote_sheet(name: str) -> str:
-    """A sheet name as a formula or link names it: quoted, an apostrophe doubled
-    (「'小樽市'」, 「'O''Brien'」); Excel reads a link with a lone ' inside as broken."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def parse_ref(ref: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
 
 
 def text(value: object) -> str:

@@ -21,7 +21,7 @@ from . import contract as c
 from .contract_read import text
 from .errors import UserError
 from .model import ACHIEVED, MISSED, NEARLY, SYMBOLS, Indicator, Result
-from .plan import Cell, CondFormat, SheetPlan
+from .plan_types import Cell, Chart, CondFormat, SheetPlan
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -311,7 +311,6 @@ def with_year_rates(summary: SheetPlan, history: History, current_year: int,
                     result: Optional[Result] = None) -> SheetPlan:
     """集計 with the 達成割合 of every year below its own lines, years across (a chart plots
     a row of values), and a chart of them beside the chart of this year's symbols."""
-    from .plan import Chart
 
     rates = year_rates(history, current_year, result)
     if not rates:

@@ -24,13 +24,14 @@ import re
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, parse_ref, text
+from .contract_read import Book, MasterData, text
+from .refs import parse_ref
 from .errors import UserError
 from .history import history_sheet, read_history, with_year
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
-from .plan import (CellEdit, FillEdit, MasterState, SheetPlan, WritePlan, findings_sheet, list_sheet,
-                   marks, menu_cells)
+from .plan import findings_sheet, list_sheet, marks, menu_cells
+from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"\d{4}年度）$")

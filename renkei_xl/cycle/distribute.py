@@ -155,7 +155,7 @@ def master_id(key: bytes) -> str:
 
 def identity_names(key: bytes) -> list:
     """The hidden names a master carries for ``key``: the key and its identity."""
-    from ..core.plan import NameEdit
+    from ..core.plan_types import NameEdit
 
     return [NameEdit(KEY_NAME, key_formula(key)[1:], hidden=True),
             NameEdit(ID_NAME, f'"{master_id(key)}"', hidden=True)]
@@ -256,7 +256,7 @@ def give_key(master: Path) -> Optional[bytes]:
     workbook.xml changes: the hidden key and identity names; a keyed master without its
     identity gets the identity). None when the master cannot be written now
     (open in Excel, read-only): the split then goes out unsealed, as before."""
-    from ..core.plan import WritePlan
+    from ..core.plan_types import WritePlan
     from ..workbook.session import write_planned
 
     fresh = new_key()

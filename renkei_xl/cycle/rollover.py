@@ -136,7 +136,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
     rows refused with a reason, the good ones written; nothing valid, nothing written."""
     from ..core.history import csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history
-    from ..core.plan import WritePlan
+    from ..core.plan_types import WritePlan
 
     csv_path = Path(csv_path)
     if not csv_path.is_file():

@@ -34,7 +34,8 @@ import sys
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
-from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
+from ..core.contract_read import MasterData, needed_sheets, read_contract
+from ..core.refs import cell_ref, column_letter
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.

@@ -27,7 +27,7 @@ def conf_rows(path: Path) -> list[list[object]]:
 
 def set_conf_row(path: Path, key: str, value: str):
     """Set ``key`` to ``value`` on xlwings.conf (the master written in place, with a backup)."""
-    from ..core.plan import CellEdit, WritePlan
+    from ..core.plan_types import CellEdit, WritePlan
     from ..workbook.session import write_planned
 
     rows = conf_rows(path)

@@ -19,7 +19,7 @@ from ..core.errors import UserError
 from ..core.layout import status_line
 from ..core.model import Result
 from ..core.contract_read import MasterData
-from ..core.plan import WritePlan
+from ..core.plan_types import WritePlan
 from .safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
 
 if TYPE_CHECKING:

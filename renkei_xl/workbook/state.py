@@ -16,7 +16,8 @@ from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
 from ..core import contract as c
-from ..core.contract_read import Book, MasterData, needed_sheets, parse_ref, read_contract
+from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
+from ..core.refs import parse_ref
 from ..core.errors import UnreadableSheet, UserError
 from ..core.model import Finding
 from ..core.validate import uncached_formula_finding
@@ -26,7 +27,7 @@ from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
 from ..package.xml import prefix_of
 from ..package.zipped import Package
-from ..core.plan import MasterState
+from ..core.plan_types import MasterState
 
 
 _PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
@@ -215,7 +216,7 @@ def check_extent(name: str, raw: bytes) -> None:
         end = start
     cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw))), default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
-        from ..core.contract_read import column_letter
+        from ..core.refs import column_letter
 
         raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
                         f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"

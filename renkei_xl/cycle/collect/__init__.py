@@ -100,7 +100,8 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     The plan is empty when nothing is to be imported (every file refused or already in);
     it is built before anyone is asked, so a 取込履歴 without its headers stops here.
     """
-    from ...core.plan import WritePlan, collect_plan
+    from ...core.plan import collect_plan
+    from ...core.plan_types import WritePlan
 
     log = state.grids.get(c.IMPORT_LOG)
     history = read_history(log) if log else []
@@ -117,7 +118,7 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
     When nothing is to be written (every file refused or already imported, or a dry run)
     the master is not written at all, so it stays byte-identical.
     """
-    from ...core.plan import WritePlan
+    from ...core.plan_types import WritePlan
     from ...workbook.session import check_path, opened, write_planned
 
     master = check_path(Path(master))

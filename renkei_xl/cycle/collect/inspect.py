@@ -11,7 +11,8 @@ from typing import Optional
 
 from ...core import contract as c
 from ...core.book_kind import MASTER, not_a_return, recognise
-from ...core.contract_read import Book, MasterData, parse_ref, text
+from ...core.contract_read import Book, MasterData, text
+from ...core.refs import parse_ref
 from ...core.errors import UserError
 from ...core.methods import cell_value
 from ...core.model import Entry
