@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import FORCE_HELP, MASTER_HELP
+from .help_texts import FORCE_HELP, MASTER_HELP
 from ..core import contract as c
 from ..core.errors import UserError
 
@@ -184,9 +184,10 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         raise UserError(f"「{path.name}」に照合用の鍵を書き込めませんでした。Excel で閉じてからもう一度実行してください")
     if server:
         from ..workbook.build import SERVER_KEY
-        from ..workbook.conf import set_conf_row
+        from ..workbook.conf import conf_row_plan
+        from ..workbook.session import write_planned
 
-        row, _written = set_conf_row(path, SERVER_KEY, server)
+        row, _written = write_planned(path, lambda _fs: conf_row_plan(path, SERVER_KEY, server))
         print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {SERVER_KEY}）")
     return 0
 

@@ -7,7 +7,8 @@ which input rule), collect (which cells become numbers), validation (which check
 and which cells feed a value) and consolidation (the roll-up itself). Adding a method is
 one more ``Method`` in ``METHODS`` and its tests; nothing elsewhere lists methods.
 
-Imports only ``values`` (never ``model``), so ``model`` can take its names from here.
+Its names come from ``choices`` (which ``model`` reads its default from too); ``model`` is
+imported for type names only.
 """
 
 from __future__ import annotations
@@ -16,19 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
 from . import contract as c
+from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
+                      METHOD_STATE, METHOD_SUM)
 from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, normalize,
                      parse_input, parse_value)
 
-if TYPE_CHECKING:  # type names only: model imports this module
+if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
-
-METHOD_SUM = "合計"
-METHOD_PARTICIPANTS = "参加市町村数"
-METHOD_CENTRAL = "中心市のみ"
-METHOD_MANUAL = "手入力"
-METHOD_RATIO = "比率"
-METHOD_STATE = "状態"
-METHOD_AUTO = "自動"
 
 # Who carries a row for the indicator on their municipality sheet.
 EVERY_MUNICIPALITY = "every"

@@ -12,6 +12,11 @@ import datetime as _dt
 from types import MappingProxyType
 from typing import Mapping, NamedTuple, Optional
 
+# The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py; they are
+# imported here too because the records and their readers use them together.
+from .choices import (CENTRAL_CITY, KINDS, METHOD_MANUAL, PARTNER, RULE_DEADLINE,  # noqa: F401
+                      RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES)
+
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
 # difference between 評価不可 (－) and 評価時期前・未集計 (― U+2015).
@@ -28,21 +33,6 @@ SYMBOL_LABELS = {
     NOT_YET: "評価時期前・未集計",
     NOT_EVALUABLE: "評価不可",
 }
-
-CENTRAL_CITY = "中心市"
-PARTNER = "連携市町村"
-KINDS = (CENTRAL_CITY, PARTNER)   # 区分 of a municipality in 設定
-
-# 集計方法 are defined, with everything each one implies, in methods.py.
-from .methods import METHOD_MANUAL  # noqa: E402  (the default of Indicator.method)
-
-# 評価方法: optional override of the inferred rule. Empty means "infer".
-RULE_RATIO = "比率"
-RULE_PROGRESS = "進捗率"
-RULE_STATE = "状態"
-RULE_DEADLINE = "期限"
-RULE_REFERENCE = "参考"
-RULES = (RULE_RATIO, RULE_PROGRESS, RULE_STATE, RULE_DEADLINE, RULE_REFERENCE)
 
 ERROR = "エラー"
 WARNING = "警告"
