@@ -24,7 +24,7 @@ from renkei_xl.core.errors import UserError
 from renkei_xl.package.zipped import Package
 from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.cli.workbook import init_master
-from renkei_xl.workbook.safety import STALE_AFTER_SECONDS, temp_prefix
+from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
 

@@ -117,7 +117,7 @@ def server(tmp_path_factory, licensed):  # noqa: F811
 
 def _master_id(path: Path) -> str:
     """What RenkeiServer.bas sends: the hidden name's value, as the master saved it."""
-    from renkei_xl.cycle.distribute import stored_master_id
+    from renkei_xl.core.seal import stored_master_id
     from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
 
@@ -452,7 +452,7 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     assert "Function RunServerPython(" in modules["Remote"]
     assert 'url & "/buttons/" & entry' in modules["RenkeiServer"]
     # the master's identity: a hidden name the build wrote, read and sent by RenkeiServer.bas
-    from renkei_xl.cycle.distribute import ID_NAME
+    from renkei_xl.core.seal import ID_NAME
 
     assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
     assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
@@ -487,7 +487,8 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
 def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
     import zipfile
 
-    from renkei_xl.cycle.distribute import ID_NAME, master_id, master_key_of_file
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.core.seal import ID_NAME, master_id
 
     built = tmp_path / "built.xlsm"
     assert cli_main(["init", str(built), "--sample", "fy2023"]) == 0
@@ -849,7 +850,8 @@ def test_a_click_reaches_only_the_folder_of_its_own_master(server):
 
 
 def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):
-    from renkei_xl.cycle.distribute import master_id, master_key_of_file
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.core.seal import master_id
 
     assert _master_id(server.master) == master_id(master_key_of_file(server.master))
     copy = tmp_path / "2023年度" / MASTER_NAME

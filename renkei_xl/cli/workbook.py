@@ -42,7 +42,7 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     from ..core.reference import load_reference, official_history
     from ..workbook.build import build_master
     from ..workbook.fresh import applied
-    from ..workbook.safety import safe_write
+    from ..safety import safe_write
 
     path = Path(path)
     if c.suffix_problem(path.name):
@@ -165,7 +165,7 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     from ..vba.inject import sheet_code_names, write_with_project
     from ..vba.sources import master_project
     from ..workbook.kind import check_master_file
-    from ..workbook.safety import replace_file, writer_lock
+    from ..safety import replace_file, writer_lock
     from ..workbook.session import check_path
 
     path = check_path(Path(args.master))

@@ -60,7 +60,7 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
     from ..core.pipeline import recalculate
-    from ..workbook.safety import safe_write
+    from ..safety import safe_write
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
@@ -90,7 +90,7 @@ def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, s
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
     else LibreOffice headless. Converted from a one-sheet workbook so that neither engine
     adds the 集計 pages."""
-    from ..workbook.safety import ensure_not_open, safe_write
+    from ..safety import ensure_not_open, safe_write
 
     target = Path(target)
     ensure_not_open(target)  # before the conversion, not only after it

@@ -58,7 +58,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
         raise TargetExists(target)
-    from ..workbook.safety import check_confined
+    from ..safety import check_confined
 
     check_confined(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +68,8 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
         # A key of its own: next year's returns are sealed anew, and the server tells the
-        # two years' masters apart (cycle.distribute.master_id).
-        from .distribute import identity_names, new_key
+        # two years' masters apart (core.seal.master_id).
+        from ..core.seal import identity_names, new_key
 
         plan.names.extend(identity_names(new_key()))
         return plan, report

@@ -126,10 +126,10 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
 
 def _return_key(wb) -> None:
     """A new master's key for sealing the files split writes: a hidden workbook-scope
-    name holding a string constant (renkei_xl.cycle.distribute.master_key says why there).
+    name holding a string constant (renkei_xl.core.seal.master_key says why there).
     XlsxWriter's define_name has no hidden option; its name records are
     [name, sheet index, formula, hidden], so the flag is set on the record."""
-    from ..cycle.distribute import identity_names, new_key
+    from ..core.seal import identity_names, new_key
 
     edits = identity_names(new_key())     # the key, and the identity the server checks
     for edit in edits:

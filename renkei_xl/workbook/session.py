@@ -20,7 +20,7 @@ from ..core.layout import status_line
 from ..core.model import Result
 from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
-from .safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
+from ..safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
 
 if TYPE_CHECKING:
     from .state import FileState

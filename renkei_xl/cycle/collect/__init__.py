@@ -12,7 +12,7 @@ What is refused, and why it matters to the office:
   read safely, or it must not enter the master (LGWAN gateways strip macros);
 - no identifier, another municipality or year, another template version, a changed
   indicator list (fingerprint): the answers would land on the wrong questions;
-- a seal that does not match the master's key (renkei_xl.cycle.distribute.master_key), or none
+- a seal that does not match the master's key (renkei_xl.core.seal.master_key), or none
   when the master has a key: a file relabelled as another municipality's, forged, or
   issued by another master. A master without a key (built before keys existed) can only
   check the plain fingerprint (UNKEYED_NOTE);
@@ -47,7 +47,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[Impo
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
     and the 取込履歴 rows to add. Pure with respect to the master: nothing is written.
 
-    ``key``: the master's key (distribute.master_key); None only for a master that has
+    ``key``: the master's key (core.seal.master_key); None only for a master that has
     none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
     now = (now or dt.datetime.now()).replace(microsecond=0)
     files, refusals = expand_paths(paths, exclude)
@@ -124,7 +124,7 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
     master = check_path(Path(master))
 
     def make(fs):
-        from ..distribute import master_key
+        from ...core.seal import master_key
 
         key = master_key(fs.workbook)
         report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master], key=key)

@@ -9,7 +9,7 @@ from typing import NamedTuple, Optional, Sequence
 
 from ...core.contract_read import text
 from ...core.model import Finding
-from ..distribute import KEY_NAME
+from ...core.seal import KEY_NAME
 
 INPUT_FIELDS = ("value", "denominator", "status")
 LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
