@@ -20,7 +20,7 @@ from oletools.olevba import VBA_Parser
 from conftest import require_soffice
 from renkei_xl.core import contract as c
 from renkei_xl.core.errors import UserError
-from renkei_xl.core import methods, model
+from renkei_xl.core import choices, methods
 from renkei_xl.core.model import Entry, Municipality, Settings
 from renkei_xl.vba.inject import sheet_code_names
 from renkei_xl.workbook.build import build_master, code_names
@@ -141,8 +141,8 @@ def test_setting_names_point_at_their_value_cells(books, fy2023, kind):
 def test_choice_lists_are_defined_names_holding_the_contract_choices(books):
     wb = _load(books["xlsm"])
     assert _defined_values(wb, c.N_METHODS) == list(methods.NAMES)
-    assert _defined_values(wb, c.N_RULES) == list(model.RULES)
-    assert _defined_values(wb, c.N_KINDS) == list(model.KINDS)
+    assert _defined_values(wb, c.N_RULES) == list(choices.RULES)
+    assert _defined_values(wb, c.N_KINDS) == list(choices.KINDS)
     assert _defined_values(wb, c.N_STATES) == list(c.STATE_CHOICES)
     assert _defined_values(wb, c.N_KPI_MARKS) == [c.KPI_MARK]
 

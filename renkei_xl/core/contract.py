@@ -131,7 +131,7 @@ BUTTONS = (  # (caption, VBA macro, what it does)
     (ROLLOVER, "Renkei.RenkeiRollover", "次の年度のマスターを別のファイルに作ります（このブックは変更しません）"),
 )
 
-# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, model.RULES and model.KINDS.
+# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS.
 STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
                  "未構築", "未実施", "実施なし", "（未集計）")
 

@@ -24,8 +24,8 @@ from typing import Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UnreadableSheet, UserError
-from .model import (CENTRAL_CITY, ERROR, KINDS, PARTNER, WARNING, Entry, Finding, Indicator, Municipality,
-                    Settings)
+from .choices import CENTRAL_CITY, KINDS, PARTNER
+from .model import ERROR, WARNING, Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from .validate import cell_error_finding
 from .values import error_value, shown

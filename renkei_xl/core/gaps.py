@@ -20,8 +20,8 @@ from . import contract as c
 from .history import History
 from .layout import HEADER, INDICATOR, Grid
 from .methods import METHOD_AUTO, NOBODY, method_of
-from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, RULE_DEADLINE,
-                    RULE_PROGRESS, RULE_REFERENCE, Entry, Indicator, Result, Settings)
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
+from .model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .plan import fitted_heights
 from .plan_types import Cell, CondFormat, SheetPlan
 from .values import (COUNT_FAMILIES, DEADLINE, NUMBER, STATUS, Value, ValueParseError,

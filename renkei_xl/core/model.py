@@ -12,10 +12,8 @@ import datetime as _dt
 from types import MappingProxyType
 from typing import Mapping, NamedTuple, Optional
 
-# The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py; they are
-# imported here too because the records and their readers use them together.
-from .choices import (CENTRAL_CITY, KINDS, METHOD_MANUAL, PARTNER, RULE_DEADLINE,  # noqa: F401
-                      RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES)
+# The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
+from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
 
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the

@@ -18,8 +18,9 @@ from typing import Sequence
 
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
-from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, RULE_REFERENCE, SYMBOLS, Consolidated, Entry,
-                    Evaluation, Finding, Indicator, Result, Settings, Summary, left_out_text)
+from .choices import RULE_REFERENCE
+from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation,
+                    Finding, Indicator, Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
 from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, METHOD_AUTO, method_of
 from .validate import cell_error_finding, input_error_reason, validate

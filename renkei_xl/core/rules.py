@@ -11,9 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
-from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, RULE_DEADLINE,
-                    RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, Evaluation,
-                    Indicator, Settings)
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE
+from .model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Indicator, Settings
 from .methods import PARTICIPANT_UNIT, format_percent
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)

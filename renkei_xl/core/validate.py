@@ -25,7 +25,8 @@ from typing import Iterable, Optional, Sequence
 from . import contract as c
 from .methods import (METHOD_AUTO, METHOD_MANUAL, METHOD_SUM, NAMES as METHODS, NOBODY, feeding_entries,
                       input_unit, method_of, target_of)
-from .model import ERROR, RULES, WARNING, Entry, Finding, Indicator, Settings
+from .choices import RULES
+from .model import ERROR, WARNING, Entry, Finding, Indicator, Settings
 from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
                      STATUS, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, Value, ValueParseError,
                      cell_length, error_value, illegal_char, parse_input, parse_value, shown, unit_family)

@@ -26,7 +26,8 @@ from ..core.errors import UserError
 from ..core.fiscal import fiscal_year_bounds
 from ..core.layout import findings_grid, list_grid, summary_grid
 from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
-from ..core.model import KINDS, RULES, Entry, Indicator, Municipality, Result, Settings
+from ..core.choices import KINDS, RULES
+from ..core.model import Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
 from .xlsx import (HEADER, INPUT, LABEL, WORKBOOK_OPTIONS, ValidationRuns, prompt as _validation, validation,
                    write_value)
