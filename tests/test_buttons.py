@@ -849,7 +849,7 @@ def test_a_sheet_name_with_an_apostrophe_is_linked_as_excel_reads_it():
     both faces take the link from the plan (core.plan.findings_sheet)."""
     from renkei_xl.core.refs import quote_sheet
     from renkei_xl.core.model import ERROR, Finding
-    from renkei_xl.core.plan import findings_sheet
+    from renkei_xl.core.sheet_findings import findings_sheet
 
     finding = Finding("not-a-number", ERROR, "O'Brien町", "G5", "04-1", "数値ではありません")
     sheet = findings_sheet([finding], ["O'Brien町"], {})

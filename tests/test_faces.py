@@ -242,7 +242,7 @@ def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
     records the contract's expectation instead, which both faces can paint."""
     from renkei_xl.core.contract_read import MasterData
     from renkei_xl.core.model import ERROR, Finding
-    from renkei_xl.core.plan import marks
+    from renkei_xl.core.marks import marks
     from renkei_xl.core.plan_types import MasterState
 
     with opened(masters["clean"]) as fs:

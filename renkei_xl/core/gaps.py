@@ -22,7 +22,7 @@ from .layout import HEADER, INDICATOR, Grid
 from .methods import METHOD_AUTO, NOBODY, method_of
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
-from .plan import fitted_heights
+from .sheet_grid import fitted_heights
 from .plan_types import Cell, CondFormat, SheetPlan
 from .values import (COUNT_FAMILIES, DEADLINE, NUMBER, STATUS, Value, ValueParseError,
                      format_number, parse_value)

@@ -30,7 +30,10 @@ from .errors import UserError
 from .history import history_sheet, read_history, with_year
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
-from .plan import findings_sheet, list_sheet, marks, menu_cells
+from .marks import marks
+from .plan import menu_cells
+from .sheet_findings import findings_sheet
+from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
 
 REFERENCE_FILL = c.REFERENCE_FILL

@@ -77,7 +77,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResu
 def write_confirmed(target: Path, result: Result, settings: Settings,
                     sheets: Sequence[str] = (c.LIST, c.SUMMARY)) -> None:
     """A new workbook with only the given output sheets, values only, no personal properties."""
-    from ..core.plan import list_sheet, summary_sheet
+    from ..core.sheet_list import list_sheet
+    from ..core.sheet_summary import summary_sheet
     from ..workbook.fresh import write_new_book
 
     planned = {c.LIST: lambda: list_sheet(result, settings), c.SUMMARY: lambda: summary_sheet(result, settings)}
