@@ -277,7 +277,7 @@ def test_municipality_and_settings_validations(books):
     (dv,) = _validations_at(ws, year)
     assert (dv.type, dv.formula1, dv.formula2) == ("whole", "2000", "2100")
     (dv,) = _validations_at(ws, _defined_cell(wb, c.N_THRESHOLD)[1].replace("$", ""))
-    assert (dv.type, float(dv.formula1), float(dv.formula2)) == ("decimal", 0.5, 1.0)
+    assert (dv.type, dv.formula1) == ("custom", "AND(ISNUMBER(B5),B5>0,B5<=1)")   # THRESHOLD_RANGE
     (dv,) = _validations_at(ws, _defined_cell(wb, c.N_BASE_DATE)[1].replace("$", ""))
     assert dv.type == "date"
     header = next(row for row in ws.iter_rows() if row[0].value == c.MUNI_HEADERS["name"])

@@ -156,7 +156,10 @@ class Book:
                 yield r, values, RowCells(cols, r)
 
 
-YEAR_RANGE = (2000, 2100)
+YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's validation too)
+# 概ね達成閾値 as a ratio: above the first, at most the second. SPEC sets no floor beyond
+# "a ratio" (□ is 「閾値以上」), so the builder's validation states this rule too, not 50%.
+THRESHOLD_RANGE = (0, 1)
 
 
 def read_settings(book: Book) -> Settings:
@@ -235,7 +238,7 @@ def _year(where: str, value: object) -> int:
 
 
 def _threshold(where: str, value: object) -> float:
-    """概ね達成閾値 as a fraction in (0, 1].
+    """概ね達成閾値 as a fraction in THRESHOLD_RANGE, (0, 1].
 
     A number in (0, 1] is a fraction (0.85, or 85% formatted as a percentage); a whole
     number in (1, 100] is a percentage typed without the % format (85 → 85%); text may
@@ -269,8 +272,9 @@ def _threshold(where: str, value: object) -> float:
                         f"百分率のつもりなら「{number.normalize():f}%」のように % を付けて入力してください{example}")
     else:
         ratio = number / 100 if number > 100 else number
-    if not 0 < ratio <= 1:
-        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は 0% より大きく 100% 以下に"
+    lo, hi = THRESHOLD_RANGE
+    if not lo < ratio <= hi:
+        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は {lo:.0%} より大きく {hi:.0%} 以下に"
                         f"してください{example}")
     return float(ratio)
 

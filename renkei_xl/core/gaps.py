@@ -24,6 +24,7 @@ from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights
 from .plan_types import Cell, CondFormat, SheetPlan
+from .rules import ALL_MUNICIPALITIES
 from .values import (COUNT_FAMILIES, DEADLINE, NUMBER, STATUS, Value, ValueParseError,
                      format_number, parse_value)
 
@@ -33,7 +34,6 @@ MUNI_COLUMNS = ("市町村名", "入力する行", "未入力の行", "未入力
 WIDTHS = (9, 26, 34, 6, 20, 16, 40, 22, 30, 22)
 SHOWN_IDS = 12
 _RANK = {ACHIEVED: 3, NEARLY: 2, MISSED: 1}
-ALL_MUNICIPALITIES = "全市町村"
 
 
 # ----------------------------------------------------------------------- amounts
@@ -221,9 +221,7 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
         if ev.symbol == ACHIEVED:
             continue
         actual = result.consolidated[ind.id].actual if ind.id in result.consolidated else ""
-        project = "【基本KPI】" if ind.is_kpi else (
-            f"{ind.project_no}　{ind.project_name}" if ind.project_no is not None else ind.project_name)
-        out.append([ind.id, project, ind.name, ev.symbol, ind.target or "－", actual or "－",
+        out.append([ind.id, ind.project_label, ind.name, ev.symbol, ind.target or "－", actual or "－",
                     gap_text(ind, actual, ev.symbol, ev.reason, settings, plain),
                     deadline_text(ind, settings.fiscal_year),
                     empty_municipalities(ind, by_id.get(ind.id, ()), settings),

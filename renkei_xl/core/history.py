@@ -18,7 +18,7 @@ import unicodedata
 from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import text
+from .contract_read import YEAR_RANGE, text
 from .errors import UserError
 from .model import ACHIEVED, MISSED, NEARLY, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, CondFormat, SheetPlan
@@ -117,7 +117,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
                                         [(h, "header") for h in header]]
     known = {i.id for i in indicators}
     ordered: list[tuple[str, str, str, str]] = [
-        (i.id, _project(i), i.name, i.target) for i in indicators]
+        (i.id, i.project_label, i.name, i.target) for i in indicators]
     ordered += [(i, "", "（指標シートにない指標）", "") for i in history if i not in known]
     for ind_id, project, name, target in ordered:
         row: list[Optional[Cell]] = [(ind_id, "body"), (project or None, "body"), (name or None, "body"),
@@ -139,12 +139,6 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
             sheet.conditional += [CondFormat("equal", (first, col, last, col), colour, symbol)
                                   for symbol, colour in c.SYMBOL_FILLS.items()]
     return sheet
-
-
-def _project(ind: Indicator) -> str:
-    if ind.is_kpi:
-        return "【基本KPI】"
-    return f"{ind.project_no}　{ind.project_name}" if ind.project_no is not None else ind.project_name
 
 
 # ------------------------------------------------------------------ 達成割合 per year
@@ -246,7 +240,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     records: list[tuple[str, int, YearRecord]] = []
     refusals: list[Refusal] = []
     replaced = 0
-    lo = 2000
+    lo, _hi = YEAR_RANGE
     for line, row in enumerate(rows[1:], start=2):
         if not any(v.strip() for v in row):
             continue

@@ -45,10 +45,6 @@ class Grid:
         return [r + [None] * (w - len(r)) for r in self.rows]
 
 
-def project_label(no: Optional[int], name: str) -> str:
-    return f"{no}　{name}" if no is not None else name
-
-
 def list_grid(result: Result, settings: Settings) -> Grid:
     """一覧 laid out like the official document: per 役割, its 【基本KPI】 rows, then its projects."""
     g = Grid()
@@ -68,10 +64,7 @@ def list_grid(result: Result, settings: Settings) -> Grid:
         for ind in ordered:
             ev = result.evaluations[ind.id]
             c = result.consolidated[ind.id]
-            if ind.is_kpi:
-                project, summary = "【基本KPI】", ""
-            else:
-                project, summary = project_label(ind.project_no, ind.project_name), ind.summary
+            project, summary = ind.project_label, ("" if ind.is_kpi else ind.summary)
             r = g.add(ROLE_KPI if ind.is_kpi else INDICATOR, [
                 role, project, summary, ind.name, ind.baseline or "－", ind.target or "－",
                 c.actual or "－", ev.symbol, c.status_text, ind.id,

@@ -65,6 +65,9 @@ class Settings(NamedTuple):
         return tuple(m.name for m in self.municipalities)
 
 
+KPI_LABEL = "【基本KPI】"     # what stands for the project on a 基本KPI row
+
+
 class Indicator(NamedTuple):
     """One row of 指標 (or one 基本KPI row). Values stay the strings staff typed."""
     id: str                       # 指標ID
@@ -86,6 +89,13 @@ class Indicator(NamedTuple):
 
     def cell(self, field_name: str) -> str:
         return self.cells.get(field_name, "")
+
+    @property
+    def project_label(self) -> str:
+        """The 連携事業名 column of 一覧, 次の一歩 and 経年: 「3　名前」, or 【基本KPI】."""
+        if self.is_kpi:
+            return KPI_LABEL
+        return f"{self.project_no}　{self.project_name}" if self.project_no is not None else self.project_name
 
 
 class Entry(NamedTuple):

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
+from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
 from ..core.business_days import DEFAULT_DAYS, reply_deadline
 from ..core.contract_read import Book, MasterData, text
@@ -192,11 +193,6 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
 
 def default_deadline(issued: dt.datetime) -> dt.date:
     return reply_deadline(issued.date()).day
-
-
-def now() -> dt.datetime:
-    """The clock split reads (issue time, default deadline); tests set it."""
-    return dt.datetime.now()
 
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,

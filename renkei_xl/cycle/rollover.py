@@ -16,7 +16,8 @@ from typing import NamedTuple, Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..workbook.session import Written, check_path, now, write_planned
+from ..clock import now
+from ..workbook.session import Written, check_path, write_planned
 
 
 class TargetExists(UserError):

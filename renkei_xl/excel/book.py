@@ -28,7 +28,6 @@ is given, so a button's Python process loads only what xlwings already loads.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from contextlib import contextmanager
@@ -458,7 +457,3 @@ def _windows_protection(api) -> Mapping[str, object]:
         AllowDeletingColumns=p.AllowDeletingColumns, AllowDeletingRows=p.AllowDeletingRows,
         AllowSorting=p.AllowSorting, AllowFiltering=p.AllowFiltering,
         AllowUsingPivotTables=p.AllowUsingPivotTables)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)

@@ -23,6 +23,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE
 from ..core.fiscal import fiscal_year_bounds
 from ..core.layout import findings_grid, list_grid, summary_grid
 from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
@@ -286,16 +287,20 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
             ws.write(i, 1, value, fmt or st.unlocked)
         ws.write(i, 2, note, st.note)
         wb.define_name(name, _ref(c.SETTINGS, i, 1))
+    first, last = YEAR_RANGE
     ws.data_validation(2, 1, 2, 1, _validation(
         "integer", "対象年度", "西暦の年度を半角数字で入力してください（例: 2023）",
-        "対象年度は 2000～2100 の整数で入力してください", criteria="between", minimum=2000, maximum=2100))
+        f"対象年度は {first}～{last} の整数で入力してください", criteria="between", minimum=first, maximum=last))
     ws.data_validation(3, 1, 3, 1, _validation(
         "date", "基準日", "日付を入力してください（例: 2024/03/31）",
         "基準日は日付（例: 2024/03/31）で入力してください", criteria="between",
-        minimum=dt.date(2000, 1, 1), maximum=dt.date(2100, 12, 31)))
+        minimum=dt.date(first, 1, 1), maximum=dt.date(last, 12, 31)))
+    lo, hi = THRESHOLD_RANGE          # the reader's rule: above lo, at most hi
+    cell = xl_rowcol_to_cell(4, 1)
     ws.data_validation(4, 1, 4, 1, _validation(
-        "decimal", "概ね達成閾値", "0.5～1 の割合で入力してください（85% なら 0.85 または 85%）",
-        "概ね達成閾値は 50%～100%（0.5～1）で入力してください", criteria="between", minimum=0.5, maximum=1))
+        "custom", "概ね達成閾値", "割合で入力してください（85% なら 85% または 0.85）",
+        f"概ね達成閾値は {lo:.0%} より大きく {hi:.0%} 以下で入力してください",
+        value=f"=AND(ISNUMBER({cell}),{cell}>{lo},{cell}<={hi})"))
 
     top = 7
     ws.write(top, 0, "市町村一覧", st.bold)

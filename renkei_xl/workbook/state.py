@@ -25,7 +25,7 @@ from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
-from ..package.xml import prefix_of
+from ..package.xml import has_dtd, prefix_of
 from ..package.zipped import Package
 from ..core.plan_types import MasterState
 
@@ -179,8 +179,7 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
     strings and in the styles alike."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
-            head = pkg.read(rel.part)[:65536]
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            if has_dtd(pkg.read(rel.part)):
                 raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
                                 "安全のため読み込みません")
         elif rel.type == T_STYLES and rel.part and rel.part in pkg:
@@ -192,7 +191,7 @@ def check_sheet_xml(name: str, raw: bytes) -> None:
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), and an
     extent calamine can allocate."""
     head = raw[:4096]
-    if b"<!DOCTYPE" in raw[:65536] or b"<!ENTITY" in raw[:65536]:
+    if has_dtd(raw):
         raise UnreadableSheet(f"シート「{name}」の XML に DTD（実体定義）が含まれています。安全のため読み込みません")
     if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
