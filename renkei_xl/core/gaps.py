@@ -21,7 +21,7 @@ from .history import History
 from .layout import HEADER, INDICATOR, Grid
 from .methods import METHOD_AUTO, NOBODY, method_of
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
-from .model import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
+from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights
 from .plan_types import Cell, CondFormat, SheetPlan
 from .rules import ALL_MUNICIPALITIES
@@ -140,7 +140,7 @@ def _meta_gap(symbols: Sequence[str], settings: Settings) -> str:
     others = list(symbols)
     open_rows = [i for i, s in enumerate(others) if s in (NEARLY, MISSED)]
     achieved = sum(s == ACHIEVED for s in others)
-    evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in others)
+    evaluable = sum(s in EVALUABLE for s in others)
 
     def symbol_with(k: int) -> str:
         trial = list(others)

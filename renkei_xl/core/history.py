@@ -20,7 +20,7 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import YEAR_RANGE, text
 from .errors import UserError
-from .model import ACHIEVED, MISSED, NEARLY, SYMBOLS, Indicator, Result
+from .model import ACHIEVED, EVALUABLE, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, CondFormat, SheetPlan
 
 ID_HEADER = "指標ID"
@@ -163,7 +163,7 @@ def year_rates(history: History, current_year: int, result: Optional[Result] = N
                 continue
             n = counts.setdefault(year, [0, 0])
             n[0] += rec.symbol == ACHIEVED
-            n[1] += rec.symbol in (ACHIEVED, NEARLY, MISSED)
+            n[1] += rec.symbol in EVALUABLE
     if result is not None:
         counts[current_year] = [result.summary.achieved, result.summary.evaluable]
     return [YearRate(y, a, e) for y, (a, e) in sorted(counts.items())]

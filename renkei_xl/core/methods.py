@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM)
-from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, normalize,
-                     parse_input, parse_value)
+from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
+                     normalize, parse_input, parse_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -153,11 +153,6 @@ def agreed_state(entries: Sequence["Entry"], unit: str = "") -> Rolled:
         raise ConsolidationError(f"市町村の状態が一致しません（{detail}）")
     (state, names), = states.items()
     return Rolled(state, f"（{'、'.join(names)}）")
-
-
-def format_percent(fraction: float, digits: int = 1) -> str:
-    """0.629 → 「62.9%」: how 一覧 prints a rate."""
-    return f"{fraction * 100:.{digits}f}%"
 
 
 # ----------------------------------------------------------------------------- the methods

@@ -14,6 +14,7 @@ from typing import Mapping, NamedTuple, Optional
 
 # The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
 from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
+from .values import format_percent
 
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
@@ -24,6 +25,7 @@ MISSED = "×"          # 達成不可
 NOT_EVALUABLE = "－"   # 評価不可 (U+FF0D), also 基本KPI
 NOT_YET = "―"          # 評価時期前・未集計 (U+2015)
 SYMBOLS = (ACHIEVED, NEARLY, MISSED, NOT_YET, NOT_EVALUABLE)
+EVALUABLE = (ACHIEVED, NEARLY, MISSED)   # what 達成割合 counts below its line (◎□×)
 SYMBOL_LABELS = {
     ACHIEVED: "達成済み",
     NEARLY: "概ね達成",
@@ -190,7 +192,7 @@ class Summary(NamedTuple):
 
     @property
     def rate_text(self) -> str:
-        return "" if self.rate is None else f"{self.rate * 100:.1f}%"
+        return "" if self.rate is None else format_percent(self.rate)
 
     @property
     def fraction_text(self) -> str:

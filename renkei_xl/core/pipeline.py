@@ -19,12 +19,12 @@ from typing import Sequence
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
-from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation,
-                    Finding, Indicator, Result, Settings, Summary, left_out_text)
+from .model import (ACHIEVED, ERROR, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding,
+                    Indicator, Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
 from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, METHOD_AUTO, method_of
 from .validate import cell_error_finding, input_error_reason, validate
-from .values import ValueParseError, error_value, parse_value
+from .values import ValueParseError, error_value, format_percent, parse_value
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
@@ -74,13 +74,13 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
 
     plain = [evaluations[i.id].symbol for i in indicators if i.method != METHOD_AUTO]
     achieved = sum(s == ACHIEVED for s in plain)
-    evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in plain)
+    evaluable = sum(s in EVALUABLE for s in plain)
     for ind in (i for i in indicators if i.method == METHOD_AUTO):
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
         note = left_out_text(left_out)
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
         rest = consolidated[ind.id].status_text
-        meta, cut = fit_texts(ind, Consolidated(ind.id, f"{rate * 100:.1f}%", "",
+        meta, cut = fit_texts(ind, Consolidated(ind.id, format_percent(rate), "",
                                                 "\n".join(p for p in (line, rest) if p)),
                               [ind.status_manual])
         consolidated[ind.id] = meta
@@ -89,8 +89,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         target = _meta_target(ind)
         evaluations[ind.id] = Evaluation(
             ind.id, symbol,
-            f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {rate * 100:.1f}%"
-            f"（目標 {target * 100:g}%、この行自身を含む）{note}", rate / target)
+            f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
+            f"（目標 {format_percent(target, None)}、この行自身を含む）{note}", rate / target)
 
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
