@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 from . import contract as c
 from .history import History
 from .layout import HEADER, INDICATOR, Grid
-from .methods import METHOD_AUTO, NOBODY, method_of
+from .methods import NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights
@@ -75,7 +75,7 @@ def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, setting
         return "基本KPI（参考指標のため目標との差は出しません）"
     if ind.rule == RULE_REFERENCE:
         return "評価方法「参考」のため目標との差は出しません"
-    if ind.method == METHOD_AUTO:
+    if rates_others(ind):
         return _meta_gap(symbols, settings)
     target, actual = _parse(ind.target), _parse(actual_text)
     if target is None or actual is None:
@@ -214,7 +214,7 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
     by_id: dict[str, list[Entry]] = {}
     for e in entries:
         by_id.setdefault(e.indicator_id, []).append(e)
-    plain = [result.evaluations[i.id].symbol for i in result.indicators if i.method != METHOD_AUTO]
+    plain = [result.evaluations[i.id].symbol for i in result.indicators if not rates_others(i)]
     out = []
     for ind in result.indicators:
         ev = result.evaluations[ind.id]

@@ -62,6 +62,8 @@ class Method(NamedTuple):
     unit: Callable[[Optional[Value]], Optional[str]] = lambda target: None
     prompt: str = ""              # input message on the 実績値 cell; {unit} is filled in
     roll: Optional[Callable[[Sequence["Entry"], str], Rolled]] = None  # (rows, unit) → Rolled
+    rates_others: bool = False    # a 達成割合 row: its symbol comes from the other rows' symbols
+    manual_is_total: bool = False  # a 実績値（手入力） typed beside the rows must equal their total
 
     @property
     def adds_up(self) -> bool:
@@ -160,7 +162,7 @@ def agreed_state(entries: Sequence["Entry"], unit: str = "") -> Rolled:
 METHODS: tuple[Method, ...] = (
     Method(METHOD_SUM, "各市町村の実績値を合計し、内訳を実施状況に添えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
            numeric=True, unit=_target_unit, prompt="数値だけを入力してください{unit_note}",
-           roll=sum_with_breakdown),
+           roll=sum_with_breakdown, manual_is_total=True),
     Method(METHOD_PARTICIPANTS, "実績値が 1 以上の市町村の数を数えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
            numeric=True, unit=_participant_unit,
            prompt="参加した場合は 1 以上、参加しなかった場合は 0 を入力してください", roll=participants),
@@ -173,7 +175,7 @@ METHODS: tuple[Method, ...] = (
     Method(METHOD_STATE, "全市町村が同じ状態（維持・常時など）のときその状態になります", EVERY_MUNICIPALITY, MANUAL_NEVER,
            state=True, prompt="状態を一覧から選んでください（一覧にない言葉も確認のうえ入力できます）",
            roll=agreed_state),
-    Method(METHOD_AUTO, "達成割合の行: ほかの行の評価から計算します", NOBODY, MANUAL_NEVER),
+    Method(METHOD_AUTO, "達成割合の行: ほかの行の評価から計算します", NOBODY, MANUAL_NEVER, rates_others=True),
 )
 BY_NAME = {m.name: m for m in METHODS}
 NAMES = tuple(m.name for m in METHODS)
@@ -182,6 +184,13 @@ NUMERIC = tuple(m.name for m in METHODS if m.numeric)
 
 def method_of(ind: "Indicator") -> Optional[Method]:
     return BY_NAME.get(ind.method)
+
+
+def rates_others(ind: "Indicator") -> bool:
+    """A 達成割合 row (自動): evaluated from the other rows' symbols, never from a value,
+    and not itself one of the rows it counts."""
+    m = BY_NAME.get(ind.method)
+    return m is not None and m.rates_others
 
 
 def choices_text(separator: str = "・") -> str:

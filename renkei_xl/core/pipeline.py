@@ -22,7 +22,7 @@ from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, ERROR, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding,
                     Indicator, Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
-from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, METHOD_AUTO, method_of
+from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, method_of, rates_others
 from .validate import cell_error_finding, input_error_reason, validate
 from .values import ValueParseError, error_value, format_percent, parse_value
 
@@ -66,16 +66,16 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         findings += rolled.findings
         if rolled.input_errors:
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, input_error_reason(rolled.input_errors))
-            if ind.method != METHOD_AUTO and not ind.is_kpi and ind.rule != RULE_REFERENCE:
+            if not rates_others(ind) and not ind.is_kpi and ind.rule != RULE_REFERENCE:
                 left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
             continue
-        if ind.method != METHOD_AUTO:
+        if not rates_others(ind):
             evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))
 
-    plain = [evaluations[i.id].symbol for i in indicators if i.method != METHOD_AUTO]
+    plain = [evaluations[i.id].symbol for i in indicators if not rates_others(i)]
     achieved = sum(s == ACHIEVED for s in plain)
     evaluable = sum(s in EVALUABLE for s in plain)
-    for ind in (i for i in indicators if i.method == METHOD_AUTO):
+    for ind in (i for i in indicators if rates_others(i)):
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
         note = left_out_text(left_out)
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"

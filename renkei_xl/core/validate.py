@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
 from . import contract as c
-from .methods import (METHOD_AUTO, METHOD_MANUAL, METHOD_SUM, NAMES as METHODS, NOBODY, feeding_entries,
-                      input_unit, method_of, target_of)
+from .methods import (MANUAL_ALWAYS, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
+                      rates_others, target_of)
 from .choices import RULES
 from .model import ERROR, WARNING, Entry, Finding, Indicator, Settings
 from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
@@ -191,14 +191,15 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
         out.append(_f("unit-mismatch", WARNING if ind.is_kpi else ERROR, sheet, cell, ind.id,
                       f"実績値「{actual.core}」の単位が目標値「{target.core}」と違います",
                       "目標値と同じ単位で入力してください"))
-    elif actual is not None and actual.kind == NUMBER and ind.method != METHOD_AUTO:
+    elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
         _check_reported(ind, ind.actual_manual, actual, sheet, cell, out)
-    if (ind.method == METHOD_MANUAL and not ind.is_kpi and actual is not None
+    method = method_of(ind)
+    if (method is not None and method.manual == MANUAL_ALWAYS and not ind.is_kpi and actual is not None
             and actual.kind == "empty"):
         out.append(_f("missing-actual", WARNING, sheet, cell, ind.id,
                       "集計方法が手入力ですが実績値（手入力）が空です",
                       "実績値を入力するか、未集計なら「（未集計）」と入力してください"))
-    if ind.method == METHOD_AUTO and ind.actual_manual.strip():
+    if rates_others(ind) and ind.actual_manual.strip():
         out.append(_f("ignored-actual", WARNING, sheet, cell, ind.id,
                       "集計方法が自動のため、実績値（手入力）は使われません", "実績値（手入力）を空にしてください"))
     return out
@@ -387,7 +388,8 @@ def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], b
     sums: dict[str, Decimal] = {}
     for e in entries:
         ind = known.get(e.indicator_id)
-        if ind is None or ind.method != METHOD_SUM or ind.id in bad_ids:
+        method = method_of(ind) if ind is not None else None
+        if method is None or not method.manual_is_total or ind.id in bad_ids:
             continue
         try:
             v = parse_input(e.value)
