@@ -447,6 +447,15 @@ def test_unusable_municipality_names_are_refused(tmp_path, name, words):
         build_master(tmp_path / "m.xlsx", settings)
 
 
+@pytest.mark.parametrize("name", [*c.RESERVED_SHEET_NAMES, "XLWINGS.CONF", "History"])
+def test_no_municipality_is_named_like_a_sheet_of_the_tool(tmp_path, name):
+    """経年, 次の一歩, 取込履歴 and the rest: the reader would never read such a sheet."""
+    settings = Settings("テスト圏", 2024, municipalities=(Municipality("札幌市", "中心市"), Municipality(name)))
+    with pytest.raises(UserError, match="ツールが使うシート名"):
+        build_master(tmp_path / "m.xlsx", settings)
+    assert c.HISTORY in c.RESERVED_SHEET_NAMES and c.IMPORT_LOG in c.RESERVED_SHEET_NAMES
+
+
 def test_refusals(tmp_path, fy2023):
     with pytest.raises(UserError, match=r"\.xlsx（マクロなし）か \.xlsm"):
         build_master(tmp_path / "m.xls", fy2023.settings)

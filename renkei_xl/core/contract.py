@@ -151,6 +151,16 @@ def list_title(region: str, year: int) -> str:
 HISTORY = "経年"
 NEXT_STEPS = "次の一歩"
 YEAR_SHEETS = (HISTORY, NEXT_STEPS)
+
+# Which sheets are the tool's, said once: none of them is read as a municipality sheet or
+# gets a mark, and no municipality may be named like one of them or like 設定 and 指標
+# (the builder refuses it, case as Excel ignores it).
+TOOL_OWNED = (*TOOL_SHEETS, *YEAR_SHEETS, IMPORT_LOG, XLWINGS_CONF)
+RESERVED_SHEET_NAMES = (SETTINGS, INDICATORS, *TOOL_OWNED)
+
+
+def is_tool_owned(sheet: str) -> bool:
+    return sheet in TOOL_OWNED
 # The column rollover adds after the staff's columns of 指標 and each municipality sheet:
 # last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
 PREVIOUS_HEADER = "前年度実績（{year}年度）"

@@ -370,5 +370,4 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
 
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:
     """Every sheet the contract reads: 設定, 指標 and whatever could be a municipality."""
-    return [s for s in sheetnames if s not in c.TOOL_SHEETS and s not in (c.XLWINGS_CONF, c.IMPORT_LOG)
-            and s not in c.YEAR_SHEETS]
+    return [s for s in sheetnames if not c.is_tool_owned(s)]

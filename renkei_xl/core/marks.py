@@ -91,8 +91,7 @@ def expected_fill(sheet: str, ref: str, inputs) -> Optional[str]:
 
 
 def _markable(f: Finding, sheetnames: Sequence[str]) -> bool:
-    return bool(f.is_error and f.cell and f.sheet in sheetnames and f.sheet not in c.TOOL_SHEETS
-                and f.sheet != c.IMPORT_LOG and f.sheet not in c.YEAR_SHEETS)
+    return bool(f.is_error and f.cell and f.sheet in sheetnames and not c.is_tool_owned(f.sheet))
 
 
 def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
@@ -129,7 +128,7 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
             current[key] = previous[key] if key in previous else read_or_expected(*key)
     edits: list[FillEdit] = []
     for (sheet, ref), before in previous.items():
-        if (sheet, ref) in current or sheet not in state.sheetnames or sheet in c.TOOL_SHEETS:
+        if (sheet, ref) in current or sheet not in state.sheetnames or c.is_tool_owned(sheet):
             continue
         row, col = parse_ref(ref)
         edits.append(FillEdit(sheet, row, col, before, only_if=c.MARK_FILL))

@@ -147,7 +147,8 @@ def _return_key(wb) -> None:
 
 def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
     """Municipality names become sheet names: refuse what Excel would refuse, in Japanese."""
-    taken = {name.lower() for name in (*CODE_NAMES, c.IMPORT_LOG, "history")}
+    # "History" is Excel's own: it refuses a sheet so named (it keeps it for change tracking).
+    taken = {name.lower() for name in (*c.RESERVED_SHEET_NAMES, "history")}
     seen: set[str] = set()
     for muni in settings.municipalities:
         name = muni.name
