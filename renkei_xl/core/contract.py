@@ -78,6 +78,12 @@ ENTRY_HEADERS = {
     "status": "実施状況",
 }
 ENTRY_REQUIRED = ("indicator_id", "value")
+# The cells a municipality fills in (the rest of its row is the master's): unlocked and
+# filled in the files split writes, read back by collect, marked with the input fill.
+INPUT_FIELDS = ("value", "denominator", "status")
+# Column widths of a municipality sheet, in the master and in the files split writes.
+ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
+                "denominator": 10, "status": 50}
 
 KPI_TRUE = {"○", "◯", "〇", "●", "TRUE", "True", "true", "1", "はい", "KPI", "基本KPI", "✓"}
 KPI_MARK = "○"

@@ -66,7 +66,7 @@ def input_cells(data: MasterData) -> set[tuple[str, str]]:
     実績値, 分母 and 実施状況 on each of its rows."""
     out = set()
     for e in data.entries:
-        for f in ("value", "denominator", "status"):
+        for f in c.INPUT_FIELDS:
             ref = e.cell(f)
             if ref:
                 out.add((e.sheet, ref))

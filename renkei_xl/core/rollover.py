@@ -122,7 +122,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
 
     # inputs emptied
     emptied = 0
-    inputs = [(e, ("value", "denominator", "status")) for e in data.entries]
+    inputs = [(e, c.INPUT_FIELDS) for e in data.entries]
     inputs += [(ind, ("actual_manual", "status_manual")) for ind in data.indicators]
     for record, fields in inputs:       # what staff and municipalities type, each year anew
         for f in fields:

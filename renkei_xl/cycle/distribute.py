@@ -27,6 +27,7 @@ from typing import Callable, NamedTuple, Optional
 
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
+from ..core.contract import ENTRY_WIDTHS as WIDTHS, INPUT_FIELDS  # noqa: F401  (input_sheet reads them here)
 from ..core.business_days import DEFAULT_DAYS, reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
@@ -57,9 +58,6 @@ UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の
                  "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
 CHOICES_SHEET = book_kind.CHOICES_SHEET
-INPUT_FIELDS = ("value", "denominator", "status")
-WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
-          "denominator": 10, "status": 50}
 DEFAULT_DEADLINE_DAYS = DEFAULT_DAYS
 
 def master_key_of_file(master: Path) -> Optional[bytes]:

@@ -66,8 +66,6 @@ INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "s
                     "actual_manual": 16, "status_manual": 50, "is_kpi": 8}
 INDICATOR_WRAPPED = {"role", "project_name", "summary", "name", "baseline", "target",
                      "actual_manual", "status_manual"}
-ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
-                "denominator": 10, "status": 50}
 
 
 def sheet_names(settings: Settings, *, macros: bool = True) -> list[str]:
@@ -375,7 +373,7 @@ def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
     fields = list(c.ENTRY_HEADERS)
     col = fields.index
     for i, f in enumerate(fields):
-        ws.set_column(i, i, ENTRY_WIDTHS[f])
+        ws.set_column(i, i, c.ENTRY_WIDTHS[f])
         ws.write(0, i, c.ENTRY_HEADERS[f], st.header)
     r = 0
     rules = ValidationRuns(ws)
