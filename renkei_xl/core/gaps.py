@@ -22,8 +22,8 @@ from .layout import HEADER, INDICATOR, Grid
 from .methods import NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
-from .sheet_grid import fitted_heights
-from .plan_types import Cell, CondFormat, SheetPlan
+from .sheet_grid import fitted_heights, symbol_colours
+from .plan_types import Cell, SheetPlan
 from .rules import ALL_MUNICIPALITIES
 from .values import (COUNT_FAMILIES, DEADLINE, NUMBER, STATUS, Value, ValueParseError,
                      format_number, parse_value)
@@ -283,6 +283,5 @@ def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Setting
                       freeze=(4, 2))
     sheet.heights = _heights(rows)
     if steps:
-        sheet.conditional = [CondFormat("equal", (first, sym_col, last, sym_col), colour, symbol)
-                             for symbol, colour in c.SYMBOL_FILLS.items()]
+        sheet.conditional = symbol_colours((first, sym_col, last, sym_col))
     return sheet

@@ -21,7 +21,8 @@ from . import contract as c
 from .contract_read import YEAR_RANGE, text
 from .errors import UserError
 from .model import ACHIEVED, EVALUABLE, SYMBOLS, Indicator, Result
-from .plan_types import Cell, Chart, CondFormat, SheetPlan
+from .plan_types import Cell, Chart, SheetPlan
+from .sheet_grid import symbol_colours
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -136,8 +137,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
     if years and last >= first:
         for k in range(len(years)):
             col = len(FIXED_HEADERS) + 2 * k + 2
-            sheet.conditional += [CondFormat("equal", (first, col, last, col), colour, symbol)
-                                  for symbol, colour in c.SYMBOL_FILLS.items()]
+            sheet.conditional += symbol_colours((first, col, last, col))
     return sheet
 
 

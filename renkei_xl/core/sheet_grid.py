@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
+from . import contract as c
 from . import text_fit
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid
-from .plan_types import Cell, SheetPlan
+from .plan_types import Cell, CondFormat, Rect, SheetPlan
 
 LINE_HEIGHT = text_fit.LINE_EM * 9   # points per line of 9-pt text
 MAX_ROW_HEIGHT = 409.0    # Excel's limit
@@ -87,3 +88,10 @@ def sheet_from_grid(name: str, grid: Grid, ncols: int, widths: Sequence[float],
     return SheetPlan(
         name, rows, widths={i: float(w) for i, w in enumerate(widths, start=1)},
         merges=[(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for r1, c1, r2, c2 in grid.merges])
+
+
+def symbol_colours(rect: Rect) -> list[CondFormat]:
+    """The evaluation symbols coloured by rule over ``rect``, one format per symbol
+    (contract.SYMBOL_FILLS): 一覧, 次の一歩 and 経年 colour their 評価 columns alike, and a
+    symbol typed later is coloured too."""
+    return [CondFormat("equal", rect, colour, symbol) for symbol, colour in c.SYMBOL_FILLS.items()]

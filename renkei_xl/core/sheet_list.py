@@ -10,7 +10,7 @@ from .layout import INDICATOR, ROLE_KPI, Grid, list_grid
 from .looks import look
 from .model import Result, Settings
 from .plan_types import CondFormat, PrintSetup, SheetPlan
-from .sheet_grid import fitted_heights, sheet_from_grid
+from .sheet_grid import fitted_heights, sheet_from_grid, symbol_colours
 
 LIST_WIDTHS = (14, 22, 40, 26, 14, 16, 14, 6, 60, 9, 9)
 
@@ -38,8 +38,7 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
     sheet.heights = heights
     if last >= first:
         sym, rate = c.LIST_SYMBOL_COL + 1, c.LIST_RATE_COL + 1
-        sheet.conditional = [CondFormat("equal", (first, sym, last, sym), colour, symbol)
-                             for symbol, colour in c.SYMBOL_FILLS.items()]
+        sheet.conditional = symbol_colours((first, sym, last, sym))
         sheet.conditional.append(CondFormat("databar", (first, rate, last, rate), c.DATA_BAR,
                                             minimum=0, maximum=1))
     sheet.freeze = (header + 1, 1)
