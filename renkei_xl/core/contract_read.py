@@ -25,8 +25,9 @@ from typing import Mapping, Optional, Sequence
 from . import contract as c
 from .errors import UnreadableSheet, UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
-from .model import ERROR, WARNING, Entry, Finding, Indicator, Municipality, Settings
+from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
+from . import findings as F
 from .validate import cell_error_finding
 from .values import error_value, shown
 
@@ -340,17 +341,14 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
     findings: list[Finding] = []
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
-            findings.append(Finding("missing-sheet", WARNING, c.SETTINGS, "", "",
-                                    f"市町村「{muni.name}」のシートがありません",
-                                    "設定の市町村名とシート名を同じにしてください"))
+            findings.append(F.MISSING_SHEET.at(c.SETTINGS, "", municipality=muni.name))
             continue
         try:
             row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
         except UnreadableSheet:
             raise
         except UserError as exc:
-            findings.append(Finding("missing-header", ERROR, muni.name, "A1", "", str(exc),
-                                    "見出し行（指標ID、実績値 など）を元に戻してください"))
+            findings.append(F.MISSING_HEADER.at(muni.name, "A1", reason=exc))
             continue
         for r, v, cells in book.rows(muni.name, row_no, cols):
             entries.append(Entry(muni.name, v["indicator_id"], v.get("value", ""),

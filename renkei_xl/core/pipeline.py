@@ -19,10 +19,11 @@ from typing import Sequence
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
-from .model import (ACHIEVED, ERROR, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding,
-                    Indicator, Result, Settings, Summary, left_out_text)
+from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
+                    Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
 from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, method_of, rates_others
+from .findings import CONSOLIDATION
 from .validate import cell_error_finding, input_error_reason, validate
 from .values import ValueParseError, error_value, format_percent, parse_value
 
@@ -56,8 +57,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
             rolled = rollup(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
-            findings.append(Finding("consolidation", ERROR, ind.sheet, ind.cell("method"), ind.id,
-                                    f"集計できません: {exc}", "市町村シートの値を確認してください"))
+            findings.append(CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc))
             consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, "－", "", ind.status_manual),
                                             [ind.status_manual])[0]
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
