@@ -30,7 +30,6 @@ def suffix_problem(name: str, what: str = "ブック") -> str:
 
 # Sheets the tool writes from scratch; everything else belongs to the staff.
 TOOL_SHEETS = (MENU, LIST, SUMMARY, FINDINGS)
-OWNED_OUTPUT_SHEETS = (LIST, SUMMARY, FINDINGS)
 
 # Defined names (workbook scope).
 N_REGION = "圏域名"

@@ -1,8 +1,8 @@
 """Read the master workbook contract from plain grids of cell values.
 
 Both adapters hand over the same thing: each sheet as a list of rows of values (from A1)
-and each defined name as (sheet, cell). openpyxl produces it from a file, xlwings from the
-open workbook. Reading the contract once, here, is what keeps the command line and the
+and each defined name as (sheet, cell). The file reader (renkei_xl.workbook.state, with
+python-calamine) produces it from a file, xlwings from the open workbook. Reading the contract once, here, is what keeps the command line and the
 buttons from ever disagreeing about which cell holds what.
 
 Columns are located by header text within the first rows of each sheet, so staff may

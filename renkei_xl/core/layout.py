@@ -1,8 +1,10 @@
 """What 一覧, 集計 and 検証結果 contain, as plain grids.
 
-Both writers render these grids: openpyxl on a file (adding styles, merges and print
-setup) and xlwings in the open workbook (values only). Building the content once here is
-what makes "the buttons and the command line give the same 一覧" true by construction.
+The sheet builders (sheet_list, sheet_summary, sheet_findings) turn these grids into sheet
+plans, a named look per cell by its row kind, which both appliers write alike: part by
+part into a file (renkei_xl.workbook.apply) and through xlwings into the open workbook
+(renkei_xl.excel.apply). Building the content once here is what makes "the buttons and
+the command line give the same 一覧" true by construction.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Optional, Sequence
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Result, Settings
 from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
 
-# Row kinds, used by the openpyxl writer to pick styles.
+# Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
 TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
     "title", "legend", "header", "kpi", "indicator", "blank", "total")
 

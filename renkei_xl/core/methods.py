@@ -193,10 +193,6 @@ def rates_others(ind: "Indicator") -> bool:
     return m is not None and m.rates_others
 
 
-def choices_text(separator: str = "・") -> str:
-    return separator.join(NAMES)
-
-
 # ----------------------------------------------------------------------------- per indicator
 
 def target_of(ind: "Indicator") -> Optional[Value]:

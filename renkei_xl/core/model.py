@@ -1,7 +1,7 @@
 """Plain records shared by the core and every adapter.
 
 The core (values, rules, consolidation, validation) only ever sees these dataclasses,
-never a worksheet: the same rule then serves a file on disk read by openpyxl, a live
+never a worksheet: the same rule then serves a file on disk read by python-calamine, a live
 workbook read through xlwings, and a test. Each record remembers where it came from
 (sheet and cell) so that a finding can point the staff at the exact cell.
 """

@@ -28,7 +28,7 @@ from typing import Callable, NamedTuple, Optional
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
 from ..core.contract import ENTRY_WIDTHS as WIDTHS, INPUT_FIELDS  # noqa: F401  (input_sheet reads them here)
-from ..core.business_days import DEFAULT_DAYS, reply_deadline
+from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.model import Municipality
@@ -58,7 +58,6 @@ UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の
                  "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
 CHOICES_SHEET = book_kind.CHOICES_SHEET
-DEFAULT_DEADLINE_DAYS = DEFAULT_DAYS
 
 def master_key_of_file(master: Path) -> Optional[bytes]:
     """The key as saved in a master file: what the button face uses (the xlwings remote
@@ -187,10 +186,6 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
 
             save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
     return written
-
-
-def default_deadline(issued: dt.datetime) -> dt.date:
-    return reply_deadline(issued.date()).day
 
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,

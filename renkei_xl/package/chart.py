@@ -25,10 +25,6 @@ def _abs(sheet: str, rect: tuple[int, int, int, int]) -> str:
     return f"{quote_sheet(sheet)}!${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
 
 
-def drawing_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str) -> str:
-    return drawing_xml_many([(anchor, width_cm, height_cm, chart_rid)])
-
-
 def drawing_xml_many(charts: Sequence[tuple[tuple[int, int], float, float, str]]) -> str:
     """One drawing part holding each chart (anchor, width, height, relationship id)."""
     return (

@@ -1,12 +1,13 @@
 """A new master workbook, written by XlsxWriter.
 
 XlsxWriter is the only Python library that writes form buttons and embeds a
-vbaProject.bin; openpyxl then round-trips the file with ``keep_vba=True`` and keeps both.
+vbaProject.bin. After that the master is only ever edited part by part (renkei_xl.package),
+so the buttons and the VBA project stay as written.
 Everything here follows renkei_xl.core.contract: sheet names, header texts,
 defined names and choice lists are taken from it, never retyped, so the reader finds
 what the builder wrote. Data validation list sources are workbook-scope defined names,
 because a list pointing straight at another sheet is an Excel 2010 x14 rule that
-openpyxl drops on the next save.
+other tools staff may save the master with (openpyxl among them) drop.
 """
 
 from __future__ import annotations
