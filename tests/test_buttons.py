@@ -657,11 +657,11 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     assert applied.value(BAD_MUNICIPALITY, entry.cell("value")) == new
     assert f"{BAD_MUNICIPALITY}!{entry.cell('value')}" in prompt and returned.name in prompt
 
-    from renkei_xl.cycle.collect import LOG_COLUMNS, read_history
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
 
     log = applied.rows(c.IMPORT_LOG)
     assert log[0] == list(LOG_COLUMNS)
-    history = read_history(log)
+    history = read_import_log(log)
     assert [(h.file_name, h.municipality, h.changed_cells) for h in history] == [
         (returned.name, BAD_MUNICIPALITY, 1)]
 

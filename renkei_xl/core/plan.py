@@ -27,7 +27,7 @@ from .model import Result
 from .plan_types import CellEdit, MasterState, WritePlan
 from .refs import parse_ref
 from .sheet_findings import findings_sheet, shown_findings
-from .sheet_import_log import history_writes
+from .sheet_import_log import import_log_writes
 from .sheet_list import list_sheet
 from .sheet_summary import summary_sheet
 
@@ -73,13 +73,13 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, line: str,
 
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],
                  records: Sequence[Sequence[object]]) -> WritePlan:
-    """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new) and history rows."""
+    """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new) and 取込履歴 rows."""
     cells = []
     for ch in changes:
         row, col = parse_ref(ch.cell)
         cells.append(CellEdit(ch.sheet, row, col, ch.new))
-    new_sheet, history = history_writes(state.grids.get(c.IMPORT_LOG), columns, records)
-    return WritePlan([new_sheet] if new_sheet else [], cells + history, [])
+    new_sheet, logged = import_log_writes(state.grids.get(c.IMPORT_LOG), columns, records)
+    return WritePlan([new_sheet] if new_sheet else [], cells + logged, [])
 
 
 def owned_sheets(plan: WritePlan) -> list[str]:

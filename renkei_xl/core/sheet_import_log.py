@@ -11,10 +11,10 @@ from .errors import UserError
 from .plan_types import Cell, CellEdit, SheetPlan
 
 
-HISTORY_WIDTHS = (34, 10, 20, 10, 66, 20, 60)
+IMPORT_LOG_WIDTHS = (34, 10, 20, 10, 66, 20, 60)
 
 
-def history_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence[str],
+def import_log_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence[str],
                    records: Sequence[Sequence[object]]) -> tuple[Optional[SheetPlan], list[CellEdit]]:
     """取込履歴 rows: appended below the last used row, columns found by header text.
 
@@ -25,7 +25,7 @@ def history_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence
         rows: list[list[Optional[Cell]]] = [[(h, "header") for h in columns]]
         for rec in records:
             rows.append([(v, "datetime" if isinstance(v, dt.datetime) else "body") for v in rec])
-        sheet = SheetPlan(c.IMPORT_LOG, rows, widths={i: float(w) for i, w in enumerate(HISTORY_WIDTHS, 1)},
+        sheet = SheetPlan(c.IMPORT_LOG, rows, widths={i: float(w) for i, w in enumerate(IMPORT_LOG_WIDTHS, 1)},
                           freeze=(2, 1), protect=False)
         return sheet, []
     fields = {str(i): h for i, h in enumerate(columns)}

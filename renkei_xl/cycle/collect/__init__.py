@@ -29,7 +29,7 @@ from typing import Callable, Optional, Sequence
 
 from ...core import contract as c
 from ...core.contract_read import MasterData, text
-from .history import check_history, read_history
+from .import_log import check_import_log, read_import_log
 from .inspect import identifier, inspect_file
 from .paths import expand_paths
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
@@ -37,10 +37,10 @@ from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE,
 
 __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
            "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "expand_paths", "identifier", "inspect_file",
-           "plan_collect", "plan_import", "read_history"]
+           "plan_collect", "plan_import", "read_import_log"]
 
 
-def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[ImportRecord] = (), *,
+def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[ImportRecord] = (), *,
                  force: bool = False, exclude: Sequence[Path] = (),
                  now: Optional[dt.datetime] = None, key: Optional[bytes] = None
                  ) -> tuple[list[Change], list[Refusal], list[ImportRecord]]:
@@ -62,13 +62,13 @@ def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[Impo
 
     entries = {(e.municipality, e.indicator_id): e for e in data.entries}
     current: dict[tuple[str, str], str] = {}
-    known = list(history)
+    known = list(logged)
     changes: list[Change] = []
     records: list[ImportRecord] = []
     held: list[tuple[str, tuple]] = []
     for sub in submissions:
         try:
-            check_history(sub, known, force)
+            check_import_log(sub, known, force)
         except Refused as exc:
             refusals.append(Refusal(sub.path, exc.reason, exc.kind))
             continue
@@ -104,8 +104,8 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     from ...core.plan_types import WritePlan
 
     log = state.grids.get(c.IMPORT_LOG)
-    history = read_history(log) if log else []
-    changes, refusals, records, held = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
+    logged = read_import_log(log) if log else []
+    changes, refusals, records, held = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key)
     report = CollectReport(changes, refusals, records, held_by_file=held)
     plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(None if v == "" else v for v in r) for r in records]) if records else WritePlan()
     return report, plan
