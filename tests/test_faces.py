@@ -266,3 +266,24 @@ def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
     assert [cell[0] for cell in years[1:]] == ["2023年度", "2024年度"]
     steps = plan.sheets[3]
     assert any(row and len(row) > 9 and row[9] and "前年度" in str(row[9][0]) for row in steps.rows)
+
+
+def test_a_municipality_named_with_an_apostrophe_is_linked_alike_on_both_faces(tmp_path, licensed):  # noqa: F811
+    """検証結果 links to a cell of 「O'樽市」 as 'O''樽市'!E5 (core.refs.quote_sheet): a lone '
+    inside the quotes is a broken link in Excel, on either face."""
+    from renkei_xl.core.reference import load_reference
+    from renkei_xl.workbook.build import build_master
+
+    ref = load_reference("fy2023")
+    old, new = "小樽市", "O'樽市"
+    settings = ref.settings._replace(municipalities=tuple(
+        m._replace(name=new) if m.name == old else m for m in ref.settings.municipalities))
+    entries = [e._replace(municipality=new) if e.municipality == old else e for e in ref.entries]
+    master = build_master(tmp_path / "quoted.xlsm", settings, ref.indicators, entries)
+    with opened(master) as fs:
+        cell = next(e for e in fs.data.entries if e.municipality == new and e.value).cell("value")
+    staff_types(master, new, cell, BAD_VALUE)
+    want = f"'O''樽市'!{cell}"
+    for view in (run_file("check", master, tmp_path / "a"), run_live("check", master, tmp_path / "b")):
+        assert want in view.get("links", c.FINDINGS).values(), (view.face, view.get("links", c.FINDINGS))
+        assert view.fill(new, cell) == c.MARK_FILL, view.face
