@@ -4,7 +4,7 @@ no import runs in a circle.
 A module's floor is read from its folder, so a module added to a folder is held to the
 rule at once (as test_purity does for the core). Every import counts, the ones inside
 functions too: the code imports late on purpose (start-up speed), and a late import is
-still a dependency.
+still a dependency. So does an import for type names only (under TYPE_CHECKING).
 
 Floors, bottom to top (README, 開発者向け):
 
