@@ -142,7 +142,11 @@ STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策
 
 
 def legend(threshold: float) -> str:
-    return (f"＜評価凡例＞◎：達成済み　□：概ね達成（{threshold * 100:g}％以上）　×：達成不可　"
+    """The official legend: its ％ is full-width, as the printed list has it."""
+    from .values import format_percent   # here: everything imports this module, it imports nothing
+
+    shown = format_percent(threshold, None).replace("%", "％")
+    return (f"＜評価凡例＞◎：達成済み　□：概ね達成（{shown}以上）　×：達成不可　"
             "－：評価不可　―：評価時期前・未集計")
 
 
