@@ -73,10 +73,6 @@ UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の
                  "（鍵を持たない古い版で作ったマスターです）。入力用ファイルに照合コードを付けずに作成しました。"
                  "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
-CHOICES_SHEET = book_kind.CHOICES_SHEET
-INPUT_FIELDS = ("value", "denominator", "status")
-WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
-          "denominator": 10, "status": 50}
 DEFAULT_DEADLINE_DAYS = DEFAULT_DAYS
 
 def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
@@ -230,7 +226,7 @@ def read_master_grids(master: Path):
     """(MasterData, sheets as grids, names, key) of a master file, read once."""
     from ..workbook.session import check_path, opened
 
-    with opened(check_path(master)) as fs:
+    with opened(check_path(master), keep_grids=True) as fs:
         return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
 
 
@@ -336,36 +332,27 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
                          issued: dt.datetime, key: Optional[bytes] = None, *,
                          deadline: Optional[dt.date] = None) -> Path:
     """The file; sealed when ``key`` is given. The key itself is never written to it.
-    Its sheet is laid out by renkei_xl.cycle.input_sheet; ``deadline`` is stated at its top."""
-    import xlsxwriter
-
-    from ..workbook.xlsx import WORKBOOK_OPTIONS
-
+    Its sheet is laid out by renkei_xl.core.input_sheet; ``deadline`` is stated at its top."""
+    from ..core.input_sheet import input_sheet_plan
+    from ..workbook.input_book import write_input_book
     from ..workbook.safety import safe_write
-    from .input_sheet import fill_sheet
 
     settings = data.settings
-    by_id = {i.id: i for i in data.indicators}
     code = municipality_fingerprint(data, muni.name)
     ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
              P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: code,
              P_ISSUED: issued.isoformat(sep=" ")}
     if key is not None:
         ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED])
-
-    def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        wb.set_properties({"title": f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）",
-                           "author": "", "company": ""})
-        for name, value in ident.items():
-            wb.set_custom_property(name, value)
-        fill_sheet(wb, settings, muni, copy, by_id, ident, deadline)
-        wb.close()
-
-    safe_write(path, write, keep_backup=False, lock=False)
+    labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
+    sheet = input_sheet_plan(settings, muni, copy, _indicators_by_id(data), labelled, deadline)
+    title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
+    safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident), keep_backup=False, lock=False)
     return path
 
 
+def _indicators_by_id(data: MasterData) -> dict:
+    return {i.id: i for i in data.indicators}
 
 
 # ------------------------------------------------------------------------------ mail

@@ -40,19 +40,26 @@ def excel_serial(value: dt.date) -> float:
     return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
 
 
+@lru_cache(maxsize=1 << 16)
+def _text_xml(text: str, p: str) -> tuple[str, str]:
+    """A text's cell XML, kept: a split writes the same indicator texts into 40 files."""
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return ' t="inlineStr"', f"<{p}is><{p}t{space}>{escape(text)}</{p}t></{p}is>"
+
+
 def value_xml(value: object, p: str = "") -> tuple[str, str]:
     """(type attribute, inner XML) of a cell value."""
     if value is None:
         return "", ""
+    if value.__class__ is str:
+        return _text_xml(value, p)
     if isinstance(value, bool):
         return ' t="b"', f"<{p}v>{int(value)}</{p}v>"
     if isinstance(value, (int, Decimal)) or (isinstance(value, float) and math.isfinite(value)):
         return "", f"<{p}v>{value!r}</{p}v>" if isinstance(value, float) else f"<{p}v>{value}</{p}v>"
     if isinstance(value, (dt.datetime, dt.date)):
         return "", f"<{p}v>{excel_serial(value)!r}</{p}v>"
-    text = str(value)
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return ' t="inlineStr"', f"<{p}is><{p}t{space}>{escape(text)}</{p}t></{p}is>"
+    return _text_xml(str(value), p)
 
 
 def cell_xml(ref: str, value: object, style: int, p: str = "") -> str:

@@ -46,8 +46,8 @@ def now() -> dt.datetime:
 
 
 @contextmanager
-def opened(path: Path) -> Iterator["FileState"]:
-    """The master's package and state, read once."""
+def opened(path: Path, keep_grids: bool = False) -> Iterator["FileState"]:
+    """The master's package and state, read once (``keep_grids``: see read_state)."""
     from ..package.xml import PackageError
     from ..package.zipped import Package
     from .kind import check_master
@@ -60,7 +60,7 @@ def opened(path: Path) -> Iterator["FileState"]:
     with pkg:
         try:
             check_master(pkg, path.name)
-            fs = read_state(pkg)
+            fs = read_state(pkg, keep_grids)
         except UserError as exc:
             raise _named(path, exc) from None
         try:

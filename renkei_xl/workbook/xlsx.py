@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..core import contract as c
 from ..core.contract_read import text
-from ..core.methods import InputRule
+from ..core.methods import INPUT_ERROR_TITLE, InputRule
 
 # Meiryo UI: on every Windows since Vista, compact enough for the long Japanese texts
 # of 事業概要 and 実施状況, and it prints as it shows. 游ゴシック (the Office default)
@@ -33,7 +33,6 @@ HEADER = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1, "text_wrap": Tru
           "valign": "vcenter", "align": "center"}
 LABEL = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1}
 INPUT = {"valign": "top", "bg_color": c.INPUT_FILL, "locked": False}
-INPUT_ERROR_TITLE = "入力できない値です"
 
 
 def write_value(ws, row: int, col: int, value, fmt=None) -> None:
