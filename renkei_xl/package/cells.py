@@ -33,6 +33,12 @@ def column_index(letters: str) -> int:
     return n
 
 
+@lru_cache(maxsize=65536)
+def _column_of_ref(ref: str) -> int:
+    """The column of a cell reference ("AB12" -> 28)."""
+    return column_index(ref.rstrip("0123456789"))
+
+
 def excel_serial(value: dt.date) -> float:
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
@@ -141,10 +147,15 @@ class SheetCells:
             m = pattern.search(self.text, pos, row.content_end)
             if m is None:
                 break
-            rm = _ATTR_R.search(m.group(1))
-            col = column_index(rm.group(1).rstrip("0123456789")) if rm else last + 1
+            attrs = m.group(1)
+            at = attrs.find(' r="')       # as every writer puts it; else any whitespace
+            if at >= 0:
+                col = _column_of_ref(attrs[at + 4:attrs.find('"', at + 4)])
+            else:
+                rm = _ATTR_R.search(attrs)
+                col = _column_of_ref(rm.group(1)) if rm else last + 1
             end = m.end() if m.group(2) == "/" else self.text.find(close, m.end(), row.content_end) + len(close)
-            out.append((col, m.start(), end, m.group(1)))
+            out.append((col, m.start(), end, attrs))
             if upto is not None and col > upto:
                 break
             last, pos = col, end

@@ -147,6 +147,11 @@ class Grids(_Named):
             self._patched.close()
         self._patched = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with(self._patches)))
 
+    def drop(self) -> None:
+        """Forget the grids read so far (their memory is needed for the write)."""
+        self._cache.clear()
+        self._streams.clear()
+
     def close(self) -> None:
         self._book.close()
         if self._patched is not None:
