@@ -345,14 +345,10 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     if key is not None:
         ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED])
     labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
-    sheet = input_sheet_plan(settings, muni, copy, _indicators_by_id(data), labelled, deadline)
+    sheet = input_sheet_plan(settings, muni, copy, {i.id: i for i in data.indicators}, labelled, deadline)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
     safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident), keep_backup=False, lock=False)
     return path
-
-
-def _indicators_by_id(data: MasterData) -> dict:
-    return {i.id: i for i in data.indicators}
 
 
 # ------------------------------------------------------------------------------ mail
