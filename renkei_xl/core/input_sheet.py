@@ -19,15 +19,14 @@ rendered by the file applier (renkei_xl.workbook.input_book) like every other to
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from typing import Iterable, NamedTuple, Optional, Sequence, Union
+from typing import Iterable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from . import contract as c
 from . import text_fit
 from .business_days import japanese_date
 from .contract_read import text
 from .looks import look
-from .methods import input_rule
+from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
 from .plan import PrintSetup, Rect, SheetPlan, Validation
 
@@ -45,9 +44,6 @@ ID_TITLE = "識別情報（提出されたファイルの確認に使います�
 # Areas per validation: a rule that covers more runs of rows starts another validation
 # (one sqref of thousands of areas is slow for Excel to open).
 MAX_AREAS = 500
-# The rule of an indicator's input cell, kept: a split asks for the same row's rule in
-# every municipality's file.
-_rule = lru_cache(maxsize=8192)(input_rule)
 
 
 class Column(NamedTuple):
@@ -111,11 +107,27 @@ def shown(value: object) -> object:
     return value
 
 
+def input_rules(indicators: Iterable[Indicator]) -> dict[tuple[str, str], InputRule]:
+    """(指標ID, field) → the rule of that input cell, decided once for a whole split: every
+    municipality's file asks the same row the same thing."""
+    out = {}
+    for ind in indicators:
+        for field in INPUT_FIELDS:
+            rule = input_rule(ind, field)
+            if rule is not None:
+                out[(ind.id, field)] = rule
+    return out
+
+
 def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[str, Indicator],
-                     identity: Sequence[tuple[str, str]], deadline: Optional[dt.date]) -> SheetPlan:
+                     identity: Sequence[tuple[str, str]], deadline: Optional[dt.date],
+                     rules: Optional[Mapping[tuple[str, str], InputRule]] = None) -> SheetPlan:
     """The whole sheet. ``copy``: the master sheet's headers and rows
     (renkei_xl.cycle.distribute.SheetCopy); ``identity``: the (label, value) pairs of the
-    file's identifier, shown as a block above the table."""
+    file's identifier, shown as a block above the table; ``rules``: ``input_rules`` of
+    ``by_id``'s indicators (made here when not given)."""
+    if rules is None:
+        rules = input_rules(by_id.values())
     cols = columns(copy)
     rows: list[list] = [[(f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル"
                           f"（{muni.name}）", "title")]]
@@ -135,18 +147,18 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     size = look("body").font_size
     heights = {header: max(HEADER_MIN_HEIGHT, text_fit.height(
         max(text_fit.lines(k.header, k.width, size) for k in cols), size))}
-    body, rules = _body(cols, copy, by_id, header + 1, size, heights)
+    body, validated = _body(cols, copy, by_id, rules, header + 1, size, heights)
     rows += body
     last = len(rows)
     sheet = SheetPlan(muni.name, rows, widths={i: float(k.width) for i, k in enumerate(cols, start=1)},
                       heights=heights, merges=merges, freeze=(header + 1, 2),
                       print_setup=PrintSetup("A4", title_rows=(header, header), area=(1, 1, last, len(cols))))
-    sheet.validations = validation_runs(rules)
+    sheet.validations = validation_runs(validated)
     return sheet
 
 
-def _body(cols: list[Column], copy, by_id: dict[str, Indicator], first: int, size: float,
-          heights: dict[int, float]) -> tuple[list[list], list[tuple[int, int, object]]]:
+def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[tuple[str, str], InputRule],
+          first: int, size: float, heights: dict[int, float]) -> tuple[list[list], list[tuple[int, int, object]]]:
     """The table's rows from ``first`` on, their fitted heights (into ``heights``) and the
     (row, column, rule) of every validated input cell. Written for speed (a split lays
     out 40 × 2,000 rows): each column's source, look and rule field are decided once."""
@@ -155,7 +167,7 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], first: int, siz
              "input_entry_wrap" if k.field == "status" else "input_entry" if k.field in inputs
              else "input_reference" if k.reference else "body",
              k.width, k.field if k.field in inputs else None) for k in cols]
-    rows, rules = [], []
+    rows, validated = [], []
     lines = text_fit.lines
     for r, (row, ind_id) in enumerate(zip(copy.rows, copy.ids), start=first):
         ind = by_id.get(ind_id)
@@ -173,12 +185,12 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], first: int, siz
                 if n > need:
                     need = n
             if field is not None and ind is not None:
-                rule = _rule(ind, field)
+                rule = rules.get((ind_id, field))
                 if rule is not None:
-                    rules.append((r, i + 1, rule))
+                    validated.append((r, i + 1, rule))
         rows.append(cells)
         heights[r] = text_fit.height(need, size)
-    return rows, rules
+    return rows, validated
 
 
 def validation_runs(cells: Iterable[tuple[int, int, object]]) -> list[Validation]:
