@@ -140,9 +140,10 @@ def _document_modules(pkg: Package, before: list[str], after: list[str]) -> None
     from ..vba.inject import VBA_PART
     from ..vba.sources import own_project_with
 
-    data = own_project_with(pkg.read(VBA_PART), before, after, [None])
-    if data is None:   # built for a server: its URL is the xlwings.conf row init wrote
-        data = own_project_with(pkg.read(VBA_PART), before, after, _conf_servers(pkg))
+    # Built for a server (its URL is the xlwings.conf row init wrote) or not: the servers
+    # first, so a server's master builds the project to compare once, not twice (each
+    # build compresses ~120 KB in Python: vba.sources._master_project).
+    data = own_project_with(pkg.read(VBA_PART), before, after, [*_conf_servers(pkg), None])
     if data is not None:
         pkg.write(VBA_PART, data)
 
