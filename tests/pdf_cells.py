@@ -14,7 +14,7 @@ import html
 import re
 import subprocess
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 DPI = 100
 
@@ -70,10 +70,12 @@ class Page:
     def _px(self, points: float) -> int:
         return int(round(points * DPI / 72))
 
-    def column_edges(self, y: float) -> list[float]:
-        """x (points) of the vertical borders crossing the line at ``y`` (points)."""
+    def column_edges(self, y: float, y_end: Optional[float] = None) -> list[float]:
+        """x (points) of the vertical borders crossing the line at ``y`` (points), or every
+        line from ``y`` to ``y_end``: a border crosses them all, a glyph's stroke does not."""
         py = self._px(y)
-        xs = [x for x in range(self.width) if all(self._dark(x, yy) for yy in (py - 1, py, py + 1))]
+        ys = range(self._px(y), self._px(y_end) + 1) if y_end is not None else (py - 1, py, py + 1)
+        xs = [x for x in range(self.width) if all(self._dark(x, yy) for yy in ys)]
         edges: list[int] = []
         for x in xs:
             if not edges or x > edges[-1] + 2:
@@ -104,7 +106,7 @@ class Page:
 
     def column_of(self, header: Word) -> tuple[float, float]:
         """The column (x0, x1 in points) whose header cell holds ``header``."""
-        edges = self.column_edges(header.cy)
+        edges = self.column_edges(header.y0 - 1, header.y1 + 1)
         left = max(e for e in edges if e <= header.x0)
         right = min(e for e in edges if e >= header.x1)
         return left, right

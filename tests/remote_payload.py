@@ -141,8 +141,8 @@ CLIENT_ACTIONS = {"setValues", "sheetClearContents", "setRangeColor", "addHyperl
 Rect = tuple[int, int, int, int]
 SIDES = ("top", "bottom", "left", "right")
 LOOK_KEYS = ("font_name", "font_size", "bold", "font_color", "underline", "fill", "border",
-             "h_align", "v_align", "wrap", "number_format")
-_LOOK_DEFAULTS = {"bold": False, "underline": False, "border": False, "wrap": False}
+             "h_align", "v_align", "wrap", "number_format", "locked")
+_LOOK_DEFAULTS = {"bold": False, "underline": False, "border": False, "wrap": False, "locked": True}
 MAX_MODELLED_CELLS = 2_000_000
 
 
@@ -692,6 +692,7 @@ def file_looks(path: Path, sheet: str) -> dict[tuple[int, int], dict]:
             "v_align": None if al.vertical in (None, "bottom") else al.vertical,
             "wrap": bool(al.wrap_text),
             "number_format": None if cell.number_format == "General" else cell.number_format,
+            "locked": cell.protection.locked is not False,
         }
     return out
 

@@ -59,7 +59,7 @@ class Book:
 
 
 MASTER = Book("xl/worksheets/sheet5.xml", "worksheets/sheet5.xml", "E2", '<c r="G2" s="13"/>', "岩見沢市")
-RETURNED = Book("xl/worksheets/sheet1.xml", "worksheets/sheet1.xml", "G20", '<c r="I20" s="10"/>', "選択肢")
+RETURNED = Book("xl/worksheets/sheet1.xml", "worksheets/sheet1.xml", "G20", '<c r="I20" s="11"/>', "選択肢")
 
 
 def read_members(raw: bytes) -> dict[str, bytes]:

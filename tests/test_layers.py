@@ -160,21 +160,10 @@ def _cycles() -> list[list[str]]:
     return groups
 
 
-# A cycle being taken apart on another branch at the time of writing (split's writing path,
-# rewritten as a whole there). Named so the rule holds for everything else; once the cycle
-# is gone, test_no_cycle_is_excused_that_no_longer_exists asks for its line to go.
-BEING_UNDONE = [{"renkei_xl.cycle.distribute", "renkei_xl.cycle.input_sheet"}]
-
-
 def test_no_import_cycle():
     found = [" <-> ".join(g) + ": " + "; ".join(f"{a}->{b}:{GRAPH[a][b]}" for a in g for b in g if b in GRAPH[a])
-             for g in _cycles() if set(g) not in BEING_UNDONE]
+             for g in _cycles()]
     assert not found, "\n".join(found)
-
-
-def test_no_cycle_is_excused_that_no_longer_exists():
-    gone = [g for g in BEING_UNDONE if g not in [set(c) for c in _cycles()]]
-    assert not gone, f"remove from BEING_UNDONE: {gone}"
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -28,6 +28,7 @@ class Look(NamedTuple):
     wrap: bool = False
     number_format: Optional[str] = None     # None: General
     font_name: str = FONT_NAME
+    locked: bool = True                     # False: open for typing on a protected sheet
 
 
 _BODY = Look(border=True, v_align="top", wrap=True)
@@ -51,6 +52,15 @@ LOOKS: dict[str, Look] = {
     "datetime": _BODY._replace(number_format=c.DATETIME_FORMAT),
     # 検証結果's count row: one line of text running on over the empty cells to its right.
     "note": Look(bold=True, font_color=c.ERROR_COLOR),
+    # A municipality's input workbook (renkei_xl.core.input_sheet): the lines above the
+    # table, the identifier block, the grey columns to read and the cream cells to type in.
+    "input_strong": Look(bold=True),
+    "input_due": Look(bold=True, font_color=c.ERROR_COLOR),
+    "input_label": Look(bold=True, fill=c.HEADER_FILL, border=True),
+    "input_id": Look(border=True, h_align="left"),
+    "input_reference": _BODY._replace(fill=c.REFERENCE_FILL),
+    "input_entry": Look(border=True, v_align="top", fill=c.INPUT_FILL, locked=False),
+    "input_entry_wrap": _BODY._replace(fill=c.INPUT_FILL, locked=False),
 }
 
 

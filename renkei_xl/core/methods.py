@@ -243,9 +243,13 @@ def value_prompt(ind: "Indicator") -> str:
     return method.prompt.format(unit_note=f"（単位「{unit}」は不要です）" if unit else "")
 
 
+INPUT_ERROR_TITLE = "入力できない値です"   # the title of every input rule's refusal
+
+
 class InputRule(NamedTuple):
-    """A data validation on an input cell, as plain data: the builder and split render it
-    with XlsxWriter, so a master's cell and a municipality's file ask the same thing."""
+    """A data validation on an input cell, as plain data: the builder renders it with
+    XlsxWriter, split's input sheet (core.input_sheet) with the package writer, so a
+    master's cell and a municipality's file ask the same thing."""
     kind: str                     # "decimal" or "list"
     title: str
     prompt: str

@@ -56,13 +56,21 @@ class PrintSetup(NamedTuple):
     row_breaks: tuple[int, ...] = ()      # last row of each page but the last (manual breaks)
 
 
+class Validation(NamedTuple):
+    """A data validation over some rectangles of a sheet (one sqref): ``rule`` is a
+    renkei_xl.core.methods.InputRule, so the file asks exactly what the master asks."""
+    rule: object
+    areas: tuple[Rect, ...]
+
+
 class SheetPlan:
     """The whole content of one tool-owned sheet: what is there after the write, nothing else.
 
     A plain class, not a dataclass: see layout.Grid."""
 
     __slots__ = ("name", "rows", "widths", "heights", "merges", "freeze", "links", "conditional",
-                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts")
+                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts",
+                 "validations")
 
     def __init__(self, name: str, rows: Optional[list[list[Optional[Cell]]]] = None, *,
                  widths: Optional[dict[int, float]] = None, heights: Optional[dict[int, float]] = None,
@@ -85,6 +93,7 @@ class SheetPlan:
         self.hidden_cols = hidden_cols if hidden_cols is not None else set()
         self.protect = protect
         self.more_charts: list[Chart] = []   # beside ``chart`` (集計's 達成割合 per year)
+        self.validations: list[Validation] = []   # input cells' rules (a municipality's input file)
 
     @property
     def charts(self) -> list[Chart]:

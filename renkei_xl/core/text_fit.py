@@ -105,6 +105,8 @@ def lines(value: object, width: float, font_size: float = 9.0) -> int:
     cap = _CAPS.get((width, font_size))
     if cap is None:
         cap = _CAPS[(width, font_size)] = per_line(width, font_size)
+    if len(text) * 2 <= cap and "\n" not in text:
+        return 1                         # even all full-width, it fits on one line
     key = (text, cap)
     n = _LINES.get(key)
     if n is None:

@@ -27,12 +27,11 @@ from typing import Callable, NamedTuple, Optional
 
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
-from ..core.contract import ENTRY_WIDTHS as WIDTHS, INPUT_FIELDS  # noqa: F401  (input_sheet reads them here)
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.model import Municipality
-from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, identity_names, master_id, master_key, municipality_fingerprint,
+from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
                          municipality_seal, new_key, stored_master_id)
 
 # Custom document properties: ASCII names, so no office suite mangles them.
@@ -57,7 +56,6 @@ UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の
                  "（鍵を持たない古い版で作ったマスターです）。入力用ファイルに照合コードを付けずに作成しました。"
                  "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
-CHOICES_SHEET = book_kind.CHOICES_SHEET
 
 def master_key_of_file(master: Path) -> Optional[bytes]:
     """The key as saved in a master file: what the button face uses (the xlwings remote
@@ -95,7 +93,7 @@ def read_master_grids(master: Path):
     """(MasterData, sheets as grids, names, key) of a master file, read once."""
     from ..workbook.session import check_path, opened
 
-    with opened(check_path(master)) as fs:
+    with opened(check_path(master), keep_grids=True) as fs:
         return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
 
 
@@ -175,10 +173,11 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     check_confined(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
+    shared = _Shared(data)
     for muni in data.settings.municipalities:
         copy = sheet_copy(sheets, names, muni.name)
         path = outdir / file_name(muni.name, data.settings.fiscal_year)
-        write_input_workbook(path, data, muni, copy, issued, key, deadline=due)
+        write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
         written.append(path)
         if eml:
             from .letters import request_message
@@ -188,40 +187,40 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     return written
 
 
+class _Shared:
+    """What every file of one split shares, worked out once: the indicators by 指標ID,
+    their input rules, and each municipality's issued rows."""
+
+    def __init__(self, data: MasterData):
+        from ..core.input_sheet import input_rules
+
+        self.by_id = {i.id: i for i in data.indicators}
+        self.rules = input_rules(self.by_id.values())
+        self.rows = issued_rows(data)
+
+
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
                          issued: dt.datetime, key: Optional[bytes] = None, *,
-                         deadline: Optional[dt.date] = None) -> Path:
+                         deadline: Optional[dt.date] = None, shared: Optional[_Shared] = None) -> Path:
     """The file; sealed when ``key`` is given. The key itself is never written to it.
-    Its sheet is laid out by renkei_xl.cycle.input_sheet; ``deadline`` is stated at its top."""
-    import xlsxwriter
-
-    from ..workbook.xlsx import WORKBOOK_OPTIONS
-
+    Its sheet is laid out by renkei_xl.core.input_sheet; ``deadline`` is stated at its top."""
+    from ..core.input_sheet import input_sheet_plan
+    from ..workbook.input_book import write_input_book
     from ..safety import safe_write
-    from .input_sheet import fill_sheet
 
     settings = data.settings
-    by_id = {i.id: i for i in data.indicators}
-    code = municipality_fingerprint(data, muni.name)
+    shared = shared or _Shared(data)
+    rows = shared.rows.get(muni.name, [])
     ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
-             P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: code,
+             P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: fingerprint(rows),
              P_ISSUED: issued.isoformat(sep=" ")}
     if key is not None:
-        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED])
-
-    def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        wb.set_properties({"title": f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）",
-                           "author": "", "company": ""})
-        for name, value in ident.items():
-            wb.set_custom_property(name, value)
-        fill_sheet(wb, settings, muni, copy, by_id, ident, deadline)
-        wb.close()
-
-    safe_write(path, write, keep_backup=False, lock=False)
+        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows)
+    labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
+    sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
+    title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
+    safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident), keep_backup=False, lock=False)
     return path
-
-
 
 
 # ------------------------------------------------------------------------------ mail

@@ -75,7 +75,8 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         plan.names.extend(identity_names(new_key()))
         return plan, report
 
-    report, _written = write_planned(master, make, target)
+    # keep_grids: the plan reads every municipality sheet the contract has just read.
+    report, _written = write_planned(master, make, target, keep_grids=True)
     return RolloverDone(target, report)
 
 

@@ -33,6 +33,12 @@ def column_index(letters: str) -> int:
     return n
 
 
+@lru_cache(maxsize=65536)
+def _column_of_ref(ref: str) -> int:
+    """The column of a cell reference ("AB12" -> 28)."""
+    return column_index(ref.rstrip("0123456789"))
+
+
 def excel_serial(value: dt.date) -> float:
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
@@ -40,19 +46,26 @@ def excel_serial(value: dt.date) -> float:
     return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
 
 
+@lru_cache(maxsize=1 << 16)
+def _text_xml(text: str, p: str) -> tuple[str, str]:
+    """A text's cell XML, kept: a split writes the same indicator texts into 40 files."""
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return ' t="inlineStr"', f"<{p}is><{p}t{space}>{escape(text)}</{p}t></{p}is>"
+
+
 def value_xml(value: object, p: str = "") -> tuple[str, str]:
     """(type attribute, inner XML) of a cell value."""
     if value is None:
         return "", ""
+    if value.__class__ is str:
+        return _text_xml(value, p)
     if isinstance(value, bool):
         return ' t="b"', f"<{p}v>{int(value)}</{p}v>"
     if isinstance(value, (int, Decimal)) or (isinstance(value, float) and math.isfinite(value)):
         return "", f"<{p}v>{value!r}</{p}v>" if isinstance(value, float) else f"<{p}v>{value}</{p}v>"
     if isinstance(value, (dt.datetime, dt.date)):
         return "", f"<{p}v>{excel_serial(value)!r}</{p}v>"
-    text = str(value)
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return ' t="inlineStr"', f"<{p}is><{p}t{space}>{escape(text)}</{p}t></{p}is>"
+    return _text_xml(str(value), p)
 
 
 def cell_xml(ref: str, value: object, style: int, p: str = "") -> str:
@@ -122,21 +135,24 @@ class SheetCells:
             self._rows = out
         return self._rows
 
-    def _cells(self, row: _Row) -> list[tuple[int, int, int, str]]:
-        """(col, start, end, opening-tag attributes) of each cell in a row."""
+    def _cells(self, row: _Row, upto: Optional[int] = None) -> list[tuple[int, int, int, str]]:
+        """(col, start, end, opening-tag attributes) of each cell in a row; with ``upto``,
+        up to the first cell right of that column (all an edit there needs). One match per
+        whole cell (a rollover reads the 300,000 cells of 40,000 rows)."""
         out = []
-        pattern = _pattern(self.p, "c")
-        close = f"</{self.p}c>"
-        pos, last = row.open_end, 0
-        while True:
-            m = pattern.search(self.text, pos, row.content_end)
-            if m is None:
+        last = 0
+        for m in _whole_cell(self.p).finditer(self.text, row.open_end, row.content_end):
+            attrs = m.group(1)
+            at = attrs.find(' r="')       # as every writer puts it; else any whitespace
+            if at >= 0:
+                col = _column_of_ref(attrs[at + 4:attrs.find('"', at + 4)])
+            else:
+                rm = _ATTR_R.search(attrs)
+                col = _column_of_ref(rm.group(1)) if rm else last + 1
+            out.append((col, m.start(), m.end(), attrs))
+            if upto is not None and col > upto:
                 break
-            rm = _ATTR_R.search(m.group(1))
-            col = column_index(rm.group(1).rstrip("0123456789")) if rm else last + 1
-            end = m.end() if m.group(2) == "/" else self.text.find(close, m.end(), row.content_end) + len(close)
-            out.append((col, m.start(), end, m.group(1)))
-            last, pos = col, end
+            last = col
         return out
 
     def style_of(self, row: int, col: int) -> int:
@@ -195,7 +211,7 @@ class SheetCells:
 
     def _edit_row(self, row: _Row, cols: dict[int, tuple]) -> list[tuple[int, int, str]]:
         pieces = []
-        cells = self._cells(row)
+        cells = self._cells(row, max(cols))
         existing = {c_: (s, e, a) for c_, s, e, a in cells}
         if row.open_end == row.content_end and row.end == row.open_end:   # <row …/>
             inner = "".join(self._new_cell(row.r, col, ch) for col, ch in sorted(cols.items()))
@@ -232,14 +248,13 @@ class SheetCells:
             else:
                 opening = opening.rstrip("/") + f' s="{new_s}"' + ("/" if opening.endswith("/") else "")
             return opening + element[opening_end:]
-        if re.search(r"<" + re.escape(self.p) + r'f\b[^>]*\bt="shared"[^>]*\bref=', element):
+        if _shared_formula(self.p).search(element):
             raise PackageError(f"{column_letter(col)}{row} は共有数式の基になるセルのため書き換えられません。"
                                "数式を値に変えてからもう一度実行してください")
         ref = f"{column_letter(col)}{row}"
         # Attributes the application keeps about the cell itself (e.g. ph: show furigana)
         # stay; t, s, and the metadata of a value that is replaced (vm, cm) do not.
-        kept = "".join(f" {k}={v}" for k, v in re.findall(r'\s([\w:]+)=("[^"]*")', attrs)
-                       if k not in ("r", "s", "t", "vm", "cm"))
+        kept = "".join(f" {k}={v}" for k, v in _ATTRS.findall(attrs) if k not in ("r", "s", "t", "vm", "cm"))
         t, inner = value_xml(value, self.p)
         s_attr = f' s="{new_s}"' if new_s else ""
         if inner:
@@ -247,8 +262,26 @@ class SheetCells:
         return f'<{self.p}c r="{ref}"{s_attr}{kept}/>'
 
 
+@lru_cache(maxsize=None)
+def _whole_cell(prefix: str) -> "re.Pattern[str]":
+    """A whole ``<c>`` element: its opening tag's attributes, then ``/>`` or its content
+    and closing tag (a cell's content holds no ``</c>``: its text is escaped)."""
+    c = re.escape(prefix) + "c"
+    return re.compile(r"<" + c + r"\b([^>]*?)(?:/>|>.*?</" + c + r">)", re.S)
+
+
+_ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')
+_SPANS = re.compile(r'\sspans="(\d+):(\d+)"')
+
+
+@lru_cache(maxsize=None)
+def _shared_formula(prefix: str) -> "re.Pattern[str]":
+    """The formula element of a shared formula's base cell."""
+    return re.compile(r"<" + re.escape(prefix) + r'f\b[^>]*\bt="shared"[^>]*\bref=')
+
+
 def _widen_spans(opening: str, cols) -> str:
-    m = re.search(r'\sspans="(\d+):(\d+)"', opening)
+    m = _SPANS.search(opening)
     if not m:
         return opening
     lo, hi = min(int(m.group(1)), *cols), max(int(m.group(2)), *cols)

@@ -140,9 +140,12 @@ class Styles:
         align = "".join([f' horizontal="{look.h_align}"' if look.h_align else "",
                          f' vertical="{look.v_align}"' if look.v_align else "",
                          ' wrapText="1"' if look.wrap else ""])
+        inner = (f"<{e('alignment')}{align}/>" if align else "") + (
+            "" if look.locked else f'<{e("protection")} locked="0"/>')
         xf = (f'<{e("xf")} numFmtId="{fmt}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
               f' applyNumberFormat="1" applyFont="1" applyFill="1" applyBorder="1" applyAlignment="1"'
-              + (f"><{e('alignment')}{align}/></{e('xf')}>" if align else "/>"))
+              + ("" if look.locked else ' applyProtection="1"')
+              + (f">{inner}</{e('xf')}>" if inner else "/>"))
         return self._put("xf", xf)
 
     def dxf_fill(self, colour: str) -> int:

@@ -145,7 +145,7 @@ class Package:
         with self._zip.open(self._infos[name]) as f:
             return f.read()
 
-    def save(self, target: Path) -> None:
+    def save(self, target: Path, compresslevel: int = 6) -> None:
         """Every part in its original order (new ones at the end).
 
         Parts the write did not change are copied as their compressed bytes, without
@@ -157,7 +157,7 @@ class Package:
         for name in self.names():
             info = self._infos.get(name)
             if name in self._changed or info is None:
-                entries.append(_deflated(name, self._changed[name], info))
+                entries.append(_deflated(name, self._changed[name], info, compresslevel))
             else:
                 entries.append(_raw(self._file, info))
         _write_zip(target, entries)
@@ -186,8 +186,8 @@ def _dos_time(date_time) -> tuple[int, int]:
     return (h << 11) | (mi << 5) | (sec // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
 
 
-def _deflated(name: str, data: bytes, info: Optional[zipfile.ZipInfo]) -> tuple:
-    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+def _deflated(name: str, data: bytes, info: Optional[zipfile.ZipInfo], level: int = 6) -> tuple:
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     packed = packer.compress(data) + packer.flush()
     date_time = info.date_time if info else (1980, 1, 1, 0, 0, 0)
     attr = info.external_attr if info else 0o600 << 16

@@ -42,8 +42,8 @@ def check_path(path: Path) -> Path:
 
 
 @contextmanager
-def opened(path: Path) -> Iterator["FileState"]:
-    """The master's package and state, read once."""
+def opened(path: Path, keep_grids: bool = False) -> Iterator["FileState"]:
+    """The master's package and state, read once (``keep_grids``: see read_state)."""
     from ..package.xml import PackageError
     from ..package.zipped import Package
     from .kind import check_master
@@ -56,7 +56,7 @@ def opened(path: Path) -> Iterator["FileState"]:
     with pkg:
         try:
             check_master(pkg, path.name)
-            fs = read_state(pkg)
+            fs = read_state(pkg, keep_grids)
         except UserError as exc:
             raise _named(path, exc) from None
         try:
@@ -78,13 +78,14 @@ def load_master(path: Path) -> MasterData:
 
 
 def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]],
-                  out: Optional[Path] = None) -> tuple[T, Optional[Written]]:
+                  out: Optional[Path] = None, *, keep_grids: bool = False) -> tuple[T, Optional[Written]]:
     """Read → plan → apply → replace, under the writer lock.
 
     ``make`` returns the plan and whatever the command reports; an empty plan writes
     nothing (the master stays byte-identical, no backup is made). ``out`` writes the
     result to another file instead, the master only read (its last saved state, so it
     may be open in Excel meanwhile: rollover's button runs from the open book).
+    ``keep_grids``: ``make`` reads every sheet again (see read_state).
     """
     from .apply import apply_plan
 
@@ -100,7 +101,7 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
             ensure_not_open(path)
         ensure_not_open(target)
         remove_stale_temps(target)
-        with opened(path) as fs:
+        with opened(path, keep_grids) as fs:
             try:
                 plan, report = make(fs)
             except UserError as exc:
@@ -108,6 +109,7 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
             if plan.empty:
                 return report, None
             fs.data = None   # a large master's rows are not needed to apply the plan
+            fs.sheets.drop()
             try:
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
             except UserError as exc:

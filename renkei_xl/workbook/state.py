@@ -68,13 +68,17 @@ class Grids(_Named):
 
     KEEP = 2
 
-    def __init__(self, pkg: Package, names: Sequence[str], workbook: Optional[WorkbookXml] = None):
+    def __init__(self, pkg: Package, names: Sequence[str], workbook: Optional[WorkbookXml] = None,
+                 keep: Optional[int] = KEEP):
+        """``keep=None``: every grid read stays (a caller that needs all of them anyway,
+        as split does, then reads none twice)."""
         from python_calamine import CalamineWorkbook
 
         self._pkg = pkg
         self._workbook = workbook or WorkbookXml(pkg)
         self._path = pkg.path
         self._names = list(names)
+        self._keep = keep
         self._cache: OrderedDict[str, list] = OrderedDict()
         self._streams: OrderedDict[str, SheetRows] = OrderedDict()
         self.with_formulas: dict[str, bytes] = {}   # sheets read so far that hold a formula
@@ -94,7 +98,7 @@ class Grids(_Named):
             return self._cache[name]
         grid = list(self.rows(name))
         self._cache[name] = grid
-        while len(self._cache) > self.KEEP:
+        while self._keep is not None and len(self._cache) > self._keep:
             self._cache.popitem(last=False)
         return grid
 
@@ -130,7 +134,7 @@ class Grids(_Named):
             raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
                                   "見つかりません）。Excel で開いて保存し直してください") from None
         self._streams[name] = rows
-        while len(self._streams) > self.KEEP:
+        while len(self._streams) > (self._keep or self.KEEP):
             self._streams.popitem(last=False)
         return rows
 
@@ -143,6 +147,11 @@ class Grids(_Named):
         if self._patched is not None:
             self._patched.close()
         self._patched = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with(self._patches)))
+
+    def drop(self) -> None:
+        """Forget the grids read so far (their memory is needed for the write)."""
+        self._cache.clear()
+        self._streams.clear()
 
     def close(self) -> None:
         self._book.close()
@@ -178,6 +187,11 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
     XML forbids (reading a part checks them: package.xml.check_xml_chars), in the shared
     strings and in the styles alike."""
     for rel in read_rels(pkg, workbook.part):
+        if rel.type.endswith("/sharedStrings") and rel.part and rel.part not in pkg:
+            # Damage even where no sheet that is read needs it (an input file's own sheet
+            # holds its texts inline): Excel reports such a file as broken.
+            raise UserError("共有文字列の部品（sharedStrings.xml）がありません（ファイルが壊れています）。"
+                            "Excel で開いて保存し直してください")
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
             if has_dtd(pkg.read(rel.part)):
                 raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
@@ -448,18 +462,19 @@ def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> 
             raise UserError(f"{f.place}: {label}の{f.message}")
 
 
-def read_state(pkg: Package) -> FileState:
+def read_state(pkg: Package, keep_grids: bool = False) -> FileState:
+    """``keep_grids``: the contract reads whole grids and keeps them (see Grids)."""
     workbook = WorkbookXml(pkg)
     check_shared_strings(pkg, workbook)
     sheetnames = [s.name for s in workbook.sheets if s.part is not None]
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
     extra = [n for n in (c.FINDINGS, c.IMPORT_LOG, c.HISTORY) if n in sheetnames]
-    grids = Grids(pkg, [*wanted, *extra], workbook)
+    grids = Grids(pkg, [*wanted, *extra], workbook, keep=None if keep_grids else Grids.KEEP)
     try:
         own = {n: grids[n] for n in extra}
         _settings_formulas(grids, names)
-        data = read_contract(ContractView(grids, wanted), names)
+        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names)
     except BaseException:
         grids.close()
         raise
@@ -471,14 +486,14 @@ def read_state(pkg: Package) -> FileState:
 
 
 class ContractView(_Named):
-    """The sheets the contract reads, out of all the grids."""
+    """The sheets the contract reads, out of all the grids: streamed, or ``whole`` grids."""
 
-    def __init__(self, grids: Grids, names: Sequence[str]):
-        self._grids, self._names = grids, list(names)
+    def __init__(self, grids: Grids, names: Sequence[str], whole: bool = False):
+        self._grids, self._names, self._whole = grids, list(names), whole
 
     def __getitem__(self, name: str) -> Sequence[list]:
         if name not in self._names:
             raise KeyError(name)
-        return self._grids.rows(name)
+        return self._grids[name] if self._whole else self._grids.rows(name)
 
 

@@ -1,21 +1,21 @@
 """What every workbook XlsxWriter writes for the tool shares: font, strings kept as
 strings, the header and input looks, and data validations rendered from the core's rules.
 
-New masters (build), municipality input files (split) take these from here, so a partner
-sees the master's colours and rules in the file they fill, and a decision about either
-is made once (the rules themselves in core.methods, the colours in core.contract).
+New masters (build) take these from here, and the skeleton of a municipality's input
+file (renkei_xl.workbook.input_book) its workbook options; the input sheet itself is a
+plan rendered by the package writer, with the same rules (core.methods) and colours
+(core.contract), so a partner sees the master's colours and rules in the file they fill.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
 from typing import Optional
 
 from ..core import contract as c
 from ..core.contract_read import text
-from ..core.methods import InputRule
+from ..core.methods import INPUT_ERROR_TITLE, InputRule
 
 # Meiryo UI: on every Windows since Vista, compact enough for the long Japanese texts
 # of 事業概要 and 実施状況, and it prints as it shows. 游ゴシック (the Office default)
@@ -33,7 +33,6 @@ HEADER = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1, "text_wrap": Tru
           "valign": "vcenter", "align": "center"}
 LABEL = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1}
 INPUT = {"valign": "top", "bg_color": c.INPUT_FILL, "locked": False}
-INPUT_ERROR_TITLE = "入力できない値です"
 
 
 def write_value(ws, row: int, col: int, value, fmt=None) -> None:
@@ -66,16 +65,6 @@ def validation(rule: Optional[InputRule]) -> Optional[dict]:
     if rule.warning_only:
         options["error_type"] = "warning"
     return options
-
-
-@lru_cache(maxsize=4096)
-def rule_of(ind, field: str) -> Optional[dict]:
-    """The validation options of ``field`` on ``ind``'s row (None: a free cell), kept per
-    indicator: a split asks for the same row's rule in every municipality's file. The
-    options are shared, so callers must not change them."""
-    from ..core.methods import input_rule
-
-    return validation(input_rule(ind, field))
 
 
 def prompt(kind: str, title: str, message: str, error: str, **rule) -> dict:

@@ -1,0 +1,211 @@
+"""The sheet of a municipality's input workbook, as a plan: what a partner reads before
+typing a number.
+
+A partner checks a number against what was asked (目標値), where the indicator started
+(基準値) and, where the master keeps it, what was reported last year, so those travel
+beside the input cells as grey read-only columns, just before 実績値. Every cell wraps and
+every row is as tall as its longest text (renkei_xl.core.text_fit), because neither
+Excel nor LibreOffice sizes rows for text written into a new file; printed, the sheet fits
+the width of an A4 landscape page and repeats its header row.
+
+Nothing here changes what collect reads: the input columns keep their header texts, the
+identifier block and the header row stay within the first HEADER_SEARCH_ROWS rows, and
+the reference columns have headers the contract does not know, so collect ignores them.
+
+The sheet is decided here, whole (values, named looks, validations, print setup), and
+rendered by the file applier (renkei_xl.workbook.input_book) like every other tool sheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Mapping, NamedTuple, Optional, Sequence, Union
+
+from . import contract as c
+from . import text_fit
+from .business_days import japanese_date
+from .contract_read import text
+from .looks import look
+from .methods import InputRule, input_rule
+from .model import Indicator, Municipality, Settings
+from .plan_types import PrintSetup, Rect, SheetPlan, Validation
+
+# What a municipality types (unlocked and validated) and the widths of its columns: the
+# contract's, one definition for the master's sheet and the file.
+INPUT_FIELDS = c.INPUT_FIELDS
+WIDTHS = c.ENTRY_WIDTHS
+# Last year's value, where the master's municipality sheet has such a column (a next-year
+# master made from this one adds 「前年度実績（2023年度）」): its header starts so.
+PREVIOUS_PREFIX = c.PREVIOUS_HEADER_PREFIX
+REFERENCES = (("baseline", "基準値", 16), ("target", "目標値", 18))
+PREVIOUS_WIDTH = 14
+HEADER_MIN_HEIGHT = 30.0
+ID_TITLE = "識別情報（提出されたファイルの確認に使います。変更しないでください）"
+# Areas per validation: a rule that covers more runs of rows starts another validation
+# (one sqref of thousands of areas is slow for Excel to open).
+MAX_AREAS = 500
+
+
+class Column(NamedTuple):
+    header: str
+    source: Union[int, str]   # the master sheet's column (1-based), or an Indicator field
+    field: str                # the contract field of an input or master column, else ""
+    width: float
+    reference: bool = False   # grey and locked: for reading only
+
+
+def columns(copy, widths: dict[str, float] = WIDTHS) -> list[Column]:
+    """The master sheet's columns in their order, with 基準値, 目標値 and last year's value
+    placed just before 実績値 (a reference the master sheet already has is not doubled)."""
+    by_col = {col: f for f, col in copy.fields.items()}
+    heads = {head for _col, head in copy.headers}
+    previous = [(col, head) for col, head in copy.headers if head.startswith(PREVIOUS_PREFIX)]
+    refs = [Column(head, attr, "", width, True) for attr, head, width in REFERENCES if head not in heads]
+    refs += [Column(head, col, "", PREVIOUS_WIDTH, True) for col, head in previous]
+    out: list[Column] = []
+    for col, head in copy.headers:
+        if (col, head) in previous:
+            continue
+        field = by_col.get(col, "")
+        if field == "value":
+            out += refs
+            refs = []
+        out.append(Column(head, col, field, widths.get(field, 14)))
+    return out + refs
+
+
+def instructions(settings: Settings, fields: set[str], reference_heads: list[str]) -> list[str]:
+    """What each coloured column wants, in the order a partner meets them."""
+    as_of = (f"{settings.base_date.year}年{settings.base_date.month}月{settings.base_date.day}日時点"
+             if settings.base_date else f"{settings.fiscal_year}年度末時点")
+    lines = ["入力のしかた", "1. 薄い黄色のセルだけに入力してください。その他のセルは保護されていて、変更できません。"]
+    if "value" in fields:
+        lines.append(f"　・実績値: {as_of}の実績を、数値だけで入力してください（単位は「単位」列・目標値のとおりで、"
+                     "入力は不要です）。状態の行（維持・実施など）は一覧から選んでください。")
+    if "denominator" in fields:
+        lines.append("　・分母: 比率の指標の行だけ、実績値の分母（全体の数）を入力してください。")
+    if "status" in fields:
+        lines.append("　・実施状況: 取組の内容・回数・時期などを文章で入力してください（一覧の「連携事業実施状況等」に載ります）。")
+    number = 2
+    if reference_heads:
+        lines.append(f"{number}. 灰色の列（{'・'.join(reference_heads)}）は確認用です。入力の前に見比べてください。")
+        number += 1
+    lines.append(f"{number}. 行・列・シートの追加や削除、見出しやシート名の変更はしないでください。"
+                 "入力が終わったら上書き保存してください。")
+    return lines
+
+
+def shown(value: object) -> object:
+    """A master cell's value as the input file holds it: dates as the text the master
+    shows (a partner reads them, nobody computes with them), text always as text."""
+    if value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def input_rules(indicators: Iterable[Indicator]) -> dict[tuple[str, str], InputRule]:
+    """(指標ID, field) → the rule of that input cell, decided once for a whole split: every
+    municipality's file asks the same row the same thing."""
+    out = {}
+    for ind in indicators:
+        for field in INPUT_FIELDS:
+            rule = input_rule(ind, field)
+            if rule is not None:
+                out[(ind.id, field)] = rule
+    return out
+
+
+def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[str, Indicator],
+                     identity: Sequence[tuple[str, str]], deadline: Optional[dt.date],
+                     rules: Optional[Mapping[tuple[str, str], InputRule]] = None) -> SheetPlan:
+    """The whole sheet. ``copy``: the master sheet's headers and rows
+    (renkei_xl.cycle.distribute.SheetCopy); ``identity``: the (label, value) pairs of the
+    file's identifier, shown as a block above the table; ``rules``: ``input_rules`` of
+    ``by_id``'s indicators (made here when not given)."""
+    if rules is None:
+        rules = input_rules(by_id.values())
+    cols = columns(copy)
+    rows: list[list] = [[(f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル"
+                          f"（{muni.name}）", "title")]]
+    rows.append([(f"回答期限: {japanese_date(deadline)}までに、入力したこのファイルをメールに添付して"
+                  "返信してください。", "input_due")] if deadline is not None else [])
+    lines = instructions(settings, set(copy.fields) & set(INPUT_FIELDS), [k.header for k in cols if k.reference])
+    rows += [[(line, "input_strong" if i == 0 else "legend")] for i, line in enumerate(lines)]
+    rows += [[], [(ID_TITLE, "input_strong")]]
+    merges: list[Rect] = []
+    for label, value in identity:
+        rows.append([(label, "input_label"), (None, "input_label"), (value, "input_id")])
+        merges.append((len(rows), 1, len(rows), 2))
+    rows.append([])
+    header = len(rows) + 1
+    assert header <= c.HEADER_SEARCH_ROWS
+    rows.append([(k.header, "header") for k in cols])
+    size = look("body").font_size
+    heights = {header: max(HEADER_MIN_HEIGHT, text_fit.height(
+        max(text_fit.lines(k.header, k.width, size) for k in cols), size))}
+    body, validated = _body(cols, copy, by_id, rules, header + 1, size, heights)
+    rows += body
+    last = len(rows)
+    sheet = SheetPlan(muni.name, rows, widths={i: float(k.width) for i, k in enumerate(cols, start=1)},
+                      heights=heights, merges=merges, freeze=(header + 1, 2),
+                      print_setup=PrintSetup("A4", title_rows=(header, header), area=(1, 1, last, len(cols))))
+    sheet.validations = validation_runs(validated)
+    return sheet
+
+
+def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[tuple[str, str], InputRule],
+          first: int, size: float, heights: dict[int, float]) -> tuple[list[list], list[tuple[int, int, object]]]:
+    """The table's rows from ``first`` on, their fitted heights (into ``heights``) and the
+    (row, column, rule) of every validated input cell. Written for speed (a split lays
+    out 40 × 2,000 rows): each column's source, look and rule field are decided once."""
+    inputs = {k.field for k in cols if k.field in INPUT_FIELDS}
+    plan = [(k.source - 1 if isinstance(k.source, int) else k.source,
+             "input_entry_wrap" if k.field == "status" else "input_entry" if k.field in inputs
+             else "input_reference" if k.reference else "body",
+             k.width, k.field if k.field in inputs else None) for k in cols]
+    rows, validated = [], []
+    lines = text_fit.lines
+    for r, (row, ind_id) in enumerate(zip(copy.rows, copy.ids), start=first):
+        ind = by_id.get(ind_id)
+        cells, need = [], 1
+        for i, (source, name, width, field) in enumerate(plan):
+            if source.__class__ is int:
+                value = row[source] if source < len(row) else None
+            else:
+                value = getattr(ind, source, "") if ind else ""
+            if value is not None and (value.__class__ is not str or not value):
+                value = shown(value)
+            cells.append((value, name))
+            if value is not None:
+                n = lines(text(value), width, size)
+                if n > need:
+                    need = n
+            if field is not None and ind is not None:
+                rule = rules.get((ind_id, field))
+                if rule is not None:
+                    validated.append((r, i + 1, rule))
+        rows.append(cells)
+        heights[r] = text_fit.height(need, size)
+    return rows, validated
+
+
+def validation_runs(cells: Iterable[tuple[int, int, object]]) -> list[Validation]:
+    """One validation per rule and column, over every run of rows that has it (as Excel
+    keeps a rule copied down a column), not one per cell: a 2,000-row sheet otherwise
+    carries thousands of rules, which Excel is slow to open."""
+    runs: dict[tuple[int, object], list[list[int]]] = {}
+    for r, col, rule in sorted(cells, key=lambda x: (x[1], x[0])):
+        spans = runs.setdefault((col, rule), [])
+        if spans and spans[-1][1] == r - 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    out = []
+    for (col, rule), spans in runs.items():
+        for i in range(0, len(spans), MAX_AREAS):
+            out.append(Validation(rule, tuple((a, col, b, col) for a, b in spans[i:i + MAX_AREAS])))
+    return out

@@ -1,0 +1,114 @@
+"""A municipality's input workbook as LibreOffice opens it: what a partner meets (the sheet
+protected, the state list hidden, only the cream input cells open, each with the master's
+rule, prompt and refusal) and the round trip (typed and saved by LibreOffice, then
+collected into the master).
+
+The sheet is rendered by the package writer from a plan (renkei_xl.core.input_sheet);
+openpyxl reads the same file in test_cycle, this reads it through LibreOffice's own model.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import require_soffice
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.input_sheet import INPUT_FIELDS
+from renkei_xl.core.methods import INPUT_ERROR_TITLE, input_rule
+from renkei_xl.cycle.collect import collect
+from renkei_xl.cycle.distribute import split_master
+from renkei_xl.workbook.session import load_master
+
+MUNI = "小樽市"
+OPERATORS = {">=": "GREATER_EQUAL", ">": "GREATER"}
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    require_soffice()
+    tmp = tmp_path_factory.mktemp("input_file")
+    master = init_master(tmp / "master.xlsx", sample="fy2023")
+    data = load_master(master)
+    (book,) = [p for p in split_master(master, tmp / "配布", echo=lambda _l: None) if p.name.startswith(MUNI)]
+    first = _probe(book, tmp / "first", [])
+    header = next(int(k.split(",")[0]) for k, v in first["cells"].items() if v["string"] == "指標ID")
+    cols = {v["string"]: int(k.split(",")[1]) for k, v in first["cells"].items()
+            if int(k.split(",")[0]) == header and v["string"]}
+    by_id = {i.id: i for i in data.indicators}
+    numeric = next(e for e in data.entries if e.municipality == MUNI and e.indicator_id
+                   and input_rule(by_id[e.indicator_id], "value") is not None
+                   and input_rule(by_id[e.indicator_id], "value").kind == "decimal")
+    row = next(int(k.split(",")[0]) for k, v in first["cells"].items()
+               if v["string"] == numeric.indicator_id and int(k.split(",")[1]) == cols["指標ID"])
+    saved = tmp / "returned" / book.name
+    saved.parent.mkdir()
+    typed = 4321
+    second = _probe(book, tmp / "second", [[row, cols["実績値"], typed]], saved)
+    return master, data, first, header, cols, (numeric, typed, second, saved)
+
+
+def _probe(book: Path, work: Path, edits: list, out: Path = None) -> dict:
+    work.mkdir()
+    out = out or work / "saved.xlsx"
+    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_input_probe.py")), str(book), MUNI,
+                          str(work / "profile"), str(out), json.dumps(edits)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_libreoffice_sees_the_sheet_protected_and_the_state_list_hidden(probed):
+    _master, _data, first, header, _cols, _ = probed
+    assert first["sheets"] == {MUNI: {"visible": True, "protected": True},
+                               "選択肢": {"visible": False, "protected": True}}
+    assert first["names"][c.N_STATES] == f"$選択肢.$A$2:$A${1 + len(c.STATE_CHOICES)}"
+    assert first["title_rows"] == [header, header]    # the header row repeats on every page
+
+
+def test_only_the_input_cells_are_open_and_each_asks_what_the_master_asks(probed):
+    _master, data, first, header, cols, _ = probed
+    by_id = {i.id: i for i in data.indicators}
+    from renkei_xl.core.contract import ENTRY_HEADERS
+
+    inputs = {cols[ENTRY_HEADERS[f]]: f for f in INPUT_FIELDS}
+    rows = [e.indicator_id for e in data.entries if e.municipality == MUNI and e.indicator_id]
+    checked = 0
+    for key, cell in first["cells"].items():
+        r, col = (int(x) for x in key.split(","))
+        field = inputs.get(col) if r > header else None
+        assert cell["locked"] == (field is None), (key, cell)
+        if field is None:
+            assert cell["validation"] is None, (key, cell)
+            continue
+        ind = by_id[rows[r - header - 1]]
+        rule = input_rule(ind, field)
+        if rule is None:
+            assert cell["validation"] is None, (key, cell)
+            continue
+        v = cell["validation"]
+        assert (v["input_title"], v["input_message"], v["error_title"], v["error_message"]) == (
+            rule.title, rule.prompt, INPUT_ERROR_TITLE, rule.error), key
+        assert v["show_input"] and v["show_error"] and v["ignore_blank"], key
+        assert v["alert"] == ("WARNING" if rule.warning_only else "STOP"), key
+        if rule.kind == "list":
+            assert (v["type"], v["formula1"]) == ("LIST", rule.list_name), key
+        else:
+            assert (v["type"], v["operator"], float(v["formula1"])) == (
+                rule.kind.upper(), OPERATORS[rule.criteria], rule.minimum), key
+        checked += 1
+    assert checked >= len(rows)
+
+
+def test_a_file_typed_and_saved_by_libreoffice_is_collected(probed):
+    master, _data, _first, _header, _cols, (numeric, typed, second, saved) = probed
+    assert second["typed"][0][2] == str(typed)
+    report = collect(master, [saved.parent])
+    assert not report.refused, report.refused
+    got = next(e for e in load_master(master).entries
+               if e.municipality == MUNI and e.indicator_id == numeric.indicator_id)
+    assert got.value == str(typed)    # entries hold the text staff see
