@@ -23,16 +23,21 @@ from .contract_read import Book, MasterData, cell_ref, parse_ref, quote_sheet, t
 from .errors import UserError
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid, findings_grid, list_grid, summary_grid
 from . import pages, text_fit
-from .looks import look
+from .looks import FONT_SIZE, PROTECTION, PrintSetup, Protection, Rect, look, print_setup
 from .model import ERROR, Finding, Result, Settings
 
-Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
+
+
+EQUAL, DATABAR = "equal", "databar"
+# The conditional-format kinds every applier draws; an applier refuses any other kind
+# rather than draw something else (renkei_xl.workbook.apply, renkei_xl.excel.apply).
+CONDITIONAL_KINDS = (EQUAL, DATABAR)
 
 
 class CondFormat(NamedTuple):
     """A conditional format: ``equal`` (cell equals ``text`` → solid ``color``) or
-    ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``)."""
+    ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``); see CONDITIONAL_KINDS."""
     kind: str
     rect: Rect
     color: str
@@ -52,26 +57,13 @@ class Chart(NamedTuple):
     legend: bool = False
 
 
-class PrintSetup(NamedTuple):
-    paper: str                            # "A3" / "A4"
-    landscape: bool = True
-    fit_width: int = 1
-    fit_height: int = 0                   # 0: as many pages down as needed
-    center_horizontally: bool = True
-    margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)  # left right top bottom, inches
-    footer: str = "&P / &N"
-    title_rows: Optional[tuple[int, int]] = None
-    area: Optional[Rect] = None
-    row_breaks: tuple[int, ...] = ()      # last row of each page but the last (manual breaks)
-
-
 class SheetPlan:
     """The whole content of one tool-owned sheet: what is there after the write, nothing else.
 
     A plain class, not a dataclass: see layout.Grid."""
 
     __slots__ = ("name", "rows", "widths", "heights", "merges", "freeze", "links", "conditional",
-                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts")
+                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts", "protection")
 
     def __init__(self, name: str, rows: Optional[list[list[Optional[Cell]]]] = None, *,
                  widths: Optional[dict[int, float]] = None, heights: Optional[dict[int, float]] = None,
@@ -79,7 +71,8 @@ class SheetPlan:
                  links: Optional[dict[tuple[int, int], str]] = None,
                  conditional: Optional[list[CondFormat]] = None, chart: Optional[Chart] = None,
                  print_setup: Optional[PrintSetup] = None, autofilter: Optional[Rect] = None,
-                 hidden_cols: Optional[set[int]] = None, protect: bool = True):
+                 hidden_cols: Optional[set[int]] = None, protect: bool = True,
+                 protection: Protection = PROTECTION):
         self.name = name
         self.rows = rows if rows is not None else []
         self.widths = widths if widths is not None else {}
@@ -93,6 +86,7 @@ class SheetPlan:
         self.autofilter = autofilter
         self.hidden_cols = hidden_cols if hidden_cols is not None else set()
         self.protect = protect
+        self.protection = protection                       # how, when ``protect``
         self.more_charts: list[Chart] = []   # beside ``chart`` (集計's 達成割合 per year)
 
     @property
@@ -172,6 +166,19 @@ class WritePlan:
     def empty(self) -> bool:
         return not (self.sheets or self.cells or self.fills or self.names)
 
+    def refuse_missing(self, sheetnames: Sequence[str]) -> None:
+        """The rule for a staff sheet the book does not have: the whole plan is refused
+        before anything is written, on every face (UserError naming the sheets).
+
+        The builders only name sheets the master state lists (``marks`` leaves a deleted
+        sheet's marks out), so this is a sheet deleted between the read and the write: a
+        plan half applied would leave 検証結果 listing marks that were never painted."""
+        planned = {s.name for s in self.sheets}
+        missing = [s for s in self.staff_sheets if s not in sheetnames and s not in planned]
+        if missing:
+            raise UserError(f"シート「{'」「'.join(missing)}」がありません。ブックを開き直してから、"
+                            "もう一度実行してください（何も書き込んでいません）")
+
 
 class MasterState(NamedTuple):
     """What a plan needs to know of the master besides its contract data.
@@ -191,8 +198,9 @@ class MasterState(NamedTuple):
 LIST_WIDTHS = (14, 22, 40, 26, 14, 16, 14, 6, 60, 9, 9)
 SUMMARY_WIDTHS = (30, 14, 14, 14, 20, 14, 8)
 FINDING_WIDTHS = (8, 14, 8, 10, 70, 50, 10)
-LINE_HEIGHT = text_fit.LINE_EM * 9   # points per line of 9-pt text
+LINE_HEIGHT = text_fit.LINE_EM * FONT_SIZE   # points per line of body text
 MAX_ROW_HEIGHT = 409.0    # Excel's limit
+LIST_PRINT = "a3"          # the official list's page
 STYLED_KINDS = (HEADER, INDICATOR, ROLE_KPI, TOTAL)
 ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"}
 
@@ -292,13 +300,13 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
     sheet.heights = heights
     if last >= first:
         sym, rate = c.LIST_SYMBOL_COL + 1, c.LIST_RATE_COL + 1
-        sheet.conditional = [CondFormat("equal", (first, sym, last, sym), colour, symbol)
+        sheet.conditional = [CondFormat(EQUAL, (first, sym, last, sym), colour, symbol)
                              for symbol, colour in c.SYMBOL_FILLS.items()]
-        sheet.conditional.append(CondFormat("databar", (first, rate, last, rate), c.DATA_BAR,
+        sheet.conditional.append(CondFormat(DATABAR, (first, rate, last, rate), c.DATA_BAR,
                                             minimum=0, maximum=1))
     sheet.freeze = (header + 1, 1)
-    sheet.print_setup = PrintSetup("A3", title_rows=(header, header),
-                                   area=(1, 1, max(last, header), ncols), row_breaks=tuple(breaks))
+    sheet.print_setup = print_setup(LIST_PRINT, title_rows=(header, header),
+                                    area=(1, 1, max(last, header), ncols), row_breaks=tuple(breaks))
     return sheet
 
 
@@ -310,7 +318,7 @@ def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[in
     each part), which can move a break, so breaks and heights are settled together."""
     whole = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for r1, c1, r2, c2 in grid.merges]
     blocks = [(r1, r2) for r1, c1, r2, _c2 in whole if c1 == 2]    # projects (連携事業名)
-    setup = PrintSetup("A3")
+    setup = print_setup(LIST_PRINT)
     capacity = pages.body_height(setup.paper, setup.landscape, setup.margins)
     breaks: list[int] = []
     ncols = len(LIST_WIDTHS)
@@ -343,7 +351,7 @@ def summary_sheet(result: Result, settings: Settings) -> SheetPlan:
     nsym = ncols - 2
     sheet.chart = Chart("評価の内訳（全体）", categories=(header, 2, header, 1 + nsym),
                         values=(header + 1, 2, header + 1, 1 + nsym), anchor=(rate_row + 3, 1))
-    sheet.print_setup = PrintSetup("A4")
+    sheet.print_setup = print_setup("a4")
     return sheet
 
 
