@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
-from ..core.looks import LOOKS, Look
+from ..core.looks import LOOKS, PROTECTION, Look
 from ..core.plan import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, CondFormat, FillEdit, MasterState, Rect,
                          SheetPlan, WritePlan)
 from .book import LINK_TIP, LiveBook, as_excel_text
@@ -42,6 +42,11 @@ def master_state(live: LiveBook) -> MasterState:
 def apply_plan(live: LiveBook, plan: WritePlan) -> None:
     """Write the plan into the open workbook (the caller lifts protection: LiveBook.writable)."""
     plan.refuse_missing(live.sheetnames)
+    for sp in plan.sheets:
+        if sp.protect and sp.protection != PROTECTION:
+            # LiveBook.writable protects a sheet a click added with the built options
+            # only (the VBA client knows no others): other options are for files.
+            raise ValueError(f"{sp.name}: only the built protection can be applied to an open workbook")
     for sheet_plan in plan.sheets:
         _apply_sheet(live, sheet_plan)
     _apply_cells(live, plan.cells)

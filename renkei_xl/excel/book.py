@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
-from ..core.looks import PAPER_CODES, PROTECTION, Protection
+from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.
@@ -303,18 +303,8 @@ class LiveBook:
         titles = f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else ""
         if self.engine == WINDOWS:
             ps = sheet.api.PageSetup
-            ps.PrintTitleRows = titles
-            ps.Orientation = _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT
-            ps.PaperSize = PAPER_CODES[setup.paper]
-            ps.Zoom = False
-            ps.FitToPagesWide = setup.fit_width or False
-            ps.FitToPagesTall = setup.fit_height or False
-            ps.CenterHorizontally = setup.center_horizontally
-            left, right, top, bottom = setup.margins
-            ps.LeftMargin, ps.RightMargin = left * 72, right * 72
-            ps.TopMargin, ps.BottomMargin = top * 72, bottom * 72
-            ps.HeaderMargin, ps.FooterMargin = setup.header_margin * 72, setup.footer_margin * 72
-            ps.CenterFooter = f"&{setup.footer_size}{setup.footer}" if setup.footer else ""
+            for prop, value in com_page_setup(setup).items():
+                setattr(ps, prop, value)
             # The plan's page breaks (renkei_xl.core.pages): after the sheet's old ones go.
             sheet.api.ResetAllPageBreaks()
             for last in setup.row_breaks:
@@ -442,6 +432,24 @@ class LiveBook:
             yield
         finally:
             app.screen_updating = before
+
+
+def com_page_setup(setup: PrintSetup) -> dict[str, object]:
+    """PageSetup's properties for a core PrintSetup, in the order they are set (COM's one
+    translation of it; the print area and page breaks are set on the sheet)."""
+    left, right, top, bottom = setup.margins
+    return {
+        "PrintTitleRows": f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else "",
+        "Orientation": _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT,
+        "PaperSize": PAPER_CODES[setup.paper],
+        "Zoom": False,
+        "FitToPagesWide": setup.fit_width or False,
+        "FitToPagesTall": setup.fit_height or False,
+        "CenterHorizontally": setup.center_horizontally,
+        "LeftMargin": left * 72, "RightMargin": right * 72, "TopMargin": top * 72, "BottomMargin": bottom * 72,
+        "HeaderMargin": setup.header_margin * 72, "FooterMargin": setup.footer_margin * 72,
+        "CenterFooter": f"&{setup.footer_size}{setup.footer}" if setup.footer else "",
+    }
 
 
 def com_protection(p: Protection) -> Mapping[str, object]:
