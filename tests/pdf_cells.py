@@ -103,8 +103,16 @@ class Page:
         raise AssertionError(f"「{text}」 is not on the page")
 
     def column_of(self, header: Word) -> tuple[float, float]:
-        """The column (x0, x1 in points) whose header cell holds ``header``."""
+        """The column (x0, x1 in points) whose header cell holds ``header``.
+
+        A vertical stroke of a glyph on the header's line looks like a border there, so an
+        edge must also cross the cell just above and just below the word (where a probe
+        lands on the cell's own top or bottom border, every x is dark and it rules out
+        nothing)."""
         edges = self.column_edges(header.cy)
+        for y in (header.y0 - 1.5, header.y1 + 1.5):
+            crossing = self.column_edges(y)
+            edges = [e for e in edges if any(abs(e - o) <= 1.5 for o in crossing)]
         left = max(e for e in edges if e <= header.x0)
         right = min(e for e in edges if e >= header.x1)
         return left, right

@@ -23,7 +23,12 @@ from ..core.methods import InputRule
 # fonts, and what the package writer writes (renkei_xl.package.styles).
 _FONT_EXTRAS = {"font_charset": 128, "font_family": 3}
 # The workbook's default font (the Normal style): core.looks says why it is what it is.
-FONT = {"font_name": NORMAL.font_name, "font_size": NORMAL.font_size, **_FONT_EXTRAS}
+def _points(size: float):
+    """A font size as Excel writes it: 10, not the 10.0 XlsxWriter would write for a float."""
+    return int(size) if float(size).is_integer() else size
+
+
+FONT = {"font_name": NORMAL.font_name, "font_size": _points(NORMAL.font_size), **_FONT_EXTRAS}
 # XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
 # link by default; what staff or a municipality typed must arrive as the text it was.
 TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
@@ -36,7 +41,7 @@ _V_ALIGN = {"center": "vcenter"}
 
 def format_of(look: Look) -> dict:
     """XlsxWriter's format properties for a core Look: XlsxWriter's one translation of it."""
-    props: dict = {"font_name": look.font_name, "font_size": look.font_size, **_FONT_EXTRAS}
+    props: dict = {"font_name": look.font_name, "font_size": _points(look.font_size), **_FONT_EXTRAS}
     if look.bold:
         props["bold"] = True
     if look.font_color:
