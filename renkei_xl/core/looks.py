@@ -15,10 +15,10 @@ gets a default, so every look written before it keeps meaning what it meant.
 The font: **Meiryo UI, 9 pt** for every look but titles, and the rows are fitted for it
 (renkei_xl.core.text_fit).
 
-- It is on every Japanese Windows since Vista, so on every municipal PC (LGWAN terminals
-  included, which get no extra fonts), and the PDF made through Excel uses it too.
-- 游ゴシック, the Office default since 2016, draws thinner and spaces its lines by other
-  metrics on screen than in print: text that fits a cell on screen is often clipped on
+- It is on every Japanese Windows since Vista, so on every municipal PC without
+  installing anything, and the PDF made through Excel uses it too; it prints as it shows.
+- 游ゴシック, the Office default since 2016, changes its metrics between Windows versions
+  and between screen and printer: text that fits a cell on screen is often clipped on
   paper, and a row fitted for it in advance (which is all the tool can do: neither Excel
   nor LibreOffice sizes rows for text written into a file) cannot be trusted.
 - text_fit's metrics hold for it: a full-width character is 1 em (12 px at 9 pt), and its
@@ -27,9 +27,10 @@ The font: **Meiryo UI, 9 pt** for every look but titles, and the rows are fitted
   Noto Sans CJK in its place, needs 13.0 pt a line at 9 pt, also below 13.5.
 - 9 pt keeps the official 一覧's eleven columns readable on A3 landscape.
 
-The workbook's default font (``NORMAL``: the Normal style of a new book) is the same family
-at 10 pt, because Excel measures column widths in digits of the default font: Meiryo UI
-10's digit is 7 px, as Calibri 11's, and text_fit's characters per width unit assume it.
+The workbook's default font (``NORMAL``: the Normal style of a new master or input file) is
+the same family at 10 pt, because Excel measures column widths in digits of the default
+font: Meiryo UI 10's digit is about 7 px, as Calibri 11's, and text_fit's characters per
+width unit assume it (the 確定版 keeps Calibri 11: renkei_xl.workbook.fresh says why).
 """
 
 from __future__ import annotations
