@@ -38,6 +38,10 @@ from __future__ import annotations
 from typing import NamedTuple, Optional
 
 from . import contract as c
+from .plan_types import PrintSetup, Protection
+
+__all__ = ["BORDER_COLOR", "FONT_NAME", "FONT_SIZE", "LOOKS", "NORMAL", "NORMAL_FONT_SIZE", "PAPER_CODES",
+           "PRINTS", "PROTECTION", "Look", "PrintSetup", "Protection", "look", "print_setup"]
 
 FONT_NAME = "Meiryo UI"
 FONT_SIZE = 9.0                 # every body look; what text_fit fits rows for
@@ -108,26 +112,6 @@ def look(name: str) -> Look:
 
 # ------------------------------------------------------------------ print setups
 
-Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
-
-
-class PrintSetup(NamedTuple):
-    """A sheet's page: paper, fit, margins, footer, and (per sheet) titles, area and breaks."""
-    paper: str                            # a key of PAPER_CODES
-    landscape: bool = True
-    fit_width: int = 1
-    fit_height: int = 0                   # 0: as many pages down as needed
-    center_horizontally: bool = True
-    margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)  # left right top bottom, inches
-    footer: str = "&P / &N"               # centred; Excel's codes (&P page, &N pages)
-    title_rows: Optional[tuple[int, int]] = None
-    area: Optional[Rect] = None
-    row_breaks: tuple[int, ...] = ()      # last row of each page but the last (manual breaks)
-    footer_size: int = 9                  # points, as the body text
-    header_margin: float = 0.3            # inches from the paper's edge to the header
-    footer_margin: float = 0.3            # and to the footer
-
-
 # Named print setups; a sheet's own titles, area and breaks are added with _replace.
 PRINTS: dict[str, PrintSetup] = {
     "a3": PrintSetup("A3"),              # the official 一覧's page, and 指標 like it
@@ -142,28 +126,9 @@ def print_setup(name: str, **sheet_own) -> PrintSetup:
 
 # -------------------------------------------------------------------- protection
 
-class Protection(NamedTuple):
-    """How a protected sheet is protected (no password), in the order of Excel's
-    Worksheet.Protect arguments: what is protected, then what staff may still do.
-
-    One record for every protected sheet the tool writes, whoever writes it: staff may
-    widen a column, heighten a row to read a long text, and filter 検証結果, but not change
-    what the tool wrote (input cells are unlocked looks instead). The renkei-xl VBA client
-    restores the same options on a sheet a click added (RenkeiServer.bas'
-    RenkeiBuiltProtection; tests/test_faces.py holds the two together)."""
-    drawing_objects: bool = True          # protected
-    scenarios: bool = True                # protected
-    format_cells: bool = False            # allowed ...
-    format_columns: bool = True
-    format_rows: bool = True
-    insert_columns: bool = False
-    insert_rows: bool = False
-    insert_hyperlinks: bool = False
-    delete_columns: bool = False
-    delete_rows: bool = False
-    sort: bool = False
-    autofilter: bool = True
-    pivot_tables: bool = False
-
-
+# One protection for every protected sheet the tool writes, whoever writes it: staff may
+# widen a column, heighten a row to read a long text, and filter 検証結果, but not change
+# what the tool wrote (input cells are unlocked looks instead). The renkei-xl VBA client
+# restores the same options on a sheet a click added (RenkeiServer.bas'
+# RenkeiBuiltProtection; tests/test_faces.py holds the two together).
 PROTECTION = Protection()

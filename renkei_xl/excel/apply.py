@@ -24,8 +24,8 @@ from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
 from ..core.looks import LOOKS, PROTECTION, Look
-from ..core.plan import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, CondFormat, FillEdit, MasterState, Rect,
-                         SheetPlan, WritePlan)
+from ..core.plan_types import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, CondFormat, FillEdit, MasterState, Rect,
+                               SheetPlan, WritePlan)
 from .book import LINK_TIP, LiveBook, as_excel_text
 
 # The sheets a plan may need the current content of.

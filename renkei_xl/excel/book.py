@@ -28,14 +28,14 @@ is given, so a button's Python process loads only what xlwings already loads.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
-from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
+from ..core.contract_read import MasterData, needed_sheets, read_contract
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
+from ..core.refs import cell_ref, column_letter
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.
@@ -477,7 +477,3 @@ def _windows_protection(api) -> Mapping[str, object]:
         AllowDeletingColumns=p.AllowDeletingColumns, AllowDeletingRows=p.AllowDeletingRows,
         AllowSorting=p.AllowSorting, AllowFiltering=p.AllowFiltering,
         AllowUsingPivotTables=p.AllowUsingPivotTables)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)

@@ -26,11 +26,11 @@ from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
-from ..core.contract_read import quote_sheet
+from ..core.refs import quote_sheet
 from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr
 from ..package.zipped import Package, fresh_name, relative
-from ..core.plan import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, WritePlan
+from ..core.plan_types import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, WritePlan
 from .state import StyleReader
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
