@@ -251,7 +251,7 @@ def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(maste
     """札幌市's 04-1 実績値 `=#REF!+1` with Excel's cached #REF! (issue 19): the client sends
     「#REF!」, the button finds it and writes 一覧 and 集計 as the command line does."""
     saved = _copy(master, tmp_path / "ref.xlsm")
-    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="12" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
+    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="{s}" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
     cli = _copy(saved, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
     applied, _ = _run(buttons.recalc, payload_from_file(saved))
@@ -722,7 +722,8 @@ def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, mon
 
 
 def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
-    """Cells of one sheet part rewritten as Excel saves them (a cached error value)."""
+    """Cells of one sheet part rewritten as Excel saves them (a cached error value); a
+    ``{s}`` in the new cell is the old cell's style, so the cell keeps its look."""
     import io
     import re
     import zipfile
@@ -731,7 +732,11 @@ def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
         members = {i.filename: z.read(i) for i in z.infolist()}
     xml = members[part].decode("utf-8")
     for ref, cell in cells.items():
-        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
+        def keep_style(m, cell=cell):
+            style = re.search(r'\ss="(\d+)"', m.group(0).split(">")[0])
+            return cell.replace("{s}", style.group(1) if style else "0")
+
+        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, keep_style, xml, count=1, flags=re.S)
         assert n == 1, ref
     members[part] = xml.encode("utf-8")
     buf = io.BytesIO()
