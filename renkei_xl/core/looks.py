@@ -91,7 +91,6 @@ LOOKS: dict[str, Look] = {
     # 検証結果's count row: one line of text running on over the empty cells to its right.
     "note": Look(bold=True, font_color=c.ERROR_COLOR),
     # --- the sheets a new master is built with (renkei_xl.workbook.build)
-    "plain": Look(),                                          # text with nothing of its own
     "heading": Look(font_size=12, bold=True),                 # a block's name above it
     "label": Look(bold=True, fill=c.HEADER_FILL, border=True),  # a name beside its value
     "text": Look(v_align="top"),

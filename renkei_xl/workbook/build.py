@@ -187,7 +187,6 @@ class _Styles:
     input_wrap: object
     unlocked: object
     note: object
-    plain: object
 
     @classmethod
     def of(cls, wb: xlsxwriter.Workbook) -> "_Styles":
@@ -195,7 +194,7 @@ class _Styles:
         return cls(title=f["title"], bold=f["heading"], header=f["header"], text=f["text"],
                    wrap=f["text_wrap"], label=f["label"], date=f["setting_date"], percent=f["setting_rate"],
                    integer=f["setting_integer"], input=f["input"], input_wrap=f["input_wrap"],
-                   unlocked=f["setting"], note=f["hint"], plain=f["plain"])
+                   unlocked=f["setting"], note=f["hint"])
 
 
 def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = None,
@@ -223,7 +222,7 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
              "4. 一覧と集計を確認し、「確定版を書き出し」で配布用の確定版を作ります",
              "※ 指標・設定・市町村シートは自由に編集できます。一覧・集計・検証結果はツールが作り直します")
     for i, step in enumerate(steps):
-        ws.write(4 + i, 1, step, st.plain)
+        ws.write(4 + i, 1, step)
     row = 10
     ws.write(row, 1, "最終実行日時", st.label)
     ws.write_blank(row, 2, None, st.unlocked)
@@ -242,12 +241,11 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
             ws.merge_range(r, 2, r, 3, what, st.note)
     else:
         ws.write(row, 1, "このブックにはボタンがありません（ボタンはマクロ有効ブック .xlsm でのみ使えます）。", st.bold)
-        ws.write(row + 1, 1, "同じ操作はコマンドラインで実行できます（ブック名.xlsx はこのファイルの名前に置き換えてください）:",
-                 st.plain)
+        ws.write(row + 1, 1, "同じ操作はコマンドラインで実行できます（ブック名.xlsx はこのファイルの名前に置き換えてください）:")
         for i, (caption, macro, what) in enumerate(c.BUTTONS):
             r = row + 2 + i
             ws.write(r, 1, caption, st.label)
-            ws.write(r, 2, f"{CLI_EQUIVALENTS[macro]} ブック名.xlsx", st.plain)
+            ws.write(r, 2, f"{CLI_EQUIVALENTS[macro]} ブック名.xlsx")
             ws.write(r, 3, what, st.note)
     # The button path writes 最終実行日時/結果 through Excel, which refuses locked cells on
     # a protected sheet: those two cells are unlocked, the rest is protected.
