@@ -65,10 +65,24 @@ MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
 _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
                     "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
                     "sort", "autoFilter", "pivotTables")
-# A tool sheet added by a click is protected as the built ones are (RenkeiRestoreProtection:
-# Contents with AllowFormattingColumns, AllowFormattingRows and AllowFiltering; Excel's
-# defaults protect drawing objects and scenarios). openpyxl's True means "not allowed".
-NEW_SHEET_PROTECTION = {k: k not in ("formatColumns", "formatRows", "autoFilter") for k in _PROTECTION_KEYS}
+
+
+def _built_protection() -> dict[str, bool]:
+    """What RenkeiRestoreProtection gives a tool sheet a click added, read from the VBA the
+    masters carry (RenkeiServer.bas' RenkeiBuiltProtection: DrawingObjects, Scenarios, then
+    the Allow* options, in _PROTECTION_KEYS' order after "sheet"), as openpyxl's attributes
+    (True: protected / not allowed)."""
+    from renkei_xl.vba.sources import MACROS_DIR
+
+    source = (MACROS_DIR / "RenkeiServer.bas").read_text(encoding="ascii")
+    body = re.search(r"RenkeiBuiltProtection = Array\(ws\.Name,([^)]*)\)", source.replace(" _\r\n", " "))
+    flags = [v.strip() == "True" for v in body.group(1).split(",")]
+    assert len(flags) == len(_PROTECTION_KEYS) - 1, flags
+    return {"sheet": True, **{k: (f if i < 2 else not f) for i, (k, f) in enumerate(zip(_PROTECTION_KEYS[1:], flags))}}
+
+
+# A tool sheet added by a click is protected as the built ones are.
+NEW_SHEET_PROTECTION = _built_protection()
 
 
 class ExcelError(AssertionError):
@@ -141,8 +155,17 @@ CLIENT_ACTIONS = {"setValues", "sheetClearContents", "setRangeColor", "addHyperl
 Rect = tuple[int, int, int, int]
 SIDES = ("top", "bottom", "left", "right")
 LOOK_KEYS = ("font_name", "font_size", "bold", "font_color", "underline", "fill", "border",
-             "h_align", "v_align", "wrap", "number_format", "locked")
+             "h_align", "v_align", "wrap", "number_format", "border_color", "locked")
 _LOOK_DEFAULTS = {"bold": False, "underline": False, "border": False, "wrap": False, "locked": True}
+
+
+def look_attrs(look) -> dict:
+    """A core Look as the readers below report a cell: the border colour only where there
+    is a border."""
+    out = look._asdict()
+    if not out["border"]:
+        out["border_color"] = None
+    return out
 MAX_MODELLED_CELLS = 2_000_000
 
 
@@ -647,6 +670,8 @@ def _replay(out: Applied, a: dict) -> None:
 def _look(raw: dict, sides: dict) -> dict:
     look = {key: raw.get(key, _LOOK_DEFAULTS.get(key)) for key in LOOK_KEYS}
     look["border"] = all(sides.get(s, {}).get("line_style") not in (None, "none") for s in SIDES)
+    colours = {sides[s].get("color") for s in SIDES} if look["border"] else {None}
+    look["border_color"] = colours.pop() if len(colours) == 1 else "mixed"
     return look
 
 
@@ -692,9 +717,18 @@ def file_looks(path: Path, sheet: str) -> dict[tuple[int, int], dict]:
             "v_align": None if al.vertical in (None, "bottom") else al.vertical,
             "wrap": bool(al.wrap_text),
             "number_format": None if cell.number_format == "General" else cell.number_format,
+            "border_color": _border_colour(border),
             "locked": cell.protection.locked is not False,
         }
     return out
+
+
+def _border_colour(border) -> Optional[str]:
+    """The colour of a border on all four sides (None: no such border; "mixed": sides differ)."""
+    if not all(getattr(border, s).style is not None for s in SIDES):
+        return None
+    colours = {_rgb(getattr(border, s).color) for s in SIDES}
+    return colours.pop() if len(colours) == 1 else "mixed"
 
 
 def file_merges(path: Path, sheet: str) -> set[Rect]:

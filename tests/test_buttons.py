@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
-                            ExcelError, apply_actions, applied_looks, file_protection, file_rows, payload_after,
+                            ExcelError, apply_actions, applied_looks, file_protection, file_rows, look_attrs, payload_after,
                             payload_from_file, remote_book)
 from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
@@ -251,7 +251,7 @@ def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(maste
     """札幌市's 04-1 実績値 `=#REF!+1` with Excel's cached #REF! (issue 19): the client sends
     「#REF!」, the button finds it and writes 一覧 and 集計 as the command line does."""
     saved = _copy(master, tmp_path / "ref.xlsm")
-    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="12" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
+    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="{s}" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
     cli = _copy(saved, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
     applied, _ = _run(buttons.recalc, payload_from_file(saved))
@@ -312,7 +312,7 @@ def test_a_mark_records_the_fill_it_covers_and_gives_it_back(master, tmp_path):
     row = next(r for r in rows[1:] if r[1:3] == [BAD_MUNICIPALITY, cell])
     # the remote engine cannot read colours: an input cell is taken to have the input fill
     assert row[before] == c.INPUT_FILL
-    assert applied_looks(first, c.FINDINGS)[(rows.index(row) + 1, before + 1)] == LOOKS["body"]._asdict()
+    assert applied_looks(first, c.FINDINGS)[(rows.index(row) + 1, before + 1)] == look_attrs(LOOKS["body"])
     assert second.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.INPUT_FILL
     assert applied_looks(second, BAD_MUNICIPALITY)[_cell(cell)]["fill"] == c.INPUT_FILL
     assert second.rows(c.FINDINGS) == [[*c.FINDING_COLUMNS, c.FINDING_BEFORE_COLUMN]]
@@ -351,7 +351,7 @@ def _assert_sheet_is_the_plan(applied, sp) -> None:
     print area of one sheet are what the plan says, nothing more."""
     name = sp.name
     assert applied.rows(name) == _plan_rows(sp), name
-    expected = {(r, col): LOOKS[cell[1]]._asdict() for r, row in enumerate(sp.rows, start=1)
+    expected = {(r, col): look_attrs(LOOKS[cell[1]]) for r, row in enumerate(sp.rows, start=1)
                 for col, cell in enumerate(row, start=1) if cell is not None and cell[1] is not None}
     looks = applied_looks(applied, name)
     assert looks.keys() == expected.keys(), name
@@ -689,8 +689,8 @@ def test_collect_history_is_created_with_its_looks_then_appended_by_header(maste
     assert _only_alert(first)["mode"] == "info"
     looks = applied_looks(first, c.IMPORT_LOG)
     stamp = LOG_COLUMNS.index("取込日時") + 1
-    assert all(looks[(1, col)] == LOOKS["header"]._asdict() for col in range(1, len(LOG_COLUMNS) + 1))
-    assert looks[(2, stamp)] == LOOKS["datetime"]._asdict()
+    assert all(looks[(1, col)] == look_attrs(LOOKS["header"]) for col in range(1, len(LOG_COLUMNS) + 1))
+    assert looks[(2, stamp)] == look_attrs(LOOKS["datetime"])
     assert first.freeze[c.IMPORT_LOG] == (2, 1)
 
     # staff move a column: the next record still goes under its header, with its format
@@ -722,7 +722,8 @@ def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, mon
 
 
 def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
-    """Cells of one sheet part rewritten as Excel saves them (a cached error value)."""
+    """Cells of one sheet part rewritten as Excel saves them (a cached error value); a
+    ``{s}`` in the new cell is the old cell's style, so the cell keeps its look."""
     import io
     import re
     import zipfile
@@ -731,7 +732,11 @@ def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
         members = {i.filename: z.read(i) for i in z.infolist()}
     xml = members[part].decode("utf-8")
     for ref, cell in cells.items():
-        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
+        def keep_style(m, cell=cell):
+            style = re.search(r'\ss="(\d+)"', m.group(0).split(">")[0])
+            return cell.replace("{s}", style.group(1) if style else "0")
+
+        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, keep_style, xml, count=1, flags=re.S)
         assert n == 1, ref
     members[part] = xml.encode("utf-8")
     buf = io.BytesIO()

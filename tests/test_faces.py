@@ -10,34 +10,50 @@ each face through a View of its result:
 
 Then the two views are compared with each other attribute by attribute, so a difference
 between the faces shows up even where the plan says nothing.
+
+The look system (renkei_xl.core.looks) is checked the same way: every look attribute
+(border colour and locking included), the page (paper, fit, margins, header and footer
+margins, footer and its size, print titles, breaks) and the sheet protection are stated once
+from the plan's records and read back from each face. What the remote engine cannot
+express is checked where the live face expresses it: the page through the Windows (COM)
+translation of the plan's PrintSetup (renkei_xl.excel.book.com_page_setup; the remote
+engine sets the print area only, compared from its replay), the protection of a sheet a
+click adds through the options the masters' VBA restores (RenkeiServer.bas, read by
+remote_payload). Then the rules of the plan: a staff sheet the book lacks refuses the whole
+plan, and an unknown conditional-format kind is refused, on both faces alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from openpyxl import load_workbook
 
 from remote_payload import (applied_looks, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
-                            file_rows, file_widths, payload_from_file, remote_book)
+                            file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
 from renkei_xl.core.refs import cell_ref, parse_ref
 from renkei_xl.excel import buttons
-from renkei_xl.core.looks import LOOKS
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.looks import LOOKS, PAPER_CODES, PROTECTION, Look, PrintSetup, Protection
 from renkei_xl.core.plan import recalc_plan, validate_plan
-from renkei_xl.core.plan_types import CellEdit, WritePlan
+from renkei_xl.core.plan_types import CellEdit, CondFormat, FillEdit, SheetPlan, WritePlan
+from renkei_xl.excel.apply import apply_plan as live_apply
+from renkei_xl.excel.book import LiveBook, com_page_setup, com_protection
 from renkei_xl.core.pipeline import recalculate
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
 
 BAD_VALUE = "約10件"
 ATTRIBUTES = ("rows", "looks", "merges", "heights", "widths", "links", "conditional", "freeze",
-              "hidden", "print_area")
+              "hidden", "print_area", "page", "protection")
 
 
 def _trim(rows):
@@ -74,6 +90,8 @@ class FileView:
             "freeze": lambda: file_freeze(p, sheet),
             "hidden": lambda: file_hidden_cols(p, sheet),
             "print_area": lambda: file_print_area(p, sheet),
+            "page": lambda: file_page(p, sheet),
+            "protection": lambda: file_protection(p).get(sheet, {}).get("options"),
         }[what]()
 
     def fill(self, sheet: str, ref: str):
@@ -85,8 +103,9 @@ class LiveView:
     """The open workbook after the buttons' actions, as the client applies them."""
     face = "live"
 
-    def __init__(self, applied):
+    def __init__(self, applied, plan: WritePlan):
         self.applied = applied
+        self.setups = {sp.name: sp.print_setup for sp in plan.sheets}
 
     def get(self, what: str, sheet: str):
         a = self.applied
@@ -101,11 +120,98 @@ class LiveView:
             "freeze": lambda: a.freeze.get(sheet),
             "hidden": lambda: a.hidden_cols.get(sheet, set()),
             "print_area": lambda: a.sheet_print_area(sheet),
+            "page": lambda: com_page(self.setups.get(sheet)),
+            "protection": lambda: a.protection.get(sheet, {}).get("options"),
         }[what]()
 
     def fill(self, sheet: str, ref: str):
         colour = self.applied.colors.get((sheet, ref))
         return colour.lstrip("#").upper() if colour else None
+
+
+# ------------------------------------------------------------ pages, protection
+
+def page_attrs(setup: Optional[PrintSetup]) -> Optional[dict]:
+    """What a sheet's page must be, from the plan's PrintSetup (stated once)."""
+    if setup is None:
+        return None
+    return {"paper": setup.paper, "landscape": setup.landscape, "fit": (setup.fit_width, setup.fit_height),
+            "centred": setup.center_horizontally, "margins": tuple(setup.margins),
+            "header_margin": setup.header_margin, "footer_margin": setup.footer_margin,
+            "footer": (setup.footer, setup.footer_size) if setup.footer else None,
+            "title_rows": setup.title_rows, "row_breaks": tuple(setup.row_breaks)}
+
+
+def _paper_name(code) -> str:
+    return {v: k for k, v in PAPER_CODES.items()}.get(int(code), f"paper {code}")
+
+
+def file_page(path: Path, sheet: str) -> Optional[dict]:
+    """The page of a saved sheet, as page_attrs (None: the sheet has no page setup)."""
+    ws = load_workbook(path)[sheet]
+    ps = ws.page_setup
+    if ps.paperSize is None and ps.orientation is None:
+        return None
+    m = ws.page_margins
+    footer = ws.oddFooter.center
+    titles = ws.print_title_rows
+    if titles:
+        first, last = (int(x) for x in titles.replace("$", "").split(":"))
+        titles = (first, last)
+    return {"paper": _paper_name(ps.paperSize), "landscape": ps.orientation == "landscape",
+            "fit": (int(ps.fitToWidth), int(ps.fitToHeight)), "centred": bool(ws.print_options.horizontalCentered),
+            "margins": (m.left, m.right, m.top, m.bottom), "header_margin": m.header, "footer_margin": m.footer,
+            "footer": (footer.text, int(footer.size)) if footer.text else None,
+            "title_rows": titles or None, "row_breaks": tuple(b.id for b in ws.row_breaks.brk)}
+
+
+def com_page(setup: Optional[PrintSetup]) -> Optional[dict]:
+    """The page the Windows engine sets (its PageSetup properties, and the plan's breaks,
+    which it adds one by one), as page_attrs."""
+    if setup is None:
+        return None
+    props = com_page_setup(setup)
+    titles = re.fullmatch(r"\$(\d+):\$(\d+)", props["PrintTitleRows"])
+    footer = re.fullmatch(r"&(\d+)(.*)", props["CenterFooter"])
+    return {"paper": _paper_name(props["PaperSize"]), "landscape": props["Orientation"] == 2,
+            "fit": (props["FitToPagesWide"] or 0, props["FitToPagesTall"] or 0),
+            "centred": props["CenterHorizontally"],
+            "margins": tuple(round(props[k] / 72, 6) for k in ("LeftMargin", "RightMargin", "TopMargin",
+                                                               "BottomMargin")),
+            "header_margin": round(props["HeaderMargin"] / 72, 6), "footer_margin": round(props["FooterMargin"] / 72, 6),
+            "footer": (footer.group(2), int(footer.group(1))) if footer else None,
+            "title_rows": (int(titles.group(1)), int(titles.group(2))) if titles else None,
+            "row_breaks": tuple(setup.row_breaks)}
+
+
+# openpyxl's sheetProtection attributes (True: protected, or the action not allowed) and the
+# core Protection's fields (True: protected for the first two, allowed for the rest).
+_PROTECTION_ATTRS = (("objects", "drawing_objects"), ("scenarios", "scenarios"),
+                     ("formatCells", "format_cells"), ("formatColumns", "format_columns"),
+                     ("formatRows", "format_rows"), ("insertColumns", "insert_columns"),
+                     ("insertRows", "insert_rows"), ("insertHyperlinks", "insert_hyperlinks"),
+                     ("deleteColumns", "delete_columns"), ("deleteRows", "delete_rows"), ("sort", "sort"),
+                     ("autoFilter", "autofilter"), ("pivotTables", "pivot_tables"))
+
+
+def protection_attrs(p: Optional[Protection]) -> Optional[dict]:
+    """A sheet protected as ``p`` says, as file_protection reads it (None: unprotected)."""
+    if p is None:
+        return None
+    return {"sheet": True, **{attr: (getattr(p, field) if attr in ("objects", "scenarios") else not getattr(p, field))
+                              for attr, field in _PROTECTION_ATTRS}}
+
+
+def com_protection_attrs(kwargs: dict) -> dict:
+    """Worksheet.Protect's arguments as file_protection reads the result."""
+    allow = {"formatCells": "AllowFormattingCells", "formatColumns": "AllowFormattingColumns",
+             "formatRows": "AllowFormattingRows", "insertColumns": "AllowInsertingColumns",
+             "insertRows": "AllowInsertingRows", "insertHyperlinks": "AllowInsertingHyperlinks",
+             "deleteColumns": "AllowDeletingColumns", "deleteRows": "AllowDeletingRows", "sort": "AllowSorting",
+             "autoFilter": "AllowFiltering", "pivotTables": "AllowUsingPivotTables"}
+    assert kwargs["Contents"] is True
+    return {"sheet": True, "objects": kwargs["DrawingObjects"], "scenarios": kwargs["Scenarios"],
+            **{attr: not kwargs[name] for attr, name in allow.items()}}
 
 
 # -------------------------------------------------------------- the expectations
@@ -115,7 +221,7 @@ def expect_sheet(view, sp) -> None:
     name = sp.name
     assert view.get("rows", name) == _trim([[None if cell is None else cell[0] for cell in row]
                                             for row in sp.rows]), (view.face, name)
-    expected = {(r, col): LOOKS[cell[1]]._asdict() for r, row in enumerate(sp.rows, start=1)
+    expected = {(r, col): look_attrs(LOOKS[cell[1]]) for r, row in enumerate(sp.rows, start=1)
                 for col, cell in enumerate(row, start=1) if cell is not None and cell[1] is not None}
     looks = view.get("looks", name)
     assert looks.keys() == expected.keys(), (view.face, name, set(looks) ^ set(expected))
@@ -131,6 +237,8 @@ def expect_sheet(view, sp) -> None:
     assert view.get("hidden", name) == sp.hidden_cols, (view.face, name)
     area = sp.print_setup.area if sp.print_setup else None
     assert view.get("print_area", name) == (_address(area) if area else None), (view.face, name)
+    assert view.get("page", name) == page_attrs(sp.print_setup), (view.face, name)
+    assert view.get("protection", name) == protection_attrs(sp.protection if sp.protect else None), (view.face, name)
 
 
 def expect_marks(view, plan) -> None:
@@ -149,11 +257,12 @@ def run_file(entry: str, master: Path, folder: Path) -> FileView:
     return FileView(path)
 
 
-def run_live(entry: str, master: Path, folder: Path) -> LiveView:
+def run_live(entry: str, master: Path, folder: Path, plan: Optional[WritePlan] = None) -> LiveView:
     payload = payload_from_file(master)
     book = remote_book(payload)
     (buttons.check if entry == "check" else buttons.recalc)(book)
-    return LiveView(apply_actions(payload, book.json()["actions"]))
+    plan = plan if plan is not None else plan_of(entry, master)[0]
+    return LiveView(apply_actions(payload, book.json()["actions"]), plan)
 
 
 def plan_of(entry: str, master: Path):
@@ -192,17 +301,24 @@ def masters(tmp_path_factory, licensed):  # noqa: F811
 
     rolled = rollover_file(clean, out=folder / "rolled.xlsm").path
     staff_types(rolled, "小樽市", ref, good)
-    return {"clean": clean, "bad": bad, "fixed": fixed, "ref": ref, "rolled": rolled}
+    # staff deleted 検証結果: both faces add it, and protect it as the built sheets are
+    deleted = folder / "deleted.xlsm"
+    shutil.copyfile(bad, deleted)
+    wb = load_workbook(deleted, keep_vba=True)
+    del wb[c.FINDINGS]
+    wb.save(deleted)
+    return {"clean": clean, "bad": bad, "fixed": fixed, "ref": ref, "rolled": rolled, "deleted": deleted}
 
 
 @pytest.fixture(scope="module", params=[("recalc", "clean"), ("recalc", "bad"), ("check", "bad"),
-                                        ("check", "fixed"), ("recalc", "rolled")], ids=lambda p: "-".join(p))
+                                        ("check", "fixed"), ("recalc", "rolled"), ("check", "deleted")],
+                ids=lambda p: "-".join(p))
 def both(request, masters, tmp_path_factory):
     entry, which = request.param
     master = masters[which]
     folder = tmp_path_factory.mktemp(f"{entry}_{which}")
     plan, result = plan_of(entry, master)
-    return plan, result, run_file(entry, master, folder), run_live(entry, master, folder)
+    return plan, result, run_file(entry, master, folder), run_live(entry, master, folder, plan)
 
 
 @pytest.mark.parametrize("face", ["file", "live"])
@@ -266,6 +382,88 @@ def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
     assert [cell[0] for cell in years[1:]] == ["2023年度", "2024年度"]
     steps = plan.sheets[3]
     assert any(row and len(row) > 9 and row[9] and "前年度" in str(row[9][0]) for row in steps.rows)
+
+
+# ------------------------------------------------------------ the look system itself
+
+def _both_apply(master: Path, tmp_path: Path, plan: WritePlan) -> tuple[FileView, LiveView]:
+    """``plan`` applied by the file face to a copy of ``master`` and by the live face to
+    the book the remote engine holds (protection lifted and restored as a click does)."""
+    path = tmp_path / "file" / master.name
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(master, path)
+    write_planned(path, lambda fs: (plan, None))
+    payload = payload_from_file(master)
+    live = LiveBook(remote_book(payload))
+    touched = [*(s.name for s in plan.sheets), *plan.staff_sheets]
+    with live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
+        live_apply(live, plan)
+    return FileView(path), LiveView(apply_actions(payload, live.book.json()["actions"]), plan)
+
+
+def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_path, monkeypatch):
+    """A look and a page unlike the built-in ones (a border of another colour, a portrait A4
+    page with its own margins and footer) reach each face attribute by attribute: neither
+    writer has a colour, a footer size or a margin of its own."""
+    odd = Look(font_size=11, bold=True, border=True, border_color="1F4E79", fill="FCE4D6", h_align="right")
+    monkeypatch.setitem(LOOKS, "odd", odd)
+    setup = PrintSetup("A4", landscape=False, fit_width=1, fit_height=2, center_horizontally=False,
+                       margins=(0.7, 0.6, 0.8, 0.9), footer="&P", footer_size=11, title_rows=(1, 1),
+                       area=(1, 1, 3, 2), header_margin=0.2, footer_margin=0.25, row_breaks=(2,))
+    sheet = SheetPlan("見た目", [[("見出し", "header"), ("右", "odd")], [("本文", "body"), (1.5, "odd")],
+                                [(None, "odd"), ("最後", "body")]], print_setup=setup)
+    file_view, live_view = _both_apply(masters["clean"], tmp_path, WritePlan([sheet]))
+    for view in (file_view, live_view):
+        expect_sheet(view, sheet)
+        looks = view.get("looks", sheet.name)
+        assert looks[(1, 2)]["border_color"] == "1F4E79" and looks[(1, 1)]["border_color"] == "808080", view.face
+    for what in ATTRIBUTES:
+        assert file_view.get(what, sheet.name) == live_view.get(what, sheet.name), what
+
+
+def test_protection_is_one_record_on_every_writer(masters):
+    """The core's Protection is what the package writer wrote on the built master's tool
+    sheets (XlsxWriter), what COM is asked for, and what the masters' VBA restores on a
+    sheet a click added (remote_payload reads RenkeiServer.bas)."""
+    from remote_payload import NEW_SHEET_PROTECTION
+
+    want = protection_attrs(PROTECTION)
+    built = file_protection(masters["clean"])
+    for sheet in (c.LIST, c.SUMMARY, c.FINDINGS, c.MENU):
+        assert built[sheet]["options"] == want, sheet
+    assert com_protection_attrs(com_protection(PROTECTION)) == want
+    assert NEW_SHEET_PROTECTION == want
+    odd = Protection(sort=True, format_rows=False)
+    assert com_protection_attrs(com_protection(odd)) == protection_attrs(odd)
+
+
+def test_a_plan_naming_a_missing_sheet_is_refused_whole_on_both_faces(masters, tmp_path):
+    """The rule is the plan's (WritePlan.refuse_missing): nothing is written on either face."""
+    plan = WritePlan(cells=[CellEdit("小樽市", 2, 2, "x")], fills=[FillEdit("消えた町", 2, 2, c.MARK_FILL)])
+    path = tmp_path / "book.xlsm"
+    shutil.copyfile(masters["clean"], path)
+    before = path.read_bytes()
+    with pytest.raises(UserError, match="消えた町") as on_file:
+        write_planned(path, lambda fs: (plan, None))
+    assert path.read_bytes() == before
+    live = LiveBook(remote_book(payload_from_file(masters["clean"])))
+    with pytest.raises(UserError, match="消えた町") as on_live:
+        live_apply(live, plan)
+    assert live.book.json()["actions"] == []
+    assert str(on_file.value).endswith(str(on_live.value))   # the file face names the file first
+
+
+def test_an_unknown_conditional_format_kind_is_refused_on_both_faces(masters, tmp_path):
+    sheet = SheetPlan("見た目", [[("◎", "symbol")]], conditional=[CondFormat("iconset", (1, 1, 1, 1), "FF0000")])
+    path = tmp_path / "book.xlsm"
+    shutil.copyfile(masters["clean"], path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="unknown conditional format: iconset"):
+        write_planned(path, lambda fs: (WritePlan([sheet]), None))
+    assert path.read_bytes() == before
+    live = LiveBook(remote_book(payload_from_file(masters["clean"])))
+    with pytest.raises(ValueError, match="unknown conditional format: iconset"):
+        live_apply(live, WritePlan([sheet]))
 
 
 def test_a_municipality_named_with_an_apostrophe_is_linked_alike_on_both_faces(tmp_path, licensed):  # noqa: F811

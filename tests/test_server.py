@@ -179,8 +179,8 @@ def test_the_server_writes_what_the_plan_says_and_what_the_command_line_writes(s
     response = server.post(entry, payload)
     prompt, mode = _only_alert(response)
     assert mode == "info", prompt
-    live = LiveView(apply_actions(payload, response.json()["actions"]))
     plan, result = plan_of(entry, server.master)
+    live = LiveView(apply_actions(payload, response.json()["actions"]), plan)
     file_view = run_file(entry, server.master, tmp_path)
     for sp in plan.sheets:
         expect_sheet(live, sp)

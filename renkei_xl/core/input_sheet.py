@@ -25,10 +25,10 @@ from . import contract as c
 from . import text_fit
 from .business_days import japanese_date
 from .contract_read import text
-from .looks import look
+from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
-from .plan_types import PrintSetup, Rect, SheetPlan, Validation
+from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
 # contract's, one definition for the master's sheet and the file.
@@ -152,7 +152,8 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     last = len(rows)
     sheet = SheetPlan(muni.name, rows, widths={i: float(k.width) for i, k in enumerate(cols, start=1)},
                       heights=heights, merges=merges, freeze=(header + 1, 2),
-                      print_setup=PrintSetup("A4", title_rows=(header, header), area=(1, 1, last, len(cols))))
+                      print_setup=print_setup("a4", title_rows=(header, header), area=(1, 1, last, len(cols))),
+                      protection=PROTECTION)
     sheet.validations = validation_runs(validated)
     return sheet
 

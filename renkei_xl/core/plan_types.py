@@ -4,8 +4,10 @@ Every builder of an owned sheet (一覧, 集計, 検証結果, 次の一歩, 経
 in, and both appliers (renkei_xl.workbook.apply for files, renkei_xl.excel.apply for a
 live workbook) read them. They live apart from the builders so that a builder, an applier
 or an operation needs only the types, and no import runs in a circle through the plan.
-The only import of ours is the cell-address helper (renkei_xl.core.refs), which imports
-nothing.
+The only imports of ours are the cell-address helper (renkei_xl.core.refs) and the user
+error (renkei_xl.core.errors), which import nothing. The page (PrintSetup) and the sheet
+protection (Protection) are types here; their named values, with the looks, are the look
+system's (renkei_xl.core.looks).
 
 Rows and columns are 1-based here, as in Excel.
 """
@@ -15,15 +17,22 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
+from .errors import UserError
 from .refs import cell_ref
 
 Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
 
 
+EQUAL, DATABAR = "equal", "databar"
+# The conditional-format kinds every applier draws; an applier refuses any other kind
+# rather than draw something else (renkei_xl.workbook.apply, renkei_xl.excel.apply).
+CONDITIONAL_KINDS = (EQUAL, DATABAR)
+
+
 class CondFormat(NamedTuple):
     """A conditional format: ``equal`` (cell equals ``text`` → solid ``color``) or
-    ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``)."""
+    ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``); see CONDITIONAL_KINDS."""
     kind: str
     rect: Rect
     color: str
@@ -44,16 +53,40 @@ class Chart(NamedTuple):
 
 
 class PrintSetup(NamedTuple):
-    paper: str                            # "A3" / "A4"
+    """A sheet's page: paper, fit, margins, footer, and (per sheet) titles, area and breaks.
+    Named setups: renkei_xl.core.looks.PRINTS."""
+    paper: str                            # a key of renkei_xl.core.looks.PAPER_CODES
     landscape: bool = True
     fit_width: int = 1
     fit_height: int = 0                   # 0: as many pages down as needed
     center_horizontally: bool = True
     margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)  # left right top bottom, inches
-    footer: str = "&P / &N"
+    footer: str = "&P / &N"               # centred; Excel's codes (&P page, &N pages)
     title_rows: Optional[tuple[int, int]] = None
     area: Optional[Rect] = None
     row_breaks: tuple[int, ...] = ()      # last row of each page but the last (manual breaks)
+    footer_size: int = 9                  # points, as the body text
+    header_margin: float = 0.3            # inches from the paper's edge to the header
+    footer_margin: float = 0.3            # and to the footer
+
+
+class Protection(NamedTuple):
+    """How a protected sheet is protected (no password), in the order of Excel's
+    Worksheet.Protect arguments: what is protected, then what staff may still do. The
+    defaults are the tool's protection (renkei_xl.core.looks.PROTECTION says why)."""
+    drawing_objects: bool = True          # protected
+    scenarios: bool = True                # protected
+    format_cells: bool = False            # allowed ...
+    format_columns: bool = True
+    format_rows: bool = True
+    insert_columns: bool = False
+    insert_rows: bool = False
+    insert_hyperlinks: bool = False
+    delete_columns: bool = False
+    delete_rows: bool = False
+    sort: bool = False
+    autofilter: bool = True
+    pivot_tables: bool = False
 
 
 class Validation(NamedTuple):
@@ -69,7 +102,7 @@ class SheetPlan:
     A plain class, not a dataclass: see layout.Grid."""
 
     __slots__ = ("name", "rows", "widths", "heights", "merges", "freeze", "links", "conditional",
-                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts",
+                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts", "protection",
                  "validations")
 
     def __init__(self, name: str, rows: Optional[list[list[Optional[Cell]]]] = None, *,
@@ -78,7 +111,8 @@ class SheetPlan:
                  links: Optional[dict[tuple[int, int], str]] = None,
                  conditional: Optional[list[CondFormat]] = None, chart: Optional[Chart] = None,
                  print_setup: Optional[PrintSetup] = None, autofilter: Optional[Rect] = None,
-                 hidden_cols: Optional[set[int]] = None, protect: bool = True):
+                 hidden_cols: Optional[set[int]] = None, protect: bool = True,
+                 protection: Protection = Protection()):
         self.name = name
         self.rows = rows if rows is not None else []
         self.widths = widths if widths is not None else {}
@@ -92,6 +126,7 @@ class SheetPlan:
         self.autofilter = autofilter
         self.hidden_cols = hidden_cols if hidden_cols is not None else set()
         self.protect = protect
+        self.protection = protection                       # how, when ``protect``
         self.more_charts: list[Chart] = []   # beside ``chart`` (集計's 達成割合 per year)
         self.validations: list[Validation] = []   # input cells' rules (a municipality's input file)
 
@@ -171,6 +206,19 @@ class WritePlan:
     @property
     def empty(self) -> bool:
         return not (self.sheets or self.cells or self.fills or self.names)
+
+    def refuse_missing(self, sheetnames: Sequence[str]) -> None:
+        """The rule for a staff sheet the book does not have: the whole plan is refused
+        before anything is written, on every face (UserError naming the sheets).
+
+        The builders only name sheets the master state lists (the marks leave a deleted
+        sheet's marks out), so this is a sheet deleted between the read and the write: a
+        plan half applied would leave 検証結果 listing marks that were never painted."""
+        planned = {s.name for s in self.sheets}
+        missing = [s for s in self.staff_sheets if s not in sheetnames and s not in planned]
+        if missing:
+            raise UserError(f"シート「{'」「'.join(missing)}」がありません。ブックを開き直してから、"
+                            "もう一度実行してください（何も書き込んでいません）")
 
 
 class MasterState(NamedTuple):

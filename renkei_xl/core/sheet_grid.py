@@ -10,9 +10,10 @@ from typing import Callable, Optional, Sequence
 from . import contract as c
 from . import text_fit
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid
-from .plan_types import Cell, CondFormat, Rect, SheetPlan
+from .looks import FONT_SIZE
+from .plan_types import EQUAL, Cell, CondFormat, Rect, SheetPlan
 
-LINE_HEIGHT = text_fit.LINE_EM * 9   # points per line of 9-pt text
+LINE_HEIGHT = text_fit.LINE_EM * FONT_SIZE   # points per line of body text
 MAX_ROW_HEIGHT = 409.0    # Excel's limit
 STYLED_KINDS = (HEADER, INDICATOR, ROLE_KPI, TOTAL)
 ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"}
@@ -94,4 +95,4 @@ def symbol_colours(rect: Rect) -> list[CondFormat]:
     """The evaluation symbols coloured by rule over ``rect``, one format per symbol
     (contract.SYMBOL_FILLS): 一覧, 次の一歩 and 経年 colour their 評価 columns alike, and a
     symbol typed later is coloured too."""
-    return [CondFormat("equal", rect, colour, symbol) for symbol, colour in c.SYMBOL_FILLS.items()]
+    return [CondFormat(EQUAL, rect, colour, symbol) for symbol, colour in c.SYMBOL_FILLS.items()]

@@ -7,12 +7,13 @@ from typing import Optional
 from . import contract as c
 from . import pages, text_fit
 from .layout import INDICATOR, ROLE_KPI, Grid, list_grid
-from .looks import look
+from .looks import look, print_setup
 from .model import Result, Settings
-from .plan_types import CondFormat, PrintSetup, SheetPlan
+from .plan_types import DATABAR, CondFormat, SheetPlan
 from .sheet_grid import fitted_heights, sheet_from_grid, symbol_colours
 
 LIST_WIDTHS = (14, 22, 40, 26, 14, 16, 14, 6, 60, 9, 9)
+LIST_PRINT = "a3"          # the official list's page (renkei_xl.core.looks.PRINTS)
 
 
 def list_sheet(result: Result, settings: Settings) -> SheetPlan:
@@ -39,11 +40,11 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
     if last >= first:
         sym, rate = c.LIST_SYMBOL_COL + 1, c.LIST_RATE_COL + 1
         sheet.conditional = symbol_colours((first, sym, last, sym))
-        sheet.conditional.append(CondFormat("databar", (first, rate, last, rate), c.DATA_BAR,
+        sheet.conditional.append(CondFormat(DATABAR, (first, rate, last, rate), c.DATA_BAR,
                                             minimum=0, maximum=1))
     sheet.freeze = (header + 1, 1)
-    sheet.print_setup = PrintSetup("A3", title_rows=(header, header),
-                                   area=(1, 1, max(last, header), ncols), row_breaks=tuple(breaks))
+    sheet.print_setup = print_setup(LIST_PRINT, title_rows=(header, header),
+                                    area=(1, 1, max(last, header), ncols), row_breaks=tuple(breaks))
     return sheet
 
 
@@ -55,7 +56,7 @@ def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[in
     each part), which can move a break, so breaks and heights are settled together."""
     whole = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for r1, c1, r2, c2 in grid.merges]
     blocks = [(r1, r2) for r1, c1, r2, _c2 in whole if c1 == 2]    # projects (連携事業名)
-    setup = PrintSetup("A3")
+    setup = print_setup(LIST_PRINT)
     capacity = pages.body_height(setup.paper, setup.landscape, setup.margins)
     breaks: list[int] = []
     ncols = len(LIST_WIDTHS)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from . import contract as c
 from .layout import summary_grid
 from .model import Result, Settings
-from .plan_types import Chart, PrintSetup, SheetPlan
+from .looks import print_setup
+from .plan_types import Chart, SheetPlan
 from .sheet_grid import sheet_from_grid
 
 SUMMARY_WIDTHS = (30, 14, 14, 14, 20, 14, 8)
@@ -25,5 +26,5 @@ def summary_sheet(result: Result, settings: Settings) -> SheetPlan:
     nsym = ncols - 2
     sheet.chart = Chart("評価の内訳（全体）", categories=(header, 2, header, 1 + nsym),
                         values=(header + 1, 2, header + 1, 1 + nsym), anchor=(rate_row + 3, 1))
-    sheet.print_setup = PrintSetup("A4")
+    sheet.print_setup = print_setup("a4")
     return sheet

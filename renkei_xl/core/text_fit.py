@@ -5,21 +5,25 @@ cells are never auto-sized, so the tool sets every row height itself. Too low, a
 last lines are cut off in print (52-1's 連携事業実施状況 list lost its last line that way);
 the estimate therefore errs on the tall side:
 
-- widths are Excel's: a column of width w is about 7w pixels of Calibri/Meiryo UI digits,
-  and a 9-pt full-width character takes 12 pixels, so about 1.15 half-width characters fit
-  per unit at 9 pt. LibreOffice measures the width unit with its substitute font's wider
+- the font is the look system's (renkei_xl.core.looks: Meiryo UI, 9 pt, and why);
+- widths are Excel's: a column of width w is about 7w pixels of the default font's digits
+  (Meiryo UI 10 or Calibri 11), and a 9-pt full-width character takes 12 pixels, so about
+  1.15 half-width characters fit per unit at 9 pt. LibreOffice measures the width unit with its substitute font's wider
   digits, so its columns are wider and its lines never more than Excel's;
 - lines break the way both applications break them: anywhere between full-width
   characters, between words of Latin text (a word that does not fit moves down whole),
   and never before a closing bracket or 、。 (kinsoku: the character before moves down too);
-- a line is 1.5 em: 游ゴシック's line in Excel (13.5 pt at 9 pt), a little more than the
-  Noto Sans CJK that LibreOffice renders instead (13.0 pt at 9 pt).
+- a line is 1.5 em (13.5 pt at 9 pt): about Meiryo's line, more than Meiryo UI's (Meiryo with
+  its line spacing cut down) and than the Noto Sans CJK that LibreOffice renders instead
+  (13.0 pt at 9 pt).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+
+from .looks import FONT_SIZE
 
 CHARS_PER_WIDTH_9PT = 1.15   # half-width characters per unit of column width at 9 pt
 LINE_EM = 1.5                # line pitch in em
@@ -36,7 +40,7 @@ def _units(ch: str) -> float:
     return 2.0 if unicodedata.east_asian_width(ch) in "WF" else LATIN_UNITS
 
 
-def per_line(width: float, font_size: float = 9.0) -> float:
+def per_line(width: float, font_size: float = FONT_SIZE) -> float:
     """Half-width units that fit on one line of a column ``width`` wide."""
     return max(width * CHARS_PER_WIDTH_9PT * 9.0 / font_size, 2.0)
 
@@ -92,7 +96,7 @@ _CAPS: dict[tuple[float, float], float] = {}
 _LINES: dict[tuple[str, float], int] = {}
 
 
-def lines(value: object, width: float, font_size: float = 9.0) -> int:
+def lines(value: object, width: float, font_size: float = FONT_SIZE) -> int:
     """Lines ``value`` takes wrapped in a column ``width`` wide (at least one).
 
     Called for every cell of 一覧 (220,000 on a 20,000-row list, twice while the page
@@ -116,6 +120,6 @@ def lines(value: object, width: float, font_size: float = 9.0) -> int:
     return n
 
 
-def height(n_lines: int, font_size: float = 9.0) -> float:
+def height(n_lines: int, font_size: float = FONT_SIZE) -> float:
     """Points a row needs for ``n_lines`` lines of ``font_size`` text."""
     return n_lines * LINE_EM * font_size + PADDING

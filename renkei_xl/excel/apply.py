@@ -23,8 +23,9 @@ from collections import defaultdict
 from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
-from ..core.looks import BORDER_COLOR, LOOKS, Look
-from ..core.plan_types import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WritePlan
+from ..core.looks import LOOKS, PROTECTION, Look
+from ..core.plan_types import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, CondFormat, FillEdit, MasterState, Rect,
+                               SheetPlan, WritePlan)
 from .book import LINK_TIP, LiveBook, as_excel_text
 
 # The sheets a plan may need the current content of.
@@ -40,6 +41,12 @@ def master_state(live: LiveBook) -> MasterState:
 
 def apply_plan(live: LiveBook, plan: WritePlan) -> None:
     """Write the plan into the open workbook (the caller lifts protection: LiveBook.writable)."""
+    plan.refuse_missing(live.sheetnames)
+    for sp in plan.sheets:
+        if sp.protect and sp.protection != PROTECTION:
+            # LiveBook.writable protects a sheet a click added with the built options
+            # only (the VBA client knows no others): other options are for files.
+            raise ValueError(f"{sp.name}: only the built protection can be applied to an open workbook")
     for sheet_plan in plan.sheets:
         _apply_sheet(live, sheet_plan)
     _apply_cells(live, plan.cells)
@@ -144,14 +151,10 @@ def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
     live.freeze(sheet, sp.freeze)
 
     for cf in sp.conditional:
-        rng = _range(sheet, cf.rect)
-        if cf.kind == "equal":
-            text = cf.text.replace('"', '""')
-            rng.conditional_formats.add_cell_value("equal_to", f'="{text}"', fill_color="#" + cf.color)
-        elif cf.kind == "databar":
-            rng.conditional_formats.add_data_bar("#" + cf.color, minimum=cf.minimum, maximum=cf.maximum)
-        else:
+        draw = _CF_DRAW.get(cf.kind)
+        if draw is None:
             raise ValueError(f"unknown conditional format: {cf.kind}")
+        draw(_range(sheet, cf.rect).conditional_formats, cf)
 
     if sp.print_setup is not None:
         live.print_setup(sheet, sp.print_setup)
@@ -160,11 +163,28 @@ def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
         live.add_chart(sheet, chart)
 
 
+def _equal(formats, cf: CondFormat) -> None:
+    text = cf.text.replace('"', '""')
+    formats.add_cell_value("equal_to", f'="{text}"', fill_color="#" + cf.color)
+
+
+def _databar(formats, cf: CondFormat) -> None:
+    formats.add_data_bar("#" + cf.color, minimum=cf.minimum, maximum=cf.maximum)
+
+
+_CF_DRAW = {EQUAL: _equal, DATABAR: _databar}
+assert set(_CF_DRAW) == set(CONDITIONAL_KINDS)
+
+
 def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> None:
     """Each attribute value to the rectangles that hold it (defaults are not written)."""
     by_look: dict[Look, list[tuple[int, int]]] = defaultdict(list)
     for cell, look in looks.items():       # a sheet has thousands of cells, a few dozen looks
         by_look[look].append(cell)
+    if not all(look.locked for look in by_look):
+        # No engine's bulk calls unlock a cell (the remote one has no action for it): the
+        # tool writes unlocked looks only into files (new masters, input workbooks).
+        raise ValueError("an unlocked look cannot be applied to an open workbook")
 
     def by_value(attribute: str, default: object) -> dict[object, list[tuple[int, int]]]:
         out: dict[object, list[tuple[int, int]]] = defaultdict(list)
@@ -191,13 +211,17 @@ def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> N
         live.underline(rng)
     for value, rng, _ in each("fill"):
         rng.color = "#" + value
-    for _, rng, (r1, c1, r2, c2) in each("border", False):
-        sides = ["edge_top", "edge_bottom", "edge_left", "edge_right"]
-        if r2 > r1:
-            sides.append("inside_horizontal")
-        if c2 > c1:
-            sides.append("inside_vertical")
-        rng.borders.set(sides, line_style="continuous", weight="thin", color="#" + BORDER_COLOR)
+    bordered = {look: cells for look, cells in by_look.items() if look.border}
+    for colour in dict.fromkeys(look.border_color for look in bordered):
+        cells = [cell for look, held in bordered.items() if look.border_color == colour for cell in held]
+        for r1, c1, r2, c2 in rectangles(cells):
+            sides = ["edge_top", "edge_bottom", "edge_left", "edge_right"]
+            if r2 > r1:
+                sides.append("inside_horizontal")
+            if c2 > c1:
+                sides.append("inside_vertical")
+            _range(sheet, (r1, c1, r2, c2)).borders.set(sides, line_style="continuous", weight="thin",
+                                                        color="#" + colour)
     for value, rng, _ in each("h_align"):
         live.align(rng, value, None)
     for value, rng, _ in each("v_align"):

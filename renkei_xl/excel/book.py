@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.contract_read import MasterData, needed_sheets, read_contract
+from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.refs import cell_ref, column_letter
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
@@ -60,7 +61,6 @@ CM_TO_POINTS = 72 / 2.54
 
 # COM constants (XlPageOrientation, XlPaperSize, XlUnderlineStyle)
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
-_XL_PAPER = {"A3": 8, "A4": 9}
 _XL_UNDERLINE_SINGLE = 2
 
 
@@ -303,17 +303,8 @@ class LiveBook:
         titles = f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else ""
         if self.engine == WINDOWS:
             ps = sheet.api.PageSetup
-            ps.PrintTitleRows = titles
-            ps.Orientation = _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT
-            ps.PaperSize = _XL_PAPER[setup.paper]
-            ps.Zoom = False
-            ps.FitToPagesWide = setup.fit_width or False
-            ps.FitToPagesTall = setup.fit_height or False
-            ps.CenterHorizontally = setup.center_horizontally
-            left, right, top, bottom = setup.margins
-            ps.LeftMargin, ps.RightMargin = left * 72, right * 72
-            ps.TopMargin, ps.BottomMargin = top * 72, bottom * 72
-            ps.CenterFooter = setup.footer
+            for prop, value in com_page_setup(setup).items():
+                setattr(ps, prop, value)
             # The plan's page breaks (renkei_xl.core.pages): after the sheet's old ones go.
             sheet.api.ResetAllPageBreaks()
             for last in setup.row_breaks:
@@ -376,7 +367,7 @@ class LiveBook:
         The master's tool sheets are protected so that staff do not type into them.
         ``protect``: sheets protected afterwards even if they were not before (a tool
         sheet that was missing and has just been added), with the options the master
-        is built with (formatting rows and columns and filtering allowed).
+        is built with (renkei_xl.core.looks.PROTECTION).
         - Windows (COM): ``Unprotect()``, then ``Protect()`` with the sheet's own Allow*
           options, so what staff may still do (filter, format) is kept. Only sheets that
           were protected, or are listed in ``protect``, are touched.
@@ -443,8 +434,37 @@ class LiveBook:
             app.screen_updating = before
 
 
-_NEW_PROTECTION: Mapping[str, object] = dict(
-    Contents=True, AllowFormattingColumns=True, AllowFormattingRows=True, AllowFiltering=True)
+def com_page_setup(setup: PrintSetup) -> dict[str, object]:
+    """PageSetup's properties for a core PrintSetup, in the order they are set (COM's one
+    translation of it; the print area and page breaks are set on the sheet)."""
+    left, right, top, bottom = setup.margins
+    return {
+        "PrintTitleRows": f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else "",
+        "Orientation": _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT,
+        "PaperSize": PAPER_CODES[setup.paper],
+        "Zoom": False,
+        "FitToPagesWide": setup.fit_width or False,
+        "FitToPagesTall": setup.fit_height or False,
+        "CenterHorizontally": setup.center_horizontally,
+        "LeftMargin": left * 72, "RightMargin": right * 72, "TopMargin": top * 72, "BottomMargin": bottom * 72,
+        "HeaderMargin": setup.header_margin * 72, "FooterMargin": setup.footer_margin * 72,
+        "CenterFooter": f"&{setup.footer_size}{setup.footer}" if setup.footer else "",
+    }
+
+
+def com_protection(p: Protection) -> Mapping[str, object]:
+    """Worksheet.Protect's arguments for a core Protection (COM's one translation of it)."""
+    return dict(
+        DrawingObjects=p.drawing_objects, Contents=True, Scenarios=p.scenarios,
+        AllowFormattingCells=p.format_cells, AllowFormattingColumns=p.format_columns,
+        AllowFormattingRows=p.format_rows, AllowInsertingColumns=p.insert_columns,
+        AllowInsertingRows=p.insert_rows, AllowInsertingHyperlinks=p.insert_hyperlinks,
+        AllowDeletingColumns=p.delete_columns, AllowDeletingRows=p.delete_rows,
+        AllowSorting=p.sort, AllowFiltering=p.autofilter, AllowUsingPivotTables=p.pivot_tables)
+
+
+# A tool sheet a click has just added is protected as the built ones are.
+_NEW_PROTECTION = com_protection(PROTECTION)
 
 
 def _windows_protection(api) -> Mapping[str, object]:

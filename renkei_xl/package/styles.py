@@ -122,7 +122,8 @@ class Styles:
         return self._put("fill", self._fill_raw(colour))
 
     def xf_for(self, look: Look) -> int:
-        """The cell format of a tool look (found or appended)."""
+        """The cell format of a tool look (found or appended): the package's one
+        translation of renkei_xl.core.looks.Look."""
         e = self._el
         font = (f"<{e('font')}>" + (f"<{e('b')}/>" if look.bold else "") + (f"<{e('u')}/>" if look.underline else "")
                 + f'<{e("sz")} val="{look.font_size:g}"/>'
@@ -133,7 +134,7 @@ class Styles:
         fill_id = self._put("fill", self._fill_raw(look.fill)) if look.fill else 0
         border_id = 0
         if look.border:
-            side = "".join(f'<{e(s)} style="thin"><{e("color")} rgb="FF808080"/></{e(s)}>'
+            side = "".join(f'<{e(s)} style="thin"><{e("color")} rgb="FF{look.border_color}"/></{e(s)}>'
                            for s in ("left", "right", "top", "bottom"))
             border_id = self._put("border", f"<{e('border')}>{side}<{e('diagonal')}/></{e('border')}>")
         fmt = self.numfmt_id(look.number_format)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Optional
 
-from ..core.looks import LOOKS
+from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
 from ..package.cells import KEEP, column_letter, value_xml
 from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
@@ -31,16 +31,16 @@ from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr, escape
 from ..package.zipped import Package, fresh_name, relative
 from ..core.methods import INPUT_ERROR_TITLE
-from ..core.plan_types import SheetPlan, Validation, WritePlan
+from ..core.plan_types import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, Validation, WritePlan
 from .state import StyleReader
 
-PAPER = {"A3": 8, "A4": 9}
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: WritePlan) -> None:
     from ..vba.inject import VBA_PART
 
+    plan.refuse_missing(workbook.sheetnames)
     types = ContentTypes(pkg)
     styles = reader.styles
     macros = VBA_PART in pkg
@@ -207,13 +207,39 @@ def _ref(rect) -> str:
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
                  drawing_rid: Optional[str]) -> str:
     """A worksheet part from its plan, elements in the order CT_Worksheet requires."""
-    xf = _Formats(styles)
-    out: list[str] = [XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">']
-    fit = sheet.print_setup is not None and (sheet.print_setup.fit_width or sheet.print_setup.fit_height)
+    out: list[str] = [XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
+                      _sheet_pr(sheet, code_name),
+                      f'<dimension ref="{_ref((1, 1, max(len(sheet.rows), 1), max(sheet.width, 1)))}"/>',
+                      _sheet_views(sheet, selected), '<sheetFormatPr defaultRowHeight="15"/>',
+                      _cols(sheet), _sheet_data(sheet, styles)]
+    if sheet.protect:
+        out.append(_sheet_protection(sheet.protection))
+    if sheet.autofilter:
+        out.append(f'<autoFilter ref="{_ref(sheet.autofilter)}"/>')
+    if sheet.merges:
+        out.append(f'<mergeCells count="{len(sheet.merges)}">'
+                   + "".join(f'<mergeCell ref="{_ref(m)}"/>' for m in sheet.merges) + "</mergeCells>")
+    out += [_conditional(cf, priority, styles) for priority, cf in enumerate(sheet.conditional, start=1)]
+    if sheet.validations:
+        out.append(f'<dataValidations count="{len(sheet.validations)}">'
+                   + "".join(_validation_xml(v) for v in sheet.validations) + "</dataValidations>")
+    out.append(_hyperlinks(sheet))
+    if sheet.print_setup is not None:
+        out.append(_page(sheet.print_setup))
+    if drawing_rid:
+        out.append(f'<drawing r:id="{drawing_rid}"/>')
+    out.append("</worksheet>")
+    return "".join(out)
+
+
+def _sheet_pr(sheet: SheetPlan, code_name: Optional[str]) -> str:
+    ps = sheet.print_setup
+    fit = ps is not None and (ps.fit_width or ps.fit_height)
     pr = f' codeName="{attr(code_name)}"' if code_name else ""
-    out.append(f"<sheetPr{pr}>" + ('<pageSetUpPr fitToPage="1"/>' if fit else "") + "</sheetPr>")
-    width, height = sheet.width, len(sheet.rows)
-    out.append(f'<dimension ref="{_ref((1, 1, max(height, 1), max(width, 1)))}"/>')
+    return f"<sheetPr{pr}>" + ('<pageSetUpPr fitToPage="1"/>' if fit else "") + "</sheetPr>"
+
+
+def _sheet_views(sheet: SheetPlan, selected: bool) -> str:
     view = '<sheetView tabSelected="1" workbookViewId="0">' if selected else '<sheetView workbookViewId="0">'
     if sheet.freeze:
         row, col = sheet.freeze
@@ -222,18 +248,24 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
         split = (f' xSplit="{col - 1}"' if col > 1 else "") + (f' ySplit="{row - 1}"' if row > 1 else "")
         view += (f'<pane{split} topLeftCell="{top_left}" activePane="{pane}" state="frozen"/>'
                  f'<selection pane="{pane}" activeCell="{top_left}" sqref="{top_left}"/>')
-    out.append(f"<sheetViews>{view}</sheetView></sheetViews>")
-    out.append('<sheetFormatPr defaultRowHeight="15"/>')
-    if sheet.widths or sheet.hidden_cols:
-        cols = sorted(set(sheet.widths) | sheet.hidden_cols)
-        out.append("<cols>" + "".join(
-            f'<col min="{c}" max="{c}" width="{sheet.widths.get(c, 9.0):g}" customWidth="1"'
-            + (' hidden="1"' if c in sheet.hidden_cols else "") + "/>" for c in cols) + "</cols>")
-    out.append("<sheetData>")
+    return f"<sheetViews>{view}</sheetView></sheetViews>"
+
+
+def _cols(sheet: SheetPlan) -> str:
+    if not (sheet.widths or sheet.hidden_cols):
+        return ""
+    cols = sorted(set(sheet.widths) | sheet.hidden_cols)
+    return "<cols>" + "".join(
+        f'<col min="{c}" max="{c}" width="{sheet.widths.get(c, 9.0):g}" customWidth="1"'
+        + (' hidden="1"' if c in sheet.hidden_cols else "") + "/>" for c in cols) + "</cols>"
+
+
+def _sheet_data(sheet: SheetPlan, styles: Styles) -> str:
+    out = ["<sheetData>"]
     # The loop below runs for every cell of a sheet (80,000 in a split's 40 files of 2,000
     # rows): column letters and style attributes are made once, cell_xml's work inlined.
-    letters = [column_letter(col) for col in range(1, width + 1)]
-    style = _StyleAttrs(xf)
+    letters = [column_letter(col) for col in range(1, sheet.width + 1)]
+    style = _StyleAttrs(_Formats(styles))
     for r, row in enumerate(sheet.rows, start=1):
         cells = []
         number = f'{r}"'
@@ -249,52 +281,73 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
         if cells or ht_attr:
             out.append(f'<row r="{r}"{ht_attr}>' + "".join(cells) + "</row>")
     out.append("</sheetData>")
-    if sheet.protect:
-        out.append('<sheetProtection sheet="1" objects="1" scenarios="1" formatColumns="0" formatRows="0"'
-                   ' autoFilter="0"/>')
-    if sheet.autofilter:
-        out.append(f'<autoFilter ref="{_ref(sheet.autofilter)}"/>')
-    if sheet.merges:
-        out.append(f'<mergeCells count="{len(sheet.merges)}">'
-                   + "".join(f'<mergeCell ref="{_ref(m)}"/>' for m in sheet.merges) + "</mergeCells>")
-    for priority, cf in enumerate(sheet.conditional, start=1):
-        if cf.kind == "equal":
-            formula = '"' + cf.text.replace('"', '""') + '"'
-            rule = (f'<cfRule type="cellIs" dxfId="{styles.dxf_fill(cf.color)}" priority="{priority}" '
-                    f'operator="equal"><formula>{attr(formula)}</formula></cfRule>')
-        else:
-            low = f'type="num" val="{cf.minimum:g}"' if cf.minimum is not None else 'type="min"'
-            high = f'type="num" val="{cf.maximum:g}"' if cf.maximum is not None else 'type="max"'
-            rule = (f'<cfRule type="dataBar" priority="{priority}"><dataBar><cfvo {low}/><cfvo {high}/>'
-                    f'<color rgb="FF{cf.color}"/></dataBar></cfRule>')
-        out.append(f'<conditionalFormatting sqref="{_ref(cf.rect)}">{rule}</conditionalFormatting>')
-    if sheet.validations:
-        out.append(f'<dataValidations count="{len(sheet.validations)}">'
-                   + "".join(_validation_xml(v) for v in sheet.validations) + "</dataValidations>")
-    if sheet.links:
-        out.append("<hyperlinks>" + "".join(
-            f'<hyperlink ref="{column_letter(col)}{row}" location="{attr(target)}" '
-            f'display="{attr(str(_value_at(sheet, row, col) or ""))}"/>'
-            for (row, col), target in sorted(sheet.links.items())) + "</hyperlinks>")
-    ps = sheet.print_setup
-    if ps is not None:
-        if ps.center_horizontally:
-            out.append('<printOptions horizontalCentered="1"/>')
-        left, right, top, bottom = ps.margins
-        out.append(f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" '
-                   'header="0.3" footer="0.3"/>')
-        out.append(f'<pageSetup paperSize="{PAPER[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
-                   f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"/>')
-        if ps.footer:
-            out.append(f"<headerFooter><oddFooter>{attr('&C&9' + ps.footer)}</oddFooter></headerFooter>")
-        if ps.row_breaks:
-            n = len(ps.row_breaks)
-            out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'
-                       + "".join(f'<brk id="{r}" max="16383" man="1"/>' for r in ps.row_breaks)
-                       + "</rowBreaks>")
-    if drawing_rid:
-        out.append(f'<drawing r:id="{drawing_rid}"/>')
-    out.append("</worksheet>")
+    return "".join(out)
+
+
+# Protection's fields as CT_SheetProtection's attributes: what is protected is "1"; an
+# allowed action is "0" (the schema's default for each is the other way round).
+_PROTECTED = (("drawing_objects", "objects"), ("scenarios", "scenarios"))
+_ALLOWED = (("format_cells", "formatCells"), ("format_columns", "formatColumns"),
+            ("format_rows", "formatRows"), ("insert_columns", "insertColumns"),
+            ("insert_rows", "insertRows"), ("insert_hyperlinks", "insertHyperlinks"),
+            ("delete_columns", "deleteColumns"), ("delete_rows", "deleteRows"), ("sort", "sort"),
+            ("autofilter", "autoFilter"), ("pivot_tables", "pivotTables"))
+
+
+def _sheet_protection(p: Protection) -> str:
+    attrs = "".join(f' {name}="1"' for field, name in _PROTECTED if getattr(p, field))
+    attrs += "".join(f' {name}="0"' for field, name in _ALLOWED if getattr(p, field))
+    return f'<sheetProtection sheet="1"{attrs}/>'
+
+
+def _equal_rule(cf: CondFormat, priority: int, styles: Styles) -> str:
+    formula = '"' + cf.text.replace('"', '""') + '"'
+    return (f'<cfRule type="cellIs" dxfId="{styles.dxf_fill(cf.color)}" priority="{priority}" '
+            f'operator="equal"><formula>{attr(formula)}</formula></cfRule>')
+
+
+def _databar_rule(cf: CondFormat, priority: int, styles: Styles) -> str:
+    low = f'type="num" val="{cf.minimum:g}"' if cf.minimum is not None else 'type="min"'
+    high = f'type="num" val="{cf.maximum:g}"' if cf.maximum is not None else 'type="max"'
+    return (f'<cfRule type="dataBar" priority="{priority}"><dataBar><cfvo {low}/><cfvo {high}/>'
+            f'<color rgb="FF{cf.color}"/></dataBar></cfRule>')
+
+
+_CF_RULES = {EQUAL: _equal_rule, DATABAR: _databar_rule}
+assert set(_CF_RULES) == set(CONDITIONAL_KINDS)
+
+
+def _conditional(cf: CondFormat, priority: int, styles: Styles) -> str:
+    rule = _CF_RULES.get(cf.kind)
+    if rule is None:
+        raise ValueError(f"unknown conditional format: {cf.kind}")
+    return f'<conditionalFormatting sqref="{_ref(cf.rect)}">{rule(cf, priority, styles)}</conditionalFormatting>'
+
+
+def _hyperlinks(sheet: SheetPlan) -> str:
+    if not sheet.links:
+        return ""
+    return "<hyperlinks>" + "".join(
+        f'<hyperlink ref="{column_letter(col)}{row}" location="{attr(target)}" '
+        f'display="{attr(str(_value_at(sheet, row, col) or ""))}"/>'
+        for (row, col), target in sorted(sheet.links.items())) + "</hyperlinks>"
+
+
+def _page(ps: PrintSetup) -> str:
+    """printOptions to rowBreaks: the package's one translation of a PrintSetup (its titles
+    and area are defined names, set by _replace_sheet)."""
+    out = ['<printOptions horizontalCentered="1"/>' if ps.center_horizontally else ""]
+    left, right, top, bottom = ps.margins
+    out.append(f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" '
+               f'header="{ps.header_margin}" footer="{ps.footer_margin}"/>')
+    out.append(f'<pageSetup paperSize="{PAPER_CODES[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
+               f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"/>')
+    if ps.footer:
+        out.append(f"<headerFooter><oddFooter>{attr(f'&C&{ps.footer_size}' + ps.footer)}</oddFooter></headerFooter>")
+    if ps.row_breaks:
+        n = len(ps.row_breaks)
+        out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'
+                   + "".join(f'<brk id="{r}" max="16383" man="1"/>' for r in ps.row_breaks) + "</rowBreaks>")
     return "".join(out)
 
 
@@ -351,8 +404,6 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
         mapper = (lambda s, fmt=e.number_format: styles.derive(s, number_format=fmt)) if e.number_format else None
         changes.setdefault(e.sheet, {})[(e.row, e.col)] = (e.value, mapper)
     for f in plan.fills:
-        if f.sheet not in reader.workbook.sheetnames:
-            continue
         cells = reader.sheet(f.sheet)
         if f.only_if is not None and styles.fill_of(cells.style_of(f.row, f.col)) != f.only_if:
             continue   # staff have given the cell a colour of their own since

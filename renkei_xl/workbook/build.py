@@ -31,8 +31,9 @@ from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, report
 from ..core.choices import KINDS, RULES
 from ..core.model import Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
-from .xlsx import (HEADER, INPUT, LABEL, WORKBOOK_OPTIONS, ValidationRuns, prompt as _validation, validation,
-                   write_value)
+from ..core.looks import print_setup
+from .xlsx import (WORKBOOK_OPTIONS, Formats, ValidationRuns, print_setup as _print_setup, prompt as _validation,
+                   protect as _protect, validation, write_value)
 
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 # ASCII code names: VBA binds document modules to them, and a Japanese sheet name
@@ -171,6 +172,8 @@ def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
 
 @dataclass(frozen=True)
 class _Styles:
+    """The named looks (renkei_xl.core.looks) each sheet of a new master uses, as
+    XlsxWriter formats (renkei_xl.workbook.xlsx.format_of): the builder has none of its own."""
     title: object
     bold: object
     header: object
@@ -187,22 +190,11 @@ class _Styles:
 
     @classmethod
     def of(cls, wb: xlsxwriter.Workbook) -> "_Styles":
-        top = {"valign": "top"}
-        return cls(
-            title=wb.add_format({"bold": True, "font_size": 16}),
-            bold=wb.add_format({"bold": True, "font_size": 12}),
-            header=wb.add_format(HEADER),
-            text=wb.add_format(top),
-            wrap=wb.add_format({**top, "text_wrap": True}),
-            label=wb.add_format(LABEL),
-            date=wb.add_format({"num_format": "yyyy/mm/dd", "border": 1, "align": "left"}),
-            percent=wb.add_format({"num_format": "0.0%", "border": 1, "align": "left"}),
-            integer=wb.add_format({"num_format": "0", "border": 1, "align": "left"}),
-            input=wb.add_format(INPUT),
-            input_wrap=wb.add_format({**INPUT, "text_wrap": True}),
-            unlocked=wb.add_format({"locked": False, "border": 1}),
-            note=wb.add_format({"font_color": "595959", "valign": "vcenter"}),
-        )
+        f = Formats(wb)
+        return cls(title=f["title"], bold=f["heading"], header=f["header"], text=f["text"],
+                   wrap=f["text_wrap"], label=f["label"], date=f["setting_date"], percent=f["setting_rate"],
+                   integer=f["setting_integer"], input=f["input"], input_wrap=f["input_wrap"],
+                   unlocked=f["setting"], note=f["hint"])
 
 
 def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = None,
@@ -257,9 +249,9 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
             ws.write(r, 3, what, st.note)
     # The button path writes 最終実行日時/結果 through Excel, which refuses locked cells on
     # a protected sheet: those two cells are unlocked, the rest is protected.
-    ws.protect()
+    _protect(ws)
     ws.activate()
-    _print_setup(ws, fit_height=True)
+    _print_setup(ws, print_setup("a4_one_page"))
 
 
 def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str = "") -> None:
@@ -328,7 +320,7 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
             ws.write(r, col, choice, st.unlocked)
         wb.define_name(name, _ref(c.SETTINGS, 2, col, 1 + len(choices)))
     ws.freeze_panes(1, 0)
-    _print_setup(ws)
+    _print_setup(ws, print_setup("a4"))
 
 
 def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
@@ -365,8 +357,7 @@ def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(indicators), 1), len(fields) - 1)
     ws.set_row(0, 30)
-    _print_setup(ws, paper=8)  # A3, like the official list
-    ws.repeat_rows(0)
+    _print_setup(ws, print_setup("a3", title_rows=(1, 1)))  # A3, like the official list
 
 
 def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
@@ -394,15 +385,7 @@ def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
     rules.close()
     ws.freeze_panes(1, 1)
     ws.set_row(0, 30)
-    _print_setup(ws)
-    ws.repeat_rows(0)
-
-
-def _print_setup(ws, *, paper: int = 9, fit_height: bool = False) -> None:
-    """Landscape, one page wide (9 = A4, 8 = A3)."""
-    ws.set_landscape()
-    ws.set_paper(paper)
-    ws.fit_to_pages(1, 1 if fit_height else 0)
+    _print_setup(ws, print_setup("a4", title_rows=(1, 1)))
 
 
 def _rows_of(name: str, is_central: bool, indicators: Sequence[Indicator], entries: Sequence[Entry]):
@@ -435,7 +418,7 @@ def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:
         width = len(grid.rows[grid.header_row])
         ws.set_column(0, width - 1, 16)
         ws.freeze_panes(grid.header_row + 1, 0)
-        ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True})
+        _protect(ws)
 
 
 # The xlwings.conf row that names the renkei-xl server (read by Renkei.bas' RenkeiRun).

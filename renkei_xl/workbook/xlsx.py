@@ -1,10 +1,10 @@
-"""What every workbook XlsxWriter writes for the tool shares: font, strings kept as
-strings, the header and input looks, and data validations rendered from the core's rules.
+"""What every workbook XlsxWriter writes for the tool shares: the core's looks, print setups
+and protection translated once for XlsxWriter, strings kept as strings, and data
+validations rendered from the core's rules.
 
-New masters (build) take these from here, and the skeleton of a municipality's input
-file (renkei_xl.workbook.input_book) its workbook options; the input sheet itself is a
-plan rendered by the package writer, with the same rules (core.methods) and colours
-(core.contract), so a partner sees the master's colours and rules in the file they fill.
+New masters (build) and the skeleton of a municipality's input file (split; its sheet is a
+core plan the package writer renders) take these from here, so a decision is made once (the rules in core.methods, the looks, pages and protection in
+core.looks, the colours in core.contract). Nothing here has a look of its own.
 """
 
 from __future__ import annotations
@@ -13,26 +13,106 @@ import datetime as dt
 from decimal import Decimal
 from typing import Optional
 
-from ..core import contract as c
 from ..core.contract_read import text
+from ..core.looks import LOOKS, NORMAL, PAPER_CODES, PROTECTION, Look, PrintSetup, Protection
 from ..core.methods import INPUT_ERROR_TITLE, InputRule
 
-# Meiryo UI: on every Windows since Vista, compact enough for the long Japanese texts
-# of 事業概要 and 実施状況, and it prints as it shows. 游ゴシック (the Office default)
-# changes its metrics between Windows versions and often clips text when printed.
-# charset 128 (SHIFTJIS_CHARSET) is what Excel writes for Japanese fonts.
-FONT = {"font_name": "Meiryo UI", "font_size": 10, "font_charset": 128, "font_family": 3}
+# charset 128 (SHIFTJIS_CHARSET) and family 3 (modern) are what Excel writes for Japanese
+# fonts, and what the package writer writes (renkei_xl.package.styles).
+_FONT_EXTRAS = {"font_charset": 128, "font_family": 3}
+# The workbook's default font (the Normal style): core.looks says why it is what it is.
+def _points(size: float):
+    """A font size as Excel writes it: 10, not the 10.0 XlsxWriter would write for a float."""
+    return int(size) if float(size).is_integer() else size
+
+
+FONT = {"font_name": NORMAL.font_name, "font_size": _points(NORMAL.font_size), **_FONT_EXTRAS}
 # XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
 # link by default; what staff or a municipality typed must arrive as the text it was.
 TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
 # in_memory: the parts are assembled in memory and zipped once, not written to temporary
 # files and read back (a split of 40 files otherwise creates and removes hundreds).
 WORKBOOK_OPTIONS = {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT, "in_memory": True}
+_V_ALIGN = {"center": "vcenter"}
 
-HEADER = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1, "text_wrap": True,
-          "valign": "vcenter", "align": "center"}
-LABEL = {"bold": True, "bg_color": c.HEADER_FILL, "border": 1}
-INPUT = {"valign": "top", "bg_color": c.INPUT_FILL, "locked": False}
+
+def format_of(look: Look) -> dict:
+    """XlsxWriter's format properties for a core Look: XlsxWriter's one translation of it."""
+    props: dict = {"font_name": look.font_name, "font_size": _points(look.font_size), **_FONT_EXTRAS}
+    if look.bold:
+        props["bold"] = True
+    if look.font_color:
+        props["font_color"] = "#" + look.font_color
+    if look.underline:
+        props["underline"] = 1
+    if look.fill:
+        props["bg_color"] = "#" + look.fill
+    if look.border:
+        props.update(border=1, border_color="#" + look.border_color)
+    if look.h_align:
+        props["align"] = look.h_align
+    if look.v_align:
+        props["valign"] = _V_ALIGN.get(look.v_align, look.v_align)
+    if look.wrap:
+        props["text_wrap"] = True
+    if look.number_format:
+        props["num_format"] = look.number_format
+    if not look.locked:
+        props["locked"] = False
+    return props
+
+
+class Formats:
+    """The XlsxWriter formats of one workbook, one per named look, made when first asked
+    (``formats["header"]``)."""
+
+    def __init__(self, wb) -> None:
+        self.wb = wb
+        self._made: dict[str, object] = {}
+
+    def __getitem__(self, name: str):
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = self.wb.add_format(format_of(LOOKS[name]))
+        return made
+
+
+def print_setup(ws, setup: PrintSetup) -> None:
+    """A core PrintSetup on an XlsxWriter worksheet (rows 1-based in the setup)."""
+    if setup.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(PAPER_CODES[setup.paper])
+    ws.fit_to_pages(setup.fit_width, setup.fit_height)
+    if setup.center_horizontally:
+        ws.center_horizontally()
+    left, right, top, bottom = setup.margins
+    ws.set_margins(left=left, right=right, top=top, bottom=bottom)
+    ws.set_header("", {"margin": setup.header_margin})
+    ws.set_footer(f"&C&{setup.footer_size}{setup.footer}" if setup.footer else "",
+                  {"margin": setup.footer_margin})
+    if setup.title_rows:
+        ws.repeat_rows(setup.title_rows[0] - 1, setup.title_rows[1] - 1)
+    if setup.area:
+        r1, c1, r2, c2 = setup.area
+        ws.print_area(r1 - 1, c1 - 1, r2 - 1, c2 - 1)
+    if setup.row_breaks:
+        ws.set_h_pagebreaks(list(setup.row_breaks))
+
+
+def protect(ws, protection: Protection = PROTECTION) -> None:
+    """A core Protection on an XlsxWriter worksheet, without a password (XlsxWriter's
+    "objects"/"scenarios" say what stays editable, the core's what is protected)."""
+    p = protection
+    ws.protect("", {"objects": not p.drawing_objects, "scenarios": not p.scenarios,
+                    "format_cells": p.format_cells, "format_columns": p.format_columns,
+                    "format_rows": p.format_rows, "insert_columns": p.insert_columns,
+                    "insert_rows": p.insert_rows, "insert_hyperlinks": p.insert_hyperlinks,
+                    "delete_columns": p.delete_columns, "delete_rows": p.delete_rows, "sort": p.sort,
+                    "autofilter": p.autofilter, "pivot_tables": p.pivot_tables})
+
+
 
 
 def write_value(ws, row: int, col: int, value, fmt=None) -> None:
