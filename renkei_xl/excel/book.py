@@ -138,7 +138,7 @@ class LiveBook:
 
     @property
     def _renkei_client(self) -> bool:
-        """A VBA client that carries our action module (renkei_xl/vba/macros/RenkeiServer.bas):
+        """A VBA client that carries our action module (macros/RenkeiServer.bas):
         the renkei-xl server marks such payloads (renkei_xl.server), and the module
         implements alignment, which xlwings' own VBA client lacks."""
         return self.engine == REMOTE and bool(self.book.api.get(RENKEI_CLIENT_KEY))
