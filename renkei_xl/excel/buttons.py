@@ -21,6 +21,7 @@ from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.layout import status_line
 from ..core.model import SYMBOLS, Finding, Report
 from .book import LiveBook, now
+from .engines import live_book
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
@@ -90,7 +91,7 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
                                f"マクロを更新してください（{type(exc).__name__}: {exc}）") from exc
     live = None
     try:
-        live = LiveBook(book)
+        live = live_book(book)
         live.status(f"{title}: ブックを読み込んでいます…")
         message = body(live, title)
     except UserError as exc:
