@@ -77,3 +77,35 @@ def test_a_remote_book_is_given_what_its_client_replays(master, tmp_path, client
     buttons.recalc(answered)
     funcs = {a["func"] for a in answered.json()["actions"]}
     assert bool(funcs & ALIGNMENT) == aligns, funcs & ALIGNMENT
+
+
+class _Range:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def options(self, **_):
+        return SimpleNamespace(value=[list(r) for r in self.rows])
+
+
+def _com_book(rows):
+    """A book as xlwings shows it through COM: one sheet, its values as pywin32 returns them."""
+    last = SimpleNamespace(row=len(rows), column=len(rows[0]))
+    sheet = SimpleNamespace(name="指標", used_range=SimpleNamespace(last_cell=last), range=lambda *_: _Range(rows))
+    sheets = _Sheets([sheet])
+    return SimpleNamespace(app=SimpleNamespace(engine=SimpleNamespace(type="desktop")), sheets=sheets)
+
+
+class _Sheets(list):
+    def __getitem__(self, key):
+        return next(s for s in self if s.name == key) if isinstance(key, str) else super().__getitem__(key)
+
+
+def test_the_windows_book_reads_com_error_values_as_their_text(monkeypatch):
+    """COM gives #SPILL! as the SCODE int -2146826243; only the Windows class reads it back
+    as text, and numbers stay numbers."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    spill = -2146828288 + 2045
+    live = live_book(_com_book([["実績値", spill], [12.5, "#REF!"]]))
+    assert type(live) is WindowsBook
+    assert live.grid("指標") == [["実績値", "#SPILL!"], [12.5, "#REF!"]]
+    assert MacBook(_com_book([[spill]])).grid("指標") == [[spill]]

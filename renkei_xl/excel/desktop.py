@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, Optional
 
 from .book import MAC, WINDOWS, LiveBook, best_effort
+from .com_errors import clean_grid
 
 # COM constants (XlPageOrientation, XlPaperSize, XlUnderlineStyle)
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
@@ -103,6 +104,11 @@ class WindowsBook(DesktopBook):
     """Excel through COM: ``.api`` is the Excel object model, and everything works."""
 
     engine = WINDOWS
+
+    def grid(self, sheet_name: str) -> list[list[object]]:
+        """COM hands an error value xlwings does not know (#SPILL!, #CALC!, ...) over as its
+        SCODE, an int: read as its text, so the core names the cell (excel.com_errors)."""
+        return clean_grid(super().grid(sheet_name))
 
     def unsaved(self) -> bool:
         return not self.book.api.Saved
