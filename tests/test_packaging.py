@@ -1,10 +1,12 @@
 """A quiet install that carries everything: every folder of the package that Python could
 import is declared, so setuptools has nothing to warn about; the data files travel with it;
 and the VBA modules, kept once in the top-level macros/ of the customer's layout, are in the
-wheel as renkei_xl/vba/macros/, where the installed tool finds them."""
+wheel as renkei_xl/vba/macros/, where the installed tool finds them, while an editable
+install reads them from macros/."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -61,6 +63,24 @@ def test_a_checkout_reads_the_modules_from_macros():
     from renkei_xl.vba.sources import MACROS_DIR, our_modules
     assert MACROS_DIR.resolve() == MACROS.resolve()
     assert [m.name for m in our_modules()] == ["Renkei", "RenkeiServer"]
+
+
+def test_an_editable_install_reads_the_modules_from_macros(tmp_path):
+    """What `make venv` does (pip install -e), into an empty venv, run away from the
+    checkout: the mapped folder makes setuptools' import hook the editable install, and
+    the tool still reads the one copy in macros/."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    run = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-e", str(ROOT)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    code = "from renkei_xl.vba.sources import MACROS_DIR, our_modules; print(MACROS_DIR); print(*[m.name for m in our_modules()])"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    shown = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert shown.returncode == 0, shown.stderr
+    folder, names = shown.stdout.splitlines()
+    assert Path(folder) == MACROS and names == "Renkei RenkeiServer"
 
 
 @pytest.fixture(scope="module")
