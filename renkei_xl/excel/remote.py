@@ -12,12 +12,10 @@ master cannot replay it is decided after the run, in one place (renkei_xl.excel.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Optional
+from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
 from ..core.contract_read import cell_ref, column_letter
 from .book import RENKEI_CLIENT_KEY, REMOTE, LiveBook, width_to_points
-from .client import UNPROTECT
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -27,9 +25,10 @@ _V_ALIGN_JS = {"top": "Top", "center": "Center", "bottom": "Bottom", "justify": 
                "distributed": "Distributed"}
 
 
-@dataclass(frozen=True)
-class RemoteClient:
-    """What the client that replays the answer can do beyond xlwings' own VBA client."""
+class RemoteClient(NamedTuple):
+    """What the client that replays the answer can do beyond xlwings' own VBA client.
+    (A NamedTuple: a button on a desktop imports this module, and dataclasses would be
+    the one import its start-up adds.)"""
 
     # setHorizontalAlignment / setVerticalAlignment: Office.js has them, and so has a VBA
     # client carrying RenkeiServer.bas; xlwings refuses alignment for its own VBA client.
@@ -96,6 +95,8 @@ class RemoteBook(LiveBook):
         protected, remembering their options, and restores them after the replay whether it
         succeeded or not (renkei_xl.excel.client: a client without that Sub gets no answer
         at all)."""
+        from .client import UNPROTECT   # not at the top: the desktop buttons never need it
+
         names = list(dict.fromkeys(sheet_names))
         self.book.impl.append_json_action(
             func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect))])
