@@ -23,7 +23,9 @@ def _macros_dir() -> Path:
     """The folder of our ``*.bas`` modules. Their one copy is the repository's top-level
     ``macros/``; a wheel carries it as ``renkei_xl/vba/macros/`` (setup.cfg's package_dir),
     so an installed tool finds it beside this module, and a checkout (an editable install,
-    or PYTHONPATH) two folders up, where the source is."""
+    or PYTHONPATH) two folders up, where the source is. Not importlib.resources: the import
+    hook of setuptools' editable install cannot import a mapped folder that has no
+    ``__init__.py`` (ModuleNotFoundError), and a wheel installs as plain files anyway."""
     installed = Path(__file__).with_name("macros")
     return installed if (installed / "Renkei.bas").is_file() else Path(__file__).resolve().parents[2] / "macros"
 
