@@ -52,7 +52,7 @@ import xlwings as xw
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from renkei_xl.core.contract_read import column_letter, parse_ref
+from renkei_xl.core.refs import column_letter, parse_ref
 from renkei_xl.excel.book import points_to_width
 
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")

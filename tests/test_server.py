@@ -117,7 +117,7 @@ def server(tmp_path_factory, licensed):  # noqa: F811
 
 def _master_id(path: Path) -> str:
     """What RenkeiServer.bas sends: the hidden name's value, as the master saved it."""
-    from renkei_xl.cycle.distribute import stored_master_id
+    from renkei_xl.core.seal import stored_master_id
     from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
 
@@ -131,7 +131,7 @@ def _payload(path: Path) -> dict:
 
 def _named_cell(payload: dict, name: str) -> tuple[list, int, int]:
     """(the sheet's rows, row index, column index) of a defined name in the payload."""
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     entry = next(n for n in payload["names"] if n["name"] == name)
     rows = payload["sheets"][entry["sheet_index"]]["values"]
@@ -299,7 +299,7 @@ def test_twelve_clients_at_once_get_their_own_answers(server):
     with opened(server.master) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
     sheet_index = next(i for i, s in enumerate(base["sheets"]) if s["name"] == "小樽市")
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     r, col = parse_ref(entry.cell("value"))
     payloads = []
@@ -452,7 +452,7 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     assert "Function RunServerPython(" in modules["Remote"]
     assert 'url & "/buttons/" & entry' in modules["RenkeiServer"]
     # the master's identity: a hidden name the build wrote, read and sent by RenkeiServer.bas
-    from renkei_xl.cycle.distribute import ID_NAME
+    from renkei_xl.core.seal import ID_NAME
 
     assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
     assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
@@ -487,7 +487,8 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
 def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
     import zipfile
 
-    from renkei_xl.cycle.distribute import ID_NAME, master_id, master_key_of_file
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.core.seal import ID_NAME, master_id
 
     built = tmp_path / "built.xlsm"
     assert cli_main(["init", str(built), "--sample", "fy2023"]) == 0
@@ -749,8 +750,8 @@ def _master_in(server, folder: str, *, fresh: bool = False, **values) -> Path:
     """A master saved in ``folder`` under the work folder, naming that folder in 設定, with
     named cells set (N_REGION=...) through the tool's own file writer. ``fresh``: built
     anew (a key of its own), else a copy of the server's master (the same key)."""
-    from renkei_xl.core.contract_read import parse_ref
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook.session import write_planned
 
     path = server.workdir / folder / MASTER_NAME
@@ -849,7 +850,8 @@ def test_a_click_reaches_only_the_folder_of_its_own_master(server):
 
 
 def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):
-    from renkei_xl.cycle.distribute import master_id, master_key_of_file
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.core.seal import master_id
 
     assert _master_id(server.master) == master_id(master_key_of_file(server.master))
     copy = tmp_path / "2023年度" / MASTER_NAME
@@ -866,7 +868,7 @@ def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
     master = _master_in(server, folder)
     with opened(master) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     payload = _payload(master)
     sheet = next(s for s in payload["sheets"] if s["name"] == "小樽市")

@@ -30,7 +30,6 @@ they are given, so a button's Python process loads only what xlwings already loa
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -256,6 +255,3 @@ class LiveBook(ABC):
         """No screen repaint between the writes, where the engine repaints at all."""
         yield
 
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)

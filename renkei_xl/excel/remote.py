@@ -14,7 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
-from ..core.contract_read import cell_ref, column_letter
+from ..core.refs import cell_ref, column_letter
 from .book import RENKEI_CLIENT_KEY, REMOTE, LiveBook, width_to_points
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).

@@ -250,7 +250,7 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     place, folder, payload = payload
-    from ..workbook.safety import confined
+    from ..safety import confined
 
     try:
         with confined(folder):      # every write of this click lands in its folder, or nowhere

@@ -21,7 +21,7 @@ import json
 import re
 from typing import Optional
 
-from ..core.contract_read import cell_ref
+from ..core.refs import cell_ref
 
 # A JSON string (skipped), or a place where an array element is missing: a comma followed
 # by a comma or a closing bracket, or an opening bracket followed by a comma.
