@@ -120,11 +120,11 @@ def _plan_for(entry, payload: dict):
     import datetime as dt
 
     from renkei_xl.excel.apply import master_state
-    from renkei_xl.excel.book import LiveBook
+    from renkei_xl.excel.engines import live_book
     from renkei_xl.core.pipeline import recalculate
     from renkei_xl.core.plan import recalc_plan, validate_plan
 
-    live = LiveBook(remote_book(payload))
+    live = live_book(remote_book(payload))
     data = live.read()
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     make = recalc_plan if entry is buttons.recalc else validate_plan
@@ -650,9 +650,9 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     assert book.read_bytes() == before  # the button writes through Excel, never the file
 
     # the changed cell, found the way the reader finds it
-    from renkei_xl.excel.book import LiveBook
+    from renkei_xl.excel.engines import live_book
 
-    data = LiveBook(remote_book(payload)).read()
+    data = live_book(remote_book(payload)).read()
     entry = next(e for e in data.entries if e.municipality == BAD_MUNICIPALITY and e.indicator_id == ind_id)
     assert applied.value(BAD_MUNICIPALITY, entry.cell("value")) == new
     assert f"{BAD_MUNICIPALITY}!{entry.cell('value')}" in prompt and returned.name in prompt
@@ -750,7 +750,7 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     """Both faces: the row holding #REF! keeps the master's value, the other rows come in,
     the cell is named in the alert and on 取込履歴 (issue 19)."""
     from renkei_xl.cycle.distribute import split_master
-    from renkei_xl.excel.book import LiveBook
+    from renkei_xl.excel.engines import live_book
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
@@ -762,7 +762,7 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
         "G20": '<c r="G20" t="e"><f>#REF!+1</f><v>#REF!</v></c>', "G22": '<c r="G22"><v>5</v></c>'})
 
     payload = payload_from_file(book)
-    data = LiveBook(remote_book(payload)).read()
+    data = live_book(remote_book(payload)).read()
     cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
     applied, _actions = _run(buttons.collect, payload)
     prompt = _only_alert(applied)["prompt"]

@@ -16,7 +16,7 @@ The look system (renkei_xl.core.looks) is checked the same way: every look attri
 margins, footer and its size, print titles, breaks) and the sheet protection are stated once
 from the plan's records and read back from each face. What the remote engine cannot
 express is checked where the live face expresses it: the page through the Windows (COM)
-translation of the plan's PrintSetup (renkei_xl.excel.book.com_page_setup; the remote
+translation of the plan's PrintSetup (renkei_xl.excel.desktop.com_page_setup; the remote
 engine sets the print area only, compared from its replay), the protection of a sheet a
 click adds through the options the masters' VBA restores (RenkeiServer.bas, read by
 remote_payload). Then the rules of the plan: a staff sheet the book lacks refuses the whole
@@ -46,7 +46,9 @@ from renkei_xl.core.looks import LOOKS, PAPER_CODES, PROTECTION, Look, PrintSetu
 from renkei_xl.core.plan import recalc_plan, validate_plan
 from renkei_xl.core.plan_types import CellEdit, CondFormat, FillEdit, SheetPlan, WritePlan
 from renkei_xl.excel.apply import apply_plan as live_apply
-from renkei_xl.excel.book import LiveBook, com_page_setup, com_protection
+from renkei_xl.excel.book import LiveBook
+from renkei_xl.excel.engines import live_book
+from renkei_xl.excel.desktop import com_page_setup, com_protection
 from renkei_xl.core.pipeline import recalculate
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
@@ -394,7 +396,7 @@ def _both_apply(master: Path, tmp_path: Path, plan: WritePlan) -> tuple[FileView
     shutil.copyfile(master, path)
     write_planned(path, lambda fs: (plan, None))
     payload = payload_from_file(master)
-    live = LiveBook(remote_book(payload))
+    live = live_book(remote_book(payload))
     touched = [*(s.name for s in plan.sheets), *plan.staff_sheets]
     with live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
         live_apply(live, plan)
@@ -446,7 +448,7 @@ def test_a_plan_naming_a_missing_sheet_is_refused_whole_on_both_faces(masters, t
     with pytest.raises(UserError, match="消えた町") as on_file:
         write_planned(path, lambda fs: (plan, None))
     assert path.read_bytes() == before
-    live = LiveBook(remote_book(payload_from_file(masters["clean"])))
+    live = live_book(remote_book(payload_from_file(masters["clean"])))
     with pytest.raises(UserError, match="消えた町") as on_live:
         live_apply(live, plan)
     assert live.book.json()["actions"] == []
@@ -461,7 +463,7 @@ def test_an_unknown_conditional_format_kind_is_refused_on_both_faces(masters, tm
     with pytest.raises(ValueError, match="unknown conditional format: iconset"):
         write_planned(path, lambda fs: (WritePlan([sheet]), None))
     assert path.read_bytes() == before
-    live = LiveBook(remote_book(payload_from_file(masters["clean"])))
+    live = live_book(remote_book(payload_from_file(masters["clean"])))
     with pytest.raises(ValueError, match="unknown conditional format: iconset"):
         live_apply(live, WritePlan([sheet]))
 

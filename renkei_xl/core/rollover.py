@@ -101,39 +101,67 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                   closed: Result, new_year: int, when: dt.datetime) -> tuple[WritePlan, RolloverReport]:
     """The plan that turns a copy of this year's master into next year's."""
     old = data.settings
-    if new_year <= old.fiscal_year:
-        raise UserError(f"新しい対象年度（{new_year}年度）は、このマスターの対象年度（{old.fiscal_year}年度）より"
-                        "後にしてください")
-    if new_year > old.fiscal_year + 10:
-        raise UserError(f"新しい対象年度（{new_year}年度）が離れすぎています（{old.fiscal_year}年度の次は"
-                        f"{old.fiscal_year + 1}年度）")
-    years = new_year - old.fiscal_year
+    _check_year(old.fiscal_year, new_year)
     book = Book(sheets, state.names)
-    cells: list[CellEdit] = []
-    fills: list[FillEdit] = []
+    new_settings = old._replace(fiscal_year=new_year, base_date=shifted(old.base_date, new_year - old.fiscal_year))
+    cells = _settings_cells(book, new_settings)
+    emptied = _emptied_inputs(data)
+    cells += emptied
+    previous_cells, fills = _previous_year_columns(book, data, closed)
+    cells += previous_cells
+    lifted, _ = marks((), state, data)    # the marks of the last check
+    fills += lifted
+    owned, past = _owned_sheets(state, data, closed, new_settings)
+    line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
+            f"（入力 {len(emptied)} セルを空に、目標の見直し {len(past)} 件）")
+    cells += menu_cells(state, line, when)
+    folder_cells, folder = _next_folder_cells(state, book, old.fiscal_year, new_year)
+    cells += folder_cells
+    report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
+                            len(closed.indicators), len(closed.errors), folder)
+    return WritePlan(owned, cells, fills), report
 
-    # 設定
-    for name, value in ((c.N_YEAR, new_year), (c.N_BASE_DATE, shifted(old.base_date, years))):
+
+def _check_year(old_year: int, new_year: int) -> None:
+    if new_year <= old_year:
+        raise UserError(f"新しい対象年度（{new_year}年度）は、このマスターの対象年度（{old_year}年度）より"
+                        "後にしてください")
+    if new_year > old_year + 10:
+        raise UserError(f"新しい対象年度（{new_year}年度）が離れすぎています（{old_year}年度の次は"
+                        f"{old_year + 1}年度）")
+
+
+def _settings_cells(book: Book, new: Settings) -> list[CellEdit]:
+    """設定's year and base date, as the new year has them."""
+    cells = []
+    for name, value in ((c.N_YEAR, new.fiscal_year), (c.N_BASE_DATE, new.base_date)):
         if value is None:
             continue
         sheet, ref, _ = book.named(name)
         row, col = parse_ref(ref)
         cells.append(CellEdit(sheet, row, col, value))
+    return cells
 
-    # inputs emptied
-    emptied = 0
+
+def _emptied_inputs(data: MasterData) -> list[CellEdit]:
+    """What staff and municipalities type, each year anew: every filled input cell emptied."""
+    cells = []
     inputs = [(e, c.INPUT_FIELDS) for e in data.entries]
     inputs += [(ind, ("actual_manual", "status_manual")) for ind in data.indicators]
-    for record, fields in inputs:       # what staff and municipalities type, each year anew
+    for record, fields in inputs:
         for f in fields:
             ref = record.cell(f)
             if ref and getattr(record, f):
                 row, col = parse_ref(ref)
                 cells.append(CellEdit(record.sheet, row, col, None))
-                emptied += 1
+    return cells
 
-    # last year's values beside each row
-    label = c.PREVIOUS_HEADER.format(year=old.fiscal_year)
+
+def _previous_year_columns(book: Book, data: MasterData, closed: Result) -> tuple[list[CellEdit], list[FillEdit]]:
+    """Last year's values beside each row: on each municipality sheet, and on 指標."""
+    label = c.PREVIOUS_HEADER.format(year=data.settings.fiscal_year)
+    cells: list[CellEdit] = []
+    fills: list[FillEdit] = []
     shown_entries: dict[str, list[tuple[int, object]]] = {}
     for e in data.entries:
         if e.row is not None:
@@ -147,16 +175,16 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
         c1, f1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label, ind_rows)
         cells += c1
         fills += f1
+    return cells, fills
 
-    # marks of the last check lifted
-    lifted, _ = marks((), state, data)
-    fills += lifted
 
-    # the tool's sheets
-    new_settings = old._replace(fiscal_year=new_year, base_date=shifted(old.base_date, years))
+def _owned_sheets(state: MasterState, data: MasterData, closed: Result,
+                  new_settings: Settings) -> tuple[list[SheetPlan], list]:
+    """The tool's sheets of the new year (empty, or placeholders until its first recalc),
+    with the closed year added to 経年; and the targets past their year."""
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
-    history = with_year(read_history(state.grids.get(c.HISTORY)), old.fiscal_year, closed)
+    history = with_year(read_history(state.grids.get(c.HISTORY)), data.settings.fiscal_year, closed)
     owned = [_note_sheet(list_sheet(_empty(), new_settings), LIST_NOTE),
              _summary_placeholder(new_settings),
              findings_sheet(past, state.sheetnames, {}),
@@ -164,21 +192,21 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
              _steps_placeholder(new_settings)]
     if c.IMPORT_LOG in state.sheetnames:
         owned.append(SheetPlan(c.IMPORT_LOG, [], protect=False))
-    line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
-            f"（入力 {emptied} セルを空に、目標の見直し {len(past)} 件）")
-    cells += menu_cells(state, line, when)
-    folder = ("", "")
-    if c.N_SERVER_FOLDER in state.names:       # one folder per year: the new master names its own
-        sheet, ref, value = book.named(c.N_SERVER_FOLDER)
-        old_folder = text(value)
-        new_folder = next_folder(old_folder, old.fiscal_year, new_year)
-        if new_folder != old_folder:
-            row, col = parse_ref(ref)
-            cells.append(CellEdit(sheet, row, col, new_folder))
-            folder = (old_folder, new_folder)
-    report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), emptied, past,
-                            len(closed.indicators), len(closed.errors), folder)
-    return WritePlan(owned, cells, fills), report
+    return owned, past
+
+
+def _next_folder_cells(state: MasterState, book: Book, old_year: int,
+                       new_year: int) -> tuple[list[CellEdit], tuple[str, str]]:
+    """One folder per year: the new master names its own (and (old, new) for the report)."""
+    if c.N_SERVER_FOLDER not in state.names:
+        return [], ("", "")
+    sheet, ref, value = book.named(c.N_SERVER_FOLDER)
+    old_folder = text(value)
+    new_folder = next_folder(old_folder, old_year, new_year)
+    if new_folder == old_folder:
+        return [], ("", "")
+    row, col = parse_ref(ref)
+    return [CellEdit(sheet, row, col, new_folder)], (old_folder, new_folder)
 
 
 def _entry_shown(e) -> object:

@@ -227,65 +227,17 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     The draft marker is removed from a copy, so the caller's message (and any .eml
     saved from it) is left as it was.
     """
-    user = os.environ.get(ENV_USER) or ""
-    password = os.environ.get(ENV_PASSWORD) or ""
-    if bool(user) != bool(password):
-        raise UserError(f"環境変数 {ENV_USER} と {ENV_PASSWORD} は両方設定してください"
-                        "（片方だけ設定されています）。認証が不要なサーバーでは両方とも削除してください。")
-
+    user, password = _credentials()
     outgoing = copy.deepcopy(msg)
     del outgoing["X-Unsent"]
     server = f"{host}:{port}"
-
-    try:
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise UserError(f"メールサーバー {server} に接続できません（{_connect_reason(exc, timeout)}）。"
-                        "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+    smtp = _connect(host, port, timeout, server)
     try:
         if starttls:
-            try:
-                smtp.starttls(context=ssl.create_default_context())
-            except smtplib.SMTPNotSupportedError as exc:
-                raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
-                                "暗号化の設定を確認してください。") from exc
-            except (ssl.SSLError, ssl.CertificateError) as exc:
-                raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
-                                f"（{exc}）。サーバーの証明書を確認してください。") from exc
+            _starttls(smtp, server)
         if user:
-            try:
-                smtp.login(user, password)
-            except smtplib.SMTPAuthenticationError as exc:
-                raise UserError(f"メールサーバー {server} での認証に失敗しました{_reply(exc)}。"
-                                f"環境変数 {ENV_USER} / {ENV_PASSWORD} のユーザー名とパスワードを確認してください。"
-                                ) from exc
-            except smtplib.SMTPNotSupportedError as exc:
-                raise UserError(f"メールサーバー {server} は認証（AUTH）に対応していません。"
-                                "暗号化（STARTTLS）が必要でないか確認し、認証が不要なら環境変数 "
-                                f"{ENV_USER} / {ENV_PASSWORD} を削除してください。") from exc
-        try:
-            refused = smtp.send_message(outgoing)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
-                            f"{_refused_list(exc.recipients)}。メールアドレスを確認してください。") from exc
-        except smtplib.SMTPSenderRefused as exc:
-            if exc.smtp_code == 552:
-                # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
-                # there and would otherwise read as a bad sender.
-                raise UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
-                                "添付ファイルを減らすか、分けて送信してください。") from exc
-            if exc.smtp_code == 530:
-                raise UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
-                                f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
-                                ) from exc
-            raise UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
-                            f"{_reply(exc)}。差出人のメールアドレスを確認してください。") from exc
-        except smtplib.SMTPDataError as exc:
-            raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
-                            "添付ファイルの大きさの制限などを確認してください。") from exc
-        if refused:
-            raise UserError("次の宛先はメールサーバーに拒否され、送信できませんでした（他の宛先には送信済みです）: "
-                            f"{_refused_list(refused)}。メールアドレスを確認してください。")
+            _login(smtp, user, password, server)
+        _deliver(smtp, outgoing, server)
     except UserError:
         raise
     except smtplib.SMTPResponseException as exc:
@@ -295,6 +247,75 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
                         "メールが届いていない可能性があります。宛先に確認してから再送してください。") from exc
     finally:
         _close(smtp)
+
+
+def _credentials() -> tuple[str, str]:
+    """(user, password) from the environment; both or neither."""
+    user = os.environ.get(ENV_USER) or ""
+    password = os.environ.get(ENV_PASSWORD) or ""
+    if bool(user) != bool(password):
+        raise UserError(f"環境変数 {ENV_USER} と {ENV_PASSWORD} は両方設定してください"
+                        "（片方だけ設定されています）。認証が不要なサーバーでは両方とも削除してください。")
+    return user, password
+
+
+def _connect(host: str, port: int, timeout: float, server: str) -> smtplib.SMTP:
+    try:
+        return smtplib.SMTP(host, port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise UserError(f"メールサーバー {server} に接続できません（{_connect_reason(exc, timeout)}）。"
+                        "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+
+
+def _starttls(smtp: smtplib.SMTP, server: str) -> None:
+    try:
+        smtp.starttls(context=ssl.create_default_context())
+    except smtplib.SMTPNotSupportedError as exc:
+        raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
+                        "暗号化の設定を確認してください。") from exc
+    except (ssl.SSLError, ssl.CertificateError) as exc:
+        raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
+                        f"（{exc}）。サーバーの証明書を確認してください。") from exc
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:
+    try:
+        smtp.login(user, password)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise UserError(f"メールサーバー {server} での認証に失敗しました{_reply(exc)}。"
+                        f"環境変数 {ENV_USER} / {ENV_PASSWORD} のユーザー名とパスワードを確認してください。"
+                        ) from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise UserError(f"メールサーバー {server} は認証（AUTH）に対応していません。"
+                        "暗号化（STARTTLS）が必要でないか確認し、認証が不要なら環境変数 "
+                        f"{ENV_USER} / {ENV_PASSWORD} を削除してください。") from exc
+
+
+def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
+    """Send, and say which refusal it was: recipients, sender, size, login, data."""
+    try:
+        refused = smtp.send_message(outgoing)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
+                        f"{_refused_list(exc.recipients)}。メールアドレスを確認してください。") from exc
+    except smtplib.SMTPSenderRefused as exc:
+        if exc.smtp_code == 552:
+            # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
+            # there and would otherwise read as a bad sender.
+            raise UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+                            "添付ファイルを減らすか、分けて送信してください。") from exc
+        if exc.smtp_code == 530:
+            raise UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
+                            f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
+                            ) from exc
+        raise UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
+                        f"{_reply(exc)}。差出人のメールアドレスを確認してください。") from exc
+    except smtplib.SMTPDataError as exc:
+        raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
+                        "添付ファイルの大きさの制限などを確認してください。") from exc
+    if refused:
+        raise UserError("次の宛先はメールサーバーに拒否され、送信できませんでした（他の宛先には送信済みです）: "
+                        f"{_refused_list(refused)}。メールアドレスを確認してください。")
 
 
 def _close(smtp: smtplib.SMTP) -> None:

@@ -4,7 +4,8 @@ The file face applies the same plan to the package; neither decides anything. Th
 only translates: a SheetPlan becomes "clear the sheet, one bulk write of the values, then
 the looks, merges, sizes, links and the rest", a CellEdit one write, a FillEdit one fill.
 Engine differences (what COM, AppleScript and the remote engine can each express) are
-asked of LiveBook (renkei_xl.excel.book), the only place that tells engines apart.
+asked of the LiveBook interface (renkei_xl.excel.book); each engine's class answers for
+its engine, and renkei_xl.excel.engines alone picks the class.
 
 Looks are written by attribute, not by look: each attribute value (bold, a fill colour,
 the border, a number format, ...) goes to as few rectangles as hold it, so 20,000 rows
@@ -12,9 +13,9 @@ that share a handful of looks cost a few dozen calls, each a round trip to Excel
 Apple events) or an action the remote client replays. The sheet has just been cleared,
 so an attribute at Excel's default (not bold, no fill, general alignment) is not written.
 
-What an engine cannot express (see LiveBook): alignment and charts need an Office.js
-client on the remote engine; the print setup beyond the print area, and autofilter
-buttons, exist on desktop Excel only.
+What an engine cannot express (see the LiveBook classes): on the remote engine, alignment
+needs a client that replays it (RemoteClient) and charts an Office.js client; the print
+setup beyond the print area, and autofilter buttons, exist on desktop Excel only.
 """
 
 from __future__ import annotations

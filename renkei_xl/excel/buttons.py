@@ -22,6 +22,7 @@ from ..core.layout import status_line
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
 from .book import LiveBook
+from .engines import live_book
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
@@ -91,7 +92,7 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
                                f"マクロを更新してください（{type(exc).__name__}: {exc}）") from exc
     live = None
     try:
-        live = LiveBook(book)
+        live = live_book(book)
         live.status(f"{title}: ブックを読み込んでいます…")
         message = body(live, title)
     except UserError as exc:

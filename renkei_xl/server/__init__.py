@@ -1,7 +1,7 @@
 """The on-premises renkei-xl server: the buttons of a master, with no Python on the staff PC.
 
 Excel posts the workbook's contents through xlwings' own VBA client (``RunServerPython``
-in the master's Remote module, see renkei_xl/vba/macros/RenkeiServer.bas); the server
+in the master's Remote module, see macros/RenkeiServer.bas); the server
 runs the very same button code as a local click (renkei_xl.excel.buttons) on
 ``xw.Book(json=payload)``, xlwings' remote engine, and answers with the actions Excel
 replays. One warm process serves every PC, so a click costs only the work.

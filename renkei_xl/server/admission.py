@@ -110,10 +110,10 @@ class remote_book:
         import xlwings as xw
         from xlwings.pro._xlremote import App
 
-        from ..excel.book import LiveBook
+        from ..excel.engines import live_book
 
         self.impl = App(apps=None, add_book=False).books.open(json=self.payload)
-        return LiveBook(xw.Book(impl=self.impl))
+        return live_book(xw.Book(impl=self.impl))
 
     def __exit__(self, *exc) -> None:
         self.impl.close()

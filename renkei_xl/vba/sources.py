@@ -18,7 +18,19 @@ from ..core.contract import BUTTONS as CONTRACT_BUTTONS
 from ..core.errors import UserError
 from .project import WORKBOOK_BASE, Module, build_vba_project
 
-MACROS_DIR = Path(__file__).with_name("macros")  # the one copy, shipped inside the package
+
+def _macros_dir() -> Path:
+    """The folder of our ``*.bas`` modules. Their one copy is the repository's top-level
+    ``macros/``; a wheel carries it as ``renkei_xl/vba/macros/`` (setup.cfg's package_dir),
+    so an installed tool finds it beside this module, and a checkout (an editable install,
+    or PYTHONPATH) two folders up, where the source is. Not importlib.resources: the import
+    hook of setuptools' editable install cannot import a mapped folder that has no
+    ``__init__.py`` (ModuleNotFoundError), and a wheel installs as plain files anyway."""
+    installed = Path(__file__).with_name("macros")
+    return installed if (installed / "Renkei.bas").is_file() else Path(__file__).resolve().parents[2] / "macros"
+
+
+MACROS_DIR = _macros_dir()
 # The button macros of macros/Renkei.bas and the captions of their buttons, as
 # (macro, caption), derived from the one list in renkei_xl.core.contract.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
@@ -27,7 +39,7 @@ _CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
 
 
 def our_modules(macros_dir: str | Path | None = None) -> list[Module]:
-    """Every ``*.bas`` of the macros folder (shipped inside the package), by file name."""
+    """Every ``*.bas`` of the macros folder (MACROS_DIR), by file name."""
     folder = Path(macros_dir) if macros_dir is not None else MACROS_DIR
     return [_read_module(path, "standard") for path in sorted(folder.glob("*.bas"))]
 

@@ -430,7 +430,7 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[
 
     A key present with an empty value overrides the user's own xlwings.conf, so keys are
     only written when they have a value: without --interpreter the add-in's setting applies,
-    and without --server the buttons run Python on the PC (renkei_xl/vba/macros/Renkei.bas).
+    and without --server the buttons run Python on the PC (macros/Renkei.bas).
     """
     rows: list[tuple[str, object]] = []
     if server:

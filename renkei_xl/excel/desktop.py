@@ -1,0 +1,250 @@
+"""Excel itself behind the book: Windows (COM) and macOS (AppleScript).
+
+Neither can run on the Linux test bench, so these classes stay small and say, call by
+call, what Excel is asked. What both desktops share (a status bar, screen updating, fills
+that can be read, widths in characters, xlwings' own alignment, panes set through the
+window of the active sheet, protection lifted and restored sheet by sheet) is in
+DesktopBook; each engine adds only the calls xlwings has no common form for. On a Mac
+those calls are AppleScript terms nothing here can check, so each goes through
+``best_effort``: a look is never worth failing a button over there.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Mapping, Optional
+
+from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
+from .book import MAC, WINDOWS, LiveBook, best_effort
+from .com_errors import clean_grid
+
+# COM constants (XlPageOrientation, XlUnderlineStyle)
+_XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
+_XL_UNDERLINE_SINGLE = 2
+
+
+def com_page_setup(setup: PrintSetup) -> dict[str, object]:
+    """PageSetup's properties for a core PrintSetup, in the order they are set (COM's one
+    translation of it; the print area and page breaks are set on the sheet)."""
+    left, right, top, bottom = setup.margins
+    return {
+        "PrintTitleRows": _title_rows(setup),
+        "Orientation": _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT,
+        "PaperSize": PAPER_CODES[setup.paper],
+        "Zoom": False,
+        "FitToPagesWide": setup.fit_width or False,
+        "FitToPagesTall": setup.fit_height or False,
+        "CenterHorizontally": setup.center_horizontally,
+        "LeftMargin": left * 72, "RightMargin": right * 72, "TopMargin": top * 72, "BottomMargin": bottom * 72,
+        "HeaderMargin": setup.header_margin * 72, "FooterMargin": setup.footer_margin * 72,
+        "CenterFooter": f"&{setup.footer_size}{setup.footer}" if setup.footer else "",
+    }
+
+
+def com_protection(p: Protection) -> Mapping[str, object]:
+    """Worksheet.Protect's arguments for a core Protection (COM's one translation of it)."""
+    return dict(
+        DrawingObjects=p.drawing_objects, Contents=True, Scenarios=p.scenarios,
+        AllowFormattingCells=p.format_cells, AllowFormattingColumns=p.format_columns,
+        AllowFormattingRows=p.format_rows, AllowInsertingColumns=p.insert_columns,
+        AllowInsertingRows=p.insert_rows, AllowInsertingHyperlinks=p.insert_hyperlinks,
+        AllowDeletingColumns=p.delete_columns, AllowDeletingRows=p.delete_rows,
+        AllowSorting=p.sort, AllowFiltering=p.autofilter, AllowUsingPivotTables=p.pivot_tables)
+
+
+# A tool sheet a click has just added is protected as the built ones are.
+_NEW_PROTECTION = com_protection(PROTECTION)
+
+
+class DesktopBook(LiveBook):
+    """What Excel on Windows and on a Mac do alike."""
+
+    is_desktop = True
+    reads_colours = True
+
+    def set_column_width(self, rng, width: float) -> None:
+        rng.column_width = width
+
+    def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
+        if horizontal:
+            rng.horizontal_alignment = horizontal
+        if vertical:
+            rng.vertical_alignment = vertical
+
+    def freeze(self, sheet, first: Optional[tuple[int, int]]) -> None:
+        """Panes are a property of the window, so the sheet is activated for it, and the
+        sheet staff had open is given back."""
+        rows, cols = (first[0] - 1, first[1] - 1) if first else (0, 0)
+        active = self.book.sheets.active
+        try:
+            sheet.activate()
+            self._freeze_window(rows, cols)
+        finally:
+            active.activate()
+
+    @abstractmethod
+    def _freeze_window(self, rows: int, cols: int) -> None:
+        """Freeze the first ``rows`` rows and ``cols`` columns of the active window (0, 0: none)."""
+
+    def status(self, text: Optional[str]) -> None:
+        def show() -> None:
+            self.book.app.status_bar = text if text is not None else False
+        best_effort(show)  # a status line is never worth failing a button over
+
+    @contextmanager
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
+        """Only sheets that were protected, or are listed in ``protect``, are touched."""
+        restore: list[tuple[str, Optional[Mapping[str, object]]]] = []
+        for name in dict.fromkeys(sheet_names):
+            if name in self.sheetnames:
+                self._lift(name, restore)
+        try:
+            yield
+        finally:
+            done = {name for name, _ in restore}
+            restore += [(name, _NEW_PROTECTION) for name in dict.fromkeys(protect)
+                        if name not in done and name in self.sheetnames]
+            for name, options in restore:
+                self._protect(name, options)
+
+    @abstractmethod
+    def _lift(self, name: str, restore: list) -> None:
+        """Unprotect ``name`` if it is protected, appending (name, its options) to ``restore``."""
+
+    @abstractmethod
+    def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
+        """Protect ``name`` again, with ``options`` where the engine takes them."""
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No screen repaint between the writes (much faster)."""
+        app = self.book.app
+        before = app.screen_updating
+        app.screen_updating = False
+        try:
+            yield
+        finally:
+            app.screen_updating = before
+
+
+class WindowsBook(DesktopBook):
+    """Excel through COM: ``.api`` is the Excel object model, and everything works."""
+
+    engine = WINDOWS
+
+    def grid(self, sheet_name: str) -> list[list[object]]:
+        """COM hands an error value xlwings does not know (#SPILL!, #CALC!, ...) over as its
+        SCODE, an int: read as its text, so the core names the cell (excel.com_errors)."""
+        return clean_grid(super().grid(sheet_name))
+
+    def unsaved(self) -> bool:
+        return not self.book.api.Saved
+
+    def _delete_links(self, sheet) -> None:
+        sheet.api.Hyperlinks.Delete()   # COM's Clear may keep them on older Excel versions
+
+    def underline(self, rng) -> None:
+        rng.api.Font.Underline = _XL_UNDERLINE_SINGLE
+
+    def _freeze_window(self, rows: int, cols: int) -> None:
+        win = self.book.app.api.ActiveWindow
+        win.FreezePanes = False
+        win.Split = False
+        if rows or cols:
+            win.ScrollRow, win.ScrollColumn = 1, 1
+            win.SplitRow, win.SplitColumn = rows, cols
+            win.FreezePanes = True
+
+    def _page_setup(self, sheet, setup) -> None:
+        """Print titles, paper, orientation, fit, margins, footer and page breaks."""
+        ps = sheet.api.PageSetup
+        for prop, value in com_page_setup(setup).items():
+            setattr(ps, prop, value)
+        # The plan's page breaks (renkei_xl.core.pages): after the sheet's old ones go.
+        sheet.api.ResetAllPageBreaks()
+        for last in setup.row_breaks:
+            sheet.api.HPageBreaks.Add(Before=sheet.range((last + 1, 1)).api)
+
+    def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
+        if sheet.api.AutoFilterMode:
+            sheet.api.AutoFilterMode = False
+        if rect:
+            sheet.range(rect[:2], rect[2:]).api.AutoFilter()
+
+    def _lift(self, name: str, restore: list) -> None:
+        """``Unprotect()``, remembering the sheet's own Allow* options, so that what staff
+        may still do (filter, format) is kept when it is protected again."""
+        api = self.book.sheets[name].api
+        if api.ProtectContents:
+            restore.append((name, _windows_protection(api)))
+            api.Unprotect()
+
+    def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
+        self.book.sheets[name].api.Protect(**options)
+
+
+class MacBook(DesktopBook):
+    """Excel through AppleScript (appscript): ``.api`` is an appscript reference."""
+
+    engine = MAC
+
+    def underline(self, rng) -> None:
+        def mac() -> None:
+            from appscript import k
+
+            rng.api.font_object.underline.set(k.underline_style_single)
+        best_effort(mac)
+
+    def _freeze_window(self, rows: int, cols: int) -> None:
+        def mac() -> None:
+            win = self.book.app.api.active_window
+            win.freeze_panes.set(False)
+            if rows or cols:
+                win.split_row.set(rows)
+                win.split_column.set(cols)
+                win.freeze_panes.set(True)
+        best_effort(mac)
+
+    def _page_setup(self, sheet, setup) -> None:
+        """Print titles only."""
+        best_effort(lambda: sheet.api.page_setup_object.print_title_rows.set(_title_rows(setup)))
+
+    def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
+        def mac() -> None:
+            if sheet.api.autofilter_mode.get():
+                sheet.api.autofilter_mode.set(False)
+            if rect:
+                sheet.range(rect[:2], rect[2:]).api.autofilter()
+        best_effort(mac)
+
+    def _lift(self, name: str, restore: list) -> None:
+        """``unprotect``; if it fails, a protected sheet makes the write itself fail with
+        Excel's message."""
+        api = self.book.sheets[name].api
+
+        def lift() -> None:
+            if api.protect_contents.get():
+                api.unprotect()
+                restore.append((name, None))
+        best_effort(lift)
+
+    def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
+        api = self.book.sheets[name].api
+        best_effort(lambda: api.protect_worksheet(contents=True))
+
+
+def _title_rows(setup) -> str:
+    return f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else ""
+
+
+def _windows_protection(api) -> Mapping[str, object]:
+    p = api.Protection
+    return dict(
+        DrawingObjects=api.ProtectDrawingObjects, Contents=True, Scenarios=api.ProtectScenarios,
+        AllowFormattingCells=p.AllowFormattingCells, AllowFormattingColumns=p.AllowFormattingColumns,
+        AllowFormattingRows=p.AllowFormattingRows, AllowInsertingColumns=p.AllowInsertingColumns,
+        AllowInsertingRows=p.AllowInsertingRows, AllowInsertingHyperlinks=p.AllowInsertingHyperlinks,
+        AllowDeletingColumns=p.AllowDeletingColumns, AllowDeletingRows=p.AllowDeletingRows,
+        AllowSorting=p.AllowSorting, AllowFiltering=p.AllowFiltering,
+        AllowUsingPivotTables=p.AllowUsingPivotTables)

@@ -1,0 +1,103 @@
+"""xlwings' remote engine behind the book (``xw.Book(json=payload)``): the server's face.
+
+Every write becomes an action that the client replays in Excel; nothing here reaches
+Excel. Which client will replay them is data this class is given (RemoteClient), read
+from the payload once by renkei_xl.excel.engines: an Office.js client implements every
+action; xlwings' own VBA client replays with ``Application.Run`` and so has only the Subs
+its master carries, and the renkei-xl server marks the payloads of masters that carry our
+action module (RenkeiServer.bas). What is left out of an answer because the clicking
+master cannot replay it is decided after the run, in one place (renkei_xl.excel.client).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
+
+from ..core.refs import cell_ref, column_letter
+from .book import RENKEI_CLIENT_KEY, REMOTE, LiveBook, width_to_points
+
+# xlwings' alignment names as its remote actions spell them (Office.js' enum values).
+_H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
+               "fill": "Fill", "justify": "Justify", "center_across_selection": "CenterAcrossSelection",
+               "distributed": "Distributed"}
+_V_ALIGN_JS = {"top": "Top", "center": "Center", "bottom": "Bottom", "justify": "Justify",
+               "distributed": "Distributed"}
+
+
+class RemoteClient(NamedTuple):
+    """What the client that replays the answer can do beyond xlwings' own VBA client.
+    (A NamedTuple: a button on a desktop imports this module, and dataclasses would be
+    the one import its start-up adds.)"""
+
+    # setHorizontalAlignment / setVerticalAlignment: Office.js has them, and so has a VBA
+    # client carrying RenkeiServer.bas; xlwings refuses alignment for its own VBA client.
+    aligns: bool = False
+
+    @classmethod
+    def of(cls, payload: Mapping) -> "RemoteClient":
+        return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)))
+
+
+class RemoteBook(LiveBook):
+    """The payload as a workbook: reads from it, writes as actions for ``client``."""
+
+    engine = REMOTE
+
+    def __init__(self, book, client: RemoteClient):
+        super().__init__(book)
+        self.client = client
+
+    def set_column_width(self, rng, width: float) -> None:
+        rng.column_width = width_to_points(width)   # the remote engine takes points
+
+    def underline(self, rng) -> None:
+        """A ``setFontProperty`` action of the same shape as xlwings' own font actions, with
+        Office.js' value ("Single"); clients without it ignore the look."""
+        rng.font.impl.append_json_action(func="setFontProperty", args=["underline", "Single"])
+
+    def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
+        """The actions xlwings' own setter writes for Office.js, for every client that has them."""
+        if not self.client.aligns:
+            return
+        for func, value, names in (("setHorizontalAlignment", horizontal, _H_ALIGN_JS),
+                                   ("setVerticalAlignment", vertical, _V_ALIGN_JS)):
+            if value:
+                rng.impl.append_json_action(func=func, args=names[value])
+
+    def freeze(self, sheet, first: Optional[tuple[int, int]]) -> None:
+        """xlwings' freeze panes, which exist on the remote engine only."""
+        rows, cols = (first[0] - 1, first[1] - 1) if first else (0, 0)
+        if not rows and not cols:
+            sheet.freeze_panes.unfreeze()
+        elif not cols:
+            sheet.freeze_panes.freeze_at(f"1:{rows}")
+        elif not rows:
+            sheet.freeze_panes.freeze_at(f"A:{column_letter(cols)}")
+        else:
+            sheet.freeze_panes.freeze_at(f"A1:{cell_ref(rows, cols)}")
+
+    def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
+        """None: no action only shows the buttons (xlwings' AutoFilter applies criteria)."""
+
+    def add_chart(self, sheet, chart) -> None:
+        """Only when the payload lists the sheet's charts (Office.js clients, and sheets
+        added in this run): otherwise the last run's chart could not be removed and every
+        run would add one."""
+        if "charts" in sheet.api:
+            super().add_chart(sheet, chart)
+
+    @contextmanager
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
+        """The payload carries no protection state, and the client replays the actions
+        itself. The first action, ``renkeiUnprotectSheets`` (RenkeiServer.bas), names the
+        sheets to lift and the ones to protect afterwards; the client lifts those that are
+        protected, remembering their options, and restores them after the replay whether it
+        succeeded or not (renkei_xl.excel.client: a client without that Sub gets no answer
+        at all)."""
+        from .client import UNPROTECT   # not at the top: the desktop buttons never need it
+
+        names = list(dict.fromkeys(sheet_names))
+        self.book.impl.append_json_action(
+            func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect))])
+        yield
