@@ -12,9 +12,9 @@ helpers produce such masters and compare packages:
 - `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
 - `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF).
 
-Other test modules import the helpers and the session fixtures (`sample_master_xlsm`,
-`lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`, `grafted_master`, `grafted_lo_master`)
-with ``from realbooks import ...``; any one of them alone is enough.
+Other test modules import the helpers with ``from realbooks import ...``; the session
+fixtures (`sample_master_xlsm`, `lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`,
+`grafted_master`, `grafted_lo_master`) are offered to every module by tests/conftest.py.
 
 The UNO work runs in a child process (this file run as a script by the venv's Python with
 Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported, which
@@ -872,17 +872,21 @@ def _write_package(master: Path, dst: Path, edited: dict[str, bytes], added: dic
 
 
 # --------------------------------------------------------------------------- session fixtures
-# Each fixture depends only on pytest's own tmp_path_factory, so a test module may import any
-# one of them alone (pytest resolves a fixture's arguments by name in the requesting module).
-# The files are shared by the whole session: treat them as read-only, copy before writing.
+# Each fixture depends only on pytest's own tmp_path_factory; tests/conftest.py offers them to
+# every test module. The files are shared by the whole test run (all xdist workers too):
+# treat them as read-only, copy before writing.
 
 _BUILT: dict[tuple[str, str], object] = {}
 
 
 def _once(factory, key: str, build):
+    """Once per process (a module that imports a fixture by name gets its own copy of the
+    fixture, with its own session cache) and, through shared_build, once per run."""
+    from conftest import shared_build
+
     slot = (str(factory.getbasetemp()), key)
     if slot not in _BUILT:
-        _BUILT[slot] = build(factory.mktemp(re.sub(r"\W", "_", key)))
+        _BUILT[slot] = shared_build(factory, key, build)
     return _BUILT[slot]
 
 
