@@ -17,8 +17,9 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/renkei-xl demo
 
+# Every core (pytest-xdist), one test file per worker at a time (tests/conftest.py says why).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 # button_startup only prints; run.py last, as it exits 1 when a target is missed.
 bench: $(STAMP)

@@ -1,11 +1,46 @@
-"""Shared fixtures. The FY2023 reference list is the test data of this project."""
+"""Shared fixtures and how the suite stays quick. The FY2023 reference list is the test data
+of this project.
 
+`make test` runs the suite on every core with pytest-xdist (``-n auto --dist loadfile``):
+each test file runs whole on one worker, so a module-scoped fixture is still built once.
+A worker is a separate process with its own ``tmp_path_factory`` base folder; each
+LibreOffice start gets its own profile folder and a free port or pipe (tests/uno_common.py,
+tests/realbooks.py), so workers never share one. ``pytest tests/test_x.py`` without ``-n``
+runs in one process as before.
+
+What to use instead of building your own (building a master or starting LibreOffice costs
+seconds; copying a file costs nothing):
+
+- ``fy2023`` (here): the FY2023 reference list.
+- ``sample_master_xlsm``, ``lo_master_xlsm``, ``lo_master_xlsx``, ``grafted_masters``,
+  ``grafted_master``, ``grafted_lo_master`` (tests/realbooks.py, available in every test
+  module): the FY2023 sample master as ``init`` writes it, after a staff member's edits saved
+  by LibreOffice, and with Excel-made sheets grafted in. Built once per test run, across
+  all workers (``shared_build``). They are shared: copy one to ``tmp_path`` before writing.
+- ``licensed`` (tests/test_buttons.py; import it by name): xlwings' remote engine with the
+  noncommercial key, for the buttons' tests.
+- ``saved_book`` (tests/remote_payload.py): a saved workbook loaded by openpyxl once per
+  content; the ``file_*`` readers use it.
+- ``shared_build`` (here): build any costly, read-only input once per test run.
+
+Slow modules run first (``pytest_collection_modifyitems``), so that the last file a worker
+takes is a short one; add a module to ``SLOW_FIRST`` when it takes more than ~20 s.
+"""
+
+import fcntl
 import os
+import pickle
+import re
 import shutil
 
 import pytest
 
 from renkei_xl.core.reference import load_reference
+
+# Roughly in order of CPU time (measured on 2 cores; see ``pytest --durations``).
+SLOW_FIRST = ("test_server.py", "test_wheels.py", "test_hostile_files.py", "test_lossless.py",
+              "test_vba_static.py", "test_realbooks.py", "test_hostile_writes.py", "test_answer_size.py",
+              "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py")
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +56,42 @@ def require_soffice() -> str:
             pytest.fail("LibreOffice (soffice) が見つかりません: .ci/run がインストールするはずです")
         pytest.skip("soffice not installed (allowed only outside CI)")
     return path
+
+
+def shared_build(tmp_path_factory, key: str, build):
+    """``build(folder)`` once per test run, also across pytest-xdist workers; its result
+    (paths, or anything pickle keeps) is returned to every caller.
+
+    Under xdist the workers' base folders sit side by side in the run's own folder, so the
+    first worker to get the lock builds in ``<run>/shared/<key>`` and the others wait, then
+    read the result. A build that fails leaves nothing behind: the next caller tries again
+    (and fails with its own error). Treat what it made as read-only.
+    """
+    name = re.sub(r"\W", "_", key, flags=re.ASCII)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp_path_factory.mktemp(name))
+    root = tmp_path_factory.getbasetemp().parent / "shared"
+    root.mkdir(exist_ok=True)
+    done = root / f"{name}.pickle"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)        # released when the file closes
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        folder = root / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        result = build(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The slow modules first, each module's tests in the order pytest chose (a stable sort)."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+# The shared masters, for every test module (tests/realbooks.py builds them).
+from realbooks import (grafted_lo_master, grafted_master, grafted_masters, lo_master_xlsm,  # noqa: E402,F401
+                       lo_master_xlsx, sample_master_xlsm)

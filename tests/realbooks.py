@@ -12,9 +12,9 @@ helpers produce such masters and compare packages:
 - `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
 - `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF).
 
-Other test modules import the helpers and the session fixtures (`sample_master_xlsm`,
-`lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`, `grafted_master`, `grafted_lo_master`)
-with ``from realbooks import ...``; any one of them alone is enough.
+Other test modules import the helpers with ``from realbooks import ...``; the session
+fixtures (`sample_master_xlsm`, `lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`,
+`grafted_master`, `grafted_lo_master`) are offered to every module by tests/conftest.py.
 
 The UNO work runs in a child process (this file run as a script by the venv's Python with
 Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported, which
@@ -52,6 +52,7 @@ SOFFICE_TIMEOUT = 180  # seconds for one LibreOffice job on a busy 2-core machin
 
 XLSM_FILTER = "Calc MS Excel 2007 VBA XML"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
+STAFF_EDIT_FILTERS = ("xlsm", "xlsx")   # lo_staff_edit's filter names
 
 # What lo_staff_edit adds; tests check for these.
 STAFF_SHEET = "メモ"
@@ -169,19 +170,31 @@ def lo_staff_edit(src: Path, dst: Path, *, filter: str = "xlsm") -> Path:
     ``filter="xlsm"`` saves with "Calc MS Excel 2007 VBA XML" (keeps the VBA project),
     ``filter="xlsx"`` with "Calc MS Excel 2007 XML".
     """
-    if filter not in ("xlsm", "xlsx"):
-        raise ValueError(f"filter must be 'xlsm' or 'xlsx', not {filter!r}")
-    src, dst = Path(src).resolve(), Path(dst).resolve()
+    return lo_staff_edits(src, {filter: dst})[filter]
+
+
+def lo_staff_edits(src: Path, saves: dict[str, Path]) -> dict[str, Path]:
+    """`lo_staff_edit` once, saved with each filter of ``saves`` ({"xlsm": dst, "xlsx": dst}):
+    one LibreOffice start and one edit for both files (storeToURL leaves the document as it
+    was, so each save is what a run of its own would write)."""
+    for filter in saves:
+        if filter not in STAFF_EDIT_FILTERS:
+            raise ValueError(f"filter must be 'xlsm' or 'xlsx', not {filter!r}")
+    src = Path(src).resolve()
     if not src.is_file():
         raise FileNotFoundError(src)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.exists():
-        dst.unlink()
-    _run_uno_job({"kind": "staff_edit", "src": str(src), "dst": str(dst),
-                  "filter": XLSM_FILTER if filter == "xlsm" else XLSX_FILTER})
-    if not dst.exists():
-        raise AssertionError(f"LibreOffice did not write {dst}")
-    return dst
+    saves = {filter: Path(dst).resolve() for filter, dst in saves.items()}
+    for dst in saves.values():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.exists():
+            dst.unlink()
+    _run_uno_job({"kind": "staff_edit", "src": str(src),
+                  "saves": [[str(dst), XLSM_FILTER if filter == "xlsm" else XLSX_FILTER]
+                            for filter, dst in saves.items()]})
+    for dst in saves.values():
+        if not dst.exists():
+            raise AssertionError(f"LibreOffice did not write {dst}")
+    return saves
 
 
 def lo_inspect(paths: Iterable[Path]) -> list[dict]:
@@ -307,12 +320,12 @@ def _uno_staff_edit(uno, prop, ctx, desktop, job):
                         prop("Formula1", '"件"'), prop("StyleName", "Good")))
         target.ConditionalFormat = entries
 
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]),
-                       (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        for dst, filter in job["saves"]:
+            doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", filter), prop("Overwrite", True)))
         doc.setModified(False)
     finally:
         doc.close(True)
-    return {"saved": job["dst"]}
+    return {"saved": [dst for dst, _ in job["saves"]]}
 
 
 def _uno_inspect(uno, prop, desktop, path):
@@ -872,17 +885,21 @@ def _write_package(master: Path, dst: Path, edited: dict[str, bytes], added: dic
 
 
 # --------------------------------------------------------------------------- session fixtures
-# Each fixture depends only on pytest's own tmp_path_factory, so a test module may import any
-# one of them alone (pytest resolves a fixture's arguments by name in the requesting module).
-# The files are shared by the whole session: treat them as read-only, copy before writing.
+# Each fixture depends only on pytest's own tmp_path_factory; tests/conftest.py offers them to
+# every test module. The files are shared by the whole test run (all xdist workers too):
+# treat them as read-only, copy before writing.
 
 _BUILT: dict[tuple[str, str], object] = {}
 
 
 def _once(factory, key: str, build):
+    """Once per process (a module that imports a fixture by name gets its own copy of the
+    fixture, with its own session cache) and, through shared_build, once per run."""
+    from conftest import shared_build
+
     slot = (str(factory.getbasetemp()), key)
     if slot not in _BUILT:
-        _BUILT[slot] = build(factory.mktemp(re.sub(r"\W", "_", key)))
+        _BUILT[slot] = shared_build(factory, key, build)
     return _BUILT[slot]
 
 
@@ -904,11 +921,12 @@ def _sample(factory) -> Path:
 
 
 def _lo_saved(factory, kind: str) -> Path:
+    """Both filters' saves come from one LibreOffice run, built on the first request."""
     from conftest import require_soffice
 
     require_soffice()
-    return _once(factory, f"lo_master_{kind}",
-                 lambda d: lo_staff_edit(_sample(factory), d / f"staff_edited.{kind}", filter=kind))
+    return _once(factory, "lo_masters", lambda d: lo_staff_edits(
+        _sample(factory), {k: d / f"staff_edited.{k}" for k in STAFF_EDIT_FILTERS}))[kind]
 
 
 @pytest.fixture(scope="session")

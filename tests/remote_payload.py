@@ -11,7 +11,10 @@ The ``file_*`` readers give the same shapes for a saved file (openpyxl), with th
 normalisation as ``applied_looks`` and friends, so that one expectation can be stated for
 both faces: colours "RRGGBB" upper-case or None, alignment None for general (horizontal)
 and bottom (vertical), underline True/False, number format None for General, row heights
-and column widths rounded to 0.1.
+and column widths rounded to 0.1. Each reader asks ``saved_book`` for the workbook, which
+loads a file once per content and loader (openpyxl takes about a second for a master, and
+one comparison of two faces asks for ten attributes of four sheets): treat what it returns
+as read-only.
 
 Excel is stricter than a kind model, so ``apply_actions`` refuses what Excel refuses, with
 the error Excel would raise (``ExcelError``): any write, clear, merge or format on a
@@ -38,6 +41,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import hashlib
 import json
 import posixpath
 import re
@@ -135,7 +139,7 @@ def _vba_subs(path: Path, _project_digest: str) -> tuple[str, ...]:
 def file_protection(path: Path, wb=None) -> dict[str, dict]:
     """Sheet -> {"options": openpyxl's protection attributes, "unlocked": [[row, col], ...]}
     for every protected sheet of a saved file (``wb``: the file already loaded)."""
-    wb = wb if wb is not None else load_workbook(path)
+    wb = wb if wb is not None else saved_book(path)
     out = {}
     for ws in wb.worksheets:
         if not ws.protection.sheet:
@@ -184,7 +188,7 @@ def _json_value(value):
 def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS) -> dict:
     """The payload an xlwings client would send for the workbook ``path`` (saved values)."""
     path = Path(path)
-    wb = load_workbook(path, data_only=True)  # cached formula results, as Excel shows them
+    wb = saved_book(path, data_only=True)  # cached formula results, as Excel shows them
     charts = file_charts(path) if client == OFFICE_JS else {}
     sheets = []
     for ws in wb.worksheets:
@@ -684,6 +688,24 @@ def applied_looks(applied: Applied, sheet: str) -> dict[tuple[int, int], dict]:
 
 # ---------------------------------------------------------------- a saved file
 
+def saved_book(path: Path, *, data_only: bool = False, merged_styles: bool = False):
+    """The openpyxl workbook of a saved file, loaded once per content and way of loading.
+
+    Keyed by a digest of the bytes (not the modification time, whose coarse clock can miss
+    a rewrite), so a file a test changes is read again. The workbook is shared by every
+    caller: read it, never change or save it. ``merged_styles``: see
+    ``_load_keeping_merged_styles``."""
+    data = Path(path).read_bytes()
+    return _loaded(str(Path(path).resolve()), hashlib.sha256(data).hexdigest(), data_only, merged_styles)
+
+
+@functools.lru_cache(maxsize=6)
+def _loaded(path: str, _digest: str, data_only: bool, merged_styles: bool):
+    if merged_styles:
+        return _load_keeping_merged_styles(Path(path))
+    return load_workbook(path, data_only=data_only)
+
+
 def _load_keeping_merged_styles(path: Path):
     """openpyxl turns merged followers into style-less MergedCells on load; kept as cells
     here, with their own styles, as Excel keeps them."""
@@ -699,7 +721,7 @@ def _rgb(color) -> Optional[str]:
 
 def file_looks(path: Path, sheet: str) -> dict[tuple[int, int], dict]:
     """The look attributes of every styled cell of a saved sheet, as ``applied_looks``."""
-    ws = _load_keeping_merged_styles(path)[sheet]
+    ws = saved_book(path, merged_styles=True)[sheet]
     out = {}
     for (r, col), cell in ws._cells.items():
         if not cell.has_style:
@@ -732,13 +754,13 @@ def _border_colour(border) -> Optional[str]:
 
 
 def file_merges(path: Path, sheet: str) -> set[Rect]:
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     return {(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges}
 
 
 def file_links(path: Path, sheet: str) -> dict[tuple[int, int], str]:
     """Internal links: cell -> "'sheet'!A1" (external targets as they are)."""
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     out = {}
     for row in ws.iter_rows():
         for cell in row:
@@ -749,14 +771,14 @@ def file_links(path: Path, sheet: str) -> dict[tuple[int, int], str]:
 
 
 def file_heights(path: Path, sheet: str) -> dict[int, float]:
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     return {r: round(d.height, 1) for r, d in ws.row_dimensions.items() if d.height is not None}
 
 
 def file_widths(path: Path, sheet: str) -> dict[int, float]:
     from openpyxl.utils import column_index_from_string
 
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     out = {}
     for key, d in ws.column_dimensions.items():
         if d.width is None or not d.customWidth:
@@ -771,7 +793,7 @@ def file_widths(path: Path, sheet: str) -> dict[int, float]:
 def file_hidden_cols(path: Path, sheet: str) -> set[int]:
     from openpyxl.utils import column_index_from_string
 
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     out = set()
     for key, d in ws.column_dimensions.items():
         if d.hidden:
@@ -782,13 +804,13 @@ def file_hidden_cols(path: Path, sheet: str) -> set[int]:
 
 def file_freeze(path: Path, sheet: str) -> Optional[tuple[int, int]]:
     """The first cell that scrolls (None: no frozen panes)."""
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     return parse_ref(ws.freeze_panes) if ws.freeze_panes else None
 
 
 def file_print_area(path: Path, sheet: str) -> Optional[str]:
     """"A1:K90" (no sheet name, no $)."""
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     area = ws.print_area
     if not area:
         return None
@@ -797,7 +819,7 @@ def file_print_area(path: Path, sheet: str) -> Optional[str]:
 
 def file_conditional(path: Path, sheet: str) -> list[tuple[str, str, str, str]]:
     """(kind, range, text, colour): ("equal", "H4:H83", "◎", "C6EFCE"), ("databar", ..., "", colour)."""
-    ws = load_workbook(path)[sheet]
+    ws = saved_book(path)[sheet]
     out = []
     for cf in ws.conditional_formatting:
         ref = str(cf.sqref)
@@ -857,7 +879,7 @@ def file_charts(path: Path) -> dict[str, list[str]]:
 
 def file_rows(path: Path, sheet: str) -> list[list[object]]:
     """A sheet of a saved file as rows from A1, trailing empty rows and columns dropped."""
-    ws = load_workbook(path, data_only=True)[sheet]
+    ws = saved_book(path, data_only=True)[sheet]
     cells = {(cell.row, cell.column): cell.value for row in ws.iter_rows() for cell in row
              if cell.value is not None}
     if not cells:

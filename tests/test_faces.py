@@ -32,11 +32,10 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from openpyxl import load_workbook
 
 from remote_payload import (applied_looks, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
-                            file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book)
+                            file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
 from renkei_xl.core.refs import cell_ref, parse_ref
@@ -97,7 +96,7 @@ class FileView:
         }[what]()
 
     def fill(self, sheet: str, ref: str):
-        cell = load_workbook(self.path)[sheet][ref]
+        cell = saved_book(self.path)[sheet][ref]
         return cell.fill.fgColor.rgb[-6:].upper() if cell.fill.fill_type == "solid" else None
 
 

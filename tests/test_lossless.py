@@ -68,10 +68,14 @@ def list_symbols(path: Path) -> dict[str, str]:
     return {r[i_id]: r[i_sym] for r in rows[3:] if r[i_id]}
 
 
-@pytest.fixture(params=["lo_master_xlsm", "lo_master_xlsx", "grafted_lo_master"])
-def cycled(request, tmp_path, fy2023):
-    """The whole cycle on a copy of an application-saved master; returns what it saw."""
+@pytest.fixture(scope="module", params=["lo_master_xlsm", "lo_master_xlsx", "grafted_lo_master"])
+def cycled(request, tmp_path_factory, fy2023):
+    """The whole cycle on a copy of an application-saved master; returns what it saw.
+
+    Once per master for the module (a cycle takes seconds): the tests only read what it
+    saw and the master it left."""
     src = request.getfixturevalue(request.param)
+    tmp_path = tmp_path_factory.mktemp(f"cycled_{request.param}")
     folder = tmp_path / "事務局"
     folder.mkdir()
     master = folder / f"さっぽろ圏_マスター{src.suffix}"
@@ -252,8 +256,9 @@ def test_furigana_in_shared_strings_is_neither_read_nor_lost(tmp_path, fy2023):
     assert strings.count(b"<rPh") > 400
     validate_file(master)
     result, _ = recalc_file(master)
-    assert not any("フリガナ" in str(v) for v in list_symbols(master).values())
-    assert {i: list_symbols(master).get(i) for i in fy2023.official} == dict(fy2023.official)
+    symbols = list_symbols(master)
+    assert not any("フリガナ" in str(v) for v in symbols.values())
+    assert {i: symbols.get(i) for i in fy2023.official} == dict(fy2023.official)
     assert result.summary.fraction_text == "52／71"
     assert parts(master)["xl/sharedStrings.xml"] == strings
     assert not any("フリガナ" in m.name for m in load_master(master).settings.municipalities)
