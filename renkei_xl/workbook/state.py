@@ -306,6 +306,13 @@ class SheetRows(Sequence[list]):
     def __len__(self) -> int:
         return self._len
 
+    def __iter__(self):
+        """Every row from the first, on an iterator of its own (the contract reader walks
+        a sheet down once; going through ``__getitem__`` cost a call and its checks per row)."""
+        head = self._head
+        for i, row in enumerate(self._sheet.iter_rows()):
+            yield head[i] if i < len(head) else self._convert(row, i)
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._len))]
