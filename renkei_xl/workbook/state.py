@@ -114,7 +114,7 @@ class Grids(_Named):
                 raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
                                       f"シート「{name}」を読めません: {said}") from None
             check_sheet_xml(name, raw)
-            if ANY_FORMULA.search(raw):   # kept for uncached_formulas: read once
+            if holds_formula(raw):   # kept for uncached_formulas: read once
                 self.with_formulas[name] = raw
             errors = cached_errors(raw)
             readable = calamine_readable(raw)
@@ -300,7 +300,9 @@ class SheetRows(Sequence[list]):
         self._last: tuple[int, list] = (-1, [])
 
     def _convert(self, row, index: int) -> list:
-        out = self._pad + [v if type(v) in _PLAIN and v != "" else _cell(v) for v in row]
+        # text first, most cells; "" (calamine's empty cell) becomes None as in _cell
+        out = self._pad + [(v or None) if type(v) is str else v if type(v) in _PLAIN else _cell(v)
+                           for v in row]
         return with_errors(out, self._errors.get(index))
 
     def __len__(self) -> int:
@@ -387,6 +389,14 @@ _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _REF = re.compile(r'\sr="([A-Z]{1,3}\d+)"')
 _FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
 ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_PLAIN_FORMULA = re.compile(rb"<f[\s>/]")
+
+
+def holds_formula(raw: bytes) -> bool:
+    """``ANY_FORMULA.search(raw)``, ten times faster on a large sheet: a pattern that
+    starts with a bare ``<`` is tried at every tag, one that starts ``<f`` is not. A
+    prefixed formula (``<x:f>``) holds ``:f``, so the full pattern runs only then."""
+    return bool(_PLAIN_FORMULA.search(raw) or (b":f" in raw and ANY_FORMULA.search(raw)))
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
 # text result as t="str" with <v></v>, which counts as saved.
 _VALUE = re.compile(r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
