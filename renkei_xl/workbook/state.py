@@ -9,7 +9,6 @@ file applier then edits; so reader and writer agree about which part is which sh
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import re
 from collections import OrderedDict
@@ -239,6 +238,8 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
     (renkei_xl.core.values.error_value)."""
     if b't="e"' not in raw:
         return {}
+    import html   # here: its entity table costs 2 ms to import, and few sheets hold an error
+
     out: dict[int, dict[int, str]] = {}
     for m in _ERROR_CELL.finditer(raw):
         ref, value = _ERROR_REF.search(m.group(1)), _ERROR_TEXT.search(m.group(2))
