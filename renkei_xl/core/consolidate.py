@@ -99,7 +99,7 @@ def fit_texts(ind: Indicator, c: Consolidated, sources: Iterable[str] = ()
     validation already names that cell."""
     changes: dict[str, str] = {}
     findings: list[Finding] = []
-    source_too_long = any(cell_length(t) > CELL_TEXT_LIMIT for t in sources if t)
+    source_too_long = None   # measured only when a text was cut: nearly never
     for field_name, cell_field, label in _TEXTS:
         text = getattr(c, field_name)
         fitted = fit_cell(text)
@@ -107,6 +107,8 @@ def fit_texts(ind: Indicator, c: Consolidated, sources: Iterable[str] = ()
             continue
         changes[field_name] = fitted
         n = cell_length(text)
+        if source_too_long is None:
+            source_too_long = any(cell_length(t) > CELL_TEXT_LIMIT for t in sources if t)
         if n > CELL_TEXT_LIMIT and not source_too_long:
             findings.append(Finding(
                 TEXT_TOO_LONG, ERROR, ind.sheet, ind.cell(cell_field), ind.id,
