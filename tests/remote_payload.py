@@ -52,7 +52,7 @@ import xlwings as xw
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from renkei_xl.core.contract_read import column_letter, parse_ref
+from renkei_xl.core.refs import column_letter, parse_ref
 from renkei_xl.excel.book import points_to_width
 
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -196,18 +196,51 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     for ws in wb.worksheets:
         for defined in ws.defined_names.values():
             add(defined, False, ws)
+    unsendable = []
     if client == VBA:
         for ws in wb.worksheets:
             if ws.max_row > VBA_INTEGER_MAX or ws.max_column > VBA_INTEGER_MAX:
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
+        unsendable = _unsendable_errors(wb, sheets)
     payload = {"client": client, "version": xw.__version__,
                "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
                "names": names, "sheets": sheets}
     # The Office.js payload stands for a client with every action (the desktop engines,
     # which lift protection through COM; modelled by the same lifting action).
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
-    payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs}
+    payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
+
+
+# The error values VBA-Web's ConvertToJson (xlwings' WebHelpers.bas) writes; for any other
+# it writes nothing, leaving a hole in the array: the body is then not JSON.
+VBA_JSON_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
+_HOLE = "\ue001hole"
+
+
+def _unsendable_errors(wb, sheets: list[dict]) -> list[list]:
+    """[sheet index, row, column] of each cell holding an error value (a cell of type
+    "e", not text that looks like one) that xlwings' VBA client cannot write as JSON."""
+    out = []
+    for i, (ws, sheet) in enumerate(zip(wb.worksheets, sheets)):
+        for r, row in enumerate(sheet["values"], start=1):
+            for c, v in enumerate(row, start=1):
+                if (isinstance(v, str) and v.startswith("#") and v not in VBA_JSON_ERRORS
+                        and ws.cell(r, c).data_type == "e"):
+                    out.append([i, r, c])
+    return out
+
+
+def client_body(payload: dict) -> bytes:
+    """The request body as the payload's client writes it. A VBA client leaves a hole for
+    each error value it cannot write (``[1,,3]``; a one-column row becomes ``[]``)."""
+    holes = payload.get(EXCEL_KEY, {}).get("unsendable") or []
+    if payload.get("client") != VBA or not holes:
+        return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    copy = json.loads(json.dumps(payload, ensure_ascii=False))
+    for i, r, c in holes:
+        copy["sheets"][i]["values"][r - 1][c - 1] = _HOLE
+    return json.dumps(copy, ensure_ascii=False).replace(json.dumps(_HOLE, ensure_ascii=False), "").encode("utf-8")
 
 
 def payload_after(payload: dict, applied: "Applied") -> dict:

@@ -29,7 +29,7 @@ from test_buttons import licensed  # noqa: F401  (the remote engine's licence fi
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.core.model import ERROR, WARNING, Finding
-from renkei_xl.core.plan import SHOWN_FINDING_ROWS, shown_findings
+from renkei_xl.core.sheet_findings import SHOWN_FINDING_ROWS, shown_findings
 from renkei_xl.excel.book import RENKEI_CLIENT_KEY
 from renkei_xl.server import limits
 from renkei_xl.server.app import handle, run_button

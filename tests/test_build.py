@@ -20,7 +20,7 @@ from oletools.olevba import VBA_Parser
 from conftest import require_soffice
 from renkei_xl.core import contract as c
 from renkei_xl.core.errors import UserError
-from renkei_xl.core import methods, model
+from renkei_xl.core import choices, methods
 from renkei_xl.core.model import Entry, Municipality, Settings
 from renkei_xl.vba.inject import sheet_code_names
 from renkei_xl.workbook.build import build_master, code_names
@@ -141,8 +141,8 @@ def test_setting_names_point_at_their_value_cells(books, fy2023, kind):
 def test_choice_lists_are_defined_names_holding_the_contract_choices(books):
     wb = _load(books["xlsm"])
     assert _defined_values(wb, c.N_METHODS) == list(methods.NAMES)
-    assert _defined_values(wb, c.N_RULES) == list(model.RULES)
-    assert _defined_values(wb, c.N_KINDS) == list(model.KINDS)
+    assert _defined_values(wb, c.N_RULES) == list(choices.RULES)
+    assert _defined_values(wb, c.N_KINDS) == list(choices.KINDS)
     assert _defined_values(wb, c.N_STATES) == list(c.STATE_CHOICES)
     assert _defined_values(wb, c.N_KPI_MARKS) == [c.KPI_MARK]
 
@@ -277,7 +277,7 @@ def test_municipality_and_settings_validations(books):
     (dv,) = _validations_at(ws, year)
     assert (dv.type, dv.formula1, dv.formula2) == ("whole", "2000", "2100")
     (dv,) = _validations_at(ws, _defined_cell(wb, c.N_THRESHOLD)[1].replace("$", ""))
-    assert (dv.type, float(dv.formula1), float(dv.formula2)) == ("decimal", 0.5, 1.0)
+    assert (dv.type, dv.formula1) == ("custom", "AND(ISNUMBER(B5),B5>0,B5<=1)")   # THRESHOLD_RANGE
     (dv,) = _validations_at(ws, _defined_cell(wb, c.N_BASE_DATE)[1].replace("$", ""))
     assert dv.type == "date"
     header = next(row for row in ws.iter_rows() if row[0].value == c.MUNI_HEADERS["name"])
@@ -445,6 +445,15 @@ def test_unusable_municipality_names_are_refused(tmp_path, name, words):
     settings = Settings("テスト圏", 2024, municipalities=(Municipality("札幌市", "中心市"), Municipality(name)))
     with pytest.raises(UserError, match=words):
         build_master(tmp_path / "m.xlsx", settings)
+
+
+@pytest.mark.parametrize("name", [*c.RESERVED_SHEET_NAMES, "XLWINGS.CONF", "History"])
+def test_no_municipality_is_named_like_a_sheet_of_the_tool(tmp_path, name):
+    """経年, 次の一歩, 取込履歴 and the rest: the reader would never read such a sheet."""
+    settings = Settings("テスト圏", 2024, municipalities=(Municipality("札幌市", "中心市"), Municipality(name)))
+    with pytest.raises(UserError, match="ツールが使うシート名"):
+        build_master(tmp_path / "m.xlsx", settings)
+    assert c.HISTORY in c.RESERVED_SHEET_NAMES and c.IMPORT_LOG in c.RESERVED_SHEET_NAMES
 
 
 def test_refusals(tmp_path, fy2023):

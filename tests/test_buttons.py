@@ -137,7 +137,7 @@ def _plan_rows(sheet_plan) -> list[list[object]]:
 
 
 def _address(rect) -> str:
-    from renkei_xl.core.contract_read import cell_ref
+    from renkei_xl.core.refs import cell_ref
 
     r1, c1, r2, c2 = rect
     return cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
@@ -291,7 +291,7 @@ def _check_twice(master: Path, tmp_path: Path, recorded: str | None):
     first, _ = _run(buttons.check, payload)
     after = payload_after(payload, first)
     sheets = {s["name"]: s for s in after["sheets"]}
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     r, col = parse_ref(cell)
     sheets[BAD_MUNICIPALITY]["values"][r - 1][col - 1] = good       # the staff fix it
@@ -325,7 +325,7 @@ def test_a_lifted_mark_gets_the_recorded_fill(master, tmp_path, recorded, fill):
 
 
 def _cell(ref: str) -> tuple[int, int]:
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     return parse_ref(ref)
 
@@ -386,7 +386,7 @@ def _assert_chart_is_the_plans(applied, sp) -> None:
 
 def sp_address(rect) -> str:
     """xlwings' absolute address of a rectangle ("$B$3:$F$3")."""
-    from renkei_xl.core.contract_read import column_letter
+    from renkei_xl.core.refs import column_letter
 
     r1, c1, r2, c2 = rect
     first = f"${column_letter(c1)}${r1}"
@@ -657,11 +657,11 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     assert applied.value(BAD_MUNICIPALITY, entry.cell("value")) == new
     assert f"{BAD_MUNICIPALITY}!{entry.cell('value')}" in prompt and returned.name in prompt
 
-    from renkei_xl.cycle.collect import LOG_COLUMNS, read_history
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
 
     log = applied.rows(c.IMPORT_LOG)
     assert log[0] == list(LOG_COLUMNS)
-    history = read_history(log)
+    history = read_import_log(log)
     assert [(h.file_name, h.municipality, h.changed_cells) for h in history] == [
         (returned.name, BAD_MUNICIPALITY, 1)]
 
@@ -847,9 +847,9 @@ def test_a_tool_sheet_added_by_a_click_is_protected_as_the_built_ones(master, tm
 def test_a_sheet_name_with_an_apostrophe_is_linked_as_excel_reads_it():
     """「'」 inside a quoted sheet name is doubled, or Excel finds no sheet behind the link;
     both faces take the link from the plan (core.plan.findings_sheet)."""
-    from renkei_xl.core.contract_read import quote_sheet
+    from renkei_xl.core.refs import quote_sheet
     from renkei_xl.core.model import ERROR, Finding
-    from renkei_xl.core.plan import findings_sheet
+    from renkei_xl.core.sheet_findings import findings_sheet
 
     finding = Finding("not-a-number", ERROR, "O'Brien町", "G5", "04-1", "数値ではありません")
     sheet = findings_sheet([finding], ["O'Brien町"], {})

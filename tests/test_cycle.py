@@ -30,8 +30,8 @@ from renkei_xl.cycle import mail
 from renkei_xl.cli import main
 from renkei_xl.cycle.collect import collect, plan_collect
 from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
-                                  master_key_of_file, municipality_fingerprint, municipality_seal,
-                                  split_master)
+                                        master_key_of_file, split_master)
+from renkei_xl.core.seal import municipality_fingerprint, municipality_seal
 from renkei_xl.cycle.export import export_master
 from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
 from renkei_xl.core.values import NUMBER, parse_value

@@ -26,10 +26,11 @@ from remote_payload import (applied_looks, apply_actions, file_conditional, file
                             file_rows, file_widths, payload_from_file, remote_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
-from renkei_xl.core.contract_read import cell_ref, parse_ref
+from renkei_xl.core.refs import cell_ref, parse_ref
 from renkei_xl.excel import buttons
 from renkei_xl.core.looks import LOOKS
-from renkei_xl.core.plan import CellEdit, WritePlan, recalc_plan, validate_plan
+from renkei_xl.core.plan import recalc_plan, validate_plan
+from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.pipeline import recalculate
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
@@ -241,7 +242,8 @@ def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
     records the contract's expectation instead, which both faces can paint."""
     from renkei_xl.core.contract_read import MasterData
     from renkei_xl.core.model import ERROR, Finding
-    from renkei_xl.core.plan import MasterState, marks
+    from renkei_xl.core.marks import marks
+    from renkei_xl.core.plan_types import MasterState
 
     with opened(masters["clean"]) as fs:
         data = fs.data
@@ -264,3 +266,24 @@ def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
     assert [cell[0] for cell in years[1:]] == ["2023年度", "2024年度"]
     steps = plan.sheets[3]
     assert any(row and len(row) > 9 and row[9] and "前年度" in str(row[9][0]) for row in steps.rows)
+
+
+def test_a_municipality_named_with_an_apostrophe_is_linked_alike_on_both_faces(tmp_path, licensed):  # noqa: F811
+    """検証結果 links to a cell of 「O'樽市」 as 'O''樽市'!E5 (core.refs.quote_sheet): a lone '
+    inside the quotes is a broken link in Excel, on either face."""
+    from renkei_xl.core.reference import load_reference
+    from renkei_xl.workbook.build import build_master
+
+    ref = load_reference("fy2023")
+    old, new = "小樽市", "O'樽市"
+    settings = ref.settings._replace(municipalities=tuple(
+        m._replace(name=new) if m.name == old else m for m in ref.settings.municipalities))
+    entries = [e._replace(municipality=new) if e.municipality == old else e for e in ref.entries]
+    master = build_master(tmp_path / "quoted.xlsm", settings, ref.indicators, entries)
+    with opened(master) as fs:
+        cell = next(e for e in fs.data.entries if e.municipality == new and e.value).cell("value")
+    staff_types(master, new, cell, BAD_VALUE)
+    want = f"'O''樽市'!{cell}"
+    for view in (run_file("check", master, tmp_path / "a"), run_live("check", master, tmp_path / "b")):
+        assert want in view.get("links", c.FINDINGS).values(), (view.face, view.get("links", c.FINDINGS))
+        assert view.fill(new, cell) == c.MARK_FILL, view.face

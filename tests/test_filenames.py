@@ -4,7 +4,7 @@ Every name source (圏域名 and 年度 for the 確定版, municipality names fo
 and their drafts, the master's name for next year's) goes through core.filenames; the
 command line uses the same functions as the buttons. Writes made while a confinement is
 set (the server sets one per request) land inside it or nowhere: absolute, UNC, drive and
-symlinked targets are refused at the one write point (workbook.safety)."""
+symlinked targets are refused at the one write point (renkei_xl.safety)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from renkei_xl.core.model import Settings
 from renkei_xl.core.rollover import next_folder, next_name
 from renkei_xl.cycle.distribute import eml_path, file_name
 from renkei_xl.cycle.export import default_name
-from renkei_xl.workbook.safety import OutsideFolder, confined, safe_write
+from renkei_xl.safety import OutsideFolder, confined, safe_write
 
 HOSTILE = ["../../../../X/pwn", "a/b", "a\\b", "C:\\Windows\\x", "\\\\server\\share\\x", "CON", "nul",
            "com1.txt", "LPT9 ", "..", ".", "...hidden", "x. . ", 'a<b>c:"d"|e?f*g', "tab\there\nnew\r\x00",
@@ -77,8 +77,8 @@ def test_the_next_years_folder_follows_the_year():
 # ---------------------------------------------------------- the command line's names
 
 def test_the_command_lines_default_names_are_safe_and_stay_beside_the_master(tmp_path):
-    from renkei_xl.core.contract_read import parse_ref
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook.session import write_planned
 
     folder = tmp_path / "folder"
@@ -144,7 +144,7 @@ def test_a_confined_write_refuses_symlinks_out_and_allows_its_own_folder(tmp_pat
 
 
 def test_the_writer_lock_is_confined_too(tmp_path):
-    from renkei_xl.workbook.safety import writer_lock
+    from renkei_xl.safety import writer_lock
 
     with confined(tmp_path / "a"):
         with pytest.raises(UserError):

@@ -32,7 +32,7 @@ import pytest
 
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.cli.workbook import init_master
-from renkei_xl.workbook.safety import backup_folder
+from renkei_xl.safety import backup_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60                      # seconds per child run

@@ -19,12 +19,12 @@ import pytest
 
 from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
-from renkei_xl.core.contract_read import parse_ref
+from renkei_xl.core.refs import parse_ref
 from renkei_xl.core.errors import UserError
 from renkei_xl.package.zipped import Package
-from renkei_xl.core.plan import CellEdit, WritePlan
+from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.cli.workbook import init_master
-from renkei_xl.workbook.safety import STALE_AFTER_SECONDS, temp_prefix
+from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
 

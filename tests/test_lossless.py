@@ -27,9 +27,9 @@ from realbooks import (grafted_lo_master, lo_master_xlsm, lo_master_xlsx, parts,
 from test_render import close, list_page, read_ppm, to_pdf, words
 from renkei_xl.core import contract as c
 from renkei_xl.cycle.collect import collect
-from renkei_xl.core.contract_read import parse_ref
+from renkei_xl.core.refs import parse_ref
 from renkei_xl.cycle.distribute import split_master
-from renkei_xl.core.plan import CellEdit, WritePlan
+from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
 OWNED = (c.LIST, c.SUMMARY, c.FINDINGS, c.IMPORT_LOG)

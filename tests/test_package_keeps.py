@@ -44,9 +44,9 @@ from renkei_xl.core.errors import UserError
 from renkei_xl.package.workbook import WorkbookXml
 from renkei_xl.package.xml import PackageError
 from renkei_xl.package.zipped import Package
-from renkei_xl.core.plan import CellEdit, Chart, CondFormat, FillEdit, SheetPlan, WritePlan
+from renkei_xl.core.plan_types import CellEdit, Chart, CondFormat, FillEdit, SheetPlan, WritePlan
 from renkei_xl.workbook.apply import apply_plan
-from renkei_xl.workbook.safety import writer_lock_file
+from renkei_xl.safety import writer_lock_file
 from renkei_xl.workbook.state import StyleReader
 
 STAFF, OWNED = "指標", "集計"

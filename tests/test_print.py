@@ -12,7 +12,7 @@ from conftest import require_soffice
 from pdf_cells import Page, page_count, squeeze
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
-from renkei_xl.core.plan import list_sheet
+from renkei_xl.core.sheet_list import list_sheet
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.cycle.export import export_master, soffice_pdf
 from renkei_xl.workbook.session import load_master

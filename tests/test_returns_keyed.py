@@ -22,10 +22,9 @@ import pytest
 
 from conftest import require_soffice
 from renkei_xl.cycle.collect import UNKEYED_NOTE, collect, plan_collect
-from renkei_xl.cycle.distribute import (KEY_NAME, L_FINGERPRINT, L_SEAL, P_FINGERPRINT, P_ISSUED,
-                                  P_MUNICIPALITY, P_SEAL, UNKEYED_SPLIT, file_name, key_formula, master_key,
-                                  master_key_of_file, municipality_fingerprint, municipality_seal, new_key,
-                                  split_master)
+from renkei_xl.cycle.distribute import (L_FINGERPRINT, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
+                                        P_SEAL, UNKEYED_SPLIT, file_name, master_key_of_file, split_master)
+from renkei_xl.core.seal import KEY_NAME, key_formula, master_key, municipality_fingerprint, municipality_seal, new_key
 from renkei_xl.core.errors import UserError
 from renkei_xl.cycle.export import export_master
 from renkei_xl.package.workbook import DefinedName

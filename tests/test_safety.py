@@ -21,7 +21,7 @@ import pytest
 import xlsxwriter
 
 from renkei_xl.core.errors import UserError
-from renkei_xl.workbook.safety import (
+from renkei_xl.safety import (
     atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, writer_lock,
     writer_lock_file,
 )
@@ -182,7 +182,7 @@ def test_backup_of_missing_file_is_a_user_error(tmp_path):
 HOLDER = textwrap.dedent('''
     import sys, time
     from pathlib import Path
-    from renkei_xl.workbook.safety import writer_lock
+    from renkei_xl.safety import writer_lock
     master, held, release = map(Path, sys.argv[1:4])
     with writer_lock(master, timeout=10):
         held.write_text("held")
@@ -256,7 +256,7 @@ def test_one_process_takes_the_lock_again_after_releasing(tmp_path):
 RACER = textwrap.dedent('''
     import json, sys, time
     from pathlib import Path
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook import session
     from renkei_xl.workbook.apply import apply_plan          # loaded before the start
     from renkei_xl.workbook.state import read_state
@@ -333,7 +333,7 @@ def test_without_the_lock_the_same_race_loses_an_edit(tmp_path, master):
 
 
 def test_module_does_not_import_openpyxl():
-    code = ("import sys, renkei_xl.workbook.safety, renkei_xl.package.zipped, renkei_xl.package.workbook, "
+    code = ("import sys, renkei_xl.safety, renkei_xl.package.zipped, renkei_xl.package.workbook, "
             "renkei_xl.package.cells, renkei_xl.package.styles; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -28,7 +28,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import require_soffice
-from remote_payload import KNOWN_ACTIONS, VBA, apply_actions, payload_from_file
+from remote_payload import KNOWN_ACTIONS, VBA, apply_actions, client_body, payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_faces import ATTRIBUTES, FileView, LiveView, expect_marks, expect_sheet, plan_of, run_file, staff_types
 from test_vba import _olevba_modules
@@ -67,7 +67,7 @@ class Server:
     def post(self, entry: str, payload=None, *, headers=None, content=None, timeout=60) -> httpx.Response:
         headers = self.headers if headers is None else headers
         if content is None:
-            content = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            content = client_body(payload)
         return httpx.post(f"{self.url}/buttons/{entry}", content=content, timeout=timeout,
                           headers={**headers, "Content-Type": "application/json"})
 
@@ -117,7 +117,7 @@ def server(tmp_path_factory, licensed):  # noqa: F811
 
 def _master_id(path: Path) -> str:
     """What RenkeiServer.bas sends: the hidden name's value, as the master saved it."""
-    from renkei_xl.cycle.distribute import stored_master_id
+    from renkei_xl.core.seal import stored_master_id
     from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
 
@@ -131,7 +131,7 @@ def _payload(path: Path) -> dict:
 
 def _named_cell(payload: dict, name: str) -> tuple[list, int, int]:
     """(the sheet's rows, row index, column index) of a defined name in the payload."""
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     entry = next(n for n in payload["names"] if n["name"] == name)
     rows = payload["sheets"][entry["sheet_index"]]["values"]
@@ -299,7 +299,7 @@ def test_twelve_clients_at_once_get_their_own_answers(server):
     with opened(server.master) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
     sheet_index = next(i for i, s in enumerate(base["sheets"]) if s["name"] == "小樽市")
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     r, col = parse_ref(entry.cell("value"))
     payloads = []
@@ -452,7 +452,7 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     assert "Function RunServerPython(" in modules["Remote"]
     assert 'url & "/buttons/" & entry' in modules["RenkeiServer"]
     # the master's identity: a hidden name the build wrote, read and sent by RenkeiServer.bas
-    from renkei_xl.cycle.distribute import ID_NAME
+    from renkei_xl.core.seal import ID_NAME
 
     assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
     assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
@@ -487,7 +487,8 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
 def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
     import zipfile
 
-    from renkei_xl.cycle.distribute import ID_NAME, master_id, master_key_of_file
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.core.seal import ID_NAME, master_id
 
     built = tmp_path / "built.xlsm"
     assert cli_main(["init", str(built), "--sample", "fy2023"]) == 0
@@ -749,8 +750,8 @@ def _master_in(server, folder: str, *, fresh: bool = False, **values) -> Path:
     """A master saved in ``folder`` under the work folder, naming that folder in 設定, with
     named cells set (N_REGION=...) through the tool's own file writer. ``fresh``: built
     anew (a key of its own), else a copy of the server's master (the same key)."""
-    from renkei_xl.core.contract_read import parse_ref
-    from renkei_xl.core.plan import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook.session import write_planned
 
     path = server.workdir / folder / MASTER_NAME
@@ -849,7 +850,8 @@ def test_a_click_reaches_only_the_folder_of_its_own_master(server):
 
 
 def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):
-    from renkei_xl.cycle.distribute import master_id, master_key_of_file
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.core.seal import master_id
 
     assert _master_id(server.master) == master_id(master_key_of_file(server.master))
     copy = tmp_path / "2023年度" / MASTER_NAME
@@ -866,7 +868,7 @@ def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
     master = _master_in(server, folder)
     with opened(master) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     payload = _payload(master)
     sheet = next(s for s in payload["sheets"] if s["name"] == "小樽市")
@@ -931,3 +933,60 @@ def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_
     log = _log_once(server.log, f"request={number}")
     assert f"request={number} client=127.0.0.1 button={c.RECALC}" in log and "outcome=エラー status=500" in log
     assert "Traceback" not in log
+
+
+# ================================================ error values the VBA client cannot send
+# VBA-Web's ConvertToJson (xlwings' WebHelpers.bas) writes seven error values and nothing for
+# any other, so a #SPILL! leaves a hole and the body is no longer JSON (renkei_xl/server/
+# unsendable.py). The model sends what the client sends (remote_payload.client_body).
+
+def _with_cached_error(src: Path, dst: Path, sheet: str, ref: str, error: str) -> Path:
+    """``src`` with ``sheet``!``ref`` replaced by a formula whose cached result is ``error``,
+    as Excel saves it; every other part copied as it is."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        members = {i: z.read(i) for i in z.infolist()}
+        book = z.read("xl/workbook.xml").decode("utf-8")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    rid = re.search(r'<sheet [^>]*name="' + re.escape(sheet) + r'"[^>]*r:id="(\w+)"', book).group(1)
+    part = "xl/" + re.search(r'<Relationship [^>]*Id="' + rid + r'"[^>]*Target="/?(?:xl/)?([^"]+)"', rels).group(1)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in members.items():
+            if info.filename == part:
+                xml, n = re.subn(r'<c r="' + ref + r'"[^>]*?(?:/>|>.*?</c>)',
+                                 f'<c r="{ref}" t="e"><f>SEQUENCE(2)+A1</f><v>{error}</v></c>', data.decode("utf-8"),
+                                 count=1, flags=re.S)
+                assert n == 1, (part, ref)
+                data = xml.encode("utf-8")
+            out.writestr(info, data)
+    return dst
+
+
+@pytest.mark.parametrize("error", ["#SPILL!", "#CALC!"])
+def test_an_error_value_the_vba_client_cannot_send_is_named_with_its_cell(server, tmp_path, error):
+    from renkei_xl.workbook.session import load_master
+
+    entry = next(e for e in load_master(server.master).entries if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    ref = entry.cell("value")
+    copy = _with_cached_error(server.master, tmp_path / MASTER_NAME, "札幌市", ref, error)
+    payload = _payload(copy)
+    with pytest.raises(ValueError):
+        json.loads(client_body(payload))      # what xlwings' VBA client really sends
+    for button in ("check", "recalc"):
+        response = server.post(button, payload)
+        assert response.status_code == 400, response.text
+        assert f"シート「札幌市」のセル {ref}" in response.text and "#SPILL!" in response.text, response.text
+        assert "変更していません" in response.text
+    assert re.search(r"outcome=送れないエラー値 status=400", server.log.read_text(encoding="utf-8"))
+
+
+def test_an_error_value_the_vba_client_can_send_is_an_input_error_not_a_refusal(server, tmp_path):
+    from renkei_xl.workbook.session import load_master
+
+    entry = next(e for e in load_master(server.master).entries if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    ref = entry.cell("value")
+    copy = _with_cached_error(server.master, tmp_path / MASTER_NAME, "札幌市", ref, "#N/A")
+    response = server.post("check", _payload(copy))
+    assert response.status_code == 200, response.text
+    assert f"札幌市!{ref}" in json.dumps(response.json(), ensure_ascii=False) or ref in response.text

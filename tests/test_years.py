@@ -23,11 +23,12 @@ from test_buttons import licensed  # noqa: F401  (the remote engine's licence fi
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
-from renkei_xl.core.deadlines import PAST_TARGET, target_year
+from renkei_xl.core.deadlines import target_year
+from renkei_xl.core.findings import PAST_TARGET
 from renkei_xl.core.gaps import gap_text
 from renkei_xl.core.history import read_history
 from renkei_xl.core.model import ACHIEVED, SYMBOLS
-from renkei_xl.core.plan import CellEdit, WritePlan
+from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.values import NUMBER, format_number, parse_value
 from renkei_xl.cycle.rollover import import_history, rollover_file
 from renkei_xl.workbook.session import load_master, opened, recalc_file, write_planned
@@ -75,7 +76,7 @@ def _refill(old: Path, new: Path) -> None:
 
 
 def _rc(ref: str) -> tuple[int, int]:
-    from renkei_xl.core.contract_read import parse_ref
+    from renkei_xl.core.refs import parse_ref
 
     return parse_ref(ref)
 
@@ -202,11 +203,11 @@ def test_2024_is_judged_against_the_same_targets(years, fy2023):
     assert {i: r2024.evaluations[i].symbol for i in same} == {i: fy2023.official[i] for i in same}
     # deadline rows judged for 2024: 2023年度まで not met → ×, flagged; 2025年度 not yet → ―
     assert fy2023.official["10-1"] == "×" and r2024.evaluations["10-1"].symbol == "×"
-    assert any(f.type == PAST_TARGET and f.indicator_id == "10-1" for f in r2024.findings)
+    assert any(f.type == PAST_TARGET.code and f.indicator_id == "10-1" for f in r2024.findings)
     for ind_id in ("31-2", "54-1"):
         assert next(i for i in fy2023.indicators if i.id == ind_id).target.startswith("2025年度")
         assert r2024.evaluations[ind_id].symbol == "―"
-        assert not any(f.type == PAST_TARGET and f.indicator_id == ind_id for f in r2024.findings)
+        assert not any(f.type == PAST_TARGET.code and f.indicator_id == ind_id for f in r2024.findings)
 
 
 def test_next_steps_compare_with_last_year(years):

@@ -14,12 +14,8 @@ from typing import Callable, Optional, Sequence
 
 from .. import __version__
 from ..core.errors import UserError
+from .help_texts import MASTER_HELP
 
-
-# Help texts every command shares.
-MASTER_HELP = "マスターブック（.xlsx/.xlsm）"
-SENDER_HELP = "差出人（既定: 設定シートの中心市のメールアドレス）"
-FORCE_HELP = "既存のファイルを作り直す（バックアップを残す）"
 
 def _print_result(result, *, verbose: bool = True) -> None:
     from ..core.textable import render

@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from . import MASTER_HELP, SENDER_HELP
+from .help_texts import MASTER_HELP, SENDER_HELP
 from ..core.errors import UserError
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import FORCE_HELP, MASTER_HELP
+from .help_texts import FORCE_HELP, MASTER_HELP
 from ..core import contract as c
 from ..core.errors import UserError
 
@@ -38,11 +38,11 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
                 server_folder: str = "") -> Path:
     from ..core.model import Municipality, Settings
     from ..core.history import history_sheet
-    from ..core.plan import WritePlan
+    from ..core.plan_types import WritePlan
     from ..core.reference import load_reference, official_history
     from ..workbook.build import build_master
     from ..workbook.fresh import applied
-    from ..workbook.safety import safe_write
+    from ..safety import safe_write
 
     path = Path(path)
     if c.suffix_problem(path.name):
@@ -165,7 +165,7 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     from ..vba.inject import sheet_code_names, write_with_project
     from ..vba.sources import master_project
     from ..workbook.kind import check_master_file
-    from ..workbook.safety import replace_file, writer_lock
+    from ..safety import replace_file, writer_lock
     from ..workbook.session import check_path
 
     path = check_path(Path(args.master))
@@ -184,9 +184,10 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         raise UserError(f"「{path.name}」に照合用の鍵を書き込めませんでした。Excel で閉じてからもう一度実行してください")
     if server:
         from ..workbook.build import SERVER_KEY
-        from ..workbook.conf import set_conf_row
+        from ..workbook.conf import conf_row_plan
+        from ..workbook.session import write_planned
 
-        row, _written = set_conf_row(path, SERVER_KEY, server)
+        row, _written = write_planned(path, lambda _fs: conf_row_plan(path, SERVER_KEY, server))
         print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {SERVER_KEY}）")
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import FORCE_HELP, MASTER_HELP
+from .help_texts import FORCE_HELP, MASTER_HELP
 
 
 def cmd_rollover(args: argparse.Namespace) -> int:

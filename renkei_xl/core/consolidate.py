@@ -27,9 +27,10 @@ from functools import lru_cache
 from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
-from .model import ERROR, Consolidated, Entry, Finding, Indicator, Settings
-from .validate import TEXT_TOO_LONG, input_error_reason, input_errors
-from .values import CELL_TEXT_LIMIT, INPUT_ERROR, TRUNCATION_MARK, cell_length, fit_cell
+from .findings import TEXT_TOO_LONG
+from .model import Consolidated, Entry, Finding, Indicator, Settings
+from .validate import input_error_reason, input_errors
+from .values import CELL_TEXT_LIMIT, INPUT_ERROR, cell_length, fit_cell
 
 __all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "consolidate", "fit_texts", "rollup"]
 
@@ -110,12 +111,8 @@ def fit_texts(ind: Indicator, c: Consolidated, sources: Iterable[str] = ()
         if source_too_long is None:
             source_too_long = any(cell_length(t) > CELL_TEXT_LIMIT for t in sources if t)
         if n > CELL_TEXT_LIMIT and not source_too_long:
-            findings.append(Finding(
-                TEXT_TOO_LONG, ERROR, ind.sheet, ind.cell(cell_field), ind.id,
-                f"一覧の{label}が{n:,}文字になり（市町村の実施状況と内訳を合わせた長さ）、Excelの1つのセルに入る"
-                f"{CELL_TEXT_LIMIT:,}文字を超えるため、{CELL_TEXT_LIMIT:,}文字で切り、末尾を「{TRUNCATION_MARK}」"
-                "としました",
-                "実施状況（手入力）に要約を入力するか、市町村シートの実施状況を短くしてください"))
+            findings.append(TEXT_TOO_LONG.at(ind.sheet, ind.cell(cell_field), ind.id, length=n,
+                                             label=f"一覧の{label}（市町村の実施状況と内訳を合わせた長さ）"))
     if not changes:
         return c, findings
     return Consolidated(c.indicator_id, changes.get("actual", c.actual),

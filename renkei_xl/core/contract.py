@@ -30,7 +30,6 @@ def suffix_problem(name: str, what: str = "ブック") -> str:
 
 # Sheets the tool writes from scratch; everything else belongs to the staff.
 TOOL_SHEETS = (MENU, LIST, SUMMARY, FINDINGS)
-OWNED_OUTPUT_SHEETS = (LIST, SUMMARY, FINDINGS)
 
 # Defined names (workbook scope).
 N_REGION = "圏域名"
@@ -78,6 +77,12 @@ ENTRY_HEADERS = {
     "status": "実施状況",
 }
 ENTRY_REQUIRED = ("indicator_id", "value")
+# The cells a municipality fills in (the rest of its row is the master's): unlocked and
+# filled in the files split writes, read back by collect, marked with the input fill.
+INPUT_FIELDS = ("value", "denominator", "status")
+# Column widths of a municipality sheet, in the master and in the files split writes.
+ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
+                "denominator": 10, "status": 50}
 
 KPI_TRUE = {"○", "◯", "〇", "●", "TRUE", "True", "true", "1", "はい", "KPI", "基本KPI", "✓"}
 KPI_MARK = "○"
@@ -131,13 +136,17 @@ BUTTONS = (  # (caption, VBA macro, what it does)
     (ROLLOVER, "Renkei.RenkeiRollover", "次の年度のマスターを別のファイルに作ります（このブックは変更しません）"),
 )
 
-# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, model.RULES and model.KINDS.
+# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS.
 STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
                  "未構築", "未実施", "実施なし", "（未集計）")
 
 
 def legend(threshold: float) -> str:
-    return (f"＜評価凡例＞◎：達成済み　□：概ね達成（{threshold * 100:g}％以上）　×：達成不可　"
+    """The official legend: its ％ is full-width, as the printed list has it."""
+    from .values import format_percent   # here: everything imports this module, it imports nothing
+
+    shown = format_percent(threshold, None).replace("%", "％")
+    return (f"＜評価凡例＞◎：達成済み　□：概ね達成（{shown}以上）　×：達成不可　"
             "－：評価不可　―：評価時期前・未集計")
 
 
@@ -151,6 +160,16 @@ def list_title(region: str, year: int) -> str:
 HISTORY = "経年"
 NEXT_STEPS = "次の一歩"
 YEAR_SHEETS = (HISTORY, NEXT_STEPS)
+
+# Which sheets are the tool's, said once: none of them is read as a municipality sheet or
+# gets a mark, and no municipality may be named like one of them or like 設定 and 指標
+# (the builder refuses it, case as Excel ignores it).
+TOOL_OWNED = (*TOOL_SHEETS, *YEAR_SHEETS, IMPORT_LOG, XLWINGS_CONF)
+RESERVED_SHEET_NAMES = (SETTINGS, INDICATORS, *TOOL_OWNED)
+
+
+def is_tool_owned(sheet: str) -> bool:
+    return sheet in TOOL_OWNED
 # The column rollover adds after the staff's columns of 指標 and each municipality sheet:
 # last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
 PREVIOUS_HEADER = "前年度実績（{year}年度）"

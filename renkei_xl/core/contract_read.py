@@ -1,8 +1,8 @@
 """Read the master workbook contract from plain grids of cell values.
 
 Both adapters hand over the same thing: each sheet as a list of rows of values (from A1)
-and each defined name as (sheet, cell). openpyxl produces it from a file, xlwings from the
-open workbook. Reading the contract once, here, is what keeps the command line and the
+and each defined name as (sheet, cell). The file reader (renkei_xl.workbook.state, with
+python-calamine) produces it from a file, xlwings from the open workbook. Reading the contract once, here, is what keeps the command line and the
 buttons from ever disagreeing about which cell holds what.
 
 Columns are located by header text within the first rows of each sheet, so staff may
@@ -19,15 +19,16 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from functools import lru_cache
 from itertools import islice
 from decimal import Decimal
 from typing import Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UnreadableSheet, UserError
-from .model import (CENTRAL_CITY, ERROR, KINDS, PARTNER, WARNING, Entry, Finding, Indicator, Municipality,
-                    Settings)
+from .choices import CENTRAL_CITY, KINDS, PARTNER
+from .model import Entry, Finding, Indicator, Municipality, Settings
+from .refs import cell_ref, column_letter, parse_ref
+from . import findings as F
 from .validate import cell_error_finding
 from .values import error_value, shown
 
@@ -45,36 +46,6 @@ class MasterData:
         self.indicators = indicators
         self.entries = entries
         self.findings = findings if findings is not None else []
-
-
-@lru_cache(maxsize=None)
-def column_letter(index: int) -> str:
-    """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{column_letter(col)}{row}"
-
-
-def quote_sheet(name: str) -> str:
-    """A sheet name as a formula or link names it: quoted, an apostrophe doubled
-    (「'小樽市'」, 「'O''Brien'」); Excel reads a link with a lone ' inside as broken."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def parse_ref(ref: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
 
 
 def text(value: object) -> str:
@@ -199,7 +170,10 @@ class Book:
                 yield r, values, RowCells(cols, r)
 
 
-YEAR_RANGE = (2000, 2100)
+YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's validation too)
+# 概ね達成閾値 as a ratio: above the first, at most the second. SPEC sets no floor beyond
+# "a ratio" (□ is 「閾値以上」), so the builder's validation states this rule too, not 50%.
+THRESHOLD_RANGE = (0, 1)
 
 
 def read_settings(book: Book) -> Settings:
@@ -278,7 +252,7 @@ def _year(where: str, value: object) -> int:
 
 
 def _threshold(where: str, value: object) -> float:
-    """概ね達成閾値 as a fraction in (0, 1].
+    """概ね達成閾値 as a fraction in THRESHOLD_RANGE, (0, 1].
 
     A number in (0, 1] is a fraction (0.85, or 85% formatted as a percentage); a whole
     number in (1, 100] is a percentage typed without the % format (85 → 85%); text may
@@ -312,8 +286,9 @@ def _threshold(where: str, value: object) -> float:
                         f"百分率のつもりなら「{number.normalize():f}%」のように % を付けて入力してください{example}")
     else:
         ratio = number / 100 if number > 100 else number
-    if not 0 < ratio <= 1:
-        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は 0% より大きく 100% 以下に"
+    lo, hi = THRESHOLD_RANGE
+    if not lo < ratio <= hi:
+        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は {lo:.0%} より大きく {hi:.0%} 以下に"
                         f"してください{example}")
     return float(ratio)
 
@@ -379,17 +354,14 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
     findings: list[Finding] = []
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
-            findings.append(Finding("missing-sheet", WARNING, c.SETTINGS, "", "",
-                                    f"市町村「{muni.name}」のシートがありません",
-                                    "設定の市町村名とシート名を同じにしてください"))
+            findings.append(F.MISSING_SHEET.at(c.SETTINGS, "", municipality=muni.name))
             continue
         try:
             row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
         except UnreadableSheet:
             raise
         except UserError as exc:
-            findings.append(Finding("missing-header", ERROR, muni.name, "A1", "", str(exc),
-                                    "見出し行（指標ID、実績値 など）を元に戻してください"))
+            findings.append(F.MISSING_HEADER.at(muni.name, "A1", reason=exc))
             continue
         for r, v, cells in book.rows(muni.name, row_no, cols):
             entries.append(Entry(muni.name, v["indicator_id"], v.get("value", ""),
@@ -409,5 +381,4 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
 
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:
     """Every sheet the contract reads: 設定, 指標 and whatever could be a municipality."""
-    return [s for s in sheetnames if s not in c.TOOL_SHEETS and s not in (c.XLWINGS_CONF, c.IMPORT_LOG)
-            and s not in c.YEAR_SHEETS]
+    return [s for s in sheetnames if not c.is_tool_owned(s)]

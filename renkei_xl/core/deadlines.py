@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from .model import WARNING, Finding, Indicator, Settings
+from .findings import PAST_TARGET
+from .model import Finding, Indicator, Settings
 from .values import DEADLINE, ValueParseError, parse_value
-
-PAST_TARGET = "target-year-past"
-
 
 def target_year(target: str) -> Optional[int]:
     """The 年度 a target names as its deadline (「2023年度まで」「120名（2023年度までの毎年度）」)."""
@@ -36,9 +34,6 @@ def past_targets(settings: Settings, indicators: Sequence[Indicator]) -> list[Fi
             continue
         year = target_year(ind.target)
         if year is not None and year < settings.fiscal_year:
-            out.append(Finding(
-                PAST_TARGET, WARNING, ind.sheet, ind.cell("target"), ind.id,
-                f"目標値「{ind.target}」の年度（{year}年度）は対象年度（{settings.fiscal_year}年度）より前です。"
-                "目標の見直しが必要です",
-                "新しい目標値（と期限）を入力してください。評価しない場合は評価方法を「参考」にしてください"))
+            out.append(PAST_TARGET.at(ind.sheet, ind.cell("target"), ind.id, target=ind.target, year=year,
+                                            fiscal_year=settings.fiscal_year))
     return out

@@ -19,10 +19,12 @@ from typing import Optional, Sequence
 from . import contract as c
 from .history import History
 from .layout import HEADER, INDICATOR, Grid
-from .methods import METHOD_AUTO, NOBODY, method_of
-from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, RULE_DEADLINE,
-                    RULE_PROGRESS, RULE_REFERENCE, Entry, Indicator, Result, Settings)
-from .plan import Cell, CondFormat, SheetPlan, fitted_heights
+from .methods import NOBODY, method_of, rates_others
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
+from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
+from .sheet_grid import fitted_heights, symbol_colours
+from .plan_types import Cell, SheetPlan
+from .rules import ALL_MUNICIPALITIES
 from .values import (COUNT_FAMILIES, DEADLINE, NUMBER, STATUS, Value, ValueParseError,
                      format_number, parse_value)
 
@@ -32,7 +34,6 @@ MUNI_COLUMNS = ("市町村名", "入力する行", "未入力の行", "未入力
 WIDTHS = (9, 26, 34, 6, 20, 16, 40, 22, 30, 22)
 SHOWN_IDS = 12
 _RANK = {ACHIEVED: 3, NEARLY: 2, MISSED: 1}
-ALL_MUNICIPALITIES = "全市町村"
 
 
 # ----------------------------------------------------------------------- amounts
@@ -74,7 +75,7 @@ def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, setting
         return "基本KPI（参考指標のため目標との差は出しません）"
     if ind.rule == RULE_REFERENCE:
         return "評価方法「参考」のため目標との差は出しません"
-    if ind.method == METHOD_AUTO:
+    if rates_others(ind):
         return _meta_gap(symbols, settings)
     target, actual = _parse(ind.target), _parse(actual_text)
     if target is None or actual is None:
@@ -139,7 +140,7 @@ def _meta_gap(symbols: Sequence[str], settings: Settings) -> str:
     others = list(symbols)
     open_rows = [i for i, s in enumerate(others) if s in (NEARLY, MISSED)]
     achieved = sum(s == ACHIEVED for s in others)
-    evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in others)
+    evaluable = sum(s in EVALUABLE for s in others)
 
     def symbol_with(k: int) -> str:
         trial = list(others)
@@ -213,16 +214,14 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
     by_id: dict[str, list[Entry]] = {}
     for e in entries:
         by_id.setdefault(e.indicator_id, []).append(e)
-    plain = [result.evaluations[i.id].symbol for i in result.indicators if i.method != METHOD_AUTO]
+    plain = [result.evaluations[i.id].symbol for i in result.indicators if not rates_others(i)]
     out = []
     for ind in result.indicators:
         ev = result.evaluations[ind.id]
         if ev.symbol == ACHIEVED:
             continue
         actual = result.consolidated[ind.id].actual if ind.id in result.consolidated else ""
-        project = "【基本KPI】" if ind.is_kpi else (
-            f"{ind.project_no}　{ind.project_name}" if ind.project_no is not None else ind.project_name)
-        out.append([ind.id, project, ind.name, ev.symbol, ind.target or "－", actual or "－",
+        out.append([ind.id, ind.project_label, ind.name, ev.symbol, ind.target or "－", actual or "－",
                     gap_text(ind, actual, ev.symbol, ev.reason, settings, plain),
                     deadline_text(ind, settings.fiscal_year),
                     empty_municipalities(ind, by_id.get(ind.id, ()), settings),
@@ -284,6 +283,5 @@ def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Setting
                       freeze=(4, 2))
     sheet.heights = _heights(rows)
     if steps:
-        sheet.conditional = [CondFormat("equal", (first, sym_col, last, sym_col), colour, symbol)
-                             for symbol, colour in c.SYMBOL_FILLS.items()]
+        sheet.conditional = symbol_colours((first, sym_col, last, sym_col))
     return sheet

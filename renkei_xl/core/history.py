@@ -18,10 +18,11 @@ import unicodedata
 from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import text
+from .contract_read import YEAR_RANGE, text
 from .errors import UserError
-from .model import ACHIEVED, MISSED, NEARLY, SYMBOLS, Indicator, Result
-from .plan import Cell, CondFormat, SheetPlan
+from .model import ACHIEVED, EVALUABLE, SYMBOLS, Indicator, Result
+from .plan_types import Cell, Chart, SheetPlan
+from .sheet_grid import symbol_colours
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -117,7 +118,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
                                         [(h, "header") for h in header]]
     known = {i.id for i in indicators}
     ordered: list[tuple[str, str, str, str]] = [
-        (i.id, _project(i), i.name, i.target) for i in indicators]
+        (i.id, i.project_label, i.name, i.target) for i in indicators]
     ordered += [(i, "", "（指標シートにない指標）", "") for i in history if i not in known]
     for ind_id, project, name, target in ordered:
         row: list[Optional[Cell]] = [(ind_id, "body"), (project or None, "body"), (name or None, "body"),
@@ -136,15 +137,8 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
     if years and last >= first:
         for k in range(len(years)):
             col = len(FIXED_HEADERS) + 2 * k + 2
-            sheet.conditional += [CondFormat("equal", (first, col, last, col), colour, symbol)
-                                  for symbol, colour in c.SYMBOL_FILLS.items()]
+            sheet.conditional += symbol_colours((first, col, last, col))
     return sheet
-
-
-def _project(ind: Indicator) -> str:
-    if ind.is_kpi:
-        return "【基本KPI】"
-    return f"{ind.project_no}　{ind.project_name}" if ind.project_no is not None else ind.project_name
 
 
 # ------------------------------------------------------------------ 達成割合 per year
@@ -169,7 +163,7 @@ def year_rates(history: History, current_year: int, result: Optional[Result] = N
                 continue
             n = counts.setdefault(year, [0, 0])
             n[0] += rec.symbol == ACHIEVED
-            n[1] += rec.symbol in (ACHIEVED, NEARLY, MISSED)
+            n[1] += rec.symbol in EVALUABLE
     if result is not None:
         counts[current_year] = [result.summary.achieved, result.summary.evaluable]
     return [YearRate(y, a, e) for y, (a, e) in sorted(counts.items())]
@@ -246,7 +240,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     records: list[tuple[str, int, YearRecord]] = []
     refusals: list[Refusal] = []
     replaced = 0
-    lo = 2000
+    lo, _hi = YEAR_RANGE
     for line, row in enumerate(rows[1:], start=2):
         if not any(v.strip() for v in row):
             continue
@@ -311,7 +305,6 @@ def with_year_rates(summary: SheetPlan, history: History, current_year: int,
                     result: Optional[Result] = None) -> SheetPlan:
     """集計 with the 達成割合 of every year below its own lines, years across (a chart plots
     a row of values), and a chart of them beside the chart of this year's symbols."""
-    from .plan import Chart
 
     rates = year_rates(history, current_year, result)
     if not rates:

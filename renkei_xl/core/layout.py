@@ -1,8 +1,10 @@
 """What 一覧, 集計 and 検証結果 contain, as plain grids.
 
-Both writers render these grids: openpyxl on a file (adding styles, merges and print
-setup) and xlwings in the open workbook (values only). Building the content once here is
-what makes "the buttons and the command line give the same 一覧" true by construction.
+The sheet builders (sheet_list, sheet_summary, sheet_findings) turn these grids into sheet
+plans, a named look per cell by its row kind, which both appliers write alike: part by
+part into a file (renkei_xl.workbook.apply) and through xlwings into the open workbook
+(renkei_xl.excel.apply). Building the content once here is what makes "the buttons and
+the command line give the same 一覧" true by construction.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Optional, Sequence
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Result, Settings
 from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
 
-# Row kinds, used by the openpyxl writer to pick styles.
+# Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
 TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
     "title", "legend", "header", "kpi", "indicator", "blank", "total")
 
@@ -45,10 +47,6 @@ class Grid:
         return [r + [None] * (w - len(r)) for r in self.rows]
 
 
-def project_label(no: Optional[int], name: str) -> str:
-    return f"{no}　{name}" if no is not None else name
-
-
 def list_grid(result: Result, settings: Settings) -> Grid:
     """一覧 laid out like the official document: per 役割, its 【基本KPI】 rows, then its projects."""
     g = Grid()
@@ -68,10 +66,7 @@ def list_grid(result: Result, settings: Settings) -> Grid:
         for ind in ordered:
             ev = result.evaluations[ind.id]
             c = result.consolidated[ind.id]
-            if ind.is_kpi:
-                project, summary = "【基本KPI】", ""
-            else:
-                project, summary = project_label(ind.project_no, ind.project_name), ind.summary
+            project, summary = ind.project_label, ("" if ind.is_kpi else ind.summary)
             r = g.add(ROLE_KPI if ind.is_kpi else INDICATOR, [
                 role, project, summary, ind.name, ind.baseline or "－", ind.target or "－",
                 c.actual or "－", ev.symbol, c.status_text, ind.id,

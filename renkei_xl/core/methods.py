@@ -7,7 +7,8 @@ which input rule), collect (which cells become numbers), validation (which check
 and which cells feed a value) and consolidation (the roll-up itself). Adding a method is
 one more ``Method`` in ``METHODS`` and its tests; nothing elsewhere lists methods.
 
-Imports only ``values`` (never ``model``), so ``model`` can take its names from here.
+Its names come from ``choices`` (which ``model`` reads its default from too); ``model`` is
+imported for type names only.
 """
 
 from __future__ import annotations
@@ -16,19 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, normalize,
-                     parse_input, parse_value)
+from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
+                      METHOD_STATE, METHOD_SUM)
+from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
+                     normalize, parse_input, parse_value)
 
-if TYPE_CHECKING:  # type names only: model imports this module
+if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
-
-METHOD_SUM = "合計"
-METHOD_PARTICIPANTS = "参加市町村数"
-METHOD_CENTRAL = "中心市のみ"
-METHOD_MANUAL = "手入力"
-METHOD_RATIO = "比率"
-METHOD_STATE = "状態"
-METHOD_AUTO = "自動"
 
 # Who carries a row for the indicator on their municipality sheet.
 EVERY_MUNICIPALITY = "every"
@@ -67,6 +62,8 @@ class Method(NamedTuple):
     unit: Callable[[Optional[Value]], Optional[str]] = lambda target: None
     prompt: str = ""              # input message on the 実績値 cell; {unit} is filled in
     roll: Optional[Callable[[Sequence["Entry"], str], Rolled]] = None  # (rows, unit) → Rolled
+    rates_others: bool = False    # a 達成割合 row: its symbol comes from the other rows' symbols
+    manual_is_total: bool = False  # a 実績値（手入力） typed beside the rows must equal their total
 
     @property
     def adds_up(self) -> bool:
@@ -160,17 +157,12 @@ def agreed_state(entries: Sequence["Entry"], unit: str = "") -> Rolled:
     return Rolled(state, f"（{'、'.join(names)}）")
 
 
-def format_percent(fraction: float, digits: int = 1) -> str:
-    """0.629 → 「62.9%」: how 一覧 prints a rate."""
-    return f"{fraction * 100:.{digits}f}%"
-
-
 # ----------------------------------------------------------------------------- the methods
 
 METHODS: tuple[Method, ...] = (
     Method(METHOD_SUM, "各市町村の実績値を合計し、内訳を実施状況に添えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
            numeric=True, unit=_target_unit, prompt="数値だけを入力してください{unit_note}",
-           roll=sum_with_breakdown),
+           roll=sum_with_breakdown, manual_is_total=True),
     Method(METHOD_PARTICIPANTS, "実績値が 1 以上の市町村の数を数えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
            numeric=True, unit=_participant_unit,
            prompt="参加した場合は 1 以上、参加しなかった場合は 0 を入力してください", roll=participants),
@@ -183,7 +175,7 @@ METHODS: tuple[Method, ...] = (
     Method(METHOD_STATE, "全市町村が同じ状態（維持・常時など）のときその状態になります", EVERY_MUNICIPALITY, MANUAL_NEVER,
            state=True, prompt="状態を一覧から選んでください（一覧にない言葉も確認のうえ入力できます）",
            roll=agreed_state),
-    Method(METHOD_AUTO, "達成割合の行: ほかの行の評価から計算します", NOBODY, MANUAL_NEVER),
+    Method(METHOD_AUTO, "達成割合の行: ほかの行の評価から計算します", NOBODY, MANUAL_NEVER, rates_others=True),
 )
 BY_NAME = {m.name: m for m in METHODS}
 NAMES = tuple(m.name for m in METHODS)
@@ -194,8 +186,11 @@ def method_of(ind: "Indicator") -> Optional[Method]:
     return BY_NAME.get(ind.method)
 
 
-def choices_text(separator: str = "・") -> str:
-    return separator.join(NAMES)
+def rates_others(ind: "Indicator") -> bool:
+    """A 達成割合 row (自動): evaluated from the other rows' symbols, never from a value,
+    and not itself one of the rows it counts."""
+    m = BY_NAME.get(ind.method)
+    return m is not None and m.rates_others
 
 
 # ----------------------------------------------------------------------------- per indicator

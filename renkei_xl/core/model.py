@@ -1,7 +1,7 @@
 """Plain records shared by the core and every adapter.
 
 The core (values, rules, consolidation, validation) only ever sees these dataclasses,
-never a worksheet: the same rule then serves a file on disk read by openpyxl, a live
+never a worksheet: the same rule then serves a file on disk read by python-calamine, a live
 workbook read through xlwings, and a test. Each record remembers where it came from
 (sheet and cell) so that a finding can point the staff at the exact cell.
 """
@@ -12,6 +12,10 @@ import datetime as _dt
 from types import MappingProxyType
 from typing import Mapping, NamedTuple, Optional
 
+# The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
+from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
+from .values import format_percent
+
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
 # difference between 評価不可 (－) and 評価時期前・未集計 (― U+2015).
@@ -21,6 +25,7 @@ MISSED = "×"          # 達成不可
 NOT_EVALUABLE = "－"   # 評価不可 (U+FF0D), also 基本KPI
 NOT_YET = "―"          # 評価時期前・未集計 (U+2015)
 SYMBOLS = (ACHIEVED, NEARLY, MISSED, NOT_YET, NOT_EVALUABLE)
+EVALUABLE = (ACHIEVED, NEARLY, MISSED)   # what 達成割合 counts below its line (◎□×)
 SYMBOL_LABELS = {
     ACHIEVED: "達成済み",
     NEARLY: "概ね達成",
@@ -28,21 +33,6 @@ SYMBOL_LABELS = {
     NOT_YET: "評価時期前・未集計",
     NOT_EVALUABLE: "評価不可",
 }
-
-CENTRAL_CITY = "中心市"
-PARTNER = "連携市町村"
-KINDS = (CENTRAL_CITY, PARTNER)   # 区分 of a municipality in 設定
-
-# 集計方法 are defined, with everything each one implies, in methods.py.
-from .methods import METHOD_MANUAL  # noqa: E402  (the default of Indicator.method)
-
-# 評価方法: optional override of the inferred rule. Empty means "infer".
-RULE_RATIO = "比率"
-RULE_PROGRESS = "進捗率"
-RULE_STATE = "状態"
-RULE_DEADLINE = "期限"
-RULE_REFERENCE = "参考"
-RULES = (RULE_RATIO, RULE_PROGRESS, RULE_STATE, RULE_DEADLINE, RULE_REFERENCE)
 
 ERROR = "エラー"
 WARNING = "警告"
@@ -77,6 +67,9 @@ class Settings(NamedTuple):
         return tuple(m.name for m in self.municipalities)
 
 
+KPI_LABEL = "【基本KPI】"     # what stands for the project on a 基本KPI row
+
+
 class Indicator(NamedTuple):
     """One row of 指標 (or one 基本KPI row). Values stay the strings staff typed."""
     id: str                       # 指標ID
@@ -98,6 +91,13 @@ class Indicator(NamedTuple):
 
     def cell(self, field_name: str) -> str:
         return self.cells.get(field_name, "")
+
+    @property
+    def project_label(self) -> str:
+        """The 連携事業名 column of 一覧, 次の一歩 and 経年: 「3　名前」, or 【基本KPI】."""
+        if self.is_kpi:
+            return KPI_LABEL
+        return f"{self.project_no}　{self.project_name}" if self.project_no is not None else self.project_name
 
 
 class Entry(NamedTuple):
@@ -192,7 +192,7 @@ class Summary(NamedTuple):
 
     @property
     def rate_text(self) -> str:
-        return "" if self.rate is None else f"{self.rate * 100:.1f}%"
+        return "" if self.rate is None else format_percent(self.rate)
 
     @property
     def fraction_text(self) -> str:

@@ -79,13 +79,3 @@ def split_merges(merges: Sequence[Rect], breaks: Sequence[int]) -> list[Rect]:
             start = b + 1
         out.append((start, c1, r2, c2))
     return [m for m in out if (m[0], m[1]) != (m[2], m[3])]
-
-
-def pages_of(breaks: Sequence[int], first: int, last: int) -> list[tuple[int, int]]:
-    """(first row, last row) of the body rows on each page."""
-    out, start = [], first
-    for b in breaks:
-        out.append((start, b))
-        start = b + 1
-    out.append((start, last))
-    return out

@@ -18,12 +18,14 @@ from typing import Sequence
 
 from .consolidate import ConsolidationError, fit_texts, rollup
 from .deadlines import past_targets
-from .model import (ACHIEVED, ERROR, MISSED, NEARLY, NOT_EVALUABLE, RULE_REFERENCE, SYMBOLS, Consolidated, Entry,
-                    Evaluation, Finding, Indicator, Result, Settings, Summary, left_out_text)
+from .choices import RULE_REFERENCE
+from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
+                    Result, Settings, Summary, left_out_text)
 from .rules import achievement_rate, context_of, evaluate
-from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, METHOD_AUTO, method_of
+from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, method_of, rates_others
+from .findings import CONSOLIDATION
 from .validate import cell_error_finding, input_error_reason, validate
-from .values import ValueParseError, error_value, parse_value
+from .values import ValueParseError, error_value, format_percent, parse_value
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
@@ -55,8 +57,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
             rolled = rollup(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
-            findings.append(Finding("consolidation", ERROR, ind.sheet, ind.cell("method"), ind.id,
-                                    f"集計できません: {exc}", "市町村シートの値を確認してください"))
+            findings.append(CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc))
             consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, "－", "", ind.status_manual),
                                             [ind.status_manual])[0]
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
@@ -65,21 +66,21 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         findings += rolled.findings
         if rolled.input_errors:
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, input_error_reason(rolled.input_errors))
-            if ind.method != METHOD_AUTO and not ind.is_kpi and ind.rule != RULE_REFERENCE:
+            if not rates_others(ind) and not ind.is_kpi and ind.rule != RULE_REFERENCE:
                 left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
             continue
-        if ind.method != METHOD_AUTO:
+        if not rates_others(ind):
             evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))
 
-    plain = [evaluations[i.id].symbol for i in indicators if i.method != METHOD_AUTO]
+    plain = [evaluations[i.id].symbol for i in indicators if not rates_others(i)]
     achieved = sum(s == ACHIEVED for s in plain)
-    evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in plain)
-    for ind in (i for i in indicators if i.method == METHOD_AUTO):
+    evaluable = sum(s in EVALUABLE for s in plain)
+    for ind in (i for i in indicators if rates_others(i)):
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
         note = left_out_text(left_out)
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
         rest = consolidated[ind.id].status_text
-        meta, cut = fit_texts(ind, Consolidated(ind.id, f"{rate * 100:.1f}%", "",
+        meta, cut = fit_texts(ind, Consolidated(ind.id, format_percent(rate), "",
                                                 "\n".join(p for p in (line, rest) if p)),
                               [ind.status_manual])
         consolidated[ind.id] = meta
@@ -88,8 +89,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
         target = _meta_target(ind)
         evaluations[ind.id] = Evaluation(
             ind.id, symbol,
-            f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {rate * 100:.1f}%"
-            f"（目標 {target * 100:g}%、この行自身を含む）{note}", rate / target)
+            f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
+            f"（目標 {format_percent(target, None)}、この行自身を含む）{note}", rate / target)
 
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)

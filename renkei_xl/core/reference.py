@@ -19,7 +19,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from .methods import METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL
-from .model import Entry, Indicator, Municipality, Settings
+from .model import KPI_LABEL, Entry, Indicator, Municipality, Settings
 from .pipeline import AUTO_STATUS_PREFIX
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -90,7 +90,7 @@ def _build(data: dict) -> Reference:
     # its projects. 一覧 regroups by role anyway; this keeps 指標 readable.
     for role_no, role in enumerate(roles, start=1):
         for k in (k for k in data.get("kpi", []) if k["role"] == role_no):
-            add(Indicator(k["id"], role, None, "【基本KPI】", "", k["name"], k["baseline"],
+            add(Indicator(k["id"], role, None, KPI_LABEL, "", k["name"], k["baseline"],
                           k["target"], METHOD_MANUAL, "", _actual(k["actual"]),
                           k.get("status", "").strip(), True), k)
         for p in (p for p in data["project"] if p["role"] == role_no):

@@ -24,13 +24,17 @@ import re
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, parse_ref, text
+from .contract_read import Book, MasterData, text
+from .refs import parse_ref
 from .errors import UserError
 from .history import history_sheet, read_history, with_year
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
-from .plan import (CellEdit, FillEdit, MasterState, SheetPlan, WritePlan, findings_sheet, list_sheet,
-                   marks, menu_cells)
+from .marks import marks
+from .plan import menu_cells
+from .sheet_findings import findings_sheet
+from .sheet_list import list_sheet
+from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"\d{4}年度）$")
@@ -118,7 +122,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
 
     # inputs emptied
     emptied = 0
-    inputs = [(e, ("value", "denominator", "status")) for e in data.entries]
+    inputs = [(e, c.INPUT_FIELDS) for e in data.entries]
     inputs += [(ind, ("actual_manual", "status_manual")) for ind in data.indicators]
     for record, fields in inputs:       # what staff and municipalities type, each year anew
         for f in fields:

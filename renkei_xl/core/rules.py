@@ -11,12 +11,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
-from .model import (ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, RULE_DEADLINE,
-                    RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, Evaluation,
-                    Indicator, Settings)
-from .methods import PARTICIPANT_UNIT, format_percent
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE
+from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Indicator, Settings
+from .methods import PARTICIPANT_UNIT
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     format_number, parse_value)
+                     format_number, format_percent, parse_value)
 
 ALL_MUNICIPALITIES = "全市町村"
 # Actual words that confirm any status or annual target ("did it this year").
@@ -36,7 +35,7 @@ def context_of(settings: Settings) -> Context:
 
 
 def threshold_text(threshold: float) -> str:
-    return f"{threshold * 100:g}%"
+    return format_percent(threshold, None)
 
 
 # A ratio is printed to one decimal; compare with a tolerance so 85.0% really is 85%.
@@ -238,8 +237,8 @@ def achievement_rate(others: Iterable[str], meta_target: float, ctx: Context
     """
     symbols = list(others)
     base_achieved = sum(s == ACHIEVED for s in symbols)
-    base_evaluable = sum(s in (ACHIEVED, NEARLY, MISSED) for s in symbols)
-    for candidate in (ACHIEVED, NEARLY, MISSED):
+    base_evaluable = sum(s in EVALUABLE for s in symbols)
+    for candidate in EVALUABLE:
         achieved = base_achieved + (candidate == ACHIEVED)
         evaluable = base_evaluable + 1
         rate = achieved / evaluable

@@ -23,12 +23,13 @@ from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
 from . import contract as c
-from .methods import (METHOD_AUTO, METHOD_MANUAL, METHOD_SUM, NAMES as METHODS, NOBODY, feeding_entries,
-                      input_unit, method_of, target_of)
-from .model import ERROR, RULES, WARNING, Entry, Finding, Indicator, Settings
-from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, RANGE,
-                     STATUS, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, Value, ValueParseError,
-                     cell_length, error_value, illegal_char, parse_input, parse_value, shown, unit_family)
+from .methods import (MANUAL_ALWAYS, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
+                      rates_others, target_of)
+from . import findings as F
+from .choices import RULES
+from .model import WARNING, Entry, Finding, Indicator, Settings
+from .values import (CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, STATUS, Value, ValueParseError, cell_length,
+                     error_value, illegal_char, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -43,24 +44,6 @@ TARGET_FIELDS = _labelled(("baseline", "target"))
 # Texts of 指標 that 一覧 shows as they are: each must fit one cell.
 TEXT_FIELDS = _labelled(("project_name", "summary", "name", "status_manual"))
 
-TEXT_TOO_LONG = "text-too-long"
-INPUT_ERROR_TYPE = "input-error"
-
-# 修正のヒント by the type of a parse error.
-PARSE_HINTS = {
-    APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"
-                 "説明は実施状況に書いてください",
-    RANGE: "実績値には数えた数値そのものを入力してください（例: 10件）。"
-           "「以上」「以下」などの範囲は目標値でだけ使えます",
-    TOO_LARGE: "桁を確認し、単位（万・億）を使って入力してください（例: 43.9万人）",
-    TOO_LONG: "値の欄には数値か状態だけを入力し、説明は実施状況の欄に書いてください",
-    CONTROL: "セルを選んで値を入力し直してください（コピーした文字に見えない文字が含まれています）",
-}
-DEFAULT_PARSE_HINT = "例: 20件、1,500人、43.9万人、常時、2025年度まで"
-
-
-CELL_ERROR_HINT = ("数式の参照先（削除したシート・セル、0 での割り算など）を直して Excel で保存し直すか、"
-                   "数式をやめて値を直接入力してください")
 
 # Texts of 指標 and of a municipality row that are not parsed as values, but are read (an
 # ID, a method, a status): an error value in them is as much a finding as in a number.
@@ -72,21 +55,13 @@ ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
 def cell_error_finding(sheet: str, cell: str, ind_id: str, label: str, error: str) -> Finding:
     """The one finding of a cell holding an error value, wherever it is read."""
-    return _f(CELL_ERROR, ERROR, sheet, cell, ind_id,
-              f"{label}がエラー値「{error}」です（空欄や 0 としては扱いません）", CELL_ERROR_HINT)
-
-
-NO_RESULT = "formula-without-result"
+    return F.CELL_ERROR_FOUND.at(sheet, cell, ind_id, label=label, error=error)
 
 
 def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
     """A formula saved without its result (a file written by a tool other than Excel): not
     empty, not zero, and Excel mends it by calculating and saving."""
-    return _f(NO_RESULT, ERROR, sheet, cell, ind_id,
-              "数式に計算結果が保存されていません（空欄としては扱いません）。"
-              "このファイルを Excel で開いて保存し直すと、計算結果が保存されます",
-              "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
-              "または数式をやめて値を直接入力してください")
+    return F.NO_RESULT.at(sheet, cell, ind_id)
 
 
 def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
@@ -109,11 +84,6 @@ def validate(settings: Settings, indicators: Sequence[Indicator], entries: Seque
     return findings
 
 
-def _f(kind: str, severity: str, sheet: str, cell: str, ind_id: str, message: str, hint: str = ""
-       ) -> Finding:
-    return Finding(kind, severity, sheet, cell, ind_id, message, hint)
-
-
 def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding],
            strict: bool = False) -> Optional[Value]:
     """The parsed value, or None after adding the finding. ``strict``: an input (parse_input)."""
@@ -124,8 +94,7 @@ def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[F
     try:
         return parse_input(raw) if strict else parse_value(raw)
     except ValueParseError as exc:
-        out.append(_f(exc.code, ERROR, sheet, cell, ind_id, f"{label}: {exc}",
-                      PARSE_HINTS.get(exc.code, DEFAULT_PARSE_HINT)))
+        out.append(F.UNREADABLE[exc.code].at(sheet, cell, ind_id, label=label, reason=exc))
         return None
 
 
@@ -149,15 +118,11 @@ def _check_text(text: str, sheet: str, cell: str, ind_id: str, label: str, out: 
         return
     n = cell_length(text)
     if n > CELL_TEXT_LIMIT:
-        out.append(_f(TEXT_TOO_LONG, ERROR, sheet, cell, ind_id,
-                      f"{label}が{n:,}文字あり、Excelの1つのセルに入る{CELL_TEXT_LIMIT:,}文字を超えています"
-                      f"（一覧には{CELL_TEXT_LIMIT:,}文字で切り、末尾に「{TRUNCATION_MARK}」と表示します）",
-                      f"{CELL_TEXT_LIMIT:,}文字以内に要約してください"))
+        out.append(F.TEXT_TOO_LONG.at(sheet, cell, ind_id, label=label, length=n))
     bad = illegal_char(text)
     if bad is not None:
-        out.append(_f(CONTROL, ERROR, sheet, cell, ind_id,
-                      f"{label}に制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）",
-                      PARSE_HINTS[CONTROL]))
+        out.append(F.UNREADABLE[CONTROL].at(sheet, cell, ind_id, label=label,
+                                            reason=f"制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）"))
 
 
 def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
@@ -169,22 +134,20 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
             if field == "target" and ind.is_kpi:
                 continue
             if not str(getattr(ind, field) or "").strip():
-                out.append(_f("missing-field", ERROR, sheet, ind.cell(field), ind.id,
-                              f"{label}が空です", f"{label}を入力してください"))
+                out.append(F.MISSING_FIELD.at(sheet, ind.cell(field), ind.id, label=label, where="", or_else=""))
         if ind.id:
             if ind.id in seen:
                 first = seen[ind.id]
-                out.append(_f("duplicate-id", ERROR, sheet, ind.cell("id"), ind.id,
-                              f"指標ID「{shown(ind.id)}」が重複しています（{first.sheet}!{first.cell('id')} と同じ）",
-                              "指標IDは指標ごとに一意にしてください"))
+                out.append(F.DUPLICATE_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id),
+                                             first=f"{first.sheet}!{first.cell('id')}"))
             else:
                 seen[ind.id] = ind
         if ind.method and ind.method not in METHODS and error_value(ind.method) is None:
-            out.append(_f("unknown-method", ERROR, sheet, ind.cell("method"), ind.id,
-                          f"集計方法「{shown(ind.method)}」は使えません", f"次から選んでください: {'、'.join(METHODS)}"))
+            out.append(F.UNKNOWN_METHOD.at(sheet, ind.cell("method"), ind.id, value=shown(ind.method),
+                                           choices="、".join(METHODS)))
         if ind.rule and ind.rule not in RULES and error_value(ind.rule) is None:
-            out.append(_f("unknown-rule", ERROR, sheet, ind.cell("rule"), ind.id,
-                          f"評価方法「{shown(ind.rule)}」は使えません", f"空欄（自動判定）か次から選んでください: {'、'.join(RULES)}"))
+            out.append(F.UNKNOWN_RULE.at(sheet, ind.cell("rule"), ind.id, value=shown(ind.rule),
+                                         choices="、".join(RULES)))
         out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
         for field, label in TEXT_FIELDS:
             _check_text(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
@@ -201,19 +164,16 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
     actual = _parse_at(ind, "actual_manual", sheet, ind.id, "実績値（手入力）", out, strict=True)
     target = _target(ind)
     if target is not None and actual is not None and _unit_clash(target, actual):
-        out.append(_f("unit-mismatch", WARNING if ind.is_kpi else ERROR, sheet, cell, ind.id,
-                      f"実績値「{actual.core}」の単位が目標値「{target.core}」と違います",
-                      "目標値と同じ単位で入力してください"))
-    elif actual is not None and actual.kind == NUMBER and ind.method != METHOD_AUTO:
+        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, level=WARNING if ind.is_kpi else None,
+                                      label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
+    elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
         _check_reported(ind, ind.actual_manual, actual, sheet, cell, out)
-    if (ind.method == METHOD_MANUAL and not ind.is_kpi and actual is not None
+    method = method_of(ind)
+    if (method is not None and method.manual == MANUAL_ALWAYS and not ind.is_kpi and actual is not None
             and actual.kind == "empty"):
-        out.append(_f("missing-actual", WARNING, sheet, cell, ind.id,
-                      "集計方法が手入力ですが実績値（手入力）が空です",
-                      "実績値を入力するか、未集計なら「（未集計）」と入力してください"))
-    if ind.method == METHOD_AUTO and ind.actual_manual.strip():
-        out.append(_f("ignored-actual", WARNING, sheet, cell, ind.id,
-                      "集計方法が自動のため、実績値（手入力）は使われません", "実績値（手入力）を空にしてください"))
+        out.append(F.MISSING_ACTUAL.at(sheet, cell, ind.id))
+    if rates_others(ind) and ind.actual_manual.strip():
+        out.append(F.IGNORED_ACTUAL.at(sheet, cell, ind.id))
     return out
 
 
@@ -231,13 +191,13 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     """The findings of the municipality rows, and the 指標IDs whose values have errors."""
     out: list[Finding] = []
     bad: set[str] = set()
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], Entry] = {}
     for e in entries:
         sheet = e.sheet or e.municipality
         if not e.indicator_id:
             if e.value or e.status:
-                out.append(_f("missing-field", ERROR, sheet, e.cell("indicator_id"), "",
-                              "指標IDが空の行に値があります", "指標IDを入力するか、行を削除してください"))
+                out.append(F.MISSING_FIELD.at(sheet, e.cell("indicator_id"), "", label="指標ID",
+                                              where="（この行には値があります）", or_else="（または行を削除してください）"))
             continue
         id_error = error_value(e.indicator_id)
         if id_error is not None:   # the row's indicator is unknown: its values feed nothing
@@ -245,14 +205,12 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             continue
         ind = known.get(e.indicator_id)
         if ind is None:
-            out.append(_f("unknown-id", ERROR, sheet, e.cell("indicator_id"), e.indicator_id,
-                          f"指標ID「{shown(e.indicator_id)}」は指標シートにありません",
-                          "指標シートの指標IDと同じにしてください"))
+            out.append(F.UNKNOWN_ID.at(sheet, e.cell("indicator_id"), e.indicator_id, id=shown(e.indicator_id)))
             continue
         key = (e.municipality, e.indicator_id)
         if key in seen:
-            out.append(_duplicate(e))
-        seen.add(key)
+            out.append(_duplicate(e, seen[key]))
+        seen.setdefault(key, e)
         if e.status:   # most rows have none: their cell is not named
             _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
         found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id) + entry_value_findings(ind, e)
@@ -262,9 +220,10 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     return out, bad
 
 
-def _duplicate(e: Entry) -> Finding:
-    return _f("duplicate-id", ERROR, e.sheet or e.municipality, e.cell("indicator_id"), e.indicator_id,
-              f"指標ID「{shown(e.indicator_id)}」がこのシートに2回以上あります", "重複した行を削除してください")
+def _duplicate(e: Entry, first: Entry) -> Finding:
+    return F.DUPLICATE_ID.at(e.sheet or e.municipality, e.cell("indicator_id"), e.indicator_id,
+                             id=shown(e.indicator_id),
+                             first=f"{first.sheet or first.municipality}!{first.cell('indicator_id')}")
 
 
 def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
@@ -278,8 +237,7 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     if method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
-            out.append(_f("missing-denominator", ERROR, sheet, e.cell("denominator"), e.indicator_id,
-                          "比率の指標には 0 より大きい分母が必要です", "分母の数値を入力してください"))
+            out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
     if value is None or value.is_empty:
         return out
     if method.reporters == NOBODY:
@@ -287,8 +245,7 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     if method.numeric:
         _check_number(ind, e, value, sheet, out)
     elif method.state and value.kind != STATUS:
-        out.append(_f("not-a-state", ERROR, sheet, e.cell("value"), e.indicator_id,
-                      f"「{shown(e.value)}」は状態（維持・常時など）ではありません", "維持、常時、実施 などの状態を入力してください"))
+        out.append(F.NOT_A_STATE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     return out
@@ -296,15 +253,13 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
 
 def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[Finding]) -> None:
     if value.kind != NUMBER:
-        out.append(_f("not-a-number", ERROR, sheet, e.cell("value"), e.indicator_id,
-                      f"数値を入力するセルに「{shown(e.value)}」と入力されています", "数値だけを入力してください（例: 12 または 12件）"))
+        out.append(F.NOT_A_NUMBER.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
         return
     unit = input_unit(ind)
     expected = unit_family(unit) if unit is not None else None
     if value.unit and expected is not None and value.family != expected:
-        out.append(_f("unit-mismatch", ERROR, sheet, e.cell("value"), e.indicator_id,
-                      f"「{shown(e.value)}」の単位が「{unit}」ではありません",
-                      f"「{unit}」で数えた数値を入力してください（単位は省略できます）"))
+        out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value),
+                                      expected=f"「{unit}」"))
     count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     if value.number < 0:
         out.append(_negative(e.value, sheet, e.cell("value"), e.indicator_id))
@@ -339,13 +294,11 @@ def _may_be_negative(ind: Indicator, target: Optional[Value]) -> bool:
 
 
 def _negative(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
-    return _f("negative", ERROR, sheet, cell, ind_id, f"「{shown(raw)}」は負の値です",
-              "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
+    return F.NEGATIVE.at(sheet, cell, ind_id, value=shown(raw))
 
 
 def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
-    return _f("fractional-count", ERROR, sheet, cell, ind_id, f"「{shown(raw)}」は件数・人数なのに小数です",
-              "整数で入力してください")
+    return F.FRACTIONAL_COUNT.at(sheet, cell, ind_id, value=shown(raw))
 
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:
@@ -358,11 +311,11 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
     out: list[Finding] = indicator_cell_errors(ind)
     if manual:
         out += [f for f in _manual_findings(ind) if f.is_error]
-    seen: set[str] = set()
+    seen: dict[str, Entry] = {}
     for e in rows:
         if e.municipality in seen:
-            out.append(_duplicate(e))
-        seen.add(e.municipality)
+            out.append(_duplicate(e, seen[e.municipality]))
+        seen.setdefault(e.municipality, e)
         out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
     return out
@@ -399,8 +352,8 @@ def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], b
     out: list[Finding] = []
     sums: dict[str, Decimal] = {}
     # Only a typed 実績値（手入力） can disagree: the values of the others are not summed.
-    typed_ids = {i for i, ind in known.items() if ind.method == METHOD_SUM and i not in bad_ids
-                 and ind.actual_manual.strip()}
+    typed_ids = {i for i, ind in known.items() if i not in bad_ids and ind.actual_manual.strip()
+                 and (m := method_of(ind)) is not None and m.manual_is_total}
     if not typed_ids:
         return out
     for e in entries:
@@ -420,7 +373,6 @@ def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], b
         except ValueParseError:
             continue
         if typed.kind == NUMBER and typed.number != total:
-            out.append(_f("breakdown-mismatch", ERROR, ind.sheet, ind.cell("actual_manual"), ind_id,
-                          f"実績値（手入力）「{shown(ind.actual_manual)}」が市町村シートの合計 {total:,} と一致しません",
-                          "実績値（手入力）を空にする（市町村の合計を使う）か、市町村シートの値を直してください"))
+            out.append(F.BREAKDOWN_MISMATCH.at(ind.sheet, ind.cell("actual_manual"), ind_id,
+                                               value=shown(ind.actual_manual), total=total))
     return out

@@ -502,3 +502,11 @@ def format_number(number: Decimal, unit: str = "") -> str:
     if text.startswith("-"):
         text = "▲" + text[1:]
     return text + unit
+
+
+def format_percent(fraction: float, digits: Optional[int] = 1) -> str:
+    """A fraction as staff read it: 0.629 → 「62.9%」 (a rate, as 一覧 prints it); with
+    ``digits=None`` as few digits as it needs, 0.85 → 「85%」 (a threshold or a target)."""
+    if digits is None:
+        return f"{fraction * 100:g}%"
+    return f"{fraction * 100:.{digits}f}%"

@@ -21,22 +21,19 @@ municipality (renkei_xl.cycle.collect.inspect).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
-import re
-import secrets
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Optional, Sequence
+from typing import Callable, NamedTuple, Optional
 
+from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
-from ..core.business_days import DEFAULT_DAYS, reply_deadline
+from ..core.contract import ENTRY_WIDTHS as WIDTHS, INPUT_FIELDS  # noqa: F401  (input_sheet reads them here)
+from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.model import Municipality
-
-TEMPLATE_VERSION = "1"
+from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, identity_names, master_id, master_key, municipality_fingerprint,
+                         municipality_seal, new_key, stored_master_id)
 
 # Custom document properties: ASCII names, so no office suite mangles them.
 P_MUNICIPALITY = book_kind.MUNICIPALITY_PROPERTY   # also how any face recognises an input file
@@ -56,119 +53,11 @@ L_SEAL = "照合コード"
 ID_LABELS = {L_MUNICIPALITY: P_MUNICIPALITY, L_YEAR: P_YEAR, L_VERSION: P_VERSION,
              L_FINGERPRINT: P_FINGERPRINT, L_ISSUED: P_ISSUED, L_SEAL: P_SEAL}
 
-# The master's key for sealing returns: a hidden workbook-scope name holding a string
-# constant (see master_key for why there).
-KEY_NAME = "_renkei_key"
-KEY_BYTES = 32
-# The master's identity for the server: not the key (which must never leave the master)
-# but an HMAC of it, kept in a second hidden name that RenkeiServer.bas reads and sends
-# (the xlwings payload lists no constant names). The server recomputes it from the key
-# of the master saved in the folder a click names, so a click reaches only its own folder.
-ID_NAME = "_renkei_master_id"
-ID_TAG = b"renkei-master-id"
-ID_CHARS = 32
-SEAL_TAG = "renkei-xl return seal 1"   # changes only if the sealed payload changes
-SEAL_CHARS = 32                        # 128 bits of the HMAC, in hex
 UNKEYED_SPLIT = ("注意: このマスターには照合用の鍵（非表示の名前「" + KEY_NAME + "」）がありません"
                  "（鍵を持たない古い版で作ったマスターです）。入力用ファイルに照合コードを付けずに作成しました。"
                  "回収時は指標の確認コードだけで確認するため、書き換えられたファイルを見分けられません")
 
 CHOICES_SHEET = book_kind.CHOICES_SHEET
-INPUT_FIELDS = ("value", "denominator", "status")
-WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
-          "denominator": 10, "status": 50}
-DEFAULT_DEADLINE_DAYS = DEFAULT_DAYS
-
-def fingerprint(rows: Sequence[tuple[str, str]]) -> str:
-    """Hash of the ordered (指標ID, 目標値) pairs a file was issued for.
-
-    A returned file is only diffed against the master when the master still asks the
-    same questions: a target changed or a row added after the split changes this code.
-    """
-    payload = "\n".join(f"{ind_id}\t{target}" for ind_id, target in rows)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
-
-
-def municipality_fingerprint(data: MasterData, municipality: str) -> str:
-    targets = {i.id: i.target for i in data.indicators}
-    return fingerprint([(e.indicator_id, targets.get(e.indicator_id, ""))
-                        for e in data.entries if e.municipality == municipality and e.indicator_id])
-
-
-# ------------------------------------------------------------------------ the key, the seal
-
-def new_key() -> bytes:
-    return secrets.token_bytes(KEY_BYTES)
-
-
-def key_formula(key: bytes) -> str:
-    """The name's definition: a string constant, as Excel's 名前の定義 would take it."""
-    return '="' + key.hex() + '"'
-
-
-_KEY_VALUE = re.compile(r'\s*=?\s*"([0-9A-Fa-f]{%d})"\s*' % (2 * KEY_BYTES))
-
-
-def master_key(workbook) -> Optional[bytes]:
-    """The master's key, or None for a master built before keys existed.
-
-    ``workbook``: anything with ``.names`` (renkei_xl.package.workbook.WorkbookXml, as
-    ``read_state`` gives it in ``fs.workbook``) or an iterable of its DefinedName.
-
-    Where the key lives, and why: a workbook-scope defined name marked hidden, whose
-    definition is a string constant (``<definedName name="_renkei_key" hidden="1">
-    "…64 hex…"</definedName>``).
-    - It survives every save the master goes through: Excel keeps hidden names, openpyxl
-      and LibreOffice (7.4) write them back (LibreOffice drops the hidden flag, so there
-      the name becomes visible in 名前の管理, but keeps its value).
-    - Nobody sees it in normal use: Excel lists no hidden name in 名前の管理 and it refers
-      to no cell, so no formula, print area or validation can pick it up.
-    - It cannot travel with what the tool sends: split and export write brand-new
-      workbooks (nothing is copied from the master). A sheet a person copies out of the
-      master takes the names that refer to it or that its formulas use; this one refers
-      to no cell and no formula uses it.
-    - The file face already reads the names (``WorkbookXml.names``) and the writer
-      already edits them (``WorkbookXml.set_name``), so no new part is parsed.
-    Rejected: a custom document property is shown to anyone under ファイル → プロパティ and
-    in Explorer's file details, and Excel's ドキュメント検査 removes custom properties with
-    the personal information; a very hidden sheet cell adds a sheet, which the VBA project
-    needs a document module for and every sheet list of the tool would have to skip.
-
-    A malformed key is an error, not "no key": silently falling back would accept
-    returns the key is there to refuse.
-    """
-    names = getattr(workbook, "names", workbook)
-    for n in names:
-        if n.name.lower() == KEY_NAME.lower() and n.local_sheet is None:
-            m = _KEY_VALUE.fullmatch(n.value or "")
-            if m is None:
-                raise UserError(f"マスターの照合用の鍵（非表示の名前「{KEY_NAME}」）が壊れています。"
-                                "バックアップのマスターから戻してください")
-            return bytes.fromhex(m.group(1))
-    return None
-
-
-def master_id(key: bytes) -> str:
-    """The non-secret identity derived from the key (32 hex characters, 128 bits)."""
-    return hmac.new(key, ID_TAG, hashlib.sha256).hexdigest()[:ID_CHARS]
-
-
-def identity_names(key: bytes) -> list:
-    """The hidden names a master carries for ``key``: the key and its identity."""
-    from ..core.plan import NameEdit
-
-    return [NameEdit(KEY_NAME, key_formula(key)[1:], hidden=True),
-            NameEdit(ID_NAME, f'"{master_id(key)}"', hidden=True)]
-
-
-def stored_master_id(workbook) -> Optional[str]:
-    """The identity name's value as saved (None when the master has none yet)."""
-    names = getattr(workbook, "names", workbook)
-    for n in names:
-        if n.name.lower() == ID_NAME.lower() and n.local_sheet is None:
-            return (n.value or "").strip().lstrip("=").strip('"')
-    return None
-
 
 def master_key_of_file(master: Path) -> Optional[bytes]:
     """The key as saved in a master file: what the button face uses (the xlwings remote
@@ -178,30 +67,6 @@ def master_key_of_file(master: Path) -> Optional[bytes]:
 
     with Package(Path(master)) as pkg:
         return master_key(WorkbookXml(pkg))
-
-
-def seal(key: bytes, municipality: str, year: str, version: str, issued: str,
-         indicator_ids: Iterable[str], code: str) -> str:
-    """HMAC-SHA256 under the master's key over what identifies an issued file.
-
-    The payload is a JSON array, so no two different identifiers encode alike (a
-    municipality name cannot borrow characters from the year). ``code`` is the plain
-    fingerprint, which brings the targets in as well.
-    """
-    payload = json.dumps([SEAL_TAG, municipality, year, version, issued, list(indicator_ids), code],
-                         ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()[:SEAL_CHARS]
-
-
-def municipality_seal(key: bytes, data: MasterData, municipality: str, issued: str) -> str:
-    """The seal of ``municipality``'s file issued at ``issued`` (the text of RenkeiIssued)."""
-    ids = [e.indicator_id for e in data.entries if e.municipality == municipality and e.indicator_id]
-    return seal(key, municipality, str(data.settings.fiscal_year), TEMPLATE_VERSION, issued, ids,
-                municipality_fingerprint(data, municipality))
-
-
-def seal_matches(expected: str, got: str) -> bool:
-    return hmac.compare_digest(expected.encode("ascii"), got.strip().lower().encode("ascii", "replace"))
 
 
 def file_name(municipality: str, year: int) -> str:
@@ -256,7 +121,7 @@ def give_key(master: Path) -> Optional[bytes]:
     workbook.xml changes: the hidden key and identity names; a keyed master without its
     identity gets the identity). None when the master cannot be written now
     (open in Excel, read-only): the split then goes out unsealed, as before."""
-    from ..core.plan import WritePlan
+    from ..core.plan_types import WritePlan
     from ..workbook.session import write_planned
 
     fresh = new_key()
@@ -305,7 +170,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
     issued = (issued or now()).replace(microsecond=0)
     due = reply_deadline(issued.date(), deadline).day
-    from ..workbook.safety import check_confined
+    from ..safety import check_confined
 
     check_confined(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -323,15 +188,6 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     return written
 
 
-def default_deadline(issued: dt.datetime) -> dt.date:
-    return reply_deadline(issued.date()).day
-
-
-def now() -> dt.datetime:
-    """The clock split reads (issue time, default deadline); tests set it."""
-    return dt.datetime.now()
-
-
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
                          issued: dt.datetime, key: Optional[bytes] = None, *,
                          deadline: Optional[dt.date] = None) -> Path:
@@ -341,7 +197,7 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
 
     from ..workbook.xlsx import WORKBOOK_OPTIONS
 
-    from ..workbook.safety import safe_write
+    from ..safety import safe_write
     from .input_sheet import fill_sheet
 
     settings = data.settings

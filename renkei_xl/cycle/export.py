@@ -60,7 +60,7 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
     from ..core.pipeline import recalculate
-    from ..workbook.safety import safe_write
+    from ..safety import safe_write
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
@@ -77,7 +77,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResu
 def write_confirmed(target: Path, result: Result, settings: Settings,
                     sheets: Sequence[str] = (c.LIST, c.SUMMARY)) -> None:
     """A new workbook with only the given output sheets, values only, no personal properties."""
-    from ..core.plan import list_sheet, summary_sheet
+    from ..core.sheet_list import list_sheet
+    from ..core.sheet_summary import summary_sheet
     from ..workbook.fresh import write_new_book
 
     planned = {c.LIST: lambda: list_sheet(result, settings), c.SUMMARY: lambda: summary_sheet(result, settings)}
@@ -90,7 +91,7 @@ def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, s
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
     else LibreOffice headless. Converted from a one-sheet workbook so that neither engine
     adds the 集計 pages."""
-    from ..workbook.safety import ensure_not_open, safe_write
+    from ..safety import ensure_not_open, safe_write
 
     target = Path(target)
     ensure_not_open(target)  # before the conversion, not only after it

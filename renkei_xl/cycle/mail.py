@@ -205,7 +205,7 @@ def _add_name_fallback(part: EmailMessage, filename: str) -> None:
 def save_draft(msg: EmailMessage, path: Union[Path, str]) -> Path:
     """Write the .eml so that a reader never sees half a file and an old draft survives a
     crash: CRLF line endings (RFC 5322), through the tool's one safe write."""
-    from ..workbook.safety import safe_write
+    from ..safety import safe_write
 
     target = Path(path)
     data = msg.as_bytes(policy=POLICY)

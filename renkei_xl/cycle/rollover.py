@@ -16,7 +16,8 @@ from typing import NamedTuple, Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..workbook.session import Written, check_path, now, write_planned
+from ..clock import now
+from ..workbook.session import Written, check_path, write_planned
 
 
 class TargetExists(UserError):
@@ -58,7 +59,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
         raise TargetExists(target)
-    from ..workbook.safety import check_confined
+    from ..safety import check_confined
 
     check_confined(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +69,8 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
         # A key of its own: next year's returns are sealed anew, and the server tells the
-        # two years' masters apart (cycle.distribute.master_id).
-        from .distribute import identity_names, new_key
+        # two years' masters apart (core.seal.master_id).
+        from ..core.seal import identity_names, new_key
 
         plan.names.extend(identity_names(new_key()))
         return plan, report
@@ -136,7 +137,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
     rows refused with a reason, the good ones written; nothing valid, nothing written."""
     from ..core.history import csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history
-    from ..core.plan import WritePlan
+    from ..core.plan_types import WritePlan
 
     csv_path = Path(csv_path)
     if not csv_path.is_file():

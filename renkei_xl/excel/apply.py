@@ -24,7 +24,7 @@ from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
 from ..core.looks import BORDER_COLOR, LOOKS, Look
-from ..core.plan import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WritePlan
+from ..core.plan_types import CellEdit, FillEdit, MasterState, Rect, SheetPlan, WritePlan
 from .book import LINK_TIP, LiveBook, as_excel_text
 
 # The sheets a plan may need the current content of.

@@ -28,13 +28,13 @@ is given, so a button's Python process loads only what xlwings already loads.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
-from ..core.contract_read import MasterData, cell_ref, column_letter, needed_sheets, read_contract
+from ..core.contract_read import MasterData, needed_sheets, read_contract
+from ..core.refs import cell_ref, column_letter
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.
@@ -457,7 +457,3 @@ def _windows_protection(api) -> Mapping[str, object]:
         AllowDeletingColumns=p.AllowDeletingColumns, AllowDeletingRows=p.AllowDeletingRows,
         AllowSorting=p.AllowSorting, AllowFiltering=p.AllowFiltering,
         AllowUsingPivotTables=p.AllowUsingPivotTables)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)

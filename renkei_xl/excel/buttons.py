@@ -20,7 +20,8 @@ from ..core.errors import UserError
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.layout import status_line
 from ..core.model import SYMBOLS, Finding, Report
-from .book import LiveBook, now
+from ..clock import now
+from .book import LiveBook
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15

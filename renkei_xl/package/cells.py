@@ -19,7 +19,7 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
-from ..core.contract_read import column_letter
+from ..core.refs import column_letter
 from .xml import PackageError, element_span, escape
 
 _EPOCH = dt.datetime(1899, 12, 30)

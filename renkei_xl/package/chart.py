@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .cells import column_letter
+from ..core.refs import column_letter, quote_sheet
 from .xml import escape
 
 EMU_PER_CM = 360000
@@ -22,12 +22,7 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 def _abs(sheet: str, rect: tuple[int, int, int, int]) -> str:
     r1, c1, r2, c2 = rect
-    quoted = "'" + sheet.replace("'", "''") + "'"
-    return f"{quoted}!${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
-
-
-def drawing_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str) -> str:
-    return drawing_xml_many([(anchor, width_cm, height_cm, chart_rid)])
+    return f"{quote_sheet(sheet)}!${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
 
 
 def drawing_xml_many(charts: Sequence[tuple[tuple[int, int], float, float, str]]) -> str:

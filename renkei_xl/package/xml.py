@@ -73,8 +73,19 @@ def check_xml_chars(part: str, data: bytes, label: Optional[str] = None) -> None
                            "（ファイルが壊れています）。Excel で開いて保存し直すか、元のファイルを使ってください")
 
 
+DTD_SCAN = 65_536   # a DTD sits in the prolog, before the root element: this far is looked at
+
+
+def has_dtd(data: bytes) -> bool:
+    """Whether a part declares a DTD or entities: refused wherever XML is read (here, and
+    before python-calamine, which resolves entities itself, reads a sheet or the shared
+    strings), with one window for every reader."""
+    head = data[:DTD_SCAN]
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
+
+
 def parse(data: bytes, part: str) -> Element:
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
+    if has_dtd(data):
         raise PackageError(f"ブックの部品「{part}」に DTD（実体定義）が含まれています。安全のため読み込みません")
     try:
         return SafeET.fromstring(data)

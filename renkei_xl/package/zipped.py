@@ -2,7 +2,7 @@
 
 Untouched parts are copied as they are (same name, same content, same order); the zip
 is rewritten as a whole because a zip cannot be edited in place, and the caller writes it
-to a temporary file that is then renamed over the master (renkei_xl.workbook.safety).
+to a temporary file that is then renamed over the master (renkei_xl.safety).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ master's VBA can replay.
 
 One folder, one master. Anyone with the server's key can type any folder into 設定's
 サーバー作業フォルダー, so the folder's name proves nothing. The master does: its hidden
-key (cycle.distribute.master_key, the one that seals returns) never leaves it, and an
-identity derived from it (cycle.distribute.master_id) is sent by RenkeiServer.bas with each
+key (core.seal.master_key, the one that seals returns) never leaves it, and an
+identity derived from it (core.seal.master_id) is sent by RenkeiServer.bas with each
 click (X-Renkei-Master). The server derives the same from the master *saved in that
 folder* (workbook.xml only) and refuses when they differ: a click reaches only the folder
 of the master it came from.
@@ -30,7 +30,7 @@ from ..core.errors import UserError
 from .place import Place, replayable_of
 from .refusals import Refusal
 
-MASTER_HEADER = "x-renkei-master"     # cycle.distribute.master_id of the master clicked
+MASTER_HEADER = "x-renkei-master"     # core.seal.master_id of the master clicked
 SAVED_BUTTONS = frozenset({c.SPLIT, c.EXPORT, c.ROLLOVER})
 _ID = re.compile(r"[0-9a-f]{32}")
 
@@ -57,7 +57,8 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
 
 
 def _same_master(place: Place, master: Path, sent_id: str) -> None:
-    from ..cycle.distribute import master_id, master_key_of_file
+    from ..cycle.distribute import master_key_of_file
+    from ..core.seal import master_id
 
     shown = place.shown(master.parent)
     try:

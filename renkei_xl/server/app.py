@@ -41,7 +41,7 @@ from . import log as server_log
 from .admission import MASTER_HEADER, admit
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
-from .refusals import NOT_FOUND, Refusal, parse_payload, unexpected
+from .refusals import NOT_FOUND, UNSENDABLE_OUTCOME, Refusal, parse_payload, unexpected
 
 REQUEST_KEY = "renkei.request"      # scope: the request's number (受付番号), set by the guard
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
@@ -250,7 +250,7 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     place, folder, payload = payload
-    from ..workbook.safety import confined
+    from ..safety import confined
 
     try:
         with confined(folder):      # every write of this click lands in its folder, or nowhere
@@ -272,6 +272,12 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
     problem = _shape_problem(payload)
     if problem:
         raise Refusal(400, f"xlwings の送信データの形式ではありません（{problem}）。", "形式の誤り")
+    if payload["client"] != "Office.js":
+        from .unsendable import message, short_rows
+
+        holes = short_rows(payload)
+        if holes:
+            raise Refusal(400, message(holes), UNSENDABLE_OUTCOME)
     import xlwings as xw
 
     if payload["client"] != "Office.js" and payload["version"] != xw.__version__:

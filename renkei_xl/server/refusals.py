@@ -26,6 +26,7 @@ class Refusal(Exception):
 
 
 UNREADABLE = "送信データを読めません（xlwings の送信データ（JSON）ではありません）。"
+UNSENDABLE_OUTCOME = "送れないエラー値"
 NOT_FOUND = ("このボタンはサーバーにありません。マスターのマクロとサーバーの版が合っていない可能性があります。"
              "IT 担当者に連絡してください。")
 
@@ -65,6 +66,14 @@ def parse_payload(body: bytes) -> object:
         raise Refusal(400, "送信データを読めません（入れ子が深すぎるか、括弧が対応していません。xlwings の送信データではありません）。",
                       "形式の誤り")
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = body.decode("utf-8")
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise Refusal(400, UNREADABLE, "形式の誤り") from None
+    except (ValueError, RecursionError):
+        from .unsendable import message, unsendable_cells
+
+        cells = unsendable_cells(text)
+        if cells:
+            raise Refusal(400, message(cells), UNSENDABLE_OUTCOME) from None
         raise Refusal(400, UNREADABLE, "形式の誤り") from None

@@ -46,7 +46,7 @@ def replace_vba_project(src_path: str | Path, dst_path: str | Path, data: bytes)
     """``dst_path`` becomes ``src_path`` with ``data`` as its VBA project, through the
     tool's one safe write (refused while open in Excel, renamed over the old file), so
     ``dst_path`` may be ``src_path``. Backups are the caller's."""
-    from ..workbook.safety import replace_file
+    from ..safety import replace_file
 
     replace_file(dst_path, lambda tmp: write_with_project(src_path, tmp, data), keep_backup=False)
 

@@ -26,11 +26,11 @@ from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
-from ..core.contract_read import quote_sheet
+from ..core.refs import quote_sheet
 from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr
 from ..package.zipped import Package, fresh_name, relative
-from ..core.plan import SheetPlan, WritePlan
+from ..core.plan_types import SheetPlan, WritePlan
 from .state import StyleReader
 
 PAPER = {"A3": 8, "A4": 9}

@@ -1,12 +1,13 @@
 """A new master workbook, written by XlsxWriter.
 
 XlsxWriter is the only Python library that writes form buttons and embeds a
-vbaProject.bin; openpyxl then round-trips the file with ``keep_vba=True`` and keeps both.
+vbaProject.bin. After that the master is only ever edited part by part (renkei_xl.package),
+so the buttons and the VBA project stay as written.
 Everything here follows renkei_xl.core.contract: sheet names, header texts,
 defined names and choice lists are taken from it, never retyped, so the reader finds
 what the builder wrote. Data validation list sources are workbook-scope defined names,
 because a list pointing straight at another sheet is an Excel 2010 x14 rule that
-openpyxl drops on the next save.
+other tools staff may save the master with (openpyxl among them) drop.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE
 from ..core.fiscal import fiscal_year_bounds
 from ..core.layout import findings_grid, list_grid, summary_grid
 from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
-from ..core.model import KINDS, RULES, Entry, Indicator, Municipality, Result, Settings
+from ..core.choices import KINDS, RULES
+from ..core.model import Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
 from .xlsx import (HEADER, INPUT, LABEL, WORKBOOK_OPTIONS, ValidationRuns, prompt as _validation, validation,
                    write_value)
@@ -64,8 +67,6 @@ INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "s
                     "actual_manual": 16, "status_manual": 50, "is_kpi": 8}
 INDICATOR_WRAPPED = {"role", "project_name", "summary", "name", "baseline", "target",
                      "actual_manual", "status_manual"}
-ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
-                "denominator": 10, "status": 50}
 
 
 def sheet_names(settings: Settings, *, macros: bool = True) -> list[str]:
@@ -126,10 +127,10 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
 
 def _return_key(wb) -> None:
     """A new master's key for sealing the files split writes: a hidden workbook-scope
-    name holding a string constant (renkei_xl.cycle.distribute.master_key says why there).
+    name holding a string constant (renkei_xl.core.seal.master_key says why there).
     XlsxWriter's define_name has no hidden option; its name records are
     [name, sheet index, formula, hidden], so the flag is set on the record."""
-    from ..cycle.distribute import identity_names, new_key
+    from ..core.seal import identity_names, new_key
 
     edits = identity_names(new_key())     # the key, and the identity the server checks
     for edit in edits:
@@ -145,7 +146,8 @@ def _return_key(wb) -> None:
 
 def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
     """Municipality names become sheet names: refuse what Excel would refuse, in Japanese."""
-    taken = {name.lower() for name in (*CODE_NAMES, c.IMPORT_LOG, "history")}
+    # "History" is Excel's own: it refuses a sheet so named (it keeps it for change tracking).
+    taken = {name.lower() for name in (*c.RESERVED_SHEET_NAMES, "history")}
     seen: set[str] = set()
     for muni in settings.municipalities:
         name = muni.name
@@ -285,16 +287,20 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
             ws.write(i, 1, value, fmt or st.unlocked)
         ws.write(i, 2, note, st.note)
         wb.define_name(name, _ref(c.SETTINGS, i, 1))
+    first, last = YEAR_RANGE
     ws.data_validation(2, 1, 2, 1, _validation(
         "integer", "対象年度", "西暦の年度を半角数字で入力してください（例: 2023）",
-        "対象年度は 2000～2100 の整数で入力してください", criteria="between", minimum=2000, maximum=2100))
+        f"対象年度は {first}～{last} の整数で入力してください", criteria="between", minimum=first, maximum=last))
     ws.data_validation(3, 1, 3, 1, _validation(
         "date", "基準日", "日付を入力してください（例: 2024/03/31）",
         "基準日は日付（例: 2024/03/31）で入力してください", criteria="between",
-        minimum=dt.date(2000, 1, 1), maximum=dt.date(2100, 12, 31)))
+        minimum=dt.date(first, 1, 1), maximum=dt.date(last, 12, 31)))
+    lo, hi = THRESHOLD_RANGE          # the reader's rule: above lo, at most hi
+    cell = xl_rowcol_to_cell(4, 1)
     ws.data_validation(4, 1, 4, 1, _validation(
-        "decimal", "概ね達成閾値", "0.5～1 の割合で入力してください（85% なら 0.85 または 85%）",
-        "概ね達成閾値は 50%～100%（0.5～1）で入力してください", criteria="between", minimum=0.5, maximum=1))
+        "custom", "概ね達成閾値", "割合で入力してください（85% なら 85% または 0.85）",
+        f"概ね達成閾値は {lo:.0%} より大きく {hi:.0%} 以下で入力してください",
+        value=f"=AND(ISNUMBER({cell}),{cell}>{lo},{cell}<={hi})"))
 
     top = 7
     ws.write(top, 0, "市町村一覧", st.bold)
@@ -368,7 +374,7 @@ def _municipality_sheet(ws, st: _Styles, is_central: bool, muni: Municipality,
     fields = list(c.ENTRY_HEADERS)
     col = fields.index
     for i, f in enumerate(fields):
-        ws.set_column(i, i, ENTRY_WIDTHS[f])
+        ws.set_column(i, i, c.ENTRY_WIDTHS[f])
         ws.write(0, i, c.ENTRY_HEADERS[f], st.header)
     r = 0
     rules = ValidationRuns(ws)

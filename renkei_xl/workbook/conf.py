@@ -25,10 +25,12 @@ def conf_rows(path: Path) -> list[list[object]]:
     return book.get_sheet_by_name(c.XLWINGS_CONF).to_python(skip_empty_area=False)
 
 
-def set_conf_row(path: Path, key: str, value: str):
-    """Set ``key`` to ``value`` on xlwings.conf (the master written in place, with a backup)."""
-    from ..core.plan import CellEdit, WritePlan
-    from ..workbook.session import write_planned
+def conf_row_plan(path: Path, key: str, value: str):
+    """The plan that sets ``key`` to ``value`` on xlwings.conf, and the row it lands on.
+
+    Only the plan: the caller writes it (renkei_xl.workbook.session.write_planned), so
+    this module, which the file applier reads the server's URL with, imports no writer."""
+    from ..core.plan_types import CellEdit, WritePlan
 
     rows = conf_rows(path)
     if not rows and c.XLWINGS_CONF not in _sheet_names(path):
@@ -38,14 +40,10 @@ def set_conf_row(path: Path, key: str, value: str):
         block += 1
     found = next((r for r in range(block) if str(rows[r][0]).strip().upper() == key.upper()), None)
     row = (found if found is not None else block) + 1
-
-    def make(_fs):
-        edits = [CellEdit(c.XLWINGS_CONF, row, 2, value)]
-        if found is None:
-            edits.insert(0, CellEdit(c.XLWINGS_CONF, row, 1, key))
-        return WritePlan(cells=edits), row
-
-    return write_planned(path, make)
+    edits = [CellEdit(c.XLWINGS_CONF, row, 2, value)]
+    if found is None:
+        edits.insert(0, CellEdit(c.XLWINGS_CONF, row, 1, key))
+    return WritePlan(cells=edits), row
 
 
 def _sheet_names(path: Path) -> list[str]:

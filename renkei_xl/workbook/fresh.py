@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Sequence
 
-from ..core.plan import SheetPlan, WritePlan
+from ..core.plan_types import SheetPlan, WritePlan
 
 
 def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> None:

@@ -9,7 +9,6 @@ nothing a spreadsheet application saved that the write could lose.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +19,9 @@ from ..core.errors import UserError
 from ..core.layout import status_line
 from ..core.model import Result
 from ..core.contract_read import MasterData
-from ..core.plan import WritePlan
-from .safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
+from ..core.plan_types import WritePlan
+from ..clock import now
+from ..safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -40,10 +40,6 @@ def check_path(path: Path) -> Path:
         raise UserError(c.suffix_problem(path.name))
     check_regular_file(path, "マスターブックのファイル")
     return path
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
 
 
 @contextmanager

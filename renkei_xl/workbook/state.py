@@ -15,7 +15,8 @@ from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
 from ..core import contract as c
-from ..core.contract_read import Book, MasterData, needed_sheets, parse_ref, read_contract
+from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
+from ..core.refs import parse_ref
 from ..core.errors import UnreadableSheet, UserError
 from ..core.model import Finding
 from ..core.validate import uncached_formula_finding
@@ -23,9 +24,9 @@ from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
-from ..package.xml import prefix_of
+from ..package.xml import has_dtd, prefix_of
 from ..package.zipped import Package
-from ..core.plan import MasterState
+from ..core.plan_types import MasterState
 
 
 _PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
@@ -177,8 +178,7 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
     strings and in the styles alike."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
-            head = pkg.read(rel.part)[:65536]
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            if has_dtd(pkg.read(rel.part)):
                 raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
                                 "安全のため読み込みません")
         elif rel.type == T_STYLES and rel.part and rel.part in pkg:
@@ -190,7 +190,7 @@ def check_sheet_xml(name: str, raw: bytes) -> None:
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), and an
     extent calamine can allocate."""
     head = raw[:4096]
-    if b"<!DOCTYPE" in raw[:65536] or b"<!ENTITY" in raw[:65536]:
+    if has_dtd(raw):
         raise UnreadableSheet(f"シート「{name}」の XML に DTD（実体定義）が含まれています。安全のため読み込みません")
     if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
@@ -214,7 +214,7 @@ def check_extent(name: str, raw: bytes) -> None:
         end = start
     cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw))), default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
-        from ..core.contract_read import column_letter
+        from ..core.refs import column_letter
 
         raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
                         f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"

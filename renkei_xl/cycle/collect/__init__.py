@@ -12,7 +12,7 @@ What is refused, and why it matters to the office:
   read safely, or it must not enter the master (LGWAN gateways strip macros);
 - no identifier, another municipality or year, another template version, a changed
   indicator list (fingerprint): the answers would land on the wrong questions;
-- a seal that does not match the master's key (renkei_xl.cycle.distribute.master_key), or none
+- a seal that does not match the master's key (renkei_xl.core.seal.master_key), or none
   when the master has a key: a file relabelled as another municipality's, forged, or
   issued by another master. A master without a key (built before keys existed) can only
   check the plain fingerprint (UNKEYED_NOTE);
@@ -29,7 +29,7 @@ from typing import Callable, Optional, Sequence
 
 from ...core import contract as c
 from ...core.contract_read import MasterData, text
-from .history import check_history, read_history
+from .import_log import check_import_log, read_import_log
 from .inspect import identifier, inspect_file
 from .paths import expand_paths
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
@@ -37,17 +37,17 @@ from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE,
 
 __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
            "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "expand_paths", "identifier", "inspect_file",
-           "plan_collect", "plan_import", "read_history"]
+           "plan_collect", "plan_import", "read_import_log"]
 
 
-def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[ImportRecord] = (), *,
+def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[ImportRecord] = (), *,
                  force: bool = False, exclude: Sequence[Path] = (),
                  now: Optional[dt.datetime] = None, key: Optional[bytes] = None
                  ) -> tuple[list[Change], list[Refusal], list[ImportRecord]]:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
     and the 取込履歴 rows to add. Pure with respect to the master: nothing is written.
 
-    ``key``: the master's key (distribute.master_key); None only for a master that has
+    ``key``: the master's key (core.seal.master_key); None only for a master that has
     none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
     now = (now or dt.datetime.now()).replace(microsecond=0)
     files, refusals = expand_paths(paths, exclude)
@@ -62,13 +62,13 @@ def plan_collect(data: MasterData, paths: Sequence[Path], history: Sequence[Impo
 
     entries = {(e.municipality, e.indicator_id): e for e in data.entries}
     current: dict[tuple[str, str], str] = {}
-    known = list(history)
+    known = list(logged)
     changes: list[Change] = []
     records: list[ImportRecord] = []
     held: list[tuple[str, tuple]] = []
     for sub in submissions:
         try:
-            check_history(sub, known, force)
+            check_import_log(sub, known, force)
         except Refused as exc:
             refusals.append(Refusal(sub.path, exc.reason, exc.kind))
             continue
@@ -100,11 +100,12 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     The plan is empty when nothing is to be imported (every file refused or already in);
     it is built before anyone is asked, so a 取込履歴 without its headers stops here.
     """
-    from ...core.plan import WritePlan, collect_plan
+    from ...core.plan import collect_plan
+    from ...core.plan_types import WritePlan
 
     log = state.grids.get(c.IMPORT_LOG)
-    history = read_history(log) if log else []
-    changes, refusals, records, held = plan_collect(data, paths, history, force=force, exclude=exclude, key=key)
+    logged = read_import_log(log) if log else []
+    changes, refusals, records, held = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key)
     report = CollectReport(changes, refusals, records, held_by_file=held)
     plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(None if v == "" else v for v in r) for r in records]) if records else WritePlan()
     return report, plan
@@ -117,13 +118,13 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
     When nothing is to be written (every file refused or already imported, or a dry run)
     the master is not written at all, so it stays byte-identical.
     """
-    from ...core.plan import WritePlan
+    from ...core.plan_types import WritePlan
     from ...workbook.session import check_path, opened, write_planned
 
     master = check_path(Path(master))
 
     def make(fs):
-        from ..distribute import master_key
+        from ...core.seal import master_key
 
         key = master_key(fs.workbook)
         report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master], key=key)

@@ -11,13 +11,14 @@ from typing import Optional
 
 from ...core import contract as c
 from ...core.book_kind import MASTER, not_a_return, recognise
-from ...core.contract_read import Book, MasterData, parse_ref, text
+from ...core.contract_read import Book, MasterData, text
+from ...core.refs import parse_ref
 from ...core.errors import UserError
 from ...core.methods import cell_value
 from ...core.model import Entry
 from ...core.validate import uncached_formula_finding, validate
-from ..distribute import (ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION,
-                          P_YEAR, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches)
+from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
+from ...core.seal import TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
-from ...workbook.safety import check_regular_file
+from ...safety import check_regular_file
 from .records import Refusal
 
 RETURNED = "回収した入力用ファイル（.xlsx）"

@@ -7,11 +7,11 @@ import datetime as dt
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
+from ...core.contract import INPUT_FIELDS  # noqa: F401  (read here by inspect and collect)
 from ...core.contract_read import text
 from ...core.model import Finding
-from ..distribute import KEY_NAME
+from ...core.seal import KEY_NAME
 
-INPUT_FIELDS = ("value", "denominator", "status")
 LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
 # How many bad cells one 取込履歴 row lists before it counts the rest.
 HELD_LISTED = 20

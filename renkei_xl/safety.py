@@ -3,6 +3,10 @@
 Every write of a workbook goes to a temporary file in the same folder and is renamed over
 the target, after a timestamped backup, and never while Excel holds the file; the tool's
 own writers take one lock across read → write (writer_lock).
+
+A foundation, beside the package writer and the VBA writer (it was workbook/safety.py):
+everything that writes a file, from the VBA project to a mail draft, writes through it,
+so it imports nothing of ours but the core's errors.
 """
 
 from __future__ import annotations

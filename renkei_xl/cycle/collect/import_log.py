@@ -12,7 +12,7 @@ from ...core.errors import UserError
 from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission
 
 
-def read_history(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
+def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
     """取込履歴 rows (a grid from A1) as records; an empty or foreign sheet gives none."""
     if not grid:
         return []
@@ -49,7 +49,7 @@ def _as_int(value: object) -> int:
         return 0
 
 
-def check_history(sub: Submission, known: Sequence[ImportRecord], force: bool) -> None:
+def check_import_log(sub: Submission, known: Sequence[ImportRecord], force: bool) -> None:
     if any(r.sha256 == sub.sha256 for r in known):
         raise Refused("同じファイルをすでに取り込んでいます（変更はありません）", ALREADY)
     if force or sub.modified is None:

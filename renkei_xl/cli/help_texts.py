@@ -1,0 +1,9 @@
+"""The help texts every subcommand shares, said once.
+
+Apart from the command line's entry (renkei_xl.cli), which imports the subcommand
+modules: a subcommand importing its help texts from there would run in a circle.
+"""
+
+MASTER_HELP = "マスターブック（.xlsx/.xlsm）"
+SENDER_HELP = "差出人（既定: 設定シートの中心市のメールアドレス）"
+FORCE_HELP = "既存のファイルを作り直す（バックアップを残す）"

@@ -1,0 +1,117 @@
+"""Every kind of finding the tool reports, once: its code, its level, and its Japanese
+message and 修正のヒント as templates.
+
+As frictionless keeps one catalogue of error types, each with its template, the places
+that find something (validation, the contract reader, consolidation, the deadlines, the
+file reader) only say where (sheet, cell, 指標ID) and fill in the values; what a finding
+says, and how serious it is, is read here. A new kind of finding is one more entry here.
+
+A template's slots are named (``{label}``, ``{value}``); a level given at the call
+overrides the type's own only where the rule says so (a 基本KPI's unit mismatch warns).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+from .model import ERROR, WARNING, Finding
+from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, RANGE, TOO_LARGE, TOO_LONG,
+                     TRUNCATION_MARK, UNPARSEABLE)
+
+
+class FindingType(NamedTuple):
+    code: str                 # Finding.type, e.g. "unit-mismatch"
+    level: str                # エラー / 警告
+    message: str              # 内容, a template
+    hint: str = ""            # 修正のヒント, a template
+
+    def at(self, sheet: str, cell: str, indicator_id: str = "", *, level: Optional[str] = None,
+           **values: object) -> Finding:
+        """The finding of this type at one place, its templates filled with ``values``."""
+        return Finding(self.code, level or self.level, sheet, cell, indicator_id,
+                       self.message.format(**values), self.hint.format(**values))
+
+
+def _type(code: str, level: str, message: str, hint: str = "") -> FindingType:
+    found = FindingType(code, level, message, hint)
+    if code in CATALOGUE:
+        raise ValueError(f"finding type {code!r} defined twice")
+    CATALOGUE[code] = found
+    return found
+
+
+CATALOGUE: dict[str, FindingType] = {}
+
+# ------------------------------------------------------------------- cells that cannot be read
+
+CELL_ERROR_FOUND = _type(
+    CELL_ERROR, ERROR, "{label}がエラー値「{error}」です（空欄や 0 としては扱いません）",
+    "数式の参照先（削除したシート・セル、0 での割り算など）を直して Excel で保存し直すか、"
+    "数式をやめて値を直接入力してください")
+NO_RESULT = _type(
+    "formula-without-result", ERROR,
+    "数式に計算結果が保存されていません（空欄としては扱いません）。"
+    "このファイルを Excel で開いて保存し直すと、計算結果が保存されます",
+    "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
+    "または数式をやめて値を直接入力してください")
+
+# A value that cannot be read (values.ValueParseError): ``reason`` is the parser's sentence.
+PARSE_HINTS = {
+    APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"
+                 "説明は実施状況に書いてください",
+    RANGE: "実績値には数えた数値そのものを入力してください（例: 10件）。"
+           "「以上」「以下」などの範囲は目標値でだけ使えます",
+    TOO_LARGE: "桁を確認し、単位（万・億）を使って入力してください（例: 43.9万人）",
+    TOO_LONG: "値の欄には数値か状態だけを入力し、説明は実施状況の欄に書いてください",
+    CONTROL: "セルを選んで値を入力し直してください（コピーした文字に見えない文字が含まれています）",
+    UNPARSEABLE: "例: 20件、1,500人、43.9万人、常時、2025年度まで",
+}
+UNREADABLE = {code: _type(code, ERROR, "{label}: {reason}", hint) for code, hint in PARSE_HINTS.items()}
+
+TEXT_TOO_LONG = _type(
+    "text-too-long", ERROR,
+    f"{{label}}が{{length:,}}文字あり、Excelの1つのセルに入る{CELL_TEXT_LIMIT:,}文字を超えています"
+    f"（一覧には{CELL_TEXT_LIMIT:,}文字で切り、末尾に「{TRUNCATION_MARK}」と表示します）",
+    f"{CELL_TEXT_LIMIT:,}文字以内に要約してください（市町村の実施状況を合わせた長さなら、"
+    "実施状況（手入力）に要約を入力してください）")
+
+# ----------------------------------------------------------------------------------- 指標
+
+MISSING_FIELD = _type("missing-field", ERROR, "{label}が空です{where}", "{label}を入力してください{or_else}")
+DUPLICATE_ID = _type("duplicate-id", ERROR, "指標ID「{id}」が重複しています（{first} と同じ）",
+                     "指標IDは1つの指標に1つにしてください（重複した行は削除してください）")
+UNKNOWN_METHOD = _type("unknown-method", ERROR, "集計方法「{value}」は使えません", "次から選んでください: {choices}")
+UNKNOWN_RULE = _type("unknown-rule", ERROR, "評価方法「{value}」は使えません",
+                     "空欄（自動判定）か次から選んでください: {choices}")
+UNIT_MISMATCH = _type("unit-mismatch", ERROR, "{label}「{value}」の単位が{expected}と違います",
+                      "{expected}と同じ単位で入力してください（単位は省略できます）")
+MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
+                       "実績値を入力するか、未集計なら「（未集計）」と入力してください")
+IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
+                       "実績値（手入力）を空にしてください")
+BREAKDOWN_MISMATCH = _type(
+    "breakdown-mismatch", ERROR, "実績値（手入力）「{value}」が市町村シートの合計 {total:,} と一致しません",
+    "実績値（手入力）を空にする（市町村の合計を使う）か、市町村シートの値を直してください")
+PAST_TARGET = _type(
+    "target-year-past", WARNING,
+    "目標値「{target}」の年度（{year}年度）は対象年度（{fiscal_year}年度）より前です。目標の見直しが必要です",
+    "新しい目標値（と期限）を入力してください。評価しない場合は評価方法を「参考」にしてください")
+
+# ------------------------------------------------------------------------ municipality sheets
+
+UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません", "指標シートの指標IDと同じにしてください")
+MISSING_DENOMINATOR = _type("missing-denominator", ERROR, "比率の指標には 0 より大きい分母が必要です",
+                            "分母の数値を入力してください")
+NOT_A_STATE = _type("not-a-state", ERROR, "「{value}」は状態（維持・常時など）ではありません",
+                    "維持、常時、実施 などの状態を入力してください")
+NOT_A_NUMBER = _type("not-a-number", ERROR, "数値を入力するセルに「{value}」と入力されています",
+                     "数値だけを入力してください（例: 12 または 12件）")
+NEGATIVE = _type("negative", ERROR, "「{value}」は負の値です", "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
+FRACTIONAL_COUNT = _type("fractional-count", ERROR, "「{value}」は件数・人数なのに小数です", "整数で入力してください")
+MISSING_SHEET = _type("missing-sheet", WARNING, "市町村「{municipality}」のシートがありません",
+                      "設定の市町村名とシート名を同じにしてください")
+MISSING_HEADER = _type("missing-header", ERROR, "{reason}", "見出し行（指標ID、実績値 など）を元に戻してください")
+
+# ------------------------------------------------------------------------------ consolidation
+
+CONSOLIDATION = _type("consolidation", ERROR, "集計できません: {reason}", "市町村シートの値を確認してください")

@@ -1,0 +1,145 @@
+"""The marks on staff cells: which error cells get the mark fill, which last run's marks
+are lifted, and what fill each marked cell had before (recorded on 検証結果's hidden 元の塗り
+column, because the remote engine cannot read colours).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional, Sequence
+
+from . import contract as c
+from .contract_read import MasterData, text
+from .model import Finding
+from .plan_types import FillEdit, MasterState
+from .refs import cell_ref, parse_ref
+
+
+class PreviousMark(NamedTuple):
+    sheet: str
+    ref: str
+    before: Optional[str]       # the fill the cell had before it was marked
+    recorded: bool = True       # False: a 検証結果 from before the 元の塗り column existed
+
+
+def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousMark]:
+    """The marks the current 検証結果 lists, with the fill each cell had before its mark
+    (columns found by header text)."""
+    if not grid:
+        return []
+    header = [text(v) for v in grid[0]]
+    try:
+        s_col, c_col = header.index(c.FINDING_COLUMNS[1]), header.index(c.FINDING_COLUMNS[2])
+    except ValueError:
+        return []
+    b_col = header.index(c.FINDING_BEFORE_COLUMN) if c.FINDING_BEFORE_COLUMN in header else None
+    out = []
+    for row in grid[1:]:
+        sheet = text(row[s_col]) if s_col < len(row) else ""
+        ref = text(row[c_col]) if c_col < len(row) else ""
+        if not sheet or not ref:
+            continue
+        before = text(row[b_col]) if b_col is not None and b_col < len(row) else ""
+        out.append(PreviousMark(sheet, ref, _fill_from_text(before) if before else None, bool(before)))
+    return out
+
+
+def is_rgb(fill: str) -> bool:
+    return len(fill) == 6 and all(ch in "0123456789ABCDEFabcdef" for ch in fill)
+
+
+def _fill_from_text(value: str) -> Optional[str]:
+    """元の塗り as recorded; anything but "なし" or a colour (a hand-edited cell) is taken as
+    no fill, so a bad record never stops a run."""
+    if value == c.NO_FILL:
+        return None
+    fill = value.lstrip("#").upper()
+    return fill if is_rgb(fill) else None
+
+
+def fill_text(fill: Optional[str]) -> str:
+    """元の塗り as recorded on 検証結果 (read back by _fill_from_text)."""
+    return c.NO_FILL if fill is None else fill
+
+
+def input_cells(data: MasterData) -> set[tuple[str, str]]:
+    """Cells the builder and the input workbooks give the input fill: a municipality's
+    実績値, 分母 and 実施状況 on each of its rows."""
+    out = set()
+    for e in data.entries:
+        for f in c.INPUT_FIELDS:
+            ref = e.cell(f)
+            if ref:
+                out.add((e.sheet, ref))
+    return out
+
+
+class _Lazy:
+    """A set computed on the first membership test."""
+
+    def __init__(self, make: Callable[[], set]):
+        self._make, self._value = make, None
+
+    def __contains__(self, item: object) -> bool:
+        if self._value is None:
+            self._value = self._make()
+        return item in self._value
+
+
+def expected_fill(sheet: str, ref: str, inputs) -> Optional[str]:
+    """What an unmarked cell looks like by the contract, for faces that cannot read colours."""
+    return c.INPUT_FILL if (sheet, ref) in inputs else None
+
+
+def _markable(f: Finding, sheetnames: Sequence[str]) -> bool:
+    return bool(f.is_error and f.cell and f.sheet in sheetnames and not c.is_tool_owned(f.sheet))
+
+
+def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
+          ) -> tuple[list[FillEdit], dict[tuple[str, str], Optional[str]]]:
+    """The fills that mark this run's error cells and lift the last run's marks.
+
+    Returns the edits and, for each marked cell, the fill it had before its mark (written
+    to 検証結果 so the next run can give it back). A cell marked last time and again now
+    keeps its recorded fill; a lifted cell gets its recorded fill back, only while it still
+    shows the mark.
+    """
+    inputs = _Lazy(lambda: input_cells(data))   # only asked when a colour cannot be read
+
+    def read_or_expected(sheet: str, ref: str) -> Optional[str]:
+        if state.fill_of is not None:
+            now = state.fill_of(sheet, ref)
+            # A theme colour or a pattern (the file face reads them as tokens) is not a
+            # colour both faces can give back: the contract's expectation is used instead.
+            if now is None or (now != c.MARK_FILL and is_rgb(now)):
+                return now
+        return expected_fill(sheet, ref, inputs)
+
+    previous: dict[tuple[str, str], Optional[str]] = {}
+    for m in previous_marks(state.grids.get(c.FINDINGS)):
+        key = (m.sheet, normal_ref(m.ref))
+        if key[1] and key not in previous:
+            previous[key] = m.before if m.recorded else expected_fill(m.sheet, key[1], inputs)
+    current: dict[tuple[str, str], Optional[str]] = {}
+    for f in findings:
+        if not _markable(f, state.sheetnames):
+            continue
+        key = (f.sheet, normal_ref(f.cell))
+        if key[1] and key not in current:
+            current[key] = previous[key] if key in previous else read_or_expected(*key)
+    edits: list[FillEdit] = []
+    for (sheet, ref), before in previous.items():
+        if (sheet, ref) in current or sheet not in state.sheetnames or c.is_tool_owned(sheet):
+            continue
+        row, col = parse_ref(ref)
+        edits.append(FillEdit(sheet, row, col, before, only_if=c.MARK_FILL))
+    for sheet, ref in sorted(current):
+        row, col = parse_ref(ref)
+        edits.append(FillEdit(sheet, row, col, c.MARK_FILL))
+    return edits, current
+
+
+def normal_ref(ref: str) -> str:
+    try:
+        return cell_ref(*parse_ref(ref.split(":")[0]))
+    except ValueError:
+        return ""

@@ -1,0 +1,177 @@
+"""The write plan's types: what a write does, as plain data, and nothing else.
+
+Every builder of an owned sheet (一覧, 集計, 検証結果, 次の一歩, 経年, 取込履歴) fills these
+in, and both appliers (renkei_xl.workbook.apply for files, renkei_xl.excel.apply for a
+live workbook) read them. They live apart from the builders so that a builder, an applier
+or an operation needs only the types, and no import runs in a circle through the plan.
+The only import of ours is the cell-address helper (renkei_xl.core.refs), which imports
+nothing.
+
+Rows and columns are 1-based here, as in Excel.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
+
+from .refs import cell_ref
+
+Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
+Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
+
+
+class CondFormat(NamedTuple):
+    """A conditional format: ``equal`` (cell equals ``text`` → solid ``color``) or
+    ``databar`` (a bar of ``color`` from ``minimum`` to ``maximum``)."""
+    kind: str
+    rect: Rect
+    color: str
+    text: str = ""
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+
+
+class Chart(NamedTuple):
+    """A clustered column chart of one row of values against one row of categories."""
+    title: str
+    categories: Rect
+    values: Rect
+    anchor: tuple[int, int]               # top-left cell (row, col)
+    width_cm: float = 16.0
+    height_cm: float = 7.5
+    legend: bool = False
+
+
+class PrintSetup(NamedTuple):
+    paper: str                            # "A3" / "A4"
+    landscape: bool = True
+    fit_width: int = 1
+    fit_height: int = 0                   # 0: as many pages down as needed
+    center_horizontally: bool = True
+    margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)  # left right top bottom, inches
+    footer: str = "&P / &N"
+    title_rows: Optional[tuple[int, int]] = None
+    area: Optional[Rect] = None
+    row_breaks: tuple[int, ...] = ()      # last row of each page but the last (manual breaks)
+
+
+class SheetPlan:
+    """The whole content of one tool-owned sheet: what is there after the write, nothing else.
+
+    A plain class, not a dataclass: see layout.Grid."""
+
+    __slots__ = ("name", "rows", "widths", "heights", "merges", "freeze", "links", "conditional",
+                 "chart", "print_setup", "autofilter", "hidden_cols", "protect", "more_charts")
+
+    def __init__(self, name: str, rows: Optional[list[list[Optional[Cell]]]] = None, *,
+                 widths: Optional[dict[int, float]] = None, heights: Optional[dict[int, float]] = None,
+                 merges: Optional[list[Rect]] = None, freeze: Optional[tuple[int, int]] = None,
+                 links: Optional[dict[tuple[int, int], str]] = None,
+                 conditional: Optional[list[CondFormat]] = None, chart: Optional[Chart] = None,
+                 print_setup: Optional[PrintSetup] = None, autofilter: Optional[Rect] = None,
+                 hidden_cols: Optional[set[int]] = None, protect: bool = True):
+        self.name = name
+        self.rows = rows if rows is not None else []
+        self.widths = widths if widths is not None else {}
+        self.heights = heights if heights is not None else {}
+        self.merges = merges if merges is not None else []
+        self.freeze = freeze                               # first cell that scrolls
+        self.links = links if links is not None else {}   # cell → "'sheet'!A1"
+        self.conditional = conditional if conditional is not None else []
+        self.chart = chart
+        self.print_setup = print_setup
+        self.autofilter = autofilter
+        self.hidden_cols = hidden_cols if hidden_cols is not None else set()
+        self.protect = protect
+        self.more_charts: list[Chart] = []   # beside ``chart`` (集計's 達成割合 per year)
+
+    @property
+    def charts(self) -> list[Chart]:
+        """Every chart of the sheet, ``chart`` first."""
+        return ([self.chart] if self.chart is not None else []) + self.more_charts
+
+    def __repr__(self) -> str:
+        return f"SheetPlan({self.name!r}, {len(self.rows)} rows)"
+
+    def cell(self, row: int, col: int) -> Optional[Cell]:
+        if row - 1 < len(self.rows) and col - 1 < len(self.rows[row - 1]):
+            return self.rows[row - 1][col - 1]
+        return None
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+class CellEdit(NamedTuple):
+    """A staff-sheet cell set to ``value`` (a str is always text, never a formula)."""
+    sheet: str
+    row: int
+    col: int
+    value: object
+    number_format: Optional[str] = None   # None: the cell keeps its own
+
+    @property
+    def ref(self) -> str:
+        return cell_ref(self.row, self.col)
+
+
+class FillEdit(NamedTuple):
+    """A cell's fill set to ``fill`` (None: no fill), everything else about it kept.
+
+    ``only_if``: apply only while the cell still has this fill (a lifted mark is left alone
+    when staff have coloured the cell since). A face that cannot read colours applies it.
+    """
+    sheet: str
+    row: int
+    col: int
+    fill: Optional[str]
+    only_if: Optional[str] = None
+
+    @property
+    def ref(self) -> str:
+        return cell_ref(self.row, self.col)
+
+
+class NameEdit(NamedTuple):
+    """A workbook-scope defined name set to ``value`` (its definition, without "=")."""
+    name: str
+    value: str
+    hidden: bool = False
+
+
+class WritePlan:
+    __slots__ = ("sheets", "cells", "fills", "names")
+
+    def __init__(self, sheets: Optional[list[SheetPlan]] = None, cells: Optional[list[CellEdit]] = None,
+                 fills: Optional[list[FillEdit]] = None, names: Optional[list[NameEdit]] = None):
+        self.sheets = sheets if sheets is not None else []
+        self.cells = cells if cells is not None else []
+        self.fills = fills if fills is not None else []
+        self.names = names if names is not None else []
+
+    def __repr__(self) -> str:
+        return f"WritePlan({self.sheets!r}, {len(self.cells)} cells, {len(self.fills)} fills)"
+
+    @property
+    def staff_sheets(self) -> list[str]:
+        """Sheets outside the owned ones that this plan edits."""
+        return list(dict.fromkeys([e.sheet for e in self.cells] + [f.sheet for f in self.fills]))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sheets or self.cells or self.fills or self.names)
+
+
+class MasterState(NamedTuple):
+    """What a plan needs to know of the master besides its contract data.
+
+    ``grids``: the current 検証結果 and 取込履歴 as rows from A1 (absent when the sheet is).
+    ``fill_of``: the fill a cell has now, where the face can read it (None: no fill);
+    a face that cannot read colours leaves it out and the contract's expectation is used.
+    """
+    sheetnames: Sequence[str]
+    names: Mapping[str, tuple[str, str]]
+    grids: Mapping[str, Sequence[Sequence[object]]] = MappingProxyType({})
+    fill_of: Optional[Callable[[str, str], Optional[str]]] = None

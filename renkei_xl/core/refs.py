@@ -1,0 +1,42 @@
+"""Cell addresses and sheet names as formulas and links spell them: the one place that
+turns (row, column) into "AB12" and back and quotes a sheet name.
+
+It imports nothing, so the plan's types, the readers and both appliers can use it without
+pulling anything else in. (openpyxl has the same helpers; the core imports no Excel
+library.)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def column_letter(index: int) -> str:
+    """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{column_letter(col)}{row}"
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula or link names it: quoted, an apostrophe doubled
+    (「'小樽市'」, 「'O''Brien'」); Excel reads a link with a lone ' inside as broken."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
+    if not m:
+        raise ValueError(ref)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col

@@ -1,0 +1,90 @@
+"""検証結果: the findings a run lists (at most SHOWN_FINDING_ROWS, then one count row), with
+links to their cells and the fill each marked cell had before (renkei_xl.core.marks)."""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple, Optional, Sequence
+
+from . import contract as c
+from .layout import findings_grid
+from .marks import fill_text, normal_ref
+from .model import ERROR, Finding
+from .plan_types import SheetPlan
+from .refs import quote_sheet
+from .sheet_grid import fitted_heights, sheet_from_grid
+
+FINDING_WIDTHS = (8, 14, 8, 10, 70, 50, 10)
+
+# 検証結果 lists at most this many findings, then one row that counts the rest.
+SHOWN_FINDING_ROWS = 1_000
+SHOWN_BUSY_SHEETS = 5     # sheets named in the count row, most findings first
+
+
+class Shown(NamedTuple):
+    """The findings 検証結果 lists and what its count row says of the others."""
+    findings: list[Finding]
+    omitted: int
+    note: Optional[str]      # the count row's text; None when nothing is left out
+
+
+def shown_findings(findings: Sequence[Finding], limit: int = SHOWN_FINDING_ROWS) -> Shown:
+    """Which findings 検証結果 lists: all of them up to ``limit``, else errors before warnings
+    (each in their own order), the rest counted in one row naming the sheets they are on.
+
+    One rule for every face: a sheet with 150,000 stray rows would otherwise be 150,000
+    rows with links and marks, which no Excel client replays in time (the server issue).
+    Only listed findings are marked, so every mark has its row on 検証結果 and the next
+    run can lift it with the fill recorded there.
+    """
+    if len(findings) <= limit:
+        return Shown(list(findings), 0, None)
+    errors = [i for i, f in enumerate(findings) if f.is_error]
+    keep = set(errors[:limit])
+    if len(keep) < limit:
+        keep.update([i for i, f in enumerate(findings) if not f.is_error][:limit - len(keep)])
+    shown = [f for i, f in enumerate(findings) if i in keep]
+    rest = [f for i, f in enumerate(findings) if i not in keep]
+    n_errors = sum(1 for f in rest if f.is_error)
+    per_sheet: dict[str, int] = {}
+    for f in rest:
+        per_sheet[f.sheet] = per_sheet.get(f.sheet, 0) + 1
+    busy = sorted(per_sheet.items(), key=lambda kv: -kv[1])
+    where = "、".join(f"「{s}」{n:,} 件" for s, n in busy[:SHOWN_BUSY_SHEETS] if s)
+    if len(busy) > SHOWN_BUSY_SHEETS:
+        where += " ほか"
+    note = (f"ほかに {len(rest):,} 件（エラー {n_errors:,} 件、警告 {len(rest) - n_errors:,} 件）あります。"
+            f"表示は {limit:,} 件までです" + (f"（シート{where}）" if where else "")
+            + "。上の行を直してから、もう一度実行すると続きが出ます。")
+    return Shown(shown, len(rest), note)
+
+
+def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
+                   before: Mapping[tuple[str, str], Optional[str]]) -> SheetPlan:
+    """検証結果: one row per listed finding (shown_findings), セル linked to the cell, errors
+    in red, filterable; below them, outside the filter, the row that counts the others."""
+    shown = shown_findings(findings)
+    findings = shown.findings
+    grid = findings_grid(findings)
+    grid.rows[0] = [*grid.rows[0], c.FINDING_BEFORE_COLUMN]
+    for i, f in enumerate(findings, start=1):
+        key = (f.sheet, normal_ref(f.cell)) if f.cell else None
+        grid.rows[i] = [*grid.rows[i], fill_text(before[key]) if key in before else None]
+    ncols = len(c.FINDING_COLUMNS) + 1
+    sheet = sheet_from_grid(c.FINDINGS, grid, ncols, FINDING_WIDTHS)
+    sheet.heights = fitted_heights(grid, FINDING_WIDTHS)
+    link_col = c.FINDING_COLUMNS.index("セル") + 1
+    for r, f in enumerate(findings, start=2):
+        if f.cell and f.sheet in sheetnames:
+            sheet.links[(r, link_col)] = f"{quote_sheet(f.sheet)}!{f.cell}"
+            value, _ = sheet.rows[r - 1][link_col - 1]
+            sheet.rows[r - 1][link_col - 1] = (value, "link")
+        if f.severity == ERROR:
+            value, _ = sheet.rows[r - 1][0]
+            sheet.rows[r - 1][0] = (value, "error")
+    if shown.note:
+        sheet.rows.append([(shown.note, "note")])
+    sheet.freeze = (2, 1)
+    if findings:
+        sheet.autofilter = (1, 1, len(findings) + 1, len(c.FINDING_COLUMNS))
+    sheet.hidden_cols = {ncols}
+    return sheet

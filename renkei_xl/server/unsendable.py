@@ -1,0 +1,87 @@
+"""Cells xlwings' VBA client cannot send: Excel's newer error values.
+
+Remote.bas sends each sheet's values through VBA-Web's ``ConvertToJson``, which knows
+seven error values (#DIV/0!, #N/A, #NAME?, #NULL!, #NUM!, #REF!, #VALUE!) and writes
+nothing at all for any other: #SPILL!, #CALC!, #GETTING_DATA, #FIELD!, #BLOCKED!,
+#CONNECT!, #BUSY!, #UNKNOWN! leave a hole in the array (``[1,,3]``). The body is then not
+JSON, and an honest answer names the cell rather than calling the data unreadable.
+
+In a one-column sheet the hole is the whole row (``[[1],[],[3]]``), which parses: Remote.bas
+always sends a rectangle, so a row shorter than the others is the same hole (for a
+one-cell used range, ``[[]]``, nothing can tell it from an empty sheet; the tool reads no
+such sheet).
+
+The search runs only after a body failed to parse, so its cost (one regular-expression
+pass, then one parse) is never paid by a good click.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional
+
+from ..core.refs import cell_ref
+
+# A JSON string (skipped), or a place where an array element is missing: a comma followed
+# by a comma or a closing bracket, or an opening bracket followed by a comma.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(,)\s*(?=[,\]])|(\[)\s*(?=,)')
+_HOLE = "\ue000renkei-unsendable"   # a private-use character: no cell text starts with it
+SHOWN = 5                           # cells named in the message; the rest are counted
+
+
+def hole_positions(text: str) -> list[int]:
+    """Offsets in ``text`` where an array element is missing."""
+    return [m.end(1) if m.group(1) else m.end(2) for m in _TOKEN.finditer(text) if m.group(1) or m.group(2)]
+
+
+def unsendable_cells(text: str) -> Optional[list[tuple[str, str]]]:
+    """The cells whose values left holes in a body that did not parse, or None when the
+    body fails for another reason (or the holes are not in a sheet's values)."""
+    positions = hole_positions(text)
+    if not positions:
+        return None
+    marker = json.dumps(_HOLE)
+    pieces, last = [], 0
+    for pos in positions:
+        pieces += [text[last:pos], marker]
+        last = pos
+    pieces.append(text[last:])
+    try:
+        payload = json.loads("".join(pieces))
+    except (ValueError, RecursionError):
+        return None
+    cells = [(sheet, cell_ref(r, c)) for sheet, r, c in _marked(payload)]
+    return cells if len(cells) == len(positions) else None
+
+
+def short_rows(payload: dict) -> list[tuple[str, str]]:
+    """The cells of a parsed payload's one-column sheets that came as empty rows."""
+    out = []
+    for sheet in payload.get("sheets", []):
+        rows = sheet.get("values") if isinstance(sheet, dict) else None
+        if not isinstance(rows, list) or len(rows) < 2:
+            continue
+        widths = {len(row) for row in rows if isinstance(row, list)}
+        if widths == {0, 1}:
+            out += [(str(sheet.get("name", "")), cell_ref(r, 1))
+                    for r, row in enumerate(rows, start=1) if row == []]
+    return out
+
+
+def message(cells: list[tuple[str, str]]) -> str:
+    named = "、".join(f"シート「{sheet}」のセル {ref}" for sheet, ref in cells[:SHOWN])
+    more = f"（ほかに {len(cells) - SHOWN} か所）" if len(cells) > SHOWN else ""
+    return (f"{named}{more}に、サーバーへ送れない Excel のエラー値（#SPILL!、#CALC! など）があります。"
+            "数式を直すか値を消してから、もう一度ボタンを押してください。ブックは変更していません。")
+
+
+def _marked(payload) -> list[tuple[str, int, int]]:
+    out = []
+    sheets = payload.get("sheets") if isinstance(payload, dict) else None
+    for sheet in sheets if isinstance(sheets, list) else []:
+        rows = sheet.get("values") if isinstance(sheet, dict) else None
+        for r, row in enumerate(rows if isinstance(rows, list) else [], start=1):
+            if isinstance(row, list):
+                out += [(str(sheet.get("name", "")), r, c) for c, v in enumerate(row, start=1) if v == _HOLE]
+    return out

@@ -1,0 +1,50 @@
+"""Each kind of finding is defined once (renkei_xl.core.findings): the places that find
+something say where and fill in values, never a message of their own."""
+
+import ast
+from pathlib import Path
+
+from renkei_xl.core import findings as F, values
+from renkei_xl.core.model import ERROR, WARNING, Entry
+from renkei_xl.core.validate import validate
+
+PKG = Path(__file__).resolve().parents[1] / "renkei_xl"
+
+
+def test_no_module_but_the_catalogue_makes_a_finding():
+    makers = []
+    for path in PKG.rglob("*.py"):
+        if path == PKG / "core" / "findings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Finding":
+                makers.append(f"{path.relative_to(PKG)}:{node.lineno}")
+    assert not makers, makers
+
+
+def test_each_type_once_with_its_level_and_templates():
+    assert len({t.code for t in F.CATALOGUE.values()}) == len(F.CATALOGUE)
+    for code, t in F.CATALOGUE.items():
+        assert t.code == code and t.level in (ERROR, WARNING) and t.message, code
+    codes = [v for k, v in vars(values).items() if k.isupper() and isinstance(v, str)
+             and k in ("UNPARSEABLE", "APPROXIMATE", "RANGE", "TOO_LONG", "TOO_LARGE", "CONTROL")]
+    assert set(codes) <= set(F.UNREADABLE), "a parse error without its finding type"
+
+
+def test_a_type_fills_its_templates_and_keeps_its_level_unless_told():
+    f = F.UNIT_MISMATCH.at("小樽市", "E5", "04-1", label="実績値", value="3人", expected="「件」")
+    assert (f.type, f.severity, f.place) == ("unit-mismatch", ERROR, "小樽市!E5")
+    assert f.message == "実績値「3人」の単位が「件」と違います" and "「件」" in f.hint
+    assert F.UNIT_MISMATCH.at("指標", "K9", level=WARNING, label="", value="", expected="").severity == WARNING
+
+
+def test_a_duplicated_id_reads_alike_on_指標_and_on_a_municipality_sheet(fy2023):
+    ind = next(i for i in fy2023.indicators if i.id == "06-1")
+    inds = [ind._replace(cells={"id": "A9"}), ind._replace(cells={"id": "A12"})]
+    rows = [Entry("小樽市", "04-1", "3件", sheet="小樽市", cells={"indicator_id": f"A{r}", "value": f"E{r}"})
+            for r in (5, 7)]
+    found = [f for f in validate(fy2023.settings, [*(i for i in fy2023.indicators if i.id != "06-1"), *inds], rows) if f.type == "duplicate-id"]
+    by_sheet = {f.sheet: f for f in found}
+    assert by_sheet["指標"].message == "指標ID「06-1」が重複しています（指標!A9 と同じ）"
+    assert by_sheet["小樽市"].message == "指標ID「04-1」が重複しています（小樽市!A5 と同じ）"
+    assert by_sheet["指標"].hint == by_sheet["小樽市"].hint == F.DUPLICATE_ID.hint

@@ -1,0 +1,64 @@
+"""The holes xlwings' VBA client leaves for error values it cannot write (server/unsendable.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from renkei_xl.server.refusals import Refusal, parse_payload
+from renkei_xl.server.unsendable import SHOWN, hole_positions, message, short_rows, unsendable_cells
+
+
+def _payload(*sheets) -> dict:
+    return {"client": "VBA", "version": "0", "book": {"name": "m.xlsm"}, "names": [],
+            "sheets": [{"name": n, "values": v} for n, v in sheets]}
+
+
+def _body_with_holes(payload: dict, holes: set) -> str:
+    """JSON as ConvertToJson writes it, with nothing where ``holes`` (sheet index, r, c) are."""
+    mark = "\ue001"
+    copy = json.loads(json.dumps(payload))
+    for i, r, c in holes:
+        copy["sheets"][i]["values"][r - 1][c - 1] = mark
+    return json.dumps(copy, ensure_ascii=False).replace(json.dumps(mark, ensure_ascii=False), "")
+
+
+@pytest.mark.parametrize("holes, expected", [
+    ({(0, 1, 1)}, [("札幌市", "A1")]),                               # first of its row: "[,"
+    ({(0, 2, 3)}, [("札幌市", "C2")]),                               # last of its row: ",]"
+    ({(0, 2, 2), (1, 1, 2)}, [("札幌市", "B2"), ("小樽市", "B1")]),  # middle: ",,"
+    ({(0, 1, 2), (0, 1, 3)}, [("札幌市", "B1"), ("札幌市", "C1")]),  # two side by side
+])
+def test_each_hole_is_named_by_sheet_and_cell(holes, expected):
+    # Strings that look like holes must not count: "[,", ",,", ",]" and an escaped quote.
+    payload = _payload(("札幌市", [["a,,b", "[,", 3], [1, 2, ",]\\\","]]),
+                       ("小樽市", [[1, 2, 3]]))
+    body = _body_with_holes(payload, holes)
+    with pytest.raises(ValueError):
+        json.loads(body)
+    assert unsendable_cells(body) == expected
+    with pytest.raises(Refusal) as refused:
+        parse_payload(body.encode("utf-8"))
+    assert refused.value.status == 400 and f"シート「{expected[0][0]}」のセル {expected[0][1]}" in refused.value.text
+
+
+def test_a_body_broken_otherwise_is_called_unreadable():
+    for body in ('{"client": "VBA", "sheets": [}', '{"a": [1, 2', '{"a": 1,, "b": 2}'):
+        assert unsendable_cells(body) is None
+        with pytest.raises(Refusal) as refused:
+            parse_payload(body.encode("utf-8"))
+        assert "読めません" in refused.value.text
+    assert hole_positions('{"a": [1, 2], "b": "[,,]"}') == []
+
+
+def test_a_one_column_sheet_loses_the_whole_row_and_is_still_caught():
+    payload = _payload(("メモ", [[1], [], [3]]), ("札幌市", [[1, 2], [3, 4]]))
+    assert short_rows(payload) == [("メモ", "A2")]
+    assert short_rows(_payload(("空", [[]]), ("一列", [[1], [2]]))) == []
+
+
+def test_many_holes_are_counted_not_listed():
+    cells = [("札幌市", f"A{r}") for r in range(1, SHOWN + 4)]
+    text = message(cells)
+    assert f"セル A{SHOWN}" in text and f"A{SHOWN + 1}" not in text and "ほかに 3 か所" in text
