@@ -23,6 +23,7 @@ Two things are decided here for every face (document, file, live workbook):
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
@@ -35,8 +36,15 @@ __all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "consolidate", "fit_texts
 
 
 def _ordered(entries: Iterable[Entry], settings: Settings) -> list[Entry]:
-    order = {name: i for i, name in enumerate(settings.names)}
-    return sorted(entries, key=lambda e: order.get(e.municipality, len(order)))
+    order = _order(settings.names)
+    last = len(order)
+    return sorted(entries, key=lambda e: order.get(e.municipality, last))
+
+
+@lru_cache(maxsize=8)
+def _order(names: tuple[str, ...]) -> dict[str, int]:
+    """設定's order, made once per run, not once per indicator (20,000 on a large master)."""
+    return {name: i for i, name in enumerate(names)}
 
 
 class Rollup(NamedTuple):
@@ -92,7 +100,7 @@ def fit_texts(ind: Indicator, c: Consolidated, sources: Iterable[str] = ()
     validation already names that cell."""
     changes: dict[str, str] = {}
     findings: list[Finding] = []
-    source_too_long = any(cell_length(t) > CELL_TEXT_LIMIT for t in sources if t)
+    source_too_long = None   # measured only when a text was cut: nearly never
     for field_name, cell_field, label in _TEXTS:
         text = getattr(c, field_name)
         fitted = fit_cell(text)
@@ -100,6 +108,8 @@ def fit_texts(ind: Indicator, c: Consolidated, sources: Iterable[str] = ()
             continue
         changes[field_name] = fitted
         n = cell_length(text)
+        if source_too_long is None:
+            source_too_long = any(cell_length(t) > CELL_TEXT_LIMIT for t in sources if t)
         if n > CELL_TEXT_LIMIT and not source_too_long:
             findings.append(TEXT_TOO_LONG.at(ind.sheet, ind.cell(cell_field), ind.id, length=n,
                                              label=f"一覧の{label}（市町村の実施状況と内訳を合わせた長さ）"))

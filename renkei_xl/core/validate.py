@@ -98,6 +98,20 @@ def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[F
         return None
 
 
+def _parse_at(record, field: str, sheet: str, ind_id: str, label: str, out: list[Finding],
+              strict: bool = False) -> Optional[Value]:
+    """``_parse`` of ``record.field``, naming its cell only for a finding: naming a cell
+    costs more than parsing a value (parsing is cached), and a 20,000-indicator master
+    has hundreds of thousands of values and few findings."""
+    raw = getattr(record, field)
+    if error_value(raw) is None:
+        try:
+            return parse_input(raw) if strict else parse_value(raw)
+        except ValueParseError:
+            pass   # again below, with the cell, for the finding
+    return _parse(raw, sheet, record.cell(field), ind_id, label, out, strict)
+
+
 def _check_text(text: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding]) -> None:
     """A text 一覧 shows: it must fit one cell and hold only characters a cell can hold."""
     if not text:
@@ -138,7 +152,7 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
         for field, label in TEXT_FIELDS:
             _check_text(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
         for field, label in TARGET_FIELDS:
-            _parse(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
+            _parse_at(ind, field, sheet, ind.id, label, out)
         out += _manual_findings(ind)
     return out
 
@@ -147,7 +161,7 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
     """Findings about 実績値（手入力）, read as an input."""
     out: list[Finding] = []
     sheet, cell = ind.sheet, ind.cell("actual_manual")
-    actual = _parse(ind.actual_manual, sheet, cell, ind.id, "実績値（手入力）", out, strict=True)
+    actual = _parse_at(ind, "actual_manual", sheet, ind.id, "実績値（手入力）", out, strict=True)
     target = _target(ind)
     if target is not None and actual is not None and _unit_clash(target, actual):
         out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, level=WARNING if ind.is_kpi else None,
@@ -197,7 +211,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         if key in seen:
             out.append(_duplicate(e, seen[key]))
         seen.setdefault(key, e)
-        _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
+        if e.status:   # most rows have none: their cell is not named
+            _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
         found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id) + entry_value_findings(ind, e)
         if any(f.is_error for f in found):
             bad.add(ind.id)
@@ -215,12 +230,12 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     """Findings about one municipality row's 実績値 and 分母 for a known indicator."""
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
-    value = _parse(e.value, sheet, e.cell("value"), e.indicator_id, "実績値", out, strict=True)
+    value = _parse_at(e, "value", sheet, e.indicator_id, "実績値", out, strict=True)
     method = method_of(ind)
     if method is None:
         return out
     if method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
-        den = _parse(e.denominator, sheet, e.cell("denominator"), e.indicator_id, "分母", out, strict=True)
+        den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
     if value is None or value.is_empty:
@@ -237,20 +252,19 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
 
 
 def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[Finding]) -> None:
-    cell = e.cell("value")
     if value.kind != NUMBER:
-        out.append(F.NOT_A_NUMBER.at(sheet, cell, e.indicator_id, value=shown(e.value)))
+        out.append(F.NOT_A_NUMBER.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
         return
     unit = input_unit(ind)
     expected = unit_family(unit) if unit is not None else None
     if value.unit and expected is not None and value.family != expected:
-        out.append(F.UNIT_MISMATCH.at(sheet, cell, e.indicator_id, label="実績値", value=shown(e.value),
+        out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value),
                                       expected=f"「{unit}」"))
     count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     if value.number < 0:
-        out.append(_negative(e.value, sheet, cell, e.indicator_id))
+        out.append(_negative(e.value, sheet, e.cell("value"), e.indicator_id))
     elif count_like and value.number != value.number.to_integral_value():
-        out.append(_fractional(e.value, sheet, cell, e.indicator_id))
+        out.append(_fractional(e.value, sheet, e.cell("value"), e.indicator_id))
 
 
 def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: str,
@@ -337,11 +351,15 @@ def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], b
     compared while a municipality value has an error: that sum means nothing yet."""
     out: list[Finding] = []
     sums: dict[str, Decimal] = {}
+    # Only a typed 実績値（手入力） can disagree: the values of the others are not summed.
+    typed_ids = {i for i, ind in known.items() if i not in bad_ids and ind.actual_manual.strip()
+                 and (m := method_of(ind)) is not None and m.manual_is_total}
+    if not typed_ids:
+        return out
     for e in entries:
-        ind = known.get(e.indicator_id)
-        method = method_of(ind) if ind is not None else None
-        if method is None or not method.manual_is_total or ind.id in bad_ids:
+        if e.indicator_id not in typed_ids:
             continue
+        ind = known[e.indicator_id]
         try:
             v = parse_input(e.value)
         except ValueParseError:

@@ -54,7 +54,11 @@ def _text_xml(text: str, p: str) -> tuple[str, str]:
 
 
 def value_xml(value: object, p: str = "") -> tuple[str, str]:
-    """(type attribute, inner XML) of a cell value."""
+    """(type attribute, inner XML) of a cell value. Text first: most cells of 一覧 and
+    次の一歩 are text (320,000 on a 20,000-row list)."""
+    if type(value) is str:
+        space = ' xml:space="preserve"' if "\n" in value or value != value.strip() else ""
+        return ' t="inlineStr"', f"<{p}is><{p}t{space}>{escape(value)}</{p}t></{p}is>"
     if value is None:
         return "", ""
     if value.__class__ is str:

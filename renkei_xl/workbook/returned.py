@@ -18,7 +18,7 @@ from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .state import ANY_FORMULA, cached_errors, calamine_readable, check_shared_strings, check_sheet_xml, uncached_formulas, with_errors
+from .state import cached_errors, calamine_readable, check_shared_strings, check_sheet_xml, holds_formula, uncached_formulas, with_errors
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
@@ -79,7 +79,7 @@ class ReturnedBook:
             raise KeyError(name)
         raw = self._pkg.read(entry.part)
         check_sheet_xml(name, raw)
-        self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if ANY_FORMULA.search(raw) else []
+        self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
         errors = cached_errors(raw)
         readable = calamine_readable(raw)
         book = self._book

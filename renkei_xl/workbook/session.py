@@ -9,6 +9,7 @@ nothing a spreadsheet application saved that the write could lose.
 
 from __future__ import annotations
 
+import gc
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, TypeVar
@@ -77,6 +78,24 @@ def load_master(path: Path) -> MasterData:
         return fs.data
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for one read → plan → write.
+
+    A run builds a great many small records that form no cycles (a 20,000-indicator
+    master: 200,000 entry rows, then 320,000 cells of 一覧), which reference counting
+    frees; the collector walked them again on every full collection, 0.6 s of an 8 s
+    run, for nothing. Whatever cycles the run does make are collected once it is back on.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]],
                   out: Optional[Path] = None, *, keep_grids: bool = False) -> tuple[T, Optional[Written]]:
     """Read → plan → apply → replace, under the writer lock.
@@ -96,7 +115,7 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
     if target.suffix.lower() != c.MACRO_SUFFIX and path.suffix.lower() == c.MACRO_SUFFIX:
         raise UserError("マクロ付きブック（.xlsm）の結果を .xlsx に書き出すとマクロが失われます。"
                         "出力先も .xlsm にしてください（配布用は renkei-xl export を使ってください）")
-    with writer_lock(target):
+    with writer_lock(target), collector_paused():
         if target == path:   # another target: the master is only read, and may stay open
             ensure_not_open(path)
         ensure_not_open(target)
