@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
+from openpyxl import load_workbook
 
 from remote_payload import (applied_looks, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
