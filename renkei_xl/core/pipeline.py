@@ -39,12 +39,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     findings = (list(extra_findings) + [f for f in validate(settings, indicators, entries) if f.place not in unread]
                 + past_targets(settings, indicators))
     suspect = {f.indicator_id for f in findings if f.is_error}
-    read_errors: dict[str, list[Finding]] = {}
-    for f in extra_findings:
-        if f.is_error and f.indicator_id:
-            read_errors.setdefault(f.indicator_id, []).append(f)
-    for ind_id, found in unattributed(settings, indicators, entries).items():
-        read_errors.setdefault(ind_id, []).extend(found)
+    read_errors = _read_errors(settings, indicators, entries, extra_findings)
     by_id: dict[str, list[Entry]] = {}
     for e in entries:
         by_id.setdefault(e.indicator_id, []).append(e)
@@ -95,6 +90,19 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+
+
+def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
+                 extra_findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    """指標ID → the errors found before the roll-up that make its row －: cells the reader
+    could not read, and entries no indicator or municipality claims."""
+    read_errors: dict[str, list[Finding]] = {}
+    for f in extra_findings:
+        if f.is_error and f.indicator_id:
+            read_errors.setdefault(f.indicator_id, []).append(f)
+    for ind_id, found in unattributed(settings, indicators, entries).items():
+        read_errors.setdefault(ind_id, []).extend(found)
+    return read_errors
 
 
 def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]

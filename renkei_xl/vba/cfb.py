@@ -92,7 +92,11 @@ def _pad(data: bytes, size: int) -> bytes:
 
 
 def write_compound_file(tree: Tree) -> bytes:
-    """A version-3 compound file holding ``tree`` under its Root Entry."""
+    """A version-3 compound file holding ``tree`` under its Root Entry.
+
+    One function on purpose (70 lines): it lays the file out in the order MS-CFB's sections
+    describe it (mini stream, sectors, FAT, directory, header), each step using the sector
+    numbers the one before it assigned; split up, the steps would pass a dozen of them."""
     root = _Entry("Root Entry", ROOT)
     entries = [root]
     _flatten(tree, root, entries)

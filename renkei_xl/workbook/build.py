@@ -279,6 +279,15 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
             ws.write(i, 1, value, fmt or st.unlocked)
         ws.write(i, 2, note, st.note)
         wb.define_name(name, _ref(c.SETTINGS, i, 1))
+    _settings_validations(ws)
+    _municipality_table(ws, st, settings)
+    _choice_lists(wb, ws, st)
+    ws.freeze_panes(1, 0)
+    _print_setup(ws, print_setup("a4"))
+
+
+def _settings_validations(ws) -> None:
+    """対象年度, 基準日 and 概ね達成閾値 take what the reader takes (YEAR_RANGE, THRESHOLD_RANGE)."""
     first, last = YEAR_RANGE
     ws.data_validation(2, 1, 2, 1, _validation(
         "integer", "対象年度", "西暦の年度を半角数字で入力してください（例: 2023）",
@@ -294,6 +303,8 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
         f"概ね達成閾値は {lo:.0%} より大きく {hi:.0%} 以下で入力してください",
         value=f"=AND(ISNUMBER({cell}),{cell}>{lo},{cell}<={hi})"))
 
+
+def _municipality_table(ws, st: _Styles, settings: Settings) -> None:
     top = 7
     ws.write(top, 0, "市町村一覧", st.bold)
     for col, header in enumerate(c.MUNI_HEADERS.values()):
@@ -307,7 +318,9 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
         "list", "区分", f"{' または '.join(KINDS)} を選んでください",
         f"区分は一覧から選んでください（{'・'.join(KINDS)}）", source="=" + c.N_KINDS))
 
-    # Choice lists: the sources of every list validation, each behind a defined name.
+
+def _choice_lists(wb, ws, st: _Styles) -> None:
+    """The sources of every list validation, each behind a defined name."""
     first_col = 5
     ws.write(0, first_col, "選択肢（入力規則の元データ。項目を増やすときは定義された名前の範囲も広げてください）", st.bold)
     lists = ((c.N_METHODS, METHOD_NAMES), (c.N_RULES, RULES), (c.N_KINDS, KINDS),
@@ -319,8 +332,6 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
         for r, choice in enumerate(choices, start=2):
             ws.write(r, col, choice, st.unlocked)
         wb.define_name(name, _ref(c.SETTINGS, 2, col, 1 + len(choices)))
-    ws.freeze_panes(1, 0)
-    _print_setup(ws, print_setup("a4"))
 
 
 def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
