@@ -109,3 +109,18 @@ def test_the_windows_book_reads_com_error_values_as_their_text(monkeypatch):
     assert type(live) is WindowsBook
     assert live.grid("指標") == [["実績値", "#SPILL!"], [12.5, "#REF!"]]
     assert MacBook(_com_book([[spill]])).grid("指標") == [[spill]]
+
+
+def test_a_sheets_own_com_protection_goes_back_as_it_was():
+    """What WindowsBook lifts it restores with the sheet's own options (read from COM's
+    Worksheet.Protection, a stand-in here: no Excel runs), through the one name table."""
+    from types import SimpleNamespace
+
+    from renkei_xl.core.looks import PROTECTION
+    from renkei_xl.excel.desktop import _windows_protection, com_protection
+
+    own = PROTECTION._replace(sort=True, autofilter=False, format_cells=True)
+    allowed = {k: v for k, v in com_protection(own).items() if k.startswith("Allow")}
+    api = SimpleNamespace(Protection=SimpleNamespace(**allowed), ProtectDrawingObjects=False, ProtectScenarios=True)
+    assert _windows_protection(api) == com_protection(own._replace(drawing_objects=False))
+    assert _windows_protection(api) != com_protection(PROTECTION)

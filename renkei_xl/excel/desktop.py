@@ -42,15 +42,19 @@ def com_page_setup(setup: PrintSetup) -> dict[str, object]:
     }
 
 
+# Protection's "allowed" fields and Worksheet.Protect's arguments of the same name, which are
+# also the properties of COM's Worksheet.Protection: said once for both directions.
+_COM_ALLOWED = (("format_cells", "AllowFormattingCells"), ("format_columns", "AllowFormattingColumns"),
+                ("format_rows", "AllowFormattingRows"), ("insert_columns", "AllowInsertingColumns"),
+                ("insert_rows", "AllowInsertingRows"), ("insert_hyperlinks", "AllowInsertingHyperlinks"),
+                ("delete_columns", "AllowDeletingColumns"), ("delete_rows", "AllowDeletingRows"),
+                ("sort", "AllowSorting"), ("autofilter", "AllowFiltering"), ("pivot_tables", "AllowUsingPivotTables"))
+
+
 def com_protection(p: Protection) -> Mapping[str, object]:
     """Worksheet.Protect's arguments for a core Protection (COM's one translation of it)."""
-    return dict(
-        DrawingObjects=p.drawing_objects, Contents=True, Scenarios=p.scenarios,
-        AllowFormattingCells=p.format_cells, AllowFormattingColumns=p.format_columns,
-        AllowFormattingRows=p.format_rows, AllowInsertingColumns=p.insert_columns,
-        AllowInsertingRows=p.insert_rows, AllowInsertingHyperlinks=p.insert_hyperlinks,
-        AllowDeletingColumns=p.delete_columns, AllowDeletingRows=p.delete_rows,
-        AllowSorting=p.sort, AllowFiltering=p.autofilter, AllowUsingPivotTables=p.pivot_tables)
+    return dict(DrawingObjects=p.drawing_objects, Contents=True, Scenarios=p.scenarios,
+                **{com: getattr(p, field) for field, com in _COM_ALLOWED})
 
 
 # A tool sheet a click has just added is protected as the built ones are.
@@ -239,12 +243,7 @@ def _title_rows(setup) -> str:
 
 
 def _windows_protection(api) -> Mapping[str, object]:
-    p = api.Protection
-    return dict(
-        DrawingObjects=api.ProtectDrawingObjects, Contents=True, Scenarios=api.ProtectScenarios,
-        AllowFormattingCells=p.AllowFormattingCells, AllowFormattingColumns=p.AllowFormattingColumns,
-        AllowFormattingRows=p.AllowFormattingRows, AllowInsertingColumns=p.AllowInsertingColumns,
-        AllowInsertingRows=p.AllowInsertingRows, AllowInsertingHyperlinks=p.AllowInsertingHyperlinks,
-        AllowDeletingColumns=p.AllowDeletingColumns, AllowDeletingRows=p.AllowDeletingRows,
-        AllowSorting=p.AllowSorting, AllowFiltering=p.AllowFiltering,
-        AllowUsingPivotTables=p.AllowUsingPivotTables)
+    """A protected sheet's own options as Protect's arguments, to put them back as they were."""
+    allowed = api.Protection
+    return com_protection(Protection(drawing_objects=api.ProtectDrawingObjects, scenarios=api.ProtectScenarios,
+                                     **{field: getattr(allowed, com) for field, com in _COM_ALLOWED}))
