@@ -1,10 +1,12 @@
-"""What the UNO drivers (tests/uno_probe.py, tests/uno_vba.py) share: a free port, UNO
-property values and the connection to the soffice they started.
+"""What the UNO drivers (tests/uno_probe.py, tests/uno_input_probe.py, tests/uno_vba.py)
+share: a free port, UNO property values, the connection to the soffice they started, and
+one document opened hidden in a private soffice that is quit and reaped afterwards.
 
 Run only under Debian's /usr/bin/python3, which carries the UNO bridge.
 """
 
 import os
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -69,3 +71,21 @@ def reap(soffice):
     except subprocess.TimeoutExpired:
         soffice.kill()
         soffice.wait()
+
+
+@contextmanager
+def office_document(book, profile, *props):
+    """``book`` open hidden (with ``props``) in a private soffice; closed, quit and reaped."""
+    soffice, port = start_office(profile)
+    try:
+        ctx = connect(port, soffice)
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(book)), "_blank", 0,
+                                           (prop("Hidden", True), *props))
+        if doc is None:
+            raise RuntimeError(f"LibreOffice could not open {book}")
+        yield doc
+        doc.close(True)
+        quit_office(desktop)
+    finally:
+        reap(soffice)

@@ -18,7 +18,7 @@ import sys
 sys.path.append("/usr/lib/python3/dist-packages")
 import uno  # noqa: E402
 
-from uno_common import connect, prop, quit_office, reap, start_office  # noqa: E402
+from uno_common import office_document, prop  # noqa: E402
 
 def _name(enum) -> str:
     """A UNO enum's name (pyuno gives an Enum whose value is the name)."""
@@ -37,14 +37,7 @@ def _validation(cell):
 
 def main(book, sheet_name, profile, out, edits_json):
     edits = json.loads(edits_json)
-    soffice, port = start_office(profile)
-    try:
-        ctx = connect(port, soffice)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(book)), "_blank", 0,
-                                           (prop("Hidden", True),))
-        if doc is None:
-            raise RuntimeError(f"LibreOffice could not open {book}")
+    with office_document(book, profile) as doc:
         result = {"sheets": {}, "cells": {}, "names": {}, "typed": []}
         for sheet in doc.Sheets:
             result["sheets"][sheet.Name] = {"visible": bool(sheet.IsVisible), "protected": bool(sheet.isProtected())}
@@ -71,11 +64,7 @@ def main(book, sheet_name, profile, out, edits_json):
             result["typed"].append([r, c, cell.getString()])
         doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
                        (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
-        quit_office(desktop)
-        json.dump(result, sys.stdout, ensure_ascii=False)
-    finally:
-        reap(soffice)
+    json.dump(result, sys.stdout, ensure_ascii=False)
 
 
 if __name__ == "__main__":

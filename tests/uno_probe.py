@@ -10,14 +10,9 @@ Starts its own soffice on a free port with the given profile and ends it before 
 """
 
 import json
-import os
 import sys
-import time
 
-sys.path.append("/usr/lib/python3/dist-packages")
-import uno  # noqa: E402
-
-from uno_common import connect, prop, quit_office, reap, start_office  # noqa: E402
+from uno_common import office_document, prop  # uno_common puts the UNO bridge on sys.path
 
 
 def _libraries(doc):
@@ -48,22 +43,9 @@ def _buttons(doc):
 
 
 def main(book, profile):
-    soffice, port = start_office(profile)
-    try:
-        ctx = connect(port, soffice)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(
-            uno.systemPathToFileUrl(os.path.abspath(book)), "_blank", 0,
-            (prop("Hidden", True), prop("ReadOnly", True)))
-        if doc is None:
-            raise RuntimeError(f"LibreOffice could not open {book}")
+    with office_document(book, profile, prop("ReadOnly", True)) as doc:
         result = {"libraries": _libraries(doc), "buttons": _buttons(doc)}
-        doc.close(True)
-        quit_office(desktop)
-        json.dump(result, sys.stdout, ensure_ascii=False)
-    finally:
-        reap(soffice)
-
+    json.dump(result, sys.stdout, ensure_ascii=False)
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
