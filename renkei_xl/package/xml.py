@@ -33,11 +33,14 @@ class PackageError(UserError):
 
 # What XML 1.0 forbids in a document, as raw UTF-8 bytes (C0 controls but tab and line
 # breaks; U+FFFE, U+FFFF) and as character references (&#1; &#x1F;). Excel calls a file
-# holding them damaged, and python-calamine would read on as if nothing were wrong. Each
-# byte is looked for on its own (memchr): one regular expression over a class of them
-# costs 20 to 300 times more on a large sheet, and every sheet read passes here.
-_FORBIDDEN_BYTES = tuple(bytes([b]) for b in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
-_NONCHARACTERS = {b"\xef\xbf\xbe": 0xFFFE, b"\xef\xbf\xbf": 0xFFFF}
+# holding them damaged, and python-calamine would read on as if nothing were wrong. Every
+# sheet read passes here, so each test is one pass in C: ``bytes.translate`` deleting every
+# allowed byte (2 ms on a 3.6 MB sheet, where a find per forbidden byte took 10 to 20 ms and
+# one regular expression over a class of them 30 ms), and patterns that start with a
+# literal (which the regular expression engine searches for as a string).
+_FORBIDDEN_BYTES = frozenset((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
+_ALLOWED_BYTES = bytes(b for b in range(256) if b not in _FORBIDDEN_BYTES)
+_NONCHARACTER = re.compile(rb"\xef\xbf[\xbe\xbf]")   # U+FFFE, U+FFFF
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 XML_PARTS = (".xml", ".rels", ".vml")
 
@@ -49,15 +52,16 @@ def _forbidden(code: int) -> bool:
 
 def forbidden_char(data: bytes) -> Optional[int]:
     """The first kind of character XML 1.0 forbids that ``data`` holds (its code point), or None."""
-    found = [(data.find(b), b[0]) for b in _FORBIDDEN_BYTES if b in data]
-    found += [(data.find(seq), code) for seq, code in _NONCHARACTERS.items() if seq in data]
+    found = [(data.find(bytes([b])), b) for b in set(data.translate(None, _ALLOWED_BYTES))]
+    nonchar = _NONCHARACTER.search(data)
+    if nonchar:
+        found.append((nonchar.start(), 0xFFFE if nonchar.group().endswith(b"\xbe") else 0xFFFF))
     if found:
         return min(found)[1]
-    if b"&#" in data:
-        for m in _CHAR_REF.finditer(data):
-            value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
-            if _forbidden(value):
-                return value
+    for m in _CHAR_REF.finditer(data):
+        value = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if _forbidden(value):
+            return value
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import threading
 from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
@@ -83,6 +84,9 @@ class Grids(_Named):
         self.with_formulas: dict[str, bytes] = {}   # sheets read so far that hold a formula
         self._patches: dict[str, bytes] = {}         # part → as calamine reads it (calamine_readable)
         self._patched = None
+        self._lock = threading.Lock()
+        self._ahead: list[str] = []                  # read_ahead: the sheets asked for next
+        self._pending: dict[str, _Background] = {}   # the one being parsed ahead, by name
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -109,33 +113,60 @@ class Grids(_Named):
         if name in self._streams:
             self._streams.move_to_end(name)
             return self._streams[name]
-        entry = self._workbook.sheet(name)
-        if entry is not None and entry.part is not None:
-            try:
-                raw = self._pkg.read(entry.part)
-            except UserError as exc:   # a missing or broken part: the sheet cannot be read
-                said = str(exc)
-                raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
-                                      f"シート「{name}」を読めません: {said}") from None
-            check_sheet_xml(name, raw)
-            if holds_formula(raw):   # kept for uncached_formulas: read once
-                self.with_formulas[name] = raw
-            errors = cached_errors(raw)
-            readable = calamine_readable(raw)
-            if readable is not None:
-                self._patch(entry.part, readable)
-        else:
-            errors = {}
-        book = self._patched if entry is not None and entry.part in self._patches else self._book
-        try:
-            rows = SheetRows(book.get_sheet_by_name(name), errors)
-        except Exception:   # calamine raises its own kinds, in English, on damaged sheets
-            raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
-                                  "見つかりません）。Excel で開いて保存し直してください") from None
+        pending = self._pending.pop(name, None)
+        rows = pending.result() if pending is not None else self._open(name)
         self._streams[name] = rows
         while len(self._streams) > (self._keep or self.KEEP):
             self._streams.popitem(last=False)
+        if name in self._ahead:
+            del self._ahead[:self._ahead.index(name) + 1]
+        self._start_next()
         return rows
+
+    def read_ahead(self, names: Sequence[str]) -> None:
+        """Sheets a reader will ask for next, in order: each is parsed on a thread while the
+        one before it is read (python-calamine lets go of the GIL while it parses, which is
+        half the time a 20,000-row master spends reading). One sheet ahead at most, so the
+        memory stays that of two sheets."""
+        self._ahead = [n for n in names if n in self._names and n not in self._streams]
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if self._ahead:
+            name = self._ahead[0]
+            if name not in self._pending and name not in self._streams:
+                self._pending[name] = _Background(self._open, name)
+
+    def _open(self, name: str) -> "SheetRows":
+        """Check the sheet's XML, then let calamine parse it. Runs on the main thread or on
+        a read-ahead thread, never on both at once (``_lock``): calamine's workbook object
+        refuses a second caller while it parses."""
+        with self._lock:
+            entry = self._workbook.sheet(name)
+            if entry is not None and entry.part is not None:
+                try:
+                    raw = self._pkg.read(entry.part)
+                except UserError as exc:   # a missing or broken part: the sheet cannot be read
+                    said = str(exc)
+                    raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
+                                          f"シート「{name}」を読めません: {said}") from None
+                check_sheet_xml(name, raw)
+                if holds_formula(raw):   # kept for uncached_formulas: read once
+                    self.with_formulas[name] = raw
+                errors, readable = {}, None
+                if ERROR_MARK in raw:   # looked for once here, not by both helpers
+                    errors, readable = cached_errors(raw), calamine_readable(raw)
+                del raw
+                if readable is not None:
+                    self._patch(entry.part, readable)
+            else:
+                errors = {}
+            book = self._patched if entry is not None and entry.part in self._patches else self._book
+            try:
+                return SheetRows(book.get_sheet_by_name(name), errors)
+            except Exception:   # calamine raises its own kinds, in English, on damaged sheets
+                raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
+                                      "見つかりません）。Excel で開いて保存し直してください") from None
 
     def _patch(self, part: str, readable: bytes) -> None:
         """calamine reads from a copy of the package in memory, with this sheet made
@@ -153,9 +184,39 @@ class Grids(_Named):
         self._streams.clear()
 
     def close(self) -> None:
+        for pending in self._pending.values():   # a sheet read ahead but never asked for
+            pending.wait()
+        self._pending.clear()
         self._book.close()
         if self._patched is not None:
             self._patched.close()
+
+
+class _Background:
+    """One call on a thread of its own; ``result`` waits for it and returns or raises what
+    the call did. A plain thread rather than concurrent.futures, whose import alone would
+    cost a small master's run several milliseconds."""
+
+    def __init__(self, call, *args):
+        self._outcome: tuple = (None, None)
+        self._thread = threading.Thread(target=self._run, args=(call, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, call, args) -> None:
+        try:
+            self._outcome = (call(*args), None)
+        except BaseException as exc:   # handed to the thread that asks for the result
+            self._outcome = (None, exc)
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        value, exc = self._outcome
+        if exc is not None:
+            raise exc
+        return value
 
 
 # What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
@@ -237,6 +298,7 @@ def check_extent(name: str, raw: bytes) -> None:
 
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
 # come in any order; the value is what Excel shows.
+ERROR_MARK = b't="e"'
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
 _ERROR_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _ERROR_TEXT = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
@@ -250,7 +312,7 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
     error is put back into the grid as the text Excel shows, as xlwings reads it
     (err_to_str), so the core classifies both faces' values in one place
     (renkei_xl.core.values.error_value)."""
-    if b't="e"' not in raw:
+    if ERROR_MARK not in raw:
         return {}
     import html   # here: its entity table costs 2 ms to import, and few sheets hold an error
 
@@ -272,7 +334,7 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
     """The sheet with every error value calamine does not know turned into one it does, or
     None when there is none. Only calamine reads the result: the real error is put back
     from ``cached_errors`` of the sheet as saved, so nothing of it is lost."""
-    if b't="e"' not in raw:
+    if ERROR_MARK not in raw:
         return None
     changed = False
 
@@ -490,9 +552,10 @@ def read_state(pkg: Package, keep_grids: bool = False) -> FileState:
     extra = [n for n in (c.FINDINGS, c.IMPORT_LOG, c.HISTORY) if n in sheetnames]
     grids = Grids(pkg, [*wanted, *extra], workbook, keep=None if keep_grids else Grids.KEEP)
     try:
+        grids.read_ahead([*extra, c.SETTINGS])
         own = {n: grids[n] for n in extra}
         _settings_formulas(grids, names)
-        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names)
+        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead)
     except BaseException:
         grids.close()
         raise
