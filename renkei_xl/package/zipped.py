@@ -27,9 +27,11 @@ RATIO_FROM_BYTES = 8 * 1024 * 1024
 
 
 class Package:
-    def __init__(self, path: Path, data: Optional[bytes] = None):
-        """The package at ``path``, or held in ``data`` (a returned file read once)."""
+    def __init__(self, path: Path, data: Optional[bytes] = None, compresslevel: int = 6):
+        """The package at ``path``, or held in ``data`` (a returned file read once).
+        ``compresslevel``: zlib's, for the parts written (as they are written, see Deflated)."""
         self.path = Path(path)
+        self.compresslevel = compresslevel
         self.labels: dict[str, str] = {}   # part → what staff call it (「シート「札幌市」」), for messages
         if data is not None:
             head = data[:8]
@@ -69,7 +71,7 @@ class Package:
         # Parsed forms of parts, keyed by part name with the bytes they came from, so a
         # part rewritten since is parsed again (relationships are walked several times).
         self.parsed: dict[str, tuple[bytes, object]] = {}
-        self._changed: dict[str, bytes] = {}
+        self._changed: dict[str, bytes | Deflated] = {}
         self._removed: set[str] = set()
         if "[Content_Types].xml" not in self._infos:
             raise PackageError(f"「{self.path.name}」は Office Open XML のブックではありません")
@@ -95,7 +97,8 @@ class Package:
 
     def read(self, name: str) -> bytes:
         if name in self._changed:
-            return self._changed[name]
+            data = self._changed[name]
+            return data.inflated() if isinstance(data, Deflated) else data
         if name not in self._infos or name in self._removed:
             raise PackageError(f"ブックの部品「{name}」がありません（ファイルが壊れています）")
         info = self._infos[name]
@@ -111,6 +114,22 @@ class Package:
         if name.lower().endswith(XML_PARTS):
             check_xml_chars(name, data, self.labels.get(name))
         return data
+
+    def head(self, name: str, size: int) -> bytes:
+        """The part's first ``size`` bytes (fewer when it is shorter), inflating no more than
+        that: for what sits at the top of a large part (a worksheet's sheetPr and sheetView)."""
+        data = self._changed.get(name)
+        if isinstance(data, Deflated):
+            return zlib.decompressobj(-15).decompress(data.packed, size)
+        if data is not None:
+            return data[:size]
+        if name not in self._infos or name in self._removed:
+            raise PackageError(f"ブックの部品「{name}」がありません（ファイルが壊れています）")
+        try:
+            with self._zip.open(self._infos[name]) as f:
+                return f.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            raise PackageError(f"ブックの部品「{name}」を読めません（ファイルが壊れています: {exc}）") from None
 
     def text(self, name: str) -> str:
         try:
@@ -128,6 +147,11 @@ class Package:
         self._changed[name] = data.encode("utf-8") if isinstance(data, str) else data
         self._removed.discard(name)
 
+    def write_pieces(self, name: str, pieces: Iterable[str]) -> None:
+        """A part given as text in pieces, compressed as they come (see Deflated)."""
+        self._changed[name] = Deflated.of(pieces, self.compresslevel)
+        self._removed.discard(name)
+
     def remove(self, name: str) -> None:
         self._changed.pop(name, None)
         if name in self._infos:
@@ -136,8 +160,8 @@ class Package:
     def changed(self) -> set[str]:
         """Parts whose content differs from the original file, added and removed ones too."""
         out = set(self._removed)
-        for name, data in self._changed.items():
-            if name not in self._infos or self.read_original(name) != data:
+        for name in self._changed:
+            if name not in self._infos or self.read_original(name) != self.read(name):
                 out.add(name)
         return out
 
@@ -145,7 +169,7 @@ class Package:
         with self._zip.open(self._infos[name]) as f:
             return f.read()
 
-    def save(self, target: Path, compresslevel: int = 6) -> None:
+    def save(self, target: Path) -> None:
         """Every part in its original order (new ones at the end).
 
         Parts the write did not change are copied as their compressed bytes, without
@@ -156,8 +180,11 @@ class Package:
         entries = []
         for name in self.names():
             info = self._infos.get(name)
-            if name in self._changed or info is None:
-                entries.append(_deflated(name, self._changed[name], info, compresslevel))
+            data = self._changed.get(name)
+            if isinstance(data, Deflated):
+                entries.append(data.entry(name, info))
+            elif data is not None or info is None:
+                entries.append(_deflated(name, data, info, self.compresslevel))
             else:
                 entries.append(_raw(self._file, info))
         _write_zip(target, entries)
@@ -175,6 +202,37 @@ class Package:
 
 # ------------------------------------------------------------------ zip writing
 
+class Deflated:
+    """A part held compressed, as it will be stored: a large sheet the writer renders in
+    pieces is encoded and deflated piece by piece, so neither its text nor its bytes are
+    ever whole in memory. Fed without flushing, zlib makes the same stream as from the
+    whole part at once, so the saved file does not depend on how it was cut."""
+
+    __slots__ = ("packed", "crc", "size")
+
+    def __init__(self, packed: bytes, crc: int, size: int):
+        self.packed, self.crc, self.size = packed, crc, size
+
+    @classmethod
+    def of(cls, pieces: Iterable[str], level: int = 6) -> "Deflated":
+        packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+        packed, crc, size = [], 0, 0
+        for piece in pieces:
+            data = piece.encode("utf-8")
+            crc, size = zlib.crc32(data, crc), size + len(data)
+            packed.append(packer.compress(data))
+        packed.append(packer.flush())
+        return cls(b"".join(packed), crc, size)
+
+    def inflated(self) -> bytes:
+        return zlib.decompress(self.packed, -15)
+
+    def entry(self, name: str, info: Optional[zipfile.ZipInfo]) -> tuple:
+        date_time = info.date_time if info else (1980, 1, 1, 0, 0, 0)
+        attr = info.external_attr if info else 0o600 << 16
+        return name, date_time, attr, zipfile.ZIP_DEFLATED, self.crc, len(self.packed), self.size, self.packed
+
+
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 _END = struct.Struct("<4s4H2LH")
@@ -188,10 +246,7 @@ def _dos_time(date_time) -> tuple[int, int]:
 
 def _deflated(name: str, data: bytes, info: Optional[zipfile.ZipInfo], level: int = 6) -> tuple:
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
-    packed = packer.compress(data) + packer.flush()
-    date_time = info.date_time if info else (1980, 1, 1, 0, 0, 0)
-    attr = info.external_attr if info else 0o600 << 16
-    return name, date_time, attr, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(packed), len(data), packed
+    return Deflated(packer.compress(data) + packer.flush(), zlib.crc32(data), len(data)).entry(name, info)
 
 
 def _raw(src, info: zipfile.ZipInfo) -> tuple:

@@ -18,7 +18,7 @@ Every other part of the package is left as it is.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
 from ..package.cells import KEEP, column_letter, value_xml
@@ -64,7 +64,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
                    sheet: SheetPlan, macros: bool) -> None:
     entry = workbook.sheet(sheet.name) or workbook.add_sheet(sheet.name, types)
     part = entry.part
-    old = pkg.text(part) if part in pkg else ""
+    old = sheet_top(pkg, part) if part in pkg else ""
     code_name = _attr_of(old, "sheetPr", "codeName")
     if code_name is None and macros:
         code_name = _new_code_name(sheet.name, _code_names(pkg, workbook))
@@ -90,7 +90,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         types.add(drawing, CT_DRAWING)
         drawing_rid = "rId1"
         rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
-    pkg.write(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
+    pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
     write_rels(pkg, part, rels)
     # Content types last: a part written again under its old name keeps its Override where
     # it was, so a second identical run leaves [Content_Types].xml byte-identical.
@@ -114,7 +114,7 @@ def _code_names(pkg: Package, workbook: WorkbookXml) -> list[str]:
     for name in workbook.sheetnames:
         entry = workbook.sheet(name)
         if entry is not None and entry.part and entry.part.startswith("xl/worksheets/") and entry.part in pkg:
-            code = _attr_of(pkg.text(entry.part), "sheetPr", "codeName")
+            code = _attr_of(sheet_top(pkg, entry.part), "sheetPr", "codeName")
             if code:
                 out.append(code)
     return out
@@ -188,6 +188,21 @@ def _only_reachable_from(pkg: Package, workbook: WorkbookXml, part: str) -> set[
     return {p for p in mine - kept if p in pkg}
 
 
+TOP_BYTES = 65_536
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+
+
+def sheet_top(pkg: Package, part: str) -> str:
+    """A worksheet's text before its cells (sheetPr, sheetViews …): the code names and the
+    selected tab are read from every sheet of a macro master, twice a write, and a large
+    sheet (a municipality's, the 一覧 just written) need not be inflated whole for them."""
+    head = pkg.head(part, TOP_BYTES)
+    m = _SHEET_DATA.search(head)
+    if m:
+        return head[:m.start()].decode("utf-8", "replace")
+    return pkg.text(part) if len(head) == TOP_BYTES else head.decode("utf-8", "replace")
+
+
 def _attr_of(text: str, tag: str, name: str) -> Optional[str]:
     m = re.search(r"<(?:\w+:)?" + tag + r'\b[^>]*\s' + name + r'="([^"]*)"', text)
     return m.group(1) if m else None
@@ -205,13 +220,17 @@ def _ref(rect) -> str:
 
 
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
-                 drawing_rid: Optional[str]) -> str:
-    """A worksheet part from its plan, elements in the order CT_Worksheet requires."""
-    out: list[str] = [XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
-                      _sheet_pr(sheet, code_name),
-                      f'<dimension ref="{_ref((1, 1, max(len(sheet.rows), 1), max(sheet.width, 1)))}"/>',
-                      _sheet_views(sheet, selected), '<sheetFormatPr defaultRowHeight="15"/>',
-                      _cols(sheet), _sheet_data(sheet, styles)]
+                 drawing_rid: Optional[str]) -> Iterator[str]:
+    """A worksheet part from its plan, in pieces, elements in the order CT_Worksheet
+    requires. In pieces because a 20,000-row 一覧 is 15 million characters: the package
+    compresses each piece as it comes, and the whole text never exists at once (50 MB of
+    a run's peak memory)."""
+    yield "".join((XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
+                   _sheet_pr(sheet, code_name),
+                   f'<dimension ref="{_ref((1, 1, max(len(sheet.rows), 1), max(sheet.width, 1)))}"/>',
+                   _sheet_views(sheet, selected), '<sheetFormatPr defaultRowHeight="15"/>', _cols(sheet)))
+    yield from _sheet_data(sheet, styles)
+    out: list[str] = []
     if sheet.protect:
         out.append(_sheet_protection(sheet.protection))
     if sheet.autofilter:
@@ -229,7 +248,7 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>')
     out.append("</worksheet>")
-    return "".join(out)
+    yield "".join(out)
 
 
 def _sheet_pr(sheet: SheetPlan, code_name: Optional[str]) -> str:
@@ -260,7 +279,7 @@ def _cols(sheet: SheetPlan) -> str:
         + (' hidden="1"' if c in sheet.hidden_cols else "") + "/>" for c in cols) + "</cols>"
 
 
-def _sheet_data(sheet: SheetPlan, styles: Styles) -> str:
+def _sheet_data(sheet: SheetPlan, styles: Styles, rows_per_piece: int = 500) -> Iterator[str]:
     out = ["<sheetData>"]
     # The loop below runs for every cell of a sheet (80,000 in a split's 40 files of 2,000
     # rows): column letters and style attributes are made once, cell_xml's work inlined.
@@ -280,8 +299,11 @@ def _sheet_data(sheet: SheetPlan, styles: Styles) -> str:
         ht_attr = f' ht="{ht:g}" customHeight="1"' if ht else ""
         if cells or ht_attr:
             out.append(f'<row r="{r}"{ht_attr}>' + "".join(cells) + "</row>")
+        if len(out) >= rows_per_piece:
+            yield "".join(out)
+            out = []
     out.append("</sheetData>")
-    return "".join(out)
+    yield "".join(out)
 
 
 # Protection's fields as CT_SheetProtection's attributes: what is protected is "1"; an

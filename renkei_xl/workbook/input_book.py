@@ -65,7 +65,7 @@ def write_input_book(target: Path, sheet: SheetPlan, title: str, properties: Map
     from .apply import apply_plan
     from .state import StyleReader
 
-    with Package(Path(target), skeleton(sheet.name, title, properties)) as pkg:
+    with Package(Path(target), skeleton(sheet.name, title, properties), FILE_COMPRESSION) as pkg:
         workbook = WorkbookXml(pkg)
         apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan([sheet]))
-        pkg.save(Path(target), compresslevel=FILE_COMPRESSION)
+        pkg.save(Path(target))
