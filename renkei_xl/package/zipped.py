@@ -115,6 +115,11 @@ class Package:
             check_xml_chars(name, data, self.labels.get(name))
         return data
 
+    def unpacked_size(self, name: str) -> int:
+        """What the part holds, uncompressed, as the zip says (0 for a part it lacks)."""
+        info = self._infos.get(name)
+        return info.file_size if info is not None and name not in self._changed else 0
+
     def head(self, name: str, size: int) -> bytes:
         """The part's first ``size`` bytes (fewer when it is shorter), inflating no more than
         that: for what sits at the top of a large part (a worksheet's sheetPr and sheetView)."""
