@@ -571,6 +571,38 @@ def test_damaged_master(sample, tmp_path, name, command):
     check_no_english(run, names)
 
 
+def _read_outcome(master: Path):
+    """What reading a master gives: its contract data, or the refusal's type and message."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.session import opened
+
+    try:
+        with opened(master) as fs:
+            d = fs.data
+            return "read", d.settings, d.indicators, d.entries, d.findings
+    except UserError as exc:
+        return "refused", type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_a_sheet_read_ahead_reads_as_one_read_when_asked(sample, tmp_path, monkeypatch, name):
+    """Sheets of a large master are parsed on a thread one ahead of the reader
+    (workbook.state.Grids.read_ahead): damage found there is raised where the reader asks for
+    that sheet, the same refusal in the same words, and what is read is the same."""
+    from renkei_xl.workbook import state
+
+    damaged, suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    master = tmp_path / ("master" + (suffix or ".xlsm"))
+    master.write_bytes(damaged)
+    monkeypatch.setattr(state.Grids, "AHEAD_FROM_BYTES", 10 ** 12)
+    when_asked = _read_outcome(master)
+    ahead, real = [], state._Background
+    monkeypatch.setattr(state.Grids, "AHEAD_FROM_BYTES", 0)
+    monkeypatch.setattr(state, "_Background", lambda call, *args: ahead.append(args) or real(call, *args))
+    assert _read_outcome(master) == when_asked
+    assert ahead or when_asked[0] == "refused", "nothing was read ahead"
+
+
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     master = fresh_master(sample, tmp_path)
