@@ -50,3 +50,22 @@ def test_streamed_rows_equal_a_full_read_from_a1(tmp_path, shape):
         last = max((int(ref[1:]) for ref in cells), default=0)
         assert len(streamed) == last     # the last row is there (calamine's end is 0-based)
         grids.close()
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES) + ["times and durations"])
+def test_loose_rows_read_as_the_same_texts(tmp_path, shape):
+    """The contract reader walks loose rows (calamine's own "" and durations); every cell
+    reads as the same text as from the converted rows, error values included."""
+    from renkei_xl.core.contract_read import text
+
+    cells = SHAPES.get(shape) or {"B2": dt.time(12, 30), "C3": dt.timedelta(hours=36), "D4": 0.25, "A5": "x"}
+    with _book(tmp_path, cells) as pkg:
+        grids = Grids(pkg, ["s"])
+        converted = [[text(v) for v in row] for row in grids.rows("s")]
+        grids.close()
+        grids = Grids(pkg, ["s"])
+        loose = [[text(v) for v in row] for row in grids.rows("s").loose()]
+        grids.close()
+    assert loose == converted
+    if shape == "times and durations":
+        assert converted[1][1] == "12:30:00" and converted[2][2] == "1.5"

@@ -65,6 +65,8 @@ def text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):   # a duration, as the days Excel holds
+        return text(value.total_seconds() / 86400)
     return str(value).strip()
 
 
