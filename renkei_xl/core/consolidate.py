@@ -32,13 +32,27 @@ from .model import Consolidated, Entry, Finding, Indicator, Settings
 from .validate import input_error_reason, input_errors
 from .values import CELL_TEXT_LIMIT, INPUT_ERROR, cell_length, fit_cell
 
-__all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "consolidate", "fit_texts", "rollup"]
+__all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "by_indicator", "consolidate", "fit_texts", "rollup",
+           "rollup_rows"]
 
 
 def _ordered(entries: Iterable[Entry], settings: Settings) -> list[Entry]:
     order = _order(settings.names)
     last = len(order)
     return sorted(entries, key=lambda e: order.get(e.municipality, last))
+
+
+def by_indicator(entries: Iterable[Entry], settings: Settings) -> dict[str, list[Entry]]:
+    """指標ID → its rows in 設定's order, as ``rollup`` would order them: one stable sort of
+    every row, then one pass (sorting each indicator's rows apart gives the same order)."""
+    out: dict[str, list[Entry]] = {}
+    for e in _ordered(entries, settings):
+        rows = out.get(e.indicator_id)
+        if rows is None:
+            out[e.indicator_id] = [e]
+        else:
+            rows.append(e)
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -74,7 +88,15 @@ def rollup(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
     are not checked again (a recalculation would otherwise validate every value twice).
     ``known_errors``: errors found on this indicator's cells while reading the workbook
     (a formula without a saved result), which make the row an input error too."""
-    entries = _ordered((e for e in entries if e.indicator_id == ind.id), settings)
+    return rollup_rows(ind, _ordered((e for e in entries if e.indicator_id == ind.id), settings), settings,
+                       may_have_errors=may_have_errors, known_errors=known_errors)
+
+
+def rollup_rows(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
+                may_have_errors: bool = True, known_errors: Sequence[Finding] = ()) -> Rollup:
+    """``rollup`` of rows that are already ``ind``'s own, in 設定's order: the pipeline
+    groups and orders all rows once (by_indicator) instead of filtering and sorting the
+    whole list again for each of 20,000 indicators (~0.13 s of a 2.1 s recalculation)."""
     errors = (input_errors(ind, entries, settings) if may_have_errors else []) + list(known_errors)
     if errors:
         # The reason first, in the row's own note column, so 一覧 says why the row is －

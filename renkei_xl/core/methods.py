@@ -305,7 +305,12 @@ def feeding_entries(ind: "Indicator", entries: Sequence["Entry"], settings: "Set
     method = method_of(ind)
     if method is None:
         return [], False
-    mine = [e for e in entries if e.indicator_id == ind.id]
+    return _feeding(method, ind, [e for e in entries if e.indicator_id == ind.id], settings)
+
+
+def _feeding(method: Method, ind: "Indicator", mine: Sequence["Entry"], settings: "Settings"
+             ) -> tuple[list["Entry"], bool]:
+    """``feeding_entries`` of rows already known to be ``ind``'s own."""
     if method.manual == MANUAL_ALWAYS:
         return [], True
     if method.reporters == CENTRAL_ONLY:
@@ -315,7 +320,7 @@ def feeding_entries(ind: "Indicator", entries: Sequence["Entry"], settings: "Set
             return own, False
         return [], method.manual == MANUAL_FALLBACK
     if method.reporters == EVERY_MUNICIPALITY:
-        return mine, False
+        return list(mine), False
     return [], False
 
 
@@ -350,7 +355,7 @@ def roll_up(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") 
     method = method_of(ind)
     if method is None:
         raise ConsolidationError(f"集計方法「{ind.method}」は使えません")
-    rows, _ = feeding_entries(ind, entries, settings)
+    rows, _ = _feeding(method, ind, entries, settings)   # ``entries`` are ind's own: not filtered again
     status = plain_status(ind, entries, settings)
     if method.roll is None:
         value = rows[0].value.strip() if rows else ""

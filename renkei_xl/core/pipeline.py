@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from .consolidate import ConsolidationError, fit_texts, rollup
+from .consolidate import ConsolidationError, by_indicator, fit_texts, rollup_rows
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
@@ -40,16 +40,14 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                 + past_targets(settings, indicators))
     suspect = {f.indicator_id for f in findings if f.is_error}
     read_errors = _read_errors(settings, indicators, entries, extra_findings)
-    by_id: dict[str, list[Entry]] = {}
-    for e in entries:
-        by_id.setdefault(e.indicator_id, []).append(e)
+    by_id = by_indicator(entries, settings)
     ctx = context_of(settings)
     consolidated: dict[str, Consolidated] = {}
     evaluations: dict[str, Evaluation] = {}
     left_out = 0    # rows an input error makes －: the 達成割合 says how many it leaves out
     for ind in indicators:
         try:
-            rolled = rollup(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
+            rolled = rollup_rows(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
             findings.append(CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc))
