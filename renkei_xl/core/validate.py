@@ -213,10 +213,13 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         seen.setdefault(key, e)
         if e.status:   # most rows have none: their cell is not named
             _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
-        found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id) + entry_value_findings(ind, e)
-        if any(f.is_error for f in found):
-            bad.add(ind.id)
-        out += found
+        # The 指標ID is no error value (above): of ENTRY_TEXTS only a status can hold one.
+        found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id) if e.status else []
+        found += entry_value_findings(ind, e)
+        if found:
+            if any(f.is_error for f in found):
+                bad.add(ind.id)
+            out += found
     return out, bad
 
 
