@@ -112,16 +112,20 @@ def _parse_at(record, field: str, sheet: str, ind_id: str, label: str, out: list
     return _parse(raw, sheet, record.cell(field), ind_id, label, out, strict)
 
 
-def _check_text(text: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding]) -> None:
-    """A text 一覧 shows: it must fit one cell and hold only characters a cell can hold."""
+def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: list[Finding]) -> None:
+    """A text 一覧 shows (``record.field``): it must fit one cell and hold only characters a
+    cell can hold. Its cell is named only for a finding, and a text of at most half the limit
+    is not measured (a character is at most 2 UTF-16 units): 80,000 texts on a
+    20,000-indicator master, nearly all short and clean (~0.05 s)."""
+    text = getattr(record, field)
     if not text:
         return
-    n = cell_length(text)
+    n = cell_length(text) if len(text) > CELL_TEXT_LIMIT // 2 else 0
     if n > CELL_TEXT_LIMIT:
-        out.append(F.TEXT_TOO_LONG.at(sheet, cell, ind_id, label=label, length=n))
+        out.append(F.TEXT_TOO_LONG.at(sheet, record.cell(field), ind_id, label=label, length=n))
     bad = illegal_char(text)
     if bad is not None:
-        out.append(F.UNREADABLE[CONTROL].at(sheet, cell, ind_id, label=label,
+        out.append(F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,
                                             reason=f"制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）"))
 
 
@@ -150,7 +154,7 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
                                          choices="、".join(RULES)))
         out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
         for field, label in TEXT_FIELDS:
-            _check_text(getattr(ind, field), sheet, ind.cell(field), ind.id, label, out)
+            _check_text(ind, field, sheet, ind.id, label, out)
         for field, label in TARGET_FIELDS:
             _parse_at(ind, field, sheet, ind.id, label, out)
         out += _manual_findings(ind)
@@ -212,7 +216,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(_duplicate(e, seen[key]))
         seen.setdefault(key, e)
         if e.status:   # most rows have none: their cell is not named
-            _check_text(e.status, sheet, e.cell("status"), e.indicator_id, "実施状況", out)
+            _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
         # The 指標ID is no error value (above): of ENTRY_TEXTS only a status can hold one.
         found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id) if e.status else []
         found += entry_value_findings(ind, e)

@@ -294,6 +294,19 @@ def normalized(text: str) -> str:
     return normalize(text)
 
 
+def normalize_list(text: str) -> str:
+    """``normalize`` of a list joined with 「、」 (a breakdown 「（札幌市17件、小樽市2件）」), made
+    piece by piece from a cache: the same 「小樽市2件」 recurs across thousands of indicators.
+    Exact, because NFKC never involves 「、」 with a neighbour: no composition has it, and as a
+    starter it stops reordering. Saves ~10 µs of NFKC per breakdown (~0.1 s at 20,000 × 12)."""
+    return "、".join(map(_normalized_piece, text.split("、")))
+
+
+@lru_cache(maxsize=1 << 12)
+def _normalized_piece(text: str) -> str:
+    return normalize(text)
+
+
 def _strip_notes(text: str) -> str:
     return _TRAILING_NOTE.sub("", text).strip() if text else text
 
@@ -537,7 +550,11 @@ def format_number(number: Decimal, unit: str = "") -> str:
     """3676 → 「3,676」; keeps decimals that are there (62.9)."""
     # A whole number prints as its int (what normalize() then int() gave, with one test
     # instead of two and no normalize: every breakdown prints a number for each municipality).
-    text = f"{int(number):,}" if number == number.to_integral_value() else f"{number:,f}"
+    if number == number.to_integral_value():
+        whole = int(number)
+        text = str(whole) if -1000 < whole < 1000 else f"{whole:,}"   # str: a fifth of the time
+    else:
+        text = f"{number:,f}"
     if text.startswith("-"):
         text = "▲" + text[1:]
     return text + unit
