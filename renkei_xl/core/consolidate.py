@@ -24,6 +24,7 @@ Two things are decided here for every face (document, file, live workbook):
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import chain
 from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
@@ -106,7 +107,8 @@ def rollup_rows(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
         raw = Consolidated(ind.id, INPUT_ERROR, "", status)
     else:
         raw = Consolidated(ind.id, *roll_up(ind, entries, settings))
-    fitted, findings = fit_texts(ind, raw, [ind.status_manual] + [e.status for e in entries])
+    # The sources are read only when a text was cut (nearly never): not listed for each row.
+    fitted, findings = fit_texts(ind, raw, chain((ind.status_manual,), (e.status for e in entries)))
     return Rollup(fitted, tuple(errors), tuple(findings))
 
 

@@ -67,7 +67,10 @@ def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
 def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
     out = []
     for field, label in fields:
-        error = error_value(getattr(record, field))
+        raw = getattr(record, field)
+        if type(raw) is str and "#" not in raw:   # error_value's own first test, without the call
+            continue
+        error = error_value(raw)
         if error is not None:
             out.append(cell_error_finding(sheet, record.cell(field), ind_id, label, error))
     return out

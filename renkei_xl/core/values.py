@@ -258,7 +258,7 @@ class Value(NamedTuple):
     @property
     def deadline_year(self) -> Optional[int]:
         """The 年度 a note gives the target (「2025年度まで」「2023年度時点」), if any."""
-        return _note_deadline(self.notes)
+        return _note_deadline(self.notes) if self.notes else None   # most values: no note
 
     @property
     def is_empty(self) -> bool:
