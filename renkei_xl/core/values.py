@@ -548,16 +548,26 @@ def bare_number(text: str, unit: Optional[str] = None):
 
 def format_number(number: Decimal, unit: str = "") -> str:
     """3676 → 「3,676」; keeps decimals that are there (62.9)."""
+    if type(number) is Decimal:
+        # Cached by the exact text of the number (Decimal(str(d)) is d, digits and exponent:
+        # 2.5 and 2.50 print differently, so the number itself would not do as a key). A
+        # breakdown prints one for each municipality: 0.2 µs instead of 0.7 (~0.05 s at 20,000 × 12).
+        return _formatted(str(number)) + unit
+    return _format(number) + unit
+
+
+@lru_cache(maxsize=1 << 12)
+def _formatted(number_text: str) -> str:
+    return _format(Decimal(number_text))
+
+
+def _format(number: Decimal) -> str:
     # A whole number prints as its int (what normalize() then int() gave, with one test
-    # instead of two and no normalize: every breakdown prints a number for each municipality).
-    if number == number.to_integral_value():
-        whole = int(number)
-        text = str(whole) if -1000 < whole < 1000 else f"{whole:,}"   # str: a fifth of the time
-    else:
-        text = f"{number:,f}"
+    # instead of two and no normalize).
+    text = f"{int(number):,}" if number == number.to_integral_value() else f"{number:,f}"
     if text.startswith("-"):
         text = "▲" + text[1:]
-    return text + unit
+    return text
 
 
 def format_percent(fraction: float, digits: Optional[int] = 1) -> str:
