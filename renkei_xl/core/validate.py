@@ -204,8 +204,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     out: list[Finding] = []
     bad: set[str] = set()
     seen: dict[tuple[str, str], Entry] = {}
-    rules = {ind_id: (ind, _rules_key(ind)) for ind_id, ind in known.items()}
-    clean: set[tuple] = set()
+    rules = _rules_numbers(known)
+    clean: set[tuple[int, str, str]] = set()
     for e in entries:
         ind_id = e.indicator_id
         if not ind_id:
@@ -220,7 +220,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         if hit is None:
             out.append(F.UNKNOWN_ID.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, id=shown(ind_id)))
             continue
-        ind, rules_key = hit
+        ind, rules_no = hit
         key = (e.municipality, ind_id)
         if key in seen:
             out.append(_duplicate(e, seen[key]))
@@ -228,7 +228,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         found = _status_findings(e, out) if e.status else []   # most rows have none
         value, den = e.value, e.denominator
         # Text only as a key: 1, 1.0 and True are equal keys but not the same value.
-        checked = (rules_key, value, den) if rules_key is not None and type(value) is type(den) is str else None
+        checked = (rules_no, value, den) if rules_no is not None and type(value) is type(den) is str else None
         if checked is None or checked not in clean:
             values_found = entry_value_findings(ind, e)
             if values_found:
@@ -242,12 +242,18 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     return out, bad
 
 
-def _rules_key(ind: Indicator) -> Optional[tuple[str, str, str]]:
-    """What ``entry_value_findings`` reads of ``ind`` (集計方法, 目標値, 基準値), or None when
-    they are not all text. With the row's 実績値 and 分母 it decides the findings; where the
-    row is only goes into their texts."""
-    key = (ind.method, ind.target, ind.baseline)
-    return key if type(key[0]) is type(key[1]) is type(key[2]) is str else None
+def _rules_numbers(known: dict[str, Indicator]) -> dict[str, tuple[Indicator, Optional[int]]]:
+    """指標ID → (indicator, a number for what ``entry_value_findings`` reads of it: 集計方法,
+    目標値 and 基準値), None when they are not all text. With a row's 実績値 and 分母 that
+    decides the findings; where the row is only goes into their texts. A number, not the
+    three texts, so that a row's key hashes without reading them (~0.05 s at 20,000 × 12)."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    out: dict[str, tuple[Indicator, Optional[int]]] = {}
+    for ind_id, ind in known.items():
+        key = (ind.method, ind.target, ind.baseline)
+        text = type(key[0]) is type(key[1]) is type(key[2]) is str
+        out[ind_id] = (ind, numbers.setdefault(key, len(numbers)) if text else None)
+    return out
 
 
 def _status_findings(e: Entry, out: list[Finding]) -> list[Finding]:
