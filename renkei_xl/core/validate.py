@@ -121,7 +121,7 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
     is not measured (a character is at most 2 UTF-16 units): 80,000 texts on a
     20,000-indicator master, nearly all short and clean (~0.05 s)."""
     text = getattr(record, field)
-    if not text:
+    if not text or (len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable()):   # illegal_char's own first test
         return
     n = cell_length(text) if len(text) > CELL_TEXT_LIMIT // 2 else 0
     if n > CELL_TEXT_LIMIT:
@@ -140,7 +140,8 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
         for field, label in REQUIRED:
             if field == "target" and ind.is_kpi:
                 continue
-            if not str(getattr(ind, field) or "").strip():
+            value = getattr(ind, field)   # empty, or only spaces (isspace is what strip removes)
+            if not value or (value.isspace() if type(value) is str else not str(value).strip()):
                 out.append(F.MISSING_FIELD.at(sheet, ind.cell(field), ind.id, label=label, where="", or_else=""))
         if ind.id:
             if ind.id in seen:

@@ -200,6 +200,8 @@ def cell_length(text: str) -> int:
 def fit_cell(text: str) -> str:
     """Text that fits one Excel cell: characters a cell cannot hold dropped, and text over
     CELL_TEXT_LIMIT cut so that it ends with TRUNCATION_MARK within the limit."""
+    if len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable():   # most texts: illegal_char's first test
+        return text
     if illegal_char(text) is not None:
         text = "".join(c for c in text if illegal_char(c) is None)
     if len(text) <= CELL_TEXT_LIMIT // 2 or cell_length(text) <= CELL_TEXT_LIMIT:   # ≤ 2 units a character
