@@ -137,11 +137,17 @@ def _meta_target(ind: Indicator) -> float:
 
 def summarize(indicators: Sequence[Indicator], evaluations: dict[str, Evaluation],
               achieved: int, evaluable: int) -> Summary:
-    counts = Counter(evaluations[i.id].symbol for i in indicators)
-    by_role: dict[str, Counter] = {}
-    for ind in indicators:
-        by_role.setdefault(ind.role, Counter())[evaluations[ind.id].symbol] += 1
-    full = {s: counts.get(s, 0) for s in SYMBOLS}
-    roles = {r: {s: c.get(s, 0) for s in SYMBOLS} for r, c in by_role.items()}
+    # One count of (役割, symbol) pairs, made in C, instead of a Counter per row (~0.02 s at
+    # 20,000 rows); its order is the order the roles first appear in, as 一覧 lists them.
+    pairs = Counter([(ind.role, evaluations[ind.id].symbol) for ind in indicators])
+    full = dict.fromkeys(SYMBOLS, 0)
+    roles: dict[str, dict[str, int]] = {}
+    for (role, symbol), n in pairs.items():
+        per_role = roles.get(role)
+        if per_role is None:
+            per_role = roles[role] = dict.fromkeys(SYMBOLS, 0)
+        if symbol in full:
+            full[symbol] += n
+            per_role[symbol] += n
     rate = achieved / evaluable if evaluable else None
     return Summary(full, roles, achieved, evaluable, rate)
