@@ -109,14 +109,17 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     belongs to an indicator nobody can name: each indicator that municipality reports but
     has no row for may be the one, so none of them is evaluated from a total without it."""
     out: dict[str, list[Finding]] = {}
+    bad = [(e, error) for e in entries if (error := error_value(e.indicator_id)) is not None]
+    if not bad:
+        return out
     central = settings.central.name if settings.central else None
-    for e in entries:
-        error = error_value(e.indicator_id)
-        if error is None:
-            continue
-        mine = {x.indicator_id for x in entries if x.municipality == e.municipality}
-        for ind in indicators:
-            method = method_of(ind)
+    ids_of: dict[str, set[str]] = {}   # each municipality's 指標IDs, read once, not once per bad row
+    for x in entries:
+        ids_of.setdefault(x.municipality, set()).add(x.indicator_id)
+    methods = [(ind, method_of(ind)) for ind in indicators]
+    for e, error in bad:
+        mine = ids_of[e.municipality]
+        for ind, method in methods:
             reports = method is not None and (method.reporters == EVERY_MUNICIPALITY or (
                 method.reporters == CENTRAL_ONLY and e.municipality == central))
             if reports and ind.id not in mine:
