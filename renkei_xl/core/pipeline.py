@@ -21,7 +21,7 @@ from .deadlines import past_targets
 from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
-from .rules import achievement_rate, context_of, evaluate
+from .rules import Context, achievement_rate, context_of, evaluate
 from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, method_of, rates_others
 from .findings import CONSOLIDATION
 from .validate import cell_error_finding, input_error_reason, validate
@@ -45,6 +45,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     consolidated: dict[str, Consolidated] = {}
     evaluations: dict[str, Evaluation] = {}
     left_out = 0    # rows an input error makes －: the 達成割合 says how many it leaves out
+    to_evaluate: list[tuple[Indicator, str]] = []
     for ind in indicators:
         try:
             rolled = rollup_rows(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
@@ -63,9 +64,27 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                 left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
             continue
         if not rates_others(ind):
-            evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))
+            to_evaluate.append((ind, rolled.consolidated.actual))
+    # Evaluated after every roll-up, not in turn with them: each pass keeps its own data
+    # at hand (~0.09 s of 0.55 at 20,000 × 12). setdefault after the roll-ups' assignments
+    # keeps what the one loop kept: an input error's －, else a repeated 指標ID's first.
+    for ind, actual in to_evaluate:
+        evaluations.setdefault(ind.id, evaluate(ind, actual, ctx))
 
     plain = [evaluations[i.id].symbol for i in indicators if not rates_others(i)]
+    achieved, evaluable = _rate_rows(indicators, plain, left_out, ctx, consolidated, evaluations, findings)
+    ordered = {i.id: evaluations[i.id] for i in indicators}
+    summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
+    return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+
+
+def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int, ctx: Context,
+               consolidated: dict[str, Consolidated], evaluations: dict[str, Evaluation],
+               findings: list[Finding]) -> tuple[int, int]:
+    """The 達成割合 rows (自動), from the other rows' symbols ``plain``: each one's 一覧 texts
+    and evaluation are set in ``consolidated`` and ``evaluations``, and a cut text's finding
+    is added to ``findings`` once. Returns (達成, 評価可能) as the summary counts them: the
+    last 達成割合 row's, which counts itself, or the other rows' when there is none."""
     achieved = sum(s == ACHIEVED for s in plain)
     evaluable = sum(s in EVALUABLE for s in plain)
     for ind in (i for i in indicators if rates_others(i)):
@@ -84,10 +103,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
             ind.id, symbol,
             f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
             f"（目標 {format_percent(target, None)}、この行自身を含む）{note}", rate / target)
-
-    ordered = {i.id: evaluations[i.id] for i in indicators}
-    summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
-    return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+    return achieved, evaluable
 
 
 def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
