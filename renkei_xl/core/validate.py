@@ -204,7 +204,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     (a master repeats 「0」…「12」 in most of its rows: ~0.3 s of checks)."""
     out: list[Finding] = []
     bad: set[str] = set()
-    seen: dict[tuple[str, str], Entry] = {}
+    seen: dict[str, dict[str, Entry]] = {}   # municipality → 指標ID → its first row
     rules = _rules_numbers(known)
     clean: set[tuple[int, str, str]] = set()
     for e in entries:
@@ -222,10 +222,14 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(F.UNKNOWN_ID.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, id=shown(ind_id)))
             continue
         ind, rules_no = hit
-        key = (e.municipality, ind_id)
-        if key in seen:
-            out.append(_duplicate(e, seen[key]))
-        seen.setdefault(key, e)
+        firsts = seen.get(e.municipality)   # by municipality, then ID: no pair made for each row
+        if firsts is None:
+            firsts = seen[e.municipality] = {}
+        first = firsts.get(ind_id)
+        if first is None:
+            firsts[ind_id] = e
+        else:
+            out.append(_duplicate(e, first))
         found = _status_findings(e, out) if e.status else []   # most rows have none
         value, den = e.value, e.denominator
         # Text only as a key: 1, 1.0 and True are equal keys but not the same value.
