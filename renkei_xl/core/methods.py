@@ -21,7 +21,7 @@ from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM)
 from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
-                     normalize_list, normalized, parse_input, parse_value)
+                     listed_in, normalized, parse_input, parse_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -349,7 +349,7 @@ def joined_status(entries: Sequence["Entry"]) -> str:
 
 def with_breakdown(base: str, extra: str) -> str:
     """Append the breakdown unless the text already says it (as 6's status does)."""
-    if extra and normalize_list(extra) in normalized(base):
+    if extra and listed_in(extra, normalized(base)):
         return base.strip()
     return "\n".join(p for p in (base.strip(), extra) if p)
 

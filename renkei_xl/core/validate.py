@@ -166,22 +166,23 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
 
 
 def _manual_findings(ind: Indicator) -> list[Finding]:
-    """Findings about 実績値（手入力）, read as an input."""
+    """Findings about 実績値（手入力）, read as an input. Its cell is named only where it is
+    needed (as in _parse_at): most rows have nothing to say about it."""
     out: list[Finding] = []
-    sheet, cell = ind.sheet, ind.cell("actual_manual")
+    sheet = ind.sheet
     actual = _parse_at(ind, "actual_manual", sheet, ind.id, "実績値（手入力）", out, strict=True)
     target = _target(ind)
     if target is not None and actual is not None and _unit_clash(target, actual):
-        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, level=WARNING if ind.is_kpi else None,
+        out.append(F.UNIT_MISMATCH.at(sheet, ind.cell("actual_manual"), ind.id, level=WARNING if ind.is_kpi else None,
                                       label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
     elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
-        _check_reported(ind, ind.actual_manual, actual, sheet, cell, out)
+        _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out)
     method = method_of(ind)
     if (method is not None and method.manual == MANUAL_ALWAYS and not ind.is_kpi and actual is not None
             and actual.kind == "empty"):
-        out.append(F.MISSING_ACTUAL.at(sheet, cell, ind.id))
+        out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     if rates_others(ind) and ind.actual_manual.strip():
-        out.append(F.IGNORED_ACTUAL.at(sheet, cell, ind.id))
+        out.append(F.IGNORED_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     return out
 
 

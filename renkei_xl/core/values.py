@@ -304,6 +304,17 @@ def normalize_list(text: str) -> str:
     return "、".join(map(_normalized_piece, text.split("、")))
 
 
+def listed_in(text: str, normalized_text: str) -> bool:
+    """Whether ``normalize_list(text)`` is in ``normalized_text``. Its first piece starts it:
+    where that is missing (nearly always: a status seldom repeats its breakdown) the
+    others are not normalised or joined."""
+    first, sep, rest = text.partition("、")
+    head = _normalized_piece(first)
+    if head not in normalized_text:
+        return False
+    return (head + sep + normalize_list(rest) if sep else head) in normalized_text
+
+
 @lru_cache(maxsize=1 << 12)
 def _normalized_piece(text: str) -> str:
     return normalize(text)
