@@ -125,7 +125,9 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     belongs to an indicator nobody can name: each indicator that municipality reports but
     has no row for may be the one, so none of them is evaluated from a total without it."""
     out: dict[str, list[Finding]] = {}
-    bad = [(e, error) for e in entries if (error := error_value(e.indicator_id)) is not None]
+    # "#" first: error_value's own first test, without a call for each of 200,000 rows.
+    bad = [(e, error) for e in entries if type(ind_id := e.indicator_id) is not str or "#" in ind_id
+           if (error := error_value(ind_id)) is not None]
     if not bad:
         return out
     central = settings.central.name if settings.central else None
