@@ -168,6 +168,8 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
 def _manual_findings(ind: Indicator) -> list[Finding]:
     """Findings about 実績値（手入力）, read as an input. Its cell is named only where it is
     needed (as in _parse_at): most rows have nothing to say about it."""
+    if ind.actual_manual == "":   # most rows (their method sums the municipalities): read as empty
+        return [F.MISSING_ACTUAL.at(ind.sheet, ind.cell("actual_manual"), ind.id)] if _needs_manual(ind) else []
     out: list[Finding] = []
     sheet = ind.sheet
     actual = _parse_at(ind, "actual_manual", sheet, ind.id, "実績値（手入力）", out, strict=True)
@@ -177,13 +179,17 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
                                       label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
     elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
         _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out)
-    method = method_of(ind)
-    if (method is not None and method.manual == MANUAL_ALWAYS and not ind.is_kpi and actual is not None
-            and actual.kind == "empty"):
+    if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     if rates_others(ind) and ind.actual_manual.strip():
         out.append(F.IGNORED_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     return out
+
+
+def _needs_manual(ind: Indicator) -> bool:
+    """実績値（手入力） is the row's only value (手入力), so it may not stay empty (基本KPI may)."""
+    method = method_of(ind)
+    return method is not None and method.manual == MANUAL_ALWAYS and not ind.is_kpi
 
 
 _target = target_of
