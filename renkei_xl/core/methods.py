@@ -213,10 +213,12 @@ def input_unit(ind: "Indicator", field: str = "value") -> Optional[str]:
     builder's 単位 column, collect's numbers, validation's unit check and the sum's unit."""
     if field != "value":
         return None
-    return _value_unit(ind.method, ind.target)
+    if type(ind.method) is type(ind.target) is str:   # the cache's keys: text only
+        return _value_unit(ind.method, ind.target)
+    return _value_unit.__wrapped__(ind.method, ind.target)
 
 
-@lru_cache(maxsize=1 << 12, typed=True)
+@lru_cache(maxsize=1 << 12)
 def _value_unit(method_name: object, target: object) -> Optional[str]:
     """``input_unit`` of a 実績値 by (集計方法, 目標値): validation asks it for every
     municipality row, 12 times per indicator on a 12-municipality master (~0.1 s of a
