@@ -119,7 +119,8 @@ def sum_with_breakdown(entries: Sequence["Entry"], default_unit: str = "") -> Ro
         raise ConsolidationError(f"市町村によって単位が違います（{'、'.join(sorted(units))}）")
     unit = units.pop() if units else default_unit
     total = sum((v.number for _, v in rows), Decimal(0))
-    parts = [f"{e.municipality}{format_number(v.number, unit)}" for e, v in rows if v.number != 0]
+    # A Decimal is true when it is not 0 (-0 included): the test without a comparison.
+    parts = [f"{e.municipality}{format_number(n, unit)}" for e, v in rows if (n := v.number)]
     breakdown = f"（{'、'.join(parts)}）" if parts else ""
     return Rolled(format_number(total, unit), breakdown, True)
 
