@@ -24,6 +24,7 @@ Two things are decided here for every face (document, file, live workbook):
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import chain
 from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
@@ -32,13 +33,35 @@ from .model import Consolidated, Entry, Finding, Indicator, Settings
 from .validate import input_error_reason, input_errors
 from .values import CELL_TEXT_LIMIT, INPUT_ERROR, cell_length, fit_cell
 
-__all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "consolidate", "fit_texts", "rollup"]
+__all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "by_indicator", "consolidate", "fit_texts", "rollup",
+           "rollup_rows"]
 
 
 def _ordered(entries: Iterable[Entry], settings: Settings) -> list[Entry]:
     order = _order(settings.names)
     last = len(order)
     return sorted(entries, key=lambda e: order.get(e.municipality, last))
+
+
+def by_indicator(entries: Iterable[Entry], settings: Settings) -> dict[str, list[Entry]]:
+    """指標ID → its rows in 設定's order, as ``rollup`` would order them (a stable sort by
+    設定's order, the rows of a municipality 設定 does not name last): every row put in its
+    municipality's bucket, then the buckets read in order, so that no key is computed twice
+    and nothing sorted (~5 ms of 45 at 200,000 rows)."""
+    order = _order(settings.names)
+    buckets: list[list[Entry]] = [[] for _ in range(len(order) + 1)]
+    last = len(order)
+    for e in entries:
+        buckets[order.get(e.municipality, last)].append(e)
+    out: dict[str, list[Entry]] = {}
+    for bucket in buckets:
+        for e in bucket:
+            rows = out.get(e.indicator_id)
+            if rows is None:
+                out[e.indicator_id] = [e]
+            else:
+                rows.append(e)
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -74,18 +97,38 @@ def rollup(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
     are not checked again (a recalculation would otherwise validate every value twice).
     ``known_errors``: errors found on this indicator's cells while reading the workbook
     (a formula without a saved result), which make the row an input error too."""
-    entries = _ordered((e for e in entries if e.indicator_id == ind.id), settings)
-    errors = (input_errors(ind, entries, settings) if may_have_errors else []) + list(known_errors)
-    if errors:
+    return rollup_rows(ind, _ordered((e for e in entries if e.indicator_id == ind.id), settings), settings,
+                       may_have_errors=may_have_errors, known_errors=known_errors)
+
+
+def rollup_rows(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
+                may_have_errors: bool = True, known_errors: Sequence[Finding] = ()) -> Rollup:
+    """``rollup`` of rows that are already ``ind``'s own, in 設定's order: the pipeline
+    groups and orders all rows once (by_indicator) instead of filtering and sorting the
+    whole list again for each of 20,000 indicators (~0.13 s of a 2.1 s recalculation)."""
+    errors = input_errors(ind, entries, settings) if may_have_errors else []
+    if known_errors:
+        errors += known_errors
+    if not errors:
+        raw = Consolidated(ind.id, *roll_up(ind, entries, settings))
+        if _fits(raw):   # nearly always: fit_texts and its sources are not needed
+            return Rollup(raw)
+    else:
         # The reason first, in the row's own note column, so 一覧 says why the row is －
         # and a long status cannot push it out of the cell.
         status = "\n".join(t for t in (ERROR_NOTE + input_error_reason(errors),
                                         plain_status(ind, entries, settings)) if t)
         raw = Consolidated(ind.id, INPUT_ERROR, "", status)
-    else:
-        raw = Consolidated(ind.id, *roll_up(ind, entries, settings))
-    fitted, findings = fit_texts(ind, raw, [ind.status_manual] + [e.status for e in entries])
+    # The sources are read only when a text was cut (nearly never): not listed for each row.
+    fitted, findings = fit_texts(ind, raw, chain((ind.status_manual,), (e.status for e in entries)))
     return Rollup(fitted, tuple(errors), tuple(findings))
+
+
+def _fits(c: Consolidated) -> bool:
+    """Whether fit_texts would leave ``c`` as it is, told without the sources it takes
+    (a generator over the rows made for every indicator: ~1 µs each)."""
+    return fit_cell(c.actual) == c.actual and fit_cell(c.breakdown) == c.breakdown and \
+        fit_cell(c.status_text) == c.status_text
 
 
 # (field of Consolidated, 指標 field whose cell a finding names, label)

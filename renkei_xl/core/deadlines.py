@@ -8,6 +8,7 @@ on 検証結果 as needing review on every check, so it cannot be forgotten.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional, Sequence
 
 from .findings import PAST_TARGET
@@ -16,6 +17,19 @@ from .values import DEADLINE, ValueParseError, parse_value
 
 def target_year(target: str) -> Optional[int]:
     """The 年度 a target names as its deadline (「2023年度まで」「120名（2023年度までの毎年度）」)."""
+    if type(target) is str:
+        return _text_year(target)
+    return _year_of(target)
+
+
+@lru_cache(maxsize=1 << 12)
+def _text_year(target: str) -> Optional[int]:
+    """``target_year`` of a text, cached: a large master repeats its targets, and every
+    check reads each one (~5 ms at 20,000 indicators)."""
+    return _year_of(target)
+
+
+def _year_of(target: object) -> Optional[int]:
     try:
         v = parse_value(target)
     except ValueParseError:

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from .consolidate import ConsolidationError, fit_texts, rollup
+from .consolidate import ConsolidationError, by_indicator, fit_texts, rollup_rows
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
-from .rules import achievement_rate, context_of, evaluate
+from .rules import Context, achievement_rate, context_of, evaluate
 from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, method_of, rates_others
 from .findings import CONSOLIDATION
 from .validate import cell_error_finding, input_error_reason, validate
@@ -40,16 +40,15 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                 + past_targets(settings, indicators))
     suspect = {f.indicator_id for f in findings if f.is_error}
     read_errors = _read_errors(settings, indicators, entries, extra_findings)
-    by_id: dict[str, list[Entry]] = {}
-    for e in entries:
-        by_id.setdefault(e.indicator_id, []).append(e)
+    by_id = by_indicator(entries, settings)
     ctx = context_of(settings)
     consolidated: dict[str, Consolidated] = {}
     evaluations: dict[str, Evaluation] = {}
     left_out = 0    # rows an input error makes －: the 達成割合 says how many it leaves out
+    to_evaluate: list[tuple[Indicator, str]] = []
     for ind in indicators:
         try:
-            rolled = rollup(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
+            rolled = rollup_rows(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
             findings.append(CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc))
@@ -65,9 +64,27 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                 left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
             continue
         if not rates_others(ind):
-            evaluations.setdefault(ind.id, evaluate(ind, consolidated[ind.id].actual, ctx))
+            to_evaluate.append((ind, rolled.consolidated.actual))
+    # Evaluated after every roll-up, not in turn with them: each pass keeps its own data
+    # at hand (~0.09 s of 0.55 at 20,000 × 12). setdefault after the roll-ups' assignments
+    # keeps what the one loop kept: an input error's －, else a repeated 指標ID's first.
+    for ind, actual in to_evaluate:
+        evaluations.setdefault(ind.id, evaluate(ind, actual, ctx))
 
     plain = [evaluations[i.id].symbol for i in indicators if not rates_others(i)]
+    achieved, evaluable = _rate_rows(indicators, plain, left_out, ctx, consolidated, evaluations, findings)
+    ordered = {i.id: evaluations[i.id] for i in indicators}
+    summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
+    return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+
+
+def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int, ctx: Context,
+               consolidated: dict[str, Consolidated], evaluations: dict[str, Evaluation],
+               findings: list[Finding]) -> tuple[int, int]:
+    """The 達成割合 rows (自動), from the other rows' symbols ``plain``: each one's 一覧 texts
+    and evaluation are set in ``consolidated`` and ``evaluations``, and a cut text's finding
+    is added to ``findings`` once. Returns (達成, 評価可能) as the summary counts them: the
+    last 達成割合 row's, which counts itself, or the other rows' when there is none."""
     achieved = sum(s == ACHIEVED for s in plain)
     evaluable = sum(s in EVALUABLE for s in plain)
     for ind in (i for i in indicators if rates_others(i)):
@@ -86,10 +103,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
             ind.id, symbol,
             f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
             f"（目標 {format_percent(target, None)}、この行自身を含む）{note}", rate / target)
-
-    ordered = {i.id: evaluations[i.id] for i in indicators}
-    summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
-    return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+    return achieved, evaluable
 
 
 def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
@@ -111,14 +125,19 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     belongs to an indicator nobody can name: each indicator that municipality reports but
     has no row for may be the one, so none of them is evaluated from a total without it."""
     out: dict[str, list[Finding]] = {}
+    # "#" first: error_value's own first test, without a call for each of 200,000 rows.
+    bad = [(e, error) for e in entries if type(ind_id := e.indicator_id) is not str or "#" in ind_id
+           if (error := error_value(ind_id)) is not None]
+    if not bad:
+        return out
     central = settings.central.name if settings.central else None
-    for e in entries:
-        error = error_value(e.indicator_id)
-        if error is None:
-            continue
-        mine = {x.indicator_id for x in entries if x.municipality == e.municipality}
-        for ind in indicators:
-            method = method_of(ind)
+    ids_of: dict[str, set[str]] = {}   # each municipality's 指標IDs, read once, not once per bad row
+    for x in entries:
+        ids_of.setdefault(x.municipality, set()).add(x.indicator_id)
+    methods = [(ind, method_of(ind)) for ind in indicators]
+    for e, error in bad:
+        mine = ids_of[e.municipality]
+        for ind, method in methods:
             reports = method is not None and (method.reporters == EVERY_MUNICIPALITY or (
                 method.reporters == CENTRAL_ONLY and e.municipality == central))
             if reports and ind.id not in mine:
@@ -139,11 +158,17 @@ def _meta_target(ind: Indicator) -> float:
 
 def summarize(indicators: Sequence[Indicator], evaluations: dict[str, Evaluation],
               achieved: int, evaluable: int) -> Summary:
-    counts = Counter(evaluations[i.id].symbol for i in indicators)
-    by_role: dict[str, Counter] = {}
-    for ind in indicators:
-        by_role.setdefault(ind.role, Counter())[evaluations[ind.id].symbol] += 1
-    full = {s: counts.get(s, 0) for s in SYMBOLS}
-    roles = {r: {s: c.get(s, 0) for s in SYMBOLS} for r, c in by_role.items()}
+    # One count of (役割, symbol) pairs, made in C, instead of a Counter per row (~0.02 s at
+    # 20,000 rows); its order is the order the roles first appear in, as 一覧 lists them.
+    pairs = Counter([(ind.role, evaluations[ind.id].symbol) for ind in indicators])
+    full = dict.fromkeys(SYMBOLS, 0)
+    roles: dict[str, dict[str, int]] = {}
+    for (role, symbol), n in pairs.items():
+        per_role = roles.get(role)
+        if per_role is None:
+            per_role = roles[role] = dict.fromkeys(SYMBOLS, 0)
+        if symbol in full:
+            full[symbol] += n
+            per_role[symbol] += n
     rate = achieved / evaluable if evaluable else None
     return Summary(full, roles, achieved, evaluable, rate)

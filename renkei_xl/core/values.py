@@ -144,13 +144,13 @@ class ValueParseError(ValueError):
 
 
 # Tab, line breaks and the spaces Japanese text uses: removed before the quick test below.
-_HARMLESS = str.maketrans("", "", "\t\n\r \u3000\u00a0")
+_HARMLESS = "\t\n\r\u3000\u00a0"   # (and " ", which is printable)
 
 
 def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
     """The first control or invisible format character (tab and line breaks are fine)."""
     # Quick path: printable text has no character of Cc, Cf or Cs (nor Cn: U+FFFE/U+FFFF).
-    if text.isprintable() or text.translate(_HARMLESS).isprintable():
+    if text.isprintable() or _without_harmless(text).isprintable():
         return None
     for ch in text:
         if ch in "\t\n\r":
@@ -158,6 +158,17 @@ def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Op
         if unicodedata.category(ch) in categories or ch in "\ufffe\uffff":
             return ch
     return None
+
+
+def _without_harmless(text: str) -> str:
+    """``text`` without _HARMLESS: one C-speed search per character (and a copy only for
+    those present) instead of str.translate, which maps non-ASCII text character by
+    character; every status of 一覧 has line breaks, so every one took that path (~0.05 s
+    of a 20,000-indicator recalculation)."""
+    for ch in _HARMLESS:
+        if ch in text:
+            text = text.replace(ch, "")
+    return text
 
 
 def illegal_char(text: str) -> Optional[str]:
@@ -189,9 +200,11 @@ def cell_length(text: str) -> int:
 def fit_cell(text: str) -> str:
     """Text that fits one Excel cell: characters a cell cannot hold dropped, and text over
     CELL_TEXT_LIMIT cut so that it ends with TRUNCATION_MARK within the limit."""
+    if len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable():   # most texts: illegal_char's first test
+        return text
     if illegal_char(text) is not None:
         text = "".join(c for c in text if illegal_char(c) is None)
-    if cell_length(text) <= CELL_TEXT_LIMIT:
+    if len(text) <= CELL_TEXT_LIMIT // 2 or cell_length(text) <= CELL_TEXT_LIMIT:   # ≤ 2 units a character
         return text
     room = CELL_TEXT_LIMIT - len(TRUNCATION_MARK)
     end = used = 0
@@ -238,7 +251,7 @@ class Value(NamedTuple):
     @property
     def core(self) -> str:
         """The value without its bracketed notes, as shown in reasons."""
-        return _strip_notes(self.raw.strip())
+        return _core(self.raw)
 
     @property
     def family(self) -> str:
@@ -247,7 +260,7 @@ class Value(NamedTuple):
     @property
     def deadline_year(self) -> Optional[int]:
         """The 年度 a note gives the target (「2025年度まで」「2023年度時点」), if any."""
-        return _note_deadline(self.notes)
+        return _note_deadline(self.notes) if self.notes else None   # most values: no note
 
     @property
     def is_empty(self) -> bool:
@@ -265,15 +278,56 @@ class Value(NamedTuple):
         return next((n.year for n in self.notes if n.kind in kinds and n.year), None)
 
 
+_SPACES = re.compile(r"\s+")
+_TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
+
+
 def normalize(text: str) -> str:
     """NFKC plus the Japanese punctuation NFKC leaves alone. Callers classify symbols first."""
     t = unicodedata.normalize("NFKC", text)
     t = t.replace("／", "/").replace("〜", "~").replace("～", "~")
-    return re.sub(r"\s+", "", t)
+    return _SPACES.sub("", t)
+
+
+@lru_cache(maxsize=256)
+def normalized(text: str) -> str:
+    """``normalize``, cached for a text read again and again (a status many indicators
+    share, which each compares its breakdown against). Small: a status may be long."""
+    return normalize(text)
+
+
+def normalize_list(text: str) -> str:
+    """``normalize`` of a list joined with 「、」 (a breakdown 「（札幌市17件、小樽市2件）」), made
+    piece by piece from a cache: the same 「小樽市2件」 recurs across thousands of indicators.
+    Exact, because NFKC never involves 「、」 with a neighbour: no composition has it, and as a
+    starter it stops reordering. Saves ~10 µs of NFKC per breakdown (~0.1 s at 20,000 × 12)."""
+    return "、".join(map(_normalized_piece, text.split("、")))
+
+
+def listed_in(text: str, normalized_text: str) -> bool:
+    """Whether ``normalize_list(text)`` is in ``normalized_text``. Its first piece starts it:
+    where that is missing (nearly always: a status seldom repeats its breakdown) the
+    others are not normalised or joined."""
+    first, sep, rest = text.partition("、")
+    head = _normalized_piece(first)
+    if head not in normalized_text:
+        return False
+    return (head + sep + normalize_list(rest) if sep else head) in normalized_text
+
+
+@lru_cache(maxsize=1 << 12)
+def _normalized_piece(text: str) -> str:
+    return normalize(text)
 
 
 def _strip_notes(text: str) -> str:
-    return re.sub(r"[（(][^（）()]*[）)]\s*$", "", text).strip() if text else text
+    return _TRAILING_NOTE.sub("", text).strip() if text else text
+
+
+@lru_cache(maxsize=1 << 16)
+def _core(raw: str) -> str:
+    """Value.core, cached: reasons quote a target's core once for each of thousands of rows."""
+    return _strip_notes(raw.strip())
 
 
 def parse_value(raw: object) -> Value:
@@ -307,7 +361,20 @@ def parse_input(raw: object) -> Value:
     Refuses a bound (「10件以上」: the report is the figure, not a floor under it) and
     numbers from INPUT_LIMIT (10^15) up. Status phrases such as 「各１回以上実施」 pass.
     """
-    v = parse_value(raw)
+    if type(raw) is str:   # typed text, the common case: cached whole
+        return _input_text(raw)
+    return _checked_input(parse_value(raw), raw)
+
+
+@lru_cache(maxsize=1 << 16)
+def _input_text(text: str) -> Value:
+    """``parse_input`` of a text, cached like ``_parse_text``: a recalculation reads each
+    municipality value three times (validation, roll-up, the breakdown) and a 20,000-indicator
+    master has hundreds of thousands; one cache hit instead of the checks saves ~0.1 s."""
+    return _checked_input(_parse_text(text), text)
+
+
+def _checked_input(v: Value, raw: object) -> Value:
     if v.kind == NUMBER:
         if v.at_least:
             raise _range_error(str(raw), _TARGET_BOUND, actual=True)
@@ -494,14 +561,26 @@ def bare_number(text: str, unit: Optional[str] = None):
 
 def format_number(number: Decimal, unit: str = "") -> str:
     """3676 → 「3,676」; keeps decimals that are there (62.9)."""
-    n = number.normalize() if number == number.to_integral_value() else number
-    if n == n.to_integral_value():
-        text = f"{int(n):,}"
-    else:
-        text = f"{n:,f}"
+    if type(number) is Decimal:
+        # Cached by the exact text of the number (Decimal(str(d)) is d, digits and exponent:
+        # 2.5 and 2.50 print differently, so the number itself would not do as a key). A
+        # breakdown prints one for each municipality: 0.2 µs instead of 0.7 (~0.05 s at 20,000 × 12).
+        return _formatted(str(number)) + unit
+    return _format(number) + unit
+
+
+@lru_cache(maxsize=1 << 12)
+def _formatted(number_text: str) -> str:
+    return _format(Decimal(number_text))
+
+
+def _format(number: Decimal) -> str:
+    # A whole number prints as its int (what normalize() then int() gave, with one test
+    # instead of two and no normalize).
+    text = f"{int(number):,}" if number == number.to_integral_value() else f"{number:,f}"
     if text.startswith("-"):
         text = "▲" + text[1:]
-    return text + unit
+    return text
 
 
 def format_percent(fraction: float, digits: Optional[int] = 1) -> str:
