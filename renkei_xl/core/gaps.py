@@ -308,9 +308,10 @@ class _Sheet:
     def add(self, kind: str, values: Sequence[object], looks: Sequence[str]) -> None:
         """A row of ``values`` in ``looks``; an empty text is an empty cell. (The pairs
         made by zip, in C: 100,000 cells on a large master.)"""
-        cells: list[Optional[Cell]] = list(zip(values, looks))
         if "" in values:
-            cells = [(None if v == "" else v, look) for v, look in cells]
+            cells: list[Optional[Cell]] = [(None if v == "" else v, look) for v, look in zip(values, looks)]
+        else:
+            cells = list(zip(values, looks))
         self.rows.append(cells)
         self.grid.add(kind, values)
 
