@@ -74,7 +74,7 @@ def _core(value: Value) -> str:
 _CORES: dict[str, str] = {}
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=16, typed=True)     # typed: 1 and 1.0 print differently
 def _decimal(number: float) -> Decimal:
     return Decimal(str(number))
 

@@ -116,8 +116,8 @@ def _cap(width: float, font_size: float) -> float:
 def lines(value: object, width: float, font_size: float = FONT_SIZE) -> int:
     """Lines ``value`` takes wrapped in a column ``width`` wide (at least one).
 
-    Called for every cell of 一覧 (220,000 on a 20,000-row list, twice while the page
-    breaks settle), so results are kept per text and line length."""
+    Called for every distinct text of every column of the sheets the tool writes
+    (column_lines), so results are kept per text and line length."""
     if value is None or width <= 0:
         return 1
     text = value if isinstance(value, str) else str(value)
