@@ -5,7 +5,11 @@ A run builds a great many small records that form no cycles (a 20,000-indicator 
 collector walked them again on every full collection, 0.6 s of an 8 s run, for nothing.
 The imports a command makes first are the same: on the FY2023 master the collector ran
 about 20 times while recalc imported its modules, about 1.5 ms of a 130 ms process.
-Whatever cycles the run does make are collected once it is back on.
+
+Whatever cycles the run does make are collected once it is back on, at its next full
+collection: what the run made and still holds joins the oldest generation (frozen and thawed
+around the switch), where the young collection that the switch itself sets off would only
+walk all of it once more (2 ms after a FY2023 recalc, for the 375 objects it found).
 """
 
 from __future__ import annotations
@@ -23,4 +27,6 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_on:
+            gc.freeze()
             gc.enable()
+            gc.unfreeze()
