@@ -8,6 +8,7 @@ UserError and are printed as one Japanese message with exit code 2, never a trac
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -151,6 +152,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。ブックは変更していません。"
               f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
         return 3
+
+
+def run() -> None:
+    """The ``renkei-xl`` program (and ``python -m renkei_xl.cli``): main(), then the process ends.
+
+    What the run leaves behind is frozen first (gc.freeze), so Python's last collection at
+    exit neither walks nor frees it and the operating system takes the memory back at once:
+    about 8 ms of a 125 ms recalc of the FY2023 master. Not in main(), which tests call in a
+    process that goes on. Python never promised finalizers at exit; the tool closes its
+    files and locks itself.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _log_error(argv) -> str:

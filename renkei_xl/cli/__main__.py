@@ -1,7 +1,5 @@
 """``python -m renkei_xl.cli``: the same as the ``renkei-xl`` command."""
 
-import sys
+from . import run
 
-from . import main
-
-sys.exit(main())
+run()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .help_texts import FORCE_HELP, MASTER_HELP
+from ..collector import collector_paused
 from ..core import contract as c
 from ..core.errors import UserError
 
@@ -107,9 +108,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..workbook.session import validate_file
+    with collector_paused():       # from the imports on (renkei_xl.collector)
+        from ..workbook.session import validate_file
 
-    result, written = validate_file(Path(args.master), write=not args.no_write)
+        result, written = validate_file(Path(args.master), write=not args.no_write)
     print(f"入力チェック: {result.report.counts()}")
     _print_findings(list(result.findings))
     if written:
@@ -118,9 +120,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    from ..workbook.session import recalc_file
+    with collector_paused():       # from the imports on (renkei_xl.collector)
+        from ..workbook.session import recalc_file
 
-    result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
+        result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
     if result.findings:
         print(f"入力チェック: {result.report.counts()}")
         _print_findings(list(result.findings), limit=10)

@@ -33,7 +33,8 @@ font: Meiryo UI 10's digit is about 7 px, as Calibri 11's, and text_fit's charac
 width unit assume it (the 確定版 keeps Calibri 11: renkei_xl.workbook.fresh says why).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and Look's thirteen are made at every command's start.
 
 from typing import NamedTuple, Optional
 

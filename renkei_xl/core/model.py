@@ -6,7 +6,8 @@ workbook read through xlwings, and a test. Each record remembers where it came f
 (sheet and cell) so that a finding can point the staff at the exact cell.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and this module's ten records are made at every command's start.
 
 import datetime as _dt
 from types import MappingProxyType

@@ -27,7 +27,6 @@ from .model import Result
 from .plan_types import CellEdit, MasterState, WritePlan
 from .refs import parse_ref
 from .sheet_findings import findings_sheet, shown_findings
-from .sheet_import_log import import_log_writes
 from .sheet_list import list_sheet
 from .sheet_summary import summary_sheet
 
@@ -74,6 +73,8 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, line: str,
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],
                  records: Sequence[Sequence[object]]) -> WritePlan:
     """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new) and 取込履歴 rows."""
+    from .sheet_import_log import import_log_writes    # here: recalc and 入力チェック need none of it
+
     cells = []
     for ch in changes:
         row, col = parse_ref(ch.cell)

@@ -12,7 +12,8 @@ system's (renkei_xl.core.looks).
 Rows and columns are 1-based here, as in Excel.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and this module's nine records are made at every command's start.
 
 from types import MappingProxyType
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence

@@ -59,11 +59,10 @@ def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[in
     setup = print_setup(LIST_PRINT)
     capacity = pages.body_height(setup.paper, setup.landscape, setup.margins)
     breaks: list[int] = []
-    ncols = len(LIST_WIDTHS)
-    cell_lines = [[text_fit.lines(v, LIST_WIDTHS[col]) for col, v in enumerate(row[:ncols])] for row in grid.rows]
+    col_lines = text_fit.column_lines(grid.rows, LIST_WIDTHS)
     for attempt in range(5):
         grid.merges = [(r1 - 1, c1 - 1, r2 - 1, c2 - 1) for r1, c1, r2, c2 in pages.split_merges(whole, breaks)]
-        heights = fitted_heights(grid, LIST_WIDTHS, cell_lines)
+        heights = fitted_heights(grid, LIST_WIDTHS, col_lines)
         heights[1] = text_fit.height(1, look("title").font_size)
         if len(grid.rows) > 1:
             heights[2] = text_fit.height(1)

@@ -21,7 +21,7 @@ the estimate therefore errs on the tall side:
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from typing import Sequence
 
 from .looks import FONT_SIZE
 
@@ -33,11 +33,17 @@ LATIN_UNITS = 1.1            # a proportional Latin character, in half-width uni
 NO_LINE_START = set("、。，．・：；？！ー）」』】〕］｝〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々ゝゞヽヾ,.:;!?)]}%％")
 
 
-@lru_cache(maxsize=None)
-def _units(ch: str) -> float:
-    if ch == " ":
-        return 1.0
-    return 2.0 if unicodedata.east_asian_width(ch) in "WF" else LATIN_UNITS
+class _Widths(dict):
+    """Half-width units of a character: 1 for a space, 2 for a full-width one, LATIN_UNITS
+    for any other. Each character is classified once; every later lookup is a dict's, in C
+    (list(map(...))), which is what measuring every character of every long text needs."""
+
+    def __missing__(self, ch: str) -> float:
+        u = self[ch] = 2.0 if unicodedata.east_asian_width(ch) in "WF" else LATIN_UNITS
+        return u
+
+
+_UNITS = _Widths({" ": 1.0})
 
 
 def per_line(width: float, font_size: float = FONT_SIZE) -> float:
@@ -46,71 +52,80 @@ def per_line(width: float, font_size: float = FONT_SIZE) -> float:
 
 
 def _paragraph_lines(text: str, cap: float) -> int:
-    if text.isascii():
-        total = len(text) * LATIN_UNITS
-    else:
-        total = sum(map(_units, text))
+    units = list(map(_UNITS.__getitem__, text))
+    total = len(text) * LATIN_UNITS if text.isascii() else sum(units)
     if total <= cap:
         return 1
-    # Tokens: a run of Latin non-space characters is one word; a full-width character or a
-    # space is a token of its own.
-    tokens: list[tuple[str, float]] = []
-    word, word_w = "", 0.0
-    for ch in text:
-        u = _units(ch)
-        if ch != " " and u != 2.0:
-            word += ch
+    # Tokens: a run of Latin non-space characters is one word (placed by _place_word); a
+    # full-width character or a space is a token of its own, placed here. One pass, no
+    # token list: the first recalc of a master measures a few hundred long texts.
+    lines, used, last = 1, 0.0, 0.0
+    start, word_w = -1, 0.0
+    for i, u in enumerate(units):
+        if u == LATIN_UNITS:
+            if start < 0:
+                start = i
             word_w += u
             continue
-        if word:
-            tokens.append((word, word_w))
-            word, word_w = "", 0.0
-        tokens.append((ch, u))
-    if word:
-        tokens.append((word, word_w))
-    lines, used, last = 1, 0.0, 0.0
-    for tok, w in tokens:
-        if used + w <= cap:
-            used, last = used + w, w
-            continue
-        if tok == " ":                       # a space at the end of a line takes no room
+        if start >= 0:
+            lines, used, last = _place_word(text[start:i], word_w, cap, lines, used, last)
+            start, word_w = -1, 0.0
+        if used + u <= cap:
+            used, last = used + u, u
+        elif u == 1.0:                       # a space at the end of a line takes no room
             used, last = cap, 0.0
-            continue
-        if w > cap:                          # a word longer than a line is broken anywhere
-            for ch in tok:
-                u = _units(ch)
-                if used + u > cap:
-                    lines, used = lines + 1, 0.0
-                used += u
-            last = _units(tok[-1])
-            continue
-        lines += 1
-        if tok[0] in NO_LINE_START and last and last + w <= cap:
-            used, last = last + w, w         # the character before moves down with it
         else:
-            used, last = w, w
+            lines += 1
+            if text[i] in NO_LINE_START and last and last + u <= cap:
+                used, last = last + u, u     # the character before moves down with it
+            else:
+                used, last = u, u
+    if start >= 0:
+        lines, used, last = _place_word(text[start:], word_w, cap, lines, used, last)
     return lines
+
+
+def _place_word(word: str, w: float, cap: float, lines: int, used: float,
+                last: float) -> tuple[int, float, float]:
+    """A Latin word of width ``w`` placed after ``used`` units of the current line:
+    the lines, the units used of the last line, and the width of the last token."""
+    if used + w <= cap:
+        return lines, used + w, w
+    if w > cap:                              # a word longer than a line is broken anywhere
+        for _ch in word:
+            if used + LATIN_UNITS > cap:
+                lines, used = lines + 1, 0.0
+            used += LATIN_UNITS
+        return lines, used, LATIN_UNITS
+    if word[0] in NO_LINE_START and last and last + w <= cap:
+        return lines + 1, last + w, w        # the character before moves down with it
+    return lines + 1, w, w
 
 
 _CAPS: dict[tuple[float, float], float] = {}
 _LINES: dict[tuple[str, float], int] = {}
 
 
+def _cap(width: float, font_size: float) -> float:
+    cap = _CAPS.get((width, font_size))
+    if cap is None:
+        cap = _CAPS[(width, font_size)] = per_line(width, font_size)
+    return cap
+
+
 def lines(value: object, width: float, font_size: float = FONT_SIZE) -> int:
     """Lines ``value`` takes wrapped in a column ``width`` wide (at least one).
 
-    Called for every cell of 一覧 (220,000 on a 20,000-row list, twice while the page
-    breaks settle), so results are kept per text and line length."""
+    Called for every distinct text of every column of the sheets the tool writes
+    (column_lines), so results are kept per text and line length."""
     if value is None or width <= 0:
         return 1
     text = value if isinstance(value, str) else str(value)
     if not text:
         return 1
-    cap = _CAPS.get((width, font_size))
-    if cap is None:
-        cap = _CAPS[(width, font_size)] = per_line(width, font_size)
-    if len(text) * 2 <= cap and "\n" not in text:
-        return 1                         # even all full-width, it fits on one line
+    cap = _cap(width, font_size)
+    if "\n" not in text and (len(text) * 2 <= cap or (text.isascii() and len(text) * LATIN_UNITS <= cap)):
+        return 1                         # even all full-width (or, Latin, as measured), it fits
     key = (text, cap)
     n = _LINES.get(key)
     if n is None:
@@ -118,6 +133,35 @@ def lines(value: object, width: float, font_size: float = FONT_SIZE) -> int:
             _LINES.clear()
         n = _LINES[key] = sum(_paragraph_lines(part, cap) for part in text.split("\n"))
     return n
+
+
+def column_lines(rows: Sequence[Sequence[object]], widths: Sequence[float],
+                 font_size: float = FONT_SIZE) -> list[list[int]]:
+    """For each column ``i`` (``widths[i]`` wide), ``lines`` of every row's cell in it (1
+    where a row has no such cell).
+
+    A whole sheet at once, and each distinct text measured once: a column of 一覧 repeats
+    its texts (役割, symbols, 事業概要), and mapping them back runs in C. For the 220,000
+    cells of a 20,000-row 一覧 this takes 0.16 s (a call per cell) down to about 0.05 s."""
+    n = len(widths)
+    padded = [row if len(row) >= n else list(row) + [None] * (n - len(row)) for row in rows]
+    out = []
+    for width, cells in zip(widths, zip(*padded)):     # the columns, transposed in C
+        distinct = set(cells)
+        if not set(map(type, distinct)) <= _TEXT_TYPES:     # (1 and 1.0 are one key, "1" and "1.0" not)
+            cells = [v if v is None or type(v) is str else str(v) for v in cells]   # as lines() does
+            distinct = set(cells)
+        cap = _cap(width, font_size)
+        # lines()'s own test for text that fits, made here: most texts do, and a call each
+        # for the 47,000 distinct texts of a 20,000-row 一覧 cost 25 ms.
+        known = {text: 1 if text is None or ("\n" not in text and (
+                     len(text) * 2 <= cap or (text.isascii() and len(text) * LATIN_UNITS <= cap)))
+                 else lines(text, width, font_size) for text in distinct}
+        out.append(list(map(known.__getitem__, cells)))
+    return out if padded else [[] for _ in widths]
+
+
+_TEXT_TYPES = {str, type(None)}
 
 
 def height(n_lines: int, font_size: float = FONT_SIZE) -> float:

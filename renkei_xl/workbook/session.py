@@ -9,7 +9,6 @@ nothing a spreadsheet application saved that the write could lose.
 
 from __future__ import annotations
 
-import gc
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, TypeVar
@@ -21,6 +20,7 @@ from ..core.model import Result
 from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
 from ..clock import now
+from ..collector import collector_paused
 from ..safety import check_regular_file, ensure_not_open, remove_stale_temps, replace_file, writer_lock
 
 if TYPE_CHECKING:
@@ -76,24 +76,6 @@ def load_master(path: Path) -> MasterData:
     path = check_path(path)
     with opened(path) as fs:
         return fs.data
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for one read → plan → write.
-
-    A run builds a great many small records that form no cycles (a 20,000-indicator
-    master: 200,000 entry rows, then 320,000 cells of 一覧), which reference counting
-    frees; the collector walked them again on every full collection, 0.6 s of an 8 s
-    run, for nothing. Whatever cycles the run does make are collected once it is back on.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]],
