@@ -13,8 +13,8 @@ from pathlib import Path
 from defusedxml import ElementTree
 
 from ..core.errors import UserError
+from . import VBA_PART
 
-VBA_PART = "xl/vbaProject.bin"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import VBA_PART
 from .ovba import decompress
 
-VBA_PART = "xl/vbaProject.bin"
 STANDARD, OTHER = "standard", "other"   # procedural module; document or class module
 
 # 2.3.4.2 dir Stream records used here

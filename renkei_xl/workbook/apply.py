@@ -38,7 +38,7 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
 def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: WritePlan) -> None:
-    from ..vba.inject import VBA_PART
+    from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
     types = ContentTypes(pkg)
@@ -137,7 +137,7 @@ def _new_code_name(sheet_name: str, taken: Iterable[str]) -> str:
 def _document_modules(pkg: Package, before: list[str], after: list[str]) -> None:
     if after == before:
         return
-    from ..vba.inject import VBA_PART
+    from ..vba import VBA_PART
     from ..vba.sources import own_project_with
 
     # Built for a server (its URL is the xlwings.conf row init wrote) or not: the servers
