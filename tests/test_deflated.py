@@ -57,3 +57,23 @@ def test_a_part_written_in_pieces_is_saved_read_back_and_headed(tmp_path):
     with zipfile.ZipFile(tmp_path / "b.xlsx") as z:
         assert z.read("xl/worksheets/sheet1.xml") == data
         assert z.testzip() is None
+
+
+@pytest.mark.parametrize("padding", [0, 70_000], ids=["top within 64 KB", "top past 64 KB"])
+def test_a_sheets_top_is_read_without_its_cells(tmp_path, padding):
+    """apply.sheet_top gives the code name and the selected tab from the part's top, and the
+    whole text when the top runs past what it inflates."""
+    from renkei_xl.workbook.apply import _attr_of, sheet_top
+
+    root = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' + " " * padding + ">"
+    sheet = (root + '<sheetPr codeName="shList"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/>'
+             '</sheetViews><sheetData>' + "".join(f'<row r="{i}"/>' for i in range(1, 20000)) + "</sheetData></worksheet>")
+    src = tmp_path / "a.xlsx"
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    with Package(src) as pkg:
+        top = sheet_top(pkg, "xl/worksheets/sheet1.xml")
+    assert _attr_of(top, "sheetPr", "codeName") == "shList"
+    assert _attr_of(top, "sheetView", "tabSelected") == "1"
+    assert ("<sheetData" in top) == bool(padding)
