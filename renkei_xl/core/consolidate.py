@@ -21,7 +21,8 @@ Two things are decided here for every face (document, file, live workbook):
   validation instead (one finding per cause).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 from functools import lru_cache
 from itertools import chain

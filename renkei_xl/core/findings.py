@@ -10,7 +10,8 @@ A template's slots are named (``{label}``, ``{value}``); a level given at the ca
 overrides the type's own only where the rule says so (a 基本KPI's unit mismatch warns).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 from typing import NamedTuple, Optional
 

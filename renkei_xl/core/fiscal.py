@@ -7,7 +7,8 @@ japanera does not read the abbreviated ``R5.10/10`` form, so the era part is don
 with one small table.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 import datetime as dt
 import re

@@ -3,7 +3,8 @@ are lifted, and what fill each marked cell had before (recorded on 検証結果'
 column, because the remote engine cannot read colours).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 from typing import Callable, NamedTuple, Optional, Sequence
 

@@ -6,7 +6,8 @@ check a symbol without reading code. The rule is inferred from the target's shap
 ``achievement_rate`` below, because it depends on every other row and on itself.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional

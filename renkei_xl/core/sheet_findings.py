@@ -1,7 +1,8 @@
 """検証結果: the findings a run lists (at most SHOWN_FINDING_ROWS, then one count row), with
 links to their cells and the fill each marked cell had before (renkei_xl.core.marks)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 from typing import Mapping, NamedTuple, Optional, Sequence
 

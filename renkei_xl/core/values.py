@@ -24,7 +24,8 @@ here rather than taken from kanjize because kanjize rejects units, commas, ▲, 
 like 「43.9万」 and full-width digits, which is exactly what the list contains.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 import math
 import re

@@ -8,7 +8,8 @@ Strings are written inline (``t="inlineStr"``): the shared-strings part, which e
 sheet shares, is then never touched, and a string is always text, never a formula.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 import bisect
 

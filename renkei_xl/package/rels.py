@@ -1,7 +1,8 @@
 """Relationships parts and [Content_Types].xml: read, and edited by appending or removing
 single entries so that every other entry keeps its bytes."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 import re
 from typing import NamedTuple, Optional

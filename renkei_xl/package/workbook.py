@@ -2,7 +2,8 @@
 makes there (a sheet added when staff deleted one of the tool's, print titles, print
 areas and filter ranges of the tool's sheets)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
 
 import re
 from functools import lru_cache
