@@ -305,9 +305,11 @@ def check_extent(name: str, raw: bytes) -> None:
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
 # come in any order; the value is what Excel shows.
 ERROR_MARK = b't="e"'
-_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
-_ERROR_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
-_ERROR_TEXT = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+# Kept as text: ``re`` compiles each on its first use (its own cache), and most masters
+# hold no error value, so a command does not pay for compiling them at every start.
+_ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>'
+_ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
+_ERROR_TEXT = rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>"
 
 
 def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
@@ -323,8 +325,8 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
     import html   # here: its entity table costs 2 ms to import, and few sheets hold an error
 
     out: dict[int, dict[int, str]] = {}
-    for m in _ERROR_CELL.finditer(raw):
-        ref, value = _ERROR_REF.search(m.group(1)), _ERROR_TEXT.search(m.group(2))
+    for m in re.finditer(_ERROR_CELL, raw):
+        ref, value = re.search(_ERROR_REF, m.group(1)), re.search(_ERROR_TEXT, m.group(2))
         if ref and value and value.group(1).strip():
             text = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
             out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = text
@@ -346,13 +348,13 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
 
     def fix(m: re.Match) -> bytes:
         nonlocal changed
-        value = _ERROR_TEXT.search(m.group(2))
+        value = re.search(_ERROR_TEXT, m.group(2))
         if value is None or value.group(1).strip() in CALAMINE_ERRORS:
             return m.group(0)
         changed = True
         inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]
         return m.group(0)[:m.start(2) - m.start()] + inner + m.group(0)[m.end(2) - m.start():]
-    out = _ERROR_CELL.sub(fix, raw)
+    out = re.sub(_ERROR_CELL, fix, raw)
     return out if changed else None
 
 
@@ -504,10 +506,12 @@ class StyleReader:
         return self.styles.fill_of(self.sheet(sheet).style_of(row, col))
 
 
-_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF = re.compile(r'\sr="([A-Z]{1,3}\d+)"')
-_FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
-ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+# The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet
+# that holds a formula needs them.
+_CELL = r"(?s)<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
+_REF = r'\sr="([A-Z]{1,3}\d+)"'
+_FORMULA = r"<(?:\w+:)?f[\s>/]"
+ANY_FORMULA = rb"<(?:\w+:)?f[\s>/]"
 _PLAIN_FORMULA = re.compile(rb"<f[\s>/]")
 _PREFIXED_FORMULA = re.compile(rb":f[\s>/]")
 
@@ -517,11 +521,11 @@ def holds_formula(raw: bytes) -> bool:
     starts with a bare ``<`` is tried at every tag, one that starts with a literal is
     searched for as a string. A prefixed formula (``<x:f>``) holds ``:f``, so the full
     pattern runs only then."""
-    return bool(_PLAIN_FORMULA.search(raw) or (_PREFIXED_FORMULA.search(raw) and ANY_FORMULA.search(raw)))
+    return bool(_PLAIN_FORMULA.search(raw) or (_PREFIXED_FORMULA.search(raw) and re.search(ANY_FORMULA, raw)))
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
 # text result as t="str" with <v></v>, which counts as saved.
-_VALUE = re.compile(r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
-_TEXT_RESULT = re.compile(r'\st="str"')
+_VALUE = r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>"
+_TEXT_RESULT = r'\st="str"'
 
 
 def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
@@ -534,11 +538,11 @@ def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
     """
     out: dict[str, list[str]] = {}
     for name, raw in sheets.items():
-        for m in _CELL.finditer(raw.decode("utf-8")):
+        for m in re.finditer(_CELL, raw.decode("utf-8")):
             inner = m.group(2) or ""
-            if _FORMULA.search(inner) and not _VALUE.search(inner) and not (
-                    _TEXT_RESULT.search(m.group(1)) and re.search(r"<(?:\w+:)?v>", inner)):
-                ref = _REF.search(m.group(1))
+            if re.search(_FORMULA, inner) and not re.search(_VALUE, inner) and not (
+                    re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner)):
+                ref = re.search(_REF, m.group(1))
                 if ref:
                     out.setdefault(name, []).append(ref.group(1))
     return out
