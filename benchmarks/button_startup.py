@@ -12,7 +12,10 @@ comparable across machines. It prints figures and asserts nothing.
     python benchmarks/button_startup.py [--repeat N]
 
 XLWINGS_LICENSE_KEY=noncommercial is set for the child processes only (the remote engine
-needs it; PolyForm Noncommercial, which covers government institutions).
+needs it; PolyForm Noncommercial, which covers government institutions). The children get
+a bytecode cache in the work folder even where PYTHONDONTWRITEBYTECODE is set, as an
+installed tool has (pip compiles it; benchmarks/run.py does the same): without it every
+click compiled renkei_xl from source again, about 50 ms that no staff PC pays.
 """
 
 from __future__ import annotations
@@ -61,9 +64,11 @@ def main() -> None:
     from remote_payload import payload_from_file
     from renkei_xl.cli.workbook import init_master
 
-    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "PYTHONPATH": str(REPO)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(XLWINGS_LICENSE_KEY="noncommercial", PYTHONPATH=str(REPO))
     with tempfile.TemporaryDirectory(prefix="renkei_button_bench_") as tmp:
         folder = Path(tmp)
+        env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
         master = init_master(folder / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
         payload = folder / "payload.json"
         payload.write_text(json.dumps(payload_from_file(master), ensure_ascii=False), encoding="utf-8")
