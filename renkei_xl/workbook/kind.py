@@ -28,11 +28,14 @@ def kind_of(pkg: Package, workbook: WorkbookXml) -> BookKind:
     return recognise([s.name for s in workbook.sheets], custom_properties(pkg).get(MUNICIPALITY_PROPERTY, ""))
 
 
-def check_master(pkg: Package, file_name: str) -> None:
-    """Refuse, saying what the file is and which command takes it, unless it is a master."""
-    kind = kind_of(pkg, WorkbookXml(pkg))
+def check_master(pkg: Package, file_name: str) -> WorkbookXml:
+    """Refuse, saying what the file is and which command takes it, unless it is a master.
+    Returns its workbook.xml as read, for the reader that follows (read_state)."""
+    workbook = WorkbookXml(pkg)
+    kind = kind_of(pkg, workbook)
     if kind.kind != MASTER:
         raise UserError(not_a_master(kind, file_name))
+    return workbook
 
 
 def check_master_file(path) -> None:

@@ -56,8 +56,7 @@ def opened(path: Path, keep_grids: bool = False) -> Iterator["FileState"]:
         raise _named(path, exc) from None
     with pkg:
         try:
-            check_master(pkg, path.name)
-            fs = read_state(pkg, keep_grids)
+            fs = read_state(pkg, keep_grids, check_master(pkg, path.name))
         except UserError as exc:
             raise _named(path, exc) from None
         try:

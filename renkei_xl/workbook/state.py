@@ -590,9 +590,10 @@ def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> 
             raise UserError(f"{f.place}: {label}の{f.message}")
 
 
-def read_state(pkg: Package, keep_grids: bool = False) -> FileState:
-    """``keep_grids``: the contract reads whole grids and keeps them (see Grids)."""
-    workbook = WorkbookXml(pkg)
+def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[WorkbookXml] = None) -> FileState:
+    """``keep_grids``: the contract reads whole grids and keeps them (see Grids).
+    ``workbook``: workbook.xml already read (kind.check_master), not parsed again."""
+    workbook = workbook or WorkbookXml(pkg)
     check_shared_strings(pkg, workbook)
     sheetnames = [s.name for s in workbook.sheets if s.part is not None]
     names = workbook.workbook_names()
