@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 import unicodedata
 from itertools import islice
 from operator import itemgetter
@@ -345,7 +346,7 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
         raise UserError(f"シート「{c.INDICATORS}」がありません")
     row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
     out = []
-    same = {}.setdefault   # one string for the texts a project's indicators share (see read_entries)
+    one = sys.intern   # the texts a project's indicators share, and the few roles, methods, rules
     for r, v, cells in book.rows(c.INDICATORS, row_no, cols):
         for field in CONVERTED:
             error = error_value(v.get(field, ""))
@@ -354,11 +355,10 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
                                                    c.INDICATOR_HEADERS[field], error))
         no = v.get("project_no", "")
         out.append(Indicator(
-            id=v["id"], role=same(v["role"], v["role"]), project_no=int(no) if no.isdigit() else None,
-            project_name=same(v.get("project_name", ""), v.get("project_name", "")),
-            summary=same(v.get("summary", ""), v.get("summary", "")), name=v["name"],
-            baseline=v.get("baseline", ""), target=v["target"], method=same(v["method"], v["method"]),
-            rule=same(v.get("rule", ""), v.get("rule", "")), actual_manual=v.get("actual_manual", ""),
+            id=v["id"], role=one(v["role"]), project_no=int(no) if no.isdigit() else None,
+            project_name=one(v.get("project_name", "")), summary=one(v.get("summary", "")), name=v["name"],
+            baseline=v.get("baseline", ""), target=v["target"], method=one(v["method"]),
+            rule=one(v.get("rule", "")), actual_manual=v.get("actual_manual", ""),
             status_manual=v.get("status_manual", ""), is_kpi=v.get("is_kpi", "") in c.KPI_TRUE,
             sheet=c.INDICATORS, row=r, cells=cells))
     return out
@@ -371,10 +371,10 @@ _ENTRY_FIELDS = ("indicator_id", "value", "denominator", "status", "unit")
 def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Finding]]:
     entries: list[Entry] = []
     findings: list[Finding] = []
-    # One string object for each distinct 指標ID, 実績値 and 単位: every ID recurs on each
-    # municipality's sheet, units and small counts recur on every row, and each cell read
-    # is a new string otherwise (a 20,000-indicator master: 25 MB of 200 MB).
-    same = {}.setdefault
+    # One string object for each distinct 指標ID, 実績値 and 単位 (sys.intern): each ID recurs
+    # on every municipality's sheet, units and small counts on every row, and each cell read
+    # is a new string otherwise (20,000 × 12: 25 MB of a 200 MB peak).
+    one = sys.intern
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
             findings.append(F.MISSING_SHEET.at(c.SETTINGS, "", municipality=muni.name))
@@ -388,8 +388,8 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
             continue
         name = muni.name
         for r, (ind_id, value, denominator, status, unit) in book.texts(name, row_no, cols, _ENTRY_FIELDS):
-            entries.append(Entry(name, same(ind_id, ind_id), same(value, value), denominator, status,
-                                 same(unit, unit), name, r, RowCells(cols, r)))
+            entries.append(Entry(name, one(ind_id), one(value), denominator, status, one(unit), name, r,
+                                 RowCells(cols, r)))
     return entries, findings
 
 

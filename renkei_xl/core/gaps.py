@@ -60,20 +60,6 @@ def _up(number: Decimal, digits: int) -> Decimal:
     return number.quantize(q, rounding=ROUND_CEILING).normalize()
 
 
-def _core(value: Value) -> str:
-    """``value.core``, kept per text: its regular expression ran up to three times a row
-    of a 10,000-row sheet (20 ms)."""
-    core = _CORES.get(value.raw)
-    if core is None:
-        if len(_CORES) > 50_000:
-            _CORES.clear()
-        core = _CORES[value.raw] = value.core
-    return core
-
-
-_CORES: dict[str, str] = {}
-
-
 @lru_cache(maxsize=16, typed=True)     # typed: 1 and 1.0 print differently
 def _decimal(number: float) -> Decimal:
     return Decimal(str(number))
@@ -107,25 +93,25 @@ def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, setting
     if ind.rule == RULE_DEADLINE or target.kind == DEADLINE:
         if actual.kind == NUMBER and target.kind == NUMBER:
             return _numeric_gap(ind, target, actual, settings) or ""
-        now = f"実績「{_core(actual)}」" if not actual.is_empty else "実績値は未入力"
+        now = f"実績「{actual.core}」" if not actual.is_empty else "実績値は未入力"
         return f"◎には完了（策定・構築・実施など）の報告が必要です（{now}）"
     if actual.is_empty:
         return "実績値が未入力です（市町村シート・指標シートに入力してください）"
     if actual.kind == STATUS and actual.negative:
-        return f"◎には目標「{_core(target)}」の実績が必要です（実績「{_core(actual)}」）"
+        return f"◎には目標「{target.core}」の実績が必要です（実績「{actual.core}」）"
     numeric = _numeric_gap(ind, target, actual, settings)
     if numeric is not None:
         return numeric
     if target.kind == STATUS:
-        return f"◎には目標「{_core(target)}」の実績が必要です（実績「{_core(actual)}」）"
-    return f"目標「{_core(target)}」と実績「{_core(actual)}」を比べられません"
+        return f"◎には目標「{target.core}」の実績が必要です（実績「{actual.core}」）"
+    return f"目標「{target.core}」と実績「{actual.core}」を比べられません"
 
 
 def _numeric_gap(ind: Indicator, target: Value, actual: Value, settings: Settings) -> Optional[str]:
     if target.kind == STATUS and target.status == ALL_MUNICIPALITIES:
         t, t_label, unit, family = Decimal(len(settings.municipalities)), f"全{len(settings.municipalities)}市町村", "市町村", "市町村"
     elif target.kind == NUMBER:
-        t, t_label, unit, family = target.number, _core(target), target.unit, target.family
+        t, t_label, unit, family = target.number, target.core, target.unit, target.family
     else:
         return None
     if actual.kind != NUMBER or actual.number is None or (actual.family != family and actual.unit):
@@ -143,7 +129,7 @@ def _numeric_gap(ind: Indicator, target: Value, actual: Value, settings: Setting
     need_full = (t - a) * sign
     need_nearly = (nearly_level - a) * sign
     word = "" if sign > 0 else "の減少"
-    shown = f"（{_core(actual)}／{t_label}）"
+    shown = f"（{actual.core}／{t_label}）"
     if need_full <= 0:
         return f"数値は目標に届いています{shown}"
     parts = []
