@@ -14,7 +14,9 @@ Attribute VB_Name = "RenkeiServer"
 ' The server's answer therefore starts with renkeiUnprotectSheets, naming the sheets the
 ' click writes: it lifts the protection of those that have one and remembers their
 ' options. RenkeiCallServer puts every remembered protection back after the replay,
-' whether it ended well or not, so no error leaves a tool sheet open. This lives in VBA
+' whether it ended well or not, so no error leaves a tool sheet open. A tool sheet the
+' click added is protected with the options the server sends (the tool's one protection,
+' renkei_xl.core.looks.PROTECTION): this module holds no copy of them. This lives in VBA
 ' (not in actions at the end of the answer) because Remote.bas stops at the first failing
 ' action: an action meant to restore would never run.
 '
@@ -28,7 +30,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "2"
+Public Const RENKEI_CLIENT_VERSION As String = "3"
 ' Remote.bas counts a used range's rows and columns in VBA Integer.
 Private Const RENKEI_MAX_COUNT As Long = 32767
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
@@ -43,8 +45,10 @@ Private Const MSG_TITLE As String = "9023643A4E8B696D00208A554FA130C430FC30EB"
 
 ' Protections lifted by renkeiUnprotectSheets in this click: Array(name, options...).
 Private renkeiLifted As Collection
-' Sheets added in this click that are protected like the tool's own sheets afterwards.
+' Sheets added in this click that are protected like the tool's own sheets afterwards,
+' and how: Protect's arguments by name, as the server sent them (Nothing: Excel's defaults).
 Private renkeiProtectNew As Collection
+Private renkeiNewOptions As Object
 ' The server's number of this click (renkeiRequest), shown to staff and reported back.
 Private renkeiRequestId As String
 
@@ -188,11 +192,13 @@ End Function
 ' ------------------------------------------------------------------ protection
 
 Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
-    ' args(1): the sheets this click writes; args(2): sheets it adds that are then protected.
+    ' args(1): the sheets this click writes; args(2): sheets it adds that are then protected;
+    ' args(3): how those are protected, Protect's arguments by name.
     Dim sheetName As Variant
     Dim ws As Worksheet
     If renkeiLifted Is Nothing Then Set renkeiLifted = New Collection
     If renkeiProtectNew Is Nothing Then Set renkeiProtectNew = New Collection
+    If action("args").Count >= 3 Then Set renkeiNewOptions = action("args")(3)
     For Each sheetName In action("args")(2)
         renkeiProtectNew.Add CStr(sheetName)
     Next sheetName
@@ -209,10 +215,11 @@ End Sub
 
 Function RenkeiProtection(ws As Worksheet) As Variant
     ' Array(name, DrawingObjects, Scenarios, AllowFormattingCells, ..., AllowUsingPivotTables),
-    ' in the order of Protect's arguments. It starts as the options the master is built with:
-    ' LibreOffice's VBA mode (where the tests run this module) has no Protection object.
+    ' in the order of Protect's arguments, as ws is protected now. LibreOffice's VBA mode
+    ' (where the tests run this module) has no Protection object: there the Allow* options
+    ' stay Excel's defaults, which its Protect ignores.
     Dim o As Variant
-    o = RenkeiBuiltProtection(ws)
+    o = RenkeiNamedProtection(ws, Nothing)
     o(1) = ws.ProtectDrawingObjects
     o(2) = ws.ProtectScenarios
     On Error GoTo Done
@@ -233,10 +240,20 @@ Done:
     RenkeiProtection = o
 End Function
 
-Function RenkeiBuiltProtection(ws As Worksheet) As Variant
-    ' What the tool's sheets are built with: only column and row formats and filtering allowed.
-    RenkeiBuiltProtection = Array(ws.Name, True, True, _
-        False, True, True, False, False, False, False, False, False, True, False)
+Function RenkeiNamedProtection(ws As Worksheet, named As Object) As Variant
+    ' Array(name, options...) as RenkeiProtection has it, from Protect's arguments by name
+    ' (Nothing: Excel's defaults, everything protected, nothing allowed).
+    Dim o As Variant, names As Variant, k As Long
+    o = Array(ws.Name, True, True, False, False, False, False, False, False, False, False, False, False, False)
+    If Not named Is Nothing Then
+        names = Split("DrawingObjects Scenarios AllowFormattingCells AllowFormattingColumns " & _
+            "AllowFormattingRows AllowInsertingColumns AllowInsertingRows AllowInsertingHyperlinks " & _
+            "AllowDeletingColumns AllowDeletingRows AllowSorting AllowFiltering AllowUsingPivotTables", " ")
+        For k = 1 To 13
+            o(k) = CBool(named.Item(names(k - 1)))
+        Next k
+    End If
+    RenkeiNamedProtection = o
 End Function
 
 Sub RenkeiProtect(ws As Worksheet, o As Variant)
@@ -256,7 +273,7 @@ NoAllow:
 End Sub
 
 Sub RenkeiRestoreProtection(wb As Workbook)
-    ' Every lifted sheet with its own options, then new tool sheets with the built ones;
+    ' Every lifted sheet with its own options, then new tool sheets as the server said;
     ' a sheet that cannot be protected again is named to staff, never left silently open.
     Dim o As Variant, sheetName As Variant
     Dim ws As Worksheet
@@ -278,7 +295,7 @@ Sub RenkeiRestoreProtection(wb As Workbook)
             If Not ws Is Nothing Then
                 If Not ws.ProtectContents Then
                     On Error Resume Next
-                    RenkeiProtect ws, RenkeiBuiltProtection(ws)
+                    RenkeiProtect ws, RenkeiNamedProtection(ws, renkeiNewOptions)
                     If Err.Number <> 0 Then failed = failed & " " & CStr(sheetName)
                     On Error GoTo 0
                 End If
@@ -287,6 +304,7 @@ Sub RenkeiRestoreProtection(wb As Workbook)
     End If
     Set renkeiLifted = Nothing
     Set renkeiProtectNew = Nothing
+    Set renkeiNewOptions = Nothing
     If failed <> "" Then MsgBox RenkeiFormat(RenkeiText(MSG_RESTORE), Trim(failed)), vbExclamation, RenkeiText(MSG_TITLE)
 End Sub
 

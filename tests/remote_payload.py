@@ -71,22 +71,21 @@ _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColum
                     "sort", "autoFilter", "pivotTables")
 
 
-def _built_protection() -> dict[str, bool]:
-    """What RenkeiRestoreProtection gives a tool sheet a click added, read from the VBA the
-    masters carry (RenkeiServer.bas' RenkeiBuiltProtection: DrawingObjects, Scenarios, then
-    the Allow* options, in _PROTECTION_KEYS' order after "sheet"), as openpyxl's attributes
-    (True: protected / not allowed)."""
-    from renkei_xl.vba.sources import MACROS_DIR
-
-    source = (MACROS_DIR / "RenkeiServer.bas").read_text(encoding="ascii")
-    body = re.search(r"RenkeiBuiltProtection = Array\(ws\.Name,([^)]*)\)", source.replace(" _\r\n", " "))
-    flags = [v.strip() == "True" for v in body.group(1).split(",")]
-    assert len(flags) == len(_PROTECTION_KEYS) - 1, flags
-    return {"sheet": True, **{k: (f if i < 2 else not f) for i, (k, f) in enumerate(zip(_PROTECTION_KEYS[1:], flags))}}
+_COM_ALLOWED = {"formatCells": "AllowFormattingCells", "formatColumns": "AllowFormattingColumns",
+                "formatRows": "AllowFormattingRows", "insertColumns": "AllowInsertingColumns",
+                "insertRows": "AllowInsertingRows", "insertHyperlinks": "AllowInsertingHyperlinks",
+                "deleteColumns": "AllowDeletingColumns", "deleteRows": "AllowDeletingRows", "sort": "AllowSorting",
+                "autoFilter": "AllowFiltering", "pivotTables": "AllowUsingPivotTables"}
 
 
-# A tool sheet added by a click is protected as the built ones are.
-NEW_SHEET_PROTECTION = _built_protection()
+def com_protection_attrs(kwargs: dict) -> dict:
+    """Worksheet.Protect's arguments (by name) as file_protection reads the result, openpyxl's
+    attributes (True: protected / not allowed); an argument left out is Excel's default
+    (everything protected, nothing allowed)."""
+    assert kwargs.get("Contents", True) is True
+    return {"sheet": True, "objects": bool(kwargs.get("DrawingObjects", True)),
+            "scenarios": bool(kwargs.get("Scenarios", True)),
+            **{attr: not kwargs.get(name, False) for attr, name in _COM_ALLOWED.items()}}
 
 
 class ExcelError(AssertionError):
@@ -319,6 +318,7 @@ class Applied:
     protection: dict[str, dict] = field(default_factory=dict)
     lifted: dict[str, dict] = field(default_factory=dict)
     protect_new: list[str] = field(default_factory=list)
+    new_options: dict = field(default_factory=dict)   # how protect_new is protected (Protect's arguments)
     subs: frozenset = frozenset()
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
 
@@ -444,14 +444,14 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
 
 def _restore_protection(out: Applied) -> None:
     """RenkeiCallServer after the replay: lifted sheets get their own options back, sheets
-    added for the tool are protected with the built ones."""
+    added for the tool are protected as the answer said (new_options)."""
     for sheet, state in out.lifted.items():
         if sheet in out.order:
             out.protection[sheet] = state
     for sheet in out.protect_new:
         if sheet in out.order and sheet not in out.protection:
-            out.protection[sheet] = {"options": dict(NEW_SHEET_PROTECTION), "unlocked": []}
-    out.lifted, out.protect_new = {}, []
+            out.protection[sheet] = {"options": com_protection_attrs(out.new_options), "unlocked": []}
+    out.lifted, out.protect_new, out.new_options = {}, [], {}
 
 
 def _action_rect(a: dict) -> Optional[Rect]:
@@ -518,7 +518,8 @@ def _replay(out: Applied, a: dict) -> None:
         out.request = args[0]
         return
     if func == UNPROTECT:
-        lift, protect_new = args
+        lift, protect_new, *how = args      # RenkeiServer.bas: no args(3) is Excel's defaults
+        out.new_options = how[0] if how else {}
         for sheet in lift:
             if sheet in out.protection:
                 out.lifted[sheet] = out.protection.pop(sheet)

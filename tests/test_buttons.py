@@ -830,9 +830,11 @@ def test_every_macro_in_renkei_bas_has_its_entry_point():
 
 
 def test_a_tool_sheet_added_by_a_click_is_protected_as_the_built_ones(master, tmp_path):
-    from remote_payload import NEW_SHEET_PROTECTION
-
-    assert file_protection(master)[c.LIST]["options"] == NEW_SHEET_PROTECTION
+    """The answer tells the master's VBA how (RenkeiServer.bas keeps no copy of the options);
+    the model of the client protects with what the answer said, and Excel's defaults
+    (everything protected) without it."""
+    built = file_protection(master)[c.LIST]["options"]
+    assert not built["formatColumns"] and not built["autoFilter"]    # what staff may still do
     path = _copy(master, tmp_path / "book.xlsm")
     wb = load_workbook(path, keep_vba=True)
     del wb[c.SUMMARY]
@@ -844,7 +846,9 @@ def test_a_tool_sheet_added_by_a_click_is_protected_as_the_built_ones(master, tm
     fitted = fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"]))
     assert fitted.left_out == ("chart",)
     applied = apply_actions(payload, fitted.actions)
-    assert applied.protection[c.SUMMARY]["options"] == NEW_SHEET_PROTECTION
+    assert applied.protection[c.SUMMARY]["options"] == built
+    unsaid = [dict(a, args=a["args"][:2]) if a["func"] == UNPROTECT else a for a in fitted.actions]
+    assert apply_actions(payload, unsaid).protection[c.SUMMARY]["options"] == {k: True for k in built}
     with pytest.raises(ExcelError, match="addChart"):   # what Excel would have said unfitted
         apply_actions(payload, book.json()["actions"])
 

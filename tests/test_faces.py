@@ -34,7 +34,7 @@ from typing import Optional
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (applied_looks, apply_actions, file_conditional, file_freeze, file_heights,
+from remote_payload import (applied_looks, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
@@ -202,18 +202,6 @@ def protection_attrs(p: Optional[Protection]) -> Optional[dict]:
         return None
     return {"sheet": True, **{attr: (getattr(p, field) if attr in ("objects", "scenarios") else not getattr(p, field))
                               for attr, field in _PROTECTION_ATTRS}}
-
-
-def com_protection_attrs(kwargs: dict) -> dict:
-    """Worksheet.Protect's arguments as file_protection reads the result."""
-    allow = {"formatCells": "AllowFormattingCells", "formatColumns": "AllowFormattingColumns",
-             "formatRows": "AllowFormattingRows", "insertColumns": "AllowInsertingColumns",
-             "insertRows": "AllowInsertingRows", "insertHyperlinks": "AllowInsertingHyperlinks",
-             "deleteColumns": "AllowDeletingColumns", "deleteRows": "AllowDeletingRows", "sort": "AllowSorting",
-             "autoFilter": "AllowFiltering", "pivotTables": "AllowUsingPivotTables"}
-    assert kwargs["Contents"] is True
-    return {"sheet": True, "objects": kwargs["DrawingObjects"], "scenarios": kwargs["Scenarios"],
-            **{attr: not kwargs[name] for attr, name in allow.items()}}
 
 
 # -------------------------------------------------------------- the expectations
@@ -425,16 +413,16 @@ def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_pat
 
 def test_protection_is_one_record_on_every_writer(masters):
     """The core's Protection is what the package writer wrote on the built master's tool
-    sheets (XlsxWriter), what COM is asked for, and what the masters' VBA restores on a
-    sheet a click added (remote_payload reads RenkeiServer.bas)."""
-    from remote_payload import NEW_SHEET_PROTECTION
+    sheets (XlsxWriter), what COM is asked for, and what the server tells the masters' VBA
+    to protect a sheet a click added with (RenkeiServer.bas keeps no copy of it)."""
+    from renkei_xl.excel.desktop import NEW_SHEET_PROTECTION
 
     want = protection_attrs(PROTECTION)
     built = file_protection(masters["clean"])
     for sheet in (c.LIST, c.SUMMARY, c.FINDINGS, c.MENU):
         assert built[sheet]["options"] == want, sheet
     assert com_protection_attrs(com_protection(PROTECTION)) == want
-    assert NEW_SHEET_PROTECTION == want
+    assert com_protection_attrs(NEW_SHEET_PROTECTION) == want
     odd = Protection(sort=True, format_rows=False)
     assert com_protection_attrs(com_protection(odd)) == protection_attrs(odd)
 

@@ -437,7 +437,8 @@ def test_the_server_keeps_no_copy_of_a_workbook(server):
     kept = {p.name for p in folder.iterdir()}
     locks = {p.name for p in folder.iterdir() if p.name.endswith(".renkei-lock")}   # the writers' lock, empty
     assert all((folder / name).stat().st_size == 0 for name in locks)
-    assert kept - locks == {MASTER_NAME, SPLIT_DIR, EXPORT_DIR, COLLECT_DIR}
+    # the output folders are there when other tests of this server ran split, export or collect first
+    assert MASTER_NAME in kept and kept - locks <= {MASTER_NAME, SPLIT_DIR, EXPORT_DIR, COLLECT_DIR}
     assert server.master.read_bytes()[:2] == b"PK"
 
 

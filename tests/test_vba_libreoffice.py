@@ -53,7 +53,7 @@ LO_GAPS = {
 LO_NOTES = {
     "protection": "LibreOffice does not enforce sheet protection on macros but silently drops their "
                   "format changes; it has no Worksheet.Protection and no Allow* arguments of Protect "
-                  "(RenkeiServer.bas falls back to the built options there): the answer's own "
+                  "(RenkeiServer.bas keeps Excel's default Allow* options there): the answer's own "
                   "renkeiUnprotectSheets lifts it, the harness restores it as RenkeiCallServer does, and "
                   "which sheets Excel refuses to write is modelled in Python",
     "dates": "WebHelpers (ParseIso) does not compile: an ISO date string stays text, as in the model; "
@@ -320,6 +320,16 @@ def _same_look(look: str, have, want) -> bool:
     return have == want
 
 
+def _without_summary(master: Path, path: Path) -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(master, keep_vba=True)
+    del wb["集計"]
+    path.parent.mkdir()
+    wb.save(path)         # named as the master, which the server asks for
+    return path
+
+
 @pytest.fixture(scope="module")
 def replays(server, tmp_path_factory):  # noqa: F811
     """The server's answers and one LibreOffice start replaying all of them."""
@@ -339,10 +349,17 @@ def replays(server, tmp_path_factory):  # noqa: F811
         cases[name] = ([next(a for a in cases["recalc"][0] if a["func"] == func)], None)
     cases["missing Sub"] = ([catalogue[0], {"func": "renkeiNoSuchAction", "args": [], "values": None, "sheet_position": 0,
                               "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1}], None)
+    # A master whose 集計 staff deleted: the click adds it, and the VBA protects it as the answer says.
+    sources = {"added sheet": _without_summary(server.master, root / "no_summary" / server.master.name)}
+    added_payload = payload_from_file(sources["added sheet"], client=VBA)
+    response = server.post("recalc", added_payload)
+    assert response.status_code == 200, response.text
+    actions = response.json()["actions"]
+    cases["added sheet"] = (actions, apply_actions(added_payload, actions))
     runs = []
     for i, (name, (actions, applied)) in enumerate(cases.items()):
         book = root / f"master{i}.xlsm"
-        shutil.copyfile(server.master, book)
+        shutil.copyfile(sources.get(name, server.master), book)
         runs.append({"book": str(book), "actions": actions if name.startswith("gap") else _replayed(actions),
                      "read": _read_request(applied) if applied is not None else {}})
     job = root / "job.json"
@@ -395,6 +412,19 @@ def test_the_sheets_the_replay_lifted_are_protected_again(replays, entry):
     assert set(result["protected"]) <= set(result["protected_after"]), result
     if entry == "missing Sub":
         assert result["result"].startswith("ERR 2 ") and CATALOGUE_SHEET in result["protected_after"]
+
+
+def test_a_sheet_the_click_added_is_protected_as_the_answer_says(replays):
+    """RenkeiServer.bas holds no protection options of its own: the answer's
+    renkeiUnprotectSheets says how the sheets a click adds are protected, and the VBA reads
+    them by Protect's argument names (LibreOffice then protects with DrawingObjects and
+    Scenarios only: it has no Allow* arguments)."""
+    actions, applied, result = replays["added sheet"]
+    unprotect = actions[[a["func"] for a in actions].index("renkeiUnprotectSheets")]
+    assert "集計" in unprotect["args"][1] and unprotect["args"][2]["AllowFiltering"] is True
+    assert result["result"] == f"OK {len(_replayed(actions))}", result["result"]
+    assert "集計" not in result["protected"] and "集計" in result["protected_after"], result
+    assert "集計" in applied.protection
 
 
 def test_the_listed_gaps_are_real_gaps_of_libreoffice(replays):

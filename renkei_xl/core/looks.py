@@ -137,7 +137,7 @@ def print_setup(name: str, **sheet_own) -> PrintSetup:
 
 # One protection for every protected sheet the tool writes, whoever writes it: staff may
 # widen a column, heighten a row to read a long text, and filter 検証結果, but not change
-# what the tool wrote (input cells are unlocked looks instead). The renkei-xl VBA client
-# restores the same options on a sheet a click added (RenkeiServer.bas'
-# RenkeiBuiltProtection; tests/test_faces.py holds the two together).
+# what the tool wrote (input cells are unlocked looks instead). A sheet a click added is
+# protected with the same options: the server's answer sends them to the master's VBA
+# (renkei_xl.excel.remote.RemoteBook.writable), which keeps no copy.
 PROTECTION = Protection()

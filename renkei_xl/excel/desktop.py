@@ -57,8 +57,9 @@ def com_protection(p: Protection) -> Mapping[str, object]:
                 **{com: getattr(p, field) for field, com in _COM_ALLOWED})
 
 
-# A tool sheet a click has just added is protected as the built ones are.
-_NEW_PROTECTION = com_protection(PROTECTION)
+# A tool sheet a click has just added is protected as the built ones are (also sent to the
+# VBA client of the server's answers: renkei_xl.excel.remote.RemoteBook.writable).
+NEW_SHEET_PROTECTION = com_protection(PROTECTION)
 
 
 class DesktopBook(LiveBook):
@@ -107,7 +108,7 @@ class DesktopBook(LiveBook):
             yield
         finally:
             done = {name for name, _ in restore}
-            restore += [(name, _NEW_PROTECTION) for name in dict.fromkeys(protect)
+            restore += [(name, NEW_SHEET_PROTECTION) for name in dict.fromkeys(protect)
                         if name not in done and name in self.sheetnames]
             for name, options in restore:
                 self._protect(name, options)

@@ -91,13 +91,16 @@ class RemoteBook(LiveBook):
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
         """The payload carries no protection state, and the client replays the actions
         itself. The first action, ``renkeiUnprotectSheets`` (RenkeiServer.bas), names the
-        sheets to lift and the ones to protect afterwards; the client lifts those that are
-        protected, remembering their options, and restores them after the replay whether it
-        succeeded or not (renkei_xl.excel.client: a client without that Sub gets no answer
-        at all)."""
+        sheets to lift and the ones to protect afterwards, and says how those are protected
+        (the tool's one protection as Worksheet.Protect's arguments by name: the client's
+        Protect is COM's); the client lifts the sheets that are protected, remembering their
+        options, and restores them after the replay whether it succeeded or not
+        (renkei_xl.excel.client: a client without that Sub gets no answer at all)."""
         from .client import UNPROTECT   # not at the top: the desktop buttons never need it
+        from .desktop import NEW_SHEET_PROTECTION
 
         names = list(dict.fromkeys(sheet_names))
         self.book.impl.append_json_action(
-            func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect))])
+            func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
+                                  dict(NEW_SHEET_PROTECTION)])
         yield
