@@ -991,3 +991,21 @@ def test_an_error_value_the_vba_client_can_send_is_an_input_error_not_a_refusal(
     response = server.post("check", _payload(copy))
     assert response.status_code == 200, response.text
     assert f"札幌市!{ref}" in json.dumps(response.json(), ensure_ascii=False) or ref in response.text
+
+
+def test_a_buttons_read_of_the_saved_master_is_admissions_while_the_file_is_unchanged(tmp_path):
+    """Admission reads the saved master and the sent workbook for 配布用ファイル作成 and
+    確定版を書き出し; the button takes those reads, unless the file changed in between (staff
+    saved again): then the button reads it anew."""
+    from renkei_xl.server.place import Place
+
+    master = tmp_path / "m.xlsm"
+    master.write_bytes(b"saved once")
+    place = Place(tmp_path)
+    assert place.saved_read(master) is None and place.sent_data is None
+    read, sent = ("data", {}, {}, b"key"), object()
+    place.keep_reads(master, read, sent)
+    assert place.saved_read(master) is read and place.sent_data is sent
+    assert place.saved_read(tmp_path / "other.xlsm") is None
+    master.write_bytes(b"saved again, longer")
+    assert place.saved_read(master) is None

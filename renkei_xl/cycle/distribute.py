@@ -142,16 +142,17 @@ def give_key(master: Path) -> Optional[bytes]:
 def split_master(master: Path, outdir: Path, *, eml: bool = False,
                  deadline: Optional[dt.date] = None, sender: Optional[str] = None,
                  issued: Optional[dt.datetime] = None,
-                 echo: Optional[Callable[[str], None]] = None) -> list[Path]:
+                 echo: Optional[Callable[[str], None]] = None, read: Optional[tuple] = None) -> list[Path]:
     """One input workbook per municipality (and a draft beside it with ``eml``).
 
     Each file is sealed with the master's key. A master without one (built before keys
     existed) gets one first (``give_key``); if it cannot be written now, the files go out
     unsealed and ``echo`` (standard error when not given) says so, since collect can then
-    only check the plain fingerprint.
+    only check the plain fingerprint. ``read``: ``read_master_grids(master)`` already made
+    (the server's admission reads the saved master before the button runs).
     """
     master, outdir = Path(master), Path(outdir)
-    data, sheets, names, key = read_master_grids(master)
+    data, sheets, names, key = read if read is not None else read_master_grids(master)
     if not data.settings.municipalities:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧が空です。配布する市町村がありません")
     missing = [m.name for m in data.settings.municipalities if m.name not in sheets]

@@ -257,7 +257,9 @@ def _split(live: LiveBook, title: str) -> str:
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
     issued = now()
     due = reply_deadline(issued.date())
-    written = split_master(master, outdir, deadline=due.day, issued=issued)
+    place = REMOTE_PLACE.get()
+    written = split_master(master, outdir, deadline=due.day, issued=issued,
+                           read=place.saved_read(master) if place is not None else None)
     names = "\n".join(f"・{p.name}" for p in written)
     return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n"
             f"{due.note()}（入力用ファイルに記載しました）。\n\n"
@@ -279,7 +281,9 @@ def _export(live: LiveBook, title: str) -> str:
     master = master_path(live)
     if not _saved_or_ask(live, title):
         return f"{title}を中止しました。"
-    data = live.read()
+    place = REMOTE_PLACE.get()
+    sent = place.sent_data if place is not None else None     # admission read this very payload
+    data = sent if sent is not None else live.read()
     outdir = master.parent / EXPORT_DIR
     outdir.mkdir(parents=True, exist_ok=True)
     live.status(f"{title}: 確定版を書き出しています…")

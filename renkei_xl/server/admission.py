@@ -82,10 +82,16 @@ def _same_master(place: Place, master: Path, sent_id: str) -> None:
 
 
 def _saved(place: Place, caption: str, master: Path, live) -> None:
+    """Refused unless the workbook sent reads as the saved master. What the button reads
+    next is kept for it (place.keep_reads): split lays out the saved master's sheets, so
+    its read is made with the grids; export takes the sent data. Rollover writes from a
+    read of its own (the package too), so nothing is held for it."""
+    from ..cycle.distribute import read_master_grids
     from ..workbook.session import load_master
 
     try:
-        saved = load_master(master)
+        saved_read = read_master_grids(master) if caption == c.SPLIT else None
+        saved = saved_read[0] if saved_read is not None else load_master(master)
     except UserError as exc:
         raise Refusal(422, f"保存されているマスター「{place.shown(master)}」を読めません。{exc}。", "マスターを読めない") from None
     sent = live.read()
@@ -93,6 +99,10 @@ def _saved(place: Place, caption: str, master: Path, live) -> None:
         raise Refusal(409, (f"{caption}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
                             "あります（設定・指標・市町村のシート）。上書き保存してから、もう一度ボタンを押してください。"),
                       "未保存の変更")
+    if saved_read is not None:
+        place.keep_reads(master, saved_read, None)
+    elif caption == c.EXPORT:
+        place.sent_data = sent
 
 
 def _contents(data) -> tuple:
