@@ -1,8 +1,9 @@
 """The command line `renkei-xl`: the same operations as the buttons, on workbook files.
 
 Each subcommand imports what it needs when it runs, so `renkei-xl --help` and the light
-commands start without loading openpyxl or pandas. Errors the staff can cause arrive as
-UserError and are printed as one Japanese message with exit code 2, never a traceback.
+commands start without loading the workbook readers and writers. Errors the staff can
+cause arrive as UserError and are printed as one Japanese message with exit code 2, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class _Ignored:
 def _add_workbook_commands(sub) -> None:
     """Workbook and mail-cycle commands live in their own modules; this file only routes.
 
-    Importing them costs nothing heavy: each handler imports openpyxl and friends itself.
+    Importing them costs nothing heavy: each handler imports what its command needs itself.
     """
     wanted = getattr(sub, "wanted", None)
     if wanted is None or wanted in WORKBOOK_COMMANDS:

@@ -149,8 +149,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     same = sum(result.evaluations[i].symbol == s for i, s in ref.official.items())
     print(f"4. 公式の評価（2023年度 確定版）との一致: {same}／{len(ref.official)} 行")
     print(result.summary.line())
-    steps = sum(1 for i in result.indicators if result.evaluations[i.id].symbol != "◎")
-    print(f"   ◎でない {steps} 指標の次の一歩（目標までの差・期限・未入力の市町村）はシート「次の一歩」にあります")
+    from ..core.model import ACHIEVED
+
+    steps = sum(1 for i in result.indicators if result.evaluations[i.id].symbol != ACHIEVED)
+    print(f"   {ACHIEVED}でない {steps} 指標の次の一歩（目標までの差・期限・未入力の市町村）はシート"
+          f"「{c.NEXT_STEPS}」にあります")
     from ..cycle.rollover import rollover_file
 
     done = rollover_file(path, force=True)

@@ -96,7 +96,6 @@ LIST_COLUMNS = ("役割", "連携事業名", "事業概要", "評価指標", "�
 LIST_SYMBOL_COL = LIST_COLUMNS.index("評価")      # 0-based
 LIST_RATE_COL = LIST_COLUMNS.index("達成率")
 LIST_ID_COL = LIST_COLUMNS.index("指標ID")
-LIST_ACTUAL_COL = LIST_COLUMNS.index("実績値")
 LIST_STATUS_COL = LIST_COLUMNS.index("連携事業実施状況等（３月末時点）")
 
 FINDING_COLUMNS = ("重大度", "シート", "セル", "指標ID", "内容", "修正のヒント")
@@ -166,6 +165,9 @@ YEAR_SHEETS = (HISTORY, NEXT_STEPS)
 # (the builder refuses it, case as Excel ignores it).
 TOOL_OWNED = (*TOOL_SHEETS, *YEAR_SHEETS, IMPORT_LOG, XLWINGS_CONF)
 RESERVED_SHEET_NAMES = (SETTINGS, INDICATORS, *TOOL_OWNED)
+# The tool's sheets whose current content a plan carries forward (検証結果's staff notes,
+# 取込履歴's rows, 経年's years): both faces read them into MasterState.
+STATE_SHEETS = (FINDINGS, IMPORT_LOG, HISTORY)
 
 
 def is_tool_owned(sheet: str) -> bool:

@@ -32,7 +32,7 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import cell_error_finding
-from .values import error_value, shown
+from .values import error_value, format_percent, shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -302,13 +302,13 @@ def _threshold(where: str, value: object) -> float:
         ratio = number / 100 if number > 100 else number
     lo, hi = THRESHOLD_RANGE
     if not lo < ratio <= hi:
-        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は {lo:.0%} より大きく {hi:.0%} 以下に"
-                        f"してください{example}")
+        raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」（{_pct(ratio)}）は {format_percent(lo, None)} より大きく "
+                        f"{format_percent(hi, None)} 以下にしてください{example}")
     return float(ratio)
 
 
 def _pct(ratio: Decimal) -> str:
-    return f"{float(ratio) * 100:.6g}%"
+    return format_percent(float(ratio), None)
 
 
 def _municipalities(book: Book) -> list[Municipality]:

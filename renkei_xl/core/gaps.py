@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 from . import contract as c
 from .history import History
 from .layout import HEADER, INDICATOR, Grid
-from .methods import NOBODY, method_of, rates_others
+from .methods import NO_VALUE, NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights, symbol_colours
@@ -182,13 +182,6 @@ def deadline_text(ind: Indicator, fiscal_year: int) -> str:
     return f"{year}年度（期限を過ぎています。目標の見直しが必要です）"
 
 
-def empty_municipalities(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> str:
-    """Municipalities with no value yet on a 合計 or 参加市町村数 row."""
-    if not _adds_up(ind):
-        return ""
-    return _missing_text({e.municipality for e in entries if e.value.strip()}, settings.names)
-
-
 def _adds_up(ind: Indicator) -> bool:
     method = method_of(ind)
     return method is not None and method.adds_up
@@ -258,7 +251,7 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
         deadline = deadlines.get((ind.target, ind.is_kpi))
         if deadline is None:
             deadline = deadlines[(ind.target, ind.is_kpi)] = deadline_text(ind, settings.fiscal_year)
-        out.append([ind.id, ind.project_label, ind.name, ev.symbol, ind.target or "－", actual or "－",
+        out.append([ind.id, ind.project_label, ind.name, ev.symbol, ind.target or NO_VALUE, actual or NO_VALUE,
                     gap, deadline,
                     _missing_text(filled[ind.id], names) if _adds_up(ind) else "",
                     trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year)])
@@ -305,11 +298,15 @@ class _Sheet:
         return fitted_heights(self.grid, WIDTHS)
 
 
+def next_steps_title(settings: Settings) -> str:
+    return f"{settings.region} {settings.fiscal_year}年度 次の一歩（{ACHIEVED}でない指標と未入力の行）"
+
+
 def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Settings,
                      history: History) -> SheetPlan:
     steps = step_rows(result, entries, settings, history)
     munis = municipality_rows(result.indicators, entries, settings)
-    title = f"{settings.region} {settings.fiscal_year}年度 次の一歩（◎でない指標と未入力の行）"
+    title = next_steps_title(settings)
     note = ("◎でない指標ごとに、目標までの差（その行の単位）・期限までの年数・まだ入力のない市町村・"
             "前年度との比較を示します。評価を再計算するたびに作り直します。")
     out = _Sheet()

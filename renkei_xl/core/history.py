@@ -20,7 +20,8 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import YEAR_RANGE, text
 from .errors import UserError
-from .model import ACHIEVED, EVALUABLE, SYMBOLS, Indicator, Result
+from .methods import NO_VALUE
+from .model import ACHIEVED, EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .sheet_grid import symbol_colours
 
@@ -96,7 +97,7 @@ def with_year(history: History, year: int, result: Result) -> History:
     for ind in result.indicators:
         ev = result.evaluations[ind.id]
         actual = result.consolidated[ind.id].actual if ind.id in result.consolidated else ""
-        out.setdefault(ind.id, {})[year] = YearRecord("" if actual in ("－", "") else actual, ev.symbol)
+        out.setdefault(ind.id, {})[year] = YearRecord("" if actual in (NO_VALUE, "") else actual, ev.symbol)
     return out
 
 
@@ -281,7 +282,8 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         seen.add((ind_id, year))
         if year in history.get(ind_id, {}):
             replaced += 1
-        records.append((ind_id, year, YearRecord("" if actual in ("－", "―") else actual, symbol)))
+        # either dash the list prints (実績値's －, the symbol ―) is no value
+        records.append((ind_id, year, YearRecord("" if actual in (NO_VALUE, NOT_YET) else actual, symbol)))
     return CsvImport(records, refusals, replaced)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from .methods import NO_VALUE
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Indicator, Result, Settings
 from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
 
@@ -70,8 +71,8 @@ def list_grid(result: Result, settings: Settings) -> Grid:
             groups.setdefault(("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name),
                               []).append(len(grid_rows))
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
-            grid_rows.append([role, project, summary, ind.name, ind.baseline or "－", ind.target or "－",
-                              c.actual or "－", ev.symbol, c.status_text, ind.id,
+            grid_rows.append([role, project, summary, ind.name, ind.baseline or NO_VALUE, ind.target or NO_VALUE,
+                              c.actual or NO_VALUE, ev.symbol, c.status_text, ind.id,
                               None if ev.ratio is None else round(ev.ratio, 4)])
         last_row = len(grid_rows) - 1
         if last_row > first_row:
@@ -90,18 +91,22 @@ def list_grid(result: Result, settings: Settings) -> Grid:
     return g
 
 
+def summary_title(settings: Settings) -> str:
+    return f"{settings.region} {settings.fiscal_year}年度 評価の集計"
+
+
 def summary_grid(result: Result, settings: Settings) -> Grid:
     """集計: counts per symbol overall and per 役割, and the 達成割合 line."""
     s = result.summary
     g = Grid()
-    g.add(TITLE, [f"{settings.region} {settings.fiscal_year}年度 評価の集計"])
+    g.add(TITLE, [summary_title(settings)])
     g.add(BLANK, [])
     g.header_row = g.add(HEADER, ["区分", *(f"{sym} {SYMBOL_LABELS[sym]}" for sym in SYMBOLS), "計"])
     g.add(TOTAL, ["全体", *(s.counts.get(sym, 0) for sym in SYMBOLS), sum(s.counts.values())])
     for role, counts in s.by_role.items():
         g.add(INDICATOR, [role, *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
     g.add(BLANK, [])
-    r = g.add(TOTAL, ["達成割合", s.rate_text or "－",
+    r = g.add(TOTAL, ["達成割合", s.rate_text or NO_VALUE,
                       f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}{s.left_out_text}"])
     g.merges.append((r, 2, r, len(SYMBOLS) + 1))
     return g

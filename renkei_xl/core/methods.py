@@ -66,6 +66,10 @@ class Method(NamedTuple):
     rates_others: bool = False    # a 達成割合 row: its symbol comes from the other rows' symbols
     manual_is_total: bool = False  # a 実績値（手入力） typed beside the rows must equal their total
 
+    def reported_by(self, is_central: bool) -> bool:
+        """Whether a municipality's sheet (the central city's: ``is_central``) carries a row."""
+        return self.reporters == EVERY_MUNICIPALITY or (self.reporters == CENTRAL_ONLY and is_central)
+
     @property
     def adds_up(self) -> bool:
         """Every municipality's own number counts towards the total (合計, 参加市町村数), so
@@ -252,9 +256,7 @@ def is_numeric_cell(ind: Optional["Indicator"], field: str) -> bool:
 def reported_by(ind: "Indicator", is_central: bool) -> bool:
     """Whether a municipality sheet carries a row for ``ind``."""
     method = method_of(ind)
-    if method is None:
-        return False
-    return method.reporters == EVERY_MUNICIPALITY or (method.reporters == CENTRAL_ONLY and is_central)
+    return method is not None and method.reported_by(is_central)
 
 
 def value_prompt(ind: "Indicator") -> str:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Mapping, NamedTuple, Optional
 
 # The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
+from . import contract as c
 from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
 from .values import format_percent
 
@@ -86,7 +87,7 @@ class Indicator(NamedTuple):
     actual_manual: str = ""       # 実績値（手入力）
     status_manual: str = ""       # 実施状況（手入力）
     is_kpi: bool = False          # 基本KPI
-    sheet: str = "指標"
+    sheet: str = c.INDICATORS
     row: Optional[int] = None
     cells: Mapping[str, str] = NO_CELLS  # field name -> "G5"
 

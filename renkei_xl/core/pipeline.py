@@ -22,7 +22,7 @@ from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate
-from .methods import CENTRAL_ONLY, EVERY_MUNICIPALITY, method_of, rates_others
+from .methods import NO_VALUE, method_of, rates_others
 from .findings import CONSOLIDATION
 from .validate import cell_error_finding, input_error_reason, validate
 from .values import ValueParseError, error_value, format_percent, parse_value
@@ -52,7 +52,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
             findings.append(CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc))
-            consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, "－", "", ind.status_manual),
+            consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual),
                                             [ind.status_manual])[0]
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
             continue
@@ -138,9 +138,7 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     for e, error in bad:
         mine = ids_of[e.municipality]
         for ind, method in methods:
-            reports = method is not None and (method.reporters == EVERY_MUNICIPALITY or (
-                method.reporters == CENTRAL_ONLY and e.municipality == central))
-            if reports and ind.id not in mine:
+            if method is not None and method.reported_by(e.municipality == central) and ind.id not in mine:
                 out.setdefault(ind.id, []).append(cell_error_finding(
                     e.sheet or e.municipality, e.cell("indicator_id"), ind.id, "この市町村の行の指標ID", error))
     return out

@@ -18,13 +18,12 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from .methods import METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL
+from .methods import BY_NAME, CENTRAL_ONLY, MANUAL_ALWAYS, METHOD_CENTRAL, METHOD_MANUAL, NO_VALUE
 from .model import KPI_LABEL, Entry, Indicator, Municipality, Settings
 from .pipeline import AUTO_STATUS_PREFIX
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = {"fy2023": DATA_DIR / "fy2023.toml"}
-NO_VALUE = "－"
 
 
 @dataclass(frozen=True)
@@ -96,16 +95,17 @@ def _build(data: dict) -> Reference:
         for p in (p for p in data["project"] if p["role"] == role_no):
             for row in p["indicator"]:
                 method = row.get("method", METHOD_CENTRAL)
+                how = BY_NAME[method]
                 status = row.get("status", "").strip()
                 actual_manual = ""
                 values = row.get("values")
-                if method == METHOD_CENTRAL and values is None:
+                if how.reporters == CENTRAL_ONLY and values is None:
                     values = {central: _actual(row["actual"])} if _actual(row["actual"]) else {}
-                if method == METHOD_AUTO:
+                if how.rates_others:
                     # The first line of 1's status is what the tool generates itself.
                     status = "\n".join(line for line in status.splitlines()
                                        if not line.startswith(AUTO_STATUS_PREFIX))
-                if method == METHOD_MANUAL:
+                if how.manual == MANUAL_ALWAYS:
                     actual_manual = _actual(row["actual"])
                 add(Indicator(row["id"], role, int(p["no"]), p["name"], p.get("summary", ""),
                               row["name"], row["baseline"], row["target"], method,

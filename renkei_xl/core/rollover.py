@@ -27,7 +27,9 @@ from . import contract as c
 from .contract_read import Book, MasterData, text
 from .refs import parse_ref
 from .errors import UserError
+from .gaps import next_steps_title
 from .history import history_sheet, read_history, with_year
+from .layout import summary_title
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
 from .marks import marks
@@ -272,10 +274,10 @@ def _note_sheet(sheet: SheetPlan, note: str) -> SheetPlan:
 
 
 def _summary_placeholder(settings: Settings) -> SheetPlan:
-    return SheetPlan(c.SUMMARY, [[(f"{settings.region} {settings.fiscal_year}年度 評価の集計", "title")], [],
+    return SheetPlan(c.SUMMARY, [[(summary_title(settings), "title")], [],
                                  [(SUMMARY_NOTE, "legend")]], widths={1: 30.0})
 
 
 def _steps_placeholder(settings: Settings) -> SheetPlan:
-    return SheetPlan(c.NEXT_STEPS, [[(f"{settings.region} {settings.fiscal_year}年度 次の一歩", "title")], [],
+    return SheetPlan(c.NEXT_STEPS, [[(next_steps_title(settings), "title")], [],
                                     [(STEPS_NOTE, "legend")]], widths={1: 30.0})

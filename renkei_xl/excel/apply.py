@@ -29,13 +29,9 @@ from ..core.plan_types import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, Cond
                                SheetPlan, WritePlan)
 from .book import LINK_TIP, LiveBook, as_excel_text
 
-# The sheets a plan may need the current content of.
-STATE_SHEETS = (c.FINDINGS, c.IMPORT_LOG, c.HISTORY)
-
-
 def master_state(live: LiveBook) -> MasterState:
     """What a plan needs of the open master besides its contract data."""
-    grids = {name: live.grid(name) for name in STATE_SHEETS if name in live.sheetnames}
+    grids = {name: live.grid(name) for name in c.STATE_SHEETS if name in live.sheetnames}
     return MasterState(list(live.sheetnames), dict(live.names), grids,
                        live.fill_of if live.reads_colours else None)
 

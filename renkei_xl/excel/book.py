@@ -116,7 +116,7 @@ class LiveBook(ABC):
         """One bulk read from A1 to the used range's last cell (no ``expand()``: slow)."""
         sheet = self.book.sheets[sheet_name]
         last = sheet.used_range.last_cell
-        # err_to_str: "#REF!" as text, as openpyxl reads it, so validate reports it the same way
+        # err_to_str: "#REF!" as text, as the file face reads it, so validate reports it the same way
         rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
         return [list(r) for r in rows]
 

@@ -95,7 +95,6 @@ class _Row(NamedTuple):
 
 _ATTR_R = re.compile(r'\sr="([^"]*)"')
 _ATTR_S = re.compile(r'\ss="(\d+)"')
-_ATTR_T = re.compile(r'\st="([^"]*)"')
 
 
 class SheetCells:

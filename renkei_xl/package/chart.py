@@ -63,6 +63,8 @@ def column_chart_xml(sheet: str, title: str, categories: tuple[int, int, int, in
         '<c:lang val="ja-JP"/><c:chart>' + title_xml + '<c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>'
         '<c:barChart><c:barDir val="col"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
         '<c:ser><c:idx val="0"/><c:order val="0"/>'
+        # Office's default first series colour (accent 1), which Excel gives the live face's
+        # chart unasked: written here only because a chart part must name its fill.
         '<c:spPr><a:solidFill><a:srgbClr val="4472C4"/></a:solidFill></c:spPr>'
         '<c:invertIfNegative val="0"/>'
         f'<c:cat><c:strRef><c:f>{escape(_abs(sheet, categories))}</c:f><c:strCache>'

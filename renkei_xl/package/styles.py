@@ -15,7 +15,6 @@ from xml.etree.ElementTree import Element
 from ..core.looks import Look
 from .xml import MAIN_NS, PackageError, append_children, attr, element_span, parse, prefix_of, q
 
-STYLES_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
                    "yyyy/m/d": 14, "@": 49}
 KEEP = object()   # "leave this attribute of the cell's format as it is"

@@ -13,7 +13,6 @@ from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
 from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, parse, prefix_of, q
 from .zipped import Package, fresh_name, relative
 
-ROOT_RELS = "_rels/.rels"
 T_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 

@@ -20,7 +20,7 @@ from typing import Iterable, Optional, Sequence
 
 import xlsxwriter
 import xlsxwriter.exceptions
-from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core import contract as c
 from ..core.errors import UserError
@@ -32,6 +32,8 @@ from ..core.choices import KINDS, RULES
 from ..core.model import Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
 from ..core.looks import print_setup
+from ..core.refs import quote_sheet
+from ..core.values import format_percent
 from .xlsx import (WORKBOOK_OPTIONS, Formats, ValidationRuns, print_setup as _print_setup, prompt as _validation,
                    protect as _protect, validation, write_value)
 
@@ -203,7 +205,7 @@ def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = N
     if last_row is not None:
         cell += ":" + xl_rowcol_to_cell(last_row, last_col if last_col is not None else first_col,
                                         row_abs=True, col_abs=True)
-    return f"={quote_sheetname(sheet)}!{cell}"
+    return f"={quote_sheet(sheet)}!{cell}"
 
 
 # ------------------------------------------------------------------------------ sheets
@@ -300,7 +302,7 @@ def _settings_validations(ws) -> None:
     cell = xl_rowcol_to_cell(4, 1)
     ws.data_validation(4, 1, 4, 1, _validation(
         "custom", "概ね達成閾値", "割合で入力してください（85% なら 85% または 0.85）",
-        f"概ね達成閾値は {lo:.0%} より大きく {hi:.0%} 以下で入力してください",
+        f"概ね達成閾値は {format_percent(lo, None)} より大きく {format_percent(hi, None)} 以下で入力してください",
         value=f"=AND(ISNUMBER({cell}),{cell}>{lo},{cell}<={hi})"))
 
 

@@ -22,6 +22,7 @@ from typing import Mapping
 
 from ..core import book_kind, contract as c
 from ..core.plan_types import SheetPlan, WritePlan
+from ..core.refs import quote_sheet
 
 CHOICES_SHEET = book_kind.CHOICES_SHEET
 # zlib's fastest level: a 2,000-row file is about 100 KB instead of 75 KB, and 40 files
@@ -34,7 +35,7 @@ def skeleton(sheet_name: str, title: str, properties: Mapping[str, str]) -> byte
     ``sheet_name`` (active), and the list of state words."""
     import xlsxwriter
 
-    from .xlsx import WORKBOOK_OPTIONS
+    from .xlsx import WORKBOOK_OPTIONS, protect
 
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
@@ -49,8 +50,8 @@ def skeleton(sheet_name: str, title: str, properties: Mapping[str, str]) -> byte
     choices.write_string(0, 0, "状態の選択肢")
     for r, choice in enumerate(c.STATE_CHOICES, start=1):
         choices.write_string(r, 0, choice)
-    wb.define_name(c.N_STATES, f"='{CHOICES_SHEET}'!$A$2:$A${1 + len(c.STATE_CHOICES)}")
-    choices.protect()
+    wb.define_name(c.N_STATES, f"={quote_sheet(CHOICES_SHEET)}!$A$2:$A${1 + len(c.STATE_CHOICES)}")
+    protect(choices)
     choices.hide()
     sheet.activate()
     wb.close()

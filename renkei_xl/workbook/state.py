@@ -598,7 +598,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     sheetnames = [s.name for s in workbook.sheets if s.part is not None]
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
-    extra = [n for n in (c.FINDINGS, c.IMPORT_LOG, c.HISTORY) if n in sheetnames]
+    extra = [n for n in c.STATE_SHEETS if n in sheetnames]
     grids = Grids(pkg, [*wanted, *extra], workbook, keep=None if keep_grids else Grids.KEEP)
     try:
         grids.read_ahead([*extra, c.SETTINGS])

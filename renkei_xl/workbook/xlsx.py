@@ -20,12 +20,14 @@ from ..core.methods import INPUT_ERROR_TITLE, InputRule
 # charset 128 (SHIFTJIS_CHARSET) and family 3 (modern) are what Excel writes for Japanese
 # fonts, and what the package writer writes (renkei_xl.package.styles).
 _FONT_EXTRAS = {"font_charset": 128, "font_family": 3}
-# The workbook's default font (the Normal style): core.looks says why it is what it is.
+
+
 def _points(size: float):
     """A font size as Excel writes it: 10, not the 10.0 XlsxWriter would write for a float."""
     return int(size) if float(size).is_integer() else size
 
 
+# The workbook's default font (the Normal style): core.looks says why it is what it is.
 FONT = {"font_name": NORMAL.font_name, "font_size": _points(NORMAL.font_size), **_FONT_EXTRAS}
 # XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
 # link by default; what staff or a municipality typed must arrive as the text it was.

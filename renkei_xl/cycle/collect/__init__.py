@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ...core import contract as c
+from ...clock import now
 from ...core.contract_read import MasterData, text
 from .import_log import check_import_log, read_import_log
 from .inspect import identifier, inspect_file
@@ -41,15 +42,15 @@ __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", 
 
 
 def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[ImportRecord] = (), *,
-                 force: bool = False, exclude: Sequence[Path] = (),
-                 now: Optional[dt.datetime] = None, key: Optional[bytes] = None
-                 ) -> tuple[list[Change], list[Refusal], list[ImportRecord]]:
+                 force: bool = False, exclude: Sequence[Path] = (), key: Optional[bytes] = None
+                 ) -> tuple[list[Change], list[Refusal], list[ImportRecord], list[tuple[str, tuple]]]:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
-    and the 取込履歴 rows to add. Pure with respect to the master: nothing is written.
+    the 取込履歴 rows to add, and each imported file's held cells (file name, cells).
+    Pure with respect to the master: nothing is written.
 
     ``key``: the master's key (core.seal.master_key); None only for a master that has
     none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
-    now = (now or dt.datetime.now()).replace(microsecond=0)
+    stamp = now()
     files, refusals = expand_paths(paths, exclude)
     submissions: list[Submission] = []
     for path in files:
@@ -85,7 +86,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
                     mine.append(Change(sub.municipality, cell, ind_id, c.ENTRY_HEADERS[f], old, new))
                     current[key] = text(new)
         changes += mine
-        record = ImportRecord(sub.path.name, sub.municipality, now, len(mine), sub.sha256, sub.modified,
+        record = ImportRecord(sub.path.name, sub.municipality, stamp, len(mine), sub.sha256, sub.modified,
                               held_cells(sub.held))
         held.append((sub.path.name, sub.held))
         records.append(record)

@@ -24,7 +24,7 @@ from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
-# one of ours, and refusing it keeps a zip bomb from reaching openpyxl.
+# one of ours, and refusing it keeps a zip bomb from reaching the reader (python-calamine).
 MAX_UNPACKED = 64 * 1024 * 1024
 
 
