@@ -25,7 +25,7 @@ from ..package.cells import SheetCells
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
-from ..package.xml import has_dtd, prefix_of
+from ..package.xml import dtd_refusal, has_dtd, prefix_of
 from ..package.zipped import Package
 from ..core.plan_types import MasterState
 
@@ -260,8 +260,7 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
                             "Excel で開いて保存し直してください")
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
             if has_dtd(pkg.read(rel.part)):
-                raise UserError("共有文字列（sharedStrings.xml）に DTD（実体定義）が含まれています。"
-                                "安全のため読み込みません")
+                raise UserError(dtd_refusal("共有文字列（sharedStrings.xml）"))
         elif rel.type == T_STYLES and rel.part and rel.part in pkg:
             pkg.read(rel.part)
 
@@ -272,7 +271,7 @@ def check_sheet_xml(name: str, raw: bytes) -> None:
     extent calamine can allocate."""
     head = raw[:4096]
     if has_dtd(raw):
-        raise UnreadableSheet(f"シート「{name}」の XML に DTD（実体定義）が含まれています。安全のため読み込みません")
+        raise UnreadableSheet(dtd_refusal(f"シート「{name}」の XML "))
     if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
