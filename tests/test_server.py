@@ -1003,9 +1003,9 @@ def test_a_buttons_read_of_the_saved_master_is_admissions_while_the_file_is_unch
     master.write_bytes(b"saved once")
     place = Place(tmp_path)
     assert place.saved_read(master) is None and place.sent_data is None
-    read, sent = ("data", {}, {}, b"key"), object()
-    place.keep_reads(master, read, sent)
-    assert place.saved_read(master) is read and place.sent_data is sent
+    read = ("data", {}, {}, b"key")
+    place.keep_saved_read(master, read)
+    assert place.saved_read(master) is read
     assert place.saved_read(tmp_path / "other.xlsm") is None
     master.write_bytes(b"saved again, longer")
     assert place.saved_read(master) is None

@@ -83,7 +83,7 @@ def _same_master(place: Place, master: Path, sent_id: str) -> None:
 
 def _saved(place: Place, caption: str, master: Path, live) -> None:
     """Refused unless the workbook sent reads as the saved master. What the button reads
-    next is kept for it (place.keep_reads): split lays out the saved master's sheets, so
+    next is kept for it (renkei_xl.server.place): split lays out the saved master's sheets, so
     its read is made with the grids; export takes the sent data. Rollover writes from a
     read of its own (the package too), so nothing is held for it."""
     from ..cycle.distribute import read_master_grids
@@ -100,7 +100,7 @@ def _saved(place: Place, caption: str, master: Path, live) -> None:
                             "あります（設定・指標・市町村のシート）。上書き保存してから、もう一度ボタンを押してください。"),
                       "未保存の変更")
     if saved_read is not None:
-        place.keep_reads(master, saved_read, None)
+        place.keep_saved_read(master, saved_read)
     elif caption == c.EXPORT:
         place.sent_data = sent
 

@@ -83,15 +83,14 @@ class Place:
         # them from the saved master before the button runs; None: every action).
         self.replayable: Optional[frozenset[str]] = None
         # What admission read to hold a file-making button to the saved master: that
-        # master's read (cycle.distribute.read_master_grids) and the sent workbook's data.
-        # The button takes them rather than reading the same again, about 0.55 s each at
-        # 2,000 × 40 (benchmarks/server.py --sizes).
+        # master's read (cycle.distribute.read_master_grids, for split) and the sent
+        # workbook's data (for export). The button takes them rather than reading the same
+        # again, about 0.55 s each at 2,000 × 40 (benchmarks/server.py --sizes).
         self._saved: Optional[tuple[tuple[int, int, int], Path, tuple]] = None
         self.sent_data = None
 
-    def keep_reads(self, master: Path, saved_read: tuple, sent_data=None) -> None:
+    def keep_saved_read(self, master: Path, saved_read: tuple) -> None:
         self._saved = (_signature(master), master, saved_read)
-        self.sent_data = sent_data
 
     def saved_read(self, master: Path) -> Optional[tuple]:
         """Admission's read of ``master``, while the file is still the one it read."""
