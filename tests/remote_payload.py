@@ -210,6 +210,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
         if len(dests) != 1:
             return
         sheet, ref = dests[0]
+        sheet = sheet.replace("''", "'")     # openpyxl leaves a quoted name's doubled ' as it is
         if sheet not in wb.sheetnames:
             return
         names.append({"name": defined.name, "sheet_index": wb.sheetnames.index(sheet),

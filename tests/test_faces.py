@@ -475,3 +475,33 @@ def test_a_municipality_named_with_an_apostrophe_is_linked_alike_on_both_faces(t
     for view in (run_file("check", master, tmp_path / "a"), run_live("check", master, tmp_path / "b")):
         assert want in view.get("links", c.FINDINGS).values(), (view.face, view.get("links", c.FINDINGS))
         assert view.fill(new, cell) == c.MARK_FILL, view.face
+
+
+def test_the_contracts_names_read_alike_on_both_faces(tmp_path, licensed):  # noqa: F811
+    """One reading of a defined name (core.refs.named_cell) for both faces: the file's
+    workbook.xml and the names xlwings' remote engine gives, a sheet quoted with a doubled
+    apostrophe and a name over a range included."""
+    from renkei_xl.core.reference import load_reference
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from renkei_xl.core.refs import named_cell
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.build import build_master
+
+    assert named_cell("='O''樽市'!$E$5:$F$9") == ("O'樽市", "E5")
+    assert named_cell("設定!$B$3") == ("設定", "B3")
+    assert named_cell("=設定!$B$3,設定!$C$3") is None and named_cell('="2023"') is None
+    ref = load_reference("fy2023")
+    settings = ref.settings._replace(municipalities=tuple(
+        m._replace(name="O'樽市") if m.name == "小樽市" else m for m in ref.settings.municipalities))
+    entries = [e._replace(municipality="O'樽市") if e.municipality == "小樽市" else e for e in ref.entries]
+    master = build_master(tmp_path / "names.xlsm", settings, ref.indicators, entries)
+    wb = load_workbook(master, keep_vba=True)
+    wb.defined_names["RenkeiTestRange"] = DefinedName("RenkeiTestRange", attr_text="'O''樽市'!$A$1:$C$4")
+    wb.save(master)
+    file_names = WorkbookXml(Package(master)).workbook_names()
+    live_names = live_book(remote_book(payload_from_file(master))).names
+    assert file_names["RenkeiTestRange"] == ("O'樽市", "A1")
+    assert c.N_YEAR in file_names
+    assert live_names == file_names

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Optional
 
 
 @lru_cache(maxsize=None)
@@ -30,6 +31,22 @@ def quote_sheet(name: str) -> str:
     """A sheet name as a formula or link names it: quoted, an apostrophe doubled
     (「'小樽市'」, 「'O''Brien'」); Excel reads a link with a lone ' inside as broken."""
     return "'" + name.replace("'", "''") + "'"
+
+
+# A defined name's target as workbook.xml and Excel's Name.RefersTo spell it: "=設定!$B$3",
+# "'さっぽろ 圏'!$B$3:$C$4" (a doubled '' inside the quotes is one ').
+_NAMED_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?")
+
+
+def named_cell(refers_to: str) -> Optional[tuple[str, str]]:
+    """(sheet, "B3"): the sheet and first cell of a name that refers to one cell or one
+    range, quote_sheet undone; None for anything else (a constant, a formula, several
+    areas). Both faces read the contract's names with it."""
+    m = _NAMED_RANGE.fullmatch(refers_to.strip())
+    if not m:
+        return None
+    sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
+    return sheet, f"{m.group(3)}{m.group(4)}"
 
 
 def parse_ref(ref: str) -> tuple[int, int]:

@@ -30,19 +30,16 @@ they are given, so a button's Python process loads only what xlwings already loa
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
 from ..core.contract_read import MasterData, needed_sheets, read_contract
+from ..core.refs import named_cell
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.
 RENKEI_CLIENT_KEY = "renkei_client"
-
-# "=設定!$B$3", "='さっぽろ 圏'!$B$3:$C$4" (a doubled '' inside quotes is one ')
-_REFERS_TO = re.compile(r"=(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)")
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"
@@ -136,10 +133,9 @@ class LiveBook(ABC):
                 key = name.name
                 if "!" in key:  # sheet scope ("一覧!Print_Titles"): not part of the contract
                     continue
-                m = _REFERS_TO.fullmatch(name.refers_to or "")
-                if m:
-                    sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
-                    out[key] = (sheet, m.group(3).replace("$", ""))
+                target = named_cell(name.refers_to or "")
+                if target:
+                    out[key] = target
             self._names = out
         return self._names
 

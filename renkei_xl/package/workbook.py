@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
+from ..core.refs import named_cell
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
 from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, parse, prefix_of, q
 from .zipped import Package, fresh_name, relative
@@ -87,7 +88,7 @@ class WorkbookXml:
         for n in self.names:
             if n.local_sheet is not None:
                 continue
-            target = single_range(n.value)
+            target = named_cell(n.value)
             if target:
                 out[n.name] = target
         return out
@@ -183,13 +184,4 @@ def _rel_prefix(text: str) -> str:
     return m.group(1) + ":"
 
 
-_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
-
-
-def single_range(value: str) -> Optional[tuple[str, str]]:
-    m = _RANGE.match(value.strip())
-    if not m:
-        return None
-    sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
-    return sheet, f"{m.group(3)}{m.group(4)}"
 
