@@ -106,3 +106,29 @@ def test_no_breakdown_check_while_a_municipality_value_is_wrong(fy2023):
                if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in fy2023.entries]
     types = {f.type for f in _run(fy2023, inds, entries)}
     assert "negative" in types and "breakdown-mismatch" not in types
+
+
+def test_a_denominator_on_a_row_without_one_is_never_passed_over(fy2023):
+    """04-1 is a 合計 row: its 分母 feeds nothing. A number or text there is a warning that it
+    is not used; an error value is the cell error it is anywhere, never an empty cell, and
+    the 04-1 total then waits for it; a blank cell says nothing."""
+    from renkei_xl.core.model import NOT_EVALUABLE, WARNING
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.core.values import CELL_ERROR
+
+    cells = {"indicator_id": "A7", "value": "E7", "denominator": "F7"}
+    rows = [e for e in fy2023.entries if not (e.municipality == "小樽市" and e.indicator_id == "04-1")]
+
+    def run(den):
+        e = Entry("小樽市", "04-1", "3件", den, sheet="小樽市", cells=cells)
+        return [f for f in _run(fy2023, entries=[*rows, e]) if f.cell == "F7"], [*rows, e]
+
+    found, _ = run("12")
+    assert [(f.type, f.severity) for f in found] == [("ignored-denominator", WARNING)]
+    assert "合計" in found[0].message and "12" in found[0].message and found[0].hint
+    found, entries = run("#DIV/0!")
+    assert [(f.type, f.severity) for f in found] == [(CELL_ERROR, ERROR)]
+    assert "#DIV/0!" in found[0].message
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+    assert run("")[0] == [] and run("  ")[0] == []

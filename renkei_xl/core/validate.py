@@ -298,6 +298,8 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
+    elif not method.denominator and e.denominator:
+        _unused_denominator(ind, e, sheet, out)
     if value is None or value.is_empty:
         return out
     if method.reporters == NOBODY:
@@ -309,6 +311,18 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     return out
+
+
+def _unused_denominator(ind: Indicator, e: Entry, sheet: str, out: list[Finding]) -> None:
+    """A 分母 on a row whose 集計方法 takes none feeds nothing, but is never passed over in
+    silence: an error value is the cell error it is anywhere (never an empty cell), anything
+    else a warning that it is not used."""
+    errors = _text_errors(e, (("denominator", "分母"),), sheet, e.indicator_id)
+    if errors:
+        out += errors
+    elif shown(e.denominator).strip():
+        out.append(F.IGNORED_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id, method=ind.method,
+                                            value=shown(e.denominator)))
 
 
 def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[Finding]) -> None:
