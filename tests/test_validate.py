@@ -132,3 +132,29 @@ def test_a_denominator_on_a_row_without_one_is_never_passed_over(fy2023):
     result = recalculate(fy2023.settings, fy2023.indicators, entries)
     assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
     assert run("")[0] == [] and run("  ")[0] == []
+
+
+def test_a_row_whose_values_feed_nothing_is_a_warning_on_its_cells(fy2023):
+    """手入力 (KPI1-1) and 自動 (01-1) take no 実績値 from a municipality's sheet, and
+    中心市のみ (02-1) takes only the central city's row, 実施状況 too: what a municipality typed
+    there is named, not dropped in silence. A cell with a finding of its own keeps that one."""
+    from renkei_xl.core.model import WARNING
+    from renkei_xl.core.values import CELL_ERROR
+
+    cells = {"indicator_id": "A99", "value": "E99", "status": "G99"}
+
+    def found(muni, ind_id, value, status=""):
+        e = Entry(muni, ind_id, value, status=status, sheet=muni, cells=cells)
+        return {(f.type, f.severity, f.cell) for f in _run(fy2023, entries=[*fy2023.entries, e])
+                if f.cell in cells.values()}
+
+    ignored = "ignored-entry", WARNING
+    assert found("小樽市", "KPI1-1", "3件", "実施した") == {(*ignored, "E99")}      # 実施状況 is shown
+    assert found("札幌市", "01-1", "3件") == {(*ignored, "E99")}
+    assert found("小樽市", "02-1", "3回", "実施した") == {(*ignored, "E99"), (*ignored, "G99")}
+    assert found("小樽市", "02-1", "2回以上") == {("range-value", ERROR, "E99")}
+    assert found("小樽市", "02-1", "#REF!") == {(CELL_ERROR, ERROR, "E99")}
+    assert found("小樽市", "02-1", "") == set()
+    message = next(f.message for f in _run(fy2023, entries=[*fy2023.entries, Entry(
+        "小樽市", "02-1", "3回", sheet="小樽市", cells=cells)]) if f.cell == "E99")
+    assert "中心市のみ" in message and "小樽市" in message and "3回" in message

@@ -93,6 +93,9 @@ IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のた�
 IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
                             "集計方法「{method}」の指標は分母を使わないため、分母「{value}」は使われません",
                             "分母を空にしてください（分母を使うのは比率の指標だけです）")
+IGNORED_ENTRY = _type("ignored-entry", WARNING,
+                      "集計方法「{method}」の指標では、{municipality}の{label}「{value}」は使われません（{how}）",
+                      "{label}を空にするか、指標IDを確かめてください")
 BREAKDOWN_MISMATCH = _type(
     "breakdown-mismatch", ERROR, "実績値（手入力）「{value}」が市町村シートの合計 {total:,} と一致しません",
     "実績値（手入力）を空にする（市町村の合計を使う）か、市町村シートの値を直してください")

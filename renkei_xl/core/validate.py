@@ -24,7 +24,7 @@ from typing import Iterable, Optional, Sequence
 
 from . import contract as c
 from .methods import (MANUAL_ALWAYS, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
-                      rates_others, target_of)
+                      rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
@@ -215,6 +215,10 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     seen: dict[str, dict[str, Entry]] = {}   # municipality → 指標ID → its first row
     rules = _rules_numbers(known)
     clean: set[tuple[int, str, str]] = set()
+    central = settings.central.name if settings.central is not None else None
+    # The indicators some municipality's row does not feed (a set test per row: most rows
+    # are of indicators every municipality feeds).
+    partly_fed = {ind_id for ind_id, ind in known.items() if not reported_by(ind, False)}
     for e in entries:
         ind_id = e.indicator_id
         if not ind_id:
@@ -250,11 +254,30 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 found += values_found
             elif checked is not None:
                 clean.add(checked)
+        if ind_id in partly_fed and not reported_by(ind, e.municipality == central) and (e.value or e.status):
+            found += _unused_entry(ind, e, {f.cell for f in found})
         if found:
             if any(f.is_error for f in found):
                 bad.add(ind.id)
             out += found
     return out, bad
+
+
+def _unused_entry(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Finding]:
+    """A row whose 実績値 feeds nothing (手入力 and 自動 take none from the municipalities,
+    中心市のみ only the central city's, whose 実施状況 alone 一覧 shows too) is a warning,
+    never dropped in silence: the municipality thinks it reported. A cell that already has
+    its finding (an error value, 「2人以上」) keeps that one alone."""
+    method = method_of(ind)
+    fields = (("value", "実績値"),) if method.reporters == NOBODY else (("value", "実績値"), ("status", "実施状況"))
+    out = []
+    for field, label in fields:
+        raw = getattr(e, field)
+        if raw and shown(raw).strip() and e.cell(field) not in found_cells:
+            out.append(F.IGNORED_ENTRY.at(e.sheet or e.municipality, e.cell(field), ind.id, method=ind.method,
+                                          municipality=e.municipality, label=label, value=shown(raw),
+                                          how=method.summary))
+    return out
 
 
 def _rules_numbers(known: dict[str, Indicator]) -> dict[str, tuple[Indicator, Optional[int]]]:
