@@ -146,7 +146,9 @@ def file_protection(path: Path, wb=None) -> dict[str, dict]:
         unlocked = [[r, col] for (r, col), cell in ws._cells.items()
                     if cell.has_style and cell.protection.locked is False]
         out[ws.title] = {"options": {k: bool(getattr(ws.protection, k)) for k in _PROTECTION_KEYS},
-                         "unlocked": unlocked}
+                         "unlocked": unlocked,
+                         # the legacy hash or Excel 2013's hashValue: either is a password
+                         "password": bool(ws.protection.password or ws.protection.hashValue)}
     return out
 
 # What xlwings' VBA remote client (Remote.bas) implements by itself. The buttons run locally
@@ -451,7 +453,8 @@ def _restore_protection(out: Applied) -> None:
             out.protection[sheet] = state
     for sheet in out.protect_new:
         if sheet in out.order and sheet not in out.protection:
-            out.protection[sheet] = {"options": com_protection_attrs(out.new_options), "unlocked": []}
+            out.protection[sheet] = {"options": com_protection_attrs(out.new_options), "unlocked": [],
+                                     "password": False}
     out.lifted, out.protect_new, out.new_options = {}, [], {}
 
 
@@ -465,7 +468,14 @@ def _action_rect(a: dict) -> Optional[Rect]:
 def _excel_refuses(out: Applied, a: dict) -> None:
     """Raise ExcelError where Excel would, before the action changes anything."""
     func, args = a["func"], a["args"]
-    if func in (UNPROTECT, REQUEST):
+    if func == UNPROTECT:
+        # RenkeiServer.bas' ws.Unprotect without the password: Excel asks staff for it in a
+        # dialog in the middle of the replay, and Cancel is 1004. No click may count on that.
+        for sheet in args[0]:
+            if out.protection.get(sheet, {}).get("password"):
+                raise ExcelError(1004, f"The password you supplied is not correct ({sheet}).", a)
+        return
+    if func == REQUEST:
         return
     if func == "addSheet":
         name = args[1]

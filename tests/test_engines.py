@@ -124,3 +124,53 @@ def test_a_sheets_own_com_protection_goes_back_as_it_was():
     api = SimpleNamespace(Protection=SimpleNamespace(**allowed), ProtectDrawingObjects=False, ProtectScenarios=True)
     assert _windows_protection(api) == com_protection(own._replace(drawing_objects=False))
     assert _windows_protection(api) != com_protection(PROTECTION)
+
+
+class _ComSheet:
+    """The COM calls WindowsBook's protection makes, as Excel answers them (COM cannot run
+    here): Unprotect("") lifts a sheet without a password and fails on one with a password
+    (Excel's 1004 arrives as a com_error)."""
+
+    def __init__(self, password=None):
+        self.ProtectContents = True
+        self.ProtectDrawingObjects = self.ProtectScenarios = True
+        self.Protection = SimpleNamespace(**{name: False for name in (
+            "AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows", "AllowInsertingColumns",
+            "AllowInsertingRows", "AllowInsertingHyperlinks", "AllowDeletingColumns", "AllowDeletingRows",
+            "AllowSorting", "AllowFiltering", "AllowUsingPivotTables")})
+        self.password, self.calls = password, []
+
+    def Unprotect(self, password=None):
+        self.calls.append(("Unprotect", password))
+        if self.password is not None and password != self.password:
+            raise OSError("(-2147352567, 'Exception occurred.', 'The password you supplied is not correct.')")
+        self.ProtectContents = False
+
+    def Protect(self, **options):
+        self.calls.append(("Protect", options["Contents"]))
+        self.ProtectContents = True
+
+
+class _ComSheets(list):
+    def __getitem__(self, key):
+        return next(s for s in self if s.name == key) if isinstance(key, str) else super().__getitem__(key)
+
+
+def test_windows_never_asks_for_a_password_and_protects_again_what_it_lifted():
+    """A sheet protected with a password stops the write with the Japanese refusal, not
+    Excel's password dialog (Unprotect with an explicit empty password), and the sheets
+    lifted before it are protected again."""
+    from renkei_xl.core.errors import UserError
+
+    open_sheet, locked = _ComSheet(), _ComSheet(password="staff-only")
+    book = SimpleNamespace(app=SimpleNamespace(engine=SimpleNamespace(type="desktop")), sheets=_ComSheets(
+        [SimpleNamespace(name="一覧", api=open_sheet), SimpleNamespace(name="小樽市", api=locked)]))
+    live = WindowsBook(book)
+    with pytest.raises(UserError, match="「小樽市」はパスワードで保護されている"):
+        with live.writable(["一覧", "小樽市"]):
+            pytest.fail("nothing may be written")
+    assert open_sheet.calls == [("Unprotect", ""), ("Protect", True)] and open_sheet.ProtectContents
+    assert locked.calls == [("Unprotect", "")] and locked.ProtectContents
+    with live.writable(["一覧"]):
+        assert not open_sheet.ProtectContents
+    assert open_sheet.ProtectContents

@@ -716,3 +716,38 @@ def test_unreadable_book_is_refused_with_a_japanese_message(tmp_path, kind, caps
     assert path.read_bytes() == original
     after = sorted(p.name for p in tmp_path.iterdir() if p != writer_lock_file(path))
     assert after == before
+
+
+def _sheet_part(path: Path, sheet: str) -> bytes:
+    with Package(path) as pkg:
+        part = next(s.part for s in WorkbookXml(pkg).sheets if s.name == sheet)
+        return pkg.read(part)
+
+
+def test_a_sheet_protected_with_a_password_is_named_and_its_protection_kept(tmp_path):
+    """package.protection finds a password in both forms Excel writes (the legacy hash and
+    Excel 2013's hashValue) and not on a sheet protected without one; the file face marks
+    a bad cell on such a sheet and leaves its protection, password and all, as it was."""
+    from renkei_xl.cli import main as cli_main
+    from renkei_xl.package.protection import password_sheets
+
+    master = tmp_path / "m.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    wb = openpyxl.load_workbook(master)
+    wb["小樽市"].protection.sheet = True
+    wb["小樽市"].protection.password = "staff-only"
+    ws = wb["千歳市"]
+    ws.protection.sheet = True
+    ws.protection.algorithmName, ws.protection.spinCount = "SHA-512", 100000
+    ws.protection.hashValue, ws.protection.saltValue = "bm90IGEgcmVhbCBoYXNo", "c2FsdA=="
+    wb["札幌市"].protection.sheet = True                       # no password: the tool lifts it
+    row = next(r for r in range(2, 40) if wb["小樽市"].cell(r, 1).value and wb["小樽市"].cell(r, 5).value)
+    wb["小樽市"].cell(row, 5).value = "約10件"
+    wb.save(master)
+    with Package(master) as pkg:
+        assert password_sheets(pkg, WorkbookXml(pkg)) == {"小樽市", "千歳市"}
+    before = re.search(rb"<sheetProtection\b[^>]*>", _sheet_part(master, "小樽市")).group(0)
+    assert cli_main(["validate", str(master)]) == 1
+    after = _sheet_part(master, "小樽市")
+    assert re.search(rb"<sheetProtection\b[^>]*>", after).group(0) == before
+    assert openpyxl.load_workbook(master)["小樽市"].cell(row, 5).fill.fgColor.rgb.endswith(c.MARK_FILL)

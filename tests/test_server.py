@@ -1009,3 +1009,44 @@ def test_a_buttons_read_of_the_saved_master_is_admissions_while_the_file_is_unch
     assert place.saved_read(tmp_path / "other.xlsm") is None
     master.write_bytes(b"saved again, longer")
     assert place.saved_read(master) is None
+
+
+def _with_password(master: Path, sheet: str) -> None:
+    """Staff protect ``sheet`` with a password in Excel (here openpyxl writes the legacy hash)."""
+    wb = load_workbook(master, keep_vba=True)
+    wb[sheet].protection.sheet = True
+    wb[sheet].protection.password = "staff-only"
+    wb.save(master)
+
+
+def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(server):
+    """The clients cannot lift a password (RenkeiServer.bas' Unprotect would ask staff for it
+    in the middle of the replay; the model says 1004). The server reads from the saved
+    master which sheets have one: a click that must mark a cell there is refused in
+    Japanese, naming the sheet, before anything is written; a click that does not touch
+    the sheet runs as usual and its answer replays."""
+    from renkei_xl.core.refs import parse_ref
+    from remote_payload import ExcelError
+
+    master = _master_in(server, "パスワード")
+    _with_password(master, "小樽市")
+    with opened(master) as fs:
+        entries = [e for e in fs.data.entries if e.value]
+    for muni, refused in (("小樽市", True), ("札幌市", False)):
+        payload = _payload(master)
+        entry = next(e for e in entries if e.municipality == muni)
+        r, col = parse_ref(entry.cell("value"))
+        next(s for s in payload["sheets"] if s["name"] == muni)["values"][r - 1][col - 1] = BAD_VALUE
+        answer = server.post("check", payload).json()
+        prompt, mode = _alerts(answer)[0]["args"][0], _alerts(answer)[0]["args"][3]
+        writes = [a for a in answer["actions"] if a["func"] not in ("alert", "renkeiRequest")]
+        if refused:
+            assert mode == "critical" and "「小樽市」はパスワードで保護されている" in prompt, prompt
+            assert "シート保護の解除" in prompt and writes == [], writes
+        else:
+            assert mode == "info" and "エラーが 1 件" in prompt, prompt
+            assert writes and "小樽市" not in answer["actions"][1]["args"][0]
+        apply_actions(payload, answer["actions"])      # Excel would take every action
+    payload = _payload(master)
+    with pytest.raises(ExcelError, match="password"):      # what lifting it would meet
+        apply_actions(payload, [{"func": "renkeiUnprotectSheets", "args": [["小樽市"], [], {}], "values": None}])

@@ -40,8 +40,20 @@ from ..core.refs import named_cell
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.
 RENKEI_CLIENT_KEY = "renkei_client"
+# The payload key by which it names the sheets the saved master protects with a password.
+PASSWORD_SHEETS_KEY = "renkei_password_sheets"
 
 ALERT_TITLE = "連携事業 評価ツール"
+
+
+def locked_sheet_message(names: Iterable[str]) -> str:
+    """Why a click that would write a sheet protected with a password stops: the tool never
+    has the password, and Excel refuses every write on a protected sheet."""
+    shown = "」「".join(names)
+    return (f"シート「{shown}」はパスワードで保護されているため、ボタンからは書き込めません（入力チェックの印や"
+            "取り込んだ値を書く必要があります）。ブックは変更していません。「校閲」→「シート保護の解除」で保護を"
+            "外すか、パスワードなしで保護し直してから、もう一度ボタンを押してください（パスワードのない保護は、"
+            "ツールが書き込みの間だけ外して元どおりに戻します）")
 LINK_TIP = "クリックすると該当のセルへ移動します"
 
 # Excel's column width unit is the width of "0" in the workbook's default font (here
@@ -244,7 +256,9 @@ class LiveBook(ABC):
         it afterwards. The master's tool sheets are protected so that staff do not type
         into them. ``protect``: sheets protected afterwards even if they were not before
         (a tool sheet that was missing and has just been added), with the options the
-        master is built with (formatting rows and columns and filtering allowed)."""
+        master is built with (formatting rows and columns and filtering allowed). A sheet
+        protected with a password is not lifted: UserError(locked_sheet_message), before
+        anything is written."""
 
     @contextmanager
     def quiet(self) -> Iterator[None]:

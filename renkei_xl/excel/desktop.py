@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, Optional
 
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
-from .book import MAC, WINDOWS, LiveBook, best_effort
+from ..core.errors import UserError
+from .book import MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message
 from .com_errors import clean_grid
 
 # COM constants (XlPageOrientation, XlUnderlineStyle)
@@ -101,10 +102,10 @@ class DesktopBook(LiveBook):
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
         """Only sheets that were protected, or are listed in ``protect``, are touched."""
         restore: list[tuple[str, Optional[Mapping[str, object]]]] = []
-        for name in dict.fromkeys(sheet_names):
-            if name in self.sheetnames:
-                self._lift(name, restore)
         try:
+            for name in dict.fromkeys(sheet_names):   # inside: a sheet that cannot be lifted
+                if name in self.sheetnames:          # leaves the ones before it protected again
+                    self._lift(name, restore)
             yield
         finally:
             done = {name for name, _ in restore}
@@ -182,8 +183,14 @@ class WindowsBook(DesktopBook):
         may still do (filter, format) is kept when it is protected again."""
         api = self.book.sheets[name].api
         if api.ProtectContents:
-            restore.append((name, _windows_protection(api)))
-            api.Unprotect()
+            options = _windows_protection(api)
+            try:
+                # An explicit empty password: without one, Excel would ask staff for the
+                # password in a dialog in the middle of the click.
+                api.Unprotect("")
+            except Exception:   # pywintypes.com_error: the sheet has a password
+                raise UserError(locked_sheet_message([name])) from None
+            restore.append((name, options))
 
     def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
         self.book.sheets[name].api.Protect(**options)

@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
 from ..core.refs import cell_ref, column_letter
-from .book import RENKEI_CLIENT_KEY, REMOTE, LiveBook, width_to_points
+from ..core.errors import UserError
+from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, LiveBook, locked_sheet_message,
+                   width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -33,10 +35,14 @@ class RemoteClient(NamedTuple):
     # setHorizontalAlignment / setVerticalAlignment: Office.js has them, and so has a VBA
     # client carrying RenkeiServer.bas; xlwings refuses alignment for its own VBA client.
     aligns: bool = False
+    # Sheets the saved master protects with a password (the server reads them before the
+    # click, renkei_xl.server.admission): the client cannot lift them.
+    locked: frozenset = frozenset()
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
-        return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)))
+        return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
+                   locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()))
 
 
 class RemoteBook(LiveBook):
@@ -100,6 +106,9 @@ class RemoteBook(LiveBook):
         from .desktop import NEW_SHEET_PROTECTION
 
         names = list(dict.fromkeys(sheet_names))
+        locked = [n for n in names if n in self.client.locked and n in self.sheetnames]
+        if locked:
+            raise UserError(locked_sheet_message(locked))
         self.book.impl.append_json_action(
             func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
                                   dict(NEW_SHEET_PROTECTION)])

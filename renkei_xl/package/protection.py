@@ -1,0 +1,41 @@
+"""Which sheets of a saved workbook are protected with a password.
+
+Excel refuses every write, format or merge on a protected sheet (1004), and lifting the
+protection of one that has a password needs the password, which the tool never has and
+never asks for. The server's clients lift protection themselves (RenkeiServer.bas), so the
+server reads from the saved master which sheets they could not lift, before a click writes
+anything (renkei_xl.server.admission). Excel writes the password as a legacy 16-bit hash
+(``password``) or, since 2013, as ``algorithmName``/``hashValue``/``saltValue``; either
+means a password.
+"""
+
+import re
+
+from .workbook import WorkbookXml
+from .zipped import Package
+
+_PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b([^>]*)>")
+_ON = re.compile(rb'\ssheet="(?:1|true)"')
+_PASSWORD = re.compile(rb'\s(?:password|hashValue)="[^"]+"')
+
+
+def protected_with_password(attrs: bytes) -> bool:
+    """A sheetProtection element's attributes: the sheet is protected and has a password."""
+    return bool(_ON.search(attrs)) and bool(_PASSWORD.search(attrs))
+
+
+def password_sheets(pkg: Package, workbook: WorkbookXml) -> frozenset[str]:
+    """The names of the sheets protected with a password. sheetProtection follows
+    sheetData, so each part is searched from its end."""
+    out = set()
+    for sheet in workbook.sheets:
+        if sheet.part is None or sheet.part not in pkg:
+            continue
+        data = pkg.read(sheet.part)
+        at = data.rfind(b"sheetProtection")
+        if at < 0:
+            continue
+        m = _PROTECTION.search(data, max(0, data.rfind(b"<", 0, at)))
+        if m and protected_with_password(m.group(1)):
+            out.add(sheet.name)
+    return frozenset(out)
