@@ -237,7 +237,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     # The Office.js payload stands for a client with every action (the desktop engines,
     # which lift protection through COM; modelled by the same lifting action).
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
-    payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable}
+    payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
+                          "structure": bool(wb.security is not None and wb.security.lockStructure)}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
@@ -323,6 +324,7 @@ class Applied:
     protect_new: list[str] = field(default_factory=list)
     new_options: dict = field(default_factory=dict)   # how protect_new is protected (Protect's arguments)
     subs: frozenset = frozenset()
+    structure: bool = False           # the book's structure is protected: no sheet can be added
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
 
     def rows(self, sheet: str) -> list[list[object]]:
@@ -432,7 +434,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                     g[(r, col)] = v
         grids[s["name"]] = g
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
-    out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]))
+    out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
+                  structure=excel.get("structure", False))
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
@@ -478,6 +481,8 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == REQUEST:
         return
     if func == "addSheet":
+        if out.structure:
+            raise ExcelError(1004, "Unable to set the Add property: the workbook's structure is protected.", a)
         name = args[1]
         if name is not None and (len(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN or not name.strip()
                                  or name.lower() in {s.lower() for s in out.order}):

@@ -1050,3 +1050,33 @@ def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(s
     payload = _payload(master)
     with pytest.raises(ExcelError, match="password"):      # what lifting it would meet
         apply_actions(payload, [{"func": "renkeiUnprotectSheets", "args": [["小樽市"], [], {}], "values": None}])
+
+
+def test_a_click_that_must_add_a_sheet_to_a_book_with_a_protected_structure_is_refused(server):
+    """Excel adds no sheet to a book whose structure is protected (1004 in the model). A
+    master without 集計 (an older one, or staff deleted it before protecting the book)
+    gets a Japanese refusal naming the sheet before anything is written; with every sheet
+    there, the same protection is no obstacle."""
+    from openpyxl.workbook.protection import WorkbookProtection
+    from remote_payload import ExcelError
+
+    for folder, delete in (("構成の保護/集計なし", True), ("構成の保護/そろっている", False)):
+        master = _master_in(server, folder)
+        assert cli_main(["recalc", str(master)]) == 0        # every tool sheet there
+        wb = load_workbook(master, keep_vba=True)
+        if delete:
+            del wb[c.SUMMARY]
+        wb.security = WorkbookProtection(lockStructure=True)
+        wb.save(master)
+        payload = _payload(master)
+        answer = server.post("recalc", payload).json()
+        prompt, mode = _alerts(answer)[0]["args"][0], _alerts(answer)[0]["args"][3]
+        writes = [a for a in answer["actions"] if a["func"] not in ("alert", "renkeiRequest")]
+        if delete:
+            assert mode == "critical" and f"「{c.SUMMARY}」" in prompt and "ブックの保護" in prompt, prompt
+            assert writes == []
+        else:
+            assert mode == "info" and writes, prompt
+        apply_actions(payload, answer["actions"])
+    with pytest.raises(ExcelError, match="structure"):
+        apply_actions(payload, [{"func": "addSheet", "args": [0, c.SUMMARY], "values": None}])

@@ -42,8 +42,18 @@ WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 RENKEI_CLIENT_KEY = "renkei_client"
 # The payload key by which it names the sheets the saved master protects with a password.
 PASSWORD_SHEETS_KEY = "renkei_password_sheets"
+# And whether its structure is protected (no sheet can be added).
+STRUCTURE_KEY = "renkei_structure_locked"
 
 ALERT_TITLE = "連携事業 評価ツール"
+
+
+def locked_structure_message(names: Iterable[str]) -> str:
+    """Why a click that must add a tool's sheet stops where the book's structure is protected."""
+    shown = "」「".join(names)
+    return (f"シート「{shown}」がないため作り直す必要がありますが、ブックの構成が保護されていてシートを追加できません。"
+            "ブックは変更していません。「校閲」→「ブックの保護」で構成の保護を外してから、もう一度ボタンを押して"
+            "ください（作り終えたら、また保護してかまいません）")
 
 
 def locked_sheet_message(names: Iterable[str]) -> str:
@@ -166,6 +176,11 @@ class LiveBook(ABC):
         return False
 
     # ------------------------------------------------------------------ writing
+
+    def structure_locked(self) -> bool:
+        """Whether the book's structure is protected, so that no sheet can be added (the
+        buttons refuse before writing, excel.buttons._apply)."""
+        return False
 
     def sheet(self, name: str):
         """The sheet to write, added at the end when staff have deleted it."""

@@ -21,7 +21,7 @@ from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.layout import status_line
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
-from .book import LiveBook
+from .book import LiveBook, locked_structure_message
 from .engines import live_book
 
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
@@ -155,6 +155,9 @@ def _apply(live: LiveBook, plan) -> None:
     from .apply import apply_plan
 
     touched = [*owned_sheets(plan), *plan.staff_sheets, c.MENU]
+    added = [name for name in owned_sheets(plan) if name not in live.sheetnames]
+    if added and live.structure_locked():          # refused before anything is written
+        raise UserError(locked_structure_message(added))
     with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
         apply_plan(live, plan)
 

@@ -144,6 +144,9 @@ class WindowsBook(DesktopBook):
         SCODE, an int: read as its text, so the core names the cell (excel.com_errors)."""
         return clean_grid(super().grid(sheet_name))
 
+    def structure_locked(self) -> bool:
+        return bool(self.book.api.ProtectStructure)
+
     def unsaved(self) -> bool:
         return not self.book.api.Saved
 

@@ -16,8 +16,8 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
 from ..core.refs import cell_ref, column_letter
 from ..core.errors import UserError
-from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, LiveBook, locked_sheet_message,
-                   width_to_points)
+from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, STRUCTURE_KEY, LiveBook,
+                   locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -38,11 +38,13 @@ class RemoteClient(NamedTuple):
     # Sheets the saved master protects with a password (the server reads them before the
     # click, renkei_xl.server.admission): the client cannot lift them.
     locked: frozenset = frozenset()
+    structure: bool = False       # and its structure is protected
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
         return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
-                   locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()))
+                   locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
+                   structure=bool(payload.get(STRUCTURE_KEY)))
 
 
 class RemoteBook(LiveBook):
@@ -92,6 +94,9 @@ class RemoteBook(LiveBook):
         run would add one."""
         if "charts" in sheet.api:
             super().add_chart(sheet, chart)
+
+    def structure_locked(self) -> bool:
+        return self.client.structure
 
     @contextmanager
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:

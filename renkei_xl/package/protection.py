@@ -1,4 +1,5 @@
-"""Which sheets of a saved workbook are protected with a password.
+"""Which sheets of a saved workbook are protected with a password, and whether its
+structure is protected.
 
 Excel refuses every write, format or merge on a protected sheet (1004), and lifting the
 protection of one that has a password needs the password, which the tool never has and
@@ -6,7 +7,8 @@ never asks for. The server's clients lift protection themselves (RenkeiServer.ba
 server reads from the saved master which sheets they could not lift, before a click writes
 anything (renkei_xl.server.admission). Excel writes the password as a legacy 16-bit hash
 (``password``) or, since 2013, as ``algorithmName``/``hashValue``/``saltValue``; either
-means a password.
+means a password. A protected structure (「ブックの構成」) refuses a sheet added, with or
+without a password.
 """
 
 import re
@@ -15,6 +17,7 @@ from .workbook import WorkbookXml
 from .zipped import Package
 
 _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b([^>]*)>")
+_STRUCTURE = re.compile(r'<(?:\w+:)?workbookProtection\b[^>]*\slockStructure="(?:1|true)"')
 _ON = re.compile(rb'\ssheet="(?:1|true)"')
 _PASSWORD = re.compile(rb'\s(?:password|hashValue)="[^"]+"')
 
@@ -22,6 +25,10 @@ _PASSWORD = re.compile(rb'\s(?:password|hashValue)="[^"]+"')
 def protected_with_password(attrs: bytes) -> bool:
     """A sheetProtection element's attributes: the sheet is protected and has a password."""
     return bool(_ON.search(attrs)) and bool(_PASSWORD.search(attrs))
+
+
+def structure_locked(workbook: WorkbookXml) -> bool:
+    return bool(_STRUCTURE.search(workbook.text))
 
 
 def password_sheets(pkg: Package, workbook: WorkbookXml) -> frozenset[str]:

@@ -27,7 +27,7 @@ from typing import Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
-from .place import Place, password_sheets_of, replayable_of
+from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
 MASTER_HEADER = "x-renkei-master"     # core.seal.master_id of the master clicked
@@ -41,9 +41,10 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
     Every button is admitted this way, 入力チェック and 評価を再計算 too: besides the folder,
     the saved master tells what its VBA can replay (place.replayable, renkei_xl.vba.read),
     and only the master's own file can say that (renkei_xl.excel.client). It also says which
-    sheets are protected with a password, which the clients cannot lift: the payload
-    carries them (PASSWORD_SHEETS_KEY), and a click that would write one is refused before
-    anything is written (renkei_xl.excel.remote.RemoteBook.writable)."""
+    sheets are protected with a password, which the clients cannot lift, and whether the
+    structure is protected, which refuses a sheet added: the payload carries both
+    (PASSWORD_SHEETS_KEY, STRUCTURE_KEY), and a click that would meet either is refused
+    before anything is written (renkei_xl.excel.remote)."""
     with remote_book(payload) as live:
         try:
             master = place.master(live)
@@ -54,13 +55,13 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
             _saved(place, caption, master, live)
         try:
             place.replayable = replayable_of(master)
-            locked = password_sheets_of(master)
+            locked, structure = protection_of(master)
         except UserError as exc:
             raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "マスターを読めない") from None
-    if locked:
-        from ..excel.book import PASSWORD_SHEETS_KEY
+    if locked or structure:
+        from ..excel.book import PASSWORD_SHEETS_KEY, STRUCTURE_KEY
 
-        payload[PASSWORD_SHEETS_KEY] = sorted(locked)
+        payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     return master.parent
 
 

@@ -67,23 +67,24 @@ def _replayable(path: str, _mtime_ns: int, _size: int) -> frozenset[str]:
                         "マクロ有効ブック（.xlsm）として保存し直してから、もう一度ボタンを押してください") from None
 
 
-def password_sheets_of(path: Path) -> frozenset[str]:
+def protection_of(path: Path) -> tuple[frozenset[str], bool]:
     stat = path.stat()
-    return _password_sheets(str(path), stat.st_mtime_ns, stat.st_size)
+    return _protection(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=64)
-def _password_sheets(path: str, _mtime_ns: int, _size: int) -> frozenset[str]:
-    """The saved master's sheets protected with a password (renkei_xl.package.protection),
-    once per file version."""
-    from ..package.protection import password_sheets
+def _protection(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], bool]:
+    """(the saved master's sheets protected with a password, whether its structure is
+    protected) (renkei_xl.package.protection), once per file version."""
+    from ..package.protection import password_sheets, structure_locked
     from ..package.workbook import WorkbookXml
     from ..package.xml import PackageError
     from ..package.zipped import Package
 
     try:
         with Package(Path(path)) as pkg:
-            return password_sheets(pkg, WorkbookXml(pkg))
+            workbook = WorkbookXml(pkg)
+            return password_sheets(pkg, workbook), structure_locked(workbook)
     except (PackageError, OSError) as exc:
         raise UserError(f"マスター「{Path(path).name}」を読めません（{exc}）") from None
 
