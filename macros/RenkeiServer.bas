@@ -483,7 +483,10 @@ End Sub
 
 Sub RenkeiFreeze(ws As Worksheet, nRows As Long, nCols As Long)
     ' Panes belong to the window: the sheet is shown for a moment, then the one before.
+    ' A sheet staff hid cannot be shown so (Activate raises 1004): its panes stay as they
+    ' are, a look, and are set by the first click after it is shown again.
     Dim before As Object
+    If ws.Visible <> -1 Then Exit Sub  ' xlSheetVisible
     Set before = ws.Parent.ActiveSheet
     ws.Activate
     With ActiveWindow

@@ -108,31 +108,45 @@ class ClientRefused(AssertionError):
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA, read with oletools (not the product's own reader, which it checks)."""
-    import hashlib
+    subs = set()
+    for code in _vba_codes(path):
+        if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
+            continue   # document and class modules: Application.Run does not look there
+        subs.update(re.findall(r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code,
+                               re.MULTILINE | re.IGNORECASE))
+    return sorted(subs)
 
+
+def freeze_leaves_hidden_sheets(path: Path) -> bool:
+    """Whether the file's RenkeiFreeze returns before activating a hidden sheet (Excel cannot
+    activate one: 1004 in the middle of the replay)."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Sub RenkeiFreeze\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if body:
+            guard, activate = body.group(0).find("If ws.Visible <> -1 Then Exit Sub"), body.group(0).find("ws.Activate")
+            return 0 <= guard < activate
+    return False
+
+
+def _vba_codes(path: Path) -> tuple[str, ...]:
+    """The source of every module of the file's VBA, read with oletools (not the product's own
+    reader, which it checks)."""
     with zipfile.ZipFile(path) as z:
         project = z.read("xl/vbaProject.bin") if "xl/vbaProject.bin" in z.namelist() else b""
-    return list(_vba_subs(path, hashlib.sha256(project).hexdigest()))
+    return _vba_codes_of(path, hashlib.sha256(project).hexdigest())
 
 
 @functools.lru_cache(maxsize=32)
-def _vba_subs(path: Path, _project_digest: str) -> tuple[str, ...]:
+def _vba_codes_of(path: Path, _project_digest: str) -> tuple[str, ...]:
     from oletools.olevba import VBA_Parser
 
     parser = VBA_Parser(str(path))
     try:
         if not parser.detect_vba_macros():
-            return []
-        codes = [code for _, _, _, code in parser.extract_macros()]
+            return ()
+        return tuple(code for _, _, _, code in parser.extract_macros())
     finally:
         parser.close()
-    subs = set()
-    for code in codes:
-        if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
-            continue   # document and class modules: Application.Run does not look there
-        subs.update(re.findall(r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code,
-                               re.MULTILINE | re.IGNORECASE))
-    return tuple(sorted(subs))
 
 
 def file_protection(path: Path, wb=None) -> dict[str, dict]:
@@ -238,7 +252,9 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     # which lift protection through COM; modelled by the same lifting action).
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
-                          "structure": bool(wb.security is not None and wb.security.lockStructure)}
+                          "structure": bool(wb.security is not None and wb.security.lockStructure),
+                          "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
+                          "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path)}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
@@ -325,6 +341,10 @@ class Applied:
     new_options: dict = field(default_factory=dict)   # how protect_new is protected (Protect's arguments)
     subs: frozenset = frozenset()
     structure: bool = False           # the book's structure is protected: no sheet can be added
+    # Sheets staff hid, which the VBA client cannot activate to freeze their panes, and whether
+    # the master's RenkeiFreeze leaves them (freeze_leaves_hidden_sheets) or meets 1004.
+    hidden: frozenset = frozenset()
+    freeze_leaves_hidden: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
 
     def rows(self, sheet: str) -> list[list[object]]:
@@ -435,7 +455,9 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
         grids[s["name"]] = g
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
-                  structure=excel.get("structure", False))
+                  structure=excel.get("structure", False),
+                  hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
+                  freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False))
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
@@ -491,6 +513,8 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if a.get("sheet_position") is None:
         return
     sheet = out.order[a["sheet_position"]]
+    if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden and not out.freeze_leaves_hidden:
+        raise ExcelError(1004, f"Activate method of Worksheet class failed ({sheet} is hidden).", a)
     rect = _action_rect(a)
     protected = out.protection.get(sheet)
     if protected is not None:
@@ -565,6 +589,8 @@ def _replay(out: Applied, a: dict) -> None:
                 for key in [k for k in store if k[0] == sheet]:
                     del store[key]
         return
+    if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden:
+        return                          # left by RenkeiFreeze (_excel_refuses raised otherwise)
     if func == "freezePaneAtRange":
         out.freeze[sheet] = _frozen_first_cell(args[0])
         return

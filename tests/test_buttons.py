@@ -864,3 +864,27 @@ def test_a_sheet_name_with_an_apostrophe_is_linked_as_excel_reads_it():
     sheet = findings_sheet([finding], ["O'Brien町"], {})
     assert list(sheet.links.values()) == ["'O''Brien町'!G5"]
     assert quote_sheet("小樽市") == "'小樽市'"
+
+
+def test_a_hidden_sheets_panes_are_left_by_the_masters_vba(master, tmp_path):
+    """Excel cannot activate a sheet staff hid, and the VBA client's freeze activates it:
+    RenkeiServer.bas' RenkeiFreeze returns first (read from the master's VBA by the model),
+    so the answer replays; a VBA without that test meets 1004 halfway."""
+    from remote_payload import EXCEL_KEY, freeze_leaves_hidden_sheets
+
+    path = _copy(master, tmp_path / "hidden.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb[c.LIST].sheet_state = "hidden"
+    wb.save(path)
+    assert freeze_leaves_hidden_sheets(path)
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.recalc(book)
+    actions = fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"])).actions
+    order = [s["name"] for s in payload["sheets"]]
+    assert any(a["func"] == "freezePaneAtRange" and order[a["sheet_position"]] == c.LIST for a in actions)
+    applied = apply_actions(payload, actions)
+    assert c.LIST not in applied.freeze and applied.freeze      # the visible sheets' panes are set
+    older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], freeze_leaves_hidden=False)})
+    with pytest.raises(ExcelError, match="Activate"):
+        apply_actions(older, actions)

@@ -320,14 +320,24 @@ def _same_look(look: str, have, want) -> bool:
     return have == want
 
 
-def _without_summary(master: Path, path: Path) -> Path:
+def _edited(master: Path, path: Path, edit) -> Path:
+    """A copy of the master changed by ``edit(workbook)`` as staff would (openpyxl saves it),
+    named as the master, which the server asks for."""
     from openpyxl import load_workbook
 
     wb = load_workbook(master, keep_vba=True)
-    del wb["集計"]
+    edit(wb)
     path.parent.mkdir()
-    wb.save(path)         # named as the master, which the server asks for
+    wb.save(path)
     return path
+
+
+def _without_summary(wb) -> None:
+    del wb["集計"]
+
+
+def _list_hidden(wb) -> None:
+    wb["一覧"].sheet_state = "hidden"
 
 
 @pytest.fixture(scope="module")
@@ -350,12 +360,15 @@ def replays(server, tmp_path_factory):  # noqa: F811
     cases["missing Sub"] = ([catalogue[0], {"func": "renkeiNoSuchAction", "args": [], "values": None, "sheet_position": 0,
                               "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1}], None)
     # A master whose 集計 staff deleted: the click adds it, and the VBA protects it as the answer says.
-    sources = {"added sheet": _without_summary(server.master, root / "no_summary" / server.master.name)}
-    added_payload = payload_from_file(sources["added sheet"], client=VBA)
-    response = server.post("recalc", added_payload)
-    assert response.status_code == 200, response.text
-    actions = response.json()["actions"]
-    cases["added sheet"] = (actions, apply_actions(added_payload, actions))
+    # And one whose 一覧 staff hid: the click cannot activate it to freeze its panes.
+    sources = {"added sheet": _edited(server.master, root / "no_summary" / server.master.name, _without_summary),
+               "hidden sheet": _edited(server.master, root / "hidden" / server.master.name, _list_hidden)}
+    for name, source in sources.items():
+        edited_payload = payload_from_file(source, client=VBA)
+        response = server.post("recalc", edited_payload)
+        assert response.status_code == 200, response.text
+        actions = response.json()["actions"]
+        cases[name] = (actions, apply_actions(edited_payload, actions))
     runs = []
     for i, (name, (actions, applied)) in enumerate(cases.items()):
         book = root / f"master{i}.xlsm"
@@ -432,3 +445,14 @@ def test_the_listed_gaps_are_real_gaps_of_libreoffice(replays):
     LO_GAPS names: when a LibreOffice release implements them, this fails and LO_GAPS shrinks."""
     assert replays["gap: clear"][2]["result"].startswith("ERR 1 423 "), replays["gap: clear"][2]["result"]
     assert replays["gap: add"][2]["result"].startswith(("ERR 1 423 ", "ERR 1 425 ")), replays["gap: add"][2]["result"]
+
+
+def test_a_hidden_sheets_panes_are_left_and_the_replay_goes_on(replays):
+    """RenkeiServer.bas' RenkeiFreeze leaves a sheet staff hid (Excel cannot activate it:
+    1004 in the middle of the replay); the rest of the answer runs."""
+    actions, applied, result = replays["hidden sheet"]
+    frozen = [a for a in _replayed(actions) if a["func"] == "freezePaneAtRange"
+              and applied.order[a["sheet_position"]] == "一覧"]
+    assert frozen, "the answer freezes 一覧's panes"
+    assert result["result"] == f"OK {len(_replayed(actions))}", result["result"]
+    assert "一覧" not in applied.freeze

@@ -80,7 +80,10 @@ class DesktopBook(LiveBook):
 
     def freeze(self, sheet, first: Optional[tuple[int, int]]) -> None:
         """Panes are a property of the window, so the sheet is activated for it, and the
-        sheet staff had open is given back."""
+        sheet staff had open is given back. A sheet staff hid cannot be activated (1004):
+        its panes stay as they are, as RenkeiServer.bas' RenkeiFreeze leaves them."""
+        if not sheet.visible:
+            return
         rows, cols = (first[0] - 1, first[1] - 1) if first else (0, 0)
         active = self.book.sheets.active
         try:
