@@ -46,6 +46,13 @@ PASSWORD_SHEETS_KEY = "renkei_password_sheets"
 STRUCTURE_KEY = "renkei_structure_locked"
 
 ALERT_TITLE = "連携事業 評価ツール"
+LINK_TIP = "クリックすると該当のセルへ移動します"
+
+# Excel's column width unit is the width of "0" in the workbook's default font (here
+# Meiryo UI 10: about 7 px at 96 dpi) plus 5 px of padding; the remote engine sets widths
+# in points. An estimate, used only where the engine wants points.
+DIGIT_PX, PADDING_PX, POINTS_PER_PX = 7.0, 5.0, 0.75
+CM_TO_POINTS = 72 / 2.54
 
 
 def locked_structure_message(names: Iterable[str]) -> str:
@@ -64,13 +71,6 @@ def locked_sheet_message(names: Iterable[str]) -> str:
             "取り込んだ値を書く必要があります）。ブックは変更していません。「校閲」→「シート保護の解除」で保護を"
             "外すか、パスワードなしで保護し直してから、もう一度ボタンを押してください（パスワードのない保護は、"
             "ツールが書き込みの間だけ外して元どおりに戻します）")
-LINK_TIP = "クリックすると該当のセルへ移動します"
-
-# Excel's column width unit is the width of "0" in the workbook's default font (here
-# Meiryo UI 10: about 7 px at 96 dpi) plus 5 px of padding; the remote engine sets widths
-# in points. An estimate, used only where the engine wants points.
-DIGIT_PX, PADDING_PX, POINTS_PER_PX = 7.0, 5.0, 0.75
-CM_TO_POINTS = 72 / 2.54
 
 
 def as_excel_text(value: object) -> object:
