@@ -22,7 +22,7 @@ _ON = re.compile(rb'\ssheet="(?:1|true)"')
 _PASSWORD = re.compile(rb'\s(?:password|hashValue)="[^"]+"')
 
 
-def protected_with_password(attrs: bytes) -> bool:
+def _protected_with_password(attrs: bytes) -> bool:
     """A sheetProtection element's attributes: the sheet is protected and has a password."""
     return bool(_ON.search(attrs)) and bool(_PASSWORD.search(attrs))
 
@@ -43,6 +43,6 @@ def password_sheets(pkg: Package, workbook: WorkbookXml) -> frozenset[str]:
         if at < 0:
             continue
         m = _PROTECTION.search(data, max(0, data.rfind(b"<", 0, at)))
-        if m and protected_with_password(m.group(1)):
+        if m and _protected_with_password(m.group(1)):
             out.add(sheet.name)
     return frozenset(out)
