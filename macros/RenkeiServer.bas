@@ -16,7 +16,11 @@ Attribute VB_Name = "RenkeiServer"
 ' options. RenkeiCallServer puts every remembered protection back after the replay,
 ' whether it ended well or not, so no error leaves a tool sheet open. A tool sheet the
 ' click added is protected with the options the server sends (the tool's one protection,
-' renkei_xl.core.looks.PROTECTION): this module holds no copy of them. This lives in VBA
+' renkei_xl.core.looks.PROTECTION): this module holds no copy of them. The server knows
+' protection from the master as last saved; a sheet protected with a password, or the book's
+' structure protected, after that save is met here, before anything is written, and the
+' click stops with the refusal the server sent in staff's words (never Excel's password
+' dialog in the middle of the replay, never a 1004 halfway through it). This lives in VBA
 ' (not in actions at the end of the answer) because Remote.bas stops at the first failing
 ' action: an action meant to restore would never run.
 '
@@ -30,11 +34,15 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "3"
+Public Const RENKEI_CLIENT_VERSION As String = "4"
 ' Remote.bas counts a used range's rows and columns in VBA Integer.
 Private Const RENKEI_MAX_COUNT As Long = 32767
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
+' Raised by RenkeiRefuse: vbObjectError + 700.
+Private Const RENKEI_REFUSED As Long = -2147220804
+' What stands between two sheet names in a refusal (U+300D U+300C), as UTF-16 hex.
+Private Const SHEET_JOIN As String = "300D300C"
 Private Const MSG_CONNECT As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305FFF08007B0030007DFF09300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E50243092002000490054002062C55F538005306B78BA304B30813066304F3060305530443002"
 Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D306700200045007800630065006C0020304C30A830E930FC30928FD43057307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF093002"
 Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
@@ -51,6 +59,8 @@ Private renkeiProtectNew As Collection
 Private renkeiNewOptions As Object
 ' The server's number of this click (renkeiRequest), shown to staff and reported back.
 Private renkeiRequestId As String
+' Why renkeiUnprotectSheets stopped this click before anything was written ("": it did not).
+Private renkeiRefusal As String
 
 Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
@@ -69,6 +79,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Set renkeiLifted = New Collection
     Set renkeiProtectNew = New Collection
     renkeiRequestId = ""
+    renkeiRefusal = ""
     headers.Add "X-Renkei-Master", RenkeiMasterId()
     On Error GoTo Failed
     RunServerPython url, headers:=headers
@@ -84,12 +95,23 @@ Failed:
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
             vbCritical, RenkeiText(MSG_TITLE)
     Else
+        If renkeiRefusal <> "" Then description = renkeiRefusal
         RenkeiReport url, number, description
-        MsgBox RenkeiFormat(RenkeiText(MSG_FAILED_1), RenkeiCaption(entry), CStr(number), description) _
-            & RenkeiFormat(RenkeiText(MSG_REQUEST), renkeiRequestId) _
-            & vbLf & vbLf & RenkeiText(MSG_FAILED_2), vbCritical, RenkeiText(MSG_TITLE)
+        MsgBox RenkeiFailure(entry, number, description), vbCritical, RenkeiText(MSG_TITLE)
     End If
 End Sub
+
+Function RenkeiFailure(ByVal entry As String, ByVal number As Long, ByVal description As String) As String
+    ' What staff read when the replay stopped: the refusal alone when renkeiUnprotectSheets
+    ' stopped it (nothing was written), else Excel's error and the request number.
+    If renkeiRefusal <> "" Then
+        RenkeiFailure = renkeiRefusal & RenkeiFormat(RenkeiText(MSG_REQUEST), renkeiRequestId)
+    Else
+        RenkeiFailure = RenkeiFormat(RenkeiText(MSG_FAILED_1), RenkeiCaption(entry), CStr(number), description) _
+            & RenkeiFormat(RenkeiText(MSG_REQUEST), renkeiRequestId) _
+            & vbLf & vbLf & RenkeiText(MSG_FAILED_2)
+    End If
+End Function
 
 Sub RenkeiReport(url As String, ByVal number As Long, ByVal description As String)
     ' Tells the server what Excel did with its answer, so its log says what staff saw.
@@ -192,25 +214,54 @@ End Function
 ' ------------------------------------------------------------------ protection
 
 Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
-    ' args(1): the sheets this click writes; args(2): sheets it adds that are then protected;
-    ' args(3): how those are protected, Protect's arguments by name.
-    Dim sheetName As Variant
+    ' args(1): the sheets this click writes; args(2): the tool's sheets it protects afterwards
+    ' (those not in the book yet, it adds); args(3): how those are protected, Protect's
+    ' arguments by name; args(4): the refusals in staff's words by reason ("{0}": the sheets).
+    Dim sheetName As Variant, o As Variant
+    Dim adding As String
+    Dim lifted As Boolean
     Dim ws As Worksheet
+    Dim refusals As Object
     If renkeiLifted Is Nothing Then Set renkeiLifted = New Collection
     If renkeiProtectNew Is Nothing Then Set renkeiProtectNew = New Collection
     If action("args").Count >= 3 Then Set renkeiNewOptions = action("args")(3)
+    If action("args").Count >= 4 Then Set refusals = action("args")(4)
     For Each sheetName In action("args")(2)
         renkeiProtectNew.Add CStr(sheetName)
+        If RenkeiSheet(wb, CStr(sheetName)) Is Nothing Then
+            If adding <> "" Then adding = adding & RenkeiText(SHEET_JOIN)
+            adding = adding & CStr(sheetName)
+        End If
     Next sheetName
+    ' Excel adds no sheet to a book whose structure is protected (1004 at addSheet).
+    If adding <> "" And wb.ProtectStructure Then RenkeiRefuse refusals, "structure", adding
     For Each sheetName In action("args")(1)
         Set ws = RenkeiSheet(wb, CStr(sheetName))
         If Not ws Is Nothing Then
             If ws.ProtectContents Then
-                renkeiLifted.Add RenkeiProtection(ws)
-                ws.Unprotect
+                o = RenkeiProtection(ws)
+                ' An explicit empty password: a sheet protected with a password raises an error
+                ' here, where Unprotect without one would ask staff for it in a dialog.
+                On Error Resume Next
+                ws.Unprotect ""
+                lifted = (Err.Number = 0)
+                On Error GoTo 0
+                If Not lifted Then RenkeiRefuse refusals, "password", ws.Name
+                renkeiLifted.Add o
             End If
         End If
     Next sheetName
+End Sub
+
+Sub RenkeiRefuse(refusals As Object, ByVal reason As String, ByVal sheets As String)
+    ' Stops the replay: the refusal the server sent for reason, or the sheets' names from a
+    ' server that sent none. RenkeiCallServer shows it and puts back what was lifted.
+    If refusals Is Nothing Then
+        renkeiRefusal = sheets
+    Else
+        renkeiRefusal = RenkeiFormat(CStr(refusals.Item(reason)), sheets)
+    End If
+    Err.Raise RENKEI_REFUSED, "RenkeiServer", renkeiRefusal
 End Sub
 
 Function RenkeiProtection(ws As Worksheet) As Variant

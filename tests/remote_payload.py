@@ -19,7 +19,9 @@ as read-only.
 Excel is stricter than a kind model, so ``apply_actions`` refuses what Excel refuses, with
 the error Excel would raise (``ExcelError``): any write, clear, merge or format on a
 protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSheets``
-lifted it; an action with no Sub in the clicking master's VBA ("Cannot run the macro");
+lifted it; lifting a sheet with a password, or adding a sheet to a protected structure
+(1004, unless the master's renkeiUnprotectSheets refuses them first: RENKEI_REFUSED with the
+answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
 a merge or a value write that covers part of a merged area; a sheet name over 31
 characters or with ``[]:*?/\``; text over 32,767 characters; a row height over 409 pt.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
@@ -63,6 +65,7 @@ LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"
 EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part of xlwings' payload)
 UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
+RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
@@ -125,6 +128,20 @@ def freeze_leaves_hidden_sheets(path: Path) -> bool:
         if body:
             guard, activate = body.group(0).find("If ws.Visible <> -1 Then Exit Sub"), body.group(0).find("ws.Activate")
             return 0 <= guard < activate
+    return False
+
+
+def refuses_unsaved_protection(path: Path) -> bool:
+    """Whether the file's renkeiUnprotectSheets meets protection staff set after the last
+    save itself: Unprotect with an explicit empty password (a sheet with a password raises,
+    Excel asks for nothing) and a look at ProtectStructure before a sheet is added, each
+    stopping the click with RenkeiRefuse before anything is written."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Sub renkeiUnprotectSheets\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if body:
+            text = body.group(0)
+            return all(part in text for part in ('ws.Unprotect ""', "wb.ProtectStructure Then RenkeiRefuse",
+                                                 "If Not lifted Then RenkeiRefuse"))
     return False
 
 
@@ -254,7 +271,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
-                          "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path)}
+                          "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
+                          "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path)}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
@@ -345,6 +363,9 @@ class Applied:
     # the master's RenkeiFreeze leaves them (freeze_leaves_hidden_sheets) or meets 1004.
     hidden: frozenset = frozenset()
     freeze_leaves_hidden: bool = False
+    # Whether the master's renkeiUnprotectSheets refuses a password or a protected structure
+    # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
+    refuses_unsaved_protection: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
 
     def rows(self, sheet: str) -> list[list[object]]:
@@ -457,7 +478,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
-                  freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False))
+                  freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
+                  refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False))
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
@@ -483,6 +505,12 @@ def _restore_protection(out: Applied) -> None:
     out.lifted, out.protect_new, out.new_options = {}, [], {}
 
 
+def _refusal(refusals: Optional[dict], reason: str, sheets: list[str]) -> str:
+    """RenkeiRefuse's text: the server's template for reason, or the sheets' names alone."""
+    shown = "\u300d\u300c".join(sheets)
+    return shown if refusals is None else refusals[reason].replace("{0}", shown)
+
+
 def _action_rect(a: dict) -> Optional[Rect]:
     if a.get("start_row") is None:
         return None
@@ -494,10 +522,19 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     """Raise ExcelError where Excel would, before the action changes anything."""
     func, args = a["func"], a["args"]
     if func == UNPROTECT:
-        # RenkeiServer.bas' ws.Unprotect without the password: Excel asks staff for it in a
-        # dialog in the middle of the replay, and Cancel is 1004. No click may count on that.
+        # The protection the model knows is the book's now, which may be newer than the saved
+        # master the server read. RenkeiServer.bas refuses a sheet that must be added to a
+        # protected structure, and a password, itself (RenkeiRefuse, before anything is
+        # written); an older one meets 1004 at addSheet, or Unprotect without the password
+        # asks staff for it in a dialog in the middle of the replay (Cancel is 1004).
+        refusals = args[3] if len(args) > 3 else None
+        adding = [name for name in args[1] if name not in out.order]
+        if adding and out.structure and out.refuses_unsaved_protection:
+            raise ExcelError(RENKEI_REFUSED, _refusal(refusals, "structure", adding), a)
         for sheet in args[0]:
             if out.protection.get(sheet, {}).get("password"):
+                if out.refuses_unsaved_protection:
+                    raise ExcelError(RENKEI_REFUSED, _refusal(refusals, "password", [sheet]), a)
                 raise ExcelError(1004, f"The password you supplied is not correct ({sheet}).", a)
         return
     if func == REQUEST:

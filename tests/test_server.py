@@ -9,6 +9,7 @@ must be one the VBA modules shipped in the master implement.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -34,6 +35,7 @@ from test_faces import ATTRIBUTES, FileView, LiveView, expect_marks, expect_shee
 from test_vba import _olevba_modules
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
+from renkei_xl.excel.book import client_refusals
 from renkei_xl.excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 from renkei_xl.vba.sources import MACROS_DIR, button_entries
 from renkei_xl.workbook.conf import conf_rows
@@ -1048,8 +1050,51 @@ def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(s
             assert writes and "小樽市" not in answer["actions"][1]["args"][0]
         apply_actions(payload, answer["actions"])      # Excel would take every action
     payload = _payload(master)
-    with pytest.raises(ExcelError, match="password"):      # what lifting it would meet
-        apply_actions(payload, [{"func": "renkeiUnprotectSheets", "args": [["小樽市"], [], {}], "values": None}])
+    with pytest.raises(ExcelError, match="「小樽市」はパスワードで保護"):      # what lifting it would meet
+        apply_actions(payload, [{"func": "renkeiUnprotectSheets", "args": [["小樽市"], [], {}, client_refusals()],
+                                 "values": None}])
+
+
+@pytest.mark.parametrize("protection", ["password", "structure"])
+def test_protection_set_after_the_last_save_stops_the_click_in_the_vba(server, protection):
+    """The server knows protection from the master as last saved. Staff who protect a sheet
+    with a password, or the book's structure, and click without saving meet the master's
+    own RenkeiServer.bas: renkeiUnprotectSheets stops the click before anything is
+    written, in the words the answer carries (never Excel's password dialog, never a 1004
+    halfway through). An older VBA met the dialog or addSheet's 1004 instead."""
+    from renkei_xl.excel.book import locked_sheet_message, locked_structure_message
+    from remote_payload import EXCEL_KEY, RENKEI_REFUSED, UNPROTECT, ExcelError
+
+    master = _master_in(server, f"保存後の保護/{protection}")
+    if protection == "structure":
+        wb = load_workbook(master, keep_vba=True)
+        del wb[c.SUMMARY]
+        wb.save(master)
+    payload = _payload(master)
+    assert payload[EXCEL_KEY]["refuses_unsaved_protection"]
+    answer = server.post("recalc", payload).json()
+    assert not _alerts(answer) or _alerts(answer)[0]["args"][3] == "info"     # the saved master is open
+    apply_actions(payload, answer["actions"])
+    excel = copy.deepcopy(payload[EXCEL_KEY])
+    if protection == "structure":
+        excel["structure"] = True
+        added = [a["args"][1] for a in answer["actions"] if a["func"] == "addSheet"]
+        assert c.SUMMARY in added
+        expected = locked_structure_message(added)
+    else:
+        excel["protection"][c.LIST]["password"] = True
+        expected = locked_sheet_message([c.LIST])
+    now = dict(payload, **{EXCEL_KEY: excel})
+    with pytest.raises(ExcelError) as refused:
+        apply_actions(now, answer["actions"])
+    assert refused.value.number == RENKEI_REFUSED and refused.value.text == expected
+    assert refused.value.action["func"] == UNPROTECT
+    assert not [a for a in answer["actions"][:answer["actions"].index(refused.value.action)]
+                if a["func"] not in ("renkeiRequest",)]                       # nothing written before it
+    older = dict(payload, **{EXCEL_KEY: dict(excel, refuses_unsaved_protection=False)})
+    with pytest.raises(ExcelError) as met:
+        apply_actions(older, answer["actions"])
+    assert met.value.number == 1004
 
 
 def test_a_click_that_must_add_a_sheet_to_a_book_with_a_protected_structure_is_refused(server):

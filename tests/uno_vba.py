@@ -6,7 +6,8 @@ Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
 
 JOB.json: {"drop": [module, ...], "harness": "<Basic source>", "module": "<harness name>",
 "runs": [{"book": path, "actions": [...], "read": {sheet: {"cells": [[r, c], ...],
-"rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...]}}}]}. One soffice
+"rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...]}}, "after_save":
+{"password": {sheet: password}, "structure": bool} (optional)}]}. One soffice
 serves every run (starting it is the expensive part); each run opens its own copy of a
 master, removes the modules named in "drop" from the document's VBAProject library (one
 module that does not compile blocks the whole library, silently), inserts the harness
@@ -215,6 +216,19 @@ def _read(doc, what):
     return out
 
 
+def _protect_after_save(doc, after):
+    """Protection staff set in the open book after its last save, which the server cannot
+    know: {"password": {sheet: password}} (a protection without one is replaced) and
+    {"structure": true} (the book's structure, no password)."""
+    for name, password in after.get("password", {}).items():
+        sheet = doc.Sheets.getByName(name)
+        if sheet.isProtected():
+            sheet.unprotect("")
+        sheet.protect(password)
+    if after.get("structure"):
+        doc.protect("")
+
+
 def _run(desktop, job, run):
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(run["book"])), "_blank", 0,
                                        (prop("Hidden", True), prop("MacroExecutionMode", 4)))
@@ -234,6 +248,7 @@ def _run(desktop, job, run):
             if resolved != source:
                 lib.replaceByName(name, resolved)
         lib.insertByName(job["module"], job["harness"])
+        _protect_after_save(doc, run.get("after_save", {}))
         protected = [sheet.Name for sheet in doc.Sheets if sheet.isProtected()]
         script = doc.getScriptProvider().getScript(
             f"vnd.sun.star.script:VBAProject.{job['module']}.{job['entry']}?language=Basic&location=document")

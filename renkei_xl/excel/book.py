@@ -73,6 +73,15 @@ def locked_sheet_message(names: Iterable[str]) -> str:
             "ツールが書き込みの間だけ外して元どおりに戻します）")
 
 
+def client_refusals() -> dict[str, str]:
+    """The two refusals above as templates ("{0}": the sheets) for RenkeiServer.bas, which
+    sends each answer with them: the server reads protection from the saved master, so a
+    sheet protected with a password, or a structure protected, after the last save is met
+    by the VBA itself, before anything is written, in the same words and with no copy of
+    them in the VBA."""
+    return {"password": locked_sheet_message(["{0}"]), "structure": locked_structure_message(["{0}"])}
+
+
 def as_excel_text(value: object) -> object:
     """Strings are written with a leading apostrophe, Excel's "this is text" prefix.
 

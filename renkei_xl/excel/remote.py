@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 from ..core.refs import cell_ref, column_letter
 from ..core.errors import UserError
 from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, STRUCTURE_KEY, LiveBook,
-                   locked_sheet_message, width_to_points)
+                   client_refusals, locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -104,9 +104,10 @@ class RemoteBook(LiveBook):
         itself. The first action, ``renkeiUnprotectSheets`` (RenkeiServer.bas), names the
         sheets to lift and the ones to protect afterwards, and says how those are protected
         (the tool's one protection as Worksheet.Protect's arguments by name: the client's
-        Protect is COM's); the client lifts the sheets that are protected, remembering their
-        options, and restores them after the replay whether it succeeded or not
-        (renkei_xl.excel.client: a client without that Sub gets no answer at all)."""
+        Protect is COM's) and in which words it refuses protection staff set after the last
+        save (``client_refusals``); the client lifts the sheets that are protected,
+        remembering their options, and restores them after the replay whether it succeeded
+        or not (renkei_xl.excel.client: a client without that Sub gets no answer at all)."""
         from .client import UNPROTECT   # not at the top: the desktop buttons never need it
         from .desktop import NEW_SHEET_PROTECTION
 
@@ -116,5 +117,5 @@ class RemoteBook(LiveBook):
             raise UserError(locked_sheet_message(locked))
         self.book.impl.append_json_action(
             func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
-                                  dict(NEW_SHEET_PROTECTION)])
+                                  dict(NEW_SHEET_PROTECTION), client_refusals()])
         yield
