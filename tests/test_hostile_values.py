@@ -402,3 +402,23 @@ def test_an_empty_municipality_table_is_refused():
 def test_settings_that_read_well():
     s = read_settings(_book())
     assert (s.fiscal_year, s.threshold, s.names) == (2023, 0.85, ("札幌市", "小樽市"))
+
+
+@pytest.mark.parametrize("method", ["", "ごうけい", "#N/A", 3])
+def test_a_bad_sum_method_is_one_finding_and_its_row_is_left_out(fy2023, baseline, method):
+    """A 集計方法 that is blank, not a method, an error value or a number: one error on its
+    cell (validation's, not a second from the roll-up), the row －, left out of the 達成割合
+    as any input error, and the municipalities' rows of it read without a crash (what they
+    feed is unknown, so no "fed nothing" warning either)."""
+    cells = {"method": "I8", "target": "G8"}
+    indicators = [i._replace(method=method, row=8, cells=cells) if i.id == SUM_ID else i
+                  for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, fy2023.entries)
+    found = [f for f in result.findings if f.indicator_id == SUM_ID]
+    assert [(f.sheet, f.cell, f.severity) for f in found] == [("指標", "I8", ERROR)], found
+    assert JAPANESE.search(found[0].message) and (str(method) in found[0].message or method == "")
+    assert result.evaluations[SUM_ID].symbol == NOT_EVALUABLE
+    assert result.summary.evaluable == baseline.summary.evaluable - 1
+    assert result.summary.left_out == baseline.summary.left_out + 1
+    assert {i: e.symbol for i, e in result.evaluations.items() if i not in (SUM_ID, "01-1")} == \
+        {i: e.symbol for i, e in baseline.evaluations.items() if i not in (SUM_ID, "01-1")}

@@ -31,6 +31,12 @@ AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
 
 
+def _in_rate(ind: Indicator) -> bool:
+    """Whether the 達成割合 would count the row were it evaluated (基本KPI, 参考 and the
+    達成割合 rows themselves never are): one an input error makes － is said as left out."""
+    return not rates_others(ind) and not ind.is_kpi and ind.rule != RULE_REFERENCE
+
+
 def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                 extra_findings: Sequence[Finding] = ()) -> Result:
     # A cell the reader could not read (a formula without result) is said once, by the
@@ -39,6 +45,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     findings = (list(extra_findings) + [f for f in validate(settings, indicators, entries) if f.place not in unread]
                 + past_targets(settings, indicators))
     suspect = {f.indicator_id for f in findings if f.is_error}
+    validated = {f.place for f in findings if f.is_error}
     read_errors = _read_errors(settings, indicators, entries, extra_findings)
     by_id = by_indicator(entries, settings)
     ctx = context_of(settings)
@@ -51,17 +58,20 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
             rolled = rollup_rows(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
-            findings.append(CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc))
+            # Said once: a 集計方法 validation already named (blank, not a method) keeps its finding.
+            finding = CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)
+            if finding.place not in validated:
+                findings.append(finding)
             consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual),
                                             [ind.status_manual])[0]
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
+            left_out += _in_rate(ind)    # an input error on 指標 makes it －, as one on a municipality sheet
             continue
         consolidated[ind.id] = rolled.consolidated
         findings += rolled.findings
         if rolled.input_errors:
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, input_error_reason(rolled.input_errors))
-            if not rates_others(ind) and not ind.is_kpi and ind.rule != RULE_REFERENCE:
-                left_out += 1   # a row the 達成割合 would have counted (基本KPI and 参考 never are)
+            left_out += _in_rate(ind)
             continue
         if not rates_others(ind):
             to_evaluate.append((ind, rolled.consolidated.actual))

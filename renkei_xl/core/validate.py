@@ -217,8 +217,10 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     clean: set[tuple[int, str, str]] = set()
     central = settings.central.name if settings.central is not None else None
     # The indicators some municipality's row does not feed (a set test per row: most rows
-    # are of indicators every municipality feeds).
-    partly_fed = {ind_id for ind_id, ind in known.items() if not reported_by(ind, False)}
+    # are of indicators every municipality feeds). One whose 集計方法 is no method has its
+    # own finding on 指標, and what its rows feed is not known.
+    partly_fed = {ind_id for ind_id, ind in known.items()
+                  if method_of(ind) is not None and not reported_by(ind, False)}
     for e in entries:
         ind_id = e.indicator_id
         if not ind_id:
