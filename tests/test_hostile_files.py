@@ -942,3 +942,110 @@ def test_a_row_whose_indicator_id_is_an_error_leaves_no_partial_total(sample, sa
     assert ev.symbol == NOT_EVALUABLE and f"{MUNI}!{ref}" in ev.reason and "#N/A" in ev.reason, ev
     # Only rows 小樽市 reports and has no other row for can move (none here but 04-1) and 達成割合.
     assert moved <= {"04-1", "01-1"}, moved
+
+
+# ------------------------------------------------------------------ sheets in another XML form
+# XML lets a writer leave out a row's or a cell's r (the next place is meant) and quote an
+# attribute with ' or space it around =. Excel never does; a script or a foreign generator
+# may. The reader's byte scans (error values, formulas without a result, the extent) must
+# read such a sheet as the same sheet (renkei_xl.workbook.sheet_form).
+
+def single_quoted(xml: str) -> str:
+    def tag(m: re.Match) -> str:
+        return re.sub(r'(\s[\w:]+)="([^"]*)"', lambda a: f"{a.group(1)}='{a.group(2).replace(chr(39), '&apos;')}'",
+                      m.group(0))
+    return re.sub(r"<[^?!/][^>]*>", tag, xml)
+
+
+def spaced(xml: str) -> str:
+    return re.sub(r"<[^?!/][^>]*>", lambda m: re.sub(r'(\s[\w:]+)="', r'\1 = "', m.group(0)), xml)
+
+
+def without_positions(xml: str) -> str:
+    """Every r left out, the places kept: an empty row for each row skipped, an empty cell
+    for each column skipped, as a writer without r must write them."""
+    out, last_row, pos = [], 0, 0
+    for m in re.finditer(r'<row\b([^>]*?)(/>|>(.*?)</row>)', xml, re.S):
+        r = int(re.search(r'\sr="(\d+)"', m.group(1)).group(1))
+        out.append(xml[pos:m.start()] + "<row/>" * (r - last_row - 1))
+        attrs = re.sub(r'\sr="\d+"', "", m.group(1))
+        if m.group(2) == "/>":
+            out.append(f"<row{attrs}/>")
+        else:
+            cells, last_col = [], 0
+            for c in re.finditer(r'<c\b([^>]*?)(/>|>.*?</c>)', m.group(3), re.S):
+                ref = re.search(r'\sr="([A-Z]+)\d+"', c.group(1)).group(1)
+                col = sum((ord(ch) - 64) * 26 ** i for i, ch in enumerate(reversed(ref)))
+                cells.append("<c/>" * (col - last_col - 1) + "<c" + re.sub(r'\sr="[A-Z]+\d+"', "", c.group(1))
+                             + c.group(2))
+                last_col = col
+            out.append(f"<row{attrs}>" + "".join(cells) + "</row>")
+        last_row, pos = r, m.end()
+    out.append(xml[pos:])
+    return "".join(out)
+
+
+OTHER_FORMS = {"single quotes": single_quoted, "spaced": spaced, "without r": without_positions}
+
+
+def _in_form(path: Path, dst: Path, part: str, form) -> Path:
+    members = read_members(path.read_bytes())
+    edit_part(members, part, form)
+    dst.write_bytes(write_members(members))
+    return dst
+
+
+@pytest.mark.parametrize("form", sorted(OTHER_FORMS))
+def test_a_master_sheet_in_another_xml_form_reads_as_the_same_sheet(sample, sample_data, places, tmp_path, form):
+    """An error value and a formula without a result on 札幌市, and the 指標 sheet, written
+    in the other form: the same findings, the same evaluations (never an empty cell)."""
+    sheet, part, cell, ind_id, _ = places["municipality 実績値"]
+    data = sample_data[0]
+    other = next(e for e in data.entries if e.municipality == sheet and e.indicator_id != ind_id and e.value)
+    usual = with_cells(sample, tmp_path / "usual.xlsm", part, {cell: cached_error(cell, "#REF!"),
+                                                                other.cell("value"): uncached_formula(other.cell("value"))})
+    formed = _in_form(usual, tmp_path / "formed.xlsm", part, OTHER_FORMS[form])
+    formed = _in_form(formed, formed, "xl/worksheets/sheet3.xml", OTHER_FORMS[form])
+    assert formed.read_bytes() != usual.read_bytes()
+    want, refusal = _read_or_refusal(usual)
+    assert refusal is None, refusal
+    assert {f.place for f in want.findings} >= {f"{sheet}!{cell}", f"{sheet}!{other.cell('value')}"}
+    got, refusal = _read_or_refusal(formed)
+    assert refusal is None, refusal
+    assert [(f.place, f.type, f.message) for f in got.findings] == [(f.place, f.type, f.message) for f in want.findings]
+    assert got.evaluations == want.evaluations and got.consolidated == want.consolidated
+
+
+@pytest.mark.parametrize("form", sorted(OTHER_FORMS))
+def test_a_returned_sheet_in_another_xml_form_is_held_as_the_same_sheet(sample, returned_sample, tmp_path, form):
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = with_cells(returned_sample, folder / returned_sample.name, RETURN_PART,
+                      {RETURN_VALUE: cached_error(RETURN_VALUE, "#N/A"), RETURN_STATUS: uncached_formula(RETURN_STATUS),
+                       RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
+    _in_form(path, path, RETURN_PART, OTHER_FORMS[form])
+    master = fresh_master(sample, tmp_path)
+    changes, refusals, records, held = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    assert refusals == [], refusals
+    (_, found), = held
+    assert sorted(f.place for f in found) == [f"{MUNI}!{RETURN_VALUE}", f"{MUNI}!{RETURN_STATUS}"], found
+    assert [(ch.indicator_id, ch.new) for ch in changes] == [("06-1", 5)]
+
+
+def test_a_far_cell_in_single_quotes_is_refused_before_calamine_allocates_it(sample, tmp_path):
+    part = "xl/worksheets/sheet4.xml"
+    members = read_members(sample.read_bytes())
+    edit_part(members, part, lambda x: x.replace("</sheetData>", "<row r='1048576'><c r='XFD1048576'><v>1</v></c></row>"
+                                                 "</sheetData>"))
+    path = tmp_path / "far.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "使用範囲が大きすぎます" in refusal and "XFD1048576" in refusal, refusal
+
+
+def test_a_negative_text_number_is_refused_naming_the_cell(sample, tmp_path):
+    """A text cell's number in the shared strings, negative: calamine would read some
+    other text of the book in its place."""
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet3.xml", {"L8": '<c r="L8" t="s"><v>-3</v></c>'})
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "シート「指標」のセル L8 が壊れています" in refusal, refusal

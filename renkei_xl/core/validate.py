@@ -216,11 +216,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     rules = _rules_numbers(known)
     clean: set[tuple[int, str, str]] = set()
     central = settings.central.name if settings.central is not None else None
-    # The indicators some municipality's row does not feed (a set test per row: most rows
-    # are of indicators every municipality feeds). One whose 集計方法 is no method has its
-    # own finding on 指標, and what its rows feed is not known.
-    partly_fed = {ind_id for ind_id, ind in known.items()
-                  if method_of(ind) is not None and not reported_by(ind, False)}
+    partly_fed = _partly_fed(known)
     for e in entries:
         ind_id = e.indicator_id
         if not ind_id:
@@ -263,6 +259,13 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 bad.add(ind.id)
             out += found
     return out, bad
+
+
+def _partly_fed(known: dict[str, Indicator]) -> set[str]:
+    """The indicators some municipality's row does not feed (a set test per row: most rows
+    are of indicators every municipality feeds). One whose 集計方法 is no method has its own
+    finding on 指標, and what its rows feed is not known."""
+    return {ind_id for ind_id, ind in known.items() if method_of(ind) is not None and not reported_by(ind, False)}
 
 
 def _unused_entry(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Finding]:

@@ -78,12 +78,13 @@ class ReturnedBook:
         if entry is None or entry.part is None:
             raise KeyError(name)
         raw = self._pkg.read(entry.part)
-        check_sheet_xml(name, raw)
+        rewritten = check_sheet_xml(name, raw)    # not None: not in the usual form (sheet_form)
+        raw = rewritten or raw
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
         errors = cached_errors(raw)
-        readable = calamine_readable(raw)
+        readable = calamine_readable(raw) or rewritten
         book = self._book
-        if readable is not None:   # an error value calamine does not know: it reads a copy
+        if readable is not None:   # rewritten, or an error value calamine does not know: it reads a copy
             from python_calamine import CalamineWorkbook
 
             book = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with({entry.part: readable})))

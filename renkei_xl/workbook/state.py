@@ -156,12 +156,14 @@ class Grids(_Named):
                     said = str(exc)
                     raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
                                           f"シート「{name}」を読めません: {said}") from None
-                check_sheet_xml(name, raw)
+                rewritten = check_sheet_xml(name, raw)
+                raw = rewritten or raw
                 if holds_formula(raw):   # kept for uncached_formulas: read once
                     self.with_formulas[name] = raw
                 errors, readable = {}, None
                 if ERROR_MARK in raw:   # looked for once here, not by both helpers
                     errors, readable = cached_errors(raw), calamine_readable(raw)
+                readable = readable or rewritten
                 del raw
                 if readable is not None:
                     self._patch(entry.part, readable)
@@ -176,7 +178,8 @@ class Grids(_Named):
 
     def _patch(self, part: str, readable: bytes) -> None:
         """calamine reads from a copy of the package in memory, with this sheet made
-        readable to it (calamine_readable); rare, so the copy is made only then."""
+        readable to it (calamine_readable) or as the scans read it (a sheet not in the
+        usual form, sheet_form); rare, so the copy is made only then."""
         from python_calamine import CalamineWorkbook
 
         self._patches[part] = readable
@@ -265,23 +268,33 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
             pkg.read(rel.part)
 
 
-def check_sheet_xml(name: str, raw: bytes) -> None:
+def check_sheet_xml(name: str, raw: bytes) -> Optional[bytes]:
     """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
-    DTD, no raw control characters (not XML; Excel calls such a file corrupt), and an
-    extent calamine can allocate."""
+    DTD, no raw control characters (not XML; Excel calls such a file corrupt), no damaged
+    text number, and an extent calamine can allocate. Returns the sheet rewritten in the
+    usual form (sheet_form) when it was not in it: then that is what the scans and
+    calamine must read."""
+    from .sheet_form import check_shared_indexes, in_usual_form, usual_form
+
     head = raw[:4096]
     if has_dtd(raw):
         raise UnreadableSheet(dtd_refusal(f"シート「{name}」の XML "))
-    if not re.search(rb"<(?:\w+:)?worksheet[\s>]", head):
+    root = re.search(rb"<(\w+:)?worksheet[\s>]", head)
+    if not root:
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
+    prefix = root.group(1) or b""
+    rewritten = None if usual_form(raw, prefix) else in_usual_form(name, raw)
+    if rewritten is not None:
+        raw = rewritten
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
-    check_extent(name, raw)
+    check_shared_indexes(name, raw, prefix)
+    check_extent(name, raw, prefix)
+    return rewritten
 
 
-def check_extent(name: str, raw: bytes) -> None:
+def check_extent(name: str, raw: bytes, prefix: bytes) -> None:
     rows = 0
-    head = re.search(rb"<(\w+:)?worksheet\b", raw[:4096])
-    opening = b"<" + (head.group(1) if head and head.group(1) else b"") + b"c "
+    opening = b"<" + prefix + b"c "
     end = raw.rfind(b"sheetData>")
     while end > 0:   # cells come in row order: the last filled one has the largest row
         start = raw.rfind(opening, 0, end)

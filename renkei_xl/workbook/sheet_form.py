@@ -1,0 +1,141 @@
+"""A worksheet's XML in the one form the byte scanners of the readers expect.
+
+The readers look for error values, formulas without a saved result and the sheet's extent
+in the XML's bytes (``state.cached_errors``, ``uncached_formulas``, ``check_extent``),
+because parsing a 10 MB sheet a second time would double a read. Those scans read the form
+every spreadsheet application writes: each ``<row>`` and ``<c>`` with its ``r`` first,
+attributes in double quotes. XML allows more: ``r`` may be left out (the cell is then the
+one after the previous), and attributes may be quoted with ``'`` or spaced around ``=``.
+A file in that form (a script's, a foreign generator's, or doctored) must not let an error
+value or a formula without a result pass for an empty cell, nor a far cell slip past the
+extent check. So such a sheet is first rewritten, once, into the usual form, and both the
+scans and python-calamine read the rewrite. Excel's own files never take this path: it is
+found by counting tags, which costs a few milliseconds on the largest master.
+
+The rewrite uses expat (the C parser behind ElementTree) rather than ElementTree itself:
+element names, their prefixes and the order of attributes stay as they were, and no tree
+is built. It runs after the DTD check (``state.check_sheet_xml``), so expat never expands
+an entity of the file's own.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+from ..core.errors import UnreadableSheet
+from ..core.refs import column_letter, parse_ref
+
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
+                               "\r": "&#13;"})
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ERROR_TYPE = b' t="e"'
+
+
+def usual_form(raw: bytes, prefix: bytes) -> bool:
+    """Whether every cell tag starts with ``r="`` and no attribute the scans read is quoted
+    with ``'`` or spaced around ``=`` (a cell's place is its r, so rows may do as they
+    like). About 1 ms a megabyte: ``'`` is looked for with memchr, the tags with a pattern
+    that starts with a literal, and ``"e"`` (an error value's type, however spaced) only
+    costs a count where there is one."""
+    if b"'" in raw and b"='" in raw:
+        return False
+    if _cell_without_r(prefix).search(raw):
+        return False
+    return b'"e"' not in raw or raw.count(b'"e"') == raw.count(_ERROR_TYPE)
+
+
+@lru_cache(maxsize=4)
+def _cell_without_r(prefix: bytes) -> re.Pattern:
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?! r=")[\s/>]')
+
+
+def in_usual_form(name: str, raw: bytes) -> bytes:
+    """The sheet rewritten so that each row and cell names its place in ``r`` (first) and
+    every attribute is double-quoted; everything else as it was, but comments and
+    processing instructions, which no reader of values needs."""
+    from xml.parsers import expat
+
+    out: list[str] = []
+    pending: list[Optional[str]] = [None]   # a start tag not yet closed with ">" or "/>"
+    row, col = [0], [0]
+
+    def flush() -> None:
+        if pending[0] is not None:
+            out.append(pending[0] + ">")
+            pending[0] = None
+
+    def start(tag: str, attrs: list[str]) -> None:
+        flush()
+        local = tag.rpartition(":")[2]
+        pairs = dict(zip(attrs[::2], attrs[1::2]))
+        if local == "row":
+            row[0] = _number(name, pairs.get("r"), row[0] + 1)
+            col[0] = 0
+            pairs = {"r": str(row[0]), **{k: v for k, v in pairs.items() if k != "r"}}
+        elif local == "c":
+            ref = pairs.get("r")
+            if ref and not _is_ref(ref):
+                raise UnreadableSheet(f"シート「{name}」のセルの位置「{ref[:20]}」が読めません（ファイルが壊れています）。"
+                                      "Excel で開いて保存し直してください")
+            col[0] = parse_ref(ref)[1] if ref else col[0] + 1
+            pairs = {"r": f"{column_letter(col[0])}{max(row[0], 1)}",
+                     **{k: v for k, v in pairs.items() if k != "r"}}
+        pending[0] = "<" + tag + "".join(f' {k}="{v.translate(_ATTR_ESCAPES)}"' for k, v in pairs.items())
+
+    def end(tag: str) -> None:
+        if pending[0] is not None:
+            out.append(pending[0] + "/>")
+            pending[0] = None
+        else:
+            out.append(f"</{tag}>")
+
+    def text(data: str) -> None:
+        flush()
+        out.append(data.translate(_TEXT_ESCAPES))
+
+    parser = expat.ParserCreate("utf-8")
+    parser.ordered_attributes = True
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    try:
+        parser.Parse(raw, True)
+    except expat.ExpatError as exc:
+        raise UnreadableSheet(f"シート「{name}」の XML が壊れています（{exc.lineno} 行 {exc.offset} 文字目付近）。"
+                        "Excel で開いて保存し直してください") from None
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + "".join(out)).encode("utf-8")
+
+
+def _is_ref(ref: str) -> bool:
+    try:
+        parse_ref(ref)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(name: str, text: Optional[str], default: int) -> int:
+    if text is None:
+        return default
+    if not (text.strip().isascii() and text.strip().isdigit()):
+        raise UnreadableSheet(f"シート「{name}」の行番号「{text[:20]}」が読めません（ファイルが壊れています）。"
+                        "Excel で開いて保存し直してください")
+    return int(text)
+
+
+def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> None:
+    """A text cell (``t="s"``) holds the number of its text in the shared strings. A
+    negative one is damage that python-calamine reads as some other text of the book, so
+    it is refused here, naming the cell; one past the end calamine refuses itself."""
+    needle = b"<" + prefix + b"v>-"
+    at = raw.find(needle)
+    while at >= 0:
+        start = raw.rfind(b"<" + prefix + b"c ", 0, at)
+        attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
+        if b' t="s"' in attrs:
+            ref = re.search(rb' r="([A-Z]{1,3}[0-9]+)"', attrs)
+            shown = ref.group(1).decode() if ref else "?"
+            raise UnreadableSheet(f"シート「{name}」のセル {shown} が壊れています（文字列の番号が負の数です）。"
+                                  "Excel で開いて保存し直してください")
+        at = raw.find(needle, at + 1)
