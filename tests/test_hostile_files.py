@@ -1049,3 +1049,83 @@ def test_a_negative_text_number_is_refused_naming_the_cell(sample, tmp_path):
     path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet3.xml", {"L8": '<c r="L8" t="s"><v>-3</v></c>'})
     result, refusal = _read_or_refusal(path)
     assert result is None and "シート「指標」のセル L8 が壊れています" in refusal, refusal
+
+
+# ------------------------------------------------- rows nobody can read: never a partial total
+# A municipality's row the reader cannot attribute, or a municipality whose sheet it cannot
+# read, would leave a total without that municipality: each indicator it reports is －,
+# with the reader's finding as the reason, and 達成割合 leaves them out and says so.
+
+def _reported_by(data, muni: str) -> set[str]:
+    from renkei_xl.core.methods import method_of
+
+    central = data.settings.central.name
+    return {i.id for i in data.indicators if (m := method_of(i)) is not None and m.reported_by(muni == central)}
+
+
+@pytest.mark.parametrize("typed", ["０４－１", "04‐1", "04-l", ""])
+def test_a_row_whose_id_no_indicator_claims_makes_the_missing_indicator_not_evaluable(
+        sample, sample_data, tmp_path, typed):
+    """札幌市's 04-1 row with its 指標ID typed in full width, with another hyphen, mistyped
+    or erased: its 17件 would otherwise drop out of 04-1's total (× on 4件 of the rest). (A
+    space around it is no typo: cells are read stripped.)"""
+    data, base = sample_data
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml",
+                      {"A5": typed_text("A5", typed) if typed else '<c r="A5" s="10"/>'})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    assert [f.place for f in result.findings if f.is_error] == ["札幌市!A5"], result.findings
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and "札幌市!A5" in result.evaluations["04-1"].reason
+    moved = {i for i, e in result.evaluations.items() if e.symbol != base.evaluations[i].symbol}
+    assert moved - {"01-1"} == {"04-1"} and result.summary.left_out == 1
+
+
+def test_an_unknown_id_on_an_empty_row_changes_no_evaluation(sample, sample_data, tmp_path):
+    data, base = sample_data
+    empty = next(e for e in data.entries if e.municipality == "札幌市" and not e.value and not e.status)
+    ref = empty.cell("indicator_id")
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml", {ref: typed_text(ref, "99-9")})
+    result, _ = _read_or_refusal(path)
+    assert [f.place for f in result.findings if f.is_error] == [f"札幌市!{ref}"]
+    assert {i: e.symbol for i, e in result.evaluations.items()} == {i: e.symbol for i, e in base.evaluations.items()}
+
+
+def test_an_error_value_over_a_header_is_named_and_the_municipality_is_left_out(sample, sample_data, tmp_path):
+    data, base = sample_data
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml", {"E1": cached_error("E1", "#REF!")})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    (f,) = [f for f in result.findings if f.is_error]
+    assert f.place == "札幌市!E1" and "エラー値「#REF!」" in f.message and "実績値" in f.message, f
+    reported = _reported_by(data, "札幌市")
+    for ind_id in reported:
+        assert result.evaluations[ind_id].symbol == NOT_EVALUABLE and "札幌市!E1" in result.evaluations[ind_id].reason
+    assert not {i for i, e in result.evaluations.items() if e.symbol != base.evaluations[i].symbol} - reported - {"01-1"}
+
+
+def test_a_header_twice_is_refused_naming_both_cells(sample, tmp_path):
+    """Two 実績値 columns: which one holds the values cannot be told, and reading the first
+    would ignore the other's numbers."""
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml", {"F1": typed_text("F1", "実績値")})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    (f,) = [f for f in result.findings if f.is_error]
+    assert f.place == "札幌市!F1" and "E1 と F1" in f.message and "実績値" in f.message, f
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+
+
+def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sheet(sample, sample_data, tmp_path):
+    """長沼町 renamed 「長沼町 」 (a trailing space): before, a warning without a place and 28-1
+    □ → × on 10 of 12 municipalities."""
+    data, base = sample_data
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml", lambda x: replace_once(x, 'name="長沼町"', 'name="長沼町 "'))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    (f,) = [f for f in result.findings if f.is_error]
+    assert f.sheet == "長沼町" and "シート「長沼町 」は名前が違います" in f.message, f
+    reported = _reported_by(data, "長沼町")
+    assert "28-1" in reported and result.evaluations["28-1"].symbol == NOT_EVALUABLE
+    assert all(result.evaluations[i].symbol == NOT_EVALUABLE for i in reported)

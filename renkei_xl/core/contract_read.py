@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, Optional, Sequence
 
 from . import contract as c
-from .errors import UnreadableSheet, UserError
+from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
@@ -144,10 +144,18 @@ class Book:
             if len(found) > len(best[1]):
                 best = (r, found)
         row_no, cols = best
+        row = grid[row_no - 1] if row_no else ()
+        _refuse_repeated_header(sheet, row_no, row, wanted)
         missing = [headers[f] for f in required if f not in cols]
         if missing:
-            raise UserError(f"シート「{sheet}」に見出し「{'」「'.join(missing)}」が見つかりません"
-                            f"（{c.HEADER_SEARCH_ROWS}行目までに見出し行が必要です）")
+            shown_missing = "」「".join(missing)
+            broken = next(((col, e) for col, v in enumerate(row, start=1) if (e := error_value(v))), None)
+            if broken:    # the header itself is an error value (a broken reference pasted over it)
+                ref = cell_ref(row_no, broken[0])
+                raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} がエラー値「{broken[1]}」のため、見出し"
+                                  f"「{shown_missing}」が見つかりません。{ref} に見出しを入力し直してください", ref)
+            raise HeaderError(f"シート「{sheet}」に見出し「{shown_missing}」が見つかりません"
+                              f"（{c.HEADER_SEARCH_ROWS}行目までに見出し行が必要です）")
         return row_no, cols
 
     def rows(self, sheet: str, header_row: int, cols: Mapping[str, int]):
@@ -188,6 +196,29 @@ YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's
 # 概ね達成閾値 as a ratio: above the first, at most the second. SPEC sets no floor beyond
 # "a ratio" (□ is 「閾値以上」), so the builder's validation states this rule too, not 50%.
 THRESHOLD_RANGE = (0, 1)
+
+
+class HeaderError(UserError):
+    """A header row that cannot be read, with the cell staff should look at."""
+
+    def __init__(self, message: str, cell: str = "A1"):
+        super().__init__(message)
+        self.cell = cell
+
+
+def _refuse_repeated_header(sheet: str, row_no: int, row: Sequence[object], wanted: Mapping[str, str]) -> None:
+    """A header that appears twice in the header row: which column holds the values cannot
+    be told, and reading either one would be a guess (the other's values ignored)."""
+    seen: dict[str, int] = {}
+    for col, value in enumerate(row, start=1):
+        key = text(value)
+        if key not in wanted:
+            continue
+        if key in seen:
+            first, again = cell_ref(row_no, seen[key]), cell_ref(row_no, col)
+            raise HeaderError(f"シート「{sheet}」の見出し「{key}」が {first} と {again} の 2 か所にあります。"
+                              "どちらの列を読むか決められないため、一方の見出しを変えるか列を削除してください", again)
+        seen[key] = col
 
 
 def read_settings(book: Book) -> Settings:
@@ -377,20 +408,28 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
     one = sys.intern
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
-            findings.append(F.MISSING_SHEET.at(c.SETTINGS, "", municipality=muni.name))
+            findings.append(F.MISSING_SHEET.at(muni.name, "", municipality=muni.name,
+                                               near=_near_sheet(muni.name, book.sheets)))
             continue
         try:
             row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
-        except UnreadableSheet:
-            raise
-        except UserError as exc:
-            findings.append(F.MISSING_HEADER.at(muni.name, "A1", reason=exc))
+        except HeaderError as exc:
+            findings.append(F.MISSING_HEADER.at(muni.name, exc.cell, reason=exc))
             continue
         name = muni.name
         for r, (ind_id, value, denominator, status, unit) in book.texts(name, row_no, cols, _ENTRY_FIELDS):
             entries.append(Entry(name, one(ind_id), one(value), denominator, status, one(unit), name, r,
                                  RowCells(cols, r)))
     return entries, findings
+
+
+def _near_sheet(name: str, sheets) -> str:
+    """A sheet named like ``name`` but for width or spaces (「長沼町 」, 「長沼町」 in
+    half-width kana …), said in the finding: staff renamed it by accident."""
+    key = unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "")
+    near = next((s for s in sheets
+                 if unicodedata.normalize("NFKC", s).replace(" ", "").replace("\u3000", "") == key), None)
+    return f"（シート「{near}」は名前が違います）" if near else ""
 
 
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],

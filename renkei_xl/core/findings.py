@@ -115,7 +115,10 @@ NOT_A_NUMBER = _type("not-a-number", ERROR, "数値を入力するセルに「{v
                      "数値だけを入力してください（例: 12 または 12件）")
 NEGATIVE = _type("negative", ERROR, "「{value}」は負の値です", "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
 FRACTIONAL_COUNT = _type("fractional-count", ERROR, "「{value}」は件数・人数なのに小数です", "整数で入力してください")
-MISSING_SHEET = _type("missing-sheet", WARNING, "市町村「{municipality}」のシートがありません",
+# A municipality's rows that cannot be read (its sheet missing, its header unreadable) make
+# every indicator it reports －: the sheet of these two is the municipality's name
+# (pipeline.unread_municipalities).
+MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」のシートがありません{near}",
                       "設定の市町村名とシート名を同じにしてください")
 MISSING_HEADER = _type("missing-header", ERROR, "{reason}", "見出し行（指標ID、実績値 など）を元に戻してください")
 

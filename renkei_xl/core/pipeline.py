@@ -23,12 +23,16 @@ from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, E
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate
 from .methods import NO_VALUE, method_of, rates_others
-from .findings import CONSOLIDATION
+from .findings import CONSOLIDATION, MISSING_FIELD, MISSING_HEADER, MISSING_SHEET, UNKNOWN_ID
 from .validate import cell_error_finding, input_error_reason, validate
-from .values import ValueParseError, error_value, format_percent, parse_value
+from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
+
+
+# The reader's findings that leave a municipality's rows unread (the finding's sheet is its name).
+UNREAD_SHEET_TYPES = frozenset({MISSING_SHEET.code, MISSING_HEADER.code})
 
 
 def _in_rate(ind: Indicator) -> bool:
@@ -126,31 +130,70 @@ def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: S
             read_errors.setdefault(f.indicator_id, []).append(f)
     for ind_id, found in unattributed(settings, indicators, entries).items():
         read_errors.setdefault(ind_id, []).extend(found)
+    for ind_id, found in unread_municipalities(settings, indicators, extra_findings).items():
+        read_errors.setdefault(ind_id, []).extend(found)
     return read_errors
 
 
 def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
                  ) -> dict[str, list[Finding]]:
-    """A municipality row whose 指標ID is an error value (「#N/A」 from a broken lookup)
-    belongs to an indicator nobody can name: each indicator that municipality reports but
-    has no row for may be the one, so none of them is evaluated from a total without it."""
-    out: dict[str, list[Finding]] = {}
-    # "#" first: error_value's own first test, without a call for each of 200,000 rows.
-    bad = [(e, error) for e in entries if type(ind_id := e.indicator_id) is not str or "#" in ind_id
-           if (error := error_value(ind_id)) is not None]
+    """A municipality row no indicator claims belongs to an indicator nobody can name: its
+    指標ID an error value (「#N/A」 from a broken lookup), not one of 指標's (「０４－１」,
+    「04-1 」, a typo) while the row holds a value, or empty beside a value. Each indicator
+    that municipality reports but has no row for may be the one, so none of them is
+    evaluated from a total without it; the reason names the row's 指標ID cell."""
+    known = {ind.id for ind in indicators}
+    # One set test for nearly every row; the rest are few.
+    bad = [(e, why) for e in entries if e.indicator_id not in known if (why := _unclaimed(e)) is not None]
     if not bad:
-        return out
+        return {}
     central = settings.central.name if settings.central else None
     ids_of: dict[str, set[str]] = {}   # each municipality's 指標IDs, read once, not once per bad row
     for x in entries:
         ids_of.setdefault(x.municipality, set()).add(x.indicator_id)
     methods = [(ind, method_of(ind)) for ind in indicators]
-    for e, error in bad:
+    out: dict[str, list[Finding]] = {}
+    for e, why in bad:
         mine = ids_of[e.municipality]
         for ind, method in methods:
             if method is not None and method.reported_by(e.municipality == central) and ind.id not in mine:
-                out.setdefault(ind.id, []).append(cell_error_finding(
-                    e.sheet or e.municipality, e.cell("indicator_id"), ind.id, "この市町村の行の指標ID", error))
+                out.setdefault(ind.id, []).append(why(ind.id))
+    return out
+
+
+def _unclaimed(e: Entry):
+    """How a row no indicator claims is named in a reason (a finding for an 指標ID), or
+    None for a row that could feed nothing anyway (an unknown 指標ID on an empty row)."""
+    sheet, cell, ind_id = e.sheet or e.municipality, e.cell("indicator_id"), e.indicator_id
+    error = error_value(ind_id)
+    if error is not None:
+        return lambda for_id: cell_error_finding(sheet, cell, for_id, "この市町村の行の指標ID", error)
+    if not (e.value or e.status):
+        return None
+    if ind_id:
+        return lambda for_id: UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
+    return lambda for_id: MISSING_FIELD.at(sheet, cell, for_id, label="指標ID", where="（この行には値があります）",
+                                           or_else="（または行を削除してください）")
+
+
+def unread_municipalities(settings: Settings, indicators: Sequence[Indicator], extra_findings: Sequence[Finding]
+                          ) -> dict[str, list[Finding]]:
+    """A municipality whose sheet is missing or whose header cannot be read has rows nobody
+    can read: every indicator it reports would be a total without it, so each is － with
+    the reader's finding as its reason, never a partial sum passed off as the whole."""
+    unread = {f.sheet: f for f in extra_findings if f.is_error and f.type in UNREAD_SHEET_TYPES}
+    if not unread:
+        return {}
+    central = settings.central.name if settings.central else None
+    out: dict[str, list[Finding]] = {}
+    for muni in settings.municipalities:
+        f = unread.get(muni.name)
+        if f is None:
+            continue
+        for ind in indicators:
+            method = method_of(ind)
+            if method is not None and method.reported_by(muni.name == central):
+                out.setdefault(ind.id, []).append(f._replace(indicator_id=ind.id))
     return out
 
 
