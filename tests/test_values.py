@@ -67,12 +67,26 @@ def test_multipliers_and_widths(raw, expected):
     ("10件（来年度）", "注記「来年度」"),
     ("10件（2023年度", "括弧"),
     ("よろしく", "読めません"),
+    ("1 7", "数字の間に空白"),
+    ("１　７件", "数字の間に空白"),
+    ("2024-03-01", "日付として入力されています"),      # a date cell, as the readers give it
+    ("1900-01-03", "日付として入力されています"),      # 3 typed into a cell formatted m/d
+    ("2024-03-01 00:00:00", "日付として入力されています"),
 ])
 def test_unreadable_values_get_a_precise_reason(raw, fragment):
     with pytest.raises(ValueParseError) as exc:
         parse_value(raw)
     assert fragment in str(exc.value)
     assert raw in str(exc.value)
+
+
+def test_a_line_break_between_digits_is_refused_and_shown():
+    """Alt+Enter inside 17: never read as 17 (spaces are dropped from statuses, not numbers)."""
+    with pytest.raises(ValueParseError) as exc:
+        parse_value("1\n7")
+    assert "「1⏎7」は数字の間に改行があります" in str(exc.value)
+    assert parse_value("維持 ・ 改善").kind == parse_value("維持・改善").kind
+    assert parse_value("17 件").number == 17
 
 
 def test_symbols_are_classified_before_normalisation():

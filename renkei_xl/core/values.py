@@ -399,6 +399,8 @@ def _parse_text(text: str) -> Value:
     if bad is not None:
         raise ValueParseError(f"「{shown(stripped)}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
+    if len(stripped.split()) > 1:   # whitespace inside (rare): the one case normalize would hide
+        _refuse_digit_gap(stripped)
     t = normalize(stripped)
     # Checked on the whole text, notes included: 「10件（見込み）」 is as approximate as 「約10件」.
     word = next((w for w in _APPROX if w in t), None)
@@ -437,6 +439,23 @@ def _parse_text(text: str) -> Value:
     unit, per_year, at_least = _unit(m.group("rest"), text)
     return Value(text, NUMBER, number=number, unit=unit, per_year=per_year,
                  at_least=at_least, notes=notes, deadline=deadline_year)
+
+
+def _refuse_digit_gap(text: str) -> None:
+    """「1 7」 or 「1⏎7」 (Alt+Enter) is two numbers or a slip, never 17: ``normalize`` drops
+    spaces (「維持 ・ 改善」 is 「維持・改善」), so a space between digits is refused first. A
+    date with its time (a date cell read as text) is left to the date message."""
+    if re.fullmatch(_ISO_DATE, text):
+        return
+    gap = re.search(r"\d(\s+)\d", unicodedata.normalize("NFKC", text))
+    if gap:
+        what = "改行" if "\n" in gap.group(1) or "\r" in gap.group(1) else "空白"
+        raise ValueParseError(f"「{shown(text).replace(chr(10), '⏎')}」は数字の間に{what}があります。1つの数値として、"
+                              "空白や改行を入れずに入力してください")
+
+
+# A date cell read as text (ISO, as both readers give it), perhaps with its time.
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 
 
 def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:
@@ -538,6 +557,9 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     if re.match(r"^[eE][+-]?\d", rest):
         raise ValueParseError(f"「{shown(original)}」は指数表記です。普通の数字で入力してください（例: 1,500）")
     if rest not in UNIT_FAMILY:
+        if re.fullmatch(_ISO_DATE, original.strip()):
+            raise ValueParseError(f"「{shown(original)}」は日付として入力されています。数値を入力してください"
+                                  "（セルの表示形式が日付になっているときは「標準」に戻してください）")
         raise ValueParseError(f"「{shown(original)}」の単位「{shown(rest)}」を認識できません"
                               "（使える単位の例: 件、名、人、社、校、回、市町村、%、円、人/日）")
     return rest, per_year, at_least

@@ -309,7 +309,9 @@ def check_extent(name: str, raw: bytes, prefix: bytes) -> None:
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..core.refs import column_letter
 
-        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(cols)}{rows} まで、"
+        # The message names the real last column (26 above is only the least calamine takes).
+        widest = max((_column(letters) for letters in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)
+        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで、"
                         f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"
                         "Excel で使っていない行・列を選んで削除し、保存し直してください")
 
