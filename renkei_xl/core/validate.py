@@ -377,7 +377,11 @@ def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: st
     target = _target(ind)
     t_family = target.family if target is not None and target.kind == NUMBER else None
     family = value.family if value.unit else t_family
-    if value.number < 0 and not _may_be_negative(ind, target):
+    if value.unit and t_family is not None and value.family != t_family:
+        # Evaluated it would be － (単位が目標と実績で違います): said here, on its cell, too.
+        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw),
+                                      expected=f"目標値の単位「{target.unit}」"))
+    elif value.number < 0 and not _may_be_negative(ind, target):
         out.append(_negative(raw, sheet, cell, ind.id))
     elif family in COUNT_FAMILIES and value.number != value.number.to_integral_value():
         out.append(_fractional(raw, sheet, cell, ind.id))
