@@ -1129,3 +1129,14 @@ def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sh
     reported = _reported_by(data, "長沼町")
     assert "28-1" in reported and result.evaluations["28-1"].symbol == NOT_EVALUABLE
     assert all(result.evaluations[i].symbol == NOT_EVALUABLE for i in reported)
+
+
+def test_a_large_sheet_in_another_form_is_refused_in_bounded_time(sample, tmp_path, monkeypatch):
+    """The rewrite is for small foreign files; past REWRITE_LIMIT the answer is Excel's save."""
+    from renkei_xl.workbook import sheet_form
+
+    path = _in_form(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml", single_quoted)
+    monkeypatch.setattr(sheet_form, "REWRITE_LIMIT", 1000)
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "シート「札幌市」は Excel 以外の書き方で保存されていて" in refusal, refusal
+    assert "保存し直してください" in refusal
