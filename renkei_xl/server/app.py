@@ -24,6 +24,7 @@ status and duration.
 from __future__ import annotations
 
 import hmac
+import re
 import json
 import secrets
 import time
@@ -249,6 +250,9 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
         payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
+    except Exception:   # admission met something _shape_problem let pass: logged like a button's
+        server_log.error(request_id, caption or entry)
+        return 500, unexpected(request_id), "エラー"
     place, folder, payload = payload
     from ..safety import confined
 
@@ -331,22 +335,54 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
         impl.close()
 
 
+# What a cell of an xlwings payload may hold: JSON's scalars (dates arrive as text).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# A name's range as the clients send it (Remote.bas: Address(False, False)), or whole columns or rows.
+_ADDRESS = r"\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|\$?\d+:\$?\d+"
+
+
 def _shape_problem(payload) -> Optional[str]:
+    """What of the payload is not the shape xlwings' clients send (None: all of it is). Every
+    field the remote engine or the buttons read is checked here, so that a doctored body is a
+    400 with the reason, never an error in the middle of a click."""
     if not isinstance(payload, dict):
         return "全体がオブジェクトではありません"
     for key, kind in (("client", str), ("version", str), ("book", dict), ("names", list), ("sheets", list)):
         if not isinstance(payload.get(key), kind):
             return f"「{key}」がありません"
-    if not isinstance(payload["book"].get("name"), str):
+    sheets, book = payload["sheets"], payload["book"]
+    if not isinstance(book.get("name"), str):
         return "ブックの名前がありません"
-    for sheet in payload["sheets"]:
+    if not _index(book.get("active_sheet_index"), len(sheets)) or not isinstance(book.get("selection", ""), (str, type(None))):
+        return "ブックの形が違います"
+    for sheet in sheets:
         if not (isinstance(sheet, dict) and isinstance(sheet.get("name"), str) and isinstance(sheet.get("values"), list)
                 and all(isinstance(row, list) for row in sheet["values"])):
             return "シートの形が違います"
+        if not all(_SCALARS.issuperset(map(type, row)) for row in sheet["values"]):
+            return f"シート「{sheet['name'][:31]}」のセルの値の形が違います"
+    if len({sheet["name"].casefold() for sheet in sheets}) < len(sheets):
+        return "同じ名前のシートが 2 つあります"      # Excel cannot hold two: a doctored body
     for name in payload["names"]:
-        if not (isinstance(name, dict) and isinstance(name.get("name"), str)):
+        if not _name_shape(name, len(sheets)):
             return "名前の定義の形が違います"
     return None
+
+
+def _index(value, count: int, optional: bool = False) -> bool:
+    return (optional and value is None) or (type(value) is int and 0 <= value < count)
+
+
+def _name_shape(name, count: int) -> bool:
+    """A defined name as Remote.bas and Office.js send it: a range's coordinates, or none
+    (a constant or a formula) beside its definition."""
+    return (isinstance(name, dict) and isinstance(name.get("name"), str) and type(name.get("book_scope")) is bool
+            and _index(name.get("sheet_index"), count, optional=True)
+            and (name.get("address") is None
+                 or (isinstance(name["address"], str) and re.fullmatch(_ADDRESS, name["address"]) is not None))
+            and _index(name.get("scope_sheet_index"), count, optional=True)
+            and (name["book_scope"] or isinstance(name.get("scope_sheet_name"), str))
+            and isinstance(name.get("refers_to", ""), (str, type(None))))
 
 
 def _outcome(answer: dict) -> str:
