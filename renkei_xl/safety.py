@@ -420,7 +420,12 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
     if not path.is_file():
         raise UserError(f"バックアップを作れません: 「{path}」が見つかりません。")
     folder = backup_folder(path)
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:   # a file of that name, no permission: said before anything is written
+        what = "同じ名前のファイルがあります" if folder.exists() else (exc.strerror or str(exc))
+        raise UserError(f"バックアップ用のフォルダー「{folder}」を作れません（{what}）。ブックは変更していません。"
+                        "そのファイルの名前を変えるか、フォルダーに書き込めるようにしてから、もう一度実行してください") from None
     stamp = _dt.datetime.now().strftime(_STAMP)
     existing = list_backups(path)
     newest = existing[-1].name if existing else ""

@@ -493,6 +493,65 @@ def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
     assert cell_of(master, "小樽市", "04-1", "実績値") == 5
 
 
+def test_two_returns_of_one_municipality_import_only_the_newer_and_name_the_other(cycle, tmp_path):
+    """Each return carries the whole sheet: the older beside the newer could only be written
+    and written over. It is named as left out, whatever order the names sort in."""
+    master, issued, _ = cycle
+    folder = tmp_path / "two"
+    folder.mkdir()
+    older, newer = folder / "小樽市_z.xlsx", folder / "小樽市_a.xlsx"
+    for path, value in ((older, 5), (newer, 7)):
+        path.write_bytes(issued["小樽市"].read_bytes())
+        set_cell(path, "小樽市", "04-1", "実績値", value)
+    set_cell(older, "小樽市", "06-1", "実績値", 3)           # only in the older one: not mixed in
+    set_modified(older, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    set_modified(newer, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
+    report = collect(master, [folder])
+    assert [(r.path.name, "新しいファイル「小樽市_a.xlsx」" in r.reason) for r in report.refused] == [("小樽市_z.xlsx", True)]
+    assert [(ch.indicator_id, ch.new) for ch in report.changes] == [("04-1", 7)]
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7 and not cell_of(master, "小樽市", "06-1", "実績値")
+
+
+def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
+    """A return saved as .xls or .csv, or put in a folder of its own, is named as not read
+    (before, the run said nothing of it and exited 0)."""
+    master, _, filled = cycle
+    folder = tmp_path / "mixed"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "小樽市_2023年度_入力.xlsx").write_bytes(filled["小樽市"].read_bytes())
+    (folder / "江別市_2023年度_入力.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    (folder / "千歳市.csv").write_text("指標ID,実績値\n04-1,9\n", encoding="utf-8")
+    (folder / "sub" / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    (folder / "説明.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "~$小樽市_2023年度_入力.xlsx").write_bytes(b"lock")
+    report = collect(master, [folder])
+    assert sorted(r.path.name for r in report.refused) == ["sub", "千歳市.csv", "江別市_2023年度_入力.xls"]
+    assert all("取り込" in r.reason or "Excel ブック" in r.reason for r in report.refused)
+    assert {ch.sheet for ch in report.changes} == {"小樽市"}
+
+
+def test_a_huge_file_is_refused_by_its_size_before_it_is_read(cycle, tmp_path, monkeypatch):
+    from renkei_xl.cycle.collect import inspect
+
+    master, _, filled = cycle
+    monkeypatch.setattr(inspect, "MAX_FILE", 1000)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self.name} was read"))
+    report = collect(master, [filled["小樽市"]], dry_run=True)
+    assert len(report.refused) == 1 and "大きすぎます" in report.refused[0].reason
+
+
+def test_a_file_where_the_backup_folder_goes_is_a_japanese_refusal(cycle):
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.safety import backup_folder
+
+    master, _, filled = cycle
+    backup_folder(master).write_bytes(b"not a folder")
+    before = master.read_bytes()
+    with pytest.raises(UserError, match="バックアップ用のフォルダー.*同じ名前のファイルがあります"):
+        collect(master, [filled["小樽市"]])
+    assert master.read_bytes() == before
+
+
 def test_master_changed_after_split_refuses_the_old_file(cycle):
     master, _, filled = cycle
     wb = openpyxl.load_workbook(master)

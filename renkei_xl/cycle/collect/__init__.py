@@ -58,8 +58,8 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
             submissions.append(inspect_file(path, data, key))
         except Refused as exc:
             refusals.append(Refusal(path, exc.reason, exc.kind))
-    # Oldest first, so a batch holding two submissions of one municipality ends with the newer.
-    submissions.sort(key=lambda s: (s.modified or dt.datetime.min, s.path.name))
+    submissions, superseded = _newest_of_each(submissions)
+    refusals += superseded
 
     entries = {(e.municipality, e.indicator_id): e for e in data.entries}
     current: dict[tuple[str, str], str] = {}
@@ -92,6 +92,20 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
         records.append(record)
         known.append(record)
     return changes, refusals, records, held
+
+
+def _newest_of_each(submissions: list[Submission]) -> tuple[list[Submission], list[Refusal]]:
+    """One submission per municipality: the newest by its save time (then its name). Each
+    file carries the municipality's whole sheet, so an older one beside it could only be
+    written and then written over, row by row; it is named as left out instead, never
+    mixed in silently."""
+    ordered = sorted(submissions, key=lambda s: (s.modified or dt.datetime.min, s.path.name))
+    newest = {s.municipality: s for s in ordered}
+    kept = [s for s in ordered if newest[s.municipality] is s]
+    left = [Refusal(s.path, f"同じ市町村（{s.municipality}）の新しいファイル「{newest[s.municipality].path.name}」"
+                            "があるため、こちらは取り込みません（フォルダーには市町村ごとに最新の1つだけを置いてください）")
+            for s in ordered if newest[s.municipality] is not s]
+    return kept, left
 
 
 def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,

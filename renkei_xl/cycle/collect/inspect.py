@@ -26,6 +26,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
 # one of ours, and refusing it keeps a zip bomb from reaching the reader (python-calamine).
 MAX_UNPACKED = 64 * 1024 * 1024
+# The file itself can be no larger than what it unpacks to: looked at before it is read, so
+# a file of gigabytes dropped in the folder costs a stat, not its size in memory.
+MAX_FILE = MAX_UNPACKED
 
 
 def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> Submission:
@@ -34,6 +37,9 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
     With ``key`` the file must carry the seal this master gave it when it was issued;
     without (a master that has no key) only the plain fingerprint is checked."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE:
+            raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
         raw = path.read_bytes()
     except OSError as exc:
         raise Refused(f"ファイルを読めません（{exc.strerror or exc}）") from None

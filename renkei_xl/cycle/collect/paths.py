@@ -10,6 +10,9 @@ from ...safety import check_regular_file
 from .records import Refusal
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
+# Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
+# a municipality that saved its return as .xls or .csv is told, not silently left out.
+OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
 
 
 def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[Refusal]]:
@@ -21,11 +24,12 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     refusals: list[Refusal] = []
     for p in map(Path, paths):
         if p.is_dir():
-            inside = sorted(q for q in p.iterdir()
-                            if q.suffix.lower() in c.MASTER_SUFFIXES and not _is_temporary(q))
+            entries = sorted(q for q in p.iterdir() if not _is_temporary(q))
+            inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
             for q in inside:   # a FIFO or a device named .xlsx is refused, never opened
                 check_regular_file(q, RETURNED)
             files += [q for q in inside if q.resolve() not in skip]
+            refusals += _passed_over(p, [q for q in entries if q not in inside])
         elif p.exists():
             check_regular_file(p, RETURNED)
             if p.resolve() in skip:
@@ -37,6 +41,28 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
         else:
             refusals.append(Refusal(p, "ファイルまたはフォルダーが見つかりません"))
     return list(dict.fromkeys(files)), refusals
+
+
+def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
+    """What in the folder is not read, where it looks like a return: another spreadsheet
+    format, or a folder holding workbooks (only the folder's own files are read)."""
+    out = []
+    for q in others:
+        suffix = q.suffix.lower()
+        if suffix in OTHER_SPREADSHEETS and not q.is_dir():
+            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
+                                  "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
+        elif q.is_dir() and _holds_workbooks(q):
+            out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{folder.name}」の"
+                                  "直下に置いてください"))
+    return out
+
+
+def _holds_workbooks(folder: Path) -> bool:
+    try:
+        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS) for q in folder.iterdir())
+    except OSError:
+        return False
 
 
 def _is_temporary(p: Path) -> bool:
