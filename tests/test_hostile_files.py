@@ -1140,3 +1140,21 @@ def test_a_large_sheet_in_another_form_is_refused_in_bounded_time(sample, tmp_pa
     result, refusal = _read_or_refusal(path)
     assert result is None and "シート「札幌市」は Excel 以外の書き方で保存されていて" in refusal, refusal
     assert "保存し直してください" in refusal
+
+
+@pytest.mark.parametrize("where", ["a far row first", "a far cell in a near row"])
+def test_a_far_cell_out_of_order_is_refused_before_calamine_allocates_it(sample, tmp_path, where):
+    """python-calamine places a cell by its own r: a row 1,048,576 written before the others,
+    or a cell of that row inside row 5, made it allocate a million rows (2.6 s, 250 MB
+    where the sample takes 20) while the extent was read from the last cell alone."""
+    part = "xl/worksheets/sheet4.xml"
+    members = read_members(sample.read_bytes())
+    if where == "a far row first":
+        edit_part(members, part, lambda x: x.replace("<sheetData>", '<sheetData><row r="1048576"><c r="A1048576">'
+                                                     "<v>1</v></c></row>", 1))
+    else:
+        edit_part(members, part, lambda x: re.sub(r'(<row r="5"[^>]*>)', r'\1<c r="A1048576"><v>1</v></c>', x, count=1))
+    path = tmp_path / "far.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "使用範囲が大きすぎます" in refusal and "1048576" in refusal, refusal

@@ -38,22 +38,42 @@ _ERROR_TYPE = b' t="e"'
 REWRITE_LIMIT = 10_000_000
 
 
-def usual_form(raw: bytes, prefix: bytes) -> bool:
-    """Whether every cell tag starts with ``r="`` and no attribute the scans read is quoted
+def survey(raw: bytes, prefix: bytes) -> tuple[bool, bool]:
+    """(whether the sheet is in the usual form, whether a cell of it lies at row 100,000 or
+    below), in one pass over its cell tags.
+
+    Usual: every cell tag starts with ``r="`` and no attribute the scans read is quoted
     with ``'`` or spaced around ``=`` (a cell's place is its r, so rows may do as they
-    like). ``'`` is looked for with memchr, the tags with a pattern that starts with a
-    literal (searched for as a string), and ``"e"`` (an error value's type, however spaced)
-    costs a count only where there is one."""
-    if b"'" in raw and b"='" in raw:
-        return False
-    if _cell_without_r(prefix).search(raw):
-        return False
-    return b'"e"' not in raw or raw.count(b'"e"') == raw.count(_ERROR_TYPE)
+    like). A far cell matters to the extent check wherever it is, as python-calamine places
+    a cell by its own r, also out of order. ``'`` is looked for with memchr, the tags with
+    a pattern that starts with a literal (searched for as a string), and ``"e"`` (an error
+    value's type, however spaced) costs a count only where there is one."""
+    odd = _odd_cell(prefix).search(raw)     # the first cell tag that is not short and usual
+    without_r = odd is not None and _cell_without_r(prefix).search(raw, odd.start()) is not None
+    far = odd is not None and _far_cell(prefix).search(raw, odd.start()) is not None
+    usual = not without_r and not (b"'" in raw and b"='" in raw) and (
+        b'"e"' not in raw or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
+    return usual, far
+
+
+def far_rows(raw: bytes, prefix: bytes) -> int:
+    """The furthest row any cell names (asked only where ``survey`` found one past 99,999)."""
+    return max((int(m) for m in _far_cell(prefix).findall(raw)), default=0)
+
+
+@lru_cache(maxsize=4)
+def _odd_cell(prefix: bytes) -> re.Pattern:
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?! r="[A-Z]{1,3}[0-9]{1,5}")[\s/>]')
 
 
 @lru_cache(maxsize=4)
 def _cell_without_r(prefix: bytes) -> re.Pattern:
     return re.compile(b"<" + re.escape(prefix) + rb'c(?! r=")[\s/>]')
+
+
+@lru_cache(maxsize=4)
+def _far_cell(prefix: bytes) -> re.Pattern:
+    return re.compile(b"<" + re.escape(prefix) + rb'c r="[A-Z]{1,3}([0-9]{6,})"')
 
 
 def in_usual_form(name: str, raw: bytes) -> bytes:

@@ -274,7 +274,7 @@ def check_sheet_xml(name: str, raw: bytes) -> Optional[bytes]:
     text number, and an extent calamine can allocate. Returns the sheet rewritten in the
     usual form (sheet_form) when it was not in it: then that is what the scans and
     calamine must read."""
-    from .sheet_form import check_shared_indexes, in_usual_form, usual_form
+    from .sheet_form import check_shared_indexes, in_usual_form, survey
 
     head = raw[:4096]
     if has_dtd(raw):
@@ -283,16 +283,20 @@ def check_sheet_xml(name: str, raw: bytes) -> Optional[bytes]:
     if not root:
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
     prefix = root.group(1) or b""
-    rewritten = None if usual_form(raw, prefix) else in_usual_form(name, raw)
+    usual, far = survey(raw, prefix)
+    rewritten = None if usual else in_usual_form(name, raw)
     if rewritten is not None:
         raw = rewritten
+        far = survey(raw, prefix)[1]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     check_shared_indexes(name, raw, prefix)
-    check_extent(name, raw, prefix)
+    check_extent(name, raw, prefix, far)
     return rewritten
 
 
-def check_extent(name: str, raw: bytes, prefix: bytes) -> None:
+def check_extent(name: str, raw: bytes, prefix: bytes, far: bool = False) -> None:
+    """``far``: some cell lies at row 100,000 or below (sheet_form.survey), perhaps before
+    the last one in the file, where the rows are not counted from the last cell alone."""
     rows = 0
     opening = b"<" + prefix + b"c "
     end = raw.rfind(b"sheetData>")
@@ -305,6 +309,10 @@ def check_extent(name: str, raw: bytes, prefix: bytes) -> None:
             rows = int(m.group(2))
             break
         end = start
+    if far:
+        from .sheet_form import far_rows
+
+        rows = max(rows, far_rows(raw, prefix))
     cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw))), default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..core.refs import column_letter
