@@ -266,6 +266,31 @@ def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(maste
     assert any("入力エラーで評価不可の1件を除く" in str(v) for r in applied.rows(c.SUMMARY) for v in r)
 
 
+@pytest.mark.parametrize("client", ["Office.js", "VBA"])
+def test_a_status_past_a_cells_limit_is_written_cut_as_the_command_line_cuts_it(master, tmp_path, client):
+    """40,000 characters of 実施状況（手入力）: an error on its cell, and 一覧 shows it cut to the
+    tool's limit on both faces. The button writes text with Excel's prefix, which counts
+    against Excel's 32,767: a text cut to that limit itself stopped the replay with 1004."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
+
+    saved = _copy(master, tmp_path / "long.xlsm")
+    wb = load_workbook(saved, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    head = next(r for r in range(1, 10) if ws.cell(r, 1).value == c.INDICATOR_HEADERS["id"])
+    col = next(cell.column for cell in ws[head] if cell.value == c.INDICATOR_HEADERS["status_manual"])
+    row = next(r for r in range(head + 1, ws.max_row + 1) if ws.cell(r, 1).value == "01-1")
+    ws.cell(row, col).value = "あ" * 40_000
+    wb.save(saved)
+    cli = _copy(saved, tmp_path / "cli.xlsm")
+    _result, written = recalc_file(cli)
+    applied, _ = _run(buttons.recalc, payload_from_file(saved, client=client))   # 1004 would raise here
+    assert applied.rows(c.LIST) == _cli_rows(written.path, c.LIST)
+    shown = next(r for r in applied.rows(c.LIST) if r[c.LIST_ID_COL] == "01-1")[c.LIST_STATUS_COL]
+    assert cell_length(shown) == CELL_TEXT_LIMIT == EXCEL_CELL_TEXT - 1
+
+
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):
     book = _copy(master, tmp_path / "book.xlsm")
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)

@@ -293,7 +293,7 @@ def test_a_status_longer_than_a_cell_is_an_error_and_is_cut_visibly(fy2023, base
     result = recalculate(fy2023.settings, indicators, entries)
     f = _finding(result.findings, "G7")
     assert (f.type, f.severity) == ("text-too-long", ERROR)
-    assert "32,767" in f.message and "32,768" in f.message and TRUNCATION_MARK in f.message
+    assert "32,766" in f.message and "32,767文字" in f.message and TRUNCATION_MARK in f.message
     text = result.consolidated[SUM_ID].status_text
     assert cell_length(text) == CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK)
     assert text.startswith("あああ")

@@ -15,7 +15,7 @@ Two things are decided here for every face (document, file, live workbook):
   number computed from the other municipalities, and － is outside ◎+□+× so the 達成割合 row
   leaves it out like any other －.
 - Every text 一覧 shows must fit one cell. Characters a cell cannot hold are dropped and a
-  text over Excel's 32,767 characters is cut to the limit ending in 「…（以下省略）」
+  text over values.CELL_TEXT_LIMIT (Excel's 32,767 less the buttons' text prefix) is cut to it, ending in 「…（以下省略）」
   (values.fit_cell); each cut is also an エラー finding on the 指標 row, so it is never
   silent. A single input cell that is itself too long is reported on that cell by
   validation instead (one finding per cause).

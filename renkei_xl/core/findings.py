@@ -71,7 +71,7 @@ UNREADABLE = {code: _type(code, ERROR, "{label}: {reason}", hint) for code, hint
 
 TEXT_TOO_LONG = _type(
     "text-too-long", ERROR,
-    f"{{label}}が{{length:,}}文字あり、Excelの1つのセルに入る{CELL_TEXT_LIMIT:,}文字を超えています"
+    f"{{label}}が{{length:,}}文字あり、1つのセルに書ける{CELL_TEXT_LIMIT:,}文字を超えています"
     f"（一覧には{CELL_TEXT_LIMIT:,}文字で切り、末尾に「{TRUNCATION_MARK}」と表示します）",
     f"{CELL_TEXT_LIMIT:,}文字以内に要約してください（市町村の実施状況を合わせた長さなら、"
     "実施状況（手入力）に要約を入力してください）")

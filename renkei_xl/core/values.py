@@ -100,9 +100,14 @@ MAX_DIGITS = 20            # digits in one number (27兆９千億 has 3)
 INPUT_LIMIT = Decimal(10) ** 15   # 1,000兆: Excel keeps 15 significant digits
 _NUMERIC_LIMIT = Decimal(10) ** MAX_DIGITS
 
-# Excel's limit for the text of one cell; longer text is cut to the limit, ending with
-# TRUNCATION_MARK so the reader sees that something is missing (never a silent cut).
-CELL_TEXT_LIMIT = 32767
+# Excel's limit for the text of one cell, and the tool's, one less: the buttons write each
+# text with Excel's text prefix (excel.book.as_excel_text), and a value assigned with it may
+# hold no more than Excel's limit in all (tests/remote_payload.py holds Excel to that), so
+# a text the tool writes is at most CELL_TEXT_LIMIT on both faces alike. Longer text is cut
+# to it, ending with TRUNCATION_MARK so the reader sees that something is missing (never a
+# silent cut), and an input longer than it is an error.
+EXCEL_CELL_TEXT = 32_767
+CELL_TEXT_LIMIT = EXCEL_CELL_TEXT - 1
 TRUNCATION_MARK = "…（以下省略）"
 # What 一覧's 実績値 shows when an input that feeds it has an error (the row is
 # then 評価不可 －, with the bad cell named in the reason).
