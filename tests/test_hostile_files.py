@@ -1158,3 +1158,14 @@ def test_a_far_cell_out_of_order_is_refused_before_calamine_allocates_it(sample,
     path.write_bytes(write_members(members))
     result, refusal = _read_or_refusal(path)
     assert result is None and "使用範囲が大きすぎます" in refusal and "1048576" in refusal, refusal
+
+
+def test_a_header_formula_without_result_is_named_by_its_cell(sample, sample_data, tmp_path):
+    """実績値's header as a formula saved without its result (openpyxl writes them so): the
+    header is not found, and the finding names E1 and why, not A1."""
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml", {"E1": '<c r="E1"><f>"実績"&amp;"値"</f></c>'})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    (f,) = [f for f in result.findings if f.is_error]
+    assert f.place == "札幌市!E1" and "計算結果が保存されていません" in f.message, f
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and "札幌市!E1" in result.evaluations["04-1"].reason

@@ -19,6 +19,7 @@ from ..core import contract as c
 from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UnreadableSheet, UserError
+from ..core.findings import MISSING_HEADER
 from ..core.model import Finding
 from ..core.validate import uncached_formula_finding
 from ..package.cells import SheetCells
@@ -586,6 +587,18 @@ def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[F
     return out
 
 
+def _name_header_formulas(data: MasterData, missing: dict[str, list[str]]) -> None:
+    """A header that is a formula saved without its result reads as empty, so the sheet's
+    header is not found: the finding names that cell and why, not A1 (a file written by a
+    tool other than Excel; Excel's save mends it)."""
+    for i, f in enumerate(data.findings):
+        refs = missing.get(f.sheet, ()) if f.type == MISSING_HEADER.code else ()
+        near = sorted((ref for ref in refs if parse_ref(ref)[0] <= c.HEADER_SEARCH_ROWS), key=parse_ref)
+        if near:
+            data.findings[i] = f._replace(cell=near[0], message=f"{f.message}（見出しのセル {near[0]} は数式で、"
+                                          "計算結果が保存されていません。Excel で開いて保存し直してください）")
+
+
 def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> None:
     """A setting whose formula has no saved result is refused before 設定 is read: calamine
     gives it as empty, and 設定 is never read around a gap (contract_read.read_settings)."""
@@ -630,7 +643,9 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     except BaseException:
         grids.close()
         raise
-    data.findings.extend(_formula_findings(data, uncached_formulas(grids.with_formulas)))
+    uncached = uncached_formulas(grids.with_formulas)
+    _name_header_formulas(data, uncached)
+    data.findings.extend(_formula_findings(data, uncached))
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of)
