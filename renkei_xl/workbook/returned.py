@@ -78,7 +78,7 @@ class ReturnedBook:
         if entry is None or entry.part is None:
             raise KeyError(name)
         raw = self._pkg.read(entry.part)
-        rewritten = check_sheet_xml(name, raw)    # not None: not in the usual form (sheet_form)
+        rewritten, _errors = check_sheet_xml(name, raw)    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
         errors = cached_errors(raw)

@@ -38,9 +38,10 @@ _ERROR_TYPE = b' t="e"'
 REWRITE_LIMIT = 10_000_000
 
 
-def survey(raw: bytes, prefix: bytes) -> tuple[bool, bool]:
+def survey(raw: bytes, prefix: bytes) -> tuple[bool, bool, bool]:
     """(whether the sheet is in the usual form, whether a cell of it lies at row 100,000 or
-    below), in one pass over its cell tags.
+    below, whether it may hold an error value), in one pass over its cell tags and one
+    look for ``"e"``, which the error scans then need not repeat.
 
     Usual: every cell tag starts with ``r="`` and no attribute the scans read is quoted
     with ``'`` or spaced around ``=`` (a cell's place is its r, so rows may do as they
@@ -51,9 +52,10 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, bool]:
     odd = _odd_cell(prefix).search(raw)     # the first cell tag that is not short and usual
     without_r = odd is not None and _cell_without_r(prefix).search(raw, odd.start()) is not None
     far = odd is not None and _far_cell(prefix).search(raw, odd.start()) is not None
+    errors = b'"e"' in raw          # an error value's type, however spaced, holds it
     usual = not without_r and not (b"'" in raw and b"='" in raw) and (
-        b'"e"' not in raw or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
-    return usual, far
+        not errors or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
+    return usual, far, errors
 
 
 def far_rows(raw: bytes, prefix: bytes) -> int:

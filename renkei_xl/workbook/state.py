@@ -157,12 +157,12 @@ class Grids(_Named):
                     said = str(exc)
                     raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
                                           f"シート「{name}」を読めません: {said}") from None
-                rewritten = check_sheet_xml(name, raw)
+                rewritten, may_hold_errors = check_sheet_xml(name, raw)
                 raw = rewritten or raw
                 if holds_formula(raw):   # kept for uncached_formulas: read once
                     self.with_formulas[name] = raw
                 errors, readable = {}, None
-                if ERROR_MARK in raw:   # looked for once here, not by both helpers
+                if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
                     errors, readable = cached_errors(raw), calamine_readable(raw)
                 readable = readable or rewritten
                 del raw
@@ -269,12 +269,13 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
             pkg.read(rel.part)
 
 
-def check_sheet_xml(name: str, raw: bytes) -> Optional[bytes]:
+def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
     """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), no damaged
     text number, and an extent calamine can allocate. Returns the sheet rewritten in the
-    usual form (sheet_form) when it was not in it: then that is what the scans and
-    calamine must read."""
+    usual form (sheet_form) when it was not in it, else None: then that is what the scans
+    and calamine must read; and whether it may hold an error value (else ``cached_errors``
+    and ``calamine_readable`` have nothing to find)."""
     from .sheet_form import check_shared_indexes, in_usual_form, survey
 
     head = raw[:4096]
@@ -284,15 +285,15 @@ def check_sheet_xml(name: str, raw: bytes) -> Optional[bytes]:
     if not root:
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
     prefix = root.group(1) or b""
-    usual, far = survey(raw, prefix)
+    usual, far, errors = survey(raw, prefix)
     rewritten = None if usual else in_usual_form(name, raw)
     if rewritten is not None:
         raw = rewritten
-        far = survey(raw, prefix)[1]
+        far, errors = survey(raw, prefix)[1:]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     check_shared_indexes(name, raw, prefix)
     check_extent(name, raw, prefix, far)
-    return rewritten
+    return rewritten, errors
 
 
 def check_extent(name: str, raw: bytes, prefix: bytes, far: bool = False) -> None:
