@@ -23,8 +23,8 @@ from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, E
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate
 from .methods import NO_VALUE, method_of, rates_others
-from .findings import CONSOLIDATION, MISSING_FIELD, MISSING_HEADER, MISSING_SHEET, UNKNOWN_ID
-from .validate import cell_error_finding, input_error_reason, validate
+from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, UNKNOWN_ID
+from .validate import cell_error_finding, input_error_reason, missing_id_finding, validate
 from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
@@ -139,7 +139,8 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
                  ) -> dict[str, list[Finding]]:
     """A municipality row no indicator claims belongs to an indicator nobody can name: its
     指標ID an error value (「#N/A」 from a broken lookup), not one of 指標's (「０４－１」,
-    「04-1 」, a typo) while the row holds a value, or empty beside a value. Each indicator
+    「04‐1」 with another hyphen, a typo) while the row holds a value, or empty beside a
+    value. Each indicator
     that municipality reports but has no row for may be the one, so none of them is
     evaluated from a total without it; the reason names the row's 指標ID cell."""
     known = {ind.id for ind in indicators}
@@ -147,18 +148,24 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     bad = [(e, why) for e in entries if e.indicator_id not in known if (why := _unclaimed(e)) is not None]
     if not bad:
         return {}
-    central = settings.central.name if settings.central else None
     ids_of: dict[str, set[str]] = {}   # each municipality's 指標IDs, read once, not once per bad row
     for x in entries:
         ids_of.setdefault(x.municipality, set()).add(x.indicator_id)
-    methods = [(ind, method_of(ind)) for ind in indicators]
+    missing: dict[str, list[str]] = {}   # each municipality's indicators without a row, once
     out: dict[str, list[Finding]] = {}
     for e, why in bad:
-        mine = ids_of[e.municipality]
-        for ind, method in methods:
-            if method is not None and method.reported_by(e.municipality == central) and ind.id not in mine:
-                out.setdefault(ind.id, []).append(why(ind.id))
+        if e.municipality not in missing:
+            mine = ids_of[e.municipality]
+            missing[e.municipality] = [i for i in _reported_by(settings, indicators, e.municipality) if i not in mine]
+        for ind_id in missing[e.municipality]:
+            out.setdefault(ind_id, []).append(why(ind_id))
     return out
+
+
+def _reported_by(settings: Settings, indicators: Sequence[Indicator], municipality: str) -> list[str]:
+    """The indicators whose rows ``municipality``'s sheet carries (methods.Method.reported_by)."""
+    is_central = settings.central is not None and municipality == settings.central.name
+    return [ind.id for ind in indicators if (m := method_of(ind)) is not None and m.reported_by(is_central)]
 
 
 def _unclaimed(e: Entry):
@@ -172,8 +179,7 @@ def _unclaimed(e: Entry):
         return None
     if ind_id:
         return lambda for_id: UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
-    return lambda for_id: MISSING_FIELD.at(sheet, cell, for_id, label="指標ID", where="（この行には値があります）",
-                                           or_else="（または行を削除してください）")
+    return lambda for_id: missing_id_finding(e, for_id)
 
 
 def unread_municipalities(settings: Settings, indicators: Sequence[Indicator], extra_findings: Sequence[Finding]
@@ -184,16 +190,12 @@ def unread_municipalities(settings: Settings, indicators: Sequence[Indicator], e
     unread = {f.sheet: f for f in extra_findings if f.is_error and f.type in UNREAD_SHEET_TYPES}
     if not unread:
         return {}
-    central = settings.central.name if settings.central else None
     out: dict[str, list[Finding]] = {}
     for muni in settings.municipalities:
         f = unread.get(muni.name)
-        if f is None:
-            continue
-        for ind in indicators:
-            method = method_of(ind)
-            if method is not None and method.reported_by(muni.name == central):
-                out.setdefault(ind.id, []).append(f._replace(indicator_id=ind.id))
+        if f is not None:
+            for ind_id in _reported_by(settings, indicators, muni.name):
+                out.setdefault(ind_id, []).append(f._replace(indicator_id=ind_id))
     return out
 
 

@@ -64,6 +64,13 @@ def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
     return F.NO_RESULT.at(sheet, cell, ind_id)
 
 
+def missing_id_finding(e: Entry, ind_id: str) -> Finding:
+    """A municipality row with a value but no 指標ID (``ind_id``: the indicator it may have
+    been, for a reason; "" for the row itself)."""
+    return F.MISSING_FIELD.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, label="指標ID",
+                              where="（この行には値があります）", or_else="（または行を削除してください）")
+
+
 def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
     out = []
     for field, label in fields:
@@ -221,8 +228,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         ind_id = e.indicator_id
         if not ind_id:
             if e.value or e.status:
-                out.append(F.MISSING_FIELD.at(e.sheet or e.municipality, e.cell("indicator_id"), "", label="指標ID",
-                                              where="（この行には値があります）", or_else="（または行を削除してください）"))
+                out.append(missing_id_finding(e, ""))
             continue
         # The row's indicator is unknown: its values feed nothing. ("#" first: error_value's own
         # first test, without a call for each row.)
