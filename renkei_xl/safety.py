@@ -196,6 +196,17 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def make_folder(folder: Path, what: str) -> None:
+    """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
+    name, no permission, a name too long (before anything else is written)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "同じ名前のファイルがあります" if folder.exists() and not folder.is_dir() else (exc.strerror or str(exc))
+        raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
+                        "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
+
+
 def writer_lock_file(path: os.PathLike | str) -> Path:
     path = Path(os.path.realpath(path))   # two links to one master share one lock
     return path.with_name(f".{path.name}.renkei-lock")
@@ -272,6 +283,9 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
             os.close(os.open(path, flags, 0o600))
         except FileExistsError:
             continue
+        except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
+            raise UserError(f"フォルダー「{folder}」に書き込めません（{exc.strerror or exc}）。何も書き込んでいません。"
+                            "書き込めるフォルダーを指定してから実行してください") from None
         return path
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(folder))
 
@@ -361,6 +375,8 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     beside it and rename it over: the steps every write of the tool takes, in this order
     (a caller that reads first holds ``writer_lock`` around both). Returns the backup."""
     target = Path(target)
+    if target.is_dir():
+        raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
     ensure_not_open(target)
     saved = backup(target) if keep_backup and target.exists() else None
     atomic_write(target, write_fn)
@@ -374,11 +390,7 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     one would only be clutter in the folder staff open. Returns the backup, if any."""
     target = Path(target)
     check_confined(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"「{target.name}」を保存できません（フォルダー「{target.parent}」を作れません: "
-                        f"{exc.strerror or exc}）。保存先と書き込み権限を確認してください。") from None
+    make_folder(target.parent, f"「{target.name}」の保存先")
     if not lock:
         return replace_file(target, write_fn, keep_backup=keep_backup)
     with writer_lock(target):
@@ -420,12 +432,7 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
     if not path.is_file():
         raise UserError(f"バックアップを作れません: 「{path}」が見つかりません。")
     folder = backup_folder(path)
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as exc:   # a file of that name, no permission: said before anything is written
-        what = "同じ名前のファイルがあります" if folder.exists() else (exc.strerror or str(exc))
-        raise UserError(f"バックアップ用のフォルダー「{folder}」を作れません（{what}）。ブックは変更していません。"
-                        "そのファイルの名前を変えるか、フォルダーに書き込めるようにしてから、もう一度実行してください") from None
+    make_folder(folder, "バックアップ用")     # a file of that name: said before anything is written
     stamp = _dt.datetime.now().strftime(_STAMP)
     existing = list_backups(path)
     newest = existing[-1].name if existing else ""

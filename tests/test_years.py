@@ -429,3 +429,39 @@ def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path
     assert {i: per[2023].symbol for i, per in history.items()} == dict(fy2023.official)
     assert history["08-1"][2023].actual == fy2023.official_actual["08-1"] == "17件"
     assert sorted({y for per in history.values() for y in per}) == [2023]
+
+
+# ------------------------------------------------ years and places the tool must not make
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("year", ["0", "-5", "1999", "2101"])
+def test_init_refuses_a_year_the_reader_would_refuse_and_makes_nothing(tmp_path, capsys, year):
+    """Before, 0 made a 2023 master (a silent guess), -5 an internal error, 1999 and 2101
+    masters every later command refused."""
+    assert cli_main(["init", str(tmp_path / "m.xlsx"), "--year", year]) == 2
+    assert "2000～2100" in capsys.readouterr().err and _tree(tmp_path) == []
+
+
+def test_rollover_past_2100_is_refused_before_a_folder_or_lock_is_made(tmp_path, capsys):
+    master = init_master(tmp_path / "m.xlsx", year=2100)
+    before = _tree(tmp_path)
+    assert cli_main(["rollover", str(master), "-o", str(tmp_path / "new" / "m2101.xlsx")]) == 2
+    assert "新しい対象年度（2101）" in capsys.readouterr().err and _tree(tmp_path) == before
+    assert cli_main(["rollover", str(master), "--year", "2099", "-o", str(tmp_path / "new" / "x.xlsx")]) == 2
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["rollover", "export"])
+def test_an_output_place_that_cannot_be_one_is_refused_in_japanese(tmp_path, capsys, command):
+    """A file where the output's folder should be, a folder where the output file should be,
+    a name the file system cannot hold: a sentence naming it, never exit 3."""
+    master = init_master(tmp_path / "m.xlsx", sample="fy2023")
+    (tmp_path / "d.xlsx").mkdir()
+    for out, words in ((master / "out.xlsx", "同じ名前のファイルがあります"),
+                       (tmp_path / "d.xlsx", "はフォルダーです"),
+                       (tmp_path / ("名" * 200 + ".xlsx"), "名前が長すぎて")):
+        assert cli_main([command, str(master), "-o", str(out), *(["--force"] if command == "rollover" else [])]) == 2
+        assert words in capsys.readouterr().err, out

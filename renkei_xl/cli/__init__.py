@@ -9,6 +9,7 @@ a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import sys
 from pathlib import Path
@@ -146,13 +147,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if args.debug or exc.errno != errno.ENAMETOOLONG:
+            return _unexpected(exc, args, argv)
+        # A path staff typed that the file system cannot hold, met wherever it is first used.
+        print(f"エラー: 「{exc.filename}」は名前が長すぎて扱えません。短い名前にしてください。"
+              "何も書き込んでいません", file=sys.stderr)
+        return 2
     except Exception as exc:  # the last guard: staff get a sentence, developers --debug
-        if args.debug:
-            raise
-        log = _log_error(argv)
-        print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。ブックは変更していません。"
-              f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
-        return 3
+        return _unexpected(exc, args, argv)
+
+
+def _unexpected(exc: BaseException, args: argparse.Namespace, argv) -> int:
+    if args.debug:
+        raise exc
+    log = _log_error(argv)
+    print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。ブックは変更していません。"
+          f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
+    return 3
 
 
 def run() -> None:

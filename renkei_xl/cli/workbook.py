@@ -37,6 +37,7 @@ def _print_written(written) -> None:
 def init_master(path: Path, year: int | None = None, sample: str | None = None,
                 interpreter: str | None = None, force: bool = False, server: str | None = None,
                 server_folder: str = "") -> Path:
+    from ..core.contract_read import check_fiscal_year
     from ..core.model import Municipality, Settings
     from ..core.history import history_sheet
     from ..core.plan_types import WritePlan
@@ -52,17 +53,19 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
         server = server_url(server)
         if path.suffix.lower() != c.MACRO_SUFFIX:
             raise UserError("--server はボタン付きのマスター（.xlsm）にだけ使えます")
+    if year is not None:
+        check_fiscal_year(year, "対象年度（--year）")
     if path.exists() and not force:
         raise UserError(f"「{path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
     ref = load_reference(sample or "fy2023")
     if sample:
         settings, indicators, entries = ref.settings, ref.indicators, ref.entries
-        if year and year != settings.fiscal_year:
+        if year is not None and year != settings.fiscal_year:
             raise UserError(f"見本データ {sample} は {settings.fiscal_year}年度のものです（--year {year} とは使えません）")
     else:
         # Without a sample: the 12 municipalities and the region name, nothing else.
         base = ref.settings
-        settings = Settings(base.region, year or base.fiscal_year, None, base.threshold,
+        settings = Settings(base.region, base.fiscal_year if year is None else year, None, base.threshold,
                             tuple(Municipality(m.name, m.kind) for m in base.municipalities))
         indicators, entries = (), ()
     history = official_history(ref) if sample else None

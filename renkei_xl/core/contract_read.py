@@ -296,6 +296,14 @@ def _year(where: str, value: object) -> int:
     return year
 
 
+def check_fiscal_year(year: int, what: str) -> None:
+    """A 対象年度 the tool is asked to write (init --year, rollover): within YEAR_RANGE, as
+    the reader will take it (``_year``), so nothing is made that every later command refuses."""
+    lo, hi = YEAR_RANGE
+    if not lo <= year <= hi:
+        raise UserError(f"{what}（{year}）は西暦の年度 {lo}～{hi} にしてください。何も作っていません")
+
+
 def _threshold(where: str, value: object) -> float:
     """概ね達成閾値 as a fraction in THRESHOLD_RANGE, (0, 1].
 

@@ -24,7 +24,7 @@ import re
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, text
+from .contract_read import Book, MasterData, check_fiscal_year, text
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
@@ -103,7 +103,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                   closed: Result, new_year: int, when: dt.datetime) -> tuple[WritePlan, RolloverReport]:
     """The plan that turns a copy of this year's master into next year's."""
     old = data.settings
-    _check_year(old.fiscal_year, new_year)
+    check_new_year(old.fiscal_year, new_year)
     book = Book(sheets, state.names)
     new_settings = old._replace(fiscal_year=new_year, base_date=shifted(old.base_date, new_year - old.fiscal_year))
     cells = _settings_cells(book, new_settings)
@@ -124,7 +124,10 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     return WritePlan(owned, cells, fills), report
 
 
-def _check_year(old_year: int, new_year: int) -> None:
+def check_new_year(old_year: int, new_year: int) -> None:
+    """The year a rollover may make: after this one, not far after, and one the reader takes
+    (asked before anything is made or locked: cycle.rollover, and the plan again)."""
+    check_fiscal_year(new_year, "新しい対象年度")
     if new_year <= old_year:
         raise UserError(f"新しい対象年度（{new_year}年度）は、このマスターの対象年度（{old_year}年度）より"
                         "後にしてください")

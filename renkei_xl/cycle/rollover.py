@@ -44,11 +44,12 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
                   force: bool = False, when: Optional[dt.datetime] = None) -> RolloverDone:
     """Next year's master from ``master`` (left as it is), at ``out`` or beside it."""
     from ..core.pipeline import recalculate
-    from ..core.rollover import rollover_plan
+    from ..core.rollover import check_new_year, rollover_plan
 
     master = check_path(master)
     old_year = _fiscal_year(master)
     year = new_year if new_year is not None else old_year + 1
+    check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
     if c.suffix_problem(target.name, "出力先"):
         raise UserError(c.suffix_problem(target.name, "出力先"))
@@ -59,10 +60,12 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
         raise TargetExists(target)
-    from ..safety import check_confined
+    from ..safety import check_confined, make_folder
 
     check_confined(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():
+        raise UserError(f"出力先「{target}」はフォルダーです。ファイル名まで指定してください")
+    make_folder(target.parent, "出力先")
 
     def make(fs):
         d = fs.data
