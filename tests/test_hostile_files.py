@@ -1169,3 +1169,19 @@ def test_a_header_formula_without_result_is_named_by_its_cell(sample, sample_dat
     (f,) = [f for f in result.findings if f.is_error]
     assert f.place == "札幌市!E1" and "計算結果が保存されていません" in f.message, f
     assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and "札幌市!E1" in result.evaluations["04-1"].reason
+
+
+def test_a_municipality_named_after_a_tool_sheet_is_told_so(sample, tmp_path):
+    """設定 naming a municipality 一覧: that sheet is the tool's and never read as its."""
+    import openpyxl
+
+    path = tmp_path / "m.xlsm"
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb["設定"]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "長沼町")
+    cell.value = "一覧"
+    wb.save(path)
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    found = [f for f in result.findings if f.is_error and f.type == "missing-sheet"]
+    assert found and "道具が書き換えるシートの名前です" in found[0].message, found

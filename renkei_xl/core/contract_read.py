@@ -433,7 +433,10 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
 
 def _near_sheet(name: str, sheets) -> str:
     """A sheet named like ``name`` but for width or spaces (「長沼町 」, 「長沼町」 in
-    half-width kana …), said in the finding: staff renamed it by accident."""
+    half-width kana …), said in the finding: staff renamed it by accident. A municipality
+    named after a tool sheet (一覧, 経年 …) is told so: that sheet is never read as its."""
+    if c.is_tool_owned(name):
+        return f"（「{name}」は道具が書き換えるシートの名前です。設定の市町村名を変えてください）"
     key = unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "")
     near = next((s for s in sheets
                  if unicodedata.normalize("NFKC", s).replace(" ", "").replace("\u3000", "") == key), None)
