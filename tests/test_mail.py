@@ -171,7 +171,7 @@ def test_save_draft_unwritable_place_is_a_user_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     msg = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY)
-    with pytest.raises(UserError, match="保存できません"):
+    with pytest.raises(UserError, match="「draft.eml」の保存先のフォルダー.*を作れません（同じ名前のファイルがあります）"):
         mail.save_draft(msg, blocker / "draft.eml")
 
 
