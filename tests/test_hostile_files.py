@@ -1185,3 +1185,15 @@ def test_a_municipality_named_after_a_tool_sheet_is_told_so(sample, tmp_path):
     assert refusal is None, refusal
     found = [f for f in result.findings if f.is_error and f.type == "missing-sheet"]
     assert found and "道具が書き換えるシートの名前です" in found[0].message, found
+
+
+def test_a_formula_holding_a_quote_after_an_equals_sign_is_not_another_form(sample, tmp_path, monkeypatch):
+    """=A1='他のシート'!B1 in a formula is no attribute in ': the sheet is read as it is (with
+    the rewrite limit at nothing, a rewrite would be a refusal)."""
+    from renkei_xl.workbook import sheet_form
+
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet4.xml",
+                      {"G5": "<c r=\"G5\" t=\"str\"><f>IF(E5='札幌市'!E5,\"実施\",\"実施\")</f><v>実施</v></c>"})
+    monkeypatch.setattr(sheet_form, "REWRITE_LIMIT", 0)
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None and result is not None, refusal

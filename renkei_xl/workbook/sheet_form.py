@@ -53,9 +53,20 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, bool, bool]:
     without_r = odd is not None and _cell_without_r(prefix).search(raw, odd.start()) is not None
     far = odd is not None and _far_cell(prefix).search(raw, odd.start()) is not None
     errors = b'"e"' in raw          # an error value's type, however spaced, holds it
-    usual = not without_r and not (b"'" in raw and b"='" in raw) and (
+    usual = not without_r and not (b"'" in raw and _quoted_attribute(raw)) and (
         not errors or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
     return usual, far, errors
+
+
+def _quoted_attribute(raw: bytes) -> bool:
+    """Whether an attribute is quoted with ``'``: ``='`` inside a tag. A formula's text may
+    hold ``='`` too (``=A1='他のシート'!B1``), and that is no reason to rewrite a sheet."""
+    at = raw.find(b"='")
+    while at >= 0:
+        if raw.rfind(b"<", 0, at) > raw.rfind(b">", 0, at):
+            return True
+        at = raw.find(b"='", at + 2)
+    return False
 
 
 def far_rows(raw: bytes, prefix: bytes) -> int:
