@@ -356,7 +356,7 @@ REFUSALS = {
            "a name at no address": lambda p: [n.__setitem__("address", "ZZZ!!") for n in p["names"]],
            "an object in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [{"a": 1}]),
            "a list in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [[1, 2]]),
-           "an active sheet that is not there": lambda p: p["book"].__setitem__("active_sheet_index", 99),
+           "an active sheet that is no number": lambda p: p["book"].__setitem__("active_sheet_index", "一覧"),
            "two sheets of one name": lambda p: p["sheets"].append({**p["sheets"][1], "name": p["sheets"][1]["name"]}),
        }.items()},
     "not a master": (lambda s: s.post("recalc", {**_payload(s.master), "sheets": [

@@ -353,7 +353,9 @@ def _shape_problem(payload) -> Optional[str]:
     sheets, book = payload["sheets"], payload["book"]
     if not isinstance(book.get("name"), str):
         return "ブックの名前がありません"
-    if not _index(book.get("active_sheet_index"), len(sheets)) or not isinstance(book.get("selection", ""), (str, type(None))):
+    # Its type only: Remote.bas counts the active sheet among chart sheets too (ActiveSheet.Index),
+    # so it may lie past the worksheets sent; nothing here reads it.
+    if type(book.get("active_sheet_index")) is not int or not isinstance(book.get("selection", ""), (str, type(None))):
         return "ブックの形が違います"
     for sheet in sheets:
         if not (isinstance(sheet, dict) and isinstance(sheet.get("name"), str) and isinstance(sheet.get("values"), list)
