@@ -1197,3 +1197,14 @@ def test_a_formula_holding_a_quote_after_an_equals_sign_is_not_another_form(samp
     monkeypatch.setattr(sheet_form, "REWRITE_LIMIT", 0)
     result, refusal = _read_or_refusal(path)
     assert refusal is None and result is not None, refusal
+
+
+def test_a_broken_name_is_told_apart_from_a_missing_one(sample, tmp_path):
+    """対象年度's name left pointing at 設定!#REF! (its cell deleted): said so, not 「ありません」."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml",
+              lambda x: re.sub(r'(<definedName name="対象年度"[^>]*>)[^<]*', r"\1設定!#REF!", x, count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "名前の定義「対象年度」の参照先「設定!#REF!」がセルを指していません" in refusal, refusal

@@ -122,6 +122,10 @@ class Book:
 
     def named(self, name: str) -> tuple[str, str, object]:
         if name not in self.names:
+            broken = getattr(self.names, "unresolved", {}).get(name)
+            if broken is not None:
+                raise UserError(f"名前の定義「{name}」の参照先「{shown(broken)[:60]}」がセルを指していません（参照先が"
+                                "壊れています）。設定シートの値のセルに名前を付け直してください")
             raise UserError(f"名前の定義「{name}」がありません（設定シートの値に名前を付けてください）")
         sheet, ref = self.names[name]
         if sheet not in self.sheets:

@@ -38,6 +38,17 @@ def quote_sheet(name: str) -> str:
 _NAMED_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?")
 
 
+class NameMap(dict):
+    """The contract's names as {name: (sheet, first cell)}, with ``unresolved``: the names
+    whose definition is no one range (「設定!#REF!」 after its cells were deleted, a
+    formula), by name, so that a broken name is told apart from a missing one. A face that
+    cannot tell passes a plain dict."""
+
+    def __init__(self, *args, unresolved: Optional[dict[str, str]] = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unresolved = unresolved or {}
+
+
 def named_cell(refers_to: str) -> Optional[tuple[str, str]]:
     """(sheet, "B3"): the sheet and first cell of a name that refers to one cell or one
     range, quote_sheet undone; None for anything else (a constant, a formula, several

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
-from ..core.refs import named_cell
+from ..core.refs import NameMap, named_cell
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
 from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, parse, prefix_of, q
 from .zipped import Package, fresh_name, relative
@@ -81,16 +81,18 @@ class WorkbookXml:
     def index(self, name: str) -> int:
         return self.sheetnames.index(name)
 
-    def workbook_names(self) -> dict[str, tuple[str, str]]:
+    def workbook_names(self) -> NameMap:
         """Workbook-scope names that refer to one range, as (sheet, "B3") — what the
-        contract reader needs."""
-        out = {}
+        contract reader needs — and the others' definitions (NameMap.unresolved)."""
+        out = NameMap()
         for n in self.names:
             if n.local_sheet is not None:
                 continue
             target = named_cell(n.value)
             if target:
                 out[n.name] = target
+            else:
+                out.unresolved[n.name] = n.value
         return out
 
     # -------------------------------------------------------------------- edits
