@@ -196,6 +196,13 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def refuse_folder(target: Path) -> None:
+    """A file is to be written at ``target``: a folder there is said in Japanese (the backup
+    would otherwise report the file missing)."""
+    if target.is_dir():
+        raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+
+
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
     name, no permission, a name too long (before anything else is written)."""
@@ -375,8 +382,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     beside it and rename it over: the steps every write of the tool takes, in this order
     (a caller that reads first holds ``writer_lock`` around both). Returns the backup."""
     target = Path(target)
-    if target.is_dir():
-        raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+    refuse_folder(target)
     ensure_not_open(target)
     saved = backup(target) if keep_backup and target.exists() else None
     atomic_write(target, write_fn)

@@ -60,11 +60,10 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
         raise TargetExists(target)
-    from ..safety import check_confined, make_folder
+    from ..safety import check_confined, make_folder, refuse_folder
 
     check_confined(target)
-    if target.is_dir():
-        raise UserError(f"出力先「{target}」はフォルダーです。ファイル名まで指定してください")
+    refuse_folder(target)                 # before the writer's lock is made beside it
     make_folder(target.parent, "出力先")
 
     def make(fs):
