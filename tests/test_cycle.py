@@ -523,11 +523,31 @@ def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     (folder / "千歳市.csv").write_text("指標ID,実績値\n04-1,9\n", encoding="utf-8")
     (folder / "sub" / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
     (folder / "説明.pdf").write_bytes(b"%PDF-1.4")
-    (folder / "~$小樽市_2023年度_入力.xlsx").write_bytes(b"lock")
+    (folder / "~$説明.xlsx").write_bytes(b"lock")          # a lock file is no return of its own
     report = collect(master, [folder])
     assert sorted(r.path.name for r in report.refused) == ["sub", "千歳市.csv", "江別市_2023年度_入力.xls"]
     assert all("取り込" in r.reason or "Excel ブック" in r.reason for r in report.refused)
     assert {ch.sheet for ch in report.changes} == {"小樽市"}
+
+
+@pytest.mark.parametrize("lock", ["~${name}", ".~lock.{name}#"])
+def test_a_return_open_in_excel_is_refused_and_the_others_imported(cycle, tmp_path, lock):
+    """Staff who opened a return to look at it may have changed a value without saving: the
+    saved file is not what they see. It is refused with the lock's name, the master keeps
+    its values for that municipality, and the other returns are imported."""
+    master, _, filled = cycle
+    folder = tmp_path / "open"
+    folder.mkdir()
+    for name in ("小樽市", "恵庭市"):
+        (folder / f"{name}_2023年度_入力.xlsx").write_bytes(filled[name].read_bytes())
+    (folder / lock.format(name="小樽市_2023年度_入力.xlsx")).write_bytes(b"owner")
+    before = cell_of(master, "小樽市", "04-1", "実績値")
+    report = collect(master, [folder])
+    assert [r.path.name for r in report.refused] == ["小樽市_2023年度_入力.xlsx"]
+    assert "Excel で開かれています" in report.refused[0].reason
+    assert lock.format(name="小樽市_2023年度_入力.xlsx") in report.refused[0].reason
+    assert {ch.sheet for ch in report.changes} == {"恵庭市"}
+    assert cell_of(master, "小樽市", "04-1", "実績値") == before
 
 
 def test_a_huge_file_is_refused_by_its_size_before_it_is_read(cycle, tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ from ...clock import now
 from ...core.contract_read import MasterData, text
 from .import_log import check_import_log, read_import_log
 from .inspect import identifier, inspect_file
-from .paths import expand_paths
+from .paths import expand_paths, open_in_excel
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
                       ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary)
 
@@ -54,6 +54,9 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     files, refusals = expand_paths(paths, exclude)
     submissions: list[Submission] = []
     for path in files:
+        if (busy := open_in_excel(path)) is not None:
+            refusals.append(busy)
+            continue
         try:
             submissions.append(inspect_file(path, data, key))
         except Refused as exc:

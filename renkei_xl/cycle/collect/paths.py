@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
-from ...safety import check_regular_file
+from ...safety import check_regular_file, find_lock
 from .records import Refusal
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
@@ -67,3 +67,16 @@ def _holds_workbooks(folder: Path) -> bool:
 
 def _is_temporary(p: Path) -> bool:
     return p.name.startswith(("~$", ".~lock.", ".~renkei-"))
+
+
+def open_in_excel(path: Path) -> Refusal | None:
+    """A return someone has open (Excel's ``~$`` or LibreOffice's lock beside it) is refused:
+    the file read is the last saved one, and staff who opened it to look may have changed a
+    value and not saved. Importing the saved version would be a silent guess at which one
+    they meant; closing it and collecting again costs a click."""
+    lock = find_lock(path)
+    if lock is None:
+        return None
+    return Refusal(path, f"Excel で開かれています（ロックファイル {lock.name} があります）。保存していない変更が"
+                         "取り込まれないため、このファイルは取り込みません。保存して閉じてから、もう一度取り込んで"
+                         f"ください（閉じてもこの表示が出るときは、隠しファイル {lock.name} を削除してください）")
