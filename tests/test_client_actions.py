@@ -89,7 +89,7 @@ def _action(func: str, args=None) -> dict:
 
 ANSWER = [request_action("ab12", "recalc"), _action(UNPROTECT, [["一覧"], []]), _action("setValues"),
           _action("rangeUnmerge"), _action("rangeMerge"), _action("setFontProperty"), _action("addChart"),
-          _action("setChartTitle"), _action("alert")]
+          _action("setChartTitle"), _action("alert", ["完了しました。", "renkei-xl", "ok", "info", ""])]
 
 
 def test_a_client_with_everything_gets_the_whole_answer():
@@ -122,3 +122,23 @@ def test_every_look_group_is_named_for_staff():
     from renkei_xl.excel.client import LOOK_NAMES
 
     assert set(LOOK_NAMES) == set(LOOK_GROUPS)
+
+
+def test_staff_are_told_only_of_the_looks_an_upgrade_of_the_macros_brings_back():
+    """A look the shipped VBA draws but the master's does not: the master's macros are old.
+    The chart no shipped VBA draws is not news at every click. The note ends the click's
+    last message, and an answer without a message is left as it is."""
+    from renkei_xl.excel.client import upgrade_note, with_note
+    from renkei_xl.vba.sources import shipped_replayable
+
+    shipped = shipped_replayable()
+    assert LOOK_GROUPS["merge"] <= shipped and not LOOK_GROUPS["chart"] & shipped
+    note = upgrade_note(("merge", "chart"), shipped)
+    assert note.startswith("このマスターのマクロが古いため、セルの結合は付けていません。") and "グラフ" not in note
+    assert upgrade_note(("chart",), shipped) == ""
+    noted = with_note(ANSWER, note)
+    alert = next(a for a in noted if a["func"] == "alert")
+    assert alert["args"][0].endswith("\n\n" + note) and alert["args"][1:] == ANSWER[-1]["args"][1:]
+    assert [a for a in noted if a["func"] != "alert"] == [a for a in ANSWER if a["func"] != "alert"]
+    silent = [a for a in ANSWER if a["func"] != "alert"]
+    assert with_note(silent, note) == silent

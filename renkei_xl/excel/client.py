@@ -82,6 +82,30 @@ def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fi
     return Fitted(kept, tuple(g for g in LOOK_GROUPS if g in dropped))
 
 
+def upgrade_note(left_out: Iterable[str], shipped: frozenset[str]) -> str:
+    """What staff read when a look was left out that the macros of this installation draw
+    (``shipped``): the master's VBA is older, and upgrade-macros brings the look back.
+    Looks that no shipped VBA draws (the chart, README) are not repeated at every click."""
+    fixable = [g for g in left_out if LOOK_GROUPS[g] <= shipped]
+    if not fixable:
+        return ""
+    return (f"このマスターのマクロが古いため、{'・'.join(LOOK_NAMES[g] for g in fixable)}は付けていません。"
+            "IT 担当者に、このマスターのマクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。")
+
+
+def with_note(actions: list[dict], note: str) -> list[dict]:
+    """``actions`` with ``note`` added to the message the click ends with (its last alert)."""
+    if not note:
+        return actions
+    last = max((i for i, a in enumerate(actions) if a["func"] == "alert"), default=None)
+    if last is None:
+        return actions
+    alert = actions[last]
+    args = list(alert["args"])
+    args[0] = f"{args[0]}\n\n{note}"
+    return [*actions[:last], {**alert, "args": args}, *actions[last + 1:]]
+
+
 def request_action(request_id: str, entry: str) -> dict:
     """The first action of an answer: the request number, in xlwings' action shape."""
     return {"func": REQUEST, "args": [request_id, entry], "values": None, "sheet_position": None,

@@ -36,7 +36,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..excel.client import ClientCannotReplay, fit_actions, request_action
+from ..excel.client import ClientCannotReplay, fit_actions, request_action, upgrade_note, with_note
+from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
 from .admission import MASTER_HEADER, admit
@@ -329,7 +330,8 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
             buttons.REMOTE_PLACE.reset(token)
         answer = dict(impl.json())
         actions = [request_action(place.request_id, entry), *answer.get("actions", [])]
-        answer["actions"] = fit_actions(actions, place.replayable).actions
+        fitted = fit_actions(actions, place.replayable)
+        answer["actions"] = with_note(fitted.actions, upgrade_note(fitted.left_out, shipped_replayable()))
         return answer
     finally:
         impl.close()

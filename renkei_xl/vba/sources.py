@@ -91,6 +91,15 @@ def remote_modules() -> list[Module]:
     return [_read_module(root / name, kind) for name, kind in REMOTE_MODULES]
 
 
+@functools.lru_cache(maxsize=1)
+def shipped_replayable() -> frozenset[str]:
+    """What the VBA this installation writes into a master can replay (renkei_xl.vba.read):
+    a look that a master's own VBA lacks but this set holds comes back with upgrade-macros."""
+    from .read import replayable_actions
+
+    return replayable_actions([*our_modules(), *remote_modules()])
+
+
 def button_entries(macros_dir: str | Path | None = None) -> dict[str, str]:
     """Each button macro ("Renkei.RenkeiRecalc") -> its entry point in
     renkei_xl.excel.buttons ("recalc"), as Renkei.bas names them: the one place that
