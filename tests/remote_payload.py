@@ -22,7 +22,8 @@ protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSh
 lifted it; lifting a sheet with a password, or adding a sheet to a protected structure
 (1004, unless the master's renkeiUnprotectSheets refuses them first: RENKEI_REFUSED with the
 answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
-a merge or a value write that covers part of a merged area; a sheet name over 31
+a merge or a value write that covers part of a merged area; a merge over more than one filled
+cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
 characters or with ``[]:*?/\``; text over 32,767 characters; a row height over 409 pt.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
 in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here). The
@@ -69,6 +70,9 @@ RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
+# Range.Merge over more than one filled cell stops for Excel's "only the upper-left value is kept"
+# dialog (OK / Cancel) in the middle of a replay, unless DisplayAlerts is off: the model raises it.
+MERGE_DIALOG = "merge-dialog"
 _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
                     "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
                     "sort", "autoFilter", "pivotTables")
@@ -570,6 +574,15 @@ def _excel_refuses(out: Applied, a: dict) -> None:
             for v in row:
                 if isinstance(v, str) and len(v) > MAX_CELL_TEXT:
                     raise ExcelError(1004, f"text of {len(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
+    if func == "rangeMerge" and rect is not None:
+        grid = out.grids.get(sheet, {})
+        parts = ([(r, rect[1], r, rect[3]) for r in range(rect[0], rect[2] + 1)] if args and args[0] else [rect])
+        for r1, c1, r2, c2 in parts:
+            filled = [(r, col) for r in range(r1, r2 + 1) for col in range(c1, c2 + 1)
+                      if grid.get((r, col)) not in (None, "")]
+            if len(filled) > 1:
+                raise ExcelError(MERGE_DIALOG, "Merging cells only keeps the upper-left value and discards "
+                                               f"other values ({_address((r1, c1, r2, c2))}: {filled})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
 

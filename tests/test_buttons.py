@@ -524,20 +524,32 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
     pos = [s["name"] for s in payload["sheets"]].index(c.LIST)
     cell = {"sheet_position": pos, "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1,
             "values": None}
-    cases = {
-        "no Sub": [{"func": "addChart", "args": [], **cell}],
-        "long sheet name": [{"func": "addSheet", "args": [0, "あ" * 32]}],
-        "sheet name with a colon": [{"func": "addSheet", "args": [0, "a:b"]}],
-        "long text": [{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}],
-        "tall row": [{**cell, "func": "setRowHeight", "args": [410]}],
-        "part of a merge": [{**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
-                            {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
+    blank = {"func": "sheetClearContents", "args": [], "sheet_position": pos}
+    two = {**cell, "func": "setValues", "args": [], "row_count": 2, "values": [["x"], ["y"]]}
+    cases = {   # name: (actions, what Excel says)
+        "no Sub": ([{"func": "addChart", "args": [], **cell}], "Cannot run the macro"),
+        "long sheet name": ([{"func": "addSheet", "args": [0, "あ" * 32]}], "not valid for a sheet"),
+        "sheet name with a colon": ([{"func": "addSheet", "args": [0, "a:b"]}], "not valid for a sheet"),
+        "long text": ([{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}], "32,767|32767"),
+        "tall row": ([{**cell, "func": "setRowHeight", "args": [410]}], "RowHeight"),
+        "part of a merge": ([blank, {**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
+                             {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
+                            "merged cell"),
+        "merge over two values": ([blank, two, {**cell, "func": "rangeMerge", "args": [False], "row_count": 2}],
+                                  "upper-left value"),
+        "merge across, two values in a row": (
+            [blank, {**two, "row_count": 1, "column_count": 2, "values": [["x", "y"]]},
+             {**cell, "func": "rangeMerge", "args": [True], "row_count": 2, "column_count": 2}], "upper-left value"),
     }
     lift = actions[:1]
     assert lift[0]["func"] == UNPROTECT
-    for name, extra in cases.items():
-        with pytest.raises(ExcelError):
+    for name, (extra, says) in cases.items():
+        with pytest.raises(ExcelError, match=says):
             apply_actions(payload, lift + extra)
+    # one value in the top left, or one in each row merged across: merged without a word
+    for fine in ([blank, {**two, "values": [["x"], [""]]}, {**cell, "func": "rangeMerge", "args": [False], "row_count": 2}],
+                 [blank, two, {**cell, "func": "rangeMerge", "args": [True], "row_count": 2, "column_count": 2}]):
+        assert apply_actions(payload, lift + fine).merges
     with pytest.raises(ExcelError, match="protected"):
         apply_actions(payload, [{**cell, "func": "setValues", "args": [], "values": [["x"]]}])
 
