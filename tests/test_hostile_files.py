@@ -1171,20 +1171,29 @@ def test_a_header_formula_without_result_is_named_by_its_cell(sample, sample_dat
     assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and "札幌市!E1" in result.evaluations["04-1"].reason
 
 
-def test_a_municipality_named_after_a_tool_sheet_is_told_so(sample, tmp_path):
-    """設定 naming a municipality 一覧: that sheet is the tool's and never read as its."""
+@pytest.mark.parametrize("name, says", [
+    ("一覧", "ツールが使うシート名"), ("指標", "ツールが使うシート名"), ("設定", "ツールが使うシート名"),
+    ("経年", "ツールが使うシート名"), ("検証結果", "ツールが使うシート名"), ("history", "ツールが使うシート名"),
+    ("小樽[市]", "シート名に使えません"), ("長沼町" * 11, "31 文字まで"), ("'長沼町'", "シート名に使えません"),
+    ("札幌市", "重複"), ("Sapporo", "重複")])
+def test_a_municipality_name_no_sheet_can_have_is_refused_naming_its_cell(sample, tmp_path, name, says):
+    """設定 naming a municipality after one of the tool's sheets (which is never read as its),
+    with a character or a length Excel refuses in a sheet name, or twice (as Excel compares
+    sheet names, case ignored): every command refuses the master naming the 設定 cell, before
+    anything is read or written, instead of a misleading finding or a crash halfway."""
     import openpyxl
 
     path = tmp_path / "m.xlsm"
     wb = openpyxl.load_workbook(sample, keep_vba=True)
     ws = wb["設定"]
-    cell = next(c for row in ws.iter_rows() for c in row if c.value == "長沼町")
-    cell.value = "一覧"
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value in ("長沼町", "札幌市", "小樽市")}
+    if name == "Sapporo":
+        cells["小樽市"].value = "SAPPORO"
+    cells["長沼町"].value = name
     wb.save(path)
     result, refusal = _read_or_refusal(path)
-    assert refusal is None, refusal
-    found = [f for f in result.findings if f.is_error and f.type == "missing-sheet"]
-    assert found and "道具が書き換えるシートの名前です" in found[0].message, found
+    assert result is None and says in refusal, refusal
+    assert f"設定!{cells['長沼町'].coordinate}" in refusal, refusal
 
 
 def test_a_formula_holding_a_quote_after_an_equals_sign_is_not_another_form(sample, tmp_path, monkeypatch):

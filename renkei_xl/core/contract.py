@@ -172,6 +172,27 @@ STATE_SHEETS = (FINDINGS, IMPORT_LOG, HISTORY)
 
 def is_tool_owned(sheet: str) -> bool:
     return sheet in TOOL_OWNED
+
+
+# Excel's rules for a sheet name (Excel specifications and limits): a municipality's name is
+# its sheet's name, so a name Excel cannot give a sheet can never be read, split or filled.
+SHEET_NAME_MAX, SHEET_NAME_FORBIDDEN = 31, "[]:*?/\\"
+# Compared as Excel compares sheet names (case ignored); "History" Excel keeps for itself.
+_TAKEN = frozenset(name.lower() for name in (*RESERVED_SHEET_NAMES, "history"))
+
+
+def municipality_name_problem(name: str) -> str:
+    """Why ``name`` cannot be a municipality's (and its sheet's) name, "" when it can; said
+    by the 設定 reader and by the builder, so no command meets such a name halfway."""
+    if not name.strip():
+        return "市町村名が空です"
+    if (len(name.encode("utf-16-le")) // 2 > SHEET_NAME_MAX or any(ch in name for ch in SHEET_NAME_FORBIDDEN)
+            or name.startswith("'") or name.endswith("'")):
+        return (f"市町村名「{name}」はシート名に使えません（Excel のシート名は {SHEET_NAME_MAX} 文字まで、"
+                f"{' '.join(SHEET_NAME_FORBIDDEN)} を含まず、' で始まり・終わらないこと）")
+    if name.lower() in _TAKEN:
+        return f"市町村名「{name}」はツールが使うシート名と同じです。別の名前にしてください"
+    return ""
 # The column rollover adds after the staff's columns of 指標 and each municipality sheet:
 # last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
 PREVIOUS_HEADER = "前年度実績（{year}年度）"

@@ -361,9 +361,10 @@ def _municipalities(book: Book) -> list[Municipality]:
         for field, value in v.items():
             refuse_cell_error(f"{c.SETTINGS}!{cells[field]}", c.MUNI_HEADERS[field], value)
         where = f"{c.SETTINGS}!{cells['name']}"
-        if not v["name"]:
-            raise UserError(f"{where}: 市町村名が空です")
-        if any(m.name == v["name"] for m in out):
+        problem = c.municipality_name_problem(v["name"])
+        if problem:
+            raise UserError(f"{where}: {problem}")
+        if any(m.name.lower() == v["name"].lower() for m in out):   # as Excel compares sheet names
             raise UserError(f"{where}: 市町村名「{v['name']}」が重複しています")
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
@@ -438,9 +439,7 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
 def _near_sheet(name: str, sheets) -> str:
     """A sheet named like ``name`` but for width or spaces (「長沼町 」, 「長沼町」 in
     half-width kana …), said in the finding: staff renamed it by accident. A municipality
-    named after a tool sheet (一覧, 経年 …) is told so: that sheet is never read as its."""
-    if c.is_tool_owned(name):
-        return f"（「{name}」は道具が書き換えるシートの名前です。設定の市町村名を変えてください）"
+    named after a tool sheet never gets here: the 設定 reader refuses it (c.municipality_name_problem)."""
     key = unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "")
     near = next((s for s in sheets
                  if unicodedata.normalize("NFKC", s).replace(" ", "").replace("\u3000", "") == key), None)

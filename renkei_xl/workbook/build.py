@@ -148,23 +148,16 @@ def _return_key(wb) -> None:
 # ------------------------------------------------------------------------------ checks
 
 def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
-    """Municipality names become sheet names: refuse what Excel would refuse, in Japanese."""
-    # "History" is Excel's own: it refuses a sheet so named (it keeps it for change tracking).
-    taken = {name.lower() for name in (*c.RESERVED_SHEET_NAMES, "history")}
+    """Municipality names become sheet names: refuse what Excel would refuse, in Japanese
+    (c.municipality_name_problem, the rule the 設定 reader applies too)."""
     seen: set[str] = set()
     for muni in settings.municipalities:
-        name = muni.name
-        if not name.strip():
-            raise UserError("設定シートの市町村一覧に、市町村名が空の行があります")
-        if len(name.encode("utf-16-le")) // 2 > 31 or any(ch in name for ch in "[]:*?/\\") \
-                or name.startswith("'") or name.endswith("'"):
-            raise UserError(f"設定シートの市町村名「{name}」はシート名に使えません"
-                            "（31文字以内で、[ ] : * ? / \\ を含まず、' で始まり・終わらないこと）")
-        if name.lower() in taken:
-            raise UserError(f"設定シートの市町村名「{name}」はツールが使うシート名と同じです。別の名前にしてください")
-        if name.lower() in seen:
-            raise UserError(f"設定シートに市町村名「{name}」が2回以上あります")
-        seen.add(name.lower())
+        problem = c.municipality_name_problem(muni.name)
+        if problem:
+            raise UserError(f"設定シートの{problem}")
+        if muni.name.lower() in seen:
+            raise UserError(f"設定シートに市町村名「{muni.name}」が2回以上あります")
+        seen.add(muni.name.lower())
     unknown = sorted({e.municipality for e in entries} - set(settings.names))
     if unknown:
         raise UserError(f"市町村「{'、'.join(unknown)}」の入力値がありますが、設定シートの市町村一覧にありません")
