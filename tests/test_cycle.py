@@ -36,6 +36,7 @@ from renkei_xl.cycle.export import export_master
 from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
 from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
+from renkei_xl.core.errors import UserError
 from renkei_xl.workbook.session import load_master, recalc_file
 
 INPUT_HEADERS = ("実績値", "分母", "実施状況")
@@ -188,6 +189,23 @@ def cycle(tmp_path, fy2023):
 
 
 # ------------------------------------------------------------------------------ split
+
+def test_split_refuses_two_municipalities_whose_names_make_one_file_and_writes_nothing(tmp_path):
+    """「小樽|市」 and 「小樽_市」 are two sheet names but one file name (| cannot be in one): the
+    second file would be written over the first and one municipality get nothing. Refused
+    before any file is made, naming both."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    for old, new in (("小樽市", "小樽|市"), ("岩見沢市", "小樽_市")):
+        wb[old].title = new
+        next(cell for row in wb[c.SETTINGS].iter_rows() for cell in row if cell.value == old).value = new
+    wb.save(master)
+    out = tmp_path / "配布"
+    with pytest.raises(UserError) as refused:
+        split_master(master, out)
+    assert "「小樽|市」と「小樽_市」" in str(refused.value) and "何も作っていません" in str(refused.value)
+    assert not out.exists() or not any(out.iterdir())
+
 
 def test_split_writes_protected_identified_input_files(cycle, fy2023):
     master, issued, _ = cycle

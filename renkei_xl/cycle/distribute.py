@@ -169,15 +169,18 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
     issued = (issued or now()).replace(microsecond=0)
     due = reply_deadline(issued.date(), deadline).day
+    # Every sheet read and every name settled before the first file is written: a sheet
+    # that cannot be read, or two names that make one file, leave no half-made folder.
+    planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
+               for muni in data.settings.municipalities]
+    _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
     from ..safety import check_confined
 
     check_confined(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     shared = _Shared(data)
-    for muni in data.settings.municipalities:
-        copy = sheet_copy(sheets, names, muni.name)
-        path = outdir / file_name(muni.name, data.settings.fiscal_year)
+    for muni, copy, path in planned:
         write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
         written.append(path)
         if eml:
@@ -186,6 +189,22 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
 
             save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
     return written
+
+
+def _check_distinct_files(named: list[tuple[str, Path]]) -> None:
+    """Two municipalities whose names make one file name (「小樽|市」 and 「小樽_市」: a character
+    a file name cannot hold becomes _; Windows ignores case) would have the second file
+    written over the first, and one municipality would get nothing. Refused, naming both."""
+    import unicodedata
+
+    first: dict[str, str] = {}
+    for name, path in named:
+        key = unicodedata.normalize("NFC", path.name).casefold()
+        if key in first:
+            raise UserError(f"市町村「{first[key]}」と「{name}」の入力用ファイルが、同じ名前「{path.name}」になります"
+                            "（ファイル名に使えない文字は置き換えます。大文字と小文字は区別されません）。"
+                            "設定の市町村名を、ファイル名でも区別できる名前にしてください。何も作っていません")
+        first[key] = name
 
 
 class _Shared:
