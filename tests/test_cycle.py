@@ -443,6 +443,7 @@ REFUSALS = {
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
     "truncated zip": (_truncated, "壊れています"),
     "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
+    "xlsx renamed .xlsm": (lambda p, t: p.rename(p.with_suffix(".xlsm")), "拡張子を .xlsx に戻して"),
 }
 
 

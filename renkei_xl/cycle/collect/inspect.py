@@ -169,10 +169,13 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
-    if (path.suffix.lower() == c.MACRO_SUFFIX or any(n.lower().endswith("vbaproject.bin") for n in names)
-            or b"macroEnabled" in content_types):
+    with_vba = any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in content_types
+    if with_vba or path.suffix.lower() == c.MACRO_SUFFIX:
         if recognise(sheet_names).kind == MASTER:
             raise Refused(not_a_return(recognise(sheet_names)))
+        if not with_vba:    # renamed by hand: Excel itself refuses a name that disagrees with the content
+            raise Refused(f"名前の拡張子が {path.suffix} ですが、中身はマクロのない Excel ブック（.xlsx）です。"
+                           "名前の拡張子を .xlsx に戻してから取り込んでください")
         raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
                        "保存し直したファイルを送ってもらってください")
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
