@@ -97,3 +97,59 @@ def test_an_input_error_stops_the_roll_up(fy2023):
 def test_sub_functions_refuse_bounds():
     with pytest.raises(ConsolidationError, match="範囲"):
         sum_with_breakdown([Entry("札幌市", "x", "3件以上")])
+
+
+def _rolled(fy2023, ind_id, changed: dict):
+    """The roll-up of ``ind_id`` with some municipalities' rows changed (municipality → fields)."""
+    from renkei_xl.core.consolidate import rollup
+
+    rows = {e.municipality: e for e in _entries(fy2023, ind_id)}
+    for muni, fields in changed.items():
+        row = rows.get(muni, Entry(muni, ind_id, ""))
+        rows[muni] = row._replace(sheet=muni, cells={"value": "E9", "denominator": "F9"}, **fields)
+    return rollup(_ind(fy2023, ind_id), list(rows.values()), fy2023.settings)
+
+
+@pytest.mark.parametrize("ind_id, typed, actual, symbol", [
+    ("40-2", "7000", "7,000人", "◎"),              # the README's 「数値だけを入力してください」
+    ("40-2", "5974", "5,974人", "□"),
+    ("40-2", "5000", "5,000人", "×"),
+    ("46-1", "104080000", "104,080,000円", "◎"),
+    ("40-2", "5,974人", "5,974人", "□"),           # typed with its unit: as typed
+    ("46-1", "1億408万円", "1億408万円", "◎"),
+])
+def test_a_bare_number_for_the_central_city_counts_in_the_targets_unit(fy2023, ind_id, typed, actual, symbol):
+    from renkei_xl.core.rules import Context, evaluate
+
+    r = _rolled(fy2023, ind_id, {"札幌市": {"value": typed}})
+    assert not r.input_errors and r.consolidated.actual == actual
+    assert evaluate(_ind(fy2023, ind_id), r.consolidated.actual, Context(2023, 0.85, 12)).symbol == symbol
+
+
+def test_a_bare_number_typed_for_a_manual_row_counts_in_the_targets_unit(fy2023):
+    from renkei_xl.core.methods import roll_up
+
+    ind = _ind(fy2023, "40-2")._replace(method="手入力", actual_manual="7000")
+    assert roll_up(ind, [], fy2023.settings)[0] == "7,000人"
+
+
+def test_participants_with_nobody_reporting_yet_is_not_a_count_of_none(fy2023):
+    """参加市町村数 with every row empty is 未集計 (―), as an empty 合計 is; rows of 0 are a count."""
+    from renkei_xl.core.methods import NO_VALUE
+
+    empty = {e.municipality: {"value": ""} for e in _entries(fy2023, "28-1")}
+    assert _rolled(fy2023, "28-1", empty).consolidated.actual == NO_VALUE
+    zeros = {e.municipality: {"value": "0"} for e in _entries(fy2023, "28-1")}
+    assert _rolled(fy2023, "28-1", zeros).consolidated.actual == "0市町村"
+
+
+def test_a_denominator_without_its_numerator_is_an_error_on_the_numerators_cell(fy2023):
+    """A 分母 alone would count a numerator of 0 into the ratio (60.8% □ instead of 62.9%):
+    it is named on the empty 実績値 cell, and the row is － rather than judged."""
+    from renkei_xl.core.values import INPUT_ERROR
+
+    r = _rolled(fy2023, "40-4", {"小樽市": {"value": "", "denominator": "5"}})
+    assert [(f.type, f.place) for f in r.input_errors] == [("missing-numerator", "小樽市!E9")]
+    assert r.consolidated.actual == INPUT_ERROR
+    with pytest.raises(ConsolidationError, match="分子"):
+        ratio([Entry("札幌市", "x", "3", "10"), Entry("小樽市", "x", "", "5")])

@@ -109,6 +109,8 @@ PAST_TARGET = _type(
 UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません", "指標シートの指標IDと同じにしてください")
 MISSING_DENOMINATOR = _type("missing-denominator", ERROR, "比率の指標には 0 より大きい分母が必要です",
                             "分母の数値を入力してください")
+MISSING_NUMERATOR = _type("missing-numerator", ERROR, "比率の指標で、分母「{value}」はありますが実績値（分子）が空です",
+                          "実績値（分子の数）を入力してください（該当がなければ 0）。報告しない場合は分母も空にしてください")
 NOT_A_STATE = _type("not-a-state", ERROR, "「{value}」は状態（維持・常時など）ではありません",
                     "維持、常時、実施 などの状態を入力してください")
 NOT_A_NUMBER = _type("not-a-number", ERROR, "数値を入力するセルに「{value}」と入力されています",

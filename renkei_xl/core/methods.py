@@ -131,7 +131,10 @@ def sum_with_breakdown(entries: Sequence["Entry"], default_unit: str = "") -> Ro
 
 def participants(entries: Sequence["Entry"], unit: str = PARTICIPANT_UNIT) -> Rolled:
     """参加市町村数: municipalities reporting a value above zero."""
-    names = [e.municipality for e, n, _ in _numbers(entries) if n > 0]
+    reported = _numbers(entries)
+    if not reported:            # nobody has answered yet: 未集計, not a count of none
+        return Rolled(NO_VALUE, "", True)
+    names = [e.municipality for e, n, _ in reported if n > 0]
     if not names:
         return Rolled(f"0{PARTICIPANT_UNIT}", "", True)
     return Rolled(f"{len(names)}{PARTICIPANT_UNIT}", f"（{'、'.join(names)}）", True)
@@ -146,6 +149,10 @@ def ratio(entries: Sequence["Entry"], unit: str = "") -> Rolled:
     missing = [e.municipality for e, _, _ in nums if e.municipality not in dens]
     if missing:
         raise ConsolidationError(f"分母がありません（{'、'.join(missing)}）")
+    counted = {e.municipality for e, _, _ in nums}
+    alone = [m for m in dens if m not in counted]   # its 分母 would count a numerator of 0 unasked
+    if alone:
+        raise ConsolidationError(f"分母はありますが実績値（分子）がありません（{'、'.join(alone)}）")
     numerator = sum((n for _, n, _ in nums), Decimal(0))
     denominator = sum(dens.values(), Decimal(0))
     if denominator <= 0:
@@ -373,6 +380,21 @@ def plain_status(ind: "Indicator", entries: Sequence["Entry"], settings: "Settin
     return ind.status_manual.strip() or joined_status(status_sources(ind, entries, settings))
 
 
+def with_unit(typed: str, unit: Optional[str]) -> str:
+    """A bare number typed for a 中心市のみ or 手入力 row (「7000」: README asks for the number
+    alone) in the unit its target counts in (「7,000人」), as a 合計 row's sum is; anything
+    else stays as typed (the official list keeps staff's own 「27兆９千億円」)."""
+    if not unit or not typed:
+        return typed
+    try:
+        v = parse_input(typed)
+    except ValueParseError:
+        return typed        # validation names the cell; the rule meets the same text
+    if v.kind != NUMBER or v.unit or v.notes or v.per_year or v.at_least or v.each:
+        return typed
+    return format_number(v.number, unit)
+
+
 def roll_up(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> tuple[str, str, str]:
     """(実績値, breakdown, 実施状況 text) for ``ind`` from its rows (in 設定 order).
     Raises ConsolidationError when the values cannot be combined."""
@@ -383,7 +405,7 @@ def roll_up(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") 
     status = plain_status(ind, entries, settings)
     if method.roll is None:
         value = rows[0].value.strip() if rows else ""
-        return value or ind.actual_manual.strip() or NO_VALUE, "", status
+        return with_unit(value or ind.actual_manual.strip(), input_unit(ind)) or NO_VALUE, "", status
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
     return rolled.actual, rolled.breakdown, text

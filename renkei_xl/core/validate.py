@@ -332,6 +332,8 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
+        elif den is not None and value is not None and value.is_empty:   # 分母 alone: not a numerator of 0
+            out.append(F.MISSING_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.denominator)))
     elif not method.denominator and e.denominator:
         _unused_denominator(ind, e, sheet, out)
     if value is None or value.is_empty:
