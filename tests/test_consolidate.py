@@ -153,3 +153,28 @@ def test_a_denominator_without_its_numerator_is_an_error_on_the_numerators_cell(
     assert r.consolidated.actual == INPUT_ERROR
     with pytest.raises(ConsolidationError, match="分子"):
         ratio([Entry("札幌市", "x", "3", "10"), Entry("小樽市", "x", "", "5")])
+
+
+@pytest.mark.parametrize("ind_id, fields, actual", [
+    ("42-2", {"value": "68"}, "68%"),             # a bare number in a % row: the % it counts
+    ("42-2", {"value": "68%"}, "68%"),
+    ("42-2", {"value": "0.68"}, None),             # Excel's 68% (or 0.68%?): not guessed
+    ("40-4", {"value": "62.9%", "denominator": "143"}, None),   # a 比率's numerator is a count
+    ("40-4", {"value": "0.72", "denominator": "100"}, None),
+    ("40-4", {"value": "90", "denominator": "143"}, "62.9%"),
+])
+def test_a_fraction_where_a_percent_or_a_count_is_counted_is_not_guessed(fy2023, ind_id, fields, actual):
+    """「68%」 typed into a General cell is stored as 0.68 with a percent format, which
+    neither face reads: 0.68 in a cell that counts in % (or in a 比率's numerator, a
+    count) is 68% or 0.68%, so it is an error on its cell and the row is －."""
+    from renkei_xl.core.values import INPUT_ERROR
+
+    r = _rolled(fy2023, ind_id, {"札幌市": fields})
+    if actual is not None:
+        assert not r.input_errors and r.consolidated.actual == actual
+        return
+    assert [f.place for f in r.input_errors] == ["札幌市!E9"] and r.consolidated.actual == INPUT_ERROR
+    f = r.input_errors[0]
+    assert f.type == ("percent-as-fraction" if ind_id == "42-2" else "ratio-numerator"), f
+    if ind_id == "42-2":
+        assert "68%" in f.message and "68%なら68" in f.hint.replace(" ", ""), f

@@ -109,6 +109,13 @@ PAST_TARGET = _type(
 UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません", "指標シートの指標IDと同じにしてください")
 MISSING_DENOMINATOR = _type("missing-denominator", ERROR, "比率の指標には 0 より大きい分母が必要です",
                             "分母の数値を入力してください")
+PERCENT_AS_FRACTION = _type("percent-as-fraction", ERROR,
+                            "「{value}」は、「{percent}」と入力したときに Excel が保存する値と同じです"
+                            "（この欄は % の数で数えます。{value}% なのか {percent} なのか決められません）",
+                            "% の数だけを入力してください（{percent} なら {number}）")
+RATIO_NUMERATOR = _type("ratio-numerator", ERROR,
+                        "比率の実績値には分子の数（人数・件数など）を入力します。「{value}」は割合のようです",
+                        "分子の数を入力してください（割合は、市町村ごとの分子と分母から計算します）")
 MISSING_NUMERATOR = _type("missing-numerator", ERROR, "比率の指標で、分母「{value}」はありますが実績値（分子）が空です",
                           "実績値（分子の数）を入力してください（該当がなければ 0）。報告しない場合は分母も空にしてください")
 NOT_A_STATE = _type("not-a-state", ERROR, "「{value}」は状態（維持・常時など）ではありません",

@@ -29,7 +29,7 @@ from . import findings as F
 from .choices import RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .values import (CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, STATUS, Value, ValueParseError, cell_length,
-                     error_value, illegal_char, parse_input, parse_value, shown, unit_family)
+                     error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -371,7 +371,12 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
         out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value),
                                       expected=f"「{unit}」"))
     count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
-    if value.number < 0:
+    method = method_of(ind)
+    if method is not None and method.denominator and (value.family == PERCENT or _bare_fraction(value)):
+        out.append(F.RATIO_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
+    elif expected == PERCENT and _bare_fraction(value):
+        out.append(_percent_as_fraction(e.value, value, sheet, e.cell("value"), e.indicator_id))
+    elif value.number < 0:
         out.append(_negative(e.value, sheet, e.cell("value"), e.indicator_id))
     elif count_like and value.number != value.number.to_integral_value():
         out.append(_fractional(e.value, sheet, e.cell("value"), e.indicator_id))
@@ -389,6 +394,8 @@ def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: st
         # Evaluated it would be － (単位が目標と実績で違います): said here, on its cell, too.
         out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw),
                                       expected=f"目標値の単位「{target.unit}」"))
+    elif t_family == PERCENT and _bare_fraction(value) and target.number >= 1:
+        out.append(_percent_as_fraction(raw, value, sheet, cell, ind.id))
     elif value.number < 0 and not _may_be_negative(ind, target):
         out.append(_negative(raw, sheet, cell, ind.id))
     elif family in COUNT_FAMILIES and value.number != value.number.to_integral_value():
@@ -409,6 +416,21 @@ def _may_be_negative(ind: Indicator, target: Optional[Value]) -> bool:
 
 def _negative(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
     return F.NEGATIVE.at(sheet, cell, ind_id, value=shown(raw))
+
+
+PERCENT = "%"   # the unit family of 「75%」 and 「75％」
+
+
+def _bare_fraction(value: Value) -> bool:
+    """A number without a unit strictly between 0 and 1: what Excel stores for 「68%」 typed
+    into a cell (0.68, shown as 68% by the cell's format, which neither face reads). In a
+    cell that counts in % (or a 比率's numerator, a count) it cannot be told from 0.68%."""
+    return not value.unit and 0 < value.number < 1
+
+
+def _percent_as_fraction(raw: str, value: Value, sheet: str, cell: str, ind_id: str) -> Finding:
+    number = format_number((value.number * 100).normalize())
+    return F.PERCENT_AS_FRACTION.at(sheet, cell, ind_id, value=shown(raw), percent=f"{number}%", number=number)
 
 
 def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
