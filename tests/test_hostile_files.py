@@ -1080,6 +1080,33 @@ def test_a_row_whose_id_no_indicator_claims_makes_the_missing_indicator_not_eval
     assert moved - {"01-1"} == {"04-1"} and result.summary.left_out == 1
 
 
+@pytest.mark.parametrize("typed, hits", [("０４－１", "04-1"), ("04ー1", "04-1"), ("99-9", "every")])
+def test_an_extra_row_with_a_value_and_an_id_no_indicator_claims_leaves_no_partial_total(
+        sample, sample_data, tmp_path, typed, hits):
+    """小樽市 adds a row of its own below its rows (its 04-1 row is there too): 「０４－１」
+    5件 is 04-1's by its likeness, so 04-1 is not judged on a total without it; an ID like
+    none (nothing missing either) may be any indicator 小樽市 reports, and each is －."""
+    import openpyxl
+
+    data, base = sample_data
+    path = tmp_path / "m.xlsm"
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb["小樽市"]
+    row = ws.max_row + 1
+    ws.cell(row, 1, typed)
+    ws.cell(row, 5, 5)
+    wb.save(path)
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    assert [f.place for f in result.findings if f.is_error] == [f"小樽市!A{row}"], result.findings
+    expected = {"04-1"} if hits == "04-1" else _reported_by(data, "小樽市")
+    for ind_id in expected:
+        assert result.evaluations[ind_id].symbol == NOT_EVALUABLE, (ind_id, result.evaluations[ind_id])
+        assert f"小樽市!A{row}" in result.evaluations[ind_id].reason
+    moved = {i for i, e in result.evaluations.items() if e.symbol != base.evaluations[i].symbol}
+    assert moved - {"01-1"} <= expected
+
+
 def test_an_unknown_id_on_an_empty_row_changes_no_evaluation(sample, sample_data, tmp_path):
     data, base = sample_data
     empty = next(e for e in data.entries if e.municipality == "札幌市" and not e.value and not e.status)

@@ -13,6 +13,7 @@ such a row drops out of it like any －.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from typing import Sequence
 
@@ -140,9 +141,11 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     """A municipality row no indicator claims belongs to an indicator nobody can name: its
     指標ID an error value (「#N/A」 from a broken lookup), not one of 指標's (「０４－１」,
     「04‐1」 with another hyphen, a typo) while the row holds a value, or empty beside a
-    value. Each indicator
-    that municipality reports but has no row for may be the one, so none of them is
-    evaluated from a total without it; the reason names the row's 指標ID cell."""
+    value. Which indicators it may belong to: the one its ID names but for width and
+    hyphens (「０４－１」 is 04-1, whether or not 04-1 has a row of its own), else each that
+    municipality reports but has no row for, else (nothing missing, nothing alike) any it
+    reports. None of them is evaluated from a total without it (README: その市町村が報告する
+    指標を「－」); the reason names the row's 指標ID cell."""
     known = {ind.id for ind in indicators}
     # One set test for nearly every row; the rest are few.
     bad = [(e, why) for e in entries if e.indicator_id not in known if (why := _unclaimed(e)) is not None]
@@ -151,15 +154,29 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     ids_of: dict[str, set[str]] = {}   # each municipality's 指標IDs, read once, not once per bad row
     for x in entries:
         ids_of.setdefault(x.municipality, set()).add(x.indicator_id)
-    missing: dict[str, list[str]] = {}   # each municipality's indicators without a row, once
+    alike = {_id_key(ind_id): ind_id for ind_id in known}
+    reports: dict[str, list[str]] = {}   # each municipality's indicators, once
     out: dict[str, list[Finding]] = {}
     for e, why in bad:
-        if e.municipality not in missing:
-            mine = ids_of[e.municipality]
-            missing[e.municipality] = [i for i in _reported_by(settings, indicators, e.municipality) if i not in mine]
-        for ind_id in missing[e.municipality]:
+        if e.municipality not in reports:
+            reports[e.municipality] = _reported_by(settings, indicators, e.municipality)
+        mine = reports[e.municipality]
+        named = alike.get(_id_key(e.indicator_id))
+        candidates = ([named] if named in mine else []) or \
+            [i for i in mine if i not in ids_of[e.municipality]] or mine
+        for ind_id in candidates:
             out.setdefault(ind_id, []).append(why(ind_id))
     return out
+
+
+# Characters staff (or an IME) type for the hyphen of 「04-1」.
+_HYPHENS = str.maketrans({ch: "-" for ch in "‐‑‒–—―−ー－ｰ"})
+
+
+def _id_key(ind_id: str) -> str:
+    """An 指標ID as compared for likeness: width, hyphens and spaces aside (NFKC would turn
+    ― into a dash too, which is fine here: no symbol is read from an ID)."""
+    return unicodedata.normalize("NFKC", ind_id).translate(_HYPHENS).replace(" ", "")
 
 
 def _reported_by(settings: Settings, indicators: Sequence[Indicator], municipality: str) -> list[str]:
