@@ -228,26 +228,52 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     path = Path(path)
     lock_path = writer_lock_file(path)
     check_confined(lock_path)
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = _open_lock(path, lock_path)
+        try:
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
+                                    "その処理が終わってからもう一度実行してください。") from None
+                time.sleep(_POLL_SECONDS)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _still_named(fd, lock_path):
+            break
+        _unlock(fd)              # a writer that made nothing removed the file meanwhile: lock the new one
+        os.close(fd)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        yield
+    finally:
+        try:
+            if not path.exists():
+                # Nothing was made (a refused rollover, export or split): no lock beside a
+                # file that is not there. Removed while held, so a waiter that got the old
+                # file sees it unnamed (_still_named) and locks a new one instead.
+                with contextlib.suppress(OSError):   # Windows: an open file cannot go
+                    os.unlink(lock_path)
+        finally:
+            _unlock(fd)
+            os.close(fd)
+
+
+def _open_lock(path: Path, lock_path: Path) -> int:
+    try:
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
         raise UserError(f"「{path.name}」のフォルダーに書き込めません（{exc.strerror}）。"
                         "書き込みできるフォルダーに置いてから実行してください。") from None
+
+
+def _still_named(fd: int, lock_path: Path) -> bool:
+    """Whether the file locked through ``fd`` is still the one named ``lock_path``."""
     try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
-                                "その処理が終わってからもう一度実行してください。") from None
-            time.sleep(_POLL_SECONDS)
-        try:
-            yield
-        finally:
-            # The file stays: deleting it while another process waits on it would let a
-            # third one lock a new file of the same name at the same time.
-            _unlock(fd)
-    finally:
-        os.close(fd)
+        named, held = os.stat(lock_path), os.fstat(fd)
+    except OSError:
+        return False
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
 # --------------------------------------------------------------------- atomic writes

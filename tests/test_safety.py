@@ -253,6 +253,42 @@ def test_one_process_takes_the_lock_again_after_releasing(tmp_path):
     assert not master.exists()          # the lock never creates or touches the master
 
 
+def test_no_lock_is_left_beside_a_file_that_was_never_made_and_a_waiter_still_excludes(tmp_path):
+    """A refused rollover or export makes no file: its lock goes with it. A writer that was
+    waiting on the removed lock file locks a new one, and a third still waits for it (the
+    removal must not let two writers in at once)."""
+    import threading
+
+    from renkei_xl.core.errors import UserError
+
+    target = tmp_path / "next.xlsx"
+    lock = writer_lock_file(target)
+    held, release, seen = threading.Event(), threading.Event(), []
+
+    def second():
+        with writer_lock(target, timeout=10):
+            seen.append(lock.exists())
+            held.set()
+            release.wait(10)
+
+    with writer_lock(target, timeout=1):
+        assert lock.exists()
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        time.sleep(0.3)                   # the second writer waits on this lock file
+    assert held.wait(10) and seen == [True]
+    with pytest.raises(UserError, match="書き込み中"):
+        with writer_lock(target, timeout=0.3):
+            pass
+    release.set()
+    waiter.join(10)
+    assert not lock.exists()
+    target.write_bytes(b"made")
+    with writer_lock(target, timeout=1):
+        pass
+    assert lock.exists()                  # beside a file that is there, the lock stays
+
+
 RACER = textwrap.dedent('''
     import json, sys, time
     from pathlib import Path

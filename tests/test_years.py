@@ -366,6 +366,37 @@ def test_rollover_refuses_what_it_must_not_do(sample, tmp_path, capsys):
     assert "すでにあります" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("edit, says", [
+    ("heading", "見出し「2023年度 実績値」が 2 か所"),
+    ("symbol", "評価 経年!"),
+])
+@pytest.mark.parametrize("command", ["recalc", "rollover", "history"])
+def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written(
+        sample, tmp_path, capsys, edit, says, command):
+    """経年 with a year headed twice (which column is that year's?), or an 評価 no symbol
+    (「達成」, which that year's 達成割合 would leave out): every command that reads 経年
+    names the cells and writes nothing; rollover and the CSV import would write the guess back."""
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.HISTORY]
+    cells = {cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
+    if edit == "heading":
+        extra = ws.cell(cells["2023年度 評価"].row, ws.max_column + 1, "2023年度 実績値")
+        ws.cell(extra.row + 1, extra.column, "1件")
+    else:
+        symbols = cells["2023年度 評価"]
+        ws.cell(symbols.row + 1, symbols.column, "達成")
+    wb.save(sample)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    csv_path = tmp_path / "h.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n14-1,2022,,―\n", encoding="utf-8")
+    args = {"recalc": ["recalc", str(sample)], "rollover": ["rollover", str(sample)],
+            "history": ["history", "import", str(sample), str(csv_path)]}[command]
+    code = cli_main(args)
+    err = capsys.readouterr().err
+    assert code != 0 and says in err and "Traceback" not in err, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name != "h.csv"} == before
+
+
 def test_symbols_in_history_are_kept_exactly(sample, tmp_path):
     """－ (評価不可) and ― (評価時期前) survive the CSV and the sheet as different symbols."""
     csv_path = tmp_path / "h.csv"

@@ -23,7 +23,9 @@ from .errors import UserError
 from .methods import NO_VALUE
 from .model import ACHIEVED, EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
+from .refs import cell_ref
 from .sheet_grid import symbol_colours
+from .values import shown
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -50,7 +52,10 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     """経年 as the sheet holds it (an absent or empty sheet: no history).
 
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
-    those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」.
+    those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」. 経年 is the tool's, but
+    staff can type in it: a year headed twice, or an 評価 that is no symbol, is refused
+    naming the cells (UserError), never read as one of the two or left out of that year's
+    達成割合: rollover and the CSV import write 経年 back, and a guess would then be kept.
     """
     out: History = {}
     if not grid:
@@ -69,16 +74,30 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     for col, h in enumerate(header):
         m = _YEAR_COLUMN.match(h)
         if m:
-            (actual_cols if m.group(2) == "実績値" else symbol_cols)[int(m.group(1))] = col
-    for row in grid[header_at + 1:]:
+            cols = actual_cols if m.group(2) == "実績値" else symbol_cols
+            year = int(m.group(1))
+            if year in cols:
+                where = [f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}" for k in (cols[year], col)]
+                raise UserError(f"シート「{c.HISTORY}」の見出し「{h}」が 2 か所（{' と '.join(where)}）にあります。"
+                                "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
+                                "もう一度実行してください")
+            cols[year] = col
+    bad: list[str] = []
+    for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
         ind_id = text(row[id_col]) if id_col < len(row) else ""
         if not ind_id:
             continue
         for year in sorted(set(actual_cols) | set(symbol_cols)):
             actual = _at(row, actual_cols.get(year))
             symbol = _at(row, symbol_cols.get(year))
-            if actual or symbol:
+            if symbol and symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
+                bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」")
+            elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
+    if bad:
+        more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
+        raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
+                        "（その年度の達成割合に数えられません）")
     return out
 
 
