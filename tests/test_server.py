@@ -883,6 +883,21 @@ def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(serv
     assert _master_id(new) == master_id(master_key_of_file(new))
 
 
+@pytest.mark.parametrize("name, typed, says", [(c.N_YEAR, "二〇二三", "対象年度"), (c.N_REGION, "#REF!", "エラー値")])
+def test_a_file_button_with_an_unsaved_setting_no_reader_takes_is_refused_naming_the_cell(server, name, typed, says):
+    """The saved master reads; the open book's unsaved 設定 does not. A file button said
+    「予期しないエラー」 (500, a traceback in the error log); it now says what the open book
+    holds and asks to correct and save, as 入力チェック on the same book says the cell."""
+    master = _master_in(server, "未保存の設定")
+    payload = _payload(master)
+    rows, r, col = _named_cell(payload, name)
+    rows[r][col] = typed
+    for entry_point in ("split", "export", "rollover"):
+        response = server.post(entry_point, payload)
+        assert response.status_code == 422, (entry_point, response.status_code, response.text)
+        assert says in response.text and "設定!" in response.text and "上書き保存" in response.text, response.text
+
+
 def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
     folder = "未保存"
     master = _master_in(server, folder)

@@ -496,3 +496,32 @@ def test_an_output_place_that_cannot_be_one_is_refused_in_japanese(tmp_path, cap
                        (tmp_path / ("名" * 200 + ".xlsx"), "名前が長すぎて")):
         assert cli_main([command, str(master), "-o", str(out), *(["--force"] if command == "rollover" else [])]) == 2
         assert words in capsys.readouterr().err, out
+
+
+def test_rollovers_at_once_make_the_next_master_once_and_the_others_are_told_it_is_there(sample):
+    """Clicks at the same moment all passed the check for next year's file before the first
+    had made it; each then wrote it again (a new key each time) and said it had made it.
+    The check is made again under the writer's lock."""
+    import threading
+
+    from renkei_xl.cycle.rollover import TargetExists
+
+    start = threading.Barrier(3)
+    results: list[object] = []
+
+    def click():
+        start.wait(10)
+        try:
+            results.append(rollover_file(sample).path.name)
+        except TargetExists as exc:
+            results.append(exc)
+
+    clicks = [threading.Thread(target=click) for _ in range(3)]
+    for t in clicks:
+        t.start()
+    for t in clicks:
+        t.join(60)
+    made = [r for r in results if isinstance(r, str)]
+    assert len(results) == 3 and len(made) == 1, results
+    assert all("すでにあります" in str(r) and r.path.name == made[0] for r in results if isinstance(r, TargetExists))
+    assert not (sample.parent / (Path(made[0]).stem + "_バックアップ")).exists()

@@ -67,6 +67,8 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     make_folder(target.parent, "出力先")
 
     def make(fs):
+        if target.exists() and not force:   # again under the lock: another click made it meanwhile
+            raise TargetExists(target)
         d = fs.data
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())

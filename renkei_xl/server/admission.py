@@ -103,7 +103,12 @@ def _saved(place: Place, caption: str, master: Path, live) -> None:
         saved = saved_read[0] if saved_read is not None else load_master(master)
     except UserError as exc:
         raise Refusal(422, f"保存されているマスター「{place.shown(master)}」を読めません。{exc}。", "マスターを読めない") from None
-    sent = live.read()
+    try:
+        sent = live.read()
+    except UserError as exc:   # the saved master reads: the open book's own unsaved edit is wrong
+        raise Refusal(422, (f"{caption}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
+                            f"あり、その中に誤りがあります（{exc}）。直して上書き保存してから、もう一度ボタンを"
+                            "押してください。"), "未保存の変更") from None
     if _contents(saved) != _contents(sent):
         raise Refusal(409, (f"{caption}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
                             "あります（設定・指標・市町村のシート）。上書き保存してから、もう一度ボタンを押してください。"),

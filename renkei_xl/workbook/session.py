@@ -66,9 +66,13 @@ def opened(path: Path, keep_grids: bool = False) -> Iterator["FileState"]:
 
 
 def _named(path: Path, exc: Exception) -> UserError:
-    """A package problem with the file's name in front, unless the message has it."""
+    """A package problem with the file's name in front, unless the message has it. A
+    refusal of a kind of its own (TargetExists: each face answers it its own way) is kept
+    as it is: it names its own file."""
     text = str(exc)
-    return type(exc)(text if path.name in text else f"「{path.name}」: {text}")
+    if path.name in text or type(exc).__init__ is not UserError.__init__:
+        return exc
+    return type(exc)(f"「{path.name}」: {text}")
 
 
 def load_master(path: Path) -> MasterData:
