@@ -231,3 +231,17 @@ def test_more_cells_than_served_are_refused_naming_the_largest_sheet(strays, tmp
     status, text, _outcome = _refused(tmp_path, _with_sheet(payload, "貼り付け", wide))
     assert status == 413 and "「貼り付け」" in text and "大きすぎ" in text, text
     assert "Traceback" not in text
+
+
+def test_more_sheets_than_served_are_refused_before_the_engine_reads_them(strays, tmp_path):
+    """The remote engine finds each sheet by name through all of them: 20,000 one-cell
+    sheets (1.4 MB) held a click for 40 s, past the client's timeout. The largest master
+    served, with room for staff's own sheets, is under the limit; one more is refused."""
+    payload = payload_from_file(strays, client=VBA)
+    extra = [{"name": f"メモ{i}", "values": [["x"]], "pictures": [], "tables": []}
+             for i in range(limits.MAX_SHEETS + 1 - len(payload["sheets"]))]
+    assert limits.refusal({**payload, "sheets": payload["sheets"] + extra[:-1]}) is None
+    many = {**payload, "sheets": payload["sheets"] + extra + [
+        {"name": f"追加{i}", "values": [["x"]], "pictures": [], "tables": []} for i in range(20_000)]}
+    status, text, outcome = _refused(tmp_path, many)
+    assert status == 413 and outcome == "大きすぎる" and f"{limits.MAX_SHEETS} 枚まで" in text, text

@@ -13,7 +13,8 @@ What is counted is what the client sent, so the server decides before parsing an
   RenkeiServer.bas refuses it first); another client that sends one is refused the same;
 - the rows of 指標: the answer of 評価を再計算 (一覧, 次の一歩) grows with the indicators;
 - the cells of the whole payload (rows × columns of each sheet's values): reading, checking
-  and the files split and rollover write grow with them.
+  and the files split and rollover write grow with them;
+- the sheets: the remote engine's reading grows with their square.
 The two numbers are the 2,000 × 40 master's own, with a little room for staff's own
 columns and sheets (see the constants).
 """
@@ -34,12 +35,21 @@ MAX_INDICATOR_ROWS = 2_050
 # rollover write files that grow with the cells, and their time is what is nearest 10 s.
 MAX_CELLS = 450_000
 SERVED = "指標 2,000 件・市町村 40 のマスター"
+# A 2,000 × 40 master has 40 municipality sheets and about ten of the tool's; the rest is
+# room for staff's own. Not more: xlwings' remote engine finds each sheet by name through
+# the list of all of them, so reading a book costs the square of its sheets (20,000 empty
+# sheets, 1.4 MB of JSON, took 40 s: past the client's timeout with no refusal).
+MAX_SHEETS = 255
 
 Refusal = tuple[int, str, str]      # (status, text for staff, outcome for the log)
 
 
 def refusal(payload: dict) -> Optional[Refusal]:
     """Why this payload is larger than the server serves (None: it is not)."""
+    if len(payload["sheets"]) > MAX_SHEETS:
+        return 413, (f"ブックのシートが {len(payload['sheets']):,} 枚あり、サーバーで処理できる数（{MAX_SHEETS} 枚まで）を"
+                     "超えています。不要なシートを削除して上書き保存してからもう一度ボタンを押すか、"
+                     "パソコンの Python か renkei-xl コマンドで実行してください。"), "大きすぎる"
     sizes = []
     for sheet in payload["sheets"]:
         values = sheet["values"]
