@@ -83,6 +83,16 @@ def confined(root: os.PathLike | str) -> Iterator[Path]:
         WRITE_ROOT.reset(token)
 
 
+def is_confined(path: os.PathLike | str) -> bool:
+    """Whether ``path`` may be read where a confinement is set (always where none is): the
+    server reads as it writes, only in the folder of the master that clicked."""
+    try:
+        check_confined(path)
+    except OutsideFolder:
+        return False
+    return True
+
+
 def check_confined(path: os.PathLike | str) -> None:
     """Refuse ``path`` when a confinement is set and ``path`` is not under it.
 

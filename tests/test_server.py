@@ -1246,3 +1246,39 @@ def test_looks_an_older_vba_cannot_draw_are_left_out_and_staff_told_to_upgrade(s
 
     current, _ = _only_alert(server.post("recalc", _payload(server.master)))
     assert "マクロが古い" not in current, current
+
+
+# ====================================== reads stay in the folder of the master that clicked
+
+def test_links_out_of_the_clicking_masters_folder_are_never_read(server, tmp_path):
+    """SPEC: the server reads and writes only in the folder of the master that clicked. A
+    link there to another master's 回収 (another region's returns), a master that is a link
+    to a file elsewhere, or a return that is a link out of the folder: each was read, and
+    the answer quoted what it found."""
+    outside = tmp_path / "外"
+    outside.mkdir()
+    (outside / "secret.xlsx").write_bytes(server.master.read_bytes())
+    other = _master_in(server, "他の圏域")
+    (other.parent / COLLECT_DIR).mkdir(exist_ok=True)
+    (other.parent / COLLECT_DIR / "小樽市_2023年度_入力.xlsx").write_bytes(b"PK")
+
+    linked_dir = _master_in(server, "回収がリンク")
+    (linked_dir.parent / COLLECT_DIR).symlink_to(other.parent / COLLECT_DIR, target_is_directory=True)
+    response = server.post("collect", _payload(linked_dir))
+    assert response.status_code in (200, 422), response.text
+    text = response.text if response.status_code != 200 else _alerts(response.json())[-1]["args"][0]
+    assert "このマスターのフォルダーの外を指しています" in text and "小樽市" not in text, text
+
+    linked_master = _master_in(server, "マスターがリンク")
+    real = outside / "real.xlsm"
+    linked_master.replace(real)
+    linked_master.symlink_to(real)
+    response = server.post("check", _payload(linked_master))
+    text = response.text if response.status_code != 200 else _alerts(response.json())[-1]["args"][0]
+    assert "このマスターのフォルダーの外を指しています" in text, text
+
+    linked_file = _master_in(server, "回収にリンク")
+    (linked_file.parent / COLLECT_DIR).mkdir(exist_ok=True)
+    (linked_file.parent / COLLECT_DIR / "secret.xlsx").symlink_to(outside / "secret.xlsx")
+    prompt, _mode = _only_alert(server.post("collect", _payload(linked_file)))
+    assert "secret.xlsx" in prompt and "外を指すリンク" in prompt and "マスターブック" not in prompt, prompt

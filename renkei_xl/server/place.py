@@ -132,8 +132,12 @@ class Place:
                             "マスターをこのフォルダーに保存し、そこから開いてから、もう一度ボタンを押してください")
         from ..excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 
+        # The master and its 配布用, 回収 and 確定版 are this folder's own: a link to another
+        # master's folder, or out of the work folder, would read (and answer with) another
+        # region's files (SPEC: only in the folder of the master that clicked).
+        self._inside(path, f"{self.shown(folder)} の {path.name}", folder)
         for sub in (SPLIT_DIR, COLLECT_DIR, EXPORT_DIR):
-            self._inside(folder / sub, f"{self.shown(folder)} の {sub}")
+            self._inside(folder / sub, f"{self.shown(folder)} の {sub}", folder)
         return path
 
     def folder(self, live) -> Path:
@@ -188,8 +192,12 @@ class Place:
 
     # ------------------------------------------------------------------ helpers
 
-    def _inside(self, path: Path, shown: str) -> Path:
+    def _inside(self, path: Path, shown: str, root: Optional[Path] = None) -> Path:
+        """``path`` resolved (links followed), refused unless it lies under ``root`` (the
+        work folder when not given)."""
+        root = self.workdir if root is None else root.resolve()
         resolved = path.resolve()
-        if resolved != self.workdir and self.workdir not in resolved.parents:
-            raise UserError(f"「{shown}」はサーバーの作業フォルダーの外を指しています。IT 担当者に確認してください")
+        if resolved != root and root not in resolved.parents:
+            where = "サーバーの作業フォルダー" if root == self.workdir else "このマスターのフォルダー"
+            raise UserError(f"「{shown}」は{where}の外を指しています。IT 担当者に確認してください")
         return resolved

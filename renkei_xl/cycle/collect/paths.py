@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
-from ...safety import check_regular_file, find_lock
+from ...safety import check_regular_file, find_lock, is_confined
 from .records import Refusal
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
@@ -26,10 +26,15 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
         if p.is_dir():
             entries = sorted(q for q in p.iterdir() if not _is_temporary(q))
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
+            outside = [q for q in inside if not is_confined(q)]   # a server click's link elsewhere: never read
+            refusals += [Refusal(q, "このマスターのフォルダーの外を指すリンクです（読みません）") for q in outside]
+            inside = [q for q in inside if q not in outside]
             for q in inside:   # a FIFO or a device named .xlsx is refused, never opened
                 check_regular_file(q, RETURNED)
             files += [q for q in inside if q.resolve() not in skip]
             refusals += _passed_over(p, [q for q in entries if q not in inside])
+        elif p.exists() and not is_confined(p):
+            refusals.append(Refusal(p, "このマスターのフォルダーの外を指すリンクです（読みません）"))
         elif p.exists():
             check_regular_file(p, RETURNED)
             if p.resolve() in skip:
