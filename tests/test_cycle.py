@@ -376,6 +376,32 @@ def _row_deleted(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _identity_typed_over(path: Path, tmp: Path) -> Path:
+    """岩見沢市 filled in 小樽市's file and typed its own name over the visible block (the
+    properties and the seal still say 小樽市)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    label = next(cell for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) for cell in row if cell.value == "市町村")
+    shown = next(ws.cell(label.row, col) for col in range(label.column + 1, ws.max_column + 1)
+                 if ws.cell(label.row, col).value)
+    shown.value = "岩見沢市"
+    wb.save(path)
+    return path
+
+
+def _ids_swapped(path: Path, tmp: Path) -> Path:
+    """The protection lifted and two 指標ID cells swapped (the ID column sorted alone): the
+    answers typed on 04-1's line would land on 06-1 and the other way round."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    ws.protection.sheet = False
+    cells = {ws.cell(r, cols["指標ID"]).value: ws.cell(r, cols["指標ID"]) for r in range(top + 1, ws.max_row + 1)}
+    cells["04-1"].value, cells["06-1"].value = "06-1", "04-1"
+    wb.save(path)
+    return path
+
+
 def _header_renamed(path: Path, tmp: Path) -> Path:
     wb = openpyxl.load_workbook(path)
     ws = wb["小樽市"]
@@ -438,6 +464,8 @@ REFUSALS = {
     "another year": (_other_year, "2022年度のファイル"),
     "row deleted": (_row_deleted, "行が削除されています"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
+    "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
+    "指標ID swapped": (_ids_swapped, "指標ID「04-1」のものです"),
     "xlsm with VBA": (lambda p, t: _with_vba(p, t, ".xlsm"), "マクロ（VBA）"),
     "VBA in an .xlsx": (lambda p, t: _with_vba(p, t, ".xlsx"), "マクロ（VBA）"),
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),

@@ -17,6 +17,7 @@ from ...core.errors import UserError
 from ...core.methods import cell_value
 from ...core.model import Entry
 from ...core.validate import uncached_formula_finding, validate
+from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
@@ -63,6 +64,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     if ident.get(P_VERSION, "") != TEMPLATE_VERSION:
         raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
+    _check_shown_identity(wb, ident)
     if muni not in wb.sheetnames:
         raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
     try:
@@ -83,6 +85,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     rows = list(book.rows(muni, header_row, cols))
     _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
                 [e.indicator_id for e in master_entries])
+    _check_row_labels(muni, rows, data.indicators)
     if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
         raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
                        "入力用ファイルを配布し直してください")
@@ -210,12 +213,18 @@ def identifier(wb) -> dict[str, str]:
     found = {name: value for name, value in wb.custom.items() if name in ID_LABELS.values()}
     if found.get(P_MUNICIPALITY):
         return found
+    return {**visible_identifier(wb), **found}
+
+
+def visible_identifier(wb) -> dict[str, str]:
+    """The identifier block at the top of the first sheet (市町村, 対象年度 …), as shown."""
+    found: dict[str, str] = {}
     if not wb.sheetnames:
-        return {}
+        return found
     try:
         first = wb.grid(wb.sheetnames[0])
     except UserError:
-        return {}
+        return found
     for row in first[:c.HEADER_SEARCH_ROWS]:
         cells = [text(v) for v in row]
         for i, v in enumerate(cells):
@@ -224,6 +233,42 @@ def identifier(wb) -> dict[str, str]:
                 if rest:
                     found.setdefault(ID_LABELS[v], rest[0])
     return found
+
+
+# What the visible block must agree on with the properties: who and which year. A
+# municipality that filled in a neighbour's file and typed its own name over the block
+# would otherwise have its numbers imported as the neighbour's (the seal is the
+# neighbour's, and right).
+_SHOWN_AND_STORED = (P_MUNICIPALITY, P_YEAR)
+
+
+def _check_shown_identity(wb, ident: dict[str, str]) -> None:
+    visible = visible_identifier(wb)
+    labels = {prop: label for label, prop in ID_LABELS.items()}
+    for prop in _SHOWN_AND_STORED:
+        if prop in visible and ident.get(prop) and visible[prop] != ident[prop]:
+            raise Refused(f"ファイルの識別情報が書き換えられています（{labels[prop]}: シートには「{shown(visible[prop])}」、"
+                           f"ファイルの情報には「{shown(ident[prop])}」）。ほかの市町村のファイルに入力した可能性があります。"
+                           "配布したそのファイル（自分の市町村のもの）に入力して送ってもらってください")
+
+
+def _check_row_labels(muni: str, rows, indicators) -> None:
+    """A row whose 指標ID was changed by hand (the sheet's protection lifted, the ID column
+    sorted alone or typed over) keeps its locked 評価指標, which then names another of the
+    indicators: its answers would land on that one. A 評価指標 like none (renamed in 指標
+    since split) is no swap."""
+    by_id = {i.id: i for i in indicators}
+    owners: dict[str, list[str]] = {}
+    for ind in indicators:
+        owners.setdefault(ind.name.strip(), []).append(ind.id)
+    for r, v, _cells in rows:
+        ind_id, name = v["indicator_id"], v.get("name", "").strip()
+        own = by_id.get(ind_id)
+        if own is None or not name or name == own.name.strip() or name not in owners:
+            continue
+        raise Refused(f"シート「{muni}」の {r} 行目: 指標ID「{ind_id}」の行の評価指標「{shown(name)}」は"
+                       f"指標ID「{owners[name][0]}」のものです（指標IDが書き換えられたか、指標IDの列だけが並べ替え"
+                       "られています）。配布したファイルに入力し直して送ってもらってください")
 
 
 def _check_rows(muni: str, got: list[str], want: list[str]) -> None:
