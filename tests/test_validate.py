@@ -158,3 +158,17 @@ def test_a_row_whose_values_feed_nothing_is_a_warning_on_its_cells(fy2023):
     message = next(f.message for f in _run(fy2023, entries=[*fy2023.entries, Entry(
         "小樽市", "02-1", "3回", sheet="小樽市", cells=cells)]) if f.cell == "E99")
     assert "中心市のみ" in message and "小樽市" in message and "3回" in message
+
+
+def test_a_status_the_manual_status_replaces_in_the_list_is_a_warning_on_its_cell(fy2023):
+    """指標's 実施状況（手入力） is what 一覧 shows; a municipality's 実施状況 for that row was
+    dropped without a word, though its input file says the text goes to 一覧."""
+    from renkei_xl.core.model import WARNING
+
+    ind = _ind(fy2023, "04-1", status_manual="事務局でまとめた状況")._replace(
+        cells={"id": "A9", "status_manual": "L9"})
+    e = Entry("小樽市", "04-1", "2", status="商談会を 2 回開催", sheet="小樽市", cells={"value": "E5", "status": "G5"})
+    found = [f for f in _run(fy2023, [ind], [e]) if f.type == "replaced-status"]
+    assert [(f.severity, f.place) for f in found] == [(WARNING, "小樽市!G5")]
+    assert "商談会を 2 回開催" in found[0].message and "指標!L9" in found[0].message
+    assert not [f for f in _run(fy2023, [ind._replace(status_manual="")], [e]) if f.type == "replaced-status"]

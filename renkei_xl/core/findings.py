@@ -96,6 +96,10 @@ IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
 IGNORED_ENTRY = _type("ignored-entry", WARNING,
                       "集計方法「{method}」の指標では、{municipality}の{label}「{value}」は使われません（{how}）",
                       "{label}を空にするか、指標IDを確かめてください")
+REPLACED_STATUS = _type("replaced-status", WARNING,
+                        "{municipality}の実施状況「{value}」は一覧に載りません（指標シートの実施状況（手入力）"
+                        "{manual} が代わりに載ります）",
+                        "一覧に載せるときは、{manual} を空にするか、その文に含めてください")
 BREAKDOWN_MISMATCH = _type(
     "breakdown-mismatch", ERROR, "実績値（手入力）「{value}」が市町村シートの合計 {total:,} と一致しません",
     "実績値（手入力）を空にする（市町村の合計を使う）か、市町村シートの値を直してください")

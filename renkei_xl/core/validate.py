@@ -260,6 +260,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 clean.add(checked)
         if ind_id in partly_fed and not reported_by(ind, e.municipality == central) and (e.value or e.status):
             found += _unused_entry(ind, e, {f.cell for f in found})
+        elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
+            found += _status_replaced(ind, e, {f.cell for f in found})
         if found:
             if any(f.is_error for f in found):
                 bad.add(ind.id)
@@ -272,6 +274,15 @@ def _partly_fed(known: dict[str, Indicator]) -> set[str]:
     are of indicators every municipality feeds). One whose 集計方法 is no method has its own
     finding on 指標, and what its rows feed is not known."""
     return {ind_id for ind_id, ind in known.items() if method_of(ind) is not None and not reported_by(ind, False)}
+
+
+def _status_replaced(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Finding]:
+    """A municipality's 実施状況 that 一覧 does not show: 指標's 実施状況（手入力） is shown in
+    its place (methods.plain_status). The municipality was told its text goes to 一覧."""
+    if e.cell("status") in found_cells:
+        return []
+    return [F.REPLACED_STATUS.at(e.sheet or e.municipality, e.cell("status"), ind.id, municipality=e.municipality,
+                                 value=shown(e.status), manual=f"{ind.sheet or c.INDICATORS}!{ind.cell('status_manual')}")]
 
 
 def _unused_entry(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Finding]:
