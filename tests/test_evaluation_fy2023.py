@@ -151,3 +151,56 @@ def test_meta_row_reacts_to_other_rows(fy2023):
     assert res.summary.fraction_text == "52／60"
     assert res.evaluations["01-1"].symbol == NEARLY
     assert res.consolidated["01-1"].actual == "86.7%"
+
+
+def _recalculated(fy2023, changed: dict, extra=()):
+    """FY2023 with some 指標 rows changed (指標ID → fields) and rows added after them."""
+    cells = {f: f"{col}{{row}}" for f, col in (("id", "A"), ("target", "H"), ("baseline", "G"),
+                                              ("method", "I"), ("rule", "J"), ("is_kpi", "M"))}
+    inds = []
+    for row, ind in enumerate([*fy2023.indicators, *extra], start=2):
+        ind = ind._replace(sheet="指標", cells={f: ref.format(row=row) for f, ref in cells.items()})
+        inds.append(ind._replace(**changed.get(ind.id, {})) if row - 2 < len(fy2023.indicators) else ind)
+    return recalculate(fy2023.settings, inds, list(fy2023.entries))
+
+
+@pytest.mark.parametrize("ind_id, changes, finding", [
+    ("04-1", {"rule": "比較"}, "unknown-rule"),              # was judged by the inferred rule: ◎
+    ("04-1", {"target": ""}, "missing-field"),
+    ("04-1", {"target": "約20件"}, "approximate-value"),
+])
+def test_a_row_whose_definition_validation_refuses_is_not_judged_by_a_guess(fy2023, ind_id, changes, finding):
+    """validate calls the row's 評価方法 or 目標値 an error: the row is － naming the cell, and
+    達成割合 leaves it out and says so (before, a rule guessed without it gave ◎)."""
+    res = _recalculated(fy2023, {ind_id: changes})
+    ev = res.evaluations[ind_id]
+    assert ev.symbol == NOT_EVALUABLE and "指標!" in ev.reason, ev
+    assert any(f.type == finding and f.indicator_id == ind_id for f in res.findings)
+    assert res.summary.fraction_text == "51／70" and res.summary.left_out == 1
+
+
+def test_a_repeated_indicator_id_is_counted_once_and_said(fy2023):
+    """04-1 pasted twice: both copies ◎ made 53／72. Which copy holds the real target cannot
+    be told, so neither is judged, and 達成割合 says the rows it leaves out."""
+    again = next(i for i in fy2023.indicators if i.id == "04-1")
+    res = _recalculated(fy2023, {}, extra=[again])
+    assert res.evaluations["04-1"].symbol == NOT_EVALUABLE and "重複" in res.evaluations["04-1"].reason
+    assert res.summary.fraction_text == "51／70" and res.summary.left_out == 2
+
+
+@pytest.mark.parametrize("changes", [{"is_kpi": True}, {"rule": "参考"}])
+def test_a_rate_row_marked_kpi_or_reference_is_not_judged_nor_counts_itself(fy2023, changes):
+    res = _recalculated(fy2023, {"01-1": changes})
+    assert res.evaluations["01-1"].symbol == NOT_EVALUABLE
+    assert res.summary.fraction_text == "52／70"
+
+
+def test_a_second_rate_row_or_a_rate_target_that_is_no_share_is_an_error_and_not_judged(fy2023):
+    meta = next(i for i in fy2023.indicators if i.id == "01-1")
+    res = _recalculated(fy2023, {}, extra=[meta._replace(id="01-9")])
+    assert [f.type for f in res.findings if f.indicator_id == "01-9"] == ["second-rate-row"]
+    assert res.evaluations["01-9"].symbol == NOT_EVALUABLE and res.evaluations["01-1"].symbol == MISSED
+    assert res.summary.fraction_text == "52／71"
+    res = _recalculated(fy2023, {"01-1": {"target": "60件（毎年度）"}})
+    assert [f.type for f in res.findings if f.indicator_id == "01-1"] == ["rate-target"]
+    assert res.evaluations["01-1"].symbol == NOT_EVALUABLE and res.summary.fraction_text == "52／70"

@@ -84,6 +84,10 @@ DUPLICATE_ID = _type("duplicate-id", ERROR, "指標ID「{id}」が重複して�
 UNKNOWN_METHOD = _type("unknown-method", ERROR, "集計方法「{value}」は使えません", "次から選んでください: {choices}")
 UNKNOWN_RULE = _type("unknown-rule", ERROR, "評価方法「{value}」は使えません",
                      "空欄（自動判定）か次から選んでください: {choices}")
+SECOND_RATE_ROW = _type("second-rate-row", ERROR, "達成割合（集計方法「{method}」）の行が 2 つあります（{first} と同じ）",
+                        "達成割合の行は 1 つにしてください（どちらの割合も自分の行を数えるため、集計と合いません）")
+RATE_TARGET = _type("rate-target", ERROR, "達成割合の行の目標値「{value}」は割合ではありません",
+                    "目標値を割合で入力してください（例: 80%）")
 UNIT_MISMATCH = _type("unit-mismatch", ERROR, "{label}「{value}」の単位が{expected}と違います",
                       "{expected}と同じ単位で入力してください（単位は省略できます）")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",

@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from typing import Sequence
 
+from . import contract as c
 from .consolidate import ConsolidationError, by_indicator, fit_texts, rollup_rows
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
@@ -52,6 +53,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     suspect = {f.indicator_id for f in findings if f.is_error}
     validated = {f.place for f in findings if f.is_error}
     read_errors = _read_errors(settings, indicators, entries, extra_findings)
+    for ind_id, found in _definition_errors(indicators, findings).items():
+        read_errors.setdefault(ind_id, []).extend(found)
     by_id = by_indicator(entries, settings)
     ctx = context_of(settings)
     consolidated: dict[str, Consolidated] = {}
@@ -86,8 +89,10 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     for ind, actual in to_evaluate:
         evaluations.setdefault(ind.id, evaluate(ind, actual, ctx))
 
-    plain = [evaluations[i.id].symbol for i in indicators if not rates_others(i)]
-    achieved, evaluable = _rate_rows(indicators, plain, left_out, ctx, consolidated, evaluations, findings)
+    # Once per 指標ID: a repeated ID is one indicator (its rows are － by their finding).
+    plain = [evaluations[i].symbol for i in dict.fromkeys(i.id for i in indicators if not rates_others(i))]
+    achieved, evaluable = _rate_rows(indicators, plain, left_out, ctx, consolidated, evaluations, findings,
+                                     read_errors)
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
@@ -95,14 +100,20 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
 
 def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int, ctx: Context,
                consolidated: dict[str, Consolidated], evaluations: dict[str, Evaluation],
-               findings: list[Finding]) -> tuple[int, int]:
+               findings: list[Finding], broken: dict[str, list[Finding]]) -> tuple[int, int]:
     """The 達成割合 rows (自動), from the other rows' symbols ``plain``: each one's 一覧 texts
     and evaluation are set in ``consolidated`` and ``evaluations``, and a cut text's finding
     is added to ``findings`` once. Returns (達成, 評価可能) as the summary counts them: the
-    last 達成割合 row's, which counts itself, or the other rows' when there is none."""
+    達成割合 row's, which counts itself, or the other rows' when it is not evaluated (an
+    error on its own row, 基本KPI or 参考: － as any row, and not counted by itself)."""
     achieved = sum(s == ACHIEVED for s in plain)
     evaluable = sum(s in EVALUABLE for s in plain)
     for ind in (i for i in indicators if rates_others(i)):
+        if ind.id in broken:    # its roll-up made it － with the finding as the reason
+            continue
+        if ind.is_kpi or ind.rule == RULE_REFERENCE:
+            evaluations[ind.id] = evaluate(ind, NO_VALUE, ctx)
+            continue
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
         note = left_out_text(left_out)
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
@@ -119,6 +130,27 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
             f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
             f"（目標 {format_percent(target, None)}、この行自身を含む）{note}", rate / target)
     return achieved, evaluable
+
+
+# The cells of 指標 that say how a row is judged: an error in one of them (a repeated ID, a
+# 目標値 or 基準値 that cannot be read or is missing, an unknown 評価方法, a broken 基本KPI)
+# leaves nothing to judge by, so the row is － with the finding as its reason rather than
+# judged by a rule guessed without it. (An unknown 集計方法 is the roll-up's own refusal.)
+_DEFINING = ("id", "target", "baseline", "rule", "is_kpi")
+# Errors elsewhere on the row that say its 実績値 is not known: 実績値（手入力） against the sum.
+# A second 達成割合 row: each would count itself, and 集計 could agree with neither.
+_DEFINING_TYPES = {"breakdown-mismatch", "second-rate-row"}
+
+
+def _definition_errors(indicators: Sequence[Indicator], findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    if not any(f.is_error and f.sheet == c.INDICATORS for f in findings):
+        return {}   # nearly always: no cell of 指標 is named
+    defining = {(ind.sheet, ind.cell(field)) for ind in indicators for field in _DEFINING}
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.is_error and f.indicator_id and ((f.sheet, f.cell) in defining or f.type in _DEFINING_TYPES):
+            out.setdefault(f.indicator_id, []).append(f)
+    return out
 
 
 def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],

@@ -142,8 +142,17 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
 def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
     out: list[Finding] = []
     seen: dict[str, Indicator] = {}
+    rate_row: Optional[Indicator] = None
     for ind in indicators:
         sheet = ind.sheet
+        if rates_others(ind):
+            if rate_row is not None:
+                out.append(F.SECOND_RATE_ROW.at(sheet, ind.cell("method"), ind.id, method=shown(ind.method),
+                                                first=f"{rate_row.sheet}!{rate_row.cell('method')}"))
+            else:
+                rate_row = ind
+            if ind.target.strip() and not _is_rate_target(ind.target):
+                out.append(F.RATE_TARGET.at(sheet, ind.cell("target"), ind.id, value=shown(ind.target)))
         for field, label in REQUIRED:
             if field == "target" and ind.is_kpi:
                 continue
@@ -170,6 +179,15 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
             _parse_at(ind, field, sheet, ind.id, label, out)
         out += _manual_findings(ind)
     return out
+
+
+def _is_rate_target(target: str) -> bool:
+    """A 達成割合 row's 目標値 is a share: 「80%」, or 0.8 (what Excel keeps for a typed 80%)."""
+    try:
+        v = parse_value(target)
+    except ValueParseError:
+        return True     # unreadable: _parse_at names it already
+    return v.kind == NUMBER and v.number > 0 and (v.unit == "%" or (not v.unit and v.number <= 1))
 
 
 def _manual_findings(ind: Indicator) -> list[Finding]:
