@@ -178,3 +178,37 @@ def test_a_fraction_where_a_percent_or_a_count_is_counted_is_not_guessed(fy2023,
     assert f.type == ("percent-as-fraction" if ind_id == "42-2" else "ratio-numerator"), f
     if ind_id == "42-2":
         assert "68%" in f.message and "68%なら68" in f.hint.replace(" ", ""), f
+
+
+@pytest.mark.parametrize("ind_id, fields", [
+    ("40-2", {"value": "7,000人（2022年度）"}),     # last year's figure passed off as this year's
+    ("04-1", {"value": "17件（2022年度）"}),
+    ("04-1", {"value": "17件（2022年）"}),
+])
+def test_an_actual_labelled_with_another_year_is_not_this_years_result(fy2023, ind_id, fields):
+    from renkei_xl.core.values import INPUT_ERROR
+
+    r = _rolled(fy2023, ind_id, {"札幌市": fields})
+    assert [(f.type, f.place) for f in r.input_errors] == [("actual-other-year", "札幌市!E9")]
+    assert "対象年度は 2023年度" in r.input_errors[0].message and r.consolidated.actual == INPUT_ERROR
+
+
+def test_an_actual_of_this_year_or_a_kpis_latest_figure_is_taken_as_it_is(fy2023):
+    from renkei_xl.core.consolidate import rollup
+    from renkei_xl.core.validate import validate
+
+    assert not _rolled(fy2023, "40-2", {"札幌市": {"value": "7,000人（2023年度）"}}).input_errors
+    kpi = _ind(fy2023, "KPI1-2")            # the official list prints 「30,273千人（2022年度）」
+    assert kpi.is_kpi and "2022年度" in kpi.actual_manual
+    assert not rollup(kpi, [], fy2023.settings).input_errors
+    assert not [f for f in validate(fy2023.settings, fy2023.indicators, fy2023.entries) if f.type == "actual-other-year"]
+
+
+def test_a_completion_after_the_deadline_year_is_not_taken_for_this_years(fy2023):
+    """「構築（2024年度）」 against 「2023年度まで」 in FY2023 was ◎."""
+    from renkei_xl.core.consolidate import rollup
+
+    ind = _ind(fy2023, "06-1")._replace(method="手入力", target="2023年度まで", actual_manual="構築（2024年度）",
+                                        sheet="指標", cells={"actual_manual": "K9"})
+    assert [(f.type, f.place) for f in rollup(ind, [], fy2023.settings).input_errors] == [
+        ("actual-other-year", "指標!K9")]

@@ -100,6 +100,8 @@ IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
 IGNORED_ENTRY = _type("ignored-entry", WARNING,
                       "集計方法「{method}」の指標では、{municipality}の{label}「{value}」は使われません（{how}）",
                       "{label}を空にするか、指標IDを確かめてください")
+ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
+                          "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 REPLACED_STATUS = _type("replaced-status", WARNING,
                         "{municipality}の実施状況「{value}」は一覧に載りません（指標シートの実施状況（手入力）"
                         "{manual} が代わりに載ります）",

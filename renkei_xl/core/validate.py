@@ -23,12 +23,12 @@ from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
 from . import contract as c
-from .methods import (MANUAL_ALWAYS, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
+from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
                       rates_others, reported_by, target_of)
 from . import findings as F
-from .choices import RULES
+from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .values import (CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NUMBER, STATUS, Value, ValueParseError, cell_length,
+from .values import (CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
 
@@ -86,7 +86,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
 def validate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
              ) -> list[Finding]:
     findings: list[Finding] = []
-    findings += _indicator_findings(indicators)
+    findings += _indicator_findings(indicators, settings.fiscal_year)
     known = {i.id: i for i in indicators if i.id}
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings
@@ -139,7 +139,7 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
                                             reason=f"制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）"))
 
 
-def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
+def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int) -> list[Finding]:
     out: list[Finding] = []
     seen: dict[str, Indicator] = {}
     rate_row: Optional[Indicator] = None
@@ -178,7 +178,33 @@ def _indicator_findings(indicators: Sequence[Indicator]) -> list[Finding]:
         for field, label in TARGET_FIELDS:
             _parse_at(ind, field, sheet, ind.id, label, out)
         out += _manual_findings(ind)
+        if _manual_feeds(ind):
+            out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", fiscal_year)
     return out
+
+
+def _manual_feeds(ind: Indicator) -> bool:
+    method = method_of(ind)
+    return method is not None and method.manual != MANUAL_NEVER
+
+
+def _other_year(ind: Indicator, raw: object, sheet: str, field: str, fiscal_year: int, record=None) -> list[Finding]:
+    """An actual labelled with another year (「7,000人（2022年度）」, 「構築（2024年度）」) is not
+    this year's result: judged, it would pass last year's figure (or a later completion) off
+    as 対象年度's. 基本KPI and 参考 rows, which are not judged, may show the latest figure
+    there is (the official list prints 「30,273千人（2022年度）」)."""
+    if type(raw) is not str or "年" not in raw or ind.is_kpi or ind.rule == RULE_REFERENCE:
+        return []   # nearly every value: no year in it
+    try:
+        v = parse_input(raw)
+    except ValueParseError:
+        return []   # its own finding says why
+    note = next((n for n in v.notes if n.kind in (NOTE_ASOF, "calendar") and n.year), None)
+    if note is None or note.year == fiscal_year:
+        return []
+    cell = (record or ind).cell(field)
+    return [F.ACTUAL_OTHER_YEAR.at(sheet, cell, ind.id, value=shown(raw), year=f"「{note.text}」",
+                                   fiscal_year=fiscal_year)]
 
 
 def _is_rate_target(target: str) -> bool:
@@ -276,6 +302,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 found += values_found
             elif checked is not None:
                 clean.add(checked)
+        if type(value) is str and "年" in value and reported_by(ind, e.municipality == central):
+            found += _other_year(ind, value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
         if ind_id in partly_fed and not reported_by(ind, e.municipality == central) and (e.value or e.status):
             found += _unused_entry(ind, e, {f.cell for f in found})
         elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
@@ -476,6 +504,7 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
     out: list[Finding] = indicator_cell_errors(ind)
     if manual:
         out += [f for f in _manual_findings(ind) if f.is_error]
+        out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", settings.fiscal_year)
     seen: dict[str, Entry] = {}
     for e in rows:
         if e.municipality in seen:
@@ -483,6 +512,7 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         seen.setdefault(e.municipality, e)
         out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
+        out += _other_year(ind, e.value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
     return out
 
 
