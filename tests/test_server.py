@@ -390,6 +390,8 @@ def test_refusals_are_japanese_with_no_traceback(server, case):
     assert response.headers["content-type"].startswith("text/plain")
     assert JAPANESE.search(response.text) and words in response.text, response.text
     assert "Traceback" not in response.text and "File \"" not in response.text
+    number = re.search(r"（受付番号 ([0-9a-f]{8})）", response.text)   # staff can quote it; the log has it
+    assert number, response.text
     assert sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*")) == before
 
 
@@ -406,7 +408,7 @@ FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
                       r"renkei-xl server on .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
-                      r" outcome=\S+ status=\d{3}"
+                      r" outcome=\S+ status=(?:\d{3}|-)"
                       rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms)")
 
 
@@ -1282,3 +1284,83 @@ def test_links_out_of_the_clicking_masters_folder_are_never_read(server, tmp_pat
     (linked_file.parent / COLLECT_DIR / "secret.xlsx").symlink_to(outside / "secret.xlsx")
     prompt, _mode = _only_alert(server.post("collect", _payload(linked_file)))
     assert "secret.xlsx" in prompt and "外を指すリンク" in prompt and "マスターブック" not in prompt, prompt
+
+
+# ============================================== bounded: clicks in turn, numbers, the error log
+
+def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server, monkeypatch):
+    """Eight clicks of a large master at once each took four times as long side by side and
+    all missed the client's timeout, then were logged 完了. Run in turn, a click that would
+    wait past its budget is refused at once, with its number (the wait is short here)."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    running = threading.Event()
+
+    def slow(_entry, _payload, _place):
+        running.set()
+        time.sleep(1.5)
+        return {"actions": []}
+
+    monkeypatch.setattr(server_app, "run_button", slow)
+    config = ServerConfig(server.workdir, KEY, clicks_at_once=1, turn_wait=0.3)
+    body = client_body(_payload(server.master))
+    with TestClient(server_app.create_app(config)) as client:
+        def click():
+            return client.post("/buttons/check", content=body, headers={**server.headers, "Content-Type": "application/json"})
+
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(click)
+            assert running.wait(30)
+            second = pool.submit(click)
+            answered, refused = first.result(60), second.result(60)
+    assert answered.status_code == 200, answered.text
+    assert refused.status_code == 503 and "混み合っている" in refused.text and "ブックは変更していません" in refused.text
+    assert re.search(r"受付番号 [0-9a-f]{8}", refused.text), refused.text
+
+
+def test_a_click_the_button_stops_shows_its_request_number(server):
+    """A refusal inside a button (here 設定 without 圏域名) ends with a critical message:
+    it carries the number the log line has, as the server's own refusals do."""
+    payload = _payload(server.master)
+    payload["names"] = [n for n in payload["names"] if n["name"] != c.N_REGION]
+    prompt, mode = _only_alert(server.post("check", payload))
+    assert mode == "critical" and re.search(r"受付番号 [0-9a-f]{8}", prompt), prompt
+
+
+def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp_path):
+    """The error log's folder gone after the start: logging's own handler raised out of the
+    app (Starlette's English 500, no number) and printed its traceback into the request log.
+    Now the traceback is said not kept, in one line under the request's number."""
+    import logging
+
+    from renkei_xl.server import log as server_log
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    logger = logging.getLogger(server_log.LOGGER)
+    saved, level = list(logger.handlers), logger.level
+    for h in saved:
+        logger.removeHandler(h)
+    records: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = records.append
+    try:
+        server_log.configure(folder / "error.log")
+        logger.addHandler(capture)
+        folder.rmdir()
+        folder.write_text("a file where the folder was")
+        try:
+            raise RuntimeError("provoked")
+        except RuntimeError:
+            server_log.error("abcd1234", "入力チェック")      # must not raise
+    finally:
+        for h in list(logger.handlers):
+            logger.removeHandler(h)
+        for h in saved:
+            logger.addHandler(h)
+        logger.setLevel(level)
+    said = [r.getMessage() for r in records if not getattr(r, "traceback", False)]
+    assert len(said) == 1 and said[0].startswith("request=abcd1234 button=入力チェック") and "not_kept=" in said[0], said

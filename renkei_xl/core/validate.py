@@ -302,12 +302,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 found += values_found
             elif checked is not None:
                 clean.add(checked)
-        if type(value) is str and "年" in value and reported_by(ind, e.municipality == central):
-            found += _other_year(ind, value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
-        if ind_id in partly_fed and not reported_by(ind, e.municipality == central) and (e.value or e.status):
-            found += _unused_entry(ind, e, {f.cell for f in found})
-        elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
-            found += _status_replaced(ind, e, {f.cell for f in found})
+        if (type(value) is str and "年" in value) or ind_id in partly_fed or (e.status and ind.status_manual):
+            found += _what_the_row_feeds(ind, e, e.municipality == central, settings.fiscal_year, found)
         if found:
             if any(f.is_error for f in found):
                 bad.add(ind.id)
@@ -320,6 +316,21 @@ def _partly_fed(known: dict[str, Indicator]) -> set[str]:
     are of indicators every municipality feeds). One whose 集計方法 is no method has its own
     finding on 指標, and what its rows feed is not known."""
     return {ind_id for ind_id, ind in known.items() if method_of(ind) is not None and not reported_by(ind, False)}
+
+
+def _what_the_row_feeds(ind: Indicator, e: Entry, is_central: bool, fiscal_year: int,
+                        found: list[Finding]) -> list[Finding]:
+    """Findings on what a row's 実績値 and 実施状況 feed (few rows get here): last year's
+    figure, a value the method takes from nobody on this sheet, a status 指標 replaces."""
+    out: list[Finding] = []
+    feeds = reported_by(ind, is_central)
+    if feeds and type(e.value) is str and "年" in e.value:
+        out += _other_year(ind, e.value, e.sheet or e.municipality, "value", fiscal_year, e)
+    if not feeds and (e.value or e.status):
+        out += _unused_entry(ind, e, {f.cell for f in found})
+    elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
+        out += _status_replaced(ind, e, {f.cell for f in found})
+    return out
 
 
 def _status_replaced(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Finding]:

@@ -43,7 +43,8 @@ from . import log as server_log
 from .admission import MASTER_HEADER, admit
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
-from .refusals import NOT_FOUND, UNSENDABLE_OUTCOME, Refusal, parse_payload, unexpected
+from .turns import BUSY, Busy, Turns
+from .refusals import NOT_FOUND, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
 REQUEST_KEY = "renkei.request"      # scope: the request's number (受付番号), set by the guard
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
@@ -78,18 +79,24 @@ def create_app(config: ServerConfig):
         """For a monitor or a person checking the address: says nothing about workbooks."""
         return {"status": "ok", "service": "renkei-xl", "buttons": list(buttons)}
 
+    turns = Turns(config.clicks_at_once, config.turn_wait)
+
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
             body = request.scope.get("renkei.body", b"")
             request_id = request.scope.get(REQUEST_KEY) or secrets.token_hex(4)
-            status, answer, outcome = await run_in_threadpool(
-                handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                caption, request.headers.get(MASTER_HEADER, ""))
-            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome,
-                                          "user": _user(request.headers.get(USER_HEADER, "")) or "-"}
+            user = _user(request.headers.get(USER_HEADER, "")) or "-"
+            try:
+                async with turns.turn():
+                    status, answer, outcome = await run_in_threadpool(
+                        handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                        caption, request.headers.get(MASTER_HEADER, ""))
+            except Busy:
+                status, answer, outcome = 503, BUSY.format(caption=caption, wait=turns.wait), "混雑"
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user}
             if status == 200:
-                return JSONResponse(answer)
-            return PlainTextResponse(answer, status_code=status, media_type=TEXT)
+                return JSONResponse(_numbered_refusal(answer, request_id))
+            return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
         run.__name__ = f"button_{entry}"
         return run
 
@@ -112,6 +119,16 @@ def create_app(config: ServerConfig):
                           name=caption + " の結果")
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(app, config, paths)
+
+
+def _numbered_refusal(answer: dict, request_id: str) -> dict:
+    """An answer whose click was stopped (its last message critical) with the request number
+    in that message: staff quote it, the log line has it (server.log)."""
+    actions = answer.get("actions", [])
+    alerts = [a for a in actions if a.get("func") == "alert"]
+    if not alerts or alerts[-1]["args"][3] != "critical" or "受付番号" in str(alerts[-1]["args"][0]):
+        return answer
+    return {**answer, "actions": with_note(actions, f"受付番号 {request_id}")}
 
 
 def _failure_report(body: bytes) -> tuple[str, str, str]:
@@ -168,7 +185,7 @@ class Guard:
             fields.pop("path", None)
         client = (scope.get("client") or ("-",))[0]
         server_log.log.info("%s", server_log.request_line(
-            request=request_id, client=client, status=record["status"],
+            request=request_id, client=client, status=record["status"] if record["sent"] else "-",
             millis=(time.perf_counter() - started) * 1000, **{"outcome": "-", **fields}))
 
     async def _serve(self, scope, receive, send) -> dict:
@@ -178,23 +195,25 @@ class Guard:
             if path == "/" and scope["method"] in ("GET", "HEAD"):
                 await self.app(scope, receive, send)
                 return {"outcome": "稼働確認"}
-            await _text(send, 404, NOT_FOUND)
+            await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"outcome": "宛先なし"}
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         if not self._authorised(headers.get("authorization", b"")):
-            await _text(send, 401, "renkei-xl サーバーの鍵が違うか、ありません。シート「xlwings.conf」の AUTH "
-                                   "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。")
+            await _text(send, 401, numbered("renkei-xl サーバーの鍵が違うか、ありません。シート「xlwings.conf」の AUTH "
+                                            "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。",
+                                            scope[REQUEST_KEY]))
             return {"outcome": "鍵が違う"}
         if path not in self.paths:
-            await _text(send, 404, NOT_FOUND)
+            await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"path": path, "outcome": "ボタンなし"}
         if scope["method"] != "POST":
-            await _text(send, 405, "ボタンは Excel のマスターから押してください（POST だけを受け付けます）。")
+            await _text(send, 405, numbered("ボタンは Excel のマスターから押してください（POST だけを受け付けます）。",
+                                            scope[REQUEST_KEY]))
             return {"path": path, "outcome": "方法の誤り"}
         limit = self.config.max_bytes
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(send, limit, scope[REQUEST_KEY])
             return {"path": path, "outcome": "大きすぎる"}
         chunks, size = [], 0
         while True:
@@ -204,7 +223,7 @@ class Guard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(send, limit)
+                await _too_large(send, limit, scope[REQUEST_KEY])
                 return {"path": path, "outcome": "大きすぎる"}
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -236,9 +255,10 @@ async def _text(send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _too_large(send, limit: int) -> None:
-    await _text(send, 413, f"ブックが大きすぎて受け付けられません（上限 {limit // (1024 * 1024)} MB）。"
-                           "不要なシートや行を減らすか、IT 担当者に上限（--max-mb）の変更を依頼してください。")
+async def _too_large(send, limit: int, request_id: str) -> None:
+    await _text(send, 413, numbered(f"ブックが大きすぎて受け付けられません（上限 {limit // (1024 * 1024)} MB）。"
+                                    "不要なシートや行を減らすか、IT 担当者に上限（--max-mb）の変更を依頼してください。",
+                                    request_id))
 
 
 # ---------------------------------------------------------------------- one request

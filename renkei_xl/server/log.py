@@ -51,11 +51,12 @@ def line(**fields: object) -> str:
     return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
 
 
-def request_line(*, request: str, client: str, status: int, outcome: str, millis: float,
+def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
                  button: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
                  answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
     """``answered``, ``error``, ``text``: a client's report that Excel failed to replay the
-    answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas)."""
+    answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas).
+    ``status`` "-": nothing was sent (the client went away first)."""
     return line(request=request, client=client or "-", button=button, path=path, user=user,
                 outcome=outcome, status=status, answered=answered, error=error, text=text) + f" {millis:.0f}ms"
 
@@ -81,11 +82,36 @@ def configure(error_log: Optional[Path]) -> None:
         handler._renkei = "requests"
         logger.addHandler(handler)
     if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
-        handler = logging.FileHandler(error_log, encoding="utf-8", delay=True)
+        handler = _ErrorLogFile(error_log, encoding="utf-8", delay=True)
         handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
         handler._renkei = "errors"
         logger.addHandler(handler)
+
+
+class _ErrorLogFile(logging.FileHandler):
+    """The error log, opened when its first traceback comes. Its folder may have gone or
+    turned read-only since the start check, the disk may be full: the request still gets
+    its Japanese 500 with the number (logging's own handler let the open fail out of the
+    app, and staff saw Starlette's English one), and the request log says in one line
+    that the traceback was not kept, instead of logging's own traceback printed there."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None:
+            try:
+                self.stream = self._open()
+            except OSError as exc:
+                self._not_kept(record, exc)
+                return
+        super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:   # a failed write (StreamHandler.emit)
+        self._not_kept(record, sys.exc_info()[1])
+
+    def _not_kept(self, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
+        first = record.getMessage().split("\n", 1)[0]
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        log.warning("%s", f"{first} {line(error_log=str(self.baseFilename), not_kept=reason)}")
 
 
 def check_error_log(path: Path, workdir: Path) -> Path:

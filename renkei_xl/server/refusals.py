@@ -31,6 +31,11 @@ NOT_FOUND = ("このボタンはサーバーにありません。マスターの
              "IT 担当者に連絡してください。")
 
 
+def numbered(text: str, request_id: str) -> str:
+    """A refusal with its request number, which staff can quote and the log line carries."""
+    return text if "受付番号" in text else f"{text}（受付番号 {request_id}）"
+
+
 def unexpected(request_id: str) -> str:
     return (f"サーバーで予期しないエラーが発生しました（受付番号 {request_id}）。ブックは変更していません。"
             "IT 担当者に受付番号を伝えてください。")

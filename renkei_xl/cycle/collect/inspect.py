@@ -49,9 +49,8 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
         return _inspect(path, raw, wb, data, key)
 
 
-def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
-    ident = identifier(wb)
-    settings = data.settings
+def _municipality_of(wb, ident: dict[str, str], settings) -> str:
+    """Whose file it is, for which year and template, or Refused saying what does not fit."""
     muni = ident.get(P_MUNICIPALITY, "")
     if not muni:
         raise Refused(not_a_return(recognise(wb.sheetnames))
@@ -65,6 +64,13 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
     _check_shown_identity(wb, ident)
+    return muni
+
+
+def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
+    ident = identifier(wb)
+    settings = data.settings
+    muni = _municipality_of(wb, ident, settings)
     if muni not in wb.sheetnames:
         raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
     try:

@@ -1,0 +1,52 @@
+"""Clicks in turn: how many buttons one worker runs at once, and how long a click may wait.
+
+A button is Python work under one GIL: two at once in one process each take twice as long,
+so a burst of clicks (eight 配布用ファイル作成 at once on the largest master served) made
+every one of them miss the client's timeout, and the server then logged each as 完了 for a
+client that was gone. Run in turn, the first ones answer as fast as alone; a click whose
+wait would leave it no time to run before the client gives up is refused at once in
+Japanese (503, with its number), which SPEC asks for instead of a timeout. More clicks at
+the same moment are served by more workers (``--workers``), one turn each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import AsyncIterator, Optional
+
+# xlwings' VBA client gives up after 30 s (the TIMEOUT row of xlwings.conf); every button
+# answers within 10 s up to the size served (server.limits, docs/performance.md). A click
+# may wait for its turn for the rest.
+CLIENT_TIMEOUT_SECONDS = 30.0
+LONGEST_CLICK_SECONDS = 10.0
+TURN_WAIT_SECONDS = CLIENT_TIMEOUT_SECONDS - LONGEST_CLICK_SECONDS
+CLICKS_AT_ONCE = 1
+
+BUSY = ("サーバーが混み合っているため、{caption}を受け付けられませんでした（ほかのボタンの処理を "
+        "{wait:g} 秒待ちました）。ブックは変更していません。少し待ってから、もう一度ボタンを押してください。")
+
+
+class Busy(Exception):
+    """No turn came within the wait."""
+
+
+class Turns:
+    """``at_once`` clicks run at a time; the others wait up to ``wait`` seconds, in order."""
+
+    def __init__(self, at_once: int = CLICKS_AT_ONCE, wait: float = TURN_WAIT_SECONDS):
+        self.at_once, self.wait = at_once, wait
+        self._slots: Optional[asyncio.Semaphore] = None   # made in the server's own loop
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.at_once)
+        try:   # wait_for (3.10 has no asyncio.timeout): a permit won as time runs out is kept, not lost
+            await asyncio.wait_for(self._slots.acquire(), self.wait)
+        except asyncio.TimeoutError:
+            raise Busy from None
+        try:
+            yield
+        finally:
+            self._slots.release()
