@@ -245,3 +245,25 @@ def test_more_sheets_than_served_are_refused_before_the_engine_reads_them(strays
         {"name": f"追加{i}", "values": [["x"]], "pictures": [], "tables": []} for i in range(20_000)]}
     status, text, outcome = _refused(tmp_path, many)
     assert status == 413 and outcome == "大きすぎる" and f"{limits.MAX_SHEETS} 枚まで" in text, text
+
+
+def test_a_body_of_more_values_than_served_is_refused_before_it_is_parsed(strays, tmp_path, monkeypatch):
+    """30 MB of short texts under the byte limit made the server hold 500 MB while parsing,
+    and the cell count said 413 only afterwards. The commas bound the values first; the
+    largest master served stays under that bound (test_the_largest_master_served…)."""
+    from renkei_xl.server import refusals
+
+    def never(_body):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(refusals, "parse_payload", never)
+    import renkei_xl.server.app as server_app
+    monkeypatch.setattr(server_app, "parse_payload", never)
+    body = b'{"sheets": [{"values": [[' + b",".join(b'"%d"' % i for i in range(limits.MAX_COMMAS + 2)) + b"]]}]}"
+    status, text, outcome = handle(ServerConfig(workdir=tmp_path, key="k"), "check", body, True)
+    assert status == 413 and outcome == "大きすぎる" and "大きすぎて" in text, text
+
+
+def test_the_largest_master_served_is_under_the_bound_on_values(largest):
+    payload, _folder = largest
+    assert limits.body_refusal(json.dumps(payload, ensure_ascii=False).encode("utf-8")) is None

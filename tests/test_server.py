@@ -1364,3 +1364,98 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
         logger.setLevel(level)
     said = [r.getMessage() for r in records if not getattr(r, "traceback", False)]
     assert len(said) == 1 and said[0].startswith("request=abcd1234 button=入力チェック") and "not_kept=" in said[0], said
+
+
+# ========================================= connections that hold the server without a request
+
+class _InThread:
+    """uvicorn serving ``app`` in this process, on a thread, with the server's own protocol."""
+
+    def __init__(self, app, protocol):
+        import uvicorn
+
+        self.port = _free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, http=protocol, log_level="error",
+                                access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise AssertionError("uvicorn did not start")
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+
+def test_a_connection_that_sends_no_whole_request_is_closed_and_others_are_served(server):
+    """A thousand connections that sent half a request line held a thousand open files and
+    stopped every click. One that has not sent its request head in time is closed."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    class Quick(TimelyH11Protocol):
+        header_seconds = 0.5
+
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Quick) as running:
+        idle = running.connect()
+        idle.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n")
+        idle.settimeout(10)
+        assert idle.recv(1024) == b""          # closed by the server, with nothing said
+        idle.close()
+        answer = httpx.get(f"http://127.0.0.1:{running.port}/", timeout=10)
+        assert answer.status_code == 200
+
+
+def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monkeypatch):
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    monkeypatch.setattr(server_app, "BODY_SECONDS", 0.5)
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), TimelyH11Protocol) as running:
+        slow = running.connect()
+        slow.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"client\"")
+        slow.settimeout(10)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith("。）".encode()):
+            chunk = slow.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        slow.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert "送信が 0.5 秒で終わりませんでした" in body.decode("utf-8") and "受付番号" in body.decode("utf-8")
+
+
+def test_a_message_the_event_loop_repeats_is_written_once_a_minute_with_its_count():
+    import logging
+
+    from renkei_xl.server.connections import OnceAMinute
+
+    now = [0.0]
+    gate = OnceAMinute(every=60, clock=lambda: now[0])
+
+    def record():
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "socket.accept() out of system resource",
+                                 None, None)
+
+    passed = []
+    for second in range(0, 130):
+        now[0] = float(second)
+        r = record()
+        if gate.filter(r):
+            passed.append((second, r.getMessage()))
+    assert [s for s, _ in passed] == [0, 60, 120]
+    assert passed[1][1].endswith("(the same 59 more times in the last 60 s)")

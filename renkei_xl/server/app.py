@@ -23,6 +23,7 @@ status and duration.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import json
@@ -43,6 +44,7 @@ from . import log as server_log
 from .admission import MASTER_HEADER, admit
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
+from .connections import BODY_SECONDS
 from .turns import BUSY, Busy, Turns
 from .refusals import NOT_FOUND, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
@@ -216,8 +218,14 @@ class Guard:
             await _too_large(send, limit, scope[REQUEST_KEY])
             return {"path": path, "outcome": "大きすぎる"}
         chunks, size = [], 0
+        deadline = time.monotonic() + BODY_SECONDS
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
+            except asyncio.TimeoutError:     # a body sent a trickle at a time holds a connection
+                await _text(send, 408, numbered(f"ブックの送信が {BODY_SECONDS:g} 秒で終わりませんでした。ネットワークを"
+                                                "確かめて、もう一度ボタンを押してください。", scope[REQUEST_KEY]))
+                return {"path": path, "outcome": "送信が遅い"}
             if message["type"] == "http.disconnect":
                 return {"path": path, "outcome": "切断"}
             chunk = message.get("body", b"")
@@ -293,6 +301,8 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
               sent_master: str):
     """(place, the folder the click may write in, payload), or a Refusal."""
+    if (refused := limits.body_refusal(body)) is not None:   # before a parse that could cost 500 MB
+        raise Refusal(*refused)
     payload = parse_payload(body)
     problem = _shape_problem(payload)
     if problem:

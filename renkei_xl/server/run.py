@@ -48,8 +48,12 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     scheme = "https" if ssl_certfile else "http"
     log.info("renkei-xl server on %s://%s:%d work folder %s%s, %d worker(s), error log %s", scheme, host, port,
              config.workdir, f" ({config.share})" if config.share else "", workers, config.error_log)
+    from .connections import OnceAMinute, TimelyH11Protocol, raise_open_files_limit
+
+    raise_open_files_limit()
+    logging.getLogger("asyncio").addFilter(OnceAMinute())
     options = dict(host=host, port=port, access_log=False, log_level="warning", server_header=False,
-                   date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+                   date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, http=TimelyH11Protocol)
     if workers <= 1:
         from .app import create_app
 
@@ -78,8 +82,11 @@ def app_from_env():
         from .app import create_app
         from .config import load_key
 
+        from .connections import OnceAMinute
+
         error_log = Path(settings["error_log"]) if settings.get("error_log") else None
         configure_logging(error_log)
+        logging.getLogger("asyncio").addFilter(OnceAMinute())   # a process of its own: its own filter
         return create_app(ServerConfig(Path(settings["workdir"]), load_key(settings["key_file"]),
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))
