@@ -207,6 +207,21 @@ def test_split_refuses_two_municipalities_whose_names_make_one_file_and_writes_n
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path, fy2023):
+    """A full disk or a file in the way at the third municipality: the two files made are
+    whole and stay; the message said only that the master was not changed."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    names = fy2023.settings.names
+    out = tmp_path / "配布"
+    (out / file_name(names[2], 2023)).mkdir(parents=True)     # where the third file goes
+    with pytest.raises(UserError) as stopped:
+        split_master(master, out)
+    text = str(stopped.value)
+    assert f"2 件（{file_name(names[0], 2023)}、{file_name(names[1], 2023)}）は作成済みです" in text, text
+    assert f"{len(names) - 2} 件（{file_name(names[2], 2023)}" in text and "作成していません" in text, text
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(file_name(n, 2023) for n in names[:2])
+
+
 def test_split_writes_protected_identified_input_files(cycle, fy2023):
     master, issued, _ = cycle
     assert [p.name for p in issued.values()] == [file_name(m, 2023) for m in fy2023.settings.names]

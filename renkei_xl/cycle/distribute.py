@@ -181,7 +181,10 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     written = []
     shared = _Shared(data)
     for muni, copy, path in planned:
-        write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
+        try:
+            write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
+        except UserError as exc:   # a full disk, a file open elsewhere: say what is there and what is not
+            raise _split_stopped(exc, written, [p for _m, _c, p in planned[len(written):]]) from None
         written.append(path)
         if eml:
             from .letters import request_message
@@ -189,6 +192,17 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
 
             save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
     return written
+
+
+def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> UserError:
+    """A split that stopped partway: the files already made are complete and stay (each was
+    written whole, then renamed), so the message names them and the ones not made."""
+    if not written:
+        return exc
+    made = "、".join(p.name for p in written[:3]) + (f" ほか {len(written) - 3} 件" if len(written) > 3 else "")
+    rest = "、".join(p.name for p in left[:3]) + (f" ほか {len(left) - 3} 件" if len(left) > 3 else "")
+    return UserError(f"{exc}\n{len(written)} 件（{made}）は作成済みです。{len(left)} 件（{rest}）は作成していません。"
+                     "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
 
 
 def _check_distinct_files(named: list[tuple[str, Path]]) -> None:

@@ -34,8 +34,8 @@ def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> Non
     props.lastModifiedBy = None
     props.title = title
     props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    wb.save(blank)
-    try:
+    try:    # a save that fails halfway (a full disk) leaves no part-written blank behind either
+        wb.save(blank)
         applied(blank, target, WritePlan(list(sheets)))
     finally:
         blank.unlink(missing_ok=True)
