@@ -172,3 +172,15 @@ def test_a_status_the_manual_status_replaces_in_the_list_is_a_warning_on_its_cel
     assert [(f.severity, f.place) for f in found] == [(WARNING, "小樽市!G5")]
     assert "商談会を 2 回開催" in found[0].message and "指標!L9" in found[0].message
     assert not [f for f in _run(fy2023, [ind._replace(status_manual="")], [e]) if f.type == "replaced-status"]
+
+
+def test_a_typed_total_with_no_municipality_value_yet_is_said_unused(fy2023):
+    """合計's 実績値（手入力） is checked against the municipalities' sum; with none yet the
+    row is 未集計 and the typed 21件 fed nothing without a word."""
+    from renkei_xl.core.model import WARNING
+
+    ind = _ind(fy2023, "04-1", actual_manual="21件")
+    found = [f for f in _run(fy2023, [ind], []) if f.type == "unused-total"]
+    assert [(f.severity, f.place) for f in found] == [(WARNING, "指標!K9")] and "21件" in found[0].message
+    entries = [e for e in fy2023.entries if e.indicator_id == "04-1"]
+    assert not [f for f in _run(fy2023, [ind], entries) if f.type == "unused-total"]

@@ -102,6 +102,10 @@ IGNORED_ENTRY = _type("ignored-entry", WARNING,
                       "{label}を空にするか、指標IDを確かめてください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
+UNUSED_TOTAL = _type("unused-total", WARNING,
+                     "実績値（手入力）「{value}」は使われません（集計方法「{method}」は市町村シートの値から計算します。"
+                     "市町村シートにまだ値がないため未集計です）",
+                     "市町村シートに値を入力してください。手入力の値で評価するときは、集計方法を「手入力」にしてください")
 REPLACED_STATUS = _type("replaced-status", WARNING,
                         "{municipality}の実施状況「{value}」は一覧に載りません（指標シートの実施状況（手入力）"
                         "{manual} が代わりに載ります）",

@@ -554,7 +554,9 @@ def input_error_reason(errors: Sequence[Finding]) -> str:
 def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], bad_ids: set[str]
                         ) -> list[Finding]:
     """A typed 実績値（手入力） next to municipality values must equal their sum. Not
-    compared while a municipality value has an error: that sum means nothing yet."""
+    compared while a municipality value has an error: that sum means nothing yet. With no
+    municipality value at all it feeds nothing (the row is 未集計): a warning, never dropped
+    in silence."""
     out: list[Finding] = []
     sums: dict[str, Decimal] = {}
     # Only a typed 実績値（手入力） can disagree: the values of the others are not summed.
@@ -572,6 +574,10 @@ def _breakdown_findings(known: dict[str, Indicator], entries: Iterable[Entry], b
             continue
         if v.kind == NUMBER:
             sums[ind.id] = sums.get(ind.id, Decimal(0)) + v.number
+    for ind_id in sorted(typed_ids - set(sums)):    # nothing to check it against: it feeds nothing
+        ind = known[ind_id]
+        out.append(F.UNUSED_TOTAL.at(ind.sheet, ind.cell("actual_manual"), ind_id, value=shown(ind.actual_manual),
+                                     method=shown(ind.method)))
     for ind_id, total in sums.items():
         ind = known[ind_id]
         try:
