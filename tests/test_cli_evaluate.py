@@ -38,3 +38,23 @@ def test_each_command_is_built_alone_and_all_are_listed():
     for name in everything:
         assert commands(build_parser(name)) == {name}
     assert commands(build_parser("no-such-command")) == everything
+
+
+def test_recalc_writes_and_exits_1_when_input_errors_made_rows_not_evaluable(tmp_path):
+    """As validate does: a batch run must not read a master with errors as clean. The
+    result is written either way."""
+    import openpyxl
+
+    from renkei_xl.cli.workbook import init_master
+
+    master = init_master(tmp_path / "m.xlsx", sample="fy2023")
+    assert run("recalc", str(master)).returncode == 0
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    cell = next(c for row in ws.iter_rows(min_row=2) for c in row if c.column == 5 and isinstance(c.value, int))
+    cell.value = "約10件"
+    wb.save(master)
+    before = master.read_bytes()
+    out = run("recalc", str(master))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "エラー 1 件" in out.stdout and master.read_bytes() != before

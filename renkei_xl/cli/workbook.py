@@ -132,7 +132,9 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         _print_findings(list(result.findings), limit=10)
     _print_written(written)
     print(result.summary.line())
-    return 0
+    # Written either way; 1 says, as validate's does, that input errors made rows － (a batch
+    # run or CI must not read a master with errors as a clean recalculation).
+    return 0 if result.report.ok else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
