@@ -39,7 +39,7 @@ SYMBOL_LABELS = {
 ERROR = "エラー"
 WARNING = "警告"
 
-DEFAULT_THRESHOLD = 0.85   # 概ね達成閾値 when 設定 leaves it empty
+DEFAULT_THRESHOLD = 0.85   # 概ね達成閾値 a new master gets (init); an emptied cell is refused, not guessed
 
 
 # Records built without cell references (the reference list, tests) share this empty one.
