@@ -213,6 +213,19 @@ def refuse_folder(target: Path) -> None:
         raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
 
 
+def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
+    """Whether two names are one file: the same path once resolved, or, where both exist,
+    one file by the file system's own answer (a name differing in case on Windows' and
+    macOS' file systems, a hard link), which comparing texts cannot tell."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
     name, no permission, a name too long (before anything else is written)."""

@@ -374,3 +374,16 @@ def test_module_does_not_import_openpyxl():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'xlwings', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_two_names_of_one_file_are_one_file(tmp_path):
+    """export -o and rollover -o compare the output with the master: a hard link (and, on
+    Windows' and macOS' file systems, a name differing in case) is the master itself."""
+    from renkei_xl.safety import same_file
+
+    master = tmp_path / "master.xlsx"
+    master.write_bytes(b"x")
+    os.link(master, tmp_path / "other-name.xlsx")
+    assert same_file(master, tmp_path / "other-name.xlsx")
+    assert same_file(master, tmp_path / "sub" / ".." / "master.xlsx")
+    assert not same_file(master, tmp_path / "new.xlsx")

@@ -27,6 +27,7 @@ from ..core import contract as c
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
+from ..safety import same_file
 
 SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
 
@@ -53,7 +54,7 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
     master = Path(master)
     data = load_master(master)
     out = Path(out) if out else master.with_name(default_name(data.settings))
-    if out.resolve() == master.resolve():
+    if same_file(out, master):
         raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
     return export_data(data, out, pdf=pdf)
 

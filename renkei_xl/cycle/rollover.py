@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 from ..core import contract as c
 from ..core.errors import UserError
 from ..clock import now
+from ..safety import same_file
 from ..workbook.session import Written, check_path, write_planned
 
 
@@ -56,7 +57,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     if target.suffix.lower() != master.suffix.lower():
         raise UserError(f"出力先「{target.name}」の拡張子はマスターと同じ「{master.suffix}」にしてください"
                         "（マクロやボタンをそのまま引き継ぐため）")
-    if target.resolve() == master.resolve():
+    if same_file(target, master):
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
         raise TargetExists(target)
