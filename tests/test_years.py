@@ -369,6 +369,7 @@ def test_rollover_refuses_what_it_must_not_do(sample, tmp_path, capsys):
 @pytest.mark.parametrize("edit, says", [
     ("heading", "見出し「2023年度 実績値」が 2 か所"),
     ("symbol", "評価 経年!"),
+    ("row", "指標ID「04-1」の行が 2 つ"),
 ])
 @pytest.mark.parametrize("command", ["recalc", "rollover", "history"])
 def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written(
@@ -382,9 +383,14 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
     if edit == "heading":
         extra = ws.cell(cells["2023年度 評価"].row, ws.max_column + 1, "2023年度 実績値")
         ws.cell(extra.row + 1, extra.column, "1件")
-    else:
+    elif edit == "symbol":
         symbols = cells["2023年度 評価"]
         ws.cell(symbols.row + 1, symbols.column, "達成")
+    else:                                  # 04-1's row pasted again below, with another record
+        ids = cells["指標ID"]
+        last = ws.max_row + 1
+        ws.cell(last, ids.column, "04-1")
+        ws.cell(last, cells["2023年度 評価"].column, "×")
     wb.save(sample)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     csv_path = tmp_path / "h.csv"

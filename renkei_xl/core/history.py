@@ -53,7 +53,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
 
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
     those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」. 経年 is the tool's, but
-    staff can type in it: a year headed twice, or an 評価 that is no symbol, is refused
+    staff can type in it: a year headed twice, an indicator's row twice, or an 評価 that is no symbol, is refused
     naming the cells (UserError), never read as one of the two or left out of that year's
     達成割合: rollover and the CSV import write 経年 back, and a guess would then be kept.
     """
@@ -83,10 +83,16 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                                 "もう一度実行してください")
             cols[year] = col
     bad: list[str] = []
+    first_row: dict[str, int] = {}
     for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
         ind_id = text(row[id_col]) if id_col < len(row) else ""
         if not ind_id:
             continue
+        if ind_id in first_row:
+            where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
+            raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
+                            "どちらがその指標の記録か決められないため、正しくない方の行を削除してからもう一度実行してください")
+        first_row[ind_id] = r
         for year in sorted(set(actual_cols) | set(symbol_cols)):
             actual = _at(row, actual_cols.get(year))
             symbol = _at(row, symbol_cols.get(year))
