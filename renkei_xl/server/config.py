@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.errors import UserError
+from .turns import CLICKS_AT_ONCE, TURN_WAIT_SECONDS
 
 KEY_ENV = "RENKEI_XL_SERVER_KEY"
 LICENSE_ENV = "XLWINGS_LICENSE_KEY"
@@ -30,8 +31,8 @@ class ServerConfig:
     max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
     share: str = ""               # how staff reach workdir, e.g. \\fileserver\renkei (messages only)
     error_log: Optional[Path] = None   # tracebacks under their 受付番号 (server.log)
-    clicks_at_once: int = 1       # buttons one worker runs at a time (server.turns)
-    turn_wait: float = 20.0       # seconds a click may wait for its turn (server.turns.TURN_WAIT_SECONDS)
+    clicks_at_once: int = CLICKS_AT_ONCE       # buttons one worker runs at a time (server.turns)
+    turn_wait: float = TURN_WAIT_SECONDS       # seconds a click may wait for its turn
 
 
 def load_key(key_file: Optional[str] = None) -> str:
