@@ -1459,3 +1459,14 @@ def test_a_message_the_event_loop_repeats_is_written_once_a_minute_with_its_coun
             passed.append((second, r.getMessage()))
     assert [s for s, _ in passed] == [0, 60, 120]
     assert passed[1][1].endswith("(the same 59 more times in the last 60 s)")
+
+
+def test_a_folder_named_after_the_share_without_a_separator_is_another_share(tmp_path):
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import Place
+
+    (tmp_path / FOLDER).mkdir()
+    place = Place(tmp_path, SHARE)
+    assert place.resolve(SHARE + "\\" + FOLDER) == (tmp_path / FOLDER).resolve()
+    with pytest.raises(UserError, match="外です"):
+        place.resolve(SHARE + FOLDER)          # \\fs\renkei2023年度: not the share's 2023年度

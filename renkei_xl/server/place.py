@@ -155,8 +155,9 @@ class Place:
 
     def resolve(self, value: str, where: str = "") -> Path:
         text = value.strip()
-        if self.share and text.lower().startswith(self.share.lower()):
-            text = text[len(self.share):]
+        n = len(self.share)
+        if self.share and text.lower().startswith(self.share.lower()) and text[n:n + 1] in ("", "\\", "/"):
+            text = text[n:]     # the share itself, then a separator: 「\\fs\renkei2023年度」 is another share
         elif PureWindowsPath(text).anchor or PurePosixPath(text).is_absolute():
             raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーの外です。作業フォルダーの中のフォルダー名"
                             "（例: 2023年度）で書いてください")
