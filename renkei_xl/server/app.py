@@ -46,7 +46,7 @@ from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import BODY_SECONDS
 from .turns import BUSY, Busy, Turns
-from .refusals import NOT_FOUND, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
+from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
 REQUEST_KEY = "renkei.request"      # scope: the request's number (受付番号), set by the guard
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
@@ -55,7 +55,6 @@ USER_HEADER = "x-renkei-user"       # Application.UserName as UTF-16 hex (Renkei
 CLIENT_HEADER = "x-renkei-client"   # the master carries RenkeiServer.bas' actions
 BUTTON_PREFIX = "/buttons/"
 OUTCOME_SUFFIX = "/outcome"        # POST by the client when Excel failed to replay an answer
-TEXT = "text/plain; charset=utf-8"
 
 
 def endpoints() -> dict[str, tuple[str, str]]:
