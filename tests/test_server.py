@@ -1341,7 +1341,7 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
     folder = tmp_path / "logs"
     folder.mkdir()
     logger = logging.getLogger(server_log.LOGGER)
-    saved, level = list(logger.handlers), logger.level
+    saved, level, hook = list(logger.handlers), logger.level, sys.unraisablehook
     for h in saved:
         logger.removeHandler(h)
     records: list[logging.LogRecord] = []
@@ -1362,8 +1362,47 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
         for h in saved:
             logger.addHandler(h)
         logger.setLevel(level)
+        sys.unraisablehook = hook
     said = [r.getMessage() for r in records if not getattr(r, "traceback", False)]
     assert len(said) == 1 and said[0].startswith("request=abcd1234 button=入力チェック") and "not_kept=" in said[0], said
+
+
+def test_an_exception_python_cannot_raise_goes_to_the_error_log_not_the_request_log(tmp_path, capsys):
+    """A ZipFile closed by the collector on a full disk: Python printed 「Exception ignored
+    in ZipFile.__del__」 and its traceback into the request log."""
+    import gc
+    import logging
+
+    from renkei_xl.server import log as server_log
+
+    class HalfWritten:
+        def __del__(self):
+            raise OSError(28, "No space left on device")
+
+    logger = logging.getLogger(server_log.LOGGER)
+    saved, level, hook = list(logger.handlers), logger.level, sys.unraisablehook
+    for h in saved:
+        logger.removeHandler(h)
+    records: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = records.append
+    try:
+        server_log.configure(tmp_path / "error.log")
+        logger.addHandler(capture)
+        HalfWritten()
+        gc.collect()
+    finally:
+        for h in list(logger.handlers):
+            logger.removeHandler(h)
+        for h in saved:
+            logger.addHandler(h)
+        logger.setLevel(level)
+        sys.unraisablehook = hook
+    lines = [r.getMessage() for r in records if not getattr(r, "traceback", False)]
+    traces = [r.getMessage() for r in records if getattr(r, "traceback", False)]
+    assert len(lines) == 1 and "unraisable=" in lines[0] and "No space left" in lines[0], lines
+    assert traces and "OSError" in traces[0]
+    assert "Exception ignored" not in capsys.readouterr().err
 
 
 # ========================================= connections that hold the server without a request

@@ -72,6 +72,7 @@ def default_error_log() -> Path:
 
 def configure(error_log: Optional[Path]) -> None:
     """The request log on standard error (INFO) and, when given, the error log file (tracebacks)."""
+    sys.unraisablehook = _unraisable
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -112,6 +113,18 @@ class _ErrorLogFile(logging.FileHandler):
         first = record.getMessage().split("\n", 1)[0]
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         log.warning("%s", f"{first} {line(error_log=str(self.baseFilename), not_kept=reason)}")
+
+
+def _unraisable(unraisable) -> None:
+    """An exception Python could not raise (a ``ZipFile.__del__`` closing a half-written
+    file on a full disk): its traceback to the error log, one line to the request log,
+    instead of Python's own lines printed into the request log."""
+    where = getattr(unraisable.object, "__qualname__", None) or type(unraisable.object).__name__
+    text = "".join(traceback.format_exception(unraisable.exc_type, unraisable.exc_value,
+                                              unraisable.exc_traceback)).rstrip()
+    log.error("%s\n%s", line(request="-", unraisable=where), text, extra={"traceback": True})
+    log.warning("%s", line(request="-", unraisable=where, error=getattr(unraisable.exc_value, "strerror", None)
+                           or unraisable.exc_type.__name__))
 
 
 def check_error_log(path: Path, workdir: Path) -> Path:
