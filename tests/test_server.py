@@ -1330,16 +1330,14 @@ def test_a_click_the_button_stops_shows_its_request_number(server):
     assert mode == "critical" and re.search(r"受付番号 [0-9a-f]{8}", prompt), prompt
 
 
-def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp_path):
-    """The error log's folder gone after the start: logging's own handler raised out of the
-    app (Starlette's English 500, no number) and printed its traceback into the request log.
-    Now the traceback is said not kept, in one line under the request's number."""
+@pytest.fixture
+def configured_log():
+    """``configure(error_log)`` of the server's log in this process, records of both logs
+    collected; the logger and Python's unraisable hook as they were afterwards."""
     import logging
 
     from renkei_xl.server import log as server_log
 
-    folder = tmp_path / "logs"
-    folder.mkdir()
     logger = logging.getLogger(server_log.LOGGER)
     saved, level, hook = list(logger.handlers), logger.level, sys.unraisablehook
     for h in saved:
@@ -1347,15 +1345,14 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
     records: list[logging.LogRecord] = []
     capture = logging.Handler()
     capture.emit = records.append
-    try:
-        server_log.configure(folder / "error.log")
+
+    def configure(error_log: Path) -> list[logging.LogRecord]:
+        server_log.configure(error_log)
         logger.addHandler(capture)
-        folder.rmdir()
-        folder.write_text("a file where the folder was")
-        try:
-            raise RuntimeError("provoked")
-        except RuntimeError:
-            server_log.error("abcd1234", "入力チェック")      # must not raise
+        return records
+
+    try:
+        yield configure
     finally:
         for h in list(logger.handlers):
             logger.removeHandler(h)
@@ -1363,43 +1360,47 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
             logger.addHandler(h)
         logger.setLevel(level)
         sys.unraisablehook = hook
-    said = [r.getMessage() for r in records if not getattr(r, "traceback", False)]
+
+
+def _split(records) -> tuple[list[str], list[str]]:
+    """(request-log lines, error-log tracebacks) of the records."""
+    return ([r.getMessage() for r in records if not getattr(r, "traceback", False)],
+            [r.getMessage() for r in records if getattr(r, "traceback", False)])
+
+
+def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp_path, configured_log):
+    """The error log's folder gone after the start: logging's own handler raised out of the
+    app (Starlette's English 500, no number) and printed its traceback into the request log.
+    Now the traceback is said not kept, in one line under the request's number."""
+    from renkei_xl.server import log as server_log
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    records = configured_log(folder / "error.log")
+    folder.rmdir()
+    folder.write_text("a file where the folder was")
+    try:
+        raise RuntimeError("provoked")
+    except RuntimeError:
+        server_log.error("abcd1234", "入力チェック")      # must not raise
+    said, _traces = _split(records)
     assert len(said) == 1 and said[0].startswith("request=abcd1234 button=入力チェック") and "not_kept=" in said[0], said
 
 
-def test_an_exception_python_cannot_raise_goes_to_the_error_log_not_the_request_log(tmp_path, capsys):
+def test_an_exception_python_cannot_raise_goes_to_the_error_log_not_the_request_log(tmp_path, capsys,
+                                                                                   configured_log):
     """A ZipFile closed by the collector on a full disk: Python printed 「Exception ignored
     in ZipFile.__del__」 and its traceback into the request log."""
     import gc
-    import logging
-
-    from renkei_xl.server import log as server_log
 
     class HalfWritten:
         def __del__(self):
             raise OSError(28, "No space left on device")
 
-    logger = logging.getLogger(server_log.LOGGER)
-    saved, level, hook = list(logger.handlers), logger.level, sys.unraisablehook
-    for h in saved:
-        logger.removeHandler(h)
-    records: list[logging.LogRecord] = []
-    capture = logging.Handler()
-    capture.emit = records.append
-    try:
-        server_log.configure(tmp_path / "error.log")
-        logger.addHandler(capture)
-        HalfWritten()
-        gc.collect()
-    finally:
-        for h in list(logger.handlers):
-            logger.removeHandler(h)
-        for h in saved:
-            logger.addHandler(h)
-        logger.setLevel(level)
-        sys.unraisablehook = hook
-    lines = [r.getMessage() for r in records if not getattr(r, "traceback", False)]
-    traces = [r.getMessage() for r in records if getattr(r, "traceback", False)]
+    records = configured_log(tmp_path / "error.log")
+    HalfWritten()
+    gc.collect()
+    lines, traces = _split(records)
     assert len(lines) == 1 and "unraisable=" in lines[0] and "No space left" in lines[0], lines
     assert traces and "OSError" in traces[0]
     assert "Exception ignored" not in capsys.readouterr().err
