@@ -819,6 +819,39 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     assert rows[1][-1] == log[1][-1]
 
 
+def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on_both_sides(
+        master, tmp_path, monkeypatch):
+    """R-D6 on the button face: staff corrected 04-1 and 06-1 in the open master after the
+    split; the municipality left 04-1 as issued and typed 5 into 06-1."""
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.cycle.distribute import split_master
+    from renkei_xl.excel.engines import live_book
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
+    returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
+                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
+    _with_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
+
+    payload = payload_from_file(book)
+    data = live_book(remote_book(payload)).read()
+    cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
+    values = next(s for s in payload["sheets"] if s["name"] == BAD_MUNICIPALITY)["values"]
+    for ind_id, corrected in (("04-1", 9), ("06-1", 7)):
+        row, col = parse_ref(cell[ind_id])
+        values[row - 1][col - 1] = corrected
+    applied, _actions = _run(buttons.collect, payload)
+    prompt = _only_alert(applied)["prompt"]
+    assert (f"マスターの値のまま: {returned.name}: {BAD_MUNICIPALITY}!{cell['04-1']} 04-1: 配布した後でマスターで"
+            "直した実績値「9」を残しました（回答ではこのセルは配布時の「2」のままでした）") in prompt, prompt
+    assert (f"{BAD_MUNICIPALITY}!G22 06-1: 配布した後でマスターの実績値が「1」から「7」に直され、回答でも「5」に"
+            "変わっています") in prompt, prompt
+    assert "取り込まなかったセル 1 か所" in prompt and "値はマスターと同じでした" not in prompt
+    assert applied.value(BAD_MUNICIPALITY, cell["04-1"]) == 9    # not written over
+    assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 7    # held
+
+
 # ------------------------------------------------------------- process and imports
 
 def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:

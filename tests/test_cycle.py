@@ -249,13 +249,23 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         master_ws = openpyxl.load_workbook(master)[muni]
         m_top, m_cols = header_row(master_ws)
         assert [h for h in sorted(cols, key=cols.get) if h in m_cols] == sorted(m_cols, key=m_cols.get)
-        assert set(cols) - set(m_cols) == {"基準値", "目標値"}
+        assert set(cols) - set(m_cols) == {"基準値", "目標値", *c.ISSUED_HEADERS.values()}
         assert cols["基準値"] + 1 == cols["目標値"] == cols["実績値"] - 1
+        # each input cell as issued, as text, in hidden columns after the table, outside the print area
+        issued_cols = [cols[h] for h in c.ISSUED_HEADERS.values()]
+        assert issued_cols == list(range(ws.max_column - 2, ws.max_column + 1))
+        assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(k)].hidden for k in issued_cols)
+        assert not any(ws.column_dimensions[openpyxl.utils.get_column_letter(k)].hidden
+                       for k in range(1, issued_cols[0]))
+        assert ws.print_area.endswith(f"${openpyxl.utils.get_column_letter(issued_cols[0] - 1)}${ws.max_row}")
         by_id = {i.id: i for i in data.indicators}
+        own = {e.indicator_id: e for e in data.entries if e.municipality == muni}
         for r in range(top + 1, ws.max_row + 1):
             ind = by_id[ws.cell(r, cols["指標ID"]).value]
             assert (ws.cell(r, cols["基準値"]).value or "") == ind.baseline
             assert (ws.cell(r, cols["目標値"]).value or "") == ind.target
+            for field, head in c.ISSUED_HEADERS.items():
+                assert (ws.cell(r, cols[head]).value or "") == getattr(own[ind.id], field)
         ids = [ws.cell(r, cols["指標ID"]).value for r in range(top + 1, ws.max_row + 1)]
         assert ids == [e.indicator_id for e in data.entries if e.municipality == muni]
         for r in range(top + 1, ws.max_row + 1):
@@ -339,8 +349,8 @@ def test_dry_run_shows_changes_and_writes_nothing(cycle, capsys):
 def test_plan_collect_is_pure_and_matches_collect(cycle):
     master, _, filled = cycle
     before = master.read_bytes()
-    changes, refusals, records, _held = plan_collect(load_master(master), [filled["千歳市"]],
-                                              key=master_key_of_file(master))
+    planned = plan_collect(load_master(master), [filled["千歳市"]], key=master_key_of_file(master))
+    changes, refusals, records = planned.changes, planned.refusals, planned.records
     assert master.read_bytes() == before and not refusals and len(records) == 1
     assert {(ch.sheet, ch.indicator_id, ch.field, ch.new) for ch in changes} >= {
         ("千歳市", "04-1", "実績値", 1), ("千歳市", "08-1", "実績値", 2)}
@@ -632,6 +642,88 @@ def test_a_file_where_the_backup_folder_goes_is_a_japanese_refusal(cycle):
     with pytest.raises(UserError, match="バックアップ用のフォルダー.*同じ名前のファイルがあります"):
         collect(master, [filled["小樽市"]])
     assert master.read_bytes() == before
+
+
+def _corrected_after_split(master: Path, municipality: str, ind_id: str, value) -> None:
+    """What staff do when a municipality phones in a correction after the split."""
+    wb = openpyxl.load_workbook(master)
+    ws = wb[municipality]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == ind_id)
+    ws.cell(row, cols["実績値"]).value = value
+    wb.save(master)
+
+
+def test_a_correction_made_in_the_master_after_split_is_kept_against_an_untouched_row(cycle, capsys):
+    """R-D6: the municipality returned 04-1 as issued (empty); staff had typed 5 into the
+    master meanwhile. Before, collect put the issued empty back over it."""
+    master, _, filled = cycle
+    _corrected_after_split(master, "小樽市", "04-1", 5)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)   # left as issued
+
+    assert main(["collect", str(master), str(filled["小樽市"])]) == 0
+    out = capsys.readouterr().out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5
+    assert re.search(r"マスターの値のまま: .*小樽市!E\d+ 04-1: 配布した後でマスターで直した実績値「5」を残しました"
+                     r"（回答ではこのセルは配布時の空欄のままでした）", out), out
+    assert "04-1 実績値" not in out                       # no change listed for it
+    assert cell_of(master, "小樽市", "08-1", "実績値") == 3   # the rest of the file is imported
+
+
+def test_a_cell_changed_on_both_sides_is_held_and_named(cycle, capsys):
+    """Staff typed 5 after the split, the municipality typed 2: neither is taken."""
+    master, _, filled = cycle
+    _corrected_after_split(master, "小樽市", "04-1", 5)
+
+    assert main(["collect", str(master), str(filled["小樽市"])]) == 1
+    out = capsys.readouterr().out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5
+    assert re.search(r"取り込みません: .*小樽市!G\d+ 04-1: 配布した後でマスターの実績値が空欄から「5」に直され、"
+                     r"回答でも「2」に変わっています", out), out
+    log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
+    assert "配布した後でマスターの実績値が空欄から「5」に直され" in log[-1][6]
+    assert cell_of(master, "小樽市", "08-1", "実績値") == 3
+
+
+def test_the_same_value_on_both_sides_is_no_conflict(cycle):
+    master, _, filled = cycle
+    _corrected_after_split(master, "小樽市", "04-1", 2)
+    report = collect(master, [filled["小樽市"]])
+    assert not report.held and not report.kept and report.records
+    assert "04-1" not in {ch.indicator_id for ch in report.changes}
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+
+
+def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issued_values(cycle, tmp_path):
+    """After a file of this issue was imported, the master differs from the issued values by
+    that import: a corrected resubmission's new values come in, and are no conflict."""
+    master, _, filled = cycle
+    assert collect(master, [filled["小樽市"]]).written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+    again = tmp_path / "again" / filled["小樽市"].name
+    again.parent.mkdir()
+    again.write_bytes(filled["小樽市"].read_bytes())
+    set_cell(again, "小樽市", "04-1", "実績値", 4)
+    set_modified(again, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    report = collect(master, [again])
+    assert not report.held and not report.kept and not report.refused
+    assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
+
+
+def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_before(cycle):
+    """Files already out when the columns came keep their template version and are read
+    as they always were."""
+    master, _, filled = cycle
+    _corrected_after_split(master, "小樽市", "04-1", 5)
+    path = filled["小樽市"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    _top, cols = header_row(ws)
+    ws.delete_cols(cols["配布時の実績値"], len(c.ISSUED_HEADERS))
+    wb.save(path)
+    report = collect(master, [path])
+    assert not report.held and not report.kept
+    assert ("04-1", "5", 2) in {(ch.indicator_id, ch.old, ch.new) for ch in report.changes}
 
 
 def test_master_changed_after_split_refuses_the_old_file(cycle):

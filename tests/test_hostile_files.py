@@ -843,7 +843,8 @@ def test_a_bad_returned_cell_is_not_imported_and_is_listed(sample, returned_samp
                       {cell: bad, RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
     master = fresh_master(sample, tmp_path)
     data = load_master(master)
-    changes, refusals, records, held = plan_collect(data, [path], key=master_key_of_file(master))
+    report = plan_collect(data, [path], key=master_key_of_file(master))
+    changes, refusals, records, held = report.changes, report.refusals, report.records, report.held_by_file
     assert refusals == [] and len(records) == 1
     (name, found), = held
     assert name == path.name and [f.place for f in found] == [f"{MUNI}!{cell}"], found
@@ -1026,7 +1027,8 @@ def test_a_returned_sheet_in_another_xml_form_is_held_as_the_same_sheet(sample, 
                        RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
     _in_form(path, path, RETURN_PART, OTHER_FORMS[form])
     master = fresh_master(sample, tmp_path)
-    changes, refusals, records, held = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    changes, refusals, records, held = report.changes, report.refusals, report.records, report.held_by_file
     assert refusals == [], refusals
     (_, found), = held
     assert sorted(f.place for f in found) == [f"{MUNI}!{RETURN_VALUE}", f"{MUNI}!{RETURN_STATUS}"], found

@@ -13,6 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from conftest import require_soffice
@@ -68,6 +69,8 @@ def test_libreoffice_sees_the_sheet_protected_and_the_state_list_hidden(probed):
                                "選択肢": {"visible": False, "protected": True}}
     assert first["names"][c.N_STATES] == f"$選択肢.$A$2:$A${1 + len(c.STATE_CHOICES)}"
     assert first["title_rows"] == [header, header]    # the header row repeats on every page
+    _m, _d, _f, _h, cols, _ = probed
+    assert first["hidden_columns"] == [cols[h] for h in c.ISSUED_HEADERS.values()]   # and nothing else
 
 
 def test_only_the_input_cells_are_open_and_each_asks_what_the_master_asks(probed):
@@ -105,10 +108,18 @@ def test_only_the_input_cells_are_open_and_each_asks_what_the_master_asks(probed
 
 
 def test_a_file_typed_and_saved_by_libreoffice_is_collected(probed):
-    master, _data, _first, _header, _cols, (numeric, typed, second, saved) = probed
+    """… with the values as issued still in it: a correction staff made in the master
+    after the split, to a row LibreOffice saved untouched, is kept."""
+    master, data, _first, _header, _cols, (numeric, typed, second, saved) = probed
     assert second["typed"][0][2] == str(typed)
+    other = next(e for e in data.entries if e.municipality == MUNI and e.indicator_id
+                 and e.indicator_id != numeric.indicator_id and e.value.isdigit())
+    wb = openpyxl.load_workbook(master)
+    wb[MUNI][other.cell("value")].value = int(other.value) + 100
+    wb.save(master)
     report = collect(master, [saved.parent])
     assert not report.refused, report.refused
-    got = next(e for e in load_master(master).entries
-               if e.municipality == MUNI and e.indicator_id == numeric.indicator_id)
-    assert got.value == str(typed)    # entries hold the text staff see
+    assert [(f.indicator_id, f.type) for _name, f in report.kept] == [(other.indicator_id, "kept-master-correction")]
+    entries = {e.indicator_id: e for e in load_master(master).entries if e.municipality == MUNI}
+    assert entries[numeric.indicator_id].value == str(typed)    # entries hold the text staff see
+    assert entries[other.indicator_id].value == str(int(other.value) + 100)

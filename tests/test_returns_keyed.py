@@ -202,12 +202,14 @@ def test_relabelled_return_is_refused_and_changes_nothing(issued, tmp_path):
     assert props[P_MUNICIPALITY] == TO and props[P_FINGERPRINT] == municipality_fingerprint(data, TO)
     assert openpyxl.load_workbook(forged).sheetnames[0] == TO
     # the issue: without the key, nothing tells this file from 江別市's own
-    changes, refusals, records, _held = plan_collect(data, [forged])
+    report = plan_collect(data, [forged])
+    changes, refusals, records = report.changes, report.refusals, report.records
     assert not refusals and [r.municipality for r in records] == [TO]
     assert ("江別市", "04-1", 99) in {(ch.sheet, ch.indicator_id, ch.new) for ch in changes}
 
     key = master_key_of_file(master)
-    _, refusals, records, _held = plan_collect(data, [forged], key=key)
+    report = plan_collect(data, [forged], key=key)
+    refusals, records = report.refusals, report.records
     assert records == [] and "照合コードが一致しません" in refusals[0].reason
 
     before = master.read_bytes()
@@ -244,7 +246,8 @@ def test_relabelled_return_is_refused_when_only_the_visible_labels_remain(issued
                                  "_rels/.rels": lambda d: re.sub(rb'<Relationship [^>]*custom\.xml"[^>]*/>', b"", d)},
                 drop={"docProps/custom.xml"})
     assert props_of(forged) == {}
-    _, refusals, _, _held = plan_collect(load_master(master), [forged], key=master_key_of_file(master))
+    report = plan_collect(load_master(master), [forged], key=master_key_of_file(master))
+    refusals = report.refusals
     assert "照合コードが一致しません" in refusals[0].reason
     before = master.read_bytes()
     assert collect(master, [forged]).refused and master.read_bytes() == before
@@ -297,7 +300,8 @@ def test_a_genuine_return_is_imported_from_the_visible_labels(issued, tmp_path):
     rewrite_zip(back, back, {"[Content_Types].xml": lambda d: re.sub(rb'<Override [^>]*custom\.xml"[^>]*/>', b"", d),
                              "_rels/.rels": lambda d: re.sub(rb'<Relationship [^>]*custom\.xml"[^>]*/>', b"", d)},
                 drop={"docProps/custom.xml"})
-    changes, refusals, _, _held = plan_collect(load_master(master), [back], key=master_key_of_file(master))
+    report = plan_collect(load_master(master), [back], key=master_key_of_file(master))
+    changes, refusals = report.changes, report.refusals
     assert not refusals and changes
     report = collect(master, [back])
     assert not report.refused and cell_of(master, TO, "04-1", "実績値") == 3
@@ -340,7 +344,8 @@ def test_an_old_master_open_in_excel_still_splits_unsealed_and_collects(issued, 
     back = returned(files[1], tmp_path / "回収")
     set_cell(back, FROM, "04-1", "実績値", 4)
     data = load_master(master)
-    changes, refusals, records, _held = plan_collect(data, [back], key=None)   # the fallback: plain fingerprint only
+    report = plan_collect(data, [back], key=None)   # the fallback: plain fingerprint only
+    changes, refusals, records = report.changes, report.refusals, report.records
     assert not refusals and len(records) == 1 and changes
     report = collect(master, [back])
     assert not report.refused and report.written is not None

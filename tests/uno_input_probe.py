@@ -8,7 +8,7 @@ Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
 EDITS_JSON: [[row, col, value], ...] (1-based), typed into SHEET before the save.
 Prints one JSON object: {"sheets": {name: {"visible", "protected"}}, "cells": {"row,col":
 {"locked", "string", "validation": {...} or null}}, "title_rows": [first, last] or null,
-"names": {name: content}, "typed": [[row, col, value shown after typing]]}.
+"hidden_columns": [col, ...], "names": {name: content}, "typed": [[row, col, value shown after typing]]}.
 """
 
 import json
@@ -51,6 +51,8 @@ def main(book, sheet_name, profile, out, edits_json):
                 result["cells"][f"{r + 1},{c + 1}"] = {
                     "locked": bool(cell.CellProtection.IsLocked), "string": cell.getString(),
                     "validation": _validation(cell)}
+        result["hidden_columns"] = [c + 1 for c in range(last_col + 1)
+                                    if not sheet.getColumns().getByIndex(c).IsVisible]
         titles = sheet.getTitleRows() if sheet.getPrintTitleRows() else None
         result["title_rows"] = [titles.StartRow + 1, titles.EndRow + 1] if titles else None
         for name in doc.NamedRanges.getElementNames():

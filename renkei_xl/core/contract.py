@@ -80,6 +80,11 @@ ENTRY_REQUIRED = ("indicator_id", "value")
 # The cells a municipality fills in (the rest of its row is the master's): unlocked and
 # filled in the files split writes, read back by collect, marked with the input fill.
 INPUT_FIELDS = ("value", "denominator", "status")
+# What each input cell held when split issued the file, as text, in hidden locked columns
+# after the table: collect imports only the cells the municipality changed, so a value
+# staff corrected in the master after the split is not put back by an untouched row, and
+# a cell both sides changed is shown, not decided (renkei_xl.cycle.collect.inspect).
+ISSUED_HEADERS = {"value": "配布時の実績値", "denominator": "配布時の分母", "status": "配布時の実施状況"}
 # Column widths of a municipality sheet, in the master and in the files split writes.
 ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
                 "denominator": 10, "status": 50}

@@ -145,6 +145,19 @@ MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」の�
                       "設定の市町村名とシート名を同じにしてください")
 MISSING_HEADER = _type("missing-header", ERROR, "{reason}", "見出し行（指標ID、実績値 など）を元に戻してください")
 
+# ---------------------------------------------------------------------------- returned files
+# A returned cell against the value split issued and the master's value now
+# (renkei_xl.cycle.collect.inspect._only_changed).
+
+CHANGED_ON_BOTH_SIDES = _type(
+    "changed-on-both-sides", ERROR,
+    "配布した後でマスターの{label}が{issued}から{master}に直され、回答でも{returned}に変わっています。"
+    "どちらが正しいか、このツールには決められません",
+    "市町村に確かめて、正しい値をマスターに入力してください")
+KEPT_CORRECTION = _type(
+    "kept-master-correction", WARNING,
+    "配布した後でマスターで直した{label}{master}を残しました（回答ではこのセルは配布時の{issued}のままでした）")
+
 # ------------------------------------------------------------------------------ consolidation
 
 CONSOLIDATION = _type("consolidation", ERROR, "集計できません: {reason}", "市町村シートの値を確認してください")

@@ -39,6 +39,7 @@ WIDTHS = c.ENTRY_WIDTHS
 PREVIOUS_PREFIX = c.PREVIOUS_HEADER_PREFIX
 REFERENCES = (("baseline", "基準値", 16), ("target", "目標値", 18))
 PREVIOUS_WIDTH = 14
+ISSUED_WIDTH = 14
 HEADER_MIN_HEIGHT = 30.0
 ID_TITLE = "識別情報（提出されたファイルの確認に使います。変更しないでください）"
 # Areas per validation: a rule that covers more runs of rows starts another validation
@@ -72,6 +73,15 @@ def columns(copy, widths: dict[str, float] = WIDTHS) -> list[Column]:
             refs = []
         out.append(Column(head, col, field, widths.get(field, 14)))
     return out + refs
+
+
+def issued_columns(copy) -> list[Column]:
+    """The hidden, locked columns after the table that keep each input cell's value as
+    issued (c.ISSUED_HEADERS), as text: collect compares the returned cell with it to tell
+    what the municipality changed. Hidden so nobody reads them as something to fill in,
+    outside the print area, and not measured for row heights."""
+    return [Column(c.ISSUED_HEADERS[f], copy.fields[f], "", ISSUED_WIDTH, True)
+            for f in INPUT_FIELDS if f in copy.fields]
 
 
 def instructions(settings: Settings, fields: set[str], reference_heads: list[str]) -> list[str]:
@@ -148,12 +158,17 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     heights = {header: max(HEADER_MIN_HEIGHT, text_fit.height(
         max(text_fit.lines(k.header, k.width, size) for k in cols), size))}
     body, validated = _body(cols, copy, by_id, rules, header + 1, size, heights)
+    issued = issued_columns(copy)
+    rows[-1] += [(k.header, "header") for k in issued]
+    for row, master_row in zip(body, copy.rows):
+        row += [(text(master_row[k.source - 1]) or None if k.source <= len(master_row) else None, "body")
+                for k in issued]
     rows += body
     last = len(rows)
-    sheet = SheetPlan(muni.name, rows, widths={i: float(k.width) for i, k in enumerate(cols, start=1)},
-                      heights=heights, merges=merges, freeze=(header + 1, 2),
+    widths = {i: float(k.width) for i, k in enumerate(cols + issued, start=1)}
+    sheet = SheetPlan(muni.name, rows, widths=widths, heights=heights, merges=merges, freeze=(header + 1, 2),
                       print_setup=print_setup("a4", title_rows=(header, header), area=(1, 1, last, len(cols))),
-                      protection=PROTECTION)
+                      hidden_cols=set(range(len(cols) + 1, len(cols) + len(issued) + 1)), protection=PROTECTION)
     sheet.validations = validation_runs(validated)
     return sheet
 

@@ -308,7 +308,7 @@ def _export(live: LiveBook, title: str) -> str:
 
 
 def _collect(live: LiveBook, title: str) -> str:
-    from ..cycle.collect import ALREADY, UNKEYED_NOTE, held_line, held_summary, plan_import
+    from ..cycle.collect import ALREADY, UNKEYED_NOTE, held_line, held_summary, kept_line, plan_import
     from .apply import master_state
 
     master = master_path(live)
@@ -333,11 +333,9 @@ def _collect(live: LiveBook, title: str) -> str:
     if refused:
         lines += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:"]
         lines += [f"・{r.path.name}: {r.reason}" for r in refused]
-    if report.held:
-        lines += ["", held_summary(len(report.held))]
-        lines += [f"・{held_line(name, f)}" for name, f in report.held[:SHOWN_CHANGES]]
-        if len(report.held) > SHOWN_CHANGES:
-            lines.append(f"　…ほか {len(report.held) - SHOWN_CHANGES} か所")
+    lines += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held])
+    lines += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
+                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
     already = [r for r in refusals if r.kind == ALREADY]
     if already:
         lines += ["", f"取り込み済みのファイル {len(already)} 件: " + "、".join(r.path.name for r in already)]
@@ -360,9 +358,18 @@ def _collect(live: LiveBook, title: str) -> str:
             lines += [f"書き換えたセル {len(changes)} か所:", *listing, "",
                       "続けて「評価を再計算」を押してください。"]
         else:
-            lines.append("値はマスターと同じでした（書き換えたセルはありません）。")
+            lines.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
+                         if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
         lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
     return "\n".join(lines)
+
+
+def _cells_listed(title: str, said: list[str]) -> list[str]:
+    """A titled list of cells, at most SHOWN_CHANGES of them (an alert has no scroll bar)."""
+    if not said:
+        return []
+    more = [f"　…ほか {len(said) - SHOWN_CHANGES} か所"] if len(said) > SHOWN_CHANGES else []
+    return ["", title, *(f"・{line}" for line in said[:SHOWN_CHANGES]), *more]
 
 
 def _rollover(live: LiveBook, title: str) -> str:

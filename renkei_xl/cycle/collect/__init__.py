@@ -17,7 +17,9 @@ What is refused, and why it matters to the office:
   issued by another master. A master without a key (built before keys existed) can only
   check the plain fingerprint (UNKEYED_NOTE);
 - rows deleted or added, headers renamed: the cells no longer mean what the master thinks;
-- values the master's own validation (renkei_xl.core.validate) calls errors;
+- values the master's own validation (renkei_xl.core.validate) calls errors, and cells
+  changed both in the file and in the master since the file was issued (their rows are
+  held; a cell returned as issued leaves the master's value as it is: since_issue);
 - a submission older than one already imported (core ``modified``), unless ``force``.
 """
 
@@ -33,19 +35,21 @@ from ...core.contract_read import MasterData, text
 from .import_log import check_import_log, read_import_log
 from .inspect import identifier, inspect_file
 from .paths import expand_paths, open_in_excel
+from .since_issue import changed_since_issue, first_since_issue
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
-                      ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary)
+                      ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, kept_line)
 
 __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
-           "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "expand_paths", "identifier", "inspect_file",
+           "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "kept_line", "expand_paths", "identifier", "inspect_file",
            "plan_collect", "plan_import", "read_import_log"]
 
 
 def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[ImportRecord] = (), *,
                  force: bool = False, exclude: Sequence[Path] = (), key: Optional[bytes] = None
-                 ) -> tuple[list[Change], list[Refusal], list[ImportRecord], list[tuple[str, tuple]]]:
+                 ) -> CollectReport:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
-    the 取込履歴 rows to add, and each imported file's held cells (file name, cells).
+    the 取込履歴 rows to add, each imported file's held cells and the master cells it left
+    as staff corrected them after the split (file name, findings), as one report.
     Pure with respect to the master: nothing is written.
 
     ``key``: the master's key (core.seal.master_key); None only for a master that has
@@ -70,31 +74,45 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     changes: list[Change] = []
     records: list[ImportRecord] = []
     held: list[tuple[str, tuple]] = []
+    kept: list[tuple[str, tuple]] = []
     for sub in submissions:
         try:
             check_import_log(sub, known, force)
         except Refused as exc:
             refusals.append(Refusal(sub.path, exc.reason, exc.kind))
             continue
-        mine = []
-        for ind_id, fields in sub.values.items():
-            entry = entries[(sub.municipality, ind_id)]
-            for f, new in fields.items():
-                cell = entry.cell(f)
-                if not cell:
-                    continue
-                key = (sub.municipality, cell)
-                old = current.get(key, getattr(entry, f))
-                if text(new) != old:
-                    mine.append(Change(sub.municipality, cell, ind_id, c.ENTRY_HEADERS[f], old, new))
-                    current[key] = text(new)
+        values, conflicts, kept_here = sub.values, [], []
+        if sub.issued and first_since_issue(sub, known):
+            own = {ind_id: entries[(sub.municipality, ind_id)] for ind_id in sub.values}
+            values, conflicts, kept_here = changed_since_issue(sub, own, current)
+        mine = _changes(sub.municipality, values, entries, current)
         changes += mine
+        left_out = sub.held + tuple(conflicts)
         record = ImportRecord(sub.path.name, sub.municipality, stamp, len(mine), sub.sha256, sub.modified,
-                              held_cells(sub.held))
-        held.append((sub.path.name, sub.held))
+                              held_cells(left_out))
+        held.append((sub.path.name, left_out))
+        kept.append((sub.path.name, tuple(kept_here)))
         records.append(record)
         known.append(record)
-    return changes, refusals, records, held
+    return CollectReport(changes, refusals, records, held_by_file=held, kept_by_file=kept)
+
+
+def _changes(municipality: str, values: dict[str, dict[str, object]], entries, current: dict) -> list[Change]:
+    """The master cells ``values`` change; ``current`` (master cell → text) is updated, so
+    a later file of the same run is compared with what this one wrote."""
+    out = []
+    for ind_id, fields in values.items():
+        entry = entries[(municipality, ind_id)]
+        for f, new in fields.items():
+            cell = entry.cell(f)
+            if not cell:
+                continue
+            key = (municipality, cell)
+            old = current.get(key, getattr(entry, f))
+            if text(new) != old:
+                out.append(Change(municipality, cell, ind_id, c.ENTRY_HEADERS[f], old, new))
+                current[key] = text(new)
+    return out
 
 
 def _newest_of_each(submissions: list[Submission]) -> tuple[list[Submission], list[Refusal]]:
@@ -123,9 +141,10 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
 
     log = state.grids.get(c.IMPORT_LOG)
     logged = read_import_log(log) if log else []
-    changes, refusals, records, held = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key)
-    report = CollectReport(changes, refusals, records, held_by_file=held)
-    plan = collect_plan(state, changes, LOG_COLUMNS, [tuple(None if v == "" else v for v in r) for r in records]) if records else WritePlan()
+    report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key)
+    plan = (collect_plan(state, report.changes, LOG_COLUMNS,
+                         [tuple(None if v == "" else v for v in r) for r in report.records])
+            if report.records else WritePlan())
     return report, plan
 
 

@@ -3,6 +3,7 @@ or raises Refused with the reason (the list of what is refused is in the package
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import zipfile
@@ -116,7 +117,27 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
-    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors))
+    return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
+                      issued_values(grid[header_row - 1], raw_rows, row_ids),
+                      _issued_at(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+
+
+def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str]) -> dict[str, dict[str, str]]:
+    """指標ID → field → the input cell's text as split issued it (c.ISSUED_HEADERS), for
+    the fields whose hidden column is in the header row; empty for a file issued before
+    those columns existed, which then imports as it always did (every cell that differs)."""
+    at = {text(v): col for col, v in enumerate(header, start=1)}
+    found = {f: at[h] for f, h in c.ISSUED_HEADERS.items() if h in at}
+    if not found:
+        return {}
+    return {ind_id: {f: text(_at(raw_rows[r], col)) for f, col in found.items()} for r, ind_id in row_ids.items()}
+
+
+def _issued_at(stamp: str) -> Optional[dt.datetime]:
+    try:
+        return dt.datetime.fromisoformat(stamp.strip()) if stamp.strip() else None
+    except ValueError:
+        return None
 
 
 def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:

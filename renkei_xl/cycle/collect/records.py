@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import NamedTuple, Optional, Sequence
+from typing import Mapping, NamedTuple, Optional, Sequence
 
 from ...core.contract import INPUT_FIELDS  # noqa: F401  (read here by inspect and collect)
 from ...core.contract_read import text
@@ -56,13 +56,15 @@ class ImportRecord(NamedTuple):
 
 
 class CollectReport:
-    __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file")
+    __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file", "kept_by_file")
 
     def __init__(self, changes: list[Change], refusals: list[Refusal], records: list[ImportRecord],
                  dry_run: bool = False, written: object = None,
-                 held_by_file: Sequence[tuple[str, Sequence[Finding]]] = ()):
+                 held_by_file: Sequence[tuple[str, Sequence[Finding]]] = (),
+                 kept_by_file: Sequence[tuple[str, Sequence[Finding]]] = ()):
         self.changes, self.refusals, self.records = changes, refusals, records
         self.held_by_file = [(name, tuple(found)) for name, found in held_by_file if found]
+        self.kept_by_file = [(name, tuple(found)) for name, found in kept_by_file if found]
         self.dry_run = dry_run
         self.written = written                  # session.Written when the master was written
 
@@ -79,9 +81,16 @@ class CollectReport:
         """(file name, finding) of each cell not imported from a file otherwise imported."""
         return [(name, f) for name, found in self.held_by_file for f in found]
 
+    @property
+    def kept(self) -> list[tuple[str, Finding]]:
+        """(file name, finding) of each master cell changed after the split that the file
+        returned as issued: the master's value was kept."""
+        return [(name, f) for name, found in self.kept_by_file for f in found]
+
     def lines(self) -> list[str]:
         out = [ch.line() for ch in self.changes]
         out += [held_line(name, f) for name, f in self.held]
+        out += [kept_line(name, f) for name, f in self.kept]
         out += [r.line() for r in self.refusals]
         for rec in self.records:
             out.append(f"取込{'予定' if self.dry_run else ''}: {rec.file_name}（{rec.municipality}、"
@@ -93,6 +102,11 @@ def held_line(file_name: str, f: Finding) -> str:
     """One cell not imported, as the report shows it."""
     return (f"取り込みません: {file_name}: {f.place} {f.indicator_id}: {f.message}"
             "（この行は取り込まず、マスターの値のままです）")
+
+
+def kept_line(file_name: str, f: Finding) -> str:
+    """One master cell kept against an untouched returned cell, as the report shows it."""
+    return f"マスターの値のまま: {file_name}: {f.place} {f.indicator_id}: {f.message}"
 
 
 def held_summary(count: int) -> str:
@@ -132,6 +146,9 @@ class Submission(NamedTuple):
     modified: Optional[dt.datetime]
     values: dict[str, dict[str, object]]   # 指標ID -> field -> value to import
     held: tuple[Finding, ...] = ()         # bad cells: their rows are not among ``values``
+    issued: dict[str, dict[str, str]] = {}  # 指標ID -> field -> the cell's text as issued (if kept)
+    issued_at: Optional[dt.datetime] = None  # when split issued the file (RenkeiIssued)
+    cells: dict[str, Mapping[str, str]] = {}  # 指標ID -> field -> the file's cell
 
 
 def cell_at(row: Sequence[object], col: int) -> object:

@@ -1,0 +1,85 @@
+"""What a municipality changed in its file since split issued it, against what staff
+changed in the master meanwhile.
+
+A return carries every input cell of the municipality's sheet, and collect used to write
+each one that differed from the master. A value staff corrected in the master after the
+split (a number phoned in, a typo fixed) was then put back by a row the municipality
+never touched. Each file issued now keeps its input cells as issued, as text, in hidden
+locked columns (core.contract.ISSUED_HEADERS), so for each cell:
+
+- returned as issued: the municipality did not change it, and the master's value stands;
+  where staff changed it after the split, a warning says the correction was kept;
+- changed in the file, and the master still as issued (or already equal to the file):
+  imported, as before;
+- changed on both sides, to different values: neither is taken; the row is held, as a
+  row with a bad cell is, and the finding names both values.
+
+This holds for the first import of a file since it was issued. After one, the master's
+cells differ from the issued ones by that import too, which nothing here can tell from
+staff's own edits, so a second return of the same issue (a corrected resubmission, or an
+older file forced in) imports every difference, as a file issued before these columns
+existed always does. The issued values are not sealed: a municipality that lifts the
+sheet's protection and edits them can only make its own change look untouched (not
+imported) or an untouched cell look changed (imported, as before this rule), never move
+a value the master holds elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+from ...core import contract as c, findings as F
+from ...core.contract_read import text
+from ...core.model import Entry, Finding
+from ...core.values import shown
+from .records import ImportRecord, Submission
+
+
+def first_since_issue(sub: Submission, logged: Sequence[ImportRecord]) -> bool:
+    """No import of this municipality is logged since the file was issued (a logged import
+    without a readable time counts as one: then nothing is assumed)."""
+    if sub.issued_at is None:
+        return False
+    return not any(r.municipality == sub.municipality and (r.imported_at is None or r.imported_at >= sub.issued_at)
+                   for r in logged)
+
+
+def changed_since_issue(sub: Submission, master: Mapping[str, Entry], current: Mapping[tuple[str, str], str]
+                        ) -> tuple[dict[str, dict[str, object]], list[Finding], list[Finding]]:
+    """(the cells to import, by 指標ID and field; the cells changed on both sides, as
+    errors, whose rows are left out; the master cells kept, as warnings).
+
+    ``master``: the municipality's entries by 指標ID; ``current``: (municipality, master
+    cell) → text where an earlier file of this run already wrote it."""
+    values: dict[str, dict[str, object]] = {}
+    conflicts: list[Finding] = []
+    kept: list[Finding] = []
+    for ind_id, fields in sub.values.items():
+        was, entry = sub.issued.get(ind_id, {}), master[ind_id]
+        row_conflicts = []
+        wanted = {}
+        for field, new in fields.items():
+            issued = was.get(field)
+            now = current.get((sub.municipality, entry.cell(field)), getattr(entry, field))
+            said = _said(issued), _said(now), _said(text(new))
+            if issued is None:
+                wanted[field] = new
+            elif text(new) == issued:
+                if now != issued:
+                    kept.append(F.KEPT_CORRECTION.at(entry.sheet, entry.cell(field), ind_id,
+                                                     label=c.ENTRY_HEADERS[field], issued=said[0], master=said[1]))
+            elif now in (issued, text(new)):
+                wanted[field] = new
+            else:
+                row_conflicts.append(F.CHANGED_ON_BOTH_SIDES.at(
+                    sub.municipality, sub.cells.get(ind_id, {}).get(field, ""), ind_id,
+                    label=c.ENTRY_HEADERS[field], issued=said[0], master=said[1], returned=said[2]))
+        if row_conflicts:
+            conflicts += row_conflicts
+        else:
+            values[ind_id] = wanted
+    return values, conflicts, kept
+
+
+def _said(value: Optional[str]) -> str:
+    return f"「{shown(value)}」" if value else "空欄"
