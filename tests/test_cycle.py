@@ -710,6 +710,18 @@ def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issu
     assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
 
 
+def test_an_issue_time_edited_with_a_zone_is_compared_not_crashed_on(cycle):
+    """RenkeiIssued is the file's own text: with a zone it is still an instant, compared
+    with 取込履歴's local times (an aware and a naive time raise TypeError)."""
+    from renkei_xl.cycle.collect import ImportRecord
+
+    master, _, filled = cycle
+    set_property(filled["小樽市"], P_ISSUED, "2023-06-01T09:00:00+09:00")
+    logged = [ImportRecord("前.xlsx", "小樽市", dt.datetime(2023, 5, 1, 9, 0), 1, "0" * 64, None)]
+    report = plan_collect(load_master(master), [filled["小樽市"]], logged, key=None)
+    assert not report.refused and report.records and not report.held
+
+
 def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_before(cycle):
     """Files already out when the columns came keep their template version and are read
     as they always were."""

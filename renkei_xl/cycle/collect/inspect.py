@@ -134,10 +134,13 @@ def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, st
 
 
 def _issued_at(stamp: str) -> Optional[dt.datetime]:
+    """RenkeiIssued as the local time 取込履歴 records (split writes it so; a stamp edited
+    into another form, or with a zone, is taken as the same instant or as none)."""
     try:
-        return dt.datetime.fromisoformat(stamp.strip()) if stamp.strip() else None
+        when = dt.datetime.fromisoformat(stamp.strip()) if stamp.strip() else None
     except ValueError:
         return None
+    return when.astimezone().replace(tzinfo=None) if when is not None and when.tzinfo else when
 
 
 def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:
