@@ -722,6 +722,18 @@ def test_an_issue_time_edited_with_a_zone_is_compared_not_crashed_on(cycle):
     assert not report.refused and report.records and not report.held
 
 
+def test_times_typed_with_a_zone_into_the_import_log_are_compared_not_crashed_on(cycle):
+    """取込履歴 is staff's sheet: a 取込日時 or 提出日時 typed as text with a zone is an instant."""
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
+
+    master, _, filled = cycle
+    grid = [list(LOG_COLUMNS), ["前.xlsx", "小樽市", "2099-01-01T09:00:00+09:00", 1, "0" * 64, "2099-01-01T09:00:00+09:00", None]]
+    logged = read_import_log(grid)
+    assert logged[0].imported_at.tzinfo is None and logged[0].submitted_at.tzinfo is None
+    report = plan_collect(load_master(master), [filled["小樽市"]], logged, key=master_key_of_file(master))
+    assert "より古いファイル" in report.refused[0].reason   # compared: the logged one is newer
+
+
 def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_before(cycle):
     """Files already out when the columns came keep their template version and are read
     as they always were."""

@@ -32,14 +32,17 @@ def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
 
 
 def _as_datetime(value: object) -> Optional[dt.datetime]:
+    """A time of the log as the naive local time the tool writes (a time staff typed with
+    a zone is the same instant; compared aware against naive it would raise)."""
+    when = None
     if isinstance(value, dt.datetime):
-        return value.replace(microsecond=0)
-    if isinstance(value, str) and value.strip():
+        when = value.replace(microsecond=0)
+    elif isinstance(value, str) and value.strip():
         try:
-            return dt.datetime.fromisoformat(value.strip().replace("/", "-"))
+            when = dt.datetime.fromisoformat(value.strip().replace("/", "-"))
         except ValueError:
             return None
-    return None
+    return when.astimezone().replace(tzinfo=None) if when is not None and when.tzinfo else when
 
 
 def _as_int(value: object) -> int:
