@@ -734,6 +734,24 @@ def test_times_typed_with_a_zone_into_the_import_log_are_compared_not_crashed_on
     assert "より古いファイル" in report.refused[0].reason   # compared: the logged one is newer
 
 
+def test_a_save_time_at_the_end_of_the_calendar_is_no_crash_in_japan(cycle, monkeypatch):
+    """A return whose core save time is 9999-12-31 23:00 UTC: in Japan's zone that is past
+    the last datetime, and converting it raised OverflowError (exit 3). It is no time."""
+    import time
+
+    master, _, filled = cycle
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        set_property(filled["小樽市"], P_ISSUED, "9999-12-31T23:00:00+00:00")   # openpyxl saves: first
+        set_modified(filled["小樽市"], dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone.utc))
+        report = plan_collect(load_master(master), [filled["小樽市"]], key=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert not report.refused and [r.submitted_at for r in report.records] == [None]
+
+
 def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_before(cycle):
     """Files already out when the columns came keep their template version and are read
     as they always were."""

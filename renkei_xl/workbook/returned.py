@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from typing import Optional
 
+from ..clock import local
 from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
@@ -70,7 +71,8 @@ class ReturnedBook:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
-        return when.astimezone().replace(tzinfo=None, microsecond=0)
+        when = local(when)
+        return when.replace(microsecond=0) if when is not None else None
 
     def grid(self, name: str) -> list[list[object]]:
         """The sheet's values from A1 (empty cells None); formulas as their saved results."""

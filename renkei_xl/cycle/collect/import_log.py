@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional, Sequence
 
+from ...clock import local
 from ...core import contract as c
 from ...core.contract_read import Book, text
 from ...core.errors import UserError
@@ -42,7 +43,7 @@ def _as_datetime(value: object) -> Optional[dt.datetime]:
             when = dt.datetime.fromisoformat(value.strip().replace("/", "-"))
         except ValueError:
             return None
-    return when.astimezone().replace(tzinfo=None) if when is not None and when.tzinfo else when
+    return local(when) if when is not None else None
 
 
 def _as_int(value: object) -> int:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
+from ...clock import local
 from ...core import contract as c
 from ...core.book_kind import MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
@@ -140,7 +141,7 @@ def _issued_at(stamp: str) -> Optional[dt.datetime]:
         when = dt.datetime.fromisoformat(stamp.strip()) if stamp.strip() else None
     except ValueError:
         return None
-    return when.astimezone().replace(tzinfo=None) if when is not None and when.tzinfo else when
+    return local(when) if when is not None else None
 
 
 def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:
