@@ -685,6 +685,24 @@ def test_a_cell_changed_on_both_sides_is_held_and_named(cycle, capsys):
     assert cell_of(master, "小樽市", "08-1", "実績値") == 3
 
 
+def test_an_error_value_in_the_master_is_no_correction_to_keep(cycle):
+    """A master cell that became #REF! after the split (a broken formula) is written over by
+    the returned value, changed or not, as before: an error is never kept as staff's value."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    rows = {ws.cell(r, cols["指標ID"]).value: r for r in range(top + 1, ws.max_row + 1)}
+    ws.cell(rows["04-1"], cols["実績値"]).value = "#REF!"     # as both readers hand a cached error over
+    ws.cell(rows["08-1"], cols["実施状況"]).value = "#N/A"
+    wb.save(master)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)   # returned as issued (empty)
+    report = collect(master, [filled["小樽市"]])
+    assert not report.kept and not report.held
+    assert {(ch.indicator_id, ch.field, ch.old, ch.new) for ch in report.changes} >= {
+        ("04-1", "実績値", "#REF!", None), ("08-1", "実施状況", "#N/A", None), ("08-1", "実績値", "", 3)}
+
+
 def test_the_same_value_on_both_sides_is_no_conflict(cycle):
     master, _, filled = cycle
     _corrected_after_split(master, "小樽市", "04-1", 2)

@@ -12,7 +12,9 @@ locked columns (core.contract.ISSUED_HEADERS), so for each cell:
 - changed in the file, and the master still as issued (or already equal to the file):
   imported, as before;
 - changed on both sides, to different values: neither is taken; the row is held, as a
-  row with a bad cell is, and the finding names both values.
+  row with a bad cell is, and the finding names both values;
+- an error value in the master's cell (a formula broken since) is no correction: the
+  returned value is imported over it, as before, and listed as a change.
 
 This holds for the first import of a file since it was issued. After one, the master's
 cells differ from the issued ones by that import too, which nothing here can tell from
@@ -31,7 +33,7 @@ from typing import Mapping, Optional, Sequence
 from ...core import contract as c, findings as F
 from ...core.contract_read import text
 from ...core.model import Entry, Finding
-from ...core.values import shown
+from ...core.values import error_value, shown
 from .records import ImportRecord, Submission
 
 
@@ -62,8 +64,8 @@ def changed_since_issue(sub: Submission, master: Mapping[str, Entry], current: M
             issued = was.get(field)
             now = current.get((sub.municipality, entry.cell(field)), getattr(entry, field))
             said = _said(issued), _said(now), _said(text(new))
-            if issued is None:
-                wanted[field] = new
+            if issued is None or error_value(now) is not None:
+                wanted[field] = new      # an error value in the master is no correction to keep
             elif text(new) == issued:
                 if now != issued:
                     kept.append(F.KEPT_CORRECTION.at(entry.sheet, entry.cell(field), ind_id,
