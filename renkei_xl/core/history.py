@@ -25,7 +25,7 @@ from .model import ACHIEVED, EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .sheet_grid import symbol_colours
-from .values import shown
+from .values import fit_cell, shown
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -144,10 +144,10 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
                                         [(h, "header") for h in header]]
     known = {i.id for i in indicators}
     ordered: list[tuple[str, str, str, str]] = [
-        (i.id, i.project_label, i.name, i.target) for i in indicators]
+        (i.id, fit_cell(i.project_label), fit_cell(i.name), fit_cell(i.target)) for i in indicators]
     ordered += [(i, "", "（指標シートにない指標）", "") for i in history if i not in known]
     for ind_id, project, name, target in ordered:
-        row: list[Optional[Cell]] = [(ind_id, "body"), (project or None, "body"), (name or None, "body"),
+        row: list[Optional[Cell]] = [(fit_cell(ind_id), "body"), (project or None, "body"), (name or None, "body"),
                                      (target or None, "body")]
         for y in years:
             rec = history.get(ind_id, {}).get(y)

@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 from .methods import NO_VALUE
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Indicator, Result, Settings
 from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
+from .values import fit_cell
 
 # Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
 TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
@@ -60,20 +61,24 @@ def list_grid(result: Result, settings: Settings) -> Grid:
         by_role.setdefault(ind.role, []).append(ind)
     evaluations, consolidated = result.evaluations, result.consolidated
     grid_rows, kinds = g.rows, g.kinds     # appended to directly: 20,000 rows on a large master
+    # 指標's texts as a cell can hold them (values.fit_cell; 入力チェック warns of each cut):
+    # a 事業概要 pasted whole would be refused by Excel on the buttons and over its limit in a file.
+    fit = fit_cell
     for role, members in by_role.items():
+        shown_role = fit(role)
         ordered = [i for i in members if i.is_kpi] + [i for i in members if not i.is_kpi]
         first_row = len(grid_rows)
         groups: dict[tuple, list[int]] = {}
         for ind in ordered:
             ev = evaluations[ind.id]
             c = consolidated[ind.id]
-            project, summary = ind.project_label, ("" if ind.is_kpi else ind.summary)
+            project, summary = fit(ind.project_label), ("" if ind.is_kpi else fit(ind.summary))
             groups.setdefault(("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name),
                               []).append(len(grid_rows))
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
-            grid_rows.append([role, project, summary, ind.name, ind.baseline or NO_VALUE, ind.target or NO_VALUE,
-                              c.actual or NO_VALUE, ev.symbol, c.status_text, ind.id,
-                              None if ev.ratio is None else round(ev.ratio, 4)])
+            grid_rows.append([shown_role, project, summary, fit(ind.name), fit(ind.baseline) or NO_VALUE,
+                              fit(ind.target) or NO_VALUE, c.actual or NO_VALUE, ev.symbol, c.status_text,
+                              fit(ind.id), None if ev.ratio is None else round(ev.ratio, 4)])
         last_row = len(grid_rows) - 1
         if last_row > first_row:
             g.merges.append((first_row, 0, last_row, 0))
@@ -104,7 +109,7 @@ def summary_grid(result: Result, settings: Settings) -> Grid:
     g.header_row = g.add(HEADER, ["区分", *(f"{sym} {SYMBOL_LABELS[sym]}" for sym in SYMBOLS), "計"])
     g.add(TOTAL, ["全体", *(s.counts.get(sym, 0) for sym in SYMBOLS), sum(s.counts.values())])
     for role, counts in s.by_role.items():
-        g.add(INDICATOR, [role, *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
+        g.add(INDICATOR, [fit_cell(role), *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
     g.add(BLANK, [])
     r = g.add(TOTAL, ["達成割合", s.rate_text or NO_VALUE,
                       f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}{s.left_out_text}"])
