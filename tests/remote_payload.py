@@ -299,16 +299,28 @@ def _unsendable_errors(wb, sheets: list[dict]) -> list[list]:
     return out
 
 
+# VBA-Web's json_StringIsLargeNumber (xlwings' WebHelpers.bas): a text it writes without quotes.
+_LARGE_NUMBER = re.compile(r"[.0-9Ee]{16,100}")
+_BARE = "\ue001bare:"
+
+
 def client_body(payload: dict) -> bytes:
     """The request body as the payload's client writes it. A VBA client leaves a hole for
-    each error value it cannot write (``[1,,3]``; a one-column row becomes ``[]``)."""
+    each error value it cannot write (``[1,,3]``; a one-column row becomes ``[]``), and
+    writes a text of 16 to 100 characters of ``0-9 . E e`` bare, as if it were a number."""
     holes = payload.get(EXCEL_KEY, {}).get("unsendable") or []
-    if payload.get("client") != VBA or not holes:
+    if payload.get("client") != VBA:
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
     copy = json.loads(json.dumps(payload, ensure_ascii=False))
     for i, r, c in holes:
         copy["sheets"][i]["values"][r - 1][c - 1] = _HOLE
-    return json.dumps(copy, ensure_ascii=False).replace(json.dumps(_HOLE, ensure_ascii=False), "").encode("utf-8")
+    for sheet in copy["sheets"]:
+        for row in sheet["values"]:
+            for k, v in enumerate(row):
+                if isinstance(v, str) and _LARGE_NUMBER.fullmatch(v):
+                    row[k] = _BARE + v
+    text = json.dumps(copy, ensure_ascii=False).replace(json.dumps(_HOLE, ensure_ascii=False), "")
+    return re.sub('"' + _BARE + r'([.0-9Ee]+)"', r"\1", text).encode("utf-8")
 
 
 def payload_after(payload: dict, applied: "Applied") -> dict:

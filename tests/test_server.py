@@ -1045,6 +1045,35 @@ def test_an_error_value_the_vba_client_cannot_send_is_named_with_its_cell(server
     assert re.search(r"outcome=送れないエラー値 status=400", server.log.read_text(encoding="utf-8"))
 
 
+def test_a_text_the_vba_client_writes_bare_as_a_large_number_is_read_as_its_text(server, tmp_path):
+    """VBA-Web writes a text of 16-100 characters of 0-9 . E e without quotes: 「0000000000000001」
+    or a row of dots in any cell of any sheet made every button's body unreadable (400, no
+    cell named). The server quotes such a token again, and the cell is the text it holds."""
+    import openpyxl
+
+    copy = tmp_path / MASTER_NAME
+    copy.write_bytes(server.master.read_bytes())
+    wb = openpyxl.load_workbook(copy, keep_vba=True)
+    wb["札幌市"]["K2"] = "0000000000000001"            # a staff note beside the table
+    wb.create_sheet("メモ")["A1"] = "2024.04.01.10.30.00"
+    entry = next(e for e in load_master_entries(server.master) if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    wb["札幌市"][entry.cell("value")] = "................"
+    wb.save(copy)
+    payload = _payload(copy)
+    with pytest.raises(ValueError):
+        json.loads(client_body(payload))      # what xlwings' VBA client really sends
+    response = server.post("check", payload)
+    assert response.status_code == 200, response.text
+    said = json.dumps(response.json(), ensure_ascii=False)
+    assert f"札幌市!{entry.cell('value')}" in said and "................" in said, said
+
+
+def load_master_entries(path: Path):
+    from renkei_xl.workbook.session import load_master
+
+    return load_master(path).entries
+
+
 def test_an_error_value_the_vba_client_can_send_is_an_input_error_not_a_refusal(server, tmp_path):
     from renkei_xl.workbook.session import load_master
 

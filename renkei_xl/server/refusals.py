@@ -76,8 +76,14 @@ def parse_payload(body: bytes) -> object:
     except UnicodeDecodeError:
         raise Refusal(400, UNREADABLE, "形式の誤り") from None
     except (ValueError, RecursionError):
-        from .unsendable import message, unsendable_cells
+        from .unsendable import message, quoted_large_numbers, unsendable_cells
 
+        requoted = quoted_large_numbers(text)
+        if requoted is not None:
+            try:
+                return json.loads(requoted)
+            except (ValueError, RecursionError):
+                text = requoted      # a hole as well: named below
         cells = unsendable_cells(text)
         if cells:
             raise Refusal(400, message(cells), UNSENDABLE_OUTCOME) from None

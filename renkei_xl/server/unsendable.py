@@ -11,6 +11,14 @@ always sends a rectangle, so a row shorter than the others is the same hole (for
 one-cell used range, ``[[]]``, nothing can tell it from an empty sheet; the tool reads no
 such sheet).
 
+VBA-Web also writes a text cell of 16 to 100 characters made only of ``0-9 . E e`` without
+quotes (``json_StringIsLargeNumber``: it takes such a text for a number too large for a
+Double): 「0000000000000001」, a row of dots, 「2024.04.01.10.30.00」. Most of them are not
+JSON numbers, so one such cell on any sheet made every button's body unreadable. Such a
+token can only be a text the client wrote bare (a Double goes through CStr, 15 digits, an
+exponent with its sign), so ``quoted_large_numbers`` puts the quotes back and the cell is
+read as the text it holds.
+
 The search runs only after a body failed to parse, so its cost (one regular-expression
 pass, then one parse) is never paid by a good click.
 """
@@ -28,6 +36,26 @@ from ..core.refs import cell_ref
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(,)\s*(?=[,\]])|(\[)\s*(?=,)')
 _HOLE = "\ue000renkei-unsendable"   # a private-use character: no cell text starts with it
 SHOWN = 5                           # cells named in the message; the rest are counted
+
+
+# A JSON string (skipped), or a bare run of what json_StringIsLargeNumber lets through,
+# between the separators an array element sits in.
+_LARGE = re.compile(r'"(?:[^"\\]|\\.)*"|(?<=[\[,])\s*([.0-9Ee]{16,100})\s*(?=[,\]])')
+
+
+def quoted_large_numbers(text: str) -> Optional[str]:
+    """``text`` with each bare large-number token quoted again, or None when it has none."""
+    found = False
+
+    def quote(m: re.Match) -> str:
+        nonlocal found
+        if m.group(1) is None:
+            return m.group(0)
+        found = True
+        return json.dumps(m.group(1))
+
+    out = _LARGE.sub(quote, text)
+    return out if found else None
 
 
 def hole_positions(text: str) -> list[int]:
