@@ -314,9 +314,10 @@ def client_body(payload: dict) -> bytes:
     copy = json.loads(json.dumps(payload, ensure_ascii=False))
     for i, r, c in holes:
         copy["sheets"][i]["values"][r - 1][c - 1] = _HOLE
-    for sheet in copy["sheets"]:
-        for row in sheet["values"]:
-            for k, v in enumerate(row):
+    for sheet in copy.get("sheets") if isinstance(copy.get("sheets"), list) else []:
+        values = sheet.get("values") if isinstance(sheet, dict) else None
+        for row in values if isinstance(values, list) else []:
+            for k, v in enumerate(row if isinstance(row, list) else []):
                 if isinstance(v, str) and _LARGE_NUMBER.fullmatch(v):
                     row[k] = _BARE + v
     text = json.dumps(copy, ensure_ascii=False).replace(json.dumps(_HOLE, ensure_ascii=False), "")
