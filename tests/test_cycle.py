@@ -786,6 +786,40 @@ def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_be
     assert ("04-1", "5", 2) in {(ch.indicator_id, ch.old, ch.new) for ch in report.changes}
 
 
+def _master_sheet_renamed(ws):
+    ws.title = "小樽市 "
+
+
+def _master_header_broken(ws):
+    _top, cols = header_row(ws)
+    ws.cell(_top, cols["実績値"]).value = "#REF!"
+
+
+def _master_row_doubled(ws):
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    ws.append([ws.cell(row, k).value for k in range(1, ws.max_column + 1)])
+
+
+@pytest.mark.parametrize("damage, said", [
+    (_master_sheet_renamed, "「小樽市 」は名前が違います"),
+    (lambda ws: ws.parent.remove(ws), "シートがありません"),
+    (_master_header_broken, "エラー値「#REF!」"),
+    (_master_row_doubled, "指標ID「04-1」が重複しています"),
+])
+def test_a_master_sheet_that_cannot_be_compared_is_named_not_the_returned_file(cycle, damage, said):
+    """The return is as issued; the master's own 小樽市 sheet is at fault. Before, the file was
+    refused for rows "added" or a template "changed", which sent staff after the wrong file."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(master)
+    damage(wb["小樽市"])
+    wb.save(master)
+    report = collect(master, [filled["小樽市"]])
+    [refusal] = report.refused
+    assert refusal.reason.startswith("マスターの市町村シート「小樽市」") and said in refusal.reason, refusal.reason
+    assert "マスターの側の問題です" in refusal.reason
+
+
 def test_master_changed_after_split_refuses_the_old_file(cycle):
     master, _, filled = cycle
     wb = openpyxl.load_workbook(master)

@@ -69,10 +69,35 @@ def _municipality_of(wb, ident: dict[str, str], settings) -> str:
     return muni
 
 
+# The master's own read findings that leave nothing to compare a return with: the
+# municipality's sheet missing or its header unreadable.
+_MASTER_AT_FAULT = ("missing-sheet", "missing-header")
+_AT_FAULT = "このファイルではなく、マスターの側の問題です。マスターを直して保存してから、もう一度取り込んでください"
+
+
+def _check_master_sheet(data: MasterData, muni: str) -> None:
+    """The returned file is not at fault when the master's own sheet of ``muni`` cannot be
+    compared with it: missing, its header unreadable, or a 指標ID on it twice (each return
+    would otherwise be refused for rows "added" or a template "changed")."""
+    found = next((f for f in data.findings if f.type in _MASTER_AT_FAULT and f.sheet == muni), None)
+    if found is not None:
+        raise Refused(f"マスターの市町村シート「{muni}」を読めません: {found.message}。{_AT_FAULT}")
+    first: dict[str, Entry] = {}
+    for e in data.entries:
+        if e.municipality != muni or not e.indicator_id:
+            continue
+        if e.indicator_id in first:
+            raise Refused(f"マスターの市町村シート「{muni}」で指標ID「{shown(e.indicator_id)}」が重複しています"
+                          f"（{muni}!{first[e.indicator_id].cell('indicator_id')} と {muni}!{e.cell('indicator_id')}）。"
+                          f"{_AT_FAULT}")
+        first[e.indicator_id] = e
+
+
 def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
     ident = identifier(wb)
     settings = data.settings
     muni = _municipality_of(wb, ident, settings)
+    _check_master_sheet(data, muni)
     if muni not in wb.sheetnames:
         raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
     try:
