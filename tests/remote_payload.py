@@ -248,8 +248,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
             return
         sheet, ref = dests[0]
         sheet = sheet.replace("''", "'")     # openpyxl leaves a quoted name's doubled ' as it is
-        if sheet not in wb.sheetnames:
-            return
+        if sheet not in wb.sheetnames or not _A1_RANGE.fullmatch(ref):
+            return      # Remote.bas sends only names whose RefersToRange is a range (not =設定!#REF!)
         names.append({"name": defined.name, "sheet_index": wb.sheetnames.index(sheet),
                       "address": ref.replace("$", ""), "book_scope": book_scope,
                       "scope_sheet_name": scope_ws.title if scope_ws else None,
@@ -299,6 +299,7 @@ def _unsendable_errors(wb, sheets: list[dict]) -> list[list]:
     return out
 
 
+_A1_RANGE = re.compile(r"\$?[A-Z]{1,3}\$?\d+(:\$?[A-Z]{1,3}\$?\d+)?")
 # VBA-Web's json_StringIsLargeNumber (xlwings' WebHelpers.bas): a text it writes without quotes.
 _LARGE_NUMBER = re.compile(r"[.0-9Ee]{16,100}")
 _BARE = "\ue001bare:"

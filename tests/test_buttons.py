@@ -319,6 +319,23 @@ def test_a_text_of_a_cells_length_in_indicators_is_cut_on_every_tool_sheet_on_bo
     assert any(cell_length(v) == CELL_TEXT_LIMIT for r in applied.rows(c.LIST) for v in r if isinstance(v, str))
 
 
+def test_a_broken_defined_name_is_said_as_possibly_broken_on_the_button(master, tmp_path):
+    """Remote.bas leaves out a name whose RefersToRange fails (対象年度 after its cell was
+    deleted: =設定!#REF!), so the button cannot tell it from a missing one; it said only
+    「ありません」 and sent staff to add a name that is there."""
+    from openpyxl import load_workbook
+
+    saved = _copy(master, tmp_path / "broken.xlsm")
+    wb = load_workbook(saved, keep_vba=True)
+    wb.defined_names[c.N_YEAR].attr_text = "設定!#REF!"
+    wb.save(saved)
+    applied, _ = _run(buttons.check, payload_from_file(saved))
+    prompt = _only_alert(applied)["prompt"]
+    assert f"名前の定義「{c.N_YEAR}」がないか、参照先が壊れています" in prompt, prompt
+    code = cli_main(["validate", str(saved)])
+    assert code != 0
+
+
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):
     book = _copy(master, tmp_path / "book.xlsm")
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)

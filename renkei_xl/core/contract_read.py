@@ -126,7 +126,10 @@ class Book:
             if broken is not None:
                 raise UserError(f"名前の定義「{name}」の参照先「{shown(broken)[:60]}」がセルを指していません（参照先が"
                                 "壊れています）。設定シートの値のセルに名前を付け直してください")
-            raise UserError(f"名前の定義「{name}」がありません（設定シートの値に名前を付けてください）")
+            # The buttons' client leaves out a name whose reference is broken, so here a
+            # missing name may be a broken one: the message says both.
+            raise UserError(f"名前の定義「{name}」がないか、参照先が壊れています（#REF! など。参照先のセルを削除すると"
+                            f"こうなります）。設定シートの値のセルに名前「{name}」を付け直してください")
         sheet, ref = self.names[name]
         if sheet not in self.sheets:
             raise UserError(f"名前の定義「{name}」の参照先シート「{sheet}」がありません")
