@@ -620,7 +620,7 @@ def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, mo
         assert [a["func"] for a in actions] == ["alert"]
         alert = _only_alert(applied)
         assert alert["mode"] == "critical"
-        assert f"名前の定義「{c.N_REGION}」がありません" in alert["prompt"]
+        assert f"名前の定義「{c.N_REGION}」がないか、参照先が壊れています" in alert["prompt"]
 
 
 def test_an_unexpected_error_becomes_an_alert_with_a_log(master, tmp_path, monkeypatch):
