@@ -345,9 +345,12 @@ NAMES = {"圏域名": ("設定", "B2"), "対象年度": ("設定", "B3"), "基�
          "概ね達成閾値": ("設定", "B5")}
 
 
-def _book(year=2023, threshold=0.85, municipalities=(("札幌市", "中心市"), ("小樽市", "連携市町村"))):
+def _book(year=2023, threshold=0.85, municipalities=(("札幌市", "中心市"), ("小樽市", "連携市町村")),
+          base="end of year"):
+    if base == "end of year":
+        base = dt.datetime(year + 1 if isinstance(year, int) and not isinstance(year, bool) else 2024, 3, 31)
     grid = [["基本設定"], ["圏域名", "テスト圏"], ["対象年度", year],
-            ["基準日", dt.datetime(2024, 3, 31)], ["概ね達成閾値", threshold], [], [],
+            ["基準日", base], ["概ね達成閾値", threshold], [], [],
             ["市町村一覧"], ["市町村名", "区分", "担当部署", "メールアドレス"]]
     grid += [list(m) for m in municipalities]
     return Book({"設定": grid}, NAMES)
@@ -391,6 +394,29 @@ def test_implausible_years_are_refused(value, fragment):
                                             (2000, 2000), (2100, 2100)])
 def test_plausible_years(value, expected):
     assert read_settings(_book(year=value)).fiscal_year == expected
+
+
+@pytest.mark.parametrize("value,fragment", [
+    (0, "日付ではありません"), (0.0, "日付ではありません"), (dt.time(0, 0), "日付ではありません"),
+    (dt.timedelta(0), "日付ではありません"), (dt.datetime(1899, 12, 30), "対象年度（2023年度）と合いません"),
+    (dt.datetime(1999, 4, 1), "対象年度（2023年度）と合いません"), ("2026/04/01", "対象年度（2023年度）と合いません"),
+    (dt.datetime(2023, 3, 31), "2023/04/01 から 2025/03/31")])
+def test_a_base_date_that_is_no_date_of_the_year_is_refused_naming_its_cell(value, fragment):
+    """0 (a cleared date cell, 「=IF(…,"",0)」) reached the buttons as the serial 0 and was
+    accepted as 1899/12/30, which split then wrote into every input file; the file face read
+    it as a time and said 「00:00:00」. A date of another year went into every file too."""
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(base=value))
+    msg = str(exc.value)
+    assert msg.startswith("設定!B4: 基準日") and fragment in msg, msg
+
+
+@pytest.mark.parametrize("value,expected", [
+    (dt.datetime(2024, 3, 31), dt.date(2024, 3, 31)), (45382, dt.date(2024, 3, 31)), ("R6.3.31", dt.date(2024, 3, 31)),
+    (dt.datetime(2023, 4, 1), dt.date(2023, 4, 1)), (dt.datetime(2025, 3, 31), dt.date(2025, 3, 31)),
+    (None, None), ("", None)])
+def test_a_base_date_in_the_year_or_the_year_after_reads(value, expected):
+    assert read_settings(_book(base=value)).base_date == expected
 
 
 def test_an_empty_municipality_table_is_refused():

@@ -270,23 +270,40 @@ def read_settings(book: Book) -> Settings:
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = _setting(book, c.N_BASE_DATE)
+    base = _base_date(f"{sheet}!{ref}", base, year)
+    sheet, ref, value = _setting(book, c.N_THRESHOLD)
+    threshold = _threshold(f"{sheet}!{ref}", value)
+    return Settings(region, year, base, threshold, tuple(_municipalities(book)))
+
+
+def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
+    """基準日 as a date in 対象年度 or the year after it (the date the figures are as of,
+    written into every input file: 「2024年3月31日時点」), or None when empty (then 年度末).
+    A 0 or a time (what a cleared date cell or 「=IF(…,"",0)」 leaves) is no date: the file
+    reader gets it as a time and the buttons as the serial 0, so both are refused alike."""
+    if isinstance(base, (dt.time, dt.timedelta)) or (
+            isinstance(base, (int, float)) and not isinstance(base, bool) and base < 1):
+        raise UserError(f"{where}: 基準日が日付ではありません（0 または時刻が入っています）。"
+                        "2024/03/31 のように日付を入力してください")
     if isinstance(base, dt.datetime):
         base = base.date()
     elif isinstance(base, (int, float)) and not isinstance(base, bool):
         try:
             base = dt.date(1899, 12, 30) + dt.timedelta(days=int(base))  # an Excel serial date
         except (OverflowError, ValueError):
-            raise UserError(f"{sheet}!{ref}: 基準日「{shown(text(base))}」を日付として読めません"
+            raise UserError(f"{where}: 基準日「{shown(text(base))}」を日付として読めません"
                             "（例: 2024/03/31）") from None
     elif base is not None and not isinstance(base, dt.date):
         from .fiscal import DateParseError, parse_date
         try:
             base = parse_date(text(base)).to_date() if text(base) else None
         except DateParseError as exc:
-            raise UserError(f"{sheet}!{ref}: 基準日を読めません（{exc}）") from None
-    sheet, ref, value = _setting(book, c.N_THRESHOLD)
-    threshold = _threshold(f"{sheet}!{ref}", value)
-    return Settings(region, year, base, threshold, tuple(_municipalities(book)))
+            raise UserError(f"{where}: 基準日を読めません（{exc}）") from None
+    first, last = dt.date(year, 4, 1), dt.date(year + 2, 3, 31)
+    if base is not None and not first <= base <= last:
+        raise UserError(f"{where}: 基準日 {base:%Y/%m/%d} が対象年度（{year}年度）と合いません。"
+                        f"{first:%Y/%m/%d} から {last:%Y/%m/%d}（年度末の1年後）までの日付にしてください")
+    return base
 
 
 def refuse_cell_error(where: str, label: str, value: object) -> None:
