@@ -46,6 +46,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import posixpath
 import re
 import zipfile
@@ -321,8 +322,10 @@ def client_body(payload: dict) -> bytes:
             for k, v in enumerate(row if isinstance(row, list) else []):
                 if isinstance(v, str) and _LARGE_NUMBER.fullmatch(v):
                     row[k] = _BARE + v
+                elif isinstance(v, float) and math.isfinite(v):
+                    row[k] = _BARE + format(v, ".15g")   # a Double through CStr: 15 significant digits
     text = json.dumps(copy, ensure_ascii=False).replace(json.dumps(_HOLE, ensure_ascii=False), "")
-    return re.sub('"' + _BARE + r'([.0-9Ee]+)"', r"\1", text).encode("utf-8")
+    return re.sub('"' + _BARE + r'([-+.0-9Ee]+)"', r"\1", text).encode("utf-8")
 
 
 def payload_after(payload: dict, applied: "Applied") -> dict:

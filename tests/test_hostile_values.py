@@ -67,7 +67,7 @@ def _numbers():
     yield "1" + "0" * 15, "too-large", "大きすぎます"
     yield "9" * 20 + "件", "too-large", "大きすぎます"
     yield "1000兆件", "too-large", "大きすぎます"
-    yield "9" * 100_000, "too-long", "長すぎます"
+    yield "9" * 100_000, "too-large", "大きすぎる"
     yield "1," * 50_000, "too-long", "長すぎます"
     yield "(10件)" * 20_000, "too-long", "長すぎます"
     yield "（" * 100_000, "too-long", "長すぎます"
@@ -171,7 +171,7 @@ OTHER_CASES = [
     ("06-1", "manual", "１０件以下", "range-value"),
     ("06-1", "manual", "▲3件", "negative"),
     ("06-1", "manual", "9.5件", "fractional-count"),
-    ("06-1", "manual", "9" * 100_000, "too-long"),
+    ("06-1", "manual", "9" * 100_000, "too-large"),
     ("40-4", "denominator", "143以上", "range-value"),
     ("40-4", "denominator", "約143", "approximate-value"),
     ("40-4", "denominator", "0", "missing-denominator"),

@@ -1068,6 +1068,26 @@ def test_a_text_the_vba_client_writes_bare_as_a_large_number_is_read_as_its_text
     assert f"札幌市!{entry.cell('value')}" in said and "................" in said, said
 
 
+def test_a_formulas_float_residue_reads_alike_on_the_server_and_the_command_line(server, tmp_path):
+    """A cell whose cached result is 20.999999999999996 (Excel shows 21): xlwings' VBA client
+    sends it through CStr (21), the command line reads the whole double. Both read 21."""
+    import openpyxl
+
+    from renkei_xl.cli import main as cli_main
+
+    copy = tmp_path / MASTER_NAME
+    copy.write_bytes(server.master.read_bytes())
+    entry = next(e for e in load_master_entries(server.master) if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    wb = openpyxl.load_workbook(copy, keep_vba=True)
+    wb["札幌市"][entry.cell("value")] = 20.999999999999996
+    wb.save(copy)
+    assert b"20.999999999999996" not in client_body(_payload(copy))      # CStr's 15 digits
+    response = server.post("check", _payload(copy))
+    assert response.status_code == 200, response.text
+    assert "小数" not in json.dumps(response.json(), ensure_ascii=False)
+    assert cli_main(["validate", str(copy)]) == 0
+
+
 def load_master_entries(path: Path):
     from renkei_xl.workbook.session import load_master
 

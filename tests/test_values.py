@@ -150,7 +150,7 @@ def test_decimal_ten_thousands(d):
     ("10件以下", "range-value", "以下"), ("5未満", "range-value", "未満"), ("10超", "range-value", "超"),
     ("10件以内", "range-value", "以内"), ("10件（見込み）", "approximate-value", "見込"),
     ("約10件", "approximate-value", "約"), ("1e308", "unparseable", "指数表記"),
-    ("10\x07件", "control-character", "U+0007"), ("9" * 101, "too-long", "長すぎます"),
+    ("10\x07件", "control-character", "U+0007"), ("9" * 101, "too-large", "大きすぎる"), ("あ" * 101, "too-long", "長すぎます"),
     ("9" * 21 + "件", "too-large", "桁数"),
 ])
 def test_every_column_refuses_approximations_and_open_ranges(raw, code, fragment):
@@ -179,3 +179,17 @@ def test_every_fy2023_input_is_still_accepted(fy2023):
     for e in fy2023.entries:
         parse_input(e.value)
         parse_input(e.denominator)
+
+
+@pytest.mark.parametrize("value,shown", [
+    (20.999999999999996, "21"), (0.1 + 0.2, "0.3"), (2.0000000000000004, "2"), (1e-7, "0.0000001"),
+    (12345678901234568.0, "12345678901234600"), (123456789012345.67, "123456789012346"), (0.68, "0.68"),
+    (17.0, "17"), (-0.0, "0"), (1234.5, "1234.5")])
+def test_a_number_reads_with_the_15_significant_digits_excel_keeps(value, shown):
+    """One rule on every face: the file reader and xlwings' COM engine hand over the whole
+    double, xlwings' VBA client the 15 digits CStr writes. A formula's 20.999999999999996,
+    which Excel shows as 21, was a 小数 error on the command line and 21 on the server."""
+    from renkei_xl.core.contract_read import text
+
+    assert text(value) == shown
+    assert text(float(format(value, ".15g"))) == shown      # what the VBA client sends reads alike

@@ -50,6 +50,10 @@ class MasterData:
         self.findings = findings if findings is not None else []
 
 
+# From here on a float has more digits than Excel's 15 (it shows 1.23456789012346E+15).
+EXCEL_DIGITS_LIMIT = 1e15
+
+
 def text(value: object) -> str:
     """A cell as the text staff see: 17.0 → "17", dates → ISO, None → ""."""
     if type(value) is str:   # most cells, first: a 20,000-row master asks 1.4 million times
@@ -59,9 +63,13 @@ def text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        if value.is_integer():
+        if value.is_integer() and -EXCEL_DIGITS_LIMIT < value < EXCEL_DIGITS_LIMIT:
             return str(int(value))
-        return format(Decimal(repr(value)), "f")
+        if value != value or value in (math.inf, -math.inf):
+            return format(Decimal(repr(value)), "f")
+        # Excel keeps and shows 15 significant digits, and xlwings' VBA client sends a number
+        # as CStr does (15 digits): a formula's 20.999999999999996 is 21 on every face.
+        return format(Decimal(format(value, ".15g")), "f")
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):

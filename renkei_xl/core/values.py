@@ -390,6 +390,9 @@ def _checked_input(v: Value, raw: object) -> Value:
     return v
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 @lru_cache(maxsize=1 << 16)
 def _parse_text(text: str) -> Value:
     """Cached: one recalc parses the same target or 「0件」 thousands of times, and Value
@@ -398,6 +401,9 @@ def _parse_text(text: str) -> Value:
     if stripped in NO_VALUE_MARKS:
         return Value(text, EMPTY)
     if len(stripped) > MAX_VALUE_CHARS:
+        if _PLAIN_NUMBER.fullmatch(stripped):     # 1e308 or 5e-324 as a cell holds them: a number
+            raise ValueParseError(f"「{shown(stripped)}」は数値として大きすぎるか、小数の桁が多すぎます"
+                                  f"（{MAX_DIGITS}桁まで）", TOO_LARGE)
         raise ValueParseError(f"「{shown(stripped)}」は値として長すぎます（{MAX_VALUE_CHARS}文字まで）。"
                               "説明は実施状況の欄に書いてください", TOO_LONG)
     bad = _bad_char(stripped)
