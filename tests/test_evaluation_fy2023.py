@@ -188,6 +188,15 @@ def test_a_repeated_indicator_id_is_counted_once_and_said(fy2023):
     assert res.summary.fraction_text == "51／70" and res.summary.left_out == 2
 
 
+@pytest.mark.parametrize("changes", [{"target": ""}, {"target": "#N/A"}, {"id": "#N/A"}, {"method": "#N/A"}])
+def test_a_rate_row_an_error_makes_unjudged_is_said_left_out_as_any_row(fy2023, changes):
+    """An error on the 達成割合 row's own 目標値 or 指標ID made it － and the rate 52／70 without
+    「（入力エラーで評価不可の1件を除く）」, which an error in its 集計方法 did say."""
+    res = _recalculated(fy2023, {"01-1": changes})
+    assert res.summary.fraction_text == "52／70" and res.summary.left_out == 1, res.summary
+    assert "評価不可の1件を除く" in res.summary.line()
+
+
 @pytest.mark.parametrize("changes", [{"is_kpi": True}, {"rule": "参考"}])
 def test_a_rate_row_marked_kpi_or_reference_is_not_judged_nor_counts_itself(fy2023, changes):
     res = _recalculated(fy2023, {"01-1": changes})

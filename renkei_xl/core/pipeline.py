@@ -89,6 +89,11 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     for ind, actual in to_evaluate:
         evaluations.setdefault(ind.id, evaluate(ind, actual, ctx))
 
+    # The 達成割合 row counts itself when judged: when an error on its own row makes it －, it
+    # is one row the rate leaves out, said as any other (a second one never counts itself).
+    rate_row = next((i for i in indicators if rates_others(i)), None)
+    if rate_row is not None and rate_row.id in read_errors and not rate_row.is_kpi and rate_row.rule != RULE_REFERENCE:
+        left_out += 1
     # Once per 指標ID: a repeated ID is one indicator (its rows are － by their finding).
     plain = [evaluations[i].symbol for i in dict.fromkeys(i.id for i in indicators if not rates_others(i))]
     achieved, evaluable = _rate_rows(indicators, plain, left_out, ctx, consolidated, evaluations, findings,
