@@ -4,10 +4,11 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Three headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Four headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
-' is the master's identity (RenkeiMasterId).
+' is the master's identity (RenkeiMasterId); X-Renkei-Chart-Sheets the tab positions of
+' chart sheets (RenkeiChartSheets).
 '
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
@@ -81,6 +82,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     renkeiRequestId = ""
     renkeiRefusal = ""
     headers.Add "X-Renkei-Master", RenkeiMasterId()
+    headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(ActiveWorkbook)
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
@@ -147,6 +149,20 @@ Function RenkeiIsConnectionError(ByVal number As Long) As Boolean
     If code >= 11010 And code <= 11013 Then RenkeiIsConnectionError = True
     code = code - &H30000
     If code >= 12000 And code <= 12200 Then RenkeiIsConnectionError = True
+End Function
+
+Function RenkeiChartSheets(wb As Workbook) As String
+    ' The tab positions (from 0) of the sheets that are not worksheets: Remote.bas sends each
+    ' name's sheet as RefersToRange.Parent.Index - 1, which counts them, but sends worksheets
+    ' only, so the server counts a name's sheet among the worksheets again (sheet_positions).
+    Dim i As Long, found As String
+    For i = 1 To wb.Sheets.Count
+        If TypeName(wb.Sheets(i)) <> "Worksheet" Then
+            If found <> "" Then found = found & ","
+            found = found & CStr(i - 1)
+        End If
+    Next i
+    RenkeiChartSheets = found
 End Function
 
 Function RenkeiUncountable(wb As Workbook) As String

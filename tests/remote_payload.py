@@ -277,8 +277,25 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
-                          "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path)}
+                          "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
+                          # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
+                          "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
+                                           if n not in {ws.title for ws in wb.worksheets}]
+                          if client == VBA and sends_chart_sheets(path) else None}
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
+
+
+def sends_chart_sheets(path: Path) -> bool:
+    """Whether the file's RenkeiServer.bas sends the chart sheets' tab positions."""
+    return any(re.search(r'headers\.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets\(', code)
+               for code in _vba_codes(path))
+
+
+def client_headers(payload: dict) -> dict:
+    """The headers of ours that the payload's client sends beside the body (the rest are
+    the test server's own: key, client, master)."""
+    charts = payload.get(EXCEL_KEY, {}).get("chart_sheets")
+    return {} if charts is None else {"X-Renkei-Chart-Sheets": ",".join(map(str, charts))}
 
 
 # The error values VBA-Web's ConvertToJson (xlwings' WebHelpers.bas) writes; for any other

@@ -29,7 +29,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import require_soffice
-from remote_payload import KNOWN_ACTIONS, VBA, apply_actions, client_body, payload_from_file
+from remote_payload import KNOWN_ACTIONS, VBA, apply_actions, client_body, client_headers, payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_faces import ATTRIBUTES, FileView, LiveView, expect_marks, expect_sheet, plan_of, run_file, staff_types
 from test_vba import _olevba_modules
@@ -70,6 +70,7 @@ class Server:
         headers = self.headers if headers is None else headers
         if content is None:
             content = client_body(payload)
+            headers = {**client_headers(payload), **headers}
         return httpx.post(f"{self.url}/buttons/{entry}", content=content, timeout=timeout,
                           headers={**headers, "Content-Type": "application/json"})
 
@@ -1086,6 +1087,40 @@ def test_a_formulas_float_residue_reads_alike_on_the_server_and_the_command_line
     assert response.status_code == 200, response.text
     assert "小数" not in json.dumps(response.json(), ensure_ascii=False)
     assert cli_main(["validate", str(copy)]) == 0
+
+
+def test_a_chart_sheet_before_the_settings_leaves_every_name_on_its_own_sheet(server, tmp_path):
+    """Remote.bas sends a name's sheet as its tab position among all sheets, chart sheets
+    included, and only the worksheets: with a chart sheet first, 対象年度 was read from 指標
+    and the click stopped on a cell staff could not fix. RenkeiServer.bas sends the chart
+    sheets' positions, and the server counts the names among the worksheets again."""
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    copy = tmp_path / MASTER_NAME
+    copy.write_bytes(server.master.read_bytes())
+    wb = openpyxl.load_workbook(copy, keep_vba=True)
+    chart = BarChart()
+    chart.add_data(Reference(wb[c.SETTINGS], min_col=2, min_row=3, max_row=5))
+    wb.create_chartsheet("グラフ", 0).add_chart(chart)
+    wb.save(copy)
+    payload = _payload(copy)
+    assert payload["_excel"]["chart_sheets"] == [0]
+    year = next(n for n in payload["names"] if n["name"] == c.N_YEAR)
+    assert payload["sheets"][year["sheet_index"]]["name"] != c.SETTINGS     # as Remote.bas sends it
+    response = server.post("check", payload)
+    assert response.status_code == 200, response.text
+    said = json.dumps(response.json(), ensure_ascii=False)
+    assert "対象年度" not in said and "中止" not in said, said
+    older = {**payload, "_excel": {**payload["_excel"], "chart_sheets": None}}   # a master's VBA without it
+    old = server.post("check", older)
+    assert old.status_code != 200 or "対象年度" in json.dumps(old.json(), ensure_ascii=False), old.text
+
+
+@pytest.mark.parametrize("header", ["a", "1,,2", "-1", "9" * 2000])
+def test_a_chart_sheets_header_that_is_no_list_of_positions_is_refused(server, header):
+    response = server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-Chart-Sheets": header})
+    assert response.status_code == 400 and "グラフシートの位置" in response.text, response.text
 
 
 def load_master_entries(path: Path):

@@ -42,6 +42,7 @@ from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
 from .admission import MASTER_HEADER, admit
+from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import BODY_SECONDS
@@ -91,7 +92,7 @@ def create_app(config: ServerConfig):
                 async with turns.turn():
                     status, answer, outcome = await run_in_threadpool(
                         handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                        caption, request.headers.get(MASTER_HEADER, ""))
+                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=caption, wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user}
@@ -271,11 +272,12 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 # ---------------------------------------------------------------------- one request
 
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
-           caption: str = "", sent_master: str = "") -> tuple[int, object, str]:
-    """(status, actions or text, outcome for the log) of one click; runs in a worker thread."""
+           caption: str = "", sent_master: str = "", chart_sheets: str = "") -> tuple[int, object, str]:
+    """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
+    ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions)."""
     request_id = request_id or secrets.token_hex(4)
     try:
-        payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master)
+        payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     except Exception:   # admission met something _shape_problem let pass: logged like a button's
@@ -298,11 +300,14 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
 
 
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
-              sent_master: str):
+              sent_master: str, chart_sheets: str = ""):
     """(place, the folder the click may write in, payload), or a Refusal."""
     if (refused := limits.body_refusal(body)) is not None:   # before a parse that could cost 500 MB
         raise Refusal(*refused)
+    charts = positions(chart_sheets)
     payload = parse_payload(body)
+    if isinstance(payload, dict) and isinstance(payload.get("names"), list):
+        to_worksheets(payload, charts)      # before anything reads a name's sheet
     problem = _shape_problem(payload)
     if problem:
         raise Refusal(400, f"xlwings の送信データの形式ではありません（{problem}）。", "形式の誤り")
