@@ -13,6 +13,7 @@ import email
 import email.policy
 import io
 import re
+import shutil
 import subprocess
 import uuid
 import zipfile
@@ -24,7 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
-from conftest import require_soffice
+from conftest import require_soffice, shared_build
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail
 from renkei_xl.cli import main
@@ -169,15 +170,13 @@ def list_rows(master: Path) -> dict[str, tuple]:
     return {r[i_id]: (r[i_actual], r[i_symbol]) for r in rows[top + 1:] if r[i_id]}
 
 
-@pytest.fixture
-def cycle(tmp_path, fy2023):
-    """The sample master with every municipality's values emptied, split, files filled."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+def _built_cycle(folder: Path, fy2023) -> tuple:
+    master = init_master(folder / "マスター.xlsx", sample="fy2023")
     names = fy2023.settings.names
     empty_master_values(master, names)
-    files = split_master(master, tmp_path / "配布")
+    files = split_master(master, folder / "配布")
     by_muni = dict(zip(names, files))
-    returned = tmp_path / "回収"
+    returned = folder / "回収"
     returned.mkdir()
     filled = {}
     for muni, path in by_muni.items():
@@ -186,6 +185,20 @@ def cycle(tmp_path, fy2023):
         fill(target, fy2023, muni)
         filled[muni] = target
     return master, by_muni, filled
+
+
+@pytest.fixture
+def cycle(tmp_path, tmp_path_factory, fy2023):
+    """The sample master with every municipality's values emptied, split, files filled: made
+    once per run (conftest.shared_build: a split and twelve files filled, about 3 s) and
+    copied whole into each test's own folder, which the test may change as it likes."""
+    master, by_muni, filled = shared_build(tmp_path_factory, "cycle-fy2023", lambda f: _built_cycle(f, fy2023))
+    root = master.parent
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+
+    def here(path: Path) -> Path:
+        return tmp_path / path.relative_to(root)
+    return here(master), {m: here(p) for m, p in by_muni.items()}, {m: here(p) for m, p in filled.items()}
 
 
 # ------------------------------------------------------------------------------ split
