@@ -531,3 +531,17 @@ def test_rollovers_at_once_make_the_next_master_once_and_the_others_are_told_it_
     assert len(results) == 3 and len(made) == 1, results
     assert all("すでにあります" in str(r) and r.path.name == made[0] for r in results if isinstance(r, TargetExists))
     assert not (sample.parent / (Path(made[0]).stem + "_バックアップ")).exists()
+
+
+def test_indicator_texts_of_a_cells_length_are_cut_in_the_history_sheet(fy2023):
+    """経年 repeats each indicator's 連携事業名, 評価指標 and 目標値: one of Excel's 32,767
+    characters went in whole, over Excel's limit with 連携事業名's number before it."""
+    from renkei_xl.core.history import YearRecord, history_sheet
+    from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
+
+    first = next(i for i in fy2023.indicators if i.project_no is not None and not i.is_kpi)   # 「4　…」
+    long = [first._replace(project_name="p" * EXCEL_CELL_TEXT, name="n" * EXCEL_CELL_TEXT, target="t" * EXCEL_CELL_TEXT)]
+    sheet = history_sheet({long[0].id: {2023: YearRecord("1件", "◎")}}, long)
+    texts = [cell[0] for row in sheet.rows for cell in row if cell and isinstance(cell[0], str)]
+    assert max(map(cell_length, texts)) == CELL_TEXT_LIMIT
+    assert sum(cell_length(t) == CELL_TEXT_LIMIT for t in texts) == 3
