@@ -27,14 +27,15 @@ def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
     for _r, _v, _cells in book.rows(c.IMPORT_LOG, header_row, cols):
         row = grid[_r - 1]
         get = lambda i: _at(row, cols[str(i)]) if str(i) in cols else None  # noqa: E731
-        out.append(ImportRecord(text(get(0)), text(get(1)), _as_datetime(get(2)),
-                                _as_int(get(3)), text(get(4)).lower(), _as_datetime(get(5)), text(get(6))))
+        out.append(ImportRecord(text(get(0)), text(get(1)), as_datetime(get(2)),
+                                _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6))))
     return out
 
 
-def _as_datetime(value: object) -> Optional[dt.datetime]:
-    """A time of the log as the naive local time the tool writes (a time staff typed with
-    a zone is the same instant; compared aware against naive it would raise)."""
+def as_datetime(value: object) -> Optional[dt.datetime]:
+    """A time of the log, or a returned file's RenkeiIssued, as the naive local time the
+    tool writes (a time typed with a zone is the same instant; compared aware against naive
+    it would raise); None for anything else."""
     when = None
     if isinstance(value, dt.datetime):
         when = value.replace(microsecond=0)

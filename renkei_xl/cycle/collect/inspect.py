@@ -3,14 +3,12 @@ or raises Refused with the reason (the list of what is refused is in the package
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import zipfile
 from pathlib import Path
 from typing import Optional
 
-from ...clock import local
 from ...core import contract as c
 from ...core.book_kind import MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
@@ -22,6 +20,7 @@ from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
+from .import_log import as_datetime
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -145,7 +144,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         values.pop(ind_id, None)
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued_values(grid[header_row - 1], raw_rows, row_ids),
-                      _issued_at(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+                      as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
 
 
 def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str]) -> dict[str, dict[str, str]]:
@@ -157,16 +156,6 @@ def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, st
     if not found:
         return {}
     return {ind_id: {f: text(_at(raw_rows[r], col)) for f, col in found.items()} for r, ind_id in row_ids.items()}
-
-
-def _issued_at(stamp: str) -> Optional[dt.datetime]:
-    """RenkeiIssued as the local time 取込履歴 records (split writes it so; a stamp edited
-    into another form, or with a zone, is taken as the same instant or as none)."""
-    try:
-        when = dt.datetime.fromisoformat(stamp.strip()) if stamp.strip() else None
-    except ValueError:
-        return None
-    return local(when) if when is not None else None
 
 
 def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:
