@@ -285,20 +285,21 @@ def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
     if not root:
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
     prefix = root.group(1) or b""
-    usual, far, errors = survey(raw, prefix)
+    usual, odd_at, errors = survey(raw, prefix)
     rewritten = None if usual else in_usual_form(name, raw)
     if rewritten is not None:
         raw = rewritten
-        far, errors = survey(raw, prefix)[1:]
+        odd_at, errors = survey(raw, prefix)[1:]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     check_shared_indexes(name, raw, prefix)
-    check_extent(name, raw, prefix, far)
+    check_extent(name, raw, prefix, odd_at)
     return rewritten, errors
 
 
-def check_extent(name: str, raw: bytes, prefix: bytes, far: bool = False) -> None:
-    """``far``: some cell lies at row 100,000 or below (sheet_form.survey), perhaps before
-    the last one in the file, where the rows are not counted from the last cell alone."""
+def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int] = 0) -> None:
+    """``odd_at``: where the first cell tag starts that may lie past column Z or at row
+    100,000 or below (sheet_form.survey; None when none does), perhaps before the last cell
+    in the file, where the rows are not counted from the last cell alone."""
     rows = 0
     opening = b"<" + prefix + b"c "
     end = raw.rfind(b"sheetData>")
@@ -311,11 +312,12 @@ def check_extent(name: str, raw: bytes, prefix: bytes, far: bool = False) -> Non
             rows = int(m.group(2))
             break
         end = start
-    if far:
+    cols = 26
+    if odd_at is not None:
         from .sheet_form import far_rows
 
-        rows = max(rows, far_rows(raw, prefix))
-    cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw))), default=26)
+        rows = max(rows, far_rows(raw, prefix, odd_at))
+        cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw, odd_at))), default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..core.refs import column_letter
 
