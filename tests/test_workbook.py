@@ -247,3 +247,25 @@ def test_errors_are_japanese_messages(tmp_path):
     assert out.returncode == 2 and "壊れた.xlsx" in out.stderr and "Traceback" not in out.stderr
     with pytest.raises(UserError):
         recalc_file(tmp_path / "ない.xlsx")
+
+
+def test_a_sheet_renders_the_same_whatever_the_bound_of_its_text_memo(sample_master_xlsm, monkeypatch):
+    """apply._sheet_data keeps each text's XML once per sheet, up to a bound: past it, the
+    memo starts again, and the part is the same text either way (escaping, spaces kept)."""
+    from renkei_xl.core.plan_types import SheetPlan
+    from renkei_xl.package.styles import Styles
+    from renkei_xl.workbook import apply
+
+    with zipfile.ZipFile(sample_master_xlsm) as z:
+        text = z.read("xl/styles.xml").decode("utf-8")
+    texts = ["◎", "札幌市", "◎", "a & b < c", " 前後に空白 ", "◎", "改行\nあり", "札幌市", 12, None, "◎"]
+    rows = [[(t, "body") if t is not None else None for t in texts] for _ in range(3)]
+
+    def rendered() -> str:
+        return "".join(apply.render_sheet(SheetPlan("x", rows), Styles(text, "xl/styles.xml"), None, False, None))
+
+    whole = rendered()
+    monkeypatch.setattr(apply, "_KNOWN_TEXTS", 2)
+    assert rendered() == whole
+    assert whole.count("<is><t>◎</t></is>") == 12 and "a &amp; b &lt; c" in whole
+    assert '<t xml:space="preserve"> 前後に空白 </t>' in whole and "<v>12</v>" in whole
