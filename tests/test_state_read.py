@@ -69,3 +69,17 @@ def test_loose_rows_read_as_the_same_texts(tmp_path, shape):
     assert loose == converted
     if shape == "times and durations":
         assert converted[1][1] == "12:30:00" and converted[2][2] == "1.5"
+
+
+def test_number_cells_read_as_text_does_whatever_the_memo_holds():
+    """Book.texts turns each distinct float once (_NumberTexts, bounded): past the bound and
+    across types that compare equal (True == 1 == 1.0, -0.0 == 0.0) every cell reads as
+    text() reads it alone."""
+    from renkei_xl.core.contract_read import Book, text
+
+    cells = [True, 1.0, 1, -0.0, 0.0, 2.5, 1e15, 1.23456789012345678, float("inf"), float("nan"), False, 0,
+             *(i / 7 for i in range(5000)), *(float(i % 13) for i in range(300)), 20.999999999999996]
+    grid = [["h"], *([v] for v in cells)]
+    got = [values[0] for _, values in Book({"s": grid}, {}).texts("s", 1, {"v": 1}, ("v",))]
+    assert got == [text(v) for v in cells if text(v)]
+    assert got[:6] == ["TRUE", "1", "1", "0", "0", "2.5"] and "FALSE" in got and got[-1] == "21"

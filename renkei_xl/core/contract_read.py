@@ -79,6 +79,18 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
+class _NumberTexts(dict):
+    """float → its text, each distinct number turned once: the 実績値 of a large master are
+    numbers, mostly a few small counts (「0」…「12」) on 200,000 rows. Bounded: a sheet of
+    distinct numbers gains nothing from it."""
+
+    def __missing__(self, value: float) -> str:
+        if len(self) >= 4096:
+            self.clear()
+        shown = self[value] = text(value)
+        return shown
+
+
 def _at(grid: Grid, row: int, col: int) -> object:
     if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
         return grid[row - 1][col - 1]
@@ -197,10 +209,11 @@ class Book:
         fill = [i for i, f in enumerate(fields) if f not in cols]   # fields without a column: ""
         others = [col - 1 for f, col in cols.items() if f not in fields]
         r = header_row
+        numbers = _NumberTexts()
         for row in islice(grid, header_row, None):
             r += 1
             got = pick(row) if len(row) >= need else [row[i] if i < len(row) else None for i in columns]
-            values = [v.strip() if type(v) is str else text(v) for v in got]
+            values = [v.strip() if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
             for i in fill:
                 values.insert(i, "")
             if any(values) or any(text(row[i]) for i in others if i < len(row)):
@@ -438,6 +451,8 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
 
 # What an Entry holds of its row, in the order read_entries unpacks it.
 _ENTRY_FIELDS = ("indicator_id", "value", "denominator", "status", "unit")
+# read_entries makes each Entry with tuple.__new__, which takes no defaults: all nine fields.
+assert len(Entry._fields) == 9
 
 
 def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Finding]]:
@@ -447,6 +462,9 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
     # on every municipality's sheet, units and small counts on every row, and each cell read
     # is a new string otherwise (20,000 × 12: 25 MB of a 200 MB peak).
     one = sys.intern
+    # Every field given, so the tuple is made in C (typing.NamedTuple's __new__ is a Python
+    # function: 0.1 s of the 240,000 rows of a 20,000 × 12 master).
+    make = tuple.__new__
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
             findings.append(F.MISSING_SHEET.at(muni.name, "", municipality=muni.name,
@@ -459,8 +477,8 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
             continue
         name = muni.name
         for r, (ind_id, value, denominator, status, unit) in book.texts(name, row_no, cols, _ENTRY_FIELDS):
-            entries.append(Entry(name, one(ind_id), one(value), denominator, status, one(unit), name, r,
-                                 RowCells(cols, r)))
+            entries.append(make(Entry, (name, one(ind_id), one(value), denominator, status, one(unit), name, r,
+                                        RowCells(cols, r))))
     return entries, findings
 
 
