@@ -1195,6 +1195,22 @@ def test_a_far_cell_out_of_order_is_refused_before_calamine_allocates_it(sample,
     assert result is None and "使用範囲が大きすぎます" in refusal and far in refusal, refusal
 
 
+@pytest.mark.parametrize("cell", ["XFD1048576", "XFD5"])
+def test_a_cell_under_another_namespace_prefix_is_refused_before_calamine_reads_it(sample, tmp_path, cell):
+    """python-calamine reads <x:c r="XFD5"> as a cell whatever its prefix, and the extent
+    check looks for the sheet's own cell tags: a column of 16,384 on 20,000 rows would be
+    allocated at once. A sheet whose cells use another prefix is refused (sheet_form.foreign_cell)."""
+    members = read_members(sample.read_bytes())
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    edit_part(members, "xl/worksheets/sheet4.xml", lambda x: re.sub(
+        r'(<row r="5"[^>]*>)', rf'\1<x:c xmlns:x="{main}" r="{cell}"><x:v>1</x:v></x:c>', x, count=1))
+    path = tmp_path / "prefixed.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "シート「札幌市」は Excel 以外の書き方で保存されています" in refusal, refusal
+    assert "接頭辞「x:」" in refusal and "保存し直してください" in refusal, refusal
+
+
 def test_a_header_formula_without_result_is_named_by_its_cell(sample, sample_data, tmp_path):
     """実績値's header as a formula saved without its result (openpyxl writes them so): the
     header is not found, and the finding names E1 and why, not A1."""

@@ -62,6 +62,25 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, Optional[int], bool]:
     return usual, odd_at, errors
 
 
+def foreign_cell(raw: bytes, prefix: bytes) -> Optional[str]:
+    """The prefix of a cell tag other than the sheet's own (``"y:"``, or ``""`` for an
+    unprefixed one in a prefixed sheet), or None. python-calamine reads ``<y:c r="XFD9">``
+    as a cell whatever its prefix, while the extent check and the form survey look for the
+    sheet's own: such a cell would slip past them. No application writes two prefixes in
+    one sheet. Unprefixed sheets (every application's) pay one search for ``:c``."""
+    if not prefix:
+        for m in _PREFIXED_CELL.finditer(raw):     # also in a text ("memo:c 1"): is it a tag?
+            start = raw.rfind(b"<", max(0, m.start() - 64), m.start())
+            if start >= 0 and re.fullmatch(rb"[\w.-]+", raw[start + 1:m.start()]):
+                return raw[start + 1:m.start() + 1].decode("ascii", "replace")
+        return None
+    m = re.search(b"<(?!" + re.escape(prefix) + rb"c[\s/>])((?:[\w.-]+:)?)c[\s/>]", raw)
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+
+
 def _quoted_attribute(raw: bytes) -> bool:
     """Whether an attribute is quoted with ``'``: ``='`` inside a tag. A formula's text may
     hold ``='`` too (``=A1='他のシート'!B1``), and that is no reason to rewrite a sheet."""

@@ -276,7 +276,7 @@ def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
     usual form (sheet_form) when it was not in it, else None: then that is what the scans
     and calamine must read; and whether it may hold an error value (else ``cached_errors``
     and ``calamine_readable`` have nothing to find)."""
-    from .sheet_form import check_shared_indexes, in_usual_form, survey
+    from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, survey
 
     head = raw[:4096]
     if has_dtd(raw):
@@ -285,6 +285,11 @@ def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
     if not root:
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
     prefix = root.group(1) or b""
+    other = foreign_cell(raw, prefix)
+    if other is not None:
+        raise UnreadableSheet(f"シート「{name}」は Excel 以外の書き方で保存されています（セルの名前空間の接頭辞"
+                              f"「{other or 'なし'}」がシートの「{prefix.decode('ascii', 'replace') or 'なし'}」と"
+                              "違います）。Excel で開いて保存し直してください")
     usual, odd_at, errors = survey(raw, prefix)
     rewritten = None if usual else in_usual_form(name, raw)
     if rewritten is not None:
