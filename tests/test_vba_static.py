@@ -199,37 +199,41 @@ def vba_syntax_errors(name: str, source: str) -> list[str]:
     lines = source.split("\r\n")
     starts = [i for i, line in enumerate(lines) if i and _PROCEDURE.match(line)]
     bounds = [1, *starts, len(lines)]
-    found: list[str] = []
 
     class Errors(ErrorListener):
         def __init__(self, first: int):
             self.first = first
+            self.found: list[str] = []
 
         def syntaxError(self, recognizer, offending, line, column, msg, e):  # noqa: N802 (ANTLR's name)
             at = line if line == 1 else self.first + line - 2
-            found.append(f"{name}:{at}:{column} {msg[:200]}")
+            self.found.append(f"{name}:{at}:{column} {msg[:200]}")
 
-    def parse(text: str, first: int, mode) -> None:
+    def parse(text: str, first: int, mode) -> list[str]:
+        """The unit's errors; SLL raises at its first conflict instead of reporting one."""
+        errors = Errors(first)
         lexer = vbaLexer(InputStream(text))
         lexer.removeErrorListeners()
-        lexer.addErrorListener(Errors(first))
+        lexer.addErrorListener(errors)
         parser = vbaParser(CommonTokenStream(lexer))
         parser.removeErrorListeners()
         parser._interp.predictionMode = mode
         if mode == PredictionMode.SLL:
             parser._errHandler = BailErrorStrategy()
         else:
-            parser.addErrorListener(Errors(first))
+            parser.addErrorListener(errors)
         parser.startRule()
+        return errors.found
 
+    found: list[str] = []
     for start, end in zip(bounds, bounds[1:]):
         if start == end:
             continue
         text = "\r\n".join([lines[0], *lines[start:end]]) + "\r\n"
         try:
-            parse(text, start + 1, PredictionMode.SLL)
-        except ParseCancellationException:
-            parse(text, start + 1, PredictionMode.LL)
+            found += parse(text, start + 1, PredictionMode.SLL)
+        except ParseCancellationException:   # the lexer's errors of the SLL pass are not kept twice
+            found += parse(text, start + 1, PredictionMode.LL)
     return found
 
 

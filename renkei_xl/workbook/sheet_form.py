@@ -62,6 +62,9 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, Optional[int], bool]:
     return usual, odd_at, errors
 
 
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+
+
 def foreign_cell(raw: bytes, prefix: bytes) -> Optional[str]:
     """The prefix of a cell tag other than the sheet's own (``"y:"``, or ``""`` for an
     unprefixed one in a prefixed sheet), or None. python-calamine reads ``<y:c r="XFD9">``
@@ -76,9 +79,6 @@ def foreign_cell(raw: bytes, prefix: bytes) -> Optional[str]:
         return None
     m = re.search(b"<(?!" + re.escape(prefix) + rb"c[\s/>])((?:[\w.-]+:)?)c[\s/>]", raw)
     return m.group(1).decode("ascii", "replace") if m else None
-
-
-_PREFIXED_CELL = re.compile(rb":c[\s/>]")
 
 
 def _quoted_attribute(raw: bytes) -> bool:

@@ -301,7 +301,7 @@ def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
     return rewritten, errors
 
 
-def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int] = 0) -> None:
+def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) -> None:
     """``odd_at``: where the first cell tag starts that may lie past column Z or at row
     100,000 or below (sheet_form.survey; None when none does), perhaps before the last cell
     in the file, where the rows are not counted from the last cell alone."""
