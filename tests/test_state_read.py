@@ -52,22 +52,36 @@ def test_streamed_rows_equal_a_full_read_from_a1(tmp_path, shape):
         grids.close()
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPES) + ["times and durations"])
-def test_loose_rows_read_as_the_same_texts(tmp_path, shape):
+LOOSE = {**SHAPES,
+         "times and durations": {"B2": dt.time(12, 30), "C3": dt.timedelta(hours=36), "D4": 0.25, "A5": "x"},
+         "error values": {"A1": "#N/A", "B3": "#DIV/0!", "B70": "#REF!", "A71": 3},
+         "offset with an error": {"C2": "x", "D66": "#VALUE!", "E80": 7}}
+
+
+@pytest.mark.parametrize("looked_up", [(), (0, 1), (5, 2, 63)], ids=["walked", "header looked up", "head read"])
+@pytest.mark.parametrize("shape", sorted(LOOSE))
+def test_loose_rows_read_as_the_same_texts(tmp_path, shape, looked_up):
     """The contract reader walks loose rows (calamine's own "" and durations); every cell
-    reads as the same text as from the converted rows, error values included."""
+    reads as the same text as from the converted rows, error values and the columns left of
+    the data included, whether or not the header search looked at the first rows before
+    (they are kept converted, and the walk must neither repeat nor skip a row after them)."""
     from renkei_xl.core.contract_read import text
 
-    cells = SHAPES.get(shape) or {"B2": dt.time(12, 30), "C3": dt.timedelta(hours=36), "D4": 0.25, "A5": "x"}
-    with _book(tmp_path, cells) as pkg:
+    with _book(tmp_path, LOOSE[shape]) as pkg:
         grids = Grids(pkg, ["s"])
         converted = [[text(v) for v in row] for row in grids.rows("s")]
         grids.close()
         grids = Grids(pkg, ["s"])
-        loose = [[text(v) for v in row] for row in grids.rows("s").loose()]
+        rows = grids.rows("s")
+        for i in looked_up:
+            if i < len(rows):
+                rows[i]
+        loose = [[text(v) for v in row] for row in rows.loose()]
         grids.close()
     assert loose == converted
-    if shape == "times and durations":
+    if shape == "error values":
+        assert converted[0][0] == "#N/A" and converted[69][1] == "#REF!" and len(converted) == 71
+    elif shape == "times and durations":
         assert converted[1][1] == "12:30:00" and converted[2][2] == "1.5"
 
 

@@ -13,6 +13,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
+from itertools import chain, islice
 from typing import Mapping, Optional, Sequence
 
 from ..core import contract as c
@@ -436,11 +437,19 @@ class SheetRows(Sequence[list]):
         return LooseRows(self)
 
     def _loose_iter(self):
-        head, errors, pad = self._head, self._errors, self._pad
-        for i, row in enumerate(self._sheet.iter_rows()):
-            if i < len(head):
-                yield head[i]
-                continue
+        """The first rows as converted, then calamine's own rows. In the usual sheet (data
+        from column A, no error values) the rest is calamine's iterator itself, chained in
+        C: a Python step per row was 0.2 s of the 240,000 entry rows of a 20,000 × 12 read,
+        on the main thread."""
+        head = self._head[:]   # as it is now: a lookup meanwhile may add to it
+        rest = islice(self._sheet.iter_rows(), len(head), None)
+        if not self._pad and not self._errors:
+            return chain(head, rest)
+        return chain(head, self._patched(rest, len(head)))
+
+    def _patched(self, rows, first: int):
+        pad, errors = self._pad, self._errors
+        for i, row in enumerate(rows, start=first):
             if pad:
                 row = pad + row
             found = errors.get(i)
