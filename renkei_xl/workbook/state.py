@@ -14,7 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from itertools import chain, islice
-from typing import Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from ..core import contract as c
 from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
@@ -30,6 +30,9 @@ from ..package.workbook import WorkbookXml
 from ..package.xml import dtd_refusal, has_dtd, prefix_of
 from ..package.zipped import Package
 from ..core.plan_types import MasterState
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 _PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
@@ -88,7 +91,9 @@ class Grids(_Named):
         self._patched = None
         self._lock = threading.Lock()
         self._ahead: list[str] = []                  # read_ahead: the sheets asked for next
-        self._pending: dict[str, _Background] = {}   # the one being parsed ahead, by name
+        self._pending: dict[str, Future] = {}    # the one being parsed ahead, by name
+        self._prepared: dict[str, Future] = {}   # the one after it, being checked (_prepare)
+        self._workers: Optional[tuple] = None     # their threads, one per kind (_submit)
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -126,10 +131,15 @@ class Grids(_Named):
         return rows
 
     def read_ahead(self, names: Sequence[str]) -> None:
-        """Sheets a reader will ask for next, in order: each is parsed on a thread while the
-        one before it is read (python-calamine lets go of the GIL while it parses, which is
-        half the time a 20,000-row master spends reading). One sheet ahead at most, so the
-        memory stays that of two sheets."""
+        """Sheets a reader will ask for next, in order, handled on threads while the reader
+        reads the one before: the next is parsed (python-calamine lets go of the GIL while it
+        parses, which is half the time a 20,000-row master spends reading), and the one
+        after it inflated and scanned (``_prepare``), so that neither waits for the other.
+        Before, one thread did both for one sheet at a time, and the reader waited for it on
+        every sheet of a 20,000 × 12 master (about 80 ms each). Two sheets ahead at most,
+        the second only as its checks' findings (its bytes are let go once scanned, but
+        where a sheet keeps them for a later check): the memory stays near that of two
+        sheets."""
         self._ahead = [n for n in names if n in self._names and n not in self._streams]
         self._start_next()
 
@@ -138,40 +148,64 @@ class Grids(_Named):
     AHEAD_FROM_BYTES = 1_000_000
 
     def _start_next(self) -> None:
-        if self._ahead:
-            name = self._ahead[0]
+        for i, name in enumerate(self._ahead[:2]):
             entry = self._workbook.sheet(name)
-            if (name not in self._pending and name not in self._streams and entry is not None
-                    and entry.part and self._pkg.unpacked_size(entry.part) >= self.AHEAD_FROM_BYTES):
-                self._pending[name] = _Background(self._open, name)
+            if (name in self._pending or name in self._streams or entry is None or not entry.part
+                    or self._pkg.unpacked_size(entry.part) < self.AHEAD_FROM_BYTES):
+                continue
+            if i == 0:      # its parse (which takes its checks from _prepared when they were begun)
+                self._pending[name] = self._submit(0, self._open, name)
+            elif name not in self._prepared:
+                self._prepared[name] = self._submit(1, self._prepare, name)
+
+    def _submit(self, kind: int, call: Callable[[str], object], name: str) -> "Future":
+        """``call(name)`` on the thread kept for its kind (0: parses, 1: checks). A thread
+        per sheet left glibc's per-thread arenas mixed between the two kinds of work, and
+        the peak memory of a 20,000 × 12 recalc moved between 151 and 194 MiB from run to
+        run; one thread per kind holds it at 164 (158 with one thread doing both, slower)."""
+        if self._workers is None:
+            # here: only a large sheet is read ahead, and the import costs a small master's run ms
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._workers = (ThreadPoolExecutor(1, "renkei-parse"), ThreadPoolExecutor(1, "renkei-check"))
+        return self._workers[kind].submit(call, name)
+
+    def _prepare(self, name: str) -> Optional["_Checked"]:
+        """The sheet's XML read and checked, as calamine must then read it (None: a sheet
+        without a part). Touches nothing shared, so it runs beside a parse."""
+        entry = self._workbook.sheet(name)
+        if entry is None or entry.part is None:
+            return None
+        try:
+            raw = self._pkg.read(entry.part)
+        except UserError as exc:   # a missing or broken part: the sheet cannot be read
+            said = str(exc)
+            raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
+                                  f"シート「{name}」を読めません: {said}") from None
+        rewritten, may_hold_errors = check_sheet_xml(name, raw)
+        raw = rewritten or raw
+        errors, readable = {}, None
+        if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
+            errors, readable = cached_errors(raw), calamine_readable(raw)
+        # the bytes are kept for uncached_formulas only where there is a formula
+        return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None)
 
     def _open(self, name: str) -> "SheetRows":
-        """Check the sheet's XML, then let calamine parse it. Runs on the main thread or on
-        a read-ahead thread, never on both at once (``_lock``): calamine's workbook object
-        refuses a second caller while it parses."""
+        """The sheet checked (``_prepare``, perhaps already done ahead), then parsed by
+        calamine. Runs on the main thread or on a read-ahead thread, the parse never on both
+        at once (``_lock``): calamine's workbook object refuses a second caller while it
+        parses."""
+        prepared = self._prepared.pop(name, None)
+        checked = prepared.result() if prepared is not None else self._prepare(name)
         with self._lock:
-            entry = self._workbook.sheet(name)
-            if entry is not None and entry.part is not None:
-                try:
-                    raw = self._pkg.read(entry.part)
-                except UserError as exc:   # a missing or broken part: the sheet cannot be read
-                    said = str(exc)
-                    raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
-                                          f"シート「{name}」を読めません: {said}") from None
-                rewritten, may_hold_errors = check_sheet_xml(name, raw)
-                raw = rewritten or raw
-                if holds_formula(raw):   # kept for uncached_formulas: read once
-                    self.with_formulas[name] = raw
-                errors, readable = {}, None
-                if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
-                    errors, readable = cached_errors(raw), calamine_readable(raw)
-                readable = readable or rewritten
-                del raw
-                if readable is not None:
-                    self._patch(entry.part, readable)
-            else:
-                errors = {}
-            book = self._patched if entry is not None and entry.part in self._patches else self._book
+            errors = {}
+            if checked is not None:
+                errors = checked.errors
+                if checked.formulas is not None:
+                    self.with_formulas[name] = checked.formulas
+                if checked.readable is not None:
+                    self._patch(checked.part, checked.readable)
+            book = self._patched if checked is not None and checked.part in self._patches else self._book
             try:
                 return SheetRows(book.get_sheet_by_name(name), errors)
             except Exception:   # calamine raises its own kinds, in English, on damaged sheets
@@ -195,39 +229,24 @@ class Grids(_Named):
         self._streams.clear()
 
     def close(self) -> None:
-        for pending in self._pending.values():   # a sheet read ahead but never asked for
-            pending.wait()
+        if self._workers is not None:   # what was read ahead but never asked for ends first
+            for worker in self._workers:
+                worker.shutdown(wait=True)
+            self._workers = None
         self._pending.clear()
+        self._prepared.clear()
         self._book.close()
         if self._patched is not None:
             self._patched.close()
 
 
-class _Background:
-    """One call on a thread of its own; ``result`` waits for it and returns or raises what
-    the call did. A plain thread rather than concurrent.futures, whose import alone would
-    cost a small master's run several milliseconds."""
-
-    def __init__(self, call, *args):
-        self._outcome: tuple = (None, None)
-        self._thread = threading.Thread(target=self._run, args=(call, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, call, args) -> None:
-        try:
-            self._outcome = (call(*args), None)
-        except BaseException as exc:   # handed to the thread that asks for the result
-            self._outcome = (None, exc)
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self):
-        self._thread.join()
-        value, exc = self._outcome
-        if exc is not None:
-            raise exc
-        return value
+class _Checked(NamedTuple):
+    """What ``Grids._prepare`` found of a sheet: what calamine must read instead of the part
+    (None: the part as it is), the error values to put back, the XML kept for the formula check."""
+    part: str
+    errors: dict
+    readable: Optional[bytes]
+    formulas: Optional[bytes]
 
 
 # What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
