@@ -1048,10 +1048,13 @@ def test_a_far_cell_in_single_quotes_is_refused_before_calamine_allocates_it(sam
     assert result is None and "使用範囲が大きすぎます" in refusal and "XFD1048576" in refusal, refusal
 
 
-def test_a_negative_text_number_is_refused_naming_the_cell(sample, tmp_path):
+@pytest.mark.parametrize("value", ["<v>-3</v>", "<y:v>-3</y:v>", '<v xml:space="preserve">-3</v>', "<v>- 3</v>"],
+                         ids=["plain", "another prefix", "an attribute", "spaced"])
+def test_a_negative_text_number_is_refused_naming_the_cell(sample, tmp_path, value):
     """A text cell's number in the shared strings, negative: calamine would read some
-    other text of the book in its place."""
-    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet3.xml", {"L8": '<c r="L8" t="s"><v>-3</v></c>'})
+    other text of the book in its place, whatever prefix its value tag has (calamine reads
+    ``<y:v>`` as the value) or whatever attribute."""
+    path = with_cells(sample, tmp_path / "m.xlsm", "xl/worksheets/sheet3.xml", {"L8": f'<c r="L8" t="s">{value}</c>'})
     result, refusal = _read_or_refusal(path)
     assert result is None and "シート「指標」のセル L8 が壊れています" in refusal, refusal
 

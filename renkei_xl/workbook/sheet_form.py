@@ -193,15 +193,24 @@ def _number(name: str, text: Optional[str], default: int) -> int:
 def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> None:
     """A text cell (``t="s"``) holds the number of its text in the shared strings. A
     negative one is damage that python-calamine reads as some other text of the book, so
-    it is refused here, naming the cell; one past the end calamine refuses itself."""
-    needle = b"<" + prefix + b"v>-"
-    at = raw.find(needle)
+    it is refused here, naming the cell; one past the end calamine refuses itself. Looked
+    for as ``>-``, rare in a sheet (a negative number, a text that starts with a minus), and
+    then whether that ``>`` ends a value tag."""
+    at = raw.find(b">-")
     while at >= 0:
-        start = raw.rfind(b"<" + prefix + b"c ", 0, at)
-        attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
-        if b' t="s"' in attrs:
-            ref = re.search(rb' r="([A-Z]{1,3}[0-9]+)"', attrs)
-            shown = ref.group(1).decode() if ref else "?"
-            raise UnreadableSheet(f"シート「{name}」のセル {shown} が壊れています（文字列の番号が負の数です）。"
-                                  "Excel で開いて保存し直してください")
-        at = raw.find(needle, at + 1)
+        if re.fullmatch(_VALUE_TAG, raw[raw.rfind(b"<", max(0, at - 256), at) + 1:at]):
+            start = raw.rfind(b"<" + prefix + b"c ", 0, at)
+            attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
+            if b' t="s"' in attrs:
+                ref = re.search(rb' r="([A-Z]{1,3}[0-9]+)"', attrs)
+                shown = ref.group(1).decode() if ref else "?"
+                raise UnreadableSheet(f"シート「{name}」のセル {shown} が壊れています（文字列の番号が負の数です）。"
+                                      "Excel で開いて保存し直してください")
+        at = raw.find(b">-", at + 2)
+
+
+# The opening tag of a value, under any prefix and with any attribute: python-calamine reads
+# <y:v> and <v xml:space="preserve"> as the value as well (foreign_cell is about <c> only).
+# Kept as text: compiled by ``re`` on its first use, which most sheets never make.
+_VALUE_TAG = rb'(?:[\w.-]+:)?v(?:\s[^<>]*)?'
+
