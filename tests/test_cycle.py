@@ -235,6 +235,32 @@ def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path,
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(file_name(n, 2023) for n in names[:2])
 
 
+def test_no_row_of_an_input_file_is_taller_than_excel_allows(tmp_path):
+    """A 評価指標 of thousands of characters (a report pasted in) made its row of 札幌市's
+    input file 5,876 pt tall, where Excel's rows stop at 409 (its RowHeight refuses more).
+    The row stops at the limit; the cell keeps the whole text."""
+    from renkei_xl.core.text_fit import MAX_ROW_HEIGHT
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb["札幌市"]
+    head = next(r for r in range(1, 10) if c.ENTRY_HEADERS["indicator_id"] in [x.value for x in ws[r]])
+    cols = {x.value: x.column for x in ws[head]}
+    row = next(r for r in range(head + 1, ws.max_row + 1)
+               if ws.cell(r, cols[c.ENTRY_HEADERS["indicator_id"]]).value == "04-1")
+    long_name = "指標の説明" * 1_000
+    ws.cell(row, cols[c.ENTRY_HEADERS["name"]]).value = long_name
+    wb.save(master)
+    books = split_master(master, tmp_path / "配布", echo=lambda _line: None)
+    sapporo = openpyxl.load_workbook(next(p for p in books if p.name.startswith("札幌市")))["札幌市"]
+    heights = {r: d.height for r, d in sapporo.row_dimensions.items() if d.height is not None}
+    assert heights and max(heights.values()) == MAX_ROW_HEIGHT, max(heights.values())
+    assert any(cell.value == long_name for r in sapporo.iter_rows() for cell in r)   # whole, not cut
+    for book in books:
+        sheet = openpyxl.load_workbook(book).worksheets[0]
+        assert all(d.height is None or 0 <= d.height <= MAX_ROW_HEIGHT for d in sheet.row_dimensions.values()), book
+
+
 def test_split_writes_protected_identified_input_files(cycle, fy2023):
     master, issued, _ = cycle
     assert [p.name for p in issued.values()] == [file_name(m, 2023) for m in fy2023.settings.names]

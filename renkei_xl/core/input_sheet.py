@@ -155,7 +155,7 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     assert header <= c.HEADER_SEARCH_ROWS
     rows.append([(k.header, "header") for k in cols])
     size = look("body").font_size
-    heights = {header: max(HEADER_MIN_HEIGHT, text_fit.height(
+    heights = {header: max(HEADER_MIN_HEIGHT, text_fit.row_height(
         max(text_fit.lines(k.header, k.width, size) for k in cols), size))}
     body, validated = _body(cols, copy, by_id, rules, header + 1, size, heights)
     issued = issued_columns(copy)
@@ -205,7 +205,7 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[
                 if rule is not None:
                     validated.append((r, i + 1, rule))
         rows.append(cells)
-        heights[r] = text_fit.height(need, size)
+        heights[r] = text_fit.row_height(need, size)
     return rows, validated
 
 

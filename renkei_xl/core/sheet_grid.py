@@ -14,7 +14,6 @@ from .looks import FONT_SIZE
 from .plan_types import EQUAL, Cell, CondFormat, Rect, SheetPlan
 
 LINE_HEIGHT = text_fit.LINE_EM * FONT_SIZE   # points per line of body text
-MAX_ROW_HEIGHT = 409.0    # Excel's limit
 STYLED_KINDS = (HEADER, INDICATOR, ROLE_KPI, TOTAL)
 ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"}
 
@@ -46,7 +45,7 @@ def fitted_heights(grid: Grid, widths: Sequence[float],
         have = sum(h or LINE_HEIGHT for h in heights[r1:r2 + 1])
         if need > have:
             heights[r2] = (heights[r2] or LINE_HEIGHT) + need - have
-    return {r + 1: min(h, MAX_ROW_HEIGHT) for r, h in enumerate(heights) if h is not None}
+    return {r + 1: min(h, text_fit.MAX_ROW_HEIGHT) for r, h in enumerate(heights) if h is not None}
 
 
 def _row_heights(kinds: Sequence[str], col_lines: list[list[int]],

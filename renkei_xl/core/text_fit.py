@@ -28,6 +28,11 @@ from .looks import FONT_SIZE
 CHARS_PER_WIDTH_9PT = 1.15   # half-width characters per unit of column width at 9 pt
 LINE_EM = 1.5                # line pitch in em
 PADDING = 4.0                # points above and below the text of a cell
+# Excel's tallest row (points; its specifications and limits). Every height the tool writes
+# stops there, in whichever sheet: the button's RowHeight refuses more with a 1004, and a
+# file is not to carry what Excel itself cannot set. Text beyond it is in the cell, whole,
+# but not shown.
+MAX_ROW_HEIGHT = 409.0
 LATIN_UNITS = 1.1            # a proportional Latin character, in half-width units (digits are wide)
 # Characters that may not begin a line (行頭禁則): the character before them moves down.
 NO_LINE_START = set("、。，．・：；？！ー）」』】〕］｝〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々ゝゞヽヾ,.:;!?)]}%％")
@@ -165,5 +170,11 @@ _TEXT_TYPES = {str, type(None)}
 
 
 def height(n_lines: int, font_size: float = FONT_SIZE) -> float:
-    """Points a row needs for ``n_lines`` lines of ``font_size`` text."""
+    """Points a row needs for ``n_lines`` lines of ``font_size`` text (more than a row can
+    have, where the text is long: a merged block adds it up over its rows)."""
     return n_lines * LINE_EM * font_size + PADDING
+
+
+def row_height(n_lines: int, font_size: float = FONT_SIZE) -> float:
+    """The height a row of ``n_lines`` lines is given: what it needs, up to Excel's limit."""
+    return min(height(n_lines, font_size), MAX_ROW_HEIGHT)
