@@ -133,13 +133,14 @@ class Grids(_Named):
     def read_ahead(self, names: Sequence[str]) -> None:
         """Sheets a reader will ask for next, in order, handled on threads while the reader
         reads the one before: the next is parsed (python-calamine lets go of the GIL while it
-        parses, which is half the time a 20,000-row master spends reading), and the one
-        after it inflated and scanned (``_prepare``), so that neither waits for the other.
-        Before, one thread did both for one sheet at a time, and the reader waited for it on
-        every sheet of a 20,000 × 12 master (about 80 ms each). Two sheets ahead at most,
-        the second only as its checks' findings (its bytes are let go once scanned, but
-        where a sheet keeps them for a later check): the memory stays near that of two
-        sheets."""
+        parses, which is half the time a 20,000-row master spends reading), and the large
+        ones after it are inflated and scanned (``_prepare``), so that neither waits for the
+        other. Before, one thread did both for one sheet at a time, and the reader waited for
+        it on every sheet of a 20,000 × 12 master (about 80 ms each). One sheet is parsed
+        ahead, as its rows take memory; ``CHECK_AHEAD`` are checked ahead, each kept only as
+        its checks' findings (its bytes are let go once scanned, but where a sheet keeps them
+        for a later check). A small sheet first in line is left to the reader, and the
+        checks of the large ones behind it begin at once (指標 while 設定 is read)."""
         self._ahead = [n for n in names if n in self._names and n not in self._streams]
         self._start_next()
 
@@ -148,16 +149,31 @@ class Grids(_Named):
     # 10 ms slower ahead). A 2,000 × 40 master's sheets of 350 KB gain: its recalc took
     # 1.01 s with them read ahead in two stages, 1.24 s without (nine alternated runs).
     AHEAD_FROM_BYTES = 200_000
+    # Sheets checked ahead of the one parsed ahead: a check's result is small, but for a
+    # sheet rewritten into the usual form (sheet_form, up to its REWRITE_LIMIT) it holds the
+    # rewrite, so they are bounded.
+    CHECK_AHEAD = 2
+
+    def _large(self, name: str) -> bool:
+        entry = self._workbook.sheet(name)
+        return (entry is not None and bool(entry.part)
+                and self._pkg.unpacked_size(entry.part) >= self.AHEAD_FROM_BYTES)
 
     def _start_next(self) -> None:
-        for i, name in enumerate(self._ahead[:2]):
-            entry = self._workbook.sheet(name)
-            if (name in self._pending or name in self._streams or entry is None or not entry.part
-                    or self._pkg.unpacked_size(entry.part) < self.AHEAD_FROM_BYTES):
+        if not self._ahead:
+            return
+        first, rest = self._ahead[0], self._ahead[1:]
+        if first not in self._pending and first not in self._streams and self._large(first):
+            # its parse, which takes its checks from _prepared when they were begun
+            self._pending[first] = self._submit(0, self._open, first)
+        checked = 0
+        for name in rest:
+            if checked == self.CHECK_AHEAD:
+                break
+            if name in self._pending or name in self._streams or not self._large(name):
                 continue
-            if i == 0:      # its parse (which takes its checks from _prepared when they were begun)
-                self._pending[name] = self._submit(0, self._open, name)
-            elif name not in self._prepared:
+            checked += 1
+            if name not in self._prepared:
                 self._prepared[name] = self._submit(1, self._prepare, name)
 
     def _submit(self, kind: int, call: Callable[[str], object], name: str) -> "Future":
@@ -233,7 +249,7 @@ class Grids(_Named):
     def close(self) -> None:
         if self._workers is not None:   # what was read ahead but never asked for ends first
             for worker in self._workers:
-                worker.shutdown(wait=True)
+                worker.shutdown(wait=True, cancel_futures=True)
             self._workers = None
         self._pending.clear()
         self._prepared.clear()
@@ -674,7 +690,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     extra = [n for n in c.STATE_SHEETS if n in sheetnames]
     grids = Grids(pkg, [*wanted, *extra], workbook, keep=None if keep_grids else Grids.KEEP)
     try:
-        grids.read_ahead([*extra, c.SETTINGS])
+        grids.read_ahead([*extra, c.SETTINGS, c.INDICATORS])   # 指標 checked while 設定 is read
         own = {n: grids[n] for n in extra}
         _settings_formulas(grids, names)
         data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead)
