@@ -606,6 +606,34 @@ def test_a_sheet_read_ahead_reads_as_one_read_when_asked(sample, tmp_path, monke
     assert set(ahead) == {0, 1} or when_asked[0] == "refused", f"not both parsed and checked ahead: {ahead}"
 
 
+def test_a_read_that_stops_early_ends_what_it_read_ahead(sample, tmp_path, monkeypatch):
+    """A read stopped before the sheets checked ahead were asked for (a refusal in 設定, an
+    interrupted command): closing it cancels the checks still queued, lets the running ones
+    end, and raises nothing of theirs (小樽市's damage here was found ahead, never asked
+    for); its threads are gone."""
+    import threading
+
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook import state
+
+    damaged, _suffix = MUTATIONS["doctype_in_sheet"](sample.read_bytes(), MASTER)
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(damaged)
+    monkeypatch.setattr(state.Grids, "AHEAD_FROM_BYTES", 0)
+    monkeypatch.setattr(state.Grids, "CHECK_AHEAD", 100)
+    before = {t.ident for t in threading.enumerate()}
+    with Package(master) as pkg:
+        workbook = state.WorkbookXml(pkg)
+        names = [s.name for s in workbook.sheets if s.part is not None]
+        grids = state.Grids(pkg, names, workbook)
+        grids.read_ahead([MUNI, *reversed(names)])
+        queued = [*grids._pending.values(), *grids._prepared.values()]
+        assert len(queued) == len(names), "every sheet parsed or checked ahead"
+        grids.close()
+    assert all(f.done() for f in queued)
+    assert {t.ident for t in threading.enumerate()} <= before, "read-ahead threads left running"
+
+
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     master = fresh_master(sample, tmp_path)
