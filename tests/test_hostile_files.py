@@ -588,19 +588,19 @@ def _read_outcome(master: Path):
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_a_sheet_read_ahead_reads_as_one_read_when_asked(sample, tmp_path, monkeypatch, name):
     """Sheets of a large master are parsed on a thread one ahead of the reader, and checked
-    on another two ahead (workbook.state.Grids.read_ahead): damage found there is raised where
+    on another two ahead (workbook.grids.Grids.read_ahead): damage found there is raised where
     the reader asks for that sheet, the same refusal in the same words, and what is read is
     the same."""
-    from renkei_xl.workbook import state
+    from renkei_xl.workbook.grids import Grids
 
     damaged, suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
     master = tmp_path / ("master" + (suffix or ".xlsm"))
     master.write_bytes(damaged)
-    monkeypatch.setattr(state.Grids, "AHEAD_FROM_BYTES", 10 ** 12)
+    monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 10 ** 12)
     when_asked = _read_outcome(master)
-    ahead, real = [], state.Grids._submit
-    monkeypatch.setattr(state.Grids, "AHEAD_FROM_BYTES", 0)
-    monkeypatch.setattr(state.Grids, "_submit",
+    ahead, real = [], Grids._submit
+    monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 0)
+    monkeypatch.setattr(Grids, "_submit",
                         lambda grids, kind, call, name: ahead.append(kind) or real(grids, kind, call, name))
     assert _read_outcome(master) == when_asked
     assert set(ahead) == {0, 1} or when_asked[0] == "refused", f"not both parsed and checked ahead: {ahead}"
@@ -613,19 +613,20 @@ def test_a_read_that_stops_early_ends_what_it_read_ahead(sample, tmp_path, monke
     for); its threads are gone."""
     import threading
 
+    from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
-    from renkei_xl.workbook import state
+    from renkei_xl.workbook.grids import Grids
 
     damaged, _suffix = MUTATIONS["doctype_in_sheet"](sample.read_bytes(), MASTER)
     master = tmp_path / "master.xlsm"
     master.write_bytes(damaged)
-    monkeypatch.setattr(state.Grids, "AHEAD_FROM_BYTES", 0)
-    monkeypatch.setattr(state.Grids, "CHECK_AHEAD", 100)
+    monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 0)
+    monkeypatch.setattr(Grids, "CHECK_AHEAD", 100)
     before = {t.ident for t in threading.enumerate()}
     with Package(master) as pkg:
-        workbook = state.WorkbookXml(pkg)
+        workbook = WorkbookXml(pkg)
         names = [s.name for s in workbook.sheets if s.part is not None]
-        grids = state.Grids(pkg, names, workbook)
+        grids = Grids(pkg, names, workbook)
         grids.read_ahead([MUNI, *reversed(names)])
         queued = [*grids._pending.values(), *grids._prepared.values()]
         assert len(queued) == len(names), "every sheet parsed or checked ahead"

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from renkei_xl.package.zipped import Package
-from renkei_xl.workbook.state import Grids
+from renkei_xl.workbook.grids import Grids
 
 
 def _book(tmp_path, cells: dict) -> Package:

@@ -93,7 +93,7 @@ def _fiscal_year(master: Path) -> int:
     from ..package.workbook import WorkbookXml
     from ..package.zipped import Package
     from ..workbook.session import opened
-    from ..workbook.state import Grids
+    from ..workbook.grids import Grids
 
     try:
         with Package(master) as pkg:

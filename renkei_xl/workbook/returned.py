@@ -3,7 +3,7 @@ save time from the package's document properties.
 
 Municipalities return small files, but they arrive from outside: the package layer
 refuses DTDs, zip bombs and broken parts, and each sheet's extent is measured before
-calamine allocates it (renkei_xl.workbook.state.check_extent). Reading with calamine also
+calamine allocates it (renkei_xl.workbook.sheet_checks.check_extent). Reading with calamine also
 keeps openpyxl's import (a quarter of a second) out of 回収ファイル取込.
 """
 
@@ -19,7 +19,9 @@ from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .state import cached_errors, calamine_readable, check_shared_strings, check_sheet_xml, holds_formula, uncached_formulas, with_errors
+from .sheet_checks import (cached_errors, calamine_readable, check_shared_strings, check_sheet_xml, holds_formula,
+                           uncached_formulas)
+from .sheet_rows import with_errors
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"

@@ -1,7 +1,7 @@
 """A worksheet's XML in the one form the byte scanners of the readers expect.
 
 The readers look for error values, formulas without a saved result and the sheet's extent
-in the XML's bytes (``state.cached_errors``, ``uncached_formulas``, ``check_extent``),
+in the XML's bytes (``sheet_checks.cached_errors``, ``uncached_formulas``, ``check_extent``),
 because parsing a 10 MB sheet a second time would double a read. Those scans read the form
 every spreadsheet application writes: each ``<row>`` and ``<c>`` with its ``r`` first,
 attributes in double quotes. XML allows more: ``r`` may be left out (the cell is then the
@@ -16,7 +16,7 @@ the forms apart costs about 1 ms a megabyte of sheet (0.1 s of the 20,000 × 12 
 
 The rewrite uses expat (the C parser behind ElementTree) rather than ElementTree itself:
 element names, their prefixes and the order of attributes stay as they were, and no tree
-is built. It runs after the DTD check (``state.check_sheet_xml``), so expat never expands
+is built. It runs after the DTD check (``sheet_checks.check_sheet_xml``), so expat never expands
 an entity of the file's own.
 """
 

@@ -1,0 +1,221 @@
+"""What must hold of a sheet's XML before python-calamine reads it, and what calamine would
+not show: the error values it gives as empty cells and the formulas saved without a result.
+
+Every check reads the sheet's bytes (a second parse of a 10 MB sheet would double a read),
+in the one form every spreadsheet application writes (renkei_xl.workbook.sheet_form makes
+any other into it first). The master (renkei_xl.workbook.grids) and a returned input file
+(renkei_xl.workbook.returned) are checked alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+
+from ..core.errors import UnreadableSheet, UserError
+from ..package.rels import T_STYLES, read_rels
+from ..package.workbook import WorkbookXml
+from ..package.xml import dtd_refusal, has_dtd
+from ..package.zipped import Package
+
+
+# What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
+# to the last cell at once, and a process that asks for more memory than there is is
+# killed outright (no exception): a single cell at XFD1048576 asks for 17 billion cells.
+# So the extent is measured in the sheet's XML first. A 20,000-indicator master is
+# 20,001 rows by 13 columns.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 4_000_000
+# A cell calamine keeps: an opening <c> tag that is not self-closing (an empty styled cell
+# <c r="Z9" s="1"/> and an empty <row/> are skipped, as Excel writes for a comment on
+# XFD1048576). Cell attributes (r, s, t, cm, vm, ph) hold no "/".
+_FILLED = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>/]*>')
+_WIDE_FILLED = re.compile(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
+    """What calamine reads besides the sheets, checked before it does: it resolves entities
+    itself (a DTD in the shared strings is refused first) and reads on past characters
+    XML forbids (reading a part checks them: package.xml.check_xml_chars), in the shared
+    strings and in the styles alike."""
+    for rel in read_rels(pkg, workbook.part):
+        if rel.type.endswith("/sharedStrings") and rel.part and rel.part not in pkg:
+            # Damage even where no sheet that is read needs it (an input file's own sheet
+            # holds its texts inline): Excel reports such a file as broken.
+            raise UserError("共有文字列の部品（sharedStrings.xml）がありません（ファイルが壊れています）。"
+                            "Excel で開いて保存し直してください")
+        if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
+            if has_dtd(pkg.read(rel.part)):
+                raise UserError(dtd_refusal("共有文字列（sharedStrings.xml）"))
+        elif rel.type == T_STYLES and rel.part and rel.part in pkg:
+            pkg.read(rel.part)
+
+
+def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
+    """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
+    DTD, no raw control characters (not XML; Excel calls such a file corrupt), no damaged
+    text number, and an extent calamine can allocate. Returns the sheet rewritten in the
+    usual form (sheet_form) when it was not in it, else None: then that is what the scans
+    and calamine must read; and whether it may hold an error value (else ``cached_errors``
+    and ``calamine_readable`` have nothing to find)."""
+    from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, survey
+
+    head = raw[:4096]
+    if has_dtd(raw):
+        raise UnreadableSheet(dtd_refusal(f"シート「{name}」の XML "))
+    root = re.search(rb"<(\w+:)?worksheet[\s>]", head)
+    if not root:
+        raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
+    prefix = root.group(1) or b""
+    other = foreign_cell(raw, prefix)
+    if other is not None:
+        raise UnreadableSheet(f"シート「{name}」は Excel 以外の書き方で保存されています（セルの名前空間の接頭辞"
+                              f"「{other or 'なし'}」がシートの「{prefix.decode('ascii', 'replace') or 'なし'}」と"
+                              "違います）。Excel で開いて保存し直してください")
+    usual, odd_at, errors = survey(raw, prefix)
+    rewritten = None if usual else in_usual_form(name, raw)
+    if rewritten is not None:
+        raw = rewritten
+        odd_at, errors = survey(raw, prefix)[1:]
+    # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
+    check_shared_indexes(name, raw, prefix)
+    check_extent(name, raw, prefix, odd_at)
+    return rewritten, errors
+
+
+def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) -> None:
+    """``odd_at``: where the first cell tag starts that may lie past column Z or at row
+    100,000 or below (sheet_form.survey; None when none does), perhaps before the last cell
+    in the file, where the rows are not counted from the last cell alone."""
+    rows = 0
+    opening = b"<" + prefix + b"c "
+    end = raw.rfind(b"sheetData>")
+    while end > 0:   # cells come in row order: the last filled one has the largest row
+        start = raw.rfind(opening, 0, end)
+        if start < 0:
+            break
+        m = _FILLED.match(raw, start)
+        if m:
+            rows = int(m.group(2))
+            break
+        end = start
+    cols = 26
+    if odd_at is not None:
+        from .sheet_form import far_rows
+
+        rows = max(rows, far_rows(raw, prefix, odd_at))
+        cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw, odd_at))), default=26)
+    if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
+        from ..core.refs import column_letter
+
+        # The message names the real last column (26 above is only the least calamine takes).
+        widest = max((_column(letters) for letters in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)
+        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで、"
+                        f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"
+                        "Excel で使っていない行・列を選んで削除し、保存し直してください")
+
+
+# A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
+# come in any order; the value is what Excel shows.
+ERROR_MARK = b't="e"'
+# Kept as text: ``re`` compiles each on its first use (its own cache), and most masters
+# hold no error value, so a command does not pay for compiling them at every start.
+_ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>'
+_ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
+_ERROR_TEXT = rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>"
+
+
+def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
+    """Error values a sheet's XML holds, by 0-based row and column.
+
+    python-calamine hands an error cell over as "" (an empty cell), which would let
+    「#REF!」 pass for "nothing reported" or be imported as emptiness over a value. The
+    error is put back into the grid as the text Excel shows, as xlwings reads it
+    (err_to_str), so the core classifies both faces' values in one place
+    (renkei_xl.core.values.error_value)."""
+    if ERROR_MARK not in raw:
+        return {}
+    import html   # here: its entity table costs 2 ms to import, and few sheets hold an error
+
+    out: dict[int, dict[int, str]] = {}
+    for m in re.finditer(_ERROR_CELL, raw):
+        ref, value = re.search(_ERROR_REF, m.group(1)), re.search(_ERROR_TEXT, m.group(2))
+        if ref and value and value.group(1).strip():
+            text = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
+            out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = text
+    return out
+
+
+# The error values python-calamine 0.9 reads; any other (#SPILL!, #CALC!, #GETTING_DATA …,
+# Excel 365's) makes it refuse the whole sheet.
+CALAMINE_ERRORS = frozenset({b"#NULL!", b"#DIV/0!", b"#VALUE!", b"#REF!", b"#NAME?", b"#NUM!", b"#N/A"})
+
+
+def calamine_readable(raw: bytes) -> Optional[bytes]:
+    """The sheet with every error value calamine does not know turned into one it does, or
+    None when there is none. Only calamine reads the result: the real error is put back
+    from ``cached_errors`` of the sheet as saved, so nothing of it is lost."""
+    if ERROR_MARK not in raw:
+        return None
+    changed = False
+
+    def fix(m: re.Match) -> bytes:
+        nonlocal changed
+        value = re.search(_ERROR_TEXT, m.group(2))
+        if value is None or value.group(1).strip() in CALAMINE_ERRORS:
+            return m.group(0)
+        changed = True
+        inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]
+        return m.group(0)[:m.start(2) - m.start()] + inner + m.group(0)[m.end(2) - m.start():]
+    out = re.sub(_ERROR_CELL, fix, raw)
+    return out if changed else None
+
+
+# The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet
+# that holds a formula needs them.
+_CELL = r"(?s)<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
+_REF = r'\sr="([A-Z]{1,3}\d+)"'
+_FORMULA = r"<(?:\w+:)?f[\s>/]"
+ANY_FORMULA = rb"<(?:\w+:)?f[\s>/]"
+_PLAIN_FORMULA = re.compile(rb"<f[\s>/]")
+_PREFIXED_FORMULA = re.compile(rb":f[\s>/]")
+
+
+def holds_formula(raw: bytes) -> bool:
+    """``ANY_FORMULA.search(raw)``, ten times faster on a large sheet: a pattern that
+    starts with a bare ``<`` is tried at every tag, one that starts with a literal is
+    searched for as a string. A prefixed formula (``<x:f>``) holds ``:f``, so the full
+    pattern runs only then."""
+    return bool(_PLAIN_FORMULA.search(raw) or (_PREFIXED_FORMULA.search(raw) and re.search(ANY_FORMULA, raw)))
+# A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
+# text result as t="str" with <v></v>, which counts as saved.
+_VALUE = r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>"
+_TEXT_RESULT = r'\st="str"'
+
+
+def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
+    """Cells holding a formula without a saved result, per sheet (of the sheets read, as
+    their XML; Grids keeps those that hold a formula at all).
+
+    Excel and LibreOffice save each formula's last result; a file written by a library
+    (openpyxl, for one) may not. calamine then reads the cell as empty, which must never
+    pass for "nothing reported": such cells become findings.
+    """
+    out: dict[str, list[str]] = {}
+    for name, raw in sheets.items():
+        for m in re.finditer(_CELL, raw.decode("utf-8")):
+            inner = m.group(2) or ""
+            if re.search(_FORMULA, inner) and not re.search(_VALUE, inner) and not (
+                    re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner)):
+                ref = re.search(_REF, m.group(1))
+                if ref:
+                    out.setdefault(name, []).append(ref.group(1))
+    return out
