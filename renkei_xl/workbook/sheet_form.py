@@ -190,6 +190,12 @@ def _number(name: str, text: Optional[str], default: int) -> int:
     return int(text)
 
 
+# The opening tag of a value, under any prefix and with any attribute: python-calamine reads
+# <y:v> and <v xml:space="preserve"> as the value as well (foreign_cell is about <c> only).
+# Kept as text: compiled by ``re`` on its first use, which most sheets never make.
+_VALUE_TAG = rb'(?:[\w.-]+:)?v(?:\s[^<>]*)?'
+
+
 def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> None:
     """A text cell (``t="s"``) holds the number of its text in the shared strings. A
     negative one is damage that python-calamine reads as some other text of the book, so
@@ -207,10 +213,3 @@ def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> None:
                 raise UnreadableSheet(f"シート「{name}」のセル {shown} が壊れています（文字列の番号が負の数です）。"
                                       "Excel で開いて保存し直してください")
         at = raw.find(b">-", at + 2)
-
-
-# The opening tag of a value, under any prefix and with any attribute: python-calamine reads
-# <y:v> and <v xml:space="preserve"> as the value as well (foreign_cell is about <c> only).
-# Kept as text: compiled by ``re`` on its first use, which most sheets never make.
-_VALUE_TAG = rb'(?:[\w.-]+:)?v(?:\s[^<>]*)?'
-
