@@ -128,7 +128,7 @@ def _plan_for(entry, payload: dict):
     data = live.read()
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     make = recalc_plan if entry is buttons.recalc else validate_plan
-    return make(master_state(live), data, result, "", dt.datetime(2024, 4, 1)), result
+    return make(master_state(live), data, result, "", dt.datetime(2024, 4, 1))
 
 
 def _plan_rows(sheet_plan) -> list[list[object]]:

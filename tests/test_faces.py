@@ -54,6 +54,7 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
 
 BAD_VALUE = "約10件"
+LONG_TEXT = "長い説明の文章です。" * 150      # 1,500 characters: about 45 lines at 60 wide, 65 at 40
 ATTRIBUTES = ("rows", "looks", "merges", "heights", "widths", "links", "conditional", "freeze",
               "hidden", "print_area", "page", "protection")
 
@@ -261,7 +262,7 @@ def plan_of(entry: str, master: Path):
         d = fs.data
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
         make = validate_plan if entry == "check" else recalc_plan
-        return make(fs.state, d, result, "", dt.datetime(2024, 4, 1)), result
+        return make(fs.state, d, result, "", dt.datetime(2024, 4, 1))
 
 
 def staff_types(path: Path, sheet: str, ref: str, value) -> None:
@@ -297,11 +298,27 @@ def masters(tmp_path_factory, licensed):  # noqa: F811
     wb = load_workbook(deleted, keep_vba=True)
     del wb[c.FINDINGS]
     wb.save(deleted)
-    return {"clean": clean, "bad": bad, "fixed": fixed, "ref": ref, "rolled": rolled, "deleted": deleted}
+    # texts 一覧's rows cannot show whole (Excel's rows stop at 409 pt): 札幌市's 実施状況 of
+    # one indicator, and the 事業概要 of a project of several indicators (a merged block)
+    long = folder / "long.xlsm"
+    shutil.copyfile(clean, long)
+    with opened(clean) as fs:
+        typed = {i.id for i in fs.data.indicators if i.status_manual.strip()}   # 一覧 shows that one
+        sapporo = next(e for e in fs.data.entries if e.municipality == "札幌市" and e.indicator_id not in typed)
+        inds = [i for i in fs.data.indicators if not i.is_kpi]
+        project = next(p for p in {(i.project_no, i.project_name) for i in inds}
+                       if sum((i.project_no, i.project_name) == p for i in inds) > 1)
+    staff_types(long, "札幌市", sapporo.cell("status"), LONG_TEXT)
+    for ind in inds:
+        if (ind.project_no, ind.project_name) == project:
+            staff_types(long, c.INDICATORS, ind.cell("summary"), LONG_TEXT)
+    return {"clean": clean, "bad": bad, "fixed": fixed, "ref": ref, "rolled": rolled, "deleted": deleted,
+            "long": long, "long_status": sapporo.indicator_id, "long_project": project}
 
 
 @pytest.fixture(scope="module", params=[("recalc", "clean"), ("recalc", "bad"), ("check", "bad"),
-                                        ("check", "fixed"), ("recalc", "rolled"), ("check", "deleted")],
+                                        ("check", "fixed"), ("recalc", "rolled"), ("check", "deleted"),
+                                        ("recalc", "long"), ("check", "long")],
                 ids=lambda p: "-".join(p))
 def both(request, masters, tmp_path_factory):
     entry, which = request.param
@@ -358,6 +375,40 @@ def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
         finding = Finding("x", ERROR, "小樽市", ref, "", "")
         _edits, before = marks([finding], state, MasterData(data.settings, data.indicators, data.entries))
     assert before[("小樽市", ref)] == c.INPUT_FILL
+
+
+def test_a_text_the_list_cannot_show_whole_is_said_alike_by_both_commands(masters, tmp_path, capsys):
+    """Excel's rows stop at 409 pt: 入力チェック and 再計算 name the same cut texts at the 指標
+    cells they come from (written to 検証結果 by both faces: ``both``), and the command line
+    prints them; a warning, so nothing else changes."""
+    from renkei_xl.cli import main
+    from renkei_xl.core.findings import LIST_TEXT_CUT
+
+    with opened(masters["long"]) as fs:
+        inds = fs.data.indicators
+    status = next(i for i in inds if i.id == masters["long_status"])
+    first_of_project = next(i for i in inds if not i.is_kpi and (i.project_no, i.project_name) == masters["long_project"])
+    cut = {}
+    for entry in ("check", "recalc"):
+        plan, result = plan_of(entry, masters["long"])
+        cut[entry] = [f for f in result.findings if f.type == LIST_TEXT_CUT.code]
+        assert result.report.ok, result.report.errors
+        (findings_sheet,) = [sp for sp in plan.sheets if sp.name == c.FINDINGS]
+        written = {cell[0] for row in findings_sheet.rows for cell in row if cell}
+        assert all(f.message in written for f in cut[entry]), entry
+    assert cut["check"] == cut["recalc"]
+    places = {(f.sheet, f.cell) for f in cut["check"]}
+    assert (c.INDICATORS, status.cell("status_manual")) in places
+    assert (c.INDICATORS, first_of_project.cell("summary")) in places
+    assert {f.sheet for f in cut["check"]} == {c.INDICATORS}
+    _plan, clean = plan_of("recalc", masters["clean"])
+    assert not [f for f in clean.findings if f.type == LIST_TEXT_CUT.code]
+
+    copy = tmp_path / "long.xlsm"
+    shutil.copyfile(masters["long"], copy)
+    assert main(["validate", str(copy), "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "行目の「連携事業実施状況等（３月末時点）」" in out and "行目の「事業概要」" in out, out
 
 
 def test_the_recalc_plan_holds_next_steps_and_the_years(masters):

@@ -66,7 +66,7 @@ def test_a_write_plan_is_made_without_any_excel_library():
             "from renkei_xl.core.contract_read import MasterData\n"
             "r = load_reference()\n"
             "res = recalculate(r.settings, r.indicators, r.entries)\n"
-            "p = recalc_plan(MasterState([], {}), MasterData(r.settings, list(r.indicators), list(r.entries)), res,\n"
+            "p, _ = recalc_plan(MasterState([], {}), MasterData(r.settings, list(r.indicators), list(r.entries)), res,\n"
             "                '', dt.datetime(2024, 4, 1))\n"
             "assert [s.name for s in p.sheets] == ['一覧', '集計', '検証結果', '次の一歩'], p.sheets")
     assert _excel_libraries_loaded_by(code) == []

@@ -76,6 +76,17 @@ TEXT_TOO_LONG = _type(
     f"{CELL_TEXT_LIMIT:,}文字以内に要約してください（市町村の実施状況を合わせた長さなら、"
     "実施状況（手入力）に要約を入力してください）")
 
+# 一覧's rows stop at Excel's tallest (text_fit.MAX_ROW_HEIGHT): a text that needs more is
+# whole in its cell but cut on the screen and in print, so staff hear of it before they
+# publish. ``label`` is the 一覧 column, ``source`` the 指標 column its text comes from.
+LIST_TEXT_CUT = _type(
+    "list-text-cut", WARNING,
+    "一覧 {row}行目の「{label}」は文章が{lines}行になり、Excel の行の高さの上限（{limit}pt）を超えるため、"
+    "画面と印刷では途中までしか表示されません（セルには全文が入っています）",
+    "{source}の文章を短くするか、改行を減らしてください{or_else}")
+# The 一覧 text made of every municipality's 実施状況 has a shorter source staff can type.
+LIST_STATUS_OR_ELSE = "（市町村の実施状況を合わせた文章なら、実施状況（手入力）に要約を入力してください）"
+
 # ----------------------------------------------------------------------------------- 指標
 
 MISSING_FIELD = _type("missing-field", ERROR, "{label}が空です{where}", "{label}を入力してください{or_else}")

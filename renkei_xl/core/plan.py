@@ -22,12 +22,13 @@ from typing import Sequence
 
 from . import contract as c
 from .contract_read import MasterData
+from .layout import status_line
 from .marks import marks
-from .model import Result
+from .model import Finding, Result
 from .plan_types import CellEdit, MasterState, WritePlan
 from .refs import parse_ref
 from .sheet_findings import findings_sheet, shown_findings
-from .sheet_list import list_sheet
+from .sheet_list import list_cuts, list_layout
 from .sheet_summary import summary_sheet
 
 
@@ -46,28 +47,44 @@ def menu_cells(state: MasterState, line: str, when: dt.datetime) -> list[CellEdi
     return out
 
 
-def validate_plan(state: MasterState, data: MasterData, result: Result, line: str,
-                  when: dt.datetime) -> WritePlan:
-    """入力チェック: 検証結果 rebuilt, marks added and lifted, メニュー status. Only the
-    findings 検証結果 lists are marked (shown_findings)."""
-    fills, before = marks(shown_findings(result.findings).findings, state, data)
-    return WritePlan([findings_sheet(result.findings, state.sheetnames, before)],
-                     menu_cells(state, line, when), fills)
+def validate_plan(state: MasterState, data: MasterData, result: Result, what: str,
+                  when: dt.datetime) -> tuple[WritePlan, Result]:
+    """入力チェック: 検証結果 rebuilt, marks added and lifted, メニュー status (``what``: the
+    command's name in it). Only the findings 検証結果 lists are marked (shown_findings).
+
+    Returns the result with what the layout found added (the 一覧 texts Excel's rows cannot
+    show whole, sheet_list.list_cuts), so 入力チェック and 再計算 report the same findings
+    and every face prints, counts and writes them alike."""
+    result = with_findings(result, list_cuts(result, data.settings))
+    return _checked(state, data, result, what, when), result
 
 
-def recalc_plan(state: MasterState, data: MasterData, result: Result, line: str,
-                when: dt.datetime) -> WritePlan:
+def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
+                when: dt.datetime) -> tuple[WritePlan, Result]:
     """評価を再計算: 一覧 and 集計 too (集計 with the 達成割合 of every year in 経年), and
-    次の一歩 (what each row that is not ◎ still needs)."""
+    次の一歩 (what each row that is not ◎ still needs). Returns the result as
+    ``validate_plan`` does, its 一覧 findings from the 一覧 written."""
     from .gaps import next_steps_sheet        # here: 入力チェック starts without them
     from .history import read_history, with_year_rates
 
-    plan = validate_plan(state, data, result, line, when)
+    listed, cut = list_layout(result, data.settings)
+    result = with_findings(result, cut)
+    plan = _checked(state, data, result, what, when)
     history = read_history(state.grids.get(c.HISTORY))
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)
-    plan.sheets[:0] = [list_sheet(result, data.settings), summary]
+    plan.sheets[:0] = [listed, summary]
     plan.sheets.append(next_steps_sheet(result, data.entries, data.settings, history))
-    return plan
+    return plan, result
+
+
+def with_findings(result: Result, found: Sequence[Finding]) -> Result:
+    return result._replace(findings=(*result.findings, *found)) if found else result
+
+
+def _checked(state: MasterState, data: MasterData, result: Result, what: str, when: dt.datetime) -> WritePlan:
+    fills, before = marks(shown_findings(result.findings).findings, state, data)
+    return WritePlan([findings_sheet(result.findings, state.sheetnames, before)],
+                     menu_cells(state, status_line(what, result), when), fills)
 
 
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],

@@ -23,12 +23,21 @@ _lines = text_fit.lines
 
 def fitted_heights(grid: Grid, widths: Sequence[float],
                    col_lines: Optional[list[list[int]]] = None) -> dict[int, float]:
-    """Row heights so wrapped Japanese text shows whole (1-based rows).
+    """Row heights so wrapped Japanese text shows whole (1-based rows); see ``fitted``."""
+    return fitted(grid, widths, col_lines)[0]
+
+
+def fitted(grid: Grid, widths: Sequence[float], col_lines: Optional[list[list[int]]] = None
+           ) -> tuple[dict[int, float], list[tuple[int, int, int]]]:
+    """Row heights so wrapped Japanese text shows whole (1-based rows), and the cells whose
+    text needs more than Excel's tallest row gives them: (0-based row, column, lines).
 
     Neither Excel nor LibreOffice sizes rows for wrapped text written into an existing
     file, and merged cells are never auto-sized, even by Excel. So the height is estimated
     from the wrapped text per column (renkei_xl.core.text_fit), and a merged block (a
-    project's 事業概要 over its indicators) gets any extra height on its last row.
+    project's 事業概要 over its indicators) gets any extra height on its last row. Every
+    height stops at text_fit.MAX_ROW_HEIGHT; a text that needs more is whole in its cell but
+    not shown whole, which is why the cut cells are returned rather than left silent.
     ``col_lines``: text_fit.column_lines of the grid's rows, when the caller has them.
     """
     if col_lines is None:
@@ -38,14 +47,36 @@ def fitted_heights(grid: Grid, widths: Sequence[float],
     for r1, c1, r2, c2 in grid.merges:
         merged[(r1, c1)] = (r2, sum(widths[col] for col in range(c1, c2 + 1) if col < len(widths)))
     heights = _row_heights(grid.kinds, col_lines, grid.merges)
+    cut = _cut_single_cells(heights, col_lines, grid.merges)
+    needs = []
     for (r1, c1), (r2, width) in merged.items():
         if r2 == r1:
             continue
-        need = text_fit.height(_lines(grid.rows[r1][c1], width))
+        n = _lines(grid.rows[r1][c1], width)
+        need = text_fit.height(n)
         have = sum(h or LINE_HEIGHT for h in heights[r1:r2 + 1])
         if need > have:
             heights[r2] = (heights[r2] or LINE_HEIGHT) + need - have
-    return {r + 1: min(h, text_fit.MAX_ROW_HEIGHT) for r, h in enumerate(heights) if h is not None}
+        if need > text_fit.MAX_ROW_HEIGHT:      # may not fit once the rows stop at the limit
+            needs.append((r1, c1, r2, n, need))
+    out = {r + 1: min(h, text_fit.MAX_ROW_HEIGHT) for r, h in enumerate(heights) if h is not None}
+    for r1, c1, r2, n, need in needs:
+        if need > sum(out.get(r + 1, LINE_HEIGHT) for r in range(r1, r2 + 1)) + 0.01:
+            cut.append((r1, c1, n))
+    return out, sorted(cut)
+
+
+def _cut_single_cells(heights: Sequence[Optional[float]], col_lines: list[list[int]],
+                      merges: Sequence[Rect]) -> list[tuple[int, int, int]]:
+    """The unmerged cells that need more lines than the tallest row holds. Only rows already
+    over the limit are looked at (nearly never any), so merged cells are sorted out there."""
+    over = [r for r, h in enumerate(heights) if h is not None and h > text_fit.MAX_ROW_HEIGHT]
+    out = []
+    for r in over:
+        in_merge = {col for r1, c1, r2, c2 in merges if r1 <= r <= r2 for col in range(c1, c2 + 1)}
+        out += [(r, col, lines[r]) for col, lines in enumerate(col_lines)
+                if col not in in_merge and text_fit.height(lines[r]) > text_fit.MAX_ROW_HEIGHT]
+    return out
 
 
 def _row_heights(kinds: Sequence[str], col_lines: list[list[int]],

@@ -6,19 +6,43 @@ from typing import Optional
 
 from . import contract as c
 from . import pages, text_fit
+from .findings import LIST_STATUS_OR_ELSE, LIST_TEXT_CUT
 from .layout import INDICATOR, ROLE_KPI, Grid, list_grid
 from .looks import look, print_setup
-from .model import Result, Settings
+from .model import Finding, Result, Settings
 from .plan_types import DATABAR, CondFormat, SheetPlan
-from .sheet_grid import fitted_heights, sheet_from_grid, symbol_colours
+from .sheet_grid import fitted, sheet_from_grid, symbol_colours
 
 LIST_WIDTHS = (14, 22, 40, 26, 14, 16, 14, 6, 60, 9, 9)
 LIST_PRINT = "a3"          # the official list's page (renkei_xl.core.looks.PRINTS)
+# The 指標 column each 一覧 column's text comes from (None: the tool's own, never long).
+LIST_SOURCES = ("role", "project_name", "summary", "name", "baseline", "target", "actual_manual", None,
+                "status_manual", "id", None)
+assert len(LIST_SOURCES) == len(c.LIST_COLUMNS)
 
 
 def list_sheet(result: Result, settings: Settings) -> SheetPlan:
+    """一覧 (see ``list_layout``)."""
+    return list_layout(result, settings)[0]
+
+
+def list_cuts(result: Result, settings: Settings) -> list[Finding]:
+    """``list_layout``'s findings, for 入力チェック, which writes no 一覧: it says what 再計算
+    will say. Laid out whole only where some text needs more than the tallest row by itself
+    at its column's width; otherwise nothing can be cut (a merged block's text is measured
+    wider, and a block's rows grow to its text while that fits one row), which the first
+    look settles for nearly every master in a fraction of the layout's time."""
+    grid = list_grid(result, settings)
+    col_lines = text_fit.column_lines(grid.rows, LIST_WIDTHS)
+    if text_fit.height(max(map(max, col_lines), default=1)) <= text_fit.MAX_ROW_HEIGHT:
+        return []
+    return list_layout(result, settings)[1]
+
+
+def list_layout(result: Result, settings: Settings) -> tuple[SheetPlan, list[Finding]]:
     """一覧: the official layout, A3 landscape, header row repeated, symbols coloured by rules,
-    pages broken by the plan with every merge split at the breaks (renkei_xl.core.pages)."""
+    pages broken by the plan with every merge split at the breaks (renkei_xl.core.pages);
+    and a finding for each text Excel's tallest row cannot show whole."""
     grid = list_grid(result, settings)
     ncols = len(c.LIST_COLUMNS)
 
@@ -34,7 +58,8 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
 
     header = grid.header_row + 1
     first, last = header + 1, len(grid.rows)
-    breaks, heights = _list_pages(grid, header, first, last)
+    breaks, heights, cut = _list_pages(grid, header, first, last)
+    findings = _cut_findings(grid, cut, result)
     sheet = sheet_from_grid(c.LIST, grid, ncols, LIST_WIDTHS, special)
     sheet.heights = heights
     if last >= first:
@@ -45,12 +70,35 @@ def list_sheet(result: Result, settings: Settings) -> SheetPlan:
     sheet.freeze = (header + 1, 1)
     sheet.print_setup = print_setup(LIST_PRINT, title_rows=(header, header),
                                     area=(1, 1, max(last, header), ncols), row_breaks=tuple(breaks))
-    return sheet
+    return sheet, findings
 
 
-def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[int], dict[int, float]]:
-    """Page breaks of 一覧 and the row heights that go with them; ``grid.merges`` is left
-    split at the breaks.
+def _cut_findings(grid: Grid, cut: list[tuple[int, int, int]], result: Result) -> list[Finding]:
+    """Each cut 一覧 cell said at the 指標 cell its text comes from (a merged block once, at
+    its first row's indicator), as values.fit_cell's cuts are (consolidate.fit_texts)."""
+    by_id = {}
+    for ind in result.indicators:
+        by_id.setdefault(ind.id, ind)
+    out: dict[str, Finding] = {}     # by place: a block cut on each page it spans is said once
+    for row, col, lines in cut:
+        source = LIST_SOURCES[col] if col < len(LIST_SOURCES) else None
+        ind = by_id.get(grid.rows[row][c.LIST_ID_COL]) if grid.kinds[row] in (INDICATOR, ROLE_KPI) else None
+        if source is None or ind is None or f"{ind.sheet}!{ind.cell(source)}" in out:
+            continue
+        status = col == c.LIST_STATUS_COL
+        found = LIST_TEXT_CUT.at(
+            ind.sheet, ind.cell(source), ind.id, label=c.LIST_COLUMNS[col], row=row + 1, lines=lines,
+            limit=f"{text_fit.MAX_ROW_HEIGHT:g}",
+            source="連携事業実施状況等" if status else c.INDICATOR_HEADERS[source],
+            or_else=LIST_STATUS_OR_ELSE if status else "")
+        out[found.place] = found
+    return list(out.values())
+
+
+def _list_pages(grid: Grid, header: int, first: int, last: int
+                ) -> tuple[list[int], dict[int, float], list[tuple[int, int, int]]]:
+    """Page breaks of 一覧, the row heights that go with them and the cells those heights
+    cannot show whole (sheet_grid.fitted); ``grid.merges`` is left split at the breaks.
 
     Splitting a merge can make a row taller (a project's 事業概要 must now fit the rows of
     each part), which can move a break, so breaks and heights are settled together."""
@@ -62,7 +110,7 @@ def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[in
     col_lines = text_fit.column_lines(grid.rows, LIST_WIDTHS)
     for attempt in range(5):
         grid.merges = [(r1 - 1, c1 - 1, r2 - 1, c2 - 1) for r1, c1, r2, c2 in pages.split_merges(whole, breaks)]
-        heights = fitted_heights(grid, LIST_WIDTHS, col_lines)
+        heights, cut = fitted(grid, LIST_WIDTHS, col_lines)
         heights[1] = text_fit.height(1, look("title").font_size)
         if len(grid.rows) > 1:
             heights[2] = text_fit.height(1)
@@ -72,4 +120,4 @@ def _list_pages(grid: Grid, header: int, first: int, last: int) -> tuple[list[in
         if moved == breaks:
             break
         breaks = moved
-    return breaks, heights
+    return breaks, heights, cut

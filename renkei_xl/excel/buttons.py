@@ -18,7 +18,6 @@ from typing import Callable, Optional, Sequence
 from ..core import contract as c
 from ..core.errors import UserError
 from ..errorlog import BUTTON_LOG, log_error, log_path
-from ..core.layout import status_line
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
 from .book import LiveBook, locked_structure_message
@@ -167,7 +166,7 @@ def _check(live: LiveBook, title: str) -> str:
     from .apply import master_state
 
     data, result = _evaluate(live, title)
-    plan = validate_plan(master_state(live), data, result, status_line(title, result), now())
+    plan, result = validate_plan(master_state(live), data, result, title, now())
     live.status(f"{title}: 検証結果を書き込んでいます…")
     _apply(live, plan)
     report = result.report
@@ -182,7 +181,7 @@ def _recalc(live: LiveBook, title: str) -> str:
     from .apply import master_state
 
     data, result = _evaluate(live, title)
-    plan = recalc_plan(master_state(live), data, result, status_line(title, result), now())
+    plan, result = recalc_plan(master_state(live), data, result, title, now())
     live.status(f"{title}: 一覧・集計・検証結果を書き込んでいます…")
     _apply(live, plan)
     s = result.summary

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, Type
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..core.layout import status_line
 from ..core.model import Result
 from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
@@ -125,14 +124,15 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
 def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[Written]]:
     """入力チェック: findings written to 検証結果 and marked in the sheets."""
     from ..core.pipeline import recalculate
-    from ..core.plan import validate_plan
+    from ..core.plan import validate_plan, with_findings
+    from ..core.sheet_list import list_cuts
 
     def make(fs):
         d = fs.data
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        if not write:
-            return WritePlan(), result
-        return validate_plan(fs.state, d, result, status_line(c.CHECK, result), now()), result
+        if not write:   # the findings 入力チェック would write, 一覧's included
+            return WritePlan(), with_findings(result, list_cuts(result, d.settings))
+        return validate_plan(fs.state, d, result, c.CHECK, now())
 
     return write_planned(path, make)
 
@@ -145,7 +145,7 @@ def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written
     def make(fs):
         d = fs.data
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        return recalc_plan(fs.state, d, result, status_line(c.RECALC, result), now()), result
+        return recalc_plan(fs.state, d, result, c.RECALC, now())
 
     return write_planned(path, make, out)
 

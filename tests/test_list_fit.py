@@ -1,0 +1,97 @@
+"""一覧's rows stop at Excel's tallest (409 pt): a text that needs more is said, not hidden.
+
+The heights are estimated by renkei_xl.core.text_fit (13.5 pt a line at 9 pt, 4 pt of
+padding: 30 lines are 409 pt exactly). ``sheet_grid.fitted`` returns the cells its capped
+heights cannot show whole; 一覧 turns them into findings at the 指標 cell each text comes
+from, on 再計算 (``list_layout``) and on 入力チェック (``list_cuts``) alike. The faces test
+(tests/test_faces.py) writes such a master through both faces.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from renkei_xl.core import contract as c
+from renkei_xl.core import text_fit
+from renkei_xl.core.findings import LIST_TEXT_CUT
+from renkei_xl.core.layout import INDICATOR, Grid
+from renkei_xl.core.model import Consolidated
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.core.reference import load_reference
+from renkei_xl.core.sheet_grid import fitted
+from renkei_xl.core.sheet_list import list_cuts, list_layout
+
+WIDTHS = (20, 20)
+
+
+def _lines(n: int) -> str:
+    return "\n".join(["あ"] * n)
+
+
+def _grid(rows, merges=()) -> Grid:
+    g = Grid()
+    for row in rows:
+        g.add(INDICATOR, row)
+    g.merges = list(merges)
+    return g
+
+
+def test_thirty_lines_fill_the_tallest_row_and_thirty_one_are_cut():
+    assert text_fit.height(30) == text_fit.MAX_ROW_HEIGHT
+    heights, cut = fitted(_grid([[_lines(30), "x"]]), WIDTHS)
+    assert heights == {1: 409.0} and cut == []
+    heights, cut = fitted(_grid([["x", "y"], ["z", _lines(31)]]), WIDTHS)
+    assert heights[2] == 409.0 and cut == [(1, 1, 31)]
+
+
+def test_a_merged_block_is_cut_only_when_its_rows_cannot_hold_it():
+    # rows of one line each (17.5 pt); the block's extra goes on its last row, up to 409
+    holds = _grid([[_lines(31), "a"], [None, "b"]], merges=[(0, 0, 1, 0)])
+    heights, cut = fitted(holds, WIDTHS)
+    assert cut == [] and sum(heights.values()) == pytest.approx(text_fit.height(31))
+    over = _grid([[_lines(32), "a"], [None, "b"]], merges=[(0, 0, 1, 0)])
+    heights, cut = fitted(over, WIDTHS)
+    assert heights[2] == 409.0 and cut == [(0, 0, 32)]
+    # a long cell inside a merge is the block's, not a cell of its own
+    assert all(col == 0 for _, col, _ in cut)
+
+
+def _with_long_status(result, ind_id: str, text: str):
+    consolidated = dict(result.consolidated)
+    consolidated[ind_id] = Consolidated(ind_id, consolidated[ind_id].actual, "", text)
+    return result._replace(consolidated=consolidated)
+
+
+@pytest.fixture(scope="module")
+def fy2023():
+    ref = load_reference()
+    return ref, recalculate(ref.settings, ref.indicators, ref.entries)
+
+
+def test_the_fy2023_list_has_no_cut_text(fy2023):
+    ref, result = fy2023
+    sheet, cut = list_layout(result, ref.settings)
+    assert cut == [] and list_cuts(result, ref.settings) == []
+    assert max(sheet.heights.values()) < text_fit.MAX_ROW_HEIGHT
+
+
+@pytest.mark.parametrize("chars, is_cut", [(900, False), (1_100, True)])
+def test_a_long_status_is_said_at_its_indicators_manual_cell_on_both_commands(fy2023, chars, is_cut):
+    """連携事業実施状況等 is 60 wide: 34 full-width characters a line, so 1,020 fill 30 lines."""
+    ref, result = fy2023
+    ind = next(i for i in ref.indicators if i.status_manual == "" and not i.is_kpi)
+    long = _with_long_status(result, ind.id, "実" * chars)
+    sheet, cut = list_layout(long, ref.settings)
+    assert list_cuts(long, ref.settings) == cut
+    assert max(sheet.heights.values()) <= text_fit.MAX_ROW_HEIGHT
+    if not is_cut:
+        assert cut == []
+        return
+    (found,) = cut
+    assert found.type == LIST_TEXT_CUT.code and not found.is_error
+    assert (found.sheet, found.cell, found.indicator_id) == (c.INDICATORS, ind.cell("status_manual"), ind.id)
+    row = next(r for r, cells in enumerate(sheet.rows, start=1) if len(cells) > c.LIST_ID_COL
+               and cells[c.LIST_ID_COL] and cells[c.LIST_ID_COL][0] == ind.id)
+    assert sheet.heights[row] == text_fit.MAX_ROW_HEIGHT
+    assert f"一覧 {row}行目の" in found.message and "409pt" in found.message
+    assert "実施状況（手入力）に要約" in found.hint
