@@ -78,6 +78,7 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
 
 
 def with_findings(result: Result, found: Sequence[Finding]) -> Result:
+    """``result`` with the findings only a sheet's layout can make (Result is frozen)."""
     return result._replace(findings=(*result.findings, *found)) if found else result
 
 
