@@ -95,3 +95,24 @@ def test_a_long_status_is_said_at_its_indicators_manual_cell_on_both_commands(fy
     assert sheet.heights[row] == text_fit.MAX_ROW_HEIGHT
     assert f"一覧 {row}行目の" in found.message and "409pt" in found.message
     assert "実施状況（手入力）に要約" in found.hint
+
+
+@pytest.mark.parametrize("chars", range(500, 2_000, 150))
+def test_entering_only_where_a_text_alone_is_too_tall_finds_what_the_whole_layout_finds(fy2023, chars):
+    """The 事業概要 of a project of two indicators (a merged block 40 wide: 23 full-width
+    characters a line), from inside one row to past both rows at their tallest: 入力チェック's
+    shortcut and 再計算's whole layout (page breaks may split the block) agree at every length."""
+    ref, result = fy2023
+    keys = [(i.project_no, i.project_name) for i in result.indicators if not i.is_kpi]
+    key = next(k for k in dict.fromkeys(keys) if keys.count(k) == 2)
+    text = "概" * chars
+    long = result._replace(indicators=tuple(i._replace(summary=text) if (i.project_no, i.project_name) == key
+                                            else i for i in result.indicators))
+    sheet, cut = list_layout(long, ref.settings)
+    assert list_cuts(long, ref.settings) == cut
+    assert all(f.type == LIST_TEXT_CUT.code and "事業概要" in f.message for f in cut)
+    lines = -(-chars // 23)
+    if text_fit.height(lines) <= text_fit.MAX_ROW_HEIGHT:
+        assert cut == []                  # one row at its tallest holds it
+    if text_fit.height(lines) > 2 * text_fit.MAX_ROW_HEIGHT:
+        assert len(cut) >= 1              # two rows at their tallest do not
