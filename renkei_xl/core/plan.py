@@ -55,8 +55,14 @@ def validate_plan(state: MasterState, data: MasterData, result: Result, what: st
     Returns the result with what the layout found added (the 一覧 texts Excel's rows cannot
     show whole, sheet_list.list_cuts), so 入力チェック and 再計算 report the same findings
     and every face prints, counts and writes them alike."""
-    result = with_findings(result, list_cuts(result, data.settings))
+    result = checked_result(result, data.settings)
     return _checked(state, data, result, what, when), result
+
+
+def checked_result(result: Result, settings) -> Result:
+    """The result as 入力チェック reports it: with the 一覧 texts the tallest row cannot show
+    (for a check that writes nothing, as for one that writes 検証結果)."""
+    return with_findings(result, list_cuts(result, settings))
 
 
 def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,

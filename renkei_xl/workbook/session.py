@@ -124,14 +124,13 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
 def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[Written]]:
     """入力チェック: findings written to 検証結果 and marked in the sheets."""
     from ..core.pipeline import recalculate
-    from ..core.plan import validate_plan, with_findings
-    from ..core.sheet_list import list_cuts
+    from ..core.plan import checked_result, validate_plan
 
     def make(fs):
         d = fs.data
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
         if not write:   # the findings 入力チェック would write, 一覧's included
-            return WritePlan(), with_findings(result, list_cuts(result, d.settings))
+            return WritePlan(), checked_result(result, d.settings)
         return validate_plan(fs.state, d, result, c.CHECK, now())
 
     return write_planned(path, make)
