@@ -412,9 +412,29 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
                 "ファイルを閉じてからもう一度実行してください。"
             ) from exc
         _fsync_dir(target.parent)
+        _note_replaced(target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+# How many files this process has replaced, and the last one: the command line's last guard
+# (renkei_xl.cli) tells staff whether a file had already been written when an unexpected
+# error came, instead of claiming nothing changed. A count, so a long-lived process keeps
+# nothing that grows.
+_replaced_count = 0
+_last_replaced: Optional[Path] = None
+
+
+def _note_replaced(target: Path) -> None:
+    global _replaced_count, _last_replaced
+    _replaced_count += 1
+    _last_replaced = target
+
+
+def replaced() -> tuple[int, Optional[Path]]:
+    """(files replaced so far by this process, the last of them)."""
+    return _replaced_count, _last_replaced
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,

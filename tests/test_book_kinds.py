@@ -100,4 +100,4 @@ def test_version(capsys):
 
 def test_no_command_prints_usage_on_stderr_and_exits_2(capsys):
     code, out, err = _run(capsys, [])
-    assert code == 2 and out == "" and "usage: renkei-xl" in err
+    assert code == 2 and out == "" and "使い方: renkei-xl" in err

@@ -949,7 +949,10 @@ def _attachments(msg):
     return [(part.get_filename(), part.get_payload(decode=True)) for part in msg.iter_attachments()]
 
 
-def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys):
+def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys, monkeypatch):
+    from renkei_xl.cycle import distribute
+
+    monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 5, 10, 0))  # before the deadline
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml", "--deadline", "2024-04-19"]) == 0

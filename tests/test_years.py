@@ -339,6 +339,16 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     assert "4行目" in out and "99-9" in out and "経年" in out
 
 
+def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
+    """Excel's テキスト（タブ区切り） save: the same rows as the CSV, separated by tabs (a 実績値
+    with a comma in it stays one field)."""
+    tsv = tmp_path / "経年.txt"
+    tsv.write_text("指標ID\t年度\t実績値\t評価\n08-1\t2022\t1,015件\t×\n", encoding="cp932")
+    done = import_history(sample, tsv)
+    assert done.imported == 1 and not done.refusals
+    assert read_history(_grid(sample, c.HISTORY))["08-1"][2022].actual == "1,015件"
+
+
 def test_a_history_csv_without_a_valid_row_changes_nothing(sample, tmp_path, capsys):
     before = sample.read_bytes()
     csv_path = tmp_path / "bad.csv"

@@ -9,6 +9,7 @@ a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import sys
@@ -17,7 +18,8 @@ from typing import Callable, Optional, Sequence
 
 from .. import __version__
 from ..core.errors import UserError
-from .help_texts import MASTER_HELP
+from .help_texts import MASTER_HELP, SAMPLE_NAMES
+from .parser import JapaneseParser
 
 
 def _print_result(result, *, verbose: bool = True) -> None:
@@ -109,18 +111,18 @@ def _add_workbook_commands(sub) -> None:
 
 
 def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = JapaneseParser(
         prog="renkei-xl",
         description="さっぽろ連携中枢都市圏 連携事業実施状況等一覧の入力チェック・集約・評価・配布")
     parser.add_argument("--version", action="version", version=f"renkei-xl {__version__}",
                         help="バージョンを表示する")
     parser.add_argument("--debug", action="store_true", help="予期しないエラーの詳細（トレースバック）を表示する")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="コマンド")
     if only is not None:
         sub = _Only(sub, only)
     p = sub.add_parser("evaluate", help="評価を計算して表で表示する（ブックを指定しなければ FY2023 見本）")
-    p.add_argument("master", nargs="?", help=MASTER_HELP)
-    p.add_argument("--sample", default="fy2023", help="見本データ名（既定: fy2023）")
+    p.add_argument("master", metavar="マスター", nargs="?", help=MASTER_HELP)
+    p.add_argument("--sample", default="fy2023", choices=SAMPLE_NAMES, help="見本データ名（既定: fy2023）")
     p.add_argument("-q", "--quiet", action="store_true", help="集計行だけを表示する")
     p.set_defaults(func=cmd_evaluate)
     _add_workbook_commands(sub)
@@ -131,14 +133,22 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    # --debug is a switch of the whole program; accepted after the command too, where IT
+    # staff asked to add it at the end of a command line will put it.
+    debug = "--debug" in args_list
+    args_list = [a for a in args_list if a != "--debug"]
     command = next((a for a in args_list if not a.startswith("-")), None)
     asks_help = any(a in ("-h", "--help") for a in args_list[:1])
     parser = build_parser(None if asks_help else command)
     args = parser.parse_args(args_list)
+    args.debug = debug
     func: Optional[Callable[[argparse.Namespace], int]] = getattr(args, "func", None)
     if func is None:   # no command: usage on standard error, exit 2 as argparse does for errors
         parser.print_help(sys.stderr)
         return 2
+    from ..safety import replaced
+
+    written_before = replaced()[0]
     try:
         return func(args)
     except UserError as exc:
@@ -147,24 +157,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of the output went away (``| head``): what was to be done is done.
+        _quiet_stdout()
+        return 1
     except OSError as exc:
-        if args.debug or exc.errno != errno.ENAMETOOLONG:
-            return _unexpected(exc, args, argv)
+        if debug or exc.errno != errno.ENAMETOOLONG:
+            return _unexpected(exc, debug, argv, written_before)
         # A path staff typed that the file system cannot hold, met wherever it is first used.
         print(f"エラー: 「{exc.filename}」は名前が長すぎて扱えません。短い名前にしてください。"
               "何も書き込んでいません", file=sys.stderr)
         return 2
     except Exception as exc:  # the last guard: staff get a sentence, developers --debug
-        return _unexpected(exc, args, argv)
+        return _unexpected(exc, debug, argv, written_before)
 
 
-def _unexpected(exc: BaseException, args: argparse.Namespace, argv) -> int:
-    if args.debug:
+def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> int:
+    if debug:
         raise exc
+    from ..safety import replaced
+
     log = _log_error(argv)
-    print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。ブックは変更していません。"
+    count, last = replaced()
+    state = ("ブックは変更していません。" if count == written_before else
+             f"ただし、エラーの前に「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
+    print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。{state}"
           f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
     return 3
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so the flush at exit cannot fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _printable_streams() -> None:
+    """A character the console cannot show (an emoji in a file name on a cp932 console)
+    is printed as an escape instead of failing the command after its work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def run() -> None:
@@ -176,6 +211,7 @@ def run() -> None:
     process that goes on. Python never promised finalizers at exit; the tool closes its
     files and locks itself.
     """
+    _printable_streams()
     code = main()
     gc.freeze()
     sys.exit(code)

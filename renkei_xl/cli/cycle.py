@@ -7,18 +7,11 @@ Each imports its module when it runs, so `renkei-xl --help` stays light.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
 from .help_texts import MASTER_HELP, SENDER_HELP
+from .parser import day
 from ..core.errors import UserError
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日付「{text}」は 2024-04-19 の形で指定してください") from None
 
 
 def _smtp(text: str) -> tuple[str, int]:
@@ -98,22 +91,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("split", help="市町村ごとの入力用ファイル（.xlsx）を作る（配布用ファイル作成）")
-    p.add_argument("master", help=MASTER_HELP)
+    p.add_argument("master", metavar="マスター", help=MASTER_HELP)
     p.add_argument("--outdir", required=True, help="入力用ファイルの作成先フォルダー")
     p.add_argument("--eml", action="store_true", help="市町村ごとの依頼メールの下書き（.eml）も作る")
-    p.add_argument("--deadline", type=_date, help="回答期限（例: 2024-04-19、既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
+    p.add_argument("--deadline", type=day, help="回答期限（例: 2024-04-19、既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
     p.add_argument("--from", dest="sender", help=SENDER_HELP)
     p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("collect", help="市町村から戻った入力用ファイルを確認して取り込む（回収ファイル取込）")
-    p.add_argument("master", help=MASTER_HELP)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="戻ってきたファイル、またはそれを入れたフォルダー")
+    p.add_argument("master", metavar="マスター", help=MASTER_HELP)
+    p.add_argument("paths", nargs="+", metavar="回収ファイル", help="戻ってきたファイル、またはそれを入れたフォルダー")
     p.add_argument("--dry-run", action="store_true", help="変更内容を表示するだけで、マスターには書き込まない")
     p.add_argument("--force", action="store_true", help="取り込み済みのものより古い提出でも取り込む")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("export", help="一覧と集計を値だけの確定版ファイル（と PDF）に書き出す（確定版を書き出し）")
-    p.add_argument("master", help=MASTER_HELP)
+    p.add_argument("master", metavar="マスター", help=MASTER_HELP)
     p.add_argument("-o", "--output", help="書き出すファイル（.xlsx、既定: マスターと同じフォルダー）")
     p.add_argument("--pdf", action="store_true", help="一覧の PDF も作る（Excel、なければ LibreOffice）")
     p.add_argument("--eml", action="store_true", help="送付メールの下書き（.eml）を作る")

@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .help_texts import FORCE_HELP, MASTER_HELP
+from .help_texts import FORCE_HELP, MASTER_HELP, SAMPLE_NAMES
+from .parser import fiscal_year
 from ..collector import collector_paused
 from ..core import contract as c
 from ..core.errors import UserError
@@ -205,9 +206,9 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("init", help="新しいマスターブックを作る（.xlsm はボタン付き）")
-    p.add_argument("path", help="作成するブック（.xlsx または .xlsm）")
-    p.add_argument("--year", type=int, help="対象年度（例: 2023）")
-    p.add_argument("--sample", choices=["fy2023"], help="見本データで埋める")
+    p.add_argument("path", metavar="ブック", help="作成するブック（.xlsx または .xlsm）")
+    p.add_argument("--year", type=fiscal_year, help="対象年度（例: 2023）")
+    p.add_argument("--sample", choices=SAMPLE_NAMES, help="見本データで埋める")
     p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
@@ -216,17 +217,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("validate", help="入力チェック（検証結果シートに書き出す）")
-    p.add_argument("master", help=MASTER_HELP)
+    p.add_argument("master", metavar="マスター", help=MASTER_HELP)
     p.add_argument("--no-write", action="store_true", help="ブックに書き込まず表示だけする")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("recalc", help="集約・評価を再計算して一覧・集計を作り直す")
-    p.add_argument("master", help=MASTER_HELP)
+    p.add_argument("master", metavar="マスター", help=MASTER_HELP)
     p.add_argument("-o", "--output", help="結果を別のファイルに書き出す")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
-    p.add_argument("master", help=MASTER_HELP)
+    p.add_argument("master", metavar="マスター", help=MASTER_HELP)
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.set_defaults(func=cmd_upgrade_macros)
 

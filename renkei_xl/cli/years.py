@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from .help_texts import FORCE_HELP, MASTER_HELP
+from .parser import fiscal_year
 
 
 def cmd_rollover(args: argparse.Namespace) -> int:
@@ -46,15 +47,15 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("rollover", help="次年度のマスターを作る（このマスターは変更しない）")
-    p.add_argument("master", help="今年度のマスターブック（.xlsx/.xlsm）")
-    p.add_argument("--year", type=int, help="新しい対象年度（既定: 今の対象年度の次）")
+    p.add_argument("master", metavar="マスター", help="今年度のマスターブック（.xlsx/.xlsm）")
+    p.add_argument("--year", type=fiscal_year, help="新しい対象年度（既定: 今の対象年度の次）")
     p.add_argument("-o", "--output", help="新しいマスターのファイル（既定: 名前の年度を入れ替えて同じフォルダー）")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=cmd_rollover)
 
     p = sub.add_parser("history", help="経年（過去の年度の実績値と評価）を扱う")
-    hs = p.add_subparsers(dest="history_command", metavar="SUBCOMMAND", required=True)
+    hs = p.add_subparsers(dest="history_command", metavar="サブコマンド", required=True)
     q = hs.add_parser("import", help="CSV（指標ID,年度,実績値,評価）から過去の年度を取り込む")
-    q.add_argument("master", help=MASTER_HELP)
-    q.add_argument("csv", help="CSV ファイル（UTF-8 または Shift_JIS）")
+    q.add_argument("master", metavar="マスター", help=MASTER_HELP)
+    q.add_argument("csv", metavar="CSV", help="CSV ファイル（UTF-8 または Shift_JIS）")
     q.set_defaults(func=cmd_history)

@@ -71,6 +71,13 @@ class Deadline(NamedTuple):
 def reply_deadline(today: dt.date, chosen: Optional[dt.date] = None) -> Deadline:
     """The deadline a request carries: the chosen date, or ``DEFAULT_DAYS`` after ``today``,
     moved to the next business day when offices are closed on it."""
+    if chosen is not None and chosen < today:
+        # A date already past on every letter and input file (a typo of the year, a date
+        # copied from last year's run): nothing would tell staff, so it is refused here.
+        from .errors import UserError
+
+        raise UserError(f"回答期限 {japanese_date(chosen)} は今日（{japanese_date(today)}）より前の日付です。"
+                        "今日以降の日付を指定してください。何も作っていません")
     wanted = chosen if chosen is not None else today + dt.timedelta(days=DEFAULT_DAYS)
     day = next_business_day(wanted)
     if day == wanted:

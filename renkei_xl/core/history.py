@@ -236,8 +236,13 @@ def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str
     import csv      # here: 評価を再計算 imports this module and never reads a CSV
     import io
 
+    # Excel's テキスト（タブ区切り） and Unicode テキスト saves separate by tabs: a first line
+    # with tabs and no comma is read that way (csv.Sniffer guesses from the data rows too,
+    # and a comma inside a 実績値 such as 1,234 misleads it).
+    first = content.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
-        rows = list(csv.reader(io.StringIO(content, newline="")))
+        rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise UserError(f"「{name}」を CSV として読めません（{exc}）") from None
     if len(rows) > MAX_CSV_ROWS:

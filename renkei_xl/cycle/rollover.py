@@ -17,7 +17,7 @@ from typing import NamedTuple, Optional
 from ..core import contract as c
 from ..core.errors import UserError
 from ..clock import now
-from ..safety import same_file
+from ..safety import check_regular_file, same_file
 from ..workbook.session import Written, check_path, write_planned
 
 
@@ -146,8 +146,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     from ..core.plan_types import WritePlan
 
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise UserError(f"CSV ファイル「{csv_path}」が見つかりません")
+    check_regular_file(csv_path, "CSV ファイル")
     try:
         raw = csv_path.read_bytes()
     except OSError as exc:

@@ -35,6 +35,8 @@ class Written(NamedTuple):
 
 def check_path(path: Path) -> Path:
     path = Path(path)
+    if path.is_dir():   # a folder first: its name has no extension to blame
+        check_regular_file(path, "マスターブックのファイル")
     if c.suffix_problem(path.name):
         raise UserError(c.suffix_problem(path.name))
     check_regular_file(path, "マスターブックのファイル")

@@ -58,7 +58,7 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
                                   "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
         elif q.is_dir() and is_confined(q) and _holds_workbooks(q):   # a link out is not even listed
-            out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{folder.name}」の"
+            out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{folder.resolve().name or folder.resolve()}」の"
                                   "直下に置いてください"))
     return out
 

@@ -1,0 +1,181 @@
+"""The command line speaks Japanese to staff: argparse's own mistakes and help, the forms
+staff write years and dates in, and the last guard's account of what was written."""
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from renkei_xl.cli import main
+from renkei_xl.cli.parser import day, fiscal_year, japanese_message
+from realbooks import sample_master
+
+# English words argparse would print; none may reach staff. Option names and their
+# placeholders (--error-log ERROR_LOG) are the command's own spelling and are left out.
+ENGLISH = re.compile(r"\b(usage|error|required|invalid|argument|arguments|expected|choose|"
+                     r"unrecognized|positional|options|show this help|ambiguous)\b", re.I)
+
+
+def english_words(text: str):
+    return ENGLISH.findall(re.sub(r"-[-\w]+|\b[A-Z][A-Z_]+\b", "", text))
+
+
+def run(*args, cwd=None, **kwargs):
+    return subprocess.run([sys.executable, "-m", "renkei_xl.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, **kwargs)
+
+
+MISTAKES = [
+    (["valdate", "m.xlsm"], "「validate」のことでしょうか"),           # a misspelt command
+    (["validate"], "マスター を指定してください"),                       # a missing argument
+    (["collect"], "マスター、回収ファイル を指定してください"),
+    (["history"], "サブコマンド を指定してください"),
+    (["validate", "a.xlsm", "b.xlsm"], "「b.xlsm」は使えない指定です"),
+    (["recalc", "m.xlsm", "--no-such-option"], "「--no-such-option」は使えない指定です"),
+    (["rollover", "m.xlsm", "--year", "来年"], "「来年」を年度として読めません"),
+    (["rollover", "m.xlsm", "--year"], "値を 1 つ指定してください"),
+    (["split", "m.xlsm", "--outdir", "o", "--deadline", "2024-02-30"], "日付として正しくありません"),
+    (["split", "m.xlsm", "--outdir", "o", "--deadline", "R6.4"], "日がありません"),
+    (["serve", "--port", "八十"], "「八十」は整数として読めません"),
+    (["evaluate", "--sample", "fy2024"], "「fy2024」は指定できません"),
+    (["init", "x.xlsx", "--sample", "fy1999"], "指定できるもの: fy2023"),
+    (["export", "m.xlsm", "--pdf=yes"], "値「yes」は付けられません"),
+]
+
+
+@pytest.mark.parametrize("argv,said", MISTAKES, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_every_command_line_mistake_is_told_in_japanese(tmp_path, argv, said):
+    out = run(*argv, cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert said in out.stderr, out.stderr
+    assert "エラー: " in out.stderr and "使い方: renkei-xl" in out.stderr and "--help で使い方を表示します" in out.stderr
+    assert not english_words(out.stderr), out.stderr
+    assert list(tmp_path.iterdir()) == []          # nothing made
+
+
+def test_help_of_every_command_is_in_japanese():
+    from renkei_xl.cli import build_parser
+
+    parser = build_parser()
+    helps = [parser.format_help()]
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        helps.append(p.format_help())
+        inner = [a for a in p._actions if a.__class__.__name__ == "_SubParsersAction"]
+        helps += [q.format_help() for a in inner for q in a.choices.values()]
+    assert len(helps) > 12
+    for text in helps:
+        assert text.startswith("使い方: renkei-xl") and "この説明を表示して終わる" in text
+        assert not english_words(text), text
+
+
+def test_a_message_argparse_may_add_later_is_kept_after_a_japanese_sentence():
+    assert japanese_message("argument --x: something new") == "--x: 指定に誤りがあります（something new）"
+
+
+@pytest.mark.parametrize("text", ["2024", "２０２４", "2024年度", "令和6年度", "令和６年度", "R6", "Ｒ６年度", " 2024 "])
+def test_a_year_is_taken_as_staff_write_it(text):
+    assert fiscal_year(text) == 2024
+
+
+@pytest.mark.parametrize("text", ["2024-04-19", "2024/4/19", "20240419", "令和6年4月19日", "R6.4.19", "Ｒ６．４．１９"])
+def test_a_deadline_is_taken_as_staff_write_it(text):
+    assert day(text) == dt.date(2024, 4, 19)
+
+
+def test_a_deadline_already_past_is_refused_before_anything_is_made(tmp_path):
+    master = sample_master(tmp_path / "m.xlsx")
+    out = run("split", str(master), "--outdir", str(tmp_path / "配布"), "--deadline", "2020-01-06")
+    assert out.returncode == 2, out.stderr
+    assert "回答期限 2020年1月6日（月） は今日" in out.stderr and "より前の日付です" in out.stderr
+    assert not (tmp_path / "配布").exists()
+
+
+def test_the_samples_the_parser_offers_are_the_samples_there_are():
+    from renkei_xl.cli.help_texts import SAMPLE_NAMES
+    from renkei_xl.core.reference import SAMPLES
+
+    assert SAMPLE_NAMES == tuple(SAMPLES)
+
+
+def test_debug_is_accepted_after_the_command_too(tmp_path):
+    out = run("validate", str(tmp_path / "ない.xlsm"), "--debug")
+    assert out.returncode == 2 and "「" in out.stderr and "ない.xlsm" in out.stderr
+    assert "使えない指定" not in out.stderr
+
+
+def test_a_folder_given_as_the_master_or_the_csv_is_called_a_folder(tmp_path):
+    master = sample_master(tmp_path / "m.xlsx")
+    for argv in (["validate", str(tmp_path)], ["history", "import", str(master), str(tmp_path)]):
+        out = run(*argv)
+        assert out.returncode == 2 and "はフォルダーで、ファイルではありません" in out.stderr, out.stderr
+
+
+# --------------------------------------------------------------- what was written, told truly
+
+def test_an_unexpected_error_after_the_write_says_the_book_was_written(tmp_path, monkeypatch, capsys):
+    """The last guard must not claim 「ブックは変更していません」 when the master was already
+    replaced (here: the report after the write fails)."""
+    from renkei_xl.cli import workbook as cli_workbook
+
+    master = sample_master(tmp_path / "m.xlsx")
+    monkeypatch.setenv("RENKEI_XL_LOG_DIR", str(tmp_path / "log"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("report failed")
+
+    monkeypatch.setattr(cli_workbook, "_print_written", broken)
+    before = master.read_bytes()
+    assert main(["validate", str(master)]) == 3
+    err = capsys.readouterr().err
+    assert master.read_bytes() != before
+    assert "書き込み済みです" in err and str(master.name) in err and "変更していません" not in err
+
+
+def test_an_unexpected_error_before_any_write_says_nothing_changed(tmp_path, monkeypatch, capsys):
+    from renkei_xl.workbook import session
+
+    master = sample_master(tmp_path / "m.xlsx")
+    monkeypatch.setenv("RENKEI_XL_LOG_DIR", str(tmp_path / "log"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("reading failed")
+
+    monkeypatch.setattr(session, "validate_file", broken)
+    before = master.read_bytes()
+    assert main(["validate", str(master)]) == 3
+    err = capsys.readouterr().err
+    assert master.read_bytes() == before
+    assert "ブックは変更していません" in err and "書き込み済み" not in err
+
+
+def test_output_nobody_reads_is_not_an_unexpected_error(tmp_path):
+    """``renkei-xl validate m.xlsx | head -c0``: the reader is gone before the report; the
+    master is written and the command ends without the last guard's message."""
+    master = sample_master(tmp_path / "m.xlsx")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "validate", str(master)],
+                             stdout=write_end, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write_end)
+    assert out.returncode == 1
+    assert "予期しない" not in out.stderr and "Traceback" not in out.stderr
+    assert any(p.suffix == ".xlsx" for p in (tmp_path / "m_バックアップ").iterdir())   # it was written
+
+
+def test_a_console_that_cannot_show_a_character_does_not_fail_the_command(tmp_path):
+    master = sample_master(tmp_path / "m.xlsx")
+    shown = master.with_name("評価🎌.xlsx")
+    shutil.move(master, shown)
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "validate", str(shown)],
+                         capture_output=True, env={**os.environ, "PYTHONIOENCODING": "cp932"})
+    assert out.returncode == 0, out.stderr.decode("cp932", "replace")
+    text = out.stdout.decode("cp932")
+    assert "入力チェック" in text and "\\U0001f38c" in text
