@@ -412,7 +412,6 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
                 "ファイルを閉じてからもう一度実行してください。"
             ) from exc
         _fsync_dir(target.parent)
-        _note_replaced(target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -455,6 +454,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     ensure_not_open(target)
     saved = backup(target) if keep_backup and target.exists() else None
     atomic_write(target, write_fn)
+    _note_replaced(target)
     return saved
 
 
