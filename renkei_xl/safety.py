@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
+import filecmp
 import os
 import re
 import shutil
@@ -444,14 +445,28 @@ def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     return Path(target)
 
 
+# keep_backup=IF_CHANGED: the old file is backed up only when the new one differs from it.
+IF_CHANGED = "if-changed"
+
+
 def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-                 keep_backup: bool = True) -> Optional[Path]:
+                 keep_backup: bool | str = True) -> Optional[Path]:
     """Refuse while Excel has ``target`` open, back the old file up, write the new one
     beside it and rename it over: the steps every write of the tool takes, in this order
-    (a caller that reads first holds ``writer_lock`` around both). Returns the backup."""
+    (a caller that reads first holds ``writer_lock`` around both). Returns the backup.
+
+    ``keep_backup=IF_CHANGED`` is for files the tool hands out into a folder staff also save
+    into (split's input files): a file there may be a municipality's filled-in return saved
+    under the issued name, so what is replaced is kept unless it is byte for byte what is
+    written now (the backup is then made after the new file is written, before the rename)."""
     target = Path(target)
     refuse_folder(target)
     ensure_not_open(target)
+    if keep_backup == IF_CHANGED:
+        with atomic_path(target) as tmp:
+            write_fn(tmp)
+            same = target.is_file() and filecmp.cmp(tmp, target, shallow=False)
+            return backup(target) if target.exists() and not same else None
     saved = backup(target) if keep_backup and target.exists() else None
     atomic_write(target, write_fn)
     _note_replaced(target)
@@ -459,7 +474,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
 
 
 def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-               keep_backup: bool = True, lock: bool = True) -> Optional[Path]:
+               keep_backup: bool | str = True, lock: bool = True) -> Optional[Path]:
     """``replace_file`` as one writer at a time. ``lock=False`` for files the tool hands
     out (input files, drafts, PDFs): nothing reads them back, so a lock file beside each
     one would only be clutter in the folder staff open. Returns the backup, if any."""

@@ -697,6 +697,28 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     assert book.read_bytes() == before  # the master file is untouched
 
 
+def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monkeypatch):
+    """確定版を書き出し on a master with input errors: a clear line with their count (the
+    command exits 1). 配布用ファイル作成 over a different file of the same name: kept, and said."""
+    import openpyxl
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["札幌市"]["E2"] = "約10件"
+    wb.save(book)
+    monkeypatch.chdir(book.parent)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    assert "【注意】入力エラーが 1 件あります" in _only_alert(applied)["prompt"]
+    outdir = book.parent / buttons.SPLIT_DIR
+    outdir.mkdir()
+    (outdir / file_name("小樽市", 2023)).write_bytes(b"a returned file")
+    applied, _actions = _run(buttons.split, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert "上書きする前に" in prompt and file_name("小樽市", 2023) in prompt, prompt
+    kept = list((outdir / (Path(file_name("小樽市", 2023)).stem + "_バックアップ")).iterdir())
+    assert [k.read_bytes() for k in kept] == [b"a returned file"]
+
+
 def _returned_file(master_copy: Path, tmp_path: Path, municipality: str, delta: int) -> tuple[Path, str, object]:
     """A municipality's input file as it comes back: one 実績値 changed by ``delta``."""
     from renkei_xl.cycle.distribute import split_master

@@ -943,6 +943,88 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path):
     assert list_rows(out)["04-1"][1] == "×"
 
 
+def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path, capsys):
+    """validate said エラー 2 件 (exit 1), yet export wrote the 確定版 mailed to every
+    municipality with exit 0 and only 「（入力エラーで評価不可の1件を除く）」 as a hint."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    wb["札幌市"]["E2"] = "約10件"
+    wb[c.INDICATORS]["H5"] = None
+    wb.save(master)
+    out = tmp_path / "確定版.xlsx"
+    assert main(["export", str(master), "-o", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert out.is_file()                                   # written all the same
+    assert "入力エラーが 2 件あります" in printed, printed
+    assert "札幌市!E2" in printed and "指標!H5" in printed, printed
+    clean = init_master(tmp_path / "きれい.xlsx", sample="fy2023")
+    assert main(["export", str(clean), "-o", str(tmp_path / "きれい確定版.xlsx")]) == 0
+    assert "入力エラー" not in capsys.readouterr().out
+
+
+def test_export_pdf_without_an_engine_writes_nothing(tmp_path, monkeypatch, capsys):
+    """--pdf with neither Excel nor LibreOffice wrote (or replaced) the .xlsx and then said
+    only that the PDF could not be made: a new .xlsx beside an older PDF. Now the engine is
+    looked for first, and a conversion that fails also leaves both files as they were."""
+    import renkei_xl.cycle.export as export
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    monkeypatch.setattr(export, "_excel_possible", lambda: False)
+    assert main(["export", str(master), "-o", str(out), "--pdf"]) == 2
+    assert "確定版も PDF も書き出していません" in capsys.readouterr().err
+    assert not out.exists() and not out.with_suffix(".pdf").exists()
+    # an older pair stays a pair when the conversion itself fails
+    out.write_bytes(b"old xlsx")
+    out.with_suffix(".pdf").write_bytes(b"old pdf")
+    monkeypatch.setattr(export.shutil, "which", lambda name: "/usr/bin/soffice")
+
+    def broken(*_args):
+        raise UserError("LibreOffice で PDF を作れませんでした")
+    monkeypatch.setattr(export, "soffice_pdf", broken)
+    assert main(["export", str(master), "-o", str(out), "--pdf"]) == 2
+    assert "確定版も PDF も書き出していません" in capsys.readouterr().err
+    assert out.read_bytes() == b"old xlsx" and out.with_suffix(".pdf").read_bytes() == b"old pdf"
+
+
+def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys):
+    """A municipality's filled-in file saved into 配布用 under the issued name was replaced
+    by a blank one on the next split, without a backup. A file byte for byte what split
+    writes needs none."""
+    from renkei_xl.safety import list_backups
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    outdir = tmp_path / "配布用"
+    issued = dt.datetime(2024, 4, 5, 9, 0)
+    files = split_master(master, outdir, deadline=dt.date(2024, 4, 19), issued=issued)
+    assert files.backups == {}
+    again = split_master(master, outdir, deadline=dt.date(2024, 4, 19), issued=issued)
+    assert again.backups == {}             # the same issue, byte for byte: nothing backed up
+    assert all(list_backups(path) == [] for path in again)
+    returned = files[1]
+    wb = openpyxl.load_workbook(returned)
+    ws = wb.active
+    top, cols = header_row(ws)
+    ws.cell(top + 1, cols["実績値"]).value = 12345
+    wb.save(returned)
+    filled = returned.read_bytes()
+    assert main(["split", str(master), "--outdir", str(outdir), "--deadline", "2024-04-19"]) == 0
+    printed = capsys.readouterr().out
+    kept = list_backups(returned)
+    assert len(kept) == 1 and kept[0].read_bytes() == filled
+    assert "上書きする前に" in printed and returned.name in printed, printed
+    assert returned.read_bytes() != filled
+
+
+def test_split_into_a_file_named_like_the_folder_is_refused_in_japanese(tmp_path, capsys):
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    (tmp_path / "配布用").write_text("x")
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布用")]) == 2
+    err = capsys.readouterr().err
+    assert "同じ名前のファイルがあります" in err and "予期しない" not in err, err
+
+
 # ------------------------------------------------------------------------------- mail
 
 def _attachments(msg):

@@ -69,9 +69,32 @@ def test_a_chosen_name_is_refused_not_rewritten():
 def test_the_next_years_folder_follows_the_year():
     assert next_folder("2023年度", 2023, 2024) == "2024年度"
     assert next_folder("試験/2023年度", 2023, 2024) == "試験/2024年度"
-    assert next_folder("\\\\fs\\renkei\\R5_2023", 2023, 2024) == "\\\\fs\\renkei\\R5_2024"
+    # R5 is 2023 too: both move on (the folder once kept 「R5_2024」, naming two years)
+    assert next_folder("\\\\fs\\renkei\\R5_2023", 2023, 2024) == "\\\\fs\\renkei\\R6_2024"
     assert next_folder("2023年度/共通", 2023, 2024) == "2023年度/共通"    # only the last part
     assert next_folder("共通", 2023, 2024) == "共通"
+    assert next_folder("\\\\fs\\renkei\\令和5年度", 2023, 2024) == "\\\\fs\\renkei\\令和6年度"
+
+
+@pytest.mark.parametrize("name, old, new, expected", [
+    ("さっぽろ圏_2023年度_マスター.xlsm", 2023, 2024, "さっぽろ圏_2024年度_マスター.xlsm"),
+    ("さっぽろ圏_令和5年度_マスター.xlsm", 2023, 2024, "さっぽろ圏_令和6年度_マスター.xlsm"),
+    ("さっぽろ圏_令和５年度_マスター.xlsm", 2023, 2024, "さっぽろ圏_令和６年度_マスター.xlsm"),
+    ("さっぽろ圏_R5年度_マスター.xlsm", 2023, 2024, "さっぽろ圏_R6年度_マスター.xlsm"),
+    ("さっぽろ圏_Ｒ５_マスター.xlsm", 2023, 2024, "さっぽろ圏_Ｒ６_マスター.xlsm"),
+    ("マスター_２０２３年度.xlsm", 2023, 2024, "マスター_２０２４年度.xlsm"),
+    ("R5_2023_マスター.xlsm", 2023, 2024, "R6_2024_マスター.xlsm"),
+    ("マスター_令和元年度.xlsm", 2019, 2020, "マスター_令和2年度.xlsm"),
+    ("マスター_平成31年度.xlsm", 2019, 2020, "マスター_令和2年度.xlsm"),      # the new year's own era
+    ("マスター_平成30年度.xlsm", 2018, 2019, "マスター_令和元年度.xlsm"),
+    ("マスター_H30.xlsm", 2018, 2019, "マスター_R1.xlsm"),
+    ("マスター_令和5年度.xlsm", 2023, 2025, "マスター_令和7年度.xlsm"),          # --year 2025
+    ("MASTER5_H5.xlsm", 2023, 2024, "MASTER5_H5_2024年度.xlsm"),            # no 2023 in it: appended
+])
+def test_next_name_moves_the_year_in_the_form_staff_wrote_it(name, old, new, expected):
+    """「さっぽろ圏_令和5年度_マスター.xlsm」 became 「…_令和5年度_マスター_2024年度.xlsm」: the
+    old year in 和暦 or full-width digits stayed and the new one was appended."""
+    assert next_name(name, old, new) == expected
 
 
 # ---------------------------------------------------------- the command line's names

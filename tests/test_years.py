@@ -555,3 +555,49 @@ def test_indicator_texts_of_a_cells_length_are_cut_in_the_history_sheet(fy2023):
     texts = [cell[0] for row in sheet.rows for cell in row if cell and isinstance(cell[0], str)]
     assert max(map(cell_length, texts)) == CELL_TEXT_LIMIT
     assert sum(cell_length(t) == CELL_TEXT_LIMIT for t in texts) == 3
+
+
+# ------------------------------------------------- a year nobody filled in or recalculated
+
+def test_a_year_with_nothing_entered_is_not_recorded_and_the_command_says_so(years, tmp_path, capsys):
+    """A master rolled over with no value entered anywhere (next year's master rolled again
+    by mistake) made 経年 a year of ― and × at 0.0% and showed 「0.0% ×」 as 前年度実績, with
+    exit 0. The new master is still made, without that year, and the command exits 1."""
+    empty = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["empty2024"], empty)
+    assert cli_main(["rollover", str(empty)]) == 1
+    out = capsys.readouterr().out
+    assert "1 つも入力されていません" in out and "記録せず" in out and "記録しました（" not in out, out
+    new = tmp_path / "さっぽろ圏_2025年度_マスター.xlsm"
+    history = read_history(_grid(new, c.HISTORY))
+    assert history and all(2024 not in per and 2023 in per for per in history.values())
+    grid = _grid(new, c.INDICATORS)
+    header_at = next(i for i, r in enumerate(grid) if c.PREVIOUS_HEADER.format(year=2024) in r)
+    col = grid[header_at].index(c.PREVIOUS_HEADER.format(year=2024))
+    assert not any(r[col] not in (None, "") for r in grid[header_at + 1:] if len(r) > col)
+
+
+def test_a_list_not_recalculated_since_the_inputs_changed_is_named(sample, tmp_path, capsys):
+    """The sample as init writes it has an empty 一覧: the year is recorded from its inputs
+    (what recalc and export give), and the rollover names the rows 一覧 does not show so.
+    Recalculated, and with one input changed afterwards, only that row is named."""
+    assert cli_main(["rollover", str(sample), "-o", str(tmp_path / "a.xlsm")]) == 0
+    out = capsys.readouterr().out
+    assert "記録しました（80 指標）" in out and "「一覧」は、今の入力から計算した評価と 80 指標で違います" in out, out
+    recalc_file(sample)
+    assert cli_main(["rollover", str(sample), "-o", str(tmp_path / "b.xlsm")]) == 0
+    assert "【注意】" not in capsys.readouterr().out
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb["札幌市"]
+    header = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
+    col = next(cell.column for cell in header if cell.value == "実績値")
+    ids = next(cell.column for cell in header if cell.value == "指標ID")
+    row = next(r for r in range(header[0].row + 1, ws.max_row + 1)
+               if isinstance(ws.cell(r, col).value, (int, float)) and ws.cell(r, col).value > 1)
+    ws.cell(row, col).value = ws.cell(row, col).value * 1000
+    changed = ws.cell(row, ids).value
+    wb.save(sample)
+    assert cli_main(["rollover", str(sample), "-o", str(tmp_path / "c.xlsm")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "違います" in x)
+    named = line.split("入力が変わっています）: ")[1].split("、")
+    assert changed in named and len(named) <= 2, line     # the row, and 01-1 if its symbol moved

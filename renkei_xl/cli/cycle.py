@@ -23,7 +23,7 @@ def _smtp(text: str) -> tuple[str, int]:
 
 def cmd_split(args: argparse.Namespace) -> int:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import eml_path, now, split_master
+    from ..cycle.distribute import backups_lines, eml_path, now, split_master
 
     issued = now()
     due = reply_deadline(issued.date(), args.deadline)
@@ -33,6 +33,8 @@ def cmd_split(args: argparse.Namespace) -> int:
         print(f"作成: {path}")
         if args.eml:
             print(f"  メール下書き: {eml_path(path)}")
+    for line in backups_lines(files):
+        print(line)
     print(due.note("（--deadline で変更できます）" if args.deadline is None else ""))
     print(f"{len(files)} 市町村分の入力用ファイルを作成しました。")
     return 0
@@ -59,7 +61,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import export_master
+    from ..cycle.export import errors_note, export_master
     from ..cycle.letters import confirmed_message
 
     if args.to and not (args.eml or args.smtp):
@@ -69,6 +71,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.pdf:
         print(f"PDF（{result.pdf_engine}）: {result.pdf}")
     print(result.result.summary.line())
+    errors = result.result.report.errors
+    if errors:
+        from .workbook import _print_findings
+
+        print(errors_note(result.result))
+        print(f"入力チェック: {result.result.report.counts()}")
+        _print_findings(list(errors), limit=10)
     attachments = [result.path] + ([result.pdf] if result.pdf else [])
     if args.eml:
         from ..cycle.mail import save_draft
@@ -86,7 +95,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         host, port = args.smtp
         send(msg, host, port, starttls=args.starttls)
         print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
-    return 0
+    # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
+    # that is mailed to every municipality.
+    return 1 if errors else 0
 
 
 def register(sub) -> None:

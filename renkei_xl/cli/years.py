@@ -23,7 +23,7 @@ def cmd_rollover(args: argparse.Namespace) -> int:
         raise UserError(f"「{exc.path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）") from None
     for line in rollover_lines(done):
         print(line)
-    return 0
+    return 1 if done.report.warned else 0      # the closed year left out of 経年 (see RolloverReport)
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -99,6 +99,7 @@ HEADER_SEARCH_ROWS = 20
 LIST_COLUMNS = ("役割", "連携事業名", "事業概要", "評価指標", "基準値", "目標値", "実績値", "評価",
                 "連携事業実施状況等（３月末時点）", "指標ID", "達成率")
 LIST_SYMBOL_COL = LIST_COLUMNS.index("評価")      # 0-based
+LIST_ACTUAL_COL = LIST_COLUMNS.index("実績値")
 LIST_RATE_COL = LIST_COLUMNS.index("達成率")
 LIST_ID_COL = LIST_COLUMNS.index("指標ID")
 LIST_STATUS_COL = LIST_COLUMNS.index("連携事業実施状況等（３月末時点）")

@@ -89,6 +89,58 @@ def parse_fiscal_year(text: str) -> int:
     raise DateParseError(f"「{text}」を年度として読めません（例: 2023年度、令和5年度）")
 
 
+# A year as staff write it inside a name (a file, a folder): 2023, ２０２３, 令和5, 令和元, R5, Ｒ５,
+# 平成31. The era letters stand alone (not inside a word such as 「MASTER5」), and the digits
+# end where the digits end, so 「120231」 holds no 2023.
+_YEAR_IN_NAME = (r"(?P<era>令和|平成|昭和|(?<![A-Za-zＡ-Ｚａ-ｚ])[RHSＲＨＳ])(?P<sep>[ 　]?)"
+                 r"(?P<n>元|[0-9０-９]{1,2})(?![0-9０-９])"
+                 r"|(?<![0-9０-９])(?P<western>[0-9０-９]{4})(?![0-9０-９])")
+_FULL_WIDTH = 0xFEE0          # ｒ − r: the distance from ASCII to its full-width form
+
+
+def era_of(year: int) -> tuple[str, str, int]:
+    """(era, its letter, the year in it) of a Gregorian year, from ERAS: 2024 → (令和, R, 6).
+    A fiscal year takes the era of its April, so 2019 is 令和元年度, not 平成31年度."""
+    name = max((n for n in ERAS if len(n) > 1 and ERAS[n] <= year), key=ERAS.get)
+    letter = next(n for n in ERAS if len(n) == 1 and ERAS[n] == ERAS[name])
+    return name, letter, year - ERAS[name] + 1
+
+
+def moved_year(text: str, old: int, new: int) -> str:
+    """``text`` with every year that means ``old`` written as ``new`` in the same form:
+    「令和5年度」 → 「令和6年度」, 「R5」 → 「R6」, 「Ｒ５」 → 「Ｒ６」, 「２０２３」 → 「２０２４」,
+    「2023」 → 「2024」. Why: staff name their files and folders the way they write the year, and
+    a next year's name that still carries the old year (「令和5年度_…_2024年度」) is taken for the
+    old master. The era is the new year's own: 「平成31年度」 (2019) → 「令和2年度」, 「H30」 → 「R1」;
+    a spelled-out era writes its first year 元 (「令和元年度」), a letter writes 1. Years meaning
+    anything else are left as they are (「H5」 in a 2023 name is 1993, not this year)."""
+    def moved(m: "re.Match[str]") -> str:
+        western = m.group("western")
+        if western is not None:
+            return _like(str(new), western) if int(_nfkc(western)) == old else western
+        era, n = m.group("era"), m.group("n")
+        try:
+            if era_year(_nfkc(era), _nfkc(n)) != old:
+                return m.group(0)
+        except DateParseError:
+            return m.group(0)
+        name, letter, number = era_of(new)
+        if len(era) > 1:
+            return name + m.group("sep") + ("元" if number == 1 else _like(str(number), n))
+        if era != _nfkc(era):
+            letter = chr(ord(letter) + _FULL_WIDTH)
+        return letter + m.group("sep") + _like(str(number), n)
+
+    return re.sub(_YEAR_IN_NAME, moved, text)
+
+
+def _like(digits: str, written: str) -> str:
+    """``digits`` in full width when the year they replace was written so."""
+    if any("０" <= ch <= "９" for ch in written):
+        return "".join(chr(ord(d) + _FULL_WIDTH) for d in digits)
+    return digits
+
+
 def parse_date(text: str) -> PartialDate:
     """Read one date written the way staff write them; raise DateParseError otherwise."""
     t = _nfkc(text)

@@ -58,31 +58,33 @@ def shifted(day: Optional[dt.date], years: int) -> Optional[dt.date]:
 
 
 def next_folder(folder: str, old: int, new: int) -> str:
-    """「2023年度」 → 「2024年度」, 「\\\\fs\\renkei\\2023」 → 「…\\2024」: the year in the last
-    part of サーバー作業フォルダー moved on; a folder naming no year stays as it is."""
+    """「2023年度」 → 「2024年度」, 「\\\\fs\\renkei\\2023」 → 「…\\2024」, 「令和5年度」 → 「令和6年度」:
+    the year in the last part of サーバー作業フォルダー moved on in the form it is written
+    (core.fiscal.moved_year, as for the master's name); a folder naming no year stays."""
+    from .fiscal import moved_year
+
     _head, _sep, last = folder.rstrip("\\/").replace("/", "\\").rpartition("\\")
-    if not last or str(old) not in last:
+    moved = moved_year(last, old, new)
+    if not last or moved == last:
         return folder
-    moved = last.replace(str(old), str(new))
     rest = folder.rstrip("\\/")
     return rest[:len(rest) - len(last)] + moved
 
 
 def next_name(name: str, old: int, new: int) -> str:
-    """「さっぽろ圏_2023年度_マスター.xlsm」 → 「さっぽろ圏_2024年度_マスター.xlsm」; a name
+    """「さっぽろ圏_2023年度_マスター.xlsm」 → 「さっぽろ圏_2024年度_マスター.xlsm」, and the year
+    in the form staff wrote it (「令和5年度」 → 「令和6年度」, 「R5」 → 「R6」, 「２０２３」 → 「２０２４」:
+    core.fiscal.moved_year), so the new name never still carries the old year; a name
     without the year gets it appended. The result goes through the one rule for names
     made of content (core.filenames): a long name with a longer year stays in bounds."""
     from .filenames import safe_file_name
+    from .fiscal import moved_year
 
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
-    if f"{old}年度" in stem:
-        stem = stem.replace(f"{old}年度", f"{new}年度")
-    elif str(old) in stem:
-        stem = stem.replace(str(old), str(new))
-    else:
-        stem = f"{stem}_{new}年度"
+    moved = moved_year(stem, old, new)
+    stem = moved if moved != stem else f"{stem}_{new}年度"
     return safe_file_name(stem, f".{suffix}" if suffix else "")
 
 
@@ -97,11 +99,34 @@ class RolloverReport(NamedTuple):
     recorded: int                # rows of 経年 written for the closed year
     errors: int                  # errors in the closed year's evaluation
     folder: tuple[str, str] = ("", "")   # サーバー作業フォルダー (old, new) when it named the year
+    stale: tuple[str, ...] = ()  # 指標IDs whose row on this year's 一覧 is not what the inputs give
+    unrecorded: bool = False     # nothing was entered this year: the year was not put into 経年
+
+    @property
+    def warned(self) -> bool:
+        """The closed year was left out of 経年: the command exits 1, as recalc does on errors
+        (a batch must not take the rollover as a clean one). A stale 一覧 alone is said, not
+        counted: what 経年 records is worked out from the inputs, as recalc and export do."""
+        return self.unrecorded
 
 
 def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[object]]], data: MasterData,
-                  closed: Result, new_year: int, when: dt.datetime) -> tuple[WritePlan, RolloverReport]:
-    """The plan that turns a copy of this year's master into next year's."""
+                  closed: Result, new_year: int, when: dt.datetime,
+                  listed: Optional[Sequence[Sequence[object]]] = None) -> tuple[WritePlan, RolloverReport]:
+    """The plan that turns a copy of this year's master into next year's.
+
+    ``listed``: this year's 一覧 as read (None: the sheet is gone). The closed year goes into
+    経年 as the inputs evaluate it, whatever 一覧 shows; two things are told apart for staff:
+
+    - nothing entered at all (no 実績値, 分母 or 実施状況 anywhere, as in a master rolled over
+      again by mistake, or one never filled in): the new master is made, but the year is not
+      recorded in 経年 and 指標's 前年度実績 stays empty. A year of ― and × with 0.0% would
+      stand in 集計's chart and beside every row next year as if it were the year's result;
+      staff expect an empty year to leave no trace, and to be told (the command exits 1);
+    - a 一覧 that differs from what the inputs give (never recalculated, or inputs changed
+      since): recorded from the inputs, which is what 評価を再計算 and 確定版を書き出し give
+      too, and the rows that differ are named so staff can recalculate and check them.
+    """
     old = data.settings
     check_new_year(old.fiscal_year, new_year)
     book = Book(sheets, state.names)
@@ -109,19 +134,42 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells = _settings_cells(book, new_settings)
     emptied = _emptied_inputs(data)
     cells += emptied
-    previous_cells, fills = _previous_year_columns(book, data, closed)
+    unrecorded = not emptied
+    stale = () if unrecorded else tuple(stale_rows(listed, closed, old))
+    previous_cells, fills = _previous_year_columns(book, data, None if unrecorded else closed)
     cells += previous_cells
     lifted, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
-    owned, past = _owned_sheets(state, data, closed, new_settings)
+    owned, past = _owned_sheets(state, data, None if unrecorded else closed, new_settings)
     line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
             f"（入力 {len(emptied)} セルを空に、目標の見直し {len(past)} 件）")
     cells += menu_cells(state, line, when)
     folder_cells, folder = _next_folder_cells(state, book, old.fiscal_year, new_year)
     cells += folder_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
-                            len(closed.indicators), len(closed.errors), folder)
+                            0 if unrecorded else len(closed.indicators), len(closed.errors), folder,
+                            stale, unrecorded)
     return WritePlan(owned, cells, fills), report
+
+
+def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, settings: Settings) -> list[str]:
+    """The 指標IDs whose 実績値 or 評価 on this year's 一覧 differ from what 評価を再計算 would
+    write now (core.layout.list_grid, the one layout of 一覧), or that 一覧 lacks: every one
+    when 一覧 was never made. A 一覧 without its header row counts as never made."""
+    from .layout import INDICATOR, ROLE_KPI, list_grid
+
+    grid = list_grid(closed, settings)
+    wanted = {row[c.LIST_ID_COL]: (row[c.LIST_ACTUAL_COL], row[c.LIST_SYMBOL_COL])
+              for row, kind in zip(grid.rows, grid.kinds) if kind in (INDICATOR, ROLE_KPI)}
+    shown: dict[str, tuple[str, str]] = {}
+    rows = list(listed or ())
+    top = next((i for i, r in enumerate(rows) if len(r) > c.LIST_ID_COL
+                and text(r[c.LIST_ID_COL]) == c.LIST_COLUMNS[c.LIST_ID_COL]
+                and text(r[c.LIST_SYMBOL_COL]) == c.LIST_COLUMNS[c.LIST_SYMBOL_COL]), None)
+    for r in rows[top + 1:] if top is not None else ():
+        if len(r) > c.LIST_ID_COL and text(r[c.LIST_ID_COL]) in wanted:
+            shown[text(r[c.LIST_ID_COL])] = (text(r[c.LIST_ACTUAL_COL]), text(r[c.LIST_SYMBOL_COL]))
+    return [i for i, (actual, symbol) in wanted.items() if shown.get(i) != (text(actual), text(symbol))]
 
 
 def check_new_year(old_year: int, new_year: int) -> None:
@@ -162,8 +210,10 @@ def _emptied_inputs(data: MasterData) -> list[CellEdit]:
     return cells
 
 
-def _previous_year_columns(book: Book, data: MasterData, closed: Result) -> tuple[list[CellEdit], list[FillEdit]]:
-    """Last year's values beside each row: on each municipality sheet, and on 指標."""
+def _previous_year_columns(book: Book, data: MasterData,
+                           closed: Optional[Result]) -> tuple[list[CellEdit], list[FillEdit]]:
+    """Last year's values beside each row: on each municipality sheet, and on 指標 (empty
+    there when the year was not recorded: ``closed`` None)."""
     label = c.PREVIOUS_HEADER.format(year=data.settings.fiscal_year)
     cells: list[CellEdit] = []
     fills: list[FillEdit] = []
@@ -175,7 +225,8 @@ def _previous_year_columns(book: Book, data: MasterData, closed: Result) -> tupl
         c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows)
         cells += c1
         fills += f1
-    ind_rows = [(ind.row, _indicator_shown(ind, closed)) for ind in data.indicators if ind.row is not None]
+    ind_rows = [(ind.row, None if closed is None else _indicator_shown(ind, closed))
+                for ind in data.indicators if ind.row is not None]
     if ind_rows:
         c1, f1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label, ind_rows)
         cells += c1
@@ -183,13 +234,15 @@ def _previous_year_columns(book: Book, data: MasterData, closed: Result) -> tupl
     return cells, fills
 
 
-def _owned_sheets(state: MasterState, data: MasterData, closed: Result,
+def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result],
                   new_settings: Settings) -> tuple[list[SheetPlan], list]:
     """The tool's sheets of the new year (empty, or placeholders until its first recalc),
-    with the closed year added to 経年; and the targets past their year."""
+    with the closed year added to 経年 (unless ``closed`` is None); and the targets past their year."""
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
-    history = with_year(read_history(state.grids.get(c.HISTORY)), data.settings.fiscal_year, closed)
+    history = read_history(state.grids.get(c.HISTORY))
+    if closed is not None:
+        history = with_year(history, data.settings.fiscal_year, closed)
     owned = [_note_sheet(list_sheet(_empty(), new_settings), LIST_NOTE),
              _summary_placeholder(new_settings),
              findings_sheet(past, state.sheetnames, {}),

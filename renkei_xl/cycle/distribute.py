@@ -31,6 +31,7 @@ from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.model import Municipality
+from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
                          municipality_seal, new_key, stored_master_id)
 
@@ -142,7 +143,7 @@ def give_key(master: Path) -> Optional[bytes]:
 def split_master(master: Path, outdir: Path, *, eml: bool = False,
                  deadline: Optional[dt.date] = None, sender: Optional[str] = None,
                  issued: Optional[dt.datetime] = None,
-                 echo: Optional[Callable[[str], None]] = None, read: Optional[tuple] = None) -> list[Path]:
+                 echo: Optional[Callable[[str], None]] = None, read: Optional[tuple] = None) -> "SplitFiles":
     """One input workbook per municipality (and a draft beside it with ``eml``).
 
     Each file is sealed with the master's key. A master without one (built before keys
@@ -174,24 +175,50 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
-    from ..safety import check_confined
+    from ..safety import check_confined, make_folder
 
     check_confined(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = []
+    make_folder(outdir, "入力用ファイルの作成先")
+    written = SplitFiles()
     shared = _Shared(data)
     for muni, copy, path in planned:
         try:
-            write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
+            saved = write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
         except UserError as exc:   # a full disk, a file open elsewhere: say what is there and what is not
             raise _split_stopped(exc, written, [p for _m, _c, p in planned[len(written):]]) from None
         written.append(path)
+        if saved is not None:
+            written.backups[path] = saved
         if eml:
             from .letters import request_message
             from .mail import save_draft
 
             save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
     return written
+
+
+class SplitFiles(list):
+    """The files a split made (a list of paths, as before), and ``backups``: for each file
+    that replaced a different one already there, where that one was kept (safety.backup).
+    A municipality's filled-in file saved into 配布用 under the issued name is never lost
+    to the next split; each face names the backups (backups_lines)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.backups: dict[Path, Path] = {}
+
+
+def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list[str]:
+    """What both faces say of the files a split replaced (nothing when it replaced none):
+    how many, where they are kept, and a few names (an alert has no scroll bar)."""
+    saved = getattr(files, "backups", None)
+    if not saved:
+        return []
+    first = next(iter(saved.values()))
+    names = "、".join(p.name for p in list(saved)[:5]) + (f" ほか {len(saved) - 5} 件" if len(saved) > 5 else "")
+    return [f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
+            f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）: {names}",
+            "　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。"]
 
 
 def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> UserError:
@@ -235,12 +262,13 @@ class _Shared:
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
                          issued: dt.datetime, key: Optional[bytes] = None, *,
-                         deadline: Optional[dt.date] = None, shared: Optional[_Shared] = None) -> Path:
+                         deadline: Optional[dt.date] = None, shared: Optional[_Shared] = None) -> Optional[Path]:
     """The file; sealed when ``key`` is given. The key itself is never written to it.
-    Its sheet is laid out by renkei_xl.core.input_sheet; ``deadline`` is stated at its top."""
+    Its sheet is laid out by renkei_xl.core.input_sheet; ``deadline`` is stated at its top.
+    Returns the backup of a different file it replaced (SplitFiles), else None."""
     from ..core.input_sheet import input_sheet_plan
     from ..workbook.input_book import write_input_book
-    from ..safety import safe_write
+    from ..safety import IF_CHANGED, safe_write
 
     settings = data.settings
     shared = shared or _Shared(data)
@@ -253,8 +281,8 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
     sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
-    safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident), keep_backup=False, lock=False)
-    return path
+    return safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident, issued), keep_backup=IF_CHANGED,
+                      lock=False)
 
 
 # ------------------------------------------------------------------------------ mail

@@ -14,6 +14,7 @@ symbol before it is forwarded, and anyone who needs to can lift it (校閲 → �
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -60,19 +61,68 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
+    """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
+
+    The PDF is made first, into a temporary folder: without an engine (no Excel, no
+    LibreOffice) or with one that fails, nothing is written, so a new .xlsx never sits
+    beside an older PDF that staff would mail with it as if they matched. A master with
+    input errors is still written (its rows are －, and the summary says how many are left
+    out): each face says so in its own terms (errors_note)."""
     from ..core.pipeline import recalculate
-    from ..safety import safe_write
+    from ..safety import ensure_not_open, safe_write
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")
+    pdf_target = out.with_suffix(".pdf") if pdf else None
+    if pdf_target is not None:
+        with _nothing_written():
+            find_pdf_engine()       # said before the recalculation, before anything is written
+        ensure_not_open(out)
+        ensure_not_open(pdf_target)
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-    # No lock file: the 確定版 folder is one staff open and mail from; nothing reads it back.
-    safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False)
-    pdf_path, engine = None, ""
-    if pdf:
-        pdf_path, engine = write_pdf(result, data.settings, out.with_suffix(".pdf"))
-    return ExportResult(out, pdf_path, result, data.settings, engine)
+    with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
+        made, engine = None, ""
+        if pdf_target is not None:
+            with _nothing_written():
+                made, engine = _made_pdf(result, data.settings, Path(tmp))
+        # No lock file: the 確定版 folder is one staff open and mail from; nothing reads it back.
+        safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False)
+        if made is not None:
+            try:
+                safe_write(pdf_target, lambda t: shutil.copyfile(made, t), keep_backup=False, lock=False)
+            except (UserError, OSError) as exc:
+                raise UserError(f"確定版「{out.name}」は書き出しましたが、PDF「{pdf_target.name}」を保存できません"
+                                f"でした（{exc}）。{stale_pdf_note(pdf_target)}PDF を閉じてから、もう一度"
+                                "書き出してください") from None
+    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine)
+
+
+@contextlib.contextmanager
+def _nothing_written():
+    """A PDF refusal before any file is written says so (the button's PDF, made after its
+    .xlsx, says the opposite: write_pdf)."""
+    try:
+        yield
+    except UserError as exc:
+        raise UserError(f"{exc}{NOTHING_WRITTEN}") from None
+
+
+def errors_note(result: Result) -> str:
+    """What both faces say when the 確定版 was written from a master with input errors: it is
+    mailed to every municipality, so the count is said plainly, not only in the 達成割合's
+    「（入力エラーで評価不可の…を除く）」 (the cells follow, as recalc lists them)."""
+    errors = result.report.errors
+    if not errors:
+        return ""
+    return (f"【注意】入力エラーが {len(errors)} 件あります。エラーのある指標は確定版で「－」（評価不可）に"
+            "なっています。送る前にマスターを直し、もう一度書き出してください。")
+
+
+def stale_pdf_note(target: Path) -> str:
+    """An older PDF left beside a 確定版 it no longer matches, said by name (both faces)."""
+    return (f"前に作った「{target.name}」は古いままで、この確定版と内容が違うことがあります。"
+            if target.exists() else "")
 
 
 def write_confirmed(target: Path, result: Result, settings: Settings,
@@ -90,31 +140,46 @@ def write_confirmed(target: Path, result: Result, settings: Settings,
 
 def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, str]:
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
-    else LibreOffice headless. Converted from a one-sheet workbook so that neither engine
-    adds the 集計 pages."""
+    else LibreOffice headless."""
     from ..safety import ensure_not_open, safe_write
 
     target = Path(target)
     ensure_not_open(target)  # before the conversion, not only after it
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
-        # An ASCII name: soffice derives the output name from it, whatever the locale.
-        source = Path(tmp) / "list.xlsx"
-        write_confirmed(source, result, settings, (c.LIST,))
-        pdf = None
-        engine = ""
-        if _excel_possible():
-            pdf = _excel_pdf(source, Path(tmp) / "list.pdf")
-            engine = "Excel" if pdf else ""
-        if pdf is None:
-            soffice = shutil.which("soffice") or shutil.which("libreoffice")
-            if soffice is None:
-                raise UserError("PDF を作れません: Excel も LibreOffice も見つかりません。"
-                                "Excel のある PC で実行するか、LibreOffice をインストールしてください"
-                                "（PDF なしで書き出すには --pdf を外してください）")
-            pdf = soffice_pdf(soffice, source, Path(tmp))
-            engine = "LibreOffice"
+        pdf, engine = _made_pdf(result, settings, Path(tmp))
         safe_write(target, lambda t: shutil.copyfile(pdf, t), keep_backup=False, lock=False)
     return target, engine
+
+
+NO_PDF_ENGINE = ("PDF を作れません: Excel も LibreOffice も見つかりません。"
+                 "Excel のある PC で実行するか、LibreOffice をインストールしてください"
+                 "（PDF なしで書き出すには --pdf を外してください）")
+NOTHING_WRITTEN = "。確定版も PDF も書き出していません（前に書き出したファイルはそのままです）"
+
+
+def find_pdf_engine() -> Optional[str]:
+    """LibreOffice's program, or None where Excel may make the PDF (Windows, macOS: whether
+    it starts is only known by starting it). Neither: refused, before anything is written."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None and not _excel_possible():
+        raise UserError(NO_PDF_ENGINE)
+    return soffice
+
+
+def _made_pdf(result: Result, settings: Settings, tmp: Path) -> tuple[Path, str]:
+    """The PDF in the temporary folder ``tmp``, converted from a one-sheet workbook so that
+    neither engine adds the 集計 pages; and the engine that made it."""
+    # An ASCII name: soffice derives the output name from it, whatever the locale.
+    source = tmp / "list.xlsx"
+    write_confirmed(source, result, settings, (c.LIST,))
+    soffice = find_pdf_engine()
+    if _excel_possible():
+        pdf = _excel_pdf(source, tmp / "list.pdf")
+        if pdf is not None:
+            return pdf, "Excel"
+    if soffice is None:
+        raise UserError(NO_PDF_ENGINE)
+    return soffice_pdf(soffice, source, tmp), "LibreOffice"
 
 
 def _excel_possible() -> bool:

@@ -72,7 +72,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
             raise TargetExists(target)
         d = fs.data
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now())
+        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), _list_grid(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
         # two years' masters apart (core.seal.master_id).
         from ..core.seal import identity_names, new_key
@@ -83,6 +83,20 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     # keep_grids: the plan reads every municipality sheet the contract has just read.
     report, _written = write_planned(master, make, target, keep_grids=True)
     return RolloverDone(target, report)
+
+
+def _list_grid(fs) -> Optional[list]:
+    """This year's 一覧 as saved (None when staff deleted it), to tell whether it was
+    recalculated since the inputs last changed (core.rollover.stale_rows)."""
+    from ..workbook.grids import Grids
+
+    if c.LIST not in fs.state.sheetnames:
+        return None
+    grids = Grids(fs.pkg, [c.LIST], fs.workbook)
+    try:
+        return grids[c.LIST]
+    finally:
+        grids.close()
 
 
 def _fiscal_year(master: Path) -> int:
@@ -115,8 +129,21 @@ def rollover_lines(done: RolloverDone, shown: Optional[str] = None) -> list[str]
     lines = [f"{r.new_year}年度のマスターを作成しました: {shown or done.path}",
              f"・指標 {r.indicators} 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました",
              f"・入力欄 {r.emptied} セルを空にし、各行の横に「{c.PREVIOUS_HEADER.format(year=r.old_year)}」を表示しました",
-             f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）"]
-    if r.errors:
+             ]
+    if r.unrecorded:
+        lines += [f"【注意】{r.old_year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
+                  f"{r.old_year}年度は「{c.HISTORY}」シートに記録せず、指標シートの前年度実績も空にしました。",
+                  f"　{r.old_year}年度のマスターを選んだか確かめてください。実績を入力してから作り直すときは、"
+                  f"入力して「評価を再計算」を押し、できた{r.new_year}年度のマスターを削除してから、もう一度作成してください。"]
+    else:
+        lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
+    if r.stale:
+        shown = "、".join(r.stale[:10]) + (f" ほか {len(r.stale) - 10} 件" if len(r.stale) > 10 else "")
+        lines += [f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
+                  f"違います（評価を再計算していないか、その後に入力が変わっています）: {shown}",
+                  f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
+                  "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+    if r.errors and not r.unrecorded:
         lines.append(f"　（{r.old_year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました）")
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")

@@ -249,13 +249,14 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
 
 def _split(live: LiveBook, title: str) -> str:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import now, split_master
+    from ..cycle.distribute import backups_lines, now, split_master
+    from ..safety import make_folder
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
         return f"{title}を中止しました。"
     outdir = master.parent / SPLIT_DIR
-    outdir.mkdir(parents=True, exist_ok=True)
+    make_folder(outdir, "入力用ファイルの作成先")
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
     issued = now()
     due = reply_deadline(issued.date())
@@ -263,9 +264,11 @@ def _split(live: LiveBook, title: str) -> str:
     written = split_master(master, outdir, deadline=due.day, issued=issued,
                            read=place.saved_read(master) if place is not None else None)
     names = "\n".join(f"・{p.name}" for p in written)
+    saved = "\n".join(backups_lines(written, _shown))
     return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n"
             f"{due.note()}（入力用ファイルに記載しました）。\n\n"
-            f"保存先: {_shown(outdir)}\n{names}\n\nそれぞれの市町村にメールで送ってください。")
+            f"保存先: {_shown(outdir)}\n{names}\n\n" + (f"{saved}\n\n" if saved else "")
+            + "それぞれの市町村にメールで送ってください。")
 
 
 def _export(live: LiveBook, title: str) -> str:
@@ -278,7 +281,7 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
-    from ..cycle.export import default_name, export_data, write_pdf
+    from ..cycle.export import default_name, errors_note, export_data, stale_pdf_note, write_pdf
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -287,7 +290,9 @@ def _export(live: LiveBook, title: str) -> str:
     sent = place.sent_data if place is not None else None     # admission read this very payload
     data = sent if sent is not None else live.read()
     outdir = master.parent / EXPORT_DIR
-    outdir.mkdir(parents=True, exist_ok=True)
+    from ..safety import make_folder
+
+    make_folder(outdir, "確定版の保存先")
     live.status(f"{title}: 確定版を書き出しています…")
     done = export_data(data, outdir / default_name(data.settings))
     files = [done.path]
@@ -298,10 +303,12 @@ def _export(live: LiveBook, title: str) -> str:
             pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"))
             files.append(pdf)
         except UserError as exc:
-            note = f"\n\nPDF は作れませんでした: {exc}"
+            note = f"\n\nPDF は作れませんでした: {exc}\n{stale_pdf_note(done.path.with_suffix('.pdf'))}".rstrip()
     s = done.result.summary
+    warning = errors_note(done.result)
     return "\n".join([
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
+        *([warning] if warning else []),
         f"{s.line()}", "", _findings_text(done.result.findings), "",
         f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files)]) + note
 

@@ -30,16 +30,18 @@ CHOICES_SHEET = book_kind.CHOICES_SHEET
 FILE_COMPRESSION = 1
 
 
-def skeleton(sheet_name: str, title: str, properties: Mapping[str, str]) -> bytes:
+def skeleton(sheet_name: str, title: str, properties: Mapping[str, str], created=None) -> bytes:
     """The workbook without its sheet's content: properties, an empty sheet named
-    ``sheet_name`` (active), and the list of state words."""
+    ``sheet_name`` (active), and the list of state words. ``created``: the issue time, so
+    one issue is written byte for byte the same (split backs up only a file that differs)."""
     import xlsxwriter
 
     from .xlsx import WORKBOOK_OPTIONS, protect
 
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
-    wb.set_properties({"title": title, "author": "", "company": ""})
+    wb.set_properties({"title": title, "author": "", "company": "",
+                       **({"created": created} if created is not None else {})})
     for name, value in properties.items():
         wb.set_custom_property(name, value)
     sheet = wb.add_worksheet(sheet_name)
@@ -58,7 +60,8 @@ def skeleton(sheet_name: str, title: str, properties: Mapping[str, str]) -> byte
     return buffer.getvalue()
 
 
-def write_input_book(target: Path, sheet: SheetPlan, title: str, properties: Mapping[str, str]) -> None:
+def write_input_book(target: Path, sheet: SheetPlan, title: str, properties: Mapping[str, str],
+                     created=None) -> None:
     """``target`` written whole: the skeleton with ``sheet`` applied (the caller's safe
     write puts it in place)."""
     from ..package.workbook import WorkbookXml
@@ -66,7 +69,7 @@ def write_input_book(target: Path, sheet: SheetPlan, title: str, properties: Map
     from .apply import apply_plan
     from .state import StyleReader
 
-    with Package(Path(target), skeleton(sheet.name, title, properties), FILE_COMPRESSION) as pkg:
+    with Package(Path(target), skeleton(sheet.name, title, properties, created), FILE_COMPRESSION) as pkg:
         workbook = WorkbookXml(pkg)
         apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan([sheet]))
         pkg.save(Path(target))
