@@ -623,6 +623,85 @@ def test_two_returns_of_one_municipality_import_only_the_newer_and_name_the_othe
     assert cell_of(master, "小樽市", "04-1", "実績値") == 7 and not cell_of(master, "小樽市", "06-1", "実績値")
 
 
+def _two_returns(folder: Path, issued: Path, names=("小樽市_第1回.xlsx", "小樽市_第2回.xlsx"), saved=(
+        dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc), dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))):
+    """An older and a newer return of 小樽市 (04-1: 5, then 7) in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    out = []
+    for name, value, when in zip(names, (5, 7), saved):
+        path = folder / name
+        path.write_bytes(issued.read_bytes())
+        set_cell(path, "小樽市", "04-1", "実績値", value)
+        if when is not None:
+            set_modified(path, when)
+        else:
+            rewrite_zip(path, path, {"docProps/core.xml": lambda b: re.sub(
+                rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>", b"", b)})
+        out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("refusal", ["open in Excel", "truncated", "rows deleted", "properties dropped, damaged"])
+def test_a_newest_return_that_is_refused_holds_its_municipality_whole(cycle, tmp_path, capsys, refusal):
+    """The newer return cannot be taken: the older one must not come in in its place (the
+    master would hold the stale answer and the run would look done). Whose the refused
+    file is, is told by its identity or, unreadable, by its name."""
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    older, newer = _two_returns(folder, issued["小樽市"])
+    if refusal == "open in Excel":
+        (folder / f"~${newer.name}").write_bytes(b"owner")
+    elif refusal == "truncated":
+        _truncated(newer, None)
+    elif refusal == "rows deleted":
+        _row_deleted(newer, None)
+    else:   # its identity unreadable and its name no help: it may be anyone's, so all are held
+        _truncated(newer, None)
+        newer = newer.rename(folder / "回答.xlsx")
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    before = cell_of(master, "小樽市", "04-1", "実績値")
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert cell_of(master, "小樽市", "04-1", "実績値") == before
+    assert re.search(rf"取り込みません: {older.name}: .*ファイル「{newer.name}」を取り込めないため", out), out
+    assert f"取り込みません: {newer.name}: " in out
+    assert f"取込: {older.name}" not in out
+    if refusal == "properties dropped, damaged":
+        assert "どの市町村のファイルか分からない" in out
+        assert "取込: 恵庭市" not in out
+    else:
+        assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
+
+
+def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path):
+    master, issued, _ = cycle
+    older, newer = _two_returns(tmp_path / "in", issued["小樽市"])
+    _row_deleted(older, None)
+    set_modified(older, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    report = collect(master, [tmp_path / "in"])
+    assert [r.path.name for r in report.refused] == [older.name]
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7
+
+
+@pytest.mark.parametrize("saved", ["none", "the same"])
+def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path, capsys, saved):
+    """No save time (or the same one) on two returns of one municipality: the names say
+    nothing of which came later, so neither is imported and both are named."""
+    master, issued, _ = cycle
+    when = None if saved == "none" else dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc)
+    first, second = _two_returns(tmp_path / "in", issued["小樽市"], ("小樽市_修正版.xlsx", "小樽市_回答.xlsx"),
+                                 (when, when))
+    before = cell_of(master, "小樽市", "04-1", "実績値")
+    code = main(["collect", str(master), str(tmp_path / "in")])
+    out = capsys.readouterr().out
+    assert code == 1 and cell_of(master, "小樽市", "04-1", "実績値") == before
+    for path in (first, second):
+        assert re.search(rf"取り込みません: {path.name}: .*「{first.name}」「{second.name}」のどれが新しいか", out) \
+            or re.search(rf"取り込みません: {path.name}: .*「{second.name}」「{first.name}」のどれが新しいか", out), out
+    assert "新しいファイル「" not in out
+
+
 def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     """A return saved as .xls or .csv, or put in a folder of its own, is named as not read
     (before, the run said nothing of it and exited 0)."""

@@ -3,14 +3,15 @@ or raises Refused with the reason (the list of what is refused is in the package
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from ...core import contract as c
-from ...core.book_kind import MASTER, not_a_return, recognise
+from ...core.book_kind import CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import parse_ref
 from ...core.errors import UserError
@@ -38,16 +39,62 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
 
     With ``key`` the file must carry the seal this master gave it when it was issued;
     without (a master that has no key) only the plain fingerprint is checked."""
+    raw = _read(path)
+    _check_container(path, raw)
+    with _load(raw, path.name) as wb:
+        return _inspect(path, raw, wb, data, key)
+
+
+def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE:
             raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise Refused(f"ファイルを読めません（{exc.strerror or exc}）") from None
-    _check_container(path, raw)
-    with _load(raw, path.name) as wb:
-        return _inspect(path, raw, wb, data, key)
+
+
+class Attribution(NamedTuple):
+    """Whose return a refused file may be (``municipalities``) and when it was saved.
+
+    ``municipalities`` is None when it may be anyone's (nothing in it can be read and its
+    name names no municipality), empty when it is no return at all (a master, a 確定版, a
+    readable workbook that carries no identity and names none)."""
+    municipalities: Optional[frozenset[str]]
+    modified: Optional[dt.datetime] = None
+
+
+def returned_by(path: Path, data: MasterData) -> Attribution:
+    """Whose return a file that collect refused may be, so that an older return of a
+    municipality is never imported in place of a newer one that could not be taken
+    (README: 回収ファイル取込). Every sign counts, none is preferred: the identity in the
+    properties, the visible block and the sheet split wrote, and the municipality names in
+    the file name; a file whose identity was typed over may be either municipality's."""
+    names = set(data.settings.names)
+    found = {m for m in names if m in path.name}
+    try:
+        raw = _read(path)
+        if _kind_of(raw) in (MASTER, CONFIRMED):
+            return Attribution(frozenset())
+        _check_container(path, raw)
+        with _load(raw, path.name) as wb:
+            ident = identifier(wb)
+            kind = recognise(wb.sheetnames, ident.get(P_MUNICIPALITY, ""))
+            shown_as = visible_identifier(wb).get(P_MUNICIPALITY, "")
+            found |= {m for m in (ident.get(P_MUNICIPALITY, ""), shown_as, kind.municipality) if m in names}
+            return Attribution(frozenset(found), wb.modified)
+    except (Refused, UserError):
+        return Attribution(frozenset(found) if found else None)
+
+
+def _kind_of(raw: bytes) -> Optional[str]:
+    """The kind of book a zip package is, from its sheet names alone (None when unreadable)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            return recognise(_sheet_names(zf, zf.namelist())).kind
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, KeyError):
+        return None
 
 
 def _municipality_of(wb, ident: dict[str, str], settings) -> str:
