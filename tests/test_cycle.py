@@ -475,6 +475,30 @@ def _header_renamed(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _row_inserted_with_values(path: Path, tmp: Path) -> Path:
+    """A row inserted inside the table and answered there, its 指標ID left empty."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    ws.protection.sheet = False
+    ws.insert_rows(top + 2)
+    ws.cell(top + 2, cols["実績値"]).value = 9
+    wb.save(path)
+    return path
+
+
+def _rows_added_below(path: Path, tmp: Path) -> Path:
+    """Answers typed in 5,000 rows below the table, without 指標ID."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    _top, cols = header_row(ws)
+    last = ws.max_row
+    for r in range(last + 3, last + 5003):
+        ws.cell(r, cols["実施状況"]).value = "実施"
+    wb.save(path)
+    return path
+
+
 def _vba_project(tmp: Path) -> bytes:
     xlsm = init_master(tmp / "vba_source.xlsm", sample="fy2023")
     with zipfile.ZipFile(xlsm) as zf:
@@ -527,6 +551,8 @@ REFUSALS = {
     "municipality not in 設定": (_renamed_municipality, "設定シートの市町村一覧にありません"),
     "another year": (_other_year, "2022年度のファイル"),
     "row deleted": (_row_deleted, "行が削除されています"),
+    "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
+    "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
     "指標ID swapped": (_ids_swapped, "指標ID「04-1」のものです"),

@@ -13,7 +13,7 @@ from typing import NamedTuple, Optional
 from ...core import contract as c
 from ...core.book_kind import CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
-from ...core.refs import parse_ref
+from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
 from ...core.methods import cell_value
 from ...core.model import Entry
@@ -162,6 +162,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         raise Refused(f"シート「{muni}」に見出し「{'」「'.join(renamed)}」がありません（見出しが変更されています）")
 
     rows = list(book.rows(muni, header_row, cols))
+    _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
     _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
                 [e.indicator_id for e in master_entries])
     _check_row_labels(muni, rows, data.indicators)
@@ -361,6 +362,26 @@ def _check_row_labels(muni: str, rows, indicators) -> None:
         raise Refused(f"シート「{muni}」の {r} 行目: 指標ID「{ind_id}」の行の評価指標「{shown(name)}」は"
                        f"指標ID「{owners[name][0]}」のものです（指標IDが書き換えられたか、指標IDの列だけが並べ替え"
                        "られています）。配布したファイルに入力し直して送ってもらってください")
+
+
+def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:
+    """A value in a row without 指標ID (a row inserted inside the table, rows added below
+    it), in any column: it answers no indicator the master knows, so taking the other rows
+    and dropping it would lose an answer without a word. The file is refused whole, as a
+    file whose rows were changed is (README: 回収ファイル取込), naming the cells."""
+    found: list[str] = []
+    count = 0
+    for r, row in enumerate(grid[header_row:], start=header_row + 1):
+        if id_col - 1 < len(row) and text(row[id_col - 1]):
+            continue
+        filled = [col for col, v in enumerate(row, start=1) if text(v)]
+        count += len(filled)
+        found += [f"{muni}!{cell_ref(r, col)}" for col in filled[:5 - len(found)]]
+    if count:
+        more = f" ほか {count - len(found)} か所" if count > len(found) else ""
+        raise Refused(f"シート「{muni}」の指標IDのない行に値があります（{'、'.join(found)}{more}）。"
+                      "配布時になかった行に入力されているため、このファイルは取り込みません。"
+                      "配布したファイルの表の行に入力し直して送ってもらってください")
 
 
 def _check_rows(muni: str, got: list[str], want: list[str]) -> None:
