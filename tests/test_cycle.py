@@ -499,6 +499,17 @@ def _rows_added_below(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
+    """Excel's シートの移動またはコピー: 「小樽市 (2)」, answers typed on the copy only."""
+    wb = openpyxl.load_workbook(path)
+    copy = wb.copy_worksheet(wb["小樽市"])
+    copy.title = "小樽市 (2)"
+    top, cols = header_row(copy)
+    copy.cell(top + 1, cols["実績値"]).value = 9
+    wb.save(path)
+    return path
+
+
 def _vba_project(tmp: Path) -> bytes:
     xlsm = init_master(tmp / "vba_source.xlsm", sample="fy2023")
     with zipfile.ZipFile(xlsm) as zf:
@@ -552,6 +563,7 @@ REFUSALS = {
     "another year": (_other_year, "2022年度のファイル"),
     "row deleted": (_row_deleted, "行が削除されています"),
     "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
+    "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from ...core import contract as c
-from ...core.book_kind import CONFIRMED, MASTER, not_a_return, recognise
+from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
@@ -150,6 +150,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         grid = wb.grid(muni)
     except UserError as exc:
         raise Refused(str(exc)) from None
+    _check_other_sheets(wb, muni)
     book = Book({muni: grid}, {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
@@ -362,6 +363,24 @@ def _check_row_labels(muni: str, rows, indicators) -> None:
         raise Refused(f"シート「{muni}」の {r} 行目: 指標ID「{ind_id}」の行の評価指標「{shown(name)}」は"
                        f"指標ID「{owners[name][0]}」のものです（指標IDが書き換えられたか、指標IDの列だけが並べ替え"
                        "られています）。配布したファイルに入力し直して送ってもらってください")
+
+
+def _check_other_sheets(wb, muni: str) -> None:
+    """Split writes the municipality's sheet and the hidden 選択肢 only. A value on any
+    other sheet (Excel's シートの移動またはコピー makes 「小樽市 (2)」, and answers typed
+    there) is never read: importing the file would drop those answers without a word and
+    log the file as imported. An added sheet left empty is no answer and does no harm."""
+    for name in wb.sheetnames:
+        if name in (muni, CHOICES_SHEET):
+            continue
+        try:
+            filled = any(text(v) for row in wb.grid(name) for v in row)
+        except UserError as exc:
+            raise Refused(f"配布時になかったシート「{name}」があり、読めません（{exc}）") from None
+        if filled:
+            raise Refused(f"配布時になかったシート「{name}」に値があります（シートをコピーして入力した可能性があります）。"
+                          f"このシートは取り込まないため、ファイルごと取り込みません。配布したシート「{muni}」に"
+                          "入力し直して送ってもらってください")
 
 
 def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:
