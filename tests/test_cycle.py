@@ -751,11 +751,28 @@ def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     (folder / "千歳市.csv").write_text("指標ID,実績値\n04-1,9\n", encoding="utf-8")
     (folder / "sub" / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
     (folder / "説明.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "恵庭市_回答.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder / "Thumbs.db").write_bytes(b"\0")            # the system's own: not named
     (folder / "~$説明.xlsx").write_bytes(b"lock")          # a lock file is no return of its own
     report = collect(master, [folder])
-    assert sorted(r.path.name for r in report.refused) == ["sub", "千歳市.csv", "江別市_2023年度_入力.xls"]
+    assert sorted(r.path.name for r in report.refused) == ["sub", "千歳市.csv", "恵庭市_回答.zip",
+                                                           "江別市_2023年度_入力.xls", "説明.pdf"]
+    zipped = next(r for r in report.refused if r.path.suffix == ".zip")
+    assert "ZIP を展開して、中の .xlsx をこのフォルダー" in zipped.reason
     assert all("取り込" in r.reason or "Excel ブック" in r.reason for r in report.refused)
     assert {ch.sheet for ch in report.changes} == {"小樽市"}
+
+
+def test_a_folder_holding_only_a_zip_is_no_silent_success(cycle, tmp_path, capsys):
+    """Returns sent as a (PPAP) ZIP: before, 「取り込むファイルがない」 and exit 0."""
+    master, _, _ = cycle
+    folder = tmp_path / "zipped"
+    folder.mkdir()
+    (folder / "小樽市_2023年度_入力.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "取り込みません: 小樽市_2023年度_入力.zip: 圧縮ファイル（.zip）です。ZIP を展開して" in out, out
 
 
 @pytest.mark.parametrize("lock", ["~${name}", ".~lock.{name}#"])

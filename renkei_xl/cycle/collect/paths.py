@@ -13,6 +13,10 @@ RETURNED = "回収した入力用ファイル（.xlsx）"
 # Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
 # a municipality that saved its return as .xls or .csv is told, not silently left out.
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
+# Returns often come zipped (PPAP: a password ZIP, its password in a second mail).
+ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
+# What the systems keep in any folder on their own: no one sent them, so they are not named.
+SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
 
 
 def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[Refusal]]:
@@ -49,17 +53,30 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
 
 
 def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
-    """What in the folder is not read, where it looks like a return: another spreadsheet
-    format, or a folder holding workbooks (only the folder's own files are read)."""
+    """What in the folder is not read, each file named with the reason (a return sent as a
+    ZIP, a PDF or another format must not pass as "nothing to import"), and a folder
+    holding workbooks (only the folder's own files are read). Only what the systems keep
+    in every folder (SYSTEM_FILES, macOS' ``._`` files) is passed over in silence."""
     out = []
     for q in others:
         suffix = q.suffix.lower()
-        if suffix in OTHER_SPREADSHEETS and not q.is_dir():
+        if not is_confined(q):          # a server click's link elsewhere: not even listed
+            continue
+        if q.is_dir():
+            if _holds_workbooks(q):
+                out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{folder.name}」の"
+                                      "直下に置いてください"))
+        elif q.name.lower() in SYSTEM_FILES or q.name.startswith("._"):
+            continue
+        elif suffix in OTHER_SPREADSHEETS:
             out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
                                   "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
-        elif q.is_dir() and is_confined(q) and _holds_workbooks(q):   # a link out is not even listed
-            out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{folder.name}」の"
-                                  "直下に置いてください"))
+        elif suffix in ARCHIVES:
+            out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。ZIP を展開して、中の .xlsx をこのフォルダー"
+                                  f"（{folder.name}）に置いてから、もう一度取り込んでください"))
+        else:
+            out.append(Refusal(q, "Excel ブック（.xlsx）ではないため、取り込みません（回収した入力用ファイルでなければ、"
+                                  "このフォルダーから移してください）"))
     return out
 
 
