@@ -1341,3 +1341,24 @@ def test_a_broken_name_is_told_apart_from_a_missing_one(sample, tmp_path):
     path.write_bytes(write_members(members))
     result, refusal = _read_or_refusal(path)
     assert result is None and "名前の定義「対象年度」の参照先「設定!#REF!」がセルを指していません" in refusal, refusal
+
+
+@pytest.mark.parametrize("cell,said,not_said", [
+    ("ZZ150000", "105,300,000 セル（上限 4,000,000 セル", ("上限 200,000 行", "上限 1,000 列")),
+    ("A300000", "300,000 行（上限 200,000 行）", ("上限 1,000 列", "セル（上限")),
+    ("ALZ5", "1,014 列（上限 1,000 列）", ("上限 200,000 行", "セル（上限")),
+])
+def test_an_oversized_sheet_is_refused_for_the_limit_it_is_over(cell, said, not_said):
+    """Before, ZZ150000 (within 200,000 rows and 1,000 columns) was refused naming those
+    two limits, while what it exceeds is the 4,000,000 cells."""
+    from renkei_xl.core.errors import UnreadableSheet
+    from renkei_xl.workbook.sheet_checks import check_extent
+    from renkei_xl.workbook.sheet_form import survey
+
+    row = int(re.sub(r"[A-Z]", "", cell))
+    raw = (f'<worksheet><sheetData><row r="{row}"><c r="{cell}"><v>1</v></c></row></sheetData></worksheet>').encode()
+    with pytest.raises(UnreadableSheet) as caught:
+        check_extent("小樽市", raw, b"", survey(raw, b"")[1])
+    message = str(caught.value)
+    assert f"{cell} まで" in message and said in message, message
+    assert not any(s in message for s in not_said), message

@@ -119,9 +119,17 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
         # The message names the real last column (26 above is only the least calamine takes).
         widest = max((_column(letters) for letters in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)
-        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで、"
-                        f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"
-                        "Excel で使っていない行・列を選んで削除し、保存し直してください")
+        # Only the limits the sheet is over are named: the cells only, when rows and
+        # columns are each within theirs (ZZ150000: 702 × 150,000 cells).
+        over = []
+        if rows > MAX_ROWS:
+            over.append(f"{rows:,} 行（上限 {MAX_ROWS:,} 行）")
+        if cols > MAX_COLUMNS:
+            over.append(f"{cols:,} 列（上限 {MAX_COLUMNS:,} 列）")
+        if not over:
+            over = [f"{rows * cols:,} セル（上限 {MAX_CELLS:,} セル、行数×列数）"]
+        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで: "
+                              f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
