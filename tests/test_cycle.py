@@ -775,6 +775,27 @@ def test_a_folder_holding_only_a_zip_is_no_silent_success(cycle, tmp_path, capsy
     assert "取り込みません: 小樽市_2023年度_入力.zip: 圧縮ファイル（.zip）です。ZIP を展開して" in out, out
 
 
+@pytest.mark.parametrize("encoded,shown", [("shift_jis", "小樽市_回答.xlsx"), ("latin-1", "\\xe9t\\xe9.xlsx")])
+def test_a_file_name_that_is_not_utf8_is_refused_by_name_and_the_others_imported(cycle, tmp_path, capsys,
+                                                                                encoded, shown):
+    """A Windows ZIP unpacked on Linux leaves Shift_JIS bytes in a name: before, the whole
+    collect crashed (exit 3) and the good files were not imported either."""
+    import os
+
+    master, _, filled = cycle
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    name = "小樽市_回答.xlsx" if encoded == "shift_jis" else "été.xlsx"
+    with open(os.fsencode(str(folder)) + b"/" + name.encode(encoded), "wb") as out:
+        out.write(filled["小樽市"].read_bytes())
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"取り込みません: {shown}: ファイル名の文字コードが読めません" in out, out
+    assert "取込: 恵庭市_2023年度_入力.xlsx" in out and cell_of(master, "恵庭市", "04-1", "実績値") is not None
+
+
 @pytest.mark.parametrize("lock", ["~${name}", ".~lock.{name}#"])
 def test_a_return_open_in_excel_is_refused_and_the_others_imported(cycle, tmp_path, lock):
     """Staff who opened a return to look at it may have changed a value without saving: the

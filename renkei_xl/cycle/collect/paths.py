@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ...core import contract as c
 from ...safety import check_regular_file, find_lock, is_confined
-from .records import Refusal
+from .records import Refusal, readable_name
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
 # Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
@@ -27,8 +27,13 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     files: list[Path] = []
     refusals: list[Refusal] = []
     for p in map(Path, paths):
+        if not readable_name(p):
+            refusals.append(Refusal(p, _UNREADABLE_NAME))
+            continue
         if p.is_dir():
             entries = sorted(q for q in p.iterdir() if not _is_temporary(q))
+            refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
+            entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
             outside = [q for q in inside if not is_confined(q)]   # a server click's link elsewhere: never read
             refusals += [Refusal(q, "このマスターのフォルダーの外を指すリンクです（読みません）") for q in outside]
@@ -50,6 +55,12 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
         else:
             refusals.append(Refusal(p, "ファイルまたはフォルダーが見つかりません"))
     return list(dict.fromkeys(files)), refusals
+
+
+# A name whose bytes are not UTF-8 (shown by records.shown_file_name): it could be neither
+# printed nor kept in 取込履歴, so the file is refused, named, and the others go on.
+_UNREADABLE_NAME = ("ファイル名の文字コードが読めません（Windows で作った ZIP をこのサーバーで展開したときなど）。"
+                    "ファイル名を付け直してから、もう一度取り込んでください")
 
 
 def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
