@@ -475,6 +475,41 @@ def _header_renamed(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _row_inserted_with_values(path: Path, tmp: Path) -> Path:
+    """A row inserted inside the table and answered there, its 指標ID left empty."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    ws.protection.sheet = False
+    ws.insert_rows(top + 2)
+    ws.cell(top + 2, cols["実績値"]).value = 9
+    wb.save(path)
+    return path
+
+
+def _rows_added_below(path: Path, tmp: Path) -> Path:
+    """Answers typed in 5,000 rows below the table, without 指標ID."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    _top, cols = header_row(ws)
+    last = ws.max_row
+    for r in range(last + 3, last + 5003):
+        ws.cell(r, cols["実施状況"]).value = "実施"
+    wb.save(path)
+    return path
+
+
+def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
+    """Excel's シートの移動またはコピー: 「小樽市 (2)」, answers typed on the copy only."""
+    wb = openpyxl.load_workbook(path)
+    copy = wb.copy_worksheet(wb["小樽市"])
+    copy.title = "小樽市 (2)"
+    top, cols = header_row(copy)
+    copy.cell(top + 1, cols["実績値"]).value = 9
+    wb.save(path)
+    return path
+
+
 def _vba_project(tmp: Path) -> bytes:
     xlsm = init_master(tmp / "vba_source.xlsm", sample="fy2023")
     with zipfile.ZipFile(xlsm) as zf:
@@ -527,6 +562,9 @@ REFUSALS = {
     "municipality not in 設定": (_renamed_municipality, "設定シートの市町村一覧にありません"),
     "another year": (_other_year, "2022年度のファイル"),
     "row deleted": (_row_deleted, "行が削除されています"),
+    "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
+    "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります"),
+    "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
     "指標ID swapped": (_ids_swapped, "指標ID「04-1」のものです"),
@@ -623,6 +661,85 @@ def test_two_returns_of_one_municipality_import_only_the_newer_and_name_the_othe
     assert cell_of(master, "小樽市", "04-1", "実績値") == 7 and not cell_of(master, "小樽市", "06-1", "実績値")
 
 
+def _two_returns(folder: Path, issued: Path, names=("小樽市_第1回.xlsx", "小樽市_第2回.xlsx"), saved=(
+        dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc), dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))):
+    """An older and a newer return of 小樽市 (04-1: 5, then 7) in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    out = []
+    for name, value, when in zip(names, (5, 7), saved):
+        path = folder / name
+        path.write_bytes(issued.read_bytes())
+        set_cell(path, "小樽市", "04-1", "実績値", value)
+        if when is not None:
+            set_modified(path, when)
+        else:
+            rewrite_zip(path, path, {"docProps/core.xml": lambda b: re.sub(
+                rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>", b"", b)})
+        out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("refusal", ["open in Excel", "truncated", "rows deleted", "properties dropped, damaged"])
+def test_a_newest_return_that_is_refused_holds_its_municipality_whole(cycle, tmp_path, capsys, refusal):
+    """The newer return cannot be taken: the older one must not come in in its place (the
+    master would hold the stale answer and the run would look done). Whose the refused
+    file is, is told by its identity or, unreadable, by its name."""
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    older, newer = _two_returns(folder, issued["小樽市"])
+    if refusal == "open in Excel":
+        (folder / f"~${newer.name}").write_bytes(b"owner")
+    elif refusal == "truncated":
+        _truncated(newer, None)
+    elif refusal == "rows deleted":
+        _row_deleted(newer, None)
+    else:   # its identity unreadable and its name no help: it may be anyone's, so all are held
+        _truncated(newer, None)
+        newer = newer.rename(folder / "回答.xlsx")
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    before = cell_of(master, "小樽市", "04-1", "実績値")
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert cell_of(master, "小樽市", "04-1", "実績値") == before
+    assert re.search(rf"取り込みません: {older.name}: .*ファイル「{newer.name}」を取り込めないため", out), out
+    assert f"取り込みません: {newer.name}: " in out
+    assert f"取込: {older.name}" not in out
+    if refusal == "properties dropped, damaged":
+        assert "どの市町村のファイルか分からない" in out
+        assert "取込: 恵庭市" not in out
+    else:
+        assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
+
+
+def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path):
+    master, issued, _ = cycle
+    older, newer = _two_returns(tmp_path / "in", issued["小樽市"])
+    _row_deleted(older, None)
+    set_modified(older, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    report = collect(master, [tmp_path / "in"])
+    assert [r.path.name for r in report.refused] == [older.name]
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7
+
+
+@pytest.mark.parametrize("saved", ["none", "the same"])
+def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path, capsys, saved):
+    """No save time (or the same one) on two returns of one municipality: the names say
+    nothing of which came later, so neither is imported and both are named."""
+    master, issued, _ = cycle
+    when = None if saved == "none" else dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc)
+    first, second = _two_returns(tmp_path / "in", issued["小樽市"], ("小樽市_修正版.xlsx", "小樽市_回答.xlsx"),
+                                 (when, when))
+    before = cell_of(master, "小樽市", "04-1", "実績値")
+    code = main(["collect", str(master), str(tmp_path / "in")])
+    out = capsys.readouterr().out
+    assert code == 1 and cell_of(master, "小樽市", "04-1", "実績値") == before
+    for path in (first, second):
+        assert re.search(rf"取り込みません: {path.name}: .*「{first.name}」「{second.name}」のどれが新しいか", out) \
+            or re.search(rf"取り込みません: {path.name}: .*「{second.name}」「{first.name}」のどれが新しいか", out), out
+    assert "新しいファイル「" not in out
+
+
 def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     """A return saved as .xls or .csv, or put in a folder of its own, is named as not read
     (before, the run said nothing of it and exited 0)."""
@@ -634,11 +751,49 @@ def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     (folder / "千歳市.csv").write_text("指標ID,実績値\n04-1,9\n", encoding="utf-8")
     (folder / "sub" / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
     (folder / "説明.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "恵庭市_回答.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    (folder / "Thumbs.db").write_bytes(b"\0")            # the system's own: not named
     (folder / "~$説明.xlsx").write_bytes(b"lock")          # a lock file is no return of its own
     report = collect(master, [folder])
-    assert sorted(r.path.name for r in report.refused) == ["sub", "千歳市.csv", "江別市_2023年度_入力.xls"]
+    assert sorted(r.path.name for r in report.refused) == ["sub", "千歳市.csv", "恵庭市_回答.zip",
+                                                           "江別市_2023年度_入力.xls", "説明.pdf"]
+    zipped = next(r for r in report.refused if r.path.suffix == ".zip")
+    assert "ZIP を展開して、中の .xlsx をこのフォルダー" in zipped.reason
     assert all("取り込" in r.reason or "Excel ブック" in r.reason for r in report.refused)
     assert {ch.sheet for ch in report.changes} == {"小樽市"}
+
+
+def test_a_folder_holding_only_a_zip_is_no_silent_success(cycle, tmp_path, capsys):
+    """Returns sent as a (PPAP) ZIP: before, 「取り込むファイルがない」 and exit 0."""
+    master, _, _ = cycle
+    folder = tmp_path / "zipped"
+    folder.mkdir()
+    (folder / "小樽市_2023年度_入力.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "取り込みません: 小樽市_2023年度_入力.zip: 圧縮ファイル（.zip）です。ZIP を展開して" in out, out
+
+
+@pytest.mark.parametrize("encoded,shown", [("shift_jis", "小樽市_回答.xlsx"), ("latin-1", "\\xe9t\\xe9.xlsx")])
+def test_a_file_name_that_is_not_utf8_is_refused_by_name_and_the_others_imported(cycle, tmp_path, capsys,
+                                                                                encoded, shown):
+    """A Windows ZIP unpacked on Linux leaves Shift_JIS bytes in a name: before, the whole
+    collect crashed (exit 3) and the good files were not imported either."""
+    import os
+
+    master, _, filled = cycle
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    name = "小樽市_回答.xlsx" if encoded == "shift_jis" else "été.xlsx"
+    with open(os.fsencode(str(folder)) + b"/" + name.encode(encoded), "wb") as out:
+        out.write(filled["小樽市"].read_bytes())
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"取り込みません: {shown}: ファイル名の文字コードが読めません" in out, out
+    assert "取込: 恵庭市_2023年度_入力.xlsx" in out and cell_of(master, "恵庭市", "04-1", "実績値") is not None
 
 
 @pytest.mark.parametrize("lock", ["~${name}", ".~lock.{name}#"])

@@ -783,6 +783,28 @@ def test_an_error_value_in_an_input_is_a_finding_and_the_row_is_left_out(
     assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, f"エラー値「{error}」")
 
 
+# Cells stored as an error (t="e") whatever they hold, and a text in an error's shape: an
+# error value every time, never empty and never a text (a code Excel adds later included).
+ODD_ERRORS = {
+    "empty value": lambda ref: f'<c r="{ref}" t="e"><v></v></c>',
+    "no value": lambda ref: f'<c r="{ref}" t="e"/>',
+    "a code Excel may add": lambda ref: f'<c r="{ref}" t="e"><f>PY(0,0)</f><v>#TIMEOUT!</v></c>',
+    "a text unlike an error": lambda ref: f'<c r="{ref}" t="e"><v>abc</v></c>',
+    "typed new code": lambda ref: typed_text(ref, "#TIMEOUT!"),
+}
+ODD_CASES = [(place, odd) for place in ("municipality 実績値", "指標 実施状況（手入力）") for odd in ODD_ERRORS]
+
+
+@pytest.mark.parametrize("place,odd", ODD_CASES, ids=[f"{p}-{o}" for p, o in ODD_CASES])
+def test_any_cell_stored_as_an_error_is_an_error_value_in_the_master(
+        sample, sample_data, places, tmp_path, place, odd):
+    sheet, part, cell, ind_id, extra = places[place]
+    path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: ODD_ERRORS[odd](cell), **extra})
+    result, refusal = _read_or_refusal(path)
+    assert refusal is None, refusal
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "エラー値「#")
+
+
 SETTING_CELLS = {"対象年度": "B3", "概ね達成閾値": "B5", "区分": "B10"}
 SETTING_CASES = [(name, form, error) for name in SETTING_CELLS for form in FORMS for error in ISSUE_ERRORS
                  if name == "対象年度" or error in ("#REF!", "#N/A")]
@@ -885,6 +907,23 @@ def test_a_bad_returned_cell_is_not_imported_and_is_listed(sample, returned_samp
     assert not [ch for ch in changes if ch.indicator_id == "04-1"], changes   # the master's row stays
     assert [(ch.indicator_id, ch.new) for ch in changes] == [("06-1", 5)]      # the rest came in
     assert records[0].held_cells.startswith(f"{MUNI}!{cell}（")
+
+
+@pytest.mark.parametrize("odd", list(ODD_ERRORS))
+def test_a_returned_cell_stored_as_an_error_is_held_whatever_it_holds(sample, returned_sample, tmp_path, odd):
+    """Before, <c t="e"/> and <v></v> read as empty (the master's 2 became 空欄) and an
+    error code not on the tool's list was imported as text."""
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = with_cells(returned_sample, folder / returned_sample.name, RETURN_PART,
+                      {RETURN_VALUE: ODD_ERRORS[odd](RETURN_VALUE), RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
+    master = fresh_master(sample, tmp_path)
+    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    assert report.refusals == [] and len(report.records) == 1
+    (name, found), = report.held_by_file
+    assert [f.place for f in found] == [f"{MUNI}!{RETURN_VALUE}"] and found[0].is_error, found
+    assert "エラー値「#" in found[0].message, found
+    assert [(ch.indicator_id, ch.new) for ch in report.changes] == [("06-1", 5)]
 
 
 def test_a_bad_returned_cell_on_the_command_line_keeps_the_masters_value(sample, returned_sample, tmp_path):
@@ -1302,3 +1341,24 @@ def test_a_broken_name_is_told_apart_from_a_missing_one(sample, tmp_path):
     path.write_bytes(write_members(members))
     result, refusal = _read_or_refusal(path)
     assert result is None and "名前の定義「対象年度」の参照先「設定!#REF!」がセルを指していません" in refusal, refusal
+
+
+@pytest.mark.parametrize("cell,said,not_said", [
+    ("ZZ150000", "105,300,000 セル（上限 4,000,000 セル", ("上限 200,000 行", "上限 1,000 列")),
+    ("A300000", "300,000 行（上限 200,000 行）", ("上限 1,000 列", "セル（上限")),
+    ("ALZ5", "1,014 列（上限 1,000 列）", ("上限 200,000 行", "セル（上限")),
+])
+def test_an_oversized_sheet_is_refused_for_the_limit_it_is_over(cell, said, not_said):
+    """Before, ZZ150000 (within 200,000 rows and 1,000 columns) was refused naming those
+    two limits, while what it exceeds is the 4,000,000 cells."""
+    from renkei_xl.core.errors import UnreadableSheet
+    from renkei_xl.workbook.sheet_checks import check_extent
+    from renkei_xl.workbook.sheet_form import survey
+
+    row = int(re.sub(r"[A-Z]", "", cell))
+    raw = (f'<worksheet><sheetData><row r="{row}"><c r="{cell}"><v>1</v></c></row></sheetData></worksheet>').encode()
+    with pytest.raises(UnreadableSheet) as caught:
+        check_extent("小樽市", raw, b"", survey(raw, b"")[1])
+    message = str(caught.value)
+    assert f"{cell} まで" in message and said in message, message
+    assert not any(s in message for s in not_said), message

@@ -119,17 +119,25 @@ INPUT_ERROR = "（入力エラー）"
 # classified here, once, and never read as empty or zero. The last six are Excel 365's.
 ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                 "#SPILL!", "#CALC!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#FIELD!", "#PYTHON!", "#UNKNOWN!")
-_ERROR_SET = frozenset(ERROR_VALUES)
+# A cell stored as an error (<c t="e">) whose value names none (<v></v>, or no <v>, or a
+# text not shaped like an error): still an error, never an empty cell nor a text. The file
+# reader puts this in its grid in that cell's place (workbook.sheet_checks.cached_errors).
+UNKNOWN_ERROR = "#（種類の分からないエラー値）"
+_ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR))
+# Excel's error codes all take this shape (#N/A and #GETTING_DATA are in the list above):
+# a code Excel adds later (#TIMEOUT!) is an error too, not a text to import.
+_ERROR_SHAPE = re.compile(r"#[A-Z][A-Z0-9_./]*[!?]")
 CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
 
 
 def error_value(value: object) -> Optional[str]:
     """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
-    date never is, and an error is never mistaken for a number nor for an empty cell."""
-    if type(value) is not str or "#" not in value or len(value) > 16:   # most cells: one test
+    date never is, and an error is never mistaken for a number nor for an empty cell.
+    A code not on Excel's list today but in its shape counts (Excel adds new ones)."""
+    if type(value) is not str or "#" not in value or len(value) > 40:   # most cells: one test
         return None
     key = value.strip().upper()
-    return key if key in _ERROR_SET else None
+    return key if key in _ERROR_SET or _ERROR_SHAPE.fullmatch(key) else None
 
 
 # Finding types of the parse errors (Finding.type).

@@ -338,13 +338,13 @@ def _collect(live: LiveBook, title: str) -> str:
         lines += ["", UNKEYED_NOTE]
     if refused:
         lines += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:"]
-        lines += [f"・{r.path.name}: {r.reason}" for r in refused]
+        lines += [f"・{r.name}: {r.reason}" for r in refused]
     lines += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held])
     lines += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
     already = [r for r in refusals if r.kind == ALREADY]
     if already:
-        lines += ["", f"取り込み済みのファイル {len(already)} 件: " + "、".join(r.path.name for r in already)]
+        lines += ["", f"取り込み済みのファイル {len(already)} 件: " + "、".join(r.name for r in already)]
     listing = [f"・{ch.line()}" for ch in changes[:SHOWN_CHANGES]]
     if len(changes) > SHOWN_CHANGES:
         listing.append(f"　…ほか {len(changes) - SHOWN_CHANGES} か所")

@@ -96,6 +96,8 @@ class ReturnedBook:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception:   # calamine's own kinds, in English
             raise UserError(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
+        # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
+        rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
         return [with_errors([None if v == "" else v for v in row], errors.get(r))
                 for r, row in enumerate(rows)]
 

@@ -13,6 +13,7 @@ import re
 from typing import Mapping, Optional
 
 from ..core.errors import UnreadableSheet, UserError
+from ..core.values import UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
 from ..package.xml import dtd_refusal, has_dtd
@@ -118,9 +119,17 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
         # The message names the real last column (26 above is only the least calamine takes).
         widest = max((_column(letters) for letters in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)
-        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで、"
-                        f"上限は {MAX_ROWS:,} 行・{MAX_COLUMNS:,} 列）。"
-                        "Excel で使っていない行・列を選んで削除し、保存し直してください")
+        # Only the limits the sheet is over are named: the cells only, when rows and
+        # columns are each within theirs (ZZ150000: 702 × 150,000 cells).
+        over = []
+        if rows > MAX_ROWS:
+            over.append(f"{rows:,} 行（上限 {MAX_ROWS:,} 行）")
+        if cols > MAX_COLUMNS:
+            over.append(f"{cols:,} 列（上限 {MAX_COLUMNS:,} 列）")
+        if not over:
+            over = [f"{rows * cols:,} セル（上限 {MAX_CELLS:,} セル、行数×列数）"]
+        raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで: "
+                              f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
@@ -128,7 +137,8 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 ERROR_MARK = b't="e"'
 # Kept as text: ``re`` compiles each on its first use (its own cache), and most masters
 # hold no error value, so a command does not pay for compiling them at every start.
-_ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>'
+# A self-closing error cell (<c r="E5" t="e"/>) holds no value and is an error all the same.
+_ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
 _ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
 _ERROR_TEXT = rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>"
 
@@ -147,10 +157,14 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
 
     out: dict[int, dict[int, str]] = {}
     for m in re.finditer(_ERROR_CELL, raw):
-        ref, value = re.search(_ERROR_REF, m.group(1)), re.search(_ERROR_TEXT, m.group(2))
-        if ref and value and value.group(1).strip():
-            text = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
-            out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = text
+        ref, value = re.search(_ERROR_REF, m.group(1)), re.search(_ERROR_TEXT, m.group(2) or b"")
+        if not ref:
+            continue
+        # Every cell stored as an error is one: with its code as Excel shows it, else (no
+        # value, an empty one, a text unlike any error) as UNKNOWN_ERROR, never as "".
+        text = html.unescape(value.group(1).decode("utf-8", "replace")).strip() if value else ""
+        out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = (
+            text if error_value(text) is not None else UNKNOWN_ERROR)
     return out
 
 
@@ -169,7 +183,7 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
 
     def fix(m: re.Match) -> bytes:
         nonlocal changed
-        value = re.search(_ERROR_TEXT, m.group(2))
+        value = re.search(_ERROR_TEXT, m.group(2) or b"")
         if value is None or value.group(1).strip() in CALAMINE_ERRORS:
             return m.group(0)
         changed = True

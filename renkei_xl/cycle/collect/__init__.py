@@ -33,7 +33,7 @@ from ...core import contract as c
 from ...clock import now
 from ...core.contract_read import MasterData, text
 from .import_log import check_import_log, read_import_log
-from .inspect import identifier, inspect_file
+from .inspect import Attribution, identifier, inspect_file, returned_by
 from .paths import expand_paths, open_in_excel
 from .since_issue import changed_since_issue, first_since_issue
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
@@ -57,15 +57,19 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     stamp = now()
     files, refusals = expand_paths(paths, exclude)
     submissions: list[Submission] = []
+    unread: list[tuple[Refusal, Attribution]] = []
     for path in files:
         if (busy := open_in_excel(path)) is not None:
-            refusals.append(busy)
-            continue
-        try:
-            submissions.append(inspect_file(path, data, key))
-        except Refused as exc:
-            refusals.append(Refusal(path, exc.reason, exc.kind))
-    submissions, superseded = _newest_of_each(submissions)
+            refusal = busy
+        else:
+            try:
+                submissions.append(inspect_file(path, data, key))
+                continue
+            except Refused as exc:
+                refusal = Refusal(path, exc.reason, exc.kind)
+        refusals.append(refusal)
+        unread.append((refusal, returned_by(path, data)))
+    submissions, superseded = _newest_of_each(submissions, unread)
     refusals += superseded
 
     entries = {(e.municipality, e.indicator_id): e for e in data.entries}
@@ -115,18 +119,56 @@ def _changes(municipality: str, values: dict[str, dict[str, object]], entries, c
     return out
 
 
-def _newest_of_each(submissions: list[Submission]) -> tuple[list[Submission], list[Refusal]]:
-    """One submission per municipality: the newest by its save time (then its name). Each
-    file carries the municipality's whole sheet, so an older one beside it could only be
-    written and then written over, row by row; it is named as left out instead, never
-    mixed in silently."""
+def _newest_of_each(submissions: list[Submission], unread: Sequence[tuple[Refusal, Attribution]] = ()
+                    ) -> tuple[list[Submission], list[Refusal]]:
+    """One submission per municipality: the newest by its save time. Each file carries the
+    municipality's whole sheet, so an older one beside it could only be written and then
+    written over, row by row; it is named as left out instead, never mixed in silently.
+
+    Where the newest cannot be told, the municipality is held whole (every file of it
+    refused, the master keeps its values), because importing any of them would be a guess:
+    - two files without a save time, or with the same one (the file name says nothing of
+      which came later);
+    - a file that was refused (open in Excel, damaged, …) and may be that municipality's
+      newest (``unread``: inspect.returned_by tells whose it may be). It holds the
+      municipality unless its save time shows it is older than the newest taken; a file
+      that may be anyone's (unreadable, its name naming no municipality) holds every one."""
     ordered = sorted(submissions, key=lambda s: (s.modified or dt.datetime.min, s.path.name))
-    newest = {s.municipality: s for s in ordered}
-    kept = [s for s in ordered if newest[s.municipality] is s]
-    left = [Refusal(s.path, f"同じ市町村（{s.municipality}）の新しいファイル「{newest[s.municipality].path.name}」"
-                            "があるため、こちらは取り込みません（フォルダーには市町村ごとに最新の1つだけを置いてください）")
-            for s in ordered if newest[s.municipality] is not s]
+    by_muni: dict[str, list[Submission]] = {}
+    for s in ordered:
+        by_muni.setdefault(s.municipality, []).append(s)
+    kept: list[Submission] = []
+    left: list[Refusal] = []
+    for muni, subs in by_muni.items():
+        newest = subs[-1]
+        times = [s.modified for s in subs]
+        if len(subs) > 1 and (None in times or times.count(newest.modified) > 1):
+            names = "」「".join(s.path.name for s in subs)
+            left += [Refusal(s.path, f"同じ市町村（{muni}）のファイル「{names}」のどれが新しいか、保存日時から決められない"
+                                     "ため（保存日時がないか、同じです）、どれも取り込みません。新しい1つだけをフォルダーに"
+                                     "置いて、もう一度取り込んでください") for s in subs]
+            continue
+        blocking = [(r, a) for r, a in unread
+                    if (a.municipalities is None or muni in a.municipalities)
+                    and not (a.modified and newest.modified and a.modified < newest.modified)]
+        if blocking:
+            left += [Refusal(s.path, _held_for(muni, blocking)) for s in subs]
+            continue
+        kept.append(newest)
+        left += [Refusal(s.path, f"同じ市町村（{muni}）の新しいファイル「{newest.path.name}」があるため、こちらは取り込み"
+                                 "ません（フォルダーには市町村ごとに最新の1つだけを置いてください）") for s in subs[:-1]]
+    kept.sort(key=lambda s: (s.modified or dt.datetime.min, s.path.name))
     return kept, left
+
+
+def _held_for(muni: str, blocking: Sequence[tuple[Refusal, Attribution]]) -> str:
+    """Why a municipality's readable return is held: a refused file may be its newer one."""
+    names = "」「".join(r.path.name for r, _a in blocking)
+    whose = ("どの市町村のファイルか分からない" if all(a.municipalities is None for _r, a in blocking)
+             else f"同じ市町村（{muni}）の")
+    return (f"{whose}ファイル「{names}」を取り込めないため、{muni}のファイルはどれも取り込みません"
+            "（そちらが新しいファイルかもしれず、古いファイルを取り込むと新しい回答が古い値で置き換わります）。"
+            "そのファイルの理由を見て直すか、フォルダーから移してから、もう一度取り込んでください")
 
 
 def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,

@@ -3,16 +3,17 @@ or raises Refused with the reason (the list of what is refused is in the package
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from ...core import contract as c
-from ...core.book_kind import MASTER, not_a_return, recognise
+from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
-from ...core.refs import parse_ref
+from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
 from ...core.methods import cell_value
 from ...core.model import Entry
@@ -38,16 +39,62 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> S
 
     With ``key`` the file must carry the seal this master gave it when it was issued;
     without (a master that has no key) only the plain fingerprint is checked."""
+    raw = _read(path)
+    _check_container(path, raw)
+    with _load(raw, path.name) as wb:
+        return _inspect(path, raw, wb, data, key)
+
+
+def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE:
             raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise Refused(f"ファイルを読めません（{exc.strerror or exc}）") from None
-    _check_container(path, raw)
-    with _load(raw, path.name) as wb:
-        return _inspect(path, raw, wb, data, key)
+
+
+class Attribution(NamedTuple):
+    """Whose return a refused file may be (``municipalities``) and when it was saved.
+
+    ``municipalities`` is None when it may be anyone's (nothing in it can be read and its
+    name names no municipality), empty when it is no return at all (a master, a 確定版, a
+    readable workbook that carries no identity and names none)."""
+    municipalities: Optional[frozenset[str]]
+    modified: Optional[dt.datetime] = None
+
+
+def returned_by(path: Path, data: MasterData) -> Attribution:
+    """Whose return a file that collect refused may be, so that an older return of a
+    municipality is never imported in place of a newer one that could not be taken
+    (README: 回収ファイル取込). Every sign counts, none is preferred: the identity in the
+    properties, the visible block and the sheet split wrote, and the municipality names in
+    the file name; a file whose identity was typed over may be either municipality's."""
+    names = set(data.settings.names)
+    found = {m for m in names if m in path.name}
+    try:
+        raw = _read(path)
+        if _kind_of(raw) in (MASTER, CONFIRMED):
+            return Attribution(frozenset())
+        _check_container(path, raw)
+        with _load(raw, path.name) as wb:
+            ident = identifier(wb)
+            kind = recognise(wb.sheetnames, ident.get(P_MUNICIPALITY, ""))
+            shown_as = visible_identifier(wb).get(P_MUNICIPALITY, "")
+            found |= {m for m in (ident.get(P_MUNICIPALITY, ""), shown_as, kind.municipality) if m in names}
+            return Attribution(frozenset(found), wb.modified)
+    except (Refused, UserError):
+        return Attribution(frozenset(found) if found else None)
+
+
+def _kind_of(raw: bytes) -> Optional[str]:
+    """The kind of book a zip package is, from its sheet names alone (None when unreadable)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            return recognise(_sheet_names(zf, zf.namelist())).kind
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, KeyError):
+        return None
 
 
 def _municipality_of(wb, ident: dict[str, str], settings) -> str:
@@ -103,6 +150,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         grid = wb.grid(muni)
     except UserError as exc:
         raise Refused(str(exc)) from None
+    _check_other_sheets(wb, muni)
     book = Book({muni: grid}, {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
@@ -115,6 +163,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         raise Refused(f"シート「{muni}」に見出し「{'」「'.join(renamed)}」がありません（見出しが変更されています）")
 
     rows = list(book.rows(muni, header_row, cols))
+    _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
     _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
                 [e.indicator_id for e in master_entries])
     _check_row_labels(muni, rows, data.indicators)
@@ -314,6 +363,44 @@ def _check_row_labels(muni: str, rows, indicators) -> None:
         raise Refused(f"シート「{muni}」の {r} 行目: 指標ID「{ind_id}」の行の評価指標「{shown(name)}」は"
                        f"指標ID「{owners[name][0]}」のものです（指標IDが書き換えられたか、指標IDの列だけが並べ替え"
                        "られています）。配布したファイルに入力し直して送ってもらってください")
+
+
+def _check_other_sheets(wb, muni: str) -> None:
+    """Split writes the municipality's sheet and the hidden 選択肢 only. A value on any
+    other sheet (Excel's シートの移動またはコピー makes 「小樽市 (2)」, and answers typed
+    there) is never read: importing the file would drop those answers without a word and
+    log the file as imported. An added sheet left empty is no answer and does no harm."""
+    for name in wb.sheetnames:
+        if name in (muni, CHOICES_SHEET):
+            continue
+        try:
+            filled = any(text(v) for row in wb.grid(name) for v in row)
+        except UserError as exc:
+            raise Refused(f"配布時になかったシート「{name}」があり、読めません（{exc}）") from None
+        if filled:
+            raise Refused(f"配布時になかったシート「{name}」に値があります（シートをコピーして入力した可能性があります）。"
+                          f"このシートは取り込まないため、ファイルごと取り込みません。配布したシート「{muni}」に"
+                          "入力し直して送ってもらってください")
+
+
+def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:
+    """A value in a row without 指標ID (a row inserted inside the table, rows added below
+    it), in any column: it answers no indicator the master knows, so taking the other rows
+    and dropping it would lose an answer without a word. The file is refused whole, as a
+    file whose rows were changed is (README: 回収ファイル取込), naming the cells."""
+    found: list[str] = []
+    count = 0
+    for r, row in enumerate(grid[header_row:], start=header_row + 1):
+        if id_col - 1 < len(row) and text(row[id_col - 1]):
+            continue
+        filled = [col for col, v in enumerate(row, start=1) if text(v)]
+        count += len(filled)
+        found += [f"{muni}!{cell_ref(r, col)}" for col in filled[:5 - len(found)]]
+    if count:
+        more = f" ほか {count - len(found)} か所" if count > len(found) else ""
+        raise Refused(f"シート「{muni}」の指標IDのない行に値があります（{'、'.join(found)}{more}）。"
+                      "配布時になかった行に入力されているため、このファイルは取り込みません。"
+                      "配布したファイルの表の行に入力し直して送ってもらってください")
 
 
 def _check_rows(muni: str, got: list[str], want: list[str]) -> None:

@@ -7,12 +7,16 @@ from typing import Iterable
 
 from ...core import contract as c
 from ...safety import check_regular_file, find_lock, is_confined
-from .records import Refusal
+from .records import Refusal, readable_name
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
 # Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
 # a municipality that saved its return as .xls or .csv is told, not silently left out.
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
+# Returns often come zipped (PPAP: a password ZIP, its password in a second mail).
+ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
+# What the systems keep in any folder on their own: no one sent them, so they are not named.
+SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
 
 
 def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[Refusal]]:
@@ -23,8 +27,13 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     files: list[Path] = []
     refusals: list[Refusal] = []
     for p in map(Path, paths):
+        if not readable_name(p):
+            refusals.append(Refusal(p, _UNREADABLE_NAME))
+            continue
         if p.is_dir():
             entries = sorted(q for q in p.iterdir() if not _is_temporary(q))
+            refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
+            entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
             outside = [q for q in inside if not is_confined(q)]   # a server click's link elsewhere: never read
             refusals += [Refusal(q, "このマスターのフォルダーの外を指すリンクです（読みません）") for q in outside]
@@ -48,18 +57,38 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     return list(dict.fromkeys(files)), refusals
 
 
+# A name whose bytes are not UTF-8 (shown by records.shown_file_name): it could be neither
+# printed nor kept in 取込履歴, so the file is refused, named, and the others go on.
+_UNREADABLE_NAME = ("ファイル名の文字コードが読めません（Windows で作った ZIP をこのサーバーで展開したときなど）。"
+                    "ファイル名を付け直してから、もう一度取り込んでください")
+
+
 def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
-    """What in the folder is not read, where it looks like a return: another spreadsheet
-    format, or a folder holding workbooks (only the folder's own files are read)."""
+    """What in the folder is not read, each file named with the reason (a return sent as a
+    ZIP, a PDF or another format must not pass as "nothing to import"), and a folder
+    holding workbooks (only the folder's own files are read). Only what the systems keep
+    in every folder (SYSTEM_FILES, macOS' ``._`` files) is passed over in silence."""
+    shown = folder.resolve().name or str(folder.resolve())     # 「.」 names no folder
     out = []
     for q in others:
         suffix = q.suffix.lower()
-        if suffix in OTHER_SPREADSHEETS and not q.is_dir():
+        if not is_confined(q):          # a server click's link elsewhere: not even listed
+            continue
+        if q.is_dir():
+            if _holds_workbooks(q):
+                out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{shown}」の"
+                                      "直下に置いてください"))
+        elif q.name.lower() in SYSTEM_FILES or q.name.startswith("._"):
+            continue
+        elif suffix in OTHER_SPREADSHEETS:
             out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
                                   "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
-        elif q.is_dir() and is_confined(q) and _holds_workbooks(q):   # a link out is not even listed
-            out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{folder.resolve().name or folder.resolve()}」の"
-                                  "直下に置いてください"))
+        elif suffix in ARCHIVES:
+            out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。ZIP を展開して、中の .xlsx をこのフォルダー"
+                                  f"（{shown}）に置いてから、もう一度取り込んでください"))
+        else:
+            out.append(Refusal(q, "Excel ブック（.xlsx）ではないため、取り込みません（回収した入力用ファイルでなければ、"
+                                  "このフォルダーから移してください）"))
     return out
 
 

@@ -4,6 +4,7 @@ rows, and one checked returned file (a Submission)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
 
@@ -40,9 +41,37 @@ class Refusal(NamedTuple):
     reason: str
     kind: str = REFUSED
 
+    @property
+    def name(self) -> str:
+        """The file's name as both faces show it (printable: shown_file_name)."""
+        return shown_file_name(self.path)
+
     def line(self) -> str:
         mark = "取込済み" if self.kind == ALREADY else "取り込みません"
-        return f"{mark}: {self.path.name}: {self.reason}"
+        return f"{mark}: {self.name}: {self.reason}"
+
+
+def readable_name(path: Path) -> bool:
+    """Whether the file's name is text (on Linux, a name in bytes that are not UTF-8, such
+    as Shift_JIS from a Windows ZIP unpacked on the server, comes as surrogate escapes,
+    which neither a terminal nor the workbook's XML can hold)."""
+    try:
+        path.name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def shown_file_name(path: Path) -> str:
+    """``path``'s name, printable: as it is, else its bytes read as Windows' Japanese
+    (cp932) when they are that, else with the bytes that are not text as \\xNN."""
+    if readable_name(path):
+        return path.name
+    raw = os.fsencode(path.name)
+    try:
+        return raw.decode("cp932")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
 
 
 class ImportRecord(NamedTuple):
