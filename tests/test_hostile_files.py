@@ -791,7 +791,13 @@ ODD_ERRORS = {
     "a code Excel may add": lambda ref: f'<c r="{ref}" t="e"><f>PY(0,0)</f><v>#TIMEOUT!</v></c>',
     "a text unlike an error": lambda ref: f'<c r="{ref}" t="e"><v>abc</v></c>',
     "typed new code": lambda ref: typed_text(ref, "#TIMEOUT!"),
+    "no value, with a style": lambda ref: f'<c r="{ref}" s="1" t="e"></c>',
+    # A <v> with attributes, as other writers spell it: a known code calamine reads, and one
+    # it does not (which turned the whole sheet into "XML が壊れている").
+    "#N/A, value with space kept": lambda ref: f'<c r="{ref}" t="e"><v xml:space="preserve">#N/A</v></c>',
+    "#SPILL!, value with space kept": lambda ref: f'<c r="{ref}" t="e"><v xml:space="preserve">#SPILL!</v></c>',
 }
+ODD_SHOWN = {"#N/A, value with space kept": "#N/A」", "#SPILL!, value with space kept": "#SPILL!」"}
 ODD_CASES = [(place, odd) for place in ("municipality 実績値", "指標 実施状況（手入力）") for odd in ODD_ERRORS]
 
 
@@ -802,7 +808,7 @@ def test_any_cell_stored_as_an_error_is_an_error_value_in_the_master(
     path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: ODD_ERRORS[odd](cell), **extra})
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
-    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "エラー値「#")
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "エラー値「" + ODD_SHOWN.get(odd, "#"))
 
 
 SETTING_CELLS = {"対象年度": "B3", "概ね達成閾値": "B5", "区分": "B10"}

@@ -140,7 +140,7 @@ ERROR_MARK = b't="e"'
 # A self-closing error cell (<c r="E5" t="e"/>) holds no value and is an error all the same.
 _ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
 _ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
-_ERROR_TEXT = rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>"
+_ERROR_TEXT = rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
 
 
 def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
