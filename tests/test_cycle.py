@@ -1143,11 +1143,14 @@ def test_export_pdf_without_an_engine_writes_nothing(tmp_path, monkeypatch, caps
     assert out.read_bytes() == b"old xlsx" and out.with_suffix(".pdf").read_bytes() == b"old pdf"
 
 
-def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys):
+def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys, monkeypatch):
     """A municipality's filled-in file saved into 配布用 under the issued name was replaced
     by a blank one on the next split, without a backup. A file byte for byte what split
     writes needs none."""
+    from renkei_xl.cycle import distribute
     from renkei_xl.safety import list_backups
+
+    monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 8, 9, 0))   # before the deadline
 
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     outdir = tmp_path / "配布用"
