@@ -342,6 +342,29 @@ def test_a_broken_defined_name_is_said_as_possibly_broken_on_the_button(master, 
     assert code != 0
 
 
+ENTRIES = {c.CHECK: buttons.check, c.RECALC: buttons.recalc, c.SPLIT: buttons.split,
+           c.COLLECT: buttons.collect, c.EXPORT: buttons.export, c.ROLLOVER: buttons.rollover}
+
+
+@pytest.mark.parametrize("caption", [caption for caption, _macro, _what in c.BUTTONS])
+def test_every_button_says_it_stopped_in_one_japanese_sentence_naming_its_caption(master, tmp_path, caption):
+    """A stopped click read 「評価を再計算を中止しました」 and 「次年度のマスターを作成を中止しました」:
+    two captions end in を + verb, so the caption cannot stand bare before を. One helper
+    (contract.stopped) quotes it for every caption, on the button and on the server alike."""
+    import re
+
+    assert set(ENTRIES) == {caption for caption, _macro, _what in c.BUTTONS}
+    said = c.stopped(caption)
+    assert said == f"「{caption}」を中止しました。"
+    assert not re.search(r"を[^「」]*を中止", said), said
+    saved = _copy(master, tmp_path / "broken.xlsm")
+    wb = load_workbook(saved, keep_vba=True)
+    wb.defined_names[c.N_YEAR].attr_text = "設定!#REF!"
+    wb.save(saved)
+    alert = _only_alert(_run(ENTRIES[caption], payload_from_file(saved))[0])
+    assert alert["mode"] == "critical" and alert["prompt"].startswith(said + "\n"), alert["prompt"]
+
+
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):
     book = _copy(master, tmp_path / "book.xlsm")
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)

@@ -825,6 +825,12 @@ def test_long_book_and_folder_names_get_422_without_a_server_path(server):
     for entry in ("check", "export"):
         response = server.post(entry, long_book)
         assert response.status_code == 422 and "長すぎ" in response.text, response.text
+    from renkei_xl.server.app import endpoints
+
+    long_folder = _set_name(_payload(server.master), c.N_SERVER_FOLDER, "フ" * 300)
+    for entry, (caption, _macro) in endpoints().items():   # every caption in one grammatical sentence
+        response = server.post(entry, long_folder)
+        assert response.status_code == 422 and response.text.startswith(c.stopped(caption) + "\n"), response.text
     response = server.post("export", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "フ" * 300))
     assert response.status_code == 422 and "長すぎ" in response.text, response.text
     for name in ("CON.xlsm", "nul.xlsm", "マスター.xlsm. ", ".マスター.xlsm", "a\tb.xlsm"):

@@ -97,14 +97,14 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     except UserError as exc:
         place = REMOTE_PLACE.get()
         text = str(exc) if place is None else place.shown_text(str(exc))
-        _alert(book, live, f"{title}を中止しました。\n\n{text}", critical=True)
+        _alert(book, live, f"{c.stopped(title)}\n\n{text}", critical=True)
     except Exception as exc:  # the last guard: a sentence for staff, the details in a log
         if REMOTE_PLACE.get() is not None:
             # On the server the request fails as a whole (500 with a 受付番号, traceback in
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         log = _log_error(title)
-        _alert(book, live, f"{title}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
+        _alert(book, live, f"{c.named(title)}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
                f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。", critical=True)
     else:
         _alert(book, live, message)
@@ -239,7 +239,7 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
     """
     if not live.unsaved():
         return True
-    answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{title}を続けますか？\n"
+    answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{c.named(title)}を続けますか？\n"
                         "（「キャンセル」で中止します）", buttons="ok_cancel")
     if answer != "ok":
         return False
@@ -253,7 +253,7 @@ def _split(live: LiveBook, title: str) -> str:
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
-        return f"{title}を中止しました。"
+        return c.stopped(title)
     outdir = master.parent / SPLIT_DIR
     outdir.mkdir(parents=True, exist_ok=True)
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
@@ -282,7 +282,7 @@ def _export(live: LiveBook, title: str) -> str:
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
-        return f"{title}を中止しました。"
+        return c.stopped(title)
     place = REMOTE_PLACE.get()
     sent = place.sent_data if place is not None else None     # admission read this very payload
     data = sent if sent is not None else live.read()
@@ -379,12 +379,12 @@ def _rollover(live: LiveBook, title: str) -> str:
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
-        return f"{title}を中止しました。"
+        return c.stopped(title)
     live.status(f"{title}: 新しいマスターを作っています…")
     try:
         done = rollover_file(master)
     except TargetExists as exc:
         raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります。作り直す場合は、そのファイルを"
-                        f"削除するか別の名前に変えてから、もう一度「{title}」を押してください") from None
+                        f"削除するか別の名前に変えてから、もう一度{c.named(title)}を押してください") from None
     return "\n".join([*rollover_lines(done, _shown(done.path)), "",
                       "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])
