@@ -1206,6 +1206,29 @@ def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(s
                                  "values": None}])
 
 
+def test_a_menu_protected_with_a_password_costs_only_its_status_cells(server):
+    """Staff protect メニュー with a password (to keep the buttons in place). Its only write
+    is the last-run status, which the click's message says anyway: 入力チェック and
+    評価を再計算 run, leave the two status cells out and say so, instead of refusing the
+    whole command for 「入力チェックの印や取り込んだ値」 they never had to write."""
+    from renkei_xl.excel.buttons import left_out_line
+
+    master = _master_in(server, "メニューのパスワード")
+    _with_password(master, c.MENU)
+    payload = _payload(master)
+    menu = [s["name"] for s in payload["sheets"]].index(c.MENU)
+    with opened(master) as fs:
+        refs = [fs.state.names[n][1].split(":")[0] for n in (c.N_LAST_RUN, c.N_LAST_RESULT)]
+    for entry in ("check", "recalc"):
+        answer = server.post(entry, payload).json()
+        prompt, mode = _alerts(answer)[-1]["args"][0], _alerts(answer)[-1]["args"][3]
+        assert mode == "info", prompt
+        assert "シート「メニュー」はパスワードで保護されているため、最後の実行の日時と結果" in prompt, prompt
+        assert left_out_line(c.MENU, refs) in prompt, prompt
+        assert not [a for a in answer["actions"] if a.get("sheet_position") == menu], entry
+        apply_actions(payload, answer["actions"])      # Excel takes every action
+
+
 @pytest.mark.parametrize("protection", ["password", "structure"])
 def test_protection_set_after_the_last_save_stops_the_click_in_the_vba(server, protection):
     """The server knows protection from the master as last saved. Staff who protect a sheet

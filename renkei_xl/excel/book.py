@@ -67,8 +67,8 @@ def locked_sheet_message(names: Iterable[str]) -> str:
     """Why a click that would write a sheet protected with a password stops: the tool never
     has the password, and Excel refuses every write on a protected sheet."""
     shown = "」「".join(names)
-    return (f"シート「{shown}」はパスワードで保護されているため、ボタンからは書き込めません（入力チェックの印や"
-            "取り込んだ値を書く必要があります）。ブックは変更していません。「校閲」→「シート保護の解除」で保護を"
+    return (f"シート「{shown}」はパスワードで保護されているため、ボタンからは書き込めません（このボタンは"
+            "このシートに結果・印・値を書き込みます）。ブックは変更していません。「校閲」→「シート保護の解除」で保護を"
             "外すか、パスワードなしで保護し直してから、もう一度ボタンを押してください（パスワードのない保護は、"
             "ツールが書き込みの間だけ外して元どおりに戻します）")
 
@@ -283,6 +283,12 @@ class LiveBook(ABC):
         master is built with (formatting rows and columns and filtering allowed). A sheet
         protected with a password is not lifted: UserError(locked_sheet_message), before
         anything is written."""
+
+    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
+        """Which of ``sheet_names`` are protected with a password (the button cannot lift
+        them), where the engine can tell without writing; an engine that cannot tell says
+        none, and ``writable`` refuses such a sheet as before."""
+        return []
 
     @contextmanager
     def quiet(self) -> Iterator[None]:

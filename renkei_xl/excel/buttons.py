@@ -147,18 +147,30 @@ def _evaluate(live: LiveBook, title: str):
     return data, recalculate(data.settings, data.indicators, data.entries, data.findings)
 
 
-def _apply(live: LiveBook, plan) -> None:
+def _apply(live: LiveBook, plan) -> list[str]:
     """The plan written through Excel, protection lifted on every sheet it touches, the
-    tool sheets it writes protected again (renkei_xl.core.plan decides everything written)."""
+    tool sheets it writes protected again (renkei_xl.core.plan decides everything written).
+
+    The optional cells (メニュー's status) on a sheet protected with a password are left
+    out (WritePlan.leave_out) instead of refusing the command; returns the lines that say so."""
     from ..core.plan import owned_sheets
     from .apply import apply_plan
 
-    touched = [*owned_sheets(plan), *plan.staff_sheets, c.MENU]
+    left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
+    touched = [*owned_sheets(plan), *plan.staff_sheets]
     added = [name for name in owned_sheets(plan) if name not in live.sheetnames]
     if added and live.structure_locked():          # refused before anything is written
         raise UserError(locked_structure_message(added))
     with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
         apply_plan(live, plan)
+    return [left_out_line(sheet, [e.ref for e in left_out if e.sheet == sheet])
+            for sheet in dict.fromkeys(e.sheet for e in left_out)]
+
+
+def left_out_line(sheet: str, refs: Sequence[str]) -> str:
+    """What a click says of the status cells it did not write."""
+    return (f"シート「{sheet}」はパスワードで保護されているため、最後の実行の日時と結果（{'・'.join(refs)}）は"
+            "書き込んでいません。")
 
 
 def _check(live: LiveBook, title: str) -> str:
@@ -168,12 +180,13 @@ def _check(live: LiveBook, title: str) -> str:
     data, result = _evaluate(live, title)
     plan, result = validate_plan(master_state(live), data, result, title, now())
     live.status(f"{title}: 検証結果を書き込んでいます…")
-    _apply(live, plan)
+    left_out = _apply(live, plan)
     report = result.report
     head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if report.ok else
             f"入力チェックが終わりました。エラーが {len(report.errors)} 件あります。")
     return "\n".join([head, _findings_text(result.findings), "",
-                      f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。"])
+                      f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。",
+                      *left_out])
 
 
 def _recalc(live: LiveBook, title: str) -> str:
@@ -183,7 +196,7 @@ def _recalc(live: LiveBook, title: str) -> str:
     data, result = _evaluate(live, title)
     plan, result = recalc_plan(master_state(live), data, result, title, now())
     live.status(f"{title}: 一覧・集計・検証結果を書き込んでいます…")
-    _apply(live, plan)
+    left_out = _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
     rate = (f"達成割合 {s.fraction_text} = {s.rate_text}{s.left_out_text}" if s.rate is not None
@@ -191,7 +204,7 @@ def _recalc(live: LiveBook, title: str) -> str:
     return "\n".join([
         f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, rate, "",
         _findings_text(result.findings), "",
-        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。"])
+        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out])
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:

@@ -98,6 +98,10 @@ class RemoteBook(LiveBook):
     def structure_locked(self) -> bool:
         return self.client.structure
 
+    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
+        """What the server read from the saved master (PASSWORD_SHEETS_KEY)."""
+        return [n for n in dict.fromkeys(sheet_names) if n in self.client.locked and n in self.sheetnames]
+
     @contextmanager
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
         """The payload carries no protection state, and the client replays the actions
