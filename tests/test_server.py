@@ -1206,6 +1206,34 @@ def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(s
                                  "values": None}])
 
 
+def test_an_answer_past_what_the_client_takes_is_refused_in_japanese(server):
+    """The cell counts do not bound text: the FY2023 master with 10,000-character texts in
+    three 指標 columns (7 MB sent, under --max-mb) made 評価を再計算 answer 7.8 MB, past the
+    5 MB xlwings' VBA client is held to. The server measures every answer before sending it
+    and refuses one past that in Japanese, saying what to do; a smaller one is sent."""
+    from renkei_xl.server import limits
+
+    master = _master_in(server, "長い文章")
+    payload = _payload(master)
+    sheet = next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)
+    head = sheet["values"][0]
+    for row in sheet["values"][1:]:
+        for h in ("事業概要", "評価指標", "実施状況（手入力）"):
+            row[head.index(h)] = ("長い説明文" * 2001)[:10_000]
+    from renkei_xl.server.app import handle
+    from renkei_xl.server.config import ServerConfig
+
+    body = client_body(payload)
+    assert len(body) > 7_000_000      # over this fixture's --max-mb 1: the request handled as a 32 MB server would
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    status, text, outcome = handle(config, "recalc", body, True, "", c.RECALC, _master_id(master))
+    assert (status, outcome) == (413, "大きすぎる"), (status, str(text)[:300])
+    assert text.startswith(f"{c.named(c.RECALC)}の結果（ブックに書き込む内容）が "), text
+    assert "5 MB" in text and "renkei-xl コマンド" in text and "ブックは変更していません" in text
+    status, answer, _outcome = handle(config, "check", body, True, "", c.CHECK, _master_id(master))
+    assert status == 200 and limits.answer_bytes(answer) <= limits.MAX_ANSWER_BYTES   # small: sent
+
+
 def test_a_menu_protected_with_a_password_costs_only_its_status_cells(server):
     """Staff protect メニュー with a password (to keep the buttons in place). Its only write
     is the last-run status, which the click's message says anyway: 入力チェック and

@@ -296,6 +296,8 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
     except Exception:   # the button's own guard passes unexpected errors on (excel.buttons._run)
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
+    if (refused := limits.answer_refusal(caption or entry, limits.answer_bytes(answer))) is not None:
+        return refused          # never an answer the client cannot take
     return 200, answer, _outcome(answer)
 
 

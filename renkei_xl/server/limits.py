@@ -44,6 +44,33 @@ MAX_SHEETS = 255
 
 Refusal = tuple[int, str, str]      # (status, text for staff, outcome for the log)
 
+# The largest answer the project holds xlwings' VBA client to take (docs/performance.md:
+# every answer of the master served is under it, 評価を再計算's 2,000 rows 1.7 MB). The
+# counts above do not bound text: 10,000-character texts in three 指標 columns of the
+# FY2023 master made a 7.8 MB answer. So the answer itself is measured before it is sent.
+MAX_ANSWER_BYTES = 5 * 1024 * 1024
+# Room for what is added after the measure (the 受付番号 on a stopped click's message).
+_ANSWER_NOTE_ROOM = 1024
+
+
+def answer_bytes(answer: dict) -> int:
+    """The answer's size as sent (starlette's JSONResponse encodes it so)."""
+    import json
+
+    return len(json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8"))
+
+
+def answer_refusal(caption: str, size: int) -> Optional[Refusal]:
+    """Why an answer is not sent (None: send it): past what the client can take, staff get a
+    Japanese reason and what to do instead of an answer Excel cannot replay."""
+    if size + _ANSWER_NOTE_ROOM <= MAX_ANSWER_BYTES:
+        return None
+    return 413, (f"{c.named(caption)}の結果（ブックに書き込む内容）が {size / 1024 / 1024:.1f} MB になり、Excel がサーバーから"
+                 f"受け取れる大きさ（{MAX_ANSWER_BYTES // 1024 // 1024} MB）を超えるため、サーバーからは書き込めません。"
+                 "ブックは変更していません。指標シートの長い文章（事業概要・評価指標・実施状況など）を短くするか、"
+                 "パソコンの Python か renkei-xl コマンドで実行してください（こちらはサーバーの答えを通さずにブックに書き込みます）。"), "大きすぎる"
+
 
 # Values a body can hold before it is parsed: every JSON value in an array but the last is
 # followed by a comma, so the commas bound the cells from above (and the names, a few
