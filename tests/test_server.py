@@ -1206,6 +1206,49 @@ def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(s
                                  "values": None}])
 
 
+@pytest.mark.parametrize("fill", [None, "FFFF00"])
+def test_a_marked_cells_own_fill_is_recorded_and_given_back_alike_by_button_and_cli(server, fill, tmp_path):
+    """小樽市's 実績値 with no fill (pasted with its formats) or a staff highlight, holding
+    「約10件」, is marked by 入力チェック and then fixed. The button recorded FFFBE5 (the
+    contract's input fill: the payload carries no colours) and gave that back; the command
+    line recorded and gave back the cell's own. The server reads the fill from the saved
+    master, as the command line does: both record and give back the same."""
+    from openpyxl.styles import PatternFill
+    from remote_payload import file_rows, payload_after
+
+    master = _master_in(server, f"元の塗り/{fill or 'なし'}")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ws["E2"] = "約10件"
+    ws["E2"].fill = PatternFill("solid", fgColor=fill) if fill else PatternFill(fill_type=None)
+    wb.save(master)
+    cli = shutil.copyfile(master, tmp_path / "cli.xlsm")
+    recorded = fill or c.NO_FILL
+
+    first = _payload(master)
+    response = server.post("check", first, headers={**server.headers, "X-Renkei-Master": _master_id(master)})
+    applied = apply_actions(first, response.json()["actions"])
+    row = next(r for r in applied.rows(c.FINDINGS) if r and r[1] == "小樽市" and r[2] == "E2")
+    assert row[-1] == recorded, row
+    assert cli_main(["validate", str(cli)]) == 1
+    assert next(r for r in file_rows(cli, c.FINDINGS) if r and r[1] == "小樽市" and r[2] == "E2")[-1] == recorded
+
+    second = payload_after(first, applied)
+    sheet = next(s for s in second["sheets"] if s["name"] == "小樽市")
+    sheet["values"][1][4] = 10
+    response = server.post("check", second, headers={**server.headers, "X-Renkei-Master": _master_id(master)})
+    position = [s["name"] for s in second["sheets"]].index("小樽市")
+    given = [a["args"][0] for a in response.json()["actions"] if a["func"] == "setRangeColor"
+             and a["sheet_position"] == position and (a["start_row"], a["start_column"]) == (1, 4)]
+    assert given == [None if fill is None else "#" + fill], given
+    wb = load_workbook(cli, keep_vba=True)
+    wb["小樽市"]["E2"] = 10
+    wb.save(cli)
+    assert cli_main(["validate", str(cli)]) == 0
+    back = load_workbook(cli)["小樽市"]["E2"].fill
+    assert (back.fgColor.rgb[-6:] if back.fill_type == "solid" else None) == fill
+
+
 def test_an_answer_past_what_the_client_takes_is_refused_in_japanese(server):
     """The cell counts do not bound text: the FY2023 master with 10,000-character texts in
     three 指標 columns (7 MB sent, under --max-mb) made 評価を再計算 answer 7.8 MB, past the

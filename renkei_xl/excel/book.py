@@ -44,6 +44,9 @@ RENKEI_CLIENT_KEY = "renkei_client"
 PASSWORD_SHEETS_KEY = "renkei_password_sheets"
 # And whether its structure is protected (no sheet can be added).
 STRUCTURE_KEY = "renkei_structure_locked"
+# And the saved master's file, whose cell formats say what fill a cell had before a mark
+# (the payload carries no colours: excel.remote.SavedFills).
+SAVED_MASTER_KEY = "renkei_saved_master"
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"
@@ -173,6 +176,11 @@ class LiveBook(ABC):
     def read(self) -> MasterData:
         sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
         return read_contract(sheets, self.names)
+
+    def fill_source(self) -> Optional[Callable[[str, str], Optional[str]]]:
+        """Where a plan learns the fill a cell has before its mark (MasterState.fill_of):
+        the cell itself where the engine reads colours; None where nothing can say it."""
+        return self.fill_of if self.reads_colours else None
 
     def fill_of(self, sheet_name: str, ref: str) -> Optional[str]:
         """A cell's solid fill as "RRGGBB" (None: no fill), where ``reads_colours``."""

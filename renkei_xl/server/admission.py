@@ -58,9 +58,10 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
             locked, structure = protection_of(master)
         except UserError as exc:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None
-    if locked or structure:
-        from ..excel.book import PASSWORD_SHEETS_KEY, STRUCTURE_KEY
+    from ..excel.book import PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
 
+    payload[SAVED_MASTER_KEY] = str(master)     # the fills a mark records (excel.remote.SavedFills)
+    if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     return master.parent
 
