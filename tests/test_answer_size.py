@@ -264,6 +264,29 @@ def test_a_body_of_more_values_than_served_is_refused_before_it_is_parsed(strays
     assert status == 413 and outcome == "大きすぎる" and "大きすぎて" in text, text
 
 
+def test_commas_inside_texts_are_not_counted_as_values():
+    """3,000 pasted CSV lines (one cell each, 6,000 cells, 3.6 MB) were refused as more than
+    900,000 values: every comma byte was counted, those inside texts too. Only the commas
+    between values count (escaped quotes and backslashes honoured), still without a parse
+    and in C speed; many values are still refused, strings or numbers alike."""
+    import time
+
+    csv = [[",".join(str(i) for i in range(320))] for _ in range(3_000)]
+    body = json.dumps({"sheets": [{"name": "メモ", "values": csv}]}, ensure_ascii=False).encode("utf-8")
+    assert body.count(b",") > limits.MAX_COMMAS
+    assert limits.value_commas(body) == 2_999 + 1 and limits.body_refusal(body) is None
+    tricky = [['a\\",' * 400, "\\" * 300 + "," * 300, 'x"y,' * 300] for _ in range(1_000)]
+    body = json.dumps({"values": tricky}).encode()
+    assert body.count(b",") > limits.MAX_COMMAS and limits.value_commas(body) == 2 * 1_000 + 999
+    many = [["a"] * 10 for _ in range(limits.MAX_COMMAS // 10 + 1)]
+    numbers = [[1, "x,y"] * 5 for _ in range(limits.MAX_COMMAS // 10 + 1)]
+    for values in (many, numbers):
+        body = json.dumps({"values": values}).encode()
+        started = time.perf_counter()
+        assert limits.body_refusal(body) is not None
+        assert time.perf_counter() - started < 5
+
+
 def test_the_largest_master_served_is_under_the_bound_on_values(largest):
     payload, _folder = largest
     assert limits.body_refusal(json.dumps(payload, ensure_ascii=False).encode("utf-8")) is None

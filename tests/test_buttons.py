@@ -291,6 +291,45 @@ def test_a_status_past_a_cells_limit_is_written_cut_as_the_command_line_cuts_it(
     assert cell_length(shown) == CELL_TEXT_LIMIT == EXCEL_CELL_TEXT - 1
 
 
+@pytest.mark.parametrize("length", [32_766, 32_767, 32_768])
+def test_a_status_of_excels_full_cell_is_no_error_on_either_face(master, tmp_path, length):
+    """Excel's cell holds 32,767 characters. A 実施状況 of exactly that was an エラー (exit 1)
+    claiming a cell holds 32,766: that limit is the tool's own writes (the buttons' text
+    prefix counts against Excel's), so such a cell is a warning that 一覧 shows it cut; only
+    a longer text (a file another tool wrote) is an error. Both faces list the same."""
+    from renkei_xl.core.values import EXCEL_CELL_TEXT
+
+    saved = _copy(master, tmp_path / "full.xlsm")
+    _value_cell, row = _entry_cell(saved, BAD_MUNICIPALITY)
+    ws = load_workbook(saved)[BAD_MUNICIPALITY]
+    col = next(x.column for r in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) for x in r if x.value == "実施状況")
+    cell = ws.cell(row, col).coordinate
+    _put(saved, BAD_MUNICIPALITY, cell, "あ" * min(length, EXCEL_CELL_TEXT))
+    if length > EXCEL_CELL_TEXT:     # openpyxl stops at Excel's limit: another tool wrote this one
+        import zipfile
+
+        full = ("あ" * EXCEL_CELL_TEXT).encode()
+        raw = tmp_path / "raw.xlsm"
+        with zipfile.ZipFile(saved) as zin, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                zout.writestr(info, zin.read(info.filename).replace(full, ("あ" * length).encode()))
+        raw.replace(saved)
+    cli = _copy(saved, tmp_path / "cli.xlsm")
+    applied, _ = _run(buttons.check, payload_from_file(saved))
+    code = cli_main(["validate", str(cli)])
+    assert applied.rows(c.FINDINGS)[1:] == _cli_rows(cli, c.FINDINGS)[1:]
+    listed = [r for r in applied.rows(c.FINDINGS)
+              if r and r[1] == BAD_MUNICIPALITY and r[2] == cell and f"{length:,}文字あり" in str(r[4])]
+    if length < EXCEL_CELL_TEXT:
+        assert listed == [] and code == 0
+    elif length == EXCEL_CELL_TEXT:
+        assert [r[0] for r in listed] == ["警告"] and code == 0, listed
+        assert "32,767文字あり、Excel のセルには入ります" in listed[0][4]
+    else:
+        assert [r[0] for r in listed] == ["エラー"] and code == 1, listed
+        assert "Excel の1つのセルに書ける32,767文字を超えています" in listed[0][4]
+
+
 # Each 指標 text column on a row of its own, in one master: one recalc on each face.
 LONG_TEXT_ROWS = {"summary": "04-1", "project_name": "06-1", "name": "08-1", "baseline": "10-1",
                   "target": "12-1", "role": "14-1"}
@@ -340,6 +379,29 @@ def test_a_broken_defined_name_is_said_as_possibly_broken_on_the_button(master, 
     assert f"名前の定義「{c.N_YEAR}」がないか、参照先が壊れています" in prompt, prompt
     code = cli_main(["validate", str(saved)])
     assert code != 0
+
+
+ENTRIES = {c.CHECK: buttons.check, c.RECALC: buttons.recalc, c.SPLIT: buttons.split,
+           c.COLLECT: buttons.collect, c.EXPORT: buttons.export, c.ROLLOVER: buttons.rollover}
+
+
+@pytest.mark.parametrize("caption", [caption for caption, _macro, _what in c.BUTTONS])
+def test_every_button_says_it_stopped_in_one_japanese_sentence_naming_its_caption(master, tmp_path, caption):
+    """A stopped click read 「評価を再計算を中止しました」 and 「次年度のマスターを作成を中止しました」:
+    two captions end in を + verb, so the caption cannot stand bare before を. One helper
+    (contract.stopped) quotes it for every caption, on the button and on the server alike."""
+    import re
+
+    assert set(ENTRIES) == {caption for caption, _macro, _what in c.BUTTONS}
+    said = c.stopped(caption)
+    assert said == f"「{caption}」を中止しました。"
+    assert not re.search(r"を[^「」]*を中止", said), said
+    saved = _copy(master, tmp_path / "broken.xlsm")
+    wb = load_workbook(saved, keep_vba=True)
+    wb.defined_names[c.N_YEAR].attr_text = "設定!#REF!"
+    wb.save(saved)
+    alert = _only_alert(_run(ENTRIES[caption], payload_from_file(saved))[0])
+    assert alert["mode"] == "critical" and alert["prompt"].startswith(said + "\n"), alert["prompt"]
 
 
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):

@@ -610,6 +610,19 @@ def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, cap
     assert log[0][6] == "取り込まなかったセル" and re.match(rf"小樽市!{column}\d+（", log[1][6]), log
 
 
+def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_one_less(cycle, capsys):
+    """A 実施状況 of Excel's full 32,767 characters is only a warning in the master (一覧 shows
+    it cut), but importing it means the tool writes it into the master's cell, and the
+    buttons' text prefix counts against Excel's limit: the row is held and named, as before."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", "あ" * 32_767)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!\w+\d+ 04-1: 実施状況が32,767文字あり", out), out
+    assert not cell_of(master, "小樽市", "04-1", "実施状況")
+
+
 def test_refused_file_does_not_block_the_good_ones(cycle):
     master, _, filled = cycle
     _truncated(filled["小樽市"], None)

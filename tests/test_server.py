@@ -825,6 +825,12 @@ def test_long_book_and_folder_names_get_422_without_a_server_path(server):
     for entry in ("check", "export"):
         response = server.post(entry, long_book)
         assert response.status_code == 422 and "長すぎ" in response.text, response.text
+    from renkei_xl.server.app import endpoints
+
+    long_folder = _set_name(_payload(server.master), c.N_SERVER_FOLDER, "フ" * 300)
+    for entry, (caption, _macro) in endpoints().items():   # every caption in one grammatical sentence
+        response = server.post(entry, long_folder)
+        assert response.status_code == 422 and response.text.startswith(c.stopped(caption) + "\n"), response.text
     response = server.post("export", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "フ" * 300))
     assert response.status_code == 422 and "長すぎ" in response.text, response.text
     for name in ("CON.xlsm", "nul.xlsm", "マスター.xlsm. ", ".マスター.xlsm", "a\tb.xlsm"):
@@ -1198,6 +1204,100 @@ def test_a_sheet_protected_with_a_password_is_never_written_through_the_server(s
     with pytest.raises(ExcelError, match="「小樽市」はパスワードで保護"):      # what lifting it would meet
         apply_actions(payload, [{"func": "renkeiUnprotectSheets", "args": [["小樽市"], [], {}, client_refusals()],
                                  "values": None}])
+
+
+@pytest.mark.parametrize("fill", [None, "FFFF00"])
+def test_a_marked_cells_own_fill_is_recorded_and_given_back_alike_by_button_and_cli(server, fill, tmp_path):
+    """小樽市's 実績値 with no fill (pasted with its formats) or a staff highlight, holding
+    「約10件」, is marked by 入力チェック and then fixed. The button recorded FFFBE5 (the
+    contract's input fill: the payload carries no colours) and gave that back; the command
+    line recorded and gave back the cell's own. The server reads the fill from the saved
+    master, as the command line does: both record and give back the same."""
+    from openpyxl.styles import PatternFill
+    from remote_payload import file_rows, payload_after
+
+    master = _master_in(server, f"元の塗り/{fill or 'なし'}")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ws["E2"] = "約10件"
+    ws["E2"].fill = PatternFill("solid", fgColor=fill) if fill else PatternFill(fill_type=None)
+    wb.save(master)
+    cli = shutil.copyfile(master, tmp_path / "cli.xlsm")
+    recorded = fill or c.NO_FILL
+
+    first = _payload(master)
+    response = server.post("check", first, headers={**server.headers, "X-Renkei-Master": _master_id(master)})
+    applied = apply_actions(first, response.json()["actions"])
+    row = next(r for r in applied.rows(c.FINDINGS) if r and r[1] == "小樽市" and r[2] == "E2")
+    assert row[-1] == recorded, row
+    assert cli_main(["validate", str(cli)]) == 1
+    assert next(r for r in file_rows(cli, c.FINDINGS) if r and r[1] == "小樽市" and r[2] == "E2")[-1] == recorded
+
+    second = payload_after(first, applied)
+    sheet = next(s for s in second["sheets"] if s["name"] == "小樽市")
+    sheet["values"][1][4] = 10
+    response = server.post("check", second, headers={**server.headers, "X-Renkei-Master": _master_id(master)})
+    position = [s["name"] for s in second["sheets"]].index("小樽市")
+    given = [a["args"][0] for a in response.json()["actions"] if a["func"] == "setRangeColor"
+             and a["sheet_position"] == position and (a["start_row"], a["start_column"]) == (1, 4)]
+    assert given == [None if fill is None else "#" + fill], given
+    wb = load_workbook(cli, keep_vba=True)
+    wb["小樽市"]["E2"] = 10
+    wb.save(cli)
+    assert cli_main(["validate", str(cli)]) == 0
+    back = load_workbook(cli)["小樽市"]["E2"].fill
+    assert (back.fgColor.rgb[-6:] if back.fill_type == "solid" else None) == fill
+
+
+def test_an_answer_past_what_the_client_takes_is_refused_in_japanese(server):
+    """The cell counts do not bound text: the FY2023 master with 10,000-character texts in
+    three 指標 columns (7 MB sent, under --max-mb) made 評価を再計算 answer 7.8 MB, past the
+    5 MB xlwings' VBA client is held to. The server measures every answer before sending it
+    and refuses one past that in Japanese, saying what to do; a smaller one is sent."""
+    from renkei_xl.server import limits
+
+    master = _master_in(server, "長い文章")
+    payload = _payload(master)
+    sheet = next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)
+    head = sheet["values"][0]
+    for row in sheet["values"][1:]:
+        for h in ("事業概要", "評価指標", "実施状況（手入力）"):
+            row[head.index(h)] = ("長い説明文" * 2001)[:10_000]
+    from renkei_xl.server.app import handle
+    from renkei_xl.server.config import ServerConfig
+
+    body = client_body(payload)
+    assert len(body) > 7_000_000      # over this fixture's --max-mb 1: the request handled as a 32 MB server would
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    status, text, outcome = handle(config, "recalc", body, True, "", c.RECALC, _master_id(master))
+    assert (status, outcome) == (413, "大きすぎる"), (status, str(text)[:300])
+    assert text.startswith(f"{c.named(c.RECALC)}の結果（ブックに書き込む内容）が "), text
+    assert "5 MB" in text and "renkei-xl コマンド" in text and "ブックは変更していません" in text
+    status, answer, _outcome = handle(config, "check", body, True, "", c.CHECK, _master_id(master))
+    assert status == 200 and limits.answer_bytes(answer) <= limits.MAX_ANSWER_BYTES   # small: sent
+
+
+def test_a_menu_protected_with_a_password_costs_only_its_status_cells(server):
+    """Staff protect メニュー with a password (to keep the buttons in place). Its only write
+    is the last-run status, which the click's message says anyway: 入力チェック and
+    評価を再計算 run, leave the two status cells out and say so, instead of refusing the
+    whole command for 「入力チェックの印や取り込んだ値」 they never had to write."""
+    from renkei_xl.excel.buttons import left_out_line
+
+    master = _master_in(server, "メニューのパスワード")
+    _with_password(master, c.MENU)
+    payload = _payload(master)
+    menu = [s["name"] for s in payload["sheets"]].index(c.MENU)
+    with opened(master) as fs:
+        refs = [fs.state.names[n][1].split(":")[0] for n in (c.N_LAST_RUN, c.N_LAST_RESULT)]
+    for entry in ("check", "recalc"):
+        answer = server.post(entry, payload).json()
+        prompt, mode = _alerts(answer)[-1]["args"][0], _alerts(answer)[-1]["args"][3]
+        assert mode == "info", prompt
+        assert "シート「メニュー」はパスワードで保護されているため、最後の実行の日時と結果" in prompt, prompt
+        assert left_out_line(c.MENU, refs) in prompt, prompt
+        assert not [a for a in answer["actions"] if a.get("sheet_position") == menu], entry
+        apply_actions(payload, answer["actions"])      # Excel takes every action
 
 
 @pytest.mark.parametrize("protection", ["password", "structure"])

@@ -29,7 +29,7 @@ from itertools import chain
 from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
-from .findings import TEXT_TOO_LONG
+from .findings import IN_TOOL_CELL, TEXT_TOO_LONG
 from .model import Consolidated, Entry, Finding, Indicator, Settings
 from .validate import input_error_reason, input_errors
 from .values import CELL_TEXT_LIMIT, INPUT_ERROR, cell_length, fit_cell
@@ -156,6 +156,7 @@ def fit_texts(ind: Indicator, c: Consolidated, sources: Iterable[str] = ()
             source_too_long = any(cell_length(t) > CELL_TEXT_LIMIT for t in sources if t)
         if n > CELL_TEXT_LIMIT and not source_too_long:
             findings.append(TEXT_TOO_LONG.at(ind.sheet, ind.cell(cell_field), ind.id, length=n,
+                                             where=IN_TOOL_CELL, limit=CELL_TEXT_LIMIT,
                                              label=f"一覧の{label}（市町村の実施状況と内訳を合わせた長さ）"))
     if not changes:
         return c, findings

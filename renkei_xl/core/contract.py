@@ -141,6 +141,18 @@ BUTTONS = (  # (caption, VBA macro, what it does)
     (ROLLOVER, "Renkei.RenkeiRollover", "次の年度のマスターを別のファイルに作ります（このブックは変更しません）"),
 )
 
+
+def named(caption: str) -> str:
+    """A caption inside a sentence, in 「」: two captions end in を + verb (評価を再計算,
+    次年度のマスターを作成), so a bare caption before を/は reads 「評価を再計算を中止しました」.
+    Quoted, every caption is a name and every sentence stays Japanese."""
+    return f"「{caption}」"
+
+
+def stopped(caption: str) -> str:
+    """The one sentence a stopped click starts with, for every caption and every face."""
+    return f"{named(caption)}を中止しました。"
+
 # The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS.
 STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
                  "未構築", "未実施", "実施なし", "（未集計）")

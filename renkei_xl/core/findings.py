@@ -16,7 +16,7 @@ overrides the type's own only where the rule says so (a 基本KPI's unit mismatc
 from typing import NamedTuple, Optional
 
 from .model import ERROR, WARNING, Finding
-from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, RANGE, TOO_LARGE, TOO_LONG,
+from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, RANGE, TOO_LARGE, TOO_LONG,
                      TRUNCATION_MARK, UNPARSEABLE)
 
 
@@ -69,12 +69,24 @@ PARSE_HINTS = {
 }
 UNREADABLE = {code: _type(code, ERROR, "{label}: {reason}", hint) for code, hint in PARSE_HINTS.items()}
 
+# Two limits (values.EXCEL_CELL_TEXT, CELL_TEXT_LIMIT): a staff cell holds Excel's 32,767,
+# the tool writes at most one less (the buttons' text prefix counts against Excel's limit).
+# ``where``/``limit``: which of the two a text is over, said truly at each call.
 TEXT_TOO_LONG = _type(
     "text-too-long", ERROR,
-    f"{{label}}が{{length:,}}文字あり、1つのセルに書ける{CELL_TEXT_LIMIT:,}文字を超えています"
+    f"{{label}}が{{length:,}}文字あり、{{where}}に書ける{{limit:,}}文字を超えています"
     f"（一覧には{CELL_TEXT_LIMIT:,}文字で切り、末尾に「{TRUNCATION_MARK}」と表示します）",
     f"{CELL_TEXT_LIMIT:,}文字以内に要約してください（市町村の実施状況を合わせた長さなら、"
     "実施状況（手入力）に要約を入力してください）")
+IN_EXCEL_CELL, IN_TOOL_CELL = "Excel の1つのセル", "ツールが書く1つのセル"
+# A staff text of exactly Excel's limit: nothing is wrong with the cell, but the tool can
+# write one character less (一覧, or the master's cell on import), so 一覧 shows it cut.
+TEXT_CUT = _type(
+    "text-cut", WARNING,
+    f"{{label}}が{{length:,}}文字あり、Excel のセルには入りますが、ツールが書き込めるのは{CELL_TEXT_LIMIT:,}文字"
+    f"までです（ボタンは文字列の印「'」を付けて書き、それも Excel の上限{EXCEL_CELL_TEXT:,}文字に数えられます）。"
+    f"一覧には{CELL_TEXT_LIMIT:,}文字で切り、末尾に「{TRUNCATION_MARK}」と表示します",
+    "1文字以上短くすると、一覧に全文が載ります")
 
 # 一覧's rows stop at Excel's tallest (text_fit.MAX_ROW_HEIGHT): a text that needs more is
 # whole in its cell but cut on the screen and in print, so staff hear of it before they

@@ -34,7 +34,7 @@ from .sheet_summary import summary_sheet
 
 def menu_cells(state: MasterState, line: str, when: dt.datetime) -> list[CellEdit]:
     """The two status cells of メニュー (by their defined names); an older master without
-    the names gets none."""
+    the names gets none. Optional writes: a click is not refused for them (CellEdit)."""
     out = []
     for name, value, fmt in ((c.N_LAST_RUN, when, c.DATETIME_FORMAT), (c.N_LAST_RESULT, line, None)):
         if name not in state.names:
@@ -43,7 +43,7 @@ def menu_cells(state: MasterState, line: str, when: dt.datetime) -> list[CellEdi
         if sheet not in state.sheetnames:
             continue
         row, col = parse_ref(ref.split(":")[0])
-        out.append(CellEdit(sheet, row, col, value, fmt))
+        out.append(CellEdit(sheet, row, col, value, fmt, optional=True))
     return out
 
 

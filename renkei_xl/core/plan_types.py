@@ -150,12 +150,18 @@ class SheetPlan:
 
 
 class CellEdit(NamedTuple):
-    """A staff-sheet cell set to ``value`` (a str is always text, never a formula)."""
+    """A staff-sheet cell set to ``value`` (a str is always text, never a formula).
+
+    ``optional``: a write the command's result does not depend on (メニュー's last-run
+    status, which the click's own message says anyway). A face that cannot write its sheet
+    (a sheet staff protected with a password, which a button cannot lift) leaves it out
+    and says so, rather than refusing the whole command (WritePlan.leave_out)."""
     sheet: str
     row: int
     col: int
     value: object
     number_format: Optional[str] = None   # None: the cell keeps its own
+    optional: bool = False
 
     @property
     def ref(self) -> str:
@@ -208,6 +214,20 @@ class WritePlan:
     def empty(self) -> bool:
         return not (self.sheets or self.cells or self.fills or self.names)
 
+    @property
+    def optional_sheets(self) -> list[str]:
+        """Sheets holding optional cells: the ones a face asks whether it can write."""
+        return list(dict.fromkeys(e.sheet for e in self.cells if e.optional))
+
+    def leave_out(self, locked: Sequence[str]) -> list[CellEdit]:
+        """Drop the optional cells on ``locked`` sheets (the rule, once, for every face);
+        returns them, for the face to say which cells it did not write. Required writes on
+        a locked sheet stay, and the face refuses them as before."""
+        out = [e for e in self.cells if e.optional and e.sheet in locked]
+        if out:
+            self.cells = [e for e in self.cells if not (e.optional and e.sheet in locked)]
+        return out
+
     def refuse_missing(self, sheetnames: Sequence[str]) -> None:
         """The rule for a staff sheet the book does not have: the whole plan is refused
         before anything is written, on every face (UserError naming the sheets).
@@ -226,8 +246,10 @@ class MasterState(NamedTuple):
     """What a plan needs to know of the master besides its contract data.
 
     ``grids``: the current 検証結果 and 取込履歴 as rows from A1 (absent when the sheet is).
-    ``fill_of``: the fill a cell has now, where the face can read it (None: no fill);
-    a face that cannot read colours leaves it out and the contract's expectation is used.
+    ``fill_of``: the fill a cell has now, where the face can read it (None: no fill): the
+    file's styles, Excel's cell, or on the server the saved master's styles (the payload
+    has no colours); a face with none of these leaves it out and the contract's
+    expectation is used.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]

@@ -28,7 +28,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, fee
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .values import (CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
 
@@ -131,8 +131,11 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
     if not text or (len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable()):   # illegal_char's own first test
         return
     n = cell_length(text) if len(text) > CELL_TEXT_LIMIT // 2 else 0
-    if n > CELL_TEXT_LIMIT:
-        out.append(F.TEXT_TOO_LONG.at(sheet, record.cell(field), ind_id, label=label, length=n))
+    if n > EXCEL_CELL_TEXT:     # more than any Excel cell holds (a file another tool wrote)
+        out.append(F.TEXT_TOO_LONG.at(sheet, record.cell(field), ind_id, label=label, length=n,
+                                      where=F.IN_EXCEL_CELL, limit=EXCEL_CELL_TEXT))
+    elif n > CELL_TEXT_LIMIT:   # a full Excel cell: fine in itself, one more than the tool writes
+        out.append(F.TEXT_CUT.at(sheet, record.cell(field), ind_id, label=label, length=n))
     bad = illegal_char(text)
     if bad is not None:
         out.append(F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,

@@ -44,6 +44,9 @@ RENKEI_CLIENT_KEY = "renkei_client"
 PASSWORD_SHEETS_KEY = "renkei_password_sheets"
 # And whether its structure is protected (no sheet can be added).
 STRUCTURE_KEY = "renkei_structure_locked"
+# And the saved master's file, whose cell formats say what fill a cell had before a mark
+# (the payload carries no colours: excel.remote.SavedFills).
+SAVED_MASTER_KEY = "renkei_saved_master"
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"
@@ -67,8 +70,8 @@ def locked_sheet_message(names: Iterable[str]) -> str:
     """Why a click that would write a sheet protected with a password stops: the tool never
     has the password, and Excel refuses every write on a protected sheet."""
     shown = "」「".join(names)
-    return (f"シート「{shown}」はパスワードで保護されているため、ボタンからは書き込めません（入力チェックの印や"
-            "取り込んだ値を書く必要があります）。ブックは変更していません。「校閲」→「シート保護の解除」で保護を"
+    return (f"シート「{shown}」はパスワードで保護されているため、ボタンからは書き込めません（このボタンは"
+            "このシートに結果・印・値を書き込みます）。ブックは変更していません。「校閲」→「シート保護の解除」で保護を"
             "外すか、パスワードなしで保護し直してから、もう一度ボタンを押してください（パスワードのない保護は、"
             "ツールが書き込みの間だけ外して元どおりに戻します）")
 
@@ -173,6 +176,11 @@ class LiveBook(ABC):
     def read(self) -> MasterData:
         sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
         return read_contract(sheets, self.names)
+
+    def fill_source(self) -> Optional[Callable[[str, str], Optional[str]]]:
+        """Where a plan learns the fill a cell has before its mark (MasterState.fill_of):
+        the cell itself where the engine reads colours; None where nothing can say it."""
+        return self.fill_of if self.reads_colours else None
 
     def fill_of(self, sheet_name: str, ref: str) -> Optional[str]:
         """A cell's solid fill as "RRGGBB" (None: no fill), where ``reads_colours``."""
@@ -283,6 +291,12 @@ class LiveBook(ABC):
         master is built with (formatting rows and columns and filtering allowed). A sheet
         protected with a password is not lifted: UserError(locked_sheet_message), before
         anything is written."""
+
+    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
+        """Which of ``sheet_names`` are protected with a password (the button cannot lift
+        them), where the engine can tell without writing; an engine that cannot tell says
+        none, and ``writable`` refuses such a sheet as before."""
+        return []
 
     @contextmanager
     def quiet(self) -> Iterator[None]:

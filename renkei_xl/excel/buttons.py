@@ -97,14 +97,14 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     except UserError as exc:
         place = REMOTE_PLACE.get()
         text = str(exc) if place is None else place.shown_text(str(exc))
-        _alert(book, live, f"{title}を中止しました。\n\n{text}", critical=True)
+        _alert(book, live, f"{c.stopped(title)}\n\n{text}", critical=True)
     except Exception as exc:  # the last guard: a sentence for staff, the details in a log
         if REMOTE_PLACE.get() is not None:
             # On the server the request fails as a whole (500 with a 受付番号, traceback in
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         log = _log_error(title)
-        _alert(book, live, f"{title}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
+        _alert(book, live, f"{c.named(title)}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
                f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。", critical=True)
     else:
         _alert(book, live, message)
@@ -147,18 +147,30 @@ def _evaluate(live: LiveBook, title: str):
     return data, recalculate(data.settings, data.indicators, data.entries, data.findings)
 
 
-def _apply(live: LiveBook, plan) -> None:
+def _apply(live: LiveBook, plan) -> list[str]:
     """The plan written through Excel, protection lifted on every sheet it touches, the
-    tool sheets it writes protected again (renkei_xl.core.plan decides everything written)."""
+    tool sheets it writes protected again (renkei_xl.core.plan decides everything written).
+
+    The optional cells (メニュー's status) on a sheet protected with a password are left
+    out (WritePlan.leave_out) instead of refusing the command; returns the lines that say so."""
     from ..core.plan import owned_sheets
     from .apply import apply_plan
 
-    touched = [*owned_sheets(plan), *plan.staff_sheets, c.MENU]
+    left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
+    touched = [*owned_sheets(plan), *plan.staff_sheets]
     added = [name for name in owned_sheets(plan) if name not in live.sheetnames]
     if added and live.structure_locked():          # refused before anything is written
         raise UserError(locked_structure_message(added))
     with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
         apply_plan(live, plan)
+    return [left_out_line(sheet, [e.ref for e in left_out if e.sheet == sheet])
+            for sheet in dict.fromkeys(e.sheet for e in left_out)]
+
+
+def left_out_line(sheet: str, refs: Sequence[str]) -> str:
+    """What a click says of the status cells it did not write."""
+    return (f"シート「{sheet}」はパスワードで保護されているため、最後の実行の日時と結果（{'・'.join(refs)}）は"
+            "書き込んでいません。")
 
 
 def _check(live: LiveBook, title: str) -> str:
@@ -168,12 +180,13 @@ def _check(live: LiveBook, title: str) -> str:
     data, result = _evaluate(live, title)
     plan, result = validate_plan(master_state(live), data, result, title, now())
     live.status(f"{title}: 検証結果を書き込んでいます…")
-    _apply(live, plan)
+    left_out = _apply(live, plan)
     report = result.report
     head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if report.ok else
             f"入力チェックが終わりました。エラーが {len(report.errors)} 件あります。")
     return "\n".join([head, _findings_text(result.findings), "",
-                      f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。"])
+                      f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。",
+                      *left_out])
 
 
 def _recalc(live: LiveBook, title: str) -> str:
@@ -183,7 +196,7 @@ def _recalc(live: LiveBook, title: str) -> str:
     data, result = _evaluate(live, title)
     plan, result = recalc_plan(master_state(live), data, result, title, now())
     live.status(f"{title}: 一覧・集計・検証結果を書き込んでいます…")
-    _apply(live, plan)
+    left_out = _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
     rate = (f"達成割合 {s.fraction_text} = {s.rate_text}{s.left_out_text}" if s.rate is not None
@@ -191,7 +204,7 @@ def _recalc(live: LiveBook, title: str) -> str:
     return "\n".join([
         f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, rate, "",
         _findings_text(result.findings), "",
-        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。"])
+        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out])
 
 
 def _findings_text(findings: Sequence[Finding]) -> str:
@@ -239,7 +252,7 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
     """
     if not live.unsaved():
         return True
-    answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{title}を続けますか？\n"
+    answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{c.named(title)}を続けますか？\n"
                         "（「キャンセル」で中止します）", buttons="ok_cancel")
     if answer != "ok":
         return False
@@ -254,7 +267,7 @@ def _split(live: LiveBook, title: str) -> str:
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
-        return f"{title}を中止しました。"
+        return c.stopped(title)
     outdir = master.parent / SPLIT_DIR
     make_folder(outdir, "入力用ファイルの作成先")
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
@@ -285,7 +298,7 @@ def _export(live: LiveBook, title: str) -> str:
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
-        return f"{title}を中止しました。"
+        return c.stopped(title)
     place = REMOTE_PLACE.get()
     sent = place.sent_data if place is not None else None     # admission read this very payload
     data = sent if sent is not None else live.read()
@@ -386,12 +399,12 @@ def _rollover(live: LiveBook, title: str) -> str:
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
-        return f"{title}を中止しました。"
+        return c.stopped(title)
     live.status(f"{title}: 新しいマスターを作っています…")
     try:
         done = rollover_file(master)
     except TargetExists as exc:
         raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります。作り直す場合は、そのファイルを"
-                        f"削除するか別の名前に変えてから、もう一度「{title}」を押してください") from None
+                        f"削除するか別の名前に変えてから、もう一度{c.named(title)}を押してください") from None
     return "\n".join([*rollover_lines(done, _shown(done.path)), "",
                       "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])

@@ -201,6 +201,25 @@ class WindowsBook(DesktopBook):
     def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
         self.book.sheets[name].api.Protect(**options)
 
+    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
+        """COM has no "has a password" property: a protected sheet is lifted with an empty
+        password and, if that works, protected again with its own options at once."""
+        out = []
+        for name in dict.fromkeys(sheet_names):
+            if name not in self.sheetnames:
+                continue
+            api = self.book.sheets[name].api
+            if not api.ProtectContents:
+                continue
+            options = _windows_protection(api)
+            try:
+                api.Unprotect("")
+            except Exception:   # pywintypes.com_error: the sheet has a password
+                out.append(name)
+                continue
+            api.Protect(**options)
+        return out
+
 
 class MacBook(DesktopBook):
     """Excel through AppleScript (appscript): ``.api`` is an appscript reference."""

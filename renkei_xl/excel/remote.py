@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
 from ..core.refs import cell_ref, column_letter
 from ..core.errors import UserError
-from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, STRUCTURE_KEY, LiveBook,
+from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook,
                    client_refusals, locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
@@ -39,12 +39,46 @@ class RemoteClient(NamedTuple):
     # click, renkei_xl.server.admission): the client cannot lift them.
     locked: frozenset = frozenset()
     structure: bool = False       # and its structure is protected
+    # The saved master's path (the server's admission found it): its cell formats.
+    saved: Optional[str] = None
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
         return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
-                   structure=bool(payload.get(STRUCTURE_KEY)))
+                   structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None)
+
+
+class SavedFills:
+    """The fill each cell has in the saved master, read from its styles as the file face
+    reads them (workbook.state.StyleReader), the file read once, lazily (only marked cells
+    ask). The remote engine's payload carries no colours and xlwings' VBA client sends
+    none, so a mark's 元の塗り comes from here: the cell's fill as last saved, the one the
+    command line records too. A cell the file cannot say (a sheet added since the save, a
+    damaged part) answers UNKNOWN, which the plan does not take as a fill."""
+
+    UNKNOWN = "?"
+
+    def __init__(self, path: str):
+        self.path = path
+        self._reader = None
+
+    def __call__(self, sheet: str, ref: str) -> Optional[str]:
+        from pathlib import Path
+
+        from ..package.workbook import WorkbookXml
+        from ..package.xml import PackageError
+        from ..package.zipped import Package
+        from ..workbook.state import StyleReader
+
+        try:
+            if self._reader is None:
+                path = Path(self.path)
+                pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
+                self._reader = StyleReader(pkg, WorkbookXml(pkg))
+            return self._reader.fill_of(sheet, ref)
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return self.UNKNOWN
 
 
 class RemoteBook(LiveBook):
@@ -55,6 +89,12 @@ class RemoteBook(LiveBook):
     def __init__(self, book, client: RemoteClient):
         super().__init__(book)
         self.client = client
+        self._saved_fills = SavedFills(client.saved) if client.saved else None
+
+    def fill_source(self):
+        """The saved master's fills (SavedFills): the open book's colours cannot be read,
+        so ``reads_colours`` stays False (a lifted mark is given back unconditionally)."""
+        return self._saved_fills
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points
@@ -97,6 +137,10 @@ class RemoteBook(LiveBook):
 
     def structure_locked(self) -> bool:
         return self.client.structure
+
+    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
+        """What the server read from the saved master (PASSWORD_SHEETS_KEY)."""
+        return [n for n in dict.fromkeys(sheet_names) if n in self.client.locked and n in self.sheetnames]
 
     @contextmanager
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:

@@ -49,7 +49,7 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
         try:
             master = place.master(live)
         except UserError as exc:
-            raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "フォルダーの誤り") from None
+            raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "フォルダーの誤り") from None
         _same_master(place, master, sent_id)
         if caption in SAVED_BUTTONS:
             _saved(place, caption, master, live)
@@ -57,10 +57,11 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
             place.replayable = replayable_of(master)
             locked, structure = protection_of(master)
         except UserError as exc:
-            raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "マスターを読めない") from None
-    if locked or structure:
-        from ..excel.book import PASSWORD_SHEETS_KEY, STRUCTURE_KEY
+            raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None
+    from ..excel.book import PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
 
+    payload[SAVED_MASTER_KEY] = str(master)     # the fills a mark records (excel.remote.SavedFills)
+    if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     return master.parent
 
@@ -106,11 +107,11 @@ def _saved(place: Place, caption: str, master: Path, live) -> None:
     try:
         sent = live.read()
     except UserError as exc:   # the saved master reads: the open book's own unsaved edit is wrong
-        raise Refusal(422, (f"{caption}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
+        raise Refusal(422, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
                             f"あり、その中に誤りがあります（{exc}）。直して上書き保存してから、もう一度ボタンを"
                             "押してください。"), "未保存の変更") from None
     if _contents(saved) != _contents(sent):
-        raise Refusal(409, (f"{caption}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
+        raise Refusal(409, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
                             "あります（設定・指標・市町村のシート）。上書き保存してから、もう一度ボタンを押してください。"),
                       "未保存の変更")
     if saved_read is not None:

@@ -94,7 +94,7 @@ def create_app(config: ServerConfig):
                         handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""))
             except Busy:
-                status, answer, outcome = 503, BUSY.format(caption=caption, wait=turns.wait), "混雑"
+                status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user}
             if status == 200:
                 return JSONResponse(_numbered_refusal(answer, request_id))
@@ -296,6 +296,8 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
     except Exception:   # the button's own guard passes unexpected errors on (excel.buttons._run)
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
+    if (refused := limits.answer_refusal(caption or entry, limits.answer_bytes(answer))) is not None:
+        return refused          # never an answer the client cannot take
     return 200, answer, _outcome(answer)
 
 
@@ -342,7 +344,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
     try:
         folder = admit(place, caption, payload, sent_master)
     except NameTooLong as exc:
-        raise Refusal(422, f"{caption}を中止しました。\n\n{exc}。", "名前の誤り") from None
+        raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "名前の誤り") from None
     return place, folder, payload
 
 

@@ -21,6 +21,7 @@ columns and sheets (see the constants).
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from ..core import contract as c
@@ -43,17 +44,66 @@ MAX_SHEETS = 255
 
 Refusal = tuple[int, str, str]      # (status, text for staff, outcome for the log)
 
+# The largest answer the project holds xlwings' VBA client to take (docs/performance.md:
+# every answer of the master served is under it, 評価を再計算's 2,000 rows 1.7 MB). The
+# counts above do not bound text: 10,000-character texts in three 指標 columns of the
+# FY2023 master made a 7.8 MB answer. So the answer itself is measured before it is sent.
+MAX_ANSWER_BYTES = 5 * 1024 * 1024
+# Room for what is added after the measure (the 受付番号 on a stopped click's message).
+_ANSWER_NOTE_ROOM = 1024
+
+
+def answer_bytes(answer: dict) -> int:
+    """The answer's size as sent (starlette's JSONResponse encodes it so)."""
+    import json
+
+    return len(json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8"))
+
+
+def answer_refusal(caption: str, size: int) -> Optional[Refusal]:
+    """Why an answer is not sent (None: send it): past what the client can take, staff get a
+    Japanese reason and what to do instead of an answer Excel cannot replay."""
+    if size + _ANSWER_NOTE_ROOM <= MAX_ANSWER_BYTES:
+        return None
+    return 413, (f"{c.named(caption)}の結果（ブックに書き込む内容）が {size / 1024 / 1024:.1f} MB になり、Excel がサーバーから"
+                 f"受け取れる大きさ（{MAX_ANSWER_BYTES // 1024 // 1024} MB）を超えるため、サーバーからは書き込めません。"
+                 "ブックは変更していません。指標シートの長い文章（事業概要・評価指標・実施状況など）を短くするか、"
+                 "パソコンの Python か renkei-xl コマンドで実行してください（こちらはサーバーの答えを通さずにブックに書き込みます）。"), "大きすぎる"
+
 
 # Values a body can hold before it is parsed: every JSON value in an array but the last is
 # followed by a comma, so the commas bound the cells from above (and the names, a few
 # hundred). Twice the cells served leaves a full master room; a body of 30 MB of short
 # texts under the byte limit (8 million values, 500 MB once parsed) is refused unparsed.
+# Only the commas between values count: a comma inside a text (a pasted CSV line) is part
+# of one value, so the texts are blanked first (value_commas).
 MAX_COMMAS = 2 * MAX_CELLS
+_PLAIN_STRING = re.compile(rb'"[^"]*"')
+
+
+def value_commas(body: bytes) -> int:
+    """How many values the body holds, at least, told without parsing it: the commas
+    outside its strings (each separates two values), or, when that many strings alone are
+    over the limit, the strings (each one value). All in C, in passes over the bytes and
+    at most two copies of the body; nearly every body is answered by the first count.
+
+    Escapes are neutralised left to right as JSON pairs them (``\\\\`` first, then ``\\"``),
+    so every quote left delimits a string. Outside strings valid JSON has no backslash; an
+    invalid body is refused by the parse after, and a string left open only counts more."""
+    commas = body.count(b",")
+    if commas <= MAX_COMMAS:
+        return commas
+    plain = body.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    strings = plain.count(b'"') // 2
+    if strings > MAX_COMMAS:        # bounds the matches below, and is already a true count
+        return strings
+    return _PLAIN_STRING.sub(b'""', plain).count(b",")
 
 
 def body_refusal(body: bytes) -> Optional[Refusal]:
     """Why a body is too large to parse (None: parse it), told from its bytes in C speed."""
-    if body.count(b",") > MAX_COMMAS:
+    if value_commas(body) > MAX_COMMAS:
         return 413, (f"ブックが大きすぎてサーバーで処理できません（送られた値が {MAX_COMMAS:,} 個を超えています。上限は"
                      f"{SERVED}に当たる {MAX_CELLS:,} セルです）。使っていない行や列、不要なシートを削除して上書き保存して"
                      "からもう一度ボタンを押すか、パソコンの Python か renkei-xl コマンドで実行してください。"), "大きすぎる"

@@ -16,7 +16,8 @@ from ...core.contract_read import Book, MasterData, text
 from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
 from ...core.methods import cell_value
-from ...core.model import Entry
+from ...core.findings import TEXT_CUT
+from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
@@ -186,8 +187,12 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
-    errors += [f for f in validate(settings, data.indicators, file_entries)
-               if f.is_error and f.sheet == muni]
+    # A text of Excel's full 32,767 is only a warning on the master (一覧 shows it cut), but
+    # importing it means the tool writes it into the master's cell, one more than it can
+    # (findings.TEXT_CUT): that row is held like any bad cell, on both faces alike.
+    errors += [f if f.is_error else f._replace(severity=ERROR)
+               for f in validate(settings, data.indicators, file_entries)
+               if (f.is_error or f.type == TEXT_CUT.code) and f.sheet == muni]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
