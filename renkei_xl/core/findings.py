@@ -101,6 +101,13 @@ RATE_TARGET = _type("rate-target", ERROR, "達成割合の行の目標値「{val
                     "目標値を割合で入力してください（例: 80%）")
 UNIT_MISMATCH = _type("unit-mismatch", ERROR, "{label}「{value}」の単位が{expected}と違います",
                       "{expected}と同じ単位で入力してください（単位は省略できます）")
+# The 達成割合 computed without the rows input errors make －, when those rows could move
+# its symbol: a rate on a small remainder is not published as if it were the whole.
+RATE_UNDECIDED = _type(
+    "rate-undecided", ERROR,
+    "達成割合 {fraction} は入力エラーで評価不可の{left_out}件を除いた値です。除いた行の評価しだいで"
+    "{low}から{high}まで変わるため、この行は評価しません（－）",
+    "検証結果のほかのエラーを直してから、もう一度評価を再計算してください")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",

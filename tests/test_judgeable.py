@@ -1,0 +1,106 @@
+"""Rows that cannot be judged: each is － with a finding on the cell that says why, only the
+rows the cause touches are, and the 達成割合 is never published as a clean result on what
+is left (QA pass on values: deleted and repeated 指標 rows, targets and methods the row
+cannot be judged with, impossible ratios, unit changes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from renkei_xl.core.findings import MISSING_SHEET
+from renkei_xl.core.model import ACHIEVED, NOT_EVALUABLE, Entry
+from renkei_xl.core.pipeline import _reported_by, recalculate
+
+META = "01-1"
+
+
+@pytest.fixture(scope="module")
+def full(fy2023):
+    """The reference entries with an empty row for each indicator a municipality reports and
+    has no value for, as every master's municipality sheet has (init writes them all)."""
+    entries = list(fy2023.entries)
+    have = {(e.municipality, e.indicator_id) for e in entries}
+    for muni in fy2023.settings.municipalities:
+        for ind_id in _reported_by(fy2023.settings, fy2023.indicators, muni.name):
+            if (muni.name, ind_id) not in have:
+                entries.append(Entry(muni.name, ind_id, "", sheet=muni.name))
+    return entries
+
+
+@pytest.fixture(scope="module")
+def baseline(fy2023, full):
+    result = recalculate(fy2023.settings, fy2023.indicators, full)
+    assert not _errors(result)
+    return result
+
+
+def _moved(result, baseline):
+    return {i for i, e in result.evaluations.items()
+            if i in baseline.evaluations and e.symbol != baseline.evaluations[i].symbol}
+
+
+def _errors(result):
+    return [f for f in result.findings if f.is_error]
+
+
+# ----------------------------------------------------------- 1. a row no indicator claims
+
+def test_an_indicator_deleted_from_its_sheet_takes_no_other_indicator_with_it(fy2023, full, baseline):
+    """04-1's row is deleted from 指標, its municipality rows stay (each with a value): every
+    municipality still has a row for each indicator it reports, so those rows feed none of
+    them. Each is an error on its 指標ID cell; no other indicator is made －."""
+    indicators = [i for i in fy2023.indicators if i.id != "04-1"]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert any(e.indicator_id == "04-1" and e.value for e in full)
+    assert {f.type for f in _errors(result)} == {"unknown-id"}
+    assert len(_errors(result)) == sum(e.indicator_id == "04-1" for e in full)
+    assert _moved(result, baseline) - {META} == set()
+    assert result.summary.left_out == 0
+    assert sum(e.symbol == NOT_EVALUABLE for e in result.evaluations.values()) == 4   # the 基本KPI rows
+
+
+def test_an_id_retyped_to_another_makes_only_the_repeated_pair_not_evaluable(fy2023, full, baseline):
+    """指標's 04-1 retyped as 05-1: the two 05-1 rows are － (duplicate-id), 04-1's municipality
+    rows are unknown IDs that feed nothing, and nothing else moves."""
+    indicators = [i._replace(id="05-1") if i.id == "04-1" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert result.evaluations["05-1"].symbol == NOT_EVALUABLE
+    assert _moved(result, baseline) - {META, "05-1"} == set()
+    assert result.summary.left_out == 2
+
+
+def test_a_stray_row_still_makes_the_indicator_it_may_have_been_not_evaluable(fy2023, full, baseline):
+    """札幌市's 04-1 row retyped 「04-l」: 札幌市 now has no 04-1 row, so the stray row may be it,
+    and 04-1 is not judged on a total without it (unchanged by the rule above)."""
+    entries = [e._replace(indicator_id="04-l", sheet="札幌市", cells={"indicator_id": "A5", "value": "E5"})
+               if e.indicator_id == "04-1" and e.municipality == "札幌市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+    assert "札幌市!A5" in result.evaluations["04-1"].reason
+    assert _moved(result, baseline) - {META} == {"04-1"}
+
+
+def test_a_rate_on_a_small_remainder_is_not_judged(fy2023, full, baseline):
+    """札幌市's sheet unread: every indicator it reports is －. The 達成割合 of what remains could
+    be anything from × to ◎ depending on those rows, so the row is －, with an error finding
+    on its 目標値 that says how far it could move, and the note of how many rows are out."""
+    missing = MISSING_SHEET.at("札幌市", "", "", municipality="札幌市", near="")
+    result = recalculate(fy2023.settings, fy2023.indicators, full, [missing])
+    assert result.summary.left_out > 30
+    meta = result.evaluations[META]
+    assert meta.symbol == NOT_EVALUABLE
+    found = [f for f in result.findings if f.type == "rate-undecided"]
+    assert len(found) == 1 and found[0].is_error and found[0].indicator_id == META
+    assert found[0].sheet == "指標" and found[0].cell == fy2023.indicators[0].cell("target")
+    assert f"{result.summary.left_out}件" in found[0].message and "×" in found[0].message
+    assert f"入力エラーで評価不可の{result.summary.left_out}件を除く" in result.consolidated[META].status_text
+
+
+def test_a_rate_the_left_out_rows_cannot_move_keeps_its_symbol(fy2023, full, baseline):
+    """One row left out of 52／71 (×, below the target either way): the symbol stands."""
+    entries = [e._replace(value="約3件", sheet="小樽市", cells={"value": "E7"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.summary.left_out == 1
+    assert result.evaluations[META].symbol == baseline.evaluations[META].symbol != NOT_EVALUABLE
+    assert not [f for f in result.findings if f.type == "rate-undecided"]
