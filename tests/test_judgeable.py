@@ -104,3 +104,60 @@ def test_a_rate_the_left_out_rows_cannot_move_keeps_its_symbol(fy2023, full, bas
     assert result.summary.left_out == 1
     assert result.evaluations[META].symbol == baseline.evaluations[META].symbol != NOT_EVALUABLE
     assert not [f for f in result.findings if f.type == "rate-undecided"]
+
+
+# ------------------------------------ 2, 4. 目標値・評価方法 the row cannot be judged with
+
+def _as_typed(entries):
+    """04-1's rows as a master holds them: numbers under the 単位 「件」 the sheet shows."""
+    return [e._replace(unit="件", value=e.value.removesuffix("件")) if e.indicator_id == "04-1" else e
+            for e in entries]
+
+
+CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "J8", "name": "F8"}
+
+
+@pytest.mark.parametrize("ind_id, changes, kind, cell", [
+    ("04-1", {"target": "0"}, "target-no-ratio", "H8"),
+    ("04-1", {"target": "▲20"}, "target-no-ratio", "H8"),
+    ("04-1", {"target": "維持"}, "target-not-a-number", "H8"),
+    ("04-1", {"rule": "状態"}, "rule-misfit", "J8"),
+    ("04-1", {"rule": "進捗率"}, "rule-misfit", "J8"),
+    ("04-1", {"rule": "進捗率", "baseline": "20件"}, "target-is-baseline", "H8"),
+    ("40-4", {"target": "0.7"}, "target-unit", "H8"),      # 「70%」 typed, General format
+    ("40-4", {"target": "70"}, "target-unit", "H8"),
+    ("28-1", {"target": "12件"}, "target-unit", "H8"),     # 参加市町村数 counts municipalities
+    ("04-1", {"target": "20%"}, "target-unit", "H8"),      # the sheets count 件 (4.)
+])
+def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023, full, baseline, ind_id, changes,
+                                                                        kind, cell):
+    """Each was － with no finding: 入力チェック said 「エラー 0 件」, the row left the 達成割合
+    unsaid. Now one finding on the 指標 cell to change, the row 「－（入力エラー）」 naming it,
+    counted as left out; ``evaluate`` alone gives the same reason (one place decides it)."""
+    from renkei_xl.core.rules import context_of, evaluate
+    from renkei_xl.core.validate import validate
+
+    indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
+    entries = _as_typed(full)
+    found = [f for f in validate(fy2023.settings, indicators, entries) if f.is_error]
+    assert [(f.type, f.sheet, f.cell, f.indicator_id) for f in found] == [(kind, "指標", cell, ind_id)], found
+    result = recalculate(fy2023.settings, indicators, entries)
+    ev = result.evaluations[ind_id]
+    assert ev.symbol == NOT_EVALUABLE and f"指標!{cell}" in ev.reason and "入力エラー" in ev.reason
+    assert result.summary.left_out == 1
+    assert _moved(result, baseline) - {META, ind_id} == set()
+    if kind != "target-unit" or ind_id != "04-1":   # the 単位 of the sheets is validation's to read
+        alone = evaluate(next(i for i in indicators if i.id == ind_id), "21件", context_of(fy2023.settings))
+        assert alone.symbol == NOT_EVALUABLE and found[0].message in alone.reason
+
+
+def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
+    """The rules are not stricter than judging needs: a 比率 target in %, a 合計 target in the
+    sheets' unit, a reduction target with a numeric baseline (progress), 全市町村."""
+    from renkei_xl.core.validate import validate
+
+    for ind_id, changes in [("40-4", {"target": "70%"}), ("04-1", {"target": "25件"}),
+                            ("04-1", {"target": "10件", "baseline": "30件"}), ("28-1", {"target": "全市町村"})]:
+        indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
+        entries = _as_typed(full)
+        assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)

@@ -108,6 +108,26 @@ RATE_UNDECIDED = _type(
     "達成割合 {fraction} は入力エラーで評価不可の{left_out}件を除いた値です。除いた行の評価しだいで"
     "{low}から{high}まで変わるため、この行は評価しません（－）",
     "検証結果のほかのエラーを直してから、もう一度評価を再計算してください")
+# 目標値・基準値・評価方法 that leave a row nothing to judge by (rules.unjudgeable): the row is
+# － with the finding as its reason, said on the cell to change, never a silent －.
+TARGET_NO_RATIO = _type(
+    "target-no-ratio", ERROR, "目標値「{value}」は 0 以下のため、達成率（実績値／目標値）を計算できません",
+    "目標値を直すか、数値の基準値を入力して評価方法を「進捗率」にしてください")
+TARGET_IS_BASELINE = _type(
+    "target-is-baseline", ERROR, "目標値「{value}」と基準値「{baseline}」が同じため、進捗率を計算できません",
+    "目標値か基準値を直してください")
+TARGET_NOT_A_NUMBER = _type(
+    "target-not-a-number", ERROR, "目標値「{value}」は数値ではありません（集計方法「{method}」の実績値は数値です）",
+    "数値の目標値（例: 20件）を入力するか、集計方法・評価方法を確かめてください")
+TARGET_UNIT = _type(
+    "target-unit", ERROR, "目標値「{value}」の単位が{expected}と違います{why}",
+    "目標値を「{example}」のように単位を付けて入力してください{note}。単位を変えるときは、市町村シートの単位と値も"
+    "直してください")
+# How to type a % target so that Excel keeps it as typed.
+TARGET_PERCENT_NOTE = "（Excel が 0.7 のような数に変えないよう、先頭に ' を付けて「'{example}」と入力します）"
+RULE_MISFIT = _type(
+    "rule-misfit", ERROR, "評価方法「{rule}」はこの行に使えません: {why}",
+    "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",

@@ -28,6 +28,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, fee
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
+from .rules import unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
@@ -86,7 +87,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
 def validate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
              ) -> list[Finding]:
     findings: list[Finding] = []
-    findings += _indicator_findings(indicators, settings.fiscal_year)
+    findings += _indicator_findings(indicators, settings.fiscal_year, _sheet_units(entries))
     known = {i.id: i for i in indicators if i.id}
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings
@@ -139,8 +140,20 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
                                             reason=f"制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）"))
 
 
-def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int) -> list[Finding]:
+def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
+    """指標ID → the 単位 its municipality rows show (written from the target when the sheets
+    were made): a target whose unit was changed since is judged against them."""
+    out: dict[str, set[str]] = {}
+    for e in entries:
+        if e.unit and type(e.unit) is str:
+            out.setdefault(e.indicator_id, set()).add(e.unit)
+    return out
+
+
+def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
+                        sheet_units: Optional[dict[str, set[str]]] = None) -> list[Finding]:
     out: list[Finding] = []
+    sheet_units = sheet_units or {}
     seen: dict[str, Indicator] = {}
     rate_row: Optional[Indicator] = None
     for ind in indicators:
@@ -177,6 +190,9 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int) -> li
             _check_text(ind, field, sheet, ind.id, label, out)
         for field, label in TARGET_FIELDS:
             _parse_at(ind, field, sheet, ind.id, label, out)
+        problem = unjudgeable(ind, sheet_units.get(ind.id, ()))
+        if problem is not None:
+            out.append(problem)
         out += _manual_findings(ind)
         if _manual_feeds(ind):
             out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", fiscal_year)
