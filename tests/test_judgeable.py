@@ -161,3 +161,32 @@ def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
         indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
         entries = _as_typed(full)
         assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)
+
+
+# --------------------------------------------------------------- 3. 比率 is a share
+
+@pytest.mark.parametrize("value, denominator, kind, field", [
+    ("200", "143", "ratio-over-whole", "value"),     # 139.9% ◎ before
+    ("90", "89", "ratio-over-whole", "value"),
+    ("90", "0.5", "ratio-denominator", "denominator"),   # 18000% ◎ before
+    ("90", "143%", "ratio-denominator", "denominator"),  # read as 143 before
+])
+def test_an_impossible_share_is_a_finding_and_the_row_is_left_out(fy2023, full, baseline, value, denominator, kind,
+                                                                  field):
+    """40-4 (比率: 正社員等就職率) counts the 分子 among the 分母 (就職者 of 参加者), so a 分子
+    above its 分母 or a 分母 that is no count cannot be right: each is an error on its cell."""
+    cells = {"indicator_id": "A58", "value": "E58", "denominator": "F58"}
+    entries = [e._replace(value=value, denominator=denominator, sheet="札幌市", cells=cells)
+               if e.indicator_id == "40-4" and e.municipality == "札幌市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert [(f.type, f.place) for f in _errors(result)] == [(kind, f"札幌市!{cells[field]}")]
+    assert result.evaluations["40-4"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
+
+
+def test_a_share_up_to_the_whole_is_accepted(fy2023, full):
+    from renkei_xl.core.validate import validate
+
+    for value, denominator in (("143", "143"), ("0", "143"), ("90人", "143人")):
+        entries = [e._replace(value=value, denominator=denominator)
+                   if e.indicator_id == "40-4" and e.municipality == "札幌市" else e for e in full]
+        assert not [f for f in validate(fy2023.settings, list(fy2023.indicators), entries) if f.is_error]

@@ -165,6 +165,14 @@ PERCENT_AS_FRACTION = _type("percent-as-fraction", ERROR,
                             "「{value}」は、「{percent}」と入力したときに Excel が保存する値と同じです"
                             "（この欄は % の数で数えます。{value}% なのか {percent} なのか決められません）",
                             "% の数だけを入力してください（{percent} なら {number}）")
+# 比率 is a share (就職者数／参加者数: the 分子 are counted among the 分母), so neither cell is
+# itself a share and the 分子 cannot exceed the 分母 of its row.
+RATIO_OVER_WHOLE = _type("ratio-over-whole", ERROR,
+                         "比率の実績値（分子）「{value}」が分母「{denominator}」より大きく、割合が 100% を超えます",
+                         "分子は分母の中の数です（例: 参加者 143 人のうち就職者 90 人）。実績値と分母を確かめてください")
+RATIO_DENOMINATOR = _type("ratio-denominator", ERROR,
+                          "比率の分母には数（人数・件数など）を入力します。「{value}」は{what}",
+                          "分母の数を整数で入力してください（割合は、市町村ごとの分子と分母から計算します）")
 RATIO_NUMERATOR = _type("ratio-numerator", ERROR,
                         "比率の実績値には分子の数（人数・件数など）を入力します。「{value}」は割合のようです",
                         "分子の数を入力してください（割合は、市町村ごとの分子と分母から計算します）")

@@ -418,6 +418,11 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
         elif den is not None and value is not None and value.is_empty:   # 分母 alone: not a numerator of 0
             out.append(F.MISSING_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.denominator)))
+        elif den is not None and _denominator_checked(e, den, sheet, out) and value is not None and \
+                value.kind == NUMBER and value.family != PERCENT and not _bare_fraction(value) and \
+                value.number > den.number:
+            out.append(F.RATIO_OVER_WHOLE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value),
+                                             denominator=shown(e.denominator)))
     elif not method.denominator and e.denominator:
         _unused_denominator(ind, e, sheet, out)
     if value is None or value.is_empty:
@@ -431,6 +436,17 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     return out
+
+
+def _denominator_checked(e: Entry, den: Value, sheet: str, out: list[Finding]) -> bool:
+    """A 比率's 分母 (a number above 0) checked as a count, as a 実績値 is: not a share
+    (「143%」 was read as 143) and whole (0.5 made 90 of them 18000%). True when clean."""
+    what = ("割合のようです" if den.family == PERCENT else
+            "小数です（人数・件数は整数です）" if den.number != den.number.to_integral_value() else "")
+    if what:
+        out.append(F.RATIO_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id,
+                                          value=shown(e.denominator), what=what))
+    return not what
 
 
 def _unused_denominator(ind: Indicator, e: Entry, sheet: str, out: list[Finding]) -> None:
