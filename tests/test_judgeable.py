@@ -190,3 +190,30 @@ def test_a_share_up_to_the_whole_is_accepted(fy2023, full):
         entries = [e._replace(value=value, denominator=denominator)
                    if e.indicator_id == "40-4" and e.municipality == "札幌市" else e for e in full]
         assert not [f for f in validate(fy2023.settings, list(fy2023.indicators), entries) if f.is_error]
+
+
+# ------------------------------------------------- 5. a 状態 that disagrees, on its cell
+
+def _state_rows(full, muni, value):
+    return [e._replace(value=value, sheet=muni, cells={"indicator_id": "A6", "value": "E6"})
+            if e.indicator_id == "23-1" and e.municipality == muni else e for e in full]
+
+
+def test_a_state_that_differs_from_the_others_is_named_on_its_own_cell(fy2023, full):
+    """江別市 reports 「未実施」 where the others report 「維持」: the finding is on 江別市!E6 (it
+    was on 指標's 集計方法 cell, which nobody needs to change), and the row is －."""
+    assert any(e.indicator_id == "23-1" and e.municipality == "江別市" for e in full)
+    result = recalculate(fy2023.settings, fy2023.indicators, _state_rows(full, "江別市", "未実施"))
+    found = _errors(result)
+    assert [(f.type, f.place) for f in found] == [("state-disagrees", "江別市!E6")], found
+    assert "未実施" in found[0].message and "維持" in found[0].message
+    assert result.evaluations["23-1"].symbol == NOT_EVALUABLE and "江別市!E6" in result.evaluations["23-1"].reason
+
+
+def test_a_state_word_with_a_space_inside_is_flagged_not_taken_as_another_state(fy2023, full):
+    from renkei_xl.core.validate import validate
+
+    found = [f for f in validate(fy2023.settings, list(fy2023.indicators), _state_rows(full, "江別市", "維 持"))
+             if f.is_error]
+    assert [(f.type, f.place) for f in found] == [("state-space", "江別市!E6")]
+    assert "「維持」" in found[0].hint

@@ -206,4 +206,12 @@ KEPT_CORRECTION = _type(
 
 # ------------------------------------------------------------------------------ consolidation
 
+# A 状態 row's state that differs from the other municipalities' (methods.agreed_state): on
+# the municipality's cell, which is where the difference is to be settled.
+STATE_DISAGREES = _type("state-disagrees", ERROR,
+                        "{municipality}の状態「{value}」がほかの市町村と違います。{reason}",
+                        "市町村に確かめて、同じ状態にそろえてください（状態の指標は、全市町村が同じ状態のときに評価します）")
+STATE_SPACE = _type("state-space", ERROR, "状態「{value}」の中に空白があります",
+                    "空白を除いて「{joined}」のように入力してください（空白のある言葉は別の状態として扱われ、"
+                    "ほかの市町村と一致しません）")
 CONSOLIDATION = _type("consolidation", ERROR, "集計できません: {reason}", "市町村シートの値を確認してください")

@@ -25,7 +25,7 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consoli
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate
 from .methods import NO_VALUE, method_of, rates_others
-from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, UNKNOWN_ID
+from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
 from .validate import cell_error_finding, input_error_reason, missing_id_finding, validate
 from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
@@ -67,12 +67,15 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
             # Said once: a 集計方法 validation already named (blank, not a method) keeps its finding.
-            finding = CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)
-            if finding.place not in validated:
-                findings.append(finding)
+            # Rows the roll-up could tell at fault are named on their own cells.
+            found = [STATE_DISAGREES.at(e.sheet or e.municipality, e.cell("value"), ind.id,
+                                        municipality=e.municipality, value=shown(e.value), reason=exc)
+                     for e in exc.entries] or [CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)]
+            findings += [f for f in found if f.place not in validated]
             consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual),
                                             [ind.status_manual])[0]
-            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
+            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}"
+                                             + (f"（{found[0].place}）" if exc.entries else ""))
             left_out += _in_rate(ind)    # an input error on 指標 makes it －, as one on a municipality sheet
             continue
         consolidated[ind.id] = rolled.consolidated

@@ -433,6 +433,11 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
         _check_number(ind, e, value, sheet, out)
     elif method.state and value.kind != STATUS:
         out.append(F.NOT_A_STATE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
+    elif method.state and len(value.core.split()) > 1:
+        # 「維 持」 is another word to the roll-up: it would disagree with 「維持」 as a state of
+        # its own. Not joined silently: a space may part two words (「維持 改善」).
+        out.append(F.STATE_SPACE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value),
+                                    joined="".join(value.core.split())))
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     return out
