@@ -217,3 +217,23 @@ def test_a_state_word_with_a_space_inside_is_flagged_not_taken_as_another_state(
              if f.is_error]
     assert [(f.type, f.place) for f in found] == [("state-space", "江別市!E6")]
     assert "「維持」" in found[0].hint
+
+
+# ------------------------------------------------------------ 6. the 基本KPI column's marks
+
+@pytest.mark.parametrize("mark, is_kpi, finding", [
+    ("○", True, False), ("はい", True, False), ("✓", True, False), ("1", True, False), ("TRUE", True, False),
+    ("", False, False), ("0", False, False), ("FALSE", False, False),
+    ("済", False, True), ("o", False, True), ("いいえ", False, True), ("x", False, True)])
+def test_a_kpi_mark_is_one_of_the_listed_or_a_finding_on_its_cell(mark, is_kpi, finding):
+    """「済」「o」「いいえ」 were read as an ordinary indicator without a word; the marks the
+    README lists are read as they say, anything else is an error on the cell."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.contract_read import Book, read_indicators
+
+    heads = [c.INDICATOR_HEADERS[f] for f in ("id", "role", "name", "target", "method", "is_kpi")]
+    grid = [heads, ["04-1", "役割", "指標", "20件", "合計", mark]]
+    found = []
+    (ind,) = read_indicators(Book({c.INDICATORS: grid}, {}), found)
+    assert ind.is_kpi == is_kpi
+    assert [(f.type, f.place, f.is_error) for f in found] == ([("unknown-kpi-mark", "指標!F2", True)] if finding else [])

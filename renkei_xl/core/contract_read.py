@@ -438,6 +438,10 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
             if error is not None and findings is not None:
                 findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
                                                    c.INDICATOR_HEADERS[field], error))
+        kpi = v.get("is_kpi", "")
+        if kpi not in c.KPI_TRUE and kpi not in c.KPI_FALSE and error_value(kpi) is None and findings is not None:
+            findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(kpi),
+                                                  mark=c.KPI_MARK, marks="、".join(sorted(c.KPI_TRUE))))
         no = v.get("project_no", "")
         out.append(Indicator(
             id=v["id"], role=one(v["role"]), project_no=int(no) if no.isdigit() else None,

@@ -128,6 +128,8 @@ TARGET_PERCENT_NOTE = "（Excel が 0.7 のような数に変えないよう、�
 RULE_MISFIT = _type(
     "rule-misfit", ERROR, "評価方法「{rule}」はこの行に使えません: {why}",
     "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")
+UNKNOWN_KPI_MARK = _type("unknown-kpi-mark", ERROR, "基本KPI の欄の「{value}」は、基本KPI かどうか決められません",
+                         "基本KPI の行は「{mark}」、それ以外は空欄にしてください（使える印: {marks}）")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
