@@ -237,3 +237,26 @@ def test_a_kpi_mark_is_one_of_the_listed_or_a_finding_on_its_cell(mark, is_kpi, 
     (ind,) = read_indicators(Book({c.INDICATORS: grid}, {}), found)
     assert ind.is_kpi == is_kpi
     assert [(f.type, f.place, f.is_error) for f in found] == ([("unknown-kpi-mark", "指標!F2", True)] if finding else [])
+
+
+# -------------------------------------------------- 7. digits that are not typed digits
+
+@pytest.mark.parametrize("text, odd", [("10²", "²"), ("10¹", "¹"), ("①", "①"), ("٣", "٣"), ("14³", "³"),
+                                       ("20²件", "²"), ("₃人", "₃"), ("㉑件", "㉑"), ("½", "½"), ("१०", "१")])
+def test_a_digit_nfkc_would_fold_is_refused_naming_the_character(text, odd):
+    """NFKC (and int()) read 「10²」 as 102, 「①」 as 1, 「٣」 as 3: a silent guess."""
+    from renkei_xl.core.values import ValueParseError, parse_input, parse_value
+
+    for parse in (parse_value, parse_input):
+        with pytest.raises(ValueParseError) as exc:
+            parse(text)
+        assert f"「{odd}」" in str(exc.value) and f"U+{ord(odd):04X}" in str(exc.value)
+
+
+@pytest.mark.parametrize("text, number", [("１２件", 12), ("27兆９千億円", 27_900_000_000_000), ("1,500人", 1500),
+                                          ("令和５年度", None), ("10", 10)])
+def test_typed_digits_full_width_included_still_read(text, number):
+    from renkei_xl.core.values import parse_value
+
+    v = parse_value(text)
+    assert number is None or v.number == number

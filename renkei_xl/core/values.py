@@ -166,6 +166,24 @@ def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Op
     return None
 
 
+def _odd_digit(text: str) -> Optional[str]:
+    """The first character that is a digit to Unicode (or that NFKC folds into one) but not
+    one staff type as a digit: ASCII and full-width ０～９ are read; 「10²」 would be 102,
+    「①」 1, 「٣」 3, 「14³」 143 once normalised, and a guess like that is never made in
+    silence. Kanji numerals (千 万) are not digits here: they are multipliers."""
+    if text.isascii():
+        return None
+    for ch in text:
+        if ch.isascii() or "０" <= ch <= "９":
+            continue
+        if ch.isdigit():
+            return ch
+        folded = unicodedata.normalize("NFKC", ch)   # 「㉑」 is 21; 「㎡」 (m2) is a unit, kept
+        if any("0" <= d <= "9" for d in folded) and not any(d.isalpha() for d in folded):
+            return ch
+    return None
+
+
 def _without_harmless(text: str) -> str:
     """``text`` without _HARMLESS: one C-speed search per character (and a copy only for
     those present) instead of str.translate, which maps non-ASCII text character by
@@ -410,6 +428,11 @@ def _parse_text(text: str) -> Value:
     if bad is not None:
         raise ValueParseError(f"「{shown(stripped)}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
+    odd = _odd_digit(stripped)
+    if odd is not None:
+        raise ValueParseError(f"「{shown(stripped)}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません"
+                              "（上付き・下付き・丸数字や、ほかの文字の数字は、読み替えると別の数になります）。"
+                              "半角か全角の数字（0～9、０～９）で入力してください")
     if len(stripped.split()) > 1:   # whitespace inside (rare): the one case normalize would hide
         _refuse_digit_gap(stripped)
     t = normalize(stripped)
