@@ -260,3 +260,38 @@ def test_typed_digits_full_width_included_still_read(text, number):
 
     v = parse_value(text)
     assert number is None or v.number == number
+
+
+# ------------------------------------------------------------------------ 8. smaller ones
+
+@pytest.mark.parametrize("text, says", [
+    ("10:00:00", "時刻です"), ("9:30", "時刻です"), ("2024-03-31 10:00:00", "日付"),
+    ("10\ufe0f", "U+FE0F"), ("10\u3164", "U+3164"), ("10\u034f", "U+034F"), ("10\x85", "U+0085"),
+    ("10\x1f", "U+001F")])
+def test_a_value_that_is_no_number_says_what_it_is(text, says):
+    """A time of day was 「単位「:00:00」を認識できません」, a variation selector or a Hangul
+    filler an unknown unit, and 「10\\x85」 (NEL, which str.strip removes) was read as 10."""
+    from renkei_xl.core.values import ValueParseError, parse_input
+
+    with pytest.raises(ValueParseError) as exc:
+        parse_input(text)
+    assert says in str(exc.value) and "単位" not in str(exc.value)
+
+
+def test_a_control_character_at_the_end_of_a_cell_reaches_the_value_check():
+    from renkei_xl.core.contract_read import text
+
+    assert text("10\x85") == "10\x85" and text(" 10\u3000") == "10" and text("10\u2002") == "10"
+
+
+def test_a_share_target_typed_as_a_percentage_is_named_on_the_target(fy2023, full):
+    """42-2's 目標値 typed 「75%」 into a General cell (0.75): the finding is on 指標's 目標値,
+    and the central city's 「68%」 is not said to differ from a unit 「」."""
+    from renkei_xl.core.validate import validate
+
+    indicators = [i._replace(cells=CELLS, target="0.75") if i.id == "42-2" else i for i in fy2023.indicators]
+    entries = [e._replace(unit="%", sheet=e.municipality, cells={"value": "E63"}) if e.indicator_id == "42-2" else e
+               for e in full]
+    found = [f for f in validate(fy2023.settings, indicators, entries) if f.indicator_id == "42-2"]
+    assert found and found[0].type == "target-unit" and found[0].place == "指標!H8" and "75%" in found[0].message
+    assert not any("「」" in f.message for f in found), found

@@ -161,8 +161,11 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
     unit = _YIELDS.get(ind.method)
     where = f"集計方法「{ind.method}」の実績値の単位「{unit}」"
     units = sorted({u for u in sheet_units if u})
-    # A target without a unit counts in whatever the sheets count in (the sum keeps its unit).
-    if unit is None and target.kind == NUMBER and target.unit and len({unit_family(u) for u in units}) == 1:
+    # A target without a unit counts in whatever the sheets count in (the sum keeps its unit),
+    # but for a share: 0.75 under sheets that count in % is what Excel keeps of a typed 「75%」.
+    fraction = not target.unit and target.number is not None and 0 < target.number < 1
+    if unit is None and target.kind == NUMBER and len({unit_family(u) for u in units}) == 1 and (
+            target.unit or (fraction and unit_family(units[0]) == "%")):
         unit = units[0]
         where = f"市町村シートの単位「{unit}」"
     if unit is not None and family != unit_family(unit):

@@ -497,8 +497,8 @@ def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: st
     family = value.family if value.unit else t_family
     if value.unit and t_family is not None and value.family != t_family:
         # Evaluated it would be － (単位が目標と実績で違います): said here, on its cell, too.
-        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw),
-                                      expected=f"目標値の単位「{target.unit}」"))
+        expected = f"目標値の単位「{target.unit}」" if target.unit else f"目標値「{target.core}」（単位なし）"
+        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw), expected=expected))
     elif t_family == PERCENT and _bare_fraction(value) and target.number >= 1:
         out.append(_percent_as_fraction(raw, value, sheet, cell, ind.id))
     elif value.number < 0 and not _may_be_negative(ind, target):
