@@ -89,7 +89,10 @@ ISSUED_HEADERS = {"value": "配布時の実績値", "denominator": "配布時の
 ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
                 "denominator": 10, "status": 50}
 
+# The 基本KPI column's marks, both ways (README lists them): anything else is a finding on
+# its cell, never a guess either way (「済」「o」「いいえ」 were read as not KPI).
 KPI_TRUE = {"○", "◯", "〇", "●", "TRUE", "True", "true", "1", "はい", "KPI", "基本KPI", "✓"}
+KPI_FALSE = {"", "FALSE", "False", "false", "0"}
 KPI_MARK = "○"
 
 # Header rows are searched for in the first rows, so a sheet may carry instructions above.

@@ -54,10 +54,25 @@ class MasterData:
 EXCEL_DIGITS_LIMIT = 1e15
 
 
+# What a cell's text is stripped of: the spaces staff type around a value, not the control
+# characters str.strip() also removes (NEL U+0085, U+001C–U+001F), which the value checks
+# must see to name: 「10\x85」 was read as 10 in silence.
+_SPACES = " \t\n\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+          "\u2028\u2029\u202f\u205f\u3000"
+
+
+def _stripped(value: str) -> str:
+    """``value.strip()`` unless that removes a control character (rare: one more strip)."""
+    s = value.strip()
+    if len(s) == len(value):
+        return s
+    return value.strip(_SPACES)
+
+
 def text(value: object) -> str:
     """A cell as the text staff see: 17.0 → "17", dates → ISO, None → ""."""
     if type(value) is str:   # most cells, first: a 20,000-row master asks 1.4 million times
-        return value.strip()
+        return _stripped(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -213,7 +228,7 @@ class Book:
         for row in islice(grid, header_row, None):
             r += 1
             got = pick(row) if len(row) >= need else [row[i] if i < len(row) else None for i in columns]
-            values = [v.strip() if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
+            values = [_stripped(v) if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
             for i in fill:
                 values.insert(i, "")
             if any(values) or any(text(row[i]) for i in others if i < len(row)):
@@ -438,6 +453,10 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
             if error is not None and findings is not None:
                 findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
                                                    c.INDICATOR_HEADERS[field], error))
+        kpi = v.get("is_kpi", "")
+        if kpi not in c.KPI_TRUE and kpi not in c.KPI_FALSE and error_value(kpi) is None and findings is not None:
+            findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(kpi),
+                                                  mark=c.KPI_MARK, marks="、".join(sorted(c.KPI_TRUE))))
         no = v.get("project_no", "")
         out.append(Indicator(
             id=v["id"], role=one(v["role"]), project_no=int(no) if no.isdigit() else None,

@@ -113,6 +113,35 @@ RATE_TARGET = _type("rate-target", ERROR, "達成割合の行の目標値「{val
                     "目標値を割合で入力してください（例: 80%）")
 UNIT_MISMATCH = _type("unit-mismatch", ERROR, "{label}「{value}」の単位が{expected}と違います",
                       "{expected}と同じ単位で入力してください（単位は省略できます）")
+# The 達成割合 computed without the rows input errors make －, when those rows could move
+# its symbol: a rate on a small remainder is not published as if it were the whole.
+RATE_UNDECIDED = _type(
+    "rate-undecided", ERROR,
+    "達成割合 {fraction} は入力エラーで評価不可の{left_out}件を除いた値です。除いた行の評価しだいで"
+    "{low}から{high}まで変わるため、この行は評価しません（－）",
+    "検証結果のほかのエラーを直してから、もう一度評価を再計算してください")
+# 目標値・基準値・評価方法 that leave a row nothing to judge by (rules.unjudgeable): the row is
+# － with the finding as its reason, said on the cell to change, never a silent －.
+TARGET_NO_RATIO = _type(
+    "target-no-ratio", ERROR, "目標値「{value}」は 0 以下のため、達成率（実績値／目標値）を計算できません",
+    "目標値を直すか、数値の基準値を入力して評価方法を「進捗率」にしてください")
+TARGET_IS_BASELINE = _type(
+    "target-is-baseline", ERROR, "目標値「{value}」と基準値「{baseline}」が同じため、進捗率を計算できません",
+    "目標値か基準値を直してください")
+TARGET_NOT_A_NUMBER = _type(
+    "target-not-a-number", ERROR, "目標値「{value}」は数値ではありません（集計方法「{method}」の実績値は数値です）",
+    "数値の目標値（例: 20件）を入力するか、集計方法・評価方法を確かめてください")
+TARGET_UNIT = _type(
+    "target-unit", ERROR, "目標値「{value}」の単位が{expected}と違います{why}",
+    "目標値を「{example}」のように単位を付けて入力してください{note}。単位を変えるときは、市町村シートの単位と値も"
+    "直してください")
+# How to type a % target so that Excel keeps it as typed.
+TARGET_PERCENT_NOTE = "（Excel が 0.7 のような数に変えないよう、先頭に ' を付けて「'{example}」と入力します）"
+RULE_MISFIT = _type(
+    "rule-misfit", ERROR, "評価方法「{rule}」はこの行に使えません: {why}",
+    "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")
+UNKNOWN_KPI_MARK = _type("unknown-kpi-mark", ERROR, "基本KPI の欄の「{value}」は、基本KPI かどうか決められません",
+                         "基本KPI の行は「{mark}」、それ以外は空欄にしてください（使える印: {marks}）")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
@@ -150,6 +179,14 @@ PERCENT_AS_FRACTION = _type("percent-as-fraction", ERROR,
                             "「{value}」は、「{percent}」と入力したときに Excel が保存する値と同じです"
                             "（この欄は % の数で数えます。{value}% なのか {percent} なのか決められません）",
                             "% の数だけを入力してください（{percent} なら {number}）")
+# 比率 is a share (就職者数／参加者数: the 分子 are counted among the 分母), so neither cell is
+# itself a share and the 分子 cannot exceed the 分母 of its row.
+RATIO_OVER_WHOLE = _type("ratio-over-whole", ERROR,
+                         "比率の実績値（分子）「{value}」が分母「{denominator}」より大きく、割合が 100% を超えます",
+                         "分子は分母の中の数です（例: 参加者 143 人のうち就職者 90 人）。実績値と分母を確かめてください")
+RATIO_DENOMINATOR = _type("ratio-denominator", ERROR,
+                          "比率の分母には数（人数・件数など）を入力します。「{value}」は{what}",
+                          "分母の数を整数で入力してください（割合は、市町村ごとの分子と分母から計算します）")
 RATIO_NUMERATOR = _type("ratio-numerator", ERROR,
                         "比率の実績値には分子の数（人数・件数など）を入力します。「{value}」は割合のようです",
                         "分子の数を入力してください（割合は、市町村ごとの分子と分母から計算します）")
@@ -183,4 +220,12 @@ KEPT_CORRECTION = _type(
 
 # ------------------------------------------------------------------------------ consolidation
 
+# A 状態 row's state that differs from the other municipalities' (methods.agreed_state): on
+# the municipality's cell, which is where the difference is to be settled.
+STATE_DISAGREES = _type("state-disagrees", ERROR,
+                        "{municipality}の状態「{value}」がほかの市町村と違います。{reason}",
+                        "市町村に確かめて、同じ状態にそろえてください（状態の指標は、全市町村が同じ状態のときに評価します）")
+STATE_SPACE = _type("state-space", ERROR, "状態「{value}」の中に空白があります",
+                    "空白を除いて「{joined}」のように入力してください（空白のある言葉は別の状態として扱われ、"
+                    "ほかの市町村と一致しません）")
 CONSOLIDATION = _type("consolidation", ERROR, "集計できません: {reason}", "市町村シートの値を確認してください")

@@ -41,7 +41,13 @@ NO_VALUE = "－"
 
 
 class ConsolidationError(ValueError):
-    """The entries cannot be combined (mixed units, disagreeing states); Japanese reason."""
+    """The entries cannot be combined (mixed units, disagreeing states); Japanese reason.
+    ``entries``: the municipality rows at fault, when they can be told (the states that
+    differ from the others'), so the finding points at their cells rather than at 指標."""
+
+    def __init__(self, message: str, entries: Sequence["Entry"] = ()):
+        super().__init__(message)
+        self.entries = tuple(entries)
 
 
 class Rolled(NamedTuple):
@@ -162,16 +168,20 @@ def ratio(entries: Sequence["Entry"], unit: str = "") -> Rolled:
 
 def agreed_state(entries: Sequence["Entry"], unit: str = "") -> Rolled:
     """状態: every reporting municipality must report the same state."""
-    states: dict[str, list[str]] = {}
+    states: dict[str, list["Entry"]] = {}
     for e, v in _reported(entries, STATUS, "状態（維持・常時など）"):
-        states.setdefault(v.core, []).append(e.municipality)
+        states.setdefault(v.core, []).append(e)
     if not states:
         return Rolled(NO_VALUE)
     if len(states) > 1:
-        detail = "、".join(f"{s}: {'・'.join(ms)}" for s, ms in states.items())
-        raise ConsolidationError(f"市町村の状態が一致しません（{detail}）")
-    (state, names), = states.items()
-    return Rolled(state, f"（{'、'.join(names)}）")
+        detail = "、".join(f"{s}: {'・'.join(e.municipality for e in es)}" for s, es in states.items())
+        # The rows that differ from the state most report; with no such state, every row.
+        sizes = sorted((len(es) for es in states.values()), reverse=True)
+        most = max(states.values(), key=len) if sizes[0] > sizes[1] else []
+        raise ConsolidationError(f"市町村の状態が一致しません（{detail}）",
+                                 [e for es in states.values() if es is not most for e in es])
+    (state, rows), = states.items()
+    return Rolled(state, f"（{'、'.join(e.municipality for e in rows)}）")
 
 
 # ----------------------------------------------------------------------------- the methods

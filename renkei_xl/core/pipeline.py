@@ -21,11 +21,11 @@ from . import contract as c
 from .consolidate import ConsolidationError, by_indicator, fit_texts, rollup_rows
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
-from .model import (ACHIEVED, EVALUABLE, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
+from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate
 from .methods import NO_VALUE, method_of, rates_others
-from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, UNKNOWN_ID
+from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
 from .validate import cell_error_finding, input_error_reason, missing_id_finding, validate
 from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
@@ -67,12 +67,15 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
             # Said once: a 集計方法 validation already named (blank, not a method) keeps its finding.
-            finding = CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)
-            if finding.place not in validated:
-                findings.append(finding)
+            # Rows the roll-up could tell at fault are named on their own cells.
+            found = [STATE_DISAGREES.at(e.sheet or e.municipality, e.cell("value"), ind.id,
+                                        municipality=e.municipality, value=shown(e.value), reason=exc)
+                     for e in exc.entries] or [CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)]
+            findings += [f for f in found if f.place not in validated]
             consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual),
                                             [ind.status_manual])[0]
-            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}")
+            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}"
+                                             + (f"（{found[0].place}）" if exc.entries else ""))
             left_out += _in_rate(ind)    # an input error on 指標 makes it －, as one on a municipality sheet
             continue
         consolidated[ind.id] = rolled.consolidated
@@ -121,6 +124,7 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
             continue
         symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
         note = left_out_text(left_out)
+        undecided = _undecided_rate(ind, plain, left_out, ctx, f"{achieved}／{evaluable}")
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
         rest = consolidated[ind.id].status_text
         meta, cut = fit_texts(ind, Consolidated(ind.id, format_percent(rate), "",
@@ -130,11 +134,33 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         reported = {(f.type, f.place) for f in findings}
         findings += [f for f in cut if (f.type, f.place) not in reported]
         target = _meta_target(ind)
-        evaluations[ind.id] = Evaluation(
-            ind.id, symbol,
-            f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
-            f"（目標 {format_percent(target, None)}、この行自身を含む）{note}", rate / target)
+        reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
+                  f"（目標 {format_percent(target, None)}、この行自身を含む）{note}")
+        if undecided is not None:
+            findings.append(undecided)
+            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"{undecided.message}。{reason}")
+            continue
+        evaluations[ind.id] = Evaluation(ind.id, symbol, reason, rate / target)
     return achieved, evaluable
+
+
+def _undecided_rate(ind: Indicator, plain: list[str], left_out: int, ctx: Context, fraction: str
+                    ) -> Finding | None:
+    """The finding when the rows left out could change the 達成割合 row's symbol, else None.
+
+    The rate over what remains is shown with how many rows it leaves out; its symbol stands
+    only if it is the same whichever way those rows would have come out (all ×, all ◎: the
+    judge is monotone, so every case between agrees). Otherwise one stray error (a row of
+    指標 deleted, a sheet unread) could publish 「1／1 = 100.0%」 ◎ for a whole vision."""
+    if not left_out:
+        return None
+    target = _meta_target(ind)
+    low = achievement_rate(plain + [MISSED] * left_out, target, ctx)
+    high = achievement_rate(plain + [ACHIEVED] * left_out, target, ctx)
+    if low[0] == high[0]:
+        return None
+    return RATE_UNDECIDED.at(ind.sheet, ind.cell("target"), ind.id, fraction=fraction, left_out=left_out,
+                             low=f"{low[0]}（{format_percent(low[3])}）", high=f"{high[0]}（{format_percent(high[3])}）")
 
 
 # The cells of 指標 that say how a row is judged: an error in one of them (a repeated ID, a
@@ -180,9 +206,13 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     「04‐1」 with another hyphen, a typo) while the row holds a value, or empty beside a
     value. Which indicators it may belong to: the one its ID names but for width and
     hyphens (「０４－１」 is 04-1, whether or not 04-1 has a row of its own), else each that
-    municipality reports but has no row for, else (nothing missing, nothing alike) any it
-    reports. None of them is evaluated from a total without it (README: その市町村が報告する
-    指標を「－」); the reason names the row's 指標ID cell."""
+    municipality reports but has no row for. None of them is evaluated from a total without
+    it; the reason names the row's 指標ID cell. With nothing alike and nothing missing
+    (an indicator deleted from 指標, an ID retyped to another's) the row belongs to no
+    indicator: every indicator the municipality reports already has its own row from it,
+    so no total lacks this one. It keeps its error finding (validate's), and no other row
+    is made － for it: one stray row must not take a municipality's whole report out of
+    the 達成割合."""
     known = {ind.id for ind in indicators}
     # One set test for nearly every row; the rest are few.
     bad = [(e, why) for e in entries if e.indicator_id not in known if (why := _unclaimed(e)) is not None]
@@ -200,7 +230,7 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
         mine = reports[e.municipality]
         named = alike.get(_id_key(e.indicator_id))
         candidates = ([named] if named in mine else []) or \
-            [i for i in mine if i not in ids_of[e.municipality]] or mine
+            [i for i in mine if i not in ids_of[e.municipality]]
         for ind_id in candidates:
             out.setdefault(ind_id, []).append(why(ind_id))
     return out

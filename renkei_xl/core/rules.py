@@ -12,11 +12,13 @@ check a symbol without reading code. The rule is inferred from the target's shap
 from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
-from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE
-from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Indicator, Settings
-from .methods import PARTICIPANT_UNIT
+from . import findings as F
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES
+from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
+                    Settings)
+from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     format_number, format_percent, parse_value)
+                     error_value, format_number, format_percent, parse_value, shown, unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
 # Actual words that confirm any status or annual target ("did it this year").
@@ -86,6 +88,9 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
         return result(NOT_EVALUABLE, f"実績値を解釈できません: {exc}")
     if target.is_empty:
         return result(NOT_EVALUABLE, "目標値がありません")
+    problem = unjudgeable(ind)
+    if problem is not None:
+        return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
 
     rule = ind.rule or _infer_rule(target)
     if rule == RULE_DEADLINE:
@@ -101,6 +106,106 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     if rule == RULE_PROGRESS:
         return _progress(ind, target, actual, ctx, result)
     return _ratio(target, actual, ctx, result, ind)
+
+
+# The unit family each 集計方法's 実績値 comes out in whatever the target says (比率: a share
+# in %; 参加市町村数: a count of municipalities); the others count in their target's unit.
+_YIELDS = {METHOD_RATIO: "%", METHOD_PARTICIPANTS: unit_family(PARTICIPANT_UNIT)}
+
+
+def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Finding]:
+    """Why 目標値, 基準値 or 評価方法 leave the row nothing to judge any 実績値 by, as the finding
+    on the 指標 cell to change; None when they do not.
+
+    The one place these reasons are decided: validation reports the finding (so the row is
+    「－（入力エラー）」 and counted out of the 達成割合, as any input error), and ``evaluate``
+    gives it as the reason of its －, so the command that only evaluates agrees. Before,
+    the reasons lived only in the evaluation's branches: 入力チェック said 「エラー 0 件」 while
+    the row silently turned －. ``sheet_units``: the 単位 the municipality sheets show for
+    the row (written from the target when they were made); a target changed to another
+    unit since would relabel the counts they report (「21件」 summed and shown 「21%」)."""
+    if ind.is_kpi or ind.rule == RULE_REFERENCE or (ind.rule and ind.rule not in RULES):
+        return None   # not judged, or its 評価方法 has its own finding
+    method = method_of(ind)
+    if method is None or method.rates_others or type(ind.target) is not str or error_value(ind.target):
+        return None   # the 集計方法's (or the cell's) own finding; the 達成割合 row's is RATE_TARGET's
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None   # unreadable: its own finding
+    if target.is_empty:
+        return None
+    rule = ind.rule or _infer_rule(target)
+    at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
+    value = shown(ind.target)
+    numeric = target.kind == NUMBER or target.each or (target.kind == STATUS and target.status == ALL_MUNICIPALITIES)
+    if rule == RULE_DEADLINE:
+        return None
+    if rule == RULE_STATE:
+        if target.kind == NUMBER:
+            return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{value}」は状態ではなく数値です",
+                      fix="目標値を状態（維持・常時など）にしてください")
+        if method.numeric and not target.each:
+            return at(F.TARGET_NOT_A_NUMBER, "target", value=value, method=ind.method)
+        return None
+    if not numeric:
+        if ind.rule:
+            return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{value}」が数値ではありません",
+                      fix="数値の目標値を入力してください")
+        return None
+    if method.state:
+        return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
+                  rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
+                  value=value, method=ind.method)
+    family = target.family if target.kind == NUMBER else ("回" if target.each else unit_family(PARTICIPANT_UNIT))
+    unit = _YIELDS.get(ind.method)
+    where = f"集計方法「{ind.method}」の実績値の単位「{unit}」"
+    units = sorted({u for u in sheet_units if u})
+    # A target without a unit counts in whatever the sheets count in (the sum keeps its unit),
+    # but for a share: 0.75 under sheets that count in % is what Excel keeps of a typed 「75%」.
+    fraction = not target.unit and target.number is not None and 0 < target.number < 1
+    if unit is None and target.kind == NUMBER and len({unit_family(u) for u in units}) == 1 and (
+            target.unit or (fraction and unit_family(units[0]) == "%")):
+        unit = units[0]
+        where = f"市町村シートの単位「{unit}」"
+    if unit is not None and family != unit_family(unit):
+        number = target.number if target.number is not None else 0
+        why = ""
+        if unit == "%" and not target.unit and 0 < number < 1:   # what Excel keeps of a typed 「70%」
+            number = (number * 100).normalize()
+            why = f"（「{format_number(number)}%」と入力したときに Excel が保存する値です）"
+        example = f"{format_number(number)}{unit}"
+        return at(F.TARGET_UNIT, "target", value=value, expected=where, why=why, example=example,
+                  note=F.TARGET_PERCENT_NOTE.format(example=example) if unit == "%" else "")
+    return _target_problem(ind, target, rule)
+
+
+def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Finding]:
+    """The finding when a numeric target gives no measure: a ratio to a target of 0 or
+    below, a progress rate without a numeric 基準値 or with the target equal to it. The
+    choice between ratio and progress is ``_ratio``'s, asked here with the same test."""
+    t_num = target.number
+    if t_num is None:
+        return None
+    baseline = _baseline_number(ind)
+    at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
+    if rule == RULE_PROGRESS or _by_progress(t_num, baseline):
+        if baseline is None:
+            return at(F.RULE_MISFIT, "rule", rule=RULE_PROGRESS,
+                      why=f"進捗率の計算には数値の基準値が必要です（基準値「{shown(ind.baseline)}」）",
+                      fix="数値の基準値を入力してください")
+        if t_num == baseline:
+            return at(F.TARGET_IS_BASELINE, "target", value=shown(ind.target), baseline=shown(ind.baseline))
+        return None
+    if t_num <= 0:
+        return at(F.TARGET_NO_RATIO, "target", value=shown(ind.target))
+    return None
+
+
+def _by_progress(t_num: Decimal, baseline: Optional[Decimal]) -> bool:
+    """A reduction target or one below zero (▲2,805人 → ▲1,400人): a plain ratio would
+    reward moving the wrong way, so progress from the baseline is the sound measure."""
+    return baseline is not None and (t_num < baseline or t_num < 0 or baseline < 0)
 
 
 def _infer_rule(target: Value) -> str:
@@ -186,13 +291,13 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
     t_num, a_num, t_label, problem = _numbers(target, actual, ctx, ind)
     if problem:
         return result(NOT_EVALUABLE, problem)
-    baseline = _baseline_number(ind)
-    if baseline is not None and (t_num < baseline or t_num < 0 or baseline < 0):
-        # A reduction target or one below zero (▲2,805人 → ▲1,400人): a plain ratio would
-        # reward moving the wrong way, so progress from the baseline is the sound measure.
+    if _by_progress(t_num, _baseline_number(ind)):
         return _progress(ind, target, actual, ctx, result)
-    if t_num == 0 or t_num < 0 or a_num < 0:
-        return result(NOT_EVALUABLE, f"目標「{target.core}」では達成率を計算できません（評価方法に「進捗率」を指定してください）")
+    problem = _target_problem(ind, target, RULE_RATIO)
+    if problem is not None:
+        return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
+    if a_num < 0:
+        return result(NOT_EVALUABLE, f"実績「{actual.core}」が負の値のため達成率を計算できません")
     ratio = float(a_num / t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     year = _target_year(target, ctx)
@@ -211,13 +316,12 @@ def _baseline_number(ind: Indicator) -> Optional[Decimal]:
 
 def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result):
     baseline = _baseline_number(ind)
-    if baseline is None:
-        return result(NOT_EVALUABLE, "進捗率の計算には数値の基準値が必要です")
     t_num, a_num, t_label, problem = _numbers(target, actual, ctx, ind)
     if problem:
         return result(NOT_EVALUABLE, problem)
-    if t_num == baseline:
-        return result(NOT_EVALUABLE, "目標値と基準値が同じため進捗率を計算できません")
+    found = _target_problem(ind, target._replace(number=t_num), RULE_PROGRESS)
+    if found is not None:
+        return result(NOT_EVALUABLE, f"{found.place}: {found.message}")
     ratio = float((a_num - baseline) / (t_num - baseline))
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     base = format_number(baseline)

@@ -28,6 +28,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, fee
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
+from .rules import unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
@@ -86,7 +87,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
 def validate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
              ) -> list[Finding]:
     findings: list[Finding] = []
-    findings += _indicator_findings(indicators, settings.fiscal_year)
+    findings += _indicator_findings(indicators, settings.fiscal_year, _sheet_units(entries))
     known = {i.id: i for i in indicators if i.id}
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings
@@ -142,8 +143,20 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
                                             reason=f"制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）"))
 
 
-def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int) -> list[Finding]:
+def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
+    """指標ID → the 単位 its municipality rows show (written from the target when the sheets
+    were made): a target whose unit was changed since is judged against them."""
+    out: dict[str, set[str]] = {}
+    for e in entries:
+        if e.unit and type(e.unit) is str:
+            out.setdefault(e.indicator_id, set()).add(e.unit)
+    return out
+
+
+def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
+                        sheet_units: Optional[dict[str, set[str]]] = None) -> list[Finding]:
     out: list[Finding] = []
+    sheet_units = sheet_units or {}
     seen: dict[str, Indicator] = {}
     rate_row: Optional[Indicator] = None
     for ind in indicators:
@@ -180,6 +193,9 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int) -> li
             _check_text(ind, field, sheet, ind.id, label, out)
         for field, label in TARGET_FIELDS:
             _parse_at(ind, field, sheet, ind.id, label, out)
+        problem = unjudgeable(ind, sheet_units.get(ind.id, ()))
+        if problem is not None:
+            out.append(problem)
         out += _manual_findings(ind)
         if _manual_feeds(ind):
             out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", fiscal_year)
@@ -405,6 +421,11 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
         elif den is not None and value is not None and value.is_empty:   # 分母 alone: not a numerator of 0
             out.append(F.MISSING_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.denominator)))
+        elif den is not None and _denominator_checked(e, den, sheet, out) and value is not None and \
+                value.kind == NUMBER and value.family != PERCENT and not _bare_fraction(value) and \
+                value.number > den.number:
+            out.append(F.RATIO_OVER_WHOLE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value),
+                                             denominator=shown(e.denominator)))
     elif not method.denominator and e.denominator:
         _unused_denominator(ind, e, sheet, out)
     if value is None or value.is_empty:
@@ -415,9 +436,25 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
         _check_number(ind, e, value, sheet, out)
     elif method.state and value.kind != STATUS:
         out.append(F.NOT_A_STATE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
+    elif method.state and len(value.core.split()) > 1:
+        # 「維 持」 is another word to the roll-up: it would disagree with 「維持」 as a state of
+        # its own. Not joined silently: a space may part two words (「維持 改善」).
+        out.append(F.STATE_SPACE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value),
+                                    joined="".join(value.core.split())))
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     return out
+
+
+def _denominator_checked(e: Entry, den: Value, sheet: str, out: list[Finding]) -> bool:
+    """A 比率's 分母 (a number above 0) checked as a count, as a 実績値 is: not a share
+    (「143%」 was read as 143) and whole (0.5 made 90 of them 18000%). True when clean."""
+    what = ("割合のようです" if den.family == PERCENT else
+            "小数です（人数・件数は整数です）" if den.number != den.number.to_integral_value() else "")
+    if what:
+        out.append(F.RATIO_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id,
+                                          value=shown(e.denominator), what=what))
+    return not what
 
 
 def _unused_denominator(ind: Indicator, e: Entry, sheet: str, out: list[Finding]) -> None:
@@ -463,8 +500,8 @@ def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: st
     family = value.family if value.unit else t_family
     if value.unit and t_family is not None and value.family != t_family:
         # Evaluated it would be － (単位が目標と実績で違います): said here, on its cell, too.
-        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw),
-                                      expected=f"目標値の単位「{target.unit}」"))
+        expected = f"目標値の単位「{target.unit}」" if target.unit else f"目標値「{target.core}」（単位なし）"
+        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw), expected=expected))
     elif t_family == PERCENT and _bare_fraction(value) and target.number >= 1:
         out.append(_percent_as_fraction(raw, value, sheet, cell, ind.id))
     elif value.number < 0 and not _may_be_negative(ind, target):

@@ -161,6 +161,16 @@ class ValueParseError(ValueError):
 _HARMLESS = "\t\n\r\u3000\u00a0"   # (and " ", which is printable)
 
 
+# Characters that show as nothing (or as a blank) but are no control or format character to
+# Unicode: variation selectors, the combining grapheme joiner, Hangul fillers, the Khmer
+# inherent vowels, the Mongolian selectors, the blank Braille pattern. A value is refused
+# naming them, as for a control character (they were read as a unit 「️」 before).
+_INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\u034f\u115f\u1160\u3164\uffa0"
+                        "\u17b4\u17b5\u180b-\u180f\u2800]")
+# A time of day as the readers give a cell Excel holds as one (「10:00:00」).
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
 def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
     """The first control or invisible format character (tab and line breaks are fine)."""
     # Quick path: printable text has no character of Cc, Cf or Cs (nor Cn: U+FFFE/U+FFFF).
@@ -170,6 +180,24 @@ def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Op
         if ch in "\t\n\r":
             continue
         if unicodedata.category(ch) in categories or ch in "\ufffe\uffff":
+            return ch
+    return None
+
+
+def _odd_digit(text: str) -> Optional[str]:
+    """The first character that is a digit to Unicode (or that NFKC folds into one) but not
+    one staff type as a digit: ASCII and full-width ０～９ are read; 「10²」 would be 102,
+    「①」 1, 「٣」 3, 「14³」 143 once normalised, and a guess like that is never made in
+    silence. Kanji numerals (千 万) are not digits here: they are multipliers."""
+    if text.isascii():
+        return None
+    for ch in text:
+        if ch.isascii() or "０" <= ch <= "９":
+            continue
+        if ch.isdigit():
+            return ch
+        folded = unicodedata.normalize("NFKC", ch)   # 「㉑」 is 21; 「㎡」 (m2) is a unit, kept
+        if any("0" <= d <= "9" for d in folded) and not any(d.isalpha() for d in folded):
             return ch
     return None
 
@@ -414,10 +442,22 @@ def _parse_text(text: str) -> Value:
                                   f"（{MAX_DIGITS}桁まで）", TOO_LARGE)
         raise ValueParseError(f"「{shown(stripped)}」は値として長すぎます（{MAX_VALUE_CHARS}文字まで）。"
                               "説明は実施状況の欄に書いてください", TOO_LONG)
-    bad = _bad_char(stripped)
+    # The text as read, not stripped: str.strip() removes NEL (U+0085) and the Cc separators
+    # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
+    bad = _bad_char(text)
+    if bad is None:
+        bad = next((ch for ch in _INVISIBLE.findall(stripped)), None)
     if bad is not None:
-        raise ValueParseError(f"「{shown(stripped)}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
+        raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
+    if _CLOCK.fullmatch(stripped):   # (a date, with or without a time, has its own reason)
+        raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
+                              "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
+    odd = _odd_digit(stripped)
+    if odd is not None:
+        raise ValueParseError(f"「{shown(stripped)}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません"
+                              "（上付き・下付き・丸数字や、ほかの文字の数字は、読み替えると別の数になります）。"
+                              "半角か全角の数字（0～9、０～９）で入力してください")
     if len(stripped.split()) > 1:   # whitespace inside (rare): the one case normalize would hide
         _refuse_digit_gap(stripped)
     t = normalize(stripped)

@@ -1,0 +1,297 @@
+"""Rows that cannot be judged: each is － with a finding on the cell that says why, only the
+rows the cause touches are, and the 達成割合 is never published as a clean result on what
+is left (QA pass on values: deleted and repeated 指標 rows, targets and methods the row
+cannot be judged with, impossible ratios, unit changes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from renkei_xl.core.findings import MISSING_SHEET
+from renkei_xl.core.model import ACHIEVED, NOT_EVALUABLE, Entry
+from renkei_xl.core.pipeline import _reported_by, recalculate
+
+META = "01-1"
+
+
+@pytest.fixture(scope="module")
+def full(fy2023):
+    """The reference entries with an empty row for each indicator a municipality reports and
+    has no value for, as every master's municipality sheet has (init writes them all)."""
+    entries = list(fy2023.entries)
+    have = {(e.municipality, e.indicator_id) for e in entries}
+    for muni in fy2023.settings.municipalities:
+        for ind_id in _reported_by(fy2023.settings, fy2023.indicators, muni.name):
+            if (muni.name, ind_id) not in have:
+                entries.append(Entry(muni.name, ind_id, "", sheet=muni.name))
+    return entries
+
+
+@pytest.fixture(scope="module")
+def baseline(fy2023, full):
+    result = recalculate(fy2023.settings, fy2023.indicators, full)
+    assert not _errors(result)
+    return result
+
+
+def _moved(result, baseline):
+    return {i for i, e in result.evaluations.items()
+            if i in baseline.evaluations and e.symbol != baseline.evaluations[i].symbol}
+
+
+def _errors(result):
+    return [f for f in result.findings if f.is_error]
+
+
+# ----------------------------------------------------------- 1. a row no indicator claims
+
+def test_an_indicator_deleted_from_its_sheet_takes_no_other_indicator_with_it(fy2023, full, baseline):
+    """04-1's row is deleted from 指標, its municipality rows stay (each with a value): every
+    municipality still has a row for each indicator it reports, so those rows feed none of
+    them. Each is an error on its 指標ID cell; no other indicator is made －."""
+    indicators = [i for i in fy2023.indicators if i.id != "04-1"]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert any(e.indicator_id == "04-1" and e.value for e in full)
+    assert {f.type for f in _errors(result)} == {"unknown-id"}
+    assert len(_errors(result)) == sum(e.indicator_id == "04-1" for e in full)
+    assert _moved(result, baseline) - {META} == set()
+    assert result.summary.left_out == 0
+    assert sum(e.symbol == NOT_EVALUABLE for e in result.evaluations.values()) == 4   # the 基本KPI rows
+
+
+def test_an_id_retyped_to_another_makes_only_the_repeated_pair_not_evaluable(fy2023, full, baseline):
+    """指標's 04-1 retyped as 05-1: the two 05-1 rows are － (duplicate-id), 04-1's municipality
+    rows are unknown IDs that feed nothing, and nothing else moves."""
+    indicators = [i._replace(id="05-1") if i.id == "04-1" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert result.evaluations["05-1"].symbol == NOT_EVALUABLE
+    assert _moved(result, baseline) - {META, "05-1"} == set()
+    assert result.summary.left_out == 2
+
+
+def test_a_stray_row_still_makes_the_indicator_it_may_have_been_not_evaluable(fy2023, full, baseline):
+    """札幌市's 04-1 row retyped 「04-l」: 札幌市 now has no 04-1 row, so the stray row may be it,
+    and 04-1 is not judged on a total without it (unchanged by the rule above)."""
+    entries = [e._replace(indicator_id="04-l", sheet="札幌市", cells={"indicator_id": "A5", "value": "E5"})
+               if e.indicator_id == "04-1" and e.municipality == "札幌市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+    assert "札幌市!A5" in result.evaluations["04-1"].reason
+    assert _moved(result, baseline) - {META} == {"04-1"}
+
+
+def test_a_rate_on_a_small_remainder_is_not_judged(fy2023, full, baseline):
+    """札幌市's sheet unread: every indicator it reports is －. The 達成割合 of what remains could
+    be anything from × to ◎ depending on those rows, so the row is －, with an error finding
+    on its 目標値 that says how far it could move, and the note of how many rows are out."""
+    missing = MISSING_SHEET.at("札幌市", "", "", municipality="札幌市", near="")
+    result = recalculate(fy2023.settings, fy2023.indicators, full, [missing])
+    assert result.summary.left_out > 30
+    meta = result.evaluations[META]
+    assert meta.symbol == NOT_EVALUABLE
+    found = [f for f in result.findings if f.type == "rate-undecided"]
+    assert len(found) == 1 and found[0].is_error and found[0].indicator_id == META
+    assert found[0].sheet == "指標" and found[0].cell == fy2023.indicators[0].cell("target")
+    assert f"{result.summary.left_out}件" in found[0].message and "×" in found[0].message
+    assert f"入力エラーで評価不可の{result.summary.left_out}件を除く" in result.consolidated[META].status_text
+
+
+def test_a_rate_the_left_out_rows_cannot_move_keeps_its_symbol(fy2023, full, baseline):
+    """One row left out of 52／71 (×, below the target either way): the symbol stands."""
+    entries = [e._replace(value="約3件", sheet="小樽市", cells={"value": "E7"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.summary.left_out == 1
+    assert result.evaluations[META].symbol == baseline.evaluations[META].symbol != NOT_EVALUABLE
+    assert not [f for f in result.findings if f.type == "rate-undecided"]
+
+
+# ------------------------------------ 2, 4. 目標値・評価方法 the row cannot be judged with
+
+def _as_typed(entries):
+    """04-1's rows as a master holds them: numbers under the 単位 「件」 the sheet shows."""
+    return [e._replace(unit="件", value=e.value.removesuffix("件")) if e.indicator_id == "04-1" else e
+            for e in entries]
+
+
+CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "J8", "name": "F8"}
+
+
+@pytest.mark.parametrize("ind_id, changes, kind, cell", [
+    ("04-1", {"target": "0"}, "target-no-ratio", "H8"),
+    ("04-1", {"target": "▲20"}, "target-no-ratio", "H8"),
+    ("04-1", {"target": "維持"}, "target-not-a-number", "H8"),
+    ("04-1", {"rule": "状態"}, "rule-misfit", "J8"),
+    ("04-1", {"rule": "進捗率"}, "rule-misfit", "J8"),
+    ("04-1", {"rule": "進捗率", "baseline": "20件"}, "target-is-baseline", "H8"),
+    ("40-4", {"target": "0.7"}, "target-unit", "H8"),      # 「70%」 typed, General format
+    ("40-4", {"target": "70"}, "target-unit", "H8"),
+    ("28-1", {"target": "12件"}, "target-unit", "H8"),     # 参加市町村数 counts municipalities
+    ("04-1", {"target": "20%"}, "target-unit", "H8"),      # the sheets count 件 (4.)
+])
+def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023, full, baseline, ind_id, changes,
+                                                                        kind, cell):
+    """Each was － with no finding: 入力チェック said 「エラー 0 件」, the row left the 達成割合
+    unsaid. Now one finding on the 指標 cell to change, the row 「－（入力エラー）」 naming it,
+    counted as left out; ``evaluate`` alone gives the same reason (one place decides it)."""
+    from renkei_xl.core.rules import context_of, evaluate
+    from renkei_xl.core.validate import validate
+
+    indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
+    entries = _as_typed(full)
+    found = [f for f in validate(fy2023.settings, indicators, entries) if f.is_error]
+    assert [(f.type, f.sheet, f.cell, f.indicator_id) for f in found] == [(kind, "指標", cell, ind_id)], found
+    result = recalculate(fy2023.settings, indicators, entries)
+    ev = result.evaluations[ind_id]
+    assert ev.symbol == NOT_EVALUABLE and f"指標!{cell}" in ev.reason and "入力エラー" in ev.reason
+    assert result.summary.left_out == 1
+    assert _moved(result, baseline) - {META, ind_id} == set()
+    if kind != "target-unit" or ind_id != "04-1":   # the 単位 of the sheets is validation's to read
+        alone = evaluate(next(i for i in indicators if i.id == ind_id), "21件", context_of(fy2023.settings))
+        assert alone.symbol == NOT_EVALUABLE and found[0].message in alone.reason
+
+
+def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
+    """The rules are not stricter than judging needs: a 比率 target in %, a 合計 target in the
+    sheets' unit, a reduction target with a numeric baseline (progress), 全市町村."""
+    from renkei_xl.core.validate import validate
+
+    for ind_id, changes in [("40-4", {"target": "70%"}), ("04-1", {"target": "25件"}),
+                            ("04-1", {"target": "10件", "baseline": "30件"}), ("28-1", {"target": "全市町村"})]:
+        indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
+        entries = _as_typed(full)
+        assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)
+
+
+# --------------------------------------------------------------- 3. 比率 is a share
+
+@pytest.mark.parametrize("value, denominator, kind, field", [
+    ("200", "143", "ratio-over-whole", "value"),     # 139.9% ◎ before
+    ("90", "89", "ratio-over-whole", "value"),
+    ("90", "0.5", "ratio-denominator", "denominator"),   # 18000% ◎ before
+    ("90", "143%", "ratio-denominator", "denominator"),  # read as 143 before
+])
+def test_an_impossible_share_is_a_finding_and_the_row_is_left_out(fy2023, full, baseline, value, denominator, kind,
+                                                                  field):
+    """40-4 (比率: 正社員等就職率) counts the 分子 among the 分母 (就職者 of 参加者), so a 分子
+    above its 分母 or a 分母 that is no count cannot be right: each is an error on its cell."""
+    cells = {"indicator_id": "A58", "value": "E58", "denominator": "F58"}
+    entries = [e._replace(value=value, denominator=denominator, sheet="札幌市", cells=cells)
+               if e.indicator_id == "40-4" and e.municipality == "札幌市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert [(f.type, f.place) for f in _errors(result)] == [(kind, f"札幌市!{cells[field]}")]
+    assert result.evaluations["40-4"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
+
+
+def test_a_share_up_to_the_whole_is_accepted(fy2023, full):
+    from renkei_xl.core.validate import validate
+
+    for value, denominator in (("143", "143"), ("0", "143"), ("90人", "143人")):
+        entries = [e._replace(value=value, denominator=denominator)
+                   if e.indicator_id == "40-4" and e.municipality == "札幌市" else e for e in full]
+        assert not [f for f in validate(fy2023.settings, list(fy2023.indicators), entries) if f.is_error]
+
+
+# ------------------------------------------------- 5. a 状態 that disagrees, on its cell
+
+def _state_rows(full, muni, value):
+    return [e._replace(value=value, sheet=muni, cells={"indicator_id": "A6", "value": "E6"})
+            if e.indicator_id == "23-1" and e.municipality == muni else e for e in full]
+
+
+def test_a_state_that_differs_from_the_others_is_named_on_its_own_cell(fy2023, full):
+    """江別市 reports 「未実施」 where the others report 「維持」: the finding is on 江別市!E6 (it
+    was on 指標's 集計方法 cell, which nobody needs to change), and the row is －."""
+    assert any(e.indicator_id == "23-1" and e.municipality == "江別市" for e in full)
+    result = recalculate(fy2023.settings, fy2023.indicators, _state_rows(full, "江別市", "未実施"))
+    found = _errors(result)
+    assert [(f.type, f.place) for f in found] == [("state-disagrees", "江別市!E6")], found
+    assert "未実施" in found[0].message and "維持" in found[0].message
+    assert result.evaluations["23-1"].symbol == NOT_EVALUABLE and "江別市!E6" in result.evaluations["23-1"].reason
+
+
+def test_a_state_word_with_a_space_inside_is_flagged_not_taken_as_another_state(fy2023, full):
+    from renkei_xl.core.validate import validate
+
+    found = [f for f in validate(fy2023.settings, list(fy2023.indicators), _state_rows(full, "江別市", "維 持"))
+             if f.is_error]
+    assert [(f.type, f.place) for f in found] == [("state-space", "江別市!E6")]
+    assert "「維持」" in found[0].hint
+
+
+# ------------------------------------------------------------ 6. the 基本KPI column's marks
+
+@pytest.mark.parametrize("mark, is_kpi, finding", [
+    ("○", True, False), ("はい", True, False), ("✓", True, False), ("1", True, False), ("TRUE", True, False),
+    ("", False, False), ("0", False, False), ("FALSE", False, False),
+    ("済", False, True), ("o", False, True), ("いいえ", False, True), ("x", False, True)])
+def test_a_kpi_mark_is_one_of_the_listed_or_a_finding_on_its_cell(mark, is_kpi, finding):
+    """「済」「o」「いいえ」 were read as an ordinary indicator without a word; the marks the
+    README lists are read as they say, anything else is an error on the cell."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.contract_read import Book, read_indicators
+
+    heads = [c.INDICATOR_HEADERS[f] for f in ("id", "role", "name", "target", "method", "is_kpi")]
+    grid = [heads, ["04-1", "役割", "指標", "20件", "合計", mark]]
+    found = []
+    (ind,) = read_indicators(Book({c.INDICATORS: grid}, {}), found)
+    assert ind.is_kpi == is_kpi
+    assert [(f.type, f.place, f.is_error) for f in found] == ([("unknown-kpi-mark", "指標!F2", True)] if finding else [])
+
+
+# -------------------------------------------------- 7. digits that are not typed digits
+
+@pytest.mark.parametrize("text, odd", [("10²", "²"), ("10¹", "¹"), ("①", "①"), ("٣", "٣"), ("14³", "³"),
+                                       ("20²件", "²"), ("₃人", "₃"), ("㉑件", "㉑"), ("½", "½"), ("१०", "१")])
+def test_a_digit_nfkc_would_fold_is_refused_naming_the_character(text, odd):
+    """NFKC (and int()) read 「10²」 as 102, 「①」 as 1, 「٣」 as 3: a silent guess."""
+    from renkei_xl.core.values import ValueParseError, parse_input, parse_value
+
+    for parse in (parse_value, parse_input):
+        with pytest.raises(ValueParseError) as exc:
+            parse(text)
+        assert f"「{odd}」" in str(exc.value) and f"U+{ord(odd):04X}" in str(exc.value)
+
+
+@pytest.mark.parametrize("text, number", [("１２件", 12), ("27兆９千億円", 27_900_000_000_000), ("1,500人", 1500),
+                                          ("令和５年度", None), ("10", 10)])
+def test_typed_digits_full_width_included_still_read(text, number):
+    from renkei_xl.core.values import parse_value
+
+    v = parse_value(text)
+    assert number is None or v.number == number
+
+
+# ------------------------------------------------------------------------ 8. smaller ones
+
+@pytest.mark.parametrize("text, says", [
+    ("10:00:00", "時刻です"), ("9:30", "時刻です"), ("2024-03-31 10:00:00", "日付"),
+    ("10\ufe0f", "U+FE0F"), ("10\u3164", "U+3164"), ("10\u034f", "U+034F"), ("10\x85", "U+0085"),
+    ("10\x1f", "U+001F")])
+def test_a_value_that_is_no_number_says_what_it_is(text, says):
+    """A time of day was 「単位「:00:00」を認識できません」, a variation selector or a Hangul
+    filler an unknown unit, and 「10\\x85」 (NEL, which str.strip removes) was read as 10."""
+    from renkei_xl.core.values import ValueParseError, parse_input
+
+    with pytest.raises(ValueParseError) as exc:
+        parse_input(text)
+    assert says in str(exc.value) and "単位" not in str(exc.value)
+
+
+def test_a_control_character_at_the_end_of_a_cell_reaches_the_value_check():
+    from renkei_xl.core.contract_read import text
+
+    assert text("10\x85") == "10\x85" and text(" 10\u3000") == "10" and text("10\u2002") == "10"
+
+
+def test_a_share_target_typed_as_a_percentage_is_named_on_the_target(fy2023, full):
+    """42-2's 目標値 typed 「75%」 into a General cell (0.75): the finding is on 指標's 目標値,
+    and the central city's 「68%」 is not said to differ from a unit 「」."""
+    from renkei_xl.core.validate import validate
+
+    indicators = [i._replace(cells=CELLS, target="0.75") if i.id == "42-2" else i for i in fy2023.indicators]
+    entries = [e._replace(unit="%", sheet=e.municipality, cells={"value": "E63"}) if e.indicator_id == "42-2" else e
+               for e in full]
+    found = [f for f in validate(fy2023.settings, indicators, entries) if f.indicator_id == "42-2"]
+    assert found and found[0].type == "target-unit" and found[0].place == "指標!H8" and "75%" in found[0].message
+    assert not any("「」" in f.message for f in found), found
