@@ -116,6 +116,17 @@ def test_a_folder_given_as_the_master_or_the_csv_is_called_a_folder(tmp_path):
         assert out.returncode == 2 and "はフォルダーで、ファイルではありません" in out.stderr, out.stderr
 
 
+@pytest.mark.parametrize("command", ["export", "rollover", "recalc"])
+def test_a_folder_given_as_the_output_is_called_a_folder(tmp_path, command):
+    """Not its missing extension, and not "add --force" (rollover, as the folder exists)."""
+    master = sample_master(tmp_path / "m.xlsx")
+    (tmp_path / "sub").mkdir()
+    before = master.read_bytes()
+    out = run(command, str(master), "-o", str(tmp_path / "sub"))
+    assert out.returncode == 2 and "はフォルダーです" in out.stderr, out.stderr
+    assert master.read_bytes() == before and list((tmp_path / "sub").iterdir()) == []
+
+
 # --------------------------------------------------------------- what was written, told truly
 
 def test_an_unexpected_error_after_the_write_says_the_book_was_written(tmp_path, monkeypatch, capsys):

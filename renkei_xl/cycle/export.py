@@ -28,7 +28,7 @@ from ..core import contract as c
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
-from ..safety import same_file
+from ..safety import refuse_folder, same_file
 
 SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
 
@@ -72,6 +72,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResu
     from ..safety import ensure_not_open, safe_write
 
     out = Path(out)
+    refuse_folder(out)
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")
     pdf_target = out.with_suffix(".pdf") if pdf else None

@@ -17,7 +17,7 @@ from typing import NamedTuple, Optional
 from ..core import contract as c
 from ..core.errors import UserError
 from ..clock import now
-from ..safety import check_regular_file, same_file
+from ..safety import check_regular_file, refuse_folder, same_file
 from ..workbook.session import Written, check_path, write_planned
 
 
@@ -52,6 +52,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     year = new_year if new_year is not None else old_year + 1
     check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
+    refuse_folder(target)                 # a folder first: not "add --force", not its "extension"
     if c.suffix_problem(target.name, "出力先"):
         raise UserError(c.suffix_problem(target.name, "出力先"))
     if target.suffix.lower() != master.suffix.lower():
@@ -61,10 +62,9 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     if target.exists() and not force:
         raise TargetExists(target)
-    from ..safety import check_confined, make_folder, refuse_folder
+    from ..safety import check_confined, make_folder
 
     check_confined(target)
-    refuse_folder(target)                 # before the writer's lock is made beside it
     make_folder(target.parent, "出力先")
 
     def make(fs):
