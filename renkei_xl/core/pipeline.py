@@ -66,16 +66,8 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
             rolled = rollup_rows(ind, by_id.get(ind.id, ()), settings, may_have_errors=ind.id in suspect,
                             known_errors=read_errors.get(ind.id, ()))
         except ConsolidationError as exc:
-            # Said once: a 集計方法 validation already named (blank, not a method) keeps its finding.
-            # Rows the roll-up could tell at fault are named on their own cells.
-            found = [STATE_DISAGREES.at(e.sheet or e.municipality, e.cell("value"), ind.id,
-                                        municipality=e.municipality, value=shown(e.value), reason=exc)
-                     for e in exc.entries] or [CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)]
+            found, consolidated[ind.id], evaluations[ind.id] = _not_consolidated(ind, exc)
             findings += [f for f in found if f.place not in validated]
-            consolidated[ind.id] = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual),
-                                            [ind.status_manual])[0]
-            evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}"
-                                             + (f"（{found[0].place}）" if exc.entries else ""))
             left_out += _in_rate(ind)    # an input error on 指標 makes it －, as one on a municipality sheet
             continue
         consolidated[ind.id] = rolled.consolidated
@@ -104,6 +96,20 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
+
+
+def _not_consolidated(ind: Indicator, exc: ConsolidationError
+                      ) -> tuple[list[Finding], Consolidated, Evaluation]:
+    """The findings, 一覧 texts and － of a row whose entries cannot be combined. Rows the
+    roll-up could tell at fault are named on their own cells; else the 集計方法 cell (said
+    once: the caller drops one a validation already named, such as a blank method)."""
+    found = [STATE_DISAGREES.at(e.sheet or e.municipality, e.cell("value"), ind.id,
+                                municipality=e.municipality, value=shown(e.value), reason=exc)
+             for e in exc.entries] or [CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)]
+    consolidated = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual), [ind.status_manual])[0]
+    evaluation = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}"
+                            + (f"（{found[0].place}）" if exc.entries else ""))
+    return found, consolidated, evaluation
 
 
 def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int, ctx: Context,

@@ -157,6 +157,11 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
         return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
                   value=value, method=ind.method)
+    return _unit_problem(ind, target, sheet_units) or _target_problem(ind, target, rule)
+
+
+def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> Optional[Finding]:
+    """A numeric target in another unit than the row's 実績値 come in (unjudgeable's)."""
     family = target.family if target.kind == NUMBER else ("回" if target.each else unit_family(PARTICIPANT_UNIT))
     unit = _YIELDS.get(ind.method)
     where = f"集計方法「{ind.method}」の実績値の単位「{unit}」"
@@ -175,9 +180,10 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
             number = (number * 100).normalize()
             why = f"（「{format_number(number)}%」と入力したときに Excel が保存する値です）"
         example = f"{format_number(number)}{unit}"
-        return at(F.TARGET_UNIT, "target", value=value, expected=where, why=why, example=example,
-                  note=F.TARGET_PERCENT_NOTE.format(example=example) if unit == "%" else "")
-    return _target_problem(ind, target, rule)
+        return F.TARGET_UNIT.at(ind.sheet, ind.cell("target"), ind.id, value=shown(ind.target), expected=where,
+                                why=why, example=example,
+                                note=F.TARGET_PERCENT_NOTE.format(example=example) if unit == "%" else "")
+    return None
 
 
 def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Finding]:

@@ -442,24 +442,7 @@ def _parse_text(text: str) -> Value:
                                   f"（{MAX_DIGITS}桁まで）", TOO_LARGE)
         raise ValueParseError(f"「{shown(stripped)}」は値として長すぎます（{MAX_VALUE_CHARS}文字まで）。"
                               "説明は実施状況の欄に書いてください", TOO_LONG)
-    # The text as read, not stripped: str.strip() removes NEL (U+0085) and the Cc separators
-    # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
-    bad = _bad_char(text)
-    if bad is None:
-        bad = next((ch for ch in _INVISIBLE.findall(stripped)), None)
-    if bad is not None:
-        raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
-                              "含まれています", CONTROL)
-    if _CLOCK.fullmatch(stripped):   # (a date, with or without a time, has its own reason)
-        raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
-                              "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
-    odd = _odd_digit(stripped)
-    if odd is not None:
-        raise ValueParseError(f"「{shown(stripped)}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません"
-                              "（上付き・下付き・丸数字や、ほかの文字の数字は、読み替えると別の数になります）。"
-                              "半角か全角の数字（0～9、０～９）で入力してください")
-    if len(stripped.split()) > 1:   # whitespace inside (rare): the one case normalize would hide
-        _refuse_digit_gap(stripped)
+    _refuse_odd_characters(text, stripped)
     t = normalize(stripped)
     # Checked on the whole text, notes included: 「10件（見込み）」 is as approximate as 「約10件」.
     word = next((w for w in _APPROX if w in t), None)
@@ -498,6 +481,30 @@ def _parse_text(text: str) -> Value:
     unit, per_year, at_least = _unit(m.group("rest"), text)
     return Value(text, NUMBER, number=number, unit=unit, per_year=per_year,
                  at_least=at_least, notes=notes, deadline=deadline_year)
+
+
+def _refuse_odd_characters(text: str, stripped: str) -> None:
+    """Characters that would be read as something else once normalized: control and
+    invisible characters, a time of day, digits that are not 0-9 (², ①), a gap inside a
+    number. Each is refused naming what it is, before normalize() could hide it."""
+    # The text as read, not stripped: str.strip() removes NEL (U+0085) and the Cc separators
+    # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
+    bad = _bad_char(text)
+    if bad is None:
+        bad = next((ch for ch in _INVISIBLE.findall(stripped)), None)
+    if bad is not None:
+        raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
+                              "含まれています", CONTROL)
+    if _CLOCK.fullmatch(stripped):   # (a date, with or without a time, has its own reason)
+        raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
+                              "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
+    odd = _odd_digit(stripped)
+    if odd is not None:
+        raise ValueParseError(f"「{shown(stripped)}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません"
+                              "（上付き・下付き・丸数字や、ほかの文字の数字は、読み替えると別の数になります）。"
+                              "半角か全角の数字（0～9、０～９）で入力してください")
+    if len(stripped.split()) > 1:   # whitespace inside (rare): the one case normalize would hide
+        _refuse_digit_gap(stripped)
 
 
 def _refuse_digit_gap(text: str) -> None:
