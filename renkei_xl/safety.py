@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
-import filecmp
 import os
 import re
 import shutil
@@ -463,12 +462,15 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     refuse_folder(target)
     ensure_not_open(target)
     if keep_backup == IF_CHANGED:
+        import filecmp   # here: only split's files are compared
+
         with atomic_path(target) as tmp:
             write_fn(tmp)
             same = target.is_file() and filecmp.cmp(tmp, target, shallow=False)
-            return backup(target) if target.exists() and not same else None
-    saved = backup(target) if keep_backup and target.exists() else None
-    atomic_write(target, write_fn)
+            saved = backup(target) if target.exists() and not same else None
+    else:
+        saved = backup(target) if keep_backup and target.exists() else None
+        atomic_write(target, write_fn)
     _note_replaced(target)
     return saved
 

@@ -136,27 +136,28 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
     if target.is_empty:
         return None
     rule = ind.rule or _infer_rule(target)
+    # The target as shown only when a finding is made: this runs for every row on every
+    # check and recalculation, and nearly every row is judgeable.
     at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
-    value = shown(ind.target)
     numeric = target.kind == NUMBER or target.each or (target.kind == STATUS and target.status == ALL_MUNICIPALITIES)
     if rule == RULE_DEADLINE:
         return None
     if rule == RULE_STATE:
         if target.kind == NUMBER:
-            return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{value}」は状態ではなく数値です",
+            return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{shown(ind.target)}」は状態ではなく数値です",
                       fix="目標値を状態（維持・常時など）にしてください")
         if method.numeric and not target.each:
-            return at(F.TARGET_NOT_A_NUMBER, "target", value=value, method=ind.method)
+            return at(F.TARGET_NOT_A_NUMBER, "target", value=shown(ind.target), method=ind.method)
         return None
     if not numeric:
         if ind.rule:
-            return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{value}」が数値ではありません",
+            return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{shown(ind.target)}」が数値ではありません",
                       fix="数値の目標値を入力してください")
         return None
     if method.state:
         return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
-                  value=value, method=ind.method)
+                  value=shown(ind.target), method=ind.method)
     return _unit_problem(ind, target, sheet_units) or _target_problem(ind, target, rule)
 
 

@@ -165,10 +165,13 @@ _HARMLESS = "\t\n\r\u3000\u00a0"   # (and " ", which is printable)
 # Unicode: variation selectors, the combining grapheme joiner, Hangul fillers, the Khmer
 # inherent vowels, the Mongolian selectors, the blank Braille pattern. A value is refused
 # naming them, as for a control character (they were read as a unit 「️」 before).
-_INVISIBLE = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\u034f\u115f\u1160\u3164\uffa0"
-                        "\u17b4\u17b5\u180b-\u180f\u2800]")
-# A time of day as the readers give a cell Excel holds as one (「10:00:00」).
-_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+# A set, not a regular expression: every command parses values, and compiling the class
+# cost more than the few hundred characters take to list.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0\u17b4\u17b5\u2800").union(
+    *(map(chr, range(first, last + 1)) for first, last in ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF), (0x180B, 0x180F))))
+# A time of day as the readers give a cell Excel holds as one (「10:00:00」); compiled on first
+# use (re's own cache), only for a value with a colon in it.
+_CLOCK = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"
 
 
 def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
@@ -491,11 +494,11 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
     # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
     bad = _bad_char(text)
     if bad is None:
-        bad = next((ch for ch in _INVISIBLE.findall(stripped)), None)
+        bad = None if _INVISIBLE.isdisjoint(stripped) else next(ch for ch in stripped if ch in _INVISIBLE)
     if bad is not None:
         raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
-    if _CLOCK.fullmatch(stripped):   # (a date, with or without a time, has its own reason)
+    if ":" in stripped and re.fullmatch(_CLOCK, stripped):   # (a date, with or without a time, has its own reason)
         raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
                               "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
     odd = _odd_digit(stripped)
