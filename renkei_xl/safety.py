@@ -113,13 +113,14 @@ def check_confined(path: os.PathLike | str) -> None:
 
 # --------------------------------------------------------------------------- locks
 
-# Excel keeps an "owner file" beside an open workbook. Public descriptions disagree
-# on its name: for Excel it is "~$" + the full file name (Book1.xlsx -> ~$Book1.xlsx);
-# Word, and by some accounts Office generally, replaces the first two characters of
-# a long name instead (document.docx -> ~$cument.docx; one character for 7-character
-# stems). This could not be checked on a real Excel here, so every form is checked:
-# a false alarm costs the user closing Excel, a miss costs their edits.
-# LibreOffice writes ".~lock.<name>#" beside a document it has open.
+# Excel keeps an "owner file" beside an open workbook: "~$" + the full file name
+# (Book1.xlsx -> ~$Book1.xlsx), the name VBA code that reads the owner's user name from
+# it builds too. The truncated form (document.docx -> ~$cument.docx, the first two
+# characters replaced) is Word's, not Excel's, and it is not harmless to check: with
+# さっぽろ圏_2023年度_マスター.xlsm open, "旧_" + that name would be reported open, and staff
+# told to delete the owner file of the workbook that really is open. So only the forms
+# the applications that open our workbooks write are checked: Excel's, and LibreOffice's
+# ".~lock.<name>#".
 LOCK_PREFIX = "~$"
 
 
@@ -130,16 +131,10 @@ def lock_file(path: os.PathLike | str) -> Path:
 
 
 def lock_candidates(path: os.PathLike | str) -> list[Path]:
-    """Every name under which Excel or LibreOffice may have locked ``path``, most likely first."""
+    """The names under which Excel or LibreOffice lock ``path`` while it is open, Excel's
+    first: each belongs to ``path`` alone, never to another workbook of the folder."""
     path = Path(path)
-    name, stem = path.name, path.stem
-    names = [LOCK_PREFIX + name]
-    if len(stem) >= 8:
-        names.append(LOCK_PREFIX + name[2:])
-    elif len(stem) == 7:
-        names.append(LOCK_PREFIX + name[1:])
-    names.append(f".~lock.{name}#")
-    return [path.with_name(n) for n in dict.fromkeys(names)]
+    return [lock_file(path), path.with_name(f".~lock.{path.name}#")]
 
 
 def find_lock(path: os.PathLike | str) -> Optional[Path]:

@@ -127,8 +127,7 @@ def test_nothing_written_to_temp_keeps_target(tmp_path):
 @pytest.mark.parametrize("name, lock_name", [
     ("master.xlsm", "~$master.xlsm"),
     ("連携事業一覧マスター.xlsm", "~$連携事業一覧マスター.xlsm"),
-    ("連携事業一覧マスター.xlsm", "~$事業一覧マスター.xlsm"),   # first two characters replaced
-    ("abcdefg.xlsx", "~$bcdefg.xlsx"),                          # 7-character stem: one replaced
+    ("abcdefg.xlsx", "~$abcdefg.xlsx"),
     ("master.xlsm", ".~lock.master.xlsm#"),                     # LibreOffice
 ])
 def test_open_workbook_is_refused_and_not_written(tmp_path, name, lock_name):
@@ -149,6 +148,27 @@ def test_short_name_is_not_confused_with_truncated_locks(tmp_path):
     (tmp_path / "~$ster.xlsm").write_bytes(b"x")   # would be a lock only for a long stem
     ensure_not_open(target)
     assert lock_file(target) == tmp_path / "~$master.xlsm"
+
+
+@pytest.mark.parametrize("name, other", [
+    ("旧_さっぽろ圏_2023年度_マスター.xlsm", "さっぽろ圏_2023年度_マスター.xlsm"),   # the other's own owner file
+    ("連携事業一覧マスター.xlsm", "事業一覧マスター.xlsm"),
+    ("abcdefg.xlsx", "bcdefg.xlsx"),
+])
+def test_the_owner_file_of_another_open_workbook_is_not_taken_for_this_ones(tmp_path, name, other):
+    """Excel names its owner file "~$" + the whole name. Word's form (the first characters
+    replaced) is the owner file of another workbook here: this one is written, and the
+    workbook that is open is still refused, told to delete only its own owner file."""
+    target, open_book = tmp_path / name, tmp_path / other
+    target.write_bytes(b"old")
+    open_book.write_bytes(b"staff edits")
+    (tmp_path / ("~$" + other)).write_bytes(b"\x05staff")
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"ours"))
+    assert target.read_bytes() == b"ours"
+    with pytest.raises(UserError) as info:
+        atomic_write(open_book, lambda tmp: tmp.write_bytes(b"ours"))
+    assert f"隠しファイル ~${other} を削除" in str(info.value)
+    assert open_book.read_bytes() == b"staff edits"
 
 
 # ----------------------------------------------------------------- backups
