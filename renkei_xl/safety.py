@@ -145,6 +145,17 @@ def find_lock(path: os.PathLike | str) -> Optional[Path]:
     return None
 
 
+def open_note(path: os.PathLike | str) -> str:
+    """For a command that only reads ``path``: one line saying what it read when the
+    workbook is open (its last saved state), or "" when it is not. Reading is safe then;
+    only writing would be overwritten by Excel's next save."""
+    lock = find_lock(path)
+    if lock is None:
+        return ""
+    return (f"「{Path(path).name}」は Excel で開かれています（{lock.name} があります）。"
+            "最後に保存された内容を読みました（保存していない変更は含みません）")
+
+
 def ensure_not_open(path: os.PathLike | str) -> None:
     """Refuse to touch a workbook someone has open: Excel would overwrite our result on save."""
     path = Path(path)

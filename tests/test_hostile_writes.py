@@ -364,3 +364,53 @@ def test_a_sheet_with_a_million_empty_styled_rows_is_read_in_bounded_time(master
     assert out.returncode == 0, out
     assert "52／71" in out.stdout
     assert time.monotonic() - start < 60
+
+
+# ------------------------------------------------ the folder as staff see it on Windows
+
+@pytest.fixture
+def cwd(tmp_path) -> Path:
+    """Where a child command runs (it keeps its temporary files there)."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    return folder
+
+
+def _user(args: list[str], cwd: Path):
+    """The command line in a child process, held to file modes as a user is (root without
+    its override; a 0444 file is then what Windows' 読み取り専用 attribute is)."""
+    from test_hostile_files import run_cli
+
+    return run_cli(args, cwd, as_a_user=True)
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_look_without_writing_needs_no_write_access_and_no_closed_workbook(master, tmp_path, cwd):
+    """validate --no-write in a folder staff may only read, and beside Excel's owner file:
+    it reads the last saved state, as evaluate does, and says so in one line when the
+    workbook is open."""
+    ro = tmp_path / "閲覧のみ"
+    ro.mkdir()
+    shutil.move(master, ro / master.name)
+    book = ro / master.name
+    try:
+        os.chmod(ro, 0o555)
+        run = _user(["validate", "--no-write", str(book)], cwd)
+        assert run.code == 0 and run.out.startswith("入力チェック: "), run
+        shown = run.out
+    finally:
+        os.chmod(ro, 0o755)
+    (ro / ("~$" + book.name)).write_bytes(b"\x05staff")
+    before = digest(book)
+    run = _user(["validate", "--no-write", str(book)], cwd)
+    assert run.code == 0, run
+    first, *rest = run.out.splitlines()
+    assert first == (f"「{book.name}」は Excel で開かれています（~${book.name} があります）。"
+                     "最後に保存された内容を読みました（保存していない変更は含みません）"), run
+    assert "\n".join(rest) + "\n" == shown
+    assert digest(book) == before and _listing(ro) == sorted([book.name, "~$" + book.name])
+    assert cli_main(["validate", str(book)]) == 2          # writing is still refused while it is open
+    assert digest(book) == before

@@ -38,10 +38,13 @@ def _print_result(result, *, verbose: bool = True) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate the FY2023 reference list, or a master workbook when one is given."""
     if args.master:
+        from ..safety import open_note
         from ..workbook.session import load_master
 
         data = load_master(Path(args.master))
         settings, indicators, entries, extra = data.settings, data.indicators, data.entries, data.findings
+        if note := open_note(Path(args.master)):
+            print(note)
     else:
         from ..core.reference import load_reference
 
