@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import gc
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -154,7 +155,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.debug or exc.errno != errno.ENAMETOOLONG:
             return _unexpected(exc, args, argv)
         # A path staff typed that the file system cannot hold, met wherever it is first used.
-        print(f"エラー: 「{exc.filename}」は名前が長すぎて扱えません。短い名前にしてください。"
+        from ..safety import name_too_long
+
+        problem = name_too_long(Path(os.fsdecode(exc.filename or "")).name)
+        print(f"エラー: {problem}" if problem else
+              f"エラー: 「{exc.filename}」は名前が長すぎて扱えません。短い名前にしてください。"
               "何も書き込んでいません", file=sys.stderr)
         return 2
     except Exception as exc:  # the last guard: staff get a sentence, developers --debug
