@@ -41,7 +41,9 @@ def check_regular_file(path: Path, what: str = "Excel のブックのファイ�
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise UserError(f"ファイル「{path}」が見つかりません") from None
-    except OSError:
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG and name_too_long(Path(path).name):
+            raise UserError(name_too_long(Path(path).name)) from None
         raise UserError(f"「{path}」を読めません（場所を確認できません）。{what}を指定してください") from None
     for test, kind in _NOT_FILES:
         if test(mode):
@@ -113,13 +115,14 @@ def check_confined(path: os.PathLike | str) -> None:
 
 # --------------------------------------------------------------------------- locks
 
-# Excel keeps an "owner file" beside an open workbook. Public descriptions disagree
-# on its name: for Excel it is "~$" + the full file name (Book1.xlsx -> ~$Book1.xlsx);
-# Word, and by some accounts Office generally, replaces the first two characters of
-# a long name instead (document.docx -> ~$cument.docx; one character for 7-character
-# stems). This could not be checked on a real Excel here, so every form is checked:
-# a false alarm costs the user closing Excel, a miss costs their edits.
-# LibreOffice writes ".~lock.<name>#" beside a document it has open.
+# Excel keeps an "owner file" beside an open workbook: "~$" + the full file name
+# (Book1.xlsx -> ~$Book1.xlsx), the name VBA code that reads the owner's user name from
+# it builds too. The truncated form (document.docx -> ~$cument.docx, the first two
+# characters replaced) is Word's, not Excel's, and it is not harmless to check: with
+# さっぽろ圏_2023年度_マスター.xlsm open, "旧_" + that name would be reported open, and staff
+# told to delete the owner file of the workbook that really is open. So only the forms
+# the applications that open our workbooks write are checked: Excel's, and LibreOffice's
+# ".~lock.<name>#".
 LOCK_PREFIX = "~$"
 
 
@@ -130,16 +133,10 @@ def lock_file(path: os.PathLike | str) -> Path:
 
 
 def lock_candidates(path: os.PathLike | str) -> list[Path]:
-    """Every name under which Excel or LibreOffice may have locked ``path``, most likely first."""
+    """The names under which Excel or LibreOffice lock ``path`` while it is open, Excel's
+    first: each belongs to ``path`` alone, never to another workbook of the folder."""
     path = Path(path)
-    name, stem = path.name, path.stem
-    names = [LOCK_PREFIX + name]
-    if len(stem) >= 8:
-        names.append(LOCK_PREFIX + name[2:])
-    elif len(stem) == 7:
-        names.append(LOCK_PREFIX + name[1:])
-    names.append(f".~lock.{name}#")
-    return [path.with_name(n) for n in dict.fromkeys(names)]
+    return [lock_file(path), path.with_name(f".~lock.{path.name}#")]
 
 
 def find_lock(path: os.PathLike | str) -> Optional[Path]:
@@ -148,6 +145,17 @@ def find_lock(path: os.PathLike | str) -> Optional[Path]:
         if candidate.exists():
             return candidate
     return None
+
+
+def open_note(path: os.PathLike | str) -> str:
+    """For a command that only reads ``path``: one line saying what it read when the
+    workbook is open (its last saved state), or "" when it is not. Reading is safe then;
+    only writing would be overwritten by Excel's next save."""
+    lock = find_lock(path)
+    if lock is None:
+        return ""
+    return (f"「{Path(path).name}」は Excel で開かれています（{lock.name} があります）。"
+            "最後に保存された内容を読みました（保存していない変更は含みません）")
 
 
 def ensure_not_open(path: os.PathLike | str) -> None:
@@ -206,6 +214,82 @@ def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def ensure_writable(target: os.PathLike | str) -> None:
+    """Refuse a target marked read-only, before anything (a backup included) is written.
+
+    Windows' 読み取り専用 attribute is what staff set to say "do not change this file"
+    (a 確定版 after it was mailed, a master kept for the record); Python reads it as a mode
+    without write bits, as it reads a POSIX file of mode 0444. Replacing such a file fails
+    on Windows and would succeed on a POSIX folder: refused on both, by the mode, so the
+    answer is the same for root and for a user, and the file is never replaced behind
+    the attribute."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return                      # nothing there yet: a new file is not read-only
+    if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
+        raise UserError(f"「{Path(target).name}」は読み取り専用です。エクスプローラーでファイルのプロパティを開き、"
+                        "「読み取り専用」を外してからもう一度実行してください。何も書き込んでいません")
+
+
+# The longest file name the file systems the tool meets accept: 255 bytes on ext4 and
+# for a Samba share, 255 UTF-16 units on NTFS. The tool's own working files beside a file
+# (writer lock, temporary files, the backup folder and backups) add to its name, so their
+# names are cut, with a hash of the whole (core.filenames.shortened), to stay within it:
+# any name the file system accepts for a master can be written.
+NAME_MAX = 255
+
+
+def _fit(name: str, *beside: str) -> str:
+    """``name``, cut if need be so that it and ``beside`` make one name within NAME_MAX
+    bytes of UTF-8 (the stricter measure on both systems). The import is late: hashing is
+    needed only for names that long, and every command pays for an import."""
+    budget = NAME_MAX - sum(len(b.encode("utf-8", "surrogateescape")) for b in beside)
+    if len(name.encode("utf-8", "surrogateescape")) <= budget:
+        return name
+    from renkei_xl.core.filenames import shortened
+
+    return shortened(name, budget)
+
+
+def _native_length(name: str) -> int:
+    """A name's length as the file system counts it: UTF-16 units on Windows, bytes on POSIX."""
+    if os.name == "nt":
+        return len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return len(os.fsencode(name))
+
+
+def name_too_long(name: str) -> str:
+    """Why ``name`` cannot be a file name here, in Japanese with how long it may be; ""
+    when it can. Said before anything is written: otherwise the error comes from
+    whichever file is made first, in English and blaming the folder."""
+    if _native_length(name) <= NAME_MAX:
+        return ""
+    suffix = Path(name).suffix
+    if os.name == "nt":
+        limit = f"{NAME_MAX} 文字まで"
+    else:   # POSIX counts bytes: a full-width character is 3 of them
+        room = (NAME_MAX - _native_length(suffix)) // 3
+        limit = f"{NAME_MAX} バイトまで（全角の文字なら{f'「{suffix}」' if suffix else '拡張子'}のほかに {room} 文字まで）"
+    return (f"「{name}」は名前が長すぎて使えません。ファイル名は拡張子を含めて {limit}に"
+            "してください。何も書き込んでいません")
+
+
+def check_name_length(target: os.PathLike | str) -> None:
+    """Refuse a file name the file system cannot hold (name_too_long)."""
+    if problem := name_too_long(Path(target).name):
+        raise UserError(problem)
+
+
+def _reason(exc: OSError) -> str:
+    """Why the system refused, in Japanese (its own text is English)."""
+    return {errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません",
+            errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
+            errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
+            errno.ENOENT: "フォルダーが見つかりません"}.get(
+                exc.errno, f"システムのエラー {errno.errorcode.get(exc.errno, exc.errno)}" if exc.errno else "システムのエラー")
+
+
 def refuse_folder(target: Path) -> None:
     """A file is to be written at ``target``: a folder there is said in Japanese (the backup
     would otherwise report the file missing)."""
@@ -232,23 +316,44 @@ def make_folder(folder: Path, what: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        why = "同じ名前のファイルがあります" if folder.exists() and not folder.is_dir() else (exc.strerror or str(exc))
+        why = "同じ名前のファイルがあります" if folder.exists() and not folder.is_dir() else _reason(exc)
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
                         "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
 
 
+LOCK_SUFFIX = ".renkei-lock"
+
+
 def writer_lock_file(path: os.PathLike | str) -> Path:
+    """The file the writers of ``path`` lock, beside it (a long name cut: see NAME_MAX)."""
     path = Path(os.path.realpath(path))   # two links to one master share one lock
-    return path.with_name(f".{path.name}.renkei-lock")
+    return path.with_name(f".{_fit(path.name, '.', LOCK_SUFFIX)}{LOCK_SUFFIX}")
 
 
 @contextlib.contextmanager
 def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -> Iterator[None]:
     """Held from reading the master to renaming the result over it; a second writer waits
-    up to ``timeout`` seconds, then is refused with a message."""
+    up to ``timeout`` seconds, then is refused with a message.
+
+    The lock file goes when the writer is done, so none is left beside a master, nor
+    beside a file that was refused (not a master, empty, an input file). It is removed
+    only while its OS lock is still held, and every writer, once it holds a lock, checks
+    that the name still leads to the file it locked (_still_named) and otherwise locks the
+    new one: a waiter that opened the old file before it was removed gets a file no name
+    leads to, notices, and queues on the new file with everyone who came later, so two
+    writers never hold "the" lock at once. Removing it after the release instead would
+    race: another writer may have locked that file meanwhile, and a third would then
+    create a new file and get in beside it.
+
+    On Windows a file open in any process cannot be removed (Python opens files without
+    FILE_SHARE_DELETE, the holder's own handle included), so there the removal fails
+    quietly and the file stays, marked hidden (_hide) so Explorer does not show it. A
+    version of the tool older than _still_named would not see the removal; every version
+    that removes the file checks it."""
     import time
 
     path = Path(path)
+    check_name_length(path)
     lock_path = writer_lock_file(path)
     check_confined(lock_path)
     deadline = time.monotonic() + timeout
@@ -271,23 +376,48 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
         yield
     finally:
         try:
-            if not path.exists():
-                # Nothing was made (a refused rollover, export or split): no lock beside a
-                # file that is not there. Removed while held, so a waiter that got the old
-                # file sees it unnamed (_still_named) and locks a new one instead.
-                with contextlib.suppress(OSError):   # Windows: an open file cannot go
-                    os.unlink(lock_path)
+            # Removed while held (see above); a waiter that got the old file sees it
+            # unnamed (_still_named) and locks a new one instead.
+            with contextlib.suppress(OSError):   # Windows: an open file cannot go
+                os.unlink(lock_path)
         finally:
             _unlock(fd)
             os.close(fd)
 
 
 def _open_lock(path: Path, lock_path: Path) -> int:
+    """The lock file opened, made if missing. Never with O_TRUNC: Windows refuses to
+    truncate a hidden file, and the hidden attribute is what it gets there."""
     try:
-        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        raise UserError(f"「{path.name}」のフォルダーに書き込めません（{exc.strerror}）。"
+        if exc.errno == errno.ENAMETOOLONG and name_too_long(path.name):
+            raise UserError(name_too_long(path.name)) from None
+        raise UserError(f"「{path.name}」のフォルダーに書き込めません（{_reason(exc)}）。"
                         "書き込みできるフォルダーに置いてから実行してください。") from None
+    if os.name == "nt":
+        _hide(lock_path)
+    return fd
+
+
+_FILE_ATTRIBUTE_HIDDEN = 0x2
+_FILE_ATTRIBUTE_NORMAL = 0x80          # valid only alone: dropped when another is set
+_INVALID_FILE_ATTRIBUTES = 0xFFFFFFFF
+
+
+def _hide(path: Path, kernel32=None) -> bool:
+    """Give ``path`` Windows' hidden attribute (Explorer shows dot-files); whether it has
+    it now. Windows only: ``kernel32`` is ctypes' there, a stand-in in the tests."""
+    if kernel32 is None:
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32     # type: ignore[attr-defined]
+    attrs = kernel32.GetFileAttributesW(str(path)) & 0xFFFFFFFF
+    if attrs == _INVALID_FILE_ATTRIBUTES:
+        return False
+    if attrs & _FILE_ATTRIBUTE_HIDDEN:
+        return True
+    return bool(kernel32.SetFileAttributesW(str(path), (attrs & ~_FILE_ATTRIBUTE_NORMAL) | _FILE_ATTRIBUTE_HIDDEN))
 
 
 def _still_named(fd: int, lock_path: Path) -> bool:
@@ -305,9 +435,13 @@ TEMP_PREFIX = ".~renkei-"
 STALE_AFTER_SECONDS = 600
 
 
+_TEMP_RANDOM = "0" * 12                # os.urandom(6).hex(), as _new_temp_file names them
+
+
 def temp_prefix(target: Path) -> str:
-    """Temporary files are named after their target, so a later run can tell its own."""
-    return f"{TEMP_PREFIX}{target.name}."
+    """Temporary files are named after their target, so a later run can tell its own (a
+    long name cut so that prefix, random part and suffix stay within NAME_MAX)."""
+    return f"{TEMP_PREFIX}{_fit(target.name, TEMP_PREFIX, '.', _TEMP_RANDOM, target.suffix)}."
 
 
 def remove_stale_temps(target: os.PathLike | str) -> list[Path]:
@@ -340,7 +474,7 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
-            raise UserError(f"フォルダー「{folder}」に書き込めません（{exc.strerror or exc}）。何も書き込んでいません。"
+            raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
                             "書き込めるフォルダーを指定してから実行してください") from None
         return path
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(folder))
@@ -383,8 +517,10 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
     """
     link = Path(target)
     check_confined(link)
+    check_name_length(link)
     if check_lock:
         ensure_not_open(link)
+    ensure_writable(link)
     # Through a symlink to its file: replacing the link itself would leave the real master
     # behind unchanged and the link turned into a plain copy.
     target = Path(os.path.realpath(link))
@@ -460,7 +596,9 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     written now (the backup is then made after the new file is written, before the rename)."""
     target = Path(target)
     refuse_folder(target)
+    check_name_length(target)
     ensure_not_open(target)
+    ensure_writable(target)
     if keep_backup == IF_CHANGED:
         import filecmp   # here: only split's files are compared
 
@@ -482,6 +620,7 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     one would only be clutter in the folder staff open. Returns the backup, if any."""
     target = Path(target)
     check_confined(target)
+    check_name_length(target)
     make_folder(target.parent, f"「{target.name}」の保存先")
     if not lock:
         return replace_file(target, write_fn, keep_backup=keep_backup)
@@ -495,13 +634,23 @@ BACKUP_FOLDER_SUFFIX = "_バックアップ"
 _STAMP = "%Y%m%d-%H%M%S"
 
 
+_LONGEST_STAMP = "_YYYYMMDD-HHMMSS_001"
+
+
 def backup_folder(path: os.PathLike | str) -> Path:
+    """``{stem}_バックアップ`` beside ``path`` (a long stem cut: see NAME_MAX)."""
     path = Path(path)
-    return path.with_name(path.stem + BACKUP_FOLDER_SUFFIX)
+    return path.with_name(_fit(path.stem, BACKUP_FOLDER_SUFFIX) + BACKUP_FOLDER_SUFFIX)
+
+
+def _backup_stem(path: Path) -> str:
+    """The stem every backup of ``path`` is named by: cut for the longest stamp, so all of
+    them share it and sorting their names still sorts them by time."""
+    return _fit(path.stem, _LONGEST_STAMP, path.suffix)
 
 
 def _backup_pattern(path: Path) -> re.Pattern:
-    return re.compile(re.escape(path.stem) + r"_\d{8}-\d{6}(?:_\d{3})?" + re.escape(path.suffix) + r"\Z")
+    return re.compile(re.escape(_backup_stem(path)) + r"_\d{8}-\d{6}(?:_\d{3})?" + re.escape(path.suffix) + r"\Z")
 
 
 def list_backups(path: os.PathLike | str) -> list[Path]:
@@ -528,7 +677,8 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
     stamp = _dt.datetime.now().strftime(_STAMP)
     existing = list_backups(path)
     newest = existing[-1].name if existing else ""
-    candidate = folder / f"{path.stem}_{stamp}{path.suffix}"
+    stem = _backup_stem(path)
+    candidate = folder / f"{stem}_{stamp}{path.suffix}"
     counter = 0
     # Never sort before an existing backup, even if the clock went back a little.
     while candidate.exists() or candidate.name < newest:
@@ -536,11 +686,21 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
         if counter > 999:
             stamp = (_dt.datetime.strptime(stamp, _STAMP) + _dt.timedelta(seconds=1)).strftime(_STAMP)
             counter = 0
-            candidate = folder / f"{path.stem}_{stamp}{path.suffix}"
+            candidate = folder / f"{stem}_{stamp}{path.suffix}"
             continue
-        candidate = folder / f"{path.stem}_{stamp}_{counter:03d}{path.suffix}"
-    atomic_write(candidate, lambda tmp: shutil.copy2(path, tmp), check_lock=False)
+        candidate = folder / f"{stem}_{stamp}_{counter:03d}{path.suffix}"
+    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False)
     backups = list_backups(path)
     for old in backups[:max(len(backups) - keep, 0)]:
-        old.unlink()
+        with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
+            old.unlink()
     return candidate
+
+
+def _copy_content(source: Path, tmp: Path) -> None:
+    """The bytes and the times of ``source``, not its mode (shutil.copy2 copies that too):
+    a backup of a file marked read-only must not be read-only itself, or the temporary
+    file could not be finished, and the backup could not be rotated away on Windows."""
+    shutil.copyfile(source, tmp)
+    st = os.stat(source)
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))

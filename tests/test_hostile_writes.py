@@ -364,3 +364,152 @@ def test_a_sheet_with_a_million_empty_styled_rows_is_read_in_bounded_time(master
     assert out.returncode == 0, out
     assert "52／71" in out.stdout
     assert time.monotonic() - start < 60
+
+
+# ------------------------------------------------ the folder as staff see it on Windows
+
+@pytest.fixture
+def cwd(tmp_path) -> Path:
+    """Where a child command runs (it keeps its temporary files there)."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    return folder
+
+
+def _user(args: list[str], cwd: Path):
+    """The command line in a child process, held to file modes as a user is (root without
+    its override; a 0444 file is then what Windows' 読み取り専用 attribute is)."""
+    from test_hostile_files import run_cli
+
+    return run_cli(args, cwd, as_a_user=True)
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("command", ["recalc", "validate", "history"])
+def test_a_read_only_master_is_refused_before_anything_is_written(master, tmp_path, cwd, command):
+    """Every writing command: one Japanese sentence naming the file and how to lift the
+    attribute, exit 2, the master unchanged, no backup (it was 予期しないエラー, exit 3)."""
+    csv = tmp_path / "経年.csv"
+    csv.write_text("指標ID,年度,実績値,評価\n02-1,2022,3回,◎\n", encoding="utf-8")
+    args = {"history": ["history", "import", str(master), str(csv)]}.get(command, [command, str(master)])
+    os.chmod(master, 0o444)
+    before, listing = digest(master), _listing(master.parent)
+    run = _user(args, cwd)
+    assert run.code == 2, run
+    assert run.err.strip() == (f"エラー: 「{master.name}」は読み取り専用です。エクスプローラーでファイルのプロパティを開き、"
+                               "「読み取り専用」を外してからもう一度実行してください。何も書き込んでいません"), run
+    assert digest(master) == before and _listing(master.parent) == listing
+
+
+def test_export_onto_a_read_only_final_list_is_refused(master, cwd):
+    final = master.with_name("確定版.xlsx")
+    assert cli_main(["export", str(master), "-o", str(final)]) == 0
+    os.chmod(final, 0o444)
+    before, listing = digest(final), _listing(master.parent)
+    run = _user(["export", str(master), "-o", str(final)], cwd)
+    assert run.code == 2 and "「確定版.xlsx」は読み取り専用です" in run.err, run
+    assert digest(final) == before and _listing(master.parent) == listing
+
+
+def test_a_look_without_writing_needs_no_write_access_and_no_closed_workbook(master, tmp_path, cwd):
+    """validate --no-write in a folder staff may only read, and beside Excel's owner file:
+    it reads the last saved state, as evaluate does, and says so in one line when the
+    workbook is open."""
+    ro = tmp_path / "閲覧のみ"
+    ro.mkdir()
+    shutil.move(master, ro / master.name)
+    book = ro / master.name
+    try:
+        os.chmod(ro, 0o555)
+        run = _user(["validate", "--no-write", str(book)], cwd)
+        assert run.code == 0 and run.out.startswith("入力チェック: "), run
+        shown = run.out
+    finally:
+        os.chmod(ro, 0o755)
+    (ro / ("~$" + book.name)).write_bytes(b"\x05staff")
+    before = digest(book)
+    run = _user(["validate", "--no-write", str(book)], cwd)
+    assert run.code == 0, run
+    first, *rest = run.out.splitlines()
+    assert first == (f"「{book.name}」は Excel で開かれています（~${book.name} があります）。"
+                     "最後に保存された内容を読みました（保存していない変更は含みません）"), run
+    assert "\n".join(rest) + "\n" == shown
+    assert digest(book) == before and _listing(ro) == sorted([book.name, "~$" + book.name])
+    assert cli_main(["validate", str(book)]) == 2          # writing is still refused while it is open
+    assert digest(book) == before
+
+
+def test_no_lock_file_is_left_beside_any_file_a_command_was_given(master, sample, tmp_path):
+    """Beside a master written, a master read, and files refused (not a master, empty, an
+    input file): the folder holds what it held (Explorer shows dot-files)."""
+    from renkei_xl.cycle.distribute import split_master
+
+    folder = master.parent
+    foreign = folder / "グラフ.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 1
+    wb.save(foreign)
+    (folder / "空.xlsx").write_bytes(b"")
+    csv = folder / "経年.csv"
+    csv.write_text("指標ID,年度,実績値,評価\n02-1,2022,3回,◎\n", encoding="utf-8")
+    split_master(master, folder / "配布用", echo=lambda _line: None)
+    input_file = next((folder / "配布用").iterdir())
+    listing = _listing(folder)
+    for args in (["validate", str(foreign)], ["recalc", str(folder / "空.xlsx")],
+                 ["upgrade-macros", str(foreign)], ["recalc", str(input_file)],
+                 ["history", "import", str(input_file), str(csv)]):
+        assert cli_main(args) == 2, args
+    assert _listing(folder) == listing and not any(p.name.startswith(".") for p in input_file.parent.iterdir())
+    for args in (["recalc", str(master)], ["validate", str(master)], ["upgrade-macros", str(master)],
+                 ["rollover", str(master)]):
+        assert cli_main(args) in (0, 1), args
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_another_open_workbook_does_not_make_this_one_open(master):
+    """Excel has さっぽろ圏_2023年度_マスター.xlsm open; 旧_さっぽろ圏_2023年度_マスター.xlsm is another
+    workbook, and is written (staff were told to delete the open workbook's owner file)."""
+    open_book = master.with_name("さっぽろ圏_2023年度_マスター.xlsm")
+    old = master.with_name("旧_さっぽろ圏_2023年度_マスター.xlsm")
+    shutil.copyfile(master, open_book)
+    shutil.copyfile(master, old)
+    (master.parent / ("~$" + open_book.name)).write_bytes(b"\x05staff")
+    before = digest(old)
+    assert cli_main(["recalc", str(old)]) == 0
+    assert digest(old) != before
+    assert cli_main(["recalc", str(open_book)]) == 2
+
+
+def test_a_master_with_the_longest_legal_name_is_written(master, tmp_path, capsys):
+    """80 kana (245 bytes with .xlsm): the tool's own lock, temporary and backup names were
+    too long, and staff read 「フォルダーに書き込めません（File name too long）」."""
+    long_master = master.with_name("あ" * 80 + ".xlsm")
+    master.rename(long_master)
+    before = digest(long_master)
+    assert cli_main(["recalc", str(long_master)]) == 0, capsys.readouterr()
+    assert digest(long_master) != before
+    names = [p.name for p in long_master.parent.rglob("*")]
+    assert all(len(n.encode()) <= 255 for n in names) and len(names) == 3, names   # master, folder, backup
+    too_long = long_master.with_name("い" * 85 + ".xlsm")
+    assert cli_main(["recalc", str(long_master), "-o", str(too_long)]) == 2
+    err = capsys.readouterr().err
+    assert "名前が長すぎて使えません" in err and "255 バイトまで" in err and "File name" not in err, err
+
+
+def test_a_folder_that_cannot_be_written_is_said_in_japanese(master, cwd):
+    """The system's reason was shown as it came, in English (「（Permission denied）」)."""
+    folder = master.parent / "閲覧のみ"
+    folder.mkdir()
+    book = folder / master.name
+    shutil.copyfile(master, book)
+    os.chmod(folder, 0o555)
+    try:
+        run = _user(["recalc", str(book)], cwd)
+    finally:
+        os.chmod(folder, 0o755)
+    assert run.code == 2, run
+    assert "フォルダーに書き込めません（書き込む権限がありません）" in run.err and "Permission" not in run.err, run
+    assert _listing(folder) == [book.name]

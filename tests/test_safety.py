@@ -127,8 +127,7 @@ def test_nothing_written_to_temp_keeps_target(tmp_path):
 @pytest.mark.parametrize("name, lock_name", [
     ("master.xlsm", "~$master.xlsm"),
     ("連携事業一覧マスター.xlsm", "~$連携事業一覧マスター.xlsm"),
-    ("連携事業一覧マスター.xlsm", "~$事業一覧マスター.xlsm"),   # first two characters replaced
-    ("abcdefg.xlsx", "~$bcdefg.xlsx"),                          # 7-character stem: one replaced
+    ("abcdefg.xlsx", "~$abcdefg.xlsx"),
     ("master.xlsm", ".~lock.master.xlsm#"),                     # LibreOffice
 ])
 def test_open_workbook_is_refused_and_not_written(tmp_path, name, lock_name):
@@ -149,6 +148,27 @@ def test_short_name_is_not_confused_with_truncated_locks(tmp_path):
     (tmp_path / "~$ster.xlsm").write_bytes(b"x")   # would be a lock only for a long stem
     ensure_not_open(target)
     assert lock_file(target) == tmp_path / "~$master.xlsm"
+
+
+@pytest.mark.parametrize("name, other", [
+    ("旧_さっぽろ圏_2023年度_マスター.xlsm", "さっぽろ圏_2023年度_マスター.xlsm"),   # the other's own owner file
+    ("連携事業一覧マスター.xlsm", "事業一覧マスター.xlsm"),
+    ("abcdefg.xlsx", "bcdefg.xlsx"),
+])
+def test_the_owner_file_of_another_open_workbook_is_not_taken_for_this_ones(tmp_path, name, other):
+    """Excel names its owner file "~$" + the whole name. Word's form (the first characters
+    replaced) is the owner file of another workbook here: this one is written, and the
+    workbook that is open is still refused, told to delete only its own owner file."""
+    target, open_book = tmp_path / name, tmp_path / other
+    target.write_bytes(b"old")
+    open_book.write_bytes(b"staff edits")
+    (tmp_path / ("~$" + other)).write_bytes(b"\x05staff")
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"ours"))
+    assert target.read_bytes() == b"ours"
+    with pytest.raises(UserError) as info:
+        atomic_write(open_book, lambda tmp: tmp.write_bytes(b"ours"))
+    assert f"隠しファイル ~${other} を削除" in str(info.value)
+    assert open_book.read_bytes() == b"staff edits"
 
 
 # ----------------------------------------------------------------- backups
@@ -225,8 +245,7 @@ def test_second_writer_waits_then_is_refused_then_gets_the_lock(tmp_path):
     finally:
         end(proc)
     assert master.read_bytes() == b"master"
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [master.name, writer_lock_file(master).name, "held", "release"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([master.name, "held", "release"])
 
 
 def test_lock_of_a_killed_writer_is_free(tmp_path):
@@ -253,15 +272,19 @@ def test_one_process_takes_the_lock_again_after_releasing(tmp_path):
     assert not master.exists()          # the lock never creates or touches the master
 
 
-def test_no_lock_is_left_beside_a_file_that_was_never_made_and_a_waiter_still_excludes(tmp_path):
-    """A refused rollover or export makes no file: its lock goes with it. A writer that was
-    waiting on the removed lock file locks a new one, and a third still waits for it (the
-    removal must not let two writers in at once)."""
+@pytest.mark.parametrize("made", [False, True])
+def test_no_lock_is_left_when_the_writer_is_done_and_a_waiter_still_excludes(tmp_path, made):
+    """No lock file stays, beside a file that was never made (a refused rollover or export)
+    nor beside one that is there (a master, or a file that was refused as one). A writer
+    that was waiting on the removed lock file locks a new one, and a third still waits for
+    it (the removal must not let two writers in at once)."""
     import threading
 
     from renkei_xl.core.errors import UserError
 
     target = tmp_path / "next.xlsx"
+    if made:
+        target.write_bytes(b"made")
     lock = writer_lock_file(target)
     held, release, seen = threading.Event(), threading.Event(), []
 
@@ -285,8 +308,9 @@ def test_no_lock_is_left_beside_a_file_that_was_never_made_and_a_waiter_still_ex
     assert not lock.exists()
     target.write_bytes(b"made")
     with writer_lock(target, timeout=1):
-        pass
-    assert lock.exists()                  # beside a file that is there, the lock stays
+        assert lock.exists()
+    assert not lock.exists()              # beside a file that is there, too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["next.xlsx"]
 
 
 RACER = textwrap.dedent('''
@@ -387,3 +411,152 @@ def test_two_names_of_one_file_are_one_file(tmp_path):
     assert same_file(master, tmp_path / "other-name.xlsx")
     assert same_file(master, tmp_path / "sub" / ".." / "master.xlsx")
     assert not same_file(master, tmp_path / "new.xlsx")
+
+
+# ------------------------------------------------------------ read-only files
+
+READ_ONLY = "は読み取り専用です。エクスプローラーでファイルのプロパティを開き、「読み取り専用」を外してから"
+
+# root reads and writes a file of mode 0444; without these capabilities it is held to the
+# mode as a user is (and as Windows holds everyone to the 読み取り専用 attribute).
+AS_A_USER = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+             "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def as_a_user(code: str, *args: str) -> subprocess.CompletedProcess:
+    prefix = AS_A_USER if os.geteuid() == 0 else []
+    return subprocess.run([*prefix, sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+
+
+@pytest.mark.parametrize("how", ["atomic_write", "replace_file", "safe_write"])
+def test_a_read_only_target_is_refused_before_anything_is_written(tmp_path, how):
+    """The refusal comes before the backup: no backup folder, no temporary file, the file
+    as it was and still read-only."""
+    from renkei_xl import safety
+
+    target = tmp_path / "確定版.xlsx"
+    target.write_bytes(b"mailed")
+    os.chmod(target, 0o444)
+    with pytest.raises(UserError) as info:
+        getattr(safety, how)(target, lambda tmp: tmp.write_bytes(b"ours"))
+    assert f"「確定版.xlsx」{READ_ONLY}" in str(info.value) and "何も書き込んでいません" in str(info.value)
+    assert target.read_bytes() == b"mailed" and stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["確定版.xlsx"]
+
+
+def test_a_backup_never_takes_a_read_only_mode(tmp_path):
+    """shutil.copy2 copied the mode: the temporary backup of a 0444 file could not be opened
+    to be synced (PermissionError as a user). The backup keeps the times, not the mode."""
+    source = tmp_path / "master.xlsm"
+    source.write_bytes(b"kept")
+    os.utime(source, (1_600_000_000, 1_600_000_000))
+    os.chmod(source, 0o444)
+    run = as_a_user("import sys; from renkei_xl.safety import backup; print(backup(sys.argv[1]))", str(source))
+    assert run.returncode == 0, run.stderr
+    made = Path(run.stdout.strip())
+    assert made.read_bytes() == b"kept" and made.stat().st_mtime == 1_600_000_000
+    assert stat.S_IMODE(made.stat().st_mode) & stat.S_IWUSR
+    assert list_backups(source) == [made]
+
+
+# ------------------------------------------------------------ long names
+
+KANA_80 = "あ" * 80 + ".xlsm"        # 245 bytes: a legal name on ext4 and on NTFS
+
+
+def test_the_working_files_of_a_master_with_the_longest_legal_name_fit(tmp_path):
+    """Lock, temporary files, backup folder and backups are named after the master; for a
+    name near the limit their derived part is cut, with a hash, to stay within 255 bytes,
+    so the master can be written. Two long names that share their beginning keep apart."""
+    from renkei_xl.safety import backup_folder, temp_prefix
+
+    target = tmp_path / KANA_80
+    target.write_bytes(b"old")
+    twin = tmp_path / ("あ" * 79 + "い.xlsm")
+    names = [writer_lock_file(target).name, temp_prefix(target) + "0" * 12 + target.suffix,
+             backup_folder(target).name]
+    assert all(len(n.encode()) <= 255 for n in names), [len(n.encode()) for n in names]
+    assert writer_lock_file(target) != writer_lock_file(twin) and backup_folder(target) != backup_folder(twin)
+    assert temp_prefix(target) != temp_prefix(twin)
+    with writer_lock(target, timeout=1):
+        for version in range(3):
+            made = backup(target)
+            atomic_write(target, lambda tmp: tmp.write_bytes(f"new {version}".encode()))
+    assert target.read_bytes() == b"new 2"
+    kept = list_backups(target)
+    assert len(kept) == 3 and kept[-1] == made and all(len(p.name.encode()) <= 255 for p in kept)
+    assert [p.read_bytes() for p in kept] == [b"old", b"new 0", b"new 1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([KANA_80, backup_folder(target).name])
+
+
+def test_short_names_keep_their_working_file_names(tmp_path):
+    from renkei_xl.safety import backup_folder, temp_prefix
+
+    target = tmp_path / "m.xlsm"
+    assert writer_lock_file(target).name == ".m.xlsm.renkei-lock"
+    assert temp_prefix(target) == ".~renkei-m.xlsm."
+    assert backup_folder(target).name == "m_バックアップ"
+
+
+@pytest.mark.parametrize("name", ["い" * 85 + ".xlsm", "x" * 251 + ".xlsx"])
+def test_a_name_the_file_system_cannot_hold_is_refused_in_japanese(tmp_path, name):
+    """Said as the name's fault, with how long a name may be, before anything is written
+    (not 「フォルダーに書き込めません（File name too long）」)."""
+    from renkei_xl.safety import safe_write
+
+    with pytest.raises(UserError) as info:
+        safe_write(tmp_path / name, lambda tmp: tmp.write_bytes(b"x"))
+    message = str(info.value)
+    assert f"「{name}」は名前が長すぎて使えません" in message and "255 バイトまで" in message, message
+    assert "何も書き込んでいません" in message and "File name" not in message
+    assert not any(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------ Windows: a hidden lock file
+
+
+class FakeKernel32:
+    """GetFileAttributesW / SetFileAttributesW as Windows answers them (DWORD as c_int)."""
+
+    def __init__(self, attrs: int):
+        self.attrs, self.set_to = attrs, None
+
+    def GetFileAttributesW(self, path: str) -> int:
+        return -1 if self.attrs is None else self.attrs
+
+    def SetFileAttributesW(self, path: str, attrs: int) -> int:
+        self.set_to = attrs
+        return 1
+
+
+@pytest.mark.parametrize("attrs, expected", [
+    (0x80, 0x02),            # FILE_ATTRIBUTE_NORMAL is valid only alone
+    (0x20, 0x22),            # ARCHIVE kept
+    (0x22, None),            # hidden already: nothing set
+])
+def test_the_lock_file_is_hidden_on_windows(attrs, expected):
+    from renkei_xl.safety import _hide
+
+    kernel32 = FakeKernel32(attrs)
+    assert _hide(Path("C:/共有/.m.xlsm.renkei-lock"), kernel32)
+    assert kernel32.set_to == expected
+    assert not _hide(Path("C:/gone"), FakeKernel32(None))
+
+
+def test_the_lock_file_is_hidden_where_the_system_is_windows(tmp_path, monkeypatch):
+    """Windows cannot remove a file its holder has open, so there the lock file stays:
+    _open_lock hides it as it opens it (and only there)."""
+    from renkei_xl import safety
+
+    hidden = []
+    monkeypatch.setattr(safety, "_hide", hidden.append)
+    os.close(safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock"))
+    assert hidden == []
+    monkeypatch.setattr(os, "name", "nt")
+    try:
+        fd = safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")
+    finally:
+        monkeypatch.undo()
+    os.close(fd)
+    assert hidden == [tmp_path / ".m.xlsm.renkei-lock"]

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import errno
 import gc
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -40,10 +41,13 @@ def _print_result(result, *, verbose: bool = True) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate the FY2023 reference list, or a master workbook when one is given."""
     if args.master:
+        from ..safety import open_note
         from ..workbook.session import load_master
 
         data = load_master(Path(args.master))
         settings, indicators, entries, extra = data.settings, data.indicators, data.entries, data.findings
+        if note := open_note(Path(args.master)):
+            print(note)
     else:
         from ..core.reference import load_reference
 
@@ -165,7 +169,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if debug or exc.errno != errno.ENAMETOOLONG:
             return _unexpected(exc, debug, argv, written_before)
         # A path staff typed that the file system cannot hold, met wherever it is first used.
-        print(f"エラー: 「{exc.filename}」は名前が長すぎて扱えません。短い名前にしてください。"
+        from ..safety import name_too_long
+
+        problem = name_too_long(Path(os.fsdecode(exc.filename or "")).name)
+        print(f"エラー: {problem}" if problem else
+              f"エラー: 「{exc.filename}」は名前が長すぎて扱えません。短い名前にしてください。"
               "何も書き込んでいません", file=sys.stderr)
         return 2
     except Exception as exc:  # the last guard: staff get a sentence, developers --debug

@@ -116,6 +116,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from ..workbook.session import validate_file
 
         result, written = validate_file(Path(args.master), write=not args.no_write)
+    if args.no_write:
+        from ..safety import open_note
+
+        if note := open_note(Path(args.master)):
+            print(note)
     print(f"入力チェック: {result.report.counts()}")
     _print_findings(list(result.findings))
     if written:

@@ -57,12 +57,27 @@ def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_
     name = whole or fallback
     if is_reserved(name + suffix):
         name = REPLACEMENT + name
-    if len(name.encode("utf-8")) > budget:
-        digest = hashlib.sha256(str(stem).encode("utf-8")).hexdigest()[:HASH_CHARS]
-        room = budget - HASH_CHARS - 1
-        cut = name.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(" .")
-        name = f"{cut}{REPLACEMENT}{digest}"
-    return name + suffix
+    return shortened(name, budget, key=str(stem)) + suffix
+
+
+def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
+    """``text`` as it is when it fits in ``max_bytes`` bytes of UTF-8, else its beginning and
+    a hash of ``key`` (``text`` itself by default), so two long texts that share their
+    beginning stay two names. The one place a name is cut: the tool's own working files
+    (writer lock, temporary files, backups) are cut by it too (renkei_xl.safety).
+
+    Bytes of UTF-8 are the stricter measure on both systems (ext4 counts bytes, NTFS UTF-16
+    units); ``surrogateescape`` counts a POSIX name that is not UTF-8 by its real bytes."""
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) <= max_bytes:
+        return text
+    if max_bytes < HASH_CHARS + 2:
+        raise ValueError("max_bytes leaves no room for a name")
+    source = (text if key is None else key).encode("utf-8", "surrogateescape")
+    digest = hashlib.sha256(source).hexdigest()[:HASH_CHARS]
+    room = max_bytes - HASH_CHARS - 1
+    cut = data[:room].decode("utf-8", "ignore").rstrip(" .")
+    return f"{cut}{REPLACEMENT}{digest}"
 
 
 def name_problem(name: str, *, max_bytes: int) -> str:

@@ -125,15 +125,23 @@ def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]]
 
 
 def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[Written]]:
-    """入力チェック: findings written to 検証結果 and marked in the sheets."""
+    """入力チェック: findings written to 検証結果 and marked in the sheets.
+
+    ``write=False`` only looks, as evaluate does: no writer lock and no refusal of a
+    workbook open in Excel, so it works in a folder staff may only read and beside an open
+    book (it reads the last saved state; the command says so)."""
     from ..core.pipeline import recalculate
     from ..core.plan import checked_result, validate_plan
+
+    if not write:   # the findings 入力チェック would write, 一覧's included
+        with collector_paused(), opened(check_path(path)) as fs:
+            d = fs.data
+            result = recalculate(d.settings, d.indicators, d.entries, d.findings)
+            return checked_result(result, d.settings), None
 
     def make(fs):
         d = fs.data
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        if not write:   # the findings 入力チェック would write, 一覧's included
-            return WritePlan(), checked_result(result, d.settings)
         return validate_plan(fs.state, d, result, c.CHECK, now())
 
     return write_planned(path, make)
