@@ -18,7 +18,9 @@ What marks each kind:
 - anything else is a workbook the tool did not make.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and the first compile() of a process builds the ast module's
+# types, about 3 ms of every command (docs/performance.md).
 
 from typing import NamedTuple, Sequence
 

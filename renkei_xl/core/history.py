@@ -11,7 +11,9 @@ columns are found wherever they are, and nothing staff typed into the sheet's kn
 columns is lost when it is written again.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and the first compile() of a process builds the ast module's
+# types, about 3 ms of every command (docs/performance.md).
 
 import re
 import unicodedata

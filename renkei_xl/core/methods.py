@@ -11,7 +11,10 @@ Its names come from ``choices`` (which ``model`` reads its default from too); ``
 imported for type names only.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and the first compile() of a process builds the ast module's
+# types, about 3 ms of every command (docs/performance.md). Annotations naming model's
+# types (imported for type checkers only) are whole strings.
 
 from decimal import Decimal
 from functools import lru_cache
@@ -45,7 +48,7 @@ class ConsolidationError(ValueError):
     ``entries``: the municipality rows at fault, when they can be told (the states that
     differ from the others'), so the finding points at their cells rather than at 指標."""
 
-    def __init__(self, message: str, entries: Sequence["Entry"] = ()):
+    def __init__(self, message: str, entries: "Sequence[Entry]" = ()):
         super().__init__(message)
         self.entries = tuple(entries)
 
@@ -68,7 +71,7 @@ class Method(NamedTuple):
     state: bool = False           # 実績値 is a state word from 状態一覧
     unit: Callable[[Optional[Value]], Optional[str]] = lambda target: None
     prompt: str = ""              # input message on the 実績値 cell; {unit} is filled in
-    roll: Optional[Callable[[Sequence["Entry"], str], Rolled]] = None  # (rows, unit) → Rolled
+    roll: Optional[Callable[..., Rolled]] = None  # (rows: Sequence[Entry], unit: str) → Rolled
     rates_others: bool = False    # a 達成割合 row: its symbol comes from the other rows' symbols
     manual_is_total: bool = False  # a 実績値（手入力） typed beside the rows must equal their total
 
@@ -96,8 +99,8 @@ def _participant_unit(target: Optional[Value]) -> Optional[str]:
 
 # ----------------------------------------------------------------------------- roll-ups
 
-def _reported(entries: Sequence["Entry"], kind: str, what: str, field: str = "value"
-              ) -> list[tuple["Entry", Value]]:
+def _reported(entries: "Sequence[Entry]", kind: str, what: str, field: str = "value"
+              ) -> "list[tuple[Entry, Value]]":
     """(entry, parsed value) for each entry that reports something of the given kind.
     A list built in one loop (every caller reads them all): a generator and a second list
     cost ~0.5 µs a row, 0.07 s on a 20,000 × 12 master."""
@@ -115,11 +118,11 @@ def _reported(entries: Sequence["Entry"], kind: str, what: str, field: str = "va
     return out
 
 
-def _numbers(entries: Sequence["Entry"], field: str = "value") -> list[tuple["Entry", Decimal, str]]:
+def _numbers(entries: "Sequence[Entry]", field: str = "value") -> "list[tuple[Entry, Decimal, str]]":
     return [(e, v.number, v.unit) for e, v in _reported(entries, NUMBER, "数値", field)]
 
 
-def sum_with_breakdown(entries: Sequence["Entry"], default_unit: str = "") -> Rolled:
+def sum_with_breakdown(entries: "Sequence[Entry]", default_unit: str = "") -> Rolled:
     """合計: 「21件」 and 「（札幌市17件、小樽市2件、千歳市1件、恵庭市1件）」."""
     rows = _reported(entries, NUMBER, "数値")
     if not rows:
@@ -135,7 +138,7 @@ def sum_with_breakdown(entries: Sequence["Entry"], default_unit: str = "") -> Ro
     return Rolled(format_number(total, unit), breakdown, True)
 
 
-def participants(entries: Sequence["Entry"], unit: str = PARTICIPANT_UNIT) -> Rolled:
+def participants(entries: "Sequence[Entry]", unit: str = PARTICIPANT_UNIT) -> Rolled:
     """参加市町村数: municipalities reporting a value above zero."""
     reported = _numbers(entries)
     if not reported:            # nobody has answered yet: 未集計, not a count of none
@@ -146,7 +149,7 @@ def participants(entries: Sequence["Entry"], unit: str = PARTICIPANT_UNIT) -> Ro
     return Rolled(f"{len(names)}{PARTICIPANT_UNIT}", f"（{'、'.join(names)}）", True)
 
 
-def ratio(entries: Sequence["Entry"], unit: str = "") -> Rolled:
+def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     """比率: Σ実績値 ／ Σ分母 as a percentage with one decimal."""
     nums = _numbers(entries)
     dens = {e.municipality: n for e, n, _ in _numbers(entries, "denominator")}
@@ -166,7 +169,7 @@ def ratio(entries: Sequence["Entry"], unit: str = "") -> Rolled:
     return Rolled(format_percent(float(numerator / denominator)))
 
 
-def agreed_state(entries: Sequence["Entry"], unit: str = "") -> Rolled:
+def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     """状態: every reporting municipality must report the same state."""
     states: dict[str, list["Entry"]] = {}
     for e, v in _reported(entries, STATUS, "状態（維持・常時など）"):
@@ -260,7 +263,7 @@ def shown_unit(ind: "Indicator") -> str:
     return input_unit(ind) or ""
 
 
-def is_numeric_cell(ind: Optional["Indicator"], field: str) -> bool:
+def is_numeric_cell(ind: "Optional[Indicator]", field: str) -> bool:
     """Cells that hold numbers: a numeric method's 実績値, and a 分母."""
     if ind is None:
         return False
@@ -304,7 +307,7 @@ class InputRule(NamedTuple):
 NOT_NEGATIVE = "0以上の数値を入力してください（単位は不要です）"
 
 
-def input_rule(ind: Optional["Indicator"], field: str) -> Optional[InputRule]:
+def input_rule(ind: "Optional[Indicator]", field: str) -> Optional[InputRule]:
     """The rule on ``field``'s cell of ``ind``'s row, or None for a free cell."""
     method = method_of(ind) if ind is not None else None
     if method is None:
@@ -321,7 +324,7 @@ def input_rule(ind: Optional["Indicator"], field: str) -> Optional[InputRule]:
     return None
 
 
-def cell_value(ind: Optional["Indicator"], field: str, text: object) -> object:
+def cell_value(ind: "Optional[Indicator]", field: str, text: object) -> object:
     """What a master's input cell holds for ``text``: on a number cell 「17件」 and 「１７」
     become 17 (so the cell keeps satisfying its numeric rule), while anything a bare number
     would change (another unit, 以上, a note) stays as typed for validation to report.
@@ -340,8 +343,8 @@ def cell_value(ind: Optional["Indicator"], field: str, text: object) -> object:
     return text if number is None else number
 
 
-def feeding_entries(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings"
-                    ) -> tuple[list["Entry"], bool]:
+def feeding_entries(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings"
+                    ) -> "tuple[list[Entry], bool]":
     """(municipality rows whose 実績値 feeds ``ind``, whether 実績値（手入力） feeds it)."""
     method = method_of(ind)
     if method is None:
@@ -349,8 +352,8 @@ def feeding_entries(ind: "Indicator", entries: Sequence["Entry"], settings: "Set
     return _feeding(method, ind, [e for e in entries if e.indicator_id == ind.id], settings)
 
 
-def _feeding(method: Method, ind: "Indicator", mine: Sequence["Entry"], settings: "Settings"
-             ) -> tuple[list["Entry"], bool]:
+def _feeding(method: Method, ind: "Indicator", mine: "Sequence[Entry]", settings: "Settings"
+             ) -> "tuple[list[Entry], bool]":
     """``feeding_entries`` of rows already known to be ``ind``'s own."""
     if method.manual == MANUAL_ALWAYS:
         return [], True
@@ -365,7 +368,7 @@ def _feeding(method: Method, ind: "Indicator", mine: Sequence["Entry"], settings
     return [], False
 
 
-def joined_status(entries: Sequence["Entry"]) -> str:
+def joined_status(entries: "Sequence[Entry]") -> str:
     return "\n".join(e.status.strip() for e in entries if e.status and e.status.strip())
 
 
@@ -376,7 +379,7 @@ def with_breakdown(base: str, extra: str) -> str:
     return "\n".join(p for p in (base.strip(), extra) if p)
 
 
-def status_sources(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> list["Entry"]:
+def status_sources(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") -> "list[Entry]":
     """The rows whose 実施状況 一覧 shows: the central city's alone for 中心市のみ."""
     method = method_of(ind)
     if method is not None and method.reporters == CENTRAL_ONLY:
@@ -385,7 +388,7 @@ def status_sources(ind: "Indicator", entries: Sequence["Entry"], settings: "Sett
     return list(entries)
 
 
-def plain_status(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> str:
+def plain_status(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") -> str:
     """実施状況 as 一覧 shows it, before any breakdown is appended."""
     return ind.status_manual.strip() or joined_status(status_sources(ind, entries, settings))
 
@@ -405,7 +408,7 @@ def with_unit(typed: str, unit: Optional[str]) -> str:
     return format_number(v.number, unit)
 
 
-def roll_up(ind: "Indicator", entries: Sequence["Entry"], settings: "Settings") -> tuple[str, str, str]:
+def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") -> tuple[str, str, str]:
     """(実績値, breakdown, 実施状況 text) for ``ind`` from its rows (in 設定 order).
     Raises ConsolidationError when the values cannot be combined."""
     method = method_of(ind)

@@ -140,7 +140,7 @@ class WorkbookXml:
                 self.text = self.text[:ce] + element + self.text[ce:]
         self.dirty = True
 
-    def _find_name(self, name: str, local_sheet: Optional[int]) -> Optional["re.Match[str]"]:
+    def _find_name(self, name: str, local_sheet: Optional[int]) -> "Optional[re.Match[str]]":
         """The <definedName> element of that name and scope, by its attributes in any order."""
         want_name = f'name="{attr(name)}"'
         want_scope = f'localSheetId="{local_sheet}"' if local_sheet is not None else None

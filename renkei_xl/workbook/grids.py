@@ -1,7 +1,9 @@
 """The sheets of one workbook file as rows, read with python-calamine when first asked, the
 large ones checked and parsed ahead of the reader on threads of their own."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and the first compile() of a process builds the ast module's
+# types, about 3 ms of every command (docs/performance.md).
 
 import io
 import threading
@@ -157,7 +159,7 @@ class Grids(SheetMapping):
             self._workers = (ThreadPoolExecutor(1, "renkei-parse"), ThreadPoolExecutor(1, "renkei-check"))
         return self._workers[kind].submit(call, name)
 
-    def _prepare(self, name: str) -> Optional["_Checked"]:
+    def _prepare(self, name: str) -> "Optional[_Checked]":
         """The sheet's XML read and checked, as calamine must then read it (None: a sheet
         without a part). Touches nothing shared, so it runs beside a parse."""
         entry = self._workbook.sheet(name)

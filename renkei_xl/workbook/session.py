@@ -7,7 +7,9 @@ sheets and the cells the plan names change (renkei_xl.workbook.apply), so there 
 nothing a spreadsheet application saved that the write could lose.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef), and the first compile() of a process builds the ast module's
+# types, about 3 ms of every command (docs/performance.md).
 
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +46,7 @@ def check_path(path: Path) -> Path:
 
 
 @contextmanager
-def opened(path: Path, keep_grids: bool = False) -> Iterator["FileState"]:
+def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
     """The master's package and state, read once (``keep_grids``: see read_state)."""
     from ..package.xml import PackageError
     from ..package.zipped import Package
@@ -82,7 +84,7 @@ def load_master(path: Path) -> MasterData:
         return fs.data
 
 
-def write_planned(path: Path, make: Callable[["FileState"], tuple[WritePlan, T]],
+def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]",
                   out: Optional[Path] = None, *, keep_grids: bool = False) -> tuple[T, Optional[Written]]:
     """Read → plan → apply → replace, under the writer lock.
 

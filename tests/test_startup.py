@@ -1,0 +1,42 @@
+"""What every command pays at its start stays paid for a reason (docs/performance.md).
+
+Each command is a fresh Python. A record (typing.NamedTuple) whose annotations are strings
+makes typing compile each into a ForwardRef, and the first compile() of a process builds
+all of the ast module's types: about 9 M instructions, 3 ms, for nothing the tool uses.
+The modules on the recalc and check path therefore write their annotations so that none is
+made; this guards that no module brings one back.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from realbooks import sample_master
+
+COUNTING = """
+import sys, typing
+made = []
+original = typing.ForwardRef.__init__
+def counted(self, arg, *args, **kwargs):
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.endswith("typing.py"):
+        frame = frame.f_back
+    made.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {arg!r}" if frame else repr(arg))
+    return original(self, arg, *args, **kwargs)
+typing.ForwardRef.__init__ = counted
+from renkei_xl.cli import main
+code = main(sys.argv[1:])
+print("\\n".join(made))
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("command", ["recalc", "validate"])
+def test_a_command_on_the_master_makes_no_forward_reference(tmp_path, command):
+    master = sample_master(tmp_path / "m.xlsx")
+    run = subprocess.run([sys.executable, "-c", COUNTING, command, str(master)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    made = [line for line in run.stdout.splitlines() if "renkei_xl" in line]
+    assert made == [], "\n".join(made)
