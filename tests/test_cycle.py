@@ -279,6 +279,9 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED])
         ws = wb[muni]
         assert ws.protection.sheet and not ws.protection.password
+        # the structure too, without a password: no sheet copied to answer in, none unhidden
+        # (openpyxl reads it as Excel writes it; LibreOffice 7.4 does not import it from XLSX)
+        assert wb.security is not None and wb.security.lockStructure and not wb.security.workbookPassword
         top, cols = header_row(ws)
         visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
         assert muni in visible and "2023" in visible and props[P_FINGERPRINT] in visible

@@ -269,3 +269,36 @@ def test_a_sheet_renders_the_same_whatever_the_bound_of_its_text_memo(sample_mas
     assert rendered() == whole
     assert whole.count("<is><t>◎</t></is>") == 12 and "a &amp; b &lt; c" in whole
     assert '<t xml:space="preserve"> 前後に空白 </t>' in whole and "<v>12</v>" in whole
+
+
+@pytest.mark.parametrize("before,after", [
+    # where Excel puts it: after workbookPr, before bookViews
+    ('<workbookPr/><bookViews/>', '<workbookPr/><workbookProtection lockStructure="1"/><bookViews/>'),
+    # no workbookPr: before bookViews
+    ('<bookViews/>', '<workbookProtection lockStructure="1"/><bookViews/>'),
+    # one already there (a password, windows locked): replaced by the tool's own
+    ('<workbookPr/><workbookProtection workbookPassword="CC3D" lockWindows="1"/><bookViews/>',
+     '<workbookPr/><workbookProtection lockStructure="1"/><bookViews/>'),
+])
+def test_the_structure_lock_goes_where_the_schema_puts_it(tmp_path, before, after):
+    import io
+
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    head = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">')
+    sheets = '<sheets><sheet name="A" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument'
+                   '.spreadsheetml.sheet.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", head + before + sheets)
+    with Package(tmp_path / "b.xlsx", buffer.getvalue()) as pkg:
+        workbook = WorkbookXml(pkg)
+        workbook.lock_structure()
+        assert workbook.text == head + after + sheets

@@ -37,6 +37,11 @@ WIDTHS = c.ENTRY_WIDTHS
 # Last year's value, where the master's municipality sheet has such a column (a next-year
 # master made from this one adds 「前年度実績（2023年度）」): its header starts so.
 PREVIOUS_PREFIX = c.PREVIOUS_HEADER_PREFIX
+# The input workbook's structure is locked, without a password: a municipality cannot copy,
+# add, rename or unhide a sheet by accident. Answers typed into a copied sheet would never
+# be imported (collect refuses a return whose other sheets hold values); this keeps them
+# from being typed there. Staff who must can lift it (校閲 → ブックの保護), as for the sheet.
+LOCKED_STRUCTURE = True
 REFERENCES = (("baseline", "基準値", 16), ("target", "目標値", 18))
 PREVIOUS_WIDTH = 14
 ISSUED_WIDTH = 14

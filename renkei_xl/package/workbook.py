@@ -168,6 +168,29 @@ class WorkbookXml:
         self.dirty = True
         return entry
 
+    def lock_structure(self) -> None:
+        """The workbook's structure locked without a password (Excel's 「ブックの保護」:
+        no sheet added, copied, moved, renamed, deleted, hidden or shown). Written where
+        the schema puts it, after fileVersion/fileSharing/workbookPr, before bookViews."""
+        element = f'<{self.p}workbookProtection lockStructure="1"/>'
+        span = element_span(self.text, self.p + "workbookProtection")
+        if span is not None:
+            self.text = self.text[:span[0]] + element + self.text[span[3]:]
+        else:
+            at = None
+            for tag in ("workbookPr", "fileSharing", "fileVersion"):
+                found = element_span(self.text, self.p + tag)
+                if found is not None:
+                    at = found[3]
+                    break
+            if at is None:
+                found = element_span(self.text, self.p + "bookViews") or element_span(self.text, self.p + "sheets")
+                if found is None:
+                    raise PackageError("workbook.xml に sheets 要素がありません")
+                at = found[0]
+            self.text = self.text[:at] + element + self.text[at:]
+        self.dirty = True
+
     def save(self) -> None:
         if self.dirty:
             self.pkg.write(self.part, self.text)

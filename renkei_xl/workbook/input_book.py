@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..core import book_kind, contract as c
+from ..core.input_sheet import LOCKED_STRUCTURE
 from ..core.plan_types import SheetPlan, WritePlan
 from ..core.refs import quote_sheet
 
@@ -71,5 +72,7 @@ def write_input_book(target: Path, sheet: SheetPlan, title: str, properties: Map
 
     with Package(Path(target), skeleton(sheet.name, title, properties, created), FILE_COMPRESSION) as pkg:
         workbook = WorkbookXml(pkg)
+        if LOCKED_STRUCTURE:    # XlsxWriter has no call for it: set in workbook.xml here
+            workbook.lock_structure()
         apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan([sheet]))
         pkg.save(Path(target))
