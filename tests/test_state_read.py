@@ -97,3 +97,44 @@ def test_number_cells_read_as_text_does_whatever_the_memo_holds():
     got = [values[0] for _, values in Book({"s": grid}, {}).texts("s", 1, {"v": 1}, ("v",))]
     assert got == [text(v) for v in cells if text(v)]
     assert got[:6] == ["TRUE", "1", "1", "0", "0", "2.5"] and "FALSE" in got and got[-1] == "21"
+
+
+def _with_raw_cell(pkg_path, row: int, cell_xml: str) -> None:
+    """Put ``cell_xml`` as the only cell of a new last row of sheet "s" (openpyxl cannot
+    write a self-closing error cell)."""
+    import shutil
+    import zipfile
+
+    tmp = pkg_path.with_suffix(".tmp")
+    with zipfile.ZipFile(pkg_path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", f'<row r="{row}">{cell_xml}</row></sheetData>'.encode())
+                data = data.replace(b'<dimension ref="A1:B2"/>', f'<dimension ref="A1:B{row}"/>'.encode())
+            dst.writestr(info, data)
+    shutil.move(tmp, pkg_path)
+
+
+@pytest.mark.parametrize("cell", ['<c r="B6" t="e"/>', '<c r="B6" t="e"><v>#N/A</v></c>'])
+@pytest.mark.parametrize("looked_up", [(), (5,)], ids=["walked", "looked up"])
+def test_an_error_cell_below_the_last_row_calamine_holds_is_read(tmp_path, cell, looked_up):
+    """Alone in its row and holding no value, calamine gives no row for it: the rows must
+    still reach it, every way they are read (an error value never counts as empty)."""
+    from renkei_xl.core.contract_read import text
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "s"
+    ws["A1"], ws["B2"] = "x", 2
+    path = tmp_path / "b.xlsx"
+    wb.save(path)
+    _with_raw_cell(path, 6, cell)
+    with Package(path) as pkg:
+        grids = Grids(pkg, ["s"])
+        rows = grids.rows("s")
+        for i in looked_up:
+            assert rows[i][1].startswith("#")
+        assert len(rows) == 6 and rows[5][1].startswith("#") and list(rows)[5][1].startswith("#")
+        assert [text(v) for v in list(rows.loose())[5]][1].startswith("#")
+        grids.close()

@@ -41,7 +41,10 @@ class SheetRows(Sequence[list]):
     def __init__(self, sheet, errors: Optional[Mapping[int, Mapping[int, str]]] = None):
         self._sheet = sheet
         self._errors = errors or {}   # row → column → error text (0-based), see cached_errors
-        self._len = sheet.end[0] + 1 if sheet.height else 0   # end: the last cell, 0-based
+        self._read = sheet.end[0] + 1 if sheet.height else 0   # end: the last cell, 0-based
+        # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row:
+        # the rows reach it, so an error value is never a row that is not there.
+        self._len = max(self._read, max(self._errors, default=-1) + 1)
         self._pad = [None] * (sheet.start[1] if sheet.start else 0)
         self._head: list[list] = []
         self._it = None
@@ -63,6 +66,12 @@ class SheetRows(Sequence[list]):
         head = self._head
         for i, row in enumerate(self._sheet.iter_rows()):
             yield head[i] if i < len(head) else self._convert(row, i)
+        yield from self._beyond()
+
+    def _beyond(self):
+        """The rows below calamine's last that hold only error values (see __init__)."""
+        for i in range(self._read, self._len):
+            yield with_errors(self._pad[:], self._errors.get(i))
 
     def loose(self) -> "LooseRows":
         """These rows for a reader to whom "" and None are alike (see LooseRows)."""
@@ -77,7 +86,7 @@ class SheetRows(Sequence[list]):
         rest = islice(self._sheet.iter_rows(), len(head), None)
         if not self._pad and not self._errors:
             return chain(head, rest)
-        return chain(head, self._put_back(rest, len(head)))
+        return chain(head, self._put_back(rest, len(head)), self._beyond())
 
     def _put_back(self, rows, first: int):
         """``rows`` (the first of them the sheet's row ``first``, 0-based) with the columns
@@ -100,6 +109,8 @@ class SheetRows(Sequence[list]):
             return self._head[index]
         if index == self._last[0]:
             return self._last[1]
+        if index >= self._read:
+            return with_errors(self._pad[:], self._errors.get(index))
         if self._it is None or index < self._pos:
             self._it, self._pos = iter(self._sheet.iter_rows()), 0
         row = None
