@@ -1133,6 +1133,29 @@ def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path,
     assert "入力エラー" not in capsys.readouterr().out
 
 
+def test_export_with_input_errors_does_not_send_the_mail(tmp_path, monkeypatch, capsys):
+    """A 確定版 with － where the errors are went out by --smtp to every municipality, the
+    warning printed after the fact. Now it is written, and not sent."""
+    monkeypatch.delenv(mail.ENV_USER, raising=False)
+    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    wb["札幌市"]["E2"] = "約10件"
+    wb.save(master)
+    out = tmp_path / "確定版.xlsx"
+    handler = Recorder()
+    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    server.start()
+    try:
+        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
+                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
+    finally:
+        server.stop()
+    assert code == 1 and out.is_file() and handler.envelopes == []
+    printed = capsys.readouterr().out
+    assert "メールは送信していません" in printed and "送信しました" not in printed, printed
+
+
 def test_export_pdf_without_an_engine_writes_nothing(tmp_path, monkeypatch, capsys):
     """--pdf with neither Excel nor LibreOffice wrote (or replaced) the .xlsx and then said
     only that the PDF could not be made: a new .xlsx beside an older PDF. Now the engine is

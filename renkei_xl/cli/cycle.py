@@ -85,7 +85,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender)
         draft = save_draft(msg, result.path.with_suffix(".eml"))
         print(f"メール下書き: {draft}")
-    if args.smtp:
+    if args.smtp and errors:
+        # The draft above is for staff to look at; a message sent goes out as it is, to every
+        # municipality, with － where the errors are. Fixed and exported again, it is sent.
+        print("入力エラーがあるため、メールは送信していません（確定版は書き出しました）。"
+              "マスターを直してから、もう一度書き出して送信してください。")
+    elif args.smtp:
         from ..cycle.mail import send
 
         if not args.sender:
