@@ -129,39 +129,36 @@ def test_a_folder_given_as_the_output_is_called_a_folder(tmp_path, command):
 
 # --------------------------------------------------------------- what was written, told truly
 
+def _validate_failing_in(module, name: str, tmp_path, monkeypatch, capsys) -> tuple[bool, str]:
+    """``renkei-xl validate`` on the sample with ``module.name`` raising an unexpected error:
+    whether the master changed, and what was said."""
+    master = sample_master(tmp_path / "m.xlsx")
+    monkeypatch.setenv("RENKEI_XL_LOG_DIR", str(tmp_path / "log"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module, name, broken)
+    before = master.read_bytes()
+    assert main(["validate", str(master)]) == 3
+    return master.read_bytes() != before, capsys.readouterr().err
+
+
 def test_an_unexpected_error_after_the_write_says_the_book_was_written(tmp_path, monkeypatch, capsys):
     """The last guard must not claim 「ブックは変更していません」 when the master was already
     replaced (here: the report after the write fails)."""
     from renkei_xl.cli import workbook as cli_workbook
 
-    master = sample_master(tmp_path / "m.xlsx")
-    monkeypatch.setenv("RENKEI_XL_LOG_DIR", str(tmp_path / "log"))
-
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("report failed")
-
-    monkeypatch.setattr(cli_workbook, "_print_written", broken)
-    before = master.read_bytes()
-    assert main(["validate", str(master)]) == 3
-    err = capsys.readouterr().err
-    assert master.read_bytes() != before
-    assert "書き込み済みです" in err and str(master.name) in err and "変更していません" not in err
+    changed, err = _validate_failing_in(cli_workbook, "_print_written", tmp_path, monkeypatch, capsys)
+    assert changed
+    assert "書き込み済みです" in err and "m.xlsx" in err and "変更していません" not in err
 
 
 def test_an_unexpected_error_before_any_write_says_nothing_changed(tmp_path, monkeypatch, capsys):
     from renkei_xl.workbook import session
 
-    master = sample_master(tmp_path / "m.xlsx")
-    monkeypatch.setenv("RENKEI_XL_LOG_DIR", str(tmp_path / "log"))
-
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("reading failed")
-
-    monkeypatch.setattr(session, "validate_file", broken)
-    before = master.read_bytes()
-    assert main(["validate", str(master)]) == 3
-    err = capsys.readouterr().err
-    assert master.read_bytes() == before
+    changed, err = _validate_failing_in(session, "validate_file", tmp_path, monkeypatch, capsys)
+    assert not changed
     assert "ブックは変更していません" in err and "書き込み済み" not in err
 
 

@@ -433,73 +433,65 @@ def _other_year(path: Path, tmp: Path) -> Path:
     return path
 
 
-def _row_deleted(path: Path, tmp: Path) -> Path:
+def _on_the_sheet(path: Path, edit, *, unprotect: bool = True) -> Path:
+    """The returned file with ``edit(ws, top, cols)`` done on 小樽市's sheet as a person would
+    in Excel (the protection lifted first, unless ``unprotect`` is False), then saved."""
     wb = openpyxl.load_workbook(path)
     ws = wb["小樽市"]
-    top, _ = header_row(ws)
-    ws.protection.sheet = False
-    ws.delete_rows(top + 2)
+    top, cols = header_row(ws)
+    if unprotect:
+        ws.protection.sheet = False
+    edit(ws, top, cols)
     wb.save(path)
     return path
+
+
+def _row_deleted(path: Path, tmp: Path) -> Path:
+    return _on_the_sheet(path, lambda ws, top, cols: ws.delete_rows(top + 2))
 
 
 def _identity_typed_over(path: Path, tmp: Path) -> Path:
     """岩見沢市 filled in 小樽市's file and typed its own name over the visible block (the
     properties and the seal still say 小樽市)."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb["小樽市"]
-    label = next(cell for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) for cell in row if cell.value == "市町村")
-    shown = next(ws.cell(label.row, col) for col in range(label.column + 1, ws.max_column + 1)
-                 if ws.cell(label.row, col).value)
-    shown.value = "岩見沢市"
-    wb.save(path)
-    return path
+    def edit(ws, top, cols):
+        label = next(cell for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) for cell in row
+                     if cell.value == "市町村")
+        shown = next(ws.cell(label.row, col) for col in range(label.column + 1, ws.max_column + 1)
+                     if ws.cell(label.row, col).value)
+        shown.value = "岩見沢市"
+    return _on_the_sheet(path, edit, unprotect=False)
 
 
 def _ids_swapped(path: Path, tmp: Path) -> Path:
     """The protection lifted and two 指標ID cells swapped (the ID column sorted alone): the
     answers typed on 04-1's line would land on 06-1 and the other way round."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    ws.protection.sheet = False
-    cells = {ws.cell(r, cols["指標ID"]).value: ws.cell(r, cols["指標ID"]) for r in range(top + 1, ws.max_row + 1)}
-    cells["04-1"].value, cells["06-1"].value = "06-1", "04-1"
-    wb.save(path)
-    return path
+    def edit(ws, top, cols):
+        cells = {ws.cell(r, cols["指標ID"]).value: ws.cell(r, cols["指標ID"]) for r in range(top + 1, ws.max_row + 1)}
+        cells["04-1"].value, cells["06-1"].value = "06-1", "04-1"
+    return _on_the_sheet(path, edit)
 
 
 def _header_renamed(path: Path, tmp: Path) -> Path:
-    wb = openpyxl.load_workbook(path)
-    ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    ws.cell(top, cols["実施状況"]).value = "状況"
-    wb.save(path)
-    return path
+    def edit(ws, top, cols):
+        ws.cell(top, cols["実施状況"]).value = "状況"
+    return _on_the_sheet(path, edit, unprotect=False)
 
 
 def _row_inserted_with_values(path: Path, tmp: Path) -> Path:
     """A row inserted inside the table and answered there, its 指標ID left empty."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    ws.protection.sheet = False
-    ws.insert_rows(top + 2)
-    ws.cell(top + 2, cols["実績値"]).value = 9
-    wb.save(path)
-    return path
+    def edit(ws, top, cols):
+        ws.insert_rows(top + 2)
+        ws.cell(top + 2, cols["実績値"]).value = 9
+    return _on_the_sheet(path, edit)
 
 
 def _rows_added_below(path: Path, tmp: Path) -> Path:
     """Answers typed in 5,000 rows below the table, without 指標ID."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb["小樽市"]
-    _top, cols = header_row(ws)
-    last = ws.max_row
-    for r in range(last + 3, last + 5003):
-        ws.cell(r, cols["実施状況"]).value = "実施"
-    wb.save(path)
-    return path
+    def edit(ws, top, cols):
+        last = ws.max_row
+        for r in range(last + 3, last + 5003):
+            ws.cell(r, cols["実施状況"]).value = "実施"
+    return _on_the_sheet(path, edit, unprotect=False)
 
 
 def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
@@ -1114,6 +1106,20 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path):
     assert list_rows(out)["04-1"][1] == "×"
 
 
+def _export_by_smtp(master: Path, out: Path):
+    """``renkei-xl export --smtp`` against a real SMTP server on 127.0.0.1: the exit code,
+    and the server's record of what it received."""
+    handler = Recorder()
+    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    server.start()
+    try:
+        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
+                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
+    finally:
+        server.stop()
+    return code, handler
+
+
 def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path, capsys):
     """validate said エラー 2 件 (exit 1), yet export wrote the 確定版 mailed to every
     municipality with exit 0 and only 「（入力エラーで評価不可の1件を除く）」 as a hint."""
@@ -1143,14 +1149,7 @@ def test_export_with_input_errors_does_not_send_the_mail(tmp_path, monkeypatch, 
     wb["札幌市"]["E2"] = "約10件"
     wb.save(master)
     out = tmp_path / "確定版.xlsx"
-    handler = Recorder()
-    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    server.start()
-    try:
-        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
-                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
-    finally:
-        server.stop()
+    code, handler = _export_by_smtp(master, out)
     assert code == 1 and out.is_file() and handler.envelopes == []
     printed = capsys.readouterr().out
     assert "メールは送信していません" in printed and "送信しました" not in printed, printed
@@ -1282,14 +1281,7 @@ def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
     monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     out = tmp_path / "確定版.xlsx"
-    handler = Recorder()
-    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    server.start()
-    try:
-        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
-                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
-    finally:
-        server.stop()
+    code, handler = _export_by_smtp(master, out)
     assert code == 0
     [envelope] = handler.envelopes
     assert envelope.mail_from == "office@city-sapporo.example"
