@@ -720,6 +720,53 @@ def test_a_newest_return_that_is_refused_holds_its_municipality_whole(cycle, tmp
         assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
 
 
+@pytest.mark.parametrize("sent", ["zip", "zip, Windows names", "password zip", "xls", "folder", "zip of no one"])
+def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, capsys, sent):
+    """A ZIP, an .xls or a folder beside a readable return may be the municipality's newer
+    answer: it holds the municipality as a refused .xlsx does (before, the older .xlsx was
+    imported and the run looked done). Whose it is, is told by the names it carries (a
+    ZIP's member names are in clear even with a password, and Windows writes them in
+    Shift_JIS without the UTF-8 flag); naming no one, it may be anyone's."""
+    import zipfile
+
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    older, newer = _two_returns(folder, issued["小樽市"])
+    inner = "小樽市_2023年度_入力（修正）.xlsx"
+    if sent == "xls":
+        sent_as = folder / "小樽市_2023年度_入力.xls"
+        sent_as.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    elif sent == "folder":
+        sent_as = folder / "再送"
+        sent_as.mkdir()
+        (sent_as / inner).write_bytes(newer.read_bytes())
+    else:
+        sent_as = folder / ("小樽市.zip" if sent == "zip" else "回答.zip")
+        with zipfile.ZipFile(sent_as, "w") as zf:
+            zf.writestr(zipfile.ZipInfo("回答/資料.xlsx" if sent == "zip of no one" else inner), newer.read_bytes())
+        raw = sent_as.read_bytes()
+        if sent in ("zip, Windows names", "password zip"):   # as Windows writes it: cp932, no flag
+            sjis = inner.encode("cp932")
+            raw = raw.replace(inner.encode("utf-8"), sjis.ljust(len(inner.encode("utf-8")), b" "))
+            raw = raw.replace(b"\x00\x08", b"\x00\x00")      # the UTF-8 flag off, in both headers
+        if sent == "password zip":                          # encrypted: only the names can be read
+            raw = raw.replace(b"PK\x03\x04\x14\x00\x00\x00", b"PK\x03\x04\x14\x00\x01\x00")
+        sent_as.write_bytes(raw)
+    newer.unlink()
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    before = cell_of(master, "小樽市", "04-1", "実績値")
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert cell_of(master, "小樽市", "04-1", "実績値") == before, out
+    assert re.search(rf"取り込みません: {older.name}: .*ファイル「{sent_as.name}」を取り込めないため", out), out
+    assert f"取り込みません: {sent_as.name}: " in out
+    if sent == "zip of no one":
+        assert "どの市町村のファイルか分からない" in out and "取込: 恵庭市" not in out
+    else:
+        assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
+
+
 def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path):
     master, issued, _ = cycle
     older, newer = _two_returns(tmp_path / "in", issued["小樽市"])

@@ -34,7 +34,7 @@ from ...clock import now
 from ...core.contract_read import MasterData, text
 from .import_log import check_import_log, read_import_log
 from .inspect import Attribution, identifier, inspect_file, returned_by
-from .paths import expand_paths, open_in_excel
+from .paths import expand_paths, may_be_a_return, open_in_excel
 from .since_issue import changed_since_issue, first_since_issue
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
                       ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, kept_line)
@@ -56,8 +56,10 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
     stamp = now()
     files, refusals = expand_paths(paths, exclude)
+    skip = {Path(p).resolve() for p in exclude}
     submissions: list[Submission] = []
-    unread: list[tuple[Refusal, Attribution]] = []
+    unread: list[tuple[Refusal, Attribution]] = [
+        (r, returned_by(r.path, data)) for r in refusals if may_be_a_return(r.path) and r.path.resolve() not in skip]
     for path in files:
         if (busy := open_in_excel(path)) is not None:
             refusal = busy
@@ -129,8 +131,9 @@ def _newest_of_each(submissions: list[Submission], unread: Sequence[tuple[Refusa
     refused, the master keeps its values), because importing any of them would be a guess:
     - two files without a save time, or with the same one (the file name says nothing of
       which came later);
-    - a file that was refused (open in Excel, damaged, …) and may be that municipality's
-      newest (``unread``: inspect.returned_by tells whose it may be). It holds the
+    - a file that was refused (open in Excel, damaged, …) or not read (a ZIP, an .xls, a
+      folder of workbooks) and may be that municipality's newest (``unread``:
+      inspect.returned_by tells whose it may be). It holds the
       municipality unless its save time shows it is older than the newest taken; a file
       that may be anyone's (unreadable, its name naming no municipality) holds every one."""
     ordered = sorted(submissions, key=lambda s: (s.modified or dt.datetime.min, s.path.name))

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -23,7 +24,7 @@ from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
-from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission
+from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -73,7 +74,9 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     properties, the visible block and the sheet split wrote, and the municipality names in
     the file name; a file whose identity was typed over may be either municipality's."""
     names = set(data.settings.names)
-    found = {m for m in names if m in path.name}
+    if path.is_dir() or path.suffix.lower() not in c.MASTER_SUFFIXES:
+        return _named_by(path, names)
+    found = {m for m in names if m in shown_file_name(path)}
     try:
         raw = _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
@@ -87,6 +90,52 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
             return Attribution(frozenset(found), wb.modified)
     except (Refused, UserError):
         return Attribution(frozenset(found) if found else None)
+
+
+# How many names of an archive or a folder are looked at for a municipality's name: a
+# return comes as one file, or a few; a folder of thousands costs no more than this.
+MAX_NAMES = 200
+
+
+def _named_by(path: Path, names: set[str]) -> Attribution:
+    """Whose return a file collect does not read may be, by the names it carries: its own
+    and, for a ZIP, those of the files in it (kept in clear even in a password ZIP), for
+    a folder, those of the files directly in it. A name that names no municipality may be
+    anyone's (None), as an unreadable .xlsx would be. No save time is known, so it holds
+    the municipalities it names until it is moved out of the folder (README: 回収ファイル取込)."""
+    labels = [shown_file_name(path)]
+    if path.is_dir():
+        try:
+            labels = [shown_file_name(q) for q in islice(path.iterdir(), MAX_NAMES)]
+        except OSError:
+            pass
+    elif path.suffix.lower() == ".zip":
+        labels += _zip_names(path)
+    found = {m for m in names for label in labels if m in label}
+    return Attribution(frozenset(found) if found else None)
+
+
+def _zip_names(path: Path) -> list[str]:
+    """The names of the files in a ZIP as Windows wrote them: without the UTF-8 flag they
+    are Shift_JIS, which zipfile hands over read as cp437. Only the central directory is
+    read (bounded by MAX_FILE and MAX_NAMES), never a member."""
+    try:
+        if path.stat().st_size > MAX_FILE:
+            return []
+        with zipfile.ZipFile(path) as zf:
+            infos = list(islice(zf.infolist(), MAX_NAMES))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        return []
+    out = []
+    for info in infos:
+        name = info.filename
+        if not info.flag_bits & 0x800:
+            try:
+                name = name.encode("cp437").decode("cp932")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+        out.append(name)
+    return out
 
 
 def _kind_of(raw: bytes) -> Optional[str]:

@@ -92,9 +92,21 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
     return out
 
 
+def may_be_a_return(path: Path) -> bool:
+    """Whether a file collect did not read may still be a municipality's return (and so
+    its newest: cycle.collect holds that municipality). An .xlsx it refused, a workbook in
+    another format, an archive, a folder holding workbooks; not a file that is not there,
+    a link out of the folder, Excel's own temporary files, or a PDF or a letter."""
+    if not path.exists() or not is_confined(path) or _is_temporary(path):
+        return False
+    if path.is_dir():
+        return _holds_workbooks(path)
+    return path.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
+
+
 def _holds_workbooks(folder: Path) -> bool:
     try:
-        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS) for q in folder.iterdir())
+        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) for q in folder.iterdir())
     except OSError:
         return False
 
