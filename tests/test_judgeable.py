@@ -295,3 +295,51 @@ def test_a_share_target_typed_as_a_percentage_is_named_on_the_target(fy2023, ful
     found = [f for f in validate(fy2023.settings, indicators, entries) if f.indicator_id == "42-2"]
     assert found and found[0].type == "target-unit" and found[0].place == "指標!H8" and "75%" in found[0].message
     assert not any("「」" in f.message for f in found), found
+
+
+# ------------------------------------------------- 6. units in a 合計, on their own cells
+
+def _sum_rows(full, values):
+    return [e._replace(value=values[e.municipality], sheet=e.municipality, cells={"indicator_id": "A5", "value": "E5"})
+            if e.indicator_id == "04-1" and e.municipality in values else e for e in full]
+
+
+def _target(fy2023, target):
+    return [i._replace(target=target) if i.id == "04-1" else i for i in fy2023.indicators]
+
+
+def test_units_of_one_family_add_up_in_a_sum(fy2023, full):
+    """人 and 名 count the same thing (validation accepts either against 「20人」): the sum
+    adds them, in the indicator's unit, and each part keeps the unit it was reported in.
+    Before, 「市町村によって単位が違います（人、名）」 made the row － on 指標's 集計方法 cell."""
+    values = {"札幌市": "17人", "小樽市": "2名", "千歳市": "1人", "恵庭市": "1人"}
+    result = recalculate(fy2023.settings, _target(fy2023, "20人（毎年度）"), _sum_rows(full, values))
+    assert not _errors(result)
+    rolled = result.consolidated["04-1"]
+    assert (rolled.actual, rolled.breakdown) == ("21人", "（札幌市17人、小樽市2名、千歳市1人、恵庭市1人）")
+    assert result.evaluations["04-1"].symbol == ACHIEVED
+
+
+@pytest.mark.parametrize("values, named", [
+    ({"札幌市": "17件", "小樽市": "2人", "千歳市": "1件", "恵庭市": "1件"}, ["小樽市!E5"]),
+    ({"札幌市": "17件", "小樽市": "2人", "千歳市": "1人", "恵庭市": "1件"},
+     ["小樽市!E5", "千歳市!E5", "札幌市!E5", "恵庭市!E5"]),          # no family has most: every row
+])
+def test_units_that_do_not_add_up_are_named_on_the_municipal_cells(fy2023, full, values, named):
+    """A sum whose target gives no unit (－) takes any unit, but not two that count different
+    things: the rows whose unit most rows do not share are named on their own cells (it was
+    指標's 集計方法 cell, which nobody needs to change), and the row is －."""
+    result = recalculate(fy2023.settings, _target(fy2023, "－"), _sum_rows(full, values))
+    found = _errors(result)
+    assert sorted((f.type, f.place) for f in found) == sorted(("units-differ", p) for p in named), found
+    assert "件: 札幌市" in found[0].message and "人: 小樽市" in found[0].message
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+
+
+def test_a_unit_against_a_target_without_one_says_what_the_target_is(fy2023, full):
+    """「実績値「2人」の単位が「」と違います」 named no unit: the target is shown instead."""
+    from renkei_xl.core.validate import validate
+
+    found = [f for f in validate(fy2023.settings, _target(fy2023, "20（毎年度）"),
+                                 _sum_rows(full, {"小樽市": "2人"})) if f.place == "小樽市!E5"]
+    assert [f.message for f in found] == ["実績値「2人」の単位が目標値「20」（単位なし）と違います"]

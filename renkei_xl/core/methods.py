@@ -24,7 +24,7 @@ from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM)
 from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
-                     listed_in, normalized, parse_input, parse_value)
+                     listed_in, normalized, parse_input, parse_value, unit_family)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -45,12 +45,14 @@ NO_VALUE = "－"
 
 class ConsolidationError(ValueError):
     """The entries cannot be combined (mixed units, disagreeing states); Japanese reason.
-    ``entries``: the municipality rows at fault, when they can be told (the states that
-    differ from the others'), so the finding points at their cells rather than at 指標."""
+    ``entries``: the municipality rows at fault, when they can be told (the states or
+    units that differ from the others'), so the finding points at their cells rather
+    than at 指標; ``finding`` is the type of that finding (core.findings)."""
 
-    def __init__(self, message: str, entries: "Sequence[Entry]" = ()):
+    def __init__(self, message: str, entries: "Sequence[Entry]" = (), finding=None):
         super().__init__(message)
         self.entries = tuple(entries)
+        self.finding = finding
 
 
 class Rolled(NamedTuple):
@@ -128,14 +130,47 @@ def sum_with_breakdown(entries: "Sequence[Entry]", default_unit: str = "") -> Ro
     if not rows:
         return Rolled(NO_VALUE, "", True)
     units = {v.unit for _, v in rows if v.unit}
+    unit = units.pop() if len(units) == 1 else default_unit
     if len(units) > 1:
-        raise ConsolidationError(f"市町村によって単位が違います（{'、'.join(sorted(units))}）")
-    unit = units.pop() if units else default_unit
+        unit = _common_unit(rows, default_unit)
     total = sum((v.number for _, v in rows), Decimal(0))
     # A Decimal is true when it is not 0 (-0 included): the test without a comparison.
-    parts = [f"{e.municipality}{format_number(n, unit)}" for e, v in rows if (n := v.number)]
+    # Each municipality's part in the unit it reported (17人, 2名: one family, one sum).
+    parts = [f"{e.municipality}{format_number(n, v.unit or unit)}" for e, v in rows if (n := v.number)]
     breakdown = f"（{'、'.join(parts)}）" if parts else ""
     return Rolled(format_number(total, unit), breakdown, True)
+
+
+def _common_unit(rows: "list[tuple[Entry, Value]]", default_unit: str) -> str:
+    """The unit of a sum whose rows name more than one: 人 and 名 count the same thing
+    (values.unit_family), so they add up, shown in the indicator's own unit when it is
+    of that family, else in the unit most rows use. Units of different families (人 and
+    件) do not add up: ConsolidationError naming the rows whose family most rows do not
+    share (every row with a unit, when no family has most), as a state that differs is."""
+    from .findings import UNITS_DIFFER
+
+    by_family: "dict[str, list[tuple[Entry, Value]]]" = {}
+    for e, v in rows:
+        if v.unit:
+            by_family.setdefault(v.family, []).append((e, v))
+    if len(by_family) > 1:
+        sizes = sorted(map(len, by_family.values()), reverse=True)
+        most = max(by_family.values(), key=len) if sizes[0] > sizes[1] else []
+        by_unit: dict[str, list[str]] = {}
+        for e, v in rows:
+            if v.unit:
+                by_unit.setdefault(v.unit, []).append(e.municipality)
+        detail = "、".join(f"{u}: {'・'.join(ms)}" for u, ms in by_unit.items())
+        raise ConsolidationError(f"市町村によって単位が違います（{detail}）",
+                                 [e for group in by_family.values() if group is not most for e, _ in group],
+                                 UNITS_DIFFER)
+    (family, group), = by_family.items()
+    if default_unit and unit_family(default_unit) == family:
+        return default_unit
+    counts: dict[str, int] = {}
+    for _, v in group:
+        counts[v.unit] = counts.get(v.unit, 0) + 1
+    return max(counts, key=counts.__getitem__)      # a tie: the unit reported first
 
 
 def participants(entries: "Sequence[Entry]", unit: str = PARTICIPANT_UNIT) -> Rolled:

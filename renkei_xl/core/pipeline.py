@@ -103,8 +103,9 @@ def _not_consolidated(ind: Indicator, exc: ConsolidationError
     """The findings, 一覧 texts and － of a row whose entries cannot be combined. Rows the
     roll-up could tell at fault are named on their own cells; else the 集計方法 cell (said
     once: the caller drops one a validation already named, such as a blank method)."""
-    found = [STATE_DISAGREES.at(e.sheet or e.municipality, e.cell("value"), ind.id,
-                                municipality=e.municipality, value=shown(e.value), reason=exc)
+    kind = exc.finding or STATE_DISAGREES
+    found = [kind.at(e.sheet or e.municipality, e.cell("value"), ind.id,
+                     municipality=e.municipality, value=shown(e.value), reason=exc)
              for e in exc.entries] or [CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)]
     consolidated = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual), [ind.status_manual])[0]
     evaluation = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}"

@@ -476,8 +476,10 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
     unit = input_unit(ind)
     expected = unit_family(unit) if unit is not None else None
     if value.unit and expected is not None and value.family != expected:
+        target = _target(ind) if not unit else None    # 「単位が「」と違います」 said nothing
+        shown_as = f"目標値「{target.core}」（単位なし）" if target is not None else f"「{unit}」"
         out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value),
-                                      expected=f"「{unit}」"))
+                                      expected=shown_as))
     count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     method = method_of(ind)
     if method is not None and method.denominator and (value.family == PERCENT or _bare_fraction(value)):
