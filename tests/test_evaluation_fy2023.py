@@ -125,7 +125,7 @@ def test_municipality_count_comes_from_settings(fy2023):
 def test_progress_rule(fy2023):
     ind = _with(fy2023, "37-1", rule="進捗率")  # 152 → 238
     ev = evaluate(ind, "230", CTX)
-    assert ev.symbol == NEARLY and abs(ev.ratio - (230 - 152) / (238 - 152)) < 1e-9
+    assert ev.symbol == NEARLY and ev.ratio == 0.907     # (230 − 152)／(238 − 152) = 0.90697…, as printed
     assert "進捗率" in ev.reason
     assert evaluate(ind, "160", CTX).symbol == MISSED
 
@@ -216,3 +216,34 @@ def test_a_second_rate_row_or_a_rate_target_that_is_no_share_is_an_error_and_not
     res = _recalculated(fy2023, {"01-1": {"target": "60件（毎年度）"}})
     assert [f.type for f in res.findings if f.indicator_id == "01-1"] == ["rate-target"]
     assert res.evaluations["01-1"].symbol == NOT_EVALUABLE and res.summary.fraction_text == "52／70"
+
+
+@pytest.mark.parametrize("actual, symbol, shown", [
+    ("253,299人", MISSED, "84.9%"),      # 84.9996 %: 「85.0%」 beside a × read as 概ね達成
+    ("253,300人", NEARLY, "85.0%"),      # exactly 85 %
+    ("297,990人", NEARLY, "99.9%"),      # 99.9966 %: never 「100.0%」 beside a □
+    ("272,800人", NEARLY, "91.5%"),      # 91.54 %: to nearest elsewhere
+    ("272,950人", NEARLY, "91.6%"),      # 91.5940 %
+])
+def test_a_ratio_is_never_printed_at_a_band_it_does_not_reach(fy2023, actual, symbol, shown):
+    """The symbol is judged on the exact ratio; the 達成率 printed beside it (reason, and
+    the 達成率 cell: Evaluation.ratio) is to 0.1 %, and rounded down where rounding would
+    reach 100 % or the threshold the ratio is below (13-1's target is 29.8万人)."""
+    ind = next(i for i in fy2023.indicators if i.id == "13-1")
+    ev = evaluate(ind, actual, Context(2023, 0.85, 12))
+    assert ev.symbol == symbol
+    assert f"= {shown}（" in ev.reason, ev.reason
+    assert f"{ev.ratio * 100:.1f}%" == shown
+
+
+def test_every_printed_ratio_shows_as_its_reason_says(result):
+    """One number per 達成率: the cell Excel shows with 「0.0%」 and the reason's text agree
+    (0.74648 was stored as 0.7465, which Excel shows as 74.7%, beside a text of 74.6%)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    for ind_id, ev in result.evaluations.items():
+        if ev.ratio is None:
+            continue
+        excel = Decimal(repr(ev.ratio * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        assert f"= {excel}%" in ev.reason or f"= {excel}%".replace(".0%", "%") in ev.reason, (ind_id, ev)
+    assert result.evaluations["01-1"].ratio == 0.732

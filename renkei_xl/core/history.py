@@ -27,7 +27,7 @@ from .model import ACHIEVED, EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .sheet_grid import symbol_colours
-from .values import fit_cell, shown
+from .values import fit_cell, rounded_rate, shown
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -347,7 +347,7 @@ def with_year_rates(summary: SheetPlan, history: History, current_year: int,
     rows.append([])
     top = len(rows) + 1
     rows.append([(YEAR_RATE_TITLE, "header"), *((f"{r.year}年度", "header") for r in rates)])
-    rows.append([("達成割合", "total"), *((None if r.rate is None else round(r.rate, 4), "rate") for r in rates)])
+    rows.append([("達成割合", "total"), *((None if r.rate is None else rounded_rate(r.rate), "rate") for r in rates)])
     rows.append([("達成済み・達成見込み／評価可能", "body"),
                  *((f"{r.achieved}／{r.evaluable}", "body") for r in rates)])
     last_col = 1 + len(rates)

@@ -78,7 +78,7 @@ def list_grid(result: Result, settings: Settings) -> Grid:
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
             grid_rows.append([shown_role, project, summary, fit(ind.name), fit(ind.baseline) or NO_VALUE,
                               fit(ind.target) or NO_VALUE, c.actual or NO_VALUE, ev.symbol, c.status_text,
-                              fit(ind.id), None if ev.ratio is None else round(ev.ratio, 4)])
+                              fit(ind.id), ev.ratio])
         last_row = len(grid_rows) - 1
         if last_row > first_row:
             g.merges.append((first_row, 0, last_row, 0))

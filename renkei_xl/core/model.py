@@ -16,7 +16,7 @@ from typing import Mapping, NamedTuple, Optional
 # The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
 from . import contract as c
 from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
-from .values import format_percent
+from .values import format_rate
 
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
@@ -130,7 +130,7 @@ class Evaluation(NamedTuple):
     indicator_id: str
     symbol: str
     reason: str                   # Japanese, e.g. 「9件／10件 = 90.0%（85%以上）」
-    ratio: Optional[float] = None  # 達成率 where one exists
+    ratio: Optional[float] = None  # 達成率 where one exists, as printed (rules.shown_ratio)
 
 
 class Finding(NamedTuple):
@@ -194,7 +194,7 @@ class Summary(NamedTuple):
 
     @property
     def rate_text(self) -> str:
-        return "" if self.rate is None else format_percent(self.rate)
+        return "" if self.rate is None else format_rate(self.rate)
 
     @property
     def fraction_text(self) -> str:

@@ -23,11 +23,11 @@ from .deadlines import past_targets
 from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
-from .rules import Context, achievement_rate, context_of, evaluate
+from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
 from .methods import NO_VALUE, method_of, rates_others
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
 from .validate import cell_error_finding, input_error_reason, missing_id_finding, validate
-from .values import ValueParseError, error_value, format_percent, parse_value, shown
+from .values import ValueParseError, error_value, format_percent, format_rate, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
@@ -134,20 +134,20 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         undecided = _undecided_rate(ind, plain, left_out, ctx, f"{achieved}／{evaluable}")
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
         rest = consolidated[ind.id].status_text
-        meta, cut = fit_texts(ind, Consolidated(ind.id, format_percent(rate), "",
+        meta, cut = fit_texts(ind, Consolidated(ind.id, format_rate(rate), "",
                                                 "\n".join(p for p in (line, rest) if p)),
                               [ind.status_manual])
         consolidated[ind.id] = meta
         reported = {(f.type, f.place) for f in findings}
         findings += [f for f in cut if (f.type, f.place) not in reported]
         target = _meta_target(ind)
-        reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_percent(rate)}"
+        reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_rate(rate)}"
                   f"（目標 {format_percent(target, None)}、この行自身を含む）{note}")
         if undecided is not None:
             findings.append(undecided)
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"{undecided.message}。{reason}")
             continue
-        evaluations[ind.id] = Evaluation(ind.id, symbol, reason, rate / target)
+        evaluations[ind.id] = Evaluation(ind.id, symbol, reason, shown_ratio(rate / target, ctx.threshold))
     return achieved, evaluable
 
 
@@ -167,7 +167,7 @@ def _undecided_rate(ind: Indicator, plain: list[str], left_out: int, ctx: Contex
     if low[0] == high[0]:
         return None
     return RATE_UNDECIDED.at(ind.sheet, ind.cell("target"), ind.id, fraction=fraction, left_out=left_out,
-                             low=f"{low[0]}（{format_percent(low[3])}）", high=f"{high[0]}（{format_percent(high[3])}）")
+                             low=f"{low[0]}（{format_rate(low[3])}）", high=f"{high[0]}（{format_rate(high[3])}）")
 
 
 # The cells of 指標 that say how a row is judged: an error in one of them (a repeated ID, a

@@ -18,7 +18,7 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     error_value, format_number, format_percent, parse_value, shown, unit_family)
+                     error_value, floored_rate, format_number, format_percent, parse_value, rounded_rate, shown, unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
 # Actual words that confirm any status or annual target ("did it this year").
@@ -55,6 +55,18 @@ def symbol_for_ratio(ratio: float, threshold: float) -> str:
     return MISSED
 
 
+def shown_ratio(ratio: float, threshold: float) -> float:
+    """A 達成率 as printed beside its symbol and stored in its cell: to 0.1 % (values.
+    rounded_rate), except that a ratio below a band's edge (100 %, the threshold) is never
+    printed at that edge: 253,299人／298,000人 is 84.9996 %, ×, and 「85.0%」 beside a × reads
+    as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio."""
+    shown = rounded_rate(ratio)
+    for edge in (1.0, threshold):
+        if ratio < edge - RATIO_TOLERANCE <= shown:
+            return floored_rate(ratio)
+    return shown
+
+
 def band_text(symbol: str, threshold: float) -> str:
     """The band a symbol stands for, as the reasons print it: 100%以上 / 85%以上 / 85%未満."""
     if symbol == ACHIEVED:
@@ -63,13 +75,14 @@ def band_text(symbol: str, threshold: float) -> str:
 
 
 def _ratio_reason(actual: str, target: str, ratio: float, threshold: float) -> str:
-    return f"{actual}／{target} = {format_percent(ratio)}（{band_text(symbol_for_ratio(ratio, threshold), threshold)}）"
+    shown = format_percent(shown_ratio(ratio, threshold))
+    return f"{actual}／{target} = {shown}（{band_text(symbol_for_ratio(ratio, threshold), threshold)}）"
 
 
 def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     """Evaluate one indicator from its target and the (consolidated) actual."""
     def result(symbol: str, reason: str, ratio: Optional[float] = None) -> Evaluation:
-        return Evaluation(ind.id, symbol, reason, ratio)
+        return Evaluation(ind.id, symbol, reason, None if ratio is None else shown_ratio(ratio, ctx.threshold))
 
     if actual_text == INPUT_ERROR:
         # Consolidation refused the inputs; the pipeline names the bad cell in the reason.
@@ -332,7 +345,7 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     ratio = float((a_num - baseline) / (t_num - baseline))
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     base = format_number(baseline)
-    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(ratio)}"
+    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(shown_ratio(ratio, ctx.threshold))}"
               f"（{band_text(symbol, ctx.threshold)}）")
     return result(symbol, reason, ratio)
 

@@ -31,7 +31,7 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple, Optional
 
 from .fiscal import DateParseError, parse_fiscal_year
@@ -673,6 +673,27 @@ def _format(number: Decimal) -> str:
     if text.startswith("-"):
         text = "▲" + text[1:]
     return text
+
+
+def rounded_rate(fraction: float) -> float:
+    """A rate as printed: to 0.1 %, halves up, from the shortest repr (0.85 stays 0.850;
+    0.85 × 1000 in binary is 849.999…). The cells that hold a rate (達成率, 集計's 年度別
+    達成割合) store this, not the rate to four places: 0.74648 stored as 0.7465 showed
+    「74.7%」 in Excel beside a text that said 「74.6%」."""
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP))
+
+
+def floored_rate(fraction: float) -> float:
+    """``rounded_rate`` rounded down instead (rules.shown_ratio: never printed at a band's edge it is below)."""
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_FLOOR))
+
+
+_RATE_STEP = Decimal("0.001")
+
+
+def format_rate(fraction: float) -> str:
+    """``rounded_rate`` as text: 0.74648 → 「74.6%」, 11/12 → 「91.7%」."""
+    return format_percent(rounded_rate(fraction))
 
 
 def format_percent(fraction: float, digits: Optional[int] = 1) -> str:
