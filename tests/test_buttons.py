@@ -759,6 +759,27 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     assert book.read_bytes() == before  # the master file is untouched
 
 
+def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path, monkeypatch):
+    """The 確定版 is computed from the inputs; when the open book's 一覧 shows otherwise (not
+    recalculated since a value changed), the alert names the rows, as the command line does."""
+    import openpyxl
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    recalc_file(book)
+    monkeypatch.chdir(book.parent)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    assert "【注意】" not in _only_alert(applied)["prompt"]
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["札幌市"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
+    ws.cell(row, 5).value = 0
+    wb.save(book)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in prompt, prompt
+    assert "01-1、04-1" in prompt
+
+
 def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monkeypatch):
     """確定版を書き出し on a master with input errors: a clear line with their count (the
     command exits 1). 配布用ファイル作成 over a different file of the same name: kept, and said."""

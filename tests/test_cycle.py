@@ -1138,7 +1138,7 @@ def test_export_is_values_only_and_anonymous(tmp_path, fy2023):
     assert (round(width), round(height)) == (1191, 842)   # A3 landscape
 
 
-def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path):
+def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     recalc_file(master)
     assert list_rows(master)["04-1"][1] == "◎"
@@ -1149,8 +1149,18 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path):
     ws.cell(row, cols["実績値"]).value = 0
     wb.save(master)
     assert list_rows(master)["04-1"][1] == "◎"       # the master's 一覧 is stale
-    out = export_master(master, tmp_path / "確定版.xlsx").path
-    assert list_rows(out)["04-1"][1] == "×"
+    done = export_master(master, tmp_path / "確定版.xlsx")
+    assert list_rows(done.path)["04-1"][1] == "×"
+    # ... and the rows where the master's 一覧 shows otherwise are named, as rollover names them
+    assert done.stale == ("01-1", "04-1")
+    assert main(["export", str(master), "-o", str(tmp_path / "確定版2.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in out
+    assert ": 01-1、04-1。マスターで「評価を再計算」を押し" in out, out
+    recalc_file(master)
+    assert export_master(master, tmp_path / "確定版3.xlsx").stale == ()
+    assert main(["export", str(master), "-o", str(tmp_path / "確定版4.xlsx")]) == 0
+    assert "【注意】" not in capsys.readouterr().out
 
 
 def _export_by_smtp(master: Path, out: Path):

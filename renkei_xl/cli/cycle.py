@@ -61,7 +61,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import errors_note, export_master
+    from ..cycle.export import errors_note, export_master, stale_note
     from ..cycle.letters import confirmed_message
 
     if args.to and not (args.eml or args.smtp):
@@ -71,6 +71,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.pdf:
         print(f"PDF（{result.pdf_engine}）: {result.pdf}")
     print(result.result.summary.line())
+    if result.stale:
+        print(stale_note(result.stale))
     errors = result.result.report.errors
     if errors:
         from .workbook import _print_findings

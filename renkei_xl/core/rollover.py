@@ -172,6 +172,11 @@ def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, set
     return [i for i, (actual, symbol) in wanted.items() if shown.get(i) != (text(actual), text(symbol))]
 
 
+def shown_ids(ids: Sequence[str], limit: int = 10) -> str:
+    """指標IDs as a line staff read: the first ``limit``, then how many more."""
+    return "、".join(ids[:limit]) + (f" ほか {len(ids) - limit} 件" if len(ids) > limit else "")
+
+
 def check_new_year(old_year: int, new_year: int) -> None:
     """The year a rollover may make: after this one, not far after, and one the reader takes
     (asked before anything is made or locked: cycle.rollover, and the plan again)."""

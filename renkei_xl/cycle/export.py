@@ -40,6 +40,7 @@ class ExportResult:
     result: Result
     settings: Settings
     pdf_engine: str = ""
+    stale: tuple[str, ...] = ()     # 指標IDs the master's own 一覧 shows otherwise (stale_note)
 
 
 def default_name(settings: Settings) -> str:
@@ -50,25 +51,34 @@ def default_name(settings: Settings) -> str:
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:
-    from ..workbook.session import load_master
+    from ..workbook.session import check_path, opened, saved_list
 
-    master = Path(master)
-    data = load_master(master)
+    master = check_path(Path(master))
+    with opened(master) as fs:
+        data, listed = fs.data, saved_list(fs)
     out = Path(out) if out else master.with_name(default_name(data.settings))
     if same_file(out, master):
         raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
-    return export_data(data, out, pdf=pdf)
+    return export_data(data, out, pdf=pdf, listed=listed)
 
 
-def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResult:
+_NOT_READ = object()
+
+
+def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_READ) -> ExportResult:
     """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
 
     The PDF is made first, into a temporary folder: without an engine (no Excel, no
     LibreOffice) or with one that fails, nothing is written, so a new .xlsx never sits
     beside an older PDF that staff would mail with it as if they matched. A master with
     input errors is still written (its rows are －, and the summary says how many are left
-    out): each face says so in its own terms (errors_note)."""
+    out): each face says so in its own terms (errors_note).
+
+    ``listed``: the master's 一覧 as it stands (None: the sheet is gone). The 確定版 is
+    computed from the inputs whatever 一覧 shows; the rows where 一覧 shows otherwise are
+    named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版."""
     from ..core.pipeline import recalculate
+    from ..core.rollover import stale_rows
     from ..safety import ensure_not_open, safe_write
 
     out = Path(out)
@@ -96,7 +106,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False) -> ExportResu
                 raise UserError(f"確定版「{out.name}」は書き出しましたが、PDF「{pdf_target.name}」を保存できません"
                                 f"でした（{exc}）。{stale_pdf_note(pdf_target)}PDF を閉じてから、もう一度"
                                 "書き出してください") from None
-    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine)
+    stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
+    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale)
 
 
 @contextlib.contextmanager
@@ -118,6 +129,18 @@ def errors_note(result: Result) -> str:
         return ""
     return (f"【注意】入力エラーが {len(errors)} 件あります。エラーのある指標は確定版で「－」（評価不可）に"
             "なっています。送る前にマスターを直し、もう一度書き出してください。")
+
+
+def stale_note(stale: Sequence[str]) -> str:
+    """What both faces say when the master's 一覧 is not what the 確定版 holds: staff read
+    the 一覧 and mail the 確定版, so the rows where they differ are named (as rollover does)."""
+    from ..core.rollover import shown_ids
+
+    if not stale:
+        return ""
+    return (f"【注意】マスターの「{c.LIST}」は、確定版（今の入力から計算した評価）と {len(stale)} 指標で違います"
+            f"（評価を再計算していないか、その後に入力が変わっています）: {shown_ids(stale)}。"
+            f"マスターで「評価を再計算」を押し、一覧を確かめてください。")
 
 
 def stale_pdf_note(target: Path) -> str:

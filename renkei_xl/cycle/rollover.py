@@ -18,7 +18,7 @@ from ..core import contract as c
 from ..core.errors import UserError
 from ..clock import now
 from ..safety import check_regular_file, refuse_folder, same_file
-from ..workbook.session import Written, check_path, write_planned
+from ..workbook.session import Written, check_path, saved_list, write_planned
 
 
 class TargetExists(UserError):
@@ -72,7 +72,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
             raise TargetExists(target)
         d = fs.data
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), _list_grid(fs))
+        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), saved_list(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
         # two years' masters apart (core.seal.master_id).
         from ..core.seal import identity_names, new_key
@@ -85,18 +85,6 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     return RolloverDone(target, report)
 
 
-def _list_grid(fs) -> Optional[list]:
-    """This year's 一覧 as saved (None when staff deleted it), to tell whether it was
-    recalculated since the inputs last changed (core.rollover.stale_rows)."""
-    from ..workbook.grids import Grids
-
-    if c.LIST not in fs.state.sheetnames:
-        return None
-    grids = Grids(fs.pkg, [c.LIST], fs.workbook)
-    try:
-        return grids[c.LIST]
-    finally:
-        grids.close()
 
 
 def _fiscal_year(master: Path) -> int:
@@ -138,9 +126,10 @@ def rollover_lines(done: RolloverDone, shown: Optional[str] = None) -> list[str]
     else:
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
     if r.stale:
-        shown = "、".join(r.stale[:10]) + (f" ほか {len(r.stale) - 10} 件" if len(r.stale) > 10 else "")
+        from ..core.rollover import shown_ids
+
         lines += [f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
-                  f"違います（評価を再計算していないか、その後に入力が変わっています）: {shown}",
+                  f"違います（評価を再計算していないか、その後に入力が変わっています）: {shown_ids(r.stale)}",
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
     if r.errors and not r.unrecorded:

@@ -294,7 +294,7 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
-    from ..cycle.export import default_name, errors_note, export_data, stale_pdf_note, write_pdf
+    from ..cycle.export import default_name, errors_note, export_data, stale_note, stale_pdf_note, write_pdf
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -307,7 +307,8 @@ def _export(live: LiveBook, title: str) -> str:
 
     make_folder(outdir, "確定版の保存先")
     live.status(f"{title}: 確定版を書き出しています…")
-    done = export_data(data, outdir / default_name(data.settings))
+    listed = live.grid(c.LIST) if c.LIST in live.sheetnames else None
+    done = export_data(data, outdir / default_name(data.settings), listed=listed)
     files = [done.path]
     note = ""
     if live.is_desktop:
@@ -318,10 +319,10 @@ def _export(live: LiveBook, title: str) -> str:
         except UserError as exc:
             note = f"\n\nPDF は作れませんでした: {exc}\n{stale_pdf_note(done.path.with_suffix('.pdf'))}".rstrip()
     s = done.result.summary
-    warning = errors_note(done.result)
+    warnings = [w for w in (errors_note(done.result), stale_note(done.stale)) if w]
     return "\n".join([
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
-        *([warning] if warning else []),
+        *warnings,
         f"{s.line()}", "", _findings_text(done.result.findings), "",
         f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files)]) + note
 

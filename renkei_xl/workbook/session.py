@@ -84,6 +84,21 @@ def load_master(path: Path) -> MasterData:
         return fs.data
 
 
+def saved_list(fs: "FileState") -> "Optional[list]":
+    """The master's 一覧 as saved (None when staff deleted it), to tell whether it was
+    recalculated since the inputs last changed (core.rollover.stale_rows: rollover and
+    export say so)."""
+    from .grids import Grids
+
+    if c.LIST not in fs.state.sheetnames:
+        return None
+    grids = Grids(fs.pkg, [c.LIST], fs.workbook)
+    try:
+        return grids[c.LIST]
+    finally:
+        grids.close()
+
+
 def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]",
                   out: Optional[Path] = None, *, keep_grids: bool = False) -> tuple[T, Optional[Written]]:
     """Read → plan → apply → replace, under the writer lock.
