@@ -343,3 +343,17 @@ def test_a_unit_against_a_target_without_one_says_what_the_target_is(fy2023, ful
     found = [f for f in validate(fy2023.settings, _target(fy2023, "20（毎年度）"),
                                  _sum_rows(full, {"小樽市": "2人"})) if f.place == "小樽市!E5"]
     assert [f.message for f in found] == ["実績値「2人」の単位が目標値「20」（単位なし）と違います"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("▲3", "実績値「▲3」は負の値です"),
+    ("1.5", "実績値「1.5」は件数・人数なのに小数です"),
+])
+def test_a_value_message_names_its_column(fy2023, full, value, message):
+    """Like every other value finding (「実績値: …」, 「実績値「2人」の単位が…」), the cell's
+    column is named: a 検証結果 row is read without the sheet beside it."""
+    from renkei_xl.core.validate import validate
+
+    found = [f for f in validate(fy2023.settings, list(fy2023.indicators), _sum_rows(full, {"小樽市": value}))
+             if f.place == "小樽市!E5"]
+    assert [f.message for f in found] == [message]

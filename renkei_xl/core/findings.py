@@ -196,8 +196,8 @@ NOT_A_STATE = _type("not-a-state", ERROR, "「{value}」は状態（維持・常
                     "維持、常時、実施 などの状態を入力してください")
 NOT_A_NUMBER = _type("not-a-number", ERROR, "数値を入力するセルに「{value}」と入力されています",
                      "数値だけを入力してください（例: 12 または 12件）")
-NEGATIVE = _type("negative", ERROR, "「{value}」は負の値です", "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
-FRACTIONAL_COUNT = _type("fractional-count", ERROR, "「{value}」は件数・人数なのに小数です", "整数で入力してください")
+NEGATIVE = _type("negative", ERROR, "{label}「{value}」は負の値です", "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
+FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件数・人数なのに小数です", "整数で入力してください")
 # A municipality's rows that cannot be read (its sheet missing, its header unreadable) make
 # every indicator it reports －: the sheet of these two is the municipality's name
 # (pipeline.unread_municipalities).

@@ -248,7 +248,7 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
         out.append(F.UNIT_MISMATCH.at(sheet, ind.cell("actual_manual"), ind.id, level=WARNING if ind.is_kpi else None,
                                       label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
     elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
-        _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out)
+        _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out, "実績値（手入力）")
     if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     if rates_others(ind) and ind.actual_manual.strip():
@@ -493,7 +493,7 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
 
 
 def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: str,
-                    out: list[Finding]) -> None:
+                    out: list[Finding], label: str = "実績値") -> None:
     """A number reported for a 中心市のみ or 手入力 indicator: a count is a whole number,
     and it is not negative unless the indicator itself goes below zero (人口の社会増減
     ▲2,805人 → ▲1,400人)."""
@@ -503,13 +503,13 @@ def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: st
     if value.unit and t_family is not None and value.family != t_family:
         # Evaluated it would be － (単位が目標と実績で違います): said here, on its cell, too.
         expected = f"目標値の単位「{target.unit}」" if target.unit else f"目標値「{target.core}」（単位なし）"
-        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label="実績値", value=shown(raw), expected=expected))
+        out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label=label, value=shown(raw), expected=expected))
     elif t_family == PERCENT and _bare_fraction(value) and target.number >= 1:
         out.append(_percent_as_fraction(raw, value, sheet, cell, ind.id))
     elif value.number < 0 and not _may_be_negative(ind, target):
-        out.append(_negative(raw, sheet, cell, ind.id))
+        out.append(_negative(raw, sheet, cell, ind.id, label))
     elif family in COUNT_FAMILIES and value.number != value.number.to_integral_value():
-        out.append(_fractional(raw, sheet, cell, ind.id))
+        out.append(_fractional(raw, sheet, cell, ind.id, label))
 
 
 def _may_be_negative(ind: Indicator, target: Optional[Value]) -> bool:
@@ -524,8 +524,8 @@ def _may_be_negative(ind: Indicator, target: Optional[Value]) -> bool:
     return baseline.kind == NUMBER and baseline.number < 0
 
 
-def _negative(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
-    return F.NEGATIVE.at(sheet, cell, ind_id, value=shown(raw))
+def _negative(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実績値") -> Finding:
+    return F.NEGATIVE.at(sheet, cell, ind_id, label=label, value=shown(raw))
 
 
 PERCENT = "%"   # the unit family of 「75%」 and 「75％」
@@ -543,8 +543,8 @@ def _percent_as_fraction(raw: str, value: Value, sheet: str, cell: str, ind_id: 
     return F.PERCENT_AS_FRACTION.at(sheet, cell, ind_id, value=shown(raw), percent=f"{number}%", number=number)
 
 
-def _fractional(raw: str, sheet: str, cell: str, ind_id: str) -> Finding:
-    return F.FRACTIONAL_COUNT.at(sheet, cell, ind_id, value=shown(raw))
+def _fractional(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実績値") -> Finding:
+    return F.FRACTIONAL_COUNT.at(sheet, cell, ind_id, label=label, value=shown(raw))
 
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:

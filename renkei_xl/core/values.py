@@ -94,6 +94,9 @@ _APPROX = ("約", "およそ", "概ね", "おおむね", "程度", "前後", "�
 # Words that bound a number instead of stating it. 以上 is legitimate in a target only.
 _BOUNDS = ("以上", "以下", "未満", "超", "以内")
 _TARGET_BOUND = "以上"
+# 「10～12」: two numbers, not one (after NFKC ～ is ~; 〜, the wave dash Japanese IMEs also
+# give, stays itself). Read as a unit, it said 「単位「~12」を認識できません」.
+_RANGE_MARKS = ("~", "〜")
 
 MAX_VALUE_CHARS = 100      # longest FY2023 value is 24 characters
 MAX_DIGITS = 20            # digits in one number (27兆９千億 has 3)
@@ -268,9 +271,9 @@ def _approx_error(text: str, word: str) -> ValueParseError:
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
     what = "実績値は1つの数値です。" if actual else ""
-    return ValueParseError(
-        f"「{shown(text)}」は範囲の表記（「{word}」）です。{what}"
-        "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください", RANGE)
+    how = ("範囲ではなく、1つの数値だけを入力してください" if word == "～"
+           else "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください")
+    return ValueParseError(f"「{shown(text)}」は範囲の表記（「{word}」）です。{what}{how}", RANGE)
 
 
 class Note(NamedTuple):
@@ -455,6 +458,9 @@ def _parse_text(text: str) -> Value:
     if word is not None:
         raise _range_error(text, word)
     core, notes = _split_notes(t, text)
+    word = next((w for w in _RANGE_MARKS if w in core), None)
+    if word is not None:
+        raise _range_error(text, "～")
     if not core:
         if any(n.kind == "uncounted" for n in notes):
             return Value(text, UNCOUNTED, notes=notes)
