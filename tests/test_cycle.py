@@ -221,18 +221,53 @@ def test_split_refuses_two_municipalities_whose_names_make_one_file_and_writes_n
 
 
 def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path, fy2023):
-    """A full disk or a file in the way at the third municipality: the two files made are
-    whole and stay; the message said only that the master was not changed."""
+    """A full disk, or the backup of a returned file with no place to go, at the third
+    municipality: the two files made are whole and stay; the message said only that the
+    master was not changed. (What can be asked before the first write is: the test below.)"""
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     names = fy2023.settings.names
     out = tmp_path / "配布"
-    (out / file_name(names[2], 2023)).mkdir(parents=True)     # where the third file goes
+    out.mkdir()
+    third = out / file_name(names[2], 2023)
+    third.write_bytes(b"a return saved under the issued name")   # kept before it is replaced ...
+    (out / f"{third.stem}_バックアップ").write_bytes(b"")        # ... where a file is in the way
     with pytest.raises(UserError) as stopped:
         split_master(master, out)
     text = str(stopped.value)
     assert f"2 件（{file_name(names[0], 2023)}、{file_name(names[1], 2023)}）は作成済みです" in text, text
     assert f"{len(names) - 2} 件（{file_name(names[2], 2023)}" in text and "作成していません" in text, text
-    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(file_name(n, 2023) for n in names[:2])
+    made = sorted(p.name for p in out.iterdir() if p.is_file() and p.suffix == ".xlsx")
+    assert made == sorted(file_name(n, 2023) for n in names[:3])
+    assert third.read_bytes() == b"a return saved under the issued name"
+
+
+@pytest.mark.parametrize("in_the_way", ["open in Excel", "read-only", "a folder", "the draft open"])
+def test_a_split_asks_every_file_before_it_writes_the_first(tmp_path, fy2023, in_the_way):
+    """小樽市's file open in Excel (or read-only, or a folder of its name, or its .eml draft
+    open): refused before 札幌市's file is replaced, so 配布用 never holds files of two
+    issues (before, the first files were remade and the run then stopped)."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    names = fy2023.settings.names
+    out = tmp_path / "配布"
+    split_master(master, out, eml=True)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    blocked = out / file_name(names[-1], 2023)
+    if in_the_way == "open in Excel":
+        (out / f"~${blocked.name}").write_bytes(b"owner")
+    elif in_the_way == "read-only":
+        blocked.chmod(0o444)
+    elif in_the_way == "a folder":
+        blocked.unlink()
+        blocked.mkdir()
+    else:
+        from renkei_xl.cycle.distribute import eml_path
+
+        (out / f"~${eml_path(blocked).name}").write_bytes(b"owner")
+    with pytest.raises(UserError):
+        split_master(master, out, eml=True)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith("~$")}
+    before.pop(blocked.name, None) if in_the_way == "a folder" else None
+    assert after == before
 
 
 def test_no_row_of_an_input_file_is_taller_than_excel_allows(tmp_path):

@@ -175,6 +175,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
+    _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
     from ..safety import check_confined, make_folder
 
     check_confined(outdir)
@@ -230,6 +231,19 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
     rest = "、".join(p.name for p in left[:3]) + (f" ほか {len(left) - 3} 件" if len(left) > 3 else "")
     return UserError(f"{exc}\n{len(written)} 件（{made}）は作成済みです。{len(left)} 件（{rest}）は作成していません。"
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
+
+
+def _check_targets(paths: list[Path]) -> None:
+    """What would stop a file's write (open in Excel, read-only, a folder of its name, a
+    name too long) is asked of every file before the first is written: one found at the
+    seventh file left 配布用 with files of two issues (safe_write asks again, at the write)."""
+    from ..safety import check_name_length, ensure_not_open, ensure_writable, refuse_folder
+
+    for path in paths:
+        refuse_folder(path)
+        check_name_length(path)
+        ensure_not_open(path)
+        ensure_writable(path)
 
 
 def _check_distinct_files(named: list[tuple[str, Path]]) -> None:
