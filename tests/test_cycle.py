@@ -802,6 +802,24 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
         assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
 
 
+@pytest.mark.parametrize("odd", ["folder", "fifo"])
+def test_one_entry_that_is_no_file_does_not_stop_the_others(cycle, tmp_path, capsys, odd):
+    """A folder or a FIFO named 江別市_….xlsx in 回収 stopped the whole import (「中止しました」)
+    and 小樽市's good return beside it was not taken: it is refused on its own now."""
+    import os
+
+    master, _issued, filled = cycle
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "小樽市_2023年度_入力.xlsx").write_bytes(filled["小樽市"].read_bytes())
+    strange = folder / "江別市_2023年度_入力.xlsx"
+    strange.mkdir() if odd == "folder" else os.mkfifo(strange)
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"取り込みません: {strange.name}: " in out and "取込: 小樽市_2023年度_入力.xlsx" in out, out
+
+
 def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path):
     master, issued, _ = cycle
     older, newer = _two_returns(tmp_path / "in", issued["小樽市"])

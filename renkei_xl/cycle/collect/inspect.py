@@ -74,7 +74,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     properties, the visible block and the sheet split wrote, and the municipality names in
     the file name; a file whose identity was typed over may be either municipality's."""
     names = set(data.settings.names)
-    if path.is_dir() or path.suffix.lower() not in c.MASTER_SUFFIXES:
+    if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
         return _named_by(path, names)
     found = {m for m in names if m in shown_file_name(path)}
     try:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
+from ...core.errors import UserError
 from ...safety import check_regular_file, find_lock, is_confined
 from .records import Refusal, readable_name
 
@@ -21,8 +22,9 @@ SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
 
 def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[Refusal]]:
     """Files as given, folders as the workbooks directly inside them (Excel lock files skipped).
-    What is not a readable file (a device, a FIFO, a file without read permission, also
-    inside a folder) refuses the whole run (UserError): nothing is read or written."""
+    What is not a readable file (a folder or a FIFO named .xlsx, a device, a file without
+    read permission) is refused on its own, never opened (a FIFO would wait for a writer):
+    it stopped the whole run, so one odd entry kept every municipality's return out."""
     skip = {Path(p).resolve() for p in exclude}
     files: list[Path] = []
     refusals: list[Refusal] = []
@@ -38,15 +40,17 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             outside = [q for q in inside if not is_confined(q)]   # a server click's link elsewhere: never read
             refusals += [Refusal(q, "このマスターのフォルダーの外を指すリンクです（読みません）") for q in outside]
             inside = [q for q in inside if q not in outside]
-            for q in inside:   # a FIFO or a device named .xlsx is refused, never opened
-                check_regular_file(q, RETURNED)
+            odd = [r for q in inside if (r := _not_a_file(q)) is not None]
+            refusals += odd
+            inside = [q for q in inside if q not in {r.path for r in odd}]
             files += [q for q in inside if q.resolve() not in skip]
             refusals += _passed_over(p, [q for q in entries if q not in inside])
         elif p.exists() and not is_confined(p):
             refusals.append(Refusal(p, "このマスターのフォルダーの外を指すリンクです（読みません）"))
         elif p.exists():
-            check_regular_file(p, RETURNED)
-            if p.resolve() in skip:
+            if (odd := _not_a_file(p)) is not None:
+                refusals.append(odd)
+            elif p.resolve() in skip:
                 refusals.append(Refusal(p, "マスターブック自身は取り込めません"))
             elif _is_temporary(p):
                 refusals.append(Refusal(p, "Excel の一時ファイル（~$ で始まるファイル）です"))
@@ -61,6 +65,15 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
 # printed nor kept in 取込履歴, so the file is refused, named, and the others go on.
 _UNREADABLE_NAME = ("ファイル名の文字コードが読めません（Windows で作った ZIP をこのサーバーで展開したときなど）。"
                     "ファイル名を付け直してから、もう一度取り込んでください")
+
+
+def _not_a_file(path: Path) -> "Refusal | None":
+    """Why ``path`` cannot be read as a file (safety.check_regular_file's words), or None."""
+    try:
+        check_regular_file(path, RETURNED)
+    except UserError as exc:
+        return Refusal(path, str(exc))
+    return None
 
 
 def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
