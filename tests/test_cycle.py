@@ -832,6 +832,68 @@ def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path
     assert cell_of(master, "小樽市", "04-1", "実績値") == 7
 
 
+def test_a_return_named_for_another_municipality_is_refused_and_holds_both(cycle, tmp_path, capsys):
+    """岩見沢市 filled in 恵庭市's file (the wrong attachment) and sent it back as its own. The
+    file is genuinely 恵庭市's (identity and seal), so it was imported into 恵庭市's sheet with
+    岩見沢市's numbers, exit 0. Refused, saying what the name and the file say and both ways
+    on; being refused, it holds 恵庭市 and 岩見沢市 (it may be the newer answer of either),
+    as any refused return holds the municipalities it may be; the others come in."""
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    folder.mkdir()
+    misnamed = folder / file_name("岩見沢市", 2023)
+    misnamed.write_bytes(issued["恵庭市"].read_bytes())
+    set_cell(misnamed, "恵庭市", "04-1", "実績値", 5)
+    set_modified(misnamed, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
+    for muni, name in (("恵庭市", file_name("恵庭市", 2023)), ("岩見沢市", "岩見沢市_2023年度_入力（前回）.xlsx")):
+        shutil.copy(filled[muni], folder / name)
+        set_modified(folder / name, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    shutil.copy(filled["千歳市"], folder / filled["千歳市"].name)
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (f"取り込みません: {misnamed.name}: ファイル名は岩見沢市を指していますが、中身は恵庭市の入力用ファイルです"
+            in out), out
+    assert "岩見沢市には、自分の市町村のファイル（「岩見沢市_2023年度_入力.xlsx」）に入力して" in out
+    assert "本当に恵庭市の回答なら、ファイル名を「恵庭市_2023年度_入力.xlsx」に変えてから" in out
+    for name in (file_name("恵庭市", 2023), "岩見沢市_2023年度_入力（前回）.xlsx"):
+        assert re.search(rf"取り込みません: {re.escape(name)}: .*ファイル「{misnamed.name}」を取り込めないため", out), out
+    assert cell_of(master, "恵庭市", "04-1", "実績値") is None
+    assert cell_of(master, "岩見沢市", "04-1", "実績値") is None
+    assert "取込: 千歳市_2023年度_入力.xlsx" in out and cell_of(master, "千歳市", "04-1", "実績値") == 1
+
+
+@pytest.mark.parametrize("name", ["回答.xlsx", "恵庭市_2023年度_入力（岩見沢市経由）.xlsx"])
+def test_a_return_whose_name_names_no_municipality_or_its_own_too_is_taken(cycle, tmp_path, name):
+    master, _issued, filled = cycle
+    back = tmp_path / name
+    shutil.copy(filled["恵庭市"], back)
+    report = collect(master, [back])
+    assert not report.refused and [r.municipality for r in report.records] == ["恵庭市"]
+    assert cell_of(master, "恵庭市", "04-1", "実績値") == 1
+
+
+def test_a_name_inside_a_longer_one_is_not_named_by_it(tmp_path):
+    """設定 with 広島市 beside 北広島市: 広島市's file sent back as 「北広島市_2023年度_入力.xlsx」
+    names 北広島市 only (the longest name at each place), so it is refused; read as naming
+    広島市 too, it would pass as naming its own."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    wb["千歳市"].title = "広島市"
+    next(cell for row in wb[c.SETTINGS].iter_rows() for cell in row if cell.value == "千歳市").value = "広島市"
+    wb.save(master)
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布")}
+    back = tmp_path / "回収" / file_name("北広島市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[file_name("広島市", 2023)], back)
+    report = collect(master, [back])
+    assert [r.path.name for r in report.refused] == [back.name]
+    assert "ファイル名は北広島市を指していますが、中身は広島市の入力用ファイルです" in report.refused[0].reason
+    own = tmp_path / "回収" / file_name("広島市", 2023)
+    back.rename(own)
+    assert not collect(master, [own]).refused
+
+
 @pytest.mark.parametrize("saved", ["none", "the same"])
 def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path, capsys, saved):
     """No save time (or the same one) on two returns of one municipality: the names say

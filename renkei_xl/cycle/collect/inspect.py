@@ -16,12 +16,13 @@ from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, re
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
+from ...core.filenames import named_in
 from ...core.methods import cell_value
 from ...core.findings import TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
-from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
+from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
@@ -76,7 +77,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     names = set(data.settings.names)
     if path.is_dir() or path.suffix.lower() not in c.MASTER_SUFFIXES:
         return _named_by(path, names)
-    found = {m for m in names if m in shown_file_name(path)}
+    found = set(named_in(shown_file_name(path), names))
     try:
         raw = _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
@@ -111,7 +112,7 @@ def _named_by(path: Path, names: set[str]) -> Attribution:
             pass
     elif path.suffix.lower() == ".zip":
         labels += _zip_names(path)
-    found = {m for m in names for label in labels if m in label}
+    found = {m for label in labels for m in named_in(label, names)}
     return Attribution(frozenset(found) if found else None)
 
 
@@ -224,6 +225,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
     _check_seal(ident, data, muni, key, issued)
+    _check_named(path, muni, settings)
 
     by_id = {i.id: i for i in data.indicators}
     file_entries, values = [], {}
@@ -303,6 +305,28 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
                        "（別のマスターから配布したファイルか、市町村名・指標などの識別情報や、非表示の列の"
                        "配布時の値が書き換えられています）。"
                        "配布した入力用ファイルで提出してもらってください")
+
+
+def _check_named(path: Path, muni: str, settings) -> None:
+    """A return whose file name names municipalities of 設定, none of them its own: 岩見沢市
+    filled in 恵庭市's file (the wrong attachment of the request mail) and sent it back under
+    its own name. The file is genuinely 恵庭市's (its identity and seal say so), so it would
+    be imported into 恵庭市's sheet with 岩見沢市's numbers, and 岩見沢市's answer never
+    arrive. Which of the two it is, only a person can tell: refused, and both ways on are
+    named. A name that names no municipality (「回答.xlsx」), or its own among others, is no
+    such sign. Checked after the seal, so a file whose identity was rewritten is refused
+    for that. Being refused, it holds each municipality it names (returned_by)."""
+    named = named_in(shown_file_name(path), settings.names)
+    if not named or muni in named:
+        return
+    others = [m for m in settings.names if m in named]
+    said = "・".join(others)
+    own_files = "」「".join(file_name(m, settings.fiscal_year) for m in others)
+    raise Refused(f"ファイル名は{said}を指していますが、中身は{muni}の入力用ファイルです（ファイルの識別情報は{muni}"
+                  f"のものです）。{said}が{muni}のファイルに入力して送った可能性があるため、取り込みません。"
+                  f"{said}には、自分の市町村のファイル（「{own_files}」）に入力して送り直してもらってください。"
+                  f"本当に{muni}の回答なら、ファイル名を「{file_name(muni, settings.fiscal_year)}」に変えてから、"
+                  "もう一度取り込んでください")
 
 
 def _check_container(path: Path, raw: bytes) -> None:
