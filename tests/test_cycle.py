@@ -1187,6 +1187,37 @@ def test_a_master_sheet_that_cannot_be_compared_is_named_not_the_returned_file(c
     assert "マスターの側の問題です" in refusal.reason
 
 
+def test_a_late_return_after_rollover_is_imported_with_a_warning_and_refused_by_the_new_master(cycle, capsys):
+    """南幌町's return comes after next year's master was made. The new master refuses it,
+    saying which master takes it and how the year then reaches this one's 経年; the old
+    master imports it (its year's own source of truth) but says, 【注意】 and exit 1, that
+    the new master's 経年 and 前年度実績 do not hold it yet, naming the command. Before,
+    both were silent on it (exit 0), and the new master kept the old values for good."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master, _issued, filled = cycle
+    late = filled.pop("南幌町")
+    collect(master, list(filled.values()))
+    later = rollover_file(master).path
+    assert later.name == "マスター_2024年度.xlsx"
+    set_cell(late, "南幌町", "04-1", "実績値", 7)
+
+    code = main(["collect", str(later), str(late)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (f"取り込みません: {late.name}: 2023年度のファイルです（マスターの対象年度は 2024年度）。"
+            "2023年度のマスターで取り込んでください。") in out, out
+    assert "renkei-xl history import （このマスター） 経年.csv で2024年度のマスターの「経年」に取り込んで" in out
+
+    code = main(["collect", str(master), str(late)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert cell_of(master, "南幌町", "04-1", "実績値") == 7
+    assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。その「経年」の2023年度と"
+            "「前年度実績（2023年度）」の列には、この取り込みの値がまだ入っていません（南幌町 04-1") in out, out
+    assert f"renkei-xl history import {later.name} 経年.csv で2024年度のマスターの「経年」に取り込んで" in out
+
+
 def test_master_changed_after_split_refuses_the_old_file(cycle):
     master, _, filled = cycle
     wb = openpyxl.load_workbook(master)

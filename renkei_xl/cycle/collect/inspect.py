@@ -158,7 +158,9 @@ def _municipality_of(wb, ident: dict[str, str], settings) -> str:
         raise Refused(f"市町村「{muni}」は設定シートの市町村一覧にありません")
     year = ident.get(P_YEAR, "")
     if year != str(settings.fiscal_year):
-        raise Refused(f"{year or '不明'}年度のファイルです（マスターの対象年度は {settings.fiscal_year}年度）")
+        from .later_year import other_year
+
+        raise Refused(other_year(year, settings.fiscal_year))
     if ident.get(P_VERSION, "") not in READ_VERSIONS:
         raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
