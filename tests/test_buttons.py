@@ -914,6 +914,40 @@ def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, mon
     assert "小樽市_2023年度_入力.xlsx" in prompt and "取り込めない" in prompt
 
 
+def test_collect_refuses_a_return_named_for_another_municipality_as_the_command_line_does(
+        master, tmp_path, monkeypatch):
+    """岩見沢市 filled in 恵庭市's file and sent it back as its own: the alert names it refused,
+    with what to do, and the open master is not written (plan_collect, both faces)."""
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    returned, _ind, _new = _returned_file(book, tmp_path, "恵庭市", 3)
+    misnamed = _copy(returned, book.parent / buttons.COLLECT_DIR / file_name("岩見沢市", 2023))
+    applied, actions = _run(buttons.collect, payload_from_file(book))
+    assert [a["func"] for a in actions] == ["alert"]
+    prompt = _only_alert(applied)["prompt"]
+    assert (f"・{misnamed.name}: ファイル名は岩見沢市を指していますが、中身は恵庭市の入力用ファイルです" in prompt), prompt
+    assert "ファイル名を「恵庭市_2023年度_入力.xlsx」に変えてから" in prompt
+
+
+def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(master, tmp_path, monkeypatch):
+    """A late return collected into the 2023 master when the 2024 master is made beside it:
+    imported, and the alert says (as the command line does) that the 2024 master's 経年 and
+    前年度実績 do not hold it yet, and the command that brings the year in."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    later = rollover_file(book).path
+    returned, ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
+    _copy(returned, book.parent / buttons.COLLECT_DIR / returned.name)
+    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert f"{len([returned])} 件のファイルを取り込みました" in prompt, prompt
+    assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。" in prompt
+            and f"（{BAD_MUNICIPALITY} {ind_id}）" in prompt), prompt
+    assert f"renkei-xl history import {later.name} 経年.csv" in prompt
+
+
 def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
     """Cells of one sheet part rewritten as Excel saves them (a cached error value); a
     ``{s}`` in the new cell is the old cell's style, so the cell keeps its look."""

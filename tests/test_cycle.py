@@ -150,6 +150,61 @@ def set_property(path: Path, name: str, value: str) -> None:
     wb.save(path)
 
 
+def issued_cells(path: Path, municipality: str) -> dict[str, dict[str, str]]:
+    """指標ID → field → the text of the hidden 配布時の… columns of an input file, as split
+    wrote them (what the seal of a file of version 2 covers)."""
+    from renkei_xl.core.contract_read import text
+
+    ws = openpyxl.load_workbook(path)[municipality]
+    top, cols = header_row(ws)
+    return {ws.cell(r, cols["指標ID"]).value: {f: text(ws.cell(r, cols[h]).value) for f, h in c.ISSUED_HEADERS.items()}
+            for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value}
+
+
+def identified(path: Path, muni: str, **props: str) -> Path:
+    """The file's identifier changed in both places it is kept, as split writes them: the
+    custom properties and the visible block (``props``: property name → new text)."""
+    from renkei_xl.cycle.distribute import ID_LABELS
+
+    labels = {prop: label for label, prop in ID_LABELS.items()}
+    wb = openpyxl.load_workbook(path)
+    for prop in wb.custom_doc_props.props:
+        if prop.name in props:
+            prop.value = props[prop.name]
+    ws = wb[muni]
+    for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS):
+        for i, cell in enumerate(row):
+            name = next((p for p, label in labels.items() if cell.value == label and p in props), None)
+            if name is not None:
+                next(x for x in row[i + 1:] if x.value).value = props[name]
+    wb.save(path)
+    return path
+
+
+def version_1_seal(key: bytes, muni: str, year: str, issued_at: str, ids: list[str], code: str) -> str:
+    """The seal as the files issued before version 2 carry it, written out here rather
+    than asked of the code under test: those files are out there, and must still verify."""
+    import hashlib
+    import hmac
+    import json
+
+    payload = json.dumps(["renkei-xl return seal 1", muni, year, "1", issued_at, ids, code],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def as_version_1(path: Path, master: Path, muni: str) -> Path:
+    """An input file as the previous version split it: 様式の版 1, sealed without the
+    issued values (the hidden columns, if still there, are left as they are)."""
+    from renkei_xl.cycle.distribute import P_VERSION
+
+    props = {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props.props}
+    ids = [e.indicator_id for e in load_master(master).entries if e.municipality == muni and e.indicator_id]
+    sealed = version_1_seal(master_key_of_file(master), muni, props[P_YEAR], props[P_ISSUED], ids,
+                            props[P_FINGERPRINT])
+    return identified(path, muni, **{P_VERSION: "1", P_SEAL: sealed})
+
+
 def cell_of(master: Path, municipality: str, ind_id: str, header: str):
     wb = openpyxl.load_workbook(master)
     ws = wb[municipality]
@@ -311,7 +366,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         props = {p.name: p.value for p in wb.custom_doc_props.props}
         assert props[P_MUNICIPALITY] == muni and props[P_YEAR] == "2023"
         assert props[P_FINGERPRINT] == municipality_fingerprint(data, muni)
-        assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED])
+        assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED], cells=issued_cells(path, muni))
         ws = wb[muni]
         assert ws.protection.sheet and not ws.protection.password
         # the structure too, without a password: no sheet copied to answer in, none unhidden
@@ -830,6 +885,68 @@ def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path
     assert cell_of(master, "小樽市", "04-1", "実績値") == 7
 
 
+def test_a_return_named_for_another_municipality_is_refused_and_holds_both(cycle, tmp_path, capsys):
+    """岩見沢市 filled in 恵庭市's file (the wrong attachment) and sent it back as its own. The
+    file is genuinely 恵庭市's (identity and seal), so it was imported into 恵庭市's sheet with
+    岩見沢市's numbers, exit 0. Refused, saying what the name and the file say and both ways
+    on; being refused, it holds 恵庭市 and 岩見沢市 (it may be the newer answer of either),
+    as any refused return holds the municipalities it may be; the others come in."""
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    folder.mkdir()
+    misnamed = folder / file_name("岩見沢市", 2023)
+    misnamed.write_bytes(issued["恵庭市"].read_bytes())
+    set_cell(misnamed, "恵庭市", "04-1", "実績値", 5)
+    set_modified(misnamed, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
+    for muni, name in (("恵庭市", file_name("恵庭市", 2023)), ("岩見沢市", "岩見沢市_2023年度_入力（前回）.xlsx")):
+        shutil.copy(filled[muni], folder / name)
+        set_modified(folder / name, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    shutil.copy(filled["千歳市"], folder / filled["千歳市"].name)
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (f"取り込みません: {misnamed.name}: ファイル名は岩見沢市を指していますが、中身は恵庭市の入力用ファイルです"
+            in out), out
+    assert "岩見沢市には、自分の市町村のファイル（「岩見沢市_2023年度_入力.xlsx」）に入力して" in out
+    assert "本当に恵庭市の回答なら、ファイル名を「恵庭市_2023年度_入力.xlsx」に変えてから" in out
+    for name in (file_name("恵庭市", 2023), "岩見沢市_2023年度_入力（前回）.xlsx"):
+        assert re.search(rf"取り込みません: {re.escape(name)}: .*ファイル「{misnamed.name}」を取り込めないため", out), out
+    assert cell_of(master, "恵庭市", "04-1", "実績値") is None
+    assert cell_of(master, "岩見沢市", "04-1", "実績値") is None
+    assert "取込: 千歳市_2023年度_入力.xlsx" in out and cell_of(master, "千歳市", "04-1", "実績値") == 1
+
+
+@pytest.mark.parametrize("name", ["回答.xlsx", "恵庭市_2023年度_入力（岩見沢市経由）.xlsx"])
+def test_a_return_whose_name_names_no_municipality_or_its_own_too_is_taken(cycle, tmp_path, name):
+    master, _issued, filled = cycle
+    back = tmp_path / name
+    shutil.copy(filled["恵庭市"], back)
+    report = collect(master, [back])
+    assert not report.refused and [r.municipality for r in report.records] == ["恵庭市"]
+    assert cell_of(master, "恵庭市", "04-1", "実績値") == 1
+
+
+def test_a_name_inside_a_longer_one_is_not_named_by_it(tmp_path):
+    """設定 with 広島市 beside 北広島市: 広島市's file sent back as 「北広島市_2023年度_入力.xlsx」
+    names 北広島市 only (the longest name at each place), so it is refused; read as naming
+    広島市 too, it would pass as naming its own."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    wb["千歳市"].title = "広島市"
+    next(cell for row in wb[c.SETTINGS].iter_rows() for cell in row if cell.value == "千歳市").value = "広島市"
+    wb.save(master)
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布")}
+    back = tmp_path / "回収" / file_name("北広島市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[file_name("広島市", 2023)], back)
+    report = collect(master, [back])
+    assert [r.path.name for r in report.refused] == [back.name]
+    assert "ファイル名は北広島市を指していますが、中身は広島市の入力用ファイルです" in report.refused[0].reason
+    own = tmp_path / "回収" / file_name("広島市", 2023)
+    back.rename(own)
+    assert not collect(master, [own]).refused
+
+
 @pytest.mark.parametrize("saved", ["none", "the same"])
 def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path, capsys, saved):
     """No save time (or the same one) on two returns of one municipality: the names say
@@ -1074,7 +1191,7 @@ def test_a_save_time_at_the_end_of_the_calendar_is_no_crash_in_japan(cycle, monk
 
 def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_before(cycle):
     """Files already out when the columns came keep their template version and are read
-    as they always were."""
+    as they always were (version 1: its seal covers no issued values)."""
     master, _, filled = cycle
     _corrected_after_split(master, "小樽市", "04-1", 5)
     path = filled["小樽市"]
@@ -1083,6 +1200,7 @@ def test_a_file_issued_without_the_issued_columns_imports_every_difference_as_be
     _top, cols = header_row(ws)
     ws.delete_cols(cols["配布時の実績値"], len(c.ISSUED_HEADERS))
     wb.save(path)
+    as_version_1(path, master, "小樽市")
     report = collect(master, [path])
     assert not report.held and not report.kept
     assert ("04-1", "5", 2) in {(ch.indicator_id, ch.old, ch.new) for ch in report.changes}
@@ -1120,6 +1238,37 @@ def test_a_master_sheet_that_cannot_be_compared_is_named_not_the_returned_file(c
     [refusal] = report.refused
     assert refusal.reason.startswith("マスターの市町村シート「小樽市」") and said in refusal.reason, refusal.reason
     assert "マスターの側の問題です" in refusal.reason
+
+
+def test_a_late_return_after_rollover_is_imported_with_a_warning_and_refused_by_the_new_master(cycle, capsys):
+    """南幌町's return comes after next year's master was made. The new master refuses it,
+    saying which master takes it and how the year then reaches this one's 経年; the old
+    master imports it (its year's own source of truth) but says, 【注意】 and exit 1, that
+    the new master's 経年 and 前年度実績 do not hold it yet, naming the command. Before,
+    both were silent on it (exit 0), and the new master kept the old values for good."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master, _issued, filled = cycle
+    late = filled.pop("南幌町")
+    collect(master, list(filled.values()))
+    later = rollover_file(master).path
+    assert later.name == "マスター_2024年度.xlsx"
+    set_cell(late, "南幌町", "04-1", "実績値", 7)
+
+    code = main(["collect", str(later), str(late)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (f"取り込みません: {late.name}: 2023年度のファイルです（マスターの対象年度は 2024年度）。"
+            "2023年度のマスターで取り込んでください。") in out, out
+    assert "renkei-xl history import （このマスター） 経年.csv で2024年度のマスターの「経年」に取り込んで" in out
+
+    code = main(["collect", str(master), str(late)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert cell_of(master, "南幌町", "04-1", "実績値") == 7
+    assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。その「経年」の2023年度と"
+            "「前年度実績（2023年度）」の列には、この取り込みの値がまだ入っていません（南幌町 04-1") in out, out
+    assert f"renkei-xl history import {later.name} 経年.csv で2024年度のマスターの「経年」に取り込んで" in out
 
 
 def test_master_changed_after_split_refuses_the_old_file(cycle):

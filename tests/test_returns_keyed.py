@@ -22,15 +22,17 @@ import pytest
 
 from conftest import require_soffice
 from renkei_xl.cycle.collect import UNKEYED_NOTE, collect, plan_collect
-from renkei_xl.cycle.distribute import (L_FINGERPRINT, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
-                                        P_SEAL, UNKEYED_SPLIT, file_name, master_key_of_file, split_master)
+from renkei_xl.core import contract as c
+from renkei_xl.cycle.distribute import (L_FINGERPRINT, L_SEAL, L_VERSION, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
+                                        P_SEAL, P_VERSION, UNKEYED_SPLIT, file_name, master_key_of_file,
+                                        split_master)
 from renkei_xl.core.seal import KEY_NAME, key_formula, master_key, municipality_fingerprint, municipality_seal, new_key
 from renkei_xl.core.errors import UserError
 from renkei_xl.cycle.export import export_master
 from renkei_xl.package.workbook import DefinedName
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import load_master
-from test_cycle import cell_of, header_row, rewrite_zip, set_cell
+from test_cycle import as_version_1, cell_of, header_row, identified, issued_cells, rewrite_zip, set_cell
 
 FROM, TO = "小樽市", "江別市"
 KEY_ELEMENT = re.compile(rb'<definedName [^>]*name="' + KEY_NAME.encode() + rb'"[^>]*>[^<]*</definedName>')
@@ -183,7 +185,7 @@ def test_the_key_never_travels_in_split_or_export_files(issued, tmp_path):
     data = load_master(master)
     for muni, path in files.items():
         props = props_of(path)
-        assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED])
+        assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED], cells=issued_cells(path, muni))
         ws = openpyxl.load_workbook(path)[muni]
         top, _ = header_row(ws)
         visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
@@ -278,6 +280,84 @@ def test_a_genuine_return_whose_issue_time_was_changed_is_refused(issued, tmp_pa
     before = master.read_bytes()
     report = collect(master, [back])
     assert master.read_bytes() == before and "照合コードが一致しません" in report.refused[0].reason
+
+
+# ------------------------------------------------- the issued values under the seal
+
+ISSUED_VALUE = c.ISSUED_HEADERS["value"]      # 配布時の実績値: hidden, locked, after the table
+
+
+def _answer_and_its_issued_value(path: Path) -> None:
+    """The reproduction: the protection lifted (it has no password) and 04-1's row pasted,
+    the hidden 配布時の実績値 with it, so the answer 9 reads as returned untouched."""
+    set_cell(path, FROM, "04-1", "実績値", 9)
+    set_cell(path, FROM, "04-1", ISSUED_VALUE, "9")
+
+
+def _issued_column_renamed(path: Path) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws = wb[FROM]
+    top, cols = header_row(ws)
+    ws.cell(top, cols[ISSUED_VALUE]).value = "メモ"
+    wb.save(path)
+    set_cell(path, FROM, "04-1", "実績値", 9)
+
+
+def _passed_off_as_version_1(path: Path) -> None:
+    """A new file relabelled as issued before the seal covered the issued values."""
+    _answer_and_its_issued_value(path)
+    identified(path, FROM, **{P_VERSION: "1"})
+
+
+@pytest.mark.parametrize("doctor", [_answer_and_its_issued_value, _issued_column_renamed, _passed_off_as_version_1])
+def test_a_return_whose_issued_values_were_rewritten_is_refused_as_doctored(issued, tmp_path, doctor):
+    """The hidden 配布時の… columns tell collect what the municipality changed; unsealed, a
+    return that rewrote them with its answer had the answer dropped and the report said
+    staff had corrected the master after the split (they had not). Sealed, such a file is
+    refused like any file whose identifier was touched, and the master is not written."""
+    master, files = issued
+    back = returned(files[FROM], tmp_path / "回収")
+    doctor(back)
+    before = master.read_bytes()
+    report = collect(master, [back])
+    assert master.read_bytes() == before and report.written is None and report.records == []
+    [refusal] = report.refused
+    assert "照合コードが一致しません" in refusal.reason and "配布時の値" in refusal.reason, refusal.reason
+    assert not report.kept and cell_of(master, FROM, "04-1", "実績値") == 2
+
+
+def test_a_return_issued_before_the_seal_covered_the_issued_values_is_still_taken(issued, tmp_path):
+    """Files split by the previous version (様式の版 1, sealed without the issued values) are
+    out with the municipalities when the tool is updated: each is checked the way it was
+    sealed, so nobody has to split again, and its hidden columns still keep a correction
+    staff made after the split."""
+    master, files = issued
+    back = as_version_1(returned(files[FROM], tmp_path / "回収"), master, FROM)
+    set_cell(back, FROM, "04-1", "実績値", 8)
+    set_cell(master, FROM, "06-1", "実績値", 7)          # staff's correction after the split
+    report = collect(master, [back])
+    assert not report.refused, report.refused
+    assert cell_of(master, FROM, "04-1", "実績値") == 8
+    assert cell_of(master, FROM, "06-1", "実績値") == 7
+    assert [f.indicator_id for _name, f in report.kept] == ["06-1"]
+
+
+def test_line_breaks_and_escapes_in_an_issued_status_do_not_break_the_seal(issued, tmp_path):
+    """A 実施状況 pasted into the master with CR LF (Excel keeps the CR as _x000D_), and one
+    holding the text 「_x0041_」 (Excel writes it _x005F_x0041_), do not read back from the
+    issued file as written (XML turns CR into LF; the reader decodes _xHHHH_). The seal is
+    over what reading gives, so a genuine return is never taken for a doctored one."""
+    master, _files = issued
+    set_cell(master, FROM, "04-1", "実施状況", "一行目_x000D_\n二行目")
+    set_cell(master, FROM, "06-1", "実施状況", "記号_x005F_x0041_の説明")
+    assert {e.indicator_id: e.status for e in load_master(master).entries if e.municipality == FROM
+            and e.indicator_id in ("04-1", "06-1")} == {"04-1": "一行目\r\n二行目", "06-1": "記号_x0041_の説明"}
+    fresh = {p.name: p for p in split_master(master, tmp_path / "配布")}
+    back = returned(fresh[file_name(FROM, 2023)], tmp_path / "回収")
+    set_cell(back, FROM, "08-1", "実績値", 6)
+    report = collect(master, [back])
+    assert not report.refused, report.refused
+    assert cell_of(master, FROM, "08-1", "実績値") == 6
 
 
 # ------------------------------------------------------------------ what is imported

@@ -57,7 +57,12 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
     if report.held:
         print(held_summary(len(report.held)))
-    return 1 if report.refused or report.held else 0
+    late = report.later_lines()
+    for line in late:
+        print(line)
+    # 1 also when next year's master lacks what came in (as rollover and export exit 1 on a
+    # 【注意】): a batch must not take the year as settled.
+    return 1 if report.refused or report.held or late else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Iterable
 
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
 HASH_CHARS = 8
@@ -97,3 +98,31 @@ def name_problem(name: str, *, max_bytes: int) -> str:
     if is_reserved(name):
         return "Windows の予約名（CON, NUL, COM1 など）です"
     return ""
+
+
+def named_in(label: str, names: Iterable[str]) -> frozenset[str]:
+    """The names of ``names`` (設定's municipalities) that the file name ``label`` names.
+
+    Each is looked for as 設定 writes it and as a file name carries it (split names a
+    file by ``safe_file_name``: 「小樽|市」 travels as 「小樽_市」), in NFC (macOS hands over
+    names decomposed) and without regard to case (Windows ignores it). At each position
+    the longest name that starts there is taken and the scan goes on after it, so a name
+    inside a longer one is not named by it: 「北広島市_2023年度_入力.xlsx」 names 北広島市, not
+    a 広島市 that 設定 may list too."""
+    forms: dict[str, str] = {}
+    for name in names:
+        for form in (unicodedata.normalize("NFC", name), _clean(name).strip(" .")):
+            if form:
+                forms.setdefault(form.casefold(), name)
+    text = unicodedata.normalize("NFC", label).casefold()
+    found: set[str] = set()
+    lengths = sorted({len(f) for f in forms}, reverse=True)
+    i = 0
+    while i < len(text):
+        hit = next((n for n in lengths if text[i:i + n] in forms), None)
+        if hit is None:
+            i += 1
+            continue
+        found.add(forms[text[i:i + hit]])
+        i += hit
+    return frozenset(found)

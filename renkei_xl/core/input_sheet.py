@@ -89,6 +89,21 @@ def issued_columns(copy) -> list[Column]:
             for f in INPUT_FIELDS if f in copy.fields]
 
 
+def issued_texts(copy) -> dict[str, dict[str, str]]:
+    """指標ID → field → the text an issued column holds for that input cell ("" for an
+    empty one), for the fields the file has a column of: what the seal covers
+    (core.seal.issued_payload), read from ``copy`` by the same rule (``_issued_row``) as
+    the hidden columns are written, so the two cannot differ."""
+    fields = [f for f in INPUT_FIELDS if f in copy.fields]
+    return {ind_id: dict(zip(fields, _issued_row(copy, row))) for row, ind_id in zip(copy.rows, copy.ids)}
+
+
+def _issued_row(copy, row: Sequence[object]) -> list[str]:
+    """One master row's input cells as text, in the order of ``issued_columns``."""
+    return [text(row[col - 1]) if col <= len(row) else "" for col in
+            (copy.fields[f] for f in INPUT_FIELDS if f in copy.fields)]
+
+
 def instructions(settings: Settings, fields: set[str], reference_heads: list[str]) -> list[str]:
     """What each coloured column wants, in the order a partner meets them."""
     as_of = (f"{settings.base_date.year}年{settings.base_date.month}月{settings.base_date.day}日時点"
@@ -166,8 +181,7 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     issued = issued_columns(copy)
     rows[-1] += [(k.header, "header") for k in issued]
     for row, master_row in zip(body, copy.rows):
-        row += [(text(master_row[k.source - 1]) or None if k.source <= len(master_row) else None, "body")
-                for k in issued]
+        row += [(value or None, "body") for value in _issued_row(copy, master_row)]
     rows += body
     last = len(rows)
     widths = {i: float(k.width) for i, k in enumerate(cols + issued, start=1)}

@@ -13,12 +13,24 @@ import hmac
 import json
 import re
 import secrets
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
+from .contract import INPUT_FIELDS
 from .contract_read import MasterData
 from .errors import UserError
 
-TEMPLATE_VERSION = "1"
+# The version of the input files split writes now (RenkeiTemplateVersion), and what each
+# version's seal covers (``seal``):
+# - "1": the identifier (municipality, year, version, issue time, indicators, fingerprint);
+# - "2": the same and the input cells as issued, which the file keeps in hidden columns
+#   (core.contract.ISSUED_HEADERS) and collect trusts to tell what a municipality changed
+#   (cycle.collect.since_issue). Unsealed, a lifted protection let a return rewrite them and
+#   have its own answer dropped under a false 「マスターで直した」.
+TEMPLATE_VERSION = "2"
+# The versions collect takes: files issued before "2" are out with the municipalities while
+# the tool is updated mid-cycle, and each is checked the way it was sealed, so nobody has
+# to split again. A file cannot be passed off as older: the version is in the sealed payload.
+READ_VERSIONS = ("1", TEMPLATE_VERSION)
 
 # The master's key for sealing returns: a hidden workbook-scope name holding a string
 # constant (see master_key for why there).
@@ -31,7 +43,7 @@ KEY_BYTES = 32
 ID_NAME = "_renkei_master_id"
 ID_TAG = b"renkei-master-id"
 ID_CHARS = 32
-SEAL_TAG = "renkei-xl return seal 1"   # changes only if the sealed payload changes
+SEAL_TAG = "renkei-xl return seal 1"   # the version in the payload tells its form apart
 SEAL_CHARS = 32                        # 128 bits of the HMAC, in hex
 
 
@@ -137,26 +149,65 @@ def stored_master_id(workbook) -> Optional[str]:
 
 
 def seal(key: bytes, municipality: str, year: str, version: str, issued: str,
-         indicator_ids: Iterable[str], code: str) -> str:
+         indicator_ids: Iterable[str], code: str,
+         issued_cells: Optional[Sequence[Sequence[Optional[str]]]] = None) -> str:
     """HMAC-SHA256 under the master's key over what identifies an issued file.
 
     The payload is a JSON array, so no two different identifiers encode alike (a
     municipality name cannot borrow characters from the year). ``code`` is the plain
-    fingerprint, which brings the targets in as well.
+    fingerprint, which brings the targets in as well. ``issued_cells`` (version "2" on):
+    per indicator, in ``indicator_ids``' order, the text of each input cell as issued
+    (``issued_payload``); a version "1" file's seal never covered them.
     """
-    payload = json.dumps([SEAL_TAG, municipality, year, version, issued, list(indicator_ids), code],
-                         ensure_ascii=False, separators=(",", ":"))
+    parts = [SEAL_TAG, municipality, year, version, issued, list(indicator_ids), code]
+    if issued_cells is not None:
+        parts.append([list(row) for row in issued_cells])
+    payload = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
     return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()[:SEAL_CHARS]
 
 
+# What reading a cell's text back from a file may change, undone before it is sealed: XML
+# turns a stored CR (alone or before LF) into LF, and the reader decodes ``_xHHHH_`` (how
+# Excel stores a character XML cannot hold) even where the writer wrote it as plain text.
+# A genuine file must never read as doctored over a line break in a 実施状況.
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _sealed_text(value: str) -> str:
+    value = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def issued_payload(ids: Sequence[str], cells: Mapping[str, Mapping[str, str]]) -> list[list[Optional[str]]]:
+    """The issued input cells as the seal covers them: per 指標ID of ``ids``, the text of
+    each input field (INPUT_FIELDS order), None where the file has no such column.
+
+    ``cells``: 指標ID → field → text, as split wrote the hidden columns
+    (core.input_sheet.issued_texts) or as collect read them back; a field missing from a
+    row stands for a column the file does not have, so a column deleted from a return
+    changes the payload as surely as a value typed over."""
+    out = []
+    for ind_id in ids:
+        row = cells.get(ind_id, {})
+        out.append([_sealed_text(row[f]) if f in row else None for f in INPUT_FIELDS])
+    return out
+
+
 def municipality_seal(key: bytes, data: MasterData, municipality: str, issued: str,
-                      rows: Optional[list[tuple[str, str]]] = None) -> str:
+                      rows: Optional[list[tuple[str, str]]] = None, *,
+                      cells: Optional[Mapping[str, Mapping[str, str]]] = None,
+                      version: str = TEMPLATE_VERSION) -> str:
     """The seal of ``municipality``'s file issued at ``issued`` (the text of RenkeiIssued);
-    ``rows``: its ``issued_rows``, when the caller has them."""
+    ``rows``: its ``issued_rows``, when the caller has them; ``cells``: its input cells as
+    issued (``issued_payload``), which a version "2" seal covers; ``version``: the file's
+    RenkeiTemplateVersion (collect checks an older file the way it was sealed)."""
     if rows is None:
         rows = issued_rows(data, municipality).get(municipality, [])
-    return seal(key, municipality, str(data.settings.fiscal_year), TEMPLATE_VERSION, issued,
-                [ind_id for ind_id, _target in rows], fingerprint(rows))
+    ids = [ind_id for ind_id, _target in rows]
+    if version != "1" and cells is None:
+        raise ValueError(f"a version {version} seal covers the issued cells")
+    payload = None if version == "1" else issued_payload(ids, cells)
+    return seal(key, municipality, str(data.settings.fiscal_year), version, issued, ids, fingerprint(rows), payload)
 
 
 def seal_matches(expected: str, got: str) -> bool:

@@ -11,7 +11,8 @@ mail client or an office suite drops the properties).
 
 Part of the identifier is a seal: an HMAC-SHA256 keyed with a secret that only the
 master holds (see ``master_key``), over the municipality, year, template version, issue
-time and the indicators the file was issued for. Everything else in a file can be
+time, the indicators the file was issued for and its input cells as issued (the hidden
+columns collect tells a municipality's changes by). Everything else in a file can be
 recomputed by whoever holds it (the plain ``fingerprint`` is a hash of public data), so
 without the seal a 小樽市 file relabelled consistently as 江別市 would be taken for
 江別市's; with it, collect refuses any return this master did not issue for that
@@ -291,7 +292,9 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
              P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: fingerprint(rows),
              P_ISSUED: issued.isoformat(sep=" ")}
     if key is not None:
-        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows)
+        from ..core.input_sheet import issued_texts
+
+        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows, cells=issued_texts(copy))
     labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
     sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"

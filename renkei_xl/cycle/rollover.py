@@ -48,7 +48,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     from ..core.rollover import check_new_year, rollover_plan
 
     master = check_path(master)
-    old_year = _fiscal_year(master)
+    old_year = fiscal_year_of(master)
     year = new_year if new_year is not None else old_year + 1
     check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
@@ -87,10 +87,11 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
 
 
 
-def _fiscal_year(master: Path) -> int:
+def fiscal_year_of(master: Path) -> int:
     """This master's 対象年度 from 設定 alone: the write reads the whole master anyway, and
     reading it twice was a fifth of a rollover of 2,000 × 40 (benchmarks/server.py). Any
-    trouble here takes the full read, which says what is wrong in the usual words."""
+    trouble here takes the full read, which says what is wrong in the usual words. Collect
+    asks it too, of the next year's master it finds beside its own (cycle.collect.later_year)."""
     from ..core.contract_read import Book, read_settings
     from ..package.workbook import WorkbookXml
     from ..package.zipped import Package

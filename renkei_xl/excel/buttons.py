@@ -342,7 +342,7 @@ def _collect(live: LiveBook, title: str) -> str:
     from ..cycle.distribute import master_key_of_file
 
     key = master_key_of_file(master)
-    report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key)
+    report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key, master=master)
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
         return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
@@ -381,6 +381,9 @@ def _collect(live: LiveBook, title: str) -> str:
             lines.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
         lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
+        late = report.later_lines(_shown)
+        if late:
+            lines += ["", *late]
     return "\n".join(lines)
 
 

@@ -100,7 +100,9 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
         kept.append((sub.path.name, tuple(kept_here)))
         records.append(record)
         known.append(record)
-    return CollectReport(changes, refusals, records, held_by_file=held, kept_by_file=kept)
+    report = CollectReport(changes, refusals, records, held_by_file=held, kept_by_file=kept)
+    report.year = data.settings.fiscal_year
+    return report
 
 
 def _changes(municipality: str, values: dict[str, dict[str, object]], entries, current: dict) -> list[Change]:
@@ -175,11 +177,13 @@ def _held_for(muni: str, blocking: Sequence[tuple[Refusal, Attribution]]) -> str
 
 
 def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool = False,
-                exclude: Sequence[Path] = (), key: Optional[bytes] = None):
+                exclude: Sequence[Path] = (), key: Optional[bytes] = None, master: Optional[Path] = None):
     """What importing ``paths`` does, for either face: the report and the write plan.
 
     The plan is empty when nothing is to be imported (every file refused or already in);
     it is built before anyone is asked, so a 取込履歴 without its headers stops here.
+    ``master``: the master's file, beside which next year's master is looked for when
+    values change (later_year: its 経年 and 前年度実績 do not have them; report.later).
     """
     from ...core.plan import collect_plan
     from ...core.plan_types import WritePlan
@@ -187,6 +191,10 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     log = state.grids.get(c.IMPORT_LOG)
     logged = read_import_log(log) if log else []
     report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key)
+    if master is not None and report.changes:
+        from .later_year import next_master
+
+        report.later = next_master(Path(master), data.settings.fiscal_year)
     plan = (collect_plan(state, report.changes, LOG_COLUMNS,
                          [tuple(None if v == "" else v for v in r) for r in report.records])
             if report.records else WritePlan())
@@ -209,7 +217,7 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
         from ...core.seal import master_key
 
         key = master_key(fs.workbook)
-        report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master], key=key)
+        report, plan = plan_import(fs.data, fs.state, paths, force=force, exclude=[master], key=key, master=master)
         report.dry_run = dry_run
         if echo and key is None:
             echo(UNKEYED_NOTE)

@@ -16,13 +16,14 @@ from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, re
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
+from ...core.filenames import named_in
 from ...core.methods import cell_value
 from ...core.findings import TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
-from ..distribute import ID_LABELS, L_SEAL, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
-from ...core.seal import TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
+from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
+from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
@@ -76,7 +77,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     names = set(data.settings.names)
     if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
         return _named_by(path, names)
-    found = {m for m in names if m in shown_file_name(path)}
+    found = set(named_in(shown_file_name(path), names))
     try:
         raw = _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
@@ -111,7 +112,7 @@ def _named_by(path: Path, names: set[str]) -> Attribution:
             pass
     elif path.suffix.lower() == ".zip":
         labels += _zip_names(path)
-    found = {m for m in names for label in labels if m in label}
+    found = {m for label in labels for m in named_in(label, names)}
     return Attribution(frozenset(found) if found else None)
 
 
@@ -157,8 +158,10 @@ def _municipality_of(wb, ident: dict[str, str], settings) -> str:
         raise Refused(f"市町村「{muni}」は設定シートの市町村一覧にありません")
     year = ident.get(P_YEAR, "")
     if year != str(settings.fiscal_year):
-        raise Refused(f"{year or '不明'}年度のファイルです（マスターの対象年度は {settings.fiscal_year}年度）")
-    if ident.get(P_VERSION, "") != TEMPLATE_VERSION:
+        from .later_year import other_year
+
+        raise Refused(other_year(year, settings.fiscal_year))
+    if ident.get(P_VERSION, "") not in READ_VERSIONS:
         raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
     _check_shown_identity(wb, ident)
@@ -220,10 +223,13 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
         raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
                        "入力用ファイルを配布し直してください")
-    _check_seal(ident, data, muni, key)
+    raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
+    row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
+    issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
+    _check_seal(ident, data, muni, key, issued)
+    _check_named(path, muni, settings)
 
     by_id = {i.id: i for i in data.indicators}
-    raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     file_entries, values = [], {}
     for r, v, cells in rows:
         ind_id = v["indicator_id"]
@@ -233,7 +239,6 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
-    row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
     # A text of Excel's full 32,767 is only a warning on the master (一覧 shows it cut), but
@@ -246,8 +251,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     for ind_id in held:
         values.pop(ind_id, None)
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
-                      issued_values(grid[header_row - 1], raw_rows, row_ids),
-                      as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+                      issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
 
 
 def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str]) -> dict[str, dict[str, str]]:
@@ -280,9 +284,15 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
     return held
 
 
-def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes]) -> None:
+def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
+                issued: dict[str, dict[str, str]]) -> None:
     """The seal against this master's key. Checked after the plain fingerprint, so a
-    genuine file made stale by a changed master still gets the "配布し直して" reason."""
+    genuine file made stale by a changed master still gets the "配布し直して" reason.
+
+    ``issued``: the hidden columns as read (issued_values), which the seal of a file of
+    version 2 on covers: collect trusts them to tell what the municipality changed
+    (since_issue), so one rewritten with its answer is refused as any doctored file is. A
+    file of version 1 is checked the way it was sealed, without them (core.seal)."""
     if key is None:
         return
     got = ident.get(P_SEAL, "")
@@ -290,10 +300,35 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
         raise Refused(f"{L_SEAL}がありません。このマスターが{muni}に配布した入力用ファイルであることを確認できません"
                        "（照合コードを付ける前に配布したファイルか、識別情報が消されています）。"
                        "新しく配布した入力用ファイルで提出してもらってください")
-    if not seal_matches(municipality_seal(key, data, muni, ident.get(P_ISSUED, "")), got):
+    expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), cells=issued,
+                                 version=ident.get(P_VERSION, TEMPLATE_VERSION))
+    if not seal_matches(expected, got):
         raise Refused(f"{L_SEAL}が一致しません。このマスターが{muni}に配布した入力用ファイルではありません"
-                       "（別のマスターから配布したファイルか、市町村名・指標などの識別情報が書き換えられています）。"
+                       "（別のマスターから配布したファイルか、市町村名・指標などの識別情報や、非表示の列の"
+                       "配布時の値が書き換えられています）。"
                        "配布した入力用ファイルで提出してもらってください")
+
+
+def _check_named(path: Path, muni: str, settings) -> None:
+    """A return whose file name names municipalities of 設定, none of them its own: 岩見沢市
+    filled in 恵庭市's file (the wrong attachment of the request mail) and sent it back under
+    its own name. The file is genuinely 恵庭市's (its identity and seal say so), so it would
+    be imported into 恵庭市's sheet with 岩見沢市's numbers, and 岩見沢市's answer never
+    arrive. Which of the two it is, only a person can tell: refused, and both ways on are
+    named. A name that names no municipality (「回答.xlsx」), or its own among others, is no
+    such sign. Checked after the seal, so a file whose identity was rewritten is refused
+    for that. Being refused, it holds each municipality it names (returned_by)."""
+    named = named_in(shown_file_name(path), settings.names)
+    if not named or muni in named:
+        return
+    others = [m for m in settings.names if m in named]
+    said = "・".join(others)
+    own_files = "」「".join(file_name(m, settings.fiscal_year) for m in others)
+    raise Refused(f"ファイル名は{said}を指していますが、中身は{muni}の入力用ファイルです（ファイルの識別情報は{muni}"
+                  f"のものです）。{said}が{muni}のファイルに入力して送った可能性があるため、取り込みません。"
+                  f"{said}には、自分の市町村のファイル（「{own_files}」）に入力して送り直してもらってください。"
+                  f"本当に{muni}の回答なら、ファイル名を「{file_name(muni, settings.fiscal_year)}」に変えてから、"
+                  "もう一度取り込んでください")
 
 
 def _check_container(path: Path, raw: bytes) -> None:

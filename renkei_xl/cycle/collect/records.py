@@ -85,7 +85,8 @@ class ImportRecord(NamedTuple):
 
 
 class CollectReport:
-    __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file", "kept_by_file")
+    __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file", "kept_by_file",
+                 "year", "later")
 
     def __init__(self, changes: list[Change], refusals: list[Refusal], records: list[ImportRecord],
                  dry_run: bool = False, written: object = None,
@@ -96,6 +97,8 @@ class CollectReport:
         self.kept_by_file = [(name, tuple(found)) for name, found in kept_by_file if found]
         self.dry_run = dry_run
         self.written = written                  # session.Written when the master was written
+        self.year: Optional[int] = None         # the master's 対象年度
+        self.later: Optional[Path] = None       # next year's master beside it (later_year.next_master)
 
     @property
     def refused(self) -> list[Refusal]:
@@ -115,6 +118,13 @@ class CollectReport:
         """(file name, finding) of each master cell changed after the split that the file
         returned as issued: the master's value was kept."""
         return [(name, f) for name, found in self.kept_by_file for f in found]
+
+    def later_lines(self, shown=str) -> list[str]:
+        """The 【注意】 when this collect changes a year whose next year's master is already
+        made (later_year.later_lines): both faces say it, the command exits 1."""
+        from .later_year import later_lines
+
+        return later_lines(self.later, self.year, self.changes, shown) if self.year is not None else []
 
     def lines(self) -> list[str]:
         out = [ch.line() for ch in self.changes]

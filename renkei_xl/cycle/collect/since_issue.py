@@ -20,10 +20,14 @@ This holds for the first import of a file since it was issued. After one, the ma
 cells differ from the issued ones by that import too, which nothing here can tell from
 staff's own edits, so a second return of the same issue (a corrected resubmission, or an
 older file forced in) imports every difference, as a file issued before these columns
-existed always does. The issued values are not sealed: a municipality that lifts the
-sheet's protection and edits them can only make its own change look untouched (not
-imported) or an untouched cell look changed (imported, as before this rule), never move
-a value the master holds elsewhere.
+existed always does.
+
+The issued values are sealed with the rest of the identifier (core.seal, version 2 on): a
+return whose hidden columns were edited, after lifting the sheet's protection (it has no
+password), is refused as doctored. Unsealed, such an edit made the municipality's own
+answer look untouched, so it was dropped and the report said staff had corrected the
+master after the split, which they had not. A file issued before (version 1) carries no
+such seal and is still read as before.
 """
 
 from __future__ import annotations

@@ -1,0 +1,81 @@
+"""A return of a year whose next year's master is already made (a late return).
+
+Rollover writes the closed year into the new master as it stood then: the year's column
+of 経年 and the 「前年度実績（YYYY年度）」 beside each row. A return collected afterwards
+into the old master changes that year, and nothing carries it over by itself; a return
+dropped into the new master is refused for its year. Both faces say the same, from here:
+
+- the new master refuses the old year's file and says where it goes and how the year is
+  brought into its 経年 afterwards (``other_year``, from collect.inspect);
+- the old master imports it, as it should (the year's own master is the source of truth
+  for its year), and warns with 【注意】 that the next year's master, found where rollover
+  puts it (cycle.rollover.default_target), does not hold these values yet and how to bring
+  them in (``later_lines``); the command exits 1, as rollover and export do on a warning.
+
+``renkei-xl history import`` takes the year from a CSV (指標ID,年度,実績値,評価) and
+replaces what 経年 held for it; the 前年度実績 columns are a reference no command rewrites.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from ...core import contract as c
+from ...core.errors import UserError
+
+# An example name for the CSV, as README writes the command.
+CSV_EXAMPLE = "経年.csv"
+SHOWN_ROWS = 10
+
+
+def next_master(master: Path, year: int) -> Optional[Path]:
+    """Next year's master beside ``master`` (of 対象年度 ``year``), where rollover makes it by
+    default, when it is there and is that year's master; else None. A file by that name
+    that cannot be read as a master is not taken for one: nothing is said then."""
+    from ...safety import same_file
+    from ..rollover import default_target, fiscal_year_of
+
+    later = default_target(Path(master), year + 1, year)
+    if not later.is_file() or same_file(later, master):
+        return None
+    try:
+        return later if fiscal_year_of(later) == year + 1 else None
+    except (UserError, OSError):
+        return None
+
+
+def catch_up(year: int, later: str) -> str:
+    """How ``year``'s values collected late reach the next year's master ``later`` (as the
+    command line names it): one sentence, said by both faces and both masters."""
+    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、{year}年度のすべての指標の"
+            f"指標ID・実績値・評価を CSV（1行目は 指標ID,年度,実績値,評価）にして、"
+            f"renkei-xl history import {later} {CSV_EXAMPLE} で{year + 1}年度のマスターの「{c.HISTORY}」に"
+            f"取り込んでください（{year}年度の記録を置き換えます）。各シートの「{c.PREVIOUS_HEADER.format(year=year)}」"
+            "の列は取り込みでは変わらないため、必要なら手で直してください")
+
+
+def other_year(year: str, master_year: int) -> str:
+    """Why a return of another year is refused, and where it goes: a year before this
+    master's is a late return of a year already rolled over."""
+    said = f"{year or '不明'}年度のファイルです（マスターの対象年度は {master_year}年度）"
+    if not year.isdigit():
+        return said
+    if int(year) < master_year:
+        return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
+                + catch_up(int(year), "（このマスター）"))
+    return f"{said}。{year}年度のマスターで取り込んでください"
+
+
+def later_lines(later: Optional[Path], year: int, changes: Sequence,
+                shown: Callable[[Path], str] = str) -> list[str]:
+    """The 【注意】 of a collect that changed ``year``'s values while next year's master
+    ``later`` (next_master) already holds that year; nothing when there is none or
+    nothing changed. ``changes``: the report's cell changes."""
+    if later is None or not changes:
+        return []
+    rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
+    listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
+    return [f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。その「{c.HISTORY}」の{year}年度と"
+            f"「{c.PREVIOUS_HEADER.format(year=year)}」の列には、この取り込みの値がまだ入っていません（{listed}）。",
+            "　" + catch_up(year, later.name) + "。"]
