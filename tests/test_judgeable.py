@@ -5,6 +5,8 @@ cannot be judged with, impossible ratios, unit changes)."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from renkei_xl.core.findings import MISSING_SHEET
@@ -357,3 +359,27 @@ def test_a_value_message_names_its_column(fy2023, full, value, message):
     found = [f for f in validate(fy2023.settings, list(fy2023.indicators), _sum_rows(full, {"小樽市": value}))
              if f.place == "小樽市!E5"]
     assert [f.message for f in found] == [message]
+
+
+# ------------------------------------------------- 7. no combination of 指標's cells stops a command
+
+_METHODS = ["合計", "参加市町村数", "中心市のみ", "手入力", "比率", "状態", "自動", ""]
+_TARGETS = ["20件（毎年度）", "20", "70%", "0.7", "全市町村", "各１回", "維持・改善", "2025年度まで", "0", "▲20",
+            "２人以上", "31千人", "", "未定", "1億円"]
+
+
+@pytest.mark.parametrize("method", _METHODS)
+def test_every_method_rule_and_target_form_gives_a_result_not_a_crash(fy2023, full, method):
+    """比率 with a target of 「全市町村」 stopped validate, recalc, export and rollover alike
+    with AttributeError (the example of the unit finding formatted the int 0): the master
+    was unusable until the cell was found by hand. Every method × 評価方法 × target form
+    × 基準値 must give findings and a symbol, never an exception."""
+    from renkei_xl.core.choices import RULES
+    from renkei_xl.core.validate import validate
+
+    for rule, target, baseline in itertools.product(["", *RULES], _TARGETS, ["", "80,000人", "1億円"]):
+        inds = [i._replace(method=method, rule=rule, target=target, baseline=baseline) if i.id == "04-1" else i
+                for i in fy2023.indicators]
+        validate(fy2023.settings, inds, full)
+        result = recalculate(fy2023.settings, inds, full)
+        assert result.evaluations["04-1"].symbol

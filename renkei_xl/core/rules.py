@@ -188,12 +188,12 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
         unit = units[0]
         where = f"市町村シートの単位「{unit}」"
     if unit is not None and family != unit_family(unit):
-        number = target.number if target.number is not None else 0
+        number = target.number      # None for 「全市町村」「各１回」: the example then shows no number
         why = ""
-        if unit == "%" and not target.unit and 0 < number < 1:   # what Excel keeps of a typed 「70%」
+        if unit == "%" and not target.unit and number is not None and 0 < number < 1:   # Excel's 「70%」
             number = (number * 100).normalize()
             why = f"（「{format_number(number)}%」と入力したときに Excel が保存する値です）"
-        example = f"{format_number(number)}{unit}"
+        example = f"{format_number(number) if number is not None else '（数値）'}{unit}"
         return F.TARGET_UNIT.at(ind.sheet, ind.cell("target"), ind.id, value=shown(ind.target), expected=where,
                                 why=why, example=example,
                                 note=F.TARGET_PERCENT_NOTE.format(example=example) if unit == "%" else "")
