@@ -29,7 +29,7 @@ from . import contract as c
 MASTER, INPUT, CONFIRMED, FOREIGN = "master", "input", "confirmed", "foreign"
 # What split writes into every input workbook (cycle.distribute takes them from here).
 MUNICIPALITY_PROPERTY = "RenkeiMunicipality"
-CHOICES_SHEET = "選択肢"
+CHOICES_SHEET = c.INPUT_CHOICES
 
 
 class BookKind(NamedTuple):

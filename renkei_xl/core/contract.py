@@ -198,8 +198,11 @@ def is_tool_owned(sheet: str) -> bool:
 # Excel's rules for a sheet name (Excel specifications and limits): a municipality's name is
 # its sheet's name, so a name Excel cannot give a sheet can never be read, split or filled.
 SHEET_NAME_MAX, SHEET_NAME_FORBIDDEN = 31, "[]:*?/\\"
+# The list sheet every input workbook carries beside its municipality's sheet (the states
+# of its dropdown): a municipality of that name would make split write two sheets of one name.
+INPUT_CHOICES = "選択肢"
 # Compared as Excel compares sheet names (case ignored); "History" Excel keeps for itself.
-_TAKEN = frozenset(name.lower() for name in (*RESERVED_SHEET_NAMES, "history"))
+_TAKEN = frozenset(name.lower() for name in (*RESERVED_SHEET_NAMES, INPUT_CHOICES, "history"))
 
 
 def municipality_name_problem(name: str) -> str:
