@@ -383,3 +383,15 @@ def test_every_method_rule_and_target_form_gives_a_result_not_a_crash(fy2023, fu
         validate(fy2023.settings, inds, full)
         result = recalculate(fy2023.settings, inds, full)
         assert result.evaluations["04-1"].symbol
+
+
+@pytest.mark.parametrize("sheet_unit, target, value", [("％", "100％", "95"), ("人／日", "200,000人／日", "190,000")])
+def test_a_full_width_unit_on_the_sheet_is_the_unit_itself(fy2023, full, sheet_unit, target, value):
+    """「％」 and 「人／日」 (SPEC's list) in a sheet's 単位 column were units of their own: the
+    target 「100％」 was 「単位が市町村シートの単位「％」と違います」 and the row －."""
+    inds = [i._replace(method="中心市のみ", target=target, rule="") if i.id == "04-1" else i for i in fy2023.indicators]
+    entries = [e._replace(value=value if e.municipality == "札幌市" else "", unit=sheet_unit)
+               if e.indicator_id == "04-1" else e for e in full]
+    result = recalculate(fy2023.settings, inds, entries)
+    assert not _errors(result), _errors(result)
+    assert result.evaluations["04-1"].symbol == "□"

@@ -74,8 +74,15 @@ UNIT_FAMILY = {
 
 
 def unit_family(unit: str) -> str:
-    """Units that count the same thing (人 and 名, 件 and 回 …) compare equal by family."""
-    return UNIT_FAMILY.get(unit, unit)
+    """Units that count the same thing (人 and 名, 件 and 回 …) compare equal by family.
+    A unit as a sheet's 単位 column holds it is folded as values are (NFKC): 「％」 and
+    「人／日」, both in SPEC's list, are 「%」 and 「人/日」 (a target of 95% against a sheet
+    counting in ％ was a unit error and the row －)."""
+    family = UNIT_FAMILY.get(unit)
+    if family is None:
+        folded = unicodedata.normalize("NFKC", unit)
+        family = UNIT_FAMILY.get(folded, folded)
+    return family
 
 
 # Note kinds that give a target its year: 「2025年度まで」, 「毎年度2025年度まで」, 「2023年度時点」.
