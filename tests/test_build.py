@@ -147,6 +147,23 @@ def test_choice_lists_are_defined_names_holding_the_contract_choices(books):
     assert _defined_values(wb, c.N_KPI_MARKS) == [c.KPI_MARK]
 
 
+def test_the_dropdowns_reach_as_far_as_the_server_serves(tmp_path, fy2023):
+    """A master built from few indicators (or none) had its 集計方法・評価方法 lists end at
+    指標 row 201 and 区分 at 32 municipalities, while the server serves 2,000 × 40: a row
+    staff added below got no list. Built from one indicator, they reach the served size."""
+    settings = fy2023.settings
+    path = build_master(tmp_path / "small.xlsx", settings, fy2023.indicators[:1], [])
+    wb = openpyxl.load_workbook(path)
+    ind = wb[c.INDICATORS]
+    method_col = openpyxl.utils.get_column_letter(list(c.INDICATOR_HEADERS).index("method") + 1)
+    assert _validations_at(ind, f"{method_col}{c.SERVED_INDICATORS + 1}")
+    settings_ws = wb[c.SETTINGS]
+    kinds = next(dv for dv in settings_ws.data_validations.dataValidation if "区分" in (dv.promptTitle or ""))
+    first = min(cr.min_row for cr in kinds.sqref.ranges)
+    last = max(cr.max_row for cr in kinds.sqref.ranges)
+    assert last - first + 1 >= c.SERVED_MUNICIPALITIES, (first, last)
+
+
 def test_municipality_table_found_by_its_headers(books, fy2023):
     ws = _load(books["xlsx"])[c.SETTINGS]
     header_row = next(r for r in range(1, c.HEADER_SEARCH_ROWS + 1)

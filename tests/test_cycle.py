@@ -325,6 +325,28 @@ def test_a_split_asks_every_file_before_it_writes_the_first(tmp_path, fy2023, in
     assert after == before
 
 
+def test_a_row_missing_from_a_municipality_sheet_is_named_and_its_indicator_is_not_totalled(tmp_path, capsys):
+    """04-1 added to 指標 but not to 小樽市's sheet (here: its row deleted): 入力チェック said
+    nothing, the 合計 was taken without 小樽市 and split sent 小樽市 a form without the row.
+    Now: an error naming where to add it, 04-1 －, and split says which files lack rows."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    ws.delete_rows(row)
+    last = max(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value)
+    wb.save(master)
+    assert main(["validate", str(master)]) == 1
+    out = capsys.readouterr().out
+    assert f"小樽市!A{last + 1}" in out and "小樽市のシートに指標「04-1」" in out and "の行がありません" in out, out
+    result, _written = recalc_file(master)
+    assert result.evaluations["04-1"].symbol == "－" and "の行がありません" in result.evaluations["04-1"].reason
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布")]) == 1
+    out = capsys.readouterr().out
+    assert "【注意】次の市町村のシートに指標の行がないため" in out and "　小樽市: 04-1" in out, out
+
+
 def test_no_row_of_an_input_file_is_taller_than_excel_allows(tmp_path):
     """A 評価指標 of thousands of characters (a report pasted in) made its row of 札幌市's
     input file 5,876 pt tall, where Excel's rows stop at 409 (its RowHeight refuses more).

@@ -11,7 +11,8 @@ import pytest
 
 from renkei_xl.core.findings import MISSING_SHEET
 from renkei_xl.core.model import ACHIEVED, NOT_EVALUABLE, Entry
-from renkei_xl.core.pipeline import _reported_by, recalculate
+from renkei_xl.core.methods import reported_ids as _reported_by
+from renkei_xl.core.pipeline import recalculate
 
 META = "01-1"
 

@@ -181,6 +181,10 @@ HISTORY = "経年"
 NEXT_STEPS = "次の一歩"
 YEAR_SHEETS = (HISTORY, NEXT_STEPS)
 
+# The largest master the server serves (server.limits refuses more); a built master's
+# dropdowns reach that far, so a row staff add below the sample still gets its list.
+SERVED_INDICATORS, SERVED_MUNICIPALITIES = 2_000, 40
+
 # Which sheets are the tool's, said once: none of them is read as a municipality sheet or
 # gets a mark, and no municipality may be named like one of them or like 設定 and 指標
 # (the builder refuses it, case as Excel ignores it).

@@ -523,7 +523,48 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     findings: list[Finding] = []
     indicators = read_indicators(book, findings)
     entries, entry_findings = read_entries(book, settings)
+    entry_findings += missing_rows(settings, indicators, entries, entry_findings)
     return MasterData(settings, indicators, entries, findings + entry_findings)
+
+
+def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
+                 found: Sequence[Finding]) -> list[Finding]:
+    """An indicator a municipality reports (its method says who does) without a row on that
+    municipality's sheet: an indicator added to 指標 and not to the sheets, a row deleted.
+    Its total would be taken without that municipality and split would send a form
+    without the row, so each is an error naming where to add it, and the indicator is －
+    (pipeline: a reader's error with an 指標ID). Not said for a sheet that could not be read
+    (its own finding says so), nor on a sheet with a row no indicator claims (an ID that
+    is an error value, 「０４－１」, a value beside no ID): that row may be the missing one,
+    and pipeline.unattributed already makes each indicator it may feed － naming its cell."""
+    from .methods import reported_ids
+
+    unread = {f.sheet for f in found if f.type in (F.MISSING_SHEET.code, F.MISSING_HEADER.code)}
+    names = {i.id: i.name for i in indicators}
+    ids_of: dict[str, set[str]] = {}
+    last: dict[str, Entry] = {}
+    for e in entries:
+        ids_of.setdefault(e.municipality, set()).add(e.indicator_id)
+        last[e.municipality] = e
+    known = set(names)
+    stray = {e.municipality for e in entries if e.indicator_id not in known
+             and (e.value or e.status or error_value(e.indicator_id) is not None)}
+    out: list[Finding] = []
+    for muni in settings.municipalities:
+        if muni.name in unread or muni.name in stray:
+            continue
+        have = ids_of.get(muni.name, set())
+        for ind_id in reported_ids(settings, indicators, muni.name):
+            if ind_id in have or not ind_id:
+                continue
+            after = last.get(muni.name)      # the cell where the row would go: below the table
+            cell = ""
+            if after is not None and after.cell("indicator_id"):
+                row, col = parse_ref(after.cell("indicator_id"))
+                cell = cell_ref(row + 1, col)
+            out.append(F.MISSING_ROW.at(muni.name, cell, ind_id, municipality=muni.name, id=ind_id,
+                                        name=shown(names.get(ind_id, ""))))
+    return out
 
 
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:

@@ -267,6 +267,12 @@ def target_of(ind: "Indicator") -> Optional[Value]:
         return None
 
 
+def reported_ids(settings: "Settings", indicators: "Sequence[Indicator]", municipality: str) -> "list[str]":
+    """The 指標IDs whose rows ``municipality``'s sheet carries (Method.reported_by)."""
+    is_central = settings.central is not None and municipality == settings.central.name
+    return [ind.id for ind in indicators if (m := method_of(ind)) is not None and m.reported_by(is_central)]
+
+
 def input_unit(ind: "Indicator", field: str = "value") -> Optional[str]:
     """The unit a municipality counts ``field`` in, or None when any unit will do (a 分母,
     a 比率's numerator, an indicator whose target is no number). One answer for the

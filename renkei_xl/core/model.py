@@ -200,9 +200,16 @@ class Summary(NamedTuple):
     def fraction_text(self) -> str:
         return f"{self.achieved}／{self.evaluable}"
 
+    @property
+    def rate_line(self) -> str:
+        """The 達成割合 as both faces print it; with nothing evaluable, said so (「0／0 = 」 said nothing)."""
+        if self.rate is None:
+            return "達成割合: 評価できる指標がありません"
+        return f"達成割合 {self.fraction_text} = {self.rate_text}{self.left_out_text}"
+
     def line(self) -> str:
         parts = " ".join(f"{s}{self.counts.get(s, 0)}" for s in SYMBOLS)
-        return f"{parts}  達成割合 {self.fraction_text} = {self.rate_text}{self.left_out_text}"
+        return f"{parts}  {self.rate_line}"
 
 
 class Result(NamedTuple):

@@ -13,7 +13,6 @@ such a row drops out of it like any －.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from typing import Sequence
 
@@ -24,9 +23,9 @@ from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
-from .methods import NO_VALUE, method_of, rates_others
+from .methods import NO_VALUE, rates_others, reported_ids
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
-from .validate import cell_error_finding, input_error_reason, missing_id_finding, validate
+from .validate import cell_error_finding, id_key, input_error_reason, missing_id_finding, validate
 from .values import ValueParseError, error_value, format_percent, format_rate, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
@@ -228,35 +227,19 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
     ids_of: dict[str, set[str]] = {}   # each municipality's 指標IDs, read once, not once per bad row
     for x in entries:
         ids_of.setdefault(x.municipality, set()).add(x.indicator_id)
-    alike = {_id_key(ind_id): ind_id for ind_id in known}
+    alike = {id_key(ind_id): ind_id for ind_id in known}
     reports: dict[str, list[str]] = {}   # each municipality's indicators, once
     out: dict[str, list[Finding]] = {}
     for e, why in bad:
         if e.municipality not in reports:
-            reports[e.municipality] = _reported_by(settings, indicators, e.municipality)
+            reports[e.municipality] = reported_ids(settings, indicators, e.municipality)
         mine = reports[e.municipality]
-        named = alike.get(_id_key(e.indicator_id))
+        named = alike.get(id_key(e.indicator_id))
         candidates = ([named] if named in mine else []) or \
             [i for i in mine if i not in ids_of[e.municipality]]
         for ind_id in candidates:
             out.setdefault(ind_id, []).append(why(ind_id))
     return out
-
-
-# Characters staff (or an IME) type for the hyphen of 「04-1」.
-_HYPHENS = str.maketrans({ch: "-" for ch in "‐‑‒–—―−ー－ｰ"})
-
-
-def _id_key(ind_id: str) -> str:
-    """An 指標ID as compared for likeness: width, hyphens and spaces aside (NFKC would turn
-    ― into a dash too, which is fine here: no symbol is read from an ID)."""
-    return unicodedata.normalize("NFKC", ind_id).translate(_HYPHENS).replace(" ", "")
-
-
-def _reported_by(settings: Settings, indicators: Sequence[Indicator], municipality: str) -> list[str]:
-    """The indicators whose rows ``municipality``'s sheet carries (methods.Method.reported_by)."""
-    is_central = settings.central is not None and municipality == settings.central.name
-    return [ind.id for ind in indicators if (m := method_of(ind)) is not None and m.reported_by(is_central)]
 
 
 def _unclaimed(e: Entry):
@@ -285,7 +268,7 @@ def unread_municipalities(settings: Settings, indicators: Sequence[Indicator], e
     for muni in settings.municipalities:
         f = unread.get(muni.name)
         if f is not None:
-            for ind_id in _reported_by(settings, indicators, muni.name):
+            for ind_id in reported_ids(settings, indicators, muni.name):
                 out.setdefault(ind_id, []).append(f._replace(indicator_id=ind_id))
     return out
 

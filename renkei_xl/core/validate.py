@@ -19,6 +19,7 @@ reaches a total, a symbol or the 達成割合 row.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
@@ -82,6 +83,16 @@ def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
         if error is not None:
             out.append(cell_error_finding(sheet, record.cell(field), ind_id, label, error))
     return out
+
+
+# Characters staff (or an IME) type for the hyphen of 「04-1」.
+_HYPHENS = str.maketrans({ch: "-" for ch in "‐‑‒–—―−ー－ｰ"})
+
+
+def id_key(ind_id: str) -> str:
+    """An 指標ID as compared for likeness: width, hyphens and spaces aside (NFKC would turn
+    ― into a dash too, which is fine here: no symbol is read from an ID)."""
+    return unicodedata.normalize("NFKC", ind_id).translate(_HYPHENS).replace(" ", "")
 
 
 def validate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]

@@ -31,6 +31,7 @@ from ..core import book_kind, contract as c
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
+from ..core.findings import MISSING_ROW
 from ..core.model import Municipality
 from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
@@ -182,6 +183,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     check_confined(outdir)
     make_folder(outdir, "入力用ファイルの作成先")
     written = SplitFiles()
+    written.missing = [f for f in data.findings if f.type == MISSING_ROW.code]
     shared = _Shared(data)
     for muni, copy, path in planned:
         try:
@@ -208,6 +210,24 @@ class SplitFiles(list):
     def __init__(self, *args):
         super().__init__(*args)
         self.backups: dict[Path, Path] = {}
+        self.missing: list = []     # core.findings.MISSING_ROW findings: rows no file carries
+
+
+def missing_rows_lines(files: "SplitFiles") -> list[str]:
+    """What both faces say when a municipality sheet lacks a row its indicators need: the
+    file goes out without it, so that municipality cannot answer it (an indicator added to
+    指標 and not to the sheets). Said before the files are mailed; 入力チェック names the cells."""
+    missing = getattr(files, "missing", None)
+    if not missing:
+        return []
+    by_muni: dict[str, list[str]] = {}
+    for f in missing:
+        by_muni.setdefault(f.sheet, []).append(f.indicator_id)
+    from ..core.rollover import shown_ids
+
+    return ([f"【注意】次の市町村のシートに指標の行がないため、その入力用ファイルにも行がありません"
+             f"（{len(missing)} 件。行を追加してから、もう一度作成してください。入力チェックでセルを示します）:"]
+            + [f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()])
 
 
 def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list[str]:

@@ -199,10 +199,8 @@ def _recalc(live: LiveBook, title: str) -> str:
     left_out = _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
-    rate = (f"達成割合 {s.fraction_text} = {s.rate_text}{s.left_out_text}" if s.rate is not None
-            else "達成割合: 評価できる指標がありません")
     return "\n".join([
-        f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, rate, "",
+        f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, s.rate_line, "",
         _findings_text(result.findings), "",
         f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out])
 
@@ -262,7 +260,7 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
 
 def _split(live: LiveBook, title: str) -> str:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import backups_lines, now, split_master
+    from ..cycle.distribute import backups_lines, missing_rows_lines, now, split_master
     from ..safety import make_folder
 
     master = master_path(live)
@@ -277,7 +275,7 @@ def _split(live: LiveBook, title: str) -> str:
     written = split_master(master, outdir, deadline=due.day, issued=issued,
                            read=place.saved_read(master) if place is not None else None)
     names = "\n".join(f"・{p.name}" for p in written)
-    saved = "\n".join(backups_lines(written, _shown))
+    saved = "\n".join(backups_lines(written, _shown) + missing_rows_lines(written))
     return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n"
             f"{due.note()}（入力用ファイルに記載しました）。\n\n"
             f"保存先: {_shown(outdir)}\n{names}\n\n" + (f"{saved}\n\n" if saved else "")

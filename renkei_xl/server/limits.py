@@ -35,7 +35,7 @@ MAX_INDICATOR_ROWS = 2_050
 # rest (about 12 %) is room for staff's own columns and sheets. Not more: split and
 # rollover write files that grow with the cells, and their time is what is nearest 10 s.
 MAX_CELLS = 450_000
-SERVED = "指標 2,000 件・市町村 40 のマスター"
+SERVED = f"指標 {c.SERVED_INDICATORS:,} 件・市町村 {c.SERVED_MUNICIPALITIES} のマスター"
 # A 2,000 × 40 master has 40 municipality sheets and about ten of the tool's; the rest is
 # room for staff's own. Not more: xlwings' remote engine finds each sheet by name through
 # the list of all of them, so reading a book costs the square of its sheets (20,000 empty

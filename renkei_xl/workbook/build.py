@@ -62,8 +62,10 @@ CLI_EQUIVALENTS = {
     "Renkei.RenkeiExport": "renkei-xl export",
     "Renkei.RenkeiRollover": "renkei-xl rollover",
 }
-SPARE_ROWS = 200          # empty validated rows below 指標 for staff additions
-SPARE_MUNICIPALITIES = 20  # validated empty rows below the municipality table
+# Empty validated rows below 指標 and below the municipality table for staff additions; at
+# least as many as the server serves (c.SERVED_*), whatever the sample holds.
+SPARE_ROWS = 200
+SPARE_MUNICIPALITIES = 20
 
 INDICATOR_WIDTHS = {"id": 9, "role": 16, "project_no": 7, "project_name": 26, "summary": 50,
                     "name": 36, "baseline": 14, "target": 16, "method": 12, "rule": 10,
@@ -307,7 +309,7 @@ def _municipality_table(ws, st: _Styles, settings: Settings) -> None:
     for r, muni in enumerate(settings.municipalities, start=top + 2):
         for col, field_name in enumerate(c.MUNI_HEADERS):
             ws.write(r, col, getattr(muni, field_name), st.unlocked)
-    last = top + 1 + len(settings.municipalities) + SPARE_MUNICIPALITIES
+    last = top + 1 + max(len(settings.municipalities) + SPARE_MUNICIPALITIES, c.SERVED_MUNICIPALITIES)
     kind_col = list(c.MUNI_HEADERS).index("kind")
     ws.data_validation(top + 2, kind_col, last, kind_col, _validation(
         "list", "区分", f"{' または '.join(KINDS)} を選んでください",
@@ -344,7 +346,7 @@ def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
                 ws.write_blank(r, col, None, formats[f])
             else:
                 ws.write(r, col, value, formats[f])
-    last = len(indicators) + SPARE_ROWS
+    last = max(len(indicators) + SPARE_ROWS, c.SERVED_INDICATORS)
     col = fields.index
     ws.data_validation(1, col("method"), last, col("method"), _validation(
         "list", "集計方法", "市町村シートの値のまとめ方を一覧から選んでください",
