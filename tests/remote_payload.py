@@ -1,9 +1,10 @@
 """The xlwings remote engine as a stand-in for Excel: payloads from real files, actions replayed.
 
 ``payload_from_file`` builds what an xlwings client sends for a workbook: every worksheet's
-values from A1 to the used range's last cell, dates as the ISO strings its JSON converter
-writes, the names that refer to one range and, for an Office.js client, each sheet's
-charts. ``apply_actions`` replays the actions the Python side emits on a model of the
+values from A1 to the used range's last cell, a date- or time-formatted cell as the date its
+client hands over (Excel's serial counted as OLE Automation counts days, written as ISO text:
+``client_date``), the names that refer to one range and, for an Office.js client, each
+sheet's charts. ``apply_actions`` replays the actions the Python side emits on a model of the
 workbook (values, per-cell looks, merges, sizes, links, conditional formats, panes, print
 area, charts), the way a client would, so tests compare workbooks and not action lists.
 
@@ -210,15 +211,49 @@ def look_attrs(look) -> dict:
 MAX_MODELLED_CELLS = 2_000_000
 
 
-def _json_value(value):
+class DateSerial(float):
+    """The number a date- or time-formatted cell holds in the file, as Excel holds it (see
+    ``saved_book(serials=True)``): openpyxl's own date reading cannot tell serial 59 from
+    serial 60 (both 1900-02-28), nor a time of day from the serial 0 of a date cell."""
+
+
+# What Excel hands a client for such a cell: a date counted in OLE Automation's days (day 0
+# is 1899-12-30, one day lower than Excel's own serials before 1 March 1900). Beyond
+# 9999-12-31 no Date exists, and Range.Value is the Double.
+OLE_EPOCH, LAST_DATE_SERIAL = dt.datetime(1899, 12, 30), 2958466
+
+
+def client_date(serial: float, client: str) -> object:
+    """The JSON value the client sends for a date- or time-formatted cell holding ``serial``.
+
+    Remote.bas sends Range.Value, a VBA Date for such a cell; VBA-Web's ConvertToIso writes
+    it with Format$(d, "yyyy-mm-ddTHH:mm:ss.000Z"): whole seconds, and a negative Date is
+    its day before day 0 plus its time of day as a positive fraction (OLE's rule). It is
+    assumed here that Excel hands a negative serial (a date cell showing ####) to VBA as a
+    Date too, as VBA can hold one. xlwings' Office.js client computes
+    ``new Date(Math.round((value - 25569) * 86400 * 1000)).toISOString()``: milliseconds,
+    the same day count, plain arithmetic below 0."""
+    if not serial < LAST_DATE_SERIAL:
+        return float(serial)
+    if client == VBA:
+        days = math.trunc(serial)
+        seconds = round(abs(serial - days) * 86400)
+        when = OLE_EPOCH + dt.timedelta(days=days, seconds=seconds)
+        return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    when = OLE_EPOCH + dt.timedelta(milliseconds=round(serial * 86400 * 1000))
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _json_value(value, client: str = OFFICE_JS):
+    """A cell's value as the client writes it into the payload."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%dT00:00:00.000Z")
-    if isinstance(value, dt.time):
-        return value.isoformat()
+    if isinstance(value, DateSerial):
+        return client_date(value, client)
+    if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+        from openpyxl.utils.datetime import to_excel
+
+        return client_date(to_excel(value), client)
     return value
 
 
@@ -232,7 +267,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
         if ws.max_row == 1 and ws.max_column == 1 and ws.cell(1, 1).value is None:
             values = [[]]
         else:
-            values = [[_json_value(v) for v in row] for row in ws.iter_rows(
+            values = [[_json_value(v, client) for v in row] for row in ws.iter_rows(
                 min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
         sheet = {"name": ws.title, "values": values, "pictures": [], "tables": []}
         if client == OFFICE_JS:
@@ -821,7 +856,9 @@ def saved_book(path: Path, *, data_only: bool = False, merged_styles: bool = Fal
     Keyed by a digest of the bytes (not the modification time, whose coarse clock can miss
     a rewrite), so a file a test changes is read again. The workbook is shared by every
     caller: read it, never change or save it. ``merged_styles``: see
-    ``_load_keeping_merged_styles``."""
+    ``_load_keeping_merged_styles``. ``data_only``: the values as Excel shows them (cached
+    formula results), a date- or time-formatted cell's as the DateSerial it holds, not
+    openpyxl's reading of it (``file_rows`` reads those as openpyxl does)."""
     data = Path(path).read_bytes()
     return _loaded(str(Path(path).resolve()), hashlib.sha256(data).hexdigest(), data_only, merged_styles)
 
@@ -830,7 +867,10 @@ def saved_book(path: Path, *, data_only: bool = False, merged_styles: bool = Fal
 def _loaded(path: str, _digest: str, data_only: bool, merged_styles: bool):
     if merged_styles:
         return _load_keeping_merged_styles(Path(path))
-    return load_workbook(path, data_only=data_only)
+    if data_only:
+        with mock.patch("openpyxl.worksheet._reader.from_excel", lambda value, *_a, **_k: DateSerial(value)):
+            return load_workbook(path, data_only=True)
+    return load_workbook(path)
 
 
 def _load_keeping_merged_styles(path: Path):
@@ -1007,10 +1047,24 @@ def file_charts(path: Path) -> dict[str, list[str]]:
 def file_rows(path: Path, sheet: str) -> list[list[object]]:
     """A sheet of a saved file as rows from A1, trailing empty rows and columns dropped."""
     ws = saved_book(path, data_only=True)[sheet]
-    cells = {(cell.row, cell.column): cell.value for row in ws.iter_rows() for cell in row
+    cells = {(cell.row, cell.column): _openpyxl_date(cell) for row in ws.iter_rows() for cell in row
              if cell.value is not None}
     if not cells:
         return []
     height = max(r for r, _ in cells)
     width = max(c for _, c in cells)
     return [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(1, height + 1)]
+
+
+def _openpyxl_date(cell) -> object:
+    """A cell's value as openpyxl reads it, a DateSerial (``saved_book``) as its date."""
+    value = cell.value
+    if not isinstance(value, DateSerial):
+        return value
+    from openpyxl.styles.numbers import is_timedelta_format
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        return from_excel(float(value), cell.parent.parent.epoch, timedelta=is_timedelta_format(cell.number_format))
+    except (OverflowError, ValueError):
+        return "#VALUE!"    # as openpyxl reads a date cell outside the dates
