@@ -396,6 +396,20 @@ def test_refusals_are_japanese_with_no_traceback(server, case):
     assert sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*")) == before
 
 
+def test_a_refusal_keeps_to_the_message_box_with_its_number_at_the_end():
+    """xlwings' VBA client shows a refusal with MsgBox (about 1,024 characters, the rest
+    dropped): a text quoting much (a reader's reason, many sheets) is cut in its middle,
+    keeping what to do and the request number staff quote."""
+    from renkei_xl.core.alerts import ALERT_CHARS
+    from renkei_xl.server.refusals import numbered
+
+    said = "保存されているマスターを読めません。" + "シート「小樽市」の値を読めません。" * 100 + "保存し直してください。"
+    text = numbered(said, "0123abcd")
+    assert len(text) <= ALERT_CHARS and text.endswith("保存し直してください。（受付番号 0123abcd）")
+    assert text.startswith("保存されているマスターを読めません。")
+    assert numbered("短い理由。", "0123abcd") == "短い理由。（受付番号 0123abcd）"
+
+
 def test_the_buttons_are_the_contracts_buttons(server):
     entries = button_entries()
     listed = httpx.get(server.url + "/", timeout=10).json()["buttons"]

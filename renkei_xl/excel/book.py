@@ -35,6 +35,7 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
+from ..core.alerts import BUTTON_CHARS, cut
 from ..core.contract_read import MasterData, needed_sheets, read_contract
 from ..core.refs import named_cell
 from ..workbook.sheet_rows import as_read
@@ -316,8 +317,10 @@ class LiveBook(ABC):
     # ------------------------------------------------------------- talking to staff
 
     def alert(self, text: str, *, critical: bool = False, buttons: str = "ok") -> Optional[str]:
-        """A message box; returns the button pressed where the engine can wait for it."""
-        return self.book.app.alert(text, title=ALERT_TITLE, buttons=buttons,
+        """A message box; returns the button pressed where the engine can wait for it. The
+        buttons fit what they say to the message box (core.alerts); a text that was not
+        fitted is cut here, its start and end kept, rather than by the client's MsgBox."""
+        return self.book.app.alert(cut(text, BUTTON_CHARS), title=ALERT_TITLE, buttons=buttons,
                                    mode="critical" if critical else "info")
 
     def status(self, text: Optional[str]) -> None:
