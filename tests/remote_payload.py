@@ -23,7 +23,9 @@ protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSh
 lifted it; lifting a sheet with a password, or adding a sheet to a protected structure
 (1004, unless the master's renkeiUnprotectSheets refuses them first: RENKEI_REFUSED with the
 answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
-a merge or a value write that covers part of a merged area; a merge over more than one filled
+a merge or a value write that covers part of a merged area (the merges of the saved file
+included; one value into a merged area's top-left cell is the merged cell's value, as in
+Excel); a merge over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
 characters or with ``[]:*?/\``; text over 32,767 characters; a row height over 409 pt.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
@@ -309,6 +311,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     # which lift protection through COM; modelled by the same lifting action).
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
+                          "merges": file_merged_areas(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -392,7 +395,8 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
             sheet["charts"] = [{"name": ch["name"]} for ch in applied.charts.get(s, [])]
         sheets.append(sheet)
     after["sheets"] = sheets
-    after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection}
+    after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection,
+                        "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects}}
     return after
 
 
@@ -549,6 +553,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
         grids[s["name"]] = g
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
+                  merges={sheet: {tuple(m) for m in rects} for sheet, rects in excel.get("merges", {}).items()},
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
@@ -634,7 +639,15 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         if not only_unlocked_values:
             raise ExcelError(1004, f"The cell or chart you're trying to change is on a protected sheet ({sheet}).", a)
     merges = out.merges.get(sheet, set())
-    if func in ("setValues", "rangeMerge") and rect is not None:
+    if func == "setValues" and rect is not None:
+        for m in merges:
+            if _overlaps(m, rect) and not _contains(rect, m) and rect != (m[0], m[1], m[0], m[1]):
+                # Excel takes one value into a merged area's top-left cell (the merged cell's
+                # value) and a range that covers whole merged areas; any other write into part of
+                # one is 1004. (A single cell inside, not the top-left, is refused here too: Excel
+                # keeps such a value in a cell nobody sees, never what the plan meant.)
+                raise ExcelError(1004, f"Cannot change part of a merged cell ({_address(m)} and {_address(rect)}).", a)
+    if func == "rangeMerge" and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m):
                 raise ExcelError(1004, f"We can't do that to a merged cell ({_address(m)} and {_address(rect)}).", a)
@@ -918,6 +931,12 @@ def _border_colour(border) -> Optional[str]:
         return None
     colours = {_rgb(getattr(border, s).color) for s in SIDES}
     return colours.pop() if len(colours) == 1 else "mixed"
+
+
+def file_merged_areas(wb) -> dict[str, list[list[int]]]:
+    """Sheet -> its merged areas [r1, c1, r2, c2] in a loaded workbook (sheets without any left out)."""
+    return {ws.title: sorted([m.min_row, m.min_col, m.max_row, m.max_col] for m in ws.merged_cells.ranges)
+            for ws in wb.worksheets if ws.merged_cells.ranges}
 
 
 def file_merges(path: Path, sheet: str) -> set[Rect]:

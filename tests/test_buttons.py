@@ -668,6 +668,43 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         apply_actions(payload, [{**cell, "func": "setValues", "args": [], "values": [["x"]]}])
 
 
+def test_the_model_knows_the_merges_the_saved_file_has_as_excel_does(master, tmp_path):
+    """The replay starts from the merged areas the saved master has (メニュー's status cells
+    are merged), not from none, so a write into one is checked. As in Excel: one value into
+    a merged area's top-left cell is the merged cell's value; a range covering whole areas
+    is written; a 2-D array over part of one is 1004 ("Cannot change part of a merged cell"),
+    and so is a value into a cell of one that is not its top-left."""
+    from remote_payload import file_merges
+    from renkei_xl.core.refs import column_letter
+
+    path = _copy(master, tmp_path / "book.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    r1, c1, r2, c2 = min(m for m in file_merges(path, c.MENU) if m[1] < m[3])    # merged across columns
+    pos = [s["name"] for s in payload["sheets"]].index(c.MENU)
+    lift = {"func": UNPROTECT, "args": [[c.MENU], []], "sheet_position": None}
+
+    def write(row, col, values):
+        return [lift, {"func": "setValues", "args": [], "sheet_position": pos, "start_row": row - 1,
+                       "start_column": col - 1, "row_count": len(values), "column_count": len(values[0]),
+                       "values": values}]
+
+    assert apply_actions(payload, []).merges[c.MENU] == file_merges(path, c.MENU)
+    assert apply_actions(payload, write(r1, c1, [["x"]])).value(c.MENU, f"{column_letter(c1)}{r1}") == "x"
+    whole = [["x"] + [""] * (c2 - c1)] * (r2 - r1 + 1)
+    assert apply_actions(payload, write(r1, c1, whole)).value(c.MENU, f"{column_letter(c1)}{r1}") == "x"
+    for row, col, values in ((r1, c1, [["x"]] * (r2 - r1 + 2)),            # down from the top-left, past it
+                             (r1, c1 + 1, [["x"]]),                       # inside, not the top-left
+                             (r1, c1 - 1, [["x", "y"]])):                 # across its left edge
+        with pytest.raises(ExcelError, match="Cannot change part of a merged cell"):
+            apply_actions(payload, write(row, col, values))
+    # the next payload carries the merges the replay left
+    applied = apply_actions(payload, [lift, {"func": "rangeUnmerge", "args": [], "sheet_position": pos,
+                                             "start_row": r1 - 1, "start_column": c1 - 1, "row_count": 1,
+                                             "column_count": 1, "values": None}])
+    after = apply_actions(payload_after(payload, applied), [])
+    assert after.merges[c.MENU] == file_merges(path, c.MENU) - {(r1, c1, r2, c2)}
+
+
 def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path):
     from openpyxl import Workbook
 
