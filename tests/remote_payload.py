@@ -1,9 +1,10 @@
 """The xlwings remote engine as a stand-in for Excel: payloads from real files, actions replayed.
 
 ``payload_from_file`` builds what an xlwings client sends for a workbook: every worksheet's
-values from A1 to the used range's last cell, dates as the ISO strings its JSON converter
-writes, the names that refer to one range and, for an Office.js client, each sheet's
-charts. ``apply_actions`` replays the actions the Python side emits on a model of the
+values from A1 to the used range's last cell, a date- or time-formatted cell as the date its
+client hands over (Excel's serial counted as OLE Automation counts days, written as ISO text:
+``client_date``), the names that refer to one range and, for an Office.js client, each
+sheet's charts. ``apply_actions`` replays the actions the Python side emits on a model of the
 workbook (values, per-cell looks, merges, sizes, links, conditional formats, panes, print
 area, charts), the way a client would, so tests compare workbooks and not action lists.
 
@@ -22,7 +23,9 @@ protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSh
 lifted it; lifting a sheet with a password, or adding a sheet to a protected structure
 (1004, unless the master's renkeiUnprotectSheets refuses them first: RENKEI_REFUSED with the
 answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
-a merge or a value write that covers part of a merged area; a merge over more than one filled
+a merge or a value write that covers part of a merged area (the merges of the saved file
+included; one value into a merged area's top-left cell is the merged cell's value, as in
+Excel); a merge over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
 characters or with ``[]:*?/\``; text over 32,767 characters; a row height over 409 pt.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
@@ -210,15 +213,49 @@ def look_attrs(look) -> dict:
 MAX_MODELLED_CELLS = 2_000_000
 
 
-def _json_value(value):
+class DateSerial(float):
+    """The number a date- or time-formatted cell holds in the file, as Excel holds it (see
+    ``saved_book(serials=True)``): openpyxl's own date reading cannot tell serial 59 from
+    serial 60 (both 1900-02-28), nor a time of day from the serial 0 of a date cell."""
+
+
+# What Excel hands a client for such a cell: a date counted in OLE Automation's days (day 0
+# is 1899-12-30, one day lower than Excel's own serials before 1 March 1900). Beyond
+# 9999-12-31 no Date exists, and Range.Value is the Double.
+OLE_EPOCH, LAST_DATE_SERIAL = dt.datetime(1899, 12, 30), 2958466
+
+
+def client_date(serial: float, client: str) -> object:
+    """The JSON value the client sends for a date- or time-formatted cell holding ``serial``.
+
+    Remote.bas sends Range.Value, a VBA Date for such a cell; VBA-Web's ConvertToIso writes
+    it with Format$(d, "yyyy-mm-ddTHH:mm:ss.000Z"): whole seconds, and a negative Date is
+    its day before day 0 plus its time of day as a positive fraction (OLE's rule). It is
+    assumed here that Excel hands a negative serial (a date cell showing ####) to VBA as a
+    Date too, as VBA can hold one. xlwings' Office.js client computes
+    ``new Date(Math.round((value - 25569) * 86400 * 1000)).toISOString()``: milliseconds,
+    the same day count, plain arithmetic below 0."""
+    if not serial < LAST_DATE_SERIAL:
+        return float(serial)
+    if client == VBA:
+        days = math.trunc(serial)
+        seconds = round(abs(serial - days) * 86400)
+        when = OLE_EPOCH + dt.timedelta(days=days, seconds=seconds)
+        return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    when = OLE_EPOCH + dt.timedelta(milliseconds=round(serial * 86400 * 1000))
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _json_value(value, client: str = OFFICE_JS):
+    """A cell's value as the client writes it into the payload."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%dT00:00:00.000Z")
-    if isinstance(value, dt.time):
-        return value.isoformat()
+    if isinstance(value, DateSerial):
+        return client_date(value, client)
+    if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+        from openpyxl.utils.datetime import to_excel
+
+        return client_date(to_excel(value), client)
     return value
 
 
@@ -232,7 +269,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
         if ws.max_row == 1 and ws.max_column == 1 and ws.cell(1, 1).value is None:
             values = [[]]
         else:
-            values = [[_json_value(v) for v in row] for row in ws.iter_rows(
+            values = [[_json_value(v, client) for v in row] for row in ws.iter_rows(
                 min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
         sheet = {"name": ws.title, "values": values, "pictures": [], "tables": []}
         if client == OFFICE_JS:
@@ -274,6 +311,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     # which lift protection through COM; modelled by the same lifting action).
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
+                          "merges": file_merged_areas(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -357,7 +395,8 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
             sheet["charts"] = [{"name": ch["name"]} for ch in applied.charts.get(s, [])]
         sheets.append(sheet)
     after["sheets"] = sheets
-    after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection}
+    after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection,
+                        "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects}}
     return after
 
 
@@ -514,6 +553,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
         grids[s["name"]] = g
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
+                  merges={sheet: {tuple(m) for m in rects} for sheet, rects in excel.get("merges", {}).items()},
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
@@ -599,7 +639,15 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         if not only_unlocked_values:
             raise ExcelError(1004, f"The cell or chart you're trying to change is on a protected sheet ({sheet}).", a)
     merges = out.merges.get(sheet, set())
-    if func in ("setValues", "rangeMerge") and rect is not None:
+    if func == "setValues" and rect is not None:
+        for m in merges:
+            if _overlaps(m, rect) and not _contains(rect, m) and rect != (m[0], m[1], m[0], m[1]):
+                # Excel takes one value into a merged area's top-left cell (the merged cell's
+                # value) and a range that covers whole merged areas; any other write into part of
+                # one is 1004. (A single cell inside, not the top-left, is refused here too: Excel
+                # keeps such a value in a cell nobody sees, never what the plan meant.)
+                raise ExcelError(1004, f"Cannot change part of a merged cell ({_address(m)} and {_address(rect)}).", a)
+    if func == "rangeMerge" and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m):
                 raise ExcelError(1004, f"We can't do that to a merged cell ({_address(m)} and {_address(rect)}).", a)
@@ -821,7 +869,9 @@ def saved_book(path: Path, *, data_only: bool = False, merged_styles: bool = Fal
     Keyed by a digest of the bytes (not the modification time, whose coarse clock can miss
     a rewrite), so a file a test changes is read again. The workbook is shared by every
     caller: read it, never change or save it. ``merged_styles``: see
-    ``_load_keeping_merged_styles``."""
+    ``_load_keeping_merged_styles``. ``data_only``: the values as Excel shows them (cached
+    formula results), a date- or time-formatted cell's as the DateSerial it holds, not
+    openpyxl's reading of it (``file_rows`` reads those as openpyxl does)."""
     data = Path(path).read_bytes()
     return _loaded(str(Path(path).resolve()), hashlib.sha256(data).hexdigest(), data_only, merged_styles)
 
@@ -830,7 +880,10 @@ def saved_book(path: Path, *, data_only: bool = False, merged_styles: bool = Fal
 def _loaded(path: str, _digest: str, data_only: bool, merged_styles: bool):
     if merged_styles:
         return _load_keeping_merged_styles(Path(path))
-    return load_workbook(path, data_only=data_only)
+    if data_only:
+        with mock.patch("openpyxl.worksheet._reader.from_excel", lambda value, *_a, **_k: DateSerial(value)):
+            return load_workbook(path, data_only=True)
+    return load_workbook(path)
 
 
 def _load_keeping_merged_styles(path: Path):
@@ -878,6 +931,12 @@ def _border_colour(border) -> Optional[str]:
         return None
     colours = {_rgb(getattr(border, s).color) for s in SIDES}
     return colours.pop() if len(colours) == 1 else "mixed"
+
+
+def file_merged_areas(wb) -> dict[str, list[list[int]]]:
+    """Sheet -> its merged areas [r1, c1, r2, c2] in a loaded workbook (sheets without any left out)."""
+    return {ws.title: sorted([m.min_row, m.min_col, m.max_row, m.max_col] for m in ws.merged_cells.ranges)
+            for ws in wb.worksheets if ws.merged_cells.ranges}
 
 
 def file_merges(path: Path, sheet: str) -> set[Rect]:
@@ -1007,10 +1066,24 @@ def file_charts(path: Path) -> dict[str, list[str]]:
 def file_rows(path: Path, sheet: str) -> list[list[object]]:
     """A sheet of a saved file as rows from A1, trailing empty rows and columns dropped."""
     ws = saved_book(path, data_only=True)[sheet]
-    cells = {(cell.row, cell.column): cell.value for row in ws.iter_rows() for cell in row
+    cells = {(cell.row, cell.column): _openpyxl_date(cell) for row in ws.iter_rows() for cell in row
              if cell.value is not None}
     if not cells:
         return []
     height = max(r for r, _ in cells)
     width = max(c for _, c in cells)
     return [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(1, height + 1)]
+
+
+def _openpyxl_date(cell) -> object:
+    """A cell's value as openpyxl reads it, a DateSerial (``saved_book``) as its date."""
+    value = cell.value
+    if not isinstance(value, DateSerial):
+        return value
+    from openpyxl.styles.numbers import is_timedelta_format
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        return from_excel(float(value), cell.parent.parent.epoch, timedelta=is_timedelta_format(cell.number_format))
+    except (OverflowError, ValueError):
+        return "#VALUE!"    # as openpyxl reads a date cell outside the dates

@@ -28,6 +28,7 @@ from remote_payload import (EXCEL_KEY, KNOWN_ACTIONS, VBA, apply_actions, file_p
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
+from renkei_xl.core.alerts import BUTTON_CHARS
 from renkei_xl.core.model import ERROR, WARNING, Finding
 from renkei_xl.core.sheet_findings import SHOWN_FINDING_ROWS, shown_findings
 from renkei_xl.excel.book import RENKEI_CLIENT_KEY
@@ -105,6 +106,9 @@ def test_stray_rows_give_the_same_summarised_check_on_both_faces(strays, tmp_pat
     answer, size = _answer("check", payload, tmp_path)
     prompt, mode = _last_alert(answer)
     assert mode == "info", prompt
+    # hundreds of errors, listed as far as MsgBox shows them (core.alerts), the rest counted
+    assert len(prompt) <= BUTTON_CHARS and "…ほか " in prompt and prompt.endswith(
+        f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。"), prompt
     live = apply_actions(payload, answer["actions"])
 
     on_file = tmp_path / strays.name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -667,6 +668,43 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         apply_actions(payload, [{**cell, "func": "setValues", "args": [], "values": [["x"]]}])
 
 
+def test_the_model_knows_the_merges_the_saved_file_has_as_excel_does(master, tmp_path):
+    """The replay starts from the merged areas the saved master has (メニュー's status cells
+    are merged), not from none, so a write into one is checked. As in Excel: one value into
+    a merged area's top-left cell is the merged cell's value; a range covering whole areas
+    is written; a 2-D array over part of one is 1004 ("Cannot change part of a merged cell"),
+    and so is a value into a cell of one that is not its top-left."""
+    from remote_payload import file_merges
+    from renkei_xl.core.refs import column_letter
+
+    path = _copy(master, tmp_path / "book.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    r1, c1, r2, c2 = min(m for m in file_merges(path, c.MENU) if m[1] < m[3])    # merged across columns
+    pos = [s["name"] for s in payload["sheets"]].index(c.MENU)
+    lift = {"func": UNPROTECT, "args": [[c.MENU], []], "sheet_position": None}
+
+    def write(row, col, values):
+        return [lift, {"func": "setValues", "args": [], "sheet_position": pos, "start_row": row - 1,
+                       "start_column": col - 1, "row_count": len(values), "column_count": len(values[0]),
+                       "values": values}]
+
+    assert apply_actions(payload, []).merges[c.MENU] == file_merges(path, c.MENU)
+    assert apply_actions(payload, write(r1, c1, [["x"]])).value(c.MENU, f"{column_letter(c1)}{r1}") == "x"
+    whole = [["x"] + [""] * (c2 - c1)] * (r2 - r1 + 1)
+    assert apply_actions(payload, write(r1, c1, whole)).value(c.MENU, f"{column_letter(c1)}{r1}") == "x"
+    for row, col, values in ((r1, c1, [["x"]] * (r2 - r1 + 2)),            # down from the top-left, past it
+                             (r1, c1 + 1, [["x"]]),                       # inside, not the top-left
+                             (r1, c1 - 1, [["x", "y"]])):                 # across its left edge
+        with pytest.raises(ExcelError, match="Cannot change part of a merged cell"):
+            apply_actions(payload, write(row, col, values))
+    # the next payload carries the merges the replay left
+    applied = apply_actions(payload, [lift, {"func": "rangeUnmerge", "args": [], "sheet_position": pos,
+                                             "start_row": r1 - 1, "start_column": c1 - 1, "row_count": 1,
+                                             "column_count": 1, "values": None}])
+    after = apply_actions(payload_after(payload, applied), [])
+    assert after.merges[c.MENU] == file_merges(path, c.MENU) - {(r1, c1, r2, c2)}
+
+
 def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path):
     from openpyxl import Workbook
 
@@ -866,6 +904,67 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     again, actions = _run(buttons.collect, after)
     assert [a["func"] for a in actions] == ["alert"]
     assert returned.name in _only_alert(again)["prompt"] and "取り込み済み" in again.alerts[0]["prompt"]
+
+
+def test_collect_fits_many_refused_files_into_the_message_box_and_keeps_its_closing_lines(master, tmp_path,
+                                                                                         monkeypatch):
+    """24 refused files (PDFs of the answers, old .xls copies) made the alert 2,396 characters;
+    xlwings' VBA client shows it with MsgBox, which shows about 1,024 and drops the rest
+    without a sign: the end of the list, 「続けて「評価を再計算」を押してください」 and where the
+    record is. Every list now gives way to fit (core.alerts), each counting what it leaves
+    out and saying where to find it; the closing lines stay."""
+    from renkei_xl.core.alerts import BUTTON_CHARS
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    inbox = book.parent / buttons.COLLECT_DIR
+    returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
+    _copy(returned, inbox / returned.name)
+    refused = {f"{municipality}_回答_{i}.pdf" for i, municipality in enumerate(["札幌市", "江別市", "千歳市"] * 8)}
+    for name in refused:
+        (inbox / name).write_bytes(b"%PDF-1.4")
+    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert len(prompt) <= BUTTON_CHARS, len(prompt)
+    assert prompt.endswith("続けて「評価を再計算」を押してください。\n取り込みの記録はシート「取込履歴」にあります。"), prompt
+    lines = prompt.split("\n")
+    listed = [line for line in lines if line.startswith("・") and line[1:].split(": ")[0] in refused]
+    more = re.search(r"…ほか (\d+) 件（上のファイルを直すか回収フォルダーから移してから、もう一度「回収ファイル取込」を押すと",
+                     prompt)
+    assert listed and more and len(listed) + int(more.group(1)) == len(refused) == 24, prompt
+    assert "取り込めないファイル 24 件" in prompt and f"・{BAD_MUNICIPALITY}!" in prompt and returned.name in prompt
+
+    # The next click, the files shown moved away (the one imported is not imported again),
+    # lists the rest.
+    for line in listed:
+        (inbox / line[1:].split(": ")[0]).unlink()
+    again, _actions = _run(buttons.collect, payload_after(payload_from_file(book), applied))
+    prompt = _only_alert(again)["prompt"]
+    assert f"取り込めないファイル {24 - len(listed)} 件" in prompt and "取り込み済みのファイル 1 件" in prompt, prompt
+    assert len(prompt) <= BUTTON_CHARS
+
+
+def test_split_for_forty_municipalities_fits_the_message_box(tmp_path, licensed, monkeypatch):
+    """The files split writes were all listed: 40 municipalities (the most the server serves)
+    gave over 1,100 characters. The list gives way and says where the files are."""
+    import sys
+
+    from renkei_xl.core.alerts import BUTTON_CHARS
+    from renkei_xl.workbook.build import build_master
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from run import synthetic
+
+    book = build_master(tmp_path / "forty.xlsx", *synthetic(14, 40))
+    monkeypatch.chdir(tmp_path)
+    applied, _actions = _run(buttons.split, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert applied.alerts[0]["mode"] == "info" and len(prompt) <= BUTTON_CHARS, (len(prompt), prompt)
+    assert prompt.startswith("市町村ごとの入力用ファイルを 40 件作りました。")
+    assert prompt.endswith("それぞれの市町村にメールで送ってください。")
+    listed = [line for line in prompt.split("\n") if line.startswith("・") and line.endswith(".xlsx")]
+    more = re.search(r"…ほか (\d+) 件（保存先のフォルダーにあります）", prompt)
+    assert listed and more and len(listed) + int(more.group(1)) == 40, prompt
 
 
 def test_collect_history_is_created_with_its_looks_then_appended_by_header(master, tmp_path, monkeypatch):

@@ -142,3 +142,17 @@ def test_staff_are_told_only_of_the_looks_an_upgrade_of_the_macros_brings_back()
     assert [a for a in noted if a["func"] != "alert"] == [a for a in ANSWER if a["func"] != "alert"]
     silent = [a for a in ANSWER if a["func"] != "alert"]
     assert with_note(silent, note) == silent
+
+
+def test_the_longest_note_fits_the_room_a_buttons_message_leaves_for_it():
+    """A button's message keeps within core.alerts.BUTTON_CHARS so that what the server adds
+    after it (the note with every look group left out, and a stopped click's request number:
+    server.app._numbered_refusal) still ends inside MsgBox's prompt."""
+    from renkei_xl.core.alerts import ALERT_CHARS, BUTTON_CHARS, SERVER_NOTE_CHARS
+    from renkei_xl.excel.client import upgrade_note, with_note
+
+    everything = frozenset().union(*LOOK_GROUPS.values())
+    longest = upgrade_note(tuple(LOOK_GROUPS), everything)
+    message = [{**ANSWER[-1], "args": ["あ" * BUTTON_CHARS, *ANSWER[-1]["args"][1:]]}]
+    noted = with_note(with_note(message, longest), "受付番号 0123abcd")[0]["args"][0]
+    assert len(noted) - BUTTON_CHARS <= SERVER_NOTE_CHARS and len(noted) <= ALERT_CHARS

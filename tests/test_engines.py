@@ -8,6 +8,7 @@ and the answer's alignment follows that data alone.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from remote_payload import LICENSE_ENV, OFFICE_JS, VBA, payload_from_file, remote_book
+from remote_payload import LICENSE_ENV, OFFICE_JS, OLE_EPOCH, VBA, payload_from_file, remote_book
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.excel import buttons
 from renkei_xl.excel.book import MAC, REMOTE, RENKEI_CLIENT_KEY, WINDOWS, LiveBook
@@ -174,3 +175,91 @@ def test_windows_never_asks_for_a_password_and_protects_again_what_it_lifted():
     with live.writable(["一覧"]):
         assert not open_sheet.ProtectContents
     assert open_sheet.ProtectContents
+
+
+# What the file reader (python-calamine, then workbook.sheet_rows.as_read) gives for a serial
+# saved with a time or a date format (measured: calamine reads the serial alike in each):
+# below 1 a time of day, serials 1-59 counted from 1899-12-31, 60 (Excel's 29 February 1900)
+# as 1900-02-28, a whole serial a date.
+SAVED_SERIALS = {0: "00:00:00", 0.4375: "10:30:00", 1: dt.date(1900, 1, 1), 17: dt.date(1900, 1, 17),
+                 59: dt.date(1900, 2, 28), 59.75: dt.datetime(1900, 2, 28, 18), 60: dt.date(1900, 2, 28),
+                 61: dt.date(1900, 3, 1), 45000.5: dt.datetime(2023, 3, 15, 12)}
+DATE_FORMATS = ("h:mm", "yyyy/m/d", "yyyy/m/d h:mm")
+SPARE_COLUMN = 10      # J: a staff column beside 小樽市's table
+
+
+def _with_date_cells(master: Path, path: Path) -> Path:
+    """A copy of ``master`` with every SAVED_SERIALS value in every DATE_FORMATS format on
+    小樽市 (from J1 on, a column per format), and a time, a date of January 1900 and
+    Excel's 29 February typed into its 実績値 and 分母 cells, saved by the tool's own writer."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    shutil.copyfile(master, path)
+    edits = [CellEdit("小樽市", r, SPARE_COLUMN + k, serial, number_format=fmt)
+             for k, fmt in enumerate(DATE_FORMATS) for r, serial in enumerate(SAVED_SERIALS, start=1)]
+    edits += [CellEdit("小樽市", 2, 5, 0.4375, number_format="h:mm"), CellEdit("小樽市", 3, 5, 17, "yyyy/m/d"),
+              CellEdit("小樽市", 4, 6, 60, number_format="yyyy/m/d")]
+    write_planned(path, lambda fs: (WritePlan(cells=edits), None))
+    return path
+
+
+@pytest.mark.parametrize("client", [VBA, OFFICE_JS])
+def test_a_date_or_time_cell_reads_on_the_live_face_as_the_file_reader_reads_it(master, tmp_path, client):
+    """A client sends a date or time cell as a date of OLE Automation's day count (VBA's
+    Range.Value through VBA-Web's ConvertToIso: 「10:30」 as "1899-12-30T10:30:00.000Z",
+    serial 17 as 1900-01-16). Read as sent, the buttons said 「1899-12-30 10:30:00」 where
+    the command line said 「10:30:00」, and the server found the workbook sent never equal
+    to the saved master: every button that makes files was refused for unsaved edits."""
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.grids import Grids
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_date_cells(master, tmp_path / "book.xlsm")
+    with Package(path) as pkg:
+        grids = Grids(pkg, ["小樽市"])
+        saved = [list(row) for row in grids.rows("小樽市")]
+        grids.close()
+    live = live_book(remote_book(payload_from_file(path, client=client)))
+    grid = live.grid("小樽市")
+    for k, fmt in enumerate(DATE_FORMATS):
+        for r, (serial, expected) in enumerate(SAVED_SERIALS.items()):
+            col = SPARE_COLUMN + k - 1
+            assert saved[r][col] == expected and type(saved[r][col]) is type(expected), (serial, fmt, saved[r][col])
+            assert grid[r][col] == expected and type(grid[r][col]) is type(expected), (serial, fmt, grid[r][col])
+    # what the server's admission compares (server.admission._saved): the contract data
+    sent, on_disk = live.read(), load_master(path)
+    assert (sent.settings, sent.indicators, sent.entries, sent.findings) == (
+        on_disk.settings, on_disk.indicators, on_disk.entries, on_disk.findings)
+    from renkei_xl.core.pipeline import recalculate
+
+    said = {f.place: f.message for f in recalculate(sent.settings, sent.indicators, sent.entries,
+                                                    sent.findings).findings}
+    assert "「10:30:00」は時刻です" in said["小樽市!E2"] and "「1900-01-17」は日付" in said["小樽市!E3"], said
+
+
+def test_com_reads_a_date_or_time_cell_as_the_file_reader_does(monkeypatch):
+    """pywin32 hands a date or time cell over as the VT_DATE Excel gives COM, which xlwings
+    turns into a datetime of OLE's day count (a time of day on 1899-12-30): the Windows
+    class reads it through the same normalisation as the remote one."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    ole = [OLE_EPOCH + dt.timedelta(days=serial) for serial in SAVED_SERIALS]
+    live = live_book(_com_book([ole, ["実績値", 12.5]]))
+    assert type(live) is WindowsBook
+    assert live.grid("指標") == [list(SAVED_SERIALS.values()), ["実績値", 12.5]]
+
+
+def test_the_bench_sends_a_date_or_time_cell_as_excels_clients_do(master, tmp_path):
+    """tests/remote_payload models the clients, not a kinder one: Remote.bas writes a VBA
+    Date (OLE's day count, whole seconds) and xlwings' Office.js client the same day from
+    ``serial - 25569`` (milliseconds), for a time of day as for a date."""
+    path = _with_date_cells(master, tmp_path / "book.xlsm")
+    sent = [f"{day}.000Z" for day in (
+        "1899-12-30T00:00:00", "1899-12-30T10:30:00", "1899-12-31T00:00:00", "1900-01-16T00:00:00",
+        "1900-02-27T00:00:00", "1900-02-27T18:00:00", "1900-02-28T00:00:00", "1900-03-01T00:00:00",
+        "2023-03-15T12:00:00")]     # SAVED_SERIALS in order
+    for client in (VBA, OFFICE_JS):
+        rows = next(s for s in payload_from_file(path, client=client)["sheets"] if s["name"] == "小樽市")["values"]
+        for k in range(len(DATE_FORMATS)):
+            assert [row[SPARE_COLUMN + k - 1] for row in rows[:len(SAVED_SERIALS)]] == sent, client
+        assert (rows[1][4], rows[2][4]) == ("1899-12-30T10:30:00.000Z", "1900-01-16T00:00:00.000Z")

@@ -396,6 +396,20 @@ def test_refusals_are_japanese_with_no_traceback(server, case):
     assert sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*")) == before
 
 
+def test_a_refusal_keeps_to_the_message_box_with_its_number_at_the_end():
+    """xlwings' VBA client shows a refusal with MsgBox (about 1,024 characters, the rest
+    dropped): a text quoting much (a reader's reason, many sheets) is cut in its middle,
+    keeping what to do and the request number staff quote."""
+    from renkei_xl.core.alerts import ALERT_CHARS
+    from renkei_xl.server.refusals import numbered
+
+    said = "保存されているマスターを読めません。" + "シート「小樽市」の値を読めません。" * 100 + "保存し直してください。"
+    text = numbered(said, "0123abcd")
+    assert len(text) <= ALERT_CHARS and text.endswith("保存し直してください。（受付番号 0123abcd）")
+    assert text.startswith("保存されているマスターを読めません。")
+    assert numbered("短い理由。", "0123abcd") == "短い理由。（受付番号 0123abcd）"
+
+
 def test_the_buttons_are_the_contracts_buttons(server):
     entries = button_entries()
     listed = httpx.get(server.url + "/", timeout=10).json()["buttons"]
@@ -927,6 +941,33 @@ def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
         prompt, _mode = _only_alert(server.post(entry_point, payload))
         if entry_point != "collect":
             assert "エラー 1 件" in prompt or "エラーが 1 件" in prompt, prompt
+
+
+def test_a_saved_time_or_early_date_lets_the_file_buttons_run_and_reads_as_the_command_line(server):
+    """「1:2」 typed into 分母 is the time 1:02, 17 in a date cell is 1900-01-17: xlwings' VBA
+    client sends them as dates of VBA's day count ("1899-12-30T01:02:00.000Z", 1900-01-16),
+    and the server read the saved master and the workbook sent as different, refusing every
+    button that makes files (409, 「保存されていない変更があります」) however often staff
+    saved; 入力チェック named the cells otherwise than the command line."""
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import load_master, write_planned
+
+    master = _master_in(server, "日付のセル")
+    typed = [CellEdit("小樽市", 2, 6, 1 / 24 + 2 / 1440, number_format="h:mm"),
+             CellEdit("小樽市", 3, 5, 17, number_format="yyyy/m/d"), CellEdit("小樽市", 4, 5, 0.4375, "h:mm")]
+    write_planned(master, lambda fs: (WritePlan(cells=typed), None))
+    payload = _payload(master)
+    for entry_point in ("split", "export", "rollover"):
+        prompt, mode = _only_alert(server.post(entry_point, payload))
+        assert mode == "info" and "保存されていない" not in prompt, (entry_point, prompt)
+    data = load_master(master)
+    found = recalculate(data.settings, data.indicators, data.entries, data.findings).findings
+    said = [f"・{f.place}\u3000{f.message}" for f in found if f.sheet == "小樽市" and f.is_error]
+    assert any("「10:30:00」は時刻です" in line for line in said) and any("「1900-01-17」は日付" in line for line in said)
+    assert any("分母「01:02:00」" in f.message for f in found if f.place == "小樽市!F2")    # unused there: a warning
+    prompt, _mode = _only_alert(server.post("check", payload))
+    assert [line for line in prompt.split("\n") if line.startswith("・小樽市!")] == said, prompt
 
 
 def test_rollover_speaks_excel_and_names_the_next_years_folder(server):

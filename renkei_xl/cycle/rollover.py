@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from ..core import contract as c
+from ..core.alerts import Listing, Part
 from ..core.errors import UserError
 from ..clock import now
 from ..safety import check_regular_file, refuse_folder, same_file
@@ -114,8 +115,14 @@ def fiscal_year_of(master: Path) -> int:
 def rollover_lines(done: RolloverDone, shown: Optional[str] = None) -> list[str]:
     """What both faces tell the staff after a rollover; ``shown``: the new file as the
     staff find it (a button on the server gives the share's name)."""
+    return [p.render(p.most) if isinstance(p, Listing) else p for p in rollover_parts(done, shown)]
+
+
+def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part]:
+    """rollover_lines with its lists as Listings, which a button's message cuts to fit
+    (core.alerts)."""
     r = done.report
-    lines = [f"{r.new_year}年度のマスターを作成しました: {shown or done.path}",
+    lines: list[Part] = [f"{r.new_year}年度のマスターを作成しました: {shown or done.path}",
              f"・指標 {r.indicators} 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました",
              f"・入力欄 {r.emptied} セルを空にし、各行の横に「{c.PREVIOUS_HEADER.format(year=r.old_year)}」を表示しました",
              ]
@@ -127,19 +134,16 @@ def rollover_lines(done: RolloverDone, shown: Optional[str] = None) -> list[str]
     else:
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
     if r.stale:
-        from ..core.rollover import shown_ids
-
-        lines += [f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
-                  f"違います（評価を再計算していないか、その後に入力が変わっています）: {shown_ids(r.stale)}",
+        lines += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
+                          head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
+                               "違います（評価を再計算していないか、その後に入力が変わっています）: "),
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
     if r.errors and not r.unrecorded:
         lines.append(f"　（{r.old_year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました）")
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
-        lines += [f"　{f.indicator_id}: {f.message}" for f in r.past[:10]]
-        if len(r.past) > 10:
-            lines.append(f"　…ほか {len(r.past) - 10} 件")
+        lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))
     lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
     if r.folder[1]:
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"

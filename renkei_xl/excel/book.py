@@ -30,12 +30,15 @@ they are given, so a button's Python process loads only what xlwings already loa
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
+from ..core.alerts import BUTTON_CHARS, cut
 from ..core.contract_read import MasterData, needed_sheets, read_contract
 from ..core.refs import named_cell
+from ..workbook.sheet_rows import as_read
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
 # The payload key by which the renkei-xl server says the client implements our actions.
@@ -83,6 +86,47 @@ def client_refusals() -> dict[str, str]:
     by the VBA itself, before anything is written, in the same words and with no copy of
     them in the VBA."""
     return {"password": locked_sheet_message(["{0}"]), "structure": locked_structure_message(["{0}"])}
+
+
+# The day of a date Excel hands to VBA, COM and Office.js, which count days as OLE
+# Automation does: day 0 is 1899-12-30, day 1 is 1899-12-31. Excel's own serial 1 is
+# 1900-01-01, and its serial 60 is the 29 February 1900 that never was (Lotus' leap year).
+_OLE_DAY_ONE = dt.datetime(1899, 12, 31)
+# OLE's day 60; Excel's serial 60 and every serial below it name the day after their OLE day.
+_OLE_DAY_SIXTY = dt.datetime(1900, 2, 28)
+_ONE_DAY = dt.timedelta(days=1)
+_MIDNIGHT = dt.time()
+
+
+def as_file_reads(value: object) -> object:
+    """A cell's value as the file reader (python-calamine, then renkei_xl.workbook.sheet_rows'
+    ``as_read``) reads the same saved cell: the one normalisation of every engine's reads
+    (``LiveBook.grid``).
+
+    Why: a cell whose number format is a date or a time reaches the live face as a
+    ``datetime`` of OLE Automation's day count. xlwings' VBA client sends Range.Value, a
+    VBA Date, which VBA-Web's ConvertToIso writes as "1899-12-30T10:30:00.000Z" for a time
+    of day; COM hands pywin32 the same VT_DATE, and xlwings' Office.js client computes the
+    same day from the serial (``value - 25569`` days after 1970-01-01). Before 1 March 1900
+    that day is one lower than Excel's (Excel serial 17 is 1900-01-17, OLE day 17 is
+    1900-01-16). python-calamine reads the saved serial instead: below 1 (negatives too) a
+    ``time`` of day, a whole serial a ``date``, serials 1-59 counted from 1899-12-31 and 60
+    (Excel's fictitious 29 February) as 1900-02-28. Without this, 「10:30」 typed into 実績値
+    read as 「1899-12-30 10:30:00」 on the buttons and 「10:30:00」 on the command line, and
+    the server's comparison of the workbook sent with the saved master (server.admission)
+    never found them equal: the buttons that make files were refused for unsaved edits
+    that saving could not remove.
+
+    Every other value is returned as it is. Not covered, as no engine's read says which
+    format a cell has: a duration format ([h]:mm:ss, which Excel gives 「25:30」) is a VBA
+    Date too, where calamine reads a ``timedelta``."""
+    if type(value) is not dt.datetime:
+        return value
+    if value < _OLE_DAY_ONE:            # OLE day 0 or before: calamine's time of day
+        return as_read(value.time())
+    if value < _OLE_DAY_SIXTY:          # Excel serials 1-59: the day after OLE's
+        value += _ONE_DAY
+    return value.date() if value.time() == _MIDNIGHT else value
 
 
 def as_excel_text(value: object) -> object:
@@ -149,7 +193,7 @@ class LiveBook(ABC):
         last = sheet.used_range.last_cell
         # err_to_str: "#REF!" as text, as the file face reads it, so validate reports it the same way
         rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
-        return [list(r) for r in rows]
+        return [[as_file_reads(v) for v in r] for r in rows]
 
     def extent(self, sheet_name: str) -> tuple[int, int]:
         """(last row, last column) of the used range as the sheet is now; (0, 0) if absent."""
@@ -273,8 +317,10 @@ class LiveBook(ABC):
     # ------------------------------------------------------------- talking to staff
 
     def alert(self, text: str, *, critical: bool = False, buttons: str = "ok") -> Optional[str]:
-        """A message box; returns the button pressed where the engine can wait for it."""
-        return self.book.app.alert(text, title=ALERT_TITLE, buttons=buttons,
+        """A message box; returns the button pressed where the engine can wait for it. The
+        buttons fit what they say to the message box (core.alerts); a text that was not
+        fitted is cut here, its start and end kept, rather than by the client's MsgBox."""
+        return self.book.app.alert(cut(text, BUTTON_CHARS), title=ALERT_TITLE, buttons=buttons,
                                    mode="critical" if critical else "info")
 
     def status(self, text: Optional[str]) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
+from ..core.alerts import Listing, Part, alert_text
 from ..core.errors import UserError
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.model import SYMBOLS, Finding, Report
@@ -23,6 +24,7 @@ from ..clock import now
 from .book import LiveBook, locked_structure_message
 from .engines import live_book
 
+# The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
 SPLIT_DIR = "配布用"
@@ -97,15 +99,17 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     except UserError as exc:
         place = REMOTE_PLACE.get()
         text = str(exc) if place is None else place.shown_text(str(exc))
-        _alert(book, live, f"{c.stopped(title)}\n\n{text}", critical=True)
+        _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{text}"]), critical=True)
     except Exception as exc:  # the last guard: a sentence for staff, the details in a log
         if REMOTE_PLACE.get() is not None:
             # On the server the request fails as a whole (500 with a 受付番号, traceback in
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         log = _log_error(title)
-        _alert(book, live, f"{c.named(title)}で予期しないエラーが発生しました。\n\n{type(exc).__name__}: {exc}\n\n"
-               f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。", critical=True)
+        _alert(book, live, alert_text([f"{c.named(title)}で予期しないエラーが発生しました。", "",
+                                       f"{type(exc).__name__}: {exc}", "",
+                                       f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
+               critical=True)
     else:
         _alert(book, live, message)
     finally:
@@ -118,9 +122,10 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
         if live is not None:
             live.alert(text, critical=critical)
         else:
+            from ..core.alerts import BUTTON_CHARS, cut
             from .book import ALERT_TITLE
 
-            book.app.alert(text, title=ALERT_TITLE, mode="critical" if critical else "info")
+            book.app.alert(cut(text, BUTTON_CHARS), title=ALERT_TITLE, mode="critical" if critical else "info")
     except Exception:
         # Not even a message box: leave the sentence where xlwings shows stderr.
         print(text)
@@ -184,9 +189,9 @@ def _check(live: LiveBook, title: str) -> str:
     report = result.report
     head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if report.ok else
             f"入力チェックが終わりました。エラーが {len(report.errors)} 件あります。")
-    return "\n".join([head, _findings_text(result.findings), "",
-                      f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。",
-                      *left_out])
+    return alert_text([head, *_findings_parts(result.findings), "",
+                       f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。",
+                       *left_out])
 
 
 def _recalc(live: LiveBook, title: str) -> str:
@@ -199,21 +204,18 @@ def _recalc(live: LiveBook, title: str) -> str:
     left_out = _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
-    return "\n".join([
+    return alert_text([
         f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, s.rate_line, "",
-        _findings_text(result.findings), "",
+        *_findings_parts(result.findings), "",
         f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out])
 
 
-def _findings_text(findings: Sequence[Finding]) -> str:
+def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
+    """The counts, and the errors listed as far as the message holds them (all are on 検証結果)."""
     report = Report(tuple(findings))
-    errors = report.errors
-    lines = [f"検証: {report.counts()}"]
-    for f in errors[:SHOWN_FINDINGS]:
-        lines.append(f"・{f.place}　{f.message}")
-    if len(errors) > SHOWN_FINDINGS:
-        lines.append(f"　…ほか {len(errors) - SHOWN_FINDINGS} 件（シート「{c.FINDINGS}」を見てください）")
-    return "\n".join(lines)
+    return [f"検証: {report.counts()}",
+            Listing([f"・{f.place}　{f.message}" for f in report.errors],
+                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", cap=SHOWN_FINDINGS)]
 
 
 # ------------------------------------------------------ split, collect, export
@@ -274,12 +276,12 @@ def _split(live: LiveBook, title: str) -> str:
     place = REMOTE_PLACE.get()
     written = split_master(master, outdir, deadline=due.day, issued=issued,
                            read=place.saved_read(master) if place is not None else None)
-    names = "\n".join(f"・{p.name}" for p in written)
-    saved = "\n".join(backups_lines(written, _shown) + missing_rows_lines(written))
-    return (f"市町村ごとの入力用ファイルを {len(written)} 件作りました。\n"
-            f"{due.note()}（入力用ファイルに記載しました）。\n\n"
-            f"保存先: {_shown(outdir)}\n{names}\n\n" + (f"{saved}\n\n" if saved else "")
-            + "それぞれの市町村にメールで送ってください。")
+    saved = backups_lines(written, _shown) + missing_rows_lines(written)
+    return alert_text([f"市町村ごとの入力用ファイルを {len(written)} 件作りました。",
+                       f"{due.note()}（入力用ファイルに記載しました）。", "",
+                       f"保存先: {_shown(outdir)}",
+                       Listing([f"・{p.name}" for p in written], "　…ほか {n} 件（保存先のフォルダーにあります）"),
+                       "", *([*saved, ""] if saved else []), "それぞれの市町村にメールで送ってください。"])
 
 
 def _export(live: LiveBook, title: str) -> str:
@@ -308,21 +310,21 @@ def _export(live: LiveBook, title: str) -> str:
     listed = live.grid(c.LIST) if c.LIST in live.sheetnames else None
     done = export_data(data, outdir / default_name(data.settings), listed=listed)
     files = [done.path]
-    note = ""
+    note: list[str] = []
     if live.is_desktop:
         live.status(f"{title}: PDF を作っています…")
         try:
             pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"))
             files.append(pdf)
         except UserError as exc:
-            note = f"\n\nPDF は作れませんでした: {exc}\n{stale_pdf_note(done.path.with_suffix('.pdf'))}".rstrip()
+            note = ["", f"PDF は作れませんでした: {exc}", *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
     s = done.result.summary
     warnings = [w for w in (errors_note(done.result), stale_note(done.stale)) if w]
-    return "\n".join([
+    return alert_text([
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *warnings,
-        f"{s.line()}", "", _findings_text(done.result.findings), "",
-        f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files)]) + note
+        f"{s.line()}", "", *_findings_parts(done.result.findings), "",
+        f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files), *note])
 
 
 def _collect(live: LiveBook, title: str) -> str:
@@ -345,59 +347,65 @@ def _collect(live: LiveBook, title: str) -> str:
     if not changes and not refusals and not records:
         return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
     refused = [r for r in refusals if r.kind != ALREADY]
-    lines = [f"回収フォルダ: {_shown(inbox)}"]
+    parts: list[Part] = [f"回収フォルダ: {_shown(inbox)}"]
     if key is None:
-        lines += ["", UNKEYED_NOTE]
+        parts += ["", UNKEYED_NOTE]
     if refused:
-        lines += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:"]
-        lines += [f"・{r.name}: {r.reason}" for r in refused]
-    lines += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held])
-    lines += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
+        parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
+                  Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
+    parts += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held],
+                           f"（シート「{c.IMPORT_LOG}」の「取り込まなかったセル」にあります）")
+    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
-    already = [r for r in refusals if r.kind == ALREADY]
+    already = [r.name for r in refusals if r.kind == ALREADY]
     if already:
-        lines += ["", f"取り込み済みのファイル {len(already)} 件: " + "、".join(r.name for r in already)]
-    listing = [f"・{ch.line()}" for ch in changes[:SHOWN_CHANGES]]
-    if len(changes) > SHOWN_CHANGES:
-        listing.append(f"　…ほか {len(changes) - SHOWN_CHANGES} か所")
+        parts += ["", Listing(already, "ほか {n} 件", head=f"取り込み済みのファイル {len(already)} 件: ", sep="、",
+                              more_sep=" ")]
+    listing = Listing([f"・{ch.line()}" for ch in changes], "　…ほか {n} か所", cap=SHOWN_CHANGES)
     if changes and live.is_desktop:
         # Excel waits for the answer. The remote engine cannot (its alert is an action the
         # client shows afterwards): there the changes are applied and listed below.
-        answer = live.alert("\n".join([f"{len(records)} 件のファイルから、次の {len(changes)} か所を"
-                                       "書き換えます。よろしいですか？", *listing]), buttons="ok_cancel")
+        answer = live.alert(alert_text([f"{len(records)} 件のファイルから、次の {len(changes)} か所を"
+                                        "書き換えます。よろしいですか？", listing]), buttons="ok_cancel")
         if answer != "ok":
-            return "\n".join(lines + ["", "取り込みを中止しました（ブックは変更していません）。"])
+            return alert_text(parts + ["", "取り込みを中止しました（ブックは変更していません）。"])
     if not plan.empty:
         live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
         _apply(live, plan)
-        files = "、".join(f"{r.file_name}（{r.municipality}）" for r in records)
-        lines += ["", f"{len(records)} 件のファイルを取り込みました: {files}"]
+        files = [f"{r.file_name}（{r.municipality}）" for r in records]
+        parts += ["", Listing(files, f"ほか {{n}} 件（シート「{c.IMPORT_LOG}」にあります）",
+                              head=f"{len(records)} 件のファイルを取り込みました: ", sep="、", more_sep=" ")]
         if changes:
-            lines += [f"書き換えたセル {len(changes)} か所:", *listing, "",
-                      "続けて「評価を再計算」を押してください。"]
+            parts += [f"書き換えたセル {len(changes)} か所:", listing, "", "続けて「評価を再計算」を押してください。"]
         else:
-            lines.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
+            parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
-        lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
+        parts.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
         late = report.later_lines(_shown)
         if late:
-            lines += ["", *late]
-    return "\n".join(lines)
+            parts += ["", *late]
+    return alert_text(parts)
 
 
-def _cells_listed(title: str, said: list[str]) -> list[str]:
-    """A titled list of cells, at most SHOWN_CHANGES of them (an alert has no scroll bar)."""
+# What stands for the refused files an alert has no room for: they are in the folder still,
+# and the next click lists them (a file imported meanwhile is not imported twice).
+REFUSED_MORE = (f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、もう一度「{c.COLLECT}」を"
+                "押すと、残りのファイルと理由を表示します）")
+
+
+def _cells_listed(title: str, said: list[str], where: str = "") -> list[Part]:
+    """A titled list of cells, at most SHOWN_CHANGES of them and fewer where the message
+    has no room (an alert has no scroll bar); ``where``: where the whole list is."""
     if not said:
         return []
-    more = [f"　…ほか {len(said) - SHOWN_CHANGES} か所"] if len(said) > SHOWN_CHANGES else []
-    return ["", title, *(f"・{line}" for line in said[:SHOWN_CHANGES]), *more]
+    return ["", title, Listing([f"・{line}" for line in said], f"　…ほか {{n}} か所{where}", cap=SHOWN_CHANGES)]
 
 
 def _rollover(live: LiveBook, title: str) -> str:
     """From the saved file, like split: the new master is a copy of this one's package with
     only the plan's cells and the tool's sheets changed, which Excel's own copy of an open
     book could not give. This book stays as it is (the new one opens next to it)."""
-    from ..cycle.rollover import TargetExists, rollover_file, rollover_lines
+    from ..cycle.rollover import TargetExists, rollover_file, rollover_parts
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -408,5 +416,5 @@ def _rollover(live: LiveBook, title: str) -> str:
     except TargetExists as exc:
         raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります。作り直す場合は、そのファイルを"
                         f"削除するか別の名前に変えてから、もう一度{c.named(title)}を押してください") from None
-    return "\n".join([*rollover_lines(done, _shown(done.path)), "",
-                      "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])
+    return alert_text([*rollover_parts(done, _shown(done.path)), "",
+                       "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from ..core.alerts import ALERT_CHARS, cut
+
 TEXT = "text/plain; charset=utf-8"
 
 # xlwings' payload is an object → sheets → sheet → values → row → cell, with names and
@@ -32,8 +34,13 @@ NOT_FOUND = ("このボタンはサーバーにありません。マスターの
 
 
 def numbered(text: str, request_id: str) -> str:
-    """A refusal with its request number, which staff can quote and the log line carries."""
-    return text if "受付番号" in text else f"{text}（受付番号 {request_id}）"
+    """A refusal with its request number, which staff can quote and the log line carries.
+    xlwings' VBA client shows it with MsgBox, so it keeps to the message box's budget
+    (core.alerts.ALERT_CHARS; a text quoting much is cut in its middle), the number kept."""
+    if "受付番号" in text:
+        return cut(text, ALERT_CHARS)
+    number = f"（受付番号 {request_id}）"
+    return cut(text, ALERT_CHARS - len(number)) + number
 
 
 def unexpected(request_id: str) -> str:

@@ -11,8 +11,11 @@ from typing import Mapping, Optional, Sequence
 _PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
 
 
-def _cell(value: object) -> object:
-    """calamine's "" for an empty cell is None, as the contract reader expects."""
+def as_read(value: object) -> object:
+    """A value python-calamine gives as the readers get it: "" for an empty cell is None, as
+    the contract reader expects; a time of day its text, a duration its days. The live face
+    reads a cell through this too (renkei_xl.excel.book.as_file_reads), so that both faces
+    read a saved cell alike."""
     if value == "":
         return None
     if isinstance(value, dt.time):
@@ -52,8 +55,8 @@ class SheetRows(Sequence[list]):
         self._last: tuple[int, list] = (-1, [])
 
     def _convert(self, row, index: int) -> list:
-        # text first, most cells; "" (calamine's empty cell) becomes None as in _cell
-        out = self._pad + [(v or None) if type(v) is str else v if type(v) in _PLAIN else _cell(v)
+        # text first, most cells; "" (calamine's empty cell) becomes None as in as_read
+        out = self._pad + [(v or None) if type(v) is str else v if type(v) in _PLAIN else as_read(v)
                            for v in row]
         return with_errors(out, self._errors.get(index))
 
@@ -127,7 +130,7 @@ class LooseRows(Sequence[list]):
     """A sheet's rows as calamine gives them below the first rows: "" for an empty cell,
     times and durations not yet converted, the error values and the columns left of the
     data put back. The contract reader turns every cell into text (contract_read.text),
-    which reads "" as None and the rest as _cell would, so converting each cell first
+    which reads "" as None and the rest as as_read would, so converting each cell first
     only cost time: 0.1 s of a 20,000 × 12 master's read, all of it holding the GIL that
     the sheet read ahead needs."""
 

@@ -1,0 +1,75 @@
+"""A button's message fits the message box every client shows it in (renkei_xl.core.alerts).
+
+The rule is pure and checked here on its own; the buttons' real messages are checked where
+the buttons run (test_buttons: 回収ファイル取込 with many refused files, 配布用ファイル作成 for
+40 municipalities; test_answer_size: 入力チェック with hundreds of errors).
+"""
+
+from __future__ import annotations
+
+import re
+
+from renkei_xl.core.alerts import ALERT_CHARS, BUTTON_CHARS, ELLIPSIS, SERVER_NOTE_CHARS, Listing, alert_text, cut
+
+CLOSING = "続けて「評価を再計算」を押してください。"
+
+
+def test_the_budget_is_below_what_msgbox_shows_with_room_for_the_servers_note():
+    assert ALERT_CHARS <= 1024 and BUTTON_CHARS + SERVER_NOTE_CHARS == ALERT_CHARS
+
+
+def test_a_message_that_fits_is_given_whole():
+    parts = ["頭", Listing(["・a", "・b"], "　…ほか {n} 件"), "", CLOSING]
+    assert alert_text(parts) == "\n".join(["頭", "・a\n・b", "", CLOSING])
+
+
+def test_a_cap_counts_the_rest_even_when_they_would_fit():
+    text = alert_text([Listing([f"・{i}" for i in range(10)], "　…ほか {n} 件（シート「検証結果」）", cap=3)])
+    assert text == "・0\n・1\n・2\n　…ほか 7 件（シート「検証結果」）"
+
+
+def test_lists_give_way_each_keeping_a_share_and_the_closing_lines_stay():
+    refused = [f"・資料{i:02d}.pdf: Excel ブック（.xlsx）ではないため、取り込みません（このフォルダーから移してください）"
+               for i in range(24)]
+    changed = [f"・小樽市!E{i} 04-1 実績値: {i} → {i + 1}" for i in range(2, 40)]
+    text = alert_text(["回収フォルダ: 回収", "", "取り込めないファイル 24 件:", Listing(refused, "　…ほか {n} 件（もう一度押すと表示します）"),
+                       "書き換えたセル 38 か所:", Listing(changed, "　…ほか {n} か所", cap=15), "",
+                       CLOSING, "取り込みの記録はシート「取込履歴」にあります。"])
+    assert len(text) <= BUTTON_CHARS
+    assert text.endswith(f"{CLOSING}\n取り込みの記録はシート「取込履歴」にあります。")
+    shown_refused = [line for line in text.split("\n") if line.startswith("・資料")]
+    shown_changed = [line for line in text.split("\n") if line.startswith("・小樽市")]
+    assert shown_refused == refused[:len(shown_refused)] and shown_refused
+    assert shown_changed == changed[:len(shown_changed)] and shown_changed
+    assert int(re.search(r"ほか (\d+) 件", text).group(1)) == 24 - len(shown_refused)
+    assert int(re.search(r"ほか (\d+) か所", text).group(1)) == 38 - len(shown_changed)
+
+
+def test_a_list_on_one_line_counts_its_rest_after_its_items():
+    names = [f"市町村{i:02d}_2023年度_入力.xlsx" for i in range(40)]
+    text = alert_text([Listing(names, "ほか {n} 件", head="40 件のファイルを取り込みました: ", sep="、", more_sep=" ")],
+                      budget=200)
+    assert len(text) <= 200 and text.startswith("40 件のファイルを取り込みました: 市町村00_2023年度_入力.xlsx、")
+    shown = text.split(": ", 1)[1].split(" ほか ")[0].split("、")
+    assert shown == names[:len(shown)] and text.endswith(f" ほか {40 - len(shown)} 件")
+    assert alert_text([Listing(names, "ほか {n} 件", head="頭: ", sep="、")], budget=10) == "頭: ほか 40 件"
+
+
+def test_an_empty_list_is_left_out():
+    assert alert_text(["頭", Listing([], "ほか {n} 件"), CLOSING]) == f"頭\n{CLOSING}"
+
+
+def test_a_text_too_long_by_itself_keeps_its_start_and_its_end():
+    said = "設定!B4: " + "とても長い理由。" * 300 + "値を直接入力してください"
+    text = alert_text([f"「入力チェック」を中止しました。\n\n{said}"])
+    assert len(text) <= BUTTON_CHARS and ELLIPSIS in text
+    assert text.startswith("「入力チェック」を中止しました。\n\n設定!B4: ") and text.endswith("値を直接入力してください")
+    # a long middle part goes before the closing line does
+    text = alert_text(["頭", said, "", CLOSING])
+    assert len(text) <= BUTTON_CHARS and text.endswith(f"\n\n{CLOSING}") and text.startswith("頭\n設定!B4: ")
+
+
+def test_cut_keeps_a_short_text_and_never_exceeds_its_limit():
+    assert cut("短い", 10) == "短い"
+    for limit in (0, 3, len(ELLIPSIS), len(ELLIPSIS) + 1, 50):
+        assert len(cut("あ" * 100, limit)) <= limit
