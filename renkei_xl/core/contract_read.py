@@ -531,9 +531,11 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
                  found: Sequence[Finding]) -> list[Finding]:
     """An indicator a municipality reports (its method says who does) without a row on that
     municipality's sheet: an indicator added to 指標 and not to the sheets, a row deleted.
-    Its total would be taken without that municipality and split would send a form
-    without the row, so each is an error naming where to add it, and the indicator is －
-    (pipeline: a reader's error with an 指標ID). Not said for a sheet that could not be read
+    Nothing is lost that was there (a missing row adds what an empty one adds: nothing),
+    but the municipality cannot answer it, as split sends a form without the row; so each
+    is a warning naming where to add it, never silence. Staff who add an indicator only to
+    the sheets of the municipalities taking part see it and may leave it so (a warning
+    does not make the row －). Not said for a sheet that could not be read
     (its own finding says so), nor on a sheet with a row no indicator claims (an ID that
     is an error value, 「０４－１」, a value beside no ID): that row may be the missing one,
     and pipeline.unattributed already makes each indicator it may feed － naming its cell."""

@@ -203,9 +203,9 @@ FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件�
 # (pipeline.unread_municipalities).
 MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」のシートがありません{near}",
                       "設定の市町村名とシート名を同じにしてください")
-MISSING_ROW = _type("missing-row", ERROR, "{municipality}のシートに指標「{id}」（{name}）の行がありません",
-                    "{municipality}のシートの表に行を追加し、指標ID「{id}」を入力してください（行がないと、{municipality}の"
-                    "値を入れずに集計することになるため、この指標は「－」になります）")
+MISSING_ROW = _type("missing-row", WARNING, "{municipality}のシートに指標「{id}」（{name}）の行がありません",
+                    "{municipality}も報告する指標なら、シートの表に行を追加して指標ID「{id}」を入力してください（行がないと"
+                    "{municipality}の値は入らず、配布する入力用ファイルにもその行がありません）")
 MISSING_HEADER = _type("missing-header", ERROR, "{reason}", "見出し行（指標ID、実績値 など）を元に戻してください")
 
 # ---------------------------------------------------------------------------- returned files
