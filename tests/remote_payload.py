@@ -27,7 +27,7 @@ a merge or a value write that covers part of a merged area (the merges of the sa
 included; one value into a merged area's top-left cell is the merged cell's value, as in
 Excel); a merge over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
-characters or with ``[]:*?/\``; text over 32,767 characters; a row height over 409 pt.
+characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
 in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here). The
 protection and the client's Subs come from the saved file (``payload["_excel"]``, which no
