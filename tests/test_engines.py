@@ -184,7 +184,7 @@ def test_windows_never_asks_for_a_password_and_protects_again_what_it_lifted():
 SAVED_SERIALS = {0: "00:00:00", 0.4375: "10:30:00", 1: dt.date(1900, 1, 1), 17: dt.date(1900, 1, 17),
                  59: dt.date(1900, 2, 28), 59.75: dt.datetime(1900, 2, 28, 18), 60: dt.date(1900, 2, 28),
                  61: dt.date(1900, 3, 1), 45000.5: dt.datetime(2023, 3, 15, 12)}
-DATE_FORMATS = ("h:mm", "yyyy/m/d", "yyyy/m/d h:mm")
+DATE_FORMATS = ("h:mm", "yyyy/m/d", "yyyy/m/d h:mm", "[h]:mm:ss")     # the last a duration: calamine's timedelta
 SPARE_COLUMN = 10      # J: a staff column beside 小樽市's table
 
 

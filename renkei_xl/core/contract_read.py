@@ -89,9 +89,32 @@ def text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, dt.timedelta):   # a duration, as the days Excel holds
-        return text(value.total_seconds() / 86400)
+    if isinstance(value, dt.timedelta):   # a duration, as the same serial in a date format
+        return text(duration_as_read(value))
     return str(value).strip()
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def duration_as_read(value: dt.timedelta) -> object:
+    """A duration (「25:30」 typed into a cell Excel formats [h]:mm) read as calamine reads the
+    same serial in a date format: under a day a time of day, else a date of Excel's day
+    count (1-59 from 1899-12-31, 60 Excel's fictitious 29 February as 1900-02-28). It was
+    its days, 1.0625, which a 実績値 took as a number without a word; the value parser says
+    what a time or a date is. And it is what the live face reads: no engine says a cell's
+    format, every client hands a duration over as a date (excel.book.as_file_reads; workbook.sheet_rows.as_read
+    gives a sheet's rows through this, ``text`` a loose cell), so
+    both faces read the cell alike and the server's saved-workbook check can agree."""
+    if value < _DAY:
+        return (dt.datetime.min + value % _DAY).time().isoformat()
+    if value < 60 * _DAY:
+        when = dt.datetime(1899, 12, 31) + value
+    elif value < 61 * _DAY:
+        when = dt.datetime(1900, 2, 28) + (value - 60 * _DAY)
+    else:
+        when = dt.datetime(1899, 12, 30) + value
+    return when.date() if when.time() == dt.time() else when
 
 
 class _NumberTexts(dict):

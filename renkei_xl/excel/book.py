@@ -117,9 +117,9 @@ def as_file_reads(value: object) -> object:
     never found them equal: the buttons that make files were refused for unsaved edits
     that saving could not remove.
 
-    Every other value is returned as it is. Not covered, as no engine's read says which
-    format a cell has: a duration format ([h]:mm:ss, which Excel gives 「25:30」) is a VBA
-    Date too, where calamine reads a ``timedelta``."""
+    Every other value is returned as it is. A duration ([h]:mm:ss, which Excel gives
+    「25:30」) is a VBA Date too, and no engine's read says which format a cell has: the file
+    reader reads calamine's ``timedelta`` as this date (core.contract_read.duration_as_read)."""
     if type(value) is not dt.datetime:
         return value
     if value < _OLE_DAY_ONE:            # OLE day 0 or before: calamine's time of day

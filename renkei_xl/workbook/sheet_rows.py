@@ -8,20 +8,21 @@ import datetime as dt
 from itertools import chain, islice
 from typing import Mapping, Optional, Sequence
 
+from ..core.contract_read import duration_as_read
+
 _PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
 
 
 def as_read(value: object) -> object:
     """A value python-calamine gives as the readers get it: "" for an empty cell is None, as
-    the contract reader expects; a time of day its text, a duration its days. The live face
-    reads a cell through this too (renkei_xl.excel.book.as_file_reads), so that both faces
-    read a saved cell alike."""
+    the contract reader expects; a time of day its text. The live face reads a cell through
+    this too (renkei_xl.excel.book.as_file_reads), so that both faces read a saved cell alike."""
     if value == "":
         return None
     if isinstance(value, dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
-        return value.total_seconds() / 86400
+        return duration_as_read(value)
     return value
 
 
