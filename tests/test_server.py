@@ -929,6 +929,32 @@ def test_file_buttons_refuse_unsaved_edits_and_the_others_take_them(server):
             assert "エラー 1 件" in prompt or "エラーが 1 件" in prompt, prompt
 
 
+def test_a_copy_opened_before_a_colleague_saved_is_not_told_to_save_over_the_master(server):
+    """Staff B opened the master (read-only, A had it open); A then saved new values. B's
+    配布用ファイル作成 was refused with 「保存されていない変更があります…上書き保存してから」:
+    B changed nothing, and saving B's copy would undo A's work. The refusal now names the
+    sheets that differ and gives both reasons with their own steps."""
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    master = _master_in(server, "同僚が保存")
+    copy_of_b = _payload(master)                       # B opens it
+    with opened(master) as fs:
+        entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
+    r, col = parse_ref(entry.cell("value"))
+    write_planned(master, lambda fs: (WritePlan(cells=[CellEdit("小樽市", r, col, "7")]), None))   # A saves
+    before = _tree(server.workdir / "同僚が保存")
+    for entry_point in ("split", "export", "rollover"):
+        response = server.post(entry_point, copy_of_b)
+        assert response.status_code == 409, response.text
+        text = response.text
+        assert "シート「小樽市」が" in text and "上書き保存してから" in text, text
+        assert "ほかの人がマスターを保存したとき" in text and "上書き保存はしないでください" in text, text
+        assert "開き直して" in text and "保存されていない変更があります" not in text, text
+    assert _tree(server.workdir / "同僚が保存") == before
+
+
 def test_rollover_speaks_excel_and_names_the_next_years_folder(server):
     folder = "試験/2023年度"
     master = _master_in(server, folder)
