@@ -410,7 +410,7 @@ FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl server on .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
-                      r" outcome=\S+ status=(?:\d{3}|-)"
+                      r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)?(?: written=\d+)?"
                       rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms"
                       # uvicorn's and asyncio's own records (server.log.Forwarded)
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
@@ -1773,6 +1773,111 @@ def test_a_worker_keeps_a_bounded_number_of_connections_and_still_answers(server
             sock.close()
     assert sum(not c for c in closed) <= Few.max_connections - 1, closed    # the answered client's counted
     assert closed[:6] == [True] * 6 and closed[-1] is False, closed
+
+
+@contextlib.contextmanager
+def _request_log():
+    """The request lines the server's logger writes in this process while the block runs."""
+    import logging
+
+    from renkei_xl.server import log as server_log
+
+    logger = logging.getLogger(server_log.LOGGER)
+    lines: list[str] = []
+    capture = logging.Handler()
+    capture.emit = lambda record: None if getattr(record, "traceback", False) else lines.append(record.getMessage())
+    level = logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(level)
+
+
+def _raw_click(port: int, entry: str, body: bytes, headers: dict) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = f"POST /buttons/{entry} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in {**headers, "Content-Type": "application/json"}.items()) + "\r\n"
+    sock.sendall(head.encode("latin-1") + body)
+    return sock
+
+
+@pytest.mark.parametrize("note", [0, 300_000])
+def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server, monkeypatch, note):
+    """Excel gave up (its timeout, or closed) while 次年度のマスターを作成 waited behind another
+    click: the server still made the 2024 master nobody was told of and logged status=200
+    完了 for an answer uvicorn dropped. Now the click is not run and the log says so.
+    ``note``: characters of a staff sheet of notes, for a body past the 64 KiB of unread
+    body at which uvicorn stops reading until asked, as well as the sample's."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "順番待ちで切断", fresh=True)
+    ran, running = [], threading.Event()
+
+    def slow(entry, _payload, _place):
+        ran.append(entry)
+        running.set()
+        time.sleep(1.5)
+        return {"actions": []}
+
+    monkeypatch.setattr(server_app, "run_button", slow)
+    payload = _payload(master)
+    if note:
+        payload["sheets"].append({**payload["sheets"][-1], "name": "メモ", "values": [["x" * 1000] for _ in range(note // 1000)]})
+    body = client_body(payload)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
+                                            TimelyH11Protocol) as running_server:
+        first = _raw_click(running_server.port, "check", body, headers)
+        assert running.wait(30)
+        second = _raw_click(running_server.port, "rollover", body, headers)
+        time.sleep(0.3)
+        second.close()                                   # Excel gives up
+        assert _one_response(first)[0].startswith(b"HTTP/1.1 200")
+        first.close()
+        deadline = time.monotonic() + 10
+        while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert ran == ["check"], ran
+    said = [line for line in lines if c.ROLLOVER in line]
+    assert len(said) == 1 and "outcome=実行せず（接続切れ） status=-" in said[0], lines
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+
+
+def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_its_files(server, monkeypatch):
+    """A click already running when Excel leaves runs to its end (a write is not stopped
+    halfway), but its answer is lost: the log says so, and that it wrote a file."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "実行中に切断", fresh=True)
+    real, left = server_app.run_button, threading.Event()
+
+    def after_excel_left(entry, payload, place):
+        assert left.wait(30)
+        time.sleep(0.3)
+        return real(entry, payload, place)
+
+    monkeypatch.setattr(server_app, "run_button", after_excel_left)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
+                                            TimelyH11Protocol) as running_server:
+        click = _raw_click(running_server.port, "rollover", client_body(_payload(master)), headers)
+        time.sleep(0.5)
+        click.close()
+        left.set()
+        deadline = time.monotonic() + 60
+        while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert master.with_name(MASTER_NAME.replace("2023", "2024")).exists()
+    said = [line for line in lines if c.ROLLOVER in line]
+    assert len(said) == 1 and "outcome=応答できず（接続切れ） status=- result=完了 written=1 " in said[0], lines
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
 
 
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):

@@ -60,12 +60,15 @@ def line(**fields: object) -> str:
 
 def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
                  button: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
+                 result: Optional[str] = None, written: Optional[int] = None,
                  answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
     """``answered``, ``error``, ``text``: a client's report that Excel failed to replay the
     answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas).
-    ``status`` "-": nothing was sent (the client went away first)."""
+    ``status`` "-": nothing was sent (the client went away first); then ``result`` is what
+    the click did all the same and ``written`` how many files it wrote in the folder."""
     return line(request=request, client=client or "-", button=button, path=path, user=user,
-                outcome=outcome, status=status, answered=answered, error=error, text=text) + f" {millis:.0f}ms"
+                outcome=outcome, status=status, result=result, written=written,
+                answered=answered, error=error, text=text) + f" {millis:.0f}ms"
 
 
 def default_error_log() -> Path:
