@@ -561,10 +561,28 @@ _replaced_count = 0
 _last_replaced: Optional[Path] = None
 
 
+# The files replaced inside a ``noting_replaced`` block (one server click): the server's log
+# says a click wrote files when its answer could not be delivered (renkei_xl.server.app).
+_REPLACED_HERE: ContextVar[Optional[list]] = ContextVar("renkei_replaced_here", default=None)
+
+
 def _note_replaced(target: Path) -> None:
     global _replaced_count, _last_replaced
     _replaced_count += 1
     _last_replaced = target
+    here = _REPLACED_HERE.get()
+    if here is not None:
+        here.append(target)
+
+
+@contextlib.contextmanager
+def noting_replaced(into: list) -> Iterator[list]:
+    """Every file replaced inside the block (in this context) is appended to ``into``."""
+    token = _REPLACED_HERE.set(into)
+    try:
+        yield into
+    finally:
+        _REPLACED_HERE.reset(token)
 
 
 def replaced() -> tuple[int, Optional[Path]]:

@@ -9,6 +9,7 @@ must be one the VBA modules shipped in the master implement.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -420,11 +421,13 @@ def test_the_buttons_are_the_contracts_buttons(server):
 # ------------------------------------------------------- what the server keeps
 
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
-LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|ERROR) (?:"
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl server on .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
-                      r" outcome=\S+ status=(?:\d{3}|-)"
-                      rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms)")
+                      r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)?(?: written=\d+)?"
+                      rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms"
+                      # uvicorn's and asyncio's own records (server.log.Forwarded)
+                      rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
 
 
 def _log_once(path: Path, needle: str, timeout: float = 20) -> str:
@@ -968,6 +971,32 @@ def test_a_saved_time_or_early_date_lets_the_file_buttons_run_and_reads_as_the_c
     assert any("分母「01:02:00」" in f.message for f in found if f.place == "小樽市!F2")    # unused there: a warning
     prompt, _mode = _only_alert(server.post("check", payload))
     assert [line for line in prompt.split("\n") if line.startswith("・小樽市!")] == said, prompt
+
+
+def test_a_copy_opened_before_a_colleague_saved_is_not_told_to_save_over_the_master(server):
+    """Staff B opened the master (read-only, A had it open); A then saved new values. B's
+    配布用ファイル作成 was refused with 「保存されていない変更があります…上書き保存してから」:
+    B changed nothing, and saving B's copy would undo A's work. The refusal now names the
+    sheets that differ and gives both reasons with their own steps."""
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    master = _master_in(server, "同僚が保存")
+    copy_of_b = _payload(master)                       # B opens it
+    with opened(master) as fs:
+        entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
+    r, col = parse_ref(entry.cell("value"))
+    write_planned(master, lambda fs: (WritePlan(cells=[CellEdit("小樽市", r, col, "7")]), None))   # A saves
+    before = _tree(server.workdir / "同僚が保存")
+    for entry_point in ("split", "export", "rollover"):
+        response = server.post(entry_point, copy_of_b)
+        assert response.status_code == 409, response.text
+        text = response.text
+        assert "シート「小樽市」が" in text and "上書き保存してから" in text, text
+        assert "ほかの人がマスターを保存したとき" in text and "上書き保存はしないでください" in text, text
+        assert "開き直して" in text and "保存されていない変更があります" not in text, text
+    assert _tree(server.workdir / "同僚が保存") == before
 
 
 def test_rollover_speaks_excel_and_names_the_next_years_folder(server):
@@ -1717,10 +1746,207 @@ def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monk
     assert "送信が 0.5 秒で終わりませんでした" in body.decode("utf-8") and "受付番号" in body.decode("utf-8")
 
 
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes ``sock`` within ``within`` seconds (what it still sends, such
+    as the rest of an answer, is read and dropped)."""
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            if sock.recv(4096) == b"":
+                return True
+    except socket.timeout:
+        return False
+    except ConnectionError:
+        return True
+
+
+def test_a_kept_alive_connection_must_send_its_next_request_head_in_time(server):
+    """After one answer, one byte of a next request switched uvicorn's keep-alive timer off
+    and nothing replaced it: the connection was held for good (249 of them used up the open
+    files and every click timed out). The head timer is set again after each answer."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    class Quick(TimelyH11Protocol):
+        header_seconds = 0.5
+
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Quick) as running:
+        for second_request in (b"P", b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n"):
+            kept = running.connect()
+            kept.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            head, _body = _one_response(kept)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            kept.sendall(second_request)
+            assert _closed_by_server(kept, 3), second_request     # uvicorn's own keep-alive is 5 s
+            kept.close()
+        # a request that comes in time on a kept-alive connection is answered, and the next one too
+        kept = running.connect()
+        for _ in range(3):
+            kept.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _one_response(kept)[0].startswith(b"HTTP/1.1 200")
+            time.sleep(0.3)
+        kept.close()
+
+
+def test_a_worker_keeps_a_bounded_number_of_connections_and_still_answers(server):
+    """Connections that send nothing each hold an open file until their head timer ends;
+    opened faster than that, they used up the files. Past the limit, the one that has
+    waited longest for a request is closed, and a click is still answered."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    class Few(TimelyH11Protocol):
+        header_seconds = 60.0
+        max_connections = 4
+
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Few) as running:
+        idle = []
+        for _ in range(10):
+            idle.append(running.connect())
+            time.sleep(0.05)            # accepted in this order: the oldest is known
+        answer = httpx.get(f"http://127.0.0.1:{running.port}/", timeout=10)
+        assert answer.status_code == 200
+        closed = [_closed_by_server(sock, 0.3) for sock in idle]
+        for sock in idle:
+            sock.close()
+    assert sum(not c for c in closed) <= Few.max_connections - 1, closed    # the answered client's counted
+    assert closed[:6] == [True] * 6 and closed[-1] is False, closed
+
+
+@contextlib.contextmanager
+def _request_log():
+    """The request lines the server's logger writes in this process while the block runs."""
+    import logging
+
+    from renkei_xl.server import log as server_log
+
+    logger = logging.getLogger(server_log.LOGGER)
+    lines: list[str] = []
+    capture = logging.Handler()
+    capture.emit = lambda record: None if getattr(record, "traceback", False) else lines.append(record.getMessage())
+    level = logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(level)
+
+
+def _raw_click(port: int, entry: str, body: bytes, headers: dict) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = f"POST /buttons/{entry} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in {**headers, "Content-Type": "application/json"}.items()) + "\r\n"
+    sock.sendall(head.encode("latin-1") + body)
+    return sock
+
+
+@pytest.mark.parametrize("note", [0, 300_000])
+def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server, monkeypatch, note):
+    """Excel gave up (its timeout, or closed) while 次年度のマスターを作成 waited behind another
+    click: the server still made the 2024 master nobody was told of and logged status=200
+    完了 for an answer uvicorn dropped. Now the click is not run and the log says so.
+    ``note``: characters of a staff sheet of notes, for a body past the 64 KiB of unread
+    body at which uvicorn stops reading until asked, as well as the sample's."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "順番待ちで切断", fresh=True)
+    ran, running = [], threading.Event()
+
+    def slow(entry, _payload, _place):
+        ran.append(entry)
+        running.set()
+        time.sleep(1.5)
+        return {"actions": []}
+
+    monkeypatch.setattr(server_app, "run_button", slow)
+    payload = _payload(master)
+    if note:
+        payload["sheets"].append({**payload["sheets"][-1], "name": "メモ", "values": [["x" * 1000] for _ in range(note // 1000)]})
+    body = client_body(payload)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
+                                            TimelyH11Protocol) as running_server:
+        first = _raw_click(running_server.port, "check", body, headers)
+        assert running.wait(30)
+        second = _raw_click(running_server.port, "rollover", body, headers)
+        time.sleep(0.3)
+        second.close()                                   # Excel gives up
+        assert _one_response(first)[0].startswith(b"HTTP/1.1 200")
+        first.close()
+        deadline = time.monotonic() + 10
+        while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert ran == ["check"], ran
+    said = [line for line in lines if c.ROLLOVER in line]
+    assert len(said) == 1 and "outcome=実行せず（接続切れ） status=-" in said[0], lines
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+
+
+def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_its_files(server, monkeypatch):
+    """A click already running when Excel leaves runs to its end (a write is not stopped
+    halfway), but its answer is lost: the log says so, and that it wrote a file."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "実行中に切断", fresh=True)
+    real, left = server_app.run_button, threading.Event()
+
+    def after_excel_left(entry, payload, place):
+        assert left.wait(30)
+        time.sleep(0.3)
+        return real(entry, payload, place)
+
+    monkeypatch.setattr(server_app, "run_button", after_excel_left)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
+                                            TimelyH11Protocol) as running_server:
+        click = _raw_click(running_server.port, "rollover", client_body(_payload(master)), headers)
+        time.sleep(0.5)
+        click.close()
+        left.set()
+        deadline = time.monotonic() + 60
+        while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert master.with_name(MASTER_NAME.replace("2023", "2024")).exists()
+    said = [line for line in lines if c.ROLLOVER in line]
+    assert len(said) == 1 and "outcome=応答できず（接続切れ） status=- result=完了 written=1 " in said[0], lines
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+
+
+def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
+    """TLS sent to the plain-HTTP port (a master whose URL says https), a header that is no
+    number: uvicorn answered 「Invalid HTTP request received.」 in English and logged that,
+    with no time, number or address. IT can now find the PC in the log by the number."""
+    for raw in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 100,
+                b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"):
+        sock = socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=10)
+        sock.sendall(raw)
+        head, body = _one_response(sock)
+        sock.close()
+        assert head.startswith(b"HTTP/1.1 400"), head
+        text = body.decode("utf-8")
+        number = re.search(r"受付番号 ([0-9a-f]{8})", text)
+        assert number and "読めません" in text, text
+        log = _log_once(server.log, f"request={number.group(1)}")
+        line = next(l for l in log.splitlines() if f"request={number.group(1)}" in l)
+        assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO request={number.group(1)} client=127\.0\.0\.1 "
+                            r"outcome=読めない要求 status=400 \d+ms", line), line
+    text = server.log.read_text(encoding="utf-8")
+    assert "Invalid HTTP request" not in text and not any(l.startswith("WARNING") for l in text.splitlines())
+
+
 def test_a_message_the_event_loop_repeats_is_written_once_a_minute_with_its_count():
     import logging
 
-    from renkei_xl.server.connections import OnceAMinute
+    from renkei_xl.server.log import OnceAMinute
 
     now = [0.0]
     gate = OnceAMinute(every=60, clock=lambda: now[0])
@@ -1734,9 +1960,57 @@ def test_a_message_the_event_loop_repeats_is_written_once_a_minute_with_its_coun
         now[0] = float(second)
         r = record()
         if gate.filter(r):
-            passed.append((second, r.getMessage()))
-    assert [s for s, _ in passed] == [0, 60, 120]
-    assert passed[1][1].endswith("(the same 59 more times in the last 60 s)")
+            passed.append((second, getattr(r, "repeats", None)))
+    assert passed == [(0, None), (60, 59), (120, 59)]
+
+
+@contextlib.contextmanager
+def _uvicorns_logging_as_served():
+    """uvicorn's and asyncio's loggers configured in this process as ``serve`` has uvicorn
+    configure them (server.log.uvicorn_log_config), and as they were afterwards."""
+    import logging
+    import logging.config
+
+    from renkei_xl.server.log import FORWARDED, uvicorn_log_config
+
+    saved = {name: (list(lg.handlers), lg.level, lg.propagate, list(lg.filters))
+             for name in FORWARDED for lg in [logging.getLogger(name)]}
+    logging.config.dictConfig(uvicorn_log_config())
+    try:
+        yield
+    finally:
+        for name, (handlers, level, propagate, filters) in saved.items():
+            lg = logging.getLogger(name)
+            lg.handlers[:], lg.filters[:] = handlers, filters
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+def test_a_flood_of_one_kind_of_event_loop_error_writes_a_bounded_log(tmp_path, configured_log):
+    """Stopping a server whose open files had run short: asyncio logged 26,185 tracebacks
+    (41 MB) in 11 s, one per pending accept retry, each naming its own TimerHandle, so the
+    repeat filter (keyed on the whole text) let every one through, into the request log.
+    One kind of record is now one line a minute, its traceback in the error log."""
+    import logging
+
+    records = configured_log(tmp_path / "error.log")
+    with _uvicorns_logging_as_served():
+        loop_log = logging.getLogger("asyncio")
+        for n in range(2000):
+            try:
+                raise ValueError("Invalid file descriptor: -1")
+            except ValueError:
+                loop_log.error(f"Exception in callback BaseSelectorEventLoop._start_serving(<function Server at "
+                               f"0x7f{n:08x}>, <socket.socket fd={n}>)\nhandle: <TimerHandle when={5512 + n / 7:.3f} "
+                               f"BaseSelectorEventLoop._start_serving()>", exc_info=True)
+        logging.getLogger("uvicorn.error").warning("Unsupported upgrade request.")
+    lines, traces = _split(records)
+    assert len(lines) == 2 and len(traces) == 1, lines
+    assert re.fullmatch(r'request=- client=- outcome=内部エラー source=asyncio text="Exception in callback '
+                        r'BaseSelectorEventLoop\._start_serving\(.*\)" error=ValueError', lines[0]), lines[0]
+    assert "handle:" not in lines[0] and "Invalid file descriptor" in traces[0]
+    assert lines[1] == 'request=- client=- outcome=未対応の切り替え要求 source=uvicorn.error text="Unsupported upgrade request."'
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 ERROR {lines[0]}") and LOG_LINE.fullmatch(f"2026-01-01 00:00:00 WARNING {lines[1]}")
 
 
 def test_a_folder_named_after_the_share_without_a_separator_is_another_share(tmp_path):

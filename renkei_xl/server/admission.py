@@ -14,8 +14,9 @@ One rule for unsaved edits (README「保存していない変更」): what a but
 file comes from the saved master; what it writes into the open workbook comes from the
 open workbook. So 配布用ファイル作成, 確定版を書き出し and 次年度のマスターを作成 are refused
 while the data the tool reads (設定, 指標, the municipality sheets, as read by the one
-contract reader) differs between the workbook sent and the file saved; 入力チェック,
-評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is.
+contract reader) differs between the workbook sent and the file saved, naming the sheets
+and both reasons it may differ (edits not saved, or a newer save by someone else);
+入力チェック, 評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is.
 """
 
 from __future__ import annotations
@@ -106,22 +107,70 @@ def _saved(place: Place, caption: str, master: Path, live) -> None:
         raise Refusal(422, f"保存されているマスター「{place.shown(master)}」を読めません。{exc}。", "マスターを読めない") from None
     try:
         sent = live.read()
-    except UserError as exc:   # the saved master reads: the open book's own unsaved edit is wrong
-        raise Refusal(422, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
-                            f"あり、その中に誤りがあります（{exc}）。直して上書き保存してから、もう一度ボタンを"
-                            "押してください。"), "未保存の変更") from None
+    except UserError as exc:   # the saved master reads: the open book's own content is wrong
+        raise Refusal(422, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックには、保存されている"
+                            f"マスターにない誤りがあります（{exc}）。ブックは変更していません。\n"
+                            f"・このブックで変更して、まだ保存していないとき: 直して上書き保存してから、もう一度ボタンを押して"
+                            f"ください。\n{_REOPEN}"), OUTCOME_DIFFERS) from None
     if _contents(saved) != _contents(sent):
-        raise Refusal(409, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックに保存されていない変更が"
-                            "あります（設定・指標・市町村のシート）。上書き保存してから、もう一度ボタンを押してください。"),
-                      "未保存の変更")
+        raise Refusal(409, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックの"
+                            f"{_sheets(_differing_sheets(saved, sent))}が、"
+                            f"保存されているマスター「{place.shown(master)}」と違います。ブックは変更していません。\n"
+                            f"・このブックで変更して、まだ保存していないとき: 上書き保存してから、もう一度ボタンを押して"
+                            f"ください。\n{_REOPEN}"), OUTCOME_DIFFERS)
     if saved_read is not None:
         place.keep_saved_read(master, saved_read)
     elif caption == c.EXPORT:
         place.sent_data = sent
 
 
+# The open book differs from the saved master for one of two reasons the payload cannot tell
+# apart (xlwings' VBA client sends neither Workbook.ReadOnly nor the save time of the copy
+# open): edits not saved yet, or a copy opened before someone else saved (opened read-only
+# while a colleague had it open). Saving is right for the first and overwrites the
+# colleague's work in the second, so staff are given both, each with its own step.
+_REOPEN = ("・このブックを開いた後に、ほかの人がマスターを保存したとき（読み取り専用で開いたときなど）: 上書き保存は"
+           "しないでください（ほかの人の変更が消えます）。このブックを閉じ、マスターを開き直してから、もう一度ボタンを"
+           "押してください。")
+OUTCOME_DIFFERS = "保存と違う"
+_SHEETS_NAMED = 3
+
+
+def _differing_sheets(saved, sent) -> list[str]:
+    """The sheets whose contract data (as the one reader reads it) differ, 設定 and 指標
+    first, then the municipality sheets in the saved master's order: staff who changed
+    nothing there learn from the names that the saved master is the newer one."""
+    out = []
+    if saved.settings != sent.settings:
+        out.append(c.SETTINGS)
+    if saved.indicators != sent.indicators:
+        out.append(c.INDICATORS)
+    a, b = _by_sheet(saved), _by_sheet(sent)
+    for name in [*a, *(n for n in b if n not in a)]:
+        if a.get(name) != b.get(name) and name not in out:
+            out.append(name)
+    return out
+
+
+def _by_sheet(data) -> dict[str, tuple[list, list]]:
+    out: dict[str, tuple[list, list]] = {}
+    for entry in data.entries:
+        out.setdefault(entry.sheet or entry.municipality, ([], []))[0].append(entry)
+    for finding in data.findings:
+        out.setdefault(finding.sheet, ([], []))[1].append(finding)
+    return out
+
+
 def _contents(data) -> tuple:
     return (data.settings, data.indicators, data.entries, data.findings)
+
+
+def _sheets(names: list[str]) -> str:
+    if not names:    # the same rows, in another order of sheets
+        return f"シート（{c.SETTINGS}・{c.INDICATORS}・市町村のシート）の内容"
+    shown = "」「".join(names[:_SHEETS_NAMED])
+    more = f"ほか {len(names) - _SHEETS_NAMED} シート" if len(names) > _SHEETS_NAMED else ""
+    return f"シート「{shown}」{more}"
 
 
 class remote_book:

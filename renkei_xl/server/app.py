@@ -13,6 +13,13 @@ What a request may be answered:
 - 500 and Japanese text with only a 受付番号: something unexpected failed; the traceback
   is in the error log under that number (renkei_xl.server.log), never in the answer.
 
+A click whose client has gone (Excel's timeout, Excel closed) while it waited for its turn
+is not run: nobody would see its message, and a file button would leave a file staff were
+never told of. One whose client goes while it runs is run to its end (a write stopped
+halfway is worse), and its log line says the answer was not delivered and how many files
+the click wrote: uvicorn drops an answer to a closed connection without a word, so the
+guard watches for the ASGI ``http.disconnect`` itself.
+
 Each request gets its own remote-engine App and Book: xlwings' remote engine keeps one
 "active book" per App and ``app.alert`` writes into it, so two clicks sharing xlwings'
 default App could swap their messages. The book is closed after the answer is built and
@@ -50,7 +57,10 @@ from .turns import BUSY, Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
 REQUEST_KEY = "renkei.request"      # scope: the request's number (受付番号), set by the guard
+GONE_KEY = "renkei.gone"            # scope: set (asyncio.Event) once the client has gone, after the body
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
+NOT_RUN = "実行せず（接続切れ）"      # outcome: the client left before the click's turn
+LOST = "応答できず（接続切れ）"        # outcome: the client left before the answer; result= says what ran
 
 USER_HEADER = "x-renkei-user"       # Application.UserName as UTF-16 hex (RenkeiServer.bas)
 CLIENT_HEADER = "x-renkei-client"   # the master carries RenkeiServer.bas' actions
@@ -88,14 +98,20 @@ def create_app(config: ServerConfig):
             body = request.scope.get("renkei.body", b"")
             request_id = request.scope.get(REQUEST_KEY) or secrets.token_hex(4)
             user = _user(request.headers.get(USER_HEADER, "")) or "-"
+            written: list = []
             try:
                 async with turns.turn():
+                    if await request.is_disconnected():      # gone while waiting: nobody to answer
+                        request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
+                        return PlainTextResponse("", status_code=204)
                     status, answer, outcome = await run_in_threadpool(
                         handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""))
+                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
+                        written)
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
-            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user}
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
+                                          "written": len(written) or None}
             if status == 200:
                 return JSONResponse(_numbered_refusal(answer, request_id))
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
@@ -167,11 +183,15 @@ class Guard:
         started = time.perf_counter()
         request_id = secrets.token_hex(4)
         scope = dict(scope, **{REQUEST_KEY: request_id})
-        record = {"status": 500, "sent": False}
+        record = {"status": 500, "sent": False, "lost": False}
 
         async def watched(message):
             if message["type"] == "http.response.start":
-                record["status"], record["sent"] = message["status"], True
+                gone = scope.get(GONE_KEY)
+                if gone is not None and gone.is_set():   # uvicorn drops it: the log must not say it was sent
+                    record["lost"] = True
+                else:
+                    record["status"], record["sent"] = message["status"], True
             await send(message)
 
         fields: dict = {}
@@ -185,6 +205,9 @@ class Guard:
         fields = {**fields, **scope.get(OUTCOME_KEY, {})}
         if "button" in fields:
             fields.pop("path", None)
+        written = fields.pop("written", None)
+        if record["lost"] and fields.get("outcome") != NOT_RUN:
+            fields.update(outcome=LOST, result=fields.get("outcome", "-"), written=written)
         client = (scope.get("client") or ("-",))[0]
         server_log.log.info("%s", server_log.request_line(
             request=request_id, client=client, status=record["status"] if record["sent"] else "-",
@@ -237,17 +260,39 @@ class Guard:
             if not message.get("more_body"):
                 break
         scope["renkei.body"] = b"".join(chunks)
+        await self._hand_over(scope, receive, send)
+        return {"path": path}
+
+    async def _hand_over(self, scope, receive, send) -> None:
+        """The app run on the body read, with the client's leaving watched: ``scope[GONE_KEY]``
+        is set once it has gone (``listen``)."""
+        gone = scope[GONE_KEY] = asyncio.Event()
         done = False
 
+        async def listen():
+            """Waits on the server's receive from the end of the body on, so that the guard
+            knows when the client has gone: before the click's turn (``replay``) and when
+            the answer is sent (``watched``). Waiting there also keeps uvicorn reading (it
+            stops past 64 KiB of unread body until asked), so a close is seen when it comes."""
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
         async def replay():
+            """The body (read before) once, then only the disconnect (starlette's
+            Request.is_disconnected asks it without waiting)."""
             nonlocal done
-            if not done:
+            if not done and not gone.is_set():
                 done = True
                 return {"type": "http.request", "body": b"", "more_body": False}
-            return await receive()
+            await gone.wait()
+            return {"type": "http.disconnect"}
 
-        await self.app(scope, replay, send)
-        return {"path": path}
+        listener = asyncio.ensure_future(listen())
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            listener.cancel()
 
     def _authorised(self, header: bytes) -> bool:
         value = header.strip()
@@ -272,9 +317,12 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 # ---------------------------------------------------------------------- one request
 
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
-           caption: str = "", sent_master: str = "", chart_sheets: str = "") -> tuple[int, object, str]:
+           caption: str = "", sent_master: str = "", chart_sheets: str = "",
+           written: Optional[list] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
-    ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions)."""
+    ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
+    ``written``: the files the click replaces are appended to it (the log says so when
+    its answer is lost)."""
     request_id = request_id or secrets.token_hex(4)
     try:
         payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets)
@@ -284,10 +332,11 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
     place, folder, payload = payload
-    from ..safety import confined
+    from ..safety import confined, noting_replaced
 
     try:
-        with confined(folder):      # every write of this click lands in its folder, or nowhere
+        # every write of this click lands in its folder, or nowhere
+        with confined(folder), noting_replaced(written if written is not None else []):
             answer = run_button(entry, payload, place)
     except ClientCannotReplay as exc:
         return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "

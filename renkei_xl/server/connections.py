@@ -1,4 +1,5 @@
-"""How long a connection may take, and what the server says when the machine runs short.
+"""How long a connection may take, how many a worker keeps, and what the server says when
+the machine runs short.
 
 A municipal LAN holds PCs that open connections and send nothing (a broken client, a
 scanner, someone trying): uvicorn keeps such a connection until the peer closes it, each
@@ -6,11 +7,26 @@ one an open file. About a thousand of them (the default limit of open files) sto
 click, and asyncio's accept loop then wrote a traceback per attempt to the request log
 (hundreds of megabytes in a minute). So:
 
-- a connection must send its request line and headers within ``HEADER_SECONDS``, and a
-  request its body within ``BODY_SECONDS`` (renkei_xl.server.app.Guard), or it is closed;
+- a connection must send its request line and headers within ``HEADER_SECONDS`` of opening
+  and of each answer on it (kept alive), and a request its body within ``BODY_SECONDS``
+  (renkei_xl.server.app.Guard), or it is closed. uvicorn's own keep-alive timer is no bound:
+  the first byte of a next request switches it off, and nothing replaced it, so one byte
+  after an answer held a connection for good;
+- a worker keeps at most ``connection_limit()`` connections (below its open-files limit and
+  below the 512 sockets of the selector Windows runs workers on); past it, the connection
+  that has waited longest for a request head is closed, so a flood of idle connections
+  cannot keep a click out (nginx reuses its idle keep-alive connections the same way);
 - the soft limit of open files is raised to the hard one at start (POSIX);
+- a request uvicorn cannot read (TLS to plain HTTP, a broken header) is answered in
+  Japanese with a number and logged as one request line (server.log), not uvicorn's
+  English line without time or address;
 - a message the event loop repeats (accept failing while files are short) is written once
-  a minute with the count of the repeats, so the request log stays one line per request.
+  a minute with the count of the repeats (server.log.OnceAMinute).
+
+uvicorn's ``limit_concurrency`` is not used: it bounds nothing at accept (every connection
+still takes its file), counts idle connections with requests, and answers a click past it
+with an English 503 that staff would see, while the clicks themselves are already bounded
+in Japanese by their turns (server.turns).
 
 A reverse proxy in front (docs/staff-setup.md) absorbs slow clients as well.
 """
@@ -18,41 +34,29 @@ A reverse proxy in front (docs/staff-setup.md) absorbs slow clients as well.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+from functools import lru_cache
+from typing import Optional
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 HEADER_SECONDS = 10.0     # a click's request line and headers are a few hundred bytes
 BODY_SECONDS = 60.0       # the largest body accepted (32 MB) over a slow office link
-REPEAT_SECONDS = 60.0
+# Connections one worker keeps: far above an office's clicks at once (each click is one
+# connection, kept 5 s after its answer), below 512 (the sockets select() takes on
+# Windows, where workers run on a selector loop).
+MAX_CONNECTIONS = 256
+# Open files a worker keeps for everything but connections: the listening socket, logs,
+# Python's own, and what a click opens (the master, its backup, a zip being written).
+FILES_FOR_WORK = 64
+MIN_CONNECTIONS = 16
 
-
-class TimelyH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, closing a connection that has not sent a whole request
-    head within ``header_seconds`` of opening (or of its last answer, when kept alive)."""
-
-    header_seconds = HEADER_SECONDS
-
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._head_timer = self.loop.call_later(self.header_seconds, self._no_request)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.cycle is not None and self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def connection_lost(self, exc) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-        super().connection_lost(exc)
-
-    def _no_request(self) -> None:
-        self._head_timer = None
-        if self.cycle is None and not self.transport.is_closing():
-            self.transport.close()
+UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした（HTTP の要求の形ではありません。受付番号 {request_id}）。"
+                      "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
+UNREADABLE_OUTCOME = "読めない要求"
+LIMIT_REACHED = "connection limit %d reached: closed the connection that waited longest for a request"
 
 
 def raise_open_files_limit() -> None:
@@ -69,26 +73,108 @@ def raise_open_files_limit() -> None:
             pass
 
 
-class OnceAMinute(logging.Filter):
-    """Lets a message through once per ``every`` seconds; the next one it lets through says
-    how many it held back. For the event loop's own logger: ``socket.accept() out of system
-    resource`` comes once per connection attempt while open files are short."""
+@lru_cache(maxsize=1)
+def connection_limit() -> int:
+    """Connections a worker keeps: MAX_CONNECTIONS, or fewer where the open-files limit
+    (after ``raise_open_files_limit``) would not leave FILES_FOR_WORK beside them."""
+    try:
+        import resource
+    except ImportError:      # Windows: no such limit; MAX_CONNECTIONS keeps under select()'s 512
+        return MAX_CONNECTIONS
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(MIN_CONNECTIONS, min(MAX_CONNECTIONS, soft - FILES_FOR_WORK))
 
-    def __init__(self, every: float = REPEAT_SECONDS, clock=time.monotonic):
-        super().__init__()
-        self.every, self.clock = every, clock
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        key = str(record.msg)
-        now = self.clock()
-        last = self._last.get(key)
-        if last is not None and now - last < self.every:
-            self._held[key] = self._held.get(key, 0) + 1
-            return False
-        self._last[key] = now
-        held = self._held.pop(key, 0)
-        if held:
-            record.msg = f"{record.msg} (the same {held} more times in the last {self.every:g} s)"
-        return True
+class TimelyH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection that has not sent a whole request
+    head within ``header_seconds`` of opening (or of its last answer, when kept alive), and
+    keeping at most ``max_connections`` in its worker (None: ``connection_limit()``)."""
+
+    header_seconds = HEADER_SECONDS
+    max_connections: Optional[int] = None
+
+    _head_timer = None
+    _armed_for = None          # the request cycle the head timer was set after (None: none yet)
+    _waiting_since = 0.0
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+        self._make_room()
+
+    def on_response_complete(self) -> None:
+        """After each answer on a kept-alive connection the next head is awaited anew. Set
+        before uvicorn's own step, which may start a request already received (pipelined):
+        ``handle_events`` then takes the timer off again."""
+        if not self.transport.is_closing():
+            self._arm_head_timer()
+        super().on_response_complete()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self._head_timer is not None and self.cycle is not self._armed_for:   # a new request's head
+            self._cancel_head_timer()
+
+    def connection_lost(self, exc) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 cannot parse: uvicorn answered ``Invalid HTTP request received.`` in
+        English and logged it without time, number or address. Answered here in Japanese
+        with a number, and logged as the request line of that number (server.log); the
+        answer and the close are uvicorn's own steps."""
+        from . import log as server_log
+        from .refusals import TEXT
+
+        request_id = secrets.token_hex(4)
+        body = UNREADABLE_REQUEST.format(request_id=request_id).encode("utf-8")
+        headers = [(b"content-type", TEXT.encode("ascii")), (b"content-length", str(len(body)).encode("ascii")),
+                   (b"connection", b"close")]
+        try:
+            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                          h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+        except h11.LocalProtocolError:       # h11 cannot answer in this state: nothing sent
+            status: int | str = "-"
+        else:
+            status = 400
+        self.transport.close()
+        server_log.log.info("%s", server_log.request_line(
+            request=request_id, client=(self.client or ("-",))[0], outcome=UNREADABLE_OUTCOME, status=status,
+            millis=(time.monotonic() - self._waiting_since) * 1000))
+
+    # ------------------------------------------------------------------ the head timer
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._armed_for = self.cycle
+        self._waiting_since = time.monotonic()
+        self._head_timer = self.loop.call_later(self.header_seconds, self._no_request)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _no_request(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    # ------------------------------------------------------------ connections kept
+
+    def _make_room(self) -> None:
+        """Past the limit, the connection that has waited longest for a request head is
+        closed (this one, when every other is in the middle of a request)."""
+        limit = self.max_connections or connection_limit()
+        if len(self.connections) <= limit:
+            return
+        waiting = [p for p in self.connections
+                   if isinstance(p, TimelyH11Protocol) and p._head_timer is not None and not p.transport.is_closing()]
+        oldest = min(waiting, key=lambda p: p._waiting_since, default=self)
+        oldest._cancel_head_timer()
+        oldest.transport.close()
+        logging.getLogger("uvicorn.error").warning(LIMIT_REACHED, limit)

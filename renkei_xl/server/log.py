@@ -7,13 +7,20 @@ whoever sent the request, and a raw CR or LF in it would start a line of its own
 splits into fields one way only. What an unauthenticated request sent (its path, its
 headers) is not written at all; the key never is. No workbook content is written: a
 button's title, the Excel user name, the outcome and the duration.
+
+uvicorn's and asyncio's own records come to the same log (``uvicorn_log_config``, the
+dictConfig uvicorn applies in each process): one escaped line each, with the time and a
+Japanese outcome; their tracebacks go to the error log, and a kind of record that repeats
+is written once a minute with its count (``OnceAMinute``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Optional
@@ -53,12 +60,15 @@ def line(**fields: object) -> str:
 
 def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
                  button: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
+                 result: Optional[str] = None, written: Optional[int] = None,
                  answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
     """``answered``, ``error``, ``text``: a client's report that Excel failed to replay the
     answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas).
-    ``status`` "-": nothing was sent (the client went away first)."""
+    ``status`` "-": nothing was sent (the client went away first); then ``result`` is what
+    the click did all the same and ``written`` how many files it wrote in the folder."""
     return line(request=request, client=client or "-", button=button, path=path, user=user,
-                outcome=outcome, status=status, answered=answered, error=error, text=text) + f" {millis:.0f}ms"
+                outcome=outcome, status=status, result=result, written=written,
+                answered=answered, error=error, text=text) + f" {millis:.0f}ms"
 
 
 def default_error_log() -> Path:
@@ -153,3 +163,105 @@ def error(request_id: str, title: str) -> None:
     error log (the request line says outcome=エラー with the same number)."""
     log.error("%s\n%s", line(request=request_id, button=title), traceback.format_exc().rstrip(),
               extra={"traceback": True})
+
+
+# ------------------------------------------------------- uvicorn's and asyncio's records
+
+REPEAT_SECONDS = 60.0
+FORWARDED = ("uvicorn", "uvicorn.error", "asyncio")
+# Digits and addresses in a message that say which instance, not which kind: a timer's
+# ``when=5512.731``, a socket's ``fd=12``, an object's ``at 0x7f3a…``.
+_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")
+# uvicorn's records the server writes a line of its own for (connections.TimelyH11Protocol
+# answers an unreadable request and logs it under its number).
+WRITTEN_ELSEWHERE = frozenset({"Invalid HTTP request received."})
+# What IT reads for the records met so far (first words of the message); others by level.
+OUTCOMES = (("socket.accept() out of system resource", "接続を受けられない（開けるファイルの上限）"),
+            ("connection limit", "接続数の上限"),
+            ("Unsupported upgrade request", "未対応の切り替え要求"),
+            ("No supported WebSocket library", "未対応の切り替え要求"),
+            ("Exception in callback", "内部エラー"),
+            ("Exception in ASGI application", "内部エラー"),
+            ("Task exception was never retrieved", "内部エラー"))
+BY_LEVEL = {logging.INFO: "情報", logging.WARNING: "警告", logging.ERROR: "エラー", logging.CRITICAL: "エラー"}
+
+
+def kind(record: logging.LogRecord) -> tuple[str, str, str]:
+    """What stays the same across repeats of one kind of record: the logger, the exception
+    type, and the first line of the message template with its digits and addresses taken
+    out (asyncio formats each record itself, ``handle: <TimerHandle when=…>`` included)."""
+    exc_type = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+    first = str(record.msg).split("\n", 1)[0]
+    return record.name, exc_type, _VOLATILE.sub("#", first)
+
+
+class OnceAMinute(logging.Filter):
+    """Lets one record of a kind (``kind``) through per ``every`` seconds; the next one it
+    lets through carries ``repeats``, how many it held back. A flood of one kind (accept
+    failing while files are short, thousands of accept retries failing at a stop) is so a
+    line a minute, whatever each record says of its own instance."""
+
+    def __init__(self, every: float = REPEAT_SECONDS, clock=time.monotonic):
+        super().__init__()
+        self.every, self.clock = every, clock
+        self._last: dict[tuple, float] = {}
+        self._held: dict[tuple, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = kind(record)
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.every:
+            self._held[key] = self._held.get(key, 0) + 1
+            return False
+        if len(self._last) > 1000:          # kinds seen long ago: forgotten, so the maps stay small
+            self._last = {k: t for k, t in self._last.items() if now - t < self.every}
+            self._held = {k: n for k, n in self._held.items() if k in self._last}
+        self._last[key] = now
+        record.repeats = self._held.pop(key, 0) or None
+        return True
+
+
+class Forwarded(logging.Handler):
+    """uvicorn's and asyncio's records as lines of the request log: ``request=-``, a Japanese
+    outcome, where it came from, its first line and the exception's type; the traceback to
+    the error log. Their own handlers wrote them without time, and asyncio's tracebacks
+    into the request log. These records name no connection (``client=-``): the one that
+    would, a request uvicorn cannot read, is written by the protocol as a request line
+    with its address (connections.TimelyH11Protocol.send_400_response)."""
+
+    def __init__(self, level: int = logging.NOTSET):
+        super().__init__(level)
+        self.addFilter(lambda record: not (isinstance(record.msg, str) and record.msg in WRITTEN_ELSEWHERE))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            first = record.getMessage().split("\n", 1)[0].strip()
+            exc = record.exc_info[1] if record.exc_info else None
+            fields = dict(request="-", client="-", outcome=_outcome(record, first),
+                          source=record.name, text=first[:300], error=type(exc).__name__ if exc is not None else None,
+                          repeats=getattr(record, "repeats", None))
+            log.log(record.levelno, "%s", line(**fields))
+            if record.exc_info:
+                trace = logging.Formatter().formatException(record.exc_info)
+                log.error("%s\n%s", line(request="-", source=record.name, text=first[:300]), trace,
+                          extra={"traceback": True})
+        except Exception:
+            self.handleError(record)
+
+
+def _outcome(record: logging.LogRecord, first: str) -> str:
+    for start, outcome in OUTCOMES:
+        if first.startswith(start):
+            return outcome
+    return BY_LEVEL.get(record.levelno, "記録")
+
+
+def uvicorn_log_config() -> dict:
+    """uvicorn's ``log_config``: its loggers and asyncio's to ``Forwarded`` through one
+    ``OnceAMinute``. uvicorn applies it in every process it starts (workers included)."""
+    return {"version": 1, "disable_existing_loggers": False,
+            "filters": {"repeats": {"()": f"{__name__}.OnceAMinute"}},
+            "handlers": {"forwarded": {"()": f"{__name__}.Forwarded", "filters": ["repeats"]}},
+            "loggers": {name: {"handlers": ["forwarded"], "level": "WARNING", "propagate": False}
+                        for name in FORWARDED}}

@@ -2,7 +2,8 @@
 
 uvicorn's access log is off (it would write the request line as sent: an unauthenticated
 path, a key in it); our one line per request says number, client, button, user, outcome
-and duration (renkei_xl.server.log), tracebacks go to the error log file only.
+and duration (renkei_xl.server.log), tracebacks go to the error log file only. uvicorn's
+and asyncio's own records are lines of the same log (``log_config``: server.log.uvicorn_log_config).
 
 A worker that cannot start stops the whole server: it leaves a mark for the parent and
 asks it to stop (uvicorn's supervisor would otherwise start it again, forever on older
@@ -48,12 +49,13 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     scheme = "https" if ssl_certfile else "http"
     log.info("renkei-xl server on %s://%s:%d work folder %s%s, %d worker(s), error log %s", scheme, host, port,
              config.workdir, f" ({config.share})" if config.share else "", workers, config.error_log)
-    from .connections import OnceAMinute, TimelyH11Protocol, raise_open_files_limit
+    from .connections import TimelyH11Protocol, raise_open_files_limit
+    from .log import uvicorn_log_config
 
     raise_open_files_limit()
-    logging.getLogger("asyncio").addFilter(OnceAMinute())
-    options = dict(host=host, port=port, access_log=False, log_level="warning", server_header=False,
-                   date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, http=TimelyH11Protocol)
+    options = dict(host=host, port=port, access_log=False, log_level="warning", log_config=uvicorn_log_config(),
+                   server_header=False, date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                   http=TimelyH11Protocol)
     if workers <= 1:
         from .app import create_app
 
@@ -82,11 +84,8 @@ def app_from_env():
         from .app import create_app
         from .config import load_key
 
-        from .connections import OnceAMinute
-
         error_log = Path(settings["error_log"]) if settings.get("error_log") else None
         configure_logging(error_log)
-        logging.getLogger("asyncio").addFilter(OnceAMinute())   # a process of its own: its own filter
         return create_app(ServerConfig(Path(settings["workdir"]), load_key(settings["key_file"]),
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))
