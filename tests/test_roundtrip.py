@@ -165,3 +165,25 @@ def test_parts_openpyxl_would_drop_are_kept_in_place(staff_master):
     assert load_workbook(path, keep_vba=True)[c.LIST]["H4"].value == "－"
     result, written = recalc_file(path)
     assert part(path, memo) == before
+
+
+@pytest.mark.parametrize("written", ["a\rb", "a\r\nb", "_x0041_", "x_x000D_y", "_x005F_", "__x0041__", "bell\x07",
+                                     "line\nfeed"])
+def test_a_text_the_tool_writes_reads_back_as_written(tmp_path, written):
+    """A cell's text is ST_Xstring: a reader decodes 「_x0041_」 to 「A」 and XML's end-of-line
+    rule turns a carriage return into a line feed. Written as it was, a 実施状況 holding
+    either read back otherwise, and collect then took a returned file's untouched cell for
+    an edit (「マスターの値のまま」). Written as Excel writes them (_x005F_, _x000D_), each
+    reads back as written, through the reader both faces share."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.grids import Grids
+    from renkei_xl.workbook.session import write_planned
+
+    master = init_master(tmp_path / "m.xlsx", sample="fy2023")
+    write_planned(master, lambda fs: (WritePlan(cells=[CellEdit("小樽市", 60, 12, written)]), None))
+    with Package(master) as pkg:
+        grids = Grids(pkg, ["小樽市"])
+        rows = [list(r) for r in grids.rows("小樽市")]
+        grids.close()
+    assert rows[59][11] == written

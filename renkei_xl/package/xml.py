@@ -117,6 +117,22 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# A cell's text as Excel writes it (ST_Xstring): a carriage return as _x000D_ (a literal one
+# would come back as a line feed, XML's end-of-line rule) and a text that itself reads like
+# an escape, 「_x0041_」, with its underscore escaped (_x005F_), or a reader would decode it.
+_XSTRING_CONTROL = re.compile("[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
+_LOOKS_ESCAPED = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def cell_text(text: str) -> str:
+    """``escape`` for the text of a cell, which readers decode (Excel, python-calamine)."""
+    if "_x" in text:
+        text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    if not text.isprintable():
+        text = _XSTRING_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def attr(text: str) -> str:
     return escape(str(text)).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
 
