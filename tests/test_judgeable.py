@@ -128,6 +128,9 @@ CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "
     ("40-4", {"target": "70"}, "target-unit", "H8"),
     ("28-1", {"target": "12件"}, "target-unit", "H8"),     # 参加市町村数 counts municipalities
     ("04-1", {"target": "20%"}, "target-unit", "H8"),      # the sheets count 件 (4.)
+    ("04-1", {"target": "－"}, "missing-field", "H8"),     # 「目標値がありません」 with no finding (9.)
+    ("04-1", {"target": "（未集計）"}, "missing-field", "H8"),
+    ("23-1", {"target": "未実施"}, "target-negative", "H8"),   # 「未実施」 met 「未実施」 as ×
 ])
 def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023, full, baseline, ind_id, changes,
                                                                         kind, cell):
@@ -328,8 +331,10 @@ def test_units_of_one_family_add_up_in_a_sum(fy2023, full):
 def test_units_that_do_not_add_up_are_named_on_the_municipal_cells(fy2023, full, values, named):
     """A sum whose target gives no unit (－) takes any unit, but not two that count different
     things: the rows whose unit most rows do not share are named on their own cells (it was
-    指標's 集計方法 cell, which nobody needs to change), and the row is －."""
-    result = recalculate(fy2023.settings, _target(fy2023, "－"), _sum_rows(full, values))
+    指標's 集計方法 cell, which nobody needs to change), and the row is －. (A 基本KPI row: on a
+    judged row 「－」 is itself an error, the row has no target to be judged by.)"""
+    indicators = [i._replace(is_kpi=True) if i.id == "04-1" else i for i in _target(fy2023, "－")]
+    result = recalculate(fy2023.settings, indicators, _sum_rows(full, values))
     found = _errors(result)
     assert sorted((f.type, f.place) for f in found) == sorted(("units-differ", p) for p in named), found
     assert "件: 札幌市" in found[0].message and "人: 小樽市" in found[0].message
@@ -357,3 +362,109 @@ def test_a_value_message_names_its_column(fy2023, full, value, message):
     found = [f for f in validate(fy2023.settings, list(fy2023.indicators), _sum_rows(full, {"小樽市": value}))
              if f.place == "小樽市!E5"]
     assert [f.message for f in found] == [message]
+
+
+# ------------------------------------------ 9. state words: judged, or a finding, never a silent －
+
+def _unsaid(result):
+    """The － rows with neither an error finding of their own nor a documented reason (基本KPI,
+    参考): each would shrink the 達成割合 without a word."""
+    from renkei_xl.core.choices import RULE_REFERENCE
+
+    said = {f.indicator_id for f in result.findings if f.is_error}
+    return {ind.id: result.evaluations[ind.id].reason for ind in result.indicators
+            if result.evaluations[ind.id].symbol == NOT_EVALUABLE
+            and not ind.is_kpi and ind.rule != RULE_REFERENCE and ind.id not in said}
+
+
+# Targets a row may have (every word of the 状態 dropdown, and the other shapes of 目標値),
+# under the three 集計方法 where a state word is reported: every municipality's cell (状態),
+# the central city's (中心市のみ), 指標's 実績値（手入力） (手入力).
+def _swept_targets():
+    from renkei_xl.core.contract import STATE_CHOICES
+
+    return (*STATE_CHOICES, "毎年度", "改善", "各１回（毎年度）", "各１回以上（毎年度）", "20件（毎年度）",
+            "１回（毎年度）", "2025年度まで", "2023年度まで", "全市町村（毎年度）")
+
+
+def _sweep(fy2023, full):
+    """FY2023 with one more indicator per (集計方法, target, actual): its feeding cells all hold
+    the actual word (from the 状態 dropdown, or a number)."""
+    from renkei_xl.core.contract import STATE_CHOICES
+
+    central = fy2023.settings.central.name
+    model = next(i for i in fy2023.indicators if i.id == "22-1")
+    indicators, entries, cases = list(fy2023.indicators), list(full), {}
+    actuals = (*STATE_CHOICES, "改善", "各１回", "3")
+    for m, method in enumerate(("状態", "中心市のみ", "手入力")):
+        for t, target in enumerate(_swept_targets()):
+            for a, actual in enumerate(actuals):
+                ind_id = f"S{m}-{t:02d}-{a:02d}"
+                row = 100 + len(cases)
+                cells = {"id": f"A{row}", "target": f"H{row}", "baseline": f"G{row}", "method": f"I{row}",
+                         "rule": f"J{row}", "actual_manual": f"K{row}"}
+                indicators.append(model._replace(id=ind_id, target=target, method=method, row=row, cells=cells,
+                                                 actual_manual=actual if method == "手入力" else ""))
+                for muni in fy2023.settings.names if method == "状態" else (central,) if method == "中心市のみ" else ():
+                    entries.append(Entry(muni, ind_id, actual, sheet=muni, cells={"value": f"E{row}"}))
+                cases[ind_id] = (method, target, actual, row)
+    return indicators, entries, cases
+
+
+@pytest.fixture(scope="module")
+def swept(fy2023, full):
+    indicators, entries, cases = _sweep(fy2023, full)
+    return recalculate(fy2023.settings, indicators, entries), cases
+
+
+def test_no_row_is_left_out_without_a_word_whatever_state_word_answers_whatever_target(swept, baseline):
+    """A state word from the input file's own dropdown against any target: the row is judged
+    (◎ □ × ―), or － with an error finding on the cell to fix, counted out of the 達成割合 as
+    any input error. Before, 「維持」 for 「維持・改善」 or 「常時」 was － with no finding and
+    the 達成割合 shrank silently (1／1 = 100%)."""
+    result, cases = swept
+    assert _unsaid(baseline) == {}
+    assert _unsaid(result) == {}
+    out = [i for i in cases if result.evaluations[i].symbol == NOT_EVALUABLE]
+    assert all("入力エラー" in result.evaluations[i].reason for i in out)
+    assert result.summary.left_out == len(out)
+
+
+@pytest.mark.parametrize("target, actual, symbol, kind", [
+    ("維持・改善", "維持", ACHIEVED, None), ("維持・改善", "改善", ACHIEVED, None),
+    ("維持・改善", "維持・改善", ACHIEVED, None), ("維持", "維持・改善", ACHIEVED, None), ("常時", "常時", ACHIEVED, None),
+    ("毎年度", "実施", ACHIEVED, None), ("各１回以上（毎年度）", "各１回", ACHIEVED, None),
+    ("維持", "未実施", "×", None), ("常時", "実施なし", "×", None), ("2023年度まで", "未構築", "×", None),
+    ("2025年度まで", "策定", ACHIEVED, None),
+    ("維持", "常時", NOT_EVALUABLE, "state-unanswered"), ("常時", "維持", NOT_EVALUABLE, "state-unanswered"),
+    ("開設", "維持", NOT_EVALUABLE, "state-unanswered"), ("維持・改善", "常時", NOT_EVALUABLE, "state-unanswered"),
+    ("維持", "3", NOT_EVALUABLE, "not-a-state"), ("2025年度まで", "維持", NOT_EVALUABLE, "deadline-unanswered"),
+    ("2025年度まで", "3", NOT_EVALUABLE, {"状態": "not-a-state", "中心市のみ": "deadline-unanswered",
+                                         "手入力": "deadline-unanswered"}),
+])
+def test_a_state_word_is_judged_where_its_meaning_is_clear(swept, target, actual, symbol, kind):
+    """SPEC 3: ◎ when the actual reports the target's state, 「維持・改善」 met by 維持 or 改善, a
+    deadline by a completion; × for a negative word; a word that says neither is an error on
+    each cell that reported it (every municipality's under 状態, 実績値（手入力） under 手入力).
+    「維持」 for 「2025年度まで」 was ◎: keeping a thing says nothing of finishing it."""
+    result, cases = swept
+    for ind_id in (i for i, case in cases.items() if case[1:3] == (target, actual)):
+        method, row = cases[ind_id][0], cases[ind_id][3]
+        assert result.evaluations[ind_id].symbol == symbol, (cases[ind_id], result.evaluations[ind_id])
+        found = [f for f in result.findings if f.indicator_id == ind_id and f.is_error]
+        cell = f"K{row}" if method == "手入力" else f"E{row}"
+        expected = kind[method] if isinstance(kind, dict) else kind
+        assert {(f.type, f.cell) for f in found} == ({(expected, cell)} if kind else set()), found
+
+
+def test_a_word_that_cannot_answer_a_numeric_target_is_named_where_it_was_typed(swept):
+    """「維持」 typed for 「20件（毎年度）」: the central city's cell (or 実績値（手入力）) holds no
+    number; under 状態 the 目標値 is what cannot be right (the cells hold state words)."""
+    result, cases = swept
+    for ind_id in (i for i, case in cases.items() if case[1:3] == ("20件（毎年度）", "維持")):
+        method, row = cases[ind_id][0], cases[ind_id][3]
+        found = {(f.type, f.place) for f in result.findings if f.indicator_id == ind_id and f.is_error}
+        expected = {"状態": ("target-not-a-number", f"指標!H{row}"), "手入力": ("not-a-number", f"指標!K{row}"),
+                    "中心市のみ": ("not-a-number", f"札幌市!E{row}")}[method]
+        assert found == {expected}, (method, found)
+        assert result.evaluations[ind_id].symbol == NOT_EVALUABLE

@@ -28,7 +28,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, fee
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .rules import unjudgeable
+from .rules import unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
@@ -249,6 +249,8 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
                                       label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
     elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
         _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out, "実績値（手入力）")
+    if actual is not None and not out and _manual_feeds(ind):
+        _unanswered(ind, actual, sheet, ind.cell("actual_manual"), "実績値（手入力）", out)
     if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     if rates_others(ind) and ind.actual_manual.strip():
@@ -380,14 +382,15 @@ def _unused_entry(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Findi
 
 def _rules_numbers(known: dict[str, Indicator]) -> dict[str, tuple[Indicator, Optional[int]]]:
     """指標ID → (indicator, a number for what ``entry_value_findings`` reads of it: 集計方法,
-    目標値 and 基準値), None when they are not all text. With a row's 実績値 and 分母 that
-    decides the findings; where the row is only goes into their texts. A number, not the
-    three texts, so that a row's key hashes without reading them (~0.025 s at 20,000 × 12)."""
-    numbers: dict[tuple[str, str, str], int] = {}
+    目標値, 基準値, 評価方法 and 基本KPI, which say whether a 実績値 answers the target), None
+    when the first four are not all text. With a row's 実績値 and 分母 that decides the
+    findings; where the row is only goes into their texts. A number, not the texts, so that
+    a row's key hashes without reading them (~0.025 s at 20,000 × 12)."""
+    numbers: dict[tuple[str, str, str, str, bool], int] = {}
     out: dict[str, tuple[Indicator, Optional[int]]] = {}
     for ind_id, ind in known.items():
-        key = (ind.method, ind.target, ind.baseline)
-        text = type(key[0]) is type(key[1]) is type(key[2]) is str
+        key = (ind.method, ind.target, ind.baseline, ind.rule, ind.is_kpi)
+        text = type(key[0]) is type(key[1]) is type(key[2]) is type(key[3]) is str
         out[ind_id] = (ind, numbers.setdefault(key, len(numbers)) if text else None)
     return out
 
@@ -432,6 +435,7 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
         return out
     if method.reporters == NOBODY:
         return out
+    before = len(out)
     if method.numeric:
         _check_number(ind, e, value, sheet, out)
     elif method.state and value.kind != STATUS:
@@ -443,7 +447,17 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
                                     joined="".join(value.core.split())))
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
+    if len(out) == before and not method.numeric:   # a numeric method's own checks say it all
+        _unanswered(ind, value, sheet, e.cell("value"), "実績値", out)
     return out
+
+
+def _unanswered(ind: Indicator, value: Value, sheet: str, cell: str, label: str, out: list[Finding]) -> None:
+    """A value the row's target cannot judge (rules.unanswered: 「常時」 for 「維持」, 「実施」
+    for 「20件」), as an error on its cell: the row is then －（入力エラー）, never － unsaid."""
+    found = unanswered(ind, value, sheet, cell, label)
+    if found is not None:
+        out.append(found)
 
 
 def _denominator_checked(e: Entry, den: Value, sheet: str, out: list[Finding]) -> bool:
