@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from renkei_xl.core.findings import MISSING_SHEET
-from renkei_xl.core.model import ACHIEVED, NOT_EVALUABLE, Entry
+from renkei_xl.core.model import ACHIEVED, NEARLY, NOT_EVALUABLE, Entry
 from renkei_xl.core.pipeline import _reported_by, recalculate
 
 META = "01-1"
@@ -131,6 +131,8 @@ CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "
     ("04-1", {"target": "－"}, "missing-field", "H8"),     # 「目標値がありません」 with no finding (9.)
     ("04-1", {"target": "（未集計）"}, "missing-field", "H8"),
     ("23-1", {"target": "未実施"}, "target-negative", "H8"),   # 「未実施」 met 「未実施」 as ×
+    ("04-1", {"baseline": "1億円（2017年度）"}, "unit-mismatch", "G8"),   # judged ◎ at a progress of 100%
+    ("04-1", {"baseline": "30件", "target": "▲10件"}, "target-no-ratio", "H8"),   # progress, unasked
 ])
 def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023, full, baseline, ind_id, changes,
                                                                         kind, cell):
@@ -156,11 +158,15 @@ def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023,
 
 def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
     """The rules are not stricter than judging needs: a 比率 target in %, a 合計 target in the
-    sheets' unit, a reduction target with a numeric baseline (progress), 全市町村."""
+    sheets' unit, a reduction target with a numeric baseline and 進捗率, 全市町村, a 基準値
+    without a unit or of the target's family (人 and 名)."""
     from renkei_xl.core.validate import validate
 
     for ind_id, changes in [("40-4", {"target": "70%"}), ("04-1", {"target": "25件"}),
-                            ("04-1", {"target": "10件", "baseline": "30件"}), ("28-1", {"target": "全市町村"})]:
+                            ("04-1", {"target": "10件", "baseline": "30件", "rule": "進捗率"}),
+                            ("04-1", {"target": "10件", "baseline": "30件", "rule": "比率"}),
+                            ("04-1", {"baseline": "15"}), ("03-1", {"baseline": "2,000人"}),
+                            ("28-1", {"target": "全市町村"})]:
         indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
         entries = _as_typed(full)
         assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)
@@ -468,3 +474,33 @@ def test_a_word_that_cannot_answer_a_numeric_target_is_named_where_it_was_typed(
                     "中心市のみ": ("not-a-number", f"札幌市!E{row}")}[method]
         assert found == {expected}, (method, found)
         assert result.evaluations[ind_id].symbol == NOT_EVALUABLE
+
+
+# ------------------------------------------- 10. a rule the numbers leave open is said, not guessed
+
+@pytest.mark.parametrize("changes, warned", [
+    ({"baseline": "30件（2017年度）", "target": "20件（毎年度）"}, True),
+    ({"baseline": "30件（2017年度）", "target": "20件（毎年度）", "rule": "比率"}, False),
+    ({"baseline": "30件（2017年度）", "target": "20件（毎年度）", "rule": "進捗率"}, False),
+    ({"baseline": "10件（2017年度）", "target": "20件（毎年度）"}, False),
+    ({"baseline": "20件（2017年度）", "target": "20件（毎年度）"}, False),
+])
+def test_a_target_below_its_baseline_is_judged_by_ratio_with_a_warning_on_its_rule(fy2023, full, baseline, changes,
+                                                                                 warned):
+    """評価方法 blank, 目標値 below 基準値: the ratio SPEC gives a numeric target, and a 警告 on the
+    評価方法 cell naming the rule used, why it may be the other, and how to choose (it was 進捗率
+    with no word). The row is judged, not left out; choosing either rule silences it."""
+    from renkei_xl.core.validate import validate
+
+    indicators = [i._replace(cells=CELLS, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
+    entries = _as_typed(full)
+    found = [f for f in validate(fy2023.settings, indicators, entries) if f.indicator_id == "04-1"]
+    expected = [("rule-inferred", "警告", "指標", "J8")] if warned else []
+    assert [(f.type, f.severity, f.sheet, f.cell) for f in found] == expected, found
+    if warned:
+        assert "比率" in found[0].message and "「20件」" in found[0].message and "「30件」" in found[0].message
+        assert "「比率」" in found[0].hint and "「進捗率」" in found[0].hint
+    result = recalculate(fy2023.settings, indicators, entries)
+    assert result.summary.left_out == 0
+    # 21件: ◎ as a ratio; progress from 30件 to 20件 is (21 − 30)／(20 − 30) = 90% □
+    assert result.evaluations["04-1"].symbol == (NEARLY if changes.get("rule") == "進捗率" else ACHIEVED)

@@ -144,6 +144,14 @@ DEADLINE_UNANSWERED = _type(
 TARGET_NEGATIVE = _type(
     "target-negative", ERROR, "目標値「{value}」は、できていないことを表す言葉のため目標になりません",
     "目標とする状態（維持・常時・開設など）か数値を入力してください")
+# 評価方法 left blank where the numbers leave the rule open (rules.rule_warning): the row is
+# judged by the rule SPEC gives a numeric target, and the warning says which and how to choose.
+RULE_INFERRED = _type(
+    "rule-inferred", WARNING,
+    "評価方法が空欄のため、比率（実績値／目標値）で評価しています。目標値「{target}」が基準値「{baseline}」より"
+    "小さく、基準値から減らす目標なら進捗率で評価します（どちらなのか、数値からは決められません）",
+    "目標値以上を目指す指標（基準年より目標を下げた人数など）なら評価方法を「比率」に、基準値から目標値まで減らす"
+    "指標（ごみの量など）なら「進捗率」にしてください。どちらかを選ぶと、この警告は出なくなります")
 RULE_MISFIT = _type(
     "rule-misfit", ERROR, "評価方法「{rule}」はこの行に使えません: {why}",
     "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")

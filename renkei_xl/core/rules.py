@@ -179,7 +179,7 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
         return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
                   value=shown(ind.target), method=ind.method)
-    return _unit_problem(ind, target, sheet_units) or _target_problem(ind, target, rule)
+    return _unit_problem(ind, target, sheet_units) or _baseline_problem(ind, target) or _target_problem(ind, target, rule)
 
 
 def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> Optional[Finding]:
@@ -210,14 +210,14 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
 
 def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Finding]:
     """The finding when a numeric target gives no measure: a ratio to a target of 0 or
-    below, a progress rate without a numeric 基準値 or with the target equal to it. The
-    choice between ratio and progress is ``_ratio``'s, asked here with the same test."""
+    below (▲1,400人: 評価方法「進捗率」 judges it from its 基準値), a progress rate without a
+    numeric 基準値 or with the target equal to it."""
     t_num = target.number
     if t_num is None:
         return None
     baseline = _baseline_number(ind)
     at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
-    if rule == RULE_PROGRESS or _by_progress(t_num, baseline):
+    if rule == RULE_PROGRESS:
         if baseline is None:
             return at(F.RULE_MISFIT, "rule", rule=RULE_PROGRESS,
                       why=f"進捗率の計算には数値の基準値が必要です（基準値「{shown(ind.baseline)}」）",
@@ -230,10 +230,45 @@ def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Findin
     return None
 
 
-def _by_progress(t_num: Decimal, baseline: Optional[Decimal]) -> bool:
-    """A reduction target or one below zero (▲2,805人 → ▲1,400人): a plain ratio would
-    reward moving the wrong way, so progress from the baseline is the sound measure."""
-    return baseline is not None and (t_num < baseline or t_num < 0 or baseline < 0)
+def _baseline_problem(ind: Indicator, target: Value) -> Optional[Finding]:
+    """A 基準値 that counts another thing than its target (「1億円」 against 「12件」): one of
+    the two is mistyped and which cannot be told, and a progress rate or the direction of the
+    target (``rule_warning``) would be read from it. An error on 基準値 (unjudgeable's); a
+    基準値 without a unit (「152」) counts in the target's."""
+    if target.kind != NUMBER or not target.unit:
+        return None
+    try:
+        baseline = parse_value(ind.baseline)
+    except ValueParseError:
+        return None   # unreadable: its own finding
+    if baseline.kind != NUMBER or not baseline.unit or baseline.family == target.family:
+        return None
+    return F.UNIT_MISMATCH.at(ind.sheet, ind.cell("baseline"), ind.id, label="基準値", value=shown(ind.baseline),
+                              expected=f"目標値「{target.core}」")
+
+
+def rule_warning(ind: Indicator) -> Optional[Finding]:
+    """The 警告 on 評価方法 when it is blank and the 基準値 leaves the rule open: a numeric
+    target below its 基準値 is judged by 比率 (実績値／目標値, SPEC 3's rule for a numeric
+    target), but it may be a target to reduce (ごみの量), which 進捗率 judges; a target
+    lowered since the base year (人口) is not. The numbers cannot tell them apart, so the
+    rule used is said with how to choose it. (It was 進捗率, inferred in silence: 78,000人
+    against 75,000人 from 80,000人 was × at 40%. No FY2023 row judged needs it.)
+    For a row ``unjudgeable`` lets through (validation asks after it)."""
+    if ind.rule or ind.is_kpi or type(ind.target) is not str or not ind.baseline:
+        return None
+    method = method_of(ind)
+    if method is None or method.rates_others:
+        return None
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None
+    baseline = _baseline_number(ind)
+    if target.kind != NUMBER or baseline is None or not target.number < baseline:
+        return None
+    return F.RULE_INFERRED.at(ind.sheet, ind.cell("rule"), ind.id, target=shown(target.core),
+                              baseline=shown(parse_value(ind.baseline).core))
 
 
 def _infer_rule(target: Value) -> str:
@@ -423,13 +458,11 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
     t_num, a_num, t_label, problem = _numbers(target, actual, ctx, ind)
     if problem:
         return result(NOT_EVALUABLE, problem)
-    if _by_progress(t_num, _baseline_number(ind)):
-        return _progress(ind, target, actual, ctx, result)
     problem = _target_problem(ind, target, RULE_RATIO)
     if problem is not None:
         return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
-    if a_num < 0:
-        return result(NOT_EVALUABLE, f"実績「{actual.core}」が負の値のため達成率を計算できません")
+    # A value below zero reaches here only where the quantity goes below zero (its 基準値 is:
+    # validation refuses it elsewhere): below a target above zero, it is short of it (×).
     ratio = float(a_num / t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     year = _target_year(target, ctx)

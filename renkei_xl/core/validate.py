@@ -28,7 +28,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, fee
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .rules import unanswered, unjudgeable
+from .rules import rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
@@ -193,7 +193,7 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
             _check_text(ind, field, sheet, ind.id, label, out)
         for field, label in TARGET_FIELDS:
             _parse_at(ind, field, sheet, ind.id, label, out)
-        problem = unjudgeable(ind, sheet_units.get(ind.id, ()))
+        problem = unjudgeable(ind, sheet_units.get(ind.id, ())) or rule_warning(ind)
         if problem is not None:
             out.append(problem)
         out += _manual_findings(ind)
