@@ -98,8 +98,10 @@ CTX = Context(2023, 0.85, 12)
 def test_changed_inputs_change_the_result(fy2023, target, actual, symbol):
     # A state word alone is a 状態 row's target (23-1): on a row that sums numbers (06-1,
     # 合計) it can judge no 実績値, and is a finding on its 目標値 (rules.unjudgeable).
+    # A deadline, likewise, is a row whose 実績値 can say 完了 (10-1, 中心市のみ), not a sum.
     state_target = target in ("常時", "維持", "毎年度")
-    ind = _with(fy2023, "23-1" if state_target else "06-1", target=target)
+    deadline = target in ("2023年度まで", "2025年度")
+    ind = _with(fy2023, "23-1" if state_target else "10-1" if deadline else "06-1", target=target)
     assert evaluate(ind, actual, CTX).symbol == symbol
 
 

@@ -133,6 +133,13 @@ CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "
     ("23-1", {"target": "未実施"}, "target-negative", "H8"),   # 「未実施」 met 「未実施」 as ×
     ("04-1", {"baseline": "1億円（2017年度）"}, "unit-mismatch", "G8"),   # judged ◎ at a progress of 100%
     ("04-1", {"baseline": "30件", "target": "▲10件"}, "target-no-ratio", "H8"),   # progress, unasked
+    ("04-1", {"rule": "期限"}, "rule-misfit", "J8"),       # 20件（毎年度）: judged against no year
+    ("04-1", {"rule": "期限", "target": "31千人"}, "rule-misfit", "J8"),           # × with 「9人」
+    ("04-1", {"rule": "期限", "target": "２件以上（毎年度）"}, "rule-misfit", "J8"),   # ◎
+    ("23-1", {"rule": "期限", "target": "20件（毎年度）"}, "rule-misfit", "J8"),   # ◎ for 維持, a year made up
+    ("04-1", {"rule": "期限", "target": "31千人（2025年度まで）"}, "target-unit", "H8"),   # the sheets count 件
+    ("04-1", {"target": "2025年度まで"}, "target-not-a-number", "H8"),   # a sum never says 完了
+    ("04-1", {"target": "2025年度まで", "rule": "期限"}, "rule-misfit", "J8"),
 ])
 def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023, full, baseline, ind_id, changes,
                                                                         kind, cell):
@@ -166,7 +173,8 @@ def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
                             ("04-1", {"target": "10件", "baseline": "30件", "rule": "進捗率"}),
                             ("04-1", {"target": "10件", "baseline": "30件", "rule": "比率"}),
                             ("04-1", {"baseline": "15"}), ("03-1", {"baseline": "2,000人"}),
-                            ("28-1", {"target": "全市町村"})]:
+                            ("28-1", {"target": "全市町村"}), ("04-1", {"rule": "期限", "target": "25件（2025年度まで）"}),
+                            ("10-1", {"rule": "期限"}), ("10-2", {"rule": "期限", "target": "2025年度"})]:
         indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
         entries = _as_typed(full)
         assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)

@@ -162,7 +162,10 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
     rule = ind.rule or _infer_rule(target)
     numeric = target.kind == NUMBER or target.each or (target.kind == STATUS and target.status == ALL_MUNICIPALITIES)
     if rule == RULE_DEADLINE:
-        return None
+        problem = _deadline_problem(ind, target, method)
+        if problem is not None or target.kind != NUMBER:
+            return problem
+        # A number with its year (「4,225人（2025年度まで）」): checked as any numeric target.
     if rule == RULE_STATE:
         if target.kind == NUMBER:
             return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{shown(ind.target)}」は状態ではなく数値です",
@@ -180,6 +183,21 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
                   value=shown(ind.target), method=ind.method)
     return _unit_problem(ind, target, sheet_units) or _baseline_problem(ind, target) or _target_problem(ind, target, rule)
+
+
+def _deadline_problem(ind: Indicator, target: Value, method) -> Optional[Finding]:
+    """A deadline needs a year to judge by and a report that can say 「完了」: 評価方法「期限」
+    on 「31千人」 or 「20件（毎年度）」 judged against a year nobody gave (the 対象年度's),
+    and a 合計's numbers never complete 「2025年度まで」 (unjudgeable's)."""
+    at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
+    if target.kind != DEADLINE and target.deadline_year is None:
+        return at(F.RULE_MISFIT, "rule", rule=RULE_DEADLINE, why=f"目標値「{shown(ind.target)}」に期限の年度がありません",
+                  fix="目標値を「2025年度まで」のように期限の年度にしてください")
+    if target.kind == DEADLINE and method.numeric:
+        return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
+                  rule=RULE_DEADLINE, why=f"集計方法「{ind.method}」の実績値は数値で、完了を表せません",
+                  fix="集計方法を確かめてください", value=shown(ind.target), method=ind.method)
+    return None
 
 
 def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> Optional[Finding]:
