@@ -512,3 +512,89 @@ def test_a_target_below_its_baseline_is_judged_by_ratio_with_a_warning_on_its_ru
     assert result.summary.left_out == 0
     # 21件: ◎ as a ratio; progress from 30件 to 20件 is (21 − 30)／(20 − 30) = 90% □
     assert result.evaluations["04-1"].symbol == (NEARLY if changes.get("rule") == "進捗率" else ACHIEVED)
+
+
+# ------------------------------------- 11. which errors make a row －, and which leave it judged
+
+@pytest.mark.parametrize("changes, cell", [
+    ({"role": ""}, "B8"), ({"name": ""}, "F8"), ({"role": "#REF!"}, "B8"), ({"summary": "#N/A"}, "E8"),
+    ({"project_name": "#REF!"}, "D8"), ({"status_manual": "#VALUE!"}, "L8"),
+])
+def test_an_error_in_a_cell_the_symbol_does_not_depend_on_leaves_the_row_judged(fy2023, full, baseline, changes,
+                                                                              cell):
+    """役割 or 評価指標 empty was an error and judged; an error value there made the row －. Only
+    the cells a symbol is judged by (validate.JUDGED_FIELDS) make it －: these are errors to
+    fix before publishing (recalc exits 1), and the row keeps its symbol and its place in the
+    達成割合."""
+    cells = {**CELLS, "role": "B8", "summary": "E8", "project_name": "D8", "status_manual": "L8"}
+    indicators = [i._replace(cells=cells, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert [(f.sheet, f.cell) for f in _errors(result)] == [("指標", cell)]
+    assert result.evaluations["04-1"] == baseline.evaluations["04-1"]
+    assert result.summary.left_out == 0 and _moved(result, baseline) == set()
+
+
+@pytest.mark.parametrize("changes, cell", [
+    ({"target": "#REF!"}, "H8"), ({"method": "#N/A"}, "I8"), ({"rule": "#N/A"}, "J8"), ({"method": ""}, "I8"),
+    ({"baseline": "#REF!"}, "G8"),
+])
+def test_an_error_in_a_cell_the_symbol_is_judged_by_makes_the_row_left_out(fy2023, full, baseline, changes, cell):
+    cells = {**CELLS, "role": "B8", "summary": "E8"}
+    indicators = [i._replace(cells=cells, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert [(f.sheet, f.cell) for f in _errors(result)] == [("指標", cell)]
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and f"指標!{cell}" in result.evaluations["04-1"].reason
+    assert result.summary.left_out == 1
+
+
+def test_a_municipality_status_with_an_error_value_leaves_the_row_judged(fy2023, full, baseline):
+    """A 実施状況 feeds no value: 「#REF!」 there is an error on its cell, the total and symbol stand."""
+    entries = [e._replace(status="#REF!", sheet="小樽市", cells={"value": "E7", "status": "G7"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert [(f.type, f.place) for f in _errors(result)] == [("formula-error", "小樽市!G7")]
+    assert result.evaluations["04-1"] == baseline.evaluations["04-1"] and result.summary.left_out == 0
+
+
+@pytest.mark.parametrize("sheet, cell, row_judged", [("指標", "E8", True), ("指標", "H8", False), ("小樽市", "G7", True),
+                                                 ("小樽市", "E7", False)])
+def test_a_cell_the_reader_could_not_read_makes_the_row_left_out_only_if_it_is_judged_by_it(
+        fy2023, full, baseline, sheet, cell, row_judged):
+    """A formula saved without its result: in 事業概要 (E) or a 実施状況 (G) the row is judged;
+    in 目標値 (H) or a 実績値 (E of 小樽市) it is －, as an error value there would make it."""
+    from renkei_xl.core.validate import uncached_formula_finding
+
+    indicators = [i._replace(cells={**CELLS, "summary": "E8"}) if i.id == "04-1" else i for i in fy2023.indicators]
+    entries = [e._replace(sheet="小樽市", cells={"value": "E7", "status": "G7"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
+    unread = uncached_formula_finding(sheet, cell, "04-1")
+    result = recalculate(fy2023.settings, indicators, entries, [unread])
+    assert unread in result.findings
+    if row_judged:
+        assert result.evaluations["04-1"] == baseline.evaluations["04-1"] and result.summary.left_out == 0
+    else:
+        assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
+
+
+def test_a_row_without_a_role_stays_in_its_place_in_the_list_visibly_without_one(fy2023, full):
+    """23-1's 役割 emptied: it was grouped under 「」 and moved to the end of 一覧, under the last
+    role's merged cell as if that were its role. It stays between 22-1 and 24-1, with an empty
+    role cell of its own; the role's cell is merged above and below it."""
+    from renkei_xl.core.layout import list_grid
+
+    indicators = [i._replace(role="") if i.id == "23-1" else i for i in fy2023.indicators]
+    grid = list_grid(recalculate(fy2023.settings, indicators, full), fy2023.settings)
+    ids = [row[9] for row in grid.rows[grid.header_row + 1:]]
+    assert ids == [i.id for i in _list_order(fy2023.indicators)]
+    r = grid.header_row + 1 + ids.index("23-1")
+    role = next(i.role for i in fy2023.indicators if i.id == "23-1")
+    assert grid.rows[r][0] == "" and grid.rows[r - 1][0] == grid.rows[r + 1][0] == role
+    role_merges = [m for m in grid.merges if m[1] == 0]
+    assert not [m for m in role_merges if m[0] <= r <= m[2]]
+    assert any(m[2] == r - 1 for m in role_merges) and any(m[0] == r + 1 for m in role_merges)
+
+
+def _list_order(indicators):
+    """一覧's order of the reference list: each role's 基本KPI rows first, then its projects."""
+    roles = list(dict.fromkeys(i.role for i in indicators))
+    return [i for role in roles for kpi in (True, False) for i in indicators if i.role == role and i.is_kpi == kpi]
