@@ -98,8 +98,10 @@ CTX = Context(2023, 0.85, 12)
 def test_changed_inputs_change_the_result(fy2023, target, actual, symbol):
     # A state word alone is a 状態 row's target (23-1): on a row that sums numbers (06-1,
     # 合計) it can judge no 実績値, and is a finding on its 目標値 (rules.unjudgeable).
+    # A deadline, likewise, is a row whose 実績値 can say 完了 (10-1, 中心市のみ), not a sum.
     state_target = target in ("常時", "維持", "毎年度")
-    ind = _with(fy2023, "23-1" if state_target else "06-1", target=target)
+    deadline = target in ("2023年度まで", "2025年度")
+    ind = _with(fy2023, "23-1" if state_target else "10-1" if deadline else "06-1", target=target)
     assert evaluate(ind, actual, CTX).symbol == symbol
 
 
@@ -130,10 +132,41 @@ def test_progress_rule(fy2023):
     assert evaluate(ind, "160", CTX).symbol == MISSED
 
 
-def test_reduction_target_uses_progress(fy2023):
-    kpi = _with(fy2023, "KPI3-1", is_kpi=False)  # ▲2,805 → ▲1,400
+def test_a_target_below_zero_is_judged_by_progress_when_chosen(fy2023):
+    kpi = _with(fy2023, "KPI3-1", is_kpi=False, rule="進捗率")  # ▲2,805 → ▲1,400
     assert evaluate(kpi, "▲1,300人", CTX).symbol == ACHIEVED
     assert evaluate(kpi, "▲2,588人", CTX).symbol == MISSED
+
+
+def test_a_target_below_zero_is_not_judged_by_a_rule_the_tool_chose(fy2023):
+    """No ratio reaches ▲1,400人, and no official row judged needs the rule inferred: with 評価方法
+    blank the row is －, the finding on its 目標値 saying to choose 進捗率 (it was 進捗率 in silence)."""
+    kpi = _with(fy2023, "KPI3-1", is_kpi=False)
+    ev = evaluate(kpi, "▲1,300人", CTX)
+    assert ev.symbol == NOT_EVALUABLE and "0 以下" in ev.reason
+
+
+def test_a_value_below_zero_is_short_of_a_target_above_zero(fy2023):
+    """▲100人 → 50人 with 評価方法 blank is a ratio (no rule inferred from the 基準値); ▲20人,
+    which validation accepts as the quantity goes below zero, was － 「負の値のため達成率を
+    計算できません」 with no finding. It is short of 50人: ×."""
+    ind = _with(fy2023, "26-1", baseline="▲100人（2017年度）", target="50人（毎年度）")
+    assert evaluate(ind, "▲20人", CTX).symbol == MISSED
+    assert evaluate(ind, "50人", CTX).symbol == ACHIEVED
+
+
+@pytest.mark.parametrize("actual, symbol", [("78,000人", ACHIEVED), ("90,000人", ACHIEVED), ("70,000人", NEARLY),
+                                            ("60,000人", MISSED)])
+def test_a_target_below_its_baseline_is_a_ratio_unless_progress_is_chosen(fy2023, actual, symbol):
+    """80,000人 (基準値) → 75,000人: a population target lowered since the base year or a number
+    to reduce, which the numbers cannot tell. With 評価方法 blank it is SPEC's ratio (78,000人 was
+    × at a progress of 40%, 90,000人 × at −200%), with a 警告 on 評価方法 (test_judgeable);
+    「進捗率」 chosen judges the reduction."""
+    ind = _with(fy2023, "26-1", baseline="80,000人（2017年度）", target="75,000人（毎年度）")
+    assert evaluate(ind, actual, CTX).symbol == symbol
+    assert evaluate(ind._replace(rule="比率"), actual, CTX).symbol == symbol
+    progress = evaluate(ind._replace(rule="進捗率"), actual, CTX)
+    assert "進捗率" in progress.reason and progress.symbol == (ACHIEVED if actual in ("70,000人", "60,000人") else MISSED)
 
 
 def test_kpi_and_reference_rows_are_not_evaluated(fy2023):

@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from renkei_xl.core.findings import MISSING_SHEET
-from renkei_xl.core.model import ACHIEVED, NOT_EVALUABLE, Entry
+from renkei_xl.core.model import ACHIEVED, NEARLY, NOT_EVALUABLE, Entry
 from renkei_xl.core.methods import reported_ids as _reported_by
 from renkei_xl.core.pipeline import recalculate
 
@@ -131,6 +131,18 @@ CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "
     ("40-4", {"target": "70"}, "target-unit", "H8"),
     ("28-1", {"target": "12件"}, "target-unit", "H8"),     # 参加市町村数 counts municipalities
     ("04-1", {"target": "20%"}, "target-unit", "H8"),      # the sheets count 件 (4.)
+    ("04-1", {"target": "－"}, "missing-field", "H8"),     # 「目標値がありません」 with no finding (9.)
+    ("04-1", {"target": "（未集計）"}, "missing-field", "H8"),
+    ("23-1", {"target": "未実施"}, "target-negative", "H8"),   # 「未実施」 met 「未実施」 as ×
+    ("04-1", {"baseline": "1億円（2017年度）"}, "unit-mismatch", "G8"),   # judged ◎ at a progress of 100%
+    ("04-1", {"baseline": "30件", "target": "▲10件"}, "target-no-ratio", "H8"),   # progress, unasked
+    ("04-1", {"rule": "期限"}, "rule-misfit", "J8"),       # 20件（毎年度）: judged against no year
+    ("04-1", {"rule": "期限", "target": "31千人"}, "rule-misfit", "J8"),           # × with 「9人」
+    ("04-1", {"rule": "期限", "target": "２件以上（毎年度）"}, "rule-misfit", "J8"),   # ◎
+    ("23-1", {"rule": "期限", "target": "20件（毎年度）"}, "rule-misfit", "J8"),   # ◎ for 維持, a year made up
+    ("04-1", {"rule": "期限", "target": "31千人（2025年度まで）"}, "target-unit", "H8"),   # the sheets count 件
+    ("04-1", {"target": "2025年度まで"}, "target-not-a-number", "H8"),   # a sum never says 完了
+    ("04-1", {"target": "2025年度まで", "rule": "期限"}, "rule-misfit", "J8"),
 ])
 def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023, full, baseline, ind_id, changes,
                                                                         kind, cell):
@@ -156,11 +168,16 @@ def test_a_definition_that_cannot_judge_the_row_is_a_finding_on_its_cell(fy2023,
 
 def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
     """The rules are not stricter than judging needs: a 比率 target in %, a 合計 target in the
-    sheets' unit, a reduction target with a numeric baseline (progress), 全市町村."""
+    sheets' unit, a reduction target with a numeric baseline and 進捗率, 全市町村, a 基準値
+    without a unit or of the target's family (人 and 名)."""
     from renkei_xl.core.validate import validate
 
     for ind_id, changes in [("40-4", {"target": "70%"}), ("04-1", {"target": "25件"}),
-                            ("04-1", {"target": "10件", "baseline": "30件"}), ("28-1", {"target": "全市町村"})]:
+                            ("04-1", {"target": "10件", "baseline": "30件", "rule": "進捗率"}),
+                            ("04-1", {"target": "10件", "baseline": "30件", "rule": "比率"}),
+                            ("04-1", {"baseline": "15"}), ("03-1", {"baseline": "2,000人"}),
+                            ("28-1", {"target": "全市町村"}), ("04-1", {"rule": "期限", "target": "25件（2025年度まで）"}),
+                            ("10-1", {"rule": "期限"}), ("10-2", {"rule": "期限", "target": "2025年度"})]:
         indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
         entries = _as_typed(full)
         assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)
@@ -331,8 +348,10 @@ def test_units_of_one_family_add_up_in_a_sum(fy2023, full):
 def test_units_that_do_not_add_up_are_named_on_the_municipal_cells(fy2023, full, values, named):
     """A sum whose target gives no unit (－) takes any unit, but not two that count different
     things: the rows whose unit most rows do not share are named on their own cells (it was
-    指標's 集計方法 cell, which nobody needs to change), and the row is －."""
-    result = recalculate(fy2023.settings, _target(fy2023, "－"), _sum_rows(full, values))
+    指標's 集計方法 cell, which nobody needs to change), and the row is －. (A 基本KPI row: on a
+    judged row 「－」 is itself an error, the row has no target to be judged by.)"""
+    indicators = [i._replace(is_kpi=True) if i.id == "04-1" else i for i in _target(fy2023, "－")]
+    result = recalculate(fy2023.settings, indicators, _sum_rows(full, values))
     found = _errors(result)
     assert sorted((f.type, f.place) for f in found) == sorted(("units-differ", p) for p in named), found
     assert "件: 札幌市" in found[0].message and "人: 小樽市" in found[0].message
@@ -396,3 +415,225 @@ def test_a_full_width_unit_on_the_sheet_is_the_unit_itself(fy2023, full, sheet_u
     result = recalculate(fy2023.settings, inds, entries)
     assert not _errors(result), _errors(result)
     assert result.evaluations["04-1"].symbol == "□"
+
+
+# ------------------------------------------ 9. state words: judged, or a finding, never a silent －
+
+def _unsaid(result):
+    """The － rows with neither an error finding of their own nor a documented reason (基本KPI,
+    参考): each would shrink the 達成割合 without a word."""
+    from renkei_xl.core.choices import RULE_REFERENCE
+
+    said = {f.indicator_id for f in result.findings if f.is_error}
+    return {ind.id: result.evaluations[ind.id].reason for ind in result.indicators
+            if result.evaluations[ind.id].symbol == NOT_EVALUABLE
+            and not ind.is_kpi and ind.rule != RULE_REFERENCE and ind.id not in said}
+
+
+# Targets a row may have (every word of the 状態 dropdown, and the other shapes of 目標値),
+# under the three 集計方法 where a state word is reported: every municipality's cell (状態),
+# the central city's (中心市のみ), 指標's 実績値（手入力） (手入力).
+def _swept_targets():
+    from renkei_xl.core.contract import STATE_CHOICES
+
+    return (*STATE_CHOICES, "毎年度", "改善", "各１回（毎年度）", "各１回以上（毎年度）", "20件（毎年度）",
+            "１回（毎年度）", "2025年度まで", "2023年度まで", "全市町村（毎年度）")
+
+
+def _sweep(fy2023, full):
+    """FY2023 with one more indicator per (集計方法, target, actual): its feeding cells all hold
+    the actual word (from the 状態 dropdown, or a number)."""
+    from renkei_xl.core.contract import STATE_CHOICES
+
+    central = fy2023.settings.central.name
+    model = next(i for i in fy2023.indicators if i.id == "22-1")
+    indicators, entries, cases = list(fy2023.indicators), list(full), {}
+    actuals = (*STATE_CHOICES, "改善", "各１回", "3")
+    for m, method in enumerate(("状態", "中心市のみ", "手入力")):
+        for t, target in enumerate(_swept_targets()):
+            for a, actual in enumerate(actuals):
+                ind_id = f"S{m}-{t:02d}-{a:02d}"
+                row = 100 + len(cases)
+                cells = {"id": f"A{row}", "target": f"H{row}", "baseline": f"G{row}", "method": f"I{row}",
+                         "rule": f"J{row}", "actual_manual": f"K{row}"}
+                indicators.append(model._replace(id=ind_id, target=target, method=method, row=row, cells=cells,
+                                                 actual_manual=actual if method == "手入力" else ""))
+                for muni in fy2023.settings.names if method == "状態" else (central,) if method == "中心市のみ" else ():
+                    entries.append(Entry(muni, ind_id, actual, sheet=muni, cells={"value": f"E{row}"}))
+                cases[ind_id] = (method, target, actual, row)
+    return indicators, entries, cases
+
+
+@pytest.fixture(scope="module")
+def swept(fy2023, full):
+    indicators, entries, cases = _sweep(fy2023, full)
+    return recalculate(fy2023.settings, indicators, entries), cases
+
+
+def test_no_row_is_left_out_without_a_word_whatever_state_word_answers_whatever_target(swept, baseline):
+    """A state word from the input file's own dropdown against any target: the row is judged
+    (◎ □ × ―), or － with an error finding on the cell to fix, counted out of the 達成割合 as
+    any input error. Before, 「維持」 for 「維持・改善」 or 「常時」 was － with no finding and
+    the 達成割合 shrank silently (1／1 = 100%)."""
+    result, cases = swept
+    assert _unsaid(baseline) == {}
+    assert _unsaid(result) == {}
+    out = [i for i in cases if result.evaluations[i].symbol == NOT_EVALUABLE]
+    assert all("入力エラー" in result.evaluations[i].reason for i in out)
+    assert result.summary.left_out == len(out)
+
+
+@pytest.mark.parametrize("target, actual, symbol, kind", [
+    ("維持・改善", "維持", ACHIEVED, None), ("維持・改善", "改善", ACHIEVED, None),
+    ("維持・改善", "維持・改善", ACHIEVED, None), ("維持", "維持・改善", ACHIEVED, None), ("常時", "常時", ACHIEVED, None),
+    ("毎年度", "実施", ACHIEVED, None), ("各１回以上（毎年度）", "各１回", ACHIEVED, None),
+    ("維持", "未実施", "×", None), ("常時", "実施なし", "×", None), ("2023年度まで", "未構築", "×", None),
+    ("2025年度まで", "策定", ACHIEVED, None),
+    ("維持", "常時", NOT_EVALUABLE, "state-unanswered"), ("常時", "維持", NOT_EVALUABLE, "state-unanswered"),
+    ("開設", "維持", NOT_EVALUABLE, "state-unanswered"), ("維持・改善", "常時", NOT_EVALUABLE, "state-unanswered"),
+    ("維持", "3", NOT_EVALUABLE, "not-a-state"), ("2025年度まで", "維持", NOT_EVALUABLE, "deadline-unanswered"),
+    ("2025年度まで", "3", NOT_EVALUABLE, {"状態": "not-a-state", "中心市のみ": "deadline-unanswered",
+                                         "手入力": "deadline-unanswered"}),
+])
+def test_a_state_word_is_judged_where_its_meaning_is_clear(swept, target, actual, symbol, kind):
+    """SPEC 3: ◎ when the actual reports the target's state, 「維持・改善」 met by 維持 or 改善, a
+    deadline by a completion; × for a negative word; a word that says neither is an error on
+    each cell that reported it (every municipality's under 状態, 実績値（手入力） under 手入力).
+    「維持」 for 「2025年度まで」 was ◎: keeping a thing says nothing of finishing it."""
+    result, cases = swept
+    for ind_id in (i for i, case in cases.items() if case[1:3] == (target, actual)):
+        method, row = cases[ind_id][0], cases[ind_id][3]
+        assert result.evaluations[ind_id].symbol == symbol, (cases[ind_id], result.evaluations[ind_id])
+        found = [f for f in result.findings if f.indicator_id == ind_id and f.is_error]
+        cell = f"K{row}" if method == "手入力" else f"E{row}"
+        expected = kind[method] if isinstance(kind, dict) else kind
+        assert {(f.type, f.cell) for f in found} == ({(expected, cell)} if kind else set()), found
+
+
+def test_a_word_that_cannot_answer_a_numeric_target_is_named_where_it_was_typed(swept):
+    """「維持」 typed for 「20件（毎年度）」: the central city's cell (or 実績値（手入力）) holds no
+    number; under 状態 the 目標値 is what cannot be right (the cells hold state words)."""
+    result, cases = swept
+    for ind_id in (i for i, case in cases.items() if case[1:3] == ("20件（毎年度）", "維持")):
+        method, row = cases[ind_id][0], cases[ind_id][3]
+        found = {(f.type, f.place) for f in result.findings if f.indicator_id == ind_id and f.is_error}
+        expected = {"状態": ("target-not-a-number", f"指標!H{row}"), "手入力": ("not-a-number", f"指標!K{row}"),
+                    "中心市のみ": ("not-a-number", f"札幌市!E{row}")}[method]
+        assert found == {expected}, (method, found)
+        assert result.evaluations[ind_id].symbol == NOT_EVALUABLE
+
+
+# ------------------------------------------- 10. a rule the numbers leave open is said, not guessed
+
+@pytest.mark.parametrize("changes, warned", [
+    ({"baseline": "30件（2017年度）", "target": "20件（毎年度）"}, True),
+    ({"baseline": "30件（2017年度）", "target": "20件（毎年度）", "rule": "比率"}, False),
+    ({"baseline": "30件（2017年度）", "target": "20件（毎年度）", "rule": "進捗率"}, False),
+    ({"baseline": "10件（2017年度）", "target": "20件（毎年度）"}, False),
+    ({"baseline": "20件（2017年度）", "target": "20件（毎年度）"}, False),
+])
+def test_a_target_below_its_baseline_is_judged_by_ratio_with_a_warning_on_its_rule(fy2023, full, baseline, changes,
+                                                                                 warned):
+    """評価方法 blank, 目標値 below 基準値: the ratio SPEC gives a numeric target, and a 警告 on the
+    評価方法 cell naming the rule used, why it may be the other, and how to choose (it was 進捗率
+    with no word). The row is judged, not left out; choosing either rule silences it."""
+    from renkei_xl.core.validate import validate
+
+    indicators = [i._replace(cells=CELLS, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
+    entries = _as_typed(full)
+    found = [f for f in validate(fy2023.settings, indicators, entries) if f.indicator_id == "04-1"]
+    expected = [("rule-inferred", "警告", "指標", "J8")] if warned else []
+    assert [(f.type, f.severity, f.sheet, f.cell) for f in found] == expected, found
+    if warned:
+        assert "比率" in found[0].message and "「20件」" in found[0].message and "「30件」" in found[0].message
+        assert "「比率」" in found[0].hint and "「進捗率」" in found[0].hint
+    result = recalculate(fy2023.settings, indicators, entries)
+    assert result.summary.left_out == 0
+    # 21件: ◎ as a ratio; progress from 30件 to 20件 is (21 − 30)／(20 − 30) = 90% □
+    assert result.evaluations["04-1"].symbol == (NEARLY if changes.get("rule") == "進捗率" else ACHIEVED)
+
+
+# ------------------------------------- 11. which errors make a row －, and which leave it judged
+
+@pytest.mark.parametrize("changes, cell", [
+    ({"role": ""}, "B8"), ({"name": ""}, "F8"), ({"role": "#REF!"}, "B8"), ({"summary": "#N/A"}, "E8"),
+    ({"project_name": "#REF!"}, "D8"), ({"status_manual": "#VALUE!"}, "L8"),
+])
+def test_an_error_in_a_cell_the_symbol_does_not_depend_on_leaves_the_row_judged(fy2023, full, baseline, changes,
+                                                                              cell):
+    """役割 or 評価指標 empty was an error and judged; an error value there made the row －. Only
+    the cells a symbol is judged by (validate.JUDGED_FIELDS) make it －: these are errors to
+    fix before publishing (recalc exits 1), and the row keeps its symbol and its place in the
+    達成割合."""
+    cells = {**CELLS, "role": "B8", "summary": "E8", "project_name": "D8", "status_manual": "L8"}
+    indicators = [i._replace(cells=cells, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert [(f.sheet, f.cell) for f in _errors(result)] == [("指標", cell)]
+    assert result.evaluations["04-1"] == baseline.evaluations["04-1"]
+    assert result.summary.left_out == 0 and _moved(result, baseline) == set()
+
+
+@pytest.mark.parametrize("changes, cell", [
+    ({"target": "#REF!"}, "H8"), ({"method": "#N/A"}, "I8"), ({"rule": "#N/A"}, "J8"), ({"method": ""}, "I8"),
+    ({"baseline": "#REF!"}, "G8"),
+])
+def test_an_error_in_a_cell_the_symbol_is_judged_by_makes_the_row_left_out(fy2023, full, baseline, changes, cell):
+    cells = {**CELLS, "role": "B8", "summary": "E8"}
+    indicators = [i._replace(cells=cells, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    assert [(f.sheet, f.cell) for f in _errors(result)] == [("指標", cell)]
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and f"指標!{cell}" in result.evaluations["04-1"].reason
+    assert result.summary.left_out == 1
+
+
+def test_a_municipality_status_with_an_error_value_leaves_the_row_judged(fy2023, full, baseline):
+    """A 実施状況 feeds no value: 「#REF!」 there is an error on its cell, the total and symbol stand."""
+    entries = [e._replace(status="#REF!", sheet="小樽市", cells={"value": "E7", "status": "G7"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert [(f.type, f.place) for f in _errors(result)] == [("formula-error", "小樽市!G7")]
+    assert result.evaluations["04-1"] == baseline.evaluations["04-1"] and result.summary.left_out == 0
+
+
+@pytest.mark.parametrize("sheet, cell, row_judged", [("指標", "E8", True), ("指標", "H8", False), ("小樽市", "G7", True),
+                                                 ("小樽市", "E7", False)])
+def test_a_cell_the_reader_could_not_read_makes_the_row_left_out_only_if_it_is_judged_by_it(
+        fy2023, full, baseline, sheet, cell, row_judged):
+    """A formula saved without its result: in 事業概要 (E) or a 実施状況 (G) the row is judged;
+    in 目標値 (H) or a 実績値 (E of 小樽市) it is －, as an error value there would make it."""
+    from renkei_xl.core.validate import uncached_formula_finding
+
+    indicators = [i._replace(cells={**CELLS, "summary": "E8"}) if i.id == "04-1" else i for i in fy2023.indicators]
+    entries = [e._replace(sheet="小樽市", cells={"value": "E7", "status": "G7"})
+               if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
+    unread = uncached_formula_finding(sheet, cell, "04-1")
+    result = recalculate(fy2023.settings, indicators, entries, [unread])
+    assert unread in result.findings
+    if row_judged:
+        assert result.evaluations["04-1"] == baseline.evaluations["04-1"] and result.summary.left_out == 0
+    else:
+        assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
+
+
+def test_a_row_without_a_role_stays_in_its_place_in_the_list_visibly_without_one(fy2023, full):
+    """23-1's 役割 emptied: it was grouped under 「」 and moved to the end of 一覧, under the last
+    role's merged cell as if that were its role. It stays between 22-1 and 24-1, with an empty
+    role cell of its own; the role's cell is merged above and below it."""
+    from renkei_xl.core.layout import list_grid
+
+    indicators = [i._replace(role="") if i.id == "23-1" else i for i in fy2023.indicators]
+    grid = list_grid(recalculate(fy2023.settings, indicators, full), fy2023.settings)
+    ids = [row[9] for row in grid.rows[grid.header_row + 1:]]
+    assert ids == [i.id for i in _list_order(fy2023.indicators)]
+    r = grid.header_row + 1 + ids.index("23-1")
+    role = next(i.role for i in fy2023.indicators if i.id == "23-1")
+    assert grid.rows[r][0] == "" and grid.rows[r - 1][0] == grid.rows[r + 1][0] == role
+    role_merges = [m for m in grid.merges if m[1] == 0]
+    assert not [m for m in role_merges if m[0] <= r <= m[2]]
+    assert any(m[2] == r - 1 for m in role_merges) and any(m[0] == r + 1 for m in role_merges)
+
+
+def _list_order(indicators):
+    """一覧's order of the reference list: each role's 基本KPI rows first, then its projects."""
+    roles = list(dict.fromkeys(i.role for i in indicators))
+    return [i for role in roles for kpi in (True, False) for i in indicators if i.role == role and i.is_kpi == kpi]

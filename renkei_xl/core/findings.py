@@ -137,6 +137,21 @@ TARGET_UNIT = _type(
     "直してください")
 # How to type a % target so that Excel keeps it as typed.
 TARGET_PERCENT_NOTE = "（Excel が 0.7 のような数に変えないよう、先頭に ' を付けて「'{example}」と入力します）"
+DEADLINE_UNANSWERED = _type(
+    "deadline-unanswered", ERROR, "{label}「{value}」からは、期限の目標「{target}」を達成した（完了した）かどうかが分かりません",
+    "完了したなら「完了」「策定」「構築」など、まだなら「未構築」「未実施」などを入力してください"
+    "（まだ何も報告することがなければ空欄のままにします）")
+TARGET_NEGATIVE = _type(
+    "target-negative", ERROR, "目標値「{value}」は、できていないことを表す言葉のため目標になりません",
+    "目標とする状態（維持・常時・開設など）か数値を入力してください")
+# 評価方法 left blank where the numbers leave the rule open (rules.rule_warning): the row is
+# judged by the rule SPEC gives a numeric target, and the warning says which and how to choose.
+RULE_INFERRED = _type(
+    "rule-inferred", WARNING,
+    "評価方法が空欄のため、比率（実績値／目標値）で評価しています。目標値「{target}」が基準値「{baseline}」より"
+    "小さく、基準値から減らす目標なら進捗率で評価します（どちらなのか、数値からは決められません）",
+    "目標値以上を目指す指標（基準年より目標を下げた人数など）なら評価方法を「比率」に、基準値から目標値まで減らす"
+    "指標（ごみの量など）なら「進捗率」にしてください。どちらかを選ぶと、この警告は出なくなります")
 RULE_MISFIT = _type(
     "rule-misfit", ERROR, "評価方法「{rule}」はこの行に使えません: {why}",
     "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")
@@ -196,6 +211,12 @@ NOT_A_STATE = _type("not-a-state", ERROR, "「{value}」は状態（維持・常
                     "維持、常時、実施 などの状態を入力してください")
 NOT_A_NUMBER = _type("not-a-number", ERROR, "数値を入力するセルに「{value}」と入力されています",
                      "数値だけを入力してください（例: 12 または 12件）")
+# A state word that is another state than the target's (「常時」 for 「維持」): whether it meets
+# the target the words do not say (rules.unanswered), so the row is not judged by a guess.
+STATE_UNANSWERED = _type(
+    "state-unanswered", ERROR, "{label}「{value}」が目標「{target}」を満たしたかどうか、言葉からは決められません",
+    "満たしたなら「{target}」、満たさなかったなら「未実施」「実施なし」などを入力してください"
+    "（目標のほうが違うときは、指標シートの目標値を直してください）")
 NEGATIVE = _type("negative", ERROR, "{label}「{value}」は負の値です", "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
 FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件数・人数なのに小数です", "整数で入力してください")
 # A municipality's rows that cannot be read (its sheet missing, its header unreadable) make

@@ -119,8 +119,7 @@ def _numeric_gap(ind: Indicator, target: Value, actual: Value, settings: Setting
     a = actual.number
     base = Decimal(0)
     b = _parse(ind.baseline)
-    if ind.rule == RULE_PROGRESS or (b is not None and b.kind == NUMBER and b.number is not None
-                                     and (t < b.number or t < 0 or b.number < 0)):
+    if ind.rule == RULE_PROGRESS:    # the only rule that measures from the 基準値 (rules._progress)
         base = b.number if b is not None and b.kind == NUMBER and b.number is not None else Decimal(0)
     sign = 1 if t >= base else -1
     nearly_level = base + _decimal(settings.threshold) * (t - base)

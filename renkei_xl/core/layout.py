@@ -56,9 +56,7 @@ def list_grid(result: Result, settings: Settings) -> Grid:
     g.add(LEGEND, [legend(settings.threshold)])
     g.header_row = g.add(HEADER, LIST_COLUMNS)
     width = len(LIST_COLUMNS)
-    by_role: dict[str, list[Indicator]] = {}
-    for ind in result.indicators:
-        by_role.setdefault(ind.role, []).append(ind)
+    by_role = _by_role(result.indicators)
     evaluations, consolidated = result.evaluations, result.consolidated
     grid_rows, kinds = g.rows, g.kinds     # appended to directly: 20,000 rows on a large master
     # 指標's texts as a cell can hold them (values.fit_cell; 入力チェック warns of each cut):
@@ -76,12 +74,17 @@ def list_grid(result: Result, settings: Settings) -> Grid:
             groups.setdefault(("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name),
                               []).append(len(grid_rows))
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
-            grid_rows.append([shown_role, project, summary, fit(ind.name), fit(ind.baseline) or NO_VALUE,
-                              fit(ind.target) or NO_VALUE, c.actual or NO_VALUE, ev.symbol, c.status_text,
-                              fit(ind.id), ev.ratio])
-        last_row = len(grid_rows) - 1
-        if last_row > first_row:
-            g.merges.append((first_row, 0, last_row, 0))
+            grid_rows.append([shown_role if _has_role(ind) else "", project, summary, fit(ind.name),
+                              fit(ind.baseline) or NO_VALUE, fit(ind.target) or NO_VALUE, c.actual or NO_VALUE,
+                              ev.symbol, c.status_text, fit(ind.id), ev.ratio])
+        # The role's cell over each run of its rows, broken by a row without a role: that
+        # row keeps an empty cell of its own instead of reading as the role above it.
+        run = first_row
+        for r in range(first_row, len(grid_rows) + 1):
+            if r == len(grid_rows) or not _has_role(ordered[r - first_row]):
+                if r - 1 > run:
+                    g.merges.append((run, 0, r - 1, 0))
+                run = r + 1
         for key, rows in groups.items():
             if key == ("kpi",):
                 for r in rows:  # 【基本KPI】 spans 連携事業名 and 事業概要, row by row
@@ -94,6 +97,25 @@ def list_grid(result: Result, settings: Settings) -> Grid:
                 g.merges.append((rows[0], 2, rows[-1], 2))
     assert all(len(r) <= width for r in g.rows)
     return g
+
+
+def _has_role(ind: Indicator) -> bool:
+    return bool(ind.role) and bool(str(ind.role).strip())
+
+
+def _by_role(indicators: Sequence[Indicator]) -> dict[str, list[Indicator]]:
+    """役割 → its indicators in 指標's order, the roles in the order they first appear. A row
+    without a role (入力チェック's error) stays where 指標 has it, after the row before it,
+    with its role cell empty and not merged into that role's (layout): grouped under 「」 it
+    moved to the end of 一覧, below the last role's merged cell, as if that were its role.
+    (A row without a role first of all stands alone at the top.)"""
+    by_role: dict[str, list[Indicator]] = {}
+    current: Optional[str] = None
+    for ind in indicators:
+        if _has_role(ind) or current is None:
+            current = ind.role
+        by_role.setdefault(current, []).append(ind)
+    return by_role
 
 
 def summary_title(settings: Settings) -> str:

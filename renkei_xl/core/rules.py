@@ -23,6 +23,11 @@ from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, Va
 ALL_MUNICIPALITIES = "全市町村"
 # Actual words that confirm any status or annual target ("did it this year").
 GENERIC_DONE = {"実施", "実施済", "実施済み", "開催", "達成", "完了"}
+# A state target met by another word than its own (SPEC 3): 「維持・改善」 by keeping or by
+# improving, and 「維持」 by a report of 「維持・改善」 (kept, and improved besides). Any other
+# pair of different words (「常時」 for 「維持」, 「維持」 for 「開設」) is not read as either:
+# it is a finding on the cell that reported it (``unanswered``), never a silent －.
+ALSO_MEETS = {"維持・改善": frozenset({"維持", "改善"}), "維持": frozenset({"維持・改善"})}
 
 
 class Context(NamedTuple):
@@ -99,11 +104,11 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
         actual = parse_value(actual_text)
     except ValueParseError as exc:
         return result(NOT_EVALUABLE, f"実績値を解釈できません: {exc}")
-    if target.is_empty:
-        return result(NOT_EVALUABLE, "目標値がありません")
     problem = unjudgeable(ind)
     if problem is not None:
         return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
+    if target.is_empty:
+        return result(NOT_EVALUABLE, "目標値がありません")
 
     rule = ind.rule or _infer_rule(target)
     if rule == RULE_DEADLINE:
@@ -115,7 +120,7 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     if actual.kind == STATUS and actual.negative:
         return result(MISSED, f"実績「{actual.core}」（目標「{target.core}」）")
     if rule == RULE_STATE:
-        return _state(target, actual, result)
+        return _state(ind, target, actual, result)
     if rule == RULE_PROGRESS:
         return _progress(ind, target, actual, ctx, result)
     return _ratio(target, actual, ctx, result, ind)
@@ -146,15 +151,21 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
         target = parse_value(ind.target)
     except ValueParseError:
         return None   # unreadable: its own finding
-    if target.is_empty:
-        return None
-    rule = ind.rule or _infer_rule(target)
     # The target as shown only when a finding is made: this runs for every row on every
     # check and recalculation, and nearly every row is judgeable.
     at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
+    if target.is_empty:   # 「－」「（未集計）」 say there is none (a blank cell: MISSING_FIELD's own)
+        return at(F.MISSING_FIELD, "target", label="目標値", where=f"（「{shown(ind.target)}」は値がないことを表します）",
+                  or_else="") if ind.target.strip() else None
+    if target.kind == STATUS and target.negative:
+        return at(F.TARGET_NEGATIVE, "target", value=shown(ind.target))
+    rule = ind.rule or _infer_rule(target)
     numeric = target.kind == NUMBER or target.each or (target.kind == STATUS and target.status == ALL_MUNICIPALITIES)
     if rule == RULE_DEADLINE:
-        return None
+        problem = _deadline_problem(ind, target, method)
+        if problem is not None or target.kind != NUMBER:
+            return problem
+        # A number with its year (「4,225人（2025年度まで）」): checked as any numeric target.
     if rule == RULE_STATE:
         if target.kind == NUMBER:
             return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{shown(ind.target)}」は状態ではなく数値です",
@@ -171,7 +182,22 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
         return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
                   value=shown(ind.target), method=ind.method)
-    return _unit_problem(ind, target, sheet_units) or _target_problem(ind, target, rule)
+    return _unit_problem(ind, target, sheet_units) or _baseline_problem(ind, target) or _target_problem(ind, target, rule)
+
+
+def _deadline_problem(ind: Indicator, target: Value, method) -> Optional[Finding]:
+    """A deadline needs a year to judge by and a report that can say 「完了」: 評価方法「期限」
+    on 「31千人」 or 「20件（毎年度）」 judged against a year nobody gave (the 対象年度's),
+    and a 合計's numbers never complete 「2025年度まで」 (unjudgeable's)."""
+    at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
+    if target.kind != DEADLINE and target.deadline_year is None:
+        return at(F.RULE_MISFIT, "rule", rule=RULE_DEADLINE, why=f"目標値「{shown(ind.target)}」に期限の年度がありません",
+                  fix="目標値を「2025年度まで」のように期限の年度にしてください")
+    if target.kind == DEADLINE and method.numeric:
+        return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
+                  rule=RULE_DEADLINE, why=f"集計方法「{ind.method}」の実績値は数値で、完了を表せません",
+                  fix="集計方法を確かめてください", value=shown(ind.target), method=ind.method)
+    return None
 
 
 def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> Optional[Finding]:
@@ -202,14 +228,14 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
 
 def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Finding]:
     """The finding when a numeric target gives no measure: a ratio to a target of 0 or
-    below, a progress rate without a numeric 基準値 or with the target equal to it. The
-    choice between ratio and progress is ``_ratio``'s, asked here with the same test."""
+    below (▲1,400人: 評価方法「進捗率」 judges it from its 基準値), a progress rate without a
+    numeric 基準値 or with the target equal to it."""
     t_num = target.number
     if t_num is None:
         return None
     baseline = _baseline_number(ind)
     at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
-    if rule == RULE_PROGRESS or _by_progress(t_num, baseline):
+    if rule == RULE_PROGRESS:
         if baseline is None:
             return at(F.RULE_MISFIT, "rule", rule=RULE_PROGRESS,
                       why=f"進捗率の計算には数値の基準値が必要です（基準値「{shown(ind.baseline)}」）",
@@ -222,10 +248,45 @@ def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Findin
     return None
 
 
-def _by_progress(t_num: Decimal, baseline: Optional[Decimal]) -> bool:
-    """A reduction target or one below zero (▲2,805人 → ▲1,400人): a plain ratio would
-    reward moving the wrong way, so progress from the baseline is the sound measure."""
-    return baseline is not None and (t_num < baseline or t_num < 0 or baseline < 0)
+def _baseline_problem(ind: Indicator, target: Value) -> Optional[Finding]:
+    """A 基準値 that counts another thing than its target (「1億円」 against 「12件」): one of
+    the two is mistyped and which cannot be told, and a progress rate or the direction of the
+    target (``rule_warning``) would be read from it. An error on 基準値 (unjudgeable's); a
+    基準値 without a unit (「152」) counts in the target's."""
+    if target.kind != NUMBER or not target.unit:
+        return None
+    try:
+        baseline = parse_value(ind.baseline)
+    except ValueParseError:
+        return None   # unreadable: its own finding
+    if baseline.kind != NUMBER or not baseline.unit or baseline.family == target.family:
+        return None
+    return F.UNIT_MISMATCH.at(ind.sheet, ind.cell("baseline"), ind.id, label="基準値", value=shown(ind.baseline),
+                              expected=f"目標値「{target.core}」")
+
+
+def rule_warning(ind: Indicator) -> Optional[Finding]:
+    """The 警告 on 評価方法 when it is blank and the 基準値 leaves the rule open: a numeric
+    target below its 基準値 is judged by 比率 (実績値／目標値, SPEC 3's rule for a numeric
+    target), but it may be a target to reduce (ごみの量), which 進捗率 judges; a target
+    lowered since the base year (人口) is not. The numbers cannot tell them apart, so the
+    rule used is said with how to choose it. (It was 進捗率, inferred in silence: 78,000人
+    against 75,000人 from 80,000人 was × at 40%. No FY2023 row judged needs it.)
+    For a row ``unjudgeable`` lets through (validation asks after it)."""
+    if ind.rule or ind.is_kpi or type(ind.target) is not str or not ind.baseline:
+        return None
+    method = method_of(ind)
+    if method is None or method.rates_others:
+        return None
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None
+    baseline = _baseline_number(ind)
+    if target.kind != NUMBER or baseline is None or not target.number < baseline:
+        return None
+    return F.RULE_INFERRED.at(ind.sheet, ind.cell("rule"), ind.id, target=shown(target.core),
+                              baseline=shown(parse_value(ind.baseline).core))
 
 
 def _infer_rule(target: Value) -> str:
@@ -252,16 +313,29 @@ def _empty_actual(target: Value, ctx: Context, result):
 
 def _deadline(ind: Indicator, target: Value, actual: Value, ctx: Context, result):
     year = target.deadline if target.kind == DEADLINE else _target_year(target, ctx)
-    if actual.kind == STATUS and not actual.negative:
+    if actual.kind == STATUS and completed(actual):
         return result(ACHIEVED, f"「{actual.core}」（期限 {year}年度）")
     if actual.kind == NUMBER and target.kind == NUMBER:
         return _ratio(target, actual, ctx, result, ind)
     if actual.kind == UNCOUNTED:
         return result(NOT_YET, "実績値が未集計")
+    if not actual.is_empty and not actual.negative:    # 「維持」, 「3」: neither done nor not
+        return _not_answered(ind, target, actual, result)
     what = f"「{actual.core}」" if not actual.is_empty else "未完了"
     if ctx.fiscal_year < year:
         return result(NOT_YET, f"{what}、期限 {year}年度の前（対象年度 {ctx.fiscal_year}年度）")
     return result(MISSED, f"{what}、期限 {year}年度を迎えて未完了（対象年度 {ctx.fiscal_year}年度）")
+
+
+# The words that report a deadline target done (SPEC 3: 策定, 検討完了, 構築…), as
+# _canonical_status gives them (「策定済み」 is 策定). A state kept (「維持」「常時」) or a
+# number says nothing of whether the thing was finished: ``unanswered``'s finding.
+COMPLETIONS = frozenset({"開設", "実施", "開催", "策定", "検討完了", "構築", "完了", "達成", "開始"})
+
+
+def completed(actual: Value) -> bool:
+    """Whether a state word reports a deadline target done."""
+    return actual.kind == STATUS and not actual.negative and _canonical_status(actual) in COMPLETIONS
 
 
 def _canonical_status(v: Value) -> str:
@@ -274,17 +348,92 @@ def _canonical_status(v: Value) -> str:
     return s
 
 
-def _state(target: Value, actual: Value, result):
+def state_verdict(target: Value, actual: Value) -> Optional[bool]:
+    """Whether a state word ``actual`` meets the state target: True (◎) when it reports the
+    target's state, a completion (GENERIC_DONE) or any state for 「毎年度」, False (×) when
+    it reports the negative or fewer rounds of a 「各N回」, None when the words say neither
+    (「常時」 reported for 「維持」). The one place a state is judged: ``_state`` gives the
+    symbol, ``unanswered`` the finding for None."""
+    if actual.negative:
+        return False
+    if actual.each and target.each:
+        return actual.number >= target.number
+    reported, wanted = _canonical_status(actual), _canonical_status(target)
+    if reported == wanted or target.status == "毎年度" or actual.status in GENERIC_DONE:
+        return True
+    if reported in ALSO_MEETS.get(wanted, ()):
+        return True
+    return None
+
+
+def _state(ind: Indicator, target: Value, actual: Value, result):
     if actual.kind == STATUS:
-        if _canonical_status(actual) == _canonical_status(target):
+        verdict = state_verdict(target, actual)
+        if verdict and _canonical_status(actual) == _canonical_status(target):
             return result(ACHIEVED, f"{actual.core}／{target.core}")
-        if target.status == "毎年度" or actual.status in GENERIC_DONE or (
-                actual.each and target.each and actual.number >= target.number):
-            return result(ACHIEVED, f"{actual.core}（目標「{target.core}」）")
+        if verdict is not None:
+            return result(ACHIEVED if verdict else MISSED, f"{actual.core}（目標「{target.core}」）")
     if actual.kind == NUMBER and target.each and actual.number is not None:
         return result(ACHIEVED if actual.number >= target.number else MISSED,
                       f"{actual.core}／{target.core}")
-    return result(NOT_EVALUABLE, f"目標「{target.core}」に対して実績「{actual.core}」を判定できません")
+    return _not_answered(ind, target, actual, result)
+
+
+def _not_answered(ind: Indicator, target: Value, actual: Value, result):
+    """The － of a value the target cannot judge, with ``unanswered``'s message as its reason
+    (validation reports the same finding on the value's cell)."""
+    problem = unanswered(ind, actual)
+    why = problem.message if problem is not None else f"目標「{target.core}」に対して実績「{actual.core}」を判定できません"
+    return result(NOT_EVALUABLE, why)
+
+
+def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", label: str = "実績値"
+               ) -> Optional[Finding]:
+    """The finding on a reported value (a municipality's 実績値, 実績値（手入力）) the row's
+    target cannot judge, at ``sheet``!``cell``; None when it can, or when the row is not
+    judged or its definition has a finding of its own (``unjudgeable``, an unknown 評価方法
+    or 集計方法).
+
+    Validation reports it, so the row is 「－（入力エラー）」 and counted out of the 達成割合
+    like any input error, and ``evaluate`` gives its message as the reason of its －. Before,
+    「維持」 reported for a 「維持・改善」 or 「常時」 target was － with no finding, and the
+    達成割合 silently counted one row fewer; 「維持」 for 「2025年度まで」 was ◎. Each branch
+    asks the test the evaluation itself makes: a state target, ``state_verdict`` (or a number
+    for 「各N回」); a deadline, ``completed`` (a number only against a numeric target with a
+    year); a numeric target, ``_numbers``. A negative word (「実施なし」) is judged against any."""
+    if actual.is_empty or actual.negative or ind.is_kpi or ind.rule == RULE_REFERENCE:
+        return None
+    if (ind.rule and ind.rule not in RULES) or method_of(ind) is None or method_of(ind).rates_others:
+        return None
+    if type(ind.target) is not str or unjudgeable(ind) is not None:
+        return None
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None
+    rule = ind.rule or _infer_rule(target)
+    value = shown(actual.raw)
+    if rule == RULE_STATE:
+        if actual.kind == STATUS and state_verdict(target, actual) is None:
+            return F.STATE_UNANSWERED.at(sheet, cell, ind.id, label=label, value=value, target=target.core)
+        if actual.kind != STATUS and not (actual.kind == NUMBER and target.each):
+            return F.NOT_A_STATE.at(sheet, cell, ind.id, value=value)
+        return None
+    if rule == RULE_DEADLINE and not (actual.kind == NUMBER and target.kind == NUMBER):
+        if completed(actual):
+            return None
+        return F.DEADLINE_UNANSWERED.at(sheet, cell, ind.id, label=label, value=value, target=target.core)
+    if actual.kind == NUMBER and not actual.unit:
+        return None     # counted in the unit of the target (methods.with_unit: 「7000」 is 7,000人)
+    if _numbers(target, actual, _NO_CONTEXT, ind)[3] is not None:
+        if actual.kind != NUMBER:
+            return F.NOT_A_NUMBER.at(sheet, cell, ind.id, value=value)
+        return F.UNIT_MISMATCH.at(sheet, cell, ind.id, label=label, value=value, expected=f"目標値「{target.core}」")
+    return None
+
+
+# ``_numbers`` asked only whether it can compare (unanswered): the count of 全市町村 is not read.
+_NO_CONTEXT = Context(0, 1.0, 1)
 
 
 def _numbers(target: Value, actual: Value, ctx: Context, ind: Indicator
@@ -296,28 +445,42 @@ def _numbers(target: Value, actual: Value, ctx: Context, ind: Indicator
         t_num, t_label, t_family = target.number, target.core, target.family
     else:
         return None, None, "", f"目標「{target.core}」は数値ではありません"
-    if actual.kind == STATUS and actual.each:
-        a_family = "回"
-    elif actual.kind != NUMBER:
-        return None, None, "", f"実績「{actual.core}」は数値ではありません（目標「{target.core}」）"
+    if actual.kind == NUMBER:
+        a_num, a_family = actual.number, actual.family
+        if not actual.unit and target.status == ALL_MUNICIPALITIES:
+            a_family = PARTICIPANT_UNIT   # 「3」 typed for 全市町村 (README: 単位は不要) counts municipalities
     else:
-        a_family = actual.family
+        counted = _count_of(actual, target, ctx.municipality_count)
+        if counted is None:
+            return None, None, "", f"実績「{actual.core}」は数値ではありません（目標「{target.core}」）"
+        a_num, a_family = counted
     if a_family != t_family:
         return None, None, "", (f"単位が目標と実績で違います（目標「{target.core}」、実績「{actual.core}」）")
-    return t_num, actual.number, t_label, None
+    return t_num, a_num, t_label, None
+
+
+def _count_of(actual: Value, target: Value, municipalities: int = 0) -> Optional[tuple[Decimal, str]]:
+    """(number, unit family) a state word counts against a numeric target: 「各１回」 a number
+    of 回 (against 「１回（毎年度）」), 「全市町村」 every municipality (against 「全市町村」);
+    None for any other word, which says no number (``unanswered``)."""
+    if actual.kind != STATUS:
+        return None
+    if actual.each and target.family == "回":
+        return actual.number, "回"
+    if actual.status == ALL_MUNICIPALITIES and target.status == ALL_MUNICIPALITIES:
+        return Decimal(municipalities), PARTICIPANT_UNIT
+    return None
 
 
 def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
     t_num, a_num, t_label, problem = _numbers(target, actual, ctx, ind)
     if problem:
         return result(NOT_EVALUABLE, problem)
-    if _by_progress(t_num, _baseline_number(ind)):
-        return _progress(ind, target, actual, ctx, result)
     problem = _target_problem(ind, target, RULE_RATIO)
     if problem is not None:
         return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
-    if a_num < 0:
-        return result(NOT_EVALUABLE, f"実績「{actual.core}」が負の値のため達成率を計算できません")
+    # A value below zero reaches here only where the quantity goes below zero (its 基準値 is:
+    # validation refuses it elsewhere): below a target above zero, it is short of it (×).
     ratio = float(a_num / t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     year = _target_year(target, ctx)

@@ -29,7 +29,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, fee
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .rules import unjudgeable
+from .rules import rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
                      error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
 
@@ -47,10 +47,22 @@ TARGET_FIELDS = _labelled(("baseline", "target"))
 TEXT_FIELDS = _labelled(("project_name", "summary", "name", "status_manual"))
 
 
+# What a row's symbol is judged by. An error in one of these cells leaves the row nothing to
+# judge by, so it is 「－」（入力エラー） and counted out of the 達成割合 (pipeline, README): on
+# 指標 its 指標ID (which rows feed it), 目標値, 基準値, 集計方法, 評価方法 and 基本KPI, and
+# 実績値（手入力） where it feeds the row; on a municipality sheet the 指標ID, 実績値 and 分母 of
+# the rows that feed it. An error anywhere else (役割, 事業No, 連携事業名, 事業概要, 評価指標,
+# 実施状況, a text too long for 一覧) is an error to fix before publishing, but the symbol does
+# not depend on it: the row is judged (役割 left empty was judged, an error value there made
+# the row －; now both are judged, as the symbol is the same either way).
+JUDGED_FIELDS = ("id", "target", "baseline", "method", "rule", "is_kpi")
+ENTRY_JUDGED_FIELDS = ("indicator_id", "value", "denominator")
+
 # Texts of 指標 and of a municipality row that are not parsed as values, but are read (an
 # ID, a method, a status): an error value in them is as much a finding as in a number.
 INDICATOR_TEXTS = _labelled(("id", "role", "project_name", "summary", "name", "method", "rule",
                              "status_manual"))
+JUDGED_TEXTS = tuple((f, label) for f, label in INDICATOR_TEXTS if f in JUDGED_FIELDS)
 ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status"))
 ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
@@ -204,7 +216,7 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
             _check_text(ind, field, sheet, ind.id, label, out)
         for field, label in TARGET_FIELDS:
             _parse_at(ind, field, sheet, ind.id, label, out)
-        problem = unjudgeable(ind, sheet_units.get(ind.id, ()))
+        problem = unjudgeable(ind, sheet_units.get(ind.id, ())) or rule_warning(ind)
         if problem is not None:
             out.append(problem)
         out += _manual_findings(ind)
@@ -260,6 +272,8 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
                                       label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
     elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
         _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out, "実績値（手入力）")
+    if actual is not None and not out and _manual_feeds(ind):
+        _unanswered(ind, actual, sheet, ind.cell("actual_manual"), "実績値（手入力）", out)
     if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     if rates_others(ind) and ind.actual_manual.strip():
@@ -391,14 +405,15 @@ def _unused_entry(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Findi
 
 def _rules_numbers(known: dict[str, Indicator]) -> dict[str, tuple[Indicator, Optional[int]]]:
     """指標ID → (indicator, a number for what ``entry_value_findings`` reads of it: 集計方法,
-    目標値 and 基準値), None when they are not all text. With a row's 実績値 and 分母 that
-    decides the findings; where the row is only goes into their texts. A number, not the
-    three texts, so that a row's key hashes without reading them (~0.025 s at 20,000 × 12)."""
-    numbers: dict[tuple[str, str, str], int] = {}
+    目標値, 基準値, 評価方法 and 基本KPI, which say whether a 実績値 answers the target), None
+    when the first four are not all text. With a row's 実績値 and 分母 that decides the
+    findings; where the row is only goes into their texts. A number, not the texts, so that
+    a row's key hashes without reading them (~0.025 s at 20,000 × 12)."""
+    numbers: dict[tuple[str, str, str, str, bool], int] = {}
     out: dict[str, tuple[Indicator, Optional[int]]] = {}
     for ind_id, ind in known.items():
-        key = (ind.method, ind.target, ind.baseline)
-        text = type(key[0]) is type(key[1]) is type(key[2]) is str
+        key = (ind.method, ind.target, ind.baseline, ind.rule, ind.is_kpi)
+        text = type(key[0]) is type(key[1]) is type(key[2]) is type(key[3]) is str
         out[ind_id] = (ind, numbers.setdefault(key, len(numbers)) if text else None)
     return out
 
@@ -443,6 +458,7 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
         return out
     if method.reporters == NOBODY:
         return out
+    before = len(out)
     if method.numeric:
         _check_number(ind, e, value, sheet, out)
     elif method.state and value.kind != STATUS:
@@ -454,7 +470,17 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
                                     joined="".join(value.core.split())))
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
+    if len(out) == before and not method.numeric:   # a numeric method's own checks say it all
+        _unanswered(ind, value, sheet, e.cell("value"), "実績値", out)
     return out
+
+
+def _unanswered(ind: Indicator, value: Value, sheet: str, cell: str, label: str, out: list[Finding]) -> None:
+    """A value the row's target cannot judge (rules.unanswered: 「常時」 for 「維持」, 「実施」
+    for 「20件」), as an error on its cell: the row is then －（入力エラー）, never － unsaid."""
+    found = unanswered(ind, value, sheet, cell, label)
+    if found is not None:
+        out.append(found)
 
 
 def _denominator_checked(e: Entry, den: Value, sheet: str, out: list[Finding]) -> bool:
@@ -559,11 +585,11 @@ def _fractional(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実�
 
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:
-    """The error findings (as ``validate`` reports them) on the cells that feed ``ind``'s
-    実績値: a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）, and an error value
-    anywhere in the row's own cells or its municipality rows (an ID, a status: 「#REF!」 is
-    never read as empty). A status with other problems does not feed a value; those
-    findings are not among these."""
+    """The error findings (as ``validate`` reports them) on the cells ``ind`` is judged by
+    (JUDGED_FIELDS): a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）, an error
+    value in 指標's 指標ID, 集計方法, 評価方法, 目標値 or 基準値 (「#REF!」 is never read as
+    empty). A 実施状況 feeds no value: its findings (an error value included) are not among
+    these, and the row is judged with them."""
     rows, manual = feeding_entries(ind, entries, settings)
     out: list[Finding] = indicator_cell_errors(ind)
     if manual:
@@ -574,17 +600,17 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         if e.municipality in seen:
             out.append(_duplicate(e, seen[e.municipality]))
         seen.setdefault(e.municipality, e)
-        out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
     return out
 
 
 def indicator_cell_errors(ind: Indicator) -> list[Finding]:
-    """Error values in 指標's own cells of ``ind`` (texts, 基準値, 目標値): whatever the
-    method, a row whose own definition holds an error cannot be evaluated. 実績値（手入力）
-    is left to _manual_findings, which knows whether it feeds the row."""
-    out = _text_errors(ind, INDICATOR_TEXTS, ind.sheet, ind.id)
+    """Error values in the cells of 指標 ``ind`` is judged by (指標ID, 集計方法, 評価方法,
+    基準値, 目標値): whatever the method, a row whose definition holds an error cannot be
+    evaluated. One in 役割 or 評価指標 is validation's finding, not this (JUDGED_FIELDS).
+    実績値（手入力） is left to _manual_findings, which knows whether it feeds the row."""
+    out = _text_errors(ind, JUDGED_TEXTS, ind.sheet, ind.id)
     for field, label in TARGET_FIELDS:
         error = error_value(getattr(ind, field))
         if error is not None:

@@ -49,7 +49,7 @@ NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
 # Status words. Positive ones report that the thing is in place or done; negative ones
 # report that it is not. Keys are NFKC-normalised without spaces.
 POSITIVE_STATUS = {
-    "常時", "維持", "維持・改善", "開設", "実施", "実施済", "実施済み", "開催", "策定",
+    "常時", "維持", "維持・改善", "改善", "開設", "実施", "実施済", "実施済み", "開催", "策定",
     "策定済", "策定済み", "検討完了", "構築", "構築済", "構築済み", "完了", "達成", "開始",
     "毎年度", "全市町村", "包括連携協定を締結している全企業", "現状値からの増加",
 }
