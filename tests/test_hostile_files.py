@@ -764,27 +764,6 @@ def assert_row_left_out(result, base, sheet: str, cell: str, ind_id: str, fragme
     assert "入力エラーで評価不可の1件を除く" in result.consolidated["01-1"].status_text
 
 
-def assert_row_judged(result, base, sheet: str, cell: str, ind_id: str, fragment: str) -> None:
-    """An error in a cell the symbol does not depend on (a 実施状況: validate.JUDGED_FIELDS):
-    an error on that cell (to fix before publishing), and the row judged as before, still
-    counted in the 達成割合 (it was left out like an error in its 実績値)."""
-    found = [f for f in result.findings if f.sheet == sheet and f.cell == cell]
-    assert found and all(f.is_error for f in found), found
-    assert any(fragment in f.message for f in found), found
-    assert result.evaluations[ind_id] == base.evaluations[ind_id]
-    assert result.consolidated[ind_id].actual == base.consolidated[ind_id].actual
-    assert result.summary.left_out == 0 and result.summary.evaluable == base.summary.evaluable
-
-
-# Where an error leaves the row out (a value it is judged by), and where it is only said.
-LEFT_OUT = ("municipality 実績値", "指標 実績値（手入力）")
-
-
-def assert_row_handled(result, base, place: str, sheet: str, cell: str, ind_id: str, fragment: str) -> None:
-    check = assert_row_left_out if place in LEFT_OUT else assert_row_judged
-    check(result, base, sheet, cell, ind_id, fragment)
-
-
 VALUE_CASES = [(place, form, error) for place in ("municipality 実績値", "指標 実績値（手入力）",
                                                   "指標 実施状況（手入力）")
                for form in FORMS for error in ISSUE_ERRORS]
@@ -797,13 +776,11 @@ def test_the_issue_names_the_error_values_the_core_knows():
 @pytest.mark.parametrize("place,form,error", VALUE_CASES, ids=[f"{p}-{f}-{e}" for p, f, e in VALUE_CASES])
 def test_an_error_value_in_an_input_is_a_finding_and_the_row_is_left_out(
         sample, sample_data, places, tmp_path, place, form, error):
-    """…the row left out where the error is in a value it is judged by; in 実施状況（手入力）
-    the finding alone, the row judged (README: エラーの行を「－」にするかどうか)."""
     sheet, part, cell, ind_id, extra = places[place]
     path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: FORMS[form](cell, error), **extra})
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
-    assert_row_handled(result, sample_data[1], place, sheet, cell, ind_id, f"エラー値「{error}」")
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, f"エラー値「{error}」")
 
 
 # Cells stored as an error (t="e") whatever they hold, and a text in an error's shape: an
@@ -831,7 +808,7 @@ def test_any_cell_stored_as_an_error_is_an_error_value_in_the_master(
     path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: ODD_ERRORS[odd](cell), **extra})
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
-    assert_row_handled(result, sample_data[1], place, sheet, cell, ind_id, "エラー値「" + ODD_SHOWN.get(odd, "#"))
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "エラー値「" + ODD_SHOWN.get(odd, "#"))
 
 
 SETTING_CELLS = {"対象年度": "B3", "概ね達成閾値": "B5", "区分": "B10"}
@@ -892,7 +869,7 @@ def test_a_formula_without_result_in_an_input_is_a_finding_saying_how_to_mend_it
     path = with_cells(sample, tmp_path / "m.xlsm", part, {cell: uncached_formula(cell), **extra})
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
-    assert_row_handled(result, sample_data[1], place, sheet, cell, ind_id, "Excel で開いて保存し直す")
+    assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "Excel で開いて保存し直す")
 
 
 @pytest.mark.parametrize("name", list(SETTING_CELLS))

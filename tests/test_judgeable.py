@@ -555,16 +555,10 @@ def test_a_target_below_its_baseline_is_judged_by_ratio_with_a_warning_on_its_ru
 
 # ------------------------------------- 11. which errors make a row －, and which leave it judged
 
-@pytest.mark.parametrize("changes, cell", [
-    ({"role": ""}, "B8"), ({"name": ""}, "F8"), ({"role": "#REF!"}, "B8"), ({"summary": "#N/A"}, "E8"),
-    ({"project_name": "#REF!"}, "D8"), ({"status_manual": "#VALUE!"}, "L8"),
-])
-def test_an_error_in_a_cell_the_symbol_does_not_depend_on_leaves_the_row_judged(fy2023, full, baseline, changes,
-                                                                              cell):
-    """役割 or 評価指標 empty was an error and judged; an error value there made the row －. Only
-    the cells a symbol is judged by (validate.JUDGED_FIELDS) make it －: these are errors to
-    fix before publishing (recalc exits 1), and the row keeps its symbol and its place in the
-    達成割合."""
+@pytest.mark.parametrize("changes, cell", [({"role": ""}, "B8"), ({"name": ""}, "F8")])
+def test_an_empty_cell_the_symbol_does_not_depend_on_leaves_the_row_judged(fy2023, full, baseline, changes, cell):
+    """役割 or 評価指標 left empty: an error to fix before publishing (recalc exits 1), and the
+    row keeps its symbol and its place in the 達成割合 (the symbol does not depend on it)."""
     cells = {**CELLS, "role": "B8", "summary": "E8", "project_name": "D8", "status_manual": "L8"}
     indicators = [i._replace(cells=cells, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
     result = recalculate(fy2023.settings, indicators, full)
@@ -576,9 +570,12 @@ def test_an_error_in_a_cell_the_symbol_does_not_depend_on_leaves_the_row_judged(
 @pytest.mark.parametrize("changes, cell", [
     ({"target": "#REF!"}, "H8"), ({"method": "#N/A"}, "I8"), ({"rule": "#N/A"}, "J8"), ({"method": ""}, "I8"),
     ({"baseline": "#REF!"}, "G8"),
+    # an error value anywhere in the row: never printed as an empty text beside a symbol
+    ({"role": "#REF!"}, "B8"), ({"summary": "#N/A"}, "E8"), ({"project_name": "#REF!"}, "D8"),
+    ({"status_manual": "#VALUE!"}, "L8"),
 ])
 def test_an_error_in_a_cell_the_symbol_is_judged_by_makes_the_row_left_out(fy2023, full, baseline, changes, cell):
-    cells = {**CELLS, "role": "B8", "summary": "E8"}
+    cells = {**CELLS, "role": "B8", "summary": "E8", "project_name": "D8", "status_manual": "L8"}
     indicators = [i._replace(cells=cells, **changes) if i.id == "04-1" else i for i in fy2023.indicators]
     result = recalculate(fy2023.settings, indicators, full)
     assert [(f.sheet, f.cell) for f in _errors(result)] == [("指標", cell)]
@@ -586,21 +583,20 @@ def test_an_error_in_a_cell_the_symbol_is_judged_by_makes_the_row_left_out(fy202
     assert result.summary.left_out == 1
 
 
-def test_a_municipality_status_with_an_error_value_leaves_the_row_judged(fy2023, full, baseline):
-    """A 実施状況 feeds no value: 「#REF!」 there is an error on its cell, the total and symbol stand."""
+def test_a_municipality_status_with_an_error_value_leaves_the_row_out(fy2023, full, baseline):
+    """A 実施状況 feeds no value, but 「#REF!」 there would be printed as nothing in 一覧's text
+    beside a symbol: an error on its cell, and the row －, as the export's warning says."""
     entries = [e._replace(status="#REF!", sheet="小樽市", cells={"value": "E7", "status": "G7"})
                if e.indicator_id == "04-1" and e.municipality == "小樽市" else e for e in full]
     result = recalculate(fy2023.settings, fy2023.indicators, entries)
     assert [(f.type, f.place) for f in _errors(result)] == [("formula-error", "小樽市!G7")]
-    assert result.evaluations["04-1"] == baseline.evaluations["04-1"] and result.summary.left_out == 0
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
 
 
-@pytest.mark.parametrize("sheet, cell, row_judged", [("指標", "E8", True), ("指標", "H8", False), ("小樽市", "G7", True),
-                                                 ("小樽市", "E7", False)])
-def test_a_cell_the_reader_could_not_read_makes_the_row_left_out_only_if_it_is_judged_by_it(
-        fy2023, full, baseline, sheet, cell, row_judged):
-    """A formula saved without its result: in 事業概要 (E) or a 実施状況 (G) the row is judged;
-    in 目標値 (H) or a 実績値 (E of 小樽市) it is －, as an error value there would make it."""
+@pytest.mark.parametrize("sheet, cell", [("指標", "E8"), ("指標", "H8"), ("小樽市", "G7"), ("小樽市", "E7")])
+def test_a_cell_the_reader_could_not_read_makes_the_row_left_out(fy2023, full, baseline, sheet, cell):
+    """A formula saved without its result, in 事業概要 (E), 目標値 (H), a 実施状況 (G) or a
+    実績値 (E of 小樽市): the row is －, as an error value there would make it."""
     from renkei_xl.core.validate import uncached_formula_finding
 
     indicators = [i._replace(cells={**CELLS, "summary": "E8"}) if i.id == "04-1" else i for i in fy2023.indicators]
@@ -609,10 +605,7 @@ def test_a_cell_the_reader_could_not_read_makes_the_row_left_out_only_if_it_is_j
     unread = uncached_formula_finding(sheet, cell, "04-1")
     result = recalculate(fy2023.settings, indicators, entries, [unread])
     assert unread in result.findings
-    if row_judged:
-        assert result.evaluations["04-1"] == baseline.evaluations["04-1"] and result.summary.left_out == 0
-    else:
-        assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and result.summary.left_out == 1
 
 
 def test_a_row_without_a_role_stays_in_its_place_in_the_list_visibly_without_one(fy2023, full):

@@ -23,10 +23,9 @@ from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
-from .methods import NO_VALUE, feeding_entries, method_of, rates_others, reported_ids
+from .methods import NO_VALUE, rates_others, reported_ids
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
-from .validate import (ENTRY_JUDGED_FIELDS, JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason,
-                       missing_id_finding, validate)
+from .validate import JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason, missing_id_finding, validate
 from .values import ValueParseError, error_value, format_percent, format_rate, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
@@ -173,9 +172,9 @@ def _undecided_rate(ind: Indicator, plain: list[str], left_out: int, ctx: Contex
 # The cells of 指標 that say how a row is judged (validate.JUDGED_FIELDS): an error in one of
 # them (a repeated ID, a 目標値 or 基準値 that cannot be read or is missing, a 集計方法 or
 # 評価方法 that is none, a broken 基本KPI) leaves nothing to judge by, so the row is － with
-# the finding as its reason rather than judged by a rule guessed without it. One in 役割 or
-# 評価指標 (empty, an error value) is reported, and the row is judged: the symbol does not
-# depend on it.
+# the finding as its reason rather than judged by a rule guessed without it. 役割 or 評価指標
+# left empty is reported, and the row is judged: the symbol does not depend on it (an error
+# value there makes the row － all the same: validate.input_errors).
 _DEFINING = JUDGED_FIELDS
 # Errors elsewhere on the row that say its 実績値 is not known: 実績値（手入力） against the sum.
 # A second 達成割合 row: each would count itself, and 集計 could agree with neither.
@@ -195,37 +194,19 @@ def _definition_errors(indicators: Sequence[Indicator], findings: Sequence[Findi
 
 def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],
                  extra_findings: Sequence[Finding]) -> dict[str, list[Finding]]:
-    """指標ID → the errors found before the roll-up that make its row －: cells the row is
-    judged by that the reader could not read (a formula without a saved result, an error
-    value in 基本KPI), and entries no indicator or municipality claims. One in a cell the
-    symbol does not depend on (事業No, 事業概要, a 実施状況) is reported and the row judged."""
+    """指標ID → the errors found before the roll-up that make its row －: cells the reader
+    could not read (a formula without a saved result, an error value: never printed as an
+    empty cell beside a symbol, validate.JUDGED_FIELDS), and entries no indicator or
+    municipality claims."""
     read_errors: dict[str, list[Finding]] = {}
-    judged = _judged_places(settings, indicators, entries) if any(f.is_error and f.indicator_id
-                                                                   for f in extra_findings) else set()
     for f in extra_findings:
-        if f.is_error and f.indicator_id and (f.sheet, f.cell) in judged:
+        if f.is_error and f.indicator_id:
             read_errors.setdefault(f.indicator_id, []).append(f)
     for ind_id, found in unattributed(settings, indicators, entries).items():
         read_errors.setdefault(ind_id, []).extend(found)
     for ind_id, found in unread_municipalities(settings, indicators, extra_findings).items():
         read_errors.setdefault(ind_id, []).extend(found)
     return read_errors
-
-
-def _judged_places(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
-                   ) -> set[tuple[str, str]]:
-    """(sheet, cell) of every cell a row is judged by (validate.JUDGED_FIELDS): 指標's defining
-    cells, 実績値（手入力） where it feeds its row, and the 指標ID, 実績値 and 分母 of the
-    municipality rows that feed one. Made only when the reader found an error (rarely)."""
-    by_id = by_indicator(entries, settings)
-    out: set[tuple[str, str]] = set()
-    for ind in indicators:
-        out.update((ind.sheet, ind.cell(field)) for field in _DEFINING)
-        rows, manual = feeding_entries(ind, by_id.get(ind.id, ()), settings)
-        if manual:
-            out.add((ind.sheet, ind.cell("actual_manual")))
-        out.update((e.sheet or e.municipality, e.cell(field)) for e in rows for field in ENTRY_JUDGED_FIELDS)
-    return out
 
 
 def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]

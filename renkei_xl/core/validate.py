@@ -51,18 +51,17 @@ TEXT_FIELDS = _labelled(("project_name", "summary", "name", "status_manual"))
 # judge by, so it is 「－」（入力エラー） and counted out of the 達成割合 (pipeline, README): on
 # 指標 its 指標ID (which rows feed it), 目標値, 基準値, 集計方法, 評価方法 and 基本KPI, and
 # 実績値（手入力） where it feeds the row; on a municipality sheet the 指標ID, 実績値 and 分母 of
-# the rows that feed it. An error anywhere else (役割, 事業No, 連携事業名, 事業概要, 評価指標,
-# 実施状況, a text too long for 一覧) is an error to fix before publishing, but the symbol does
-# not depend on it: the row is judged (役割 left empty was judged, an error value there made
-# the row －; now both are judged, as the symbol is the same either way).
+# the rows that feed it. Any other finding (役割 or 評価指標 left empty, a text too long for
+# 一覧) is an error to fix before publishing and the row is judged: the symbol does not depend
+# on it. An error value (or a formula without its result) in ANY cell of the row is the
+# exception: 「#N/A」 in a 実施状況 is never printed as an empty text beside a symbol, so such a
+# row is － too (input_errors; the reader's unread cells likewise, pipeline._read_errors).
 JUDGED_FIELDS = ("id", "target", "baseline", "method", "rule", "is_kpi")
-ENTRY_JUDGED_FIELDS = ("indicator_id", "value", "denominator")
 
 # Texts of 指標 and of a municipality row that are not parsed as values, but are read (an
 # ID, a method, a status): an error value in them is as much a finding as in a number.
 INDICATOR_TEXTS = _labelled(("id", "role", "project_name", "summary", "name", "method", "rule",
                              "status_manual"))
-JUDGED_TEXTS = tuple((f, label) for f, label in INDICATOR_TEXTS if f in JUDGED_FIELDS)
 ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status"))
 ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
@@ -585,11 +584,11 @@ def _fractional(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実�
 
 
 def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -> list[Finding]:
-    """The error findings (as ``validate`` reports them) on the cells ``ind`` is judged by
-    (JUDGED_FIELDS): a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）, an error
-    value in 指標's 指標ID, 集計方法, 評価方法, 目標値 or 基準値 (「#REF!」 is never read as
-    empty). A 実施状況 feeds no value: its findings (an error value included) are not among
-    these, and the row is judged with them."""
+    """The error findings (as ``validate`` reports them) that make ``ind``'s row －: on the
+    cells it is judged by (a duplicated row, a bad 実績値 or 分母, a bad 実績値（手入力）), and
+    an error value anywhere in the row's own cells or its municipality rows (an ID, a
+    status: 「#REF!」 is never read, or printed, as empty). A status with other problems does
+    not feed a value; those findings are not among these (JUDGED_FIELDS)."""
     rows, manual = feeding_entries(ind, entries, settings)
     out: list[Finding] = indicator_cell_errors(ind)
     if manual:
@@ -600,17 +599,17 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         if e.municipality in seen:
             out.append(_duplicate(e, seen[e.municipality]))
         seen.setdefault(e.municipality, e)
+        out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
     return out
 
 
 def indicator_cell_errors(ind: Indicator) -> list[Finding]:
-    """Error values in the cells of 指標 ``ind`` is judged by (指標ID, 集計方法, 評価方法,
-    基準値, 目標値): whatever the method, a row whose definition holds an error cannot be
-    evaluated. One in 役割 or 評価指標 is validation's finding, not this (JUDGED_FIELDS).
-    実績値（手入力） is left to _manual_findings, which knows whether it feeds the row."""
-    out = _text_errors(ind, JUDGED_TEXTS, ind.sheet, ind.id)
+    """Error values in 指標's own cells of ``ind`` (texts, 基準値, 目標値): whatever the
+    method, a row whose own cells hold an error cannot be published (JUDGED_FIELDS says
+    why). 実績値（手入力） is left to _manual_findings, which knows whether it feeds the row."""
+    out = _text_errors(ind, INDICATOR_TEXTS, ind.sheet, ind.id)
     for field, label in TARGET_FIELDS:
         error = error_value(getattr(ind, field))
         if error is not None:
