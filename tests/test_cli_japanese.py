@@ -35,8 +35,10 @@ MISTAKES = [
     (["validate"], "マスター を指定してください"),                       # a missing argument
     (["collect"], "マスター、回収ファイル を指定してください"),
     (["history"], "サブコマンド を指定してください"),
-    (["validate", "a.xlsm", "b.xlsm"], "「b.xlsm」は使えない指定です"),
-    (["recalc", "m.xlsm", "--no-such-option"], "「--no-such-option」は使えない指定です"),
+    (["validate", "a.xlsm", "b.xlsm"], "「b.xlsm」は使えない指定です（renkei-xl validate --help で"),   # its command's help
+    (["recalc", "m.xlsm", "--no-such-option"], "「--no-such-option」は使えない指定です（renkei-xl recalc --help"),
+    (["history", "import", "a", "b", "c"], "（renkei-xl history import --help で"),
+    (["--bogus"], "「--bogus」は使えない指定です（renkei-xl --help で"),
     (["rollover", "m.xlsm", "--year", "来年"], "「来年」を年度として読めません"),
     (["rollover", "m.xlsm", "--year"], "値を 1 つ指定してください"),
     (["split", "m.xlsm", "--outdir", "o", "--deadline", "2024-02-30"], "日付として正しくありません"),

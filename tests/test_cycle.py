@@ -344,7 +344,7 @@ def test_a_row_missing_from_a_municipality_sheet_is_named_where_to_add_it(tmp_pa
     (found,) = [f for f in result.findings if f.type == "missing-row"]
     assert not found.is_error and found.place == f"小樽市!A{last + 1}"
     assert result.evaluations["04-1"].symbol != "－"
-    assert main(["split", str(master), "--outdir", str(tmp_path / "配布")]) == 1
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布")]) == 0     # a warning, as validate's
     out = capsys.readouterr().out
     assert "【注意】次の市町村のシートに指標の行がないため" in out and "　小樽市: 04-1" in out, out
 
@@ -897,6 +897,40 @@ def test_one_entry_that_is_no_file_does_not_stop_the_others(cycle, tmp_path, cap
     out = capsys.readouterr().out
     assert code == 1
     assert f"取り込みません: {strange.name}: " in out and "取込: 小樽市_2023年度_入力.xlsx" in out, out
+
+
+def test_a_folder_named_for_a_municipality_holds_it_alone(cycle, tmp_path, capsys):
+    """A folder 「小樽市」 holding 「回答.xlsx」: its own name says whose it is (the names inside
+    replaced it, so it named no one and held every municipality)."""
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    (folder / "小樽市").mkdir(parents=True)
+    (folder / "小樽市" / "回答.xlsx").write_bytes(filled["小樽市"].read_bytes())
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    assert main(["collect", str(master), str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "取込: 恵庭市_2023年度_入力.xlsx" in out and "取り込みません: 小樽市: " in out, out
+
+
+@pytest.mark.parametrize("name", ["小樽市.zip", "回答.zip", "江別市_2023年度_入力.xlsx", "回答.xlsx"])
+def test_a_fifo_in_the_folder_is_refused_once_never_opened_and_holds_no_one(cycle, tmp_path, capsys, name):
+    """A FIFO named .zip made collect wait forever (its ZIP directory was read); one named
+    .xlsx was refused twice, and naming no municipality it held them all. A FIFO is no one's
+    return: refused once, by what it is, and the others are taken."""
+    import os
+    import subprocess
+    import sys
+
+    master, issued, filled = cycle
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "恵庭市_2023年度_入力.xlsx").write_bytes(filled["恵庭市"].read_bytes())
+    os.mkfifo(folder / name)
+    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "collect", str(master), str(folder)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run
+    assert run.stdout.count(f"取り込みません: {name}: ") == 1, run.stdout
+    assert "取込: 恵庭市_2023年度_入力.xlsx" in run.stdout, run.stdout
 
 
 def test_a_refused_return_older_than_the_one_taken_holds_nothing(cycle, tmp_path):

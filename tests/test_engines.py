@@ -183,7 +183,9 @@ def test_windows_never_asks_for_a_password_and_protects_again_what_it_lifted():
 # as 1900-02-28, a whole serial a date.
 SAVED_SERIALS = {0: "00:00:00", 0.4375: "10:30:00", 1: dt.date(1900, 1, 1), 17: dt.date(1900, 1, 17),
                  59: dt.date(1900, 2, 28), 59.75: dt.datetime(1900, 2, 28, 18), 60: dt.date(1900, 2, 28),
-                 61: dt.date(1900, 3, 1), 45000.5: dt.datetime(2023, 3, 15, 12)}
+                 61: dt.date(1900, 3, 1), 45000.5: dt.datetime(2023, 3, 15, 12),
+                 # fractions of a second (=NOW() saved): to the second, as VBA's Date keeps them
+                 45000.437507: dt.datetime(2023, 3, 15, 10, 30, 1), 0.999999: dt.date(1900, 1, 1)}
 DATE_FORMATS = ("h:mm", "yyyy/m/d", "yyyy/m/d h:mm", "[h]:mm:ss")     # the last a duration: calamine's timedelta
 SPARE_COLUMN = 10      # J: a staff column beside 小樽市's table
 
@@ -257,9 +259,12 @@ def test_the_bench_sends_a_date_or_time_cell_as_excels_clients_do(master, tmp_pa
     sent = [f"{day}.000Z" for day in (
         "1899-12-30T00:00:00", "1899-12-30T10:30:00", "1899-12-31T00:00:00", "1900-01-16T00:00:00",
         "1900-02-27T00:00:00", "1900-02-27T18:00:00", "1900-02-28T00:00:00", "1900-03-01T00:00:00",
-        "2023-03-15T12:00:00")]     # SAVED_SERIALS in order
+        "2023-03-15T12:00:00")]     # SAVED_SERIALS in order, those of whole seconds
+    fractions = {VBA: ["2023-03-15T10:30:01.000Z", "1899-12-31T00:00:00.000Z"],       # VBA's Date: whole seconds
+                 OFFICE_JS: ["2023-03-15T10:30:00.605Z", "1899-12-30T23:59:59.914Z"]}
     for client in (VBA, OFFICE_JS):
         rows = next(s for s in payload_from_file(path, client=client)["sheets"] if s["name"] == "小樽市")["values"]
         for k in range(len(DATE_FORMATS)):
-            assert [row[SPARE_COLUMN + k - 1] for row in rows[:len(SAVED_SERIALS)]] == sent, client
+            got = [row[SPARE_COLUMN + k - 1] for row in rows[:len(SAVED_SERIALS)]]
+            assert got == sent + fractions[client], client
         assert (rows[1][4], rows[2][4]) == ("1899-12-30T10:30:00.000Z", "1900-01-16T00:00:00.000Z")

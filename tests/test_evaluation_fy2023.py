@@ -280,3 +280,22 @@ def test_every_printed_ratio_shows_as_its_reason_says(result):
         excel = Decimal(repr(ev.ratio * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         assert f"= {excel}%" in ev.reason or f"= {excel}%".replace(".0%", "%") in ev.reason, (ind_id, ev)
     assert result.evaluations["01-1"].ratio == 0.732
+
+
+def test_the_rate_row_is_never_printed_at_a_band_it_does_not_reach(fy2023):
+    """概ね達成閾値 85.5 %, 47／55 = 85.45 %: × (the rate counts itself), and every place that
+    prints the 達成割合 said 「85.5%」 while its 達成率 cell held 85.4 %. The share's edges are
+    its target's (100 %, 85.5 %): it prints 「85.4%」 everywhere, as a ratio does."""
+    from renkei_xl.core.model import EVALUABLE
+
+    settings = fy2023.settings._replace(threshold=0.855)
+    base = recalculate(settings, fy2023.indicators, fy2023.entries)
+    done = [i for i, e in base.evaluations.items() if i != "01-1" and e.symbol == ACHIEVED]
+    other = [i for i, e in base.evaluations.items() if i != "01-1" and e.symbol in EVALUABLE and e.symbol != ACHIEVED]
+    drop = set(done[: len(done) - 47]) | set(other[: len(other) - 7])     # 47 ◎ and 7 others left
+    result = recalculate(settings, [i._replace(rule="参考") if i.id in drop else i for i in fy2023.indicators],
+                         fy2023.entries)
+    ev = result.evaluations["01-1"]
+    assert ev.symbol == MISSED and result.summary.fraction_text == "47／55"
+    assert "= 85.4%（" in ev.reason and result.consolidated["01-1"].actual == "85.4%"
+    assert ev.ratio == 0.854 and result.summary.rate_text == "85.4%"

@@ -43,10 +43,20 @@ class JapaneseParser(argparse.ArgumentParser):
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                               help="この説明を表示して終わる")
 
-    def error(self, message: str) -> NoReturn:
+    def error(self, message: str, prog: str = "") -> NoReturn:
         self.print_usage(sys.stderr)
-        hint = HELP_HINT.format(prog=self.prog)
+        hint = HELP_HINT.format(prog=prog or self.prog)
         self.exit(2, f"エラー: {japanese_message(message)}{hint}\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but an extra argument after a command points at that command's help
+        (「renkei-xl validate --help」): argparse reports it from the top parser, which knows
+        no command, and the hint named 「renkei-xl --help」."""
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            words = [getattr(ns, dest) for dest in ("command", "history_command") if getattr(ns, dest, None)]
+            self.error("unrecognized arguments: " + " ".join(extras), " ".join([self.prog, *words]))
+        return ns
 
 
 def japanese_message(message: str) -> str:

@@ -97,6 +97,16 @@ def text(value: object) -> str:
 _DAY = dt.timedelta(days=1)
 
 
+def to_whole_second(value: dt.datetime) -> dt.datetime:
+    """A date-time to the nearest second, as xlwings' VBA client sends every date (VBA's
+    Date keeps no fraction of a second): =NOW() saved as 10:30:00.6 read 「10:30:00.600000」
+    from the file and 「10:30:01」 from the button, and the server's saved-workbook check
+    could never find the two equal. Both faces read a cell through this."""
+    if not value.microsecond:
+        return value
+    return value.replace(microsecond=0) + dt.timedelta(seconds=value.microsecond >= 500_000)
+
+
 def duration_as_read(value: dt.timedelta) -> object:
     """A duration (「25:30」 typed into a cell Excel formats [h]:mm) read as calamine reads the
     same serial in a date format: under a day a time of day, else a date of Excel's day
@@ -106,6 +116,7 @@ def duration_as_read(value: dt.timedelta) -> object:
     format, every client hands a duration over as a date (excel.book.as_file_reads; workbook.sheet_rows.as_read
     gives a sheet's rows through this, ``text`` a loose cell), so
     both faces read the cell alike and the server's saved-workbook check can agree."""
+    value = dt.timedelta(seconds=round(value.total_seconds()))      # to_whole_second's
     if value < _DAY:
         return (dt.datetime.min + value % _DAY).time().isoformat()
     if value < 60 * _DAY:

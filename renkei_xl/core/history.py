@@ -175,9 +175,12 @@ class YearRate(NamedTuple):
     year: int
     achieved: int
     evaluable: int
+    shown: Optional[float] = None     # this year's, as the summary prints it (rules.shown_ratio)
 
     @property
     def rate(self) -> Optional[float]:
+        if self.shown is not None:
+            return self.shown
         return self.achieved / self.evaluable if self.evaluable else None
 
 
@@ -194,7 +197,8 @@ def year_rates(history: History, current_year: int, result: Optional[Result] = N
             n[1] += rec.symbol in EVALUABLE
     if result is not None:
         counts[current_year] = [result.summary.achieved, result.summary.evaluable]
-    return [YearRate(y, a, e) for y, (a, e) in sorted(counts.items())]
+    shown = {current_year: result.summary.rate} if result is not None else {}
+    return [YearRate(y, a, e, shown.get(y)) for y, (a, e) in sorted(counts.items())]
 
 
 # ------------------------------------------------------------------------ CSV import

@@ -26,7 +26,7 @@ from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
 from .methods import NO_VALUE, rates_others, reported_ids
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
 from .validate import JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason, missing_id_finding, validate
-from .values import ValueParseError, error_value, format_percent, format_rate, parse_value, shown
+from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
@@ -94,6 +94,10 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
                                      read_errors)
     ordered = {i.id: evaluations[i.id] for i in indicators}
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
+    if summary.rate is not None:    # printed as the 達成割合 row prints it (rules.shown_ratio)
+        rate_row = next((i for i in indicators if rates_others(i)), None)
+        target = _meta_target(rate_row) if rate_row is not None else 1.0
+        summary = summary._replace(rate=shown_ratio(summary.rate, ctx.threshold, target))
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
 
 
@@ -128,19 +132,20 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         if ind.is_kpi or ind.rule == RULE_REFERENCE:
             evaluations[ind.id] = evaluate(ind, NO_VALUE, ctx)
             continue
-        symbol, achieved, evaluable, rate = achievement_rate(plain, _meta_target(ind), ctx)
+        target = _meta_target(ind)
+        symbol, achieved, evaluable, rate = achievement_rate(plain, target, ctx)
+        shown = format_percent(shown_ratio(rate, ctx.threshold, target))   # the edges are the target's
         note = left_out_text(left_out)
         undecided = _undecided_rate(ind, plain, left_out, ctx, f"{achieved}／{evaluable}")
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
         rest = consolidated[ind.id].status_text
-        meta, cut = fit_texts(ind, Consolidated(ind.id, format_rate(rate), "",
+        meta, cut = fit_texts(ind, Consolidated(ind.id, shown, "",
                                                 "\n".join(p for p in (line, rest) if p)),
                               [ind.status_manual])
         consolidated[ind.id] = meta
         reported = {(f.type, f.place) for f in findings}
         findings += [f for f in cut if (f.type, f.place) not in reported]
-        target = _meta_target(ind)
-        reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {format_rate(rate)}"
+        reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {shown}"
                   f"（目標 {format_percent(target, None)}、この行自身を含む）{note}")
         if undecided is not None:
             findings.append(undecided)
@@ -166,7 +171,8 @@ def _undecided_rate(ind: Indicator, plain: list[str], left_out: int, ctx: Contex
     if low[0] == high[0]:
         return None
     return RATE_UNDECIDED.at(ind.sheet, ind.cell("target"), ind.id, fraction=fraction, left_out=left_out,
-                             low=f"{low[0]}（{format_rate(low[3])}）", high=f"{high[0]}（{format_rate(high[3])}）")
+                             low=f"{low[0]}（{format_percent(shown_ratio(low[3], ctx.threshold, target))}）",
+                             high=f"{high[0]}（{format_percent(shown_ratio(high[3], ctx.threshold, target))}）")
 
 
 # The cells of 指標 that say how a row is judged (validate.JUDGED_FIELDS): an error in one of

@@ -60,13 +60,15 @@ def symbol_for_ratio(ratio: float, threshold: float) -> str:
     return MISSED
 
 
-def shown_ratio(ratio: float, threshold: float) -> float:
+def shown_ratio(ratio: float, threshold: float, target: float = 1.0) -> float:
     """A 達成率 as printed beside its symbol and stored in its cell: to 0.1 % (values.
     rounded_rate), except that a ratio below a band's edge (100 %, the threshold) is never
     printed at that edge: 253,299人／298,000人 is 84.9996 %, ×, and 「85.0%」 beside a × reads
-    as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio."""
+    as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio. ``target``: a
+    達成割合 is printed as a share whose edges are its target and target × threshold
+    (47／55 = 85.45 % against 100 % at a threshold of 85.5 % prints 「85.4%」 beside ×)."""
     shown = rounded_rate(ratio)
-    for edge in (1.0, threshold):
+    for edge in (target, target * threshold):
         if ratio < edge - RATIO_TOLERANCE <= shown:
             return floored_rate(ratio)
     return shown

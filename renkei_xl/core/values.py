@@ -276,9 +276,19 @@ def _approx_error(text: str, word: str) -> ValueParseError:
         "「約」「程度」「見込み」などを付けず、確定した数値だけを入力してください", APPROXIMATE)
 
 
+_RANGE = re.compile(r"([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]\s*([▲△-]?\d[\d,.]*)([^\d~〜]*)")
+
+
+def _is_range(core: str) -> bool:
+    """「10～12」「10件~12件」: a number (and a unit) on both sides of the mark. 「維持～改善」 and
+    「4月～3月に実施」 are words with a mark, read (or refused) as words."""
+    m = _RANGE.fullmatch(core.replace(" ", ""))
+    return m is not None and all(u in UNIT_FAMILY for u in (m.group(2), m.group(4)))
+
+
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
     what = "実績値は1つの数値です。" if actual else ""
-    how = ("範囲ではなく、1つの数値だけを入力してください" if word == "～"
+    how = ("範囲ではなく、1つの数値だけを入力してください" if word in "～〜~"
            else "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください")
     return ValueParseError(f"「{shown(text)}」は範囲の表記（「{word}」）です。{what}{how}", RANGE)
 
@@ -465,9 +475,8 @@ def _parse_text(text: str) -> Value:
     if word is not None:
         raise _range_error(text, word)
     core, notes = _split_notes(t, text)
-    word = next((w for w in _RANGE_MARKS if w in core), None)
-    if word is not None:
-        raise _range_error(text, "～")
+    if any(w in core for w in _RANGE_MARKS) and _is_range(core):
+        raise _range_error(text, next((w for w in "～〜~" if w in text), "～"))
     if not core:
         if any(n.kind == "uncounted" for n in notes):
             return Value(text, UNCOUNTED, notes=notes)

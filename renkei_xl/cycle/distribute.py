@@ -226,7 +226,8 @@ def missing_rows_lines(files: "SplitFiles") -> list[str]:
     from ..core.rollover import shown_ids
 
     return ([f"【注意】次の市町村のシートに指標の行がないため、その入力用ファイルにも行がありません"
-             f"（{len(missing)} 件。行を追加してから、もう一度作成してください。入力チェックでセルを示します）:"]
+             f"（{len(missing)} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"
+             "参加しない市町村なら、このままで構いません。入力チェックでセルを示します）:"]
             + [f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()])
 
 

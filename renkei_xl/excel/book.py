@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
 from ..core.alerts import BUTTON_CHARS, cut
-from ..core.contract_read import MasterData, needed_sheets, read_contract
+from ..core.contract_read import MasterData, needed_sheets, read_contract, to_whole_second
 from ..core.refs import named_cell
 from ..workbook.sheet_rows import as_read
 
@@ -122,6 +122,7 @@ def as_file_reads(value: object) -> object:
     reader reads calamine's ``timedelta`` as this date (core.contract_read.duration_as_read)."""
     if type(value) is not dt.datetime:
         return value
+    value = to_whole_second(value)      # Office.js sends milliseconds; the file side rounds too
     if value < _OLE_DAY_ONE:            # OLE day 0 or before: calamine's time of day
         return as_read(value.time())
     if value < _OLE_DAY_SIXTY:          # Excel serials 1-59: the day after OLE's

@@ -8,9 +8,11 @@ import datetime as dt
 from itertools import chain, islice
 from typing import Mapping, Optional, Sequence
 
-from ..core.contract_read import duration_as_read
+from ..core.contract_read import duration_as_read, to_whole_second
 
-_PLAIN = frozenset({str, float, int, bool, dt.datetime, dt.date})   # kept as calamine gives them
+# Kept as calamine gives them; a datetime goes through as_read (to the second, as the live
+# face reads it: contract_read.to_whole_second), a rare type in a master.
+_PLAIN = frozenset({str, float, int, bool, dt.date})
 
 
 def as_read(value: object) -> object:
@@ -20,9 +22,14 @@ def as_read(value: object) -> object:
     if value == "":
         return None
     if isinstance(value, dt.time):
+        if value.microsecond:
+            value = to_whole_second(dt.datetime.combine(dt.date(1899, 12, 30), value))
+            return value.time().isoformat() if value.day == 30 else dt.date(1900, 1, 1)   # serial 1, as Excel counts
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return duration_as_read(value)
+    if type(value) is dt.datetime and value.microsecond:
+        return to_whole_second(value)
     return value
 
 

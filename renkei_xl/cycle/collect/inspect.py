@@ -107,10 +107,10 @@ def _named_by(path: Path, names: set[str]) -> Attribution:
     labels = [shown_file_name(path)]
     if path.is_dir():
         try:
-            labels = [shown_file_name(q) for q in islice(path.iterdir(), MAX_NAMES)]
+            labels += [shown_file_name(q) for q in islice(path.iterdir(), MAX_NAMES)]
         except OSError:
             pass
-    elif path.suffix.lower() == ".zip":
+    elif path.suffix.lower() == ".zip" and path.is_file():     # a FIFO named .zip is never opened
         labels += _zip_names(path)
     found = {m for label in labels for m in named_in(label, names)}
     return Attribution(frozenset(found) if found else None)

@@ -42,9 +42,10 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             inside = [q for q in inside if q not in outside]
             odd = [r for q in inside if (r := _not_a_file(q)) is not None]
             refusals += odd
-            inside = [q for q in inside if q not in {r.path for r in odd}]
+            odd_paths = {r.path for r in odd}
+            inside = [q for q in inside if q not in odd_paths]
             files += [q for q in inside if q.resolve() not in skip]
-            refusals += _passed_over(p, [q for q in entries if q not in inside])
+            refusals += _passed_over(p, [q for q in entries if q not in inside and q not in odd_paths])
         elif p.exists() and not is_confined(p):
             refusals.append(Refusal(p, "このマスターのフォルダーの外を指すリンクです（読みません）"))
         elif p.exists():
@@ -114,6 +115,8 @@ def may_be_a_return(path: Path) -> bool:
         return False
     if path.is_dir():
         return _holds_workbooks(path)
+    if not path.is_file():      # a FIFO or a device: no one's return, whatever its name
+        return False
     return path.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
 
 
