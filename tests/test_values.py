@@ -73,8 +73,9 @@ def test_multipliers_and_widths(raw, expected):
     ("1900-01-03", "日付として入力されています"),      # 3 typed into a cell formatted m/d
     ("2024-03-01 00:00:00", "日付として入力されています"),
     ("10～12", "範囲の表記（「～」）です。範囲ではなく、1つの数値だけを"),   # was 「単位「~12」を認識できません」
-    ("10〜12件", "範囲の表記（「～」）"),                                   # the wave dash, as IMEs give it
-    ("10~12", "範囲の表記（「～」）"),
+    ("10〜12件", "範囲の表記（「〜」）"),                                   # the wave dash, as IMEs give it, as typed
+    ("10~12", "範囲の表記（「~」）"),
+    ("10件～12件", "範囲の表記（「～」）"),
 ])
 def test_unreadable_values_get_a_precise_reason(raw, fragment):
     with pytest.raises(ValueParseError) as exc:
