@@ -31,7 +31,7 @@ from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
-from .validate import cell_error_finding
+from .validate import cell_error_finding, may_feed
 from .values import error_value, format_percent, shown
 
 Grid = Sequence[Sequence[object]]
@@ -583,8 +583,7 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
         ids_of.setdefault(e.municipality, set()).add(e.indicator_id)
         last[e.municipality] = e
     known = set(names)
-    stray = {e.municipality for e in entries if e.indicator_id not in known
-             and (e.value or e.status or error_value(e.indicator_id) is not None)}
+    stray = {e.municipality for e in entries if e.indicator_id not in known and may_feed(e)}
     out: list[Finding] = []
     for muni in settings.municipalities:
         if muni.name in unread or muni.name in stray:

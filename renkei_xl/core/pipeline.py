@@ -25,7 +25,8 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consoli
 from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
 from .methods import NO_VALUE, rates_others, reported_ids
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
-from .validate import JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason, missing_id_finding, validate
+from .validate import (JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason, may_feed, missing_id_finding,
+                       validate)
 from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
@@ -255,12 +256,12 @@ def unattributed(settings: Settings, indicators: Sequence[Indicator], entries: S
 def _unclaimed(e: Entry):
     """How a row no indicator claims is named in a reason (a finding for an 指標ID), or
     None for a row that could feed nothing anyway (an unknown 指標ID on an empty row)."""
+    if not may_feed(e):
+        return None
     sheet, cell, ind_id = e.sheet or e.municipality, e.cell("indicator_id"), e.indicator_id
     error = error_value(ind_id)
     if error is not None:
         return lambda for_id: cell_error_finding(sheet, cell, for_id, "この市町村の行の指標ID", error)
-    if not (e.value or e.status):
-        return None
     if ind_id:
         return lambda for_id: UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
     return lambda for_id: missing_id_finding(e, for_id)

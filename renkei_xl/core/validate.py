@@ -106,6 +106,13 @@ def id_key(ind_id: str) -> str:
     return unicodedata.normalize("NFKC", ind_id).translate(_HYPHENS).replace(" ", "")
 
 
+def may_feed(e: Entry) -> bool:
+    """Whether a municipality row could feed an indicator: it holds a value or a status, or
+    its 指標ID is an error value (which indicator it was cannot be told). A row no indicator
+    claims is named only then (pipeline.unattributed; contract_read.missing_rows)."""
+    return bool(e.value or e.status) or error_value(e.indicator_id) is not None
+
+
 def validate(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
              ) -> list[Finding]:
     findings: list[Finding] = []

@@ -103,7 +103,7 @@ _BOUNDS = ("以上", "以下", "未満", "超", "以内")
 _TARGET_BOUND = "以上"
 # 「10～12」: two numbers, not one (after NFKC ～ is ~; 〜, the wave dash Japanese IMEs also
 # give, stays itself). Read as a unit, it said 「単位「~12」を認識できません」.
-_RANGE_MARKS = ("~", "〜")
+_RANGE_MARKS = "～〜~"     # as typed: ～ (full width), 〜 (the wave dash), ~; NFKC leaves 〜 and ~
 
 MAX_VALUE_CHARS = 100      # longest FY2023 value is 24 characters
 MAX_DIGITS = 20            # digits in one number (27兆９千億 has 3)
@@ -288,7 +288,7 @@ def _is_range(core: str) -> bool:
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
     what = "実績値は1つの数値です。" if actual else ""
-    how = ("範囲ではなく、1つの数値だけを入力してください" if word in "～〜~"
+    how = ("範囲ではなく、1つの数値だけを入力してください" if word in _RANGE_MARKS
            else "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください")
     return ValueParseError(f"「{shown(text)}」は範囲の表記（「{word}」）です。{what}{how}", RANGE)
 
@@ -476,7 +476,7 @@ def _parse_text(text: str) -> Value:
         raise _range_error(text, word)
     core, notes = _split_notes(t, text)
     if any(w in core for w in _RANGE_MARKS) and _is_range(core):
-        raise _range_error(text, next((w for w in "～〜~" if w in text), "～"))
+        raise _range_error(text, next((w for w in _RANGE_MARKS if w in text), "～"))
     if not core:
         if any(n.kind == "uncounted" for n in notes):
             return Value(text, UNCOUNTED, notes=notes)
