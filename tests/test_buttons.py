@@ -1044,7 +1044,7 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     assert f"{len([returned])} 件のファイルを取り込みました" in prompt, prompt
     assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。" in prompt
             and f"（{BAD_MUNICIPALITY} {ind_id}）" in prompt), prompt
-    assert f"renkei-xl history import {later.name} 経年.csv" in prompt
+    assert f"renkei-xl history import {later.name} {book.name} で" in prompt
 
 
 def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:

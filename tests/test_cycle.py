@@ -38,6 +38,7 @@ from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
 from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.errors import UserError
+from renkei_xl.core.history import read_history
 from renkei_xl.workbook.session import load_master, recalc_file
 
 INPUT_HEADERS = ("実績値", "分母", "実施状況")
@@ -1318,7 +1319,8 @@ def test_a_late_return_after_rollover_is_imported_with_a_warning_and_refused_by_
     assert code == 1
     assert (f"取り込みません: {late.name}: 2023年度のファイルです（マスターの対象年度は 2024年度）。"
             "2023年度のマスターで取り込んでください。") in out, out
-    assert "renkei-xl history import （このマスター） 経年.csv で2024年度のマスターの「経年」に取り込んで" in out
+    assert ("renkei-xl history import （このマスター） （2023年度のマスター） で、2024年度のマスターの「経年」と"
+            "「前年度実績（2023年度）」の列に取り込んで") in out, out
 
     code = main(["collect", str(master), str(late)])
     out = capsys.readouterr().out
@@ -1326,7 +1328,38 @@ def test_a_late_return_after_rollover_is_imported_with_a_warning_and_refused_by_
     assert cell_of(master, "南幌町", "04-1", "実績値") == 7
     assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。その「経年」の2023年度と"
             "「前年度実績（2023年度）」の列には、この取り込みの値がまだ入っていません（南幌町 04-1") in out, out
-    assert f"renkei-xl history import {later.name} 経年.csv で2024年度のマスターの「経年」に取り込んで" in out
+    said = re.search(r"renkei-xl history import (\S+) (\S+) で、2024年度のマスターの「経年」と", out)
+    assert said and said.groups() == (later.name, master.name), out
+
+    # The command it names, run as staff would: the year carried into the 2024 master.
+    assert main(["history", "import", str(later.parent / said[1]), str(master.parent / said[2])]) == 0
+    out = capsys.readouterr().out
+    assert "・各シートの「前年度実績（2023年度）」の列も、2023年度のマスターの値にしました" in out, out
+    assert read_history(_sheet_rows(later, c.HISTORY))["04-1"][2023] == \
+        read_history(_sheet_rows(_rolled_again(master), c.HISTORY))["04-1"][2023]
+    assert _previous(later, "南幌町", "04-1") == "7件"
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[list[object]]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _rolled_again(master: Path) -> Path:
+    """What a rollover made now, after the late return, would hold: the reference."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    return rollover_file(master, out=master.with_name("again_2024年度.xlsx")).path
+
+
+def _previous(path: Path, sheet: str, ind_id: str) -> object:
+    rows = _sheet_rows(path, sheet)
+    header = rows[0]
+    col = next(i for i, h in enumerate(header) if str(h or "").startswith("前年度実績"))
+    return next(r[col] for r in rows[1:] if r[0] == ind_id)
 
 
 def test_master_changed_after_split_refuses_the_old_file(cycle):

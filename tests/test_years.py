@@ -601,3 +601,102 @@ def test_a_list_not_recalculated_since_the_inputs_changed_is_named(sample, tmp_p
     line = next(x for x in capsys.readouterr().out.splitlines() if "違います" in x)
     named = line.split("入力が変わっています）: ")[1].split("、")
     assert changed in named and len(named) <= 2, line     # the row, and 01-1 if its symbol moved
+
+
+# ------------------------------------------------------- a year again from its master
+
+def _entry_cell(path: Path, sheet: str, ind_id: str, field: str) -> tuple[int, int]:
+    e = next(e for e in load_master(path).entries if e.sheet == sheet and e.indicator_id == ind_id)
+    return _rc(e.cell(field))
+
+
+def _set(path: Path, *cells: tuple[str, tuple[int, int], object]) -> None:
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(s, r, col, v) for s, (r, col), v in cells]), None))
+
+
+def _previous_by_id(path: Path) -> dict[tuple[str, str], object]:
+    """(sheet, 指標ID) → its 前年度実績 cell, on every sheet that has the column."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    out = {}
+    try:
+        for ws in wb.worksheets:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            top = next((i for i, r in enumerate(rows) if r and r[0] == "指標ID"), None)
+            if top is None or PREVIOUS_2023 not in rows[top]:
+                continue
+            col = rows[top].index(PREVIOUS_2023)
+            out.update({(ws.title, r[0]): r[col] for r in rows[top + 1:] if r and r[0]})
+    finally:
+        wb.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def late(tmp_path_factory):
+    """The 2023 sample rolled over to 2024; then a late 札幌市 04-1 (17 → 40件) typed into 2023;
+    ``again``: what a rollover made now would hold (the reference the import must reach)."""
+    folder = tmp_path_factory.mktemp("late")
+    m2023 = init_master(folder / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
+    m2024 = rollover_file(m2023).path
+    _set(m2023, ("札幌市", _entry_cell(m2023, "札幌市", "04-1", "value"), 40))
+    again = rollover_file(m2023, out=folder / "again.xlsm").path
+    return {"m2023": m2023, "m2024": m2024, "again": again, "folder": folder}
+
+
+def test_a_late_year_is_carried_from_its_master_as_a_rollover_made_now_would(late, tmp_path, capsys):
+    """`history import NEW OLD.xlsm`: 経年's 2023 and every 前年度実績 cell become what a
+    rollover made after the late return holds; nothing else in the package changes. The
+    2024 master's 札幌市 rows of 02-1 and 02-2 were swapped and a row given a new ID since
+    the rollover: each row gets its own ID's value, the new one none."""
+    m2024 = tmp_path / "m2024.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    first, second = (_entry_cell(m2024, "札幌市", i, "value")[0] for i in ("02-1", "02-2"))
+    moved = _entry_cell(m2024, "小樽市", "04-1", "value")[0]
+    _set(m2024, ("札幌市", (first, 1), "02-2"), ("札幌市", (second, 1), "02-1"), ("小樽市", (moved, 1), "99-9"))
+    before = _parts(m2024)
+    assert _previous_by_id(m2024)[("札幌市", "02-1")] == "30社"      # the swap: 02-2's value beside 02-1
+
+    assert cli_main(["history", "import", str(m2024), str(late["m2023"])]) == 0
+    out = capsys.readouterr().out
+    assert "2023年度のマスター「さっぽろ圏_2023年度_マスター.xlsm」の実績値と評価を「経年」に取り込みました" in out, out
+    assert "記録済みの2023年度を置き換え" in out and "【注意】2023年度の「一覧」" in out, out
+
+    reference = read_history(_grid(late["again"], c.HISTORY))
+    assert {i: per[2023] for i, per in read_history(_grid(m2024, c.HISTORY)).items()} == \
+        {i: per[2023] for i, per in reference.items()}
+    assert reference["04-1"][2023].actual == "44件"
+    shown, wanted = _previous_by_id(m2024), _previous_by_id(late["again"])
+    assert shown[("札幌市", "04-1")] == "40件" and shown[("札幌市", "02-1")] == "３回"
+    assert shown[("小樽市", "99-9")] is None
+    assert {k: v for k, v in shown.items() if k != ("小樽市", "99-9")} == \
+        {k: v for k, v in wanted.items() if k != ("小樽市", "04-1")}
+
+    parts = _sheet_parts(m2024)
+    changed = {n for n, data in _parts(m2024).items() if before.get(n) != data}
+    assert changed == {parts[c.HISTORY], parts[c.INDICATORS], parts["札幌市"], parts["小樽市"]}, changed
+
+
+def test_a_year_two_before_is_carried_into_history_alone(late, tmp_path):
+    """2023 into the 2025 master: 経年 only (2025's 前年度実績 column is 2024's)."""
+    m2025 = rollover_file(late["m2024"], out=tmp_path / "m2025.xlsm").path
+    before = _parts(m2025)
+    assert cli_main(["history", "import", str(m2025), str(late["m2023"])]) == 0
+    assert read_history(_grid(m2025, c.HISTORY))["04-1"][2023].actual == "44件"
+    changed = {n for n, data in _parts(m2025).items() if before.get(n) != data}
+    assert changed == {_sheet_parts(m2025)[c.HISTORY]}, changed
+
+
+@pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
+def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
+    m2024 = tmp_path / "m2024.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    target, source, said = {
+        "same file": (m2024, m2024, "取り込み先のマスターと同じファイルです"),
+        "later year": (late["m2023"], m2024, "それより前の年度のマスターだけを取り込めます"),
+        "nothing entered": (rollover_file(m2024, out=tmp_path / "m2025.xlsm").path, m2024,
+                            "実績値・分母・実施状況が 1 つも入力されていません"),
+    }[case]
+    before = target.read_bytes()
+    assert cli_main(["history", "import", str(target), str(source)]) == 2
+    assert said in capsys.readouterr().err
+    assert target.read_bytes() == before

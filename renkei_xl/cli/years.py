@@ -27,8 +27,13 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from ..cycle.rollover import import_history
+    from ..core import contract as c
+    from ..cycle.rollover import carried_lines, carry_year, import_history
 
+    if Path(args.csv).suffix.lower() in c.MASTER_SUFFIXES:    # a master of an earlier year
+        for line in carried_lines(carry_year(Path(args.master), Path(args.csv))):
+            print(line)
+        return 0
     done = import_history(Path(args.master), Path(args.csv))
     for r in done.refusals:
         print(f"取り込みません: {r.text()}")
@@ -55,7 +60,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("history", help="経年（過去の年度の実績値と評価）を扱う")
     hs = p.add_subparsers(dest="history_command", metavar="サブコマンド", required=True)
-    q = hs.add_parser("import", help="CSV（指標ID,年度,実績値,評価）から過去の年度を取り込む")
+    q = hs.add_parser("import", help="前の年度のマスター、または CSV（指標ID,年度,実績値,評価）から過去の年度を取り込む")
     q.add_argument("master", metavar="マスター", help=MASTER_HELP)
-    q.add_argument("csv", metavar="CSV", help="CSV ファイル（UTF-8 または Shift_JIS）")
+    q.add_argument("csv", metavar="取り込むファイル",
+                   help="前の年度のマスターブック（.xlsx/.xlsm: その年度の経年と前年度実績を書き直す）、"
+                        "または CSV ファイル（UTF-8 または Shift_JIS）")
     q.set_defaults(func=cmd_history)

@@ -132,11 +132,11 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     book = Book(sheets, state.names)
     new_settings = old._replace(fiscal_year=new_year, base_date=shifted(old.base_date, new_year - old.fiscal_year))
     cells = _settings_cells(book, new_settings)
-    emptied = _emptied_inputs(data)
+    emptied = emptied_inputs(data)
     cells += emptied
     unrecorded = not emptied
     stale = () if unrecorded else tuple(stale_rows(listed, closed, old))
-    previous_cells, fills = _previous_year_columns(book, data, None if unrecorded else closed)
+    previous_cells, fills = previous_year_columns(book, data, data, None if unrecorded else closed)
     cells += previous_cells
     lifted, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
@@ -201,7 +201,7 @@ def _settings_cells(book: Book, new: Settings) -> list[CellEdit]:
     return cells
 
 
-def _emptied_inputs(data: MasterData) -> list[CellEdit]:
+def emptied_inputs(data: MasterData) -> list[CellEdit]:
     """What staff and municipalities type, each year anew: every filled input cell emptied."""
     cells = []
     inputs = [(e, c.INPUT_FIELDS) for e in data.entries]
@@ -215,17 +215,23 @@ def _emptied_inputs(data: MasterData) -> list[CellEdit]:
     return cells
 
 
-def _previous_year_columns(book: Book, data: MasterData,
-                           closed: Optional[Result]) -> tuple[list[CellEdit], list[FillEdit]]:
-    """Last year's values beside each row: on each municipality sheet, and on 指標 (empty
-    there when the year was not recorded: ``closed`` None)."""
-    label = c.PREVIOUS_HEADER.format(year=data.settings.fiscal_year)
+def previous_year_columns(book: Book, data: MasterData, source: MasterData,
+                          closed: Optional[Result]) -> tuple[list[CellEdit], list[FillEdit]]:
+    """``source``'s year beside each row of ``data``'s master (``book``): on each municipality
+    sheet, and on 指標 (empty there when the year was not recorded: ``closed`` None).
+
+    Rows are matched by sheet and 指標ID, the n-th row of an ID to its n-th: rollover shows a
+    master its own year (``source`` is ``data``, every row its own value), and core.carry
+    shows next year's master the year again after a late return, when rows may have moved
+    or been added since; a row the year did not have is emptied, never given a neighbour's."""
+    label = c.PREVIOUS_HEADER.format(year=source.settings.fiscal_year)
     cells: list[CellEdit] = []
     fills: list[FillEdit] = []
+    held = _queued(((e.sheet, e.indicator_id), _entry_shown(e)) for e in source.entries if e.row is not None)
     shown_entries: dict[str, list[tuple[int, object]]] = {}
     for e in data.entries:
         if e.row is not None:
-            shown_entries.setdefault(e.sheet, []).append((e.row, _entry_shown(e)))
+            shown_entries.setdefault(e.sheet, []).append((e.row, _next(held, (e.sheet, e.indicator_id))))
     for sheet, rows in shown_entries.items():
         c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows)
         cells += c1
@@ -237,6 +243,20 @@ def _previous_year_columns(book: Book, data: MasterData,
         cells += c1
         fills += f1
     return cells, fills
+
+
+def _queued(pairs) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    for values in out.values():
+        values.reverse()
+    return out
+
+
+def _next(queued: dict, key) -> object:
+    values = queued.get(key)
+    return values.pop() if values else None
 
 
 def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result],

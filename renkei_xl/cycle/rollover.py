@@ -186,3 +186,56 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
 
     parsed, written = write_planned(master, make)
     return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written)
+
+
+class YearCarried(NamedTuple):
+    report: object            # renkei_xl.core.carry.CarryReport
+    written: Written
+    source: Path
+
+
+def carry_year(master: Path, source: Path) -> YearCarried:
+    """A closed year from its own master (``source``, only read: it may be open in Excel)
+    into a later year's ``master``: core.carry says what changes and why."""
+    from ..core.carry import carry_plan
+    from ..core.pipeline import recalculate
+    from ..workbook.session import opened
+
+    master, source = check_path(master), check_path(source)
+    if same_file(master, source):
+        raise UserError("取り込むマスターが、取り込み先のマスターと同じファイルです。"
+                        "前の年度のマスターを指定してください")
+    with opened(source) as fs:
+        d = fs.data
+        closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        listed = saved_list(fs)
+
+    def make(fs):
+        return carry_plan(fs.state, fs.sheets, fs.data, d, closed, listed)
+
+    # keep_grids: the 前年度実績 columns are found on the sheets the contract has just read.
+    report, written = write_planned(master, make, keep_grids=True)
+    return YearCarried(report, written, source)
+
+
+def carried_lines(done: YearCarried) -> list[str]:
+    """What the command line tells staff after a year was carried from its master."""
+    r = done.report
+    again = f"、記録済みの{r.year}年度を置き換え" if r.replaced else ""
+    lines = [f"{r.year}年度のマスター「{done.source.name}」の実績値と評価を「{c.HISTORY}」に取り込みました"
+             f"（{r.recorded} 指標{again}）: {done.written.path}"]
+    if done.written.backup:
+        lines.append(f"バックアップ: {done.written.backup}")
+    if r.previous:
+        lines.append(f"・各シートの「{c.PREVIOUS_HEADER.format(year=r.year)}」の列も、{r.year}年度のマスターの値に"
+                     f"しました（{r.previous} 行）")
+    if r.errors:
+        lines.append(f"・{r.year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました")
+    if r.stale:
+        from ..core.rollover import shown_ids
+
+        lines.append(f"【注意】{r.year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
+                     f"（{shown_ids(list(r.stale))}）。「{c.HISTORY}」には今の入力から計算した評価を記録しました。"
+                     f"{r.year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
+    lines.append("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
+    return lines

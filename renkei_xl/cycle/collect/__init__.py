@@ -195,6 +195,7 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
         from .later_year import next_master
 
         report.later = next_master(Path(master), data.settings.fiscal_year)
+        report.master = Path(master)
     plan = (collect_plan(state, report.changes, LOG_COLUMNS,
                          [tuple(None if v == "" else v for v in r) for r in report.records])
             if report.records else WritePlan())

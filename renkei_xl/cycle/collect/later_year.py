@@ -12,8 +12,8 @@ dropped into the new master is refused for its year. Both faces say the same, fr
   puts it (cycle.rollover.default_target), does not hold these values yet and how to bring
   them in (``later_lines``); the command exits 1, as rollover and export do on a warning.
 
-``renkei-xl history import`` takes the year from a CSV (指標ID,年度,実績値,評価) and
-replaces what 経年 held for it; the 前年度実績 columns are a reference no command rewrites.
+``renkei-xl history import`` with the year's master carries the year again into the next
+year's master (core.carry): what 経年 held for it and the 前年度実績 columns are replaced.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from typing import Callable, Optional, Sequence
 from ...core import contract as c
 from ...core.errors import UserError
 
-# An example name for the CSV, as README writes the command.
-CSV_EXAMPLE = "経年.csv"
 SHOWN_ROWS = 10
 
 
@@ -45,14 +43,15 @@ def next_master(master: Path, year: int) -> Optional[Path]:
         return None
 
 
-def catch_up(year: int, later: str) -> str:
+def catch_up(year: int, later: str, source: str = "") -> str:
     """How ``year``'s values collected late reach the next year's master ``later`` (as the
-    command line names it): one sentence, said by both faces and both masters."""
-    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、{year}年度のすべての指標の"
-            f"指標ID・実績値・評価を CSV（1行目は 指標ID,年度,実績値,評価）にして、"
-            f"renkei-xl history import {later} {CSV_EXAMPLE} で{year + 1}年度のマスターの「{c.HISTORY}」に"
-            f"取り込んでください（{year}年度の記録を置き換えます）。各シートの「{c.PREVIOUS_HEADER.format(year=year)}」"
-            "の列は取り込みでは変わらないため、必要なら手で直してください")
+    command line names it) from ``source``, the year's own master (unnamed: where the next
+    year's master refuses a return, it does not know where that is): one sentence, said by
+    both faces and both masters. The import is core.carry: 経年 and the 前年度実績 columns."""
+    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
+            f"renkei-xl history import {later} {source or f'（{year}年度のマスター）'} で、"
+            f"{year + 1}年度のマスターの「{c.HISTORY}」と「{c.PREVIOUS_HEADER.format(year=year)}」の列に"
+            f"取り込んでください（{year}年度の記録を置き換えます）")
 
 
 def other_year(year: str, master_year: int) -> str:
@@ -68,14 +67,14 @@ def other_year(year: str, master_year: int) -> str:
 
 
 def later_lines(later: Optional[Path], year: int, changes: Sequence,
-                shown: Callable[[Path], str] = str) -> list[str]:
+                shown: Callable[[Path], str] = str, source: Optional[Path] = None) -> list[str]:
     """The 【注意】 of a collect that changed ``year``'s values while next year's master
     ``later`` (next_master) already holds that year; nothing when there is none or
-    nothing changed. ``changes``: the report's cell changes."""
+    nothing changed. ``changes``: the report's cell changes; ``source``: this year's master."""
     if later is None or not changes:
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
     listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
     return [f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。その「{c.HISTORY}」の{year}年度と"
             f"「{c.PREVIOUS_HEADER.format(year=year)}」の列には、この取り込みの値がまだ入っていません（{listed}）。",
-            "　" + catch_up(year, later.name) + "。"]
+            "　" + catch_up(year, later.name, source.name if source else "") + "。"]

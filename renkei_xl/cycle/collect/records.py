@@ -86,7 +86,7 @@ class ImportRecord(NamedTuple):
 
 class CollectReport:
     __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file", "kept_by_file",
-                 "year", "later")
+                 "year", "later", "master")
 
     def __init__(self, changes: list[Change], refusals: list[Refusal], records: list[ImportRecord],
                  dry_run: bool = False, written: object = None,
@@ -99,6 +99,7 @@ class CollectReport:
         self.written = written                  # session.Written when the master was written
         self.year: Optional[int] = None         # the master's 対象年度
         self.later: Optional[Path] = None       # next year's master beside it (later_year.next_master)
+        self.master: Optional[Path] = None      # this year's, as collect was given it (with ``later``)
 
     @property
     def refused(self) -> list[Refusal]:
@@ -124,7 +125,7 @@ class CollectReport:
         made (later_year.later_lines): both faces say it, the command exits 1."""
         from .later_year import later_lines
 
-        return later_lines(self.later, self.year, self.changes, shown) if self.year is not None else []
+        return later_lines(self.later, self.year, self.changes, shown, self.master) if self.year is not None else []
 
     def lines(self) -> list[str]:
         out = [ch.line() for ch in self.changes]

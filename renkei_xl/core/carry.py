@@ -1,0 +1,64 @@
+"""A closed year carried again from its own master into a later year's (pure).
+
+Rollover writes the closed year into the new master as it stood that day: its columns of
+経年 and, beside each row, 「前年度実績（YYYY年度）」. A return collected late into the old
+master changes that year afterwards (cycle.collect.later_year says so). Staff then name
+the old master to ``renkei-xl history import``, and this plan brings the year over as
+rollover would have, had the return come in time:
+
+- 経年: the year's record replaced by the old master's inputs evaluated as recalc
+  evaluates them (core.history.with_year, what rollover writes);
+- the 前年度実績 column of every municipality sheet and of 指標, when the year is the one
+  just before the later master's (an older year has no such column): rewritten by
+  core.rollover.previous_year_columns, row matched to row by 指標ID, since the later
+  master may have gained or moved rows since.
+
+Nothing else changes: that year's inputs, 一覧 and 集計 are its own (集計's year rates
+follow at its next 評価を再計算, as after a CSV import). A hand-made CSV (指標ID,年度,実績値,
+評価) stays the way to bring in years no master of this tool holds.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+from . import contract as c
+from .contract_read import Book, MasterData
+from .errors import UserError
+from .history import history_sheet, read_history, with_year
+from .model import Result
+from .plan_types import MasterState, WritePlan
+from .rollover import emptied_inputs, previous_year_columns, stale_rows
+
+
+class CarryReport(NamedTuple):
+    year: int                    # the year carried
+    recorded: int                # indicators recorded in 経年 for it
+    replaced: bool               # 経年 held the year already (rollover's record, or an import's)
+    previous: int                # rows given their 前年度実績 (0: the year is not the one before)
+    errors: int                  # input errors in that year's evaluation (those rows are －)
+    stale: tuple[str, ...]       # 指標IDs whose row on that year's 一覧 is not what the inputs give
+
+
+def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData, closed: Result,
+               listed: Optional[Sequence[Sequence[object]]]) -> tuple[WritePlan, CarryReport]:
+    """The plan that carries ``source``'s year (``closed``: its inputs evaluated; ``listed``:
+    its 一覧 as saved) into the master of ``state``/``sheets``/``data``."""
+    year, later = source.settings.fiscal_year, data.settings.fiscal_year
+    if year >= later:
+        raise UserError(f"取り込むマスターは {year}年度のものです。{later}年度のマスターには、それより前の年度の"
+                        "マスターだけを取り込めます")
+    if not emptied_inputs(source):
+        raise UserError(f"{year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
+                        "取り込むマスターを確かめてください（何も変更していません）")
+    history = read_history(state.grids.get(c.HISTORY))
+    replaced = any(year in per_year for per_year in history.values())
+    plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators)])
+    previous = 0
+    if year == later - 1:
+        plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed)
+        previous = sum(1 for e in data.entries if e.row is not None) + sum(
+            1 for i in data.indicators if i.row is not None)
+    report = CarryReport(year, len(closed.indicators), replaced, previous, len(closed.errors),
+                         tuple(stale_rows(listed, closed, source.settings)))
+    return plan, report
