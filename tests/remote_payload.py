@@ -70,6 +70,7 @@ LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"
 EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part of xlwings' payload)
 UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
+CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRangeColor cannot take null)
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
@@ -444,6 +445,7 @@ class Applied:
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
+    vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -557,7 +559,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
-                  refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False))
+                  refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
+                  vba=payload["client"] == VBA)
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
@@ -596,9 +599,36 @@ def _action_rect(a: dict) -> Optional[Rect]:
     return r0, c0, r0 + a["row_count"] - 1, c0 + a["column_count"] - 1
 
 
+# Arguments a VBA client's Sub cannot take as Null (JSON null, which VBA-Web's parser
+# hands over as Null): Remote.bas' HexToRgb takes a String, and so do MsgBox's prompt, the
+# number format and Hyperlinks.Add's texts; RenkeiServer.bas' sizes are Doubles. Excel
+# stops the replay with run-time error 94 (Invalid use of Null). By action: the argument
+# positions, or (for setFontProperty, setBorderProperty) the attribute names whose value
+# cannot be Null (underline and line style test IsNull themselves).
+NULL_REFUSED = {"setRangeColor": (0,), "setNumberFormat": (0,), "alert": (0, 1, 2, 3, 4),
+                "addHyperlink": (0, 1, 2), "setColumnWidth": (0,), "setRowHeight": (0,), "setWrapText": (0,),
+                "setColumnHidden": (0,), "setAutofit": (0,), "freezePaneAtRange": (0,)}
+NULL_REFUSED_ATTRIBUTES = {"setFontProperty": (0, 1, {"bold", "italic", "size", "name", "color"}),
+                           "setBorderProperty": (1, 2, {"color"})}
+INVALID_USE_OF_NULL = 94
+
+
+def _null_refused(a: dict) -> bool:
+    """Whether a VBA client's Sub meets Null where it cannot take it (NULL_REFUSED)."""
+    func, args = a["func"], a["args"] or []
+    if func in NULL_REFUSED:
+        return any(i < len(args) and args[i] is None for i in NULL_REFUSED[func])
+    if func in NULL_REFUSED_ATTRIBUTES:
+        name_at, value_at, names = NULL_REFUSED_ATTRIBUTES[func]
+        return len(args) > value_at and args[name_at] in names and args[value_at] is None
+    return False
+
+
 def _excel_refuses(out: Applied, a: dict) -> None:
     """Raise ExcelError where Excel would, before the action changes anything."""
     func, args = a["func"], a["args"]
+    if out.vba and _null_refused(a):
+        raise ExcelError(INVALID_USE_OF_NULL, f"Invalid use of Null ({func} {args})", a)
     if func == UNPROTECT:
         # The protection the model knows is the book's now, which may be newer than the saved
         # master the server read. RenkeiServer.bas refuses a sheet that must be added to a
@@ -680,6 +710,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
+    CLEAR_FILL,
 }
 
 
@@ -771,10 +802,11 @@ def _replay(out: Applied, a: dict) -> None:
                     grid.pop((r0 + i, c0 + j), None)
                 else:
                     grid[(r0 + i, c0 + j)] = v
-    elif func == "setRangeColor":
-        set_look("fill", _hex(args[0]))
+    elif func in ("setRangeColor", CLEAR_FILL):
+        colour = args[0] if func == "setRangeColor" else None
+        set_look("fill", _hex(colour))
         for r, col in cells():
-            out.colors[(sheet, f"{column_letter(col)}{r}")] = args[0]
+            out.colors[(sheet, f"{column_letter(col)}{r}")] = colour
     elif func == "setFontProperty":
         attribute, value = args
         if attribute == "color":

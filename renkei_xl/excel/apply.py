@@ -265,4 +265,4 @@ def _apply_fills(live: LiveBook, edits: list[FillEdit]) -> None:
     for (sheet_name, fill), cells in groups.items():
         sheet = live.book.sheets[sheet_name]
         for rect in rectangles(cells):
-            _range(sheet, rect).color = None if fill is None else "#" + fill
+            live.set_fill(_range(sheet, rect), fill)

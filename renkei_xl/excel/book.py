@@ -272,6 +272,11 @@ class LiveBook(ABC):
     def _delete_links(self, sheet) -> None:
         """Hyperlinks that the engine's Clear All may keep; most engines have no call for it."""
 
+    def set_fill(self, rng, fill: Optional[str]) -> None:
+        """A solid fill "RRGGBB", or none (None): xlwings' ``color = None`` everywhere but
+        where the client cannot take it (the remote engine's VBA client)."""
+        rng.color = None if fill is None else "#" + fill
+
     @abstractmethod
     def set_column_width(self, rng, width: float) -> None:
         """``width`` in characters, in the unit the engine takes."""

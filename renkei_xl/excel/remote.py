@@ -41,12 +41,16 @@ class RemoteClient(NamedTuple):
     structure: bool = False       # and its structure is protected
     # The saved master's path (the server's admission found it): its cell formats.
     saved: Optional[str] = None
+    # xlwings' VBA client (Remote.bas), whose setRangeColor cannot take "no fill" (null):
+    # a fill is taken away with RenkeiServer.bas' own action instead (client.CLEAR_FILL).
+    vba: bool = False
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
         return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
-                   structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None)
+                   structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
+                   vba=payload.get("client") == "VBA")
 
 
 class SavedFills:
@@ -98,6 +102,16 @@ class RemoteBook(LiveBook):
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points
+
+    def set_fill(self, rng, fill: Optional[str]) -> None:
+        """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master
+        whose VBA lacks it has its fills left out as one look (renkei_xl.excel.client)."""
+        if fill is None and self.client.vba:
+            from .client import CLEAR_FILL   # not at the top: the desktop buttons never need it
+
+            rng.impl.append_json_action(func=CLEAR_FILL, args=[])
+        else:
+            super().set_fill(rng, fill)
 
     def underline(self, rng) -> None:
         """A ``setFontProperty`` action of the same shape as xlwings' own font actions, with
