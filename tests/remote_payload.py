@@ -120,13 +120,15 @@ class ClientRefused(AssertionError):
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA, read with oletools (not the product's own reader, which it checks)."""
-    subs = set()
+    modules = []
     for code in _vba_codes(path):
         if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
             continue   # document and class modules: Application.Run does not look there
-        subs.update(re.findall(r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code,
-                               re.MULTILINE | re.IGNORECASE))
-    return sorted(subs)
+        modules.append({name.lower(): name for name in re.findall(
+            r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code, re.MULTILINE | re.IGNORECASE)})
+    # A name two standard modules define is ambiguous to an unqualified Application.Run: not run.
+    counted = [key for names in modules for key in names]
+    return sorted(name for names in modules for key, name in names.items() if counted.count(key) == 1)
 
 
 def freeze_leaves_hidden_sheets(path: Path) -> bool:

@@ -87,8 +87,16 @@ def project_modules(data: bytes) -> list[VbaModule]:
 
 
 def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
-    """The action names a VBA client replaying with Application.Run can run."""
-    return frozenset(name for m in modules if m.kind == STANDARD for name in _REPLAY_SUB.findall(m.source))
+    """The action names a VBA client replaying with Application.Run can run: a name that
+    two standard modules define is not one (an unqualified Application.Run cannot tell
+    which to run, and the replay stops there as for a missing Sub). VBA names are not
+    case-sensitive."""
+    defined: dict[str, list[str]] = {}
+    for m in modules:
+        if m.kind == STANDARD:
+            for name in dict.fromkeys(_REPLAY_SUB.findall(m.source)):
+                defined.setdefault(name.lower(), []).append(name)
+    return frozenset(names[0] for names in defined.values() if len(names) == 1)
 
 
 # ------------------------------------------------------------------------ the dir stream
