@@ -75,9 +75,21 @@ RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
+MAX_ROWS, MAX_COLUMNS, MAX_COLUMN_WIDTH, MAX_FORMULA = 1_048_576, 16_384, 255, 8_192
+# Names Excel keeps for itself: "History" (履歴 in a Japanese Excel) is its change-tracking sheet.
+RESERVED_SHEET_NAMES = {"history", "履歴"}
+# MsgBox shows about 1,024 characters of its prompt and drops the rest without a word; a
+# hyperlink's address and its screen tip hold 255.
+MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
+
+
+def excel_length(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units (a character outside the BMP is 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 # Range.Merge over more than one filled cell stops for Excel's "only the upper-left value is kept"
 # dialog (OK / Cancel) in the middle of a replay, unless DisplayAlerts is off: the model raises it.
 MERGE_DIALOG = "merge-dialog"
+MSGBOX_CUT = "msgbox-cut"     # raised by the model though Excel says nothing (see _excel_refuses)
 _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
                     "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
                     "sort", "autoFilter", "pivotTables")
@@ -653,16 +665,28 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         if out.structure:
             raise ExcelError(1004, "Unable to set the Add property: the workbook's structure is protected.", a)
         name = args[1]
-        if name is not None and (len(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN or not name.strip()
+        if name is not None and (excel_length(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN
+                                 or not name.strip() or name.startswith("'") or name.endswith("'")
+                                 or name.lower() in RESERVED_SHEET_NAMES
                                  or name.lower() in {s.lower() for s in out.order}):
             raise ExcelError(1004, f"That name is not valid for a sheet: {name!r}", a)
         return
+    if func == "alert" and args and isinstance(args[0], str) and excel_length(args[0]) > MAX_PROMPT:
+        # not an error: MsgBox drops the end, so what staff read is not the message sent
+        raise ExcelError(MSGBOX_CUT, f"MsgBox shows only {MAX_PROMPT} of the prompt's {excel_length(args[0])} "
+                                     "characters", a)
     if a.get("sheet_position") is None:
         return
     sheet = out.order[a["sheet_position"]]
     if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden and not out.freeze_leaves_hidden:
         raise ExcelError(1004, f"Activate method of Worksheet class failed ({sheet} is hidden).", a)
     rect = _action_rect(a)
+    if rect is not None and not (1 <= rect[0] <= rect[2] <= MAX_ROWS and 1 <= rect[1] <= rect[3] <= MAX_COLUMNS):
+        raise ExcelError(1004, f"Application-defined or object-defined error: no such cells {rect}", a)
+    if func == "setValues" and rect is not None and (
+            len(a["values"]) != a["row_count"] or any(len(row) != a["column_count"] for row in a["values"])):
+        # xlwings sizes the range to the values; Remote.bas fills a bigger range with #N/A
+        raise AssertionError(f"values not of the range's shape: {a}")
     protected = out.protection.get(sheet)
     if protected is not None:
         unlocked = {tuple(cell) for cell in protected["unlocked"]}
@@ -686,8 +710,15 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == "setValues":
         for row in a["values"]:
             for v in row:
-                if isinstance(v, str) and len(v) > MAX_CELL_TEXT:
-                    raise ExcelError(1004, f"text of {len(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
+                if isinstance(v, str) and excel_length(v) > MAX_CELL_TEXT:
+                    raise ExcelError(1004, f"text of {excel_length(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
+                if isinstance(v, str) and v.startswith("=") and excel_length(v) > MAX_FORMULA:
+                    raise ExcelError(1004, f"a formula of {excel_length(v)} characters (Excel takes {MAX_FORMULA})", a)
+    if func == "addHyperlink" and any(isinstance(t, str) and excel_length(t) > MAX_LINK_TEXT
+                                      for t in (args[0], args[2])):
+        raise ExcelError(1004, f"Hyperlinks.Add: an address or screen tip over {MAX_LINK_TEXT} characters", a)
+    if func == "setColumnWidth" and not 0 <= points_to_width(float(args[0])) <= MAX_COLUMN_WIDTH:
+        raise ExcelError(1004, f"Unable to set the ColumnWidth property to {points_to_width(float(args[0])):.1f}", a)
     if func == "rangeMerge" and rect is not None:
         grid = out.grids.get(sheet, {})
         parts = ([(r, rect[1], r, rect[3]) for r in range(rect[0], rect[2] + 1)] if args and args[0] else [rect])

@@ -28,6 +28,7 @@ from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
 from renkei_xl.excel.client import fit_actions
+from renkei_xl.excel.book import width_to_points
 from renkei_xl.cycle.export import default_name
 from renkei_xl.core.layout import findings_grid
 from renkei_xl.core.looks import BORDER_COLOR, LOOKS
@@ -645,6 +646,21 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "long sheet name": ([{"func": "addSheet", "args": [0, "あ" * 32]}], "not valid for a sheet"),
         "sheet name with a colon": ([{"func": "addSheet", "args": [0, "a:b"]}], "not valid for a sheet"),
         "long text": ([{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}], "32,767|32767"),
+        # Excel counts UTF-16 units: 16,384 characters outside the BMP are 32,768
+        "long text of astral characters": ([{**cell, "func": "setValues", "args": [], "values": [["𠮷" * 16_384]]}],
+                                           "32,767|32767"),
+        "long formula": ([{**cell, "func": "setValues", "args": [], "values": [["=" + "1+" * 4_096 + "1"]]}],
+                         "8192"),
+        "row 0": ([{**cell, "func": "setValues", "args": [], "start_row": -1, "values": [["x"]]}], "no such cells"),
+        "past the last column": ([{**cell, "func": "setRowHeight", "args": [20], "start_column": 16_384}],
+                                 "no such cells"),
+        "wide column": ([{**cell, "func": "setColumnWidth", "args": [width_to_points(256)]}], "ColumnWidth"),
+        "sheet named History": ([{"func": "addSheet", "args": [0, "履歴"]}], "not valid for a sheet"),
+        "sheet name in quotes": ([{"func": "addSheet", "args": [0, "'一覧'"]}], "not valid for a sheet"),
+        "long link address": ([{**cell, "func": "addHyperlink", "args": ["#'一覧'!A" + "1" * 250, "x", "tip"]}],
+                              "255"),
+        "null fill": ([{**cell, "func": "setRangeColor", "args": [None]}], "Invalid use of Null"),
+        "message past MsgBox": ([{"func": "alert", "args": ["あ" * 1_024, "t", "ok", "info", ""]}], "MsgBox"),
         "tall row": ([{**cell, "func": "setRowHeight", "args": [410]}], "RowHeight"),
         "part of a merge": ([blank, {**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
                              {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
