@@ -1263,3 +1263,34 @@ def test_a_hidden_sheets_panes_are_left_by_the_masters_vba(master, tmp_path):
     older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], freeze_leaves_hidden=False)})
     with pytest.raises(ExcelError, match="Activate"):
         apply_actions(older, actions)
+
+
+def test_values_written_beside_a_merged_area_staff_made_do_not_cover_part_of_it(master, tmp_path):
+    """Staff merge 小樽市's 実施状況 with the column beside it (G2:H2, a wider box) and
+    down a project's rows (G3:G4). Collect's values along a row went as one write, E2:G2,
+    which covers part of G2:H2: Excel's 1004 (「結合したセルの一部を変更することはできません」)
+    halfway through the replay. The merges are read from the saved master (the payload has
+    none), and a row's values are written around them."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.apply import apply_plan
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    path = _copy(master, tmp_path / "merged.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"].merge_cells("G2:H2")
+    wb["小樽市"].merge_cells("G3:G4")
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    live = live_book(book)
+    edits = [CellEdit("小樽市", 2, col, v) for col, v in ((5, 12), (6, 30), (7, "実施"))]
+    edits += [CellEdit("小樽市", 3, col, v) for col, v in ((5, 4), (6, 8), (7, "開催"))]
+    with live.writable(["小樽市"]):
+        apply_plan(live, WritePlan(cells=edits))
+    applied = apply_actions(payload, book.json()["actions"])
+    assert [applied.value("小樽市", ref) for ref in ("E2", "F2", "G2", "E3", "F3", "G3")] == [
+        12, 30, "実施", 4, 8, "開催"]

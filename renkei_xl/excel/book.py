@@ -272,6 +272,19 @@ class LiveBook(ABC):
     def _delete_links(self, sheet) -> None:
         """Hyperlinks that the engine's Clear All may keep; most engines have no call for it."""
 
+    def merged_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """The merged areas of a staff sheet, (first row, first col, last row, last col), as
+        far as the engine can tell (none where it cannot): Excel refuses a write that covers
+        part of one (1004), so a row's values are written around them (excel.apply)."""
+        return []
+
+    def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
+        """Whether one write over ``rect`` would cover part of a merged area."""
+        r1, c1, r2, c2 = rect
+        return any(not (m[2] < r1 or r2 < m[0] or m[3] < c1 or c2 < m[1])          # overlaps
+                   and not (r1 <= m[0] and c1 <= m[1] and m[2] <= r2 and m[3] <= c2)  # not inside
+                   for m in self.merged_areas(sheet_name))
+
     def set_fill(self, rng, fill: Optional[str]) -> None:
         """A solid fill "RRGGBB", or none (None): xlwings' ``color = None`` everywhere but
         where the client cannot take it (the remote engine's VBA client)."""

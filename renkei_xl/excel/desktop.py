@@ -96,6 +96,12 @@ class DesktopBook(LiveBook):
     def _freeze_window(self, rows: int, cols: int) -> None:
         """Freeze the first ``rows`` rows and ``cols`` columns of the active window (0, 0: none)."""
 
+    def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
+        """Excel itself says whether the range holds merged cells (MergeCells: False for
+        none); a range with any is written cell by cell, which is never refused for it."""
+        r1, c1, r2, c2 = rect
+        return self.book.sheets[sheet_name].range((r1, c1), (r2, c2)).merge_cells is not False
+
     def status(self, text: Optional[str]) -> None:
         def show() -> None:
             self.book.app.status_bar = text if text is not None else False

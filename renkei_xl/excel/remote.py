@@ -11,10 +11,11 @@ master cannot replay it is decided after the run, in one place (renkei_xl.excel.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
-from ..core.refs import cell_ref, column_letter
+from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
 from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook,
                    client_refusals, locked_sheet_message, width_to_points)
@@ -66,23 +67,55 @@ class SavedFills:
     def __init__(self, path: str):
         self.path = path
         self._reader = None
+        self._merges: dict[str, list[tuple[int, int, int, int]]] = {}
 
-    def __call__(self, sheet: str, ref: str) -> Optional[str]:
+    def _styles(self):
         from pathlib import Path
 
         from ..package.workbook import WorkbookXml
-        from ..package.xml import PackageError
         from ..package.zipped import Package
         from ..workbook.state import StyleReader
 
+        if self._reader is None:
+            path = Path(self.path)
+            pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
+            self._reader = StyleReader(pkg, WorkbookXml(pkg))
+        return self._reader
+
+    def __call__(self, sheet: str, ref: str) -> Optional[str]:
+        from ..package.xml import PackageError
+
         try:
-            if self._reader is None:
-                path = Path(self.path)
-                pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
-                self._reader = StyleReader(pkg, WorkbookXml(pkg))
-            return self._reader.fill_of(sheet, ref)
+            return self._styles().fill_of(sheet, ref)
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return self.UNKNOWN
+
+    def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """The sheet's merged areas as last saved, (first row, first col, last row, last
+        col); none where the file cannot say (a sheet added since the save)."""
+        from ..package.xml import PackageError
+
+        if sheet not in self._merges:
+            try:
+                entry = self._styles().workbook.sheet(sheet)
+                text = self._styles().pkg.text(entry.part) if entry is not None and entry.part else ""
+            except (UserError, PackageError, OSError, ValueError, KeyError):
+                text = ""
+            self._merges[sheet] = [_area(ref) for ref in _MERGE_REF.findall(text) if _area(ref)]
+        return self._merges[sheet]
+
+
+# <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
+_MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+
+
+def _area(ref: str) -> Optional[tuple[int, int, int, int]]:
+    first, last = ref.upper().split(":")
+    try:
+        (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
+    except ValueError:
+        return None
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 class RemoteBook(LiveBook):
@@ -102,6 +135,11 @@ class RemoteBook(LiveBook):
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points
+
+    def merged_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """From the saved master (the payload says nothing of merges): merges staff made
+        since the save are not known."""
+        return self._saved_fills.merged_areas(sheet_name) if self._saved_fills is not None else []
 
     def set_fill(self, rng, fill: Optional[str]) -> None:
         """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master
