@@ -132,14 +132,15 @@ class ClientRefused(AssertionError):
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA, read with oletools (not the product's own reader, which it checks)."""
-    modules = []
+    modules, counted = [], []
     for code in _vba_codes(path):
         if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
             continue   # document and class modules: Application.Run does not look there
         modules.append({name.lower(): name for name in re.findall(
             r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code, re.MULTILINE | re.IGNORECASE)})
-    # A name two standard modules define is ambiguous to an unqualified Application.Run: not run.
-    counted = [key for names in modules for key in names]
+        counted += {n.lower() for n in re.findall(r"^(?:Public )?(?:Sub|Function) (\w+)", code,
+                                                 re.MULTILINE | re.IGNORECASE)}
+    # A name two standard modules declare is ambiguous to an unqualified Application.Run: not run.
     return sorted(name for names in modules for key, name in names.items() if counted.count(key) == 1)
 
 

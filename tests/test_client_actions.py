@@ -182,9 +182,12 @@ def test_a_sub_two_standard_modules_define_is_not_replayable(master, tmp_path):
                                "Attribute VB_Name = \"StaffTools\"\r\nOption Explicit\r\n\r\n"
                                "Public Sub setWrapText(wb As Workbook, action As Dictionary)\r\n"
                                "    GetRange(wb, action).WrapText = True\r\nEnd Sub\r\n\r\n"
-                               "Sub StaffOwn(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n")
+                               "Sub StaffOwn(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n\r\n"
+                               "Function SetRowHeight(points As Double) As Boolean\r\nEnd Function\r\n\r\n"
+                               "Private Sub setColumnWidth()\r\nEnd Sub\r\n")
     subs = replayable_actions(workbook_modules(staff))
-    assert "setWrapText" not in subs and {"StaffOwn", "setFontProperty", "setValues"} <= subs
+    assert not {"setWrapText", "setRowHeight"} & subs, "a name declared twice, whatever its parameters"
+    assert {"StaffOwn", "setFontProperty", "setValues", "setColumnWidth"} <= subs   # a Private one is not seen
     assert subs == frozenset(vba_subs(staff))
     fitted = fit_actions([_action("setValues"), _action("setWrapText"), _action("alert")], subs)
     assert fitted.left_out == ("wrap",)

@@ -42,6 +42,11 @@ _REPLAY_SUB = re.compile(
     re.IGNORECASE | re.MULTILINE)
 
 
+# Any procedure Application.Run could find by its name: a Sub or Function not declared Private.
+_PUBLIC_PROCEDURE = re.compile(r"^[ \t]*(?:(?:Public|Friend)[ \t]+)?(?:Static[ \t]+)?(?:Sub|Function)[ \t]+(\w+)",
+                               re.IGNORECASE | re.MULTILINE)
+
+
 class VbaProjectError(ValueError):
     """The workbook's VBA project cannot be read (absent, damaged, or not MS-OVBA)."""
 
@@ -91,12 +96,13 @@ def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
     two standard modules define is not one (an unqualified Application.Run cannot tell
     which to run, and the replay stops there as for a missing Sub). VBA names are not
     case-sensitive."""
-    defined: dict[str, list[str]] = {}
-    for m in modules:
-        if m.kind == STANDARD:
-            for name in dict.fromkeys(_REPLAY_SUB.findall(m.source)):
-                defined.setdefault(name.lower(), []).append(name)
-    return frozenset(names[0] for names in defined.values() if len(names) == 1)
+    standard = [m for m in modules if m.kind == STANDARD]
+    declared: dict[str, int] = {}     # any public procedure, whatever its parameters
+    for m in standard:
+        for name in {n.lower() for n in _PUBLIC_PROCEDURE.findall(m.source)}:
+            declared[name] = declared.get(name, 0) + 1
+    return frozenset(name for m in standard for name in _REPLAY_SUB.findall(m.source)
+                     if declared.get(name.lower(), 0) == 1)
 
 
 # ------------------------------------------------------------------------ the dir stream
