@@ -328,6 +328,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "merges": file_merged_areas(wb),
+                          "arrays": file_array_formulas(saved_book(path)),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -461,6 +462,7 @@ class Applied:
     refuses_unsaved_protection: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
     vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
+    arrays: dict[str, list[Rect]] = field(default_factory=dict)   # array formulas' ranges, per sheet
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -571,6 +573,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
                   merges={sheet: {tuple(m) for m in rects} for sheet, rects in excel.get("merges", {}).items()},
+                  arrays={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("arrays", {}).items()},
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
@@ -704,6 +707,11 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                 # one is 1004. (A single cell inside, not the top-left, is refused here too: Excel
                 # keeps such a value in a cell nobody sees, never what the plan meant.)
                 raise ExcelError(1004, f"Cannot change part of a merged cell ({_address(m)} and {_address(rect)}).", a)
+    if func in ("setValues", "rangeMerge", "rangeClearContents", "rangeClear") and rect is not None:
+        for area in out.arrays.get(sheet, ()):
+            # a value over the whole array too: whether Excel takes it is not known here (stricter)
+            if _overlaps(area, rect) and (func == "setValues" or not _contains(rect, area)):
+                raise ExcelError(1004, f"You can't change part of an array ({_address(area)} and {_address(rect)}).", a)
     if func == "rangeMerge" and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m):
@@ -779,6 +787,7 @@ def _replay(out: Applied, a: dict) -> None:
     borders = out.borders.setdefault(sheet, {})
     if func in ("sheetClear", "sheetClearContents"):
         out.grids[sheet] = {}
+        out.arrays.pop(sheet, None)
         if func == "sheetClear":       # Excel's Clear All: contents, formats, hyperlinks
             looks.clear()
             borders.clear()
@@ -1003,6 +1012,21 @@ def file_merged_areas(wb) -> dict[str, list[list[int]]]:
     """Sheet -> its merged areas [r1, c1, r2, c2] in a loaded workbook (sheets without any left out)."""
     return {ws.title: sorted([m.min_row, m.min_col, m.max_row, m.max_col] for m in ws.merged_cells.ranges)
             for ws in wb.worksheets if ws.merged_cells.ranges}
+
+
+def file_array_formulas(wb) -> dict[str, list[list[int]]]:
+    """Sheet -> the ranges of its array formulas (CSE, {=...}) in a workbook loaded with its
+    formulas: Excel refuses a write into part of one (1004, "You can't change part of an array")."""
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    out: dict[str, list[list[int]]] = {}
+    for ws in wb.worksheets:
+        for cell in ws._cells.values():
+            if isinstance(cell.value, ArrayFormula) and cell.value.ref:
+                first, _, last = cell.value.ref.replace("$", "").partition(":")
+                (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
+                out.setdefault(ws.title, []).append([r1, c1, r2, c2])
+    return out
 
 
 def file_merges(path: Path, sheet: str) -> set[Rect]:

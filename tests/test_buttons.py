@@ -1294,3 +1294,32 @@ def test_values_written_beside_a_merged_area_staff_made_do_not_cover_part_of_it(
     applied = apply_actions(payload, book.json()["actions"])
     assert [applied.value("小樽市", ref) for ref in ("E2", "F2", "G2", "E3", "F3", "G3")] == [
         12, 30, "実施", 4, 8, "開催"]
+
+
+def test_the_model_refuses_a_write_into_part_of_an_array_formula(master, tmp_path):
+    """An array formula staff entered over 小樽市!H2:H3 (Ctrl+Shift+Enter): Excel refuses a
+    value into one of its cells, or a row of values over part of it ("You can't change part
+    of an array", 1004); a sheet cleared whole it takes. Values over the whole array are
+    refused too (the model does not claim to know that Excel takes them)."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    path = _copy(master, tmp_path / "array.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"]["H2"] = ArrayFormula("H2:H3", "=E2:E3*2")
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    pos = [s["name"] for s in payload["sheets"]].index("小樽市")
+    lift = {"func": UNPROTECT, "args": [["小樽市"], []], "sheet_position": None}
+
+    def write(row, col, values):
+        return [lift, {"func": "setValues", "args": [], "sheet_position": pos, "start_row": row - 1,
+                       "start_column": col - 1, "row_count": len(values), "column_count": len(values[0]),
+                       "values": values}]
+
+    for row, col, values in ((3, 8, [["x"]]), (2, 7, [["x", "y"]]), (1, 8, [["x"], ["y"]]), (2, 8, [["x"], ["y"]])):
+        with pytest.raises(ExcelError, match="part of an array"):
+            apply_actions(payload, write(row, col, values))
+    assert apply_actions(payload, write(4, 8, [["x"]])).value("小樽市", "H4") == "x"
+    cleared = apply_actions(payload, [lift, {"func": "sheetClearContents", "args": [], "sheet_position": pos}])
+    assert not cleared.arrays.get("小樽市")
