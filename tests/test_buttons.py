@@ -1323,3 +1323,31 @@ def test_the_model_refuses_a_write_into_part_of_an_array_formula(master, tmp_pat
     assert apply_actions(payload, write(4, 8, [["x"]])).value("小樽市", "H4") == "x"
     cleared = apply_actions(payload, [lift, {"func": "sheetClearContents", "args": [], "sheet_position": pos}])
     assert not cleared.arrays.get("小樽市")
+
+
+def test_a_cell_under_an_array_formula_is_refused_before_anything_is_written(master, tmp_path):
+    """Collect's value for a cell staff covered with an array formula (小樽市!H2:H3) met
+    Excel's 1004 ("You can't change part of an array") halfway through the replay. The
+    button now names the cell and stops before Excel changes anything."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    path = _copy(master, tmp_path / "array.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"]["H2"] = ArrayFormula("H2:H3", "=E2:E3*2")
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    plan = WritePlan(cells=[CellEdit("小樽市", 2, 5, 12), CellEdit("小樽市", 3, 8, "実施")])
+    with pytest.raises(UserError, match="小樽市!H3.*配列数式"):
+        buttons._apply(live_book(book), plan)
+    assert book.json()["actions"] == []
+    fine = remote_book(payload)
+    buttons._apply(live_book(fine), WritePlan(cells=[CellEdit("小樽市", 2, 5, 12)]))
+    assert apply_actions(payload, fine.json()["actions"]).value("小樽市", "E2") == 12

@@ -67,7 +67,7 @@ class SavedFills:
     def __init__(self, path: str):
         self.path = path
         self._reader = None
-        self._merges: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._texts: dict[str, str] = {}
 
     def _styles(self):
         from pathlib import Path
@@ -93,24 +93,34 @@ class SavedFills:
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
         col); none where the file cannot say (a sheet added since the save)."""
+        return [a for a in map(_area, _MERGE_REF.findall(self._sheet_text(sheet))) if a]
+
+    def array_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """The ranges of the sheet's array formulas as last saved (Excel's {=...})."""
+        return [a for a in map(_area, _ARRAY_REF.findall(self._sheet_text(sheet))) if a]
+
+    def _sheet_text(self, sheet: str) -> str:
         from ..package.xml import PackageError
 
-        if sheet not in self._merges:
+        if sheet not in self._texts:
             try:
                 entry = self._styles().workbook.sheet(sheet)
-                text = self._styles().pkg.text(entry.part) if entry is not None and entry.part else ""
+                self._texts[sheet] = self._styles().pkg.text(entry.part) if entry is not None and entry.part else ""
             except (UserError, PackageError, OSError, ValueError, KeyError):
-                text = ""
-            self._merges[sheet] = [_area(ref) for ref in _MERGE_REF.findall(text) if _area(ref)]
-        return self._merges[sheet]
+                self._texts[sheet] = ""
+        return self._texts[sheet]
 
 
-# <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
+# <mergeCell ref="G2:H2"/> and <f t="array" ref="H2:H3">, under whatever prefix the sheet's
+# XML gives its namespace (an array's ref may be one cell).
 _MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+_ARRAY_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
+                        r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
 
 
 def _area(ref: str) -> Optional[tuple[int, int, int, int]]:
-    first, last = ref.upper().split(":")
+    first, _, last = ref.upper().partition(":")
+    last = last or first
     try:
         (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
     except ValueError:
@@ -140,6 +150,12 @@ class RemoteBook(LiveBook):
         """From the saved master (the payload says nothing of merges): merges staff made
         since the save are not known."""
         return self._saved_fills.merged_areas(sheet_name) if self._saved_fills is not None else []
+
+    def in_array(self, sheet_name: str, row: int, col: int) -> bool:
+        """From the saved master, as the merges (an array entered since the save is not known)."""
+        if self._saved_fills is None:
+            return False
+        return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in self._saved_fills.array_areas(sheet_name))
 
     def set_fill(self, rng, fill: Optional[str]) -> None:
         """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master
