@@ -60,7 +60,10 @@ class SavedFills:
     ask). The remote engine's payload carries no colours and xlwings' VBA client sends
     none, so a mark's 元の塗り comes from here: the cell's fill as last saved, the one the
     command line records too. A cell the file cannot say (a sheet added since the save, a
-    damaged part) answers UNKNOWN, which the plan does not take as a fill."""
+    damaged part) answers UNKNOWN, which the plan does not take as a fill.
+
+    The payload says nothing of merges or array formulas either, which Excel refuses a
+    write into part of: those of the saved master's sheets come from here too."""
 
     UNKNOWN = "?"
 
