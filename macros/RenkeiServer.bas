@@ -463,6 +463,12 @@ Function RenkeiLineStyle(value As Variant) As Long
     End Select
 End Function
 
+Sub renkeiClearFill(wb As Workbook, action As Dictionary)
+    ' No fill: xlwings sends it as setRangeColor with null, which Remote.bas hands to
+    ' HexToRgb, a String parameter (run-time error 94, the replay stopped halfway).
+    GetRange(wb, action).Interior.ColorIndex = -4142 ' xlColorIndexNone
+End Sub
+
 Sub setWrapText(wb As Workbook, action As Dictionary)
     GetRange(wb, action).WrapText = action("args")(1)
 End Sub

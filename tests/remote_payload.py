@@ -70,13 +70,26 @@ LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"
 EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part of xlwings' payload)
 UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
+CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRangeColor cannot take null)
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
+MAX_ROWS, MAX_COLUMNS, MAX_COLUMN_WIDTH, MAX_FORMULA = 1_048_576, 16_384, 255, 8_192
+# Names Excel keeps for itself: "History" (履歴 in a Japanese Excel) is its change-tracking sheet.
+RESERVED_SHEET_NAMES = {"history", "履歴"}
+# MsgBox shows about 1,024 characters of its prompt and drops the rest without a word; a
+# hyperlink's address and its screen tip hold 255.
+MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
+
+
+def excel_length(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units (a character outside the BMP is 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 # Range.Merge over more than one filled cell stops for Excel's "only the upper-left value is kept"
 # dialog (OK / Cancel) in the middle of a replay, unless DisplayAlerts is off: the model raises it.
 MERGE_DIALOG = "merge-dialog"
+MSGBOX_CUT = "msgbox-cut"     # raised by the model though Excel says nothing (see _excel_refuses)
 _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
                     "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
                     "sort", "autoFilter", "pivotTables")
@@ -119,13 +132,16 @@ class ClientRefused(AssertionError):
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA, read with oletools (not the product's own reader, which it checks)."""
-    subs = set()
+    modules, counted = [], []
     for code in _vba_codes(path):
         if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
             continue   # document and class modules: Application.Run does not look there
-        subs.update(re.findall(r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code,
-                               re.MULTILINE | re.IGNORECASE))
-    return sorted(subs)
+        modules.append({name.lower(): name for name in re.findall(
+            r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code, re.MULTILINE | re.IGNORECASE)})
+        counted += {n.lower() for n in re.findall(r"^(?:Public )?(?:Sub|Function) (\w+)", code,
+                                                 re.MULTILINE | re.IGNORECASE)}
+    # A name two standard modules declare is ambiguous to an unqualified Application.Run: not run.
+    return sorted(name for names in modules for key, name in names.items() if counted.count(key) == 1)
 
 
 def freeze_leaves_hidden_sheets(path: Path) -> bool:
@@ -312,6 +328,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "merges": file_merged_areas(wb),
+                          "arrays": file_array_formulas(saved_book(path)),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -444,6 +461,8 @@ class Applied:
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
+    vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
+    arrays: dict[str, list[Rect]] = field(default_factory=dict)   # array formulas' ranges, per sheet
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -554,10 +573,12 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
                   merges={sheet: {tuple(m) for m in rects} for sheet, rects in excel.get("merges", {}).items()},
+                  arrays={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("arrays", {}).items()},
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
-                  refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False))
+                  refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
+                  vba=payload["client"] == VBA)
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     for a in actions:
@@ -596,9 +617,36 @@ def _action_rect(a: dict) -> Optional[Rect]:
     return r0, c0, r0 + a["row_count"] - 1, c0 + a["column_count"] - 1
 
 
+# Arguments a VBA client's Sub cannot take as Null (JSON null, which VBA-Web's parser
+# hands over as Null): Remote.bas' HexToRgb takes a String, and so do MsgBox's prompt, the
+# number format and Hyperlinks.Add's texts; RenkeiServer.bas' sizes are Doubles. Excel
+# stops the replay with run-time error 94 (Invalid use of Null). By action: the argument
+# positions, or (for setFontProperty, setBorderProperty) the attribute names whose value
+# cannot be Null (underline and line style test IsNull themselves).
+NULL_REFUSED = {"setRangeColor": (0,), "setNumberFormat": (0,), "alert": (0, 1, 2, 3, 4),
+                "addHyperlink": (0, 1, 2), "setColumnWidth": (0,), "setRowHeight": (0,), "setWrapText": (0,),
+                "setColumnHidden": (0,), "setAutofit": (0,), "freezePaneAtRange": (0,)}
+NULL_REFUSED_ATTRIBUTES = {"setFontProperty": (0, 1, {"bold", "italic", "size", "name", "color"}),
+                           "setBorderProperty": (1, 2, {"color"})}
+INVALID_USE_OF_NULL = 94
+
+
+def _null_refused(a: dict) -> bool:
+    """Whether a VBA client's Sub meets Null where it cannot take it (NULL_REFUSED)."""
+    func, args = a["func"], a["args"] or []
+    if func in NULL_REFUSED:
+        return any(i < len(args) and args[i] is None for i in NULL_REFUSED[func])
+    if func in NULL_REFUSED_ATTRIBUTES:
+        name_at, value_at, names = NULL_REFUSED_ATTRIBUTES[func]
+        return len(args) > value_at and args[name_at] in names and args[value_at] is None
+    return False
+
+
 def _excel_refuses(out: Applied, a: dict) -> None:
     """Raise ExcelError where Excel would, before the action changes anything."""
     func, args = a["func"], a["args"]
+    if out.vba and _null_refused(a):
+        raise ExcelError(INVALID_USE_OF_NULL, f"Invalid use of Null ({func} {args})", a)
     if func == UNPROTECT:
         # The protection the model knows is the book's now, which may be newer than the saved
         # master the server read. RenkeiServer.bas refuses a sheet that must be added to a
@@ -621,16 +669,28 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         if out.structure:
             raise ExcelError(1004, "Unable to set the Add property: the workbook's structure is protected.", a)
         name = args[1]
-        if name is not None and (len(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN or not name.strip()
+        if name is not None and (excel_length(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN
+                                 or not name.strip() or name.startswith("'") or name.endswith("'")
+                                 or name.lower() in RESERVED_SHEET_NAMES
                                  or name.lower() in {s.lower() for s in out.order}):
             raise ExcelError(1004, f"That name is not valid for a sheet: {name!r}", a)
         return
+    if func == "alert" and args and isinstance(args[0], str) and excel_length(args[0]) > MAX_PROMPT:
+        # not an error: MsgBox drops the end, so what staff read is not the message sent
+        raise ExcelError(MSGBOX_CUT, f"MsgBox shows only {MAX_PROMPT} of the prompt's {excel_length(args[0])} "
+                                     "characters", a)
     if a.get("sheet_position") is None:
         return
     sheet = out.order[a["sheet_position"]]
     if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden and not out.freeze_leaves_hidden:
         raise ExcelError(1004, f"Activate method of Worksheet class failed ({sheet} is hidden).", a)
     rect = _action_rect(a)
+    if rect is not None and not (1 <= rect[0] <= rect[2] <= MAX_ROWS and 1 <= rect[1] <= rect[3] <= MAX_COLUMNS):
+        raise ExcelError(1004, f"Application-defined or object-defined error: no such cells {rect}", a)
+    if func == "setValues" and rect is not None and (
+            len(a["values"]) != a["row_count"] or any(len(row) != a["column_count"] for row in a["values"])):
+        # xlwings sizes the range to the values; Remote.bas fills a bigger range with #N/A
+        raise AssertionError(f"values not of the range's shape: {a}")
     protected = out.protection.get(sheet)
     if protected is not None:
         unlocked = {tuple(cell) for cell in protected["unlocked"]}
@@ -647,6 +707,11 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                 # one is 1004. (A single cell inside, not the top-left, is refused here too: Excel
                 # keeps such a value in a cell nobody sees, never what the plan meant.)
                 raise ExcelError(1004, f"Cannot change part of a merged cell ({_address(m)} and {_address(rect)}).", a)
+    if func in ("setValues", "rangeMerge", "rangeClearContents", "rangeClear") and rect is not None:
+        for area in out.arrays.get(sheet, ()):
+            # a value over the whole array too: whether Excel takes it is not known here (stricter)
+            if _overlaps(area, rect) and (func == "setValues" or not _contains(rect, area)):
+                raise ExcelError(1004, f"You can't change part of an array ({_address(area)} and {_address(rect)}).", a)
     if func == "rangeMerge" and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m):
@@ -654,8 +719,15 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == "setValues":
         for row in a["values"]:
             for v in row:
-                if isinstance(v, str) and len(v) > MAX_CELL_TEXT:
-                    raise ExcelError(1004, f"text of {len(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
+                if isinstance(v, str) and excel_length(v) > MAX_CELL_TEXT:
+                    raise ExcelError(1004, f"text of {excel_length(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
+                if isinstance(v, str) and v.startswith("=") and excel_length(v) > MAX_FORMULA:
+                    raise ExcelError(1004, f"a formula of {excel_length(v)} characters (Excel takes {MAX_FORMULA})", a)
+    if func == "addHyperlink" and any(isinstance(t, str) and excel_length(t) > MAX_LINK_TEXT
+                                      for t in (args[0], args[2])):
+        raise ExcelError(1004, f"Hyperlinks.Add: an address or screen tip over {MAX_LINK_TEXT} characters", a)
+    if func == "setColumnWidth" and not 0 <= points_to_width(float(args[0])) <= MAX_COLUMN_WIDTH:
+        raise ExcelError(1004, f"Unable to set the ColumnWidth property to {points_to_width(float(args[0])):.1f}", a)
     if func == "rangeMerge" and rect is not None:
         grid = out.grids.get(sheet, {})
         parts = ([(r, rect[1], r, rect[3]) for r in range(rect[0], rect[2] + 1)] if args and args[0] else [rect])
@@ -680,6 +752,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
+    CLEAR_FILL,
 }
 
 
@@ -714,6 +787,7 @@ def _replay(out: Applied, a: dict) -> None:
     borders = out.borders.setdefault(sheet, {})
     if func in ("sheetClear", "sheetClearContents"):
         out.grids[sheet] = {}
+        out.arrays.pop(sheet, None)
         if func == "sheetClear":       # Excel's Clear All: contents, formats, hyperlinks
             looks.clear()
             borders.clear()
@@ -771,10 +845,11 @@ def _replay(out: Applied, a: dict) -> None:
                     grid.pop((r0 + i, c0 + j), None)
                 else:
                     grid[(r0 + i, c0 + j)] = v
-    elif func == "setRangeColor":
-        set_look("fill", _hex(args[0]))
+    elif func in ("setRangeColor", CLEAR_FILL):
+        colour = args[0] if func == "setRangeColor" else None
+        set_look("fill", _hex(colour))
         for r, col in cells():
-            out.colors[(sheet, f"{column_letter(col)}{r}")] = args[0]
+            out.colors[(sheet, f"{column_letter(col)}{r}")] = colour
     elif func == "setFontProperty":
         attribute, value = args
         if attribute == "color":
@@ -937,6 +1012,21 @@ def file_merged_areas(wb) -> dict[str, list[list[int]]]:
     """Sheet -> its merged areas [r1, c1, r2, c2] in a loaded workbook (sheets without any left out)."""
     return {ws.title: sorted([m.min_row, m.min_col, m.max_row, m.max_col] for m in ws.merged_cells.ranges)
             for ws in wb.worksheets if ws.merged_cells.ranges}
+
+
+def file_array_formulas(wb) -> dict[str, list[list[int]]]:
+    """Sheet -> the ranges of its array formulas (CSE, {=...}) in a workbook loaded with its
+    formulas: Excel refuses a write into part of one (1004, "You can't change part of an array")."""
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    out: dict[str, list[list[int]]] = {}
+    for ws in wb.worksheets:
+        for cell in ws._cells.values():
+            if isinstance(cell.value, ArrayFormula) and cell.value.ref:
+                first, _, last = cell.value.ref.replace("$", "").partition(":")
+                (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
+                out.setdefault(ws.title, []).append([r1, c1, r2, c2])
+    return out
 
 
 def file_merges(path: Path, sheet: str) -> set[Rect]:

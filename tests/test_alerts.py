@@ -73,3 +73,18 @@ def test_cut_keeps_a_short_text_and_never_exceeds_its_limit():
     assert cut("短い", 10) == "短い"
     for limit in (0, 3, len(ELLIPSIS), len(ELLIPSIS) + 1, 50):
         assert len(cut("あ" * 100, limit)) <= limit
+
+
+def test_the_budget_counts_as_msgbox_does_a_character_outside_the_bmp_twice():
+    """VBA's strings are UTF-16: 𠮷 (a kanji of family names, U+20BB7) is two of MsgBox's
+    characters. A message of such characters kept to the budget in Python's count showed
+    up to twice the budget, and MsgBox dropped its end (the closing lines) without a sign."""
+    from renkei_xl.core.values import cell_length
+
+    names = [f"・𠮷田{'𠮷' * 20}{i}: 実績値が読めません" for i in range(40)]
+    text = alert_text(["入力チェックが終わりました。", Listing(names, "　…ほか {n} 件（シート「検証結果」）"), "", CLOSING])
+    assert cell_length(text) <= BUTTON_CHARS and text.endswith(CLOSING), cell_length(text)
+    quoted = "取り込めません: 「" + "𠮷" * 700 + "」"
+    for limit in (ALERT_CHARS, BUTTON_CHARS, len(ELLIPSIS) + 1, 3):
+        assert cell_length(cut(quoted, limit)) <= limit
+    assert cell_length(alert_text([quoted, CLOSING])) <= BUTTON_CHARS

@@ -28,6 +28,7 @@ from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
 from renkei_xl.excel.client import fit_actions
+from renkei_xl.excel.book import width_to_points
 from renkei_xl.cycle.export import default_name
 from renkei_xl.core.layout import findings_grid
 from renkei_xl.core.looks import BORDER_COLOR, LOOKS
@@ -645,6 +646,21 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "long sheet name": ([{"func": "addSheet", "args": [0, "あ" * 32]}], "not valid for a sheet"),
         "sheet name with a colon": ([{"func": "addSheet", "args": [0, "a:b"]}], "not valid for a sheet"),
         "long text": ([{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}], "32,767|32767"),
+        # Excel counts UTF-16 units: 16,384 characters outside the BMP are 32,768
+        "long text of astral characters": ([{**cell, "func": "setValues", "args": [], "values": [["𠮷" * 16_384]]}],
+                                           "32,767|32767"),
+        "long formula": ([{**cell, "func": "setValues", "args": [], "values": [["=" + "1+" * 4_096 + "1"]]}],
+                         "8192"),
+        "row 0": ([{**cell, "func": "setValues", "args": [], "start_row": -1, "values": [["x"]]}], "no such cells"),
+        "past the last column": ([{**cell, "func": "setRowHeight", "args": [20], "start_column": 16_384}],
+                                 "no such cells"),
+        "wide column": ([{**cell, "func": "setColumnWidth", "args": [width_to_points(256)]}], "ColumnWidth"),
+        "sheet named History": ([{"func": "addSheet", "args": [0, "履歴"]}], "not valid for a sheet"),
+        "sheet name in quotes": ([{"func": "addSheet", "args": [0, "'一覧'"]}], "not valid for a sheet"),
+        "long link address": ([{**cell, "func": "addHyperlink", "args": ["#'一覧'!A" + "1" * 250, "x", "tip"]}],
+                              "255"),
+        "null fill": ([{**cell, "func": "setRangeColor", "args": [None]}], "Invalid use of Null"),
+        "message past MsgBox": ([{"func": "alert", "args": ["あ" * 1_024, "t", "ok", "info", ""]}], "MsgBox"),
         "tall row": ([{**cell, "func": "setRowHeight", "args": [410]}], "RowHeight"),
         "part of a merge": ([blank, {**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
                              {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
@@ -1247,3 +1263,91 @@ def test_a_hidden_sheets_panes_are_left_by_the_masters_vba(master, tmp_path):
     older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], freeze_leaves_hidden=False)})
     with pytest.raises(ExcelError, match="Activate"):
         apply_actions(older, actions)
+
+
+def test_values_written_beside_a_merged_area_staff_made_do_not_cover_part_of_it(master, tmp_path):
+    """Staff merge 小樽市's 実施状況 with the column beside it (G2:H2, a wider box) and
+    down a project's rows (G3:G4). Collect's values along a row went as one write, E2:G2,
+    which covers part of G2:H2: Excel's 1004 (「結合したセルの一部を変更することはできません」)
+    halfway through the replay. The merges are read from the saved master (the payload has
+    none), and a row's values are written around them."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.apply import apply_plan
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    path = _copy(master, tmp_path / "merged.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"].merge_cells("G2:H2")
+    wb["小樽市"].merge_cells("G3:G4")
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    live = live_book(book)
+    edits = [CellEdit("小樽市", 2, col, v) for col, v in ((5, 12), (6, 30), (7, "実施"))]
+    edits += [CellEdit("小樽市", 3, col, v) for col, v in ((5, 4), (6, 8), (7, "開催"))]
+    with live.writable(["小樽市"]):
+        apply_plan(live, WritePlan(cells=edits))
+    applied = apply_actions(payload, book.json()["actions"])
+    assert [applied.value("小樽市", ref) for ref in ("E2", "F2", "G2", "E3", "F3", "G3")] == [
+        12, 30, "実施", 4, 8, "開催"]
+
+
+def test_the_model_refuses_a_write_into_part_of_an_array_formula(master, tmp_path):
+    """An array formula staff entered over 小樽市!H2:H3 (Ctrl+Shift+Enter): Excel refuses a
+    value into one of its cells, or a row of values over part of it ("You can't change part
+    of an array", 1004); a sheet cleared whole it takes. Values over the whole array are
+    refused too (the model does not claim to know that Excel takes them)."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    path = _copy(master, tmp_path / "array.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"]["H2"] = ArrayFormula("H2:H3", "=E2:E3*2")
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    pos = [s["name"] for s in payload["sheets"]].index("小樽市")
+    lift = {"func": UNPROTECT, "args": [["小樽市"], []], "sheet_position": None}
+
+    def write(row, col, values):
+        return [lift, {"func": "setValues", "args": [], "sheet_position": pos, "start_row": row - 1,
+                       "start_column": col - 1, "row_count": len(values), "column_count": len(values[0]),
+                       "values": values}]
+
+    for row, col, values in ((3, 8, [["x"]]), (2, 7, [["x", "y"]]), (1, 8, [["x"], ["y"]]), (2, 8, [["x"], ["y"]])):
+        with pytest.raises(ExcelError, match="part of an array"):
+            apply_actions(payload, write(row, col, values))
+    assert apply_actions(payload, write(4, 8, [["x"]])).value("小樽市", "H4") == "x"
+    cleared = apply_actions(payload, [lift, {"func": "sheetClearContents", "args": [], "sheet_position": pos}])
+    assert not cleared.arrays.get("小樽市")
+
+
+def test_a_cell_under_an_array_formula_is_refused_before_anything_is_written(master, tmp_path):
+    """Collect's value for a cell staff covered with an array formula (小樽市!H2:H3) met
+    Excel's 1004 ("You can't change part of an array") halfway through the replay. The
+    button now names the cell and stops before Excel changes anything."""
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    path = _copy(master, tmp_path / "array.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"]["H2"] = ArrayFormula("H2:H3", "=E2:E3*2")
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    plan = WritePlan(cells=[CellEdit("小樽市", 2, 5, 12), CellEdit("小樽市", 3, 8, "実施")])
+    with pytest.raises(UserError, match="小樽市!H3.*配列数式"):
+        buttons._apply(live_book(book), plan)
+    assert book.json()["actions"] == []
+    fine = remote_book(payload)
+    buttons._apply(live_book(fine), WritePlan(cells=[CellEdit("小樽市", 2, 5, 12)]))
+    assert apply_actions(payload, fine.json()["actions"]).value("小樽市", "E2") == 12

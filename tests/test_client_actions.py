@@ -156,3 +156,38 @@ def test_the_longest_note_fits_the_room_a_buttons_message_leaves_for_it():
     message = [{**ANSWER[-1], "args": ["あ" * BUTTON_CHARS, *ANSWER[-1]["args"][1:]]}]
     noted = with_note(with_note(message, longest), "受付番号 0123abcd")[0]["args"][0]
     assert len(noted) - BUTTON_CHARS <= SERVER_NOTE_CHARS and len(noted) <= ALERT_CHARS
+
+
+def _with_staff_module(master: Path, path: Path, source: str) -> Path:
+    """A copy of ``master`` whose VBA project also holds a standard module staff imported."""
+    from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+    from renkei_xl.vba.project import WORKBOOK_BASE, Module, build_vba_project
+    from renkei_xl.vba.sources import our_modules, remote_modules, xlwings_modules
+
+    documents = [Module("ThisWorkbook", "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n")]
+    documents += [Module(n, "document", "") for n in sheet_code_names(master)]
+    staff = Module("StaffTools", "standard", source)
+    replace_vba_project(master, path, build_vba_project([*documents, *our_modules(), *xlwings_modules(),
+                                                         *remote_modules(), staff]))
+    return path
+
+
+def test_a_sub_two_standard_modules_define_is_not_replayable(master, tmp_path):
+    """Remote.bas replays with an unqualified ``Application.Run "setWrapText", wb, action``;
+    with a Public Sub of that name in two standard modules (a staff module that copied
+    RenkeiServer's) Excel cannot tell which to run and the replay stops. So the name is not
+    one the client can replay: its look is left out (and the master's macros named), as
+    for a Sub the master lacks. The model of Excel (tests/remote_payload.vba_subs) agrees."""
+    staff = _with_staff_module(master, tmp_path / "staff.xlsm",
+                               "Attribute VB_Name = \"StaffTools\"\r\nOption Explicit\r\n\r\n"
+                               "Public Sub setWrapText(wb As Workbook, action As Dictionary)\r\n"
+                               "    GetRange(wb, action).WrapText = True\r\nEnd Sub\r\n\r\n"
+                               "Sub StaffOwn(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n\r\n"
+                               "Function SetRowHeight(points As Double) As Boolean\r\nEnd Function\r\n\r\n"
+                               "Private Sub setColumnWidth()\r\nEnd Sub\r\n")
+    subs = replayable_actions(workbook_modules(staff))
+    assert not {"setWrapText", "setRowHeight"} & subs, "a name declared twice, whatever its parameters"
+    assert {"StaffOwn", "setFontProperty", "setValues", "setColumnWidth"} <= subs   # a Private one is not seen
+    assert subs == frozenset(vba_subs(staff))
+    fitted = fit_actions([_action("setValues"), _action("setWrapText"), _action("alert")], subs)
+    assert fitted.left_out == ("wrap",)

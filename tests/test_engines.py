@@ -67,13 +67,14 @@ def master(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("client, marked, aligns", [(OFFICE_JS, False, True), (VBA, False, False), (VBA, True, True)])
 def test_a_remote_book_is_given_what_its_client_replays(master, tmp_path, client, marked, aligns):
     """Office.js and a VBA client the server marks as carrying RenkeiServer.bas align;
-    xlwings' own VBA client does not, so the answer holds no alignment for it."""
+    xlwings' own VBA client does not, so the answer holds no alignment for it. A VBA
+    client is told so (its Remote.bas cannot take a fill of null)."""
     book = shutil.copyfile(master, tmp_path / "book.xlsm")
     payload = payload_from_file(Path(book), client=client)
     if marked:
         payload[RENKEI_CLIENT_KEY] = True
     live = live_book(remote_book(payload))
-    assert type(live) is RemoteBook and live.client == RemoteClient(aligns=aligns)
+    assert type(live) is RemoteBook and live.client == RemoteClient(aligns=aligns, vba=client == VBA)
     answered = remote_book(payload)
     buttons.recalc(answered)
     funcs = {a["func"] for a in answered.json()["actions"]}

@@ -153,7 +153,8 @@ def _action(func: str, args: list, sheet: int, row: int, col: int, rows: int = 1
 def _catalogue(payload: dict) -> list[dict]:
     """The arguments of RenkeiServer's Subs that the real answers do not use (italic,
     underline styles, font colours, dashed and heavy borders, other alignments, merge
-    across, unwrapping, hidden columns, clearing the print area): one cell each."""
+    across, unwrapping, hidden columns, clearing the print area, taking a fill away): one
+    cell each."""
     s = [sh["name"] for sh in payload["sheets"]].index(CATALOGUE_SHEET)
     out = [_action("setFontProperty", ["color", "#C00000"], s, 30, 1),
            _action("setFontProperty", ["italic", True], s, 30, 2),
@@ -174,6 +175,8 @@ def _catalogue(payload: dict) -> list[dict]:
            _action("setWrapText", [True], s, 34, 1),
            _action("setWrapText", [False], s, 34, 1),
            _action("setRangeColor", ["#FFEB9C"], s, 34, 2),
+           _action("setRangeColor", ["#FFEB9C"], s, 35, 2, rows=2),
+           _action("renkeiClearFill", [], s, 35, 2, rows=2),
            _action("setNumberFormat", ["0.00"], s, 34, 3),
            _action("setRowHeight", [30.75], s, 38, 1),
            _action("setColumnWidth", [60.0], s, 1, 12),

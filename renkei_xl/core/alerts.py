@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence, Union
 
+# Lengths are counted as MsgBox counts them: in UTF-16 units, a character outside the BMP
+# (𠮷 of family names, an emoji) two, like a cell's text.
+from .values import cell_length
+
 # The most characters a button's message, or a refusal's text, may have: MsgBox's "approximately
 # 1024", less a margin for what "approximately" leaves open (Windows lays the prompt out by width).
 ALERT_CHARS = 1000
@@ -80,14 +84,14 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
         listed = [i for i, p in enumerate(parts) if isinstance(p, Listing) and shown[i] > 0]
         if not listed:
             break
-        longest = max(listed, key=lambda i: (shown[i], len(lines[i])))
+        longest = max(listed, key=lambda i: (shown[i], cell_length(lines[i])))
         shown[longest] -= 1
         lines = rendered()
     over = _length(lines) - budget
     if over > 0:
-        fixed = [i for i in range(len(lines) - 1) if len(lines[i]) > len(ELLIPSIS)] or [len(lines) - 1]
-        longest = max(fixed, key=lambda i: len(lines[i]))
-        lines[longest] = cut(lines[longest], max(len(lines[longest]) - over, 0))
+        fixed = [i for i in range(len(lines) - 1) if cell_length(lines[i]) > len(ELLIPSIS)] or [len(lines) - 1]
+        longest = max(fixed, key=lambda i: cell_length(lines[i]))
+        lines[longest] = cut(lines[longest], max(cell_length(lines[longest]) - over, 0))
         over = _length(lines) - budget
         if over > 0:      # several long fixed lines: the whole text, its start and its end kept
             return cut("\n".join(lines), budget)
@@ -97,14 +101,26 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
 def cut(text: str, limit: int) -> str:
     """``text`` in at most ``limit`` characters: its start and its end, the middle given as
     ELLIPSIS (what staff must do is usually said last, what happened first)."""
-    if len(text) <= limit:
+    if cell_length(text) <= limit:
         return text
     if limit <= len(ELLIPSIS):
-        return text[:limit]
+        return _start(text, limit)
     keep = limit - len(ELLIPSIS)
     tail = keep // 3
-    return text[:keep - tail] + ELLIPSIS + (text[len(text) - tail:] if tail else "")
+    return _start(text, keep - tail) + ELLIPSIS + _start(text[::-1], tail)[::-1]
+
+
+def _start(text: str, units: int) -> str:
+    """The longest start of ``text`` of at most ``units`` UTF-16 units."""
+    if text.isascii():
+        return text[:units]
+    used = 0
+    for end, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return text[:end]
+    return text
 
 
 def _length(lines: Sequence[str]) -> int:
-    return sum(map(len, lines)) + max(len(lines) - 1, 0)
+    return sum(map(cell_length, lines)) + max(len(lines) - 1, 0)

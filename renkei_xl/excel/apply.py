@@ -231,7 +231,9 @@ def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> N
 # -------------------------------------------------------------- cells and fills
 
 def _apply_cells(live: LiveBook, edits: list[CellEdit]) -> None:
-    """Values in runs along a row (one write each), then their number formats."""
+    """Values in runs along a row (one write each), then their number formats. A run that
+    would cover part of a merged area staff made (Excel's 1004, 「結合したセルの一部を変更する
+    ことはできません」) is written cell by cell."""
     by_row: dict[tuple[str, int], dict[int, object]] = defaultdict(dict)
     formats: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     for e in edits:
@@ -244,7 +246,7 @@ def _apply_cells(live: LiveBook, edits: list[CellEdit]) -> None:
         run: list[int] = []
         for col in cols + [None]:
             if run and (col is None or col != run[-1] + 1):
-                sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k]) for k in run]]
+                _write_run(live, sheet, sheet_name, row, run, values)
                 run = []
             if col is not None:
                 run.append(col)
@@ -252,6 +254,14 @@ def _apply_cells(live: LiveBook, edits: list[CellEdit]) -> None:
         sheet = live.book.sheets[sheet_name]
         for rect in rectangles(cells):
             _range(sheet, rect).number_format = fmt
+
+
+def _write_run(live: LiveBook, sheet, sheet_name: str, row: int, run: list[int], values: dict[int, object]) -> None:
+    if len(run) > 1 and live.covers_part_of_merge(sheet_name, (row, run[0], row, run[-1])):
+        for col in run:
+            sheet.range((row, col)).value = as_excel_text(values[col])
+        return
+    sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k]) for k in run]]
 
 
 def _apply_fills(live: LiveBook, edits: list[FillEdit]) -> None:
@@ -265,4 +275,4 @@ def _apply_fills(live: LiveBook, edits: list[FillEdit]) -> None:
     for (sheet_name, fill), cells in groups.items():
         sheet = live.book.sheets[sheet_name]
         for rect in rectangles(cells):
-            _range(sheet, rect).color = None if fill is None else "#" + fill
+            live.set_fill(_range(sheet, rect), fill)

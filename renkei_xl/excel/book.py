@@ -79,6 +79,19 @@ def locked_sheet_message(names: Iterable[str]) -> str:
             "ツールが書き込みの間だけ外して元どおりに戻します）")
 
 
+SHOWN_PLACES = 10      # cells an array refusal names; the message box holds no more
+
+
+def array_cells_message(places: Iterable[str]) -> str:
+    """Why a click that would write a value into an array formula's cells stops: Excel
+    refuses it, and the formula is staff's to take away (the command line writes the value)."""
+    places = list(places)
+    shown = "、".join(places[:SHOWN_PLACES]) + (f" ほか {len(places) - SHOWN_PLACES} か所" if len(places) > SHOWN_PLACES else "")
+    return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、ボタンからは値を書き込めません（Excel が"
+            "「配列の一部を変更することはできません」として止めます）。ブックは変更していません。配列数式の範囲を選んで"
+            "Delete キーで数式を消してから、もう一度ボタンを押してください（renkei-xl コマンドなら、そのまま値を書き込みます）")
+
+
 def client_refusals() -> dict[str, str]:
     """The two refusals above as templates ("{0}": the sheets) for RenkeiServer.bas, which
     sends each answer with them: the server reads protection from the saved master, so a
@@ -271,6 +284,33 @@ class LiveBook(ABC):
 
     def _delete_links(self, sheet) -> None:
         """Hyperlinks that the engine's Clear All may keep; most engines have no call for it."""
+
+    def merged_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """The merged areas of a staff sheet, (first row, first col, last row, last col), as
+        far as the engine can tell (none where it cannot): Excel refuses a write that covers
+        part of one (1004), so a row's values are written around them (excel.apply)."""
+        return []
+
+    def in_array(self, sheet_name: str, row: int, col: int) -> bool:
+        """Whether the cell belongs to an array formula staff entered ({=...}), where the
+        engine can tell: Excel refuses a value there (1004, part of an array)."""
+        return False
+
+    def array_cells(self, cells: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        """Which of ``cells`` (sheet, row, col) belong to an array formula (``in_array``)."""
+        return [cell for cell in cells if self.in_array(*cell)]
+
+    def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
+        """Whether one write over ``rect`` would cover part of a merged area."""
+        r1, c1, r2, c2 = rect
+        return any(not (m[2] < r1 or r2 < m[0] or m[3] < c1 or c2 < m[1])          # overlaps
+                   and not (r1 <= m[0] and c1 <= m[1] and m[2] <= r2 and m[3] <= c2)  # not inside
+                   for m in self.merged_areas(sheet_name))
+
+    def set_fill(self, rng, fill: Optional[str]) -> None:
+        """A solid fill "RRGGBB", or none (None): xlwings' ``color = None`` everywhere but
+        where the client cannot take it (the remote engine's VBA client)."""
+        rng.color = None if fill is None else "#" + fill
 
     @abstractmethod
     def set_column_width(self, rng, width: float) -> None:

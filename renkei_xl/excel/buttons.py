@@ -18,10 +18,11 @@ from typing import Callable, Optional, Sequence
 from ..core import contract as c
 from ..core.alerts import Listing, Part, alert_text
 from ..core.errors import UserError
+from ..core.refs import cell_ref
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
-from .book import LiveBook, locked_structure_message
+from .book import LiveBook, array_cells_message, locked_structure_message
 from .engines import live_book
 
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
@@ -166,6 +167,10 @@ def _apply(live: LiveBook, plan) -> list[str]:
     added = [name for name in owned_sheets(plan) if name not in live.sheetnames]
     if added and live.structure_locked():          # refused before anything is written
         raise UserError(locked_structure_message(added))
+    in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in
+                 live.array_cells([(e.sheet, e.row, e.col) for e in plan.cells])]
+    if in_arrays:                                   # Excel's 1004 halfway otherwise
+        raise UserError(array_cells_message(in_arrays))
     with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
         apply_plan(live, plan)
     return [left_out_line(sheet, [e.ref for e in left_out if e.sheet == sheet])

@@ -27,6 +27,11 @@ UNPROTECT = "renkeiUnprotectSheets"
 # client without it still works: it is left out like a look.
 REQUEST = "renkeiRequest"
 
+# The action that takes a range's fill away (RenkeiServer.bas): xlwings sends "no fill" as
+# setRangeColor with null, which Remote.bas' setRangeColor passes to HexToRgb, a String
+# parameter, and Excel stops the replay there (run-time error 94, Invalid use of Null).
+CLEAR_FILL = "renkeiClearFill"
+
 # Look groups: all of a group's actions go, or none.
 LOOK_GROUPS: dict[str, frozenset[str]] = {
     "font": frozenset({"setFontProperty"}),
@@ -34,7 +39,7 @@ LOOK_GROUPS: dict[str, frozenset[str]] = {
     "alignment": frozenset({"setHorizontalAlignment", "setVerticalAlignment"}),
     "wrap": frozenset({"setWrapText"}),
     "number_format": frozenset({"setNumberFormat"}),
-    "fill": frozenset({"setRangeColor"}),
+    "fill": frozenset({"setRangeColor", CLEAR_FILL}),
     "link": frozenset({"addHyperlink"}),
     "merge": frozenset({"rangeMerge", "rangeUnmerge"}),
     "size": frozenset({"setColumnWidth", "setRowHeight", "setAutofit"}),

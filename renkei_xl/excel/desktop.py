@@ -96,6 +96,31 @@ class DesktopBook(LiveBook):
     def _freeze_window(self, rows: int, cols: int) -> None:
         """Freeze the first ``rows`` rows and ``cols`` columns of the active window (0, 0: none)."""
 
+    def in_array(self, sheet_name: str, row: int, col: int) -> bool:
+        return bool(self.book.sheets[sheet_name].range((row, col)).has_array)
+
+    def array_cells(self, cells: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        """One question to Excel per sheet's rectangle of cells (HasArray: False for none),
+        cell by cell only inside one that has an array: each question is a round trip."""
+        from .apply import rectangles
+
+        by_sheet: dict[str, list[tuple[int, int]]] = {}
+        for sheet, row, col in cells:
+            by_sheet.setdefault(sheet, []).append((row, col))
+        out = []
+        for sheet, held in by_sheet.items():
+            for r1, c1, r2, c2 in rectangles(held):
+                if self.book.sheets[sheet].range((r1, c1), (r2, c2)).has_array is not False:
+                    out += [(sheet, r, c) for r, c in held if r1 <= r <= r2 and c1 <= c <= c2
+                            and self.in_array(sheet, r, c)]
+        return out
+
+    def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
+        """Excel itself says whether the range holds merged cells (MergeCells: False for
+        none); a range with any is written cell by cell, which is never refused for it."""
+        r1, c1, r2, c2 = rect
+        return self.book.sheets[sheet_name].range((r1, c1), (r2, c2)).merge_cells is not False
+
     def status(self, text: Optional[str]) -> None:
         def show() -> None:
             self.book.app.status_bar = text if text is not None else False

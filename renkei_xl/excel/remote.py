@@ -11,10 +11,11 @@ master cannot replay it is decided after the run, in one place (renkei_xl.excel.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
-from ..core.refs import cell_ref, column_letter
+from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
 from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook,
                    client_refusals, locked_sheet_message, width_to_points)
@@ -41,12 +42,16 @@ class RemoteClient(NamedTuple):
     structure: bool = False       # and its structure is protected
     # The saved master's path (the server's admission found it): its cell formats.
     saved: Optional[str] = None
+    # xlwings' VBA client (Remote.bas), whose setRangeColor cannot take "no fill" (null):
+    # a fill is taken away with RenkeiServer.bas' own action instead (client.CLEAR_FILL).
+    vba: bool = False
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
         return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
-                   structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None)
+                   structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
+                   vba=payload.get("client") == "VBA")
 
 
 class SavedFills:
@@ -55,30 +60,75 @@ class SavedFills:
     ask). The remote engine's payload carries no colours and xlwings' VBA client sends
     none, so a mark's 元の塗り comes from here: the cell's fill as last saved, the one the
     command line records too. A cell the file cannot say (a sheet added since the save, a
-    damaged part) answers UNKNOWN, which the plan does not take as a fill."""
+    damaged part) answers UNKNOWN, which the plan does not take as a fill.
+
+    The payload says nothing of merges or array formulas either, which Excel refuses a
+    write into part of: those of the saved master's sheets come from here too."""
 
     UNKNOWN = "?"
 
     def __init__(self, path: str):
         self.path = path
         self._reader = None
+        self._texts: dict[str, str] = {}
 
-    def __call__(self, sheet: str, ref: str) -> Optional[str]:
+    def _styles(self):
         from pathlib import Path
 
         from ..package.workbook import WorkbookXml
-        from ..package.xml import PackageError
         from ..package.zipped import Package
         from ..workbook.state import StyleReader
 
+        if self._reader is None:
+            path = Path(self.path)
+            pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
+            self._reader = StyleReader(pkg, WorkbookXml(pkg))
+        return self._reader
+
+    def __call__(self, sheet: str, ref: str) -> Optional[str]:
+        from ..package.xml import PackageError
+
         try:
-            if self._reader is None:
-                path = Path(self.path)
-                pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
-                self._reader = StyleReader(pkg, WorkbookXml(pkg))
-            return self._reader.fill_of(sheet, ref)
+            return self._styles().fill_of(sheet, ref)
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return self.UNKNOWN
+
+    def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """The sheet's merged areas as last saved, (first row, first col, last row, last
+        col); none where the file cannot say (a sheet added since the save)."""
+        return [a for a in map(_area, _MERGE_REF.findall(self._sheet_text(sheet))) if a]
+
+    def array_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """The ranges of the sheet's array formulas as last saved (Excel's {=...})."""
+        return [a for a in map(_area, _ARRAY_REF.findall(self._sheet_text(sheet))) if a]
+
+    def _sheet_text(self, sheet: str) -> str:
+        from ..package.xml import PackageError
+
+        if sheet not in self._texts:
+            try:
+                entry = self._styles().workbook.sheet(sheet)
+                self._texts[sheet] = self._styles().pkg.text(entry.part) if entry is not None and entry.part else ""
+            except (UserError, PackageError, OSError, ValueError, KeyError):
+                self._texts[sheet] = ""
+        return self._texts[sheet]
+
+
+# <mergeCell ref="G2:H2"/> and <f t="array" ref="H2:H3">, under whatever prefix the sheet's
+# XML gives its namespace (an array's ref may be one cell).
+_MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+_ARRAY_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
+                        r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
+
+
+def _area(ref: str) -> Optional[tuple[int, int, int, int]]:
+    first, _, last = ref.upper().partition(":")
+    last = last or first
+    try:
+        (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
+    except ValueError:
+        return None
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 class RemoteBook(LiveBook):
@@ -98,6 +148,27 @@ class RemoteBook(LiveBook):
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points
+
+    def merged_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """From the saved master (the payload says nothing of merges): merges staff made
+        since the save are not known."""
+        return self._saved_fills.merged_areas(sheet_name) if self._saved_fills is not None else []
+
+    def in_array(self, sheet_name: str, row: int, col: int) -> bool:
+        """From the saved master, as the merges (an array entered since the save is not known)."""
+        if self._saved_fills is None:
+            return False
+        return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in self._saved_fills.array_areas(sheet_name))
+
+    def set_fill(self, rng, fill: Optional[str]) -> None:
+        """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master
+        whose VBA lacks it has its fills left out as one look (renkei_xl.excel.client)."""
+        if fill is None and self.client.vba:
+            from .client import CLEAR_FILL   # not at the top: the desktop buttons never need it
+
+            rng.impl.append_json_action(func=CLEAR_FILL, args=[])
+        else:
+            super().set_fill(rng, fill)
 
     def underline(self, rng) -> None:
         """A ``setFontProperty`` action of the same shape as xlwings' own font actions, with

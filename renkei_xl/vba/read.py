@@ -42,6 +42,11 @@ _REPLAY_SUB = re.compile(
     re.IGNORECASE | re.MULTILINE)
 
 
+# Any procedure Application.Run could find by its name: a Sub or Function not declared Private.
+_PUBLIC_PROCEDURE = re.compile(r"^[ \t]*(?:(?:Public|Friend)[ \t]+)?(?:Static[ \t]+)?(?:Sub|Function)[ \t]+(\w+)",
+                               re.IGNORECASE | re.MULTILINE)
+
+
 class VbaProjectError(ValueError):
     """The workbook's VBA project cannot be read (absent, damaged, or not MS-OVBA)."""
 
@@ -87,8 +92,17 @@ def project_modules(data: bytes) -> list[VbaModule]:
 
 
 def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
-    """The action names a VBA client replaying with Application.Run can run."""
-    return frozenset(name for m in modules if m.kind == STANDARD for name in _REPLAY_SUB.findall(m.source))
+    """The action names a VBA client replaying with Application.Run can run: a name that
+    two standard modules define is not one (an unqualified Application.Run cannot tell
+    which to run, and the replay stops there as for a missing Sub). VBA names are not
+    case-sensitive."""
+    standard = [m for m in modules if m.kind == STANDARD]
+    declared: dict[str, int] = {}     # any public procedure, whatever its parameters
+    for m in standard:
+        for name in {n.lower() for n in _PUBLIC_PROCEDURE.findall(m.source)}:
+            declared[name] = declared.get(name, 0) + 1
+    return frozenset(name for m in standard for name in _REPLAY_SUB.findall(m.source)
+                     if declared.get(name.lower(), 0) == 1)
 
 
 # ------------------------------------------------------------------------ the dir stream
