@@ -75,13 +75,21 @@ def file_name(municipality: str, year: int) -> str:
     The municipality's name is 設定's text: made safe by the one rule (core.filenames)."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(f"{municipality}_{year}年度_入力", ".xlsx")
+    return safe_file_name(municipality, ".xlsx", tail=f"_{year}年度_入力")
+
+
+DRAFT_TAIL = "依頼"
 
 
 def eml_path(workbook: Path) -> Path:
-    from ..core.filenames import safe_file_name
+    """The request draft beside its input file: the file's name with 「依頼」 and .eml.
+    The budget grows by what the draft's name adds, so a name that fit as an .xlsx is
+    never cut again (a 31-character municipality's draft lost 「入力依頼」 to a 120-byte cut)."""
+    from ..core.filenames import DEFAULT_MAX_BYTES, safe_file_name
 
-    return workbook.with_name(safe_file_name(workbook.stem + "依頼", ".eml"))
+    grown = len((DRAFT_TAIL + ".eml").encode("utf-8")) - len(workbook.suffix.encode("utf-8"))
+    return workbook.with_name(safe_file_name(workbook.stem, ".eml", tail=DRAFT_TAIL,
+                                             max_bytes=DEFAULT_MAX_BYTES + max(grown, 0)))
 
 
 class SheetCopy(NamedTuple):

@@ -47,7 +47,7 @@ def default_name(settings: Settings) -> str:
     """From 設定's 圏域名 and 年度, so through the one rule for names made of content."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(f"{settings.region}_{settings.fiscal_year}年度_連携事業実施状況等一覧", ".xlsx")
+    return safe_file_name(settings.region, ".xlsx", tail=f"_{settings.fiscal_year}年度_連携事業実施状況等一覧")
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:
