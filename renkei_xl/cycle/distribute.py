@@ -205,7 +205,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
             from .letters import request_message
             from .mail import save_draft
 
-            save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
+            kept = save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
+            if kept is not None:
+                written.backups[eml_path(path)] = kept
     return written
 
 
@@ -247,9 +249,11 @@ def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> li
         return []
     first = next(iter(saved.values()))
     names = "、".join(p.name for p in list(saved)[:5]) + (f" ほか {len(saved) - 5} 件" if len(saved) > 5 else "")
-    return [f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
-            f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）: {names}",
-            "　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。"]
+    lines = [f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
+             f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）: {names}"]
+    if any(p.suffix.lower() == ".xlsx" for p in saved):   # not for drafts alone: nothing to collect
+        lines.append("　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。")
+    return lines
 
 
 def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> UserError:
@@ -317,18 +321,58 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     settings = data.settings
     shared = shared or _Shared(data)
     rows = shared.rows.get(muni.name, [])
-    ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
-             P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: fingerprint(rows),
-             P_ISSUED: issued.isoformat(sep=" ")}
-    if key is not None:
-        from ..core.input_sheet import issued_texts
-
-        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows, cells=issued_texts(copy))
-    labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
-    sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
-    return safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident, issued), keep_backup=IF_CHANGED,
-                      lock=False)
+
+    def book(when: dt.datetime):
+        ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
+                 P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: fingerprint(rows),
+                 P_ISSUED: when.isoformat(sep=" ")}
+        if key is not None:
+            from ..core.input_sheet import issued_texts
+
+            ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows, cells=issued_texts(copy))
+        labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
+        sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
+        return lambda tmp: write_input_book(tmp, sheet, title, ident, when)
+
+    keep = False if _reissue(path, issued, book) else IF_CHANGED
+    return safe_write(path, book(issued), keep_backup=keep, lock=False)
+
+
+def _reissue(path: Path, issued: dt.datetime, book: Callable) -> bool:
+    """Whether the file at ``path`` is this very file as an earlier split issued it: written
+    again with that split's stamp, it comes out byte for byte the same. Only the stamp (and
+    the seal made with it) then differs, nothing anyone made is in it, and it is replaced
+    without a backup: re-running split once left a backup of every file in 配布用. A file a
+    municipality filled in, or one issued from other values or with another deadline,
+    differs and is kept (IF_CHANGED)."""
+    import filecmp
+    import tempfile
+
+    before = _issued_stamp(path)
+    if before is None or before == issued:
+        return False
+    with tempfile.TemporaryDirectory(prefix="renkei-xl-") as folder:
+        again = Path(folder) / "again.xlsx"
+        book(before)(again)
+        return filecmp.cmp(again, path, shallow=False)
+
+
+def _issued_stamp(path: Path) -> Optional[dt.datetime]:
+    """The issue stamp of the input file at ``path``; None when there is no file there or
+    it is not one the tool issued (a damaged file, another workbook: kept by IF_CHANGED)."""
+    if not path.is_file():
+        return None
+    from ..package.xml import PackageError
+    from ..package.zipped import Package
+    from ..workbook.kind import custom_properties
+
+    try:
+        with Package(path) as pkg:
+            stamp = custom_properties(pkg).get(P_ISSUED, "")
+        return dt.datetime.fromisoformat(stamp)
+    except (PackageError, UserError, OSError, ValueError):
+        return None
 
 
 # ------------------------------------------------------------------------------ mail
