@@ -156,9 +156,9 @@ def stopped(caption: str) -> str:
     """The one sentence a stopped click starts with, for every caption and every face."""
     return f"{named(caption)}を中止しました。"
 
-# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS.
-STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
-                 "未構築", "未実施", "実施なし", "（未集計）")
+# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS;
+# the state words, with the rules that read them, choices.STATE_CHOICES.
+from .choices import STATE_CHOICES  # noqa: E402  (choices imports nothing)
 
 
 def legend(threshold: float) -> str:
