@@ -516,3 +516,13 @@ def test_unwritable_target_is_a_japanese_message(tmp_path, fy2023):
     (tmp_path / "file").write_text("x")    # a file where a folder should be
     with pytest.raises(UserError, match="書き込めません"):
         build_master(tmp_path / "file" / "m.xlsm", fy2023.settings)
+
+
+def test_the_menus_steps_walk_the_year_by_the_buttons_captions(books):
+    """The steps began with typing into 「回収した入力用ファイル」 and never named 配布用ファイル作成,
+    回収ファイル取込 or 次年度のマスターを作成: every button appears, in the order of the year."""
+    ws = _load(books["xlsm"])[c.MENU]
+    steps = "\n".join(str(ws.cell(r, 2).value or "") for r in range(5, 10))
+    at = [steps.find(c.named(caption)) for caption in (c.SPLIT, c.COLLECT, c.CHECK, c.RECALC, c.EXPORT, c.ROLLOVER)]
+    assert -1 not in at and at == sorted(at), steps
+    assert "回収した入力用ファイル" not in steps and all(s in steps for s in (c.NEXT_STEPS, c.HISTORY))

@@ -213,11 +213,16 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
     ws.set_column(3, 3, 70)
     ws.write(1, 1, f"{settings.region} 連携事業 マスターブック", st.title)
     ws.write(3, 1, "手順", st.bold)
-    steps = ("1. 市町村シート（または回収した入力用ファイル）で実績値を入力します",
-             "2. 「入力チェック」で入力の誤りを確認し、検証結果シートの指摘を直します",
-             "3. 「評価を再計算」で一覧と集計を作り直します",
-             "4. 一覧と集計を確認し、「確定版を書き出し」で配布用の確定版を作ります",
-             "※ 指標・設定・市町村シートは自由に編集できます。一覧・集計・検証結果はツールが作り直します")
+    # The year as README's 担当者の方へ walks it, by the buttons' own captions: the steps
+    # once began with typing into 「回収した入力用ファイル」 and left split and collect out.
+    steps = (f"1. {c.named(c.SPLIT)}で市町村ごとの入力用ファイルを「配布用」フォルダーに作り、市町村に送ります",
+             f"2. 戻ったファイルを「回収」フォルダーに入れ、{c.named(c.COLLECT)}で取り込みます"
+             "（市町村シートへの直接入力も可）",
+             f"3. {c.named(c.CHECK)}で誤りを確かめて直し、{c.named(c.RECALC)}で一覧・集計を作り直します",
+             f"4. {c.named(c.EXPORT)}で公表用の確定版を作ります。"
+             f"年度が終わったら{c.named(c.ROLLOVER)}を押します",
+             f"※ {c.SETTINGS}・{c.INDICATORS}・市町村シートは自由に編集できます。"
+             f"{'・'.join((c.LIST, c.SUMMARY, c.FINDINGS, *c.YEAR_SHEETS))}はツールが書き換えます")
     for i, step in enumerate(steps):
         ws.write(4 + i, 1, step)
     row = 10
