@@ -526,3 +526,13 @@ def test_the_menus_steps_walk_the_year_by_the_buttons_captions(books):
     at = [steps.find(c.named(caption)) for caption in (c.SPLIT, c.COLLECT, c.CHECK, c.RECALC, c.EXPORT, c.ROLLOVER)]
     assert -1 not in at and at == sorted(at), steps
     assert "回収した入力用ファイル" not in steps and all(s in steps for s in (c.NEXT_STEPS, c.HISTORY))
+
+
+def test_every_kpi_mark_the_rules_read_can_be_typed(books):
+    """The 基本KPI column's list stopped 「◯」 「はい」 「1」 typed in Excel, though the rules read
+    them as 基本KPI (README lists them): the list offers ○ and warns on the others, naming them."""
+    ws = _load(books["xlsm"])[c.INDICATORS]
+    column = openpyxl.utils.get_column_letter(_headers(ws)[c.INDICATOR_HEADERS["is_kpi"]])
+    [dv] = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(column)]
+    assert dv.formula1 == c.N_KPI_MARKS and dv.errorStyle == "warning"
+    assert all(mark in dv.error for mark in c.KPI_MARKS_SHOWN) and set(c.KPI_MARKS_SHOWN) <= c.KPI_TRUE

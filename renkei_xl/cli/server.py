@@ -41,12 +41,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     from ..server.config import DEFAULT_HOST, DEFAULT_MAX_MB, DEFAULT_PORT, KEY_ENV
 
-    p = sub.add_parser("serve", help="ボタンのサーバーを起動する（スタッフのパソコンに Python が不要になる）")
+    p = sub.add_parser("serve", help="ボタンのサーバーを起動する（職員のパソコンに Python が不要になる）")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"待ち受けるアドレス（既定: {DEFAULT_HOST}。庁内から使うにはサーバーの IP アドレス）")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"ポート（既定: {DEFAULT_PORT}）")
     p.add_argument("--workdir", default=".", help="作業フォルダー: 配布用・回収・確定版とマスターを置く共有フォルダー")
-    p.add_argument("--share", help="作業フォルダーの、スタッフから見た名前（例: \\\\fileserver\\renkei）。メッセージに使う")
+    p.add_argument("--share", help="作業フォルダーの、職員から見た名前（例: \\\\fileserver\\renkei）。メッセージに使う")
     p.add_argument("--key-file", help=f"鍵を書いたファイル（なければ環境変数 {KEY_ENV}）")
     p.add_argument("--max-mb", type=float, default=DEFAULT_MAX_MB, help=f"受け付けるブックの上限 MB（既定: {DEFAULT_MAX_MB}）")
     p.add_argument("--workers", type=int, default=1,

@@ -91,9 +91,10 @@ ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "v
 
 # The 基本KPI column's marks, both ways (README lists them): anything else is a finding on
 # its cell, never a guess either way (「済」「o」「いいえ」 were read as not KPI).
-KPI_TRUE = {"○", "◯", "〇", "●", "TRUE", "True", "true", "1", "はい", "KPI", "基本KPI", "✓"}
-KPI_FALSE = {"", "FALSE", "False", "false", "0"}
 KPI_MARK = "○"
+KPI_MARKS_SHOWN = (KPI_MARK, "◯", "〇", "●", "✓", "はい", "1", "TRUE", "KPI", "基本KPI")   # in messages, in this order
+KPI_TRUE = frozenset(KPI_MARKS_SHOWN + ("True", "true"))
+KPI_FALSE = {"", "FALSE", "False", "false", "0"}
 
 # Header rows are searched for in the first rows, so a sheet may carry instructions above.
 HEADER_SEARCH_ROWS = 20

@@ -361,9 +361,13 @@ def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
         "list", "評価方法", "空欄なら目標値から自動で判断します。変えるときだけ一覧から選んでください",
         f"評価方法は空欄にするか、一覧（{'・'.join(RULES)}）から選んでください",
         source="=" + c.N_RULES, ignore_blank=True))
+    # A warning, not a stop: the rules read every mark of KPI_TRUE (README lists them), and
+    # a stop refused 「◯」 or 「はい」 typed in Excel while the rules would have read it.
+    others = " ".join(c.KPI_MARKS_SHOWN[1:])
     ws.data_validation(1, col("is_kpi"), last, col("is_kpi"), _validation(
         "list", "基本KPI", f"基本KPI の行だけ「{c.KPI_MARK}」を選んでください",
-        f"基本KPI の行は「{c.KPI_MARK}」、それ以外は空欄にしてください", source="=" + c.N_KPI_MARKS))
+        f"基本KPI の行は「{c.KPI_MARK}」（{others} も読めます）、それ以外は空欄にしてください。"
+        "このまま入力してよければ「はい」を押してください", source="=" + c.N_KPI_MARKS, error_type="warning"))
     ws.data_validation(1, col("project_no"), last, col("project_no"), _validation(
         "integer", "事業No", "連携事業の番号を 1 以上の整数で入力してください（基本KPI は空欄）",
         "事業No は 1 以上の整数で入力してください", criteria=">=", value=1))
