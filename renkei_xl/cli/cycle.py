@@ -90,11 +90,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         from ..cycle.mail import save_draft
 
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender)
-        draft = result.path.with_suffix(".eml")
-        kept = save_draft(msg, draft)
+        kept: list[Path] = []
+        draft = save_draft(msg, result.path.with_suffix(".eml"), kept=kept.append)
         print(f"メール下書き: {draft}")
-        if kept is not None:
-            print(f"　前に作った内容の違う下書きは「{kept}」に残しました")
+        for backup in kept:
+            print(f"　前に作った内容の違う下書きは「{backup}」に残しました")
     if args.smtp and errors:
         # The draft above is for staff to look at; a message sent goes out as it is, to every
         # municipality, with － where the errors are. Fixed and exported again, it is sent.

@@ -205,9 +205,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
             from .letters import request_message
             from .mail import save_draft
 
-            kept = save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
-            if kept is not None:
-                written.backups[eml_path(path)] = kept
+            draft = eml_path(path)
+            save_draft(request_message(data.settings, muni, path, due, sender), draft,
+                       kept=lambda saved, draft=draft: written.backups.__setitem__(draft, saved))
     return written
 
 

@@ -22,7 +22,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from renkei_xl.core.errors import UserError
 
@@ -202,11 +202,12 @@ def _add_name_fallback(part: EmailMessage, filename: str) -> None:
 
 # --- drafts -----------------------------------------------------------------------
 
-def save_draft(msg: EmailMessage, path: Union[Path, str]) -> Optional[Path]:
+def save_draft(msg: EmailMessage, path: Union[Path, str], *,
+               kept: Optional[Callable[[Path], None]] = None) -> Path:
     """Write the .eml so that a reader never sees half a file and an old draft survives a
     crash: CRLF line endings (RFC 5322), through the tool's one safe write. A draft
     already there that says something else (another deadline, addresses or words staff
-    changed) is kept in its backup folder first, and that backup returned, for the faces
+    changed) is kept in its backup folder first, and ``kept`` told where, for the faces
     to name; one that differs only in what every draft makes anew is replaced quietly."""
     from ..safety import safe_write
 
@@ -214,11 +215,14 @@ def save_draft(msg: EmailMessage, path: Union[Path, str]) -> Optional[Path]:
     data = msg.as_bytes(policy=POLICY)
     try:
         keep = target.is_file() and not same_draft(target.read_bytes(), msg)
-        return safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=keep, lock=False)
+        saved = safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=keep, lock=False)
     except OSError as exc:
         raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
                         "同じ名前のファイルを Outlook などで開いている場合は閉じてから、もう一度実行してください。"
                         ) from exc
+    if saved is not None and kept is not None:
+        kept(saved)
+    return target
 
 
 # Made anew for every draft: a draft differing only in them says the same thing.
