@@ -1610,6 +1610,28 @@ def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     assert _attachments(msg) == [(out.name, out.read_bytes())]
 
 
+def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_path, capsys):
+    """Exported again from an unchanged master, the 確定版 left a backup at every run (only
+    its document dates differed), while its PDF was replaced without one even when the
+    list had changed: the pair once mailed was lost. Now an unchanged 確定版 is replaced
+    quietly, and a changed one is kept with its PDF, and the command says where."""
+    from renkei_xl.safety import list_backups
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版" / "一覧.xlsx"
+    args = ["export", str(master), "-o", str(out), "--pdf"]
+    assert main(args) == 0 and main(args) == 0
+    assert list_backups(out) == [] and list_backups(out.with_suffix(".pdf")) == []
+    mailed, mailed_pdf = out.read_bytes(), out.with_suffix(".pdf").read_bytes()
+    assert "残しました" not in capsys.readouterr().out
+    set_cell(master, "小樽市", "04-1", "実績値", 5)
+    assert main(args) == 0
+    [kept] = list_backups(out)
+    [kept_pdf] = list_backups(out.with_suffix(".pdf"))
+    assert kept.read_bytes() == mailed != out.read_bytes() and kept_pdf.read_bytes() == mailed_pdf
+    assert f"前に書き出した内容の違う確定版は「{kept.parent}」に残しました" in capsys.readouterr().out
+
+
 def test_export_keeps_an_earlier_draft_that_says_something_else(tmp_path, capsys):
     """The 確定版's draft was written over without a backup or a word, even after staff
     had edited it; one that differs only in its date and message id needs none."""

@@ -66,13 +66,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import errors_note, export_master, stale_note
+    from ..cycle.export import errors_note, export_master, replaced_note, stale_note
     from ..cycle.letters import confirmed_message
 
     if args.to and not (args.eml or args.smtp):
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
     result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf)
     print(f"確定版を書き出しました: {result.path}")
+    if replaced_note(result):
+        print(replaced_note(result))
     if result.pdf:
         print(f"PDF（{result.pdf_engine}）: {result.pdf}")
     print(result.result.summary.line())
