@@ -25,6 +25,7 @@ import unicodedata
 from typing import Iterable
 
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
+NAME_MAX_BYTES = 255        # the longest name ext4, a Samba share and NTFS all take (safety.NAME_MAX)
 HASH_CHARS = 8
 REPLACEMENT = "_"
 

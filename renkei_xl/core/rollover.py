@@ -77,7 +77,7 @@ def next_name(name: str, old: int, new: int) -> str:
     core.fiscal.moved_year), so the new name never still carries the old year; a name
     without the year gets it appended. The result goes through the one rule for names
     made of content (core.filenames): a long name with a longer year stays in bounds."""
-    from .filenames import safe_file_name
+    from .filenames import DEFAULT_MAX_BYTES, NAME_MAX_BYTES, safe_file_name
     from .fiscal import moved_year
 
     stem, dot, suffix = name.rpartition(".")
@@ -85,7 +85,11 @@ def next_name(name: str, old: int, new: int) -> str:
         stem, suffix = name, ""
     moved = moved_year(stem, old, new)
     stem = moved if moved != stem else f"{stem}_{new}年度"
-    return safe_file_name(stem, f".{suffix}" if suffix else "")
+    # As long as the name staff gave this year's master (it is on the disk: the file system
+    # takes it, and the tool's working files beside it are cut to fit, safety._fit): a
+    # 43-character name lost its end to the 120-byte budget of names made of content.
+    grown = max(DEFAULT_MAX_BYTES, len(f"{stem}.{suffix}".encode("utf-8", "surrogateescape")))
+    return safe_file_name(stem, f".{suffix}" if suffix else "", max_bytes=min(grown, NAME_MAX_BYTES))
 
 
 # ----------------------------------------------------------------- the plan
