@@ -264,7 +264,7 @@ def register(sub) -> None:
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.set_defaults(func=cmd_upgrade_macros)
 
-    p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")
+    p = sub.add_parser("demo", help="2023年度の見本で一連の処理（作成・入力チェック・再計算・次年度のマスター）を実行する")
     p.add_argument("--outdir", default=str(DEMO_DIR), help="作成先フォルダ（既定: workbooks/）")
     p.set_defaults(func=cmd_demo)
 
