@@ -240,12 +240,12 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     p = sub.add_parser("init", help="新しいマスターブックを作る（.xlsm はボタン付き）")
     p.add_argument("path", metavar="ブック", help="作成するブック（.xlsx または .xlsm）")
-    p.add_argument("--year", type=fiscal_year, help="対象年度（例: 2023）")
+    p.add_argument("--year", type=fiscal_year, metavar="年度", help="対象年度（例: 2023）")
     p.add_argument("--sample", choices=SAMPLE_NAMES, help="見本データで埋める")
-    p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
+    p.add_argument("--interpreter", metavar="Pythonの場所", help="ボタンが使う Python（xlwings.conf の Interpreter）")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
-    p.add_argument("--server-folder", metavar="DIR",
+    p.add_argument("--server-folder", metavar="フォルダー名",
                    help="設定の「サーバー作業フォルダー」（サーバーの作業フォルダー内のフォルダー名）")
     p.set_defaults(func=cmd_init)
 
@@ -256,7 +256,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("recalc", help="集約・評価を再計算して一覧・集計を作り直す")
     p.add_argument("master", metavar="マスター", help=MASTER_HELP)
-    p.add_argument("-o", "--output", help="結果を別のファイルに書き出す")
+    p.add_argument("-o", "--output", metavar="ファイル", help="結果を別のファイルに書き出す")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
@@ -265,7 +265,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_upgrade_macros)
 
     p = sub.add_parser("demo", help="2023年度の見本で一連の処理（作成・入力チェック・再計算・次年度のマスター）を実行する")
-    p.add_argument("--outdir", default=str(DEMO_DIR), help="作成先フォルダ（既定: workbooks/）")
+    p.add_argument("--outdir", default=str(DEMO_DIR), metavar="フォルダー", help="作成先フォルダー（既定: workbooks/）")
     p.set_defaults(func=cmd_demo)
 
 
