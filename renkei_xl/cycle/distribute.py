@@ -321,58 +321,52 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     settings = data.settings
     shared = shared or _Shared(data)
     rows = shared.rows.get(muni.name, [])
+    ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
+             P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: fingerprint(rows),
+             P_ISSUED: issued.isoformat(sep=" ")}
+    if key is not None:
+        from ..core.input_sheet import issued_texts
+
+        ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows, cells=issued_texts(copy))
+    labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
+    sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
-
-    def book(when: dt.datetime):
-        ident = {P_MUNICIPALITY: muni.name, P_YEAR: str(settings.fiscal_year),
-                 P_VERSION: TEMPLATE_VERSION, P_FINGERPRINT: fingerprint(rows),
-                 P_ISSUED: when.isoformat(sep=" ")}
-        if key is not None:
-            from ..core.input_sheet import issued_texts
-
-            ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows, cells=issued_texts(copy))
-        labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
-        sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
-        return lambda tmp: write_input_book(tmp, sheet, title, ident, when)
-
-    keep = False if _reissue(path, issued, book) else IF_CHANGED
-    return safe_write(path, book(issued), keep_backup=keep, lock=False)
+    return safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident, issued), keep_backup=IF_CHANGED,
+                      lock=False, same=same_but_issue)
 
 
-def _reissue(path: Path, issued: dt.datetime, book: Callable) -> bool:
-    """Whether the file at ``path`` is this very file as an earlier split issued it: written
-    again with that split's stamp, it comes out byte for byte the same. Only the stamp (and
-    the seal made with it) then differs, nothing anyone made is in it, and it is replaced
-    without a backup: re-running split once left a backup of every file in 配布用. A file a
-    municipality filled in, or one issued from other values or with another deadline,
-    differs and is kept (IF_CHANGED)."""
-    import filecmp
-    import tempfile
-
-    before = _issued_stamp(path)
-    if before is None or before == issued:
-        return False
-    with tempfile.TemporaryDirectory(prefix="renkei-xl-") as folder:
-        again = Path(folder) / "again.xlsx"
-        book(before)(again)
-        return filecmp.cmp(again, path, shallow=False)
+# What each split stamps anew into the same file: the issue time and the seal made with it.
+_STAMPED = (P_ISSUED, P_SEAL)
 
 
-def _issued_stamp(path: Path) -> Optional[dt.datetime]:
-    """The issue stamp of the input file at ``path``; None when there is no file there or
-    it is not one the tool issued (a damaged file, another workbook: kept by IF_CHANGED)."""
-    if not path.is_file():
-        return None
+def same_but_issue(new: Path, old: Path) -> bool:
+    """Whether the input file ``old`` is ``new`` as an earlier split issued it: every part the
+    same once the earlier issue time and seal read as the new ones (and the document dates
+    are left out). Nothing anyone made is in it, so it is replaced without a backup:
+    re-running split once left a backup of every file in 配布用. A file a municipality
+    filled in, or one issued from other values or with another deadline, differs and is
+    kept. Compared part by part, without writing the file again (the server's split of a
+    large master has a time budget)."""
     from ..package.xml import PackageError
-    from ..package.zipped import Package
+    from ..package.zipped import Package, same_book
     from ..workbook.kind import custom_properties
 
     try:
-        with Package(path) as pkg:
-            stamp = custom_properties(pkg).get(P_ISSUED, "")
-        return dt.datetime.fromisoformat(stamp)
-    except (PackageError, UserError, OSError, ValueError):
-        return None
+        with Package(new) as a, Package(old) as b:
+            now_, then = custom_properties(a), custom_properties(b)
+    except (PackageError, UserError, OSError):
+        return False
+    swaps = [(then.get(p, "").encode("utf-8"), now_.get(p, "").encode("utf-8")) for p in _STAMPED
+             if p in then or p in now_]
+    if not then.get(P_ISSUED) or not all(was and len(was) == len(is_) for was, is_ in swaps):
+        return False      # not a file the tool issued alike (unsealed then, sealed now): kept
+
+    def restamped(data: bytes) -> bytes:
+        for was, is_ in swaps:
+            data = data.replace(was, is_)
+        return data
+
+    return same_book(new, old, transform=restamped)
 
 
 # ------------------------------------------------------------------------------ mail
