@@ -536,3 +536,21 @@ def test_every_kpi_mark_the_rules_read_can_be_typed(books):
     [dv] = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(column)]
     assert dv.formula1 == c.N_KPI_MARKS and dv.errorStyle == "warning"
     assert all(mark in dv.error for mark in c.KPI_MARKS_SHOWN) and set(c.KPI_MARKS_SHOWN) <= c.KPI_TRUE
+
+
+def test_a_macro_free_masters_menu_gives_commands_that_run(books):
+    """An .xlsx master's メニュー listed 「renkei-xl split ブック名.xlsx」 and 「renkei-xl collect
+    ブック名.xlsx」: typed as shown, both stop at a missing argument. Every command it shows
+    parses as it stands, and each names the caption's command."""
+    import shlex
+
+    from renkei_xl.cli import build_parser
+
+    ws = _load(books["xlsx"])[c.MENU]
+    shown = {str(ws.cell(r, 2).value): str(ws.cell(r, 3).value or "") for r in range(1, ws.max_row + 1)
+             if ws.cell(r, 2).value in [caption for caption, _m, _w in c.BUTTONS]}
+    assert set(shown) == {caption for caption, _m, _w in c.BUTTONS}
+    for caption, command in shown.items():
+        words = shlex.split(command)
+        assert words[0] == "renkei-xl", command
+        build_parser().parse_args(words[1:])      # SystemExit on a missing argument

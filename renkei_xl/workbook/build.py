@@ -54,14 +54,18 @@ CODE_NAMES = {
     c.IMPORT_LOG: "shImportLog",
 }
 # What a button does, on the command line; shown on メニュー of a macro-free .xlsx.
+# Whole commands, as a .xlsx master's メニュー shows them in place of the buttons: 「renkei-xl
+# split ブック名.xlsx」 stopped at its missing --outdir, and collect at its missing folder.
+# The folders are the buttons' own (配布用, 回収), beside the master.
 CLI_EQUIVALENTS = {
-    "Renkei.RenkeiCheck": "renkei-xl validate",
-    "Renkei.RenkeiRecalc": "renkei-xl recalc",
-    "Renkei.RenkeiSplit": "renkei-xl split",
-    "Renkei.RenkeiCollect": "renkei-xl collect",
-    "Renkei.RenkeiExport": "renkei-xl export",
-    "Renkei.RenkeiRollover": "renkei-xl rollover",
+    "Renkei.RenkeiCheck": "renkei-xl validate {book}",
+    "Renkei.RenkeiRecalc": "renkei-xl recalc {book}",
+    "Renkei.RenkeiSplit": "renkei-xl split {book} --outdir 配布用",
+    "Renkei.RenkeiCollect": "renkei-xl collect {book} 回収",
+    "Renkei.RenkeiExport": "renkei-xl export {book}",
+    "Renkei.RenkeiRollover": "renkei-xl rollover {book}",
 }
+CLI_BOOK = "ブック名.xlsx"
 # Empty validated rows below 指標 and below the municipality table for staff additions; at
 # least as many as the server serves (c.SERVED_*), whatever the sample holds.
 SPARE_ROWS = 200
@@ -243,11 +247,11 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
             ws.merge_range(r, 2, r, 3, what, st.note)
     else:
         ws.write(row, 1, "このブックにはボタンがありません（ボタンはマクロ有効ブック .xlsm でのみ使えます）。", st.bold)
-        ws.write(row + 1, 1, "同じ操作はコマンドラインで実行できます（ブック名.xlsx はこのファイルの名前に置き換えてください）:")
+        ws.write(row + 1, 1, f"同じ操作はコマンドラインで実行できます（{CLI_BOOK} はこのファイルの名前に置き換えてください）:")
         for i, (caption, macro, what) in enumerate(c.BUTTONS):
             r = row + 2 + i
             ws.write(r, 1, caption, st.label)
-            ws.write(r, 2, f"{CLI_EQUIVALENTS[macro]} ブック名.xlsx")
+            ws.write(r, 2, CLI_EQUIVALENTS[macro].format(book=CLI_BOOK))
             ws.write(r, 3, what, st.note)
     # The button path writes 最終実行日時/結果 through Excel, which refuses locked cells on
     # a protected sheet: those two cells are unlocked, the rest is protected.
