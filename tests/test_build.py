@@ -535,6 +535,9 @@ def test_every_kpi_mark_the_rules_read_can_be_typed(books):
     column = openpyxl.utils.get_column_letter(_headers(ws)[c.INDICATOR_HEADERS["is_kpi"]])
     [dv] = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(column)]
     assert dv.formula1 == c.N_KPI_MARKS and dv.errorStyle == "warning"
+    from renkei_xl.core.methods import INPUT_WARNING_TITLE
+
+    assert dv.errorTitle == INPUT_WARNING_TITLE      # not 「入力できない値です」 over 「はい」 to go on
     assert all(mark in dv.error for mark in c.KPI_MARKS_SHOWN) and set(c.KPI_MARKS_SHOWN) <= c.KPI_TRUE
 
 

@@ -329,6 +329,13 @@ def value_prompt(ind: "Indicator") -> str:
 
 
 INPUT_ERROR_TITLE = "入力できない値です"   # the title of every input rule's refusal
+# ... and of a list's warning, which lets the word in on 「はい」: 「入力できない値です」 over
+# 「このまま入力してよければ「はい」を押してください」 said both.
+INPUT_WARNING_TITLE = "一覧にない値です"
+
+
+def error_title(warning_only: bool) -> str:
+    return INPUT_WARNING_TITLE if warning_only else INPUT_ERROR_TITLE
 
 
 class InputRule(NamedTuple):
