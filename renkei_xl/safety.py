@@ -603,7 +603,8 @@ IF_CHANGED = "if-changed"
 
 
 def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-                 keep_backup: bool | str = True) -> Optional[Path]:
+                 keep_backup: bool | str = True,
+                 same: Optional[Callable[[Path, Path], bool]] = None) -> Optional[Path]:
     """Refuse while Excel has ``target`` open, back the old file up, write the new one
     beside it and rename it over: the steps every write of the tool takes, in this order
     (a caller that reads first holds ``writer_lock`` around both). Returns the backup.
@@ -611,7 +612,9 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     ``keep_backup=IF_CHANGED`` is for files the tool hands out into a folder staff also save
     into (split's input files): a file there may be a municipality's filled-in return saved
     under the issued name, so what is replaced is kept unless it is byte for byte what is
-    written now (the backup is then made after the new file is written, before the rename)."""
+    written now (the backup is then made after the new file is written, before the rename);
+    ``same`` says what "the same" is for a file whose bytes carry the time it was made
+    (the 確定版's document dates), byte for byte when not given."""
     target = Path(target)
     refuse_folder(target)
     check_name_length(target)
@@ -622,8 +625,8 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
 
         with atomic_path(target) as tmp:
             write_fn(tmp)
-            same = target.is_file() and filecmp.cmp(tmp, target, shallow=False)
-            saved = backup(target) if target.exists() and not same else None
+            alike = target.is_file() and (same or (lambda a, b: filecmp.cmp(a, b, shallow=False)))(tmp, target)
+            saved = backup(target) if target.exists() and not alike else None
     else:
         saved = backup(target) if keep_backup and target.exists() else None
         atomic_write(target, write_fn)
@@ -632,7 +635,8 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
 
 
 def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-               keep_backup: bool | str = True, lock: bool = True) -> Optional[Path]:
+               keep_backup: bool | str = True, lock: bool = True,
+               same: Optional[Callable[[Path, Path], bool]] = None) -> Optional[Path]:
     """``replace_file`` as one writer at a time. ``lock=False`` for files the tool hands
     out (input files, drafts, PDFs): nothing reads them back, so a lock file beside each
     one would only be clutter in the folder staff open. Returns the backup, if any."""
@@ -641,9 +645,9 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     check_name_length(target)
     make_folder(target.parent, f"「{target.name}」の保存先")
     if not lock:
-        return replace_file(target, write_fn, keep_backup=keep_backup)
+        return replace_file(target, write_fn, keep_backup=keep_backup, same=same)
     with writer_lock(target):
-        return replace_file(target, write_fn, keep_backup=keep_backup)
+        return replace_file(target, write_fn, keep_backup=keep_backup, same=same)
 
 
 # --------------------------------------------------------------------------- backups

@@ -516,3 +516,44 @@ def test_unwritable_target_is_a_japanese_message(tmp_path, fy2023):
     (tmp_path / "file").write_text("x")    # a file where a folder should be
     with pytest.raises(UserError, match="書き込めません"):
         build_master(tmp_path / "file" / "m.xlsm", fy2023.settings)
+
+
+def test_the_menus_steps_walk_the_year_by_the_buttons_captions(books):
+    """The steps began with typing into 「回収した入力用ファイル」 and never named 配布用ファイル作成,
+    回収ファイル取込 or 次年度のマスターを作成: every button appears, in the order of the year."""
+    ws = _load(books["xlsm"])[c.MENU]
+    steps = "\n".join(str(ws.cell(r, 2).value or "") for r in range(5, 10))
+    at = [steps.find(c.named(caption)) for caption in (c.SPLIT, c.COLLECT, c.CHECK, c.RECALC, c.EXPORT, c.ROLLOVER)]
+    assert -1 not in at and at == sorted(at), steps
+    assert "回収した入力用ファイル" not in steps and all(s in steps for s in (c.NEXT_STEPS, c.HISTORY))
+
+
+def test_every_kpi_mark_the_rules_read_can_be_typed(books):
+    """The 基本KPI column's list stopped 「◯」 「はい」 「1」 typed in Excel, though the rules read
+    them as 基本KPI (README lists them): the list offers ○ and warns on the others, naming them."""
+    ws = _load(books["xlsm"])[c.INDICATORS]
+    column = openpyxl.utils.get_column_letter(_headers(ws)[c.INDICATOR_HEADERS["is_kpi"]])
+    [dv] = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(column)]
+    assert dv.formula1 == c.N_KPI_MARKS and dv.errorStyle == "warning"
+    from renkei_xl.core.methods import INPUT_WARNING_TITLE
+
+    assert dv.errorTitle == INPUT_WARNING_TITLE      # not 「入力できない値です」 over 「はい」 to go on
+    assert all(mark in dv.error for mark in c.KPI_MARKS_SHOWN) and set(c.KPI_MARKS_SHOWN) <= c.KPI_TRUE
+
+
+def test_a_macro_free_masters_menu_gives_commands_that_run(books):
+    """An .xlsx master's メニュー listed 「renkei-xl split ブック名.xlsx」 and 「renkei-xl collect
+    ブック名.xlsx」: typed as shown, both stop at a missing argument. Every command it shows
+    parses as it stands, and each names the caption's command."""
+    import shlex
+
+    from renkei_xl.cli import build_parser
+
+    ws = _load(books["xlsx"])[c.MENU]
+    shown = {str(ws.cell(r, 2).value): str(ws.cell(r, 3).value or "") for r in range(1, ws.max_row + 1)
+             if ws.cell(r, 2).value in [caption for caption, _m, _w in c.BUTTONS]}
+    assert set(shown) == {caption for caption, _m, _w in c.BUTTONS}
+    for caption, command in shown.items():
+        words = shlex.split(command)
+        assert words[0] == "renkei-xl", command
+        build_parser().parse_args(words[1:])      # SystemExit on a missing argument

@@ -74,6 +74,10 @@ def test_help_of_every_command_is_in_japanese():
     for text in helps:
         assert text.startswith("使い方: renkei-xl") and "この説明を表示して終わる" in text
         assert not english_words(text), text
+        # the README's words: 職員 (serve said スタッフ), 2023年度 (evaluate and demo said FY2023)
+        assert "スタッフ" not in text and "FY20" not in text, text
+        # what an option takes is said in Japanese too (--outdir OUTDIR, --deadline DEADLINE)
+        assert set(re.findall(r"--[a-z-]+ ([A-Z_:]{2,})", text)) <= {"URL", "MB"}, text
 
 
 def test_a_message_argparse_may_add_later_is_kept_after_a_japanese_sentence():

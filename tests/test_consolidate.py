@@ -212,3 +212,19 @@ def test_a_completion_after_the_deadline_year_is_not_taken_for_this_years(fy2023
                                         sheet="指標", cells={"actual_manual": "K9"})
     assert [(f.type, f.place) for f in rollup(ind, [], fy2023.settings).input_errors] == [
         ("actual-other-year", "指標!K9")]
+
+
+@pytest.mark.parametrize("typed, shown", [("3676名", "3,676名"), ("３６７６名", "3,676名"), ("３６７６", "3,676名"),
+                                          ("3,676名", "3,676名"), ("3676人", "3,676人"),
+                                          ("43.9万名", "43.9万名"), ("116,346名（把握可能分）", "116,346名（把握可能分）")])
+def test_a_central_citys_value_is_shown_as_a_sum_shows_it(fy2023, typed, shown):
+    """札幌市's 「3676名」 for a 中心市のみ row showed as typed in 一覧, beside 合計 rows that
+    show 「3,676名」; a number written with 万 or with a note stays as written (the office's
+    own 「43.9万人」 in the official list)."""
+    ind = _ind(fy2023, "03-1")
+    assert ind.method == "中心市のみ"
+    central = fy2023.settings.central.name
+    got = consolidate(ind, [Entry(central, "03-1", typed)], fy2023.settings).actual
+    assert got == shown
+    if "万" not in typed and "（" not in typed:
+        assert got == sum_with_breakdown([Entry(central, "03-1", typed)], "名").actual

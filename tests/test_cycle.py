@@ -1563,6 +1563,40 @@ def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys, 
     assert returned.read_bytes() != filled
 
 
+def test_split_again_backs_up_only_what_differs_beyond_its_issue_time(tmp_path, capsys, monkeypatch):
+    """Re-running split a minute later (nothing changed in the master) backed up every file
+    of 配布用, and said so: only the issue stamp differed. A draft made earlier was
+    replaced without a backup or a word, even one staff had edited. Now a file or draft
+    that differs only in what each split makes anew is replaced quietly; one that says
+    something else (staff's edit, another deadline) is kept and named."""
+    from renkei_xl.cycle import distribute
+    from renkei_xl.safety import list_backups
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    outdir = tmp_path / "配布用"
+    monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 5, 9, 0))
+    args = ["split", str(master), "--outdir", str(outdir), "--deadline", "2024-04-19", "--eml"]
+    assert main(args) == 0
+    monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 5, 9, 7))
+    capsys.readouterr()
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    made = sorted(outdir.iterdir())
+    assert len(made) == 24 and all(p.is_file() for p in made), made   # no backup folder
+    assert "上書きする前に" not in printed, printed
+    draft = outdir / "小樽市_2023年度_入力依頼.eml"
+    edited = draft.read_bytes().replace(b"To: ", b"Cc: kacho@example.lg.jp\r\nTo: ", 1)
+    draft.write_bytes(edited)
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert [p.read_bytes() for p in list_backups(draft)] == [edited]
+    assert "上書きする前に" in printed and draft.name in printed, printed
+    assert sum(1 for p in outdir.iterdir() if p.is_dir()) == 1
+    assert main(args[:-3] + ["--deadline", "2024-04-22", "--eml"]) == 0    # another deadline: each kept
+    assert sum(1 for p in outdir.iterdir() if p.is_dir()) == 24
+    assert "24 件" in capsys.readouterr().out
+
+
 def test_split_into_a_file_named_like_the_folder_is_refused_in_japanese(tmp_path, capsys):
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     (tmp_path / "配布用").write_text("x")
@@ -1607,6 +1641,46 @@ def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     assert [a.addr_spec for a in msg["From"].addresses] == [fy2023.settings.central.email]
     assert "確定版" in msg["Subject"]
     assert _attachments(msg) == [(out.name, out.read_bytes())]
+
+
+def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_path, capsys):
+    """Exported again from an unchanged master, the 確定版 left a backup at every run (only
+    its document dates differed), while its PDF was replaced without one even when the
+    list had changed: the pair once mailed was lost. Now an unchanged 確定版 is replaced
+    quietly, and a changed one is kept with its PDF, and the command says where."""
+    from renkei_xl.safety import list_backups
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版" / "一覧.xlsx"
+    args = ["export", str(master), "-o", str(out), "--pdf"]
+    assert main(args) == 0 and main(args) == 0
+    assert list_backups(out) == [] and list_backups(out.with_suffix(".pdf")) == []
+    mailed, mailed_pdf = out.read_bytes(), out.with_suffix(".pdf").read_bytes()
+    assert "残しました" not in capsys.readouterr().out
+    set_cell(master, "小樽市", "04-1", "実績値", 5)
+    assert main(args) == 0
+    [kept] = list_backups(out)
+    [kept_pdf] = list_backups(out.with_suffix(".pdf"))
+    assert kept.read_bytes() == mailed != out.read_bytes() and kept_pdf.read_bytes() == mailed_pdf
+    assert f"前に書き出した内容の違う確定版は「{kept.parent}」に残しました" in capsys.readouterr().out
+
+
+def test_export_keeps_an_earlier_draft_that_says_something_else(tmp_path, capsys):
+    """The 確定版's draft was written over without a backup or a word, even after staff
+    had edited it; one that differs only in its date and message id needs none."""
+    from renkei_xl.safety import list_backups
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    draft = out.with_suffix(".eml")
+    args = ["export", str(master), "-o", str(out), "--eml"]
+    assert main(args) == 0 and main(args) == 0
+    assert list_backups(draft) == [] and "下書きは" not in capsys.readouterr().out
+    edited = draft.read_bytes().replace(b"To: ", b"Bcc: kacho@example.lg.jp\r\nTo: ", 1)
+    draft.write_bytes(edited)
+    assert main(args) == 0
+    [kept] = list_backups(draft)
+    assert kept.read_bytes() == edited and f"「{kept}」に残しました" in capsys.readouterr().out
 
 
 class Recorder:

@@ -54,10 +54,46 @@ def test_a_name_cut_short_stays_unique_and_a_short_one_stays_as_it_is():
 @pytest.mark.parametrize("text", HOSTILE)
 def test_each_name_source_goes_through_the_rule(text):
     settings = Settings(text, 2023, None, 0.0, ())
-    made = [default_name(settings), file_name(text, 2023), eml_path(Path("配布用") / file_name(text, 2023)).name,
-            next_name(text + "_2023年度.xlsm", 2023, 2024)]
+    made = [default_name(settings), file_name(text, 2023)]
     for name in made:
         assert _is_safe(name), (text, name)
+    # next year's master may be as long as this year's (the file system's 255 bytes)
+    assert _is_safe(next_name(text + "_2023年度.xlsm", 2023, 2024), limit=255)
+    # the draft is its file's name and 「依頼」: 5 bytes more than an .xlsx may take
+    assert _is_safe(eml_path(Path("配布用") / file_name(text, 2023)).name, limit=125)
+
+
+@pytest.mark.parametrize("municipality", ["あ" * 31, "𠀋" * 31, "あ" * 30 + "い", "CON", ""])
+def test_a_long_municipalitys_names_keep_the_tools_words(municipality):
+    """A 31-character municipality (Excel's longest sheet name) got the draft
+    「…_2023年度__1a2b3c4d.eml」: a 120-byte cut took 「入力依頼」 away. The tool's words
+    stay whole in every name made of content; only the content is cut, between characters,
+    and a cut name carries a hash, so two names that share their beginning stay two."""
+    book = file_name(municipality, 2023)
+    draft = eml_path(Path("配布用") / book).name
+    assert book.endswith("_2023年度_入力.xlsx") and draft == book[:-len(".xlsx")] + "依頼.eml"
+    assert _is_safe(book) and _is_safe(draft, limit=125)
+    assert municipality[:20] in book
+    region = default_name(Settings(municipality * 2, 2023, None, 0.0, ()))
+    assert region.endswith("_2023年度_連携事業実施状況等一覧.xlsx") and _is_safe(region)
+    other = file_name(municipality[:-1] + "う", 2023) if municipality else book
+    assert (other != book) == bool(municipality)
+
+
+def test_a_cut_falls_between_characters():
+    """Cut at a byte count, a name keeps whole characters and as many as fit; a byte of a
+    POSIX name that is not UTF-8 is kept where it was, not dropped."""
+    from renkei_xl.core.filenames import shortened
+
+    for text in ("あ" * 60, "a" + "あ" * 60, "ab" + "𠀋" * 40):
+        for limit in range(20, 60):
+            cut = safe_file_name(text, ".xlsx", max_bytes=limit)
+            kept = cut[:-len(".xlsx")].rsplit("_", 1)[0]
+            assert len(cut.encode("utf-8")) <= limit and text.startswith(kept), cut
+            assert len(kept.encode("utf-8")) > limit - len(".xlsx") - 9 - 4, cut
+    raw = "x" * 5 + "\udcff" + "あ" * 50
+    cut = shortened(raw, 40)
+    assert raw.startswith(cut.rsplit("_", 1)[0]) and "\udcff" in cut and len(os.fsencode(cut)) <= 40
 
 
 def test_a_chosen_name_is_refused_not_rewritten():
@@ -174,3 +210,13 @@ def test_the_writer_lock_is_confined_too(tmp_path):
             with writer_lock(tmp_path / "b.xlsx"):
                 pass
     assert not list(tmp_path.iterdir())
+
+
+def test_next_years_master_keeps_a_long_name_staff_gave():
+    """A 43-character master name came back from rollover as 「…マスターブック（事務局_54cd3baa.xlsm」:
+    cut to the 120 bytes of names made of content, though the file system took the name."""
+    name = "さっぽろ連携中枢都市圏_連携事業実施状況等_2023年度_マスターブック（事務局用・最終版）.xlsm"
+    assert len(name.encode("utf-8")) > 120
+    assert next_name(name, 2023, 2024) == name.replace("2023", "2024")
+    longest = "あ" * 83 + "_2023.xlsm"
+    assert len(next_name(longest, 2023, 2024).encode("utf-8")) <= 255

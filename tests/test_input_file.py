@@ -20,7 +20,7 @@ from conftest import require_soffice
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.input_sheet import INPUT_FIELDS
-from renkei_xl.core.methods import INPUT_ERROR_TITLE, input_rule
+from renkei_xl.core.methods import INPUT_ERROR_TITLE, INPUT_WARNING_TITLE, input_rule
 from renkei_xl.cycle.collect import collect
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.workbook.session import load_master
@@ -95,7 +95,8 @@ def test_only_the_input_cells_are_open_and_each_asks_what_the_master_asks(probed
             continue
         v = cell["validation"]
         assert (v["input_title"], v["input_message"], v["error_title"], v["error_message"]) == (
-            rule.title, rule.prompt, INPUT_ERROR_TITLE, rule.error), key
+            rule.title, rule.prompt, INPUT_WARNING_TITLE if rule.warning_only else INPUT_ERROR_TITLE,
+            rule.error), key   # a warning that lets the word in is not titled 「入力できない値です」
         assert v["show_input"] and v["show_error"] and v["ignore_blank"], key
         assert v["alert"] == ("WARNING" if rule.warning_only else "STOP"), key
         if rule.kind == "list":

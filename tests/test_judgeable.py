@@ -436,7 +436,7 @@ def _unsaid(result):
 def _swept_targets():
     from renkei_xl.core.contract import STATE_CHOICES
 
-    return (*STATE_CHOICES, "毎年度", "改善", "各１回（毎年度）", "各１回以上（毎年度）", "20件（毎年度）",
+    return (*STATE_CHOICES, "毎年度", "各１回（毎年度）", "各１回以上（毎年度）", "20件（毎年度）",
             "１回（毎年度）", "2025年度まで", "2023年度まで", "全市町村（毎年度）")
 
 
@@ -448,7 +448,7 @@ def _sweep(fy2023, full):
     central = fy2023.settings.central.name
     model = next(i for i in fy2023.indicators if i.id == "22-1")
     indicators, entries, cases = list(fy2023.indicators), list(full), {}
-    actuals = (*STATE_CHOICES, "改善", "各１回", "3")
+    actuals = (*STATE_CHOICES, "各１回", "3")
     for m, method in enumerate(("状態", "中心市のみ", "手入力")):
         for t, target in enumerate(_swept_targets()):
             for a, actual in enumerate(actuals):

@@ -162,9 +162,14 @@ def test_save_draft_replaces_and_leaves_no_temp(tmp_path):
     target = tmp_path / "小樽市.eml"
     target.write_bytes(b"old")
     msg = mail.build_message(sender=SENDER, to=[OTARU], subject="新しい件名", body=BODY)
-    mail.save_draft(msg, target)
+    kept = []
+    assert mail.save_draft(msg, target, kept=kept.append) == target
     assert parse(target.read_bytes())["Subject"] == "新しい件名"
-    assert [p.name for p in tmp_path.iterdir()] == ["小樽市.eml"]
+    # the draft it replaced said something else: kept, and said where (no temporary file left)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["小樽市.eml", "小樽市_バックアップ"]
+    assert [p.read_bytes() for p in kept] == [b"old"]
+    again = mail.build_message(sender=SENDER, to=[OTARU], subject="新しい件名", body=BODY)
+    assert mail.save_draft(again, target, kept=kept.append) == target and len(kept) == 1   # only its date differs
 
 
 def test_save_draft_unwritable_place_is_a_user_error(tmp_path):
@@ -186,6 +191,10 @@ def test_default_templates_fill_completely():
     assert subject == f"【{REGION}】2023年度 連携事業実施状況等の入力のお願い（小樽市）"
     assert "2024年4月19日（金）までに" in body
     assert body.rstrip().endswith("札幌市 企画課")
+    # the cells the file itself names (「色の付いたセル」 took in the grey columns too)
+    from renkei_xl.core.input_sheet import INPUT_CELLS
+
+    assert f"入力できるのは{INPUT_CELLS}だけです" in body and "色の付いたセル" not in body
 
     confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課")
     assert set(confirmed) == set(letters.CONFIRMED_FIELDS)

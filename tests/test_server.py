@@ -422,7 +422,7 @@ def test_the_buttons_are_the_contracts_buttons(server):
 
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
-                      r"renkei-xl server on .*"
+                      r"renkei-xl サーバーを起動しました: .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)?(?: written=\d+)?"
                       rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms"
@@ -734,7 +734,7 @@ def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, lic
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()
-        assert "renkei-xl server on" in first, first
+        assert "renkei-xl サーバーを起動しました: http://127.0.0.1:" in first and "ワーカー 2" in first, first
         key_file.unlink()
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 2

@@ -197,3 +197,23 @@ def test_a_number_reads_with_the_15_significant_digits_excel_keeps(value, shown)
 
     assert text(value) == shown
     assert text(float(format(value, ".15g"))) == shown      # what the VBA client sends reads alike
+
+
+def test_the_state_list_offers_every_word_the_rules_read_and_nothing_else():
+    """「改善」 was read by the rules (◎ for a 「維持・改善」 target) but missing from 状態一覧,
+    so choosing it was impossible and typing it drew 「一覧にない言葉です」; 「未策定」 「中止」
+    likewise. Every word the rules read as a state is offered, bar a spelling of an offered
+    word (「実施済み」) and the words only a target states; every offered word reads as one."""
+    from renkei_xl.core.contract import STATE_CHOICES
+
+    assert {"改善", "未策定", "中止"} <= set(STATE_CHOICES)
+    from renkei_xl.core.choices import STATE_SPELLINGS, TARGET_STATES, UNCOUNTED_STATE
+    from renkei_xl.core.values import NEGATIVE_STATUS, POSITIVE_STATUS, UNCOUNTED
+
+    read = POSITIVE_STATUS | NEGATIVE_STATUS
+    assert read - set(STATE_SPELLINGS) - set(TARGET_STATES) == set(STATE_CHOICES) - {UNCOUNTED_STATE}
+    assert len(set(STATE_CHOICES)) == len(STATE_CHOICES)
+    for word in STATE_CHOICES:
+        assert parse_value(word).kind == (UNCOUNTED if word == UNCOUNTED_STATE else STATUS), word
+    for spelling in STATE_SPELLINGS:
+        assert spelling.rstrip("済み") in STATE_CHOICES

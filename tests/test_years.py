@@ -603,6 +603,49 @@ def test_a_list_not_recalculated_since_the_inputs_changed_is_named(sample, tmp_p
     assert changed in named and len(named) <= 2, line     # the row, and 01-1 if its symbol moved
 
 
+OLD_STATE_LIST = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
+                  "未構築", "未実施", "実施なし", "（未集計）")
+
+
+def _with_state_list(master: Path, words) -> None:
+    """設定's 状態一覧 as a master built by an earlier version had it (openpyxl: an .xlsx)."""
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.SETTINGS]
+    dn = wb.defined_names[c.N_STATES]
+    (sheet, ref), = dn.destinations
+    col = ref.split(":")[0].replace("$", "").rstrip("0123456789")
+    top = int(ref.split(":")[0].replace("$", "")[len(col):])
+    for i in range(40):
+        ws[f"{col}{top + i}"] = words[i] if i < len(words) else None
+    dn.attr_text = f"'{c.SETTINGS}'!${col}${top}:${col}${top + len(words) - 1}"
+    wb.save(master)
+
+
+def _state_list_of(master: Path) -> list[str]:
+    wb = openpyxl.load_workbook(master)
+    (sheet, ref), = wb.defined_names[c.N_STATES].destinations
+    return [cell.value for row in wb[sheet][ref] for cell in row]
+
+
+def test_next_years_master_offers_every_state_word_the_rules_read(tmp_path, capsys):
+    """A master built when 状態一覧 lacked 「改善」 and others kept that list year after year
+    (rollover copies 設定): next year's master gets the whole list, named; a list staff
+    changed themselves is left as it is."""
+    from renkei_xl.core.choices import STATE_CHOICES
+
+    master = init_master(tmp_path / "m_2023年度.xlsx", sample="fy2023")
+    _with_state_list(master, OLD_STATE_LIST)
+    capsys.readouterr()
+    assert cli_main(["rollover", str(master)]) == 0
+    assert _state_list_of(tmp_path / "m_2024年度.xlsx") == list(STATE_CHOICES)
+    assert "評価で使える言葉 12 語を加えました（改善、開催、達成、開始、未策定 など）" in capsys.readouterr().out
+    own = [*OLD_STATE_LIST[:3], "一部実施"]
+    _with_state_list(master, own)
+    assert cli_main(["rollover", str(master), "--force"]) == 0
+    assert _state_list_of(tmp_path / "m_2024年度.xlsx") == own
+    assert "語を加えました" not in capsys.readouterr().out
+
+
 # ------------------------------------------------------- a year again from its master
 
 def _entry_cell(path: Path, sheet: str, ind_id: str, field: str) -> tuple[int, int]:

@@ -124,7 +124,7 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="コマンド")
     if only is not None:
         sub = _Only(sub, only)
-    p = sub.add_parser("evaluate", help="評価を計算して表で表示する（ブックを指定しなければ FY2023 見本）")
+    p = sub.add_parser("evaluate", help="評価を計算して表で表示する（ブックを指定しなければ 2023年度の見本）")
     p.add_argument("master", metavar="マスター", nargs="?", help=MASTER_HELP)
     p.add_argument("--sample", default="fy2023", choices=SAMPLE_NAMES, help="見本データ名（既定: fy2023）")
     p.add_argument("-q", "--quiet", action="store_true", help="集計行だけを表示する")

@@ -66,13 +66,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import errors_note, export_master, stale_note
+    from ..cycle.export import errors_note, export_master, replaced_note, stale_note
     from ..cycle.letters import confirmed_message
 
     if args.to and not (args.eml or args.smtp):
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
     result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf)
     print(f"確定版を書き出しました: {result.path}")
+    if replaced_note(result):
+        print(replaced_note(result))
     if result.pdf:
         print(f"PDF（{result.pdf_engine}）: {result.pdf}")
     print(result.result.summary.line())
@@ -90,8 +92,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         from ..cycle.mail import save_draft
 
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender)
-        draft = save_draft(msg, result.path.with_suffix(".eml"))
+        kept: list[Path] = []
+        draft = save_draft(msg, result.path.with_suffix(".eml"), kept=kept.append)
         print(f"メール下書き: {draft}")
+        for backup in kept:
+            print(f"　前に作った内容の違う下書きは「{backup}」に残しました")
     if args.smtp and errors:
         # The draft above is for staff to look at; a message sent goes out as it is, to every
         # municipality, with － where the errors are. Fixed and exported again, it is sent.
@@ -115,10 +120,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     p = sub.add_parser("split", help="市町村ごとの入力用ファイル（.xlsx）を作る（配布用ファイル作成）")
     p.add_argument("master", metavar="マスター", help=MASTER_HELP)
-    p.add_argument("--outdir", required=True, help="入力用ファイルの作成先フォルダー")
+    p.add_argument("--outdir", required=True, metavar="フォルダー", help="入力用ファイルの作成先フォルダー")
     p.add_argument("--eml", action="store_true", help="市町村ごとの依頼メールの下書き（.eml）も作る")
-    p.add_argument("--deadline", type=day, help="回答期限（例: 2024-04-19、既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
-    p.add_argument("--from", dest="sender", help=SENDER_HELP)
+    p.add_argument("--deadline", type=day, metavar="日付", help="回答期限（例: 2024-04-19、R6.4.19、令和6年4月19日。既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
+    p.add_argument("--from", dest="sender", metavar="アドレス", help=SENDER_HELP)
     p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("collect", help="市町村から戻った入力用ファイルを確認して取り込む（回収ファイル取込）")
@@ -130,12 +135,12 @@ def register(sub) -> None:
 
     p = sub.add_parser("export", help="一覧と集計を値だけの確定版ファイル（と PDF）に書き出す（確定版を書き出し）")
     p.add_argument("master", metavar="マスター", help=MASTER_HELP)
-    p.add_argument("-o", "--output", help="書き出すファイル（.xlsx、既定: マスターと同じフォルダー）")
+    p.add_argument("-o", "--output", metavar="ファイル", help="書き出すファイル（.xlsx、既定: マスターと同じフォルダー）")
     p.add_argument("--pdf", action="store_true", help="一覧の PDF も作る（Excel、なければ LibreOffice）")
     p.add_argument("--eml", action="store_true", help="送付メールの下書き（.eml）を作る")
-    p.add_argument("--to", nargs="+", help="宛先（既定: 設定シートの全市町村のメールアドレス）")
-    p.add_argument("--from", dest="sender", help=SENDER_HELP)
-    p.add_argument("--smtp", type=_smtp, metavar="HOST:PORT", help="このメールサーバーで送信する"
+    p.add_argument("--to", nargs="+", metavar="アドレス", help="宛先（既定: 設定シートの全市町村のメールアドレス）")
+    p.add_argument("--from", dest="sender", metavar="アドレス", help=SENDER_HELP)
+    p.add_argument("--smtp", type=_smtp, metavar="ホスト:ポート", help="このメールサーバーで送信する"
                    "（認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
     p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する")
     p.set_defaults(func=cmd_export)

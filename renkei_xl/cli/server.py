@@ -41,18 +41,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     from ..server.config import DEFAULT_HOST, DEFAULT_MAX_MB, DEFAULT_PORT, KEY_ENV
 
-    p = sub.add_parser("serve", help="ボタンのサーバーを起動する（スタッフのパソコンに Python が不要になる）")
-    p.add_argument("--host", default=DEFAULT_HOST,
+    p = sub.add_parser("serve", help="ボタンのサーバーを起動する（職員のパソコンに Python が不要になる）")
+    p.add_argument("--host", default=DEFAULT_HOST, metavar="アドレス",
                    help=f"待ち受けるアドレス（既定: {DEFAULT_HOST}。庁内から使うにはサーバーの IP アドレス）")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"ポート（既定: {DEFAULT_PORT}）")
-    p.add_argument("--workdir", default=".", help="作業フォルダー: 配布用・回収・確定版とマスターを置く共有フォルダー")
-    p.add_argument("--share", help="作業フォルダーの、スタッフから見た名前（例: \\\\fileserver\\renkei）。メッセージに使う")
-    p.add_argument("--key-file", help=f"鍵を書いたファイル（なければ環境変数 {KEY_ENV}）")
-    p.add_argument("--max-mb", type=float, default=DEFAULT_MAX_MB, help=f"受け付けるブックの上限 MB（既定: {DEFAULT_MAX_MB}）")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="番号", help=f"ポート（既定: {DEFAULT_PORT}）")
+    p.add_argument("--workdir", default=".", metavar="フォルダー", help="作業フォルダー: 配布用・回収・確定版とマスターを置く共有フォルダー")
+    p.add_argument("--share", metavar="共有名", help="作業フォルダーの、職員から見た名前（例: \\\\fileserver\\renkei）。メッセージに使う")
+    p.add_argument("--key-file", metavar="ファイル", help=f"鍵を書いたファイル（なければ環境変数 {KEY_ENV}）")
+    p.add_argument("--max-mb", type=float, metavar="MB", default=DEFAULT_MAX_MB, help=f"受け付けるブックの上限 MB（既定: {DEFAULT_MAX_MB}）")
+    p.add_argument("--workers", type=int, default=1, metavar="数",
                    help="同時に処理するプロセスの数（既定: 1。CPU のコア数までにすると、多くのパソコンから同時に押されても速い）")
-    p.add_argument("--error-log", help="予期しないエラーの詳細（受付番号ごと）を書くファイル（既定: サービスのユーザーの"
+    p.add_argument("--error-log", metavar="ファイル", help="予期しないエラーの詳細（受付番号ごと）を書くファイル（既定: サービスのユーザーの"
                                        "ログフォルダー。作業フォルダーの外にすること）")
-    p.add_argument("--ssl-certfile", help="HTTPS の証明書（PEM）。--ssl-keyfile と一緒に指定する")
-    p.add_argument("--ssl-keyfile", help="HTTPS の秘密鍵（PEM）")
+    p.add_argument("--ssl-certfile", metavar="ファイル", help="HTTPS の証明書（PEM）。--ssl-keyfile と一緒に指定する")
+    p.add_argument("--ssl-keyfile", metavar="ファイル", help="HTTPS の秘密鍵（PEM）")
     p.set_defaults(func=cmd_serve)

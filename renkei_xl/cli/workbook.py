@@ -144,14 +144,16 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Build the FY2023 sample master, check it, recalculate it, compare with the official list."""
+    """Build the FY2023 sample master, check it, recalculate it, compare with the official list.
+    Run again, it makes both masters anew: each line says so, and where the earlier ones are."""
     from ..core.reference import load_reference
     from ..workbook.session import recalc_file, validate_file
 
     outdir = Path(args.outdir)
     path = outdir / DEMO_NAME
+    before = path.exists()
     init_master(path, sample="fy2023", force=True)
-    print(f"1. 見本マスターを作成: {path}")
+    print(f"1. 見本マスターを作成: {path}{_replaced_note(path, before)}")
     result, _ = validate_file(path)
     print(f"2. 入力チェック: {result.report.counts()}")
     result, written = recalc_file(path)
@@ -159,22 +161,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ref = load_reference("fy2023")
     same = sum(result.evaluations[i].symbol == s for i, s in ref.official.items())
     print(f"4. 公式の評価（2023年度 確定版）との一致: {same}／{len(ref.official)} 行")
-    print(result.summary.line())
+    print(f"   {result.summary.line()}")
     from ..core.model import ACHIEVED
 
     steps = sum(1 for i in result.indicators if result.evaluations[i.id].symbol != ACHIEVED)
     print(f"   {ACHIEVED}でない {steps} 指標の次の一歩（目標までの差・期限・未入力の市町村）はシート"
           f"「{c.NEXT_STEPS}」にあります")
-    from ..cycle.rollover import rollover_file
+    from ..cycle.rollover import default_target, rollover_file
 
+    before = default_target(path, ref.settings.fiscal_year + 1, ref.settings.fiscal_year).exists()
     done = rollover_file(path, force=True)
     r = done.report
-    print(f"5. 次年度のマスターを作成: {done.path}")
+    print(f"5. 次年度のマスターを作成: {done.path}{_replaced_note(done.path, before)}")
     print(f"   指標 {r.indicators} 件を引き継ぎ、入力 {r.emptied} セルを空に、経年に {r.old_year}年度を記録、"
           f"目標の見直し {len(r.past)} 件（検証結果）。{r.old_year}年度のマスターは変更していません")
     nxt, _ = recalc_file(done.path)
     print(f"6. {r.new_year}年度のマスターを再計算（まだ入力なし）: {nxt.summary.line()}")
+    print(*_missed_note(nxt, r.old_year), sep="\n")
     return 0 if same == len(ref.official) else 1
+
+
+def _replaced_note(path: Path, existed: bool) -> str:
+    """A demo run again replaces its masters (force): said, with where the earlier one is."""
+    from ..safety import backup_folder
+
+    return f"（前にあったファイルは「{backup_folder(path).name}」に残しました）" if existed else ""
+
+
+def _missed_note(result, old_year: int) -> list[str]:
+    """Why a year with no input yet has ×: targets whose year has passed unfinished, and
+    the 達成割合 row counting them. Said only when that is what every × is."""
+    from ..core.methods import rates_others
+    from ..core.model import MISSED
+
+    missed = [i for i in result.indicators if result.evaluations[i.id].symbol == MISSED]
+    late = [i for i in missed if not rates_others(i)]
+    if not late or any("期限" not in result.evaluations[i.id].reason for i in late):
+        return []
+    passed = f"期限（「{old_year}年度まで」など）を過ぎて未完了の指標"
+    rest = len(missed) - len(late)
+    said = (f"× {len(missed)} 件のうち {len(late)} 件は{passed}、{rest} 件はそれを数える達成割合の行です" if rest
+            else f"× の {len(late)} 件は{passed}です")
+    return [f"   {said}。目標値を見直すまで × のままです（検証結果の「目標の見直しが必要です」）"]
 
 
 def cmd_upgrade_macros(args: argparse.Namespace) -> int:
@@ -212,12 +240,12 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     p = sub.add_parser("init", help="新しいマスターブックを作る（.xlsm はボタン付き）")
     p.add_argument("path", metavar="ブック", help="作成するブック（.xlsx または .xlsm）")
-    p.add_argument("--year", type=fiscal_year, help="対象年度（例: 2023）")
+    p.add_argument("--year", type=fiscal_year, metavar="年度", help="対象年度（例: 2023）")
     p.add_argument("--sample", choices=SAMPLE_NAMES, help="見本データで埋める")
-    p.add_argument("--interpreter", help="ボタンが使う Python（xlwings.conf の Interpreter）")
+    p.add_argument("--interpreter", metavar="Pythonの場所", help="ボタンが使う Python（xlwings.conf の Interpreter）")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
-    p.add_argument("--server-folder", metavar="DIR",
+    p.add_argument("--server-folder", metavar="フォルダー名",
                    help="設定の「サーバー作業フォルダー」（サーバーの作業フォルダー内のフォルダー名）")
     p.set_defaults(func=cmd_init)
 
@@ -228,7 +256,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("recalc", help="集約・評価を再計算して一覧・集計を作り直す")
     p.add_argument("master", metavar="マスター", help=MASTER_HELP)
-    p.add_argument("-o", "--output", help="結果を別のファイルに書き出す")
+    p.add_argument("-o", "--output", metavar="ファイル", help="結果を別のファイルに書き出す")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("upgrade-macros", help="マスターのマクロ（VBA）を今のバージョンに入れ替える")
@@ -236,8 +264,8 @@ def register(sub) -> None:
     p.add_argument("--server", metavar="URL", help=SERVER_HELP)
     p.set_defaults(func=cmd_upgrade_macros)
 
-    p = sub.add_parser("demo", help="FY2023 見本で一連の処理を実行する")
-    p.add_argument("--outdir", default=str(DEMO_DIR), help="作成先フォルダ（既定: workbooks/）")
+    p = sub.add_parser("demo", help="2023年度の見本で一連の処理（作成・入力チェック・再計算・次年度のマスター）を実行する")
+    p.add_argument("--outdir", default=str(DEMO_DIR), metavar="フォルダー", help="作成先フォルダー（既定: workbooks/）")
     p.set_defaults(func=cmd_demo)
 
 

@@ -53,8 +53,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     p = sub.add_parser("rollover", help="次年度のマスターを作る（このマスターは変更しない）")
     p.add_argument("master", metavar="マスター", help="今年度のマスターブック（.xlsx/.xlsm）")
-    p.add_argument("--year", type=fiscal_year, help="新しい対象年度（既定: 今の対象年度の次）")
-    p.add_argument("-o", "--output", help="新しいマスターのファイル（既定: 名前の年度を入れ替えて同じフォルダー）")
+    p.add_argument("--year", type=fiscal_year, metavar="年度", help="新しい対象年度（既定: 今の対象年度の次）")
+    p.add_argument("-o", "--output", metavar="ファイル", help="新しいマスターのファイル（既定: 名前の年度を入れ替えて同じフォルダー）")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=cmd_rollover)
 

@@ -91,9 +91,10 @@ ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "v
 
 # The 基本KPI column's marks, both ways (README lists them): anything else is a finding on
 # its cell, never a guess either way (「済」「o」「いいえ」 were read as not KPI).
-KPI_TRUE = {"○", "◯", "〇", "●", "TRUE", "True", "true", "1", "はい", "KPI", "基本KPI", "✓"}
-KPI_FALSE = {"", "FALSE", "False", "false", "0"}
 KPI_MARK = "○"
+KPI_MARKS_SHOWN = (KPI_MARK, "◯", "〇", "●", "✓", "はい", "1", "TRUE", "KPI", "基本KPI")   # in messages, in this order
+KPI_TRUE = frozenset(KPI_MARKS_SHOWN + ("True", "true"))
+KPI_FALSE = {"", "FALSE", "False", "false", "0"}
 
 # Header rows are searched for in the first rows, so a sheet may carry instructions above.
 HEADER_SEARCH_ROWS = 20
@@ -156,9 +157,9 @@ def stopped(caption: str) -> str:
     """The one sentence a stopped click starts with, for every caption and every face."""
     return f"{named(caption)}を中止しました。"
 
-# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS.
-STATE_CHOICES = ("常時", "維持", "維持・改善", "開設", "実施", "策定", "検討完了", "構築", "完了",
-                 "未構築", "未実施", "実施なし", "（未集計）")
+# The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS;
+# the state words, with the rules that read them, choices.STATE_CHOICES.
+from .choices import STATE_CHOICES  # noqa: E402  (choices imports nothing)
 
 
 def legend(threshold: float) -> str:

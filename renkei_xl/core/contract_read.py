@@ -490,7 +490,7 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
         kpi = v.get("is_kpi", "")
         if kpi not in c.KPI_TRUE and kpi not in c.KPI_FALSE and error_value(kpi) is None and findings is not None:
             findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(kpi),
-                                                  mark=c.KPI_MARK, marks="、".join(sorted(c.KPI_TRUE))))
+                                                  mark=c.KPI_MARK, marks="、".join(c.KPI_MARKS_SHOWN)))
         no = v.get("project_no", "")
         out.append(Indicator(
             id=v["id"], role=one(v["role"]), project_no=int(no) if no.isdigit() else None,

@@ -25,6 +25,7 @@ import unicodedata
 from typing import Iterable
 
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
+NAME_MAX_BYTES = 255        # the longest name ext4, a Samba share and NTFS all take (safety.NAME_MAX)
 HASH_CHARS = 8
 REPLACEMENT = "_"
 
@@ -47,18 +48,22 @@ def is_reserved(name: str) -> bool:
 
 
 def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES,
-                   fallback: str = "無題") -> str:
-    """``stem`` + ``suffix`` as one safe file name (see the module). ``suffix`` is the tool's
-    own (``.xlsx``) and kept as it is; only the stem is cleaned and, if need be, cut."""
-    suffix = _clean(suffix)
-    budget = max_bytes - len(suffix.encode("utf-8"))
+                   fallback: str = "無題", tail: str = "") -> str:
+    """``stem`` + ``tail`` + ``suffix`` as one safe file name (see the module). ``suffix``
+    and ``tail`` are the tool's own words (``.xlsx``; 「_2023年度_入力」) and kept as they
+    are; only ``stem``, the workbook's content, is cleaned and, if need be, cut: a long
+    municipality's draft once came out as 「…_2023年度__1a2b3c4d.eml」, its 「入力依頼」 cut off."""
+    suffix, tail = _clean(suffix), _clean(tail)
+    budget = max_bytes - len(suffix.encode("utf-8")) - len(tail.encode("utf-8"))
     if budget < HASH_CHARS + 2:
         raise ValueError("max_bytes leaves no room for a name")
-    whole = _clean(stem).strip(" .")
-    name = whole or fallback
-    if is_reserved(name + suffix):
-        name = REPLACEMENT + name
-    return shortened(name, budget, key=str(stem)) + suffix
+    head = _clean(stem).strip(" .") if not tail else _clean(stem).lstrip(" .")
+    if not head and not tail:
+        head = fallback
+    if is_reserved(head + tail + suffix):
+        head = REPLACEMENT + head
+    name = (shortened(head, budget, key=str(stem) + tail) if head else "") + tail
+    return name.strip(" .") + suffix
 
 
 def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
@@ -68,7 +73,9 @@ def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
     (writer lock, temporary files, backups) are cut by it too (renkei_xl.safety).
 
     Bytes of UTF-8 are the stricter measure on both systems (ext4 counts bytes, NTFS UTF-16
-    units); ``surrogateescape`` counts a POSIX name that is not UTF-8 by its real bytes."""
+    units); ``surrogateescape`` counts a POSIX name that is not UTF-8 by its real bytes.
+    The cut falls between characters: back from the limit past UTF-8 continuation bytes
+    (never through a character, and without dropping a non-UTF-8 byte kept before it)."""
     data = text.encode("utf-8", "surrogateescape")
     if len(data) <= max_bytes:
         return text
@@ -76,8 +83,10 @@ def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
         raise ValueError("max_bytes leaves no room for a name")
     source = (text if key is None else key).encode("utf-8", "surrogateescape")
     digest = hashlib.sha256(source).hexdigest()[:HASH_CHARS]
-    room = max_bytes - HASH_CHARS - 1
-    cut = data[:room].decode("utf-8", "ignore").rstrip(" .")
+    end = max_bytes - HASH_CHARS - 1
+    while end > 0 and data[end] & 0xC0 == 0x80:   # data[end]: the first byte left out
+        end -= 1
+    cut = data[:end].decode("utf-8", "surrogateescape").rstrip(" .")
     return f"{cut}{REPLACEMENT}{digest}"
 
 

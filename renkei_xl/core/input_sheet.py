@@ -104,11 +104,16 @@ def _issued_row(copy, row: Sequence[object]) -> list[str]:
             (copy.fields[f] for f in INPUT_FIELDS if f in copy.fields)]
 
 
+# The input cells as the file and the request mail both name them (the look is looks.py's
+# "input"): the mail once said 「色の付いたセル」, and the grey columns are coloured too.
+INPUT_CELLS = "薄い黄色のセル"
+
+
 def instructions(settings: Settings, fields: set[str], reference_heads: list[str]) -> list[str]:
     """What each coloured column wants, in the order a partner meets them."""
     as_of = (f"{settings.base_date.year}年{settings.base_date.month}月{settings.base_date.day}日時点"
              if settings.base_date else f"{settings.fiscal_year}年度末時点")
-    lines = ["入力のしかた", "1. 薄い黄色のセルだけに入力してください。その他のセルは保護されていて、変更できません。"]
+    lines = ["入力のしかた", f"1. {INPUT_CELLS}だけに入力してください。その他のセルは保護されていて、変更できません。"]
     if "value" in fields:
         lines.append(f"　・実績値: {as_of}の実績を、数値だけで入力してください（単位は「単位」列・目標値のとおりで、"
                      "入力は不要です）。状態の行（維持・実施など）は一覧から選んでください。")

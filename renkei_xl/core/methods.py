@@ -329,6 +329,13 @@ def value_prompt(ind: "Indicator") -> str:
 
 
 INPUT_ERROR_TITLE = "入力できない値です"   # the title of every input rule's refusal
+# ... and of a list's warning, which lets the word in on 「はい」: 「入力できない値です」 over
+# 「このまま入力してよければ「はい」を押してください」 said both.
+INPUT_WARNING_TITLE = "一覧にない値です"
+
+
+def error_title(warning_only: bool) -> str:
+    return INPUT_WARNING_TITLE if warning_only else INPUT_ERROR_TITLE
 
 
 class InputRule(NamedTuple):
@@ -434,19 +441,33 @@ def plain_status(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settin
     return ind.status_manual.strip() or joined_status(status_sources(ind, entries, settings))
 
 
-def with_unit(typed: str, unit: Optional[str]) -> str:
+# Written with these, a number stays as written: the office writes large numbers so
+# (「43.9万人」, 「27兆９千億円」 in the official list), and 「439,000人」 would not be its number.
+_MULTIPLIERS = frozenset("十百千万億兆")
+
+
+def with_unit(typed: str, unit: Optional[str], *, reported: bool = False) -> str:
     """A bare number typed for a 中心市のみ or 手入力 row (「7000」: README asks for the number
     alone) in the unit its target counts in (「7,000人」), as a 合計 row's sum is; anything
-    else stays as typed (the official list keeps staff's own 「27兆９千億円」)."""
-    if not unit or not typed:
+    else stays as typed (the official list keeps staff's own 「27兆９千億円」).
+
+    ``reported``: the central city's value of a 中心市のみ row, a municipality's number as a
+    合計 row's parts are: with its own unit too, it is shown in the sum's form (「3676名」
+    and 「３６７６名」 as 「3,676名」; they once stayed as typed beside a sum's 「3,676名」),
+    unless written with a multiplier (「43.9万人」) or notes (「116,346人（把握可能分）」)."""
+    if not typed or not (unit or reported):
         return typed
     try:
         v = parse_input(typed)
     except ValueParseError:
         return typed        # validation names the cell; the rule meets the same text
-    if v.kind != NUMBER or v.unit or v.notes or v.per_year or v.at_least or v.each:
+    if v.kind != NUMBER or v.notes or v.per_year or v.at_least or v.each:
         return typed
-    return format_number(v.number, unit)
+    if v.unit:
+        if not reported or _MULTIPLIERS.intersection(typed):
+            return typed
+        return format_number(v.number, v.unit)
+    return format_number(v.number, unit or "")
 
 
 def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") -> tuple[str, str, str]:
@@ -459,7 +480,9 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
     status = plain_status(ind, entries, settings)
     if method.roll is None:
         value = rows[0].value.strip() if rows else ""
-        return with_unit(value or ind.actual_manual.strip(), input_unit(ind)) or NO_VALUE, "", status
+        shown = (with_unit(value, input_unit(ind), reported=True) if value
+                 else with_unit(ind.actual_manual.strip(), input_unit(ind)))
+        return shown or NO_VALUE, "", status
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
     return rolled.actual, rolled.breakdown, text

@@ -77,7 +77,7 @@ def next_name(name: str, old: int, new: int) -> str:
     core.fiscal.moved_year), so the new name never still carries the old year; a name
     without the year gets it appended. The result goes through the one rule for names
     made of content (core.filenames): a long name with a longer year stays in bounds."""
-    from .filenames import safe_file_name
+    from .filenames import DEFAULT_MAX_BYTES, NAME_MAX_BYTES, safe_file_name
     from .fiscal import moved_year
 
     stem, dot, suffix = name.rpartition(".")
@@ -85,7 +85,11 @@ def next_name(name: str, old: int, new: int) -> str:
         stem, suffix = name, ""
     moved = moved_year(stem, old, new)
     stem = moved if moved != stem else f"{stem}_{new}年度"
-    return safe_file_name(stem, f".{suffix}" if suffix else "")
+    # As long as the name staff gave this year's master (it is on the disk: the file system
+    # takes it, and the tool's working files beside it are cut to fit, safety._fit): a
+    # 43-character name lost its end to the 120-byte budget of names made of content.
+    grown = max(DEFAULT_MAX_BYTES, len(f"{stem}.{suffix}".encode("utf-8", "surrogateescape")))
+    return safe_file_name(stem, f".{suffix}" if suffix else "", max_bytes=min(grown, NAME_MAX_BYTES))
 
 
 # ----------------------------------------------------------------- the plan
@@ -101,6 +105,7 @@ class RolloverReport(NamedTuple):
     folder: tuple[str, str] = ("", "")   # サーバー作業フォルダー (old, new) when it named the year
     stale: tuple[str, ...] = ()  # 指標IDs whose row on this year's 一覧 is not what the inputs give
     unrecorded: bool = False     # nothing was entered this year: the year was not put into 経年
+    states_added: tuple[str, ...] = ()   # words 状態一覧 gained (an older master's list)
 
     @property
     def warned(self) -> bool:
@@ -146,10 +151,48 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += menu_cells(state, line, when)
     folder_cells, folder = _next_folder_cells(state, book, old.fiscal_year, new_year)
     cells += folder_cells
+    state_cells, state_names, added = _state_list(book)
+    cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), len(closed.errors), folder,
-                            stale, unrecorded)
-    return WritePlan(owned, cells, fills), report
+                            stale, unrecorded, added)
+    return WritePlan(owned, cells, fills, state_names), report
+
+
+def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:
+    """状態一覧 as this version offers it (choices.STATE_CHOICES, the words the rules read),
+    in next year's master of one built when the list was shorter: 「改善」 and others were
+    read by the rules but not offered, and a master is built once and rolled over for
+    years. Only the tool's own list is rewritten (words of STATE_CHOICES in its order, the
+    cells below it empty); a list staff changed is left as it is."""
+    from .choices import STATE_CHOICES
+    from .plan_types import NameEdit
+    from .refs import column_letter, quote_sheet
+
+    where = book.names.get(c.N_STATES)
+    if where is None or where[0] not in book.sheets:
+        return [], [], ()
+    sheet, first = where
+    top, col = parse_ref(first)
+    grid = book.sheets[sheet]
+
+    def at(row: int) -> str:
+        cells = grid[row - 1] if row <= len(grid) else ()
+        return text(cells[col - 1]) if col <= len(cells) else ""
+
+    have, row = [], top
+    while at(row):
+        have.append(at(row))
+        row += 1
+    wanted = list(STATE_CHOICES)
+    if not have or have == wanted or have != [w for w in wanted if w in have]:
+        return [], [], ()
+    if any(at(top + i) for i in range(len(have), len(wanted) + 1)):
+        return [], [], ()
+    letter = column_letter(col)
+    cells = [CellEdit(sheet, top + i, col, w) for i, w in enumerate(wanted) if at(top + i) != w]
+    name = NameEdit(c.N_STATES, f"{quote_sheet(sheet)}!${letter}${top}:${letter}${top + len(wanted) - 1}")
+    return cells, [name], tuple(w for w in wanted if w not in have)
 
 
 def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, settings: Settings) -> list[str]:

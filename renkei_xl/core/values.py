@@ -34,6 +34,7 @@ from functools import lru_cache
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple, Optional
 
+from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .fiscal import DateParseError, parse_fiscal_year
 
 EMPTY = "empty"          # 「」「－」: nothing reported
@@ -48,15 +49,10 @@ NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
 
 # Status words. Positive ones report that the thing is in place or done; negative ones
 # report that it is not. Keys are NFKC-normalised without spaces.
-POSITIVE_STATUS = {
-    "常時", "維持", "維持・改善", "改善", "開設", "実施", "実施済", "実施済み", "開催", "策定",
-    "策定済", "策定済み", "検討完了", "構築", "構築済", "構築済み", "完了", "達成", "開始",
-    "毎年度", "全市町村", "包括連携協定を締結している全企業", "現状値からの増加",
-}
-NEGATIVE_STATUS = {
-    "未構築", "実施なし", "未実施", "未策定", "未開設", "未完了", "未達成", "中止", "なし",
-    "未開始", "未開催",
-}
+# The words are choices.py's: the same ones 状態一覧 offers (with their spellings and the
+# words only targets state), so the list and the rules cannot part.
+POSITIVE_STATUS = frozenset(DONE_STATES + STATE_SPELLINGS + TARGET_STATES)
+NEGATIVE_STATUS = frozenset(NOT_DONE_STATES)
 # 「各１回」「各１回以上」「各１回以上実施」 are status words: "each programme at least once".
 _EACH = re.compile(r"^各(\d+)回(以上)?(実施)?(/年度?)?$")
 

@@ -75,13 +75,21 @@ def file_name(municipality: str, year: int) -> str:
     The municipality's name is 設定's text: made safe by the one rule (core.filenames)."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(f"{municipality}_{year}年度_入力", ".xlsx")
+    return safe_file_name(municipality, ".xlsx", tail=f"_{year}年度_入力")
+
+
+DRAFT_TAIL = "依頼"
 
 
 def eml_path(workbook: Path) -> Path:
-    from ..core.filenames import safe_file_name
+    """The request draft beside its input file: the file's name with 「依頼」 and .eml.
+    The budget grows by what the draft's name adds, so a name that fit as an .xlsx is
+    never cut again (a 31-character municipality's draft lost 「入力依頼」 to a 120-byte cut)."""
+    from ..core.filenames import DEFAULT_MAX_BYTES, safe_file_name
 
-    return workbook.with_name(safe_file_name(workbook.stem + "依頼", ".eml"))
+    grown = len((DRAFT_TAIL + ".eml").encode("utf-8")) - len(workbook.suffix.encode("utf-8"))
+    return workbook.with_name(safe_file_name(workbook.stem, ".eml", tail=DRAFT_TAIL,
+                                             max_bytes=DEFAULT_MAX_BYTES + max(grown, 0)))
 
 
 class SheetCopy(NamedTuple):
@@ -197,7 +205,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
             from .letters import request_message
             from .mail import save_draft
 
-            save_draft(request_message(data.settings, muni, path, due, sender), eml_path(path))
+            draft = eml_path(path)
+            save_draft(request_message(data.settings, muni, path, due, sender), draft,
+                       kept=lambda saved, draft=draft: written.backups.__setitem__(draft, saved))
     return written
 
 
@@ -239,9 +249,11 @@ def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> li
         return []
     first = next(iter(saved.values()))
     names = "、".join(p.name for p in list(saved)[:5]) + (f" ほか {len(saved) - 5} 件" if len(saved) > 5 else "")
-    return [f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
-            f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）: {names}",
-            "　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。"]
+    lines = [f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
+             f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）: {names}"]
+    if any(p.suffix.lower() == ".xlsx" for p in saved):   # not for drafts alone: nothing to collect
+        lines.append("　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。")
+    return lines
 
 
 def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> UserError:
@@ -320,7 +332,41 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
     sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
     return safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident, issued), keep_backup=IF_CHANGED,
-                      lock=False)
+                      lock=False, same=same_but_issue)
+
+
+# What each split stamps anew into the same file: the issue time and the seal made with it.
+_STAMPED = (P_ISSUED, P_SEAL)
+
+
+def same_but_issue(new: Path, old: Path) -> bool:
+    """Whether the input file ``old`` is ``new`` as an earlier split issued it: every part the
+    same once the earlier issue time and seal read as the new ones (and the document dates
+    are left out). Nothing anyone made is in it, so it is replaced without a backup:
+    re-running split once left a backup of every file in 配布用. A file a municipality
+    filled in, or one issued from other values or with another deadline, differs and is
+    kept. Compared part by part, without writing the file again (the server's split of a
+    large master has a time budget)."""
+    from ..package.xml import PackageError
+    from ..package.zipped import Package, same_book
+    from ..workbook.kind import custom_properties
+
+    try:
+        with Package(new) as a, Package(old) as b:
+            now_, then = custom_properties(a), custom_properties(b)
+    except (PackageError, UserError, OSError):
+        return False
+    swaps = [(then.get(p, "").encode("utf-8"), now_.get(p, "").encode("utf-8")) for p in _STAMPED
+             if p in then or p in now_]
+    if not then.get(P_ISSUED) or not all(was and len(was) == len(is_) for was, is_ in swaps):
+        return False      # not a file the tool issued alike (unsealed then, sealed now): kept
+
+    def restamped(data: bytes) -> bytes:
+        for was, is_ in swaps:
+            data = data.replace(was, is_)
+        return data
+
+    return same_book(new, old, transform=restamped)
 
 
 # ------------------------------------------------------------------------------ mail

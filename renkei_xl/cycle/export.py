@@ -22,7 +22,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
 from ..core.contract_read import MasterData
@@ -41,13 +41,14 @@ class ExportResult:
     settings: Settings
     pdf_engine: str = ""
     stale: tuple[str, ...] = ()     # 指標IDs the master's own 一覧 shows otherwise (stale_note)
+    backup: Optional[Path] = None   # the earlier 確定版 it replaced, when that said something else
 
 
 def default_name(settings: Settings) -> str:
     """From 設定's 圏域名 and 年度, so through the one rule for names made of content."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(f"{settings.region}_{settings.fiscal_year}年度_連携事業実施状況等一覧", ".xlsx")
+    return safe_file_name(settings.region, ".xlsx", tail=f"_{settings.fiscal_year}年度_連携事業実施状況等一覧")
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:
@@ -79,7 +80,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版."""
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
-    from ..safety import ensure_not_open, safe_write
+    from ..package.zipped import same_book
+    from ..safety import IF_CHANGED, ensure_not_open, safe_write
 
     out = Path(out)
     refuse_folder(out)
@@ -98,16 +100,19 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
             with _nothing_written():
                 made, engine = _made_pdf(result, data.settings, Path(tmp))
         # No lock file: the 確定版 folder is one staff open and mail from; nothing reads it back.
-        safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False)
+        # Kept only when it differs (IF_CHANGED): exported again unchanged, the 確定版 left a
+        # backup at every run. Its PDF goes with it: the pair once mailed stays a pair.
+        saved = safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False,
+                           keep_backup=IF_CHANGED, same=same_book)
         if made is not None:
             try:
-                safe_write(pdf_target, lambda t: shutil.copyfile(made, t), keep_backup=False, lock=False)
+                safe_write(pdf_target, lambda t: shutil.copyfile(made, t), keep_backup=saved is not None, lock=False)
             except (UserError, OSError) as exc:
                 raise UserError(f"確定版「{out.name}」は書き出しましたが、PDF「{pdf_target.name}」を保存できません"
                                 f"でした（{exc}）。{stale_pdf_note(pdf_target)}PDF を閉じてから、もう一度"
                                 "書き出してください") from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
-    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale)
+    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved)
 
 
 @contextlib.contextmanager
@@ -118,6 +123,14 @@ def _nothing_written():
         yield
     except UserError as exc:
         raise UserError(f"{exc}{NOTHING_WRITTEN}") from None
+
+
+def replaced_note(done: ExportResult, shown: Callable[[Path], str] = str) -> str:
+    """What both faces say when the 確定版 replaced an earlier one that said something else
+    (exported again after a change): where that one is. Nothing when it said the same."""
+    if done.backup is None:
+        return ""
+    return f"前に書き出した内容の違う確定版は「{shown(done.backup.parent)}」に残しました（{done.backup.name}）"
 
 
 def errors_note(result: Result) -> str:
@@ -162,16 +175,17 @@ def write_confirmed(target: Path, result: Result, settings: Settings,
 
 # ------------------------------------------------------------------------------- PDF
 
-def write_pdf(result: Result, settings: Settings, target: Path) -> tuple[Path, str]:
+def write_pdf(result: Result, settings: Settings, target: Path, *, keep_backup: bool = False) -> tuple[Path, str]:
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
-    else LibreOffice headless."""
+    else LibreOffice headless. ``keep_backup``: the 確定版 beside it replaced a different
+    one, whose PDF is kept with it."""
     from ..safety import ensure_not_open, safe_write
 
     target = Path(target)
     ensure_not_open(target)  # before the conversion, not only after it
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         pdf, engine = _made_pdf(result, settings, Path(tmp))
-        safe_write(target, lambda t: shutil.copyfile(pdf, t), keep_backup=False, lock=False)
+        safe_write(target, lambda t: shutil.copyfile(pdf, t), keep_backup=keep_backup, lock=False)
     return target, engine
 
 

@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 from ..core import contract as c
 from ..core.business_days import japanese_date
 from ..core.errors import UserError
+from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
 from .mail import build_message
 
@@ -35,7 +36,7 @@ REQUEST_BODY = """\
 お手数ですが、添付の入力用ファイルに実績値と実施状況をご入力のうえ、
 {回答期限}までに、本メールへの返信でファイルを添付してご提出ください。
 
-・入力できるのは色の付いたセルのみです。
+・入力できるのは""" + INPUT_CELLS + """だけです（灰色の列は確認用です）。
 ・シート名、ファイル名、表の構成は変更しないでください。
 ・該当する実績がない場合は「0」または「実施なし」とご入力ください。
 

@@ -22,7 +22,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from renkei_xl.core.errors import UserError
 
@@ -202,20 +202,54 @@ def _add_name_fallback(part: EmailMessage, filename: str) -> None:
 
 # --- drafts -----------------------------------------------------------------------
 
-def save_draft(msg: EmailMessage, path: Union[Path, str]) -> Path:
+def save_draft(msg: EmailMessage, path: Union[Path, str], *,
+               kept: Optional[Callable[[Path], None]] = None) -> Path:
     """Write the .eml so that a reader never sees half a file and an old draft survives a
-    crash: CRLF line endings (RFC 5322), through the tool's one safe write."""
+    crash: CRLF line endings (RFC 5322), through the tool's one safe write. A draft
+    already there that says something else (another deadline, addresses or words staff
+    changed) is kept in its backup folder first, and ``kept`` told where, for the faces
+    to name; one that differs only in what every draft makes anew is replaced quietly."""
     from ..safety import safe_write
 
     target = Path(path)
     data = msg.as_bytes(policy=POLICY)
     try:
-        safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=False, lock=False)
+        keep = target.is_file() and not same_draft(target.read_bytes(), msg)
+        saved = safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=keep, lock=False)
     except OSError as exc:
         raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
                         "同じ名前のファイルを Outlook などで開いている場合は閉じてから、もう一度実行してください。"
                         ) from exc
+    if saved is not None and kept is not None:
+        kept(saved)
     return target
+
+
+# Made anew for every draft: a draft differing only in them says the same thing.
+_FRESH_HEADERS = frozenset({"date", "message-id", "content-type"})
+
+
+def same_draft(old: bytes, new: EmailMessage) -> bool:
+    """Whether the draft ``old`` says what ``new`` says: the same headers apart from the
+    date, the message id and the MIME boundary, the same text, and attachments of the same
+    names. Their bytes are not compared: the tool has just rewritten those files beside
+    the draft, keeping any earlier one that differed (split's IF_CHANGED backups)."""
+    import email
+
+    try:
+        return _gist(email.message_from_bytes(old, policy=POLICY)) == _gist(new)
+    except Exception:   # an unreadable draft is not this one: kept
+        return False
+
+
+def _gist(msg: EmailMessage) -> tuple:
+    parts = []
+    for part in msg.walk():
+        heads = tuple((k.lower(), str(v)) for k, v in part.items() if k.lower() not in _FRESH_HEADERS)
+        name = part.get_filename()
+        body = None if part.is_multipart() or name else part.get_content()
+        parts.append((part.get_content_type(), heads, name, body))
+    return tuple(parts)
 
 
 # --- sending ----------------------------------------------------------------------

@@ -299,7 +299,8 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
-    from ..cycle.export import default_name, errors_note, export_data, stale_note, stale_pdf_note, write_pdf
+    from ..cycle.export import (default_name, errors_note, export_data, replaced_note, stale_note, stale_pdf_note,
+                                write_pdf)
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -319,7 +320,8 @@ def _export(live: LiveBook, title: str) -> str:
     if live.is_desktop:
         live.status(f"{title}: PDF を作っています…")
         try:
-            pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"))
+            pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
+                                     keep_backup=done.backup is not None)
             files.append(pdf)
         except UserError as exc:
             note = ["", f"PDF は作れませんでした: {exc}", *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
@@ -329,7 +331,8 @@ def _export(live: LiveBook, title: str) -> str:
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *warnings,
         f"{s.line()}", "", *_findings_parts(done.result.findings), "",
-        f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files), *note])
+        f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files), *filter(None, [replaced_note(done, _shown)]),
+        *note])
 
 
 def _collect(live: LiveBook, title: str) -> str:

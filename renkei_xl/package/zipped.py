@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import struct
 import zipfile
 import zlib
@@ -368,3 +369,32 @@ def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
     while pattern % n in taken:
         n += 1
     return pattern % n
+
+
+# The document dates a writer stamps in docProps/core.xml (and the zip entries' own times).
+_STAMPS = re.compile(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
+
+
+def same_book(a: Path, b: Path, transform=None) -> bool:
+    """Whether two workbooks hold the same parts, apart from when each was made: the same
+    part names in the same order and the same bytes, core.xml's created and modified dates
+    left out. What the tool writes anew (a 確定版 exported again from the same master) then
+    counts as unchanged, and a file anything else touched does not. False for a file that
+    is not a readable package: it is kept. ``transform``: applied to each part of ``b``
+    first (an input file's earlier issue stamp read as the new one)."""
+    try:
+        with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+            names = za.namelist()
+            if names != zb.namelist():
+                return False
+            for name in names:
+                pa, pb = za.read(name), zb.read(name)
+                if transform is not None:
+                    pb = transform(pb)
+                if name == "docProps/core.xml":
+                    pa, pb = _STAMPS.sub(b"", pa), _STAMPS.sub(b"", pb)
+                if pa != pb:
+                    return False
+            return True
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError):
+        return False

@@ -47,8 +47,9 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     configure_logging(config.error_log)
     log = logging.getLogger("renkei_xl.server")
     scheme = "https" if ssl_certfile else "http"
-    log.info("renkei-xl server on %s://%s:%d work folder %s%s, %d worker(s), error log %s", scheme, host, port,
-             config.workdir, f" ({config.share})" if config.share else "", workers, config.error_log)
+    # In Japanese, as every line IT reads from the tool (the records' keys stay ASCII for grep).
+    log.info("renkei-xl サーバーを起動しました: %s://%s:%d 作業フォルダー %s%s、ワーカー %d、エラーログ %s", scheme, host,
+             port, config.workdir, f"（共有名 {config.share}）" if config.share else "", workers, config.error_log)
     from .connections import TimelyH11Protocol, raise_open_files_limit
     from .log import uvicorn_log_config
 

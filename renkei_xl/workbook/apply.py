@@ -30,7 +30,7 @@ from ..core.refs import quote_sheet
 from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr, escape
 from ..package.zipped import Package, fresh_name, relative
-from ..core.methods import INPUT_ERROR_TITLE
+from ..core.methods import error_title
 from ..core.plan_types import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, Validation, WritePlan
 from .state import StyleReader
 
@@ -428,7 +428,7 @@ def _validation_xml(v: Validation) -> str:
         formula = f"{rule.minimum:g}"
     sqref = " ".join(_ref(rect) for rect in v.areas)
     return (f'<dataValidation{kind}' + (' errorStyle="warning"' if rule.warning_only else "")
-            + f' allowBlank="1" showInputMessage="1" showErrorMessage="1" errorTitle="{attr(INPUT_ERROR_TITLE)}"'
+            + f' allowBlank="1" showInputMessage="1" showErrorMessage="1" errorTitle="{attr(error_title(rule.warning_only))}"'
             f' error="{attr(rule.error)}" promptTitle="{attr(rule.title)}" prompt="{attr(rule.prompt)}"'
             f' sqref="{sqref}"><formula1>{escape(formula)}</formula1></dataValidation>')
 

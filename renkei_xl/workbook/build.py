@@ -54,14 +54,18 @@ CODE_NAMES = {
     c.IMPORT_LOG: "shImportLog",
 }
 # What a button does, on the command line; shown on メニュー of a macro-free .xlsx.
+# Whole commands, as a .xlsx master's メニュー shows them in place of the buttons: 「renkei-xl
+# split ブック名.xlsx」 stopped at its missing --outdir, and collect at its missing folder.
+# The folders are the buttons' own (配布用, 回収), beside the master.
 CLI_EQUIVALENTS = {
-    "Renkei.RenkeiCheck": "renkei-xl validate",
-    "Renkei.RenkeiRecalc": "renkei-xl recalc",
-    "Renkei.RenkeiSplit": "renkei-xl split",
-    "Renkei.RenkeiCollect": "renkei-xl collect",
-    "Renkei.RenkeiExport": "renkei-xl export",
-    "Renkei.RenkeiRollover": "renkei-xl rollover",
+    "Renkei.RenkeiCheck": "renkei-xl validate {book}",
+    "Renkei.RenkeiRecalc": "renkei-xl recalc {book}",
+    "Renkei.RenkeiSplit": "renkei-xl split {book} --outdir 配布用",
+    "Renkei.RenkeiCollect": "renkei-xl collect {book} 回収",
+    "Renkei.RenkeiExport": "renkei-xl export {book}",
+    "Renkei.RenkeiRollover": "renkei-xl rollover {book}",
 }
+CLI_BOOK = "ブック名.xlsx"
 # Empty validated rows below 指標 and below the municipality table for staff additions; at
 # least as many as the server serves (c.SERVED_*), whatever the sample holds.
 SPARE_ROWS = 200
@@ -213,11 +217,16 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
     ws.set_column(3, 3, 70)
     ws.write(1, 1, f"{settings.region} 連携事業 マスターブック", st.title)
     ws.write(3, 1, "手順", st.bold)
-    steps = ("1. 市町村シート（または回収した入力用ファイル）で実績値を入力します",
-             "2. 「入力チェック」で入力の誤りを確認し、検証結果シートの指摘を直します",
-             "3. 「評価を再計算」で一覧と集計を作り直します",
-             "4. 一覧と集計を確認し、「確定版を書き出し」で配布用の確定版を作ります",
-             "※ 指標・設定・市町村シートは自由に編集できます。一覧・集計・検証結果はツールが作り直します")
+    # The year as README's 担当者の方へ walks it, by the buttons' own captions: the steps
+    # once began with typing into 「回収した入力用ファイル」 and left split and collect out.
+    steps = (f"1. {c.named(c.SPLIT)}で市町村ごとの入力用ファイルを「配布用」フォルダーに作り、市町村に送ります",
+             f"2. 戻ったファイルを「回収」フォルダーに入れ、{c.named(c.COLLECT)}で取り込みます"
+             "（市町村シートへの直接入力も可）",
+             f"3. {c.named(c.CHECK)}で誤りを確かめて直し、{c.named(c.RECALC)}で一覧・集計を作り直します",
+             f"4. {c.named(c.EXPORT)}で公表用の確定版を作ります。"
+             f"年度が終わったら{c.named(c.ROLLOVER)}を押します",
+             f"※ {c.SETTINGS}・{c.INDICATORS}・市町村シートは自由に編集できます。"
+             f"{'・'.join((c.LIST, c.SUMMARY, c.FINDINGS, *c.YEAR_SHEETS))}はツールが書き換えます")
     for i, step in enumerate(steps):
         ws.write(4 + i, 1, step)
     row = 10
@@ -238,11 +247,11 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
             ws.merge_range(r, 2, r, 3, what, st.note)
     else:
         ws.write(row, 1, "このブックにはボタンがありません（ボタンはマクロ有効ブック .xlsm でのみ使えます）。", st.bold)
-        ws.write(row + 1, 1, "同じ操作はコマンドラインで実行できます（ブック名.xlsx はこのファイルの名前に置き換えてください）:")
+        ws.write(row + 1, 1, f"同じ操作はコマンドラインで実行できます（{CLI_BOOK} はこのファイルの名前に置き換えてください）:")
         for i, (caption, macro, what) in enumerate(c.BUTTONS):
             r = row + 2 + i
             ws.write(r, 1, caption, st.label)
-            ws.write(r, 2, f"{CLI_EQUIVALENTS[macro]} ブック名.xlsx")
+            ws.write(r, 2, CLI_EQUIVALENTS[macro].format(book=CLI_BOOK))
             ws.write(r, 3, what, st.note)
     # The button path writes 最終実行日時/結果 through Excel, which refuses locked cells on
     # a protected sheet: those two cells are unlocked, the rest is protected.
@@ -356,9 +365,13 @@ def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
         "list", "評価方法", "空欄なら目標値から自動で判断します。変えるときだけ一覧から選んでください",
         f"評価方法は空欄にするか、一覧（{'・'.join(RULES)}）から選んでください",
         source="=" + c.N_RULES, ignore_blank=True))
+    # A warning, not a stop: the rules read every mark of KPI_TRUE (README lists them), and
+    # a stop refused 「◯」 or 「はい」 typed in Excel while the rules would have read it.
+    others = " ".join(c.KPI_MARKS_SHOWN[1:])
     ws.data_validation(1, col("is_kpi"), last, col("is_kpi"), _validation(
         "list", "基本KPI", f"基本KPI の行だけ「{c.KPI_MARK}」を選んでください",
-        f"基本KPI の行は「{c.KPI_MARK}」、それ以外は空欄にしてください", source="=" + c.N_KPI_MARKS))
+        f"基本KPI の行は「{c.KPI_MARK}」（{others} も読めます）、それ以外は空欄にしてください。"
+        "このまま入力してよければ「はい」を押してください", source="=" + c.N_KPI_MARKS, error_type="warning"))
     ws.data_validation(1, col("project_no"), last, col("project_no"), _validation(
         "integer", "事業No", "連携事業の番号を 1 以上の整数で入力してください（基本KPI は空欄）",
         "事業No は 1 以上の整数で入力してください", criteria=">=", value=1))

@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..core.contract_read import text
 from ..core.looks import LOOKS, NORMAL, PAPER_CODES, PROTECTION, Look, PrintSetup, Protection
-from ..core.methods import INPUT_ERROR_TITLE, InputRule
+from ..core.methods import InputRule, error_title
 
 # charset 128 (SHIFTJIS_CHARSET) and family 3 (modern) are what Excel writes for Japanese
 # fonts, and what the package writer writes (renkei_xl.package.styles).
@@ -139,7 +139,7 @@ def validation(rule: Optional[InputRule]) -> Optional[dict]:
     if rule is None:
         return None
     options = {"validate": rule.kind, "input_title": rule.title, "input_message": rule.prompt,
-               "error_title": INPUT_ERROR_TITLE, "error_message": rule.error, "ignore_blank": True}
+               "error_title": error_title(rule.warning_only), "error_message": rule.error, "ignore_blank": True}
     if rule.kind == "list":
         options["source"] = "=" + rule.list_name
     else:
@@ -152,7 +152,7 @@ def validation(rule: Optional[InputRule]) -> Optional[dict]:
 def prompt(kind: str, title: str, message: str, error: str, **rule) -> dict:
     """A data validation the builder states itself (設定, 指標), in the same shape."""
     return {"validate": kind, "input_title": title, "input_message": message,
-            "error_title": INPUT_ERROR_TITLE, "error_message": error, **rule}
+            "error_title": error_title(rule.get("error_type") == "warning"), "error_message": error, **rule}
 
 
 class ValidationRuns:
