@@ -545,8 +545,11 @@ def _refuse_digit_gap(text: str) -> None:
                               "空白や改行を入れずに入力してください")
 
 
-# A date cell read as text (ISO, as both readers give it), perhaps with its time.
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+# A date cell read as text (ISO, as both readers give it), perhaps with its time; and a
+# text in the very shape xlwings' clients send a date in (「2023-04-01T00:00:00.000Z」), which
+# the live face cannot tell from a date cell and reads as one (excel.remote.client_value):
+# the file face says the same of it.
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?"
 
 
 def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:

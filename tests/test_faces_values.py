@@ -1,0 +1,112 @@
+"""Hostile values read on both faces: the same saved master read by the file reader
+(python-calamine) and by the live face (xlwings' remote engine, fed what its VBA and
+Office.js clients send: tests/remote_payload) gives the same cells, the same findings, and
+never a traceback.
+
+Each case writes its values into 小樽市's input cells with the tool's own writer (the cells
+as Excel saves them: numbers with their number format, texts as texts), then reads the
+grid and recalculates on each face. 小樽市 row 2 is 04-1 (合計): E2 実績値, G2 実施状況.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from remote_payload import LICENSE_ENV, OFFICE_JS, VBA, payload_from_file, remote_book
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.core.plan_types import CellEdit, WritePlan
+from renkei_xl.excel.engines import live_book
+
+MUNI, ROW, VALUE_COL, STATUS_COL = "小樽市", 2, 5, 7
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(*LICENSE_ENV)
+        import xlwings as xw
+
+        if "remote" not in [e.name for e in xw.engines]:
+            from xlwings.main import Engine
+            from xlwings.pro import _xlremote
+
+            xw.engines.add(Engine(impl=_xlremote.engine))
+        yield init_master(tmp_path_factory.mktemp("faces_values") / "master.xlsm", sample="fy2023")
+
+
+def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
+    from renkei_xl.workbook.session import write_planned
+
+    shutil.copyfile(master, path)
+    write_planned(path, lambda fs: (WritePlan(cells=edits), None))
+    return path
+
+
+def _file_face(path: Path):
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.grids import Grids
+    from renkei_xl.workbook.session import load_master
+
+    with Package(path) as pkg:
+        grids = Grids(pkg, [MUNI])
+        grid = [list(row) for row in grids.rows(MUNI)]
+        grids.close()
+    return grid, load_master(path)
+
+
+def _live_face(path: Path, client: str):
+    live = live_book(remote_book(payload_from_file(path, client=client)))
+    return live.grid(MUNI), live.read()
+
+
+def _said(data) -> dict[str, tuple[str, str, str]]:
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    return {f.place: (f.severity, f.type, f.message) for f in result.findings}
+
+
+def _assert_faces_agree(path: Path, cells: list[tuple[int, int]], clients=(VBA, OFFICE_JS)) -> dict:
+    grid, on_disk = _file_face(path)
+    said = _said(on_disk)
+    for client in clients:
+        live_grid, sent = _live_face(path, client)
+        for r, c in cells:
+            assert live_grid[r - 1][c - 1] == grid[r - 1][c - 1], (client, r, c, live_grid[r - 1][c - 1])
+            assert type(live_grid[r - 1][c - 1]) is type(grid[r - 1][c - 1]), (client, r, c)
+        assert (sent.indicators, sent.entries, sent.findings) == (on_disk.indicators, on_disk.entries,
+                                                                  on_disk.findings), client
+        assert _said(sent) == said, client
+    return said
+
+
+# Texts a staff member may type or paste that look like the dates xlwings' clients send:
+# the remote engine's own conversion raised ValueError on each (it cuts the last character
+# as if it were the client's "Z"), so the click failed without a word on the cell.
+DATE_LIKE_TEXTS = ("2023-04-01T10:30:00", "2023-04-01T10:30:00+09:00", "0000-01-01T00:00:00Z",
+                   "-0001-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "2023-02-30T00:00:00.000Z")
+
+
+@pytest.mark.parametrize("text", DATE_LIKE_TEXTS)
+def test_a_text_shaped_like_a_date_is_read_as_typed_on_both_faces(master, tmp_path, text):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, text),
+                                                        CellEdit(MUNI, ROW, STATUS_COL, text)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL), (ROW, STATUS_COL)])
+    severity, kind, message = said[f"{MUNI}!E{ROW}"]
+    assert severity == "エラー" and f"「{text}」" in message, said[f"{MUNI}!E{ROW}"]
+
+
+def test_a_text_in_the_shape_of_a_clients_date_is_a_date_on_both_faces(master, tmp_path):
+    """「2023-04-01T00:00:00.000Z」 is what a client sends for a date cell, so the live face
+    cannot tell the text from one; the file face says the same of the text (a date where a
+    number belongs), not that 「-04-01T00:00:00.000Z」 is an unknown unit."""
+    text = "2023-04-01T00:00:00.000Z"
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, text)])
+    grid, on_disk = _file_face(path)
+    file_said = _said(on_disk)[f"{MUNI}!E{ROW}"]
+    for client in (VBA, OFFICE_JS):
+        live_said = _said(_live_face(path, client)[1])[f"{MUNI}!E{ROW}"]
+        assert file_said[:2] == live_said[:2] and "日付として入力されています" in live_said[2]
+    assert "日付として入力されています" in file_said[2], file_said
