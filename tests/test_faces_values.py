@@ -17,6 +17,7 @@ import pytest
 
 from remote_payload import LICENSE_ENV, OFFICE_JS, VBA, payload_from_file, remote_book
 from renkei_xl.cli.workbook import init_master
+from renkei_xl.core.contract_read import text
 from renkei_xl.core.pipeline import recalculate
 from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.excel.engines import live_book
@@ -110,3 +111,46 @@ def test_a_text_in_the_shape_of_a_clients_date_is_a_date_on_both_faces(master, t
         live_said = _said(_live_face(path, client)[1])[f"{MUNI}!E{ROW}"]
         assert file_said[:2] == live_said[:2] and "日付として入力されています" in live_said[2]
     assert "日付として入力されています" in file_said[2], file_said
+
+
+# A number Excel has no date for, in a cell formatted as a time, a date or a duration: Excel
+# shows ##### and hands its clients the number. python-calamine read -0.25 as 18:00 (the
+# VBA client's Date as 06:00), -1 as 00:00, raised OverflowError on a duration past
+# 9999-12-31 or from 10^9 days, and panicked in Rust from -10^12 (no ``except Exception``
+# catches that): the command stopped with 「予期しないエラー」 or a traceback.
+UNDATED = [(-1, "yyyy/m/d", "negative"), (-0.25, "h:mm", "negative"), (-1.25, "h:mm", "negative"),
+           (-1.5, "yyyy/m/d h:mm", "negative"), (-5, "[h]:mm", "negative"), (-1e9, "[h]:mm", "negative"),
+           (-1e13, "h:mm", "negative"), (-1e13, "yyyy/m/d", "negative"),
+           (2958466, "[h]:mm", None), (3e6, "yyyy/m/d", None), (1e10, "[h]:mm", None),
+           (1e15, "[h]:mm:ss", "too-large")]
+
+
+@pytest.mark.parametrize("value, fmt, kind", UNDATED)
+def test_a_number_excel_has_no_date_for_reads_as_the_number_on_both_faces(master, tmp_path, value, fmt, kind):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, value, number_format=fmt)])
+    grid, _ = _file_face(path)
+    assert grid[ROW - 1][VALUE_COL - 1] == value
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    found = said.get(f"{MUNI}!E{ROW}")
+    assert (found and found[1]) == kind, found
+
+
+def test_a_returned_file_holding_a_number_excel_has_no_date_for_is_read_as_the_number(tmp_path):
+    """The returned input files are read by their own reader (workbook.returned): the same
+    numbers put back, no overflow and no panic out of python-calamine."""
+    import openpyxl
+
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = MUNI
+    cases = [(-0.25, "h:mm"), (-1, "yyyy/m/d"), (-1e13, "h:mm"), (-1e9, "[h]:mm"), (1e10, "[h]:mm:ss"),
+             (2958466, "[h]:mm"), (0.4375, "h:mm")]
+    for r, (value, fmt) in enumerate(cases, start=1):
+        ws.cell(r, 1, value).number_format = fmt
+    path = tmp_path / "returned.xlsx"
+    wb.save(path)
+    with ReturnedBook(path.read_bytes(), path.name) as book:
+        got = [text(row[0]) for row in book.grid(MUNI)]     # as collect reads each cell
+    assert got == [text(value) for value, _fmt in cases[:-1]] + ["10:30:00"], got

@@ -95,6 +95,8 @@ def text(value: object) -> str:
 
 
 _DAY = dt.timedelta(days=1)
+# The first serial past Excel's last date (9999-12-31 is serial 2958465).
+_PAST_LAST_DATE = dt.timedelta(days=2958466)
 
 
 def to_whole_second(value: dt.datetime) -> dt.datetime:
@@ -117,6 +119,11 @@ def duration_as_read(value: dt.timedelta) -> object:
     gives a sheet's rows through this, ``text`` a loose cell), so
     both faces read the cell alike and the server's saved-workbook check can agree."""
     value = dt.timedelta(seconds=round(value.total_seconds()))      # to_whole_second's
+    if value < dt.timedelta(0) or value >= _PAST_LAST_DATE:
+        # No date of Excel's (serials 0 to 9999-12-31): Excel shows #####, and hands its
+        # clients the number, which both faces read (workbook.sheet_form.check_shared_indexes);
+        # a date past year 9999 raised OverflowError here.
+        return value / _DAY
     if value < _DAY:
         return (dt.datetime.min + value % _DAY).time().isoformat()
     if value < 60 * _DAY:
