@@ -154,3 +154,54 @@ def test_a_returned_file_holding_a_number_excel_has_no_date_for_is_read_as_the_n
     with ReturnedBook(path.read_bytes(), path.name) as book:
         got = [text(row[0]) for row in book.grid(MUNI)]     # as collect reads each cell
     assert got == [text(value) for value, _fmt in cases[:-1]] + ["10:30:00"], got
+
+
+# A dash alone typed as a figure: the list's own marks for "none" (－ 評価不可, ― 未集計) and
+# the other dashes staff type for one. 「－」 「―」 「ー」 「-」 were read as an empty cell in
+# silence, 「–」 「−」 「－－」 were unreadable (an error, the row －): one class now, read as an
+# empty cell (never 0, never a word) with a warning on the cell, on both faces.
+DASHES = ("－", "―", "ー", "-", "‐", "—", "–", "−", "－－", " － ")
+
+
+@pytest.mark.parametrize("dash", DASHES)
+def test_a_dash_as_a_figure_is_an_empty_cell_said_on_both_faces(master, tmp_path, dash):
+    from renkei_xl.workbook.session import load_master
+
+    empty = _with_cells(master, tmp_path / "empty.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, None)])
+    as_empty = load_master(empty)
+    baseline = recalculate(as_empty.settings, as_empty.indicators, as_empty.entries, as_empty.findings)
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, dash)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert said[f"{MUNI}!E{ROW}"] == ("警告", "dash-as-empty",
+                                     f"実績値「{dash.strip()}」は値がないことを表す記号のため、空欄（報告なし）として扱います")
+    data = load_master(path)
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    assert result.evaluations["04-1"] == baseline.evaluations["04-1"]
+    assert result.consolidated["04-1"] == baseline.consolidated["04-1"]
+
+
+def test_a_dash_as_a_judged_rows_manual_figure_is_said_and_a_kpis_is_not(master, tmp_path):
+    """指標's 実績値（手入力）: 02-1 (中心市のみ) is judged, so its 「－」 is said; KPI1-1's 「－」 is
+    what the FY2023 list prints for a 基本KPI that cannot be measured, and says nothing."""
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, 11, "－"), CellEdit("指標", 2, 11, "－")])
+    said = _assert_faces_agree(path, [])
+    assert said["指標!K5"][:2] == ("警告", "dash-as-empty"), said.get("指標!K5")
+    kpi = next(i for i in load_master(path).indicators if i.id == "KPI1-1")
+    assert kpi.actual_manual == "－" and f"指標!{kpi.cell('actual_manual')}" not in said
+
+
+def test_a_dash_as_a_ratios_numerator_and_denominator_is_one_warning_each(fy2023):
+    """比率: 「－」 in both cells is nothing reported (it was an error, 分母 missing); a number
+    over a 「－」 分母 is still the error it is (a numerator needs its denominator)."""
+    from renkei_xl.core.validate import entry_value_findings
+
+    ind = next(i for i in fy2023.indicators if i.id == "04-1")._replace(method="比率")
+    entry = next(e for e in fy2023.entries if e.indicator_id == "04-1")._replace(
+        value="－", denominator="―", sheet=MUNI, row=ROW,
+        cells={"indicator_id": "A2", "value": "E2", "denominator": "F2", "status": "G2"})
+    found = {(f.cell, f.type, f.severity) for f in entry_value_findings(ind, entry)}
+    assert found == {("E2", "dash-as-empty", "警告"), ("F2", "dash-as-empty", "警告")}, found
+    found = {(f.cell, f.type) for f in entry_value_findings(ind, entry._replace(value="3"))}
+    assert ("F2", "missing-denominator") in found, found

@@ -30,8 +30,9 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
-                     error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, STATUS, Value,
+                     ValueParseError, cell_length, dash_mark, error_value, format_number, illegal_char, parse_input,
+                     parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -282,6 +283,11 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
         _unanswered(ind, actual, sheet, ind.cell("actual_manual"), "実績値（手入力）", out)
     if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
+    elif (actual is not None and actual.kind == EMPTY and dash_mark(ind.actual_manual) and _manual_feeds(ind)
+          and not ind.is_kpi and ind.rule != RULE_REFERENCE and not rates_others(ind)):
+        # A judged row's 「－」 (a 基本KPI or 参考 row prints it, as the FY2023 list does for KPI1-1)
+        out.append(F.DASH_AS_EMPTY.at(sheet, ind.cell("actual_manual"), ind.id, label="実績値（手入力）",
+                                      value=shown(ind.actual_manual)))
     if rates_others(ind) and ind.actual_manual.strip():
         out.append(F.IGNORED_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     return out
@@ -444,10 +450,16 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
     value = _parse_at(e, "value", sheet, e.indicator_id, "実績値", out, strict=True)
+    if value is not None and value.kind == EMPTY and dash_mark(e.value):
+        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value)))
     method = method_of(ind)
     if method is None:
         return out
-    if method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
+    if method.denominator and dash_mark(e.denominator) and (value is None or value.is_empty):
+        # 「－」 beside no numerator: nothing reported, said once (an error needs a numerator)
+        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("denominator"), e.indicator_id, label="分母",
+                                      value=shown(e.denominator)))
+    elif method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))

@@ -42,9 +42,23 @@ NUMBER = "number"
 STATUS = "status"
 DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 
-# Symbols that mean "no value" in a value column. Classified on the raw text, before any
-# normalisation (NFKC turns － U+FF0D into "-").
+# Symbols that mean "no value" in a value column: a dash alone, any of those staff type
+# for one (the list's － and ―, the hyphen-minus, ー, the other dashes and the minus sign),
+# one or more of them. Classified on the raw text, before any normalisation (NFKC turns
+# － U+FF0D into "-"). 「–」 「−」 「－－」 were unreadable values (an error) while 「－」 「—」 were
+# read as empty, in silence: one class now, read as empty and said so where a report is
+# read (validate: findings.DASH_AS_EMPTY).
+DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
 NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
+
+
+def dash_mark(text: object) -> bool:
+    """Whether a cell's text is a dash alone (「－」 「―」 「ー」 「--」): a mark that there is
+    no value, never the number or the word it stands beside."""
+    if type(text) is not str:
+        return False
+    t = text.strip()
+    return bool(t) and DASH_MARKS.issuperset(t)
 
 # Status words. Positive ones report that the thing is in place or done; negative ones
 # report that it is not. Keys are NFKC-normalised without spaces.
@@ -457,7 +471,7 @@ def _parse_text(text: str) -> Value:
     """Cached: one recalc parses the same target or 「0件」 thousands of times, and Value
     is frozen, so sharing the result is safe (exceptions are not cached and re-raise)."""
     stripped = text.strip()
-    if stripped in NO_VALUE_MARKS:
+    if stripped in NO_VALUE_MARKS or DASH_MARKS.issuperset(stripped):
         return Value(text, EMPTY)
     if len(stripped) > MAX_VALUE_CHARS:
         if _PLAIN_NUMBER.fullmatch(stripped):     # 1e308 or 5e-324 as a cell holds them: a number
