@@ -404,7 +404,13 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
 
 
 def remote_book(payload: dict):
-    return xw.Book(json=copy.deepcopy(payload))
+    """The payload opened on a remote-engine App of its own, as the server opens each click
+    (server.app.run_button). ``xw.Book(json=...)`` opens it on xlwings' default App, into
+    the book of an earlier payload of the same name, updating it in place: a cell equal to
+    the earlier one's (False and 0, or -0.0) kept the earlier value."""
+    from xlwings.pro._xlremote import App
+
+    return xw.Book(impl=App(apps=None, add_book=False).books.open(json=copy.deepcopy(payload)))
 
 
 # -------------------------------------------------------------------- the model

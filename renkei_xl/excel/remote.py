@@ -122,12 +122,18 @@ class RemoteBook(LiveBook):
         self._saved_fills = SavedFills(client.saved) if client.saved else None
 
     def grid(self, sheet_name: str) -> list[list[object]]:
-        """From A1 to the used range's last cell, each cell as ``client_value`` reads it and
-        then as every engine's reads are normalised (``as_file_reads``)."""
-        sheet = self.book.sheets[sheet_name]
-        last = sheet.used_range.last_cell
-        rows = sheet.range((1, 1), (last.row, last.column)).raw_value
-        return [[as_file_reads(client_value(v)) for v in row] for row in rows]
+        """The sheet's values as the client sent them (from A1 to the used range's last
+        cell), each cell as ``client_value`` reads it and then as every engine's reads are
+        normalised (``as_file_reads``).
+
+        Read from the payload itself, not through a Range: xlwings' remote Range slices the
+        sheet in ``get_range_api``, an unbounded lru_cache keyed by the whole sheet's values,
+        so a sheet equal (==) to one read before, by any click the worker served, gave that
+        one's cells: 0 where the earlier sheet had FALSE read 「FALSE」, 1 read 「TRUE」; and
+        every sheet read stayed in the cache for the life of the worker."""
+        values = self.book.sheets[sheet_name].api["values"]
+        width = max(map(len, values), default=0)
+        return [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row)) for row in values]
 
     def fill_source(self):
         """The saved master's fills (SavedFills): the open book's colours cannot be read,
