@@ -328,7 +328,8 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
     reader gets it as a time and the buttons as the serial 0, so both are refused alike."""
     if isinstance(base, (dt.time, dt.timedelta)) or (
             isinstance(base, (int, float)) and not isinstance(base, bool) and base < 1):
-        raise UserError(f"{where}: 基準日が日付ではありません（0 または時刻が入っています）。"
+        # a negative number too: Excel has no date before serial 0 (the cell shows #####)
+        raise UserError(f"{where}: 基準日が日付ではありません（0 以下の数か時刻が入っています）。"
                         "2024/03/31 のように日付を入力してください")
     if isinstance(base, dt.datetime):
         base = base.date()
