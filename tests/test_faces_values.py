@@ -247,3 +247,12 @@ def test_a_click_on_the_server_leaves_nothing_of_its_workbook_in_xlwings_cache(m
         payload = {**payload_from_file(path, client=VBA), RENKEI_CLIENT_KEY: True}
         answer = run_button("recalc", payload, Place(tmp_path, "", "test"))
         assert answer["actions"] and get_range_api.cache_info().currsize == 0
+
+
+def test_a_whole_number_past_excels_15_digits_reads_alike_on_both_faces(master, tmp_path):
+    """Excel keeps 15 significant digits; a whole Double past them reaches the live face as
+    a JSON int with all its digits (Office.js writes 123456789012345680), the file face as a
+    float shown to 15: the finding quoted two different numbers for one cell."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, 123456789012345678)])
+    said = _assert_faces_agree(path, [])     # the cells differ as sent; what is read of them does not
+    assert "「123456789012346000」は大きすぎます" in said[f"{MUNI}!E{ROW}"][2], said[f"{MUNI}!E{ROW}"]

@@ -91,6 +91,11 @@ def text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, dt.timedelta):   # a duration, as the same serial in a date format
         return text(duration_as_read(value))
+    if type(value) is int and not -EXCEL_DIGITS_LIMIT < value < EXCEL_DIGITS_LIMIT:
+        # A whole Double past 15 digits reaches the live face as a JSON int (Office.js writes
+        # 123456789012345680 for Excel's 1.23456789012346E+17): shown as Excel keeps it, as
+        # the file face shows the same cell's float.
+        return text(float(value))
     return str(value).strip()
 
 
