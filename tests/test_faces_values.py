@@ -256,3 +256,26 @@ def test_a_whole_number_past_excels_15_digits_reads_alike_on_both_faces(master, 
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, 123456789012345678)])
     said = _assert_faces_agree(path, [])     # the cells differ as sent; what is read of them does not
     assert "「123456789012346000」は大きすぎます" in said[f"{MUNI}!E{ROW}"][2], said[f"{MUNI}!E{ROW}"]
+
+
+@pytest.mark.parametrize("count", ["inf", "Infinity", "-inf", "1e400", "nan", "#N/A", "１２"])
+def test_a_count_typed_into_the_import_log_is_no_crash(count):
+    """取込履歴 is staff's sheet: a 変更セル数 that float() reads as infinity raised
+    OverflowError out of int() and collect stopped with 「予期しないエラー」."""
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
+
+    logged = read_import_log([list(LOG_COLUMNS), ["前.xlsx", "小樽市", None, count, "0" * 64, None, None]])
+    assert logged[0].changed_cells == (12 if count == "１２" else 0), logged
+
+
+def test_a_submission_time_at_midnight_in_the_import_log_is_a_time():
+    """A date-time cell at 00:00:00 reaches both faces as its date (calamine, and the live
+    face's as_file_reads): it was read as no time, and the rule that an older submission
+    does not overwrite a newer one passed that record over in silence."""
+    import datetime as dt
+
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
+
+    logged = read_import_log([list(LOG_COLUMNS), ["前.xlsx", "小樽市", dt.date(2024, 4, 1), 1, "0" * 64,
+                                                  dt.date(2024, 4, 1), None]])
+    assert logged[0].submitted_at == logged[0].imported_at == dt.datetime(2024, 4, 1), logged
