@@ -31,7 +31,7 @@ from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, STATUS, Value,
-                     ValueParseError, cell_length, dash_mark, error_value, format_number, illegal_char, parse_input,
+                     ValueParseError, cell_length, dash_mark, date_text, error_value, format_number, illegal_char, parse_input,
                      parse_value, shown, unit_family)
 
 
@@ -205,6 +205,9 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
             value = getattr(ind, field)   # empty, or only spaces (isspace is what strip removes)
             if not value or (value.isspace() if type(value) is str else not str(value).strip()):
                 out.append(F.MISSING_FIELD.at(sheet, ind.cell(field), ind.id, label=label, where="", or_else=""))
+        if ind.id and type(ind.id) is str and (dash_mark(ind.id) or date_text(ind.id)):
+            what, how = F.ODD_ID_DASH if dash_mark(ind.id) else F.ODD_ID_DATE
+            out.append(F.ODD_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id), what=what, how=how))
         if ind.id:
             if ind.id in seen:
                 first = seen[ind.id]
@@ -337,7 +340,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             continue
         hit = rules.get(ind_id)
         if hit is None:
-            out.append(F.UNKNOWN_ID.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, id=shown(ind_id)))
+            out.append(_unknown_id(e, ind_id))
             continue
         ind, rules_no = hit
         firsts = seen.get(e.municipality)   # by municipality, then ID: no pair made for each row
@@ -365,6 +368,19 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 bad.add(ind.id)
             out += found
     return out, bad
+
+
+def _unknown_id(e: Entry, ind_id: str) -> Finding:
+    return unknown_id_finding(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, ind_id)
+
+
+def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str) -> Finding:
+    """A municipality row's 指標ID that 指標 lacks (for the indicator ``for_id``, in a
+    reason); one Excel saved as a date (「4-1」 typed into a new row) says so, as on 指標."""
+    if type(ind_id) is str and date_text(ind_id):
+        what, how = F.ODD_ID_DATE
+        return F.ODD_ID.at(sheet, cell, for_id, id=shown(ind_id), what=what, how=how)
+    return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
 
 
 def _partly_fed(known: dict[str, Indicator]) -> set[str]:

@@ -572,6 +572,15 @@ def _refuse_digit_gap(text: str) -> None:
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?"
 
 
+def date_text(text: str) -> bool:
+    """Whether a cell's text is a date or a time as both readers give a date or time cell
+    (「2023-04-01」, 「2023-04-01 10:30:00」, 「10:30:00」): what Excel makes of 「4-1」 or
+    「4:1」 typed into a cell of the 標準 format."""
+    t = text.strip()
+    return bool(t) and t[0].isdigit() and (re.fullmatch(_ISO_DATE, t) is not None or
+                                            re.fullmatch(_CLOCK, t) is not None)
+
+
 def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:
     notes: list[Note] = []
     while True:
