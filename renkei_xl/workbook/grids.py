@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Seque
 from ..core.errors import UnreadableSheet, UserError
 from ..package.workbook import WorkbookXml
 from ..package.zipped import Package
-from .sheet_checks import check_sheet_xml, has_duration_format, holds_formula, put_back
+from .sheet_checks import check_sheet_xml, duration_styles, holds_formula, put_back
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class Grids(SheetMapping):
         self._pending: dict[str, Future] = {}    # the one being parsed ahead, by name
         self._prepared: dict[str, Future] = {}   # the large ones after it, being checked (_prepare)
         self._workers: Optional[tuple] = None     # their threads, one per kind (_submit)
-        self._has_durations: Optional[bool] = None
+        self._durations_found: Optional[frozenset] = None
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -178,12 +178,12 @@ class Grids(SheetMapping):
         # the bytes are kept for uncached_formulas only where there is a formula
         return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None)
 
-    def _durations(self) -> bool:
-        """Whether the book has a duration format (sheet_checks.has_duration_format), asked
-        once; the read-ahead threads may ask at once, and both get the same answer."""
-        if self._has_durations is None:
-            self._has_durations = has_duration_format(self._pkg, self._workbook)
-        return self._has_durations
+    def _durations(self) -> frozenset:
+        """The book's duration styles (sheet_checks.duration_styles), read once; the
+        read-ahead threads may ask at once, and both get the same answer."""
+        if self._durations_found is None:
+            self._durations_found = duration_styles(self._pkg, self._workbook)
+        return self._durations_found
 
     def _open(self, name: str) -> "SheetRows":
         """The sheet checked (``_prepare``, perhaps already done ahead), then parsed by

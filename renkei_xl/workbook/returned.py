@@ -19,7 +19,7 @@ from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .sheet_checks import (check_shared_strings, check_sheet_xml, has_duration_format, holds_formula, put_back,
+from .sheet_checks import (check_shared_strings, check_sheet_xml, duration_styles, holds_formula, put_back,
                            uncached_formulas)
 from .sheet_rows import with_errors
 
@@ -82,7 +82,7 @@ class ReturnedBook:
         if entry is None or entry.part is None:
             raise KeyError(name)
         raw = self._pkg.read(entry.part)
-        rewritten, _errors, negatives = check_sheet_xml(name, raw, has_duration_format(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
+        rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
         errors, readable = put_back(raw, True, negatives)

@@ -65,19 +65,35 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
 
 # A number format that makes python-calamine read a cell as a duration: [h], [m] or [s] in
 # its code, or the built-in 46 ([h]:mm:ss).
-_DURATION_FORMAT = rb'(?i)formatCode="[^"]*\[(?:h+|m+|s+)\]|numFmtId="46"'
+_DURATION_CODE = rb'(?i)\[(?:h+|m+|s+)\]'
+_NUM_FMT = rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="([0-9]+)"[^>]*?\bformatCode="([^"]*)"'
+_CELL_XFS = rb'(?s)<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>'
+_XF = rb'<(?:\w+:)?xf\b([^>]*)>'
+EVERY_CELL = b""     # in duration_styles: the default style is one, so every cell may be
 
 
-def has_duration_format(pkg: Package, workbook: WorkbookXml) -> bool:
-    """Whether the book's styles hold a duration format, which python-calamine turns a large
-    number into a duration that overflows (sheet_form.note_large_numbers)."""
+def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
+    """The cell styles of the book whose number format is a duration, as a cell's XML names
+    them (b' s="5"'; EVERY_CELL when the default style is one): python-calamine turns a
+    large number in such a cell into a duration that overflows (sheet_form.note_large_numbers).
+    A sheet naming none of them is not searched: most masters have no duration format."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type == T_STYLES and rel.part and rel.part in pkg:
-            return re.search(_DURATION_FORMAT, pkg.read(rel.part)) is not None
-    return False
+            styles = pkg.read(rel.part)
+            if not re.search(_DURATION_CODE, styles) and b'numFmtId="46"' not in styles:
+                return frozenset()
+            ids = {b"46"} | {m.group(1) for m in re.finditer(_NUM_FMT, styles) if re.search(_DURATION_CODE, m.group(2))}
+            xfs = re.search(_CELL_XFS, styles)
+            out = set()
+            for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
+                fmt = re.search(rb'\bnumFmtId="([0-9]+)"', xf.group(1))
+                if fmt and fmt.group(1) in ids:
+                    out.add(EVERY_CELL if k == 0 else b' s="%d"' % k)
+            return frozenset(out)
+    return frozenset()
 
 
-def check_sheet_xml(name: str, raw: bytes, durations: bool = False) -> "tuple[Optional[bytes], bool, Undated]":
+def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -> "tuple[Optional[bytes], bool, Undated]":
     """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), no damaged
     text number, and an extent calamine can allocate. Returns the sheet rewritten in the
@@ -86,7 +102,7 @@ def check_sheet_xml(name: str, raw: bytes, durations: bool = False) -> "tuple[Op
     and ``calamine_readable`` have nothing to find); and its numbers Excel has no date
     for, which the reader puts back where calamine read a time (negative ones:
     sheet_form.check_shared_indexes) or could not read the cell (large ones, looked for
-    where the book has a duration format, ``durations``: has_duration_format)."""
+    in the cells of a duration style, ``durations``: duration_styles)."""
     from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, note_large_numbers, survey
 
     head = raw[:4096]
@@ -108,8 +124,8 @@ def check_sheet_xml(name: str, raw: bytes, durations: bool = False) -> "tuple[Op
         odd_at, errors = survey(raw, prefix)[1:]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     undated = check_shared_indexes(name, raw, prefix)
-    if durations:
-        note_large_numbers(undated, raw, prefix)
+    if durations and (EVERY_CELL in durations or any(style in raw for style in durations)):
+        note_large_numbers(undated, raw, prefix, durations)
     check_extent(name, raw, prefix, odd_at)
     return rewritten, errors, undated
 
