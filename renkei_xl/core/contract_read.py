@@ -32,7 +32,7 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import cell_error_finding, may_feed
-from .values import error_value, format_percent, shown
+from .values import error_value, format_percent, odd_digit, shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -386,7 +386,7 @@ def _year(where: str, value: object) -> int:
     lo, hi = YEAR_RANGE
     raw = "" if value is None else text(value)
     digits = unicodedata.normalize("NFKC", raw).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"\d{1,6}", digits):
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,6}", digits) or odd_digit(raw):   # 「٢٠٢٣」 too
         hint = ""
         if raw and len(raw) <= 20:
             from .fiscal import DateParseError, parse_fiscal_year
@@ -428,7 +428,7 @@ def _threshold(where: str, value: object) -> float:
         t = unicodedata.normalize("NFKC", value).strip()
         if t.endswith("%"):
             percent, t = True, t[:-1].strip()
-        if not re.fullmatch(r"[+-]?\d{1,15}(\.\d{1,15})?", t):
+        if not re.fullmatch(r"[+-]?[0-9]{1,15}(\.[0-9]{1,15})?", t) or odd_digit(value):   # 「٠.٨٥」 too
             raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
         number = Decimal(t)
     elif isinstance(value, (int, float)) and math.isfinite(value):
