@@ -296,3 +296,51 @@ def test_a_municipality_rows_id_saved_as_a_date_says_so(master, tmp_path):
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, 45017, number_format="m/d")])
     said = _assert_faces_agree(path, [(ROW, 1)])
     assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and "「4-1」" in said[f"{MUNI}!A{ROW}"][2]
+
+
+def _rewrite_cell(path: Path, part: str, ref: str, cell_xml: str) -> None:
+    """One cell of a sheet part rewritten as Excel saves it (a cached error value)."""
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, cell_xml, members[part].decode("utf-8"),
+                     count=1, flags=re.S)
+    assert n == 1, ref
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+
+
+def _conf_part(path: Path) -> str:
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    with Package(path) as pkg:
+        return WorkbookXml(pkg).sheet("xlwings.conf").part
+
+
+def test_an_error_value_in_xlwings_conf_is_named_not_written_over(master, tmp_path):
+    """xlwings.conf was read with python-calamine alone, which gives an error cell as empty:
+    upgrade-macros --server took A1 holding #REF! for the end of the table and wrote its
+    key over it. It is named instead (xlwings' VBA cannot read the rows below it either)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.conf import conf_row_plan
+
+    path = tmp_path / "book.xlsm"
+    shutil.copyfile(master, path)
+    _rewrite_cell(path, _conf_part(path), "A1", '<c r="A1" t="e"><f>#REF!</f><v>#REF!</v></c>')
+    with pytest.raises(UserError, match=r"xlwings.conf」の A1 がエラー値「#REF!」"):
+        conf_row_plan(path, "RENKEI_SERVER", "http://renkei-server:8000")
+
+
+def test_a_number_calamine_panics_on_in_xlwings_conf_is_no_crash(master, tmp_path):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("xlwings.conf", 1, 2, -1e13, number_format="h:mm")])
+    from renkei_xl.workbook.conf import conf_rows
+
+    assert conf_rows(path)[0][:2] == ["Show Console", -1e13]
