@@ -45,6 +45,8 @@ def _bounds():
     yield "10件以上（毎年度）", "range-value", "以上"
     yield "以上10件", "range-value", "以上"
     yield "10件（以上）", "range-value", "以上"
+    yield "100～", "range-value", "～"      # an open range: it read 「単位「~」を認識できません」
+    yield "～10件", "range-value", "～"
 
 
 def _approximations():

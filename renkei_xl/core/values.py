@@ -300,10 +300,17 @@ _RANGE = re.compile(r"([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]\s*([▲△-]?\d[\d
 
 
 def _is_range(core: str) -> bool:
-    """「10～12」「10件~12件」: a number (and a unit) on both sides of the mark. 「維持～改善」 and
-    「4月～3月に実施」 are words with a mark, read (or refused) as words."""
+    """「10～12」「10件~12件」: a number (and a unit) on both sides of the mark; 「100～」
+    「～100件」: an open range, a number on one side only (it read 「単位「~」を認識できません」).
+    「維持～改善」 and 「4月～3月に実施」 are words with a mark, read (or refused) as words."""
     m = _RANGE.fullmatch(core.replace(" ", ""))
-    return m is not None and all(u in UNIT_FAMILY for u in (m.group(2), m.group(4)))
+    if m is not None:
+        return all(u in UNIT_FAMILY for u in (m.group(2), m.group(4)))
+    m = _OPEN_RANGE.fullmatch(core.replace(" ", ""))
+    return m is not None and (m.group(2) or m.group(4) or "") in UNIT_FAMILY
+
+
+_OPEN_RANGE = re.compile(r"[~〜]([▲△-]?\d[\d,.]*)([^\d~〜]*)|([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]")
 
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
