@@ -53,6 +53,8 @@ def test_seed_string(raw, kind, number, unit, status, flags, deadline, notes):
     ("△5件", Decimal("-5")),
     ("3千5百件", Decimal("3500")),
     ("2億円", Decimal("200000000")),
+    ("−5件", Decimal("-5")),          # U+2212, the minus sign: it was unreadable
+    ("−2,805人", Decimal("-2805")),
 ])
 def test_multipliers_and_widths(raw, expected):
     assert parse_value(raw).number == expected

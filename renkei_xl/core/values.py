@@ -377,7 +377,9 @@ _TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
 def normalize(text: str) -> str:
     """NFKC plus the Japanese punctuation NFKC leaves alone. Callers classify symbols first."""
     t = unicodedata.normalize("NFKC", text)
-    t = t.replace("／", "/").replace("〜", "~").replace("～", "~")
+    # − (U+2212, the minus sign a Mac IME gives for 「ー」's key in numbers) is a minus, as
+    # － is after NFKC: 「−5」 was unreadable where 「－5」 is the negative number it says.
+    t = t.replace("／", "/").replace("〜", "~").replace("～", "~").replace("−", "-")
     return _SPACES.sub("", t)
 
 
