@@ -109,6 +109,7 @@ COUNT_FAMILIES = {"件", "人", "社", "校", "回", "市町村", "団体", "冊
                   "施設", "本", "台", "事業", "講座", "公演", "法人", "店舗", "機関", "世帯", "戸"}
 
 _SMALL = {"十": 10, "百": 100, "千": 1000}
+_KANJI_DIGITS = "〇一二三四五六七八九"   # not read as digits (「一万」): said, rather than 「読めません」
 _BIG = {"万": 10**4, "億": 10**8, "兆": 10**12}
 _NUMBER = re.compile(r"^(?P<sign>[▲△-])?(?P<num>[\d,.十百千万億兆]*\d[\d,.十百千万億兆]*)(?P<rest>.*)$")
 _APPROX = ("約", "およそ", "概ね", "おおむね", "程度", "前後", "見込", "ほど", "くらい", "ぐらい")
@@ -528,6 +529,11 @@ def _parse_text(text: str) -> Value:
     if not m:
         if _TARGET_BOUND in core:
             raise _range_error(text, _TARGET_BOUND)
+        m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
+        kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
+        if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
+            raise ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
+                                  "（「1万」「31千」のような万・千は使えます）")
         raise ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
     number = _japanese_number(m.group("num"), text)
     if m.group("sign"):
