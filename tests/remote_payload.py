@@ -243,7 +243,9 @@ def client_date(serial: float, client: str) -> object:
     if client == VBA:
         days = math.trunc(serial)
         seconds = round(abs(serial - days) * 86400)
-        when = OLE_EPOCH + dt.timedelta(days=days, seconds=seconds)
+        # whole seconds, never past the last second a Date holds (9999-12-31 23:59:59)
+        when = min(OLE_EPOCH + dt.timedelta(days=days, seconds=seconds - 1), dt.datetime(9999, 12, 31, 23, 59, 58)) \
+            + dt.timedelta(seconds=1)
         return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     when = OLE_EPOCH + dt.timedelta(milliseconds=round(serial * 86400 * 1000))
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

@@ -135,6 +135,16 @@ UNDATED = [(-1, "yyyy/m/d", "negative"), (-0.25, "h:mm", "negative"), (-1.25, "h
            (1e15, "[h]:mm:ss", "too-large")]
 
 
+@pytest.mark.parametrize("fmt", ["yyyy/m/d h:mm", "h:mm", "[h]:mm:ss"])
+def test_the_last_half_second_of_excels_calendar_is_no_crash_on_either_face(master, tmp_path, fmt):
+    """9999-12-31 23:59:59.6 (serial 2958465.999995): rounded to the second, as both faces
+    read a date-time, it was year 10000, and the read raised OverflowError (「予期しないエラー」)."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(MUNI, ROW, VALUE_COL, 2958465.999995, number_format=fmt)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert "「9999-12-31 23:59:59」は日付として入力されています" in said[f"{MUNI}!E{ROW}"][2]
+
+
 @pytest.mark.parametrize("value, fmt, kind", UNDATED)
 def test_a_number_excel_has_no_date_for_reads_as_the_number_on_both_faces(master, tmp_path, value, fmt, kind):
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, value, number_format=fmt)])

@@ -100,6 +100,7 @@ def text(value: object) -> str:
 
 
 _DAY = dt.timedelta(days=1)
+_LAST_SECOND = dt.datetime(9999, 12, 31, 23, 59, 59)
 # The first serial past Excel's last date (9999-12-31 is serial 2958465).
 _PAST_LAST_DATE = dt.timedelta(days=2958466)
 
@@ -111,7 +112,10 @@ def to_whole_second(value: dt.datetime) -> dt.datetime:
     could never find the two equal. Both faces read a cell through this."""
     if not value.microsecond:
         return value
-    return value.replace(microsecond=0) + dt.timedelta(seconds=value.microsecond >= 500_000)
+    whole = value.replace(microsecond=0)
+    if value.microsecond < 500_000 or whole == _LAST_SECOND:   # 9999-12-31 23:59:59.6 has no next second
+        return whole
+    return whole + dt.timedelta(seconds=1)
 
 
 def duration_as_read(value: dt.timedelta) -> object:
@@ -123,12 +127,13 @@ def duration_as_read(value: dt.timedelta) -> object:
     format, every client hands a duration over as a date (excel.book.as_file_reads; workbook.sheet_rows.as_read
     gives a sheet's rows through this, ``text`` a loose cell), so
     both faces read the cell alike and the server's saved-workbook check can agree."""
-    value = dt.timedelta(seconds=round(value.total_seconds()))      # to_whole_second's
     if value < dt.timedelta(0) or value >= _PAST_LAST_DATE:
         # No date of Excel's (serials 0 to 9999-12-31): Excel shows #####, and hands its
         # clients the number, which both faces read (workbook.sheet_form.check_shared_indexes);
         # a date past year 9999 raised OverflowError here.
         return value / _DAY
+    # to_whole_second's rounding, never past the last second of 9999-12-31
+    value = min(dt.timedelta(seconds=round(value.total_seconds())), _PAST_LAST_DATE - dt.timedelta(seconds=1))
     if value < _DAY:
         return (dt.datetime.min + value % _DAY).time().isoformat()
     if value < 60 * _DAY:
