@@ -220,8 +220,8 @@ def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> Undated:
     for as ``>-``, rare in a sheet (a negative number, a text that starts with a minus), and
     then whether that ``>`` ends a value tag.
 
-    Returns the negative numbers the same search passes, by 0-based row and column
-    (``negative_numbers``), so that a second search is not needed for them."""
+    Returns the negative numbers the same search passes (``Undated``), so that a second
+    search is not needed for them."""
     negatives = Undated()
     at = raw.find(b">-")
     while at >= 0:
@@ -251,21 +251,26 @@ def _note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
     panics in Rust from -10^12 (an exception no ``except Exception`` catches). Excel has no
     date before serial 0: it shows ##### and hands its clients the number. Both faces read
     the number (excel.book.as_file_reads on the live one): the reader puts it back."""
-    kind = re.search(rb'\st="([^"]*)"', attrs)
-    if kind is not None and kind.group(1) != b"n":
-        return
+    place = _number_cell(attrs)
     number = _STORED_NUMBER.match(raw, at)
-    ref = re.search(rb'\sr="([A-Z]{1,3})([0-9]+)"', attrs)
-    if number is None or ref is None or raw[number.end():number.end() + 1] != b"<":
+    if place is None or number is None or raw[number.end():number.end() + 1] != b"<":
         return
     value = float(number.group(0))   # the pattern admits only a plain or exponent number
     if value < 0 and math.isfinite(value):
-        col = 0
-        for ch in ref.group(1):
-            col = col * 26 + ch - 64
-        out.setdefault(int(ref.group(2)) - 1, {})[col - 1] = value
+        out.setdefault(place[0], {})[place[1]] = value
         if value <= -UNSAFE_FOR_CALAMINE:
             out.unsafe.append(number.span())
+
+
+def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
+    """(row, column), 0-based, of a cell tag's attributes when it is a number cell (no
+    ``t``, or ``t="n"``) with a place; None for a text, an error, a boolean or no r."""
+    kind = re.search(rb'\st="([^"]*)"', attrs)
+    ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
+    if (kind is not None and kind.group(1) != b"n") or ref is None:
+        return None
+    row, col = parse_ref(ref.group(1).decode("ascii"))
+    return row - 1, col - 1
 
 
 # A stored number of ten digits or more before its point, or with an exponent: from 10^9.
@@ -286,16 +291,10 @@ def note_large_numbers(out: Undated, raw: bytes, prefix: bytes, styles: frozense
             continue
         start = raw.rfind(b"<" + prefix + b"c ", 0, m.start())
         attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
-        kind = re.search(rb'\st="([^"]*)"', attrs)
-        ref = re.search(rb'\sr="([A-Z]{1,3})([0-9]+)"', attrs)
-        if (kind is not None and kind.group(1) != b"n") or ref is None:
+        place = _number_cell(attrs)
+        if place is None or (b"" not in styles and not any(style in attrs for style in styles)):
             continue
-        if b"" not in styles and not any(style in attrs + b" " for style in styles):
-            continue
-        col = 0
-        for ch in ref.group(1):
-            col = col * 26 + ch - 64
-        out.setdefault(int(ref.group(2)) - 1, {})[col - 1] = value
+        out.setdefault(place[0], {})[place[1]] = value
         out.unsafe.append(m.span(1))
 
 
