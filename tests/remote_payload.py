@@ -239,24 +239,29 @@ class DateSerial(float):
 # is 1899-12-30, one day lower than Excel's own serials before 1 March 1900). Beyond
 # 9999-12-31 no Date exists, and Range.Value is the Double.
 OLE_EPOCH, LAST_DATE_SERIAL = dt.datetime(1899, 12, 30), 2958466
+FIRST_PYTHON_SERIAL = -693593      # 0001-01-01, the first day a Python datetime holds
 
 
 def client_date(serial: float, client: str) -> object:
     """The JSON value the client sends for a date- or time-formatted cell holding ``serial``.
 
     Remote.bas sends Range.Value, a VBA Date for such a cell; VBA-Web's ConvertToIso writes
-    it with Format$(d, "yyyy-mm-ddTHH:mm:ss.000Z"): whole seconds, and a negative Date is
-    its day before day 0 plus its time of day as a positive fraction (OLE's rule). It is
-    assumed here that Excel hands a negative serial (a date cell showing ####) to VBA as a
-    Date too, as VBA can hold one. xlwings' Office.js client computes
-    ``new Date(Math.round((value - 25569) * 86400 * 1000)).toISOString()``: milliseconds,
-    the same day count, plain arithmetic below 0."""
-    if not serial < LAST_DATE_SERIAL:
+    it with Format$(d, "yyyy-mm-ddTHH:mm:ss.000Z"): whole seconds. Excel's dates run from
+    serial 0 to 9999-12-31; outside them the cell shows ##### and Range.Value is the
+    Double, below 0 as beyond the last date (assumed from Excel's having no date there:
+    no Excel runs here to measure it). xlwings' Office.js client computes
+    ``new Date(Math.round((value - 25569) * 86400 * 1000)).toISOString()`` for every number
+    in a Date or Time category (xlwings.ts): milliseconds, the same day count, plain
+    arithmetic below 0; a serial before year 1 (which that client could not send either:
+    toISOString raises past ±10^8 days) is sent as the number here."""
+    if not serial < LAST_DATE_SERIAL or (client == VBA and serial < 0) or serial < FIRST_PYTHON_SERIAL:
         return float(serial)
     if client == VBA:
         days = math.trunc(serial)
         seconds = round(abs(serial - days) * 86400)
-        when = OLE_EPOCH + dt.timedelta(days=days, seconds=seconds)
+        # whole seconds, never past the last second a Date holds (9999-12-31 23:59:59)
+        when = min(OLE_EPOCH + dt.timedelta(days=days, seconds=seconds - 1), dt.datetime(9999, 12, 31, 23, 59, 58)) \
+            + dt.timedelta(seconds=1)
         return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     when = OLE_EPOCH + dt.timedelta(milliseconds=round(serial * 86400 * 1000))
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
@@ -418,7 +423,13 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
 
 
 def remote_book(payload: dict):
-    return xw.Book(json=copy.deepcopy(payload))
+    """The payload opened on a remote-engine App of its own, as the server opens each click
+    (server.app.run_button). ``xw.Book(json=...)`` opens it on xlwings' default App, into
+    the book of an earlier payload of the same name, updating it in place: a cell equal to
+    the earlier one's (False and 0, or -0.0) kept the earlier value."""
+    from xlwings.pro._xlremote import App
+
+    return xw.Book(impl=App(apps=None, add_book=False).books.open(json=copy.deepcopy(payload)))
 
 
 # -------------------------------------------------------------------- the model

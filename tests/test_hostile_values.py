@@ -45,6 +45,8 @@ def _bounds():
     yield "10件以上（毎年度）", "range-value", "以上"
     yield "以上10件", "range-value", "以上"
     yield "10件（以上）", "range-value", "以上"
+    yield "100～", "range-value", "～"      # an open range: it read 「単位「~」を認識できません」
+    yield "～10件", "range-value", "～"
 
 
 def _approximations():
@@ -369,7 +371,8 @@ def _book(year=2023, threshold=0.85, municipalities=(("札幌市", "中心市"),
 @pytest.mark.parametrize("value,fragment", [
     (1.5, "150%"), ("150%", "150%"), (150, "150%"), (0, "0%"), (-0.1, "-10%"), ("abc", "読めません"),
     (85.5, "8550%"), ("1.5", "150%"), (float("nan"), "読めません"), (None, "割合で入力"),
-    ("", "割合で入力"), (True, "割合で入力"), ("85", None), ("-85%", "-85%"), ("9" * 100_000, "読めません")],
+    ("", "割合で入力"), (True, "割合で入力"), ("85", None), ("-85%", "-85%"), ("9" * 100_000, "読めません"),
+    ("٠.٨٥", "読めません"), ("٨٥%", "読めません"), ("𝟴𝟱%", "読めません")],
     ids=lambda v: repr(v)[:12] if not isinstance(v, str) or len(v) < 30 else "long")
 def test_threshold_outside_0_to_100_percent_is_refused(value, fragment):
     if fragment is None:
@@ -391,7 +394,7 @@ def test_threshold_forms_that_are_accepted(value, expected):
 @pytest.mark.parametrize("value,fragment", [
     (23, "2000～2100"), (1999, "2000～2100"), (3000, "2000～2100"), ("令和5", "「2023」"),
     ("令和5年度", "「2023」"), (2023.5, "西暦の整数"), ("abc", "西暦の整数"), (None, "西暦の整数"),
-    (True, "西暦の整数"), ("9" * 100_000, "西暦の整数")],
+    (True, "西暦の整数"), ("9" * 100_000, "西暦の整数"), ("٢٠٢٣", "西暦の整数"), ("𝟮𝟬𝟮𝟯", "西暦の整数")],
     ids=lambda v: repr(v)[:12] if not isinstance(v, str) or len(v) < 30 else "long")
 def test_implausible_years_are_refused(value, fragment):
     with pytest.raises(UserError) as exc:
@@ -408,8 +411,10 @@ def test_plausible_years(value, expected):
 
 @pytest.mark.parametrize("value,fragment", [
     (0, "日付ではありません"), (0.0, "日付ではありません"), (dt.time(0, 0), "日付ではありません"),
+    (-1.0, "0 以下の数か時刻"), (-0.25, "0 以下の数か時刻"),
     (dt.timedelta(0), "日付ではありません"), (dt.datetime(1899, 12, 30), "対象年度（2023年度）と合いません"),
     (dt.datetime(1999, 4, 1), "対象年度（2023年度）と合いません"), ("2026/04/01", "対象年度（2023年度）と合いません"),
+    ("R٦.3.31", "数字として読めません"), ("2024/٠3/31", "数字として読めません"),
     (dt.datetime(2023, 3, 31), "2023/04/01 から 2025/03/31")])
 def test_a_base_date_that_is_no_date_of_the_year_is_refused_naming_its_cell(value, fragment):
     """0 (a cleared date cell, 「=IF(…,"",0)」) reached the buttons as the serial 0 and was

@@ -53,6 +53,8 @@ def test_seed_string(raw, kind, number, unit, status, flags, deadline, notes):
     ("△5件", Decimal("-5")),
     ("3千5百件", Decimal("3500")),
     ("2億円", Decimal("200000000")),
+    ("−5件", Decimal("-5")),          # U+2212, the minus sign: it was unreadable
+    ("−2,805人", Decimal("-2805")),
 ])
 def test_multipliers_and_widths(raw, expected):
     assert parse_value(raw).number == expected
@@ -76,6 +78,9 @@ def test_multipliers_and_widths(raw, expected):
     ("10〜12件", "範囲の表記（「〜」）"),                                   # the wave dash, as IMEs give it, as typed
     ("10~12", "範囲の表記（「~」）"),
     ("10件～12件", "範囲の表記（「～」）"),
+    ("一万", "「一」は漢数字です"),                  # kanji digits: were 「読めません」 with no why
+    ("二十件", "「二」は漢数字です"),
+    ("一部実施", "読めません"),                      # a word, not a number in kanji
 ])
 def test_unreadable_values_get_a_precise_reason(raw, fragment):
     with pytest.raises(ValueParseError) as exc:

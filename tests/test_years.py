@@ -339,6 +339,25 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     assert "4行目" in out and "99-9" in out and "経年" in out
 
 
+def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error_values(sample, tmp_path):
+    """「（入力エラー）」 is what 一覧 and 経年 print for a row an input error made －: 経年 saved
+    as a CSV came back refused for it. A year in other digits (「٢٠٢٢」, 「𝟮𝟬𝟮𝟮」) was read as
+    2022 in silence; an error value was called unreadable as a number."""
+    csv_path = tmp_path / "経年.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n"
+                        "08-1,2022,（入力エラー）,－\n"
+                        "06-1,٢٠٢١,10件,◎\n"
+                        "06-1,𝟮𝟬𝟮𝟭,10件,◎\n"
+                        "05-2,2022,#REF!,×\n", encoding="utf-8-sig")
+    done = import_history(sample, csv_path)
+    assert done.imported == 1
+    reasons = {r.line: r.reason for r in done.refusals}
+    assert set(reasons) == {3, 4, 5}, reasons
+    assert "年度「٢٠٢١」を読めません" in reasons[3] and "年度「𝟮𝟬𝟮𝟭」を読めません" in reasons[4]
+    assert "エラー値「#REF!」" in reasons[5]
+    assert read_history(_grid(sample, c.HISTORY))["08-1"][2022] == ("（入力エラー）", "－")
+
+
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
     """Excel's テキスト（タブ区切り） save: the same rows as the CSV, separated by tabs (a 実績値
     with a comma in it stays one field)."""

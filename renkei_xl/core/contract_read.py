@@ -32,7 +32,7 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import cell_error_finding, may_feed
-from .values import error_value, format_percent, shown
+from .values import error_value, format_percent, odd_digit, shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -91,10 +91,18 @@ def text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, dt.timedelta):   # a duration, as the same serial in a date format
         return text(duration_as_read(value))
+    if type(value) is int and not -EXCEL_DIGITS_LIMIT < value < EXCEL_DIGITS_LIMIT:
+        # A whole Double past 15 digits reaches the live face as a JSON int (Office.js writes
+        # 123456789012345680 for Excel's 1.23456789012346E+17): shown as Excel keeps it, as
+        # the file face shows the same cell's float.
+        return text(float(value))
     return str(value).strip()
 
 
 _DAY = dt.timedelta(days=1)
+_LAST_SECOND = dt.datetime(9999, 12, 31, 23, 59, 59)
+# The first serial past Excel's last date (9999-12-31 is serial 2958465).
+_PAST_LAST_DATE = dt.timedelta(days=2958466)
 
 
 def to_whole_second(value: dt.datetime) -> dt.datetime:
@@ -104,7 +112,10 @@ def to_whole_second(value: dt.datetime) -> dt.datetime:
     could never find the two equal. Both faces read a cell through this."""
     if not value.microsecond:
         return value
-    return value.replace(microsecond=0) + dt.timedelta(seconds=value.microsecond >= 500_000)
+    whole = value.replace(microsecond=0)
+    if value.microsecond < 500_000 or whole == _LAST_SECOND:   # 9999-12-31 23:59:59.6 has no next second
+        return whole
+    return whole + dt.timedelta(seconds=1)
 
 
 def duration_as_read(value: dt.timedelta) -> object:
@@ -116,7 +127,13 @@ def duration_as_read(value: dt.timedelta) -> object:
     format, every client hands a duration over as a date (excel.book.as_file_reads; workbook.sheet_rows.as_read
     gives a sheet's rows through this, ``text`` a loose cell), so
     both faces read the cell alike and the server's saved-workbook check can agree."""
-    value = dt.timedelta(seconds=round(value.total_seconds()))      # to_whole_second's
+    if value < dt.timedelta(0) or value >= _PAST_LAST_DATE:
+        # No date of Excel's (serials 0 to 9999-12-31): Excel shows #####, and hands its
+        # clients the number, which both faces read (workbook.sheet_form.check_shared_indexes);
+        # a date past year 9999 raised OverflowError here.
+        return value / _DAY
+    # to_whole_second's rounding, never past the last second of 9999-12-31
+    value = min(dt.timedelta(seconds=round(value.total_seconds())), _PAST_LAST_DATE - dt.timedelta(seconds=1))
     if value < _DAY:
         return (dt.datetime.min + value % _DAY).time().isoformat()
     if value < 60 * _DAY:
@@ -321,7 +338,8 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
     reader gets it as a time and the buttons as the serial 0, so both are refused alike."""
     if isinstance(base, (dt.time, dt.timedelta)) or (
             isinstance(base, (int, float)) and not isinstance(base, bool) and base < 1):
-        raise UserError(f"{where}: 基準日が日付ではありません（0 または時刻が入っています）。"
+        # a negative number too: Excel has no date before serial 0 (the cell shows #####)
+        raise UserError(f"{where}: 基準日が日付ではありません（0 以下の数か時刻が入っています）。"
                         "2024/03/31 のように日付を入力してください")
     if isinstance(base, dt.datetime):
         base = base.date()
@@ -373,7 +391,7 @@ def _year(where: str, value: object) -> int:
     lo, hi = YEAR_RANGE
     raw = "" if value is None else text(value)
     digits = unicodedata.normalize("NFKC", raw).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"\d{1,6}", digits):
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,6}", digits) or odd_digit(raw):   # 「٢٠٢٣」 too
         hint = ""
         if raw and len(raw) <= 20:
             from .fiscal import DateParseError, parse_fiscal_year
@@ -415,7 +433,7 @@ def _threshold(where: str, value: object) -> float:
         t = unicodedata.normalize("NFKC", value).strip()
         if t.endswith("%"):
             percent, t = True, t[:-1].strip()
-        if not re.fullmatch(r"[+-]?\d{1,15}(\.\d{1,15})?", t):
+        if not re.fullmatch(r"[+-]?[0-9]{1,15}(\.[0-9]{1,15})?", t) or odd_digit(value):   # 「٠.٨٥」 too
             raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
         number = Decimal(t)
     elif isinstance(value, (int, float)) and math.isfinite(value):

@@ -187,7 +187,22 @@ PAST_TARGET = _type(
 
 # ------------------------------------------------------------------------ municipality sheets
 
+# A 指標ID that is no ID: a date or time (Excel turns 「4-1」 typed into a 標準 cell into 4月1日)
+# or a dash alone. It was taken as the ID, so the municipalities' rows of the real ID were
+# 「not on 指標」 and the cause was named nowhere.
+ODD_ID = _type("odd-id", ERROR, "指標ID「{id}」は{what}", "{how}")
+ODD_ID_DATE = ("日付・時刻として保存されています（Excel は「4-1」のような入力を日付にします）",
+               "セルの表示形式を「文字列」にしてから入力し直すか、先頭に「'」を付けて「'04-1」のように入力してください")
+ODD_ID_DASH = ("値がないことを表す記号です", "指標IDを入力してください（この行を使わないときは行を削除してください）")
 UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません", "指標シートの指標IDと同じにしてください")
+# A dash alone (「－」 「―」 「ー」 …, values.dash_mark) where a figure is reported: the list's
+# own marks for "none", so read as an empty cell, never as 0 nor as a word; but whether the
+# municipality meant 0, not yet counted or nothing to report is theirs to say, so it is said.
+DASH_AS_EMPTY = _type(
+    "dash-as-empty", WARNING,
+    "{label}「{value}」は値がないことを表す記号のため、空欄（報告なし）として扱います",
+    "実績が 0 のときは 0 を、まだ集計できていないときは「（未集計）」を入力してください。"
+    "報告することがないときは、空欄のままにしてください")
 MISSING_DENOMINATOR = _type("missing-denominator", ERROR, "比率の指標には 0 より大きい分母が必要です",
                             "分母の数値を入力してください")
 PERCENT_AS_FRACTION = _type("percent-as-fraction", ERROR,

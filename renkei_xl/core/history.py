@@ -269,8 +269,6 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     """Every row checked on its own; a bad row is refused with its line and a Japanese
     reason and the others still count. Columns are found by header text."""
     from .fiscal import DateParseError, parse_fiscal_year
-    from .values import ValueParseError, parse_value, shown
-
     rows, cols = csv_rows(content)
     known = {i.id for i in indicators}
     seen: set[tuple[str, int]] = set()
@@ -307,10 +305,9 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
             refusals.append(Refusal(line, f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください"))
             continue
-        try:
-            parse_value(actual)
-        except ValueParseError as exc:
-            refusals.append(Refusal(line, f"実績値「{shown(actual)}」を取り込めません（{exc}）"))
+        reason = _actual_refusal(actual)
+        if reason:
+            refusals.append(Refusal(line, reason))
             continue
         if (ind_id, year) in seen:
             refusals.append(Refusal(line, f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"))
@@ -323,7 +320,29 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     return CsvImport(records, refusals, replaced)
 
 
+def _actual_refusal(actual: str) -> str:
+    """Why a CSV's 実績値 cannot be imported ("" when it can). 「（入力エラー）」 is what 一覧
+    and 経年 print for a row an input error made － (core.values.INPUT_ERROR): 経年 exported
+    to a CSV came back refused for it. An error value is said to be one."""
+    from .values import INPUT_ERROR, ValueParseError, error_value, parse_value
+
+    if actual == INPUT_ERROR:
+        return ""
+    error = error_value(actual)
+    if error is not None:
+        return f"実績値がエラー値「{error}」です（元の表の数式や参照先を直してから CSV を作り直してください）"
+    try:
+        parse_value(actual)
+    except ValueParseError as exc:
+        return f"実績値「{shown(actual)}」を取り込めません（{exc}）"
+    return ""
+
+
 def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
+    from .values import odd_digit
+
+    if odd_digit(value) is not None:   # 「٢٠٢٢」 or 「𝟮𝟬𝟮𝟮」 read as 2022: a reading never made in silence
+        return None
     t = unicodedata.normalize("NFKC", value).strip()
     if re.fullmatch(r"\d{4}", t):
         return int(t)

@@ -24,9 +24,9 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consoli
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
 from .methods import NO_VALUE, rates_others, reported_ids
-from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, UNKNOWN_ID
+from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES
 from .validate import (JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason, may_feed, missing_id_finding,
-                       validate)
+                       unknown_id_finding, validate)
 from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
@@ -263,7 +263,7 @@ def _unclaimed(e: Entry):
     if error is not None:
         return lambda for_id: cell_error_finding(sheet, cell, for_id, "この市町村の行の指標ID", error)
     if ind_id:
-        return lambda for_id: UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
+        return lambda for_id: unknown_id_finding(sheet, cell, for_id, ind_id)
     return lambda for_id: missing_id_finding(e, for_id)
 
 

@@ -30,8 +30,9 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, NOTE_ASOF, NUMBER, STATUS, Value, ValueParseError, cell_length,
-                     error_value, format_number, illegal_char, parse_input, parse_value, shown, unit_family)
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, STATUS, Value,
+                     ValueParseError, cell_length, dash_mark, date_text, error_value, format_number, illegal_char, parse_input,
+                     parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -204,6 +205,9 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
             value = getattr(ind, field)   # empty, or only spaces (isspace is what strip removes)
             if not value or (value.isspace() if type(value) is str else not str(value).strip()):
                 out.append(F.MISSING_FIELD.at(sheet, ind.cell(field), ind.id, label=label, where="", or_else=""))
+        if ind.id and type(ind.id) is str and (dash_mark(ind.id) or date_text(ind.id)):
+            what, how = F.ODD_ID_DASH if dash_mark(ind.id) else F.ODD_ID_DATE
+            out.append(F.ODD_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id), what=what, how=how))
         if ind.id:
             if ind.id in seen:
                 first = seen[ind.id]
@@ -282,6 +286,11 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
         _unanswered(ind, actual, sheet, ind.cell("actual_manual"), "実績値（手入力）", out)
     if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
+    elif (actual is not None and actual.kind == EMPTY and dash_mark(ind.actual_manual) and _manual_feeds(ind)
+          and not ind.is_kpi and ind.rule != RULE_REFERENCE and not rates_others(ind)):
+        # A judged row's 「－」 (a 基本KPI or 参考 row prints it, as the FY2023 list does for KPI1-1)
+        out.append(F.DASH_AS_EMPTY.at(sheet, ind.cell("actual_manual"), ind.id, label="実績値（手入力）",
+                                      value=shown(ind.actual_manual)))
     if rates_others(ind) and ind.actual_manual.strip():
         out.append(F.IGNORED_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     return out
@@ -331,7 +340,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             continue
         hit = rules.get(ind_id)
         if hit is None:
-            out.append(F.UNKNOWN_ID.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, id=shown(ind_id)))
+            out.append(_unknown_id(e, ind_id))
             continue
         ind, rules_no = hit
         firsts = seen.get(e.municipality)   # by municipality, then ID: no pair made for each row
@@ -359,6 +368,19 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 bad.add(ind.id)
             out += found
     return out, bad
+
+
+def _unknown_id(e: Entry, ind_id: str) -> Finding:
+    return unknown_id_finding(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, ind_id)
+
+
+def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str) -> Finding:
+    """A municipality row's 指標ID that 指標 lacks (for the indicator ``for_id``, in a
+    reason); one Excel saved as a date (「4-1」 typed into a new row) says so, as on 指標."""
+    if type(ind_id) is str and date_text(ind_id):
+        what, how = F.ODD_ID_DATE
+        return F.ODD_ID.at(sheet, cell, for_id, id=shown(ind_id), what=what, how=how)
+    return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
 
 
 def _partly_fed(known: dict[str, Indicator]) -> set[str]:
@@ -444,10 +466,16 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
     value = _parse_at(e, "value", sheet, e.indicator_id, "実績値", out, strict=True)
+    if value is not None and value.kind == EMPTY and dash_mark(e.value):
+        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value)))
     method = method_of(ind)
     if method is None:
         return out
-    if method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
+    if method.denominator and dash_mark(e.denominator) and (value is None or value.is_empty):
+        # 「－」 beside no numerator: nothing reported, said once (an error needs a numerator)
+        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("denominator"), e.indicator_id, label="分母",
+                                      value=shown(e.denominator)))
+    elif method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
         if den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))

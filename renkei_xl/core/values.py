@@ -43,9 +43,23 @@ NUMBER = "number"
 STATUS = "status"
 DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 
-# Symbols that mean "no value" in a value column. Classified on the raw text, before any
-# normalisation (NFKC turns － U+FF0D into "-").
+# Symbols that mean "no value" in a value column: a dash alone, any of those staff type
+# for one (the list's － and ―, the hyphen-minus, ー, the other dashes and the minus sign),
+# one or more of them. Classified on the raw text, before any normalisation (NFKC turns
+# － U+FF0D into "-"). 「–」 「−」 「－－」 were unreadable values (an error) while 「－」 「—」 were
+# read as empty, in silence: one class now, read as empty and said so where a report is
+# read (validate: findings.DASH_AS_EMPTY).
+DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
 NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
+
+
+def dash_mark(text: object) -> bool:
+    """Whether a cell's text is a dash alone (「－」 「―」 「ー」 「--」): a mark that there is
+    no value, never the number or the word it stands beside."""
+    if type(text) is not str:
+        return False
+    t = text.strip()
+    return bool(t) and DASH_MARKS.issuperset(t)
 
 # Status words. Positive ones report that the thing is in place or done; negative ones
 # report that it is not. Keys are NFKC-normalised without spaces.
@@ -91,6 +105,7 @@ COUNT_FAMILIES = {"件", "人", "社", "校", "回", "市町村", "団体", "冊
                   "施設", "本", "台", "事業", "講座", "公演", "法人", "店舗", "機関", "世帯", "戸"}
 
 _SMALL = {"十": 10, "百": 100, "千": 1000}
+_KANJI_DIGITS = "〇一二三四五六七八九"   # not read as digits (「一万」): said, rather than 「読めません」
 _BIG = {"万": 10**4, "億": 10**8, "兆": 10**12}
 _NUMBER = re.compile(r"^(?P<sign>[▲△-])?(?P<num>[\d,.十百千万億兆]*\d[\d,.十百千万億兆]*)(?P<rest>.*)$")
 _APPROX = ("約", "およそ", "概ね", "おおむね", "程度", "前後", "見込", "ほど", "くらい", "ぐらい")
@@ -211,6 +226,12 @@ def _odd_digit(text: str) -> Optional[str]:
     return None
 
 
+def odd_digit(text: str) -> Optional[str]:
+    """``_odd_digit`` for the readers of other columns (a CSV's 年度): the one rule of which
+    characters are read as digits."""
+    return _odd_digit(text)
+
+
 def _without_harmless(text: str) -> str:
     """``text`` without _HARMLESS: one C-speed search per character (and a copy only for
     those present) instead of str.translate, which maps non-ASCII text character by
@@ -276,10 +297,17 @@ _RANGE = re.compile(r"([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]\s*([▲△-]?\d[\d
 
 
 def _is_range(core: str) -> bool:
-    """「10～12」「10件~12件」: a number (and a unit) on both sides of the mark. 「維持～改善」 and
-    「4月～3月に実施」 are words with a mark, read (or refused) as words."""
+    """「10～12」「10件~12件」: a number (and a unit) on both sides of the mark; 「100～」
+    「～100件」: an open range, a number on one side only (it read 「単位「~」を認識できません」).
+    「維持～改善」 and 「4月～3月に実施」 are words with a mark, read (or refused) as words."""
     m = _RANGE.fullmatch(core.replace(" ", ""))
-    return m is not None and all(u in UNIT_FAMILY for u in (m.group(2), m.group(4)))
+    if m is not None:
+        return all(u in UNIT_FAMILY for u in (m.group(2), m.group(4)))
+    m = _OPEN_RANGE.fullmatch(core.replace(" ", ""))
+    return m is not None and (m.group(2) or m.group(4) or "") in UNIT_FAMILY
+
+
+_OPEN_RANGE = re.compile(r"[~〜]([▲△-]?\d[\d,.]*)([^\d~〜]*)|([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]")
 
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
@@ -346,7 +374,9 @@ _TRAILING_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
 def normalize(text: str) -> str:
     """NFKC plus the Japanese punctuation NFKC leaves alone. Callers classify symbols first."""
     t = unicodedata.normalize("NFKC", text)
-    t = t.replace("／", "/").replace("〜", "~").replace("～", "~")
+    # − (U+2212, the minus sign a Mac IME gives for 「ー」's key in numbers) is a minus, as
+    # － is after NFKC: 「−5」 was unreadable where 「－5」 is the negative number it says.
+    t = t.replace("／", "/").replace("〜", "~").replace("～", "~").replace("−", "-")
     return _SPACES.sub("", t)
 
 
@@ -453,7 +483,7 @@ def _parse_text(text: str) -> Value:
     """Cached: one recalc parses the same target or 「0件」 thousands of times, and Value
     is frozen, so sharing the result is safe (exceptions are not cached and re-raise)."""
     stripped = text.strip()
-    if stripped in NO_VALUE_MARKS:
+    if stripped in NO_VALUE_MARKS or DASH_MARKS.issuperset(stripped):
         return Value(text, EMPTY)
     if len(stripped) > MAX_VALUE_CHARS:
         if _PLAIN_NUMBER.fullmatch(stripped):     # 1e308 or 5e-324 as a cell holds them: a number
@@ -495,6 +525,11 @@ def _parse_text(text: str) -> Value:
     if not m:
         if _TARGET_BOUND in core:
             raise _range_error(text, _TARGET_BOUND)
+        m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
+        kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
+        if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
+            raise ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
+                                  "（「1万」「31千」のような万・千は使えます）")
         raise ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
     number = _japanese_number(m.group("num"), text)
     if m.group("sign"):
@@ -541,8 +576,20 @@ def _refuse_digit_gap(text: str) -> None:
                               "空白や改行を入れずに入力してください")
 
 
-# A date cell read as text (ISO, as both readers give it), perhaps with its time.
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+# A date cell read as text (ISO, as both readers give it), perhaps with its time; and a
+# text in the very shape xlwings' clients send a date in (「2023-04-01T00:00:00.000Z」), which
+# the live face cannot tell from a date cell and reads as one (excel.remote.client_value):
+# the file face says the same of it.
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?"
+
+
+def date_text(text: str) -> bool:
+    """Whether a cell's text is a date or a time as both readers give a date or time cell
+    (「2023-04-01」, 「2023-04-01 10:30:00」, 「10:30:00」): what Excel makes of 「4-1」 or
+    「4:1」 typed into a cell of the 標準 format."""
+    t = text.strip()
+    return bool(t) and t[0].isdigit() and (re.fullmatch(_ISO_DATE, t) is not None or
+                                            re.fullmatch(_CLOCK, t) is not None)
 
 
 def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:

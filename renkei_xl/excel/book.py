@@ -104,6 +104,7 @@ def client_refusals() -> dict[str, str]:
 # The day of a date Excel hands to VBA, COM and Office.js, which count days as OLE
 # Automation does: day 0 is 1899-12-30, day 1 is 1899-12-31. Excel's own serial 1 is
 # 1900-01-01, and its serial 60 is the 29 February 1900 that never was (Lotus' leap year).
+_OLE_DAY_ZERO = dt.datetime(1899, 12, 30)
 _OLE_DAY_ONE = dt.datetime(1899, 12, 31)
 # OLE's day 60; Excel's serial 60 and every serial below it name the day after their OLE day.
 _OLE_DAY_SIXTY = dt.datetime(1900, 2, 28)
@@ -130,13 +131,20 @@ def as_file_reads(value: object) -> object:
     never found them equal: the buttons that make files were refused for unsaved edits
     that saving could not remove.
 
+    A date before OLE's day 0 is a negative serial, which Excel shows as ##### and has no
+    date for: read as the number, as the file reader reads it (workbook.sheet_form's
+    check_shared_indexes puts it back where calamine gave a time of day) and as Excel hands
+    it to VBA. xlwings' Office.js client computes a date from it all the same.
+
     Every other value is returned as it is. A duration ([h]:mm:ss, which Excel gives
     「25:30」) is a VBA Date too, and no engine's read says which format a cell has: the file
     reader reads calamine's ``timedelta`` as this date (core.contract_read.duration_as_read)."""
     if type(value) is not dt.datetime:
         return value
     value = to_whole_second(value)      # Office.js sends milliseconds; the file side rounds too
-    if value < _OLE_DAY_ONE:            # OLE day 0 or before: calamine's time of day
+    if value < _OLE_DAY_ZERO:           # a negative serial: Excel has no date for it (it shows #####)
+        return (value - _OLE_DAY_ZERO) / _ONE_DAY
+    if value < _OLE_DAY_ONE:            # OLE day 0: calamine's time of day
         return as_read(value.time())
     if value < _OLE_DAY_SIXTY:          # Excel serials 1-59: the day after OLE's
         value += _ONE_DAY

@@ -11,6 +11,7 @@ master cannot replay it is decided after the run, in one place (renkei_xl.excel.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
@@ -18,7 +19,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
 from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook,
-                   client_refusals, locked_sheet_message, width_to_points)
+                   as_file_reads, client_refusals, locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -131,6 +132,34 @@ def _area(ref: str) -> Optional[tuple[int, int, int, int]]:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
+# A date as both of xlwings' clients write it into the payload: VBA-Web's ConvertToIso
+# (Format$ "yyyy-mm-ddTHH:mm:ss.000Z") and Office.js' Date.toISOString() (milliseconds, Z).
+_CLIENT_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z")
+
+
+def client_value(value: object) -> object:
+    """A cell of the payload as the engine reads it: "" is an empty cell, a date the client
+    wrote is a ``datetime``, anything else is what was sent (error values as their text).
+
+    Why not xlwings' own conversion (``Range.value``): it takes every text its pattern
+    calls a date for one and cuts its last character as if it were the client's "Z", so a
+    text typed into a cell, 「2023-04-01T10:30:00」 (a date pasted from another system),
+    raised ValueError and the click failed with no word on the cell; 「0000-01-01T00:00:00Z」
+    or 「10000-01-01T00:00:00Z」 too. Only what a client writes for a date is read as one;
+    a text is a text, as the file reader reads it."""
+    if type(value) is not str:
+        return value
+    if value == "":
+        return None
+    m = _CLIENT_DATE.fullmatch(value) if len(value) == 24 else None
+    if m is None:
+        return value
+    try:
+        return dt.datetime(*map(int, m.groups()[:6]), int(m.group(7)) * 1000)
+    except ValueError:     # 「2023-02-30T…」 or year 0: no client writes it, so a typed text
+        return value
+
+
 class RemoteBook(LiveBook):
     """The payload as a workbook: reads from it, writes as actions for ``client``."""
 
@@ -140,6 +169,20 @@ class RemoteBook(LiveBook):
         super().__init__(book)
         self.client = client
         self._saved_fills = SavedFills(client.saved) if client.saved else None
+
+    def grid(self, sheet_name: str) -> list[list[object]]:
+        """The sheet's values as the client sent them (from A1 to the used range's last
+        cell), each cell as ``client_value`` reads it and then as every engine's reads are
+        normalised (``as_file_reads``).
+
+        Read from the payload itself, not through a Range: xlwings' remote Range slices the
+        sheet in ``get_range_api``, an unbounded lru_cache keyed by the whole sheet's values,
+        so a sheet equal (==) to one read before, by any click the worker served, gave that
+        one's cells: 0 where the earlier sheet had FALSE read 「FALSE」, 1 read 「TRUE」; and
+        every sheet read stayed in the cache for the life of the worker."""
+        values = self.book.sheets[sheet_name].api["values"]
+        width = max(map(len, values), default=0)
+        return [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row)) for row in values]
 
     def fill_source(self):
         """The saved master's fills (SavedFills): the open book's colours cannot be read,

@@ -402,7 +402,7 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
     cut to what the clicking master's VBA can replay (ClientCannotReplay when that would
     leave out more than looks)."""
     import xlwings as xw
-    from xlwings.pro._xlremote import App
+    from xlwings.pro._xlremote import App, get_range_api
 
     from ..excel import buttons
 
@@ -420,6 +420,12 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
         return answer
     finally:
         impl.close()
+        # xlwings' remote Range slices a sheet through get_range_api, an unbounded lru_cache
+        # keyed by the sheet's whole values: every sheet a click wrote stayed there for the
+        # life of the worker (memory growing click by click), and a later sheet equal to one
+        # of them (0 for FALSE) was given its cells. The grid itself reads the payload
+        # (excel.remote.RemoteBook.grid); what the writes cached goes with the click.
+        get_range_api.cache_clear()
 
 
 # What a cell of an xlwings payload may hold: JSON's scalars (dates arrive as text).

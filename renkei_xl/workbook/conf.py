@@ -16,13 +16,24 @@ from ..core.errors import UserError
 
 
 def conf_rows(path: Path) -> list[list[object]]:
-    """The xlwings.conf sheet's values from A1 (empty when the master has no such sheet)."""
-    from python_calamine import CalamineWorkbook
+    """The xlwings.conf sheet's values from A1 (empty when the master has no such sheet),
+    read as every contract sheet is (workbook.grids): an error value is its text, never the
+    empty cell python-calamine gives for it, and a number calamine cannot read as a date
+    neither stops the read (a Rust panic, which no ``except Exception`` catches) nor reads
+    as a time."""
+    from ..package.workbook import WorkbookXml
+    from ..package.zipped import Package
+    from .grids import Grids
 
-    book = CalamineWorkbook.from_path(str(path))
-    if c.XLWINGS_CONF not in book.sheet_names:
-        return []
-    return book.get_sheet_by_name(c.XLWINGS_CONF).to_python(skip_empty_area=False)
+    with Package(Path(path)) as pkg:
+        workbook = WorkbookXml(pkg)
+        if workbook.sheet(c.XLWINGS_CONF) is None:
+            return []
+        grids = Grids(pkg, [c.XLWINGS_CONF], workbook)
+        try:
+            return [list(row) for row in grids.rows(c.XLWINGS_CONF)]
+        finally:
+            grids.close()
 
 
 def conf_row_plan(path: Path, key: str, value: str):
@@ -37,6 +48,7 @@ def conf_row_plan(path: Path, key: str, value: str):
         raise UserError(f"シート「{c.XLWINGS_CONF}」がありません（renkei-xl init で作ったマスターに使ってください）")
     block = 0
     while block < len(rows) and rows[block] and str(rows[block][0] or "").strip():
+        _refuse_error(rows[block], block + 1)
         block += 1
     found = next((r for r in range(block) if str(rows[r][0]).strip().upper() == key.upper()), None)
     row = (found if found is not None else block) + 1
@@ -44,6 +56,20 @@ def conf_row_plan(path: Path, key: str, value: str):
     if found is None:
         edits.insert(0, CellEdit(c.XLWINGS_CONF, row, 1, key))
     return WritePlan(cells=edits), row
+
+
+def _refuse_error(row: list, row_no: int) -> None:
+    """An error value in the table xlwings' VBA reads (GetConfigFromSheet takes each cell's
+    text, which an error value has not): the keys below it, ours included, would never be
+    read, so the row is named rather than written after."""
+    from ..core.refs import cell_ref
+    from ..core.values import error_value
+
+    for col, value in enumerate(row[:2], start=1):
+        error = error_value(value)
+        if error is not None:
+            raise UserError(f"シート「{c.XLWINGS_CONF}」の {cell_ref(row_no, col)} がエラー値「{error}」です。"
+                            "xlwings はこの表を上から読むため、その下の設定が読まれません。値を直してから、もう一度実行してください")
 
 
 def _sheet_names(path: Path) -> list[str]:

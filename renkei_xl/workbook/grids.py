@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Seque
 from ..core.errors import UnreadableSheet, UserError
 from ..package.workbook import WorkbookXml
 from ..package.zipped import Package
-from .sheet_checks import calamine_readable, cached_errors, check_sheet_xml, holds_formula
+from .sheet_checks import check_sheet_xml, duration_styles, holds_formula, put_back
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class Grids(SheetMapping):
         self._pending: dict[str, Future] = {}    # the one being parsed ahead, by name
         self._prepared: dict[str, Future] = {}   # the large ones after it, being checked (_prepare)
         self._workers: Optional[tuple] = None     # their threads, one per kind (_submit)
+        self._durations_found: Optional[frozenset] = None
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
@@ -171,13 +172,18 @@ class Grids(SheetMapping):
             said = str(exc)
             raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
                                   f"シート「{name}」を読めません: {said}") from None
-        rewritten, may_hold_errors = check_sheet_xml(name, raw)
+        rewritten, may_hold_errors, negatives = check_sheet_xml(name, raw, self._durations())
         raw = rewritten or raw
-        errors, readable = {}, None
-        if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
-            errors, readable = cached_errors(raw), calamine_readable(raw)
+        errors, readable = put_back(raw, may_hold_errors, negatives)
         # the bytes are kept for uncached_formulas only where there is a formula
         return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None)
+
+    def _durations(self) -> frozenset:
+        """The book's duration styles (sheet_checks.duration_styles), read once; the
+        read-ahead threads may ask at once, and both get the same answer."""
+        if self._durations_found is None:
+            self._durations_found = duration_styles(self._pkg, self._workbook)
+        return self._durations_found
 
     def _open(self, name: str) -> "SheetRows":
         """The sheet checked (``_prepare``, perhaps already done ahead), then parsed by

@@ -19,7 +19,7 @@ from ..core.errors import UserError
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .sheet_checks import (cached_errors, calamine_readable, check_shared_strings, check_sheet_xml, holds_formula,
+from .sheet_checks import (check_shared_strings, check_sheet_xml, duration_styles, holds_formula, put_back,
                            uncached_formulas)
 from .sheet_rows import with_errors
 
@@ -82,11 +82,11 @@ class ReturnedBook:
         if entry is None or entry.part is None:
             raise KeyError(name)
         raw = self._pkg.read(entry.part)
-        rewritten, _errors = check_sheet_xml(name, raw)    # not None: not in the usual form (sheet_form)
+        rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
-        errors = cached_errors(raw)
-        readable = calamine_readable(raw) or rewritten
+        errors, readable = put_back(raw, True, negatives)
+        readable = readable or rewritten
         book = self._book
         if readable is not None:   # rewritten, or an error value calamine does not know: it reads a copy
             from python_calamine import CalamineWorkbook

@@ -10,7 +10,7 @@ any other into it first). The master (renkei_xl.workbook.grids) and a returned i
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.errors import UnreadableSheet, UserError
 from ..core.values import UNKNOWN_ERROR, error_value
@@ -18,6 +18,9 @@ from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
 from ..package.xml import dtd_refusal, has_dtd
 from ..package.zipped import Package
+
+if TYPE_CHECKING:
+    from .sheet_form import Undated
 
 
 # What a sheet the contract reads may span. calamine allocates the whole rectangle from A1
@@ -60,14 +63,47 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
             pkg.read(rel.part)
 
 
-def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
+# A number format that makes python-calamine read a cell as a duration: [h], [m] or [s] in
+# its code, or the built-in 46 ([h]:mm:ss).
+_DURATION_CODE = rb'(?i)\[(?:h+|m+|s+)\]'
+_NUM_FMT = rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="([0-9]+)"[^>]*?\bformatCode="([^"]*)"'
+_CELL_XFS = rb'(?s)<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>'
+_XF = rb'<(?:\w+:)?xf\b([^>]*)>'
+EVERY_CELL = b""     # in duration_styles: the default style is one, so every cell may be
+
+
+def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
+    """The cell styles of the book whose number format is a duration, as a cell's XML names
+    them (b' s="5"'; EVERY_CELL when the default style is one): python-calamine turns a
+    large number in such a cell into a duration that overflows (sheet_form.note_large_numbers).
+    A sheet naming none of them is not searched: most masters have no duration format."""
+    for rel in read_rels(pkg, workbook.part):
+        if rel.type == T_STYLES and rel.part and rel.part in pkg:
+            styles = pkg.read(rel.part)
+            if not re.search(_DURATION_CODE, styles) and b'numFmtId="46"' not in styles:
+                return frozenset()
+            ids = {b"46"} | {m.group(1) for m in re.finditer(_NUM_FMT, styles) if re.search(_DURATION_CODE, m.group(2))}
+            xfs = re.search(_CELL_XFS, styles)
+            out = set()
+            for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
+                fmt = re.search(rb'\bnumFmtId="([0-9]+)"', xf.group(1))
+                if fmt and fmt.group(1) in ids:
+                    out.add(EVERY_CELL if k == 0 else b' s="%d"' % k)
+            return frozenset(out)
+    return frozenset()
+
+
+def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -> "tuple[Optional[bytes], bool, Undated]":
     """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), no damaged
     text number, and an extent calamine can allocate. Returns the sheet rewritten in the
     usual form (sheet_form) when it was not in it, else None: then that is what the scans
-    and calamine must read; and whether it may hold an error value (else ``cached_errors``
-    and ``calamine_readable`` have nothing to find)."""
-    from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, survey
+    and calamine must read; whether it may hold an error value (else ``cached_errors``
+    and ``calamine_readable`` have nothing to find); and its numbers Excel has no date
+    for, which the reader puts back where calamine read a time (negative ones:
+    sheet_form.check_shared_indexes) or could not read the cell (large ones, looked for
+    in the cells of a duration style, ``durations``: duration_styles)."""
+    from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, note_large_numbers, survey
 
     head = raw[:4096]
     if has_dtd(raw):
@@ -87,9 +123,11 @@ def check_sheet_xml(name: str, raw: bytes) -> tuple[Optional[bytes], bool]:
         raw = rewritten
         odd_at, errors = survey(raw, prefix)[1:]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
-    check_shared_indexes(name, raw, prefix)
+    undated = check_shared_indexes(name, raw, prefix)
+    if durations and (EVERY_CELL in durations or any(style in raw for style in durations)):
+        note_large_numbers(undated, raw, prefix, durations)
     check_extent(name, raw, prefix, odd_at)
-    return rewritten, errors
+    return rewritten, errors, undated
 
 
 def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) -> None:
@@ -191,6 +229,22 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
         return m.group(0)[:m.start(2) - m.start()] + inner + m.group(0)[m.end(2) - m.start():]
     out = re.sub(_ERROR_CELL, fix, raw)
     return out if changed else None
+
+
+def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated") -> tuple[dict, Optional[bytes]]:
+    """What the reader puts back into calamine's rows, row → column → value (0-based: the
+    error values, as ``cached_errors``, and the numbers Excel has no date for, see
+    ``check_sheet_xml``), and the sheet as calamine must read it instead of ``raw`` (None:
+    ``raw`` itself)."""
+    from .sheet_form import calamine_safe_numbers
+
+    safe = calamine_safe_numbers(raw, negatives) if negatives else None   # first: its spans are raw's
+    errors, readable = {}, safe
+    if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
+        errors, readable = cached_errors(raw), calamine_readable(safe or raw) or safe
+    for row, cells in negatives.items():
+        errors.setdefault(row, {}).update(cells)
+    return errors, readable
 
 
 # The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet

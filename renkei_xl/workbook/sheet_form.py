@@ -22,6 +22,7 @@ an entity of the file's own.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Optional
@@ -196,12 +197,32 @@ def _number(name: str, text: Optional[str], default: int) -> int:
 _VALUE_TAG = rb'(?:[\w.-]+:)?v(?:\s[^<>]*)?'
 
 
-def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> None:
+class Undated(dict):
+    """Numbers of a sheet Excel has no date for (negative ones, and with a duration format
+    in the book, large ones), row → column → number (0-based), and where in the XML those
+    lie that python-calamine cannot read in a date, time or duration cell (``unsafe``:
+    spans of their text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.unsafe: list[tuple[int, int]] = []
+
+
+# From about ±10^9 days calamine's conversions overflow (a duration) or panic (-10^12, any
+# date or time format); a number this far from 0 is read from a copy holding 0 in its place.
+UNSAFE_FOR_CALAMINE = 1e8
+
+
+def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> Undated:
     """A text cell (``t="s"``) holds the number of its text in the shared strings. A
     negative one is damage that python-calamine reads as some other text of the book, so
     it is refused here, naming the cell; one past the end calamine refuses itself. Looked
     for as ``>-``, rare in a sheet (a negative number, a text that starts with a minus), and
-    then whether that ``>`` ends a value tag."""
+    then whether that ``>`` ends a value tag.
+
+    Returns the negative numbers the same search passes (``Undated``), so that a second
+    search is not needed for them."""
+    negatives = Undated()
     at = raw.find(b">-")
     while at >= 0:
         if re.fullmatch(_VALUE_TAG, raw[raw.rfind(b"<", max(0, at - 256), at) + 1:at]):
@@ -212,4 +233,79 @@ def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> None:
                 shown = ref.group(1).decode() if ref else "?"
                 raise UnreadableSheet(f"シート「{name}」のセル {shown} が壊れています（文字列の番号が負の数です）。"
                                       "Excel で開いて保存し直してください")
+            _note_negative(negatives, attrs, raw, at + 1)
         at = raw.find(b">-", at + 2)
+    return negatives
+
+
+# A number as a sheet stores it (<v>-0.25</v>, <v>-1E+15</v>), nothing around it.
+_STORED_NUMBER = re.compile(rb"-[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
+    """The number at ``at`` (just past a value tag's ``>``) into ``out`` when its cell is a
+    number cell (no ``t``, or ``t="n"``) with a place.
+
+    Why: python-calamine reads a negative number in a cell formatted as a date or a time
+    as a time of day (-0.25 as 18:00, -1 as 00:00) or, from about -10^8, as the number, and
+    panics in Rust from -10^12 (an exception no ``except Exception`` catches). Excel has no
+    date before serial 0: it shows ##### and hands its clients the number. Both faces read
+    the number (excel.book.as_file_reads on the live one): the reader puts it back."""
+    place = _number_cell(attrs)
+    number = _STORED_NUMBER.match(raw, at)
+    if place is None or number is None or raw[number.end():number.end() + 1] != b"<":
+        return
+    value = float(number.group(0))   # the pattern admits only a plain or exponent number
+    if value < 0 and math.isfinite(value):
+        out.setdefault(place[0], {})[place[1]] = value
+        if value <= -UNSAFE_FOR_CALAMINE:
+            out.unsafe.append(number.span())
+
+
+def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
+    """(row, column), 0-based, of a cell tag's attributes when it is a number cell (no
+    ``t``, or ``t="n"``) with a place; None for a text, an error, a boolean or no r."""
+    kind = re.search(rb'\st="([^"]*)"', attrs)
+    ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
+    if (kind is not None and kind.group(1) != b"n") or ref is None:
+        return None
+    row, col = parse_ref(ref.group(1).decode("ascii"))
+    return row - 1, col - 1
+
+
+# A stored number of ten digits or more before its point, or with an exponent: from 10^9.
+_LARGE_NUMBER = rb'v(?:\s[^<>]*)?>([0-9]{10,}(?:\.[0-9]*)?(?:[eE]\+?[0-9]+)?|[0-9](?:\.[0-9]*)?[eE]\+?[0-9]+)<'
+_LARGE = 1e9
+
+
+def note_large_numbers(out: Undated, raw: bytes, prefix: bytes, styles: frozenset = frozenset({b""})) -> None:
+    """Numbers from 10^9 up in cells of ``styles`` (sheet_checks.duration_styles: b' s="5"',
+    or b"" for every cell) into ``out`` (and its ``unsafe``): python-calamine reads such a
+    cell as a duration and raises OverflowError from 10^9 days on, for the whole sheet.
+    Excel shows the cell as ##### and hands its clients the number, which both faces then
+    read. A full search of the sheet (about 0.4 s for 40 MB), made only where the sheet
+    names a duration style."""
+    for m in re.finditer(_LARGE_NUMBER, raw):
+        value = float(m.group(1))
+        if not (_LARGE <= value < math.inf):
+            continue
+        start = raw.rfind(b"<" + prefix + b"c ", 0, m.start())
+        attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
+        place = _number_cell(attrs)
+        if place is None or (b"" not in styles and not any(style in attrs for style in styles)):
+            continue
+        out.setdefault(place[0], {})[place[1]] = value
+        out.unsafe.append(m.span(1))
+
+
+def calamine_safe_numbers(raw: bytes, negatives: Undated) -> Optional[bytes]:
+    """The sheet with each number calamine cannot read as a date (``Undated.unsafe``)
+    as 0, or None when there is none: calamine reads the copy, and the number is put back."""
+    if not negatives.unsafe:
+        return None
+    parts, last = [], 0
+    for start, end in sorted(negatives.unsafe):
+        parts += [raw[last:start], b"0"]
+        last = end
+    parts.append(raw[last:])
+    return b"".join(parts)

@@ -39,6 +39,11 @@ def as_datetime(value: object) -> Optional[dt.datetime]:
     when = None
     if isinstance(value, dt.datetime):
         when = value.replace(microsecond=0)
+    elif isinstance(value, dt.date):
+        # a time at 00:00:00 to the second: both readers give a date-time cell at midnight as
+        # its date (calamine, excel.book.as_file_reads), and it was no time at all, so the
+        # older-submission rule passed that record over
+        when = dt.datetime.combine(value, dt.time())
     elif isinstance(value, str) and value.strip():
         try:
             when = dt.datetime.fromisoformat(value.strip().replace("/", "-"))
@@ -48,9 +53,12 @@ def as_datetime(value: object) -> Optional[dt.datetime]:
 
 
 def _as_int(value: object) -> int:
+    """A count as the log holds it; 0 for what is no count. 「inf」 「1e400」 (which float()
+    reads as infinity) raised OverflowError out of int(), and collect stopped with
+    「予期しないエラー」 on a word staff typed into their log."""
     try:
         return int(float(text(value)))
-    except ValueError:
+    except (ValueError, OverflowError):
         return 0
 
 

@@ -1,0 +1,356 @@
+"""Hostile values read on both faces: the same saved master read by the file reader
+(python-calamine) and by the live face (xlwings' remote engine, fed what its VBA and
+Office.js clients send: tests/remote_payload) gives the same cells, the same findings, and
+never a traceback.
+
+Each case writes its values into 小樽市's input cells with the tool's own writer (the cells
+as Excel saves them: numbers with their number format, texts as texts), then reads the
+grid and recalculates on each face. 小樽市 row 2 is 04-1 (合計): E2 実績値, G2 実施状況.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from remote_payload import LICENSE_ENV, OFFICE_JS, VBA, payload_from_file
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core.contract_read import text
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.core.plan_types import CellEdit, WritePlan
+from renkei_xl.excel.engines import live_book
+
+MUNI, ROW, VALUE_COL, STATUS_COL = "小樽市", 2, 5, 7
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(*LICENSE_ENV)
+        import xlwings as xw
+
+        if "remote" not in [e.name for e in xw.engines]:
+            from xlwings.main import Engine
+            from xlwings.pro import _xlremote
+
+            xw.engines.add(Engine(impl=_xlremote.engine))
+        yield init_master(tmp_path_factory.mktemp("faces_values") / "master.xlsm", sample="fy2023")
+
+
+def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
+    from renkei_xl.workbook.session import write_planned
+
+    shutil.copyfile(master, path)
+    write_planned(path, lambda fs: (WritePlan(cells=edits), None))
+    return path
+
+
+def _file_face(path: Path):
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.grids import Grids
+    from renkei_xl.workbook.session import load_master
+
+    with Package(path) as pkg:
+        grids = Grids(pkg, [MUNI])
+        grid = [list(row) for row in grids.rows(MUNI)]
+        grids.close()
+    return grid, load_master(path)
+
+
+def _live_face(path: Path, client: str):
+    """On a remote-engine App of its own, as the server runs each click (server.app):
+    xw.Book(json=...) on xlwings' default App opens a second payload of the same book name
+    into the first one's book, where a cell equal to the first's (False and 0) kept the
+    first's value."""
+    import xlwings as xw
+    from xlwings.pro._xlremote import App
+
+    payload = payload_from_file(path, client=client)
+    live = live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=payload)))
+    return live.grid(MUNI), live.read()
+
+
+def _said(data) -> dict[str, tuple[str, str, str]]:
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    return {f.place: (f.severity, f.type, f.message) for f in result.findings}
+
+
+def _assert_faces_agree(path: Path, cells: list[tuple[int, int]], clients=(VBA, OFFICE_JS)) -> dict:
+    grid, on_disk = _file_face(path)
+    said = _said(on_disk)
+    for client in clients:
+        live_grid, sent = _live_face(path, client)
+        for r, c in cells:
+            assert live_grid[r - 1][c - 1] == grid[r - 1][c - 1], (client, r, c, live_grid[r - 1][c - 1])
+            # a whole number arrives in JSON as an int (VBA-Web writes CStr of the Double)
+            kinds = {type(live_grid[r - 1][c - 1]), type(grid[r - 1][c - 1])}
+            assert len(kinds) == 1 or kinds == {int, float}, (client, r, c, kinds)
+        assert (sent.indicators, sent.entries, sent.findings) == (on_disk.indicators, on_disk.entries,
+                                                                  on_disk.findings), client
+        assert _said(sent) == said, client
+    return said
+
+
+# Texts a staff member may type or paste that look like the dates xlwings' clients send:
+# the remote engine's own conversion raised ValueError on each (it cuts the last character
+# as if it were the client's "Z"), so the click failed without a word on the cell.
+DATE_LIKE_TEXTS = ("2023-04-01T10:30:00", "2023-04-01T10:30:00+09:00", "0000-01-01T00:00:00Z",
+                   "-0001-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "2023-02-30T00:00:00.000Z")
+
+
+@pytest.mark.parametrize("text", DATE_LIKE_TEXTS)
+def test_a_text_shaped_like_a_date_is_read_as_typed_on_both_faces(master, tmp_path, text):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, text),
+                                                        CellEdit(MUNI, ROW, STATUS_COL, text)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL), (ROW, STATUS_COL)])
+    severity, kind, message = said[f"{MUNI}!E{ROW}"]
+    assert severity == "エラー" and f"「{text}」" in message, said[f"{MUNI}!E{ROW}"]
+
+
+def test_a_text_in_the_shape_of_a_clients_date_is_a_date_on_both_faces(master, tmp_path):
+    """「2023-04-01T00:00:00.000Z」 is what a client sends for a date cell, so the live face
+    cannot tell the text from one; the file face says the same of the text (a date where a
+    number belongs), not that 「-04-01T00:00:00.000Z」 is an unknown unit."""
+    text = "2023-04-01T00:00:00.000Z"
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, text)])
+    grid, on_disk = _file_face(path)
+    file_said = _said(on_disk)[f"{MUNI}!E{ROW}"]
+    for client in (VBA, OFFICE_JS):
+        live_said = _said(_live_face(path, client)[1])[f"{MUNI}!E{ROW}"]
+        assert file_said[:2] == live_said[:2] and "日付として入力されています" in live_said[2]
+    assert "日付として入力されています" in file_said[2], file_said
+
+
+# A number Excel has no date for, in a cell formatted as a time, a date or a duration: Excel
+# shows ##### and hands its clients the number. python-calamine read -0.25 as 18:00 (the
+# VBA client's Date as 06:00), -1 as 00:00, raised OverflowError on a duration past
+# 9999-12-31 or from 10^9 days, and panicked in Rust from -10^12 (no ``except Exception``
+# catches that): the command stopped with 「予期しないエラー」 or a traceback.
+UNDATED = [(-1, "yyyy/m/d", "negative"), (-0.25, "h:mm", "negative"), (-1.25, "h:mm", "negative"),
+           (-1.5, "yyyy/m/d h:mm", "negative"), (-5, "[h]:mm", "negative"), (-1e9, "[h]:mm", "negative"),
+           (-1e13, "h:mm", "negative"), (-1e13, "yyyy/m/d", "negative"),
+           (2958466, "[h]:mm", None), (3e6, "yyyy/m/d", None), (1e10, "[h]:mm", None),
+           (1e15, "[h]:mm:ss", "too-large")]
+
+
+@pytest.mark.parametrize("fmt", ["yyyy/m/d h:mm", "h:mm", "[h]:mm:ss"])
+def test_the_last_half_second_of_excels_calendar_is_no_crash_on_either_face(master, tmp_path, fmt):
+    """9999-12-31 23:59:59.6 (serial 2958465.999995): rounded to the second, as both faces
+    read a date-time, it was year 10000, and the read raised OverflowError (「予期しないエラー」)."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(MUNI, ROW, VALUE_COL, 2958465.999995, number_format=fmt)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert "「9999-12-31 23:59:59」は日付として入力されています" in said[f"{MUNI}!E{ROW}"][2]
+
+
+@pytest.mark.parametrize("value, fmt, kind", UNDATED)
+def test_a_number_excel_has_no_date_for_reads_as_the_number_on_both_faces(master, tmp_path, value, fmt, kind):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, value, number_format=fmt)])
+    grid, _ = _file_face(path)
+    assert grid[ROW - 1][VALUE_COL - 1] == value
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    found = said.get(f"{MUNI}!E{ROW}")
+    assert (found and found[1]) == kind, found
+
+
+def test_a_returned_file_holding_a_number_excel_has_no_date_for_is_read_as_the_number(tmp_path):
+    """The returned input files are read by their own reader (workbook.returned): the same
+    numbers put back, no overflow and no panic out of python-calamine."""
+    import openpyxl
+
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = MUNI
+    cases = [(-0.25, "h:mm"), (-1, "yyyy/m/d"), (-1e13, "h:mm"), (-1e9, "[h]:mm"), (1e10, "[h]:mm:ss"),
+             (2958466, "[h]:mm"), (0.4375, "h:mm")]
+    for r, (value, fmt) in enumerate(cases, start=1):
+        ws.cell(r, 1, value).number_format = fmt
+    path = tmp_path / "returned.xlsx"
+    wb.save(path)
+    with ReturnedBook(path.read_bytes(), path.name) as book:
+        got = [text(row[0]) for row in book.grid(MUNI)]     # as collect reads each cell
+    assert got == [text(value) for value, _fmt in cases[:-1]] + ["10:30:00"], got
+
+
+# A dash alone typed as a figure: the list's own marks for "none" (－ 評価不可, ― 未集計) and
+# the other dashes staff type for one. 「－」 「―」 「ー」 「-」 were read as an empty cell in
+# silence, 「–」 「−」 「－－」 were unreadable (an error, the row －): one class now, read as an
+# empty cell (never 0, never a word) with a warning on the cell, on both faces.
+DASHES = ("－", "―", "ー", "-", "‐", "—", "–", "−", "－－", " － ")
+
+
+@pytest.mark.parametrize("dash", DASHES)
+def test_a_dash_as_a_figure_is_an_empty_cell_said_on_both_faces(master, tmp_path, dash):
+    from renkei_xl.workbook.session import load_master
+
+    empty = _with_cells(master, tmp_path / "empty.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, None)])
+    as_empty = load_master(empty)
+    baseline = recalculate(as_empty.settings, as_empty.indicators, as_empty.entries, as_empty.findings)
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, dash)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert said[f"{MUNI}!E{ROW}"] == ("警告", "dash-as-empty",
+                                     f"実績値「{dash.strip()}」は値がないことを表す記号のため、空欄（報告なし）として扱います")
+    data = load_master(path)
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    assert result.evaluations["04-1"] == baseline.evaluations["04-1"]
+    assert result.consolidated["04-1"] == baseline.consolidated["04-1"]
+
+
+def test_a_dash_as_a_judged_rows_manual_figure_is_said_and_a_kpis_is_not(master, tmp_path):
+    """指標's 実績値（手入力）: 02-1 (中心市のみ) is judged, so its 「－」 is said; KPI1-1's 「－」 is
+    what the FY2023 list prints for a 基本KPI that cannot be measured, and says nothing."""
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, 11, "－"), CellEdit("指標", 2, 11, "－")])
+    said = _assert_faces_agree(path, [])
+    assert said["指標!K5"][:2] == ("警告", "dash-as-empty"), said.get("指標!K5")
+    kpi = next(i for i in load_master(path).indicators if i.id == "KPI1-1")
+    assert kpi.actual_manual == "－" and f"指標!{kpi.cell('actual_manual')}" not in said
+
+
+def test_a_dash_as_a_ratios_numerator_and_denominator_is_one_warning_each(fy2023):
+    """比率: 「－」 in both cells is nothing reported (it was an error, 分母 missing); a number
+    over a 「－」 分母 is still the error it is (a numerator needs its denominator)."""
+    from renkei_xl.core.validate import entry_value_findings
+
+    ind = next(i for i in fy2023.indicators if i.id == "04-1")._replace(method="比率")
+    entry = next(e for e in fy2023.entries if e.indicator_id == "04-1")._replace(
+        value="－", denominator="―", sheet=MUNI, row=ROW,
+        cells={"indicator_id": "A2", "value": "E2", "denominator": "F2", "status": "G2"})
+    found = {(f.cell, f.type, f.severity) for f in entry_value_findings(ind, entry)}
+    assert found == {("E2", "dash-as-empty", "警告"), ("F2", "dash-as-empty", "警告")}, found
+    found = {(f.cell, f.type) for f in entry_value_findings(ind, entry._replace(value="3"))}
+    assert ("F2", "missing-denominator") in found, found
+
+
+@pytest.mark.parametrize("before, after", [(False, 0), (True, 1), (1, True)])
+def test_a_cell_is_read_as_sent_after_a_sheet_equal_to_it_was_read(master, tmp_path, before, after):
+    """xlwings' remote Range slices a sheet through an lru_cache keyed by the whole sheet's
+    values, and False == 0: a worker that had read a sheet with FALSE in a cell read 0 in
+    that cell of an otherwise equal sheet, sent by another click, as 「FALSE」."""
+    first = _with_cells(master, tmp_path / "first.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, before)])
+    second = _with_cells(master, tmp_path / "second.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, after)])
+    for client in (VBA, OFFICE_JS):
+        _live_face(first, client)
+        live_grid, sent = _live_face(second, client)
+        got = live_grid[ROW - 1][VALUE_COL - 1]
+        assert got == after and (type(got) is bool) == (type(after) is bool), (client, got)
+    _assert_faces_agree(second, [(ROW, VALUE_COL)])
+
+
+def test_a_click_on_the_server_leaves_nothing_of_its_workbook_in_xlwings_cache(master, tmp_path):
+    """The writes still go through xlwings' Ranges (and its unbounded cache of whole sheets):
+    what a click cached is dropped with it, so a worker's memory does not grow click by
+    click with every workbook it served."""
+    from xlwings.pro._xlremote import get_range_api
+
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+    from renkei_xl.server.app import run_button
+    from renkei_xl.server.place import Place
+
+    for k, value in enumerate((3, 4)):
+        path = _with_cells(master, tmp_path / f"book{k}.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, value)])
+        payload = {**payload_from_file(path, client=VBA), RENKEI_CLIENT_KEY: True}
+        answer = run_button("recalc", payload, Place(tmp_path, "", "test"))
+        assert answer["actions"] and get_range_api.cache_info().currsize == 0
+
+
+def test_a_whole_number_past_excels_15_digits_reads_alike_on_both_faces(master, tmp_path):
+    """Excel keeps 15 significant digits; a whole Double past them reaches the live face as
+    a JSON int with all its digits (Office.js writes 123456789012345680), the file face as a
+    float shown to 15: the finding quoted two different numbers for one cell."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, 123456789012345678)])
+    said = _assert_faces_agree(path, [])     # the cells differ as sent; what is read of them does not
+    assert "「123456789012346000」は大きすぎます" in said[f"{MUNI}!E{ROW}"][2], said[f"{MUNI}!E{ROW}"]
+
+
+@pytest.mark.parametrize("count", ["inf", "Infinity", "-inf", "1e400", "nan", "#N/A", "１２"])
+def test_a_count_typed_into_the_import_log_is_no_crash(count):
+    """取込履歴 is staff's sheet: a 変更セル数 that float() reads as infinity raised
+    OverflowError out of int() and collect stopped with 「予期しないエラー」."""
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
+
+    logged = read_import_log([list(LOG_COLUMNS), ["前.xlsx", "小樽市", None, count, "0" * 64, None, None]])
+    assert logged[0].changed_cells == (12 if count == "１２" else 0), logged
+
+
+def test_a_submission_time_at_midnight_in_the_import_log_is_a_time():
+    """A date-time cell at 00:00:00 reaches both faces as its date (calamine, and the live
+    face's as_file_reads): it was read as no time, and the rule that an older submission
+    does not overwrite a newer one passed that record over in silence."""
+    import datetime as dt
+
+    from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
+
+    logged = read_import_log([list(LOG_COLUMNS), ["前.xlsx", "小樽市", dt.date(2024, 4, 1), 1, "0" * 64,
+                                                  dt.date(2024, 4, 1), None]])
+    assert logged[0].submitted_at == logged[0].imported_at == dt.datetime(2024, 4, 1), logged
+
+
+@pytest.mark.parametrize("value, fmt, what", [(45017, "m/d", "日付・時刻"), (0.5, "h:mm", "日付・時刻"),
+                                              ("－", None, "値がないことを表す記号"), ("ー", None, "値がないことを表す記号")])
+def test_an_indicator_id_that_is_a_date_or_a_dash_is_named_on_its_cell(master, tmp_path, value, fmt, what):
+    """「4-1」 typed into 指標ID is a date to Excel (4月1日): the tool took 「2023-04-01」 as the
+    ID, and only the municipalities' rows of 02-1 said they were 「not on 指標」; the cause
+    (and a dash standing for no ID) was named nowhere. Both faces say it on 指標!A5."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, 1, value, number_format=fmt)])
+    said = _assert_faces_agree(path, [(5, 1)])
+    assert said["指標!A5"][:2] == ("エラー", "odd-id") and what in said["指標!A5"][2], said.get("指標!A5")
+
+
+def test_a_municipality_rows_id_saved_as_a_date_says_so(master, tmp_path):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, 45017, number_format="m/d")])
+    said = _assert_faces_agree(path, [(ROW, 1)])
+    assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and "「4-1」" in said[f"{MUNI}!A{ROW}"][2]
+
+
+def _rewrite_cell(path: Path, part: str, ref: str, cell_xml: str) -> None:
+    """One cell of a sheet part rewritten as Excel saves it (a cached error value)."""
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, cell_xml, members[part].decode("utf-8"),
+                     count=1, flags=re.S)
+    assert n == 1, ref
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+
+
+def _conf_part(path: Path) -> str:
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    with Package(path) as pkg:
+        return WorkbookXml(pkg).sheet("xlwings.conf").part
+
+
+def test_an_error_value_in_xlwings_conf_is_named_not_written_over(master, tmp_path):
+    """xlwings.conf was read with python-calamine alone, which gives an error cell as empty:
+    upgrade-macros --server took A1 holding #REF! for the end of the table and wrote its
+    key over it. It is named instead (xlwings' VBA cannot read the rows below it either)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.conf import conf_row_plan
+
+    path = tmp_path / "book.xlsm"
+    shutil.copyfile(master, path)
+    _rewrite_cell(path, _conf_part(path), "A1", '<c r="A1" t="e"><f>#REF!</f><v>#REF!</v></c>')
+    with pytest.raises(UserError, match=r"xlwings.conf」の A1 がエラー値「#REF!」"):
+        conf_row_plan(path, "RENKEI_SERVER", "http://renkei-server:8000")
+
+
+def test_a_number_calamine_panics_on_in_xlwings_conf_is_no_crash(master, tmp_path):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("xlwings.conf", 1, 2, -1e13, number_format="h:mm")])
+    from renkei_xl.workbook.conf import conf_rows
+
+    assert conf_rows(path)[0][:2] == ["Show Console", -1e13]
