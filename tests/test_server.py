@@ -2022,3 +2022,40 @@ def test_a_folder_named_after_the_share_without_a_separator_is_another_share(tmp
     assert place.resolve(SHARE + "\\" + FOLDER) == (tmp_path / FOLDER).resolve()
     with pytest.raises(UserError, match="外です"):
         place.resolve(SHARE + FOLDER)          # \\fs\renkei2023年度: not the share's 2023年度
+
+
+# ------------------------------------ names on a Windows share (the LAN pass, qa-lan)
+
+def test_a_full_width_space_in_the_folder_or_the_book_name_is_served(server):
+    """「2023年度　本番」 and 「さっぽろ圏　マスター.xlsm」 (U+3000, as Japanese names often hold)
+    were refused as 「使えない記号」: isprintable() counts U+3000 with the control characters,
+    while Windows and staff take it as a space."""
+    folder = "2023年度　本番"
+    master = _master_in(server, folder)
+    spaced = master.with_name("さっぽろ圏　2023年度\u00a0マスター.xlsm")
+    master.rename(spaced)
+    payload = _payload(spaced)
+    assert payload["book"]["name"] == spaced.name
+    prompt, mode = _only_alert(server.post("export", payload))
+    assert mode == "info" and f"{SHARE}\\{folder}\\{EXPORT_DIR}" in prompt, prompt
+    assert len(list((spaced.parent / EXPORT_DIR).iterdir())) == 1
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\x00", "\x1b[31m", "\u200b"])
+def test_a_refused_name_is_shown_with_its_hidden_characters_spelled_out(server, hidden):
+    """A bidi override, a NUL or an escape in the book's name or in 設定's folder was echoed
+    as it is into the message box: the override turned the rest of the message around, a
+    NUL cut it short in Excel's MsgBox. They are refused, and shown as 〔U+XXXX〕."""
+    payload = _payload(server.master)
+    spelled = f"〔U+{ord(hidden[0]):04X}〕"
+    book = {**payload, "book": {**payload["book"], "name": f"マスター{hidden}偽.xlsm"}}
+    folder = _set_name(payload, c.N_SERVER_FOLDER, f"{FOLDER}{hidden}偽")
+    for sent in (book, folder):
+        response = server.post("check", sent)
+        assert response.status_code == 422 and spelled in response.text, response.text
+        assert hidden[0] not in response.text and "使えません" in response.text, response.text
+
+
+def test_the_share_itself_as_the_folder_asks_for_a_folder_inside_it(server):
+    response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, SHARE))
+    assert response.status_code == 422 and "作業フォルダーそのもの" in response.text, response.text

@@ -32,10 +32,10 @@ class NameTooLong(UserError):
 
 
 def _name_problem(name: str) -> str:
-    from ..core.filenames import name_problem
+    from ..core.filenames import name_problem, visible
 
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        raise NameTooLong(f"名前「{name[:40]}…」が長すぎます（{len(name)} 文字）。もっと短い名前にしてください"
+        raise NameTooLong(f"名前「{visible(name[:40])}…」が長すぎます（{len(name)} 文字）。もっと短い名前にしてください"
                           f"（日本語でおよそ {MAX_NAME_BYTES // 3} 文字まで）")
     return name_problem(name, max_bytes=MAX_NAME_BYTES)
 
@@ -46,7 +46,9 @@ def safe_book_name(name: object) -> str:
         raise UserError("送信されたブックの名前がありません")
     problem = _name_problem(name)
     if problem:
-        raise UserError(f"ブックの名前「{name[:80]}」はファイル名として使えません（{problem}）")
+        from ..core.filenames import visible
+
+        raise UserError(f"ブックの名前「{visible(name[:80])}」はファイル名として使えません（{problem}）")
     if c.suffix_problem(name):
         raise UserError(c.suffix_problem(name))
     return name
@@ -154,7 +156,9 @@ class Place:
         return self.resolve(value, where)
 
     def resolve(self, value: str, where: str = "") -> Path:
-        text = value.strip()
+        from ..core.filenames import visible
+
+        text, value = value.strip(), visible(value)
         n = len(self.share)
         if self.share and text.lower().startswith(self.share.lower()) and text[n:n + 1] in ("", "\\", "/"):
             text = text[n:]     # the share itself, then a separator: 「\\fs\renkei2023年度」 is another share
@@ -162,10 +166,12 @@ class Place:
             raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーの外です。作業フォルダーの中のフォルダー名"
                             "（例: 2023年度）で書いてください")
         parts = [p for p in _SEPARATORS.split(text) if p not in ("", ".")]
-        if any(_name_problem(p) for p in parts if p != ".."):
-            raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（記号や末尾の「.」・空白を含むか、"
-                            "Windows の予約名です）")
-        if not parts or any(p == ".." or _FORBIDDEN.search(p) for p in parts):
+        if not parts:       # the share or 「.」: the work folder itself holds no master
+            raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーそのものです。その中のフォルダー名"
+                            "（例: 2023年度）で書いてください")
+        if problem := next((q for q in map(_name_problem, (p for p in parts if p != "..")) if q), ""):
+            raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（{problem}）")
+        if any(p == ".." or _FORBIDDEN.search(p) for p in parts):
             raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（「..」や記号を含みます）")
         path = self._inside(self.workdir.joinpath(*parts), value)
         if not path.is_dir():
