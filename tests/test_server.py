@@ -2059,3 +2059,58 @@ def test_a_refused_name_is_shown_with_its_hidden_characters_spelled_out(server, 
 def test_the_share_itself_as_the_folder_asks_for_a_folder_inside_it(server):
     response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, SHARE))
     assert response.status_code == 422 and "作業フォルダーそのもの" in response.text, response.text
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\xef\xbb\xbf" + KEY.encode() + b"\r\n", None),                     # メモ帳's UTF-8 with a BOM
+    (b"\xff\xfe" + KEY.encode("utf-16-le") + "\r\n".encode("utf-16-le"), None),   # メモ帳's 「Unicode」
+    (b"\xff\x00\x00garbage-key-garbage", "文字として読めません"),
+    ("鍵" * 20, "使えない文字"),
+    (KEY[:10] + " " + KEY[10:], "使えない文字"),
+    (b"k" * 5000, "大きすぎます"),
+])
+def test_a_key_file_as_windows_saves_it_is_read_or_refused_in_japanese(tmp_path, licensed, content, words):  # noqa: F811
+    """A BOM stayed the key's first character (every click then 「鍵が違う」, nothing said at
+    the start), UTF-16 or bytes that are no UTF-8 ended the start in 「予期しないエラー」."""
+    key_file = tmp_path / "key.txt"
+    key_file.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import load_key
+
+    if words is None:
+        assert load_key(str(key_file)) == KEY
+        return
+    with pytest.raises(UserError, match=words):
+        load_key(str(key_file))
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env.pop("RENKEI_XL_SERVER_KEY", None)
+    run = _serve(["--workdir", str(tmp_path), "--key-file", str(key_file), "--port", str(_free_port()),
+                  "--error-log", str(tmp_path.parent / "err.log")], env)
+    assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_a_key_file_that_is_a_pipe_is_refused_not_read_forever(tmp_path):
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import load_key
+
+    fifo = tmp_path / "key"
+    os.mkfifo(fifo)
+    with pytest.raises(UserError, match="通常のファイルではありません"):
+        load_key(str(fifo))
+
+
+def test_a_work_folder_the_service_account_cannot_write_stops_the_start(tmp_path):
+    """Root's rights are taken away (setpriv drops the capabilities that pass over modes),
+    as a service account has none: a folder it cannot write started the server, and every
+    file button failed later."""
+    work = tmp_path / "work"
+    work.mkdir()
+    work.chmod(0o555)
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    caps = "-dac_override,-dac_read_search"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "renkei_xl.cli",
+                          "serve", "--workdir", str(work), "--port", str(_free_port()),
+                          "--error-log", str(tmp_path / "err.log")],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "読み書きできません" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert not list(work.iterdir())
