@@ -423,8 +423,8 @@ def test_the_buttons_are_the_contracts_buttons(server):
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl server on .*"
-                      rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
-                      r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)?(?: written=\d+)?"
+                      rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
+                      r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
                       rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms"
                       # uvicorn's and asyncio's own records (server.log.Forwarded)
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
@@ -457,14 +457,15 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     lines = text.strip().splitlines()
     assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
     assert "Traceback" not in text and "forged" not in text
-    assert f'button={c.CHECK} user="{USER}" outcome=完了 status=200' in text
+    assert f'user="{USER}" outcome=完了 status=200 written=0' in text
     assert 'user="山田\\u000d\\u000a偽 outcome=完了"' in text            # the CR/LF user, escaped, on its line
     assert 'path="/buttons/no\\u000dthing\\u000a2026-01-01' in text        # an authenticated path, escaped
     assert re.search(r"request=[0-9a-f]{8} client=127\.0\.0\.1 outcome=鍵が違う status=401", text)
     assert not re.search(r"outcome=鍵が違う.*(path|user)=", text)
     assert sum("outcome=鍵が違う" in l for l in lines) >= 3
     assert not any(l.startswith("2026-01-01") for l in lines)
-    for secret in (KEY, KEY[:8], "さっぽろ", "札幌市", BAD_VALUE, MASTER_NAME):   # nothing of a request's content
+    assert f'button={c.CHECK} book={FOLDER}/{MASTER_NAME} user="{USER}"' in text     # which book: its place
+    for secret in (KEY, KEY[:8], "札幌市", BAD_VALUE):   # nothing of a request's content
         assert secret not in text
 
 
@@ -1938,7 +1939,7 @@ def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_r
         log = _log_once(server.log, f"request={number.group(1)}")
         line = next(l for l in log.splitlines() if f"request={number.group(1)}" in l)
         assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO request={number.group(1)} client=127\.0\.0\.1 "
-                            r"outcome=読めない要求 status=400 \d+ms", line), line
+                            r"outcome=読めない要求 status=400 written=0 \d+ms", line), line
     text = server.log.read_text(encoding="utf-8")
     assert "Invalid HTTP request" not in text and not any(l.startswith("WARNING") for l in text.splitlines())
 
@@ -2114,3 +2115,55 @@ def test_a_work_folder_the_service_account_cannot_write_stops_the_start(tmp_path
                          env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "読み書きできません" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert not list(work.iterdir())
+
+
+def test_each_request_line_names_its_book_and_counts_what_it_wrote(server):
+    """IT reads from one line which book a click acted on and what it left in the folder:
+    the count is what the folder gained, 0 for a button that only answers Excel or a refusal."""
+    master = _master_in(server, "記録の確かめ", fresh=True)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    for entry, caption in (("check", c.CHECK), ("export", c.EXPORT), ("split", c.SPLIT)):
+        before = _tree(master.parent)
+        assert server.post(entry, _payload(master), headers=headers).status_code == 200
+        gained = len(set(_tree(master.parent)) - set(before))
+        text = _log_once(server.log, f"button={caption} book=記録の確かめ/{MASTER_NAME}")
+        said = [l for l in text.splitlines() if f"button={caption} book=記録の確かめ/{MASTER_NAME}" in l]
+        assert len(said) == 1 and f"status=200 written={gained} " in said[0], (said, gained)
+        assert (gained > 0) == (entry != "check")
+    before = _tree(master.parent)
+    assert server.post("export", _set_name(_payload(master), c.N_SERVER_FOLDER, "無い"), headers=headers).status_code == 422
+    text = _log_once(server.log, "outcome=フォルダーの誤り")
+    assert re.search(rf"book={MASTER_NAME} user={FIELD} outcome=フォルダーの誤り status=422 written=0 ", text), text
+    assert _tree(master.parent) == before
+
+
+def test_a_click_stopped_after_it_wrote_says_so_to_staff_and_in_the_log(server, monkeypatch):
+    """「ブックは変更していません」 is true of the open workbook, but a click that failed after
+    writing (next year's master made, then an error) left a file staff were not told of, and
+    the log line did not count it."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "書いてから失敗", fresh=True)
+    real = server_app.run_button
+
+    def fails_after_writing(entry, payload, place):
+        real(entry, payload, place)
+        raise RuntimeError("after the write")
+
+    monkeypatch.setattr(server_app, "run_button", fails_after_writing)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "Content-Type": "application/json"}
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY, share=SHARE)),
+                                            TimelyH11Protocol) as running_server:
+        response = httpx.post(f"http://127.0.0.1:{running_server.port}/buttons/rollover", headers=headers,
+                              content=client_body(_payload(master)), timeout=60)
+        deadline = time.monotonic() + 30
+        while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    made = master.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert made.exists()
+    assert response.status_code == 500 and "予期しないエラー" in response.text, response.text
+    assert f"「{SHARE}\\書いてから失敗」には、このボタンが書き込んだものが 1 件あります（{made.name}）" in response.text
+    said = [line for line in lines if c.ROLLOVER in line]
+    assert len(said) == 1 and "outcome=エラー status=500 written=1 " in said[0], lines

@@ -6,7 +6,8 @@ whoever sent the request, and a raw CR or LF in it would start a line of its own
 「outcome=完了」). Values with a space, a quote or an equals sign are quoted, so the line
 splits into fields one way only. What an unauthenticated request sent (its path, its
 headers) is not written at all; the key never is. No workbook content is written: a
-button's title, the Excel user name, the outcome and the duration.
+button's title, the book's name and place in the work folder, the Excel user name, the
+outcome, how many files and folders the request wrote (0: nothing) and the duration.
 
 uvicorn's and asyncio's own records come to the same log (``uvicorn_log_config``, the
 dictConfig uvicorn applies in each process): one escaped line each, with the time and a
@@ -58,17 +59,30 @@ def line(**fields: object) -> str:
     return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
 
 
+# A name or path from a request (a book's name, an authenticated request's path) is cut
+# to this many characters in the log: one line stays one screen, whatever was sent.
+FIELD_CHARS = 200
+
+
 def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
-                 button: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
-                 result: Optional[str] = None, written: Optional[int] = None,
+                 button: Optional[str] = None, book: Optional[str] = None, user: Optional[str] = None,
+                 path: Optional[str] = None, result: Optional[str] = None, written: int = 0,
                  answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
-    """``answered``, ``error``, ``text``: a client's report that Excel failed to replay the
-    answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas).
-    ``status`` "-": nothing was sent (the client went away first); then ``result`` is what
-    the click did all the same and ``written`` how many files it wrote in the folder."""
-    return line(request=request, client=client or "-", button=button, path=path, user=user,
+    """``book``: the book the click named (its folder in the work folder once admitted).
+    ``written``: how many files and folders the request wrote in the work folder, 0 when
+    nothing (every refusal, every button that only answers Excel). ``answered``, ``error``,
+    ``text``: a client's report that Excel failed to replay the answer to request
+    ``answered`` with run-time error ``error`` (RenkeiServer.bas). ``status`` "-": nothing
+    was sent (the client went away first); then ``result`` is what the click did all the same."""
+    return line(request=request, client=client or "-", button=button, book=_cut(book), path=_cut(path), user=user,
                 outcome=outcome, status=status, result=result, written=written,
                 answered=answered, error=error, text=text) + f" {millis:.0f}ms"
+
+
+def _cut(value: Optional[str]) -> Optional[str]:
+    if value is None or len(value) <= FIELD_CHARS:
+        return value
+    return f"{value[:FIELD_CHARS]}…（{len(value)} 文字）"
 
 
 def default_error_log() -> Path:
