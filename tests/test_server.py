@@ -2167,3 +2167,24 @@ def test_a_click_stopped_after_it_wrote_says_so_to_staff_and_in_the_log(server, 
     assert f"「{SHARE}\\書いてから失敗」には、このボタンが書き込んだものが 1 件あります（{made.name}）" in response.text
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=エラー status=500 written=1 " in said[0], lines
+
+
+def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configured_log, monkeypatch):
+    """A click failing the same way on every press added a traceback each time to one file
+    that grew without end (logging's FileHandler, held open by each worker)."""
+    from renkei_xl.server import log as server_log
+
+    monkeypatch.setattr(server_log, "ERROR_LOG_BYTES", 20_000)
+    error_log = tmp_path / "error.log"
+    configured_log(error_log)
+    numbers = [f"{n:08x}" for n in range(300)]
+    for number in numbers:
+        try:
+            raise RuntimeError("x" * 500)
+        except RuntimeError:
+            server_log.error(number, "入力チェック")
+    files = sorted(tmp_path.glob("error.log*"))
+    assert [f.name for f in files] == ["error.log", *(f"error.log.{n}" for n in range(1, server_log.ERROR_LOG_KEPT + 1))]
+    assert all(f.stat().st_size < 20_000 + 2_000 for f in files), [f.stat().st_size for f in files]
+    assert f"request={numbers[-1]}" in error_log.read_text(encoding="utf-8")
+    assert f"request={numbers[0]} " not in "".join(f.read_text(encoding="utf-8") for f in files)

@@ -107,31 +107,60 @@ def configure(error_log: Optional[Path]) -> None:
         handler._renkei = "requests"
         logger.addHandler(handler)
     if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
-        handler = _ErrorLogFile(error_log, encoding="utf-8", delay=True)
+        handler = _ErrorLogFile(error_log)
         handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
         handler._renkei = "errors"
         logger.addHandler(handler)
 
 
-class _ErrorLogFile(logging.FileHandler):
-    """The error log, opened when its first traceback comes. Its folder may have gone or
-    turned read-only since the start check, the disk may be full: the request still gets
-    its Japanese 500 with the number (logging's own handler let the open fail out of the
-    app, and staff saw Starlette's English one), and the request log says in one line
-    that the traceback was not kept, instead of logging's own traceback printed there."""
+# The error log's growth: a traceback is a few kilobytes, but a click that fails the same way
+# on every press (or a client that presses for it) adds one each time. Past ERROR_LOG_BYTES
+# the file moves to ``.1`` (``.1`` to ``.2``…), ERROR_LOG_KEPT of them kept: at most about
+# 60 MB, and the newest tracebacks always kept. One record is cut to ERROR_RECORD_CHARS.
+ERROR_LOG_BYTES = 10 * 1024 * 1024
+ERROR_LOG_KEPT = 5
+ERROR_RECORD_CHARS = 256 * 1024
+
+
+class _ErrorLogFile(logging.Handler):
+    """The error log: each traceback appended in an open of its own, the file rotated by
+    size first. Opened per record, never held: on Windows a file another worker holds open
+    cannot be renamed, so each worker keeping its own handle would stop every rotation (and
+    logging's RotatingFileHandler then fails there). Its folder may have gone or turned
+    read-only since the start check, the disk may be full: the request still gets its
+    Japanese 500 with the number, and the request log says in one line that the traceback
+    was not kept, instead of logging's own traceback printed there."""
+
+    def __init__(self, filename: Path):
+        super().__init__()
+        self.baseFilename = os.path.abspath(filename)
+        self.max_bytes, self.kept = ERROR_LOG_BYTES, ERROR_LOG_KEPT
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.stream is None:
-            try:
-                self.stream = self._open()
-            except OSError as exc:
-                self._not_kept(record, exc)
-                return
-        super().emit(record)
+        try:
+            text = self.format(record)
+            if len(text) > ERROR_RECORD_CHARS:
+                text = f"{text[:ERROR_RECORD_CHARS]}\n…（{len(text) - ERROR_RECORD_CHARS} 文字を省略）"
+            self._rotate()
+            with open(self.baseFilename, "a", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            self._not_kept(record, exc)
 
-    def handleError(self, record: logging.LogRecord) -> None:   # a failed write (StreamHandler.emit)
-        self._not_kept(record, sys.exc_info()[1])
+    def _rotate(self) -> None:
+        """The file moved aside once it is full. Two workers rotating at once may each move
+        a file: one rotation too many, never a file growing without end."""
+        try:
+            if os.path.getsize(self.baseFilename) < self.max_bytes:
+                return
+        except OSError:        # not there yet: nothing to move
+            return
+        for n in range(self.kept - 1, 0, -1):
+            older = f"{self.baseFilename}.{n}"
+            if os.path.exists(older):
+                os.replace(older, f"{self.baseFilename}.{n + 1}")
+        os.replace(self.baseFilename, f"{self.baseFilename}.1")
 
     def _not_kept(self, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
         first = record.getMessage().split("\n", 1)[0]
