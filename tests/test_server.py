@@ -2188,3 +2188,44 @@ def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configu
     assert all(f.stat().st_size < 20_000 + 2_000 for f in files), [f.stat().st_size for f in files]
     assert f"request={numbers[-1]}" in error_log.read_text(encoding="utf-8")
     assert f"request={numbers[0]} " not in "".join(f.read_text(encoding="utf-8") for f in files)
+
+
+def _body_started(port: int, size: int, headers: dict, chunked: bool = False) -> socket.socket:
+    """A click whose body has begun to arrive and not ended (a slow office link)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    length = "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {size}\r\n"
+    head = f"POST /buttons/check HTTP/1.1\r\nHost: x\r\n{length}" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    part = b"[" + b"1," * ((size - 100) // 2 if chunked else size // 4)    # never the whole body
+    sock.sendall(head.encode("latin-1") + b"\r\n" + (b"%x\r\n%s\r\n" % (len(part), part) if chunked else part))
+    return sock
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(chunked, licensed):  # noqa: F811
+    """Bodies are read before a click's turn: clients sending the largest body on many
+    connections at once held them all in memory (256 connections × 32 MB a worker). Past
+    BODIES_HELD of the largest, a click is refused as busy, in Japanese, and the memory is
+    given back when the requests end."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    limit = 100_000
+    headers = {"Authorization": KEY, "Content-Type": "application/json"}
+    config = ServerConfig(Path("."), KEY, max_bytes=limit)
+    with _request_log() as lines, _InThread(server_app.create_app(config), TimelyH11Protocol) as running:
+        held = [_body_started(running.port, limit - 10, headers, chunked) for _ in range(server_app.BODIES_HELD)]
+        time.sleep(0.5)
+        one_more = _body_started(running.port, limit - 10, headers, chunked)
+        head, body = _one_response(one_more)
+        assert head.startswith(b"HTTP/1.1 503") and "混み合っている" in body.decode("utf-8"), (head, body)
+        for sock in held:
+            sock.close()
+        time.sleep(0.5)
+        after = _body_started(running.port, limit - 10, headers, chunked)
+        after.settimeout(1.5)
+        with pytest.raises(socket.timeout):     # taken in: the server waits for the rest of its body
+            after.recv(100)
+        after.close()
+        one_more.close()
+    assert sum("outcome=混雑（受け取り中のブック） status=503" in line for line in lines) == 1, lines

@@ -177,6 +177,7 @@ class Guard:
     def __init__(self, app, config: ServerConfig, paths: set[str] = frozenset()):
         self.app, self.config, self.paths = app, config, set(paths)
         self._key = config.key.encode("utf-8")
+        self._held = 0      # bytes of request bodies held in this worker (Held)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -236,32 +237,52 @@ class Guard:
                                             scope[REQUEST_KEY]))
             return {"path": path, "outcome": "方法の誤り"}
         limit = self.config.max_bytes
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        declared = headers.get("content-length", b"")
+        declared = int(declared) if declared.isdigit() else 0
+        if declared > limit:
             await _too_large(send, limit, scope[REQUEST_KEY])
             return {"path": path, "outcome": "大きすぎる"}
+        held = Held(self)
+        try:
+            refused = await self._read_body(scope, receive, send, held, declared)
+            if refused:
+                return {"path": path, "outcome": refused}
+            await self._hand_over(scope, receive, send)
+        finally:
+            held.release()
+        return {"path": path}
+
+    async def _read_body(self, scope, receive, send, held: "Held", declared: int) -> str:
+        """The whole body into ``scope["renkei.body"]``, within the size, the time and the
+        worker's memory for bodies; "" or the outcome of its refusal (answered)."""
+        limit, number = self.config.max_bytes, scope[REQUEST_KEY]
         chunks, size = [], 0
         deadline = time.monotonic() + BODY_SECONDS
+        if not held.take(declared):
+            await _text(send, 503, numbered(MEMORY_BUSY, number))
+            return "混雑（受け取り中のブック）"
         while True:
             try:
                 message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
             except asyncio.TimeoutError:     # a body sent a trickle at a time holds a connection
                 await _text(send, 408, numbered(f"ブックの送信が {BODY_SECONDS:g} 秒で終わりませんでした。ネットワークを"
-                                                "確かめて、もう一度ボタンを押してください。", scope[REQUEST_KEY]))
-                return {"path": path, "outcome": "送信が遅い"}
+                                                "確かめて、もう一度ボタンを押してください。", number))
+                return "送信が遅い"
             if message["type"] == "http.disconnect":
-                return {"path": path, "outcome": "切断"}
+                return "切断"
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(send, limit, scope[REQUEST_KEY])
-                return {"path": path, "outcome": "大きすぎる"}
+                await _too_large(send, limit, number)
+                return "大きすぎる"
+            if not held.take(size):       # no length said beforehand: counted as it comes
+                await _text(send, 503, numbered(MEMORY_BUSY, number))
+                return "混雑（受け取り中のブック）"
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
         scope["renkei.body"] = b"".join(chunks)
-        await self._hand_over(scope, receive, send)
-        return {"path": path}
+        return ""
 
     async def _hand_over(self, scope, receive, send) -> None:
         """The app run on the body read, with the client's leaving watched: ``scope[GONE_KEY]``
@@ -299,6 +320,38 @@ class Guard:
         if value[:7].lower() == b"bearer ":
             value = value[7:].strip()
         return bool(value) and hmac.compare_digest(value, self._key)
+
+
+# Bodies a worker holds at once, in multiples of the largest it accepts (--max-mb): bodies
+# are read before a click's turn, so clicks waiting for theirs hold theirs. Without a bound
+# a few clients sending the largest body on many connections (256 a worker) filled the
+# server's memory; past it a click is refused as busy, which staff can act on.
+BODIES_HELD = 4
+MEMORY_BUSY = ("サーバーが混み合っているため、ボタンを受け付けられませんでした（ほかのパソコンから送られたブックを処理中です）。"
+               "ブックは変更していません。少し待ってから、もう一度ボタンを押してください。")
+
+
+class Held:
+    """The bytes one request's body holds of its worker's budget (``Guard._held``), given
+    back when the request ends. One event loop per worker: no lock is needed."""
+
+    def __init__(self, guard: "Guard"):
+        self.guard, self.size = guard, 0
+
+    def take(self, size: int) -> bool:
+        """Hold ``size`` bytes in all (no more than before), or False when the worker's
+        budget would be past; a body alone is always let in up to the size limit."""
+        more = max(size - self.size, 0)
+        budget = self.guard.config.max_bytes * BODIES_HELD
+        if more and self.guard._held + more > budget and self.guard._held > 0:
+            return False
+        self.guard._held += more
+        self.size += more
+        return True
+
+    def release(self) -> None:
+        self.guard._held -= self.size
+        self.size = 0
 
 
 async def _text(send, status: int, text: str) -> None:
