@@ -425,7 +425,7 @@ LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl server on .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
-                      rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms"
+                      rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)? \d+ms"
                       # uvicorn's and asyncio's own records (server.log.Forwarded)
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
 
@@ -2229,3 +2229,41 @@ def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(c
         after.close()
         one_more.close()
     assert sum("outcome=混雑（受け取り中のブック） status=503" in line for line in lines) == 1, lines
+
+
+def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_many(licensed):  # noqa: F811
+    """Every request with no key or a wrong one (a scanner, a PC with an old key) was a line:
+    a flood filled the log, and journald drops a service's lines past its rate limit, the
+    clicks' own with them. Now QUIET_BURST a minute per client, then a count."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
+                                            TimelyH11Protocol) as running:
+        url = f"http://127.0.0.1:{running.port}"
+        with httpx.Client() as client:
+            for n in range(3 * server_log.QUIET_BURST):
+                assert client.post(f"{url}/buttons/check", content=b"{}", headers={"Authorization": f"old-key-{n}"},
+                                   timeout=10).status_code == 401
+                assert client.get(f"{url}/wp-login.php", timeout=10).status_code == 404
+            assert client.post(f"{url}/buttons/check", content=b"{}", headers={"Authorization": KEY},
+                               timeout=10).status_code == 400
+        time.sleep(0.3)
+    assert sum("outcome=鍵が違う" in line for line in lines) == server_log.QUIET_BURST, lines
+    assert sum("outcome=宛先なし" in line for line in lines) == server_log.QUIET_BURST, lines
+    assert sum("outcome=形式の誤り status=400" in line for line in lines) == 1, lines
+
+
+def test_quiet_lets_a_burst_a_minute_and_reports_what_it_held_back():
+    from renkei_xl.server.log import Quiet
+
+    now = [0.0]
+    quiet = Quiet(every=60, burst=2, clock=lambda: now[0])
+    key = ("192.0.2.7", "鍵が違う")
+    assert [quiet.let(key) for _ in range(5)] == [(True, None), (True, None), (False, None), (False, None),
+                                                   (False, None)]
+    assert quiet.let(("192.0.2.8", "鍵が違う")) == (True, None)      # another PC: its own lines
+    now[0] = 61
+    assert quiet.let(key) == (True, 3)

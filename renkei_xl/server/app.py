@@ -167,6 +167,10 @@ def _failure_report(body: bytes) -> tuple[str, str, str]:
 
 # ----------------------------------------------------------------------- the guard
 
+# What a request refused before its key or its button is known comes to (server.log.Quiet).
+QUIETED = frozenset({"鍵が違う", "宛先なし"})
+
+
 class Guard:
     """Pure ASGI in front of the app: a number for the request, the key before anything is
     read, then the path, then the size, then the whole body read once (bounded) and handed
@@ -178,6 +182,7 @@ class Guard:
         self.app, self.config, self.paths = app, config, set(paths)
         self._key = config.key.encode("utf-8")
         self._held = 0      # bytes of request bodies held in this worker (Held)
+        self._quiet = server_log.Quiet()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -210,6 +215,10 @@ class Guard:
         if record["lost"] and fields.get("outcome") != NOT_RUN:
             fields.update(outcome=LOST, result=fields.get("outcome", "-"))
         client = (scope.get("client") or ("-",))[0]
+        if fields.get("outcome") in QUIETED:
+            shown, fields["repeats"] = self._quiet.let((client, fields["outcome"]))
+            if not shown:
+                return
         server_log.log.info("%s", server_log.request_line(
             request=request_id, client=client, status=record["status"] if record["sent"] else "-",
             millis=(time.perf_counter() - started) * 1000, **{"outcome": "-", **fields}))

@@ -67,16 +67,18 @@ FIELD_CHARS = 200
 def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
                  button: Optional[str] = None, book: Optional[str] = None, user: Optional[str] = None,
                  path: Optional[str] = None, result: Optional[str] = None, written: int = 0,
-                 answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
+                 answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None,
+                 repeats: Optional[int] = None) -> str:
     """``book``: the book the click named (its folder in the work folder once admitted).
     ``written``: how many files and folders the request wrote in the work folder, 0 when
     nothing (every refusal, every button that only answers Excel). ``answered``, ``error``,
     ``text``: a client's report that Excel failed to replay the answer to request
     ``answered`` with run-time error ``error`` (RenkeiServer.bas). ``status`` "-": nothing
-    was sent (the client went away first); then ``result`` is what the click did all the same."""
+    was sent (the client went away first); then ``result`` is what the click did all the same.
+    ``repeats``: how many lines like this one (``Quiet``) were held back before it."""
     return line(request=request, client=client or "-", button=button, book=_cut(book), path=_cut(path), user=user,
                 outcome=outcome, status=status, result=result, written=written,
-                answered=answered, error=error, text=text) + f" {millis:.0f}ms"
+                answered=answered, error=error, text=text, repeats=repeats) + f" {millis:.0f}ms"
 
 
 def _cut(value: Optional[str]) -> Optional[str]:
@@ -263,6 +265,40 @@ class OnceAMinute(logging.Filter):
         self._last[key] = now
         record.repeats = self._held.pop(key, 0) or None
         return True
+
+
+# A client's requests refused before anything is read (no key, a wrong key, a path that is
+# no button: a scanner, a script, a PC with an old key) are written QUIET_BURST a minute per
+# client and outcome; the next one written after that says how many were held back
+# (``repeats=``). A flood of them would otherwise fill the log, and journald drops a
+# service's lines past its rate limit (10,000 in 30 s by default): the clicks' own lines
+# with them.
+QUIET_BURST = 10
+
+
+class Quiet:
+    """Which lines of a kind (``key``: client and outcome) are written: ``burst`` per
+    ``every`` seconds, the rest counted and reported on the next line written."""
+
+    def __init__(self, every: float = REPEAT_SECONDS, burst: Optional[int] = None, clock=time.monotonic):
+        self.every, self.burst, self.clock = every, QUIET_BURST if burst is None else burst, clock
+        self._windows: dict[tuple, list] = {}      # key -> [start, written, held]
+
+    def let(self, key: tuple) -> tuple[bool, Optional[int]]:
+        """(whether to write this line, how many were held back before it)."""
+        now = self.clock()
+        window = self._windows.get(key)
+        if window is None or now - window[0] >= self.every:
+            if len(self._windows) > 1000:      # kinds seen long ago: forgotten, so the map stays small
+                self._windows = {k: w for k, w in self._windows.items() if now - w[0] < self.every}
+            held = window[2] if window is not None else 0
+            self._windows[key] = [now, 1, 0]
+            return True, held or None
+        if window[1] < self.burst:
+            window[1] += 1
+            return True, None
+        window[2] += 1
+        return False, None
 
 
 class Forwarded(logging.Handler):
