@@ -2267,3 +2267,27 @@ def test_quiet_lets_a_burst_a_minute_and_reports_what_it_held_back():
     assert quiet.let(("192.0.2.8", "鍵が違う")) == (True, None)      # another PC: its own lines
     now[0] = 61
     assert quiet.let(key) == (True, 3)
+
+
+@pytest.mark.parametrize("folder, book", [
+    ("/".join(["a" * 199] * 22), MASTER_NAME),       # past Linux's PATH_MAX: was 「予期しないエラー」
+    ("a" * 100 + "\\" + "b" * 100, MASTER_NAME),       # past what Windows opens, with the files it holds
+    (FOLDER, "m" * 150 + ".xlsm"),                     # the master's backups would be past it
+])
+def test_a_path_past_what_windows_opens_is_refused_before_anything_is_touched(server, folder, book):
+    payload = _set_name(_payload(server.master), c.N_SERVER_FOLDER, folder)
+    payload = {**payload, "book": {**payload["book"], "name": book}}
+    before = _tree(server.workdir)
+    for entry in ("check", "split"):
+        response = server.post(entry, payload)
+        assert response.status_code == 422 and "パスが長すぎます" in response.text, response.text
+        assert "予期しない" not in response.text and str(server.workdir) not in response.text
+    assert _tree(server.workdir) == before
+
+
+def test_path_problem_counts_as_windows_does():
+    from renkei_xl.server.place import MAX_PATH_CHARS, path_problem
+
+    assert path_problem(["D:\\renkei\\" + "a" * (MAX_PATH_CHARS - 10 - 5)], 5) == ""
+    assert "（255 文字）" in path_problem(["D:\\renkei\\" + "a" * (MAX_PATH_CHARS - 10 - 4)], 5)
+    assert path_problem(["\U0001F600" * 100], 60)          # a character past the BMP is two units

@@ -31,6 +31,32 @@ class NameTooLong(UserError):
     """A name past MAX_NAME_BYTES: 422 on the server, before any file system call."""
 
 
+# Windows' MAX_PATH less its NUL: Explorer and Excel on the staff's PCs open nothing past it
+# on the share, nor does Python on a Windows server without long paths enabled; a folder
+# past Linux's PATH_MAX (4,096 bytes) ended the click in 「予期しないエラー」.
+MAX_PATH_CHARS = 259
+# The longest the tool writes below a master's folder besides the master's backups:
+# 配布用\ and a file name of core.filenames.DEFAULT_MAX_BYTES bytes (as many characters at most).
+BELOW_FOLDER = 1 + 3 + 1 + 120
+
+
+def path_chars(text: str) -> int:
+    """A path's length as Windows counts it (UTF-16 units)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def path_problem(paths: list[str], below: int) -> str:
+    """Why files ``below`` characters deeper than each of ``paths`` (the server's and the
+    staff's name of one folder) cannot be written and opened, in Japanese; "" when they can."""
+    longest = max(paths, key=path_chars)
+    room = MAX_PATH_CHARS - below
+    if path_chars(longest) <= room:
+        return ""
+    return (f"フォルダーまでのパスが長すぎます（{path_chars(longest)} 文字）。Windows で開けるパスは {MAX_PATH_CHARS} 文字"
+            f"までで、この中に作るファイルの分を除くと、フォルダーまでは {max(room, 0)} 文字までです。"
+            "フォルダー名（とマスターの名前）を短くしてください")
+
+
 def _name_problem(name: str) -> str:
     from ..core.filenames import name_problem, visible
 
@@ -129,6 +155,11 @@ class Place:
         """The master's file: the book's name in the folder 設定 names."""
         folder = self.folder(live)
         path = folder / safe_book_name(live.book.name)
+        from ..safety import _LONGEST_STAMP, _backup_stem, backup_folder
+
+        backups = 1 + len(backup_folder(path).name) + 1 + len(_backup_stem(path) + _LONGEST_STAMP + path.suffix)
+        if problem := path_problem(self._names_of(list(folder.relative_to(self.workdir).parts)), backups):
+            raise NameTooLong(f"マスター「{path.name}」のバックアップ: {problem}")
         if not path.is_file():
             raise UserError(f"マスター「{path.name}」がサーバー作業フォルダー「{self.shown(folder)}」にありません。"
                             "マスターをこのフォルダーに保存し、そこから開いてから、もう一度ボタンを押してください")
@@ -173,11 +204,20 @@ class Place:
             raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（{problem}）")
         if any(p == ".." or _FORBIDDEN.search(p) for p in parts):
             raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（「..」や記号を含みます）")
+        if problem := path_problem(self._names_of(parts), BELOW_FOLDER):
+            raise NameTooLong(f"{where}: {problem}")
         path = self._inside(self.workdir.joinpath(*parts), value)
         if not path.is_dir():
             raise UserError(f"サーバー作業フォルダー「{self.shown(path)}」がありません。フォルダーを作成するか、"
                             f"{where} の名前を確かめてください")
         return path
+
+    def _names_of(self, parts: list[str]) -> list[str]:
+        """The server's and the staff's name of the folder ``parts`` under the work folder."""
+        names = [str(self.workdir.joinpath(*parts))]
+        if self.share:
+            names.append("\\".join([self.share, *parts]))
+        return names
 
     def shown(self, path: Path) -> str:
         """A path as staff find it: under the share name when the server has one."""
