@@ -2291,3 +2291,21 @@ def test_path_problem_counts_as_windows_does():
     assert path_problem(["D:\\renkei\\" + "a" * (MAX_PATH_CHARS - 10 - 5)], 5) == ""
     assert "（255 文字）" in path_problem(["D:\\renkei\\" + "a" * (MAX_PATH_CHARS - 10 - 4)], 5)
     assert path_problem(["\U0001F600" * 100], 60)          # a character past the BMP is two units
+
+
+def test_a_name_that_only_looks_like_the_folder_or_the_master_is_named_in_the_refusal(server):
+    """「２０２３年度」 typed for the folder 「2023年度」, or a master saved by a Mac with its 濁点
+    apart: the same to the eye, another name to the file system. The refusal said only
+    「ありません」 with a name staff read as the one that is there."""
+    import unicodedata
+
+    wide = _set_name(_payload(server.master), c.N_SERVER_FOLDER, "２０２３年度")
+    response = server.post("check", wide)
+    assert response.status_code == 422 and f"よく似た名前の「{FOLDER}」はあります" in response.text, response.text
+    decomposed = unicodedata.normalize("NFD", MASTER_NAME)
+    assert decomposed != MASTER_NAME
+    payload = _payload(server.master)
+    response = server.post("check", {**payload, "book": {**payload["book"], "name": decomposed}})
+    assert response.status_code == 422 and f"よく似た名前の「{MASTER_NAME}」はあります" in response.text, response.text
+    response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "無い年度"))
+    assert response.status_code == 422 and "よく似た" not in response.text, response.text

@@ -118,6 +118,13 @@ def name_problem(name: str, *, max_bytes: int) -> str:
     return ""
 
 
+def lookalike_key(name: str) -> str:
+    """What two names share when staff would read them as one: the same characters up to
+    Unicode's compatibility forms (full-width 「２０２３」 and 「2023」, a 濁点 composed or
+    not, as a Mac may save it) and case (which Windows ignores, Linux does not)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def named_in(label: str, names: Iterable[str]) -> frozenset[str]:
     """The names of ``names`` (設定's municipalities) that the file name ``label`` names.
 

@@ -9,6 +9,7 @@ exist: IT or staff create it on the share; a typo does not create folders on the
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -78,6 +79,29 @@ def safe_book_name(name: object) -> str:
     if c.suffix_problem(name):
         raise UserError(c.suffix_problem(name))
     return name
+
+
+_LOOKED_AT = 10_000      # entries of a folder compared at most: a huge folder is not read whole
+
+
+def _lookalike_note(path: Path) -> str:
+    """A sentence naming the entry beside ``path`` that staff would read as its name (another
+    width, case or composition of the same characters: the name typed in 設定 or Excel's
+    and the one on disk look alike and are not the same), or ""."""
+    from itertools import islice
+
+    from ..core.filenames import lookalike_key, visible
+
+    key = lookalike_key(path.name)
+    try:
+        with os.scandir(path.parent) as entries:
+            near = next((e.name for e in islice(entries, _LOOKED_AT) if lookalike_key(e.name) == key), None)
+    except OSError:
+        return ""
+    if near is None or near == path.name:
+        return ""
+    return (f"よく似た名前の「{visible(near)}」はあります（全角と半角、大文字と小文字、濁点の表し方などが違います）。"
+            "名前をそろえてください。")
 
 
 def replayable_of(path: Path) -> frozenset[str]:
@@ -162,6 +186,7 @@ class Place:
             raise NameTooLong(f"マスター「{path.name}」のバックアップ: {problem}")
         if not path.is_file():
             raise UserError(f"マスター「{path.name}」がサーバー作業フォルダー「{self.shown(folder)}」にありません。"
+                            f"{_lookalike_note(path)}"
                             "マスターをこのフォルダーに保存し、そこから開いてから、もう一度ボタンを押してください")
         from ..excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 
@@ -208,8 +233,10 @@ class Place:
             raise NameTooLong(f"{where}: {problem}")
         path = self._inside(self.workdir.joinpath(*parts), value)
         if not path.is_dir():
-            raise UserError(f"サーバー作業フォルダー「{self.shown(path)}」がありません。フォルダーを作成するか、"
-                            f"{where} の名前を確かめてください")
+            missing = next((self.workdir.joinpath(*parts[:n]) for n in range(1, len(parts) + 1)
+                            if not self.workdir.joinpath(*parts[:n]).is_dir()), path)
+            raise UserError(f"サーバー作業フォルダー「{self.shown(path)}」がありません。{_lookalike_note(missing)}"
+                            f"フォルダーを作成するか、{where} の名前を確かめてください")
         return path
 
     def _names_of(self, parts: list[str]) -> list[str]:
