@@ -421,7 +421,8 @@ def test_the_buttons_are_the_contracts_buttons(server):
 # ------------------------------------------------------- what the server keeps
 
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
-LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"      # with its offset from UTC
+LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl server on .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
@@ -1887,7 +1888,7 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
     assert ran == ["check"], ran
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=実行せず（接続切れ） status=-" in said[0], lines
-    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
 
 
 def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_its_files(server, monkeypatch):
@@ -1919,7 +1920,7 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     assert master.with_name(MASTER_NAME.replace("2023", "2024")).exists()
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=応答できず（接続切れ） status=- result=完了 written=1 " in said[0], lines
-    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
 
 
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
@@ -1938,7 +1939,7 @@ def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_r
         assert number and "読めません" in text, text
         log = _log_once(server.log, f"request={number.group(1)}")
         line = next(l for l in log.splitlines() if f"request={number.group(1)}" in l)
-        assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO request={number.group(1)} client=127\.0\.0\.1 "
+        assert re.fullmatch(rf"{TIME} INFO request={number.group(1)} client=127\.0\.0\.1 "
                             r"outcome=読めない要求 status=400 written=0 \d+ms", line), line
     text = server.log.read_text(encoding="utf-8")
     assert "Invalid HTTP request" not in text and not any(l.startswith("WARNING") for l in text.splitlines())
@@ -2011,7 +2012,7 @@ def test_a_flood_of_one_kind_of_event_loop_error_writes_a_bounded_log(tmp_path, 
                         r'BaseSelectorEventLoop\._start_serving\(.*\)" error=ValueError', lines[0]), lines[0]
     assert "handle:" not in lines[0] and "Invalid file descriptor" in traces[0]
     assert lines[1] == 'request=- client=- outcome=未対応の切り替え要求 source=uvicorn.error text="Unsupported upgrade request."'
-    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 ERROR {lines[0]}") and LOG_LINE.fullmatch(f"2026-01-01 00:00:00 WARNING {lines[1]}")
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 ERROR {lines[0]}") and LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 WARNING {lines[1]}")
 
 
 def test_a_folder_named_after_the_share_without_a_separator_is_another_share(tmp_path):
@@ -2309,3 +2310,21 @@ def test_a_name_that_only_looks_like_the_folder_or_the_master_is_named_in_the_re
     assert response.status_code == 422 and f"よく似た名前の「{MASTER_NAME}」はあります" in response.text, response.text
     response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "無い年度"))
     assert response.status_code == 422 and "よく似た" not in response.text, response.text
+
+
+def test_each_log_line_says_its_time_with_its_offset_from_utc(monkeypatch, configured_log, tmp_path, capsys):
+    """A server kept in UTC wrote 01:15 for a click staff made at 10:15 JST."""
+    from renkei_xl.server import log as server_log
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        configured_log(tmp_path / "error.log")
+        server_log.log.info("%s", server_log.request_line(request="abcd1234", client="192.0.2.7", status=200,
+                                                          outcome="完了", millis=1))
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+09:00 INFO request=abcd1234 .*", line), line
+    assert LOG_LINE.fullmatch(line), line

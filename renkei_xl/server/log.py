@@ -28,7 +28,18 @@ from typing import Optional
 
 LOGGER = "renkei_xl.server"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class _Formatter(logging.Formatter):
+    """Each line's time with its offset from UTC (「2026-12-04 10:15:03+09:00」): a server kept in
+    UTC wrote 01:15 for a click staff made at 10:15 JST, with nothing to say which. The
+    offset is Python's own (datetime), not the C library's %z, which Windows spells as a
+    time zone name in the system's code page."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: Optional[str] = None) -> str:  # noqa: N802
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(sep=" ", timespec="seconds")
 ERROR_LOG_NAME = "renkei-xl-server-error.log"
 
 log = logging.getLogger(LOGGER)
@@ -104,13 +115,13 @@ def configure(error_log: Optional[Path]) -> None:
     logger.propagate = False
     if not any(getattr(h, "_renkei", "") == "requests" for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: not getattr(record, "traceback", False))
         handler._renkei = "requests"
         logger.addHandler(handler)
     if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
         handler = _ErrorLogFile(error_log)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
         handler._renkei = "errors"
         logger.addHandler(handler)
