@@ -313,7 +313,7 @@ def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
     name, no permission, a name too long (before anything else is written)."""
-    made = not folder.is_dir()
+    made = not os.path.isdir(folder)     # False on any error: mkdir then says why, in Japanese
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
