@@ -2251,9 +2251,16 @@ def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_m
                 assert client.get(f"{url}/wp-login.php", timeout=10).status_code == 404
             assert client.post(f"{url}/buttons/check", content=b"{}", headers={"Authorization": KEY},
                                timeout=10).status_code == 400
+            for _ in range(3 * server_log.QUIET_BURST):
+                assert client.get(f"{url}/", timeout=10).status_code == 200
+        for _ in range(3 * server_log.QUIET_BURST):
+            sock = running.connect()
+            sock.sendall(b"\x16\x03\x01 not http\r\n\r\n")      # TLS to the plain port, again and again
+            assert _one_response(sock)[0].startswith(b"HTTP/1.1 400")
+            sock.close()
         time.sleep(0.3)
-    assert sum("outcome=鍵が違う" in line for line in lines) == server_log.QUIET_BURST, lines
-    assert sum("outcome=宛先なし" in line for line in lines) == server_log.QUIET_BURST, lines
+    for outcome in ("鍵が違う", "宛先なし", "稼働確認", "読めない要求"):
+        assert sum(f"outcome={outcome}" in line for line in lines) == server_log.QUIET_BURST, (outcome, lines)
     assert sum("outcome=形式の誤り status=400" in line for line in lines) == 1, lines
 
 

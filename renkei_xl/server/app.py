@@ -167,8 +167,9 @@ def _failure_report(body: bytes) -> tuple[str, str, str]:
 
 # ----------------------------------------------------------------------- the guard
 
-# What a request refused before its key or its button is known comes to (server.log.Quiet).
-QUIETED = frozenset({"鍵が違う", "宛先なし"})
+# What a request comes to before its key or its button is known (server.log.Quiet): a
+# refusal, or a look at the address (a monitor's; a flood of them is no monitor).
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認"})
 
 
 class Guard:
