@@ -2335,3 +2335,25 @@ def test_each_log_line_says_its_time_with_its_offset_from_utc(monkeypatch, confi
         time.tzset()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+09:00 INFO request=abcd1234 .*", line), line
     assert LOG_LINE.fullmatch(line), line
+
+
+def test_a_folder_the_service_account_may_not_look_into_is_said_so_not_an_unexpected_error(tmp_path):
+    """A folder staff closed with its own rights (Windows ACL, mode 000): Path.is_file raised
+    PermissionError out of the click, 「予期しないエラー」. Root's rights are taken away (setpriv)
+    as the service account has none."""
+    closed = tmp_path / "work" / FOLDER / "秘密"
+    closed.mkdir(parents=True)
+    closed.chmod(0)
+    probe = ("from renkei_xl.server.place import Place\n"
+             "from renkei_xl.core.errors import UserError\n"
+             f"place = Place({str(tmp_path / 'work')!r}, {SHARE!r})\n"
+             "try:\n"
+             f"    place.resolve({FOLDER + '/秘密/下'!r}, '設定!B6')\n"
+             "except UserError as exc:\n"
+             "    print('UserError', exc)\n")
+    caps = "-dac_override,-dac_read_search"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
+                         capture_output=True, text=True, timeout=60)
+    closed.chmod(0o755)
+    assert run.stdout.startswith("UserError") and "アクセス権がありません" in run.stdout, (run.stdout, run.stderr)
+    assert f"{SHARE}\\{FOLDER}\\秘密" in run.stdout and str(tmp_path) not in run.stdout

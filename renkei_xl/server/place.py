@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Optional
@@ -184,7 +185,7 @@ class Place:
         backups = 1 + len(backup_folder(path).name) + 1 + len(_backup_stem(path) + _LONGEST_STAMP + path.suffix)
         if problem := path_problem(self._names_of(list(folder.relative_to(self.workdir).parts)), backups):
             raise NameTooLong(f"マスター「{path.name}」のバックアップ: {problem}")
-        if not path.is_file():
+        if not self._is(path, stat.S_ISREG):
             raise UserError(f"マスター「{path.name}」がサーバー作業フォルダー「{self.shown(folder)}」にありません。"
                             f"{_lookalike_note(path)}"
                             "マスターをこのフォルダーに保存し、そこから開いてから、もう一度ボタンを押してください")
@@ -232,9 +233,9 @@ class Place:
         if problem := path_problem(self._names_of(parts), BELOW_FOLDER):
             raise NameTooLong(f"{where}: {problem}")
         path = self._inside(self.workdir.joinpath(*parts), value)
-        if not path.is_dir():
+        if not self._is(path, stat.S_ISDIR):
             missing = next((self.workdir.joinpath(*parts[:n]) for n in range(1, len(parts) + 1)
-                            if not self.workdir.joinpath(*parts[:n]).is_dir()), path)
+                            if not self._is(self.workdir.joinpath(*parts[:n]), stat.S_ISDIR)), path)
             raise UserError(f"サーバー作業フォルダー「{self.shown(path)}」がありません。{_lookalike_note(missing)}"
                             f"フォルダーを作成するか、{where} の名前を確かめてください")
         return path
@@ -265,6 +266,18 @@ class Place:
         return re.sub(pattern, lambda m: self.shown(Path(m.group(0))), text)
 
     # ------------------------------------------------------------------ helpers
+
+    def _is(self, path: Path, kind) -> bool:
+        """Whether ``path`` is there as ``kind`` (stat.S_ISDIR, S_ISREG); a folder the service's
+        account may not look into is said so in Japanese (Path.is_file raised PermissionError
+        out of the click: 「予期しないエラー」)."""
+        try:
+            return kind(os.stat(path).st_mode)
+        except PermissionError:
+            raise UserError(f"サーバー作業フォルダー「{self.shown(path.parent)}」の中を、サーバーのアカウントが読めません"
+                            "（アクセス権がありません）。IT 担当者に、このフォルダーの権限を確かめてもらってください") from None
+        except OSError:          # not there, or a name the file system refuses
+            return False
 
     def _inside(self, path: Path, shown: str, root: Optional[Path] = None) -> Path:
         """``path`` resolved (links followed), refused unless it lies under ``root`` (the
