@@ -2357,3 +2357,18 @@ def test_a_folder_the_service_account_may_not_look_into_is_said_so_not_an_unexpe
     closed.chmod(0o755)
     assert run.stdout.startswith("UserError") and "アクセス権がありません" in run.stdout, (run.stdout, run.stderr)
     assert f"{SHARE}\\{FOLDER}\\秘密" in run.stdout and str(tmp_path) not in run.stdout
+
+
+def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):
+    """回収 closed by its rights: iterdir's PermissionError ended the command (and a server
+    click) as an unexpected error. Root's rights are taken away (setpriv)."""
+    master = tmp_path / "マスター.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    inbox = tmp_path / "回収"
+    inbox.mkdir()
+    inbox.chmod(0o300)
+    caps = "-dac_override,-dac_read_search"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "renkei_xl.cli",
+                          "collect", str(master), str(inbox)], capture_output=True, text=True, timeout=120)
+    inbox.chmod(0o755)
+    assert run.returncode == 2 and "アクセス権がありません" in run.stderr and "予期しない" not in run.stderr, run.stderr
