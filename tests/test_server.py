@@ -2372,3 +2372,30 @@ def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_p
                           "collect", str(master), str(inbox)], capture_output=True, text=True, timeout=120)
     inbox.chmod(0o755)
     assert run.returncode == 2 and "アクセス権がありません" in run.stderr and "予期しない" not in run.stderr, run.stderr
+
+
+def test_an_error_log_that_cannot_be_moved_aside_still_keeps_the_traceback(tmp_path):
+    """On Windows a log IT has open in an editor cannot be renamed: the rotation failed and the
+    traceback was said not kept. It is appended all the same. Here the folder lets the file be
+    written but not renamed (mode 555, root's rights taken away by setpriv)."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    error_log = folder / "error.log"
+    error_log.write_text("x" * 2_000, encoding="utf-8")
+    error_log.chmod(0o666)
+    folder.chmod(0o555)
+    probe = ("import sys\n"
+             "from pathlib import Path\n"
+             "from renkei_xl.server import log as server_log\n"
+             "server_log.ERROR_LOG_BYTES = 1_000\n"
+             f"server_log.configure(Path({str(error_log)!r}))\n"
+             "try:\n"
+             "    raise RuntimeError('provoked')\n"
+             "except RuntimeError:\n"
+             "    server_log.error('abcd1234', 'check')\n")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
+                         capture_output=True, text=True, timeout=60)
+    folder.chmod(0o755)
+    assert "request=abcd1234" in error_log.read_text(encoding="utf-8"), run.stderr
+    assert "not_kept" not in run.stderr, run.stderr

@@ -169,11 +169,17 @@ class _ErrorLogFile(logging.Handler):
                 return
         except OSError:        # not there yet: nothing to move
             return
-        for n in range(self.kept - 1, 0, -1):
-            older = f"{self.baseFilename}.{n}"
-            if os.path.exists(older):
-                os.replace(older, f"{self.baseFilename}.{n + 1}")
-        os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        try:
+            for n in range(self.kept - 1, 0, -1):
+                older = f"{self.baseFilename}.{n}"
+                if os.path.exists(older):
+                    os.replace(older, f"{self.baseFilename}.{n + 1}")
+            os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        except OSError:
+            # Not moved (on Windows, IT's editor holding the file open): the traceback is
+            # still appended, the next one tries again; a lost traceback is worse than a
+            # file a little past its size.
+            pass
 
     def _not_kept(self, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
         first = record.getMessage().split("\n", 1)[0]
