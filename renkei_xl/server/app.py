@@ -254,7 +254,7 @@ class Guard:
             return {"path": path, "outcome": "大きすぎる"}
         held = Held(self)
         try:
-            refused = await self._read_body(scope, receive, send, held, declared)
+            refused = await self._read_body(scope, receive, send, held)
             if refused:
                 return {"path": path, "outcome": refused}
             await self._hand_over(scope, receive, send)
@@ -262,15 +262,14 @@ class Guard:
             held.release()
         return {"path": path}
 
-    async def _read_body(self, scope, receive, send, held: "Held", declared: int) -> str:
+    async def _read_body(self, scope, receive, send, held: "Held") -> str:
         """The whole body into ``scope["renkei.body"]``, within the size, the time and the
-        worker's memory for bodies; "" or the outcome of its refusal (answered)."""
+        worker's memory for bodies; "" or the outcome of its refusal (answered). What a body
+        holds is counted as it arrives, not as its length says: a client that says 32 MB and
+        sends a byte a second holds a byte a second's worth."""
         limit, number = self.config.max_bytes, scope[REQUEST_KEY]
         chunks, size = [], 0
         deadline = time.monotonic() + BODY_SECONDS
-        if not held.take(declared):
-            await _text(send, 503, numbered(MEMORY_BUSY, number))
-            return "混雑（受け取り中のブック）"
         while True:
             try:
                 message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
@@ -285,7 +284,7 @@ class Guard:
             if size > limit:
                 await _too_large(send, limit, number)
                 return "大きすぎる"
-            if not held.take(size):       # no length said beforehand: counted as it comes
+            if not held.take(size):
                 await _text(send, 503, numbered(MEMORY_BUSY, number))
                 return "混雑（受け取り中のブック）"
             chunks.append(chunk)
