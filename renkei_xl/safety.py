@@ -313,12 +313,15 @@ def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
     name, no permission, a name too long (before anything else is written)."""
+    made = not os.path.isdir(folder)     # False on any error: mkdir then says why, in Japanese
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         why = "同じ名前のファイルがあります" if folder.exists() and not folder.is_dir() else _reason(exc)
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
                         "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
+    if made:
+        _note_written(folder)
 
 
 LOCK_SUFFIX = ".renkei-lock"
@@ -548,6 +551,7 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
                 "ファイルを閉じてからもう一度実行してください。"
             ) from exc
         _fsync_dir(target.parent)
+        _note_written(target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -561,8 +565,10 @@ _replaced_count = 0
 _last_replaced: Optional[Path] = None
 
 
-# The files replaced inside a ``noting_replaced`` block (one server click): the server's log
-# says a click wrote files when its answer could not be delivered (renkei_xl.server.app).
+# Everything written inside a ``noting_replaced`` block (one server click): every file the
+# write point finished (a backup, a lock-free input file, a new master) and every folder
+# made. The server's log line says how many, and a click stopped after writing tells staff
+# (renkei_xl.server.app): what the log says was written is what the folder gained.
 _REPLACED_HERE: ContextVar[Optional[list]] = ContextVar("renkei_replaced_here", default=None)
 
 
@@ -570,14 +576,17 @@ def _note_replaced(target: Path) -> None:
     global _replaced_count, _last_replaced
     _replaced_count += 1
     _last_replaced = target
+
+
+def _note_written(path: Path) -> None:
     here = _REPLACED_HERE.get()
     if here is not None:
-        here.append(target)
+        here.append(Path(path))
 
 
 @contextlib.contextmanager
 def noting_replaced(into: list) -> Iterator[list]:
-    """Every file replaced inside the block (in this context) is appended to ``into``."""
+    """Every file written and folder made inside the block (in this context) is appended to ``into``."""
     token = _REPLACED_HERE.set(into)
     try:
         yield into

@@ -421,11 +421,12 @@ def test_the_buttons_are_the_contracts_buttons(server):
 # ------------------------------------------------------- what the server keeps
 
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
-LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) (?:"
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"      # with its offset from UTC
+LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl サーバーを起動しました: .*"
-                      rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: path={FIELD})?(?: user={FIELD})?"
-                      r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)?(?: written=\d+)?"
-                      rf"(?: answered=\w+ error=\S+ text={FIELD})? \d+ms"
+                      rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
+                      r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
+                      rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)? \d+ms"
                       # uvicorn's and asyncio's own records (server.log.Forwarded)
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
 
@@ -457,14 +458,15 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     lines = text.strip().splitlines()
     assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
     assert "Traceback" not in text and "forged" not in text
-    assert f'button={c.CHECK} user="{USER}" outcome=完了 status=200' in text
+    assert f'user="{USER}" outcome=完了 status=200 written=0' in text
     assert 'user="山田\\u000d\\u000a偽 outcome=完了"' in text            # the CR/LF user, escaped, on its line
     assert 'path="/buttons/no\\u000dthing\\u000a2026-01-01' in text        # an authenticated path, escaped
     assert re.search(r"request=[0-9a-f]{8} client=127\.0\.0\.1 outcome=鍵が違う status=401", text)
     assert not re.search(r"outcome=鍵が違う.*(path|user)=", text)
     assert sum("outcome=鍵が違う" in l for l in lines) >= 3
     assert not any(l.startswith("2026-01-01") for l in lines)
-    for secret in (KEY, KEY[:8], "さっぽろ", "札幌市", BAD_VALUE, MASTER_NAME):   # nothing of a request's content
+    assert f'button={c.CHECK} book={FOLDER}/{MASTER_NAME} user="{USER}"' in text     # which book: its place
+    for secret in (KEY, KEY[:8], "札幌市", BAD_VALUE):   # nothing of a request's content
         assert secret not in text
 
 
@@ -1886,7 +1888,7 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
     assert ran == ["check"], ran
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=実行せず（接続切れ） status=-" in said[0], lines
-    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
 
 
 def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_its_files(server, monkeypatch):
@@ -1918,7 +1920,7 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     assert master.with_name(MASTER_NAME.replace("2023", "2024")).exists()
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=応答できず（接続切れ） status=- result=完了 written=1 " in said[0], lines
-    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 INFO {said[0]}"), said[0]
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
 
 
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
@@ -1937,8 +1939,8 @@ def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_r
         assert number and "読めません" in text, text
         log = _log_once(server.log, f"request={number.group(1)}")
         line = next(l for l in log.splitlines() if f"request={number.group(1)}" in l)
-        assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO request={number.group(1)} client=127\.0\.0\.1 "
-                            r"outcome=読めない要求 status=400 \d+ms", line), line
+        assert re.fullmatch(rf"{TIME} INFO request={number.group(1)} client=127\.0\.0\.1 "
+                            r"outcome=読めない要求 status=400 written=0 \d+ms", line), line
     text = server.log.read_text(encoding="utf-8")
     assert "Invalid HTTP request" not in text and not any(l.startswith("WARNING") for l in text.splitlines())
 
@@ -2010,7 +2012,7 @@ def test_a_flood_of_one_kind_of_event_loop_error_writes_a_bounded_log(tmp_path, 
                         r'BaseSelectorEventLoop\._start_serving\(.*\)" error=ValueError', lines[0]), lines[0]
     assert "handle:" not in lines[0] and "Invalid file descriptor" in traces[0]
     assert lines[1] == 'request=- client=- outcome=未対応の切り替え要求 source=uvicorn.error text="Unsupported upgrade request."'
-    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00 ERROR {lines[0]}") and LOG_LINE.fullmatch(f"2026-01-01 00:00:00 WARNING {lines[1]}")
+    assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 ERROR {lines[0]}") and LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 WARNING {lines[1]}")
 
 
 def test_a_folder_named_after_the_share_without_a_separator_is_another_share(tmp_path):
@@ -2022,3 +2024,386 @@ def test_a_folder_named_after_the_share_without_a_separator_is_another_share(tmp
     assert place.resolve(SHARE + "\\" + FOLDER) == (tmp_path / FOLDER).resolve()
     with pytest.raises(UserError, match="外です"):
         place.resolve(SHARE + FOLDER)          # \\fs\renkei2023年度: not the share's 2023年度
+
+
+# ------------------------------------ names on a Windows share (the LAN pass, qa-lan)
+
+def test_a_full_width_space_in_the_folder_or_the_book_name_is_served(server):
+    """「2023年度　本番」 and 「さっぽろ圏　マスター.xlsm」 (U+3000, as Japanese names often hold)
+    were refused as 「使えない記号」: isprintable() counts U+3000 with the control characters,
+    while Windows and staff take it as a space."""
+    folder = "2023年度　本番"
+    master = _master_in(server, folder)
+    spaced = master.with_name("さっぽろ圏　2023年度\u00a0マスター.xlsm")
+    master.rename(spaced)
+    payload = _payload(spaced)
+    assert payload["book"]["name"] == spaced.name
+    prompt, mode = _only_alert(server.post("export", payload))
+    assert mode == "info" and f"{SHARE}\\{folder}\\{EXPORT_DIR}" in prompt, prompt
+    assert len(list((spaced.parent / EXPORT_DIR).iterdir())) == 1
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\x00", "\x1b[31m", "\u200b"])
+def test_a_refused_name_is_shown_with_its_hidden_characters_spelled_out(server, hidden):
+    """A bidi override, a NUL or an escape in the book's name or in 設定's folder was echoed
+    as it is into the message box: the override turned the rest of the message around, a
+    NUL cut it short in Excel's MsgBox. They are refused, and shown as 〔U+XXXX〕."""
+    payload = _payload(server.master)
+    spelled = f"〔U+{ord(hidden[0]):04X}〕"
+    book = {**payload, "book": {**payload["book"], "name": f"マスター{hidden}偽.xlsm"}}
+    folder = _set_name(payload, c.N_SERVER_FOLDER, f"{FOLDER}{hidden}偽")
+    for sent in (book, folder):
+        response = server.post("check", sent)
+        assert response.status_code == 422 and spelled in response.text, response.text
+        assert hidden[0] not in response.text and "使えません" in response.text, response.text
+
+
+def test_the_share_itself_as_the_folder_asks_for_a_folder_inside_it(server):
+    response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, SHARE))
+    assert response.status_code == 422 and "作業フォルダーそのもの" in response.text, response.text
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\xef\xbb\xbf" + KEY.encode() + b"\r\n", None),                     # メモ帳's UTF-8 with a BOM
+    (b"\xff\xfe" + KEY.encode("utf-16-le") + "\r\n".encode("utf-16-le"), None),   # メモ帳's 「Unicode」
+    (b"\xff\x00\x00garbage-key-garbage", "文字として読めません"),
+    ("鍵" * 20, "使えない文字"),
+    (KEY[:10] + " " + KEY[10:], "使えない文字"),
+    (b"k" * 5000, "大きすぎます"),
+])
+def test_a_key_file_as_windows_saves_it_is_read_or_refused_in_japanese(tmp_path, licensed, content, words):  # noqa: F811
+    """A BOM stayed the key's first character (every click then 「鍵が違う」, nothing said at
+    the start), UTF-16 or bytes that are no UTF-8 ended the start in 「予期しないエラー」."""
+    key_file = tmp_path / "key.txt"
+    key_file.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import load_key
+
+    if words is None:
+        assert load_key(str(key_file)) == KEY
+        return
+    with pytest.raises(UserError, match=words):
+        load_key(str(key_file))
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env.pop("RENKEI_XL_SERVER_KEY", None)
+    run = _serve(["--workdir", str(tmp_path), "--key-file", str(key_file), "--port", str(_free_port()),
+                  "--error-log", str(tmp_path.parent / "err.log")], env)
+    assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_a_key_file_that_is_a_pipe_is_refused_not_read_forever(tmp_path):
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import load_key
+
+    fifo = tmp_path / "key"
+    os.mkfifo(fifo)
+    with pytest.raises(UserError, match="通常のファイルではありません"):
+        load_key(str(fifo))
+
+
+def test_a_work_folder_the_service_account_cannot_write_stops_the_start(tmp_path):
+    """Root's rights are taken away (setpriv drops the capabilities that pass over modes),
+    as a service account has none: a folder it cannot write started the server, and every
+    file button failed later."""
+    work = tmp_path / "work"
+    work.mkdir()
+    work.chmod(0o555)
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    caps = "-dac_override,-dac_read_search"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "renkei_xl.cli",
+                          "serve", "--workdir", str(work), "--port", str(_free_port()),
+                          "--error-log", str(tmp_path / "err.log")],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "読み書きできません" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert not list(work.iterdir())
+
+
+def test_each_request_line_names_its_book_and_counts_what_it_wrote(server):
+    """IT reads from one line which book a click acted on and what it left in the folder:
+    the count is what the folder gained, 0 for a button that only answers Excel or a refusal."""
+    master = _master_in(server, "記録の確かめ", fresh=True)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    for entry, caption in (("check", c.CHECK), ("export", c.EXPORT), ("split", c.SPLIT)):
+        before = _tree(master.parent)
+        assert server.post(entry, _payload(master), headers=headers).status_code == 200
+        gained = len(set(_tree(master.parent)) - set(before))
+        text = _log_once(server.log, f"button={caption} book=記録の確かめ/{MASTER_NAME}")
+        said = [l for l in text.splitlines() if f"button={caption} book=記録の確かめ/{MASTER_NAME}" in l]
+        assert len(said) == 1 and f"status=200 written={gained} " in said[0], (said, gained)
+        assert (gained > 0) == (entry != "check")
+    before = _tree(master.parent)
+    assert server.post("export", _set_name(_payload(master), c.N_SERVER_FOLDER, "無い"), headers=headers).status_code == 422
+    text = _log_once(server.log, "outcome=フォルダーの誤り")
+    assert re.search(rf"book={MASTER_NAME} user={FIELD} outcome=フォルダーの誤り status=422 written=0 ", text), text
+    assert _tree(master.parent) == before
+
+
+def test_a_click_stopped_after_it_wrote_says_so_to_staff_and_in_the_log(server, monkeypatch):
+    """「ブックは変更していません」 is true of the open workbook, but a click that failed after
+    writing (next year's master made, then an error) left a file staff were not told of, and
+    the log line did not count it."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "書いてから失敗", fresh=True)
+    real = server_app.run_button
+
+    def fails_after_writing(entry, payload, place):
+        real(entry, payload, place)
+        raise RuntimeError("after the write")
+
+    monkeypatch.setattr(server_app, "run_button", fails_after_writing)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "Content-Type": "application/json"}
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY, share=SHARE)),
+                                            TimelyH11Protocol) as running_server:
+        response = httpx.post(f"http://127.0.0.1:{running_server.port}/buttons/rollover", headers=headers,
+                              content=client_body(_payload(master)), timeout=60)
+        deadline = time.monotonic() + 30
+        while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    made = master.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert made.exists()
+    assert response.status_code == 500 and "予期しないエラー" in response.text, response.text
+    assert f"「{SHARE}\\書いてから失敗」には、このボタンが書き込んだものが 1 件あります（{made.name}）" in response.text
+    said = [line for line in lines if c.ROLLOVER in line]
+    assert len(said) == 1 and "outcome=エラー status=500 written=1 " in said[0], lines
+
+
+def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configured_log, monkeypatch):
+    """A click failing the same way on every press added a traceback each time to one file
+    that grew without end (logging's FileHandler, held open by each worker)."""
+    from renkei_xl.server import log as server_log
+
+    monkeypatch.setattr(server_log, "ERROR_LOG_BYTES", 20_000)
+    error_log = tmp_path / "error.log"
+    configured_log(error_log)
+    numbers = [f"{n:08x}" for n in range(300)]
+    for number in numbers:
+        try:
+            raise RuntimeError("x" * 500)
+        except RuntimeError:
+            server_log.error(number, "入力チェック")
+    files = sorted(tmp_path.glob("error.log*"))
+    assert [f.name for f in files] == ["error.log", *(f"error.log.{n}" for n in range(1, server_log.ERROR_LOG_KEPT + 1))]
+    assert all(f.stat().st_size < 20_000 + 2_000 for f in files), [f.stat().st_size for f in files]
+    assert f"request={numbers[-1]}" in error_log.read_text(encoding="utf-8")
+    assert f"request={numbers[0]} " not in "".join(f.read_text(encoding="utf-8") for f in files)
+
+
+def _body_started(port: int, size: int, headers: dict, chunked: bool = False) -> socket.socket:
+    """A click whose body has begun to arrive and not ended (a slow office link)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    length = "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {size}\r\n"
+    head = f"POST /buttons/check HTTP/1.1\r\nHost: x\r\n{length}" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    part = b"[" + b"1," * ((size - 100) // 2)    # nearly all of it, never the whole body
+    sock.sendall(head.encode("latin-1") + b"\r\n" + (b"%x\r\n%s\r\n" % (len(part), part) if chunked else part))
+    return sock
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(chunked, licensed):  # noqa: F811
+    """Bodies are read before a click's turn: clients sending the largest body on many
+    connections at once held them all in memory (256 connections × 32 MB a worker). Past
+    BODIES_HELD of the largest, a click is refused as busy, in Japanese, and the memory is
+    given back when the requests end."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    limit = 100_000
+    headers = {"Authorization": KEY, "Content-Type": "application/json"}
+    config = ServerConfig(Path("."), KEY, max_bytes=limit)
+    with _request_log() as lines, _InThread(server_app.create_app(config), TimelyH11Protocol) as running:
+        trickles = []
+        for _ in range(server_app.BODIES_HELD):        # the whole size said, a few bytes sent: hold a few bytes
+            trickle = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+            trickle.sendall(f"POST /buttons/check HTTP/1.1\r\nHost: x\r\nContent-Length: {limit}\r\n"
+                            f"Authorization: {KEY}\r\n\r\n[1,".encode("latin-1"))
+            trickles.append(trickle)
+        held = [_body_started(running.port, limit - 10, headers, chunked) for _ in range(server_app.BODIES_HELD)]
+        time.sleep(0.5)
+        one_more = _body_started(running.port, limit - 10, headers, chunked)
+        head, body = _one_response(one_more)
+        assert head.startswith(b"HTTP/1.1 503") and "混み合っている" in body.decode("utf-8"), (head, body)
+        for sock in held:
+            sock.close()
+        time.sleep(0.5)
+        after = _body_started(running.port, limit - 10, headers, chunked)
+        after.settimeout(1.5)
+        with pytest.raises(socket.timeout):     # taken in: the server waits for the rest of its body
+            after.recv(100)
+        after.close()
+        one_more.close()
+        for trickle in trickles:
+            trickle.close()
+    assert sum("outcome=混雑（受け取り中のブック） status=503" in line for line in lines) == 1, lines
+
+
+def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_many(licensed):  # noqa: F811
+    """Every request with no key or a wrong one (a scanner, a PC with an old key) was a line:
+    a flood filled the log, and journald drops a service's lines past its rate limit, the
+    clicks' own with them. Now QUIET_BURST a minute per client, then a count."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
+                                            TimelyH11Protocol) as running:
+        url = f"http://127.0.0.1:{running.port}"
+        with httpx.Client() as client:
+            for n in range(3 * server_log.QUIET_BURST):
+                assert client.post(f"{url}/buttons/check", content=b"{}", headers={"Authorization": f"old-key-{n}"},
+                                   timeout=10).status_code == 401
+                assert client.get(f"{url}/wp-login.php", timeout=10).status_code == 404
+            assert client.post(f"{url}/buttons/check", content=b"{}", headers={"Authorization": KEY},
+                               timeout=10).status_code == 400
+            for _ in range(3 * server_log.QUIET_BURST):
+                assert client.get(f"{url}/", timeout=10).status_code == 200
+        for _ in range(3 * server_log.QUIET_BURST):
+            sock = running.connect()
+            sock.sendall(b"\x16\x03\x01 not http\r\n\r\n")      # TLS to the plain port, again and again
+            assert _one_response(sock)[0].startswith(b"HTTP/1.1 400")
+            sock.close()
+        time.sleep(0.3)
+    for outcome in ("鍵が違う", "宛先なし", "稼働確認", "読めない要求"):
+        assert sum(f"outcome={outcome}" in line for line in lines) == server_log.QUIET_BURST, (outcome, lines)
+    assert sum("outcome=形式の誤り status=400" in line for line in lines) == 1, lines
+
+
+def test_quiet_lets_a_burst_a_minute_and_reports_what_it_held_back():
+    from renkei_xl.server.log import Quiet
+
+    now = [0.0]
+    quiet = Quiet(every=60, burst=2, clock=lambda: now[0])
+    key = ("192.0.2.7", "鍵が違う")
+    assert [quiet.let(key) for _ in range(5)] == [(True, None), (True, None), (False, None), (False, None),
+                                                   (False, None)]
+    assert quiet.let(("192.0.2.8", "鍵が違う")) == (True, None)      # another PC: its own lines
+    now[0] = 61
+    assert quiet.let(key) == (True, 3)
+
+
+@pytest.mark.parametrize("folder, book", [
+    ("/".join(["a" * 199] * 22), MASTER_NAME),       # past Linux's PATH_MAX: was 「予期しないエラー」
+    ("a" * 100 + "\\" + "b" * 100, MASTER_NAME),       # past what Windows opens, with the files it holds
+    (FOLDER, "m" * 150 + ".xlsm"),                     # the master's backups would be past it
+])
+def test_a_path_past_what_windows_opens_is_refused_before_anything_is_touched(server, folder, book):
+    payload = _set_name(_payload(server.master), c.N_SERVER_FOLDER, folder)
+    payload = {**payload, "book": {**payload["book"], "name": book}}
+    before = _tree(server.workdir)
+    for entry in ("check", "split"):
+        response = server.post(entry, payload)
+        assert response.status_code == 422 and "パスが長すぎます" in response.text, response.text
+        assert "予期しない" not in response.text and str(server.workdir) not in response.text
+    assert _tree(server.workdir) == before
+
+
+def test_path_problem_counts_as_windows_does():
+    from renkei_xl.server.place import MAX_PATH_CHARS, path_problem
+
+    assert path_problem(["D:\\renkei\\" + "a" * (MAX_PATH_CHARS - 10 - 5)], 5) == ""
+    assert "（255 文字）" in path_problem(["D:\\renkei\\" + "a" * (MAX_PATH_CHARS - 10 - 4)], 5)
+    assert path_problem(["\U0001F600" * 100], 60)          # a character past the BMP is two units
+
+
+def test_a_name_that_only_looks_like_the_folder_or_the_master_is_named_in_the_refusal(server):
+    """「２０２３年度」 typed for the folder 「2023年度」, or a master saved by a Mac with its 濁点
+    apart: the same to the eye, another name to the file system. The refusal said only
+    「ありません」 with a name staff read as the one that is there."""
+    import unicodedata
+
+    wide = _set_name(_payload(server.master), c.N_SERVER_FOLDER, "２０２３年度")
+    response = server.post("check", wide)
+    assert response.status_code == 422 and f"よく似た名前の「{FOLDER}」はあります" in response.text, response.text
+    decomposed = unicodedata.normalize("NFD", MASTER_NAME)
+    assert decomposed != MASTER_NAME
+    payload = _payload(server.master)
+    response = server.post("check", {**payload, "book": {**payload["book"], "name": decomposed}})
+    assert response.status_code == 422 and f"よく似た名前の「{MASTER_NAME}」はあります" in response.text, response.text
+    response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, "無い年度"))
+    assert response.status_code == 422 and "よく似た" not in response.text, response.text
+
+
+def test_each_log_line_says_its_time_with_its_offset_from_utc(monkeypatch, configured_log, tmp_path, capsys):
+    """A server kept in UTC wrote 01:15 for a click staff made at 10:15 JST."""
+    from renkei_xl.server import log as server_log
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        configured_log(tmp_path / "error.log")
+        server_log.log.info("%s", server_log.request_line(request="abcd1234", client="192.0.2.7", status=200,
+                                                          outcome="完了", millis=1))
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+09:00 INFO request=abcd1234 .*", line), line
+    assert LOG_LINE.fullmatch(line), line
+
+
+def test_a_folder_the_service_account_may_not_look_into_is_said_so_not_an_unexpected_error(tmp_path):
+    """A folder staff closed with its own rights (Windows ACL, mode 000): Path.is_file raised
+    PermissionError out of the click, 「予期しないエラー」. Root's rights are taken away (setpriv)
+    as the service account has none."""
+    closed = tmp_path / "work" / FOLDER / "秘密"
+    closed.mkdir(parents=True)
+    closed.chmod(0)
+    probe = ("from renkei_xl.server.place import Place\n"
+             "from renkei_xl.core.errors import UserError\n"
+             f"place = Place({str(tmp_path / 'work')!r}, {SHARE!r})\n"
+             "try:\n"
+             f"    place.resolve({FOLDER + '/秘密/下'!r}, '設定!B6')\n"
+             "except UserError as exc:\n"
+             "    print('UserError', exc)\n")
+    caps = "-dac_override,-dac_read_search"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
+                         capture_output=True, text=True, timeout=60)
+    closed.chmod(0o755)
+    assert run.stdout.startswith("UserError") and "アクセス権がありません" in run.stdout, (run.stdout, run.stderr)
+    assert f"{SHARE}\\{FOLDER}\\秘密" in run.stdout and str(tmp_path) not in run.stdout
+
+
+def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):
+    """回収 closed by its rights: iterdir's PermissionError ended the command (and a server
+    click) as an unexpected error. Root's rights are taken away (setpriv)."""
+    master = tmp_path / "マスター.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    inbox = tmp_path / "回収"
+    inbox.mkdir()
+    inbox.chmod(0o300)
+    caps = "-dac_override,-dac_read_search"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "renkei_xl.cli",
+                          "collect", str(master), str(inbox)], capture_output=True, text=True, timeout=120)
+    inbox.chmod(0o755)
+    assert run.returncode == 2 and "アクセス権がありません" in run.stderr and "予期しない" not in run.stderr, run.stderr
+
+
+def test_an_error_log_that_cannot_be_moved_aside_still_keeps_the_traceback(tmp_path):
+    """On Windows a log IT has open in an editor cannot be renamed: the rotation failed and the
+    traceback was said not kept. It is appended all the same. Here the folder lets the file be
+    written but not renamed (mode 555, root's rights taken away by setpriv)."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    error_log = folder / "error.log"
+    error_log.write_text("x" * 2_000, encoding="utf-8")
+    error_log.chmod(0o666)
+    folder.chmod(0o555)
+    probe = ("import sys\n"
+             "from pathlib import Path\n"
+             "from renkei_xl.server import log as server_log\n"
+             "server_log.ERROR_LOG_BYTES = 1_000\n"
+             f"server_log.configure(Path({str(error_log)!r}))\n"
+             "try:\n"
+             "    raise RuntimeError('provoked')\n"
+             "except RuntimeError:\n"
+             "    server_log.error('abcd1234', 'check')\n")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
+                         capture_output=True, text=True, timeout=60)
+    folder.chmod(0o755)
+    assert "request=abcd1234" in error_log.read_text(encoding="utf-8"), run.stderr
+    assert "not_kept" not in run.stderr, run.stderr

@@ -35,9 +35,25 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
              *(f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³"))}
 
 
+def _as_is(ch: str) -> bool:
+    """Whether a name may hold ``ch`` as it is: a printable character or a space of any
+    width. 「　」 (U+3000) is printable to Windows and to staff, and common in Japanese file
+    and folder names (「2023年度　本番」); Python's isprintable() counts it with the control
+    characters. Line separators, format characters (bidi overrides, zero widths) and
+    control characters stay out: they hide or reorder what a name shows."""
+    return ch.isprintable() or unicodedata.category(ch) == "Zs"
+
+
+def visible(text: str) -> str:
+    """``text`` for a message: each character a name may not hold shown as 〔U+XXXX〕, so a
+    refusal shows the name as it is, not a bidi override turning the message around or a
+    NUL cutting it short in Excel's message box."""
+    return "".join(ch if _as_is(ch) else f"〔U+{ord(ch):04X}〕" for ch in str(text))
+
+
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFC", str(text))
-    text = "".join(ch if ch.isprintable() or ch == " " else REPLACEMENT for ch in text)
+    text = "".join(ch if _as_is(ch) else REPLACEMENT for ch in text)
     text = _FORBIDDEN.sub(REPLACEMENT, text)
     return _DOTS.sub(".", text)
 
@@ -98,7 +114,9 @@ def name_problem(name: str, *, max_bytes: int) -> str:
         return "名前が空です"
     if len(name.encode("utf-8")) > max_bytes:
         return f"名前が長すぎます（{len(name)} 文字。UTF-8 で {max_bytes} バイト以内にしてください）"
-    if _FORBIDDEN.search(name) or any(not (ch.isprintable() or ch == " ") for ch in name):
+    if not all(map(_as_is, name)):      # the control characters of _FORBIDDEN too
+        return "見えない文字（制御文字・書式文字など）を含みます"
+    if _FORBIDDEN.search(name):
         return "フォルダーの区切りや使えない記号（\\ / : * ? \" < > |）を含みます"
     if name.strip(" .") in ("", ".") or ".." in name or name.startswith("."):
         return "「.」で始まるか「..」を含みます"
@@ -107,6 +125,13 @@ def name_problem(name: str, *, max_bytes: int) -> str:
     if is_reserved(name):
         return "Windows の予約名（CON, NUL, COM1 など）です"
     return ""
+
+
+def lookalike_key(name: str) -> str:
+    """What two names share when staff would read them as one: the same characters up to
+    Unicode's compatibility forms (full-width 「２０２３」 and 「2023」, a 濁点 composed or
+    not, as a Mac may save it) and case (which Windows ignores, Linux does not)."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def named_in(label: str, names: Iterable[str]) -> frozenset[str]:

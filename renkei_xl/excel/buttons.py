@@ -342,7 +342,9 @@ def _collect(live: LiveBook, title: str) -> str:
     master = master_path(live)
     inbox = master.parent / COLLECT_DIR
     if not inbox.exists():
-        inbox.mkdir(parents=True)
+        from ..safety import make_folder
+
+        make_folder(inbox, "回収用")     # in Japanese when it cannot be made; the server's log counts it
         return (f"回収用のフォルダを作りました: {_shown(inbox)}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()

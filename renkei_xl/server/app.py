@@ -24,8 +24,8 @@ Each request gets its own remote-engine App and Book: xlwings' remote engine kee
 "active book" per App and ``app.alert`` writes into it, so two clicks sharing xlwings'
 default App could swap their messages. The book is closed after the answer is built and
 nothing of the payload is written anywhere; the log line (written by the guard, one per
-request) is number, client address, button, the Excel user name the client sent, outcome,
-status and duration.
+request) is number, client address, button, book, the Excel user name the client sent,
+outcome, status, what it wrote in the work folder (a count, 0 for nothing) and duration.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def create_app(config: ServerConfig):
             request_id = request.scope.get(REQUEST_KEY) or secrets.token_hex(4)
             user = _user(request.headers.get(USER_HEADER, "")) or "-"
             written: list = []
+            seen: dict = {}
             try:
                 async with turns.turn():
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
@@ -107,11 +108,11 @@ def create_app(config: ServerConfig):
                     status, answer, outcome = await run_in_threadpool(
                         handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                        written)
+                        written, seen)
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
-                                          "written": len(written) or None}
+                                          "book": seen.get("book"), "written": len(written)}
             if status == 200:
                 return JSONResponse(_numbered_refusal(answer, request_id))
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
@@ -166,6 +167,11 @@ def _failure_report(body: bytes) -> tuple[str, str, str]:
 
 # ----------------------------------------------------------------------- the guard
 
+# What a request comes to before its key or its button is known (server.log.Quiet): a
+# refusal, or a look at the address (a monitor's; a flood of them is no monitor).
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認"})
+
+
 class Guard:
     """Pure ASGI in front of the app: a number for the request, the key before anything is
     read, then the path, then the size, then the whole body read once (bounded) and handed
@@ -176,6 +182,8 @@ class Guard:
     def __init__(self, app, config: ServerConfig, paths: set[str] = frozenset()):
         self.app, self.config, self.paths = app, config, set(paths)
         self._key = config.key.encode("utf-8")
+        self._held = 0      # bytes of request bodies held in this worker (Held)
+        self._quiet = server_log.Quiet()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -205,10 +213,13 @@ class Guard:
         fields = {**fields, **scope.get(OUTCOME_KEY, {})}
         if "button" in fields:
             fields.pop("path", None)
-        written = fields.pop("written", None)
         if record["lost"] and fields.get("outcome") != NOT_RUN:
-            fields.update(outcome=LOST, result=fields.get("outcome", "-"), written=written)
+            fields.update(outcome=LOST, result=fields.get("outcome", "-"))
         client = (scope.get("client") or ("-",))[0]
+        if fields.get("outcome") in QUIETED:
+            shown, fields["repeats"] = self._quiet.let((client, fields["outcome"]))
+            if not shown:
+                return
         server_log.log.info("%s", server_log.request_line(
             request=request_id, client=client, status=record["status"] if record["sent"] else "-",
             millis=(time.perf_counter() - started) * 1000, **{"outcome": "-", **fields}))
@@ -236,10 +247,27 @@ class Guard:
                                             scope[REQUEST_KEY]))
             return {"path": path, "outcome": "方法の誤り"}
         limit = self.config.max_bytes
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        declared = headers.get("content-length", b"")
+        declared = int(declared) if declared.isdigit() else 0
+        if declared > limit:
             await _too_large(send, limit, scope[REQUEST_KEY])
             return {"path": path, "outcome": "大きすぎる"}
+        held = Held(self)
+        try:
+            refused = await self._read_body(scope, receive, send, held)
+            if refused:
+                return {"path": path, "outcome": refused}
+            await self._hand_over(scope, receive, send)
+        finally:
+            held.release()
+        return {"path": path}
+
+    async def _read_body(self, scope, receive, send, held: "Held") -> str:
+        """The whole body into ``scope["renkei.body"]``, within the size, the time and the
+        worker's memory for bodies; "" or the outcome of its refusal (answered). What a body
+        holds is counted as it arrives, not as its length says: a client that says 32 MB and
+        sends a byte a second holds a byte a second's worth."""
+        limit, number = self.config.max_bytes, scope[REQUEST_KEY]
         chunks, size = [], 0
         deadline = time.monotonic() + BODY_SECONDS
         while True:
@@ -247,21 +275,23 @@ class Guard:
                 message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
             except asyncio.TimeoutError:     # a body sent a trickle at a time holds a connection
                 await _text(send, 408, numbered(f"ブックの送信が {BODY_SECONDS:g} 秒で終わりませんでした。ネットワークを"
-                                                "確かめて、もう一度ボタンを押してください。", scope[REQUEST_KEY]))
-                return {"path": path, "outcome": "送信が遅い"}
+                                                "確かめて、もう一度ボタンを押してください。", number))
+                return "送信が遅い"
             if message["type"] == "http.disconnect":
-                return {"path": path, "outcome": "切断"}
+                return "切断"
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(send, limit, scope[REQUEST_KEY])
-                return {"path": path, "outcome": "大きすぎる"}
+                await _too_large(send, limit, number)
+                return "大きすぎる"
+            if not held.take(size):
+                await _text(send, 503, numbered(MEMORY_BUSY, number))
+                return "混雑（受け取り中のブック）"
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
         scope["renkei.body"] = b"".join(chunks)
-        await self._hand_over(scope, receive, send)
-        return {"path": path}
+        return ""
 
     async def _hand_over(self, scope, receive, send) -> None:
         """The app run on the body read, with the client's leaving watched: ``scope[GONE_KEY]``
@@ -301,6 +331,38 @@ class Guard:
         return bool(value) and hmac.compare_digest(value, self._key)
 
 
+# Bodies a worker holds at once, in multiples of the largest it accepts (--max-mb): bodies
+# are read before a click's turn, so clicks waiting for theirs hold theirs. Without a bound
+# a few clients sending the largest body on many connections (256 a worker) filled the
+# server's memory; past it a click is refused as busy, which staff can act on.
+BODIES_HELD = 4
+MEMORY_BUSY = ("サーバーが混み合っているため、ボタンを受け付けられませんでした（ほかのパソコンから送られたブックを処理中です）。"
+               "ブックは変更していません。少し待ってから、もう一度ボタンを押してください。")
+
+
+class Held:
+    """The bytes one request's body holds of its worker's budget (``Guard._held``), given
+    back when the request ends. One event loop per worker: no lock is needed."""
+
+    def __init__(self, guard: "Guard"):
+        self.guard, self.size = guard, 0
+
+    def take(self, size: int) -> bool:
+        """Hold ``size`` bytes in all (no more than before), or False when the worker's
+        budget would be past; a body alone is always let in up to the size limit."""
+        more = max(size - self.size, 0)
+        budget = self.guard.config.max_bytes * BODIES_HELD
+        if more and self.guard._held + more > budget and self.guard._held > 0:
+            return False
+        self.guard._held += more
+        self.size += more
+        return True
+
+    def release(self) -> None:
+        self.guard._held -= self.size
+        self.size = 0
+
+
 async def _text(send, status: int, text: str) -> None:
     body = text.encode("utf-8")
     await send({"type": "http.response.start", "status": status,
@@ -318,41 +380,66 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
            caption: str = "", sent_master: str = "", chart_sheets: str = "",
-           written: Optional[list] = None) -> tuple[int, object, str]:
+           written: Optional[list] = None, seen: Optional[dict] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
-    ``written``: the files the click replaces are appended to it (the log says so when
-    its answer is lost)."""
+    ``written``: what the click wrote in its folder is appended to it (the log line counts
+    it); ``seen["book"]``: the book the click names, for the log line."""
     request_id = request_id or secrets.token_hex(4)
+    written = written if written is not None else []
+    seen = seen if seen is not None else {}
     try:
-        payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets)
+        payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets,
+                            seen)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     except Exception:   # admission met something _shape_problem let pass: logged like a button's
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
     place, folder, payload = payload
+    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written)
+    if status != 200 and written:      # stopped after it wrote: staff are told what is in the folder now
+        answer = f"{answer}\n\n{_written_note(place, folder, written)}"
+    return status, answer, outcome
+
+
+def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
+         written: list) -> tuple[int, object, str]:
     from ..safety import confined, noting_replaced
 
     try:
         # every write of this click lands in its folder, or nowhere
-        with confined(folder), noting_replaced(written if written is not None else []):
+        with confined(folder), noting_replaced(written):
             answer = run_button(entry, payload, place)
     except ClientCannotReplay as exc:
         return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "
                      f"{'、'.join(exc.missing)} がありません）。ブックは変更していません。IT 担当者に、このマスターの"
                      "マクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。"), "マクロが古い"
     except Exception:   # the button's own guard passes unexpected errors on (excel.buttons._run)
-        server_log.error(request_id, caption or entry)
+        server_log.error(request_id, caption)
         return 500, unexpected(request_id), "エラー"
-    if (refused := limits.answer_refusal(caption or entry, limits.answer_bytes(answer))) is not None:
+    if (refused := limits.answer_refusal(caption, limits.answer_bytes(answer))) is not None:
         return refused          # never an answer the client cannot take
     return 200, answer, _outcome(answer)
 
 
+_NAMES_SHOWN = 3
+
+
+def _written_note(place: Place, folder, written: list) -> str:
+    """What a click wrote before it was stopped: 「ブックは変更していません」 is true of the open
+    workbook, and the folder still gained these (a next year's master, input files)."""
+    names = [p.name for p in written[:_NAMES_SHOWN]]
+    more = f" ほか {len(written) - _NAMES_SHOWN} 件" if len(written) > _NAMES_SHOWN else ""
+    return (f"ただし、サーバー作業フォルダー「{place.shown(folder)}」には、このボタンが書き込んだものが {len(written)} 件"
+            f"あります（{'、'.join(names)}{more}）。")
+
+
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
-              sent_master: str, chart_sheets: str = ""):
-    """(place, the folder the click may write in, payload), or a Refusal."""
+              sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None):
+    """(place, the folder the click may write in, payload), or a Refusal. ``seen["book"]``:
+    the book's name as sent once the payload reads, its place in the work folder once admitted."""
+    seen = seen if seen is not None else {}
     if (refused := limits.body_refusal(body)) is not None:   # before a parse that could cost 500 MB
         raise Refusal(*refused)
     charts = positions(chart_sheets)
@@ -374,6 +461,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(409, (f"マスターのマクロ（xlwings {payload['version']}）とサーバー（xlwings {xw.__version__}）の版が"
                             "違います。IT 担当者に「renkei-xl upgrade-macros マスター.xlsm --server URL」でマクロを"
                             "更新してもらってください。"), "版の違い")
+    seen["book"] = payload["book"]["name"]
     try:
         safe_book_name(payload["book"]["name"])
     except UserError as exc:
@@ -394,6 +482,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         folder = admit(place, caption, payload, sent_master)
     except NameTooLong as exc:
         raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "名前の誤り") from None
+    seen["book"] = (folder / payload["book"]["name"]).relative_to(place.workdir).as_posix()
     return place, folder, payload
 
 

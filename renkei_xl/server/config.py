@@ -9,6 +9,7 @@ from the command line, where other users of the machine could read it in the pro
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -35,29 +36,87 @@ class ServerConfig:
     turn_wait: float = TURN_WAIT_SECONDS       # seconds a click may wait for its turn
 
 
+MAX_KEY_FILE_BYTES = 4096     # a key is a line; anything longer is not a key file
+_KEY_CHARS = re.compile(r"[!-~]+")   # printable ASCII, no space: what an HTTP header carries as sent
+
+
 def load_key(key_file: Optional[str] = None) -> str:
     """The shared key from --key-file or RENKEI_XL_SERVER_KEY; refused when missing or short."""
-    if key_file:
-        try:
-            key = Path(key_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UserError(f"鍵のファイル「{key_file}」を読めません（{exc.strerror}）") from None
-    else:
-        key = os.environ.get(KEY_ENV, "").strip()
+    key = _read_key_file(key_file) if key_file else os.environ.get(KEY_ENV, "").strip()
     if not key:
         raise UserError(f"サーバーの鍵がありません。環境変数 {KEY_ENV} か --key-file で、"
                         f"{MIN_KEY_CHARS} 文字以上の鍵を指定してください（例: python -c \"import secrets; "
                         "print(secrets.token_urlsafe(32))\" で作れます）")
     if len(key) < MIN_KEY_CHARS:
         raise UserError(f"サーバーの鍵が短すぎます（{MIN_KEY_CHARS} 文字以上にしてください）")
+    if not _KEY_CHARS.fullmatch(key):
+        # Excel sends the key as an HTTP header (xlwings.conf's AUTH): a full-width character,
+        # a space or a control character inside it would not arrive as typed, and every
+        # click would be refused as 「鍵が違う」 with nothing at the start to say why.
+        raise UserError("サーバーの鍵に使えない文字（全角文字・空白・制御文字など）があります。鍵は半角の英数字と"
+                        "記号だけで作ってください（例: python -c \"import secrets; print(secrets.token_urlsafe(32))\"）")
     return key
 
 
+def _read_key_file(key_file: str) -> str:
+    """The key file's one line. Windows' メモ帳 saves UTF-8 with a BOM or 「Unicode」 (UTF-16
+    with a BOM): both are read as the key typed, where a BOM was kept as the key's first
+    character (every click then 「鍵が違う」) and UTF-16 ended the start in a traceback. A
+    FIFO or a device is refused by its mode, before a read that would never end."""
+    import stat
+
+    try:
+        mode = os.stat(key_file).st_mode
+        if not stat.S_ISREG(mode):
+            raise UserError(f"鍵のファイル「{key_file}」は通常のファイルではありません。鍵を 1 行書いたファイルを"
+                            "--key-file に指定してください")
+        with open(key_file, "rb") as fh:
+            data = fh.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"鍵のファイル「{key_file}」を読めません（{exc.strerror}）") from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise UserError(f"鍵のファイル「{key_file}」が大きすぎます（鍵を 1 行だけ書いたファイルにしてください）")
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            data = data[len(bom):]
+            break
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding).strip()
+    except UnicodeDecodeError:
+        raise UserError(f"鍵のファイル「{key_file}」を文字として読めません。メモ帳などで鍵を 1 行書き、"
+                        "UTF-8 で保存し直してください") from None
+
+
 def check_workdir(workdir: str | Path) -> Path:
+    """The work folder, there and readable and writable by the service's account. Tried,
+    not judged by its mode bits: Windows' ACLs, a share mounted read-only and root's own
+    rights are only known by trying. Otherwise every file button failed later, one by one."""
     path = Path(workdir).expanduser()
     if not path.is_dir():
         raise UserError(f"作業フォルダー「{path}」がありません。作成してから --workdir に指定してください")
-    return path.resolve()
+    path = path.resolve()
+    try:
+        os.listdir(path)
+        fd, probe = _probe_file(path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"作業フォルダー「{path}」を読み書きできません（{exc.strerror or exc}）。サーバーを動かす"
+                        "アカウントに、このフォルダーの読み取りと書き込みの権限を与えてください") from None
+    return path
+
+
+def _probe_file(folder: Path) -> tuple[int, str]:
+    """A new hidden file in ``folder`` (removed at once): whether this account may write there."""
+    for _ in range(10):
+        probe = os.path.join(folder, f".~renkei-serve-{os.urandom(4).hex()}")
+        try:
+            return os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), probe
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused probe name in {folder}")
 
 
 def check_license() -> None:

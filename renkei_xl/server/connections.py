@@ -42,6 +42,8 @@ from typing import Optional
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .log import Quiet
+
 HEADER_SECONDS = 10.0     # a click's request line and headers are a few hundred bytes
 BODY_SECONDS = 60.0       # the largest body accepted (32 MB) over a slow office link
 # Connections one worker keeps: far above an office's clicks at once (each click is one
@@ -57,6 +59,8 @@ UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした
                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
 UNREADABLE_OUTCOME = "読めない要求"
 LIMIT_REACHED = "connection limit %d reached: closed the connection that waited longest for a request"
+
+_QUIET = Quiet()      # one per worker, as the Guard's (server.app.QUIETED)
 
 
 def raise_open_files_limit() -> None:
@@ -142,9 +146,12 @@ class TimelyH11Protocol(H11Protocol):
         else:
             status = 400
         self.transport.close()
-        server_log.log.info("%s", server_log.request_line(
-            request=request_id, client=(self.client or ("-",))[0], outcome=UNREADABLE_OUTCOME, status=status,
-            millis=(time.monotonic() - self._waiting_since) * 1000))
+        client = (self.client or ("-",))[0]
+        shown, repeats = _QUIET.let((client, UNREADABLE_OUTCOME))      # a flood of them: a bounded log
+        if shown:
+            server_log.log.info("%s", server_log.request_line(
+                request=request_id, client=client, outcome=UNREADABLE_OUTCOME, status=status,
+                millis=(time.monotonic() - self._waiting_since) * 1000, repeats=repeats))
 
     # ------------------------------------------------------------------ the head timer
 

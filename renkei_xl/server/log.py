@@ -6,7 +6,8 @@ whoever sent the request, and a raw CR or LF in it would start a line of its own
 「outcome=完了」). Values with a space, a quote or an equals sign are quoted, so the line
 splits into fields one way only. What an unauthenticated request sent (its path, its
 headers) is not written at all; the key never is. No workbook content is written: a
-button's title, the Excel user name, the outcome and the duration.
+button's title, the book's name and place in the work folder, the Excel user name, the
+outcome, how many files and folders the request wrote (0: nothing) and the duration.
 
 uvicorn's and asyncio's own records come to the same log (``uvicorn_log_config``, the
 dictConfig uvicorn applies in each process): one escaped line each, with the time and a
@@ -27,7 +28,18 @@ from typing import Optional
 
 LOGGER = "renkei_xl.server"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class _Formatter(logging.Formatter):
+    """Each line's time with its offset from UTC (「2026-12-04 10:15:03+09:00」): a server kept in
+    UTC wrote 01:15 for a click staff made at 10:15 JST, with nothing to say which. The
+    offset is Python's own (datetime), not the C library's %z, which Windows spells as a
+    time zone name in the system's code page."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: Optional[str] = None) -> str:  # noqa: N802
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(sep=" ", timespec="seconds")
 ERROR_LOG_NAME = "renkei-xl-server-error.log"
 
 log = logging.getLogger(LOGGER)
@@ -58,17 +70,32 @@ def line(**fields: object) -> str:
     return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
 
 
+# A name or path from a request (a book's name, an authenticated request's path) is cut
+# to this many characters in the log: one line stays one screen, whatever was sent.
+FIELD_CHARS = 200
+
+
 def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
-                 button: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
-                 result: Optional[str] = None, written: Optional[int] = None,
-                 answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None) -> str:
-    """``answered``, ``error``, ``text``: a client's report that Excel failed to replay the
-    answer to request ``answered`` with run-time error ``error`` (RenkeiServer.bas).
-    ``status`` "-": nothing was sent (the client went away first); then ``result`` is what
-    the click did all the same and ``written`` how many files it wrote in the folder."""
-    return line(request=request, client=client or "-", button=button, path=path, user=user,
+                 button: Optional[str] = None, book: Optional[str] = None, user: Optional[str] = None,
+                 path: Optional[str] = None, result: Optional[str] = None, written: int = 0,
+                 answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None,
+                 repeats: Optional[int] = None) -> str:
+    """``book``: the book the click named (its folder in the work folder once admitted).
+    ``written``: how many files and folders the request wrote in the work folder, 0 when
+    nothing (every refusal, every button that only answers Excel). ``answered``, ``error``,
+    ``text``: a client's report that Excel failed to replay the answer to request
+    ``answered`` with run-time error ``error`` (RenkeiServer.bas). ``status`` "-": nothing
+    was sent (the client went away first); then ``result`` is what the click did all the same.
+    ``repeats``: how many lines like this one (``Quiet``) were held back before it."""
+    return line(request=request, client=client or "-", button=button, book=_cut(book), path=_cut(path), user=user,
                 outcome=outcome, status=status, result=result, written=written,
-                answered=answered, error=error, text=text) + f" {millis:.0f}ms"
+                answered=answered, error=error, text=text, repeats=repeats) + f" {millis:.0f}ms"
+
+
+def _cut(value: Optional[str]) -> Optional[str]:
+    if value is None or len(value) <= FIELD_CHARS:
+        return value
+    return f"{value[:FIELD_CHARS]}…（{len(value)} 文字）"
 
 
 def default_error_log() -> Path:
@@ -88,36 +115,71 @@ def configure(error_log: Optional[Path]) -> None:
     logger.propagate = False
     if not any(getattr(h, "_renkei", "") == "requests" for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: not getattr(record, "traceback", False))
         handler._renkei = "requests"
         logger.addHandler(handler)
     if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
-        handler = _ErrorLogFile(error_log, encoding="utf-8", delay=True)
-        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handler = _ErrorLogFile(error_log)
+        handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
         handler._renkei = "errors"
         logger.addHandler(handler)
 
 
-class _ErrorLogFile(logging.FileHandler):
-    """The error log, opened when its first traceback comes. Its folder may have gone or
-    turned read-only since the start check, the disk may be full: the request still gets
-    its Japanese 500 with the number (logging's own handler let the open fail out of the
-    app, and staff saw Starlette's English one), and the request log says in one line
-    that the traceback was not kept, instead of logging's own traceback printed there."""
+# The error log's growth: a traceback is a few kilobytes, but a click that fails the same way
+# on every press (or a client that presses for it) adds one each time. Past ERROR_LOG_BYTES
+# the file moves to ``.1`` (``.1`` to ``.2``…), ERROR_LOG_KEPT of them kept: at most about
+# 60 MB, and the newest tracebacks always kept. One record is cut to ERROR_RECORD_CHARS.
+ERROR_LOG_BYTES = 10 * 1024 * 1024
+ERROR_LOG_KEPT = 5
+ERROR_RECORD_CHARS = 256 * 1024
+
+
+class _ErrorLogFile(logging.Handler):
+    """The error log: each traceback appended in an open of its own, the file rotated by
+    size first. Opened per record, never held: on Windows a file another worker holds open
+    cannot be renamed, so each worker keeping its own handle would stop every rotation (and
+    logging's RotatingFileHandler then fails there). Its folder may have gone or turned
+    read-only since the start check, the disk may be full: the request still gets its
+    Japanese 500 with the number, and the request log says in one line that the traceback
+    was not kept, instead of logging's own traceback printed there."""
+
+    def __init__(self, filename: Path):
+        super().__init__()
+        self.baseFilename = os.path.abspath(filename)
+        self.max_bytes, self.kept = ERROR_LOG_BYTES, ERROR_LOG_KEPT
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.stream is None:
-            try:
-                self.stream = self._open()
-            except OSError as exc:
-                self._not_kept(record, exc)
-                return
-        super().emit(record)
+        try:
+            text = self.format(record)
+            if len(text) > ERROR_RECORD_CHARS:
+                text = f"{text[:ERROR_RECORD_CHARS]}\n…（{len(text) - ERROR_RECORD_CHARS} 文字を省略）"
+            self._rotate()
+            with open(self.baseFilename, "a", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            self._not_kept(record, exc)
 
-    def handleError(self, record: logging.LogRecord) -> None:   # a failed write (StreamHandler.emit)
-        self._not_kept(record, sys.exc_info()[1])
+    def _rotate(self) -> None:
+        """The file moved aside once it is full. Two workers rotating at once may each move
+        a file: one rotation too many, never a file growing without end."""
+        try:
+            if os.path.getsize(self.baseFilename) < self.max_bytes:
+                return
+        except OSError:        # not there yet: nothing to move
+            return
+        try:
+            for n in range(self.kept - 1, 0, -1):
+                older = f"{self.baseFilename}.{n}"
+                if os.path.exists(older):
+                    os.replace(older, f"{self.baseFilename}.{n + 1}")
+            os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        except OSError:
+            # Not moved (on Windows, IT's editor holding the file open): the traceback is
+            # still appended, the next one tries again; a lost traceback is worse than a
+            # file a little past its size.
+            pass
 
     def _not_kept(self, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
         first = record.getMessage().split("\n", 1)[0]
@@ -220,6 +282,40 @@ class OnceAMinute(logging.Filter):
         self._last[key] = now
         record.repeats = self._held.pop(key, 0) or None
         return True
+
+
+# A client's requests refused before anything is read (no key, a wrong key, a path that is
+# no button: a scanner, a script, a PC with an old key) are written QUIET_BURST a minute per
+# client and outcome; the next one written after that says how many were held back
+# (``repeats=``). A flood of them would otherwise fill the log, and journald drops a
+# service's lines past its rate limit (10,000 in 30 s by default): the clicks' own lines
+# with them.
+QUIET_BURST = 10
+
+
+class Quiet:
+    """Which lines of a kind (``key``: client and outcome) are written: ``burst`` per
+    ``every`` seconds, the rest counted and reported on the next line written."""
+
+    def __init__(self, every: float = REPEAT_SECONDS, burst: Optional[int] = None, clock=time.monotonic):
+        self.every, self.burst, self.clock = every, QUIET_BURST if burst is None else burst, clock
+        self._windows: dict[tuple, list] = {}      # key -> [start, written, held]
+
+    def let(self, key: tuple) -> tuple[bool, Optional[int]]:
+        """(whether to write this line, how many were held back before it)."""
+        now = self.clock()
+        window = self._windows.get(key)
+        if window is None or now - window[0] >= self.every:
+            if len(self._windows) > 1000:      # kinds seen long ago: forgotten, so the map stays small
+                self._windows = {k: w for k, w in self._windows.items() if now - w[0] < self.every}
+            held = window[2] if window is not None else 0
+            self._windows[key] = [now, 1, 0]
+            return True, held or None
+        if window[1] < self.burst:
+            window[1] += 1
+            return True, None
+        window[2] += 1
+        return False, None
 
 
 class Forwarded(logging.Handler):

@@ -9,7 +9,9 @@ exist: IT or staff create it on the share; a typo does not create folders on the
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Optional
@@ -31,11 +33,37 @@ class NameTooLong(UserError):
     """A name past MAX_NAME_BYTES: 422 on the server, before any file system call."""
 
 
+# Windows' MAX_PATH less its NUL: Explorer and Excel on the staff's PCs open nothing past it
+# on the share, nor does Python on a Windows server without long paths enabled; a folder
+# past Linux's PATH_MAX (4,096 bytes) ended the click in 「予期しないエラー」.
+MAX_PATH_CHARS = 259
+# The longest the tool writes below a master's folder besides the master's backups:
+# 配布用\ and a file name of core.filenames.DEFAULT_MAX_BYTES bytes (as many characters at most).
+BELOW_FOLDER = 1 + 3 + 1 + 120
+
+
+def path_chars(text: str) -> int:
+    """A path's length as Windows counts it (UTF-16 units)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def path_problem(paths: list[str], below: int) -> str:
+    """Why files ``below`` characters deeper than each of ``paths`` (the server's and the
+    staff's name of one folder) cannot be written and opened, in Japanese; "" when they can."""
+    longest = max(paths, key=path_chars)
+    room = MAX_PATH_CHARS - below
+    if path_chars(longest) <= room:
+        return ""
+    return (f"フォルダーまでのパスが長すぎます（{path_chars(longest)} 文字）。Windows で開けるパスは {MAX_PATH_CHARS} 文字"
+            f"までで、この中に作るファイルの分を除くと、フォルダーまでは {max(room, 0)} 文字までです。"
+            "フォルダー名（とマスターの名前）を短くしてください")
+
+
 def _name_problem(name: str) -> str:
-    from ..core.filenames import name_problem
+    from ..core.filenames import name_problem, visible
 
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        raise NameTooLong(f"名前「{name[:40]}…」が長すぎます（{len(name)} 文字）。もっと短い名前にしてください"
+        raise NameTooLong(f"名前「{visible(name[:40])}…」が長すぎます（{len(name)} 文字）。もっと短い名前にしてください"
                           f"（日本語でおよそ {MAX_NAME_BYTES // 3} 文字まで）")
     return name_problem(name, max_bytes=MAX_NAME_BYTES)
 
@@ -46,10 +74,35 @@ def safe_book_name(name: object) -> str:
         raise UserError("送信されたブックの名前がありません")
     problem = _name_problem(name)
     if problem:
-        raise UserError(f"ブックの名前「{name[:80]}」はファイル名として使えません（{problem}）")
+        from ..core.filenames import visible
+
+        raise UserError(f"ブックの名前「{visible(name[:80])}」はファイル名として使えません（{problem}）")
     if c.suffix_problem(name):
         raise UserError(c.suffix_problem(name))
     return name
+
+
+_LOOKED_AT = 10_000      # entries of a folder compared at most: a huge folder is not read whole
+
+
+def _lookalike_note(path: Path) -> str:
+    """A sentence naming the entry beside ``path`` that staff would read as its name (another
+    width, case or composition of the same characters: the name typed in 設定 or Excel's
+    and the one on disk look alike and are not the same), or ""."""
+    from itertools import islice
+
+    from ..core.filenames import lookalike_key, visible
+
+    key = lookalike_key(path.name)
+    try:
+        with os.scandir(path.parent) as entries:
+            near = next((e.name for e in islice(entries, _LOOKED_AT) if lookalike_key(e.name) == key), None)
+    except OSError:
+        return ""
+    if near is None or near == path.name:
+        return ""
+    return (f"よく似た名前の「{visible(near)}」はあります（全角と半角、大文字と小文字、濁点の表し方などが違います）。"
+            "名前をそろえてください。")
 
 
 def replayable_of(path: Path) -> frozenset[str]:
@@ -127,8 +180,14 @@ class Place:
         """The master's file: the book's name in the folder 設定 names."""
         folder = self.folder(live)
         path = folder / safe_book_name(live.book.name)
-        if not path.is_file():
+        from ..safety import _LONGEST_STAMP, _backup_stem, backup_folder
+
+        backups = 1 + len(backup_folder(path).name) + 1 + len(_backup_stem(path) + _LONGEST_STAMP + path.suffix)
+        if problem := path_problem(self._names_of(list(folder.relative_to(self.workdir).parts)), backups):
+            raise NameTooLong(f"マスター「{path.name}」のバックアップ: {problem}")
+        if not self._is(path, stat.S_ISREG):
             raise UserError(f"マスター「{path.name}」がサーバー作業フォルダー「{self.shown(folder)}」にありません。"
+                            f"{_lookalike_note(path)}"
                             "マスターをこのフォルダーに保存し、そこから開いてから、もう一度ボタンを押してください")
         from ..excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 
@@ -154,7 +213,9 @@ class Place:
         return self.resolve(value, where)
 
     def resolve(self, value: str, where: str = "") -> Path:
-        text = value.strip()
+        from ..core.filenames import visible
+
+        text, value = value.strip(), visible(value)
         n = len(self.share)
         if self.share and text.lower().startswith(self.share.lower()) and text[n:n + 1] in ("", "\\", "/"):
             text = text[n:]     # the share itself, then a separator: 「\\fs\renkei2023年度」 is another share
@@ -162,16 +223,29 @@ class Place:
             raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーの外です。作業フォルダーの中のフォルダー名"
                             "（例: 2023年度）で書いてください")
         parts = [p for p in _SEPARATORS.split(text) if p not in ("", ".")]
-        if any(_name_problem(p) for p in parts if p != ".."):
-            raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（記号や末尾の「.」・空白を含むか、"
-                            "Windows の予約名です）")
-        if not parts or any(p == ".." or _FORBIDDEN.search(p) for p in parts):
+        if not parts:       # the share or 「.」: the work folder itself holds no master
+            raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーそのものです。その中のフォルダー名"
+                            "（例: 2023年度）で書いてください")
+        if problem := next((q for q in map(_name_problem, (p for p in parts if p != "..")) if q), ""):
+            raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（{problem}）")
+        if any(p == ".." or _FORBIDDEN.search(p) for p in parts):
             raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（「..」や記号を含みます）")
+        if problem := path_problem(self._names_of(parts), BELOW_FOLDER):
+            raise NameTooLong(f"{where}: {problem}")
         path = self._inside(self.workdir.joinpath(*parts), value)
-        if not path.is_dir():
-            raise UserError(f"サーバー作業フォルダー「{self.shown(path)}」がありません。フォルダーを作成するか、"
-                            f"{where} の名前を確かめてください")
+        if not self._is(path, stat.S_ISDIR):
+            missing = next((self.workdir.joinpath(*parts[:n]) for n in range(1, len(parts) + 1)
+                            if not self._is(self.workdir.joinpath(*parts[:n]), stat.S_ISDIR)), path)
+            raise UserError(f"サーバー作業フォルダー「{self.shown(path)}」がありません。{_lookalike_note(missing)}"
+                            f"フォルダーを作成するか、{where} の名前を確かめてください")
         return path
+
+    def _names_of(self, parts: list[str]) -> list[str]:
+        """The server's and the staff's name of the folder ``parts`` under the work folder."""
+        names = [str(self.workdir.joinpath(*parts))]
+        if self.share:
+            names.append("\\".join([self.share, *parts]))
+        return names
 
     def shown(self, path: Path) -> str:
         """A path as staff find it: under the share name when the server has one."""
@@ -192,6 +266,18 @@ class Place:
         return re.sub(pattern, lambda m: self.shown(Path(m.group(0))), text)
 
     # ------------------------------------------------------------------ helpers
+
+    def _is(self, path: Path, kind) -> bool:
+        """Whether ``path`` is there as ``kind`` (stat.S_ISDIR, S_ISREG); a folder the service's
+        account may not look into is said so in Japanese (Path.is_file raised PermissionError
+        out of the click: 「予期しないエラー」)."""
+        try:
+            return kind(os.stat(path).st_mode)
+        except PermissionError:
+            raise UserError(f"サーバー作業フォルダー「{self.shown(path.parent)}」の中を、サーバーのアカウントが読めません"
+                            "（アクセス権がありません）。IT 担当者に、このフォルダーの権限を確かめてもらってください") from None
+        except OSError:          # not there, or a name the file system refuses
+            return False
 
     def _inside(self, path: Path, shown: str, root: Optional[Path] = None) -> Path:
         """``path`` resolved (links followed), refused unless it lies under ``root`` (the

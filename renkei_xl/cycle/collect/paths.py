@@ -20,6 +20,17 @@ ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
 SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
 
 
+def _listed(folder: Path) -> list[Path]:
+    """The folder's entries, or a Japanese refusal naming it when this account may not read
+    it (rights set by staff on the share): PermissionError stopped the command, or the server's
+    click as 「予期しないエラー」."""
+    try:
+        return list(folder.iterdir())
+    except PermissionError:
+        raise UserError(f"フォルダー「{folder}」の中を読めません（アクセス権がありません）。フォルダーの権限を確かめてから、"
+                        "もう一度実行してください（サーバーで動かしているときは IT 担当者に伝えてください）") from None
+
+
 def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[Refusal]]:
     """Files as given, folders as the workbooks directly inside them (Excel lock files skipped).
     What is not a readable file (a folder or a FIFO named .xlsx, a device, a file without
@@ -33,7 +44,7 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             refusals.append(Refusal(p, _UNREADABLE_NAME))
             continue
         if p.is_dir():
-            entries = sorted(q for q in p.iterdir() if not _is_temporary(q))
+            entries = sorted(q for q in _listed(p) if not _is_temporary(q))
             refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
             entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
