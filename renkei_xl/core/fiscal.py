@@ -76,10 +76,10 @@ _WESTERN_FY = re.compile(r"^(?P<y>\d{4})\s*年度$")
 def _nfkc(text: str) -> str:
     """The text normalised for the patterns, its digits checked first: every pattern here
     reads ``\\d``, which takes any script's digits, and NFKC folds 「𝟮」 or 「²」 into 2, so
-    「٢٠٢٣年度」 or 「R٥.3.31」 was read as a year or a date in silence (values.odd_digit:
+    「٢٠٢٣年度」 or 「R٥.3.31」 was read as a year or a date in silence (core.digits:
     the one rule of which characters are digits)."""
     if not text.isascii():
-        from .values import odd_digit    # here: values imports this module
+        from .digits import odd_digit
 
         odd = odd_digit(text)
         if odd is not None:

@@ -35,6 +35,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
+from .digits import odd_digit
 from .fiscal import DateParseError, parse_fiscal_year
 
 EMPTY = "empty"          # 「」「－」: nothing reported
@@ -206,30 +207,6 @@ def _bad_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Op
         if unicodedata.category(ch) in categories or ch in "\ufffe\uffff":
             return ch
     return None
-
-
-def _odd_digit(text: str) -> Optional[str]:
-    """The first character that is a digit to Unicode (or that NFKC folds into one) but not
-    one staff type as a digit: ASCII and full-width ０～９ are read; 「10²」 would be 102,
-    「①」 1, 「٣」 3, 「14³」 143 once normalised, and a guess like that is never made in
-    silence. Kanji numerals (千 万) are not digits here: they are multipliers."""
-    if text.isascii():
-        return None
-    for ch in text:
-        if ch.isascii() or "０" <= ch <= "９":
-            continue
-        if ch.isdigit():
-            return ch
-        folded = unicodedata.normalize("NFKC", ch)   # 「㉑」 is 21; 「㎡」 (m2) is a unit, kept
-        if any("0" <= d <= "9" for d in folded) and not any(d.isalpha() for d in folded):
-            return ch
-    return None
-
-
-def odd_digit(text: str) -> Optional[str]:
-    """``_odd_digit`` for the readers of other columns (a CSV's 年度): the one rule of which
-    characters are read as digits."""
-    return _odd_digit(text)
 
 
 def _without_harmless(text: str) -> str:
@@ -554,7 +531,7 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
     if ":" in stripped and re.fullmatch(_CLOCK, stripped):   # (a date, with or without a time, has its own reason)
         raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
                               "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
-    odd = _odd_digit(stripped)
+    odd = odd_digit(stripped)
     if odd is not None:
         raise ValueParseError(f"「{shown(stripped)}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません"
                               "（上付き・下付き・丸数字や、ほかの文字の数字は、読み替えると別の数になります）。"
