@@ -1422,7 +1422,10 @@ def test_collect_writes_text_into_a_text_formatted_column_as_the_command_line_do
     assert [applied.value(BAD_MUNICIPALITY, ref) for ref in cells] == texts
 
     assert cli_main(["collect", str(book), str(returned)]) == 0
-    assert [load_workbook(book)[BAD_MUNICIPALITY][ref].value for ref in cells] == texts
+    ws = load_workbook(book)[BAD_MUNICIPALITY]
+    assert [ws[ref].value for ref in cells] == texts
+    # the cell the file did not hold takes its column's format, as Excel gives it
+    assert [ws[ref].number_format for ref in cells] == ["@"] * len(cells)
 
 
 def test_the_model_keeps_the_apostrophe_in_a_text_formatted_cell(master, tmp_path):

@@ -163,10 +163,6 @@ class SheetCells:
             last = col
         return out
 
-    def style_of(self, row: int, col: int) -> int:
-        own = self._own_style(row, col)
-        return 0 if own is None else own
-
     def _own_style(self, row: int, col: int) -> Optional[int]:
         """The cell's own s= (0 when it has none); None where the part holds no such cell."""
         r = self.rows().get(row)
@@ -178,11 +174,11 @@ class SheetCells:
                 return int(m.group(1)) if m else 0
         return None
 
-    def format_style(self, row: int, col: int) -> int:
+    def style_of(self, row: int, col: int) -> int:
         """The cell format Excel gives the cell: its own where the part holds the cell, else
         its row's (a row formatted whole: customFormat), else its column's (<col style>),
-        else the default. A value Excel writes into a cell the file does not hold takes that
-        format, so this, not ``style_of``, says how Excel will take a value there."""
+        else the default. Excel shows a cell the file does not hold so, and a value written
+        there takes that format (a column staff formatted as 文字列, or coloured)."""
         own = self._own_style(row, col)
         if own is not None:
             return own
@@ -246,7 +242,8 @@ class SheetCells:
 
     def _new_cell(self, row: int, col: int, change) -> str:
         value, style = change
-        s = style(0) if style else 0
+        base = self.style_of(row, col)      # the row's or column's format, as Excel gives a new cell
+        s = style(base) if style else base
         element = cell_xml(f"{column_letter(col)}{row}", None if value is KEEP else value, s, self.p)
         if s == 0 and self.explicit_zero:
             ref_end = element.index('"', element.index('r="') + 3) + 1

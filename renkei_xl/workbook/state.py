@@ -76,8 +76,8 @@ class StyleReader:
 
     def number_format_at(self, sheet: str, row: int, col: int) -> str:
         """The number format Excel applies to a value written into the cell (its own, its
-        row's or its column's: SheetCells.format_style)."""
-        return self.styles.number_format_of(self.sheet(sheet).format_style(row, col))
+        row's or its column's: SheetCells.style_of)."""
+        return self.styles.number_format_of(self.sheet(sheet).style_of(row, col))
 
 
 def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[Finding]:
