@@ -1458,3 +1458,23 @@ def test_the_model_keeps_the_apostrophe_in_a_text_formatted_cell(master, tmp_pat
     # the next payload carries the formats the replay left
     after = apply_actions(payload_after(payload, formatted), [lift, writes[-1]])
     assert after.value(BAD_MUNICIPALITY, "F2") == "'x"
+
+
+def test_the_menu_status_goes_into_a_text_formatted_cell_as_the_command_line_writes_it(master, tmp_path):
+    """メニュー's 最終実行結果 cell, formatted as 文字列 by staff: 入力チェック on the server wrote
+    its line with the text prefix, kept there as part of the value (「'入力チェック: …」)."""
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    path = _copy(master, tmp_path / "work" / "master.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_LAST_RESULT].destinations))
+    wb[sheet][ref.replace("$", "")].number_format = "@"
+    wb.save(path)
+    ref = ref.replace("$", "").split(":")[0]
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    applied, _actions = _run(buttons.check, payload)
+    assert applied.alerts[0]["mode"] == "info", applied.alerts
+    assert cli_main(["validate", str(path)]) == 0
+    written = load_workbook(path)[sheet][ref].value
+    assert written.startswith("入力チェック") and applied.value(sheet, ref) == written
