@@ -28,6 +28,10 @@ included; one value into a merged area's top-left cell is the merged cell's valu
 Excel); a merge over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
 characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt.
+A string assigned with a leading apostrophe is stored without it (Excel's text prefix), but
+in a cell whose number format is Text ("@", 文字列: the saved file's cell, row or column
+format, or one set during the replay) the apostrophe stays part of the value: Excel cannot
+be run here, and that is the stricter of its possible behaviours.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
 in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here). The
 protection and the client's Subs come from the saved file (``payload["_excel"]``, which no
@@ -334,6 +338,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "merges": file_merged_areas(wb),
                           "arrays": file_array_formulas(saved_book(path)),
+                          "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -418,6 +423,7 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
         sheets.append(sheet)
     after["sheets"] = sheets
     after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection,
+                        "text_formats": _text_formats_json(applied.text_formats),
                         "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects}}
     return after
 
@@ -474,6 +480,19 @@ class Applied:
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
     vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
     arrays: dict[str, list[Rect]] = field(default_factory=dict)   # array formulas' ranges, per sheet
+    # Where the number format is Text ("@"), per sheet, as file_text_formats gives it (cells
+    # as {(r, c): is_text}, rows as a set, columns as (first, last)): there Excel keeps a
+    # leading apostrophe as part of the value (``_excel_value``).
+    text_formats: dict[str, dict] = field(default_factory=dict)
+
+    def is_text_cell(self, sheet: str, row: int, col: int) -> bool:
+        """Whether the cell's number format is Text: its own, else its row's, else its column's."""
+        held = self.text_formats.get(sheet)
+        if not held:
+            return False
+        if (row, col) in held["cells"]:
+            return held["cells"][(row, col)]
+        return row in held["rows"] or any(lo <= col <= hi for lo, hi in held["cols"])
 
     def rows(self, sheet: str) -> list[list[object]]:
         """The sheet as rows from A1, trailing empty rows and columns dropped."""
@@ -508,13 +527,29 @@ class Applied:
         return area.split("!")[-1].replace("$", "") if area else None
 
 
-def _excel_value(v):
-    """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text prefix."""
+def _excel_value(v, text_cell: bool = False):
+    """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text
+    prefix (PrefixCharacter) in a cell of General or a number format. In a cell formatted as
+    Text ("@", 文字列) nothing is converted, so the apostrophe is assumed to stay part of the
+    value (the stricter of Excel's possible behaviours: it cannot be run here to check)."""
     if v == "" or v is None:
         return None
-    if isinstance(v, str) and v.startswith("'"):
+    if isinstance(v, str) and v.startswith("'") and not text_cell:
         return v[1:]
     return v
+
+
+def _text_formats_of(saved: dict) -> dict[str, dict]:
+    """file_text_formats' JSON as Applied.text_formats holds it."""
+    return {sheet: {"cells": {(r, col): bool(t) for r, col, t in held["cells"]}, "rows": set(held["rows"]),
+                    "cols": [tuple(pair) for pair in held["cols"]]} for sheet, held in saved.items()}
+
+
+def _text_formats_json(held: dict[str, dict]) -> dict[str, dict]:
+    """Applied.text_formats as file_text_formats gives it (for the next payload)."""
+    return {sheet: {"cells": sorted([r, col, t] for (r, col), t in h["cells"].items()), "rows": sorted(h["rows"]),
+                    "cols": sorted(list(pair) for pair in h["cols"])}
+            for sheet, h in held.items() if h["cells"] or h["rows"] or h["cols"]}
 
 
 def _hex(value) -> Optional[str]:
@@ -577,14 +612,14 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
         g = {}
         for r, row in enumerate(s["values"], start=1):
             for col, v in enumerate(row, start=1):
-                v = _excel_value(v)
-                if v is not None:
+                if v not in ("", None):     # Range.Value as sent: never with a prefix character
                     g[(r, col)] = v
         grids[s["name"]] = g
     excel = payload[EXCEL_KEY]   # KeyError: a payload not made from a file (payload_from_file)
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
                   merges={sheet: {tuple(m) for m in rects} for sheet, rects in excel.get("merges", {}).items()},
                   arrays={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("arrays", {}).items()},
+                  text_formats=_text_formats_of(excel.get("text_formats", {})),
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
@@ -800,6 +835,7 @@ def _replay(out: Applied, a: dict) -> None:
         out.grids[sheet] = {}
         out.arrays.pop(sheet, None)
         if func == "sheetClear":       # Excel's Clear All: contents, formats, hyperlinks
+            out.text_formats.pop(sheet, None)
             looks.clear()
             borders.clear()
             for store in (out.colors, out.links, out.formats):
@@ -851,7 +887,7 @@ def _replay(out: Applied, a: dict) -> None:
     if func == "setValues":
         for i, row in enumerate(a["values"]):
             for j, v in enumerate(row):
-                v = _excel_value(v)
+                v = _excel_value(v, out.is_text_cell(sheet, r0 + i, c0 + j))
                 if v is None:
                     grid.pop((r0 + i, c0 + j), None)
                 else:
@@ -892,8 +928,10 @@ def _replay(out: Applied, a: dict) -> None:
     elif func == "setNumberFormat":
         fmt = None if args[0] == "General" else args[0]
         set_look("number_format", fmt)
+        text = out.text_formats.setdefault(sheet, {"cells": {}, "rows": set(), "cols": []})
         for r, col in cells():
             out.formats[(sheet, f"{column_letter(col)}{r}")] = args[0]
+            text["cells"][(r, col)] = args[0] == TEXT_FORMAT
     elif func in ("rangeMerge", "rangeUnmerge"):
         merges = out.merges.setdefault(sheet, set())
         for m in [m for m in merges if _overlaps(m, rect)]:
@@ -1037,6 +1075,36 @@ def file_array_formulas(wb) -> dict[str, list[list[int]]]:
                 first, _, last = cell.value.ref.replace("$", "").partition(":")
                 (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
                 out.setdefault(ws.title, []).append([r1, c1, r2, c2])
+    return out
+
+
+TEXT_FORMAT = "@"    # 文字列: builtin numFmtId 49, or a custom format exactly "@" (openpyxl reads both so)
+
+
+def file_text_formats(wb) -> dict[str, dict]:
+    """Sheet -> where its number format is Text ("@") in a loaded workbook, as Excel resolves
+    a cell's format: the cell's own where the file has the cell, else its row's (a row
+    formatted whole), else its column's. {"cells": [[r, c, is_text], ...] (cells whose own
+    format decides: every Text one, and the others inside a Text row or column), "rows":
+    [r, ...], "cols": [[first, last], ...]}; sheets without any Text left out."""
+    from openpyxl.utils import column_index_from_string
+
+    out: dict[str, dict] = {}
+    for ws in wb.worksheets:
+        cols = []
+        for key, d in ws.column_dimensions.items():
+            if d.has_style and d.number_format == TEXT_FORMAT:
+                lo = d.min or column_index_from_string(key)
+                cols.append([lo, d.max or lo])
+        rows = sorted(r for r, d in ws.row_dimensions.items() if d.has_style and d.number_format == TEXT_FORMAT)
+        in_text = (lambda r, col: r in rows or any(lo <= col <= hi for lo, hi in cols))
+        # openpyxl adds an empty cell without a style wherever a reader iterates over rows
+        # (the workbook is shared): such a cell is taken as one the file does not hold.
+        cells = sorted([r, col, cell.number_format == TEXT_FORMAT] for (r, col), cell in ws._cells.items()
+                       if cell.number_format == TEXT_FORMAT
+                       or (in_text(r, col) and (cell.has_style or cell.value is not None)))
+        if cells or rows or cols:
+            out[ws.title] = {"cells": cells, "rows": rows, "cols": sorted(cols)}
     return out
 
 

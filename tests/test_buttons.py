@@ -1351,3 +1351,130 @@ def test_a_cell_under_an_array_formula_is_refused_before_anything_is_written(mas
     fine = remote_book(payload)
     buttons._apply(live_book(fine), WritePlan(cells=[CellEdit("小樽市", 2, 5, 12)]))
     assert apply_actions(payload, fine.json()["actions"]).value("小樽市", "E2") == 12
+
+
+def _text_formatted(path: Path, sheet: str, column: str, drop_rows: tuple[int, ...] = ()) -> None:
+    """Staff set 小樽市's ``column`` to 文字列 (Text, "@") in Excel and saved: the column's
+    format and every cell of it the file holds; the cells of ``drop_rows`` are taken out of
+    the file, so that only the column's format is theirs (a cell Excel never wrote)."""
+    from openpyxl.utils import column_index_from_string
+
+    wb = load_workbook(path, keep_vba=True)
+    ws = wb[sheet]
+    ws.column_dimensions[column].number_format = "@"
+    col = column_index_from_string(column)
+    for (r, k), cell in list(ws._cells.items()):
+        if k == col:
+            if r in drop_rows:
+                del ws._cells[(r, k)]
+            else:
+                cell.number_format = "@"
+    wb.save(path)
+
+
+def _returned_texts(master_copy: Path, tmp_path: Path, municipality: str, header: str,
+                    texts: list[str]) -> tuple[Path, list[str]]:
+    """A municipality's input file as it comes back with ``texts`` typed into the first
+    rows' ``header`` cells; returns the file and those rows' 指標ID."""
+    from renkei_xl.cycle.distribute import split_master
+
+    issued = {p.name: p for p in split_master(master_copy, tmp_path / "issued")}
+    src = issued[file_name(municipality, 2023)]
+    wb = load_workbook(src)
+    ws = wb[municipality]
+    cols = {cell.value: (cell.row, cell.column) for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS)
+            for cell in row if cell.value in ("指標ID", header)}
+    first = cols[header][0] + 1
+    ids = []
+    for k, text in enumerate(texts):
+        ws.cell(first + k, cols[header][1]).value = text
+        ids.append(str(ws.cell(first + k, cols["指標ID"][1]).value))
+    wb.save(src)
+    return src, ids
+
+
+def test_collect_writes_text_into_a_text_formatted_column_as_the_command_line_does(master, tmp_path, monkeypatch):
+    """Staff formatted 小樽市's 実施状況 column as 文字列 ("@"). The button wrote every text
+    with Excel's text prefix, which a Text cell is assumed to keep as part of the value:
+    「'実施済み」 in the master, read back so by every later click. The server now knows the
+    saved master's formats and sends no prefix into a Text cell (its own format, or its
+    column's where the file has no cell), and the value is the command line's."""
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    texts = ["実施済み", "1-1", "73.2%"]       # Excel would make a date and a number of the last two
+    returned, ids = _returned_texts(book, tmp_path, BAD_MUNICIPALITY, "実施状況", texts)
+    _copy(returned, book.parent / buttons.COLLECT_DIR / returned.name)
+    payload = payload_from_file(book, client=VBA)
+    data = live_book(remote_book(payload)).read()
+    cells = [next(e.cell("status") for e in data.entries
+                  if e.municipality == BAD_MUNICIPALITY and e.indicator_id == i) for i in ids]
+    from renkei_xl.core.refs import parse_ref
+
+    column = re.match(r"[A-Z]+", cells[0]).group(0)
+    _text_formatted(book, BAD_MUNICIPALITY, column, drop_rows=(parse_ref(cells[1])[0],))
+    payload = payload_from_file(book, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(book)})
+    applied, _actions = _run(buttons.collect, payload)
+    assert applied.alerts[0]["mode"] == "info", applied.alerts
+    assert [applied.value(BAD_MUNICIPALITY, ref) for ref in cells] == texts
+
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    ws = load_workbook(book)[BAD_MUNICIPALITY]
+    assert [ws[ref].value for ref in cells] == texts
+    # the cell the file did not hold takes its column's format, as Excel gives it
+    assert [ws[ref].number_format for ref in cells] == ["@"] * len(cells)
+
+
+def test_the_model_keeps_the_apostrophe_in_a_text_formatted_cell(master, tmp_path):
+    """Excel takes a leading apostrophe as the text prefix in a cell of General or a number
+    format; in a cell formatted as 文字列 ("@") it is assumed to stay part of the value (the
+    stricter behaviour; Excel cannot run here). The model knows the saved file's Text cells,
+    rows and columns, the formats a replay sets, and that Clear All takes them away."""
+
+    path = _copy(master, tmp_path / "text.xlsm")
+    _text_formatted(path, BAD_MUNICIPALITY, "G", drop_rows=(3,))
+    wb = load_workbook(path, keep_vba=True)
+    wb[BAD_MUNICIPALITY].row_dimensions[40].number_format = "@"
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    pos = [s["name"] for s in payload["sheets"]].index(BAD_MUNICIPALITY)
+    lift = {"func": UNPROTECT, "args": [[BAD_MUNICIPALITY], []], "sheet_position": None}
+
+    def action(func, row, col, values=None, args=()):
+        return {"func": func, "args": list(args), "sheet_position": pos, "start_row": row - 1,
+                "start_column": col - 1, "row_count": 1, "column_count": 1, "values": values}
+
+    writes = [action("setValues", r, col, [["'x"]]) for r, col in ((2, 7), (3, 7), (40, 2), (2, 6))]
+    applied = apply_actions(payload, [lift, *writes])
+    # own format, the column's (no cell in the file), the row's: kept; General (F2): the prefix
+    assert [applied.value(BAD_MUNICIPALITY, ref) for ref in ("G2", "G3", "B40", "F2")] == ["'x", "'x", "'x", "x"]
+    formatted = apply_actions(payload, [lift, action("setNumberFormat", 2, 6, args=["@"]), writes[-1]])
+    assert formatted.value(BAD_MUNICIPALITY, "F2") == "'x"
+    cleared = apply_actions(payload, [lift, {"func": "sheetClear", "args": [], "sheet_position": pos}, writes[0]])
+    assert cleared.value(BAD_MUNICIPALITY, "G2") == "x"
+    # the next payload carries the formats the replay left
+    after = apply_actions(payload_after(payload, formatted), [lift, writes[-1]])
+    assert after.value(BAD_MUNICIPALITY, "F2") == "'x"
+
+
+def test_the_menu_status_goes_into_a_text_formatted_cell_as_the_command_line_writes_it(master, tmp_path):
+    """メニュー's 最終実行結果 cell, formatted as 文字列 by staff: 入力チェック on the server wrote
+    its line with the text prefix, kept there as part of the value (「'入力チェック: …」)."""
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    path = _copy(master, tmp_path / "work" / "master.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_LAST_RESULT].destinations))
+    wb[sheet][ref.replace("$", "")].number_format = "@"
+    wb.save(path)
+    ref = ref.replace("$", "").split(":")[0]
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    applied, _actions = _run(buttons.check, payload)
+    assert applied.alerts[0]["mode"] == "info", applied.alerts
+    assert cli_main(["validate", str(path)]) == 0
+    written = load_workbook(path)[sheet][ref].value
+    assert written.startswith("入力チェック") and applied.value(sheet, ref) == written

@@ -269,3 +269,56 @@ def test_the_bench_sends_a_date_or_time_cell_as_excels_clients_do(master, tmp_pa
             got = [row[SPARE_COLUMN + k - 1] for row in rows[:len(SAVED_SERIALS)]]
             assert got == sent + fractions[client], client
         assert (rows[1][4], rows[2][4]) == ("1899-12-30T10:30:00.000Z", "1900-01-16T00:00:00.000Z")
+
+
+class _FormattedCells:
+    """A sheet as COM shows its cells' NumberFormat and takes Range.Value (COM cannot run
+    here): a range's NumberFormat is its cells' one format, or Null (None) where they
+    differ; a value assigned keeps a leading apostrophe in a Text ("@") cell and takes it as
+    the text prefix elsewhere (the stricter behaviour tests/remote_payload.py models)."""
+
+    def __init__(self, name: str, formats: dict[tuple[int, int], str]):
+        self.name, self.formats, self.values, self.questions = name, formats, {}, 0
+
+    def range(self, first, last=None):
+        return _FormattedRange(self, first, last or first)
+
+
+class _FormattedRange:
+    def __init__(self, sheet: _FormattedCells, first, last):
+        self.sheet, self.cells = sheet, [(first[0], c) for c in range(first[1], last[1] + 1)]
+        self.merge_cells = False
+
+    @property
+    def number_format(self):
+        self.sheet.questions += 1
+        found = {self.sheet.formats.get(cell, "General") for cell in self.cells}
+        return found.pop() if len(found) == 1 else None
+
+    @property
+    def value(self):
+        raise AssertionError("not read")
+
+    @value.setter
+    def value(self, value):
+        row = value[0] if isinstance(value, list) else [value]
+        for cell, v in zip(self.cells, row):
+            text = isinstance(v, str) and self.sheet.formats.get(cell) == "@"
+            self.sheet.values[cell] = v[1:] if isinstance(v, str) and v.startswith("'") and not text else v
+
+
+def test_desktop_excel_says_which_cells_are_text_and_their_strings_go_without_the_prefix():
+    """Desktop Excel is asked each run's NumberFormat (a format staff set since the last save
+    included) and cell by cell only where the run's formats differ: a string into a Text cell
+    goes as it is, anywhere else with the text prefix, and a number as it is."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.apply import apply_plan
+
+    sheet = _FormattedCells("小樽市", {(2, 5): "@", (2, 6): "@", (3, 6): "@"})
+    book = SimpleNamespace(sheets=_Sheets([sheet]), app=SimpleNamespace())
+    live = WindowsBook(book)
+    edits = [CellEdit("小樽市", 2, col, v) for col, v in ((5, "1-1"), (6, "'実施"), (7, "17"))]
+    edits += [CellEdit("小樽市", 3, col, v) for col, v in ((5, "73.2%"), (6, "実施"), (7, 40))]
+    apply_plan(live, WritePlan(cells=edits))
+    assert sheet.values == {(2, 5): "1-1", (2, 6): "'実施", (2, 7): "17", (3, 5): "73.2%", (3, 6): "実施", (3, 7): 40}
+    assert sheet.questions == (1 + 3) + (1 + 2)    # each row's run of strings, mixed: then its strings one by one

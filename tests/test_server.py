@@ -2407,3 +2407,28 @@ def test_an_error_log_that_cannot_be_moved_aside_still_keeps_the_traceback(tmp_p
     folder.chmod(0o755)
     assert "request=abcd1234" in error_log.read_text(encoding="utf-8"), run.stderr
     assert "not_kept" not in run.stderr, run.stderr
+
+
+def test_a_text_formatted_status_cell_gets_its_line_without_the_text_prefix(server, tmp_path):
+    """Staff formatted メニュー's 最終実行結果 as 文字列 and saved: the server reads the saved
+    master's formats, so its answer writes the line as it is (with the text prefix a Text
+    cell is assumed to keep it, 「'入力チェック: …」), the line the command line writes."""
+    before = server.master.read_bytes()
+    try:
+        wb = load_workbook(server.master, keep_vba=True)
+        sheet, ref = next(iter(wb.defined_names[c.N_LAST_RESULT].destinations))
+        ref = ref.replace("$", "").split(":")[0]
+        wb[sheet][ref].number_format = "@"
+        wb.save(server.master)
+        payload = _payload(server.master)
+        response = server.post("check", payload)
+        prompt, mode = _only_alert(response)
+        assert mode == "info", prompt
+        applied = apply_actions(payload, response.json()["actions"])
+        copy = tmp_path / server.master.name          # the command line's backup stays out of the folder
+        copy.write_bytes(server.master.read_bytes())
+        assert cli_main(["validate", str(copy)]) == 0
+        written = load_workbook(copy)[sheet][ref].value
+        assert written.startswith("入力チェック") and applied.value(sheet, ref) == written
+    finally:
+        server.master.write_bytes(before)

@@ -129,6 +129,18 @@ _NUMERIC_LIMIT = Decimal(10) ** MAX_DIGITS
 # to it, ending with TRUNCATION_MARK so the reader sees that something is missing (never a
 # silent cut), and an input longer than it is an error.
 EXCEL_CELL_TEXT = 32_767
+# The number format 文字列 (Text): builtin numFmtId 49, or a custom format exactly "@". Excel
+# converts nothing typed or assigned into such a cell, so the buttons write text into it
+# without the text prefix (excel.book.as_excel_text), which it might keep as part of the value.
+TEXT_FORMAT = "@"
+
+
+def is_text_format(code: Optional[str]) -> bool:
+    """Whether a cell's number format (as Excel's NumberFormat or a file's formatCode gives
+    it) is Text: then a leading apostrophe is no prefix but part of the value."""
+    return code == TEXT_FORMAT
+
+
 CELL_TEXT_LIMIT = EXCEL_CELL_TEXT - 1
 TRUNCATION_MARK = "…（以下省略）"
 # What 一覧's 実績値 shows when an input that feeds it has an error (the row is

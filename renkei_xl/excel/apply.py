@@ -110,6 +110,7 @@ def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
 
     width = sp.width
     if sp.rows and width:
+        # Clear All has just given every cell General: each string takes the text prefix.
         sheet.range("A1").value = [
             [as_excel_text(cell[0]) if cell is not None else None for cell in row]
             + [None] * (width - len(row)) for row in sp.rows]
@@ -257,11 +258,15 @@ def _apply_cells(live: LiveBook, edits: list[CellEdit]) -> None:
 
 
 def _write_run(live: LiveBook, sheet, sheet_name: str, row: int, run: list[int], values: dict[int, object]) -> None:
+    """A staff cell's string goes without the text prefix where staff formatted the cell as
+    Text (LiveBook.text_cols: asked only for a run that holds a string)."""
+    strings = [col for col in run if isinstance(values[col], str) and values[col]]
+    text = live.text_cols(sheet_name, row, strings) if strings else set()
     if len(run) > 1 and live.covers_part_of_merge(sheet_name, (row, run[0], row, run[-1])):
         for col in run:
-            sheet.range((row, col)).value = as_excel_text(values[col])
+            sheet.range((row, col)).value = as_excel_text(values[col], col in text)
         return
-    sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k]) for k in run]]
+    sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k], k in text) for k in run]]
 
 
 def _apply_fills(live: LiveBook, edits: list[FillEdit]) -> None:

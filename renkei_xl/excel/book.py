@@ -151,16 +151,20 @@ def as_file_reads(value: object) -> object:
     return value.date() if value.time() == _MIDNIGHT else value
 
 
-def as_excel_text(value: object) -> object:
-    """Strings are written with a leading apostrophe, Excel's "this is text" prefix.
+def as_excel_text(value: object, text_cell: bool = False) -> object:
+    """Strings are written with a leading apostrophe, Excel's "this is text" prefix, except
+    into a cell whose number format is Text (``text_cell``: LiveBook.text_cols).
 
     Excel converts a string assigned to ``Range.Value`` as if it had been typed: "73.2%"
     becomes 0.732, "1-1" a date, "17" a number, "=..." a formula. The file face stores
     these as text, so without the prefix the button and the command line would write
     different 一覧. Excel strips the apostrophe from the value (it becomes the cell's
-    PrefixCharacter), so the cell holds exactly the string.
+    PrefixCharacter), so the cell holds exactly the string. A cell formatted as 文字列 ("@",
+    which staff often give an input column) converts nothing, and there the apostrophe may
+    stay part of the value (「'実施」, read back so by every later click): it gets the string
+    as it is, which is right whichever Excel does. This is the one place that decides it.
     """
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value and not text_cell:
         return "'" + value
     return value
 
@@ -307,6 +311,12 @@ class LiveBook(ABC):
     def array_cells(self, cells: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
         """Which of ``cells`` (sheet, row, col) belong to an array formula (``in_array``)."""
         return [cell for cell in cells if self.in_array(*cell)]
+
+    def text_cols(self, sheet_name: str, row: int, cols: list[int]) -> set[int]:
+        """Which of a staff row's cells ``cols`` have the number format Text ("@"), where a
+        string goes without the text prefix (as_excel_text), as far as the engine can tell
+        (none where it cannot: the prefix, as before)."""
+        return set()
 
     def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
         """Whether one write over ``rect`` would cover part of a merged area."""

@@ -115,6 +115,22 @@ class DesktopBook(LiveBook):
                             and self.in_array(sheet, r, c)]
         return out
 
+    def text_cols(self, sheet_name: str, row: int, cols: list[int]) -> set[int]:
+        """Excel itself says each cell's NumberFormat (a format staff set since the last save
+        included): one question per run of adjacent cells, which answers the run's one format,
+        or none (Null) where they differ; then cell by cell."""
+        from ..core.values import is_text_format
+
+        sheet = self.book.sheets[sheet_name]
+        out: set[int] = set()
+        for run in _adjacent(cols):
+            shared = sheet.range((row, run[0]), (row, run[-1])).number_format
+            if len(run) > 1 and not (isinstance(shared, str) and shared):
+                out.update(col for col in run if is_text_format(sheet.range((row, col)).number_format))
+            elif is_text_format(shared):
+                out.update(run)
+        return out
+
     def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
         """Excel itself says whether the range holds merged cells (MergeCells: False for
         none); a range with any is written cell by cell, which is never refused for it."""
@@ -294,6 +310,17 @@ class MacBook(DesktopBook):
     def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
         api = self.book.sheets[name].api
         best_effort(lambda: api.protect_worksheet(contents=True))
+
+
+def _adjacent(cols: list[int]) -> list[list[int]]:
+    """Sorted columns as runs of adjacent ones."""
+    runs: list[list[int]] = []
+    for col in sorted(cols):
+        if runs and col == runs[-1][-1] + 1:
+            runs[-1].append(col)
+        else:
+            runs.append([col])
+    return runs
 
 
 def _title_rows(setup) -> str:

@@ -64,7 +64,8 @@ class SavedFills:
     damaged part) answers UNKNOWN, which the plan does not take as a fill.
 
     The payload says nothing of merges or array formulas either, which Excel refuses a
-    write into part of: those of the saved master's sheets come from here too."""
+    write into part of, nor of number formats (a cell formatted as Text takes a string
+    without the text prefix): those of the saved master's sheets come from here too."""
 
     UNKNOWN = "?"
 
@@ -93,6 +94,17 @@ class SavedFills:
             return self._styles().fill_of(sheet, ref)
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return self.UNKNOWN
+
+    def is_text(self, sheet: str, row: int, col: int) -> bool:
+        """Whether the cell's number format is Text ("@") as last saved (its own, its row's or
+        its column's); False where the file cannot say (a sheet added since the save)."""
+        from ..core.values import is_text_format
+        from ..package.xml import PackageError
+
+        try:
+            return is_text_format(self._styles().number_format_at(sheet, row, col))
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return False
 
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
@@ -202,6 +214,12 @@ class RemoteBook(LiveBook):
         if self._saved_fills is None:
             return False
         return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in self._saved_fills.array_areas(sheet_name))
+
+    def text_cols(self, sheet_name: str, row: int, cols: list[int]) -> set[int]:
+        """From the saved master, as the merges (a format staff set since the save is not known)."""
+        if self._saved_fills is None:
+            return set()
+        return {col for col in cols if self._saved_fills.is_text(sheet_name, row, col)}
 
     def set_fill(self, rng, fill: Optional[str]) -> None:
         """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master

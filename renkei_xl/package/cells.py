@@ -95,6 +95,9 @@ class _Row(NamedTuple):
 
 _ATTR_R = re.compile(r'\sr="([^"]*)"')
 _ATTR_S = re.compile(r'\ss="(\d+)"')
+_ATTR_CUSTOM_FORMAT = re.compile(r'\scustomFormat="(?:1|true)"')
+_ATTR_MIN, _ATTR_MAX = re.compile(r'\smin="(\d+)"'), re.compile(r'\smax="(\d+)"')
+_ATTR_STYLE = re.compile(r'\sstyle="(\d+)"')
 
 
 class SheetCells:
@@ -109,6 +112,7 @@ class SheetCells:
             raise PackageError(f"シートの部品「{part}」にセルの領域（sheetData）がありません")
         self._data = span
         self._rows: Optional[dict[int, _Row]] = None
+        self._col_styles: Optional[list[tuple[int, int, int]]] = None
         # Excel and XlsxWriter leave out s="0"; LibreOffice writes it on every cell. Cells
         # the writer adds or gives the default format back follow the part's own habit,
         # so lifting a mark restores the cell's bytes either way.
@@ -159,15 +163,47 @@ class SheetCells:
             last = col
         return out
 
-    def style_of(self, row: int, col: int) -> int:
+    def _own_style(self, row: int, col: int) -> Optional[int]:
+        """The cell's own s= (0 when it has none); None where the part holds no such cell."""
         r = self.rows().get(row)
         if r is None:
-            return 0
+            return None
         for c_, _s, _e, attrs in self._cells(r):
             if c_ == col:
                 m = _ATTR_S.search(attrs)
                 return int(m.group(1)) if m else 0
+        return None
+
+    def style_of(self, row: int, col: int) -> int:
+        """The cell format Excel gives the cell: its own where the part holds the cell, else
+        its row's (a row formatted whole: customFormat), else its column's (<col style>),
+        else the default. Excel shows a cell the file does not hold so, and a value written
+        there takes that format (a column staff formatted as 文字列, or coloured)."""
+        own = self._own_style(row, col)
+        if own is not None:
+            return own
+        r = self.rows().get(row)
+        if r is not None:
+            opening = self.text[r.start:r.open_end]
+            if _ATTR_CUSTOM_FORMAT.search(opening):
+                m = _ATTR_S.search(opening)
+                return int(m.group(1)) if m else 0
+        for first, last, style in self.column_styles():
+            if first <= col <= last:
+                return style
         return 0
+
+    def column_styles(self) -> list[tuple[int, int, int]]:
+        """(first col, last col, style) of each <col> that gives its columns a format."""
+        if self._col_styles is None:
+            out = []
+            for m in _pattern(self.p, "col").finditer(self.text, 0, self._data[0]):
+                attrs = m.group(1)
+                lo, hi, s = (_ATTR_MIN.search(attrs), _ATTR_MAX.search(attrs), _ATTR_STYLE.search(attrs))
+                if lo and s:
+                    out.append((int(lo.group(1)), int(hi.group(1)) if hi else int(lo.group(1)), int(s.group(1))))
+            self._col_styles = out
+        return self._col_styles
 
     def edit(self, changes: Mapping[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]) -> str:
         """The part's text with each (row, col) given (value or KEEP, style mapper or None)."""
@@ -206,7 +242,8 @@ class SheetCells:
 
     def _new_cell(self, row: int, col: int, change) -> str:
         value, style = change
-        s = style(0) if style else 0
+        base = self.style_of(row, col)      # the row's or column's format, as Excel gives a new cell
+        s = style(base) if style else base
         element = cell_xml(f"{column_letter(col)}{row}", None if value is KEEP else value, s, self.p)
         if s == 0 and self.explicit_zero:
             ref_end = element.index('"', element.index('r="') + 3) + 1

@@ -17,6 +17,7 @@ from .xml import MAIN_NS, PackageError, append_children, attr, element_span, par
 
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
                    "yyyy/m/d": 14, "@": 49}
+_BUILTIN_CODES = {i: code for code, i in BUILTIN_FORMATS.items()}
 KEEP = object()   # "leave this attribute of the cell's format as it is"
 
 
@@ -162,6 +163,16 @@ class Styles:
             return None
         fill_id = int(xf.get("fillId", "0"))
         return fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else None
+
+    def number_format_of(self, xf_index: int) -> str:
+        """A cell format's number format code ("General" for none or one not defined), the
+        builtin ones the tool knows by their code, so that Text is "@" either way (id 49,
+        or a custom format "@")."""
+        xf = self._xf(xf_index)
+        fmt_id = int(xf.get("numFmtId", "0")) if xf is not None else 0
+        if fmt_id in self.numfmts:
+            return self.numfmts[fmt_id]
+        return _BUILTIN_CODES.get(fmt_id, "General")
 
     def _xf(self, index: int) -> Optional[Element]:
         if index < len(self._xfs):

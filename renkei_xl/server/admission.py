@@ -61,7 +61,7 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None
     from ..excel.book import PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
 
-    payload[SAVED_MASTER_KEY] = str(master)     # the fills a mark records (excel.remote.SavedFills)
+    payload[SAVED_MASTER_KEY] = str(master)     # fills, merges, arrays, Text formats (excel.remote.SavedFills)
     if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     return master.parent

@@ -74,6 +74,11 @@ class StyleReader:
         row, col = parse_ref(ref)
         return self.styles.fill_of(self.sheet(sheet).style_of(row, col))
 
+    def number_format_at(self, sheet: str, row: int, col: int) -> str:
+        """The number format Excel applies to a value written into the cell (its own, its
+        row's or its column's: SheetCells.style_of)."""
+        return self.styles.number_format_of(self.sheet(sheet).style_of(row, col))
+
 
 def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[Finding]:
     """Only cells the contract reads matter: a formula in a staff memo column is theirs."""
