@@ -43,6 +43,31 @@ SLOW_FIRST = ("test_server.py", "test_wheels.py", "test_hostile_files.py", "test
               "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py")
 
 
+def rewrite_cells(path, part: str, cells: dict) -> None:
+    """Cells of one sheet part rewritten as Excel saves them (a cached error value, say):
+    ``cells`` maps a reference to the new cell's XML, where ``{s}`` stands for the old
+    cell's style, so the cell keeps its look. Each reference must be there once."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    for ref, cell in cells.items():
+        def keep_style(m, cell=cell):
+            style = re.search(r'\ss="(\d+)"', m.group(0).split(">")[0])
+            return cell.replace("{s}", style.group(1) if style else "0")
+
+        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, keep_style, xml, count=1, flags=re.S)
+        assert n == 1, ref
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+
+
 @pytest.fixture(scope="session")
 def fy2023():
     return load_reference("fy2023")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from conftest import rewrite_cells
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
                             ExcelError, apply_actions, applied_looks, file_protection, file_rows, look_attrs, payload_after,
                             payload_from_file, remote_book)
@@ -253,7 +254,7 @@ def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(maste
     """札幌市's 04-1 実績値 `=#REF!+1` with Excel's cached #REF! (issue 19): the client sends
     「#REF!」, the button finds it and writes 一覧 and 集計 as the command line does."""
     saved = _copy(master, tmp_path / "ref.xlsm")
-    _with_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="{s}" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
+    rewrite_cells(saved, "xl/worksheets/sheet4.xml", {"E5": '<c r="E5" s="{s}" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
     cli = _copy(saved, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
     applied, _ = _run(buttons.recalc, payload_from_file(saved))
@@ -1063,31 +1064,6 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     assert f"renkei-xl history import {later.name} {book.name} で" in prompt
 
 
-def _with_cells(path: Path, part: str, cells: dict[str, str]) -> None:
-    """Cells of one sheet part rewritten as Excel saves them (a cached error value); a
-    ``{s}`` in the new cell is the old cell's style, so the cell keeps its look."""
-    import io
-    import re
-    import zipfile
-
-    with zipfile.ZipFile(path) as z:
-        members = {i.filename: z.read(i) for i in z.infolist()}
-    xml = members[part].decode("utf-8")
-    for ref, cell in cells.items():
-        def keep_style(m, cell=cell):
-            style = re.search(r'\ss="(\d+)"', m.group(0).split(">")[0])
-            return cell.replace("{s}", style.group(1) if style else "0")
-
-        xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, keep_style, xml, count=1, flags=re.S)
-        assert n == 1, ref
-    members[part] = xml.encode("utf-8")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    path.write_bytes(buf.getvalue())
-
-
 def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(master, tmp_path, monkeypatch):
     """Both faces: the row holding #REF! keeps the master's value, the other rows come in,
     the cell is named in the alert and on 取込履歴 (issue 19)."""
@@ -1100,7 +1076,7 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
                      book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
     # 小樽市's file: G20 is 04-1's 実績値, G22 is 06-1's (see test_hostile_files.RETURNED)
-    _with_cells(returned, "xl/worksheets/sheet1.xml", {
+    rewrite_cells(returned, "xl/worksheets/sheet1.xml", {
         "G20": '<c r="G20" t="e"><f>#REF!+1</f><v>#REF!</v></c>', "G22": '<c r="G22"><v>5</v></c>'})
 
     payload = payload_from_file(book)
@@ -1137,7 +1113,7 @@ def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on
     issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
     returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
                      book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
-    _with_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
+    rewrite_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
 
     payload = payload_from_file(book)
     data = live_book(remote_book(payload)).read()

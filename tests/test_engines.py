@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from remote_payload import LICENSE_ENV, OFFICE_JS, OLE_EPOCH, VBA, payload_from_file, remote_book
+from remote_payload import OFFICE_JS, OLE_EPOCH, VBA, payload_from_file, remote_book
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.excel import buttons
 from renkei_xl.excel.book import MAC, REMOTE, RENKEI_CLIENT_KEY, WINDOWS, LiveBook
@@ -51,17 +52,8 @@ def test_a_desktop_book_gets_its_platforms_class(monkeypatch, platform, cls):
 
 
 @pytest.fixture(scope="module")
-def master(tmp_path_factory) -> Path:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(*LICENSE_ENV)
-        import xlwings as xw
-
-        if "remote" not in [e.name for e in xw.engines]:
-            from xlwings.main import Engine
-            from xlwings.pro import _xlremote
-
-            xw.engines.add(Engine(impl=_xlremote.engine))
-        yield init_master(tmp_path_factory.mktemp("engines") / "master.xlsm", sample="fy2023")
+def master(tmp_path_factory, licensed) -> Path:  # noqa: F811  (the remote engine, for the module)
+    return init_master(tmp_path_factory.mktemp("engines") / "master.xlsm", sample="fy2023")
 
 
 @pytest.mark.parametrize("client, marked, aligns", [(OFFICE_JS, False, True), (VBA, False, False), (VBA, True, True)])

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from remote_payload import LICENSE_ENV, OFFICE_JS, VBA, payload_from_file
+from conftest import rewrite_cells
+from remote_payload import OFFICE_JS, VBA, payload_from_file
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.contract_read import text
 from renkei_xl.core.pipeline import recalculate
@@ -26,17 +28,8 @@ MUNI, ROW, VALUE_COL, STATUS_COL = "小樽市", 2, 5, 7
 
 
 @pytest.fixture(scope="module")
-def master(tmp_path_factory) -> Path:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(*LICENSE_ENV)
-        import xlwings as xw
-
-        if "remote" not in [e.name for e in xw.engines]:
-            from xlwings.main import Engine
-            from xlwings.pro import _xlremote
-
-            xw.engines.add(Engine(impl=_xlremote.engine))
-        yield init_master(tmp_path_factory.mktemp("faces_values") / "master.xlsm", sample="fy2023")
+def master(tmp_path_factory, licensed) -> Path:  # noqa: F811  (the remote engine, for the module)
+    return init_master(tmp_path_factory.mktemp("faces_values") / "master.xlsm", sample="fy2023")
 
 
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
@@ -308,25 +301,6 @@ def test_a_municipality_rows_id_saved_as_a_date_says_so(master, tmp_path):
     assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and "「4-1」" in said[f"{MUNI}!A{ROW}"][2]
 
 
-def _rewrite_cell(path: Path, part: str, ref: str, cell_xml: str) -> None:
-    """One cell of a sheet part rewritten as Excel saves it (a cached error value)."""
-    import io
-    import re
-    import zipfile
-
-    with zipfile.ZipFile(path) as z:
-        members = {i.filename: z.read(i) for i in z.infolist()}
-    xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, cell_xml, members[part].decode("utf-8"),
-                     count=1, flags=re.S)
-    assert n == 1, ref
-    members[part] = xml.encode("utf-8")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    path.write_bytes(buf.getvalue())
-
-
 def _conf_part(path: Path) -> str:
     from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
@@ -344,7 +318,7 @@ def test_an_error_value_in_xlwings_conf_is_named_not_written_over(master, tmp_pa
 
     path = tmp_path / "book.xlsm"
     shutil.copyfile(master, path)
-    _rewrite_cell(path, _conf_part(path), "A1", '<c r="A1" t="e"><f>#REF!</f><v>#REF!</v></c>')
+    rewrite_cells(path, _conf_part(path), {"A1": '<c r="A1" t="e"><f>#REF!</f><v>#REF!</v></c>'})
     with pytest.raises(UserError, match=r"xlwings.conf」の A1 がエラー値「#REF!」"):
         conf_row_plan(path, "RENKEI_SERVER", "http://renkei-server:8000")
 

@@ -2101,6 +2101,14 @@ def test_a_key_file_that_is_a_pipe_is_refused_not_read_forever(tmp_path):
         load_key(str(fifo))
 
 
+def _without_root_rights(*args: str, drop: str = "", env=None, timeout: int = 60) -> subprocess.CompletedProcess:
+    """``python args`` with root's rights over file modes taken away (setpriv drops the
+    capabilities that pass over them, and ``drop`` more), as a service account has none."""
+    caps = "-dac_override,-dac_read_search" + (f",{drop}" if drop else "")
+    return subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, *args],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def test_a_work_folder_the_service_account_cannot_write_stops_the_start(tmp_path):
     """Root's rights are taken away (setpriv drops the capabilities that pass over modes),
     as a service account has none: a folder it cannot write started the server, and every
@@ -2109,11 +2117,8 @@ def test_a_work_folder_the_service_account_cannot_write_stops_the_start(tmp_path
     work.mkdir()
     work.chmod(0o555)
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
-    caps = "-dac_override,-dac_read_search"
-    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "renkei_xl.cli",
-                          "serve", "--workdir", str(work), "--port", str(_free_port()),
-                          "--error-log", str(tmp_path / "err.log")],
-                         env=env, capture_output=True, text=True, timeout=60)
+    run = _without_root_rights("-m", "renkei_xl.cli", "serve", "--workdir", str(work), "--port", str(_free_port()),
+                               "--error-log", str(tmp_path / "err.log"), env=env)
     assert run.returncode == 2 and "読み書きできません" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert not list(work.iterdir())
 
@@ -2359,9 +2364,7 @@ def test_a_folder_the_service_account_may_not_look_into_is_said_so_not_an_unexpe
              f"    place.resolve({FOLDER + '/秘密/下'!r}, '設定!B6')\n"
              "except UserError as exc:\n"
              "    print('UserError', exc)\n")
-    caps = "-dac_override,-dac_read_search"
-    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
-                         capture_output=True, text=True, timeout=60)
+    run = _without_root_rights("-c", probe)
     closed.chmod(0o755)
     assert run.stdout.startswith("UserError") and "アクセス権がありません" in run.stdout, (run.stdout, run.stderr)
     assert f"{SHARE}\\{FOLDER}\\秘密" in run.stdout and str(tmp_path) not in run.stdout
@@ -2375,9 +2378,7 @@ def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_p
     inbox = tmp_path / "回収"
     inbox.mkdir()
     inbox.chmod(0o300)
-    caps = "-dac_override,-dac_read_search"
-    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-m", "renkei_xl.cli",
-                          "collect", str(master), str(inbox)], capture_output=True, text=True, timeout=120)
+    run = _without_root_rights("-m", "renkei_xl.cli", "collect", str(master), str(inbox), timeout=120)
     inbox.chmod(0o755)
     assert run.returncode == 2 and "アクセス権がありません" in run.stderr and "予期しない" not in run.stderr, run.stderr
 
@@ -2401,9 +2402,7 @@ def test_an_error_log_that_cannot_be_moved_aside_still_keeps_the_traceback(tmp_p
              "    raise RuntimeError('provoked')\n"
              "except RuntimeError:\n"
              "    server_log.error('abcd1234', 'check')\n")
-    caps = "-dac_override,-dac_read_search,-fowner"
-    run = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
-                         capture_output=True, text=True, timeout=60)
+    run = _without_root_rights("-c", probe, drop="-fowner")
     folder.chmod(0o755)
     assert "request=abcd1234" in error_log.read_text(encoding="utf-8"), run.stderr
     assert "not_kept" not in run.stderr, run.stderr
