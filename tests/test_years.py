@@ -310,19 +310,20 @@ def sample(tmp_path):
     return master
 
 
+def _csv_imported(master: Path, folder: Path, rows: list[str], encoding: str):
+    """A history CSV of ``rows`` under its header, imported: (its path, the result, line → reason)."""
+    csv_path = folder / "経年.csv"
+    csv_path.write_text("".join(f"{r}\n" for r in ["指標ID,年度,実績値,評価", *rows]), encoding=encoding)
+    done = import_history(master, csv_path)
+    return csv_path, done, {r.line: r.reason for r in done.refusals}
+
+
 def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path, capsys):
-    csv_path = tmp_path / "経年.csv"
-    csv_path.write_text("指標ID,年度,実績値,評価\n"
-                        "08-1,2022,15件,×\n"
-                        "06-1,令和4年度,10件,◎\n"
-                        "99-9,2022,3件,◎\n"
-                        "08-1,2030,20件,□\n"
-                        "05-2,2022,約10件,×\n"
-                        "05-2,2021,3校,-\n"
-                        "08-1,2022,16件,×\n", encoding="cp932")
-    done = import_history(sample, csv_path)
+    csv_path, done, reasons = _csv_imported(sample, tmp_path, ["08-1,2022,15件,×", "06-1,令和4年度,10件,◎",
+                                                                "99-9,2022,3件,◎", "08-1,2030,20件,□",
+                                                                "05-2,2022,約10件,×", "05-2,2021,3校,-",
+                                                                "08-1,2022,16件,×"], "cp932")
     assert done.imported == 2
-    reasons = {r.line: r.reason for r in done.refusals}
     assert set(reasons) == {4, 5, 6, 7, 8}
     assert "99-9" in reasons[4] and "指標シートにありません" in reasons[4]
     assert "2030年度" in reasons[5] and "対象年度" in reasons[5]
@@ -343,15 +344,9 @@ def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error
     """「（入力エラー）」 is what 一覧 and 経年 print for a row an input error made －: 経年 saved
     as a CSV came back refused for it. A year in other digits (「٢٠٢٢」, 「𝟮𝟬𝟮𝟮」) was read as
     2022 in silence; an error value was called unreadable as a number."""
-    csv_path = tmp_path / "経年.csv"
-    csv_path.write_text("指標ID,年度,実績値,評価\n"
-                        "08-1,2022,（入力エラー）,－\n"
-                        "06-1,٢٠٢١,10件,◎\n"
-                        "06-1,𝟮𝟬𝟮𝟭,10件,◎\n"
-                        "05-2,2022,#REF!,×\n", encoding="utf-8-sig")
-    done = import_history(sample, csv_path)
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["08-1,2022,（入力エラー）,－", "06-1,٢٠٢١,10件,◎",
+                                                            "06-1,𝟮𝟬𝟮𝟭,10件,◎", "05-2,2022,#REF!,×"], "utf-8-sig")
     assert done.imported == 1
-    reasons = {r.line: r.reason for r in done.refusals}
     assert set(reasons) == {3, 4, 5}, reasons
     assert "年度「٢٠٢١」を読めません" in reasons[3] and "年度「𝟮𝟬𝟮𝟭」を読めません" in reasons[4]
     assert "エラー値「#REF!」" in reasons[5]
