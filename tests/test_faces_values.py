@@ -10,6 +10,7 @@ grid and recalculates on each face. 小樽市 row 2 is 04-1 (合計): E2 実績�
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -328,3 +329,19 @@ def test_a_number_calamine_panics_on_in_xlwings_conf_is_no_crash(master, tmp_pat
     from renkei_xl.workbook.conf import conf_rows
 
     assert conf_rows(path)[0][:2] == ["Show Console", -1e13]
+
+
+def test_a_whole_number_past_a_doubles_range_in_a_payload_is_refused_on_its_cell(master, tmp_path):
+    """No client sends an int past a Double's range (Excel holds none), but a request may:
+    float() of it raised OverflowError and the click ended as 「予期しないエラー」, not a
+    message on the cell."""
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+    from renkei_xl.server.app import run_button
+    from renkei_xl.server.place import Place
+
+    payload = {**payload_from_file(master, client=OFFICE_JS), RENKEI_CLIENT_KEY: True}
+    sheet = next(s for s in payload["sheets"] if s["name"] == MUNI)
+    sheet["values"][ROW - 1][VALUE_COL - 1] = 10 ** 400
+    answer = run_button("check", payload, Place(tmp_path, "", "test"))
+    said = json.dumps(answer, ensure_ascii=False)
+    assert "予期しない" not in said and "大きすぎる" in said and f"{MUNI}!E{ROW}" in said, said[:2000]
