@@ -296,10 +296,13 @@ def test_an_indicator_id_that_is_a_date_or_a_dash_is_named_on_its_cell(master, t
     assert said["指標!A5"][:2] == ("エラー", "odd-id") and what in said["指標!A5"][2], said.get("指標!A5")
 
 
-def test_a_municipality_rows_id_saved_as_a_date_says_so(master, tmp_path):
-    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, 45017, number_format="m/d")])
+@pytest.mark.parametrize("value, fmt, what", [(45017, "m/d", "「4-1」"), ("－", None, "値がないことを表す記号"),
+                                              ("–", None, "値がないことを表す記号")])
+def test_a_municipality_rows_id_saved_as_a_date_or_a_dash_says_so(master, tmp_path, value, fmt, what):
+    """As on 指標: a dash alone in a municipality row's 指標ID said only 「指標シートにありません」."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, value, number_format=fmt)])
     said = _assert_faces_agree(path, [(ROW, 1)])
-    assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and "「4-1」" in said[f"{MUNI}!A{ROW}"][2]
+    assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and what in said[f"{MUNI}!A{ROW}"][2], said[f"{MUNI}!A{ROW}"]
 
 
 def _conf_part(path: Path) -> str:
