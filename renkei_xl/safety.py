@@ -282,12 +282,21 @@ def check_name_length(target: os.PathLike | str) -> None:
 
 
 def _reason(exc: OSError) -> str:
-    """Why the system refused, in Japanese (its own text is English)."""
+    """Why the system refused a write, in Japanese (its own text is English)."""
     return {errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません",
+            errno.ENOENT: "フォルダーが見つかりません"}.get(exc.errno) or system_reason(exc)
+
+
+def system_reason(exc: BaseException) -> str:
+    """Why the system refused any file or network call, in Japanese: its strerror is English
+    (「No such file or directory」), and was shown so inside Japanese messages."""
+    code = getattr(exc, "errno", None)
+    return {errno.EACCES: "アクセス権がありません", errno.EPERM: "アクセス権がありません",
+            errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ENOTDIR: "途中がフォルダーではありません",
             errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
             errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
-            errno.ENOENT: "フォルダーが見つかりません"}.get(
-                exc.errno, f"システムのエラー {errno.errorcode.get(exc.errno, exc.errno)}" if exc.errno else "システムのエラー")
+            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
+                code, f"システムのエラー {errno.errorcode.get(code, code)}" if isinstance(code, int) else "システムのエラー")
 
 
 def refuse_folder(target: Path) -> None:
