@@ -334,17 +334,21 @@ def test_a_number_calamine_panics_on_in_xlwings_conf_is_no_crash(master, tmp_pat
     assert conf_rows(path)[0][:2] == ["Show Console", -1e13]
 
 
-def test_a_whole_number_past_a_doubles_range_in_a_payload_is_refused_on_its_cell(master, tmp_path):
+@pytest.mark.parametrize("sheet_name, row, col, words", [(MUNI, ROW, VALUE_COL, "大きすぎる"),
+                                                        ("設定", 5, 2, "概ね達成閾値")])
+def test_a_whole_number_past_a_doubles_range_in_a_payload_is_refused_on_its_cell(master, tmp_path, sheet_name, row,
+                                                                                  col, words):
     """No client sends an int past a Double's range (Excel holds none), but a request may:
-    float() of it raised OverflowError and the click ended as 「予期しないエラー」, not a
-    message on the cell."""
+    float() of it (text(), and math.isfinite for 概ね達成閾値) raised OverflowError and the
+    click ended as 「予期しないエラー」, not a message on the cell."""
+    from renkei_xl.core.refs import cell_ref
     from renkei_xl.excel.book import RENKEI_CLIENT_KEY
     from renkei_xl.server.app import run_button
     from renkei_xl.server.place import Place
 
     payload = {**payload_from_file(master, client=OFFICE_JS), RENKEI_CLIENT_KEY: True}
-    sheet = next(s for s in payload["sheets"] if s["name"] == MUNI)
-    sheet["values"][ROW - 1][VALUE_COL - 1] = 10 ** 400
+    sheet = next(s for s in payload["sheets"] if s["name"] == sheet_name)
+    sheet["values"][row - 1][col - 1] = 10 ** 400
     answer = run_button("check", payload, Place(tmp_path, "", "test"))
     said = json.dumps(answer, ensure_ascii=False)
-    assert "予期しない" not in said and "大きすぎる" in said and f"{MUNI}!E{ROW}" in said, said[:2000]
+    assert "予期しない" not in said and words in said and f"{sheet_name}!{cell_ref(row, col)}" in said, said[:2000]

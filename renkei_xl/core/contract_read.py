@@ -439,7 +439,7 @@ def _threshold(where: str, value: object) -> float:
         if not re.fullmatch(r"[+-]?[0-9]{1,15}(\.[0-9]{1,15})?", t) or odd_digit(value):   # 「٠.٨٥」 too
             raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
         number = Decimal(t)
-    elif isinstance(value, (int, float)) and math.isfinite(value):
+    elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):   # an int past a Double: no isfinite
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     else:
         raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
