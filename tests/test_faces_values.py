@@ -352,3 +352,29 @@ def test_a_whole_number_past_a_doubles_range_in_a_payload_is_refused_on_its_cell
     answer = run_button("check", payload, Place(tmp_path, "", "test"))
     said = json.dumps(answer, ensure_ascii=False)
     assert "予期しない" not in said and words in said and f"{sheet_name}!{cell_ref(row, col)}" in said, said[:2000]
+
+
+@pytest.mark.parametrize("swap", [r'<numFmt formatCode="\2" numFmtId="\1"', r"<numFmt numFmtId='\1' formatCode='\2'"])
+def test_a_duration_format_written_in_another_attribute_order_still_guards_the_read(master, tmp_path, swap):
+    """XML lets a numFmt give formatCode before numFmtId, or single quotes: the search for
+    duration styles missed either, and a large number in an [h]:mm cell made calamine raise
+    OverflowError for the whole book (「予期しないエラー」 on the command line)."""
+    import io
+    import re
+    import zipfile
+
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, 1e10, number_format="[h]:mm")])
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    styles, n = re.subn(r'<numFmt numFmtId="(\d+)" formatCode="([^"]*)"', swap, members["xl/styles.xml"].decode())
+    assert n and "[h]" in styles
+    members["xl/styles.xml"] = styles.encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+    data = load_master(path)
+    assert [e.value for e in data.entries if e.sheet == MUNI and e.row == ROW] == ["10000000000"]
