@@ -302,8 +302,35 @@ def system_reason(exc: BaseException) -> str:
 def refuse_folder(target: Path) -> None:
     """A file is to be written at ``target``: a folder there is said in Japanese (the backup
     would otherwise report the file missing)."""
-    if target.is_dir():
+    if stat.S_ISDIR(path_mode(target)):
         raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+
+
+def path_mode(path: Path) -> int:
+    """``path``'s st_mode, 0 where nothing is there. A folder on the way that this account
+    may not look into is refused in Japanese, naming it: Path.is_dir and Path.exists raise
+    PermissionError there (a share's folder whose rights staff set), which ended split,
+    export or a server click as an unexpected error."""
+    try:
+        return os.stat(path).st_mode
+    except PermissionError:
+        raise UserError(f"フォルダー「{_unreadable_parent(path)}」の中を読めません（アクセス権がありません）。"
+                        "フォルダーの権限を確かめるか、別の場所を指定してください。何も書き込んでいません") from None
+    except (OSError, ValueError):      # not there, a name the file system refuses
+        return 0
+
+
+def _unreadable_parent(path: Path) -> Path:
+    """The first folder on ``path``'s way that cannot be looked into (the one to name)."""
+    for parent in reversed(Path(path).parents):
+        try:
+            os.stat(parent)
+            os.listdir(parent)
+        except PermissionError:
+            return parent
+        except OSError:
+            break
+    return Path(path).parent
 
 
 def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
@@ -326,7 +353,8 @@ def make_folder(folder: Path, what: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        why = "同じ名前のファイルがあります" if folder.exists() and not folder.is_dir() else _reason(exc)
+        mode = path_mode(folder)
+        why = "同じ名前のファイルがあります" if mode and not stat.S_ISDIR(mode) else _reason(exc)
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
                         "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
     if made:
