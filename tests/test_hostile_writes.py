@@ -515,16 +515,19 @@ def test_a_folder_that_cannot_be_written_is_said_in_japanese(master, cwd):
     assert _listing(folder) == [book.name]
 
 
-@pytest.mark.parametrize("command", ["split", "collect", "make_folder"])
+@pytest.mark.parametrize("command", ["split", "collect", "make_folder", "validate"])
 def test_a_folder_on_the_way_this_account_may_not_look_into_is_named_in_japanese(master, tmp_path, cwd, command):
     """Path.is_dir and Path.exists raise PermissionError below a folder the account may not
     look into (rights staff set on the share): split (refuse_folder), collect given such a
-    folder (expand_paths) and make_folder's second look ended as 予期しないエラー."""
+    folder (expand_paths), make_folder's second look and a master inside such a folder
+    (check_path) ended as 予期しないエラー."""
     locked = tmp_path / "閉じたフォルダー"
     locked.mkdir()
     target = locked / "中" / "配布用"
+    shutil.copyfile(master, locked / master.name)
     args = {"split": ["split", str(master), "--outdir", str(target)],
-            "collect": ["collect", str(master), str(target)]}.get(command)
+            "collect": ["collect", str(master), str(target)],
+            "validate": ["validate", str(locked / master.name)]}.get(command)
     os.chmod(locked, 0o000)
     try:
         if args is not None:
