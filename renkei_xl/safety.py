@@ -321,16 +321,18 @@ def path_mode(path: Path) -> int:
 
 
 def _unreadable_parent(path: Path) -> Path:
-    """The first folder on ``path``'s way that cannot be looked into (the one to name)."""
-    for parent in reversed(Path(path).parents):
+    """The first folder on ``path``'s way that cannot be looked into (the one to name): the
+    folder of the first name whose stat it refuses. Nothing is listed (a share's root may
+    hold thousands of entries)."""
+    path = Path(path)
+    for step in [*reversed(path.parents), path]:
         try:
-            os.stat(parent)
-            os.listdir(parent)
+            os.stat(step)
         except PermissionError:
-            return parent
+            return step.parent
         except OSError:
             break
-    return Path(path).parent
+    return path.parent
 
 
 def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
