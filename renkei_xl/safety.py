@@ -282,19 +282,57 @@ def check_name_length(target: os.PathLike | str) -> None:
 
 
 def _reason(exc: OSError) -> str:
-    """Why the system refused, in Japanese (its own text is English)."""
+    """Why the system refused a write, in Japanese (its own text is English)."""
     return {errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません",
+            errno.ENOENT: "フォルダーが見つかりません"}.get(exc.errno) or system_reason(exc)
+
+
+def system_reason(exc: BaseException) -> str:
+    """Why the system refused any file or network call, in Japanese: its strerror is English
+    (「No such file or directory」), and was shown so inside Japanese messages."""
+    code = getattr(exc, "errno", None)
+    return {errno.EACCES: "アクセス権がありません", errno.EPERM: "アクセス権がありません",
+            errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ENOTDIR: "途中がフォルダーではありません",
             errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
             errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
-            errno.ENOENT: "フォルダーが見つかりません"}.get(
-                exc.errno, f"システムのエラー {errno.errorcode.get(exc.errno, exc.errno)}" if exc.errno else "システムのエラー")
+            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
+                code, f"システムのエラー {errno.errorcode.get(code, code)}" if isinstance(code, int) else "システムのエラー")
 
 
 def refuse_folder(target: Path) -> None:
     """A file is to be written at ``target``: a folder there is said in Japanese (the backup
     would otherwise report the file missing)."""
-    if target.is_dir():
+    if stat.S_ISDIR(path_mode(target)):
         raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+
+
+def path_mode(path: Path) -> int:
+    """``path``'s st_mode, 0 where nothing is there. A folder on the way that this account
+    may not look into is refused in Japanese, naming it: Path.is_dir and Path.exists raise
+    PermissionError there (a share's folder whose rights staff set), which ended split,
+    export or a server click as an unexpected error."""
+    try:
+        return os.stat(path).st_mode
+    except PermissionError:
+        raise UserError(f"フォルダー「{_unreadable_parent(path)}」の中を読めません（アクセス権がありません）。"
+                        "フォルダーの権限を確かめるか、別の場所を指定してください。何も書き込んでいません") from None
+    except (OSError, ValueError):      # not there, a name the file system refuses
+        return 0
+
+
+def _unreadable_parent(path: Path) -> Path:
+    """The first folder on ``path``'s way that cannot be looked into (the one to name): the
+    folder of the first name whose stat it refuses. Nothing is listed (a share's root may
+    hold thousands of entries)."""
+    path = Path(path)
+    for step in [*reversed(path.parents), path]:
+        try:
+            os.stat(step)
+        except PermissionError:
+            return step.parent
+        except OSError:
+            break
+    return path.parent
 
 
 def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
@@ -317,7 +355,8 @@ def make_folder(folder: Path, what: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        why = "同じ名前のファイルがあります" if folder.exists() and not folder.is_dir() else _reason(exc)
+        mode = path_mode(folder)
+        why = "同じ名前のファイルがあります" if mode and not stat.S_ISDIR(mode) else _reason(exc)
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
                         "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
     if made:

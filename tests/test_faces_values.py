@@ -10,6 +10,7 @@ grid and recalculates on each face. 小樽市 row 2 is 04-1 (合計): E2 実績�
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -295,10 +296,13 @@ def test_an_indicator_id_that_is_a_date_or_a_dash_is_named_on_its_cell(master, t
     assert said["指標!A5"][:2] == ("エラー", "odd-id") and what in said["指標!A5"][2], said.get("指標!A5")
 
 
-def test_a_municipality_rows_id_saved_as_a_date_says_so(master, tmp_path):
-    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, 45017, number_format="m/d")])
+@pytest.mark.parametrize("value, fmt, what", [(45017, "m/d", "「4-1」"), ("－", None, "値がないことを表す記号"),
+                                              ("–", None, "値がないことを表す記号")])
+def test_a_municipality_rows_id_saved_as_a_date_or_a_dash_says_so(master, tmp_path, value, fmt, what):
+    """As on 指標: a dash alone in a municipality row's 指標ID said only 「指標シートにありません」."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, value, number_format=fmt)])
     said = _assert_faces_agree(path, [(ROW, 1)])
-    assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and "「4-1」" in said[f"{MUNI}!A{ROW}"][2]
+    assert said[f"{MUNI}!A{ROW}"][:2] == ("エラー", "odd-id") and what in said[f"{MUNI}!A{ROW}"][2], said[f"{MUNI}!A{ROW}"]
 
 
 def _conf_part(path: Path) -> str:
@@ -328,3 +332,49 @@ def test_a_number_calamine_panics_on_in_xlwings_conf_is_no_crash(master, tmp_pat
     from renkei_xl.workbook.conf import conf_rows
 
     assert conf_rows(path)[0][:2] == ["Show Console", -1e13]
+
+
+@pytest.mark.parametrize("sheet_name, row, col, words", [(MUNI, ROW, VALUE_COL, "大きすぎる"),
+                                                        ("設定", 5, 2, "概ね達成閾値")])
+def test_a_whole_number_past_a_doubles_range_in_a_payload_is_refused_on_its_cell(master, tmp_path, sheet_name, row,
+                                                                                  col, words):
+    """No client sends an int past a Double's range (Excel holds none), but a request may:
+    float() of it (text(), and math.isfinite for 概ね達成閾値) raised OverflowError and the
+    click ended as 「予期しないエラー」, not a message on the cell."""
+    from renkei_xl.core.refs import cell_ref
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+    from renkei_xl.server.app import run_button
+    from renkei_xl.server.place import Place
+
+    payload = {**payload_from_file(master, client=OFFICE_JS), RENKEI_CLIENT_KEY: True}
+    sheet = next(s for s in payload["sheets"] if s["name"] == sheet_name)
+    sheet["values"][row - 1][col - 1] = 10 ** 400
+    answer = run_button("check", payload, Place(tmp_path, "", "test"))
+    said = json.dumps(answer, ensure_ascii=False)
+    assert "予期しない" not in said and words in said and f"{sheet_name}!{cell_ref(row, col)}" in said, said[:2000]
+
+
+@pytest.mark.parametrize("swap", [r'<numFmt formatCode="\2" numFmtId="\1"', r"<numFmt numFmtId='\1' formatCode='\2'"])
+def test_a_duration_format_written_in_another_attribute_order_still_guards_the_read(master, tmp_path, swap):
+    """XML lets a numFmt give formatCode before numFmtId, or single quotes: the search for
+    duration styles missed either, and a large number in an [h]:mm cell made calamine raise
+    OverflowError for the whole book (「予期しないエラー」 on the command line)."""
+    import io
+    import re
+    import zipfile
+
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, 1e10, number_format="[h]:mm")])
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    styles, n = re.subn(r'<numFmt numFmtId="(\d+)" formatCode="([^"]*)"', swap, members["xl/styles.xml"].decode())
+    assert n and "[h]" in styles
+    members["xl/styles.xml"] = styles.encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+    data = load_master(path)
+    assert [e.value for e in data.entries if e.sheet == MUNI and e.row == ROW] == ["10000000000"]

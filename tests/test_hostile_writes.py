@@ -513,3 +513,39 @@ def test_a_folder_that_cannot_be_written_is_said_in_japanese(master, cwd):
     assert run.code == 2, run
     assert "フォルダーに書き込めません（書き込む権限がありません）" in run.err and "Permission" not in run.err, run
     assert _listing(folder) == [book.name]
+
+
+@pytest.mark.parametrize("command", ["split", "collect", "make_folder", "validate"])
+def test_a_folder_on_the_way_this_account_may_not_look_into_is_named_in_japanese(master, tmp_path, cwd, command):
+    """Path.is_dir and Path.exists raise PermissionError below a folder the account may not
+    look into (rights staff set on the share): split (refuse_folder), collect given such a
+    folder (expand_paths), make_folder's second look and a master inside such a folder
+    (check_path) ended as 予期しないエラー."""
+    locked = tmp_path / "閉じたフォルダー"
+    locked.mkdir()
+    target = locked / "中" / "配布用"
+    shutil.copyfile(master, locked / master.name)
+    args = {"split": ["split", str(master), "--outdir", str(target)],
+            "collect": ["collect", str(master), str(target)],
+            "validate": ["validate", str(locked / master.name)]}.get(command)
+    os.chmod(locked, 0o000)
+    try:
+        if args is not None:
+            run = _user(args, cwd)
+            code, err = run.code, run.err
+        else:
+            import subprocess
+            import sys
+
+            probe = ("from pathlib import Path\nfrom renkei_xl.safety import make_folder\n"
+                     "from renkei_xl.core.errors import UserError\ntry:\n"
+                     f"    make_folder(Path({str(target)!r}), '配布用')\n"
+                     "except UserError as exc:\n    print(exc)\n    raise SystemExit(2)\n")
+            caps = "-dac_override,-dac_read_search"
+            done = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c", probe],
+                                  capture_output=True, text=True, timeout=60)
+            code, err = done.returncode, done.stdout + done.stderr
+    finally:
+        os.chmod(locked, 0o755)
+    assert code == 2 and f"フォルダー「{locked}」の中を読めません（アクセス権がありません）" in err, err
+    assert "予期しない" not in err and "Traceback" not in err, err

@@ -2101,6 +2101,25 @@ def test_a_key_file_that_is_a_pipe_is_refused_not_read_forever(tmp_path):
         load_key(str(fifo))
 
 
+def test_the_systems_reason_in_a_start_refusal_is_japanese(tmp_path):
+    """The OS's own words (「No such file or directory」, 「Address already in use」) were
+    shown inside the Japanese refusals as they came, in English."""
+    import socket
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import check_address, load_key
+
+    with pytest.raises(UserError) as refused:
+        load_key(str(tmp_path / "ない.txt"))
+    assert "（見つかりません）" in str(refused.value) and "No such" not in str(refused.value), refused.value
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(UserError) as refused:
+            check_address("127.0.0.1", taken.getsockname()[1])
+    assert "（ほかのプログラムが使っています）" in str(refused.value) and "Address" not in str(refused.value), refused.value
+
+
 def _without_root_rights(*args: str, drop: str = "", env=None, timeout: int = 60) -> subprocess.CompletedProcess:
     """``python args`` with root's rights over file modes taken away (setpriv drops the
     capabilities that pass over them, and ``drop`` more), as a service account has none."""

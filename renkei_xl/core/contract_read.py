@@ -52,6 +52,7 @@ class MasterData:
 
 # From here on a float has more digits than Excel's 15 (it shows 1.23456789012346E+15).
 EXCEL_DIGITS_LIMIT = 1e15
+_LARGEST_DOUBLE = int(sys.float_info.max)
 
 
 # What a cell's text is stripped of: the spaces staff type around a value, not the control
@@ -94,8 +95,10 @@ def text(value: object) -> str:
     if type(value) is int and not -EXCEL_DIGITS_LIMIT < value < EXCEL_DIGITS_LIMIT:
         # A whole Double past 15 digits reaches the live face as a JSON int (Office.js writes
         # 123456789012345680 for Excel's 1.23456789012346E+17): shown as Excel keeps it, as
-        # the file face shows the same cell's float.
-        return text(float(value))
+        # the file face shows the same cell's float. One past a Double's range no client
+        # sends (Excel holds none): its digits, which the value reader refuses as too many,
+        # rather than OverflowError ending the click as an unexpected error.
+        return text(float(value)) if abs(value) <= _LARGEST_DOUBLE else str(value)
     return str(value).strip()
 
 
@@ -436,7 +439,7 @@ def _threshold(where: str, value: object) -> float:
         if not re.fullmatch(r"[+-]?[0-9]{1,15}(\.[0-9]{1,15})?", t) or odd_digit(value):   # 「٠.٨٥」 too
             raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
         number = Decimal(t)
-    elif isinstance(value, (int, float)) and math.isfinite(value):
+    elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):   # an int past a Double: no isfinite
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     else:
         raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")

@@ -376,9 +376,10 @@ def _unknown_id(e: Entry, ind_id: str) -> Finding:
 
 def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str) -> Finding:
     """A municipality row's 指標ID that 指標 lacks (for the indicator ``for_id``, in a
-    reason); one Excel saved as a date (「4-1」 typed into a new row) says so, as on 指標."""
-    if type(ind_id) is str and date_text(ind_id):
-        what, how = F.ODD_ID_DATE
+    reason); one Excel saved as a date (「4-1」 typed into a new row) or a dash alone says
+    what it is, as on 指標 (a dash said only 「指標シートにありません」)."""
+    if type(ind_id) is str and (dash_mark(ind_id) or date_text(ind_id)):
+        what, how = F.ODD_ID_DASH if dash_mark(ind_id) else F.ODD_ID_DATE
         return F.ODD_ID.at(sheet, cell, for_id, id=shown(ind_id), what=what, how=how)
     return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
 

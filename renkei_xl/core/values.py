@@ -51,7 +51,6 @@ DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 # read as empty, in silence: one class now, read as empty and said so where a report is
 # read (validate: findings.DASH_AS_EMPTY).
 DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
-NO_VALUE_MARKS = {"", "－", "―", "-", "‐", "ー", "—"}
 
 
 def dash_mark(text: object) -> bool:
@@ -472,7 +471,7 @@ def _parse_text(text: str) -> Value:
     """Cached: one recalc parses the same target or 「0件」 thousands of times, and Value
     is frozen, so sharing the result is safe (exceptions are not cached and re-raise)."""
     stripped = text.strip()
-    if stripped in NO_VALUE_MARKS or DASH_MARKS.issuperset(stripped):
+    if DASH_MARKS.issuperset(stripped):       # 「」 too: the empty set is in every set
         return Value(text, EMPTY)
     if len(stripped) > MAX_VALUE_CHARS:
         if _PLAIN_NUMBER.fullmatch(stripped):     # 1e308 or 5e-324 as a cell holds them: a number

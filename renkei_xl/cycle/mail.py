@@ -157,7 +157,9 @@ def _attach(msg: EmailMessage, path: Path) -> None:
     except FileNotFoundError as exc:
         raise UserError(f"添付ファイル「{path}」が見つかりません。") from exc
     except OSError as exc:
-        raise UserError(f"添付ファイル「{path}」を読み込めません（{exc.strerror or exc}）。") from exc
+        from ..safety import system_reason
+
+        raise UserError(f"添付ファイル「{path}」を読み込めません（{system_reason(exc)}）。") from exc
 
     mime = MIME_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     maintype, subtype = mime.split("/", 1)
@@ -217,7 +219,9 @@ def save_draft(msg: EmailMessage, path: Union[Path, str], *,
         keep = target.is_file() and not same_draft(target.read_bytes(), msg)
         saved = safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=keep, lock=False)
     except OSError as exc:
-        raise UserError(f"メールの下書き「{target}」を保存できません（{exc.strerror or exc}）。"
+        from ..safety import system_reason
+
+        raise UserError(f"メールの下書き「{target}」を保存できません（{system_reason(exc)}）。"
                         "同じ名前のファイルを Outlook などで開いている場合は閉じてから、もう一度実行してください。"
                         ) from exc
     if saved is not None and kept is not None:

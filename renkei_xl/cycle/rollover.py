@@ -18,7 +18,7 @@ from ..core import contract as c
 from ..core.alerts import Listing, Part
 from ..core.errors import UserError
 from ..clock import now
-from ..safety import check_regular_file, refuse_folder, same_file
+from ..safety import check_regular_file, refuse_folder, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
 
 
@@ -174,7 +174,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     try:
         raw = csv_path.read_bytes()
     except OSError as exc:
-        raise UserError(f"CSV ファイル「{csv_path.name}」を読めません（{exc.strerror}）") from None
+        raise UserError(f"CSV ファイル「{csv_path.name}」を読めません（{system_reason(exc)}）") from None
     content = decode_csv(raw, csv_path.name)
     csv_rows(content, csv_path.name)     # the file itself, refused before the master is opened
 

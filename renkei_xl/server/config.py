@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.errors import UserError
+from ..safety import system_reason
 from .turns import CLICKS_AT_ONCE, TURN_WAIT_SECONDS
 
 KEY_ENV = "RENKEI_XL_SERVER_KEY"
@@ -73,7 +74,7 @@ def _read_key_file(key_file: str) -> str:
         with open(key_file, "rb") as fh:
             data = fh.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
-        raise UserError(f"鍵のファイル「{key_file}」を読めません（{exc.strerror}）") from None
+        raise UserError(f"鍵のファイル「{key_file}」を読めません（{system_reason(exc)}）") from None
     if len(data) > MAX_KEY_FILE_BYTES:
         raise UserError(f"鍵のファイル「{key_file}」が大きすぎます（鍵を 1 行だけ書いたファイルにしてください）")
     for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
@@ -103,7 +104,7 @@ def check_workdir(workdir: str | Path) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise UserError(f"作業フォルダー「{path}」を読み書きできません（{exc.strerror or exc}）。サーバーを動かす"
+        raise UserError(f"作業フォルダー「{path}」を読み書きできません（{system_reason(exc)}）。サーバーを動かす"
                         "アカウントに、このフォルダーの読み取りと書き込みの権限を与えてください") from None
     return path
 
@@ -172,7 +173,7 @@ def check_address(host: str, port: int) -> None:
         try:
             sock.bind(address)
         except OSError as exc:
-            raise UserError(f"{host}:{port} で待ち受けられません（{exc.strerror or exc}）。ほかのプログラムが使っていない"
+            raise UserError(f"{host}:{port} で待ち受けられません（{system_reason(exc)}）。ほかのプログラムが使っていない"
                             "ポートか、このサーバーのアドレスを指定してください") from None
 
 

@@ -203,6 +203,7 @@ def check_error_log(path: Path, workdir: Path) -> Path:
     """The error log's file, checked at start: writable, and not in the work folder (its
     tracebacks name server paths and code, which the staff's share has no use for)."""
     from ..core.errors import UserError
+    from ..safety import system_reason
 
     path = Path(path).expanduser().absolute()
     resolved = Path(os.path.realpath(path))
@@ -215,7 +216,7 @@ def check_error_log(path: Path, workdir: Path) -> Path:
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise UserError(f"エラーログ「{path}」に書き込めません（{exc.strerror or exc}）。書き込めるファイルを "
+        raise UserError(f"エラーログ「{path}」に書き込めません（{system_reason(exc)}）。書き込めるファイルを "
                         "--error-log に指定してください") from None
     return path
 

@@ -36,8 +36,12 @@ class Written(NamedTuple):
 
 
 def check_path(path: Path) -> Path:
+    import stat
+
+    from ..safety import path_mode
+
     path = Path(path)
-    if path.is_dir():   # a folder first: its name has no extension to blame
+    if stat.S_ISDIR(path_mode(path)):   # a folder first: its name has no extension to blame
         check_regular_file(path, "マスターブックのファイル")
     if c.suffix_problem(path.name):
         raise UserError(c.suffix_problem(path.name))

@@ -66,7 +66,8 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
 # A number format that makes python-calamine read a cell as a duration: [h], [m] or [s] in
 # its code, or the built-in 46 ([h]:mm:ss).
 _DURATION_CODE = rb'(?i)\[(?:h+|m+|s+)\]'
-_NUM_FMT = rb'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="([0-9]+)"[^>]*?\bformatCode="([^"]*)"'
+_NUM_FMT = rb'<(?:\w+:)?numFmt\b([^>]*)>'
+_BUILTIN_DURATION = rb'\bnumFmtId\s*=\s*["\']46["\']'
 _CELL_XFS = rb'(?s)<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>'
 _XF = rb'<(?:\w+:)?xf\b([^>]*)>'
 EVERY_CELL = b""     # in duration_styles: the default style is one, so every cell may be
@@ -80,17 +81,27 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
     for rel in read_rels(pkg, workbook.part):
         if rel.type == T_STYLES and rel.part and rel.part in pkg:
             styles = pkg.read(rel.part)
-            if not re.search(_DURATION_CODE, styles) and b'numFmtId="46"' not in styles:
+            if not re.search(_DURATION_CODE, styles) and not re.search(_BUILTIN_DURATION, styles):
                 return frozenset()
-            ids = {b"46"} | {m.group(1) for m in re.finditer(_NUM_FMT, styles) if re.search(_DURATION_CODE, m.group(2))}
+            ids = {b"46"} | {_attr(m.group(1), b"numFmtId") for m in re.finditer(_NUM_FMT, styles)
+                             if re.search(_DURATION_CODE, _attr(m.group(1), b"formatCode") or b"")}
             xfs = re.search(_CELL_XFS, styles)
             out = set()
             for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
-                fmt = re.search(rb'\bnumFmtId="([0-9]+)"', xf.group(1))
-                if fmt and fmt.group(1) in ids:
+                fmt = _attr(xf.group(1), b"numFmtId")
+                if fmt is not None and fmt in ids:
                     out.add(EVERY_CELL if k == 0 else b' s="%d"' % k)
             return frozenset(out)
     return frozenset()
+
+
+def _attr(attrs: bytes, name: bytes) -> Optional[bytes]:
+    """An attribute's value in a tag's attributes, in any order and either quote, as XML
+    allows: the styles part is read as written (no usual form), and a numFmt whose
+    formatCode came before its numFmtId hid its duration, so calamine's OverflowError
+    ended the read of the whole book."""
+    m = re.search(rb'(?<![\w:])' + name + rb'\s*=\s*(["\'])(.*?)\1', attrs, re.S)
+    return m.group(2).strip() if m else None
 
 
 def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -> "tuple[Optional[bytes], bool, Undated]":

@@ -16,6 +16,7 @@ from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, re
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
+from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.methods import cell_value
 from ...core.findings import TEXT_CUT
@@ -55,7 +56,7 @@ def _read(path: Path) -> bytes:
             raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
         return path.read_bytes()
     except OSError as exc:
-        raise Refused(f"ファイルを読めません（{exc.strerror or exc}）") from None
+        raise Refused(f"ファイルを読めません（{system_reason(exc)}）") from None
 
 
 class Attribution(NamedTuple):

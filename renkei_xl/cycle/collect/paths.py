@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
 from ...core.errors import UserError
-from ...safety import check_regular_file, find_lock, is_confined
+from ...safety import check_regular_file, find_lock, is_confined, path_mode
 from .records import Refusal, readable_name
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
@@ -43,7 +44,8 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
         if not readable_name(p):
             refusals.append(Refusal(p, _UNREADABLE_NAME))
             continue
-        if p.is_dir():
+        mode = path_mode(p)     # a folder on the way this account may not look into: said, naming it
+        if stat.S_ISDIR(mode):
             entries = sorted(q for q in _listed(p) if not _is_temporary(q))
             refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
             entries = [q for q in entries if readable_name(q)]
@@ -57,9 +59,9 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             inside = [q for q in inside if q not in odd_paths]
             files += [q for q in inside if q.resolve() not in skip]
             refusals += _passed_over(p, [q for q in entries if q not in inside and q not in odd_paths])
-        elif p.exists() and not is_confined(p):
+        elif mode and not is_confined(p):
             refusals.append(Refusal(p, "このマスターのフォルダーの外を指すリンクです（読みません）"))
-        elif p.exists():
+        elif mode:
             if (odd := _not_a_file(p)) is not None:
                 refusals.append(odd)
             elif p.resolve() in skip:
