@@ -717,6 +717,8 @@ def test_a_late_year_is_carried_from_its_master_as_a_rollover_made_now_would(lat
     out = capsys.readouterr().out
     assert "2023年度のマスター「さっぽろ圏_2023年度_マスター.xlsm」の実績値と評価を「経年」に取り込みました" in out, out
     assert "記録済みの2023年度を置き換え" in out and "【注意】2023年度の「一覧」" in out, out
+    rows = len([e for e in load_master(m2024).entries if e.row is not None]) + len(load_master(m2024).indicators)
+    assert f"マスターの値にしました（{rows - 1} 行）" in out and "にない指標IDの 1 行は、その列を空に" in out, out
 
     reference = read_history(_grid(late["again"], c.HISTORY))
     assert {i: per[2023] for i, per in read_history(_grid(m2024, c.HISTORY)).items()} == \

@@ -36,6 +36,7 @@ class CarryReport(NamedTuple):
     recorded: int                # indicators recorded in 経年 for it
     replaced: bool               # 経年 held the year already (rollover's record, or an import's)
     previous: int                # rows given their 前年度実績 (0: the year is not the one before)
+    emptied: int                 # rows the year did not have (a row added since): their 前年度実績 emptied
     errors: int                  # input errors in that year's evaluation (those rows are －)
     stale: tuple[str, ...]       # 指標IDs whose row on that year's 一覧 is not what the inputs give
 
@@ -54,11 +55,33 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     history = read_history(state.grids.get(c.HISTORY))
     replaced = any(year in per_year for per_year in history.values())
     plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators)])
-    previous = 0
+    previous = emptied = 0
     if year == later - 1:
         plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed)
-        previous = sum(1 for e in data.entries if e.row is not None) + sum(
-            1 for i in data.indicators if i.row is not None)
-    report = CarryReport(year, len(closed.indicators), replaced, previous, len(closed.errors),
+        previous, emptied = _rows_given(data, source)
+    report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, len(closed.errors),
                          tuple(stale_rows(listed, closed, source.settings)))
     return plan, report
+
+
+def _rows_given(data: MasterData, source: MasterData) -> tuple[int, int]:
+    """How many of ``data``'s rows the year had (by sheet and 指標ID, as previous_year_columns
+    matches them) and how many it did not, for the report: a row added since is emptied,
+    and saying it was "given" the year's value would overstate what was carried."""
+    held: dict = {}
+    for e in source.entries:
+        if e.row is not None:
+            held[(e.sheet, e.indicator_id)] = held.get((e.sheet, e.indicator_id), 0) + 1
+    for i in source.indicators:
+        if i.row is not None:
+            held[("", i.id)] = held.get(("", i.id), 0) + 1
+    given = missing = 0
+    rows = [(e.sheet, e.indicator_id) for e in data.entries if e.row is not None]
+    rows += [("", i.id) for i in data.indicators if i.row is not None]
+    for key in rows:
+        if held.get(key, 0) > 0:
+            held[key] -= 1
+            given += 1
+        else:
+            missing += 1
+    return given, missing

@@ -229,9 +229,12 @@ def carried_lines(done: YearCarried) -> list[str]:
              f"（{r.recorded} 指標{again}）: {done.written.path}"]
     if done.written.backup:
         lines.append(f"バックアップ: {done.written.backup}")
-    if r.previous:
+    if r.previous or r.emptied:
         lines.append(f"・各シートの「{c.PREVIOUS_HEADER.format(year=r.year)}」の列も、{r.year}年度のマスターの値に"
                      f"しました（{r.previous} 行）")
+    if r.emptied:
+        lines.append(f"　{r.year}年度のマスターにない指標IDの {r.emptied} 行は、その列を空にしました"
+                     "（その後に加えた行など）")
     if r.errors:
         lines.append(f"・{r.year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました")
     if r.stale:
