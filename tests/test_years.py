@@ -345,8 +345,10 @@ def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error
     as a CSV came back refused for it. A year in other digits (「٢٠٢٢」, 「𝟮𝟬𝟮𝟮」) was read as
     2022 in silence; an error value was called unreadable as a number."""
     _path, done, reasons = _csv_imported(sample, tmp_path, ["08-1,2022,（入力エラー）,－", "06-1,٢٠٢١,10件,◎",
-                                                            "06-1,𝟮𝟬𝟮𝟭,10件,◎", "05-2,2022,#REF!,×"], "utf-8-sig")
+                                                            "06-1,𝟮𝟬𝟮𝟭,10件,◎", "05-2,2022,#REF!,×",
+                                                            "06-1,2022,（入力エラー）,◎"], "utf-8-sig")
     assert done.imported == 1
+    assert "「（入力エラー）」なのに評価が「◎」" in reasons.pop(6), reasons    # it contradicts itself
     assert set(reasons) == {3, 4, 5}, reasons
     assert "年度「٢٠٢١」を読めません" in reasons[3] and "年度「𝟮𝟬𝟮𝟭」を読めません" in reasons[4]
     assert "エラー値「#REF!」" in reasons[5]

@@ -23,7 +23,7 @@ from . import contract as c
 from .contract_read import YEAR_RANGE, text
 from .errors import UserError
 from .methods import NO_VALUE
-from .model import ACHIEVED, EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
+from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .sheet_grid import symbol_colours
@@ -305,7 +305,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
             refusals.append(Refusal(line, f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください"))
             continue
-        reason = _actual_refusal(actual)
+        reason = _actual_refusal(actual, symbol)
         if reason:
             refusals.append(Refusal(line, reason))
             continue
@@ -320,14 +320,16 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     return CsvImport(records, refusals, replaced)
 
 
-def _actual_refusal(actual: str) -> str:
+def _actual_refusal(actual: str, symbol: str) -> str:
     """Why a CSV's 実績値 cannot be imported ("" when it can). 「（入力エラー）」 is what 一覧
     and 経年 print for a row an input error made － (core.values.INPUT_ERROR): 経年 exported
-    to a CSV came back refused for it. An error value is said to be one."""
+    to a CSV came back refused for it; beside any other symbol it contradicts itself, and
+    which of the two is right is not a guess to make. An error value is said to be one."""
     from .values import INPUT_ERROR, ValueParseError, error_value, parse_value
 
     if actual == INPUT_ERROR:
-        return ""
+        return "" if symbol == NOT_EVALUABLE else (
+            f"実績値が「{INPUT_ERROR}」なのに評価が「{symbol}」です（入力エラーの行の評価は「{NOT_EVALUABLE}」です）")
     error = error_value(actual)
     if error is not None:
         return f"実績値がエラー値「{error}」です（元の表の数式や参照先を直してから CSV を作り直してください）"
