@@ -43,6 +43,9 @@ MISTAKES = [
     (["rollover", "m.xlsm", "--year"], "値を 1 つ指定してください"),
     (["split", "m.xlsm", "--outdir", "o", "--deadline", "2024-02-30"], "日付として正しくありません"),
     (["split", "m.xlsm", "--outdir", "o", "--deadline", "R6.4"], "日がありません"),
+    # the deadline's examples alone (not the cell reader's as well, whose R6.2月 has no day)
+    (["split", "m.xlsm", "--outdir", "o", "--deadline", "12/18"],
+     "「12/18」を日付として読めません（例: 2024-04-19、2024/4/19、令和6年4月19日、R6.4.19）（renkei-xl split --help"),
     (["serve", "--port", "八十"], "「八十」は整数として読めません"),
     (["evaluate", "--sample", "fy2024"], "「fy2024」は指定できません"),
     (["init", "x.xlsx", "--sample", "fy1999"], "指定できるもの: fy2023"),

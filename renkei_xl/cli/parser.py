@@ -153,7 +153,9 @@ def day(text: str):
     try:
         date = parse_date(compact)
     except DateParseError as exc:
-        raise argparse.ArgumentTypeError(f"{exc}（例: 2024-04-19、2024/4/19、令和6年4月19日、R6.4.19）") from None
+        # The reader's own examples are of dates in cells (R6.2月 has no day): a deadline's replace them.
+        said = str(exc).split("（例:")[0]
+        raise argparse.ArgumentTypeError(f"{said}（例: 2024-04-19、2024/4/19、令和6年4月19日、R6.4.19）") from None
     if date.day is None:
         raise argparse.ArgumentTypeError(f"「{text}」には日がありません（例: 2024-04-19）")
     return dt.date(date.year, date.month, date.day)
