@@ -1328,6 +1328,23 @@ def test_a_cell_under_an_array_formula_is_refused_before_anything_is_written(mas
     buttons._apply(live_book(fine), WritePlan(cells=[CellEdit("小樽市", 2, 5, 12)]))
     assert apply_actions(payload, fine.json()["actions"]).value("小樽市", "E2") == 12
 
+    # The file face refuses the same write in the same words (it dropped the formula with
+    # its first cell, or left the value for Excel's next calculation to overwrite), and
+    # writes nothing; the cell beside the array is written.
+    from renkei_xl.workbook.session import write_planned
+
+    with pytest.raises(UserError) as button_said:
+        buttons._apply(live_book(remote_book(payload)), plan)
+    before = path.read_bytes()
+    with pytest.raises(UserError) as file_said:
+        write_planned(path, lambda fs: (plan, None))
+    assert path.read_bytes() == before
+    said = str(file_said.value)
+    assert said.startswith(f"「{path.name}」: 小樽市!H3 は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。"), said
+    assert said.split("もう一度")[0] == f"「{path.name}」: " + str(button_said.value).split("もう一度")[0]
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit("小樽市", 2, 5, 12)]), None))
+    assert load_workbook(path)["小樽市"]["E2"].value == 12
+
 
 def _text_formatted(path: Path, sheet: str, column: str, drop_rows: tuple[int, ...] = ()) -> None:
     """Staff set 小樽市's ``column`` to 文字列 (Text, "@") in Excel and saved: the column's

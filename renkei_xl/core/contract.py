@@ -157,6 +157,17 @@ def stopped(caption: str) -> str:
     """The one sentence a stopped click starts with, for every caption and every face."""
     return f"{named(caption)}を中止しました。"
 
+
+def array_cells_message(places: list[str], again: str) -> str:
+    """Why a write into an array formula's cells (Excel's {=…}) stops, on both faces:
+    Excel refuses it from a button (1004, 「配列の一部を変更することはできません」), and in the
+    file the formula would be dropped with its first cell or overwrite the value at Excel's
+    next calculation. The formula is staff's to take away; ``again``: how to run it again."""
+    limit = 10
+    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
+            f"配列数式の範囲を選んで Delete キーで数式を消してから、もう一度{again}ください")
+
 # The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS;
 # the state words, with the rules that read them, choices.STATE_CHOICES.
 from .choices import STATE_CHOICES  # noqa: E402  (choices imports nothing)

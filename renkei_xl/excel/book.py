@@ -79,17 +79,13 @@ def locked_sheet_message(names: Iterable[str]) -> str:
             "ツールが書き込みの間だけ外して元どおりに戻します）")
 
 
-SHOWN_PLACES = 10      # cells an array refusal names; the message box holds no more
 
 
 def array_cells_message(places: Iterable[str]) -> str:
-    """Why a click that would write a value into an array formula's cells stops: Excel
-    refuses it, and the formula is staff's to take away (the command line writes the value)."""
-    places = list(places)
-    shown = "、".join(places[:SHOWN_PLACES]) + (f" ほか {len(places) - SHOWN_PLACES} か所" if len(places) > SHOWN_PLACES else "")
-    return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、ボタンからは値を書き込めません（Excel が"
-            "「配列の一部を変更することはできません」として止めます）。ブックは変更していません。配列数式の範囲を選んで"
-            "Delete キーで数式を消してから、もう一度ボタンを押してください（renkei-xl コマンドなら、そのまま値を書き込みます）")
+    """core.contract.array_cells_message, as a button says it."""
+    from ..core.contract import array_cells_message as message
+
+    return message(list(places), "ボタンを押して")
 
 
 def client_refusals() -> dict[str, str]:

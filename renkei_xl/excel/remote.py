@@ -16,7 +16,7 @@ import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
-from ..core.refs import cell_ref, column_letter, parse_ref
+from ..core.refs import cell_ref, column_letter
 from ..core.errors import UserError
 from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook,
                    as_file_reads, client_refusals, locked_sheet_message, width_to_points)
@@ -109,11 +109,15 @@ class SavedFills:
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
         col); none where the file cannot say (a sheet added since the save)."""
-        return [a for a in map(_area, _MERGE_REF.findall(self._sheet_text(sheet))) if a]
+        from ..package.cells import ref_area
+
+        return [a for a in map(ref_area, _MERGE_REF.findall(self._sheet_text(sheet))) if a]
 
     def array_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The ranges of the sheet's array formulas as last saved (Excel's {=...})."""
-        return [a for a in map(_area, _ARRAY_REF.findall(self._sheet_text(sheet))) if a]
+        from ..package.cells import array_areas
+
+        return array_areas(self._sheet_text(sheet))
 
     def _sheet_text(self, sheet: str) -> str:
         from ..package.xml import PackageError
@@ -127,21 +131,8 @@ class SavedFills:
         return self._texts[sheet]
 
 
-# <mergeCell ref="G2:H2"/> and <f t="array" ref="H2:H3">, under whatever prefix the sheet's
-# XML gives its namespace (an array's ref may be one cell).
+# <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
 _MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
-_ARRAY_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
-                        r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
-
-
-def _area(ref: str) -> Optional[tuple[int, int, int, int]]:
-    first, _, last = ref.upper().partition(":")
-    last = last or first
-    try:
-        (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
-    except ValueError:
-        return None
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 # A date as both of xlwings' clients write it into the payload: VBA-Web's ConvertToIso

@@ -20,7 +20,7 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
-from ..core.refs import column_letter
+from ..core.refs import column_letter, parse_ref
 from .xml import PackageError, cell_text, element_span
 
 _EPOCH = dt.datetime(1899, 12, 30)
@@ -344,3 +344,29 @@ def _grow_dimension(text: str, p: str, cells) -> str:
     ref = f"{column_letter(k1)}{n1}:{column_letter(k2)}{n2}"
     return text[:m.start(1)] + ref + text[m.end(4 if m.group(3) else 2):]
 
+
+# <f t="array" ref="H2:H3"> under whatever prefix the sheet's XML gives its namespace (an
+# array's ref may be one cell); the attributes in any order and with either quote.
+_ARRAY_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
+                        r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
+
+
+def array_areas(text: str) -> list[tuple[int, int, int, int]]:
+    """The ranges of a sheet part's array formulas (Excel's {=…}), as (first row, first col,
+    last row, last col): both faces refuse a value written into one (the buttons because
+    Excel stops the write with 1004; the file because the formula would be dropped with its
+    first cell, or would overwrite the value at Excel's next calculation)."""
+    if "array" not in text:
+        return []
+    return [a for a in map(ref_area, _ARRAY_REF.findall(text)) if a]
+
+
+def ref_area(ref: str) -> Optional[tuple[int, int, int, int]]:
+    """「H2:H3」 or 「H2」 as (first row, first col, last row, last col); None if not a range."""
+    first, _, last = ref.upper().partition(":")
+    last = last or first
+    try:
+        (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
+    except ValueError:
+        return None
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)

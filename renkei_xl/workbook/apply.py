@@ -26,7 +26,8 @@ from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
-from ..core.refs import quote_sheet
+from ..core.errors import UserError
+from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr, escape
 from ..package.zipped import Package, fresh_name, relative
@@ -450,9 +451,26 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
             return styles.derive(inner(s) if inner else s, fill=fill)
 
         changes[f.sheet][(f.row, f.col)] = (value, fill_mapper)
+    _refuse_array_cells(reader, changes)
     for sheet, edits in changes.items():
         cells = reader.sheet(sheet)
         text = cells.edit(edits)
         if text != cells.text:
             pkg.write(cells.part, text)
+
+
+def _refuse_array_cells(reader: StyleReader, changes) -> None:
+    """A value for a cell of an array formula (Excel's {=…}) stops the write before any part
+    is touched, as a button's does (package.cells.array_areas says why)."""
+    from ..core.contract import array_cells_message
+    from ..package.cells import array_areas
+
+    hits = []
+    for sheet, edits in changes.items():
+        written = [(r, c) for (r, c), (value, _mapper) in edits.items() if value is not KEEP]
+        areas = array_areas(reader.sheet(sheet).text) if written else []
+        hits += [f"{sheet}!{cell_ref(r, c)}" for r, c in sorted(written)
+                 if any(r1 <= r <= r2 and c1 <= c <= c2 for r1, c1, r2, c2 in areas)]
+    if hits:
+        raise UserError(array_cells_message(hits, "実行して"))
 
