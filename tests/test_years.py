@@ -396,6 +396,8 @@ def test_rollover_refuses_what_it_must_not_do(sample, tmp_path, capsys):
     ("heading", "見出し「2023年度 実績値」が 2 か所"),
     ("symbol", "評価 経年!"),
     ("row", "指標ID「04-1」の行が 2 つ"),
+    ("error id", "「#REF!」 はエラー値です"),          # its years were kept under 「#REF!」
+    ("error actual", "「#N/A」 はエラー値です"),       # read as the text 「#N/A」
 ])
 @pytest.mark.parametrize("command", ["recalc", "rollover", "history"])
 def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written(
@@ -412,6 +414,14 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
     elif edit == "symbol":
         symbols = cells["2023年度 評価"]
         ws.cell(symbols.row + 1, symbols.column, "達成")
+    elif edit == "error id":               # a formula staff put in 経年 lost its reference
+        ids = cells["指標ID"]
+        last = ws.max_row + 1
+        ws.cell(last, ids.column, "#REF!")
+        ws.cell(last, cells["2023年度 評価"].column, "×")
+    elif edit == "error actual":
+        actuals = cells["2023年度 実績値"]
+        ws.cell(actuals.row + 1, actuals.column, "#N/A")
     else:                                  # 04-1's row pasted again below, with another record
         ids = cells["指標ID"]
         last = ws.max_row + 1

@@ -27,7 +27,7 @@ from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicat
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .sheet_grid import symbol_colours
-from .values import fit_cell, rounded_rate, shown
+from .values import error_value, fit_cell, rounded_rate, shown
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -55,7 +55,8 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
 
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
     those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」. 経年 is the tool's, but
-    staff can type in it: a year headed twice, an indicator's row twice, or an 評価 that is no symbol, is refused
+    staff can type in it: a year headed twice, an indicator's row twice, an 評価 that is no symbol, or an
+    error value as 指標ID or 実績値 (a #REF! from a formula staff put there), is refused
     naming the cells (UserError), never read as one of the two or left out of that year's
     達成割合: rollover and the CSV import write 経年 back, and a guess would then be kept.
     """
@@ -71,25 +72,19 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         return out
     header = [text(v) for v in grid[header_at]]
     id_col = header.index(ID_HEADER)
-    actual_cols: dict[int, int] = {}
-    symbol_cols: dict[int, int] = {}
-    for col, h in enumerate(header):
-        m = _YEAR_COLUMN.match(h)
-        if m:
-            cols = actual_cols if m.group(2) == "実績値" else symbol_cols
-            year = int(m.group(1))
-            if year in cols:
-                where = [f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}" for k in (cols[year], col)]
-                raise UserError(f"シート「{c.HISTORY}」の見出し「{h}」が 2 か所（{' と '.join(where)}）にあります。"
-                                "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
-                                "もう一度実行してください")
-            cols[year] = col
+    actual_cols, symbol_cols = _year_columns(header, header_at + 1)
     bad: list[str] = []
+    errors: list[str] = []
     first_row: dict[str, int] = {}
     for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
         ind_id = text(row[id_col]) if id_col < len(row) else ""
         if not ind_id:
             continue
+        if error_value(ind_id):     # 「#REF!」 is no 指標ID: its years would be kept under it
+            errors.append(f"{c.HISTORY}!{cell_ref(r, id_col + 1)}「{ind_id}」")
+            continue
+        errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in actual_cols.values()
+                   if error_value(_at(row, col))]
         if ind_id in first_row:
             where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
             raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
@@ -102,11 +97,34 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
+    if errors:
+        more = f" ほか {len(errors) - 5} か所" if len(errors) > 5 else ""
+        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} はエラー値です。指標IDと実績値を"
+                        "入力し直してからもう一度実行してください（エラー値のまま記録として読むことはしません）")
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
     return out
+
+
+def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Year → column of 「YYYY年度 実績値」 and of 「YYYY年度 評価」 in 経年's header (at ``row``);
+    a year headed twice is refused naming both cells (which one is that year's record?)."""
+    actual_cols: dict[int, int] = {}
+    symbol_cols: dict[int, int] = {}
+    for col, h in enumerate(header):
+        m = _YEAR_COLUMN.match(h)
+        if m:
+            cols = actual_cols if m.group(2) == "実績値" else symbol_cols
+            year = int(m.group(1))
+            if year in cols:
+                where = [f"{c.HISTORY}!{cell_ref(row, k + 1)}" for k in (cols[year], col)]
+                raise UserError(f"シート「{c.HISTORY}」の見出し「{h}」が 2 か所（{' と '.join(where)}）にあります。"
+                                "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
+                                "もう一度実行してください")
+            cols[year] = col
+    return actual_cols, symbol_cols
 
 
 def _at(row: Sequence[object], col: Optional[int]) -> str:
