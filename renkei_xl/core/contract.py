@@ -224,9 +224,11 @@ _TAKEN = frozenset(name.lower() for name in (*RESERVED_SHEET_NAMES, INPUT_CHOICE
 def municipality_name_problem(name: str) -> str:
     """Why ``name`` cannot be a municipality's (and its sheet's) name, "" when it can; said
     by the 設定 reader and by the builder, so no command meets such a name halfway."""
+    from .values import cell_length   # Excel counts a sheet name as a cell text: UTF-16 units
+
     if not name.strip():
         return "市町村名が空です"
-    if (len(name.encode("utf-16-le")) // 2 > SHEET_NAME_MAX or any(ch in name for ch in SHEET_NAME_FORBIDDEN)
+    if (cell_length(name) > SHEET_NAME_MAX or any(ch in name for ch in SHEET_NAME_FORBIDDEN)
             or name.startswith("'") or name.endswith("'")):
         return (f"市町村名「{name}」はシート名に使えません（Excel のシート名は {SHEET_NAME_MAX} 文字まで、"
                 f"{' '.join(SHEET_NAME_FORBIDDEN)} を含まず、' で始まり・終わらないこと）")

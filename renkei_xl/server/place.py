@@ -43,8 +43,10 @@ BELOW_FOLDER = 1 + 3 + 1 + 120
 
 
 def path_chars(text: str) -> int:
-    """A path's length as Windows counts it (UTF-16 units)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    """A path's length as Windows counts it: UTF-16 units, as Excel counts a cell's text."""
+    from ..core.values import cell_length
+
+    return cell_length(text)
 
 
 def path_problem(paths: list[str], below: int) -> str:

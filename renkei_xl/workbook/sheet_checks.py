@@ -77,7 +77,9 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
     """The cell styles of the book whose number format is a duration, as a cell's XML names
     them (b' s="5"'; EVERY_CELL when the default style is one): python-calamine turns a
     large number in such a cell into a duration that overflows (sheet_form.note_large_numbers).
-    A sheet naming none of them is not searched: most masters have no duration format."""
+    A sheet naming none of them is not searched: most masters have no duration format.
+    Bytes, not package.styles.Styles: every read of a master or a returned file asks this,
+    and one search for a duration code answers most of them without parsing the part."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type == T_STYLES and rel.part and rel.part in pkg:
             styles = pkg.read(rel.part)
