@@ -4,11 +4,12 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Four headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Five headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
 ' is the master's identity (RenkeiMasterId); X-Renkei-Chart-Sheets the tab positions of
-' chart sheets (RenkeiChartSheets).
+' chart sheets (RenkeiChartSheets); X-Renkei-Book whether the open book has unsaved changes
+' and was opened read-only (RenkeiBookState).
 '
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
@@ -35,7 +36,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "4"
+Public Const RENKEI_CLIENT_VERSION As String = "5"
 ' Remote.bas counts a used range's rows and columns in VBA Integer.
 Private Const RENKEI_MAX_COUNT As Long = 32767
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
@@ -83,6 +84,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     renkeiRefusal = ""
     headers.Add "X-Renkei-Master", RenkeiMasterId()
     headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(ActiveWorkbook)
+    headers.Add "X-Renkei-Book", RenkeiBookState(ActiveWorkbook)
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
@@ -191,6 +193,19 @@ Function RenkeiCaption(ByVal entry As String) As String
     Case "rollover": RenkeiCaption = RenkeiText("6B215E745EA6306E30DE30B930BF30FC30924F5C6210")
     Case Else: RenkeiCaption = entry
     End Select
+End Function
+
+' What the payload cannot say and the server needs when the open book differs from the saved
+' master (renkei_xl.server.book_state): unsaved changes (save, then press again) or a copy
+' older than the saved master (do not save over a colleague's work). A property the host
+' lacks is sent empty (LibreOffice has no Workbook.ReadOnly): the server then gives both steps.
+Function RenkeiBookState(wb As Workbook) As String
+    Dim isSaved As String, isReadOnly As String
+    On Error Resume Next
+    isSaved = IIf(wb.Saved, "1", "0")
+    isReadOnly = IIf(wb.ReadOnly, "1", "0")
+    On Error GoTo 0
+    RenkeiBookState = "saved=" & isSaved & "; read-only=" & isReadOnly
 End Function
 
 ' The master's identity (hidden name _renkei_master_id, derived from its key on the server's

@@ -497,6 +497,7 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     from renkei_xl.core.seal import ID_NAME
 
     assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
+    assert 'headers.Add "X-Renkei-Book", RenkeiBookState(ActiveWorkbook)' in modules["RenkeiServer"]
     assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
     import zipfile
 
@@ -999,6 +1000,59 @@ def test_a_copy_opened_before_a_colleague_saved_is_not_told_to_save_over_the_mas
         assert "ほかの人がマスターを保存したとき" in text and "上書き保存はしないでください" in text, text
         assert "開き直して" in text and "保存されていない変更があります" not in text, text
     assert _tree(server.workdir / "同僚が保存") == before
+
+
+BOOK_STATES = {   # X-Renkei-Book as RenkeiServer.bas sends it -> what the refusal says, and its log outcome
+    "saved=1; read-only=0": (("開いた後に保存し直されたマスターより古い", "上書き保存はしないでください", "開き直して"),
+                             ("上書き保存してから", "読み取り専用で開かれています"), "保存と違う・古いコピー"),
+    "saved=1; read-only=": (("開いた後に保存し直されたマスターより古い", "上書き保存はしないでください"),
+                            ("上書き保存してから",), "保存と違う・古いコピー"),    # LibreOffice: no ReadOnly
+    "saved=0; read-only=0": (("まだ保存していない変更があります", "上書き保存してから"),
+                             ("上書き保存はしないでください", "開き直して"), "保存と違う・未保存"),
+    "saved=0; read-only=1": (("読み取り専用で開かれています", "開き直して", "入れ直してください"),
+                             ("上書き保存してから",), "保存と違う・読み取り専用"),
+    "saved=1; read-only=1": (("読み取り専用で開かれています", "開き直して"), ("上書き保存してから", "入れ直して"),
+                             "保存と違う・読み取り専用"),
+    "saved=0; read-only=": (("このブックで変更して、まだ保存していないとき: 上書き保存してから",
+                             "ほかの人がマスターを保存したとき", "上書き保存はしないでください"), (), "保存と違う"),
+}
+
+
+@pytest.mark.parametrize("state", BOOK_STATES)
+def test_the_refusal_of_a_differing_copy_gives_the_one_step_its_book_state_allows(server, state):
+    """RenkeiServer.bas sends Workbook.Saved and Workbook.ReadOnly: a copy with nothing
+    unsaved is older than the master (never told to save), a read-only one cannot be saved
+    over it, unsaved edits in a writable one are saved. Where the client cannot say (an older
+    macro, a host without ReadOnly), both steps go, as without the header."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.workbook.session import write_planned
+
+    folder = f"状態{sorted(BOOK_STATES).index(state)}"
+    master = _master_in(server, folder)
+    copy = _payload(master)
+    with opened(master) as fs:
+        entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
+    r, col = parse_ref(entry.cell("value"))
+    write_planned(master, lambda fs: (WritePlan(cells=[CellEdit("小樽市", r, col, "7")]), None))
+    says, never, outcome = BOOK_STATES[state]
+    response = server.post("split", copy, headers={**server.headers, "X-Renkei-Master": _master_id(master),
+                                                    "X-Renkei-Book": state})
+    assert response.status_code == 409 and "シート「小樽市」が" in response.text, response.text
+    assert all(s in response.text for s in says) and not any(s in response.text for s in never), response.text
+    expected = f"outcome={outcome} status=409"
+    logged = [line for line in _log_once(server.log, expected).splitlines() if "status=409" in line]
+    assert logged and expected in logged[-1], logged
+
+
+def test_a_book_state_header_that_is_not_the_clients_is_not_known():
+    from renkei_xl.server.book_state import BookState, book_state
+
+    assert book_state("saved=1; read-only=0") == BookState(True, False)
+    assert book_state("SAVED = 0 ;READ-ONLY=1") == BookState(False, True)
+    for odd in ("", "saved=yes", "saved=True; read-only=-1", ";;;;saved=1", "read-only", "saved=1" + ";x=1" * 9000):
+        assert book_state(odd) in (BookState(), BookState(True)), odd
+    assert book_state(";;;;saved=1") == BookState() and book_state("saved=1" + ";x=1" * 9000) == BookState(True)
 
 
 def test_rollover_speaks_excel_and_names_the_next_years_folder(server):

@@ -76,7 +76,8 @@ Option Explicit
 Function RenkeiHarnessReplay(tokens As Variant) As String
     Dim pos As Long, i As Long, number As Long
     Dim actions As Variant, action As Variant
-    Dim description As String
+    Dim description As String, before As String
+    before = RenkeiBookState(ActiveWorkbook)
     On Error GoTo Failed
     pos = LBound(tokens)
     Set actions = RenkeiHarnessValue(tokens, pos)
@@ -85,7 +86,8 @@ Function RenkeiHarnessReplay(tokens As Variant) As String
         Application.Run action("func"), ActiveWorkbook, action
     Next i
     RenkeiRestoreProtection ActiveWorkbook
-    RenkeiHarnessReplay = "OK " & actions.Count
+    ' Then, on a line of its own, what RenkeiCallServer sends as X-Renkei-Book before and after.
+    RenkeiHarnessReplay = "OK " & actions.Count & vbLf & before & " | " & RenkeiBookState(ActiveWorkbook)
     Exit Function
 Failed:
     ' Then, on a line of its own, what RenkeiCallServer shows staff.
@@ -410,13 +412,29 @@ def replays(server, tmp_path_factory):  # noqa: F811
     return {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
 
 
+def _replay_outcome(result: dict) -> str:
+    return result["result"].split("\n")[0]
+
+
+def test_the_book_state_the_vba_sends_is_what_the_host_knows(replays):
+    """RenkeiBookState (X-Renkei-Book, renkei_xl.server.book_state) runs in a VBA engine:
+    a book just opened is saved and one the replay wrote is not; LibreOffice has no
+    Workbook.ReadOnly, so that flag goes empty and the server gives both steps for it."""
+    from renkei_xl.server.book_state import BookState, book_state
+
+    _actions, _applied, result = replays["recalc"]
+    before, after = result["result"].split("\n")[1].split(" | ")
+    assert (before, after) == ("saved=1; read-only=", "saved=0; read-only="), result["result"]
+    assert (book_state(before), book_state(after)) == (BookState(True, None), BookState(False, None))
+
+
 @pytest.mark.parametrize("entry", ["check", "recalc", "catalogue"])
 def test_the_masters_vba_writes_what_the_model_says(replays, entry):
     actions, applied, result = replays[entry]
     assert set(KEPT) <= set(result["modules"]), result["modules"]
     assert not set(NOT_COMPILING) & set(result["modules"])
     replayed = _replayed(actions)
-    assert result["result"] == f"OK {len(replayed)}", result["result"]
+    assert _replay_outcome(result) == f"OK {len(replayed)}", result["result"]
     assert result["sheets"] == applied.order
     assert result["read"], "nothing to read back"
     order = list(applied.order)
@@ -460,7 +478,7 @@ def test_a_sheet_the_click_added_is_protected_as_the_answer_says(replays):
     actions, applied, result = replays["added sheet"]
     unprotect = actions[[a["func"] for a in actions].index("renkeiUnprotectSheets")]
     assert "集計" in unprotect["args"][1] and unprotect["args"][2]["AllowFiltering"] is True
-    assert result["result"] == f"OK {len(_replayed(actions))}", result["result"]
+    assert _replay_outcome(result) == f"OK {len(_replayed(actions))}", result["result"]
     assert "集計" not in result["protected"] and "集計" in result["protected_after"], result
     assert "集計" in applied.protection
 
@@ -479,7 +497,7 @@ def test_a_hidden_sheets_panes_are_left_and_the_replay_goes_on(replays):
     frozen = [a for a in _replayed(actions) if a["func"] == "freezePaneAtRange"
               and applied.order[a["sheet_position"]] == "一覧"]
     assert frozen, "the answer freezes 一覧's panes"
-    assert result["result"] == f"OK {len(_replayed(actions))}", result["result"]
+    assert _replay_outcome(result) == f"OK {len(_replayed(actions))}", result["result"]
     assert "一覧" not in applied.freeze
 
 

@@ -15,7 +15,8 @@ file comes from the saved master; what it writes into the open workbook comes fr
 open workbook. So 配布用ファイル作成, 確定版を書き出し and 次年度のマスターを作成 are refused
 while the data the tool reads (設定, 指標, the municipality sheets, as read by the one
 contract reader) differs between the workbook sent and the file saved, naming the sheets
-and both reasons it may differ (edits not saved, or a newer save by someone else);
+and the step for the reason it differs (edits not saved, or a newer save by someone else:
+renkei_xl.server.book_state);
 入力チェック, 評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is.
 """
 
@@ -28,6 +29,7 @@ from typing import Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
+from .book_state import BookState, steps
 from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
@@ -36,7 +38,7 @@ SAVED_BUTTONS = frozenset({c.SPLIT, c.EXPORT, c.ROLLOVER})
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
-def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
+def admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookState = BookState()) -> Path:
     """The folder this click may write in (the master's own), or a Refusal.
 
     Every button is admitted this way, 入力チェック and 評価を再計算 too: besides the folder,
@@ -53,7 +55,7 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str) -> Path:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "フォルダーの誤り") from None
         _same_master(place, master, sent_id)
         if caption in SAVED_BUTTONS:
-            _saved(place, caption, master, live)
+            _saved(place, caption, master, live, state)
         try:
             place.replayable = replayable_of(master)
             locked, structure = protection_of(master)
@@ -92,11 +94,12 @@ def _same_master(place: Place, master: Path, sent_id: str) -> None:
                             "にしてください。"), "別のマスター")
 
 
-def _saved(place: Place, caption: str, master: Path, live) -> None:
+def _saved(place: Place, caption: str, master: Path, live, state: BookState) -> None:
     """Refused unless the workbook sent reads as the saved master. What the button reads
     next is kept for it (renkei_xl.server.place): split lays out the saved master's sheets, so
     its read is made with the grids; export takes the sent data. Rollover writes from a
-    read of its own (the package too), so nothing is held for it."""
+    read of its own (the package too), so nothing is held for it. ``state``: what the
+    client said of the open book, which decides the step staff are given (book_state)."""
     from ..cycle.distribute import read_master_grids
     from ..workbook.session import load_master
 
@@ -108,31 +111,22 @@ def _saved(place: Place, caption: str, master: Path, live) -> None:
     try:
         sent = live.read()
     except UserError as exc:   # the saved master reads: the open book's own content is wrong
+        step, outcome = steps(state, "直して")
         raise Refusal(422, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックには、保存されている"
                             f"マスターにない誤りがあります（{exc}）。ブックは変更していません。\n"
-                            f"・このブックで変更して、まだ保存していないとき: 直して上書き保存してから、もう一度ボタンを押して"
-                            f"ください。\n{_REOPEN}"), OUTCOME_DIFFERS) from None
+                            f"{step}"), outcome) from None
     if _contents(saved) != _contents(sent):
+        step, outcome = steps(state)
         raise Refusal(409, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックの"
                             f"{_sheets(_differing_sheets(saved, sent))}が、"
                             f"保存されているマスター「{place.shown(master)}」と違います。ブックは変更していません。\n"
-                            f"・このブックで変更して、まだ保存していないとき: 上書き保存してから、もう一度ボタンを押して"
-                            f"ください。\n{_REOPEN}"), OUTCOME_DIFFERS)
+                            f"{step}"), outcome)
     if saved_read is not None:
         place.keep_saved_read(master, saved_read)
     elif caption == c.EXPORT:
         place.sent_data = sent
 
 
-# The open book differs from the saved master for one of two reasons the payload cannot tell
-# apart (xlwings' VBA client sends neither Workbook.ReadOnly nor the save time of the copy
-# open): edits not saved yet, or a copy opened before someone else saved (opened read-only
-# while a colleague had it open). Saving is right for the first and overwrites the
-# colleague's work in the second, so staff are given both, each with its own step.
-_REOPEN = ("・このブックを開いた後に、ほかの人がマスターを保存したとき（読み取り専用で開いたときなど）: 上書き保存は"
-           "しないでください（ほかの人の変更が消えます）。このブックを閉じ、マスターを開き直してから、もう一度ボタンを"
-           "押してください。")
-OUTCOME_DIFFERS = "保存と違う"
 _SHEETS_NAMED = 3
 
 

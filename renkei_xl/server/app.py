@@ -49,6 +49,7 @@ from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
 from .admission import MASTER_HEADER, admit
+from .book_state import BOOK_STATE_HEADER, BookState, book_state
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
@@ -108,7 +109,7 @@ def create_app(config: ServerConfig):
                     status, answer, outcome = await run_in_threadpool(
                         handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                        written, seen)
+                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -380,17 +381,19 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
            caption: str = "", sent_master: str = "", chart_sheets: str = "",
-           written: Optional[list] = None, seen: Optional[dict] = None) -> tuple[int, object, str]:
+           written: Optional[list] = None, seen: Optional[dict] = None,
+           state: BookState = BookState()) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
     ``written``: what the click wrote in its folder is appended to it (the log line counts
-    it); ``seen["book"]``: the book the click names, for the log line."""
+    it); ``seen["book"]``: the book the click names, for the log line; ``state``: what
+    RenkeiServer.bas said of the open book (renkei_xl.server.book_state)."""
     request_id = request_id or secrets.token_hex(4)
     written = written if written is not None else []
     seen = seen if seen is not None else {}
     try:
         payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets,
-                            seen)
+                            seen, state)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     except Exception:   # admission met something _shape_problem let pass: logged like a button's
@@ -436,7 +439,8 @@ def _written_note(place: Place, folder, written: list) -> str:
 
 
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
-              sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None):
+              sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None,
+              state: BookState = BookState()):
     """(place, the folder the click may write in, payload), or a Refusal. ``seen["book"]``:
     the book's name as sent once the payload reads, its place in the work folder once admitted."""
     seen = seen if seen is not None else {}
@@ -479,7 +483,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         payload[RENKEI_CLIENT_KEY] = True
     place = Place(config.workdir, config.share, request_id)
     try:
-        folder = admit(place, caption, payload, sent_master)
+        folder = admit(place, caption, payload, sent_master, state)
     except NameTooLong as exc:
         raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "名前の誤り") from None
     seen["book"] = (folder / payload["book"]["name"]).relative_to(place.workdir).as_posix()
