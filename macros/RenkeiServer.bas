@@ -195,6 +195,12 @@ Function RenkeiCaption(ByVal entry As String) As String
     End Select
 End Function
 
+' The title of every box of the buttons' server path, Remote.bas' refusal boxes too
+' (renkei_xl.vba.sources gives them this call in place of xlwings' "Error").
+Public Function RenkeiTitle() As String
+    RenkeiTitle = RenkeiText(MSG_TITLE)
+End Function
+
 ' What the payload cannot say and the server needs when the open book differs from the saved
 ' master (renkei_xl.server.book_state): unsaved changes (save, then press again) or a copy
 ' older than the saved master (do not save over a colleague's work). A property the host

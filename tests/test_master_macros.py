@@ -48,6 +48,19 @@ def test_every_module_of_the_master_equals_its_source(master, fy2023):
     assert ole.exists("PROJECT") and ole.exists("VBA/dir")
 
 
+def test_the_server_clients_refusal_boxes_have_the_tools_title_not_error(master):
+    """RunServerPython shows each refusal of the server (Japanese) in a box; xlwings titles
+    it "Error". The master's Remote calls RenkeiTitle, which RenkeiServer.bas defines: an
+    xlwings that words those boxes otherwise fails here, not in front of staff."""
+    found = _olevba_modules(master)
+    original = (XLWINGS_DIR / "addin" / "Remote.bas").read_bytes().decode("cp1252")
+    assert original.count('vbCritical, "Error"') == 2
+    assert '"Error"' not in found["Remote"] and found["Remote"].count("vbCritical, RenkeiTitle()") == 2
+    assert re.search(r"^Public Function RenkeiTitle\(\) As String\r?\n    RenkeiTitle = RenkeiText\(MSG_TITLE\)",
+                     found["RenkeiServer"], re.MULTILINE)
+    assert _norm(found["Remote"]) == _norm(original.replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()"))
+
+
 def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_path):
     require_soffice()
     run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_probe.py")),

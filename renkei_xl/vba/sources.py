@@ -86,9 +86,25 @@ _BUTTON_SUB = re.compile(r'^Sub (\w+)\(\)\r?\n\s*RenkeiRun "(\w+)"\r?\nEnd Sub',
 def remote_modules() -> list[Module]:
     """xlwings' VBA client for a server (REMOTE_MODULES), from the installed xlwings: the
     buttons call it when the xlwings.conf sheet names a server (RENKEI_SERVER), so every
-    master carries it and IT can switch a master without rebuilding it."""
+    master carries it and IT can switch a master without rebuilding it. Its refusal boxes
+    get the tool's Japanese title (_japanese_titles)."""
     root = _xlwings_root() / "addin"
-    return [_read_module(root / name, kind) for name, kind in REMOTE_MODULES]
+    return [_japanese_titles(_read_module(root / name, kind)) for name, kind in REMOTE_MODULES]
+
+
+# RunServerPython shows every answer that is not 200 (each refusal of the server, in staff's
+# Japanese) in a box titled "Error". The title becomes the one RenkeiServer.bas gives its
+# own boxes (RenkeiTitle), which every master carries beside Remote; the text stays the
+# server's. Replaced where found: an xlwings that words it otherwise keeps its own title
+# (tests/test_master_macros.py says so), it does not stop a master being built.
+_ERROR_TITLE = 'vbCritical, "Error"'
+_OUR_TITLE = "vbCritical, RenkeiTitle()"
+
+
+def _japanese_titles(module: Module) -> Module:
+    if module.name != "Remote":
+        return module
+    return dataclasses.replace(module, source=module.source.replace(_ERROR_TITLE, _OUR_TITLE))
 
 
 @functools.lru_cache(maxsize=1)
