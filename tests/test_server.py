@@ -290,6 +290,26 @@ def test_a_missing_or_escaping_work_folder_is_refused_in_japanese(server, value,
     assert sorted(p.relative_to(server.workdir.parent) for p in server.workdir.parent.rglob("*")) == before
 
 
+@pytest.mark.parametrize("share, taken", [
+    ("\\\\fileserver\\renkei", True), ("\\\\fs01\\連携事業\\作業\\", True), ("Z:", True), ("Z:\\renkei", True),
+    ("smb://fileserver/renkei", True), ("/Volumes/renkei", True),
+    ("fileserver\\renkei", False), ("\\fileserver\\renkei", False), ("\\\\fileserver", False),
+    ("¥¥fileserver¥renkei", False), ("＼＼fileserver＼renkei", False), ("renkei", False),
+    ("\\\\fs\\a|b", False), ("\\\\fs\\a\nb", False), ("Z:renkei", False), ("http://fs/renkei", False),
+])
+def test_a_share_name_staff_could_not_open_stops_the_start(share, taken):
+    """Every 保存先 staff are told is written under --share: a name Explorer cannot open
+    (no leading \\\\, yen signs from a Japanese document) is refused before the start."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import check_share
+
+    if taken:
+        assert check_share(share) == share
+    else:
+        with pytest.raises(UserError, match="エクスプローラーで開ける名前ではありません"):
+            check_share(share)
+
+
 def test_the_share_name_as_staff_type_it_is_taken(server):
     payload = _set_name(_payload(server.master), c.N_SERVER_FOLDER, SHARE + "\\" + FOLDER)
     prompt, mode = _only_alert(server.post("export", payload))
@@ -709,6 +729,8 @@ def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
         ({}, ["--ssl-certfile", str(tmp_path / "bad.pem"), "--ssl-keyfile", str(tmp_path / "bad.pem")], "証明書"),
         ({}, ["--error-log", str(workdir / "logs" / "error.log")], "作業フォルダーの中"),
         ({}, ["--key-file", str(tmp_path / "no-key")], "鍵のファイル"),
+        ({}, ["--share", "fileserver\\renkei"], "先頭に「\\」を 2 つ"),
+        ({}, ["--share", "¥¥fileserver¥renkei"], "円記号"),
     ]
     try:
         for extra, args, words in cases:

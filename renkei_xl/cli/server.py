@@ -20,19 +20,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise UserError("サーバーに必要なパッケージがありません。pip install \"renkei-xl[server]\" で入れてください"
                         "（インターネットのないサーバーでは README の「オフラインでのインストール」）") from None
-    from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_tls,
-                                 check_workdir, load_key)
+    from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_share,
+                                 check_tls, check_workdir, load_key)
     from ..server.log import check_error_log, default_error_log
     from ..server.run import serve
 
     check_numbers(args.port, args.workers, args.max_mb)
+    share = check_share(args.share)
     check_license()
     workdir = check_workdir(args.workdir)
     key = load_key(args.key_file)
     error_log = check_error_log(Path(args.error_log) if args.error_log else default_error_log(), workdir)
     check_tls(args.ssl_certfile, args.ssl_keyfile)
     check_address(args.host, args.port)
-    config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=args.share or "",
+    config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=share,
                           error_log=error_log)
     return serve(config, args.host, args.port, workers=args.workers, key_file=args.key_file,
                  ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)

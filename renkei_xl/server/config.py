@@ -177,6 +177,34 @@ def check_address(host: str, port: int) -> None:
                             "ポートか、このサーバーのアドレスを指定してください") from None
 
 
+# --share is how staff reach the work folder, and every 保存先 they are told is written under
+# it (server.place.Place.shown): a UNC name (\\fileserver\renkei), a drive letter mapped to
+# it (Z:\renkei, Z:), or, for a Mac, smb://fileserver/renkei or /Volumes/renkei. A name
+# none of these (「fileserver\renkei」 without its \\, yen signs copied from a Japanese
+# document) would send staff to a place Explorer cannot open, in every message.
+_SEGMENT = r"[^\\/:*?\"<>|\x00-\x1f\x7f]+"
+_SHARE_FORMS = (re.compile(rf"\\\\{_SEGMENT}(?:\\{_SEGMENT})+\\?"),
+                re.compile(rf"[A-Za-z]:(?:\\{_SEGMENT})*\\?"),
+                re.compile(rf"smb://{_SEGMENT}(?:/{_SEGMENT})+/?"),
+                re.compile(rf"(?:/{_SEGMENT})+/?"))
+_YEN = "¥￥＼"
+
+
+def check_share(share: Optional[str]) -> str:
+    """The share name as given ("" when none), or a UserError saying how to write it."""
+    if not share:
+        return ""
+    if any(form.fullmatch(share) for form in _SHARE_FORMS):
+        return share
+    hint = ""
+    if any(ch in share for ch in _YEN):
+        hint = "円記号（¥）や全角の「＼」ではなく、半角の「\\」で区切ってください。"
+    elif share.startswith("\\") or ("\\" in share and not share.startswith("\\\\")):
+        hint = "共有の名前は「\\\\サーバー名\\共有名」のように、先頭に「\\」を 2 つ付けて書いてください。"
+    raise UserError(f"--share「{share}」は、職員がエクスプローラーで開ける名前ではありません。{hint}"
+                    "例: \\\\fileserver\\renkei（共有フォルダー）、Z:\\renkei（ドライブ）")
+
+
 def check_tls(certfile: Optional[str], keyfile: Optional[str]) -> None:
     """Both or neither, and a pair the ssl module loads (what uvicorn will do in each worker)."""
     if not certfile and not keyfile:
