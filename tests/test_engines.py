@@ -314,3 +314,31 @@ def test_desktop_excel_says_which_cells_are_text_and_their_strings_go_without_th
     apply_plan(live, WritePlan(cells=edits))
     assert sheet.values == {(2, 5): "1-1", (2, 6): "'実施", (2, 7): "17", (3, 5): "73.2%", (3, 6): "実施", (3, 7): 40}
     assert sheet.questions == (1 + 3) + (1 + 2)    # each row's run of strings, mixed: then its strings one by one
+
+
+@pytest.mark.parametrize("saved, read_only, asked", [(True, True, False), (False, False, True), (False, True, False)])
+def test_a_read_only_copy_with_unsaved_edits_is_told_to_reopen_not_asked_to_save(monkeypatch, saved, read_only,
+                                                                                  asked):
+    """The file buttons ask to save unsaved edits first (Windows only: Workbook.Saved, COM
+    stand-ins here). A copy opened read-only (a colleague had the master) cannot be saved
+    over it: Excel's Save failed after staff said OK, as 「予期しないエラー」. It is refused
+    before asking, in the server's words (core.unsaved); a saved read-only copy goes on from
+    the file on disk, as the server does."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.unsaved import read_only_steps
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    book = _desktop_book()
+    book.api = SimpleNamespace(Saved=saved, ReadOnly=read_only)
+    asks = []
+    live = live_book(book)
+    monkeypatch.setattr(live, "alert", lambda text, **kw: asks.append(text) or "cancel")
+    if read_only and not saved:
+        with pytest.raises(UserError) as refused:
+            buttons._saved_or_ask(live, c.SPLIT)
+        assert str(refused.value) == read_only_steps(edited=True).rstrip("。") and not asks
+        assert "読み取り専用" in str(refused.value) and "入れ直して" in str(refused.value)
+    else:
+        assert buttons._saved_or_ask(live, c.SPLIT) is saved
+        assert bool(asks) == asked

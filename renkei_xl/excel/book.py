@@ -258,6 +258,11 @@ class LiveBook(ABC):
         """Edits not yet saved to disk; only COM can tell (Workbook.Saved), elsewhere False."""
         return False
 
+    def read_only(self) -> bool:
+        """Opened read-only (a colleague had the file open), so it cannot be saved over the
+        master; only COM can tell (Workbook.ReadOnly), elsewhere False."""
+        return False
+
     # ------------------------------------------------------------------ writing
 
     def structure_locked(self) -> bool:

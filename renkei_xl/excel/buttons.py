@@ -253,10 +253,16 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
     """split reads the saved file: unsaved edits are saved first, with the staff's consent.
 
     Only Windows can tell (Workbook.Saved); on macOS and the remote engine the file is
-    taken as it is on disk.
+    taken as it is on disk. A read-only copy (a colleague had the master open) cannot be
+    saved over it: Excel's Save failed there, and staff got 「予期しないエラー」; they are
+    told to reopen instead, in the words the server uses (core.unsaved).
     """
     if not live.unsaved():
         return True
+    if live.read_only():
+        from ..core.unsaved import read_only_steps
+
+        raise UserError(read_only_steps(edited=True).rstrip("。"))
     answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{c.named(title)}を続けますか？\n"
                         "（「キャンセル」で中止します）", buttons="ok_cancel")
     if answer != "ok":

@@ -194,6 +194,9 @@ class WindowsBook(DesktopBook):
     def unsaved(self) -> bool:
         return not self.book.api.Saved
 
+    def read_only(self) -> bool:
+        return bool(self.book.api.ReadOnly)
+
     def _delete_links(self, sheet) -> None:
         sheet.api.Hyperlinks.Delete()   # COM's Clear may keep them on older Excel versions
 

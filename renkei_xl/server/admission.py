@@ -16,7 +16,7 @@ open workbook. So 配布用ファイル作成, 確定版を書き出し and 次�
 while the data the tool reads (設定, 指標, the municipality sheets, as read by the one
 contract reader) differs between the workbook sent and the file saved, naming the sheets
 and the step for the reason it differs (edits not saved, or a newer save by someone else:
-renkei_xl.server.book_state);
+renkei_xl.core.unsaved);
 入力チェック, 評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is.
 """
 
@@ -29,7 +29,7 @@ from typing import Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
-from .book_state import BookState, steps
+from ..core.unsaved import BookState, steps
 from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
@@ -99,7 +99,7 @@ def _saved(place: Place, caption: str, master: Path, live, state: BookState) -> 
     next is kept for it (renkei_xl.server.place): split lays out the saved master's sheets, so
     its read is made with the grids; export takes the sent data. Rollover writes from a
     read of its own (the package too), so nothing is held for it. ``state``: what the
-    client said of the open book, which decides the step staff are given (book_state)."""
+    client said of the open book, which decides the step staff are given (core.unsaved)."""
     from ..cycle.distribute import read_master_grids
     from ..workbook.session import load_master
 

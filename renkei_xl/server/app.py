@@ -44,12 +44,13 @@ from starlette.concurrency import run_in_threadpool
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..core.unsaved import BookState
 from ..excel.client import ClientCannotReplay, fit_actions, request_action, upgrade_note, with_note
 from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
 from .admission import MASTER_HEADER, admit
-from .book_state import BOOK_STATE_HEADER, BookState, book_state
+from .book_state import BOOK_STATE_HEADER, book_state
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name

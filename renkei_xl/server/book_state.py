@@ -1,71 +1,23 @@
-"""Why the open workbook differs from the saved master, as far as the workbook can say.
-
-The buttons that make files (配布用ファイル作成, 確定版を書き出し, 次年度のマスターを作成) are
-refused while the workbook sent differs from the master saved in the server's folder
-(renkei_xl.server.admission). It differs for one of two reasons, and the right step for
-one is the wrong one for the other: edits not saved yet (save, then press again), or a
-copy older than the saved master (opened read-only while a colleague had it, who then
-saved; or the file replaced since): saving that copy would undo the colleague's work.
-xlwings' payload carries neither, so RenkeiServer.bas (client version 5 on) sends
-Workbook.Saved and Workbook.ReadOnly in the BOOK_STATE_HEADER, and the refusal gives the
-one step that fits. Masters whose macros predate it, and hosts without one of the
-properties (LibreOffice has no Workbook.ReadOnly), send nothing for it: staff then get
-both steps, each with its reason, as before.
+"""RenkeiServer.bas' word on the open workbook (client version 5 on): X-Renkei-Book carries
+Workbook.Saved and Workbook.ReadOnly, which xlwings' payload does not, so that a refusal of a
+workbook that differs from the saved master gives the one step that fits (core.unsaved).
+Masters whose macros predate it send nothing; a host without one of the properties
+(LibreOffice has no Workbook.ReadOnly) sends it empty.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from ..core.unsaved import BookState
 
 BOOK_STATE_HEADER = "x-renkei-book"     # "saved=1; read-only=0" (RenkeiServer.bas' RenkeiBookState)
-OUTCOME_DIFFERS = "保存と違う"
 _FLAGS = {"1": True, "0": False}
-
-
-class BookState(NamedTuple):
-    """None where the client did not say."""
-    saved: Optional[bool] = None
-    read_only: Optional[bool] = None
 
 
 def book_state(header: str) -> BookState:
     """The header as sent; anything other than 0 or 1 for a flag is not known (a hand-made
-    request, or a host that could not read the property)."""
+    request, or a host that could not read the property). Four fields at most are read."""
     fields = {}
     for part in (header or "").split(";")[:4]:
         key, _, value = part.partition("=")
         fields[key.strip().lower()] = _FLAGS.get(value.strip())
     return BookState(fields.get("saved"), fields.get("read-only"))
-
-
-_SAVE = "このブックには、まだ保存していない変更があります。{fix}上書き保存してから、もう一度ボタンを押してください。"
-_NEWER = ("このブックは、開いた後に保存し直されたマスターより古い内容です（ほかの人がマスターを保存した、ファイルを"
-          "置き換えたなど）。上書き保存はしないでください（保存されているマスターの変更が消えます）。このブックを閉じ、"
-          "マスターを開き直してから、もう一度ボタンを押してください。")
-_READ_ONLY = ("このブックは読み取り専用で開かれています（ほかの人がマスターを開いていたときなど）。読み取り専用のブックは"
-              "マスターに上書き保存できません。このブックを閉じ、ほかの人がマスターを閉じてから開き直して、もう一度ボタン"
-              "を押してください。")
-_READ_ONLY_EDITED = "このブックで変更した内容は保存されないため、開き直したマスターに入れ直してください。"
-_EITHER = ("・このブックで変更して、まだ保存していないとき: {fix}上書き保存してから、もう一度ボタンを押してください。\n"
-           "・このブックを開いた後に、ほかの人がマスターを保存したとき（読み取り専用で開いたときなど）: 上書き保存は"
-           "しないでください（ほかの人の変更が消えます）。このブックを閉じ、マスターを開き直してから、もう一度ボタンを"
-           "押してください。")
-
-
-def steps(state: BookState, fix: str = "") -> tuple[str, str]:
-    """(what staff should do, the outcome for the log) for a workbook that differs from the
-    saved master. ``fix``: a step before saving ("直して", when the open book has errors
-    the saved master has not).
-
-    A read-only copy cannot be saved over the master whatever it holds. A saved copy (Excel's
-    "no changes since the last save") holds nothing that saving would add: the difference is
-    on the disk's side, the file changed after this copy was opened. Unsaved edits in a
-    copy that may be saved: save it. Anything else is not known, so both steps go."""
-    if state.read_only:
-        text = _READ_ONLY + (_READ_ONLY_EDITED if state.saved is False else "")
-        return text, f"{OUTCOME_DIFFERS}・読み取り専用"
-    if state.saved is True:
-        return _NEWER, f"{OUTCOME_DIFFERS}・古いコピー"
-    if state.read_only is False and state.saved is False:
-        return _SAVE.format(fix=fix), f"{OUTCOME_DIFFERS}・未保存"
-    return _EITHER.format(fix=fix), OUTCOME_DIFFERS

@@ -1,0 +1,62 @@
+"""What staff should do when the open workbook differs from the saved master.
+
+The buttons that make files (配布用ファイル作成, 確定版を書き出し, 次年度のマスターを作成)
+make them from the saved master. On the server they are refused while the workbook sent
+differs from it (renkei_xl.server.admission), for one of two reasons, and the right step for
+one is the wrong one for the other: edits not saved yet (save, then press again), or a copy
+older than the saved master (opened read-only while a colleague had it, who then saved; or
+the file replaced since): saving that copy would undo the colleague's work. What the open
+book says of itself (Workbook.Saved, Workbook.ReadOnly: renkei_xl.server.book_state for
+the server, COM on the desktop) decides which step staff are given; where it cannot say,
+both go, each with its reason. On the desktop a read-only copy with unsaved edits cannot
+be saved first (excel.buttons._saved_or_ask): the same words say so.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+OUTCOME_DIFFERS = "保存と違う"
+
+
+class BookState(NamedTuple):
+    """None where the client did not say."""
+    saved: Optional[bool] = None
+    read_only: Optional[bool] = None
+
+
+_SAVE = "このブックには、まだ保存していない変更があります。{fix}上書き保存してから、もう一度ボタンを押してください。"
+_NEWER = ("このブックは、開いた後に保存し直されたマスターより古い内容です（ほかの人がマスターを保存した、ファイルを"
+          "置き換えたなど）。上書き保存はしないでください（保存されているマスターの変更が消えます）。このブックを閉じ、"
+          "マスターを開き直してから、もう一度ボタンを押してください。")
+_READ_ONLY = ("このブックは読み取り専用で開かれています（ほかの人がマスターを開いていたときなど）。読み取り専用のブックは"
+              "マスターに上書き保存できません。このブックを閉じ、ほかの人がマスターを閉じてから開き直して、もう一度ボタン"
+              "を押してください。")
+_READ_ONLY_EDITED = "このブックで変更した内容は保存されないため、開き直したマスターに入れ直してください。"
+_EITHER = ("・このブックで変更して、まだ保存していないとき: {fix}上書き保存してから、もう一度ボタンを押してください。\n"
+           "・このブックを開いた後に、ほかの人がマスターを保存したとき（読み取り専用で開いたときなど）: 上書き保存は"
+           "しないでください（ほかの人の変更が消えます）。このブックを閉じ、マスターを開き直してから、もう一度ボタンを"
+           "押してください。")
+
+
+def read_only_steps(edited: bool) -> str:
+    """A read-only copy: it cannot be saved over the master, whatever it holds."""
+    return _READ_ONLY + (_READ_ONLY_EDITED if edited else "")
+
+
+def steps(state: BookState, fix: str = "") -> tuple[str, str]:
+    """(what staff should do, the outcome for the log) for a workbook that differs from the
+    saved master. ``fix``: a step before saving ("直して", when the open book has errors
+    the saved master has not).
+
+    A read-only copy cannot be saved over the master whatever it holds. A saved copy (Excel's
+    "no changes since the last save") holds nothing that saving would add: the difference is
+    on the disk's side, the file changed after this copy was opened. Unsaved edits in a
+    copy that may be saved: save it. Anything else is not known, so both steps go."""
+    if state.read_only:
+        return read_only_steps(state.saved is False), f"{OUTCOME_DIFFERS}・読み取り専用"
+    if state.saved is True:
+        return _NEWER, f"{OUTCOME_DIFFERS}・古いコピー"
+    if state.read_only is False and state.saved is False:
+        return _SAVE.format(fix=fix), f"{OUTCOME_DIFFERS}・未保存"
+    return _EITHER.format(fix=fix), OUTCOME_DIFFERS
