@@ -1631,6 +1631,40 @@ def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys, mo
         assert _attachments(msg) == [(book.name, book.read_bytes())]
 
 
+def _set_address(master: Path, municipality: str, address) -> None:
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.SETTINGS]
+    [cell] = [row[3] for row in ws.iter_rows() if row[0].value == municipality]
+    assert "@" in cell.value, cell.coordinate      # the メールアドレス column
+    cell.value = address
+    wb.save(master)
+
+
+def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(tmp_path, capsys):
+    """A full-width ＠ in the seventh municipality's address stopped split after seven input
+    files and six drafts, naming the address alone. Now every address is checked first."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    _set_address(master, "北広島市", "kikaku＠city.example.jp")
+    outdir = tmp_path / "配布"
+    assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
+    err = capsys.readouterr().err
+    assert "シート「設定」の北広島市のメールアドレス「kikaku＠city.example.jp」" in err, err
+    assert not outdir.exists() or not any(outdir.iterdir())
+
+
+def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_path, capsys):
+    """The 確定版 went to the eleven municipalities with an address, and the twelfth was
+    left out without a word (exit 0). Now the mail is refused, naming it."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    _set_address(master, "北広島市", None)
+    out = tmp_path / "確定版.xlsx"
+    assert main(["export", str(master), "-o", str(out), "--eml"]) == 2
+    err = capsys.readouterr().err
+    assert "北広島市 のメールアドレスが空です" in err, err
+    assert out.is_file() and not out.with_suffix(".eml").exists()
+    assert main(["export", str(master), "-o", str(out), "--eml", "--to", "a@city.example.jp"]) == 0
+
+
 def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     out = tmp_path / "確定版.xlsx"
@@ -1638,6 +1672,8 @@ def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     msg = email.message_from_bytes(out.with_suffix(".eml").read_bytes(), policy=email.policy.default)
     assert msg["X-Unsent"] == "1"
     assert [a.addr_spec for a in msg["To"].addresses] == [m.email for m in fy2023.settings.municipalities]
+    # each named after its municipality: what Outlook shows, and what a refusal names
+    assert [a.display_name for a in msg["To"].addresses] == [m.name for m in fy2023.settings.municipalities]
     assert [a.addr_spec for a in msg["From"].addresses] == [fy2023.settings.central.email]
     assert "確定版" in msg["Subject"]
     assert _attachments(msg) == [(out.name, out.read_bytes())]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -17,7 +18,7 @@ from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
-from .mail import build_message
+from .mail import build_message, parse_addresses
 
 # --- default wording ---------------------------------------------------------------
 # Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
@@ -126,10 +127,24 @@ def office_address(settings: Settings, sender: Optional[str] = None) -> str:
 
 
 def check_mail_settings(settings: Settings) -> None:
+    """Every municipality's address, asked before the first file or mail is made: a bad
+    one found at the seventh request stopped split with six drafts made, naming the
+    address alone; an empty one left that municipality out of the 確定版 without a word."""
     no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
     if no_mail:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
-                        "（下書きを作るにはメールアドレスが必要です）")
+                        "（メールを作るには、すべての市町村のメールアドレスが必要です）")
+    for muni in settings.municipalities:
+        municipality_addresses(muni)
+
+
+def municipality_addresses(muni: Municipality) -> list[Address]:
+    """The addresses of a municipality's cell in 設定, each named after the municipality
+    (unless the cell names it otherwise): what Outlook shows in 宛先, and what a refusal by
+    the mail server names. The name alone, without the department: a longer name is folded
+    into two encoded words, and the space between them is lost in Outlook (RFC 2047 §6.2)."""
+    found = parse_addresses([muni.email], f"シート「{c.SETTINGS}」の{muni.name}")
+    return [a if a.display_name else Address(muni.name, a.username, a.domain) for a in found]
 
 
 def request_message(settings: Settings, muni: Municipality, attachment: Path, deadline: dt.date,
@@ -137,17 +152,20 @@ def request_message(settings: Settings, muni: Municipality, attachment: Path, de
     fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "市町村名": muni.name,
               "担当部署": muni.department, "回答期限": format_deadline(deadline),
               "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=[muni.email],
+    return build_message(sender=office_address(settings, sender), to=municipality_addresses(muni),
                          subject=render_template(REQUEST_SUBJECT, **fields),
                          body=render_template(REQUEST_BODY, **fields), attachments=[attachment])
 
 
 def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Sequence[str] = (),
                       sender: Optional[str] = None, draft: bool = True):
-    """確定版の送付: to the given addresses, or every municipality's address in 設定."""
-    recipients = list(to) or [m.email for m in settings.municipalities if m.email.strip()]
-    if not recipients:
-        raise UserError(f"宛先がありません。--to で指定するか、シート「{c.SETTINGS}」にメールアドレスを入力してください")
+    """確定版の送付: to the given addresses, or every municipality's address in 設定 (all of
+    them: a municipality without one is named, not left out)."""
+    if to:
+        recipients: list = list(to)
+    else:
+        check_mail_settings(settings)
+        recipients = [a for m in settings.municipalities for a in municipality_addresses(m)]
     fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings)}
     return build_message(sender=office_address(settings, sender), to=recipients,
                          subject=render_template(CONFIRMED_SUBJECT, **fields),

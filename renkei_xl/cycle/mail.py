@@ -75,13 +75,13 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
         raise UserError("メールの件名に改行を含めることはできません。")
     if not subject.strip():
         raise UserError("メールの件名が空です。")
-    from_addr = _addresses([sender], "差出人")
+    from_addr = parse_addresses([sender], "差出人")
     if len(from_addr) != 1:
         raise UserError(f"差出人のメールアドレスは1つだけ指定してください（{sender}）。")
-    to_addrs = _addresses(to, "宛先")
+    to_addrs = parse_addresses(to, "宛先")
     if not to_addrs:
         raise UserError("メールの宛先（To）がありません。設定シートのメールアドレスを確認してください。")
-    cc_addrs = _addresses(cc, "CC")
+    cc_addrs = parse_addresses(cc, "CC")
 
     msg = EmailMessage(policy=POLICY)
     msg["From"] = from_addr
@@ -111,17 +111,21 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     return msg
 
 
-def _addresses(values: Sequence[str], role: str) -> list[Address]:
+def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Address]:
     """Parse addresses as typed in 設定, catching what Excel users typically get wrong.
 
     A full-width ＠ or a space copied from a document makes a syntactically valid but
     undeliverable address; refusing it here names the bad entry instead of an SMTP
-    bounce days later.
+    bounce days later. ``role`` opens the message: whose address it is (「宛先」, or
+    「シート「設定」の小樽市」 for a municipality's cell). An ``Address`` is taken as it is.
     """
     if isinstance(values, str):
         values = [values]
     result = []
     for raw in values:
+        if isinstance(raw, Address):
+            result.append(raw)
+            continue
         raw = (raw or "").strip()
         if not raw:
             continue
