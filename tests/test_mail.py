@@ -216,19 +216,33 @@ def test_template_errors_are_user_errors():
 # --- SMTP -------------------------------------------------------------------------
 
 class Recorder:
-    """aiosmtpd handler keeping every delivered envelope; refuses listed recipients."""
+    """aiosmtpd handler keeping every delivered envelope; refuses listed recipients, those
+    past ``limit`` (452, as servers that take only so many per mail), and answers MAIL FROM
+    or DATA with ``mail_reply`` / ``data_reply`` when given."""
 
-    def __init__(self, refuse=()):
+    def __init__(self, refuse=(), limit=None, mail_reply=None, data_reply=None):
         self.envelopes = []
         self.refuse = set(refuse)
+        self.limit, self.mail_reply, self.data_reply = limit, mail_reply, data_reply
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 User unknown"
+        if self.limit is not None and len(envelope.rcpt_tos) >= self.limit:
+            return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.data_reply:
+            return self.data_reply
         self.envelopes.append(envelope)
         return "250 OK"
 
@@ -388,3 +402,74 @@ def test_oversized_mail_is_japanese_error(tmp_path, smtp_server, no_credentials)
 def test_format_deadline_weekday():
     assert letters.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
     assert letters.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"
+
+
+TWELVE = [f"{name} <renkei{i}@town{i}.example.jp>" for i, name in enumerate(
+    ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市", "当別町", "新篠津村", "南幌町", "長沼町"])]
+
+
+def test_recipient_limit_names_who_got_it_and_how_to_send_the_rest(tmp_path, smtp_server, no_credentials):
+    """A server taking five recipients per mail (452 4.5.3) delivered to five of twelve, and
+    the message called the seven others refused, to be checked as wrong addresses; running
+    the command again would send it twice to the five. Now both groups are named by
+    municipality, the refusal is said to be temporary, and the rest is given for --to."""
+    handler = Recorder(limit=5)
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 5
+    assert "5 件の宛先には送信しました（札幌市 <renkei0@town0.example.jp>" in said, said
+    assert "恵庭市 <renkei5@town5.example.jp>（452 4.5.3 Too many recipients）" in said, said
+    assert "一時的" in said and "メールアドレスを確認" not in said, said
+    rest = said.rsplit(": ", 1)[1].split()
+    assert rest == [f"renkei{i}@town{i}.example.jp" for i in range(5, 12)] + ["soumu@city.sapporo.jp"], said
+
+
+@pytest.mark.parametrize("where", ["mail_reply", "data_reply"])
+@pytest.mark.parametrize("reply", ["421 4.3.2 Service not available", "451 4.3.0 Temporary failure"])
+def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no_credentials, where, reply):
+    """A busy server's 421/451 to MAIL FROM read 「差出人…を確認してください」, and to DATA
+    「添付ファイルの大きさの制限などを確認」: staff went looking for a fault that was not there."""
+    handler = Recorder(**{where: reply})
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert "一時的" in said and reply in said and "時間をおいて" in said, said
+    assert "確認してください" not in said, said
+    assert not handler.envelopes
+
+
+def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
+    handler = Recorder()
+
+    async def relay_denied(server, session, envelope, address, rcpt_options):
+        return "554 5.7.1 Relay access denied"
+
+    handler.handle_RCPT = relay_denied
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert "中継" in said and mail.ENV_USER in said and "アドレスの誤りではなく" in said, said
+
+
+def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp_server, no_credentials):
+    import asyncio
+    import time
+
+    handler = Recorder()
+
+    async def silent(server, session, envelope):
+        await asyncio.sleep(6)
+        return "250 OK"
+
+    handler.handle_DATA = silent
+    server = smtp_server(handler)
+    started = time.monotonic()
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=2)
+    assert time.monotonic() - started < 5
+    assert "2秒以内に応答がありません" in str(err.value) and "timed out" not in str(err.value), str(err.value)

@@ -285,10 +285,19 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     except smtplib.SMTPResponseException as exc:
         raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise UserError(f"メールサーバー {server} との通信が途中で切れました（{exc}）。"
+        raise UserError(f"メールサーバー {server} との通信が途中で切れました（{_lost_reason(exc, timeout)}）。"
                         "メールが届いていない可能性があります。宛先に確認してから再送してください。") from exc
     finally:
         _close(smtp)
+
+
+def _lost_reason(exc: BaseException, timeout: float) -> str:
+    """Why an exchange under way ended, in Japanese (smtplib's own words are English)."""
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return f"{timeout:g}秒以内に応答がありません"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "サーバーが接続を切りました"
+    return str(exc) or type(exc).__name__
 
 
 def _credentials() -> tuple[str, str]:
@@ -334,30 +343,95 @@ def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:
 
 
 def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
-    """Send, and say which refusal it was: recipients, sender, size, login, data."""
+    """Send, and say which refusal it was: recipients, sender, size, login, data. A 4xx
+    reply is a temporary one (the server busy, closing, or taking only so many recipients
+    per mail): the addresses are right, and the mail is to be sent again later."""
+    names = _recipient_names(outgoing)
     try:
         refused = smtp.send_message(outgoing)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
-                        f"{_refused_list(exc.recipients)}。メールアドレスを確認してください。") from exc
+        raise _all_refused(exc.recipients, names, server) from exc
     except smtplib.SMTPSenderRefused as exc:
-        if exc.smtp_code == 552:
-            # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
-            # there and would otherwise read as a bad sender.
-            raise UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
-                            "添付ファイルを減らすか、分けて送信してください。") from exc
-        if exc.smtp_code == 530:
-            raise UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
-                            f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
-                            ) from exc
-        raise UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
-                        f"{_reply(exc)}。差出人のメールアドレスを確認してください。") from exc
+        raise _sender_refused(exc, server) from exc
     except smtplib.SMTPDataError as exc:
+        if _temporary(exc.smtp_code):
+            raise UserError(_busy(server, exc)) from exc
         raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
                         "添付ファイルの大きさの制限などを確認してください。") from exc
     if refused:
-        raise UserError("次の宛先はメールサーバーに拒否され、送信できませんでした（他の宛先には送信済みです）: "
-                        f"{_refused_list(refused)}。メールアドレスを確認してください。")
+        raise _partly_refused(refused, names)
+
+
+def _temporary(code: int) -> bool:
+    return 400 <= code < 500
+
+
+def _busy(server: str, exc: smtplib.SMTPResponseException) -> str:
+    return (f"メールサーバー {server} が一時的にメールを受け付けませんでした{_reply(exc)}。"
+            "メールは送信していません。アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
+
+
+def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
+    codes = [code for code, _text in recipients.values()]
+    if all(_temporary(code) for code in codes):
+        return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
+                         f"{_refused_list(recipients, names)}。メールは送信していません。"
+                         "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
+    if len(recipients) > 1 and all(_policy_refusal(text) for _code, text in recipients.values()):
+        # 5.7.x to every address alike: the server does not relay for this sender or
+        # connection (no login, or not the office's server); the addresses may be right.
+        return UserError(f"メールサーバー {server} が、すべての宛先への送信（中継）を許可しませんでした"
+                         f"（{_refused_list(dict(list(recipients.items())[:1]), names)} ほか）。"
+                         "メールは送信していません。アドレスの誤りではなく、認証（環境変数 "
+                         f"{ENV_USER} / {ENV_PASSWORD}）やサーバー名・ポートの設定が必要な可能性があります。")
+    return UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
+                     f"{_refused_list(recipients, names)}。メールアドレスを確認してください。")
+
+
+def _policy_refusal(text) -> bool:
+    """An enhanced status 5.7.x (RFC 3463: security or policy), not a bad mailbox (5.1.x)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text.strip().startswith("5.7.")
+
+
+def _sender_refused(exc: smtplib.SMTPSenderRefused, server: str) -> UserError:
+    if exc.smtp_code == 552:
+        # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
+        # there and would otherwise read as a bad sender.
+        return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+                         "添付ファイルを減らすか、分けて送信してください。")
+    if exc.smtp_code == 530:
+        return UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
+                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。")
+    if _temporary(exc.smtp_code):
+        return UserError(_busy(server, exc))
+    return UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
+                     f"{_reply(exc)}。差出人のメールアドレスを確認してください。")
+
+
+def _partly_refused(refused: dict, names: dict) -> UserError:
+    """Some recipients got the mail and some did not: both named, and how to send it to the
+    rest alone, since running the same command again sends it twice to those served."""
+    served = [who for addr, who in names.items() if addr not in refused]
+    later = all(_temporary(code) for code, _text in refused.values())
+    why = ("一時的に受け付けられませんでした（アドレスの誤りではありません）" if later
+           else "メールサーバーに拒否されました。メールアドレスを確認してください")
+    return UserError(f"{len(served)} 件の宛先には送信しました（{'、'.join(served)}）。"
+                     f"次の {len(refused)} 件の宛先は{why}: {_refused_list(refused, names)}。"
+                     "同じコマンドをもう一度実行すると、送信済みの宛先にも二重に届きます。"
+                     "届かなかった宛先だけに送るには、--to の後に次のアドレスを並べて実行してください: "
+                     + " ".join(refused))
+
+
+def _recipient_names(msg: EmailMessage) -> dict[str, str]:
+    """Each envelope recipient (To, then Cc) as staff know it: 「北広島市 <…>」."""
+    names: dict[str, str] = {}
+    for field in ("To", "Cc"):
+        for address in (msg[field].addresses if msg[field] is not None else ()):
+            shown = f"{address.display_name} <{address.addr_spec}>" if address.display_name else address.addr_spec
+            names.setdefault(address.addr_spec, shown)
+    return names
 
 
 def _close(smtp: smtplib.SMTP) -> None:
@@ -388,10 +462,10 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
     return f"（サーバーの応答: {exc.smtp_code} {text.strip()}）"
 
 
-def _refused_list(recipients: dict) -> str:
+def _refused_list(recipients: dict, names: dict) -> str:
     parts = []
     for address, (code, text) in recipients.items():
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
-        parts.append(f"{address}（{code} {text.strip()}）")
+        parts.append(f"{names.get(address, address)}（{code} {text.strip()}）")
     return "、".join(parts)
