@@ -473,3 +473,50 @@ def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp
         mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=2)
     assert time.monotonic() - started < 5
     assert "2秒以内に応答がありません" in str(err.value) and "timed out" not in str(err.value), str(err.value)
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (the openssl command line, as IT would make one)."""
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+@AUTH_WITHOUT_TLS
+def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, smtp_server, monkeypatch, tls_files):
+    """With credentials set and no --starttls, the password went in clear text (AUTH PLAIN)
+    to a server that offered STARTTLS. Now it is refused before the login; with
+    --starttls the login and the mail go encrypted, the certificate checked."""
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+    handler, server = auth_server(smtp_server, logins, tls_context=context, require_starttls=False)
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    msg = draft_with_book(tmp_path)[0]
+    with pytest.raises(UserError, match="--starttls"):
+        mail.send(msg, server.hostname, server.port)
+    assert logins == [] and not handler.envelopes
+    with pytest.raises(UserError, match="証明書"):       # not trusted yet
+        mail.send(msg, server.hostname, server.port, starttls=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    mail.send(msg, server.hostname, server.port, starttls=True)
+    assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
+
+
+@pytest.mark.parametrize("variable", [mail.ENV_USER, mail.ENV_PASSWORD])
+def test_full_width_credentials_are_a_japanese_error(tmp_path, monkeypatch, variable):
+    """A password typed with the IME on (ｓ3cret) ended in UnicodeEncodeError, a traceback."""
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    monkeypatch.setenv(variable, "ｓ3cret")
+    with pytest.raises(UserError, match=f"{variable} に全角文字"):
+        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)

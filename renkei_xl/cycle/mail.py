@@ -278,6 +278,8 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
         if starttls:
             _starttls(smtp, server)
         if user:
+            if not starttls:
+                _refuse_plain_password(smtp, server)
             _login(smtp, user, password, server)
         _deliver(smtp, outgoing, server)
     except UserError:
@@ -307,7 +309,23 @@ def _credentials() -> tuple[str, str]:
     if bool(user) != bool(password):
         raise UserError(f"環境変数 {ENV_USER} と {ENV_PASSWORD} は両方設定してください"
                         "（片方だけ設定されています）。認証が不要なサーバーでは両方とも削除してください。")
+    for name, value in ((ENV_USER, user), (ENV_PASSWORD, password)):
+        if not value.isascii():
+            # smtplib sends AUTH in ASCII only: a full-width letter typed with the IME on
+            # ended in a UnicodeEncodeError (a traceback), never reaching the server.
+            raise UserError(f"環境変数 {name} に全角文字など、半角でない文字が入っています。"
+                            "日本語入力をオフにして、半角で設定し直してください。")
     return user, password
+
+
+def _refuse_plain_password(smtp: smtplib.SMTP, server: str) -> None:
+    """A server that offers STARTTLS is not sent the password in clear text: without
+    --starttls it went over the network readable by anyone on the way."""
+    smtp.ehlo_or_helo_if_needed()
+    if smtp.has_extn("starttls"):
+        raise UserError(f"メールサーバー {server} は暗号化（STARTTLS）に対応していますが、暗号化せずに"
+                        "パスワードを送ろうとしました。--starttls を付けて、もう一度実行してください。"
+                        "メールは送信していません。")
 
 
 def _connect(host: str, port: int, timeout: float, server: str) -> smtplib.SMTP:
