@@ -520,3 +520,24 @@ def test_full_width_credentials_are_a_japanese_error(tmp_path, monkeypatch, vari
     monkeypatch.setenv(variable, "ｓ3cret")
     with pytest.raises(UserError, match=f"{variable} に全角文字"):
         mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
+
+
+def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch, tls_files, no_credentials):
+    """Port 465 (SMTPS) was spoken to in plain SMTP: the client waited for a greeting the
+    server never sends, and after 30 s said only that nothing answered. Now it is TLS
+    from the first byte, with the certificate checked (and said in Japanese when it fails)."""
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    server = smtp_server(handler, ssl_context=context)
+    monkeypatch.setattr(mail, "SMTPS_PORTS", frozenset({server.port}))
+    msg, book = draft_with_book(tmp_path)
+    with pytest.raises(UserError, match="接続できません（サーバーの証明書を確認できません"):
+        mail.send(msg, server.hostname, server.port, timeout=5)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    mail.send(msg, server.hostname, server.port, timeout=5)
+    [envelope] = handler.envelopes
+    assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()

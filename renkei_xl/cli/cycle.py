@@ -141,6 +141,7 @@ def register(sub) -> None:
     p.add_argument("--to", nargs="+", metavar="アドレス", help="宛先（既定: 設定シートの全市町村のメールアドレス）")
     p.add_argument("--from", dest="sender", metavar="アドレス", help=SENDER_HELP)
     p.add_argument("--smtp", type=_smtp, metavar="ホスト:ポート", help="このメールサーバーで送信する"
-                   "（認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
-    p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する")
+                   "（ポート 465 は最初から暗号化（SMTPS）。認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
+    p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する（ポート 587 など。"
+                   "サーバーが STARTTLS に対応していれば、パスワードはこれを付けたときだけ送ります）")
     p.set_defaults(func=cmd_export)
