@@ -541,3 +541,32 @@ def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch
     mail.send(msg, server.hostname, server.port, timeout=5)
     [envelope] = handler.envelopes
     assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()
+
+
+def _settings(otaru_cell: str):
+    from renkei_xl.core.model import Municipality, Settings
+
+    return Settings(REGION, 2023, municipalities=(
+        Municipality("札幌市", "中心市", "企画課", "renkei@city.sapporo.jp"),
+        Municipality("小樽市", "連携市町村", "企画政策室", otaru_cell)))
+
+
+def test_two_addresses_in_one_cell_separated_as_outlook_does(tmp_path):
+    """「a; b」 (Outlook's separator, where staff copy addresses from) was refused as a bad
+    address while 「a, b」 was taken; each is now named after its municipality."""
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(f"{OTARU}; kacho@city.otaru.lg.jp")
+    msg = letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    got = parse(msg.as_bytes())
+    assert [(a.display_name, a.addr_spec) for a in got["To"].addresses] == [
+        ("小樽市", OTARU), ("小樽市", "kacho@city.otaru.lg.jp")]
+
+
+def test_japanese_separator_names_the_municipality_and_the_separators(tmp_path):
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(f"{OTARU}、kacho@city.otaru.lg.jp")
+    with pytest.raises(UserError) as err:
+        letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    said = str(err.value)
+    assert said.startswith(f"シート「設定」の小樽市のメールアドレス「{OTARU}、kacho@city.otaru.lg.jp」"), said
+    assert "半角の「,」か「;」で区切って" in said, said

@@ -132,10 +132,12 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
         raw = (raw or "").strip()
         if not raw:
             continue
-        for display_name, addr_spec in getaddresses([raw]):
+        # ";" separates addresses in Outlook, where staff copy them from: read as ",".
+        for display_name, addr_spec in getaddresses([raw.replace(";", ",")]):
             if not _plausible_addr_spec(addr_spec):
                 raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。"
-                                "全角文字・空白・区切り文字が入っていないか確認してください。")
+                                "全角文字（＠ ． など）や空白が入っていないか確認してください。"
+                                "1つのセルに複数のアドレスを書くときは、半角の「,」か「;」で区切ってください。")
             local, _, domain = addr_spec.rpartition("@")
             try:
                 result.append(Address(display_name=display_name, username=local, domain=domain))
