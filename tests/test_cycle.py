@@ -1652,6 +1652,21 @@ def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(t
     assert not outdir.exists() or not any(outdir.iterdir())
 
 
+def test_split_eml_with_a_line_break_in_the_region_makes_nothing(tmp_path, capsys):
+    """圏域名 typed with Alt+Enter stopped split --eml after its first file, saying only
+    「メールの件名に改行を含めることはできません」. Now it is refused first, naming 圏域名."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    [(sheet, ref)] = wb.defined_names[c.N_REGION].destinations
+    wb[sheet][ref.replace("$", "")] = "さっぽろ連携中枢\n都市圏"
+    wb.save(master)
+    outdir = tmp_path / "配布"
+    assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
+    err = capsys.readouterr().err
+    assert "シート「設定」の圏域名「さっぽろ連携中枢\n都市圏」に改行が入っています" in err, err
+    assert not outdir.exists() or not any(outdir.iterdir())
+
+
 def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_path, capsys):
     """The 確定版 went to the eleven municipalities with an address, and the twelfth was
     left out without a word (exit 0). Now the mail is refused, naming it."""

@@ -570,3 +570,13 @@ def test_japanese_separator_names_the_municipality_and_the_separators(tmp_path):
     said = str(err.value)
     assert said.startswith(f"シート「設定」の小樽市のメールアドレス「{OTARU}、kacho@city.otaru.lg.jp」"), said
     assert "半角の「,」か「;」で区切って" in said, said
+
+
+def test_empty_region_is_refused_not_mailed_as_empty_brackets(tmp_path):
+    """An empty 圏域名 made 「【】2023年度 連携事業実施状況等一覧（確定版）の送付」 from 「の札幌市 企画課です」."""
+    book = write_xlsx(tmp_path / CONFIRMED_NAME, "一覧")
+    settings = _settings(OTARU)._replace(region="")
+    with pytest.raises(UserError, match="シート「設定」の圏域名が空です"):
+        letters.confirmed_message(settings, [book], to=[OTARU])
+    with pytest.raises(UserError, match="シート「設定」の圏域名が空です"):
+        letters.confirmed_message(settings, [book])

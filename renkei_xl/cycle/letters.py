@@ -130,12 +130,25 @@ def check_mail_settings(settings: Settings) -> None:
     """Every municipality's address, asked before the first file or mail is made: a bad
     one found at the seventh request stopped split with six drafts made, naming the
     address alone; an empty one left that municipality out of the 確定版 without a word."""
+    check_region(settings)
     no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
     if no_mail:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
                         "（メールを作るには、すべての市町村のメールアドレスが必要です）")
     for muni in settings.municipalities:
         municipality_addresses(muni)
+
+
+def check_region(settings: Settings) -> None:
+    """圏域名 opens every subject: empty, the letters read 「【】2023年度…」 and 「の札幌市…です」;
+    with a line break (Alt+Enter in the cell) split stopped after its first file, saying
+    only that a subject cannot hold one."""
+    where = f"シート「{c.SETTINGS}」の{c.N_REGION}"
+    if not settings.region.strip():
+        raise UserError(f"{where}が空です。メールの件名と本文に入るため、入力してください")
+    if len(settings.region.splitlines()) > 1:
+        raise UserError(f"{where}「{settings.region}」に改行が入っています。"
+                        "メールの件名に入るため、改行を取って1行にしてください")
 
 
 def municipality_addresses(muni: Municipality) -> list[Address]:
@@ -162,6 +175,7 @@ def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Se
     """確定版の送付: to the given addresses, or every municipality's address in 設定 (all of
     them: a municipality without one is named, not left out)."""
     if to:
+        check_region(settings)
         recipients: list = list(to)
     else:
         check_mail_settings(settings)
