@@ -17,6 +17,8 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
+import time
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -272,18 +274,23 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     """Deliver over SMTP; every failure the staff can fix comes back as a Japanese UserError.
 
     The draft marker is removed from a copy, so the caller's message (and any .eml
-    saved from it) is left as it was.
+    saved from it) is left as it was. ``timeout`` bounds each wait; the whole exchange
+    has a budget besides (``_budget``), so no server holds the command for ever.
     """
     user, password = _credentials()
     outgoing = copy.deepcopy(msg)
     del outgoing["X-Unsent"]
     server = f"{host}:{port}"
-    smtp = _connect(host, port, timeout, server)
+    implicit_tls = port in SMTPS_PORTS
+    smtp = (_PacedSSL(timeout=timeout, context=ssl.create_default_context()) if implicit_tls
+            else _Paced(timeout=timeout))
+    watchdog = _Watchdog(smtp, _budget(outgoing, timeout))
     try:
-        if starttls and port not in SMTPS_PORTS:
+        _connect(smtp, host, port, server, watchdog.reason(timeout))
+        if starttls and not implicit_tls:
             _starttls(smtp, server)
         if user:
-            if not starttls and port not in SMTPS_PORTS:
+            if not starttls and not implicit_tls:
                 _refuse_plain_password(smtp, server)
             _login(smtp, user, password, server)
         _deliver(smtp, outgoing, server)
@@ -292,19 +299,72 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     except smtplib.SMTPResponseException as exc:
         raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise UserError(f"メールサーバー {server} との通信が途中で切れました（{_lost_reason(exc, timeout)}）。"
+        raise UserError(f"メールサーバー {server} との通信が途中で切れました（{watchdog.reason(timeout)(exc)}）。"
                         "メールが届いていない可能性があります。宛先に確認してから再送してください。") from exc
     finally:
+        watchdog.stop()
         _close(smtp)
 
 
-def _lost_reason(exc: BaseException, timeout: float) -> str:
-    """Why an exchange under way ended, in Japanese (smtplib's own words are English)."""
-    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
-        return f"{timeout:g}秒以内に応答がありません"
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return "サーバーが接続を切りました"
-    return str(exc) or type(exc).__name__
+# The slowest line a mail is waited for, in bytes a second: a 10 MB mail gets about
+# 8 minutes besides the fixed part of the budget (four timeouts for the commands).
+_SLOWEST_LINE = 20_000
+
+
+class _Paced(smtplib.SMTP):
+    """The message and the reply to its end are waited for until the budget ends, not one
+    timeout: Python's sendall counts its timeout over the whole buffer, and the server
+    answers only once it has read what the network still held (and scanned it; RFC 5321
+    §4.5.3.2.6 gives that reply 10 minutes). A 1.3 MB mail to a server reading it at
+    300 KB/s failed after a 2 s timeout as if the server were silent (30 s: any mail
+    that takes longer to send, e.g. 10 MB below 2.7 Mbit/s)."""
+
+    deadline: Optional[float] = None     # time.monotonic() at which the budget ends
+
+    def data(self, msg):
+        if self.sock is not None and self.deadline is not None:
+            self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
+        return super().data(msg)
+
+
+class _PacedSSL(_Paced, smtplib.SMTP_SSL):
+    pass
+
+
+def _budget(msg: EmailMessage, timeout: float) -> float:
+    return 4 * timeout + len(msg.as_bytes(policy=POLICY)) / _SLOWEST_LINE
+
+
+class _Watchdog:
+    """Cuts the connection when the exchange outlasts its budget: a server answering one
+    byte at a time, each within the timeout, held the command for ever."""
+
+    def __init__(self, smtp: _Paced, seconds: float):
+        self.seconds, self.fired = seconds, False
+        self.deadline = smtp.deadline = time.monotonic() + seconds
+        self._timer = threading.Timer(seconds, self._cut, [smtp])
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self, smtp: smtplib.SMTP) -> None:
+        self.fired = True
+        if smtp.sock is not None:
+            try:
+                smtp.sock.shutdown(socket.SHUT_RDWR)   # wakes a blocked read; close() need not
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def reason(self, timeout: float) -> Callable[[BaseException], str]:
+        """Why the exchange ended, in Japanese (smtplib's own words are English)."""
+        def said(exc: BaseException) -> str:
+            # The wait for DATA's reply times out with the budget, the cut may come after it.
+            if self.fired or time.monotonic() >= self.deadline - 0.2:
+                return f"{self.seconds:.0f}秒以内にやり取りが終わりませんでした"
+            return _lost_reason(exc, timeout)
+        return said
 
 
 def _credentials() -> tuple[str, str]:
@@ -333,16 +393,20 @@ def _refuse_plain_password(smtp: smtplib.SMTP, server: str) -> None:
                         "メールは送信していません。")
 
 
-def _connect(host: str, port: int, timeout: float, server: str) -> smtplib.SMTP:
-    """Plain SMTP, or TLS from the first byte on an SMTPS port: spoken plainly there, the
-    client waited for a greeting the server never sends, and said after 30 s only that
-    nothing answered."""
+def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
+             reason: Callable[[BaseException], str]) -> None:
+    """Plain SMTP, or TLS from the first byte on an SMTPS port (smtp is an SMTP_SSL there):
+    spoken plainly to one, the client waited for a greeting the server never sends, and
+    said after 30 s only that nothing answered."""
+    # What the constructor sets and connect() does not: the name TLS checks the certificate
+    # against (the client is made unconnected, so that the budget covers the greeting).
+    smtp._host = host
     try:
-        if port in SMTPS_PORTS:
-            return smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-        return smtplib.SMTP(host, port, timeout=timeout)
+        code, text = smtp.connect(host, port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, text)
     except (OSError, smtplib.SMTPException) as exc:
-        raise UserError(f"メールサーバー {server} に接続できません（{_connect_reason(exc, timeout)}）。"
+        raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
                         "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
 
 
@@ -471,17 +535,20 @@ def _close(smtp: smtplib.SMTP) -> None:
         smtp.close()
 
 
-def _connect_reason(exc: BaseException, timeout: float) -> str:
+def _lost_reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "接続が拒否されました"
     if isinstance(exc, socket.gaierror):
         return "サーバー名が見つかりません"
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         return f"{timeout:g}秒以内に応答がありません"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "サーバーが接続を切りました"
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"サーバーの証明書を確認できません: {exc.verify_message}"
     if isinstance(exc, smtplib.SMTPResponseException):
-        return "サーバーが接続を受け付けませんでした" + _reply(exc)
+        later = "。時間をおいて、もう一度送信してください" if _temporary(exc.smtp_code) else ""
+        return "サーバーが接続を受け付けませんでした" + _reply(exc) + later
     return str(exc) or type(exc).__name__
 
 
