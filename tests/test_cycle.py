@@ -1764,3 +1764,39 @@ def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
     msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert msg["X-Unsent"] is None
     assert _attachments(msg) == [(out.name, out.read_bytes())]
+
+
+def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path, monkeypatch, capsys, fy2023):
+    """--from's help says the sender defaults to 設定's central city, as the draft's does;
+    --smtp refused without it, and only after the 確定版 was written. A server that takes
+    five recipients per mail: the command names who got it and gives the rest for --to."""
+    monkeypatch.delenv(mail.ENV_USER, raising=False)
+    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+
+    class FivePerMail(Recorder):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if len(envelope.rcpt_tos) >= 5:
+                return "452 4.5.3 Too many recipients"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    handler = FivePerMail()
+    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    server.start()
+    try:
+        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}"])
+        err = capsys.readouterr().err
+        rest = err.rsplit(": ", 1)[1].split()
+        assert code == 2 and rest == [m.email for m in fy2023.settings.municipalities[5:]], err
+        assert "5 件の宛先には送信しました（札幌市 <" in err and "恵庭市 <" in err, err
+        assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}", "--to", *rest]) == 2
+        assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
+                     "--to", *rest[5:]]) == 0
+    finally:
+        server.stop()
+    first, second, third = handler.envelopes
+    assert first.mail_from == fy2023.settings.central.email
+    served = first.rcpt_tos + second.rcpt_tos + third.rcpt_tos
+    assert served == [m.email for m in fy2023.settings.municipalities]

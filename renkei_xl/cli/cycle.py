@@ -105,8 +105,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.smtp:
         from ..cycle.mail import send
 
-        if not args.sender:
-            raise UserError("--smtp で送信するには --from で差出人を指定してください")
+        # The sender is 設定's central city unless --from says otherwise, as for the draft
+        # and as --from's help says (--smtp demanded --from, after the 確定版 was written).
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender,
                                 draft=False)
         host, port = args.smtp
