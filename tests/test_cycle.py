@@ -1628,6 +1628,7 @@ def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys, mo
         assert [a.addr_spec for a in msg["From"].addresses] == [central.email]
         assert muni.name in msg["Subject"]
         assert "2024年4月19日（金）" in msg.get_body().get_content()
+        assert msg.get_body().get_content().rstrip().endswith(f"\nメール: {central.email}")   # 「下記まで」
         assert _attachments(msg) == [(book.name, book.read_bytes())]
 
 

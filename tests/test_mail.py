@@ -184,19 +184,21 @@ def test_save_draft_unwritable_place_is_a_user_error(tmp_path):
 
 def test_default_templates_fill_completely():
     request = dict(圏域名=REGION, 対象年度=2023, 市町村名="小樽市", 担当部署="企画政策室",
-                   回答期限=letters.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課")
+                   回答期限=letters.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課",
+                   連絡先="renkei@city.sapporo.jp")
     assert set(request) == set(letters.REQUEST_FIELDS)
     subject = letters.render_template(letters.REQUEST_SUBJECT, **request)
     body = letters.render_template(letters.REQUEST_BODY, **request)
     assert subject == f"【{REGION}】2023年度 連携事業実施状況等の入力のお願い（小樽市）"
     assert "2024年4月19日（金）までに" in body
-    assert body.rstrip().endswith("札幌市 企画課")
+    # 「下記までお問い合わせください」: below stood the department's name alone
+    assert body.rstrip().endswith("札幌市 企画課\nメール: renkei@city.sapporo.jp")
     # the cells the file itself names (「色の付いたセル」 took in the grey columns too)
     from renkei_xl.core.input_sheet import INPUT_CELLS
 
     assert f"入力できるのは{INPUT_CELLS}だけです" in body and "色の付いたセル" not in body
 
-    confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課")
+    confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課", 連絡先="renkei@city.sapporo.jp")
     assert set(confirmed) == set(letters.CONFIRMED_FIELDS)
     assert (letters.render_template(letters.CONFIRMED_SUBJECT, **confirmed)
             == f"【{REGION}】2023年度 連携事業実施状況等一覧（確定版）の送付")

@@ -46,9 +46,10 @@ REQUEST_BODY = """\
 
 ――――――――――――――――――――
 {事務局名}
+メール: {連絡先}
 """
 
-REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名")
+REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名", "連絡先")
 
 CONFIRMED_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等一覧（確定版）の送付"
 
@@ -69,9 +70,10 @@ CONFIRMED_BODY = """\
 
 ――――――――――――――――――――
 {事務局名}
+メール: {連絡先}
 """
 
-CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名")
+CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名", "連絡先")
 
 # Japanese letters state a deadline with its weekday, e.g. 2024年4月19日（金）.
 format_deadline = japanese_date
@@ -126,6 +128,13 @@ def office_address(settings: Settings, sender: Optional[str] = None) -> str:
     return central.email
 
 
+def contact(sender: str) -> str:
+    """連絡先 under the signature: both letters say 「下記までお問い合わせください」, and
+    below them stood the department's name alone."""
+    found = parse_addresses([sender], "差出人")
+    return found[0].addr_spec if found else ""    # none, or several: build_message says so
+
+
 def check_mail_settings(settings: Settings) -> None:
     """Every municipality's address, asked before the first file or mail is made: a bad
     one found at the seventh request stopped split with six drafts made, naming the
@@ -162,10 +171,11 @@ def municipality_addresses(muni: Municipality) -> list[Address]:
 
 def request_message(settings: Settings, muni: Municipality, attachment: Path, deadline: dt.date,
                     sender: Optional[str] = None):
+    sender = office_address(settings, sender)
     fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "市町村名": muni.name,
               "担当部署": muni.department, "回答期限": format_deadline(deadline),
-              "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=municipality_addresses(muni),
+              "事務局名": office_name(settings), "連絡先": contact(sender)}
+    return build_message(sender=sender, to=municipality_addresses(muni),
                          subject=render_template(REQUEST_SUBJECT, **fields),
                          body=render_template(REQUEST_BODY, **fields), attachments=[attachment])
 
@@ -180,8 +190,10 @@ def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Se
     else:
         check_mail_settings(settings)
         recipients = [a for m in settings.municipalities for a in municipality_addresses(m)]
-    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=recipients,
+    sender = office_address(settings, sender)
+    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings),
+              "連絡先": contact(sender)}
+    return build_message(sender=sender, to=recipients,
                          subject=render_template(CONFIRMED_SUBJECT, **fields),
                          body=render_template(CONFIRMED_BODY, **fields),
                          attachments=list(attachments), draft=draft)
