@@ -1793,6 +1793,7 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
         assert code == 2 and rest == [m.email for m in fy2023.settings.municipalities[5:]], err
         assert "5 件の宛先には送信しました（札幌市 <" in err and "恵庭市 <" in err, err
         assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}", "--to", *rest]) == 2
+        assert "5 件の宛先には送信しました（恵庭市 <renkei@eniwa.example>" in capsys.readouterr().err   # named again
         assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
                      "--to", *rest[5:]]) == 0
     finally:

@@ -160,6 +160,18 @@ def check_region(settings: Settings) -> None:
                         "メールの件名に入るため、改行を取って1行にしてください")
 
 
+def _named_as_in_settings(settings: Settings, given: list[Address]) -> list[Address]:
+    """--to's addresses named after the municipality whose address each is in 設定: the
+    resend to the rest of a partial delivery names them as the first send did."""
+    known: dict[str, Address] = {}
+    for muni in settings.municipalities:
+        try:
+            known.update((a.addr_spec.lower(), a) for a in municipality_addresses(muni))
+        except UserError:      # a bad cell of another municipality is not this mail's concern
+            continue
+    return [a if a.display_name else known.get(a.addr_spec.lower(), a) for a in given]
+
+
 def municipality_addresses(muni: Municipality) -> list[Address]:
     """The addresses of a municipality's cell in 設定, each named after the municipality
     (unless the cell names it otherwise): what Outlook shows in 宛先, and what a refusal by
@@ -186,7 +198,7 @@ def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Se
     them: a municipality without one is named, not left out)."""
     if to:
         check_region(settings)
-        recipients: list = list(to)
+        recipients = _named_as_in_settings(settings, parse_addresses(to, "宛先"))
     else:
         check_mail_settings(settings)
         recipients = [a for m in settings.municipalities for a in municipality_addresses(m)]
