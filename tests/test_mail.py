@@ -654,3 +654,19 @@ def test_empty_region_is_refused_not_mailed_as_empty_brackets(tmp_path):
         letters.confirmed_message(settings, [book], to=[OTARU])
     with pytest.raises(UserError, match="シート「設定」の圏域名が空です"):
         letters.confirmed_message(settings, [book])
+
+
+def test_login_asked_at_the_recipient_says_so(tmp_path, smtp_server, no_credentials):
+    """Servers that ask for a login at RCPT TO (530 5.7.0) were read as refusing a bad address."""
+    handler = Recorder()
+
+    async def login_first(server, session, envelope, address, rcpt_options):
+        return "530 5.7.0 Authentication required"
+
+    handler.handle_RCPT = login_first
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=[OTARU])[0], server.hostname, server.port)
+    said = str(err.value)
+    assert "ログイン（認証）を求めています（サーバーの応答: 530 5.7.0 Authentication required）" in said, said
+    assert mail.ENV_USER in said and "メールアドレスを確認" not in said, said

@@ -469,6 +469,11 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
                          "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
+    if all(code == 530 for code in codes):     # RCPT refused until login (some servers ask there)
+        return UserError(f"メールサーバー {server} はログイン（認証）を求めています"
+                         f"{_reply_of(*next(iter(recipients.values())))}。"
+                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
+                         "メールは送信していません。")
     if len(recipients) > 1 and all(_policy_refusal(text) for _code, text in recipients.values()):
         # 5.7.x to every address alike: the server does not relay for this sender or
         # connection (no login, or not the office's server); the addresses may be right.
@@ -553,10 +558,13 @@ def _lost_reason(exc: BaseException, timeout: float) -> str:
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
-    text = exc.smtp_error
+    return _reply_of(exc.smtp_code, exc.smtp_error)
+
+
+def _reply_of(code: int, text) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return f"（サーバーの応答: {exc.smtp_code} {text.strip()}）"
+    return f"（サーバーの応答: {code} {text.strip()}）"
 
 
 def _refused_list(recipients: dict, names: dict) -> str:
