@@ -1646,10 +1646,12 @@ def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(t
     files and six drafts, naming the address alone. Now every address is checked first."""
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     _set_address(master, "北広島市", "kikaku＠city.example.jp")
+    _set_address(master, "長沼町", "kikaku@town．naganuma.example")
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
     err = capsys.readouterr().err
     assert "シート「設定」の北広島市のメールアドレス「kikaku＠city.example.jp」" in err, err
+    assert "シート「設定」の長沼町のメールアドレス「kikaku@town．naganuma.example」" in err, err   # both at once
     assert not outdir.exists() or not any(outdir.iterdir())
 
 

@@ -144,8 +144,14 @@ def check_mail_settings(settings: Settings) -> None:
     if no_mail:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
                         "（メールを作るには、すべての市町村のメールアドレスが必要です）")
-    for muni in settings.municipalities:
-        municipality_addresses(muni)
+    problems = []
+    for muni in settings.municipalities:      # every bad cell at once, not one per run
+        try:
+            municipality_addresses(muni)
+        except UserError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise UserError("\n".join(problems))
 
 
 def check_region(settings: Settings) -> None:
