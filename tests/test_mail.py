@@ -670,3 +670,24 @@ def test_login_asked_at_the_recipient_says_so(tmp_path, smtp_server, no_credenti
     said = str(err.value)
     assert "ログイン（認証）を求めています（サーバーの応答: 530 5.7.0 Authentication required）" in said, said
     assert mail.ENV_USER in said and "メールアドレスを確認" not in said, said
+
+
+def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
+    """A server dropping the connection at the seventh RCPT TO: the message said the mail
+    might not have arrived and to ask the recipients, though nothing had been sent."""
+    def drops_at_seventh(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        recipients = 0
+        for line in iter(reader.readline, b""):
+            recipients += line[:4].upper() == b"RCPT"
+            if recipients == 7:
+                return
+            conn.sendall(b"250 ok\r\n")
+
+    port = _raw_server(drops_at_seventh)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], "127.0.0.1", port, timeout=2)
+    said = str(err.value)
+    assert "サーバーが接続を切りました" in said and "まだ送信していません" in said, said
+    assert "宛先に確認" not in said, said

@@ -300,7 +300,7 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
         raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise UserError(f"メールサーバー {server} との通信が途中で切れました（{watchdog.reason(timeout)(exc)}）。"
-                        "メールが届いていない可能性があります。宛先に確認してから再送してください。") from exc
+                        + _what_went(smtp)) from exc
     finally:
         watchdog.stop()
         _close(smtp)
@@ -320,8 +320,10 @@ class _Paced(smtplib.SMTP):
     that takes longer to send, e.g. 10 MB below 2.7 Mbit/s)."""
 
     deadline: Optional[float] = None     # time.monotonic() at which the budget ends
+    data_started = False                 # whether the message itself began to go out
 
     def data(self, msg):
+        self.data_started = True
         if self.sock is not None and self.deadline is not None:
             self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
         return super().data(msg)
@@ -329,6 +331,14 @@ class _Paced(smtplib.SMTP):
 
 class _PacedSSL(_Paced, smtplib.SMTP_SSL):
     pass
+
+
+def _what_went(smtp: _Paced) -> str:
+    """Whether a cut connection may have delivered: not before DATA (the envelope alone
+    delivers nothing), so staff can simply run it again instead of asking 12 offices."""
+    if not smtp.data_started:
+        return "メールはまだ送信していません（どの宛先にも届いていません）。もう一度実行してください。"
+    return "メールが届いていない可能性があります。宛先に確認してから再送してください。"
 
 
 def _budget(msg: EmailMessage, timeout: float) -> float:
