@@ -691,3 +691,16 @@ def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
     said = str(err.value)
     assert "サーバーが接続を切りました" in said and "まだ送信していません" in said, said
     assert "宛先に確認" not in said, said
+
+
+@pytest.mark.parametrize("bad,hint", [
+    ("kikaku@city.otaru\u200b.lg.jp", "18文字目に見えない文字 U+200B があります"),
+    ("kikaku@city.otaru\u00a0lg.jp", "18文字目に空白 U+00A0 があります"),
+    ("kikaku＠city.otaru.lg.jp", "7文字目の「＠」は使えません"),
+])
+def test_bad_address_points_at_the_character(bad, hint):
+    """A zero-width space copied from a web page made 「kikaku@city.otaru​.lg.jp」 refused
+    with nothing to see in the message or in the cell."""
+    with pytest.raises(UserError) as err:
+        mail.build_message(sender=SENDER, to=[bad], subject="件名", body=BODY)
+    assert f"「{bad}」が正しくありません（{hint}）" in str(err.value), str(err.value)

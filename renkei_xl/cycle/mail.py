@@ -137,7 +137,7 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
         # ";" separates addresses in Outlook, where staff copy them from: read as ",".
         for display_name, addr_spec in getaddresses([raw.replace(";", ",")]):
             if not _plausible_addr_spec(addr_spec):
-                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。"
+                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません{_odd_char(raw)}。"
                                 "全角文字（＠ ． など）や空白が入っていないか確認してください。"
                                 "1つのセルに複数のアドレスを書くときは、半角の「,」か「;」で区切ってください。")
             local, _, domain = addr_spec.rpartition("@")
@@ -146,6 +146,22 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
             except (ValueError, IndexError) as exc:
                 raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。") from exc
     return result
+
+
+def _odd_char(raw: str) -> str:
+    """The first character an address cannot hold, pointed at: a zero-width space copied
+    from a web page, or a no-break space, shows nothing in the message or in the cell."""
+    import unicodedata
+
+    for number, ch in enumerate(raw, start=1):
+        if ch.isascii() and ch.isprintable() and ch != " ":
+            continue
+        if ch.isspace():
+            return f"（{number}文字目に空白 U+{ord(ch):04X} があります）"
+        if not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Mn"):
+            return f"（{number}文字目に見えない文字 U+{ord(ch):04X} があります）"
+        return f"（{number}文字目の「{ch}」は使えません）"
+    return ""
 
 
 def _plausible_addr_spec(addr_spec: str) -> bool:
