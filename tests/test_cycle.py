@@ -1628,7 +1628,59 @@ def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys, mo
         assert [a.addr_spec for a in msg["From"].addresses] == [central.email]
         assert muni.name in msg["Subject"]
         assert "2024年4月19日（金）" in msg.get_body().get_content()
+        assert msg.get_body().get_content().rstrip().endswith(f"\nメール: {central.email}")   # 「下記まで」
         assert _attachments(msg) == [(book.name, book.read_bytes())]
+
+
+def _set_address(master: Path, municipality: str, address) -> None:
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.SETTINGS]
+    [cell] = [row[3] for row in ws.iter_rows() if row[0].value == municipality]
+    assert "@" in cell.value, cell.coordinate      # the メールアドレス column
+    cell.value = address
+    wb.save(master)
+
+
+def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(tmp_path, capsys):
+    """A full-width ＠ in the seventh municipality's address stopped split after seven input
+    files and six drafts, naming the address alone. Now every address is checked first."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    _set_address(master, "北広島市", "kikaku＠city.example.jp")
+    _set_address(master, "長沼町", "kikaku@town．naganuma.example")
+    outdir = tmp_path / "配布"
+    assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
+    err = capsys.readouterr().err
+    assert "シート「設定」の北広島市のメールアドレス「kikaku＠city.example.jp」" in err, err
+    assert "シート「設定」の長沼町のメールアドレス「kikaku@town．naganuma.example」" in err, err   # both at once
+    assert not outdir.exists() or not any(outdir.iterdir())
+
+
+def test_split_eml_with_a_line_break_in_the_region_makes_nothing(tmp_path, capsys):
+    """圏域名 typed with Alt+Enter stopped split --eml after its first file, saying only
+    「メールの件名に改行を含めることはできません」. Now it is refused first, naming 圏域名."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    [(sheet, ref)] = wb.defined_names[c.N_REGION].destinations
+    wb[sheet][ref.replace("$", "")] = "さっぽろ連携中枢\n都市圏"
+    wb.save(master)
+    outdir = tmp_path / "配布"
+    assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
+    err = capsys.readouterr().err
+    assert "シート「設定」の圏域名「さっぽろ連携中枢\n都市圏」に改行が入っています" in err, err
+    assert not outdir.exists() or not any(outdir.iterdir())
+
+
+def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_path, capsys):
+    """The 確定版 went to the eleven municipalities with an address, and the twelfth was
+    left out without a word (exit 0). Now the mail is refused, naming it."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    _set_address(master, "北広島市", None)
+    out = tmp_path / "確定版.xlsx"
+    assert main(["export", str(master), "-o", str(out), "--eml"]) == 2
+    err = capsys.readouterr().err
+    assert "北広島市 のメールアドレスが空です" in err, err
+    assert out.is_file() and not out.with_suffix(".eml").exists()
+    assert main(["export", str(master), "-o", str(out), "--eml", "--to", "a@city.example.jp"]) == 0
 
 
 def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
@@ -1638,6 +1690,8 @@ def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     msg = email.message_from_bytes(out.with_suffix(".eml").read_bytes(), policy=email.policy.default)
     assert msg["X-Unsent"] == "1"
     assert [a.addr_spec for a in msg["To"].addresses] == [m.email for m in fy2023.settings.municipalities]
+    # each named after its municipality: what Outlook shows, and what a refusal names
+    assert [a.display_name for a in msg["To"].addresses] == [m.name for m in fy2023.settings.municipalities]
     assert [a.addr_spec for a in msg["From"].addresses] == [fy2023.settings.central.email]
     assert "確定版" in msg["Subject"]
     assert _attachments(msg) == [(out.name, out.read_bytes())]
@@ -1713,3 +1767,40 @@ def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
     msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert msg["X-Unsent"] is None
     assert _attachments(msg) == [(out.name, out.read_bytes())]
+
+
+def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path, monkeypatch, capsys, fy2023):
+    """--from's help says the sender defaults to 設定's central city, as the draft's does;
+    --smtp refused without it, and only after the 確定版 was written. A server that takes
+    five recipients per mail: the command names who got it and gives the rest for --to."""
+    monkeypatch.delenv(mail.ENV_USER, raising=False)
+    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+
+    class FivePerMail(Recorder):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if len(envelope.rcpt_tos) >= 5:
+                return "452 4.5.3 Too many recipients"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    handler = FivePerMail()
+    server = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    server.start()
+    try:
+        code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}"])
+        err = capsys.readouterr().err
+        rest = err.rsplit(": ", 1)[1].split()
+        assert code == 2 and rest == [m.email for m in fy2023.settings.municipalities[5:]], err
+        assert "5 件の宛先には送信しました（札幌市 <" in err and "恵庭市 <" in err, err
+        assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}", "--to", *rest]) == 2
+        assert "5 件の宛先には送信しました（恵庭市 <renkei@eniwa.example>" in capsys.readouterr().err   # named again
+        assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
+                     "--to", *rest[5:]]) == 0
+    finally:
+        server.stop()
+    first, second, third = handler.envelopes
+    assert first.mail_from == fy2023.settings.central.email
+    served = first.rcpt_tos + second.rcpt_tos + third.rcpt_tos
+    assert served == [m.email for m in fy2023.settings.municipalities]

@@ -184,19 +184,21 @@ def test_save_draft_unwritable_place_is_a_user_error(tmp_path):
 
 def test_default_templates_fill_completely():
     request = dict(圏域名=REGION, 対象年度=2023, 市町村名="小樽市", 担当部署="企画政策室",
-                   回答期限=letters.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課")
+                   回答期限=letters.format_deadline(dt.date(2024, 4, 19)), 事務局名="札幌市 企画課",
+                   連絡先="renkei@city.sapporo.jp")
     assert set(request) == set(letters.REQUEST_FIELDS)
     subject = letters.render_template(letters.REQUEST_SUBJECT, **request)
     body = letters.render_template(letters.REQUEST_BODY, **request)
     assert subject == f"【{REGION}】2023年度 連携事業実施状況等の入力のお願い（小樽市）"
     assert "2024年4月19日（金）までに" in body
-    assert body.rstrip().endswith("札幌市 企画課")
+    # 「下記までお問い合わせください」: below stood the department's name alone
+    assert body.rstrip().endswith("札幌市 企画課\nメール: renkei@city.sapporo.jp")
     # the cells the file itself names (「色の付いたセル」 took in the grey columns too)
     from renkei_xl.core.input_sheet import INPUT_CELLS
 
     assert f"入力できるのは{INPUT_CELLS}だけです" in body and "色の付いたセル" not in body
 
-    confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課")
+    confirmed = dict(圏域名=REGION, 対象年度=2023, 事務局名="札幌市 企画課", 連絡先="renkei@city.sapporo.jp")
     assert set(confirmed) == set(letters.CONFIRMED_FIELDS)
     assert (letters.render_template(letters.CONFIRMED_SUBJECT, **confirmed)
             == f"【{REGION}】2023年度 連携事業実施状況等一覧（確定版）の送付")
@@ -216,19 +218,33 @@ def test_template_errors_are_user_errors():
 # --- SMTP -------------------------------------------------------------------------
 
 class Recorder:
-    """aiosmtpd handler keeping every delivered envelope; refuses listed recipients."""
+    """aiosmtpd handler keeping every delivered envelope; refuses listed recipients, those
+    past ``limit`` (452, as servers that take only so many per mail), and answers MAIL FROM
+    or DATA with ``mail_reply`` / ``data_reply`` when given."""
 
-    def __init__(self, refuse=()):
+    def __init__(self, refuse=(), limit=None, mail_reply=None, data_reply=None):
         self.envelopes = []
         self.refuse = set(refuse)
+        self.limit, self.mail_reply, self.data_reply = limit, mail_reply, data_reply
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 User unknown"
+        if self.limit is not None and len(envelope.rcpt_tos) >= self.limit:
+            return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.data_reply:
+            return self.data_reply
         self.envelopes.append(envelope)
         return "250 OK"
 
@@ -388,3 +404,303 @@ def test_oversized_mail_is_japanese_error(tmp_path, smtp_server, no_credentials)
 def test_format_deadline_weekday():
     assert letters.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
     assert letters.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"
+
+
+TWELVE = [f"{name} <renkei{i}@town{i}.example.jp>" for i, name in enumerate(
+    ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市", "当別町", "新篠津村", "南幌町", "長沼町"])]
+
+
+def test_recipient_limit_names_who_got_it_and_how_to_send_the_rest(tmp_path, smtp_server, no_credentials):
+    """A server taking five recipients per mail (452 4.5.3) delivered to five of twelve, and
+    the message called the seven others refused, to be checked as wrong addresses; running
+    the command again would send it twice to the five. Now both groups are named by
+    municipality, the refusal is said to be temporary, and the rest is given for --to."""
+    handler = Recorder(limit=5)
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 5
+    assert "5 件の宛先には送信しました（札幌市 <renkei0@town0.example.jp>" in said, said
+    assert "恵庭市 <renkei5@town5.example.jp>（452 4.5.3 Too many recipients）" in said, said
+    assert "一時的" in said and "メールアドレスを確認" not in said, said
+    rest = said.rsplit(": ", 1)[1].split()
+    assert rest == [f"renkei{i}@town{i}.example.jp" for i in range(5, 12)] + ["soumu@city.sapporo.jp"], said
+
+
+@pytest.mark.parametrize("where", ["mail_reply", "data_reply"])
+@pytest.mark.parametrize("reply", ["421 4.3.2 Service not available", "451 4.3.0 Temporary failure"])
+def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no_credentials, where, reply):
+    """A busy server's 421/451 to MAIL FROM read 「差出人…を確認してください」, and to DATA
+    「添付ファイルの大きさの制限などを確認」: staff went looking for a fault that was not there."""
+    handler = Recorder(**{where: reply})
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert "一時的" in said and reply in said and "時間をおいて" in said, said
+    assert "確認してください" not in said, said
+    assert not handler.envelopes
+
+
+def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
+    handler = Recorder()
+
+    async def relay_denied(server, session, envelope, address, rcpt_options):
+        return "554 5.7.1 Relay access denied"
+
+    handler.handle_RCPT = relay_denied
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert "中継" in said and mail.ENV_USER in said and "アドレスの誤りではなく" in said, said
+
+
+def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp_server, no_credentials):
+    import asyncio
+    import time
+
+    handler = Recorder()
+
+    async def silent(server, session, envelope):
+        await asyncio.sleep(10)
+        return "250 OK"
+
+    handler.handle_DATA = silent
+    server = smtp_server(handler)
+    started = time.monotonic()
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=1)
+    assert time.monotonic() - started < 6
+    assert "秒以内にやり取りが終わりませんでした" in str(err.value) and "timed out" not in str(err.value), str(err.value)
+
+
+def _raw_server(talk) -> int:
+    """A one-connection TCP server on 127.0.0.1 running ``talk(socket)`` in a thread: for
+    servers aiosmtpd will not play (a slow line, a trickle)."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def run():
+        conn, _ = listener.accept()
+        with conn, listener:
+            try:
+                talk(conn)
+            except OSError:
+                pass
+
+    threading.Thread(target=run, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def test_large_mail_on_a_slow_line_is_delivered(tmp_path, no_credentials):
+    """A 0.7 MB mail to a server reading it at about 300 KB/s failed after a 1 s timeout as
+    if the server were silent: sendall counts the timeout over the whole message, and the
+    reply to its end comes once the server has read it. Now it goes, within the budget."""
+    import os
+    import time
+
+    pdf = tmp_path / "一覧.pdf"
+    pdf.write_bytes(os.urandom(500_000))
+    received = []
+
+    def slow_reader(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 slow ESMTP\r\n")
+        for line in iter(reader.readline, b""):
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                data = b""
+                while not data.endswith(b"\r\n.\r\n"):
+                    data += reader.read1(16384)
+                    time.sleep(0.05)
+                received.append(data)
+            conn.sendall(b"221 bye\r\n" if verb == b"QUIT" else b"250 ok\r\n")
+
+    port = _raw_server(slow_reader)
+    msg = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY, attachments=[pdf])
+    mail.send(msg, "127.0.0.1", port, timeout=1)
+    [data] = received
+    [att] = parse(data[:-5].replace(b"\r\n..", b"\r\n.")).iter_attachments()
+    assert att.get_content() == pdf.read_bytes()
+
+
+def test_trickling_server_is_cut_at_the_budget(tmp_path, no_credentials):
+    """A server sending its greeting a byte at a time, each within the timeout, held the
+    command for ever."""
+    import time
+
+    def trickle(conn):
+        while True:
+            conn.sendall(b"2")
+            time.sleep(0.3)
+
+    port = _raw_server(trickle)
+    started = time.monotonic()
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+    assert time.monotonic() - started < 7
+    assert "秒以内にやり取りが終わりませんでした" in str(err.value), str(err.value)
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (the openssl command line, as IT would make one)."""
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+@AUTH_WITHOUT_TLS
+def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, smtp_server, monkeypatch, tls_files):
+    """With credentials set and no --starttls, the password went in clear text (AUTH PLAIN)
+    to a server that offered STARTTLS. Now it is refused before the login; with
+    --starttls the login and the mail go encrypted, the certificate checked."""
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+    handler, server = auth_server(smtp_server, logins, tls_context=context, require_starttls=False)
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    msg = draft_with_book(tmp_path)[0]
+    with pytest.raises(UserError, match="--starttls"):
+        mail.send(msg, server.hostname, server.port)
+    assert logins == [] and not handler.envelopes
+    with pytest.raises(UserError, match="証明書"):       # not trusted yet
+        mail.send(msg, server.hostname, server.port, starttls=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    mail.send(msg, server.hostname, server.port, starttls=True)
+    assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
+
+
+@pytest.mark.parametrize("variable", [mail.ENV_USER, mail.ENV_PASSWORD])
+def test_full_width_credentials_are_a_japanese_error(tmp_path, monkeypatch, variable):
+    """A password typed with the IME on (ｓ3cret) ended in UnicodeEncodeError, a traceback."""
+    monkeypatch.setenv(mail.ENV_USER, "renkei")
+    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    monkeypatch.setenv(variable, "ｓ3cret")
+    with pytest.raises(UserError, match=f"{variable} に全角文字"):
+        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
+
+
+def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch, tls_files, no_credentials):
+    """Port 465 (SMTPS) was spoken to in plain SMTP: the client waited for a greeting the
+    server never sends, and after 30 s said only that nothing answered. Now it is TLS
+    from the first byte, with the certificate checked (and said in Japanese when it fails)."""
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    server = smtp_server(handler, ssl_context=context)
+    monkeypatch.setattr(mail, "SMTPS_PORTS", frozenset({server.port}))
+    msg, book = draft_with_book(tmp_path)
+    with pytest.raises(UserError, match="接続できません（サーバーの証明書を確認できません"):
+        mail.send(msg, server.hostname, server.port, timeout=5)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    mail.send(msg, server.hostname, server.port, timeout=5)
+    [envelope] = handler.envelopes
+    assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()
+
+
+def _settings(otaru_cell: str):
+    from renkei_xl.core.model import Municipality, Settings
+
+    return Settings(REGION, 2023, municipalities=(
+        Municipality("札幌市", "中心市", "企画課", "renkei@city.sapporo.jp"),
+        Municipality("小樽市", "連携市町村", "企画政策室", otaru_cell)))
+
+
+def test_two_addresses_in_one_cell_separated_as_outlook_does(tmp_path):
+    """「a; b」 (Outlook's separator, where staff copy addresses from) was refused as a bad
+    address while 「a, b」 was taken; each is now named after its municipality."""
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(f"{OTARU}; kacho@city.otaru.lg.jp")
+    msg = letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    got = parse(msg.as_bytes())
+    assert [(a.display_name, a.addr_spec) for a in got["To"].addresses] == [
+        ("小樽市", OTARU), ("小樽市", "kacho@city.otaru.lg.jp")]
+
+
+def test_japanese_separator_names_the_municipality_and_the_separators(tmp_path):
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(f"{OTARU}、kacho@city.otaru.lg.jp")
+    with pytest.raises(UserError) as err:
+        letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    said = str(err.value)
+    assert said.startswith(f"シート「設定」の小樽市のメールアドレス「{OTARU}、kacho@city.otaru.lg.jp」"), said
+    assert "半角の「,」か「;」で区切って" in said, said
+
+
+def test_empty_region_is_refused_not_mailed_as_empty_brackets(tmp_path):
+    """An empty 圏域名 made 「【】2023年度 連携事業実施状況等一覧（確定版）の送付」 from 「の札幌市 企画課です」."""
+    book = write_xlsx(tmp_path / CONFIRMED_NAME, "一覧")
+    settings = _settings(OTARU)._replace(region="")
+    with pytest.raises(UserError, match="シート「設定」の圏域名が空です"):
+        letters.confirmed_message(settings, [book], to=[OTARU])
+    with pytest.raises(UserError, match="シート「設定」の圏域名が空です"):
+        letters.confirmed_message(settings, [book])
+
+
+def test_login_asked_at_the_recipient_says_so(tmp_path, smtp_server, no_credentials):
+    """Servers that ask for a login at RCPT TO (530 5.7.0) were read as refusing a bad address."""
+    handler = Recorder()
+
+    async def login_first(server, session, envelope, address, rcpt_options):
+        return "530 5.7.0 Authentication required"
+
+    handler.handle_RCPT = login_first
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=[OTARU])[0], server.hostname, server.port)
+    said = str(err.value)
+    assert "ログイン（認証）を求めています（サーバーの応答: 530 5.7.0 Authentication required）" in said, said
+    assert mail.ENV_USER in said and "メールアドレスを確認" not in said, said
+
+
+def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
+    """A server dropping the connection at the seventh RCPT TO: the message said the mail
+    might not have arrived and to ask the recipients, though nothing had been sent."""
+    def drops_at_seventh(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        recipients = 0
+        for line in iter(reader.readline, b""):
+            recipients += line[:4].upper() == b"RCPT"
+            if recipients == 7:
+                return
+            conn.sendall(b"250 ok\r\n")
+
+    port = _raw_server(drops_at_seventh)
+    with pytest.raises(UserError) as err:
+        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], "127.0.0.1", port, timeout=2)
+    said = str(err.value)
+    assert "サーバーが接続を切りました" in said and "まだ送信していません" in said, said
+    assert "宛先に確認" not in said, said
+
+
+@pytest.mark.parametrize("bad,hint", [
+    ("kikaku@city.otaru\u200b.lg.jp", "18文字目に見えない文字 U+200B があります"),
+    ("kikaku@city.otaru\u00a0lg.jp", "18文字目に空白 U+00A0 があります"),
+    ("kikaku＠city.otaru.lg.jp", "7文字目の「＠」は使えません"),
+])
+def test_bad_address_points_at_the_character(bad, hint):
+    """A zero-width space copied from a web page made 「kikaku@city.otaru​.lg.jp」 refused
+    with nothing to see in the message or in the cell."""
+    with pytest.raises(UserError) as err:
+        mail.build_message(sender=SENDER, to=[bad], subject="件名", body=BODY)
+    assert f"「{bad}」が正しくありません（{hint}）" in str(err.value), str(err.value)

@@ -105,8 +105,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.smtp:
         from ..cycle.mail import send
 
-        if not args.sender:
-            raise UserError("--smtp で送信するには --from で差出人を指定してください")
+        # The sender is 設定's central city unless --from says otherwise, as for the draft
+        # and as --from's help says (--smtp demanded --from, after the 確定版 was written).
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender,
                                 draft=False)
         host, port = args.smtp
@@ -141,6 +141,7 @@ def register(sub) -> None:
     p.add_argument("--to", nargs="+", metavar="アドレス", help="宛先（既定: 設定シートの全市町村のメールアドレス）")
     p.add_argument("--from", dest="sender", metavar="アドレス", help=SENDER_HELP)
     p.add_argument("--smtp", type=_smtp, metavar="ホスト:ポート", help="このメールサーバーで送信する"
-                   "（認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
-    p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する")
+                   "（ポート 465 は最初から暗号化（SMTPS）。認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
+    p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する（ポート 587 など。"
+                   "サーバーが STARTTLS に対応していれば、パスワードはこれを付けたときだけ送ります）")
     p.set_defaults(func=cmd_export)

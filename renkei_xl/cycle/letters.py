@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -17,7 +18,7 @@ from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
-from .mail import build_message
+from .mail import build_message, parse_addresses
 
 # --- default wording ---------------------------------------------------------------
 # Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
@@ -45,9 +46,10 @@ REQUEST_BODY = """\
 
 ――――――――――――――――――――
 {事務局名}
+メール: {連絡先}
 """
 
-REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名")
+REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名", "連絡先")
 
 CONFIRMED_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等一覧（確定版）の送付"
 
@@ -68,9 +70,10 @@ CONFIRMED_BODY = """\
 
 ――――――――――――――――――――
 {事務局名}
+メール: {連絡先}
 """
 
-CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名")
+CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名", "連絡先")
 
 # Japanese letters state a deadline with its weekday, e.g. 2024年4月19日（金）.
 format_deadline = japanese_date
@@ -125,31 +128,90 @@ def office_address(settings: Settings, sender: Optional[str] = None) -> str:
     return central.email
 
 
+def contact(sender: str) -> str:
+    """連絡先 under the signature: both letters say 「下記までお問い合わせください」, and
+    below them stood the department's name alone."""
+    found = parse_addresses([sender], "差出人")
+    return found[0].addr_spec if found else ""    # none, or several: build_message says so
+
+
 def check_mail_settings(settings: Settings) -> None:
+    """Every municipality's address, asked before the first file or mail is made: a bad
+    one found at the seventh request stopped split with six drafts made, naming the
+    address alone; an empty one left that municipality out of the 確定版 without a word."""
+    check_region(settings)
     no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
     if no_mail:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
-                        "（下書きを作るにはメールアドレスが必要です）")
+                        "（メールを作るには、すべての市町村のメールアドレスが必要です）")
+    problems = []
+    for muni in settings.municipalities:      # every bad cell at once, not one per run
+        try:
+            municipality_addresses(muni)
+        except UserError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise UserError("\n".join(problems))
+
+
+def check_region(settings: Settings) -> None:
+    """圏域名 opens every subject: empty, the letters read 「【】2023年度…」 and 「の札幌市…です」;
+    with a line break (Alt+Enter in the cell) split stopped after its first file, saying
+    only that a subject cannot hold one."""
+    where = f"シート「{c.SETTINGS}」の{c.N_REGION}"
+    if not settings.region.strip():
+        raise UserError(f"{where}が空です。メールの件名と本文に入るため、入力してください")
+    if len(settings.region.splitlines()) > 1:
+        raise UserError(f"{where}「{settings.region}」に改行が入っています。"
+                        "メールの件名に入るため、改行を取って1行にしてください")
+
+
+def _named_as_in_settings(settings: Settings, given: list[Address]) -> list[Address]:
+    """--to's addresses named after the municipality whose address each is in 設定: the
+    resend to the rest of a partial delivery names them as the first send did."""
+    known: dict[str, Address] = {}
+    for muni in settings.municipalities:
+        try:
+            known.update((a.addr_spec.lower(), a) for a in municipality_addresses(muni))
+        except UserError:      # a bad cell of another municipality is not this mail's concern
+            continue
+    return [a if a.display_name else known.get(a.addr_spec.lower(), a) for a in given]
+
+
+def municipality_addresses(muni: Municipality) -> list[Address]:
+    """The addresses of a municipality's cell in 設定, each named after the municipality
+    (unless the cell names it otherwise): what Outlook shows in 宛先, and what a refusal by
+    the mail server names. The name alone, without the department: a longer name is folded
+    into two encoded words, and the space between them is lost in Outlook (RFC 2047 §6.2)."""
+    found = parse_addresses([muni.email], f"シート「{c.SETTINGS}」の{muni.name}")
+    return [a if a.display_name else Address(muni.name, a.username, a.domain) for a in found]
 
 
 def request_message(settings: Settings, muni: Municipality, attachment: Path, deadline: dt.date,
                     sender: Optional[str] = None):
+    sender = office_address(settings, sender)
     fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "市町村名": muni.name,
               "担当部署": muni.department, "回答期限": format_deadline(deadline),
-              "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=[muni.email],
+              "事務局名": office_name(settings), "連絡先": contact(sender)}
+    return build_message(sender=sender, to=municipality_addresses(muni),
                          subject=render_template(REQUEST_SUBJECT, **fields),
                          body=render_template(REQUEST_BODY, **fields), attachments=[attachment])
 
 
 def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Sequence[str] = (),
                       sender: Optional[str] = None, draft: bool = True):
-    """確定版の送付: to the given addresses, or every municipality's address in 設定."""
-    recipients = list(to) or [m.email for m in settings.municipalities if m.email.strip()]
-    if not recipients:
-        raise UserError(f"宛先がありません。--to で指定するか、シート「{c.SETTINGS}」にメールアドレスを入力してください")
-    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings)}
-    return build_message(sender=office_address(settings, sender), to=recipients,
+    """確定版の送付: to the given addresses, or every municipality's address in 設定 (all of
+    them: a municipality without one is named, not left out)."""
+    if to:
+        check_region(settings)
+        recipients = _named_as_in_settings(settings, parse_addresses(to, "宛先"))
+    else:
+        check_mail_settings(settings)
+        recipients = [a for m in settings.municipalities for a in municipality_addresses(m)]
+    sender = office_address(settings, sender)
+    fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings),
+              "連絡先": contact(sender)}
+    return build_message(sender=sender, to=recipients,
                          subject=render_template(CONFIRMED_SUBJECT, **fields),
                          body=render_template(CONFIRMED_BODY, **fields),
                          attachments=list(attachments), draft=draft)
