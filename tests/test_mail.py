@@ -444,17 +444,22 @@ def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no
     assert not handler.envelopes
 
 
-def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
+def _refused_at_rcpt(tmp_path, smtp_server, reply: str, to) -> str:
+    """What staff read when a real server answers every RCPT TO with ``reply``."""
     handler = Recorder()
 
-    async def relay_denied(server, session, envelope, address, rcpt_options):
-        return "554 5.7.1 Relay access denied"
+    async def refuse(server, session, envelope, address, rcpt_options):
+        return reply
 
-    handler.handle_RCPT = relay_denied
+    handler.handle_RCPT = refuse
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+        mail.send(draft_with_book(tmp_path, to=to)[0], server.hostname, server.port)
+    return str(err.value)
+
+
+def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
+    said = _refused_at_rcpt(tmp_path, smtp_server, "554 5.7.1 Relay access denied", TWELVE)
     assert "中継" in said and mail.ENV_USER in said and "アドレスの誤りではなく" in said, said
 
 
@@ -658,16 +663,7 @@ def test_empty_region_is_refused_not_mailed_as_empty_brackets(tmp_path):
 
 def test_login_asked_at_the_recipient_says_so(tmp_path, smtp_server, no_credentials):
     """Servers that ask for a login at RCPT TO (530 5.7.0) were read as refusing a bad address."""
-    handler = Recorder()
-
-    async def login_first(server, session, envelope, address, rcpt_options):
-        return "530 5.7.0 Authentication required"
-
-    handler.handle_RCPT = login_first
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path, to=[OTARU])[0], server.hostname, server.port)
-    said = str(err.value)
+    said = _refused_at_rcpt(tmp_path, smtp_server, "530 5.7.0 Authentication required", [OTARU])
     assert "ログイン（認証）を求めています（サーバーの応答: 530 5.7.0 Authentication required）" in said, said
     assert mail.ENV_USER in said and "メールアドレスを確認" not in said, said
 
