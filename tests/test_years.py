@@ -238,6 +238,36 @@ def test_a_second_rollover_keeps_both_years_and_the_chart_has_both(years, fy2023
     assert all(f"<c:v>{y}年度</c:v>" in trend[0] for y in (2023, 2024, 2025))
 
 
+def _drop_indicator(master: Path, ind_id: str) -> None:
+    """What staff do to retire an indicator: its row on 指標 and on every municipality
+    sheet emptied (a deleted row reads the same to the tool)."""
+    data = load_master(master)
+    rows = [(i.sheet, i.row) for i in data.indicators if i.id == ind_id]
+    rows += [(e.sheet, e.row) for e in data.entries if e.indicator_id == ind_id]
+    grids = {s: _grid(master, s) for s in {s for s, _ in rows}}
+    cells = [CellEdit(s, r, col, None) for s, r in rows for col in range(1, len(grids[s][r - 1]) + 1)]
+    write_planned(master, lambda fs: (WritePlan(cells=cells), None))
+
+
+def test_an_indicator_taken_off_keeps_what_it_was_in_history_year_after_year(years, tmp_path):
+    """04-1 taken off 指標 in 2024: its 2023 record stays in 経年, and so do its 連携事業名,
+    評価指標 and 目標値, marked as no longer on 指標. The rollover after the row left wrote
+    「（指標シートにない指標）」 alone, blank beside it: 「04-1 21件 ◎」 with nothing saying
+    what it had measured, in the one sheet of the master that keeps the old years."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["m2024"], m2024)
+    before = next(r for r in _grid(m2024, c.HISTORY) if r[0] == "04-1")
+    assert before[1] and before[2] and before[3]
+    _drop_indicator(m2024, "04-1")
+    m2025 = rollover_file(m2024).path
+    m2026 = rollover_file(m2025).path          # nothing entered in 2025: 経年 is written again all the same
+    for master in (m2025, m2026):
+        row = next(r for r in _grid(master, c.HISTORY) if r[0] == "04-1")
+        assert row[1:4] == [before[1], "（指標シートにない指標）" + before[2], before[3]], row
+        assert read_history(_grid(master, c.HISTORY))["04-1"][2023] == (before[4], before[5])
+        assert "04-1" not in {i.id for i in load_master(master).indicators}
+
+
 # ------------------------------------------------------------- gaps, FY2023
 
 def _amount_ok(text: str, gap: Decimal, unit: str, family: str) -> bool:

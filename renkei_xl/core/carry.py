@@ -25,7 +25,7 @@ from typing import NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
-from .history import history_sheet, read_history, with_year
+from .history import history_sheet, read_history, read_labels, with_year
 from .model import Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows
@@ -52,9 +52,10 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     if not emptied_inputs(source):
         raise UserError(f"{year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
                         "取り込むマスターを確かめてください（何も変更していません）")
-    history = read_history(state.grids.get(c.HISTORY))
+    grid = state.grids.get(c.HISTORY)
+    history = read_history(grid)
     replaced = any(year in per_year for per_year in history.values())
-    plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators)])
+    plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators, read_labels(grid))])
     previous = emptied = 0
     if year == later - 1:
         plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed)

@@ -37,6 +37,7 @@ _YEAR_COLUMN = re.compile(r"^(\d{4})年度 (実績値|評価)$")
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
 TITLE = "経年（年度ごとの実績値と評価）"
+GONE = "（指標シートにない指標）"     # before the 評価指標 of an ID 指標 no longer has
 NOTE = ("このシートはツールが作ります（次年度のマスターを作成したとき・経年の取り込みのときに更新）。"
         "評価は各年度の基準で計算したものです。")
 
@@ -61,13 +62,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     達成割合: rollover and the CSV import write 経年 back, and a guess would then be kept.
     """
     out: History = {}
-    if not grid:
-        return out
-    header_at = None
-    for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS]):
-        if any(text(v) == ID_HEADER for v in row):
-            header_at = r
-            break
+    header_at = _header_at(grid)
     if header_at is None:
         return out
     header = [text(v) for v in grid[header_at]]
@@ -105,6 +100,32 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
+    return out
+
+
+def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
+    """The index of 経年's header row: the first of the first 20 holding 「指標ID」."""
+    for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS]):
+        if any(text(v) == ID_HEADER for v in row):
+            return r
+    return None
+
+
+def read_labels(grid: Optional[Sequence[Sequence[object]]]) -> dict[str, tuple[str, str, str]]:
+    """連携事業名, 評価指標 and 目標値 per 指標ID as 経年 shows them, for the indicators no
+    longer on 指標 (history_sheet): they came from 指標 while it had the row, and 経年 is
+    then the only place in the master that says what an old year's 「04-1 21件 ◎」 was."""
+    header_at = _header_at(grid)
+    if header_at is None:
+        return {}
+    header = [text(v) for v in grid[header_at]]
+    cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
+    out: dict[str, tuple[str, str, str]] = {}
+    for row in grid[header_at + 1:]:
+        ind_id = _at(row, cols[0])
+        if ind_id and ind_id not in out:
+            project, name, target = (_at(row, col) for col in cols[1:])
+            out[ind_id] = (project, name.removeprefix(GONE), target)
     return out
 
 
@@ -153,9 +174,12 @@ def merged(history: History, records: Iterable[tuple[str, int, YearRecord]]) -> 
     return out
 
 
-def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPlan:
+def history_sheet(history: History, indicators: Sequence[Indicator],
+                  labels: Mapping[str, tuple[str, str, str]] = {}) -> SheetPlan:
     """経年: the master's indicators in 指標 order, then any 指標ID only the history knows
-    (an indicator dropped since: its years are kept, never silently lost)."""
+    (an indicator dropped since: its years are kept, never silently lost), with the
+    連携事業名, 評価指標 and 目標値 the sheet showed for it (``labels``: read_labels of the
+    sheet written over; the first rollover after the row left 指標 blanked them)."""
     years = years_of(history)
     header = [*FIXED_HEADERS]
     for y in years:
@@ -165,7 +189,10 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
     known = {i.id for i in indicators}
     ordered: list[tuple[str, str, str, str]] = [
         (i.id, fit_cell(i.project_label), fit_cell(i.name), fit_cell(i.target)) for i in indicators]
-    ordered += [(i, "", "（指標シートにない指標）", "") for i in history if i not in known]
+    for i in history:
+        if i not in known:
+            project, name, target = labels.get(i, ("", "", ""))
+            ordered.append((i, fit_cell(project), fit_cell(GONE + name), fit_cell(target)))
     for ind_id, project, name, target in ordered:
         row: list[Optional[Cell]] = [(fit_cell(ind_id), "body"), (project or None, "body"), (name or None, "body"),
                                      (target or None, "body")]
