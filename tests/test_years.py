@@ -26,7 +26,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.core.deadlines import target_year
 from renkei_xl.core.findings import PAST_TARGET
 from renkei_xl.core.gaps import gap_text
-from renkei_xl.core.history import read_history
+from renkei_xl.core.history import read_history, years_of
 from renkei_xl.core.model import ACHIEVED, SYMBOLS
 from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.values import NUMBER, format_number, parse_value
@@ -524,7 +524,7 @@ def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path
     import openpyxl
 
     from renkei_xl.cli.workbook import init_master
-    from renkei_xl.core.history import read_history
+    from renkei_xl.core.history import read_history, years_of
 
     master = init_master(tmp_path / "見本.xlsm", sample="fy2023")
     grid = [list(r) for r in openpyxl.load_workbook(master)[c.HISTORY].iter_rows(values_only=True)]
@@ -785,6 +785,34 @@ def test_a_year_two_before_is_carried_into_history_alone(late, tmp_path):
     assert read_history(_grid(m2025, c.HISTORY))["04-1"][2023].actual == "44件"
     changed = {n for n, data in _parts(m2025).items() if before.get(n) != data}
     assert changed == {_sheet_parts(m2025)[c.HISTORY]}, changed
+
+
+def test_a_rollover_past_the_next_year_says_the_years_between_are_missing_and_they_carry(late, tmp_path, capsys):
+    """`rollover 2023年度 --year 2025` (the 2023 master picked where 2024's was meant): the
+    2025 master was made with 2023 as its 前年度実績 and no 2024 in 経年, exit 0 and not a
+    word. Now it says so and exits 1; the 2024 master, carried afterwards, fills the year,
+    an indicator only 2024 had (04-1 renumbered 04-9 that year) with what it measured."""
+    m2023, m2024 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", tmp_path / "m2024.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25))
+    data = load_master(m2024)
+    _set(m2024, *[(s, (r, 1), "04-9") for s, r in [(i.sheet, i.row) for i in data.indicators if i.id == "04-1"]
+                  + [(e.sheet, e.row) for e in data.entries if e.indicator_id == "04-1"]])
+
+    assert cli_main(["rollover", str(m2023), "--year", "2025"]) == 1
+    out = capsys.readouterr().out
+    assert "【注意】2023年度のマスターから2025年度を作ったため、2024年度は「経年」に記録されていません" in out, out
+    m2025 = tmp_path / "さっぽろ圏_2025年度_マスター.xlsm"
+    assert f"renkei-xl history import {m2025.name} （その年度のマスター）" in out, out
+    assert years_of(read_history(_grid(m2025, c.HISTORY))) == [2023]
+
+    assert cli_main(["history", "import", str(m2025), str(m2024)]) == 0
+    history = read_history(_grid(m2025, c.HISTORY))
+    assert years_of(history) == [2023, 2024] and history["04-9"][2024].actual == "25件"
+    row = next(r for r in _grid(m2025, c.HISTORY) if r[0] == "04-9")
+    it = next(i for i in data.indicators if i.id == "04-1")
+    assert row[1:4] == [it.project_label, "（指標シートにない指標）" + it.name, it.target], row
 
 
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])

@@ -129,6 +129,11 @@ def read_labels(grid: Optional[Sequence[Sequence[object]]]) -> dict[str, tuple[s
     return out
 
 
+def labels_of(indicator: Indicator) -> tuple[str, str, str]:
+    """連携事業名, 評価指標 and 目標値 of an indicator as 経年 shows them."""
+    return fit_cell(indicator.project_label), fit_cell(indicator.name), fit_cell(indicator.target)
+
+
 def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict[int, int]]:
     """Year → column of 「YYYY年度 実績値」 and of 「YYYY年度 評価」 in 経年's header (at ``row``);
     a year headed twice is refused naming both cells (which one is that year's record?)."""
@@ -187,8 +192,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator],
     rows: list[list[Optional[Cell]]] = [[(TITLE, "title")], [(NOTE, "legend")],
                                         [(h, "header") for h in header]]
     known = {i.id for i in indicators}
-    ordered: list[tuple[str, str, str, str]] = [
-        (i.id, fit_cell(i.project_label), fit_cell(i.name), fit_cell(i.target)) for i in indicators]
+    ordered: list[tuple[str, str, str, str]] = [(i.id, *labels_of(i)) for i in indicators]
     for i in history:
         if i not in known:
             project, name, target = labels.get(i, ("", "", ""))

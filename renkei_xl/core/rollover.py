@@ -108,11 +108,18 @@ class RolloverReport(NamedTuple):
     states_added: tuple[str, ...] = ()   # words 状態一覧 gained (an older master's list)
 
     @property
+    def skipped(self) -> tuple[int, ...]:
+        """The years between the closed one and the new one (--year two or more after it):
+        no master of theirs went into 経年, and 「前年度実績」 shows the closed year."""
+        return tuple(range(self.old_year + 1, self.new_year))
+
+    @property
     def warned(self) -> bool:
-        """The closed year was left out of 経年: the command exits 1, as recalc does on errors
-        (a batch must not take the rollover as a clean one). A stale 一覧 alone is said, not
-        counted: what 経年 records is worked out from the inputs, as recalc and export do."""
-        return self.unrecorded
+        """A year was left out of 経年 (the closed one, or one skipped): the command exits 1,
+        as recalc does on errors (a batch must not take the rollover as a clean one). A stale
+        一覧 alone is said, not counted: what 経年 records is worked out from the inputs, as
+        recalc and export do."""
+        return self.unrecorded or bool(self.skipped)
 
 
 def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[object]]], data: MasterData,

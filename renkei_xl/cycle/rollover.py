@@ -133,6 +133,8 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                   f"入力して「評価を再計算」を押し、できた{r.new_year}年度のマスターを削除してから、もう一度作成してください。"]
     else:
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
+    if r.skipped:
+        lines += [skipped_line(r.old_year, r.new_year, done.path)]
     if r.stale:
         lines += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
                           head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
@@ -152,6 +154,18 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
                      f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
     return lines
+
+
+def skipped_line(old_year: int, new_year: int, made: Path) -> str:
+    """What a rollover past the next year (--year) says: the years between are in no
+    master it read, so 経年 has none of them, and 集計 and 次の一歩 read the closed year as
+    if it were the one before; the master of such a year, if there is one, is carried."""
+    between = f"{old_year + 1}年度" if new_year - old_year == 2 else f"{old_year + 1}〜{new_year - 1}年度"
+    return (f"【注意】{old_year}年度のマスターから{new_year}年度を作ったため、{between}は「{c.HISTORY}」に"
+            f"記録されていません（各行の横の列も{old_year}年度の実績です）。{between}のマスターがあれば、"
+            f"renkei-xl history import {made.name} （その年度のマスター） で取り込んでください。"
+            f"{new_year - 1}年度のマスターから作るつもりだった場合は、できた{new_year}年度のマスターを削除して、"
+            f"{new_year - 1}年度のマスターで作り直してください")
 
 
 # ------------------------------------------------------------------ history import
