@@ -815,6 +815,22 @@ def test_a_rollover_past_the_next_year_says_the_years_between_are_missing_and_th
     assert row[1:4] == [it.project_label, "（指標シートにない指標）" + it.name, it.target], row
 
 
+def test_a_next_master_made_again_with_force_says_where_the_one_it_replaced_is(late, tmp_path, capsys):
+    """`rollover --force` over a 2024 master already filled in: the help promises a backup,
+    and one was made, but the report never said so nor where: staff saw 「2024年度のマスターを
+    作成しました」 and a year of inputs gone."""
+    m2023, m2024 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25))
+    filled = m2024.read_bytes()
+    assert cli_main(["rollover", str(m2023), "--force"]) == 0
+    said = re.search(r"それまでの内容（入力済みの実績など）はバックアップにあります: (.+)$", capsys.readouterr().out, re.M)
+    assert said, "the backup is not named"
+    assert Path(said.group(1)).read_bytes() == filled
+    assert not load_master(m2024).entries[0].value
+
+
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
 def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
     m2024 = tmp_path / "m2024.xlsm"

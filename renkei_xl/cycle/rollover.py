@@ -34,6 +34,7 @@ class TargetExists(UserError):
 class RolloverDone(NamedTuple):
     path: Path
     report: object          # renkei_xl.core.rollover.RolloverReport
+    backup: Optional[Path] = None   # the file --force replaced, as it was (a year's inputs, maybe)
 
 
 def default_target(master: Path, new_year: int, old_year: int) -> Path:
@@ -82,8 +83,8 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         return plan, report
 
     # keep_grids: the plan reads every municipality sheet the contract has just read.
-    report, _written = write_planned(master, make, target, keep_grids=True)
-    return RolloverDone(target, report)
+    report, written = write_planned(master, make, target, keep_grids=True)
+    return RolloverDone(target, report, written.backup if written else None)
 
 
 
@@ -150,6 +151,9 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・「{c.SETTINGS}」の状態の選択肢（{c.N_STATES}）に、評価で使える言葉 {len(r.states_added)} 語を加えました"
                      f"（{'、'.join(r.states_added[:5])}{' など' if len(r.states_added) > 5 else ''}）")
     lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
+    if done.backup:
+        lines.append(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
+                     f"バックアップにあります: {done.backup}")
     if r.folder[1]:
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
                      f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
