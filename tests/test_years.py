@@ -355,7 +355,7 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
                                                                 "08-1,2022,16件,×"], "cp932")
     assert done.imported == 2
     assert set(reasons) == {4, 5, 6, 7, 8}
-    assert "99-9" in reasons[4] and "指標シートにありません" in reasons[4]
+    assert "99-9" in reasons[4] and "指標シートにも「経年」シートにもありません" in reasons[4]
     assert "2030年度" in reasons[5] and "対象年度" in reasons[5]
     assert "約10件" in reasons[6] and "取り込めません" in reasons[6]
     assert "◎ □ × － ―" in reasons[7]
@@ -368,6 +368,16 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     assert cli_main(["history", "import", str(sample), str(csv_path)]) == 1
     out = capsys.readouterr().out
     assert "4行目" in out and "99-9" in out and "経年" in out
+
+
+def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tmp_path):
+    """04-1 left 指標 but 経年 keeps its years: a CSV correcting one of them was refused
+    「指標シートにありません」, leaving the figure staff had found wrong in the record."""
+    _drop_indicator(sample, "04-1")
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["04-1,2022,22件,◎", "04-1,2021,18件,×"], "utf-8")
+    assert done.imported == 2 and not reasons, reasons
+    history = read_history(_grid(sample, c.HISTORY))["04-1"]
+    assert history[2022] == ("22件", "◎") and history[2021] == ("18件", "×") and history[2023] == ("21件", "◎")
 
 
 def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error_values(sample, tmp_path):

@@ -316,10 +316,12 @@ def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str
 def parse_history_csv(content: str, indicators: Sequence[Indicator], current_year: int,
                       history: Mapping[str, Mapping[int, YearRecord]] = {}) -> CsvImport:
     """Every row checked on its own; a bad row is refused with its line and a Japanese
-    reason and the others still count. Columns are found by header text."""
+    reason and the others still count. Columns are found by header text. An 指標ID 経年
+    keeps though 指標 no longer has it is taken: a year corrected afterwards is one of its
+    past years, and refusing it left the figure staff had found wrong in the record."""
     from .fiscal import DateParseError, parse_fiscal_year
     rows, cols = csv_rows(content)
-    known = {i.id for i in indicators}
+    known = {i.id for i in indicators} | set(history)
     seen: set[tuple[str, int]] = set()
     records: list[tuple[str, int, YearRecord]] = []
     refusals: list[Refusal] = []
@@ -338,7 +340,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
             refusals.append(Refusal(line, "指標ID が空です"))
             continue
         if ind_id not in known:
-            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにありません"))
+            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"))
             continue
         year = _year(year_text, parse_fiscal_year, DateParseError)
         if year is None:
