@@ -75,6 +75,12 @@ def _refill(old: Path, new: Path) -> None:
     write_planned(new, lambda fs: (WritePlan(cells=cells), None))
 
 
+def _ref(rc: tuple[int, int]) -> str:
+    from renkei_xl.core.refs import cell_ref
+
+    return cell_ref(*rc)
+
+
 def _rc(ref: str) -> tuple[int, int]:
     from renkei_xl.core.refs import parse_ref
 
@@ -839,6 +845,35 @@ def test_a_next_master_made_again_with_force_says_where_the_one_it_replaced_is(l
     assert said, "the backup is not named"
     assert Path(said.group(1)).read_bytes() == filled
     assert not load_master(m2024).entries[0].value
+
+
+def test_a_year_closed_with_input_errors_names_them_and_how_to_mend_the_record(late, tmp_path, capsys):
+    """A 2023 master rolled over with 「約40件」 in 札幌市 04-1: 経年 keeps 04-1's 2023 as －
+    「（入力エラー）」, and staff were told only 「入力エラーが 1 件あり」: not where, nor that
+    the record stays so unless the corrected year is carried. Both are said now, and the
+    way said mends it; carrying a year with an error names it the same way."""
+    m2023 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    where = _entry_cell(m2023, "札幌市", "04-1", "value")
+    _set(m2023, ("札幌市", where, "約40件"))
+    assert cli_main(["rollover", str(m2023)]) == 0
+    out = capsys.readouterr().out
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    assert f"札幌市!{_ref(where)} 04-1: 実績値: 「約40件」" in out, out
+    command = f"renkei-xl history import {m2024.name} {m2023.name}"
+    assert command in out, out
+    assert read_history(_grid(m2024, c.HISTORY))["04-1"][2023] == ("（入力エラー）", "－")
+
+    m2022 = tmp_path / "m2022.xlsm"          # an older master with the same error, carried
+    shutil.copyfile(m2023, m2022)
+    _set(m2022, ("設定", (3, 2), 2022))      # 対象年度 (設定!B3, the defined name's cell)
+    assert load_master(m2022).settings.fiscal_year == 2022
+    assert cli_main(["history", "import", str(m2024), str(m2022)]) == 0
+    assert f"札幌市!{_ref(where)} 04-1: 実績値: 「約40件」" in capsys.readouterr().out
+
+    _set(m2023, ("札幌市", where, 40))
+    assert cli_main(["history", "import", str(m2024), str(m2023)]) == 0
+    assert read_history(_grid(m2024, c.HISTORY))["04-1"][2023] == ("44件", "◎")
 
 
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])

@@ -101,7 +101,7 @@ class RolloverReport(NamedTuple):
     emptied: int                 # input cells emptied
     past: list[Finding]          # targets naming a past year
     recorded: int                # rows of 経年 written for the closed year
-    errors: int                  # errors in the closed year's evaluation
+    errors: tuple[Finding, ...]  # input errors in the closed year's evaluation (their rows went in as －)
     folder: tuple[str, str] = ("", "")   # サーバー作業フォルダー (old, new) when it named the year
     stale: tuple[str, ...] = ()  # 指標IDs whose row on this year's 一覧 is not what the inputs give
     unrecorded: bool = False     # nothing was entered this year: the year was not put into 経年
@@ -161,7 +161,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     state_cells, state_names, added = _state_list(book)
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
-                            0 if unrecorded else len(closed.indicators), len(closed.errors), folder,
+                            0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
                             stale, unrecorded, added)
     return WritePlan(owned, cells, fills, state_names), report
 

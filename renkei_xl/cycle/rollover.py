@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 from ..core import contract as c
 from ..core.alerts import Listing, Part
 from ..core.errors import UserError
+from ..core.model import NOT_EVALUABLE
 from ..clock import now
 from ..safety import check_regular_file, refuse_folder, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -35,6 +36,7 @@ class RolloverDone(NamedTuple):
     path: Path
     report: object          # renkei_xl.core.rollover.RolloverReport
     backup: Optional[Path] = None   # the file --force replaced, as it was (a year's inputs, maybe)
+    master: Optional[Path] = None   # the closed year's master it was made from
 
 
 def default_target(master: Path, new_year: int, old_year: int) -> Path:
@@ -84,7 +86,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
 
     # keep_grids: the plan reads every municipality sheet the contract has just read.
     report, written = write_planned(master, make, target, keep_grids=True)
-    return RolloverDone(target, report, written.backup if written else None)
+    return RolloverDone(target, report, written.backup if written else None, master)
 
 
 
@@ -143,7 +145,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
     if r.errors and not r.unrecorded:
-        lines.append(f"　（{r.old_year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました）")
+        lines += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "")
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
         lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))
@@ -158,6 +160,18 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
                      f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
     return lines
+
+
+def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
+    """The input errors a closed year was recorded with (each row －「（入力エラー）」 in 経年,
+    for good unless carried again), by sheet and cell, and how the corrected year reaches
+    the later master: only the count was said, and nothing of how to mend the record."""
+    from ..core.carry import catch_up
+
+    return [Listing([f"　{f.place} {f.indicator_id}: {f.message}" for f in errors], "　…ほか {n} 件", cap=10,
+                    head=f"【注意】{year}年度の入力エラー {len(errors)} 件の行は、「{c.HISTORY}」に評価不可（{NOT_EVALUABLE}）として"
+                         "記録しました:\n"),
+            f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source)]
 
 
 def skipped_line(old_year: int, new_year: int, made: Path) -> str:
@@ -256,7 +270,8 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines.append(f"　{r.year}年度のマスターにない指標IDの {r.emptied} 行は、その列を空にしました"
                      "（その後に加えた行など）")
     if r.errors:
-        lines.append(f"・{r.year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました")
+        lines += [p.render(p.most) if isinstance(p, Listing) else p
+                  for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name)]
     if r.stale:
         from ..core.rollover import shown_ids
 
