@@ -876,6 +876,24 @@ def test_a_year_closed_with_input_errors_names_them_and_how_to_mend_the_record(l
     assert read_history(_grid(m2024, c.HISTORY))["04-1"][2023] == ("44件", "◎")
 
 
+@pytest.mark.parametrize("command", ["rollover", "history"])
+def test_a_master_named_for_another_year_than_its_own_is_refused(late, tmp_path, capsys, command):
+    """The 2023 master copied to 「…_2024年度_…」 and filled with 2024's values, 設定 left at
+    2023: rollover closed it as 2023 (2024's values recorded as 2023 in 経年) into a
+    「…_2024年度_マスター_2024年度」 master, and carrying it replaced 2023's record. Both are
+    refused naming both years, nothing made or changed."""
+    copied = tmp_path / "さっぽろ圏_令和6年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], copied)
+    target = tmp_path / "m2025.xlsm"
+    shutil.copyfile(late["m2024"], target)
+    before = sorted(p.name for p in tmp_path.iterdir()), target.read_bytes()
+    args = ["rollover", str(copied)] if command == "rollover" else ["history", "import", str(target), str(copied)]
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err
+    assert f"マスター「{copied.name}」の名前は2024年度ですが、「設定」の対象年度は 2023年度です" in err, err
+    assert (sorted(p.name for p in tmp_path.iterdir()), target.read_bytes()) == before
+
+
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
 def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
     m2024 = tmp_path / "m2024.xlsm"

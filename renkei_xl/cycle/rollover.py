@@ -53,6 +53,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
 
     master = check_path(master)
     old_year = fiscal_year_of(master)
+    check_named_year(master, old_year)
     year = new_year if new_year is not None else old_year + 1
     check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
@@ -89,6 +90,21 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     return RolloverDone(target, report, written.backup if written else None, master)
 
 
+
+
+def check_named_year(master: Path, year: int) -> None:
+    """A master whose name says another year than its 対象年度 is refused before it is
+    read as a year's record: a 2023 master copied to 「…_2024年度_…」 and filled with 2024's
+    values, 設定 left as it was, was closed as 2023 (its 2024 values put into 経年 over
+    2023's record) into a next master named 「…_2024年度_マスター_2024年度」."""
+    from ..core.fiscal import named_fiscal_years
+
+    named = named_fiscal_years(master.stem)
+    if named and year not in named:
+        other = max(named)
+        raise UserError(f"マスター「{master.name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
+                        f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
+                        f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
 
 
 def fiscal_year_of(master: Path) -> int:
@@ -239,6 +255,7 @@ def carry_year(master: Path, source: Path) -> YearCarried:
     from ..workbook.session import opened
 
     master, source = check_path(master), check_path(source)
+    check_named_year(source, fiscal_year_of(source))
     if same_file(master, source):
         raise UserError("取り込むマスターが、取り込み先のマスターと同じファイルです。"
                         "前の年度のマスターを指定してください")
