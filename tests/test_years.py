@@ -274,6 +274,16 @@ def test_an_indicator_taken_off_keeps_what_it_was_in_history_year_after_year(yea
         assert "04-1" not in {i.id for i in load_master(master).indicators}
 
 
+def test_history_prints_one_page_wide_with_its_header_on_every_page(years):
+    """経年 widens by two columns a year; it had no page setup, so Excel printed it in
+    portrait across pages, the later ones years without the 指標ID they belong to."""
+    ws = openpyxl.load_workbook(years["m2025"])[c.HISTORY]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$3:$3"
+    assert [ws.cell(3, k).value for k in (1, 5, 7)] == ["指標ID", "2023年度 実績値", "2024年度 実績値"]
+
+
 # ------------------------------------------------------------- gaps, FY2023
 
 def _amount_ok(text: str, gap: Decimal, unit: str, family: str) -> bool:

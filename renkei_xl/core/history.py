@@ -26,6 +26,7 @@ from .methods import NO_VALUE
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
+from .looks import print_setup
 from .sheet_grid import symbol_colours
 from .values import error_value, fit_cell, rounded_rate, shown
 
@@ -209,7 +210,11 @@ def history_sheet(history: History, indicators: Sequence[Indicator],
     for k in range(len(years)):
         widths[len(FIXED_HEADERS) + 2 * k + 1] = float(YEAR_WIDTHS[0])
         widths[len(FIXED_HEADERS) + 2 * k + 2] = float(YEAR_WIDTHS[1])
-    sheet = SheetPlan(c.HISTORY, rows, widths=widths, freeze=(4, 2))
+    # Printed one page wide with its header on every page: the years grow to the right
+    # (five years are 14 columns), and Excel's default page cut 経年 into pages across
+    # whose later ones showed 実績値 and 評価 without the 指標ID they belong to.
+    sheet = SheetPlan(c.HISTORY, rows, widths=widths, freeze=(4, 2),
+                      print_setup=print_setup("a4", title_rows=(3, 3)))
     first, last = 4, len(rows)
     if years and last >= first:
         for k in range(len(years)):
