@@ -904,6 +904,27 @@ def test_a_master_named_for_another_year_than_its_own_is_refused(late, tmp_path,
     assert (sorted(p.name for p in tmp_path.iterdir()), target.read_bytes()) == before
 
 
+def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in(late, tmp_path, capsys):
+    """The command line reads the closed year's saved file (the button asks to save first):
+    with the master open in Excel, edits not yet saved went into neither 経年 nor
+    前年度実績, and the command said nothing of it."""
+    from renkei_xl.safety import lock_file
+
+    m2023 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    lock_file(m2023).write_bytes(b"staff")
+    assert cli_main(["rollover", str(m2023)]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】「さっぽろ圏_2023年度_マスター.xlsm」は Excel で開かれています" in out, out
+    assert "上書き保存してから --force を付けて作り直してください" in out, out
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    assert cli_main(["history", "import", str(m2024), str(m2023)]) == 0
+    assert "上書き保存してからもう一度取り込んでください" in capsys.readouterr().out
+    lock_file(m2023).unlink()
+    assert cli_main(["history", "import", str(m2024), str(m2023)]) == 0
+    assert "Excel で開かれています" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
 def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
     m2024 = tmp_path / "m2024.xlsm"
