@@ -925,6 +925,38 @@ def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in
     assert "Excel で開かれています" not in capsys.readouterr().out
 
 
+def _target_cell(path: Path, ind_id: str) -> tuple[int, int]:
+    return _rc(next(i for i in load_master(path).indicators if i.id == ind_id).cell("target"))
+
+
+def test_a_year_judged_against_another_target_shows_it_in_history(late, tmp_path):
+    """04-1's target raised from 20件 to 30件 in 2024, then to 40件 in 2025. 経年 showed one
+    目標値, this master's, beside every year: 2023's 「21件 ◎」 stood beside 「40件」 with
+    nothing saying it was judged against 20件. A year judged against another target has
+    its own 「YYYY年度 目標値」 column, filled where the target differs."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25),
+         (c.INDICATORS, _target_cell(m2024, "04-1"), "30件（毎年度）"))
+    m2025 = rollover_file(m2024).path
+    grid = _grid(m2025, c.HISTORY)
+    header = grid[2]
+    assert [h for h in header if h and "年度" in h] == \
+        ["2023年度 実績値", "2023年度 評価", "2023年度 目標値", "2024年度 実績値", "2024年度 評価"]
+    rows = {r[0]: dict(zip(header, r)) for r in grid[3:]}
+    assert rows["04-1"]["目標値"] == "30件（毎年度）" and rows["04-1"]["2023年度 目標値"] == "20件（毎年度）"
+    assert rows["04-1"]["2023年度 評価"] == "◎" and rows["04-1"]["2024年度 評価"] == "×"    # 25 of 30: each its own
+    assert all(r["2023年度 目標値"] is None for i, r in rows.items() if i != "04-1")
+
+    _set(m2025, (c.INDICATORS, _target_cell(m2025, "04-1"), "40件（毎年度）"))
+    m2026 = rollover_file(m2025).path        # nothing entered in 2025: 経年 written again all the same
+    grid = _grid(m2026, c.HISTORY)
+    row = dict(zip(grid[2], next(r for r in grid if r[0] == "04-1")))
+    assert (row["目標値"], row["2023年度 目標値"], row["2024年度 目標値"]) == \
+        ("40件（毎年度）", "20件（毎年度）", "30件（毎年度）")
+    assert read_history(grid)["04-1"] == {2023: ("21件", "◎"), 2024: ("25件", "×")}
+
+
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
 def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
     m2024 = tmp_path / "m2024.xlsm"

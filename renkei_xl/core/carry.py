@@ -25,7 +25,7 @@ from typing import NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
-from .history import history_sheet, labels_of, read_history, read_labels, with_year
+from .history import history_sheet, labels_of, read_history, read_kept, with_year
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows
@@ -55,8 +55,10 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     grid = state.grids.get(c.HISTORY)
     history = read_history(grid)
     replaced = any(year in per_year for per_year in history.values())
+    kept = read_kept(grid)
+    kept = kept._replace(labels={**kept.labels, **{i.id: labels_of(i) for i in source.indicators}})
     plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators,
-                                   {**read_labels(grid), **{i.id: labels_of(i) for i in source.indicators}})])
+                                   kept.judged(year, closed.indicators))])
     previous = emptied = 0
     if year == later - 1:
         plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed)

@@ -35,12 +35,14 @@ FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
 ACTUAL_SUFFIX = "年度 実績値"
 SYMBOL_SUFFIX = "年度 評価"
 _YEAR_COLUMN = re.compile(r"^(\d{4})年度 (実績値|評価)$")
+_TARGET_COLUMN = re.compile(r"^(\d{4})年度 目標値$")
+TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
 TITLE = "経年（年度ごとの実績値と評価）"
 GONE = "（指標シートにない指標）"     # before the 評価指標 of an ID 指標 no longer has
 NOTE = ("このシートはツールが作ります（次年度のマスターを作成したとき・経年の取り込みのときに更新）。"
-        "評価は各年度の基準で計算したものです。")
+        "評価は各年度の基準で計算したものです（目標値が今と違った年度は「○○年度 目標値」の列にその年度の目標値を示します）。")
 
 
 class YearRecord(NamedTuple):
@@ -112,22 +114,47 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
     return None
 
 
-def read_labels(grid: Optional[Sequence[Sequence[object]]]) -> dict[str, tuple[str, str, str]]:
-    """連携事業名, 評価指標 and 目標値 per 指標ID as 経年 shows them, for the indicators no
-    longer on 指標 (history_sheet): they came from 指標 while it had the row, and 経年 is
-    then the only place in the master that says what an old year's 「04-1 21件 ◎」 was."""
+class Kept(NamedTuple):
+    """What 経年 shows beside the records, read back (read_kept) so that writing the sheet
+    again keeps it: ``labels``, 連携事業名, 評価指標 and 目標値 per 指標ID (what an indicator
+    no longer on 指標 was); ``targets``, 指標ID → year → the 目標値 that year was judged
+    against (a year's 「YYYY年度 目標値」 column, else the 目標値 column it was shown beside)."""
+    labels: dict[str, tuple[str, str, str]] = {}
+    targets: dict[str, dict[int, str]] = {}
+
+    def judged(self, year: int, indicators: Sequence[Indicator]) -> "Kept":
+        """With ``year`` judged against these indicators' targets (the year's own master)."""
+        targets = {i: dict(per_year) for i, per_year in self.targets.items()}
+        for ind in indicators:
+            targets.setdefault(ind.id, {})[year] = fit_cell(ind.target)
+        return self._replace(targets=targets)
+
+
+def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
+    """経年's texts beside its records (Kept). They came from 指標 while it had the row and
+    from each year's own master: 経年 is then the only place in the master that says what
+    an old year's 「04-1 21件 ◎」 measured, and against which target it was ◎."""
     header_at = _header_at(grid)
     if header_at is None:
-        return {}
+        return Kept({}, {})
     header = [text(v) for v in grid[header_at]]
     cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
-    out: dict[str, tuple[str, str, str]] = {}
+    actual_cols, symbol_cols = _year_columns(header, header_at + 1)
+    target_cols = {int(m.group(1)): k for k, h in enumerate(header) if (m := _TARGET_COLUMN.match(h))}
+    labels: dict[str, tuple[str, str, str]] = {}
+    targets: dict[str, dict[int, str]] = {}
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
-        if ind_id and ind_id not in out:
-            project, name, target = (_at(row, col) for col in cols[1:])
-            out[ind_id] = (project, name.removeprefix(GONE), target)
-    return out
+        if not ind_id or ind_id in labels:
+            continue
+        project, name, target = (_at(row, col) for col in cols[1:])
+        labels[ind_id] = (project, name.removeprefix(GONE), target)
+        for year in set(actual_cols) | set(symbol_cols):
+            if _at(row, actual_cols.get(year)) or _at(row, symbol_cols.get(year)):
+                own = _at(row, target_cols.get(year))
+                if own or target:
+                    targets.setdefault(ind_id, {})[year] = own or target
+    return Kept(labels, targets)
 
 
 def labels_of(indicator: Indicator) -> tuple[str, str, str]:
@@ -180,24 +207,29 @@ def merged(history: History, records: Iterable[tuple[str, int, YearRecord]]) -> 
     return out
 
 
-def history_sheet(history: History, indicators: Sequence[Indicator],
-                  labels: Mapping[str, tuple[str, str, str]] = {}) -> SheetPlan:
+def history_sheet(history: History, indicators: Sequence[Indicator], kept: Kept = Kept({}, {})) -> SheetPlan:
     """経年: the master's indicators in 指標 order, then any 指標ID only the history knows
     (an indicator dropped since: its years are kept, never silently lost), with the
-    連携事業名, 評価指標 and 目標値 the sheet showed for it (``labels``: read_labels of the
-    sheet written over; the first rollover after the row left 指標 blanked them)."""
+    連携事業名, 評価指標 and 目標値 the sheet showed for it (``kept``: read_kept of the sheet
+    written over; the first rollover after the row left 指標 blanked them).
+
+    A year judged against another 目標値 than the one shown now has its own 「YYYY年度 目標値」
+    column, filled where the two differ: the 目標値 column is this master's, and 「30社 ◎」
+    of a year whose target was 15社 stood beside 「40社（毎年度）」 with nothing saying why."""
     years = years_of(history)
-    header = [*FIXED_HEADERS]
-    for y in years:
-        header += [f"{y}{ACTUAL_SUFFIX}", f"{y}{SYMBOL_SUFFIX}"]
-    rows: list[list[Optional[Cell]]] = [[(TITLE, "title")], [(NOTE, "legend")],
-                                        [(h, "header") for h in header]]
     known = {i.id for i in indicators}
     ordered: list[tuple[str, str, str, str]] = [(i.id, *labels_of(i)) for i in indicators]
     for i in history:
         if i not in known:
-            project, name, target = labels.get(i, ("", "", ""))
+            project, name, target = kept.labels.get(i, ("", "", ""))
             ordered.append((i, fit_cell(project), fit_cell(GONE + name), fit_cell(target)))
+    own = {y: any(kept.targets.get(i, {}).get(y, t) != t for i, _p, _n, t in ordered if y in history.get(i, {}))
+           for y in years}
+    header = [*FIXED_HEADERS]
+    for y in years:
+        header += [f"{y}{ACTUAL_SUFFIX}", f"{y}{SYMBOL_SUFFIX}"] + ([f"{y}{TARGET_SUFFIX}"] if own[y] else [])
+    rows: list[list[Optional[Cell]]] = [[(TITLE, "title")], [(NOTE, "legend")],
+                                        [(h, "header") for h in header]]
     for ind_id, project, name, target in ordered:
         row: list[Optional[Cell]] = [(fit_cell(ind_id), "body"), (project or None, "body"), (name or None, "body"),
                                      (target or None, "body")]
@@ -205,21 +237,28 @@ def history_sheet(history: History, indicators: Sequence[Indicator],
             rec = history.get(ind_id, {}).get(y)
             row += [(rec.actual if rec and rec.actual else None, "body"),
                     (rec.symbol if rec and rec.symbol else None, "symbol")]
+            if own[y]:      # only where it differs: an empty cell is the 目標値 column's (read_kept)
+                judged = kept.targets.get(ind_id, {}).get(y, target) if rec else target
+                row.append((judged if judged != target else None, "body"))
         rows.append(row)
-    widths = {i: float(w) for i, w in enumerate(HISTORY_WIDTHS, start=1)}
-    for k in range(len(years)):
-        widths[len(FIXED_HEADERS) + 2 * k + 1] = float(YEAR_WIDTHS[0])
-        widths[len(FIXED_HEADERS) + 2 * k + 2] = float(YEAR_WIDTHS[1])
-    # Printed one page wide with its header on every page: the years grow to the right
-    # (five years are 14 columns), and Excel's default page cut 経年 into pages across
-    # whose later ones showed 実績値 and 評価 without the 指標ID they belong to.
-    sheet = SheetPlan(c.HISTORY, rows, widths=widths, freeze=(4, 2),
-                      print_setup=print_setup("a4", title_rows=(3, 3)))
-    first, last = 4, len(rows)
-    if years and last >= first:
-        for k in range(len(years)):
-            col = len(FIXED_HEADERS) + 2 * k + 2
-            sheet.conditional += symbol_colours((first, col, last, col))
+    return _history_look(SheetPlan(c.HISTORY, rows, freeze=(4, 2),
+                                   print_setup=print_setup("a4", title_rows=(3, 3))), header)
+
+
+def _history_look(sheet: SheetPlan, header: Sequence[str]) -> SheetPlan:
+    """Widths and the symbols' colours by column header. Printed one page wide with its
+    header on every page (history_sheet): the years grow to the right (five years are 14
+    columns or more), and Excel's default page cut 経年 into pages across whose later ones
+    showed 実績値 and 評価 without the 指標ID they belong to."""
+    sheet.widths = {i: float(w) for i, w in enumerate(HISTORY_WIDTHS, start=1)}
+    first, last = 4, len(sheet.rows)
+    for col, h in enumerate(header, start=1):
+        if h.endswith(ACTUAL_SUFFIX) or h.endswith(TARGET_SUFFIX):
+            sheet.widths[col] = float(YEAR_WIDTHS[0])
+        elif h.endswith(SYMBOL_SUFFIX):
+            sheet.widths[col] = float(YEAR_WIDTHS[1])
+            if last >= first:
+                sheet.conditional += symbol_colours((first, col, last, col))
     return sheet
 
 

@@ -28,7 +28,7 @@ from .contract_read import Book, MasterData, check_fiscal_year, text
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import history_sheet, read_history, read_labels, with_year
+from .history import history_sheet, read_history, read_kept, with_year
 from .layout import summary_title
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
@@ -315,13 +315,15 @@ def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result]
     with the closed year added to 経年 (unless ``closed`` is None); and the targets past their year."""
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
-    history = read_history(state.grids.get(c.HISTORY))
+    grid = state.grids.get(c.HISTORY)
+    history, kept = read_history(grid), read_kept(grid)
     if closed is not None:
         history = with_year(history, data.settings.fiscal_year, closed)
+        kept = kept.judged(data.settings.fiscal_year, closed.indicators)
     owned = [_note_sheet(list_sheet(_empty(), new_settings), LIST_NOTE),
              _summary_placeholder(new_settings),
              findings_sheet(past, state.sheetnames, {}),
-             history_sheet(history, indicators, read_labels(state.grids.get(c.HISTORY))),
+             history_sheet(history, indicators, kept),
              _steps_placeholder(new_settings)]
     if c.IMPORT_LOG in state.sheetnames:
         owned.append(SheetPlan(c.IMPORT_LOG, [], protect=False))

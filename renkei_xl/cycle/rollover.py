@@ -215,7 +215,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
     rows refused with a reason, the good ones written; nothing valid, nothing written."""
     from ..core.history import (csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history,
-                                read_labels)
+                                read_kept)
     from ..core.plan_types import WritePlan
 
     csv_path = Path(csv_path)
@@ -234,7 +234,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
             return WritePlan(), parsed
-        sheet = history_sheet(merged(history, parsed.records), d.indicators, read_labels(grid))
+        sheet = history_sheet(merged(history, parsed.records), d.indicators, read_kept(grid))
         return WritePlan([sheet]), parsed
 
     parsed, written = write_planned(master, make)
