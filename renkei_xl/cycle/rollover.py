@@ -184,9 +184,10 @@ def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
     the later master: only the count was said, and nothing of how to mend the record."""
     from ..core.carry import catch_up
 
-    return [Listing([f"　{f.place} {f.indicator_id}: {f.message}" for f in errors], "　…ほか {n} 件", cap=10,
-                    head=f"【注意】{year}年度の入力エラー {len(errors)} 件の行は、「{c.HISTORY}」に評価不可（{NOT_EVALUABLE}）として"
-                         "記録しました:\n"),
+    return [Listing([f"　{' '.join(p for p in (f.place, f.indicator_id) if p)}: {f.message}" for f in errors],
+                    "　…ほか {n} 件", cap=10,
+                    head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
+                         f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
             f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source)]
 
 
