@@ -396,6 +396,19 @@ def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tm
     assert history[2022] == ("22件", "◎") and history[2021] == ("18件", "×") and history[2023] == ("21件", "◎")
 
 
+def test_a_year_missing_between_recorded_years_stands_as_a_gap_in_the_summary(sample, tmp_path):
+    """2020 imported beside the sample's 2023: 集計's years read 2020年度, 2023年度 side by
+    side and the chart drew them as consecutive years. The years between stand, 記録なし."""
+    _csv_imported(sample, tmp_path, ["08-1,2020,15件,×", "06-1,2020,10件,◎"], "utf-8")
+    recalc_file(sample)
+    summary = _grid(sample, c.SUMMARY)
+    at = next(i for i, r in enumerate(summary) if r[0] == "年度別の達成割合")
+    years, rates, counts = (summary[at + k][1:6] for k in range(3))
+    assert list(years) == ["2020年度", "2021年度", "2022年度", "2023年度", None]
+    assert list(rates[:4]) == [0.5, None, None, 0.732]
+    assert list(counts[:4]) == ["1／2", "記録なし", "記録なし", "52／71"]
+
+
 def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error_values(sample, tmp_path):
     """「（入力エラー）」 is what 一覧 and 経年 print for a row an input error made －: 経年 saved
     as a CSV came back refused for it. A year in other digits (「٢٠٢٢」, 「𝟮𝟬𝟮𝟮」) was read as

@@ -453,24 +453,31 @@ def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
 
 YEAR_RATE_TITLE = "年度別の達成割合"
 YEAR_CHART_TITLE = "達成割合の推移"
+NO_RECORD = "記録なし"
 
 
 def with_year_rates(summary: SheetPlan, history: History, current_year: int,
                     result: Optional[Result] = None) -> SheetPlan:
     """集計 with the 達成割合 of every year below its own lines, years across (a chart plots
-    a row of values), and a chart of them beside the chart of this year's symbols."""
+    a row of values), and a chart of them beside the chart of this year's symbols. A year
+    経年 lacks between two it has (no master of it carried, a rollover past it) stands as
+    「記録なし」 and a gap in the chart: its years are labels, evenly spaced, and 2021
+    beside 2023 read as one year apart."""
 
-    rates = year_rates(history, current_year, result)
-    if not rates:
+    recorded = {r.year: r for r in year_rates(history, current_year, result)}
+    if not recorded:
         return summary
+    years = range(min(recorded), max(recorded) + 1)
     rows = summary.rows
     rows.append([])
     top = len(rows) + 1
-    rows.append([(YEAR_RATE_TITLE, "header"), *((f"{r.year}年度", "header") for r in rates)])
-    rows.append([("達成割合", "total"), *((None if r.rate is None else rounded_rate(r.rate), "rate") for r in rates)])
+    rows.append([(YEAR_RATE_TITLE, "header"), *((f"{y}年度", "header") for y in years)])
+    rates = [recorded.get(y) for y in years]
+    rows.append([("達成割合", "total"),
+                 *((None if r is None or r.rate is None else rounded_rate(r.rate), "rate") for r in rates)])
     rows.append([("達成済み・達成見込み／評価可能", "body"),
-                 *((f"{r.achieved}／{r.evaluable}", "body") for r in rates)])
-    last_col = 1 + len(rates)
+                 *((f"{r.achieved}／{r.evaluable}" if r else NO_RECORD, "body") for r in rates)])
+    last_col = 1 + len(years)
     for col in range(2, last_col + 1):
         summary.widths.setdefault(col, 14.0)
     anchor_row = len(rows) + 3
