@@ -970,6 +970,22 @@ def test_a_year_judged_against_another_target_shows_it_in_history(late, tmp_path
     assert read_history(grid)["04-1"] == {2023: ("21件", "◎"), 2024: ("25件", "×")}
 
 
+def test_an_indicator_id_given_to_another_indicator_is_said_at_rollover(late, tmp_path, capsys):
+    """04-1 given to a new indicator in 2024: 経年's 2023 「21件 ◎」 of the old one stood
+    under the new one's 評価指標 and 目標値, the old 評価指標 gone from the sheet, and the
+    rollover said nothing. It names the ID with both 評価指標 now."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    it = next(i for i in load_master(m2024).indicators if i.id == "04-1")
+    _set(m2024, (c.INDICATORS, _rc(it.cell("name")), "新しい補助制度の利用件数"),
+         ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3))
+    assert cli_main(["rollover", str(m2024)]) == 0
+    out = capsys.readouterr().out
+    assert "評価指標が「経年」のものと違います" in out, out
+    assert f"04-1: 「{it.name}」→「新しい補助制度の利用件数」" in out, out
+    assert out.count("」→「") == 1, out
+
+
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
 def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
     m2024 = tmp_path / "m2024.xlsm"

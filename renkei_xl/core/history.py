@@ -157,6 +157,19 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     return Kept(labels, targets)
 
 
+def renamed(history: History, kept: Kept, indicators: Sequence[Indicator]) -> list[tuple[str, str, str]]:
+    """(指標ID, 評価指標 in 経年, 評価指標 on 指標) of the indicators with years in 経年 whose
+    評価指標 is not the one 経年 shows: reworded, or the ID given to another indicator (a
+    dropped 04-1 reused), whose years would then stand as the new one's. 経年 is written
+    with 指標's texts, so after the write only the old master says what those years were."""
+    out = []
+    for ind in indicators:
+        old = kept.labels.get(ind.id, ("", "", ""))[1]
+        if history.get(ind.id) and old and old != labels_of(ind)[1]:
+            out.append((ind.id, old, labels_of(ind)[1]))
+    return out
+
+
 def labels_of(indicator: Indicator) -> tuple[str, str, str]:
     """連携事業名, 評価指標 and 目標値 of an indicator as 経年 shows them."""
     return fit_cell(indicator.project_label), fit_cell(indicator.name), fit_cell(indicator.target)

@@ -28,7 +28,7 @@ from .contract_read import Book, MasterData, check_fiscal_year, text
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import history_sheet, read_history, read_kept, with_year
+from .history import history_sheet, read_history, read_kept, renamed, with_year
 from .layout import summary_title
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
@@ -106,6 +106,7 @@ class RolloverReport(NamedTuple):
     stale: tuple[str, ...] = ()  # 指標IDs whose row on this year's 一覧 is not what the inputs give
     unrecorded: bool = False     # nothing was entered this year: the year was not put into 経年
     states_added: tuple[str, ...] = ()   # words 状態一覧 gained (an older master's list)
+    renamed: tuple[tuple[str, str, str], ...] = ()   # (指標ID, 経年's 評価指標, 指標's): history.renamed
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -162,8 +163,13 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
-                            stale, unrecorded, added)
+                            stale, unrecorded, added, _renamed(state, data))
     return WritePlan(owned, cells, fills, state_names), report
+
+
+def _renamed(state: MasterState, data: MasterData) -> tuple[tuple[str, str, str], ...]:
+    grid = state.grids.get(c.HISTORY)
+    return tuple(renamed(read_history(grid), read_kept(grid), data.indicators))
 
 
 def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:

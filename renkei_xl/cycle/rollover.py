@@ -154,6 +154,13 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
     if r.skipped:
         lines += [skipped_line(r.old_year, r.new_year, done.path)]
+    if r.renamed:
+        lines += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
+                          head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
+                               f"「{c.HISTORY}」のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
+                               "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
+                               f"実績がその指標の記録として並ぶため、{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、"
+                               "次年度のマスターを作り直してください:\n")]
     if r.stale:
         lines += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
                           head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
