@@ -986,6 +986,20 @@ def test_an_indicator_id_given_to_another_indicator_is_said_at_rollover(late, tm
     assert out.count("」→「") == 1, out
 
 
+def test_a_master_whose_history_lost_the_year_it_was_made_from_says_so(late, tmp_path, capsys):
+    """経年 emptied by hand in the 2024 master (made from 2023): the 2025 master's 経年 went
+    on with 2024 alone, 2023 gone, and the rollover said nothing of it."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3), (c.HISTORY, (3, 1), None))
+    assert cli_main(["rollover", str(m2024)]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】「経年」に2023年度の記録がありません（このマスターは2023年度のマスターから作られています）" in out, out
+    assert "renkei-xl history import さっぽろ圏_2025年度_マスター.xlsm （2023年度のマスター）" in out, out
+    assert cli_main(["rollover", str(late["m2024"]), "-o", str(tmp_path / "x.xlsm")]) == 1   # nothing entered
+    assert "記録がありません" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])
 def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tmp_path, capsys, case):
     m2024 = tmp_path / "m2024.xlsm"

@@ -39,7 +39,7 @@ from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
 
 REFERENCE_FILL = c.REFERENCE_FILL
-_PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"\d{4}年度）$")
+_PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
 LIST_NOTE = "「評価を再計算」を押すと、この年度の一覧を作ります。"
 SUMMARY_NOTE = "「評価を再計算」を押すと、この年度の集計を作ります。"
 STEPS_NOTE = "「評価を再計算」を押すと、◎でない指標ごとに次の一歩を示します。"
@@ -107,6 +107,7 @@ class RolloverReport(NamedTuple):
     unrecorded: bool = False     # nothing was entered this year: the year was not put into 経年
     states_added: tuple[str, ...] = ()   # words 状態一覧 gained (an older master's list)
     renamed: tuple[tuple[str, str, str], ...] = ()   # (指標ID, 経年's 評価指標, 指標's): history.renamed
+    missing: Optional[int] = None   # the year this master was made from, which 経年 lacks (_missing_year)
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -163,8 +164,22 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
-                            stale, unrecorded, added, _renamed(state, data))
+                            stale, unrecorded, added, _renamed(state, data), _missing_year(book, state))
     return WritePlan(owned, cells, fills, state_names), report
+
+
+def _missing_year(book: Book, state: MasterState) -> Optional[int]:
+    """The year this master was made from (its 「前年度実績（YYYY年度）」 on 指標) when 経年 has
+    no record of it: the sheet deleted or emptied by hand, or that year rolled over with
+    nothing entered. The new 経年 would go on without it, and nothing said so."""
+    header_row, _cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
+    grid = book.sheets[c.INDICATORS]
+    header = [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
+    made_from = [int(m.group(1)) for h in header if (m := _PREVIOUS.match(h))]
+    history = read_history(state.grids.get(c.HISTORY))
+    if made_from and not any(made_from[0] in per_year for per_year in history.values()):
+        return made_from[0]
+    return None
 
 
 def _renamed(state: MasterState, data: MasterData) -> tuple[tuple[str, str, str], ...]:

@@ -154,6 +154,10 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
     if r.skipped:
         lines += [skipped_line(r.old_year, r.new_year, done.path)]
+    if r.missing:
+        lines.append(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
+                     f"作られています）。{r.missing}年度のマスターがあれば、renkei-xl history import {done.path.name} "
+                     f"（{r.missing}年度のマスター） で取り込めます（それより前の年度も、各年度のマスターか CSV から取り込めます）")
     if r.renamed:
         lines += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
                           head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
