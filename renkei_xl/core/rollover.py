@@ -172,9 +172,7 @@ def _missing_year(book: Book, state: MasterState) -> Optional[int]:
     """The year this master was made from (its 「前年度実績（YYYY年度）」 on 指標) when 経年 has
     no record of it: the sheet deleted or emptied by hand, or that year rolled over with
     nothing entered. The new 経年 would go on without it, and nothing said so."""
-    header_row, _cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
-    grid = book.sheets[c.INDICATORS]
-    header = [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
+    _row, header = _header_texts(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
     made_from = [int(m.group(1)) for h in header if (m := _PREVIOUS.match(h))]
     history = read_history(state.grids.get(c.HISTORY))
     if made_from and not any(made_from[0] in per_year for per_year in history.values()):
@@ -395,9 +393,8 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str,
                      rows: Sequence[tuple[int, object]]) -> tuple[list[CellEdit], list[FillEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
     else the first column after the header row's last filled cell."""
-    header_row, _cols = book.header(sheet, headers, required)
+    header_row, header = _header_texts(book, sheet, headers, required)
     grid = book.sheets[sheet]
-    header = [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
     col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
     if col is None:
         col = max((i for i, h in enumerate(header, start=1) if h), default=0) + 1
@@ -414,6 +411,13 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str,
         if r in wanted:
             fills.append(FillEdit(sheet, r, col, REFERENCE_FILL))
     return cells, fills
+
+
+def _header_texts(book: Book, sheet: str, headers, required) -> tuple[int, list[str]]:
+    """A staff sheet's header row and its texts."""
+    header_row, _cols = book.header(sheet, headers, required)
+    grid = book.sheets[sheet]
+    return header_row, [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
 
 
 def _empty() -> Result:
