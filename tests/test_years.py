@@ -857,12 +857,14 @@ def test_a_rollover_past_the_next_year_says_the_years_between_are_missing_and_th
 def test_a_next_master_made_again_with_force_says_where_the_one_it_replaced_is(late, tmp_path, capsys):
     """`rollover --force` over a 2024 master already filled in: the help promises a backup,
     and one was made, but the report never said so nor where: staff saw 「2024年度のマスターを
-    作成しました」 and a year of inputs gone."""
+    作成しました」 and a year of inputs gone. The refusal before it said only 「すでにあります」."""
     m2023, m2024 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
     shutil.copyfile(late["m2023"], m2023)
     shutil.copyfile(late["m2024"], m2024)
     _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25))
     filled = m2024.read_bytes()
+    assert cli_main(["rollover", str(m2023)]) == 2     # the refusal says what would be thrown away
+    assert "（2024年度のマスターで、実績値・分母・実施状況が 1 セル入力されています。" in capsys.readouterr().err
     assert cli_main(["rollover", str(m2023), "--force"]) == 0
     said = re.search(r"それまでの内容（入力済みの実績など）はバックアップにあります: (.+)$", capsys.readouterr().out, re.M)
     assert said, "the backup is not named"

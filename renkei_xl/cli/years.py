@@ -14,13 +14,14 @@ from .parser import fiscal_year
 
 def cmd_rollover(args: argparse.Namespace) -> int:
     from ..core.errors import UserError
-    from ..cycle.rollover import TargetExists, rollover_file, rollover_lines
+    from ..cycle.rollover import TargetExists, filled_note, rollover_file, rollover_lines
 
     try:
         done = rollover_file(Path(args.master), args.year, Path(args.output) if args.output else None,
                              force=args.force)
     except TargetExists as exc:
-        raise UserError(f"「{exc.path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）") from None
+        raise UserError(f"「{exc.path}」はすでにあります{filled_note(exc.path)}。作り直す場合は --force を付けてください"
+                        "（バックアップを残します）") from None
     for line in rollover_lines(done):
         print(line)
     _say_if_open(Path(args.master), " --force を付けて作り直して")

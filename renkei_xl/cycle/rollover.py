@@ -32,6 +32,24 @@ class TargetExists(UserError):
         self.path = path
 
 
+def filled_note(path: Path) -> str:
+    """What the next year's master already there holds, when staff typed into it: a
+    refusal said only 「すでにあります」 and how to make it again, which throws away a
+    year's inputs (into a backup) if it was the real next master and this one the older."""
+    from ..core.rollover import emptied_inputs
+    from ..workbook.session import load_master
+
+    try:
+        data = load_master(path)
+    except (UserError, OSError):
+        return ""
+    filled = len(emptied_inputs(data))
+    if not filled:
+        return ""
+    return (f"（{data.settings.fiscal_year}年度のマスターで、実績値・分母・実施状況が {filled} セル入力されています。"
+            "作り直すと、その入力は新しいマスターに残りません）")
+
+
 class RolloverDone(NamedTuple):
     path: Path
     report: object          # renkei_xl.core.rollover.RolloverReport
