@@ -108,8 +108,6 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     return RolloverDone(target, report, written.backup if written else None, master)
 
 
-
-
 def check_named_year(master: Path, year: int) -> None:
     """A master whose name says another year than its 対象年度 is refused before it is
     read as a year's record: a 2023 master copied to 「…_2024年度_…」 and filled with 2024's
@@ -222,8 +220,9 @@ def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
 
 def skipped_line(old_year: int, new_year: int, made: Path) -> str:
     """What a rollover past the next year (--year) says: the years between are in no
-    master it read, so 経年 has none of them, and 集計 and 次の一歩 read the closed year as
-    if it were the one before; the master of such a year, if there is one, is carried."""
+    master it read, so 経年 has none of them (集計 shows them 記録なし, 次の一歩 has no
+    year before) and 「前年度実績」 beside each row is the closed year's; the master of such
+    a year, if there is one, is carried."""
     between = f"{old_year + 1}年度" if new_year - old_year == 2 else f"{old_year + 1}〜{new_year - 1}年度"
     return (f"【注意】{old_year}年度のマスターから{new_year}年度を作ったため、{between}は「{c.HISTORY}」に"
             f"記録されていません（各行の横の列も{old_year}年度の実績です）。{between}のマスターがあれば、"
