@@ -917,6 +917,10 @@ def test_a_master_named_for_another_year_than_its_own_is_refused(late, tmp_path,
     err = capsys.readouterr().err
     assert f"マスター「{copied.name}」の名前は2024年度ですが、「設定」の対象年度は 2023年度です" in err, err
     assert (sorted(p.name for p in tmp_path.iterdir()), target.read_bytes()) == before
+    period = tmp_path / "第2期_2022年度〜2026年度_マスター.xlsm"      # a plan's period names no one year
+    shutil.copyfile(late["m2023"], period)
+    args = ["rollover", str(period)] if command == "rollover" else ["history", "import", str(target), str(period)]
+    assert cli_main(args) == 0
 
 
 def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in(late, tmp_path, capsys):

@@ -112,12 +112,13 @@ def check_named_year(master: Path, year: int) -> None:
     """A master whose name says another year than its 対象年度 is refused before it is
     read as a year's record: a 2023 master copied to 「…_2024年度_…」 and filled with 2024's
     values, 設定 left as it was, was closed as 2023 (its 2024 values put into 経年 over
-    2023's record) into a next master named 「…_2024年度_マスター_2024年度」."""
+    2023's record) into a next master named 「…_2024年度_マスター_2024年度」. A name of
+    several years (「第2期_2022年度〜2026年度_マスター」: the plan's period) names none."""
     from ..core.fiscal import named_fiscal_years
 
     named = named_fiscal_years(master.stem)
-    if named and year not in named:
-        other = max(named)
+    if len(named) == 1 and year not in named:
+        other, = named
         raise UserError(f"マスター「{master.name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
                         f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
                         f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
