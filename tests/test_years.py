@@ -26,7 +26,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.core.deadlines import target_year
 from renkei_xl.core.findings import PAST_TARGET
 from renkei_xl.core.gaps import gap_text
-from renkei_xl.core.history import read_history
+from renkei_xl.core.history import read_history, years_of
 from renkei_xl.core.model import ACHIEVED, SYMBOLS
 from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.values import NUMBER, format_number, parse_value
@@ -73,6 +73,12 @@ def _refill(old: Path, new: Path) -> None:
                 r, col = _rc(by_id[ind.id].cell(f))
                 cells.append(CellEdit(ind.sheet, r, col, value))
     write_planned(new, lambda fs: (WritePlan(cells=cells), None))
+
+
+def _ref(rc: tuple[int, int]) -> str:
+    from renkei_xl.core.refs import cell_ref
+
+    return cell_ref(*rc)
 
 
 def _rc(ref: str) -> tuple[int, int]:
@@ -238,6 +244,46 @@ def test_a_second_rollover_keeps_both_years_and_the_chart_has_both(years, fy2023
     assert all(f"<c:v>{y}年度</c:v>" in trend[0] for y in (2023, 2024, 2025))
 
 
+def _drop_indicator(master: Path, ind_id: str) -> None:
+    """What staff do to retire an indicator: its row on 指標 and on every municipality
+    sheet emptied (a deleted row reads the same to the tool)."""
+    data = load_master(master)
+    rows = [(i.sheet, i.row) for i in data.indicators if i.id == ind_id]
+    rows += [(e.sheet, e.row) for e in data.entries if e.indicator_id == ind_id]
+    grids = {s: _grid(master, s) for s in {s for s, _ in rows}}
+    cells = [CellEdit(s, r, col, None) for s, r in rows for col in range(1, len(grids[s][r - 1]) + 1)]
+    write_planned(master, lambda fs: (WritePlan(cells=cells), None))
+
+
+def test_an_indicator_taken_off_keeps_what_it_was_in_history_year_after_year(years, tmp_path):
+    """04-1 taken off 指標 in 2024: its 2023 record stays in 経年, and so do its 連携事業名,
+    評価指標 and 目標値, marked as no longer on 指標. The rollover after the row left wrote
+    「（指標シートにない指標）」 alone, blank beside it: 「04-1 21件 ◎」 with nothing saying
+    what it had measured, in the one sheet of the master that keeps the old years."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["m2024"], m2024)
+    before = next(r for r in _grid(m2024, c.HISTORY) if r[0] == "04-1")
+    assert before[1] and before[2] and before[3]
+    _drop_indicator(m2024, "04-1")
+    m2025 = rollover_file(m2024).path
+    m2026 = rollover_file(m2025).path          # nothing entered in 2025: 経年 is written again all the same
+    for master in (m2025, m2026):
+        row = next(r for r in _grid(master, c.HISTORY) if r[0] == "04-1")
+        assert row[1:4] == [before[1], "（指標シートにない指標）" + before[2], before[3]], row
+        assert read_history(_grid(master, c.HISTORY))["04-1"][2023] == (before[4], before[5])
+        assert "04-1" not in {i.id for i in load_master(master).indicators}
+
+
+def test_history_prints_one_page_wide_with_its_header_on_every_page(years):
+    """経年 widens by two columns a year; it had no page setup, so Excel printed it in
+    portrait across pages, the later ones years without the 指標ID they belong to."""
+    ws = openpyxl.load_workbook(years["m2025"])[c.HISTORY]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$3:$3"
+    assert [ws.cell(3, k).value for k in (1, 5, 7)] == ["指標ID", "2023年度 実績値", "2024年度 実績値"]
+
+
 # ------------------------------------------------------------- gaps, FY2023
 
 def _amount_ok(text: str, gap: Decimal, unit: str, family: str) -> bool:
@@ -325,7 +371,7 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
                                                                 "08-1,2022,16件,×"], "cp932")
     assert done.imported == 2
     assert set(reasons) == {4, 5, 6, 7, 8}
-    assert "99-9" in reasons[4] and "指標シートにありません" in reasons[4]
+    assert "99-9" in reasons[4] and "指標シートにも「経年」シートにもありません" in reasons[4]
     assert "2030年度" in reasons[5] and "対象年度" in reasons[5]
     assert "約10件" in reasons[6] and "取り込めません" in reasons[6]
     assert "◎ □ × － ―" in reasons[7]
@@ -338,6 +384,29 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     assert cli_main(["history", "import", str(sample), str(csv_path)]) == 1
     out = capsys.readouterr().out
     assert "4行目" in out and "99-9" in out and "経年" in out
+
+
+def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tmp_path):
+    """04-1 left 指標 but 経年 keeps its years: a CSV correcting one of them was refused
+    「指標シートにありません」, leaving the figure staff had found wrong in the record."""
+    _drop_indicator(sample, "04-1")
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["04-1,2022,22件,◎", "04-1,2021,18件,×"], "utf-8")
+    assert done.imported == 2 and not reasons, reasons
+    history = read_history(_grid(sample, c.HISTORY))["04-1"]
+    assert history[2022] == ("22件", "◎") and history[2021] == ("18件", "×") and history[2023] == ("21件", "◎")
+
+
+def test_a_year_missing_between_recorded_years_stands_as_a_gap_in_the_summary(sample, tmp_path):
+    """2020 imported beside the sample's 2023: 集計's years read 2020年度, 2023年度 side by
+    side and the chart drew them as consecutive years. The years between stand, 記録なし."""
+    _csv_imported(sample, tmp_path, ["08-1,2020,15件,×", "06-1,2020,10件,◎"], "utf-8")
+    recalc_file(sample)
+    summary = _grid(sample, c.SUMMARY)
+    at = next(i for i, r in enumerate(summary) if r[0] == "年度別の達成割合")
+    years, rates, counts = (summary[at + k][1:6] for k in range(3))
+    assert list(years) == ["2020年度", "2021年度", "2022年度", "2023年度", None]
+    assert list(rates[:4]) == [0.5, None, None, 0.732]
+    assert list(counts[:4]) == ["1／2", "記録なし", "記録なし", "52／71"]
 
 
 def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error_values(sample, tmp_path):
@@ -494,7 +563,7 @@ def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path
     import openpyxl
 
     from renkei_xl.cli.workbook import init_master
-    from renkei_xl.core.history import read_history
+    from renkei_xl.core.history import read_history, years_of
 
     master = init_master(tmp_path / "見本.xlsm", sample="fy2023")
     grid = [list(r) for r in openpyxl.load_workbook(master)[c.HISTORY].iter_rows(values_only=True)]
@@ -755,6 +824,186 @@ def test_a_year_two_before_is_carried_into_history_alone(late, tmp_path):
     assert read_history(_grid(m2025, c.HISTORY))["04-1"][2023].actual == "44件"
     changed = {n for n, data in _parts(m2025).items() if before.get(n) != data}
     assert changed == {_sheet_parts(m2025)[c.HISTORY]}, changed
+
+
+def test_a_rollover_past_the_next_year_says_the_years_between_are_missing_and_they_carry(late, tmp_path, capsys):
+    """`rollover 2023年度 --year 2025` (the 2023 master picked where 2024's was meant): the
+    2025 master was made with 2023 as its 前年度実績 and no 2024 in 経年, exit 0 and not a
+    word. Now it says so and exits 1; the 2024 master, carried afterwards, fills the year,
+    an indicator only 2024 had (04-1 renumbered 04-9 that year) with what it measured."""
+    m2023, m2024 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", tmp_path / "m2024.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25))
+    data = load_master(m2024)
+    _set(m2024, *[(s, (r, 1), "04-9") for s, r in [(i.sheet, i.row) for i in data.indicators if i.id == "04-1"]
+                  + [(e.sheet, e.row) for e in data.entries if e.indicator_id == "04-1"]])
+
+    assert cli_main(["rollover", str(m2023), "--year", "2025"]) == 1
+    out = capsys.readouterr().out
+    assert "【注意】2023年度のマスターから2025年度を作ったため、2024年度は「経年」に記録されていません" in out, out
+    m2025 = tmp_path / "さっぽろ圏_2025年度_マスター.xlsm"
+    assert f"renkei-xl history import {m2025.name} （その年度のマスター）" in out, out
+    assert years_of(read_history(_grid(m2025, c.HISTORY))) == [2023]
+
+    assert cli_main(["history", "import", str(m2025), str(m2024)]) == 0
+    history = read_history(_grid(m2025, c.HISTORY))
+    assert years_of(history) == [2023, 2024] and history["04-9"][2024].actual == "25件"
+    row = next(r for r in _grid(m2025, c.HISTORY) if r[0] == "04-9")
+    it = next(i for i in data.indicators if i.id == "04-1")
+    assert row[1:4] == [it.project_label, "（指標シートにない指標）" + it.name, it.target], row
+
+
+def test_a_next_master_made_again_with_force_says_where_the_one_it_replaced_is(late, tmp_path, capsys):
+    """`rollover --force` over a 2024 master already filled in: the help promises a backup,
+    and one was made, but the report never said so nor where: staff saw 「2024年度のマスターを
+    作成しました」 and a year of inputs gone. The refusal before it said only 「すでにあります」."""
+    m2023, m2024 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25))
+    filled = m2024.read_bytes()
+    assert cli_main(["rollover", str(m2023)]) == 2     # the refusal says what would be thrown away
+    assert "（2024年度のマスターで、実績値・分母・実施状況が 1 セル入力されています。" in capsys.readouterr().err
+    assert cli_main(["rollover", str(m2023), "--force"]) == 0
+    said = re.search(r"それまでの内容（入力済みの実績など）はバックアップにあります: (.+)$", capsys.readouterr().out, re.M)
+    assert said, "the backup is not named"
+    assert Path(said.group(1)).read_bytes() == filled
+    assert not load_master(m2024).entries[0].value
+
+
+def test_a_year_closed_with_input_errors_names_them_and_how_to_mend_the_record(late, tmp_path, capsys):
+    """A 2023 master rolled over with 「約40件」 in 札幌市 04-1: 経年 keeps 04-1's 2023 as －
+    「（入力エラー）」, and staff were told only 「入力エラーが 1 件あり」: not where, nor that
+    the record stays so unless the corrected year is carried. Both are said now, and the
+    way said mends it; carrying a year with an error names it the same way."""
+    m2023 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    where = _entry_cell(m2023, "札幌市", "04-1", "value")
+    _set(m2023, ("札幌市", where, "約40件"))
+    assert cli_main(["rollover", str(m2023)]) == 0
+    out = capsys.readouterr().out
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    assert f"札幌市!{_ref(where)} 04-1: 実績値: 「約40件」" in out, out
+    command = f"renkei-xl history import {m2024.name} {m2023.name}"
+    assert command in out, out
+    assert read_history(_grid(m2024, c.HISTORY))["04-1"][2023] == ("（入力エラー）", "－")
+
+    m2022 = tmp_path / "m2022.xlsm"          # an older master with the same error, carried
+    shutil.copyfile(m2023, m2022)
+    _set(m2022, ("設定", (3, 2), 2022))      # 対象年度 (設定!B3, the defined name's cell)
+    assert load_master(m2022).settings.fiscal_year == 2022
+    assert cli_main(["history", "import", str(m2024), str(m2022)]) == 0
+    assert f"札幌市!{_ref(where)} 04-1: 実績値: 「約40件」" in capsys.readouterr().out
+
+    _set(m2023, ("札幌市", where, 40))
+    assert cli_main(["history", "import", str(m2024), str(m2023)]) == 0
+    assert read_history(_grid(m2024, c.HISTORY))["04-1"][2023] == ("44件", "◎")
+
+
+@pytest.mark.parametrize("command", ["rollover", "history"])
+def test_a_master_named_for_another_year_than_its_own_is_refused(late, tmp_path, capsys, command):
+    """The 2023 master copied to 「…_2024年度_…」 and filled with 2024's values, 設定 left at
+    2023: rollover closed it as 2023 (2024's values recorded as 2023 in 経年) into a
+    「…_2024年度_マスター_2024年度」 master, and carrying it replaced 2023's record. Both are
+    refused naming both years, nothing made or changed."""
+    copied = tmp_path / "さっぽろ圏_令和6年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], copied)
+    target = tmp_path / "m2025.xlsm"
+    shutil.copyfile(late["m2024"], target)
+    before = sorted(p.name for p in tmp_path.iterdir()), target.read_bytes()
+    args = ["rollover", str(copied)] if command == "rollover" else ["history", "import", str(target), str(copied)]
+    assert cli_main(args) == 2
+    err = capsys.readouterr().err
+    assert f"マスター「{copied.name}」の名前は2024年度ですが、「設定」の対象年度は 2023年度です" in err, err
+    assert (sorted(p.name for p in tmp_path.iterdir()), target.read_bytes()) == before
+    period = tmp_path / "第2期_2022年度〜2026年度_マスター.xlsm"      # a plan's period names no one year
+    shutil.copyfile(late["m2023"], period)
+    args = ["rollover", str(period)] if command == "rollover" else ["history", "import", str(target), str(period)]
+    assert cli_main(args) == 0
+
+
+def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in(late, tmp_path, capsys):
+    """The command line reads the closed year's saved file (the button asks to save first):
+    with the master open in Excel, edits not yet saved went into neither 経年 nor
+    前年度実績, and the command said nothing of it."""
+    from renkei_xl.safety import lock_file
+
+    m2023 = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    shutil.copyfile(late["m2023"], m2023)
+    lock_file(m2023).write_bytes(b"staff")
+    assert cli_main(["rollover", str(m2023)]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】「さっぽろ圏_2023年度_マスター.xlsm」は Excel で開かれています" in out, out
+    assert "上書き保存してから --force を付けて作り直してください" in out, out
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    assert cli_main(["history", "import", str(m2024), str(m2023)]) == 0
+    assert "上書き保存してからもう一度取り込んでください" in capsys.readouterr().out
+    lock_file(m2023).unlink()
+    assert cli_main(["history", "import", str(m2024), str(m2023)]) == 0
+    assert "Excel で開かれています" not in capsys.readouterr().out
+
+
+def _target_cell(path: Path, ind_id: str) -> tuple[int, int]:
+    return _rc(next(i for i in load_master(path).indicators if i.id == ind_id).cell("target"))
+
+
+def test_a_year_judged_against_another_target_shows_it_in_history(late, tmp_path):
+    """04-1's target raised from 20件 to 30件 in 2024, then to 40件 in 2025. 経年 showed one
+    目標値, this master's, beside every year: 2023's 「21件 ◎」 stood beside 「40件」 with
+    nothing saying it was judged against 20件. A year judged against another target has
+    its own 「YYYY年度 目標値」 column, filled where the target differs."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 25),
+         (c.INDICATORS, _target_cell(m2024, "04-1"), "30件（毎年度）"))
+    m2025 = rollover_file(m2024).path
+    grid = _grid(m2025, c.HISTORY)
+    header = grid[2]
+    assert [h for h in header if h and "年度" in h] == \
+        ["2023年度 実績値", "2023年度 評価", "2023年度 目標値", "2024年度 実績値", "2024年度 評価"]
+    rows = {r[0]: dict(zip(header, r)) for r in grid[3:]}
+    assert rows["04-1"]["目標値"] == "30件（毎年度）" and rows["04-1"]["2023年度 目標値"] == "20件（毎年度）"
+    assert rows["04-1"]["2023年度 評価"] == "◎" and rows["04-1"]["2024年度 評価"] == "×"    # 25 of 30: each its own
+    assert all(r["2023年度 目標値"] is None for i, r in rows.items() if i != "04-1")
+
+    _set(m2025, (c.INDICATORS, _target_cell(m2025, "04-1"), "40件（毎年度）"))
+    m2026 = rollover_file(m2025).path        # nothing entered in 2025: 経年 written again all the same
+    grid = _grid(m2026, c.HISTORY)
+    row = dict(zip(grid[2], next(r for r in grid if r[0] == "04-1")))
+    assert (row["目標値"], row["2023年度 目標値"], row["2024年度 目標値"]) == \
+        ("40件（毎年度）", "20件（毎年度）", "30件（毎年度）")
+    assert read_history(grid)["04-1"] == {2023: ("21件", "◎"), 2024: ("25件", "×")}
+
+
+def test_an_indicator_id_given_to_another_indicator_is_said_at_rollover(late, tmp_path, capsys):
+    """04-1 given to a new indicator in 2024: 経年's 2023 「21件 ◎」 of the old one stood
+    under the new one's 評価指標 and 目標値, the old 評価指標 gone from the sheet, and the
+    rollover said nothing. It names the ID with both 評価指標 now."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    it = next(i for i in load_master(m2024).indicators if i.id == "04-1")
+    _set(m2024, (c.INDICATORS, _rc(it.cell("name")), "新しい補助制度の利用件数"),
+         ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3))
+    assert cli_main(["rollover", str(m2024)]) == 0
+    out = capsys.readouterr().out
+    assert "評価指標が「経年」のものと違います" in out, out
+    assert f"04-1: 「{it.name}」→「新しい補助制度の利用件数」" in out, out
+    assert out.count("」→「") == 1, out
+
+
+def test_a_master_whose_history_lost_the_year_it_was_made_from_says_so(late, tmp_path, capsys):
+    """経年 emptied by hand in the 2024 master (made from 2023): the 2025 master's 経年 went
+    on with 2024 alone, 2023 gone, and the rollover said nothing of it."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3), (c.HISTORY, (3, 1), None))
+    assert cli_main(["rollover", str(m2024)]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】「経年」に2023年度の記録がありません（このマスターは2023年度のマスターから作られています）" in out, out
+    assert "renkei-xl history import さっぽろ圏_2025年度_マスター.xlsm （2023年度のマスター）" in out, out
+    assert cli_main(["rollover", str(late["m2024"]), "-o", str(tmp_path / "x.xlsm")]) == 1   # nothing entered
+    assert "記録がありません" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("case", ["same file", "later year", "nothing entered"])

@@ -14,15 +14,17 @@ from .parser import fiscal_year
 
 def cmd_rollover(args: argparse.Namespace) -> int:
     from ..core.errors import UserError
-    from ..cycle.rollover import TargetExists, rollover_file, rollover_lines
+    from ..cycle.rollover import TargetExists, filled_note, rollover_file, rollover_lines
 
     try:
         done = rollover_file(Path(args.master), args.year, Path(args.output) if args.output else None,
                              force=args.force)
     except TargetExists as exc:
-        raise UserError(f"「{exc.path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）") from None
+        raise UserError(f"「{exc.path}」はすでにあります{filled_note(exc.path)}。作り直す場合は --force を付けてください"
+                        "（バックアップを残します）") from None
     for line in rollover_lines(done):
         print(line)
+    _say_if_open(Path(args.master), " --force を付けて作り直して")
     return 1 if done.report.warned else 0      # the closed year left out of 経年 (see RolloverReport)
 
 
@@ -33,6 +35,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if Path(args.csv).suffix.lower() in c.MASTER_SUFFIXES:    # a master of an earlier year
         for line in carried_lines(carry_year(Path(args.master), Path(args.csv))):
             print(line)
+        _say_if_open(Path(args.csv), "もう一度取り込んで")
         return 0
     done = import_history(Path(args.master), Path(args.csv))
     for r in done.refusals:
@@ -48,6 +51,18 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"取り込めない行が {len(done.refusals)} 件ありました（上の理由を見て CSV を直してください）。")
     print("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
     return 1 if done.refusals else 0
+
+
+def _say_if_open(master: Path, again: str) -> None:
+    """A closed year is read from its saved file, as a button reads it after asking to
+    save: on the command line, with the master open in Excel, edits not yet saved went
+    into neither 経年 nor 前年度実績, and nothing said so."""
+    from ..core import contract as c
+    from ..safety import open_note
+
+    if note := open_note(master):
+        print(f"【注意】{note}。保存していない変更があれば、上書き保存してから{again}ください"
+              f"（「{c.HISTORY}」の記録と前年度実績には、その変更は入っていません）")
 
 
 def register(sub) -> None:

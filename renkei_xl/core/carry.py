@@ -25,8 +25,8 @@ from typing import NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
-from .history import history_sheet, read_history, with_year
-from .model import Result
+from .history import history_sheet, labels_of, read_history, read_kept, with_year
+from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows
 
@@ -37,7 +37,7 @@ class CarryReport(NamedTuple):
     replaced: bool               # 経年 held the year already (rollover's record, or an import's)
     previous: int                # rows given their 前年度実績 (0: the year is not the one before)
     emptied: int                 # rows the year did not have (a row added since): their 前年度実績 emptied
-    errors: int                  # input errors in that year's evaluation (those rows are －)
+    errors: tuple[Finding, ...]  # input errors in that year's evaluation (those rows are －)
     stale: tuple[str, ...]       # 指標IDs whose row on that year's 一覧 is not what the inputs give
 
 
@@ -52,16 +52,32 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     if not emptied_inputs(source):
         raise UserError(f"{year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
                         "取り込むマスターを確かめてください（何も変更していません）")
-    history = read_history(state.grids.get(c.HISTORY))
+    grid = state.grids.get(c.HISTORY)
+    history = read_history(grid)
     replaced = any(year in per_year for per_year in history.values())
-    plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators)])
+    kept = read_kept(grid)
+    kept = kept._replace(labels={**kept.labels, **{i.id: labels_of(i) for i in source.indicators}})
+    plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators,
+                                   kept.judged(year, closed.indicators))])
     previous = emptied = 0
     if year == later - 1:
         plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed)
         previous, emptied = _rows_given(data, source)
-    report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, len(closed.errors),
+    report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),
                          tuple(stale_rows(listed, closed, source.settings)))
     return plan, report
+
+
+def catch_up(year: int, later: str, source: str = "") -> str:
+    """How ``year``'s values collected late reach the next year's master ``later`` (as the
+    command line names it) from ``source``, the year's own master (unnamed: where the next
+    year's master refuses a return, it does not know where that is): one sentence, said by
+    both faces and both masters, and by a rollover that recorded input errors. The import is
+    carry_plan: 経年 and the 前年度実績 columns."""
+    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
+            f"renkei-xl history import {later} {source or f'（{year}年度のマスター）'} で、"
+            f"{year + 1}年度のマスターの「{c.HISTORY}」と「{c.PREVIOUS_HEADER.format(year=year)}」の列に"
+            f"取り込んでください（{year}年度の記録を置き換えます）")
 
 
 def _rows_given(data: MasterData, source: MasterData) -> tuple[int, int]:

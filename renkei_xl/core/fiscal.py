@@ -145,6 +145,22 @@ def moved_year(text: str, old: int, new: int) -> str:
     return re.sub(_YEAR_IN_NAME, moved, text)
 
 
+def named_fiscal_years(text: str) -> set[int]:
+    """The fiscal years ``text`` names as such (「2024年度」「令和6年度」「Ｒ６年度」): a file
+    name's year as staff read it. A year without 年度 after it is left out (「R6.3.31時点」
+    is a day of FY2023, 「2025年3月修正」 a month)."""
+    years = set()
+    for m in re.finditer(_YEAR_IN_NAME, text):
+        if not _nfkc(text[m.end():]).lstrip(" ").startswith("年度"):
+            continue
+        western = m.group("western")
+        try:
+            years.add(int(_nfkc(western)) if western is not None else era_year(_nfkc(m.group("era")), _nfkc(m.group("n"))))
+        except DateParseError:
+            continue
+    return years
+
+
 def _like(digits: str, written: str) -> str:
     """``digits`` in full width when the year they replace was written so."""
     if any("０" <= ch <= "９" for ch in written):

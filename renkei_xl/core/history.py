@@ -26,6 +26,7 @@ from .methods import NO_VALUE
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
+from .looks import print_setup
 from .sheet_grid import symbol_colours
 from .values import error_value, fit_cell, rounded_rate, shown
 
@@ -34,11 +35,14 @@ FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
 ACTUAL_SUFFIX = "年度 実績値"
 SYMBOL_SUFFIX = "年度 評価"
 _YEAR_COLUMN = re.compile(r"^(\d{4})年度 (実績値|評価)$")
+_TARGET_COLUMN = re.compile(r"^(\d{4})年度 目標値$")
+TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
 TITLE = "経年（年度ごとの実績値と評価）"
+GONE = "（指標シートにない指標）"     # before the 評価指標 of an ID 指標 no longer has
 NOTE = ("このシートはツールが作ります（次年度のマスターを作成したとき・経年の取り込みのときに更新）。"
-        "評価は各年度の基準で計算したものです。")
+        "評価は各年度の基準で計算したものです（目標値が今と違った年度は「○○年度 目標値」の列にその年度の目標値を示します）。")
 
 
 class YearRecord(NamedTuple):
@@ -61,13 +65,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     達成割合: rollover and the CSV import write 経年 back, and a guess would then be kept.
     """
     out: History = {}
-    if not grid:
-        return out
-    header_at = None
-    for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS]):
-        if any(text(v) == ID_HEADER for v in row):
-            header_at = r
-            break
+    header_at = _header_at(grid)
     if header_at is None:
         return out
     header = [text(v) for v in grid[header_at]]
@@ -106,6 +104,75 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
     return out
+
+
+def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
+    """The index of 経年's header row: the first of the first 20 holding 「指標ID」."""
+    for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS]):
+        if any(text(v) == ID_HEADER for v in row):
+            return r
+    return None
+
+
+class Kept(NamedTuple):
+    """What 経年 shows beside the records, read back (read_kept) so that writing the sheet
+    again keeps it: ``labels``, 連携事業名, 評価指標 and 目標値 per 指標ID (what an indicator
+    no longer on 指標 was); ``targets``, 指標ID → year → the 目標値 that year was judged
+    against (a year's 「YYYY年度 目標値」 column, else the 目標値 column it was shown beside)."""
+    labels: dict[str, tuple[str, str, str]] = {}
+    targets: dict[str, dict[int, str]] = {}
+
+    def judged(self, year: int, indicators: Sequence[Indicator]) -> "Kept":
+        """With ``year`` judged against these indicators' targets (the year's own master)."""
+        targets = {i: dict(per_year) for i, per_year in self.targets.items()}
+        for ind in indicators:
+            targets.setdefault(ind.id, {})[year] = fit_cell(ind.target)
+        return self._replace(targets=targets)
+
+
+def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
+    """経年's texts beside its records (Kept). They came from 指標 while it had the row and
+    from each year's own master: 経年 is then the only place in the master that says what
+    an old year's 「04-1 21件 ◎」 measured, and against which target it was ◎."""
+    header_at = _header_at(grid)
+    if header_at is None:
+        return Kept({}, {})
+    header = [text(v) for v in grid[header_at]]
+    cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
+    actual_cols, symbol_cols = _year_columns(header, header_at + 1)
+    target_cols = {int(m.group(1)): k for k, h in enumerate(header) if (m := _TARGET_COLUMN.match(h))}
+    labels: dict[str, tuple[str, str, str]] = {}
+    targets: dict[str, dict[int, str]] = {}
+    for row in grid[header_at + 1:]:
+        ind_id = _at(row, cols[0])
+        if not ind_id or ind_id in labels:
+            continue
+        project, name, target = (_at(row, col) for col in cols[1:])
+        labels[ind_id] = (project, name.removeprefix(GONE), target)
+        for year in set(actual_cols) | set(symbol_cols):
+            if _at(row, actual_cols.get(year)) or _at(row, symbol_cols.get(year)):
+                own = _at(row, target_cols.get(year))
+                if own or target:
+                    targets.setdefault(ind_id, {})[year] = own or target
+    return Kept(labels, targets)
+
+
+def renamed(history: History, kept: Kept, indicators: Sequence[Indicator]) -> list[tuple[str, str, str]]:
+    """(指標ID, 評価指標 in 経年, 評価指標 on 指標) of the indicators with years in 経年 whose
+    評価指標 is not the one 経年 shows: reworded, or the ID given to another indicator (a
+    dropped 04-1 reused), whose years would then stand as the new one's. 経年 is written
+    with 指標's texts, so after the write only the old master says what those years were."""
+    out = []
+    for ind in indicators:
+        old = kept.labels.get(ind.id, ("", "", ""))[1]
+        if history.get(ind.id) and old and old != labels_of(ind)[1]:
+            out.append((ind.id, old, labels_of(ind)[1]))
+    return out
+
+
+def labels_of(indicator: Indicator) -> tuple[str, str, str]:
+    """連携事業名, 評価指標 and 目標値 of an indicator as 経年 shows them."""
+    return fit_cell(indicator.project_label), fit_cell(indicator.name), fit_cell(indicator.target)
 
 
 def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict[int, int]]:
@@ -153,19 +220,29 @@ def merged(history: History, records: Iterable[tuple[str, int, YearRecord]]) -> 
     return out
 
 
-def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPlan:
+def history_sheet(history: History, indicators: Sequence[Indicator], kept: Kept = Kept({}, {})) -> SheetPlan:
     """経年: the master's indicators in 指標 order, then any 指標ID only the history knows
-    (an indicator dropped since: its years are kept, never silently lost)."""
+    (an indicator dropped since: its years are kept, never silently lost), with the
+    連携事業名, 評価指標 and 目標値 the sheet showed for it (``kept``: read_kept of the sheet
+    written over; the first rollover after the row left 指標 blanked them).
+
+    A year judged against another 目標値 than the one shown now has its own 「YYYY年度 目標値」
+    column, filled where the two differ: the 目標値 column is this master's, and 「30社 ◎」
+    of a year whose target was 15社 stood beside 「40社（毎年度）」 with nothing saying why."""
     years = years_of(history)
+    known = {i.id for i in indicators}
+    ordered: list[tuple[str, str, str, str]] = [(i.id, *labels_of(i)) for i in indicators]
+    for i in history:
+        if i not in known:
+            project, name, target = kept.labels.get(i, ("", "", ""))
+            ordered.append((i, fit_cell(project), fit_cell(GONE + name), fit_cell(target)))
+    own = {y: any(kept.targets.get(i, {}).get(y, t) != t for i, _p, _n, t in ordered if y in history.get(i, {}))
+           for y in years}
     header = [*FIXED_HEADERS]
     for y in years:
-        header += [f"{y}{ACTUAL_SUFFIX}", f"{y}{SYMBOL_SUFFIX}"]
+        header += [f"{y}{ACTUAL_SUFFIX}", f"{y}{SYMBOL_SUFFIX}"] + ([f"{y}{TARGET_SUFFIX}"] if own[y] else [])
     rows: list[list[Optional[Cell]]] = [[(TITLE, "title")], [(NOTE, "legend")],
                                         [(h, "header") for h in header]]
-    known = {i.id for i in indicators}
-    ordered: list[tuple[str, str, str, str]] = [
-        (i.id, fit_cell(i.project_label), fit_cell(i.name), fit_cell(i.target)) for i in indicators]
-    ordered += [(i, "", "（指標シートにない指標）", "") for i in history if i not in known]
     for ind_id, project, name, target in ordered:
         row: list[Optional[Cell]] = [(fit_cell(ind_id), "body"), (project or None, "body"), (name or None, "body"),
                                      (target or None, "body")]
@@ -173,17 +250,28 @@ def history_sheet(history: History, indicators: Sequence[Indicator]) -> SheetPla
             rec = history.get(ind_id, {}).get(y)
             row += [(rec.actual if rec and rec.actual else None, "body"),
                     (rec.symbol if rec and rec.symbol else None, "symbol")]
+            if own[y]:      # only where it differs: an empty cell is the 目標値 column's (read_kept)
+                judged = kept.targets.get(ind_id, {}).get(y, target) if rec else target
+                row.append((judged if judged != target else None, "body"))
         rows.append(row)
-    widths = {i: float(w) for i, w in enumerate(HISTORY_WIDTHS, start=1)}
-    for k in range(len(years)):
-        widths[len(FIXED_HEADERS) + 2 * k + 1] = float(YEAR_WIDTHS[0])
-        widths[len(FIXED_HEADERS) + 2 * k + 2] = float(YEAR_WIDTHS[1])
-    sheet = SheetPlan(c.HISTORY, rows, widths=widths, freeze=(4, 2))
-    first, last = 4, len(rows)
-    if years and last >= first:
-        for k in range(len(years)):
-            col = len(FIXED_HEADERS) + 2 * k + 2
-            sheet.conditional += symbol_colours((first, col, last, col))
+    return _history_look(SheetPlan(c.HISTORY, rows, freeze=(4, 2),
+                                   print_setup=print_setup("a4", title_rows=(3, 3))), header)
+
+
+def _history_look(sheet: SheetPlan, header: Sequence[str]) -> SheetPlan:
+    """Widths and the symbols' colours by column header. Printed one page wide with its
+    header on every page (history_sheet): the years grow to the right (five years are 14
+    columns or more), and Excel's default page cut 経年 into pages across whose later ones
+    showed 実績値 and 評価 without the 指標ID they belong to."""
+    sheet.widths = {i: float(w) for i, w in enumerate(HISTORY_WIDTHS, start=1)}
+    first, last = 4, len(sheet.rows)
+    for col, h in enumerate(header, start=1):
+        if h.endswith(ACTUAL_SUFFIX) or h.endswith(TARGET_SUFFIX):
+            sheet.widths[col] = float(YEAR_WIDTHS[0])
+        elif h.endswith(SYMBOL_SUFFIX):
+            sheet.widths[col] = float(YEAR_WIDTHS[1])
+            if last >= first:
+                sheet.conditional += symbol_colours((first, col, last, col))
     return sheet
 
 
@@ -285,10 +373,12 @@ def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str
 def parse_history_csv(content: str, indicators: Sequence[Indicator], current_year: int,
                       history: Mapping[str, Mapping[int, YearRecord]] = {}) -> CsvImport:
     """Every row checked on its own; a bad row is refused with its line and a Japanese
-    reason and the others still count. Columns are found by header text."""
+    reason and the others still count. Columns are found by header text. An 指標ID 経年
+    keeps though 指標 no longer has it is taken: a year corrected afterwards is one of its
+    past years, and refusing it left the figure staff had found wrong in the record."""
     from .fiscal import DateParseError, parse_fiscal_year
     rows, cols = csv_rows(content)
-    known = {i.id for i in indicators}
+    known = {i.id for i in indicators} | set(history)
     seen: set[tuple[str, int]] = set()
     records: list[tuple[str, int, YearRecord]] = []
     refusals: list[Refusal] = []
@@ -307,7 +397,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
             refusals.append(Refusal(line, "指標ID が空です"))
             continue
         if ind_id not in known:
-            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにありません"))
+            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"))
             continue
         year = _year(year_text, parse_fiscal_year, DateParseError)
         if year is None:
@@ -376,24 +466,31 @@ def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
 
 YEAR_RATE_TITLE = "年度別の達成割合"
 YEAR_CHART_TITLE = "達成割合の推移"
+NO_RECORD = "記録なし"
 
 
 def with_year_rates(summary: SheetPlan, history: History, current_year: int,
                     result: Optional[Result] = None) -> SheetPlan:
     """集計 with the 達成割合 of every year below its own lines, years across (a chart plots
-    a row of values), and a chart of them beside the chart of this year's symbols."""
+    a row of values), and a chart of them beside the chart of this year's symbols. A year
+    経年 lacks between two it has (no master of it carried, a rollover past it) stands as
+    「記録なし」 and a gap in the chart: its years are labels, evenly spaced, and 2021
+    beside 2023 read as one year apart."""
 
-    rates = year_rates(history, current_year, result)
-    if not rates:
+    recorded = {r.year: r for r in year_rates(history, current_year, result)}
+    if not recorded:
         return summary
+    years = range(min(recorded), max(recorded) + 1)
     rows = summary.rows
     rows.append([])
     top = len(rows) + 1
-    rows.append([(YEAR_RATE_TITLE, "header"), *((f"{r.year}年度", "header") for r in rates)])
-    rows.append([("達成割合", "total"), *((None if r.rate is None else rounded_rate(r.rate), "rate") for r in rates)])
+    rows.append([(YEAR_RATE_TITLE, "header"), *((f"{y}年度", "header") for y in years)])
+    rates = [recorded.get(y) for y in years]
+    rows.append([("達成割合", "total"),
+                 *((None if r is None or r.rate is None else rounded_rate(r.rate), "rate") for r in rates)])
     rows.append([("達成済み・達成見込み／評価可能", "body"),
-                 *((f"{r.achieved}／{r.evaluable}", "body") for r in rates)])
-    last_col = 1 + len(rates)
+                 *((f"{r.achieved}／{r.evaluable}" if r else NO_RECORD, "body") for r in rates)])
+    last_col = 1 + len(years)
     for col in range(2, last_col + 1):
         summary.widths.setdefault(col, 14.0)
     anchor_row = len(rows) + 3

@@ -28,7 +28,7 @@ from .contract_read import Book, MasterData, check_fiscal_year, text
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import history_sheet, read_history, with_year
+from .history import history_sheet, read_history, read_kept, renamed, with_year
 from .layout import summary_title
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
@@ -39,7 +39,7 @@ from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
 
 REFERENCE_FILL = c.REFERENCE_FILL
-_PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"\d{4}年度）$")
+_PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
 LIST_NOTE = "「評価を再計算」を押すと、この年度の一覧を作ります。"
 SUMMARY_NOTE = "「評価を再計算」を押すと、この年度の集計を作ります。"
 STEPS_NOTE = "「評価を再計算」を押すと、◎でない指標ごとに次の一歩を示します。"
@@ -101,18 +101,27 @@ class RolloverReport(NamedTuple):
     emptied: int                 # input cells emptied
     past: list[Finding]          # targets naming a past year
     recorded: int                # rows of 経年 written for the closed year
-    errors: int                  # errors in the closed year's evaluation
+    errors: tuple[Finding, ...]  # input errors in the closed year's evaluation (their rows went in as －)
     folder: tuple[str, str] = ("", "")   # サーバー作業フォルダー (old, new) when it named the year
     stale: tuple[str, ...] = ()  # 指標IDs whose row on this year's 一覧 is not what the inputs give
     unrecorded: bool = False     # nothing was entered this year: the year was not put into 経年
     states_added: tuple[str, ...] = ()   # words 状態一覧 gained (an older master's list)
+    renamed: tuple[tuple[str, str, str], ...] = ()   # (指標ID, 経年's 評価指標, 指標's): history.renamed
+    missing: Optional[int] = None   # the year this master was made from, which 経年 lacks (_missing_year)
+
+    @property
+    def skipped(self) -> tuple[int, ...]:
+        """The years between the closed one and the new one (--year two or more after it):
+        no master of theirs went into 経年, and 「前年度実績」 shows the closed year."""
+        return tuple(range(self.old_year + 1, self.new_year))
 
     @property
     def warned(self) -> bool:
-        """The closed year was left out of 経年: the command exits 1, as recalc does on errors
-        (a batch must not take the rollover as a clean one). A stale 一覧 alone is said, not
-        counted: what 経年 records is worked out from the inputs, as recalc and export do."""
-        return self.unrecorded
+        """A year was left out of 経年 (the closed one, or one skipped): the command exits 1,
+        as recalc does on errors (a batch must not take the rollover as a clean one). A stale
+        一覧 alone is said, not counted: what 経年 records is worked out from the inputs, as
+        recalc and export do."""
+        return self.unrecorded or bool(self.skipped)
 
 
 def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[object]]], data: MasterData,
@@ -154,9 +163,26 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     state_cells, state_names, added = _state_list(book)
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
-                            0 if unrecorded else len(closed.indicators), len(closed.errors), folder,
-                            stale, unrecorded, added)
+                            0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
+                            stale, unrecorded, added, _renamed(state, data), _missing_year(book, state))
     return WritePlan(owned, cells, fills, state_names), report
+
+
+def _missing_year(book: Book, state: MasterState) -> Optional[int]:
+    """The year this master was made from (its 「前年度実績（YYYY年度）」 on 指標) when 経年 has
+    no record of it: the sheet deleted or emptied by hand, or that year rolled over with
+    nothing entered. The new 経年 would go on without it, and nothing said so."""
+    _row, header = _header_texts(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
+    made_from = [int(m.group(1)) for h in header if (m := _PREVIOUS.match(h))]
+    history = read_history(state.grids.get(c.HISTORY))
+    if made_from and not any(made_from[0] in per_year for per_year in history.values()):
+        return made_from[0]
+    return None
+
+
+def _renamed(state: MasterState, data: MasterData) -> tuple[tuple[str, str, str], ...]:
+    grid = state.grids.get(c.HISTORY)
+    return tuple(renamed(read_history(grid), read_kept(grid), data.indicators))
 
 
 def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:
@@ -308,13 +334,15 @@ def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result]
     with the closed year added to 経年 (unless ``closed`` is None); and the targets past their year."""
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
-    history = read_history(state.grids.get(c.HISTORY))
+    grid = state.grids.get(c.HISTORY)
+    history, kept = read_history(grid), read_kept(grid)
     if closed is not None:
         history = with_year(history, data.settings.fiscal_year, closed)
+        kept = kept.judged(data.settings.fiscal_year, closed.indicators)
     owned = [_note_sheet(list_sheet(_empty(), new_settings), LIST_NOTE),
              _summary_placeholder(new_settings),
              findings_sheet(past, state.sheetnames, {}),
-             history_sheet(history, indicators),
+             history_sheet(history, indicators, kept),
              _steps_placeholder(new_settings)]
     if c.IMPORT_LOG in state.sheetnames:
         owned.append(SheetPlan(c.IMPORT_LOG, [], protect=False))
@@ -365,9 +393,8 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str,
                      rows: Sequence[tuple[int, object]]) -> tuple[list[CellEdit], list[FillEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
     else the first column after the header row's last filled cell."""
-    header_row, _cols = book.header(sheet, headers, required)
+    header_row, header = _header_texts(book, sheet, headers, required)
     grid = book.sheets[sheet]
-    header = [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
     col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
     if col is None:
         col = max((i for i, h in enumerate(header, start=1) if h), default=0) + 1
@@ -384,6 +411,13 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str,
         if r in wanted:
             fills.append(FillEdit(sheet, r, col, REFERENCE_FILL))
     return cells, fills
+
+
+def _header_texts(book: Book, sheet: str, headers, required) -> tuple[int, list[str]]:
+    """A staff sheet's header row and its texts."""
+    header_row, _cols = book.header(sheet, headers, required)
+    grid = book.sheets[sheet]
+    return header_row, [text(v) for v in grid[header_row - 1]] if header_row - 1 < len(grid) else []
 
 
 def _empty() -> Result:

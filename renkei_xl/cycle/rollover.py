@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 from ..core import contract as c
 from ..core.alerts import Listing, Part
 from ..core.errors import UserError
+from ..core.model import NOT_EVALUABLE
 from ..clock import now
 from ..safety import check_regular_file, refuse_folder, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -31,9 +32,29 @@ class TargetExists(UserError):
         self.path = path
 
 
+def filled_note(path: Path) -> str:
+    """What the next year's master already there holds, when staff typed into it: a
+    refusal said only 「すでにあります」 and how to make it again, which throws away a
+    year's inputs (into a backup) if it was the real next master and this one the older."""
+    from ..core.rollover import emptied_inputs
+    from ..workbook.session import load_master
+
+    try:
+        data = load_master(path)
+    except (UserError, OSError):
+        return ""
+    filled = len(emptied_inputs(data))
+    if not filled:
+        return ""
+    return (f"（{data.settings.fiscal_year}年度のマスターで、実績値・分母・実施状況が {filled} セル入力されています。"
+            "作り直すと、その入力は新しいマスターに残りません）")
+
+
 class RolloverDone(NamedTuple):
     path: Path
     report: object          # renkei_xl.core.rollover.RolloverReport
+    backup: Optional[Path] = None   # the file --force replaced, as it was (a year's inputs, maybe)
+    master: Optional[Path] = None   # the closed year's master it was made from
 
 
 def default_target(master: Path, new_year: int, old_year: int) -> Path:
@@ -50,6 +71,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
 
     master = check_path(master)
     old_year = fiscal_year_of(master)
+    check_named_year(master, old_year)
     year = new_year if new_year is not None else old_year + 1
     check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
@@ -82,10 +104,24 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         return plan, report
 
     # keep_grids: the plan reads every municipality sheet the contract has just read.
-    report, _written = write_planned(master, make, target, keep_grids=True)
-    return RolloverDone(target, report)
+    report, written = write_planned(master, make, target, keep_grids=True)
+    return RolloverDone(target, report, written.backup if written else None, master)
 
 
+def check_named_year(master: Path, year: int) -> None:
+    """A master whose name says another year than its 対象年度 is refused before it is
+    read as a year's record: a 2023 master copied to 「…_2024年度_…」 and filled with 2024's
+    values, 設定 left as it was, was closed as 2023 (its 2024 values put into 経年 over
+    2023's record) into a next master named 「…_2024年度_マスター_2024年度」. A name of
+    several years (「第2期_2022年度〜2026年度_マスター」: the plan's period) names none."""
+    from ..core.fiscal import named_fiscal_years
+
+    named = named_fiscal_years(master.stem)
+    if len(named) == 1 and year not in named:
+        other, = named
+        raise UserError(f"マスター「{master.name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
+                        f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
+                        f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
 
 
 def fiscal_year_of(master: Path) -> int:
@@ -133,6 +169,19 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                   f"入力して「評価を再計算」を押し、できた{r.new_year}年度のマスターを削除してから、もう一度作成してください。"]
     else:
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
+    if r.skipped:
+        lines += [skipped_line(r.old_year, r.new_year, done.path)]
+    if r.missing:
+        lines.append(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
+                     f"作られています）。{r.missing}年度のマスターがあれば、renkei-xl history import {done.path.name} "
+                     f"（{r.missing}年度のマスター） で取り込めます（それより前の年度も、各年度のマスターか CSV から取り込めます）")
+    if r.renamed:
+        lines += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
+                          head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
+                               f"「{c.HISTORY}」のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
+                               "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
+                               f"実績がその指標の記録として並ぶため、{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、"
+                               "次年度のマスターを作り直してください:\n")]
     if r.stale:
         lines += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
                           head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
@@ -140,7 +189,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
     if r.errors and not r.unrecorded:
-        lines.append(f"　（{r.old_year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました）")
+        lines += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "")
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
         lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))
@@ -148,10 +197,39 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・「{c.SETTINGS}」の状態の選択肢（{c.N_STATES}）に、評価で使える言葉 {len(r.states_added)} 語を加えました"
                      f"（{'、'.join(r.states_added[:5])}{' など' if len(r.states_added) > 5 else ''}）")
     lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
+    if done.backup:
+        lines.append(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
+                     f"バックアップにあります: {done.backup}")
     if r.folder[1]:
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
                      f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
     return lines
+
+
+def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
+    """The input errors a closed year was recorded with (each row －「（入力エラー）」 in 経年,
+    for good unless carried again), by sheet and cell, and how the corrected year reaches
+    the later master: only the count was said, and nothing of how to mend the record."""
+    from ..core.carry import catch_up
+
+    return [Listing([f"　{' '.join(p for p in (f.place, f.indicator_id) if p)}: {f.message}" for f in errors],
+                    "　…ほか {n} 件", cap=10,
+                    head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
+                         f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
+            f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source)]
+
+
+def skipped_line(old_year: int, new_year: int, made: Path) -> str:
+    """What a rollover past the next year (--year) says: the years between are in no
+    master it read, so 経年 has none of them (集計 shows them 記録なし, 次の一歩 has no
+    year before) and 「前年度実績」 beside each row is the closed year's; the master of such
+    a year, if there is one, is carried."""
+    between = f"{old_year + 1}年度" if new_year - old_year == 2 else f"{old_year + 1}〜{new_year - 1}年度"
+    return (f"【注意】{old_year}年度のマスターから{new_year}年度を作ったため、{between}は「{c.HISTORY}」に"
+            f"記録されていません（各行の横の列も{old_year}年度の実績です）。{between}のマスターがあれば、"
+            f"renkei-xl history import {made.name} （その年度のマスター） で取り込んでください。"
+            f"{new_year - 1}年度のマスターから作るつもりだった場合は、できた{new_year}年度のマスターを削除して、"
+            f"{new_year - 1}年度のマスターで作り直してください")
 
 
 # ------------------------------------------------------------------ history import
@@ -166,7 +244,8 @@ class HistoryImport(NamedTuple):
 def import_history(master: Path, csv_path: Path) -> HistoryImport:
     """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
     rows refused with a reason, the good ones written; nothing valid, nothing written."""
-    from ..core.history import csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history
+    from ..core.history import (csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history,
+                                read_kept)
     from ..core.plan_types import WritePlan
 
     csv_path = Path(csv_path)
@@ -180,11 +259,12 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
 
     def make(fs):
         d = fs.data
-        history = read_history(fs.state.grids.get(c.HISTORY))
+        grid = fs.state.grids.get(c.HISTORY)
+        history = read_history(grid)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
             return WritePlan(), parsed
-        sheet = history_sheet(merged(history, parsed.records), d.indicators)
+        sheet = history_sheet(merged(history, parsed.records), d.indicators, read_kept(grid))
         return WritePlan([sheet]), parsed
 
     parsed, written = write_planned(master, make)
@@ -205,6 +285,7 @@ def carry_year(master: Path, source: Path) -> YearCarried:
     from ..workbook.session import opened
 
     master, source = check_path(master), check_path(source)
+    check_named_year(source, fiscal_year_of(source))
     if same_file(master, source):
         raise UserError("取り込むマスターが、取り込み先のマスターと同じファイルです。"
                         "前の年度のマスターを指定してください")
@@ -236,7 +317,8 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines.append(f"　{r.year}年度のマスターにない指標IDの {r.emptied} 行は、その列を空にしました"
                      "（その後に加えた行など）")
     if r.errors:
-        lines.append(f"・{r.year}年度の評価には入力エラーが {r.errors} 件あり、その行は評価不可として記録しました")
+        lines += [p.render(p.most) if isinstance(p, Listing) else p
+                  for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name)]
     if r.stale:
         from ..core.rollover import shown_ids
 

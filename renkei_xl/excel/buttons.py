@@ -421,7 +421,7 @@ def _rollover(live: LiveBook, title: str) -> str:
     """From the saved file, like split: the new master is a copy of this one's package with
     only the plan's cells and the tool's sheets changed, which Excel's own copy of an open
     book could not give. This book stays as it is (the new one opens next to it)."""
-    from ..cycle.rollover import TargetExists, rollover_file, rollover_parts
+    from ..cycle.rollover import TargetExists, filled_note, rollover_file, rollover_parts
 
     master = master_path(live)
     if not _saved_or_ask(live, title):
@@ -430,7 +430,7 @@ def _rollover(live: LiveBook, title: str) -> str:
     try:
         done = rollover_file(master)
     except TargetExists as exc:
-        raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります。作り直す場合は、そのファイルを"
+        raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります{filled_note(exc.path)}。作り直す場合は、そのファイルを"
                         f"削除するか別の名前に変えてから、もう一度{c.named(title)}を押してください") from None
     return alert_text([*rollover_parts(done, _shown(done.path)), "",
                        "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])

@@ -43,20 +43,11 @@ def next_master(master: Path, year: int) -> Optional[Path]:
         return None
 
 
-def catch_up(year: int, later: str, source: str = "") -> str:
-    """How ``year``'s values collected late reach the next year's master ``later`` (as the
-    command line names it) from ``source``, the year's own master (unnamed: where the next
-    year's master refuses a return, it does not know where that is): one sentence, said by
-    both faces and both masters. The import is core.carry: 経年 and the 前年度実績 columns."""
-    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
-            f"renkei-xl history import {later} {source or f'（{year}年度のマスター）'} で、"
-            f"{year + 1}年度のマスターの「{c.HISTORY}」と「{c.PREVIOUS_HEADER.format(year=year)}」の列に"
-            f"取り込んでください（{year}年度の記録を置き換えます）")
-
-
 def other_year(year: str, master_year: int) -> str:
     """Why a return of another year is refused, and where it goes: a year before this
     master's is a late return of a year already rolled over."""
+    from ...core.carry import catch_up
+
     said = f"{year or '不明'}年度のファイルです（マスターの対象年度は {master_year}年度）"
     if not year.isdigit():
         return said
@@ -71,6 +62,8 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     """The 【注意】 of a collect that changed ``year``'s values while next year's master
     ``later`` (next_master) already holds that year; nothing when there is none or
     nothing changed. ``changes``: the report's cell changes; ``source``: this year's master."""
+    from ...core.carry import catch_up
+
     if later is None or not changes:
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
