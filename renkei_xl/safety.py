@@ -232,6 +232,29 @@ def ensure_writable(target: os.PathLike | str) -> None:
                         "「読み取り専用」を外してからもう一度実行してください。何も書き込んでいません")
 
 
+def ensure_unchanged(target: os.PathLike | str, read_as: Optional[os.stat_result]) -> None:
+    """Refuse to write over ``target`` when it is no longer the version read (``read_as``,
+    the read's own os.fstat; None: nothing to compare).
+
+    The writer lock keeps out only the tool's own writers: a colleague who saves the
+    master in Excel, or copies a file over it, between this run's read and its rename
+    would otherwise see their save silently undone, the result built from the older
+    version written over it (their version only in a backup no one is told of). Excel
+    saves by writing a new file and renaming it (a new file ID); a copy over the file
+    changes its size or time."""
+    if read_as is None:
+        return
+    try:
+        now_st = os.stat(target)
+    except OSError:
+        now_st = None
+    seen = lambda st: (st.st_ino, st.st_size, st.st_mtime_ns)   # noqa: E731
+    if now_st is None or seen(now_st) != seen(read_as):
+        raise UserError(f"「{Path(target).name}」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"
+                        "（または移動・削除されました）。その内容を上書きしないよう、書き込みは行っていません。"
+                        "ほかの人が開いていないことを確かめてから、もう一度実行してください")
+
+
 # The longest file name the file systems the tool meets accept: 255 bytes on ext4 and
 # for a Samba share, 255 UTF-16 units on NTFS. The tool's own working files beside a file
 # (writer lock, temporary files, the backup folder and backups) add to its name, so their
@@ -550,12 +573,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterator[Path]:
+def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
+                read_as: Optional[os.stat_result] = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a clean exit it replaces ``target``.
 
     The temporary file sits in the same folder (same filesystem, so the rename is
     atomic) and has the same suffix (openpyxl and Excel decide the format by it). On
     any exception the target is untouched and the temporary file is removed.
+    ``read_as``: the version of ``target`` the content was made from (ensure_unchanged),
+    checked once more just before the rename, after the long part (writing) is done.
     """
     link = Path(target)
     check_confined(link)
@@ -582,6 +608,7 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
         _fsync_file(tmp)
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
         os.chmod(tmp, mode)
+        ensure_unchanged(target, read_as)
         try:
             os.replace(tmp, target)
         except PermissionError as exc:
@@ -639,9 +666,9 @@ def replaced() -> tuple[int, Optional[Path]]:
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-                 check_lock: bool = True) -> Path:
+                 check_lock: bool = True, read_as: Optional[os.stat_result] = None) -> Path:
     """Run ``write_fn(tmp_path)`` and rename the result over ``target``; returns ``target``."""
-    with atomic_path(target, check_lock=check_lock) as tmp:
+    with atomic_path(target, check_lock=check_lock, read_as=read_as) as tmp:
         write_fn(tmp)
     return Path(target)
 
@@ -652,7 +679,8 @@ IF_CHANGED = "if-changed"
 
 def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
                  keep_backup: bool | str = True,
-                 same: Optional[Callable[[Path, Path], bool]] = None) -> Optional[Path]:
+                 same: Optional[Callable[[Path, Path], bool]] = None,
+                 read_as: Optional[os.stat_result] = None) -> Optional[Path]:
     """Refuse while Excel has ``target`` open, back the old file up, write the new one
     beside it and rename it over: the steps every write of the tool takes, in this order
     (a caller that reads first holds ``writer_lock`` around both). Returns the backup.
@@ -662,12 +690,15 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     under the issued name, so what is replaced is kept unless it is byte for byte what is
     written now (the backup is then made after the new file is written, before the rename);
     ``same`` says what "the same" is for a file whose bytes carry the time it was made
-    (the 確定版's document dates), byte for byte when not given."""
+    (the 確定版's document dates), byte for byte when not given. ``read_as``: the version
+    of ``target`` the new content was made from (ensure_unchanged), checked before the
+    backup and again before the rename."""
     target = Path(target)
     refuse_folder(target)
     check_name_length(target)
     ensure_not_open(target)
     ensure_writable(target)
+    ensure_unchanged(target, read_as)
     if keep_backup == IF_CHANGED:
         import filecmp   # here: only split's files are compared
 
@@ -677,7 +708,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
             saved = backup(target) if target.exists() and not alike else None
     else:
         saved = backup(target) if keep_backup and target.exists() else None
-        atomic_write(target, write_fn)
+        atomic_write(target, write_fn, read_as=read_as)
     _note_replaced(target)
     return saved
 

@@ -86,6 +86,33 @@ def test_a_symlinked_master_is_written_through_the_link(master, tmp_path):
     assert openpyxl.load_workbook(master)[c.LIST]["H4"].value == "－"
 
 
+@pytest.mark.parametrize("how", ["renamed", "copied"])
+def test_a_master_a_colleague_saved_meanwhile_is_not_written_over(master, tmp_path, how):
+    """Excel saves by renaming a new file over the master, a copy from a mail writes into it:
+    either one between this run's read and its write was undone silently, the colleague's
+    version left only in a backup no one was told of."""
+    theirs = tmp_path / "theirs.xlsm"
+    shutil.copyfile(master, theirs)
+    staff_types(theirs, c.INDICATORS, status_cell(theirs), "同僚が保存した値")
+    saved = digest(theirs)
+
+    def colleague_saves():
+        if how == "renamed":
+            os.replace(theirs, master)
+        else:
+            shutil.copyfile(theirs, master)
+
+    def make(fs):
+        colleague_saves()
+        return WritePlan(cells=[CellEdit(c.INDICATORS, 200, 1, "ツールの値")]), None
+
+    with pytest.raises(UserError, match="「マスター.xlsm」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"):
+        write_planned(master, make)
+    assert digest(master) == saved
+    assert not (master.parent / "マスター_バックアップ").exists()
+    assert not list(master.parent.glob(temp_prefix(master) + "*"))
+
+
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     stale = master.with_name(temp_prefix(master) + "abcd1234" + master.suffix)
     stale.write_bytes(b"half a zip")

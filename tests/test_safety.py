@@ -22,7 +22,7 @@ import xlsxwriter
 
 from renkei_xl.core.errors import UserError
 from renkei_xl.safety import (
-    atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, writer_lock,
+    atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, replace_file, writer_lock,
     writer_lock_file,
 )
 
@@ -100,6 +100,26 @@ def test_failure_after_temp_file_is_written_leaves_target_identical(tmp_path):
     assert target.read_bytes() == before
     assert not seen["tmp"].exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsx"]
+
+
+def test_a_save_by_someone_else_while_the_new_file_is_written_is_not_replaced(tmp_path):
+    """The last look before the rename: a colleague's save that lands while the (long) write
+    of the temporary file runs stays, and so does the backup of the version read."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"version read")
+    read_as = os.stat(target)
+
+    def write_while_colleague_saves(tmp: Path):
+        tmp.write_bytes(b"built from the version read")
+        theirs = tmp_path / "theirs.xlsm"
+        theirs.write_bytes(b"colleague's save")
+        os.replace(theirs, target)
+
+    with pytest.raises(UserError, match="「master.xlsm」は、この処理が読み込んだ後に別の人"):
+        replace_file(target, write_while_colleague_saves, read_as=read_as)
+    assert target.read_bytes() == b"colleague's save"
+    assert [p.read_bytes() for p in list_backups(target)] == [b"version read"]
+    assert not list(tmp_path.glob(".~renkei-*"))
 
 
 def test_context_manager_flavour_with_openpyxl(tmp_path):
@@ -324,6 +344,9 @@ RACER = textwrap.dedent('''
     if locked != "locked":                                   # the control: no lock at all
         import contextlib
         session.writer_lock = lambda path: contextlib.nullcontext()
+    if locked == "bare":                                     # nor the look at the version read
+        from renkei_xl import safety
+        session.replace_file = lambda target, fn, read_as=None: safety.replace_file(target, fn)
     times = {}
     def make(fs):
         times["read"] = time.time()
@@ -334,13 +357,16 @@ RACER = textwrap.dedent('''
     while not Path(go).exists():
         time.sleep(0.002)
     times["start"] = time.time()
-    session.write_planned(Path(master), make)
+    try:
+        session.write_planned(Path(master), make)
+    except session.UserError as exc:
+        times["refused"] = str(exc)
     times["done"] = time.time()
     print(json.dumps(times))
 ''')
 
 
-def race(tmp_path: Path, master: Path, locked: bool) -> list[dict]:
+def race(tmp_path: Path, master: Path, locked: bool | str) -> list[dict]:
     go = tmp_path / "go"
     procs = []
     try:
@@ -348,7 +374,7 @@ def race(tmp_path: Path, master: Path, locked: bool) -> list[dict]:
             ready = tmp_path / f"ready_{value}"
             procs.append(subprocess.Popen(
                 [sys.executable, "-c", RACER, str(master), str(go), str(ready), str(row), value,
-                 "locked" if locked else "unlocked"],
+                 locked if isinstance(locked, str) else "locked" if locked else "unlocked"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         for proc, value in zip(procs, "AB"):
             wait_for(tmp_path / f"ready_{value}", proc)
@@ -385,11 +411,25 @@ def test_two_writers_at_once_both_edits_arrive(tmp_path, master):
 
 
 def test_without_the_lock_the_same_race_loses_an_edit(tmp_path, master):
-    """The control: the race above is real — without the lock one edit is lost."""
-    times = race(tmp_path, master, locked=False)
+    """The control: the race above is real — without the lock, nor the look at the version
+    read before the rename, one edit is lost."""
+    times = race(tmp_path, master, locked="bare")
     assert abs(times[0]["read"] - times[1]["read"]) < 0.6, times         # both read the same file
+    assert not any("refused" in t for t in times)
     ws = openpyxl.load_workbook(master)["小樽市"]
     assert sorted(str(v) for v in (ws.cell(2, 7).value, ws.cell(3, 7).value)) in (["A", "None"], ["B", "None"])
+
+
+def test_a_writer_that_keeps_no_lock_is_refused_rather_than_undo_a_write(tmp_path, master):
+    """What Excel or an older version of the tool does, which take no writer lock: the write
+    that comes second sees the master is no longer the version it read and is refused."""
+    times = race(tmp_path, master, locked=False)
+    assert abs(times[0]["read"] - times[1]["read"]) < 0.6, times
+    refused = [t["refused"] for t in times if "refused" in t]
+    assert len(refused) == 1 and "「master.xlsm」は、この処理が読み込んだ後に別の人" in refused[0], times
+    ws = openpyxl.load_workbook(master)["小樽市"]
+    assert sorted(str(v) for v in (ws.cell(2, 7).value, ws.cell(3, 7).value)) in (["A", "None"], ["B", "None"])
+    assert len(list_backups(master)) == 1
 
 
 def test_module_does_not_import_openpyxl():

@@ -22,7 +22,8 @@ from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
 from ..clock import now
 from ..collector import collector_paused
-from ..safety import check_regular_file, ensure_not_open, refuse_folder, remove_stale_temps, replace_file, writer_lock
+from ..safety import (check_regular_file, ensure_not_open, ensure_unchanged, refuse_folder, remove_stale_temps,
+                      replace_file, writer_lock)
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -65,9 +66,15 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
         try:
             fs = read_state(pkg, keep_grids, check_master(pkg, path.name))
         except UserError as exc:
+            ensure_unchanged(path, pkg.read_as)
             raise _named(path, exc) from None
         try:
             yield fs
+        except UserError:
+            # A file copied over the master while it is read is read half old, half new:
+            # what failed is the save meanwhile, not the master (which "壊れています" said).
+            ensure_unchanged(path, pkg.read_as)
+            raise
         finally:
             fs.close()
 
@@ -141,7 +148,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
             except UserError as exc:
                 raise _named(path, exc) from None
-            saved = replace_file(target, fs.pkg.save)
+            saved = replace_file(target, fs.pkg.save, read_as=fs.pkg.read_as if target == path else None)
     return report, Written(target, saved)
 
 
