@@ -574,7 +574,7 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
-                read_as: Optional[os.stat_result] = None) -> Iterator[Path]:
+                read_as: Optional[os.stat_result] = None, what: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a clean exit it replaces ``target``.
 
     The temporary file sits in the same folder (same filesystem, so the rename is
@@ -582,6 +582,7 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
     any exception the target is untouched and the temporary file is removed.
     ``read_as``: the version of ``target`` the content was made from (ensure_unchanged),
     checked once more just before the rename, after the long part (writing) is done.
+    ``what``: the file as a message names it (「…」 and the target's name when not given).
     """
     link = Path(target)
     check_confined(link)
@@ -596,31 +597,44 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
         ensure_not_open(target)
     tmp = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
     try:
-        try:
+        with _disk_full_said(what or f"「{target.name}」"):
             yield tmp
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise UserError(f"ディスクの空き容量が足りないため「{target.name}」を書き込めませんでした。"
-                                "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
-            raise
-        if not tmp.exists() or tmp.stat().st_size == 0:
-            raise RuntimeError(f"nothing was written to the temporary file for {target}")
-        _fsync_file(tmp)
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
-        os.chmod(tmp, mode)
-        ensure_unchanged(target, read_as)
-        try:
-            os.replace(tmp, target)
-        except PermissionError as exc:
-            raise UserError(
-                f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
-                "ファイルを閉じてからもう一度実行してください。"
-            ) from exc
-        _fsync_dir(target.parent)
-        _note_written(target)
+            _finish(tmp, target, read_as)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _disk_full_said(what: str) -> Iterator[None]:
+    """A full disk or quota in Japanese, wherever the write meets it: while the file is
+    written, or only when it is flushed (a share reports a delayed write there)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。"
+                            "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
+        raise
+
+
+def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result]) -> None:
+    """The written temporary file made durable, given the target's mode, renamed over it."""
+    if not tmp.exists() or tmp.stat().st_size == 0:
+        raise RuntimeError(f"nothing was written to the temporary file for {target}")
+    _fsync_file(tmp)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
+    os.chmod(tmp, mode)
+    ensure_unchanged(target, read_as)
+    try:
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        raise UserError(
+            f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
+            "ファイルを閉じてからもう一度実行してください。"
+        ) from exc
+    _fsync_dir(target.parent)
+    _note_written(target)
 
 
 # How many files this process has replaced, and the last one: the command line's last guard
@@ -666,9 +680,9 @@ def replaced() -> tuple[int, Optional[Path]]:
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-                 check_lock: bool = True, read_as: Optional[os.stat_result] = None) -> Path:
+                 check_lock: bool = True, read_as: Optional[os.stat_result] = None, what: str = "") -> Path:
     """Run ``write_fn(tmp_path)`` and rename the result over ``target``; returns ``target``."""
-    with atomic_path(target, check_lock=check_lock, read_as=read_as) as tmp:
+    with atomic_path(target, check_lock=check_lock, read_as=read_as, what=what) as tmp:
         write_fn(tmp)
     return Path(target)
 
@@ -700,11 +714,9 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     ensure_writable(target)
     ensure_unchanged(target, read_as)
     if keep_backup == IF_CHANGED:
-        import filecmp   # here: only split's files are compared
-
         with atomic_path(target) as tmp:
             write_fn(tmp)
-            alike = target.is_file() and (same or (lambda a, b: filecmp.cmp(a, b, shallow=False)))(tmp, target)
+            alike = target.is_file() and (same or _same_content)(tmp, target)
             saved = backup(target) if target.exists() and not alike else None
     else:
         saved = backup(target) if keep_backup and target.exists() else None
@@ -769,6 +781,11 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
 
     Names are ``{stem}_YYYYMMDD-HHMMSS{suffix}``, then ``_001``, ``_002``… for further
     backups within the same second, so sorting the names sorts them by time.
+
+    A file the newest backup already holds is not copied again (that backup is returned):
+    a write that fails after its backup (a full disk, a save meanwhile, an error) and is
+    tried again and again would otherwise fill the ``keep`` places with copies of one
+    version and push out every older one.
     """
     path = Path(path)
     if not path.is_file():
@@ -777,6 +794,8 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
     make_folder(folder, "バックアップ用")     # a file of that name: said before anything is written
     stamp = _dt.datetime.now().strftime(_STAMP)
     existing = list_backups(path)
+    if existing and _same_content(path, existing[-1]):
+        return existing[-1]
     newest = existing[-1].name if existing else ""
     stem = _backup_stem(path)
     candidate = folder / f"{stem}_{stamp}{path.suffix}"
@@ -790,12 +809,31 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
             candidate = folder / f"{stem}_{stamp}{path.suffix}"
             continue
         candidate = folder / f"{stem}_{stamp}_{counter:03d}{path.suffix}"
-    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False)
+    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False,
+                 what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")
     backups = list_backups(path)
     for old in backups[:max(len(backups) - keep, 0)]:
         with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
             old.unlink()
     return candidate
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    """Byte for byte, read only when the sizes agree (a write that changed the master
+    almost always changed its size: most backups cost a stat). Not filecmp: it keeps every
+    answer in a module-level cache, which grows for as long as the server runs."""
+    try:
+        if os.stat(a).st_size != os.stat(b).st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                chunk = fa.read(1 << 20)
+                if chunk != fb.read(1 << 20):
+                    return False
+                if not chunk:
+                    return True
+    except OSError:
+        return False
 
 
 def _copy_content(source: Path, tmp: Path) -> None:

@@ -10,6 +10,7 @@ import multiprocessing as mp
 import os
 import re
 import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -141,6 +142,38 @@ def test_a_full_disk_leaves_the_master_and_says_so_in_japanese(master, monkeypat
         recalc_file(master)
     assert digest(master) == before
     assert not list(master.parent.glob(temp_prefix(master) + "*"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 600 KB (tmpfs), where the system allows mounting one (root on
+    Linux): a full disk as the share reports it, not an error put in by hand."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(folder)],
+                          capture_output=True) if shutil.which("mount") else None
+    if made is None or made.returncode != 0:
+        pytest.skip("a small file system cannot be mounted here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("left_kb, stops_at", [(250, "「マスター.xlsm」を書き込め"), (150, "のバックアップ（フォルダー「マスター_バックアップ」の")])
+def test_a_really_full_disk_keeps_the_master_and_says_which_file(sample, small_disk, left_kb, stops_at, capsys):
+    """The master's backup and its new version each need the master's size: a disk too full
+    for the backup named a file staff never made (マスター_20261204-….xlsm) as the one that
+    could not be written."""
+    master = small_disk / "マスター.xlsm"
+    shutil.copyfile(sample, master)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "ほかのファイル").write_bytes(b"\0" * max(free - left_kb * 1024, 0))
+    before = digest(master)
+    assert cli_main(["recalc", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert "ディスクの空き容量が足りないため「マスター.xlsm」" in err and stops_at in err, err
+    assert "Traceback" not in err
+    assert digest(master) == before
+    assert not list(small_disk.rglob(".~renkei-*")) and not list(small_disk.glob(".*lock*"))
 
 
 def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkeypatch, capsys):

@@ -6,6 +6,7 @@ is proved in test_package_keeps.py.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -209,6 +210,26 @@ def test_twelve_backups_keep_newest_ten_in_time_order(tmp_path):
     assert kept == sorted(kept, key=lambda p: p.name)
     for p in kept:
         assert re.fullmatch(r"master_\d{8}-\d{6}(_\d{3})?\.xlsm", p.name)
+
+
+def test_a_write_that_fails_again_and_again_keeps_the_older_backups(tmp_path):
+    """Each try backs the master up before it fails: twelve tries on a full disk made twelve
+    copies of one version, and the ten backups of the days before were rotated away."""
+    target = tmp_path / "master.xlsm"
+    for version in range(10):
+        target.write_bytes(f"version {version}".encode())
+        backup(target, keep=10)
+
+    def disk_full(tmp: Path):
+        tmp.write_bytes(b"half a")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    for _ in range(12):
+        with pytest.raises(UserError, match="ディスクの空き容量が足りない"):
+            replace_file(target, disk_full)
+    assert [p.read_bytes() for p in list_backups(target)] == [f"version {v}".encode() for v in range(10)]
+    target.write_bytes(b"version 10")            # a write that lands is backed up again
+    assert backup(target).read_bytes() == b"version 10"
 
 
 def test_backup_of_missing_file_is_a_user_error(tmp_path):
