@@ -510,14 +510,18 @@ def temp_prefix(target: Path) -> str:
 
 
 def remove_stale_temps(target: os.PathLike | str) -> list[Path]:
-    """Temporary files a killed run left beside ``target``. Called under the writer lock,
-    so no live writer of this target owns one; the age limit spares a run of an older
-    version that did not take the lock."""
+    """Temporary files a killed run left beside ``target`` and in its backup folder (a run
+    killed while it copied the backup left a master-sized file there, which no run removed).
+    Called under the writer lock, so no live writer of this target owns one; the age limit
+    spares a run of an older version that did not take the lock."""
     import time
 
+    given = Path(target)
     target = Path(os.path.realpath(target))
     gone = []
-    for p in target.parent.glob(temp_prefix(target) + "*" + target.suffix):
+    left = [*target.parent.glob(temp_prefix(target) + "*" + target.suffix),
+            *{p for owner in (given, target) for p in backup_folder(owner).glob(TEMP_PREFIX + "*" + target.suffix)}]
+    for p in left:
         try:
             if time.time() - p.stat().st_mtime > STALE_AFTER_SECONDS:
                 p.unlink()

@@ -124,8 +124,13 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     other = master.with_name(".~renkei-other.xlsm.zzzz.xlsm")
     other.write_bytes(b"another master's")
     os.utime(other, (old, old))
+    in_backups = master.with_name("マスター_バックアップ") / (temp_prefix(master.with_name("マスター_20261204-091500.xlsm"))
+                                                          + "abcd1234.xlsm")
+    in_backups.parent.mkdir()
+    in_backups.write_bytes(b"a backup half copied when the run was killed")
+    os.utime(in_backups, (old, old))
     recalc_file(master)
-    assert not stale.exists()
+    assert not stale.exists() and not in_backups.exists()
     assert fresh.exists() and other.exists()
 
 
