@@ -147,6 +147,13 @@ def find_lock(path: os.PathLike | str) -> Optional[Path]:
     return None
 
 
+def opened_in(lock: Path) -> str:
+    """The application a lock file says has the workbook open: a master opened in
+    LibreOffice was reported open in Excel, and staff told to close Excel, which they had
+    not started."""
+    return "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
+
+
 def open_note(path: os.PathLike | str) -> str:
     """For a command that only reads ``path``: one line saying what it read when the
     workbook is open (its last saved state), or "" when it is not. Reading is safe then;
@@ -154,7 +161,7 @@ def open_note(path: os.PathLike | str) -> str:
     lock = find_lock(path)
     if lock is None:
         return ""
-    return (f"「{Path(path).name}」は Excel で開かれています（{lock.name} があります）。"
+    return (f"「{Path(path).name}」は {opened_in(lock)} で開かれています（{lock.name} があります）。"
             "最後に保存された内容を読みました（保存していない変更は含みません）")
 
 
@@ -163,10 +170,11 @@ def ensure_not_open(path: os.PathLike | str) -> None:
     path = Path(path)
     lock = find_lock(path)
     if lock is not None:
+        app = opened_in(lock)
         raise UserError(
-            f"「{path.name}」は Excel で開かれています（ロックファイル {lock.name} があります）。"
-            "Excel で閉じてからもう一度実行してください。"
-            "Excel を閉じてもこのメッセージが出る場合は、同じフォルダーの"
+            f"「{path.name}」は {app} で開かれています（ロックファイル {lock.name} があります）。"
+            f"{app} で閉じてからもう一度実行してください。"
+            f"{app} を閉じてもこのメッセージが出る場合は、同じフォルダーの"
             f"隠しファイル {lock.name} を削除してください。"
         )
 

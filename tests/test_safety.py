@@ -158,8 +158,9 @@ def test_open_workbook_is_refused_and_not_written(tmp_path, name, lock_name):
     with pytest.raises(UserError) as info:
         atomic_write(target, lambda tmp: tmp.write_bytes(b"ours"))
     message = str(info.value)
-    assert f"「{name}」は Excel で開かれています（ロックファイル {lock_name} があります）" in message
-    assert "Excel で閉じてからもう一度実行してください" in message
+    app = "LibreOffice" if lock_name.startswith(".~lock.") else "Excel"
+    assert f"「{name}」は {app} で開かれています（ロックファイル {lock_name} があります）" in message
+    assert f"{app} で閉じてからもう一度実行してください" in message
     assert target.read_bytes() == b"staff edits"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, lock_name])
 
