@@ -201,6 +201,50 @@ def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatc
 
 # ------------------------------------------------------------------ at the same moment
 
+HOLDER = """
+import sys, time
+from pathlib import Path
+from renkei_xl.safety import writer_lock
+folder, held, release = map(Path, sys.argv[1:4])
+with writer_lock(folder):
+    held.write_text("held")
+    while not release.exists():
+        time.sleep(0.01)
+"""
+
+
+def test_a_split_waits_for_another_split_into_the_same_folder(master, tmp_path):
+    """Two splits into one 配布用 at once (two staff, or the command line and a button) left it
+    with files of both issues, each run reporting its own deadline: a split writes its
+    files while it holds the folder, and the other waits for it."""
+    import subprocess
+    import sys
+
+    outdir = master.parent / "配布用"
+    outdir.mkdir()
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(outdir), str(held), str(release)])
+    split = None
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        split = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "split", str(master), "--outdir", str(outdir)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert split.poll() is None and not list(outdir.iterdir())
+        release.write_text("go")
+        out, err = split.communicate(timeout=60)
+        assert split.returncode == 0, err
+        assert len(list(outdir.glob("*.xlsx"))) == 12
+    finally:
+        release.write_text("go")
+        holder.wait(timeout=30)
+        if split is not None and split.poll() is None:
+            split.kill()
+            split.communicate()
+
+
 def _import(master: str, folder: str, start: float, out) -> None:
     from renkei_xl.cycle.collect import collect
 
