@@ -788,8 +788,17 @@ def list_backups(path: os.PathLike | str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if pattern.match(p.name))
 
 
-def backup(path: os.PathLike | str, keep: int = 10) -> Path:
-    """Copy ``path`` into ``{stem}_バックアップ`` under a time-stamped name; keep the newest ``keep``.
+# Besides the newest KEEP_BACKUPS, the last backup of each of the KEEP_DAYS days before them
+# that have one: 再計算 rewrites the master at every click (its time stamps), so ten clicks
+# in an afternoon pushed out every backup of the days before, the state before last week's
+# import included. Bounded all the same: at most KEEP_BACKUPS + KEEP_DAYS files.
+KEEP_BACKUPS = 10
+KEEP_DAYS = 30
+
+
+def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_DAYS) -> Path:
+    """Copy ``path`` into ``{stem}_バックアップ`` under a time-stamped name; keep the newest
+    ``keep`` and the last of each of the ``days`` days before them (_rotated).
 
     Names are ``{stem}_YYYYMMDD-HHMMSS{suffix}``, then ``_001``, ``_002``… for further
     backups within the same second, so sorting the names sorts them by time.
@@ -804,30 +813,52 @@ def backup(path: os.PathLike | str, keep: int = 10) -> Path:
         raise UserError(f"バックアップを作れません: 「{path}」が見つかりません。")
     folder = backup_folder(path)
     make_folder(folder, "バックアップ用")     # a file of that name: said before anything is written
-    stamp = _dt.datetime.now().strftime(_STAMP)
     existing = list_backups(path)
     if existing and _same_content(path, existing[-1]):
         return existing[-1]
-    newest = existing[-1].name if existing else ""
-    stem = _backup_stem(path)
-    candidate = folder / f"{stem}_{stamp}{path.suffix}"
-    counter = 0
-    # Never sort before an existing backup, even if the clock went back a little.
-    while candidate.exists() or candidate.name < newest:
+    candidate = folder / _backup_name(_backup_stem(path), path.suffix, existing[-1].name if existing else "",
+                                      lambda name: (folder / name).exists())
+    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False,
+                 what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")
+    for old in _rotated(list_backups(path), keep, days):
+        with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
+            old.unlink()
+    return candidate
+
+
+def _backup_name(stem: str, suffix: str, newest: str, taken: Callable[[str], bool]) -> str:
+    """A new backup's name, after ``newest``: never sorting before an existing backup, even
+    when the clock is behind it. From ``newest``'s own stamp then, not a second at a time:
+    one backup stamped a year ahead (a PC on the share whose clock was wrong) made every
+    later write of the master count 999 names per second up to it, hanging for days."""
+    stamp, counter = _dt.datetime.now().strftime(_STAMP), 0
+    name = f"{stem}_{stamp}{suffix}"
+    if name < newest:
+        ahead = re.search(r"_(\d{8}-\d{6})(?:_(\d{3}))?(?:\.[^.]*)?\Z", newest)
+        stamp, counter = ahead.group(1), int(ahead.group(2) or 0)
+    while name <= newest or taken(name):
         counter += 1
         if counter > 999:
             stamp = (_dt.datetime.strptime(stamp, _STAMP) + _dt.timedelta(seconds=1)).strftime(_STAMP)
             counter = 0
-            candidate = folder / f"{stem}_{stamp}{path.suffix}"
+            name = f"{stem}_{stamp}{suffix}"
             continue
-        candidate = folder / f"{stem}_{stamp}_{counter:03d}{path.suffix}"
-    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False,
-                 what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")
-    backups = list_backups(path)
-    for old in backups[:max(len(backups) - keep, 0)]:
-        with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
-            old.unlink()
-    return candidate
+        name = f"{stem}_{stamp}_{counter:03d}{suffix}"
+    return name
+
+
+def _rotated(backups: list[Path], keep: int, days: int) -> list[Path]:
+    """The backups (oldest first) to remove: all but the newest ``keep`` and, of the older
+    ones, the last of each of the ``days`` latest days the newest do not reach into."""
+    def day(p: Path) -> str:
+        found = re.search(r"_(\d{8})-\d{6}(?:_\d{3})?(?:\.[^.]*)?\Z", p.name)
+        return found.group(1) if found else p.name
+
+    split = max(len(backups) - keep, 0)
+    older, covered = backups[:split], {day(p) for p in backups[split:]}
+    last_of_day = {day(p): p for p in older if day(p) not in covered}   # oldest first: each day's last wins
+    kept = {last_of_day[d] for d in sorted(last_of_day)[-days:]} if days > 0 else set()
+    return [p for p in older if p not in kept]
 
 
 def _same_content(a: Path, b: Path) -> bool:

@@ -6,6 +6,7 @@ is proved in test_package_keeps.py.
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import os
@@ -23,6 +24,7 @@ import xlsxwriter
 
 from renkei_xl.core.errors import UserError
 from renkei_xl.safety import (
+    KEEP_BACKUPS, KEEP_DAYS,
     atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, replace_file, writer_lock,
     writer_lock_file,
 )
@@ -201,7 +203,7 @@ def test_twelve_backups_keep_newest_ten_in_time_order(tmp_path):
     made = []
     for version in range(12):
         target.write_bytes(f"version {version}".encode())
-        made.append(backup(target, keep=10))
+        made.append(backup(target, keep=10, days=0))
     folder = tmp_path / "master_バックアップ"
     kept = list_backups(target)
     assert sorted(folder.iterdir()) == kept
@@ -211,6 +213,46 @@ def test_twelve_backups_keep_newest_ten_in_time_order(tmp_path):
     assert kept == sorted(kept, key=lambda p: p.name)
     for p in kept:
         assert re.fullmatch(r"master_\d{8}-\d{6}(_\d{3})?\.xlsm", p.name)
+
+
+def test_clicks_of_one_afternoon_keep_the_last_backup_of_each_day_before(tmp_path):
+    """再計算 rewrites the master at every click: twelve clicks in an afternoon rotated away
+    every backup of the days before (the state before last week's import). The last one
+    of each earlier day stays, for KEEP_DAYS days: still a bounded folder."""
+    target = tmp_path / "master.xlsm"
+    folder = tmp_path / "master_バックアップ"
+    folder.mkdir()
+    earlier = []
+    for ago in range(40, 5, -1):                          # 35 days before today, two backups on each
+        day = (datetime.date.today() - datetime.timedelta(days=ago)).strftime("%Y%m%d")
+        for hhmmss in ("090000", "170000"):
+            p = folder / f"master_{day}-{hhmmss}.xlsm"
+            p.write_bytes(p.name.encode())
+            earlier.append(p)
+    today = []
+    for click in range(12):
+        target.write_bytes(f"click {click}".encode())
+        today.append(backup(target))
+    kept = list_backups(target)
+    last_of_each_day = [p for p in earlier if p.name.endswith("-170000.xlsm")]
+    assert kept == last_of_each_day[-KEEP_DAYS:] + today[-KEEP_BACKUPS:]
+    assert len(kept) == KEEP_DAYS + KEEP_BACKUPS
+
+
+def test_a_backup_stamped_ahead_by_a_wrong_clock_does_not_hang_the_next_write(tmp_path):
+    """A PC on the share whose clock was a year ahead left a backup named so: the next write
+    counted 999 names a second up to it, for days. It now comes right after that one."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"now")
+    folder = tmp_path / "master_バックアップ"
+    folder.mkdir()
+    ahead = datetime.datetime.now() + datetime.timedelta(days=365)
+    (folder / f"master_{ahead:%Y%m%d-%H%M%S}_004.xlsm").write_bytes(b"from the wrong clock")
+    started = time.monotonic()
+    made = backup(target)
+    assert time.monotonic() - started < 2
+    assert made.name == f"master_{ahead:%Y%m%d-%H%M%S}_005.xlsm" and made.read_bytes() == b"now"
+    assert list_backups(target)[-1] == made
 
 
 def test_a_write_that_fails_again_and_again_keeps_the_older_backups(tmp_path):
