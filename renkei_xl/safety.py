@@ -611,6 +611,9 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
     try:
         with _disk_full_said(what or f"「{target.name}」"):
             yield tmp
+            if check_lock:      # again: writing a large master takes seconds, in which Excel may open it
+                ensure_not_open(link)
+                ensure_not_open(target)
             _finish(tmp, target, read_as)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -167,6 +167,23 @@ def test_open_workbook_is_refused_and_not_written(tmp_path, name, lock_name):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, lock_name])
 
 
+def test_a_workbook_opened_in_excel_while_the_new_file_is_written_is_not_replaced(tmp_path):
+    """Writing a large master takes seconds: a colleague who opens it meanwhile would save
+    their copy over the result (or, on a share, have it replaced under them). The lock file
+    is looked for again just before the rename."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"staff edits")
+
+    def write_while_opened(tmp: Path):
+        tmp.write_bytes(b"ours")
+        (tmp_path / "~$master.xlsm").write_bytes(b"\x05staff")
+
+    with pytest.raises(UserError, match="「master.xlsm」は Excel で開かれています"):
+        atomic_write(target, write_while_opened)
+    assert target.read_bytes() == b"staff edits"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm", "~$master.xlsm"]
+
+
 def test_short_name_is_not_confused_with_truncated_locks(tmp_path):
     target = tmp_path / "master.xlsm"
     (tmp_path / "~$ster.xlsm").write_bytes(b"x")   # would be a lock only for a long stem
