@@ -750,6 +750,9 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     check_confined(target)
     check_name_length(target)
     make_folder(target.parent, f"「{target.name}」の保存先")
+    # A killed split or export left its half-written file in 配布用 or 確定版, the folders
+    # staff attach files from: removed here as write_planned removes the master's.
+    remove_stale_temps(target)
     if not lock:
         return replace_file(target, write_fn, keep_backup=keep_backup, same=same)
     with writer_lock(target):

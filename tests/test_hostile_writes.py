@@ -134,6 +134,21 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     assert fresh.exists() and other.exists()
 
 
+def test_a_half_written_input_file_of_a_killed_split_is_removed_by_the_next_split(master):
+    """配布用 is the folder staff attach files from: a split killed while writing left its
+    temporary file there for good (only the master's own were removed)."""
+    from renkei_xl.cycle.distribute import split_master
+
+    outdir = master.parent / "配布用"
+    first = split_master(master, outdir)[0]
+    stale = first.with_name(temp_prefix(first) + "abcd1234" + first.suffix)
+    stale.write_bytes(b"half a zip")
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    os.utime(stale, (old, old))
+    split_master(master, outdir)
+    assert not stale.exists()
+
+
 def test_a_full_disk_leaves_the_master_and_says_so_in_japanese(master, monkeypatch):
     before = digest(master)
 
