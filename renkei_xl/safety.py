@@ -570,6 +570,27 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def _keep_owner(tmp: Path, old: os.stat_result) -> None:
+    """The replaced file's owner and group, as far as this account may give them (POSIX).
+
+    A new file belongs to whoever wrote it: on a share served from Linux, the master
+    written by the server's account, or by a command run as root, lost the office's group
+    (or owner), and with it the colleagues' right to save it, though its mode was kept.
+    A user may give a file any group they belong to, not another owner: then the group
+    alone, and where even that is refused, what the write made."""
+    if os.name == "nt" or not hasattr(os, "chown"):
+        return
+    here = os.stat(tmp)
+    if (here.st_uid, here.st_gid) == (old.st_uid, old.st_gid):
+        return
+    for uid in (old.st_uid, -1):
+        try:
+            os.chown(tmp, uid, old.st_gid)
+            return
+        except OSError:
+            continue
+
+
 def _fsync_dir(folder: Path) -> None:
     """Make the rename itself durable; a no-op where directories cannot be opened (Windows)."""
     try:
@@ -638,8 +659,13 @@ def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result]) -> None:
     if not tmp.exists() or tmp.stat().st_size == 0:
         raise RuntimeError(f"nothing was written to the temporary file for {target}")
     _fsync_file(tmp)
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
-    os.chmod(tmp, mode)
+    try:
+        old = os.stat(target)
+    except OSError:
+        old = None
+    os.chmod(tmp, stat.S_IMODE(old.st_mode) if old is not None else _default_mode())
+    if old is not None:
+        _keep_owner(tmp, old)
     ensure_unchanged(target, read_as)
     try:
         os.replace(tmp, target)

@@ -76,6 +76,21 @@ def test_atomic_write_replaces_content_and_keeps_permissions(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["master.xlsx"]
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another account needs root")
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path):
+    """A master on a share served from Linux, written by the server's account or a command
+    run as root, became theirs: the office's group, and with it the colleagues' right to
+    save the master, was lost though the mode was kept."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"office's")
+    os.chown(target, 1234, 2345)
+    os.chmod(target, 0o664)
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"new"))
+    st = os.stat(target)
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 2345, 0o664)
+    assert target.read_bytes() == b"new"
+
+
 def test_atomic_write_new_file_gets_normal_permissions(tmp_path):
     target = tmp_path / "new.xlsx"
     umask = os.umask(0o022)
