@@ -114,6 +114,25 @@ def test_a_master_a_colleague_saved_meanwhile_is_not_written_over(master, tmp_pa
     assert not list(master.parent.glob(temp_prefix(master) + "*"))
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads the process's open files from /proc")
+def test_no_handle_of_this_process_holds_the_master_when_it_is_replaced(master, monkeypatch):
+    """Windows refuses to rename a file over one that any handle holds open, this process's
+    own included (Python opens files without FILE_SHARE_DELETE): the master's package was
+    still open at the rename, so every write from a Windows PC would be refused as 「他の
+    プログラムが使用中」. What Windows would refuse is seen here in /proc."""
+    real_replace, seen = os.replace, []
+
+    def replace(src, dst):
+        held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                if os.path.exists(f"/proc/self/fd/{fd}")]
+        seen.append((os.fspath(dst), [h for h in held if h == os.path.realpath(dst)]))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    recalc_file(master)
+    assert (str(master), []) in seen, seen
+
+
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     stale = master.with_name(temp_prefix(master) + "abcd1234" + master.suffix)
     stale.write_bytes(b"half a zip")

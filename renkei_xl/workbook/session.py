@@ -89,6 +89,16 @@ def _named(path: Path, exc: Exception) -> UserError:
     return type(exc)(f"「{path.name}」: {text}")
 
 
+def _save_and_let_go(fs: "FileState", tmp: Path) -> None:
+    """The package written to ``tmp``, then the handles on the master (the package's,
+    calamine's) closed before the rename: Windows refuses to replace a file any handle
+    holds open (Python opens files without FILE_SHARE_DELETE), this process's own
+    included, so every write of a master from a Windows PC failed as 「他のプログラムが使用中」."""
+    fs.pkg.save(tmp)
+    fs.close()
+    fs.pkg.close()
+
+
 def load_master(path: Path) -> MasterData:
     path = check_path(path)
     with opened(path) as fs:
@@ -148,7 +158,8 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
             except UserError as exc:
                 raise _named(path, exc) from None
-            saved = replace_file(target, fs.pkg.save, read_as=fs.pkg.read_as if target == path else None)
+            saved = replace_file(target, lambda tmp: _save_and_let_go(fs, tmp),
+                                 read_as=fs.pkg.read_as if target == path else None)
     return report, Written(target, saved)
 
 
