@@ -279,6 +279,44 @@ def test_a_split_waits_for_another_split_into_the_same_folder(master, tmp_path):
             split.communicate()
 
 
+MOVER = """
+import os, sys, time
+from pathlib import Path
+from renkei_xl.safety import writer_lock
+master, held, release = map(Path, sys.argv[1:4])
+with writer_lock(master):
+    held.write_text("held")
+    while not release.exists():
+        time.sleep(0.01)
+    os.rename(master, master.with_name("移動した.xlsm"))
+"""
+
+
+def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_path):
+    """A write waits up to 30 s for another: a master renamed or moved meanwhile ended the
+    command as an unexpected error (FileNotFoundError, in English) with an error log."""
+    import subprocess
+    import sys
+
+    held, release = tmp_path / "held", tmp_path / "release"
+    mover = subprocess.Popen([sys.executable, "-c", MOVER, str(master), str(held), str(release)])
+    try:
+        while not held.exists():
+            assert mover.poll() is None
+            time.sleep(0.01)
+        run = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        release.write_text("go")
+        out, err = run.communicate(timeout=60)
+    finally:
+        release.write_text("go")
+        mover.wait(timeout=30)
+    assert run.returncode == 2, err
+    assert err.strip() == f"エラー: ファイル「{master}」が見つかりません", err
+    assert master.with_name("移動した.xlsm").exists()
+
+
 def _import(master: str, folder: str, start: float, out) -> None:
     from renkei_xl.cycle.collect import collect
 

@@ -62,6 +62,11 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
         pkg = Package(path)
     except PackageError as exc:
         raise _named(path, exc) from None
+    except OSError:
+        # Moved, deleted or locked away since it was checked (a write waits for the writer
+        # lock up to 30 s first): said in Japanese, as before the wait, not an English errno.
+        check_regular_file(path, "マスターブックのファイル")
+        raise
     with pkg:
         try:
             fs = read_state(pkg, keep_grids, check_master(pkg, path.name))
