@@ -192,7 +192,8 @@ WRITER_WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05
 
 
-def _try_lock(fd: int) -> bool:
+def _try_lock(fd: int, path: Path) -> bool:
+    """Whether the OS lock on ``fd`` (the writer lock of ``path``) was taken."""
     if os.name == "nt":
         import msvcrt
 
@@ -208,6 +209,10 @@ def _try_lock(fd: int) -> bool:
         return True
     except BlockingIOError:
         return False
+    except OSError as exc:     # a share mounted without locks (NFS without its lock service)
+        raise UserError(f"「{path.name}」のフォルダーではファイルのロックが使えないため（{system_reason(exc)}）、"
+                        "ほかの処理と同時に書き込まないことを確かめられません。何も書き込んでいません。"
+                        "ロックの使える場所（共有フォルダーの設定）について IT 担当者に相談してください") from None
 
 
 def _unlock(fd: int) -> None:
@@ -326,7 +331,7 @@ def system_reason(exc: BaseException) -> str:
             errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ENOTDIR: "途中がフォルダーではありません",
             errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
             errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
-            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
+            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.ENOLCK: "ロックを使えません", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
                 code, f"システムのエラー {errno.errorcode.get(code, code)}" if isinstance(code, int) else "システムのエラー")
 
 
@@ -433,7 +438,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     while True:
         fd = _open_lock(path, lock_path)
         try:
-            while not _try_lock(fd):
+            while not _try_lock(fd, path):
                 if time.monotonic() >= deadline:
                     raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
                                     "その処理が終わってからもう一度実行してください。") from None

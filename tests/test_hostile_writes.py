@@ -215,6 +215,28 @@ def test_a_really_full_disk_keeps_the_master_and_says_which_file(sample, small_d
     assert not list(small_disk.rglob(".~renkei-*")) and not list(small_disk.glob(".*lock*"))
 
 
+@pytest.mark.skipif(os.name == "nt", reason="flock is the POSIX lock")
+def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, capsys):
+    """A share mounted without locks (NFS without its lock service) answers flock with
+    ENOLCK: the command ended as an unexpected error, in English."""
+    import fcntl
+
+    real = fcntl.flock
+
+    def no_locks(fd, op):
+        if op & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, "No locks available")
+        return real(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    before = digest(master)
+    assert cli_main(["recalc", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert "「マスター.xlsm」のフォルダーではファイルのロックが使えないため（ロックを使えません）" in err, err
+    assert "何も書き込んでいません" in err and "Traceback" not in err
+    assert digest(master) == before
+
+
 def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkeypatch, capsys):
     monkeypatch.setattr(Package, "save", lambda self, t: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
     assert cli_main(["recalc", str(master)]) != 0
