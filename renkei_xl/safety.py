@@ -147,6 +147,13 @@ def find_lock(path: os.PathLike | str) -> Optional[Path]:
     return None
 
 
+def opened_in(lock: Path) -> str:
+    """The application a lock file says has the workbook open: a master opened in
+    LibreOffice was reported open in Excel, and staff told to close Excel, which they had
+    not started."""
+    return "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
+
+
 def open_note(path: os.PathLike | str) -> str:
     """For a command that only reads ``path``: one line saying what it read when the
     workbook is open (its last saved state), or "" when it is not. Reading is safe then;
@@ -154,7 +161,7 @@ def open_note(path: os.PathLike | str) -> str:
     lock = find_lock(path)
     if lock is None:
         return ""
-    return (f"「{Path(path).name}」は Excel で開かれています（{lock.name} があります）。"
+    return (f"「{Path(path).name}」は {opened_in(lock)} で開かれています（{lock.name} があります）。"
             "最後に保存された内容を読みました（保存していない変更は含みません）")
 
 
@@ -163,10 +170,11 @@ def ensure_not_open(path: os.PathLike | str) -> None:
     path = Path(path)
     lock = find_lock(path)
     if lock is not None:
+        app = opened_in(lock)
         raise UserError(
-            f"「{path.name}」は Excel で開かれています（ロックファイル {lock.name} があります）。"
-            "Excel で閉じてからもう一度実行してください。"
-            "Excel を閉じてもこのメッセージが出る場合は、同じフォルダーの"
+            f"「{path.name}」は {app} で開かれています（ロックファイル {lock.name} があります）。"
+            f"{app} で閉じてからもう一度実行してください。"
+            f"{app} を閉じてもこのメッセージが出る場合は、同じフォルダーの"
             f"隠しファイル {lock.name} を削除してください。"
         )
 
@@ -184,7 +192,8 @@ WRITER_WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05
 
 
-def _try_lock(fd: int) -> bool:
+def _try_lock(fd: int, path: Path) -> bool:
+    """Whether the OS lock on ``fd`` (the writer lock of ``path``) was taken."""
     if os.name == "nt":
         import msvcrt
 
@@ -200,6 +209,10 @@ def _try_lock(fd: int) -> bool:
         return True
     except BlockingIOError:
         return False
+    except OSError as exc:     # a share mounted without locks (NFS without its lock service)
+        raise UserError(f"「{path.name}」のフォルダーではファイルのロックが使えないため（{system_reason(exc)}）、"
+                        "ほかの処理と同時に書き込まないことを確かめられません。何も書き込んでいません。"
+                        "ロックの使える場所（共有フォルダーの設定）について IT 担当者に相談してください") from None
 
 
 def _unlock(fd: int) -> None:
@@ -230,6 +243,29 @@ def ensure_writable(target: os.PathLike | str) -> None:
     if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
         raise UserError(f"「{Path(target).name}」は読み取り専用です。エクスプローラーでファイルのプロパティを開き、"
                         "「読み取り専用」を外してからもう一度実行してください。何も書き込んでいません")
+
+
+def ensure_unchanged(target: os.PathLike | str, read_as: Optional[os.stat_result]) -> None:
+    """Refuse to write over ``target`` when it is no longer the version read (``read_as``,
+    the read's own os.fstat; None: nothing to compare).
+
+    The writer lock keeps out only the tool's own writers: a colleague who saves the
+    master in Excel, or copies a file over it, between this run's read and its rename
+    would otherwise see their save silently undone, the result built from the older
+    version written over it (their version only in a backup no one is told of). Excel
+    saves by writing a new file and renaming it (a new file ID); a copy over the file
+    changes its size or time."""
+    if read_as is None:
+        return
+    try:
+        now_st = os.stat(target)
+    except OSError:
+        now_st = None
+    seen = lambda st: (st.st_ino, st.st_size, st.st_mtime_ns)   # noqa: E731
+    if now_st is None or seen(now_st) != seen(read_as):
+        raise UserError(f"「{Path(target).name}」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"
+                        "（または移動・削除されました）。その内容を上書きしないよう、書き込みは行っていません。"
+                        "ほかの人が開いていないことを確かめてから、もう一度実行してください")
 
 
 # The longest file name the file systems the tool meets accept: 255 bytes on ext4 and
@@ -295,7 +331,7 @@ def system_reason(exc: BaseException) -> str:
             errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ENOTDIR: "途中がフォルダーではありません",
             errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
             errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
-            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
+            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.ENOLCK: "ロックを使えません", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
                 code, f"システムのエラー {errno.errorcode.get(code, code)}" if isinstance(code, int) else "システムのエラー")
 
 
@@ -402,7 +438,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     while True:
         fd = _open_lock(path, lock_path)
         try:
-            while not _try_lock(fd):
+            while not _try_lock(fd, path):
                 if time.monotonic() >= deadline:
                     raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
                                     "その処理が終わってからもう一度実行してください。") from None
@@ -487,14 +523,18 @@ def temp_prefix(target: Path) -> str:
 
 
 def remove_stale_temps(target: os.PathLike | str) -> list[Path]:
-    """Temporary files a killed run left beside ``target``. Called under the writer lock,
-    so no live writer of this target owns one; the age limit spares a run of an older
-    version that did not take the lock."""
+    """Temporary files a killed run left beside ``target`` and in its backup folder (a run
+    killed while it copied the backup left a master-sized file there, which no run removed).
+    Called under the writer lock, so no live writer of this target owns one; the age limit
+    spares a run of an older version that did not take the lock."""
     import time
 
+    given = Path(target)
     target = Path(os.path.realpath(target))
     gone = []
-    for p in target.parent.glob(temp_prefix(target) + "*" + target.suffix):
+    left = [*target.parent.glob(temp_prefix(target) + "*" + target.suffix),
+            *{p for owner in (given, target) for p in backup_folder(owner).glob(TEMP_PREFIX + "*" + target.suffix)}]
+    for p in left:
         try:
             if time.time() - p.stat().st_mtime > STALE_AFTER_SECONDS:
                 p.unlink()
@@ -535,6 +575,27 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def _keep_owner(tmp: Path, old: os.stat_result) -> None:
+    """The replaced file's owner and group, as far as this account may give them (POSIX).
+
+    A new file belongs to whoever wrote it: on a share served from Linux, the master
+    written by the server's account, or by a command run as root, lost the office's group
+    (or owner), and with it the colleagues' right to save it, though its mode was kept.
+    A user may give a file any group they belong to, not another owner: then the group
+    alone, and where even that is refused, what the write made."""
+    if os.name == "nt" or not hasattr(os, "chown"):
+        return
+    here = os.stat(tmp)
+    if (here.st_uid, here.st_gid) == (old.st_uid, old.st_gid):
+        return
+    for uid in (old.st_uid, -1):
+        try:
+            os.chown(tmp, uid, old.st_gid)
+            return
+        except OSError:
+            continue
+
+
 def _fsync_dir(folder: Path) -> None:
     """Make the rename itself durable; a no-op where directories cannot be opened (Windows)."""
     try:
@@ -550,12 +611,16 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterator[Path]:
+def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
+                read_as: Optional[os.stat_result] = None, what: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a clean exit it replaces ``target``.
 
     The temporary file sits in the same folder (same filesystem, so the rename is
     atomic) and has the same suffix (openpyxl and Excel decide the format by it). On
     any exception the target is untouched and the temporary file is removed.
+    ``read_as``: the version of ``target`` the content was made from (ensure_unchanged),
+    checked once more just before the rename, after the long part (writing) is done.
+    ``what``: the file as a message names it (「…」 and the target's name when not given).
     """
     link = Path(target)
     check_confined(link)
@@ -570,30 +635,52 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True) -> Iterat
         ensure_not_open(target)
     tmp = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
     try:
-        try:
+        with _disk_full_said(what or f"「{target.name}」"):
             yield tmp
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise UserError(f"ディスクの空き容量が足りないため「{target.name}」を書き込めませんでした。"
-                                "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
-            raise
-        if not tmp.exists() or tmp.stat().st_size == 0:
-            raise RuntimeError(f"nothing was written to the temporary file for {target}")
-        _fsync_file(tmp)
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
-        os.chmod(tmp, mode)
-        try:
-            os.replace(tmp, target)
-        except PermissionError as exc:
-            raise UserError(
-                f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
-                "ファイルを閉じてからもう一度実行してください。"
-            ) from exc
-        _fsync_dir(target.parent)
-        _note_written(target)
+            if check_lock:      # again: writing a large master takes seconds, in which Excel may open it
+                ensure_not_open(link)
+                ensure_not_open(target)
+            _finish(tmp, target, read_as)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _disk_full_said(what: str) -> Iterator[None]:
+    """A full disk or quota in Japanese, wherever the write meets it: while the file is
+    written, or only when it is flushed (a share reports a delayed write there)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。"
+                            "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
+        raise
+
+
+def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result]) -> None:
+    """The written temporary file made durable, given the target's mode, renamed over it."""
+    if not tmp.exists() or tmp.stat().st_size == 0:
+        raise RuntimeError(f"nothing was written to the temporary file for {target}")
+    _fsync_file(tmp)
+    try:
+        old = os.stat(target)
+    except OSError:
+        old = None
+    os.chmod(tmp, stat.S_IMODE(old.st_mode) if old is not None else _default_mode())
+    if old is not None:
+        _keep_owner(tmp, old)
+    ensure_unchanged(target, read_as)
+    try:
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        raise UserError(
+            f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
+            "ファイルを閉じてからもう一度実行してください。"
+        ) from exc
+    _fsync_dir(target.parent)
+    _note_written(target)
 
 
 # How many files this process has replaced, and the last one: the command line's last guard
@@ -639,9 +726,9 @@ def replaced() -> tuple[int, Optional[Path]]:
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-                 check_lock: bool = True) -> Path:
+                 check_lock: bool = True, read_as: Optional[os.stat_result] = None, what: str = "") -> Path:
     """Run ``write_fn(tmp_path)`` and rename the result over ``target``; returns ``target``."""
-    with atomic_path(target, check_lock=check_lock) as tmp:
+    with atomic_path(target, check_lock=check_lock, read_as=read_as, what=what) as tmp:
         write_fn(tmp)
     return Path(target)
 
@@ -652,7 +739,8 @@ IF_CHANGED = "if-changed"
 
 def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
                  keep_backup: bool | str = True,
-                 same: Optional[Callable[[Path, Path], bool]] = None) -> Optional[Path]:
+                 same: Optional[Callable[[Path, Path], bool]] = None,
+                 read_as: Optional[os.stat_result] = None) -> Optional[Path]:
     """Refuse while Excel has ``target`` open, back the old file up, write the new one
     beside it and rename it over: the steps every write of the tool takes, in this order
     (a caller that reads first holds ``writer_lock`` around both). Returns the backup.
@@ -662,22 +750,23 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     under the issued name, so what is replaced is kept unless it is byte for byte what is
     written now (the backup is then made after the new file is written, before the rename);
     ``same`` says what "the same" is for a file whose bytes carry the time it was made
-    (the 確定版's document dates), byte for byte when not given."""
+    (the 確定版's document dates), byte for byte when not given. ``read_as``: the version
+    of ``target`` the new content was made from (ensure_unchanged), checked before the
+    backup and again before the rename."""
     target = Path(target)
     refuse_folder(target)
     check_name_length(target)
     ensure_not_open(target)
     ensure_writable(target)
+    ensure_unchanged(target, read_as)
     if keep_backup == IF_CHANGED:
-        import filecmp   # here: only split's files are compared
-
         with atomic_path(target) as tmp:
             write_fn(tmp)
-            alike = target.is_file() and (same or (lambda a, b: filecmp.cmp(a, b, shallow=False)))(tmp, target)
+            alike = target.is_file() and (same or _same_content)(tmp, target)
             saved = backup(target) if target.exists() and not alike else None
     else:
         saved = backup(target) if keep_backup and target.exists() else None
-        atomic_write(target, write_fn)
+        atomic_write(target, write_fn, read_as=read_as)
     _note_replaced(target)
     return saved
 
@@ -692,6 +781,9 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     check_confined(target)
     check_name_length(target)
     make_folder(target.parent, f"「{target.name}」の保存先")
+    # A killed split or export left its half-written file in 配布用 or 確定版, the folders
+    # staff attach files from: removed here as write_planned removes the master's.
+    remove_stale_temps(target)
     if not lock:
         return replace_file(target, write_fn, keep_backup=keep_backup, same=same)
     with writer_lock(target):
@@ -733,38 +825,95 @@ def list_backups(path: os.PathLike | str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if pattern.match(p.name))
 
 
-def backup(path: os.PathLike | str, keep: int = 10) -> Path:
-    """Copy ``path`` into ``{stem}_バックアップ`` under a time-stamped name; keep the newest ``keep``.
+# Besides the newest KEEP_BACKUPS, the last backup of each of the KEEP_DAYS days before them
+# that have one: 再計算 rewrites the master at every click (its time stamps), so ten clicks
+# in an afternoon pushed out every backup of the days before, the state before last week's
+# import included. Bounded all the same: at most KEEP_BACKUPS + KEEP_DAYS files.
+KEEP_BACKUPS = 10
+KEEP_DAYS = 30
+
+
+def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_DAYS) -> Path:
+    """Copy ``path`` into ``{stem}_バックアップ`` under a time-stamped name; keep the newest
+    ``keep`` and the last of each of the ``days`` days before them (_rotated).
 
     Names are ``{stem}_YYYYMMDD-HHMMSS{suffix}``, then ``_001``, ``_002``… for further
     backups within the same second, so sorting the names sorts them by time.
+
+    A file the newest backup already holds is not copied again (that backup is returned):
+    a write that fails after its backup (a full disk, a save meanwhile, an error) and is
+    tried again and again would otherwise fill the ``keep`` places with copies of one
+    version and push out every older one.
     """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"バックアップを作れません: 「{path}」が見つかりません。")
     folder = backup_folder(path)
     make_folder(folder, "バックアップ用")     # a file of that name: said before anything is written
-    stamp = _dt.datetime.now().strftime(_STAMP)
     existing = list_backups(path)
-    newest = existing[-1].name if existing else ""
-    stem = _backup_stem(path)
-    candidate = folder / f"{stem}_{stamp}{path.suffix}"
-    counter = 0
-    # Never sort before an existing backup, even if the clock went back a little.
-    while candidate.exists() or candidate.name < newest:
+    if existing and _same_content(path, existing[-1]):
+        return existing[-1]
+    candidate = folder / _backup_name(_backup_stem(path), path.suffix, existing[-1].name if existing else "",
+                                      lambda name: (folder / name).exists())
+    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False,
+                 what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")
+    for old in _rotated(list_backups(path), keep, days):
+        with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
+            old.unlink()
+    return candidate
+
+
+def _backup_name(stem: str, suffix: str, newest: str, taken: Callable[[str], bool]) -> str:
+    """A new backup's name, after ``newest``: never sorting before an existing backup, even
+    when the clock is behind it. From ``newest``'s own stamp then, not a second at a time:
+    one backup stamped a year ahead (a PC on the share whose clock was wrong) made every
+    later write of the master count 999 names per second up to it, hanging for days."""
+    stamp, counter = _dt.datetime.now().strftime(_STAMP), 0
+    name = f"{stem}_{stamp}{suffix}"
+    if name < newest:
+        ahead = re.search(r"_(\d{8}-\d{6})(?:_(\d{3}))?(?:\.[^.]*)?\Z", newest)
+        stamp, counter = ahead.group(1), int(ahead.group(2) or 0)
+    while name <= newest or taken(name):
         counter += 1
         if counter > 999:
             stamp = (_dt.datetime.strptime(stamp, _STAMP) + _dt.timedelta(seconds=1)).strftime(_STAMP)
             counter = 0
-            candidate = folder / f"{stem}_{stamp}{path.suffix}"
+            name = f"{stem}_{stamp}{suffix}"
             continue
-        candidate = folder / f"{stem}_{stamp}_{counter:03d}{path.suffix}"
-    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False)
-    backups = list_backups(path)
-    for old in backups[:max(len(backups) - keep, 0)]:
-        with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
-            old.unlink()
-    return candidate
+        name = f"{stem}_{stamp}_{counter:03d}{suffix}"
+    return name
+
+
+def _rotated(backups: list[Path], keep: int, days: int) -> list[Path]:
+    """The backups (oldest first) to remove: all but the newest ``keep`` and, of the older
+    ones, the last of each of the ``days`` latest days the newest do not reach into."""
+    def day(p: Path) -> str:
+        found = re.search(r"_(\d{8})-\d{6}(?:_\d{3})?(?:\.[^.]*)?\Z", p.name)
+        return found.group(1) if found else p.name
+
+    split = max(len(backups) - keep, 0)
+    older, covered = backups[:split], {day(p) for p in backups[split:]}
+    last_of_day = {day(p): p for p in older if day(p) not in covered}   # oldest first: each day's last wins
+    kept = {last_of_day[d] for d in sorted(last_of_day)[-days:]} if days > 0 else set()
+    return [p for p in older if p not in kept]
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    """Byte for byte, read only when the sizes agree (a write that changed the master
+    almost always changed its size: most backups cost a stat). Not filecmp: it keeps every
+    answer in a module-level cache, which grows for as long as the server runs."""
+    try:
+        if os.stat(a).st_size != os.stat(b).st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                chunk = fa.read(1 << 20)
+                if chunk != fb.read(1 << 20):
+                    return False
+                if not chunk:
+                    return True
+    except OSError:
+        return False
 
 
 def _copy_content(source: Path, tmp: Path) -> None:

@@ -10,6 +10,7 @@ import multiprocessing as mp
 import os
 import re
 import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -86,6 +87,52 @@ def test_a_symlinked_master_is_written_through_the_link(master, tmp_path):
     assert openpyxl.load_workbook(master)[c.LIST]["H4"].value == "－"
 
 
+@pytest.mark.parametrize("how", ["renamed", "copied"])
+def test_a_master_a_colleague_saved_meanwhile_is_not_written_over(master, tmp_path, how):
+    """Excel saves by renaming a new file over the master, a copy from a mail writes into it:
+    either one between this run's read and its write was undone silently, the colleague's
+    version left only in a backup no one was told of."""
+    theirs = tmp_path / "theirs.xlsm"
+    shutil.copyfile(master, theirs)
+    staff_types(theirs, c.INDICATORS, status_cell(theirs), "同僚が保存した値")
+    saved = digest(theirs)
+
+    def colleague_saves():
+        if how == "renamed":
+            os.replace(theirs, master)
+        else:
+            shutil.copyfile(theirs, master)
+
+    def make(fs):
+        colleague_saves()
+        return WritePlan(cells=[CellEdit(c.INDICATORS, 200, 1, "ツールの値")]), None
+
+    with pytest.raises(UserError, match="「マスター.xlsm」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"):
+        write_planned(master, make)
+    assert digest(master) == saved
+    assert not (master.parent / "マスター_バックアップ").exists()
+    assert not list(master.parent.glob(temp_prefix(master) + "*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads the process's open files from /proc")
+def test_no_handle_of_this_process_holds_the_master_when_it_is_replaced(master, monkeypatch):
+    """Windows refuses to rename a file over one that any handle holds open, this process's
+    own included (Python opens files without FILE_SHARE_DELETE): the master's package was
+    still open at the rename, so every write from a Windows PC would be refused as 「他の
+    プログラムが使用中」. What Windows would refuse is seen here in /proc."""
+    real_replace, seen = os.replace, []
+
+    def replace(src, dst):
+        held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                if os.path.exists(f"/proc/self/fd/{fd}")]
+        seen.append((os.fspath(dst), [h for h in held if h == os.path.realpath(dst)]))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    recalc_file(master)
+    assert (str(master), []) in seen, seen
+
+
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     stale = master.with_name(temp_prefix(master) + "abcd1234" + master.suffix)
     stale.write_bytes(b"half a zip")
@@ -96,9 +143,29 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     other = master.with_name(".~renkei-other.xlsm.zzzz.xlsm")
     other.write_bytes(b"another master's")
     os.utime(other, (old, old))
+    in_backups = master.with_name("マスター_バックアップ") / (temp_prefix(master.with_name("マスター_20261204-091500.xlsm"))
+                                                          + "abcd1234.xlsm")
+    in_backups.parent.mkdir()
+    in_backups.write_bytes(b"a backup half copied when the run was killed")
+    os.utime(in_backups, (old, old))
     recalc_file(master)
-    assert not stale.exists()
+    assert not stale.exists() and not in_backups.exists()
     assert fresh.exists() and other.exists()
+
+
+def test_a_half_written_input_file_of_a_killed_split_is_removed_by_the_next_split(master):
+    """配布用 is the folder staff attach files from: a split killed while writing left its
+    temporary file there for good (only the master's own were removed)."""
+    from renkei_xl.cycle.distribute import split_master
+
+    outdir = master.parent / "配布用"
+    first = split_master(master, outdir)[0]
+    stale = first.with_name(temp_prefix(first) + "abcd1234" + first.suffix)
+    stale.write_bytes(b"half a zip")
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    os.utime(stale, (old, old))
+    split_master(master, outdir)
+    assert not stale.exists()
 
 
 def test_a_full_disk_leaves_the_master_and_says_so_in_japanese(master, monkeypatch):
@@ -114,6 +181,60 @@ def test_a_full_disk_leaves_the_master_and_says_so_in_japanese(master, monkeypat
         recalc_file(master)
     assert digest(master) == before
     assert not list(master.parent.glob(temp_prefix(master) + "*"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 600 KB (tmpfs), where the system allows mounting one (root on
+    Linux): a full disk as the share reports it, not an error put in by hand."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(folder)],
+                          capture_output=True) if shutil.which("mount") else None
+    if made is None or made.returncode != 0:
+        pytest.skip("a small file system cannot be mounted here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("left_kb, stops_at", [(250, "「マスター.xlsm」を書き込め"), (150, "のバックアップ（フォルダー「マスター_バックアップ」の")])
+def test_a_really_full_disk_keeps_the_master_and_says_which_file(sample, small_disk, left_kb, stops_at, capsys):
+    """The master's backup and its new version each need the master's size: a disk too full
+    for the backup named a file staff never made (マスター_20261204-….xlsm) as the one that
+    could not be written."""
+    master = small_disk / "マスター.xlsm"
+    shutil.copyfile(sample, master)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "ほかのファイル").write_bytes(b"\0" * max(free - left_kb * 1024, 0))
+    before = digest(master)
+    assert cli_main(["recalc", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert "ディスクの空き容量が足りないため「マスター.xlsm」" in err and stops_at in err, err
+    assert "Traceback" not in err
+    assert digest(master) == before
+    assert not list(small_disk.rglob(".~renkei-*")) and not list(small_disk.glob(".*lock*"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="flock is the POSIX lock")
+def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, capsys):
+    """A share mounted without locks (NFS without its lock service) answers flock with
+    ENOLCK: the command ended as an unexpected error, in English."""
+    import fcntl
+
+    real = fcntl.flock
+
+    def no_locks(fd, op):
+        if op & fcntl.LOCK_EX:
+            raise OSError(errno.ENOLCK, "No locks available")
+        return real(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    before = digest(master)
+    assert cli_main(["recalc", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert "「マスター.xlsm」のフォルダーではファイルのロックが使えないため（ロックを使えません）" in err, err
+    assert "何も書き込んでいません" in err and "Traceback" not in err
+    assert digest(master) == before
 
 
 def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkeypatch, capsys):
@@ -135,6 +256,88 @@ def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatc
 
 
 # ------------------------------------------------------------------ at the same moment
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from renkei_xl.safety import writer_lock
+folder, held, release = map(Path, sys.argv[1:4])
+with writer_lock(folder):
+    held.write_text("held")
+    while not release.exists():
+        time.sleep(0.01)
+"""
+
+
+def test_a_split_waits_for_another_split_into_the_same_folder(master, tmp_path):
+    """Two splits into one 配布用 at once (two staff, or the command line and a button) left it
+    with files of both issues, each run reporting its own deadline: a split writes its
+    files while it holds the folder, and the other waits for it."""
+    import subprocess
+    import sys
+
+    outdir = master.parent / "配布用"
+    outdir.mkdir()
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(outdir), str(held), str(release)])
+    split = None
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        split = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "split", str(master), "--outdir", str(outdir)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert split.poll() is None and not list(outdir.iterdir())
+        release.write_text("go")
+        out, err = split.communicate(timeout=60)
+        assert split.returncode == 0, err
+        assert len(list(outdir.glob("*.xlsx"))) == 12
+    finally:
+        release.write_text("go")
+        holder.wait(timeout=30)
+        if split is not None and split.poll() is None:
+            split.kill()
+            split.communicate()
+
+
+MOVER = """
+import os, sys, time
+from pathlib import Path
+from renkei_xl.safety import writer_lock
+master, held, release = map(Path, sys.argv[1:4])
+with writer_lock(master):
+    held.write_text("held")
+    while not release.exists():
+        time.sleep(0.01)
+    os.rename(master, master.with_name("移動した.xlsm"))
+"""
+
+
+def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_path):
+    """A write waits up to 30 s for another: a master renamed or moved meanwhile ended the
+    command as an unexpected error (FileNotFoundError, in English) with an error log."""
+    import subprocess
+    import sys
+
+    held, release = tmp_path / "held", tmp_path / "release"
+    mover = subprocess.Popen([sys.executable, "-c", MOVER, str(master), str(held), str(release)])
+    try:
+        while not held.exists():
+            assert mover.poll() is None
+            time.sleep(0.01)
+        run = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        release.write_text("go")
+        out, err = run.communicate(timeout=60)
+    finally:
+        release.write_text("go")
+        mover.wait(timeout=30)
+    assert run.returncode == 2, err
+    assert err.strip() == f"エラー: ファイル「{master}」が見つかりません", err
+    assert master.with_name("移動した.xlsm").exists()
+
 
 def _import(master: str, folder: str, start: float, out) -> None:
     from renkei_xl.cycle.collect import collect

@@ -6,6 +6,8 @@ is proved in test_package_keeps.py.
 
 from __future__ import annotations
 
+import datetime
+import errno
 import json
 import os
 import re
@@ -22,7 +24,8 @@ import xlsxwriter
 
 from renkei_xl.core.errors import UserError
 from renkei_xl.safety import (
-    atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, writer_lock,
+    KEEP_BACKUPS, KEEP_DAYS,
+    atomic_path, atomic_write, backup, ensure_not_open, list_backups, lock_file, replace_file, writer_lock,
     writer_lock_file,
 )
 
@@ -73,6 +76,21 @@ def test_atomic_write_replaces_content_and_keeps_permissions(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["master.xlsx"]
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another account needs root")
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path):
+    """A master on a share served from Linux, written by the server's account or a command
+    run as root, became theirs: the office's group, and with it the colleagues' right to
+    save the master, was lost though the mode was kept."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"office's")
+    os.chown(target, 1234, 2345)
+    os.chmod(target, 0o664)
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"new"))
+    st = os.stat(target)
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 2345, 0o664)
+    assert target.read_bytes() == b"new"
+
+
 def test_atomic_write_new_file_gets_normal_permissions(tmp_path):
     target = tmp_path / "new.xlsx"
     umask = os.umask(0o022)
@@ -100,6 +118,26 @@ def test_failure_after_temp_file_is_written_leaves_target_identical(tmp_path):
     assert target.read_bytes() == before
     assert not seen["tmp"].exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsx"]
+
+
+def test_a_save_by_someone_else_while_the_new_file_is_written_is_not_replaced(tmp_path):
+    """The last look before the rename: a colleague's save that lands while the (long) write
+    of the temporary file runs stays, and so does the backup of the version read."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"version read")
+    read_as = os.stat(target)
+
+    def write_while_colleague_saves(tmp: Path):
+        tmp.write_bytes(b"built from the version read")
+        theirs = tmp_path / "theirs.xlsm"
+        theirs.write_bytes(b"colleague's save")
+        os.replace(theirs, target)
+
+    with pytest.raises(UserError, match="「master.xlsm」は、この処理が読み込んだ後に別の人"):
+        replace_file(target, write_while_colleague_saves, read_as=read_as)
+    assert target.read_bytes() == b"colleague's save"
+    assert [p.read_bytes() for p in list_backups(target)] == [b"version read"]
+    assert not list(tmp_path.glob(".~renkei-*"))
 
 
 def test_context_manager_flavour_with_openpyxl(tmp_path):
@@ -137,10 +175,28 @@ def test_open_workbook_is_refused_and_not_written(tmp_path, name, lock_name):
     with pytest.raises(UserError) as info:
         atomic_write(target, lambda tmp: tmp.write_bytes(b"ours"))
     message = str(info.value)
-    assert f"「{name}」は Excel で開かれています（ロックファイル {lock_name} があります）" in message
-    assert "Excel で閉じてからもう一度実行してください" in message
+    app = "LibreOffice" if lock_name.startswith(".~lock.") else "Excel"
+    assert f"「{name}」は {app} で開かれています（ロックファイル {lock_name} があります）" in message
+    assert f"{app} で閉じてからもう一度実行してください" in message
     assert target.read_bytes() == b"staff edits"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, lock_name])
+
+
+def test_a_workbook_opened_in_excel_while_the_new_file_is_written_is_not_replaced(tmp_path):
+    """Writing a large master takes seconds: a colleague who opens it meanwhile would save
+    their copy over the result (or, on a share, have it replaced under them). The lock file
+    is looked for again just before the rename."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"staff edits")
+
+    def write_while_opened(tmp: Path):
+        tmp.write_bytes(b"ours")
+        (tmp_path / "~$master.xlsm").write_bytes(b"\x05staff")
+
+    with pytest.raises(UserError, match="「master.xlsm」は Excel で開かれています"):
+        atomic_write(target, write_while_opened)
+    assert target.read_bytes() == b"staff edits"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm", "~$master.xlsm"]
 
 
 def test_short_name_is_not_confused_with_truncated_locks(tmp_path):
@@ -179,7 +235,7 @@ def test_twelve_backups_keep_newest_ten_in_time_order(tmp_path):
     made = []
     for version in range(12):
         target.write_bytes(f"version {version}".encode())
-        made.append(backup(target, keep=10))
+        made.append(backup(target, keep=10, days=0))
     folder = tmp_path / "master_バックアップ"
     kept = list_backups(target)
     assert sorted(folder.iterdir()) == kept
@@ -189,6 +245,66 @@ def test_twelve_backups_keep_newest_ten_in_time_order(tmp_path):
     assert kept == sorted(kept, key=lambda p: p.name)
     for p in kept:
         assert re.fullmatch(r"master_\d{8}-\d{6}(_\d{3})?\.xlsm", p.name)
+
+
+def test_clicks_of_one_afternoon_keep_the_last_backup_of_each_day_before(tmp_path):
+    """再計算 rewrites the master at every click: twelve clicks in an afternoon rotated away
+    every backup of the days before (the state before last week's import). The last one
+    of each earlier day stays, for KEEP_DAYS days: still a bounded folder."""
+    target = tmp_path / "master.xlsm"
+    folder = tmp_path / "master_バックアップ"
+    folder.mkdir()
+    earlier = []
+    for ago in range(40, 5, -1):                          # 35 days before today, two backups on each
+        day = (datetime.date.today() - datetime.timedelta(days=ago)).strftime("%Y%m%d")
+        for hhmmss in ("090000", "170000"):
+            p = folder / f"master_{day}-{hhmmss}.xlsm"
+            p.write_bytes(p.name.encode())
+            earlier.append(p)
+    today = []
+    for click in range(12):
+        target.write_bytes(f"click {click}".encode())
+        today.append(backup(target))
+    kept = list_backups(target)
+    last_of_each_day = [p for p in earlier if p.name.endswith("-170000.xlsm")]
+    assert kept == last_of_each_day[-KEEP_DAYS:] + today[-KEEP_BACKUPS:]
+    assert len(kept) == KEEP_DAYS + KEEP_BACKUPS
+
+
+def test_a_backup_stamped_ahead_by_a_wrong_clock_does_not_hang_the_next_write(tmp_path):
+    """A PC on the share whose clock was a year ahead left a backup named so: the next write
+    counted 999 names a second up to it, for days. It now comes right after that one."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"now")
+    folder = tmp_path / "master_バックアップ"
+    folder.mkdir()
+    ahead = datetime.datetime.now() + datetime.timedelta(days=365)
+    (folder / f"master_{ahead:%Y%m%d-%H%M%S}_004.xlsm").write_bytes(b"from the wrong clock")
+    started = time.monotonic()
+    made = backup(target)
+    assert time.monotonic() - started < 2
+    assert made.name == f"master_{ahead:%Y%m%d-%H%M%S}_005.xlsm" and made.read_bytes() == b"now"
+    assert list_backups(target)[-1] == made
+
+
+def test_a_write_that_fails_again_and_again_keeps_the_older_backups(tmp_path):
+    """Each try backs the master up before it fails: twelve tries on a full disk made twelve
+    copies of one version, and the ten backups of the days before were rotated away."""
+    target = tmp_path / "master.xlsm"
+    for version in range(10):
+        target.write_bytes(f"version {version}".encode())
+        backup(target, keep=10)
+
+    def disk_full(tmp: Path):
+        tmp.write_bytes(b"half a")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    for _ in range(12):
+        with pytest.raises(UserError, match="ディスクの空き容量が足りない"):
+            replace_file(target, disk_full)
+    assert [p.read_bytes() for p in list_backups(target)] == [f"version {v}".encode() for v in range(10)]
+    target.write_bytes(b"version 10")            # a write that lands is backed up again
+    assert backup(target).read_bytes() == b"version 10"
 
 
 def test_backup_of_missing_file_is_a_user_error(tmp_path):
@@ -324,6 +440,9 @@ RACER = textwrap.dedent('''
     if locked != "locked":                                   # the control: no lock at all
         import contextlib
         session.writer_lock = lambda path: contextlib.nullcontext()
+    if locked == "bare":                                     # nor the look at the version read
+        from renkei_xl import safety
+        session.replace_file = lambda target, fn, read_as=None: safety.replace_file(target, fn)
     times = {}
     def make(fs):
         times["read"] = time.time()
@@ -334,13 +453,16 @@ RACER = textwrap.dedent('''
     while not Path(go).exists():
         time.sleep(0.002)
     times["start"] = time.time()
-    session.write_planned(Path(master), make)
+    try:
+        session.write_planned(Path(master), make)
+    except session.UserError as exc:
+        times["refused"] = str(exc)
     times["done"] = time.time()
     print(json.dumps(times))
 ''')
 
 
-def race(tmp_path: Path, master: Path, locked: bool) -> list[dict]:
+def race(tmp_path: Path, master: Path, locked: bool | str) -> list[dict]:
     go = tmp_path / "go"
     procs = []
     try:
@@ -348,7 +470,7 @@ def race(tmp_path: Path, master: Path, locked: bool) -> list[dict]:
             ready = tmp_path / f"ready_{value}"
             procs.append(subprocess.Popen(
                 [sys.executable, "-c", RACER, str(master), str(go), str(ready), str(row), value,
-                 "locked" if locked else "unlocked"],
+                 locked if isinstance(locked, str) else "locked" if locked else "unlocked"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         for proc, value in zip(procs, "AB"):
             wait_for(tmp_path / f"ready_{value}", proc)
@@ -385,11 +507,25 @@ def test_two_writers_at_once_both_edits_arrive(tmp_path, master):
 
 
 def test_without_the_lock_the_same_race_loses_an_edit(tmp_path, master):
-    """The control: the race above is real — without the lock one edit is lost."""
-    times = race(tmp_path, master, locked=False)
+    """The control: the race above is real — without the lock, nor the look at the version
+    read before the rename, one edit is lost."""
+    times = race(tmp_path, master, locked="bare")
     assert abs(times[0]["read"] - times[1]["read"]) < 0.6, times         # both read the same file
+    assert not any("refused" in t for t in times)
     ws = openpyxl.load_workbook(master)["小樽市"]
     assert sorted(str(v) for v in (ws.cell(2, 7).value, ws.cell(3, 7).value)) in (["A", "None"], ["B", "None"])
+
+
+def test_a_writer_that_keeps_no_lock_is_refused_rather_than_undo_a_write(tmp_path, master):
+    """What Excel or an older version of the tool does, which take no writer lock: the write
+    that comes second sees the master is no longer the version it read and is refused."""
+    times = race(tmp_path, master, locked=False)
+    assert abs(times[0]["read"] - times[1]["read"]) < 0.6, times
+    refused = [t["refused"] for t in times if "refused" in t]
+    assert len(refused) == 1 and "「master.xlsm」は、この処理が読み込んだ後に別の人" in refused[0], times
+    ws = openpyxl.load_workbook(master)["小樽市"]
+    assert sorted(str(v) for v in (ws.cell(2, 7).value, ws.cell(3, 7).value)) in (["A", "None"], ["B", "None"])
+    assert len(list_backups(master)) == 1
 
 
 def test_module_does_not_import_openpyxl():

@@ -186,10 +186,19 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
     _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
-    from ..safety import check_confined, make_folder
+    from ..safety import check_confined, make_folder, writer_lock
 
     check_confined(outdir)
     make_folder(outdir, "入力用ファイルの作成先")
+    # One split into a folder at a time (two staff, or the command line and a button): two
+    # at once left 配布用 with files of both issues, each run reporting its own deadline.
+    with writer_lock(outdir):
+        return _write_files(planned, data, issued, key, due, eml, sender)
+
+
+def _write_files(planned: list, data, issued: dt.datetime, key: Optional[bytes], due: dt.date,
+                 eml: bool, sender: Optional[str]) -> "SplitFiles":
+    """Every input file (and its draft with ``eml``), in the order planned."""
     written = SplitFiles()
     written.missing = [f for f in data.findings if f.type == MISSING_ROW.code]
     shared = _Shared(data)

@@ -8,6 +8,7 @@ to a temporary file that is then renamed over the master (renkei_xl.safety).
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
 import struct
@@ -45,6 +46,9 @@ class Package:
         # One handle for the whole life of the package: if the file is replaced on disk
         # meanwhile, the parts copied on save still come from the file that was read.
         self._file = io.BytesIO(data) if data is not None else open(self.path, "rb")
+        # The version of the file read (None for bytes given): a write back onto it checks
+        # that no one saved it meanwhile (renkei_xl.safety.ensure_unchanged).
+        self.read_as = None if data is not None else os.fstat(self._file.fileno())
         try:
             self._open()
         except BaseException:

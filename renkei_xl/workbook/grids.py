@@ -230,9 +230,12 @@ class Grids(SheetMapping):
             self._workers = None
         self._pending.clear()
         self._prepared.clear()
-        self._book.close()
+        if self._book is not None:     # closed once more is nothing (a write closes it before its rename)
+            self._book.close()
+            self._book = None
         if self._patched is not None:
             self._patched.close()
+            self._patched = None
 
 
 class _Checked(NamedTuple):

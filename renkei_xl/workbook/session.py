@@ -22,7 +22,8 @@ from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
 from ..clock import now
 from ..collector import collector_paused
-from ..safety import check_regular_file, ensure_not_open, refuse_folder, remove_stale_temps, replace_file, writer_lock
+from ..safety import (check_regular_file, ensure_not_open, ensure_unchanged, refuse_folder, remove_stale_temps,
+                      replace_file, writer_lock)
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -61,13 +62,24 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
         pkg = Package(path)
     except PackageError as exc:
         raise _named(path, exc) from None
+    except OSError:
+        # Moved, deleted or locked away since it was checked (a write waits for the writer
+        # lock up to 30 s first): said in Japanese, as before the wait, not an English errno.
+        check_regular_file(path, "マスターブックのファイル")
+        raise
     with pkg:
         try:
             fs = read_state(pkg, keep_grids, check_master(pkg, path.name))
         except UserError as exc:
+            ensure_unchanged(path, pkg.read_as)
             raise _named(path, exc) from None
         try:
             yield fs
+        except UserError:
+            # A file copied over the master while it is read is read half old, half new:
+            # what failed is the save meanwhile, not the master (which "壊れています" said).
+            ensure_unchanged(path, pkg.read_as)
+            raise
         finally:
             fs.close()
 
@@ -80,6 +92,16 @@ def _named(path: Path, exc: Exception) -> UserError:
     if path.name in text or type(exc).__init__ is not UserError.__init__:
         return exc
     return type(exc)(f"「{path.name}」: {text}")
+
+
+def _save_and_let_go(fs: "FileState", tmp: Path) -> None:
+    """The package written to ``tmp``, then the handles on the master (the package's,
+    calamine's) closed before the rename: Windows refuses to replace a file any handle
+    holds open (Python opens files without FILE_SHARE_DELETE), this process's own
+    included, so every write of a master from a Windows PC failed as 「他のプログラムが使用中」."""
+    fs.pkg.save(tmp)
+    fs.close()
+    fs.pkg.close()
 
 
 def load_master(path: Path) -> MasterData:
@@ -141,7 +163,8 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
             except UserError as exc:
                 raise _named(path, exc) from None
-            saved = replace_file(target, fs.pkg.save)
+            saved = replace_file(target, lambda tmp: _save_and_let_go(fs, tmp),
+                                 read_as=fs.pkg.read_as if target == path else None)
     return report, Written(target, saved)
 
 
