@@ -700,3 +700,25 @@ def test_bad_address_points_at_the_character(bad, hint):
     with pytest.raises(UserError) as err:
         mail.build_message(sender=SENDER, to=[bad], subject="件名", body=BODY)
     assert f"「{bad}」が正しくありません（{hint}）" in str(err.value), str(err.value)
+
+
+def test_central_city_with_two_addresses_names_the_cell_and_from(tmp_path):
+    """設定 takes two addresses in one cell, the central city's too, but a mail has one
+    sender: split --eml stopped after its first file, and export after writing the 確定版,
+    saying only 「差出人のメールアドレスは1つだけ」 with neither the cell nor --from named."""
+    from renkei_xl.core.model import Municipality
+
+    book = write_xlsx(tmp_path / CONFIRMED_NAME, "一覧")
+    settings = _settings(OTARU)
+    two = settings.municipalities[0]._replace(email="renkei@city.sapporo.jp; kikaku@city.sapporo.jp")
+    settings = settings._replace(municipalities=(two, *settings.municipalities[1:]))
+    assert isinstance(two, Municipality)
+    for make in (lambda: letters.check_mail_settings(settings), lambda: letters.confirmed_message(settings, [book])):
+        with pytest.raises(UserError) as err:
+            make()
+        said = str(err.value)
+        assert said.startswith("シート「設定」の中心市（札幌市）のメールアドレスが 2 つあります"), said
+        assert "--from" in said, said
+    letters.check_mail_settings(settings, "renkei@city.sapporo.jp")
+    msg = letters.confirmed_message(settings, [book], sender="renkei@city.sapporo.jp")
+    assert len(parse(msg.as_bytes())["To"].addresses) == 3
