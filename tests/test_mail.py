@@ -722,3 +722,31 @@ def test_central_city_with_two_addresses_names_the_cell_and_from(tmp_path):
     letters.check_mail_settings(settings, "renkei@city.sapporo.jp")
     msg = letters.confirmed_message(settings, [book], sender="renkei@city.sapporo.jp")
     assert len(parse(msg.as_bytes())["To"].addresses) == 3
+
+
+def test_a_quit_answered_a_byte_at_a_time_after_delivery_is_cut_at_the_budget(tmp_path, no_credentials):
+    """The mail delivered, a server trickling its answer to QUIT (each byte within the
+    timeout) held the command for ever: the watchdog stopped before QUIT, and the socket
+    kept the long wait DATA was given. Now QUIT is within the budget and the send stands."""
+    import time
+
+    def trickles_at_quit(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        for line in iter(reader.readline, b""):
+            verb = line[:4].upper()
+            if verb == b"QUIT":
+                for _ in range(120):
+                    conn.sendall(b"2")
+                    time.sleep(0.5)
+                return
+            if verb == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                while not reader.readline() in (b".\r\n", b""):
+                    pass
+            conn.sendall(b"250 ok\r\n")
+
+    port = _raw_server(trickles_at_quit)
+    started = time.monotonic()
+    mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+    assert time.monotonic() - started < 8
