@@ -750,3 +750,13 @@ def test_a_quit_answered_a_byte_at_a_time_after_delivery_is_cut_at_the_budget(tm
     started = time.monotonic()
     mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
     assert time.monotonic() - started < 8
+
+
+@pytest.mark.parametrize("sender, said", [("kikaku＠city.sapporo.jp", "--from の差出人のメールアドレス「kikaku＠"),
+                                          ("a@city.sapporo.jp, b@city.sapporo.jp", "--from の差出人のメールアドレスは1つだけ")])
+def test_a_bad_from_is_refused_with_the_settings_before_any_file(sender, said):
+    """split --eml checks 設定 before its first file, but a bad --from was found at the
+    first draft: one input file made, then the refusal."""
+    with pytest.raises(UserError) as err:
+        letters.check_mail_settings(_settings(OTARU), sender)
+    assert str(err.value).startswith(said), str(err.value)

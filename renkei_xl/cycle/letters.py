@@ -120,6 +120,9 @@ def office_name(settings: Settings) -> str:
 
 def office_address(settings: Settings, sender: Optional[str] = None) -> str:
     if sender:
+        # Checked here, before split writes a file: a bad --from stopped it after its first.
+        if len(parse_addresses([sender], "--from の差出人")) != 1:
+            raise UserError(f"--from の差出人のメールアドレスは1つだけ指定してください（{sender}）")
         return sender
     central = settings.central
     if central is None or not central.email:
