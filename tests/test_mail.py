@@ -700,3 +700,63 @@ def test_bad_address_points_at_the_character(bad, hint):
     with pytest.raises(UserError) as err:
         mail.build_message(sender=SENDER, to=[bad], subject="件名", body=BODY)
     assert f"「{bad}」が正しくありません（{hint}）" in str(err.value), str(err.value)
+
+
+def test_central_city_with_two_addresses_names_the_cell_and_from(tmp_path):
+    """設定 takes two addresses in one cell, the central city's too, but a mail has one
+    sender: split --eml stopped after its first file, and export after writing the 確定版,
+    saying only 「差出人のメールアドレスは1つだけ」 with neither the cell nor --from named."""
+    from renkei_xl.core.model import Municipality
+
+    book = write_xlsx(tmp_path / CONFIRMED_NAME, "一覧")
+    settings = _settings(OTARU)
+    two = settings.municipalities[0]._replace(email="renkei@city.sapporo.jp; kikaku@city.sapporo.jp")
+    settings = settings._replace(municipalities=(two, *settings.municipalities[1:]))
+    assert isinstance(two, Municipality)
+    for make in (lambda: letters.check_mail_settings(settings), lambda: letters.confirmed_message(settings, [book])):
+        with pytest.raises(UserError) as err:
+            make()
+        said = str(err.value)
+        assert said.startswith("シート「設定」の中心市（札幌市）のメールアドレスが 2 つあります"), said
+        assert "--from" in said, said
+    letters.check_mail_settings(settings, "renkei@city.sapporo.jp")
+    msg = letters.confirmed_message(settings, [book], sender="renkei@city.sapporo.jp")
+    assert len(parse(msg.as_bytes())["To"].addresses) == 3
+
+
+def test_a_quit_answered_a_byte_at_a_time_after_delivery_is_cut_at_the_budget(tmp_path, no_credentials):
+    """The mail delivered, a server trickling its answer to QUIT (each byte within the
+    timeout) held the command for ever: the watchdog stopped before QUIT, and the socket
+    kept the long wait DATA was given. Now QUIT is within the budget and the send stands."""
+    import time
+
+    def trickles_at_quit(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        for line in iter(reader.readline, b""):
+            verb = line[:4].upper()
+            if verb == b"QUIT":
+                for _ in range(120):
+                    conn.sendall(b"2")
+                    time.sleep(0.5)
+                return
+            if verb == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                while not reader.readline() in (b".\r\n", b""):
+                    pass
+            conn.sendall(b"250 ok\r\n")
+
+    port = _raw_server(trickles_at_quit)
+    started = time.monotonic()
+    mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+    assert time.monotonic() - started < 8
+
+
+@pytest.mark.parametrize("sender, said", [("kikaku＠city.sapporo.jp", "--from の差出人のメールアドレス「kikaku＠"),
+                                          ("a@city.sapporo.jp, b@city.sapporo.jp", "--from の差出人のメールアドレスは1つだけ")])
+def test_a_bad_from_is_refused_with_the_settings_before_any_file(sender, said):
+    """split --eml checks 設定 before its first file, but a bad --from was found at the
+    first draft: one input file made, then the refusal."""
+    with pytest.raises(UserError) as err:
+        letters.check_mail_settings(_settings(OTARU), sender)
+    assert str(err.value).startswith(said), str(err.value)

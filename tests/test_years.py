@@ -923,6 +923,19 @@ def test_a_master_named_for_another_year_than_its_own_is_refused(late, tmp_path,
     assert cli_main(args) == 0
 
 
+@pytest.mark.parametrize("name, years", [
+    ("第2期_2022〜2026年度_マスター", {2022, 2026}), ("第2期_2022～2026年度", {2022, 2026}),
+    ("R4-R8年度_マスター", {2022, 2026}), ("令和4年度から令和8年度", {2022, 2026}),
+    ("第2期_2022年度〜2026年度_マスター", {2022, 2026}), ("さっぽろ圏_R6年度_マスター", {2024}),
+    ("2023年度分_マスター(R6.3.31)", {2023}), ("R6.3.31_2024年度", {2024})])
+def test_a_range_of_years_written_with_one_nendo_names_both_ends(name, years):
+    """「2022〜2026年度」 (a plan's period, 年度 written once) read as naming 2026 alone, so
+    rollover refused the 2023 master 「第2期_2022〜2026年度_マスター」 as named for 2026."""
+    from renkei_xl.core.fiscal import named_fiscal_years
+
+    assert named_fiscal_years(name) == years
+
+
 def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in(late, tmp_path, capsys):
     """The command line reads the closed year's saved file (the button asks to save first):
     with the master open in Excel, edits not yet saved went into neither 経年 nor

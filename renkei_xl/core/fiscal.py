@@ -148,17 +148,30 @@ def moved_year(text: str, old: int, new: int) -> str:
 def named_fiscal_years(text: str) -> set[int]:
     """The fiscal years ``text`` names as such (「2024年度」「令和6年度」「Ｒ６年度」): a file
     name's year as staff read it. A year without 年度 after it is left out (「R6.3.31時点」
-    is a day of FY2023, 「2025年3月修正」 a month)."""
-    years = set()
+    is a day of FY2023, 「2025年3月修正」 a month), unless it opens a range whose end has it:
+    「2022〜2026年度」 (a plan's period) names two years, not 2026 alone."""
+    years: set[int] = set()
+    before = None          # the year just before, and where it ended
     for m in re.finditer(_YEAR_IN_NAME, text):
-        if not _nfkc(text[m.end():]).lstrip(" ").startswith("年度"):
-            continue
-        western = m.group("western")
-        try:
-            years.add(int(_nfkc(western)) if western is not None else era_year(_nfkc(m.group("era")), _nfkc(m.group("n"))))
-        except DateParseError:
-            continue
+        year = _named_year(m)
+        if _nfkc(text[m.end():]).lstrip(" ").startswith("年度") and year is not None:
+            years.add(year)
+            if before is not None and _nfkc(text[before[1]:m.start()]).strip(" ") in _RANGE_MARKS:
+                years.add(before[0])
+        before = (year, m.end()) if year is not None else None
     return years
+
+
+# What stands between the two years of a range (after NFKC: 「～」 is "~", 「－」 "-").
+_RANGE_MARKS = frozenset({"〜", "~", "-", "ー", "‐", "–", "—", "から"})
+
+
+def _named_year(m: re.Match) -> Optional[int]:
+    western = m.group("western")
+    try:
+        return int(_nfkc(western)) if western is not None else era_year(_nfkc(m.group("era")), _nfkc(m.group("n")))
+    except DateParseError:
+        return None
 
 
 def _like(digits: str, written: str) -> str:

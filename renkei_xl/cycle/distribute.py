@@ -173,7 +173,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     if eml:
         from .letters import check_mail_settings
 
-        check_mail_settings(data.settings)
+        check_mail_settings(data.settings, sender)
     if key is None:
         key = give_key(master)
     if key is None:

@@ -120,11 +120,20 @@ def office_name(settings: Settings) -> str:
 
 def office_address(settings: Settings, sender: Optional[str] = None) -> str:
     if sender:
+        # Checked here, before split writes a file: a bad --from stopped it after its first.
+        if len(parse_addresses([sender], "--from の差出人")) != 1:
+            raise UserError(f"--from の差出人のメールアドレスは1つだけ指定してください（{sender}）")
         return sender
     central = settings.central
     if central is None or not central.email:
         raise UserError(f"差出人のメールアドレスがありません。シート「{c.SETTINGS}」の中心市のメールアドレスを"
                         "入力するか、--from で指定してください")
+    found = parse_addresses([central.email], f"シート「{c.SETTINGS}」の{central.name}")
+    if len(found) > 1:
+        # A cell of two addresses is taken for recipients; a mail has one sender, and
+        # build_message's 「1つだけ指定してください」 named neither the cell nor --from.
+        raise UserError(f"シート「{c.SETTINGS}」の中心市（{central.name}）のメールアドレスが {len(found)} つあります"
+                        f"（{central.email}）。差出人は 1 つだけのため、--from で差出人のアドレスを指定してください")
     return central.email
 
 
@@ -135,10 +144,11 @@ def contact(sender: str) -> str:
     return found[0].addr_spec if found else ""    # none, or several: build_message says so
 
 
-def check_mail_settings(settings: Settings) -> None:
-    """Every municipality's address, asked before the first file or mail is made: a bad
-    one found at the seventh request stopped split with six drafts made, naming the
-    address alone; an empty one left that municipality out of the 確定版 without a word."""
+def check_mail_settings(settings: Settings, sender: Optional[str] = None) -> None:
+    """Every municipality's address, and the sender's, asked before the first file or mail
+    is made: a bad one found at the seventh request stopped split with six drafts made,
+    naming the address alone; an empty one left that municipality out of the 確定版 without
+    a word."""
     check_region(settings)
     no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
     if no_mail:
@@ -152,6 +162,7 @@ def check_mail_settings(settings: Settings) -> None:
             problems.append(str(exc))
     if problems:
         raise UserError("\n".join(problems))
+    office_address(settings, sender)
 
 
 def check_region(settings: Settings) -> None:
@@ -206,7 +217,7 @@ def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Se
         check_region(settings)
         recipients = _named_as_in_settings(settings, parse_addresses(to, "宛先"))
     else:
-        check_mail_settings(settings)
+        check_mail_settings(settings, sender)
         recipients = [a for m in settings.municipalities for a in municipality_addresses(m)]
     sender = office_address(settings, sender)
     fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings),

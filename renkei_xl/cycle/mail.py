@@ -318,8 +318,8 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
         raise UserError(f"メールサーバー {server} との通信が途中で切れました（{watchdog.reason(timeout)(exc)}）。"
                         + _what_went(smtp)) from exc
     finally:
+        _close(smtp)          # within the budget too: a QUIT answered a byte at a time held it
         watchdog.stop()
-        _close(smtp)
 
 
 # The slowest line a mail is waited for, in bytes a second: a 10 MB mail gets about
@@ -374,9 +374,10 @@ class _Watchdog:
 
     def _cut(self, smtp: smtplib.SMTP) -> None:
         self.fired = True
-        if smtp.sock is not None:
+        sock = smtp.sock       # read once: the sending thread may close it (sock = None) meanwhile
+        if sock is not None:
             try:
-                smtp.sock.shutdown(socket.SHUT_RDWR)   # wakes a blocked read; close() need not
+                sock.shutdown(socket.SHUT_RDWR)   # wakes a blocked read; close() need not
             except OSError:
                 pass
 
@@ -561,6 +562,8 @@ def _close(smtp: smtplib.SMTP) -> None:
     # Not smtp.__exit__: a non-221 answer to QUIT after a delivered message would turn
     # a successful send into an error.
     try:
+        if smtp.sock is not None:      # one wait for the answer, not what was left for DATA's
+            smtp.sock.settimeout(smtp.timeout)
         smtp.quit()
     except (smtplib.SMTPException, OSError):
         smtp.close()
