@@ -81,7 +81,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
-    from ..safety import IF_CHANGED, ensure_not_open, safe_write
+    from ..safety import IF_CHANGED, ensure_not_open, ensure_writable, safe_write
 
     out = Path(out)
     refuse_folder(out)
@@ -91,8 +91,12 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     if pdf_target is not None:
         with _nothing_written():
             find_pdf_engine()       # said before the recalculation, before anything is written
-        ensure_not_open(out)
-        ensure_not_open(pdf_target)
+        # Both targets before either is written: a read-only PDF refused only after the
+        # .xlsx was replaced left a new 確定版 beside the old PDF, said as "written" and
+        # "nothing written" in one message.
+        for target in (out, pdf_target):
+            ensure_not_open(target)
+            ensure_writable(target)
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
