@@ -78,6 +78,29 @@ def test_every_list_row_shows_its_whole_status_and_every_page_its_roles(exported
     assert seen == Counter(list(rows)), "every row printed once"
 
 
+def test_the_confirmed_pdf_and_workbook_carry_the_official_title(exported):
+    """The published FY2023 list is 「…連携事業実施状況等一覧【確定版】」; the 確定版 the tool
+    wrote (sheet, document title, PDF) lacked 【確定版】, so it read as a working copy. The
+    master's own 一覧 is the working list and keeps the plain title."""
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from renkei_xl.core.reference import load_reference
+
+    done, _tmp = exported
+    official = load_reference("fy2023").title
+    assert official.endswith(c.CONFIRMED_MARK)
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(done.pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert text.split("\n", 1)[0].strip() == official
+    info = subprocess.run(["pdfinfo", str(done.pdf)], capture_output=True, text=True, check=True).stdout
+    assert f"Title:           {official}" in info
+    book = load_workbook(done.path)
+    assert book[c.LIST]["A1"].value == official and book.properties.title == official
+    assert list_sheet(done.result, done.settings).rows[0][0][0] == official.removesuffix(c.CONFIRMED_MARK)
+
+
 def test_the_breaks_split_the_role_merges_at_the_page_ends(exported):
     done, _tmp = exported
     sp, _rows = _list_rows(done)

@@ -174,8 +174,10 @@ def write_confirmed(target: Path, result: Result, settings: Settings,
     from ..core.sheet_summary import summary_sheet
     from ..workbook.fresh import write_new_book
 
-    planned = {c.LIST: lambda: list_sheet(result, settings), c.SUMMARY: lambda: summary_sheet(result, settings)}
-    write_new_book(target, [planned[name]() for name in sheets], c.list_title(settings.region, settings.fiscal_year))
+    planned = {c.LIST: lambda: list_sheet(result, settings, confirmed=True),
+               c.SUMMARY: lambda: summary_sheet(result, settings)}
+    write_new_book(target, [planned[name]() for name in sheets],
+                   c.list_title(settings.region, settings.fiscal_year, confirmed=True))
 
 
 # ------------------------------------------------------------------------------- PDF
