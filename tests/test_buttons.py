@@ -816,6 +816,33 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     assert book.read_bytes() == before  # the master file is untouched
 
 
+def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(master, tmp_path, monkeypatch):
+    """With Excel behind the book the click also makes the PDF; a read-only PDF in 確定版 was
+    found only after the new 確定版 was written, and the alert said 「何も書き込んでいません」
+    beside it. Now it is refused first, and the folder stays as it was."""
+    import os
+
+    import renkei_xl.cycle.export as export
+    from renkei_xl.excel.remote import RemoteBook
+    from renkei_xl.workbook.session import load_master
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    recalc_file(book)
+    monkeypatch.chdir(book.parent)
+    outdir = book.parent / buttons.EXPORT_DIR
+    outdir.mkdir()
+    payload = payload_from_file(book)
+    monkeypatch.setattr(export, "soffice_pdf", lambda *_a: pytest.fail("converted although the PDF is read-only"))
+    monkeypatch.setattr(RemoteBook, "is_desktop", True)     # as if Excel were behind the book,
+    monkeypatch.setattr(buttons, "master_path", lambda _live: book)     # which knows the path
+    pdf = (outdir / default_name(load_master(book).settings)).with_suffix(".pdf")
+    pdf.write_bytes(b"mailed pdf")
+    os.chmod(pdf, 0o444)
+    applied, _actions = _run(buttons.export, payload)
+    assert "読み取り専用" in _only_alert(applied)["prompt"]
+    assert sorted(p.name for p in outdir.iterdir()) == [pdf.name] and pdf.read_bytes() == b"mailed pdf"
+
+
 def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path, monkeypatch):
     """The 確定版 is computed from the inputs; when the open book's 一覧 shows otherwise (not
     recalculated since a value changed), the alert names the rows, as the command line does."""
