@@ -579,6 +579,6 @@ def test_a_new_master_prints_its_list_and_summary_as_recalc_sets_them(tmp_path, 
     before = openpyxl.load_workbook(built)
     recalc_file(built)
     after = openpyxl.load_workbook(built)
-    for name, paper in ((c.LIST, "8"), (c.SUMMARY, "9")):
+    for name, paper in ((c.LIST, "8"), (c.SUMMARY, "9"), (c.FINDINGS, "9")):
         assert _page(before[name]) == _page(after[name]), name
         assert str(_page(before[name])[0]) == paper and _page(before[name])[1] == "landscape", name
