@@ -82,7 +82,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
-    from ..safety import IF_CHANGED, ensure_not_open, ensure_writable, safe_write
+    from ..safety import IF_CHANGED, check_targets, safe_write
 
     out = Path(out)
     refuse_folder(out)
@@ -95,9 +95,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # Both targets before either is written: a read-only PDF refused only after the
         # .xlsx was replaced left a new 確定版 beside the old PDF, said as "written" and
         # "nothing written" in one message.
-        for target in (out, pdf_target):
-            ensure_not_open(target)
-            ensure_writable(target)
+        check_targets((out, pdf_target))
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
@@ -302,5 +300,3 @@ def _end_tree(proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     proc.kill()
-
-
