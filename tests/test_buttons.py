@@ -608,6 +608,25 @@ def test_a_vba_client_payload_still_runs_every_write(master, tmp_path):
         assert {k: applied.protection.get(k) for k in before} == before
 
 
+def test_a_vba_client_gets_the_page_breaks_the_command_line_writes(master, tmp_path):
+    """一覧's breaks are the plan's, and its merges are split at them: the server's answer
+    set only the print area, so a master recalculated by a button kept the breaks of an
+    earlier run (or none), and a 役割 or 事業概要 running over a page end showed its text on
+    one page only. Now RenkeiServer.bas' renkeiPageBreaks puts the plan's breaks."""
+    from renkei_xl.excel.client import PAGE_BREAKS
+
+    path = _copy(master, tmp_path / "book.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    assert PAGE_BREAKS in payload[EXCEL_KEY]["subs"]
+    applied, _actions = _run(buttons.recalc, payload)
+    _result, written = recalc_file(_copy(master, tmp_path / "cli.xlsm"))
+    breaks = [b.id for b in load_workbook(written.path)[c.LIST].row_breaks.brk]
+    assert len(breaks) >= 2 and applied.page_breaks[c.LIST] == breaks
+    # an Office.js client has no such action: none is sent to it
+    _applied, actions = _run(buttons.recalc, payload_from_file(path))
+    assert PAGE_BREAKS not in {a["func"] for a in actions}
+
+
 @pytest.mark.parametrize("entry", [buttons.check, buttons.recalc, buttons.collect])
 def test_protected_tool_sheets_are_lifted_first_and_protected_again(master, tmp_path, entry, monkeypatch):
     """The master protects its tool sheets; Excel refuses every write on them (1004). The
