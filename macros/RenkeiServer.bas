@@ -29,7 +29,7 @@ Attribute VB_Name = "RenkeiServer"
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
-' conditional formats and the print area. Names must not repeat one of Remote.bas.
+' conditional formats, the print area and page breaks. Names must not repeat one of Remote.bas.
 ' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
 ' nothing else.
 ' This file is ASCII (the project's code page is 1252): Japanese text is written as
@@ -659,6 +659,21 @@ End Function
 
 Sub clearConditionalFormats(wb As Workbook, action As Dictionary)
     GetRange(wb, action).FormatConditions.Delete
+End Sub
+
+Sub renkeiPageBreaks(wb As Workbook, action As Dictionary)
+    ' The plan's page breaks (renkei_xl.core.pages), the sheet's manual ones removed first:
+    ' each number is the last row of a page. LibreOffice, the test bench, has no
+    ' ResetAllPageBreaks (423) and runs the rest.
+    Dim ws As Worksheet
+    Dim last As Variant
+    Set ws = wb.Worksheets(action("sheet_position") + 1)
+    On Error Resume Next
+    ws.ResetAllPageBreaks
+    On Error GoTo 0
+    For Each last In action("args")(1)
+        ws.HPageBreaks.Add ws.Cells(CLng(last) + 1, 1)
+    Next last
 End Sub
 
 Sub setPrintArea(wb As Workbook, action As Dictionary)

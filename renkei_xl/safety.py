@@ -20,7 +20,7 @@ import shutil
 import stat
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from renkei_xl.core.errors import UserError
 
@@ -340,6 +340,18 @@ def refuse_folder(target: Path) -> None:
     would otherwise report the file missing)."""
     if stat.S_ISDIR(path_mode(target)):
         raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+
+
+def check_targets(paths: Iterable[os.PathLike | str]) -> None:
+    """What would stop a file's write (open in Excel, read-only, a folder of its name, a
+    name too long), asked of every file before the first is written, so that files meant
+    to go together (split's input files, a 確定版 and its PDF) are all written or none
+    (safe_write asks again, at the write)."""
+    for path in map(Path, paths):
+        refuse_folder(path)
+        check_name_length(path)
+        ensure_not_open(path)
+        ensure_writable(path)
 
 
 def path_mode(path: Path) -> int:

@@ -75,6 +75,7 @@ OFFICE_JS, VBA = "Office.js", "VBA"
 EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part of xlwings' payload)
 UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
 CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRangeColor cannot take null)
+PAGE_BREAKS = "renkeiPageBreaks"  # RenkeiServer.bas: the plan's page breaks (last row of each page)
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
@@ -461,6 +462,7 @@ class Applied:
     hidden_cols: dict[str, set[int]] = field(default_factory=dict)
     freeze: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)  # first scrolling cell
     print_area: dict[str, Optional[str]] = field(default_factory=dict)
+    page_breaks: dict[str, list[int]] = field(default_factory=dict)
     conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     charts: dict[str, list[dict]] = field(default_factory=dict)
     # Protected sheets as in file_protection; ``lifted``/``protect_new`` while replaying.
@@ -798,7 +800,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
-    CLEAR_FILL,
+    CLEAR_FILL, PAGE_BREAKS,
 }
 
 
@@ -852,6 +854,9 @@ def _replay(out: Applied, a: dict) -> None:
         return
     if func == "setPrintArea":
         out.print_area[sheet] = args[0]
+        return
+    if func == PAGE_BREAKS:
+        out.page_breaks[sheet] = [int(last) for last in args[0]]
         return
     charts = out.charts.setdefault(sheet, [])
     if func == "addChart":

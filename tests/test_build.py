@@ -557,3 +557,28 @@ def test_a_macro_free_masters_menu_gives_commands_that_run(books):
         words = shlex.split(command)
         assert words[0] == "renkei-xl", command
         build_parser().parse_args(words[1:])      # SystemExit on a missing argument
+
+
+# ------------------------------------------------------------------------------- the page
+
+def _page(ws) -> tuple:
+    ps, m = ws.page_setup, ws.page_margins
+    fit = ws.sheet_properties.pageSetUpPr
+    return (ps.paperSize, ps.orientation, fit.fitToPage if fit else None, ps.fitToWidth or 1, ps.fitToHeight,
+            (m.left, m.right, m.top, m.bottom, m.header, m.footer), ws.oddFooter.center.text,
+            ws.print_title_rows, ws.print_options.horizontalCentered)
+
+
+def test_a_new_master_prints_its_list_and_summary_as_recalc_sets_them(tmp_path, fy2023):
+    """A new master's 一覧 and 集計 had no page setup at all, and a face that cannot set it
+    (the server's VBA client sets only the print area, Excel on a Mac only the titles)
+    left 一覧 printed on the printer's default paper at 100 %, without page numbers."""
+    from renkei_xl.workbook.session import recalc_file
+
+    built = build_master(tmp_path / "master.xlsx", fy2023.settings, fy2023.indicators, fy2023.entries)
+    before = openpyxl.load_workbook(built)
+    recalc_file(built)
+    after = openpyxl.load_workbook(built)
+    for name, paper in ((c.LIST, "8"), (c.SUMMARY, "9"), (c.FINDINGS, "9")):
+        assert _page(before[name]) == _page(after[name]), name
+        assert str(_page(before[name])[0]) == paper and _page(before[name])[1] == "landscape", name

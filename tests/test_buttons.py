@@ -608,6 +608,25 @@ def test_a_vba_client_payload_still_runs_every_write(master, tmp_path):
         assert {k: applied.protection.get(k) for k in before} == before
 
 
+def test_a_vba_client_gets_the_page_breaks_the_command_line_writes(master, tmp_path):
+    """一覧's breaks are the plan's, and its merges are split at them: the server's answer
+    set only the print area, so a master recalculated by a button kept the breaks of an
+    earlier run (or none), and a 役割 or 事業概要 running over a page end showed its text on
+    one page only. Now RenkeiServer.bas' renkeiPageBreaks puts the plan's breaks."""
+    from renkei_xl.excel.client import PAGE_BREAKS
+
+    path = _copy(master, tmp_path / "book.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    assert PAGE_BREAKS in payload[EXCEL_KEY]["subs"]
+    applied, _actions = _run(buttons.recalc, payload)
+    _result, written = recalc_file(_copy(master, tmp_path / "cli.xlsm"))
+    breaks = [b.id for b in load_workbook(written.path)[c.LIST].row_breaks.brk]
+    assert len(breaks) >= 2 and applied.page_breaks[c.LIST] == breaks
+    # an Office.js client has no such action: none is sent to it
+    _applied, actions = _run(buttons.recalc, payload_from_file(path))
+    assert PAGE_BREAKS not in {a["func"] for a in actions}
+
+
 @pytest.mark.parametrize("entry", [buttons.check, buttons.recalc, buttons.collect])
 def test_protected_tool_sheets_are_lifted_first_and_protected_again(master, tmp_path, entry, monkeypatch):
     """The master protects its tool sheets; Excel refuses every write on them (1004). The
@@ -803,7 +822,9 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     assert [f.name for f in files] == [default_name(fy2023.settings)]
     wb = load_workbook(files[0])
     assert wb.sheetnames == [c.LIST, c.SUMMARY]
-    assert file_rows(files[0], c.LIST) == file_rows(written.path, c.LIST)
+    # the same list, titled as the published 確定版 is
+    confirmed, listed = file_rows(files[0], c.LIST), file_rows(written.path, c.LIST)
+    assert confirmed[1:] == listed[1:] and confirmed[0][0] == listed[0][0] + c.CONFIRMED_MARK
     # 集計 of the 確定版 is this year's; the master's also carries the years of 経年 below it
     summary = file_rows(written.path, c.SUMMARY)
     years_at = next(i for i, r in enumerate(summary) if r[0] == "年度別の達成割合")
@@ -812,6 +833,33 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     assert files[0].name in _only_alert(applied)["prompt"]
     assert [a["func"] for a in actions] == ["alert"]
     assert book.read_bytes() == before  # the master file is untouched
+
+
+def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(master, tmp_path, monkeypatch):
+    """With Excel behind the book the click also makes the PDF; a read-only PDF in 確定版 was
+    found only after the new 確定版 was written, and the alert said 「何も書き込んでいません」
+    beside it. Now it is refused first, and the folder stays as it was."""
+    import os
+
+    import renkei_xl.cycle.export as export
+    from renkei_xl.excel.remote import RemoteBook
+    from renkei_xl.workbook.session import load_master
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    recalc_file(book)
+    monkeypatch.chdir(book.parent)
+    outdir = book.parent / buttons.EXPORT_DIR
+    outdir.mkdir()
+    payload = payload_from_file(book)
+    monkeypatch.setattr(export, "soffice_pdf", lambda *_a: pytest.fail("converted although the PDF is read-only"))
+    monkeypatch.setattr(RemoteBook, "is_desktop", True)     # as if Excel were behind the book,
+    monkeypatch.setattr(buttons, "master_path", lambda _live: book)     # which knows the path
+    pdf = (outdir / default_name(load_master(book).settings)).with_suffix(".pdf")
+    pdf.write_bytes(b"mailed pdf")
+    os.chmod(pdf, 0o444)
+    applied, _actions = _run(buttons.export, payload)
+    assert "読み取り専用" in _only_alert(applied)["prompt"]
+    assert sorted(p.name for p in outdir.iterdir()) == [pdf.name] and pdf.read_bytes() == b"mailed pdf"
 
 
 def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path, monkeypatch):

@@ -1532,6 +1532,45 @@ def test_export_pdf_without_an_engine_writes_nothing(tmp_path, monkeypatch, caps
     assert out.read_bytes() == b"old xlsx" and out.with_suffix(".pdf").read_bytes() == b"old pdf"
 
 
+def test_export_pdf_refuses_a_read_only_pdf_before_writing_the_confirmed_list(tmp_path, monkeypatch, capsys):
+    """A 確定版 PDF marked read-only (kept as mailed) was found only after the new .xlsx had
+    replaced the old one: a new list beside the old PDF, and a message saying both
+    「書き出しました」 and 「何も書き込んでいません」. Now both targets are checked first."""
+    import os
+    import renkei_xl.cycle.export as export
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    out.write_bytes(b"old xlsx")
+    old_pdf = out.with_suffix(".pdf")
+    old_pdf.write_bytes(b"old pdf")
+    os.chmod(old_pdf, 0o444)
+    monkeypatch.setattr(export.shutil, "which", lambda name: "/usr/bin/soffice")
+
+    def made(_soffice, source, outdir):
+        pdf = outdir / (source.stem + ".pdf")
+        pdf.write_bytes(b"new pdf")
+        return pdf
+    monkeypatch.setattr(export, "soffice_pdf", made)
+    assert main(["export", str(master), "-o", str(out), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "読み取り専用" in err and "書き出しましたが" not in err, err
+    assert out.read_bytes() == b"old xlsx" and old_pdf.read_bytes() == b"old pdf"
+
+
+def test_export_of_a_master_open_in_excel_says_that_unsaved_edits_are_not_in_it(tmp_path, capsys):
+    """The 確定版 (and its PDF, its mail) come from the master as last saved: with the master
+    open in Excel, edits not yet saved were silently left out of what is mailed."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    out = tmp_path / "確定版.xlsx"
+    assert main(["export", str(master), "-o", str(out)]) == 0
+    assert "Excel で開かれています" not in capsys.readouterr().out
+    (tmp_path / "~$マスター.xlsx").write_bytes(b"")
+    assert main(["export", str(master), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "保存していない変更は含みません" in printed and "Excel で開かれています" in printed, printed
+
+
 def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys, monkeypatch):
     """A municipality's filled-in file saved into 配布用 under the issued name was replaced
     by a blank one on the next split, without a backup. A file byte for byte what split

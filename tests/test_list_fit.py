@@ -116,3 +116,28 @@ def test_entering_only_where_a_text_alone_is_too_tall_finds_what_the_whole_layou
         assert cut == []                  # one row at its tallest holds it
     if text_fit.height(lines) > 2 * text_fit.MAX_ROW_HEIGHT:
         assert len(cut) >= 1              # two rows at their tallest do not
+
+
+def test_every_page_of_the_fy2023_list_holds_no_more_than_the_paper_at_full_size(fy2023):
+    """The breaks are placed for a page at 100 % (renkei_xl.core.pages): fit to width only
+    shrinks, so no application adds a break of its own. The paper's sizes were landscape
+    where portrait was meant, so an A3 landscape page was given the rows of a portrait one
+    (1,118 pt rather than 770): Excel, which shrinks to about 90 %, and LibreOffice on the
+    master (75 %) broke pages again in the middle, leaving a page with one row and a
+    project's 事業概要 cut at the top."""
+    from renkei_xl.core import pages
+    from renkei_xl.core.looks import print_setup
+
+    ref, result = fy2023
+    sheet = list_layout(result, ref.settings)[0]
+    setup = sheet.print_setup
+    a3 = print_setup("a3")
+    page = pages.body_height(a3.paper, a3.landscape, a3.margins)
+    assert page == pytest.approx(841.89 - (0.5 + 0.5) * 72)
+    height = lambda r: sheet.heights.get(r, 15.0)
+    header = setup.title_rows[0]
+    starts = [1, *(b + 1 for b in setup.row_breaks)]
+    ends = [*setup.row_breaks, setup.area[2]]
+    for n, (first, last) in enumerate(zip(starts, ends), start=1):
+        rows = sum(height(r) for r in range(first, last + 1)) + (height(header) if n > 1 else 0)
+        assert rows <= page, (n, first, last, rows)

@@ -3,6 +3,9 @@ LibreOffice, read back cell by cell from the PDF (tests/pdf_cells.py)."""
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.sheet_list import list_sheet
 from renkei_xl.cycle.distribute import split_master
+from renkei_xl.core.errors import UserError
+from renkei_xl.cycle import export
 from renkei_xl.cycle.export import export_master, soffice_pdf
 from renkei_xl.workbook.session import load_master
 
@@ -73,6 +78,29 @@ def test_every_list_row_shows_its_whole_status_and_every_page_its_roles(exported
     assert seen == Counter(list(rows)), "every row printed once"
 
 
+def test_the_confirmed_pdf_and_workbook_carry_the_official_title(exported):
+    """The published FY2023 list is 「…連携事業実施状況等一覧【確定版】」; the 確定版 the tool
+    wrote (sheet, document title, PDF) lacked 【確定版】, so it read as a working copy. The
+    master's own 一覧 is the working list and keeps the plain title."""
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from renkei_xl.core.reference import load_reference
+
+    done, _tmp = exported
+    official = load_reference("fy2023").title
+    assert official.endswith(c.CONFIRMED_MARK)
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(done.pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert text.split("\n", 1)[0].strip() == official
+    info = subprocess.run(["pdfinfo", str(done.pdf)], capture_output=True, text=True, check=True).stdout
+    assert f"Title:           {official}" in info
+    book = load_workbook(done.path)
+    assert book[c.LIST]["A1"].value == official and book.properties.title == official
+    assert list_sheet(done.result, done.settings).rows[0][0][0] == official.removesuffix(c.CONFIRMED_MARK)
+
+
 def test_the_breaks_split_the_role_merges_at_the_page_ends(exported):
     done, _tmp = exported
     sp, _rows = _list_rows(done)
@@ -117,3 +145,36 @@ def test_the_input_workbook_prints_each_rows_whole_name_baseline_and_target(otar
             assert page.text_in(*cols["目標値"], top, bottom) == squeeze(ind.target), ind.id
         assert page.text_in(*cols["評価指標"], body[-1][1], page.height) == "", n
     assert got == want
+
+
+# ----------------------------------------------------------------------- a hung soffice
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (PID 1 of a container may never reap an orphan)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_soffice_that_hangs_is_refused_in_time_with_everything_it_started(tmp_path, monkeypatch):
+    """soffice is a script whose oosplash starts soffice.bin: on the timeout only the first
+    process was killed, and a hung soffice.bin ran on after the refusal, one more at every
+    try. Here the stand-in starts a child that inherits its output, as soffice.bin does."""
+    child_pid = tmp_path / "child.pid"
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!/bin/sh\nsleep 120 &\necho $! > '{child_pid}'\nwait\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(export, "SOFFICE_TIMEOUT", 1)
+    started = time.monotonic()
+    with pytest.raises(UserError, match="1 秒以内に PDF を作りませんでした"):
+        soffice_pdf(str(fake), tmp_path / "list.xlsx", tmp_path)
+    assert time.monotonic() - started < 15
+    pid = int(child_pid.read_text())
+    try:
+        assert not _running(pid), "the child soffice started is still running"
+    finally:
+        if _running(pid):
+            os.kill(pid, 9)

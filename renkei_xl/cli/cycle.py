@@ -71,8 +71,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.to and not (args.eml or args.smtp):
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
+    from ..safety import open_note
+
     result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf)
     print(f"確定版を書き出しました: {result.path}")
+    if note := open_note(Path(args.master)):
+        print(note)     # what is mailed lacks the edits not yet saved: said, as evaluate says it
     if replaced_note(result):
         print(replaced_note(result))
     if result.pdf:

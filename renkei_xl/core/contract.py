@@ -182,8 +182,13 @@ def legend(threshold: float) -> str:
             "－：評価不可　―：評価時期前・未集計")
 
 
-def list_title(region: str, year: int) -> str:
-    return f"{region} {year}年度 連携事業実施状況等一覧"
+# What the official confirmed list's title ends with (the FY2023 PDF: 「…連携事業実施状況等一覧【確定版】」);
+# the master's own 一覧 is the working list and goes without it.
+CONFIRMED_MARK = "【確定版】"
+
+
+def list_title(region: str, year: int, confirmed: bool = False) -> str:
+    return f"{region} {year}年度 連携事業実施状況等一覧" + (CONFIRMED_MARK if confirmed else "")
 
 
 # ------------------------------------------------------------ year after year (issue #11)

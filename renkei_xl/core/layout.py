@@ -49,10 +49,11 @@ class Grid:
         return [r + [None] * (w - len(r)) for r in self.rows]
 
 
-def list_grid(result: Result, settings: Settings) -> Grid:
-    """一覧 laid out like the official document: per 役割, its 【基本KPI】 rows, then its projects."""
+def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Grid:
+    """一覧 laid out like the official document: per 役割, its 【基本KPI】 rows, then its projects
+    (``confirmed``: the 確定版's, titled as the published one is)."""
     g = Grid()
-    g.add(TITLE, [list_title(settings.region, settings.fiscal_year)])
+    g.add(TITLE, [list_title(settings.region, settings.fiscal_year, confirmed)])
     g.add(LEGEND, [legend(settings.threshold)])
     g.header_row = g.add(HEADER, LIST_COLUMNS)
     width = len(LIST_COLUMNS)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Mapping, Sequence
 
-PAPER_POINTS = {"A3": (1190.55, 841.89), "A4": (841.89, 595.28)}   # portrait width, height
+PAPER_POINTS = {"A3": (841.89, 1190.55), "A4": (595.28, 841.89)}   # portrait width, height
 FILL = 0.97             # of a page's height: room for rounding in the applications
 KEEP_TOGETHER = 2 / 3   # a project moves whole to the next page if this page is this full
 

@@ -8,6 +8,7 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .layout import findings_grid
+from .looks import print_setup
 from .marks import fill_text, normal_ref
 from .model import ERROR, Finding
 from .plan_types import SheetPlan
@@ -85,6 +86,9 @@ def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
     if shown.note:
         sheet.rows.append([(shown.note, "note")])
     sheet.freeze = (2, 1)
+    # Staff print it to work through the cells: one page wide, the header on every page
+    # (it had no page at all: A4 portrait at 100 %, the 内容 column on pages of its own).
+    sheet.print_setup = print_setup("a4", title_rows=(1, 1))
     if findings:
         sheet.autofilter = (1, 1, len(findings) + 1, len(c.FINDING_COLUMNS))
     sheet.hidden_cols = {ncols}

@@ -21,9 +21,9 @@ LIST_SOURCES = ("role", "project_name", "summary", "name", "baseline", "target",
 assert len(LIST_SOURCES) == len(c.LIST_COLUMNS)
 
 
-def list_sheet(result: Result, settings: Settings) -> SheetPlan:
+def list_sheet(result: Result, settings: Settings, confirmed: bool = False) -> SheetPlan:
     """一覧 (see ``list_layout``)."""
-    return list_layout(result, settings)[0]
+    return list_layout(result, settings, confirmed)[0]
 
 
 def list_cuts(result: Result, settings: Settings) -> list[Finding]:
@@ -40,11 +40,11 @@ def list_cuts(result: Result, settings: Settings) -> list[Finding]:
     return list_layout(result, settings)[1]
 
 
-def list_layout(result: Result, settings: Settings) -> tuple[SheetPlan, list[Finding]]:
+def list_layout(result: Result, settings: Settings, confirmed: bool = False) -> tuple[SheetPlan, list[Finding]]:
     """一覧: the official layout, A3 landscape, header row repeated, symbols coloured by rules,
     pages broken by the plan with every merge split at the breaks (renkei_xl.core.pages);
     and a finding for each text Excel's tallest row cannot show whole."""
-    grid = list_grid(result, settings)
+    grid = list_grid(result, settings, confirmed)
     ncols = len(c.LIST_COLUMNS)
 
     def special(kind: str, col: int) -> Optional[str]:

@@ -277,16 +277,11 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
 
 
 def _check_targets(paths: list[Path]) -> None:
-    """What would stop a file's write (open in Excel, read-only, a folder of its name, a
-    name too long) is asked of every file before the first is written: one found at the
-    seventh file left 配布用 with files of two issues (safe_write asks again, at the write)."""
-    from ..safety import check_name_length, ensure_not_open, ensure_writable, refuse_folder
+    """Every file before the first is written: one found at the seventh file left 配布用
+    with files of two issues."""
+    from ..safety import check_targets
 
-    for path in paths:
-        refuse_folder(path)
-        check_name_length(path)
-        ensure_not_open(path)
-        ensure_writable(path)
+    check_targets(paths)
 
 
 def _check_distinct_files(named: list[tuple[str, Path]]) -> None:

@@ -15,6 +15,7 @@ symbol before it is forwarded, and anyone who needs to can lift it (校閲 → �
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
-    from ..safety import IF_CHANGED, ensure_not_open, safe_write
+    from ..safety import IF_CHANGED, check_targets, safe_write
 
     out = Path(out)
     refuse_folder(out)
@@ -91,8 +92,10 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     if pdf_target is not None:
         with _nothing_written():
             find_pdf_engine()       # said before the recalculation, before anything is written
-        ensure_not_open(out)
-        ensure_not_open(pdf_target)
+        # Both targets before either is written: a read-only PDF refused only after the
+        # .xlsx was replaced left a new 確定版 beside the old PDF, said as "written" and
+        # "nothing written" in one message.
+        check_targets((out, pdf_target))
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
@@ -169,8 +172,10 @@ def write_confirmed(target: Path, result: Result, settings: Settings,
     from ..core.sheet_summary import summary_sheet
     from ..workbook.fresh import write_new_book
 
-    planned = {c.LIST: lambda: list_sheet(result, settings), c.SUMMARY: lambda: summary_sheet(result, settings)}
-    write_new_book(target, [planned[name]() for name in sheets], c.list_title(settings.region, settings.fiscal_year))
+    planned = {c.LIST: lambda: list_sheet(result, settings, confirmed=True),
+               c.SUMMARY: lambda: summary_sheet(result, settings)}
+    write_new_book(target, [planned[name]() for name in sheets],
+                   c.list_title(settings.region, settings.fiscal_year, confirmed=True))
 
 
 # ------------------------------------------------------------------------------- PDF
@@ -251,7 +256,7 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
     cmd = [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
            "--convert-to", "pdf", "--outdir", str(outdir), str(source)]
     try:
-        run = subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT)
+        returncode, said = _run_whole(cmd, SOFFICE_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise UserError(f"LibreOffice が {SOFFICE_TIMEOUT} 秒以内に PDF を作りませんでした") from None
     except OSError as exc:
@@ -259,9 +264,39 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     pdf = outdir / (source.stem + ".pdf")
-    if run.returncode != 0 or not pdf.exists():
-        detail = (run.stderr or run.stdout).decode("utf-8", "replace").strip()[:300]
-        raise UserError(f"LibreOffice で PDF を作れませんでした（終了コード {run.returncode}: {detail}）")
+    if returncode != 0 or not pdf.exists():
+        detail = said.decode("utf-8", "replace").strip()[:300]
+        raise UserError(f"LibreOffice で PDF を作れませんでした（終了コード {returncode}: {detail}）")
     return pdf
 
 
+def _run_whole(cmd: Sequence[str], timeout: float) -> tuple[int, bytes]:
+    """``cmd``'s exit code and what it said (stderr, else stdout), with every process it
+    started ended when it overruns ``timeout``.
+
+    ``soffice`` is a script that starts oosplash, which starts soffice.bin: killing the one
+    process subprocess.run knows left a hung soffice.bin running after the refusal, holding
+    memory and a profile folder already deleted, one more at every try. So it runs in a
+    process group of its own (POSIX) or is ended as a tree (Windows' taskkill /T)."""
+    own_group = {"start_new_session": True} if os.name != "nt" else {
+        "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **own_group) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _end_tree(proc)
+            with contextlib.suppress(subprocess.TimeoutExpired):    # a process that left the group
+                proc.communicate(timeout=10)
+            raise
+    return proc.returncode, err or out
+
+
+def _end_tree(proc: subprocess.Popen) -> None:
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True, check=False)
+    else:
+        import signal
+
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.kill()

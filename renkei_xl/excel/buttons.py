@@ -318,6 +318,12 @@ def _export(live: LiveBook, title: str) -> str:
     from ..safety import make_folder
 
     make_folder(outdir, "確定版の保存先")
+    if live.is_desktop:
+        # Before the 確定版 is written, as on the command line: a PDF open or read-only was
+        # found only after it, and the alert said 「何も書き込んでいません」 beside a new 確定版.
+        from ..safety import check_targets
+
+        check_targets([(outdir / default_name(data.settings)).with_suffix(".pdf")])
     live.status(f"{title}: 確定版を書き出しています…")
     listed = live.grid(c.LIST) if c.LIST in live.sheetnames else None
     done = export_data(data, outdir / default_name(data.settings), listed=listed)

@@ -248,6 +248,15 @@ class RemoteBook(LiveBook):
         else:
             sheet.freeze_panes.freeze_at(f"A1:{cell_ref(rows, cols)}")
 
+    def _page_setup(self, sheet, setup) -> None:
+        """The plan's page breaks, through RenkeiServer.bas' own action for a VBA client (an
+        Office.js client has no such action); the paper, fit and titles, which no remote
+        action sets, stay as the master was built (workbook.build)."""
+        if self.client.vba:
+            from .client import PAGE_BREAKS   # not at the top: the desktop buttons never need it
+
+            sheet.range("A1").impl.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
+
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
         """None: no action only shows the buttons (xlwings' AutoFilter applies criteria)."""
 

@@ -427,11 +427,22 @@ def _rows_of(name: str, is_central: bool, indicators: Sequence[Indicator], entri
 
 def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:
     """一覧, 集計, 検証結果: the rows above the data, from the same grids `recalc` renders."""
+    from ..core.sheet_findings import findings_sheet
+    from ..core.sheet_list import list_sheet
+    from ..core.sheet_summary import summary_sheet
+
     empty = Result((), {}, {}, (), summarize((), {}, 0, 0))
     grids = {c.LIST: list_grid(empty, settings), c.SUMMARY: summary_grid(empty, settings),
              c.FINDINGS: findings_grid(())}
+    # The page each is printed on, from the plan 再計算 writes, in place from the start: a face
+    # that cannot set the page (the server's VBA client sets only the print area, Excel on a
+    # Mac only the titles) left 一覧 on the printer's default paper at 100 %, no page numbers.
+    pages = {c.LIST: list_sheet(empty, settings).print_setup, c.SUMMARY: summary_sheet(empty, settings).print_setup,
+             c.FINDINGS: findings_sheet((), (), {}).print_setup}
     for name, grid in grids.items():
         ws = sheets[name]
+        if pages.get(name) is not None:
+            _print_setup(ws, pages[name]._replace(area=None, row_breaks=()))
         for r, values in enumerate(grid.rows[: grid.header_row + 1]):
             fmt = st.header if r == grid.header_row else (st.title if r == 0 else None)
             for col, value in enumerate(values):
