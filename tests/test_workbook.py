@@ -97,7 +97,13 @@ def test_list_sheet_print_setup_and_formats(sample_xlsx):
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert {r.formula[0] for r in rules if r.type == "cellIs"} == {f'"{s}"' for s in c.SYMBOL_FILLS}
     assert any(r.type == "dataBar" for r in rules)
-    assert ("A4:A20" in {str(m) for m in ws.merged_cells.ranges})  # 役割 over its rows
+    # 役割 over its rows (4-20), cut where a page ends so each page shows it
+    breaks = {b.id for b in ws.row_breaks.brk}
+    first_role = sorted((m.min_row, m.max_row) for m in ws.merged_cells.ranges if m.min_col == m.max_col == 1
+                        and 4 <= m.min_row <= 20)
+    assert first_role[0][0] == 4 and first_role[-1][1] == 20, first_role
+    assert all(a[1] + 1 == b[0] and a[1] in breaks for a, b in zip(first_role, first_role[1:])), (first_role, breaks)
+    assert len(first_role) == 1 + len([r for r in breaks if 4 <= r < 20])
 
 
 def _set_value(path: Path, sheet: str, ind_id: str, value):
