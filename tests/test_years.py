@@ -1033,3 +1033,15 @@ def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tm
     assert cli_main(["history", "import", str(target), str(source)]) == 2
     assert said in capsys.readouterr().err
     assert target.read_bytes() == before
+
+
+def test_a_next_master_named_for_another_year_is_not_made(sample, tmp_path, capsys):
+    """`rollover -o 「…_2023年度_…」` made a 2024 master named for 2023, which the next
+    rollover, history import and collect then refuse by its name. Refused at once now; a
+    name of the new year, of no year or of a period is taken."""
+    wrong = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    assert cli_main(["rollover", str(sample), "-o", str(wrong)]) == 2
+    said = capsys.readouterr().err
+    assert "名前は2023年度ですが、作るのは 2024年度のマスターです" in said and not wrong.exists(), said
+    for name in ("さっぽろ圏_2024年度_マスター.xlsm", "next.xlsm", "第2期_2022〜2026年度_マスター.xlsm"):
+        assert cli_main(["rollover", str(sample), "-o", str(tmp_path / name)]) == 0, name

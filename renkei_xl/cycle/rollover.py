@@ -83,6 +83,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
                         "（マクロやボタンをそのまま引き継ぐため）")
     if same_file(target, master):
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
+    _check_target_year(target, year)
     if target.exists() and not force:
         raise TargetExists(target)
     from ..safety import check_confined, make_folder
@@ -108,20 +109,36 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     return RolloverDone(target, report, written.backup if written else None, master)
 
 
+def other_named_year(path: Path, year: int) -> Optional[int]:
+    """The one fiscal year the file's name gives, when it is not ``year``; None when the name
+    gives ``year``, none or several (a plan's period)."""
+    from ..core.fiscal import named_fiscal_years
+
+    named = named_fiscal_years(path.stem)
+    return next(iter(named)) if len(named) == 1 and year not in named else None
+
+
 def check_named_year(master: Path, year: int) -> None:
     """A master whose name says another year than its 対象年度 is refused before it is
     read as a year's record: a 2023 master copied to 「…_2024年度_…」 and filled with 2024's
     values, 設定 left as it was, was closed as 2023 (its 2024 values put into 経年 over
     2023's record) into a next master named 「…_2024年度_マスター_2024年度」. A name of
     several years (「第2期_2022年度〜2026年度_マスター」: the plan's period) names none."""
-    from ..core.fiscal import named_fiscal_years
-
-    named = named_fiscal_years(master.stem)
-    if len(named) == 1 and year not in named:
-        other, = named
+    other = other_named_year(master, year)
+    if other is not None:
         raise UserError(f"マスター「{master.name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
                         f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
                         f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
+
+
+def _check_target_year(target: Path, year: int) -> None:
+    """A next master named for another year (-o 「…_2023年度_…」 for 2024) is not made: the
+    next rollover, history import and collect would refuse it by its name (check_named_year),
+    a year later and in other words."""
+    other = other_named_year(target, year)
+    if other is not None:
+        raise UserError(f"出力先「{target.name}」の名前は{other}年度ですが、作るのは {year}年度のマスターです"
+                        f"（何も作っていません）。名前を{year}年度にしてから、もう一度実行してください")
 
 
 def fiscal_year_of(master: Path) -> int:
