@@ -1712,14 +1712,20 @@ def test_split_eml_with_a_line_break_in_the_region_makes_nothing(tmp_path, capsy
 
 def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_path, capsys):
     """The 確定版 went to the eleven municipalities with an address, and the twelfth was
-    left out without a word (exit 0). Now the mail is refused, naming it."""
+    left out without a word (exit 0). Now the mail is refused, naming it, and before the
+    確定版 is written (it was written first, the refusal after): so is a bad --to or --from."""
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     _set_address(master, "北広島市", None)
     out = tmp_path / "確定版.xlsx"
-    assert main(["export", str(master), "-o", str(out), "--eml"]) == 2
-    err = capsys.readouterr().err
-    assert "北広島市 のメールアドレスが空です" in err, err
-    assert out.is_file() and not out.with_suffix(".eml").exists()
+    refused = {(): "北広島市 のメールアドレスが空です",
+               ("--to", "a＠city.example.jp"): "宛先のメールアドレス「a＠city.example.jp」",
+               ("--to", "a@city.example.jp", "--from", "b＠city.example.jp"): "差出人のメールアドレス"}
+    for given, says in refused.items():
+        for mailed in (["--eml"], ["--smtp", "127.0.0.1:9"]):
+            assert main(["export", str(master), "-o", str(out), *mailed, *given]) == 2, (mailed, given)
+            err = capsys.readouterr().err
+            assert says in err, err
+            assert not out.exists() and not out.with_suffix(".eml").exists(), (mailed, given)
     assert main(["export", str(master), "-o", str(out), "--eml", "--to", "a@city.example.jp"]) == 0
 
 

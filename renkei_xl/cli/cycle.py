@@ -73,7 +73,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
     from ..safety import open_note
 
-    result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf)
+    mailed = args.eml or args.smtp
+
+    def mail_settled(settings) -> None:
+        """The mail as it will be made, without its attachments: whatever it would refuse
+        (an address of 設定 or --to, the sender, 圏域名) is refused before the 確定版 is written."""
+        confirmed_message(settings, (), to=args.to or (), sender=args.sender, draft=not args.smtp)
+
+    result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf,
+                           check=mail_settled if mailed else None)
     print(f"確定版を書き出しました: {result.path}")
     if note := open_note(Path(args.master)):
         print(note)     # what is mailed lacks the edits not yet saved: said, as evaluate says it

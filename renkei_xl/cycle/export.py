@@ -52,12 +52,17 @@ def default_name(settings: Settings) -> str:
     return safe_file_name(settings.region, ".xlsx", tail=f"_{settings.fiscal_year}年度_連携事業実施状況等一覧")
 
 
-def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False) -> ExportResult:
+def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False,
+                  check: Optional[Callable[[Settings], object]] = None) -> ExportResult:
+    """``check``: asked of the master's 設定 before anything is written (the mail that goes
+    with the 確定版: a refusal of its addresses came after the file was written)."""
     from ..workbook.session import check_path, opened, saved_list
 
     master = check_path(Path(master))
     with opened(master) as fs:
         data, listed = fs.data, saved_list(fs)
+    if check is not None:
+        check(data.settings)
     out = Path(out) if out else master.with_name(default_name(data.settings))
     if same_file(out, master):
         raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
