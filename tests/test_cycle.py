@@ -1558,15 +1558,16 @@ def test_export_pdf_refuses_a_read_only_pdf_before_writing_the_confirmed_list(tm
     assert out.read_bytes() == b"old xlsx" and old_pdf.read_bytes() == b"old pdf"
 
 
-def test_export_of_a_master_open_in_excel_says_that_unsaved_edits_are_not_in_it(tmp_path, capsys):
-    """The 確定版 (and its PDF, its mail) come from the master as last saved: with the master
-    open in Excel, edits not yet saved were silently left out of what is mailed."""
+@pytest.mark.parametrize("command", ["export", "split"])
+def test_a_file_made_from_a_master_open_in_excel_says_that_unsaved_edits_are_not_in_it(tmp_path, capsys, command):
+    """The 確定版 (its PDF, its mail) and the input files come from the master as last saved:
+    with the master open in Excel, edits not yet saved were silently left out of what is mailed."""
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
-    out = tmp_path / "確定版.xlsx"
-    assert main(["export", str(master), "-o", str(out)]) == 0
+    args = ["-o", str(tmp_path / "確定版.xlsx")] if command == "export" else ["--outdir", str(tmp_path / "配布")]
+    assert main([command, str(master), *args]) == 0
     assert "Excel で開かれています" not in capsys.readouterr().out
     (tmp_path / "~$マスター.xlsx").write_bytes(b"")
-    assert main(["export", str(master), "-o", str(out)]) == 0
+    assert main([command, str(master), *args]) == 0
     printed = capsys.readouterr().out
     assert "保存していない変更は含みません" in printed and "Excel で開かれています" in printed, printed
 

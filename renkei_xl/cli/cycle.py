@@ -29,6 +29,10 @@ def cmd_split(args: argparse.Namespace) -> int:
     due = reply_deadline(issued.date(), args.deadline)
     files = split_master(Path(args.master), Path(args.outdir), eml=args.eml, deadline=due.day,
                          sender=args.sender, issued=issued)
+    from ..safety import open_note
+
+    if note := open_note(Path(args.master)):
+        print(note)     # the input files lack the edits not yet saved: said, as export says it
     for path in files:
         print(f"作成: {path}")
         if args.eml:
