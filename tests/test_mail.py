@@ -641,6 +641,15 @@ def test_two_addresses_in_one_cell_separated_as_outlook_does(tmp_path):
         ("小樽市", OTARU), ("小樽市", "kacho@city.otaru.lg.jp")]
 
 
+def test_a_municipality_without_a_department_is_addressed_without_a_trailing_space(tmp_path):
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(OTARU)
+    otaru = settings.municipalities[1]._replace(department="")
+    body = parse(letters.request_message(settings, otaru, book, dt.date(2024, 4, 19)).as_bytes()).get_body()
+    lines = body.get_content().splitlines()
+    assert lines[0] == "小樽市" and all(line == line.rstrip(" \u3000") for line in lines)
+
+
 def test_japanese_separator_names_the_municipality_and_the_separators(tmp_path):
     book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
     settings = _settings(f"{OTARU}、kacho@city.otaru.lg.jp")

@@ -105,7 +105,9 @@ def render_template(template: str, **fields: object) -> str:
         raise UserError(f"メール文面のテンプレートの差し込み項目 {wanted} に入れる値がありません"
                         f"（使える項目: {known}）。")
     try:
-        return template.format_map(fields)
+        # Each line without the spaces an empty field leaves at its end (「小樽市 」 for a
+        # municipality whose 担当部署 is empty): nothing in a plain-text mail needs them.
+        return "\n".join(line.rstrip(" \u3000") for line in template.format_map(fields).split("\n"))
     except (ValueError, TypeError) as exc:
         raise UserError(f"メール文面のテンプレートを埋め込めませんでした（{exc}）。") from exc
 
