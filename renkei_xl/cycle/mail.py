@@ -116,6 +116,10 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     return msg
 
 
+# Said of a cell of 設定 only: --from takes one address, and --to takes one an argument.
+_SEVERAL_IN_A_CELL = "1つのセルに複数のアドレスを書くときは、半角の「,」か「;」で区切ってください。"
+
+
 def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Address]:
     """Parse addresses as typed in 設定, catching what Excel users typically get wrong.
 
@@ -139,7 +143,7 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
             if not _plausible_addr_spec(addr_spec):
                 raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません{_odd_char(raw)}。"
                                 "全角文字（＠ ． など）や空白が入っていないか確認してください。"
-                                "1つのセルに複数のアドレスを書くときは、半角の「,」か「;」で区切ってください。")
+                                + (_SEVERAL_IN_A_CELL if role.startswith("シート") else ""))
             local, _, domain = addr_spec.rpartition("@")
             try:
                 result.append(Address(display_name=display_name, username=local, domain=domain))
