@@ -32,7 +32,10 @@ _NEWER = ("このブックは、開いた後に保存し直されたマスター
 _READ_ONLY = ("このブックは読み取り専用で開かれています（ほかの人がマスターを開いていたときなど）。読み取り専用のブックは"
               "マスターに上書き保存できません。このブックを閉じ、ほかの人がマスターを閉じてから開き直して、もう一度ボタン"
               "を押してください。")
-_READ_ONLY_EDITED = "このブックで変更した内容は保存されないため、開き直したマスターに入れ直してください。"
+# Said when Excel marks the copy unsaved, which it also does on opening a workbook it
+# recalculates then (the tool's masters ask for that: docs/excel-model.md, check 5), so
+# worded for staff who changed nothing too.
+_READ_ONLY_EDITED = "このブックで変更した内容があるときは、保存されないため、開き直したマスターに入れ直してください。"
 _EITHER = ("・このブックで変更して、まだ保存していないとき: {fix}上書き保存してから、もう一度ボタンを押してください。\n"
            "・このブックを開いた後に、ほかの人がマスターを保存したとき（読み取り専用で開いたときなど）: 上書き保存は"
            "しないでください（ほかの人の変更が消えます）。このブックを閉じ、マスターを開き直してから、もう一度ボタンを"
