@@ -316,29 +316,40 @@ def test_desktop_excel_says_which_cells_are_text_and_their_strings_go_without_th
     assert sheet.questions == (1 + 3) + (1 + 2)    # each row's run of strings, mixed: then its strings one by one
 
 
-@pytest.mark.parametrize("saved, read_only, asked", [(True, True, False), (False, False, True), (False, True, False)])
-def test_a_read_only_copy_with_unsaved_edits_is_told_to_reopen_not_asked_to_save(monkeypatch, saved, read_only,
-                                                                                  asked):
-    """The file buttons ask to save unsaved edits first (Windows only: Workbook.Saved, COM
-    stand-ins here). A copy opened read-only (a colleague had the master) cannot be saved
-    over it: Excel's Save failed after staff said OK, as 「予期しないエラー」. It is refused
-    before asking, in the server's words (core.unsaved); a saved read-only copy goes on from
-    the file on disk, as the server does."""
+@pytest.mark.parametrize("saved, read_only, edited, outcome", [
+    (True, True, True, "made"), (False, False, False, "asked"), (False, True, False, "made"),
+    (False, True, True, "refused")])
+def test_a_read_only_copy_is_compared_with_the_saved_master_not_asked_to_save(master, monkeypatch, saved, read_only,
+                                                                               edited, outcome):
+    """The file buttons ask to save unsaved edits first (Windows only: Workbook.Saved and
+    ReadOnly, COM stand-ins here, the master and its reader real). A copy opened read-only
+    (a colleague had the master) cannot be saved over it: Excel's Save failed after staff
+    said OK, as 「予期しないエラー」. Its contract data is compared with the saved master's
+    instead, as the server compares: the same (Excel marks a workbook it recalculates on
+    opening unsaved), the files are made from the saved master; different, staff are told
+    to reopen, naming the sheet, in the server's words (core.unsaved)."""
     from renkei_xl.core import contract as c
     from renkei_xl.core.errors import UserError
     from renkei_xl.core.unsaved import read_only_steps
+    from renkei_xl.workbook.session import load_master
 
     monkeypatch.setattr(sys, "platform", "win32")
     book = _desktop_book()
     book.api = SimpleNamespace(Saved=saved, ReadOnly=read_only)
     asks = []
     live = live_book(book)
+    data = load_master(master)
+    if edited:     # one 実績値 of 小樽市 typed since the save
+        first = next(i for i, e in enumerate(data.entries) if e.municipality == "小樽市")
+        data.entries[first] = data.entries[first]._replace(value="99")
+    monkeypatch.setattr(live, "read", lambda: data)
     monkeypatch.setattr(live, "alert", lambda text, **kw: asks.append(text) or "cancel")
-    if read_only and not saved:
+    if outcome == "refused":
         with pytest.raises(UserError) as refused:
-            buttons._saved_or_ask(live, c.SPLIT)
-        assert str(refused.value) == read_only_steps(edited=True).rstrip("。") and not asks
-        assert "読み取り専用" in str(refused.value) and "入れ直して" in str(refused.value)
+            buttons._saved_or_ask(live, c.SPLIT, master)
+        said = str(refused.value)
+        assert said.startswith("開いているブックのシート「小樽市」が、保存されているマスター「master.xlsm」と違います")
+        assert said.endswith(read_only_steps(edited=True).rstrip("。")) and not asks, said
     else:
-        assert buttons._saved_or_ask(live, c.SPLIT) is saved
-        assert bool(asks) == asked
+        assert buttons._saved_or_ask(live, c.SPLIT, master) is (outcome == "made")
+        assert bool(asks) == (outcome == "asked")

@@ -73,11 +73,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..cycle.export import errors_note, export_master, replaced_note, stale_note
     from ..cycle.letters import confirmed_message
 
-    if args.to and not (args.eml or args.smtp):
-        raise UserError("--to は --eml または --smtp と一緒に指定してください")
     from ..safety import open_note
 
     mailed = args.eml or args.smtp
+    if args.to and not mailed:
+        raise UserError("--to は --eml または --smtp と一緒に指定してください")
 
     def mail_settled(settings) -> None:
         """The mail as it will be made, without its attachments: whatever it would refuse
@@ -103,6 +103,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(errors_note(result.result))
         print(f"入力チェック: {result.result.report.counts()}")
         _print_findings(list(errors), limit=10)
+    _mail_confirmed(args, result, bool(errors))
+    # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
+    # that is mailed to every municipality.
+    return 1 if errors else 0
+
+
+def _mail_confirmed(args: argparse.Namespace, result, errors: bool) -> None:
+    """The 確定版's draft (--eml) and its sending (--smtp), once it is written."""
+    from ..cycle.letters import confirmed_message
+
     attachments = [result.path] + ([result.pdf] if result.pdf else [])
     if args.eml:
         from ..cycle.mail import save_draft
@@ -128,9 +138,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         host, port = args.smtp
         send(msg, host, port, starttls=args.starttls)
         print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
-    # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
-    # that is mailed to every municipality.
-    return 1 if errors else 0
 
 
 def register(sub) -> None:

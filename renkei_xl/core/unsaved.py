@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
+from . import contract as c
+
 OUTCOME_DIFFERS = "保存と違う"
 
 
@@ -63,3 +65,52 @@ def steps(state: BookState, fix: str = "") -> tuple[str, str]:
     if state.read_only is False and state.saved is False:
         return _SAVE.format(fix=fix), f"{OUTCOME_DIFFERS}・未保存"
     return _EITHER.format(fix=fix), OUTCOME_DIFFERS
+
+
+def differing_sheets(saved, sent) -> Optional[str]:
+    """The sheets of the open book (``sent``) whose contract data, as the one reader reads
+    it, differ from the saved master's, as staff read them (「シート「小樽市」」), or None
+    when nothing the tool reads differs. Excel's own flag (Workbook.Saved) is no measure:
+    it marks a workbook recalculated on opening unsaved, and knows nothing of a newer save."""
+    if _contents(saved) == _contents(sent):
+        return None
+    return _sheets(_named_sheets(saved, sent))
+
+
+_SHEETS_NAMED = 3
+
+
+def _named_sheets(saved, sent) -> list[str]:
+    """設定 and 指標 first, then the municipality sheets in the saved master's order: staff
+    who changed nothing there learn from the names that the saved master is the newer one."""
+    out = []
+    if saved.settings != sent.settings:
+        out.append(c.SETTINGS)
+    if saved.indicators != sent.indicators:
+        out.append(c.INDICATORS)
+    a, b = _by_sheet(saved), _by_sheet(sent)
+    for name in [*a, *(n for n in b if n not in a)]:
+        if a.get(name) != b.get(name) and name not in out:
+            out.append(name)
+    return out
+
+
+def _by_sheet(data) -> dict[str, tuple[list, list]]:
+    out: dict[str, tuple[list, list]] = {}
+    for entry in data.entries:
+        out.setdefault(entry.sheet or entry.municipality, ([], []))[0].append(entry)
+    for finding in data.findings:
+        out.setdefault(finding.sheet, ([], []))[1].append(finding)
+    return out
+
+
+def _contents(data) -> tuple:
+    return (data.settings, data.indicators, data.entries, data.findings)
+
+
+def _sheets(names: list[str]) -> str:
+    if not names:    # the same rows, in another order of sheets
+        return f"シート（{c.SETTINGS}・{c.INDICATORS}・市町村のシート）の内容"
+    shown = "」「".join(names[:_SHEETS_NAMED])
+    more = f"ほか {len(names) - _SHEETS_NAMED} シート" if len(names) > _SHEETS_NAMED else ""
+    return f"シート「{shown}」{more}"

@@ -249,20 +249,21 @@ def master_path(live: LiveBook) -> Path:
     return path
 
 
-def _saved_or_ask(live: LiveBook, title: str) -> bool:
+def _saved_or_ask(live: LiveBook, title: str, master: Path) -> bool:
     """split reads the saved file: unsaved edits are saved first, with the staff's consent.
 
     Only Windows can tell (Workbook.Saved); on macOS and the remote engine the file is
     taken as it is on disk. A read-only copy (a colleague had the master open) cannot be
-    saved over it: Excel's Save failed there, and staff got 「予期しないエラー」; they are
-    told to reopen instead, in the words the server uses (core.unsaved).
+    saved over it: Excel's Save failed there, and staff got 「予期しないエラー」. What the
+    tool reads from it is compared with the saved master instead, as the server compares
+    (core.unsaved): the same, the files are made from the saved master; otherwise staff are
+    told to reopen, in the server's words.
     """
     if not live.unsaved():
         return True
     if live.read_only():
-        from ..core.unsaved import read_only_steps
-
-        raise UserError(read_only_steps(edited=True).rstrip("。"))
+        _same_as_saved(live, master)
+        return True
     answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{c.named(title)}を続けますか？\n"
                         "（「キャンセル」で中止します）", buttons="ok_cancel")
     if answer != "ok":
@@ -271,13 +272,23 @@ def _saved_or_ask(live: LiveBook, title: str) -> bool:
     return True
 
 
+def _same_as_saved(live: LiveBook, master: Path) -> None:
+    from ..core.unsaved import differing_sheets, read_only_steps
+    from ..workbook.session import load_master
+
+    differ = differing_sheets(load_master(master), live.read())
+    if differ is not None:
+        raise UserError(f"開いているブックの{differ}が、保存されているマスター「{master.name}」と違います。"
+                        + read_only_steps(edited=True).rstrip("。"))
+
+
 def _split(live: LiveBook, title: str) -> str:
     from ..core.business_days import reply_deadline
     from ..cycle.distribute import backups_lines, missing_rows_lines, now, split_master
     from ..safety import make_folder
 
     master = master_path(live)
-    if not _saved_or_ask(live, title):
+    if not _saved_or_ask(live, title, master):
         return c.stopped(title)
     outdir = master.parent / SPLIT_DIR
     make_folder(outdir, "入力用ファイルの作成先")
@@ -309,7 +320,7 @@ def _export(live: LiveBook, title: str) -> str:
                                 write_pdf)
 
     master = master_path(live)
-    if not _saved_or_ask(live, title):
+    if not _saved_or_ask(live, title, master):
         return c.stopped(title)
     place = REMOTE_PLACE.get()
     sent = place.sent_data if place is not None else None     # admission read this very payload
@@ -430,7 +441,7 @@ def _rollover(live: LiveBook, title: str) -> str:
     from ..cycle.rollover import TargetExists, filled_note, rollover_file, rollover_parts
 
     master = master_path(live)
-    if not _saved_or_ask(live, title):
+    if not _saved_or_ask(live, title, master):
         return c.stopped(title)
     live.status(f"{title}: 新しいマスターを作っています…")
     try:

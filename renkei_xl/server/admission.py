@@ -29,7 +29,7 @@ from typing import Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..core.unsaved import BookState, steps
+from ..core.unsaved import BookState, differing_sheets, steps
 from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
@@ -115,56 +115,17 @@ def _saved(place: Place, caption: str, master: Path, live, state: BookState) -> 
         raise Refusal(422, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックには、保存されている"
                             f"マスターにない誤りがあります（{exc}）。ブックは変更していません。\n"
                             f"{step}"), outcome) from None
-    if _contents(saved) != _contents(sent):
+    differ = differing_sheets(saved, sent)
+    if differ is not None:
         step, outcome = steps(state)
         raise Refusal(409, (f"{c.named(caption)}は、保存されているマスターから作ります。開いているブックの"
-                            f"{_sheets(_differing_sheets(saved, sent))}が、"
+                            f"{differ}が、"
                             f"保存されているマスター「{place.shown(master)}」と違います。ブックは変更していません。\n"
                             f"{step}"), outcome)
     if saved_read is not None:
         place.keep_saved_read(master, saved_read)
     elif caption == c.EXPORT:
         place.sent_data = sent
-
-
-_SHEETS_NAMED = 3
-
-
-def _differing_sheets(saved, sent) -> list[str]:
-    """The sheets whose contract data (as the one reader reads it) differ, 設定 and 指標
-    first, then the municipality sheets in the saved master's order: staff who changed
-    nothing there learn from the names that the saved master is the newer one."""
-    out = []
-    if saved.settings != sent.settings:
-        out.append(c.SETTINGS)
-    if saved.indicators != sent.indicators:
-        out.append(c.INDICATORS)
-    a, b = _by_sheet(saved), _by_sheet(sent)
-    for name in [*a, *(n for n in b if n not in a)]:
-        if a.get(name) != b.get(name) and name not in out:
-            out.append(name)
-    return out
-
-
-def _by_sheet(data) -> dict[str, tuple[list, list]]:
-    out: dict[str, tuple[list, list]] = {}
-    for entry in data.entries:
-        out.setdefault(entry.sheet or entry.municipality, ([], []))[0].append(entry)
-    for finding in data.findings:
-        out.setdefault(finding.sheet, ([], []))[1].append(finding)
-    return out
-
-
-def _contents(data) -> tuple:
-    return (data.settings, data.indicators, data.entries, data.findings)
-
-
-def _sheets(names: list[str]) -> str:
-    if not names:    # the same rows, in another order of sheets
-        return f"シート（{c.SETTINGS}・{c.INDICATORS}・市町村のシート）の内容"
-    shown = "」「".join(names[:_SHEETS_NAMED])
-    more = f"ほか {len(names) - _SHEETS_NAMED} シート" if len(names) > _SHEETS_NAMED else ""
-    return f"シート「{shown}」{more}"
 
 
 class remote_book:
