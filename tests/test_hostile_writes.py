@@ -257,15 +257,18 @@ def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatc
 
 # ------------------------------------------------------------------ at the same moment
 
+# Holds the writer lock of argv[1] until argv[3] exists; then, given argv[4], renames argv[1] to it.
 HOLDER = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from renkei_xl.safety import writer_lock
-folder, held, release = map(Path, sys.argv[1:4])
-with writer_lock(folder):
+path, held, release = map(Path, sys.argv[1:4])
+with writer_lock(path):
     held.write_text("held")
     while not release.exists():
         time.sleep(0.01)
+    if len(sys.argv) > 4:
+        os.rename(path, path.with_name(sys.argv[4]))
 """
 
 
@@ -301,19 +304,6 @@ def test_a_split_waits_for_another_split_into_the_same_folder(master, tmp_path):
             split.communicate()
 
 
-MOVER = """
-import os, sys, time
-from pathlib import Path
-from renkei_xl.safety import writer_lock
-master, held, release = map(Path, sys.argv[1:4])
-with writer_lock(master):
-    held.write_text("held")
-    while not release.exists():
-        time.sleep(0.01)
-    os.rename(master, master.with_name("移動した.xlsm"))
-"""
-
-
 def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_path):
     """A write waits up to 30 s for another: a master renamed or moved meanwhile ended the
     command as an unexpected error (FileNotFoundError, in English) with an error log."""
@@ -321,7 +311,7 @@ def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_p
     import sys
 
     held, release = tmp_path / "held", tmp_path / "release"
-    mover = subprocess.Popen([sys.executable, "-c", MOVER, str(master), str(held), str(release)])
+    mover = subprocess.Popen([sys.executable, "-c", HOLDER, str(master), str(held), str(release), "移動した.xlsm"])
     try:
         while not held.exists():
             assert mover.poll() is None
