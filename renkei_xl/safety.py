@@ -331,7 +331,7 @@ def system_reason(exc: BaseException) -> str:
             errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ENOTDIR: "途中がフォルダーではありません",
             errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
             errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
-            errno.EADDRINUSE: "ほかのプログラムが使っています", errno.ENOLCK: "ロックを使えません", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
+            errno.EFBIG: "ファイルの大きさの上限を超えます", errno.EADDRINUSE: "ほかのプログラムが使っています", errno.ENOLCK: "ロックを使えません", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(
                 code, f"システムのエラー {errno.errorcode.get(code, code)}" if isinstance(code, int) else "システムのエラー")
 
 
@@ -660,14 +660,19 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
 
 @contextlib.contextmanager
 def _disk_full_said(what: str) -> Iterator[None]:
-    """A full disk or quota in Japanese, wherever the write meets it: while the file is
-    written, or only when it is flushed (a share reports a delayed write there)."""
+    """A full disk or quota, or a file-size limit, in Japanese, wherever the write meets it:
+    while the file is written, or only when it is flushed (a share reports a delayed write
+    there). A size limit was an unexpected error, 「File too large」 in English."""
     try:
         yield
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。"
                             "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
+        if exc.errno == errno.EFBIG:     # a file-size limit of the volume (FAT32: 4 GB) or of the account
+            raise UserError(f"{what}が、この場所に書き込めるファイルの大きさの上限を超えたため、書き込めませんでした。"
+                            "元のファイルは変更していません。IT 担当者に、この場所（またはこのアカウント）のファイルの"
+                            "大きさの上限を確認してもらってください。") from None
         raise
 
 

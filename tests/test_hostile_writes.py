@@ -244,6 +244,28 @@ def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkey
     assert "ディスクの空き容量" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("over", [-1000, 1])     # the backup stops, or the new master (larger: 一覧 filled) does
+def test_a_file_size_limit_keeps_the_master_and_says_so_in_japanese(master, over):
+    """A real per-file size limit (RLIMIT_FSIZE; a FAT32 stick's 4 GB, an account's limit on a
+    share): the write ended as 「予期しないエラー」 with 「File too large」 in English."""
+    import resource
+    import subprocess
+    import sys
+
+    before = digest(master)
+    limit = master.stat().st_size + over
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)], preexec_fn=limited,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "ファイルの大きさの上限を超えたため、書き込めませんでした" in run.stderr, run.stderr
+    assert "元のファイルは変更していません" in run.stderr and "予期しない" not in run.stderr, run.stderr
+    assert digest(master) == before
+
+
 def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatch, capsys):
     before = digest(master)
     monkeypatch.setattr(Package, "save", lambda self, t: (_ for _ in ()).throw(RuntimeError("boom")))
