@@ -2232,8 +2232,10 @@ def test_each_request_line_names_its_book_and_counts_what_it_wrote(server):
         assert len(said) == 1 and f"status=200 written={gained} " in said[0], (said, gained)
         assert (gained > 0) == (entry != "check")
     before = _tree(master.parent)
-    assert server.post("export", _set_name(_payload(master), c.N_SERVER_FOLDER, "無い"), headers=headers).status_code == 422
-    text = _log_once(server.log, "outcome=フォルダーの誤り")
+    refused = server.post("export", _set_name(_payload(master), c.N_SERVER_FOLDER, "無い"), headers=headers)
+    assert refused.status_code == 422
+    request = f"request={re.search(r'受付番号 ([0-9a-f]+)', refused.text).group(1)} "   # this click's own line
+    text = "\n".join(line for line in _log_once(server.log, request).splitlines() if request in line)
     assert re.search(rf"book={MASTER_NAME} user={FIELD} outcome=フォルダーの誤り status=422 written=0 ", text), text
     assert _tree(master.parent) == before
 
