@@ -503,6 +503,27 @@ def _raw_server(talk) -> int:
     return listener.getsockname()[1]
 
 
+def _to_the_dot(reader) -> None:
+    while reader.readline() not in (b".\r\n", b""):
+        pass
+
+
+def _speaks_smtp(conn, *, data=_to_the_dot, quit=lambda conn: conn.sendall(b"221 bye\r\n")) -> None:
+    """Just enough SMTP on one connection for a test to change one part: 250 to every
+    command, the message after DATA read by ``data(reader)``, the answer to QUIT by ``quit(conn)``."""
+    reader = conn.makefile("rb")
+    conn.sendall(b"220 ESMTP\r\n")
+    for line in iter(reader.readline, b""):
+        verb = line[:4].upper()
+        if verb == b"QUIT":
+            quit(conn)
+            return
+        if verb == b"DATA":
+            conn.sendall(b"354 go ahead\r\n")
+            data(reader)
+        conn.sendall(b"250 ok\r\n")
+
+
 def test_large_mail_on_a_slow_line_is_delivered(tmp_path, no_credentials):
     """A 0.7 MB mail to a server reading it at about 300 KB/s failed after a 1 s timeout as
     if the server were silent: sendall counts the timeout over the whole message, and the
@@ -514,21 +535,14 @@ def test_large_mail_on_a_slow_line_is_delivered(tmp_path, no_credentials):
     pdf.write_bytes(os.urandom(500_000))
     received = []
 
-    def slow_reader(conn):
-        reader = conn.makefile("rb")
-        conn.sendall(b"220 slow ESMTP\r\n")
-        for line in iter(reader.readline, b""):
-            verb = line[:4].upper()
-            if verb == b"DATA":
-                conn.sendall(b"354 go ahead\r\n")
-                data = b""
-                while not data.endswith(b"\r\n.\r\n"):
-                    data += reader.read1(16384)
-                    time.sleep(0.05)
-                received.append(data)
-            conn.sendall(b"221 bye\r\n" if verb == b"QUIT" else b"250 ok\r\n")
+    def slowly(reader):
+        data = b""
+        while not data.endswith(b"\r\n.\r\n"):
+            data += reader.read1(16384)
+            time.sleep(0.05)
+        received.append(data)
 
-    port = _raw_server(slow_reader)
+    port = _raw_server(lambda conn: _speaks_smtp(conn, data=slowly))
     msg = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY, attachments=[pdf])
     mail.send(msg, "127.0.0.1", port, timeout=1)
     [data] = received
@@ -739,23 +753,12 @@ def test_a_quit_answered_a_byte_at_a_time_after_delivery_is_cut_at_the_budget(tm
     kept the long wait DATA was given. Now QUIT is within the budget and the send stands."""
     import time
 
-    def trickles_at_quit(conn):
-        reader = conn.makefile("rb")
-        conn.sendall(b"220 ESMTP\r\n")
-        for line in iter(reader.readline, b""):
-            verb = line[:4].upper()
-            if verb == b"QUIT":
-                for _ in range(120):
-                    conn.sendall(b"2")
-                    time.sleep(0.5)
-                return
-            if verb == b"DATA":
-                conn.sendall(b"354 go ahead\r\n")
-                while not reader.readline() in (b".\r\n", b""):
-                    pass
-            conn.sendall(b"250 ok\r\n")
+    def trickles(conn):
+        for _ in range(120):
+            conn.sendall(b"2")
+            time.sleep(0.5)
 
-    port = _raw_server(trickles_at_quit)
+    port = _raw_server(lambda conn: _speaks_smtp(conn, quit=trickles))
     started = time.monotonic()
     mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
     assert time.monotonic() - started < 8
