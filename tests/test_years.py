@@ -396,6 +396,43 @@ def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tm
     assert history[2022] == ("22件", "◎") and history[2021] == ("18件", "×") and history[2023] == ("21件", "◎")
 
 
+def test_a_csv_correcting_last_year_corrects_the_indicator_sheets_previous_column(years, tmp_path, capsys):
+    """A correction of 2023 imported into the 2024 master went into 経年 while 指標's
+    「前年度実績（2023年度）」 beside the row still showed the figure found wrong. Now the rows
+    the CSV names show its value; every other row and the municipality sheets (the CSV has no
+    municipality's value) stay, and the command line says which columns it left and how to
+    correct them."""
+    master = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["empty2024"], master)
+    label = c.PREVIOUS_HEADER.format(year=2023)
+    before = {s: _grid(master, s) for s in (c.INDICATORS, "札幌市")}
+    rows = ["KPI1-2,2023,\"31,000千人（2023年度）\",×", "03-1,2023,4000名,◎", "08-1,2022,15件,×"]
+    _path, done, reasons = _csv_imported(master, tmp_path, rows, "utf-8")
+    assert done.imported == 3 and not reasons and done.previous == 2, done
+    grid = _grid(master, c.INDICATORS)
+    col = next(r for r in grid if c.INDICATOR_HEADERS["id"] in r).index(label)
+    shown = {row[0]: row[col] for row in grid}
+    assert shown["KPI1-2"] == "31,000千人（2023年度） ×" and shown["03-1"] == "4000名 ◎"
+    changed = [i for i, (old, new) in enumerate(zip(before[c.INDICATORS], grid)) if old != new]
+    assert [grid[i][0] for i in changed] == ["KPI1-2", "03-1"], changed
+    assert _grid(master, "札幌市") == before["札幌市"]
+    assert "札幌市" in done.untouched
+    shutil.copyfile(years["empty2024"], master)
+    assert cli_main(["history", "import", str(master), str(_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"「{label}」の列も、CSV の値にしました（2 行）" in out, out
+    assert f"市町村シートの「{label}」の列は変えていません" in out and "札幌市" in out, out
+
+
+def test_a_csv_of_an_earlier_year_leaves_a_master_without_its_column_as_it_is(sample, tmp_path):
+    """The sample 2023 master was not made by rollover: it has no 前年度実績 column, and a
+    CSV of 2022 adds none."""
+    before = _grid(sample, c.INDICATORS)
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["08-1,2022,15件,×"], "utf-8")
+    assert done.imported == 1 and not reasons and done.previous == 0 and not done.untouched
+    assert _grid(sample, c.INDICATORS) == before
+
+
 def test_a_year_missing_between_recorded_years_stands_as_a_gap_in_the_summary(sample, tmp_path):
     """2020 imported beside the sample's 2023: 集計's years read 2020年度, 2023年度 side by
     side and the chart drew them as consecutive years. The years between stand, 記録なし."""

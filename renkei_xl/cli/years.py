@@ -47,6 +47,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     print(f"「経年」に {done.imported} 行を取り込みました{note}: {done.written.path}")
     if done.written.backup:
         print(f"バックアップ: {done.written.backup}")
+    label = c.PREVIOUS_HEADER.format(year=done.year_before)
+    if done.previous:
+        print(f"「{c.INDICATORS}」シートの「{label}」の列も、CSV の値にしました（{done.previous} 行）。")
+    if done.untouched:
+        print(f"【注意】市町村シートの「{label}」の列は変えていません（CSV には市町村ごとの値がありません: "
+              f"{'、'.join(done.untouched[:3])}{' ほか' if len(done.untouched) > 3 else ''}）。"
+              f"市町村ごとの値も直すには、{done.year_before}年度のマスターを直してから "
+              f"renkei-xl history import {Path(args.master).name} （{done.year_before}年度のマスター） を実行してください。")
     if done.refusals:
         print(f"取り込めない行が {len(done.refusals)} 件ありました（上の理由を見て CSV を直してください）。")
     print("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")

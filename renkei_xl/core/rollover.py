@@ -28,7 +28,7 @@ from .contract_read import Book, MasterData, check_fiscal_year, text
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import history_sheet, read_history, read_kept, renamed, with_year
+from .history import YearRecord, history_sheet, read_history, read_kept, renamed, with_year
 from .layout import summary_title
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
@@ -312,6 +312,31 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData,
         cells += c1
         fills += f1
     return cells, fills
+
+
+def previous_from_records(book: Book, data: MasterData, year: int,
+                          records: Mapping[str, YearRecord]) -> tuple[list[CellEdit], list[str]]:
+    """指標's 「前年度実績（``year``年度）」 cells of the indicators a history CSV corrected,
+    shown as rollover shows them (実績値 and symbol); and the municipality sheets whose
+    column of that year the CSV cannot correct (it has no municipality's value).
+
+    A correction of last year imported from a CSV went into 経年 while the column beside each
+    row still showed the figure staff had found wrong. Only the rows the CSV names change,
+    and only where rollover made the column: a master without it never showed that year."""
+    label = c.PREVIOUS_HEADER.format(year=year)
+    cells: list[CellEdit] = []
+    rows = [(ind.row, records[ind.id]) for ind in data.indicators if ind.row is not None and ind.id in records]
+    if rows and c.INDICATORS in book.sheets:
+        header_row, header = _header_texts(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
+        if label in header:
+            col = header.index(label) + 1
+            cells = [CellEdit(c.INDICATORS, r, col, " ".join(p for p in (rec.actual, rec.symbol) if p) or None)
+                     for r, rec in rows]
+    untouched = []
+    for sheet in dict.fromkeys(e.sheet for e in data.entries if e.row is not None and e.indicator_id in records):
+        if label in _header_texts(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)[1]:
+            untouched.append(sheet)
+    return cells, untouched
 
 
 def _queued(pairs) -> dict:

@@ -256,14 +256,21 @@ class HistoryImport(NamedTuple):
     replaced: int
     refusals: list            # renkei_xl.core.history.Refusal
     written: Optional[Written]
+    previous: int = 0         # 指標 rows whose 前年度実績 column now shows the CSV's year before
+    untouched: tuple = ()     # municipality sheets whose 前年度実績 column a CSV cannot correct
+    year_before: int = 0      # the master's year before, when the CSV held it
 
 
 def import_history(master: Path, csv_path: Path) -> HistoryImport:
     """Earlier years into 経年 from a CSV (指標ID, 年度, 実績値, 評価): every row checked, bad
-    rows refused with a reason, the good ones written; nothing valid, nothing written."""
+    rows refused with a reason, the good ones written; nothing valid, nothing written.
+    Rows of the year just before the master's also correct 指標's 前年度実績 column
+    (core.rollover.previous_from_records)."""
+    from ..core.contract_read import Book
     from ..core.history import (csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history,
                                 read_kept)
     from ..core.plan_types import WritePlan
+    from ..core.rollover import previous_from_records
 
     csv_path = Path(csv_path)
     check_regular_file(csv_path, "CSV ファイル")
@@ -280,12 +287,17 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         history = read_history(grid)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
-            return WritePlan(), parsed
+            return WritePlan(), (parsed, [], [], 0)
         sheet = history_sheet(merged(history, parsed.records), d.indicators, read_kept(grid))
-        return WritePlan([sheet]), parsed
+        before = d.settings.fiscal_year - 1
+        last_year = {ind_id: record for ind_id, year, record in parsed.records if year == before}
+        cells, untouched = previous_from_records(Book(fs.sheets, fs.state.names), d, before, last_year)
+        return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0)
 
-    parsed, written = write_planned(master, make)
-    return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written)
+    # keep_grids: the 前年度実績 column is found on the sheets the contract has just read.
+    (parsed, cells, untouched, before), written = write_planned(master, make, keep_grids=True)
+    return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written,
+                         len(cells), tuple(untouched), before)
 
 
 class YearCarried(NamedTuple):
