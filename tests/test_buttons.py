@@ -835,6 +835,46 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     assert book.read_bytes() == before  # the master file is untouched
 
 
+def test_the_export_button_waits_for_another_export_of_the_same_confirmed_list(master, tmp_path, monkeypatch):
+    """The button writes the .xlsx and then the PDF: another export (the command line, a
+    colleague's click) between the two left one's .xlsx beside the other's PDF. The button
+    holds the pair's lock (export_lock) over both; as the command line does
+    (tests/test_hostile_writes.py), it waits while another export holds it."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from lock_holder import HOLDER
+    from renkei_xl.workbook.session import load_master
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    outdir = book.parent / buttons.EXPORT_DIR
+    outdir.mkdir()
+    target = outdir / default_name(load_master(book).settings)
+    payload = payload_from_file(book)
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(target), str(held), str(release)])
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(_run(buttons.export, payload)))
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        worker.start()
+        time.sleep(2)
+        assert worker.is_alive() and not target.exists()
+        release.write_text("go")
+        worker.join(timeout=60)
+        assert not worker.is_alive() and target.exists()
+        assert target.name in _only_alert(done[0][0])["prompt"]
+    finally:
+        release.write_text("go")
+        holder.wait(timeout=30)
+        worker.join(timeout=60)
+
+
 def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(master, tmp_path, monkeypatch):
     """With Excel behind the book the click also makes the PDF; a read-only PDF in 確定版 was
     found only after the new 確定版 was written, and the alert said 「何も書き込んでいません」

@@ -28,6 +28,8 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
+from lock_holder import HOLDER
+
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -279,19 +281,6 @@ def test_an_unexpected_error_keeps_the_master_and_names_a_log(master, monkeypatc
 
 # ------------------------------------------------------------------ at the same moment
 
-# Holds the writer lock of argv[1] until argv[3] exists; then, given argv[4], renames argv[1] to it.
-HOLDER = """
-import os, sys, time
-from pathlib import Path
-from renkei_xl.safety import writer_lock
-path, held, release = map(Path, sys.argv[1:4])
-with writer_lock(path):
-    held.write_text("held")
-    while not release.exists():
-        time.sleep(0.01)
-    if len(sys.argv) > 4:
-        os.rename(path, path.with_name(sys.argv[4]))
-"""
 
 
 def test_a_split_waits_for_another_split_into_the_same_folder(master, tmp_path):
@@ -324,6 +313,37 @@ def test_a_split_waits_for_another_split_into_the_same_folder(master, tmp_path):
         if split is not None and split.poll() is None:
             split.kill()
             split.communicate()
+
+
+def test_an_export_waits_for_another_export_of_the_same_confirmed_list(master, tmp_path):
+    """Two exports into one 確定版 at once (two staff, or the command line beside a button)
+    wrote their .xlsx and PDF file by file, so one's .xlsx could end beside the other's PDF.
+    The pair is now written under one lock: an export waits while another holds it (the
+    button: tests/test_buttons.py)."""
+    import sys
+    import threading
+
+    from renkei_xl.cycle.export import default_name
+
+    target = master.with_name(default_name(load_master(master).settings))
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(target), str(held), str(release)])
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(cli_main(["export", str(master)])))
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        worker.start()
+        time.sleep(2)
+        assert worker.is_alive() and not target.exists()
+        release.write_text("go")
+        worker.join(timeout=60)
+        assert not worker.is_alive() and target.exists(), done
+    finally:
+        release.write_text("go")
+        holder.wait(timeout=30)
+        worker.join(timeout=60)
 
 
 def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_path):

@@ -72,7 +72,18 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 _NOT_READ = object()
 
 
-def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_READ) -> ExportResult:
+def export_lock(out: Path):
+    """One export into one 確定版 at a time, its .xlsx and its PDF together: two at once (two
+    staff, or the command line beside a button) could leave one's .xlsx beside the other's
+    PDF, a pair that was never made together. The lock file goes when the export is done."""
+    from ..safety import make_folder, writer_lock
+
+    make_folder(Path(out).parent, f"「{Path(out).name}」の保存先")    # the lock file lies beside it
+    return writer_lock(out)
+
+
+def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_READ,
+                locked: bool = False) -> ExportResult:
     """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
 
     The PDF is made first, into a temporary folder: without an engine (no Excel, no
@@ -83,7 +94,9 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
 
     ``listed``: the master's 一覧 as it stands (None: the sheet is gone). The 確定版 is
     computed from the inputs whatever 一覧 shows; the rows where 一覧 shows otherwise are
-    named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版."""
+    named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版.
+
+    ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx)."""
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
@@ -102,12 +115,13 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-    with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
+    with contextlib.nullcontext() if locked else export_lock(out), \
+            tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
         if pdf_target is not None:
             with _nothing_written():
                 made, engine = _made_pdf(result, data.settings, Path(tmp))
-        # No lock file: the 確定版 folder is one staff open and mail from; nothing reads it back.
+        # The pair is locked as one (export_lock), not each file: the 確定版 folder is one staff open.
         # Kept only when it differs (IF_CHANGED): exported again unchanged, the 確定版 left a
         # backup at every run. Its PDF goes with it: the pair once mailed stays a pair.
         saved = safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False,

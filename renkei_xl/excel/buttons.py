@@ -316,8 +316,8 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
-    from ..cycle.export import (default_name, errors_note, export_data, replaced_note, stale_note, stale_pdf_note,
-                                write_pdf)
+    from ..cycle.export import (default_name, errors_note, export_data, export_lock, replaced_note, stale_note,
+                                stale_pdf_note, write_pdf)
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -337,17 +337,20 @@ def _export(live: LiveBook, title: str) -> str:
         check_targets([(outdir / default_name(data.settings)).with_suffix(".pdf")])
     live.status(f"{title}: 確定版を書き出しています…")
     listed = live.grid(c.LIST) if c.LIST in live.sheetnames else None
-    done = export_data(data, outdir / default_name(data.settings), listed=listed)
-    files = [done.path]
+    target = outdir / default_name(data.settings)
     note: list[str] = []
-    if live.is_desktop:
-        live.status(f"{title}: PDF を作っています…")
-        try:
-            pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
-                                     keep_backup=done.backup is not None)
-            files.append(pdf)
-        except UserError as exc:
-            note = ["", f"PDF は作れませんでした: {exc}", *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
+    with export_lock(target):        # the .xlsx and its PDF as one pair
+        done = export_data(data, target, listed=listed, locked=True)
+        files = [done.path]
+        if live.is_desktop:
+            live.status(f"{title}: PDF を作っています…")
+            try:
+                pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
+                                         keep_backup=done.backup is not None)
+                files.append(pdf)
+            except UserError as exc:
+                note = ["", f"PDF は作れませんでした: {exc}",
+                        *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
     s = done.result.summary
     warnings = [w for w in (errors_note(done.result), stale_note(done.stale)) if w]
     return alert_text([
