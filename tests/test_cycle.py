@@ -27,7 +27,7 @@ from defusedxml import ElementTree
 
 from conftest import require_soffice, shared_build
 from renkei_xl.core import contract as c
-from renkei_xl.cycle import mail
+from renkei_xl.cycle import mail, smtp
 from renkei_xl.cli import main
 from renkei_xl.cycle.collect import collect, plan_collect
 from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
@@ -1493,8 +1493,8 @@ def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path,
 def test_export_with_input_errors_does_not_send_the_mail(tmp_path, monkeypatch, capsys):
     """A 確定版 with － where the errors are went out by --smtp to every municipality, the
     warning printed after the fact. Now it is written, and not sent."""
-    monkeypatch.delenv(mail.ENV_USER, raising=False)
-    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    monkeypatch.delenv(smtp.ENV_USER, raising=False)
+    monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     wb = openpyxl.load_workbook(master)
     wb["札幌市"]["E2"] = "約10件"
@@ -1802,8 +1802,8 @@ def _free_port() -> int:
 
 
 def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
-    monkeypatch.delenv(mail.ENV_USER, raising=False)
-    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    monkeypatch.delenv(smtp.ENV_USER, raising=False)
+    monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     out = tmp_path / "確定版.xlsx"
     code, handler = _export_by_smtp(master, out)
@@ -1820,8 +1820,8 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
     """--from's help says the sender defaults to 設定's central city, as the draft's does;
     --smtp refused without it, and only after the 確定版 was written. A server that takes
     five recipients per mail: the command names who got it and gives the rest for --to."""
-    monkeypatch.delenv(mail.ENV_USER, raising=False)
-    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    monkeypatch.delenv(smtp.ENV_USER, raising=False)
+    monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
 
     class FivePerMail(Recorder):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from renkei_xl.cycle import letters, mail
+from renkei_xl.cycle import letters, mail, smtp
 from renkei_xl.core.errors import UserError
 
 REGION = "さっぽろ連携中枢都市圏"
@@ -272,8 +272,8 @@ def smtp_server():
 
 @pytest.fixture
 def no_credentials(monkeypatch):
-    monkeypatch.delenv(mail.ENV_USER, raising=False)
-    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
+    monkeypatch.delenv(smtp.ENV_USER, raising=False)
+    monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
 
 
 def draft_with_book(tmp_path, to=(OTARU,)):
@@ -287,7 +287,7 @@ def test_send_delivers_without_draft_marker(tmp_path, smtp_server, no_credential
     handler = Recorder()
     server = smtp_server(handler)
     msg, book = draft_with_book(tmp_path)
-    mail.send(msg, server.hostname, server.port)
+    smtp.send(msg, server.hostname, server.port)
 
     [envelope] = handler.envelopes
     assert envelope.mail_from == "renkei@city.sapporo.jp"
@@ -321,10 +321,10 @@ def auth_server(smtp_server, logins, **kwargs):
 def test_send_logs_in_with_environment_credentials(tmp_path, smtp_server, monkeypatch):
     logins = []
     handler, server = auth_server(smtp_server, logins)
-    monkeypatch.setenv(mail.ENV_USER, "renkei")
-    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.setenv(smtp.ENV_PASSWORD, "s3cret")
     msg, book = draft_with_book(tmp_path)
-    mail.send(msg, server.hostname, server.port)
+    smtp.send(msg, server.hostname, server.port)
     assert logins == [(b"renkei", b"s3cret")]
     [envelope] = handler.envelopes
     assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()
@@ -334,33 +334,33 @@ def test_send_logs_in_with_environment_credentials(tmp_path, smtp_server, monkey
 def test_send_wrong_password_is_japanese_auth_error(tmp_path, smtp_server, monkeypatch):
     logins = []
     handler, server = auth_server(smtp_server, logins)
-    monkeypatch.setenv(mail.ENV_USER, "renkei")
-    monkeypatch.setenv(mail.ENV_PASSWORD, "wrong")
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.setenv(smtp.ENV_PASSWORD, "wrong")
     with pytest.raises(UserError, match="認証に失敗"):
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
     assert logins and not handler.envelopes
 
 
 @AUTH_WITHOUT_TLS
 def test_send_without_credentials_to_auth_server_is_refused(tmp_path, smtp_server, no_credentials):
     handler, server = auth_server(smtp_server, [])
-    with pytest.raises(UserError, match=f"認証.*{mail.ENV_USER}"):
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    with pytest.raises(UserError, match=f"認証.*{smtp.ENV_USER}"):
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
     assert not handler.envelopes
 
 
 def test_only_one_credential_variable_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setenv(mail.ENV_USER, "renkei")
-    monkeypatch.delenv(mail.ENV_PASSWORD, raising=False)
-    with pytest.raises(UserError, match=mail.ENV_PASSWORD):
-        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
+    with pytest.raises(UserError, match=smtp.ENV_PASSWORD):
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
 
 
 def test_starttls_unsupported_is_japanese_error(tmp_path, smtp_server, no_credentials):
     handler = Recorder()
     server = smtp_server(handler)
     with pytest.raises(UserError, match="STARTTLS"):
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port, starttls=True)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, starttls=True)
     assert not handler.envelopes
 
 
@@ -370,7 +370,7 @@ def test_refused_connection_is_japanese_error(tmp_path, no_credentials):
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
         with pytest.raises(UserError) as err:
-            mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=5)
+            smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=5)
     assert "接続できません" in str(err.value) and "拒否" in str(err.value)
 
 
@@ -378,7 +378,7 @@ def test_refused_recipient_is_japanese_error(tmp_path, smtp_server, no_credentia
     handler = Recorder(refuse={OTARU, "soumu@city.sapporo.jp"})
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
     assert "宛先" in str(err.value) and OTARU in str(err.value) and "550" in str(err.value)
     assert not handler.envelopes
 
@@ -387,7 +387,7 @@ def test_partly_refused_recipients_are_reported(tmp_path, smtp_server, no_creden
     handler = Recorder(refuse={OTARU})
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
     assert OTARU in str(err.value) and "送信済み" in str(err.value)
     [envelope] = handler.envelopes
     assert envelope.rcpt_tos == ["soumu@city.sapporo.jp"]
@@ -397,7 +397,7 @@ def test_oversized_mail_is_japanese_error(tmp_path, smtp_server, no_credentials)
     handler = Recorder()
     server = smtp_server(handler, data_size_limit=2000)
     with pytest.raises(UserError, match="大きすぎる"):
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
     assert not handler.envelopes
 
 
@@ -418,7 +418,7 @@ def test_recipient_limit_names_who_got_it_and_how_to_send_the_rest(tmp_path, smt
     handler = Recorder(limit=5)
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
     said = str(err.value)
     [envelope] = handler.envelopes
     assert len(envelope.rcpt_tos) == 5
@@ -437,7 +437,7 @@ def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no
     handler = Recorder(**{where: reply})
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
     said = str(err.value)
     assert "一時的" in said and reply in said and "時間をおいて" in said, said
     assert "確認してください" not in said, said
@@ -454,13 +454,13 @@ def _refused_at_rcpt(tmp_path, smtp_server, reply: str, to) -> str:
     handler.handle_RCPT = refuse
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path, to=to)[0], server.hostname, server.port)
+        smtp.send(draft_with_book(tmp_path, to=to)[0], server.hostname, server.port)
     return str(err.value)
 
 
 def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
     said = _refused_at_rcpt(tmp_path, smtp_server, "554 5.7.1 Relay access denied", TWELVE)
-    assert "中継" in said and mail.ENV_USER in said and "アドレスの誤りではなく" in said, said
+    assert "中継" in said and smtp.ENV_USER in said and "アドレスの誤りではなく" in said, said
 
 
 def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp_server, no_credentials):
@@ -477,7 +477,7 @@ def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp
     server = smtp_server(handler)
     started = time.monotonic()
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=1)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=1)
     assert time.monotonic() - started < 6
     assert "秒以内にやり取りが終わりませんでした" in str(err.value) and "timed out" not in str(err.value), str(err.value)
 
@@ -544,7 +544,7 @@ def test_large_mail_on_a_slow_line_is_delivered(tmp_path, no_credentials):
 
     port = _raw_server(lambda conn: _speaks_smtp(conn, data=slowly))
     msg = mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY, attachments=[pdf])
-    mail.send(msg, "127.0.0.1", port, timeout=1)
+    smtp.send(msg, "127.0.0.1", port, timeout=1)
     [data] = received
     [att] = parse(data[:-5].replace(b"\r\n..", b"\r\n.")).iter_attachments()
     assert att.get_content() == pdf.read_bytes()
@@ -563,7 +563,7 @@ def test_trickling_server_is_cut_at_the_budget(tmp_path, no_credentials):
     port = _raw_server(trickle)
     started = time.monotonic()
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
     assert time.monotonic() - started < 7
     assert "秒以内にやり取りが終わりませんでした" in str(err.value), str(err.value)
 
@@ -592,27 +592,27 @@ def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, sm
     context.load_cert_chain(cert, key)
     logins = []
     handler, server = auth_server(smtp_server, logins, tls_context=context, require_starttls=False)
-    monkeypatch.setenv(mail.ENV_USER, "renkei")
-    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.setenv(smtp.ENV_PASSWORD, "s3cret")
     msg = draft_with_book(tmp_path)[0]
     with pytest.raises(UserError, match="--starttls"):
-        mail.send(msg, server.hostname, server.port)
+        smtp.send(msg, server.hostname, server.port)
     assert logins == [] and not handler.envelopes
     with pytest.raises(UserError, match="証明書"):       # not trusted yet
-        mail.send(msg, server.hostname, server.port, starttls=True)
+        smtp.send(msg, server.hostname, server.port, starttls=True)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    mail.send(msg, server.hostname, server.port, starttls=True)
+    smtp.send(msg, server.hostname, server.port, starttls=True)
     assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
 
 
-@pytest.mark.parametrize("variable", [mail.ENV_USER, mail.ENV_PASSWORD])
+@pytest.mark.parametrize("variable", [smtp.ENV_USER, smtp.ENV_PASSWORD])
 def test_full_width_credentials_are_a_japanese_error(tmp_path, monkeypatch, variable):
     """A password typed with the IME on (ｓ3cret) ended in UnicodeEncodeError, a traceback."""
-    monkeypatch.setenv(mail.ENV_USER, "renkei")
-    monkeypatch.setenv(mail.ENV_PASSWORD, "s3cret")
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.setenv(smtp.ENV_PASSWORD, "s3cret")
     monkeypatch.setenv(variable, "ｓ3cret")
     with pytest.raises(UserError, match=f"{variable} に全角文字"):
-        mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25)
 
 
 def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch, tls_files, no_credentials):
@@ -626,12 +626,12 @@ def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch
     context.load_cert_chain(cert, key)
     handler = Recorder()
     server = smtp_server(handler, ssl_context=context)
-    monkeypatch.setattr(mail, "SMTPS_PORTS", frozenset({server.port}))
+    monkeypatch.setattr(smtp, "SMTPS_PORTS", frozenset({server.port}))
     msg, book = draft_with_book(tmp_path)
     with pytest.raises(UserError, match="接続できません（サーバーの証明書を確認できません"):
-        mail.send(msg, server.hostname, server.port, timeout=5)
+        smtp.send(msg, server.hostname, server.port, timeout=5)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    mail.send(msg, server.hostname, server.port, timeout=5)
+    smtp.send(msg, server.hostname, server.port, timeout=5)
     [envelope] = handler.envelopes
     assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()
 
@@ -688,7 +688,7 @@ def test_login_asked_at_the_recipient_says_so(tmp_path, smtp_server, no_credenti
     """Servers that ask for a login at RCPT TO (530 5.7.0) were read as refusing a bad address."""
     said = _refused_at_rcpt(tmp_path, smtp_server, "530 5.7.0 Authentication required", [OTARU])
     assert "ログイン（認証）を求めています（サーバーの応答: 530 5.7.0 Authentication required）" in said, said
-    assert mail.ENV_USER in said and "メールアドレスを確認" not in said, said
+    assert smtp.ENV_USER in said and "メールアドレスを確認" not in said, said
 
 
 def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
@@ -706,7 +706,7 @@ def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
 
     port = _raw_server(drops_at_seventh)
     with pytest.raises(UserError) as err:
-        mail.send(draft_with_book(tmp_path, to=TWELVE)[0], "127.0.0.1", port, timeout=2)
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], "127.0.0.1", port, timeout=2)
     said = str(err.value)
     assert "サーバーが接続を切りました" in said and "まだ送信していません" in said, said
     assert "宛先に確認" not in said, said
@@ -760,7 +760,7 @@ def test_a_quit_answered_a_byte_at_a_time_after_delivery_is_cut_at_the_budget(tm
 
     port = _raw_server(lambda conn: _speaks_smtp(conn, quit=trickles))
     started = time.monotonic()
-    mail.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+    smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
     assert time.monotonic() - started < 8
 
 

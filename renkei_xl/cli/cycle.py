@@ -129,7 +129,7 @@ def _mail_confirmed(args: argparse.Namespace, result, errors: bool) -> None:
         print("入力エラーがあるため、メールは送信していません（確定版は書き出しました）。"
               "マスターを直してから、もう一度書き出して送信してください。")
     elif args.smtp:
-        from ..cycle.mail import send
+        from ..cycle.smtp import send
 
         # The sender is 設定's central city unless --from says otherwise, as for the draft
         # and as --from's help says (--smtp demanded --from, after the 確定版 was written).

@@ -1,8 +1,8 @@
 """The letters of the yearly cycle: the request to each municipality (split) and the
 確定版 sent to all (export), their wording and who signs and sends them.
 
-What travels (MIME, drafts, SMTP) is cycle.mail; what the letters say is here, in one
-place, so staff who want other wording find it all together.
+What travels is cycle.mail (the message, drafts) and cycle.smtp (sending); what the letters
+say is here, in one place, so staff who want other wording find it all together.
 """
 
 from __future__ import annotations

@@ -1,0 +1,352 @@
+"""How a mail of the yearly cycle travels: the SMTP client (the message is cycle.mail).
+
+``smtplib`` is the client; what is added on top is what a municipal mail server on a slow
+line needs: one time budget for the whole exchange (a watchdog), the password never sent
+in clear text, STARTTLS and SMTPS, temporary refusals told apart from bad addresses, a
+partial delivery said with who got the mail, Japanese messages, and credentials taken
+only from the environment.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from email.message import EmailMessage
+from typing import Callable, Optional
+
+from renkei_xl.core.errors import UserError
+
+from .mail import POLICY
+
+# Credentials come only from these variables: never from arguments, files or the
+# workbook, so that a password is never saved in a workbook that gets emailed.
+ENV_USER = "RENKEI_SMTP_USER"
+ENV_PASSWORD = "RENKEI_SMTP_PASSWORD"
+
+# Ports where SMTP runs inside TLS from the start (SMTPS, RFC 8314), not upgraded by STARTTLS.
+SMTPS_PORTS = frozenset({465})
+
+
+def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
+         timeout: float = 30) -> None:
+    """Deliver over SMTP; every failure the staff can fix comes back as a Japanese UserError.
+
+    The draft marker is removed from a copy, so the caller's message (and any .eml
+    saved from it) is left as it was. ``timeout`` bounds each wait; the whole exchange
+    has a budget besides (``_budget``), so no server holds the command for ever.
+    """
+    user, password = _credentials()
+    outgoing = copy.deepcopy(msg)
+    del outgoing["X-Unsent"]
+    server = f"{host}:{port}"
+    implicit_tls = port in SMTPS_PORTS
+    smtp = (_PacedSSL(timeout=timeout, context=ssl.create_default_context()) if implicit_tls
+            else _Paced(timeout=timeout))
+    watchdog = _Watchdog(smtp, _budget(outgoing, timeout))
+    try:
+        _connect(smtp, host, port, server, watchdog.reason(timeout))
+        if starttls and not implicit_tls:
+            _starttls(smtp, server)
+        if user:
+            if not starttls and not implicit_tls:
+                _refuse_plain_password(smtp, server)
+            _login(smtp, user, password, server)
+        _deliver(smtp, outgoing, server)
+    except UserError:
+        raise
+    except smtplib.SMTPResponseException as exc:
+        raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise UserError(f"メールサーバー {server} との通信が途中で切れました（{watchdog.reason(timeout)(exc)}）。"
+                        + _what_went(smtp)) from exc
+    finally:
+        _close(smtp)          # within the budget too: a QUIT answered a byte at a time held it
+        watchdog.stop()
+
+
+# The slowest line a mail is waited for, in bytes a second: a 10 MB mail gets about
+# 8 minutes besides the fixed part of the budget (four timeouts for the commands).
+_SLOWEST_LINE = 20_000
+
+
+class _Paced(smtplib.SMTP):
+    """The message and the reply to its end are waited for until the budget ends, not one
+    timeout: Python's sendall counts its timeout over the whole buffer, and the server
+    answers only once it has read what the network still held (and scanned it; RFC 5321
+    §4.5.3.2.6 gives that reply 10 minutes). A 1.3 MB mail to a server reading it at
+    300 KB/s failed after a 2 s timeout as if the server were silent (30 s: any mail
+    that takes longer to send, e.g. 10 MB below 2.7 Mbit/s)."""
+
+    deadline: Optional[float] = None     # time.monotonic() at which the budget ends
+    data_started = False                 # whether the message itself began to go out
+
+    def data(self, msg):
+        self.data_started = True
+        if self.sock is not None and self.deadline is not None:
+            self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
+        return super().data(msg)
+
+
+class _PacedSSL(_Paced, smtplib.SMTP_SSL):
+    pass
+
+
+def _what_went(smtp: _Paced) -> str:
+    """Whether a cut connection may have delivered: not before DATA (the envelope alone
+    delivers nothing), so staff can simply run it again instead of asking 12 offices."""
+    if not smtp.data_started:
+        return "メールはまだ送信していません（どの宛先にも届いていません）。もう一度実行してください。"
+    return "メールが届いていない可能性があります。宛先に確認してから再送してください。"
+
+
+def _budget(msg: EmailMessage, timeout: float) -> float:
+    return 4 * timeout + len(msg.as_bytes(policy=POLICY)) / _SLOWEST_LINE
+
+
+class _Watchdog:
+    """Cuts the connection when the exchange outlasts its budget: a server answering one
+    byte at a time, each within the timeout, held the command for ever."""
+
+    def __init__(self, smtp: _Paced, seconds: float):
+        self.seconds, self.fired = seconds, False
+        self.deadline = smtp.deadline = time.monotonic() + seconds
+        self._timer = threading.Timer(seconds, self._cut, [smtp])
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self, smtp: smtplib.SMTP) -> None:
+        self.fired = True
+        sock = smtp.sock       # read once: the sending thread may close it (sock = None) meanwhile
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)   # wakes a blocked read; close() need not
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def reason(self, timeout: float) -> Callable[[BaseException], str]:
+        """Why the exchange ended, in Japanese (smtplib's own words are English)."""
+        def said(exc: BaseException) -> str:
+            # The wait for DATA's reply times out with the budget, the cut may come after it.
+            if self.fired or time.monotonic() >= self.deadline - 0.2:
+                return f"{self.seconds:.0f}秒以内にやり取りが終わりませんでした"
+            return _lost_reason(exc, timeout)
+        return said
+
+
+def _credentials() -> tuple[str, str]:
+    """(user, password) from the environment; both or neither."""
+    user = os.environ.get(ENV_USER) or ""
+    password = os.environ.get(ENV_PASSWORD) or ""
+    if bool(user) != bool(password):
+        raise UserError(f"環境変数 {ENV_USER} と {ENV_PASSWORD} は両方設定してください"
+                        "（片方だけ設定されています）。認証が不要なサーバーでは両方とも削除してください。")
+    for name, value in ((ENV_USER, user), (ENV_PASSWORD, password)):
+        if not value.isascii():
+            # smtplib sends AUTH in ASCII only: a full-width letter typed with the IME on
+            # ended in a UnicodeEncodeError (a traceback), never reaching the server.
+            raise UserError(f"環境変数 {name} に全角文字など、半角でない文字が入っています。"
+                            "日本語入力をオフにして、半角で設定し直してください。")
+    return user, password
+
+
+def _refuse_plain_password(smtp: smtplib.SMTP, server: str) -> None:
+    """A server that offers STARTTLS is not sent the password in clear text: without
+    --starttls it went over the network readable by anyone on the way."""
+    smtp.ehlo_or_helo_if_needed()
+    if smtp.has_extn("starttls"):
+        raise UserError(f"メールサーバー {server} は暗号化（STARTTLS）に対応していますが、暗号化せずに"
+                        "パスワードを送ろうとしました。--starttls を付けて、もう一度実行してください。"
+                        "メールは送信していません。")
+
+
+def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
+             reason: Callable[[BaseException], str]) -> None:
+    """Plain SMTP, or TLS from the first byte on an SMTPS port (smtp is an SMTP_SSL there):
+    spoken plainly to one, the client waited for a greeting the server never sends, and
+    said after 30 s only that nothing answered."""
+    # What the constructor sets and connect() does not: the name TLS checks the certificate
+    # against (the client is made unconnected, so that the budget covers the greeting).
+    smtp._host = host
+    try:
+        code, text = smtp.connect(host, port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, text)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
+                        "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+
+
+def _starttls(smtp: smtplib.SMTP, server: str) -> None:
+    try:
+        smtp.starttls(context=ssl.create_default_context())
+    except smtplib.SMTPNotSupportedError as exc:
+        raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
+                        "暗号化の設定を確認してください。") from exc
+    except (ssl.SSLError, ssl.CertificateError) as exc:
+        raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
+                        f"（{exc}）。サーバーの証明書を確認してください。") from exc
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:
+    try:
+        smtp.login(user, password)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise UserError(f"メールサーバー {server} での認証に失敗しました{_reply(exc)}。"
+                        f"環境変数 {ENV_USER} / {ENV_PASSWORD} のユーザー名とパスワードを確認してください。"
+                        ) from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise UserError(f"メールサーバー {server} は認証（AUTH）に対応していません。"
+                        "暗号化（STARTTLS）が必要でないか確認し、認証が不要なら環境変数 "
+                        f"{ENV_USER} / {ENV_PASSWORD} を削除してください。") from exc
+
+
+def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
+    """Send, and say which refusal it was: recipients, sender, size, login, data. A 4xx
+    reply is a temporary one (the server busy, closing, or taking only so many recipients
+    per mail): the addresses are right, and the mail is to be sent again later."""
+    names = _recipient_names(outgoing)
+    try:
+        refused = smtp.send_message(outgoing)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise _all_refused(exc.recipients, names, server) from exc
+    except smtplib.SMTPSenderRefused as exc:
+        raise _sender_refused(exc, server) from exc
+    except smtplib.SMTPDataError as exc:
+        if _temporary(exc.smtp_code):
+            raise UserError(_busy(server, exc)) from exc
+        raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
+                        "添付ファイルの大きさの制限などを確認してください。") from exc
+    if refused:
+        raise _partly_refused(refused, names)
+
+
+def _temporary(code: int) -> bool:
+    return 400 <= code < 500
+
+
+def _busy(server: str, exc: smtplib.SMTPResponseException) -> str:
+    return (f"メールサーバー {server} が一時的にメールを受け付けませんでした{_reply(exc)}。"
+            "メールは送信していません。アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
+
+
+def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
+    codes = [code for code, _text in recipients.values()]
+    if all(_temporary(code) for code in codes):
+        return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
+                         f"{_refused_list(recipients, names)}。メールは送信していません。"
+                         "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
+    if all(code == 530 for code in codes):     # RCPT refused until login (some servers ask there)
+        return UserError(f"メールサーバー {server} はログイン（認証）を求めています"
+                         f"{_reply_of(*next(iter(recipients.values())))}。"
+                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
+                         "メールは送信していません。")
+    if len(recipients) > 1 and all(_policy_refusal(text) for _code, text in recipients.values()):
+        # 5.7.x to every address alike: the server does not relay for this sender or
+        # connection (no login, or not the office's server); the addresses may be right.
+        return UserError(f"メールサーバー {server} が、すべての宛先への送信（中継）を許可しませんでした"
+                         f"（{_refused_list(dict(list(recipients.items())[:1]), names)} ほか）。"
+                         "メールは送信していません。アドレスの誤りではなく、認証（環境変数 "
+                         f"{ENV_USER} / {ENV_PASSWORD}）やサーバー名・ポートの設定が必要な可能性があります。")
+    return UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
+                     f"{_refused_list(recipients, names)}。メールアドレスを確認してください。")
+
+
+def _policy_refusal(text) -> bool:
+    """An enhanced status 5.7.x (RFC 3463: security or policy), not a bad mailbox (5.1.x)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text.strip().startswith("5.7.")
+
+
+def _sender_refused(exc: smtplib.SMTPSenderRefused, server: str) -> UserError:
+    if exc.smtp_code == 552:
+        # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
+        # there and would otherwise read as a bad sender.
+        return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+                         "添付ファイルを減らすか、分けて送信してください。")
+    if exc.smtp_code == 530:
+        return UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
+                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。")
+    if _temporary(exc.smtp_code):
+        return UserError(_busy(server, exc))
+    return UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
+                     f"{_reply(exc)}。差出人のメールアドレスを確認してください。")
+
+
+def _partly_refused(refused: dict, names: dict) -> UserError:
+    """Some recipients got the mail and some did not: both named, and how to send it to the
+    rest alone, since running the same command again sends it twice to those served."""
+    served = [who for addr, who in names.items() if addr not in refused]
+    later = all(_temporary(code) for code, _text in refused.values())
+    why = ("一時的に受け付けられませんでした（アドレスの誤りではありません）" if later
+           else "メールサーバーに拒否されました。メールアドレスを確認してください")
+    return UserError(f"{len(served)} 件の宛先には送信しました（{'、'.join(served)}）。"
+                     f"次の {len(refused)} 件の宛先は{why}: {_refused_list(refused, names)}。"
+                     "同じコマンドをもう一度実行すると、送信済みの宛先にも二重に届きます。"
+                     "届かなかった宛先だけに送るには、--to の後に次のアドレスを並べて実行してください: "
+                     + " ".join(refused))
+
+
+def _recipient_names(msg: EmailMessage) -> dict[str, str]:
+    """Each envelope recipient (To, then Cc) as staff know it: 「北広島市 <…>」."""
+    names: dict[str, str] = {}
+    for field in ("To", "Cc"):
+        for address in (msg[field].addresses if msg[field] is not None else ()):
+            shown = f"{address.display_name} <{address.addr_spec}>" if address.display_name else address.addr_spec
+            names.setdefault(address.addr_spec, shown)
+    return names
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    # Not smtp.__exit__: a non-221 answer to QUIT after a delivered message would turn
+    # a successful send into an error.
+    try:
+        if smtp.sock is not None:      # one wait for the answer, not what was left for DATA's
+            smtp.sock.settimeout(smtp.timeout)
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _lost_reason(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "接続が拒否されました"
+    if isinstance(exc, socket.gaierror):
+        return "サーバー名が見つかりません"
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return f"{timeout:g}秒以内に応答がありません"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "サーバーが接続を切りました"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"サーバーの証明書を確認できません: {exc.verify_message}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        later = "。時間をおいて、もう一度送信してください" if _temporary(exc.smtp_code) else ""
+        return "サーバーが接続を受け付けませんでした" + _reply(exc) + later
+    return str(exc) or type(exc).__name__
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    return _reply_of(exc.smtp_code, exc.smtp_error)
+
+
+def _reply_of(code: int, text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"（サーバーの応答: {code} {text.strip()}）"
+
+
+def _refused_list(recipients: dict, names: dict) -> str:
+    parts = []
+    for address, (code, text) in recipients.items():
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        parts.append(f"{names.get(address, address)}（{code} {text.strip()}）")
+    return "、".join(parts)
