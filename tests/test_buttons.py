@@ -234,6 +234,37 @@ def test_check_gives_the_findings_of_validate_file(master, tmp_path):
     assert marked == {(f.sheet, f.cell) for f in result.errors if f.cell and f.sheet not in c.TOOL_SHEETS}
 
 
+def test_a_value_ten_times_last_years_is_warned_alike_on_both_faces(master, tmp_path):
+    """A rolled-over master shows 「前年度実績（2023年度）」 beside each row; a 実績値 ten times
+    that or a tenth of it (a digit or 千/万 typed wrong) passed 入力チェック in silence. Now
+    it is a 警告 at the 実績値 cell, the same from the command line and the button; a value
+    within the band, the same number without its unit, a ratio, and a master without the
+    column say nothing."""
+    from renkei_xl.core import findings as F
+    from renkei_xl.cycle.rollover import rollover_file
+
+    later = rollover_file(_copy(master, tmp_path / "さっぽろ圏_2023年度_マスター.xlsm")).path
+    grid = file_rows(later, "札幌市")
+    header = grid[0]
+    ref = {row[0]: f"{'ABCDEFGHIJ'[header.index('実績値')]}{r}" for r, row in enumerate(grid, start=1)}
+    previous = {row[0]: row[header.index(c.PREVIOUS_HEADER.format(year=2023))] for row in grid}
+    assert previous["02-2"] == "30社" and previous["03-1"] == "3,676名" and previous["02-1"] == "３回"
+    for ind_id, value in {"02-2": 300, "03-1": "367名", "02-1": "3", "04-1": "150"}.items():
+        _put(later, "札幌市", ref[ind_id], value)      # 04-1: 150 beside 17件, 8.8 times
+    result, _written = validate_file(_copy(later, tmp_path / "cli.xlsm"))
+    jumps = [f for f in result.findings if f.type == F.PREVIOUS_JUMP.code]
+    assert [(f.sheet, f.cell, f.indicator_id, f.severity) for f in jumps] == [
+        ("札幌市", ref["02-2"], "02-2", "警告"), ("札幌市", ref["03-1"], "03-1", "警告")], jumps
+    assert "約10倍" in jumps[0].message and "30社" in jumps[0].message
+    assert "約10分の1" in jumps[1].message
+    applied, _ = _run(buttons.check, payload_from_file(later))
+    assert applied.rows(c.FINDINGS) == _cli_rows(_written.path, c.FINDINGS)
+    # the 2023 master itself has no such column: the same values there warn of nothing
+    plain = _copy(master, tmp_path / "plain.xlsm")
+    _put(plain, "札幌市", ref["02-2"], 300)
+    assert not [f for f in validate_file(plain)[0].findings if f.type == F.PREVIOUS_JUMP.code]
+
+
 def test_a_bad_cell_gets_an_alert_naming_sheet_and_cell(master, tmp_path):
     bad = _copy(master, tmp_path / "bad.xlsm")
     cell, _row = _entry_cell(bad, BAD_MUNICIPALITY)

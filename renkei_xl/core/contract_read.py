@@ -525,8 +525,8 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
 
 # What an Entry holds of its row, in the order read_entries unpacks it.
 _ENTRY_FIELDS = ("indicator_id", "value", "denominator", "status", "unit")
-# read_entries makes each Entry with tuple.__new__, which takes no defaults: all nine fields.
-assert len(Entry._fields) == 9
+# read_entries makes each Entry with tuple.__new__, which takes no defaults: all ten fields.
+assert len(Entry._fields) == 10
 
 
 def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Finding]]:
@@ -550,10 +550,29 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
             findings.append(F.MISSING_HEADER.at(muni.name, exc.cell, reason=exc))
             continue
         name = muni.name
-        for r, (ind_id, value, denominator, status, unit) in book.texts(name, row_no, cols, _ENTRY_FIELDS):
-            entries.append(make(Entry, (name, one(ind_id), one(value), denominator, status, one(unit), name, r,
-                                        RowCells(cols, r))))
+        previous = _previous_column(book, name, row_no, settings.fiscal_year)
+        if previous is None:
+            for r, (ind_id, value, denominator, status, unit) in book.texts(name, row_no, cols, _ENTRY_FIELDS):
+                entries.append(make(Entry, (name, one(ind_id), one(value), denominator, status, one(unit), name, r,
+                                            RowCells(cols, r), "")))
+            continue
+        fields = {**cols, "previous": previous}
+        for r, (ind_id, value, denominator, status, unit, before) in book.texts(name, row_no, fields,
+                                                                                _ENTRY_FIELDS + ("previous",)):
+            if ind_id or value or denominator or status or unit:    # not a row of 前年度実績 alone
+                entries.append(make(Entry, (name, one(ind_id), one(value), denominator, status, one(unit), name,
+                                            r, RowCells(cols, r), before)))
     return entries, findings
+
+
+def _previous_column(book: Book, sheet: str, header_row: int, fiscal_year: int) -> Optional[int]:
+    """The column rollover headed 「前年度実績（前年度）」 on a municipality sheet, if any: read
+    so that 入力チェック can compare this year's 実績値 with last year's (validate). A column
+    of an older year (a master not rolled over since) says nothing of last year."""
+    label = c.PREVIOUS_HEADER.format(year=fiscal_year - 1)
+    grid = book.sheets[sheet]
+    row = grid[header_row - 1] if 0 < header_row <= len(grid) else ()
+    return next((col for col, v in enumerate(row, start=1) if type(v) is str and v.strip() == label), None)
 
 
 def _near_sheet(name: str, sheets) -> str:

@@ -214,6 +214,12 @@ PERCENT_AS_FRACTION = _type("percent-as-fraction", ERROR,
 RATIO_OVER_WHOLE = _type("ratio-over-whole", ERROR,
                          "比率の実績値（分子）「{value}」が分母「{denominator}」より大きく、割合が 100% を超えます",
                          "分子は分母の中の数です（例: 参加者 143 人のうち就職者 90 人）。実績値と分母を確かめてください")
+# This year's 実績値 ten times last year's or more, or a tenth or less: most often a digit
+# or a unit typed wrong (3,676 as 36,760; 千人 as 人). A warning: a new event can grow so.
+PREVIOUS_JUMP = _type(
+    "previous-year-jump", WARNING,
+    "実績値「{value}」は前年度の実績（{previous}）の{times}です",
+    "桁（0 の数）や単位（千・万）を確かめてください。誤りでなければ、このままで構いません")
 RATIO_DENOMINATOR = _type("ratio-denominator", ERROR,
                           "比率の分母には数（人数・件数など）を入力します。「{value}」は{what}",
                           "分母の数を整数で入力してください（割合は、市町村ごとの分子と分母から計算します）")

@@ -113,6 +113,7 @@ class Entry(NamedTuple):
     sheet: str = ""
     row: Optional[int] = None
     cells: Mapping[str, str] = NO_CELLS
+    previous: str = ""            # 「前年度実績（前年度）」 beside the row, as rollover wrote it
 
     def cell(self, field_name: str) -> str:
         return self.cells.get(field_name, "")

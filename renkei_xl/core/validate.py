@@ -361,6 +361,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 found += values_found
             elif checked is not None:
                 clean.add(checked)
+        if e.previous and value and not found:      # rows of a rolled-over master only
+            found += _previous_jump(ind, e)
         if (type(value) is str and "年" in value) or ind_id in partly_fed or (e.status and ind.status_manual):
             found += _what_the_row_feeds(ind, e, e.municipality == central, settings.fiscal_year, found)
         if found:
@@ -368,6 +370,35 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 bad.add(ind.id)
             out += found
     return out, bad
+
+
+# How far this year's 実績値 may be from last year's before a digit is suspected.
+JUMP = Decimal(10)
+
+
+def _previous_jump(ind: Indicator, e: Entry) -> list[Finding]:
+    """A 実績値 ten times last year's or a tenth of it (PREVIOUS_JUMP), compared in one unit:
+    a bare number is in the row's 単位, as rollover showed it (core.rollover._entry_shown).
+    Any method whose row holds a number (中心市のみ copies it as typed); a ratio (値／分母), a
+    state or a value either year in another unit says nothing of a digit."""
+    method = method_of(ind)
+    if method is None or method.denominator or "／" in e.previous:
+        return []
+    try:
+        now, before = parse_value(e.value), parse_value(e.previous)
+    except ValueParseError:
+        return []
+    if now.kind != NUMBER or before.kind != NUMBER or not now.number or not before.number:
+        return []
+    unit = unit_family(e.unit) if e.unit else ""
+    if (now.family or unit) != (before.family or unit) or now.number < 0 or before.number < 0:
+        return []
+    ratio = now.number / before.number
+    if JUMP > ratio > 1 / JUMP:
+        return []
+    times = f"約{ratio:.0f}倍" if ratio >= JUMP else f"約{1 / ratio:.0f}分の1"
+    return [F.PREVIOUS_JUMP.at(e.sheet or e.municipality, e.cell("value"), e.indicator_id,
+                               value=shown(e.value), previous=shown(e.previous), times=times)]
 
 
 def _unknown_id(e: Entry, ind_id: str) -> Finding:
