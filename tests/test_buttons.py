@@ -871,12 +871,7 @@ def test_the_export_button_waits_for_another_export_of_the_same_confirmed_list(m
     colleague's click) between the two left one's .xlsx beside the other's PDF. The button
     holds the pair's lock (export_lock) over both; as the command line does
     (tests/test_hostile_writes.py), it waits while another export holds it."""
-    import subprocess
-    import sys
-    import threading
-    import time
-
-    from lock_holder import HOLDER
+    from lock_holder import waited_for_lock
     from renkei_xl.workbook.session import load_master
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
@@ -885,25 +880,8 @@ def test_the_export_button_waits_for_another_export_of_the_same_confirmed_list(m
     outdir.mkdir()
     target = outdir / default_name(load_master(book).settings)
     payload = payload_from_file(book)
-    held, release = tmp_path / "held", tmp_path / "release"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(target), str(held), str(release)])
-    done: list = []
-    worker = threading.Thread(target=lambda: done.append(_run(buttons.export, payload)))
-    try:
-        while not held.exists():
-            assert holder.poll() is None
-            time.sleep(0.01)
-        worker.start()
-        time.sleep(2)
-        assert worker.is_alive() and not target.exists()
-        release.write_text("go")
-        worker.join(timeout=60)
-        assert not worker.is_alive() and target.exists()
-        assert target.name in _only_alert(done[0][0])["prompt"]
-    finally:
-        release.write_text("go")
-        holder.wait(timeout=30)
-        worker.join(timeout=60)
+    applied, _actions = waited_for_lock(target, tmp_path, lambda: _run(buttons.export, payload))
+    assert target.exists() and target.name in _only_alert(applied)["prompt"]
 
 
 def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(master, tmp_path, monkeypatch):

@@ -28,7 +28,7 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
-from lock_holder import HOLDER
+from lock_holder import HOLDER, waited_for_lock
 
 
 def digest(path: Path) -> str:
@@ -320,30 +320,11 @@ def test_an_export_waits_for_another_export_of_the_same_confirmed_list(master, t
     wrote their .xlsx and PDF file by file, so one's .xlsx could end beside the other's PDF.
     The pair is now written under one lock: an export waits while another holds it (the
     button: tests/test_buttons.py)."""
-    import sys
-    import threading
-
     from renkei_xl.cycle.export import default_name
 
     target = master.with_name(default_name(load_master(master).settings))
-    held, release = tmp_path / "held", tmp_path / "release"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(target), str(held), str(release)])
-    done: list[object] = []
-    worker = threading.Thread(target=lambda: done.append(cli_main(["export", str(master)])))
-    try:
-        while not held.exists():
-            assert holder.poll() is None
-            time.sleep(0.01)
-        worker.start()
-        time.sleep(2)
-        assert worker.is_alive() and not target.exists()
-        release.write_text("go")
-        worker.join(timeout=60)
-        assert not worker.is_alive() and target.exists(), done
-    finally:
-        release.write_text("go")
-        holder.wait(timeout=30)
-        worker.join(timeout=60)
+    assert waited_for_lock(target, tmp_path, lambda: cli_main(["export", str(master)])) == 0
+    assert target.exists()
 
 
 def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_path):
