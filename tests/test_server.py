@@ -1999,6 +1999,124 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
 
 
+# A server process whose buttons wait, once they run, for a file to appear: the test stops
+# or kills the process while a click is running (a real uvicorn, its own signal handling).
+HELD_SERVER = """
+import pathlib, sys, time
+from renkei_xl.server import app
+
+real = app.run_button
+
+def held(entry, payload, place):
+    pathlib.Path(sys.argv[1], entry).touch()
+    while not pathlib.Path(sys.argv[2]).exists():
+        time.sleep(0.02)
+    return real(entry, payload, place)
+
+app.run_button = held
+from renkei_xl.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@dataclass
+class Held:
+    proc: subprocess.Popen
+    port: int
+    master: Path
+    log: Path
+    running: Path     # a file per button that has started to run
+    go: Path          # made by the test: the held buttons go on
+
+    def click(self, entry: str, into: dict) -> threading.Thread:
+        """A click in a thread of its own; its response (or the error) lands in ``into[entry]``."""
+        payload = _payload(self.master)
+
+        def send():
+            try:
+                into[entry] = httpx.post(f"http://127.0.0.1:{self.port}/buttons/{entry}", content=client_body(payload),
+                                         headers={**client_headers(payload), **HEADERS, "Content-Type": "application/json",
+                                                  "X-Renkei-Master": _master_id(self.master)}, timeout=60)
+            except httpx.HTTPError as exc:
+                into[entry] = exc
+        thread = threading.Thread(target=send)
+        thread.start()
+        return thread
+
+    def wait_running(self, entry: str) -> None:
+        deadline = time.monotonic() + 30
+        while not (self.running / entry).exists():
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text(encoding="utf-8")
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _held_server(tmp_path: Path, *args: str):
+    """``renkei-xl serve`` (HELD_SERVER) on a fresh master of its own, ``args`` added."""
+    workdir, running = tmp_path / "work", tmp_path / "running"
+    running.mkdir()
+    port = _free_port()
+    master = workdir / FOLDER / MASTER_NAME
+    master.parent.mkdir(parents=True)
+    assert cli_main(["init", str(master), "--sample", "fy2023", "--server", f"http://127.0.0.1:{port}",
+                     "--server-folder", FOLDER]) == 0
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-c", HELD_SERVER, str(running), str(tmp_path / "go"), "serve",
+                                 "--host", "127.0.0.1", "--port", str(port), "--workdir", str(workdir),
+                                 "--error-log", str(tmp_path / "error.log"), *args],
+                                env=env, stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield Held(proc, port, master, log, running, tmp_path / "go")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=20)
+
+
+def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waiting_one(tmp_path, licensed):  # noqa: F811
+    """IT presses Ctrl+C twice in the server's console (stop now) while 次年度のマスターを作成
+    runs and 入力チェック waits for its turn. asyncio cancelled both: the running click's
+    thread still made the 2024 master, but Excel was answered 「Internal Server Error」 in
+    English and the log had no line for either click. Now the running click is answered
+    and logged as what it did, and the waiting one is told in Japanese that it did not run."""
+    import signal
+
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        first = held.click("rollover", answers)
+        held.wait_running("rollover")
+        second = held.click("check", answers)
+        time.sleep(0.3)                         # waiting for its turn
+        held.proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        held.proc.send_signal(signal.SIGINT)    # the second Ctrl+C: no waiting for clicks
+        time.sleep(0.5)
+        held.go.touch()
+        first.join(60)
+        second.join(60)
+        held.proc.wait(timeout=30)
+    log = held.log.read_text(encoding="utf-8")
+    rollover, check = answers["rollover"], answers["check"]
+    assert rollover.status_code == 200, (rollover.text, log)
+    assert "2024年度のマスターを作成しました" in _alerts(rollover.json())[-1]["args"][0]
+    assert held.master.with_name(MASTER_NAME.replace("2023", "2024")).exists()
+    assert check.status_code == 503 and "サーバーが停止されたため" in check.text and "受付番号" in check.text, check.text
+    lines = [line for line in log.splitlines() if "request=" in line and "client=127.0.0.1" in line]
+    said = {name: [line for line in lines if f"button={name} " in line] for name in (c.ROLLOVER, c.CHECK)}
+    assert len(said[c.ROLLOVER]) == 1 and "outcome=完了 status=200 written=1 " in said[c.ROLLOVER][0], log
+    assert len(said[c.CHECK]) == 1 and "outcome=実行せず（サーバー停止） status=503 written=0 " in said[c.CHECK][0], log
+    assert "Traceback" not in log and "Internal Server Error" not in log, log
+
+
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
     """TLS sent to the plain-HTTP port (a master whose URL says https), a header that is no
     number: uvicorn answered 「Invalid HTTP request received.」 in English and logged that,

@@ -5,6 +5,10 @@ path, a key in it); our one line per request says number, client, button, user, 
 and duration (renkei_xl.server.log), tracebacks go to the error log file only. uvicorn's
 and asyncio's own records are lines of the same log (``log_config``: server.log.uvicorn_log_config).
 
+The app has nothing to do at start or stop, so uvicorn's lifespan task is off: a stop at
+once (a second Ctrl+C) cancelled it, and starlette reported that cancellation as a failed
+shutdown, a line 「Traceback (most recent call last):」 of the request log.
+
 A worker that cannot start stops the whole server: it leaves a mark for the parent and
 asks it to stop (uvicorn's supervisor would otherwise start it again, forever on older
 versions), and ``serve`` then ends with status 2. Everything that could make a worker
@@ -56,7 +60,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     raise_open_files_limit()
     options = dict(host=host, port=port, access_log=False, log_level="warning", log_config=uvicorn_log_config(),
                    server_header=False, date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                   http=TimelyH11Protocol)
+                   http=TimelyH11Protocol, lifespan="off")
     if workers <= 1:
         from .app import create_app
 
