@@ -443,7 +443,7 @@ def test_the_buttons_are_the_contracts_buttons(server):
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
 TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"      # with its offset from UTC
 LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
-                      r"renkei-xl サーバーを起動しました: .*"
+                      r"renkei-xl サーバーを(?:起動|停止)しました: .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
                       rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)? \d+ms"
@@ -2115,6 +2115,30 @@ def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waitin
     assert len(said[c.ROLLOVER]) == 1 and "outcome=完了 status=200 written=1 " in said[c.ROLLOVER][0], log
     assert len(said[c.CHECK]) == 1 and "outcome=実行せず（サーバー停止） status=503 written=0 " in said[c.CHECK][0], log
     assert "Traceback" not in log and "Internal Server Error" not in log, log
+
+
+def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, licensed):  # noqa: F811
+    """A worker killed (the system short of memory, someone's kill) was started again by
+    uvicorn's supervisor, which said so only below what the log writes: the log had no
+    trace of it (nor of the click it ran, which Excel met as a broken connection), and a
+    server that was stopped had no line for the stop either."""
+    import signal
+
+    with _held_server(tmp_path, "--workers", "2") as held:
+        workers = [pid for pid in Path(f"/proc/{held.proc.pid}/task/{held.proc.pid}/children").read_text().split()
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert len(workers) == 2, workers
+        os.kill(int(workers[0]), signal.SIGKILL)
+        died = _log_once(held.log, "ワーカー停止")
+        assert httpx.get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code == 200
+        held.proc.send_signal(signal.SIGTERM)
+        assert held.proc.wait(timeout=30) == 0
+    log = held.log.read_text(encoding="utf-8")
+    said = [line for line in died.splitlines() if "ワーカー停止" in line]
+    assert len(said) == 1 and f"Child process [{workers[0]}] died" in said[0], died
+    assert LOG_LINE.fullmatch(said[0]) and " WARNING " in said[0], said[0]
+    assert LOG_LINE.fullmatch(log.splitlines()[-1]) and "サーバーを停止しました" in log.splitlines()[-1], log
+    assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
 
 
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):

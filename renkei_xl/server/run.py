@@ -58,9 +58,21 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     from .log import uvicorn_log_config
 
     raise_open_files_limit()
-    options = dict(host=host, port=port, access_log=False, log_level="warning", log_config=uvicorn_log_config(),
+    options = dict(host=host, port=port, access_log=False, log_level=None, log_config=uvicorn_log_config(),
                    server_header=False, date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                    http=TimelyH11Protocol, lifespan="off")
+    try:
+        status = _run(uvicorn, config, options, workers, key_file)
+    finally:
+        # The start has its line: so has the stop, or a server that ended (a stop, a
+        # restart of the machine) looked in the log like one that had no clicks.
+        log.info("renkei-xl サーバーを停止しました: %s://%s:%d", scheme, host, port)
+    if status:
+        print(f"エラー: {WORKER_FAILED}", file=sys.stderr)
+    return status
+
+
+def _run(uvicorn, config: ServerConfig, options: dict, workers: int, key_file: Optional[str]) -> int:
     if workers <= 1:
         from .app import create_app
 
@@ -76,10 +88,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     finally:
         failed = mark.exists()
         mark.unlink(missing_ok=True)
-    if failed:
-        print(f"エラー: {WORKER_FAILED}", file=sys.stderr)
-        return 2
-    return 0
+    return 2 if failed else 0
 
 
 def app_from_env():
