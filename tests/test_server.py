@@ -2141,6 +2141,26 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, 
     assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
 
 
+def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_path, licensed):  # noqa: F811
+    """systemctl stop (SIGTERM) on the one-worker server: uvicorn stopped gracefully, then
+    raised the signal again under Python's default handler, so the process ended by the
+    signal (status 143, -15 here) before ``serve`` could write its stop line."""
+    import signal
+
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        click = held.click("check", answers)
+        held.wait_running("check")
+        held.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        held.go.touch()                          # the running click is answered first
+        click.join(60)
+        assert held.proc.wait(timeout=30) == 0
+    assert answers["check"].status_code == 200
+    lines = held.log.read_text(encoding="utf-8").splitlines()
+    assert "outcome=完了 status=200" in lines[-2] and "サーバーを停止しました" in lines[-1], lines
+
+
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
     """TLS sent to the plain-HTTP port (a master whose URL says https), a header that is no
     number: uvicorn answered 「Invalid HTTP request received.」 in English and logged that,

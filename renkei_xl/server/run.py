@@ -61,6 +61,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     options = dict(host=host, port=port, access_log=False, log_level=None, log_config=uvicorn_log_config(),
                    server_header=False, date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
                    http=TimelyH11Protocol, lifespan="off")
+    _stop_on_sigterm()
     try:
         status = _run(uvicorn, config, options, workers, key_file)
     finally:
@@ -70,6 +71,20 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
     if status:
         print(f"エラー: {WORKER_FAILED}", file=sys.stderr)
     return status
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemctl stop, kill) ends ``serve`` as Ctrl+C does. uvicorn stops gracefully,
+    then raises the signal again under the handler it found: the default one ended a
+    one-worker server by the signal itself (status 143), without its stop line."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stopped)
+
+
+def _stopped(_signum, _frame) -> None:
+    raise KeyboardInterrupt     # what uvicorn.run takes as the end of serving
 
 
 def _run(uvicorn, config: ServerConfig, options: dict, workers: int, key_file: Optional[str]) -> int:
