@@ -745,22 +745,41 @@ def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
     assert not any(workdir.iterdir())
 
 
+# Python's site hook for the processes of a test: the app's module cannot be imported, as
+# in an installation upgraded (or half removed) under a running server. ``serve`` with
+# several workers imports it only in the workers.
+UNIMPORTABLE_APP = """
+import sys
+
+
+class Unimportable:
+    def find_spec(self, name, path=None, target=None):
+        if name == "renkei_xl.server.app":
+            raise ImportError("the installation changed under the server")
+        return None
+
+
+sys.meta_path.insert(0, Unimportable())
+"""
+
+
 def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, licensed):  # noqa: F811
-    """The last guard behind the checks: the key file gone between the check and the workers."""
-    workdir, key_file = tmp_path / "work", tmp_path / "key"
+    """The last guard behind the checks: the installation changed between the check and
+    the workers (the app's module cannot be imported there)."""
+    workdir, site = tmp_path / "work", tmp_path / "site"
     workdir.mkdir()
-    key_file.write_text(KEY, encoding="utf-8")
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(UNIMPORTABLE_APP, encoding="utf-8")
     error_log = tmp_path / "logs" / "error.log"
-    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
-    env.pop("RENKEI_XL_SERVER_KEY", None)
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(_free_port()), "--workdir", str(workdir), "--key-file", str(key_file),
+                             str(_free_port()), "--workdir", str(workdir),
                              "--workers", "2", "--error-log", str(error_log)],
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()
         assert "renkei-xl サーバーを起動しました: http://127.0.0.1:" in first and "ワーカー 2" in first, first
-        key_file.unlink()
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 2
     finally:
@@ -769,6 +788,54 @@ def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, lic
     lines = [l for l in rest.splitlines() if l.strip()]
     assert "Traceback" not in rest and lines[-1].startswith("エラー:") and "ワーカー" in lines[-1], rest
     assert "Traceback" in error_log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", ["deleted", "rewritten"])
+def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_path, licensed, change):  # noqa: F811
+    """The key file changed while serving (deleted once the key was put in the service's
+    variable; rewritten in step (2) of a rotation before the restart), then a worker died
+    and uvicorn started it again: the new worker read the file as it was then. Deleted,
+    the whole server stopped with status 2 (which systemd does not restart); rewritten,
+    one worker in two refused every click with 「鍵が違う」. The key is the one the server
+    started with until it is restarted, as docs/staff-setup.md says of a rotation."""
+    import signal
+
+    workdir, key_file = tmp_path / "work", tmp_path / "key"
+    workdir.mkdir()
+    key_file.write_text(KEY, encoding="utf-8")
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env.pop("RENKEI_XL_SERVER_KEY", None)
+    port, log = _free_port(), tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--workdir", str(workdir), "--key-file", str(key_file), "--workers", "2",
+                                 "--error-log", str(tmp_path / "error.log")], env=env, stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.1)
+        if change == "deleted":
+            key_file.unlink()
+        else:
+            key_file.write_text("the-next-key-0123456789", encoding="utf-8")
+        workers = [pid for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+        os.kill(int(workers[0]), signal.SIGKILL)
+        _log_once(log, "ワーカー停止")
+        answers, until = [], time.monotonic() + 5      # the new worker starts in a second or two
+        while time.monotonic() < until:                # a new connection each: either worker answers
+            answers.append(httpx.post(f"http://127.0.0.1:{port}/buttons/check", headers={"Authorization": KEY},
+                                      content=b"{}", timeout=30).status_code)
+            time.sleep(0.2)
+        assert proc.poll() is None, log.read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert 401 not in answers, answers
 
 
 def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # noqa: F811

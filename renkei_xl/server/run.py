@@ -28,11 +28,16 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from .config import ServerConfig
+from .config import KEY_ENV, ServerConfig
 from .log import configure
 
 # With several worker processes, uvicorn imports the app in each of them: the settings
-# travel in this variable (the key stays where it was: its own variable or file).
+# travel in this variable, the key the server started with in RENKEI_XL_SERVER_KEY (the
+# environment only the service's account and the administrator can read, as its file).
+# A worker reading --key-file again when uvicorn restarts it (one that died) took the file
+# as it was then: deleted, it stopped the whole server (status 2, which systemd does not
+# restart); rewritten for a rotation not yet finished, one worker in two refused every
+# click with 「鍵が違う」.
 CONFIG_ENV = "RENKEI_XL_SERVER_CONFIG"
 STARTUP_FAILURE = 3   # uvicorn's own code for a worker that could not start
 WORKER_FAILED = "renkei-xl サーバーのワーカーを起動できませんでした。エラーログを確認してください"
@@ -42,7 +47,7 @@ def configure_logging(error_log: Optional[Path] = None) -> None:
     configure(error_log)
 
 
-def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file: Optional[str] = None,
+def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
           ssl_certfile: Optional[str] = None, ssl_keyfile: Optional[str] = None) -> int:
     """Serve until stopped. ``workers`` > 1: that many warm processes share the port, so
     clicks from many PCs at once run side by side on a machine with that many cores."""
@@ -63,7 +68,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
                    http=TimelyH11Protocol, lifespan="off")
     _stop_on_sigterm()
     try:
-        status = _run(uvicorn, config, options, workers, key_file)
+        status = _run(uvicorn, config, options, workers)
     finally:
         # The start has its line: so has the stop, or a server that ended (a stop, a
         # restart of the machine) looked in the log like one that had no clicks.
@@ -87,7 +92,7 @@ def _stopped(_signum, _frame) -> None:
     raise KeyboardInterrupt     # what uvicorn.run takes as the end of serving
 
 
-def _run(uvicorn, config: ServerConfig, options: dict, workers: int, key_file: Optional[str]) -> int:
+def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> int:
     if workers <= 1:
         from .app import create_app
 
@@ -95,9 +100,10 @@ def _run(uvicorn, config: ServerConfig, options: dict, workers: int, key_file: O
         return 0
     mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
     os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
-                                         "max_bytes": config.max_bytes, "key_file": key_file,
+                                         "max_bytes": config.max_bytes,
                                          "error_log": str(config.error_log) if config.error_log else None,
                                          "failed_mark": str(mark)})
+    os.environ[KEY_ENV] = config.key
     try:
         uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
     finally:
@@ -107,15 +113,18 @@ def _run(uvicorn, config: ServerConfig, options: dict, workers: int, key_file: O
 
 
 def app_from_env():
-    """The app of one worker process, from the settings ``serve`` left in CONFIG_ENV."""
+    """The app of one worker process, from the settings ``serve`` left in CONFIG_ENV. Its
+    logging is set up first: an app that could not be imported (an installation changed
+    under the running server) printed its traceback in the request log, through logging's
+    last resort, and the error log had none."""
     settings = json.loads(os.environ[CONFIG_ENV])
+    error_log = Path(settings["error_log"]) if settings.get("error_log") else None
     try:
+        configure_logging(error_log)
         from .app import create_app
         from .config import load_key
 
-        error_log = Path(settings["error_log"]) if settings.get("error_log") else None
-        configure_logging(error_log)
-        return create_app(ServerConfig(Path(settings["workdir"]), load_key(settings["key_file"]),
+        return create_app(ServerConfig(Path(settings["workdir"]), load_key(),
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))
     except BaseException:
