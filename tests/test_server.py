@@ -871,9 +871,23 @@ def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # n
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=5)      # no clear text on that port
         assert "https://127.0.0.1" in log.read_text(encoding="utf-8")
+        # The key deleted while serving (a renewal half done), then a worker dies: the new one
+        # cannot load the pair. It was started again every half second, its traceback printed
+        # in the request log each time, for as long as the server ran; now the server stops,
+        # saying why, as a worker that cannot start does.
+        key.unlink()
+        import signal
+
+        worker = next(pid for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+                      if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text())
+        os.kill(int(worker), signal.SIGKILL)
+        assert proc.wait(timeout=30) == 2
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    said = log.read_text(encoding="utf-8")
+    assert "Traceback" not in said and said.splitlines()[-1].startswith("エラー: HTTPS の証明書"), said
+    assert "worker TLS" in (tmp_path / "e.log").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------- the server on a municipal LAN (issue 18)

@@ -41,6 +41,8 @@ from .log import configure
 CONFIG_ENV = "RENKEI_XL_SERVER_CONFIG"
 STARTUP_FAILURE = 3   # uvicorn's own code for a worker that could not start
 WORKER_FAILED = "renkei-xl サーバーのワーカーを起動できませんでした。エラーログを確認してください"
+TLS_CHANGED = ("HTTPS の証明書「{cert}」と秘密鍵「{key}」を、ワーカーを起動し直すときに読み込めませんでした（起動した後で"
+               "変更または削除されました）。読み込める組にしてから、サーバーを起動し直してください")
 
 
 def configure_logging(error_log: Optional[Path] = None) -> None:
@@ -68,14 +70,15 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
                    http=TimelyH11Protocol, lifespan="off")
     _stop_on_sigterm()
     try:
-        status = _run(uvicorn, config, options, workers)
+        failed = _run(uvicorn, config, options, workers)
     finally:
         # The start has its line: so has the stop, or a server that ended (a stop, a
         # restart of the machine) looked in the log like one that had no clicks.
         log.info("renkei-xl サーバーを停止しました: %s://%s:%d", scheme, host, port)
-    if status:
-        print(f"エラー: {WORKER_FAILED}", file=sys.stderr)
-    return status
+    if failed is not None:
+        print(f"エラー: {failed}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _stop_on_sigterm() -> None:
@@ -92,24 +95,27 @@ def _stopped(_signum, _frame) -> None:
     raise KeyboardInterrupt     # what uvicorn.run takes as the end of serving
 
 
-def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> int:
+def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> Optional[str]:
+    """Serving until stopped; None, or what to tell IT when a worker could not start."""
     if workers <= 1:
         from .app import create_app
 
         uvicorn.run(create_app(config), **options)
-        return 0
+        return None
     mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
     os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
                                          "max_bytes": config.max_bytes,
                                          "error_log": str(config.error_log) if config.error_log else None,
                                          "failed_mark": str(mark)})
     os.environ[KEY_ENV] = config.key
+    if options.get("ssl_certfile"):
+        options = {**options, "ssl_context_factory": tls_in_worker}
     try:
         uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
     finally:
-        failed = mark.exists()
+        failed = mark.read_text(encoding="utf-8") if mark.exists() else None
         mark.unlink(missing_ok=True)
-    return 2 if failed else 0
+    return None if failed is None else failed or WORKER_FAILED
 
 
 def app_from_env():
@@ -128,9 +134,31 @@ def app_from_env():
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))
     except BaseException:
-        from .log import error
+        _worker_failed(settings, "worker start")
 
-        error("-", "worker start")          # the traceback to the error log only
-        Path(settings["failed_mark"]).touch()
-        os.kill(os.getppid(), signal.SIGTERM)
-        os._exit(STARTUP_FAILURE)
+
+def tls_in_worker(config, default_factory):
+    """uvicorn's TLS context of one worker process (``ssl_context_factory``), from the files
+    as they are when uvicorn starts it, weeks after ``serve`` checked them when it starts
+    one again for a worker that died. A certificate's key deleted or renewed as a pair that
+    does not match made each new worker fail in uvicorn's own code, before the app: its
+    traceback printed in the request log and the worker started again every half second,
+    for as long as the server ran. It stops the server as a worker that cannot start does."""
+    try:
+        return default_factory()
+    except BaseException:
+        settings = json.loads(os.environ[CONFIG_ENV])
+        configure_logging(Path(settings["error_log"]) if settings.get("error_log") else None)
+        _worker_failed(settings, "worker TLS", TLS_CHANGED.format(cert=config.ssl_certfile, key=config.ssl_keyfile))
+
+
+def _worker_failed(settings: dict, title: str, why: str = "") -> None:
+    """The exception being handled to the error log only, the mark for ``serve`` (with
+    what to tell IT, "": WORKER_FAILED), and the whole server asked to stop (uvicorn's
+    STARTUP_FAILURE: not started again)."""
+    from .log import error
+
+    error("-", title)
+    Path(settings["failed_mark"]).write_text(why, encoding="utf-8")
+    os.kill(os.getppid(), signal.SIGTERM)
+    os._exit(STARTUP_FAILURE)
