@@ -838,6 +838,32 @@ def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_
     assert 401 not in answers, answers
 
 
+def test_the_start_line_gives_an_ipv6_address_as_a_url_it_answers_on(tmp_path, licensed):  # noqa: F811
+    """IT copies the start line's address into RENKEI_SERVER: for --host ::1 it read
+    「http://::1:8000」, which is no URL (an IPv6 address goes in brackets)."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "::1", "--port", str(_free_port()),
+                             "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log")],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()
+        url = re.search(r"サーバーを起動しました: (\S+) ", first).group(1)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(url + "/", timeout=2).status_code == 200
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, first
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert url.startswith("http://[::1]:"), first
+
+
 def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # noqa: F811
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

@@ -57,10 +57,12 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
 
     configure_logging(config.error_log)
     log = logging.getLogger("renkei_xl.server")
-    scheme = "https" if ssl_certfile else "http"
+    # The address as a URL writes it, which IT copies into RENKEI_SERVER: an IPv6 one in
+    # brackets (「http://::1:8000」 is no URL).
+    url = f"{'https' if ssl_certfile else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
     # In Japanese, as every line IT reads from the tool (the records' keys stay ASCII for grep).
-    log.info("renkei-xl サーバーを起動しました: %s://%s:%d 作業フォルダー %s%s、ワーカー %d、エラーログ %s", scheme, host,
-             port, config.workdir, f"（共有名 {config.share}）" if config.share else "", workers, config.error_log)
+    log.info("renkei-xl サーバーを起動しました: %s 作業フォルダー %s%s、ワーカー %d、エラーログ %s", url,
+             config.workdir, f"（共有名 {config.share}）" if config.share else "", workers, config.error_log)
     from .connections import TimelyH11Protocol, raise_open_files_limit
     from .log import uvicorn_log_config
 
@@ -74,7 +76,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     finally:
         # The start has its line: so has the stop, or a server that ended (a stop, a
         # restart of the machine) looked in the log like one that had no clicks.
-        log.info("renkei-xl サーバーを停止しました: %s://%s:%d", scheme, host, port)
+        log.info("renkei-xl サーバーを停止しました: %s", url)
     if failed is not None:
         print(f"エラー: {failed}", file=sys.stderr)
         return 2
