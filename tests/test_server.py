@@ -2135,20 +2135,24 @@ class Held:
     running: Path     # a file per button that has started to run
     go: Path          # made by the test: the held buttons go on
 
-    def click(self, entry: str, into: dict) -> threading.Thread:
-        """A click in a thread of its own; its response (or the error) lands in ``into[entry]``."""
-        payload = _payload(self.master)
+    def click(self, entry: str, into: dict, sent: tuple = ()) -> threading.Thread:
+        """A click in a thread of its own; its response (or the error) lands in ``into[entry]``.
+        ``sent``: the master's payload and identity (``sent_by``), read before, else now."""
+        payload, master_id = sent or self.sent_by()
 
         def send():
             try:
                 into[entry] = httpx.post(f"http://127.0.0.1:{self.port}/buttons/{entry}", content=client_body(payload),
                                          headers={**client_headers(payload), **HEADERS, "Content-Type": "application/json",
-                                                  "X-Renkei-Master": _master_id(self.master)}, timeout=60)
+                                                  "X-Renkei-Master": master_id}, timeout=60)
             except httpx.HTTPError as exc:
                 into[entry] = exc
         thread = threading.Thread(target=send)
         thread.start()
         return thread
+
+    def sent_by(self) -> tuple:
+        return _payload(self.master), _master_id(self.master)
 
     def wait_running(self, entry: str) -> None:
         deadline = time.monotonic() + 30
@@ -2266,6 +2270,25 @@ def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_pa
     assert answers["check"].status_code == 200
     lines = held.log.read_text(encoding="utf-8").splitlines()
     assert "outcome=完了 status=200" in lines[-2] and "サーバーを停止しました" in lines[-1], lines
+
+
+def test_a_work_folder_gone_while_serving_sends_staff_to_it_not_to_create_their_folder(tmp_path, licensed):  # noqa: F811
+    """The work folder renamed (or its share unmounted) while the server runs: staff were
+    told 「サーバー作業フォルダー「…\\2023年度」がありません。フォルダーを作成するか…」,
+    a folder they cannot create where the server looks. Now they are told the work folder
+    itself is gone and to call IT; once it is back, clicks are served again."""
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        workdir, sent = held.master.parent.parent, held.sent_by()
+        workdir.rename(tmp_path / "moved")
+        held.click("check", answers, sent).join(60)
+        (tmp_path / "moved").rename(workdir)
+        held.go.touch()
+        held.click("recalc", answers, sent).join(60)
+    gone, back = answers["check"], answers["recalc"]
+    assert gone.status_code == 422 and f"作業フォルダー「{workdir}」が見つかりません" in gone.text, gone.text
+    assert "IT 担当者に連絡" in gone.text and "フォルダーを作成" not in gone.text, gone.text
+    assert back.status_code == 200, back.text
 
 
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
