@@ -2291,6 +2291,34 @@ def test_a_work_folder_gone_while_serving_sends_staff_to_it_not_to_create_their_
     assert back.status_code == 200, back.text
 
 
+def test_what_a_killed_click_was_writing_goes_at_a_later_click(tmp_path, licensed):  # noqa: F811
+    """次年度のマスターを作成 killed while it wrote (the server stopped, the machine restarted)
+    left its temporary file, master-sized, beside the masters; a second click made the next
+    master, and nothing ever wrote that target again: the file stayed for good, shown by
+    Explorer on the share (the same for split's input files and their backups). Now a
+    click removes such files of its folders once past the age limit (a live writer's stay)."""
+    from renkei_xl.safety import STALE_AFTER_SECONDS, TEMP_PREFIX
+
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        folder = held.master.parent
+        # what the killed writes left (their names as safety.temp_prefix makes them), an hour ago
+        old = time.time() - STALE_AFTER_SECONDS - 60
+        left = [folder / f"{TEMP_PREFIX}{MASTER_NAME.replace('2023', '2024')}.0123456789ab.xlsm",
+                folder / SPLIT_DIR / f"{TEMP_PREFIX}小樽市_2023年度_入力.xlsx.0123456789ab.xlsx",
+                folder / SPLIT_DIR / "小樽市_2023年度_入力_バックアップ" / f"{TEMP_PREFIX}小樽市_x.xlsx.0123456789ab.xlsx"]
+        for path in left:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"PK half a master")
+            os.utime(path, (old, old))
+        young = folder / f"{TEMP_PREFIX}{MASTER_NAME}.ba9876543210.xlsm"      # another writer's, now
+        young.write_bytes(b"PK being written")
+        held.go.touch()
+        held.click("check", answers).join(60)
+    assert answers["check"].status_code == 200, answers["check"].text
+    assert not any(path.exists() for path in left) and young.exists()
+
+
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
     """TLS sent to the plain-HTTP port (a master whose URL says https), a header that is no
     number: uvicorn answered 「Invalid HTTP request received.」 in English and logged that,
