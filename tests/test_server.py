@@ -2252,17 +2252,20 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, 
     assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
 
 
-def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_path, licensed):  # noqa: F811
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_path, licensed, stop):  # noqa: F811
     """systemctl stop (SIGTERM) on the one-worker server: uvicorn stopped gracefully, then
     raised the signal again under Python's default handler, so the process ended by the
-    signal (status 143, -15 here) before ``serve`` could write its stop line."""
+    signal (status 143, -15 here) before ``serve`` could write its stop line. The console
+    (or SSH session) it was started from closed (SIGHUP): uvicorn does not handle it, and
+    the server ended at once, the running click unanswered, its write cut, no line logged."""
     import signal
 
     answers: dict = {}
     with _held_server(tmp_path) as held:
         click = held.click("check", answers)
         held.wait_running("check")
-        held.proc.send_signal(signal.SIGTERM)
+        held.proc.send_signal(getattr(signal, stop))
         time.sleep(0.3)
         held.go.touch()                          # the running click is answered first
         click.join(60)

@@ -86,15 +86,27 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
 def _stop_on_sigterm() -> None:
     """SIGTERM (systemctl stop, kill) ends ``serve`` as Ctrl+C does. uvicorn stops gracefully,
     then raises the signal again under the handler it found: the default one ended a
-    one-worker server by the signal itself (status 143), without its stop line."""
+    one-worker server by the signal itself (status 143), without its stop line.
+
+    SIGHUP (the console window or the SSH session the server was started from closed) is
+    a stop too, as graceful as SIGTERM: uvicorn does not handle it in its serving process,
+    and its default ended the server at once, a click halfway through its write, with
+    no line in the log. (With several workers, uvicorn's supervisor takes SIGHUP as a
+    restart of its workers, and the workers leave it to the supervisor: ``app_from_env``.)"""
     import threading
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stopped)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, _hung_up)
 
 
 def _stopped(_signum, _frame) -> None:
     raise KeyboardInterrupt     # what uvicorn.run takes as the end of serving
+
+
+def _hung_up(_signum, _frame) -> None:
+    signal.raise_signal(signal.SIGTERM)     # uvicorn's handler while it serves, else _stopped
 
 
 def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> Optional[str]:
@@ -129,6 +141,8 @@ def app_from_env():
     error_log = Path(settings["error_log"]) if settings.get("error_log") else None
     try:
         configure_logging(error_log)
+        if hasattr(signal, "SIGHUP"):       # a closed console: the supervisor replaces this worker gracefully
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
         from .app import create_app
         from .config import load_key
 
