@@ -2519,6 +2519,28 @@ def test_the_systems_reason_in_a_start_refusal_is_japanese(tmp_path):
     assert "（ほかのプログラムが使っています）" in str(refused.value) and "Address" not in str(refused.value), refused.value
 
 
+def test_the_port_check_on_windows_does_not_let_a_second_server_share_the_port(monkeypatch):
+    """On Windows SO_REUSEADDR lets a socket bind a port another process listens on: the
+    start check set it everywhere, so a second ``serve`` on a taken port passed it there
+    (with several workers, uvicorn's own bind, with the same option, then shared the port
+    between two servers writing in one work folder). Windows cannot run here: the check
+    is run as on Windows and must not ask for the option (POSIX keeps it, for TIME_WAIT)."""
+    import socket
+    import types
+
+    from renkei_xl.server import config
+
+    asked = []
+    real = socket.socket.setsockopt
+    monkeypatch.setattr(socket.socket, "setsockopt", lambda sock, *args: (asked.append(args[:2]), real(sock, *args))[1])
+    config.check_address("127.0.0.1", _free_port())
+    assert (socket.SOL_SOCKET, socket.SO_REUSEADDR) in asked      # POSIX: as uvicorn binds
+    asked.clear()
+    monkeypatch.setattr(config, "os", types.SimpleNamespace(name="nt"))
+    config.check_address("127.0.0.1", _free_port())
+    assert (socket.SOL_SOCKET, socket.SO_REUSEADDR) not in asked, asked
+
+
 def _without_root_rights(*args: str, drop: str = "", env=None, timeout: int = 60) -> subprocess.CompletedProcess:
     """``python args`` with root's rights over file modes taken away (setpriv drops the
     capabilities that pass over them, and ``drop`` more), as a service account has none."""
