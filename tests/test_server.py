@@ -745,6 +745,12 @@ def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
     assert not any(workdir.iterdir())
 
 
+def _workers_of(proc: subprocess.Popen) -> list[int]:
+    """The worker processes uvicorn's supervisor ``proc`` runs (Linux: /proc)."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return [int(pid) for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+
+
 # Python's site hook for the processes of a test: the app's module cannot be imported, as
 # in an installation upgraded (or half removed) under a running server. ``serve`` with
 # several workers imports it only in the workers.
@@ -822,9 +828,7 @@ def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_
             key_file.unlink()
         else:
             key_file.write_text("the-next-key-0123456789", encoding="utf-8")
-        workers = [pid for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
-        os.kill(int(workers[0]), signal.SIGKILL)
+        os.kill(_workers_of(proc)[0], signal.SIGKILL)
         _log_once(log, "ワーカー停止")
         answers, until = [], time.monotonic() + 5      # the new worker starts in a second or two
         while time.monotonic() < until:                # a new connection each: either worker answers
@@ -904,9 +908,7 @@ def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # n
         key.unlink()
         import signal
 
-        worker = next(pid for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-                      if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text())
-        os.kill(int(worker), signal.SIGKILL)
+        os.kill(_workers_of(proc)[0], signal.SIGKILL)
         assert proc.wait(timeout=30) == 2
     finally:
         proc.terminate()
@@ -2236,10 +2238,9 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, 
     import signal
 
     with _held_server(tmp_path, "--workers", "2") as held:
-        workers = [pid for pid in Path(f"/proc/{held.proc.pid}/task/{held.proc.pid}/children").read_text().split()
-                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+        workers = _workers_of(held.proc)
         assert len(workers) == 2, workers
-        os.kill(int(workers[0]), signal.SIGKILL)
+        os.kill(workers[0], signal.SIGKILL)
         died = _log_once(held.log, "ワーカー停止")
         assert httpx.get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code == 200
         held.proc.send_signal(signal.SIGTERM)
