@@ -1801,6 +1801,7 @@ def configured_log():
             logger.addHandler(h)
         logger.setLevel(level)
         sys.unraisablehook = hook
+        logging.captureWarnings(False)
 
 
 def _split(records) -> tuple[list[str], list[str]]:
@@ -2179,7 +2180,7 @@ def _held_server(tmp_path: Path, *args: str):
         proc = subprocess.Popen([sys.executable, "-c", HELD_SERVER, str(running), str(tmp_path / "go"), "serve",
                                  "--host", "127.0.0.1", "--port", str(port), "--workdir", str(workdir),
                                  "--error-log", str(tmp_path / "error.log"), *args],
-                                env=env, stdout=err, stderr=err)
+                                env=env, stdout=err, stderr=err, start_new_session=True)   # its own group: a console's
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -2228,6 +2229,30 @@ def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waitin
     assert len(said[c.ROLLOVER]) == 1 and "outcome=完了 status=200 written=1 " in said[c.ROLLOVER][0], log
     assert len(said[c.CHECK]) == 1 and "outcome=実行せず（サーバー停止） status=503 written=0 " in said[c.CHECK][0], log
     assert "Traceback" not in log and "Internal Server Error" not in log, log
+
+
+def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps_its_form(tmp_path, licensed):  # noqa: F811
+    """The console the server was started from closed: SIGHUP reaches every process of its
+    group. The workers died at once (a click running there unanswered, its write cut), and
+    multiprocessing's helper too, whose warning the supervisor then printed in the request
+    log as Python's own two lines. Now uvicorn's supervisor replaces the workers gracefully,
+    the click is answered, and the warning is a line of the log's own form."""
+    import signal
+
+    answers: dict = {}
+    with _held_server(tmp_path, "--workers", "2") as held:
+        held.go.touch()
+        click = held.click("rollover", answers, held.sent_by())
+        time.sleep(0.4)                                   # the click runs (about a second)
+        os.killpg(held.proc.pid, signal.SIGHUP)
+        click.join(60)
+        time.sleep(1)
+        held.click("check", answers).join(60)
+        held.proc.send_signal(signal.SIGTERM)
+        assert held.proc.wait(timeout=30) == 0
+    log = held.log.read_text(encoding="utf-8")
+    assert answers["rollover"].status_code == 200 and answers["check"].status_code == 200, log
+    assert all(LOG_LINE.fullmatch(line) for line in log.splitlines()), log
 
 
 def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, licensed):  # noqa: F811

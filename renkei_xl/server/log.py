@@ -110,6 +110,7 @@ def default_error_log() -> Path:
 def configure(error_log: Optional[Path]) -> None:
     """The request log on standard error (INFO) and, when given, the error log file (tracebacks)."""
     sys.unraisablehook = _unraisable
+    logging.captureWarnings(True)           # to the request log as lines of their own (FORWARDED)
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -231,7 +232,10 @@ def error(request_id: str, title: str) -> None:
 # ------------------------------------------------------- uvicorn's and asyncio's records
 
 REPEAT_SECONDS = 60.0
-FORWARDED = ("uvicorn", "uvicorn.error", "asyncio")
+# py.warnings: Python's warnings (logging.captureWarnings, configure), which printed their
+# own two lines, file and source, into the request log (multiprocessing's 「resource_tracker:
+# process died unexpectedly」 once a closed console's SIGHUP had reached it).
+FORWARDED = ("uvicorn", "uvicorn.error", "asyncio", "py.warnings")
 # Digits and addresses in a message that say which instance, not which kind: a timer's
 # ``when=5512.731``, a socket's ``fd=12``, an object's ``at 0x7f3a…``.
 _VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")
@@ -260,7 +264,8 @@ def kind(record: logging.LogRecord) -> tuple[str, str, str]:
     type, and the first line of the message template with its digits and addresses taken
     out (asyncio formats each record itself, ``handle: <TimerHandle when=…>`` included)."""
     exc_type = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
-    first = str(record.msg).split("\n", 1)[0]
+    template = record.getMessage() if record.name == "py.warnings" else str(record.msg)   # its template is "%s"
+    first = template.split("\n", 1)[0]
     return record.name, exc_type, _VOLATILE.sub("#", first)
 
 
