@@ -146,7 +146,9 @@ def app_from_env():
         from .app import create_app
         from .config import load_key
 
-        return create_app(ServerConfig(Path(settings["workdir"]), load_key(),
+        key = load_key()
+        os.environ.pop(KEY_ENV, None)       # not handed on to what a click starts (LibreOffice for a PDF)
+        return create_app(ServerConfig(Path(settings["workdir"]), key,
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))
     except BaseException:
