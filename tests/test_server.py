@@ -2112,10 +2112,11 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
 # A server process whose buttons wait, once they run, for a file to appear: the test stops
 # or kills the process while a click is running (a real uvicorn, its own signal handling).
 HELD_SERVER = """
-import pathlib, sys, time
+import os, pathlib, sys, time
 from renkei_xl.server import app
 
 real = app.run_button
+app.STILL_RUNNING_SECONDS = float(os.environ.get("HELD_STILL_RUNNING", app.STILL_RUNNING_SECONDS))
 
 def held(entry, payload, place):
     pathlib.Path(sys.argv[1], entry).touch()
@@ -2253,6 +2254,28 @@ def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps
     log = held.log.read_text(encoding="utf-8")
     assert answers["rollover"].status_code == 200 and answers["check"].status_code == 200, log
     assert all(LOG_LINE.fullmatch(line) for line in log.splitlines()), log
+
+
+def test_a_click_that_hangs_is_a_line_of_the_log_while_it_runs(tmp_path, licensed, monkeypatch):  # noqa: F811
+    """A click that hangs (the share stopped answering halfway through its read) held its
+    worker's turn: every later click there was refused as 混雑 for as long as it hung, and
+    the log had no line to say why until it ended, if it did. Now a click running past the
+    limit (STILL_RUNNING_SECONDS; 1 s here) is a WARNING line under its number at once."""
+    monkeypatch.setenv("HELD_STILL_RUNNING", "1")
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        click = held.click("check", answers)
+        held.wait_running("check")
+        running = _log_once(held.log, "実行中のまま")
+        held.go.touch()
+        click.join(60)
+    said = [line for line in running.splitlines() if "実行中のまま" in line]
+    assert len(said) == 1 and " WARNING " in said[0] and f"button={c.CHECK} " in said[0], running
+    assert LOG_LINE.fullmatch(said[0]) and "status=-" in said[0], said[0]
+    number = re.search(r"request=(\w+)", said[0]).group(1)
+    assert answers["check"].status_code == 200
+    last = [line for line in held.log.read_text(encoding="utf-8").splitlines() if f"request={number} " in line]
+    assert len(last) == 2 and "outcome=完了 status=200" in last[1], last
 
 
 def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, licensed):  # noqa: F811

@@ -113,7 +113,7 @@ def create_app(config: ServerConfig):
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
                     status, answer, outcome = await _to_its_end(
-                        handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                        _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
                         written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
             except Busy:
@@ -147,19 +147,41 @@ def create_app(config: ServerConfig):
     return Guard(app, config, paths)
 
 
-async def _to_its_end(func: Callable, *args):
+# A click still running after this long has met something that hangs (a share that stopped
+# answering): the buttons answer within 10 s up to the size served (server.turns). The log
+# says so while it runs, under its number: otherwise every later click of its worker was
+# refused as 混雑 for as long as it hung, and nothing in the log said why.
+STILL_RUNNING_SECONDS = 60.0
+STILL_RUNNING = "実行中のまま"        # outcome of that line; the click's own line follows when it ends
+
+
+async def _to_its_end(still_running: Callable[[float], None], func: Callable, *args):
     """``func(*args)`` in a thread, awaited to its end even when the server is stopped at once
     (a second Ctrl+C: asyncio then cancels every task, starlette's thread-pool call's own
     included). The thread went on writing all the same (Python waits for it before it
     exits), but Excel was answered uvicorn's English 「Internal Server Error」, and the log
     had no line for a click that made a file. A future of the loop's executor is no task:
-    nothing cancels it, so the click's answer and its line are what it did."""
+    nothing cancels it, so the click's answer and its line are what it did.
+    ``still_running(seconds)`` once the run is past STILL_RUNNING_SECONDS."""
     context = contextvars.copy_context()
     done = asyncio.get_running_loop().run_in_executor(None, functools.partial(context.run, func, *args))
-    try:
-        return await asyncio.shield(done)
-    except asyncio.CancelledError:
-        return await done
+    wait: Optional[float] = STILL_RUNNING_SECONDS
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), wait)
+        except asyncio.TimeoutError:
+            still_running(wait)
+            wait = None
+        except asyncio.CancelledError:
+            return await done
+
+
+def _still_running(request: Request, caption: str, user: str) -> Callable[[float], None]:
+    def say(seconds: float) -> None:
+        server_log.log.warning("%s", server_log.request_line(
+            request=request.scope.get(REQUEST_KEY, "-"), client=(request.client.host if request.client else "-"),
+            status="-", outcome=STILL_RUNNING, millis=seconds * 1000, button=caption, user=user))
+    return say
 
 
 def _numbered_refusal(answer: dict, request_id: str) -> dict:
