@@ -539,16 +539,47 @@ def remove_stale_temps(target: os.PathLike | str) -> list[Path]:
     killed while it copied the backup left a master-sized file there, which no run removed).
     Called under the writer lock, so no live writer of this target owns one; the age limit
     spares a run of an older version that did not take the lock."""
-    import time
-
     given = Path(target)
     target = Path(os.path.realpath(target))
-    gone = []
     left = [*target.parent.glob(temp_prefix(target) + "*" + target.suffix),
             *{p for owner in (given, target) for p in backup_folder(owner).glob(TEMP_PREFIX + "*" + target.suffix)}]
-    for p in left:
+    return _remove_stale(left)
+
+
+def remove_stale_temps_in(folders: Iterable[Path]) -> list[Path]:
+    """Temporary files a killed run left in ``folders`` and in the backup folders directly
+    inside them, whatever file they were for. remove_stale_temps clears a target's own when
+    the target is written again, and a killed write may never be tried again: a rollover
+    killed halfway (the server stopped, the machine restarted) left a master-sized
+    「.~renkei-…_マスター.xlsm….xlsm」 beside the masters for good, shown by Explorer, once a
+    second click had made the next master. Only files past the age limit, as there."""
+    left = []
+    for folder in folders:
+        for entry in _entries(folder):
+            if entry.name.startswith(TEMP_PREFIX):
+                left.append(Path(entry.path))
+            elif entry.name.endswith(BACKUP_FOLDER_SUFFIX) and entry.is_dir(follow_symlinks=False):
+                left += [Path(e.path) for e in _entries(Path(entry.path)) if e.name.startswith(TEMP_PREFIX)]
+    return _remove_stale(left)
+
+
+def _entries(folder: Path) -> list:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def _remove_stale(paths: Iterable[Path]) -> list[Path]:
+    """The regular files of ``paths`` untouched for STALE_AFTER_SECONDS, removed."""
+    import time
+
+    gone = []
+    for p in paths:
         try:
-            if time.time() - p.stat().st_mtime > STALE_AFTER_SECONDS:
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > STALE_AFTER_SECONDS:
                 p.unlink()
                 gone.append(p)
         except OSError:

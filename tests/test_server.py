@@ -443,7 +443,7 @@ def test_the_buttons_are_the_contracts_buttons(server):
 FIELD = r"""(?:[^\s"]+|"(?:[^"\\]|\\.)*")"""
 TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"      # with its offset from UTC
 LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
-                      r"renkei-xl サーバーを起動しました: .*"
+                      r"renkei-xl サーバーを(?:起動|停止)しました: .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
                       rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)? \d+ms"
@@ -745,22 +745,47 @@ def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
     assert not any(workdir.iterdir())
 
 
+def _workers_of(proc: subprocess.Popen) -> list[int]:
+    """The worker processes uvicorn's supervisor ``proc`` runs (Linux: /proc)."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return [int(pid) for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+
+
+# Python's site hook for the processes of a test: the app's module cannot be imported, as
+# in an installation upgraded (or half removed) under a running server. ``serve`` with
+# several workers imports it only in the workers.
+UNIMPORTABLE_APP = """
+import sys
+
+
+class Unimportable:
+    def find_spec(self, name, path=None, target=None):
+        if name == "renkei_xl.server.app":
+            raise ImportError("the installation changed under the server")
+        return None
+
+
+sys.meta_path.insert(0, Unimportable())
+"""
+
+
 def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, licensed):  # noqa: F811
-    """The last guard behind the checks: the key file gone between the check and the workers."""
-    workdir, key_file = tmp_path / "work", tmp_path / "key"
+    """The last guard behind the checks: the installation changed between the check and
+    the workers (the app's module cannot be imported there)."""
+    workdir, site = tmp_path / "work", tmp_path / "site"
     workdir.mkdir()
-    key_file.write_text(KEY, encoding="utf-8")
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(UNIMPORTABLE_APP, encoding="utf-8")
     error_log = tmp_path / "logs" / "error.log"
-    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
-    env.pop("RENKEI_XL_SERVER_KEY", None)
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(_free_port()), "--workdir", str(workdir), "--key-file", str(key_file),
+                             str(_free_port()), "--workdir", str(workdir),
                              "--workers", "2", "--error-log", str(error_log)],
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()
         assert "renkei-xl サーバーを起動しました: http://127.0.0.1:" in first and "ワーカー 2" in first, first
-        key_file.unlink()
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 2
     finally:
@@ -769,6 +794,78 @@ def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, lic
     lines = [l for l in rest.splitlines() if l.strip()]
     assert "Traceback" not in rest and lines[-1].startswith("エラー:") and "ワーカー" in lines[-1], rest
     assert "Traceback" in error_log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", ["deleted", "rewritten"])
+def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_path, licensed, change):  # noqa: F811
+    """The key file changed while serving (deleted once the key was put in the service's
+    variable; rewritten in step (2) of a rotation before the restart), then a worker died
+    and uvicorn started it again: the new worker read the file as it was then. Deleted,
+    the whole server stopped with status 2 (which systemd does not restart); rewritten,
+    one worker in two refused every click with 「鍵が違う」. The key is the one the server
+    started with until it is restarted, as docs/staff-setup.md says of a rotation."""
+    import signal
+
+    workdir, key_file = tmp_path / "work", tmp_path / "key"
+    workdir.mkdir()
+    key_file.write_text(KEY, encoding="utf-8")
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    env.pop("RENKEI_XL_SERVER_KEY", None)
+    port, log = _free_port(), tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--workdir", str(workdir), "--key-file", str(key_file), "--workers", "2",
+                                 "--error-log", str(tmp_path / "error.log")], env=env, stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.1)
+        if change == "deleted":
+            key_file.unlink()
+        else:
+            key_file.write_text("the-next-key-0123456789", encoding="utf-8")
+        os.kill(_workers_of(proc)[0], signal.SIGKILL)
+        _log_once(log, "ワーカー停止")
+        answers, until = [], time.monotonic() + 5      # the new worker starts in a second or two
+        while time.monotonic() < until:                # a new connection each: either worker answers
+            answers.append(httpx.post(f"http://127.0.0.1:{port}/buttons/check", headers={"Authorization": KEY},
+                                      content=b"{}", timeout=30).status_code)
+            time.sleep(0.2)
+        assert proc.poll() is None, log.read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert 401 not in answers, answers
+
+
+def test_the_start_line_gives_an_ipv6_address_as_a_url_it_answers_on(tmp_path, licensed):  # noqa: F811
+    """IT copies the start line's address into RENKEI_SERVER: for --host ::1 it read
+    「http://::1:8000」, which is no URL (an IPv6 address goes in brackets)."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "::1", "--port", str(_free_port()),
+                             "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log")],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()
+        url = re.search(r"サーバーを起動しました: (\S+) ", first).group(1)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(url + "/", timeout=2).status_code == 200
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, first
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert url.startswith("http://[::1]:"), first
 
 
 def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # noqa: F811
@@ -804,9 +901,21 @@ def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # n
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=5)      # no clear text on that port
         assert "https://127.0.0.1" in log.read_text(encoding="utf-8")
+        # The key deleted while serving (a renewal half done), then a worker dies: the new one
+        # cannot load the pair. It was started again every half second, its traceback printed
+        # in the request log each time, for as long as the server ran; now the server stops,
+        # saying why, as a worker that cannot start does.
+        key.unlink()
+        import signal
+
+        os.kill(_workers_of(proc)[0], signal.SIGKILL)
+        assert proc.wait(timeout=30) == 2
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    said = log.read_text(encoding="utf-8")
+    assert "Traceback" not in said and said.splitlines()[-1].startswith("エラー: HTTPS の証明書"), said
+    assert "worker TLS" in (tmp_path / "e.log").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------- the server on a municipal LAN (issue 18)
@@ -1692,6 +1801,7 @@ def configured_log():
             logger.addHandler(h)
         logger.setLevel(level)
         sys.unraisablehook = hook
+        logging.captureWarnings(False)
 
 
 def _split(records) -> tuple[list[str], list[str]]:
@@ -1999,6 +2109,268 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
 
 
+# A server process whose buttons wait, once they run, for a file to appear: the test stops
+# or kills the process while a click is running (a real uvicorn, its own signal handling).
+HELD_SERVER = """
+import os, pathlib, sys, time
+from renkei_xl.server import app
+
+real = app.run_button
+app.STILL_RUNNING_SECONDS = float(os.environ.get("HELD_STILL_RUNNING", app.STILL_RUNNING_SECONDS))
+
+def held(entry, payload, place):
+    pathlib.Path(sys.argv[1], entry).touch()
+    while not pathlib.Path(sys.argv[2]).exists():
+        time.sleep(0.02)
+    return real(entry, payload, place)
+
+app.run_button = held
+from renkei_xl.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@dataclass
+class Held:
+    proc: subprocess.Popen
+    port: int
+    master: Path
+    log: Path
+    running: Path     # a file per button that has started to run
+    go: Path          # made by the test: the held buttons go on
+
+    def click(self, entry: str, into: dict, sent: tuple = ()) -> threading.Thread:
+        """A click in a thread of its own; its response (or the error) lands in ``into[entry]``.
+        ``sent``: the master's payload and identity (``sent_by``), read before, else now."""
+        payload, master_id = sent or self.sent_by()
+
+        def send():
+            try:
+                into[entry] = httpx.post(f"http://127.0.0.1:{self.port}/buttons/{entry}", content=client_body(payload),
+                                         headers={**client_headers(payload), **HEADERS, "Content-Type": "application/json",
+                                                  "X-Renkei-Master": master_id}, timeout=60)
+            except httpx.HTTPError as exc:
+                into[entry] = exc
+        thread = threading.Thread(target=send)
+        thread.start()
+        return thread
+
+    def sent_by(self) -> tuple:
+        return _payload(self.master), _master_id(self.master)
+
+    def wait_running(self, entry: str) -> None:
+        deadline = time.monotonic() + 30
+        while not (self.running / entry).exists():
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text(encoding="utf-8")
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _held_server(tmp_path: Path, *args: str):
+    """``renkei-xl serve`` (HELD_SERVER) on a fresh master of its own, ``args`` added."""
+    workdir, running = tmp_path / "work", tmp_path / "running"
+    running.mkdir()
+    port = _free_port()
+    master = workdir / FOLDER / MASTER_NAME
+    master.parent.mkdir(parents=True)
+    assert cli_main(["init", str(master), "--sample", "fy2023", "--server", f"http://127.0.0.1:{port}",
+                     "--server-folder", FOLDER]) == 0
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-c", HELD_SERVER, str(running), str(tmp_path / "go"), "serve",
+                                 "--host", "127.0.0.1", "--port", str(port), "--workdir", str(workdir),
+                                 "--error-log", str(tmp_path / "error.log"), *args],
+                                env=env, stdout=err, stderr=err, start_new_session=True)   # its own group: a console's
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield Held(proc, port, master, log, running, tmp_path / "go")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=20)
+
+
+def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waiting_one(tmp_path, licensed):  # noqa: F811
+    """IT presses Ctrl+C twice in the server's console (stop now) while 次年度のマスターを作成
+    runs and 入力チェック waits for its turn. asyncio cancelled both: the running click's
+    thread still made the 2024 master, but Excel was answered 「Internal Server Error」 in
+    English and the log had no line for either click. Now the running click is answered
+    and logged as what it did, and the waiting one is told in Japanese that it did not run."""
+    import signal
+
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        first = held.click("rollover", answers)
+        held.wait_running("rollover")
+        second = held.click("check", answers)
+        time.sleep(0.3)                         # waiting for its turn
+        held.proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        held.proc.send_signal(signal.SIGINT)    # the second Ctrl+C: no waiting for clicks
+        time.sleep(0.5)
+        held.go.touch()
+        first.join(60)
+        second.join(60)
+        held.proc.wait(timeout=30)
+    log = held.log.read_text(encoding="utf-8")
+    rollover, check = answers["rollover"], answers["check"]
+    assert rollover.status_code == 200, (rollover.text, log)
+    assert "2024年度のマスターを作成しました" in _alerts(rollover.json())[-1]["args"][0]
+    assert held.master.with_name(MASTER_NAME.replace("2023", "2024")).exists()
+    assert check.status_code == 503 and "サーバーが停止されたため" in check.text and "受付番号" in check.text, check.text
+    lines = [line for line in log.splitlines() if "request=" in line and "client=127.0.0.1" in line]
+    said = {name: [line for line in lines if f"button={name} " in line] for name in (c.ROLLOVER, c.CHECK)}
+    assert len(said[c.ROLLOVER]) == 1 and "outcome=完了 status=200 written=1 " in said[c.ROLLOVER][0], log
+    assert len(said[c.CHECK]) == 1 and "outcome=実行せず（サーバー停止） status=503 written=0 " in said[c.CHECK][0], log
+    assert "Traceback" not in log and "Internal Server Error" not in log, log
+
+
+def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps_its_form(tmp_path, licensed):  # noqa: F811
+    """The console the server was started from closed: SIGHUP reaches every process of its
+    group. The workers died at once (a click running there unanswered, its write cut), and
+    multiprocessing's helper too, whose warning the supervisor then printed in the request
+    log as Python's own two lines. Now uvicorn's supervisor replaces the workers gracefully,
+    the click is answered, and the warning is a line of the log's own form."""
+    import signal
+
+    answers: dict = {}
+    with _held_server(tmp_path, "--workers", "2") as held:
+        held.go.touch()
+        click = held.click("rollover", answers, held.sent_by())
+        time.sleep(0.4)                                   # the click runs (about a second)
+        os.killpg(held.proc.pid, signal.SIGHUP)
+        click.join(60)
+        time.sleep(1)
+        held.click("check", answers).join(60)
+        held.proc.send_signal(signal.SIGTERM)
+        assert held.proc.wait(timeout=30) == 0
+    log = held.log.read_text(encoding="utf-8")
+    assert answers["rollover"].status_code == 200 and answers["check"].status_code == 200, log
+    assert all(LOG_LINE.fullmatch(line) for line in log.splitlines()), log
+
+
+def test_a_click_that_hangs_is_a_line_of_the_log_while_it_runs(tmp_path, licensed, monkeypatch):  # noqa: F811
+    """A click that hangs (the share stopped answering halfway through its read) held its
+    worker's turn: every later click there was refused as 混雑 for as long as it hung, and
+    the log had no line to say why until it ended, if it did. Now a click running past the
+    limit (STILL_RUNNING_SECONDS; 1 s here) is a WARNING line under its number at once."""
+    monkeypatch.setenv("HELD_STILL_RUNNING", "1")
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        click = held.click("check", answers)
+        held.wait_running("check")
+        running = _log_once(held.log, "実行中のまま")
+        held.go.touch()
+        click.join(60)
+    said = [line for line in running.splitlines() if "実行中のまま" in line]
+    assert len(said) == 1 and " WARNING " in said[0] and f"button={c.CHECK} " in said[0], running
+    assert LOG_LINE.fullmatch(said[0]) and "status=-" in said[0], said[0]
+    number = re.search(r"request=(\w+)", said[0]).group(1)
+    assert answers["check"].status_code == 200
+    last = [line for line in held.log.read_text(encoding="utf-8").splitlines() if f"request={number} " in line]
+    assert len(last) == 2 and "outcome=完了 status=200" in last[1], last
+
+
+def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, licensed):  # noqa: F811
+    """A worker killed (the system short of memory, someone's kill) was started again by
+    uvicorn's supervisor, which said so only below what the log writes: the log had no
+    trace of it (nor of the click it ran, which Excel met as a broken connection), and a
+    server that was stopped had no line for the stop either."""
+    import signal
+
+    with _held_server(tmp_path, "--workers", "2") as held:
+        workers = _workers_of(held.proc)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        died = _log_once(held.log, "ワーカー停止")
+        assert httpx.get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code == 200
+        held.proc.send_signal(signal.SIGTERM)
+        assert held.proc.wait(timeout=30) == 0
+    log = held.log.read_text(encoding="utf-8")
+    said = [line for line in died.splitlines() if "ワーカー停止" in line]
+    assert len(said) == 1 and f"Child process [{workers[0]}] died" in said[0], died
+    assert LOG_LINE.fullmatch(said[0]) and " WARNING " in said[0], said[0]
+    assert LOG_LINE.fullmatch(log.splitlines()[-1]) and "サーバーを停止しました" in log.splitlines()[-1], log
+    assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_path, licensed, stop):  # noqa: F811
+    """systemctl stop (SIGTERM) on the one-worker server: uvicorn stopped gracefully, then
+    raised the signal again under Python's default handler, so the process ended by the
+    signal (status 143, -15 here) before ``serve`` could write its stop line. The console
+    (or SSH session) it was started from closed (SIGHUP): uvicorn does not handle it, and
+    the server ended at once, the running click unanswered, its write cut, no line logged."""
+    import signal
+
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        click = held.click("check", answers)
+        held.wait_running("check")
+        held.proc.send_signal(getattr(signal, stop))
+        time.sleep(0.3)
+        held.go.touch()                          # the running click is answered first
+        click.join(60)
+        assert held.proc.wait(timeout=30) == 0
+    assert answers["check"].status_code == 200
+    lines = held.log.read_text(encoding="utf-8").splitlines()
+    assert "outcome=完了 status=200" in lines[-2] and "サーバーを停止しました" in lines[-1], lines
+
+
+def test_a_work_folder_gone_while_serving_sends_staff_to_it_not_to_create_their_folder(tmp_path, licensed):  # noqa: F811
+    """The work folder renamed (or its share unmounted) while the server runs: staff were
+    told 「サーバー作業フォルダー「…\\2023年度」がありません。フォルダーを作成するか…」,
+    a folder they cannot create where the server looks. Now they are told the work folder
+    itself is gone and to call IT; once it is back, clicks are served again."""
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        workdir, sent = held.master.parent.parent, held.sent_by()
+        workdir.rename(tmp_path / "moved")
+        held.click("check", answers, sent).join(60)
+        (tmp_path / "moved").rename(workdir)
+        held.go.touch()
+        held.click("recalc", answers, sent).join(60)
+    gone, back = answers["check"], answers["recalc"]
+    assert gone.status_code == 422 and f"作業フォルダー「{workdir}」が見つかりません" in gone.text, gone.text
+    assert "IT 担当者に連絡" in gone.text and "フォルダーを作成" not in gone.text, gone.text
+    assert back.status_code == 200, back.text
+
+
+def test_what_a_killed_click_was_writing_goes_at_a_later_click(tmp_path, licensed):  # noqa: F811
+    """次年度のマスターを作成 killed while it wrote (the server stopped, the machine restarted)
+    left its temporary file, master-sized, beside the masters; a second click made the next
+    master, and nothing ever wrote that target again: the file stayed for good, shown by
+    Explorer on the share (the same for split's input files and their backups). Now a
+    click removes such files of its folders once past the age limit (a live writer's stay)."""
+    from renkei_xl.safety import STALE_AFTER_SECONDS, TEMP_PREFIX
+
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        folder = held.master.parent
+        # what the killed writes left (their names as safety.temp_prefix makes them), an hour ago
+        old = time.time() - STALE_AFTER_SECONDS - 60
+        left = [folder / f"{TEMP_PREFIX}{MASTER_NAME.replace('2023', '2024')}.0123456789ab.xlsm",
+                folder / SPLIT_DIR / f"{TEMP_PREFIX}小樽市_2023年度_入力.xlsx.0123456789ab.xlsx",
+                folder / SPLIT_DIR / "小樽市_2023年度_入力_バックアップ" / f"{TEMP_PREFIX}小樽市_x.xlsx.0123456789ab.xlsx"]
+        for path in left:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"PK half a master")
+            os.utime(path, (old, old))
+        young = folder / f"{TEMP_PREFIX}{MASTER_NAME}.ba9876543210.xlsm"      # another writer's, now
+        young.write_bytes(b"PK being written")
+        held.go.touch()
+        held.click("check", answers).join(60)
+    assert answers["check"].status_code == 200, answers["check"].text
+    assert not any(path.exists() for path in left) and young.exists()
+
+
 def test_a_request_uvicorn_cannot_read_is_answered_in_japanese_and_logged_as_a_request(server):
     """TLS sent to the plain-HTTP port (a master whose URL says https), a header that is no
     number: uvicorn answered 「Invalid HTTP request received.」 in English and logged that,
@@ -2194,6 +2566,28 @@ def test_the_systems_reason_in_a_start_refusal_is_japanese(tmp_path):
         with pytest.raises(UserError) as refused:
             check_address("127.0.0.1", taken.getsockname()[1])
     assert "（ほかのプログラムが使っています）" in str(refused.value) and "Address" not in str(refused.value), refused.value
+
+
+def test_the_port_check_on_windows_does_not_let_a_second_server_share_the_port(monkeypatch):
+    """On Windows SO_REUSEADDR lets a socket bind a port another process listens on: the
+    start check set it everywhere, so a second ``serve`` on a taken port passed it there
+    (with several workers, uvicorn's own bind, with the same option, then shared the port
+    between two servers writing in one work folder). Windows cannot run here: the check
+    is run as on Windows and must not ask for the option (POSIX keeps it, for TIME_WAIT)."""
+    import socket
+    import types
+
+    from renkei_xl.server import config
+
+    asked = []
+    real = socket.socket.setsockopt
+    monkeypatch.setattr(socket.socket, "setsockopt", lambda sock, *args: (asked.append(args[:2]), real(sock, *args))[1])
+    config.check_address("127.0.0.1", _free_port())
+    assert (socket.SOL_SOCKET, socket.SO_REUSEADDR) in asked      # POSIX: as uvicorn binds
+    asked.clear()
+    monkeypatch.setattr(config, "os", types.SimpleNamespace(name="nt"))
+    config.check_address("127.0.0.1", _free_port())
+    assert (socket.SOL_SOCKET, socket.SO_REUSEADDR) not in asked, asked
 
 
 def _without_root_rights(*args: str, drop: str = "", env=None, timeout: int = 60) -> subprocess.CompletedProcess:

@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_address(args.host, args.port)
     config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=share,
                           error_log=error_log)
-    return serve(config, args.host, args.port, workers=args.workers, key_file=args.key_file,
+    return serve(config, args.host, args.port, workers=args.workers,
                  ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
 
 

@@ -31,6 +31,8 @@ outcome, status, what it wrote in the work folder (a count, 0 for nothing) and d
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import hmac
 import re
 import json
@@ -40,7 +42,6 @@ from typing import Callable, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from ..core import contract as c
 from ..core.errors import UserError
@@ -63,6 +64,9 @@ GONE_KEY = "renkei.gone"            # scope: set (asyncio.Event) once the client
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
 NOT_RUN = "実行せず（接続切れ）"      # outcome: the client left before the click's turn
 LOST = "応答できず（接続切れ）"        # outcome: the client left before the answer; result= says what ran
+STOPPED = "実行せず（サーバー停止）"   # outcome: the server was stopped at once before the click's turn
+STOPPED_TEXT = ("renkei-xl サーバーが停止されたため、ボタンを実行しませんでした。ブックは変更していません。"
+                "IT 担当者にサーバーを起動し直してもらってから、もう一度ボタンを押してください。")
 
 USER_HEADER = "x-renkei-user"       # Application.UserName as UTF-16 hex (RenkeiServer.bas)
 CLIENT_HEADER = "x-renkei-client"   # the master carries RenkeiServer.bas' actions
@@ -102,13 +106,14 @@ def create_app(config: ServerConfig):
             user = _user(request.headers.get(USER_HEADER, "")) or "-"
             written: list = []
             seen: dict = {}
+            request.scope[OUTCOME_KEY] = {"button": caption, "user": user}   # its line if stopped while waiting
             try:
                 async with turns.turn():
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
-                    status, answer, outcome = await run_in_threadpool(
-                        handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                    status, answer, outcome = await _to_its_end(
+                        _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
                         written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
             except Busy:
@@ -140,6 +145,43 @@ def create_app(config: ServerConfig):
                           name=caption + " の結果")
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(app, config, paths)
+
+
+# A click still running after this long has met something that hangs (a share that stopped
+# answering): the buttons answer within 10 s up to the size served (server.turns). The log
+# says so while it runs, under its number: otherwise every later click of its worker was
+# refused as 混雑 for as long as it hung, and nothing in the log said why.
+STILL_RUNNING_SECONDS = 60.0
+STILL_RUNNING = "実行中のまま"        # outcome of that line; the click's own line follows when it ends
+
+
+async def _to_its_end(still_running: Callable[[float], None], func: Callable, *args):
+    """``func(*args)`` in a thread, awaited to its end even when the server is stopped at once
+    (a second Ctrl+C: asyncio then cancels every task, starlette's thread-pool call's own
+    included). The thread went on writing all the same (Python waits for it before it
+    exits), but Excel was answered uvicorn's English 「Internal Server Error」, and the log
+    had no line for a click that made a file. A future of the loop's executor is no task:
+    nothing cancels it, so the click's answer and its line are what it did.
+    ``still_running(seconds)`` once the run is past STILL_RUNNING_SECONDS."""
+    context = contextvars.copy_context()
+    done = asyncio.get_running_loop().run_in_executor(None, functools.partial(context.run, func, *args))
+    wait: Optional[float] = STILL_RUNNING_SECONDS
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), wait)
+        except asyncio.TimeoutError:
+            still_running(wait)
+            wait = None
+        except asyncio.CancelledError:
+            return await done
+
+
+def _still_running(request: Request, caption: str, user: str) -> Callable[[float], None]:
+    def say(seconds: float) -> None:
+        server_log.log.warning("%s", server_log.request_line(
+            request=request.scope.get(REQUEST_KEY, "-"), client=(request.client.host if request.client else "-"),
+            status="-", outcome=STILL_RUNNING, millis=seconds * 1000, button=caption, user=user))
+    return say
 
 
 def _numbered_refusal(answer: dict, request_id: str) -> dict:
@@ -207,6 +249,10 @@ class Guard:
         fields: dict = {}
         try:
             fields = await self._serve(scope, receive, watched)
+        except asyncio.CancelledError:     # the server stopped at once before the click ran
+            fields = {"outcome": STOPPED}
+            if not record["sent"]:
+                await _text(watched, 503, numbered(STOPPED_TEXT, request_id))
         except Exception:
             server_log.error(request_id, "guard")
             fields = {"outcome": "エラー"}
@@ -409,8 +455,10 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
 
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
          written: list) -> tuple[int, object, str]:
-    from ..safety import confined, noting_replaced
+    from ..excel.buttons import EXPORT_DIR, SPLIT_DIR
+    from ..safety import confined, noting_replaced, remove_stale_temps_in
 
+    remove_stale_temps_in([folder, folder / SPLIT_DIR, folder / EXPORT_DIR])   # a killed click's, long past
     try:
         # every write of this click lands in its folder, or nowhere
         with confined(folder), noting_replaced(written):

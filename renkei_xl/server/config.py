@@ -169,7 +169,13 @@ def check_address(host: str, port: int) -> None:
         raise UserError(f"--host「{host}」はこのサーバーのアドレスとして使えません（名前を解決できません）") from None
     family, _type, _proto, _name, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # POSIX: SO_REUSEADDR lets the port of a server stopped a moment ago (TIME_WAIT) be
+        # bound, as uvicorn binds it; a listening port is refused all the same. Windows: it
+        # lets a socket bind a port another process listens on, so a second ``serve`` on
+        # the port passed this check (two servers sharing the port, two writers), or met
+        # uvicorn's English bind error after it.
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
         except OSError as exc:

@@ -110,6 +110,7 @@ def default_error_log() -> Path:
 def configure(error_log: Optional[Path]) -> None:
     """The request log on standard error (INFO) and, when given, the error log file (tracebacks)."""
     sys.unraisablehook = _unraisable
+    logging.captureWarnings(True)           # to the request log as lines of their own (FORWARDED)
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -231,7 +232,10 @@ def error(request_id: str, title: str) -> None:
 # ------------------------------------------------------- uvicorn's and asyncio's records
 
 REPEAT_SECONDS = 60.0
-FORWARDED = ("uvicorn", "uvicorn.error", "asyncio")
+# py.warnings: Python's warnings (logging.captureWarnings, configure), which printed their
+# own two lines, file and source, into the request log (multiprocessing's 「resource_tracker:
+# process died unexpectedly」 once a closed console's SIGHUP had reached it).
+FORWARDED = ("uvicorn", "uvicorn.error", "asyncio", "py.warnings")
 # Digits and addresses in a message that say which instance, not which kind: a timer's
 # ``when=5512.731``, a socket's ``fd=12``, an object's ``at 0x7f3a…``.
 _VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")
@@ -247,6 +251,12 @@ OUTCOMES = (("socket.accept() out of system resource", "接続を受けられな
             ("Exception in ASGI application", "内部エラー"),
             ("Task exception was never retrieved", "内部エラー"))
 BY_LEVEL = {logging.INFO: "情報", logging.WARNING: "警告", logging.ERROR: "エラー", logging.CRITICAL: "エラー"}
+# uvicorn's records below WARNING that IT must read all the same, raised to WARNING: a worker
+# that died (killed by the system for memory, or by someone) is started again by uvicorn's
+# supervisor, which says so only at INFO. The log had no trace of it, nor of the click it
+# was running, which Excel met as a broken connection.
+WORKER_DIED = re.compile(r"Child process \[\d+\] died")
+DIED = "ワーカー停止（起動し直した。処理中のボタンは応答なし）"
 
 
 def kind(record: logging.LogRecord) -> tuple[str, str, str]:
@@ -254,7 +264,8 @@ def kind(record: logging.LogRecord) -> tuple[str, str, str]:
     type, and the first line of the message template with its digits and addresses taken
     out (asyncio formats each record itself, ``handle: <TimerHandle when=…>`` included)."""
     exc_type = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
-    first = str(record.msg).split("\n", 1)[0]
+    template = record.getMessage() if record.name == "py.warnings" else str(record.msg)   # its template is "%s"
+    first = template.split("\n", 1)[0]
     return record.name, exc_type, _VOLATILE.sub("#", first)
 
 
@@ -330,6 +341,7 @@ class Forwarded(logging.Handler):
     def __init__(self, level: int = logging.NOTSET):
         super().__init__(level)
         self.addFilter(lambda record: not (isinstance(record.msg, str) and record.msg in WRITTEN_ELSEWHERE))
+        self.addFilter(_raised)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -347,7 +359,20 @@ class Forwarded(logging.Handler):
             self.handleError(record)
 
 
+def _raised(record: logging.LogRecord) -> bool:
+    """Whether a record is written: WARNING and above, and the INFO records IT must read
+    (WORKER_DIED), raised to WARNING; uvicorn's other INFO chatter is not."""
+    if record.levelno >= logging.WARNING:
+        return True
+    if WORKER_DIED.fullmatch(record.getMessage()):
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+    return False
+
+
 def _outcome(record: logging.LogRecord, first: str) -> str:
+    if WORKER_DIED.fullmatch(first):
+        return DIED
     for start, outcome in OUTCOMES:
         if first.startswith(start):
             return outcome
@@ -356,9 +381,11 @@ def _outcome(record: logging.LogRecord, first: str) -> str:
 
 def uvicorn_log_config() -> dict:
     """uvicorn's ``log_config``: its loggers and asyncio's to ``Forwarded`` through one
-    ``OnceAMinute``. uvicorn applies it in every process it starts (workers included)."""
+    ``OnceAMinute``. uvicorn applies it in every process it starts (workers included). The
+    supervisor's logger passes INFO on, for ``_raised`` to pick what IT must read."""
     return {"version": 1, "disable_existing_loggers": False,
             "filters": {"repeats": {"()": f"{__name__}.OnceAMinute"}},
             "handlers": {"forwarded": {"()": f"{__name__}.Forwarded", "filters": ["repeats"]}},
-            "loggers": {name: {"handlers": ["forwarded"], "level": "WARNING", "propagate": False}
+            "loggers": {name: {"handlers": ["forwarded"], "level": "INFO" if name == "uvicorn.error" else "WARNING",
+                               "propagate": False}
                         for name in FORWARDED}}

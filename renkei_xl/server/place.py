@@ -235,6 +235,13 @@ class Place:
         if problem := path_problem(self._names_of(parts), BELOW_FOLDER):
             raise NameTooLong(f"{where}: {problem}")
         path = self._inside(self.workdir.joinpath(*parts), value)
+        if not self._is(path, stat.S_ISDIR) and not self._is(self.workdir, stat.S_ISDIR):
+            # The work folder itself gone while serving (renamed, deleted, its share
+            # unmounted): staff were told to create their year's folder, which they cannot
+            # do where the server looks, nor is it theirs to fix.
+            raise UserError(f"サーバーの作業フォルダー「{self.shown(self.workdir)}」が見つかりません（サーバーが起動した後で"
+                            "移動・削除されたか、共有フォルダーへの接続が切れています）。ボタンは何もしていません。"
+                            "IT 担当者に連絡してください")
         if not self._is(path, stat.S_ISDIR):
             missing = next((self.workdir.joinpath(*parts[:n]) for n in range(1, len(parts) + 1)
                             if not self._is(self.workdir.joinpath(*parts[:n]), stat.S_ISDIR)), path)

@@ -5,6 +5,10 @@ path, a key in it); our one line per request says number, client, button, user, 
 and duration (renkei_xl.server.log), tracebacks go to the error log file only. uvicorn's
 and asyncio's own records are lines of the same log (``log_config``: server.log.uvicorn_log_config).
 
+The app has nothing to do at start or stop, so uvicorn's lifespan task is off: a stop at
+once (a second Ctrl+C) cancelled it, and starlette reported that cancellation as a failed
+shutdown, a line 「Traceback (most recent call last):」 of the request log.
+
 A worker that cannot start stops the whole server: it leaves a mark for the parent and
 asks it to stop (uvicorn's supervisor would otherwise start it again, forever on older
 versions), and ``serve`` then ends with status 2. Everything that could make a worker
@@ -24,21 +28,28 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from .config import ServerConfig
+from .config import KEY_ENV, ServerConfig
 from .log import configure
 
 # With several worker processes, uvicorn imports the app in each of them: the settings
-# travel in this variable (the key stays where it was: its own variable or file).
+# travel in this variable, the key the server started with in RENKEI_XL_SERVER_KEY (the
+# environment only the service's account and the administrator can read, as its file).
+# A worker reading --key-file again when uvicorn restarts it (one that died) took the file
+# as it was then: deleted, it stopped the whole server (status 2, which systemd does not
+# restart); rewritten for a rotation not yet finished, one worker in two refused every
+# click with 「鍵が違う」.
 CONFIG_ENV = "RENKEI_XL_SERVER_CONFIG"
 STARTUP_FAILURE = 3   # uvicorn's own code for a worker that could not start
 WORKER_FAILED = "renkei-xl サーバーのワーカーを起動できませんでした。エラーログを確認してください"
+TLS_CHANGED = ("HTTPS の証明書「{cert}」と秘密鍵「{key}」を、ワーカーを起動し直すときに読み込めませんでした（起動した後で"
+               "変更または削除されました）。読み込める組にしてから、サーバーを起動し直してください")
 
 
 def configure_logging(error_log: Optional[Path] = None) -> None:
     configure(error_log)
 
 
-def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file: Optional[str] = None,
+def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
           ssl_certfile: Optional[str] = None, ssl_keyfile: Optional[str] = None) -> int:
     """Serve until stopped. ``workers`` > 1: that many warm processes share the port, so
     clicks from many PCs at once run side by side on a machine with that many cores."""
@@ -46,54 +57,126 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1, key_file
 
     configure_logging(config.error_log)
     log = logging.getLogger("renkei_xl.server")
-    scheme = "https" if ssl_certfile else "http"
+    # The address as a URL writes it, which IT copies into RENKEI_SERVER: an IPv6 one in
+    # brackets (「http://::1:8000」 is no URL).
+    url = f"{'https' if ssl_certfile else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
     # In Japanese, as every line IT reads from the tool (the records' keys stay ASCII for grep).
-    log.info("renkei-xl サーバーを起動しました: %s://%s:%d 作業フォルダー %s%s、ワーカー %d、エラーログ %s", scheme, host,
-             port, config.workdir, f"（共有名 {config.share}）" if config.share else "", workers, config.error_log)
+    log.info("renkei-xl サーバーを起動しました: %s 作業フォルダー %s%s、ワーカー %d、エラーログ %s", url,
+             config.workdir, f"（共有名 {config.share}）" if config.share else "", workers, config.error_log)
     from .connections import TimelyH11Protocol, raise_open_files_limit
     from .log import uvicorn_log_config
 
     raise_open_files_limit()
-    options = dict(host=host, port=port, access_log=False, log_level="warning", log_config=uvicorn_log_config(),
+    options = dict(host=host, port=port, access_log=False, log_level=None, log_config=uvicorn_log_config(),
                    server_header=False, date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                   http=TimelyH11Protocol)
-    if workers <= 1:
-        from .app import create_app
-
-        uvicorn.run(create_app(config), **options)
-        return 0
-    mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
-    os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
-                                         "max_bytes": config.max_bytes, "key_file": key_file,
-                                         "error_log": str(config.error_log) if config.error_log else None,
-                                         "failed_mark": str(mark)})
+                   http=TimelyH11Protocol, lifespan="off")
+    _stop_on_sigterm()
     try:
-        uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
+        failed = _run(uvicorn, config, options, workers)
     finally:
-        failed = mark.exists()
-        mark.unlink(missing_ok=True)
-    if failed:
-        print(f"エラー: {WORKER_FAILED}", file=sys.stderr)
+        # The start has its line: so has the stop, or a server that ended (a stop, a
+        # restart of the machine) looked in the log like one that had no clicks.
+        log.info("renkei-xl サーバーを停止しました: %s", url)
+    if failed is not None:
+        print(f"エラー: {failed}", file=sys.stderr)
         return 2
     return 0
 
 
-def app_from_env():
-    """The app of one worker process, from the settings ``serve`` left in CONFIG_ENV."""
-    settings = json.loads(os.environ[CONFIG_ENV])
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemctl stop, kill) ends ``serve`` as Ctrl+C does. uvicorn stops gracefully,
+    then raises the signal again under the handler it found: the default one ended a
+    one-worker server by the signal itself (status 143), without its stop line.
+
+    SIGHUP (the console window or the SSH session the server was started from closed) is
+    a stop too, as graceful as SIGTERM: uvicorn does not handle it in its serving process,
+    and its default ended the server at once, a click halfway through its write, with
+    no line in the log. (With several workers, uvicorn's supervisor takes SIGHUP as a
+    restart of its workers, and the workers leave it to the supervisor: ``app_from_env``.)"""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stopped)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, _hung_up)
+
+
+def _stopped(_signum, _frame) -> None:
+    raise KeyboardInterrupt     # what uvicorn.run takes as the end of serving
+
+
+def _hung_up(_signum, _frame) -> None:
+    signal.raise_signal(signal.SIGTERM)     # uvicorn's handler while it serves, else _stopped
+
+
+def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> Optional[str]:
+    """Serving until stopped; None, or what to tell IT when a worker could not start."""
+    if workers <= 1:
+        from .app import create_app
+
+        uvicorn.run(create_app(config), **options)
+        return None
+    mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
+    os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
+                                         "max_bytes": config.max_bytes,
+                                         "error_log": str(config.error_log) if config.error_log else None,
+                                         "failed_mark": str(mark)})
+    os.environ[KEY_ENV] = config.key
+    if options.get("ssl_certfile"):
+        options = {**options, "ssl_context_factory": tls_in_worker}
     try:
+        uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
+    finally:
+        failed = mark.read_text(encoding="utf-8") if mark.exists() else None
+        mark.unlink(missing_ok=True)
+    return None if failed is None else failed or WORKER_FAILED
+
+
+def app_from_env():
+    """The app of one worker process, from the settings ``serve`` left in CONFIG_ENV. Its
+    logging is set up first: an app that could not be imported (an installation changed
+    under the running server) printed its traceback in the request log, through logging's
+    last resort, and the error log had none."""
+    settings = json.loads(os.environ[CONFIG_ENV])
+    error_log = Path(settings["error_log"]) if settings.get("error_log") else None
+    try:
+        configure_logging(error_log)
+        if hasattr(signal, "SIGHUP"):       # a closed console: the supervisor replaces this worker gracefully
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
         from .app import create_app
         from .config import load_key
 
-        error_log = Path(settings["error_log"]) if settings.get("error_log") else None
-        configure_logging(error_log)
-        return create_app(ServerConfig(Path(settings["workdir"]), load_key(settings["key_file"]),
+        key = load_key()
+        os.environ.pop(KEY_ENV, None)       # not handed on to what a click starts (LibreOffice for a PDF)
+        return create_app(ServerConfig(Path(settings["workdir"]), key,
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))
     except BaseException:
-        from .log import error
+        _worker_failed(settings, "worker start")
 
-        error("-", "worker start")          # the traceback to the error log only
-        Path(settings["failed_mark"]).touch()
-        os.kill(os.getppid(), signal.SIGTERM)
-        os._exit(STARTUP_FAILURE)
+
+def tls_in_worker(config, default_factory):
+    """uvicorn's TLS context of one worker process (``ssl_context_factory``), from the files
+    as they are when uvicorn starts it, weeks after ``serve`` checked them when it starts
+    one again for a worker that died. A certificate's key deleted or renewed as a pair that
+    does not match made each new worker fail in uvicorn's own code, before the app: its
+    traceback printed in the request log and the worker started again every half second,
+    for as long as the server ran. It stops the server as a worker that cannot start does."""
+    try:
+        return default_factory()
+    except BaseException:
+        settings = json.loads(os.environ[CONFIG_ENV])
+        configure_logging(Path(settings["error_log"]) if settings.get("error_log") else None)
+        _worker_failed(settings, "worker TLS", TLS_CHANGED.format(cert=config.ssl_certfile, key=config.ssl_keyfile))
+
+
+def _worker_failed(settings: dict, title: str, why: str = "") -> None:
+    """The exception being handled to the error log only, the mark for ``serve`` (with
+    what to tell IT, "": WORKER_FAILED), and the whole server asked to stop (uvicorn's
+    STARTUP_FAILURE: not started again)."""
+    from .log import error
+
+    error("-", title)
+    Path(settings["failed_mark"]).write_text(why, encoding="utf-8")
+    os.kill(os.getppid(), signal.SIGTERM)
+    os._exit(STARTUP_FAILURE)
