@@ -609,6 +609,31 @@ def _rows_added_below(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit, unprotect=False)
 
 
+def _typed_over_the_target(path: Path, tmp: Path) -> Path:
+    """The protection lifted and 05-1's answer typed one column to the left, into the grey
+    目標値: collect reads 実績値 only, so the answer was dropped and the file logged as taken."""
+    def edit(ws, top, cols):
+        row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+        ws.cell(row, cols["目標値"]).value = 7
+    return _on_the_sheet(path, edit)
+
+
+def _note_beside_the_table(path: Path, tmp: Path) -> Path:
+    """A note typed two columns right of the table (past the hidden issued columns)."""
+    def edit(ws, top, cols):
+        ws.cell(top + 1, ws.max_column + 2).value = "暫定値です"
+    return _on_the_sheet(path, edit)
+
+
+def _column_inserted_with_a_header(path: Path, tmp: Path) -> Path:
+    """A 備考 column inserted after 実施状況 and a note typed in it."""
+    def edit(ws, top, cols):
+        ws.insert_cols(cols["実施状況"] + 1)
+        ws.cell(top, cols["実施状況"] + 1).value = "備考"
+        ws.cell(top + 2, cols["実施状況"] + 1).value = "3月末の見込み値です"
+    return _on_the_sheet(path, edit)
+
+
 def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
     """Excel's シートの移動またはコピー: 「小樽市 (2)」, answers typed on the copy only."""
     wb = openpyxl.load_workbook(path)
@@ -674,6 +699,10 @@ REFUSALS = {
     "row deleted": (_row_deleted, "行が削除されています"),
     "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
     "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります"),
+    "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
+                                                       "（配布時は「５件（毎年度）」））"),
+    "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),

@@ -20,6 +20,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.methods import cell_value
 from ...core.findings import TEXT_CUT
+from ...core.input_sheet import REFERENCES
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
@@ -221,14 +222,13 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
                 [e.indicator_id for e in master_entries])
     _check_row_labels(muni, rows, data.indicators)
-    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
-        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
-                       "入力用ファイルを配布し直してください")
+    _check_fingerprint(ident, data, muni)
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
     _check_seal(ident, data, muni, key, issued)
     _check_named(path, muni, settings)
+    _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
 
     by_id = {i.id: i for i in data.indicators}
     file_entries, values = [], {}
@@ -283,6 +283,52 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
             raise Refused(f"入力値の誤り: {f.place}: {f.message}")
         held.add(ind_id)
     return held
+
+
+def _check_fingerprint(ident: dict[str, str], data: MasterData, muni: str) -> None:
+    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
+        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
+                       "入力用ファイルを配布し直してください")
+
+
+# The grey column split fills from 指標's 目標値 (core.input_sheet.REFERENCES): the
+# fingerprint covers every row's target, so a cell there unlike the master's was typed over.
+TARGET_HEADER = dict((attr, head) for attr, head, _width in REFERENCES)["target"]
+
+
+def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
+                         data: MasterData) -> None:
+    """A value on an indicator's row that collect does not read: in a column split did not
+    write (a note typed beside the table, a column inserted, with a header of its own or
+    none) or typed over the grey 目標値 (the answer put one column to the left, the
+    protection lifted). Taking the file would log it as imported, that value lost without
+    a word, so it is refused whole, naming the cells, as values in rows without 指標ID are
+    (_check_unlabelled). The target is compared only once the fingerprint has shown that
+    the master still asks the targets the file was issued with."""
+    heads = [text(v) for v in header]
+    sent = set(data.headers.get(muni, ())) | {h for _a, h, _w in REFERENCES} | set(c.ISSUED_HEADERS.values())
+    added = {col for col, h in enumerate(heads, start=1) if not h or (muni in data.headers and h not in sent)}
+    target_col = heads.index(TARGET_HEADER) + 1 if TARGET_HEADER in heads else 0
+    targets = {i.id: text(i.target) for i in data.indicators}
+    outside: list[str] = []
+    typed_over: list[str] = []
+    for r, ind_id in row_ids.items():
+        row = raw_rows[r]
+        outside += [f"{muni}!{cell_ref(r, col)}" for col, v in enumerate(row, start=1)
+                    if text(v) and (col > len(heads) or col in added)]
+        got = text(_at(row, target_col)) if target_col else ""
+        if target_col and got != targets.get(ind_id, got):
+            typed_over.append(f"{muni}!{cell_ref(r, target_col)}「{shown(got)}」（配布時は「{shown(targets[ind_id])}」）")
+    if outside:
+        raise Refused(f"シート「{muni}」の配布時になかった列に値があります（{_few(outside)}）。取り込むのは実績値・分母・"
+                      "実施状況の列だけのため、このファイルは取り込みません（取り込むと、その値は黙って捨てられます）。"
+                      "その内容を実績値・分母・実施状況の列に入力し直して送ってもらってください（取り込まなくてよい"
+                      "メモなら、そのセルを消して保存してから取り込んでください。配布した後でマスターの市町村シートの列を"
+                      "削除・改名したときは、その列を戻してから取り込んでください）")
+    if typed_over:
+        raise Refused(f"シート「{muni}」の目標値（確認用の灰色の列）が配布時と違います（{_few(typed_over, 3)}）。"
+                      "実績値を目標値の列に入力した可能性があり、目標値の列は取り込まないため、このファイルは取り込みません。"
+                      "実績値の列に入力し直して送ってもらってください")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
