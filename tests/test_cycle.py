@@ -1053,6 +1053,25 @@ def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path
     assert "新しいファイル「" not in out
 
 
+def test_one_attachment_saved_twice_is_imported_once_and_the_copy_named(cycle, tmp_path, capsys):
+    """The mail's attachment saved twice (「… (1).xlsx」 beside the first): the two are
+    byte-identical, so their save times are the same, and both were refused as two returns
+    whose order cannot be told, the municipality's only answer left out. One is imported,
+    the copy named as the same file, and the run ends well."""
+    master, _, filled = cycle
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    first = shutil.copy(filled["恵庭市"], folder / filled["恵庭市"].name)
+    twin = shutil.copy(first, folder / f"{Path(first).stem} (1).xlsx")
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.findall(r"^取込: (.*)（恵庭市", out, re.M) == [Path(first).name], out
+    assert cell_of(master, "恵庭市", "04-1", "実績値") == 1
+    assert f"{Path(twin).name}: 「{Path(first).name}」と同じ内容のファイルです" in out, out
+    assert "どれが新しいか" not in out
+
+
 def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     """A return saved as .xls or .csv, or put in a folder of its own, is named as not read
     (before, the run said nothing of it and exited 0)."""
