@@ -749,6 +749,30 @@ def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, cap
     assert log[0][6] == "取り込まなかったセル" and re.match(rf"小樽市!{column}\d+（", log[1][6]), log
 
 
+def test_input_cells_merged_across_rows_hold_both_rows_and_keep_the_masters_values(cycle, capsys):
+    """実績値 of 04-1 and 06-1 merged into one cell showing 9 (the protection lifted): Excel
+    keeps only the first cell's value, so 06-1 read as emptied and its value was replaced
+    by nothing, without a word. Both rows are held, named, the master's values kept."""
+    master, _, filled = cycle
+    before = {i: cell_of(master, "小樽市", i, "実績値") for i in ("04-1", "06-1")}
+
+    def edit(ws, top, cols):
+        rows = {ws.cell(r, cols["指標ID"]).value: r for r in range(top + 1, ws.max_row + 1)}
+        assert rows["06-1"] == rows["04-1"] + 2
+        col = cols["実績値"]
+        ws.cell(rows["04-1"], col).value = 9
+        ws.merge_cells(start_row=rows["04-1"], start_column=col, end_row=rows["06-1"], end_column=col)
+    _on_the_sheet(filled["小樽市"], edit)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    for ind_id in ("04-1", "05-1", "06-1"):
+        assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!G\d+ {ind_id}: 実績値のセルが結合されています"
+                         r"（G20:G22）", out), out
+    assert {i: cell_of(master, "小樽市", i, "実績値") for i in ("04-1", "06-1")} == before
+    assert cell_of(master, "小樽市", "08-1", "実績値") is not None    # the other rows came in
+
+
 def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_one_less(cycle, capsys):
     """A 実施状況 of Excel's full 32,767 characters is only a warning in the master (一覧 shows
     it cut), but importing it means the tool writes it into the master's cell, and the

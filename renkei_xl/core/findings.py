@@ -56,6 +56,12 @@ NO_RESULT = _type(
     "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
     "または数式をやめて値を直接入力してください")
 
+MERGED_INPUT = _type(
+    "merged-input", ERROR,
+    "{label}のセルが結合されています（{area}）。結合したセルは左上のセルの値しか持たず、ほかのセルは空欄として"
+    "読まれます",
+    "セルの結合を解除し、行ごと・列ごとに値を入力し直して保存してください")
+
 # A value that cannot be read (values.ValueParseError): ``reason`` is the parser's sentence.
 PARSE_HINTS = {
     APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"

@@ -19,7 +19,7 @@ from ...core.errors import UserError
 from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.methods import cell_value
-from ...core.findings import TEXT_CUT
+from ...core.findings import MERGED_INPUT, TEXT_CUT
 from ...core.input_sheet import REFERENCES
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
@@ -242,6 +242,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
+    errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
     # A text of Excel's full 32,767 is only a warning on the master (一覧 shows it cut), but
     # importing it means the tool writes it into the master's cell, one more than it can
     # (findings.TEXT_CUT): that row is held like any bad cell, on both faces alike.
@@ -269,6 +270,21 @@ def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, st
 def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:
     row, col = parse_ref(ref)
     return row in row_ids and col in {cols[f] for f in ("indicator_id", *INPUT_FIELDS) if f in cols}
+
+
+def _merged_inputs(muni: str, areas, cols: dict[str, int], row_ids: dict[int, str]) -> list:
+    """Each input cell of an indicator's row inside a merged area: Excel keeps only the
+    first cell's value when it merges, so 「7」 shown across 05-1 and 06-1 read as 7 and an
+    empty 06-1, imported over its value without a word. The rows are held, as a bad cell's."""
+    inputs = {cols[f]: c.ENTRY_HEADERS[f] for f in INPUT_FIELDS if f in cols}
+    out = []
+    for r1, c1, r2, c2 in areas:
+        if (r1, c1) == (r2, c2):
+            continue
+        area = f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
+        out += [MERGED_INPUT.at(muni, cell_ref(r, col), row_ids[r], label=label, area=area)
+                for r in range(r1, r2 + 1) if r in row_ids for col, label in inputs.items() if c1 <= col <= c2]
+    return out
 
 
 def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
