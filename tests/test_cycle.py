@@ -634,6 +634,15 @@ def _column_inserted_with_a_header(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _hidden_columns_removed(path: Path, tmp: Path) -> Path:
+    """Excel's ドキュメント検査 → 非表示の行と列 → すべて削除, run before mailing the file out:
+    the issued columns are gone, so the seal cannot match; it was called a forgery."""
+    def edit(ws, top, cols):
+        first = min(cols[h] for h in c.ISSUED_HEADERS.values())
+        ws.delete_cols(first, len(c.ISSUED_HEADERS))
+    return _on_the_sheet(path, edit)
+
+
 def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
     """Excel's シートの移動またはコピー: 「小樽市 (2)」, answers typed on the copy only."""
     wb = openpyxl.load_workbook(path)
@@ -702,6 +711,8 @@ REFUSALS = {
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
+                                                        "されています（Excel の「ドキュメント検査」"),
     "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),

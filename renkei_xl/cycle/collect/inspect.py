@@ -365,6 +365,11 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
                        "新しく配布した入力用ファイルで提出してもらってください")
     expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), cells=issued,
                                  version=ident.get(P_VERSION, TEMPLATE_VERSION))
+    if not seal_matches(expected, got) and not issued and ident.get(P_VERSION) != "1":
+        hidden = "・".join(c.ISSUED_HEADERS.values())
+        raise Refused(f"非表示の列（{hidden}）が削除されています（Excel の「ドキュメント検査」で「非表示の行と列」を"
+                      "削除したときなど）。市町村が変えたセルと、配布した入力用ファイルであることを確かめられないため、"
+                      "取り込みません。配布した入力用ファイルに入力し、非表示の列を削除せずに送ってもらってください")
     if not seal_matches(expected, got):
         raise Refused(f"{L_SEAL}が一致しません。このマスターが{muni}に配布した入力用ファイルではありません"
                        "（別のマスターから配布したファイルか、市町村名・指標などの識別情報や、非表示の列の"
