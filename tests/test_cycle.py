@@ -1130,6 +1130,26 @@ def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     assert {ch.sheet for ch in report.changes} == {"小樽市"}
 
 
+def test_what_a_mac_adds_to_a_return_is_passed_over_and_holds_no_one(cycle, tmp_path, capsys):
+    """A return copied from a Mac onto the share gets a 「._」 twin of the same name (its
+    Finder data, not a workbook); a Mac's ZIP unpacked on Windows adds 「__MACOSX」 holding
+    such twins. The twin ends in .xlsx and names 小樽市, so it was read, refused as no
+    workbook, and held 小樽市's real return, with the folder named as one not looked into."""
+    master, _, filled = cycle
+    folder = tmp_path / "from_a_mac"
+    (folder / "__MACOSX").mkdir(parents=True)
+    name = filled["小樽市"].name
+    (folder / name).write_bytes(filled["小樽市"].read_bytes())
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)
+    (folder / f"._{name}").write_bytes(apple_double)
+    (folder / "__MACOSX" / f"._{name}").write_bytes(apple_double)
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "取り込みません" not in out and "__MACOSX" not in out and f"._{name}" not in out, out
+    assert re.findall(r"^取込: (.*)（小樽市", out, re.M) == [name], out
+
+
 def test_a_folder_holding_only_a_zip_is_no_silent_success(cycle, tmp_path, capsys):
     """Returns sent as a (PPAP) ZIP: before, 「取り込むファイルがない」 and exit 0."""
     master, _, _ = cycle

@@ -19,6 +19,11 @@ OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbe
 ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
 # What the systems keep in any folder on their own: no one sent them, so they are not named.
 SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
+# What macOS adds: a ``._`` twin of each file (AppleDouble: its Finder data, written on a
+# share or a stick that keeps no such data, and into every ZIP a Mac makes), and the
+# ``__MACOSX`` folder holding those twins when such a ZIP is unpacked on Windows.
+APPLE_DOUBLE = "._"
+MAC_ZIP_FOLDER = "__macosx"
 
 
 def _listed(folder: Path) -> list[Path]:
@@ -46,7 +51,7 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             continue
         mode = path_mode(p)     # a folder on the way this account may not look into: said, naming it
         if stat.S_ISDIR(mode):
-            entries = sorted(q for q in _listed(p) if not _is_temporary(q))
+            entries = sorted(q for q in _listed(p) if not _is_temporary(q) and not _is_system(q))
             refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
             entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
@@ -93,8 +98,8 @@ def _not_a_file(path: Path) -> "Refusal | None":
 def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
     """What in the folder is not read, each file named with the reason (a return sent as a
     ZIP, a PDF or another format must not pass as "nothing to import"), and a folder
-    holding workbooks (only the folder's own files are read). Only what the systems keep
-    in every folder (SYSTEM_FILES, macOS' ``._`` files) is passed over in silence."""
+    holding workbooks (only the folder's own files are read). What the systems keep in
+    every folder (_is_system) never gets here: it is passed over in silence."""
     shown = folder.resolve().name or str(folder.resolve())     # 「.」 names no folder
     out = []
     for q in others:
@@ -105,8 +110,6 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             if _holds_workbooks(q):
                 out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{shown}」の"
                                       "直下に置いてください"))
-        elif q.name.lower() in SYSTEM_FILES or q.name.startswith("._"):
-            continue
         elif suffix in OTHER_SPREADSHEETS:
             out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
                                   "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
@@ -135,9 +138,18 @@ def may_be_a_return(path: Path) -> bool:
 
 def _holds_workbooks(folder: Path) -> bool:
     try:
-        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) for q in folder.iterdir())
+        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) and not _is_system(q)
+                   for q in folder.iterdir())
     except OSError:
         return False
+
+
+def _is_system(p: Path) -> bool:
+    """What a system put in the folder (SYSTEM_FILES, macOS' ``._`` twins and ``__MACOSX``):
+    passed over in silence. A ``._`` twin of a return is named like it and ends in .xlsx,
+    so it was read, refused as no workbook, and held that municipality's real return."""
+    name = p.name.lower()
+    return name in SYSTEM_FILES or name.startswith(APPLE_DOUBLE) or (name == MAC_ZIP_FOLDER and p.is_dir())
 
 
 def _is_temporary(p: Path) -> bool:
