@@ -1088,6 +1088,29 @@ def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path
     assert "新しいファイル「" not in out
 
 
+def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_refusal(tmp_path):
+    """Staff's own columns on a municipality sheet (a 備考, and a 目標値 of their own wording)
+    are copied into the file as they are: returned untouched, they are no value 「outside the
+    input cells」, and the file is taken."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, _cols = header_row(ws)
+    for offset, (head, value) in enumerate((("備考", "前年度は別集計"), ("目標値", "20件"))):
+        col = ws.max_column + 1
+        ws.cell(top, col).value = head
+        ws.cell(top + 1, col).value = value
+    wb.save(master)
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
+    back = tmp_path / "回収" / file_name("小樽市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[back.name], back)
+    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    report = collect(master, [back])
+    assert not report.refused, report.refused
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 7
+
+
 def test_one_attachment_saved_twice_is_imported_once_and_the_copy_named(cycle, tmp_path, capsys):
     """The mail's attachment saved twice (「… (1).xlsx」 beside the first): the two are
     byte-identical, so their save times are the same, and both were refused as two returns

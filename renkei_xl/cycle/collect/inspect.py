@@ -320,11 +320,13 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
     protection lifted). Taking the file would log it as imported, that value lost without
     a word, so it is refused whole, naming the cells, as values in rows without 指標ID are
     (_check_unlabelled). The target is compared only once the fingerprint has shown that
-    the master still asks the targets the file was issued with."""
+    the master still asks the targets the file was issued with, and only where split filled
+    the column from 指標 (a 目標値 column of the master's own sheet is copied as it is)."""
     heads = [text(v) for v in header]
     sent = set(data.headers.get(muni, ())) | {h for _a, h, _w in REFERENCES} | set(c.ISSUED_HEADERS.values())
     added = {col for col, h in enumerate(heads, start=1) if not h or (muni in data.headers and h not in sent)}
-    target_col = heads.index(TARGET_HEADER) + 1 if TARGET_HEADER in heads else 0
+    from_indicators = muni in data.headers and TARGET_HEADER not in data.headers[muni]   # else the sheet's own
+    target_col = heads.index(TARGET_HEADER) + 1 if TARGET_HEADER in heads and from_indicators else 0
     targets = {i.id: text(i.target) for i in data.indicators}
     outside: list[str] = []
     typed_over: list[str] = []
