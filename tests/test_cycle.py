@@ -784,6 +784,21 @@ def test_input_cells_merged_across_rows_hold_both_rows_and_keep_the_masters_valu
     assert cell_of(master, "小樽市", "08-1", "実績値") is not None    # the other rows came in
 
 
+def test_a_number_typed_into_status_instead_of_the_value_holds_the_row(cycle, capsys):
+    """04-1's answer typed into 実施状況, 実績値 left empty: it was imported as the status, and
+    the total summed without 小樽市's number. The row is held and named, the master kept."""
+    master, _, filled = cycle
+    set_cell(master, "小樽市", "04-1", "実績値", 5)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", 7)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実績値が空欄で、実施状況に数値「7」だけ", out), out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5 and cell_of(master, "小樽市", "04-1", "実施状況") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
 def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_one_less(cycle, capsys):
     """A 実施状況 of Excel's full 32,767 characters is only a warning in the master (一覧 shows
     it cut), but importing it means the tool writes it into the master's cell, and the

@@ -173,6 +173,11 @@ IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
 IGNORED_ENTRY = _type("ignored-entry", WARNING,
                       "集計方法「{method}」の指標では、{municipality}の{label}「{value}」は使われません（{how}）",
                       "{label}を空にするか、指標IDを確かめてください")
+STATUS_NUMBER_ONLY = _type(
+    "status-number-only", ERROR,
+    "実績値が空欄で、実施状況に数値「{value}」だけが入力されています（実績値を実施状況の列に入力した可能性が"
+    "あります。このままでは{municipality}の実績値は集計されません）",
+    "数値は実績値の列に入力し、実施状況には取組の内容・回数・時期などを文章で入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,
