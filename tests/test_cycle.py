@@ -697,6 +697,22 @@ def _text_file(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _package_renamed(parts: dict[str, bytes]):
+    """A return saved in another ZIP-based format and renamed .xlsx (its parts as that
+    application lays them out: only what says which format it is)."""
+    def make(path: Path, tmp: Path) -> Path:
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, data in parts.items():
+                zf.writestr(name, data)
+        return path
+    return make
+
+
+_ODS = {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<office:document-content/>",
+        "META-INF/manifest.xml": b"<manifest:manifest/>"}
+_XLSB = {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>", "xl/workbook.bin": b"\x83\x01\x00"}
+
+
 def _approximate(path: Path, tmp: Path) -> Path:
     set_cell(path, "小樽市", "04-1", "実績値", "約10件")
     return path
@@ -723,6 +739,8 @@ REFUSALS = {
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
     "truncated zip": (_truncated, "壊れています"),
     "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
+    ".ods renamed .xlsx": (_package_renamed(_ODS), "中身は OpenDocument 形式（.ods）です）。そのファイルを開き、"),
+    ".xlsb renamed .xlsx": (_package_renamed(_XLSB), "中身は Excel バイナリ ブック（.xlsb）です）。そのファイルを開き、"),
     "xlsx renamed .xlsm": (lambda p, t: p.rename(p.with_suffix(".xlsm")), "拡張子を .xlsx に戻して"),
 }
 

@@ -27,6 +27,7 @@ from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
+from .paths import RESAVE_AS_XLSX
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -417,6 +418,7 @@ def _check_container(path: Path, raw: bytes) -> None:
             bad = zf.testzip()
             names = [i.filename for i in infos]
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
             sheet_names = _sheet_names(zf, names)
     except Refused:
         raise
@@ -435,7 +437,17 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
                        "保存し直したファイルを送ってもらってください")
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise Refused("Excel ブック（.xlsx）ではありません（ブック本体がありません）")
+        raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+
+
+def _other_package(names: list[str], mimetype: bytes) -> str:
+    """What a ZIP package that is no .xlsx is, as far as its parts say: a return saved as
+    .ods or .xlsb and then renamed .xlsx (by hand, or by a mail client keeping the name)."""
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "中身は OpenDocument 形式（.ods）です"
+    if "xl/workbook.bin" in names:
+        return "中身は Excel バイナリ ブック（.xlsb）です"
+    return "ブック本体がありません"
 
 
 def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:

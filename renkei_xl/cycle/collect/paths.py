@@ -15,6 +15,10 @@ RETURNED = "回収した入力用ファイル（.xlsx）"
 # Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
 # a municipality that saved its return as .xls or .csv is told, not silently left out.
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
+# How a return in another format is mended, for a municipality with Excel or with LibreOffice
+# (whose own format, .ods, is what it saves unless told otherwise).
+RESAVE_AS_XLSX = ("そのファイルを開き、Excel では「Excel ブック（.xlsx）」として（LibreOffice では「名前を付けて保存」で"
+                  "「Excel 2007-365 (.xlsx)」を選んで）保存し直したファイルを送ってもらってください")
 # Returns often come zipped (PPAP: a password ZIP, its password in a second mail).
 ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
 # What the systems keep in any folder on their own: no one sent them, so they are not named.
@@ -111,8 +115,7 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
                 out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{shown}」の"
                                       "直下に置いてください"))
         elif suffix in OTHER_SPREADSHEETS:
-            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
-                                  "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
+            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
         elif suffix in ARCHIVES:
             out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。ZIP を展開して、中の .xlsx をこのフォルダー"
                                   f"（{shown}）に置いてから、もう一度取り込んでください"))
