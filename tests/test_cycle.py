@@ -654,6 +654,17 @@ def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _sheet_of_sums_added(path: Path, tmp: Path) -> Path:
+    """A sheet added to add up the figures (the structure's protection lifted), no copy of
+    the table: the reason must not send staff looking for answers typed on a copy."""
+    wb = openpyxl.load_workbook(path)
+    wb.security.lockStructure = False
+    sums = wb.create_sheet("計算")
+    sums["A1"], sums["A2"] = 5, 3
+    wb.save(path)
+    return path
+
+
 def _vba_project(tmp: Path) -> bytes:
     xlsm = init_master(tmp / "vba_source.xlsm", sample="fy2023")
     with zipfile.ZipFile(xlsm) as zf:
@@ -723,7 +734,12 @@ REFUSALS = {
     "another year": (_other_year, "2022年度のファイル"),
     "row deleted": (_row_deleted, "行が削除されています"),
     "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
-    "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります"),
+    "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります。この"
+                                                              "シートは取り込まないため、ファイルごと取り込みません。"
+                                                              "シートをコピーして入力した可能性があります"),
+    "sheet of sums added": (_sheet_of_sums_added, "配布時になかったシート「計算」に値があります。このシートは取り込まない"
+                                                  "ため、ファイルごと取り込みません。計算や下書きに使ったシートなら、シート"
+                                                  "「小樽市」の入力欄に値として貼り付け直してから"),
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),

@@ -540,18 +540,25 @@ def _check_other_sheets(wb, muni: str) -> None:
     """Split writes the municipality's sheet and the hidden 選択肢 only. A value on any
     other sheet (Excel's シートの移動またはコピー makes 「小樽市 (2)」, and answers typed
     there) is never read: importing the file would drop those answers without a word and
-    log the file as imported. An added sheet left empty is no answer and does no harm."""
+    log the file as imported. An added sheet left empty is no answer and does no harm. A
+    sheet that is no copy of the table (a sheet of sums the input cells' formulas read) is
+    told apart in the reason: 「コピーして入力」 sent staff looking for answers that were not there."""
     for name in wb.sheetnames:
         if name in (muni, CHOICES_SHEET):
             continue
         try:
-            filled = any(text(v) for row in wb.grid(name) for v in row)
+            grid = wb.grid(name)
         except UserError as exc:
             raise Refused(f"配布時になかったシート「{name}」があり、読めません（{exc}）") from None
-        if filled:
-            raise Refused(f"配布時になかったシート「{name}」に値があります（シートをコピーして入力した可能性があります）。"
-                          f"このシートは取り込まないため、ファイルごと取り込みません。配布したシート「{muni}」に"
-                          "入力し直して送ってもらってください")
+        if not any(text(v) for row in grid for v in row):
+            continue
+        copied = any(text(v) == c.ENTRY_HEADERS["indicator_id"] for row in grid[:c.HEADER_SEARCH_ROWS] for v in row)
+        again = f"配布したシート「{muni}」に入力し直して送ってもらってください"
+        what = (f"シートをコピーして入力した可能性があります。{again}" if copied else
+                f"計算や下書きに使ったシートなら、シート「{muni}」の入力欄に値として貼り付け直してから、このシートを"
+                f"削除して送ってもらってください。回答を書いたシートなら、{again}")
+        raise Refused(f"配布時になかったシート「{name}」に値があります。このシートは取り込まないため、ファイルごと"
+                      f"取り込みません。{what}")
 
 
 def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:
