@@ -36,10 +36,10 @@ from .import_log import check_import_log, read_import_log
 from .inspect import Attribution, identifier, inspect_file, returned_by
 from .paths import expand_paths, may_be_a_return, open_in_excel
 from .since_issue import changed_since_issue, first_since_issue
-from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
+from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, SAME, UNKEYED_NOTE, Change, CollectReport,
                       ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, kept_line)
 
-__all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
+__all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "SAME", "UNKEYED_NOTE", "Change", "CollectReport",
            "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "kept_line", "expand_paths", "identifier", "inspect_file",
            "plan_collect", "plan_import", "read_import_log"]
 
@@ -180,7 +180,7 @@ def _one_of_each_content(subs: list[Submission]) -> tuple[list[Submission], list
             chosen[s.sha256] = s
     kept = [s for s in subs if chosen[s.sha256] is s]
     twins = [Refusal(s.path, f"「{chosen[s.sha256].path.name}」と同じ内容のファイルです（同じ添付ファイルを2回保存したときなど）。"
-                             f"内容は「{chosen[s.sha256].path.name}」として取り込みます", ALREADY)
+                             f"内容は「{chosen[s.sha256].path.name}」として取り込みます", SAME)
              for s in subs if chosen[s.sha256] is not s]
     return kept, twins
 
