@@ -1222,6 +1222,22 @@ def test_what_a_mac_adds_to_a_return_is_passed_over_and_holds_no_one(cycle, tmp_
     assert re.findall(r"^取込: (.*)（小樽市", out, re.M) == [name], out
 
 
+def test_a_return_whose_extension_was_typed_in_full_width_is_named_so_and_holds_its_municipality(cycle, tmp_path):
+    """「小樽市_修正.ｘｌｓｘ」 (renamed with the IME on): it was refused as no Excel book, and
+    held no one, so an older 小樽市 return beside it was imported in its place."""
+    master, issued, filled = cycle
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    older = shutil.copy(issued["小樽市"], folder / "小樽市_2023年度_入力.xlsx")
+    wide = shutil.copy(filled["小樽市"], folder / "小樽市_修正.ｘｌｓｘ")
+    before = master.read_bytes()
+    report = collect(master, [folder])
+    reasons = {r.path.name: r.reason for r in report.refused}
+    assert "名前の拡張子「.ｘｌｓｘ」が全角です" in reasons[Path(wide).name] and "半角の「.xlsx」" in reasons[Path(wide).name]
+    assert "取り込みません" in reasons[Path(older).name] and not report.records
+    assert master.read_bytes() == before
+
+
 def test_a_folder_holding_only_a_zip_is_no_silent_success(cycle, tmp_path, capsys):
     """Returns sent as a (PPAP) ZIP: before, 「取り込むファイルがない」 and exit 0."""
     master, _, _ = cycle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import unicodedata
 from pathlib import Path
 from typing import Iterable
 
@@ -116,6 +117,9 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
                                       "直下に置いてください"))
         elif suffix in OTHER_SPREADSHEETS:
             out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
+        elif _wide_suffix(q) != suffix and _wide_suffix(q) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES):
+            out.append(Refusal(q, f"名前の拡張子「{q.suffix}」が全角です（Windows も Excel もこの名前では Excel のファイルと"
+                                  f"見ません）。名前の最後を半角の「{_wide_suffix(q)}」に直してから、もう一度取り込んでください"))
         elif suffix in ARCHIVES:
             out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。ZIP を展開して、中の .xlsx をこのフォルダー"
                                   f"（{shown}）に置いてから、もう一度取り込んでください"))
@@ -123,6 +127,11 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             out.append(Refusal(q, "Excel ブック（.xlsx）ではないため、取り込みません（回収した入力用ファイルでなければ、"
                                   "このフォルダーから移してください）"))
     return out
+
+
+def _wide_suffix(p: Path) -> str:
+    """``p``'s extension read in half-width (「.ｘｌｓｘ」 typed with the IME on is 「.xlsx」)."""
+    return unicodedata.normalize("NFKC", p.suffix).lower()
 
 
 def may_be_a_return(path: Path) -> bool:
@@ -136,7 +145,7 @@ def may_be_a_return(path: Path) -> bool:
         return _holds_workbooks(path)
     if not path.is_file():      # a FIFO or a device: no one's return, whatever its name
         return False
-    return path.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
+    return _wide_suffix(path) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
 
 
 def _holds_workbooks(folder: Path) -> bool:
