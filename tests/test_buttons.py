@@ -1142,6 +1142,22 @@ def test_collect_refuses_a_return_named_for_another_municipality_as_the_command_
     assert "ファイル名を「恵庭市_2023年度_入力.xlsx」に変えてから" in prompt
 
 
+def test_collect_imports_one_attachment_saved_twice_once_and_names_the_copy_as_the_command_line_does(
+        master, tmp_path, monkeypatch):
+    """The same return saved twice (「… (1).xlsx」): one is imported, the copy is named as the
+    same content, not among the files that could not be taken."""
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    returned, _ind, _new = _returned_file(book, tmp_path, "恵庭市", 3)
+    first = _copy(returned, book.parent / buttons.COLLECT_DIR / file_name("恵庭市", 2023))
+    twin = _copy(returned, first.with_name(f"{first.stem} (1).xlsx"))
+    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert "取り込めないファイル" not in prompt, prompt
+    assert f"同じ内容のファイル 1 件（1 つだけ取り込みます）:\n・{twin.name}: 「{first.name}」と同じ内容のファイルです" in prompt
+    assert f"1 件のファイルを取り込みました: {first.name}（恵庭市）" in prompt, prompt
+
+
 def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(master, tmp_path, monkeypatch):
     """A late return collected into the 2023 master when the 2024 master is made beside it:
     imported, and the alert says (as the command line does) that the 2024 master's 経年 and

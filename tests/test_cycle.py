@@ -609,6 +609,40 @@ def _rows_added_below(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit, unprotect=False)
 
 
+def _typed_over_the_target(path: Path, tmp: Path) -> Path:
+    """The protection lifted and 05-1's answer typed one column to the left, into the grey
+    目標値: collect reads 実績値 only, so the answer was dropped and the file logged as taken."""
+    def edit(ws, top, cols):
+        row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+        ws.cell(row, cols["目標値"]).value = 7
+    return _on_the_sheet(path, edit)
+
+
+def _note_beside_the_table(path: Path, tmp: Path) -> Path:
+    """A note typed two columns right of the table (past the hidden issued columns)."""
+    def edit(ws, top, cols):
+        ws.cell(top + 1, ws.max_column + 2).value = "暫定値です"
+    return _on_the_sheet(path, edit)
+
+
+def _column_inserted_with_a_header(path: Path, tmp: Path) -> Path:
+    """A 備考 column inserted after 実施状況 and a note typed in it."""
+    def edit(ws, top, cols):
+        ws.insert_cols(cols["実施状況"] + 1)
+        ws.cell(top, cols["実施状況"] + 1).value = "備考"
+        ws.cell(top + 2, cols["実施状況"] + 1).value = "3月末の見込み値です"
+    return _on_the_sheet(path, edit)
+
+
+def _hidden_columns_removed(path: Path, tmp: Path) -> Path:
+    """Excel's ドキュメント検査 → 非表示の行と列 → すべて削除, run before mailing the file out:
+    the issued columns are gone, so the seal cannot match; it was called a forgery."""
+    def edit(ws, top, cols):
+        first = min(cols[h] for h in c.ISSUED_HEADERS.values())
+        ws.delete_cols(first, len(c.ISSUED_HEADERS))
+    return _on_the_sheet(path, edit)
+
+
 def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
     """Excel's シートの移動またはコピー: 「小樽市 (2)」, answers typed on the copy only."""
     wb = openpyxl.load_workbook(path)
@@ -616,6 +650,17 @@ def _sheet_copied_and_answered(path: Path, tmp: Path) -> Path:
     copy.title = "小樽市 (2)"
     top, cols = header_row(copy)
     copy.cell(top + 1, cols["実績値"]).value = 9
+    wb.save(path)
+    return path
+
+
+def _sheet_of_sums_added(path: Path, tmp: Path) -> Path:
+    """A sheet added to add up the figures (the structure's protection lifted), no copy of
+    the table: the reason must not send staff looking for answers typed on a copy."""
+    wb = openpyxl.load_workbook(path)
+    wb.security.lockStructure = False
+    sums = wb.create_sheet("計算")
+    sums["A1"], sums["A2"] = 5, 3
     wb.save(path)
     return path
 
@@ -663,6 +708,22 @@ def _text_file(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _package_renamed(parts: dict[str, bytes]):
+    """A return saved in another ZIP-based format and renamed .xlsx (its parts as that
+    application lays them out: only what says which format it is)."""
+    def make(path: Path, tmp: Path) -> Path:
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, data in parts.items():
+                zf.writestr(name, data)
+        return path
+    return make
+
+
+_ODS = {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<office:document-content/>",
+        "META-INF/manifest.xml": b"<manifest:manifest/>"}
+_XLSB = {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>", "xl/workbook.bin": b"\x83\x01\x00"}
+
+
 def _approximate(path: Path, tmp: Path) -> Path:
     set_cell(path, "小樽市", "04-1", "実績値", "約10件")
     return path
@@ -673,7 +734,18 @@ REFUSALS = {
     "another year": (_other_year, "2022年度のファイル"),
     "row deleted": (_row_deleted, "行が削除されています"),
     "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
-    "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります"),
+    "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります。この"
+                                                              "シートは取り込まないため、ファイルごと取り込みません。"
+                                                              "シートをコピーして入力した可能性があります"),
+    "sheet of sums added": (_sheet_of_sums_added, "配布時になかったシート「計算」に値があります。このシートは取り込まない"
+                                                  "ため、ファイルごと取り込みません。計算や下書きに使ったシートなら、シート"
+                                                  "「小樽市」の入力欄に値として貼り付け直してから"),
+    "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
+                                                       "（配布時は「５件（毎年度）」））"),
+    "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
+                                                        "されています（Excel の「ドキュメント検査」"),
+    "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
@@ -683,6 +755,8 @@ REFUSALS = {
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
     "truncated zip": (_truncated, "壊れています"),
     "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
+    ".ods renamed .xlsx": (_package_renamed(_ODS), "中身は OpenDocument 形式（.ods）です）。そのファイルを開き、"),
+    ".xlsb renamed .xlsx": (_package_renamed(_XLSB), "中身は Excel バイナリ ブック（.xlsb）です）。そのファイルを開き、"),
     "xlsx renamed .xlsm": (lambda p, t: p.rename(p.with_suffix(".xlsm")), "拡張子を .xlsx に戻して"),
 }
 
@@ -718,6 +792,45 @@ def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, cap
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
     log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
     assert log[0][6] == "取り込まなかったセル" and re.match(rf"小樽市!{column}\d+（", log[1][6]), log
+
+
+def test_input_cells_merged_across_rows_hold_both_rows_and_keep_the_masters_values(cycle, capsys):
+    """実績値 of 04-1 and 06-1 merged into one cell showing 9 (the protection lifted): Excel
+    keeps only the first cell's value, so 06-1 read as emptied and its value was replaced
+    by nothing, without a word. Both rows are held, named, the master's values kept."""
+    master, _, filled = cycle
+    before = {i: cell_of(master, "小樽市", i, "実績値") for i in ("04-1", "06-1")}
+
+    def edit(ws, top, cols):
+        rows = {ws.cell(r, cols["指標ID"]).value: r for r in range(top + 1, ws.max_row + 1)}
+        assert rows["06-1"] == rows["04-1"] + 2
+        col = cols["実績値"]
+        ws.cell(rows["04-1"], col).value = 9
+        ws.merge_cells(start_row=rows["04-1"], start_column=col, end_row=rows["06-1"], end_column=col)
+    _on_the_sheet(filled["小樽市"], edit)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    for ind_id in ("04-1", "05-1", "06-1"):
+        assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!G\d+ {ind_id}: 実績値のセルが結合されています"
+                         r"（G20:G22）", out), out
+    assert {i: cell_of(master, "小樽市", i, "実績値") for i in ("04-1", "06-1")} == before
+    assert cell_of(master, "小樽市", "08-1", "実績値") is not None    # the other rows came in
+
+
+def test_a_number_typed_into_status_instead_of_the_value_holds_the_row(cycle, capsys):
+    """04-1's answer typed into 実施状況, 実績値 left empty: it was imported as the status, and
+    the total summed without 小樽市's number. The row is held and named, the master kept."""
+    master, _, filled = cycle
+    set_cell(master, "小樽市", "04-1", "実績値", 5)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", 7)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実績値が空欄で、実施状況に数値「7」だけ", out), out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5 and cell_of(master, "小樽市", "04-1", "実施状況") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
 
 
 def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_one_less(cycle, capsys):
@@ -1024,6 +1137,48 @@ def test_two_returns_whose_order_cannot_be_told_are_both_refused(cycle, tmp_path
     assert "新しいファイル「" not in out
 
 
+def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_refusal(tmp_path):
+    """Staff's own columns on a municipality sheet (a 備考, and a 目標値 of their own wording)
+    are copied into the file as they are: returned untouched, they are no value 「outside the
+    input cells」, and the file is taken."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, _cols = header_row(ws)
+    for offset, (head, value) in enumerate((("備考", "前年度は別集計"), ("目標値", "20件"))):
+        col = ws.max_column + 1
+        ws.cell(top, col).value = head
+        ws.cell(top + 1, col).value = value
+    wb.save(master)
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
+    back = tmp_path / "回収" / file_name("小樽市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[back.name], back)
+    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    report = collect(master, [back])
+    assert not report.refused, report.refused
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 7
+
+
+def test_one_attachment_saved_twice_is_imported_once_and_the_copy_named(cycle, tmp_path, capsys):
+    """The mail's attachment saved twice (「… (1).xlsx」 beside the first): the two are
+    byte-identical, so their save times are the same, and both were refused as two returns
+    whose order cannot be told, the municipality's only answer left out. One is imported,
+    the copy named as the same file, and the run ends well."""
+    master, _, filled = cycle
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    first = shutil.copy(filled["恵庭市"], folder / filled["恵庭市"].name)
+    twin = shutil.copy(first, folder / f"{Path(first).stem} (1).xlsx")
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.findall(r"^取込: (.*)（恵庭市", out, re.M) == [Path(first).name], out
+    assert cell_of(master, "恵庭市", "04-1", "実績値") == 1
+    assert f"{Path(twin).name}: 「{Path(first).name}」と同じ内容のファイルです" in out, out
+    assert "どれが新しいか" not in out
+
+
 def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     """A return saved as .xls or .csv, or put in a folder of its own, is named as not read
     (before, the run said nothing of it and exited 0)."""
@@ -1045,6 +1200,42 @@ def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     assert "ZIP を展開して、中の .xlsx をこのフォルダー" in zipped.reason
     assert all("取り込" in r.reason or "Excel ブック" in r.reason for r in report.refused)
     assert {ch.sheet for ch in report.changes} == {"小樽市"}
+
+
+def test_what_a_mac_adds_to_a_return_is_passed_over_and_holds_no_one(cycle, tmp_path, capsys):
+    """A return copied from a Mac onto the share gets a 「._」 twin of the same name (its
+    Finder data, not a workbook); a Mac's ZIP unpacked on Windows adds 「__MACOSX」 holding
+    such twins. The twin ends in .xlsx and names 小樽市, so it was read, refused as no
+    workbook, and held 小樽市's real return, with the folder named as one not looked into."""
+    master, _, filled = cycle
+    folder = tmp_path / "from_a_mac"
+    (folder / "__MACOSX").mkdir(parents=True)
+    name = filled["小樽市"].name
+    (folder / name).write_bytes(filled["小樽市"].read_bytes())
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)
+    (folder / f"._{name}").write_bytes(apple_double)
+    (folder / "__MACOSX" / f"._{name}").write_bytes(apple_double)
+    code = main(["collect", str(master), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "取り込みません" not in out and "__MACOSX" not in out and f"._{name}" not in out, out
+    assert re.findall(r"^取込: (.*)（小樽市", out, re.M) == [name], out
+
+
+def test_a_return_whose_extension_was_typed_in_full_width_is_named_so_and_holds_its_municipality(cycle, tmp_path):
+    """「小樽市_修正.ｘｌｓｘ」 (renamed with the IME on): it was refused as no Excel book, and
+    held no one, so an older 小樽市 return beside it was imported in its place."""
+    master, issued, filled = cycle
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    older = shutil.copy(issued["小樽市"], folder / "小樽市_2023年度_入力.xlsx")
+    wide = shutil.copy(filled["小樽市"], folder / "小樽市_修正.ｘｌｓｘ")
+    before = master.read_bytes()
+    report = collect(master, [folder])
+    reasons = {r.path.name: r.reason for r in report.refused}
+    assert "名前の拡張子「.ｘｌｓｘ」が全角です" in reasons[Path(wide).name] and "半角の「.xlsx」" in reasons[Path(wide).name]
+    assert "取り込みません" in reasons[Path(older).name] and not report.records
+    assert master.read_bytes() == before
 
 
 def test_a_folder_holding_only_a_zip_is_no_silent_success(cycle, tmp_path, capsys):

@@ -124,3 +124,30 @@ def test_a_file_typed_and_saved_by_libreoffice_is_collected(probed):
     entries = {e.indicator_id: e for e in load_master(master).entries if e.municipality == MUNI}
     assert entries[numeric.indicator_id].value == str(typed)    # entries hold the text staff see
     assert entries[other.indicator_id].value == str(int(other.value) + 100)
+
+
+@pytest.mark.parametrize("where, said", [
+    ("target", "の目標値（確認用の灰色の列）が配布時と違います（小樽市!{cell}「4321」"),
+    ("beside", "の配布時になかった列に値があります（小樽市!{cell}）")])
+def test_an_answer_libreoffice_saved_outside_the_input_cells_refuses_the_file(probed, tmp_path, where, said):
+    """An answer typed into the grey 目標値 (protection lifted) or a note typed beside the
+    table, saved by LibreOffice: collect reads neither, so taking the file dropped them and
+    logged it as imported. It is refused, naming the cell, the master byte-identical."""
+    import shutil
+
+    from renkei_xl.core.refs import cell_ref
+
+    master, _data, first, header, cols, (_numeric, _typed, _second, saved) = probed
+    book = saved.parent.parent / "配布" / saved.name
+    last = max(int(k.split(",")[1]) for k in first["cells"])
+    row, col = header + 1, cols["目標値"] if where == "target" else last + 2
+    returned = tmp_path / "returned" / saved.name
+    returned.parent.mkdir()
+    _probe(book, tmp_path / "lo", [[row, col, "4321" if where == "target" else "暫定値です"]], returned)
+    copy = tmp_path / master.name
+    shutil.copy(master, copy)
+    before = copy.read_bytes()
+    report = collect(copy, [returned.parent])
+    assert [r.path.name for r in report.refused] == [saved.name]
+    assert said.format(cell=cell_ref(row, col)) in report.refused[0].reason, report.refused[0].reason
+    assert copy.read_bytes() == before and not report.changes

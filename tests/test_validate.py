@@ -1,6 +1,8 @@
 """入力チェック finds each kind of bad input with its sheet and cell."""
 
 
+import pytest
+
 from renkei_xl.core.model import ERROR, Entry
 from renkei_xl.core.validate import validate
 
@@ -184,3 +186,26 @@ def test_a_typed_total_with_no_municipality_value_yet_is_said_unused(fy2023):
     assert [(f.severity, f.place) for f in found] == [(WARNING, "指標!K9")] and "21件" in found[0].message
     entries = [e for e in fy2023.entries if e.indicator_id == "04-1"]
     assert not [f for f in _run(fy2023, [ind], entries) if f.type == "unused-total"]
+
+
+def _status_number_findings(fy2023, ind_id, value, status, inds=None):
+    e = Entry("小樽市", ind_id, value, "", status, sheet="小樽市", cells={"value": "G5", "status": "I5"})
+    return [f for f in _run(fy2023, inds, entries=[e]) if f.type == "status-number-only"]
+
+
+@pytest.mark.parametrize("status", ["7", "１，２００", "▲3", "4.5"])
+def test_a_bare_number_in_status_beside_an_empty_value_is_an_error_on_the_status(fy2023, status):
+    """The answer typed one column to the right: taken as a status, 小樽市's number was left
+    out of 04-1's total and the indicator judged on the others' alone, without a word."""
+    found = _status_number_findings(fy2023, "04-1", "", status)
+    assert [(f.cell, f.severity, f.indicator_id) for f in found] == [("I5", ERROR, "04-1")]
+    assert f"実施状況に数値「{status}」だけ" in found[0].message and "小樽市の実績値は集計されません" in found[0].message
+
+
+@pytest.mark.parametrize("ind_id, value, status", [
+    ("04-1", "", "3回開催"),      # words: a status
+    ("04-1", "2", "7"),           # the value is there
+    ("23-1", "", "7"),            # a 状態 row: its value is no number to sum (its own findings say the rest)
+    ("KPI1-1", "", "7")])         # a 手入力 基本KPI: no municipality's value is summed
+def test_a_status_that_is_no_misplaced_number_is_no_such_error(fy2023, ind_id, value, status):
+    assert _status_number_findings(fy2023, ind_id, value, status) == []

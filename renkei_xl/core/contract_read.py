@@ -38,16 +38,21 @@ Grid = Sequence[Sequence[object]]
 
 
 class MasterData:
-    """The contract read from a workbook; ``findings`` are the reader's own (bad cells)."""
+    """The contract read from a workbook; ``findings`` are the reader's own (bad cells).
 
-    __slots__ = ("settings", "indicators", "entries", "findings")
+    ``headers``: each readable municipality sheet's header row as text, columns staff added
+    included: split copies every one of them into the input file, so collect can tell a
+    column a municipality added to its return (a note it would lose) from one it was sent."""
+
+    __slots__ = ("settings", "indicators", "entries", "findings", "headers")
 
     def __init__(self, settings: Settings, indicators: list[Indicator], entries: list[Entry],
-                 findings: Optional[list[Finding]] = None):
+                 findings: Optional[list[Finding]] = None, headers: Optional[dict[str, tuple[str, ...]]] = None):
         self.settings = settings
         self.indicators = indicators
         self.entries = entries
         self.findings = findings if findings is not None else []
+        self.headers = headers if headers is not None else {}
 
 
 # From here on a float has more digits than Excel's 15 (it shows 1.23456789012346E+15).
@@ -529,7 +534,9 @@ _ENTRY_FIELDS = ("indicator_id", "value", "denominator", "status", "unit")
 assert len(Entry._fields) == 10
 
 
-def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Finding]]:
+def read_entries(book: Book, settings: Settings, headers: Optional[dict[str, tuple[str, ...]]] = None
+                 ) -> tuple[list[Entry], list[Finding]]:
+    """``headers``, when given, receives each read sheet's header row (MasterData.headers)."""
     entries: list[Entry] = []
     findings: list[Finding] = []
     # One string object for each distinct 指標ID, 実績値 and 単位 (sys.intern): each ID recurs
@@ -550,6 +557,8 @@ def read_entries(book: Book, settings: Settings) -> tuple[list[Entry], list[Find
             findings.append(F.MISSING_HEADER.at(muni.name, exc.cell, reason=exc))
             continue
         name = muni.name
+        if headers is not None:
+            headers[name] = tuple(text(v) for v in book.sheets[name][row_no - 1])
         previous = _previous_column(book, name, row_no, settings.fiscal_year)
         if previous is None:
             for r, (ind_id, value, denominator, status, unit) in book.texts(name, row_no, cols, _ENTRY_FIELDS):
@@ -596,9 +605,10 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
         read_ahead([c.INDICATORS, *(m.name for m in settings.municipalities)])
     findings: list[Finding] = []
     indicators = read_indicators(book, findings)
-    entries, entry_findings = read_entries(book, settings)
+    headers: dict[str, tuple[str, ...]] = {}
+    entries, entry_findings = read_entries(book, settings, headers)
     entry_findings += missing_rows(settings, indicators, entries, entry_findings)
-    return MasterData(settings, indicators, entries, findings + entry_findings)
+    return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 
 def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],

@@ -56,6 +56,12 @@ NO_RESULT = _type(
     "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
     "または数式をやめて値を直接入力してください")
 
+MERGED_INPUT = _type(
+    "merged-input", ERROR,
+    "{label}のセルが結合されています（{area}）。結合したセルは左上のセルの値しか持たず、ほかのセルは空欄として"
+    "読まれます",
+    "セルの結合を解除し、行ごと・列ごとに値を入力し直して保存してください")
+
 # A value that cannot be read (values.ValueParseError): ``reason`` is the parser's sentence.
 PARSE_HINTS = {
     APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"
@@ -167,6 +173,11 @@ IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
 IGNORED_ENTRY = _type("ignored-entry", WARNING,
                       "集計方法「{method}」の指標では、{municipality}の{label}「{value}」は使われません（{how}）",
                       "{label}を空にするか、指標IDを確かめてください")
+STATUS_NUMBER_ONLY = _type(
+    "status-number-only", ERROR,
+    "実績値が空欄で、実施状況に数値「{value}」だけが入力されています（実績値を実施状況の列に入力した可能性が"
+    "あります。このままでは{municipality}の実績値は集計されません）",
+    "数値は実績値の列に入力し、実施状況には取組の内容・回数・時期などを文章で入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,

@@ -19,6 +19,7 @@ reaches a total, a symbol or the 達成割合 row.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal
 from typing import Iterable, Optional, Sequence
@@ -353,6 +354,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(_duplicate(e, first))
         found = _status_findings(e, out) if e.status else []   # most rows have none
         value, den = e.value, e.denominator
+        if e.status and not value:
+            found += _status_instead_of_value(ind, e, e.municipality == central)
         # Text only as a key: 1, 1.0 and True are equal keys but not the same value.
         checked = (rules_no, value, den) if rules_no is not None and type(value) is type(den) is str else None
         if checked is None or checked not in clean:
@@ -399,6 +402,27 @@ def _previous_jump(ind: Indicator, e: Entry) -> list[Finding]:
     times = f"約{ratio:.0f}倍" if ratio >= JUMP else f"約{1 / ratio:.0f}分の1"
     return [F.PREVIOUS_JUMP.at(e.sheet or e.municipality, e.cell("value"), e.indicator_id,
                                value=shown(e.value), previous=shown(e.previous), times=times)]
+
+
+# A 実施状況 that is a number and nothing else: 「12」「１，２００」「▲3」「4.5」.
+_BARE_NUMBER = re.compile(r"[+\-▲△]?\d[\d,]*(?:\.\d+)?")
+
+
+def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list[Finding]:
+    """A bare number in 実施状況 beside an empty 実績値, on a row whose number is summed: the
+    answer typed one column to the right. Taken as a status, the municipality's number was
+    left out of the total and the indicator judged on the others' alone; an error, so the
+    row is 「－」 in the master and held in a return (cycle.collect), never summed without it.
+    Rows whose 実績値 feeds nothing (基本KPI, 参考, a method that takes none) are left alone."""
+    method = method_of(ind)
+    if method is None or not method.numeric or not method.reported_by(is_central) or ind.is_kpi \
+            or ind.rule == RULE_REFERENCE:
+        return []
+    status = unicodedata.normalize("NFKC", shown(e.status)).strip()
+    if not _BARE_NUMBER.fullmatch(status):
+        return []
+    return [F.STATUS_NUMBER_ONLY.at(e.sheet or e.municipality, e.cell("status"), ind.id, value=shown(e.status),
+                                    municipality=e.municipality)]
 
 
 def _unknown_id(e: Entry, ind_id: str) -> Finding:

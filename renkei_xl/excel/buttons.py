@@ -361,8 +361,33 @@ def _export(live: LiveBook, title: str) -> str:
         *note])
 
 
+def _left_out_parts(report) -> "list[Part]":
+    """What a collect did not take, each kind under its heading: the files refused, the
+    cells held, the master's corrections kept, the files imported before, and the copies
+    of a file taken in this run (an attachment saved twice)."""
+    from ..cycle.collect import held_line, held_summary, kept_line
+
+    parts: list[Part] = []
+    refused = report.refused
+    if refused:
+        parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
+                  Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
+    parts += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held],
+                           f"（シート「{c.IMPORT_LOG}」の「取り込まなかったセル」にあります）")
+    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
+                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
+    already = [r.name for r in report.already]
+    if already:
+        parts += ["", Listing(already, "ほか {n} 件", head=f"取り込み済みのファイル {len(already)} 件: ", sep="、",
+                              more_sep=" ")]
+    if report.same:
+        parts += ["", f"同じ内容のファイル {len(report.same)} 件（1 つだけ取り込みます）:",
+                  Listing([f"・{r.name}: {r.reason}" for r in report.same], "　…ほか {n} 件")]
+    return parts
+
+
 def _collect(live: LiveBook, title: str) -> str:
-    from ..cycle.collect import ALREADY, UNKEYED_NOTE, held_line, held_summary, kept_line, plan_import
+    from ..cycle.collect import UNKEYED_NOTE, plan_import
     from .apply import master_state
 
     master = master_path(live)
@@ -382,21 +407,10 @@ def _collect(live: LiveBook, title: str) -> str:
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
         return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
-    refused = [r for r in refusals if r.kind != ALREADY]
     parts: list[Part] = [f"回収フォルダ: {_shown(inbox)}"]
     if key is None:
         parts += ["", UNKEYED_NOTE]
-    if refused:
-        parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
-                  Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
-    parts += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held],
-                           f"（シート「{c.IMPORT_LOG}」の「取り込まなかったセル」にあります）")
-    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
-                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
-    already = [r.name for r in refusals if r.kind == ALREADY]
-    if already:
-        parts += ["", Listing(already, "ほか {n} 件", head=f"取り込み済みのファイル {len(already)} 件: ", sep="、",
-                              more_sep=" ")]
+    parts += _left_out_parts(report)
     listing = Listing([f"・{ch.line()}" for ch in changes], "　…ほか {n} か所", cap=SHOWN_CHANGES)
     if changes and live.is_desktop:
         # Excel waits for the answer. The remote engine cannot (its alert is an action the

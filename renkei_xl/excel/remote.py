@@ -109,9 +109,9 @@ class SavedFills:
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
         col); none where the file cannot say (a sheet added since the save)."""
-        from ..package.cells import ref_area
+        from ..package.cells import merged_areas
 
-        return [a for a in map(ref_area, _MERGE_REF.findall(self._sheet_text(sheet))) if a]
+        return merged_areas(self._sheet_text(sheet))
 
     def array_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The ranges of the sheet's array formulas as last saved (Excel's {=...})."""
@@ -129,10 +129,6 @@ class SavedFills:
             except (UserError, PackageError, OSError, ValueError, KeyError):
                 self._texts[sheet] = ""
         return self._texts[sheet]
-
-
-# <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
-_MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
 
 
 # A date as both of xlwings' clients write it into the payload: VBA-Web's ConvertToIso

@@ -361,6 +361,17 @@ def array_areas(text: str) -> list[tuple[int, int, int, int]]:
     return [a for a in map(ref_area, _ARRAY_REF.findall(text)) if a]
 
 
+# <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
+_MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+
+
+def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
+    """A sheet part's merged areas, (first row, first col, last row, last col)."""
+    if "mergeCell" not in text:
+        return []
+    return [a for a in map(ref_area, _MERGE_REF.findall(text)) if a]
+
+
 def ref_area(ref: str) -> Optional[tuple[int, int, int, int]]:
     """「H2:H3」 or 「H2」 as (first row, first col, last row, last col); None if not a range."""
     first, _, last = ref.upper().partition(":")

@@ -16,6 +16,7 @@ from typing import Optional
 
 from ..clock import local
 from ..core.errors import UserError
+from ..package.cells import merged_areas
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
@@ -33,6 +34,7 @@ class ReturnedBook:
 
         self._pkg = Package(Path(name), raw)
         self._uncached: dict[str, list[str]] = {}
+        self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -85,6 +87,7 @@ class ReturnedBook:
         rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
+        self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
         errors, readable = put_back(raw, True, negatives)
         readable = readable or rewritten
         book = self._book
@@ -105,3 +108,8 @@ class ReturnedBook:
         """Cells of sheet ``name`` (read by ``grid`` first) whose formula has no saved result:
         calamine gives them as empty, which must never be imported over a value."""
         return self._uncached.get(name, [])
+
+    def merged(self, name: str) -> list[tuple[int, int, int, int]]:
+        """The merged areas of sheet ``name`` (read by ``grid`` first), (first row, first
+        col, last row, last col): calamine gives each one's value in its first cell only."""
+        return self._merged.get(name, [])

@@ -36,10 +36,10 @@ from .import_log import check_import_log, read_import_log
 from .inspect import Attribution, identifier, inspect_file, returned_by
 from .paths import expand_paths, may_be_a_return, open_in_excel
 from .since_issue import changed_since_issue, first_since_issue
-from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, UNKEYED_NOTE, Change, CollectReport,
+from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, SAME, UNKEYED_NOTE, Change, CollectReport,
                       ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, kept_line)
 
-__all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "UNKEYED_NOTE", "Change", "CollectReport",
+__all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "SAME", "UNKEYED_NOTE", "Change", "CollectReport",
            "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "kept_line", "expand_paths", "identifier", "inspect_file",
            "plan_collect", "plan_import", "read_import_log"]
 
@@ -145,6 +145,8 @@ def _newest_of_each(submissions: list[Submission], unread: Sequence[tuple[Refusa
     kept: list[Submission] = []
     left: list[Refusal] = []
     for muni, subs in by_muni.items():
+        subs, twins = _one_of_each_content(subs)
+        left += twins
         newest = subs[-1]
         times = [s.modified for s in subs]
         if len(subs) > 1 and (None in times or times.count(newest.modified) > 1):
@@ -164,6 +166,23 @@ def _newest_of_each(submissions: list[Submission], unread: Sequence[tuple[Refusa
                                  "ません（フォルダーには市町村ごとに最新の1つだけを置いてください）") for s in subs[:-1]]
     kept.sort(key=lambda s: (s.modified or dt.datetime.min, s.path.name))
     return kept, left
+
+
+def _one_of_each_content(subs: list[Submission]) -> tuple[list[Submission], list[Refusal]]:
+    """One of each set of byte-identical files (a mail's attachment saved twice: 「…入力.xlsx」
+    and 「…入力 (1).xlsx」), the one with the shortest name. They carry the same save time,
+    so both were refused as two returns whose order cannot be told, and the municipality's
+    only answer was left out. The others are named, not refused: nothing in them is lost."""
+    chosen: dict[str, Submission] = {}
+    for s in subs:
+        best = chosen.get(s.sha256)
+        if best is None or (len(s.path.name), s.path.name) < (len(best.path.name), best.path.name):
+            chosen[s.sha256] = s
+    kept = [s for s in subs if chosen[s.sha256] is s]
+    twins = [Refusal(s.path, f"「{chosen[s.sha256].path.name}」と同じ内容のファイルです（同じ添付ファイルを2回保存したときなど）。"
+                             f"内容は「{chosen[s.sha256].path.name}」として取り込みます", SAME)
+             for s in subs if chosen[s.sha256] is not s]
+    return kept, twins
 
 
 def _held_for(muni: str, blocking: Sequence[tuple[Refusal, Attribution]]) -> str:

@@ -19,13 +19,15 @@ from ...core.errors import UserError
 from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.methods import cell_value
-from ...core.findings import TEXT_CUT
+from ...core.findings import MERGED_INPUT, TEXT_CUT
+from ...core.input_sheet import REFERENCES
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
+from .paths import RESAVE_AS_XLSX
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -221,14 +223,13 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
                 [e.indicator_id for e in master_entries])
     _check_row_labels(muni, rows, data.indicators)
-    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
-        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
-                       "入力用ファイルを配布し直してください")
+    _check_fingerprint(ident, data, muni)
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
     _check_seal(ident, data, muni, key, issued)
     _check_named(path, muni, settings)
+    _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
 
     by_id = {i.id: i for i in data.indicators}
     file_entries, values = [], {}
@@ -242,6 +243,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
+    errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
     # A text of Excel's full 32,767 is only a warning on the master (一覧 shows it cut), but
     # importing it means the tool writes it into the master's cell, one more than it can
     # (findings.TEXT_CUT): that row is held like any bad cell, on both faces alike.
@@ -271,6 +273,21 @@ def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:
     return row in row_ids and col in {cols[f] for f in ("indicator_id", *INPUT_FIELDS) if f in cols}
 
 
+def _merged_inputs(muni: str, areas, cols: dict[str, int], row_ids: dict[int, str]) -> list:
+    """Each input cell of an indicator's row inside a merged area: Excel keeps only the
+    first cell's value when it merges, so 「7」 shown across 05-1 and 06-1 read as 7 and an
+    empty 06-1, imported over its value without a word. The rows are held, as a bad cell's."""
+    inputs = {cols[f]: c.ENTRY_HEADERS[f] for f in INPUT_FIELDS if f in cols}
+    out = []
+    for r1, c1, r2, c2 in areas:
+        if (r1, c1) == (r2, c2):
+            continue
+        area = f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
+        out += [MERGED_INPUT.at(muni, cell_ref(r, col), row_ids[r], label=label, area=area)
+                for r in range(r1, r2 + 1) if r in row_ids for col, label in inputs.items() if c1 <= col <= c2]
+    return out
+
+
 def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
     """The rows not imported: every row holding a bad cell, whole, so that a 実績値 never
     lands without its 分母 (or a status without its value). The master keeps those rows'
@@ -283,6 +300,54 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
             raise Refused(f"入力値の誤り: {f.place}: {f.message}")
         held.add(ind_id)
     return held
+
+
+def _check_fingerprint(ident: dict[str, str], data: MasterData, muni: str) -> None:
+    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
+        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
+                       "入力用ファイルを配布し直してください")
+
+
+# The grey column split fills from 指標's 目標値 (core.input_sheet.REFERENCES): the
+# fingerprint covers every row's target, so a cell there unlike the master's was typed over.
+TARGET_HEADER = dict((attr, head) for attr, head, _width in REFERENCES)["target"]
+
+
+def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
+                         data: MasterData) -> None:
+    """A value on an indicator's row that collect does not read: in a column split did not
+    write (a note typed beside the table, a column inserted, with a header of its own or
+    none) or typed over the grey 目標値 (the answer put one column to the left, the
+    protection lifted). Taking the file would log it as imported, that value lost without
+    a word, so it is refused whole, naming the cells, as values in rows without 指標ID are
+    (_check_unlabelled). The target is compared only once the fingerprint has shown that
+    the master still asks the targets the file was issued with, and only where split filled
+    the column from 指標 (a 目標値 column of the master's own sheet is copied as it is)."""
+    heads = [text(v) for v in header]
+    sent = set(data.headers.get(muni, ())) | {h for _a, h, _w in REFERENCES} | set(c.ISSUED_HEADERS.values())
+    added = {col for col, h in enumerate(heads, start=1) if not h or (muni in data.headers and h not in sent)}
+    from_indicators = muni in data.headers and TARGET_HEADER not in data.headers[muni]   # else the sheet's own
+    target_col = heads.index(TARGET_HEADER) + 1 if TARGET_HEADER in heads and from_indicators else 0
+    targets = {i.id: text(i.target) for i in data.indicators}
+    outside: list[str] = []
+    typed_over: list[str] = []
+    for r, ind_id in row_ids.items():
+        row = raw_rows[r]
+        outside += [f"{muni}!{cell_ref(r, col)}" for col, v in enumerate(row, start=1)
+                    if text(v) and (col > len(heads) or col in added)]
+        got = text(_at(row, target_col)) if target_col else ""
+        if target_col and got != targets.get(ind_id, got):
+            typed_over.append(f"{muni}!{cell_ref(r, target_col)}「{shown(got)}」（配布時は「{shown(targets[ind_id])}」）")
+    if outside:
+        raise Refused(f"シート「{muni}」の配布時になかった列に値があります（{_few(outside)}）。取り込むのは実績値・分母・"
+                      "実施状況の列だけのため、このファイルは取り込みません（取り込むと、その値は黙って捨てられます）。"
+                      "その内容を実績値・分母・実施状況の列に入力し直して送ってもらってください（取り込まなくてよい"
+                      "メモなら、そのセルを消して保存してから取り込んでください。配布した後でマスターの市町村シートの列を"
+                      "削除・改名したときは、その列を戻してから取り込んでください）")
+    if typed_over:
+        raise Refused(f"シート「{muni}」の目標値（確認用の灰色の列）が配布時と違います（{_few(typed_over, 3)}）。"
+                      "実績値を目標値の列に入力した可能性があり、目標値の列は取り込まないため、このファイルは取り込みません。"
+                      "実績値の列に入力し直して送ってもらってください")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
@@ -303,6 +368,11 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
                        "新しく配布した入力用ファイルで提出してもらってください")
     expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), cells=issued,
                                  version=ident.get(P_VERSION, TEMPLATE_VERSION))
+    if not seal_matches(expected, got) and not issued and ident.get(P_VERSION) != "1":
+        hidden = "・".join(c.ISSUED_HEADERS.values())
+        raise Refused(f"非表示の列（{hidden}）が削除されています（Excel の「ドキュメント検査」で「非表示の行と列」を"
+                      "削除したときなど）。市町村が変えたセルと、配布した入力用ファイルであることを確かめられないため、"
+                      "取り込みません。配布した入力用ファイルに入力し、非表示の列を削除せずに送ってもらってください")
     if not seal_matches(expected, got):
         raise Refused(f"{L_SEAL}が一致しません。このマスターが{muni}に配布した入力用ファイルではありません"
                        "（別のマスターから配布したファイルか、市町村名・指標などの識別情報や、非表示の列の"
@@ -348,6 +418,7 @@ def _check_container(path: Path, raw: bytes) -> None:
             bad = zf.testzip()
             names = [i.filename for i in infos]
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
             sheet_names = _sheet_names(zf, names)
     except Refused:
         raise
@@ -366,7 +437,17 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
                        "保存し直したファイルを送ってもらってください")
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise Refused("Excel ブック（.xlsx）ではありません（ブック本体がありません）")
+        raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+
+
+def _other_package(names: list[str], mimetype: bytes) -> str:
+    """What a ZIP package that is no .xlsx is, as far as its parts say: a return saved as
+    .ods or .xlsb and then renamed .xlsx (by hand, or by a mail client keeping the name)."""
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "中身は OpenDocument 形式（.ods）です"
+    if "xl/workbook.bin" in names:
+        return "中身は Excel バイナリ ブック（.xlsb）です"
+    return "ブック本体がありません"
 
 
 def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
@@ -459,18 +540,25 @@ def _check_other_sheets(wb, muni: str) -> None:
     """Split writes the municipality's sheet and the hidden 選択肢 only. A value on any
     other sheet (Excel's シートの移動またはコピー makes 「小樽市 (2)」, and answers typed
     there) is never read: importing the file would drop those answers without a word and
-    log the file as imported. An added sheet left empty is no answer and does no harm."""
+    log the file as imported. An added sheet left empty is no answer and does no harm. A
+    sheet that is no copy of the table (a sheet of sums the input cells' formulas read) is
+    told apart in the reason: 「コピーして入力」 sent staff looking for answers that were not there."""
     for name in wb.sheetnames:
         if name in (muni, CHOICES_SHEET):
             continue
         try:
-            filled = any(text(v) for row in wb.grid(name) for v in row)
+            grid = wb.grid(name)
         except UserError as exc:
             raise Refused(f"配布時になかったシート「{name}」があり、読めません（{exc}）") from None
-        if filled:
-            raise Refused(f"配布時になかったシート「{name}」に値があります（シートをコピーして入力した可能性があります）。"
-                          f"このシートは取り込まないため、ファイルごと取り込みません。配布したシート「{muni}」に"
-                          "入力し直して送ってもらってください")
+        if not any(text(v) for row in grid for v in row):
+            continue
+        copied = any(text(v) == c.ENTRY_HEADERS["indicator_id"] for row in grid[:c.HEADER_SEARCH_ROWS] for v in row)
+        again = f"配布したシート「{muni}」に入力し直して送ってもらってください"
+        what = (f"シートをコピーして入力した可能性があります。{again}" if copied else
+                f"計算や下書きに使ったシートなら、シート「{muni}」の入力欄に値として貼り付け直してから、このシートを"
+                f"削除して送ってもらってください。回答を書いたシートなら、{again}")
+        raise Refused(f"配布時になかったシート「{name}」に値があります。このシートは取り込まないため、ファイルごと"
+                      f"取り込みません。{what}")
 
 
 def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:

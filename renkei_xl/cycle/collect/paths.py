@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import unicodedata
 from pathlib import Path
 from typing import Iterable
 
@@ -15,10 +16,19 @@ RETURNED = "回収した入力用ファイル（.xlsx）"
 # Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
 # a municipality that saved its return as .xls or .csv is told, not silently left out.
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
+# How a return in another format is mended, for a municipality with Excel or with LibreOffice
+# (whose own format, .ods, is what it saves unless told otherwise).
+RESAVE_AS_XLSX = ("そのファイルを開き、Excel では「Excel ブック（.xlsx）」として（LibreOffice では「名前を付けて保存」で"
+                  "「Excel 2007-365 (.xlsx)」を選んで）保存し直したファイルを送ってもらってください")
 # Returns often come zipped (PPAP: a password ZIP, its password in a second mail).
 ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
 # What the systems keep in any folder on their own: no one sent them, so they are not named.
 SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
+# What macOS adds: a ``._`` twin of each file (AppleDouble: its Finder data, written on a
+# share or a stick that keeps no such data, and into every ZIP a Mac makes), and the
+# ``__MACOSX`` folder holding those twins when such a ZIP is unpacked on Windows.
+APPLE_DOUBLE = "._"
+MAC_ZIP_FOLDER = "__macosx"
 
 
 def _listed(folder: Path) -> list[Path]:
@@ -46,7 +56,7 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             continue
         mode = path_mode(p)     # a folder on the way this account may not look into: said, naming it
         if stat.S_ISDIR(mode):
-            entries = sorted(q for q in _listed(p) if not _is_temporary(q))
+            entries = sorted(q for q in _listed(p) if not _is_temporary(q) and not _is_system(q))
             refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
             entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
@@ -93,8 +103,8 @@ def _not_a_file(path: Path) -> "Refusal | None":
 def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
     """What in the folder is not read, each file named with the reason (a return sent as a
     ZIP, a PDF or another format must not pass as "nothing to import"), and a folder
-    holding workbooks (only the folder's own files are read). Only what the systems keep
-    in every folder (SYSTEM_FILES, macOS' ``._`` files) is passed over in silence."""
+    holding workbooks (only the folder's own files are read). What the systems keep in
+    every folder (_is_system) never gets here: it is passed over in silence."""
     shown = folder.resolve().name or str(folder.resolve())     # 「.」 names no folder
     out = []
     for q in others:
@@ -105,11 +115,11 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             if _holds_workbooks(q):
                 out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{shown}」の"
                                       "直下に置いてください"))
-        elif q.name.lower() in SYSTEM_FILES or q.name.startswith("._"):
-            continue
         elif suffix in OTHER_SPREADSHEETS:
-            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。Excel で開き、"
-                                  "「Excel ブック（.xlsx）」として保存し直したファイルを送ってもらってください"))
+            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
+        elif _wide_suffix(q) != suffix and _wide_suffix(q) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES):
+            out.append(Refusal(q, f"名前の拡張子「{q.suffix}」が全角です（Windows も Excel もこの名前では Excel のファイルと"
+                                  f"見ません）。名前の最後を半角の「{_wide_suffix(q)}」に直してから、もう一度取り込んでください"))
         elif suffix in ARCHIVES:
             out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。ZIP を展開して、中の .xlsx をこのフォルダー"
                                   f"（{shown}）に置いてから、もう一度取り込んでください"))
@@ -117,6 +127,11 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             out.append(Refusal(q, "Excel ブック（.xlsx）ではないため、取り込みません（回収した入力用ファイルでなければ、"
                                   "このフォルダーから移してください）"))
     return out
+
+
+def _wide_suffix(p: Path) -> str:
+    """``p``'s extension read in half-width (「.ｘｌｓｘ」 typed with the IME on is 「.xlsx」)."""
+    return unicodedata.normalize("NFKC", p.suffix).lower()
 
 
 def may_be_a_return(path: Path) -> bool:
@@ -130,14 +145,23 @@ def may_be_a_return(path: Path) -> bool:
         return _holds_workbooks(path)
     if not path.is_file():      # a FIFO or a device: no one's return, whatever its name
         return False
-    return path.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
+    return _wide_suffix(path) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
 
 
 def _holds_workbooks(folder: Path) -> bool:
     try:
-        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) for q in folder.iterdir())
+        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) and not _is_system(q)
+                   for q in folder.iterdir())
     except OSError:
         return False
+
+
+def _is_system(p: Path) -> bool:
+    """What a system put in the folder (SYSTEM_FILES, macOS' ``._`` twins and ``__MACOSX``):
+    passed over in silence. A ``._`` twin of a return is named like it and ends in .xlsx,
+    so it was read, refused as no workbook, and held that municipality's real return."""
+    name = p.name.lower()
+    return name in SYSTEM_FILES or name.startswith(APPLE_DOUBLE) or (name == MAC_ZIP_FOLDER and p.is_dir())
 
 
 def _is_temporary(p: Path) -> bool:

@@ -17,6 +17,7 @@ LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数"
 # How many bad cells one 取込履歴 row lists before it counts the rest.
 HELD_LISTED = 20
 ALREADY = "already"   # Refusal.kind of a file imported before: not an error, nothing to do
+SAME = "same"         # Refusal.kind of a byte-identical copy of a file imported in this run: not an error
 REFUSED = "refused"
 # Said once per collect when the master has no key (plan_collect was given key=None).
 UNKEYED_NOTE = (f"注意: このマスターには照合用の鍵（非表示の名前「{KEY_NAME}」）がありません（鍵を持たない古い版で"
@@ -47,7 +48,7 @@ class Refusal(NamedTuple):
         return shown_file_name(self.path)
 
     def line(self) -> str:
-        mark = "取込済み" if self.kind == ALREADY else "取り込みません"
+        mark = {ALREADY: "取込済み", SAME: "同じ内容"}.get(self.kind, "取り込みません")
         return f"{mark}: {self.name}: {self.reason}"
 
 
@@ -108,6 +109,11 @@ class CollectReport:
     @property
     def already(self) -> list[Refusal]:
         return [r for r in self.refusals if r.kind == ALREADY]
+
+    @property
+    def same(self) -> list[Refusal]:
+        """Copies of a file this run imports (an attachment saved twice): named, not refused."""
+        return [r for r in self.refusals if r.kind == SAME]
 
     @property
     def held(self) -> list[tuple[str, Finding]]:
