@@ -24,7 +24,7 @@ from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
-from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
+from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
@@ -218,16 +218,18 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
 
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
-    _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
-                [e.indicator_id for e in master_entries])
+    got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
+    as_returned = returned_rows(data, got)
+    _check_rows(muni, got, [e.indicator_id for e in master_entries],
+                as_issued=ident.get(P_FINGERPRINT, "") == fingerprint(as_returned))
     _check_row_labels(muni, rows, data.indicators)
-    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
+    if ident.get(P_FINGERPRINT, "") != fingerprint(as_returned):
         raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
                        "入力用ファイルを配布し直してください")
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
-    _check_seal(ident, data, muni, key, issued)
+    _check_seal(ident, data, muni, key, issued, as_returned)
     _check_named(path, muni, settings)
 
     by_id = {i.id: i for i in data.indicators}
@@ -285,8 +287,19 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
     return held
 
 
+def returned_rows(data: MasterData, ids: list[str]) -> list[tuple[str, str]]:
+    """The (指標ID, 目標値) pairs the fingerprint and the seal are over, in the order of the
+    returned file's rows (the order split issued them in) with the master's targets: staff
+    who sort their municipality sheet after the split change no question a file answers,
+    yet in the master's order every file out with the municipalities read as stale
+    (「指標ID・目標値が変わった」) and had to be issued again. A target changed since
+    still changes the code."""
+    targets = {i.id: i.target for i in data.indicators}
+    return [(ind_id, targets.get(ind_id, "")) for ind_id in ids]
+
+
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
-                issued: dict[str, dict[str, str]]) -> None:
+                issued: dict[str, dict[str, str]], rows: list[tuple[str, str]]) -> None:
     """The seal against this master's key. Checked after the plain fingerprint, so a
     genuine file made stale by a changed master still gets the "配布し直して" reason.
 
@@ -301,7 +314,7 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
         raise Refused(f"{L_SEAL}がありません。このマスターが{muni}に配布した入力用ファイルであることを確認できません"
                        "（照合コードを付ける前に配布したファイルか、識別情報が消されています）。"
                        "新しく配布した入力用ファイルで提出してもらってください")
-    expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), cells=issued,
+    expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), rows, cells=issued,
                                  version=ident.get(P_VERSION, TEMPLATE_VERSION))
     if not seal_matches(expected, got):
         raise Refused(f"{L_SEAL}が一致しません。このマスターが{muni}に配布した入力用ファイルではありません"
@@ -493,10 +506,20 @@ def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_c
                       "配布したファイルの表の行に入力し直して送ってもらってください")
 
 
-def _check_rows(muni: str, got: list[str], want: list[str]) -> None:
+def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> None:
+    """The file's rows (``got``) against the master sheet's (``want``). ``as_issued``: the
+    file's rows are those it was issued with (its fingerprint says so), so a difference is
+    the master's, made after the split (a row staff deleted or added for an indicator):
+    said so, instead of telling staff the municipality deleted or added a row."""
     missing = [i for i in want if i not in got]
     extra = [i for i in got if i not in want]
     doubled = sorted({i for i in got if got.count(i) > 1})
+    if as_issued and (missing or extra):
+        changes = ([f"指標ID {_few(missing)} の行が加わりました"] if missing else []) + (
+            [f"指標ID {_few(extra)} の行がなくなりました"] if extra else [])
+        raise Refused(f"配布した後で、マスターの市町村シート「{muni}」の{'。'.join(changes)}（このファイルの行は配布した"
+                      "ときのままです）。このファイルは古い様式です。行を消した・加えたのが誤りならマスターを元に戻して"
+                      "から取り込み、そうでなければ入力用ファイルを配布し直してください")
     if missing:
         raise Refused(f"シート「{muni}」の行が削除されています（指標ID {_few(missing)}）")
     if extra:
