@@ -556,3 +556,48 @@ def test_the_contracts_names_read_alike_on_both_faces(tmp_path, licensed):  # no
     assert file_names["RenkeiTestRange"] == ("O'樽市", "A1")
     assert c.N_YEAR in file_names
     assert live_names == file_names
+
+
+def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(masters, tmp_path):
+    """Staff write a 「職員備考」 column after 一覧's 達成率 (its header, and 「要確認」 on 01-1's
+    row), then sort 指標 in Calc (descending 指標ID), so 01-1's row moves to the end of the
+    list. 評価を再計算 on either face keeps the header where it was and the note on 01-1's
+    new row. Before, both faces rebuilt 一覧 from the result alone and the notes were gone
+    without a word."""
+    from realbooks import lo_rows_edit
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    before = file_rows(noted, c.LIST)
+    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    note_col = len(c.LIST_COLUMNS) + 1
+    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
+    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "職員備考")
+    staff_types(noted, c.LIST, cell_ref(first, note_col), "要確認")
+    master = lo_rows_edit(noted, tmp_path / "sorted" / noted.name, c.INDICATORS, sort="A1:M81")
+
+    for view in (run_file("recalc", master, tmp_path / "a"), run_live("recalc", master, tmp_path / "b")):
+        rows = view.get("rows", c.LIST)
+        notes = {(i, row[note_col - 1]) for i, row in enumerate(rows) if len(row) >= note_col and row[note_col - 1]}
+        moved = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "01-1")
+        assert moved > first, view.face           # the sort moved the row
+        assert notes == {(header, "職員備考"), (moved, "要確認")}, view.face
+
+
+def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(masters, tmp_path):
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    rows = file_rows(noted, c.LIST)
+    kpi = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "KPI1-1") + 1
+    ref = cell_ref(kpi, len(c.LIST_COLUMNS) + 2)
+    staff_types(noted, c.LIST, ref, "要確認")
+    with opened(noted) as fs:
+        ind = next(i for i in fs.data.indicators if i.id == "KPI1-1")
+    staff_types(noted, c.INDICATORS, ind.cell("id"), "")     # staff take the indicator out of 指標
+
+    _plan, result = plan_of("recalc", noted)
+    [found] = [f for f in result.findings if f.type == "list-note-dropped"]
+    assert (found.sheet, found.cell, found.indicator_id) == (c.LIST, ref, "KPI1-1")
+    assert "「要確認」" in found.message and "消えました" in found.message
