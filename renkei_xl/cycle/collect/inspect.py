@@ -218,14 +218,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
 
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
-    got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
-    as_returned = returned_rows(data, got)
-    _check_rows(muni, got, [e.indicator_id for e in master_entries],
-                as_issued=ident.get(P_FINGERPRINT, "") == fingerprint(as_returned))
-    _check_row_labels(muni, rows, data.indicators)
-    if ident.get(P_FINGERPRINT, "") != fingerprint(as_returned):
-        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
-                       "入力用ファイルを配布し直してください")
+    as_returned = _check_questions(muni, rows, master_entries, data, ident)
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
@@ -285,6 +278,21 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
             raise Refused(f"入力値の誤り: {f.place}: {f.message}")
         held.add(ind_id)
     return held
+
+
+def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: MasterData,
+                     ident: dict[str, str]) -> list[tuple[str, str]]:
+    """The file's rows still ask what the master's sheet asks (the same 指標IDs, each row its
+    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``)."""
+    got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
+    as_returned = returned_rows(data, got)
+    as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
+    _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
+    _check_row_labels(muni, rows, data.indicators)
+    if not as_issued:
+        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
+                       "入力用ファイルを配布し直してください")
+    return as_returned
 
 
 def returned_rows(data: MasterData, ids: list[str]) -> list[tuple[str, str]]:
