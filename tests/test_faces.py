@@ -601,3 +601,31 @@ def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(mast
     [found] = [f for f in result.findings if f.type == "list-note-dropped"]
     assert (found.sheet, found.cell, found.indicator_id) == (c.LIST, ref, "KPI1-1")
     assert "「要確認」" in found.message and "消えました" in found.message
+
+
+def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kept_after_it(masters, tmp_path):
+    """Columns inserted inside 一覧 (at A, and before 評価) shift the tool's: the old sheet's
+    columns are told by their headers, the staff's go after 達成率 in their order, each value
+    on its 指標ID's row."""
+    from renkei_xl.core.list_notes import keep_staff_columns
+    from renkei_xl.core.sheet_list import list_sheet
+
+    listed = tmp_path / "listed.xlsm"
+    shutil.copyfile(masters["clean"], listed)
+    recalc_file(listed)
+    old = file_rows(listed, c.LIST)
+    header = next(i for i, row in enumerate(old) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    kpi = next(i for i, row in enumerate(old) if row[c.LIST_ID_COL] == "KPI1-2")
+    for i, row in enumerate(old):
+        row.insert(c.LIST_SYMBOL_COL, {header: "確認者", kpi: "佐藤"}.get(i))
+        row.insert(0, {header: "No", kpi: 2}.get(i))
+
+    with opened(listed) as fs:
+        d = fs.data
+        sheet = list_sheet(recalculate(d.settings, d.indicators, d.entries, d.findings), d.settings)
+    assert keep_staff_columns(sheet, old) == []
+    n = len(c.LIST_COLUMNS)
+    values = [[cell[0] if cell else None for cell in row] for row in sheet.rows]
+    assert values[header][n:] == ["No", "確認者"] and values[kpi][n:] == [2, "佐藤"]
+    assert values[header][:n] == list(c.LIST_COLUMNS)
+    assert all(len(row) <= n for i, row in enumerate(values) if i not in (header, kpi))
