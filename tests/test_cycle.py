@@ -39,7 +39,7 @@ from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.errors import UserError
 from renkei_xl.core.history import read_history
-from renkei_xl.workbook.session import load_master, recalc_file
+from renkei_xl.workbook.session import load_master, opened, recalc_file
 
 INPUT_HEADERS = ("実績値", "分母", "実施状況")
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -1920,3 +1920,21 @@ def test_a_row_the_municipality_deleted_is_still_the_files(cycle):
 
     [refusal] = collect(master, [filled["小樽市"]]).refused
     assert refusal.reason == "シート「小樽市」の行が削除されています（指標ID 05-1）", refusal.reason
+
+
+def test_a_target_staff_changed_after_the_split_is_named_in_the_refusal(cycle):
+    """Staff change 04-1's 目標値 in 指標 mid-year. The return is refused as before (it was
+    answered against the old target), now naming the indicator, its 指標 cell and the target
+    as issued and as it is: the refusal said only 「指標（指標ID・目標値）が変わった」, and
+    staff had to find which of the file's indicators it was."""
+    master, _, filled = cycle
+    with opened(master) as fs:
+        ind = next(i for i in fs.data.indicators if i.id == "04-1")
+    wb = openpyxl.load_workbook(master)
+    wb[c.INDICATORS][ind.cell("target")] = "25件（毎年度）"
+    wb.save(master)
+
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason == ("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
+                              f"（目標値を変えた指標: 04-1（指標!{ind.cell('target')}）「{ind.target}」→「25件（毎年度）」）。"
+                              "入力用ファイルを配布し直してください"), refusal.reason

@@ -18,6 +18,7 @@ from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
 from ...safety import system_reason
 from ...core.filenames import named_in
+from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import TEXT_CUT
 from ...core.model import ERROR, Entry
@@ -28,6 +29,8 @@ from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipal
 from .import_log import as_datetime
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
+# The grey column of an input file that shows each row's target as issued (core.input_sheet).
+INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
@@ -218,7 +221,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
 
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
-    as_returned = _check_questions(muni, rows, master_entries, data, ident)
+    as_returned = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
@@ -281,18 +284,39 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
 
 
 def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: MasterData,
-                     ident: dict[str, str]) -> list[tuple[str, str]]:
+                     ident: dict[str, str], sheet: tuple[list, int]) -> list[tuple[str, str]]:
     """The file's rows still ask what the master's sheet asks (the same 指標IDs, each row its
-    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``)."""
+    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``).
+    ``sheet``: the file's grid and header row, whose grey 目標値 column shows each target as issued."""
     got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
     as_returned = returned_rows(data, got)
     as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
     _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
     _check_row_labels(muni, rows, data.indicators)
     if not as_issued:
-        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
-                       "入力用ファイルを配布し直してください")
+        changed = _changed_targets(rows, *sheet, data)
+        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
+                      + (f"（目標値を変えた指標: {_few(changed, 3)}）" if changed else "")
+                      + "。入力用ファイルを配布し直してください")
     return as_returned
+
+
+def _changed_targets(rows: list, grid: list, header_row: int, data: MasterData) -> list[str]:
+    """Which targets staff changed since the split, read from the file's grey 目標値 column
+    (each target as issued) against 指標: 「04-1（指標!H6）「20件」→「25件」」 each. Staff were
+    told only that something changed, and had to look through every indicator for it."""
+    heads = [text(v) for v in grid[header_row - 1]]
+    if INPUT_TARGET not in heads:
+        return []
+    col = heads.index(INPUT_TARGET)
+    by_id = {i.id: i for i in data.indicators}
+    out = []
+    for r, v, _cells in rows:
+        ind = by_id.get(v["indicator_id"])
+        issued = text(_at(grid[r - 1], col + 1))
+        if ind is not None and issued != text(ind.target):
+            out.append(f"{ind.id}（{c.INDICATORS}!{ind.cell('target')}）「{shown(issued)}」→「{shown(ind.target)}」")
+    return out
 
 
 def returned_rows(data: MasterData, ids: list[str]) -> list[tuple[str, str]]:
