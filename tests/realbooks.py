@@ -197,15 +197,16 @@ def lo_staff_edits(src: Path, saves: dict[str, Path]) -> dict[str, Path]:
     return saves
 
 
-def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0) -> Path:
+def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0,
+                 insert_row: int = 0) -> Path:
     """Let LibreOffice do what staff do to a sheet's rows in Calc, then save ``dst`` (.xlsx
     or .xlsm, by its suffix): ``sort`` a range (「A1:G8」, its first row the header) by its
     first column, descending (データ → 並べ替え); ``remove_row`` delete a whole row (1-based,
-    行の削除)."""
+    行の削除); ``insert_row`` insert an empty row there (行の挿入)."""
     dst = Path(dst).resolve()
     dst.unlink(missing_ok=True)
     _run_uno_job({"kind": "rows", "src": str(Path(src).resolve()), "dst": str(dst), "sheet": sheet,
-                  "sort": sort, "remove_row": remove_row,
+                  "sort": sort, "remove_row": remove_row, "insert_row": insert_row,
                   "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
     if not dst.exists():
         raise AssertionError(f"LibreOffice did not write {dst}")
@@ -366,6 +367,8 @@ def _uno_rows(uno, prop, desktop, job):
             area.sort(descriptor)
         if job["remove_row"]:
             sheet.Rows.removeByIndex(job["remove_row"] - 1, 1)
+        if job["insert_row"]:
+            sheet.Rows.insertByIndex(job["insert_row"] - 1, 1)
         doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
         doc.setModified(False)
     finally:

@@ -629,3 +629,29 @@ def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kep
     assert values[header][n:] == ["No", "確認者"] and values[kpi][n:] == [2, "佐藤"]
     assert values[header][:n] == list(c.LIST_COLUMNS)
     assert all(len(row) <= n for i, row in enumerate(values) if i not in (header, kpi))
+
+
+def test_a_mark_staff_moved_with_its_row_is_lifted_where_it_is_now(masters, tmp_path):
+    """入力チェック marks 小樽市's 「約10件」; staff then insert a row above it in Calc (the
+    mark moves down with its cell) and fix the value. The next check finds nothing and lifts
+    the mark where it is now, giving back the cell's recorded fill. Before, it was lifted
+    only at the recorded place (no longer marked, so left alone) and the moved cell stayed
+    red for good under 「エラー 0 件」."""
+    from realbooks import lo_rows_edit
+
+    checked = tmp_path / "checked.xlsm"
+    shutil.copyfile(masters["bad"], checked)
+    validate_file(checked)
+    row, col = parse_ref(masters["ref"])
+    assert FileView(checked).fill("小樽市", masters["ref"]) == c.MARK_FILL
+    moved = lo_rows_edit(checked, tmp_path / "moved" / checked.name, "小樽市", insert_row=2)
+    now = cell_ref(row + 1, col)
+    assert FileView(moved).fill("小樽市", now) == c.MARK_FILL
+    staff_types(moved, "小樽市", now, 1)
+
+    result, _written = validate_file(moved)
+    assert not [f for f in result.findings if f.is_error]
+    sheet = saved_book(moved)["小樽市"]
+    assert FileView(moved).fill("小樽市", now) == c.INPUT_FILL
+    assert not [cell.coordinate for r in sheet.iter_rows() for cell in r
+                if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb[-6:].upper() == c.MARK_FILL]
