@@ -29,7 +29,7 @@ Attribute VB_Name = "RenkeiServer"
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
-' conditional formats, the print area and page breaks. Names must not repeat one of Remote.bas.
+' conditional formats, the print area, page breaks and filter buttons. Names must not repeat one of Remote.bas.
 ' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
 ' nothing else.
 ' This file is ASCII (the project's code page is 1252): Japanese text is written as
@@ -659,6 +659,16 @@ End Function
 
 Sub clearConditionalFormats(wb As Workbook, action As Dictionary)
     GetRange(wb, action).FormatConditions.Delete
+End Sub
+
+Sub renkeiAutoFilter(wb As Workbook, action As Dictionary)
+    ' The plan's filter buttons (args: the address, or none), as the desktop faces put
+    ' them: a filter staff set on the last run's list goes first. Left on, it kept the rows
+    ' it had hidden hidden, and the new findings written into them out of sight.
+    Dim ws As Worksheet
+    Set ws = wb.Worksheets(action("sheet_position") + 1)
+    If ws.AutoFilterMode Then ws.AutoFilterMode = False
+    If Len(action("args")(1)) > 0 Then ws.Range(action("args")(1)).AutoFilter
 End Sub
 
 Sub renkeiPageBreaks(wb As Workbook, action As Dictionary)

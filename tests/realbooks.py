@@ -197,6 +197,22 @@ def lo_staff_edits(src: Path, saves: dict[str, Path]) -> dict[str, Path]:
     return saves
 
 
+def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0,
+                 insert_row: int = 0) -> Path:
+    """Let LibreOffice do what staff do to a sheet's rows in Calc, then save ``dst`` (.xlsx
+    or .xlsm, by its suffix): ``sort`` a range (「A1:G8」, its first row the header) by its
+    first column, descending (データ → 並べ替え); ``remove_row`` delete a whole row (1-based,
+    行の削除); ``insert_row`` insert an empty row there (行の挿入)."""
+    dst = Path(dst).resolve()
+    dst.unlink(missing_ok=True)
+    _run_uno_job({"kind": "rows", "src": str(Path(src).resolve()), "dst": str(dst), "sheet": sheet,
+                  "sort": sort, "remove_row": remove_row, "insert_row": insert_row,
+                  "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
+    if not dst.exists():
+        raise AssertionError(f"LibreOffice did not write {dst}")
+    return dst
+
+
 def lo_inspect(paths: Iterable[Path]) -> list[dict]:
     """Open each workbook in one LibreOffice session (hidden, read-only) and report what
     Calc sees: {"path", "loaded", "sheets": {name: {"shapes", "annotations", "charts",
@@ -238,6 +254,8 @@ def _uno_child() -> None:
     try:
         if job["kind"] == "staff_edit":
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
+        elif job["kind"] == "rows":
+            answer = _uno_rows(uno, prop, desktop, job)
         elif job["kind"] == "inspect":
             answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
         else:
@@ -326,6 +344,36 @@ def _uno_staff_edit(uno, prop, ctx, desktop, job):
     finally:
         doc.close(True)
     return {"saved": [dst for dst, _ in job["saves"]]}
+
+
+def _uno_rows(uno, prop, desktop, job):
+    from com.sun.star.table import TableSortField
+
+    doc = _uno_load(uno, prop, desktop, job["src"], False)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        sheet = doc.Sheets.getByName(job["sheet"])
+        if job["sort"]:
+            area = sheet.getCellRangeByName(job["sort"])
+            field = TableSortField()
+            field.Field, field.IsAscending = 0, False
+            descriptor = area.createSortDescriptor()
+            for p in descriptor:
+                if p.Name == "SortFields":
+                    p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
+                elif p.Name == "ContainsHeader":
+                    p.Value = True
+            area.sort(descriptor)
+        if job["remove_row"]:
+            sheet.Rows.removeByIndex(job["remove_row"] - 1, 1)
+        if job["insert_row"]:
+            sheet.Rows.insertByIndex(job["insert_row"] - 1, 1)
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        doc.setModified(False)
+    finally:
+        doc.close(True)
+    return {"saved": job["dst"]}
 
 
 def _uno_inspect(uno, prop, desktop, path):

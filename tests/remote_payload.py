@@ -76,6 +76,7 @@ EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part
 UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
 CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRangeColor cannot take null)
 PAGE_BREAKS = "renkeiPageBreaks"  # RenkeiServer.bas: the plan's page breaks (last row of each page)
+AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off, the plan's buttons on
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
@@ -463,6 +464,7 @@ class Applied:
     freeze: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)  # first scrolling cell
     print_area: dict[str, Optional[str]] = field(default_factory=dict)
     page_breaks: dict[str, list[int]] = field(default_factory=dict)
+    autofilter: dict[str, str] = field(default_factory=dict)    # the filter buttons' address ("" none)
     conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     charts: dict[str, list[dict]] = field(default_factory=dict)
     # Protected sheets as in file_protection; ``lifted``/``protect_new`` while replaying.
@@ -800,7 +802,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
-    CLEAR_FILL, PAGE_BREAKS,
+    CLEAR_FILL, PAGE_BREAKS, AUTOFILTER,
 }
 
 
@@ -857,6 +859,9 @@ def _replay(out: Applied, a: dict) -> None:
         return
     if func == PAGE_BREAKS:
         out.page_breaks[sheet] = [int(last) for last in args[0]]
+        return
+    if func == AUTOFILTER:
+        out.autofilter[sheet] = args[0]
         return
     charts = out.charts.setdefault(sheet, [])
     if func == "addChart":

@@ -658,6 +658,34 @@ def test_a_vba_client_gets_the_page_breaks_the_command_line_writes(master, tmp_p
     assert PAGE_BREAKS not in {a["func"] for a in actions}
 
 
+def test_a_vba_client_gets_the_findings_filter_the_command_line_writes_a_staff_filter_taken_off(master, tmp_path):
+    """検証結果 carries filter buttons, which its protection lets staff use (重大度 = エラー,
+    one sheet's rows). The desktop faces take the last run's filter off and put the buttons
+    over the new list; the server's answer did nothing, so in Excel the rows staff had
+    filtered out stayed hidden under the next run's findings, and the buttons stayed over the
+    old rows. Now RenkeiServer.bas' renkeiAutoFilter does what the desktop does."""
+    from renkei_xl.excel.client import AUTOFILTER
+
+    path = _copy(master, tmp_path / "book.xlsm")
+    cell, _row = _entry_cell(path, "小樽市")
+    wb = load_workbook(path, keep_vba=True)
+    wb["小樽市"][cell] = "約10件"
+    wb.save(path)
+    payload = payload_from_file(path, client=VBA)
+    assert AUTOFILTER in payload[EXCEL_KEY]["subs"]
+    applied, _actions = _run(buttons.check, payload)
+    cli = _copy(path, tmp_path / "cli.xlsm")
+    validate_file(cli)
+    ref = load_workbook(cli)[c.FINDINGS].auto_filter.ref
+    assert ref and applied.autofilter[c.FINDINGS].replace("$", "") == ref
+    # no finding: the filter goes, none is put
+    applied, _actions = _run(buttons.check, payload_from_file(master, client=VBA))
+    assert applied.autofilter[c.FINDINGS] == ""
+    # an Office.js client has no such action: none is sent to it
+    _applied, actions = _run(buttons.check, payload_from_file(path))
+    assert AUTOFILTER not in {a["func"] for a in actions}
+
+
 @pytest.mark.parametrize("entry", [buttons.check, buttons.recalc, buttons.collect])
 def test_protected_tool_sheets_are_lifted_first_and_protected_again(master, tmp_path, entry, monkeypatch):
     """The master protects its tool sheets; Excel refuses every write on them (1004). The

@@ -39,7 +39,7 @@ from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.errors import UserError
 from renkei_xl.core.history import read_history
-from renkei_xl.workbook.session import load_master, recalc_file
+from renkei_xl.workbook.session import load_master, opened, recalc_file
 
 INPUT_HEADERS = ("実績値", "分母", "実施状況")
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -2042,3 +2042,90 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
     assert first.mail_from == fy2023.settings.central.email
     served = first.rcpt_tos + second.rcpt_tos + third.rcpt_tos
     assert served == [m.email for m in fy2023.settings.municipalities]
+
+
+# -------------------------------------------- the master's municipality sheet after the split
+
+def test_a_master_sheet_staff_sorted_after_the_split_still_takes_the_returns(cycle, tmp_path, capsys):
+    """Staff sort 小樽市's rows in Calc (descending 指標ID) after the files went out. The
+    return answers the same questions: it is imported, each value into its own 指標ID's row.
+    Before, every return of that municipality was refused as a stale template
+    (「指標ID・目標値が変わった」, 配布し直して), its fingerprint taken in the master's order."""
+    from realbooks import lo_rows_edit
+
+    master, _, filled = cycle
+    sorted_master = lo_rows_edit(master, tmp_path / "並べ替え" / master.name, "小樽市", sort="A1:G8")
+    shutil.copyfile(sorted_master, master)
+    wanted = {"04-1": 11, "05-1": 9, "28-1": 1}
+    for ind_id, value in wanted.items():
+        set_cell(filled["小樽市"], "小樽市", ind_id, "実績値", value)
+
+    report = collect(master, [filled["小樽市"]])
+    assert not report.refused, report.refused
+    ids = [r[0] for r in openpyxl.load_workbook(master)["小樽市"].iter_rows(min_row=2, max_col=1, values_only=True)]
+    assert ids == sorted(ids, reverse=True)          # the staff's order is kept
+    assert {i: cell_of(master, "小樽市", i, "実績値") for i in wanted} == wanted
+
+
+def test_a_row_staff_deleted_from_the_master_after_the_split_is_said_to_be_the_masters(cycle, tmp_path):
+    """Staff delete 小樽市's 05-1 row in Calc (行の削除) after the split; 小樽市's return is as
+    issued. The refusal says the master's row went, not that the file has a row the split
+    never made (「配布時になかった行があります」 sent staff after the municipality)."""
+    from realbooks import lo_rows_edit
+
+    master, _, filled = cycle
+    edited = lo_rows_edit(master, tmp_path / "削除" / master.name, "小樽市", remove_row=3)
+    assert cell_of(edited, "小樽市", "04-1", "指標ID") == "04-1"
+    shutil.copyfile(edited, master)
+    before = master.read_bytes()
+
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason.startswith("配布した後で、マスターの市町村シート「小樽市」の指標ID 05-1 の行がなくなりました"), \
+        refusal.reason
+    assert "配布時になかった" not in refusal.reason
+    assert master.read_bytes() == before
+
+
+def test_a_row_staff_added_to_the_master_after_the_split_is_said_to_be_the_masters(cycle):
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(master)
+    wb["小樽市"].append(["03-1"])
+    wb.save(master)
+
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason.startswith("配布した後で、マスターの市町村シート「小樽市」の指標ID 03-1 の行が加わりました"), \
+        refusal.reason
+    assert "削除されています" not in refusal.reason
+
+
+def test_a_row_the_municipality_deleted_is_still_the_files(cycle):
+    """The other way round: the file lost a row the master still has (its sheet unprotected)."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    ws.protection.sheet = False
+    ws.delete_rows(row)
+    wb.save(filled["小樽市"])
+
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason == "シート「小樽市」の行が削除されています（指標ID 05-1）", refusal.reason
+
+
+def test_a_target_staff_changed_after_the_split_is_named_in_the_refusal(cycle):
+    """Staff change 04-1's 目標値 in 指標 mid-year. The return is refused as before (it was
+    answered against the old target), now naming the indicator, its 指標 cell and the target
+    as issued and as it is: the refusal said only 「指標（指標ID・目標値）が変わった」, and
+    staff had to find which of the file's indicators it was."""
+    master, _, filled = cycle
+    with opened(master) as fs:
+        ind = next(i for i in fs.data.indicators if i.id == "04-1")
+    wb = openpyxl.load_workbook(master)
+    wb[c.INDICATORS][ind.cell("target")] = "25件（毎年度）"
+    wb.save(master)
+
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason == ("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
+                              f"（目標値を変えた指標: 04-1（指標!{ind.cell('target')}）「{ind.target}」→「25件（毎年度）」）。"
+                              "入力用ファイルを配布し直してください"), refusal.reason

@@ -556,3 +556,102 @@ def test_the_contracts_names_read_alike_on_both_faces(tmp_path, licensed):  # no
     assert file_names["RenkeiTestRange"] == ("O'樽市", "A1")
     assert c.N_YEAR in file_names
     assert live_names == file_names
+
+
+def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(masters, tmp_path):
+    """Staff write a 「職員備考」 column after 一覧's 達成率 (its header, and 「要確認」 on 01-1's
+    row), then sort 指標 in Calc (descending 指標ID), so 01-1's row moves to the end of the
+    list. 評価を再計算 on either face keeps the header where it was and the note on 01-1's
+    new row. Before, both faces rebuilt 一覧 from the result alone and the notes were gone
+    without a word."""
+    from realbooks import lo_rows_edit
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    before = file_rows(noted, c.LIST)
+    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    note_col = len(c.LIST_COLUMNS) + 1
+    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
+    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "職員備考")
+    staff_types(noted, c.LIST, cell_ref(first, note_col), "要確認")
+    master = lo_rows_edit(noted, tmp_path / "sorted" / noted.name, c.INDICATORS, sort="A1:M81")
+
+    for view in (run_file("recalc", master, tmp_path / "a"), run_live("recalc", master, tmp_path / "b")):
+        rows = view.get("rows", c.LIST)
+        notes = {(i, row[note_col - 1]) for i, row in enumerate(rows) if len(row) >= note_col and row[note_col - 1]}
+        moved = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "01-1")
+        assert moved > first, view.face           # the sort moved the row
+        assert notes == {(header, "職員備考"), (moved, "要確認")}, view.face
+
+
+def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(masters, tmp_path):
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    rows = file_rows(noted, c.LIST)
+    kpi = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "KPI1-1") + 1
+    ref = cell_ref(kpi, len(c.LIST_COLUMNS) + 2)
+    staff_types(noted, c.LIST, ref, "要確認")
+    with opened(noted) as fs:
+        ind = next(i for i in fs.data.indicators if i.id == "KPI1-1")
+    staff_types(noted, c.INDICATORS, ind.cell("id"), "")     # staff take the indicator out of 指標
+
+    _plan, result = plan_of("recalc", noted)
+    [found] = [f for f in result.findings if f.type == "list-note-dropped"]
+    assert (found.sheet, found.cell, found.indicator_id) == (c.LIST, ref, "KPI1-1")
+    assert "「要確認」" in found.message and "消えました" in found.message
+
+
+def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kept_after_it(masters, tmp_path):
+    """Columns inserted inside 一覧 (at A, and before 評価) shift the tool's: the old sheet's
+    columns are told by their headers, the staff's go after 達成率 in their order, each value
+    on its 指標ID's row."""
+    from renkei_xl.core.list_notes import keep_staff_columns
+    from renkei_xl.core.sheet_list import list_sheet
+
+    listed = tmp_path / "listed.xlsm"
+    shutil.copyfile(masters["clean"], listed)
+    recalc_file(listed)
+    old = file_rows(listed, c.LIST)
+    header = next(i for i, row in enumerate(old) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    kpi = next(i for i, row in enumerate(old) if row[c.LIST_ID_COL] == "KPI1-2")
+    for i, row in enumerate(old):
+        row.insert(c.LIST_SYMBOL_COL, {header: "確認者", kpi: "佐藤"}.get(i))
+        row.insert(0, {header: "No", kpi: 2}.get(i))
+
+    with opened(listed) as fs:
+        d = fs.data
+        sheet = list_sheet(recalculate(d.settings, d.indicators, d.entries, d.findings), d.settings)
+    assert keep_staff_columns(sheet, old) == []
+    n = len(c.LIST_COLUMNS)
+    values = [[cell[0] if cell else None for cell in row] for row in sheet.rows]
+    assert values[header][n:] == ["No", "確認者"] and values[kpi][n:] == [2, "佐藤"]
+    assert values[header][:n] == list(c.LIST_COLUMNS)
+    assert all(len(row) <= n for i, row in enumerate(values) if i not in (header, kpi))
+
+
+def test_a_mark_staff_moved_with_its_row_is_lifted_where_it_is_now(masters, tmp_path):
+    """入力チェック marks 小樽市's 「約10件」; staff then insert a row above it in Calc (the
+    mark moves down with its cell) and fix the value. The next check finds nothing and lifts
+    the mark where it is now, giving back the cell's recorded fill. Before, it was lifted
+    only at the recorded place (no longer marked, so left alone) and the moved cell stayed
+    red for good under 「エラー 0 件」."""
+    from realbooks import lo_rows_edit
+
+    checked = tmp_path / "checked.xlsm"
+    shutil.copyfile(masters["bad"], checked)
+    validate_file(checked)
+    row, col = parse_ref(masters["ref"])
+    assert FileView(checked).fill("小樽市", masters["ref"]) == c.MARK_FILL
+    moved = lo_rows_edit(checked, tmp_path / "moved" / checked.name, "小樽市", insert_row=2)
+    now = cell_ref(row + 1, col)
+    assert FileView(moved).fill("小樽市", now) == c.MARK_FILL
+    staff_types(moved, "小樽市", now, 1)
+
+    result, _written = validate_file(moved)
+    assert not [f for f in result.findings if f.is_error]
+    sheet = saved_book(moved)["小樽市"]
+    assert FileView(moved).fill("小樽市", now) == c.INPUT_FILL
+    assert not [cell.coordinate for r in sheet.iter_rows() for cell in r
+                if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb[-6:].upper() == c.MARK_FILL]

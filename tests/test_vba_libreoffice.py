@@ -155,8 +155,8 @@ def _action(func: str, args: list, sheet: int, row: int, col: int, rows: int = 1
 def _catalogue(payload: dict) -> list[dict]:
     """The arguments of RenkeiServer's Subs that the real answers do not use (italic,
     underline styles, font colours, dashed and heavy borders, other alignments, merge
-    across, unwrapping, hidden columns, clearing the print area, taking a fill away): one
-    cell each."""
+    across, unwrapping, hidden columns, clearing the print area, taking a fill away, filter
+    buttons over a range): one cell each."""
     s = [sh["name"] for sh in payload["sheets"]].index(CATALOGUE_SHEET)
     out = [_action("setFontProperty", ["color", "#C00000"], s, 30, 1),
            _action("setFontProperty", ["italic", True], s, 30, 2),
@@ -183,7 +183,8 @@ def _catalogue(payload: dict) -> list[dict]:
            _action("setRowHeight", [30.75], s, 38, 1),
            _action("setColumnWidth", [60.0], s, 1, 12),
            _action("setColumnHidden", [True], s, 1, 13),
-           _action("setPrintArea", [None], s, 0, 0)]
+           _action("setPrintArea", [None], s, 0, 0),
+           _action("renkeiAutoFilter", ["$A$30:$E$35"], s, 1, 1)]
     for i, (side, style, weight) in enumerate([("edge_top", "continuous", "medium"), ("edge_bottom", "dash", "thin"),
                                                ("edge_left", "continuous", "thick"), ("edge_right", "dot", "thin")]):
         for attribute, value in (("line_style", style), ("weight", weight), ("color", "#2F5597")):

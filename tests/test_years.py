@@ -1082,3 +1082,22 @@ def test_a_next_master_named_for_another_year_is_not_made(sample, tmp_path, caps
     assert "名前は2023年度ですが、作るのは 2024年度のマスターです" in said and not wrong.exists(), said
     for name in ("さっぽろ圏_2024年度_マスター.xlsm", "next.xlsm", "第2期_2022〜2026年度_マスター.xlsm"):
         assert cli_main(["rollover", str(sample), "-o", str(tmp_path / name)]) == 0, name
+
+
+def test_a_column_staff_added_to_the_history_is_kept_by_the_next_rollover(years, tmp_path):
+    """Staff write 「職員メモ」 beside 経年's years in the 2024 master (「見直し中」 on 04-1). The
+    2025 master's 経年 has the column after its years, the note on 04-1's row. Before, each
+    rollover wrote 経年 from its records alone and the column was gone without a word."""
+    m2024 = shutil.copyfile(years["m2024"], tmp_path / years["m2024"].name)
+    rows = [list(r) for r in openpyxl.load_workbook(m2024)[c.HISTORY].iter_rows(values_only=True)]
+    top = next(i for i, r in enumerate(rows) if "指標ID" in r)
+    row = next(i for i, r in enumerate(rows) if r[0] == "04-1") + 1
+    col = len(rows[top]) + 1
+    write_planned(m2024, lambda fs: (WritePlan(cells=[CellEdit(c.HISTORY, top + 1, col, "職員メモ"),
+                                                      CellEdit(c.HISTORY, row, col, "見直し中")]), None))
+
+    m2025 = rollover_file(m2024, out=tmp_path / "2025" / years["m2025"].name).path
+    rows = [list(r) for r in openpyxl.load_workbook(m2025)[c.HISTORY].iter_rows(values_only=True)]
+    header = next(r for r in rows if "指標ID" in r)
+    assert header[-1] == "職員メモ" and "2024年度 評価" in header
+    assert {r[0]: r[-1] for r in rows[rows.index(header) + 1:] if r[-1]} == {"04-1": "見直し中"}

@@ -208,8 +208,9 @@ SERVED_INDICATORS, SERVED_MUNICIPALITIES = 2_000, 40
 TOOL_OWNED = (*TOOL_SHEETS, *YEAR_SHEETS, IMPORT_LOG, XLWINGS_CONF)
 RESERVED_SHEET_NAMES = (SETTINGS, INDICATORS, *TOOL_OWNED)
 # The tool's sheets whose current content a plan carries forward (検証結果's staff notes,
-# 取込履歴's rows, 経年's years): both faces read them into MasterState.
-STATE_SHEETS = (FINDINGS, IMPORT_LOG, HISTORY)
+# 取込履歴's rows, 経年's years, the notes staff wrote beside 一覧): both faces read them
+# into MasterState.
+STATE_SHEETS = (FINDINGS, IMPORT_LOG, HISTORY, LIST)
 
 
 def is_tool_owned(sheet: str) -> bool:

@@ -104,6 +104,13 @@ LIST_TEXT_CUT = _type(
     "{source}の文章を短くするか、改行を減らしてください{or_else}")
 # The 一覧 text made of every municipality's 実施状況 has a shorter source staff can type.
 LIST_STATUS_OR_ELSE = "（市町村の実施状況を合わせた文章なら、実施状況（手入力）に要約を入力してください）"
+# A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
+# rebuilt list no longer has (core.list_notes): it has no row to go to.
+LIST_NOTE_DROPPED = _type(
+    "list-note-dropped", WARNING,
+    "一覧の列の外に入力された「{value}」は、その行（{row}）が作り直した一覧にないため、一覧から消えました",
+    "必要なら、一覧の該当する行の同じ列に入力し直してください（メモは指標シートに自分の列を作って書くと、"
+    "一覧を作り直しても影響を受けません）")
 
 # ----------------------------------------------------------------------------------- 指標
 

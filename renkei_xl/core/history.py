@@ -121,6 +121,10 @@ class Kept(NamedTuple):
     against (a year's 「YYYY年度 目標値」 column, else the 目標値 column it was shown beside)."""
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
+    # Columns staff added to 経年 (「職員メモ」 beside the years): header → 指標ID → value,
+    # in their order. 経年 is written anew by every rollover and history import, and they
+    # were dropped there without a word; written after the years, each on its 指標ID's row.
+    staff: tuple[tuple[str, dict[str, object]], ...] = ()
 
     def judged(self, year: int, indicators: Sequence[Indicator]) -> "Kept":
         """With ``year`` judged against these indicators' targets (the year's own master)."""
@@ -143,10 +147,16 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     target_cols = {int(m.group(1)): k for k, h in enumerate(header) if (m := _TARGET_COLUMN.match(h))}
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
+    ours = {*cols, *actual_cols.values(), *symbol_cols.values(), *target_cols.values()}
+    staff = [(k, h, {}) for k, h in enumerate(header) if k not in ours
+             and (h or any(_at(row, k) for row in grid[header_at + 1:]))]
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:
             continue
+        for k, _h, values in staff:
+            if _at(row, k):
+                values[ind_id] = row[k]
         project, name, target = (_at(row, col) for col in cols[1:])
         labels[ind_id] = (project, name.removeprefix(GONE), target)
         for year in set(actual_cols) | set(symbol_cols):
@@ -154,7 +164,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 own = _at(row, target_cols.get(year))
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
-    return Kept(labels, targets)
+    return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
 
 
 def renamed(history: History, kept: Kept, indicators: Sequence[Indicator]) -> list[tuple[str, str, str]]:
@@ -241,6 +251,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator], kept: Kept 
     header = [*FIXED_HEADERS]
     for y in years:
         header += [f"{y}{ACTUAL_SUFFIX}", f"{y}{SYMBOL_SUFFIX}"] + ([f"{y}{TARGET_SUFFIX}"] if own[y] else [])
+    header += [h for h, _values in kept.staff]
     rows: list[list[Optional[Cell]]] = [[(TITLE, "title")], [(NOTE, "legend")],
                                         [(h, "header") for h in header]]
     for ind_id, project, name, target in ordered:
@@ -253,6 +264,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator], kept: Kept 
             if own[y]:      # only where it differs: an empty cell is the 目標値 column's (read_kept)
                 judged = kept.targets.get(ind_id, {}).get(y, target) if rec else target
                 row.append((judged if judged != target else None, "body"))
+        row += [(values.get(ind_id), "body") for _h, values in kept.staff]
         rows.append(row)
     return _history_look(SheetPlan(c.HISTORY, rows, freeze=(4, 2),
                                    print_setup=print_setup("a4", title_rows=(3, 3))), header)

@@ -20,6 +20,7 @@ class PreviousMark(NamedTuple):
     ref: str
     before: Optional[str]       # the fill the cell had before it was marked
     recorded: bool = True       # False: a 検証結果 from before the 元の塗り column existed
+    indicator_id: str = ""      # the row's 指標ID, where 検証結果 names one
 
 
 def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousMark]:
@@ -33,6 +34,7 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
     except ValueError:
         return []
     b_col = header.index(c.FINDING_BEFORE_COLUMN) if c.FINDING_BEFORE_COLUMN in header else None
+    i_col = header.index(c.FINDING_COLUMNS[3]) if c.FINDING_COLUMNS[3] in header else None
     out = []
     for row in grid[1:]:
         sheet = text(row[s_col]) if s_col < len(row) else ""
@@ -40,7 +42,8 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
         if not sheet or not ref:
             continue
         before = text(row[b_col]) if b_col is not None and b_col < len(row) else ""
-        out.append(PreviousMark(sheet, ref, _fill_from_text(before) if before else None, bool(before)))
+        ind_id = text(row[i_col]) if i_col is not None and i_col < len(row) else ""
+        out.append(PreviousMark(sheet, ref, _fill_from_text(before) if before else None, bool(before), ind_id))
     return out
 
 
@@ -75,15 +78,21 @@ def input_cells(data: MasterData) -> set[tuple[str, str]]:
 
 
 class _Lazy:
-    """A set computed on the first membership test."""
+    """A set (or a mapping) computed on the first look into it."""
 
     def __init__(self, make: Callable[[], set]):
         self._make, self._value = make, None
 
     def __contains__(self, item: object) -> bool:
+        return item in self._made()
+
+    def get(self, key: object) -> list:
+        return self._made().get(key, [])
+
+    def _made(self):
         if self._value is None:
             self._value = self._make()
-        return item in self._value
+        return self._value
 
 
 def expected_fill(sheet: str, ref: str, inputs) -> Optional[str]:
@@ -116,10 +125,12 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
         return expected_fill(sheet, ref, inputs)
 
     previous: dict[tuple[str, str], Optional[str]] = {}
+    ids: dict[tuple[str, str], str] = {}
     for m in previous_marks(state.grids.get(c.FINDINGS)):
         key = (m.sheet, normal_ref(m.ref))
         if key[1] and key not in previous:
             previous[key] = m.before if m.recorded else expected_fill(m.sheet, key[1], inputs)
+            ids[key] = m.indicator_id
     current: dict[tuple[str, str], Optional[str]] = {}
     for f in findings:
         if not _markable(f, state.sheetnames):
@@ -128,7 +139,7 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
         if key[1] and key not in current:
             current[key] = previous[key] if key in previous else read_or_expected(*key)
     edits: list[FillEdit] = []
-    for (sheet, ref), before in previous.items():
+    for (sheet, ref), before in {**previous, **moved_marks(previous, ids, current, state, data)}.items():
         if (sheet, ref) in current or sheet not in state.sheetnames or c.is_tool_owned(sheet):
             continue
         row, col = parse_ref(ref)
@@ -137,6 +148,41 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
         row, col = parse_ref(ref)
         edits.append(FillEdit(sheet, row, col, c.MARK_FILL))
     return edits, current
+
+
+def moved_marks(previous: dict[tuple[str, str], Optional[str]], ids: dict[tuple[str, str], str],
+                current: dict[tuple[str, str], Optional[str]], state: MasterState, data: MasterData
+                ) -> dict[tuple[str, str], Optional[str]]:
+    """Marks staff moved with their row or column (a row or column inserted or deleted above
+    or left of them, rows sorted) since the last run, each with its recorded fill: the
+    recorded cell no longer shows the mark, and a cell of the same 指標ID on that sheet does,
+    which no mark of this run or the last claims. Lifted only at the recorded place, such a
+    mark stayed red for good on a cell with nothing wrong (入力チェック said エラー 0 件).
+    Only where the face reads colours (``state.fill_of``: the file, or the saved master)."""
+    if state.fill_of is None:
+        return {}
+    cells_of = _Lazy(lambda: _cells_by_id(data))
+    out: dict[tuple[str, str], Optional[str]] = {}
+    for (sheet, ref), before in previous.items():
+        ind_id = ids.get((sheet, ref), "")
+        if not ind_id or (sheet, ref) in current or state.fill_of(sheet, ref) == c.MARK_FILL:
+            continue
+        for moved in cells_of.get((sheet, ind_id)):
+            key = (sheet, moved)
+            if (key not in current and key not in previous and key not in out
+                    and state.fill_of(sheet, moved) == c.MARK_FILL):
+                out[key] = before
+    return out
+
+
+def _cells_by_id(data: MasterData) -> dict[tuple[str, str], list[str]]:
+    """(sheet, 指標ID) → the cells the contract reads on that row of 指標 or a municipality sheet."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for record, sheet, ind_id in ([(i, c.INDICATORS, i.id) for i in data.indicators]
+                                  + [(e, e.sheet, e.indicator_id) for e in data.entries]):
+        if ind_id:
+            out.setdefault((sheet, ind_id), []).extend(normal_ref(r) for r in record.cells.values() if r)
+    return out
 
 
 def normal_ref(ref: str) -> str:

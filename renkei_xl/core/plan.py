@@ -28,6 +28,7 @@ from .model import Finding, Result
 from .plan_types import CellEdit, MasterState, WritePlan
 from .refs import parse_ref
 from .sheet_findings import findings_sheet, shown_findings
+from .list_notes import keep_staff_columns
 from .sheet_list import list_cuts, list_layout
 from .sheet_summary import summary_sheet
 
@@ -68,13 +69,14 @@ def checked_result(result: Result, settings) -> Result:
 def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
                 when: dt.datetime) -> tuple[WritePlan, Result]:
     """評価を再計算: 一覧 and 集計 too (集計 with the 達成割合 of every year in 経年), and
-    次の一歩 (what each row that is not ◎ still needs). Returns the result as
+    次の一歩 (what each row that is not ◎ still needs); staff's columns beside 一覧 go with
+    their rows (core.list_notes). Returns the result as
     ``validate_plan`` does, its 一覧 findings from the 一覧 written."""
     from .gaps import next_steps_sheet        # here: 入力チェック starts without them
     from .history import read_history, with_year_rates
 
     listed, cut = list_layout(result, data.settings)
-    result = with_findings(result, cut)
+    result = with_findings(result, [*cut, *keep_staff_columns(listed, state.grids.get(c.LIST))])
     plan = _checked(state, data, result, what, when)
     history = read_history(state.grids.get(c.HISTORY))
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)

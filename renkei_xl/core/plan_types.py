@@ -245,7 +245,8 @@ class WritePlan:
 class MasterState(NamedTuple):
     """What a plan needs to know of the master besides its contract data.
 
-    ``grids``: the current 検証結果 and 取込履歴 as rows from A1 (absent when the sheet is).
+    ``grids``: the current 検証結果, 取込履歴, 経年 and 一覧 (c.STATE_SHEETS) as rows from A1
+    (absent when the sheet is).
     ``fill_of``: the fill a cell has now, where the face can read it (None: no fill): the
     file's styles, Excel's cell, or on the server the saved master's styles (the payload
     has no colours); a face with none of these leaves it out and the contract's

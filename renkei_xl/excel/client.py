@@ -5,7 +5,7 @@ of that name stops the replay halfway (renkei_xl.vba.read). What the client can 
 read from the master's own VBA; here the answer is cut to it, in one place, by one rule:
 
 - a *look* (fonts, borders, alignment, merges, sizes, panes, conditional formats, print
-  area, page breaks, fills, links, charts) the client cannot draw is left out, together with the
+  area, page breaks, filter buttons, fills, links, charts) the client cannot draw is left out, together with the
   other actions of its group (a chart's title is no use without the chart, an unmerge
   without its merge would leave old merges over new values);
 - anything else (values, sheets, clearing, names, the message, the lifting of
@@ -37,6 +37,11 @@ CLEAR_FILL = "renkeiClearFill"
 # the application chose shows its text on the first page only (renkei_xl.core.pages).
 PAGE_BREAKS = "renkeiPageBreaks"
 
+# The action that puts a sheet's filter buttons (RenkeiServer.bas), as the desktop faces do
+# (excel.desktop): a filter staff set on 検証結果 (allowed on the protected sheet) hid rows,
+# and without it those rows stayed hidden under the next run's findings.
+AUTOFILTER = "renkeiAutoFilter"
+
 # Look groups: all of a group's actions go, or none.
 LOOK_GROUPS: dict[str, frozenset[str]] = {
     "font": frozenset({"setFontProperty"}),
@@ -53,13 +58,15 @@ LOOK_GROUPS: dict[str, frozenset[str]] = {
     "conditional_format": frozenset({"addConditionalFormat", "clearConditionalFormats"}),
     "print_area": frozenset({"setPrintArea"}),
     "page_breaks": frozenset({PAGE_BREAKS}),
+    "autofilter": frozenset({AUTOFILTER}),
     "chart": frozenset({"addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues"}),
 }
 # What staff read when a look is left out (README lists the same).
 LOOK_NAMES = {"font": "文字の書式", "border": "罫線", "alignment": "文字の配置", "wrap": "折り返し",
               "number_format": "表示形式", "fill": "塗りつぶし", "link": "リンク", "merge": "セルの結合",
               "size": "行の高さ・列の幅", "hidden_columns": "列の非表示", "panes": "ウィンドウ枠の固定",
-              "conditional_format": "条件付き書式", "print_area": "印刷範囲", "page_breaks": "改ページ", "chart": "グラフ"}
+              "conditional_format": "条件付き書式", "print_area": "印刷範囲", "page_breaks": "改ページ",
+              "autofilter": "フィルター", "chart": "グラフ"}
 _GROUP_OF = {func: group for group, funcs in LOOK_GROUPS.items() for func in funcs}
 
 

@@ -254,7 +254,15 @@ class RemoteBook(LiveBook):
             sheet.range("A1").impl.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
 
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
-        """None: no action only shows the buttons (xlwings' AutoFilter applies criteria)."""
+        """Through RenkeiServer.bas' own action for a VBA client: the last run's filter off
+        (with what staff filtered out: its rows would hide the new list), then the buttons
+        over ``rect``. xlwings has no action that only shows the buttons (its AutoFilter
+        applies criteria), so an Office.js client gets none."""
+        if self.client.vba:
+            from .client import AUTOFILTER   # not at the top: the desktop buttons never need it
+
+            address = "" if rect is None else sheet.range(rect[:2], rect[2:]).address
+            sheet.range("A1").impl.append_json_action(func=AUTOFILTER, args=[address])
 
     def add_chart(self, sheet, chart) -> None:
         """Only when the payload lists the sheet's charts (Office.js clients, and sheets

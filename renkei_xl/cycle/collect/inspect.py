@@ -18,18 +18,20 @@ from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
 from ...safety import system_reason
 from ...core.filenames import named_in
+from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import MERGED_INPUT, TEXT_CUT
-from ...core.input_sheet import REFERENCES
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
 from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
-from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, municipality_fingerprint, municipality_seal, seal_matches
+from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
+# The grey column of an input file that shows each row's target as issued (core.input_sheet).
+INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
@@ -220,14 +222,11 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
 
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
-    _check_rows(muni, [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]],
-                [e.indicator_id for e in master_entries])
-    _check_row_labels(muni, rows, data.indicators)
-    _check_fingerprint(ident, data, muni)
+    as_returned = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
-    _check_seal(ident, data, muni, key, issued)
+    _check_seal(ident, data, muni, key, issued, as_returned)
     _check_named(path, muni, settings)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
 
@@ -302,15 +301,51 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
     return held
 
 
-def _check_fingerprint(ident: dict[str, str], data: MasterData, muni: str) -> None:
-    if ident.get(P_FINGERPRINT, "") != municipality_fingerprint(data, muni):
-        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です。"
-                       "入力用ファイルを配布し直してください")
+def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: MasterData,
+                     ident: dict[str, str], sheet: tuple[list, int]) -> list[tuple[str, str]]:
+    """The file's rows still ask what the master's sheet asks (the same 指標IDs, each row its
+    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``).
+    ``sheet``: the file's grid and header row, whose grey 目標値 column shows each target as issued."""
+    got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
+    as_returned = returned_rows(data, got)
+    as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
+    _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
+    _check_row_labels(muni, rows, data.indicators)
+    if not as_issued:
+        changed = _changed_targets(rows, *sheet, data)
+        raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
+                      + (f"（目標値を変えた指標: {_few(changed, 3)}）" if changed else "")
+                      + "。入力用ファイルを配布し直してください")
+    return as_returned
 
 
-# The grey column split fills from 指標's 目標値 (core.input_sheet.REFERENCES): the
-# fingerprint covers every row's target, so a cell there unlike the master's was typed over.
-TARGET_HEADER = dict((attr, head) for attr, head, _width in REFERENCES)["target"]
+def _changed_targets(rows: list, grid: list, header_row: int, data: MasterData) -> list[str]:
+    """Which targets staff changed since the split, read from the file's grey 目標値 column
+    (each target as issued) against 指標: 「04-1（指標!H6）「20件」→「25件」」 each. Staff were
+    told only that something changed, and had to look through every indicator for it."""
+    heads = [text(v) for v in grid[header_row - 1]]
+    if INPUT_TARGET not in heads:
+        return []
+    col = heads.index(INPUT_TARGET)
+    by_id = {i.id: i for i in data.indicators}
+    out = []
+    for r, v, _cells in rows:
+        ind = by_id.get(v["indicator_id"])
+        issued = text(_at(grid[r - 1], col + 1))
+        if ind is not None and issued != text(ind.target):
+            out.append(f"{ind.id}（{c.INDICATORS}!{ind.cell('target')}）「{shown(issued)}」→「{shown(ind.target)}」")
+    return out
+
+
+def returned_rows(data: MasterData, ids: list[str]) -> list[tuple[str, str]]:
+    """The (指標ID, 目標値) pairs the fingerprint and the seal are over, in the order of the
+    returned file's rows (the order split issued them in) with the master's targets: staff
+    who sort their municipality sheet after the split change no question a file answers,
+    yet in the master's order every file out with the municipalities read as stale
+    (「指標ID・目標値が変わった」) and had to be issued again. A target changed since
+    still changes the code."""
+    targets = {i.id: i.target for i in data.indicators}
+    return [(ind_id, targets.get(ind_id, "")) for ind_id in ids]
 
 
 def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
@@ -326,8 +361,8 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
     heads = [text(v) for v in header]
     sent = set(data.headers.get(muni, ())) | {h for _a, h, _w in REFERENCES} | set(c.ISSUED_HEADERS.values())
     added = {col for col, h in enumerate(heads, start=1) if not h or (muni in data.headers and h not in sent)}
-    from_indicators = muni in data.headers and TARGET_HEADER not in data.headers[muni]   # else the sheet's own
-    target_col = heads.index(TARGET_HEADER) + 1 if TARGET_HEADER in heads and from_indicators else 0
+    from_indicators = muni in data.headers and INPUT_TARGET not in data.headers[muni]   # else the sheet's own
+    target_col = heads.index(INPUT_TARGET) + 1 if INPUT_TARGET in heads and from_indicators else 0
     targets = {i.id: text(i.target) for i in data.indicators}
     outside: list[str] = []
     typed_over: list[str] = []
@@ -351,7 +386,7 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
-                issued: dict[str, dict[str, str]]) -> None:
+                issued: dict[str, dict[str, str]], rows: list[tuple[str, str]]) -> None:
     """The seal against this master's key. Checked after the plain fingerprint, so a
     genuine file made stale by a changed master still gets the "配布し直して" reason.
 
@@ -366,7 +401,7 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
         raise Refused(f"{L_SEAL}がありません。このマスターが{muni}に配布した入力用ファイルであることを確認できません"
                        "（照合コードを付ける前に配布したファイルか、識別情報が消されています）。"
                        "新しく配布した入力用ファイルで提出してもらってください")
-    expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), cells=issued,
+    expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), rows, cells=issued,
                                  version=ident.get(P_VERSION, TEMPLATE_VERSION))
     if not seal_matches(expected, got) and not issued and ident.get(P_VERSION) != "1":
         hidden = "・".join(c.ISSUED_HEADERS.values())
@@ -581,10 +616,20 @@ def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_c
                       "配布したファイルの表の行に入力し直して送ってもらってください")
 
 
-def _check_rows(muni: str, got: list[str], want: list[str]) -> None:
+def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> None:
+    """The file's rows (``got``) against the master sheet's (``want``). ``as_issued``: the
+    file's rows are those it was issued with (its fingerprint says so), so a difference is
+    the master's, made after the split (a row staff deleted or added for an indicator):
+    said so, instead of telling staff the municipality deleted or added a row."""
     missing = [i for i in want if i not in got]
     extra = [i for i in got if i not in want]
     doubled = sorted({i for i in got if got.count(i) > 1})
+    if as_issued and (missing or extra):
+        changes = ([f"指標ID {_few(missing)} の行が加わりました"] if missing else []) + (
+            [f"指標ID {_few(extra)} の行がなくなりました"] if extra else [])
+        raise Refused(f"配布した後で、マスターの市町村シート「{muni}」の{'。'.join(changes)}（このファイルの行は配布した"
+                      "ときのままです）。このファイルは古い様式です。行を消した・加えたのが誤りならマスターを元に戻して"
+                      "から取り込み、そうでなければ入力用ファイルを配布し直してください")
     if missing:
         raise Refused(f"シート「{muni}」の行が削除されています（指標ID {_few(missing)}）")
     if extra:

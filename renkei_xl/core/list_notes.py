@@ -1,0 +1,98 @@
+"""Staff's own columns on 一覧, kept through 評価を再計算.
+
+一覧 is the tool's sheet, rebuilt whole by every recalculation, but staff lift its
+protection and write notes beside the list (「備考」 after 達成率: 「要確認」 on a row), or
+insert a column of their own at the left or in the middle of it.
+Rebuilt from the result alone, those notes vanished without a word at the next run, on
+both faces. So the values in the columns after the tool's go with the row they were
+written on: a row of an indicator goes to that 指標ID's row wherever the new list puts it
+(the list follows 指標, so rows move when indicators are added or sorted), the rows above
+the list (title, legend, header) stay where they are. A note whose indicator is no longer
+listed has no row to go to: it is named, with its text, as a warning (the next run of 検証結果
+keeps it), never dropped silently.
+
+What is kept is the cell's value as the face reads it: a formula staff wrote there comes
+back as its result (the buttons' payload carries no formulas), and the columns' widths and
+colours are the tool's defaults. The 確定版 (export) builds its own 一覧 without them: notes
+are not published.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from . import contract as c
+from .contract_read import text
+from .findings import LIST_NOTE_DROPPED
+from .model import Finding
+from .plan_types import SheetPlan
+from .refs import cell_ref
+
+_TOOL_COLS = len(c.LIST_COLUMNS)
+
+
+def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]]]) -> list[Finding]:
+    """Put the staff's columns of the old 一覧 (``old``: its grid from A1, None when there is
+    none) into ``sheet``, the new 一覧, beside the same rows; the findings name what has no
+    row now. The old sheet's columns are told apart by the header row: the tool's are those
+    headed by its texts (LIST_COLUMNS, wherever staff's inserted columns moved them), every
+    other column holding a value is staff's, and goes after the tool's columns in the order
+    it had (a column inserted at the left or in the middle too: the tool's columns are
+    fixed). A sheet called 一覧 without the tool's header row is not the tool's list: nothing
+    is carried from it."""
+    found = _old_header(old or ())
+    new_header = _header_index([[cell[0] if cell else None for cell in r[:_TOOL_COLS]] for r in sheet.rows])
+    if found is None or new_header is None:
+        return []
+    old_header, tool_cols = found
+    id_col = tool_cols[c.LIST_COLUMNS[c.LIST_ID_COL]]
+    staff_cols = [j for j in range(max(map(len, old), default=0)) if j not in tool_cols.values()
+                  and any(j < len(row) and text(row[j]) for row in old)]
+    new_rows = {text(r[c.LIST_ID_COL][0]): i for i, r in enumerate(sheet.rows)
+                if i > new_header and len(r) > c.LIST_ID_COL and r[c.LIST_ID_COL] and text(r[c.LIST_ID_COL][0])}
+    dropped: list[Finding] = []
+    for i, row in enumerate(old):
+        notes = [(_TOOL_COLS + k, j, row[j]) for k, j in enumerate(staff_cols) if j < len(row) and text(row[j])]
+        if not notes:
+            continue
+        ind_id = text(row[id_col]) if i > old_header and id_col < len(row) else ""
+        to = new_rows.get(ind_id) if i > old_header else i - old_header + new_header
+        if to is None or to < 0:
+            dropped += [LIST_NOTE_DROPPED.at(c.LIST, cell_ref(i + 1, j + 1), ind_id, value=text(v),
+                                             row=f"指標ID {ind_id}" if ind_id else "指標IDのない行")
+                        for _col, j, v in notes]
+            continue
+        _put(sheet, to, [(col, v) for col, _j, v in notes])
+    return dropped
+
+
+def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[str, int]]]:
+    """The old 一覧's header row (0-based) and the 0-based column of each of the tool's
+    header texts in it (the first, when staff repeated one), None without all of them."""
+    for i, row in enumerate(rows[:c.HEADER_SEARCH_ROWS]):
+        cols: dict[str, int] = {}
+        for j, v in enumerate(row):
+            cols.setdefault(text(v), j)
+        tool = {head: cols[head] for head in c.LIST_COLUMNS if head in cols}
+        if len(tool) == _TOOL_COLS:
+            return i, tool
+    return None
+
+
+def _header_index(rows: Sequence[Sequence[object]]) -> Optional[int]:
+    """The 0-based index of the new 一覧's header row (the LIST_COLUMNS texts), None if absent."""
+    for i, row in enumerate(rows[:c.HEADER_SEARCH_ROWS]):
+        if tuple(text(v) for v in row) == c.LIST_COLUMNS:
+            return i
+    return None
+
+
+def _put(sheet: SheetPlan, index: int, notes: Sequence[tuple[int, object]]) -> None:
+    while len(sheet.rows) <= index:
+        sheet.rows.append([])
+    row = sheet.rows[index]
+    width = max(col for col, _v in notes) + 1
+    if len(row) < width:
+        row.extend([None] * (width - len(row)))
+    for col, value in notes:
+        row[col] = (value, None)
