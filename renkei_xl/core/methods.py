@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
-                      METHOD_STATE, METHOD_SUM)
+                      METHOD_STATE, METHOD_SUM, RULE_PROGRESS)
 from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
-                     listed_in, normalized, parse_input, parse_value, unit_family)
+                     listed_in, normalized, parse_input, parse_value, rounded_rate, shown_within, unit_family)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -61,6 +61,7 @@ class Rolled(NamedTuple):
     actual: str
     breakdown: str = ""
     breakdown_in_status: bool = False
+    share: Optional[float] = None   # 比率: the exact Σ実績値／Σ分母 ``actual`` prints (roll_up prints it again)
 
 
 class Method(NamedTuple):
@@ -201,7 +202,8 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     denominator = sum(dens.values(), Decimal(0))
     if denominator <= 0:
         raise ConsolidationError("分母の合計が 0 です")
-    return Rolled(format_percent(float(numerator / denominator)))
+    share = float(numerator / denominator)
+    return Rolled(format_percent(rounded_rate(share)), share=share)
 
 
 def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
@@ -485,4 +487,29 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
         return shown or NO_VALUE, "", status
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
-    return rolled.actual, rolled.breakdown, text
+    actual = rolled.actual if rolled.share is None else format_percent(
+        shown_within(rolled.share, share_edges(ind, settings.threshold)))
+    return actual, rolled.breakdown, text
+
+
+def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:
+    """The shares at which a 比率 row's symbol changes (its target in %, and the threshold's
+    part of the way there: from 0, or from the 基準値 under 進捗率), () when the target gives
+    none (its finding says why). A share is printed to 0.1 % and judged as printed
+    (rules.evaluate reads 一覧's 実績値), so it is printed on the side of each edge the exact
+    share is on (values.shown_within): 5,949／10,000 is 「59.4%」 against 「70%」 (84.99 %, ×),
+    not 「59.5%」 (85.0 %, □)."""
+    target = target_of(ind)
+    if target is None or target.kind != NUMBER or target.family != "%":
+        return ()
+    base = Decimal(0)
+    if ind.rule == RULE_PROGRESS:
+        try:
+            baseline = parse_value(ind.baseline)
+        except ValueParseError:
+            return ()
+        if baseline.kind != NUMBER or baseline.family != "%":
+            return ()
+        base = baseline.number / 100
+    goal = target.number / 100
+    return float(goal), float(base + (goal - base) * Decimal(repr(threshold)))

@@ -18,7 +18,8 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     error_value, floored_rate, format_number, format_percent, parse_value, rounded_rate, shown, unit_family)
+                     RATIO_TOLERANCE, error_value, format_number, format_percent, parse_value, shown, shown_within,
+                     unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
 # Actual words that confirm any status or annual target ("did it this year").
@@ -46,10 +47,6 @@ def threshold_text(threshold: float) -> str:
     return format_percent(threshold, None)
 
 
-# A ratio is printed to one decimal; compare with a tolerance so 85.0% really is 85%.
-RATIO_TOLERANCE = 1e-12
-
-
 def symbol_for_ratio(ratio: float, threshold: float) -> str:
     """◎ at 100% and above, □ at the threshold and above, × below: the one place the bands
     are drawn (ratios, progress rates and the 達成割合 row all come here)."""
@@ -67,11 +64,7 @@ def shown_ratio(ratio: float, threshold: float, target: float = 1.0) -> float:
     as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio. ``target``: a
     達成割合 is printed as a share whose edges are its target and target × threshold
     (47／55 = 85.45 % against 100 % at a threshold of 85.5 % prints 「85.4%」 beside ×)."""
-    shown = rounded_rate(ratio)
-    for edge in (target, target * threshold):
-        if ratio < edge - RATIO_TOLERANCE <= shown:
-            return floored_rate(ratio)
-    return shown
+    return shown_within(ratio, (target, target * threshold))
 
 
 def band_text(symbol: str, threshold: float) -> str:

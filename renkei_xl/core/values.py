@@ -31,8 +31,8 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import NamedTuple, Optional
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Iterable, NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
@@ -736,12 +736,32 @@ def rounded_rate(fraction: float) -> float:
     return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP))
 
 
-def floored_rate(fraction: float) -> float:
-    """``rounded_rate`` rounded down instead (rules.shown_ratio: never printed at a band's edge it is below)."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_FLOOR))
+def floored_rate(fraction: float, rounding: str = ROUND_FLOOR) -> float:
+    """``rounded_rate`` rounded down instead, or as ``rounding`` says (``shown_within``)."""
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding))
 
 
 _RATE_STEP = Decimal("0.001")
+
+# A rate is printed to one decimal; compared with a tolerance so 85.0% really is 85%.
+RATIO_TOLERANCE = 1e-12
+
+
+def shown_within(fraction: float, edges: Iterable[float]) -> float:
+    """A rate as printed (``rounded_rate``), kept on the side of each of ``edges`` (where a
+    symbol changes: 100 %, the threshold) that the rate itself is on, as the bands compare
+    (rules.symbol_for_ratio, with RATIO_TOLERANCE). A rate below an edge that rounds onto it
+    is rounded down (84.9996 % beside × prints 「84.9%」, not 「85.0%」), one at an edge that
+    rounds below it is rounded up (an edge off the 0.1 % steps: 62.31 % against 62.305 %).
+    A printed rate that is judged again (a 比率's 実績値 「59.5%」 against 「70%」) thus gets
+    the symbol of the exact rate."""
+    shown = rounded_rate(fraction)
+    for edge in edges:
+        if fraction < edge - RATIO_TOLERANCE <= shown:
+            return floored_rate(fraction)
+        if shown < edge - RATIO_TOLERANCE <= fraction:
+            return floored_rate(fraction, ROUND_CEILING)
+    return shown
 
 
 def format_rate(fraction: float) -> str:
