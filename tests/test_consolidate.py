@@ -228,3 +228,26 @@ def test_a_central_citys_value_is_shown_as_a_sum_shows_it(fy2023, typed, shown):
     assert got == shown
     if "万" not in typed and "（" not in typed:
         assert got == sum_with_breakdown([Entry(central, "03-1", typed)], "名").actual
+
+
+@pytest.mark.parametrize("ind_id, muni, typed", [
+    ("04-1", "小樽市", "（未集計）"),     # 合計: 19件 of 20 was □, a total without 小樽市's count
+    ("28-1", "新篠津村", "未集計"),       # 参加市町村数: 11 of 全12市町村 was □
+    ("40-4", "小樽市", "（未集計）"),     # 比率: 62.9% was × without 小樽市's numerator
+    ("23-1", "小樽市", "（未集計）"),     # 状態: 「（未集計）」 is a choice of 状態一覧; 維持 was ◎
+])
+def test_a_municipality_not_yet_counted_leaves_the_row_not_yet_counted(fy2023, ind_id, muni, typed):
+    """「（未集計）」 is what staff are told to enter when a figure is not counted yet (the
+    hint of dash-as-empty, 状態一覧's last choice), yet a roll-up read it as an empty cell
+    and published the others' total, judged, in silence. The row is 未集計 (―), and its
+    実施状況 says whose figure it waits for."""
+    from renkei_xl.core.model import NOT_YET
+    from renkei_xl.core.pipeline import recalculate
+
+    entries = [e for e in fy2023.entries if (e.indicator_id, e.municipality) != (ind_id, muni)]
+    entries.append(Entry(muni, ind_id, typed, sheet=muni, cells={"value": "E9"}))
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.evaluations[ind_id].symbol == NOT_YET, result.evaluations[ind_id]
+    assert result.consolidated[ind_id].actual == "（未集計）"
+    assert f"（{muni}は未集計）" in result.consolidated[ind_id].status_text
+    assert not [f for f in result.findings if f.indicator_id == ind_id and f.is_error]

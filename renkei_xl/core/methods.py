@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
-                      METHOD_STATE, METHOD_SUM, RULE_PROGRESS)
-from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
+                      METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE)
+from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, format_number, format_percent,
                      listed_in, normalized, parse_input, parse_value, rounded_rate, shown_within, unit_family)
 
 if TYPE_CHECKING:  # type names only
@@ -485,11 +485,30 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
         shown = (with_unit(value, input_unit(ind), reported=True) if value
                  else with_unit(ind.actual_manual.strip(), input_unit(ind)))
         return shown or NO_VALUE, "", status
+    waiting = _uncounted(rows)
+    if waiting:
+        note = f"（{'、'.join(waiting)}は未集計）"
+        return UNCOUNTED_STATE, note, with_breakdown(status, note)
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
     actual = rolled.actual if rolled.share is None else format_percent(
         shown_within(rolled.share, share_edges(ind, settings.threshold)))
     return actual, rolled.breakdown, text
+
+
+def _uncounted(rows: "Sequence[Entry]") -> list[str]:
+    """The municipalities whose 実績値 says it is not counted yet (「（未集計）」, what staff are
+    told to enter then): a roll-up of the others would be a total without them, published
+    and judged as the whole, so the row is 未集計 (―) until they report."""
+    out = []
+    for e in rows:
+        if "未集計" in e.value:    # nearly never: parsed only then
+            try:
+                if parse_input(e.value).kind == UNCOUNTED:
+                    out.append(e.municipality)
+            except ValueParseError:
+                continue    # its finding makes the row an input error
+    return out
 
 
 def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:
