@@ -630,3 +630,34 @@ def _list_order(indicators):
     """一覧's order of the reference list: each role's 基本KPI rows first, then its projects."""
     roles = list(dict.fromkeys(i.role for i in indicators))
     return [i for role in roles for kpi in (True, False) for i in indicators if i.role == role and i.is_kpi == kpi]
+
+
+@pytest.mark.parametrize("target, word, fix", [
+    ("200件以下（毎年度）", "以下", "進捗率"),
+    ("５件未満", "未満", "進捗率"),
+    ("10件以内", "以内", "進捗率"),
+    ("10件超", "超", "以上"),
+])
+def test_a_target_to_reduce_is_told_to_be_judged_by_progress_not_to_drop_its_word(fy2023, full, target, word, fix):
+    """「200件以下」 was refused with the parser's advice for a report (「以下」などを付けず、数値だけを
+    入力してください), while its hint said 以上・以下 are for targets: staff who dropped the word
+    got a target to raise, 150件 against 200件 × where the office meant ◎. The finding on
+    目標値 names the word and the rule that judges a target to reduce (進捗率 from a 基準値)."""
+    indicators = [i._replace(target=target, sheet="指標", cells={"target": "H56"}) if i.id == "37-3" else i
+                  for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    found = [f for f in _errors(result) if f.indicator_id == "37-3"]
+    assert [(f.type, f.place) for f in found] == [("target-bound", "指標!H56")], found
+    assert f"「{word}」は使えません" in found[0].message and fix in found[0].hint
+    assert "数値だけを入力してください" not in found[0].message + found[0].hint
+    assert result.evaluations["37-3"].symbol == NOT_EVALUABLE
+
+
+def test_a_range_elsewhere_is_told_what_to_enter_whatever_its_column(fy2023, full):
+    """The hint of a range (「10～12件」 as a target, 「10件以上」 as a report) no longer speaks
+    of 実績値 alone, and says 以上 is the one bound a target may carry."""
+    indicators = [i._replace(target="10～12件", sheet="指標", cells={"target": "H56"}) if i.id == "37-3" else i
+                  for i in fy2023.indicators]
+    found = [f for f in _errors(recalculate(fy2023.settings, indicators, full)) if f.indicator_id == "37-3"]
+    assert [f.type for f in found] == ["range-value"] and "実績値には" not in found[0].hint
+    assert "目標値の「以上」" in found[0].hint

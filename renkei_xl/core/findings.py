@@ -60,8 +60,8 @@ NO_RESULT = _type(
 PARSE_HINTS = {
     APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"
                  "説明は実施状況に書いてください",
-    RANGE: "実績値には数えた数値そのものを入力してください（例: 10件）。"
-           "「以上」「以下」などの範囲は目標値でだけ使えます",
+    RANGE: "1つの数値だけを入力してください（例: 10件）。範囲の表記で使えるのは、目標値の「以上」"
+           "（「15社以上」）だけです",
     TOO_LARGE: "桁を確認し、単位（万・億）を使って入力してください（例: 43.9万人）",
     TOO_LONG: "値の欄には数値か状態だけを入力し、説明は実施状況の欄に書いてください",
     CONTROL: "セルを選んで値を入力し直してください（コピーした文字に見えない文字が含まれています）",
@@ -125,6 +125,15 @@ RATE_UNDECIDED = _type(
 TARGET_NO_RATIO = _type(
     "target-no-ratio", ERROR, "目標値「{value}」は 0 以下のため、達成率（実績値／目標値）を計算できません",
     "目標値を直すか、数値の基準値を入力して評価方法を「進捗率」にしてください")
+# 「200件以下」「5件未満」: a target to reduce. Dropping the word (as a report's bound is
+# dropped) would judge it as one to raise, 150件 against 200件 ×; 進捗率 from a 基準値 judges
+# it (SPEC 3). 「10件超」: a target is written with 以上.
+TARGET_BOUND = _type(
+    "target-bound", ERROR, "目標値「{value}」の「{word}」は使えません（{why}）", "{fix}")
+TARGET_BOUND_BELOW = ("少ないほど良い目標は、基準値からどれだけ減らせたか（進捗率）で評価します",
+                      "目標値は数値だけ（「{word}」を付けない）にし、基準値を入力して、評価方法を「進捗率」にしてください"
+                      "（「{word}」を外すだけでは、多いほど良い目標として実績値／目標値で評価されます）")
+TARGET_BOUND_ABOVE = ("目標は「以上」で書きます", "「以上」で書き直してください（例: 「10件超」は「11件以上」）")
 TARGET_IS_BASELINE = _type(
     "target-is-baseline", ERROR, "目標値「{value}」と基準値「{baseline}」が同じため、進捗率を計算できません",
     "目標値か基準値を直してください")

@@ -31,8 +31,8 @@ from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, STATUS, Value,
-                     ValueParseError, cell_length, dash_mark, date_text, error_value, format_number, illegal_char, parse_input,
-                     parse_value, shown, unit_family)
+                     RANGE, ValueParseError, cell_length, dash_mark, date_text, error_value, format_number, illegal_char,
+                     normalize, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -135,8 +135,25 @@ def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[F
     try:
         return parse_input(raw) if strict else parse_value(raw)
     except ValueParseError as exc:
-        out.append(F.UNREADABLE[exc.code].at(sheet, cell, ind_id, label=label, reason=exc))
+        bound = _target_bound(raw, sheet, cell, ind_id) if exc.code == RANGE and label == TARGET_LABEL else None
+        out.append(bound or F.UNREADABLE[exc.code].at(sheet, cell, ind_id, label=label, reason=exc))
         return None
+
+
+TARGET_LABEL = c.INDICATOR_HEADERS["target"]
+
+
+def _target_bound(raw: str, sheet: str, cell: str, ind_id: str) -> Optional[Finding]:
+    """A target with 以下・未満・以内 (one to reduce, judged by 進捗率) or 超 (written with 以上):
+    F.TARGET_BOUND, which says how; the parser's own reason (drop the word, as a report's
+    bound is dropped) would turn a target to reduce into one to raise. None for any other
+    range (「10～12」)."""
+    t = normalize(raw)
+    word = next((w for w in ("以下", "未満", "以内", "超") if w in t), None)
+    if word is None:
+        return None
+    why, fix = F.TARGET_BOUND_ABOVE if word == "超" else F.TARGET_BOUND_BELOW
+    return F.TARGET_BOUND.at(sheet, cell, ind_id, value=shown(raw), word=word, why=why, fix=fix.format(word=word))
 
 
 def _parse_at(record, field: str, sheet: str, ind_id: str, label: str, out: list[Finding],
