@@ -251,3 +251,22 @@ def test_a_municipality_not_yet_counted_leaves_the_row_not_yet_counted(fy2023, i
     assert result.consolidated[ind_id].actual == "（未集計）"
     assert f"（{muni}は未集計）" in result.consolidated[ind_id].status_text
     assert not [f for f in result.findings if f.indicator_id == ind_id and f.is_error]
+
+
+@pytest.mark.parametrize("ind_id, typed, actual, symbol", [
+    ("40-2", "7000", "7,000人", "◎"),
+    ("42-2", "68", "68%", "□"),
+    ("13-1", "253300", "253,300人", "□"),     # 29.8万人: the unit, not the way it is written
+])
+def test_a_bare_number_in_a_manual_rows_cell_is_judged_without_an_error(fy2023, ind_id, typed, actual, symbol):
+    """The roll-up reads a bare 実績値（手入力） in its target's unit (「7000」 is 7,000人, as
+    the central city's sheet reads it), but validation called it a unit mismatch: the row
+    was －（入力エラー） and left out of the 達成割合, for a number typed as asked (an Excel
+    number cell holds no unit at all)."""
+    from renkei_xl.core.pipeline import recalculate
+
+    inds = [i._replace(method="手入力", actual_manual=typed) if i.id == ind_id else i for i in fy2023.indicators]
+    entries = [e for e in fy2023.entries if e.indicator_id != ind_id]
+    result = recalculate(fy2023.settings, inds, entries)
+    assert not [f for f in result.findings if f.indicator_id == ind_id and f.is_error], result.evaluations[ind_id]
+    assert (result.consolidated[ind_id].actual, result.evaluations[ind_id].symbol) == (actual, symbol)
