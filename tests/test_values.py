@@ -222,3 +222,14 @@ def test_the_state_list_offers_every_word_the_rules_read_and_nothing_else():
         assert parse_value(word).kind == (UNCOUNTED if word == UNCOUNTED_STATE else STATUS), word
     for spelling in STATE_SPELLINGS:
         assert spelling.rstrip("済み") in STATE_CHOICES
+
+
+@pytest.mark.parametrize("typed", ["◎", "〇", "○", "◯", "□", "×", "✕", "✖", " × ", "　◎　"])
+def test_a_symbol_typed_as_a_value_is_named_as_a_symbol(typed):
+    """A 実績値（手入力） of 「〇」 (達成 to the one who typed it) was refused as a kanji digit,
+    「◎」 as unreadable: both say now that the symbol is the tool's to compute."""
+    from renkei_xl.core.values import parse_input
+
+    with pytest.raises(ValueParseError, match="評価の記号のようです") as exc:
+        parse_input(typed)
+    assert "漢数字" not in str(exc.value)

@@ -53,6 +53,11 @@ DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
 
 
+# What staff type for a symbol of the list (◎ □ ×) and its look-alikes (〇 is also the kanji
+# zero, which was named as one): a mark alone in a value cell is a symbol, not a value.
+EVALUATION_MARKS = frozenset("◎○〇◯◉●□■☐×✕✖✗✘☓╳xX△")
+
+
 def dash_mark(text: object) -> bool:
     """Whether a cell's text is a dash alone (「－」 「―」 「ー」 「--」): a mark that there is
     no value, never the number or the word it stands beside."""
@@ -480,6 +485,9 @@ def _parse_text(text: str) -> Value:
         raise ValueParseError(f"「{shown(stripped)}」は値として長すぎます（{MAX_VALUE_CHARS}文字まで）。"
                               "説明は実施状況の欄に書いてください", TOO_LONG)
     _refuse_odd_characters(text, stripped)
+    if stripped in EVALUATION_MARKS:
+        raise ValueParseError(f"「{stripped}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
+                              "値の欄には数値か状態（実施・維持など）を入力してください")
     t = normalize(stripped)
     # Checked on the whole text, notes included: 「10件（見込み）」 is as approximate as 「約10件」.
     word = next((w for w in _APPROX if w in t), None)
