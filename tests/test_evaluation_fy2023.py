@@ -327,3 +327,12 @@ def test_a_ratio_rows_rate_is_judged_as_it_is_printed(fy2023, target, rule, nume
     assert (ev.symbol, shown) == (symbol, actual), ev
     assert not [f for f in result.findings if f.indicator_id == "40-4"]
     assert parse_value(shown).number * 10 % 1 == 0   # still to 0.1 %
+
+
+def test_a_rate_past_28_digits_is_judged_and_printed(fy2023):
+    """999,999,999,999円 against 0.000000000000000001円 (both values the parser reads) is a
+    rate of 10^32: rounding it to 0.1 % in Decimal's default 28 digits raised
+    InvalidOperation, and recalc ended in 「予期しないエラー」."""
+    ind = next(i for i in fy2023.indicators if i.id == "46-1")._replace(target="0.000000000000000001円")
+    ev = evaluate(ind, "999,999,999,999円", Context(2023, 0.85, 12))
+    assert ev.symbol == ACHIEVED and ev.ratio > 1e29 and "%（100%以上）" in ev.reason

@@ -31,7 +31,7 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context as DecimalContext, Decimal, InvalidOperation
 from typing import Iterable, NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
@@ -741,15 +741,19 @@ def rounded_rate(fraction: float) -> float:
     0.85 × 1000 in binary is 849.999…). The cells that hold a rate (達成率, 集計's 年度別
     達成割合) store this, not the rate to four places: 0.74648 stored as 0.7465 showed
     「74.7%」 in Excel beside a text that said 「74.6%」."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP, context=_EVERY_DIGIT))
 
 
 def floored_rate(fraction: float, rounding: str = ROUND_FLOOR) -> float:
     """``rounded_rate`` rounded down instead, or as ``rounding`` says (``shown_within``)."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding))
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT))
 
 
 _RATE_STEP = Decimal("0.001")
+# Digits enough for any float to 0.001 (1.8e308 has 309 before the point): the default 28
+# raised InvalidOperation for a rate from 10^25 up (999,999,999,999円 against a target of
+# 0.000000000000000001円), which ended the recalculation as an unexpected error.
+_EVERY_DIGIT = DecimalContext(prec=320)
 
 # A rate is printed to one decimal; compared with a tolerance so 85.0% really is 85%.
 RATIO_TOLERANCE = 1e-12
