@@ -661,3 +661,16 @@ def test_a_range_elsewhere_is_told_what_to_enter_whatever_its_column(fy2023, ful
     found = [f for f in _errors(recalculate(fy2023.settings, indicators, full)) if f.indicator_id == "37-3"]
     assert [f.type for f in found] == ["range-value"] and "実績値には" not in found[0].hint
     assert "目標値の「以上」" in found[0].hint
+
+
+def test_shares_are_not_summed_over_municipalities(fy2023, full):
+    """A 合計 row with a target in % added the municipalities' rates: 40% and 45% made 85%,
+    ◎ against 70%, with no finding. A share of the region is a 比率; the 集計方法 cell says so."""
+    indicators = [i._replace(target="70%（毎年度）", sheet="指標", cells={"method": "I8"}) if i.id == "04-1" else i
+                  for i in fy2023.indicators]
+    entries = [e._replace(value={"札幌市": "40", "小樽市": "45"}.get(e.municipality, ""), unit="")
+               if e.indicator_id == "04-1" else e for e in full]
+    result = recalculate(fy2023.settings, indicators, entries)
+    found = [(f.type, f.place) for f in _errors(result) if f.indicator_id == "04-1"]
+    assert found == [("shares-summed", "指標!I8")], found
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE

@@ -140,6 +140,12 @@ TARGET_IS_BASELINE = _type(
 TARGET_NOT_A_NUMBER = _type(
     "target-not-a-number", ERROR, "目標値「{value}」は数値ではありません（集計方法「{method}」の実績値は数値です）",
     "数値の目標値（例: 20件）を入力するか、集計方法・評価方法を確かめてください")
+# 合計 of shares: 40% and 45% add up to 85%, a number of no municipality's nor the region's.
+SHARES_SUMMED = _type(
+    "shares-summed", ERROR,
+    "集計方法「{method}」の目標値「{value}」は割合です。市町村の割合を足した数は、圏域の割合になりません",
+    "集計方法を「比率」（市町村が分子と分母を入力します）にするか、圏域の割合を「中心市のみ」か「手入力」で"
+    "入力してください")
 TARGET_UNIT = _type(
     "target-unit", ERROR, "目標値「{value}」の単位が{expected}と違います{why}",
     "目標値を「{example}」のように単位を付けて入力してください{note}。単位を変えるときは、市町村シートの単位と値も"

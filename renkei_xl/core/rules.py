@@ -177,7 +177,17 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
         return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
                   value=shown(ind.target), method=ind.method)
-    return _unit_problem(ind, target, sheet_units) or _baseline_problem(ind, target) or _target_problem(ind, target, rule)
+    return (_unit_problem(ind, target, sheet_units) or _shares_summed(ind, target, method)
+            or _baseline_problem(ind, target) or _target_problem(ind, target, rule))
+
+
+def _shares_summed(ind: Indicator, target: Value, method) -> Optional[Finding]:
+    """A target in % on a row whose municipalities' own numbers add up (合計: 40% + 45% was
+    85%, ◎ against 70%, without a word): a share of the region is Σ分子／Σ分母 (比率).
+    (unjudgeable's: 参加市町村数 counts in 市町村, so its % target is a unit error first.)"""
+    if not method.adds_up or target.kind != NUMBER or target.family != "%":
+        return None
+    return F.SHARES_SUMMED.at(ind.sheet, ind.cell("method"), ind.id, method=shown(ind.method), value=shown(ind.target))
 
 
 def _deadline_problem(ind: Indicator, target: Value, method) -> Optional[Finding]:
