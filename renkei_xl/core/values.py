@@ -485,9 +485,6 @@ def _parse_text(text: str) -> Value:
         raise ValueParseError(f"「{shown(stripped)}」は値として長すぎます（{MAX_VALUE_CHARS}文字まで）。"
                               "説明は実施状況の欄に書いてください", TOO_LONG)
     _refuse_odd_characters(text, stripped)
-    if stripped in EVALUATION_MARKS:
-        raise ValueParseError(f"「{stripped}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
-                              "値の欄には数値か状態（実施・維持など）を入力してください")
     t = normalize(stripped)
     # Checked on the whole text, notes included: 「10件（見込み）」 is as approximate as 「約10件」.
     word = next((w for w in _APPROX if w in t), None)
@@ -537,8 +534,8 @@ def _parse_text(text: str) -> Value:
 
 def _refuse_odd_characters(text: str, stripped: str) -> None:
     """Characters that would be read as something else once normalized: control and
-    invisible characters, a time of day, digits that are not 0-9 (², ①), a gap inside a
-    number. Each is refused naming what it is, before normalize() could hide it."""
+    invisible characters, a symbol of the list alone (「〇」 is no kanji zero here), a time of
+    day, digits that are not 0-9 (², ①), a gap inside a number. Each is refused naming what it is, before normalize() could hide it."""
     # The text as read, not stripped: str.strip() removes NEL (U+0085) and the Cc separators
     # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
     bad = _bad_char(text)
@@ -547,6 +544,9 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
     if bad is not None:
         raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
+    if stripped in EVALUATION_MARKS:
+        raise ValueParseError(f"「{stripped}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
+                              "値の欄には数値か状態（実施・維持など）を入力してください")
     if ":" in stripped and re.fullmatch(_CLOCK, stripped):   # (a date, with or without a time, has its own reason)
         raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
                               "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
