@@ -270,3 +270,17 @@ def test_a_bare_number_in_a_manual_rows_cell_is_judged_without_an_error(fy2023, 
     result = recalculate(fy2023.settings, inds, entries)
     assert not [f for f in result.findings if f.indicator_id == ind_id and f.is_error], result.evaluations[ind_id]
     assert (result.consolidated[ind_id].actual, result.evaluations[ind_id].symbol) == (actual, symbol)
+
+
+def test_a_dash_from_the_central_city_falls_back_to_the_manual_value_as_a_blank_does(fy2023):
+    """中心市のみ takes 実績値（手入力） when the central city's cell is empty. Its 「－」 is said to
+    be read as a blank cell (dash-as-empty), but it was taken as the value: 「－」 ―, and the
+    3回 staff typed in 実績値（手入力） was dropped without a word."""
+    from renkei_xl.core.pipeline import recalculate
+
+    inds = [i._replace(actual_manual="3回") if i.id == "02-1" else i for i in fy2023.indicators]
+    entries = [e for e in fy2023.entries if e.indicator_id != "02-1"]
+    entries.append(Entry("札幌市", "02-1", "－", sheet="札幌市", cells={"value": "E2"}))
+    result = recalculate(fy2023.settings, inds, entries)
+    assert (result.consolidated["02-1"].actual, result.evaluations["02-1"].symbol) == ("3回", "◎")
+    assert [f.type for f in result.findings if f.indicator_id == "02-1"] == ["dash-as-empty"]

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE)
-from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, format_number, format_percent,
-                     listed_in, normalized, parse_input, parse_value, rounded_rate, shown_within, unit_family)
+from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark, format_number,
+                     format_percent, listed_in, normalized, parse_input, parse_value, rounded_rate, shown_within,
+                     unit_family)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -410,7 +411,9 @@ def _feeding(method: Method, ind: "Indicator", mine: "Sequence[Entry]", settings
     if method.reporters == CENTRAL_ONLY:
         central = settings.central
         own = [e for e in mine if central is not None and e.municipality == central.name]
-        if own and own[0].value and own[0].value.strip():
+        # A dash alone is no value (values.dash_mark; validation says it is read as a blank cell):
+        # it gave 「－」 ― where the blank it stands for falls back to 実績値（手入力）.
+        if own and own[0].value and own[0].value.strip() and not dash_mark(own[0].value):
             return own, False
         return [], method.manual == MANUAL_FALLBACK
     if method.reporters == EVERY_MUNICIPALITY:
