@@ -176,6 +176,10 @@ MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力で�
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
                        "実績値（手入力）を空にしてください")
+SET_ASIDE_ACTUAL = _type("set-aside-actual", WARNING,
+                        "実績値（手入力）「{value}」は使われません（集計方法「{method}」は、{central}のシートに値があるときは"
+                        "その値「{used}」を使います: {place}）",
+                        "一覧に載せる値を{central}のシートに入力し、実績値（手入力）を空にしてください")
 IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
                             "集計方法「{method}」の指標は分母を使わないため、分母「{value}」は使われません",
                             "分母を空にしてください（分母を使うのは比率の指標だけです）")

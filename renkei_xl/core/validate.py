@@ -24,8 +24,8 @@ from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
 from . import contract as c
-from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
-                      rates_others, reported_by, target_of)
+from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries,
+                      input_unit, method_of, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
@@ -122,7 +122,41 @@ def validate(settings: Settings, indicators: Sequence[Indicator], entries: Seque
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings
     findings += _breakdown_findings(known, entries, bad_ids)
+    findings += _set_aside_manual(settings, indicators, entries)
     return findings
+
+
+def _set_aside_manual(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
+                      ) -> list[Finding]:
+    """A 実績値（手入力） its row does not use because the central city's sheet has a value
+    (中心市のみ: 「2回」 there, 「3回」 typed here, 2回 published), said rather than dropped
+    in silence; only where the two differ."""
+    typed = {ind.id: ind for ind in indicators if ind.actual_manual.strip() and not dash_mark(ind.actual_manual)
+             and (m := method_of(ind)) is not None and m.manual == MANUAL_FALLBACK}
+    if not typed:    # nearly always
+        return []
+    out: list[Finding] = []
+    for ind in typed.values():
+        rows, manual = feeding_entries(ind, [e for e in entries if e.indicator_id == ind.id], settings)
+        if manual or not rows or _same_value(rows[0].value, ind.actual_manual):
+            continue
+        e = rows[0]
+        out.append(F.SET_ASIDE_ACTUAL.at(ind.sheet, ind.cell("actual_manual"), ind.id, value=shown(ind.actual_manual),
+                                         method=ind.method, central=e.municipality, used=shown(e.value),
+                                         place=f"{e.sheet or e.municipality}!{e.cell('value')}"))
+    return out
+
+
+def _same_value(a: str, b: str) -> bool:
+    """Whether two typed values say the same: 「3」 「3回」 「３回」 are one number (a bare one
+    counts in the row's unit, methods.with_unit); words as parsed."""
+    try:
+        va, vb = parse_input(a), parse_input(b)
+    except ValueParseError:
+        return a.strip() == b.strip()
+    if va.kind == vb.kind == NUMBER:
+        return va.number == vb.number and (not va.unit or not vb.unit or va.family == vb.family)
+    return va[1:] == vb[1:]
 
 
 def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding],
