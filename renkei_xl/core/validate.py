@@ -135,9 +135,13 @@ def _set_aside_manual(settings: Settings, indicators: Sequence[Indicator], entri
              and (m := method_of(ind)) is not None and m.manual == MANUAL_FALLBACK}
     if not typed:    # nearly always
         return []
+    mine: dict[str, list[Entry]] = {}
+    for e in entries:    # one pass, however many rows have a 実績値（手入力）
+        if e.indicator_id in typed:
+            mine.setdefault(e.indicator_id, []).append(e)
     out: list[Finding] = []
     for ind in typed.values():
-        rows, manual = feeding_entries(ind, [e for e in entries if e.indicator_id == ind.id], settings)
+        rows, manual = feeding_entries(ind, mine.get(ind.id, []), settings)
         if manual or not rows or _same_value(rows[0].value, ind.actual_manual):
             continue
         e = rows[0]
