@@ -1045,3 +1045,11 @@ def test_a_next_master_named_for_another_year_is_not_made(sample, tmp_path, caps
     assert "名前は2023年度ですが、作るのは 2024年度のマスターです" in said and not wrong.exists(), said
     for name in ("さっぽろ圏_2024年度_マスター.xlsm", "next.xlsm", "第2期_2022〜2026年度_マスター.xlsm"):
         assert cli_main(["rollover", str(sample), "-o", str(tmp_path / name)]) == 0, name
+
+
+def test_a_row_not_yet_counted_is_said_so_not_unentered(fy2023):
+    """20-1 reports 「（未集計）」 (the official list's ―): 次の一歩 said 「実績値が未入力です」,
+    though a value was entered; a 合計 one of whose municipalities is 未集計 is the same."""
+    ind = next(i for i in fy2023.indicators if i.id == "20-1")
+    text = gap_text(ind, "（未集計）", "―", "", fy2023.settings)
+    assert text.startswith("実績値が未集計です") and "未入力" not in text
