@@ -674,3 +674,14 @@ def test_shares_are_not_summed_over_municipalities(fy2023, full):
     found = [(f.type, f.place) for f in _errors(result) if f.indicator_id == "04-1"]
     assert found == [("shares-summed", "指標!I8")], found
     assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+
+
+@pytest.mark.parametrize("target", ["前年度以上", "以上10件", "10件（以上）"])
+def test_at_least_without_a_number_before_it_is_said_as_a_targets_form(fy2023, full, target):
+    """「前年度以上」 was told 「「以上」…などを付けず、数値だけを入力してください」, though a target may
+    carry 以上: it is told to put 以上 after a number (last year's figure for a 前年度比)."""
+    indicators = [i._replace(target=target, sheet="指標", cells={"target": "H56"}) if i.id == "37-3" else i
+                  for i in fy2023.indicators]
+    found = [f for f in _errors(recalculate(fy2023.settings, indicators, full)) if f.indicator_id == "37-3"]
+    assert [f.type for f in found] == ["target-at-least"], found
+    assert "「15社以上」" in found[0].hint and "付けず" not in found[0].message + found[0].hint

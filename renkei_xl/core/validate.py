@@ -184,12 +184,13 @@ TARGET_LABEL = c.INDICATOR_HEADERS["target"]
 def _target_bound(raw: str, sheet: str, cell: str, ind_id: str) -> Optional[Finding]:
     """A target with 以下・未満・以内 (one to reduce, judged by 進捗率) or 超 (written with 以上):
     F.TARGET_BOUND, which says how; the parser's own reason (drop the word, as a report's
-    bound is dropped) would turn a target to reduce into one to raise. None for any other
-    range (「10～12」)."""
+    bound is dropped) would turn a target to reduce into one to raise. 以上 with no number
+    before it (「前年度以上」): F.TARGET_AT_LEAST, not the parser's 「以上…を付けず」, which a
+    target may carry. None for any other range (「10～12」)."""
     t = normalize(raw)
     word = next((w for w in ("以下", "未満", "以内", "超") if w in t), None)
     if word is None:
-        return None
+        return F.TARGET_AT_LEAST.at(sheet, cell, ind_id, value=shown(raw)) if "以上" in t else None
     why, fix = F.TARGET_BOUND_ABOVE if word == "超" else F.TARGET_BOUND_BELOW
     return F.TARGET_BOUND.at(sheet, cell, ind_id, value=shown(raw), word=word, why=why, fix=fix.format(word=word))
 
