@@ -233,3 +233,16 @@ def test_a_symbol_typed_as_a_value_is_named_as_a_symbol(typed):
     with pytest.raises(ValueParseError, match="評価の記号のようです") as exc:
         parse_input(typed)
     assert "漢数字" not in str(exc.value)
+
+
+@pytest.mark.parametrize("typed, under_way", [("策定中", True), ("検討中", True), ("完了予定", True),
+                                              ("開設中", False), ("実施中", False)])
+def test_a_word_of_work_under_way_is_told_what_to_enter(typed, under_way):
+    """「策定中」 against 「2030年度まで」 was 「数値・状態・期限のいずれとしても読めません」 with the hint
+    「例: 20件、1,500人…」: it is said to be work under way, with 「未完了」 to enter. 「開設中」
+    (open now) is not: a state kept may meet its target."""
+    from renkei_xl.core.values import parse_input
+
+    with pytest.raises(ValueParseError) as exc:
+        parse_input(typed)
+    assert ("「未完了」" in str(exc.value)) == under_way, exc.value

@@ -516,20 +516,34 @@ def _parse_text(text: str) -> Value:
         return Value(text, DEADLINE, deadline=deadline, notes=notes)
     m = _NUMBER.match(core)
     if not m:
-        if _TARGET_BOUND in core:
-            raise _range_error(text, _TARGET_BOUND)
-        m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
-        kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
-        if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
-            raise ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
-                                  "（「1万」「31千」のような万・千は使えます）")
-        raise ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
+        raise _unreadable(text, core)
     number = _japanese_number(m.group("num"), text)
     if m.group("sign"):
         number = -number
     unit, per_year, at_least = _unit(m.group("rest"), text)
     return Value(text, NUMBER, number=number, unit=unit, per_year=per_year,
                  at_least=at_least, notes=notes, deadline=deadline_year)
+
+
+# 「策定中」「完了予定」: a thing under way or planned, neither done nor not done. Not 「開設中」
+# or 「実施中」: a state kept now may meet its target (常時, 開設).
+_UNDER_WAY = tuple(f"{w}中" for w in ("策定", "検討", "構築", "準備", "調整", "作成", "整備", "協議", "計画", "設計",
+                                      "建設", "工事", "交渉", "選定", "改修", "集計")) + ("予定",)
+
+
+def _unreadable(text: str, core: str) -> ValueParseError:
+    """Why a text is neither a number, a state nor a deadline, as closely as it can be said."""
+    if _TARGET_BOUND in core:
+        return _range_error(text, _TARGET_BOUND)
+    m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
+    kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
+    if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
+        return ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
+                               "（「1万」「31千」のような万・千は使えます）")
+    if core.endswith(_UNDER_WAY):
+        return ValueParseError(f"「{shown(text)}」は途中・予定を表す言葉のため、実績として読めません。完了していなければ"
+                               "「未完了」（状態の目標なら「未実施」など）を入力し、状況は実施状況の欄に書いてください")
+    return ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
 
 
 def _refuse_odd_characters(text: str, stripped: str) -> None:
