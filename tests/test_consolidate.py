@@ -284,3 +284,14 @@ def test_a_dash_from_the_central_city_falls_back_to_the_manual_value_as_a_blank_
     result = recalculate(fy2023.settings, inds, entries)
     assert (result.consolidated["02-1"].actual, result.evaluations["02-1"].symbol) == ("3回", "◎")
     assert [f.type for f in result.findings if f.indicator_id == "02-1"] == ["dash-as-empty"]
+
+
+def test_spellings_of_one_state_agree(fy2023):
+    """「実施済み」「実施済」 are spellings of 実施 (the rules read them so: choices.canonical_state),
+    but 状態's roll-up compared the texts: 「市町村の状態が一致しません」, the row －. One state
+    typed alike keeps its spelling; spellings mixed show the word."""
+    rows = [Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "実施"), Entry("江別市", "x", "実施済")]
+    assert agreed_state(rows) == ("実施", "（札幌市、小樽市、江別市）", False, None)
+    assert agreed_state(rows[:1]).actual == "実施済み"
+    with pytest.raises(ConsolidationError, match="一致しません"):
+        agreed_state([Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "未実施")])

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
-                      METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE)
+                      METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
 from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark, format_number,
                      format_percent, listed_in, normalized, parse_input, parse_value, rounded_rate, shown_within,
                      unit_family)
@@ -210,8 +210,12 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
 def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     """状態: every reporting municipality must report the same state."""
     states: dict[str, list["Entry"]] = {}
+    spelt: dict[str, set[str]] = {}
     for e, v in _reported(entries, STATUS, "状態（維持・常時など）"):
-        states.setdefault(v.core, []).append(e)
+        # By the word, not its spelling: 「実施済み」「実施済」 and 「実施」 agree (choices.canonical_state).
+        word = canonical_state(v.status) if not v.each else v.core
+        states.setdefault(word, []).append(e)
+        spelt.setdefault(word, set()).add(v.core)
     if not states:
         return Rolled(NO_VALUE)
     if len(states) > 1:
@@ -222,7 +226,8 @@ def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
         raise ConsolidationError(f"市町村の状態が一致しません（{detail}）",
                                  [e for es in states.values() if es is not most for e in es])
     (state, rows), = states.items()
-    return Rolled(state, f"（{'、'.join(e.municipality for e in rows)}）")
+    shown = spelt[state].pop() if len(spelt[state]) == 1 else state   # as typed when all typed it alike
+    return Rolled(shown, f"（{'、'.join(e.municipality for e in rows)}）")
 
 
 # ----------------------------------------------------------------------------- the methods

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
 from . import findings as F
-from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, canonical_state
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
@@ -346,11 +346,7 @@ def completed(actual: Value) -> bool:
 def _canonical_status(v: Value) -> str:
     if v.each:
         return f"各{v.number}回" + ("以上" if v.at_least else "")
-    s = v.status
-    for suffix in ("済み", "済"):
-        if s.endswith(suffix) and len(s) > len(suffix):
-            s = s[: -len(suffix)]
-    return s
+    return canonical_state(v.status)
 
 
 def state_verdict(target: Value, actual: Value) -> Optional[bool]:
