@@ -236,7 +236,7 @@ def test_a_symbol_typed_as_a_value_is_named_as_a_symbol(typed):
 
 
 @pytest.mark.parametrize("typed, under_way", [("策定中", True), ("検討中", True), ("完了予定", True),
-                                              ("開設中", False), ("実施中", False)])
+                                              ("開設中", False), ("実施中", False), ("集計中", False)])
 def test_a_word_of_work_under_way_is_told_what_to_enter(typed, under_way):
     """「策定中」 against 「2030年度まで」 was 「数値・状態・期限のいずれとしても読めません」 with the hint
     「例: 20件、1,500人…」: it is said to be work under way, with 「未完了」 to enter. 「開設中」
@@ -246,3 +246,11 @@ def test_a_word_of_work_under_way_is_told_what_to_enter(typed, under_way):
     with pytest.raises(ValueParseError) as exc:
         parse_input(typed)
     assert ("「未完了」" in str(exc.value)) == under_way, exc.value
+
+
+@pytest.mark.parametrize("typed", ["集計中", "確認中", "未確定"])
+def test_a_figure_not_counted_yet_is_told_to_be_entered_as_such(typed):
+    from renkei_xl.core.values import parse_input
+
+    with pytest.raises(ValueParseError, match="「（未集計）」と入力してください"):
+        parse_input(typed)

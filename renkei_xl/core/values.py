@@ -528,7 +528,9 @@ def _parse_text(text: str) -> Value:
 # 「策定中」「完了予定」: a thing under way or planned, neither done nor not done. Not 「開設中」
 # or 「実施中」: a state kept now may meet its target (常時, 開設).
 _UNDER_WAY = tuple(f"{w}中" for w in ("策定", "検討", "構築", "準備", "調整", "作成", "整備", "協議", "計画", "設計",
-                                      "建設", "工事", "交渉", "選定", "改修", "集計")) + ("予定",)
+                                      "建設", "工事", "交渉", "選定", "改修")) + ("予定",)
+# 「集計中」「確認中」: a figure not counted yet, which 「（未集計）」 says.
+_COUNTING = ("集計中", "調査中", "確認中", "精査中", "照会中", "未確定")
 
 
 def _unreadable(text: str, core: str) -> ValueParseError:
@@ -540,6 +542,9 @@ def _unreadable(text: str, core: str) -> ValueParseError:
     if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
         return ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
                                "（「1万」「31千」のような万・千は使えます）")
+    if core in _COUNTING:
+        return ValueParseError(f"「{shown(text)}」はまだ数が決まっていないことを表す言葉です。集計できていないときは"
+                               "「（未集計）」と入力してください")
     if core.endswith(_UNDER_WAY):
         return ValueParseError(f"「{shown(text)}」は途中・予定を表す言葉のため、実績として読めません。完了していなければ"
                                "「未完了」（状態の目標なら「未実施」など）を入力し、状況は実施状況の欄に書いてください")
