@@ -685,3 +685,15 @@ def test_at_least_without_a_number_before_it_is_said_as_a_targets_form(fy2023, f
     found = [f for f in _errors(recalculate(fy2023.settings, indicators, full)) if f.indicator_id == "37-3"]
     assert [f.type for f in found] == ["target-at-least"], found
     assert "「15社以上」" in found[0].hint and "付けず" not in found[0].message + found[0].hint
+
+
+def test_an_increase_over_the_present_value_is_no_target_a_row_is_judged_by(fy2023, full):
+    """「現状値からの増加」 (KPI2-1's wording, not judged) on a judged row: the central city's
+    80,000人 was the error, 「「80,000人」は状態ではありません」 on its cell, for a number
+    reported as asked. The finding is on 目標値; the 基本KPI keeps its －."""
+    indicators = [i._replace(target="現状値からの増加（2023年度）", sheet="指標", cells={"target": "H39"})
+                  if i.id == "26-1" else i for i in fy2023.indicators]
+    entries = [e._replace(value="80,000人") if (e.indicator_id, e.municipality) == ("26-1", "札幌市") else e for e in full]
+    result = recalculate(fy2023.settings, indicators, entries)
+    assert [(f.type, f.place) for f in _errors(result) if f.indicator_id == "26-1"] == [("target-increase", "指標!H39")]
+    assert not [f for f in result.findings if f.indicator_id == "KPI2-1"]

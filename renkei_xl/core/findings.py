@@ -139,6 +139,12 @@ TARGET_AT_LEAST = _type(
     "target-at-least", ERROR, "目標値「{value}」を「数値＋以上」として読めません",
     "「以上」は数値の後に付けます（例: 「15社以上」）。前年度の実績と比べる目標なら、前年度の実績値を数値で"
     "書いてください（例: 前年度が120件なら「120件以上」）")
+# 「現状値からの増加」: the FY2023 list's wording for a 基本KPI, which is not judged. On a judged
+# row no report answers it but the phrase itself: a number was an error on the municipality's cell.
+TARGET_INCREASE = _type(
+    "target-increase", ERROR, "目標値「{value}」では評価できません（増えたかどうかを数値で判定する目標値がありません）",
+    "目標値を数値にしてください（例: 現状値が75,000人なら「75,001人以上」）。評価しない指標は、評価方法を「参考」に"
+    "するか基本KPIにしてください")
 TARGET_IS_BASELINE = _type(
     "target-is-baseline", ERROR, "目標値「{value}」と基準値「{baseline}」が同じため、進捗率を計算できません",
     "目標値か基準値を直してください")

@@ -22,6 +22,7 @@ from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, Va
                      unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
+INCREASE = "現状値からの増加"   # a 基本KPI's target (choices.TARGET_STATES): nothing to judge a row by
 # Actual words that confirm any status or annual target ("did it this year").
 GENERIC_DONE = {"実施", "実施済", "実施済み", "開催", "達成", "完了"}
 # A state target met by another word than its own (SPEC 3): 「維持・改善」 by keeping or by
@@ -154,6 +155,8 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
                   or_else="") if ind.target.strip() else None
     if target.kind == STATUS and target.negative:
         return at(F.TARGET_NEGATIVE, "target", value=shown(ind.target))
+    if target.kind == STATUS and target.status == INCREASE:
+        return at(F.TARGET_INCREASE, "target", value=shown(ind.target))
     rule = ind.rule or _infer_rule(target)
     numeric = target.kind == NUMBER or target.each or (target.kind == STATUS and target.status == ALL_MUNICIPALITIES)
     if rule == RULE_DEADLINE:
