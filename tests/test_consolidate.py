@@ -295,3 +295,19 @@ def test_spellings_of_one_state_agree(fy2023):
     assert agreed_state(rows[:1]).actual == "実施済み"
     with pytest.raises(ConsolidationError, match="一致しません"):
         agreed_state([Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "未実施")])
+
+
+@pytest.mark.parametrize("fields", [{"value": "40", "denominator": "（未集計）"},
+                                    {"value": "（未集計）", "denominator": "50"}])
+def test_a_ratios_part_not_yet_counted_leaves_it_not_yet_counted(fy2023, fields):
+    """A 比率's 分母 「（未集計）」 was 「0 より大きい分母が必要です」, and a numerator 「（未集計）」
+    beside its 分母 「実績値（分子）が空です」: both errors, the row －. Either says the figure is
+    not counted yet: the row is 未集計 (―), as for a 実績値."""
+    from renkei_xl.core.model import NOT_YET
+    from renkei_xl.core.pipeline import recalculate
+
+    entries = [e for e in fy2023.entries if (e.indicator_id, e.municipality) != ("40-4", "小樽市")]
+    entries.append(Entry("小樽市", "40-4", sheet="小樽市", cells={"value": "E9", "denominator": "F9"}, **fields))
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert (result.evaluations["40-4"].symbol, result.consolidated["40-4"].actual) == (NOT_YET, "（未集計）")
+    assert not [f for f in result.findings if f.indicator_id == "40-4" and f.is_error]

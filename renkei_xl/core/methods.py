@@ -493,7 +493,7 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
         shown = (with_unit(value, input_unit(ind), reported=True) if value
                  else with_unit(ind.actual_manual.strip(), input_unit(ind)))
         return shown or NO_VALUE, "", status
-    waiting = _uncounted(rows)
+    waiting = _uncounted(rows, ("value", "denominator") if method.denominator else ("value",))
     if waiting:
         note = f"（{'、'.join(waiting)}は未集計）"
         return UNCOUNTED_STATE, note, with_breakdown(status, note)
@@ -504,19 +504,26 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
     return actual, rolled.breakdown, text
 
 
-def _uncounted(rows: "Sequence[Entry]") -> list[str]:
-    """The municipalities whose 実績値 says it is not counted yet (「（未集計）」, what staff are
-    told to enter then): a roll-up of the others would be a total without them, published
-    and judged as the whole, so the row is 未集計 (―) until they report."""
+def _uncounted(rows: "Sequence[Entry]", fields: tuple[str, ...]) -> list[str]:
+    """The municipalities whose 実績値 (or a 比率's 分母) says it is not counted yet
+    (「（未集計）」, what staff are told to enter then): a roll-up of the others would be a
+    total without them, published and judged as the whole, so the row is 未集計 (―) until
+    they report."""
     out = []
     for e in rows:
-        if "未集計" in e.value:    # nearly never: parsed only then
-            try:
-                if parse_input(e.value).kind == UNCOUNTED:
-                    out.append(e.municipality)
-            except ValueParseError:
-                continue    # its finding makes the row an input error
+        for field in fields:
+            raw = getattr(e, field)
+            if "未集計" in raw and _is_uncounted(raw):    # nearly never: parsed only then
+                out.append(e.municipality)
+                break
     return out
+
+
+def _is_uncounted(raw: str) -> bool:
+    try:
+        return parse_input(raw).kind == UNCOUNTED
+    except ValueParseError:
+        return False    # its finding makes the row an input error
 
 
 def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:

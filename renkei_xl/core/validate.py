@@ -30,9 +30,9 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, STATUS, Value,
-                     RANGE, ValueParseError, cell_length, dash_mark, date_text, error_value, format_number, illegal_char,
-                     normalize, parse_input, parse_value, shown, unit_family)
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, RANGE,
+                     STATUS, UNCOUNTED, Value, ValueParseError, cell_length, dash_mark, date_text, error_value,
+                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -537,9 +537,11 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
                                       value=shown(e.denominator)))
     elif method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
-        if den is not None and (den.kind != NUMBER or den.number <= 0):
+        if den is not None and den.kind == UNCOUNTED:
+            pass    # not counted yet: the row is 未集計 (methods._uncounted), no 分母 is missing
+        elif den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
-        elif den is not None and value is not None and value.is_empty:   # 分母 alone: not a numerator of 0
+        elif den is not None and value is not None and value.kind == EMPTY:   # 分母 alone: not a numerator of 0
             out.append(F.MISSING_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.denominator)))
         elif den is not None and _denominator_checked(e, den, sheet, out) and value is not None and \
                 value.kind == NUMBER and value.family != PERCENT and not _bare_fraction(value) and \
