@@ -228,3 +228,86 @@ def test_a_central_citys_value_is_shown_as_a_sum_shows_it(fy2023, typed, shown):
     assert got == shown
     if "万" not in typed and "（" not in typed:
         assert got == sum_with_breakdown([Entry(central, "03-1", typed)], "名").actual
+
+
+@pytest.mark.parametrize("ind_id, muni, typed", [
+    ("04-1", "小樽市", "（未集計）"),     # 合計: 19件 of 20 was □, a total without 小樽市's count
+    ("28-1", "新篠津村", "未集計"),       # 参加市町村数: 11 of 全12市町村 was □
+    ("40-4", "小樽市", "（未集計）"),     # 比率: 62.9% was × without 小樽市's numerator
+    ("23-1", "小樽市", "（未集計）"),     # 状態: 「（未集計）」 is a choice of 状態一覧; 維持 was ◎
+])
+def test_a_municipality_not_yet_counted_leaves_the_row_not_yet_counted(fy2023, ind_id, muni, typed):
+    """「（未集計）」 is what staff are told to enter when a figure is not counted yet (the
+    hint of dash-as-empty, 状態一覧's last choice), yet a roll-up read it as an empty cell
+    and published the others' total, judged, in silence. The row is 未集計 (―), and its
+    実施状況 says whose figure it waits for."""
+    from renkei_xl.core.model import NOT_YET
+    from renkei_xl.core.pipeline import recalculate
+
+    entries = [e for e in fy2023.entries if (e.indicator_id, e.municipality) != (ind_id, muni)]
+    entries.append(Entry(muni, ind_id, typed, sheet=muni, cells={"value": "E9"}))
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert result.evaluations[ind_id].symbol == NOT_YET, result.evaluations[ind_id]
+    assert result.consolidated[ind_id].actual == "（未集計）"
+    assert f"（{muni}は未集計）" in result.consolidated[ind_id].status_text
+    assert not [f for f in result.findings if f.indicator_id == ind_id and f.is_error]
+
+
+@pytest.mark.parametrize("ind_id, typed, actual, symbol", [
+    ("40-2", "7000", "7,000人", "◎"),
+    ("42-2", "68", "68%", "□"),
+    ("13-1", "253300", "253,300人", "□"),     # 29.8万人: the unit, not the way it is written
+])
+def test_a_bare_number_in_a_manual_rows_cell_is_judged_without_an_error(fy2023, ind_id, typed, actual, symbol):
+    """The roll-up reads a bare 実績値（手入力） in its target's unit (「7000」 is 7,000人, as
+    the central city's sheet reads it), but validation called it a unit mismatch: the row
+    was －（入力エラー） and left out of the 達成割合, for a number typed as asked (an Excel
+    number cell holds no unit at all)."""
+    from renkei_xl.core.pipeline import recalculate
+
+    inds = [i._replace(method="手入力", actual_manual=typed) if i.id == ind_id else i for i in fy2023.indicators]
+    entries = [e for e in fy2023.entries if e.indicator_id != ind_id]
+    result = recalculate(fy2023.settings, inds, entries)
+    assert not [f for f in result.findings if f.indicator_id == ind_id and f.is_error], result.evaluations[ind_id]
+    assert (result.consolidated[ind_id].actual, result.evaluations[ind_id].symbol) == (actual, symbol)
+
+
+def test_a_dash_from_the_central_city_falls_back_to_the_manual_value_as_a_blank_does(fy2023):
+    """中心市のみ takes 実績値（手入力） when the central city's cell is empty. Its 「－」 is said to
+    be read as a blank cell (dash-as-empty), but it was taken as the value: 「－」 ―, and the
+    3回 staff typed in 実績値（手入力） was dropped without a word."""
+    from renkei_xl.core.pipeline import recalculate
+
+    inds = [i._replace(actual_manual="3回") if i.id == "02-1" else i for i in fy2023.indicators]
+    entries = [e for e in fy2023.entries if e.indicator_id != "02-1"]
+    entries.append(Entry("札幌市", "02-1", "－", sheet="札幌市", cells={"value": "E2"}))
+    result = recalculate(fy2023.settings, inds, entries)
+    assert (result.consolidated["02-1"].actual, result.evaluations["02-1"].symbol) == ("3回", "◎")
+    assert [f.type for f in result.findings if f.indicator_id == "02-1"] == ["dash-as-empty"]
+
+
+def test_spellings_of_one_state_agree(fy2023):
+    """「実施済み」「実施済」 are spellings of 実施 (the rules read them so: choices.canonical_state),
+    but 状態's roll-up compared the texts: 「市町村の状態が一致しません」, the row －. One state
+    typed alike keeps its spelling; spellings mixed show the word."""
+    rows = [Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "実施"), Entry("江別市", "x", "実施済")]
+    assert agreed_state(rows) == ("実施", "（札幌市、小樽市、江別市）", False, None)
+    assert agreed_state(rows[:1]).actual == "実施済み"
+    with pytest.raises(ConsolidationError, match="一致しません"):
+        agreed_state([Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "未実施")])
+
+
+@pytest.mark.parametrize("fields", [{"value": "40", "denominator": "（未集計）"},
+                                    {"value": "（未集計）", "denominator": "50"}])
+def test_a_ratios_part_not_yet_counted_leaves_it_not_yet_counted(fy2023, fields):
+    """A 比率's 分母 「（未集計）」 was 「0 より大きい分母が必要です」, and a numerator 「（未集計）」
+    beside its 分母 「実績値（分子）が空です」: both errors, the row －. Either says the figure is
+    not counted yet: the row is 未集計 (―), as for a 実績値."""
+    from renkei_xl.core.model import NOT_YET
+    from renkei_xl.core.pipeline import recalculate
+
+    entries = [e for e in fy2023.entries if (e.indicator_id, e.municipality) != ("40-4", "小樽市")]
+    entries.append(Entry("小樽市", "40-4", sheet="小樽市", cells={"value": "E9", "denominator": "F9"}, **fields))
+    result = recalculate(fy2023.settings, fy2023.indicators, entries)
+    assert (result.evaluations["40-4"].symbol, result.consolidated["40-4"].actual) == (NOT_YET, "（未集計）")
+    assert not [f for f in result.findings if f.indicator_id == "40-4" and f.is_error]

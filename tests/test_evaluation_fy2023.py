@@ -299,3 +299,40 @@ def test_the_rate_row_is_never_printed_at_a_band_it_does_not_reach(fy2023):
     assert ev.symbol == MISSED and result.summary.fraction_text == "47／55"
     assert "= 85.4%（" in ev.reason and result.consolidated["01-1"].actual == "85.4%"
     assert ev.ratio == 0.854 and result.summary.rate_text == "85.4%"
+
+
+@pytest.mark.parametrize("target, rule, numerator, denominator, symbol, actual", [
+    ("70%（毎年度）", "", "5949", "10000", MISSED, "59.4%"),      # 84.99 % of 70 %: 「59.5%」 is exactly 85 %
+    ("70%（毎年度）", "", "5950", "10000", NEARLY, "59.5%"),
+    ("70%（毎年度）", "", "69996", "100000", NEARLY, "69.9%"),   # 69.996 %: 「70.0%」 would be ◎
+    ("70%（毎年度）", "", "7", "10", ACHIEVED, "70.0%"),
+    ("73.3%（毎年度）", "", "6231", "10000", NEARLY, "62.4%"),   # 85.007 % of 73.3 %: 「62.3%」 is 84.99 %
+    ("80%（毎年度）", "進捗率", "7549", "10000", MISSED, "75.4%"),   # from 50 %: 「75.5%」 is 85 % of the way
+    ("80%（毎年度）", "進捗率", "7996", "10000", NEARLY, "79.9%"),
+])
+def test_a_ratio_rows_rate_is_judged_as_it_is_printed(fy2023, target, rule, numerator, denominator, symbol, actual):
+    """A 比率 row's 実績値 is Σ実績値／Σ分母 printed to 0.1 %, and the row is judged on that
+    text: 5,949／10,000 printed 「59.5%」 against 「70%」 was □ at 85.0 %, 69,996／100,000
+    printed 「70.0%」 was ◎, though neither reaches the band. The rate is printed on the side
+    of each band's edge that the exact rate is on, so the text, the 達成率 and the symbol
+    agree with the exact rate."""
+    from renkei_xl.core.values import parse_value
+
+    entries = [e._replace(value=numerator, denominator=denominator) if (e.indicator_id, e.municipality) == ("40-4", "札幌市")
+               else e for e in fy2023.entries]
+    changes = {"target": target, "rule": rule, "baseline": "50%" if rule else "－"}
+    inds = [i._replace(**changes) if i.id == "40-4" else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, inds, entries)
+    ev, shown = result.evaluations["40-4"], result.consolidated["40-4"].actual
+    assert (ev.symbol, shown) == (symbol, actual), ev
+    assert not [f for f in result.findings if f.indicator_id == "40-4"]
+    assert parse_value(shown).number * 10 % 1 == 0   # still to 0.1 %
+
+
+def test_a_rate_past_28_digits_is_judged_and_printed(fy2023):
+    """999,999,999,999円 against 0.000000000000000001円 (both values the parser reads) is a
+    rate of 10^32: rounding it to 0.1 % in Decimal's default 28 digits raised
+    InvalidOperation, and recalc ended in 「予期しないエラー」."""
+    ind = next(i for i in fy2023.indicators if i.id == "46-1")._replace(target="0.000000000000000001円")
+    ev = evaluate(ind, "999,999,999,999円", Context(2023, 0.85, 12))
+    assert ev.symbol == ACHIEVED and ev.ratio > 1e29 and "%（100%以上）" in ev.reason

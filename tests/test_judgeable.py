@@ -630,3 +630,70 @@ def _list_order(indicators):
     """一覧's order of the reference list: each role's 基本KPI rows first, then its projects."""
     roles = list(dict.fromkeys(i.role for i in indicators))
     return [i for role in roles for kpi in (True, False) for i in indicators if i.role == role and i.is_kpi == kpi]
+
+
+@pytest.mark.parametrize("target, word, fix", [
+    ("200件以下（毎年度）", "以下", "進捗率"),
+    ("５件未満", "未満", "進捗率"),
+    ("10件以内", "以内", "進捗率"),
+    ("10件超", "超", "以上"),
+])
+def test_a_target_to_reduce_is_told_to_be_judged_by_progress_not_to_drop_its_word(fy2023, full, target, word, fix):
+    """「200件以下」 was refused with the parser's advice for a report (「以下」などを付けず、数値だけを
+    入力してください), while its hint said 以上・以下 are for targets: staff who dropped the word
+    got a target to raise, 150件 against 200件 × where the office meant ◎. The finding on
+    目標値 names the word and the rule that judges a target to reduce (進捗率 from a 基準値)."""
+    indicators = [i._replace(target=target, sheet="指標", cells={"target": "H56"}) if i.id == "37-3" else i
+                  for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, full)
+    found = [f for f in _errors(result) if f.indicator_id == "37-3"]
+    assert [(f.type, f.place) for f in found] == [("target-bound", "指標!H56")], found
+    assert f"「{word}」は使えません" in found[0].message and fix in found[0].hint
+    assert "数値だけを入力してください" not in found[0].message + found[0].hint
+    assert result.evaluations["37-3"].symbol == NOT_EVALUABLE
+
+
+def test_a_range_elsewhere_is_told_what_to_enter_whatever_its_column(fy2023, full):
+    """The hint of a range (「10～12件」 as a target, 「10件以上」 as a report) no longer speaks
+    of 実績値 alone, and says 以上 is the one bound a target may carry."""
+    indicators = [i._replace(target="10～12件", sheet="指標", cells={"target": "H56"}) if i.id == "37-3" else i
+                  for i in fy2023.indicators]
+    found = [f for f in _errors(recalculate(fy2023.settings, indicators, full)) if f.indicator_id == "37-3"]
+    assert [f.type for f in found] == ["range-value"] and "実績値には" not in found[0].hint
+    assert "目標値の「以上」" in found[0].hint
+
+
+def test_shares_are_not_summed_over_municipalities(fy2023, full):
+    """A 合計 row with a target in % added the municipalities' rates: 40% and 45% made 85%,
+    ◎ against 70%, with no finding. A share of the region is a 比率; the 集計方法 cell says so."""
+    indicators = [i._replace(target="70%（毎年度）", sheet="指標", cells={"method": "I8"}) if i.id == "04-1" else i
+                  for i in fy2023.indicators]
+    entries = [e._replace(value={"札幌市": "40", "小樽市": "45"}.get(e.municipality, ""), unit="")
+               if e.indicator_id == "04-1" else e for e in full]
+    result = recalculate(fy2023.settings, indicators, entries)
+    found = [(f.type, f.place) for f in _errors(result) if f.indicator_id == "04-1"]
+    assert found == [("shares-summed", "指標!I8")], found
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
+
+
+@pytest.mark.parametrize("target", ["前年度以上", "以上10件", "10件（以上）"])
+def test_at_least_without_a_number_before_it_is_said_as_a_targets_form(fy2023, full, target):
+    """「前年度以上」 was told 「「以上」…などを付けず、数値だけを入力してください」, though a target may
+    carry 以上: it is told to put 以上 after a number (last year's figure for a 前年度比)."""
+    indicators = [i._replace(target=target, sheet="指標", cells={"target": "H56"}) if i.id == "37-3" else i
+                  for i in fy2023.indicators]
+    found = [f for f in _errors(recalculate(fy2023.settings, indicators, full)) if f.indicator_id == "37-3"]
+    assert [f.type for f in found] == ["target-at-least"], found
+    assert "「15社以上」" in found[0].hint and "付けず" not in found[0].message + found[0].hint
+
+
+def test_an_increase_over_the_present_value_is_no_target_a_row_is_judged_by(fy2023, full):
+    """「現状値からの増加」 (KPI2-1's wording, not judged) on a judged row: the central city's
+    80,000人 was the error, 「「80,000人」は状態ではありません」 on its cell, for a number
+    reported as asked. The finding is on 目標値; the 基本KPI keeps its －."""
+    indicators = [i._replace(target="現状値からの増加（2023年度）", sheet="指標", cells={"target": "H39"})
+                  if i.id == "26-1" else i for i in fy2023.indicators]
+    entries = [e._replace(value="80,000人") if (e.indicator_id, e.municipality) == ("26-1", "札幌市") else e for e in full]
+    result = recalculate(fy2023.settings, indicators, entries)
+    assert [(f.type, f.place) for f in _errors(result) if f.indicator_id == "26-1"] == [("target-increase", "指標!H39")]
+    assert not [f for f in result.findings if f.indicator_id == "KPI2-1"]

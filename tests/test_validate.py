@@ -1,6 +1,5 @@
 """入力チェック finds each kind of bad input with its sheet and cell."""
 
-
 import pytest
 
 from renkei_xl.core.model import ERROR, Entry
@@ -209,3 +208,22 @@ def test_a_bare_number_in_status_beside_an_empty_value_is_an_error_on_the_status
     ("KPI1-1", "", "7")])         # a 手入力 基本KPI: no municipality's value is summed
 def test_a_status_that_is_no_misplaced_number_is_no_such_error(fy2023, ind_id, value, status):
     assert _status_number_findings(fy2023, ind_id, value, status) == []
+
+
+@pytest.mark.parametrize("central, typed, warned", [
+    ("2回", "3回", True),       # 2回 published; the 3回 typed in 指標 was dropped without a word
+    ("3", "３回", False),       # the same number: nothing is set aside
+    ("", "3回", False),         # the central city's cell is empty: 実績値（手入力） is used
+    ("－", "3回", False),       # a dash is read as that empty cell
+])
+def test_a_manual_value_a_central_value_sets_aside_is_said(fy2023, central, typed, warned):
+    from renkei_xl.core.validate import validate
+
+    inds = [i._replace(actual_manual=typed, sheet="指標", cells={"actual_manual": "K5"}) if i.id == "02-1" else i
+            for i in fy2023.indicators]
+    entries = [e for e in fy2023.entries if e.indicator_id != "02-1"]
+    entries.append(Entry("札幌市", "02-1", central, sheet="札幌市", cells={"value": "E2"}))
+    found = [f for f in validate(fy2023.settings, inds, entries) if f.type == "set-aside-actual"]
+    assert [(f.place, f.severity) for f in found] == ([("指標!K5", "警告")] if warned else []), found
+    if warned:
+        assert "「2回」" in found[0].message and "札幌市!E2" in found[0].message

@@ -222,3 +222,35 @@ def test_the_state_list_offers_every_word_the_rules_read_and_nothing_else():
         assert parse_value(word).kind == (UNCOUNTED if word == UNCOUNTED_STATE else STATUS), word
     for spelling in STATE_SPELLINGS:
         assert spelling.rstrip("済み") in STATE_CHOICES
+
+
+@pytest.mark.parametrize("typed", ["◎", "〇", "○", "◯", "□", "×", "✕", "✖", " × ", "　◎　"])
+def test_a_symbol_typed_as_a_value_is_named_as_a_symbol(typed):
+    """A 実績値（手入力） of 「〇」 (達成 to the one who typed it) was refused as a kanji digit,
+    「◎」 as unreadable: both say now that the symbol is the tool's to compute."""
+    from renkei_xl.core.values import parse_input
+
+    with pytest.raises(ValueParseError, match="評価の記号のようです") as exc:
+        parse_input(typed)
+    assert "漢数字" not in str(exc.value)
+
+
+@pytest.mark.parametrize("typed, under_way", [("策定中", True), ("検討中", True), ("完了予定", True),
+                                              ("開設中", False), ("実施中", False), ("集計中", False)])
+def test_a_word_of_work_under_way_is_told_what_to_enter(typed, under_way):
+    """「策定中」 against 「2030年度まで」 was 「数値・状態・期限のいずれとしても読めません」 with the hint
+    「例: 20件、1,500人…」: it is said to be work under way, with 「未完了」 to enter. 「開設中」
+    (open now) is not: a state kept may meet its target."""
+    from renkei_xl.core.values import parse_input
+
+    with pytest.raises(ValueParseError) as exc:
+        parse_input(typed)
+    assert ("「未完了」" in str(exc.value)) == under_way, exc.value
+
+
+@pytest.mark.parametrize("typed", ["集計中", "確認中", "未確定"])
+def test_a_figure_not_counted_yet_is_told_to_be_entered_as_such(typed):
+    from renkei_xl.core.values import parse_input
+
+    with pytest.raises(ValueParseError, match="「（未集計）」と入力してください"):
+        parse_input(typed)

@@ -1101,3 +1101,11 @@ def test_a_column_staff_added_to_the_history_is_kept_by_the_next_rollover(years,
     header = next(r for r in rows if "指標ID" in r)
     assert header[-1] == "職員メモ" and "2024年度 評価" in header
     assert {r[0]: r[-1] for r in rows[rows.index(header) + 1:] if r[-1]} == {"04-1": "見直し中"}
+
+
+def test_a_row_not_yet_counted_is_said_so_not_unentered(fy2023):
+    """20-1 reports 「（未集計）」 (the official list's ―): 次の一歩 said 「実績値が未入力です」,
+    though a value was entered; a 合計 one of whose municipalities is 未集計 is the same."""
+    ind = next(i for i in fy2023.indicators if i.id == "20-1")
+    text = gap_text(ind, "（未集計）", "―", "", fy2023.settings)
+    assert text.startswith("実績値が未集計です") and "未入力" not in text

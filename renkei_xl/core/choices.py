@@ -43,3 +43,12 @@ UNCOUNTED_STATE = "（未集計）"
 STATE_CHOICES = DONE_STATES + NOT_DONE_STATES + (UNCOUNTED_STATE,)
 STATE_SPELLINGS = tuple(f"{word}{ending}" for word in ("実施", "策定", "構築") for ending in ("済", "済み"))
 TARGET_STATES = ("毎年度", "全市町村", "包括連携協定を締結している全企業", "現状値からの増加")
+
+
+def canonical_state(word: str) -> str:
+    """A state word without the 済・済み that only spells it (「策定済み」 is 策定, 「実施済」 is
+    実施): the one reading of a spelling, for the rules and for 状態's roll-up alike."""
+    for suffix in ("済み", "済"):
+        if word.endswith(suffix) and len(word) > len(suffix):
+            return word[: -len(suffix)]
+    return word

@@ -66,8 +66,8 @@ MERGED_INPUT = _type(
 PARSE_HINTS = {
     APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"
                  "説明は実施状況に書いてください",
-    RANGE: "実績値には数えた数値そのものを入力してください（例: 10件）。"
-           "「以上」「以下」などの範囲は目標値でだけ使えます",
+    RANGE: "1つの数値だけを入力してください（例: 10件）。範囲の表記で使えるのは、目標値の「以上」"
+           "（「15社以上」）だけです",
     TOO_LARGE: "桁を確認し、単位（万・億）を使って入力してください（例: 43.9万人）",
     TOO_LONG: "値の欄には数値か状態だけを入力し、説明は実施状況の欄に書いてください",
     CONTROL: "セルを選んで値を入力し直してください（コピーした文字に見えない文字が含まれています）",
@@ -138,12 +138,38 @@ RATE_UNDECIDED = _type(
 TARGET_NO_RATIO = _type(
     "target-no-ratio", ERROR, "目標値「{value}」は 0 以下のため、達成率（実績値／目標値）を計算できません",
     "目標値を直すか、数値の基準値を入力して評価方法を「進捗率」にしてください")
+# 「200件以下」「5件未満」: a target to reduce. Dropping the word (as a report's bound is
+# dropped) would judge it as one to raise, 150件 against 200件 ×; 進捗率 from a 基準値 judges
+# it (SPEC 3). 「10件超」: a target is written with 以上.
+TARGET_BOUND = _type(
+    "target-bound", ERROR, "目標値「{value}」の「{word}」は使えません（{why}）", "{fix}")
+TARGET_BOUND_BELOW = ("少ないほど良い目標は、基準値からどれだけ減らせたか（進捗率）で評価します",
+                      "目標値は数値だけ（「{word}」を付けない）にし、基準値を入力して、評価方法を「進捗率」にしてください"
+                      "（「{word}」を外すだけでは、多いほど良い目標として実績値／目標値で評価されます）")
+TARGET_BOUND_ABOVE = ("目標は「以上」で書きます", "「以上」で書き直してください（例: 「10件超」は「11件以上」）")
+# 「前年度以上」「以上10件」: 以上 where no number stands before it.
+TARGET_AT_LEAST = _type(
+    "target-at-least", ERROR, "目標値「{value}」を「数値＋以上」として読めません",
+    "「以上」は数値の後に付けます（例: 「15社以上」）。前年度の実績と比べる目標なら、前年度の実績値を数値で"
+    "書いてください（例: 前年度が120件なら「120件以上」）")
+# 「現状値からの増加」: the FY2023 list's wording for a 基本KPI, which is not judged. On a judged
+# row no report answers it but the phrase itself: a number was an error on the municipality's cell.
+TARGET_INCREASE = _type(
+    "target-increase", ERROR, "目標値「{value}」では評価できません（増えたかどうかを数値で判定する目標値がありません）",
+    "目標値を数値にしてください（例: 現状値が75,000人なら「75,001人以上」）。評価しない指標は、評価方法を「参考」に"
+    "するか基本KPIにしてください")
 TARGET_IS_BASELINE = _type(
     "target-is-baseline", ERROR, "目標値「{value}」と基準値「{baseline}」が同じため、進捗率を計算できません",
     "目標値か基準値を直してください")
 TARGET_NOT_A_NUMBER = _type(
     "target-not-a-number", ERROR, "目標値「{value}」は数値ではありません（集計方法「{method}」の実績値は数値です）",
     "数値の目標値（例: 20件）を入力するか、集計方法・評価方法を確かめてください")
+# 合計 of shares: 40% and 45% add up to 85%, a number of no municipality's nor the region's.
+SHARES_SUMMED = _type(
+    "shares-summed", ERROR,
+    "集計方法「{method}」の目標値「{value}」は割合です。市町村の割合を足した数は、圏域の割合になりません",
+    "集計方法を「比率」（市町村が分子と分母を入力します）にするか、圏域の割合を「中心市のみ」か「手入力」で"
+    "入力してください")
 TARGET_UNIT = _type(
     "target-unit", ERROR, "目標値「{value}」の単位が{expected}と違います{why}",
     "目標値を「{example}」のように単位を付けて入力してください{note}。単位を変えるときは、市町村シートの単位と値も"
@@ -174,6 +200,10 @@ MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力で�
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
                        "実績値（手入力）を空にしてください")
+SET_ASIDE_ACTUAL = _type("set-aside-actual", WARNING,
+                        "実績値（手入力）「{value}」は使われません（集計方法「{method}」は、{central}のシートに値があるときは"
+                        "その値「{used}」を使います: {place}）",
+                        "一覧に載せる値を{central}のシートに入力し、実績値（手入力）を空にしてください")
 IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
                             "集計方法「{method}」の指標は分母を使わないため、分母「{value}」は使われません",
                             "分母を空にしてください（分母を使うのは比率の指標だけです）")

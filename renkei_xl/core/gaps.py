@@ -26,7 +26,7 @@ from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, In
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
 from .rules import ALL_MUNICIPALITIES
-from .values import (COUNT_FAMILIES, fit_cell, DEADLINE, NUMBER, STATUS, Value, ValueParseError,
+from .values import (COUNT_FAMILIES, fit_cell, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
 
 COLUMNS = ("指標ID", "連携事業名", "評価指標", "評価", "目標値", "実績値", "目標までの差", "期限",
@@ -95,6 +95,8 @@ def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, setting
             return _numeric_gap(ind, target, actual, settings) or ""
         now = f"実績「{actual.core}」" if not actual.is_empty else "実績値は未入力"
         return f"◎には完了（策定・構築・実施など）の報告が必要です（{now}）"
+    if actual.kind == UNCOUNTED:    # 「（未集計）」 typed, by the row or by one of its municipalities
+        return f"実績値が未集計です（{_UNCOUNTED_WHERE}）"
     if actual.is_empty:
         return "実績値が未入力です（市町村シート・指標シートに入力してください）"
     if actual.kind == STATUS and actual.negative:
@@ -105,6 +107,10 @@ def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, setting
     if target.kind == STATUS:
         return f"◎には目標「{target.core}」の実績が必要です（実績「{actual.core}」）"
     return f"目標「{target.core}」と実績「{actual.core}」を比べられません"
+
+
+_UNCOUNTED_WHERE = ("集計できたら、「（未集計）」と入力したセルに実績値を入力してください。"
+                    "合計などの行では、連携事業実施状況等にその市町村を示しています")
 
 
 def _numeric_gap(ind: Indicator, target: Value, actual: Value, settings: Settings) -> Optional[str]:

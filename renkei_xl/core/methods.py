@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
-                      METHOD_STATE, METHOD_SUM)
-from .values import (NUMBER, STATUS, Value, ValueParseError, bare_number, format_number, format_percent,
-                     listed_in, normalized, parse_input, parse_value, unit_family)
+                      METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
+from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark, format_number,
+                     format_percent, listed_in, normalized, parse_input, parse_value, rounded_rate, shown_within,
+                     unit_family)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -61,6 +62,7 @@ class Rolled(NamedTuple):
     actual: str
     breakdown: str = ""
     breakdown_in_status: bool = False
+    share: Optional[float] = None   # 比率: the exact Σ実績値／Σ分母 ``actual`` prints (roll_up prints it again)
 
 
 class Method(NamedTuple):
@@ -201,14 +203,19 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     denominator = sum(dens.values(), Decimal(0))
     if denominator <= 0:
         raise ConsolidationError("分母の合計が 0 です")
-    return Rolled(format_percent(float(numerator / denominator)))
+    share = float(numerator / denominator)
+    return Rolled(format_percent(rounded_rate(share)), share=share)
 
 
 def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     """状態: every reporting municipality must report the same state."""
     states: dict[str, list["Entry"]] = {}
+    spelt: dict[str, set[str]] = {}
     for e, v in _reported(entries, STATUS, "状態（維持・常時など）"):
-        states.setdefault(v.core, []).append(e)
+        # By the word, not its spelling: 「実施済み」「実施済」 and 「実施」 agree (choices.canonical_state).
+        word = canonical_state(v.status) if not v.each else v.core
+        states.setdefault(word, []).append(e)
+        spelt.setdefault(word, set()).add(v.core)
     if not states:
         return Rolled(NO_VALUE)
     if len(states) > 1:
@@ -219,7 +226,8 @@ def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
         raise ConsolidationError(f"市町村の状態が一致しません（{detail}）",
                                  [e for es in states.values() if es is not most for e in es])
     (state, rows), = states.items()
-    return Rolled(state, f"（{'、'.join(e.municipality for e in rows)}）")
+    shown = spelt[state].pop() if len(spelt[state]) == 1 else state   # as typed when all typed it alike
+    return Rolled(shown, f"（{'、'.join(e.municipality for e in rows)}）")
 
 
 # ----------------------------------------------------------------------------- the methods
@@ -408,7 +416,9 @@ def _feeding(method: Method, ind: "Indicator", mine: "Sequence[Entry]", settings
     if method.reporters == CENTRAL_ONLY:
         central = settings.central
         own = [e for e in mine if central is not None and e.municipality == central.name]
-        if own and own[0].value and own[0].value.strip():
+        # A dash alone is no value (values.dash_mark; validation says it is read as a blank cell):
+        # it gave 「－」 ― where the blank it stands for falls back to 実績値（手入力）.
+        if own and own[0].value and own[0].value.strip() and not dash_mark(own[0].value):
             return own, False
         return [], method.manual == MANUAL_FALLBACK
     if method.reporters == EVERY_MUNICIPALITY:
@@ -483,6 +493,57 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
         shown = (with_unit(value, input_unit(ind), reported=True) if value
                  else with_unit(ind.actual_manual.strip(), input_unit(ind)))
         return shown or NO_VALUE, "", status
+    waiting = _uncounted(rows, ("value", "denominator") if method.denominator else ("value",))
+    if waiting:
+        note = f"（{'、'.join(waiting)}は未集計）"
+        return UNCOUNTED_STATE, note, with_breakdown(status, note)
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
-    return rolled.actual, rolled.breakdown, text
+    actual = rolled.actual if rolled.share is None else format_percent(
+        shown_within(rolled.share, share_edges(ind, settings.threshold)))
+    return actual, rolled.breakdown, text
+
+
+def _uncounted(rows: "Sequence[Entry]", fields: tuple[str, ...]) -> list[str]:
+    """The municipalities whose 実績値 (or a 比率's 分母) says it is not counted yet
+    (「（未集計）」, what staff are told to enter then): a roll-up of the others would be a
+    total without them, published and judged as the whole, so the row is 未集計 (―) until
+    they report."""
+    out = []
+    for e in rows:
+        for field in fields:
+            raw = getattr(e, field)
+            if "未集計" in raw and _is_uncounted(raw):    # nearly never: parsed only then
+                out.append(e.municipality)
+                break
+    return out
+
+
+def _is_uncounted(raw: str) -> bool:
+    try:
+        return parse_input(raw).kind == UNCOUNTED
+    except ValueParseError:
+        return False    # its finding makes the row an input error
+
+
+def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:
+    """The shares at which a 比率 row's symbol changes (its target in %, and the threshold's
+    part of the way there: from 0, or from the 基準値 under 進捗率), () when the target gives
+    none (its finding says why). A share is printed to 0.1 % and judged as printed
+    (rules.evaluate reads 一覧's 実績値), so it is printed on the side of each edge the exact
+    share is on (values.shown_within): 5,949／10,000 is 「59.4%」 against 「70%」 (84.99 %, ×),
+    not 「59.5%」 (85.0 %, □)."""
+    target = target_of(ind)
+    if target is None or target.kind != NUMBER or target.family != "%":
+        return ()
+    base = Decimal(0)
+    if ind.rule == RULE_PROGRESS:
+        try:
+            baseline = parse_value(ind.baseline)
+        except ValueParseError:
+            return ()
+        if baseline.kind != NUMBER or baseline.family != "%":
+            return ()
+        base = baseline.number / 100
+    goal = target.number / 100
+    return float(goal), float(base + (goal - base) * Decimal(repr(threshold)))

@@ -13,14 +13,16 @@ from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
 from . import findings as F
-from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES
+from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, canonical_state
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     error_value, floored_rate, format_number, format_percent, parse_value, rounded_rate, shown, unit_family)
+                     RATIO_TOLERANCE, error_value, format_number, format_percent, parse_value, shown, shown_within,
+                     unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
+INCREASE = "現状値からの増加"   # a 基本KPI's target (choices.TARGET_STATES): nothing to judge a row by
 # Actual words that confirm any status or annual target ("did it this year").
 GENERIC_DONE = {"実施", "実施済", "実施済み", "開催", "達成", "完了"}
 # A state target met by another word than its own (SPEC 3): 「維持・改善」 by keeping or by
@@ -46,10 +48,6 @@ def threshold_text(threshold: float) -> str:
     return format_percent(threshold, None)
 
 
-# A ratio is printed to one decimal; compare with a tolerance so 85.0% really is 85%.
-RATIO_TOLERANCE = 1e-12
-
-
 def symbol_for_ratio(ratio: float, threshold: float) -> str:
     """◎ at 100% and above, □ at the threshold and above, × below: the one place the bands
     are drawn (ratios, progress rates and the 達成割合 row all come here)."""
@@ -67,11 +65,7 @@ def shown_ratio(ratio: float, threshold: float, target: float = 1.0) -> float:
     as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio. ``target``: a
     達成割合 is printed as a share whose edges are its target and target × threshold
     (47／55 = 85.45 % against 100 % at a threshold of 85.5 % prints 「85.4%」 beside ×)."""
-    shown = rounded_rate(ratio)
-    for edge in (target, target * threshold):
-        if ratio < edge - RATIO_TOLERANCE <= shown:
-            return floored_rate(ratio)
-    return shown
+    return shown_within(ratio, (target, target * threshold))
 
 
 def band_text(symbol: str, threshold: float) -> str:
@@ -161,6 +155,8 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
                   or_else="") if ind.target.strip() else None
     if target.kind == STATUS and target.negative:
         return at(F.TARGET_NEGATIVE, "target", value=shown(ind.target))
+    if target.kind == STATUS and target.status == INCREASE:
+        return at(F.TARGET_INCREASE, "target", value=shown(ind.target))
     rule = ind.rule or _infer_rule(target)
     numeric = target.kind == NUMBER or target.each or (target.kind == STATUS and target.status == ALL_MUNICIPALITIES)
     if rule == RULE_DEADLINE:
@@ -184,7 +180,17 @@ def unjudgeable(ind: Indicator, sheet_units: Iterable[str] = ()) -> Optional[Fin
         return at(F.RULE_MISFIT if ind.rule else F.TARGET_NOT_A_NUMBER, "rule" if ind.rule else "target",
                   rule=rule, why=f"集計方法「{ind.method}」の実績値は状態です", fix="集計方法を確かめてください",
                   value=shown(ind.target), method=ind.method)
-    return _unit_problem(ind, target, sheet_units) or _baseline_problem(ind, target) or _target_problem(ind, target, rule)
+    return (_unit_problem(ind, target, sheet_units) or _shares_summed(ind, target, method)
+            or _baseline_problem(ind, target) or _target_problem(ind, target, rule))
+
+
+def _shares_summed(ind: Indicator, target: Value, method) -> Optional[Finding]:
+    """A target in % on a row whose municipalities' own numbers add up (合計: 40% + 45% was
+    85%, ◎ against 70%, without a word): a share of the region is Σ分子／Σ分母 (比率).
+    (unjudgeable's: 参加市町村数 counts in 市町村, so its % target is a unit error first.)"""
+    if not method.adds_up or target.kind != NUMBER or target.family != "%":
+        return None
+    return F.SHARES_SUMMED.at(ind.sheet, ind.cell("method"), ind.id, method=shown(ind.method), value=shown(ind.target))
 
 
 def _deadline_problem(ind: Indicator, target: Value, method) -> Optional[Finding]:
@@ -343,11 +349,7 @@ def completed(actual: Value) -> bool:
 def _canonical_status(v: Value) -> str:
     if v.each:
         return f"各{v.number}回" + ("以上" if v.at_least else "")
-    s = v.status
-    for suffix in ("済み", "済"):
-        if s.endswith(suffix) and len(s) > len(suffix):
-            s = s[: -len(suffix)]
-    return s
+    return canonical_state(v.status)
 
 
 def state_verdict(target: Value, actual: Value) -> Optional[bool]:

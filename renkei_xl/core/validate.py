@@ -25,15 +25,15 @@ from decimal import Decimal
 from typing import Iterable, Optional, Sequence
 
 from . import contract as c
-from .methods import (MANUAL_ALWAYS, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries, input_unit, method_of,
-                      rates_others, reported_by, target_of)
+from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries,
+                      input_unit, method_of, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, STATUS, Value,
-                     ValueParseError, cell_length, dash_mark, date_text, error_value, format_number, illegal_char, parse_input,
-                     parse_value, shown, unit_family)
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, RANGE,
+                     STATUS, UNCOUNTED, Value, ValueParseError, cell_length, dash_mark, date_text, error_value,
+                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -123,7 +123,45 @@ def validate(settings: Settings, indicators: Sequence[Indicator], entries: Seque
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings
     findings += _breakdown_findings(known, entries, bad_ids)
+    findings += _set_aside_manual(settings, indicators, entries)
     return findings
+
+
+def _set_aside_manual(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry]
+                      ) -> list[Finding]:
+    """A 実績値（手入力） its row does not use because the central city's sheet has a value
+    (中心市のみ: 「2回」 there, 「3回」 typed here, 2回 published), said rather than dropped
+    in silence; only where the two differ."""
+    typed = {ind.id: ind for ind in indicators if ind.actual_manual.strip() and not dash_mark(ind.actual_manual)
+             and (m := method_of(ind)) is not None and m.manual == MANUAL_FALLBACK}
+    if not typed:    # nearly always
+        return []
+    mine: dict[str, list[Entry]] = {}
+    for e in entries:    # one pass, however many rows have a 実績値（手入力）
+        if e.indicator_id in typed:
+            mine.setdefault(e.indicator_id, []).append(e)
+    out: list[Finding] = []
+    for ind in typed.values():
+        rows, manual = feeding_entries(ind, mine.get(ind.id, []), settings)
+        if manual or not rows or _same_value(rows[0].value, ind.actual_manual):
+            continue
+        e = rows[0]
+        out.append(F.SET_ASIDE_ACTUAL.at(ind.sheet, ind.cell("actual_manual"), ind.id, value=shown(ind.actual_manual),
+                                         method=ind.method, central=e.municipality, used=shown(e.value),
+                                         place=f"{e.sheet or e.municipality}!{e.cell('value')}"))
+    return out
+
+
+def _same_value(a: str, b: str) -> bool:
+    """Whether two typed values say the same: 「3」 「3回」 「３回」 are one number (a bare one
+    counts in the row's unit, methods.with_unit); words as parsed."""
+    try:
+        va, vb = parse_input(a), parse_input(b)
+    except ValueParseError:
+        return a.strip() == b.strip()
+    if va.kind == vb.kind == NUMBER:
+        return va.number == vb.number and (not va.unit or not vb.unit or va.family == vb.family)
+    return va[1:] == vb[1:]
 
 
 def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding],
@@ -136,8 +174,26 @@ def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[F
     try:
         return parse_input(raw) if strict else parse_value(raw)
     except ValueParseError as exc:
-        out.append(F.UNREADABLE[exc.code].at(sheet, cell, ind_id, label=label, reason=exc))
+        bound = _target_bound(raw, sheet, cell, ind_id) if exc.code == RANGE and label == TARGET_LABEL else None
+        out.append(bound or F.UNREADABLE[exc.code].at(sheet, cell, ind_id, label=label, reason=exc))
         return None
+
+
+TARGET_LABEL = c.INDICATOR_HEADERS["target"]
+
+
+def _target_bound(raw: str, sheet: str, cell: str, ind_id: str) -> Optional[Finding]:
+    """A target with 以下・未満・以内 (one to reduce, judged by 進捗率) or 超 (written with 以上):
+    F.TARGET_BOUND, which says how; the parser's own reason (drop the word, as a report's
+    bound is dropped) would turn a target to reduce into one to raise. 以上 with no number
+    before it (「前年度以上」): F.TARGET_AT_LEAST, not the parser's 「以上…を付けず」, which a
+    target may carry. None for any other range (「10～12」)."""
+    t = normalize(raw)
+    word = next((w for w in ("以下", "未満", "以内", "超") if w in t), None)
+    if word is None:
+        return F.TARGET_AT_LEAST.at(sheet, cell, ind_id, value=shown(raw)) if "以上" in t else None
+    why, fix = F.TARGET_BOUND_ABOVE if word == "超" else F.TARGET_BOUND_BELOW
+    return F.TARGET_BOUND.at(sheet, cell, ind_id, value=shown(raw), word=word, why=why, fix=fix.format(word=word))
 
 
 def _parse_at(record, field: str, sheet: str, ind_id: str, label: str, out: list[Finding],
@@ -307,7 +363,10 @@ _target = target_of
 
 
 def _unit_clash(target: Value, actual: Value) -> bool:
-    if target.kind != NUMBER or actual.kind != NUMBER:
+    """A 実績値（手入力） counting another thing than its target. One without a unit counts in
+    the target's (methods.with_unit: 「7000」 is 7,000人, and an Excel number cell has no
+    unit), as the hint says (単位は省略できます): no clash."""
+    if target.kind != NUMBER or actual.kind != NUMBER or not actual.unit:
         return False
     return target.family != actual.family
 
@@ -533,9 +592,11 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
                                       value=shown(e.denominator)))
     elif method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
         den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
-        if den is not None and (den.kind != NUMBER or den.number <= 0):
+        if den is not None and den.kind == UNCOUNTED:
+            pass    # not counted yet: the row is 未集計 (methods._uncounted), no 分母 is missing
+        elif den is not None and (den.kind != NUMBER or den.number <= 0):
             out.append(F.MISSING_DENOMINATOR.at(sheet, e.cell("denominator"), e.indicator_id))
-        elif den is not None and value is not None and value.is_empty:   # 分母 alone: not a numerator of 0
+        elif den is not None and value is not None and value.kind == EMPTY:   # 分母 alone: not a numerator of 0
             out.append(F.MISSING_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.denominator)))
         elif den is not None and _denominator_checked(e, den, sheet, out) and value is not None and \
                 value.kind == NUMBER and value.family != PERCENT and not _bare_fraction(value) and \

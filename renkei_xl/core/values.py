@@ -31,8 +31,8 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import NamedTuple, Optional
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context as DecimalContext, Decimal, InvalidOperation
+from typing import Iterable, NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
@@ -51,6 +51,11 @@ DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 # read as empty, in silence: one class now, read as empty and said so where a report is
 # read (validate: findings.DASH_AS_EMPTY).
 DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
+
+
+# What staff type for a symbol of the list (◎ □ ×) and its look-alikes (〇 is also the kanji
+# zero, which was named as one): a mark alone in a value cell is a symbol, not a value.
+EVALUATION_MARKS = frozenset("◎○〇◯◉●□■☐×✕✖✗✘☓╳xX△")
 
 
 def dash_mark(text: object) -> bool:
@@ -511,14 +516,7 @@ def _parse_text(text: str) -> Value:
         return Value(text, DEADLINE, deadline=deadline, notes=notes)
     m = _NUMBER.match(core)
     if not m:
-        if _TARGET_BOUND in core:
-            raise _range_error(text, _TARGET_BOUND)
-        m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
-        kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
-        if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
-            raise ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
-                                  "（「1万」「31千」のような万・千は使えます）")
-        raise ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
+        raise _unreadable(text, core)
     number = _japanese_number(m.group("num"), text)
     if m.group("sign"):
         number = -number
@@ -527,10 +525,36 @@ def _parse_text(text: str) -> Value:
                  at_least=at_least, notes=notes, deadline=deadline_year)
 
 
+# 「策定中」「完了予定」: a thing under way or planned, neither done nor not done. Not 「開設中」
+# or 「実施中」: a state kept now may meet its target (常時, 開設).
+_UNDER_WAY = tuple(f"{w}中" for w in ("策定", "検討", "構築", "準備", "調整", "作成", "整備", "協議", "計画", "設計",
+                                      "建設", "工事", "交渉", "選定", "改修")) + ("予定",)
+# 「集計中」「確認中」: a figure not counted yet, which 「（未集計）」 says.
+_COUNTING = ("集計中", "調査中", "確認中", "精査中", "照会中", "未確定")
+
+
+def _unreadable(text: str, core: str) -> ValueParseError:
+    """Why a text is neither a number, a state nor a deadline, as closely as it can be said."""
+    if _TARGET_BOUND in core:
+        return _range_error(text, _TARGET_BOUND)
+    m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
+    kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
+    if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
+        return ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
+                               "（「1万」「31千」のような万・千は使えます）")
+    if core in _COUNTING:
+        return ValueParseError(f"「{shown(text)}」はまだ数が決まっていないことを表す言葉です。集計できていないときは"
+                               "「（未集計）」と入力してください")
+    if core.endswith(_UNDER_WAY):
+        return ValueParseError(f"「{shown(text)}」は途中・予定を表す言葉のため、実績として読めません。完了していなければ"
+                               "「未完了」（状態の目標なら「未実施」など）を入力し、状況は実施状況の欄に書いてください")
+    return ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
+
+
 def _refuse_odd_characters(text: str, stripped: str) -> None:
     """Characters that would be read as something else once normalized: control and
-    invisible characters, a time of day, digits that are not 0-9 (², ①), a gap inside a
-    number. Each is refused naming what it is, before normalize() could hide it."""
+    invisible characters, a symbol of the list alone (「〇」 is no kanji zero here), a time of
+    day, digits that are not 0-9 (², ①), a gap inside a number. Each is refused naming what it is, before normalize() could hide it."""
     # The text as read, not stripped: str.strip() removes NEL (U+0085) and the Cc separators
     # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
     bad = _bad_char(text)
@@ -539,6 +563,9 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
     if bad is not None:
         raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
+    if stripped in EVALUATION_MARKS:
+        raise ValueParseError(f"「{stripped}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
+                              "値の欄には数値か状態（実施・維持など）を入力してください")
     if ":" in stripped and re.fullmatch(_CLOCK, stripped):   # (a date, with or without a time, has its own reason)
         raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
                               "時刻が入力されています）。セルの表示形式を「標準」にして数値を入力し直してください")
@@ -733,15 +760,39 @@ def rounded_rate(fraction: float) -> float:
     0.85 × 1000 in binary is 849.999…). The cells that hold a rate (達成率, 集計's 年度別
     達成割合) store this, not the rate to four places: 0.74648 stored as 0.7465 showed
     「74.7%」 in Excel beside a text that said 「74.6%」."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP, context=_EVERY_DIGIT))
 
 
-def floored_rate(fraction: float) -> float:
-    """``rounded_rate`` rounded down instead (rules.shown_ratio: never printed at a band's edge it is below)."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_FLOOR))
+def floored_rate(fraction: float, rounding: str = ROUND_FLOOR) -> float:
+    """``rounded_rate`` rounded down instead, or as ``rounding`` says (``shown_within``)."""
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT))
 
 
 _RATE_STEP = Decimal("0.001")
+# Digits enough for any float to 0.001 (1.8e308 has 309 before the point): the default 28
+# raised InvalidOperation for a rate from 10^25 up (999,999,999,999円 against a target of
+# 0.000000000000000001円), which ended the recalculation as an unexpected error.
+_EVERY_DIGIT = DecimalContext(prec=320)
+
+# A rate is printed to one decimal; compared with a tolerance so 85.0% really is 85%.
+RATIO_TOLERANCE = 1e-12
+
+
+def shown_within(fraction: float, edges: Iterable[float]) -> float:
+    """A rate as printed (``rounded_rate``), kept on the side of each of ``edges`` (where a
+    symbol changes: 100 %, the threshold) that the rate itself is on, as the bands compare
+    (rules.symbol_for_ratio, with RATIO_TOLERANCE). A rate below an edge that rounds onto it
+    is rounded down (84.9996 % beside × prints 「84.9%」, not 「85.0%」), one at an edge that
+    rounds below it is rounded up (an edge off the 0.1 % steps: 62.31 % against 62.305 %).
+    A printed rate that is judged again (a 比率's 実績値 「59.5%」 against 「70%」) thus gets
+    the symbol of the exact rate."""
+    shown = rounded_rate(fraction)
+    for edge in edges:
+        if fraction < edge - RATIO_TOLERANCE <= shown:
+            return floored_rate(fraction)
+        if shown < edge - RATIO_TOLERANCE <= fraction:
+            return floored_rate(fraction, ROUND_CEILING)
+    return shown
 
 
 def format_rate(fraction: float) -> str:
