@@ -279,13 +279,17 @@ def test_municipality_and_settings_validations(books):
     wb = _load(books["xlsm"])
     otaru = {r["指標ID"].value: r for r in _records(wb["小樽市"])}
     (dv,) = _validations_at(wb["小樽市"], otaru["04-1"]["実績値"].coordinate)
-    assert (dv.type, dv.operator, dv.formula1) == ("decimal", "greaterThanOrEqual", "0")
-    assert dv.error == "0以上の数値を入力してください（単位は不要です）"
+    # a number of at least 0, or 「（未集計）」 (staff are told to enter it): related to the first cell
+    first = str(dv.sqref).split()[0].split(":")[0]
+    assert (dv.type, dv.formula1) == ("custom", f'OR(AND(ISNUMBER({first}),{first}>=0),{first}="（未集計）",'
+                                                f'{first}="(未集計)",{first}="未集計")')
+    assert dv.error == "0以上の数値を入力してください（単位は不要です）。まだ集計できていないときは「（未集計）」と入力できます"
     (dv,) = _validations_at(wb["小樽市"], otaru["23-1"]["実績値"].coordinate)
     assert (dv.type, dv.formula1, dv.errorStyle) == ("list", c.N_STATES, "warning")
     sapporo = {r["指標ID"].value: r for r in _records(wb["札幌市"])}
     (dv,) = _validations_at(wb["札幌市"], sapporo["40-4"]["分母"].coordinate)
-    assert (dv.type, dv.operator, dv.formula1) == ("decimal", "greaterThan", "0")
+    first = str(dv.sqref).split()[0].split(":")[0]
+    assert dv.type == "custom" and dv.formula1.startswith(f"OR(AND(ISNUMBER({first}),{first}>0),")
     assert _validations_at(wb["札幌市"], sapporo["03-1"]["実績値"].coordinate) == []
     assert _validations_at(wb["札幌市"], sapporo["04-1"]["分母"].coordinate) == []
 

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 
 from conftest import require_soffice
+from renkei_xl.core.refs import cell_ref
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.input_sheet import INPUT_FIELDS
@@ -101,11 +102,32 @@ def test_only_the_input_cells_are_open_and_each_asks_what_the_master_asks(probed
         assert v["alert"] == ("WARNING" if rule.warning_only else "STOP"), key
         if rule.kind == "list":
             assert (v["type"], v["formula1"]) == ("LIST", rule.list_name), key
+        elif rule.also:   # written for the area's first cell, which LibreOffice takes as its source
+            source_row, source_col = v["source"]
+            assert source_col == col and source_row <= r, (key, v["source"])
+            assert (v["type"], v["formula1"]) == (
+                "CUSTOM", rule.formula(cell_ref(source_row, source_col)).replace(",", ";")), key
         else:
             assert (v["type"], v["operator"], float(v["formula1"])) == (
                 rule.kind.upper(), OPERATORS[rule.criteria], rule.minimum), key
         checked += 1
     assert checked >= len(rows)
+
+
+def test_a_number_cell_takes_a_figure_not_counted_yet_and_refuses_other_words(probed, tmp_path):
+    """Staff are told to enter 「（未集計）」 for a figure not counted yet, but the number cells
+    carried Excel's decimal rule, which refuses every text: typed, it was refused by the very
+    cell. The rule is now a formula (InputRule.formula) that LibreOffice, reading the file,
+    finds true for a number and for 「（未集計）」, false for 「17件」 and for a negative number."""
+    master, data, _first, header, cols, (numeric, _typed, _second, _saved) = probed
+    book = next(p for p in (master.parent / "配布").iterdir() if p.name.startswith(MUNI))
+    row = header + 1 + [e.indicator_id for e in data.entries
+                        if e.municipality == MUNI and e.indicator_id].index(numeric.indicator_id)
+    at = [row, cols["実績値"]]
+    typed = []
+    for value in ("（未集計）", 12, "17件", -3, "未集計"):
+        typed += _probe(book, tmp_path / f"v{len(typed)}", [[*at, value]])["typed"]
+    assert [t[3] for t in typed] == [True, True, False, False, True], typed
 
 
 def test_a_file_typed_and_saved_by_libreoffice_is_collected(probed):

@@ -32,7 +32,39 @@ def _validation(cell):
     return {"type": _name(v.Type), "operator": _name(v.getOperator()), "formula1": v.getFormula1(),
             "input_title": v.InputTitle, "input_message": v.InputMessage, "show_input": bool(v.ShowInputMessage),
             "error_title": v.ErrorTitle, "error_message": v.ErrorMessage, "show_error": bool(v.ShowErrorMessage),
-            "alert": _name(v.ErrorAlertStyle), "ignore_blank": bool(v.IgnoreBlankCells)}
+            "alert": _name(v.ErrorAlertStyle), "ignore_blank": bool(v.IgnoreBlankCells),
+            "source": [v.getSourcePosition().Row + 1, v.getSourcePosition().Column + 1]}
+
+
+SCRATCH = "probe_scratch"
+
+
+def _scratch(doc):
+    """A sheet of our own (the probed one is protected), removed before the file is saved."""
+    if not doc.Sheets.hasByName(SCRATCH):
+        doc.Sheets.insertNewByName(SCRATCH, doc.Sheets.getCount())
+    return doc.Sheets.getByName(SCRATCH)
+
+
+def _valid(doc, cell):
+    """Whether LibreOffice's own formula engine finds the typed value valid under a custom
+    rule (its formula, evaluated on the scratch sheet with the value at the rule's source
+    cell, which the formula names: at any other cell of the area the references shift
+    alike); None for any other rule.
+    Typing through the API does not apply validation, so the formula is asked directly."""
+    v = cell.Validation
+    if _name(v.Type) != "CUSTOM":
+        return None
+    source = v.getSourcePosition()     # the cell the formula is written for; others shift from it
+    typed = cell.getValue() if cell.getType().value == "VALUE" else None
+    base = _scratch(doc).getCellByPosition(source.Column, source.Row)
+    if typed is None:
+        base.setString(cell.getString())
+    else:
+        base.setValue(typed)
+    probe = _scratch(doc).getCellByPosition(200, 0)
+    probe.setFormula("=" + v.getFormula1())
+    return bool(probe.getValue())
 
 
 def main(book, sheet_name, profile, out, edits_json):
@@ -63,7 +95,9 @@ def main(book, sheet_name, profile, out, edits_json):
                 cell.setString(value)
             else:
                 cell.setValue(value)
-            result["typed"].append([r, c, cell.getString()])
+            result["typed"].append([r, c, cell.getString(), _valid(doc, cell)])
+        if doc.Sheets.hasByName(SCRATCH):
+            doc.Sheets.removeByName(SCRATCH)
         doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
                        (prop("FilterName", "Calc MS Excel 2007 XML"),))
     json.dump(result, sys.stdout, ensure_ascii=False)

@@ -358,9 +358,23 @@ class InputRule(NamedTuple):
     minimum: float = 0
     list_name: str = ""           # the defined name holding the list's choices
     warning_only: bool = False    # a list that still lets staff type another word
+    also: tuple[str, ...] = ()    # words a number cell takes besides numbers (UNCOUNTED_WORDS)
+
+    def formula(self, cell: str) -> str:
+        """The custom rule of a number cell that also takes ``also`` (``cell``: the first cell
+        of the area, as Excel relates the formula to each cell of it). Excel's decimal rule
+        refuses every text, while staff are told to enter 「（未集計）」 for a figure not
+        counted yet (the hint of a dash, 状態一覧): typed, it was refused by the very cell."""
+        number = f"AND(ISNUMBER({cell}),{cell}{self.criteria}{self.minimum:g})"
+        words = ",".join(f'{cell}="{w}"' for w in self.also)
+        return f"OR({number},{words})" if words else number
 
 
 NOT_NEGATIVE = "0以上の数値を入力してください（単位は不要です）"
+# What a number cell takes besides a number: a figure not counted yet, as values reads it
+# (UNCOUNTED). The roll-up makes the row ― and names whose figure it waits for.
+UNCOUNTED_WORDS = ("（未集計）", "(未集計)", "未集計")
+NOT_COUNTED_YET = "まだ集計できていないときは「（未集計）」と入力できます"
 
 
 def input_rule(ind: "Optional[Indicator]", field: str) -> Optional[InputRule]:
@@ -369,14 +383,16 @@ def input_rule(ind: "Optional[Indicator]", field: str) -> Optional[InputRule]:
     if method is None:
         return None
     if field == "value" and method.numeric:
-        return InputRule("decimal", "実績値", value_prompt(ind), NOT_NEGATIVE, ">=", 0)
+        return InputRule("decimal", "実績値", value_prompt(ind), f"{NOT_NEGATIVE}。{NOT_COUNTED_YET}", ">=", 0,
+                         also=UNCOUNTED_WORDS)
     if field == "value" and method.state:
         return InputRule("list", "実績値（状態）", method.prompt,
                          "一覧にない言葉です。このまま入力してよければ「はい」を押してください",
                          list_name=c.N_STATES, warning_only=True)
     if field == "denominator" and method.denominator:
         return InputRule("decimal", "分母", "比率の分母（対象者数など）を 0 より大きい数値で入力してください",
-                         "分母は 0 より大きい数値で入力してください（単位は不要です）", ">", 0)
+                         f"分母は 0 より大きい数値で入力してください（単位は不要です）。{NOT_COUNTED_YET}", ">", 0,
+                         also=UNCOUNTED_WORDS)
     return None
 
 

@@ -403,9 +403,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(_unknown_id(e, ind_id))
             continue
         ind, rules_no = hit
-        firsts = seen.get(e.municipality)   # by municipality, then ID: no pair made for each row
-        if firsts is None:
-            firsts = seen[e.municipality] = {}
+        firsts = seen.get(e.municipality) or seen.setdefault(e.municipality, {})   # no pair made for each row
         first = firsts.get(ind_id)
         if first is None:
             firsts[ind_id] = e

@@ -424,6 +424,9 @@ def _validation_xml(v: Validation) -> str:
     rule = v.rule
     if rule.kind == "list":
         kind, formula = ' type="list"', rule.list_name
+    elif rule.also:     # related to the first area's first cell, as XlsxWriter writes it
+        r1, c1 = v.areas[0][:2]
+        kind, formula = ' type="custom"', rule.formula(f"{column_letter(c1)}{r1}")
     else:
         kind = f' type="{rule.kind}" operator="{_OPERATORS[rule.criteria]}"'
         formula = f"{rule.minimum:g}"

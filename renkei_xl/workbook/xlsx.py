@@ -142,6 +142,8 @@ def validation(rule: Optional[InputRule]) -> Optional[dict]:
                "error_title": error_title(rule.warning_only), "error_message": rule.error, "ignore_blank": True}
     if rule.kind == "list":
         options["source"] = "=" + rule.list_name
+    elif rule.also:    # its formula names the area's first cell: written by ValidationRuns.close
+        options.update(validate="custom", formula_of=rule)
     else:
         options.update(criteria=rule.criteria, value=rule.minimum)
     if rule.warning_only:
@@ -181,13 +183,15 @@ class ValidationRuns:
             runs.append([row, row])
 
     def close(self) -> None:
-        from xlsxwriter.utility import xl_range
+        from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 
         for (col, key), runs in self._runs.items():
             rule = self._rules[key]
             for i in range(0, len(runs), self.MAX_AREAS):
                 chunk = runs[i:i + self.MAX_AREAS]
                 options = dict(rule)
+                if "formula_of" in options:
+                    options["value"] = "=" + options.pop("formula_of").formula(xl_rowcol_to_cell(chunk[0][0], col))
                 if len(chunk) > 1:
                     options["multi_range"] = " ".join(xl_range(a, col, b, col) for a, b in chunk)
                 self.ws.data_validation(chunk[0][0], col, chunk[0][1], col, options)
