@@ -2269,6 +2269,7 @@ def test_a_click_that_hangs_is_a_line_of_the_log_while_it_runs(tmp_path, license
         running = _log_once(held.log, "実行中のまま")
         held.go.touch()
         click.join(60)
+        _log_once(held.log, "outcome=完了")     # written after the answer: before the server is killed
     said = [line for line in running.splitlines() if "実行中のまま" in line]
     assert len(said) == 1 and " WARNING " in said[0] and f"button={c.CHECK} " in said[0], running
     assert LOG_LINE.fullmatch(said[0]) and "status=-" in said[0], said[0]
