@@ -618,6 +618,39 @@ def _typed_over_the_target(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+@pytest.mark.parametrize("value", ["", 8])
+def test_an_answer_typed_over_last_years_column_is_refused_not_lost(tmp_path, value):
+    """From the second year the grey 「前年度実績（2023年度）」 stands just left of 実績値: an
+    answer typed there (the protection lifted), 実績値 left empty, was read by nobody, and the
+    file was logged as taken. It is refused naming the cell; a row whose 実績値 holds the
+    answer is taken whatever that column shows (a year corrected since by history import)."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    m2023 = init_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
+    master = rollover_file(m2023).path
+    (book,) = [p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None) if p.name.startswith("小樽市")]
+    label = c.PREVIOUS_HEADER.format(year=2023)
+    at = {}
+
+    def edit(ws, top, cols):
+        row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+        at["cell"] = ws.cell(row, cols[label]).coordinate
+        ws.cell(row, cols[label]).value = 7
+        ws.cell(row, cols["実績値"]).value = value or None
+    returned = tmp_path / "回収" / book.name
+    returned.parent.mkdir()
+    shutil.copyfile(book, returned)
+    _on_the_sheet(returned, edit)
+    before = master.read_bytes()
+    report = collect(master, [returned.parent])
+    if value:
+        assert not report.refused, report.refused
+        return
+    assert [r.reason for r in report.refused] == [r.reason for r in report.refused if f"小樽市!{at['cell']}「7」" in r.reason]
+    assert report.refused and f"{label}（確認用の灰色の列）が配布時と違い、その行の実績値が空です" in report.refused[0].reason
+    assert master.read_bytes() == before
+
+
 def _note_beside_the_table(path: Path, tmp: Path) -> Path:
     """A note typed two columns right of the table (past the hidden issued columns)."""
     def edit(ws, top, cols):

@@ -229,6 +229,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     _check_seal(ident, data, muni, key, issued, as_returned)
     _check_named(path, muni, settings)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
+    _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
 
     by_id = {i.id: i for i in data.indicators}
     file_entries, values = [], {}
@@ -383,6 +384,29 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
         raise Refused(f"シート「{muni}」の目標値（確認用の灰色の列）が配布時と違います（{_few(typed_over, 3)}）。"
                       "実績値を目標値の列に入力した可能性があり、目標値の列は取り込まないため、このファイルは取り込みません。"
                       "実績値の列に入力し直して送ってもらってください")
+
+
+def _check_previous_typed_over(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
+                               value_col: Optional[int], data: MasterData) -> None:
+    """An answer typed over the grey 「前年度実績（前年度）」 column, the one just left of 実績値
+    from the second year on, with 実績値 left empty: collect reads neither that column nor a
+    guess, so the answer was lost without a word. Compared with the master's column
+    (Entry.previous) only on rows whose 実績値 is empty: where 実績値 holds the answer, a
+    differing 前年度実績 is a year corrected since the split (history import), not an answer."""
+    label = c.PREVIOUS_HEADER.format(year=data.settings.fiscal_year - 1)
+    heads = [text(v) for v in header]
+    if label not in heads or value_col is None:
+        return
+    col = heads.index(label) + 1
+    shown_before = {e.indicator_id: e.previous for e in data.entries if e.municipality == muni and e.indicator_id}
+    typed_over = [f"{muni}!{cell_ref(r, col)}「{shown(got)}」（配布時は「{shown(shown_before.get(ind_id, ''))}」）"
+                  for r, ind_id in row_ids.items()
+                  if not text(_at(raw_rows[r], value_col))
+                  and (got := text(_at(raw_rows[r], col))) != shown_before.get(ind_id, got)]
+    if typed_over:
+        raise Refused(f"シート「{muni}」の{label}（確認用の灰色の列）が配布時と違い、その行の実績値が空です"
+                      f"（{_few(typed_over, 3)}）。実績値を{label}の列に入力した可能性があり、その列は取り込まないため、"
+                      "このファイルは取り込みません。実績値の列に入力し直して送ってもらってください")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
