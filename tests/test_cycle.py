@@ -350,6 +350,31 @@ def test_a_row_missing_from_a_municipality_sheet_is_named_where_to_add_it(tmp_pa
     assert "【注意】次の市町村のシートに指標の行がないため" in out and "　小樽市: 04-1" in out, out
 
 
+def test_split_says_which_sheet_still_shows_an_indicator_renamed_in_the_indicator_sheet(tmp_path, capsys):
+    """04-1's 評価指標 renamed in 指標 after the sheets were made: the input files asked each
+    municipality with the old words while 一覧 published the new ones, and nothing said so.
+    split now names each sheet cell that still shows the old words; the files are made."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.INDICATORS]
+    top, cols = next((r, {v: i for i, v in enumerate(row, start=1) if isinstance(v, str)})
+                     for r, row in enumerate(ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS, values_only=True), start=1)
+                     if "指標ID" in row and "評価指標" in row)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    old = ws.cell(row, cols["評価指標"]).value
+    ws.cell(row, cols["評価指標"]).value = "相談会の開催件数"
+    wb.save(master)
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布")]) == 0
+    out = capsys.readouterr().out
+    otaru = openpyxl.load_workbook(master)["小樽市"]
+    o_top, o_cols = header_row(otaru)
+    o_row = next(r for r in range(o_top + 1, otaru.max_row + 1) if otaru.cell(r, o_cols["指標ID"]).value == "04-1")
+    cell = otaru.cell(o_row, o_cols["評価指標"]).coordinate
+    assert "【注意】市町村のシートの連携事業名・評価指標が指標シートと違う" in out, out
+    assert f"小樽市!{cell}（04-1）「{old}」→ 指標では「相談会の開催件数」" in out, out
+    assert len(list((tmp_path / "配布").glob("*.xlsx"))) == 12
+
+
 def test_no_row_of_an_input_file_is_taller_than_excel_allows(tmp_path):
     """A 評価指標 of thousands of characters (a report pasted in) made its row of 札幌市's
     input file 5,876 pt tall, where Excel's rows stop at 409 (its RowHeight refuses more).

@@ -28,6 +28,7 @@ from .contract_read import text
 from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
+from .refs import cell_ref
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -78,6 +79,27 @@ def columns(copy, widths: dict[str, float] = WIDTHS) -> list[Column]:
             refs = []
         out.append(Column(head, col, field, widths.get(field, 14)))
     return out + refs
+
+
+# The labels a municipality sheet repeats from 指標, which its input file shows beside each row.
+LABEL_FIELDS = ("project_name", "name")
+
+
+def stale_labels(copy, indicators) -> list[tuple[str, str, str, str]]:
+    """(cell, 指標ID, the sheet's text, 指標's text) for each 連携事業名 or 評価指標 a
+    municipality sheet still shows differently from 指標: renamed in 指標 after the sheets
+    were made, the input file would ask the municipality with the old words while 一覧
+    publishes the new ones. Split says so before the files go out (distribute.stale_lines)."""
+    by_id = {i.id: i for i in indicators}
+    out = []
+    for r, (row, ind_id) in enumerate(zip(copy.rows, copy.ids)):
+        ind = by_id.get(ind_id)
+        for field in (f for f in LABEL_FIELDS if f in copy.fields and ind is not None):
+            col = copy.fields[field]
+            got, want = text(row[col - 1]) if col <= len(row) else "", text(getattr(ind, field))
+            if got and got != want:
+                out.append((cell_ref(copy.row_numbers[r], col), ind_id, got, want))
+    return out
 
 
 def issued_columns(copy) -> list[Column]:

@@ -32,6 +32,8 @@ from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.findings import MISSING_ROW
+from ..core.input_sheet import stale_labels
+from ..core.values import shown
 from ..core.model import Municipality
 from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
@@ -98,6 +100,7 @@ class SheetCopy(NamedTuple):
     fields: dict[str, int]                # contract field -> column
     rows: list[list[object]]              # values from column 1, one list per data row
     ids: list[str]
+    row_numbers: list[int]                # each row's number on the master sheet
 
 
 def read_master_grids(master: Path):
@@ -115,14 +118,15 @@ def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
     header = list(grid[header_row - 1])
     headers = [(col, text(v)) for col, v in enumerate(header, start=1) if text(v)]
     width = max(col for col, _ in headers)
-    rows, ids = [], []
+    rows, ids, numbers = [], [], []
     for r, values, _cells in book.rows(municipality, header_row, fields):
         if not values["indicator_id"]:
             continue
         row = list(grid[r - 1][:width])
         rows.append(row + [None] * (width - len(row)))
         ids.append(values["indicator_id"])
-    return SheetCopy(headers, fields, rows, ids)
+        numbers.append(r)
+    return SheetCopy(headers, fields, rows, ids, numbers)
 
 
 def give_key(master: Path) -> Optional[bytes]:
@@ -201,6 +205,7 @@ def _write_files(planned: list, data, issued: dt.datetime, key: Optional[bytes],
     """Every input file (and its draft with ``eml``), in the order planned."""
     written = SplitFiles()
     written.missing = [f for f in data.findings if f.type == MISSING_ROW.code]
+    written.stale = [(muni.name, *hit) for muni, copy, _path in planned for hit in stale_labels(copy, data.indicators)]
     shared = _Shared(data)
     for muni, copy, path in planned:
         try:
@@ -230,6 +235,7 @@ class SplitFiles(list):
         super().__init__(*args)
         self.backups: dict[Path, Path] = {}
         self.missing: list = []     # core.findings.MISSING_ROW findings: rows no file carries
+        self.stale: list = []       # (sheet, cell, 指標ID, its text, 指標's): core.input_sheet.stale_labels
 
 
 def missing_rows_lines(files: "SplitFiles") -> list[str]:
@@ -248,6 +254,20 @@ def missing_rows_lines(files: "SplitFiles") -> list[str]:
              f"（{len(missing)} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"
              "参加しない市町村なら、このままで構いません。入力チェックでセルを示します）:"]
             + [f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()])
+
+
+def stale_lines(files: "SplitFiles") -> list[str]:
+    """What both faces say when a municipality sheet shows a 連携事業名 or 評価指標 other than
+    指標's (renamed in 指標 since): the input files ask with the sheet's words."""
+    stale = getattr(files, "stale", None)
+    if not stale:
+        return []
+    cells = [f"{sheet}!{cell}（{ind_id}）「{shown(got)}」→ 指標では「{shown(want)}」"
+                   for sheet, cell, ind_id, got, want in stale[:5]]
+    more = [f"　…ほか {len(stale) - 5} 件"] if len(stale) > 5 else []
+    return ([f"【注意】市町村のシートの連携事業名・評価指標が指標シートと違うため、入力用ファイルには市町村のシートの"
+             f"言葉のまま載っています（{len(stale)} 件。指標シートで名前を変えたなら、市町村のシートも直してから"
+             "もう一度作成してください）:"] + [f"　{line}" for line in cells] + more)
 
 
 def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list[str]:
