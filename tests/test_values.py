@@ -254,3 +254,15 @@ def test_a_figure_not_counted_yet_is_told_to_be_entered_as_such(typed):
 
     with pytest.raises(ValueParseError, match="「（未集計）」と入力してください"):
         parse_input(typed)
+
+
+@pytest.mark.parametrize("text, year", [("10件（2025年度末）", 2025), ("10件（2025年度末時点）", 2025),
+                                        ("10件（令和5年度末）", 2023), ("10件（2024年度現在）", 2024),
+                                        ("完了（2025年度末）", 2025)])
+def test_a_note_of_the_end_of_a_year_is_read_as_of_that_year(text, year):
+    """「（2025年度末）」 was refused 「注記を解釈できません」 while 「（2025年度末まで）」 and
+    「（2025年度）」 were read: the figure as of the end of that year is a note of that year."""
+    from renkei_xl.core.values import NOTE_ASOF
+
+    (note,) = parse_value(text).notes
+    assert (note.kind, note.year) == (NOTE_ASOF, year)

@@ -631,15 +631,18 @@ def _note(inner: str, original: str) -> Note:
     if m:
         year = _fy(m.group(1), original)
         return Note(NOTE_ANNUAL_UNTIL if m.group(2) else NOTE_UNTIL, inner, year)
-    if inner.endswith("年度"):
-        return Note(NOTE_ASOF, inner, _fy(inner, original))
+    # 「2025年度」「2025年度末」「2025年度末時点」「2025年度現在」: the figure as of that year
+    # (「年度末」 was refused while 「年度末まで」 was read).
+    m = re.match(r"^(.+年度)末?(?:時点|現在)?$", inner)
+    if m:
+        return Note(NOTE_ASOF, inner, _fy(m.group(1), original))
     m = re.match(r"^(\d{4})年$", inner)
     if m:
         return Note("calendar", inner, int(m.group(1)))
     if _TARGET_BOUND in inner:
         raise _range_error(original, _TARGET_BOUND)
     raise ValueParseError(f"「{shown(original)}」の括弧内の注記「{shown(inner)}」を解釈できません"
-                          "（使える注記: 毎年度、2023年度まで、2017年度、2017年、把握可能分、未集計）")
+                          "（使える注記: 毎年度、2023年度まで、2017年度、2017年度末、2017年、把握可能分、未集計）")
 
 
 def _fy(text: str, original: str) -> int:
