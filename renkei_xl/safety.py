@@ -903,8 +903,9 @@ def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_D
         return existing[-1]
     candidate = folder / _backup_name(_backup_stem(path), path.suffix, existing[-1].name if existing else "",
                                       lambda name: (folder / name).exists())
-    atomic_write(candidate, lambda tmp: _copy_content(path, tmp), check_lock=False,
+    atomic_write(candidate, lambda tmp: shutil.copyfile(path, tmp), check_lock=False,
                  what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")
+    _keep_times(path, candidate)
     for old in _rotated(list_backups(path), keep, days):
         with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
             old.unlink()
@@ -964,10 +965,13 @@ def _same_content(a: Path, b: Path) -> bool:
         return False
 
 
-def _copy_content(source: Path, tmp: Path) -> None:
-    """The bytes and the times of ``source``, not its mode (shutil.copy2 copies that too):
-    a backup of a file marked read-only must not be read-only itself, or the temporary
-    file could not be finished, and the backup could not be rotated away on Windows."""
-    shutil.copyfile(source, tmp)
-    st = os.stat(source)
-    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+def _keep_times(source: Path, made: Path) -> None:
+    """The backup takes ``source``'s times, not its mode (shutil.copy2 copies that too: a
+    backup of a file marked read-only must not be read-only itself, or the temporary file
+    could not be finished, and the backup could not be rotated away on Windows). Given once
+    the backup has its name: a temporary file with the master's times looked as old as the
+    master, and another click's sweep (remove_stale_temps_in) removed it while it was being
+    finished. A time that cannot be set leaves the backup as written."""
+    with contextlib.suppress(OSError):
+        st = os.stat(source)
+        os.utime(made, ns=(st.st_atime_ns, st.st_mtime_ns))

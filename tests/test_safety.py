@@ -22,6 +22,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
+from renkei_xl import safety
 from renkei_xl.core.errors import UserError
 from renkei_xl.safety import (
     KEEP_BACKUPS, KEEP_DAYS,
@@ -594,6 +595,29 @@ def test_a_backup_never_takes_a_read_only_mode(tmp_path):
     assert made.read_bytes() == b"kept" and made.stat().st_mtime == 1_600_000_000
     assert stat.S_IMODE(made.stat().st_mode) & stat.S_IWUSR
     assert list_backups(source) == [made]
+
+
+def test_a_backup_being_copied_is_no_killed_write_to_another_click(tmp_path, monkeypatch):
+    """The backup's temporary file took the master's times as soon as it was copied, so a
+    master last saved an hour ago was copied into a file that looked an hour old: another
+    click on the work folder (remove_stale_temps_in, run before every click) removed it
+    while the first click was still finishing it, and that click ended in 予期しないエラー.
+    The times are given to the backup once it has its name."""
+    source = tmp_path / "master.xlsm"
+    source.write_bytes(b"kept")
+    old = time.time() - safety.STALE_AFTER_SECONDS - 3600
+    os.utime(source, (old, old))
+    real_fsync = safety._fsync_file
+    swept: list = []
+
+    def another_click_sweeps(path):
+        swept.extend(safety.remove_stale_temps_in([tmp_path]))
+        real_fsync(path)
+
+    monkeypatch.setattr(safety, "_fsync_file", another_click_sweeps)
+    made = backup(source)
+    assert swept == [] and made.read_bytes() == b"kept"
+    assert made.stat().st_mtime == pytest.approx(old)
 
 
 # ------------------------------------------------------------ long names

@@ -404,10 +404,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             continue
         ind, rules_no = hit
         firsts = seen.get(e.municipality) or seen.setdefault(e.municipality, {})   # no pair made for each row
-        first = firsts.get(ind_id)
-        if first is None:
-            firsts[ind_id] = e
-        else:
+        first = firsts.setdefault(ind_id, e)
+        if first is not e:
             out.append(_duplicate(e, first))
         found = _status_findings(e, out) if e.status else []   # most rows have none
         value, den = e.value, e.denominator
