@@ -2187,3 +2187,15 @@ def test_a_target_staff_changed_after_the_split_is_named_in_the_refusal(cycle):
     assert refusal.reason == ("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
                               f"（目標値を変えた指標: 04-1（指標!{ind.cell('target')}）「{ind.target}」→「25件（毎年度）」）。"
                               "入力用ファイルを配布し直してください"), refusal.reason
+
+
+def test_a_folder_holding_only_a_full_width_named_return_may_be_a_return(tmp_path):
+    """A subfolder of 回収 holding only 「小樽市.ｘｌｓｘ」 was not counted as one that may hold
+    a return (its extension read as typed), while the same file loose in 回収 was."""
+    from renkei_xl.cycle.collect.paths import may_be_a_return
+
+    folder = tmp_path / "回収" / "小樽市から"
+    folder.mkdir(parents=True)
+    (folder / "小樽市_2023年度_入力.ｘｌｓｘ").write_bytes(b"PK")
+    assert may_be_a_return(folder)
+    assert not may_be_a_return(tmp_path / "回収" / "空") and not may_be_a_return(tmp_path / "nothing")

@@ -147,7 +147,7 @@ def app_from_env():
         from .config import load_key
 
         key = load_key()
-        os.environ.pop(KEY_ENV, None)       # not handed on to what a click starts (LibreOffice for a PDF)
+        os.environ.pop(KEY_ENV, None)       # nor handed on to a process a click may start (none does today)
         return create_app(ServerConfig(Path(settings["workdir"]), key,
                                        max_bytes=settings["max_bytes"], share=settings["share"],
                                        error_log=error_log))

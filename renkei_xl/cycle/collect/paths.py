@@ -150,7 +150,7 @@ def may_be_a_return(path: Path) -> bool:
 
 def _holds_workbooks(folder: Path) -> bool:
     try:
-        return any(q.suffix.lower() in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) and not _is_system(q)
+        return any(_wide_suffix(q) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) and not _is_system(q)
                    for q in folder.iterdir())
     except OSError:
         return False
