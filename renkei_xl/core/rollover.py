@@ -330,8 +330,7 @@ def previous_from_records(book: Book, data: MasterData, year: int,
         header_row, header = _header_texts(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
         if label in header:
             col = header.index(label) + 1
-            cells = [CellEdit(c.INDICATORS, r, col, " ".join(p for p in (rec.actual, rec.symbol) if p) or None)
-                     for r, rec in rows]
+            cells = [CellEdit(c.INDICATORS, r, col, _with_symbol(rec.actual, rec.symbol)) for r, rec in rows]
     untouched = []
     for sheet in dict.fromkeys(e.sheet for e in data.entries if e.row is not None and e.indicator_id in records):
         if label in _header_texts(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)[1]:
@@ -408,10 +407,12 @@ def _indicator_shown(ind: Indicator, closed: Result) -> object:
     """What 指標's row came to last year: the consolidated 実績値 and its symbol."""
     cons = closed.consolidated.get(ind.id)
     ev = closed.evaluations.get(ind.id)
-    actual = cons.actual if cons is not None else ""
-    symbol = ev.symbol if ev is not None else ""
-    shown = " ".join(p for p in (actual, symbol) if p)
-    return shown or None
+    return _with_symbol(cons.actual if cons is not None else "", ev.symbol if ev is not None else "")
+
+
+def _with_symbol(actual: str, symbol: str) -> Optional[str]:
+    """指標's 前年度実績 cell: 「30,273千人（2022年度） －」, whichever source the year came from."""
+    return " ".join(p for p in (actual, symbol) if p) or None
 
 
 def _previous_column(book: Book, sheet: str, headers, required, label: str,
