@@ -246,6 +246,12 @@ def municipality_name_problem(name: str) -> str:
 PREVIOUS_HEADER = "前年度実績（{year}年度）"
 PREVIOUS_HEADER_PREFIX = "前年度実績（"
 
+
+def last_years_header(fiscal_year: int) -> str:
+    """The 前年度実績 column a master of ``fiscal_year`` shows when rollover made it: what
+    入力チェック compares 実績値 with, and what collect keeps a return from writing over."""
+    return PREVIOUS_HEADER.format(year=fiscal_year - 1)
+
 # 設定: the folder the renkei-xl server works in for this master (配布用, 回収 and 確定版
 # beside the master there), relative to the server's work folder. Optional: only masters
 # whose buttons call a server need it (renkei_xl.server.place).

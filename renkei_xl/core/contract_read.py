@@ -578,7 +578,7 @@ def _previous_column(book: Book, sheet: str, header_row: int, fiscal_year: int) 
     """The column rollover headed 「前年度実績（前年度）」 on a municipality sheet, if any: read
     so that 入力チェック can compare this year's 実績値 with last year's (validate). A column
     of an older year (a master not rolled over since) says nothing of last year."""
-    label = c.PREVIOUS_HEADER.format(year=fiscal_year - 1)
+    label = c.last_years_header(fiscal_year)
     grid = book.sheets[sheet]
     row = grid[header_row - 1] if 0 < header_row <= len(grid) else ()
     return next((col for col, v in enumerate(row, start=1) if type(v) is str and v.strip() == label), None)

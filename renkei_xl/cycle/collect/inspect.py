@@ -393,7 +393,7 @@ def _check_previous_typed_over(muni: str, header: list, raw_rows: dict[int, list
     guess, so the answer was lost without a word. Compared with the master's column
     (Entry.previous) only on rows whose 実績値 is empty: where 実績値 holds the answer, a
     differing 前年度実績 is a year corrected since the split (history import), not an answer."""
-    label = c.PREVIOUS_HEADER.format(year=data.settings.fiscal_year - 1)
+    label = c.last_years_header(data.settings.fiscal_year)
     heads = [text(v) for v in header]
     if label not in heads or value_col is None:
         return
