@@ -215,6 +215,11 @@ class WritePlan:
         return not (self.sheets or self.cells or self.fills or self.names)
 
     @property
+    def changes_values(self) -> bool:
+        """Whether a formula could read something this plan writes (fills change no value)."""
+        return bool(self.sheets or self.cells or self.names)
+
+    @property
     def optional_sheets(self) -> list[str]:
         """Sheets holding optional cells: the ones a face asks whether it can write."""
         return list(dict.fromkeys(e.sheet for e in self.cells if e.optional))

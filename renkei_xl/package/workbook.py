@@ -1,6 +1,6 @@
 """xl/workbook.xml: the sheets (name → part), the defined names, and the edits the tool
 makes there (a sheet added when staff deleted one of the tool's, print titles, print
-areas and filter ranges of the tool's sheets)."""
+areas and filter ranges of the tool's sheets, the request to recalculate on load)."""
 
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
 # annotation (a ForwardRef) when the module is imported, at every command's start.
@@ -191,9 +191,52 @@ class WorkbookXml:
             self.text = self.text[:at] + element + self.text[at:]
         self.dirty = True
 
+    @property
+    def full_calc_on_load(self) -> bool:
+        """Whether calcPr already asks the next application that opens the file to calculate
+        every formula (fullCalcOnLoad: XlsxWriter and openpyxl write it into every book they
+        make; Excel drops it from the books it saves)."""
+        span = element_span(self.text, self.p + "calcPr")
+        if span is None:
+            return False
+        m = _FULL_CALC.search(self.text, span[0], span[1])
+        return m is not None and m.group(2) in ("1", "true")
+
+    def ask_full_calc_on_load(self) -> None:
+        """calcPr/@fullCalcOnLoad set to "1" and nothing else changed: the calcId and every
+        other setting the application wrote stay as they were (core.calc_on_load says why).
+        A workbook without calcPr gets one where CT_Workbook puts it, after definedNames
+        (or what precedes them), before oleSize, customWorkbookViews, pivotCaches …"""
+        if self.full_calc_on_load:
+            return
+        span = element_span(self.text, self.p + "calcPr")
+        if span is not None:
+            m = _FULL_CALC.search(self.text, span[0], span[1])
+            if m is not None:     # "0" or "false": only the value changes
+                self.text = self.text[:m.start(2)] + "1" + self.text[m.end(2):]
+            else:                 # after the last attribute, any space before "/>" kept
+                at = span[1] - (2 if self.text[span[1] - 2:span[1]] == "/>" else 1)
+                while self.text[at - 1].isspace():
+                    at -= 1
+                self.text = self.text[:at] + ' fullCalcOnLoad="1"' + self.text[at:]
+        else:
+            after = None
+            for tag in ("definedNames", "externalReferences", "functionGroups", "sheets"):
+                after = element_span(self.text, self.p + tag)
+                if after is not None:
+                    break
+            if after is None:
+                raise PackageError("workbook.xml に sheets 要素がありません")
+            self.text = self.text[:after[3]] + f'<{self.p}calcPr fullCalcOnLoad="1"/>' + self.text[after[3]:]
+        self.dirty = True
+
     def save(self) -> None:
         if self.dirty:
             self.pkg.write(self.part, self.text)
+
+
+# The attribute inside calcPr's opening tag, in either quote (XML allows both).
+_FULL_CALC = re.compile(r"""\sfullCalcOnLoad\s*=\s*(["'])([^"']*)\1""")
 
 
 @lru_cache(maxsize=None)

@@ -12,13 +12,15 @@
   written, a tool sheet staff deleted) gets one, and the VBA project its document module
   when the project is the one this installation wrote (renkei_xl.vba.sources.own_project_with);
   otherwise Excel adds the module when it next saves the book.
+- When a staff formula could read what the plan writes (core.calc_on_load decides),
+  workbook.xml's calcPr gets fullCalcOnLoad="1", its other bytes kept.
 Every other part of the package is left as it is.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
 from ..package.cells import KEEP, column_letter, value_xml
@@ -26,6 +28,7 @@ from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
+from ..core.calc_on_load import full_calc_on_load
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
@@ -38,10 +41,15 @@ from .state import StyleReader
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: WritePlan) -> None:
+def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: WritePlan,
+               formulas: Optional[Mapping[str, bool]] = None) -> None:
+    """``formulas``: whether a sheet holds a formula, for the sheets the read already
+    scanned (Grids.formulas); any other is looked at here, and only while it matters."""
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
+    recalc = not workbook.full_calc_on_load and full_calc_on_load(
+        plan, [s.name for s in workbook.sheets if s.part], _formula_check(pkg, workbook, formulas or {}))
     types = ContentTypes(pkg)
     styles = reader.styles
     macros = VBA_PART in pkg
@@ -53,10 +61,26 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     _edit_staff_cells(pkg, reader, styles, plan)
     for n in plan.names:
         workbook.set_name(n.name, None, n.value, n.hidden)
+    if recalc:
+        workbook.ask_full_calc_on_load()
     if styles.dirty:
         pkg.write(reader.part, styles.render())
     workbook.save()
     types.save()
+
+
+def _formula_check(pkg: Package, workbook: WorkbookXml, known: Mapping[str, bool]) -> Callable[[str], bool]:
+    """Whether a sheet holds a formula as the master was read, before anything is written."""
+    from .sheet_checks import holds_formula
+
+    def check(name: str) -> bool:
+        if name in known:
+            return known[name]
+        entry = workbook.sheet(name)
+        return entry is not None and entry.part is not None and entry.part in pkg \
+            and holds_formula(pkg.read(entry.part))
+
+    return check
 
 
 # ------------------------------------------------------------------ owned sheets

@@ -58,6 +58,7 @@ class Grids(SheetMapping):
         self._cache: OrderedDict[str, list] = OrderedDict()
         self._streams: OrderedDict[str, SheetRows] = OrderedDict()
         self.with_formulas: dict[str, bytes] = {}   # sheets read so far that hold a formula
+        self.formulas: dict[str, bool] = {}         # every sheet read so far: holds one (apply_plan asks)
         self._patches: dict[str, bytes] = {}         # part → as calamine reads it (calamine_readable)
         self._patched = None
         self._lock = threading.Lock()
@@ -196,6 +197,7 @@ class Grids(SheetMapping):
             errors = {}
             if checked is not None:
                 errors = checked.errors
+                self.formulas[name] = checked.formulas is not None
                 if checked.formulas is not None:
                     self.with_formulas[name] = checked.formulas
                 if checked.readable is not None:

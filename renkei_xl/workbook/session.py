@@ -160,7 +160,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
             fs.data = None   # a large master's rows are not needed to apply the plan
             fs.sheets.drop()
             try:
-                apply_plan(fs.pkg, fs.workbook, fs.styles, plan)
+                apply_plan(fs.pkg, fs.workbook, fs.styles, plan, fs.sheets.formulas)
             except UserError as exc:
                 raise _named(path, exc) from None
             saved = replace_file(target, lambda tmp: _save_and_let_go(fs, tmp),
