@@ -10,7 +10,9 @@ helpers produce such masters and compare packages:
 - `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``tests/data/excel_made/``, copies of files Excel saved, with their licence),
   with every part it links to, as a staff sheet of a master, working on the zip package;
 - `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
-- `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF).
+- `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF);
+  `lo_cell_values` reads the values LibreOffice shows, with and without its recalculation
+  on load.
 
 Other test modules import the helpers with ``from realbooks import ...``; the session
 fixtures (`sample_master_xlsm`, `lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`,
@@ -213,6 +215,18 @@ def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row
     return dst
 
 
+def lo_cell_values(path: Path, cells: Iterable[tuple[str, str]]) -> dict[str, list]:
+    """The values LibreOffice shows in ``cells`` ((sheet, "A1") pairs) of ``path`` opened
+    read-only, under each choice of its 「Recalculation on file load」 for Excel 2007 and
+    newer (Tools → Options → Calc → Formula; officecfg Calc/Formula/Load/OOXMLRecalcMode):
+    {"never": …, "always": …}. "never" is LibreOffice's default: a formula shows the result
+    the file carries, whatever calcPr asks (its oox import reads no fullCalcOnLoad).
+    "always": every formula computed from the cells as the file holds them."""
+    answer = _run_uno_job({"kind": "cell_values", "path": str(Path(path).resolve()),
+                           "cells": [list(cell) for cell in cells], "modes": {"never": 1, "always": 0}})
+    return answer["values"]
+
+
 def lo_inspect(paths: Iterable[Path]) -> list[dict]:
     """Open each workbook in one LibreOffice session (hidden, read-only) and report what
     Calc sees: {"path", "loaded", "sheets": {name: {"shapes", "annotations", "charts",
@@ -256,6 +270,8 @@ def _uno_child() -> None:
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
         elif job["kind"] == "rows":
             answer = _uno_rows(uno, prop, desktop, job)
+        elif job["kind"] == "cell_values":
+            answer = _uno_cell_values(uno, prop, ctx, desktop, job)
         elif job["kind"] == "inspect":
             answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
         else:
@@ -374,6 +390,25 @@ def _uno_rows(uno, prop, desktop, job):
     finally:
         doc.close(True)
     return {"saved": job["dst"]}
+
+
+def _uno_cell_values(uno, prop, ctx, desktop, job):
+    provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", ctx)
+    load = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess",
+                                                (prop("nodepath", "/org.openoffice.Office.Calc/Formula/Load"),))
+    out = {}
+    for mode, number in job["modes"].items():   # read again at every import (WorkbookFragment::recalcFormulaCells)
+        load.setPropertyValue("OOXMLRecalcMode", number)
+        load.commitChanges()
+        doc = _uno_load(uno, prop, desktop, job["path"], True)
+        if doc is None:
+            raise RuntimeError(f"LibreOffice could not open {job['path']}")
+        try:
+            out[mode] = [doc.Sheets.getByName(sheet).getCellRangeByName(ref).getValue()
+                         for sheet, ref in job["cells"]]
+        finally:
+            doc.close(True)
+    return {"values": out}
 
 
 def _uno_inspect(uno, prop, desktop, path):
