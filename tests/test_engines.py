@@ -353,3 +353,5 @@ def test_a_read_only_copy_is_compared_with_the_saved_master_not_asked_to_save(ma
     else:
         assert buttons._saved_or_ask(live, c.SPLIT, master) is (outcome == "made")
         assert bool(asks) == (outcome == "asked")
+        # staff who typed nothing in a master Excel recalculated on opening learn why they are asked
+        assert all("何も入力していなくても、開いたときに Excel が数式を計算し直した" in text for text in asks), asks

@@ -38,6 +38,11 @@ _READ_ONLY = ("このブックは読み取り専用で開かれています（�
 # recalculates then (the tool's masters ask for that: docs/excel-model.md, check 5), so
 # worded for staff who changed nothing too.
 _READ_ONLY_EDITED = "このブックで変更した内容があるときは、保存されないため、開き直したマスターに入れ直してください。"
+# A question to save (the desktop's, excel.buttons._saved_or_ask) put to staff who typed
+# nothing: Excel marks a workbook it recalculates on opening unsaved, and a master the
+# command line wrote with a formula outside the tool's sheets asks for that (core.calc_on_load).
+RECALCULATED_ON_OPENING = ("何も入力していなくても、開いたときに Excel が数式を計算し直したブック（コマンドで書き込んだ"
+                           "マスターなど）は、変更ありと扱われます。そのときも「OK」で続けてください")
 _EITHER = ("・このブックで変更して、まだ保存していないとき: {fix}上書き保存してから、もう一度ボタンを押してください。\n"
            "・このブックを開いた後に、ほかの人がマスターを保存したとき（読み取り専用で開いたときなど）: 上書き保存は"
            "しないでください（ほかの人の変更が消えます）。このブックを閉じ、マスターを開き直してから、もう一度ボタンを"

@@ -259,13 +259,15 @@ def _saved_or_ask(live: LiveBook, title: str, master: Path) -> bool:
     (core.unsaved): the same, the files are made from the saved master; otherwise staff are
     told to reopen, in the server's words.
     """
+    from ..core.unsaved import RECALCULATED_ON_OPENING
+
     if not live.unsaved():
         return True
     if live.read_only():
         _same_as_saved(live, master)
         return True
     answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{c.named(title)}を続けますか？\n"
-                        "（「キャンセル」で中止します）", buttons="ok_cancel")
+                        f"（「キャンセル」で中止します。{RECALCULATED_ON_OPENING}）", buttons="ok_cancel")
     if answer != "ok":
         return False
     live.book.save()
