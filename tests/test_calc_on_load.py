@@ -218,3 +218,16 @@ def _workbook_with_calc(src: Path, tmp_path: Path, calc: str) -> str:
         for name, data in members.items():
             out.writestr(name, data)
     return text
+
+
+def test_a_staff_sheet_the_write_cannot_read_is_still_copied_and_taken_to_hold_a_formula(recalculated, tmp_path):
+    """A character XML forbids in a sheet no one reads (it was copied as it is before): the
+    write goes through, the sheet stays byte for byte, and Excel is asked to calculate."""
+    master = excel_saved(recalculated, tmp_path / "odd.xlsm", formulas=False)
+    staff = sheet_parts(parts(master))[STAFF]
+    rewrite_cells(master, staff, {"A1": '<c r="A1" t="inlineStr"><is><t>memo&#1;</t></is></c>'})
+    before = parts(master)
+    recalc_file(master)
+    after = parts(master)
+    assert after[staff] == before[staff]
+    assert after["xl/workbook.xml"] == before["xl/workbook.xml"].replace(EXCEL_CALC.encode(), FLAGGED.encode())

@@ -70,15 +70,22 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
 
 
 def _formula_check(pkg: Package, workbook: WorkbookXml, known: Mapping[str, bool]) -> Callable[[str], bool]:
-    """Whether a sheet holds a formula as the master was read, before anything is written."""
+    """Whether a sheet holds a formula as the master was read, before anything is written.
+    A staff sheet the write cannot read (a part the package refuses) is copied as it is, as
+    before; it is taken to hold one, the safe side."""
+    from ..package.xml import PackageError
     from .sheet_checks import holds_formula
 
     def check(name: str) -> bool:
         if name in known:
             return known[name]
         entry = workbook.sheet(name)
-        return entry is not None and entry.part is not None and entry.part in pkg \
-            and holds_formula(pkg.read(entry.part))
+        if entry is None or entry.part is None or entry.part not in pkg:
+            return False
+        try:
+            return holds_formula(pkg.read(entry.part))
+        except PackageError:
+            return True
 
     return check
 
