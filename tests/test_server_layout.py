@@ -94,6 +94,30 @@ def test_a_marks_own_fill_follows_its_row_when_rows_moved_since_the_save(server,
     assert applied_looks(given_back, sheet)[(row, col)]["fill"] == HIGHLIGHT
 
 
+def test_a_saved_mark_moved_by_an_unsaved_insert_is_lifted_where_it_is_and_nowhere_else(server, tmp_path):  # noqa: F811
+    """入力チェック marked 小樽市!E3 (a staff highlight under it) and the master was saved; staff
+    then insert a row at 2 (the mark moves to E4) and fix the value, without saving. The
+    click gave E4 its highlight back and also painted the highlight on E3, the row that now
+    sits at the recorded place and never had it: the server cannot read the open book's
+    colours, so every recorded place was lifted unconditionally."""
+    master = _master_in(server, "行の移動/保存した印")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    good = ws["E3"].value
+    ws["E3"] = "約10件"
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    assert cli_main(["validate", str(master)]) == 1          # marked and saved: 元の塗り FFFF00
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    payload = payload_from_file(_opened_after(master, tmp_path, "小樽市", {"insert_row": 2}), client=VBA)
+    _set(payload, "小樽市", 4, 5, good)
+    response = server.post("check", payload, headers=headers)
+    looks = applied_looks(apply_actions(payload, response.json()["actions"]), "小樽市")
+    assert looks[(4, 5)]["fill"] == HIGHLIGHT
+    assert looks.get((3, 5), {}).get("fill") != HIGHLIGHT, looks.get((3, 5))
+
+
 def _remote(open_book: Path, master: Path, state: list | None = None):
     from renkei_xl.excel.book import BOOK_STATE_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 

@@ -139,8 +139,9 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
         if key[1] and key not in current:
             current[key] = previous[key] if key in previous else read_or_expected(*key)
     edits: list[FillEdit] = []
-    for (sheet, ref), before in {**previous, **moved_marks(previous, ids, current, state, data)}.items():
-        if (sheet, ref) in current or sheet not in state.sheetnames or c.is_tool_owned(sheet):
+    moved, left = moved_marks(previous, ids, current, state, data)
+    for (sheet, ref), before in {**previous, **moved}.items():
+        if (sheet, ref) in current or (sheet, ref) in left or sheet not in state.sheetnames or c.is_tool_owned(sheet):
             continue
         row, col = parse_ref(ref)
         edits.append(FillEdit(sheet, row, col, before, only_if=c.MARK_FILL))
@@ -152,17 +153,24 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
 
 def moved_marks(previous: dict[tuple[str, str], Optional[str]], ids: dict[tuple[str, str], str],
                 current: dict[tuple[str, str], Optional[str]], state: MasterState, data: MasterData
-                ) -> dict[tuple[str, str], Optional[str]]:
+                ) -> tuple[dict[tuple[str, str], Optional[str]], set[tuple[str, str]]]:
     """Marks staff moved with their row or column (a row or column inserted or deleted above
     or left of them, rows sorted) since the last run, each with its recorded fill: the
     recorded cell no longer shows the mark, and a cell of the same 指標ID on that sheet does,
     which no mark of this run or the last claims. Lifted only at the recorded place, such a
     mark stayed red for good on a cell with nothing wrong (入力チェック said エラー 0 件).
-    Only where the face reads colours (``state.fill_of``: the file, or the saved master)."""
+    Only where the face reads colours (``state.fill_of``: the file, or the saved master).
+
+    Returns those cells with their recorded fills, and the recorded places they moved from:
+    not lifted, as the mark is no longer there. The file face would skip them anyway (the
+    lift is only where the mark still shows), but the server cannot read the open book's
+    colours and lifted unconditionally: the row now at the recorded place was given the
+    moved cell's fill (a staff highlight on a cell that never had it)."""
     if state.fill_of is None:
-        return {}
+        return {}, set()
     cells_of = _Lazy(lambda: _cells_by_id(data))
     out: dict[tuple[str, str], Optional[str]] = {}
+    left: set[tuple[str, str]] = set()
     for (sheet, ref), before in previous.items():
         ind_id = ids.get((sheet, ref), "")
         if not ind_id or (sheet, ref) in current or state.fill_of(sheet, ref) == c.MARK_FILL:
@@ -172,7 +180,8 @@ def moved_marks(previous: dict[tuple[str, str], Optional[str]], ids: dict[tuple[
             if (key not in current and key not in previous and key not in out
                     and state.fill_of(sheet, moved) == c.MARK_FILL):
                 out[key] = before
-    return out
+                left.add((sheet, ref))
+    return out, left
 
 
 def _cells_by_id(data: MasterData) -> dict[tuple[str, str], list[str]]:
