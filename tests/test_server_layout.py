@@ -118,6 +118,36 @@ def test_a_saved_mark_moved_by_an_unsaved_insert_is_lifted_where_it_is_and_nowhe
     assert looks.get((3, 5), {}).get("fill") != HIGHLIGHT, looks.get((3, 5))
 
 
+def test_a_mark_made_since_the_save_moves_with_its_row_as_excel_moves_it(server, tmp_path):  # noqa: F811
+    """入力チェック marks 小樽市!E3 (a staff highlight under it) and nobody saves; staff then
+    insert a row at 2 and fix the value. Excel moved the mark with its row to E4. The server
+    sees neither the open book's colours nor, in the saved master, the mark: it lifted E3,
+    now the row above's cell, giving it the highlight, and left E4 red for good under
+    「エラー 0 件」. The row that held the mark is known by the 指標ID 検証結果 recorded."""
+    master = _master_in(server, "行の移動/保存していない印")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ind_id, good = ws["A3"].value, ws["E3"].value
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 5, "約10件")
+    applied = apply_actions(first, server.post("check", first, headers=headers).json()["actions"])
+    assert applied_looks(applied, "小樽市")[(3, 5)]["fill"] == c.MARK_FILL
+
+    second = payload_after(first, applied)
+    values = next(s for s in second["sheets"] if s["name"] == "小樽市")["values"]
+    values.insert(1, [""] * len(values[0]))                 # the row inserted at 2
+    assert _row_of(second, "小樽市", ind_id) == 4
+    _set(second, "小樽市", 4, 5, good)
+    response = server.post("check", second, headers=headers)
+    looks = applied_looks(apply_actions(second, response.json()["actions"]), "小樽市")
+    assert looks[(4, 5)]["fill"] == HIGHLIGHT
+    assert (3, 5) not in looks or looks[(3, 5)].get("fill") is None, looks.get((3, 5))
+
+
 def _remote(open_book: Path, master: Path, state: list | None = None):
     from renkei_xl.excel.book import BOOK_STATE_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 
