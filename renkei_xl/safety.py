@@ -535,24 +535,24 @@ def temp_prefix(target: Path) -> str:
 
 
 def remove_stale_temps(target: os.PathLike | str) -> list[Path]:
-    """Temporary files a killed run left beside ``target`` and in its backup folder (a run
-    killed while it copied the backup left a master-sized file there, which no run removed).
-    Called under the writer lock, so no live writer of this target owns one; the age limit
-    spares a run of an older version that did not take the lock."""
+    """Temporary files a killed run left in the folder ``target`` is written to and in the
+    backup folders directly inside it (a run killed while it copied the backup left a
+    master-sized file there), whatever file they were for: every write sweeps its folder as
+    the server sweeps its folders before a click (remove_stale_temps_in, the one rule), so
+    that a command line's write also removes what a killed rollover or split left for a
+    target nobody writes again. Only files past the age limit: a live writer's stay, this
+    target's (the caller holds its writer lock) and any other's."""
     given = Path(target)
-    target = Path(os.path.realpath(target))
-    left = [*target.parent.glob(temp_prefix(target) + "*" + target.suffix),
-            *{p for owner in (given, target) for p in backup_folder(owner).glob(TEMP_PREFIX + "*" + target.suffix)}]
-    return _remove_stale(left)
+    return remove_stale_temps_in(dict.fromkeys([given.parent, Path(os.path.realpath(given)).parent]))
 
 
 def remove_stale_temps_in(folders: Iterable[Path]) -> list[Path]:
     """Temporary files a killed run left in ``folders`` and in the backup folders directly
-    inside them, whatever file they were for. remove_stale_temps clears a target's own when
-    the target is written again, and a killed write may never be tried again: a rollover
+    inside them, whatever file they were for (every write sweeps its own folder so:
+    remove_stale_temps). A killed write may never be tried again: a rollover
     killed halfway (the server stopped, the machine restarted) left a master-sized
     「.~renkei-…_マスター.xlsm….xlsm」 beside the masters for good, shown by Explorer, once a
-    second click had made the next master. Only files past the age limit, as there."""
+    second click had made the next master. Only files past the age limit (a live writer's stay)."""
     left = []
     for folder in folders:
         for entry in _entries(folder):

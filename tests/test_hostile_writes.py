@@ -151,8 +151,33 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run(master):
     in_backups.write_bytes(b"a backup half copied when the run was killed")
     os.utime(in_backups, (old, old))
     recalc_file(master)
-    assert not stale.exists() and not in_backups.exists()
-    assert fresh.exists() and other.exists()
+    assert not stale.exists() and not in_backups.exists() and not other.exists()
+    assert fresh.exists()
+
+
+@pytest.mark.parametrize("command", ["recalc", "validate", "split"])
+def test_what_a_killed_write_left_for_another_file_goes_at_the_next_command(master, command):
+    """A rollover killed while it wrote left a master-sized temporary file beside the
+    masters, a split its half-written input file and a half-copied backup in 配布用: each
+    for a target nobody writes again. The server's clicks removed them (test_server's
+    test_what_a_killed_click_was_writing_goes_at_a_later_click); the command line removed
+    only a target's own, so in a folder worked from the command line they stayed for good.
+    Now every write sweeps the folder it writes into by the same rule: past the age limit."""
+    outdir = master.parent / "配布用"
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    left = [master.with_name(temp_prefix(master.with_name("さっぽろ圏_2024年度_マスター.xlsm")) + "0123456789ab.xlsm"),
+            master.with_name("さっぽろ圏_2024年度_マスター_バックアップ") / (temp_prefix(master) + "0123456789ab.xlsm")]
+    if command == "split":
+        left = [outdir / (temp_prefix(outdir / "廃止した町_2023年度_入力.xlsx") + "0123456789ab.xlsx"),
+                outdir / "廃止した町_2023年度_入力_バックアップ" / (temp_prefix(outdir / "x.xlsx") + "0123456789ab.xlsx")]
+    young = left[0].with_name(left[0].name.replace("0123456789ab", "ba9876543210"))   # another writer's, now
+    for path in [*left, young]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"PK half a file")
+    for path in left:
+        os.utime(path, (old, old))
+    cli_main([command, str(master), *(["--outdir", str(outdir)] if command == "split" else [])])
+    assert not any(path.exists() for path in left) and young.exists()
 
 
 def test_a_half_written_input_file_of_a_killed_split_is_removed_by_the_next_split(master):

@@ -139,8 +139,9 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
         if key[1] and key not in current:
             current[key] = previous[key] if key in previous else read_or_expected(*key)
     edits: list[FillEdit] = []
-    for (sheet, ref), before in {**previous, **moved_marks(previous, ids, current, state, data)}.items():
-        if (sheet, ref) in current or sheet not in state.sheetnames or c.is_tool_owned(sheet):
+    moved, left = moved_marks(previous, ids, current, state, data)
+    for (sheet, ref), before in {**previous, **moved}.items():
+        if (sheet, ref) in current or (sheet, ref) in left or sheet not in state.sheetnames or c.is_tool_owned(sheet):
             continue
         row, col = parse_ref(ref)
         edits.append(FillEdit(sheet, row, col, before, only_if=c.MARK_FILL))
@@ -152,27 +153,55 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
 
 def moved_marks(previous: dict[tuple[str, str], Optional[str]], ids: dict[tuple[str, str], str],
                 current: dict[tuple[str, str], Optional[str]], state: MasterState, data: MasterData
-                ) -> dict[tuple[str, str], Optional[str]]:
+                ) -> tuple[dict[tuple[str, str], Optional[str]], set[tuple[str, str]]]:
     """Marks staff moved with their row or column (a row or column inserted or deleted above
-    or left of them, rows sorted) since the last run, each with its recorded fill: the
-    recorded cell no longer shows the mark, and a cell of the same 指標ID on that sheet does,
-    which no mark of this run or the last claims. Lifted only at the recorded place, such a
-    mark stayed red for good on a cell with nothing wrong (入力チェック said エラー 0 件).
-    Only where the face reads colours (``state.fill_of``: the file, or the saved master)."""
-    if state.fill_of is None:
-        return {}
+    or left of them, rows sorted) since the last run, each with its recorded fill. Lifted
+    only at the recorded place, such a mark stayed red for good on a cell with nothing wrong
+    (入力チェック said エラー 0 件). A mark has moved when the recorded cell no longer shows it
+    and a cell of the same 指標ID on that sheet does, which no mark of this run or the last
+    claims (where the face reads colours: ``state.fill_of``); or, where the colours cannot
+    say (the server sees only the saved master's, and a mark made since the save is not
+    there), when the recorded cell's row no longer holds that 指標ID and the ID's row has
+    one cell in the recorded column: Excel moves a cell's fill with its row. That second
+    rule changes nothing where colours are read, as every lift is only where the mark shows.
+
+    Returns those cells with their recorded fills, and the recorded places they moved from:
+    not lifted, as the mark is no longer there (the row now there never had it; the server,
+    which cannot read the open book's colours, lifted it unconditionally and gave that
+    row's cell the moved cell's fill)."""
     cells_of = _Lazy(lambda: _cells_by_id(data))
     out: dict[tuple[str, str], Optional[str]] = {}
+    left: set[tuple[str, str]] = set()
+
+    def free(key: tuple[str, str]) -> bool:
+        return key not in current and key not in previous and key not in out
+
     for (sheet, ref), before in previous.items():
         ind_id = ids.get((sheet, ref), "")
-        if not ind_id or (sheet, ref) in current or state.fill_of(sheet, ref) == c.MARK_FILL:
+        if not ind_id or (sheet, ref) in current:
             continue
-        for moved in cells_of.get((sheet, ind_id)):
-            key = (sheet, moved)
-            if (key not in current and key not in previous and key not in out
-                    and state.fill_of(sheet, moved) == c.MARK_FILL):
-                out[key] = before
-    return out
+        if state.fill_of is not None:
+            if state.fill_of(sheet, ref) == c.MARK_FILL:
+                continue
+            shown = [(sheet, m) for m in cells_of.get((sheet, ind_id))
+                     if free((sheet, m)) and state.fill_of(sheet, m) == c.MARK_FILL]
+            if shown:
+                out.update(dict.fromkeys(shown, before))
+                left.add((sheet, ref))
+                continue
+        cells = cells_of.get((sheet, ind_id))
+        if ref in cells:
+            continue
+        column = _column(ref)
+        same = [m for m in cells if _column(m) == column]
+        if len(same) == 1 and free((sheet, same[0])):
+            out[(sheet, same[0])] = before
+            left.add((sheet, ref))
+    return out, left
+
+
+def _column(ref: str) -> str:
+    return ref.rstrip("0123456789")
 
 
 def _cells_by_id(data: MasterData) -> dict[tuple[str, str], list[str]]:

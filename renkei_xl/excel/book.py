@@ -50,6 +50,9 @@ STRUCTURE_KEY = "renkei_structure_locked"
 # And the saved master's file, whose cell formats say what fill a cell had before a mark
 # (the payload carries no colours: excel.remote.SavedFills).
 SAVED_MASTER_KEY = "renkei_saved_master"
+# And what the client said of the open book (Workbook.Saved, Workbook.ReadOnly: core.unsaved),
+# which decides the step staff are given when the open book cannot be written as it is.
+BOOK_STATE_KEY = "renkei_book_state"
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"

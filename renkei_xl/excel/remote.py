@@ -16,10 +16,11 @@ import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
-from ..core.refs import cell_ref, column_letter
+from ..core import contract as c
+from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
-from .book import (PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook,
-                   as_file_reads, client_refusals, locked_sheet_message, width_to_points)
+from .book import (BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY,
+                   LiveBook, as_file_reads, client_refusals, locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -46,13 +47,18 @@ class RemoteClient(NamedTuple):
     # xlwings' VBA client (Remote.bas), whose setRangeColor cannot take "no fill" (null):
     # a fill is taken away with RenkeiServer.bas' own action instead (client.CLEAR_FILL).
     vba: bool = False
+    # What the client said of the open book (Workbook.Saved, Workbook.ReadOnly; None: not
+    # said), for the step of a refusal (core.unsaved.steps).
+    book_state: tuple = (None, None)
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
+        state = payload.get(BOOK_STATE_KEY)
+        known = isinstance(state, list) and len(state) == 2 and all(v in (True, False, None) for v in state)
         return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
                    structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
-                   vba=payload.get("client") == "VBA")
+                   vba=payload.get("client") == "VBA", book_state=tuple(state) if known else (None, None))
 
 
 class SavedFills:
@@ -119,6 +125,18 @@ class SavedFills:
 
         return array_areas(self._sheet_text(sheet))
 
+    def data(self):
+        """The saved master's contract data, as the one reader reads the file (None where it
+        cannot be read: then no sheet's cells can be followed, core.saved_places)."""
+        from pathlib import Path
+
+        from ..workbook.session import load_master
+
+        try:
+            return load_master(Path(self.path))
+        except (UserError, OSError):
+            return None
+
     def _sheet_text(self, sheet: str) -> str:
         from ..package.xml import PackageError
 
@@ -168,6 +186,49 @@ class RemoteBook(LiveBook):
         super().__init__(book)
         self.client = client
         self._saved_fills = SavedFills(client.saved) if client.saved else None
+        self._sent = None         # the contract data read from the payload (read once)
+        self._moved = None        # core.saved_places.moved_sheets, when first asked
+        self._areas: dict[tuple[str, str], list] = {}   # (sheet, merges/arrays) → placed areas
+
+    def read(self):
+        """Read once: the payload does not change during a click, and the places of the saved
+        master's cells are found from this read (``_saved_cell``)."""
+        if self._sent is None:
+            self._sent = super().read()
+        return self._sent
+
+    def _saved_cell(self, sheet_name: str, row: int, col: int) -> Optional[tuple[int, int]]:
+        """Where the sent cell is in the saved master (None: not known). Staff may have moved
+        rows or columns since the save (core.saved_places): the saved address of a tool sheet
+        is taken as it is, as the tool rebuilds those whole and protects them."""
+        moved = self._moved_sheet(sheet_name)
+        return (row, col) if moved is None else moved.saved_cell(row, col)
+
+    def _moved_sheet(self, sheet_name: str):
+        if self._saved_fills is None or c.is_tool_owned(sheet_name):
+            return None
+        if self._moved is None:
+            from ..core.saved_places import moved_sheets
+
+            self._moved = moved_sheets(self._saved_fills.data(), self.read())
+        return self._moved.get(sheet_name)
+
+    def _placed(self, sheet_name: str, kind: str) -> list[tuple[int, int, int, int]]:
+        """The saved master's merges or arrays (``kind``) of a sheet where they are in the
+        workbook sent, worked out once a sheet; UserError where one cannot be followed
+        (array_cells refuses it before any write)."""
+        key = (sheet_name, kind)
+        if key not in self._areas:
+            areas = getattr(self._saved_fills, kind)(sheet_name)
+            moved = self._moved_sheet(sheet_name) if areas else None
+            placed = areas if moved is None else [moved.sent_area(a) for a in areas]
+            if None in placed:
+                from ..core.saved_places import moved_message
+                from ..core.unsaved import BookState, steps
+
+                raise UserError(moved_message(sheet_name, steps(BookState(*self.client.book_state))[0]))
+            self._areas[key] = placed
+        return self._areas[key]
 
     def grid(self, sheet_name: str) -> list[list[object]]:
         """The sheet's values as the client sent them (from A1 to the used range's last
@@ -184,9 +245,17 @@ class RemoteBook(LiveBook):
         return [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row)) for row in values]
 
     def fill_source(self):
-        """The saved master's fills (SavedFills): the open book's colours cannot be read,
+        """The saved master's fills (SavedFills) of the cells sent, followed to where the
+        saved master has them (``_saved_cell``): the open book's colours cannot be read,
         so ``reads_colours`` stays False (a lifted mark is given back unconditionally)."""
-        return self._saved_fills
+        return self._saved_fill if self._saved_fills is not None else None
+
+    def _saved_fill(self, sheet_name: str, ref: str) -> Optional[str]:
+        try:
+            placed = self._saved_cell(sheet_name, *parse_ref(ref))
+        except ValueError:
+            placed = None
+        return SavedFills.UNKNOWN if placed is None else self._saved_fills(sheet_name, cell_ref(*placed))
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points
@@ -194,19 +263,39 @@ class RemoteBook(LiveBook):
     def merged_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
         """From the saved master (the payload says nothing of merges): merges staff made
         since the save are not known."""
-        return self._saved_fills.merged_areas(sheet_name) if self._saved_fills is not None else []
+        if self._saved_fills is None:
+            return []
+        return self._placed(sheet_name, "merged_areas")
 
     def in_array(self, sheet_name: str, row: int, col: int) -> bool:
         """From the saved master, as the merges (an array entered since the save is not known)."""
         if self._saved_fills is None:
             return False
-        return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in self._saved_fills.array_areas(sheet_name))
+        return any(r1 <= row <= r2 and c1 <= col <= c2
+                   for r1, c1, r2, c2 in self._placed(sheet_name, "array_areas"))
+
+    def array_cells(self, cells: Iterable[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        """Asked before anything is written (excel.buttons._apply): a sheet the cells are
+        written into whose saved merges or arrays cannot be followed to where they are now
+        is refused here, with the step for the open book, rather than meet Excel's 1004
+        halfway through the replay."""
+        cells = list(cells)
+        if self._saved_fills is not None:
+            for sheet_name in dict.fromkeys(sheet for sheet, _, _ in cells):
+                self.merged_areas(sheet_name)
+        return super().array_cells(cells)
 
     def text_cols(self, sheet_name: str, row: int, cols: list[int]) -> set[int]:
-        """From the saved master, as the merges (a format staff set since the save is not known)."""
+        """From the saved master, as the merges (a format staff set since the save is not
+        known), each cell followed to where the saved master has it (``_saved_cell``)."""
         if self._saved_fills is None:
             return set()
-        return {col for col in cols if self._saved_fills.is_text(sheet_name, row, col)}
+        out = set()
+        for col in cols:
+            placed = self._saved_cell(sheet_name, row, col)
+            if placed is not None and self._saved_fills.is_text(sheet_name, *placed):
+                out.add(col)
+        return out
 
     def set_fill(self, rng, fill: Optional[str]) -> None:
         """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master

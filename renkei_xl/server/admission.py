@@ -17,7 +17,10 @@ while the data the tool reads (設定, 指標, the municipality sheets, as read 
 contract reader) differs between the workbook sent and the file saved, naming the sheets
 and the step for the reason it differs (edits not saved, or a newer save by someone else:
 renkei_xl.core.unsaved);
-入力チェック, 評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is.
+入力チェック, 評価を再計算 and 回収ファイル取込 change only the open workbook and take it as it is;
+the looks they take from the saved master (excel.remote.SavedFills) are followed to where
+staff moved the rows and columns since the save (core.saved_places), and a click that would
+write where they cannot be followed is refused with the step for the book's state.
 """
 
 from __future__ import annotations
@@ -61,9 +64,10 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookSt
             locked, structure = protection_of(master)
         except UserError as exc:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None
-    from ..excel.book import PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
+    from ..excel.book import BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
 
     payload[SAVED_MASTER_KEY] = str(master)     # fills, merges, arrays, Text formats (excel.remote.SavedFills)
+    payload[BOOK_STATE_KEY] = list(state)       # the step, where the open book's layout is not the saved one
     if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     return master.parent
