@@ -1,0 +1,130 @@
+"""An error value never counts as empty: the class, cell by cell, on every face that reads it.
+
+Each case is the real FY2023 sample master (or a file made from it) with one cell saved as
+Excel saves a formula whose result is an error (``<c t="e"><f>…</f><v>#N/A</v></c>``). The
+file face reads it with the product's file reader; the button face gets it as xlwings' VBA
+client sends it (the error's text, tests/remote_payload.py) and runs the button through the
+remote engine. The error kinds rotate over the cells, so the class is covered without
+running every kind on every cell (tests/test_hostile_files.py runs every kind on a few).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
+
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.values import ERROR_VALUES
+from renkei_xl.workbook.session import load_master
+
+ERRORS = ERROR_VALUES   # every kind Excel has, one per cell in turn
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, licensed) -> Path:  # noqa: F811
+    return init_master(tmp_path_factory.mktemp("error_cells") / "master.xlsm", sample="fy2023")
+
+
+def _parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    out = {}
+    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(\w+)"', book):
+        target = re.search(r'<Relationship [^>]*Id="' + rid + r'"[^>]*Target="/?(?:xl/)?([^"]+)"', rels).group(1)
+        out[name] = "xl/" + target
+    return out
+
+
+def _col(ref: str) -> int:
+    n = 0
+    for ch in re.match(r"[A-Z]+", ref).group(0):
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str) -> Path:
+    """``src`` with ``sheet``!``ref`` saved as Excel saves a formula whose result is ``error``
+    (the cell put into its row in column order when the sample leaves it out)."""
+    part = _parts(src)[sheet]
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    cell = f'<c r="{ref}" t="e"><f>VLOOKUP(A1,Z:Z,2,FALSE)</f><v>{error}</v></c>'
+    xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
+    if not n:
+        row = int(re.search(r"\d+", ref).group(0))
+        m = re.search(r'<row r="%d"[^>]*?>(.*?)</row>' % row, xml, re.S)
+        assert m is not None, (sheet, ref)
+        at = next((k.start() for k in re.finditer(r'<c r="([A-Z]+)\d+"', m.group(0)) if _col(k.group(1)) > _col(ref)),
+                  len(m.group(0)) - len("</row>"))
+        new_row = re.sub(r' spans="[^"]*"', "", m.group(0)[:at] + cell + m.group(0)[at:], count=1)
+        xml = xml[:m.start()] + new_row + xml[m.end():]
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    dst.write_bytes(buf.getvalue())
+    return dst
+
+
+def file_face(path: Path) -> str:
+    """What the command line's reader says of the master: its refusal, or its findings."""
+    try:
+        data = load_master(path)
+    except UserError as exc:
+        return str(exc)
+    from renkei_xl.core.validate import validate
+
+    findings = data.findings + validate(data.settings, data.indicators, data.entries)
+    return "\n".join(f"{f.place} {f.message}" for f in findings if f.is_error)
+
+
+def button_face(path: Path) -> str:
+    """What 入力チェック says when clicked in Excel (xlwings' VBA client's payload)."""
+    from renkei_xl.excel import buttons
+
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.check(book)
+    applied = apply_actions(payload, book.json()["actions"])
+    return "\n".join(a["prompt"] for a in applied.alerts)
+
+
+FACES = {"file": file_face, "button": button_face}
+
+
+# ------------------------------------------------------------------------- header cells
+# Every header the contract reads, required or optional: an error over an optional one (分母,
+# 実施状況, メールアドレス, 基本KPI …) was read as no such column, and its whole column as empty.
+HEADERS = ([(c.SETTINGS, f"{chr(65 + i)}9", h) for i, h in enumerate(c.MUNI_HEADERS.values())]
+           + [(c.INDICATORS, f"{chr(65 + i)}1", h) for i, h in enumerate(c.INDICATOR_HEADERS.values())]
+           + [("札幌市", f"{chr(65 + i)}1", h) for i, h in enumerate(c.ENTRY_HEADERS.values())])
+HEADER_CASES = [(sheet, ref, header, ERRORS[k % len(ERRORS)], face)
+                for k, (sheet, ref, header) in enumerate(HEADERS) for face in FACES]
+
+
+def test_the_cases_are_the_samples_headers(sample):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(sample, read_only=True)
+    assert [(s, r, wb[s][r].value) for s, r, _h in HEADERS] == HEADERS
+
+
+@pytest.mark.parametrize("sheet,ref,header,error,face", HEADER_CASES,
+                         ids=[f"{s}!{r}({h})-{e}-{f}" for s, r, h, e, f in HEADER_CASES])
+def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_path, sheet, ref, header, error, face):
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
+    said = FACES[face](path)
+    assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
