@@ -128,3 +128,52 @@ def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_p
     path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
     said = FACES[face](path)
     assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
+
+
+# ------------------------------------------------------------------ what split hands out
+# Every cell an input file shows: the municipality sheet's row as copied (ID, labels, 単位,
+# the inputs as issued) and 指標's 基準値 and 目標値 beside it. Each went out as a text
+# (「#N/A」 as a 目標値, an input cell pre-filled with it and kept as issued), without a word.
+SPLIT_CELLS = [("札幌市", f"{col}5", head) for col, head in zip("ABCDEFG", c.ENTRY_HEADERS.values())] + [
+    (c.INDICATORS, "G8", c.INDICATOR_HEADERS["baseline"]), (c.INDICATORS, "H8", c.INDICATOR_HEADERS["target"])]
+SPLIT_CASES = [(sheet, ref, head, ERRORS[(k * 3) % len(ERRORS)], face)
+               for k, (sheet, ref, head) in enumerate(SPLIT_CELLS) for face in FACES]
+
+
+def test_the_split_cases_are_04_1s_cells(sample):
+    data = load_master(sample)
+    sapporo = next(e for e in data.entries if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    ind = next(i for i in data.indicators if i.id == "04-1")
+    assert [sapporo.cell(f) for f in c.ENTRY_HEADERS] == [ref for _s, ref, _h in SPLIT_CELLS[:7]]
+    assert (ind.cell("baseline"), ind.cell("target")) == ("G8", "H8")
+
+
+def split_face(path: Path, face: str, monkeypatch) -> str:
+    from renkei_xl.excel import buttons
+
+    monkeypatch.chdir(path.parent)
+    if face == "file":
+        from renkei_xl.cli import main
+
+        out = io.StringIO()
+        from contextlib import redirect_stderr, redirect_stdout
+        with redirect_stdout(out), redirect_stderr(out):
+            code = main(["split", path.name, "--outdir", buttons.SPLIT_DIR])
+        assert code == 2, out.getvalue()
+        return out.getvalue()
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.split(book)
+    return "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+
+
+@pytest.mark.parametrize("sheet,ref,head,error,face", SPLIT_CASES,
+                         ids=[f"{s}!{r}({h})-{e}-{f}" for s, r, h, e, f in SPLIT_CASES])
+def test_split_hands_out_no_error_value_as_a_text(sample, tmp_path, monkeypatch, sheet, ref, head, error, face):
+    from renkei_xl.excel import buttons
+
+    (tmp_path / "work").mkdir()
+    path = with_error(sample, tmp_path / "work" / "master.xlsm", sheet, ref, error)
+    said = split_face(path, face, monkeypatch)
+    assert f"{sheet}!{ref}「{error}」がエラー値のため、入力用ファイルを作成しませんでした" in said, said
+    assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
