@@ -177,3 +177,65 @@ def test_split_hands_out_no_error_value_as_a_text(sample, tmp_path, monkeypatch,
     said = split_face(path, face, monkeypatch)
     assert f"{sheet}!{ref}「{error}」がエラー値のため、入力用ファイルを作成しませんでした" in said, said
     assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
+
+
+# ------------------------------------------------------------------- the master's own cells
+# Every cell the contract reads of 設定 (each setting, a municipality's row), of 指標 (04-1's
+# row, every column) and of a municipality sheet's row (the labels B and C are not read:
+# split refuses them above). Each is named with its error, on both faces; 単位 was read as
+# a unit 「#N/A」 (judged against, and shown in next year's 前年度実績 as 「17#N/A」).
+MASTER_CELLS = ([(c.SETTINGS, ref) for ref in ("B2", "B3", "B4", "B5", "A10", "B10", "C10", "D10")]
+                + [(c.INDICATORS, f"{chr(65 + i)}8") for i in range(len(c.INDICATOR_HEADERS))]
+                + [("札幌市", ref) for ref in ("A5", "D5", "E5", "F5", "G5", "F58")])
+MASTER_CASES = [(sheet, ref, ERRORS[(k * 5) % len(ERRORS)], face)
+                for k, (sheet, ref) in enumerate(MASTER_CELLS) for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,error,face", MASTER_CASES, ids=[f"{s}!{r}-{e}-{f}" for s, r, e, f in MASTER_CASES])
+def test_an_error_in_any_cell_the_contract_reads_is_named(sample, tmp_path, sheet, ref, error, face):
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
+    said = FACES[face](path)
+    assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
+
+
+# ---------------------------------------------------- last year's figure in the next master
+# Rollover (both faces: the button rolls the saved file over as the command line does) and
+# ``history import NEW OLD`` show each municipality row's figure beside it in the new year:
+# an error there came out as its text, 「#N/A」, 「17#N/A」 or 「90／#REF!」 as last year's figure.
+PREVIOUS_CELLS = [("札幌市", "E5", "04-1"), ("札幌市", "D5", "04-1"), ("札幌市", "F58", "40-4")]
+PREVIOUS_CASES = [(sheet, ref, ind_id, ERRORS[(k * 7 + 2) % len(ERRORS)], how)
+                  for k, (sheet, ref, ind_id) in enumerate(PREVIOUS_CELLS) for how in ("file", "button", "history import")]
+
+
+def _previous_of(path: Path, sheet: str, ind_id: str) -> object:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    col = rows[0].index(c.PREVIOUS_HEADER.format(year=2023))
+    return next(r[col] for r in rows[1:] if r[0] == ind_id)
+
+
+@pytest.mark.parametrize("sheet,ref,ind_id,error,how", PREVIOUS_CASES,
+                         ids=[f"{s}!{r}-{e}-{h}" for s, r, _i, e, h in PREVIOUS_CASES])
+def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_path, monkeypatch,
+                                                                   sheet, ref, ind_id, error, how):
+    from renkei_xl.cli import main
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+
+    monkeypatch.chdir(tmp_path)
+    old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+    if how == "history import":
+        shutil.copyfile(sample, tmp_path / "clean.xlsm")
+        assert main(["rollover", "clean.xlsm", "-o", "2024.xlsm"]) == 0
+        assert main(["history", "import", "2024.xlsm", "2023.xlsm"]) in (0, 1)
+    elif how == "file":
+        assert main(["rollover", "2023.xlsm", "-o", "2024.xlsm"]) in (0, 1)
+    else:
+        payload = payload_from_file(old, client=VBA)
+        book = remote_book(payload)
+        buttons.rollover(book)
+        (made,) = [p for p in tmp_path.glob("*.xlsm") if p != old]
+        made.rename(tmp_path / "2024.xlsm")
+    assert _previous_of(tmp_path / "2024.xlsm", sheet, ind_id) == INPUT_ERROR
