@@ -239,3 +239,85 @@ def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_p
         (made,) = [p for p in tmp_path.glob("*.xlsm") if p != old]
         made.rename(tmp_path / "2024.xlsm")
     assert _previous_of(tmp_path / "2024.xlsm", sheet, ind_id) == INPUT_ERROR
+
+
+# ------------------------------------------------------------------------------------ 経年
+# 経年 is written from 指標's IDs, labels and targets (rollover, ``history import`` of an
+# older master or of a CSV): an error there became a text in 経年, 「#N/A」 as an 指標ID that
+# every later command of the new master refused, or as the target a year was judged by.
+RECORDED_CELLS = [(c.INDICATORS, ref) for ref in ("A8", "D8", "F8", "H8")]
+RECORDED_CASES = [(sheet, ref, ERRORS[(k * 3 + 1) % len(ERRORS)], how) for k, (sheet, ref) in enumerate(RECORDED_CELLS)
+                  for how in ("rollover", "rollover button", "history import", "history import csv")]
+
+
+@pytest.mark.parametrize("sheet,ref,error,how", RECORDED_CASES, ids=[f"{s}!{r}-{e}-{h}" for s, r, e, h in RECORDED_CASES])
+def test_no_error_value_is_recorded_in_keinen(sample, tmp_path, monkeypatch, sheet, ref, error, how):
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from renkei_xl.cli import main
+    from renkei_xl.excel import buttons
+
+    monkeypatch.chdir(tmp_path)
+
+    def cli(*argv) -> tuple[int, str]:
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            return main(list(argv)), out.getvalue()
+
+    if how.startswith("history import"):
+        shutil.copyfile(sample, tmp_path / "clean.xlsm")
+        assert cli("rollover", "clean.xlsm", "-o", "2024.xlsm")[0] == 0
+        if how == "history import":     # the error in the older master named
+            with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+            source = "2023.xlsm"
+        else:                           # the error in the master that takes the CSV's years
+            (tmp_path / "2024.xlsm").rename(tmp_path / "ok.xlsm")
+            with_error(tmp_path / "ok.xlsm", tmp_path / "2024.xlsm", sheet, ref, error)
+            (tmp_path / "years.csv").write_text("指標ID,年度,実績値,評価\n02-1,2022,3回,◎\n", encoding="utf-8")
+            source = "years.csv"
+        before = (tmp_path / "2024.xlsm").read_bytes()
+        code, said = cli("history", "import", "2024.xlsm", source)
+        assert code == 2 and (tmp_path / "2024.xlsm").read_bytes() == before, said
+    else:
+        old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+        if how == "rollover":
+            code, said = cli("rollover", "2023.xlsm", "-o", "2024.xlsm")
+            assert code == 2, said
+        else:
+            payload = payload_from_file(old, client=VBA)
+            book = remote_book(payload)
+            buttons.rollover(book)
+            said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+        assert [p.name for p in tmp_path.glob("*.xlsm")] == ["2023.xlsm"], said
+    assert f"{sheet}!{ref}「{error}」がエラー値のため、「{c.HISTORY}」に記録できません" in said, said
+
+
+# 経年 read back (評価を再計算 draws 集計's year rates from it, rollover and the imports write it
+# again): an error in a label, a year's header or a column staff added was kept as its text
+# over the formula, or (a year's header) read as no year, its records as a column of notes.
+KEINEN_CELLS = [(c.HISTORY, ref) for ref in ("A10", "B10", "D10", "E10", "F10", "E3", "G10")]
+KEINEN_CASES = [(sheet, ref, ERRORS[(k * 5 + 3) % len(ERRORS)], how) for k, (sheet, ref) in enumerate(KEINEN_CELLS)
+                for how in ("file", "button", "rollover")]
+
+
+@pytest.mark.parametrize("sheet,ref,error,how", KEINEN_CASES, ids=[f"{s}!{r}-{e}-{h}" for s, r, e, h in KEINEN_CASES])
+def test_an_error_anywhere_in_keinen_is_named(sample, tmp_path, monkeypatch, sheet, ref, error, how):
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import recalc_file
+
+    monkeypatch.chdir(tmp_path)
+    path = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+    if how == "button":
+        payload = payload_from_file(path, client=VBA)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+    else:
+        with pytest.raises(UserError) as refused:
+            if how == "file":
+                recalc_file(path)
+            else:
+                from renkei_xl.cycle.rollover import rollover_file
+                rollover_file(path)
+        said = str(refused.value)
+    assert f"{sheet}!{ref}「{error}」" in said and "エラー値" in said, said
