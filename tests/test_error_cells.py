@@ -321,3 +321,65 @@ def test_an_error_anywhere_in_keinen_is_named(sample, tmp_path, monkeypatch, she
                 rollover_file(path)
         said = str(refused.value)
     assert f"{sheet}!{ref}「{error}」" in said and "エラー値" in said, said
+
+
+# ------------------------------------------------------------------------ returned files
+# Every cell of a return that is not an input cell: the visible identifier, the row's 指標ID,
+# labels, 単位 and grey columns, the hidden 配布時 values. Split wrote no error value there,
+# and none is read as empty or as the text it shows: 評価指標 「#N/A」 passed the check that
+# a row's ID was not typed over, 基準値, 連携事業名 and the identifier's later lines were not
+# looked at (the file was imported as it stood), an 指標ID 「#N/A」 was 「行が削除されています」.
+# An input cell's error holds its row only (tests/test_hostile_files.py).
+RETURN_CELLS = ["C14", "C15", "C16", "C17", "A20", "B20", "C20", "D20", "E20", "F20", "J20"]
+RETURN_CASES = [(ref, ERRORS[(k * 5 + 4) % len(ERRORS)], face) for k, ref in enumerate(RETURN_CELLS) for face in FACES]
+RETURNING = "小樽市"
+
+
+@pytest.fixture(scope="module")
+def issued(sample, tmp_path_factory) -> Path:
+    from renkei_xl.cycle.distribute import file_name, split_master
+
+    files = split_master(sample, tmp_path_factory.mktemp("issued"), echo=lambda _line: None)
+    return next(p for p in files if p.name == file_name(RETURNING, 2023))
+
+
+def test_the_return_cases_are_the_issued_files_cells(issued):
+    from openpyxl import load_workbook
+
+    ws = load_workbook(issued, read_only=True)[RETURNING]
+    assert [ws[f"A{r}"].value for r in range(14, 18)] == ["様式の版", "指標の確認コード", "発行日時", "照合コード"]
+    assert [ws[f"{col}19"].value for col in "ABCDEFJ"] == ["指標ID", "連携事業名", "評価指標", "単位", "基準値", "目標値",
+                                                        "配布時の実績値"]
+    assert ws["A20"].value == "04-1" and all(ws[ref].value not in (None, "") for ref in RETURN_CELLS)
+
+
+@pytest.mark.parametrize("ref,error,face", RETURN_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in RETURN_CASES])
+def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sample, issued, tmp_path, monkeypatch,
+                                                                            ref, error, face):
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from renkei_xl.cli import main
+    from renkei_xl.excel import buttons
+
+    master = tmp_path / "work" / "master.xlsm"
+    master.parent.mkdir()
+    shutil.copyfile(sample, master)
+    folder = master.parent / buttons.COLLECT_DIR
+    folder.mkdir()
+    with_error(issued, folder / issued.name, RETURNING, ref, error)
+    monkeypatch.chdir(master.parent)
+    before = master.read_bytes()
+    if face == "file":
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            assert main(["collect", master.name, folder.name]) == 1
+        said = out.getvalue()
+        assert master.read_bytes() == before, said
+    else:
+        payload = payload_from_file(master, client=VBA)
+        book = remote_book(payload)
+        buttons.collect(book)
+        actions = book.json()["actions"]
+        said = "\n".join(a["prompt"] for a in apply_actions(payload, actions).alerts)
+        assert [a["func"] for a in actions] == ["alert"], said      # nothing written into the master
+    assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
