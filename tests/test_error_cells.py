@@ -39,10 +39,13 @@ def _parts(path: Path) -> dict[str, str]:
     with zipfile.ZipFile(path) as z:
         book = z.read("xl/workbook.xml").decode("utf-8")
         rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for rel in re.findall(r"<Relationship [^>]*>", rels):
+        targets[re.search(r'\bId="([^"]+)"', rel).group(1)] = re.search(r'\bTarget="/?(?:xl/)?([^"]+)"', rel).group(1)
     out = {}
-    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(\w+)"', book):
-        target = re.search(r'<Relationship [^>]*Id="' + rid + r'"[^>]*Target="/?(?:xl/)?([^"]+)"', rels).group(1)
-        out[name] = "xl/" + target
+    for sheet in re.findall(r"<sheet [^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]+)"', sheet).group(1), re.search(r'\br:id="([^"]+)"', sheet).group(1)
+        out[name] = "xl/" + targets[rid]
     return out
 
 
@@ -383,3 +386,35 @@ def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sam
         said = "\n".join(a["prompt"] for a in apply_actions(payload, actions).alerts)
         assert [a["func"] for a in actions] == ["alert"], said      # nothing written into the master
     assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+
+
+# ------------------------------------------------------------------ 検証結果's own record
+# The last run's marks are read back from 検証結果 (シート, セル) to lift them: a place that is
+# an error value names no cell (the file face looked for sheet 「#N/A」 and refused every
+# later run with 「シート「#N/A」の部品が見つかりません」).
+FINDINGS_CELLS = ["B2", "C2"]
+FINDINGS_CASES = [(ref, ERRORS[(k * 4 + 6) % len(ERRORS)], face) for k, ref in enumerate(FINDINGS_CELLS) for face in FACES]
+
+
+@pytest.mark.parametrize("ref,error,face", FINDINGS_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in FINDINGS_CASES])
+def test_an_error_in_the_last_runs_findings_stops_no_run(sample, tmp_path, ref, error, face):
+    from openpyxl import load_workbook
+
+    from renkei_xl.workbook.session import validate_file
+
+    marked = tmp_path / "marked.xlsm"
+    shutil.copyfile(sample, marked)
+    wb = load_workbook(marked, keep_vba=True)
+    wb["札幌市"]["E5"] = "約10件"                       # one bad value, marked by 入力チェック
+    wb.save(marked)
+    validate_file(marked)
+    assert [v.value for v in load_workbook(marked)[c.FINDINGS][2]][1:3] == ["札幌市", "E5"]
+    path = with_error(marked, tmp_path / "master.xlsm", c.FINDINGS, ref, error)
+    if face == "file":                  # 入力チェック again, writing 検証結果 and the marks
+        try:
+            said = "\n".join(f"{f.place} {f.message}" for f in validate_file(path)[0].findings)
+        except UserError as exc:
+            said = str(exc)
+    else:
+        said = button_face(path)
+    assert "札幌市!E5" in said and "概数" in said and "部品" not in said, said
