@@ -418,3 +418,39 @@ def test_an_error_in_the_last_runs_findings_stops_no_run(sample, tmp_path, ref, 
     else:
         said = button_face(path)
     assert "札幌市!E5" in said and "概数" in said and "部品" not in said, said
+
+
+# ------------------------------------------------------------- what 一覧 and 集計 publish
+# The lists 評価を再計算 writes (一覧, 集計, 次の一歩; the 確定版 is 一覧 as it is) show 指標's
+# texts: an error value there was published as its text, a 役割 「#N/A」 with its own group on
+# 一覧 and its own line on 集計, an 評価指標 or a 目標値 「#REF!」. The row is 「－」 and its
+# note names the cell, as for a 実績値 that is an error; the cell shows （入力エラー）.
+LIST_CELLS = [(c.INDICATORS, ref) for ref in ("A8", "B8", "D8", "E8", "F8", "G8", "H8")]
+LIST_CASES = [(sheet, ref, ERRORS[(k * 3 + 5) % len(ERRORS)], face) for k, (sheet, ref) in enumerate(LIST_CELLS)
+              for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,error,face", LIST_CASES, ids=[f"{s}!{r}-{e}-{f}" for s, r, e, f in LIST_CASES])
+def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, error, face):
+    from remote_payload import file_rows
+
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import recalc_file
+
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
+    sheets = (c.LIST, c.SUMMARY, c.NEXT_STEPS)
+    if face == "file":
+        _result, written = recalc_file(path)
+        rows = {s: file_rows(written.path, s) for s in sheets}
+    else:
+        payload = payload_from_file(path, client=VBA)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        applied = apply_actions(payload, book.json()["actions"])
+        rows = {s: applied.rows(s) for s in sheets}
+    reason = f"入力エラーのため評価不可（{sheet}!{ref}: "     # the only text that may say the error
+    shown = [(s, v) for s in sheets for r in rows[s] for v in r if isinstance(v, str) and error in v]
+    assert all(reason in v for _s, v in shown), shown
+    assert any(s == c.LIST and v.startswith("※" + reason) for s, v in shown), shown
+    assert any(INPUT_ERROR in r for r in rows[c.LIST]), rows[c.LIST]
