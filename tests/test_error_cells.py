@@ -454,3 +454,23 @@ def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, er
     assert all(reason in v for _s, v in shown), shown
     assert any(s == c.LIST and v.startswith("※" + reason) for s, v in shown), shown
     assert any(INPUT_ERROR in r for r in rows[c.LIST]), rows[c.LIST]
+
+
+# 設定's サーバー作業フォルダー is read by the server alone (server.place, from the saved master
+# and from the click's payload): an error value there is named, never taken as 「no folder」.
+@pytest.mark.parametrize("face", list(FACES))
+def test_an_error_as_the_server_folder_is_named(sample, tmp_path, face):
+    from renkei_xl.core.contract_read import Book, server_folder
+    from renkei_xl.workbook.session import opened
+
+    path = with_error(sample, tmp_path / "master.xlsm", c.SETTINGS, "B6", "#REF!")
+    if face == "file":
+        with opened(path) as fs, pytest.raises(UserError) as refused:
+            server_folder(Book(dict(fs.sheets), fs.state.names))
+    else:
+        from renkei_xl.excel.engines import live_book
+
+        live = live_book(remote_book(payload_from_file(path, client=VBA)))
+        with pytest.raises(UserError) as refused:
+            server_folder(Book({c.SETTINGS: live.grid(c.SETTINGS)}, live.names))
+    assert "設定!B6: サーバー作業フォルダーがエラー値「#REF!」です" in str(refused.value)
