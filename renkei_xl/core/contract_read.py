@@ -248,13 +248,15 @@ class Book:
         row = grid[row_no - 1] if row_no else ()
         _refuse_repeated_header(sheet, row_no, row, wanted)
         missing = [headers[f] for f in required if f not in cols]
+        broken = _broken_header(row, cols)
+        if broken:
+            ref = cell_ref(row_no, broken[0])
+            why = f"のため、見出し「{'」「'.join(missing)}」が見つかりません" if missing else \
+                "です（どの列の見出しか分からないため、その列を空欄としては扱いません）"
+            raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} がエラー値「{broken[1]}」{why}。"
+                              f"{ref} に見出しを入力し直してください", ref)
         if missing:
             shown_missing = "」「".join(missing)
-            broken = next(((col, e) for col, v in enumerate(row, start=1) if (e := error_value(v))), None)
-            if broken:    # the header itself is an error value (a broken reference pasted over it)
-                ref = cell_ref(row_no, broken[0])
-                raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} がエラー値「{broken[1]}」のため、見出し"
-                                  f"「{shown_missing}」が見つかりません。{ref} に見出しを入力し直してください", ref)
             raise HeaderError(f"シート「{sheet}」に見出し「{shown_missing}」が見つかりません"
                               f"（{c.HEADER_SEARCH_ROWS}行目までに見出し行が必要です）")
         return row_no, cols
@@ -298,6 +300,24 @@ YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's
 # 概ね達成閾値 as a ratio: above the first, at most the second. SPEC sets no floor beyond
 # "a ratio" (□ is 「閾値以上」), so the builder's validation states this rule too, not 50%.
 THRESHOLD_RANGE = (0, 1)
+
+
+def _broken_header(row: Sequence[object], cols: Mapping[str, int]) -> Optional[tuple[int, str]]:
+    """(column, error) of the first header cell of the table holding an error value (a
+    broken reference pasted over it), or None. It may be any column's header, an optional
+    one's too (分母, 実施状況, メールアドレス): read as no header, that whole column was read
+    as empty. The table is the run of filled cells around the headers found: 設定's header
+    row also holds the choice lists further right, which are no headers."""
+    filled = [v is not None and text(v) != "" for v in row]
+    first = min(cols.values(), default=0)
+    if not first:
+        return next(((col, e) for col, v in enumerate(row, start=1) if (e := error_value(v))), None)
+    lo, hi = first - 1, max(cols.values()) - 1
+    while lo > 0 and filled[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(row) and filled[hi + 1]:
+        hi += 1
+    return next(((col, e) for col, v in enumerate(row[lo:hi + 1], start=lo + 1) if (e := error_value(v))), None)
 
 
 class HeaderError(UserError):

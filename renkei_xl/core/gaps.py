@@ -19,14 +19,14 @@ from typing import Optional, Sequence
 
 from . import contract as c
 from .history import History
-from .layout import HEADER, INDICATOR, Grid
+from .layout import HEADER, INDICATOR, Grid, project_shown
 from .methods import NO_VALUE, NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
 from .rules import ALL_MUNICIPALITIES
-from .values import (COUNT_FAMILIES, fit_cell, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
+from .values import (COUNT_FAMILIES, published, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
 
 COLUMNS = ("指標ID", "連携事業名", "評価指標", "評価", "目標値", "実績値", "目標までの差", "期限",
@@ -256,8 +256,8 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
         deadline = deadlines.get((ind.target, ind.is_kpi))
         if deadline is None:
             deadline = deadlines[(ind.target, ind.is_kpi)] = deadline_text(ind, settings.fiscal_year)
-        out.append([fit_cell(ind.id), fit_cell(ind.project_label), fit_cell(ind.name), ev.symbol,
-                    fit_cell(ind.target) or NO_VALUE, actual or NO_VALUE,
+        out.append([published(ind.id), project_shown(ind), published(ind.name), ev.symbol,
+                    published(ind.target) or NO_VALUE, actual or NO_VALUE,
                     gap, deadline,
                     _missing_text(filled[ind.id], names) if _adds_up(ind) else "",
                     trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year)])

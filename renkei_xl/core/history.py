@@ -60,9 +60,11 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
     those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」. 経年 is the tool's, but
     staff can type in it: a year headed twice, an indicator's row twice, an 評価 that is no symbol, or an
-    error value as 指標ID or 実績値 (a #REF! from a formula staff put there), is refused
-    naming the cells (UserError), never read as one of the two or left out of that year's
-    達成割合: rollover and the CSV import write 経年 back, and a guess would then be kept.
+    error value anywhere in its table (a #REF! from a formula staff put there: an 指標ID, a
+    実績値, a year's header, a label or a column of their own) is refused naming the cells
+    (UserError), never read as empty, as one of the two or left out of that year's
+    達成割合: rollover and the CSV import write 経年 back, and a guess (or the error's text
+    over the formula) would then be kept.
     """
     out: History = {}
     header_at = _header_at(grid)
@@ -70,9 +72,10 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         return out
     header = [text(v) for v in grid[header_at]]
     id_col = header.index(ID_HEADER)
+    errors: list[str] = [f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}「{h}」" for k, h in enumerate(header)
+                         if error_value(h)]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
     bad: list[str] = []
-    errors: list[str] = []
     first_row: dict[str, int] = {}
     for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
         ind_id = text(row[id_col]) if id_col < len(row) else ""
@@ -81,8 +84,8 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         if error_value(ind_id):     # 「#REF!」 is no 指標ID: its years would be kept under it
             errors.append(f"{c.HISTORY}!{cell_ref(r, id_col + 1)}「{ind_id}」")
             continue
-        errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in actual_cols.values()
-                   if error_value(_at(row, col))]
+        errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in range(len(row))
+                   if col != id_col and error_value(_at(row, col))]
         if ind_id in first_row:
             where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
             raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
@@ -97,8 +100,8 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
     if errors:
         more = f" ほか {len(errors) - 5} か所" if len(errors) > 5 else ""
-        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} はエラー値です。指標IDと実績値を"
-                        "入力し直してからもう一度実行してください（エラー値のまま記録として読むことはしません）")
+        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} はエラー値です。値を"
+                        "入力し直すかセルを空にしてから、もう一度実行してください（エラー値のまま記録として読むことはしません）")
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
@@ -212,9 +215,28 @@ def years_of(history: History) -> list[int]:
     return sorted({y for per_year in history.values() for y in per_year})
 
 
+# What 経年 shows of an indicator (labels_of) and keys its years by: an error value in one
+# of these 指標 cells would be written into 経年 as its text, 「#N/A」 as an 指標ID (which
+# every later read of 経年 refuses) or as what a year measured.
+RECORDED_FIELDS = ("id", "project_name", "name", "target")
+
+
+def refuse_unrecordable(indicators: Sequence[Indicator]) -> None:
+    """Refuses (UserError, naming the cells) to write 経年 from indicators whose recorded
+    cells hold an error value. Checked by the two writers of 経年 (with_year, history_sheet)."""
+    found = [f"{i.sheet}!{i.cell(f)}「{e}」" for i in indicators for f in RECORDED_FIELDS
+             if (e := error_value(getattr(i, f))) and i.cell(f)]
+    if found:
+        more = f" ほか {len(found) - 5} か所" if len(found) > 5 else ""
+        raise UserError(f"{'、'.join(found[:5])}{more}がエラー値のため、「{c.HISTORY}」に記録できません（エラー値を"
+                        "指標ID・連携事業名・評価指標・目標値の文字として残すことはしません。何も変更していません）。"
+                        "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください")
+
+
 def with_year(history: History, year: int, result: Result) -> History:
     """The history with ``year`` set from a recalculation (replacing what was there: the
     master's own evaluation of its year is the source of truth for that year)."""
+    refuse_unrecordable(result.indicators)
     out = {i: dict(per_year) for i, per_year in history.items()}
     for ind in result.indicators:
         ev = result.evaluations[ind.id]
@@ -239,6 +261,7 @@ def history_sheet(history: History, indicators: Sequence[Indicator], kept: Kept 
     A year judged against another 目標値 than the one shown now has its own 「YYYY年度 目標値」
     column, filled where the two differ: the 目標値 column is this master's, and 「30社 ◎」
     of a year whose target was 15社 stood beside 「40社（毎年度）」 with nothing saying why."""
+    refuse_unrecordable(indicators)
     years = years_of(history)
     known = {i.id for i in indicators}
     ordered: list[tuple[str, str, str, str]] = [(i.id, *labels_of(i)) for i in indicators]

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from .methods import NO_VALUE
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Indicator, Result, Settings
 from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
-from .values import fit_cell
+from .values import INPUT_ERROR, published
 
 # Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
 TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
@@ -61,8 +61,9 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     evaluations, consolidated = result.evaluations, result.consolidated
     grid_rows, kinds = g.rows, g.kinds     # appended to directly: 20,000 rows on a large master
     # 指標's texts as a cell can hold them (values.fit_cell; 入力チェック warns of each cut):
-    # a 事業概要 pasted whole would be refused by Excel on the buttons and over its limit in a file.
-    fit = fit_cell
+    # a 事業概要 pasted whole would be refused by Excel on the buttons and over its limit in a
+    # file. An error value is never published as its text (values.published).
+    fit = published
     for role, members in by_role.items():
         shown_role = fit(role)
         ordered = [i for i in members if i.is_kpi] + [i for i in members if not i.is_kpi]
@@ -71,7 +72,7 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
         for ind in ordered:
             ev = evaluations[ind.id]
             c = consolidated[ind.id]
-            project, summary = fit(ind.project_label), ("" if ind.is_kpi else fit(ind.summary))
+            project, summary = project_shown(ind), ("" if ind.is_kpi else fit(ind.summary))
             groups.setdefault(("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name),
                               []).append(len(grid_rows))
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
@@ -98,6 +99,13 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
                 g.merges.append((rows[0], 2, rows[-1], 2))
     assert all(len(r) <= width for r in g.rows)
     return g
+
+
+def project_shown(ind: Indicator) -> str:
+    """連携事業名 as the lists show it (「4　名前」): published, its 連携事業名 an error value too
+    (「4　#N/A」 is no error value's text, yet holds one)."""
+    return published(ind.project_name if not ind.is_kpi and published(ind.project_name) == INPUT_ERROR
+                     else ind.project_label)
 
 
 def _has_role(ind: Indicator) -> bool:
@@ -132,7 +140,7 @@ def summary_grid(result: Result, settings: Settings) -> Grid:
     g.header_row = g.add(HEADER, ["区分", *(f"{sym} {SYMBOL_LABELS[sym]}" for sym in SYMBOLS), "計"])
     g.add(TOTAL, ["全体", *(s.counts.get(sym, 0) for sym in SYMBOLS), sum(s.counts.values())])
     for role, counts in s.by_role.items():
-        g.add(INDICATOR, [fit_cell(role), *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
+        g.add(INDICATOR, [published(role), *(counts.get(sym, 0) for sym in SYMBOLS), sum(counts.values())])
     g.add(BLANK, [])
     r = g.add(TOTAL, ["達成割合", s.rate_text or NO_VALUE,
                       f"達成済み・達成見込み{s.achieved}／評価可能{s.evaluable}{s.left_out_text}"])

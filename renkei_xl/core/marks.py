@@ -13,6 +13,7 @@ from .contract_read import MasterData, text
 from .model import Finding
 from .plan_types import FillEdit, MasterState
 from .refs import cell_ref, parse_ref
+from .values import error_value
 
 
 class PreviousMark(NamedTuple):
@@ -39,7 +40,9 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
     for row in grid[1:]:
         sheet = text(row[s_col]) if s_col < len(row) else ""
         ref = text(row[c_col]) if c_col < len(row) else ""
-        if not sheet or not ref:
+        if not sheet or not ref or error_value(sheet) or error_value(ref):
+            # A place that is an error value names no cell: the file face went looking for
+            # sheet 「#N/A」 and stopped every run with 「シート「#N/A」の部品が見つかりません」.
             continue
         before = text(row[b_col]) if b_col is not None and b_col < len(row) else ""
         ind_id = text(row[i_col]) if i_col is not None and i_col < len(row) else ""

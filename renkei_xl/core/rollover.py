@@ -388,10 +388,16 @@ def _next_folder_cells(state: MasterState, book: Book, old_year: int,
 
 
 def _entry_shown(e) -> object:
-    """What a municipality row held: its value with the unit shown beside it (比率: 値／分母)."""
+    """What a municipality row held: its value with the unit shown beside it (比率: 値／分母).
+    A row with an error value there shows what 一覧 and 経年 show for it, never the error's
+    text as last year's figure (「#N/A」, 「17#N/A」, 「17件／#REF!」)."""
+    from .values import INPUT_ERROR, error_value
+
     value = e.value.strip()
     if not value:
         return None
+    if any(error_value(v) for v in (value, e.unit, e.denominator)):
+        return INPUT_ERROR
     unit = e.unit.strip() if e.unit else ""
     shown = value if (not unit or not _bare(value)) else f"{value}{unit}"
     if e.denominator.strip():

@@ -64,7 +64,9 @@ JUDGED_FIELDS = ("id", "target", "baseline", "method", "rule", "is_kpi")
 # ID, a method, a status): an error value in them is as much a finding as in a number.
 INDICATOR_TEXTS = _labelled(("id", "role", "project_name", "summary", "name", "method", "rule",
                              "status_manual"))
-ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status"))
+# 単位 is read too: it shows beside the value in next year's 前年度実績 and a target is judged
+# against the units the rows show (_sheet_units), so 「#N/A」 there was a unit without a word.
+ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status", "unit"))
 ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
 
@@ -235,7 +237,7 @@ def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
     were made): a target whose unit was changed since is judged against them."""
     out: dict[str, set[str]] = {}
     for e in entries:
-        if e.unit and type(e.unit) is str:
+        if e.unit and type(e.unit) is str and error_value(e.unit) is None:
             out.setdefault(e.indicator_id, set()).add(e.unit)
     return out
 
@@ -407,7 +409,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         first = firsts.setdefault(ind_id, e)
         if first is not e:
             out.append(_duplicate(e, first))
-        found = _status_findings(e, out) if e.status else []   # most rows have none
+        # most rows have no status, and a unit without "#" (error_value's own first test)
+        found = _status_findings(e, out) if e.status or "#" in e.unit else []
         value, den = e.value, e.denominator
         if e.status and not value:
             found += _status_instead_of_value(ind, e, e.municipality == central)

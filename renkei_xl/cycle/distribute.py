@@ -189,6 +189,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
+    _check_no_error_values(planned, data)
     _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
     from ..safety import check_confined, make_folder, writer_lock
 
@@ -294,6 +295,21 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
     rest = "、".join(p.name for p in left[:3]) + (f" ほか {len(left) - 3} 件" if len(left) > 3 else "")
     return UserError(f"{exc}\n{len(written)} 件（{made}）は作成済みです。{len(left)} 件（{rest}）は作成していません。"
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
+
+
+def _check_no_error_values(planned: list, data: MasterData) -> None:
+    """Before the first file: a cell the files would show holding an error value stops the
+    split, naming it. Written out it is a text (「#N/A」 as a 目標値, or pre-filled in an input
+    cell and kept as issued), never an empty cell: the municipalities would answer it."""
+    from ..core.input_sheet import error_cells
+
+    by_id = {i.id: i for i in data.indicators}
+    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in error_cells(copy, muni.name, by_id)))
+    if found:
+        more = f" ほか {len(found) - 5} か所" if len(found) > 5 else ""
+        raise UserError(f"{'、'.join(found[:5])}{more}がエラー値のため、入力用ファイルを作成しませんでした"
+                        "（エラー値を文字として市町村に配ることはしません）。数式の参照先を直して Excel で保存し直すか、"
+                        "値を直接入力してから、もう一度作成してください")
 
 
 def _check_targets(paths: list[Path]) -> None:

@@ -23,7 +23,7 @@ from ...core.methods import cell_value
 from ...core.findings import MERGED_INPUT, TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
-from ...core.values import shown
+from ...core.values import error_value, shown
 from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
@@ -214,6 +214,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
     except UserError as exc:
         raise Refused(f"見出しが変更されています: {exc}") from None
+    _check_locked_errors(muni, grid, header_row, [cols[f] for f in INPUT_FIELDS if f in cols])
     master_entries = [e for e in data.entries if e.municipality == muni and e.indicator_id]
     wanted = {f for e in master_entries for f in e.cells} or set(c.ENTRY_REQUIRED)
     renamed = [c.ENTRY_HEADERS[f] for f in c.ENTRY_HEADERS if f in wanted and f not in cols]
@@ -660,6 +661,21 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
         raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}）")
     if doubled:
         raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています")
+
+
+def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, input_cols: list[int]) -> None:
+    """An error value in any cell but an input cell (an 指標ID, a 評価指標, a grey column, a
+    hidden 配布時 value, the identifier above the table): split wrote none there, and none
+    of them is read as empty, as a label or as the text it shows. The row's check then gave
+    a wrong reason (「行が削除されています」) or none (a 評価指標 「#N/A」 passed the swap check,
+    a visible identifier was not compared). An input cell's error holds only its row
+    (validate, as in the master)."""
+    found = [f"{muni}!{cell_ref(r, col)}「{e}」" for r, row in enumerate(grid, start=1) for col, v in enumerate(row, start=1)
+             if (r <= header_row or col not in input_cols) and (e := error_value(v))]
+    if found:
+        raise Refused(f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{_few(found)}）。"
+                      "配布したファイルにエラー値はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
+                      "配布したファイルに入力し直して送ってもらってください")
 
 
 def _few(ids: list[str], limit: int = 5) -> str:

@@ -1,0 +1,476 @@
+"""An error value never counts as empty: the class, cell by cell, on every face that reads it.
+
+Each case is the real FY2023 sample master (or a file made from it) with one cell saved as
+Excel saves a formula whose result is an error (``<c t="e"><f>…</f><v>#N/A</v></c>``). The
+file face reads it with the product's file reader; the button face gets it as xlwings' VBA
+client sends it (the error's text, tests/remote_payload.py) and runs the button through the
+remote engine. The error kinds rotate over the cells, so the class is covered without
+running every kind on every cell (tests/test_hostile_files.py runs every kind on a few).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
+
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.values import ERROR_VALUES
+from renkei_xl.workbook.session import load_master
+
+ERRORS = ERROR_VALUES   # every kind Excel has, one per cell in turn
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, licensed) -> Path:  # noqa: F811
+    return init_master(tmp_path_factory.mktemp("error_cells") / "master.xlsm", sample="fy2023")
+
+
+def _parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for rel in re.findall(r"<Relationship [^>]*>", rels):
+        targets[re.search(r'\bId="([^"]+)"', rel).group(1)] = re.search(r'\bTarget="/?(?:xl/)?([^"]+)"', rel).group(1)
+    out = {}
+    for sheet in re.findall(r"<sheet [^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]+)"', sheet).group(1), re.search(r'\br:id="([^"]+)"', sheet).group(1)
+        out[name] = "xl/" + targets[rid]
+    return out
+
+
+def _col(ref: str) -> int:
+    n = 0
+    for ch in re.match(r"[A-Z]+", ref).group(0):
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str) -> Path:
+    """``src`` with ``sheet``!``ref`` saved as Excel saves a formula whose result is ``error``
+    (the cell put into its row in column order when the sample leaves it out)."""
+    part = _parts(src)[sheet]
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    cell = f'<c r="{ref}" t="e"><f>VLOOKUP(A1,Z:Z,2,FALSE)</f><v>{error}</v></c>'
+    xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
+    if not n:
+        row = int(re.search(r"\d+", ref).group(0))
+        m = re.search(r'<row r="%d"[^>]*?>(.*?)</row>' % row, xml, re.S)
+        assert m is not None, (sheet, ref)
+        at = next((k.start() for k in re.finditer(r'<c r="([A-Z]+)\d+"', m.group(0)) if _col(k.group(1)) > _col(ref)),
+                  len(m.group(0)) - len("</row>"))
+        new_row = re.sub(r' spans="[^"]*"', "", m.group(0)[:at] + cell + m.group(0)[at:], count=1)
+        xml = xml[:m.start()] + new_row + xml[m.end():]
+    members[part] = xml.encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    dst.write_bytes(buf.getvalue())
+    return dst
+
+
+def file_face(path: Path) -> str:
+    """What the command line's reader says of the master: its refusal, or its findings."""
+    try:
+        data = load_master(path)
+    except UserError as exc:
+        return str(exc)
+    from renkei_xl.core.validate import validate
+
+    findings = data.findings + validate(data.settings, data.indicators, data.entries)
+    return "\n".join(f"{f.place} {f.message}" for f in findings if f.is_error)
+
+
+def button_face(path: Path) -> str:
+    """What 入力チェック says when clicked in Excel (xlwings' VBA client's payload)."""
+    from renkei_xl.excel import buttons
+
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.check(book)
+    applied = apply_actions(payload, book.json()["actions"])
+    return "\n".join(a["prompt"] for a in applied.alerts)
+
+
+FACES = {"file": file_face, "button": button_face}
+
+
+# ------------------------------------------------------------------------- header cells
+# Every header the contract reads, required or optional: an error over an optional one (分母,
+# 実施状況, メールアドレス, 基本KPI …) was read as no such column, and its whole column as empty.
+HEADERS = ([(c.SETTINGS, f"{chr(65 + i)}9", h) for i, h in enumerate(c.MUNI_HEADERS.values())]
+           + [(c.INDICATORS, f"{chr(65 + i)}1", h) for i, h in enumerate(c.INDICATOR_HEADERS.values())]
+           + [("札幌市", f"{chr(65 + i)}1", h) for i, h in enumerate(c.ENTRY_HEADERS.values())])
+HEADER_CASES = [(sheet, ref, header, ERRORS[k % len(ERRORS)], face)
+                for k, (sheet, ref, header) in enumerate(HEADERS) for face in FACES]
+
+
+def test_the_cases_are_the_samples_headers(sample):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(sample, read_only=True)
+    assert [(s, r, wb[s][r].value) for s, r, _h in HEADERS] == HEADERS
+
+
+@pytest.mark.parametrize("sheet,ref,header,error,face", HEADER_CASES,
+                         ids=[f"{s}!{r}({h})-{e}-{f}" for s, r, h, e, f in HEADER_CASES])
+def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_path, sheet, ref, header, error, face):
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
+    said = FACES[face](path)
+    assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
+
+
+# ------------------------------------------------------------------ what split hands out
+# Every cell an input file shows: the municipality sheet's row as copied (ID, labels, 単位,
+# the inputs as issued) and 指標's 基準値 and 目標値 beside it. Each went out as a text
+# (「#N/A」 as a 目標値, an input cell pre-filled with it and kept as issued), without a word.
+SPLIT_CELLS = [("札幌市", f"{col}5", head) for col, head in zip("ABCDEFG", c.ENTRY_HEADERS.values())] + [
+    (c.INDICATORS, "G8", c.INDICATOR_HEADERS["baseline"]), (c.INDICATORS, "H8", c.INDICATOR_HEADERS["target"])]
+SPLIT_CASES = [(sheet, ref, head, ERRORS[(k * 3) % len(ERRORS)], face)
+               for k, (sheet, ref, head) in enumerate(SPLIT_CELLS) for face in FACES]
+
+
+def test_the_split_cases_are_04_1s_cells(sample):
+    data = load_master(sample)
+    sapporo = next(e for e in data.entries if e.municipality == "札幌市" and e.indicator_id == "04-1")
+    ind = next(i for i in data.indicators if i.id == "04-1")
+    assert [sapporo.cell(f) for f in c.ENTRY_HEADERS] == [ref for _s, ref, _h in SPLIT_CELLS[:7]]
+    assert (ind.cell("baseline"), ind.cell("target")) == ("G8", "H8")
+
+
+def split_face(path: Path, face: str, monkeypatch) -> str:
+    from renkei_xl.excel import buttons
+
+    monkeypatch.chdir(path.parent)
+    if face == "file":
+        from renkei_xl.cli import main
+
+        out = io.StringIO()
+        from contextlib import redirect_stderr, redirect_stdout
+        with redirect_stdout(out), redirect_stderr(out):
+            code = main(["split", path.name, "--outdir", buttons.SPLIT_DIR])
+        assert code == 2, out.getvalue()
+        return out.getvalue()
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.split(book)
+    return "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+
+
+@pytest.mark.parametrize("sheet,ref,head,error,face", SPLIT_CASES,
+                         ids=[f"{s}!{r}({h})-{e}-{f}" for s, r, h, e, f in SPLIT_CASES])
+def test_split_hands_out_no_error_value_as_a_text(sample, tmp_path, monkeypatch, sheet, ref, head, error, face):
+    from renkei_xl.excel import buttons
+
+    (tmp_path / "work").mkdir()
+    path = with_error(sample, tmp_path / "work" / "master.xlsm", sheet, ref, error)
+    said = split_face(path, face, monkeypatch)
+    assert f"{sheet}!{ref}「{error}」がエラー値のため、入力用ファイルを作成しませんでした" in said, said
+    assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
+
+
+# ------------------------------------------------------------------- the master's own cells
+# Every cell the contract reads of 設定 (each setting, a municipality's row), of 指標 (04-1's
+# row, every column) and of a municipality sheet's row (the labels B and C are not read:
+# split refuses them above). Each is named with its error, on both faces; 単位 was read as
+# a unit 「#N/A」 (judged against, and shown in next year's 前年度実績 as 「17#N/A」).
+MASTER_CELLS = ([(c.SETTINGS, ref) for ref in ("B2", "B3", "B4", "B5", "A10", "B10", "C10", "D10")]
+                + [(c.INDICATORS, f"{chr(65 + i)}8") for i in range(len(c.INDICATOR_HEADERS))]
+                + [("札幌市", ref) for ref in ("A5", "D5", "E5", "F5", "G5", "F58")])
+MASTER_CASES = [(sheet, ref, ERRORS[(k * 5) % len(ERRORS)], face)
+                for k, (sheet, ref) in enumerate(MASTER_CELLS) for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,error,face", MASTER_CASES, ids=[f"{s}!{r}-{e}-{f}" for s, r, e, f in MASTER_CASES])
+def test_an_error_in_any_cell_the_contract_reads_is_named(sample, tmp_path, sheet, ref, error, face):
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
+    said = FACES[face](path)
+    assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
+
+
+# ---------------------------------------------------- last year's figure in the next master
+# Rollover (both faces: the button rolls the saved file over as the command line does) and
+# ``history import NEW OLD`` show each municipality row's figure beside it in the new year:
+# an error there came out as its text, 「#N/A」, 「17#N/A」 or 「90／#REF!」 as last year's figure.
+PREVIOUS_CELLS = [("札幌市", "E5", "04-1"), ("札幌市", "D5", "04-1"), ("札幌市", "F58", "40-4")]
+PREVIOUS_CASES = [(sheet, ref, ind_id, ERRORS[(k * 7 + 2) % len(ERRORS)], how)
+                  for k, (sheet, ref, ind_id) in enumerate(PREVIOUS_CELLS) for how in ("file", "button", "history import")]
+
+
+def _previous_of(path: Path, sheet: str, ind_id: str) -> object:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    col = rows[0].index(c.PREVIOUS_HEADER.format(year=2023))
+    return next(r[col] for r in rows[1:] if r[0] == ind_id)
+
+
+@pytest.mark.parametrize("sheet,ref,ind_id,error,how", PREVIOUS_CASES,
+                         ids=[f"{s}!{r}-{e}-{h}" for s, r, _i, e, h in PREVIOUS_CASES])
+def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_path, monkeypatch,
+                                                                   sheet, ref, ind_id, error, how):
+    from renkei_xl.cli import main
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+
+    monkeypatch.chdir(tmp_path)
+    old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+    if how == "history import":
+        shutil.copyfile(sample, tmp_path / "clean.xlsm")
+        assert main(["rollover", "clean.xlsm", "-o", "2024.xlsm"]) == 0
+        assert main(["history", "import", "2024.xlsm", "2023.xlsm"]) in (0, 1)
+    elif how == "file":
+        assert main(["rollover", "2023.xlsm", "-o", "2024.xlsm"]) in (0, 1)
+    else:
+        payload = payload_from_file(old, client=VBA)
+        book = remote_book(payload)
+        buttons.rollover(book)
+        (made,) = [p for p in tmp_path.glob("*.xlsm") if p != old]
+        made.rename(tmp_path / "2024.xlsm")
+    assert _previous_of(tmp_path / "2024.xlsm", sheet, ind_id) == INPUT_ERROR
+
+
+# ------------------------------------------------------------------------------------ 経年
+# 経年 is written from 指標's IDs, labels and targets (rollover, ``history import`` of an
+# older master or of a CSV): an error there became a text in 経年, 「#N/A」 as an 指標ID that
+# every later command of the new master refused, or as the target a year was judged by.
+RECORDED_CELLS = [(c.INDICATORS, ref) for ref in ("A8", "D8", "F8", "H8")]
+RECORDED_CASES = [(sheet, ref, ERRORS[(k * 3 + 1) % len(ERRORS)], how) for k, (sheet, ref) in enumerate(RECORDED_CELLS)
+                  for how in ("rollover", "rollover button", "history import", "history import csv")]
+
+
+@pytest.mark.parametrize("sheet,ref,error,how", RECORDED_CASES, ids=[f"{s}!{r}-{e}-{h}" for s, r, e, h in RECORDED_CASES])
+def test_no_error_value_is_recorded_in_keinen(sample, tmp_path, monkeypatch, sheet, ref, error, how):
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from renkei_xl.cli import main
+    from renkei_xl.excel import buttons
+
+    monkeypatch.chdir(tmp_path)
+
+    def cli(*argv) -> tuple[int, str]:
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            return main(list(argv)), out.getvalue()
+
+    if how.startswith("history import"):
+        shutil.copyfile(sample, tmp_path / "clean.xlsm")
+        assert cli("rollover", "clean.xlsm", "-o", "2024.xlsm")[0] == 0
+        if how == "history import":     # the error in the older master named
+            with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+            source = "2023.xlsm"
+        else:                           # the error in the master that takes the CSV's years
+            (tmp_path / "2024.xlsm").rename(tmp_path / "ok.xlsm")
+            with_error(tmp_path / "ok.xlsm", tmp_path / "2024.xlsm", sheet, ref, error)
+            (tmp_path / "years.csv").write_text("指標ID,年度,実績値,評価\n02-1,2022,3回,◎\n", encoding="utf-8")
+            source = "years.csv"
+        before = (tmp_path / "2024.xlsm").read_bytes()
+        code, said = cli("history", "import", "2024.xlsm", source)
+        assert code == 2 and (tmp_path / "2024.xlsm").read_bytes() == before, said
+    else:
+        old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+        if how == "rollover":
+            code, said = cli("rollover", "2023.xlsm", "-o", "2024.xlsm")
+            assert code == 2, said
+        else:
+            payload = payload_from_file(old, client=VBA)
+            book = remote_book(payload)
+            buttons.rollover(book)
+            said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+        assert [p.name for p in tmp_path.glob("*.xlsm")] == ["2023.xlsm"], said
+    assert f"{sheet}!{ref}「{error}」がエラー値のため、「{c.HISTORY}」に記録できません" in said, said
+
+
+# 経年 read back (評価を再計算 draws 集計's year rates from it, rollover and the imports write it
+# again): an error in a label, a year's header or a column staff added was kept as its text
+# over the formula, or (a year's header) read as no year, its records as a column of notes.
+KEINEN_CELLS = [(c.HISTORY, ref) for ref in ("A10", "B10", "D10", "E10", "F10", "E3", "G10")]
+KEINEN_CASES = [(sheet, ref, ERRORS[(k * 5 + 3) % len(ERRORS)], how) for k, (sheet, ref) in enumerate(KEINEN_CELLS)
+                for how in ("file", "button", "rollover")]
+
+
+@pytest.mark.parametrize("sheet,ref,error,how", KEINEN_CASES, ids=[f"{s}!{r}-{e}-{h}" for s, r, e, h in KEINEN_CASES])
+def test_an_error_anywhere_in_keinen_is_named(sample, tmp_path, monkeypatch, sheet, ref, error, how):
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import recalc_file
+
+    monkeypatch.chdir(tmp_path)
+    path = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
+    if how == "button":
+        payload = payload_from_file(path, client=VBA)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+    else:
+        with pytest.raises(UserError) as refused:
+            if how == "file":
+                recalc_file(path)
+            else:
+                from renkei_xl.cycle.rollover import rollover_file
+                rollover_file(path)
+        said = str(refused.value)
+    assert f"{sheet}!{ref}「{error}」" in said and "エラー値" in said, said
+
+
+# ------------------------------------------------------------------------ returned files
+# Every cell of a return that is not an input cell: the visible identifier, the row's 指標ID,
+# labels, 単位 and grey columns, the hidden 配布時 values. Split wrote no error value there,
+# and none is read as empty or as the text it shows: 評価指標 「#N/A」 passed the check that
+# a row's ID was not typed over, 基準値, 連携事業名 and the identifier's later lines were not
+# looked at (the file was imported as it stood), an 指標ID 「#N/A」 was 「行が削除されています」.
+# An input cell's error holds its row only (tests/test_hostile_files.py).
+RETURN_CELLS = ["C14", "C15", "C16", "C17", "A20", "B20", "C20", "D20", "E20", "F20", "J20"]
+RETURN_CASES = [(ref, ERRORS[(k * 5 + 4) % len(ERRORS)], face) for k, ref in enumerate(RETURN_CELLS) for face in FACES]
+RETURNING = "小樽市"
+
+
+@pytest.fixture(scope="module")
+def issued(sample, tmp_path_factory) -> Path:
+    from renkei_xl.cycle.distribute import file_name, split_master
+
+    files = split_master(sample, tmp_path_factory.mktemp("issued"), echo=lambda _line: None)
+    return next(p for p in files if p.name == file_name(RETURNING, 2023))
+
+
+def test_the_return_cases_are_the_issued_files_cells(issued):
+    from openpyxl import load_workbook
+
+    ws = load_workbook(issued, read_only=True)[RETURNING]
+    assert [ws[f"A{r}"].value for r in range(14, 18)] == ["様式の版", "指標の確認コード", "発行日時", "照合コード"]
+    assert [ws[f"{col}19"].value for col in "ABCDEFJ"] == ["指標ID", "連携事業名", "評価指標", "単位", "基準値", "目標値",
+                                                        "配布時の実績値"]
+    assert ws["A20"].value == "04-1" and all(ws[ref].value not in (None, "") for ref in RETURN_CELLS)
+
+
+@pytest.mark.parametrize("ref,error,face", RETURN_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in RETURN_CASES])
+def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sample, issued, tmp_path, monkeypatch,
+                                                                            ref, error, face):
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from renkei_xl.cli import main
+    from renkei_xl.excel import buttons
+
+    master = tmp_path / "work" / "master.xlsm"
+    master.parent.mkdir()
+    shutil.copyfile(sample, master)
+    folder = master.parent / buttons.COLLECT_DIR
+    folder.mkdir()
+    with_error(issued, folder / issued.name, RETURNING, ref, error)
+    monkeypatch.chdir(master.parent)
+    before = master.read_bytes()
+    if face == "file":
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            assert main(["collect", master.name, folder.name]) == 1
+        said = out.getvalue()
+        assert master.read_bytes() == before, said
+    else:
+        payload = payload_from_file(master, client=VBA)
+        book = remote_book(payload)
+        buttons.collect(book)
+        actions = book.json()["actions"]
+        said = "\n".join(a["prompt"] for a in apply_actions(payload, actions).alerts)
+        assert [a["func"] for a in actions] == ["alert"], said      # nothing written into the master
+    assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+
+
+# ------------------------------------------------------------------ 検証結果's own record
+# The last run's marks are read back from 検証結果 (シート, セル) to lift them: a place that is
+# an error value names no cell (the file face looked for sheet 「#N/A」 and refused every
+# later run with 「シート「#N/A」の部品が見つかりません」).
+FINDINGS_CELLS = ["B2", "C2"]
+FINDINGS_CASES = [(ref, ERRORS[(k * 4 + 6) % len(ERRORS)], face) for k, ref in enumerate(FINDINGS_CELLS) for face in FACES]
+
+
+@pytest.mark.parametrize("ref,error,face", FINDINGS_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in FINDINGS_CASES])
+def test_an_error_in_the_last_runs_findings_stops_no_run(sample, tmp_path, ref, error, face):
+    from openpyxl import load_workbook
+
+    from renkei_xl.workbook.session import validate_file
+
+    marked = tmp_path / "marked.xlsm"
+    shutil.copyfile(sample, marked)
+    wb = load_workbook(marked, keep_vba=True)
+    wb["札幌市"]["E5"] = "約10件"                       # one bad value, marked by 入力チェック
+    wb.save(marked)
+    validate_file(marked)
+    assert [v.value for v in load_workbook(marked)[c.FINDINGS][2]][1:3] == ["札幌市", "E5"]
+    path = with_error(marked, tmp_path / "master.xlsm", c.FINDINGS, ref, error)
+    if face == "file":                  # 入力チェック again, writing 検証結果 and the marks
+        try:
+            said = "\n".join(f"{f.place} {f.message}" for f in validate_file(path)[0].findings)
+        except UserError as exc:
+            said = str(exc)
+    else:
+        said = button_face(path)
+    assert "札幌市!E5" in said and "概数" in said and "部品" not in said, said
+
+
+# ------------------------------------------------------------- what 一覧 and 集計 publish
+# The lists 評価を再計算 writes (一覧, 集計, 次の一歩; the 確定版 is 一覧 as it is) show 指標's
+# texts: an error value there was published as its text, a 役割 「#N/A」 with its own group on
+# 一覧 and its own line on 集計, an 評価指標 or a 目標値 「#REF!」. The row is 「－」 and its
+# note names the cell, as for a 実績値 that is an error; the cell shows （入力エラー）.
+LIST_CELLS = [(c.INDICATORS, ref) for ref in ("A8", "B8", "D8", "E8", "F8", "G8", "H8")]
+LIST_CASES = [(sheet, ref, ERRORS[(k * 3 + 5) % len(ERRORS)], face) for k, (sheet, ref) in enumerate(LIST_CELLS)
+              for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,error,face", LIST_CASES, ids=[f"{s}!{r}-{e}-{f}" for s, r, e, f in LIST_CASES])
+def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, error, face):
+    from remote_payload import file_rows
+
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import recalc_file
+
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
+    sheets = (c.LIST, c.SUMMARY, c.NEXT_STEPS)
+    if face == "file":
+        _result, written = recalc_file(path)
+        rows = {s: file_rows(written.path, s) for s in sheets}
+    else:
+        payload = payload_from_file(path, client=VBA)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        applied = apply_actions(payload, book.json()["actions"])
+        rows = {s: applied.rows(s) for s in sheets}
+    reason = f"入力エラーのため評価不可（{sheet}!{ref}: "     # the only text that may say the error
+    shown = [(s, v) for s in sheets for r in rows[s] for v in r if isinstance(v, str) and error in v]
+    assert all(reason in v for _s, v in shown), shown
+    assert any(s == c.LIST and v.startswith("※" + reason) for s, v in shown), shown
+    assert any(INPUT_ERROR in r for r in rows[c.LIST]), rows[c.LIST]
+
+
+# 設定's サーバー作業フォルダー is read by the server alone (server.place, from the saved master
+# and from the click's payload): an error value there is named, never taken as 「no folder」.
+@pytest.mark.parametrize("face", list(FACES))
+def test_an_error_as_the_server_folder_is_named(sample, tmp_path, face):
+    from renkei_xl.core.contract_read import Book, server_folder
+    from renkei_xl.workbook.session import opened
+
+    path = with_error(sample, tmp_path / "master.xlsm", c.SETTINGS, "B6", "#REF!")
+    if face == "file":
+        with opened(path) as fs, pytest.raises(UserError) as refused:
+            server_folder(Book(dict(fs.sheets), fs.state.names))
+    else:
+        from renkei_xl.excel.engines import live_book
+
+        live = live_book(remote_book(payload_from_file(path, client=VBA)))
+        with pytest.raises(UserError) as refused:
+            server_folder(Book({c.SETTINGS: live.grid(c.SETTINGS)}, live.names))
+    assert "設定!B6: サーバー作業フォルダーがエラー値「#REF!」です" in str(refused.value)
