@@ -904,6 +904,23 @@ def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_o
     assert not cell_of(master, "小樽市", "04-1", "実施状況")
 
 
+@pytest.mark.parametrize("typed", [dt.datetime(2023, 10, 10), dt.time(10, 30)])
+def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle, capsys, typed):
+    """「10/10」 typed into 実施状況 is saved by Excel as a date (of the year it was typed in).
+    The file face wrote it into the master as its serial number, 45209 (and 一覧 would have
+    shown 「45209」), the buttons as a date: the row is held and the cell named, on every face
+    alike, and the master keeps its value."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", typed)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d]+」が日付・時刻として"
+                     r"保存されています", out), out
+    assert cell_of(master, "小樽市", "04-1", "実施状況") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
 def test_refused_file_does_not_block_the_good_ones(cycle):
     master, _, filled = cycle
     _truncated(filled["小樽市"], None)

@@ -215,6 +215,15 @@ STATUS_NUMBER_ONLY = _type(
     "実績値が空欄で、実施状況に数値「{value}」だけが入力されています（実績値を実施状況の列に入力した可能性が"
     "あります。このままでは{municipality}の実績値は集計されません）",
     "数値は実績値の列に入力し、実施状況には取組の内容・回数・時期などを文章で入力してください")
+# A 実施状況 Excel saved as a date or a time: 「10/10」 or 「10月10日」 typed into a 標準 cell is
+# stored as a date of the year it was typed in (R6.4 for a 2023 return), and 一覧 would show
+# 「2024-10-10」. A warning on the master (staff see the cell); collect holds such a row
+# (STRICT_ON_RETURN), as the file face wrote its serial (45209) and the buttons a date.
+STATUS_DATE = _type(
+    "status-date", WARNING,
+    "実施状況「{value}」が日付・時刻として保存されています（Excel は「10/10」「10月10日」のような入力を、"
+    "入力した日の年の日付にします）",
+    "実施状況は文章で入力してください。日付だけを書くときは、先頭に「'」を付けて「'10月10日」のように入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,

@@ -563,6 +563,8 @@ def _status_findings(e: Entry, out: list[Finding]) -> list[Finding]:
     指標ID, the other text of ENTRY_TEXTS, was found to hold none before this is asked)."""
     sheet = e.sheet or e.municipality
     _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
+    if type(e.status) is str and date_text(e.status):
+        out.append(F.STATUS_DATE.at(sheet, e.cell("status"), e.indicator_id, value=shown(e.status)))
     return _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id)
 
 

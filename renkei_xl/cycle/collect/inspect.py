@@ -20,7 +20,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import MERGED_INPUT, TEXT_CUT
+from ...core.findings import MERGED_INPUT, STATUS_DATE, TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
@@ -30,6 +30,12 @@ from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
+# Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
+# full 32,767 is only a warning on the master (一覧 shows it cut), but importing it means the
+# tool writes it into the master's cell, one more than it can (findings.TEXT_CUT); a 実施状況
+# Excel saved as a date (findings.STATUS_DATE) carries a year nobody typed, and was written
+# into the master as its serial number (45209) by the file face and as a date by the buttons.
+STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code)
 # The grey column of an input file that shows each row's target as issued (core.input_sheet).
 INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -244,12 +250,9 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
-    # A text of Excel's full 32,767 is only a warning on the master (一覧 shows it cut), but
-    # importing it means the tool writes it into the master's cell, one more than it can
-    # (findings.TEXT_CUT): that row is held like any bad cell, on both faces alike.
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
-               if (f.is_error or f.type == TEXT_CUT.code) and f.sheet == muni]
+               if (f.is_error or f.type in STRICT_ON_RETURN) and f.sheet == muni]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
