@@ -833,6 +833,41 @@ def test_refused_file_leaves_master_byte_identical(cycle, tmp_path, case):
     assert len(report.refused[0].line().splitlines()) == 1
 
 
+def _pasted_over_a_hidden_row(path: Path) -> Path:
+    """小樽市 hides 05-1's row (the sheet lets rows be hidden, no protection lifted) and pastes
+    its three answers for 04-1, 06-1 and 08-1 over G20:G22: Excel fills the hidden row too."""
+    def edit(ws, top, cols):
+        ws.row_dimensions[top + 2].hidden = True
+        for r, value in zip(range(top + 1, top + 5), (2, 1, 3, None)):
+            ws.cell(r, cols["実績値"]).value = value
+    return _on_the_sheet(path, edit, unprotect=False)
+
+
+def test_answers_pasted_over_a_hidden_row_are_refused_naming_it_and_taken_once_it_is_shown(cycle):
+    """The paste put 1 into the hidden 05-1 and moved 3 and nothing into 06-1 and 08-1: it was
+    imported as it stood, wrong in three rows nobody saw. Refused whole, naming the hidden row;
+    shown again (the values checked), the same file is taken."""
+    master, _, filled = cycle
+    _pasted_over_a_hidden_row(filled["小樽市"])
+    before = master.read_bytes()
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason.startswith("シート「小樽市」の非表示の行（21 行目）に、配布時から変わった値があります"
+                                     "（小樽市!G21（05-1））"), refusal.reason
+    assert master.read_bytes() == before
+
+    _on_the_sheet(filled["小樽市"], lambda ws, top, cols: setattr(ws.row_dimensions[top + 2], "hidden", False),
+                  unprotect=False)
+    assert not collect(master, [filled["小樽市"]]).refused
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 1
+
+
+def test_a_hidden_row_left_as_issued_is_no_reason_to_refuse(cycle):
+    master, _, filled = cycle
+    _on_the_sheet(filled["小樽市"], lambda ws, top, cols: setattr(ws.row_dimensions[top + 2], "hidden", True),
+                  unprotect=False)
+    assert not collect(master, [filled["小樽市"]]).refused
+
+
 def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, capsys):
     """A value the master's rules refuse: its row is not imported (the master keeps its
     value), the other rows are, and the cell is named in the report and on 取込履歴."""

@@ -236,6 +236,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     _check_named(path, muni, settings)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
+    _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
 
     by_id = {i.id: i for i in data.indicators}
     file_entries, values = [], {}
@@ -410,6 +411,29 @@ def _check_previous_typed_over(muni: str, header: list, raw_rows: dict[int, list
         raise Refused(f"シート「{muni}」の{label}（確認用の灰色の列）が配布時と違い、その行の実績値が空です"
                       f"（{_few(typed_over, 3)}）。実績値を{label}の列に入力した可能性があり、その列は取り込まないため、"
                       "このファイルは取り込みません。実績値の列に入力し直して送ってもらってください")
+
+
+def _check_hidden_rows(muni: str, hidden: set[int], raw_rows: dict[int, list], row_ids: dict[int, str],
+                       cols: dict[str, int], issued: dict[str, dict[str, str]]) -> None:
+    """An answer on a hidden row (the sheet lets rows be hidden; a filter hides them too):
+    Excel pastes a copied block into the hidden rows as well, so a column of answers pasted
+    over rows some of which were hidden put a value the municipality never saw into each
+    hidden row and moved every answer below it one indicator down. Nothing in the file can
+    tell the misplaced answers from good ones, so the file is refused whole, naming the
+    hidden cells that changed since the split (every filled one, in a file issued without
+    the issued values). Once the rows are shown and checked, the same file is taken."""
+    if not hidden:
+        return
+    inputs = {f: cols[f] for f in INPUT_FIELDS if f in cols}
+    changed = [f"{muni}!{cell_ref(r, col)}（{ind_id}）" for r, ind_id in row_ids.items() if r in hidden
+               for f, col in inputs.items() if text(_at(raw_rows[r], col)) != issued.get(ind_id, {}).get(f, "")]
+    if changed:
+        rows = sorted({r for r in hidden if r in row_ids})
+        raise Refused(f"シート「{muni}」の非表示の行（{_few([str(r) for r in rows])} 行目）に、配布時から変わった値があります"
+                      f"（{_few(changed, 3)}）。Excel では、非表示の行にも貼り付けた値が入り、その下の行の値が1行ずつずれる"
+                      "ことがあるため、このファイルは取り込みません。行を再表示して（行番号を選んで右クリック→「再表示」）、"
+                      "すべての行の値を確かめてもらい、直したファイルを送ってもらってください（値が正しいと確かめたときは、"
+                      "行を再表示して保存してから取り込んでください）")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
