@@ -683,6 +683,14 @@ def _note_beside_the_table(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _note_above_the_header(path: Path, tmp: Path) -> Path:
+    """A note typed beside the identifier block, above the table: it was dropped unread and
+    the file logged as imported."""
+    def edit(ws, top, cols):
+        ws.cell(top - 2, cols["実績値"]).value = "05-1 は見込みの値です"
+    return _on_the_sheet(path, edit)
+
+
 def _column_inserted_with_a_header(path: Path, tmp: Path) -> Path:
     """A 備考 column inserted after 実施状況 and a note typed in it."""
     def edit(ws, top, cols):
@@ -801,6 +809,8 @@ REFUSALS = {
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "note above the header": (_note_above_the_header, "シート「小樽市」の表の上（見出しの行より上）の、配布時に空だった"
+                                                      "セルに値があります（小樽市!G17）"),
     "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
                                                         "されています（Excel の「ドキュメント検査」"),
     "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),

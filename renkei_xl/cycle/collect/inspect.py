@@ -228,6 +228,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
 
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
+    _check_above_header(muni, grid, header_row)
     as_returned = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
@@ -665,6 +666,25 @@ def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_c
         raise Refused(f"シート「{muni}」の指標IDのない行に値があります（{'、'.join(found)}{more}）。"
                       "配布時になかった行に入力されているため、このファイルは取り込みません。"
                       "配布したファイルの表の行に入力し直して送ってもらってください")
+
+
+def _check_above_header(muni: str, grid: list[list[object]], header_row: int) -> None:
+    """A note typed above the table (the protection lifted): collect reads nothing there,
+    so it was dropped without a word while the file was logged as imported. Split writes
+    that block in column A (title, instructions, the identifier's labels) and C (the
+    identifier's values, on the labels' rows) only: a value anywhere else is refused, naming
+    the cells, as a note beside the table is (_check_outside_input). A value typed over
+    column A's own lines is not told apart from them; the identifier is checked elsewhere."""
+    found: list[str] = []
+    for r, row in enumerate(grid[:header_row - 1], start=1):
+        labelled = bool(row) and text(row[0]) in ID_LABELS
+        found += [f"{muni}!{cell_ref(r, col)}" for col, v in enumerate(row, start=1)
+                  if text(v) and col != 1 and not (col == 3 and labelled)]
+    if found:
+        raise Refused(f"シート「{muni}」の表の上（見出しの行より上）の、配布時に空だったセルに値があります（{_few(found)}）。"
+                      "取り込むのは実績値・分母・実施状況の列だけのため、このファイルは取り込みません（取り込むと、その値は"
+                      "黙って捨てられます）。その内容を実績値・分母・実施状況の列に入力し直して送ってもらってください"
+                      "（取り込まなくてよいメモなら、そのセルを消して保存してから取り込んでください）")
 
 
 def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> None:
