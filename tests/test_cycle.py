@@ -1280,6 +1280,57 @@ def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_
     assert cell_of(master, "小樽市", "05-1", "実績値") == 7
 
 
+def _issued_with_a_staff_column(tmp_path: Path) -> tuple[Path, Path]:
+    """A master whose 小樽市 sheet has staff's own 備考 column, split; 小樽市's answer in its file."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, _cols = header_row(ws)
+    col = ws.max_column + 1
+    ws.cell(top, col).value = "備考"
+    ws.cell(top + 1, col).value = "前年度は別集計"
+    wb.save(master)
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
+    back = tmp_path / "回収" / file_name("小樽市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[back.name], back)
+    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    return master, back
+
+
+def _rename_master_column(master: Path, old: str, new: str) -> None:
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    ws.cell(top, cols[old]).value = new
+    wb.save(master)
+
+
+def test_a_staff_column_renamed_in_the_master_after_the_split_does_not_refuse_the_returns(tmp_path):
+    """Staff rename their 備考 column 職員メモ after the files went out. Every return carried
+    the column as split copied it, under its old header, and was refused for values 「in a
+    column the split did not write」, the message sending staff after the municipality. The
+    column is the master's own, renamed: the returns are taken."""
+    master, back = _issued_with_a_staff_column(tmp_path)
+    _rename_master_column(master, "備考", "職員メモ")
+    report = collect(master, [back])
+    assert not report.refused, report.refused
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 7
+
+
+def test_a_column_a_municipality_added_is_still_refused_beside_a_renamed_one(tmp_path):
+    master, back = _issued_with_a_staff_column(tmp_path)
+    _rename_master_column(master, "備考", "職員メモ")
+
+    def edit(ws, top, cols):
+        ws.insert_cols(cols["実施状況"] + 1)
+        ws.cell(top, cols["実施状況"] + 1).value = "補足"
+        ws.cell(top + 1, cols["実施状況"] + 1).value = "暫定値です"
+    _on_the_sheet(back, edit)
+    [refusal] = collect(master, [back]).refused
+    assert "配布時になかった列に値があります" in refusal.reason, refusal.reason
+
+
 def test_one_attachment_saved_twice_is_imported_once_and_the_copy_named(cycle, tmp_path, capsys):
     """The mail's attachment saved twice (「… (1).xlsx」 beside the first): the two are
     byte-identical, so their save times are the same, and both were refused as two returns

@@ -9,7 +9,7 @@ import io
 import zipfile
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
 from ...core import contract as c
 from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
@@ -366,6 +366,7 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
     the column from 指標 (a 目標値 column of the master's own sheet is copied as it is)."""
     heads = [text(v) for v in header]
     sent = set(data.headers.get(muni, ())) | {h for _a, h, _w in REFERENCES} | set(c.ISSUED_HEADERS.values())
+    sent |= renamed_since_split(heads, data.headers.get(muni, ()))
     added = {col for col, h in enumerate(heads, start=1) if not h or (muni in data.headers and h not in sent)}
     from_indicators = muni in data.headers and INPUT_TARGET not in data.headers[muni]   # else the sheet's own
     target_col = heads.index(INPUT_TARGET) + 1 if INPUT_TARGET in heads and from_indicators else 0
@@ -389,6 +390,33 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
         raise Refused(f"シート「{muni}」の目標値（確認用の灰色の列）が配布時と違います（{_few(typed_over, 3)}）。"
                       "実績値を目標値の列に入力した可能性があり、目標値の列は取り込まないため、このファイルは取り込みません。"
                       "実績値の列に入力し直して送ってもらってください")
+
+
+def renamed_since_split(heads: list[str], master: Sequence[str]) -> set[str]:
+    """The file's headers of staff's own columns that the master's sheet has renamed since
+    the split: every return then showed 「配布時になかった列に値があります」 for the values
+    split itself copied there, and was refused. Told apart by place, not by name: the file's
+    headers, less those split adds (基準値・目標値, the issued columns) and last year's
+    column (which split moves), line up one to one with the master's; a header the file has
+    where the master has another staff header the file lacks is that column, renamed. Any
+    other difference (a column added or deleted on either side) lines up nothing, and the
+    values there are refused as before."""
+    if not master:
+        return set()
+    own = set(master)
+    added_by_split = {h for _a, h, _w in REFERENCES if h not in own} | set(c.ISSUED_HEADERS.values())
+    contract = set(c.ENTRY_HEADERS.values())
+
+    def kept(seq) -> list[str]:
+        return [h for h in seq if h and h not in added_by_split and not h.startswith(c.PREVIOUS_HEADER_PREFIX)]
+    got, want = kept(heads), kept(master)
+    in_file = set(heads)
+    if len(got) != len(want):
+        return set()
+    pairs = [(g, w) for g, w in zip(got, want) if g != w]
+    if any(g in own or g in contract or w in in_file or w in contract for g, w in pairs):
+        return set()
+    return {g for g, _w in pairs}
 
 
 def _check_previous_typed_over(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
