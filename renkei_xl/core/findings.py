@@ -316,6 +316,13 @@ CHANGED_ON_BOTH_SIDES = _type(
     "配布した後でマスターの{label}が{issued}から{master}に直され、回答でも{returned}に変わっています。"
     "どちらが正しいか、このツールには決められません",
     "市町村に確かめて、正しい値をマスターに入力してください")
+# A row staff added to a municipality sheet after the split (a new indicator): the return,
+# issued without it, is taken for the rows it holds, and the new row named as not answered.
+ROW_ADDED_SINCE_SPLIT = _type(
+    "row-added-since-split", WARNING,
+    "配布した後でマスターの市町村シートに加わった行です（マスターの {master_cell}）。このファイルにはこの行がないため、"
+    "{municipality}の値は入っていません（ほかの行は取り込みました）",
+    "入力用ファイルを配布し直して送ってもらうか、{municipality}に確かめてマスターに直接入力してください")
 KEPT_CORRECTION = _type(
     "kept-master-correction", WARNING,
     "配布した後でマスターで直した{label}{master}を残しました（回答ではこのセルは配布時の{issued}のままでした）")

@@ -20,7 +20,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import MERGED_INPUT, STATUS_DATE, TEXT_CUT
+from ...core.findings import MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import shown
@@ -229,7 +229,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
     _check_above_header(muni, grid, header_row)
-    as_returned = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
+    as_returned, added = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
@@ -258,6 +258,9 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
+    errors += [ROW_ADDED_SINCE_SPLIT.at(muni, e.cell("indicator_id"), e.indicator_id,
+                                        master_cell=f"{muni}!{e.cell('indicator_id')}", municipality=muni)
+               for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
 
@@ -308,21 +311,22 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
 
 
 def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: MasterData,
-                     ident: dict[str, str], sheet: tuple[list, int]) -> list[tuple[str, str]]:
+                     ident: dict[str, str], sheet: tuple[list, int]) -> tuple[list[tuple[str, str]], list[str]]:
     """The file's rows still ask what the master's sheet asks (the same 指標IDs, each row its
-    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``).
+    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``) and
+    the 指標IDs of rows staff added to the master's sheet since the split (_check_rows).
     ``sheet``: the file's grid and header row, whose grey 目標値 column shows each target as issued."""
     got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
     as_returned = returned_rows(data, got)
     as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
-    _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
+    added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
     _check_row_labels(muni, rows, data.indicators)
     if not as_issued:
         changed = _changed_targets(rows, *sheet, data)
         raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
                       + (f"（目標値を変えた指標: {_few(changed, 3)}）" if changed else "")
                       + "。入力用ファイルを配布し直してください")
-    return as_returned
+    return as_returned, added
 
 
 def _changed_targets(rows: list, grid: list, header_row: int, data: MasterData) -> list[str]:
@@ -715,14 +719,20 @@ def _check_above_header(muni: str, grid: list[list[object]], header_row: int) ->
                       "（取り込まなくてよいメモなら、そのセルを消して保存してから取り込んでください）")
 
 
-def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> None:
-    """The file's rows (``got``) against the master sheet's (``want``). ``as_issued``: the
-    file's rows are those it was issued with (its fingerprint says so), so a difference is
-    the master's, made after the split (a row staff deleted or added for an indicator):
-    said so, instead of telling staff the municipality deleted or added a row."""
+def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> list[str]:
+    """The file's rows (``got``) against the master sheet's (``want``); returns the rows
+    staff added to the master since the split. ``as_issued``: the file's rows are those it
+    was issued with (its fingerprint and seal say so), so a difference is the master's,
+    made after the split, said so instead of telling staff the municipality deleted or
+    added a row. Rows added alone (a new indicator) leave every question the file answers
+    as it was: the file is taken for its rows and the new ones are named as unanswered,
+    where every return out was refused and had to be issued again. A row the master lost
+    still refuses the file, whose answer on it would have nowhere to go."""
     missing = [i for i in want if i not in got]
     extra = [i for i in got if i not in want]
     doubled = sorted({i for i in got if got.count(i) > 1})
+    if as_issued and missing and not extra and not doubled:
+        return missing
     if as_issued and (missing or extra):
         changes = ([f"指標ID {_few(missing)} の行が加わりました"] if missing else []) + (
             [f"指標ID {_few(extra)} の行がなくなりました"] if extra else [])
@@ -735,6 +745,7 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
         raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}）")
     if doubled:
         raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています")
+    return []
 
 
 def _few(ids: list[str], limit: int = 5) -> str:
