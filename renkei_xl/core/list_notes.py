@@ -66,6 +66,20 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
     return dropped
 
 
+def staff_notes(old: Optional[Sequence[Sequence[object]]]) -> list[str]:
+    """The cells of staff's own columns on a 一覧 (``old``: its grid from A1) that hold a
+    value, as 「一覧!L12」: what a rollover leaves behind. Next year's 一覧 starts empty, and
+    a note about this year's figure (「要確認」) carried to the new year's row would speak of
+    a figure that is not there; the notes stay in this year's master, and the rollover's
+    report names them instead of dropping them without a word."""
+    found = _old_header(old or ())
+    if found is None:
+        return []
+    cols = set(found[1].values())
+    return [f"{c.LIST}!{cell_ref(i + 1, j + 1)}" for i, row in enumerate(old or ())
+            for j, v in enumerate(row) if j not in cols and text(v)]
+
+
 def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[str, int]]]:
     """The old 一覧's header row (0-based) and the 0-based column of each of the tool's
     header texts in it (the first, when staff repeated one), None without all of them."""
