@@ -633,6 +633,10 @@ def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_
         said = [t for t in texts if "コメント" in t]
         assert any("「札幌市に再照会中」（指標ID 01-1 の行）" in t for t in said), (view.face, said)
         assert any("「前年度と比べる」" in t and "集計" in t for t in said), (view.face, said)
+    # Excel on the desktop names the same notes, read from the same saved file.
+    from renkei_xl.excel.desktop import _saved_comments
+
+    assert _saved_comments(noted, c.SUMMARY) == [("B3", "前年度と比べる")]
 
 
 def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kept_after_it(masters, tmp_path):
