@@ -966,6 +966,19 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
 
 
+def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cycle, capsys):
+    """小樽市 copies 05-1's grey 目標値 「５件（毎年度）」 into 実績値: it was imported and read as
+    5 (◎ against 5), without a word. The row is held and named; the master keeps its value."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "05-1", "実績値", "５件（毎年度）")
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!G\d+ 05-1: 実績値「５件（毎年度）」に、目標の"
+                     r"書き方の注記「（毎年度）」が付いています", out), out
+    assert cell_of(master, "小樽市", "05-1", "実績値") is None
+
+
 def test_refused_file_does_not_block_the_good_ones(cycle):
     master, _, filled = cycle
     _truncated(filled["小樽市"], None)

@@ -44,6 +44,17 @@ def test_a_status_saved_as_a_date_is_a_warning_naming_its_cell(fy2023, status, f
     assert [(f.sheet, f.cell, f.severity) for f in found] == ([("小樽市", "G5", WARNING)] if flagged else [])
 
 
+@pytest.mark.parametrize("value, flagged", [("５件（毎年度）", True), ("5件（2025年度まで）", True), ("5件", False),
+                                            ("5件（2023年度）", False)])
+def test_a_figure_worded_as_a_target_is_a_warning_naming_its_cell(fy2023, value, flagged):
+    """「５件（毎年度）」 is how 05-1's target is written, never how a figure is reported (no
+    actual of the official list carries such a note): the target copied into 実績値 was read
+    as 5, silently. A warning on the master; collect holds the row."""
+    e = Entry("小樽市", "05-1", value, sheet="小樽市", cells={"value": "E5"})
+    found = [f for f in _run(fy2023, entries=[e]) if f.type == "actual-target-note"]
+    assert [(f.sheet, f.cell, f.severity) for f in found] == ([("小樽市", "E5", WARNING)] if flagged else [])
+
+
 def test_word_in_numeric_cell(fy2023):
     e = Entry("小樽市", "04-1", "実施", sheet="小樽市", cells={"value": "E5"})
     assert ("not-a-number", "小樽市", "E5") in _types(_run(fy2023, entries=[e]))

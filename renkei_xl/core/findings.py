@@ -233,6 +233,15 @@ STATUS_DATE = _type(
     "実施状況「{value}」が日付・時刻として保存されています（Excel は「10/10」「10月10日」のような入力を、"
     "入力した日の年の日付にします）",
     "実施状況は文章で入力してください。日付だけを書くときは、先頭に「'」を付けて「'10月10日」のように入力してください")
+# A reported figure carrying a target's wording: 「５件（毎年度）」, 「20件（2025年度まで）」. No
+# actual of the official list has one; it is the grey 目標値 copied into 実績値 (a whole column
+# pasted one to the right makes every row ◎), and was read as the figure, silently. A warning
+# on the master (staff see the cell); collect holds such a row (STRICT_ON_RETURN).
+ACTUAL_TARGET_NOTE = _type(
+    "actual-target-note", WARNING,
+    "実績値「{value}」に、目標の書き方の注記「（{note}）」が付いています（目標値を写した可能性があります。"
+    "このままでは、注記を除いた数値を実績値として評価します）",
+    "実績値には、実際の実績を数値だけで入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,
