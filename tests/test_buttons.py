@@ -1241,6 +1241,43 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     assert rows[1][-1] == log[1][-1]
 
 
+def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it_as_the_command_line_does(
+        master, tmp_path, monkeypatch):
+    """Staff add 03-1's row to 小樽市's sheet after the split: the return is taken for its rows
+    and 03-1 named as not in it, by the button as by the command line, and in 取込履歴 alike."""
+    from renkei_xl.cycle.distribute import split_master
+    from renkei_xl.excel.engines import live_book
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
+    returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
+                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
+    rewrite_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
+    wb = load_workbook(book, keep_vba=True)
+    ws = wb[BAD_MUNICIPALITY]
+    ws.append(["03-1"])
+    added_at = f"{BAD_MUNICIPALITY}!A{ws.max_row}"
+    wb.save(book)
+
+    payload = payload_from_file(book)
+    data = live_book(remote_book(payload)).read()
+    cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
+    applied, _actions = _run(buttons.collect, payload)
+    prompt = _only_alert(applied)["prompt"]
+    assert f"{added_at} 03-1: 配布した後でマスターの市町村シートに加わった行です" in prompt, prompt
+    assert "取り込めないファイル" not in prompt, prompt
+    assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5
+    log = applied.rows(c.IMPORT_LOG)
+    assert log[1][-1].startswith(f"{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+
+    code = cli_main(["collect", str(book), str(returned)])
+    assert code == 1
+    wb = load_workbook(book)
+    assert wb[BAD_MUNICIPALITY][cell["06-1"]].value == 5
+    assert list(wb[c.IMPORT_LOG].iter_rows(values_only=True))[1][-1] == log[1][-1]
+
+
 def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on_both_sides(
         master, tmp_path, monkeypatch):
     """R-D6 on the button face: staff corrected 04-1 and 06-1 in the open master after the

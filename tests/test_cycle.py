@@ -683,6 +683,14 @@ def _note_beside_the_table(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _note_above_the_header(path: Path, tmp: Path) -> Path:
+    """A note typed beside the identifier block, above the table: it was dropped unread and
+    the file logged as imported."""
+    def edit(ws, top, cols):
+        ws.cell(top - 2, cols["実績値"]).value = "05-1 は見込みの値です"
+    return _on_the_sheet(path, edit)
+
+
 def _column_inserted_with_a_header(path: Path, tmp: Path) -> Path:
     """A 備考 column inserted after 実施状況 and a note typed in it."""
     def edit(ws, top, cols):
@@ -801,6 +809,8 @@ REFUSALS = {
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "note above the header": (_note_above_the_header, "シート「小樽市」の表の上（見出しの行より上）の、配布時に空だった"
+                                                      "セルに値があります（小樽市!G17）"),
     "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
                                                         "されています（Excel の「ドキュメント検査」"),
     "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
@@ -831,6 +841,41 @@ def test_refused_file_leaves_master_byte_identical(cycle, tmp_path, case):
     assert [r.path.name for r in report.refused] == [bad.name]
     assert reason in report.refused[0].reason, report.refused[0].reason
     assert len(report.refused[0].line().splitlines()) == 1
+
+
+def _pasted_over_a_hidden_row(path: Path) -> Path:
+    """小樽市 hides 05-1's row (the sheet lets rows be hidden, no protection lifted) and pastes
+    its three answers for 04-1, 06-1 and 08-1 over G20:G22: Excel fills the hidden row too."""
+    def edit(ws, top, cols):
+        ws.row_dimensions[top + 2].hidden = True
+        for r, value in zip(range(top + 1, top + 5), (2, 1, 3, None)):
+            ws.cell(r, cols["実績値"]).value = value
+    return _on_the_sheet(path, edit, unprotect=False)
+
+
+def test_answers_pasted_over_a_hidden_row_are_refused_naming_it_and_taken_once_it_is_shown(cycle):
+    """The paste put 1 into the hidden 05-1 and moved 3 and nothing into 06-1 and 08-1: it was
+    imported as it stood, wrong in three rows nobody saw. Refused whole, naming the hidden row;
+    shown again (the values checked), the same file is taken."""
+    master, _, filled = cycle
+    _pasted_over_a_hidden_row(filled["小樽市"])
+    before = master.read_bytes()
+    [refusal] = collect(master, [filled["小樽市"]]).refused
+    assert refusal.reason.startswith("シート「小樽市」の非表示の行（21 行目）に、配布時から変わった値があります"
+                                     "（小樽市!G21（05-1））"), refusal.reason
+    assert master.read_bytes() == before
+
+    _on_the_sheet(filled["小樽市"], lambda ws, top, cols: setattr(ws.row_dimensions[top + 2], "hidden", False),
+                  unprotect=False)
+    assert not collect(master, [filled["小樽市"]]).refused
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 1
+
+
+def test_a_hidden_row_left_as_issued_is_no_reason_to_refuse(cycle):
+    master, _, filled = cycle
+    _on_the_sheet(filled["小樽市"], lambda ws, top, cols: setattr(ws.row_dimensions[top + 2], "hidden", True),
+                  unprotect=False)
+    assert not collect(master, [filled["小樽市"]]).refused
 
 
 def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, capsys):
@@ -902,6 +947,36 @@ def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_o
     assert code == 1
     assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!\w+\d+ 04-1: 実施状況が32,767文字あり", out), out
     assert not cell_of(master, "小樽市", "04-1", "実施状況")
+
+
+@pytest.mark.parametrize("typed", [dt.datetime(2023, 10, 10), dt.time(10, 30)])
+def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle, capsys, typed):
+    """「10/10」 typed into 実施状況 is saved by Excel as a date (of the year it was typed in).
+    The file face wrote it into the master as its serial number, 45209 (and 一覧 would have
+    shown 「45209」), the buttons as a date: the row is held and the cell named, on every face
+    alike, and the master keeps its value."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", typed)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d]+」が日付・時刻として"
+                     r"保存されています", out), out
+    assert cell_of(master, "小樽市", "04-1", "実施状況") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
+def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cycle, capsys):
+    """小樽市 copies 05-1's grey 目標値 「５件（毎年度）」 into 実績値: it was imported and read as
+    5 (◎ against 5), without a word. The row is held and named; the master keeps its value."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "05-1", "実績値", "５件（毎年度）")
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!G\d+ 05-1: 実績値「５件（毎年度）」に、目標の"
+                     r"書き方の注記「（毎年度）」が付いています", out), out
+    assert cell_of(master, "小樽市", "05-1", "実績値") is None
 
 
 def test_refused_file_does_not_block_the_good_ones(cycle):
@@ -1216,6 +1291,57 @@ def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_
     report = collect(master, [back])
     assert not report.refused, report.refused
     assert cell_of(master, "小樽市", "05-1", "実績値") == 7
+
+
+def _issued_with_a_staff_column(tmp_path: Path) -> tuple[Path, Path]:
+    """A master whose 小樽市 sheet has staff's own 備考 column, split; 小樽市's answer in its file."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, _cols = header_row(ws)
+    col = ws.max_column + 1
+    ws.cell(top, col).value = "備考"
+    ws.cell(top + 1, col).value = "前年度は別集計"
+    wb.save(master)
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
+    back = tmp_path / "回収" / file_name("小樽市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[back.name], back)
+    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    return master, back
+
+
+def _rename_master_column(master: Path, old: str, new: str) -> None:
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    ws.cell(top, cols[old]).value = new
+    wb.save(master)
+
+
+def test_a_staff_column_renamed_in_the_master_after_the_split_does_not_refuse_the_returns(tmp_path):
+    """Staff rename their 備考 column 職員メモ after the files went out. Every return carried
+    the column as split copied it, under its old header, and was refused for values 「in a
+    column the split did not write」, the message sending staff after the municipality. The
+    column is the master's own, renamed: the returns are taken."""
+    master, back = _issued_with_a_staff_column(tmp_path)
+    _rename_master_column(master, "備考", "職員メモ")
+    report = collect(master, [back])
+    assert not report.refused, report.refused
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 7
+
+
+def test_a_column_a_municipality_added_is_still_refused_beside_a_renamed_one(tmp_path):
+    master, back = _issued_with_a_staff_column(tmp_path)
+    _rename_master_column(master, "備考", "職員メモ")
+
+    def edit(ws, top, cols):
+        ws.insert_cols(cols["実施状況"] + 1)
+        ws.cell(top, cols["実施状況"] + 1).value = "補足"
+        ws.cell(top + 1, cols["実施状況"] + 1).value = "暫定値です"
+    _on_the_sheet(back, edit)
+    [refusal] = collect(master, [back]).refused
+    assert "配布時になかった列に値があります" in refusal.reason, refusal.reason
 
 
 def test_one_attachment_saved_twice_is_imported_once_and_the_copy_named(cycle, tmp_path, capsys):
@@ -2144,16 +2270,44 @@ def test_a_row_staff_deleted_from_the_master_after_the_split_is_said_to_be_the_m
     assert master.read_bytes() == before
 
 
-def test_a_row_staff_added_to_the_master_after_the_split_is_said_to_be_the_masters(cycle):
+def test_a_row_staff_added_to_the_master_after_the_split_takes_the_return_and_names_the_row(cycle, capsys):
+    """Staff add an indicator's row (03-1) to 小樽市's sheet after the files went out. Every
+    return out was refused as a stale template, to be issued again, though each still answers
+    what it was asked (its seal says so). It is taken for its rows; 03-1 is named as not in
+    it, on the screen and in 取込履歴, and the command exits 1 (something is still to do)."""
     master, _, filled = cycle
+    wb = openpyxl.load_workbook(master)
+    ws = wb["小樽市"]
+    ws.append(["03-1"])
+    added_at = f"A{ws.max_row}"
+    wb.save(master)
+    set_cell(filled["小樽市"], "小樽市", "05-1", "実績値", 4)
+
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (f"取り込みません: 小樽市_2023年度_入力.xlsx: 小樽市!{added_at} 03-1: 配布した後でマスターの市町村シートに"
+            f"加わった行です（マスターの 小樽市!{added_at}）。このファイルにはこの行がないため、小樽市の値は入っていません") in out, out
+    assert "取込: 小樽市_2023年度_入力.xlsx（小樽市、" in out
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+    log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
+    assert log[1][-1].startswith(f"小樽市!{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+
+
+def test_a_row_staff_added_while_another_went_is_still_refused(cycle, tmp_path):
+    """A row the master lost since the split still refuses the file: its answer there would
+    have nowhere to go."""
+    from realbooks import lo_rows_edit
+
+    master, _, filled = cycle
+    edited = lo_rows_edit(master, tmp_path / "削除" / master.name, "小樽市", remove_row=3)
+    shutil.copyfile(edited, master)
     wb = openpyxl.load_workbook(master)
     wb["小樽市"].append(["03-1"])
     wb.save(master)
-
     [refusal] = collect(master, [filled["小樽市"]]).refused
-    assert refusal.reason.startswith("配布した後で、マスターの市町村シート「小樽市」の指標ID 03-1 の行が加わりました"), \
-        refusal.reason
-    assert "削除されています" not in refusal.reason
+    assert refusal.reason.startswith("配布した後で、マスターの市町村シート「小樽市」の指標ID 03-1 の行が加わりました。"
+                                     "指標ID 05-1 の行がなくなりました"), refusal.reason
 
 
 def test_a_row_the_municipality_deleted_is_still_the_files(cycle):

@@ -31,6 +31,7 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
+import openpyxl
 import pytest
 from openpyxl import load_workbook
 
@@ -601,6 +602,41 @@ def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(mast
     [found] = [f for f in result.findings if f.type == "list-note-dropped"]
     assert (found.sheet, found.cell, found.indicator_id) == (c.LIST, ref, "KPI1-1")
     assert "「要確認」" in found.message and "消えました" in found.message
+
+
+def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_faces(masters, tmp_path):
+    """A note (comment) on a cell of 一覧 (01-1's row) and of 集計: 評価を再計算 rebuilds both
+    sheets whole, so the command line wrote them without the notes, and the button's Clear
+    All cleared them, without a word on either face. Each is named with its text and its
+    row's 指標ID in 検証結果, the same on both faces (the server reads the saved master's)."""
+    from openpyxl.comments import Comment
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    rows = file_rows(noted, c.LIST)
+    first = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "01-1") + 1
+    wb = openpyxl.load_workbook(noted, keep_vba=True)
+    wb[c.LIST][cell_ref(first, c.LIST_SYMBOL_COL + 1)].comment = Comment("札幌市に再照会中", "職員")
+    wb[c.SUMMARY]["B3"].comment = Comment("前年度と比べる", "職員")
+    wb.save(noted)
+
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    payload = payload_from_file(noted)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(noted)})   # as the server's admission does
+    book = remote_book(payload)
+    buttons.recalc(book)
+    live = LiveView(apply_actions(payload, book.json()["actions"]), plan_of("recalc", noted)[0])
+    for view in (run_file("recalc", noted, tmp_path / "a"), live):
+        texts = [" ".join(str(v) for v in row if v) for row in view.get("rows", c.FINDINGS)]
+        said = [t for t in texts if "コメント" in t]
+        assert any("「札幌市に再照会中」（指標ID 01-1 の行）" in t for t in said), (view.face, said)
+        assert any("「前年度と比べる」" in t and "集計" in t for t in said), (view.face, said)
+    # Excel on the desktop names the same notes, read from the same saved file.
+    from renkei_xl.excel.desktop import _saved_comments
+
+    assert _saved_comments(noted, c.SUMMARY) == [("B3", "前年度と比べる")]
 
 
 def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kept_after_it(masters, tmp_path):

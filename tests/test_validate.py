@@ -2,7 +2,7 @@
 
 import pytest
 
-from renkei_xl.core.model import ERROR, Entry
+from renkei_xl.core.model import ERROR, WARNING, Entry
 from renkei_xl.core.validate import validate
 
 
@@ -32,6 +32,27 @@ def test_text_in_numeric_cell(fy2023):
     assert ("approximate-value", "小樽市", "E5") in _types(findings)
     f = next(f for f in findings if f.cell == "E5")
     assert f.severity == ERROR and "約10件" in f.message and f.hint
+
+
+@pytest.mark.parametrize("status, flagged", [("2023-10-10", True), ("10:30:00", True),
+                                              ("10/10 開催", False), ("2023年10月10日に開催", False)])
+def test_a_status_saved_as_a_date_is_a_warning_naming_its_cell(fy2023, status, flagged):
+    """「10/10」 typed into a 標準 cell is a date of the year it was typed in: 一覧 would print
+    「2024-10-10」 for a 2023 event. A warning (staff see the cell); collect holds such a row."""
+    e = Entry("小樽市", "04-1", "3", status=status, sheet="小樽市", cells={"value": "E5", "status": "G5"})
+    found = [f for f in _run(fy2023, entries=[e]) if f.type == "status-date"]
+    assert [(f.sheet, f.cell, f.severity) for f in found] == ([("小樽市", "G5", WARNING)] if flagged else [])
+
+
+@pytest.mark.parametrize("value, flagged", [("５件（毎年度）", True), ("5件（2025年度まで）", True), ("5件", False),
+                                            ("5件（2023年度）", False)])
+def test_a_figure_worded_as_a_target_is_a_warning_naming_its_cell(fy2023, value, flagged):
+    """「５件（毎年度）」 is how 05-1's target is written, never how a figure is reported (no
+    actual of the official list carries such a note): the target copied into 実績値 was read
+    as 5, silently. A warning on the master; collect holds the row."""
+    e = Entry("小樽市", "05-1", value, sheet="小樽市", cells={"value": "E5"})
+    found = [f for f in _run(fy2023, entries=[e]) if f.type == "actual-target-note"]
+    assert [(f.sheet, f.cell, f.severity) for f in found] == ([("小樽市", "E5", WARNING)] if flagged else [])
 
 
 def test_word_in_numeric_cell(fy2023):

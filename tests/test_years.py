@@ -498,6 +498,26 @@ def test_rollover_refuses_what_it_must_not_do(sample, tmp_path, capsys):
     assert "すでにあります" in capsys.readouterr().err
 
 
+def test_rollover_names_the_notes_staff_wrote_beside_the_list_instead_of_dropping_them(sample, capsys):
+    """Staff's notes beside 一覧 (kept through every 評価を再計算) were gone from next year's
+    master without a word. They speak of this year's figures, so they are not carried to the
+    new year's rows: the report names them and says they stay in this year's master."""
+    recalc_file(sample)
+    wb = openpyxl.load_workbook(sample)
+    ws = wb[c.LIST]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS) + 1
+    col = len(c.LIST_COLUMNS) + 1
+    ws.cell(header, col).value = "職員備考"
+    ws.cell(header + 3, col).value = "要確認"
+    wb.save(sample)
+    assert cli_main(["rollover", str(sample)]) == 0
+    out = capsys.readouterr().out
+    letter = openpyxl.utils.get_column_letter(col)
+    assert (f"・2023年度の「一覧」に書いたメモ 2 か所は、新しいマスターの「一覧」には引き継いでいません" in out
+            and f"一覧!{letter}{header}、一覧!{letter}{header + 3}" in out), out
+
+
 @pytest.mark.parametrize("edit, says", [
     ("heading", "見出し「2023年度 実績値」が 2 か所"),
     ("symbol", "評価 経年!"),

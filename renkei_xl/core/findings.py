@@ -106,6 +106,15 @@ LIST_TEXT_CUT = _type(
 LIST_STATUS_OR_ELSE = "（市町村の実施状況を合わせた文章なら、実施状況（手入力）に要約を入力してください）"
 # A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
 # rebuilt list no longer has (core.list_notes): it has no row to go to.
+# A note (comment) staff put on a cell of 一覧 or 集計: both are rebuilt whole by 評価を再計算
+# (the file face writes new parts, the buttons' Clear All clears notes with the cells), and
+# a note cannot follow its row as a value beside the list does (list_notes). Named with its
+# text, so the next 検証結果 keeps it, never lost unseen.
+TOOL_NOTE_DROPPED = _type(
+    "tool-note-dropped", WARNING,
+    "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、評価を再計算で{tool_sheet}を作り直したため消えました",
+    "残しておくメモは、一覧の右の空いた列に入力してください（同じ指標IDの行に付いて残ります）。"
+    "コメント（メモ）は、ツールが作り直さないシート（指標シートなど）に付けてください")
 LIST_NOTE_DROPPED = _type(
     "list-note-dropped", WARNING,
     "一覧の列の外に入力された「{value}」は、その行（{row}）が作り直した一覧にないため、一覧から消えました",
@@ -215,6 +224,24 @@ STATUS_NUMBER_ONLY = _type(
     "実績値が空欄で、実施状況に数値「{value}」だけが入力されています（実績値を実施状況の列に入力した可能性が"
     "あります。このままでは{municipality}の実績値は集計されません）",
     "数値は実績値の列に入力し、実施状況には取組の内容・回数・時期などを文章で入力してください")
+# A 実施状況 Excel saved as a date or a time: 「10/10」 or 「10月10日」 typed into a 標準 cell is
+# stored as a date of the year it was typed in (R6.4 for a 2023 return), and 一覧 would show
+# 「2024-10-10」. A warning on the master (staff see the cell); collect holds such a row
+# (STRICT_ON_RETURN), as the file face wrote its serial (45209) and the buttons a date.
+STATUS_DATE = _type(
+    "status-date", WARNING,
+    "実施状況「{value}」が日付・時刻として保存されています（Excel は「10/10」「10月10日」のような入力を、"
+    "入力した日の年の日付にします）",
+    "実施状況は文章で入力してください。日付だけを書くときは、先頭に「'」を付けて「'10月10日」のように入力してください")
+# A reported figure carrying a target's wording: 「５件（毎年度）」, 「20件（2025年度まで）」. No
+# actual of the official list has one; it is the grey 目標値 copied into 実績値 (a whole column
+# pasted one to the right makes every row ◎), and was read as the figure, silently. A warning
+# on the master (staff see the cell); collect holds such a row (STRICT_ON_RETURN).
+ACTUAL_TARGET_NOTE = _type(
+    "actual-target-note", WARNING,
+    "実績値「{value}」に、目標の書き方の注記「（{note}）」が付いています（目標値を写した可能性があります。"
+    "このままでは、注記を除いた数値を実績値として評価します）",
+    "実績値には、実際の実績を数値だけで入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,
@@ -307,6 +334,13 @@ CHANGED_ON_BOTH_SIDES = _type(
     "配布した後でマスターの{label}が{issued}から{master}に直され、回答でも{returned}に変わっています。"
     "どちらが正しいか、このツールには決められません",
     "市町村に確かめて、正しい値をマスターに入力してください")
+# A row staff added to a municipality sheet after the split (a new indicator): the return,
+# issued without it, is taken for the rows it holds, and the new row named as not answered.
+ROW_ADDED_SINCE_SPLIT = _type(
+    "row-added-since-split", WARNING,
+    "配布した後でマスターの市町村シートに加わった行です（マスターの {master_cell}）。このファイルにはこの行がないため、"
+    "{municipality}の値は入っていません（ほかの行は取り込みました）",
+    "入力用ファイルを配布し直して送ってもらうか、{municipality}に確かめてマスターに直接入力してください")
 KEPT_CORRECTION = _type(
     "kept-master-correction", WARNING,
     "配布した後でマスターで直した{label}{master}を残しました（回答ではこのセルは配布時の{issued}のままでした）")

@@ -19,14 +19,14 @@ are not published.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from . import contract as c
 from .contract_read import text
-from .findings import LIST_NOTE_DROPPED
+from .findings import LIST_NOTE_DROPPED, TOOL_NOTE_DROPPED
 from .model import Finding
 from .plan_types import SheetPlan
-from .refs import cell_ref
+from .refs import cell_ref, parse_ref
 
 _TOOL_COLS = len(c.LIST_COLUMNS)
 
@@ -64,6 +64,42 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
             continue
         _put(sheet, to, [(col, v) for col, _j, v in notes])
     return dropped
+
+
+def dropped_notes(comments: Optional[Callable[[str], Sequence[tuple[str, str]]]],
+                  old: Optional[Sequence[Sequence[object]]]) -> list[Finding]:
+    """The notes (comments) on the cells of 一覧 and 集計, which 評価を再計算 rebuilds whole:
+    each named with its text and, on 一覧, the 指標ID of its row (``old``: the old 一覧's grid).
+    ``comments``: MasterState.comments (None: the face cannot read them)."""
+    if comments is None:
+        return []
+    found = _old_header(old or ())
+    out: list[Finding] = []
+    for sheet in (c.LIST, c.SUMMARY):
+        for ref, note in comments(sheet):
+            ind_id = ""
+            if sheet == c.LIST and found is not None and ref:
+                row, _col = parse_ref(ref)
+                id_col = found[1][c.LIST_COLUMNS[c.LIST_ID_COL]]
+                grid_row = (old or ())[row - 1] if row - 1 < len(old or ()) else ()
+                ind_id = text(grid_row[id_col]) if row - 1 > found[0] and id_col < len(grid_row) else ""
+            out.append(TOOL_NOTE_DROPPED.at(sheet, ref, ind_id, tool_sheet=sheet, value=note,
+                                            row=f"指標ID {ind_id} の行" if ind_id else f"{sheet}!{ref}"))
+    return out
+
+
+def staff_notes(old: Optional[Sequence[Sequence[object]]]) -> list[str]:
+    """The cells of staff's own columns on a 一覧 (``old``: its grid from A1) that hold a
+    value, as 「一覧!L12」: what a rollover leaves behind. Next year's 一覧 starts empty, and
+    a note about this year's figure (「要確認」) carried to the new year's row would speak of
+    a figure that is not there; the notes stay in this year's master, and the rollover's
+    report names them instead of dropping them without a word."""
+    found = _old_header(old or ())
+    if found is None:
+        return []
+    cols = set(found[1].values())
+    return [f"{c.LIST}!{cell_ref(i + 1, j + 1)}" for i, row in enumerate(old or ())
+            for j, v in enumerate(row) if j not in cols and text(v)]
 
 
 def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[str, int]]]:

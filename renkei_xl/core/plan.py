@@ -28,7 +28,7 @@ from .model import Finding, Result
 from .plan_types import CellEdit, MasterState, WritePlan
 from .refs import parse_ref
 from .sheet_findings import findings_sheet, shown_findings
-from .list_notes import keep_staff_columns
+from .list_notes import dropped_notes, keep_staff_columns
 from .sheet_list import list_cuts, list_layout
 from .sheet_summary import summary_sheet
 
@@ -76,7 +76,8 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
     from .history import read_history, with_year_rates
 
     listed, cut = list_layout(result, data.settings)
-    result = with_findings(result, [*cut, *keep_staff_columns(listed, state.grids.get(c.LIST))])
+    old = state.grids.get(c.LIST)
+    result = with_findings(result, [*cut, *keep_staff_columns(listed, old), *dropped_notes(state.comments, old)])
     plan = _checked(state, data, result, what, when)
     history = read_history(state.grids.get(c.HISTORY))
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)

@@ -256,8 +256,12 @@ class MasterState(NamedTuple):
     file's styles, Excel's cell, or on the server the saved master's styles (the payload
     has no colours); a face with none of these leaves it out and the contract's
     expectation is used.
+    ``comments``: the notes on a sheet's cells, (cell, text) each, where the face can read
+    them: the file's comments parts, or on the server the saved master's (the payload has
+    none); None where nothing can say them.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
     grids: Mapping[str, Sequence[Sequence[object]]] = MappingProxyType({})
     fill_of: Optional[Callable[[str, str], Optional[str]]] = None
+    comments: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None

@@ -30,6 +30,7 @@ from .errors import UserError
 from .gaps import next_steps_title
 from .history import YearRecord, history_sheet, read_history, read_kept, renamed, with_year
 from .layout import summary_title
+from .list_notes import staff_notes
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
 from .marks import marks
@@ -108,6 +109,7 @@ class RolloverReport(NamedTuple):
     states_added: tuple[str, ...] = ()   # words 状態一覧 gained (an older master's list)
     renamed: tuple[tuple[str, str, str], ...] = ()   # (指標ID, 経年's 評価指標, 指標's): history.renamed
     missing: Optional[int] = None   # the year this master was made from, which 経年 lacks (_missing_year)
+    list_notes: tuple[str, ...] = ()   # cells of staff's notes beside this year's 一覧 (list_notes.staff_notes)
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -164,7 +166,8 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
-                            stale, unrecorded, added, _renamed(state, data), _missing_year(book, state))
+                            stale, unrecorded, added, _renamed(state, data), _missing_year(book, state),
+                            tuple(staff_notes(listed)))
     return WritePlan(owned, cells, fills, state_names), report
 
 

@@ -31,7 +31,8 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ASOF, NUMBER, RANGE,
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL_UNTIL, NOTE_ASOF,
+                     NOTE_UNTIL, NUMBER, RANGE,
                      STATUS, UNCOUNTED, Value, ValueParseError, cell_length, dash_mark, date_text, error_value,
                      format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family)
 
@@ -67,6 +68,9 @@ INDICATOR_TEXTS = _labelled(("id", "role", "project_name", "summary", "name", "m
 # 単位 is read too: it shows beside the value in next year's 前年度実績 and a target is judged
 # against the units the rows show (_sheet_units), so 「#N/A」 there was a unit without a word.
 ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status", "unit"))
+# The notes only a target is written with (「毎年度」, 「2025年度まで」): on a reported figure,
+# the target copied (findings.ACTUAL_TARGET_NOTE).
+TARGET_NOTES = ("annual", NOTE_UNTIL, NOTE_ANNUAL_UNTIL)
 ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
 
@@ -566,6 +570,8 @@ def _status_findings(e: Entry, out: list[Finding]) -> list[Finding]:
     指標ID, the other text of ENTRY_TEXTS, was found to hold none before this is asked)."""
     sheet = e.sheet or e.municipality
     _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
+    if type(e.status) is str and date_text(e.status):
+        out.append(F.STATUS_DATE.at(sheet, e.cell("status"), e.indicator_id, value=shown(e.status)))
     return _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id)
 
 
@@ -580,6 +586,9 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
     value = _parse_at(e, "value", sheet, e.indicator_id, "実績値", out, strict=True)
+    note = next((n for n in value.notes if n.kind in TARGET_NOTES), None) if value is not None else None
+    if note is not None:
+        out.append(F.ACTUAL_TARGET_NOTE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value), note=note.text))
     if value is not None and value.kind == EMPTY and dash_mark(e.value):
         out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value)))
     method = method_of(ind)

@@ -213,6 +213,12 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     if r.states_added:
         lines.append(f"・「{c.SETTINGS}」の状態の選択肢（{c.N_STATES}）に、評価で使える言葉 {len(r.states_added)} 語を加えました"
                      f"（{'、'.join(r.states_added[:5])}{' など' if len(r.states_added) > 5 else ''}）")
+    if r.list_notes:
+        lines.append(Listing(list(r.list_notes), "ほか {n} か所（一覧にあります）", cap=5, sep="、", more_sep=" ",
+                             head=f"・{r.old_year}年度の「{c.LIST}」に書いたメモ {len(r.list_notes)} か所は、新しいマスターの"
+                                  f"「{c.LIST}」には引き継いでいません（その年度の値についてのメモのため。{r.old_year}年度の"
+                                  "マスターに残っています。次の年度にも要るメモは、新しいマスターで評価を再計算した後に"
+                                  f"「{c.LIST}」の右の列に書き直してください）: "))
     lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
     if done.backup:
         lines.append(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"

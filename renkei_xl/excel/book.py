@@ -251,6 +251,11 @@ class LiveBook(ABC):
         the cell itself where the engine reads colours; None where nothing can say it."""
         return self.fill_of if self.reads_colours else None
 
+    def comment_source(self) -> Optional[Callable[[str], list[tuple[str, str]]]]:
+        """Where a plan learns the notes on a sheet's cells (MasterState.comments): None
+        where the engine cannot say them (the remote engine reads the saved master's)."""
+        return None
+
     def fill_of(self, sheet_name: str, ref: str) -> Optional[str]:
         """A cell's solid fill as "RRGGBB" (None: no fill), where ``reads_colours``."""
         if not self.reads_colours:

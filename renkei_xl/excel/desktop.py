@@ -63,6 +63,20 @@ def com_protection(p: Protection) -> Mapping[str, object]:
 NEW_SHEET_PROTECTION = com_protection(PROTECTION)
 
 
+def _saved_comments(path, sheet: str) -> list[tuple[str, str]]:
+    """The notes on ``sheet`` of the master saved at ``path`` (none where it cannot say)."""
+    from ..package.comments import sheet_comments
+    from ..package.workbook import WorkbookXml
+    from ..package.xml import PackageError
+    from ..package.zipped import Package
+
+    try:
+        pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
+        return sheet_comments(pkg, WorkbookXml(pkg), sheet)
+    except (UserError, PackageError, OSError, ValueError, KeyError):
+        return []
+
+
 class DesktopBook(LiveBook):
     """What Excel on Windows and on a Mac do alike."""
 
@@ -71,6 +85,16 @@ class DesktopBook(LiveBook):
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width
+
+    def comment_source(self):
+        """The saved master's notes, read from its file as the server reads them, so both
+        clients name the same notes (one put since the last save is not known): xlwings
+        offers no reading of notes, and the file is what the command line reads too."""
+        from functools import partial
+        from pathlib import Path
+
+        name = self.book.fullname
+        return partial(_saved_comments, Path(name)) if "://" not in name and Path(name).is_file() else None
 
     def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
         if horizontal:

@@ -137,6 +137,18 @@ class SavedFills:
         except (UserError, OSError):
             return None
 
+    def comments(self, sheet: str) -> list[tuple[str, str]]:
+        """The notes on the sheet's cells as last saved (the payload carries none): notes
+        staff put since the save are not known."""
+        from ..package.comments import sheet_comments
+        from ..package.xml import PackageError
+
+        try:
+            reader = self._styles()
+            return sheet_comments(reader.pkg, reader.workbook, sheet)
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return []
+
     def _sheet_text(self, sheet: str) -> str:
         from ..package.xml import PackageError
 
@@ -256,6 +268,10 @@ class RemoteBook(LiveBook):
         except ValueError:
             placed = None
         return SavedFills.UNKNOWN if placed is None else self._saved_fills(sheet_name, cell_ref(*placed))
+
+    def comment_source(self):
+        """The saved master's notes (SavedFills.comments): the payload carries none."""
+        return self._saved_fills.comments if self._saved_fills is not None else None
 
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points

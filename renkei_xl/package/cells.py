@@ -372,6 +372,20 @@ def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
     return [a for a in map(ref_area, _MERGE_REF.findall(text)) if a]
 
 
+_ROW_TAG = re.compile(r"<(?:[\w.-]+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(r"\br=[\"'](\d+)[\"']")
+_HIDDEN = re.compile(r"\bhidden=[\"'](?:1|true)[\"']")
+
+
+def hidden_rows(text: str) -> set[int]:
+    """The rows a sheet part hides (``<row r="21" hidden="1">``: hidden by hand, or by a
+    filter), 1-based. A row element without ``r`` is read in the form sheet_form rewrites."""
+    if "hidden" not in text:
+        return set()
+    return {int(m.group(1)) for tag in _ROW_TAG.findall(text)
+            if _HIDDEN.search(tag) and (m := _ROW_NUMBER.search(tag))}
+
+
 def ref_area(ref: str) -> Optional[tuple[int, int, int, int]]:
     """「H2:H3」 or 「H2」 as (first row, first col, last row, last col); None if not a range."""
     first, _, last = ref.upper().partition(":")

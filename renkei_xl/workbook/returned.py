@@ -16,7 +16,7 @@ from typing import Optional
 
 from ..clock import local
 from ..core.errors import UserError
-from ..package.cells import merged_areas
+from ..package.cells import hidden_rows, merged_areas
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
@@ -35,6 +35,7 @@ class ReturnedBook:
         self._pkg = Package(Path(name), raw)
         self._uncached: dict[str, list[str]] = {}
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._hidden: dict[str, set[int]] = {}
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -88,6 +89,7 @@ class ReturnedBook:
         raw = rewritten or raw
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
         self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
+        self._hidden[name] = hidden_rows(raw.decode("utf-8", "replace")) if b"hidden" in raw else set()
         errors, readable = put_back(raw, True, negatives)
         readable = readable or rewritten
         book = self._book
@@ -113,3 +115,7 @@ class ReturnedBook:
         """The merged areas of sheet ``name`` (read by ``grid`` first), (first row, first
         col, last row, last col): calamine gives each one's value in its first cell only."""
         return self._merged.get(name, [])
+
+    def hidden_rows(self, name: str) -> set[int]:
+        """The rows of sheet ``name`` (read by ``grid`` first) that are hidden, 1-based."""
+        return self._hidden.get(name, set())

@@ -8,6 +8,7 @@ file applier then edits; so reader and writer agree about which part is which sh
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Mapping, Optional, Sequence
 
 from ..core import contract as c
@@ -18,6 +19,7 @@ from ..core.findings import MISSING_HEADER
 from ..core.model import Finding
 from ..core.validate import uncached_formula_finding
 from ..package.cells import SheetCells
+from ..package.comments import sheet_comments
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
@@ -157,7 +159,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     data.findings.extend(_formula_findings(data, uncached))
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
-    state = MasterState(sheetnames, names, own, styles.fill_of)
+    state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
 
 

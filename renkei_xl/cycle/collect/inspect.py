@@ -9,7 +9,7 @@ import io
 import zipfile
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
 from ...core import contract as c
 from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
@@ -20,7 +20,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import MERGED_INPUT, TEXT_CUT
+from ...core.findings import ACTUAL_TARGET_NOTE, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown
@@ -30,6 +30,13 @@ from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
+# Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
+# full 32,767 is only a warning on the master (一覧 shows it cut), but importing it means the
+# tool writes it into the master's cell, one more than it can (findings.TEXT_CUT); a 実施状況
+# Excel saved as a date (findings.STATUS_DATE) carries a year nobody typed, and was written
+# into the master as its serial number (45209) by the file face and as a date by the buttons;
+# a 実績値 worded as a target (findings.ACTUAL_TARGET_NOTE) is most likely the target copied.
+STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code)
 # The grey column of an input file that shows each row's target as issued (core.input_sheet).
 INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -223,7 +230,8 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
 
     rows = list(book.rows(muni, header_row, cols))
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
-    as_returned = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
+    _check_above_header(muni, grid, header_row)
+    as_returned, added = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
@@ -231,6 +239,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     _check_named(path, muni, settings)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
+    _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
 
     by_id = {i.id: i for i in data.indicators}
     file_entries, values = [], {}
@@ -245,15 +254,15 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
-    # A text of Excel's full 32,767 is only a warning on the master (一覧 shows it cut), but
-    # importing it means the tool writes it into the master's cell, one more than it can
-    # (findings.TEXT_CUT): that row is held like any bad cell, on both faces alike.
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
-               if (f.is_error or f.type == TEXT_CUT.code) and f.sheet == muni]
+               if (f.is_error or f.type in STRICT_ON_RETURN) and f.sheet == muni]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
+    errors += [ROW_ADDED_SINCE_SPLIT.at(muni, e.cell("indicator_id"), e.indicator_id,
+                                        master_cell=f"{muni}!{e.cell('indicator_id')}", municipality=muni)
+               for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
 
@@ -304,21 +313,22 @@ def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
 
 
 def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: MasterData,
-                     ident: dict[str, str], sheet: tuple[list, int]) -> list[tuple[str, str]]:
+                     ident: dict[str, str], sheet: tuple[list, int]) -> tuple[list[tuple[str, str]], list[str]]:
     """The file's rows still ask what the master's sheet asks (the same 指標IDs, each row its
-    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``).
+    own 評価指標, the same targets); returns its (指標ID, 目標値) pairs (``returned_rows``) and
+    the 指標IDs of rows staff added to the master's sheet since the split (_check_rows).
     ``sheet``: the file's grid and header row, whose grey 目標値 column shows each target as issued."""
     got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
     as_returned = returned_rows(data, got)
     as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
-    _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
+    added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
     _check_row_labels(muni, rows, data.indicators)
     if not as_issued:
         changed = _changed_targets(rows, *sheet, data)
         raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
                       + (f"（目標値を変えた指標: {_few(changed, 3)}）" if changed else "")
                       + "。入力用ファイルを配布し直してください")
-    return as_returned
+    return as_returned, added
 
 
 def _changed_targets(rows: list, grid: list, header_row: int, data: MasterData) -> list[str]:
@@ -362,6 +372,7 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
     the column from 指標 (a 目標値 column of the master's own sheet is copied as it is)."""
     heads = [text(v) for v in header]
     sent = set(data.headers.get(muni, ())) | {h for _a, h, _w in REFERENCES} | set(c.ISSUED_HEADERS.values())
+    sent |= renamed_since_split(heads, data.headers.get(muni, ()))
     added = {col for col, h in enumerate(heads, start=1) if not h or (muni in data.headers and h not in sent)}
     from_indicators = muni in data.headers and INPUT_TARGET not in data.headers[muni]   # else the sheet's own
     target_col = heads.index(INPUT_TARGET) + 1 if INPUT_TARGET in heads and from_indicators else 0
@@ -387,6 +398,33 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
                       "実績値の列に入力し直して送ってもらってください")
 
 
+def renamed_since_split(heads: list[str], master: Sequence[str]) -> set[str]:
+    """The file's headers of staff's own columns that the master's sheet has renamed since
+    the split: every return then showed 「配布時になかった列に値があります」 for the values
+    split itself copied there, and was refused. Told apart by place, not by name: the file's
+    headers, less those split adds (基準値・目標値, the issued columns) and last year's
+    column (which split moves), line up one to one with the master's; a header the file has
+    where the master has another staff header the file lacks is that column, renamed. Any
+    other difference (a column added or deleted on either side) lines up nothing, and the
+    values there are refused as before."""
+    if not master:
+        return set()
+    own = set(master)
+    added_by_split = {h for _a, h, _w in REFERENCES if h not in own} | set(c.ISSUED_HEADERS.values())
+    contract = set(c.ENTRY_HEADERS.values())
+
+    def kept(seq) -> list[str]:
+        return [h for h in seq if h and h not in added_by_split and not h.startswith(c.PREVIOUS_HEADER_PREFIX)]
+    got, want = kept(heads), kept(master)
+    in_file = set(heads)
+    if len(got) != len(want):
+        return set()
+    pairs = [(g, w) for g, w in zip(got, want) if g != w]
+    if any(g in own or g in contract or w in in_file or w in contract for g, w in pairs):
+        return set()
+    return {g for g, _w in pairs}
+
+
 def _check_previous_typed_over(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
                                value_col: Optional[int], data: MasterData) -> None:
     """An answer typed over the grey 「前年度実績（前年度）」 column, the one just left of 実績値
@@ -408,6 +446,29 @@ def _check_previous_typed_over(muni: str, header: list, raw_rows: dict[int, list
         raise Refused(f"シート「{muni}」の{label}（確認用の灰色の列）が配布時と違い、その行の実績値が空です"
                       f"（{_few(typed_over, 3)}）。実績値を{label}の列に入力した可能性があり、その列は取り込まないため、"
                       "このファイルは取り込みません。実績値の列に入力し直して送ってもらってください")
+
+
+def _check_hidden_rows(muni: str, hidden: set[int], raw_rows: dict[int, list], row_ids: dict[int, str],
+                       cols: dict[str, int], issued: dict[str, dict[str, str]]) -> None:
+    """An answer on a hidden row (the sheet lets rows be hidden; a filter hides them too):
+    Excel pastes a copied block into the hidden rows as well, so a column of answers pasted
+    over rows some of which were hidden put a value the municipality never saw into each
+    hidden row and moved every answer below it one indicator down. Nothing in the file can
+    tell the misplaced answers from good ones, so the file is refused whole, naming the
+    hidden cells that changed since the split (every filled one, in a file issued without
+    the issued values). Once the rows are shown and checked, the same file is taken."""
+    if not hidden:
+        return
+    inputs = {f: cols[f] for f in INPUT_FIELDS if f in cols}
+    changed = [f"{muni}!{cell_ref(r, col)}（{ind_id}）" for r, ind_id in row_ids.items() if r in hidden
+               for f, col in inputs.items() if text(_at(raw_rows[r], col)) != issued.get(ind_id, {}).get(f, "")]
+    if changed:
+        rows = sorted({r for r in hidden if r in row_ids})
+        raise Refused(f"シート「{muni}」の非表示の行（{_few([str(r) for r in rows])} 行目）に、配布時から変わった値があります"
+                      f"（{_few(changed, 3)}）。Excel では、非表示の行にも貼り付けた値が入り、その下の行の値が1行ずつずれる"
+                      "ことがあるため、このファイルは取り込みません。行を再表示して（行番号を選んで右クリック→「再表示」）、"
+                      "すべての行の値を確かめてもらい、直したファイルを送ってもらってください（値が正しいと確かめたときは、"
+                      "行を再表示して保存してから取り込んでください）")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
@@ -641,14 +702,39 @@ def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_c
                       "配布したファイルの表の行に入力し直して送ってもらってください")
 
 
-def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> None:
-    """The file's rows (``got``) against the master sheet's (``want``). ``as_issued``: the
-    file's rows are those it was issued with (its fingerprint says so), so a difference is
-    the master's, made after the split (a row staff deleted or added for an indicator):
-    said so, instead of telling staff the municipality deleted or added a row."""
+def _check_above_header(muni: str, grid: list[list[object]], header_row: int) -> None:
+    """A note typed above the table (the protection lifted): collect reads nothing there,
+    so it was dropped without a word while the file was logged as imported. Split writes
+    that block in column A (title, instructions, the identifier's labels) and C (the
+    identifier's values, on the labels' rows) only: a value anywhere else is refused, naming
+    the cells, as a note beside the table is (_check_outside_input). A value typed over
+    column A's own lines is not told apart from them; the identifier is checked elsewhere."""
+    found: list[str] = []
+    for r, row in enumerate(grid[:header_row - 1], start=1):
+        labelled = bool(row) and text(row[0]) in ID_LABELS
+        found += [f"{muni}!{cell_ref(r, col)}" for col, v in enumerate(row, start=1)
+                  if text(v) and col != 1 and not (col == 3 and labelled)]
+    if found:
+        raise Refused(f"シート「{muni}」の表の上（見出しの行より上）の、配布時に空だったセルに値があります（{_few(found)}）。"
+                      "取り込むのは実績値・分母・実施状況の列だけのため、このファイルは取り込みません（取り込むと、その値は"
+                      "黙って捨てられます）。その内容を実績値・分母・実施状況の列に入力し直して送ってもらってください"
+                      "（取り込まなくてよいメモなら、そのセルを消して保存してから取り込んでください）")
+
+
+def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> list[str]:
+    """The file's rows (``got``) against the master sheet's (``want``); returns the rows
+    staff added to the master since the split. ``as_issued``: the file's rows are those it
+    was issued with (its fingerprint and seal say so), so a difference is the master's,
+    made after the split, said so instead of telling staff the municipality deleted or
+    added a row. Rows added alone (a new indicator) leave every question the file answers
+    as it was: the file is taken for its rows and the new ones are named as unanswered,
+    where every return out was refused and had to be issued again. A row the master lost
+    still refuses the file, whose answer on it would have nowhere to go."""
     missing = [i for i in want if i not in got]
     extra = [i for i in got if i not in want]
     doubled = sorted({i for i in got if got.count(i) > 1})
+    if as_issued and missing and not extra and not doubled:
+        return missing
     if as_issued and (missing or extra):
         changes = ([f"指標ID {_few(missing)} の行が加わりました"] if missing else []) + (
             [f"指標ID {_few(extra)} の行がなくなりました"] if extra else [])
@@ -661,6 +747,7 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
         raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}）")
     if doubled:
         raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています")
+    return []
 
 
 def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, input_cols: list[int]) -> None:

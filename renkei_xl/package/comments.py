@@ -1,0 +1,39 @@
+"""The notes (comments) staff put on a sheet's cells, as the package keeps them.
+
+Read only, to say what a rewrite of one of the tool's sheets takes away: 評価を再計算
+rebuilds 一覧 and 集計 whole (the file face writes new parts, the buttons' Clear All clears
+notes with the cells), so a note staff put there is named rather than lost unseen. Excel
+keeps every note, and the legacy part of every threaded comment, in the comments part the
+sheet's relationships name; its text is the runs of ``<t>`` under each ``<comment>``.
+"""
+
+from __future__ import annotations
+
+from .rels import read_rels
+from .workbook import WorkbookXml
+from .xml import MAIN_NS, parse, q
+from .zipped import Package
+
+T_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
+# Strict OOXML (ISO 29500 strict) names the relationship under its own namespace.
+T_COMMENTS_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships/comments"
+
+
+def sheet_comments(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tuple[str, str]]:
+    """(cell reference, text) of each note on ``sheet``, in the part's order; none when the
+    sheet has no comments part (or is not in the workbook)."""
+    entry = workbook.sheet(sheet)
+    if entry is None or entry.part is None:
+        return []
+    out: list[tuple[str, str]] = []
+    for rel in read_rels(pkg, entry.part):
+        if rel.type not in (T_COMMENTS, T_COMMENTS_STRICT) or rel.part is None:
+            continue
+        data = pkg.get(rel.part)
+        if data is None:
+            continue
+        root = parse(data, rel.part)
+        for el in root.iter(q(MAIN_NS, "comment")):
+            text = "".join(t.text or "" for t in el.iter(q(MAIN_NS, "t")))
+            out.append((el.get("ref", ""), text.strip()))
+    return out
