@@ -290,13 +290,25 @@ def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
     (openpyxl, for one) may not. calamine then reads the cell as empty, which must never
     pass for "nothing reported": such cells become findings.
     """
-    out: dict[str, list[str]] = {}
+    return {name: [ref for ref, saved in cells.items() if not saved]
+            for name, cells in formula_cells(sheets).items() if not all(cells.values())}
+
+
+def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False) -> dict[str, dict[str, bool]]:
+    """Cells holding a formula, per sheet: each with whether its result is saved. Only the
+    ones without when not ``saved_too``: a saved result matters only when it is known to be
+    stale (core.calc_on_load.stale_results), and one scan answers both questions."""
+    out: dict[str, dict[str, bool]] = {}
     for name, raw in sheets.items():
         for m in re.finditer(_CELL, raw.decode("utf-8")):
             inner = m.group(2) or ""
-            if re.search(_FORMULA, inner) and not re.search(_VALUE, inner) and not (
-                    re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner)):
-                ref = re.search(_REF, m.group(1))
-                if ref:
-                    out.setdefault(name, []).append(ref.group(1))
+            if not re.search(_FORMULA, inner):
+                continue
+            saved = bool(re.search(_VALUE, inner)) or bool(
+                re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner))
+            if saved and not saved_too:
+                continue
+            ref = re.search(_REF, m.group(1))
+            if ref:
+                out.setdefault(name, {})[ref.group(1)] = saved
     return out
