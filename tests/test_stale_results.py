@@ -130,14 +130,16 @@ def test_a_master_the_tool_built_carries_the_flag_but_no_formula(sample_master_x
 
 def test_a_setting_and_a_municipality_value_are_named_too(sample_master_xlsm, tmp_path):
     """A formula in 設定's 概ね達成閾値 and in a municipality's 実績値, on a master asking to be
-    calculated: each named with what it is read as; a formula in a staff column is theirs."""
+    calculated: each named with what it is read as. A formula of numbers alone (=6+11, a sum
+    typed in a cell) refers to nothing a write could change: not named."""
     master = tmp_path / "m.xlsm"
     shutil.copyfile(sample_master_xlsm, master)
     sheets = sheet_parts(parts(master))
     names = dict(load_master_names(master))
     threshold = names[c.N_THRESHOLD]
-    rewrite_cells(master, sheets[c.SETTINGS], {threshold: f'<c r="{threshold}" s="{{s}}"><f>0.8+0.05</f><v>0.85</v></c>'})
-    rewrite_cells(master, sheets["小樽市"], {"E5": '<c r="E5" s="{s}"><f>1+2</f><v>3</v></c>'})
+    rewrite_cells(master, sheets[c.SETTINGS], {threshold: f'<c r="{threshold}" s="{{s}}"><f>ROUND(0.85,2)</f><v>0.85</v></c>'})
+    rewrite_cells(master, sheets["小樽市"], {"E5": '<c r="E5" s="{s}"><f>SUM(1,2)</f><v>3</v></c>',
+                                             "E6": '<c r="E6" s="{s}"><f>6+11</f><v>17</v></c>'})
     found = {(f.place, f.indicator_id) for f in load_master(master).findings if f.type == STALE_RESULT.code}
     assert found == {(f"{c.SETTINGS}!{threshold}", ""), ("小樽市!E5", "08-1")}
     with pytest.raises(UserError, match="上書き保存してから"):
