@@ -11,18 +11,18 @@ step (open in Excel, save), and 入力チェック lists the cell; once Excel ha
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from conftest import rewrite_cells
+from conftest import rewrite_cells, saved_by_excel
 from realbooks import parts, sheet_parts
+from remote_payload import payload_from_file
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
 from renkei_xl.core.calc_on_load import refuse_stale, stale_results
 from renkei_xl.core.errors import UserError
@@ -30,7 +30,6 @@ from renkei_xl.core.findings import STALE_RESULT
 from renkei_xl.core.model import Finding
 from renkei_xl.workbook.session import load_master
 
-EXCEL_CALC = '<calcPr calcId="191029"/>'
 FORMULA = "SUM(札幌市!E5,小樽市!E5)"      # 17 (札幌市 04-1) and 3 (小樽市 08-1) in the sample
 CELL = "K2"                               # 指標's 実績値（手入力） of KPI1-1 (手入力, empty in the sample)
 
@@ -41,16 +40,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def excel_saves(master: Path, total: int) -> None:
-    """What Excel's save leaves: calcPr with its own engine's id and no request to calculate,
+    """What Excel's save leaves: calcPr with no request to calculate (conftest.saved_by_excel),
     and the staff formula with the result it calculated (``total``)."""
-    with zipfile.ZipFile(master) as z:
-        members = {i.filename: z.read(i) for i in z.infolist()}
-    book, n = re.subn(r"<calcPr\b[^>]*/>", EXCEL_CALC, members["xl/workbook.xml"].decode())
-    assert n == 1
-    members["xl/workbook.xml"] = book.encode()
-    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in members.items():
-            out.writestr(name, data)
+    saved_by_excel(master)
     indicators = sheet_parts(parts(master))[c.INDICATORS]
     rewrite_cells(master, indicators, {CELL: f'<c r="{CELL}" s="{{s}}"><f>{FORMULA}</f><v>{total}</v></c>'})
 
@@ -121,6 +113,19 @@ def test_validate_and_export_name_the_cell_the_same_way(collected, tmp_path):
     said = run.stdout + run.stderr
     assert run.returncode != 0 and not out.exists(), said
     assert f"{c.INDICATORS}!{CELL}" in said and "上書き保存してから" in said, said
+
+
+def test_the_buttons_face_reads_the_open_book_and_says_nothing(collected, licensed):  # noqa: F811
+    """In Excel the open book is calculated as values are written: the live reader (the
+    remote engine, as the server runs a click) never asks whether a result is stale."""
+    import xlwings as xw
+    from xlwings.pro._xlremote import App
+
+    from renkei_xl.excel.engines import live_book
+
+    assert [f.place for f in load_master(collected).findings if f.type == STALE_RESULT.code] == [f"{c.INDICATORS}!{CELL}"]
+    live = live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=payload_from_file(collected))))
+    assert not [f for f in live.read().findings if f.type == STALE_RESULT.code]
 
 
 def test_a_master_the_tool_built_carries_the_flag_but_no_formula(sample_master_xlsm):
