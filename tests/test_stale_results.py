@@ -115,6 +115,15 @@ def test_validate_and_export_name_the_cell_the_same_way(collected, tmp_path):
     assert f"{c.INDICATORS}!{CELL}" in said and "上書き保存してから" in said, said
 
 
+def test_rollover_stops_too_and_makes_no_new_master(collected, tmp_path):
+    """Next year's master carries this year's 実績値 as 前年度実績: not from a stale sum."""
+    target = tmp_path / "2024年度_マスター.xlsm"
+    run = cli("rollover", str(collected), "-o", str(target))
+    said = run.stdout + run.stderr
+    assert run.returncode != 0 and not target.exists(), said
+    assert f"{c.INDICATORS}!{CELL}" in said and "次年度のマスターを作ることはしません" in said, said
+
+
 def test_the_buttons_face_reads_the_open_book_and_says_nothing(collected, licensed):  # noqa: F811
     """In Excel the open book is calculated as values are written: the live reader (the
     remote engine, as the server runs a click) never asks whether a result is stale."""

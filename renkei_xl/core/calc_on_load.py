@@ -51,12 +51,13 @@ def full_calc_on_load(plan: WritePlan, sheetnames: Iterable[str], holds_formula:
 
 def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
                   read: Callable[[str, str], "tuple[str, str] | None"]) -> list[Finding]:
-    """The cells the contract reads whose formula's saved result is known stale.
+    """The cells the contract reads whose formula's saved result may be stale.
 
     ``flagged``: the master's calcPr asks for a full calculation on opening (fullCalcOnLoad:
     our write set it, or XlsxWriter or openpyxl wrote the file), so no calculation has
     happened since something asked for one; Excel's save drops the flag. ``formulas``:
-    the cells holding a formula with a saved result, per sheet. ``read(sheet, cell)``:
+    the cells holding a formula with a saved result, per sheet (the reader leaves out a
+    formula of numbers alone, =6+11: no write changes its result). ``read(sheet, cell)``:
     (指標ID, what the cell is read as) for a cell the contract reads, else None: a formula
     in a staff column is theirs. A master the tool built carries the flag, but its cells
     hold values: nothing to say.
