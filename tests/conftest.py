@@ -68,6 +68,26 @@ def rewrite_cells(path, part: str, cells: dict) -> None:
     path.write_bytes(buf.getvalue())
 
 
+EXCEL_CALC_PR = '<calcPr calcId="191029"/>'
+
+
+def saved_by_excel(path) -> None:
+    """workbook.xml's calcPr as Excel's save leaves it: its own engine's id, no request to
+    calculate on opening (fullCalcOnLoad, which the tool's build and its writes set). A test
+    that puts a formula with a result into a master models a book Excel calculated and saved;
+    without this, the file face takes that result as stale (core.calc_on_load.stale_results)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    book, n = re.subn(r"<calcPr\b[^>]*/>", EXCEL_CALC_PR, members["xl/workbook.xml"].decode("utf-8"))
+    assert n == 1
+    members["xl/workbook.xml"] = book.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+
+
 @pytest.fixture(scope="session")
 def fy2023():
     return load_reference("fy2023")

@@ -30,6 +30,7 @@ from typing import Callable, Optional
 
 import pytest
 
+from conftest import saved_by_excel
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import backup_folder
@@ -702,6 +703,9 @@ FORMS = {"cached": cached_error, "typed": typed_text}
 
 
 def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
+    """A formula among ``cells`` holds the result Excel saved with it: the master is then as
+    Excel saves it, without the request to calculate on opening that the tool's build left
+    (conftest.saved_by_excel), or the file face would take that result as stale."""
     members = read_members(src.read_bytes())
 
     def fn(xml: str) -> str:
@@ -710,6 +714,8 @@ def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
         return xml
     edit_part(members, part, fn)
     dst.write_bytes(write_members(members))
+    if any(re.search(r"<f[\s>]", cell) for cell in cells.values()):
+        saved_by_excel(dst)
     return dst
 
 
@@ -835,6 +841,9 @@ def test_the_formula_error_of_the_issue_on_the_command_line(sample, tmp_path):
                         {"E5": '<c r="E5" s="12" t="e"><f>#REF!+1</f><v>#REF!</v></c>'})
     run = run_cli(["validate", master.name], tmp_path)
     assert run.code == 1 and "[エラー] 札幌市!E5 04-1: 実績値がエラー値「#REF!」です" in run.out, run
+    # validate wrote 検証結果 and, as 札幌市 holds a formula, asked Excel to calculate on
+    # opening: recalc would stop at the formula's result until Excel has saved the master.
+    saved_by_excel(master)
     run = run_cli(["recalc", master.name], tmp_path)
     assert run.code in (0, 1) and "◎51" in run.out and "－5" in run.out, run
     assert "51／70 = 72.9%（入力エラーで評価不可の1件を除く）" in run.out, run

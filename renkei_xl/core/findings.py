@@ -56,6 +56,15 @@ NO_RESULT = _type(
     "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
     "または数式をやめて値を直接入力してください")
 
+# A formula's saved result in a cell the contract reads, on a master that asks for a full
+# calculation on opening (core.calc_on_load.stale_results): the result may predate the
+# values the tool wrote since. ``label``: the column or setting the cell is read as.
+STALE_RESULT = _type(
+    "formula-result-stale", ERROR,
+    "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。"
+    "このマスターは最後に Excel で保存した後にコマンドなどで書き込まれ、数式がまだ計算し直されていません",
+    "Excel でマスターを開いて上書き保存してから（開くと数式が計算し直されます）、もう一度実行してください")
+
 MERGED_INPUT = _type(
     "merged-input", ERROR,
     "{label}のセルが結合されています（{area}）。結合したセルは左上のセルの値しか持たず、ほかのセルは空欄として"

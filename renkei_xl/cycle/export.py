@@ -97,6 +97,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版.
 
     ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx)."""
+    from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
@@ -114,6 +115,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # .xlsx was replaced left a new 確定版 beside the old PDF, said as "written" and
         # "nothing written" in one message.
         check_targets((out, pdf_target))
+    refuse_stale(data.findings, "確定版を書き出す")
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     with contextlib.nullcontext() if locked else export_lock(out), \
             tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:

@@ -66,6 +66,7 @@ def default_target(master: Path, new_year: int, old_year: int) -> Path:
 def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Path] = None, *,
                   force: bool = False, when: Optional[dt.datetime] = None) -> RolloverDone:
     """Next year's master from ``master`` (left as it is), at ``out`` or beside it."""
+    from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.rollover import check_new_year, rollover_plan
 
@@ -95,6 +96,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         if target.exists() and not force:   # again under the lock: another click made it meanwhile
             raise TargetExists(target)
         d = fs.data
+        refuse_stale(d.findings, "次年度のマスターを作る")
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), saved_list(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
@@ -315,6 +317,7 @@ class YearCarried(NamedTuple):
 def carry_year(master: Path, source: Path) -> YearCarried:
     """A closed year from its own master (``source``, only read: it may be open in Excel)
     into a later year's ``master``: core.carry says what changes and why."""
+    from ..core.calc_on_load import refuse_stale
     from ..core.carry import carry_plan
     from ..core.pipeline import recalculate
     from ..workbook.session import opened
@@ -326,6 +329,7 @@ def carry_year(master: Path, source: Path) -> YearCarried:
                         "前の年度のマスターを指定してください")
     with opened(source) as fs:
         d = fs.data
+        refuse_stale(d.findings, f"{c.HISTORY}に取り込む")
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         listed = saved_list(fs)
 

@@ -193,11 +193,13 @@ def validate_file(path: Path, *, write: bool = True) -> tuple[Result, Optional[W
 
 def recalc_file(path: Path, out: Optional[Path] = None) -> tuple[Result, Written]:
     """評価を再計算: validate, consolidate, evaluate, write 一覧/集計/検証結果 and メニュー."""
+    from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.plan import recalc_plan
 
     def make(fs):
         d = fs.data
+        refuse_stale(d.findings, f"{c.LIST}と{c.SUMMARY}を作り直す")
         result = recalculate(d.settings, d.indicators, d.entries, d.findings)
         return recalc_plan(fs.state, d, result, c.RECALC, now())
 

@@ -290,13 +290,42 @@ def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
     (openpyxl, for one) may not. calamine then reads the cell as empty, which must never
     pass for "nothing reported": such cells become findings.
     """
-    out: dict[str, list[str]] = {}
+    return {name: [ref for ref, saved in cells.items() if not saved]
+            for name, cells in formula_cells(sheets).items() if not all(cells.values())}
+
+
+def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False) -> dict[str, dict[str, bool]]:
+    """Cells holding a formula, per sheet: each with whether its result is saved. Only the
+    ones without when not ``saved_too``: a saved result matters only when it is known to be
+    stale (core.calc_on_load.stale_results), and one scan answers both questions. A saved
+    formula that refers to nothing (=6+11, typed as a sum) is left out then too: no write
+    can make its result stale."""
+    out: dict[str, dict[str, bool]] = {}
     for name, raw in sheets.items():
         for m in re.finditer(_CELL, raw.decode("utf-8")):
             inner = m.group(2) or ""
-            if re.search(_FORMULA, inner) and not re.search(_VALUE, inner) and not (
-                    re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner)):
-                ref = re.search(_REF, m.group(1))
-                if ref:
-                    out.setdefault(name, []).append(ref.group(1))
+            if not re.search(_FORMULA, inner):
+                continue
+            saved = bool(re.search(_VALUE, inner)) or bool(
+                re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner))
+            if saved and (not saved_too or _constant(inner)):
+                continue
+            ref = re.search(_REF, m.group(1))
+            if ref:
+                out.setdefault(name, {})[ref.group(1)] = saved
     return out
+
+
+# A formula's own text (not a shared formula's other cells, which hold none).
+_FORMULA_TEXT = re.compile(r"<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)</(?:\w+:)?f>")
+# What a formula of numbers alone is made of, its texts ("…") taken out: no name, function,
+# sheet or cell reference can hide in it ($, !, letters, [ ], #REF!, array constants).
+_ARITHMETIC = re.compile(r"[0-9.\s+\-*/^%()&=<>]*")
+
+
+def _constant(inner: str) -> bool:
+    """Whether the cell's formula is arithmetic on numbers and texts typed into it."""
+    m = _FORMULA_TEXT.search(inner)
+    if m is None or 't="shared"' in m.group(0):
+        return False
+    return _ARITHMETIC.fullmatch(re.sub(r'"[^"]*"|&quot;.*?&quot;', "", m.group(1))) is not None

@@ -9,9 +9,10 @@ file applier then edits; so reader and writer agree about which part is which sh
 from __future__ import annotations
 
 from functools import partial
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from ..core import contract as c
+from ..core.calc_on_load import stale_results
 from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UserError
@@ -27,7 +28,7 @@ from ..package.xml import prefix_of
 from ..package.zipped import Package
 from ..core.plan_types import MasterState
 from .grids import Grids, SheetMapping
-from .sheet_checks import check_shared_strings, uncached_formulas
+from .sheet_checks import check_shared_strings, formula_cells, uncached_formulas
 
 
 class FileState:
@@ -120,6 +121,17 @@ def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> 
     refs = set(uncached_formulas({c.SETTINGS: raw}).get(c.SETTINGS, ())) if raw else set()
     if not refs:
         return
+    label_of = _settings_labels(grids, names)
+    for ref in sorted(refs, key=parse_ref):
+        label = label_of(ref)
+        if label is not None:
+            f = uncached_formula_finding(c.SETTINGS, ref, "")
+            raise UserError(f"{f.place}: {label}の{f.message}")
+
+
+def _settings_labels(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> Callable[[str], Optional[str]]:
+    """What a cell of 設定 is read as (a setting's name, a column of the municipality
+    table), or None for a cell the contract does not read."""
     read = {ref.replace("$", "").split(":")[0]: name for name, (sheet, ref) in names.items()
             if sheet == c.SETTINGS and name in (*c.SETTING_NAMES, c.N_SERVER_FOLDER)}
     book = Book({c.SETTINGS: grids.rows(c.SETTINGS)}, {})
@@ -127,13 +139,32 @@ def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> 
         header_row, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name",))
     except UserError:
         header_row, cols = 0, {}
-    for ref in sorted(refs, key=parse_ref):
+
+    def label(ref: str) -> Optional[str]:
         row, col = parse_ref(ref)
-        label = read.get(ref) or next((c.MUNI_HEADERS[f] for f, k in cols.items()
-                                       if k == col and row > header_row), None)
-        if label is not None:
-            f = uncached_formula_finding(c.SETTINGS, ref, "")
-            raise UserError(f"{f.place}: {label}の{f.message}")
+        return read.get(ref) or next((c.MUNI_HEADERS[f] for f, k in cols.items() if k == col and row > header_row),
+                                     None)
+    return label
+
+
+def _read_cells(data: MasterData, formulas: Mapping[str, object], settings: Callable[[str], Optional[str]]
+                ) -> Callable[[str, str], Optional[tuple[str, str]]]:
+    """(指標ID, the column's header) of each cell the contract reads on the sheets in
+    ``formulas`` (設定's: its label, no 指標ID), for core.calc_on_load.stale_results."""
+    read: dict[tuple[str, str], tuple[str, str]] = {}
+    for records, headers, key in ((data.indicators, c.INDICATOR_HEADERS, "id"),
+                                  (data.entries, c.ENTRY_HEADERS, "indicator_id")):
+        for r in records:
+            if r.sheet in formulas:
+                for field, ref in r.cells.items():
+                    read[(r.sheet, ref)] = (getattr(r, key), headers.get(field, field))
+
+    def found(sheet: str, ref: str) -> Optional[tuple[str, str]]:
+        if sheet == c.SETTINGS:
+            label = settings(ref)
+            return None if label is None else ("", label)
+        return read.get((sheet, ref))
+    return found
 
 
 def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[WorkbookXml] = None) -> FileState:
@@ -154,9 +185,18 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     except BaseException:
         grids.close()
         raise
-    uncached = uncached_formulas(grids.with_formulas)
+    # A master asking to be calculated on opening: the saved results are looked at too
+    # (core.calc_on_load.stale_results), in the same scan as the missing ones.
+    flagged = workbook.full_calc_on_load
+    formulas = formula_cells(grids.with_formulas, saved_too=flagged)
+    uncached = {name: [ref for ref, saved in cells.items() if not saved]
+                for name, cells in formulas.items() if not all(cells.values())}
     _name_header_formulas(data, uncached)
     data.findings.extend(_formula_findings(data, uncached))
+    saved = {name: [ref for ref, kept in cells.items() if kept] for name, cells in formulas.items() if any(cells.values())}
+    if saved:
+        settings = _settings_labels(grids, names) if c.SETTINGS in saved else (lambda ref: None)
+        data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings)))
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook))
