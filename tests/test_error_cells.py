@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import saved_by_excel
 from remote_payload import VBA, apply_actions, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
@@ -58,7 +59,8 @@ def _col(ref: str) -> int:
 
 def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str) -> Path:
     """``src`` with ``sheet``!``ref`` saved as Excel saves a formula whose result is ``error``
-    (the cell put into its row in column order when the sample leaves it out)."""
+    (the cell put into its row in column order when the sample leaves it out), and calcPr as
+    Excel's save leaves it: a result Excel calculated, not one a write since has made stale."""
     part = _parts(src)[sheet]
     with zipfile.ZipFile(src) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}
@@ -79,6 +81,7 @@ def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str) -> Path:
         for name, data in members.items():
             z.writestr(name, data)
     dst.write_bytes(buf.getvalue())
+    saved_by_excel(dst)
     return dst
 
 
