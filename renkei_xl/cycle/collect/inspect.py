@@ -204,11 +204,9 @@ def _check_master_sheet(data: MasterData, muni: str) -> None:
         first[e.indicator_id] = e
 
 
-def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
-    ident = identifier(wb)
-    settings = data.settings
-    muni = _municipality_of(wb, ident, settings)
-    _check_master_sheet(data, muni)
+def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, dict[str, int]]:
+    """The returned sheet, its header row and columns, once the file holds no other sheet
+    with values and no error value in a cell staff cannot type in."""
     if muni not in wb.sheetnames:
         raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
     try:
@@ -222,6 +220,15 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     except UserError as exc:
         raise Refused(f"見出しが変更されています: {exc}") from None
     _check_locked_errors(muni, grid, header_row, [cols[f] for f in INPUT_FIELDS if f in cols])
+    return grid, book, header_row, cols
+
+
+def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
+    ident = identifier(wb)
+    settings = data.settings
+    muni = _municipality_of(wb, ident, settings)
+    _check_master_sheet(data, muni)
+    grid, book, header_row, cols = _municipality_table(wb, muni)
     master_entries = [e for e in data.entries if e.municipality == muni and e.indicator_id]
     wanted = {f for e in master_entries for f in e.cells} or set(c.ENTRY_REQUIRED)
     renamed = [c.ENTRY_HEADERS[f] for f in c.ENTRY_HEADERS if f in wanted and f not in cols]
