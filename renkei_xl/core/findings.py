@@ -113,8 +113,6 @@ LIST_TEXT_CUT = _type(
     "{source}の文章を短くするか、改行を減らしてください{or_else}")
 # The 一覧 text made of every municipality's 実施状況 has a shorter source staff can type.
 LIST_STATUS_OR_ELSE = "（市町村の実施状況を合わせた文章なら、実施状況（手入力）に要約を入力してください）"
-# A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
-# rebuilt list no longer has (core.list_notes): it has no row to go to.
 # A note (comment) staff put on a cell of 一覧 or 集計: both are rebuilt whole by 評価を再計算
 # (the file face writes new parts, the buttons' Clear All clears notes with the cells), and
 # a note cannot follow its row as a value beside the list does (list_notes). Named with its
@@ -124,6 +122,8 @@ TOOL_NOTE_DROPPED = _type(
     "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、評価を再計算で{tool_sheet}を作り直したため消えました",
     "残しておくメモは、一覧の右の空いた列に入力してください（同じ指標IDの行に付いて残ります）。"
     "コメント（メモ）は、ツールが作り直さないシート（指標シートなど）に付けてください")
+# A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
+# rebuilt list no longer has (core.list_notes): it has no row to go to.
 LIST_NOTE_DROPPED = _type(
     "list-note-dropped", WARNING,
     "一覧の列の外に入力された「{value}」は、その行（{row}）が作り直した一覧にないため、一覧から消えました",
