@@ -704,6 +704,32 @@ def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
     assert _saved_comments(broken, c.LIST) == []     # as the buttons read it
 
 
+def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):
+    """A comments part (hand-made, or another tool's) whose note names no cell (ref="X"):
+    評価を再計算 stopped with a traceback (ValueError) on the command line and the buttons.
+    The note is named, by its sheet."""
+    import zipfile
+    from openpyxl.comments import Comment
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    wb = openpyxl.load_workbook(noted, keep_vba=True)
+    wb[c.LIST]["J8"].comment = Comment("場所のないメモ", "職員")
+    wb.save(noted)
+    odd = tmp_path / "odd.xlsm"
+    with zipfile.ZipFile(noted) as src, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if re.fullmatch(r"xl/comments/comment\d+\.xml", info.filename):
+                data = data.replace(b'ref="J8"', b'ref="X"')
+            dst.writestr(info, data)
+
+    result, _written = recalc_file(odd)
+    [found] = [f for f in result.findings if f.type == "tool-note-dropped"]
+    assert (found.sheet, found.cell) == (c.LIST, "") and "「場所のないメモ」（一覧）" in found.message
+
+
 def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kept_after_it(masters, tmp_path):
     """Columns inserted inside 一覧 (at A, and before 評価) shift the tool's: the old sheet's
     columns are told by their headers, the staff's go after 達成率 in their order, each value

@@ -90,7 +90,7 @@ def dropped_notes(comments: Optional[Callable[[str], Sequence[tuple[str, str]]]]
                 grid_row = (old or ())[row - 1] if row - 1 < len(old or ()) else ()
                 ind_id = text(grid_row[id_col]) if row - 1 > found[0] and id_col < len(grid_row) else ""
             out.append(TOOL_NOTE_DROPPED.at(sheet, ref, ind_id, tool_sheet=sheet, value=shown(note, _QUOTED),
-                                            row=f"指標ID {ind_id} の行" if ind_id else f"{sheet}!{ref}"))
+                                            row=f"指標ID {ind_id} の行" if ind_id else f"{sheet}!{ref}" if ref else sheet))
     return out
 
 

@@ -13,6 +13,7 @@ buttons read the saved master's, and a sheet about to be rebuilt is no reason to
 
 from __future__ import annotations
 
+from ..core.refs import cell_ref, parse_ref
 from .rels import read_rels
 from .workbook import WorkbookXml
 from .xml import MAIN_NS, PackageError, parse, q
@@ -42,5 +43,15 @@ def sheet_comments(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tupl
             continue
         for el in root.iter(q(MAIN_NS, "comment")):
             text = "".join(t.text or "" for t in el.iter(q(MAIN_NS, "t")))
-            out.append((el.get("ref", ""), text.strip()))
+            out.append((_cell(el.get("ref", "")), text.strip()))
     return out
+
+
+def _cell(ref: str) -> str:
+    """A note's cell as a reference, "" where its ``ref`` names none (a hand-made part):
+    the note is still named, by its sheet, never a traceback on a place that is none."""
+    try:
+        row, col = parse_ref(ref)
+    except ValueError:
+        return ""
+    return cell_ref(row, col) if row >= 1 and col >= 1 else ""
