@@ -706,8 +706,8 @@ def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
 
 def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):
     """A comments part (hand-made, or another tool's) whose note names no cell (ref="X"):
-    評価を再計算 stopped with a traceback (ValueError) on the command line and the buttons.
-    The note is named, by its sheet."""
+    評価を再計算 stopped with a traceback (ValueError) on the command line and with
+    「予期しないエラー」 on the buttons. The note is named, by its sheet, on both."""
     import zipfile
     from openpyxl.comments import Comment
 
@@ -725,7 +725,16 @@ def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):
                 data = data.replace(b'ref="J8"', b'ref="X"')
             dst.writestr(info, data)
 
-    result, _written = recalc_file(odd)
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    payload = payload_from_file(odd)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(odd)})   # as the server's admission does
+    book = remote_book(payload)
+    buttons.recalc(book)
+    live = apply_actions(payload, book.json()["actions"])
+    assert any("「場所のないメモ」（一覧）" in str(v) for row in live.rows(c.FINDINGS) for v in row)
+
+    result, _written = recalc_file(shutil.copyfile(odd, tmp_path / "file.xlsm"))
     [found] = [f for f in result.findings if f.type == "tool-note-dropped"]
     assert (found.sheet, found.cell) == (c.LIST, "") and "「場所のないメモ」（一覧）" in found.message
 
