@@ -249,8 +249,8 @@ STATUS_DATE = _type(
 ACTUAL_TARGET_NOTE = _type(
     "actual-target-note", WARNING,
     "実績値「{value}」に、目標の書き方の注記「（{note}）」が付いています（目標値を写した可能性があります。"
-    "このままでは、注記を除いた数値を実績値として評価します）",
-    "実績値には、実際の実績を数値だけで入力してください")
+    "このままでは、注記を除いた値を実績値として評価します）",
+    "実績値には、実際の実績だけを、目標の注記（毎年度・何年度までなど）を付けずに入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,
