@@ -639,6 +639,106 @@ def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_
     assert _saved_comments(noted, c.SUMMARY) == [("B3", "前年度と比べる")]
 
 
+def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_on_both_faces(masters, tmp_path):
+    """A note of Excel's full 32,767 characters on 一覧, and a value as long beside a row whose
+    indicator left the list: each finding quoted the text whole, a message past what a cell
+    of 検証結果 holds (the command line wrote it over Excel's limit, the button's write of it
+    was refused). Quoted from its start, cut with the length said, within a cell."""
+    from openpyxl.comments import Comment
+    from renkei_xl.core.values import EXCEL_CELL_TEXT
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    rows = file_rows(noted, c.LIST)
+    first = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "01-1") + 1
+    kpi = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "KPI1-1") + 1
+    wb = openpyxl.load_workbook(noted, keep_vba=True)
+    wb[c.LIST][cell_ref(first, c.LIST_SYMBOL_COL + 1)].comment = Comment("照" * EXCEL_CELL_TEXT, "職員")
+    wb[c.LIST][cell_ref(kpi, len(c.LIST_COLUMNS) + 2)] = "確" * EXCEL_CELL_TEXT
+    wb.save(noted)
+    with opened(noted) as fs:
+        ind = next(i for i in fs.data.indicators if i.id == "KPI1-1")
+    staff_types(noted, c.INDICATORS, ind.cell("id"), "")     # its row leaves the list
+
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    payload = payload_from_file(noted)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(noted)})   # as the server's admission does
+    book = remote_book(payload)
+    buttons.recalc(book)
+    live = LiveView(apply_actions(payload, book.json()["actions"]), plan_of("recalc", noted)[0])
+    for view in (run_file("recalc", noted, tmp_path / "a"), live):
+        texts = [str(v) for row in view.get("rows", c.FINDINGS) for v in row if v]
+        for said in ("照照照照", "確確確確"):
+            [message] = [t for t in texts if said in t]
+            assert len(message) < EXCEL_CELL_TEXT and f"（全{EXCEL_CELL_TEXT:,}文字）" in message, (view.face, len(message))
+
+
+def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
+    """A comments part of 一覧 that cannot be parsed: the buttons read no notes from it and
+    rebuilt 一覧; the command line stopped 評価を再計算 at 「部品が壊れています」, for a part of
+    the sheet it was about to replace. The same on both faces: no note named, 一覧 rebuilt."""
+    import zipfile
+    from openpyxl.comments import Comment
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    wb = openpyxl.load_workbook(noted, keep_vba=True)
+    wb[c.LIST]["J8"].comment = Comment("メモ", "職員")
+    wb.save(noted)
+    broken = tmp_path / "broken.xlsm"
+    with zipfile.ZipFile(noted) as src, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if re.fullmatch(r"xl/comments/comment\d+\.xml", info.filename):
+                data = data.replace(b"</comments>", b"")
+            dst.writestr(info, data)
+
+    result, written = recalc_file(broken)      # stopped at the part before
+    assert written.path == broken
+    assert not [f for f in result.findings if f.type == "tool-note-dropped"]
+    from renkei_xl.excel.desktop import _saved_comments
+
+    assert _saved_comments(broken, c.LIST) == []     # as the buttons read it
+
+
+def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):
+    """A comments part (hand-made, or another tool's) whose note names no cell (ref="X"):
+    評価を再計算 stopped with a traceback (ValueError) on the command line and with
+    「予期しないエラー」 on the buttons. The note is named, by its sheet, on both."""
+    import zipfile
+    from openpyxl.comments import Comment
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    wb = openpyxl.load_workbook(noted, keep_vba=True)
+    wb[c.LIST]["J8"].comment = Comment("場所のないメモ", "職員")
+    wb.save(noted)
+    odd = tmp_path / "odd.xlsm"
+    with zipfile.ZipFile(noted) as src, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if re.fullmatch(r"xl/comments/comment\d+\.xml", info.filename):
+                data = data.replace(b'ref="J8"', b'ref="X"')
+            dst.writestr(info, data)
+
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    payload = payload_from_file(odd)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(odd)})   # as the server's admission does
+    book = remote_book(payload)
+    buttons.recalc(book)
+    live = apply_actions(payload, book.json()["actions"])
+    assert any("「場所のないメモ」（一覧）" in str(v) for row in live.rows(c.FINDINGS) for v in row)
+
+    result, _written = recalc_file(shutil.copyfile(odd, tmp_path / "file.xlsm"))
+    [found] = [f for f in result.findings if f.type == "tool-note-dropped"]
+    assert (found.sheet, found.cell) == (c.LIST, "") and "「場所のないメモ」（一覧）" in found.message
+
+
 def test_a_column_staff_inserted_at_the_left_or_in_the_middle_of_the_list_is_kept_after_it(masters, tmp_path):
     """Columns inserted inside 一覧 (at A, and before 評価) shift the tool's: the old sheet's
     columns are told by their headers, the staff's go after 達成率 in their order, each value

@@ -55,6 +55,15 @@ def test_a_figure_worded_as_a_target_is_a_warning_naming_its_cell(fy2023, value,
     assert [(f.sheet, f.cell, f.severity) for f in found] == ([("小樽市", "E5", WARNING)] if flagged else [])
 
 
+def test_a_status_worded_as_a_target_is_not_called_a_figure(fy2023):
+    """25-1's target 「開設（毎年度）」 copied into 実績値: the warning said the tool judges 「the
+    figure without the note」 and asked for 「数値だけ」, where the actual is a word (開設)."""
+    e = Entry("札幌市", "25-1", "開設（毎年度）", sheet="札幌市", cells={"value": "E5"})
+    [found] = [f for f in _run(fy2023, entries=[e]) if f.type == "actual-target-note"]
+    assert "数値" not in found.message + found.hint, found
+    assert "注記を除いた値" in found.message and "「開設（毎年度）」" in found.message
+
+
 def test_word_in_numeric_cell(fy2023):
     e = Entry("小樽市", "04-1", "実施", sheet="小樽市", cells={"value": "E5"})
     assert ("not-a-number", "小樽市", "E5") in _types(_run(fy2023, entries=[e]))

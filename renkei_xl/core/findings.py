@@ -113,8 +113,6 @@ LIST_TEXT_CUT = _type(
     "{source}の文章を短くするか、改行を減らしてください{or_else}")
 # The 一覧 text made of every municipality's 実施状況 has a shorter source staff can type.
 LIST_STATUS_OR_ELSE = "（市町村の実施状況を合わせた文章なら、実施状況（手入力）に要約を入力してください）"
-# A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
-# rebuilt list no longer has (core.list_notes): it has no row to go to.
 # A note (comment) staff put on a cell of 一覧 or 集計: both are rebuilt whole by 評価を再計算
 # (the file face writes new parts, the buttons' Clear All clears notes with the cells), and
 # a note cannot follow its row as a value beside the list does (list_notes). Named with its
@@ -124,6 +122,8 @@ TOOL_NOTE_DROPPED = _type(
     "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、評価を再計算で{tool_sheet}を作り直したため消えました",
     "残しておくメモは、一覧の右の空いた列に入力してください（同じ指標IDの行に付いて残ります）。"
     "コメント（メモ）は、ツールが作り直さないシート（指標シートなど）に付けてください")
+# A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
+# rebuilt list no longer has (core.list_notes): it has no row to go to.
 LIST_NOTE_DROPPED = _type(
     "list-note-dropped", WARNING,
     "一覧の列の外に入力された「{value}」は、その行（{row}）が作り直した一覧にないため、一覧から消えました",
@@ -249,8 +249,8 @@ STATUS_DATE = _type(
 ACTUAL_TARGET_NOTE = _type(
     "actual-target-note", WARNING,
     "実績値「{value}」に、目標の書き方の注記「（{note}）」が付いています（目標値を写した可能性があります。"
-    "このままでは、注記を除いた数値を実績値として評価します）",
-    "実績値には、実際の実績を数値だけで入力してください")
+    "このままでは、注記を除いた値を実績値として評価します）",
+    "実績値には、実際の実績だけを、目標の注記（毎年度・何年度までなど）を付けずに入力してください")
 ACTUAL_OTHER_YEAR = _type("actual-other-year", ERROR, "実績値「{value}」は{year}の値です（対象年度は {fiscal_year}年度）",
                           "対象年度の実績値を入力してください。まだ集計されていなければ「（未集計）」と入力してください")
 UNUSED_TOTAL = _type("unused-total", WARNING,

@@ -27,8 +27,14 @@ from .findings import LIST_NOTE_DROPPED, TOOL_NOTE_DROPPED
 from .model import Finding
 from .plan_types import SheetPlan
 from .refs import cell_ref, parse_ref
+from .values import shown
 
 _TOOL_COLS = len(c.LIST_COLUMNS)
+# How much of a dropped note its finding quotes. Its message is a cell of 検証結果: a note
+# of Excel's full 32,767 characters quoted whole went past what a cell holds (the file was
+# written over Excel's limit; the buttons' write of 検証結果 was refused). 2,000 characters
+# (control characters shown as [U+0001], eight each at most) leave room for the rest.
+_QUOTED = 2_000
 
 
 def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]]]) -> list[Finding]:
@@ -58,7 +64,7 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
         ind_id = text(row[id_col]) if i > old_header and id_col < len(row) else ""
         to = new_rows.get(ind_id) if i > old_header else i - old_header + new_header
         if to is None or to < 0:
-            dropped += [LIST_NOTE_DROPPED.at(c.LIST, cell_ref(i + 1, j + 1), ind_id, value=text(v),
+            dropped += [LIST_NOTE_DROPPED.at(c.LIST, cell_ref(i + 1, j + 1), ind_id, value=shown(text(v), _QUOTED),
                                              row=f"指標ID {ind_id}" if ind_id else "指標IDのない行")
                         for _col, j, v in notes]
             continue
@@ -83,8 +89,8 @@ def dropped_notes(comments: Optional[Callable[[str], Sequence[tuple[str, str]]]]
                 id_col = found[1][c.LIST_COLUMNS[c.LIST_ID_COL]]
                 grid_row = (old or ())[row - 1] if row - 1 < len(old or ()) else ()
                 ind_id = text(grid_row[id_col]) if row - 1 > found[0] and id_col < len(grid_row) else ""
-            out.append(TOOL_NOTE_DROPPED.at(sheet, ref, ind_id, tool_sheet=sheet, value=note,
-                                            row=f"指標ID {ind_id} の行" if ind_id else f"{sheet}!{ref}"))
+            out.append(TOOL_NOTE_DROPPED.at(sheet, ref, ind_id, tool_sheet=sheet, value=shown(note, _QUOTED),
+                                            row=f"指標ID {ind_id} の行" if ind_id else f"{sheet}!{ref}" if ref else sheet))
     return out
 
 

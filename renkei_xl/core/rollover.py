@@ -38,6 +38,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
+from .values import INPUT_ERROR, error_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -394,8 +395,6 @@ def _entry_shown(e) -> object:
     """What a municipality row held: its value with the unit shown beside it (比率: 値／分母).
     A row with an error value there shows what 一覧 and 経年 show for it, never the error's
     text as last year's figure (「#N/A」, 「17#N/A」, 「17件／#REF!」)."""
-    from .values import INPUT_ERROR, error_value
-
     value = e.value.strip()
     if not value:
         return None

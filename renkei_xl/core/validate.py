@@ -31,10 +31,10 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL_UNTIL, NOTE_ASOF,
-                     NOTE_UNTIL, NUMBER, RANGE,
-                     STATUS, UNCOUNTED, Value, ValueParseError, cell_length, dash_mark, date_text, error_value,
-                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family)
+from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
+                     NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, Value, ValueParseError, cell_length,
+                     dash_mark, date_text, error_value, format_number, illegal_char, normalize, parse_input,
+                     parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -70,7 +70,7 @@ INDICATOR_TEXTS = _labelled(("id", "role", "project_name", "summary", "name", "m
 ENTRY_TEXTS = tuple((f, c.ENTRY_HEADERS[f]) for f in ("indicator_id", "status", "unit"))
 # The notes only a target is written with (「毎年度」, 「2025年度まで」): on a reported figure,
 # the target copied (findings.ACTUAL_TARGET_NOTE).
-TARGET_NOTES = ("annual", NOTE_UNTIL, NOTE_ANNUAL_UNTIL)
+TARGET_NOTES = (NOTE_ANNUAL, NOTE_UNTIL, NOTE_ANNUAL_UNTIL)
 ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
 
@@ -565,9 +565,10 @@ def _rules_numbers(known: dict[str, Indicator]) -> dict[str, tuple[Indicator, Op
 
 
 def _status_findings(e: Entry, out: list[Finding]) -> list[Finding]:
-    """A row's 実施状況: whether it fits 一覧's cell goes to ``out`` (it says nothing of the
-    row's values); an error value in it is returned, with the row's other findings (the
-    指標ID, the other text of ENTRY_TEXTS, was found to hold none before this is asked)."""
+    """A row's 実施状況: whether it fits 一覧's cell, and whether Excel saved it as a date, go
+    to ``out`` (they say nothing of the row's values); an error value in it or in its 単位
+    (the texts of ENTRY_TEXTS; its 指標ID was found to hold none before this is asked) is
+    returned with the row's other findings."""
     sheet = e.sheet or e.municipality
     _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
     if type(e.status) is str and date_text(e.status):

@@ -100,6 +100,8 @@ def unit_family(unit: str) -> str:
     return family
 
 
+# The note of a target met every year: 「（毎年度）」.
+NOTE_ANNUAL = "annual"
 # Note kinds that give a target its year: 「2025年度まで」, 「毎年度2025年度まで」, 「2023年度時点」.
 NOTE_UNTIL = "until"
 NOTE_ANNUAL_UNTIL = "annual-until"
@@ -358,7 +360,7 @@ class Value(NamedTuple):
 
     @property
     def annual(self) -> bool:
-        return any(n.kind == "annual" for n in self.notes)
+        return any(n.kind == NOTE_ANNUAL for n in self.notes)
 
     @property
     def partial(self) -> bool:
@@ -630,7 +632,7 @@ def _split_notes(t: str, original: str) -> tuple[str, tuple[Note, ...]]:
 
 def _note(inner: str, original: str) -> Note:
     if inner == "毎年度":
-        return Note("annual", inner)
+        return Note(NOTE_ANNUAL, inner)
     if inner in ("把握可能分",):
         return Note("partial", inner)
     if inner == "未集計":

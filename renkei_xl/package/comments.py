@@ -5,13 +5,18 @@ rebuilds 一覧 and 集計 whole (the file face writes new parts, the buttons' C
 notes with the cells), so a note staff put there is named rather than lost unseen. Excel
 keeps every note, and the legacy part of every threaded comment, in the comments part the
 sheet's relationships name; its text is the runs of ``<t>`` under each ``<comment>``.
+
+A part that cannot be read (broken XML, a DTD) names no notes, on every face alike: the
+buttons read the saved master's, and a sheet about to be rebuilt is no reason to stop
+評価を再計算 on the command line only (its part goes with the old sheet).
 """
 
 from __future__ import annotations
 
+from ..core.refs import cell_ref, parse_ref
 from .rels import read_rels
 from .workbook import WorkbookXml
-from .xml import MAIN_NS, parse, q
+from .xml import MAIN_NS, PackageError, parse, q
 from .zipped import Package
 
 T_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
@@ -32,8 +37,21 @@ def sheet_comments(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tupl
         data = pkg.get(rel.part)
         if data is None:
             continue
-        root = parse(data, rel.part)
+        try:
+            root = parse(data, rel.part)
+        except PackageError:
+            continue
         for el in root.iter(q(MAIN_NS, "comment")):
             text = "".join(t.text or "" for t in el.iter(q(MAIN_NS, "t")))
-            out.append((el.get("ref", ""), text.strip()))
+            out.append((_cell(el.get("ref", "")), text.strip()))
     return out
+
+
+def _cell(ref: str) -> str:
+    """A note's cell as a reference, "" where its ``ref`` names none (a hand-made part):
+    the note is still named, by its sheet, never a traceback on a place that is none."""
+    try:
+        row, col = parse_ref(ref)
+    except ValueError:
+        return ""
+    return cell_ref(row, col) if row >= 1 and col >= 1 else ""
