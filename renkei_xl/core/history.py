@@ -60,11 +60,12 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
     those whose header reads 「YYYY年度 実績値」 or 「YYYY年度 評価」. 経年 is the tool's, but
     staff can type in it: a year headed twice, an indicator's row twice, an 評価 that is no symbol, or an
-    error value anywhere in its table (a #REF! from a formula staff put there: an 指標ID, a
-    実績値, a year's header, a label or a column of their own) is refused naming the cells
-    (UserError), never read as empty, as one of the two or left out of that year's
-    達成割合: rollover and the CSV import write 経年 back, and a guess (or the error's text
-    over the formula) would then be kept.
+    error value in what is read here (a #REF! from a formula staff put there: an 指標ID, a
+    year's 実績値 or 評価, any header, as an error there may hide a year's) is refused naming
+    the cells (UserError), never read as empty, as one of the two or left out of that year's
+    達成割合. An error in a label or a column of staff's own is read_kept's to refuse: only
+    the writers of 経年 (rollover, the imports) keep those, and 評価を再計算, which reads the
+    years alone, is not stopped by a cell it never reads.
     """
     out: History = {}
     header_at = _header_at(grid)
@@ -75,6 +76,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     errors: list[str] = [f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}「{h}」" for k, h in enumerate(header)
                          if error_value(h)]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
+    year_cols = sorted({*actual_cols.values(), *symbol_cols.values()})
     bad: list[str] = []
     first_row: dict[str, int] = {}
     for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
@@ -84,8 +86,8 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         if error_value(ind_id):     # 「#REF!」 is no 指標ID: its years would be kept under it
             errors.append(f"{c.HISTORY}!{cell_ref(r, id_col + 1)}「{ind_id}」")
             continue
-        errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in range(len(row))
-                   if col != id_col and error_value(_at(row, col))]
+        errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in year_cols
+                   if col < len(row) and error_value(_at(row, col))]
         if ind_id in first_row:
             where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
             raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
@@ -98,15 +100,19 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
-    if errors:
-        more = f" ほか {len(errors) - 5} か所" if len(errors) > 5 else ""
-        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} はエラー値です。値を"
-                        "入力し直すかセルを空にしてから、もう一度実行してください（エラー値のまま記録として読むことはしません）")
+    _refuse_errors(errors)
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
     return out
+
+
+def _refuse_errors(errors: list[str]) -> None:
+    if errors:
+        more = f" ほか {len(errors) - 5} か所" if len(errors) > 5 else ""
+        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} はエラー値です。値を"
+                        "入力し直すかセルを空にしてから、もう一度実行してください（エラー値のまま記録として読むことはしません）")
 
 
 def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
@@ -140,7 +146,9 @@ class Kept(NamedTuple):
 def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     """経年's texts beside its records (Kept). They came from 指標 while it had the row and
     from each year's own master: 経年 is then the only place in the master that says what
-    an old year's 「04-1 21件 ◎」 measured, and against which target it was ◎."""
+    an old year's 「04-1 21件 ◎」 measured, and against which target it was ◎. Written back
+    by rollover and the imports, an error value in one of them would be kept as its text
+    over the formula: refused naming the cells, as read_history refuses one in the years."""
     header_at = _header_at(grid)
     if header_at is None:
         return Kept({}, {})
@@ -153,6 +161,11 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     ours = {*cols, *actual_cols.values(), *symbol_cols.values(), *target_cols.values()}
     staff = [(k, h, {}) for k, h in enumerate(header) if k not in ours
              and (h or any(_at(row, k) for row in grid[header_at + 1:]))]
+    years = {*actual_cols.values(), *symbol_cols.values()}
+    errors = [f"{c.HISTORY}!{cell_ref(r, k + 1)}「{_at(row, k)}」"
+              for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
+              for k in range(len(row)) if k != cols[0] and k not in years and error_value(_at(row, k))]
+    _refuse_errors(errors)
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:
