@@ -18,8 +18,8 @@ fullCalcOnLoad; its own setting 「Recalculation on file load」, by default nev
 
 The rule: a plan that changes any value (a sheet rebuilt, a cell, a defined name), on a
 master where a sheet the plan does not rebuild holds any formula. Any formula, not only one
-that reads the tool's cells: telling which do would mean parsing formulas (names, INDIRECT,
-whole columns, other sheets in between), and a needless calculation costs only Excel's
+that reads the tool's cells: telling which do would mean parsing every formula of every
+sheet at every write (names, INDIRECT, other sheets in between), and a needless calculation costs only Excel's
 question on closing, where a missed one shows a wrong number as right. The sheets the tool
 rebuilds hold no formula after the write (it writes values only).
 

@@ -24,6 +24,7 @@ tests/test_stale_results.py checks the operands against openpyxl's tokenizer.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 # Functions whose result depends on their arguments alone (the references among them are
@@ -45,7 +46,9 @@ XLOOKUP XMATCH XOR YEAR
 
 _SHEET_CHARS = r"""[^\s'"!(){},;:+\-*/^&=<>%\[\]#$@]"""
 _NOT_AFTER_REF = r"(?![\w.(\u0080-\U0010ffff])"
-_TOKEN = re.compile(
+# Compiled when first asked (about 10 ms: the character classes span all of Unicode), which
+# only a flagged master with a formula in a cell the contract reads does.
+_TOKEN_PATTERN = (
     r'(?P<string>"(?:[^"]|"")*")'
     r"|(?P<quoted>'(?P<qname>(?:[^']|'')*)'!)"
     r"|(?P<sheet>(?P<sname>" + _SHEET_CHARS + r"+(?::" + _SHEET_CHARS + r"+)?)!)"
@@ -56,7 +59,7 @@ _TOKEN = re.compile(
     r"|(?P<columns>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})" + _NOT_AFTER_REF +   # H:H
     r"|(?P<function>[A-Za-z_\\\u0080-\U0010ffff][\w.\\\u0080-\U0010ffff]*)\("
     r"|(?P<name>[A-Za-z_\\\u0080-\U0010ffff][\w.\\?\u0080-\U0010ffff]*)"
-    r"|(?P<other>.)", re.S)
+    r"|(?P<other>.)")
 _FUTURE = re.compile(r"^(?:_xlfn\.)?(?:_xlws\.)?")
 _BOOLEANS = ("TRUE", "FALSE")
 _MAX_COLUMN = 16384
@@ -67,7 +70,7 @@ def sheets_read(formula: str, own: str) -> Optional[frozenset]:
     sheet names; None when the text cannot tell (see the module's docstring)."""
     out = set()
     prefixed_to = -1      # where the last reference after a sheet prefix ends (札幌市!E5|:E9)
-    for m in _TOKEN.finditer(formula):
+    for m in _token().finditer(formula):
         kind = m.lastgroup
         if kind in ("quoted", "sheet"):
             name = m.group("qname").replace("''", "'") if kind == "quoted" else m.group("sname")
@@ -91,6 +94,11 @@ def sheets_read(formula: str, own: str) -> Optional[frozenset]:
         elif kind == "other" and m.group(0) in "['":
             return None                                  # a structured reference, an odd quote
     return frozenset(out)
+
+
+@lru_cache(maxsize=None)
+def _token() -> "re.Pattern[str]":
+    return re.compile(_TOKEN_PATTERN, re.S)
 
 
 def _in_grid(ref: str) -> bool:

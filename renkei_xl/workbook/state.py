@@ -13,7 +13,6 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from ..core import contract as c
 from ..core.calc_on_load import UNCALCULATED_NAME, read_record, stale_results
-from ..core.formula_refs import sheets_read
 from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UserError
@@ -244,11 +243,15 @@ class FormulaReferences:
         return self._texts[folded]
 
     def cell(self, sheet: str, ref: str) -> "Optional[frozenset]":
+        from ..core.formula_refs import sheets_read
+
         texts = self._formulas(sheet)
         text = None if texts is None else texts.get(ref)
         return None if text is None else sheets_read(text, sheet)
 
     def sheet(self, folded: str) -> "Optional[frozenset]":
+        from ..core.formula_refs import sheets_read
+
         texts = self._formulas(folded)
         if texts is None:
             return None
