@@ -425,6 +425,8 @@ def test_the_record_starts_with_the_flag_and_grows_while_it_stands():
     # longer than a string constant Excel takes: dropped, which leaves "unknown"
     long = _plan(*[f"シート{i:02d}の名前はとても長いので" for i in range(20)])
     assert record_after(long, True, False, '"一覧"') == (True, None)
+    assert record_after(long, False, True, '"一覧"') == (True, None)        # not a record left from before
+    assert record_after(long, False, True, None) == (False, None)
     for odd in (None, "一覧!A1", '"a"b"', "="):
         assert read_record(odd) is None
 
@@ -446,3 +448,17 @@ def test_the_rule_with_a_record_counts_what_may_read_a_changed_sheet():
 
 def _read_all(sheet, ref):
     return ("", "x")
+
+
+def test_formula_texts_as_excel_stores_them():
+    """A shared formula's other cells hold no text: they read the sheets of the first cell's.
+    A data table holds none at all (may read anything); entities are the formula's own text."""
+    from renkei_xl.workbook.sheet_checks import formula_texts
+
+    xml = ('<worksheet><sheetData><row r="2">'
+           '<c r="K2"><f t="shared" ref="K2:K4" si="0">札幌市!E5&amp;"&lt;"</f><v>1</v></c>'
+           '<c r="K3"><f t="shared" si="0"/><v>2</v></c>'
+           '<c r="K4"><x:f t="shared" si="7"/><v>2</v></c>'
+           '<c r="K5"><f t="dataTable" ref="K5:K6" dt2D="0" r1="A1"/><v>3</v></c>'
+           '<c r="K7"><v>4</v></c></row></sheetData></worksheet>').encode()
+    assert formula_texts(xml) == {"K2": '札幌市!E5&"<"', "K3": '札幌市!E5&"<"', "K4": None, "K5": None}

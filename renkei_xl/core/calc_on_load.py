@@ -81,6 +81,11 @@ def changed_sheets(plan: WritePlan) -> list[str]:
 def read_record(definition: Optional[str]) -> Optional[frozenset]:
     """The recorded sheets (case-folded, as Excel compares sheet names) from the name's
     definition; None for no name, or one this version cannot read ("unknown")."""
+    names = _recorded_names(definition)
+    return None if names is None else frozenset(n.casefold() for n in names)
+
+
+def _recorded_names(definition: Optional[str]) -> Optional[list]:
     if definition is None:
         return None
     text = definition.strip()
@@ -88,8 +93,7 @@ def read_record(definition: Optional[str]) -> Optional[frozenset]:
         text = text[1:].strip()
     if len(text) < 2 or text[0] != '"' or text[-1] != '"' or '"' in text[1:-1].replace('""', ""):
         return None
-    inner = text[1:-1].replace('""', '"')
-    return frozenset(n.casefold() for n in inner.split(_SEPARATOR) if n) if inner else frozenset()
+    return [n for n in text[1:-1].replace('""', '"').split(_SEPARATOR) if n]
 
 
 def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optional[str]) -> "tuple[bool, Optional[str]]":
@@ -102,29 +106,23 @@ def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optio
     to it, or leaves "unknown" (no record) as it is; one that neither finds nor sets the
     flag leaves the name alone (meaningless without the flag, and replaced when one is set)."""
     if flags_now:
-        known: Optional[frozenset] = frozenset()
-        names: list[str] = []
+        names: Optional[list] = []
     elif flagged:
-        known = read_record(current)
-        if known is None:
+        names = _recorded_names(current)
+        if names is None:
             return False, None
-        names = [n for n in _split(current)]
     else:
         return False, None
+    known = {n.casefold() for n in names}
     for sheet in changed_sheets(plan):
         if sheet.casefold() not in known:
             names.append(sheet)
-            known = known | {sheet.casefold()}
-    text = '"' + _SEPARATOR.join(names).replace('"', '""') + '"'
-    if len(text) - 2 > _MAX_TEXT:
+            known.add(sheet.casefold())
+    joined = _SEPARATOR.join(names)
+    if len(joined) > _MAX_TEXT:
         return current is not None, None
+    text = '"' + joined.replace('"', '""') + '"'
     return text != current, text
-
-
-def _split(definition: str) -> list[str]:
-    text = definition.strip().lstrip("=").strip()
-    inner = text[1:-1].replace('""', '"')
-    return [n for n in inner.split(_SEPARATOR) if n]
 
 
 def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],

@@ -220,7 +220,7 @@ class FormulaReferences:
     asked (its XML as the read kept it, or else from the package)."""
 
     def __init__(self, pkg: Package, workbook: WorkbookXml, kept: Mapping[str, bytes]):
-        self.pkg, self.workbook, self.kept = pkg, workbook, kept
+        self.pkg, self.kept = pkg, kept
         self.by_folded = {s.name.casefold(): s for s in workbook.sheets}
         self._texts: dict[str, Optional[dict]] = {}
 
