@@ -4,7 +4,9 @@ A master Excel saved says in calcPr that Excel's own engine calculated it, so Ex
 each formula's saved result on opening without calculating again. The command line
 rewrites 一覧 and 集計 in place; a staff formula reading them (=COUNTIF(一覧!H:H,"◎"))
 kept the count of the last Excel save, shown, printed and mailed as if right. The write now
-sets calcPr's fullCalcOnLoad, and only that: Excel calculates every formula on opening.
+sets calcPr's fullCalcOnLoad, so that Excel calculates every formula on opening, and records
+in the tool's hidden name _renkei_uncalculated the sheets it changed (which the file face
+reads to tell a stale result: tests/test_stale_results.py), and changes nothing else.
 
 LibreOffice cannot show the flag at work: its oox import reads no fullCalcOnLoad, and its
 own setting (「Recalculation on file load」, by default never) decides. It shows the rest:
@@ -34,6 +36,10 @@ from renkei_xl.workbook.session import recalc_file
 # calcPr as Excel 365 saves a workbook: its own engine's id, no request to calculate.
 EXCEL_CALC = '<calcPr calcId="191029"/>'
 FLAGGED = '<calcPr calcId="191029" fullCalcOnLoad="1"/>'
+# The tool's record of the sheets its writes changed while the flag stands, and the sheets
+# a recalc changes values on (it rebuilds four, and writes メニュー's last-run cells).
+RECORD = '<definedName name="_renkei_uncalculated" hidden="1">"{}"</definedName>'
+RECALC_WROTE = "一覧/集計/検証結果/次の一歩/メニュー"
 STAFF = "職員集計"
 # A staff sheet's formulas on the tool's sheets, with the results the last Excel save gave
 # them: 52 ◎ in 一覧's 評価 column (H), 集計's overall ◎ count doubled.
@@ -83,6 +89,15 @@ def recalculated(sample_master_xlsm, tmp_path_factory) -> Path:
     return master
 
 
+def flagged_and_recorded(workbook_xml, sheets: str = RECALC_WROTE):
+    """workbook.xml as Excel saved it, with the two edits a write that sets the flag makes:
+    the flag, and the record of ``sheets`` (added last among the defined names)."""
+    text = workbook_xml if isinstance(workbook_xml, str) else workbook_xml.decode()
+    assert "_renkei_uncalculated" not in text
+    out = text.replace(EXCEL_CALC, FLAGGED).replace("</definedNames>", RECORD.format(sheets) + "</definedNames>", 1)
+    return out if isinstance(workbook_xml, str) else out.encode()
+
+
 def _recalc_cli(master: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
                          capture_output=True, text=True, timeout=300)
@@ -97,8 +112,9 @@ def test_the_command_line_has_excel_recalculate_staff_formulas_on_opening(recalc
     _recalc_cli(master)
     after = parts(master)
 
-    # workbook.xml: the one attribute added to calcPr, every other byte as Excel wrote it
-    assert after["xl/workbook.xml"].decode() == before["xl/workbook.xml"].decode().replace(EXCEL_CALC, FLAGGED)
+    # workbook.xml: the one attribute added to calcPr and the tool's record of the sheets
+    # the write changed, every other byte as Excel wrote it
+    assert after["xl/workbook.xml"].decode() == flagged_and_recorded(before["xl/workbook.xml"].decode())
     # the staff sheet itself untouched: its saved results stay what the last Excel save gave
     staff = sheet_parts(before)[STAFF]
     assert after[staff] == before[staff]
@@ -119,21 +135,20 @@ def test_a_master_without_formulas_is_not_asked_to_recalculate(recalculated, tmp
     for path in books:
         recalc_file(path)
     assert parts(plain)["xl/workbook.xml"] == books[plain]
-    assert parts(with_formulas)["xl/workbook.xml"] == books[with_formulas].replace(EXCEL_CALC.encode(),
-                                                                                   FLAGGED.encode())
+    assert parts(with_formulas)["xl/workbook.xml"] == flagged_and_recorded(books[with_formulas])
 
 
 def test_a_formula_on_a_municipality_sheet_counts_and_a_second_run_changes_nothing_more(recalculated, tmp_path):
     """A formula the contract reads itself (a municipality's 実績値 as =6+11): the sheet the
-    read already scanned is known to hold one. The flag once set, the next write leaves
-    workbook.xml as it is."""
+    read already scanned is known to hold one. The flag once set, the next write of the same
+    sheets leaves workbook.xml as it is (the record already names them)."""
     master = excel_saved(recalculated, tmp_path / "muni.xlsm", formulas=False)
     sapporo = sheet_parts(parts(master))["札幌市"]
     rewrite_cells(master, sapporo, {"E3": '<c r="E3" s="{s}"><f>6+11</f><v>17</v></c>'})
     book = parts(master)["xl/workbook.xml"]
     recalc_file(master)
     flagged = parts(master)["xl/workbook.xml"]
-    assert flagged == book.replace(EXCEL_CALC.encode(), FLAGGED.encode())
+    assert flagged == flagged_and_recorded(book)
     recalc_file(master)
     assert parts(master)["xl/workbook.xml"] == flagged
 
@@ -230,4 +245,4 @@ def test_a_staff_sheet_the_write_cannot_read_is_still_copied_and_taken_to_hold_a
     recalc_file(master)
     after = parts(master)
     assert after[staff] == before[staff]
-    assert after["xl/workbook.xml"] == before["xl/workbook.xml"].replace(EXCEL_CALC.encode(), FLAGGED.encode())
+    assert after["xl/workbook.xml"] == flagged_and_recorded(before["xl/workbook.xml"])

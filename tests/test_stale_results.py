@@ -7,14 +7,23 @@ typed as =SUM(札幌市!E5,小樽市!E5) still holds the sum from before. 評価
 line then judged and published that old sum as current. Now it stops naming the cell and the
 step (open in Excel, save), and 入力チェック lists the cell; once Excel has saved the master
 (the flag dropped, the result calculated) the same commands go through with the new sum.
+
+Only a write that could have changed what the formula reads counts: each write that sets the
+flag records the sheets it changed (the hidden name _renkei_uncalculated, added to while the
+flag stands), so 入力チェック (検証結果, メニュー) followed by 評価を再計算 goes through with that
+same sum, while a formula whose text cannot say what it reads (a defined name, INDIRECT, a
+3-D or structured reference) still stops, as does a flagged master without the record.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+from typing import Callable, Optional
 
 import openpyxl
 import pytest
@@ -24,7 +33,9 @@ from realbooks import parts, sheet_parts
 from remote_payload import payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
-from renkei_xl.core.calc_on_load import refuse_stale, stale_results
+from renkei_xl.core.calc_on_load import read_record, record_after, refuse_stale, stale_results
+from renkei_xl.core.formula_refs import sheets_read
+from renkei_xl.core.plan_types import CellEdit, FillEdit, NameEdit, SheetPlan, WritePlan
 from renkei_xl.core.errors import UserError
 from renkei_xl.core.findings import STALE_RESULT
 from renkei_xl.core.model import Finding
@@ -59,15 +70,20 @@ def listed_actual(master: Path, ind_id: str):
     return next(r[i_actual] for r in rows[top + 1:] if r[i_id] == ind_id)
 
 
-@pytest.fixture
-def collected(sample_master_xlsm, tmp_path) -> Path:
-    """The sample master as Excel saves it with the staff formula (sum 20), then 札幌市's
-    return (04-1: 17 → 25) collected through the command line."""
-    master = tmp_path / "マスター.xlsm"
-    shutil.copyfile(sample_master_xlsm, master)
+def record(master: Path) -> Optional[str]:
+    """The tool's record of the sheets its writes changed since Excel calculated (None: none)."""
+    m = re.search(r'<definedName name="_renkei_uncalculated" hidden="1">"([^<"]*)"</definedName>',
+                  parts(master)["xl/workbook.xml"].decode())
+    return m and m.group(1)
+
+
+def collect_sapporo(master: Path, tmp_path: Path, staff: Callable[[Path], None] = lambda m: None) -> Path:
+    """``master`` as Excel saves it with the staff formula (sum 20) and what ``staff`` adds,
+    then 札幌市's return (04-1: 17 → 25) collected through the command line."""
     split = cli("split", str(master), "--outdir", str(tmp_path / "配布"))
     assert split.returncode == 0, split.stdout + split.stderr
     excel_saves(master, 20)
+    staff(master)
     assert not flagged(master)
     returned = next((tmp_path / "配布").glob("*札幌市*.xlsx"))
     wb = openpyxl.load_workbook(returned)
@@ -80,6 +96,63 @@ def collected(sample_master_xlsm, tmp_path) -> Path:
     assert done.returncode == 0, done.stdout + done.stderr
     assert flagged(master)            # collect asked Excel to calculate (calc_on_load)
     return master
+
+
+@pytest.fixture
+def collected(sample_master_xlsm, tmp_path) -> Path:
+    master = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    return collect_sapporo(master, tmp_path)
+
+
+@pytest.fixture
+def excel_saved(sample_master_xlsm, tmp_path) -> Path:
+    """The sample master as Excel saves it with the staff formula (its sum, 20, calculated)."""
+    master = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    excel_saves(master, 20)
+    return master
+
+
+def stale(master: Path) -> list[str]:
+    return sorted(f.place for f in load_master(master).findings if f.type == STALE_RESULT.code)
+
+
+def without_record(src: Path, dst: Path) -> Path:
+    """``src`` as a version before the record leaves it: flagged, no _renkei_uncalculated."""
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    book, n = re.subn(r'<definedName name="_renkei_uncalculated"[^>]*>[^<]*</definedName>', "",
+                      members["xl/workbook.xml"].decode())
+    assert n == 1
+    members["xl/workbook.xml"] = book.encode()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    return dst
+
+
+def add_staff_sheet(master: Path, name: str, cells: str) -> None:
+    """A worksheet of staff's own added at the end, as Excel saves one (``cells``: row 1)."""
+    with zipfile.ZipFile(master) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    book = members["xl/workbook.xml"].decode()
+    quoted = name.replace("&", "&amp;").replace('"', "&quot;")
+    book = book.replace("</sheets>", f'<sheet name="{quoted}" sheetId="90" r:id="rId90"/></sheets>')
+    members["xl/workbook.xml"] = book.encode()
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId90" Type="http://schemas.openxmlformats.org/officeDocument/'
+                             b'2006/relationships/worksheet" Target="worksheets/sheet90.xml"/></Relationships>')
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/worksheets/sheet90.xml" ContentType="application/'
+                     b'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+    members["xl/worksheets/sheet90.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<sheetData><row r="1">{cells}</row></sheetData></worksheet>').encode()
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as out:
+        for part, data in members.items():
+            out.writestr(part, data)
 
 
 def test_recalc_after_collect_stops_at_a_read_formula_and_goes_through_once_excel_saved(collected):
@@ -122,6 +195,88 @@ def test_rollover_stops_too_and_makes_no_new_master(collected, tmp_path):
     said = run.stdout + run.stderr
     assert run.returncode != 0 and not target.exists(), said
     assert f"{c.INDICATORS}!{CELL}" in said and "次年度のマスターを作ることはしません" in said, said
+
+
+def test_validate_then_recalc_goes_through_with_the_sum_validate_did_not_change(excel_saved, tmp_path):
+    """Staff run 入力チェック and then 評価を再計算 (the demo does). 入力チェック writes 検証結果 and
+    メニュー and flags the master; the sum reads 札幌市 and 小樽市, which it did not write, so
+    its saved result is current and recalc publishes it. The same master as a version before
+    the record leaves it (flagged, nothing said of what changed) still stops."""
+    run = cli("validate", str(excel_saved))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert flagged(excel_saved) and record(excel_saved) == f"{c.FINDINGS}/{c.MENU}"
+    assert stale(excel_saved) == []
+    older = without_record(excel_saved, tmp_path / "旧版.xlsm")
+
+    run = cli("recalc", str(excel_saved))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert str(listed_actual(excel_saved, "KPI1-1")).startswith("20"), listed_actual(excel_saved, "KPI1-1")
+
+    assert stale(older) == [f"{c.INDICATORS}!{CELL}"]
+    run = cli("recalc", str(older))
+    said = run.stdout + run.stderr
+    assert run.returncode != 0 and f"{c.INDICATORS}!{CELL}" in said and "上書き保存してから" in said, said
+
+
+def test_after_collect_the_record_names_the_municipality_and_after_excel_saves_it_starts_afresh(collected):
+    assert "札幌市" in record(collected).split("/")
+    assert stale(collected) == [f"{c.INDICATORS}!{CELL}"]
+
+    excel_saves(collected, 28)            # the flag dropped; Excel leaves the tool's name as it is
+    assert record(collected) is not None and stale(collected) == []
+    run = cli("validate", str(collected))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert record(collected) == f"{c.FINDINGS}/{c.MENU}"        # 札幌市 was calculated by Excel
+    run = cli("recalc", str(collected))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert str(listed_actual(collected, "KPI1-1")).startswith("28"), listed_actual(collected, "KPI1-1")
+
+
+# Formulas whose text cannot say which sheets they read (in 指標's 実績値（手入力）, next to
+# the sum in K2, which can): each may read what 入力チェック wrote.
+UNTOLD = {"K3": "INDIRECT(&quot;札幌市!E5&quot;)",       # a reference made from text
+          "K4": f"{c.N_THRESHOLD}*100",                  # a defined name
+          "K5": "SUM('札幌市:小樽市'!E5)",                # a 3-D reference
+          "K6": "SUM(実績表[実績値])",                    # a structured reference
+          "K7": "MyTotal(札幌市!E5)"}                    # a function staff wrote in VBA
+
+
+def test_a_formula_whose_text_cannot_tell_what_it_reads_stops_after_validate(excel_saved):
+    indicators = sheet_parts(parts(excel_saved))[c.INDICATORS]
+    rewrite_cells(excel_saved, indicators, {ref: f'<c r="{ref}" s="{{s}}"><f>{f}</f><v>1</v></c>'
+                                            for ref, f in UNTOLD.items()})
+    run = cli("validate", str(excel_saved))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert stale(excel_saved) == sorted(f"{c.INDICATORS}!{ref}" for ref in UNTOLD)     # K2 not among them
+    run = cli("recalc", str(excel_saved))
+    said = run.stdout + run.stderr
+    assert run.returncode != 0 and f"{c.INDICATORS}!K3" in said and f"{c.INDICATORS}!{CELL}" not in said, said
+
+
+STAFF = "it's 集計"        # a name Excel quotes, with a quote in it: 'it''s 集計'!A1
+
+
+def test_a_formula_reading_a_staff_sheet_whose_formula_reads_a_collected_sheet_stops(sample_master_xlsm, tmp_path):
+    """K2 sums a staff sheet whose own formula adds 札幌市 and 小樽市: after collect wrote
+    札幌市, Excel's calculation changes the staff sheet and then K2, so K2 is stale though
+    its own text names neither. After 入力チェック alone it is not."""
+    def staff(master: Path) -> None:
+        add_staff_sheet(master, STAFF, '<c r="A1"><f>札幌市!E5+小樽市!E5</f><v>20</v></c>')
+        indicators = sheet_parts(parts(master))[c.INDICATORS]
+        rewrite_cells(master, indicators, {CELL: f'<c r="{CELL}" s="{{s}}"><f>SUM(\'it\'\'s 集計\'!A1)</f><v>20</v></c>'})
+
+    validated = tmp_path / "入力チェック" / "m.xlsm"
+    validated.parent.mkdir()
+    shutil.copyfile(sample_master_xlsm, validated)
+    excel_saves(validated, 20)
+    staff(validated)
+    run = cli("validate", str(validated))
+    assert run.returncode == 0 and stale(validated) == [], run.stdout + run.stderr
+
+    master = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    collect_sapporo(master, tmp_path, staff)
+    assert stale(master) == [f"{c.INDICATORS}!{CELL}"]
 
 
 def test_the_buttons_face_reads_the_open_book_and_says_nothing(collected, licensed):  # noqa: F811
@@ -193,3 +348,117 @@ def test_the_refusal_names_five_cells_and_counts_the_rest():
     text = str(exc.value)
     assert "指標!K2、指標!K3、指標!K4、指標!K5、指標!K6 ほか 3 セル" in text
     assert "確定版を書き出すことはしません" in text
+
+
+READS = [   # (formula as the file stores it, the sheets it reads from 指標; None: cannot tell)
+    ("SUM(札幌市!E5,小樽市!E5)", {"札幌市", "小樽市"}),
+    ("SUM('札幌 市'!E5:E9)", {"札幌 市"}),
+    ("'it''s'!A1+1", {"it's"}),
+    ("SUM(小樽市!E5:E9,E2)", {"小樽市", "指標"}),          # a reference without a sheet: its own
+    ("K3+1", {"指標"}),
+    ("COUNTIF(一覧!H:H,\"◎\")", {"一覧"}),
+    ("SUM(札幌市!5:5)", {"札幌市"}),
+    ("SUM($1:$3)", {"指標"}),
+    ("_xlfn.XLOOKUP(A2,札幌市!A:A,札幌市!E:E)", {"札幌市", "指標"}),
+    ("OFFSET(札幌市!A1,1,1)", {"札幌市"}),
+    ("IF(TRUE,\"it's 集計!A1\",0)", set()),                 # a sheet's name inside a text reads nothing
+    ("'Sheet1'!A1&\"x\"", {"sheet1"}),
+    ("LOG10(札幌市!E5)", {"札幌市"}),
+    ("'Sheet1:Sheet3'!A1", None),                            # 3-D
+    ("SUM(Sheet1:Sheet3!A1)", None),
+    ("[1]Sheet1!A1", None),                                  # another workbook
+    ("'[1]Sheet 1'!A1", None),
+    ("SUM(Table1[Col])", None),                              # structured
+    ("INDIRECT(\"札幌市!E5\")", None),
+    ("概ね達成閾値*2", None),                                  # a defined name
+    ("ABCD1+1", None),                                       # a name, not a cell (past XFD)
+    ("_xlfn.LET(_xlpm.x,札幌市!E5,_xlpm.x)", None),
+    ("TODAY()-1", None),                                     # a function outside the list
+    ("MyTotal(札幌市!E5)", None),
+]
+
+
+@pytest.mark.parametrize("formula, sheets", READS)
+def test_which_sheets_a_formula_reads(formula, sheets):
+    found = sheets_read(formula, "指標")
+    assert found == (None if sheets is None else {s.casefold() for s in sheets})
+
+
+@pytest.mark.parametrize("formula", [f for f, _ in READS])
+def test_the_operands_are_openpyxls(formula):
+    """What is read as a reference, a name or a function is what openpyxl's tokenizer makes
+    of the same text: each of its range operands gives a sheet (or "cannot tell") here."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
+    tokens = Tokenizer("=" + formula).items
+    ranges = [t.value for t in tokens if t.type == Token.OPERAND and t.subtype == Token.RANGE]
+    told = [sheets_read(r, "指標") for r in ranges if r.upper() not in ("TRUE", "FALSE")]
+    functions = [t.value[:-1] for t in tokens if t.type == Token.FUNC and t.subtype == Token.OPEN]
+    untold = any(f is None for f in told) or any(sheets_read(f + "(1)", "指標") is None for f in functions)
+    whole = sheets_read(formula, "指標")
+    assert (whole is None) == untold, (ranges, functions)
+    if whole is not None:
+        assert whole == frozenset().union(*told), ranges
+
+
+def _plan(*sheets, cells=()):
+    return WritePlan([SheetPlan(s) for s in sheets], [CellEdit(s, 2, 5, 1) for s in cells])
+
+
+def test_the_record_starts_with_the_flag_and_grows_while_it_stands():
+    # the write that sets the flag starts afresh, whatever an earlier one left
+    assert record_after(_plan("検証結果", cells=["メニュー"]), False, True, '"札幌市"') == (True, '"検証結果/メニュー"')
+    # on a flagged master: added to, case as Excel compares names; the same sheets change nothing
+    assert record_after(_plan("一覧", cells=["札幌市"]), True, False, '"検証結果/メニュー"') == \
+        (True, '"検証結果/メニュー/一覧/札幌市"')
+    assert record_after(_plan("Sheet1"), True, False, '"sheet1"') == (False, '"sheet1"')
+    # unknown stays unknown; no flag before or after: left alone
+    assert record_after(_plan("一覧"), True, False, None) == (False, None)
+    assert record_after(_plan("一覧"), False, False, '"x"') == (False, None)
+    # a quote in a sheet's name is doubled, as in any string constant
+    assert record_after(_plan('a"b'), False, True, None) == (True, '"a""b"')
+    assert read_record('"a""b/c"') == {'a"b', "c"}
+    # marks and names change no sheet's values
+    assert record_after(WritePlan(fills=[FillEdit("小樽市", 2, 5, "FFC7CE")], names=[NameEdit("x", '"1"')]),
+                        False, True, None) == (True, '""')
+    assert read_record('""') == frozenset()
+    # longer than a string constant Excel takes: dropped, which leaves "unknown"
+    long = _plan(*[f"シート{i:02d}の名前はとても長いので" for i in range(20)])
+    assert record_after(long, True, False, '"一覧"') == (True, None)
+    assert record_after(long, False, True, '"一覧"') == (True, None)        # not a record left from before
+    assert record_after(long, False, True, None) == (False, None)
+    for odd in (None, "一覧!A1", '"a"b"', "="):
+        assert read_record(odd) is None
+
+
+def test_the_rule_with_a_record_counts_what_may_read_a_changed_sheet():
+    formulas = {"指標": ["K2", "K3"], "設定": ["C5"]}
+    cell_reads = {("指標", "K2"): frozenset({"札幌市"}), ("指標", "K3"): None, ("設定", "C5"): frozenset({"職員"})}
+    sheet_reads = {"札幌市": frozenset(), "職員": frozenset({"小樽市"}), "小樽市": frozenset({"職員"})}
+
+    def found(changed):
+        return [f.place for f in stale_results(True, formulas, _read_all, changed,
+                                               lambda s, r: cell_reads[(s, r)], sheet_reads.get)]
+    assert found(None) == ["指標!K2", "指標!K3", "設定!C5"]               # unknown: every one
+    assert found(frozenset({"検証結果"})) == ["指標!K3"]                  # only what cannot tell
+    assert found(frozenset({"札幌市"})) == ["指標!K2", "指標!K3"]
+    assert found(frozenset({"小樽市"})) == ["指標!K3", "設定!C5"]         # through 職員 (a cycle too)
+    assert stale_results(False, formulas, _read_all, None) == []
+
+
+def _read_all(sheet, ref):
+    return ("", "x")
+
+
+def test_formula_texts_as_excel_stores_them():
+    """A shared formula's other cells hold no text: they read the sheets of the first cell's.
+    A data table holds none at all (may read anything); entities are the formula's own text."""
+    from renkei_xl.workbook.sheet_checks import formula_texts
+
+    xml = ('<worksheet><sheetData><row r="2">'
+           '<c r="K2"><f t="shared" ref="K2:K4" si="0">札幌市!E5&amp;"&lt;"</f><v>1</v></c>'
+           '<c r="K3"><f t="shared" si="0"/><v>2</v></c>'
+           '<c r="K4"><x:f t="shared" si="7"/><v>2</v></c>'
+           '<c r="K5"><f t="dataTable" ref="K5:K6" dt2D="0" r1="A1"/><v>3</v></c>'
+           '<c r="K7"><v>4</v></c></row></sheetData></worksheet>').encode()
+    assert formula_texts(xml) == {"K2": '札幌市!E5&"<"', "K3": '札幌市!E5&"<"', "K4": None, "K5": None}

@@ -18,8 +18,8 @@ fullCalcOnLoad; its own setting 「Recalculation on file load」, by default nev
 
 The rule: a plan that changes any value (a sheet rebuilt, a cell, a defined name), on a
 master where a sheet the plan does not rebuild holds any formula. Any formula, not only one
-that reads the tool's cells: telling which do would mean parsing formulas (names, INDIRECT,
-whole columns, other sheets in between), and a needless calculation costs only Excel's
+that reads the tool's cells: telling which do would mean parsing every formula of every
+sheet at every write (names, INDIRECT, other sheets in between), and a needless calculation costs only Excel's
 question on closing, where a missed one shows a wrong number as right. The sheets the tool
 rebuilds hold no formula after the write (it writes values only).
 
@@ -28,16 +28,38 @@ may be stale: the command line reads each formula's saved result (python-calamin
 after 回収ファイル取込 a 実績値（手入力） typed as =SUM(札幌市!E5,小樽市!E5) still held the sum
 from before it, judged and published as current. ``stale_results`` is that rule; the
 buttons' face never asks it (Excel calculates the open book as values are written).
+
+The flag alone says that something changed, not what: every command-line write sets it
+again, so 入力チェック (which writes 検証結果 and メニュー) followed by 評価を再計算 stopped at
+that same =SUM(札幌市!E5,小樽市!E5), which reads nothing 入力チェック wrote. So the write that
+sets the flag also records the sheets it changed values on, and each later write while the
+flag stands adds its own (``record_after``): a hidden defined name the tool owns,
+``UNCALCULATED_NAME``, as it owns _renkei_master_id. A formula in a cell the contract reads
+is stale only when it may read one of them, directly or through formulas on the sheets it
+reads (core.formula_refs tells which sheets a formula reads, or that its text cannot tell).
+The record means something only while the flag stands: a write that finds the flag gone
+(Excel saved since, and calculated) starts it afresh. A flagged master without it (built by
+XlsxWriter or openpyxl, or flagged by a version before the record) is "unknown": every
+sheet may have changed.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Collection, Iterable, Mapping, Optional
 
 from .errors import UserError
 from .findings import STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
+
+# The hidden workbook-scope name holding, while the flag stands, the sheets the tool's
+# writes changed values on since Excel last calculated: a string constant (as
+# _renkei_master_id is one), the names joined by ``_SEPARATOR``, which no sheet name holds.
+UNCALCULATED_NAME = "_renkei_uncalculated"
+_SEPARATOR = "/"
+# Excel takes no string constant longer than this in a formula (a name's definition is
+# one); a longer record is dropped, which leaves "unknown", the safe side.
+_MAX_TEXT = 255
 
 
 def full_calc_on_load(plan: WritePlan, sheetnames: Iterable[str], holds_formula: Callable[[str], bool]) -> bool:
@@ -49,8 +71,65 @@ def full_calc_on_load(plan: WritePlan, sheetnames: Iterable[str], holds_formula:
     return any(holds_formula(name) for name in sheetnames if name not in rebuilt)
 
 
+def changed_sheets(plan: WritePlan) -> list[str]:
+    """The sheets a plan changes values on: those it rebuilds and those it writes cells of.
+    Fills change no value; a defined name is not a sheet, and a formula that reads a name
+    is taken to read anything (core.formula_refs)."""
+    return list(dict.fromkeys([s.name for s in plan.sheets] + [e.sheet for e in plan.cells]))
+
+
+def read_record(definition: Optional[str]) -> Optional[frozenset]:
+    """The recorded sheets (case-folded, as Excel compares sheet names) from the name's
+    definition; None for no name, or one this version cannot read ("unknown")."""
+    names = _recorded_names(definition)
+    return None if names is None else frozenset(n.casefold() for n in names)
+
+
+def _recorded_names(definition: Optional[str]) -> Optional[list]:
+    if definition is None:
+        return None
+    text = definition.strip()
+    if text.startswith("="):
+        text = text[1:].strip()
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"' or '"' in text[1:-1].replace('""', ""):
+        return None
+    return [n for n in text[1:-1].replace('""', '"').split(_SEPARATOR) if n]
+
+
+def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optional[str]) -> "tuple[bool, Optional[str]]":
+    """(whether the name changes, its new definition or None to remove it) for a write.
+
+    ``flagged``: the master asked for a calculation before this write; ``flags_now``: this
+    write sets the flag (``full_calc_on_load``); ``current``: the name's definition, None
+    when there is none. A write that sets the flag starts the record (any one left from
+    before Excel's last save meant nothing since); one on a flagged master adds its sheets
+    to it, or leaves "unknown" (no record) as it is; one that neither finds nor sets the
+    flag leaves the name alone (meaningless without the flag, and replaced when one is set)."""
+    if flags_now:
+        names: Optional[list] = []
+    elif flagged:
+        names = _recorded_names(current)
+        if names is None:
+            return False, None
+    else:
+        return False, None
+    known = {n.casefold() for n in names}
+    for sheet in changed_sheets(plan):
+        if sheet.casefold() not in known:
+            names.append(sheet)
+            known.add(sheet.casefold())
+    joined = _SEPARATOR.join(names)
+    if len(joined) > _MAX_TEXT:
+        return current is not None, None
+    text = '"' + joined.replace('"', '""') + '"'
+    return text != current, text
+
+
 def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
-                  read: Callable[[str, str], "tuple[str, str] | None"]) -> list[Finding]:
+                  read: Callable[[str, str], "tuple[str, str] | None"],
+                  changed: Optional[Collection[str]] = None,
+                  reads: Optional[Callable[[str, str], Optional[frozenset]]] = None,
+                  sheet_reads: Optional[Callable[[str], Optional[frozenset]]] = None) -> list[Finding]:
     """The cells the contract reads whose formula's saved result may be stale.
 
     ``flagged``: the master's calcPr asks for a full calculation on opening (fullCalcOnLoad:
@@ -62,9 +141,14 @@ def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
     in a staff column is theirs. A master the tool built carries the flag, but its cells
     hold values: nothing to say.
 
-    Which formulas read what the write changed is not told, for calc_on_load's reason
-    (telling would mean parsing formulas): any formula in a read cell counts, so a write
-    that changed only 一覧 counts too. One save in Excel mends every cell at once.
+    ``changed``: the recorded sheets (case-folded, ``read_record``), None when unknown: then
+    every formula in a read cell counts, as before the record. Otherwise a formula counts
+    when it may read a changed sheet: ``reads(sheet, cell)`` gives the sheets its text
+    refers to (None: cannot tell, so it counts), and ``sheet_reads(sheet)`` those that any
+    formula on a sheet refers to (an empty set for a sheet without one), so that a formula
+    reading a sheet whose own formulas read a changed one counts too (Excel recalculates
+    them in turn). Sheets, not cells: a staff sum beside a changed cell counts, which costs
+    an Excel save, never a stale number taken as current.
 
     Each is an error (エラー), as a formula saved without its result is: the number is not
     known, so it is never judged or published as if it were (its row is －, the reader's
@@ -72,13 +156,52 @@ def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
     (``refuse_stale``)."""
     if not flagged:
         return []
+    may_have_changed = None if changed is None else _may_have_changed(frozenset(changed), sheet_reads)
     out = []
     for sheet, refs in formulas.items():
         for ref in refs:
             found = read(sheet, ref)
-            if found is not None:
-                out.append(STALE_RESULT.at(sheet, ref, found[0], label=found[1]))
+            if found is None:
+                continue
+            if may_have_changed is not None and reads is not None:
+                sheets = reads(sheet, ref)
+                if sheets is not None and not any(may_have_changed(s) for s in sheets):
+                    continue
+            out.append(STALE_RESULT.at(sheet, ref, found[0], label=found[1]))
     return out
+
+
+def _may_have_changed(changed: frozenset, sheet_reads: Optional[Callable[[str], Optional[frozenset]]]
+                      ) -> Callable[[str], bool]:
+    """Whether a sheet's values may differ once Excel calculates: it was written, or a
+    formula on it reads (through any chain of sheets) one that was, or reads what its text
+    cannot tell. A walk over the sheets' references; each sheet is asked once."""
+    known: dict[str, bool] = {}
+
+    def walk(start: str) -> bool:
+        if start in known:
+            return known[start]
+        seen, todo, hit = {start}, [start], False
+        while todo and not hit:
+            sheet = todo.pop()
+            if sheet in changed or known.get(sheet):
+                hit = True
+                break
+            refs = sheet_reads(sheet) if sheet_reads is not None else None
+            if refs is None:
+                hit = True
+                break
+            for nxt in refs:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        if hit:
+            known[start] = True
+        else:
+            for sheet in seen:       # nothing reachable changed: none of them changed
+                known[sheet] = False
+        return known[start]
+    return walk
 
 
 # How many cells the refusal names; the rest are counted (validate lists them all).

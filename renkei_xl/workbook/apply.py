@@ -13,7 +13,9 @@
   when the project is the one this installation wrote (renkei_xl.vba.sources.own_project_with);
   otherwise Excel adds the module when it next saves the book.
 - When a staff formula could read what the plan writes (core.calc_on_load decides),
-  workbook.xml's calcPr gets fullCalcOnLoad="1", its other bytes kept.
+  workbook.xml's calcPr gets fullCalcOnLoad="1", its other bytes kept, and the hidden name
+  _renkei_uncalculated records the sheets this write changed values on (started with the
+  flag, added to while it stands: core.calc_on_load.record_after).
 Every other part of the package is left as it is.
 """
 
@@ -28,7 +30,7 @@ from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
                             write_rels)
 from ..package.styles import Styles
-from ..core.calc_on_load import full_calc_on_load
+from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
@@ -48,8 +50,12 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
-    recalc = not workbook.full_calc_on_load and full_calc_on_load(
+    flagged = workbook.full_calc_on_load
+    recalc = not flagged and full_calc_on_load(
         plan, [s.name for s in workbook.sheets if s.part], _formula_check(pkg, workbook, formulas or {}))
+    current = next((n.value for n in workbook.names
+                    if n.name.lower() == UNCALCULATED_NAME.lower() and n.local_sheet is None), None)
+    record, recorded = record_after(plan, flagged, recalc, current)
     types = ContentTypes(pkg)
     styles = reader.styles
     macros = VBA_PART in pkg
@@ -63,6 +69,8 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
         workbook.set_name(n.name, None, n.value, n.hidden)
     if recalc:
         workbook.ask_full_calc_on_load()
+    if record:
+        workbook.set_name(UNCALCULATED_NAME, None, recorded, hidden=True)
     if styles.dirty:
         pkg.write(reader.part, styles.render())
     workbook.save()

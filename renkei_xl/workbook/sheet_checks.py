@@ -329,3 +329,38 @@ def _constant(inner: str) -> bool:
     if m is None or 't="shared"' in m.group(0):
         return False
     return _ARITHMETIC.fullmatch(re.sub(r'"[^"]*"|&quot;.*?&quot;', "", m.group(1))) is not None
+
+
+# A cell's formula element: its attributes, and its text unless it is a shared formula's
+# other cell or a data table (<f t="shared" si="0"/>, <f t="dataTable" … r1="B1"/>).
+_FORMULA_ELEMENT = re.compile(r"<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_SHARED_INDEX = re.compile(r'\ssi="(\d+)"')
+
+
+def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
+    """Each formula's text as Excel would show it after "=", per cell of a sheet's XML; a
+    shared formula's other cells get the first cell's text (shifted, its cells differ but
+    its sheets do not, which is all core.formula_refs asks). None: no text to read (a data
+    table), so it may read anything."""
+    from html import unescape
+
+    texts: dict[str, Optional[str]] = {}
+    shared: dict[str, str] = {}
+    children: dict[str, str] = {}
+    for m in re.finditer(_CELL, raw.decode("utf-8")):
+        f = _FORMULA_ELEMENT.search(m.group(2) or "")
+        ref = re.search(_REF, m.group(1))
+        if f is None or ref is None:
+            continue
+        si = _SHARED_INDEX.search(f.group(1))
+        if f.group(2):
+            texts[ref.group(1)] = text = unescape(f.group(2))
+            if si is not None and 't="shared"' in f.group(1):
+                shared[si.group(1)] = text
+        elif si is not None:
+            children[ref.group(1)] = si.group(1)
+        else:
+            texts[ref.group(1)] = None
+    for ref, si in children.items():
+        texts[ref] = shared.get(si)
+    return texts

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Callable, Mapping, Optional, Sequence
 
 from ..core import contract as c
-from ..core.calc_on_load import stale_results
+from ..core.calc_on_load import UNCALCULATED_NAME, read_record, stale_results
 from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UserError
@@ -28,7 +28,7 @@ from ..package.xml import prefix_of
 from ..package.zipped import Package
 from ..core.plan_types import MasterState
 from .grids import Grids, SheetMapping
-from .sheet_checks import check_shared_strings, formula_cells, uncached_formulas
+from .sheet_checks import check_shared_strings, formula_cells, formula_texts, holds_formula, uncached_formulas
 
 
 class FileState:
@@ -196,11 +196,73 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     saved = {name: [ref for ref, kept in cells.items() if kept] for name, cells in formulas.items() if any(cells.values())}
     if saved:
         settings = _settings_labels(grids, names) if c.SETTINGS in saved else (lambda ref: None)
-        data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings)))
+        changed = _recorded(workbook) if flagged else None
+        refs = None if changed is None else FormulaReferences(pkg, workbook, dict(grids.with_formulas))
+        data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings), changed,
+                                           refs and refs.cell, refs and refs.sheet))
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
+
+
+def _recorded(workbook: WorkbookXml) -> "Optional[frozenset]":
+    """The sheets the tool's writes changed since Excel last calculated, or None: unknown."""
+    definition = next((n.value for n in workbook.names
+                       if n.name.lower() == UNCALCULATED_NAME.lower() and n.local_sheet is None), None)
+    return read_record(definition)
+
+
+class FormulaReferences:
+    """Which sheets the formulas of a flagged master read (core.formula_refs), for
+    core.calc_on_load.stale_results. Asked only for a formula in a cell the contract reads,
+    and for the sheets such formulas read: each sheet's formulas are parsed once, when first
+    asked (its XML as the read kept it, or else from the package)."""
+
+    def __init__(self, pkg: Package, workbook: WorkbookXml, kept: Mapping[str, bytes]):
+        self.pkg, self.kept = pkg, kept
+        self.by_folded = {s.name.casefold(): s for s in workbook.sheets}
+        self._texts: dict[str, Optional[dict]] = {}
+
+    def _formulas(self, name: str) -> "Optional[dict[str, Optional[str]]]":
+        """{cell: text} of a sheet (empty for a sheet without formulas, a chart sheet or a
+        name no sheet has: a formula naming one shows #REF!); None when the part cannot be
+        read, so it may read anything."""
+        from ..package.xml import PackageError
+
+        folded = name.casefold()
+        if folded not in self._texts:
+            entry = self.by_folded.get(folded)
+            raw = None if entry is None else self.kept.get(entry.name)
+            try:
+                if raw is None and entry is not None and entry.part is not None and entry.part in self.pkg:
+                    raw = self.pkg.read(entry.part)
+                self._texts[folded] = formula_texts(raw) if raw is not None and holds_formula(raw) else {}
+            except (PackageError, UnicodeDecodeError):
+                self._texts[folded] = None
+        return self._texts[folded]
+
+    def cell(self, sheet: str, ref: str) -> "Optional[frozenset]":
+        from ..core.formula_refs import sheets_read
+
+        texts = self._formulas(sheet)
+        text = None if texts is None else texts.get(ref)
+        return None if text is None else sheets_read(text, sheet)
+
+    def sheet(self, folded: str) -> "Optional[frozenset]":
+        from ..core.formula_refs import sheets_read
+
+        texts = self._formulas(folded)
+        if texts is None:
+            return None
+        own = self.by_folded[folded].name if folded in self.by_folded else folded
+        out: set = set()
+        for text in texts.values():
+            found = None if text is None else sheets_read(text, own)
+            if found is None:
+                return None
+            out |= found
+        return frozenset(out)
 
 
 class ContractView(SheetMapping):
