@@ -32,6 +32,7 @@ import os
 import pickle
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,6 @@ def rewrite_cells(path, part: str, cells: dict) -> None:
     """Cells of one sheet part rewritten as Excel saves them (a cached error value, say):
     ``cells`` maps a reference to the new cell's XML, where ``{s}`` stands for the old
     cell's style, so the cell keeps its look. Each reference must be there once."""
-    import io
     import zipfile
 
     with zipfile.ZipFile(path) as z:
@@ -61,6 +61,14 @@ def rewrite_cells(path, part: str, cells: dict) -> None:
         xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, keep_style, xml, count=1, flags=re.S)
         assert n == 1, ref
     members[part] = xml.encode("utf-8")
+    write_members(path, members)
+
+
+def write_members(path, members: dict) -> None:
+    """The package at ``path`` written anew from ``members`` (part name → bytes), in order."""
+    import io
+    import zipfile
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
@@ -83,9 +91,7 @@ def saved_by_excel(path) -> None:
     book, n = re.subn(r"<calcPr\b[^>]*/>", EXCEL_CALC_PR, members["xl/workbook.xml"].decode("utf-8"))
     assert n == 1
     members["xl/workbook.xml"] = book.encode("utf-8")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in members.items():
-            out.writestr(name, data)
+    write_members(Path(path), members)
 
 
 @pytest.fixture(scope="session")

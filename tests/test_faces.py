@@ -675,10 +675,9 @@ def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_o
             assert len(message) < EXCEL_CELL_TEXT and f"（全{EXCEL_CELL_TEXT:,}文字）" in message, (view.face, len(message))
 
 
-def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
-    """A comments part of 一覧 that cannot be parsed: the buttons read no notes from it and
-    rebuilt 一覧; the command line stopped 評価を再計算 at 「部品が壊れています」, for a part of
-    the sheet it was about to replace. The same on both faces: no note named, 一覧 rebuilt."""
+def _with_list_note(masters, tmp_path, note: str, name: str, old: bytes, new: bytes) -> Path:
+    """The clean master recalculated, a note on 一覧!J8 saved, then its comments part edited
+    (``old`` → ``new``) as a hand-made or damaged part would have it."""
     import zipfile
     from openpyxl.comments import Comment
 
@@ -686,15 +685,23 @@ def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
     shutil.copyfile(masters["clean"], noted)
     recalc_file(noted)
     wb = openpyxl.load_workbook(noted, keep_vba=True)
-    wb[c.LIST]["J8"].comment = Comment("メモ", "職員")
+    wb[c.LIST]["J8"].comment = Comment(note, "職員")
     wb.save(noted)
-    broken = tmp_path / "broken.xlsm"
-    with zipfile.ZipFile(noted) as src, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as dst:
+    out = tmp_path / name
+    with zipfile.ZipFile(noted) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info)
             if re.fullmatch(r"xl/comments/comment\d+\.xml", info.filename):
-                data = data.replace(b"</comments>", b"")
+                data = data.replace(old, new)
             dst.writestr(info, data)
+    return out
+
+
+def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
+    """A comments part of 一覧 that cannot be parsed: the buttons read no notes from it and
+    rebuilt 一覧; the command line stopped 評価を再計算 at 「部品が壊れています」, for a part of
+    the sheet it was about to replace. The same on both faces: no note named, 一覧 rebuilt."""
+    broken = _with_list_note(masters, tmp_path, "メモ", "broken.xlsm", b"</comments>", b"")
 
     result, written = recalc_file(broken)      # stopped at the part before
     assert written.path == broken
@@ -708,22 +715,7 @@ def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):
     """A comments part (hand-made, or another tool's) whose note names no cell (ref="X"):
     評価を再計算 stopped with a traceback (ValueError) on the command line and with
     「予期しないエラー」 on the buttons. The note is named, by its sheet, on both."""
-    import zipfile
-    from openpyxl.comments import Comment
-
-    noted = tmp_path / "noted.xlsm"
-    shutil.copyfile(masters["clean"], noted)
-    recalc_file(noted)
-    wb = openpyxl.load_workbook(noted, keep_vba=True)
-    wb[c.LIST]["J8"].comment = Comment("場所のないメモ", "職員")
-    wb.save(noted)
-    odd = tmp_path / "odd.xlsm"
-    with zipfile.ZipFile(noted) as src, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if re.fullmatch(r"xl/comments/comment\d+\.xml", info.filename):
-                data = data.replace(b'ref="J8"', b'ref="X"')
-            dst.writestr(info, data)
+    odd = _with_list_note(masters, tmp_path, "場所のないメモ", "odd.xlsm", b'ref="J8"', b'ref="X"')
 
     from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 
