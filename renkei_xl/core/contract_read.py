@@ -614,6 +614,34 @@ def _near_sheet(name: str, sheets) -> str:
     return f"（シート「{near}」は名前が違います）" if near else ""
 
 
+def _name_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "").lower()
+
+
+def unlisted_sheets(book: Book, settings: Settings) -> list[Finding]:
+    """Sheets shaped like a municipality's that 設定 does not list. Staff change the
+    partnership by hand: a partner leaves and its 設定 row goes while its sheet stays, or a
+    name is typed differently in 設定 (「新篠津町」 for 「新篠津村」). Only listed sheets are
+    read, so such a sheet's numbers would be in no total without a word; each is a warning
+    naming the sheet. A sheet the missing-sheet finding already names as 「名前が違います」
+    (width or spaces) is not said twice."""
+    listed = {m.name.lower() for m in settings.municipalities}
+    near = {_name_key(m.name) for m in settings.municipalities if m.name not in book.sheets}
+    out: list[Finding] = []
+    for sheet in book.sheets:
+        if (sheet in (c.SETTINGS, c.INDICATORS) or c.is_tool_owned(sheet) or sheet.lower() in listed
+                or _name_key(sheet) in near):
+            continue
+        try:
+            row_no, cols = book.header(sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+        except UserError:
+            continue                     # not laid out as a municipality's: a staff sheet
+        fields = ("value", "denominator", "status")
+        filled = sum(1 for _, values in book.texts(sheet, row_no, cols, fields) if any(values))
+        out.append(F.UNLISTED_SHEET.at(sheet, cell_ref(row_no, cols["indicator_id"]), name=sheet, filled=filled))
+    return out
+
+
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
                   read_ahead: Optional[Callable[[Sequence[str]], None]] = None) -> MasterData:
     """``read_ahead`` is told, once 設定 is read, which sheets follow and in what order: a
@@ -628,6 +656,7 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     headers: dict[str, tuple[str, ...]] = {}
     entries, entry_findings = read_entries(book, settings, headers)
     entry_findings += missing_rows(settings, indicators, entries, entry_findings)
+    entry_findings += unlisted_sheets(book, settings)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 

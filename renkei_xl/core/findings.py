@@ -329,6 +329,14 @@ FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件�
 # (pipeline.unread_municipalities).
 MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」のシートがありません{near}",
                       "設定の市町村名とシート名を同じにしてください")
+# A sheet laid out as a municipality's (指標ID and 実績値 headers) that 設定 does not list:
+# a partner whose 設定 row was removed, or whose name was typed differently there. Its
+# numbers are in no total, so 入力チェック says so rather than leave them out in silence.
+UNLISTED_SHEET = _type("unlisted-sheet", WARNING,
+                       "シート「{name}」は市町村シートの形ですが、設定の市町村一覧にないため集計されません"
+                       "（入力のある行 {filled} 件）",
+                       "この市町村を集計するなら、設定の市町村一覧に「{name}」をシート名と同じ名前で追加してください。"
+                       "連携から外れた市町村なら、シートを削除してください")
 MISSING_ROW = _type("missing-row", WARNING, "{municipality}のシートに指標「{id}」（{name}）の行がありません",
                     "{municipality}も報告する指標なら、シートの表に行を追加して指標ID「{id}」を入力してください（行がないと"
                     "{municipality}の値は入らず、配布する入力用ファイルにもその行がありません）")
