@@ -1683,6 +1683,9 @@ def test_a_municipality_sheet_settings_does_not_list_is_warned_alike_on_both_fac
     assert (f.sheet, f.cell, f.severity) == (gone, "A1", "警告"), f
     assert f"シート「{gone}」" in f.message and "集計されません" in f.message and f"{filled} 件" in f.message
     assert "設定の市町村一覧" in f.hint
+    if new_name is not None:    # and the 設定 row without a sheet says how to take a partner out
+        (missing,) = [f for f in result.findings if f.type == F.MISSING_SHEET.code]
+        assert missing.sheet == new_name and "連携から外れた市町村なら、設定の市町村一覧から" in missing.hint
     applied, _ = _run(buttons.check, payload_from_file(book))
     assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
     # the sample master as built lists every sheet: nothing to say

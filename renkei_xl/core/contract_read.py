@@ -608,13 +608,14 @@ def _near_sheet(name: str, sheets) -> str:
     """A sheet named like ``name`` but for width or spaces (「長沼町 」, 「長沼町」 in
     half-width kana …), said in the finding: staff renamed it by accident. A municipality
     named after a tool sheet never gets here: the 設定 reader refuses it (c.municipality_name_problem)."""
-    key = unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "")
-    near = next((s for s in sheets
-                 if unicodedata.normalize("NFKC", s).replace(" ", "").replace("\u3000", "") == key), None)
+    key = name_key(name)
+    near = next((s for s in sheets if name_key(s) == key), None)
     return f"（シート「{near}」は名前が違います）" if near else ""
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name as staff mean it, whatever its width, spaces or case: 「南幌 町」, 「ｶﾅ」 and
+    「南幌町」 are one municipality typed two ways, never two municipalities."""
     return unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "").lower()
 
 
@@ -626,11 +627,11 @@ def unlisted_sheets(book: Book, settings: Settings) -> list[Finding]:
     naming the sheet. A sheet the missing-sheet finding already names as 「名前が違います」
     (width or spaces) is not said twice."""
     listed = {m.name.lower() for m in settings.municipalities}
-    near = {_name_key(m.name) for m in settings.municipalities if m.name not in book.sheets}
+    near = {name_key(m.name) for m in settings.municipalities if m.name not in book.sheets}
     out: list[Finding] = []
     for sheet in book.sheets:
         if (sheet in (c.SETTINGS, c.INDICATORS) or c.is_tool_owned(sheet) or sheet.lower() in listed
-                or _name_key(sheet) in near):
+                or name_key(sheet) in near):
             continue
         try:
             row_no, cols = book.header(sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)

@@ -328,7 +328,8 @@ FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件�
 # every indicator it reports －: the sheet of these two is the municipality's name
 # (pipeline.unread_municipalities).
 MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」のシートがありません{near}",
-                      "設定の市町村名とシート名を同じにしてください")
+                      "設定の市町村名とシート名を同じにしてください（連携から外れた市町村なら、設定の市町村一覧から"
+                      "その行を削除してください）")
 # A sheet laid out as a municipality's (指標ID and 実績値 headers) that 設定 does not list:
 # a partner whose 設定 row was removed, or whose name was typed differently there. Its
 # numbers are in no total, so 入力チェック says so rather than leave them out in silence.
