@@ -624,11 +624,19 @@ def unlisted_sheets(book: Book, settings: Settings) -> list[Finding]:
     partnership by hand: a partner leaves and its 設定 row goes while its sheet stays, or a
     name is typed differently in 設定 (「新篠津町」 for 「新篠津村」). Only listed sheets are
     read, so such a sheet's numbers would be in no total without a word; each is a warning
-    naming the sheet. A sheet the missing-sheet finding already names as 「名前が違います」
-    (width or spaces) is not said twice."""
+    naming the sheet."""
+    return [F.UNLISTED_SHEET.at(sheet, cell, name=sheet, filled=filled)
+            for sheet, cell, filled in unlisted_tables(book, settings)]
+
+
+def unlisted_tables(book: Book, settings: Settings) -> list[tuple[str, str, int]]:
+    """(sheet, its 指標ID header cell, rows with an input) of each sheet laid out as a
+    municipality's that 設定 does not list: what 入力チェック warns of, and what rollover
+    leaves as it is (not a municipality's sheet, so not emptied). A sheet the missing-sheet
+    finding already names as 「名前が違います」 (width or spaces) is not said twice."""
     listed = {m.name.lower() for m in settings.municipalities}
     near = {name_key(m.name) for m in settings.municipalities if m.name not in book.sheets}
-    out: list[Finding] = []
+    out: list[tuple[str, str, int]] = []
     for sheet in book.sheets:
         if (sheet in (c.SETTINGS, c.INDICATORS) or c.is_tool_owned(sheet) or sheet.lower() in listed
                 or name_key(sheet) in near):
@@ -639,7 +647,7 @@ def unlisted_sheets(book: Book, settings: Settings) -> list[Finding]:
             continue                     # not laid out as a municipality's: a staff sheet
         fields = ("value", "denominator", "status")
         filled = sum(1 for _, values in book.texts(sheet, row_no, cols, fields) if any(values))
-        out.append(F.UNLISTED_SHEET.at(sheet, cell_ref(row_no, cols["indicator_id"]), name=sheet, filled=filled))
+        out.append((sheet, cell_ref(row_no, cols["indicator_id"]), filled))
     return out
 
 
