@@ -502,6 +502,13 @@ def _municipalities(book: Book) -> list[Municipality]:
             raise UserError(f"{where}: {problem}")
         if any(m.name.lower() == v["name"].lower() for m in out):   # as Excel compares sheet names
             raise UserError(f"{where}: 市町村名「{v['name']}」が重複しています")
+        # Two rows for one municipality typed two ways (「南幌町」, 「南幌　町」): the second
+        # would want a sheet of its own, and the missing-sheet finding would point it at the
+        # first one's sheet as 「名前が違います」, inviting staff to rename the wrong sheet.
+        same = next((m.name for m in out if name_key(m.name) == name_key(v["name"])), None)
+        if same is not None:
+            raise UserError(f"{where}: 市町村名「{v['name']}」は、上の行の「{same}」と全角・半角やスペースだけが違う"
+                            "同じ名前です。重複した行を削除するか、名前を直してください")
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
             raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
