@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from openpyxl import load_workbook
@@ -1650,3 +1651,43 @@ def test_the_menu_status_goes_into_a_text_formatted_cell_as_the_command_line_wri
     assert cli_main(["validate", str(path)]) == 0
     written = load_workbook(path)[sheet][ref].value
     assert written.startswith("入力チェック") and applied.value(sheet, ref) == written
+
+
+def _settings_row(path: Path, name: str, new_name: Optional[str]) -> None:
+    """Edit 設定's municipality table as staff do: retype a name, or empty its row."""
+    wb = load_workbook(path, keep_vba=True)
+    ws = wb[c.SETTINGS]
+    (row,) = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == name]
+    if new_name is None:
+        for col in range(1, 5):
+            ws.cell(row, col).value = None
+    else:
+        ws.cell(row, 1).value = new_name
+    wb.save(path)
+
+
+@pytest.mark.parametrize("new_name", [None, "新篠津町"], ids=["row-removed", "typo"])
+def test_a_municipality_sheet_settings_does_not_list_is_warned_alike_on_both_faces(master, tmp_path, new_name):
+    """A partner leaves and its 設定 row goes while its sheet stays, or 「新篠津村」 is retyped
+    「新篠津町」 in 設定: only listed sheets are read, so that sheet's numbers were in no total
+    and 入力チェック said nothing of them (「エラー 0 件、警告 0 件」 with 長沼町's 実績値 left
+    out). Now each face warns, naming the sheet, its header cell and how many rows it holds."""
+    from renkei_xl.core import findings as F
+
+    gone = "長沼町" if new_name is None else "新篠津村"
+    book = _copy(master, tmp_path / "book.xlsm")
+    _settings_row(book, gone, new_name)
+    filled = sum(1 for row in file_rows(book, gone)[1:] if any(v not in (None, "") for v in row[4:7]))
+    result, written = validate_file(_copy(book, tmp_path / "cli.xlsm"))
+    (f,) = [f for f in result.findings if f.type == F.UNLISTED_SHEET.code]
+    assert (f.sheet, f.cell, f.severity) == (gone, "A1", "警告"), f
+    assert f"シート「{gone}」" in f.message and "集計されません" in f.message and f"{filled} 件" in f.message
+    assert "設定の市町村一覧" in f.hint
+    if new_name is not None:    # and the 設定 row without a sheet says how to take a partner out
+        (missing,) = [f for f in result.findings if f.type == F.MISSING_SHEET.code]
+        assert missing.sheet == new_name and "連携から外れた市町村なら、設定の市町村一覧から" in missing.hint
+    applied, _ = _run(buttons.check, payload_from_file(book))
+    assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
+    # the sample master as built lists every sheet: nothing to say
+    assert not [f for f in validate_file(_copy(master, tmp_path / "plain.xlsm"))[0].findings
+                if f.type == F.UNLISTED_SHEET.code]

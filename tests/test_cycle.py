@@ -555,6 +555,31 @@ def test_identifier_is_read_from_the_sheet_when_the_properties_are_lost(cycle):
     assert cell_of(master, "恵庭市", "04-1", "実績値") == 1
 
 
+@pytest.mark.parametrize("settings_name", ["新しのつ村", "新篠津 村"], ids=["renamed", "settings-spaced"])
+def test_a_return_issued_before_a_rename_is_refused_saying_the_step(cycle, settings_name):
+    """A return issued under 「新篠津村」 arrives after staff renamed the partner: it was
+    refused with 「設定シートの市町村一覧にありません」 alone, which tells staff neither why a
+    municipality they still have is 「not there」 nor what to do. Its numbers are never put on
+    another sheet (whose they are is what is in doubt); the refusal now names the step: send
+    a form under the new name, or, when 設定 holds the name typed another way, correct it.
+    Returns of the others, issued before the change, are imported as before."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(master)
+    wb["新篠津村"].title = "新しのつ村"
+    row = next(cell for row in wb[c.SETTINGS].iter_rows() for cell in row if cell.value == "新篠津村")
+    row.value = settings_name
+    wb.save(master)
+    report = collect(master, [filled["新篠津村"], filled["恵庭市"]])
+    (refused,) = report.refused
+    assert "市町村「新篠津村」は設定シートの市町村一覧にありません" in refused.reason, refused.reason
+    if settings_name == "新しのつ村":
+        assert "新しい名前の入力用ファイルを「配布用ファイル作成」で作り直して" in refused.reason, refused.reason
+    else:
+        assert "（設定では「新篠津 村」と書かれています）" in refused.reason, refused.reason
+    assert [r.municipality for r in report.records] == ["恵庭市"]
+    assert all(ch.sheet != "新しのつ村" for ch in report.changes)
+
+
 # ---------------------------------------------------------------------------- refusals
 
 def _renamed_municipality(path: Path, tmp: Path) -> Path:

@@ -441,6 +441,22 @@ def test_an_empty_municipality_table_is_refused():
     assert "市町村の一覧が空です" in msg and "設定" in msg and "設定!A10" in msg
 
 
+@pytest.mark.parametrize("first,typed", [("南幌町", "南幌　町"), ("南幌町", "南 幌町"), ("ニセコ町", "ﾆｾｺ町")])
+def test_one_municipality_typed_twice_in_settings_is_refused_naming_both(first, typed):
+    """「南幌町」 and 「南幌　町」 in 設定 (a row typed again with a space, or in half-width
+    kana): read as two municipalities, the second had no sheet, and its finding pointed at
+    the first one's own sheet as 「名前が違います」, inviting staff to rename the wrong sheet.
+    Refused at the row, naming the first; two municipalities never differ by width or
+    spaces alone. (Trailing spaces are stripped from every cell: 「南幌町 」 is a plain duplicate.)"""
+    rows = (("札幌市", "中心市"), (first, "連携市町村"), ("小樽市", "連携市町村"), (typed, "連携市町村"))
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(municipalities=rows))
+    msg = str(exc.value)
+    assert msg.startswith("設定!A13: ") and f"「{typed}」は、上の行の「{first}」と" in msg and "重複した行を削除" in msg, msg
+    with pytest.raises(UserError, match="が重複しています"):
+        read_settings(_book(municipalities=rows[:3] + ((first + " ", "連携市町村"),)))
+
+
 def test_settings_that_read_well():
     s = read_settings(_book())
     assert (s.fiscal_year, s.threshold, s.names) == (2023, 0.85, ("札幌市", "小樽市"))

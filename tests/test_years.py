@@ -1129,3 +1129,29 @@ def test_a_row_not_yet_counted_is_said_so_not_unentered(fy2023):
     ind = next(i for i in fy2023.indicators if i.id == "20-1")
     text = gap_text(ind, "（未集計）", "―", "", fy2023.settings)
     assert text.startswith("実績値が未集計です") and "未入力" not in text
+
+
+def test_rollover_says_it_left_a_sheet_settings_does_not_list_as_it_was(tmp_path):
+    """長沼町 leaves the partnership: its 設定 row goes, its sheet stays. Rollover empties the
+    inputs of the municipalities 設定 lists only, so 長沼町's 2023 value went into the 2024
+    master as it was, and its report said 「入力欄 … を空に」 with no word of it: staff who
+    add 長沼町 back to 設定 in 2024 would have its 2023 number counted as 2024's. Now the
+    report (both faces show rollover_parts) names the sheet and the step; a master whose
+    sheets 設定 all lists says nothing."""
+    from renkei_xl.cycle.rollover import rollover_lines
+
+    m2023 = init_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsx", sample="fy2023")
+    plain = rollover_lines(rollover_file(m2023))
+    assert not [line for line in plain if "市町村一覧にないため" in line]
+    (tmp_path / "さっぽろ圏_2024年度_マスター.xlsx").unlink()
+    wb = openpyxl.load_workbook(m2023)
+    ws = wb[c.SETTINGS]
+    (row,) = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "長沼町"]
+    for col in range(1, 5):
+        ws.cell(row, col).value = None
+    wb.save(m2023)
+    done = rollover_file(m2023)
+    (said,) = [line for line in rollover_lines(done) if "市町村一覧にないため" in line]
+    assert "シート「長沼町」（1 行）" in said and "2023年度の値" in said and "シートを削除してください" in said, said
+    kept = [r for r in openpyxl.load_workbook(done.path)["長沼町"].iter_rows(min_row=2, values_only=True) if r[4]]
+    assert [(r[0], r[4]) for r in kept] == [("28-1", 1)]

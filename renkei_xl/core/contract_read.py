@@ -502,6 +502,13 @@ def _municipalities(book: Book) -> list[Municipality]:
             raise UserError(f"{where}: {problem}")
         if any(m.name.lower() == v["name"].lower() for m in out):   # as Excel compares sheet names
             raise UserError(f"{where}: 市町村名「{v['name']}」が重複しています")
+        # Two rows for one municipality typed two ways (「南幌町」, 「南幌　町」): the second
+        # would want a sheet of its own, and the missing-sheet finding would point it at the
+        # first one's sheet as 「名前が違います」, inviting staff to rename the wrong sheet.
+        same = next((m.name for m in out if name_key(m.name) == name_key(v["name"])), None)
+        if same is not None:
+            raise UserError(f"{where}: 市町村名「{v['name']}」は、上の行の「{same}」と全角・半角やスペースだけが違う"
+                            "同じ名前です。重複した行を削除するか、名前を直してください")
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
             raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
@@ -608,10 +615,47 @@ def _near_sheet(name: str, sheets) -> str:
     """A sheet named like ``name`` but for width or spaces (「長沼町 」, 「長沼町」 in
     half-width kana …), said in the finding: staff renamed it by accident. A municipality
     named after a tool sheet never gets here: the 設定 reader refuses it (c.municipality_name_problem)."""
-    key = unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "")
-    near = next((s for s in sheets
-                 if unicodedata.normalize("NFKC", s).replace(" ", "").replace("\u3000", "") == key), None)
+    key = name_key(name)
+    near = next((s for s in sheets if name_key(s) == key), None)
     return f"（シート「{near}」は名前が違います）" if near else ""
+
+
+def name_key(name: str) -> str:
+    """A name as staff mean it, whatever its width, spaces or case: 「南幌 町」, 「ｶﾅ」 and
+    「南幌町」 are one municipality typed two ways, never two municipalities."""
+    return unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "").lower()
+
+
+def unlisted_sheets(book: Book, settings: Settings) -> list[Finding]:
+    """Sheets shaped like a municipality's that 設定 does not list. Staff change the
+    partnership by hand: a partner leaves and its 設定 row goes while its sheet stays, or a
+    name is typed differently in 設定 (「新篠津町」 for 「新篠津村」). Only listed sheets are
+    read, so such a sheet's numbers would be in no total without a word; each is a warning
+    naming the sheet."""
+    return [F.UNLISTED_SHEET.at(sheet, cell, name=sheet, filled=filled)
+            for sheet, cell, filled in unlisted_tables(book, settings)]
+
+
+def unlisted_tables(book: Book, settings: Settings) -> list[tuple[str, str, int]]:
+    """(sheet, its 指標ID header cell, rows with an input) of each sheet laid out as a
+    municipality's that 設定 does not list: what 入力チェック warns of, and what rollover
+    leaves as it is (not a municipality's sheet, so not emptied). A sheet the missing-sheet
+    finding already names as 「名前が違います」 (width or spaces) is not said twice."""
+    listed = {m.name.lower() for m in settings.municipalities}
+    near = {name_key(m.name) for m in settings.municipalities if m.name not in book.sheets}
+    out: list[tuple[str, str, int]] = []
+    for sheet in book.sheets:
+        if (sheet in (c.SETTINGS, c.INDICATORS) or c.is_tool_owned(sheet) or sheet.lower() in listed
+                or name_key(sheet) in near):
+            continue
+        try:
+            row_no, cols = book.header(sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+        except UserError:
+            continue                     # not laid out as a municipality's: a staff sheet
+        fields = ("value", "denominator", "status")
+        filled = sum(1 for _, values in book.texts(sheet, row_no, cols, fields) if any(values))
+        out.append((sheet, cell_ref(row_no, cols["indicator_id"]), filled))
+    return out
 
 
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
@@ -628,6 +672,7 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     headers: dict[str, tuple[str, ...]] = {}
     entries, entry_findings = read_entries(book, settings, headers)
     entry_findings += missing_rows(settings, indicators, entries, entry_findings)
+    entry_findings += unlisted_sheets(book, settings)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 

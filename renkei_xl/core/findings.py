@@ -328,7 +328,17 @@ FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件�
 # every indicator it reports －: the sheet of these two is the municipality's name
 # (pipeline.unread_municipalities).
 MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」のシートがありません{near}",
-                      "設定の市町村名とシート名を同じにしてください")
+                      "設定の市町村名とシート名を同じにしてください（連携から外れた市町村なら、設定の市町村一覧から"
+                      "その行を削除してください）")
+# A sheet laid out as a municipality's (指標ID and 実績値 headers) that 設定 does not list:
+# a partner whose 設定 row was removed, or whose name was typed differently there. Its
+# numbers are in no total, so 入力チェック says so rather than leave them out in silence.
+UNLISTED_SHEET = _type("unlisted-sheet", WARNING,
+                       "シート「{name}」は市町村シートの形ですが、設定の市町村一覧にないため集計されません"
+                       "（入力のある行 {filled} 件）",
+                       "この市町村を集計するなら、設定の市町村一覧に「{name}」をシート名と同じ名前で追加してください。"
+                       "連携から外れた市町村なら、シートを削除してください。設定で名前を変えた（合併・表記の訂正）なら、"
+                       "シート名も同じ名前に変えてください")
 MISSING_ROW = _type("missing-row", WARNING, "{municipality}のシートに指標「{id}」（{name}）の行がありません",
                     "{municipality}も報告する指標なら、シートの表に行を追加して指標ID「{id}」を入力してください（行がないと"
                     "{municipality}の値は入らず、配布する入力用ファイルにもその行がありません）")

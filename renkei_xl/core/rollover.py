@@ -24,7 +24,7 @@ import re
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, check_fiscal_year, text
+from .contract_read import Book, MasterData, check_fiscal_year, text, unlisted_tables
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
@@ -111,6 +111,7 @@ class RolloverReport(NamedTuple):
     renamed: tuple[tuple[str, str, str], ...] = ()   # (指標ID, 経年's 評価指標, 指標's): history.renamed
     missing: Optional[int] = None   # the year this master was made from, which 経年 lacks (_missing_year)
     list_notes: tuple[str, ...] = ()   # cells of staff's notes beside this year's 一覧 (list_notes.staff_notes)
+    unlisted: tuple[tuple[str, int], ...] = ()   # (sheet, rows with an input) 設定 does not list: left as they are
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -168,7 +169,8 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
                             stale, unrecorded, added, _renamed(state, data), _missing_year(book, state),
-                            tuple(staff_notes(listed)))
+                            tuple(staff_notes(listed)),
+                            tuple((sheet, n) for sheet, _cell, n in unlisted_tables(book, old) if n))
     return WritePlan(owned, cells, fills, state_names), report
 
 

@@ -173,7 +173,8 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     missing = [m.name for m in data.settings.municipalities if m.name not in sheets]
     if missing:
         raise UserError(f"市町村「{'、'.join(missing)}」のシートがマスターにありません"
-                        "（設定の市町村名とシート名を同じにしてください）")
+                        "（設定の市町村名とシート名を同じにしてください。連携から外れた市町村なら、設定の市町村一覧から"
+                        "その行を削除してください）")
     if eml:
         from .letters import check_mail_settings
 

@@ -209,6 +209,13 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
     if r.errors and not r.unrecorded:
         lines += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "")
+    if r.unlisted:
+        shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
+        lines.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
+                     f"入力（{r.old_year}年度の値）を空にせず、新しいマスターにそのまま残しました（集計はされません）。"
+                     "連携から外れた市町村なら、新しいマスターからシートを削除してください。市町村一覧に戻すなら、"
+                     f"先にそのシートの実績値・分母・実施状況を空にしてください（残すと{r.old_year}年度の値が"
+                     f"{r.new_year}年度の実績として集計されます）")
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
         lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))

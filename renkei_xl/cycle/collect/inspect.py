@@ -167,7 +167,7 @@ def _municipality_of(wb, ident: dict[str, str], settings) -> str:
         raise Refused(not_a_return(recognise(wb.sheetnames))
                       or "配布した入力用ファイルの識別情報がありません（renkei-xl split で作ったファイルを使ってください）")
     if muni not in settings.names:
-        raise Refused(f"市町村「{muni}」は設定シートの市町村一覧にありません")
+        raise Refused(_not_listed(muni, settings))
     year = ident.get(P_YEAR, "")
     if year != str(settings.fiscal_year):
         from .later_year import other_year
@@ -178,6 +178,23 @@ def _municipality_of(wb, ident: dict[str, str], settings) -> str:
                        "新しい入力用ファイルを配布し直してください")
     _check_shown_identity(wb, ident)
     return muni
+
+
+def _not_listed(muni: str, settings) -> str:
+    """A return whose municipality 設定 no longer lists: the partnership changed after the
+    file was issued (a name corrected or merged, a partner gone), or 設定 was mistyped.
+    Its values are never written to another municipality's sheet (whose they are is
+    exactly what is in doubt), so the refusal says which step puts them in."""
+    from ...core.contract_read import name_key
+
+    said = f"市町村「{muni}」は設定シートの市町村一覧にありません"
+    near = next((m.name for m in settings.municipalities if name_key(m.name) == name_key(muni)), None)
+    if near is not None:
+        return (f"{said}（設定では「{near}」と書かれています）。設定の市町村名をシート名・ファイルの市町村名と"
+                "同じに直して保存してから、もう一度取り込んでください")
+    return (f"{said}。市町村名を変えた（合併・表記の訂正）なら、新しい名前の入力用ファイルを「配布用ファイル作成」で"
+            "作り直して、この市町村に入力し直してもらってください。連携から外れた市町村のファイルなら、取り込む必要は"
+            "ありません")
 
 
 # The master's own read findings that leave nothing to compare a return with: the
