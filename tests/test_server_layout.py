@@ -378,3 +378,23 @@ def test_a_mark_on_a_renamed_sheet_is_said_not_guessed(server, tmp_path):  # noq
     next(s for s in second["sheets"] if s["name"] == "小樽市")["name"] = "小樽市（旧）"
     after = _check(server, second, headers)
     assert [r[1] for r in _lost(after, "小樽市")] == ["小樽市"]
+
+
+def test_a_face_that_reads_colours_agrees_when_the_marked_row_is_deleted(saved_master, tmp_path):
+    """The command line reads the book's own colours, as the desktop buttons do: 小樽市!E3
+    marked over a highlight and saved, row 3 deleted, and the row now at E3 in error too.
+    That cell was recorded with the deleted row's highlight as its own 元の塗り (given to
+    it once fixed); now with its own fill, and 検証結果 says where the lost mark was."""
+    wb = load_workbook(saved_master, keep_vba=True)
+    ws = wb["小樽市"]
+    ind_id, next_fill = ws["A3"].value, ws["E4"].fill.fgColor.rgb[-6:]
+    ws["E3"], ws["E4"] = "約10件", "約20件"
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(saved_master)
+    assert cli_main(["validate", str(saved_master)]) == 1
+    book = _opened_after(saved_master, tmp_path / "open", "小樽市", {"remove_row": 3})
+    assert cli_main(["validate", str(book)]) == 1
+    grid = [list(r) for r in load_workbook(book)[c.FINDINGS].iter_rows(values_only=True)]
+    recorded = next(r for r in grid if r[1] == "小樽市" and r[2] == "E3")
+    assert recorded[-1] == next_fill, recorded
+    assert [r[3] for r in grid if r[1] == "小樽市" and "いまどのセルにあるかわかりません" in str(r[4])] == [ind_id]
