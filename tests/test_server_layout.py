@@ -398,3 +398,28 @@ def test_a_face_that_reads_colours_agrees_when_the_marked_row_is_deleted(saved_m
     recorded = next(r for r in grid if r[1] == "小樽市" and r[2] == "E3")
     assert recorded[-1] == next_fill, recorded
     assert [r[3] for r in grid if r[1] == "小樽市" and "いまどのセルにあるかわかりません" in str(r[4])] == [ind_id]
+
+
+def test_a_warnings_cell_keeps_its_own_fill_on_the_server(server, tmp_path):  # noqa: F811
+    """A warning's cell is never marked, yet its 検証結果 row (no 元の塗り) was read as a
+    mark from before the 元の塗り column: the next click on the server, which cannot see
+    the cell's colour, "gave back" the contract's fill and took the staff highlight away."""
+    master = _master_in(server, "行の移動/警告のセル")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    header = [cell.value for cell in ws[1]]
+    method, manual = header.index("集計方法") + 1, header.index("実績値（手入力）") + 1
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, method).value == "自動")
+    ws.cell(row, manual).value = "50%"            # 「集計方法が自動のため、実績値（手入力）は使われません」
+    ws.cell(row, manual).fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    applied = _check(server, first, headers)
+    ref = cell_ref(row, manual)
+    assert [r[0] for r in applied.rows(c.FINDINGS) if r and r[1] == c.INDICATORS and r[2] == ref] == ["警告"]
+    second = payload_after(first, applied)
+    response = server.post("check", second, headers=headers)
+    looks = applied_looks(apply_actions(second, response.json()["actions"]), c.INDICATORS)
+    assert (row, manual) not in looks, looks[(row, manual)]
