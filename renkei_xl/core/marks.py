@@ -205,12 +205,16 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
         cols = {col}
         if places is not None and places.sent_col(col) is not None:
             cols.add(places.sent_col(col))
+        if now_row is not None and now_row != row and not cols & {_col_no(r) for r in layout.get((m.sheet, m.indicator_id))}:
+            rest.append(m)      # a cell its 指標ID's row does not hold (not that row's finding)
+            continue
         cands = [cell_ref(now_row, k) for k in sorted(cols)] if now_row is not None else []
         cands = [r for r in cands if (m.sheet, r) not in placed]
         if len(cands) > 1:
             cands = [r for r in cands if shows(m.sheet, r)]
-        if len(cands) == 1 and places is None and fill_of is not None and not shows(m.sheet, cands[0]):
-            # The open book's colours: the mark went with a column staff moved.
+        if len(cands) == 1 and state.moved is None and fill_of is not None and not shows(m.sheet, cands[0]):
+            # The open book's own colours (not the server's saved ones, where a mark lifted
+            # since the save still shows): the mark went with a column staff moved.
             shown = [r for r in layout.get((m.sheet, m.indicator_id))
                      if (m.sheet, r) not in placed and shows(m.sheet, r)
                      and (m.sheet, m.indicator_id, _column(r)) not in recorded_cols]
@@ -245,6 +249,10 @@ def lost_mark(m: PreviousMark) -> Finding:
                    "戻していません。",
                    f"その行が残っていて赤いままなら、塗りを手で戻してください（元の塗り: {fill_text(m.before)}）。"
                    "行やシートを削除した場合は、このままで構いません。")
+
+
+def _col_no(ref: str) -> int:
+    return parse_ref(ref)[1]
 
 
 def _column(ref: str) -> str:
