@@ -205,7 +205,8 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
         cols = {col}
         if places is not None and places.sent_col(col) is not None:
             cols.add(places.sent_col(col))
-        if now_row is not None and now_row != row and not cols & {_col_no(r) for r in layout.get((m.sheet, m.indicator_id))}:
+        held = {_col_no(r) for r in layout.get((m.sheet, m.indicator_id))}
+        if now_row is not None and now_row != row and not cols & held:
             rest.append(m)      # a cell its 指標ID's row does not hold (not that row's finding)
             continue
         cands = [cell_ref(now_row, k) for k in sorted(cols)] if now_row is not None else []
@@ -240,15 +241,11 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
 
 
 def lost_mark(m: PreviousMark) -> Finding:
-    """What 検証結果 says of a mark whose cell cannot be found (placed_marks): no cell is
-    named, so the row is not taken for a mark by the next run."""
+    """What 検証結果 says of a mark whose cell cannot be found (placed_marks)."""
+    from .findings import MARK_LOST
+
     where = f"シート「{m.sheet}」のセル {m.ref}" + (f"（指標ID {m.indicator_id}）" if m.indicator_id else "")
-    return Finding("mark-lost", WARNING, m.sheet, "", m.indicator_id,
-                   f"前回の入力チェックで{where}に付けた印（赤い塗り）が、いまどのセルにあるかわかりません"
-                   "（行や列の削除・並べ替え、指標IDやシート名の変更など）。ほかのセルを塗らないよう、元の塗りには"
-                   "戻していません。",
-                   f"その行が残っていて赤いままなら、塗りを手で戻してください（元の塗り: {fill_text(m.before)}）。"
-                   "行やシートを削除した場合は、このままで構いません。")
+    return MARK_LOST.at(m.sheet, "", m.indicator_id, where=where, before=fill_text(m.before))
 
 
 def _col_no(ref: str) -> int:
