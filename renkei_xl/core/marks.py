@@ -6,7 +6,7 @@ column, because the remote engine cannot read colours).
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
 # annotation (a ForwardRef) when the module is imported, at every command's start.
 
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .contract_read import MasterData, text
@@ -185,11 +185,6 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
     layout = _Lazy(lambda: _layout(data))
     placed: dict[tuple[str, str], Optional[str]] = {}
     lost: list[PreviousMark] = []
-    fill_of = state.fill_of
-
-    def shows(sheet: str, ref: str) -> bool:
-        return fill_of is not None and fill_of(sheet, ref) == c.MARK_FILL
-
     found, rest = [], []
     for m in records:
         if m.sheet not in state.sheetnames:
@@ -198,46 +193,62 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
             (found if m.indicator_id and layout.get((m.sheet, m.indicator_id)) else rest).append(m)
     recorded_cols = {(m.sheet, m.indicator_id, _column(m.ref)) for m in found}
     for m in found:
-        places = state.moved(m.sheet) if state.moved is not None else None
-        row, col = parse_ref(m.ref)
-        rows = sorted({parse_ref(r)[0] for r in layout.get((m.sheet, m.indicator_id))})
-        now_row = rows[0] if len(rows) == 1 else row if row in rows else None
-        cols = {col}
-        if places is not None and places.sent_col(col) is not None:
-            cols.add(places.sent_col(col))
-        held = {_col_no(r) for r in layout.get((m.sheet, m.indicator_id))}
-        if now_row is not None and now_row != row and not cols & held:
-            rest.append(m)      # a cell its 指標ID's row does not hold (not that row's finding)
-            continue
-        cands = [cell_ref(now_row, k) for k in sorted(cols)] if now_row is not None else []
-        cands = [r for r in cands if (m.sheet, r) not in placed]
-        if len(cands) > 1:
-            cands = [r for r in cands if shows(m.sheet, r)]
-        if len(cands) == 1 and state.moved is None and fill_of is not None and not shows(m.sheet, cands[0]):
-            # The open book's own colours (not the server's saved ones, where a mark lifted
-            # since the save still shows): the mark went with a column staff moved.
-            shown = [r for r in layout.get((m.sheet, m.indicator_id))
-                     if (m.sheet, r) not in placed and shows(m.sheet, r)
-                     and (m.sheet, m.indicator_id, _column(r)) not in recorded_cols]
-            if len(shown) == 1:
-                cands = shown
-        if len(cands) == 1:
-            placed[(m.sheet, cands[0])] = m.before
-        else:
+        now = _by_id(m, state, layout, placed, recorded_cols)
+        if now is _NOT_ITS_ROW:
+            rest.append(m)
+        elif now is None:
             lost.append(m)
-    for m in rest:
-        row = parse_ref(m.ref)[0]
-        if (m.sheet, m.ref) in placed:
-            same = False
-        elif state.moved is not None:
-            same = state.moved(m.sheet) is None and (not m.indicator_id or bool(layout.get((m.sheet, row))))
         else:
-            same = fill_of is None or shows(m.sheet, m.ref)
-        if same:
+            placed[(m.sheet, now)] = m.before
+    for m in rest:
+        if (m.sheet, m.ref) not in placed and _still_there(m, state, layout):
             placed[(m.sheet, m.ref)] = m.before
         else:
             lost.append(m)
     return placed, lost
+
+
+_NOT_ITS_ROW = object()      # _by_id: the recorded cell is not on its 指標ID's row
+
+
+def _shows(state: MasterState, sheet: str, ref: str) -> bool:
+    return state.fill_of is not None and state.fill_of(sheet, ref) == c.MARK_FILL
+
+
+def _by_id(m: PreviousMark, state: MasterState, layout: _Lazy, placed: Mapping, recorded_cols: set) -> object:
+    """The cell a mark whose 指標ID the book holds is on now (placed_marks); None where it
+    cannot be told; _NOT_ITS_ROW where the mark was not on that ID's row."""
+    places = state.moved(m.sheet) if state.moved is not None else None
+    row, col = parse_ref(m.ref)
+    cells = layout.get((m.sheet, m.indicator_id))
+    rows = sorted({parse_ref(r)[0] for r in cells})
+    now_row = rows[0] if len(rows) == 1 else row if row in rows else None
+    cols = {col}
+    if places is not None and places.sent_col(col) is not None:
+        cols.add(places.sent_col(col))
+    if now_row is not None and now_row != row and not cols & {_col_no(r) for r in cells}:
+        return _NOT_ITS_ROW
+    cands = [cell_ref(now_row, k) for k in sorted(cols)] if now_row is not None else []
+    cands = [r for r in cands if (m.sheet, r) not in placed]
+    if len(cands) > 1:
+        cands = [r for r in cands if _shows(state, m.sheet, r)]
+    if len(cands) == 1 and state.moved is None and not _shows(state, m.sheet, cands[0]):
+        # The open book's own colours (not the server's saved ones, where a mark lifted
+        # since the save still shows): the mark went with a column staff moved.
+        shown = [r for r in cells if (m.sheet, r) not in placed and _shows(state, m.sheet, r)
+                 and (m.sheet, m.indicator_id, _column(r)) not in recorded_cols]
+        if len(shown) == 1:
+            cands = shown
+    return cands[0] if len(cands) == 1 else None
+
+
+def _still_there(m: PreviousMark, state: MasterState, layout: _Lazy) -> bool:
+    """Whether a mark whose 指標ID the book does not hold (the row deleted or the ID
+    retyped) or that names none is still at its recorded place (placed_marks)."""
+    if state.moved is not None:
+        row = parse_ref(m.ref)[0]
+        return state.moved(m.sheet) is None and (not m.indicator_id or bool(layout.get((m.sheet, row))))
+    return state.fill_of is None or _shows(state, m.sheet, m.ref)
 
 
 def lost_mark(m: PreviousMark) -> Finding:
