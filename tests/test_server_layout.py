@@ -423,3 +423,28 @@ def test_a_warnings_cell_keeps_its_own_fill_on_the_server(server, tmp_path):  # 
     response = server.post("check", second, headers=headers)
     looks = applied_looks(apply_actions(second, response.json()["actions"]), c.INDICATORS)
     assert (row, manual) not in looks, looks[(row, manual)]
+
+
+def test_a_findings_row_whose_id_staff_retyped_paints_no_other_row(server, tmp_path):  # noqa: F811
+    """検証結果 itself edited: the 指標ID of the mark on 小樽市!E3 retyped to the ID of row 5
+    (nothing moved, nothing saved). The mark was followed to that ID's row and E5, a cell
+    never marked, got E3's highlight. The record names a row that never held its ID: it
+    cannot be told which cell is meant, so nothing is painted and 検証結果 says so."""
+    master = _master_in(server, "行の移動/検証結果の指標ID")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    good, other = ws["E3"].value, ws["A5"].value
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 5, "約10件")
+    applied = _check(server, first, headers)
+    second = payload_after(first, applied)
+    findings = next(s for s in second["sheets"] if s["name"] == c.FINDINGS)["values"]
+    next(r for r in findings if r[1] == "小樽市" and r[2] == "E3")[3] = other
+    _set(second, "小樽市", 3, 5, good)
+    after = _check(server, second, headers)
+    assert applied_looks(after, "小樽市").get((5, 5), {}).get("fill") != HIGHLIGHT
+    assert [r[3] for r in _lost(after, "小樽市")] == [other]

@@ -192,6 +192,9 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
         elif not c.is_tool_owned(m.sheet):
             (found if m.indicator_id and layout.get((m.sheet, m.indicator_id)) else rest).append(m)
     recorded_cols = {(m.sheet, m.indicator_id, _column(m.ref)) for m in found}
+    # Marks still on their 指標ID's row first: they are certain, and a place one of them
+    # holds is not another's (a 検証結果 row whose ID staff retyped names another row).
+    found.sort(key=lambda m: m.indicator_id not in layout.get((m.sheet, parse_ref(m.ref)[0])))
     for m in found:
         now = _by_id(m, state, layout, placed, recorded_cols)
         if now is _NOT_ITS_ROW:
@@ -228,6 +231,11 @@ def _by_id(m: PreviousMark, state: MasterState, layout: _Lazy, placed: Mapping, 
         cols.add(places.sent_col(col))
     if now_row is not None and now_row != row and not cols & {_col_no(r) for r in cells}:
         return _NOT_ITS_ROW
+    if now_row != row and state.moved is not None and places is None:
+        # On the server, rows that have not moved since the save: the ID was on another row
+        # when the mark was made than the one recorded (検証結果 edited), or rows moved and
+        # moved back; which cell is meant cannot be told.
+        return None
     cands = [cell_ref(now_row, k) for k in sorted(cols)] if now_row is not None else []
     cands = [r for r in cands if (m.sheet, r) not in placed]
     if len(cands) > 1:
