@@ -448,3 +448,25 @@ def test_a_findings_row_whose_id_staff_retyped_paints_no_other_row(server, tmp_p
     after = _check(server, second, headers)
     assert applied_looks(after, "小樽市").get((5, 5), {}).get("fill") != HIGHLIGHT
     assert [r[3] for r in _lost(after, "小樽市")] == [other]
+
+
+def test_a_face_that_reads_colours_agrees_on_a_findings_row_whose_id_staff_retyped(saved_master):
+    """The command line (colours read, as on the desktop): the 指標ID of the mark on
+    小樽市!E3 retyped on 検証結果 to row 5's, and row 5 in error now. E5 was recorded
+    with E3's highlight as its own 元の塗り (given to it once fixed); now with its own."""
+    wb = load_workbook(saved_master, keep_vba=True)
+    ws = wb["小樽市"]
+    other, own = ws["A5"].value, ws["E5"].fill.fgColor.rgb[-6:]
+    ws["E3"] = "約10件"
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(saved_master)
+    assert cli_main(["validate", str(saved_master)]) == 1
+    wb = load_workbook(saved_master, keep_vba=True)
+    row = next(r for r in wb[c.FINDINGS].iter_rows() if r[1].value == "小樽市" and r[2].value == "E3")
+    row[3].value = other
+    wb["小樽市"]["E5"] = "約20件"
+    wb.save(saved_master)
+    assert cli_main(["validate", str(saved_master)]) == 1
+    grid = [list(r) for r in load_workbook(saved_master)[c.FINDINGS].iter_rows(values_only=True)]
+    assert next(r for r in grid if r[1] == "小樽市" and r[2] == "E5")[-1] == own
+    assert [r[3] for r in grid if r[1] == "小樽市" and "いまどのセルにあるかわかりません" in str(r[4])] == [other]

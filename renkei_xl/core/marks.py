@@ -247,6 +247,8 @@ def _by_id(m: PreviousMark, state: MasterState, layout: _Lazy, placed: Mapping, 
                  and (m.sheet, m.indicator_id, _column(r)) not in recorded_cols]
         if len(shown) == 1:
             cands = shown
+    if len(cands) == 1 and now_row != row and state.moved is None and not _shows(state, m.sheet, cands[0]):
+        return None     # the open book's colours: the mark is not on that row (検証結果 edited)
     return cands[0] if len(cands) == 1 else None
 
 
