@@ -374,7 +374,7 @@ def test_a_theme_coloured_cell_gets_a_colour_both_faces_can_give_back(masters):
         ref = masters["ref"]
         state = MasterState(fs.state.sheetnames, fs.state.names, {}, lambda s, r: "theme:4:0.6")
         finding = Finding("x", ERROR, "小樽市", ref, "", "")
-        _edits, before = marks([finding], state, MasterData(data.settings, data.indicators, data.entries))
+        _edits, before, _ = marks([finding], state, MasterData(data.settings, data.indicators, data.entries))
     assert before[("小樽市", ref)] == c.INPUT_FILL
 
 

@@ -251,3 +251,222 @@ def test_a_sheet_is_in_place_until_a_row_or_a_column_moves(saved_master, tmp_pat
     assert moved["小樽市"].saved_cell(2, 5) == (2, 5)
     assert moved["小樽市"].sent_area((2, 8, 3, 8)) == (2, 9, 3, 9)
     assert moved_sheets(None, load_master(saved_master)).keys() >= {c.INDICATORS, "小樽市"}
+
+
+def _check(server, payload, headers):  # noqa: F811
+    response = server.post("check", payload, headers=headers)
+    assert response.status_code == 200, response.text
+    return apply_actions(payload, response.json()["actions"])
+
+
+def _lost(applied, sheet: str) -> list:
+    return [r for r in applied.rows(c.FINDINGS) if r and r[1] == sheet and "いまどのセルにあるかわかりません" in str(r[4])]
+
+
+def test_a_saved_mark_whose_row_staff_deleted_gives_its_fill_to_no_other_row(server, tmp_path):  # noqa: F811
+    """入力チェック marked 小樽市!E3 (a staff highlight under it), the master was saved; staff
+    delete row 3 and press 入力チェック without saving. The mark was lifted at E3, now the
+    next indicator's cell, which got the deleted row's highlight. Its row is gone: nothing
+    is given back, and 検証結果 says so."""
+    master = _master_in(server, "行の移動/削除した印")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ind_id, next_id, next_fill = ws["A3"].value, ws["A4"].value, ws["E4"].fill.fgColor.rgb[-6:]
+    ws["E3"] = "約10件"
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    assert cli_main(["validate", str(master)]) == 1          # marked and saved: 元の塗り FFFF00
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    payload = payload_from_file(_opened_after(master, tmp_path, "小樽市", {"remove_row": 3}), client=VBA)
+    assert _row_of(payload, "小樽市", next_id) == 3
+    applied = _check(server, payload, headers)
+    assert applied_looks(applied, "小樽市").get((3, 5), {}).get("fill") in (None, next_fill)
+    assert [r[3] for r in _lost(applied, "小樽市")] == [ind_id]
+
+
+def test_an_unsaved_mark_whose_row_staff_deleted_gives_its_fill_to_no_other_row(server, tmp_path):  # noqa: F811
+    """As above with the mark made since the save: the server sees it nowhere, and the
+    row now at E3 (an error too) was recorded with the deleted row's highlight as its own
+    元の塗り, or given it when the mark was lifted."""
+    master = _master_in(server, "行の移動/削除した保存していない印")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ind_id, next_id = ws["A3"].value, ws["A4"].value
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 5, "約10件")
+    applied = _check(server, first, headers)
+    assert applied_looks(applied, "小樽市")[(3, 5)]["fill"] == c.MARK_FILL
+
+    for next_bad in (False, True):
+        second = payload_after(first, applied)
+        del next(s for s in second["sheets"] if s["name"] == "小樽市")["values"][2]     # row 3 deleted
+        assert _row_of(second, "小樽市", next_id) == 3
+        if next_bad:
+            _set(second, "小樽市", 3, 5, "約20件")
+        after = _check(server, second, headers)
+        looks = applied_looks(after, "小樽市")
+        assert looks.get((3, 5), {}).get("fill") != HIGHLIGHT, looks.get((3, 5))
+        if next_bad:
+            recorded = next(r for r in after.rows(c.FINDINGS) if r and r[1] == "小樽市" and r[2] == "E3")
+            assert recorded[-1] != HIGHLIGHT, recorded
+        assert [r[3] for r in _lost(after, "小樽市")] == [ind_id]
+
+
+def test_an_unknown_id_fixed_in_place_without_saving_gets_its_fill_back(server, tmp_path):  # noqa: F811
+    """The common case the rule must keep: an unknown 指標ID marked, retyped right and
+    checked again, nothing saved. The row did not move: the mark is lifted where it is."""
+    master = _master_in(server, "行の移動/指標IDの修正")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    good = ws["A3"].value
+    ws["A3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 1, "Z-999")
+    applied = _check(server, first, headers)
+    assert applied_looks(applied, "小樽市")[(3, 1)]["fill"] == c.MARK_FILL
+    second = payload_after(first, applied)
+    _set(second, "小樽市", 3, 1, good)
+    after = _check(server, second, headers)
+    assert applied_looks(after, "小樽市")[(3, 1)]["fill"] == HIGHLIGHT
+    assert not _lost(after, "小樽市")
+
+
+def test_an_unsaved_mark_after_a_column_inserted_paints_no_other_cell(server, tmp_path):  # noqa: F811
+    """入力チェック marks 小樽市!E3 (not saved); staff insert a column at B and fix the value.
+    The mark is now at F3 and E3 holds 単位: the server lifted E3, giving 単位 the
+    highlight. Whether the mark was made before or after the insert cannot be told from
+    values (E3 or F3): the cell is left alone, and 検証結果 says so."""
+    master = _master_in(server, "行の移動/列の挿入")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ind_id, good = ws["A3"].value, ws["E3"].value
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 5, "約10件")
+    applied = _check(server, first, headers)
+    second = payload_after(first, applied)
+    for row in next(s for s in second["sheets"] if s["name"] == "小樽市")["values"]:
+        row.insert(1, "")
+    _set(second, "小樽市", 3, 6, good)
+    after = _check(server, second, headers)
+    looks = applied_looks(after, "小樽市")
+    assert looks.get((3, 5), {}).get("fill") != HIGHLIGHT, looks.get((3, 5))
+    assert [r[3] for r in _lost(after, "小樽市")] == [ind_id]
+
+
+def test_a_mark_on_a_renamed_sheet_is_said_not_guessed(server, tmp_path):  # noqa: F811
+    """The sheet of a recorded mark is gone from the book sent (renamed or deleted): the
+    mark is left alone and 検証結果 says so (before, nothing was said and the cell, on a
+    renamed sheet, stayed red)."""
+    master = _master_in(server, "行の移動/シート名")
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 5, "約10件")
+    applied = _check(server, first, headers)
+    second = payload_after(first, applied)
+    next(s for s in second["sheets"] if s["name"] == "小樽市")["name"] = "小樽市（旧）"
+    after = _check(server, second, headers)
+    assert [r[1] for r in _lost(after, "小樽市")] == ["小樽市"]
+
+
+def test_a_face_that_reads_colours_agrees_when_the_marked_row_is_deleted(saved_master, tmp_path):
+    """The command line reads the book's own colours, as the desktop buttons do: 小樽市!E3
+    marked over a highlight and saved, row 3 deleted, and the row now at E3 in error too.
+    That cell was recorded with the deleted row's highlight as its own 元の塗り (given to
+    it once fixed); now with its own fill, and 検証結果 says where the lost mark was."""
+    wb = load_workbook(saved_master, keep_vba=True)
+    ws = wb["小樽市"]
+    ind_id, next_fill = ws["A3"].value, ws["E4"].fill.fgColor.rgb[-6:]
+    ws["E3"], ws["E4"] = "約10件", "約20件"
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(saved_master)
+    assert cli_main(["validate", str(saved_master)]) == 1
+    book = _opened_after(saved_master, tmp_path / "open", "小樽市", {"remove_row": 3})
+    assert cli_main(["validate", str(book)]) == 1
+    grid = [list(r) for r in load_workbook(book)[c.FINDINGS].iter_rows(values_only=True)]
+    recorded = next(r for r in grid if r[1] == "小樽市" and r[2] == "E3")
+    assert recorded[-1] == next_fill, recorded
+    assert [r[3] for r in grid if r[1] == "小樽市" and "いまどのセルにあるかわかりません" in str(r[4])] == [ind_id]
+
+
+def test_a_warnings_cell_keeps_its_own_fill_on_the_server(server, tmp_path):  # noqa: F811
+    """A warning's cell is never marked, yet its 検証結果 row (no 元の塗り) was read as a
+    mark from before the 元の塗り column: the next click on the server, which cannot see
+    the cell's colour, "gave back" the contract's fill and took the staff highlight away."""
+    master = _master_in(server, "行の移動/警告のセル")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    header = [cell.value for cell in ws[1]]
+    method, manual = header.index("集計方法") + 1, header.index("実績値（手入力）") + 1
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, method).value == "自動")
+    ws.cell(row, manual).value = "50%"            # 「集計方法が自動のため、実績値（手入力）は使われません」
+    ws.cell(row, manual).fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    applied = _check(server, first, headers)
+    ref = cell_ref(row, manual)
+    assert [r[0] for r in applied.rows(c.FINDINGS) if r and r[1] == c.INDICATORS and r[2] == ref] == ["警告"]
+    second = payload_after(first, applied)
+    response = server.post("check", second, headers=headers)
+    looks = applied_looks(apply_actions(second, response.json()["actions"]), c.INDICATORS)
+    assert (row, manual) not in looks, looks[(row, manual)]
+
+
+def test_a_findings_row_whose_id_staff_retyped_paints_no_other_row(server, tmp_path):  # noqa: F811
+    """検証結果 itself edited: the 指標ID of the mark on 小樽市!E3 retyped to the ID of row 5
+    (nothing moved, nothing saved). The mark was followed to that ID's row and E5, a cell
+    never marked, got E3's highlight. The record names a row that never held its ID: it
+    cannot be told which cell is meant, so nothing is painted and 検証結果 says so."""
+    master = _master_in(server, "行の移動/検証結果の指標ID")
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    good, other = ws["E3"].value, ws["A5"].value
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
+
+    first = payload_from_file(master, client=VBA)
+    _set(first, "小樽市", 3, 5, "約10件")
+    applied = _check(server, first, headers)
+    second = payload_after(first, applied)
+    findings = next(s for s in second["sheets"] if s["name"] == c.FINDINGS)["values"]
+    next(r for r in findings if r[1] == "小樽市" and r[2] == "E3")[3] = other
+    _set(second, "小樽市", 3, 5, good)
+    after = _check(server, second, headers)
+    assert applied_looks(after, "小樽市").get((5, 5), {}).get("fill") != HIGHLIGHT
+    assert [r[3] for r in _lost(after, "小樽市")] == [other]
+
+
+def test_a_face_that_reads_colours_agrees_on_a_findings_row_whose_id_staff_retyped(saved_master):
+    """The command line (colours read, as on the desktop): the 指標ID of the mark on
+    小樽市!E3 retyped on 検証結果 to row 5's, and row 5 in error now. E5 was recorded
+    with E3's highlight as its own 元の塗り (given to it once fixed); now with its own."""
+    wb = load_workbook(saved_master, keep_vba=True)
+    ws = wb["小樽市"]
+    other, own = ws["A5"].value, ws["E5"].fill.fgColor.rgb[-6:]
+    ws["E3"] = "約10件"
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(saved_master)
+    assert cli_main(["validate", str(saved_master)]) == 1
+    wb = load_workbook(saved_master, keep_vba=True)
+    row = next(r for r in wb[c.FINDINGS].iter_rows() if r[1].value == "小樽市" and r[2].value == "E3")
+    row[3].value = other
+    wb["小樽市"]["E5"] = "約20件"
+    wb.save(saved_master)
+    assert cli_main(["validate", str(saved_master)]) == 1
+    grid = [list(r) for r in load_workbook(saved_master)[c.FINDINGS].iter_rows(values_only=True)]
+    assert next(r for r in grid if r[1] == "小樽市" and r[2] == "E5")[-1] == own
+    assert [r[3] for r in grid if r[1] == "小樽市" and "いまどのセルにあるかわかりません" in str(r[4])] == [other]

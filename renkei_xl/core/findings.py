@@ -122,6 +122,16 @@ TOOL_NOTE_DROPPED = _type(
     "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、評価を再計算で{tool_sheet}を作り直したため消えました",
     "残しておくメモは、一覧の右の空いた列に入力してください（同じ指標IDの行に付いて残ります）。"
     "コメント（メモ）は、ツールが作り直さないシート（指標シートなど）に付けてください")
+# A mark the last 入力チェック recorded on 検証結果 whose cell cannot be found now (rows or
+# columns moved, a 指標ID retyped, a sheet renamed: core.marks.placed_marks): left alone
+# rather than give its 元の塗り to another row's cell. Named by sheet only: a cell named
+# would be taken for a mark by the next run.
+MARK_LOST = _type(
+    "mark-lost", WARNING,
+    "前回の入力チェックで{where}に付けた印（赤い塗り）が、いまどのセルにあるかわかりません"
+    "（行や列の削除・並べ替え、指標IDやシート名の変更など）。ほかのセルを塗らないよう、元の塗りには戻していません",
+    "その行が残っていて赤いままなら、塗りを手で戻してください（元の塗り: {before}）。"
+    "行やシートを削除した場合は、このままで構いません")
 # A value staff wrote beside 一覧 (after its 達成率 column) on a row whose indicator the
 # rebuilt list no longer has (core.list_notes): it has no row to go to.
 LIST_NOTE_DROPPED = _type(

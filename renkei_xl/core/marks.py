@@ -6,11 +6,11 @@ column, because the remote engine cannot read colours).
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
 # annotation (a ForwardRef) when the module is imported, at every command's start.
 
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .contract_read import MasterData, text
-from .model import Finding
+from .model import WARNING, Finding
 from .plan_types import FillEdit, MasterState
 from .refs import cell_ref, parse_ref
 from .values import error_value
@@ -36,8 +36,13 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
         return []
     b_col = header.index(c.FINDING_BEFORE_COLUMN) if c.FINDING_BEFORE_COLUMN in header else None
     i_col = header.index(c.FINDING_COLUMNS[3]) if c.FINDING_COLUMNS[3] in header else None
+    w_col = header.index(c.FINDING_COLUMNS[0]) if c.FINDING_COLUMNS[0] in header else None
     out = []
     for row in grid[1:]:
+        if w_col is not None and w_col < len(row) and text(row[w_col]) == WARNING:
+            # Only errors are marked (_markable): a warning's cell was never given the mark,
+            # and lifting it where colours cannot be read took away the cell's own fill.
+            continue
         sheet = text(row[s_col]) if s_col < len(row) else ""
         ref = text(row[c_col]) if c_col < len(row) else ""
         if not sheet or not ref or error_value(sheet) or error_value(ref):
@@ -108,11 +113,12 @@ def _markable(f: Finding, sheetnames: Sequence[str]) -> bool:
 
 
 def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
-          ) -> tuple[list[FillEdit], dict[tuple[str, str], Optional[str]]]:
+          ) -> tuple[list[FillEdit], dict[tuple[str, str], Optional[str]], list[Finding]]:
     """The fills that mark this run's error cells and lift the last run's marks.
 
-    Returns the edits and, for each marked cell, the fill it had before its mark (written
-    to 検証結果 so the next run can give it back). A cell marked last time and again now
+    Returns the edits; for each marked cell, the fill it had before its mark (written to
+    検証結果 so the next run can give it back); and a warning for each last-run mark whose
+    cell cannot be found now (``placed_marks``). A cell marked last time and again now
     keeps its recorded fill; a lifted cell gets its recorded fill back, only while it still
     shows the mark.
     """
@@ -127,93 +133,160 @@ def marks(findings: Sequence[Finding], state: MasterState, data: MasterData
                 return now
         return expected_fill(sheet, ref, inputs)
 
-    previous: dict[tuple[str, str], Optional[str]] = {}
-    ids: dict[tuple[str, str], str] = {}
+    records: dict[tuple[str, str], PreviousMark] = {}
     for m in previous_marks(state.grids.get(c.FINDINGS)):
         key = (m.sheet, normal_ref(m.ref))
-        if key[1] and key not in previous:
-            previous[key] = m.before if m.recorded else expected_fill(m.sheet, key[1], inputs)
-            ids[key] = m.indicator_id
+        if key[1] and key not in records:
+            before = m.before if m.recorded else expected_fill(m.sheet, key[1], inputs)
+            records[key] = m._replace(ref=key[1], before=before)
+    placed, lost = placed_marks(list(records.values()), state, data)
     current: dict[tuple[str, str], Optional[str]] = {}
     for f in findings:
         if not _markable(f, state.sheetnames):
             continue
         key = (f.sheet, normal_ref(f.cell))
         if key[1] and key not in current:
-            current[key] = previous[key] if key in previous else read_or_expected(*key)
+            current[key] = placed[key] if key in placed else read_or_expected(*key)
     edits: list[FillEdit] = []
-    moved, left = moved_marks(previous, ids, current, state, data)
-    for (sheet, ref), before in {**previous, **moved}.items():
-        if (sheet, ref) in current or (sheet, ref) in left or sheet not in state.sheetnames or c.is_tool_owned(sheet):
+    for (sheet, ref), before in placed.items():
+        if (sheet, ref) in current:
             continue
         row, col = parse_ref(ref)
         edits.append(FillEdit(sheet, row, col, before, only_if=c.MARK_FILL))
     for sheet, ref in sorted(current):
         row, col = parse_ref(ref)
         edits.append(FillEdit(sheet, row, col, c.MARK_FILL))
-    return edits, current
+    return edits, current, [lost_mark(m) for m in lost]
 
 
-def moved_marks(previous: dict[tuple[str, str], Optional[str]], ids: dict[tuple[str, str], str],
-                current: dict[tuple[str, str], Optional[str]], state: MasterState, data: MasterData
-                ) -> tuple[dict[tuple[str, str], Optional[str]], set[tuple[str, str]]]:
-    """Marks staff moved with their row or column (a row or column inserted or deleted above
-    or left of them, rows sorted) since the last run, each with its recorded fill. Lifted
-    only at the recorded place, such a mark stayed red for good on a cell with nothing wrong
-    (入力チェック said エラー 0 件). A mark has moved when the recorded cell no longer shows it
-    and a cell of the same 指標ID on that sheet does, which no mark of this run or the last
-    claims (where the face reads colours: ``state.fill_of``); or, where the colours cannot
-    say (the server sees only the saved master's, and a mark made since the save is not
-    there), when the recorded cell's row no longer holds that 指標ID and the ID's row has
-    one cell in the recorded column: Excel moves a cell's fill with its row. That second
-    rule changes nothing where colours are read, as every lift is only where the mark shows.
+def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: MasterData
+                 ) -> tuple[dict[tuple[str, str], Optional[str]], list[PreviousMark]]:
+    """Where each mark 検証結果 records is now, with its recorded fill; and the marks whose
+    cell cannot be told, which are left alone.
 
-    Returns those cells with their recorded fills, and the recorded places they moved from:
-    not lifted, as the mark is no longer there (the row now there never had it; the server,
-    which cannot read the open book's colours, lifted it unconditionally and gave that
-    row's cell the moved cell's fill)."""
-    cells_of = _Lazy(lambda: _cells_by_id(data))
-    out: dict[tuple[str, str], Optional[str]] = {}
-    left: set[tuple[str, str]] = set()
+    Staff may have moved rows or columns since the last run (inserted, deleted, sorted), or
+    retyped a 指標ID, renamed a sheet, edited 検証結果. A mark lifted at a recorded place
+    that now holds another row's cell gave that cell the marked cell's 元の塗り (a deleted
+    marked row: the next indicator's cell got a highlight it never had), and a mark that
+    moved stayed red for good under 「エラー 0 件」. So a mark is followed by what locates
+    its cell, the 指標ID of its row first: Excel moves a cell's fill with it.
 
-    def free(key: tuple[str, str]) -> bool:
-        return key not in current and key not in previous and key not in out
+    - Its 指標ID is on one row now (or still on its recorded row): that row, in the
+      recorded column; where columns moved since the save (the server, ``state.moved``)
+      the column is taken only if the layouts before and after the move agree on it, or
+      the saved mark shows which.
+    - Its 指標ID is gone (the row deleted, or the ID retyped) or it names none: the
+      recorded place, only where that is still the same row: on the server, a sheet whose
+      rows have not moved since the save with an ID on that row (the unknown ID fixed in
+      place); on a face that reads the open book's colours, a cell that shows the mark.
+    - Anything else (its sheet gone or renamed, a place another mark's row now holds, a
+      row that cannot be told): left alone, and said (``lost_mark``).
+    """
+    layout = _Lazy(lambda: _layout(data))
+    placed: dict[tuple[str, str], Optional[str]] = {}
+    lost: list[PreviousMark] = []
+    found, rest = [], []
+    for m in records:
+        if m.sheet not in state.sheetnames:
+            lost.append(m)
+        elif not c.is_tool_owned(m.sheet):
+            (found if m.indicator_id and layout.get((m.sheet, m.indicator_id)) else rest).append(m)
+    recorded_cols = {(m.sheet, m.indicator_id, _column(m.ref)) for m in found}
+    # Marks still on their 指標ID's row first: they are certain, and a place one of them
+    # holds is not another's (a 検証結果 row whose ID staff retyped names another row).
+    found.sort(key=lambda m: m.indicator_id not in layout.get((m.sheet, parse_ref(m.ref)[0])))
+    for m in found:
+        now = _by_id(m, state, layout, placed, recorded_cols)
+        if now is _NOT_ITS_ROW:
+            rest.append(m)
+        elif now is None:
+            lost.append(m)
+        else:
+            placed[(m.sheet, now)] = m.before
+    for m in rest:
+        if (m.sheet, m.ref) not in placed and _still_there(m, state, layout):
+            placed[(m.sheet, m.ref)] = m.before
+        else:
+            lost.append(m)
+    return placed, lost
 
-    for (sheet, ref), before in previous.items():
-        ind_id = ids.get((sheet, ref), "")
-        if not ind_id or (sheet, ref) in current:
-            continue
-        if state.fill_of is not None:
-            if state.fill_of(sheet, ref) == c.MARK_FILL:
-                continue
-            shown = [(sheet, m) for m in cells_of.get((sheet, ind_id))
-                     if free((sheet, m)) and state.fill_of(sheet, m) == c.MARK_FILL]
-            if shown:
-                out.update(dict.fromkeys(shown, before))
-                left.add((sheet, ref))
-                continue
-        cells = cells_of.get((sheet, ind_id))
-        if ref in cells:
-            continue
-        column = _column(ref)
-        same = [m for m in cells if _column(m) == column]
-        if len(same) == 1 and free((sheet, same[0])):
-            out[(sheet, same[0])] = before
-            left.add((sheet, ref))
-    return out, left
+
+_NOT_ITS_ROW = object()      # _by_id: the recorded cell is not on its 指標ID's row
+
+
+def _shows(state: MasterState, sheet: str, ref: str) -> bool:
+    return state.fill_of is not None and state.fill_of(sheet, ref) == c.MARK_FILL
+
+
+def _by_id(m: PreviousMark, state: MasterState, layout: _Lazy, placed: Mapping, recorded_cols: set) -> object:
+    """The cell a mark whose 指標ID the book holds is on now (placed_marks); None where it
+    cannot be told; _NOT_ITS_ROW where the mark was not on that ID's row."""
+    places = state.moved(m.sheet) if state.moved is not None else None
+    row, col = parse_ref(m.ref)
+    cells = layout.get((m.sheet, m.indicator_id))
+    rows = sorted({parse_ref(r)[0] for r in cells})
+    now_row = rows[0] if len(rows) == 1 else row if row in rows else None
+    cols = {col}
+    if places is not None and places.sent_col(col) is not None:
+        cols.add(places.sent_col(col))
+    if now_row is not None and now_row != row and not cols & {_col_no(r) for r in cells}:
+        return _NOT_ITS_ROW
+    if now_row != row and state.moved is not None and places is None:
+        # On the server, rows that have not moved since the save: the ID was on another row
+        # when the mark was made than the one recorded (検証結果 edited), or rows moved and
+        # moved back; which cell is meant cannot be told.
+        return None
+    cands = [cell_ref(now_row, k) for k in sorted(cols)] if now_row is not None else []
+    cands = [r for r in cands if (m.sheet, r) not in placed]
+    if len(cands) > 1:
+        cands = [r for r in cands if _shows(state, m.sheet, r)]
+    if len(cands) == 1 and state.moved is None and not _shows(state, m.sheet, cands[0]):
+        # The open book's own colours (not the server's saved ones, where a mark lifted
+        # since the save still shows): the mark went with a column staff moved.
+        shown = [r for r in cells if (m.sheet, r) not in placed and _shows(state, m.sheet, r)
+                 and (m.sheet, m.indicator_id, _column(r)) not in recorded_cols]
+        if len(shown) == 1:
+            cands = shown
+    if len(cands) == 1 and now_row != row and state.moved is None and not _shows(state, m.sheet, cands[0]):
+        return None     # the open book's colours: the mark is not on that row (検証結果 edited)
+    return cands[0] if len(cands) == 1 else None
+
+
+def _still_there(m: PreviousMark, state: MasterState, layout: _Lazy) -> bool:
+    """Whether a mark whose 指標ID the book does not hold (the row deleted or the ID
+    retyped) or that names none is still at its recorded place (placed_marks)."""
+    if state.moved is not None:
+        row = parse_ref(m.ref)[0]
+        return state.moved(m.sheet) is None and (not m.indicator_id or bool(layout.get((m.sheet, row))))
+    return state.fill_of is None or _shows(state, m.sheet, m.ref)
+
+
+def lost_mark(m: PreviousMark) -> Finding:
+    """What 検証結果 says of a mark whose cell cannot be found (placed_marks)."""
+    from .findings import MARK_LOST
+
+    where = f"シート「{m.sheet}」のセル {m.ref}" + (f"（指標ID {m.indicator_id}）" if m.indicator_id else "")
+    return MARK_LOST.at(m.sheet, "", m.indicator_id, where=where, before=fill_text(m.before))
+
+
+def _col_no(ref: str) -> int:
+    return parse_ref(ref)[1]
 
 
 def _column(ref: str) -> str:
     return ref.rstrip("0123456789")
 
 
-def _cells_by_id(data: MasterData) -> dict[tuple[str, str], list[str]]:
-    """(sheet, 指標ID) → the cells the contract reads on that row of 指標 or a municipality sheet."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for record, sheet, ind_id in ([(i, c.INDICATORS, i.id) for i in data.indicators]
+def _layout(data: MasterData) -> dict[tuple[str, object], list]:
+    """(sheet, 指標ID) → the cells the contract reads on that ID's rows of 指標 or a
+    municipality sheet; (sheet, row) → the 指標IDs on that row."""
+    out: dict[tuple[str, object], list] = {}
+    for record, sheet, ind_id in ([(i, i.sheet or c.INDICATORS, i.id) for i in data.indicators]
                                   + [(e, e.sheet, e.indicator_id) for e in data.entries]):
         if ind_id:
             out.setdefault((sheet, ind_id), []).extend(normal_ref(r) for r in record.cells.values() if r)
+            if record.row is not None:
+                out.setdefault((sheet, record.row), []).append(ind_id)
     return out
 
 

@@ -57,7 +57,7 @@ def validate_plan(state: MasterState, data: MasterData, result: Result, what: st
     show whole, sheet_list.list_cuts), so 入力チェック and 再計算 report the same findings
     and every face prints, counts and writes them alike."""
     result = checked_result(result, data.settings)
-    return _checked(state, data, result, what, when), result
+    return _checked(state, data, result, what, when)
 
 
 def checked_result(result: Result, settings) -> Result:
@@ -78,7 +78,7 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
     listed, cut = list_layout(result, data.settings)
     old = state.grids.get(c.LIST)
     result = with_findings(result, [*cut, *keep_staff_columns(listed, old), *dropped_notes(state.comments, old)])
-    plan = _checked(state, data, result, what, when)
+    plan, result = _checked(state, data, result, what, when)
     history = read_history(state.grids.get(c.HISTORY))
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)
     plan.sheets[:0] = [listed, summary]
@@ -91,10 +91,14 @@ def with_findings(result: Result, found: Sequence[Finding]) -> Result:
     return result._replace(findings=(*result.findings, *found)) if found else result
 
 
-def _checked(state: MasterState, data: MasterData, result: Result, what: str, when: dt.datetime) -> WritePlan:
-    fills, before = marks(shown_findings(result.findings).findings, state, data)
+def _checked(state: MasterState, data: MasterData, result: Result, what: str, when: dt.datetime
+             ) -> tuple[WritePlan, Result]:
+    """検証結果 and the marks; the result with a warning for each last-run mark whose cell cannot be
+    found (core.marks.placed_marks), so every face reports it as it reports the findings."""
+    fills, before, lost = marks(shown_findings(result.findings).findings, state, data)
+    result = with_findings(result, lost)
     return WritePlan([findings_sheet(result.findings, state.sheetnames, before)],
-                     menu_cells(state, status_line(what, result), when), fills)
+                     menu_cells(state, status_line(what, result), when), fills), result
 
 
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],

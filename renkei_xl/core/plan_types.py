@@ -259,9 +259,14 @@ class MasterState(NamedTuple):
     ``comments``: the notes on a sheet's cells, (cell, text) each, where the face can read
     them: the file's comments parts, or on the server the saved master's (the payload has
     none); None where nothing can say them.
+    ``moved``: on the server only, whose ``fill_of`` reads the saved master and not the
+    open book: a sheet's rows and columns since the save (core.saved_places.SheetPlaces),
+    None for a sheet in place. None on the faces that read the book they write, where a
+    cell is where it is.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
     grids: Mapping[str, Sequence[Sequence[object]]] = MappingProxyType({})
     fill_of: Optional[Callable[[str, str], Optional[str]]] = None
     comments: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
+    moved: Optional[Callable[[str], object]] = None

@@ -156,7 +156,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     stale = () if unrecorded else tuple(stale_rows(listed, closed, old))
     previous_cells, fills = previous_year_columns(book, data, data, None if unrecorded else closed)
     cells += previous_cells
-    lifted, _ = marks((), state, data)    # the marks of the last check
+    lifted, _, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
     owned, past = _owned_sheets(state, data, None if unrecorded else closed, new_settings)
     line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"

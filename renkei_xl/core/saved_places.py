@@ -42,6 +42,10 @@ class SheetPlaces:
         r, col_ = self.rows.get(row), self.cols.get(col)
         return None if r is None or col_ is None else (r, col_)
 
+    def sent_col(self, col: int) -> Optional[int]:
+        """Where the saved column is in the workbook sent (None: it cannot be followed)."""
+        return self._back[1].get(col)
+
     def sent_area(self, area: Area) -> Optional[Area]:
         """A saved area (a merge, an array) where it is in the workbook sent; None where one
         of its rows or columns cannot be followed or they no longer adjoin in order."""

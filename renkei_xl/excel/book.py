@@ -256,6 +256,11 @@ class LiveBook(ABC):
         where the engine cannot say them (the remote engine reads the saved master's)."""
         return None
 
+    def moved_source(self) -> Optional[Callable[[str], object]]:
+        """Where a plan learns which sheets' cells are not where ``fill_source`` reads them
+        (MasterState.moved): None where the colours read are the open book's own."""
+        return None
+
     def fill_of(self, sheet_name: str, ref: str) -> Optional[str]:
         """A cell's solid fill as "RRGGBB" (None: no fill), where ``reads_colours``."""
         if not self.reads_colours:

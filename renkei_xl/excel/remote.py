@@ -269,6 +269,11 @@ class RemoteBook(LiveBook):
             placed = None
         return SavedFills.UNKNOWN if placed is None else self._saved_fills(sheet_name, cell_ref(*placed))
 
+    def moved_source(self):
+        """The sheets whose rows or columns staff moved since the save (``_moved_sheet``):
+        the fills read are the saved master's, so a mark's place is decided with them."""
+        return self._moved_sheet if self._saved_fills is not None else None
+
     def comment_source(self):
         """The saved master's notes (SavedFills.comments): the payload carries none."""
         return self._saved_fills.comments if self._saved_fills is not None else None
