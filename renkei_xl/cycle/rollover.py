@@ -190,32 +190,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
     if r.skipped:
         lines += [skipped_line(r.old_year, r.new_year, done.path)]
-    if r.missing:
-        lines.append(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
-                     f"作られています）。{r.missing}年度のマスターがあれば、renkei-xl history import {done.path.name} "
-                     f"（{r.missing}年度のマスター） で取り込めます（それより前の年度も、各年度のマスターか CSV から取り込めます）")
-    if r.renamed:
-        lines += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
-                          head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
-                               f"「{c.HISTORY}」のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
-                               "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
-                               f"実績がその指標の記録として並ぶため、{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、"
-                               "次年度のマスターを作り直してください:\n")]
-    if r.stale:
-        lines += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
-                          head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
-                               "違います（評価を再計算していないか、その後に入力が変わっています）: "),
-                  f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
-                  "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
-    if r.errors and not r.unrecorded:
-        lines += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "")
-    if r.unlisted:
-        shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
-        lines.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
-                     f"入力（{r.old_year}年度の値）を空にせず、新しいマスターにそのまま残しました（集計はされません）。"
-                     "連携から外れた市町村なら、新しいマスターからシートを削除してください。市町村一覧に戻すなら、"
-                     f"先にそのシートの実績値・分母・実施状況を空にしてください（残すと{r.old_year}年度の値が"
-                     f"{r.new_year}年度の実績として集計されます）")
+    lines += _cautions(done, shown)
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
         lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))
@@ -236,6 +211,40 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
                      f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
     return lines
+
+
+def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
+    """rollover_parts' 【注意】 lines of what the year carried (or could not) that staff
+    should look at in the new master."""
+    r = done.report
+    out: list[Part] = []
+    if r.missing:
+        out.append(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
+                     f"作られています）。{r.missing}年度のマスターがあれば、renkei-xl history import {done.path.name} "
+                     f"（{r.missing}年度のマスター） で取り込めます（それより前の年度も、各年度のマスターか CSV から取り込めます）")
+    if r.renamed:
+        out += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
+                          head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
+                               f"「{c.HISTORY}」のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
+                               "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
+                               f"実績がその指標の記録として並ぶため、{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、"
+                               "次年度のマスターを作り直してください:\n")]
+    if r.stale:
+        out += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
+                          head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
+                               "違います（評価を再計算していないか、その後に入力が変わっています）: "),
+                  f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
+                  "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+    if r.errors and not r.unrecorded:
+        out += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "")
+    if r.unlisted:
+        shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
+        out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
+                     f"入力（{r.old_year}年度の値）を空にせず、新しいマスターにそのまま残しました（集計はされません）。"
+                     "連携から外れた市町村なら、新しいマスターからシートを削除してください。市町村一覧に戻すなら、"
+                     f"先にそのシートの実績値・分母・実施状況を空にしてください（残すと{r.old_year}年度の値が"
+                     f"{r.new_year}年度の実績として集計されます）")
+    return out
 
 
 def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
