@@ -49,6 +49,17 @@ def _opened_after(master: Path, folder: Path, sheet: str, edit: dict) -> Path:
     return lo_rows_edit(master, folder / MASTER_NAME, sheet, **edit)
 
 
+def _highlighted(server, folder: str):
+    """A server master in ``folder`` whose 小樽市!E3 carries a staff highlight, saved; the
+    headers of a click from its open copy with edits not saved; 小樽市 as saved."""
+    master = _master_in(server, folder)
+    wb = load_workbook(master, keep_vba=True)
+    ws = wb["小樽市"]
+    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
+    wb.save(master)
+    return master, {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}, ws
+
+
 def _row_of(payload: dict, sheet: str, ind_id: str) -> int:
     values = next(s for s in payload["sheets"] if s["name"] == sheet)["values"]
     return next(i for i, row in enumerate(values, start=1) if row and row[0] == ind_id)
@@ -124,13 +135,8 @@ def test_a_mark_made_since_the_save_moves_with_its_row_as_excel_moves_it(server,
     sees neither the open book's colours nor, in the saved master, the mark: it lifted E3,
     now the row above's cell, giving it the highlight, and left E4 red for good under
     「エラー 0 件」. The row that held the mark is known by the 指標ID 検証結果 recorded."""
-    master = _master_in(server, "行の移動/保存していない印")
-    wb = load_workbook(master, keep_vba=True)
-    ws = wb["小樽市"]
+    master, headers, ws = _highlighted(server, "行の移動/保存していない印")
     ind_id, good = ws["A3"].value, ws["E3"].value
-    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
-    wb.save(master)
-    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
 
     first = payload_from_file(master, client=VBA)
     _set(first, "小樽市", 3, 5, "約10件")
@@ -289,13 +295,8 @@ def test_an_unsaved_mark_whose_row_staff_deleted_gives_its_fill_to_no_other_row(
     """As above with the mark made since the save: the server sees it nowhere, and the
     row now at E3 (an error too) was recorded with the deleted row's highlight as its own
     元の塗り, or given it when the mark was lifted."""
-    master = _master_in(server, "行の移動/削除した保存していない印")
-    wb = load_workbook(master, keep_vba=True)
-    ws = wb["小樽市"]
+    master, headers, ws = _highlighted(server, "行の移動/削除した保存していない印")
     ind_id, next_id = ws["A3"].value, ws["A4"].value
-    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
-    wb.save(master)
-    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
 
     first = payload_from_file(master, client=VBA)
     _set(first, "小樽市", 3, 5, "約10件")
@@ -344,13 +345,8 @@ def test_an_unsaved_mark_after_a_column_inserted_paints_no_other_cell(server, tm
     The mark is now at F3 and E3 holds 単位: the server lifted E3, giving 単位 the
     highlight. Whether the mark was made before or after the insert cannot be told from
     values (E3 or F3): the cell is left alone, and 検証結果 says so."""
-    master = _master_in(server, "行の移動/列の挿入")
-    wb = load_workbook(master, keep_vba=True)
-    ws = wb["小樽市"]
+    master, headers, ws = _highlighted(server, "行の移動/列の挿入")
     ind_id, good = ws["A3"].value, ws["E3"].value
-    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
-    wb.save(master)
-    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
 
     first = payload_from_file(master, client=VBA)
     _set(first, "小樽市", 3, 5, "約10件")
@@ -430,13 +426,8 @@ def test_a_findings_row_whose_id_staff_retyped_paints_no_other_row(server, tmp_p
     (nothing moved, nothing saved). The mark was followed to that ID's row and E5, a cell
     never marked, got E3's highlight. The record names a row that never held its ID: it
     cannot be told which cell is meant, so nothing is painted and 検証結果 says so."""
-    master = _master_in(server, "行の移動/検証結果の指標ID")
-    wb = load_workbook(master, keep_vba=True)
-    ws = wb["小樽市"]
+    master, headers, ws = _highlighted(server, "行の移動/検証結果の指標ID")
     good, other = ws["E3"].value, ws["A5"].value
-    ws["E3"].fill = PatternFill("solid", fgColor=HIGHLIGHT)
-    wb.save(master)
-    headers = {**server.headers, "X-Renkei-Master": _master_id(master), "X-Renkei-Book": "saved=0; read-only=0"}
 
     first = payload_from_file(master, client=VBA)
     _set(first, "小樽市", 3, 5, "約10件")
