@@ -1243,12 +1243,10 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     assert rows[1][-1] == log[1][-1]
 
 
-def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it_as_the_command_line_does(
-        master, tmp_path, monkeypatch):
-    """Staff add 03-1's row to 小樽市's sheet after the split: the return is taken for its rows
-    and 03-1 named as not in it, by the button as by the command line, and in 取込履歴 alike."""
+def _split_and_returned_with_06_1(master, tmp_path, monkeypatch):
+    """A working copy of ``master`` split, and BAD_MUNICIPALITY's file returned into its
+    collect folder with 5 typed as 06-1's 実績値."""
     from renkei_xl.cycle.distribute import split_master
-    from renkei_xl.excel.engines import live_book
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
@@ -1256,6 +1254,16 @@ def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it
     returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
                      book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
     rewrite_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
+    return book, returned
+
+
+def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it_as_the_command_line_does(
+        master, tmp_path, monkeypatch):
+    """Staff add 03-1's row to 小樽市's sheet after the split: the return is taken for its rows
+    and 03-1 named as not in it, by the button as by the command line, and in 取込履歴 alike."""
+    from renkei_xl.excel.engines import live_book
+
+    book, returned = _split_and_returned_with_06_1(master, tmp_path, monkeypatch)
     wb = load_workbook(book, keep_vba=True)
     ws = wb[BAD_MUNICIPALITY]
     ws.append(["03-1"])
@@ -1285,15 +1293,9 @@ def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on
     """R-D6 on the button face: staff corrected 04-1 and 06-1 in the open master after the
     split; the municipality left 04-1 as issued and typed 5 into 06-1."""
     from renkei_xl.core.refs import parse_ref
-    from renkei_xl.cycle.distribute import split_master
     from renkei_xl.excel.engines import live_book
 
-    book = _copy(master, tmp_path / "work" / "master.xlsm")
-    monkeypatch.chdir(book.parent)
-    issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
-    returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
-                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
-    rewrite_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
+    book, returned = _split_and_returned_with_06_1(master, tmp_path, monkeypatch)
 
     payload = payload_from_file(book)
     data = live_book(remote_book(payload)).read()

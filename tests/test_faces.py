@@ -621,13 +621,7 @@ def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_
     wb[c.SUMMARY]["B3"].comment = Comment("前年度と比べる", "職員")
     wb.save(noted)
 
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
-
-    payload = payload_from_file(noted)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(noted)})   # as the server's admission does
-    book = remote_book(payload)
-    buttons.recalc(book)
-    live = LiveView(apply_actions(payload, book.json()["actions"]), plan_of("recalc", noted)[0])
+    live = _server_recalc(noted)
     for view in (run_file("recalc", noted, tmp_path / "a"), live):
         texts = [" ".join(str(v) for v in row if v) for row in view.get("rows", c.FINDINGS)]
         said = [t for t in texts if "コメント" in t]
@@ -661,18 +655,24 @@ def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_o
         ind = next(i for i in fs.data.indicators if i.id == "KPI1-1")
     staff_types(noted, c.INDICATORS, ind.cell("id"), "")     # its row leaves the list
 
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
-
-    payload = payload_from_file(noted)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(noted)})   # as the server's admission does
-    book = remote_book(payload)
-    buttons.recalc(book)
-    live = LiveView(apply_actions(payload, book.json()["actions"]), plan_of("recalc", noted)[0])
+    live = _server_recalc(noted)
     for view in (run_file("recalc", noted, tmp_path / "a"), live):
         texts = [str(v) for row in view.get("rows", c.FINDINGS) for v in row if v]
         for said in ("照照照照", "確確確確"):
             [message] = [t for t in texts if said in t]
             assert len(message) < EXCEL_CELL_TEXT and f"（全{EXCEL_CELL_TEXT:,}文字）" in message, (view.face, len(message))
+
+
+def _server_recalc(path) -> "LiveView":
+    """評価を再計算 as the server runs it: the saved master named in the payload, as the
+    server's admission names it, for what the payload cannot carry (notes, fills)."""
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    payload = payload_from_file(path)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    buttons.recalc(book)
+    return LiveView(apply_actions(payload, book.json()["actions"]), plan_of("recalc", path)[0])
 
 
 def _with_list_note(masters, tmp_path, note: str, name: str, old: bytes, new: bytes) -> Path:
