@@ -1693,3 +1693,48 @@ def test_a_municipality_sheet_settings_does_not_list_is_warned_alike_on_both_fac
     # the sample master as built lists every sheet: nothing to say
     assert not [f for f in validate_file(_copy(master, tmp_path / "plain.xlsm"))[0].findings
                 if f.type == F.UNLISTED_SHEET.code]
+
+
+def _partner_from_copy(path: Path, source: str, name: str, *, emptied: bool = False) -> None:
+    """What staff do in Excel for a new partner: copy a municipality's sheet, rename the copy,
+    add the 設定 row below the last one (and, if they read the README, empty the copy)."""
+    wb = load_workbook(path, keep_vba=True)
+    copy = wb.copy_worksheet(wb[source])
+    copy.title = name
+    if emptied:
+        for row in copy.iter_rows(min_row=2, min_col=5, max_col=7):
+            for cell in row:
+                cell.value = None
+    ws = wb[c.SETTINGS]
+    last = max(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "連携市町村")
+    for col, value in enumerate((name, "連携市町村", "企画課", "renkei@new.example"), start=1):
+        ws.cell(last + 1, col).value = value
+    wb.save(path)
+
+
+@pytest.mark.parametrize("source", ["小樽市", "札幌市"])
+def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_both_faces(master, tmp_path, source):
+    """A partner joins and staff copy 小樽市's sheet for it, as Excel makes easy, and forget
+    to empty it: 入力チェック said 「エラー 0 件」 and 一覧 counted 小樽市's figures twice,
+    once as the new partner's. Each face now warns, naming both sheets, at the copy's first
+    answered row; an emptied copy, and the sample's partners who share a figure or two, are
+    not named."""
+    from renkei_xl.core import findings as F
+
+    book = _copy(master, tmp_path / "book.xlsm")
+    _partner_from_copy(book, source, "新町")
+    answered = [row for row in file_rows(book, source)[1:] if any(v not in (None, "") for v in row[4:7])]
+    assert len(answered) >= 3
+    result, written = validate_file(_copy(book, tmp_path / "cli.xlsm"))
+    (f,) = [f for f in result.findings if f.type == F.COPIED_SHEET.code]
+    first = next(r for r, row in enumerate(file_rows(book, "新町"), start=1)
+                 if r > 1 and any(v not in (None, "") for v in row[4:7]))
+    assert (f.sheet, f.cell, f.severity) == ("新町", f"E{first}", "警告"), f
+    assert f"シート「新町」とシート「{source}」" in f.message and f"{len(answered)} 行" in f.message
+    applied, _ = _run(buttons.check, payload_from_file(book))
+    assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
+    # an emptied copy, and the sample as built, say nothing of copies
+    emptied = _copy(master, tmp_path / "emptied.xlsm")
+    _partner_from_copy(emptied, source, "新町", emptied=True)
+    for path in (emptied, _copy(master, tmp_path / "plain.xlsm")):
+        assert not [f for f in validate_file(path)[0].findings if f.type == F.COPIED_SHEET.code]

@@ -28,6 +28,7 @@ from typing import Callable, Mapping, Optional, Sequence
 from . import contract as c
 from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
+from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
@@ -673,6 +674,7 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     entries, entry_findings = read_entries(book, settings, headers)
     entry_findings += missing_rows(settings, indicators, entries, entry_findings)
     entry_findings += unlisted_sheets(book, settings)
+    entry_findings += copied_sheets(settings, entries)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 

@@ -349,6 +349,13 @@ UNLISTED_SHEET = _type("unlisted-sheet", WARNING,
                        "この市町村を集計するなら、設定の市町村一覧に「{name}」をシート名と同じ名前で追加してください。"
                        "連携から外れた市町村なら、シートを削除してください。設定で名前を変えた（合併・表記の訂正）なら、"
                        "シート名も同じ名前に変えてください")
+# A municipality sheet whose every answer is an earlier sheet's (core.copied_sheets): a sheet
+# copied in Excel for a new partner and not emptied publishes the other's numbers as its own.
+COPIED_SHEET = _type("copied-sheet", WARNING,
+                     "シート「{name}」とシート「{other}」は、入力のある {count} 行がすべて同じです"
+                     "（一方のシートをコピーして作ったなら、コピー元の市町村の値がもう一方の値としても集計されます）",
+                     "一方のシートを他方からコピーして作ったなら、その市町村の実績値・分母・実施状況を消してから、"
+                     "その市町村の値を入力してください。本当に同じ値なら、この警告はそのままで構いません")
 MISSING_ROW = _type("missing-row", WARNING, "{municipality}のシートに指標「{id}」（{name}）の行がありません",
                     "{municipality}も報告する指標なら、シートの表に行を追加して指標ID「{id}」を入力してください（行がないと"
                     "{municipality}の値は入らず、配布する入力用ファイルにもその行がありません）")

@@ -1,0 +1,67 @@
+"""A municipality sheet whose answers are another's, row for row: the mark of a sheet copied
+in Excel for a new partner (or a renamed one) and not emptied.
+
+Staff add a partner the way Excel makes easy: copy a municipality's sheet, rename the copy,
+add the 設定 row. The copy keeps the other partner's 実績値, 分母 and 実施状況, and every
+total then counts them twice, once as the new partner's. The tool cannot know who typed a
+value, and two small partners can truly report the same one or two figures (the FY2023
+sample has pairs with two rows alike), so this is a warning naming both sheets, never a
+refusal and never a value changed: staff look, and empty the copy or leave it.
+
+Only sheets with at least ``MIN_ROWS`` answered rows, every one the same as another sheet's
+in the same order (a copy keeps the order), are named. Comparing starts from each sheet's
+first answered row, so a master with no two sheets alike costs one short look per sheet.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby, zip_longest
+from operator import attrgetter
+from typing import Iterator, Sequence
+
+from . import findings as F
+from .model import Entry, Finding, Settings
+
+# Fewer rows alike than this happen between real partners (FY2023: two rows).
+MIN_ROWS = 3
+
+
+def copied_sheets(settings: Settings, entries: Sequence[Entry]) -> list[Finding]:
+    """One warning per pair, at the first answered row of the sheet later in 設定's order.
+    Which of the two is the copy the workbook cannot say (Excel puts a copy wherever staff
+    ask), so the warning names both alike."""
+    rows = {name: list(group) for name, group in groupby(entries, key=attrgetter("municipality"))}
+    firsts: dict[tuple, list[str]] = {}
+    out: list[Finding] = []
+    for muni in settings.municipalities:
+        mine = rows.get(muni.name, ())
+        first = next(_answers(mine), None)
+        if first is None:
+            continue
+        for earlier in firsts.get(first, ()):
+            count = _same_answers(rows[earlier], mine)
+            if count >= MIN_ROWS:
+                at = next(e for e in mine if _answered(e))
+                out.append(F.COPIED_SHEET.at(muni.name, at.cell("value"), at.indicator_id, name=muni.name,
+                                             other=earlier, count=count))
+                break
+        firsts.setdefault(first, []).append(muni.name)
+    return out
+
+
+def _answered(e: Entry) -> bool:
+    return bool(e.value or e.denominator or e.status)
+
+
+def _answers(rows: Sequence[Entry]) -> Iterator[tuple[str, str, str, str]]:
+    return ((e.indicator_id, e.value, e.denominator, e.status) for e in rows if _answered(e))
+
+
+def _same_answers(a: Sequence[Entry], b: Sequence[Entry]) -> int:
+    """How many answered rows ``a`` and ``b`` share, if every one is the same; else 0."""
+    count = 0
+    for x, y in zip_longest(_answers(a), _answers(b)):
+        if x != y:
+            return 0
+        count += 1
+    return count
