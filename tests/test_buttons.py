@@ -1713,15 +1713,17 @@ def _partner_from_copy(path: Path, source: str, name: str, *, emptied: bool = Fa
 
 
 @pytest.mark.parametrize("source", ["小樽市", "札幌市"])
-def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_both_faces(master, tmp_path, source):
+def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_both_faces(
+        master, tmp_path, source, monkeypatch, capsys):
     """A partner joins and staff copy 小樽市's sheet for it, as Excel makes easy, and forget
-    to empty it: 入力チェック said 「エラー 0 件」 and 一覧 counted 小樽市's figures twice,
-    once as the new partner's. Each face now warns, naming both sheets, at the copy's first
-    answered row; an emptied copy, and the sample's partners who share a figure or two, are
-    not named."""
+    to empty it: 入力チェック said 「エラー 0 件」, 一覧 counted 小樽市's figures twice, once
+    as the new partner's, and split sent them to the new partner. Each face now warns,
+    naming both sheets, at the copy's first answered row, and split says so before the files
+    go out; an emptied copy, and the sample's partners who share a figure or two, are not
+    named."""
     from renkei_xl.core import findings as F
 
-    book = _copy(master, tmp_path / "book.xlsm")
+    book = _copy(master, tmp_path / "work" / "book.xlsm")
     _partner_from_copy(book, source, "新町")
     answered = [row for row in file_rows(book, source)[1:] if any(v not in (None, "") for v in row[4:7])]
     assert len(answered) >= 3
@@ -1733,6 +1735,13 @@ def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_bot
     assert f"シート「新町」とシート「{source}」" in f.message and f"{len(answered)} 行" in f.message
     applied, _ = _run(buttons.check, payload_from_file(book))
     assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
+    caution = f"　新町!E{first}: {f.message}"
+    assert cli_main(["split", str(book), "--outdir", str(tmp_path / "配布")]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】次の市町村のシートは、入力のある行がすべてほかの市町村のシートと同じ" in out and caution in out, out
+    monkeypatch.chdir(book.parent)
+    applied, _ = _run(buttons.split, payload_from_file(book))
+    assert caution in _only_alert(applied)["prompt"]
     # an emptied copy, and the sample as built, say nothing of copies
     emptied = _copy(master, tmp_path / "emptied.xlsm")
     _partner_from_copy(emptied, source, "新町", emptied=True)

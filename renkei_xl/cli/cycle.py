@@ -23,7 +23,7 @@ def _smtp(text: str) -> tuple[str, int]:
 
 def cmd_split(args: argparse.Namespace) -> int:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import backups_lines, eml_path, missing_rows_lines, now, split_master, stale_lines
+    from ..cycle.distribute import backups_lines, eml_path, now, split_cautions, split_master
 
     issued = now()
     due = reply_deadline(issued.date(), args.deadline)
@@ -37,7 +37,7 @@ def cmd_split(args: argparse.Namespace) -> int:
         print(f"作成: {path}")
         if args.eml:
             print(f"  メール下書き: {eml_path(path)}")
-    for line in backups_lines(files) + missing_rows_lines(files) + stale_lines(files):
+    for line in backups_lines(files) + split_cautions(files):
         print(line)
     print(due.note("（--deadline で変更できます）" if args.deadline is None else ""))
     print(f"{len(files)} 市町村分の入力用ファイルを作成しました。")

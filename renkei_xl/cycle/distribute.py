@@ -31,7 +31,7 @@ from ..core import book_kind, contract as c
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
-from ..core.findings import MISSING_ROW
+from ..core.findings import COPIED_SHEET, MISSING_ROW
 from ..core.input_sheet import stale_labels
 from ..core.values import shown
 from ..core.model import Municipality
@@ -207,6 +207,7 @@ def _write_files(planned: list, data, issued: dt.datetime, key: Optional[bytes],
     """Every input file (and its draft with ``eml``), in the order planned."""
     written = SplitFiles()
     written.missing = [f for f in data.findings if f.type == MISSING_ROW.code]
+    written.copied = [f for f in data.findings if f.type == COPIED_SHEET.code]
     written.stale = [(muni.name, *hit) for muni, copy, _path in planned for hit in stale_labels(copy, data.indicators)]
     shared = _Shared(data)
     for muni, copy, path in planned:
@@ -237,7 +238,25 @@ class SplitFiles(list):
         super().__init__(*args)
         self.backups: dict[Path, Path] = {}
         self.missing: list = []     # core.findings.MISSING_ROW findings: rows no file carries
+        self.copied: list = []      # core.findings.COPIED_SHEET findings: a file carrying another's answers
         self.stale: list = []       # (sheet, cell, 指標ID, its text, 指標's): core.input_sheet.stale_labels
+
+
+def split_cautions(files: "SplitFiles") -> list[str]:
+    """Every 【注意】 of a split, in the order both faces print them."""
+    return missing_rows_lines(files) + stale_lines(files) + copied_lines(files)
+
+
+def copied_lines(files: "SplitFiles") -> list[str]:
+    """What both faces say when a municipality sheet's answers are all another's (a sheet
+    copied for a new partner and not emptied): its input file carries the other partner's
+    figures to the new one, who may send them back as its own."""
+    copied = getattr(files, "copied", None)
+    if not copied:
+        return []
+    return ([f"【注意】次の市町村のシートは、入力のある行がすべてほかの市町村のシートと同じため、その入力用ファイルにも"
+             "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:"]
+            + [f"　{f.sheet}!{f.cell}: {f.message}" for f in copied])
 
 
 def missing_rows_lines(files: "SplitFiles") -> list[str]:

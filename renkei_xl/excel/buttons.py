@@ -286,7 +286,7 @@ def _same_as_saved(live: LiveBook, master: Path) -> None:
 
 def _split(live: LiveBook, title: str) -> str:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import backups_lines, missing_rows_lines, now, split_master, stale_lines
+    from ..cycle.distribute import backups_lines, now, split_cautions, split_master
     from ..safety import make_folder
 
     master = master_path(live)
@@ -300,7 +300,7 @@ def _split(live: LiveBook, title: str) -> str:
     place = REMOTE_PLACE.get()
     written = split_master(master, outdir, deadline=due.day, issued=issued,
                            read=place.saved_read(master) if place is not None else None)
-    saved = backups_lines(written, _shown) + missing_rows_lines(written) + stale_lines(written)
+    saved = backups_lines(written, _shown) + split_cautions(written)
     return alert_text([f"市町村ごとの入力用ファイルを {len(written)} 件作りました。",
                        f"{due.note()}（入力用ファイルに記載しました）。", "",
                        f"保存先: {_shown(outdir)}",
