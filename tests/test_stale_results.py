@@ -462,3 +462,21 @@ def test_formula_texts_as_excel_stores_them():
            '<c r="K5"><f t="dataTable" ref="K5:K6" dt2D="0" r1="A1"/><v>3</v></c>'
            '<c r="K7"><v>4</v></c></row></sheetData></worksheet>').encode()
     assert formula_texts(xml) == {"K2": '札幌市!E5&"<"', "K3": '札幌市!E5&"<"', "K4": None, "K5": None}
+
+
+def test_split_stops_at_a_municipalitys_stale_answer_and_not_at_one_it_does_not_hand_out(
+        sample_master_xlsm, collected, tmp_path):
+    """A 実績値 of 小樽市 that is a formula, on a master a write flagged: split handed its old
+    result to 小樽市 as the figure issued, and a file returned unchanged brought it back as
+    theirs. Split now stops as 評価を再計算 does, naming the cell, and makes no file. A stale
+    result split does not hand out (指標's 実績値（手入力）, ``collected``) does not stop it."""
+    master = tmp_path / "m.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    rewrite_cells(master, sheet_parts(parts(master))["小樽市"], {"E5": '<c r="E5" s="{s}"><f>SUM(1,2)</f><v>3</v></c>'})
+    run = cli("split", str(master), "--outdir", str(tmp_path / "小樽市へ"))
+    said = run.stdout + run.stderr
+    assert run.returncode != 0 and "小樽市!E5" in said and "入力用ファイルを作ることはしません" in said, said
+    assert "Traceback" not in said and not (tmp_path / "小樽市へ").exists()
+    assert stale(collected) == [f"{c.INDICATORS}!{CELL}"]
+    run = cli("split", str(collected), "--outdir", str(tmp_path / "再配布"))
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -191,6 +191,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
     _check_no_error_values(planned, data)
+    _check_fresh_results(data)
     _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
     from ..safety import check_confined, make_folder, writer_lock
 
@@ -330,6 +331,16 @@ def _check_no_error_values(planned: list, data: MasterData) -> None:
         raise UserError(f"{'、'.join(found[:5])}{more}がエラー値のため、入力用ファイルを作成しませんでした"
                         "（エラー値を文字として市町村に配ることはしません）。数式の参照先を直して Excel で保存し直すか、"
                         "値を直接入力してから、もう一度作成してください")
+
+
+def _check_fresh_results(data: MasterData) -> None:
+    """Before the first file: a municipality's answer that is a formula's stale result
+    (core.calc_on_load) stops the split, as it stops 評価を再計算. Handed out, it is the
+    municipality's figure as issued, and a file returned unchanged brings it back as theirs."""
+    from ..core.calc_on_load import refuse_stale
+
+    sheets = {m.name for m in data.settings.municipalities}
+    refuse_stale([f for f in data.findings if f.sheet in sheets], "入力用ファイルを作る")
 
 
 def _check_targets(paths: list[Path]) -> None:
