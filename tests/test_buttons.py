@@ -1735,10 +1735,10 @@ def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_bot
     assert f"シート「新町」とシート「{source}」" in f.message and f"{len(answered)} 行" in f.message
     applied, _ = _run(buttons.check, payload_from_file(book))
     assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
-    caution = f"　新町!E{first}: {f.message}"
+    caution = f"　シート「新町」とシート「{source}」は、入力のある {len(answered)} 行がすべて同じです（新町!E{first} から）"
     assert cli_main(["split", str(book), "--outdir", str(tmp_path / "配布")]) == 0
     out = capsys.readouterr().out
-    assert "【注意】次の市町村のシートは、入力のある行がすべてほかの市町村のシートと同じ" in out and caution in out, out
+    assert "【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり" in out and caution in out, out
     monkeypatch.chdir(book.parent)
     applied, _ = _run(buttons.split, payload_from_file(book))
     assert caution in _only_alert(applied)["prompt"]

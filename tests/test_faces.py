@@ -633,6 +633,30 @@ def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_
     assert _saved_comments(noted, c.SUMMARY) == [("B3", "前年度と比べる")]
 
 
+def test_notes_on_the_next_steps_and_the_findings_are_named_by_the_command_that_rebuilds_them(masters, tmp_path):
+    """Notes (comments) on 次の一歩 and on 検証結果 (「確認済み」 on a finding's row): 評価を再計算
+    rebuilds both, 入力チェック 検証結果, and the notes went without a word on either face,
+    where those on 一覧 and 集計 were named. Now each is named in the new 検証結果 with the
+    command that rebuilt its sheet, alike on the command line and the server."""
+    from openpyxl.comments import Comment
+
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    wb = openpyxl.load_workbook(noted, keep_vba=True)
+    wb[c.NEXT_STEPS]["A2"].comment = Comment("来年度に向けて相談", "職員")
+    wb[c.FINDINGS]["A1"].comment = Comment("確認済み", "職員")
+    wb.save(noted)
+    for entry, named in (("check", ["確認済み"]), ("recalc", ["確認済み", "来年度に向けて相談"])):
+        command = c.CHECK if entry == "check" else c.RECALC
+        for view in (run_file(entry, noted, tmp_path / entry), _server_recalc(noted, entry)):
+            texts = [" ".join(str(v) for v in row if v) for row in view.get("rows", c.FINDINGS)]
+            said = sorted(t for t in texts if "コメント" in t)
+            assert len(said) == len(named), (view.face, said)
+            for note in named:
+                assert any(f"「{note}」" in t and f"{command}で" in t for t in said), (view.face, note, said)
+
+
 def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_on_both_faces(masters, tmp_path):
     """A note of Excel's full 32,767 characters on 一覧, and a value as long beside a row whose
     indicator left the list: each finding quoted the text whole, a message past what a cell
@@ -663,16 +687,16 @@ def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_o
             assert len(message) < EXCEL_CELL_TEXT and f"（全{EXCEL_CELL_TEXT:,}文字）" in message, (view.face, len(message))
 
 
-def _server_recalc(path) -> "LiveView":
-    """評価を再計算 as the server runs it: the saved master named in the payload, as the
-    server's admission names it, for what the payload cannot carry (notes, fills)."""
+def _server_recalc(path, entry: str = "recalc") -> "LiveView":
+    """評価を再計算 (or ``entry`` "check") as the server runs it: the saved master named in the
+    payload, as the server's admission names it, for what the payload cannot carry (notes, fills)."""
     from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 
     payload = payload_from_file(path)
     payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
     book = remote_book(payload)
-    buttons.recalc(book)
-    return LiveView(apply_actions(payload, book.json()["actions"]), plan_of("recalc", path)[0])
+    (buttons.check if entry == "check" else buttons.recalc)(book)
+    return LiveView(apply_actions(payload, book.json()["actions"]), plan_of(entry, path)[0])
 
 
 def _with_list_note(masters, tmp_path, note: str, name: str, old: bytes, new: bytes) -> Path:

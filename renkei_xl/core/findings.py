@@ -113,15 +113,16 @@ LIST_TEXT_CUT = _type(
     "{source}の文章を短くするか、改行を減らしてください{or_else}")
 # The 一覧 text made of every municipality's 実施状況 has a shorter source staff can type.
 LIST_STATUS_OR_ELSE = "（市町村の実施状況を合わせた文章なら、実施状況（手入力）に要約を入力してください）"
-# A note (comment) staff put on a cell of 一覧 or 集計: both are rebuilt whole by 評価を再計算
-# (the file face writes new parts, the buttons' Clear All clears notes with the cells), and
-# a note cannot follow its row as a value beside the list does (list_notes). Named with its
-# text, so the next 検証結果 keeps it, never lost unseen.
+# A note (comment) staff put on a cell of a sheet the tool rebuilds whole (一覧, 集計 and
+# 次の一歩 by 評価を再計算, 検証結果 by both checks): the file face writes new parts, the
+# buttons' Clear All clears notes with the cells, and a note cannot follow its row as a
+# value beside the list does (list_notes). Named with its text, so the next 検証結果 keeps
+# it, never lost unseen. ``what``: the command that rebuilt the sheet.
 TOOL_NOTE_DROPPED = _type(
     "tool-note-dropped", WARNING,
-    "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、評価を再計算で{tool_sheet}を作り直したため消えました",
-    "残しておくメモは、一覧の右の空いた列に入力してください（同じ指標IDの行に付いて残ります）。"
-    "コメント（メモ）は、ツールが作り直さないシート（指標シートなど）に付けてください")
+    "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、{what}で{tool_sheet}を作り直したため消えました",
+    "残しておくメモは、ツールが作り直さないシート（指標シートなど）にコメントとして付けるか、一覧の右の空いた列に"
+    "入力してください（一覧の右の列は、同じ指標IDの行に付いて残ります）")
 # A mark the last 入力チェック recorded on 検証結果 whose cell cannot be found now (rows or
 # columns moved, a 指標ID retyped, a sheet renamed: core.marks.placed_marks): left alone
 # rather than give its 元の塗り to another row's cell. Named by sheet only: a cell named

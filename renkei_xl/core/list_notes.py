@@ -73,15 +73,15 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
 
 
 def dropped_notes(comments: Optional[Callable[[str], Sequence[tuple[str, str]]]],
-                  old: Optional[Sequence[Sequence[object]]]) -> list[Finding]:
-    """The notes (comments) on the cells of 一覧 and 集計, which 評価を再計算 rebuilds whole:
-    each named with its text and, on 一覧, the 指標ID of its row (``old``: the old 一覧's grid).
-    ``comments``: MasterState.comments (None: the face cannot read them)."""
+                  old: Optional[Sequence[Sequence[object]]], sheets: Sequence[str], what: str) -> list[Finding]:
+    """The notes (comments) on the cells of ``sheets``, which ``what`` (the command) rebuilds
+    whole: each named with its text and, on 一覧, the 指標ID of its row (``old``: the old
+    一覧's grid). ``comments``: MasterState.comments (None: the face cannot read them)."""
     if comments is None:
         return []
     found = _old_header(old or ())
     out: list[Finding] = []
-    for sheet in (c.LIST, c.SUMMARY):
+    for sheet in sheets:
         for ref, note in comments(sheet):
             ind_id = ""
             if sheet == c.LIST and found is not None and ref:
@@ -90,6 +90,7 @@ def dropped_notes(comments: Optional[Callable[[str], Sequence[tuple[str, str]]]]
                 grid_row = (old or ())[row - 1] if row - 1 < len(old or ()) else ()
                 ind_id = text(grid_row[id_col]) if row - 1 > found[0] and id_col < len(grid_row) else ""
             out.append(TOOL_NOTE_DROPPED.at(sheet, ref, ind_id, tool_sheet=sheet, value=shown(note, _QUOTED),
+                                            what=what,
                                             row=f"指標ID {ind_id} の行" if ind_id else f"{sheet}!{ref}" if ref else sheet))
     return out
 

@@ -33,6 +33,10 @@ from .sheet_list import list_cuts, list_layout
 from .sheet_summary import summary_sheet
 
 
+# The sheets 評価を再計算 writes anew, whole (入力チェック: 検証結果 alone).
+REBUILT_BY_RECALC = (c.LIST, c.SUMMARY, c.NEXT_STEPS, c.FINDINGS)
+
+
 def menu_cells(state: MasterState, line: str, when: dt.datetime) -> list[CellEdit]:
     """The two status cells of メニュー (by their defined names); an older master without
     the names gets none. Optional writes: a click is not refused for them (CellEdit)."""
@@ -56,7 +60,8 @@ def validate_plan(state: MasterState, data: MasterData, result: Result, what: st
     Returns the result with what the layout found added (the 一覧 texts Excel's rows cannot
     show whole, sheet_list.list_cuts), so 入力チェック and 再計算 report the same findings
     and every face prints, counts and writes them alike."""
-    result = checked_result(result, data.settings)
+    result = with_findings(checked_result(result, data.settings),
+                           dropped_notes(state.comments, None, (c.FINDINGS,), what))
     return _checked(state, data, result, what, when)
 
 
@@ -77,7 +82,8 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
 
     listed, cut = list_layout(result, data.settings)
     old = state.grids.get(c.LIST)
-    result = with_findings(result, [*cut, *keep_staff_columns(listed, old), *dropped_notes(state.comments, old)])
+    result = with_findings(result, [*cut, *keep_staff_columns(listed, old),
+                                    *dropped_notes(state.comments, old, REBUILT_BY_RECALC, what)])
     plan, result = _checked(state, data, result, what, when)
     history = read_history(state.grids.get(c.HISTORY))
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)

@@ -255,9 +255,11 @@ def copied_lines(files: "SplitFiles") -> list[str]:
     copied = getattr(files, "copied", None)
     if not copied:
         return []
-    return ([f"【注意】次の市町村のシートは、入力のある行がすべてほかの市町村のシートと同じため、その入力用ファイルにも"
+    shown_pairs = [f"　{f.message.split('（')[0]}（{f.sheet}!{f.cell} から）" for f in copied[:3]]
+    more = [f"　…ほか {len(copied) - 3} 件（入力チェックで示します）"] if len(copied) > 3 else []
+    return ([f"【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
              "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:"]
-            + [f"　{f.sheet}!{f.cell}: {f.message}" for f in copied])
+            + shown_pairs + more)
 
 
 def missing_rows_lines(files: "SplitFiles") -> list[str]:
