@@ -480,3 +480,22 @@ def test_split_stops_at_a_municipalitys_stale_answer_and_not_at_one_it_does_not_
     assert stale(collected) == [f"{c.INDICATORS}!{CELL}"]
     run = cli("split", str(collected), "--outdir", str(tmp_path / "再配布"))
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_other_cells_of_an_array_formula_are_its_own(sample_master_xlsm, tmp_path):
+    """An array formula over 小樽市!E5:E6 reading 札幌市 (Excel's {=…} over two cells, or an
+    Excel 365 formula spilling down): only E5 holds the formula, E6 its second result. After
+    札幌市's return was collected, E6's old result was read as current. Now every cell of the
+    array counts as its formula, and reads what it reads: the same array over 岩見沢市!E5:E6
+    reading 江別市, which nothing changed, is not named."""
+    def arrays(master: Path) -> None:
+        sheets = sheet_parts(parts(master))
+        for sheet, source in (("小樽市", "札幌市"), ("岩見沢市", "江別市")):
+            rewrite_cells(master, sheets[sheet], {
+                "E5": f'<c r="E5" s="{{s}}"><f t="array" ref="E5:E6">{source}!E5:E6</f><v>1</v></c>',
+                "E6": '<c r="E6" s="{s}"><v>2</v></c>'})
+
+    master = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    collect_sapporo(master, tmp_path, arrays)
+    assert stale(master) == sorted([f"{c.INDICATORS}!{CELL}", "小樽市!E5", "小樽市!E6"])

@@ -299,21 +299,75 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False) -> dict[
     ones without when not ``saved_too``: a saved result matters only when it is known to be
     stale (core.calc_on_load.stale_results), and one scan answers both questions. A saved
     formula that refers to nothing (=6+11, typed as a sum) is left out then too: no write
-    can make its result stale."""
+    can make its result stale. The other cells of an array formula (_Arrays) count as its."""
     out: dict[str, dict[str, bool]] = {}
     for name, raw in sheets.items():
+        arrays = _Arrays()
         for m in re.finditer(_CELL, raw.decode("utf-8")):
             inner = m.group(2) or ""
-            if not re.search(_FORMULA, inner):
+            ref = re.search(_REF, m.group(1))
+            own = bool(re.search(_FORMULA, inner))
+            constant: Optional[bool] = None     # asked only of a saved result
+            if own:
+                if ref and "array" in inner:
+                    constant = _constant(inner)
+                    arrays.note(inner, ref.group(1), constant)
+            elif arrays.areas and ref:
+                constant = arrays.constant_at(ref.group(1))
+                if constant is None:
+                    continue
+            else:
                 continue
             saved = bool(re.search(_VALUE, inner)) or bool(
                 re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner))
-            if saved and (not saved_too or _constant(inner)):
+            if saved and (not saved_too or (_constant(inner) if constant is None else constant)):
                 continue
-            ref = re.search(_REF, m.group(1))
+            if not saved and not own:
+                continue    # an empty cell in an array's area: it has no formula of its own to lack a result
             if ref:
                 out.setdefault(name, {})[ref.group(1)] = saved
     return out
+
+
+class _Arrays:
+    """The areas of a sheet's array formulas, as the scan meets them. Only an array's first
+    cell holds its <f t="array" ref="E5:E9">; the others hold its results and no formula:
+    Excel's {=…} entered over several cells, and a dynamic array's spill (=FILTER(…),
+    =XLOOKUP(A3:A30, …) in Excel 365) alike. Their results are as stale as the first's.
+    The first cell comes before the others in the XML (rows and cells in order)."""
+
+    def __init__(self) -> None:
+        self.areas: list[tuple[tuple[int, int, int, int], str, object]] = []
+
+    def note(self, inner: str, ref: str, value: object = None) -> None:
+        """An array formula's first cell ``ref``, and ``value``, which its other cells take."""
+        from ..package.cells import ref_area
+
+        f = _FORMULA_ELEMENT.search(inner)
+        area_ref = _AREA_REF.search(f.group(1)) if f is not None and 't="array"' in f.group(1) else None
+        area = ref_area(area_ref.group(1)) if area_ref else None
+        if area is not None and area[:2] != area[2:]:
+            self.areas.append((area, ref, value))
+
+    def of(self, ref: str) -> "Optional[tuple[str, object]]":
+        """(first cell, its value given to ``note``) of the array ``ref`` lies in, if any."""
+        from ..core.refs import parse_ref
+
+        try:
+            row, col = parse_ref(ref)
+        except ValueError:
+            return None
+        for (r1, c1, r2, c2), first, value in self.areas:
+            if r1 <= row <= r2 and c1 <= col <= c2:
+                return first, value
+        return None
+
+    def constant_at(self, ref: str) -> Optional[bool]:
+        found = self.of(ref)
+        return None if found is None else bool(found[1])
+
+
+_AREA_REF = re.compile(r'\sref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
 
 
 # A formula's own text (not a shared formula's other cells, which hold none).
@@ -347,11 +401,19 @@ def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
     texts: dict[str, Optional[str]] = {}
     shared: dict[str, str] = {}
     children: dict[str, str] = {}
+    arrays = _Arrays()
     for m in re.finditer(_CELL, raw.decode("utf-8")):
         f = _FORMULA_ELEMENT.search(m.group(2) or "")
         ref = re.search(_REF, m.group(1))
+        if ref is not None and f is None and arrays.areas:    # an array formula's other cell
+            found = arrays.of(ref.group(1))
+            if found is not None:
+                texts[ref.group(1)] = texts.get(found[0])
+            continue
         if f is None or ref is None:
             continue
+        if 't="array"' in f.group(1):
+            arrays.note(m.group(2), ref.group(1))
         si = _SHARED_INDEX.search(f.group(1))
         if f.group(2):
             texts[ref.group(1)] = text = unescape(f.group(2))
