@@ -257,7 +257,7 @@ def copied_lines(files: "SplitFiles") -> list[str]:
         return []
     shown_pairs = [f"　{f.message.split('（')[0]}（{f.sheet}!{f.cell} から）" for f in copied[:3]]
     more = [f"　…ほか {len(copied) - 3} 件（入力チェックで示します）"] if len(copied) > 3 else []
-    return ([f"【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
+    return (["【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
              "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:"]
             + shown_pairs + more)
 
