@@ -162,6 +162,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
     from ..core.plan import owned_sheets
     from .apply import apply_plan
 
+    live.prepare()                                  # grouped sheets, a shared workbook
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
     added = [name for name in owned_sheets(plan) if name not in live.sheetnames]

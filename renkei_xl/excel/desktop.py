@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Mapping, Optional
 
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.errors import UserError
-from .book import MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message
+from .book import MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message, shared_book_message
 from .com_errors import clean_grid
 
 # COM constants (XlPageOrientation, XlUnderlineStyle)
@@ -214,6 +214,18 @@ class WindowsBook(DesktopBook):
 
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
+
+    def prepare(self) -> None:
+        """A legacy shared workbook is refused: Excel unprotects no sheet and merges no cells
+        there, and the failing Unprotect read as a password. Sheets staff grouped
+        (「[グループ]」) are ungrouped, as clicking one tab does: Excel offers no protection,
+        filter, conditional format or panes to a group (docs/excel-model.md). Select works on
+        the active book only, so the master is brought to the front first."""
+        if self.book.api.MultiUserEditing:
+            raise UserError(shared_book_message())
+        if self.book.api.Windows(1).SelectedSheets.Count > 1:
+            self.book.activate()
+            self.book.api.ActiveSheet.Select()
 
     def unsaved(self) -> bool:
         return not self.book.api.Saved
