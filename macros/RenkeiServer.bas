@@ -190,8 +190,10 @@ Function RenkeiUnready(wb As Workbook) As String
     Dim isShared As Boolean, isFront As Boolean, grouped As Long
     On Error Resume Next
     isShared = wb.MultiUserEditing
-    If Not ActiveWorkbook Is wb Then wb.Activate
-    isFront = ActiveWorkbook Is wb
+    ' By name: Excel opens no two books of one name, and LibreOffice gives each call its own
+    ' wrapper of the same book, which Is tells apart.
+    If ActiveWorkbook.Name <> wb.Name Then wb.Activate
+    isFront = (ActiveWorkbook.Name = wb.Name)
     grouped = ActiveWindow.SelectedSheets.Count
     If isFront And grouped > 1 Then
         ActiveSheet.Select
