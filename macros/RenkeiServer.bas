@@ -11,6 +11,10 @@ Attribute VB_Name = "RenkeiServer"
 ' chart sheets (RenkeiChartSheets); X-Renkei-Book whether the open book has unsaved changes
 ' and was opened read-only (RenkeiBookState).
 '
+' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
+' master (ThisWorkbook) to the front, ungroups sheets staff grouped, and refuses a legacy
+' shared workbook; everything here after it works on the master itself.
+'
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
 ' The server's answer therefore starts with renkeiUnprotectSheets, naming the sheets the

@@ -33,7 +33,11 @@ in a cell whose number format is Text ("@", 文字列: the saved file's cell, ro
 format, or one set during the replay) the apostrophe stays part of the value: Excel cannot
 be run here, and that is the stricter of its possible behaviours.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
-in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here). The
+in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here), nor for
+a legacy shared workbook (``ClientStopped``); a click with another book in front sends that
+book unless the master's VBA brings the master forward (``SentOtherBook``), and sheets staff
+grouped stay grouped unless it ungroups them (then protection, merges, conditional formats,
+filters and panes are refused: ``before_sending``, GROUPED_REFUSED, SHARED_REFUSED). The
 protection and the client's Subs come from the saved file (``payload["_excel"]``, which no
 real client sends and the server ignores); after the replay the model restores protection
 as RenkeiCallServer does, so ``Applied.protection`` is the book as staff find it.
