@@ -12,8 +12,9 @@ Attribute VB_Name = "RenkeiServer"
 ' and was opened read-only (RenkeiBookState).
 '
 ' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
-' master (ThisWorkbook) to the front, ungroups sheets staff grouped, and refuses a legacy
-' shared workbook; everything here after it works on the master itself.
+' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
+' manual calculation, and refuses a legacy shared workbook; everything after it works on the
+' master itself.
 '
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
@@ -191,8 +192,13 @@ Function RenkeiUnready(wb As Workbook) As String
     ' cells, so every answer would stop at its first action, read as a password.
     ' Each property is read into a variable under On Error Resume Next: an error in an If
     ' condition would run its Then branch, and LibreOffice lacks some of them.
-    Dim isShared As Boolean, isFront As Boolean, grouped As Long
+    Dim isShared As Boolean, isFront As Boolean, grouped As Long, calculation As Long
     On Error Resume Next
+    ' The values Excel shows after F9: with calculation set to manual (by staff, or by the first
+    ' book opened in the session), a formula shows its last result, which Remote.bas would
+    ' send; the command line reads the master as Excel calculated it before saving.
+    calculation = Application.Calculation
+    If calculation = -4135 Then Application.Calculate  ' xlCalculationManual
     isShared = wb.MultiUserEditing
     ' By name: Excel opens no two books of one name, and LibreOffice gives each call its own
     ' wrapper of the same book, which Is tells apart.

@@ -196,7 +196,8 @@ def refuses_unsaved_protection(path: Path) -> bool:
 # What RenkeiServer.bas' RenkeiUnready does before RunServerPython sends the book, as read
 # from a master's VBA: bring the master to the front, undo a group of sheets, refuse a legacy
 # shared workbook (with the text of MSG_SHARED).
-BEFORE_SENDING = {"front": "wb.Activate", "ungroup": "ActiveSheet.Select", "shared": "wb.MultiUserEditing"}
+BEFORE_SENDING = {"front": "wb.Activate", "ungroup": "ActiveSheet.Select", "shared": "wb.MultiUserEditing",
+                  "calculate": "Then Application.Calculate"}
 
 
 def before_sending(path: Path) -> dict[str, str]:
@@ -214,7 +215,7 @@ def before_sending(path: Path) -> dict[str, str]:
         if not 0 <= body.find("Set wb = ThisWorkbook") < body.find("RenkeiUnready(wb)") < sent:
             continue
         consts = dict(re.findall(r'^Private Const (MSG_\w+) As String = "([0-9A-F]*)"', code, re.MULTILINE))
-        text = {"front": "MSG_NOT_FRONT", "ungroup": "MSG_GROUPED", "shared": "MSG_SHARED"}
+        text = {"front": "MSG_NOT_FRONT", "ungroup": "MSG_GROUPED", "shared": "MSG_SHARED", "calculate": ""}
         for key, part in BEFORE_SENDING.items():
             if part in unready.group(0):
                 hexed = consts.get(text[key], "")
@@ -349,11 +350,14 @@ def _json_value(value, client: str = OFFICE_JS):
 
 
 def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS,
-                      in_front: bool = True) -> dict:
+                      in_front: bool = True, uncalculated: Optional[dict] = None) -> dict:
     """The payload an xlwings client would send for the workbook ``path`` (saved values).
 
     ``in_front``: whether the master is the active workbook when the button's macro runs
     (False: staff ran it from the macro list or the toolbar with another book in front).
+    ``uncalculated``: {sheet: {"A1": value}}, what formula cells show with calculation set to
+    manual where the saved (calculated) values differ; a VBA client sends them unless the
+    master's VBA calculates first.
     A VBA client's master may stop before sending (ClientStopped), or send another book
     (SentOtherBook), as its RenkeiServer.bas does (``before_sending``); a group of sheets
     and a shared workbook it does not deal with are the model's to refuse (``_excel``)."""
@@ -374,6 +378,10 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
         else:
             values = [[_json_value(v, client) for v in row] for row in ws.iter_rows(
                 min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
+        if client == VBA and "calculate" not in done:
+            for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
+                r, col = parse_ref(ref)
+                values[r - 1][col - 1] = _json_value(shown, client)
         sheet = {"name": ws.title, "values": values, "pictures": [], "tables": []}
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]

@@ -70,7 +70,7 @@ def _shared(master: Path, path: Path) -> Path:
 def test_the_masters_vba_readies_the_book_before_sending(master):
     """RenkeiServer.bas' RenkeiUnready, as the model reads it from the master it built."""
     done = before_sending(master)
-    assert set(done) == {"front", "ungroup", "shared"}
+    assert set(done) == {"front", "ungroup", "shared", "calculate"}
     assert done["shared"] == shared_book_message() + "。"
     assert "再表示" in done["front"] and "グループ" in done["ungroup"]
 
@@ -80,6 +80,20 @@ def test_a_click_with_another_book_in_front_sends_the_master(master):
     front: Remote.bas would send that book and replay the answer on it. The master's VBA
     brings the master to the front first, so the payload is the master's."""
     assert payload_from_file(master, client=VBA, in_front=False) == payload_from_file(master, client=VBA)
+
+
+def test_a_book_set_to_manual_calculation_sends_calculated_values(master):
+    """Calculation set to manual (by staff, or by the first book opened that day): after 回収
+    wrote a municipality's 実績値, a staff formula in 指標 still shows its last result, and
+    Remote.bas would send it to be evaluated. The master's VBA calculates first, so the
+    server gets what the saved (calculated) master holds, as the command line reads it."""
+    wb = load_workbook(master)
+    ws = wb[c.INDICATORS]
+    header = [cell.value for cell in ws[1]]
+    col = header.index(next(h for h in header if h and str(h).startswith("実績値"))) + 1
+    ref = f"{ws.cell(1, col).column_letter}2"
+    stale = {c.INDICATORS: {ref: "999999"}}
+    assert payload_from_file(master, client=VBA, uncalculated=stale) == payload_from_file(master, client=VBA)
 
 
 def test_a_click_on_grouped_sheets_is_replayed_whole(master, tmp_path):
@@ -170,3 +184,19 @@ def test_the_desktop_refuses_a_shared_workbook_before_anything_is_asked_of_its_s
         buttons._apply(live, WritePlan())
     assert str(refused.value) == shared_book_message()
     assert api.calls == []
+
+
+def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(monkeypatch):
+    """Through COM: Application.Calculate (F9) before the button's own work reads anything,
+    only where calculation is manual (xlCalculationManual, -4135)."""
+    import sys
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    for mode, expected in ((-4135, ["Calculate", "body"]), (-4105, ["body"])):
+        calls: list[str] = []
+        app_api = SimpleNamespace(Calculation=mode, Calculate=lambda: calls.append("Calculate"))
+        app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), api=app_api,
+                              alert=lambda *a, **k: calls.append("alert"))
+        book = SimpleNamespace(app=app, sheets=[], api=SimpleNamespace())
+        buttons._run("入力チェック", lambda live, title: calls.append("body") or "済み", book)
+        assert calls[:len(expected)] == expected, calls

@@ -287,6 +287,13 @@ class LiveBook(ABC):
         master; only COM can tell (Workbook.ReadOnly), elsewhere False."""
         return False
 
+    def calculate(self) -> None:
+        """Formulas calculated before the click reads them, where Excel's calculation is set to
+        manual (staff, or the first book opened that day): a formula shows its last result
+        there, which the click would evaluate, while the command line reads the master as
+        Excel calculated it before saving. Only COM can tell; the server's client does it in
+        RenkeiServer.bas (RenkeiUnready)."""
+
     # ------------------------------------------------------------------ writing
 
     def prepare(self) -> None:

@@ -95,6 +95,7 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     live = None
     try:
         live = live_book(book)
+        live.calculate()                # a book set to manual calculation shows stale results
         live.status(f"{title}: ブックを読み込んでいます…")
         message = body(live, title)
     except UserError as exc:

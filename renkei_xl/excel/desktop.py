@@ -23,6 +23,7 @@ from .com_errors import clean_grid
 # COM constants (XlPageOrientation, XlUnderlineStyle)
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 _XL_UNDERLINE_SINGLE = 2
+_XL_CALCULATION_MANUAL = -4135
 
 
 def com_page_setup(setup: PrintSetup) -> dict[str, object]:
@@ -214,6 +215,13 @@ class WindowsBook(DesktopBook):
 
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
+
+    def calculate(self) -> None:
+        """Application.Calculate (F9) where calculation is manual: every open book's
+        formulas, as Excel would before saving the master."""
+        app = self.book.app.api
+        if app.Calculation == _XL_CALCULATION_MANUAL:
+            app.Calculate()
 
     def prepare(self) -> None:
         """A legacy shared workbook is refused: Excel unprotects no sheet and merges no cells
