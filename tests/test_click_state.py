@@ -200,3 +200,24 @@ def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(m
         book = SimpleNamespace(app=app, sheets=[], api=SimpleNamespace())
         buttons._run("入力チェック", lambda live, title: calls.append("body") or "済み", book)
         assert calls[:len(expected)] == expected, calls
+
+
+@pytest.mark.parametrize("visible, activated", [(-1, True), (0, False), (2, False), (True, True), (False, False)])
+def test_the_desktop_freezes_panes_only_on_a_sheet_excel_shows(visible, activated):
+    """COM's Worksheet.Visible is -1 (shown), 0 (hidden) or 2 (very hidden, set in the VBA
+    editor's properties): a very hidden 一覧 was taken as shown, and Activate met 1004 in the
+    middle of the click's writes. A Mac says True or False."""
+    calls: list[str] = []
+
+    def activate():
+        if visible not in (-1, True):
+            raise OSError("Activate method of Worksheet class failed")
+        calls.append("activate")
+
+    sheet = SimpleNamespace(visible=visible, activate=activate)
+    api = _ComBook()
+    live = _windows_book(api)
+    live.book.sheets = SimpleNamespace(active=SimpleNamespace(activate=lambda: calls.append("back")))
+    live._freeze_window = lambda rows, cols: calls.append("freeze")
+    live.freeze(sheet, (4, 1))
+    assert calls == (["activate", "freeze", "back"] if activated else [])

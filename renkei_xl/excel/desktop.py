@@ -24,6 +24,7 @@ from .com_errors import clean_grid
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 _XL_UNDERLINE_SINGLE = 2
 _XL_CALCULATION_MANUAL = -4135
+_XL_SHEET_VISIBLE = -1
 
 
 def com_page_setup(setup: PrintSetup) -> dict[str, object]:
@@ -106,8 +107,10 @@ class DesktopBook(LiveBook):
     def freeze(self, sheet, first: Optional[tuple[int, int]]) -> None:
         """Panes are a property of the window, so the sheet is activated for it, and the
         sheet staff had open is given back. A sheet staff hid cannot be activated (1004):
-        its panes stay as they are, as RenkeiServer.bas' RenkeiFreeze leaves them."""
-        if not sheet.visible:
+        its panes stay as they are, as RenkeiServer.bas' RenkeiFreeze leaves them. COM gives
+        Worksheet.Visible as it is, -1 shown, 0 hidden, 2 very hidden (xlSheetVeryHidden,
+        truthy): only -1 (or a Mac's True) is shown; very hidden met 1004 halfway."""
+        if sheet.visible not in (True, _XL_SHEET_VISIBLE):
             return
         rows, cols = (first[0] - 1, first[1] - 1) if first else (0, 0)
         active = self.book.sheets.active
