@@ -186,16 +186,17 @@ def test_the_desktop_refuses_a_shared_workbook_before_anything_is_asked_of_its_s
     assert api.calls == []
 
 
-def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(monkeypatch):
-    """Through COM: Application.Calculate (F9) before the button's own work reads anything,
-    only where calculation is manual (xlCalculationManual, -4135)."""
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(monkeypatch, platform):
+    """xlwings' App.calculate (F9) before the button's own work reads anything, only where
+    App.calculation is manual."""
     import sys
 
-    monkeypatch.setattr(sys, "platform", "win32")
-    for mode, expected in ((-4135, ["Calculate", "body"]), (-4105, ["body"])):
+    monkeypatch.setattr(sys, "platform", platform)
+    for mode, expected in (("manual", ["Calculate", "body"]), ("automatic", ["body"]), ("semiautomatic", ["body"])):
         calls: list[str] = []
-        app_api = SimpleNamespace(Calculation=mode, Calculate=lambda: calls.append("Calculate"))
-        app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), api=app_api,
+        app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation=mode,
+                              calculate=lambda: calls.append("Calculate"), api=SimpleNamespace(),
                               alert=lambda *a, **k: calls.append("alert"))
         book = SimpleNamespace(app=app, sheets=[], api=SimpleNamespace())
         buttons._run("入力チェック", lambda live, title: calls.append("body") or "済み", book)

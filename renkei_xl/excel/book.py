@@ -291,8 +291,8 @@ class LiveBook(ABC):
         """Formulas calculated before the click reads them, where Excel's calculation is set to
         manual (staff, or the first book opened that day): a formula shows its last result
         there, which the click would evaluate, while the command line reads the master as
-        Excel calculated it before saving. Only COM can tell; the server's client does it in
-        RenkeiServer.bas (RenkeiUnready)."""
+        Excel calculated it before saving. Only the desktops can tell; the server's client does
+        it in RenkeiServer.bas (RenkeiUnready)."""
 
     # ------------------------------------------------------------------ writing
 

@@ -23,7 +23,6 @@ from .com_errors import clean_grid
 # COM constants (XlPageOrientation, XlUnderlineStyle)
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 _XL_UNDERLINE_SINGLE = 2
-_XL_CALCULATION_MANUAL = -4135
 _XL_SHEET_VISIBLE = -1
 
 
@@ -194,6 +193,14 @@ class DesktopBook(LiveBook):
     def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
         """Protect ``name`` again, with ``options`` where the engine takes them."""
 
+    def calculate(self) -> None:
+        """F9 where calculation is manual (xlwings' App.calculation and App.calculate, which
+        both desktops implement): every open book's formulas, as Excel calculates the
+        master before saving it."""
+        app = self.book.app
+        if app.calculation == "manual":
+            app.calculate()
+
     @contextmanager
     def quiet(self) -> Iterator[None]:
         """No screen repaint between the writes (much faster)."""
@@ -218,13 +225,6 @@ class WindowsBook(DesktopBook):
 
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
-
-    def calculate(self) -> None:
-        """Application.Calculate (F9) where calculation is manual: every open book's
-        formulas, as Excel would before saving the master."""
-        app = self.book.app.api
-        if app.Calculation == _XL_CALCULATION_MANUAL:
-            app.Calculate()
 
     def prepare(self) -> None:
         """A legacy shared workbook is refused: Excel unprotects no sheet and merges no cells
