@@ -11,6 +11,11 @@ Attribute VB_Name = "RenkeiServer"
 ' chart sheets (RenkeiChartSheets); X-Renkei-Book whether the open book has unsaved changes
 ' and was opened read-only (RenkeiBookState).
 '
+' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
+' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
+' manual calculation, and refuses a legacy shared workbook; everything after it works on the
+' master itself.
+'
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
 ' The server's answer therefore starts with renkeiUnprotectSheets, naming the sheets the
@@ -50,6 +55,11 @@ Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D30670020
 Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
 Private Const MSG_TOO_MANY As String = "30B730FC30C8300C007B0030007D300D306E4F7F75287BC456F2304C0020007B0031007D0020884C002000D70020007B0032007D002052173042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800330032002C0037003600370020884C30FB00330032002C00370036003700205217307E3067FF0930024F7F306330663044306A3044884C308452173092524A9664305730664E0A66F8304D4FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
 Private Const MSG_RESTORE As String = "30B730FC30C8300C007B0030007D300D306E4FDD8B7730925143306B623B305B307E305B309330673057305F3002300C682195B2300D30BF30D6306E300C30B730FC30C8306E4FDD8B77300D30674FDD8B77305776F430573066304F3060305530443002"
+' RenkeiUnready's refusals: renkei_xl.excel.book.shared_book_message (and a full stop), the master
+' window hidden, the sheets still grouped.
+Private Const MSG_SHARED As String = "3053306E30D630C330AF306F300C30D630C330AF306E51716709FF0830EC30AC30B7FF09300D3067517167093055308C30663044308B305F308130010045007800630065006C0020304C30B730FC30C8306E4FDD8B77306E89E39664308430BB30EB306E7D505408309253D730514ED83051305A300130DC30BF30F3306E7D50679C309266F8304D8FBC3081307E305B3093300230D630C330AF306F590966F4305730663044307E305B30933002300C682195B2300D2192300C30D630C330AF306E51716709306E89E39664300D30675171670930923084308130664FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
+Private Const MSG_NOT_FRONT As String = "30DE30B930BF30FC306E30A630A330F330C930A63092524D9762306B8868793A3067304D307E305B309330673057305FFF0830A630A330F330C930A6304C975E8868793A306B306A306330663044307E3059FF093002300C8868793A300D2192300C518D8868793A300D306730DE30B930BF30FC30928868793A30573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F306030553044300230D630C330AF306F590966F4305730663044307E305B30933002"
+Private Const MSG_GROUPED As String = "30B730FC30C8306E30B030EB30FC30D7FF0830BF30A430C830EB30D030FC306E300C005B30B030EB30FC30D7005D300DFF09309289E396643067304D307E305B309330673057305F300230B730FC30C8898B51FA30573092002000310020306430AF30EA30C330AF3057306630B030EB30FC30D7309289E3966430573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F306030553044300230D630C330AF306F590966F4305730663044307E305B30933002"
 Private Const MSG_REQUEST As String = "FF0853D74ED8756A53F70020007B0030007DFF09"
 Private Const MSG_TITLE As String = "9023643A4E8B696D00208A554FA130C430FC30EB"
 
@@ -68,10 +78,15 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
     Dim headers As New Dictionary
     Dim number As Long, description As String
+    Dim wb As Workbook
     url = server
     If Right(url, 1) = "/" Then url = Left(url, Len(url) - 1)
     url = url & "/buttons/" & entry
-    problem = RenkeiUncountable(ActiveWorkbook)
+    ' The master, never ActiveWorkbook: a button of the macro list (Alt+F8) or of the toolbar
+    ' runs while another book is in front, and RunServerPython sends and writes that one.
+    Set wb = ThisWorkbook
+    problem = RenkeiUnready(wb)
+    If problem = "" Then problem = RenkeiUncountable(wb)
     If problem <> "" Then
         MsgBox problem, vbCritical, RenkeiText(MSG_TITLE)
         Exit Sub
@@ -83,18 +98,18 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     renkeiRequestId = ""
     renkeiRefusal = ""
     headers.Add "X-Renkei-Master", RenkeiMasterId()
-    headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(ActiveWorkbook)
-    headers.Add "X-Renkei-Book", RenkeiBookState(ActiveWorkbook)
+    headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb)
+    headers.Add "X-Renkei-Book", RenkeiBookState(wb)
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
-    RenkeiRestoreProtection ActiveWorkbook
+    RenkeiRestoreProtection wb
     Exit Sub
 Failed:
     number = Err.Number
     description = Err.Description
     On Error GoTo 0
-    RenkeiRestoreProtection ActiveWorkbook
+    RenkeiRestoreProtection wb
     If RenkeiIsConnectionError(number) Then
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
             vbCritical, RenkeiText(MSG_TITLE)
@@ -165,6 +180,43 @@ Function RenkeiChartSheets(wb As Workbook) As String
         End If
     Next i
     RenkeiChartSheets = found
+End Function
+
+Function RenkeiUnready(wb As Workbook) As String
+    ' What Remote.bas and Excel need of the book before anything is sent ("": ready).
+    ' RunServerPython sends and replays ActiveWorkbook: the master is brought to the front
+    ' (a window staff hid cannot be, and is named). Sheets staff grouped (tabs ctrl-clicked,
+    ' [Group] in the title bar) are ungrouped, as clicking one tab does: Excel offers no
+    ' protection, filter, conditional format or panes for a group (docs/excel-model.md).
+    ' A legacy shared workbook is refused: there Excel unprotects no sheet and merges no
+    ' cells, so every answer would stop at its first action, read as a password.
+    ' Each property is read into a variable under On Error Resume Next: an error in an If
+    ' condition would run its Then branch, and LibreOffice lacks some of them.
+    Dim isShared As Boolean, isFront As Boolean, grouped As Long, calculation As Long
+    On Error Resume Next
+    ' The values Excel shows after F9: with calculation set to manual (by staff, or by the first
+    ' book opened in the session), a formula shows its last result, which Remote.bas would
+    ' send; the command line reads the master as Excel calculated it before saving.
+    calculation = Application.Calculation
+    If calculation = -4135 Then Application.Calculate  ' xlCalculationManual
+    isShared = wb.MultiUserEditing
+    ' By name: Excel opens no two books of one name, and LibreOffice gives each call its own
+    ' wrapper of the same book, which Is tells apart.
+    If ActiveWorkbook.Name <> wb.Name Then wb.Activate
+    isFront = (ActiveWorkbook.Name = wb.Name)
+    grouped = ActiveWindow.SelectedSheets.Count
+    If isFront And grouped > 1 Then
+        ActiveSheet.Select
+        grouped = ActiveWindow.SelectedSheets.Count
+    End If
+    On Error GoTo 0
+    If isShared Then
+        RenkeiUnready = RenkeiText(MSG_SHARED)
+    ElseIf Not isFront Then
+        RenkeiUnready = RenkeiText(MSG_NOT_FRONT)
+    ElseIf grouped > 1 Then
+        RenkeiUnready = RenkeiText(MSG_GROUPED)
+    End If
 End Function
 
 Function RenkeiUncountable(wb As Workbook) As String

@@ -33,7 +33,11 @@ in a cell whose number format is Text ("@", 文字列: the saved file's cell, ro
 format, or one set during the replay) the apostrophe stays part of the value: Excel cannot
 be run here, and that is the stricter of its possible behaviours.
 A VBA client's payload cannot be made for a sheet whose used range Remote.bas cannot count
-in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here). The
+in VBA Integer (RenkeiServer.bas refuses it before sending; ``ClientRefused`` here), nor for
+a legacy shared workbook (``ClientStopped``); a click with another book in front sends that
+book unless the master's VBA brings the master forward (``SentOtherBook``), and sheets staff
+grouped stay grouped unless it ungroups them (then protection, merges, conditional formats,
+filters and panes are refused: ``before_sending``, GROUPED_REFUSED, SHARED_REFUSED). The
 protection and the client's Subs come from the saved file (``payload["_excel"]``, which no
 real client sends and the server ignores); after the replay the model restores protection
 as RenkeiCallServer does, so ``Applied.protection`` is the book as staff find it.
@@ -135,6 +139,20 @@ class ClientRefused(AssertionError):
         super().__init__(f"the VBA client cannot count {sheet}: {rows} rows × {cols} columns")
 
 
+class ClientStopped(AssertionError):
+    """The VBA client stops before sending, with a message box of its own (RenkeiServer.bas'
+    RenkeiUnready): ``text`` is what staff read, decoded from the master's VBA."""
+
+    def __init__(self, reason: str, text: str):
+        self.reason, self.text = reason, text
+        super().__init__(f"the VBA client stops before sending ({reason}): {text}")
+
+
+class SentOtherBook(AssertionError):
+    """Remote.bas' RunServerPython sends, and replays the answer on, ActiveWorkbook: a click
+    from the macro list or the toolbar while another book is in front reaches that book."""
+
+
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA, read with oletools (not the product's own reader, which it checks)."""
@@ -173,6 +191,51 @@ def refuses_unsaved_protection(path: Path) -> bool:
             return all(part in text for part in ('ws.Unprotect ""', "wb.ProtectStructure Then RenkeiRefuse",
                                                  "If Not lifted Then RenkeiRefuse"))
     return False
+
+
+# What RenkeiServer.bas' RenkeiUnready does before RunServerPython sends the book, as read
+# from a master's VBA: bring the master to the front, undo a group of sheets, refuse a legacy
+# shared workbook (with the text of MSG_SHARED).
+BEFORE_SENDING = {"front": "wb.Activate", "ungroup": "ActiveSheet.Select", "shared": "wb.MultiUserEditing",
+                  "calculate": "Then Application.Calculate"}
+
+
+def before_sending(path: Path) -> dict[str, str]:
+    """Which of BEFORE_SENDING the file's RenkeiCallServer does with the master (ThisWorkbook)
+    before RunServerPython, each with the message box text it shows when it cannot
+    (RenkeiText of its MSG_ constant; "" where it shows none)."""
+    out: dict[str, str] = {}
+    for code in _vba_codes(path):
+        call = re.search(r"^Public Sub RenkeiCallServer\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        unready = re.search(r"^Function RenkeiUnready\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
+        if not call or not unready:
+            continue
+        body = call.group(0)
+        sent = body.find("RunServerPython url")
+        if not 0 <= body.find("Set wb = ThisWorkbook") < body.find("RenkeiUnready(wb)") < sent:
+            continue
+        consts = dict(re.findall(r'^Private Const (MSG_\w+) As String = "([0-9A-F]*)"', code, re.MULTILINE))
+        text = {"front": "MSG_NOT_FRONT", "ungroup": "MSG_GROUPED", "shared": "MSG_SHARED", "calculate": ""}
+        for key, part in BEFORE_SENDING.items():
+            if part in unready.group(0):
+                hexed = consts.get(text[key], "")
+                out[key] = "".join(chr(int(hexed[i:i + 4], 16)) for i in range(0, len(hexed), 4))
+    return out
+
+
+def file_grouped(wb) -> list[str]:
+    """The sheets staff grouped (ctrl-clicked tabs, 「[グループ]」 in the title bar): Excel saves
+    the group as tabSelected on each sheet's view, and opens the book grouped again."""
+    chosen = [ws.title for ws in wb.worksheets if any(v.tabSelected for v in ws.views.sheetView)]
+    return chosen if len(chosen) > 1 else []
+
+
+def file_shared(path: Path) -> bool:
+    """Whether the file is a legacy shared workbook (「ブックの共有（レガシ）」): Excel keeps its
+    change history as the workbook's revisionHeaders part."""
+    with zipfile.ZipFile(path) as z:
+        rels = "xl/_rels/workbook.xml.rels"
+        return rels in z.namelist() and b"/relationships/revisionHeaders" in z.read(rels)
 
 
 def _vba_codes(path: Path) -> tuple[str, ...]:
@@ -286,10 +349,27 @@ def _json_value(value, client: str = OFFICE_JS):
     return value
 
 
-def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS) -> dict:
-    """The payload an xlwings client would send for the workbook ``path`` (saved values)."""
+def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS,
+                      in_front: bool = True, uncalculated: Optional[dict] = None) -> dict:
+    """The payload an xlwings client would send for the workbook ``path`` (saved values).
+
+    ``in_front``: whether the master is the active workbook when the button's macro runs
+    (False: staff ran it from the macro list or the toolbar with another book in front).
+    ``uncalculated``: {sheet: {"A1": value}}, what formula cells show with calculation set to
+    manual where the saved (calculated) values differ; a VBA client sends them unless the
+    master's VBA calculates first.
+    A VBA client's master may stop before sending (ClientStopped), or send another book
+    (SentOtherBook), as its RenkeiServer.bas does (``before_sending``); a group of sheets
+    and a shared workbook it does not deal with are the model's to refuse (``_excel``)."""
     path = Path(path)
     wb = saved_book(path, data_only=True)  # cached formula results, as Excel shows them
+    done = before_sending(path) if client == VBA else {}
+    shared = client == VBA and file_shared(path)
+    if shared and "shared" in done:
+        raise ClientStopped("shared", done["shared"])
+    if client == VBA and not in_front and "front" not in done:
+        raise SentOtherBook(f"{path.name} was not in front: Remote.bas sends the book that is")
+    grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []
     charts = file_charts(path) if client == OFFICE_JS else {}
     sheets = []
     for ws in wb.worksheets:
@@ -298,6 +378,10 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
         else:
             values = [[_json_value(v, client) for v in row] for row in ws.iter_rows(
                 min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
+        if client == VBA and "calculate" not in done:
+            for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
+                r, col = parse_ref(ref)
+                values[r - 1][col - 1] = _json_value(shown, client)
         sheet = {"name": ws.title, "values": values, "pictures": [], "tables": []}
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
@@ -343,6 +427,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
+                          # what the VBA client leaves as staff had it when it sends (before_sending)
+                          "grouped": grouped, "shared": shared,
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
@@ -481,6 +567,10 @@ class Applied:
     # Whether the master's renkeiUnprotectSheets refuses a password or a protected structure
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
+    # Sheets staff grouped, which the VBA client sent grouped, and whether the book is a legacy
+    # shared workbook (payload_from_file): Excel refuses protection and much else there.
+    grouped: frozenset = frozenset()
+    shared: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
     vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
     arrays: dict[str, list[Rect]] = field(default_factory=dict)   # array formulas' ranges, per sheet
@@ -628,6 +718,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
+                  grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
+                  shared=bool(excel.get("shared")) and payload["client"] == VBA,
                   vba=payload["client"] == VBA)
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
@@ -704,6 +796,14 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         # written); an older one meets 1004 at addSheet, or Unprotect without the password
         # asks staff for it in a dialog in the middle of the replay (Cancel is 1004).
         refusals = args[3] if len(args) > 3 else None
+        cannot = "a legacy shared workbook" if out.shared else "grouped sheets" if out.grouped else None
+        if cannot and any(sheet in out.protection for sheet in args[0]):
+            # Unprotect fails whatever the password; renkeiUnprotectSheets takes any failure
+            # for a password and says so (what staff read is then not the cause).
+            if out.refuses_unsaved_protection:
+                first = next(sheet for sheet in args[0] if sheet in out.protection)
+                raise ExcelError(RENKEI_REFUSED, _refusal(refusals, "password", [first]), a)
+            raise ExcelError(1004, f"Unprotect method of Worksheet class failed ({cannot}).", a)
         adding = [name for name in args[1] if name not in out.order]
         if adding and out.structure and out.refuses_unsaved_protection:
             raise ExcelError(RENKEI_REFUSED, _refusal(refusals, "structure", adding), a)
@@ -729,6 +829,11 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         # not an error: MsgBox drops the end, so what staff read is not the message sent
         raise ExcelError(MSGBOX_CUT, f"MsgBox shows only {MAX_PROMPT} of the prompt's {excel_length(args[0])} "
                                      "characters", a)
+    if out.shared and func in SHARED_REFUSED:
+        raise ExcelError(1004, f"{func}: not available in a shared workbook.", a)
+    if out.grouped and func in GROUPED_REFUSED:
+        raise ExcelError(1004, f"{func}: not available while sheets are grouped "
+                               f"({', '.join(sorted(out.grouped))}).", a)
     if a.get("sheet_position") is None:
         return
     sheet = out.order[a["sheet_position"]]
@@ -789,6 +894,18 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                                                f"other values ({_address((r1, c1, r2, c2))}: {filled})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
+
+
+# What Excel refuses in a legacy shared workbook (documented: Microsoft's list of features a
+# shared workbook does not support: merge or split cells, add or change conditional formats,
+# insert or change hyperlinks, create or change charts; protect or unprotect sheets, above).
+SHARED_REFUSED = frozenset({"rangeMerge", "rangeUnmerge", "addConditionalFormat", "clearConditionalFormats",
+                            "addHyperlink", "addChart", "deleteChart"})
+# What Excel refuses while sheets are grouped (assumed: its ribbon disables protection,
+# conditional formats, filters and merging across a group, and panes belong to the window;
+# that the object model refuses them too is the stricter reading, docs/excel-model.md).
+GROUPED_REFUSED = frozenset({"rangeMerge", "rangeUnmerge", "addConditionalFormat", "clearConditionalFormats",
+                             AUTOFILTER, "freezePaneAtRange", "freezePaneUnfreeze"})
 
 
 def _contains(outer: Rect, inner: Rect) -> bool:

@@ -517,7 +517,7 @@ def test_init_server_writes_buttons_that_call_the_server(server):
     from renkei_xl.core.seal import ID_NAME
 
     assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
-    assert 'headers.Add "X-Renkei-Book", RenkeiBookState(ActiveWorkbook)' in modules["RenkeiServer"]
+    assert 'headers.Add "X-Renkei-Book", RenkeiBookState(wb)' in modules["RenkeiServer"]
     assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
     import zipfile
 

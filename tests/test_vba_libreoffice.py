@@ -77,6 +77,13 @@ Function RenkeiHarnessReplay(tokens As Variant) As String
     Dim pos As Long, i As Long, number As Long
     Dim actions As Variant, action As Variant
     Dim description As String, before As String
+    ' RenkeiCallServer readies the master before it sends anything (RenkeiUnready: "" here,
+    ' where a hidden document has no window to bring forward or group).
+    description = RenkeiUnready(ThisWorkbook)
+    If description <> "" Then
+        RenkeiHarnessReplay = "UNREADY " & description
+        Exit Function
+    End If
     before = RenkeiBookState(ActiveWorkbook)
     On Error GoTo Failed
     pos = LBound(tokens)

@@ -84,6 +84,17 @@ def locked_sheet_message(names: Iterable[str]) -> str:
 
 
 
+def shared_book_message() -> str:
+    """Why a click stops on a legacy shared workbook (「ブックの共有（レガシ）」): Excel lets no
+    sheet be unprotected and no cells be merged there (Microsoft's list of what a shared
+    workbook does not support), so every click's write would stop with 1004, and the
+    failing Unprotect would read as a password. RenkeiServer.bas' RenkeiUnready says the
+    same words (MSG_SHARED) before it sends anything."""
+    return ("このブックは「ブックの共有（レガシ）」で共有されているため、Excel がシートの保護の解除やセルの結合を"
+            "受け付けず、ボタンの結果を書き込めません。ブックは変更していません。「校閲」→「ブックの共有の解除」で共有を"
+            "やめて保存してから、もう一度ボタンを押してください")
+
+
 def array_cells_message(places: Iterable[str]) -> str:
     """core.contract.array_cells_message, as a button says it."""
     from ..core.contract import array_cells_message as message
@@ -276,7 +287,20 @@ class LiveBook(ABC):
         master; only COM can tell (Workbook.ReadOnly), elsewhere False."""
         return False
 
+    def calculate(self) -> None:
+        """Formulas calculated before the click reads them, where Excel's calculation is set to
+        manual (staff, or the first book opened that day): a formula shows its last result
+        there, which the click would evaluate, while the command line reads the master as
+        Excel calculated it before saving. Only the desktops can tell; the server's client does
+        it in RenkeiServer.bas (RenkeiUnready)."""
+
     # ------------------------------------------------------------------ writing
+
+    def prepare(self) -> None:
+        """Ready the open book for a click's writes, before anything is asked of its sheets:
+        sheets staff grouped are ungrouped, and a legacy shared workbook is refused (UserError).
+        Only COM needs and can do it; the server's client does it in RenkeiServer.bas
+        (RenkeiUnready), before it sends the book."""
 
     def structure_locked(self) -> bool:
         """Whether the book's structure is protected, so that no sheet can be added (the

@@ -95,6 +95,7 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     live = None
     try:
         live = live_book(book)
+        live.calculate()                # a book set to manual calculation shows stale results
         live.status(f"{title}: ブックを読み込んでいます…")
         message = body(live, title)
     except UserError as exc:
@@ -162,6 +163,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
     from ..core.plan import owned_sheets
     from .apply import apply_plan
 
+    live.prepare()                                  # grouped sheets, a shared workbook
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
     added = [name for name in owned_sheets(plan) if name not in live.sheetnames]

@@ -17,12 +17,13 @@ from typing import Iterable, Iterator, Mapping, Optional
 
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.errors import UserError
-from .book import MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message
+from .book import MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message, shared_book_message
 from .com_errors import clean_grid
 
 # COM constants (XlPageOrientation, XlUnderlineStyle)
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 _XL_UNDERLINE_SINGLE = 2
+_XL_SHEET_VISIBLE = -1
 
 
 def com_page_setup(setup: PrintSetup) -> dict[str, object]:
@@ -105,8 +106,10 @@ class DesktopBook(LiveBook):
     def freeze(self, sheet, first: Optional[tuple[int, int]]) -> None:
         """Panes are a property of the window, so the sheet is activated for it, and the
         sheet staff had open is given back. A sheet staff hid cannot be activated (1004):
-        its panes stay as they are, as RenkeiServer.bas' RenkeiFreeze leaves them."""
-        if not sheet.visible:
+        its panes stay as they are, as RenkeiServer.bas' RenkeiFreeze leaves them. COM gives
+        Worksheet.Visible as it is, -1 shown, 0 hidden, 2 very hidden (xlSheetVeryHidden,
+        truthy): only -1 (or a Mac's True) is shown; very hidden met 1004 halfway."""
+        if sheet.visible not in (True, _XL_SHEET_VISIBLE):
             return
         rows, cols = (first[0] - 1, first[1] - 1) if first else (0, 0)
         active = self.book.sheets.active
@@ -190,6 +193,14 @@ class DesktopBook(LiveBook):
     def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
         """Protect ``name`` again, with ``options`` where the engine takes them."""
 
+    def calculate(self) -> None:
+        """F9 where calculation is manual (xlwings' App.calculation and App.calculate, which
+        both desktops implement): every open book's formulas, as Excel calculates the
+        master before saving it."""
+        app = self.book.app
+        if app.calculation == "manual":
+            app.calculate()
+
     @contextmanager
     def quiet(self) -> Iterator[None]:
         """No screen repaint between the writes (much faster)."""
@@ -214,6 +225,18 @@ class WindowsBook(DesktopBook):
 
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
+
+    def prepare(self) -> None:
+        """A legacy shared workbook is refused: Excel unprotects no sheet and merges no cells
+        there, and the failing Unprotect read as a password. Sheets staff grouped
+        (「[グループ]」) are ungrouped, as clicking one tab does: Excel offers no protection,
+        filter, conditional format or panes to a group (docs/excel-model.md). Select works on
+        the active book only, so the master is brought to the front first."""
+        if self.book.api.MultiUserEditing:
+            raise UserError(shared_book_message())
+        if self.book.api.Windows(1).SelectedSheets.Count > 1:
+            self.book.activate()
+            self.book.api.ActiveSheet.Select()
 
     def unsaved(self) -> bool:
         return not self.book.api.Saved

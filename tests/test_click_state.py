@@ -1,0 +1,224 @@
+"""Excel's state at the moment staff click a button, and what the click does in it.
+
+The server path: xlwings' Remote.bas sends, and replays the answer on, ActiveWorkbook; Excel
+refuses protection and much else while sheets are grouped (「[グループ]」) and in a legacy
+shared workbook (「ブックの共有（レガシ）」). The master's RenkeiServer.bas deals with each
+before it sends anything (RenkeiUnready); the model of Excel (tests/remote_payload.py) reads
+from the master's own VBA what it does, and refuses what Excel refuses where it does not.
+The desktop path (RunPython, COM) does the same through WindowsBook.prepare.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+
+from remote_payload import (EXCEL_KEY, RENKEI_REFUSED, VBA, ClientStopped, ExcelError, SentOtherBook,
+                            apply_actions, before_sending, payload_from_file, remote_book)
+from test_buttons import _copy, licensed, master  # noqa: F401  (fixtures)
+from renkei_xl.core import contract as c
+from renkei_xl.excel import buttons
+from renkei_xl.excel.book import locked_sheet_message, shared_book_message
+from renkei_xl.excel.client import fit_actions
+
+REVISIONS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/revisionHeaders"
+
+
+def _answer(entry, payload: dict) -> list[dict]:
+    book = remote_book(payload)
+    entry(book)
+    return fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"])).actions
+
+
+def _grouped(master: Path, path: Path, sheets=(c.LIST, c.SUMMARY)) -> Path:
+    """The master as Excel saves it with ``sheets`` grouped: each sheet's view tabSelected."""
+    _copy(master, path)
+    wb = load_workbook(path, keep_vba=True)
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws.title in sheets
+    wb.active = wb.sheetnames.index(sheets[0])
+    wb.save(path)
+    return path
+
+
+def _shared(master: Path, path: Path) -> Path:
+    """The master as a legacy shared workbook: Excel keeps its change history as the
+    workbook's revisionHeaders part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", f'<Relationship Id="rIdShared" Type="{REVISIONS}" '
+                                    'Target="revisions/revisionHeaders.xml"/></Relationships>'.encode())
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/revisions/revisionHeaders.xml" '
+                                    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                                    b'revisionHeaders+xml"/></Types>')
+            out.writestr(item, data)
+        out.writestr("xl/revisions/revisionHeaders.xml",
+                     '<headers xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     'guid="{00000000-0000-0000-0000-000000000001}" diskRevisions="1" revisionId="1" '
+                     'version="1"/>')
+    return path
+
+
+def test_the_masters_vba_readies_the_book_before_sending(master):
+    """RenkeiServer.bas' RenkeiUnready, as the model reads it from the master it built."""
+    done = before_sending(master)
+    assert set(done) == {"front", "ungroup", "shared", "calculate"}
+    assert done["shared"] == shared_book_message() + "。"
+    assert "再表示" in done["front"] and "グループ" in done["ungroup"]
+
+
+def test_a_click_with_another_book_in_front_sends_the_master(master):
+    """A button run from the macro list (Alt+F8) or the toolbar while another book is in
+    front: Remote.bas would send that book and replay the answer on it. The master's VBA
+    brings the master to the front first, so the payload is the master's."""
+    assert payload_from_file(master, client=VBA, in_front=False) == payload_from_file(master, client=VBA)
+
+
+def test_a_book_set_to_manual_calculation_sends_calculated_values(master):
+    """Calculation set to manual (by staff, or by the first book opened that day): after 回収
+    wrote a municipality's 実績値, a staff formula in 指標 still shows its last result, and
+    Remote.bas would send it to be evaluated. The master's VBA calculates first, so the
+    server gets what the saved (calculated) master holds, as the command line reads it."""
+    wb = load_workbook(master)
+    ws = wb[c.INDICATORS]
+    header = [cell.value for cell in ws[1]]
+    col = header.index(next(h for h in header if h and str(h).startswith("実績値"))) + 1
+    ref = f"{ws.cell(1, col).column_letter}2"
+    stale = {c.INDICATORS: {ref: "999999"}}
+    assert payload_from_file(master, client=VBA, uncalculated=stale) == payload_from_file(master, client=VBA)
+
+
+def test_a_click_on_grouped_sheets_is_replayed_whole(master, tmp_path):
+    """Staff ctrl-clicked 一覧 and 集計 (「[グループ]」) and pressed 評価を再計算. Excel gives
+    no protection, merge, conditional format, filter or panes to a group (the model refuses
+    them, 1004): the master's VBA ungroups before sending, and the whole answer replays."""
+    path = _grouped(master, tmp_path / "grouped.xlsm")
+    payload = payload_from_file(path, client=VBA)
+    assert payload[EXCEL_KEY]["grouped"] == []
+    applied = apply_actions(payload, _answer(buttons.recalc, payload))
+    assert {c.LIST, c.SUMMARY, c.FINDINGS} <= set(applied.protection)
+    assert applied.merges.get(c.LIST) and applied.freeze.get(c.LIST)
+    # A VBA that sent the book grouped: the first lift of a protected sheet stops the click,
+    # and staff read that a sheet has a password.
+    older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], grouped=[c.LIST, c.SUMMARY])})
+    with pytest.raises(ExcelError) as met:
+        apply_actions(older, _answer(buttons.recalc, payload))
+    assert met.value.number == RENKEI_REFUSED and "パスワード" in met.value.text
+
+
+def test_a_shared_workbook_is_refused_in_its_own_words_before_anything_is_sent(master, tmp_path):
+    """A legacy shared workbook: Excel unprotects no sheet and merges no cells there. The
+    master's VBA stops before sending, saying what it is and how to stop sharing; without it
+    the click stopped at its first action with the refusal for a sheet with a password."""
+    path = _shared(master, tmp_path / "shared.xlsm")
+    with pytest.raises(ClientStopped) as stopped:
+        payload_from_file(path, client=VBA)
+    assert stopped.value.text == shared_book_message() + "。"
+    payload = payload_from_file(master, client=VBA)
+    older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], shared=True)})
+    actions = _answer(buttons.check, payload)
+    with pytest.raises(ExcelError) as met:
+        apply_actions(older, actions)
+    lifted = next(a for a in actions if a["func"] == "renkeiUnprotectSheets")["args"][0]
+    first = next(s for s in lifted if s in payload[EXCEL_KEY]["protection"])
+    assert met.value.number == RENKEI_REFUSED and met.value.text == locked_sheet_message([first])
+
+
+# ------------------------------------------------------------------- the desktop face
+
+class _Window:
+    def __init__(self, grouped: int):
+        self.SelectedSheets = SimpleNamespace(Count=grouped)
+
+
+class _ComBook:
+    """The COM calls WindowsBook.prepare makes, as Excel answers them (no Excel runs here):
+    Select on the active sheet of the active book leaves it alone in its window's selection."""
+
+    def __init__(self, shared=False, grouped=1):
+        self.MultiUserEditing = shared
+        self.window = _Window(grouped)
+        self.calls = []
+        self.ActiveSheet = SimpleNamespace(Select=self._select)
+        self.Windows = lambda i: self.window
+
+    def _select(self):
+        self.calls.append("Select")
+        self.window.SelectedSheets.Count = 1
+
+
+def _windows_book(api: _ComBook):
+    from renkei_xl.excel.desktop import WindowsBook
+
+    book = SimpleNamespace(api=api, activate=lambda: api.calls.append("activate"), sheets=[],
+                           app=SimpleNamespace(engine=SimpleNamespace(type="desktop")))
+    return WindowsBook(book)
+
+
+def test_the_desktop_ungroups_the_masters_sheets_before_writing():
+    api = _ComBook(grouped=3)
+    _windows_book(api).prepare()
+    assert api.calls == ["activate", "Select"] and api.window.SelectedSheets.Count == 1
+    alone = _ComBook()
+    _windows_book(alone).prepare()
+    assert alone.calls == []
+
+
+def test_the_desktop_refuses_a_shared_workbook_before_anything_is_asked_of_its_sheets():
+    """buttons._apply asks the book to prepare before it looks for passwords: a shared
+    workbook's sheets cannot be unprotected, which read as a password before."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.plan_types import WritePlan
+
+    api = _ComBook(shared=True)
+    live = _windows_book(api)
+    with pytest.raises(UserError) as refused:
+        buttons._apply(live, WritePlan())
+    assert str(refused.value) == shared_book_message()
+    assert api.calls == []
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(monkeypatch, platform):
+    """xlwings' App.calculate (F9) before the button's own work reads anything, only where
+    App.calculation is manual."""
+    import sys
+
+    monkeypatch.setattr(sys, "platform", platform)
+    for mode, expected in (("manual", ["Calculate", "body"]), ("automatic", ["body"]), ("semiautomatic", ["body"])):
+        calls: list[str] = []
+        app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation=mode,
+                              calculate=lambda: calls.append("Calculate"), api=SimpleNamespace(),
+                              alert=lambda *a, **k: calls.append("alert"))
+        book = SimpleNamespace(app=app, sheets=[], api=SimpleNamespace())
+        buttons._run("入力チェック", lambda live, title: calls.append("body") or "済み", book)
+        assert calls[:len(expected)] == expected, calls
+
+
+@pytest.mark.parametrize("visible, activated", [(-1, True), (0, False), (2, False), (True, True), (False, False)])
+def test_the_desktop_freezes_panes_only_on_a_sheet_excel_shows(visible, activated):
+    """COM's Worksheet.Visible is -1 (shown), 0 (hidden) or 2 (very hidden, set in the VBA
+    editor's properties): a very hidden 一覧 was taken as shown, and Activate met 1004 in the
+    middle of the click's writes. A Mac says True or False."""
+    calls: list[str] = []
+
+    def activate():
+        if visible not in (-1, True):
+            raise OSError("Activate method of Worksheet class failed")
+        calls.append("activate")
+
+    sheet = SimpleNamespace(visible=visible, activate=activate)
+    api = _ComBook()
+    live = _windows_book(api)
+    live.book.sheets = SimpleNamespace(active=SimpleNamespace(activate=lambda: calls.append("back")))
+    live._freeze_window = lambda rows, cols: calls.append("freeze")
+    live.freeze(sheet, (4, 1))
+    assert calls == (["activate", "freeze", "back"] if activated else [])
