@@ -224,6 +224,11 @@ RULE_MISFIT = _type(
     "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")
 UNKNOWN_KPI_MARK = _type("unknown-kpi-mark", ERROR, "基本KPI の欄の「{value}」は、基本KPI かどうか決められません",
                          "基本KPI の行は「{mark}」、それ以外は空欄にしてください（使える印: {marks}）")
+# 事業No as pasted from a document: 「①」 (a circled digit) ended every command with
+# 「予期しないエラー」 (str.isdigit() takes it, int() does not), and 「No.3」 「三」 「3-1」 or 0
+# dropped the number from 一覧's 連携事業名 without a word (core.contract_read.project_number).
+PROJECT_NO = _type("project-no", ERROR, "事業No「{value}」を番号として読めません{why}",
+                   "事業No は 1 以上の整数を、半角か全角の数字だけで入力してください{instead}（基本KPI の行は空欄）")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
