@@ -48,3 +48,49 @@ def test_a_project_number_typed_in_full_width_is_read(master, tmp_path, typed):
     data = load_master(path)
     assert next(i for i in data.indicators if i.id == "01-1").project_no == 1
     assert not [f for f in data.findings if f.place == f"{INDICATORS}!C4"]
+
+
+THIRD_ROLE = "圏域全体の生活関連機能サービスの向上"
+
+
+@pytest.mark.parametrize("dash", ["－", "-", "―", "ｰ", "─", "‐"])
+def test_a_role_spelled_with_a_look_alike_of_the_long_vowel_mark_is_named_on_its_cell(master, tmp_path, dash):
+    """「サ－ビス」 for 「サービス」 on one row: 一覧 moved the row under a role of its own and 集計
+    printed a fourth line reading like the third, its counts split off, without a word."""
+    typed = THIRD_ROLE.replace("ー", dash)
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(INDICATORS, 40, ROLE_COL, typed)])
+    said = _assert_faces_agree(path, [])
+    severity, kind, message = said[f"{INDICATORS}!B40"]
+    assert (severity, kind) == ("エラー", "lookalike-text"), said[f"{INDICATORS}!B40"]
+    assert f"役割「{typed}」は 指標!B24 の「{THIRD_ROLE}」" in message and f"U+{ord(dash):04X}" in message, message
+    assert [p for p, (_s, k, _m) in said.items() if k == "lookalike-text"] == [f"{INDICATORS}!B40"]
+
+
+@pytest.mark.parametrize("cells, named", [
+    ({40: "圏域全体の生活関連機能サービス の向上"}, ["B40"]),                       # an inner space
+    ({20: "高次の都市機能の集積･強化", 21: "高次の都市機能の集積·強化"}, ["B20", "B21"]),   # half-width ･, Latin ·
+    # the look-alike on most of a role's rows: the one row left is named, not the many
+    ({r: "高次の都市機能の集積·強化" for r in (20, 21, 22, 23)}, ["B19"]),
+])
+def test_a_role_spelled_apart_is_named_where_fewer_rows_spell_it_so(master, tmp_path, cells, named):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(INDICATORS, r, ROLE_COL, v) for r, v in cells.items()])
+    said = _assert_faces_agree(path, [])
+    assert [p for p, (_s, k, _m) in said.items() if k == "lookalike-text"] == [f"{INDICATORS}!{c}" for c in named]
+
+
+def test_a_project_name_spelled_with_a_look_alike_under_its_number_is_named(master, tmp_path):
+    """18-1 and 18-2 share 事業No 18: 「保育サ－ビス…」 on 18-2 split the project on 一覧 into
+    two unmerged cells reading alike."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(INDICATORS, 31, 4, "保育サ－ビスの向上に向けた取組の推進")])
+    said = _assert_faces_agree(path, [])
+    severity, kind, message = said[f"{INDICATORS}!D31"]
+    assert (severity, kind) == ("エラー", "lookalike-text") and "連携事業名" in message and "指標!D30" in message
+
+
+def test_the_sample_master_has_no_look_alikes(master):
+    from renkei_xl.workbook.session import load_master
+
+    data = load_master(master)
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    assert not [f for f in result.findings if f.type == "lookalike-text"]

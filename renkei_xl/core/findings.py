@@ -229,6 +229,13 @@ UNKNOWN_KPI_MARK = _type("unknown-kpi-mark", ERROR, "基本KPI の欄の「{valu
 # dropped the number from 一覧's 連携事業名 without a word (core.contract_read.project_number).
 PROJECT_NO = _type("project-no", ERROR, "事業No「{value}」を番号として読めません{why}",
                    "事業No は 1 以上の整数を、半角か全角の数字だけで入力してください{instead}（基本KPI の行は空欄）")
+# A 役割 or 連携事業名 that looks like another row's but is spelled with other characters
+# (「サ－ビス」 for 「サービス」): a group of its own on 一覧 and a line of its own on 集計
+# (core.lookalike).
+LOOKALIKE_TEXT = _type(
+    "lookalike-text", ERROR,
+    "{label}「{value}」は {first} の「{other}」と同じに見えますが、違う文字が入っています: {difference}",
+    "一覧と集計では別の{label}として分かれて数えられます。{first} と同じ文字にそろえてください（{first} をコピーして貼り付けると確実です）")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",

@@ -29,6 +29,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as MET
                       input_unit, method_of, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
+from .lookalike import lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
@@ -125,6 +126,7 @@ def validate(settings: Settings, indicators: Sequence[Indicator], entries: Seque
              ) -> list[Finding]:
     findings: list[Finding] = []
     findings += _indicator_findings(indicators, settings.fiscal_year, _sheet_units(entries))
+    findings += lookalike_findings(indicators)
     known = {i.id: i for i in indicators if i.id}
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings

@@ -1,0 +1,88 @@
+"""Texts that look the same but are not: the one rule of which characters staff confuse.
+
+一覧 and 集計 group 指標's rows by their 役割 and their 連携事業名 as typed. A Japanese IME
+gives 「－」 (U+FF0D) or 「-」 where 「サービス」 has the long vowel mark 「ー」 (U+30FC), a paste
+from a web page brings 「·」 (U+00B7) for 「・」, half-width kana or an inner space: the row
+then stood under a role of its own, and 集計 printed a fourth line that reads like the third
+with the counts split between them, without a word. Rows are never merged by likeness (that
+would be a guess); the spelling fewer rows use is named on its cell, beside the other.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from . import findings as F
+from .model import Finding, Indicator
+from .values import shown
+
+# Dashes, hyphens, minus signs, box-drawing lines and long vowel marks, in every width.
+DASH_LIKE = "‐‑‒–—―−ー－ｰ─━﹣﹘-"
+# Middle dots (「・」, and what a paste or another IME gives for it).
+DOT_LIKE = "・·‧⋅∙•･"
+# Wave dashes and tildes.
+WAVE_LIKE = "〜～~∼"
+_FOLD = str.maketrans({**{ch: "-" for ch in DASH_LIKE}, **{ch: "・" for ch in DOT_LIKE},
+                       **{ch: "~" for ch in WAVE_LIKE}})
+_BLANKS = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1 << 12)
+def text_key(text: str) -> str:
+    """``text`` as compared for likeness: width (NFKC), the look-alike classes above and
+    every space aside. Cached: a role is shared by thousands of rows."""
+    return _BLANKS.sub("", unicodedata.normalize("NFKC", text).translate(_FOLD))
+
+
+def lookalike_findings(indicators: Sequence[Indicator]) -> list[Finding]:
+    """A finding on each 役割 (and each 連携事業名 under one 事業No) spelled otherwise than
+    the spelling most rows like it use (the first, on a tie)."""
+    out = _differing(indicators, "role", lambda ind: ind.role)
+    projects = [ind for ind in indicators if not ind.is_kpi]
+    out += _differing(projects, "project_name", lambda ind: ind.project_name, lambda ind: ind.project_no)
+    return out
+
+
+def _differing(indicators: Iterable[Indicator], field: str, value, scope=lambda ind: None) -> list[Finding]:
+    spellings: dict[tuple, dict[str, list[Indicator]]] = {}
+    for ind in indicators:
+        typed = value(ind)
+        if typed and type(typed) is str:
+            spellings.setdefault((scope(ind), text_key(typed)), {}).setdefault(typed, []).append(ind)
+    out: list[Finding] = []
+    label = _LABELS[field]
+    for by_spelling in spellings.values():
+        if len(by_spelling) < 2:    # nearly always: one spelling
+            continue
+        usual = max(by_spelling, key=lambda s: len(by_spelling[s]))   # the first of the most used
+        first = by_spelling[usual][0]
+        for typed, rows in by_spelling.items():
+            if typed == usual:
+                continue
+            for ind in rows:
+                out.append(F.LOOKALIKE_TEXT.at(ind.sheet, ind.cell(field), ind.id, label=label, value=shown(typed),
+                                               other=shown(usual), first=f"{first.sheet}!{first.cell(field)}",
+                                               difference=first_difference(typed, usual)))
+    return out
+
+
+_LABELS = {"role": "役割", "project_name": "連携事業名"}
+
+
+def first_difference(typed: str, usual: str) -> str:
+    """Where two look-alike texts part, with the code points: 「－」（U+FF0D） と 「ー」（U+30FC）."""
+    from difflib import SequenceMatcher
+
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, typed, usual, autojunk=False).get_opcodes():
+        if tag != "equal":
+            return f"{_chars(typed[i1:i2])} と {_chars(usual[j1:j2])}"
+    return ""
+
+
+def _chars(part: str) -> str:
+    if not part:
+        return "（なし）"
+    return f"「{part}」（{' '.join(f'U+{ord(ch):04X}' for ch in part[:4])}）"
