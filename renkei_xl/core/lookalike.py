@@ -17,15 +17,14 @@ from typing import Iterable, Sequence
 
 from . import findings as F
 from .model import Finding, Indicator
-from .values import shown
+from .values import DASH_CHARS, shown
 
-# Dashes, hyphens, minus signs, box-drawing lines and long vowel marks, in every width.
-DASH_LIKE = "‐‑‒–—―−ー－ｰ─━﹣﹘-"
+# Dashes, hyphens, minus signs, box-drawing lines and long vowel marks: values.DASH_CHARS.
 # Middle dots (「・」, and what a paste or another IME gives for it).
 DOT_LIKE = "・·‧⋅∙•･"
 # Wave dashes and tildes.
 WAVE_LIKE = "〜～~∼"
-_FOLD = str.maketrans({**{ch: "-" for ch in DASH_LIKE}, **{ch: "・" for ch in DOT_LIKE},
+_FOLD = str.maketrans({**{ch: "-" for ch in DASH_CHARS}, **{ch: "・" for ch in DOT_LIKE},
                        **{ch: "~" for ch in WAVE_LIKE}})
 _BLANKS = re.compile(r"\s+")
 

@@ -32,7 +32,7 @@ from .choices import RULE_REFERENCE, RULES
 from .lookalike import lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
+from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
                      NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, Value, ValueParseError, cell_length,
                      dash_mark, date_text, error_value, format_number, illegal_char, normalize, parse_input,
                      parse_value, shown, unit_family)
@@ -106,7 +106,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
 
 
 # Characters staff (or an IME) type for the hyphen of 「04-1」.
-_HYPHENS = str.maketrans({ch: "-" for ch in "‐‑‒–—―−ー－ｰ"})
+_HYPHENS = str.maketrans({ch: "-" for ch in DASH_CHARS})
 
 
 def id_key(ind_id: str) -> str:

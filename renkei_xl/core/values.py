@@ -49,13 +49,19 @@ DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 # one or more of them. Classified on the raw text, before any normalisation (NFKC turns
 # － U+FF0D into "-"). 「–」 「−」 「－－」 were unreadable values (an error) while 「－」 「—」 were
 # read as empty, in silence: one class now, read as empty and said so where a report is
-# read (validate: findings.DASH_AS_EMPTY).
-DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
+# read (validate: findings.DASH_AS_EMPTY). The half-width 「ｰ」 (a half-width kana IME's key
+# for ー), Word's non-breaking hyphen 「‑」 and the hyphen bullet 「⁃」 were unreadable while
+# 「ー」 and 「‐」 were read as empty. The one class of dash look-alikes: an 指標ID's hyphen
+# (validate.id_key) and a 役割's long vowel mark (lookalike.text_key) are compared by it too.
+DASH_CHARS = "－―-‐‑‒–—−ーｰ─━⁃﹣﹘⸺⸻"
+DASH_MARKS = frozenset(DASH_CHARS)
 
 
 # What staff type for a symbol of the list (◎ □ ×) and its look-alikes (〇 is also the kanji
 # zero, which was named as one): a mark alone in a value cell is a symbol, not a value.
-EVALUATION_MARKS = frozenset("◎○〇◯◉●□■☐×✕✖✗✘☓╳xX△")
+# 「Ｘ」 「ｘ」 (the full-width letters), 「⭕」 「❌」 (what an IME offers for まる and ばつ) and the
+# other white squares were 「読めません」 where 「x」 and 「☐」 said what they are.
+EVALUATION_MARKS = frozenset("◎○〇◯◉●⭕□■☐▢◻⬜×✕✖✗✘☓╳❌❎☒xXｘＸ△")
 
 
 def dash_mark(text: object) -> bool:
