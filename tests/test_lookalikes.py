@@ -94,3 +94,36 @@ def test_the_sample_master_has_no_look_alikes(master):
     data = load_master(master)
     result = recalculate(data.settings, data.indicators, data.entries, data.findings)
     assert not [f for f in result.findings if f.type == "lookalike-text"]
+
+
+MUNI, ROW, VALUE_COL = "小樽市", 2, 5     # 04-1 (合計), 小樽市 reports 2件
+
+
+@pytest.mark.parametrize("typed, says", [
+    ("ー2", "「ー」（U+30FC）はマイナスの記号ではありません"),        # a kana IME's key for "-"
+    ("ｰ2", "「ｰ」（U+FF70）はマイナスの記号ではありません"),
+    ("―2件", "負の数なら「▲2件」か半角の「-2件」、負の数でなければ「2件」"),
+    ("‐2", "「‐」（U+2010）"),
+    ("＋2", "「＋」は付けずに「2」と入力"),
+    ("'2", "「'」を消して「2」と入力"),
+    ("（2）", "負の数なら「▲2」、負の数でなければ括弧を外して「2」"),   # the accountant's negative
+    ("(2件)", "括弧を外して「2件」"),
+    ("1、234", "「、」は桁区切りに使えません"),
+    ("2余件", "概数・見込みの表記（「余」）"),
+    ("2強", "概数・見込みの表記（「強」）"),
+])
+def test_a_number_in_a_form_no_report_takes_says_what_to_type(master, tmp_path, typed, says):
+    """Each was an error on its cell already, but one that said only 「読めません」 (or that a
+    note 「2」 or a unit 「余件」 was unknown): staff were left to guess what the cell wants."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, typed)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    severity, kind, message = said[f"{MUNI}!E{ROW}"]
+    assert severity == "エラー" and says in message, said[f"{MUNI}!E{ROW}"]
+
+
+@pytest.mark.parametrize("typed, number", [("▲2", -2), ("△2", -2), ("－2", -2), ("-2", -2), ("−2", -2), ("２件", 2),
+                                           ("1,234", 1234), ("１，２３４", 1234)])
+def test_the_negative_marks_and_widths_staff_use_are_read(typed, number):
+    from renkei_xl.core.values import parse_input
+
+    assert parse_input(typed).number == number
