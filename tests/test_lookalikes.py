@@ -127,3 +127,23 @@ def test_the_negative_marks_and_widths_staff_use_are_read(typed, number):
     from renkei_xl.core.values import parse_input
 
     assert parse_input(typed).number == number
+
+
+STATUS_COL = 7
+
+
+@pytest.mark.parametrize("status", ["2", "２件", "2 件", "2件（把握可能分）"])
+def test_a_figure_typed_into_the_status_beside_an_empty_value_makes_the_row_an_input_error(master, tmp_path, status):
+    """小樽市's 2件 of 04-1 typed one column to the right: 「2」 was an error on the cell yet the
+    row was judged on the others' 19件 (□, where the list's 21件 is ◎), and 「２件」 was only a
+    warning that the status would not show on 一覧. The row is 「－」（入力エラー） naming the cell."""
+    from renkei_xl.core.model import NOT_EVALUABLE
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, None),
+                                                        CellEdit(MUNI, ROW, STATUS_COL, status)])
+    said = _assert_faces_agree(path, [(ROW, STATUS_COL)])
+    assert said[f"{MUNI}!G{ROW}"][:2] == ("エラー", "status-number-only"), said[f"{MUNI}!G{ROW}"]
+    data = load_master(path)
+    evaluation = recalculate(data.settings, data.indicators, data.entries, data.findings).evaluations["04-1"]
+    assert evaluation.symbol == NOT_EVALUABLE and f"{MUNI}!G{ROW}" in evaluation.reason, evaluation

@@ -468,8 +468,25 @@ def _previous_jump(ind: Indicator, e: Entry) -> list[Finding]:
                                value=shown(e.value), previous=shown(e.previous), times=times)]
 
 
-# A 実施状況 that is a number and nothing else: 「12」「１，２００」「▲3」「4.5」.
+# A 実施状況 that is a number and nothing else: 「12」「１，２００」「▲3」「4.5」 (and, through the
+# value reader, with its unit: _number_only).
 _BARE_NUMBER = re.compile(r"[+\-▲△]?\d[\d,]*(?:\.\d+)?")
+
+
+def _number_only(status: object) -> bool:
+    """Whether a 実施状況 is a figure and nothing else: a bare number, or one a 実績値 cell would
+    read as a number (「2件」 「２件」 「▲3人」 「1.2万人」 「2件（把握可能分）」). A unit after the
+    number made it a status: 小樽市's 「2件」 was left out of 04-1's 21件, which was □ at 19件
+    with a warning only that the status would not show on 一覧."""
+    text = unicodedata.normalize("NFKC", shown(status)).strip()
+    if _BARE_NUMBER.fullmatch(text):
+        return True
+    if type(status) is not str or not any(ch.isdigit() for ch in text):
+        return False
+    try:
+        return parse_input(status).kind == NUMBER
+    except ValueParseError:
+        return False
 
 
 def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list[Finding]:
@@ -482,8 +499,7 @@ def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list
     if method is None or not method.numeric or not method.reported_by(is_central) or ind.is_kpi \
             or ind.rule == RULE_REFERENCE:
         return []
-    status = unicodedata.normalize("NFKC", shown(e.status)).strip()
-    if not _BARE_NUMBER.fullmatch(status):
+    if not _number_only(e.status):
         return []
     return [F.STATUS_NUMBER_ONLY.at(e.sheet or e.municipality, e.cell("status"), ind.id, value=shown(e.status),
                                     municipality=e.municipality)]
@@ -758,12 +774,15 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         out += [f for f in _manual_findings(ind) if f.is_error]
         out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", settings.fiscal_year)
     seen: dict[str, Entry] = {}
+    central = settings.central.name if settings.central is not None else None
     for e in rows:
         if e.municipality in seen:
             out.append(_duplicate(e, seen[e.municipality]))
         seen.setdefault(e.municipality, e)
         out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
+        if e.status and not e.value:   # the figure typed into 実施状況: summed without it, the row was judged
+            out += _status_instead_of_value(ind, e, e.municipality == central)
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
     return out
 
