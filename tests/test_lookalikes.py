@@ -147,3 +147,14 @@ def test_a_figure_typed_into_the_status_beside_an_empty_value_makes_the_row_an_i
     data = load_master(path)
     evaluation = recalculate(data.settings, data.indicators, data.entries, data.findings).evaluations["04-1"]
     assert evaluation.symbol == NOT_EVALUABLE and f"{MUNI}!G{ROW}" in evaluation.reason, evaluation
+
+
+@pytest.mark.parametrize("typed", ["０４－１", "04‐1", "04ー1", "04 -1"])
+def test_an_indicator_id_typed_like_another_is_named_as_that_id(master, tmp_path, typed):
+    """05-1's ID retyped as a look-alike of 04-1 (row 8): each was an indicator of its own and
+    the new one was said to be missing from every municipality sheet, never that it repeats
+    04-1; the row is 「－」 with the cell named beside the ID it looks like."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(INDICATORS, 9, 1, typed)])
+    said = _assert_faces_agree(path, [])
+    severity, kind, message = said[f"{INDICATORS}!A9"]
+    assert (severity, kind) == ("エラー", "lookalike-id") and "指標!A8 の「04-1」" in message, message

@@ -145,6 +145,13 @@ LIST_NOTE_DROPPED = _type(
 MISSING_FIELD = _type("missing-field", ERROR, "{label}が空です{where}", "{label}を入力してください{or_else}")
 DUPLICATE_ID = _type("duplicate-id", ERROR, "指標ID「{id}」が重複しています（{first} と同じ）",
                      "指標IDは1つの指標に1つにしてください（重複した行は削除してください）")
+# Two 指標IDs that read alike (「04-1」 and 「０４－１」): each was an indicator of its own, the
+# municipality rows fed the one they match by character, and the other was said to be
+# missing from every sheet, never that it repeats an ID.
+LOOKALIKE_ID = _type("lookalike-id", ERROR,
+                     "指標ID「{id}」は {first} の「{other}」と同じに見えますが、違う文字が入っています: {difference}",
+                     "指標IDは1つの指標に1つです。同じ指標なら重複した行を削除し、別の指標なら見分けられる番号にしてください"
+                     "（市町村シートの行は、見た目ではなく文字で指標に結び付きます）")
 UNKNOWN_METHOD = _type("unknown-method", ERROR, "集計方法「{value}」は使えません", "次から選んでください: {choices}")
 UNKNOWN_RULE = _type("unknown-rule", ERROR, "評価方法「{value}」は使えません",
                      "空欄（自動判定）か次から選んでください: {choices}")

@@ -29,7 +29,7 @@ from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as MET
                       input_unit, method_of, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
-from .lookalike import lookalike_findings
+from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
@@ -253,6 +253,7 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
     out: list[Finding] = []
     sheet_units = sheet_units or {}
     seen: dict[str, Indicator] = {}
+    alike: dict[str, Indicator] = {}    # id_key → the first ID read so
     rate_row: Optional[Indicator] = None
     for ind in indicators:
         sheet = ind.sheet
@@ -278,6 +279,11 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
                 first = seen[ind.id]
                 out.append(F.DUPLICATE_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id),
                                              first=f"{first.sheet}!{first.cell('id')}"))
+            elif type(ind.id) is str and (first := alike.setdefault(id_key(ind.id), ind)) is not ind:
+                out.append(F.LOOKALIKE_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id), other=shown(first.id),
+                                             first=f"{first.sheet}!{first.cell('id')}",
+                                             difference=first_difference(ind.id, first.id)))
+                seen[ind.id] = ind
             else:
                 seen[ind.id] = ind
         if ind.method and ind.method not in METHODS and error_value(ind.method) is None:
