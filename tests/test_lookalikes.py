@@ -158,3 +158,29 @@ def test_an_indicator_id_typed_like_another_is_named_as_that_id(master, tmp_path
     said = _assert_faces_agree(path, [])
     severity, kind, message = said[f"{INDICATORS}!A9"]
     assert (severity, kind) == ("エラー", "lookalike-id") and "指標!A8 の「04-1」" in message, message
+
+
+def test_a_look_alike_of_a_symbol_in_a_history_csv_says_which_it_looks_like(tmp_path):
+    """「-」 typed for a symbol was refused with 「評価「-」は ◎ □ × － ― のどれかに」, which reads
+    as if 「-」 were among them; 「○」 likewise beside ◎. Each is refused naming what it is not:
+    a dash is never read as － or ―, which mean different things."""
+    from renkei_xl.cli.workbook import init_master
+    from test_years import _csv_imported
+
+    master = init_master(tmp_path / "m.xlsm", sample="fy2023")
+    _path, done, reasons = _csv_imported(master, tmp_path, ["08-1,2022,－,-", "06-1,2022,10件,○", "05-2,2022,1件,Ｘ"],
+                                         "cp932")
+    assert done.imported == 0
+    assert "「-」は「－」（評価不可）にも「―」（評価時期前・未集計）にも見えますが、どちらでもありません" in reasons[2], reasons
+    assert "「○」（U+25CB）は「◎」（U+25CE）とは別の文字です" in reasons[3], reasons
+    assert "「Ｘ」（U+FF38）は「×」（U+00D7）とは別の文字です" in reasons[4], reasons
+
+
+def test_a_look_alike_of_a_symbol_on_the_history_sheet_says_which_it_looks_like():
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.history import read_history
+
+    grid = [["指標ID", "連携事業名", "評価指標", "目標値", "2022年度 実績値", "2022年度 評価"],
+            ["04-1", "", "", "", "19件", "ー"]]
+    with pytest.raises(UserError, match="「ー」は「－」（評価不可）にも「―」（評価時期前・未集計）にも見えます"):
+        read_history(grid)

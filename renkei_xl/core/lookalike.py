@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from . import findings as F
 from .model import Finding, Indicator
-from .values import DASH_CHARS, shown
+from .values import DASH_MARKS, DASH_CHARS, shown
 
 # Dashes, hyphens, minus signs, box-drawing lines and long vowel marks: values.DASH_CHARS.
 # Middle dots (「・」, and what a paste or another IME gives for it).
@@ -85,3 +85,20 @@ def _chars(part: str) -> str:
     if not part:
         return "（なし）"
     return f"「{part}」（{' '.join(f'U+{ord(ch):04X}' for ch in part[:4])}）"
+
+
+# What staff type for a symbol of the list where a symbol is read as typed (経年, its CSV):
+# 「○」 for ◎, 「-」 for － or ―. Named with the symbol it looks like, never read as it:
+# ― (評価時期前・未集計) and － (評価不可) mean different things and are counted apart.
+_LOOKS_LIKE = {"◎": "○〇◯⭕●◉", "□": "☐▢■◻⬜", "×": "✕✖✗✘☓╳❌❎☒xXｘＸ"}
+
+
+def symbol_hint(typed: str) -> str:
+    """Why a text that is no symbol of the list may look like one, in brackets, or ""."""
+    if typed and DASH_MARKS.issuperset(typed):
+        return (f"（「{typed}」は「－」（評価不可）にも「―」（評価時期前・未集計）にも見えますが、どちらでもありません。"
+                "2 つは意味が違い、集計でも別に数えるため、どちらかを入力してください）")
+    symbol = next((sym for sym, alike in _LOOKS_LIKE.items() if typed in alike), None) if len(typed) == 1 else None
+    if symbol is None:
+        return ""
+    return f"（「{typed}」（U+{ord(typed):04X}）は「{symbol}」（U+{ord(symbol):04X}）とは別の文字です）"
