@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from . import findings as F
 from .model import Finding, Indicator
@@ -39,33 +39,55 @@ def text_key(text: str) -> str:
 def lookalike_findings(indicators: Sequence[Indicator]) -> list[Finding]:
     """A finding on each 役割 (and each 連携事業名 under one 事業No) spelled otherwise than
     the spelling most rows like it use (the first, on a tie)."""
-    out = _differing(indicators, "role", lambda ind: ind.role)
-    projects = [ind for ind in indicators if not ind.is_kpi]
-    out += _differing(projects, "project_name", lambda ind: ind.project_name, lambda ind: ind.project_no)
+    roles = dict.fromkeys((None, ind.role) for ind in indicators)
+    projects = dict.fromkeys((ind.project_no, ind.project_name) for ind in indicators if not ind.is_kpi)
+    out = _differing(indicators, "role", roles, lambda ind: (None, ind.role))
+    out += _differing(indicators, "project_name", projects,
+                      lambda ind: None if ind.is_kpi else (ind.project_no, ind.project_name))
     return out
 
 
-def _differing(indicators: Iterable[Indicator], field: str, value, scope=lambda ind: None) -> list[Finding]:
-    spellings: dict[tuple, dict[str, list[Indicator]]] = {}
-    for ind in indicators:
-        typed = value(ind)
+def _differing(indicators: Sequence[Indicator], field: str, spellings: dict, spelled) -> list[Finding]:
+    """``spellings``: every (scope, text) there is, once. Only a scope with two texts or more
+    is compared by likeness, and rows are looked at only when two texts are alike: most
+    事業No have one name (20,000 indicators cost 0.045 s when every row's name was normalised,
+    ~2 % of a recalculation)."""
+    scopes: dict[object, list[str]] = {}
+    for scope, typed in spellings:
         if typed and type(typed) is str:
-            spellings.setdefault((scope(ind), text_key(typed)), {}).setdefault(typed, []).append(ind)
+            scopes.setdefault(scope, []).append(typed)
+    keys: dict[tuple, list[str]] = {}
+    for scope, texts in scopes.items():
+        if len(texts) > 1:      # nearly always one
+            for typed in texts:
+                keys.setdefault((scope, text_key(typed)), []).append(typed)
+    groups = [(scope, group) for (scope, _key), group in keys.items() if len(group) > 1]
+    if not groups:
+        return []
+    wanted = {(scope, typed) for scope, group in groups for typed in group}
+    rows: dict[tuple, list[Indicator]] = {}
+    for ind in indicators:
+        where = spelled(ind)
+        if where in wanted:
+            rows.setdefault(where, []).append(ind)
     out: list[Finding] = []
     label = _LABELS[field]
-    for by_spelling in spellings.values():
-        if len(by_spelling) < 2:    # nearly always: one spelling
-            continue
-        usual = max(by_spelling, key=lambda s: len(by_spelling[s]))   # the first of the most used
+    for scope, group in groups:
+        by_spelling = {typed: rows[(scope, typed)] for typed in group}
+        usual = max(by_spelling, key=lambda t: len(by_spelling[t]))   # the first of the most used
         first = by_spelling[usual][0]
-        for typed, rows in by_spelling.items():
+        for typed, inds in by_spelling.items():
             if typed == usual:
                 continue
-            for ind in rows:
+            for ind in inds:
                 out.append(F.LOOKALIKE_TEXT.at(ind.sheet, ind.cell(field), ind.id, label=label, value=shown(typed),
                                                other=shown(usual), first=f"{first.sheet}!{first.cell(field)}",
                                                difference=first_difference(typed, usual)))
-    return out
+    return sorted(out, key=lambda f: (f.sheet, _row_of(f.cell)))
+
+
+def _row_of(cell: str) -> int:
+    return int("".join(ch for ch in cell if ch.isdigit()) or 0)
 
 
 _LABELS = {"role": "役割", "project_name": "連携事業名"}
