@@ -184,3 +184,23 @@ def test_a_look_alike_of_a_symbol_on_the_history_sheet_says_which_it_looks_like(
             ["04-1", "", "", "", "19件", "ー"]]
     with pytest.raises(UserError, match="「ー」は「－」（評価不可）にも「―」（評価時期前・未集計）にも見えます"):
         read_history(grid)
+
+
+KPI_COL = 13
+
+
+@pytest.mark.parametrize("row, typed, kpi", [(2, "１", True), (2, "ＫＰＩ", True), (2, "ＴＲＵＥ", True),
+                                            (8, "０", False), (8, "ＦＡＬＳＥ", False)])
+def test_a_kpi_mark_in_full_width_is_read_as_in_half_width(master, tmp_path, row, typed, kpi):
+    """「1」 「KPI」 「0」 were read; 「１」 「ＫＰＩ」 「０」 were an error on the cell, and 「０」 made
+    a judged row (04-1, row 8) 「－」 with it."""
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(INDICATORS, row, KPI_COL, typed)])
+    said = _assert_faces_agree(path, [])
+    assert f"{INDICATORS}!M{row}" not in said, said[f"{INDICATORS}!M{row}"]
+    data = load_master(path)
+    ind = next(i for i in data.indicators if i.row == row)
+    assert ind.is_kpi is kpi
+    if not kpi:
+        assert recalculate(data.settings, data.indicators, data.entries, data.findings).evaluations[ind.id].symbol == "◎"

@@ -540,9 +540,10 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
             if error is not None and findings is not None:
                 findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
                                                    c.INDICATOR_HEADERS[field], error))
-        kpi = v.get("is_kpi", "")
+        typed_kpi = v.get("is_kpi", "")
+        kpi = typed_kpi if typed_kpi.isascii() else unicodedata.normalize("NFKC", typed_kpi)   # 「１」 「ＫＰＩ」 as 「1」 「KPI」
         if kpi not in c.KPI_TRUE and kpi not in c.KPI_FALSE and error_value(kpi) is None and findings is not None:
-            findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(kpi),
+            findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(typed_kpi),
                                                   mark=c.KPI_MARK, marks="、".join(c.KPI_MARKS_SHOWN)))
         no, problem = project_number(v.get("project_no", ""))
         if problem is not None and findings is not None:
@@ -552,7 +553,7 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
             project_name=one(v.get("project_name", "")), summary=one(v.get("summary", "")), name=v["name"],
             baseline=v.get("baseline", ""), target=v["target"], method=one(v["method"]),
             rule=one(v.get("rule", "")), actual_manual=v.get("actual_manual", ""),
-            status_manual=v.get("status_manual", ""), is_kpi=v.get("is_kpi", "") in c.KPI_TRUE,
+            status_manual=v.get("status_manual", ""), is_kpi=kpi in c.KPI_TRUE,
             sheet=c.INDICATORS, row=r, cells=cells))
     return out
 
