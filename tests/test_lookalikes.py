@@ -204,3 +204,13 @@ def test_a_kpi_mark_in_full_width_is_read_as_in_half_width(master, tmp_path, row
     assert ind.is_kpi is kpi
     if not kpi:
         assert recalculate(data.settings, data.indicators, data.entries, data.findings).evaluations[ind.id].symbol == "◎"
+
+
+@pytest.mark.parametrize("unit", ["ヶ所", "ケ所", "カ所", "ヵ所", "ｹ所", "個所", "箇所"])
+def test_the_spellings_of_kasho_count_one_unit(fy2023, unit):
+    """「5ヶ所」 against a target of 「5か所（毎年度）」 was an error (単位「ヶ所」を認識できません)
+    and the row 「－」: ヶ, ケ, カ, ヵ and 箇 are one word, かしょ, as IMEs offer it."""
+    from renkei_xl.core.rules import context_of, evaluate
+
+    ind = next(i for i in fy2023.indicators if i.id == "02-2")._replace(target="5か所（毎年度）")
+    assert evaluate(ind, f"5{unit}", context_of(fy2023.settings)).symbol == "◎"
