@@ -214,3 +214,12 @@ def test_the_spellings_of_kasho_count_one_unit(fy2023, unit):
 
     ind = next(i for i in fy2023.indicators if i.id == "02-2")._replace(target="5か所（毎年度）")
     assert evaluate(ind, f"5{unit}", context_of(fy2023.settings)).symbol == "◎"
+
+
+@pytest.mark.parametrize("typed", ["(2023年度)", "（2023年）", "（毎年度）"])
+def test_a_note_alone_is_still_said_to_be_a_note_alone(typed):
+    """The accountant's 「(12)」 is told apart from a note typed without its value."""
+    from renkei_xl.core.values import ValueParseError, parse_value
+
+    with pytest.raises(ValueParseError, match="値がありません（注記だけです）"):
+        parse_value(typed)

@@ -512,7 +512,7 @@ def _parse_text(text: str) -> Value:
     word = next((w for w in _BOUNDS if w != _TARGET_BOUND and w in t), None)
     if word is not None:
         raise _range_error(text, word)
-    if t.startswith("(") and re.fullmatch(_ACCOUNTING, t):
+    if t.startswith("(") and (m := re.fullmatch(_ACCOUNTING, t)) and m.group(1) in UNIT_FAMILY:   # not 「(2023年度)」
         raise _accounting_error(text, t[1:-1])
     core, notes = _split_notes(t, text)
     if any(w in core for w in _RANGE_MARKS) and _is_range(core):
@@ -556,7 +556,7 @@ _COUNTING = ("集計中", "調査中", "確認中", "精査中", "照会中", "�
 
 # 「(12)」 「（1,234人）」: a number in brackets, the accountant's negative. Read as a note it
 # said 「括弧内の注記「12」を解釈できません」, as if a note were missing a value.
-_ACCOUNTING = r"\([▲△-]?\d[\d,.十百千万億兆]*[^()\d]*\)"
+_ACCOUNTING = r"\([▲△-]?\d[\d,.十百千万億兆]*([^()\d]*)\)"
 # What stands before a number and was said to be 「読めません」 only: a dash that is no minus
 # sign (「ー12」: the long vowel mark a kana IME gives for the "-" key, 「―」, 「–」), a plus
 # sign, and the apostrophe a Text cell keeps as part of the value (「'12」).
