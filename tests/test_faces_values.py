@@ -174,7 +174,9 @@ def test_a_returned_file_holding_a_number_excel_has_no_date_for_is_read_as_the_n
 # the other dashes staff type for one. 「－」 「―」 「ー」 「-」 were read as an empty cell in
 # silence, 「–」 「−」 「－－」 were unreadable (an error, the row －): one class now, read as an
 # empty cell (never 0, never a word) with a warning on the cell, on both faces.
-DASHES = ("－", "―", "ー", "-", "‐", "—", "–", "−", "－－", " － ")
+# The half-width 「ｰ」 (a half-width kana IME's), Word's non-breaking hyphen 「‑」 and 「⁃」 were
+# unreadable while 「ー」 and 「‐」 were read as empty (values.DASH_CHARS, the one class).
+DASHES = ("－", "―", "ー", "-", "‐", "—", "–", "−", "－－", " － ", "ｰ", "‑", "⁃", "ｰｰ")
 
 
 @pytest.mark.parametrize("dash", DASHES)

@@ -222,7 +222,8 @@ def _status_number_findings(fy2023, ind_id, value, status, inds=None):
     return [f for f in _run(fy2023, inds, entries=[e]) if f.type == "status-number-only"]
 
 
-@pytest.mark.parametrize("status", ["7", "１，２００", "▲3", "4.5"])
+@pytest.mark.parametrize("status", ["7", "１，２００", "▲3", "4.5", "2件", "２件", "2 件", "▲3件", "1.2万件",
+                                    "2件（把握可能分）"])
 def test_a_bare_number_in_status_beside_an_empty_value_is_an_error_on_the_status(fy2023, status):
     """The answer typed one column to the right: taken as a status, 小樽市's number was left
     out of 04-1's total and the indicator judged on the others' alone, without a word."""
@@ -233,6 +234,9 @@ def test_a_bare_number_in_status_beside_an_empty_value_is_an_error_on_the_status
 
 @pytest.mark.parametrize("ind_id, value, status", [
     ("04-1", "", "3回開催"),      # words: a status
+    ("04-1", "", "約3件"),        # a rough figure, not one to sum
+    ("04-1", "", "R6.2月"),       # a date
+    ("04-1", "", "2023年度"),     # a year
     ("04-1", "2", "7"),           # the value is there
     ("23-1", "", "7"),            # a 状態 row: its value is no number to sum (its own findings say the rest)
     ("KPI1-1", "", "7")])         # a 手入力 基本KPI: no municipality's value is summed

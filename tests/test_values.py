@@ -224,7 +224,8 @@ def test_the_state_list_offers_every_word_the_rules_read_and_nothing_else():
         assert spelling.rstrip("済み") in STATE_CHOICES
 
 
-@pytest.mark.parametrize("typed", ["◎", "〇", "○", "◯", "□", "×", "✕", "✖", " × ", "　◎　"])
+@pytest.mark.parametrize("typed", ["◎", "〇", "○", "◯", "□", "×", "✕", "✖", " × ", "　◎　",
+                                   "Ｘ", "ｘ", "⭕", "❌", "▢"])   # full-width letters, an IME's まる・ばつ
 def test_a_symbol_typed_as_a_value_is_named_as_a_symbol(typed):
     """A 実績値（手入力） of 「〇」 (達成 to the one who typed it) was refused as a kanji digit,
     「◎」 as unreadable: both say now that the symbol is the tool's to compute."""

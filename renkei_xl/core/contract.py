@@ -90,7 +90,9 @@ ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "v
                 "denominator": 10, "status": 50}
 
 # The 基本KPI column's marks, both ways (README lists them): anything else is a finding on
-# its cell, never a guess either way (「済」「o」「いいえ」 were read as not KPI).
+# its cell, never a guess either way (「済」「o」「いいえ」 were read as not KPI). Compared after
+# NFKC (contract_read.read_indicators): 「１」 「ＫＰＩ」 「０」 are 「1」 「KPI」 「0」 in full width,
+# and 「０」 on a judged row made it 「－」 with an error; no mark here changes under NFKC.
 KPI_MARK = "○"
 KPI_MARKS_SHOWN = (KPI_MARK, "◯", "〇", "●", "✓", "はい", "1", "TRUE", "KPI", "基本KPI")   # in messages, in this order
 KPI_TRUE = frozenset(KPI_MARKS_SHOWN + ("True", "true"))

@@ -541,19 +541,43 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
             if error is not None and findings is not None:
                 findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
                                                    c.INDICATOR_HEADERS[field], error))
-        kpi = v.get("is_kpi", "")
+        typed_kpi = v.get("is_kpi", "")
+        kpi = typed_kpi if typed_kpi.isascii() else unicodedata.normalize("NFKC", typed_kpi)   # 「１」 「ＫＰＩ」 as 「1」 「KPI」
         if kpi not in c.KPI_TRUE and kpi not in c.KPI_FALSE and error_value(kpi) is None and findings is not None:
-            findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(kpi),
+            findings.append(F.UNKNOWN_KPI_MARK.at(c.INDICATORS, cells["is_kpi"], v["id"], value=shown(typed_kpi),
                                                   mark=c.KPI_MARK, marks="、".join(c.KPI_MARKS_SHOWN)))
-        no = v.get("project_no", "")
+        no, problem = project_number(v.get("project_no", ""))
+        if problem is not None and findings is not None:
+            findings.append(F.PROJECT_NO.at(c.INDICATORS, cells["project_no"], v["id"], **problem))
         out.append(Indicator(
-            id=v["id"], role=one(v["role"]), project_no=int(no) if no.isdigit() else None,
+            id=v["id"], role=one(v["role"]), project_no=no,
             project_name=one(v.get("project_name", "")), summary=one(v.get("summary", "")), name=v["name"],
             baseline=v.get("baseline", ""), target=v["target"], method=one(v["method"]),
             rule=one(v.get("rule", "")), actual_manual=v.get("actual_manual", ""),
-            status_manual=v.get("status_manual", ""), is_kpi=v.get("is_kpi", "") in c.KPI_TRUE,
+            status_manual=v.get("status_manual", ""), is_kpi=kpi in c.KPI_TRUE,
             sheet=c.INDICATORS, row=r, cells=cells))
     return out
+
+
+def project_number(raw: str) -> tuple[Optional[int], Optional[dict[str, str]]]:
+    """事業No as 一覧 prints it before 連携事業名: a whole number from 1 in ASCII or full-width
+    digits (what Excel's own rule on the column, 1 以上の整数, lets through typed; a paste
+    skips it). Anything else is (None, the finding's words), never a guess: 「①」 and 「٣」 are
+    digits to str.isdigit() (int() then raised on 「①」 and read 「٣」 as 3, core.digits), and
+    「No.3」 「三」 「3-1」 left the row without its number in silence. An error value is
+    reported as one where it is read (CONVERTED)."""
+    if not raw or error_value(raw) is not None:
+        return None, None
+    if raw.isascii() and raw.isdigit() or all("０" <= ch <= "９" for ch in raw):
+        number = int(unicodedata.normalize("NFKC", raw))
+        if number >= 1:
+            return number, None
+    odd = odd_digit(raw)
+    why = (f"（「{odd}」は 0～9 の数字ではありません）" if odd is not None else
+           "（0 は番号に使えません）" if raw.strip("0０") == "" else "")
+    folded = unicodedata.normalize("NFKC", raw)
+    instead = f"（「{shown(raw)}」なら「{int(folded)}」）" if folded.isascii() and folded.isdigit() and int(folded) else ""
+    return None, {"value": shown(raw), "why": why, "instead": instead}
 
 
 # What an Entry holds of its row, in the order read_entries unpacks it.

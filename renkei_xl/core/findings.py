@@ -146,6 +146,13 @@ LIST_NOTE_DROPPED = _type(
 MISSING_FIELD = _type("missing-field", ERROR, "{label}が空です{where}", "{label}を入力してください{or_else}")
 DUPLICATE_ID = _type("duplicate-id", ERROR, "指標ID「{id}」が重複しています（{first} と同じ）",
                      "指標IDは1つの指標に1つにしてください（重複した行は削除してください）")
+# Two 指標IDs that read alike (「04-1」 and 「０４－１」): each was an indicator of its own, the
+# municipality rows fed the one they match by character, and the other was said to be
+# missing from every sheet, never that it repeats an ID.
+LOOKALIKE_ID = _type("lookalike-id", ERROR,
+                     "指標ID「{id}」は {first} の「{other}」と同じに見えますが、違う文字が入っています: {difference}",
+                     "指標IDは1つの指標に1つです。同じ指標なら重複した行を削除し、別の指標なら見分けられる番号にしてください"
+                     "（市町村シートの行は、見た目ではなく文字で指標に結び付きます）")
 UNKNOWN_METHOD = _type("unknown-method", ERROR, "集計方法「{value}」は使えません", "次から選んでください: {choices}")
 UNKNOWN_RULE = _type("unknown-rule", ERROR, "評価方法「{value}」は使えません",
                      "空欄（自動判定）か次から選んでください: {choices}")
@@ -225,6 +232,18 @@ RULE_MISFIT = _type(
     "評価方法を空欄（目標値の形から自動で決まります）にするか、{fix}")
 UNKNOWN_KPI_MARK = _type("unknown-kpi-mark", ERROR, "基本KPI の欄の「{value}」は、基本KPI かどうか決められません",
                          "基本KPI の行は「{mark}」、それ以外は空欄にしてください（使える印: {marks}）")
+# 事業No as pasted from a document: 「①」 (a circled digit) ended every command with
+# 「予期しないエラー」 (str.isdigit() takes it, int() does not), and 「No.3」 「三」 「3-1」 or 0
+# dropped the number from 一覧's 連携事業名 without a word (core.contract_read.project_number).
+PROJECT_NO = _type("project-no", ERROR, "事業No「{value}」を番号として読めません{why}",
+                   "事業No は 1 以上の整数を、半角か全角の数字だけで入力してください{instead}（基本KPI の行は空欄）")
+# A 役割 or 連携事業名 that looks like another row's but is spelled with other characters
+# (「サ－ビス」 for 「サービス」): a group of its own on 一覧 and a line of its own on 集計
+# (core.lookalike).
+LOOKALIKE_TEXT = _type(
+    "lookalike-text", ERROR,
+    "{label}「{value}」は {first} の「{other}」と同じに見えますが、違う文字が入っています: {difference}",
+    "一覧と集計では別の{label}として分かれて数えられます。{first} と同じ文字にそろえてください（{first} をコピーして貼り付けると確実です）")
 MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力ですが実績値（手入力）が空です",
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",

@@ -27,6 +27,7 @@ from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicat
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .looks import print_setup
+from .lookalike import symbol_hint
 from .sheet_grid import symbol_colours
 from .values import error_value, fit_cell, rounded_rate, shown
 
@@ -97,7 +98,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
             actual = _at(row, actual_cols.get(year))
             symbol = _at(row, symbol_cols.get(year))
             if symbol and symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
-                bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」")
+                bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」{symbol_hint(symbol)}")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
     _refuse_errors(errors)
@@ -459,7 +460,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
             refusals.append(Refusal(line, f"{year}年度は古すぎます（{lo}年度以降）"))
             continue
         if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
-            refusals.append(Refusal(line, f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください"))
+            refusals.append(Refusal(line, f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください{symbol_hint(symbol)}"))
             continue
         reason = _actual_refusal(actual, symbol)
         if reason:

@@ -29,9 +29,10 @@ from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as MET
                       input_unit, method_of, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
+from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
+from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
                      NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, Value, ValueParseError, cell_length,
                      dash_mark, date_text, error_value, format_number, illegal_char, normalize, parse_input,
                      parse_value, shown, unit_family)
@@ -105,7 +106,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
 
 
 # Characters staff (or an IME) type for the hyphen of 「04-1」.
-_HYPHENS = str.maketrans({ch: "-" for ch in "‐‑‒–—―−ー－ｰ"})
+_HYPHENS = str.maketrans({ch: "-" for ch in DASH_CHARS})
 
 
 def id_key(ind_id: str) -> str:
@@ -125,6 +126,7 @@ def validate(settings: Settings, indicators: Sequence[Indicator], entries: Seque
              ) -> list[Finding]:
     findings: list[Finding] = []
     findings += _indicator_findings(indicators, settings.fiscal_year, _sheet_units(entries))
+    findings += lookalike_findings(indicators)
     known = {i.id: i for i in indicators if i.id}
     entry_findings, bad_ids = _entry_findings(settings, known, entries)
     findings += entry_findings
@@ -251,6 +253,7 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
     out: list[Finding] = []
     sheet_units = sheet_units or {}
     seen: dict[str, Indicator] = {}
+    alike: dict[str, Indicator] = {}    # id_key → the first ID read so
     rate_row: Optional[Indicator] = None
     for ind in indicators:
         sheet = ind.sheet
@@ -276,6 +279,11 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
                 first = seen[ind.id]
                 out.append(F.DUPLICATE_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id),
                                              first=f"{first.sheet}!{first.cell('id')}"))
+            elif type(ind.id) is str and (first := alike.setdefault(id_key(ind.id), ind)) is not ind:
+                out.append(F.LOOKALIKE_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id), other=shown(first.id),
+                                             first=f"{first.sheet}!{first.cell('id')}",
+                                             difference=first_difference(ind.id, first.id)))
+                seen[ind.id] = ind
             else:
                 seen[ind.id] = ind
         if ind.method and ind.method not in METHODS and error_value(ind.method) is None:
@@ -466,8 +474,25 @@ def _previous_jump(ind: Indicator, e: Entry) -> list[Finding]:
                                value=shown(e.value), previous=shown(e.previous), times=times)]
 
 
-# A 実施状況 that is a number and nothing else: 「12」「１，２００」「▲3」「4.5」.
+# A 実施状況 that is a number and nothing else: 「12」「１，２００」「▲3」「4.5」 (and, through the
+# value reader, with its unit: _number_only).
 _BARE_NUMBER = re.compile(r"[+\-▲△]?\d[\d,]*(?:\.\d+)?")
+
+
+def _number_only(status: object) -> bool:
+    """Whether a 実施状況 is a figure and nothing else: a bare number, or one a 実績値 cell would
+    read as a number (「2件」 「２件」 「▲3人」 「1.2万人」 「2件（把握可能分）」). A unit after the
+    number made it a status: 小樽市's 「2件」 was left out of 04-1's 21件, which was □ at 19件
+    with a warning only that the status would not show on 一覧."""
+    text = unicodedata.normalize("NFKC", shown(status)).strip()
+    if _BARE_NUMBER.fullmatch(text):
+        return True
+    if type(status) is not str or not any(ch.isdigit() for ch in text):
+        return False
+    try:
+        return parse_input(status).kind == NUMBER
+    except ValueParseError:
+        return False
 
 
 def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list[Finding]:
@@ -480,8 +505,7 @@ def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list
     if method is None or not method.numeric or not method.reported_by(is_central) or ind.is_kpi \
             or ind.rule == RULE_REFERENCE:
         return []
-    status = unicodedata.normalize("NFKC", shown(e.status)).strip()
-    if not _BARE_NUMBER.fullmatch(status):
+    if not _number_only(e.status):
         return []
     return [F.STATUS_NUMBER_ONLY.at(e.sheet or e.municipality, e.cell("status"), ind.id, value=shown(e.status),
                                     municipality=e.municipality)]
@@ -756,12 +780,15 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         out += [f for f in _manual_findings(ind) if f.is_error]
         out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", settings.fiscal_year)
     seen: dict[str, Entry] = {}
+    central = settings.central.name if settings.central is not None else None
     for e in rows:
         if e.municipality in seen:
             out.append(_duplicate(e, seen[e.municipality]))
         seen.setdefault(e.municipality, e)
         out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
+        if e.status and not e.value:   # the figure typed into 実施状況: summed without it, the row was judged
+            out += _status_instead_of_value(ind, e, e.municipality == central)
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
     return out
 

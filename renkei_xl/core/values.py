@@ -49,13 +49,19 @@ DEADLINE = "deadline"    # 「2023年度まで」 as the whole target
 # one or more of them. Classified on the raw text, before any normalisation (NFKC turns
 # － U+FF0D into "-"). 「–」 「−」 「－－」 were unreadable values (an error) while 「－」 「—」 were
 # read as empty, in silence: one class now, read as empty and said so where a report is
-# read (validate: findings.DASH_AS_EMPTY).
-DASH_MARKS = frozenset("－―-‐ー—–−─━‒﹣﹘")
+# read (validate: findings.DASH_AS_EMPTY). The half-width 「ｰ」 (a half-width kana IME's key
+# for ー), Word's non-breaking hyphen 「‑」 and the hyphen bullet 「⁃」 were unreadable while
+# 「ー」 and 「‐」 were read as empty. The one class of dash look-alikes: an 指標ID's hyphen
+# (validate.id_key) and a 役割's long vowel mark (lookalike.text_key) are compared by it too.
+DASH_CHARS = "－―-‐‑‒–—−ーｰ─━⁃﹣﹘⸺⸻"
+DASH_MARKS = frozenset(DASH_CHARS)
 
 
 # What staff type for a symbol of the list (◎ □ ×) and its look-alikes (〇 is also the kanji
 # zero, which was named as one): a mark alone in a value cell is a symbol, not a value.
-EVALUATION_MARKS = frozenset("◎○〇◯◉●□■☐×✕✖✗✘☓╳xX△")
+# 「Ｘ」 「ｘ」 (the full-width letters), 「⭕」 「❌」 (what an IME offers for まる and ばつ) and the
+# other white squares were 「読めません」 where 「x」 and 「☐」 said what they are.
+EVALUATION_MARKS = frozenset("◎○〇◯◉●⭕□■☐▢◻⬜×✕✖✗✘☓╳❌❎☒xXｘＸ△")
 
 
 def dash_mark(text: object) -> bool:
@@ -81,6 +87,9 @@ UNIT_FAMILY = {
     "": "", "件": "件", "名": "人", "人": "人", "社": "社", "校": "校", "回": "回",
     "市町村": "市町村", "%": "%", "円": "円", "人/日": "人/日", "団体": "団体", "冊": "冊",
     "園": "園", "組": "組", "か所": "か所", "箇所": "か所", "施設": "施設", "本": "本",
+    # 「ヶ所」 「カ所」 「ケ所」 「ヵ所」 「個所」: one word in the spellings IMEs offer for かしょ (ヶ is
+    # the abbreviation of 箇); 「5ヶ所」 against 「5か所」 was 「単位「ヶ所」を認識できません」.
+    "ヶ所": "か所", "カ所": "か所", "ケ所": "か所", "ヵ所": "か所", "個所": "か所",
     "台": "台", "事業": "事業", "講座": "講座", "公演": "公演", "企業": "社", "法人": "法人",
     "店舗": "店舗", "機関": "機関", "世帯": "世帯", "戸": "戸", "t": "t", "kg": "kg",
     "ha": "ha", "km": "km", "時間": "時間", "日": "日", "ポイント": "ポイント",
@@ -503,6 +512,8 @@ def _parse_text(text: str) -> Value:
     word = next((w for w in _BOUNDS if w != _TARGET_BOUND and w in t), None)
     if word is not None:
         raise _range_error(text, word)
+    if t.startswith("(") and (m := re.fullmatch(_ACCOUNTING, t)) and m.group(1) in UNIT_FAMILY:   # not 「(2023年度)」
+        raise _accounting_error(text, t[1:-1])
     core, notes = _split_notes(t, text)
     if any(w in core for w in _RANGE_MARKS) and _is_range(core):
         raise _range_error(text, next((w for w in _RANGE_MARKS if w in text), "～"))
@@ -543,10 +554,51 @@ _UNDER_WAY = tuple(f"{w}中" for w in ("策定", "検討", "構築", "準備", "
 _COUNTING = ("集計中", "調査中", "確認中", "精査中", "照会中", "未確定")
 
 
+# 「(12)」 「（1,234人）」: a number in brackets, the accountant's negative. Read as a note it
+# said 「括弧内の注記「12」を解釈できません」, as if a note were missing a value.
+_ACCOUNTING = r"\([▲△-]?\d[\d,.十百千万億兆]*([^()\d]*)\)"
+# What stands before a number and was said to be 「読めません」 only: a dash that is no minus
+# sign (「ー12」: the long vowel mark a kana IME gives for the "-" key, 「―」, 「–」), a plus
+# sign, and the apostrophe a Text cell keeps as part of the value (「'12」).
+_PLUS = "+"
+_APOSTROPHES = "'’‘`"
+
+
+def _accounting_error(text: str, inner: str) -> ValueParseError:
+    said = f"「{shown(text)}」は括弧で囲んだ数です。括弧で負の数を表す書き方は読みません。"
+    if inner[:1] in "▲△-":
+        return ValueParseError(f"{said}括弧を外して「{inner}」と入力してください")
+    return ValueParseError(f"{said}負の数なら「▲{inner}」、負の数でなければ括弧を外して「{inner}」と入力してください")
+
+
+def _lead_error(text: str, core: str) -> Optional[ValueParseError]:
+    """A mark before a number that the number cannot carry, said with what to type."""
+    lead, rest = core[:1], core[1:]
+    m = _NUMBER.match(rest) if rest else None
+    if m is None or m.group("sign"):
+        return None
+    typed = text.strip()[:1]
+    typed = typed if unicodedata.normalize("NFKC", typed) == lead else lead
+    if lead in DASH_MARKS:
+        return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」（U+{ord(typed):04X}）はマイナスの記号ではありません"
+                               "（長音記号「ー」やダッシュは負の数を表しません）。負の数なら"
+                               f"「▲{rest}」か半角の「-{rest}」、負の数でなければ「{rest}」と入力してください")
+    if lead == _PLUS:
+        return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」は付けずに「{rest}」と入力してください"
+                               "（増えた数も、負でなければそのまま数値だけを入力します）")
+    if lead in _APOSTROPHES:
+        return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」が値の一部になっています（表示形式が文字列のセルでは、"
+                               f"先頭の ' も文字として残ります）。「{typed}」を消して「{rest}」と入力してください")
+    return None
+
+
 def _unreadable(text: str, core: str) -> ValueParseError:
     """Why a text is neither a number, a state nor a deadline, as closely as it can be said."""
     if _TARGET_BOUND in core:
         return _range_error(text, _TARGET_BOUND)
+    lead = _lead_error(text, core)
+    if lead is not None:
+        return lead
     m = re.fullmatch(r"([〇一二三四五六七八九十百千万億兆]+)(.*)", core)
     kanji = next((ch for ch in m.group(1) if ch in _KANJI_DIGITS), None) if m else None
     if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
@@ -716,6 +768,11 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     m = re.match(r"^(.*)/年度?$", rest)
     if m and m.group(1) != "人":
         rest, per_year = m.group(1), True
+    if re.match(r"^、\d", rest):   # 「1、234」: 、 (or the half-width ､) typed as the thousands separator
+        raise ValueParseError(f"「{shown(original)}」の「、」は桁区切りに使えません。桁区切りは「,」で入力してください"
+                              "（例: 1,234）")
+    if rest and rest[0] in _ROUGHLY:    # 「120余人」「120強」: more or less than the figure
+        raise _approx_error(original, rest[:1])
     if re.match(r"^[eE][+-]?\d", rest):
         raise ValueParseError(f"「{shown(original)}」は指数表記です。普通の数字で入力してください（例: 1,500）")
     if rest not in UNIT_FAMILY:
@@ -725,6 +782,10 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
         raise ValueParseError(f"「{shown(original)}」の単位「{shown(rest)}」を認識できません"
                               "（使える単位の例: 件、名、人、社、校、回、市町村、%、円、人/日）")
     return rest, per_year, at_least
+
+
+# 「120余人」 (over 120), 「120強」, 「120弱」: a rough figure, said so rather than 「単位「余」」.
+_ROUGHLY = "余強弱"
 
 
 def bare_number(text: str, unit: Optional[str] = None):
