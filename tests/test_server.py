@@ -2161,6 +2161,17 @@ def test_a_client_that_leaves_in_the_middle_of_a_long_answer_is_logged_as_not_de
         time.sleep(0.5)
         sock.close()                                             # Excel gives up while it arrives
         assert "outcome=応答できず（接続切れ） status=200 result=完了 written=0 " in its_line(lines, 2)
+        # A client that stops taking the answer and never closes (a PC gone from the network):
+        # the connection is cut once nothing went for the stall time, and the line says so.
+        monkeypatch.setattr(TimelyH11Protocol, "write_stall_seconds", 1.0)
+        with click(running_server.port) as stalled:
+            assert stalled.recv(4096).startswith(b"HTTP/1.1 200")
+            assert "outcome=応答できず（接続切れ） status=200 result=完了 written=0 " in its_line(lines, 3)
+            got = 0
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := stalled.recv(1 << 20):     # what the system had taken, then the close
+                    got += len(chunk)
+            assert got < 4_000_000
 
 
 # A server process whose buttons wait, once they run, for a file to appear: the test stops
