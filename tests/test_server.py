@@ -2124,7 +2124,7 @@ def test_a_client_that_leaves_in_the_middle_of_a_long_answer_is_logged_as_not_de
 
     def long_answer(entry, payload, place):
         answered.set()
-        return {"actions": [{"func": "noop", "args": ["長い答え" * 350_000]}]}     # about 4.3 MB as sent
+        return {"actions": [{"func": "noop", "args": ["長い答え" * 400_000]}]}     # about 4.8 MB as sent: under the 5 MB of server.limits
 
     monkeypatch.setattr(server_app, "run_button", long_answer)
     headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
