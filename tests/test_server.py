@@ -1221,6 +1221,25 @@ def test_deeply_nested_json_gets_400_quickly(server):
     assert httpx.get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "gzip, identity"])
+def test_a_compressed_body_is_refused_as_compressed_without_being_unpacked(server, coding):
+    """A body with a Content-Encoding (never xlwings' clients: a hand-made client or a device on
+    the way) was read as JSON and refused as nested too deep or with brackets that do not
+    match, sending IT to look at the master. It is refused for what it is, 415, unread:
+    a 32 MB bomb packed into 32 KB is never unpacked."""
+    import zlib
+
+    bomb = zlib.compress(b" " * 32_000_000, 9)
+    assert len(bomb) < 100_000
+    response = server.post("check", content=bomb, headers={**server.headers, "Content-Encoding": coding})
+    assert response.status_code == 415, response.text
+    assert response.text.startswith("送信データが圧縮されています") and "受付番号" in response.text, response.text
+    number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
+    said = [line for line in _log_once(server.log, f"request={number}").splitlines() if f"request={number}" in line]
+    assert len(said) == 1 and "outcome=圧縮された送信 status=415 " in said[0], said
+    assert LOG_LINE.fullmatch(said[0]), said[0]
+
+
 def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_the_error_log(
         server, tmp_path, monkeypatch):
     """A failure inside a button (none is known: it is provoked here, in the server's own app

@@ -301,6 +301,10 @@ class Guard:
             await _text(send, 405, numbered("ボタンは Excel のマスターから押してください（POST だけを受け付けます）。",
                                             scope[REQUEST_KEY]))
             return {"path": path, "outcome": "方法の誤り"}
+        coding = headers.get("content-encoding", b"").strip().lower()
+        if coding not in (b"", b"identity"):        # never unpacked: no bomb, no guess
+            await _text(send, 415, numbered(ENCODED, scope[REQUEST_KEY]))
+            return {"path": path, "outcome": "圧縮された送信"}
         limit = self.config.max_bytes
         declared = headers.get("content-length", b"")
         declared = int(declared) if declared.isdigit() else 0
@@ -384,6 +388,14 @@ class Guard:
         if value[:7].lower() == b"bearer ":
             value = value[7:].strip()
         return bool(value) and hmac.compare_digest(value, self._key)
+
+
+# A body sent compressed (Content-Encoding: gzip, deflate…): xlwings' clients never send one,
+# so a hand-made client or a device on the way did. It was read as JSON and refused as 「入れ子が
+# 深すぎるか、括弧が対応していません」, a reason that sent IT looking at the master.
+ENCODED = ("送信データが圧縮されています（Content-Encoding）。サーバーは圧縮していない送信だけを受け付けます。"
+           "Excel のマスターのボタンは圧縮して送らないため、Excel 以外の送信元か、途中の機器が圧縮しています。"
+           "ブックは変更していません。IT 担当者に連絡してください。")
 
 
 # Bodies a worker holds at once, in multiples of the largest it accepts (--max-mb): bodies
