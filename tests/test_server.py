@@ -1221,6 +1221,25 @@ def test_deeply_nested_json_gets_400_quickly(server):
     assert httpx.get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
 
 
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "gzip, identity"])
+def test_a_compressed_body_is_refused_as_compressed_without_being_unpacked(server, coding):
+    """A body with a Content-Encoding (never xlwings' clients: a hand-made client or a device on
+    the way) was read as JSON and refused as nested too deep or with brackets that do not
+    match, sending IT to look at the master. It is refused for what it is, 415, unread:
+    a 32 MB bomb packed into 32 KB is never unpacked."""
+    import zlib
+
+    bomb = zlib.compress(b" " * 32_000_000, 9)
+    assert len(bomb) < 100_000
+    response = server.post("check", content=bomb, headers={**server.headers, "Content-Encoding": coding})
+    assert response.status_code == 415, response.text
+    assert response.text.startswith("送信データが圧縮されています") and "受付番号" in response.text, response.text
+    number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
+    said = [line for line in _log_once(server.log, f"request={number}").splitlines() if f"request={number}" in line]
+    assert len(said) == 1 and "outcome=圧縮された送信 status=415 " in said[0], said
+    assert LOG_LINE.fullmatch(said[0]), said[0]
+
+
 def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_the_error_log(
         server, tmp_path, monkeypatch):
     """A failure inside a button (none is known: it is provoked here, in the server's own app
@@ -2107,6 +2126,71 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=応答できず（接続切れ） status=- result=完了 written=1 " in said[0], lines
     assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
+
+
+def test_a_client_that_leaves_in_the_middle_of_a_long_answer_is_logged_as_not_delivered(server, monkeypatch):
+    """An answer of a few MB (評価を再計算 of a large master) takes seconds to send over an
+    office link, and Excel may give up (its 30 s) or be closed while it arrives. uvicorn
+    took the whole answer into its buffer at once and drops the rest silently when the
+    connection goes, so the log said status=200 完了 for an answer Excel never had; IT
+    then looked for a fault anywhere but the network."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    master = _master_in(server, "応答中に切断", fresh=True)
+    answered = threading.Event()
+
+    def long_answer(entry, payload, place):
+        answered.set()
+        return {"actions": [{"func": "noop", "args": ["長い答え" * 400_000]}]}     # about 4.8 MB as sent: under the 5 MB of server.limits
+
+    monkeypatch.setattr(server_app, "run_button", long_answer)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+    body = client_body(_payload(master))
+    def click(port: int) -> socket.socket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)      # a slow link: the answer waits in the server
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", port))
+        head = f"POST /buttons/check HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in {**headers, "Content-Type": "application/json"}.items()) + "\r\n"
+        sock.sendall(head.encode("latin-1") + body)
+        return sock
+
+    def its_line(lines: list, count: int) -> str:
+        deadline = time.monotonic() + 20
+        while sum(c.CHECK in line for line in lines) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        said = [line for line in lines if c.CHECK in line]
+        assert len(said) == count, lines
+        assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[-1]}"), said[-1]
+        return said[-1]
+
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
+                                            TimelyH11Protocol) as running_server:
+        with click(running_server.port) as whole:               # read to its end, then closed at once
+            head, answer = _one_response(whole)
+        assert head.startswith(b"HTTP/1.1 200") and len(answer) > 4_000_000
+        assert "outcome=完了 status=200 written=0 " in its_line(lines, 1)
+        answered.clear()
+        sock = click(running_server.port)
+        assert answered.wait(30)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")      # the answer has begun
+        time.sleep(0.5)
+        sock.close()                                             # Excel gives up while it arrives
+        assert "outcome=応答できず（接続切れ） status=200 result=完了 written=0 " in its_line(lines, 2)
+        # A client that stops taking the answer and never closes (a PC gone from the network):
+        # the connection is cut once nothing went for the stall time, and the line says so.
+        monkeypatch.setattr(TimelyH11Protocol, "write_stall_seconds", 1.0)
+        with click(running_server.port) as stalled:
+            assert stalled.recv(4096).startswith(b"HTTP/1.1 200")
+            assert "outcome=応答できず（接続切れ） status=200 result=完了 written=0 " in its_line(lines, 3)
+            got = 0
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := stalled.recv(1 << 20):     # what the system had taken, then the close
+                    got += len(chunk)
+            assert got < 4_000_000
 
 
 # A server process whose buttons wait, once they run, for a file to appear: the test stops

@@ -237,13 +237,20 @@ class Guard:
         scope = dict(scope, **{REQUEST_KEY: request_id})
         record = {"status": 500, "sent": False, "lost": False}
 
+        def left() -> bool:
+            gone = scope.get(GONE_KEY)
+            return gone is not None and gone.is_set()
+
         async def watched(message):
             if message["type"] == "http.response.start":
-                gone = scope.get(GONE_KEY)
-                if gone is not None and gone.is_set():   # uvicorn drops it: the log must not say it was sent
+                if left():      # uvicorn drops it: the log must not say it was sent
                     record["lost"] = True
                 else:
                     record["status"], record["sent"] = message["status"], True
+            elif message["type"] == "http.response.body" and record["sent"]:
+                if not await _in_pieces(send, message, left):
+                    record["lost"] = True
+                return
             await send(message)
 
         fields: dict = {}
@@ -294,6 +301,10 @@ class Guard:
             await _text(send, 405, numbered("ボタンは Excel のマスターから押してください（POST だけを受け付けます）。",
                                             scope[REQUEST_KEY]))
             return {"path": path, "outcome": "方法の誤り"}
+        coding = headers.get("content-encoding", b"").strip().lower()
+        if coding not in (b"", b"identity"):        # never unpacked: no bomb, no guess
+            await _text(send, 415, numbered(ENCODED, scope[REQUEST_KEY]))
+            return {"path": path, "outcome": "圧縮された送信"}
         limit = self.config.max_bytes
         declared = headers.get("content-length", b"")
         declared = int(declared) if declared.isdigit() else 0
@@ -379,6 +390,14 @@ class Guard:
         return bool(value) and hmac.compare_digest(value, self._key)
 
 
+# A body sent compressed (Content-Encoding: gzip, deflate…): xlwings' clients never send one,
+# so a hand-made client or a device on the way did. It was read as JSON and refused as 「入れ子が
+# 深すぎるか、括弧が対応していません」, a reason that sent IT looking at the master.
+ENCODED = ("送信データが圧縮されています（Content-Encoding）。サーバーは圧縮していない送信だけを受け付けます。"
+           "Excel のマスターのボタンは圧縮して送らないため、Excel 以外の送信元か、途中の機器が圧縮しています。"
+           "ブックは変更していません。IT 担当者に連絡してください。")
+
+
 # Bodies a worker holds at once, in multiples of the largest it accepts (--max-mb): bodies
 # are read before a click's turn, so clicks waiting for theirs hold theirs. Without a bound
 # a few clients sending the largest body on many connections (256 a worker) filled the
@@ -409,6 +428,30 @@ class Held:
     def release(self) -> None:
         self.guard._held -= self.size
         self.size = 0
+
+
+# The piece of an answer handed to uvicorn at a time. uvicorn takes a whole body into its
+# buffer at once and reports it sent; a client that left while a 5 MB answer was still on
+# its way (Excel's timeout, Excel closed, over a slow office link) was logged 完了 with
+# status 200. In pieces, uvicorn waits for its buffer to empty between them, so the guard
+# sees a close that comes while the answer is going out.
+ANSWER_PIECE = 64 * 1024
+
+
+async def _in_pieces(send, message: dict, left: Callable[[], bool]) -> bool:
+    """``message`` (a response body) sent in ANSWER_PIECE pieces; False when the client had
+    left before the last one was handed over (uvicorn then drops the rest without a word).
+    A close after that is not counted: a client that read the whole answer may close at
+    once, and what it had not read yet of the last piece TCP does not tell."""
+    body, more = message.get("body", b""), message.get("more_body", False)
+    view = memoryview(body)
+    for start in range(0, len(body), ANSWER_PIECE):
+        if left():
+            return False
+        await send({"type": "http.response.body", "body": bytes(view[start:start + ANSWER_PIECE]), "more_body": True})
+        await asyncio.sleep(0)      # a close the connection met in that send is seen (Guard._hand_over's listen)
+    await send({"type": "http.response.body", "body": b"", "more_body": more})
+    return True
 
 
 async def _text(send, status: int, text: str) -> None:

@@ -12,6 +12,10 @@ click, and asyncio's accept loop then wrote a traceback per attempt to the reque
   (renkei_xl.server.app.Guard), or it is closed. uvicorn's own keep-alive timer is no bound:
   the first byte of a next request switches it off, and nothing replaced it, so one byte
   after an answer held a connection for good;
+- a connection whose client takes no part of its answer for ``WRITE_STALL_SECONDS`` (a
+  client that stopped reading, or a PC gone from the network without closing) is cut: the
+  answer waited in the server for good, the click's log line never came (server.app sends
+  an answer in pieces and waits for each), and the connection kept its place;
 - a worker keeps at most ``connection_limit()`` connections (below its open-files limit and
   below the 512 sockets of the selector Windows runs workers on); past it, the connection
   that has waited longest for a request head is closed, so a flood of idle connections
@@ -46,6 +50,9 @@ from .log import Quiet
 
 HEADER_SECONDS = 10.0     # a click's request line and headers are a few hundred bytes
 BODY_SECONDS = 60.0       # the largest body accepted (32 MB) over a slow office link
+# An answer's bytes waiting in the server with none taken by the client for this long: the
+# client has gone (xlwings' VBA client gives up after 30 s, server.turns).
+WRITE_STALL_SECONDS = 30.0
 # Connections one worker keeps: far above an office's clicks at once (each click is one
 # connection, kept 5 s after its answer), below 512 (the sockets select() takes on
 # Windows, where workers run on a selector loop).
@@ -97,9 +104,11 @@ class TimelyH11Protocol(H11Protocol):
     keeping at most ``max_connections`` in its worker (None: ``connection_limit()``)."""
 
     header_seconds = HEADER_SECONDS
+    write_stall_seconds = WRITE_STALL_SECONDS
     max_connections: Optional[int] = None
 
     _head_timer = None
+    _stall_timer = None
     _armed_for = None          # the request cycle the head timer was set after (None: none yet)
     _waiting_since = 0.0
 
@@ -123,7 +132,26 @@ class TimelyH11Protocol(H11Protocol):
 
     def connection_lost(self, exc) -> None:
         self._cancel_head_timer()
+        self._cancel_stall_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The answer's bytes are past what the connection holds unsent: the client must
+        take some within ``write_stall_seconds`` or the connection is cut (abort: a close
+        would wait for the bytes to go). uvicorn then drops the rest of the answer and the
+        guard logs it as not delivered (server.app._in_pieces)."""
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.write_stall_seconds, self.transport.abort)
+
+    def resume_writing(self) -> None:
+        self._cancel_stall_timer()
+        super().resume_writing()
+
+    def _cancel_stall_timer(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
 
     def send_400_response(self, msg: str) -> None:
         """A request h11 cannot parse: uvicorn answered ``Invalid HTTP request received.`` in

@@ -85,7 +85,9 @@ def request_line(*, request: str, client: str, status: int | str, outcome: str, 
     nothing (every refusal, every button that only answers Excel). ``answered``, ``error``,
     ``text``: a client's report that Excel failed to replay the answer to request
     ``answered`` with run-time error ``error`` (RenkeiServer.bas). ``status`` "-": nothing
-    was sent (the client went away first); then ``result`` is what the click did all the same.
+    was sent (the client went away first); then ``result`` is what the click did all the same,
+    as it is with a status and outcome=応答できず when the client went away while the answer
+    was on its way (server.app._in_pieces).
     ``repeats``: how many lines like this one (``Quiet``) were held back before it."""
     return line(request=request, client=client or "-", button=button, book=_cut(book), path=_cut(path), user=user,
                 outcome=outcome, status=status, result=result, written=written,
