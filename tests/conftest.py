@@ -143,6 +143,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
-# The shared masters, for every test module (tests/realbooks.py builds them).
-from realbooks import (grafted_lo_master, grafted_master, grafted_masters, lo_master_xlsm,  # noqa: E402,F401
-                       lo_master_xlsx, sample_master_xlsm)
+# The shared masters, for every test module (tests/realbooks.py builds them), and the session's
+# end of this process's LibreOffice for the UNO jobs (autouse; it starts nothing).
+from realbooks import (_uno_office_session, grafted_lo_master, grafted_master,  # noqa: E402,F401
+                       grafted_masters, lo_master_xlsm, lo_master_xlsx, sample_master_xlsm)
