@@ -131,6 +131,7 @@ class _Office:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
+        self.guard: subprocess.Popen | None = None
         self.pipe = ""
         self.folder: Path | None = None
         self.base: Path | None = None   # pytest's temp folder of this process, set by the session fixture
@@ -153,11 +154,19 @@ class _Office:
              "--nolockcheck", f"-env:UserInstallation={_profile_url(self.folder / 'profile')}",
              f"--accept=pipe,name={self.pipe};urp;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, str(self.proc.pid)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True)
         self.starts += 1
 
     def stop(self) -> None:
         """Kill the whole process group (oosplash and soffice.bin; started in a session of its
         own, so nobody else's) at once: the profile is thrown away, nothing needs saving."""
+        if self.guard is not None and os.getpid() == self.owner:
+            self.guard.kill()           # before the group goes: it must not fire on a reused id
+            self.guard.wait()
+            self.guard.stdin.close()
+        self.guard = None
         if self.proc is not None and os.getpid() == self.owner:
             _kill_group(self.proc)
         self.proc = None
@@ -165,6 +174,16 @@ class _Office:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
+
+# Kills the office's process group when this process dies without ending it (SIGTERM or SIGKILL
+# skip the session's end and atexit): its stdin is a pipe only this process holds open.
+_GUARD = """import os, signal, sys
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGKILL)
+except OSError:
+    pass
+"""
 
 _OFFICE = _Office()
 
