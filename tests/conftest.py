@@ -5,7 +5,8 @@ of this project.
 each test file runs whole on one worker, so a module-scoped fixture is still built once.
 A worker is a separate process with its own ``tmp_path_factory`` base folder; each
 LibreOffice start gets its own profile folder and a free port or pipe (tests/uno_common.py,
-tests/realbooks.py), so workers never share one. ``pytest tests/test_x.py`` without ``-n``
+tests/realbooks.py), so workers never share one. realbooks' UNO jobs share one soffice per
+worker (under its base folder, ended with the session; tests/test_uno_office.py). ``pytest tests/test_x.py`` without ``-n``
 runs in one process as before.
 
 What to use instead of building your own (building a master or starting LibreOffice costs

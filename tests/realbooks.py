@@ -21,6 +21,9 @@ fixtures (`sample_master_xlsm`, `lo_master_xlsm`, `lo_master_xlsx`, `grafted_mas
 The UNO work runs in a child process (this file run as a script by the venv's Python with
 Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported, which
 should not happen inside the pytest process, and a hung LibreOffice can then be killed cleanly.
+The child connects to one headless soffice that each pytest process (each xdist worker) keeps
+for all its jobs (`_Office`: started on the first job, ended with the session; a dead, hung or
+unclean one is replaced), closes every document it opened and restores any option it set.
 """
 
 from __future__ import annotations
