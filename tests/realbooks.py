@@ -192,11 +192,10 @@ _OFFICE = _Office()
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    for sig in (signal.SIGKILL,):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:   # unkillable (D state): nothing more we can do

@@ -130,7 +130,6 @@ def test_the_recalculation_on_load_a_job_sets_does_not_reach_the_next_job(office
 @pytest.mark.parametrize("ending", ["assert False", "raise KeyboardInterrupt",
                                     "os.kill(os.getpid(), signal.SIGTERM)", "os.kill(os.getpid(), signal.SIGKILL)"])
 def test_no_libreoffice_outlives_a_test_run_that_failed_or_was_interrupted(office, tmp_path, ending):
-    require_soffice()
     pid_file = tmp_path / "office.pid"
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(f"""
         import os, signal
