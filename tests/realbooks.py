@@ -383,6 +383,7 @@ def _uno_child() -> None:
     if left:
         _unusable(f"LibreOffice already holds documents before the job: {left}")
     Path(job["ready"]).touch()      # the office answers: from here on, a failure is the job's
+    failed = True
     try:
         if job["kind"] == "staff_edit":
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
@@ -405,8 +406,14 @@ def _uno_child() -> None:
             answer = {}
         else:
             raise ValueError(job["kind"])
+        failed = False
     finally:
-        left = _open_documents(desktop, close=True)
+        try:
+            left = _open_documents(desktop, close=True)
+        except Exception:
+            if not failed:
+                raise
+            left = []   # the job's own error says more; the parent replaces this office anyway
     if left:
         raise RuntimeError(f"the job left documents open in LibreOffice: {left}")
     json.dump(answer, sys.stdout, ensure_ascii=False)
