@@ -42,7 +42,8 @@ from renkei_xl.core.reference import load_reference
 # Roughly in order of CPU time (measured on 2 cores; see ``pytest --durations``).
 SLOW_FIRST = ("test_server.py", "test_wheels.py", "test_hostile_files.py", "test_lossless.py",
               "test_vba_static.py", "test_realbooks.py", "test_hostile_writes.py", "test_answer_size.py",
-              "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py")
+              "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py",
+              "test_uno_office.py")
 
 
 def rewrite_cells(path, part: str, cells: dict) -> None:

@@ -98,7 +98,7 @@ def test_a_job_that_crashes_or_hangs_libreoffice_fails_and_the_next_job_gets_a_f
     lo_inspect([book])
     pid = _office_pid(office)
     with pytest.raises(AssertionError, match=said):
-        _run_uno_job({"kind": kind}, timeout=10)
+        _run_uno_job({"kind": kind}, timeout=5)
     assert _group_gone(pid)
     assert lo_inspect([book])[0]["loaded"]
     assert _office_pid(office) != pid
@@ -127,9 +127,8 @@ def test_the_recalculation_on_load_a_job_sets_does_not_reach_the_next_job(office
     assert office.starts == starts    # the same office: a fresh one would say nothing
 
 
-@pytest.mark.parametrize("ending", ["assert False", "raise KeyboardInterrupt",
-                                    "os.kill(os.getpid(), signal.SIGTERM)", "os.kill(os.getpid(), signal.SIGKILL)"])
-def test_no_libreoffice_outlives_a_test_run_that_failed_or_was_interrupted(office, tmp_path, ending):
+@pytest.mark.parametrize("ending", ["assert False", "os.kill(os.getpid(), signal.SIGKILL)"])
+def test_no_libreoffice_outlives_a_test_run_that_failed_or_was_killed(office, tmp_path, ending):
     pid_file = tmp_path / "office.pid"
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(f"""
         import os, signal
@@ -145,7 +144,7 @@ def test_no_libreoffice_outlives_a_test_run_that_failed_or_was_interrupted(offic
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                           f"--basetemp={tmp_path / 'inner'}", "test_inner.py"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=realbooks.SOFFICE_TIMEOUT)
-    assert run.returncode in (1, 2, -signal.SIGTERM, -signal.SIGKILL), run.stdout + run.stderr
+    assert run.returncode in (1, -signal.SIGKILL), run.stdout + run.stderr
     pid = int(pid_file.read_text())
     for _ in range(300):   # a killed pytest leaves the ending to the guard, a process of its own
         if _group_gone(pid):
