@@ -88,7 +88,7 @@ def test_a_libreoffice_that_hangs_between_jobs_is_killed_and_replaced(office, bo
     lo_inspect([book])
     pid = _office_pid(office)
     os.killpg(pid, signal.SIGSTOP)
-    assert _run_uno_job({"kind": "inspect", "paths": [str(book)]}, ready_timeout=3)["books"][0]["loaded"]
+    assert _run_uno_job({"kind": "inspect", "paths": [str(book)]}, ready_timeout=2)["books"][0]["loaded"]
     assert _office_pid(office) != pid
     assert _group_gone(pid)
 
@@ -98,7 +98,7 @@ def test_a_job_that_crashes_or_hangs_libreoffice_fails_and_the_next_job_gets_a_f
     lo_inspect([book])
     pid = _office_pid(office)
     with pytest.raises(AssertionError, match=said):
-        _run_uno_job({"kind": kind}, timeout=5)
+        _run_uno_job({"kind": kind}, timeout=2)
     assert _group_gone(pid)
     assert lo_inspect([book])[0]["loaded"]
     assert _office_pid(office) != pid
