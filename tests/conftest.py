@@ -5,7 +5,8 @@ of this project.
 each test file runs whole on one worker, so a module-scoped fixture is still built once.
 A worker is a separate process with its own ``tmp_path_factory`` base folder; each
 LibreOffice start gets its own profile folder and a free port or pipe (tests/uno_common.py,
-tests/realbooks.py), so workers never share one. ``pytest tests/test_x.py`` without ``-n``
+tests/realbooks.py), so workers never share one. realbooks' UNO jobs share one soffice per
+worker (under its base folder, ended with the session; tests/test_uno_office.py). ``pytest tests/test_x.py`` without ``-n``
 runs in one process as before.
 
 What to use instead of building your own (building a master or starting LibreOffice costs
@@ -41,7 +42,8 @@ from renkei_xl.core.reference import load_reference
 # Roughly in order of CPU time (measured on 2 cores; see ``pytest --durations``).
 SLOW_FIRST = ("test_server.py", "test_wheels.py", "test_hostile_files.py", "test_lossless.py",
               "test_vba_static.py", "test_realbooks.py", "test_hostile_writes.py", "test_answer_size.py",
-              "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py")
+              "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py",
+              "test_uno_office.py")
 
 
 def rewrite_cells(path, part: str, cells: dict) -> None:
@@ -143,6 +145,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
-# The shared masters, for every test module (tests/realbooks.py builds them).
-from realbooks import (grafted_lo_master, grafted_master, grafted_masters, lo_master_xlsm,  # noqa: E402,F401
-                       lo_master_xlsx, sample_master_xlsm)
+# The shared masters, for every test module (tests/realbooks.py builds them), and the session's
+# end of this process's LibreOffice for the UNO jobs (autouse; it starts nothing).
+from realbooks import (_uno_office_session, grafted_lo_master, grafted_master,  # noqa: E402,F401
+                       grafted_masters, lo_master_xlsm, lo_master_xlsx, sample_master_xlsm)

@@ -21,10 +21,14 @@ fixtures (`sample_master_xlsm`, `lo_master_xlsm`, `lo_master_xlsx`, `grafted_mas
 The UNO work runs in a child process (this file run as a script by the venv's Python with
 Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported, which
 should not happen inside the pytest process, and a hung LibreOffice can then be killed cleanly.
+The child connects to one headless soffice that each pytest process (each xdist worker) keeps
+for all its jobs (`_Office`: started on the first job, ended with the session; a dead, hung or
+unclean one is replaced), closes every document it opened and restores any option it set.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import posixpath
@@ -112,55 +116,165 @@ def _profile_url(profile: Path) -> str:
     return "file://" + str(profile.resolve())
 
 
-def _run_uno_job(job: dict, timeout: float = SOFFICE_TIMEOUT) -> dict:
-    """Start a private headless soffice (own profile directory, own process group), run `job`
-    in a child process that connects to it over a named pipe (with retries), and always end
-    that soffice. Returns the child's JSON answer; raises AssertionError with its stderr."""
-    tmp = Path(tempfile.mkdtemp(prefix="lo_renkei_uno_"))
-    pipe = f"renkei_{uuid.uuid4().hex}"
-    soffice = subprocess.Popen(
-        [_soffice(), "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-         "--nolockcheck", f"-env:UserInstallation={_profile_url(tmp / 'profile')}",
-         f"--accept=pipe,name={pipe};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+# --------------------------------------------------------------------------- one soffice per process
+# Starting LibreOffice costs seconds; the suite ran some fifty UNO jobs, each with a soffice of
+# its own. Now each pytest process (each xdist worker) keeps one headless soffice, started on
+# the first job with a profile folder under that process's pytest temp folder, and ended when
+# the session ends (or, as a net, when the process exits). A job's child process closes what it
+# opened and restores what it set, and checks that LibreOffice holds no document afterwards; an
+# instance that died, hangs or was left unclean is killed (its process group, ours alone) and
+# the next job gets a fresh one.
+
+READY_TIMEOUT = 60   # seconds a running soffice may take to answer before it counts as hung
+READY_EXIT = 3       # the child's exit code when the office was unusable before the job began
+
+
+class _Office:
+    """The headless soffice this process keeps for its UNO jobs."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.guard: subprocess.Popen | None = None
+        self.pipe = ""
+        self.folder: Path | None = None
+        self.base: Path | None = None   # pytest's temp folder of this process, set by the session fixture
+        self.owner = os.getpid()
+        self.starts = 0                 # instances started by this process (tests check the sharing)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None and _alive(self.proc.pid)
+
+    def start(self) -> None:
+        """A fresh instance, with a profile folder of its own: a killed instance may have
+        left its profile half written."""
+        self.stop()
+        if self.base is not None:
+            self.base.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix="lo_renkei_uno_", dir=self.base))
+        self.pipe = f"renkei_{uuid.uuid4().hex}"
+        self.proc = subprocess.Popen(
+            [_soffice(), "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
+             "--nolockcheck", f"-env:UserInstallation={_profile_url(self.folder / 'profile')}",
+             f"--accept=pipe,name={self.pipe};urp;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, str(self.proc.pid)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True)
+        self.starts += 1
+
+    def stop(self) -> None:
+        """Kill the whole process group (oosplash and soffice.bin; started in a session of its
+        own, so nobody else's) at once: the profile is thrown away, nothing needs saving."""
+        if self.guard is not None and os.getpid() == self.owner:
+            self.guard.kill()           # before the group goes: it must not fire on a reused id
+            self.guard.wait()
+            self.guard.stdin.close()
+        self.guard = None
+        if self.proc is not None and os.getpid() == self.owner:
+            _kill_group(self.proc)
+        self.proc = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+# Kills the office's process group when this process dies without ending it (SIGTERM or SIGKILL
+# skip the session's end and atexit): its stdin is a pipe only this process holds open.
+_GUARD = """import os, signal, sys
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGKILL)
+except OSError:
+    pass
+"""
+
+_OFFICE = _Office()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:   # unkillable (D state): nothing more we can do
+        pass
+
+
+def _end_office() -> None:
+    if os.getpid() == _OFFICE.owner:
+        _OFFICE.stop()
+
+
+atexit.register(_end_office)   # the net under the session fixture: also a run that is interrupted
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _uno_office_session(tmp_path_factory):
+    """Puts this process's soffice profile under its pytest temp folder and ends that soffice
+    when the session ends, passed or failed. Starts nothing: the first UNO job does."""
+    _OFFICE.base = tmp_path_factory.getbasetemp() / "lo_uno"
+    yield
+    _end_office()
+
+
+def _run_uno_job(job: dict, timeout: float = SOFFICE_TIMEOUT, ready_timeout: float = READY_TIMEOUT) -> dict:
+    """Run `job` in a child process connected to this process's soffice (started here when
+    there is none, or none alive). Returns the child's JSON answer; raises AssertionError with
+    its stderr. An office that does not answer within `ready_timeout`, or that the child finds
+    holding a document, is replaced and the job run once more on the fresh one; after a job
+    that failed or timed out the office is killed, so the next job starts clean."""
+    fresh = not _OFFICE.running()
+    if fresh:
+        _OFFICE.start()
+    answer = _uno_attempt(job, timeout, None if fresh else ready_timeout)
+    if answer is None:              # the office we had was dead, hung or unclean: a fresh one
+        _OFFICE.start()
+        answer = _uno_attempt(job, timeout, None)
+    return answer
+
+
+def _uno_attempt(job: dict, timeout: float, ready_timeout: float | None) -> dict | None:
+    """One run of the child against the current office. None when the office proved unusable
+    before the job began (only checked for an office reused from earlier jobs)."""
+    tmp = Path(tempfile.mkdtemp(prefix="lo_renkei_job_", dir=_OFFICE.base))
+    ready = tmp / "ready"
+    job = dict(job, pipe=_OFFICE.pipe, tmp=str(tmp), soffice_pid=_OFFICE.proc.pid, ready=str(ready))
+    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--uno-job"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, encoding="utf-8")
+    start = time.monotonic()
     ok = False
     try:
-        job = dict(job, pipe=pipe, tmp=str(tmp), soffice_pid=soffice.pid)
-        try:
-            run = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--uno-job"],
-                                 input=json.dumps(job, ensure_ascii=False), capture_output=True,
-                                 text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise AssertionError(f"UNO job {job['kind']} took longer than {timeout} s:\n{exc.stderr}") from exc
-        if run.returncode != 0:
-            raise AssertionError(f"UNO job {job['kind']} failed (exit {run.returncode}):\n"
-                                 f"{run.stderr[-4000:]}")
+        payload = json.dumps(job, ensure_ascii=False)
+        while True:     # in slices, to see the office answer (or not) well before the job's end
+            try:
+                out, err = child.communicate(payload, timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                payload = None
+                waited = time.monotonic() - start
+                if ready_timeout is not None and waited > ready_timeout and not ready.exists():
+                    return None
+                if waited > timeout:
+                    child.kill()
+                    err = child.communicate()[1]
+                    raise AssertionError(f"UNO job {job['kind']} took longer than {timeout} s:\n"
+                                         f"{err[-4000:]}") from None
+        if child.returncode == READY_EXIT and ready_timeout is not None:
+            return None
+        if child.returncode != 0:
+            raise AssertionError(f"UNO job {job['kind']} failed (exit {child.returncode}):\n{err[-4000:]}")
         ok = True
-        return json.loads(run.stdout)
+        return json.loads(out)
     finally:
-        _end(soffice, grace=20 if ok else 0)
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+        if not ok:
+            _OFFICE.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _end(proc: subprocess.Popen, grace: float) -> None:
-    """End the soffice we started: after a clean job it is already quitting (the child called
-    Desktop.terminate); otherwise, or if it lingers, its process group (ours alone, it was
-    started in a new session) gets SIGTERM, then SIGKILL."""
-    try:
-        proc.wait(timeout=grace)
-        signals = ((signal.SIGKILL, 10),)  # stragglers of the group, if any
-    except subprocess.TimeoutExpired:
-        signals = ((signal.SIGTERM, 10), (signal.SIGKILL, 10))
-    for sig, wait in signals:
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def lo_staff_edit(src: Path, dst: Path, *, filter: str = "xlsm") -> Path:
@@ -259,12 +373,17 @@ def _uno_child() -> None:
             break
         except NoConnectException:
             if not _alive(job["soffice_pid"]):
-                raise RuntimeError("soffice exited before accepting connections")
+                _unusable("soffice exited before accepting connections")
             if time.monotonic() > deadline:
-                raise RuntimeError("soffice did not accept connections within 60 s")
+                _unusable("soffice did not accept connections within 60 s")
             time.sleep(0.1)
     smgr = ctx.ServiceManager
     desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    left = _open_documents(desktop)
+    if left:
+        _unusable(f"LibreOffice already holds documents before the job: {left}")
+    Path(job["ready"]).touch()      # the office answers: from here on, a failure is the job's
+    failed = True
     try:
         if job["kind"] == "staff_edit":
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
@@ -274,14 +393,53 @@ def _uno_child() -> None:
             answer = _uno_cell_values(uno, prop, ctx, desktop, job)
         elif job["kind"] == "inspect":
             answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
+        elif job["kind"] == "test_open":       # tests of the sharing: a job that forgets to close
+            _uno_load(uno, prop, desktop, job["path"], True)
+            answer = {}
+        elif job["kind"] == "test_crash":      # tests of the sharing: LibreOffice dies mid-job
+            os.killpg(job["soffice_pid"], signal.SIGKILL)
+            desktop.getComponents()
+            answer = {}
+        elif job["kind"] == "test_hang":       # tests of the sharing: LibreOffice stops answering mid-job
+            os.killpg(job["soffice_pid"], signal.SIGSTOP)
+            desktop.getComponents()
+            answer = {}
         else:
             raise ValueError(job["kind"])
+        failed = False
     finally:
         try:
-            desktop.terminate()
-        except Exception:  # the bridge drops while soffice exits
-            pass
+            left = _open_documents(desktop, close=True)
+        except Exception:
+            if not failed:
+                raise
+            left = []   # the job's own error says more; the parent replaces this office anyway
+    if left:
+        raise RuntimeError(f"the job left documents open in LibreOffice: {left}")
     json.dump(answer, sys.stdout, ensure_ascii=False)
+
+
+def _unusable(reason: str) -> None:
+    """The office cannot take the job (before it began): the parent replaces it."""
+    print(reason, file=sys.stderr)
+    sys.exit(READY_EXIT)
+
+
+def _open_documents(desktop, close: bool = False) -> list[str]:
+    """The URLs (or titles) of the documents LibreOffice holds; with ``close``, each is closed
+    too (unmodified first, so no save is asked for), and the list says what had been left."""
+    found = []
+    components = desktop.getComponents().createEnumeration()
+    while components.hasMoreElements():
+        doc = components.nextElement()
+        found.append(getattr(doc, "URL", "") or getattr(doc, "Title", "") or repr(doc))
+        if close:
+            try:
+                doc.setModified(False)
+            except Exception:
+                pass
+            doc.close(True)
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -396,18 +554,23 @@ def _uno_cell_values(uno, prop, ctx, desktop, job):
     provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", ctx)
     load = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess",
                                                 (prop("nodepath", "/org.openoffice.Office.Calc/Formula/Load"),))
+    before = load.getPropertyValue("OOXMLRecalcMode")
     out = {}
-    for mode, number in job["modes"].items():   # read again at every import (WorkbookFragment::recalcFormulaCells)
-        load.setPropertyValue("OOXMLRecalcMode", number)
+    try:
+        for mode, number in job["modes"].items():   # read again at every import (WorkbookFragment::recalcFormulaCells)
+            load.setPropertyValue("OOXMLRecalcMode", number)
+            load.commitChanges()
+            doc = _uno_load(uno, prop, desktop, job["path"], True)
+            if doc is None:
+                raise RuntimeError(f"LibreOffice could not open {job['path']}")
+            try:
+                out[mode] = [doc.Sheets.getByName(sheet).getCellRangeByName(ref).getValue()
+                             for sheet, ref in job["cells"]]
+            finally:
+                doc.close(True)
+    finally:   # the office serves later jobs: they open files as LibreOffice does by default
+        load.setPropertyValue("OOXMLRecalcMode", before)
         load.commitChanges()
-        doc = _uno_load(uno, prop, desktop, job["path"], True)
-        if doc is None:
-            raise RuntimeError(f"LibreOffice could not open {job['path']}")
-        try:
-            out[mode] = [doc.Sheets.getByName(sheet).getCellRangeByName(ref).getValue()
-                         for sheet, ref in job["cells"]]
-        finally:
-            doc.close(True)
     return {"values": out}
 
 
