@@ -511,7 +511,9 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
         return result(NOT_EVALUABLE, f"{found.place}: {found.message}")
     ratio = float((a_num - baseline) / (t_num - baseline))
     symbol = symbol_for_ratio(ratio, ctx.threshold)
-    base = format_number(baseline)
+    # 基準値 as typed, as the actual and the target are (「25.1万人」, not 「251,000」 between
+    # 「43.9万人」 and 「29.8万人」, which staff could not check against 指標's cell).
+    base = parse_value(ind.baseline).core
     reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(shown_ratio(ratio, ctx.threshold))}"
               f"（{band_text(symbol, ctx.threshold)}）")
     return result(symbol, reason, ratio)
