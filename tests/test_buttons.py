@@ -239,6 +239,33 @@ def test_an_indicator_added_at_the_bottom_of_indicators_is_listed_with_its_proje
         assert [first, 2, fourth, 2] in [list(m) for m in merges], merges
 
 
+def test_the_lists_status_header_names_the_base_date_of_settings_on_both_faces(master, tmp_path):
+    """設定's 基準日 moved to 2023-09-30 for a mid-year list: the input files asked for the figures
+    「2023年9月30日時点」, while 一覧 (and the 確定版 made from it) still headed them
+    「連携事業実施状況等（３月末時点）」 as the FY2023 list printed for 2024-03-31. The header
+    says 「（９月末時点）」 on both faces, and a note staff wrote beside the list under the old
+    header stays with its row."""
+    import datetime as dt
+
+    moved = _copy(master, tmp_path / "moved.xlsm")
+    recalc_file(moved)                                 # 一覧 as of 2024-03-31, then a staff note beside 04-1
+    listed = file_rows(moved, c.LIST)
+    top = next(i for i, r in enumerate(listed) if "指標ID" in r)
+    assert listed[top][c.LIST_STATUS_COL] == "連携事業実施状況等（３月末時点）"
+    row = next(i for i, r in enumerate(listed) if r[c.LIST_ID_COL] == "04-1") + 1
+    _put(moved, c.LIST, f"L{row}", "要確認")
+    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
+
+    _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
+    applied, _ = _run(buttons.recalc, payload_from_file(_copy(moved, tmp_path / "button.xlsm")))
+    rows = applied.rows(c.LIST)
+    assert rows == _cli_rows(written.path, c.LIST)
+    assert rows[top][c.LIST_STATUS_COL] == "連携事業実施状況等（９月末時点）"
+    noted = next(r for r in rows if r[c.LIST_ID_COL] == "04-1")
+    assert noted[len(c.LIST_COLUMNS)] == "要確認"
+
+
 def test_strings_are_written_as_text_so_excel_does_not_convert_them(master, tmp_path):
     """「73.2%」 typed into a cell would become 0.732; the writer marks strings as text."""
     payload = payload_from_file(_copy(master, tmp_path / "button.xlsm"))

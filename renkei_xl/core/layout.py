@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 from .methods import NO_VALUE
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Indicator, Result, Settings
-from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
+from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_columns, list_title)
 from .values import INPUT_ERROR, published
 
 # Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
@@ -55,7 +55,7 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     g = Grid()
     g.add(TITLE, [list_title(settings.region, settings.fiscal_year, confirmed)])
     g.add(LEGEND, [legend(settings.threshold)])
-    g.header_row = g.add(HEADER, LIST_COLUMNS)
+    g.header_row = g.add(HEADER, list_columns(settings.base_date))
     width = len(LIST_COLUMNS)
     by_role = _by_role(result.indicators)
     evaluations, consolidated = result.evaluations, result.consolidated
