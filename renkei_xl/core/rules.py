@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
 from . import findings as F
-from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, canonical_state
+from .choices import (RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, TARGET_STATES,
+                      canonical_state)
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
@@ -433,6 +434,27 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
         if actual.kind != NUMBER:
             return F.NOT_A_NUMBER.at(sheet, cell, ind.id, value=value)
         return F.UNIT_MISMATCH.at(sheet, cell, ind.id, label=label, value=value, expected=f"目標値「{target.core}」")
+    return None
+
+
+def answer_hint(ind: Indicator) -> Optional[str]:
+    """The 修正のヒント for a reported word no reading takes (「整備完了」「継続」) on a row whose
+    target a word answers: a deadline's (「2030年度まで」) or a state's (「維持」), as
+    DEADLINE_UNANSWERED and STATE_UNANSWERED say which words answer it. The hint of any
+    unreadable value, 「例: 20件、1,500人、43.9万人、常時、2025年度まで」, offered counts and a
+    deadline, a target's own form, as the result of 14-1's 「2030年度まで」. None for a row
+    that a number answers (the generic hint's examples fit it) or that is not judged."""
+    if ind.is_kpi or ind.rule == RULE_REFERENCE or type(ind.target) is not str:
+        return None
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None
+    rule = ind.rule or _infer_rule(target)
+    if rule == RULE_DEADLINE and target.kind == DEADLINE:
+        return F.DEADLINE_UNANSWERED.hint
+    if rule == RULE_STATE and target.kind == STATUS and not target.each and target.status not in TARGET_STATES:
+        return F.STATE_UNANSWERED.hint.format(target=target.core)
     return None
 
 
