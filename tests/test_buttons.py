@@ -23,8 +23,8 @@ from openpyxl import load_workbook
 
 from conftest import rewrite_cells, saved_by_excel
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
-                            ExcelError, apply_actions, applied_looks, file_protection, file_rows, look_attrs, payload_after,
-                            payload_from_file, remote_book)
+                            ExcelError, apply_actions, applied_looks, file_merged_areas, file_protection, file_rows,
+                            look_attrs, payload_after, payload_from_file, remote_book)
 from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
@@ -198,6 +198,72 @@ def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(ma
     assert f"{achieved}／{evaluable}" in alert["prompt"] and "73.2%" in alert["prompt"]
     assert f"◎ {achieved}件" in alert["prompt"]
     assert result.summary.achieved == achieved
+
+
+def test_an_indicator_added_at_the_bottom_of_indicators_is_listed_with_its_project_on_both_faces(master, tmp_path):
+    """Staff add 「05-4」 for project 5 in the first empty row of 指標, under 54-1 (how a row is
+    added to a list in Excel). 一覧 listed it after 10-2, the last project of its role, with
+    project 5's 連携事業名 and 事業概要 printed a second time there and its other three rows
+    left unmerged: the published list showed project 5 twice and out of its place, and
+    入力チェック said nothing. It is listed after 05-3, under one merged project 5, alike on
+    both faces (the official list gives each project's indicators together, by 事業No)."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    added = _copy(master, tmp_path / "added.xlsm")
+    ws = load_workbook(added, read_only=True)[c.INDICATORS]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if "指標ID" in r)
+    heads = rows[header]
+    model = dict(zip(heads, next(r for r in rows if r[heads.index("指標ID")] == "05-3")))
+    model.update({"指標ID": "05-4", "評価指標": "ｘＲ技術のマッチング件数", "基準値": "－", "目標値": "10件（毎年度）",
+                  "集計方法": "手入力", "評価方法": None, "実績値（手入力）": "12件", "実施状況（手入力）": "・マッチング12件"})
+    last = max(i for i, r in enumerate(rows) if any(v not in (None, "") for v in r)) + 1   # 1-based row of 54-1
+    edits = [CellEdit(c.INDICATORS, last + 1, col, v) for col, h in enumerate(heads, start=1)
+             if h and (v := model.get(h)) not in (None, "")]
+    write_planned(added, lambda fs: (WritePlan(cells=edits), None))
+
+    cli = _copy(added, tmp_path / "cli.xlsm")
+    _result, written = recalc_file(cli)
+    applied, _ = _run(buttons.recalc, payload_from_file(_copy(added, tmp_path / "button.xlsm")))
+    listed = applied.rows(c.LIST)
+    assert listed == _cli_rows(written.path, c.LIST)
+
+    top = listed.index(list(c.LIST_COLUMNS))
+    ids = [r[c.LIST_ID_COL] for r in listed[top + 1:]]
+    assert ids[ids.index("05-3") + 1] == "05-4" and ids[ids.index("10-2") + 1] == "KPI2-1"
+    first, fourth = (top + 2 + ids.index(i) for i in ("05-1", "05-4"))   # 1-based sheet rows
+    project = listed[first - 1][1]
+    assert project.startswith("5") and [r[1] for r in listed[first:fourth]] == [None] * 3
+    for merges in (file_merged_areas(load_workbook(written.path))[c.LIST], applied.merges[c.LIST]):
+        assert [first, 2, fourth, 2] in [list(m) for m in merges], merges
+
+
+def test_the_lists_status_header_names_the_base_date_of_settings_on_both_faces(master, tmp_path):
+    """設定's 基準日 moved to 2023-09-30 for a mid-year list: the input files asked for the figures
+    「2023年9月30日時点」, while 一覧 (and the 確定版 made from it) still headed them
+    「連携事業実施状況等（３月末時点）」 as the FY2023 list printed for 2024-03-31. The header
+    says 「（９月末時点）」 on both faces, and a note staff wrote beside the list under the old
+    header stays with its row."""
+    import datetime as dt
+
+    moved = _copy(master, tmp_path / "moved.xlsm")
+    recalc_file(moved)                                 # 一覧 as of 2024-03-31, then a staff note beside 04-1
+    listed = file_rows(moved, c.LIST)
+    top = next(i for i, r in enumerate(listed) if "指標ID" in r)
+    assert listed[top][c.LIST_STATUS_COL] == "連携事業実施状況等（３月末時点）"
+    row = next(i for i, r in enumerate(listed) if r[c.LIST_ID_COL] == "04-1") + 1
+    _put(moved, c.LIST, f"L{row}", "要確認")
+    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
+
+    _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
+    applied, _ = _run(buttons.recalc, payload_from_file(_copy(moved, tmp_path / "button.xlsm")))
+    rows = applied.rows(c.LIST)
+    assert rows == _cli_rows(written.path, c.LIST)
+    assert rows[top][c.LIST_STATUS_COL] == "連携事業実施状況等（９月末時点）"
+    noted = next(r for r in rows if r[c.LIST_ID_COL] == "04-1")
+    assert noted[len(c.LIST_COLUMNS)] == "要確認"
 
 
 def test_strings_are_written_as_text_so_excel_does_not_convert_them(master, tmp_path):

@@ -132,6 +132,16 @@ def test_progress_rule(fy2023):
     assert evaluate(ind, "160", CTX).symbol == MISSED
 
 
+def test_a_progress_reason_shows_the_baseline_as_typed(fy2023):
+    """13-1 (25.1万人 → 29.8万人) under 進捗率: the reason printed the 基準値 normalised and
+    without its unit, 「(43.9万人 − 251,000)／(29.8万人 − 251,000)」, beside the actual and the
+    target as typed; staff check it against 指標's cells. KPI3-1's 「▲2,805」 lost its 人 too."""
+    ev = evaluate(_with(fy2023, "13-1", rule="進捗率"), "43.9万人", CTX)
+    assert ev.reason == "進捗率 (43.9万人 − 25.1万人)／(29.8万人 − 25.1万人) = 400.0%（100%以上）"
+    kpi = evaluate(_with(fy2023, "KPI3-1", is_kpi=False, rule="進捗率"), "▲2,588人", CTX)
+    assert kpi.reason.startswith("進捗率 (▲2,588人 − ▲2,805人)／(▲1,400人 − ▲2,805人) = ")
+
+
 def test_a_target_below_zero_is_judged_by_progress_when_chosen(fy2023):
     kpi = _with(fy2023, "KPI3-1", is_kpi=False, rule="進捗率")  # ▲2,805 → ▲1,400
     assert evaluate(kpi, "▲1,300人", CTX).symbol == ACHIEVED

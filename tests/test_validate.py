@@ -64,6 +64,30 @@ def test_a_status_worded_as_a_target_is_not_called_a_figure(fy2023):
     assert "注記を除いた値" in found.message and "「開設（毎年度）」" in found.message
 
 
+@pytest.mark.parametrize("ind_id, muni, word, words", [
+    ("14-1", "札幌市", "整備完了", ("「完了」", "「未実施」")),       # 2030年度まで (中心市のみ)
+    ("23-1", "小樽市", "継続", ("「維持」", "「未実施」")),           # 維持 (状態)
+])
+def test_a_word_no_reading_takes_is_hinted_with_the_words_that_answer_its_target(fy2023, ind_id, muni, word, words):
+    """「整備完了」 reported for 14-1's 「2030年度まで」: the hint of any unreadable value,
+    「例: 20件、1,500人、43.9万人、常時、2025年度まで」, offered counts and a deadline as the
+    result. The hint names the words that answer the target, as a word read but not
+    answering it is told (deadline-unanswered, state-unanswered)."""
+    e = Entry(muni, ind_id, word, sheet=muni, cells={"value": "E5"})
+    [found] = [f for f in _run(fy2023, entries=[e]) if f.cell == "E5"]
+    assert found.type == "unparseable" and f"「{word}」" in found.message
+    assert all(w in found.hint for w in words) and "43.9万人" not in found.hint, found.hint
+    manual = _ind(fy2023, ind_id, method="手入力", actual_manual=word)
+    [found] = [f for f in _run(fy2023, indicators=[manual], entries=[]) if f.cell == "K9"]
+    assert all(w in found.hint for w in words), found.hint
+
+
+def test_a_word_no_reading_takes_on_a_numeric_row_keeps_the_examples_of_values(fy2023):
+    e = Entry("小樽市", "04-1", "たくさん", sheet="小樽市", cells={"value": "E5"})
+    [found] = [f for f in _run(fy2023, entries=[e]) if f.cell == "E5"]
+    assert "20件" in found.hint
+
+
 def test_word_in_numeric_cell(fy2023):
     e = Entry("小樽市", "04-1", "実施", sheet="小樽市", cells={"value": "E5"})
     assert ("not-a-number", "小樽市", "E5") in _types(_run(fy2023, entries=[e]))

@@ -110,6 +110,39 @@ LIST_RATE_COL = LIST_COLUMNS.index("達成率")
 LIST_ID_COL = LIST_COLUMNS.index("指標ID")
 LIST_STATUS_COL = LIST_COLUMNS.index("連携事業実施状況等（３月末時点）")
 
+_STATUS_HEAD = ("連携事業実施状況等（", "時点）")
+_WIDE_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def status_head(base_date=None) -> str:
+    """The 連携事業実施状況等 header as of 設定's 基準日, worded as the printed list words it:
+    「（３月末時点）」 for 2024-03-31 (and for no 基準日: 年度末), 「（９月末時点）」 for a
+    mid-year list as of 2023-09-30, 「（１２月１５日時点）」 for a day that ends no month. It
+    was always 「（３月末時点）」, while the input files sent for the same figures said
+    「2023年9月30日時点」: a list published mid-year was dated the end of the year."""
+    if base_date is None:
+        return LIST_COLUMNS[LIST_STATUS_COL]
+    import datetime as _dt   # here: everything imports this module, it imports nothing
+
+    wide = lambda n: str(n).translate(_WIDE_DIGITS)   # noqa: E731
+    day = "末" if (base_date + _dt.timedelta(days=1)).day == 1 else f"{wide(base_date.day)}日"
+    return f"{_STATUS_HEAD[0]}{wide(base_date.month)}月{day}{_STATUS_HEAD[1]}"
+
+
+def list_columns(base_date=None) -> tuple[str, ...]:
+    """一覧's header texts for 設定's 基準日 (``status_head``); LIST_COLUMNS for the year's end."""
+    head = status_head(base_date)
+    return LIST_COLUMNS[:LIST_STATUS_COL] + (head,) + LIST_COLUMNS[LIST_STATUS_COL + 1:]
+
+
+def list_head(value: str) -> str:
+    """A header text of an 一覧 as LIST_COLUMNS names it: the status header of any 基準日
+    is the one column (an 一覧 written before 基準日 moved is still the tool's)."""
+    if value.startswith(_STATUS_HEAD[0]) and value.endswith(_STATUS_HEAD[1]):
+        return LIST_COLUMNS[LIST_STATUS_COL]
+    return value
+
+
 FINDING_COLUMNS = ("重大度", "シート", "セル", "指標ID", "内容", "修正のヒント")
 
 # Colours of the evaluation symbols (fills), used by conditional formatting.

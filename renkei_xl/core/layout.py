@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 from .methods import NO_VALUE
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Indicator, Result, Settings
-from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_title)
+from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_columns, list_title)
 from .values import INPUT_ERROR, published
 
 # Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
@@ -55,7 +55,7 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     g = Grid()
     g.add(TITLE, [list_title(settings.region, settings.fiscal_year, confirmed)])
     g.add(LEGEND, [legend(settings.threshold)])
-    g.header_row = g.add(HEADER, LIST_COLUMNS)
+    g.header_row = g.add(HEADER, list_columns(settings.base_date))
     width = len(LIST_COLUMNS)
     by_role = _by_role(result.indicators)
     evaluations, consolidated = result.evaluations, result.consolidated
@@ -66,15 +66,14 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     fit = published
     for role, members in by_role.items():
         shown_role = fit(role)
-        ordered = [i for i in members if i.is_kpi] + [i for i in members if not i.is_kpi]
+        ordered = [i for i in members if i.is_kpi] + _by_project([i for i in members if not i.is_kpi])
         first_row = len(grid_rows)
         groups: dict[tuple, list[int]] = {}
         for ind in ordered:
             ev = evaluations[ind.id]
             c = consolidated[ind.id]
             project, summary = project_shown(ind), ("" if ind.is_kpi else fit(ind.summary))
-            groups.setdefault(("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name),
-                              []).append(len(grid_rows))
+            groups.setdefault(_project_key(ind), []).append(len(grid_rows))
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
             grid_rows.append([shown_role if _has_role(ind) else "", project, summary, fit(ind.name),
                               fit(ind.baseline) or NO_VALUE, fit(ind.target) or NO_VALUE, c.actual or NO_VALUE,
@@ -110,6 +109,23 @@ def project_shown(ind: Indicator) -> str:
 
 def _has_role(ind: Indicator) -> bool:
     return bool(ind.role) and bool(str(ind.role).strip())
+
+
+def _project_key(ind: Indicator) -> tuple:
+    """The project a row belongs to on 一覧: the rows merged under one 連携事業名 cell."""
+    return ("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name)
+
+
+def _by_project(members: Sequence[Indicator]) -> list[Indicator]:
+    """A role's project rows with each project's indicators together, the projects in the
+    order they first appear and each project's rows in 指標's order. An indicator added at
+    the bottom of 指標 (「05-4」 under 54-1) was listed after the role's last project, its
+    連携事業名 and 事業概要 printed a second time, and project 5's cells left unmerged: the
+    published list showed project 5 twice and out of its place, with no finding."""
+    groups: dict[tuple, list[Indicator]] = {}
+    for ind in members:
+        groups.setdefault(_project_key(ind), []).append(ind)
+    return [ind for rows in groups.values() for ind in rows]
 
 
 def _by_role(indicators: Sequence[Indicator]) -> dict[str, list[Indicator]]:

@@ -115,7 +115,7 @@ def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[st
     for i, row in enumerate(rows[:c.HEADER_SEARCH_ROWS]):
         cols: dict[str, int] = {}
         for j, v in enumerate(row):
-            cols.setdefault(text(v), j)
+            cols.setdefault(c.list_head(text(v)), j)
         tool = {head: cols[head] for head in c.LIST_COLUMNS if head in cols}
         if len(tool) == _TOOL_COLS:
             return i, tool
@@ -125,7 +125,7 @@ def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[st
 def _header_index(rows: Sequence[Sequence[object]]) -> Optional[int]:
     """The 0-based index of the new 一覧's header row (the LIST_COLUMNS texts), None if absent."""
     for i, row in enumerate(rows[:c.HEADER_SEARCH_ROWS]):
-        if tuple(text(v) for v in row) == c.LIST_COLUMNS:
+        if tuple(c.list_head(text(v)) for v in row) == c.LIST_COLUMNS:
             return i
     return None
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
 from . import findings as F
-from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, canonical_state
+from .choices import (RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, TARGET_STATES,
+                      canonical_state)
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
@@ -436,6 +437,27 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
     return None
 
 
+def answer_hint(ind: Indicator) -> Optional[str]:
+    """The 修正のヒント for a reported word no reading takes (「整備完了」「継続」) on a row whose
+    target a word answers: a deadline's (「2030年度まで」) or a state's (「維持」), as
+    DEADLINE_UNANSWERED and STATE_UNANSWERED say which words answer it. The hint of any
+    unreadable value, 「例: 20件、1,500人、43.9万人、常時、2025年度まで」, offered counts and a
+    deadline, a target's own form, as the result of 14-1's 「2030年度まで」. None for a row
+    that a number answers (the generic hint's examples fit it) or that is not judged."""
+    if ind.is_kpi or ind.rule == RULE_REFERENCE or type(ind.target) is not str:
+        return None
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None
+    rule = ind.rule or _infer_rule(target)
+    if rule == RULE_DEADLINE and target.kind == DEADLINE:
+        return F.DEADLINE_UNANSWERED.hint
+    if rule == RULE_STATE and target.kind == STATUS and not target.each and target.status not in TARGET_STATES:
+        return F.STATE_UNANSWERED.hint.format(target=target.core)
+    return None
+
+
 # ``_numbers`` asked only whether it can compare (unanswered): the count of 全市町村 is not read.
 _NO_CONTEXT = Context(0, 1.0, 1)
 
@@ -511,7 +533,9 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
         return result(NOT_EVALUABLE, f"{found.place}: {found.message}")
     ratio = float((a_num - baseline) / (t_num - baseline))
     symbol = symbol_for_ratio(ratio, ctx.threshold)
-    base = format_number(baseline)
+    # 基準値 as typed, as the actual and the target are (「25.1万人」, not 「251,000」 between
+    # 「43.9万人」 and 「29.8万人」, which staff could not check against 指標's cell).
+    base = parse_value(ind.baseline).core
     reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(shown_ratio(ratio, ctx.threshold))}"
               f"（{band_text(symbol, ctx.threshold)}）")
     return result(symbol, reason, ratio)

@@ -31,11 +31,11 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .rules import rule_warning, unanswered, unjudgeable
+from .rules import answer_hint, rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
-                     NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, Value, ValueParseError, cell_length,
-                     dash_mark, date_text, error_value, format_number, illegal_char, normalize, parse_input,
-                     parse_value, shown, unit_family)
+                     NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE, Value, ValueParseError,
+                     cell_length, dash_mark, date_text, error_value, format_number, illegal_char, normalize,
+                     parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -347,6 +347,8 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
     out: list[Finding] = []
     sheet = ind.sheet
     actual = _parse_at(ind, "actual_manual", sheet, ind.id, "実績値（手入力）", out, strict=True)
+    if actual is None:
+        _hint_the_answer(ind, out)
     target = _target(ind)
     if target is not None and actual is not None and _unit_clash(target, actual):
         out.append(F.UNIT_MISMATCH.at(sheet, ind.cell("actual_manual"), ind.id, level=WARNING if ind.is_kpi else None,
@@ -365,6 +367,13 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
     if rates_others(ind) and ind.actual_manual.strip():
         out.append(F.IGNORED_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     return out
+
+
+def _hint_the_answer(ind: Indicator, out: list[Finding]) -> None:
+    """An actual no reading takes, on a row a word answers (rules.answer_hint): its finding
+    (the last one, just made) hints at the words that answer the row's target."""
+    if out and out[-1].type == UNPARSEABLE and (hint := answer_hint(ind)) is not None:
+        out[-1] = out[-1]._replace(hint=hint)
 
 
 def _needs_manual(ind: Indicator) -> bool:
@@ -611,6 +620,8 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
     value = _parse_at(e, "value", sheet, e.indicator_id, "実績値", out, strict=True)
+    if value is None:
+        _hint_the_answer(ind, out)
     note = next((n for n in value.notes if n.kind in TARGET_NOTES), None) if value is not None else None
     if note is not None:
         out.append(F.ACTUAL_TARGET_NOTE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value), note=note.text))
