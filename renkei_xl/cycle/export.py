@@ -99,6 +99,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx)."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
+    from ..core.plan import checked_result
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
     from ..safety import IF_CHANGED, check_targets, safe_write
@@ -116,7 +117,10 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     refuse_stale(data.findings, "確定版を書き出す")
-    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    # With the texts the 一覧's tallest rows cannot show (a 確定版 and its PDF cut them off
+    # unsaid: recalc warned, export did not), so both faces can say them (cut_note).
+    result = checked_result(recalculate(data.settings, data.indicators, data.entries, data.findings),
+                            data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
             tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
@@ -166,6 +170,25 @@ def errors_note(result: Result) -> str:
         return ""
     return (f"【注意】入力エラーが {len(errors)} 件あります。エラーのある指標は確定版で「－」（評価不可）に"
             "なっています。送る前にマスターを直し、もう一度書き出してください。")
+
+
+def cut_note(result: Result) -> str:
+    """What both faces say when a text of the 確定版's 一覧 needs more than Excel's tallest
+    row: the file holds it whole, but the PDF and the printed 一覧 stop part way, with
+    nothing on the page to say so. It is sent to every municipality and published, so the
+    cells are named here, not only counted (sheet_list.list_cuts finds them)."""
+    from ..core.findings import LIST_TEXT_CUT
+
+    cut = [f for f in result.findings if f.type == LIST_TEXT_CUT.code]
+    if not cut:
+        return ""
+    shown = "、".join(f"{f.place}（{f.indicator_id}）" for f in cut[:SHOWN_CUTS])
+    more = f" ほか {len(cut) - SHOWN_CUTS} 件" if len(cut) > SHOWN_CUTS else ""
+    return (f"【注意】確定版の「{c.LIST}」に、長すぎて PDF と印刷では途中までしか出ない文章が {len(cut)} 件"
+            f"あります: {shown}{more}。その文章を短くしてから、もう一度書き出してください。")
+
+
+SHOWN_CUTS = 5
 
 
 def stale_note(stale: Sequence[str]) -> str:
