@@ -111,6 +111,31 @@ def test_the_breaks_split_the_role_merges_at_the_page_ends(exported):
     assert all(b + 1 in role_starts for b in breaks)
 
 
+
+def _stroke(page: Page, word) -> float:
+    """The dark pixels of a glyph per pixel of its width: how heavy its stroke prints."""
+    xs = range(page._px(word.x0), page._px(word.x1) + 1)
+    dark = [x for x in xs for y in range(page._px(word.y0), page._px(word.y1) + 1) if page._dark(x, y)]
+    return len(dark) / (max(dark) - min(dark) + 1)
+
+
+def test_the_two_dashes_print_unlike_each_other(exported):
+    """－ (評価不可) and ― (評価時期前・未集計) mean different things, and the legend above
+    the list tells them apart by their shape alone (both are grey). LibreOffice drew a lone ―
+    in DejaVu Sans Bold, a heavy bar like the － Noto Sans CJK draws: the two printed alike.
+    The PDF's profile now prints the missing look font in Noto Sans CJK, where ― is a thin
+    full-width rule, as Japanese fonts draw it."""
+    done, tmp = exported
+    strokes: dict[str, list[float]] = {"－": [], "―": []}
+    for n in range(1, page_count(done.pdf) + 1):
+        page = Page(done.pdf, n, tmp)
+        x0, x1 = page.column_of(page.find("評価"))
+        for w in page.words:
+            if w.text in strokes and x0 < w.cx < x1:
+                strokes[w.text].append(_stroke(page, w))
+    assert len(strokes["－"]) == 4 and len(strokes["―"]) == 5     # the 基本KPI rows, the rows before their time
+    assert max(strokes["―"]) < 0.75 * min(strokes["－"]), strokes
+
 # ----------------------------------------------------------------------- input workbook
 
 @pytest.fixture(scope="module")

@@ -300,6 +300,7 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
     cmd = [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
            "--convert-to", "pdf", "--outdir", str(outdir), str(source)]
     try:
+        _font_profile(profile)
         returncode, said = _run_whole(cmd, SOFFICE_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise UserError(f"LibreOffice が {SOFFICE_TIMEOUT} 秒以内に PDF を作りませんでした") from None
@@ -312,6 +313,49 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
         detail = said.decode("utf-8", "replace").strip()[:300]
         raise UserError(f"LibreOffice で PDF を作れませんでした（終了コード {returncode}: {detail}）")
     return pdf
+
+
+# The CJK font LibreOffice prints the look font (looks.FONT_NAME) with where that is missing.
+CJK_FONT = "Noto Sans CJK JP"
+
+
+def _font_profile(profile: Path) -> None:
+    """A fresh profile that prints the look font in one CJK font, where the look font is
+    missing and that one is installed (Linux with fonts-noto-cjk).
+
+    Left to fontconfig, LibreOffice draws Meiryo UI's Latin and punctuation in DejaVu Sans
+    and its kana and kanji in Noto Sans CJK, each character's script choosing. A 評価 cell
+    holding ― (評価時期前・未集計) alone is "Latin" and came out as DejaVu's thick bar, the
+    width and weight of the － (評価不可) Noto draws: the two symbols, and the legend that
+    tells them apart, printed alike. In one CJK font, as in Meiryo UI on Excel, ― is a thin
+    full-width rule and － a short heavy bar. Where Meiryo UI exists (Windows), nothing is
+    replaced. Row heights hold: Noto's Latin is narrower than DejaVu's, and its line (13.0 pt
+    at 9 pt) is what text_fit already allows for."""
+    from ..core.looks import FONT_NAME
+
+    if not shutil.which("fc-list") or _installed(FONT_NAME) or not _installed(CJK_FONT):
+        return
+    user = profile / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    pair = "".join(f'<prop oor:name="{k}" oor:op="fuse"><value>{v}</value></prop>' for k, v in (
+        ("Always", "true"), ("OnScreenOnly", "false"), ("ReplaceFont", FONT_NAME), ("SubstituteFont", CJK_FONT)))
+    (user / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        '<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
+        '<prop oor:name="Replacement" oor:op="fuse"><value>true</value></prop></item>\n'
+        '<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">'
+        f'<node oor:name="_0" oor:op="replace">{pair}</node></item>\n'
+        '</oor:items>\n', encoding="utf-8")
+
+
+def _installed(family: str) -> bool:
+    try:
+        found = subprocess.run(["fc-list", f":family={family}", "family"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return bool(found.stdout.strip())
 
 
 def _run_whole(cmd: Sequence[str], timeout: float) -> tuple[int, bytes]:
