@@ -1050,6 +1050,31 @@ def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monke
     assert [k.read_bytes() for k in kept] == [b"a returned file"]
 
 
+
+def test_export_names_a_status_the_printed_list_cuts_off(master, tmp_path, monkeypatch):
+    """A 連携事業実施状況等 longer than Excel's tallest row shows is cut in the 確定版 and its
+    PDF; the click said nothing of it. Now its alert names the 指標 cell, as the command does."""
+    import openpyxl
+
+    from renkei_xl.cycle.export import cut_note, export_master
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    assert "途中までしか" not in _only_alert(applied)["prompt"]
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    head = next(r for r in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) if any(x.value == "指標ID" for x in r))
+    col = {x.value: x.column for x in head}
+    row = next(r for r in range(head[0].row + 1, ws.max_row + 1) if ws.cell(r, col["指標ID"]).value == "03-1")
+    cell = ws.cell(row, col["実施状況（手入力）"])
+    cell.value = cell.value * 10
+    wb.save(book)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert f"{c.INDICATORS}!{cell.coordinate}（03-1）" in prompt and "途中までしか" in prompt, prompt
+    assert cut_note(export_master(book, tmp_path / "cli.xlsx").result) in prompt
+
 def _returned_file(master_copy: Path, tmp_path: Path, municipality: str, delta: int) -> tuple[Path, str, object]:
     """A municipality's input file as it comes back: one 実績値 changed by ``delta``."""
     from renkei_xl.cycle.distribute import split_master

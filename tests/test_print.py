@@ -111,6 +111,31 @@ def test_the_breaks_split_the_role_merges_at_the_page_ends(exported):
     assert all(b + 1 in role_starts for b in breaks)
 
 
+
+def _stroke(page: Page, word) -> float:
+    """The dark pixels of a glyph per pixel of its width: how heavy its stroke prints."""
+    xs = range(page._px(word.x0), page._px(word.x1) + 1)
+    dark = [x for x in xs for y in range(page._px(word.y0), page._px(word.y1) + 1) if page._dark(x, y)]
+    return len(dark) / (max(dark) - min(dark) + 1)
+
+
+def test_the_two_dashes_print_unlike_each_other(exported):
+    """－ (評価不可) and ― (評価時期前・未集計) mean different things, and the legend above
+    the list tells them apart by their shape alone (both are grey). LibreOffice drew a lone ―
+    in DejaVu Sans Bold, a heavy bar like the － Noto Sans CJK draws: the two printed alike.
+    The PDF's profile now prints the missing look font in Noto Sans CJK, where ― is a thin
+    full-width rule, as Japanese fonts draw it."""
+    done, tmp = exported
+    strokes: dict[str, list[float]] = {"－": [], "―": []}
+    for n in range(1, page_count(done.pdf) + 1):
+        page = Page(done.pdf, n, tmp)
+        x0, x1 = page.column_of(page.find("評価"))
+        for w in page.words:
+            if w.text in strokes and x0 < w.cx < x1:
+                strokes[w.text].append(_stroke(page, w))
+    assert len(strokes["－"]) == 4 and len(strokes["―"]) == 5     # the 基本KPI rows, the rows before their time
+    assert max(strokes["―"]) < 0.75 * min(strokes["－"]), strokes
+
 # ----------------------------------------------------------------------- input workbook
 
 @pytest.fixture(scope="module")
@@ -178,3 +203,50 @@ def test_a_soffice_that_hangs_is_refused_in_time_with_everything_it_started(tmp_
     finally:
         if _running(pid):
             os.kill(pid, 9)
+
+
+# ------------------------------------------------------------ a text the row cannot hold
+
+def _long_status(master: Path, ind_id: str, times: int) -> str:
+    """The 実施状況（手入力） of ``ind_id`` on 指標 typed ``times`` over; the cell's reference."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(master)
+    ws = book[c.INDICATORS]
+    head = next(r for r in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) if any(x.value == "指標ID" for x in r))
+    col = {x.value: x.column for x in head}
+    row = next(r for r in range(head[0].row + 1, ws.max_row + 1) if ws.cell(r, col["指標ID"]).value == ind_id)
+    cell = ws.cell(row, col["実施状況（手入力）"])
+    cell.value = cell.value * times
+    book.save(master)
+    return cell.coordinate
+
+
+def test_a_status_the_tallest_row_cannot_show_is_named_by_the_export_that_prints_it(tmp_path, capsys):
+    """A 連携事業実施状況等 ten times the sample's longest needs about 140 lines; Excel's tallest
+    row (409 pt) shows 30, so the 確定版's PDF stops part way through it, with nothing on the
+    page to say so. 評価を再計算 warned; 確定版を書き出し, which makes what is published, said
+    nothing and exited 0. Now it names the cell on 指標 to shorten."""
+    from renkei_xl.cli import main
+    from renkei_xl.cycle.export import cut_note
+
+    require_soffice()
+    master = init_master(tmp_path / "master.xlsx", sample="fy2023")
+    ref = _long_status(master, "03-1", 10)
+    done = export_master(master, tmp_path / "確定版.xlsx", pdf=True)
+    sp, rows = _list_rows(done)
+    page = Page(done.pdf, 1, tmp_path)
+    id_col = page.column_of(page.find("指標ID"))
+    status_col = page.column_of(page.find_prefix("連携事業実施状況等（"))
+    (top, bottom), = [(t, b) for t, b in page.body_rows(page.find("指標ID"), *id_col)
+                      if page.text_in(*id_col, t, b) == "03-1"]
+    shown, whole = page.text_in(*status_col, top, bottom), squeeze(rows["03-1"][1])
+    assert whole.startswith(shown[:100]) and len(shown) < len(whole) / 3     # cut in print
+    note = cut_note(done.result)
+    assert note.startswith("【注意】") and f"{c.INDICATORS}!{ref}（03-1）" in note, note
+    capsys.readouterr()
+    assert main(["export", str(master), "-o", str(tmp_path / "cli.xlsx")]) == 0
+    assert note in capsys.readouterr().out
+    # the sample itself has nothing cut, and nothing is said
+    assert cut_note(export_master(init_master(tmp_path / "fy2023.xlsx", sample="fy2023"),
+                                  tmp_path / "plain.xlsx").result) == ""

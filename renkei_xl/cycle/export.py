@@ -99,6 +99,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx)."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
+    from ..core.plan import checked_result
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
     from ..safety import IF_CHANGED, check_targets, safe_write
@@ -116,7 +117,10 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     refuse_stale(data.findings, "確定版を書き出す")
-    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    # With the texts the 一覧's tallest rows cannot show (a 確定版 and its PDF cut them off
+    # unsaid: recalc warned, export did not), so both faces can say them (cut_note).
+    result = checked_result(recalculate(data.settings, data.indicators, data.entries, data.findings),
+                            data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
             tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
@@ -166,6 +170,25 @@ def errors_note(result: Result) -> str:
         return ""
     return (f"【注意】入力エラーが {len(errors)} 件あります。エラーのある指標は確定版で「－」（評価不可）に"
             "なっています。送る前にマスターを直し、もう一度書き出してください。")
+
+
+def cut_note(result: Result) -> str:
+    """What both faces say when a text of the 確定版's 一覧 needs more than Excel's tallest
+    row: the file holds it whole, but the PDF and the printed 一覧 stop part way, with
+    nothing on the page to say so. It is sent to every municipality and published, so the
+    cells are named here, not only counted (sheet_list.list_cuts finds them)."""
+    from ..core.findings import LIST_TEXT_CUT
+
+    cut = [f for f in result.findings if f.type == LIST_TEXT_CUT.code]
+    if not cut:
+        return ""
+    shown = "、".join(f"{f.place}（{f.indicator_id}）" for f in cut[:SHOWN_CUTS])
+    more = f" ほか {len(cut) - SHOWN_CUTS} 件" if len(cut) > SHOWN_CUTS else ""
+    return (f"【注意】確定版の「{c.LIST}」に、長すぎて PDF と印刷では途中までしか出ない文章が {len(cut)} 件"
+            f"あります: {shown}{more}。その文章を短くしてから、もう一度書き出してください。")
+
+
+SHOWN_CUTS = 5
 
 
 def stale_note(stale: Sequence[str]) -> str:
@@ -277,6 +300,7 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
     cmd = [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
            "--convert-to", "pdf", "--outdir", str(outdir), str(source)]
     try:
+        _font_profile(profile)
         returncode, said = _run_whole(cmd, SOFFICE_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise UserError(f"LibreOffice が {SOFFICE_TIMEOUT} 秒以内に PDF を作りませんでした") from None
@@ -289,6 +313,49 @@ def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
         detail = said.decode("utf-8", "replace").strip()[:300]
         raise UserError(f"LibreOffice で PDF を作れませんでした（終了コード {returncode}: {detail}）")
     return pdf
+
+
+# The CJK font LibreOffice prints the look font (looks.FONT_NAME) with where that is missing.
+CJK_FONT = "Noto Sans CJK JP"
+
+
+def _font_profile(profile: Path) -> None:
+    """A fresh profile that prints the look font in one CJK font, where the look font is
+    missing and that one is installed (Linux with fonts-noto-cjk).
+
+    Left to fontconfig, LibreOffice draws Meiryo UI's Latin and punctuation in DejaVu Sans
+    and its kana and kanji in Noto Sans CJK, each character's script choosing. A 評価 cell
+    holding ― (評価時期前・未集計) alone is "Latin" and came out as DejaVu's thick bar, the
+    width and weight of the － (評価不可) Noto draws: the two symbols, and the legend that
+    tells them apart, printed alike. In one CJK font, as in Meiryo UI on Excel, ― is a thin
+    full-width rule and － a short heavy bar. Where Meiryo UI exists (Windows), nothing is
+    replaced. Row heights hold: Noto's Latin is narrower than DejaVu's, and its line (13.0 pt
+    at 9 pt) is what text_fit already allows for."""
+    from ..core.looks import FONT_NAME
+
+    if not shutil.which("fc-list") or _installed(FONT_NAME) or not _installed(CJK_FONT):
+        return
+    user = profile / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    pair = "".join(f'<prop oor:name="{k}" oor:op="fuse"><value>{v}</value></prop>' for k, v in (
+        ("Always", "true"), ("OnScreenOnly", "false"), ("ReplaceFont", FONT_NAME), ("SubstituteFont", CJK_FONT)))
+    (user / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        '<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
+        '<prop oor:name="Replacement" oor:op="fuse"><value>true</value></prop></item>\n'
+        '<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">'
+        f'<node oor:name="_0" oor:op="replace">{pair}</node></item>\n'
+        '</oor:items>\n', encoding="utf-8")
+
+
+def _installed(family: str) -> bool:
+    try:
+        found = subprocess.run(["fc-list", f":family={family}", "family"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return bool(found.stdout.strip())
 
 
 def _run_whole(cmd: Sequence[str], timeout: float) -> tuple[int, bytes]:

@@ -320,8 +320,8 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
-    from ..cycle.export import (default_name, errors_note, export_data, export_lock, replaced_note, stale_note,
-                                stale_pdf_note, write_pdf)
+    from ..cycle.export import (cut_note, default_name, errors_note, export_data, export_lock, replaced_note,
+                                stale_note, stale_pdf_note, write_pdf)
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -356,7 +356,7 @@ def _export(live: LiveBook, title: str) -> str:
                 note = ["", f"PDF は作れませんでした: {exc}",
                         *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
     s = done.result.summary
-    warnings = [w for w in (errors_note(done.result), stale_note(done.stale)) if w]
+    warnings = [w for w in (errors_note(done.result), stale_note(done.stale), cut_note(done.result)) if w]
     return alert_text([
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *warnings,
