@@ -32,7 +32,7 @@ from renkei_xl.cli import main
 from renkei_xl.cycle.collect import collect, plan_collect
 from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
                                         master_key_of_file, split_master)
-from renkei_xl.core.seal import municipality_fingerprint, municipality_seal
+from renkei_xl.core.seal import fingerprint, issued_rows, municipality_seal
 from renkei_xl.cycle.export import export_master
 from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
 from renkei_xl.core.values import NUMBER, parse_value
@@ -415,7 +415,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         wb = openpyxl.load_workbook(path)
         props = {p.name: p.value for p in wb.custom_doc_props.props}
         assert props[P_MUNICIPALITY] == muni and props[P_YEAR] == "2023"
-        assert props[P_FINGERPRINT] == municipality_fingerprint(data, muni)
+        assert props[P_FINGERPRINT] == fingerprint(issued_rows(data, muni)[muni])
         assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED], cells=issued_cells(path, muni))
         ws = wb[muni]
         assert ws.protection.sheet and not ws.protection.password
