@@ -172,7 +172,14 @@ def held_cells(found: Sequence[Finding]) -> str:
 
 
 def _short(f: Finding) -> str:
-    return f.message.split("（")[0].split("。")[0][:60]
+    """The message's first clause: up to its first 「（」 or 「。」 outside a quoted 「value」, so
+    a returned 「12（見込み）」 is not cut inside its quotes; at most 60 characters."""
+    depth = 0
+    for i, ch in enumerate(f.message):
+        depth += (ch == "「") - (ch == "」")
+        if depth <= 0 and ch in "（。":
+            return f.message[:i][:60]
+    return f.message[:60]
 
 
 def _shown(value: object) -> str:
