@@ -39,6 +39,16 @@ import pytest
 
 from renkei_xl.core.reference import load_reference
 
+
+def replace_vba_project(src_path, dst_path, data: bytes) -> None:
+    """``dst_path`` becomes ``src_path`` with ``data`` as its VBA project, through the
+    tool's one safe write, so ``dst_path`` may be ``src_path``: how the tests give a master
+    an older or a staff-edited project (upgrade-macros does the same with a backup)."""
+    from renkei_xl.safety import replace_file
+    from renkei_xl.vba.inject import write_with_project
+
+    replace_file(dst_path, lambda tmp: write_with_project(src_path, tmp, data), keep_backup=False)
+
 # Roughly in order of CPU time (measured on 2 cores; see ``pytest --durations``).
 SLOW_FIRST = ("test_server.py", "test_wheels.py", "test_hostile_files.py", "test_lossless.py",
               "test_vba_static.py", "test_realbooks.py", "test_hostile_writes.py", "test_answer_size.py",

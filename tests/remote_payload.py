@@ -72,7 +72,12 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from renkei_xl.core.refs import column_letter, parse_ref
-from renkei_xl.excel.book import points_to_width
+from renkei_xl.excel.book import DIGIT_PX, PADDING_PX, POINTS_PER_PX
+
+def points_to_width(points: float) -> float:
+    """A width in points as Excel's characters: width_to_points undone, as Excel reads it."""
+    return (points / POINTS_PER_PX - PADDING_PX) / DIGIT_PX
+
 
 LICENSE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")
 OFFICE_JS, VBA = "Office.js", "VBA"

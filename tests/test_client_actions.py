@@ -160,7 +160,8 @@ def test_the_longest_note_fits_the_room_a_buttons_message_leaves_for_it():
 
 def _with_staff_module(master: Path, path: Path, source: str) -> Path:
     """A copy of ``master`` whose VBA project also holds a standard module staff imported."""
-    from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+    from conftest import replace_vba_project
+    from renkei_xl.vba.inject import sheet_code_names
     from renkei_xl.vba.project import WORKBOOK_BASE, Module, build_vba_project
     from renkei_xl.vba.sources import our_modules, remote_modules, xlwings_modules
 

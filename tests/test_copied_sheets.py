@@ -46,3 +46,15 @@ def test_one_answer_changed_or_added_is_not_a_copy(fy2023):
     extra = [e for e in fy2023.entries if e.municipality == "札幌市" and e not in rows][:1]
     for copy in (changed, rows[:-1], [*rows, *(e._replace(value="1件") for e in extra)]):
         assert copied_sheets(*_with_partner(fy2023, copy)) == [], copy[-1]
+
+
+def test_splits_caution_names_a_pair_whose_name_has_brackets():
+    """split's 【注意】 names each pair with the finding's first sentence: it was cut at the
+    message's first 「（」, so a partner named 「北広島市（仮）」 read 「シート「北広島市」."""
+    from types import SimpleNamespace
+
+    from renkei_xl.cycle.distribute import copied_lines
+
+    f = F.COPIED_SHEET.at("北広島市（仮）", "E3", "01-1", name="北広島市（仮）", other="江別市（旧）", count=4)
+    (_, pair) = copied_lines(SimpleNamespace(copied=[f]))
+    assert pair == "　シート「北広島市（仮）」とシート「江別市（旧）」は、入力のある 4 行がすべて同じです（北広島市（仮）!E3 から）"

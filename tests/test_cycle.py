@@ -32,7 +32,7 @@ from renkei_xl.cli import main
 from renkei_xl.cycle.collect import collect, plan_collect
 from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
                                         master_key_of_file, split_master)
-from renkei_xl.core.seal import municipality_fingerprint, municipality_seal
+from renkei_xl.core.seal import fingerprint, issued_rows, municipality_seal
 from renkei_xl.cycle.export import export_master
 from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
 from renkei_xl.core.values import NUMBER, parse_value
@@ -415,7 +415,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         wb = openpyxl.load_workbook(path)
         props = {p.name: p.value for p in wb.custom_doc_props.props}
         assert props[P_MUNICIPALITY] == muni and props[P_YEAR] == "2023"
-        assert props[P_FINGERPRINT] == municipality_fingerprint(data, muni)
+        assert props[P_FINGERPRINT] == fingerprint(issued_rows(data, muni)[muni])
         assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED], cells=issued_cells(path, muni))
         ws = wb[muni]
         assert ws.protection.sheet and not ws.protection.password
@@ -2378,3 +2378,18 @@ def test_a_folder_holding_only_a_full_width_named_return_may_be_a_return(tmp_pat
     (folder / "小樽市_2023年度_入力.ｘｌｓｘ").write_bytes(b"PK")
     assert may_be_a_return(folder)
     assert not may_be_a_return(tmp_path / "回収" / "空") and not may_be_a_return(tmp_path / "nothing")
+
+
+def test_the_import_log_names_a_held_cell_with_its_value_whole():
+    """取込履歴's 取り込まなかったセル shows each cell with its message's first clause: it was cut
+    at the first 「（」, inside the value, so 「12（見込み）」 read 「…「12」 with no reason."""
+    from renkei_xl.core import findings as F
+    from renkei_xl.cycle.collect.records import held_cells
+
+    f = F.NOT_A_NUMBER.at("小樽市", "E5", "01-1", value="約12（見込み）")
+    shown = held_cells([f])
+    assert shown == "小樽市!E5（数値を入力するセルに「約12（見込み）」と入力されています）", shown
+    g = F.UNKNOWN_ID.at("小樽市", "B9", "", id="99-9")
+    assert held_cells([g]) == "小樽市!B9（指標ID「99-9」は指標シートにありません）"
+    cut = F.NO_RESULT.at("小樽市", "F5", "01-1")   # a 「（」 outside the quotes still ends it
+    assert held_cells([cut]) == "小樽市!F5（数式に計算結果が保存されていません）"

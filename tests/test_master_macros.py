@@ -15,7 +15,8 @@ import xlwings
 from conftest import require_soffice
 from test_vba import _norm, _olevba_modules, _split_header
 from renkei_xl.core import contract as c
-from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
+from conftest import replace_vba_project
+from renkei_xl.vba.inject import VBA_PART, sheet_code_names
 from renkei_xl.vba.project import Module, build_vba_project, stored_source
 from renkei_xl.vba.sources import MACROS_DIR, our_modules, remote_modules, xlwings_modules
 from test_vba import CODE_MODULES

@@ -1,9 +1,11 @@
 """Readable units (issue 20): no function of the package over about 60 lines unless its
-docstring says why it is one function ("on purpose", and the reason)."""
+docstring says why it is one function ("on purpose", and the reason), and no function the
+package never uses (dead code, or a helper only the tests call)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "renkei_xl"
@@ -29,3 +31,44 @@ def test_the_check_sees_a_long_function(tmp_path):
     body = "\n".join(f"    x{i} = {i}" for i in range(LIMIT))
     (tmp_path / "m.py").write_text(f"def f():\n{body}\n\n\ndef g():\n    '''One on purpose: why.'''\n{body}\n")
     assert [line.split()[1] for line in long_functions(tmp_path)] == ["f"]
+
+
+# Names Python or a framework calls, never the package: logging's Handler.emit and
+# Formatter.formatTime, and FastAPI's route (app.get("/")).
+CALLED_FROM_OUTSIDE = {"emit", "formatTime", "health"}
+
+
+def unused_definitions(root: Path = PACKAGE, outside: tuple[Path, ...] = ()) -> list[str]:
+    """Functions and classes whose name the package never uses: not called, imported,
+    referenced nor named in a string (a button's macro, an entry point in setup.cfg, a
+    Sub in macros/). A helper only the tests call is dead code in the package."""
+    used: set[str] = set()
+    defined: list[tuple[str, int, str]] = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.append((path.relative_to(root.parent).as_posix(), node.lineno, node.name))
+            elif isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.alias):
+                used.add(node.name.rsplit(".", 1)[-1])
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                used.update(re.findall(r"\w+", node.value))
+    for path in outside:
+        used.update(re.findall(r"\w+", path.read_text(encoding="utf-8", errors="replace")))
+    return [f"{path}:{line} {name}" for path, line, name in defined
+            if name not in used and name not in CALLED_FROM_OUTSIDE and not (name.startswith("__") and name.endswith("__"))]
+
+
+def test_no_function_of_the_package_is_left_unused():
+    root = PACKAGE.parent
+    dead = unused_definitions(outside=(root / "setup.cfg", *sorted((root / "macros").glob("*.bas"))))
+    assert not dead, "\n".join(dead)
+
+
+def test_the_check_sees_an_unused_function(tmp_path):
+    (tmp_path / "m.py").write_text("def used():\n    pass\n\n\ndef unused():\n    used()\n\n\n"
+                                   "class Named:\n    def __init__(self):\n        pass\n\n\nBUTTON = 'm.Named'\n")
+    assert [line.split()[1] for line in unused_definitions(tmp_path)] == ["unused"]

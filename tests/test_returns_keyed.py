@@ -26,7 +26,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.cycle.distribute import (L_FINGERPRINT, L_SEAL, L_VERSION, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
                                         P_SEAL, P_VERSION, UNKEYED_SPLIT, file_name, master_key_of_file,
                                         split_master)
-from renkei_xl.core.seal import KEY_NAME, key_formula, master_key, municipality_fingerprint, municipality_seal, new_key
+from renkei_xl.core.seal import KEY_NAME, fingerprint, issued_rows, key_formula, master_key, municipality_seal, new_key
 from renkei_xl.core.errors import UserError
 from renkei_xl.cycle.export import export_master
 from renkei_xl.package.workbook import DefinedName
@@ -62,7 +62,7 @@ def relabel(src: Path, genuine_target: Path, out: Path, data, *, seal: str = "ke
     ws = wb[FROM]
     ws.title = TO
     top, cols = header_row(ws)
-    code = municipality_fingerprint(data, TO)
+    code = fingerprint(issued_rows(data, TO)[TO])
     for row in ws.iter_rows(max_row=top - 1):
         for i, cell in enumerate(row):
             if isinstance(cell.value, str) and FROM in cell.value:
@@ -201,7 +201,7 @@ def test_relabelled_return_is_refused_and_changes_nothing(issued, tmp_path):
     forged = relabel(files[FROM], files[TO], tmp_path / "回収" / file_name(TO, 2023), data)
     set_cell(forged, TO, "04-1", "実績値", 99)
     props = props_of(forged)
-    assert props[P_MUNICIPALITY] == TO and props[P_FINGERPRINT] == municipality_fingerprint(data, TO)
+    assert props[P_MUNICIPALITY] == TO and props[P_FINGERPRINT] == fingerprint(issued_rows(data, TO)[TO])
     assert openpyxl.load_workbook(forged).sheetnames[0] == TO
     # the issue: without the key, nothing tells this file from 江別市's own
     report = plan_collect(data, [forged])

@@ -681,7 +681,8 @@ def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
 def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_changes(server, tmp_path):
     """A master built before the protection Subs: its tool sheets are protected and its VBA
     cannot lift them, so every write would stop at Excel's 1004. Refused, in Japanese."""
-    from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+    from conftest import replace_vba_project
+    from renkei_xl.vba.inject import sheet_code_names
     from renkei_xl.vba.project import WORKBOOK_BASE, build_vba_project
     from renkei_xl.vba.sources import Module, our_modules, remote_modules, with_server, xlwings_modules
 
@@ -1674,7 +1675,8 @@ def test_an_error_in_admission_is_the_japanese_500_with_its_number_and_logged(se
 def _vba_without(path: Path, subs: tuple[str, ...], server_url: str) -> None:
     """``path``'s VBA project rebuilt as an older release wrote it: RenkeiServer.bas without
     the Subs ``subs`` (each a look's action), everything else as this installation writes it."""
-    from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+    from conftest import replace_vba_project
+    from renkei_xl.vba.inject import sheet_code_names
     from renkei_xl.vba.project import Module, build_vba_project
     from renkei_xl.vba.sources import our_modules, remote_modules, with_server, xlwings_modules
 

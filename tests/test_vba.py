@@ -28,7 +28,8 @@ from oletools.olevba import VBA_Parser, decompress_stream
 from conftest import require_soffice
 from renkei_xl.core.errors import UserError
 from renkei_xl.vba.cfb import write_compound_file
-from renkei_xl.vba.inject import VBA_PART, replace_vba_project, sheet_code_names
+from conftest import replace_vba_project
+from renkei_xl.vba.inject import VBA_PART, sheet_code_names
 from renkei_xl.vba.ovba import compress
 from renkei_xl.vba.project import Module, build_vba_project, stored_source
 from renkei_xl.vba.sources import (BUTTONS, MACROS_DIR, REMOTE_MODULES, master_project, our_modules,

@@ -30,7 +30,8 @@ from oletools.olevba import VBA_Parser
 
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
-from renkei_xl.vba.inject import replace_vba_project, sheet_code_names
+from conftest import replace_vba_project
+from renkei_xl.vba.inject import sheet_code_names
 from renkei_xl.vba.sources import MACROS_DIR, master_project
 
 SERVER = "http://127.0.0.1:9"

@@ -44,7 +44,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"取り込める行がないため、マスターは変更していません（取り込めない行 {len(done.refusals)} 件）。")
         return 1
     note = f"（うち {done.replaced} 行は記録済みの年度を置き換え）" if done.replaced else ""
-    print(f"「経年」に {done.imported} 行を取り込みました{note}: {done.written.path}")
+    print(f"「{c.HISTORY}」に {done.imported} 行を取り込みました{note}: {done.written.path}")
     if done.written.backup:
         print(f"バックアップ: {done.written.backup}")
     label = c.PREVIOUS_HEADER.format(year=done.year_before)

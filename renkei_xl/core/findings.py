@@ -371,9 +371,10 @@ UNLISTED_SHEET = _type("unlisted-sheet", WARNING,
                        "シート名も同じ名前に変えてください")
 # A municipality sheet whose every answer is an earlier sheet's (core.copied_sheets): a sheet
 # copied in Excel for a new partner and not emptied publishes the other's numbers as its own.
+# The sentence after the pair: split's caution names the pair without it (distribute.copied_lines).
+COPIED_SHEET_WHY = "（一方のシートをコピーして作ったなら、コピー元の市町村の値がもう一方の値としても集計されます）"
 COPIED_SHEET = _type("copied-sheet", WARNING,
-                     "シート「{name}」とシート「{other}」は、入力のある {count} 行がすべて同じです"
-                     "（一方のシートをコピーして作ったなら、コピー元の市町村の値がもう一方の値としても集計されます）",
+                     "シート「{name}」とシート「{other}」は、入力のある {count} 行がすべて同じです" + COPIED_SHEET_WHY,
                      "一方のシートを他方からコピーして作ったなら、その市町村の実績値・分母・実施状況を消してから、"
                      "その市町村の値を入力してください。本当に同じ値なら、この警告はそのままで構いません")
 MISSING_ROW = _type("missing-row", WARNING, "{municipality}のシートに指標「{id}」（{name}）の行がありません",

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from . import findings as F
 from .model import Finding, Indicator
-from .values import DASH_MARKS, DASH_CHARS, shown
+from .values import DASH_CHARS, DASH_MARKS, SYMBOL_LOOKALIKES, shown
 
 # Dashes, hyphens, minus signs, box-drawing lines and long vowel marks: values.DASH_CHARS.
 # Middle dots (「・」, and what a paste or another IME gives for it).
@@ -110,9 +110,9 @@ def _chars(part: str) -> str:
 
 
 # What staff type for a symbol of the list where a symbol is read as typed (経年, its CSV):
-# 「○」 for ◎, 「-」 for － or ―. Named with the symbol it looks like, never read as it:
-# ― (評価時期前・未集計) and － (評価不可) mean different things and are counted apart.
-_LOOKS_LIKE = {"◎": "○〇◯⭕●◉", "□": "☐▢■◻⬜", "×": "✕✖✗✘☓╳❌❎☒xXｘＸ"}
+# 「○」 for ◎ (values.SYMBOL_LOOKALIKES), 「-」 for － or ―. Named with the symbol it looks
+# like, never read as it: ― (評価時期前・未集計) and － (評価不可) mean different things and
+# are counted apart.
 
 
 def symbol_hint(typed: str) -> str:
@@ -120,7 +120,7 @@ def symbol_hint(typed: str) -> str:
     if typed and DASH_MARKS.issuperset(typed):
         return (f"（「{typed}」は「－」（評価不可）にも「―」（評価時期前・未集計）にも見えますが、どちらでもありません。"
                 "2 つは意味が違い、集計でも別に数えるため、どちらかを入力してください）")
-    symbol = next((sym for sym, alike in _LOOKS_LIKE.items() if typed in alike), None) if len(typed) == 1 else None
+    symbol = next((sym for sym, alike in SYMBOL_LOOKALIKES.items() if typed in alike), None) if len(typed) == 1 else None
     if symbol is None:
         return ""
     return f"（「{typed}」（U+{ord(typed):04X}）は「{symbol}」（U+{ord(symbol):04X}）とは別の文字です）"

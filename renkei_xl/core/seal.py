@@ -69,10 +69,6 @@ def issued_rows(data: MasterData, municipality: Optional[str] = None) -> dict[st
     return out
 
 
-def municipality_fingerprint(data: MasterData, municipality: str) -> str:
-    return fingerprint(issued_rows(data, municipality).get(municipality, []))
-
-
 # ------------------------------------------------------------------------ the key, the seal
 
 def new_key() -> bytes:

@@ -57,11 +57,15 @@ DASH_CHARS = "－―-‐‑‒–—−ーｰ─━⁃﹣﹘⸺⸻"
 DASH_MARKS = frozenset(DASH_CHARS)
 
 
-# What staff type for a symbol of the list (◎ □ ×) and its look-alikes (〇 is also the kanji
-# zero, which was named as one): a mark alone in a value cell is a symbol, not a value.
-# 「Ｘ」 「ｘ」 (the full-width letters), 「⭕」 「❌」 (what an IME offers for まる and ばつ) and the
-# other white squares were 「読めません」 where 「x」 and 「☐」 said what they are.
-EVALUATION_MARKS = frozenset("◎○〇◯◉●⭕□■☐▢◻⬜×✕✖✗✘☓╳❌❎☒xXｘＸ△")
+# What staff type for a symbol of the list the tool computes (◎ □ ×), by the symbol it looks
+# like: the one table of them. 「〇」 is also the kanji zero (it was named as one); 「Ｘ」 「ｘ」
+# (the full-width letters), 「⭕」 「❌」 (what an IME offers for まる and ばつ) and the other
+# white squares were 「読めません」 where 「x」 and 「☐」 said what they are. 経年 names each
+# with the symbol it looks like (lookalike.symbol_hint); a value cell refuses it as a symbol.
+SYMBOL_LOOKALIKES = {"◎": "○〇◯⭕●◉", "□": "☐▢■◻⬜", "×": "✕✖✗✘☓╳❌❎☒xXｘＸ"}
+# A mark alone in a value cell is a symbol, not a value: the symbols, their look-alikes and
+# 「△」 alone (before a number it is the minus sign).
+EVALUATION_MARKS = frozenset("".join(SYMBOL_LOOKALIKES) + "".join(SYMBOL_LOOKALIKES.values()) + "△")
 
 
 def dash_mark(text: object) -> bool:

@@ -31,7 +31,7 @@ from ..core import book_kind, contract as c
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
-from ..core.findings import COPIED_SHEET, MISSING_ROW
+from ..core.findings import COPIED_SHEET, COPIED_SHEET_WHY, MISSING_ROW
 from ..core.input_sheet import stale_labels
 from ..core.values import shown
 from ..core.model import Municipality
@@ -255,7 +255,7 @@ def copied_lines(files: "SplitFiles") -> list[str]:
     copied = getattr(files, "copied", None)
     if not copied:
         return []
-    shown_pairs = [f"　{f.message.split('（')[0]}（{f.sheet}!{f.cell} から）" for f in copied[:3]]
+    shown_pairs = [f"　{f.message.removesuffix(COPIED_SHEET_WHY)}（{f.sheet}!{f.cell} から）" for f in copied[:3]]
     more = [f"　…ほか {len(copied) - 3} 件（入力チェックで示します）"] if len(copied) > 3 else []
     return (["【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
              "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:"]

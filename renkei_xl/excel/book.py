@@ -184,10 +184,6 @@ def width_to_points(width: float) -> float:
     return (width * DIGIT_PX + PADDING_PX) * POINTS_PER_PX
 
 
-def points_to_width(points: float) -> float:
-    return (points / POINTS_PER_PX - PADDING_PX) / DIGIT_PX
-
-
 def _rgb_to_hex(rgb) -> Optional[str]:
     if rgb is None:
         return None

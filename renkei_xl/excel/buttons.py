@@ -369,7 +369,7 @@ def _left_out_parts(report) -> "list[Part]":
     """What a collect did not take, each kind under its heading: the files refused, the
     cells held, the master's corrections kept, the files imported before, and the copies
     of a file taken in this run (an attachment saved twice)."""
-    from ..cycle.collect import held_line, held_summary, kept_line
+    from ..cycle.collect.records import HELD_COLUMN, held_line, held_summary, kept_line
 
     parts: list[Part] = []
     refused = report.refused
@@ -377,7 +377,7 @@ def _left_out_parts(report) -> "list[Part]":
         parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
                   Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
     parts += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held],
-                           f"（シート「{c.IMPORT_LOG}」の「取り込まなかったセル」にあります）")
+                           f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
     already = [r.name for r in report.already]

@@ -290,7 +290,7 @@ class Guard:
             return {"outcome": "宛先なし"}
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         if not self._authorised(headers.get("authorization", b"")):
-            await _text(send, 401, numbered("renkei-xl サーバーの鍵が違うか、ありません。シート「xlwings.conf」の AUTH "
+            await _text(send, 401, numbered(f"renkei-xl サーバーの鍵が違うか、ありません。シート「{c.XLWINGS_CONF}」の AUTH "
                                             "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。",
                                             scope[REQUEST_KEY]))
             return {"outcome": "鍵が違う"}

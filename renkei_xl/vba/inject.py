@@ -42,15 +42,6 @@ def sheet_code_names(xlsm_path: str | Path) -> list[str]:
         return names
 
 
-def replace_vba_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> None:
-    """``dst_path`` becomes ``src_path`` with ``data`` as its VBA project, through the
-    tool's one safe write (refused while open in Excel, renamed over the old file), so
-    ``dst_path`` may be ``src_path``. Backups are the caller's."""
-    from ..safety import replace_file
-
-    replace_file(dst_path, lambda tmp: write_with_project(src_path, tmp, data), keep_backup=False)
-
-
 def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> None:
     """Write the new file ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced
     by ``data``. Every other entry keeps its name, order, content and zip metadata."""

@@ -8,12 +8,14 @@ import os
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
 
-from ...core.contract import INPUT_FIELDS  # noqa: F401  (read here by inspect and collect)
+from ...core.contract import IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (INPUT_FIELDS: read here by inspect and collect)
 from ...core.contract_read import text
 from ...core.model import Finding
 from ...core.seal import KEY_NAME
 
-LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
+# The column where 取込履歴 lists the cells a file had that were left out (held_cells).
+HELD_COLUMN = "取り込まなかったセル"
+LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", HELD_COLUMN)
 # How many bad cells one 取込履歴 row lists before it counts the rest.
 HELD_LISTED = 20
 ALREADY = "already"   # Refusal.kind of a file imported before: not an error, nothing to do
@@ -158,7 +160,7 @@ def kept_line(file_name: str, f: Finding) -> str:
 def held_summary(count: int) -> str:
     """What both faces say when cells were left out (README: 回収ファイル取込)."""
     return (f"取り込まなかったセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにしました"
-            "（ほかの行は取り込みました）。場所と理由はシート「取込履歴」の「取り込まなかったセル」にもあります。"
+            f"（ほかの行は取り込みました）。場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にもあります。"
             "市町村に直したファイルを送ってもらうか、マスターに直接入力してください")
 
 
@@ -170,7 +172,14 @@ def held_cells(found: Sequence[Finding]) -> str:
 
 
 def _short(f: Finding) -> str:
-    return f.message.split("（")[0].split("。")[0][:60]
+    """The message's first clause: up to its first 「（」 or 「。」 outside a quoted 「value」, so
+    a returned 「12（見込み）」 is not cut inside its quotes; at most 60 characters."""
+    depth = 0
+    for i, ch in enumerate(f.message):
+        depth += (ch == "「") - (ch == "」")
+        if depth <= 0 and ch in "（。":
+            return f.message[:i][:60]
+    return f.message[:60]
 
 
 def _shown(value: object) -> str:

@@ -1,0 +1,69 @@
+"""One definition each (issue 20, item 3): a name or a set of characters the tool keeps in
+one place is not typed again elsewhere, where a later change would reach one copy only.
+
+Read from the code's string constants (f-string parts included, docstrings left out), so a
+new copy fails here the day it is written, before the copies disagree.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from renkei_xl.core import contract as c
+from renkei_xl.core.model import EVALUABLE
+from renkei_xl.core.values import DASH_CHARS, EVALUATION_MARKS, SYMBOL_LOOKALIKES
+
+PACKAGE = Path(__file__).resolve().parents[1] / "renkei_xl"
+
+
+def code_strings(root: Path = PACKAGE):
+    """(module path, line, text) of every string constant that is not a docstring."""
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(node.body[0].value) for node in ast.walk(tree)
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                yield path.relative_to(root.parent).as_posix(), node.lineno, node.value
+
+
+def typed_with(chars: str, at_least: int = 3, root: Path = PACKAGE) -> set[str]:
+    """The modules with a string holding ``at_least`` distinct characters of ``chars``:
+    a copy of that character set (one or two of them occur in any message)."""
+    wanted = set(chars)
+    return {path for path, _, text in code_strings(root) if len(wanted & set(text)) >= at_least}
+
+
+def test_the_dash_look_alikes_are_typed_once():
+    assert typed_with(DASH_CHARS) == {"renkei_xl/core/values.py"}
+
+
+def test_the_symbol_look_alikes_are_typed_once():
+    """values.SYMBOL_LOOKALIKES: what a value cell refuses as a symbol and what 経年 names as
+    looking like one were two copies of one table (lookalike._LOOKS_LIKE)."""
+    assert typed_with("".join(SYMBOL_LOOKALIKES.values())) == {"renkei_xl/core/values.py"}
+    assert tuple(SYMBOL_LOOKALIKES) == EVALUABLE
+    assert set("".join(SYMBOL_LOOKALIKES.values())) < EVALUATION_MARKS
+
+
+# Every sheet the contract names. 「指標」 and 「設定」 are words of messages too, but in
+# 「」 they are the sheet.
+SHEETS = (c.SETTINGS, c.INDICATORS, *c.TOOL_OWNED)
+
+
+def test_no_code_names_a_sheet_in_brackets_but_the_contract():
+    """A message names a sheet by the contract's constant (「{c.HISTORY}」), so a renamed sheet
+    is renamed in every message: 「経年」 and 「取込履歴」 were typed in messages."""
+    typed = [f"{path}:{line} 「{name}」" for path, line, text in code_strings() for name in SHEETS
+             if f"「{name}」" in text and path != "renkei_xl/core/contract.py"]
+    assert not typed, "\n".join(typed)
+
+
+def test_the_checks_see_a_copy(tmp_path):
+    """A test that cannot fail is a defect: a planted copy of each is found."""
+    (tmp_path / "m.py").write_text(f'"""「{c.HISTORY}」 in a docstring is prose."""\n'
+                                   f'A = "{DASH_CHARS[:4]}"\nB = f"「{c.IMPORT_LOG}」に {{n}} 行"\n', encoding="utf-8")
+    assert typed_with(DASH_CHARS, root=tmp_path) == {f"{tmp_path.name}/m.py"}
+    assert [t for _, _, t in code_strings(tmp_path)] == [DASH_CHARS[:4], f"「{c.IMPORT_LOG}」に ", " 行"]
