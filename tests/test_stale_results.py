@@ -499,3 +499,30 @@ def test_the_other_cells_of_an_array_formula_are_its_own(sample_master_xlsm, tmp
     shutil.copyfile(sample_master_xlsm, master)
     collect_sapporo(master, tmp_path, arrays)
     assert stale(master) == sorted([f"{c.INDICATORS}!{CELL}", "小樽市!E5", "小樽市!E6"])
+
+
+def test_an_array_area_is_looked_up_only_until_the_scan_has_passed_it(monkeypatch):
+    """Every cell without a formula was looked up in the sheet's array areas while one was
+    known, down to the sheet's last row: one 2×2 array at the top of a 20,000-row 指標 tripled
+    the scan of every read of the master. The cells are in row order, so an area is dropped
+    once the scan is below it; the cells of a later, longer area are still its own.
+    Counted by the lookups made (parse_ref), not timed."""
+    from renkei_xl.core import refs
+    from renkei_xl.workbook.sheet_checks import formula_cells, formula_texts
+
+    rows = ['<row r="1"><c r="A1"><f t="array" ref="A1:B2">X!A1:B2</f><v>1</v></c><c r="B1"><v>2</v></c>'
+            '<c r="D1"><f t="array" ref="D1:D6">Y!A1:A6</f><v>1</v></c></row>']
+    rows += [f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>{r}</v></c><c r="C{r}"><v>{r}</v></c>'
+             f'<c r="D{r}"><v>{r}</v></c></row>' for r in range(2, 2001)]
+    xml = ("<worksheet><sheetData>" + "".join(rows) + "</sheetData></worksheet>").encode()
+    calls = []
+    real = refs.parse_ref
+    monkeypatch.setattr(refs, "parse_ref", lambda ref: calls.append(ref) or real(ref))
+    cells = formula_cells({"s": xml}, saved_too=True)["s"]
+    assert sorted(cells) == ["A1", "A2", "B1", "B2", "D1", "D2", "D3", "D4", "D5", "D6"]
+    assert len(calls) < 40, len(calls)      # the rows of the areas and the first below them, not 2,000
+    calls.clear()
+    texts = formula_texts(xml)
+    assert texts == {"A1": "X!A1:B2", "B1": "X!A1:B2", "A2": "X!A1:B2", "B2": "X!A1:B2",
+                     "D1": "Y!A1:A6", **{f"D{r}": "Y!A1:A6" for r in range(2, 7)}}
+    assert len(calls) < 40, len(calls)

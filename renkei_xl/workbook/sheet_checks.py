@@ -334,10 +334,14 @@ class _Arrays:
     cell holds its <f t="array" ref="E5:E9">; the others hold its results and no formula:
     Excel's {=…} entered over several cells, and a dynamic array's spill (=FILTER(…),
     =XLOOKUP(A3:A30, …) in Excel 365) alike. Their results are as stale as the first's.
-    The first cell comes before the others in the XML (rows and cells in order)."""
+    The first cell comes before the others in the XML (rows and cells in order), so an area
+    the scan has passed is dropped: while one is kept, every cell without a formula is
+    looked up, and one 2×2 array at the top of a 20,000-row sheet tripled the scan of a
+    master's every read (0.4 s → 1.2 s)."""
 
     def __init__(self) -> None:
         self.areas: list[tuple[tuple[int, int, int, int], str, object]] = []
+        self._ends = 0      # the lowest last row of the areas kept (0: none kept)
 
     def note(self, inner: str, ref: str, value: object = None) -> None:
         """An array formula's first cell ``ref``, and ``value``, which its other cells take."""
@@ -348,6 +352,7 @@ class _Arrays:
         area = ref_area(area_ref.group(1)) if area_ref else None
         if area is not None and area[:2] != area[2:]:
             self.areas.append((area, ref, value))
+            self._ends = min(self._ends or area[2], area[2])
 
     def of(self, ref: str) -> "Optional[tuple[str, object]]":
         """(first cell, its value given to ``note``) of the array ``ref`` lies in, if any."""
@@ -357,6 +362,9 @@ class _Arrays:
             row, col = parse_ref(ref)
         except ValueError:
             return None
+        if row > self._ends:        # rows come in order: the areas ended above are done
+            self.areas = [a for a in self.areas if a[0][2] >= row]
+            self._ends = min((a[0][2] for a in self.areas), default=0)
         for (r1, c1, r2, c2), first, value in self.areas:
             if r1 <= row <= r2 and c1 <= col <= c2:
                 return first, value
