@@ -141,3 +141,15 @@ def test_every_page_of_the_fy2023_list_holds_no_more_than_the_paper_at_full_size
     for n, (first, last) in enumerate(zip(starts, ends), start=1):
         rows = sum(height(r) for r in range(first, last + 1)) + (height(header) if n > 1 else 0)
         assert rows <= page, (n, first, last, rows)
+
+
+def test_a_cut_status_is_named_by_the_header_the_list_prints(fy2023):
+    """設定's 基準日 2023-09-30: 一覧 heads the column 「連携事業実施状況等（９月末時点）」, and the
+    finding on a status cut off named it 「（３月末時点）」, a column staff could not find."""
+    import datetime as dt
+
+    ref, result = fy2023
+    settings = ref.settings._replace(base_date=dt.date(2023, 9, 30))
+    ind = next(i for i in ref.indicators if i.status_manual == "" and not i.is_kpi)
+    (found,) = list_cuts(_with_long_status(result, ind.id, "実" * 1_100), settings)
+    assert "「連携事業実施状況等（９月末時点）」" in found.message, found.message

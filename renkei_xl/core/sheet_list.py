@@ -78,6 +78,7 @@ def _cut_findings(grid: Grid, cut: list[tuple[int, int, int]], result: Result) -
     """Each cut 一覧 cell said at the 指標 cell its text comes from (a merged block once, at
     its first row's indicator), as values.fit_cell's cuts are (consolidate.fit_texts)."""
     by_id = {}
+    heads = grid.rows[grid.header_row]     # as 一覧 prints them: the status header names 基準日
     for ind in result.indicators:
         by_id.setdefault(ind.id, ind)
     out: dict[str, Finding] = {}     # by place: a block cut on each page it spans is said once
@@ -88,7 +89,7 @@ def _cut_findings(grid: Grid, cut: list[tuple[int, int, int]], result: Result) -
             continue
         status = col == c.LIST_STATUS_COL
         found = LIST_TEXT_CUT.at(
-            ind.sheet, ind.cell(source), ind.id, label=c.LIST_COLUMNS[col], row=row + 1, lines=lines,
+            ind.sheet, ind.cell(source), ind.id, label=heads[col], row=row + 1, lines=lines,
             limit=f"{text_fit.MAX_ROW_HEIGHT:g}",
             source="連携事業実施状況等" if status else c.INDICATOR_HEADERS[source],
             or_else=LIST_STATUS_OR_ELSE if status else "")
