@@ -47,12 +47,13 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .log import Quiet
+from .turns import CLIENT_TIMEOUT_SECONDS
 
 HEADER_SECONDS = 10.0     # a click's request line and headers are a few hundred bytes
 BODY_SECONDS = 60.0       # the largest body accepted (32 MB) over a slow office link
 # An answer's bytes waiting in the server with none taken by the client for this long: the
-# client has gone (xlwings' VBA client gives up after 30 s, server.turns).
-WRITE_STALL_SECONDS = 30.0
+# client has gone (xlwings' VBA client gives up after its timeout, server.turns).
+WRITE_STALL_SECONDS = CLIENT_TIMEOUT_SECONDS
 # Connections one worker keeps: far above an office's clicks at once (each click is one
 # connection, kept 5 s after its answer), below 512 (the sockets select() takes on
 # Windows, where workers run on a selector loop).
