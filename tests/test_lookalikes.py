@@ -40,8 +40,10 @@ def test_a_project_number_that_is_no_whole_number_is_named_on_its_cell(master, t
     assert ind.project_no is None
 
 
-@pytest.mark.parametrize("typed", ["１", 1, "1"])
+@pytest.mark.parametrize("typed", ["１", 1, "1", "０1", "0１"])
 def test_a_project_number_typed_in_full_width_is_read(master, tmp_path, typed):
+    """Digits half-width, full-width or both (an IME switched in the middle of the number):
+    「０1」 was refused, its hint 「（「０1」なら「1」）」 asking for what staff saw they had typed."""
     from renkei_xl.workbook.session import load_master
 
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(INDICATORS, 4, PROJECT_NO_COL, typed)])

@@ -568,7 +568,7 @@ def project_number(raw: str) -> tuple[Optional[int], Optional[dict[str, str]]]:
     reported as one where it is read (CONVERTED)."""
     if not raw or error_value(raw) is not None:
         return None, None
-    if raw.isascii() and raw.isdigit() or all("０" <= ch <= "９" for ch in raw):
+    if raw.isascii() and raw.isdigit() or all("0" <= ch <= "9" or "０" <= ch <= "９" for ch in raw):   # 「０1」 too
         number = int(unicodedata.normalize("NFKC", raw))
         if number >= 1:
             return number, None
