@@ -22,7 +22,7 @@ from ..core.refs import cell_ref
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
-from .book import LiveBook, array_cells_message, locked_structure_message
+from .book import LiveBook, array_cells_message, locked_structure_message, online_book_message
 from .engines import live_book
 
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
@@ -236,10 +236,9 @@ def master_path(live: LiveBook) -> Path:
     place = REMOTE_PLACE.get()
     if place is not None and not live.is_desktop:
         return place.master(live)
-    name = live.book.fullname
+    name = live.file_name()
     if "://" in name:
-        raise UserError("このブックは OneDrive / SharePoint 上で開かれています。配布・回収・書き出しは、"
-                        "ブックをパソコンのフォルダに保存して開き直してから実行してください")
+        raise UserError(online_book_message())
     path = Path(name)
     if not path.is_absolute():
         if live.is_desktop:
