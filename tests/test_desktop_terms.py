@@ -159,3 +159,31 @@ def test_a_book_on_onedrive_xlwings_cannot_place_is_checked_and_refused_in_japan
     assert live.comment_source() is None
     with pytest.raises(UserError, match="OneDrive / SharePoint 上で開かれています"):
         master_path(live)
+
+
+def test_a_second_click_on_a_mac_waits_for_the_first_and_stops_in_japanese(tmp_path, monkeypatch):
+    """On a Mac, RunPython returns at once and Python runs in the background
+    (xlwings-0.37.8.applescript: the shell command ends in "&"), so a second click started a
+    second process writing the same open book while the first still wrote. It now waits for
+    the first (the command line's writer lock on the master) and stops, having changed
+    nothing, if the first does not finish (CLICK_WAIT_SECONDS, 0 here)."""
+    from renkei_xl.excel import buttons
+    from renkei_xl.safety import writer_lock
+
+    master = tmp_path / "連携マスター.xlsm"
+    master.write_bytes(b"saved")
+    said: list[str] = []
+    app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation="automatic", api=None,
+                          alert=lambda text, **_: said.append(text))
+    book = SimpleNamespace(app=app, sheets=[], fullname=str(master), api=None)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(buttons, "CLICK_WAIT_SECONDS", 0)
+
+    def body(live, title):
+        said.append("body")
+        return "済み"
+    with writer_lock(master):           # the first click, still writing
+        buttons._run("入力チェック", body, book)
+    assert "body" not in said and "書き込み中" in said[-1]
+    buttons._run("入力チェック", body, book)
+    assert said[-2:] == ["body", "済み"]

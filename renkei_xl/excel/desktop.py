@@ -365,6 +365,11 @@ class MacBook(DesktopBook):
     """Excel through AppleScript (appscript): ``.api`` is an appscript reference."""
 
     engine = MAC
+    # xlwings' RunPython on a Mac starts Python in the background and returns at once
+    # (xlwings-0.37.8.applescript, VbaHandler: the shell command ends in "&"; xlwings.bas'
+    # ExecuteMac), where Windows waits for it (ExecuteWindows: WaitOnReturn = True): a second
+    # click, on this button or another, starts a second writer while the first still writes.
+    clicks_overlap = True
 
     def underline(self, rng) -> None:
         def mac() -> None:
