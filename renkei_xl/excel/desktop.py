@@ -409,8 +409,13 @@ class MacBook(DesktopBook):
 
     def _own_protection(self, api) -> Optional[Protection]:
         """The sheet's own options from its protection_object; the built ones where Excel
-        for Mac does not say them (a look, not worth failing the click over)."""
-        if not api.protect_contents.get():
+        for Mac does not say them (a look, not worth failing the click over). Where it does
+        not even say whether the sheet is protected, it is left as it is, as before: a
+        protected one then stops the write with Excel's own message."""
+        try:
+            if not api.protect_contents.get():
+                return None
+        except Exception:   # appscript's CommandError
             return None
         try:
             allowed = api.protection_object
