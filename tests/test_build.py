@@ -408,7 +408,22 @@ def test_xlwings_conf_uses_keys_xlwings_reads(books):
             break
         conf[key] = value
     assert {k.upper() for k in conf} <= known
-    assert conf["Interpreter_Win"] == INTERPRETER and conf["Interpreter_Mac"] == INTERPRETER
+    assert conf["Interpreter_Win"] == INTERPRETER and "Interpreter_Mac" not in conf
+
+
+@pytest.mark.parametrize("interpreter, keys", [
+    (INTERPRETER, ["Interpreter_Win"]), (r"\\renkei-server\python\pythonw.exe", ["Interpreter_Win"]),
+    ("D:/renkei/python.exe", ["Interpreter_Win"]),
+    ("/Library/Frameworks/Python.framework/Versions/3.11/bin/python3", ["Interpreter_Mac"]),
+    ("$HOME/renkei/.venv/bin/python", ["Interpreter_Mac"]),
+    ("python3", ["Interpreter_Win", "Interpreter_Mac"]), (None, [])])
+def test_an_interpreter_goes_to_the_row_of_the_system_its_path_names(interpreter, keys):
+    """xlwings' RunPython reads Interpreter_Win on Windows and Interpreter_Mac on a Mac, and the
+    sheet's row wins over the user's setting: a Windows path as Interpreter_Mac stopped every
+    button of the master on a Mac (and a Mac's path every button on Windows)."""
+    from renkei_xl.workbook.build import interpreter_rows
+
+    assert interpreter_rows(interpreter) == [(key, interpreter) for key in keys]
 
 
 def test_xlwings_conf_without_interpreter_leaves_the_users_setting(tmp_path, fy2023):

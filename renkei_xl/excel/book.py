@@ -84,6 +84,13 @@ def locked_sheet_message(names: Iterable[str]) -> str:
 
 
 
+def online_book_message() -> str:
+    """Why a button that needs the master's file stops where the book is open from OneDrive
+    or SharePoint and no local file stands for it."""
+    return ("このブックは OneDrive / SharePoint 上で開かれています。配布・回収・書き出しは、"
+            "ブックをパソコンのフォルダに保存して開き直してから実行してください")
+
+
 def shared_book_message() -> str:
     """Why a click stops on a legacy shared workbook (「ブックの共有（レガシ）」): Excel lets no
     sheet be unprotected and no cells be merged there (Microsoft's list of what a shared
@@ -211,6 +218,7 @@ class LiveBook(ABC):
     engine = ""            # WINDOWS / MAC / REMOTE
     is_desktop = False     # Excel itself behind the book (a path, a PDF, a modal alert)
     reads_colours = False  # whether a cell's fill can be read (the remote engine cannot)
+    clicks_overlap = False  # whether a second click can start while the first still writes
 
     def __init__(self, book):
         self.book = book
@@ -273,6 +281,11 @@ class LiveBook(ABC):
         if not self.reads_colours:
             raise NotImplementedError("this engine cannot read colours")
         return _rgb_to_hex(self.book.sheets[sheet_name].range(ref).color)
+
+    def file_name(self) -> str:
+        """Where the book is saved, as xlwings says it (Book.fullname): a URL for a book
+        open from OneDrive or SharePoint (UserError where the engine cannot say it)."""
+        return self.book.fullname
 
     def unsaved(self) -> bool:
         """Edits not yet saved to disk; only COM can tell (Workbook.Saved), elsewhere False."""

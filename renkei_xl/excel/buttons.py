@@ -22,7 +22,7 @@ from ..core.refs import cell_ref
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
-from .book import LiveBook, array_cells_message, locked_structure_message
+from .book import LiveBook, array_cells_message, locked_structure_message, online_book_message
 from .engines import live_book
 
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
@@ -32,6 +32,9 @@ SPLIT_DIR = "配布用"
 COLLECT_DIR = "回収"
 EXPORT_DIR = "確定版"
 ERROR_LOG = log_path(BUTTON_LOG)
+# How long a click waits for an earlier click on the same master still writing it, where
+# clicks can overlap (LiveBook.clicks_overlap), before it stops and says so.
+CLICK_WAIT_SECONDS = 30.0
 # Where a remote-engine book's file is, set per request by the renkei-xl server
 # (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, shown_text(text) -> str).
 # Unset, the book's name is resolved in the working directory and paths are shown as they are.
@@ -95,9 +98,10 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     live = None
     try:
         live = live_book(book)
-        live.calculate()                # a book set to manual calculation shows stale results
-        live.status(f"{title}: ブックを読み込んでいます…")
-        message = body(live, title)
+        with _one_click_at_a_time(live):
+            live.calculate()                # a book set to manual calculation shows stale results
+            live.status(f"{title}: ブックを読み込んでいます…")
+            message = body(live, title)
     except UserError as exc:
         place = REMOTE_PLACE.get()
         text = str(exc) if place is None else place.shown_text(str(exc))
@@ -117,6 +121,29 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     finally:
         if live is not None:
             live.status(None)
+
+
+def _one_click_at_a_time(live: LiveBook):
+    """Where a click can start while another still writes the same master (a Mac), the
+    tool's own writer lock on the master's file, as every command-line writer takes it
+    (safety.writer_lock): the later click waits, then stops in Japanese having changed
+    nothing, instead of two processes writing one book through Excel at once. Held for
+    the reading and writing only, not while the last message waits for staff. A book with
+    no file on this PC has nothing to lock by: its clicks run as before."""
+    from contextlib import nullcontext
+
+    if not live.clicks_overlap:
+        return nullcontext()
+    try:
+        name = live.file_name()
+    except UserError:
+        return nullcontext()
+    path = Path(name)
+    if "://" in name or not path.is_absolute() or not path.is_file():
+        return nullcontext()
+    from ..safety import writer_lock
+
+    return writer_lock(path, timeout=CLICK_WAIT_SECONDS)
 
 
 def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) -> None:
@@ -236,10 +263,9 @@ def master_path(live: LiveBook) -> Path:
     place = REMOTE_PLACE.get()
     if place is not None and not live.is_desktop:
         return place.master(live)
-    name = live.book.fullname
+    name = live.file_name()
     if "://" in name:
-        raise UserError("このブックは OneDrive / SharePoint 上で開かれています。配布・回収・書き出しは、"
-                        "ブックをパソコンのフォルダに保存して開き直してから実行してください")
+        raise UserError(online_book_message())
     path = Path(name)
     if not path.is_absolute():
         if live.is_desktop:

@@ -5,8 +5,11 @@ call, what Excel is asked. What both desktops share (a status bar, screen updati
 that can be read, widths in characters, xlwings' own alignment, panes set through the
 window of the active sheet, protection lifted and restored sheet by sheet) is in
 DesktopBook; each engine adds only the calls xlwings has no common form for. On a Mac
-those calls are AppleScript terms nothing here can check, so each goes through
-``best_effort``: a look is never worth failing a button over there.
+those calls are AppleScript terms of the terminology xlwings sends with every Apple event
+(xlwings/mac_dict.py; tests/apple_model.py holds each call to it), but whether Excel for
+Mac answers them as Windows does only a Mac can say: each look goes through
+``best_effort``, never worth failing a button over there. Lifting protection does not: a
+sheet that cannot be lifted is refused before anything is written, as on Windows.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Iterable, Iterator, Mapping, Optional
 
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.errors import UserError
-from .book import MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message, shared_book_message
+from .book import (MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message, online_book_message,
+                   shared_book_message)
 from .com_errors import clean_grid
 
 # COM constants (XlPageOrientation, XlUnderlineStyle)
@@ -59,6 +63,24 @@ def com_protection(p: Protection) -> Mapping[str, object]:
                 **{com: getattr(p, field) for field, com in _COM_ALLOWED})
 
 
+# The same fields as Excel for Mac's AppleScript names them: protect_worksheet's parameters
+# and the properties of a sheet's protection_object (xlwings/mac_dict.py). Not COM's names
+# in snake case: the pivot table one is singular, and Contents is ``worksheet_contents``.
+_MAC_ALLOWED = (("format_cells", "allow_formatting_cells"), ("format_columns", "allow_formatting_columns"),
+                ("format_rows", "allow_formatting_rows"), ("insert_columns", "allow_inserting_columns"),
+                ("insert_rows", "allow_inserting_rows"), ("insert_hyperlinks", "allow_inserting_hyperlinks"),
+                ("delete_columns", "allow_deleting_columns"), ("delete_rows", "allow_deleting_rows"),
+                ("sort", "allow_sorting"), ("autofilter", "allow_filtering"), ("pivot_tables", "allow_using_pivot_table"))
+
+
+def mac_protection(p: Protection) -> Mapping[str, object]:
+    """protect_worksheet's parameters for a core Protection (the Mac's one translation of it).
+    appscript refuses a keyword the command does not have (TypeError): ``contents=True``
+    left every tool sheet unprotected after a click on a Mac."""
+    return dict(drawing_objects=p.drawing_objects, worksheet_contents=True, scenarios=p.scenarios,
+                **{mac: getattr(p, field) for field, mac in _MAC_ALLOWED})
+
+
 # A tool sheet a click has just added is protected as the built ones are (also sent to the
 # VBA client of the server's answers: renkei_xl.excel.remote.RemoteBook.writable).
 NEW_SHEET_PROTECTION = com_protection(PROTECTION)
@@ -87,14 +109,30 @@ class DesktopBook(LiveBook):
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width
 
+    def file_name(self) -> str:
+        """Excel names a book open from OneDrive or SharePoint by its URL, which xlwings'
+        desktop engines turn into the synced local file, raising XlwingsError where they
+        find none (xlwings/utils.py fullname_url_to_local_path, from Book.fullname in
+        _xlwindows.py and _xlmac.py): that is said in Japanese, not as 「予期しないエラー」
+        in xlwings' English. Any failure here is taken so (this module imports no xlwings,
+        and reading a name fails for no other reason while Excel runs the click)."""
+        try:
+            return self.book.fullname
+        except Exception:
+            raise UserError(online_book_message()) from None
+
     def comment_source(self):
         """The saved master's notes, read from its file as the server reads them, so both
         clients name the same notes (one put since the last save is not known): xlwings
-        offers no reading of notes, and the file is what the command line reads too."""
+        offers no reading of notes, and the file is what the command line reads too. Where
+        no saved file can be found, none is known (入力チェック and 評価を再計算 still run)."""
         from functools import partial
         from pathlib import Path
 
-        name = self.book.fullname
+        try:
+            name = self.file_name()
+        except UserError:
+            return None
         return partial(_saved_comments, Path(name)) if "://" not in name and Path(name).is_file() else None
 
     def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
@@ -172,7 +210,7 @@ class DesktopBook(LiveBook):
     @contextmanager
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
         """Only sheets that were protected, or are listed in ``protect``, are touched."""
-        restore: list[tuple[str, Optional[Mapping[str, object]]]] = []
+        restore: list[tuple[str, Protection]] = []
         try:
             for name in dict.fromkeys(sheet_names):   # inside: a sheet that cannot be lifted
                 if name in self.sheetnames:          # leaves the ones before it protected again
@@ -180,18 +218,52 @@ class DesktopBook(LiveBook):
             yield
         finally:
             done = {name for name, _ in restore}
-            restore += [(name, NEW_SHEET_PROTECTION) for name in dict.fromkeys(protect)
+            restore += [(name, PROTECTION) for name in dict.fromkeys(protect)
                         if name not in done and name in self.sheetnames]
-            for name, options in restore:
-                self._protect(name, options)
+            for name, own in restore:
+                self._protect(self.book.sheets[name].api, own)
 
-    @abstractmethod
     def _lift(self, name: str, restore: list) -> None:
-        """Unprotect ``name`` if it is protected, appending (name, its options) to ``restore``."""
+        """Unprotect ``name`` if it is protected, remembering its own options (what staff
+        may still do: filter, format), so that it is protected again as it was."""
+        api = self.book.sheets[name].api
+        own = self._own_protection(api)
+        if own is None:
+            return
+        if not self._unprotect(api):
+            raise UserError(locked_sheet_message([name]))
+        restore.append((name, own))
+
+    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
+        """Neither COM nor AppleScript has a "has a password" property: a protected sheet is
+        lifted with an empty password and, if that works, protected again at once."""
+        out = []
+        for name in dict.fromkeys(sheet_names):
+            if name not in self.sheetnames:
+                continue
+            api = self.book.sheets[name].api
+            own = self._own_protection(api)
+            if own is None:
+                continue
+            if self._unprotect(api):
+                self._protect(api, own)
+            else:
+                out.append(name)
+        return out
 
     @abstractmethod
-    def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
-        """Protect ``name`` again, with ``options`` where the engine takes them."""
+    def _own_protection(self, api) -> Optional[Protection]:
+        """How the sheet is protected now (None: it is not)."""
+
+    @abstractmethod
+    def _unprotect(self, api) -> bool:
+        """Lift the protection with an explicit empty password (without one, Excel asks
+        staff for the password in a dialog in the middle of the click); False where the
+        sheet has a password."""
+
+    @abstractmethod
+    def _protect(self, api, own: Protection) -> None:
+        """Protect the sheet again as ``own`` says."""
 
     def calculate(self) -> None:
         """F9 where calculation is manual (xlwings' App.calculation and App.calculate, which
@@ -275,47 +347,29 @@ class WindowsBook(DesktopBook):
         if rect:
             sheet.range(rect[:2], rect[2:]).api.AutoFilter()
 
-    def _lift(self, name: str, restore: list) -> None:
-        """``Unprotect()``, remembering the sheet's own Allow* options, so that what staff
-        may still do (filter, format) is kept when it is protected again."""
-        api = self.book.sheets[name].api
-        if api.ProtectContents:
-            options = _windows_protection(api)
-            try:
-                # An explicit empty password: without one, Excel would ask staff for the
-                # password in a dialog in the middle of the click.
-                api.Unprotect("")
-            except Exception:   # pywintypes.com_error: the sheet has a password
-                raise UserError(locked_sheet_message([name])) from None
-            restore.append((name, options))
+    def _own_protection(self, api) -> Optional[Protection]:
+        return _windows_protection(api) if api.ProtectContents else None
 
-    def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
-        self.book.sheets[name].api.Protect(**options)
+    def _unprotect(self, api) -> bool:
+        try:
+            api.Unprotect("")
+        except Exception:   # pywintypes.com_error: the sheet has a password
+            return False
+        return True
 
-    def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
-        """COM has no "has a password" property: a protected sheet is lifted with an empty
-        password and, if that works, protected again with its own options at once."""
-        out = []
-        for name in dict.fromkeys(sheet_names):
-            if name not in self.sheetnames:
-                continue
-            api = self.book.sheets[name].api
-            if not api.ProtectContents:
-                continue
-            options = _windows_protection(api)
-            try:
-                api.Unprotect("")
-            except Exception:   # pywintypes.com_error: the sheet has a password
-                out.append(name)
-                continue
-            api.Protect(**options)
-        return out
+    def _protect(self, api, own: Protection) -> None:
+        api.Protect(**com_protection(own))
 
 
 class MacBook(DesktopBook):
     """Excel through AppleScript (appscript): ``.api`` is an appscript reference."""
 
     engine = MAC
+    # xlwings' RunPython on a Mac starts Python in the background and returns at once
+    # (xlwings-0.37.8.applescript, VbaHandler: the shell command ends in "&"; xlwings.bas'
+    # ExecuteMac), where Windows waits for it (ExecuteWindows: WaitOnReturn = True): a second
+    # click, on this button or another, starts a second writer while the first still writes.
+    clicks_overlap = True
 
     def underline(self, rng) -> None:
         def mac() -> None:
@@ -325,10 +379,15 @@ class MacBook(DesktopBook):
         best_effort(mac)
 
     def _freeze_window(self, rows: int, cols: int) -> None:
+        """As WindowsBook and RenkeiServer.bas' RenkeiFreeze: split_row counts rows from the
+        top of what the window shows, so the window is unsplit and scrolled to A1 first."""
         def mac() -> None:
             win = self.book.app.api.active_window
             win.freeze_panes.set(False)
+            win.split.set(False)
             if rows or cols:
+                win.scroll_row.set(1)
+                win.scroll_column.set(1)
                 win.split_row.set(rows)
                 win.split_column.set(cols)
                 win.freeze_panes.set(True)
@@ -343,23 +402,38 @@ class MacBook(DesktopBook):
             if sheet.api.autofilter_mode.get():
                 sheet.api.autofilter_mode.set(False)
             if rect:
-                sheet.range(rect[:2], rect[2:]).api.autofilter()
+                # ``autofilter`` is a class of the terminology; calling it was appscript's
+                # ``get``. The command is ``autofilter_range`` (COM's Range.AutoFilter).
+                sheet.range(rect[:2], rect[2:]).api.autofilter_range()
         best_effort(mac)
 
-    def _lift(self, name: str, restore: list) -> None:
-        """``unprotect``; if it fails, a protected sheet makes the write itself fail with
-        Excel's message."""
-        api = self.book.sheets[name].api
+    def _own_protection(self, api) -> Optional[Protection]:
+        """The sheet's own options from its protection_object; the built ones where Excel
+        for Mac does not say them (a look, not worth failing the click over). Where it does
+        not even say whether the sheet is protected, it is left as it is, as before: a
+        protected one then stops the write with Excel's own message."""
+        try:
+            if not api.protect_contents.get():
+                return None
+        except Exception:   # appscript's CommandError
+            return None
+        try:
+            allowed = api.protection_object
+            return Protection(drawing_objects=bool(api.protect_drawing_objects.get()),
+                              scenarios=bool(api.protect_scenarios.get()),
+                              **{field: bool(getattr(allowed, mac).get()) for field, mac in _MAC_ALLOWED})
+        except Exception:   # appscript's CommandError
+            return PROTECTION
 
-        def lift() -> None:
-            if api.protect_contents.get():
-                api.unprotect()
-                restore.append((name, None))
-        best_effort(lift)
+    def _unprotect(self, api) -> bool:
+        try:
+            api.unprotect(password="")
+        except Exception:   # appscript's CommandError: the sheet has a password
+            return False
+        return True
 
-    def _protect(self, name: str, options: Optional[Mapping[str, object]]) -> None:
-        api = self.book.sheets[name].api
-        best_effort(lambda: api.protect_worksheet(contents=True))
+    def _protect(self, api, own: Protection) -> None:
+        best_effort(lambda: api.protect_worksheet(**mac_protection(own)))
 
 
 def _adjacent(cols: list[int]) -> list[list[int]]:
@@ -377,8 +451,8 @@ def _title_rows(setup) -> str:
     return f"${setup.title_rows[0]}:${setup.title_rows[1]}" if setup.title_rows else ""
 
 
-def _windows_protection(api) -> Mapping[str, object]:
-    """A protected sheet's own options as Protect's arguments, to put them back as they were."""
+def _windows_protection(api) -> Protection:
+    """A protected sheet's own options (COM's Worksheet.Protection), to put them back as they were."""
     allowed = api.Protection
-    return com_protection(Protection(drawing_objects=api.ProtectDrawingObjects, scenarios=api.ProtectScenarios,
-                                     **{field: getattr(allowed, com) for field, com in _COM_ALLOWED}))
+    return Protection(drawing_objects=api.ProtectDrawingObjects, scenarios=api.ProtectScenarios,
+                      **{field: getattr(allowed, com) for field, com in _COM_ALLOWED})

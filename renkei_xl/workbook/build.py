@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -457,6 +458,24 @@ def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:
 SERVER_KEY = "RENKEI_SERVER"
 
 
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]|\\\\|.*\\")    # C:\..., \\server\..., any backslash
+
+
+def interpreter_rows(interpreter: Optional[str]) -> list[tuple[str, str]]:
+    """The xlwings.conf rows for ``--interpreter``. xlwings' RunPython reads Interpreter_Win
+    on Windows and Interpreter_Mac on a Mac (xlwings.bas, RunPython), and a row on the sheet
+    wins over the user's own setting: a Windows path written as Interpreter_Mac too (or a
+    Mac's path as Interpreter_Win) stopped every button of that master on the other system.
+    A path goes to the row of the system it names; a bare command ("python3") to both."""
+    if not interpreter:
+        return []
+    if _WINDOWS_PATH.match(interpreter):
+        return [("Interpreter_Win", interpreter)]
+    if interpreter.startswith(("/", "~", "$HOME")):
+        return [("Interpreter_Mac", interpreter)]
+    return [("Interpreter_Win", interpreter), ("Interpreter_Mac", interpreter)]
+
+
 def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[str] = None) -> None:
     """The rows xlwings' VBA reads from A1 down to the first empty cell (GetConfigFromSheet).
 
@@ -467,8 +486,7 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[
     rows: list[tuple[str, object]] = []
     if server:
         rows += [(SERVER_KEY, server)]
-    if interpreter:
-        rows += [("Interpreter_Win", interpreter), ("Interpreter_Mac", interpreter)]
+    rows += interpreter_rows(interpreter)
     rows += [("Show Console", False)]
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 60)
@@ -478,7 +496,8 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[
     notes = ("このシートは xlwings（ボタンから Python を動かす仕組み）の設定です。A 列がキー、B 列が値で、"
              "1 行目から最初の空行までが読まれます。",
              "Interpreter_Win / Interpreter_Mac: renkei-xl を入れた Python の場所"
-             "（例: C:\\renkei\\.venv\\Scripts\\pythonw.exe）。renkei-xl init --interpreter でも指定できます。",
+             "（例: C:\\renkei\\.venv\\Scripts\\pythonw.exe）。renkei-xl init --interpreter でも指定できます"
+             "（Windows の場所は Interpreter_Win に、Mac の場所は Interpreter_Mac に書かれます）。",
              "行を削除すると、xlwings アドインまたは利用者の xlwings.conf の設定が使われます。",
              f"{SERVER_KEY}: renkei-xl サーバーの URL（例: http://renkei-server:8000）。この行があると、ボタンは"
              "パソコンの Python ではなくサーバーで動きます（Python は不要）。行を削除するか値を空にすると、"
