@@ -1155,3 +1155,46 @@ def test_rollover_says_it_left_a_sheet_settings_does_not_list_as_it_was(tmp_path
     assert "シート「長沼町」（1 行）" in said and "2023年度の値" in said and "シートを削除してください" in said, said
     kept = [r for r in openpyxl.load_workbook(done.path)["長沼町"].iter_rows(min_row=2, values_only=True) if r[4]]
     assert [(r[0], r[4]) for r in kept] == [("28-1", 1)]
+
+
+# ------------------------------------------------------------------ notes on 経年
+
+def _noted_history(master: Path, note: str) -> None:
+    """A note (comment) staff put on a cell of 経年: 「2023年度は速報値」 beside a year's figure."""
+    from openpyxl.comments import Comment
+
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    wb[c.HISTORY]["E4"].comment = Comment(note, "職員")
+    wb.save(master)
+
+
+def test_a_note_on_history_is_named_by_the_csv_import_that_rebuilds_it(sample, tmp_path, capsys):
+    """経年 is rebuilt whole by `history import`, written in place: a note on it went without a
+    word, where 評価を再計算 names each note on the sheets it rebuilds (list_notes.dropped_notes)."""
+    _noted_history(sample, "2023年度は速報値")
+    csv_path, done, _reasons = _csv_imported(sample, tmp_path, ["08-1,2022,15件,×"], "utf-8")
+    assert done.imported == 1
+    assert [(f.sheet, f.cell) for f in done.notes] == [(c.HISTORY, "E4")]
+    assert "「2023年度は速報値」" in done.notes[0].message and c.HISTORY_IMPORT in done.notes[0].message
+    _noted_history(sample, "2022年度は再確認")
+    assert cli_main(["history", "import", str(sample), str(csv_path)]) == 0
+    out = capsys.readouterr().out
+    assert "「2022年度は再確認」（経年!E4）" in out and c.HISTORY_IMPORT in out
+
+
+def test_a_note_on_history_is_named_by_the_rollover_and_by_carrying_a_year(sample, tmp_path):
+    """Rollover builds the new master's 経年 (and 一覧, 検証結果…) anew: a note on 経年, the one
+    tool sheet that goes on year after year, was not in the new master and nothing said so;
+    carrying the year again (`history import` of the old master) rebuilt 経年 in place alike."""
+    from renkei_xl.cycle.rollover import carried_lines, carry_year, rollover_lines
+
+    master = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    shutil.move(sample, master)
+    _noted_history(master, "KPIは速報値")
+    done = rollover_file(master)
+    assert [(f.sheet, f.cell) for f in done.report.notes] == [(c.HISTORY, "E4")]
+    said = "\n".join(rollover_lines(done))
+    assert "「KPIは速報値」（経年!E4）" in said and "2023年度のマスターには残っています" in said
+    _noted_history(done.path, "2024年度に見直し")
+    lines = carried_lines(carry_year(done.path, master))
+    assert any("「2024年度に見直し」（経年!E4）" in line and c.HISTORY_IMPORT in line for line in lines), lines

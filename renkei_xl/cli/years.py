@@ -30,7 +30,7 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from ..core import contract as c
-    from ..cycle.rollover import carried_lines, carry_year, import_history
+    from ..cycle.rollover import carried_lines, carry_year, dropped_lines, import_history
 
     if Path(args.csv).suffix.lower() in c.MASTER_SUFFIXES:    # a master of an earlier year
         for line in carried_lines(carry_year(Path(args.master), Path(args.csv))):
@@ -55,6 +55,8 @@ def cmd_history(args: argparse.Namespace) -> int:
               f"{'、'.join(done.untouched[:3])}{' ほか' if len(done.untouched) > 3 else ''}）。"
               f"市町村ごとの値も直すには、{done.year_before}年度のマスターを直してから "
               f"renkei-xl history import {Path(args.master).name} （{done.year_before}年度のマスター） を実行してください。")
+    for line in dropped_lines(done.notes):
+        print(line)
     if done.refusals:
         print(f"取り込めない行が {len(done.refusals)} 件ありました（上の理由を見て CSV を直してください）。")
     print("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")

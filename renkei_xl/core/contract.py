@@ -171,6 +171,8 @@ SPLIT = "配布用ファイル作成"
 COLLECT = "回収ファイル取込"
 EXPORT = "確定版を書き出し"
 ROLLOVER = "次年度のマスターを作成"
+# No button: `renkei-xl history import` (a CSV, or an earlier year's master), named in messages.
+HISTORY_IMPORT = "経年の取り込み"
 BUTTONS = (  # (caption, VBA macro, what it does)
     (CHECK, "Renkei.RenkeiCheck", "指標と市町村シートの入力を確認し、検証結果に一覧にします"),
     (RECALC, "Renkei.RenkeiRecalc", "市町村シートを集約し、評価を計算して一覧・集計を作り直します"),

@@ -203,6 +203,9 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                                   f"「{c.LIST}」には引き継いでいません（その年度の値についてのメモのため。{r.old_year}年度の"
                                   "マスターに残っています。次の年度にも要るメモは、新しいマスターで評価を再計算した後に"
                                   f"「{c.LIST}」の右の列に書き直してください）: "))
+    if r.notes:
+        lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=5))
+        lines.append(f"　（どのコメントも、{r.old_year}年度のマスターには残っています）")
     lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
     if done.backup:
         lines.append(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
@@ -283,6 +286,7 @@ class HistoryImport(NamedTuple):
     previous: int = 0         # 指標 rows whose 前年度実績 column now shows the CSV's year before
     untouched: tuple = ()     # municipality sheets whose 前年度実績 column a CSV cannot correct
     year_before: int = 0      # the master's year before, when the CSV held it
+    notes: tuple = ()         # notes (comments) on 経年, which the import rebuilds (Finding each)
 
 
 def import_history(master: Path, csv_path: Path) -> HistoryImport:
@@ -293,6 +297,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     from ..core.contract_read import Book
     from ..core.history import (csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history,
                                 read_kept)
+    from ..core.list_notes import dropped_notes
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
 
@@ -311,17 +316,18 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         history = read_history(grid)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
-            return WritePlan(), (parsed, [], [], 0)
+            return WritePlan(), (parsed, [], [], 0, ())
         sheet = history_sheet(merged(history, parsed.records), d.indicators, read_kept(grid))
         before = d.settings.fiscal_year - 1
         last_year = {ind_id: record for ind_id, year, record in parsed.records if year == before}
         cells, untouched = previous_from_records(Book(fs.sheets, fs.state.names), d, before, last_year)
-        return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0)
+        notes = tuple(dropped_notes(fs.state.comments, None, (c.HISTORY,), c.HISTORY_IMPORT))
+        return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0, notes)
 
     # keep_grids: the 前年度実績 column is found on the sheets the contract has just read.
-    (parsed, cells, untouched, before), written = write_planned(master, make, keep_grids=True)
+    (parsed, cells, untouched, before, notes), written = write_planned(master, make, keep_grids=True)
     return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written,
-                         len(cells), tuple(untouched), before)
+                         len(cells), tuple(untouched), before, notes)
 
 
 class YearCarried(NamedTuple):
@@ -357,6 +363,12 @@ def carry_year(master: Path, source: Path) -> YearCarried:
     return YearCarried(report, written, source)
 
 
+def dropped_lines(notes) -> list[str]:
+    """The notes (comments) a rebuilt tool sheet lost, as the command line says each
+    (core.list_notes.dropped_notes: recalc names them in 検証結果 the same way)."""
+    return [f"【注意】{f.message}。{f.hint}" for f in notes]
+
+
 def carried_lines(done: YearCarried) -> list[str]:
     """What the command line tells staff after a year was carried from its master."""
     r = done.report
@@ -380,5 +392,6 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines.append(f"【注意】{r.year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
                      f"（{shown_ids(list(r.stale))}）。「{c.HISTORY}」には今の入力から計算した評価を記録しました。"
                      f"{r.year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
+    lines += dropped_lines(r.notes)
     lines.append("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
     return lines
