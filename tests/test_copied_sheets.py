@@ -43,8 +43,8 @@ def test_a_copy_is_named_from_min_rows_answered_rows_on(fy2023):
 def test_one_answer_changed_or_added_is_not_a_copy(fy2023):
     rows = _answered(fy2023, "札幌市")
     changed = [*rows[:-1], rows[-1]._replace(value=rows[-1].value + "0")]
-    extra = [e for e in fy2023.entries if e.municipality == "札幌市" and e not in rows][:1]
-    for copy in (changed, rows[:-1], [*rows, *(e._replace(value="1件") for e in extra)]):
+    added = rows[0]._replace(indicator_id="99-1", value="1件")     # a row 札幌市's sheet has not
+    for copy in (changed, rows[:-1], [*rows, added]):
         assert copied_sheets(*_with_partner(fy2023, copy)) == [], copy[-1]
 
 
@@ -58,3 +58,15 @@ def test_splits_caution_names_a_pair_whose_name_has_brackets():
     f = F.COPIED_SHEET.at("北広島市（仮）", "E3", "01-1", name="北広島市（仮）", other="江別市（旧）", count=4)
     (_, pair) = copied_lines(SimpleNamespace(copied=[f]))
     assert pair == "　シート「北広島市（仮）」とシート「江別市（旧）」は、入力のある 4 行がすべて同じです（北広島市（仮）!E3 から）"
+
+
+def test_a_copy_made_before_any_answer_is_named_by_last_years_figures(fy2023):
+    """Early in a year partners are added: a sheet copied then has no answers yet, but the
+    前年度実績 column rollover wrote beside them is the other partner's, and split sends it
+    to the new partner as its own last year. It is named as a copy too."""
+    rolled = [e._replace(previous=e.value, value="", denominator="", status="") for e in fy2023.entries]
+    copied = [e for e in rolled if e.municipality == "札幌市" and e.previous]
+    assert len(copied) >= MIN_ROWS
+    (f,) = copied_sheets(*_with_partner(fy2023, copied, rolled))
+    assert (f.sheet, f.indicator_id) == ("新町", copied[0].indicator_id) and "シート「札幌市」" in f.message
+    assert copied_sheets(fy2023.settings, rolled) == []

@@ -9,7 +9,7 @@ sample has pairs with two rows alike), so this is a warning naming both sheets, 
 refusal and never a value changed: staff look, and empty the copy or leave it.
 
 Only sheets with at least ``MIN_ROWS`` answered rows, every one the same as another sheet's
-in the same order (a copy keeps the order), are named. Comparing starts from each sheet's
+in the same order (a copy keeps the order; 前年度実績 counts as a value), are named. Comparing starts from each sheet's
 first answered row, so a master with no two sheets alike costs one short look per sheet.
 """
 
@@ -30,7 +30,11 @@ def copied_sheets(settings: Settings, entries: Sequence[Entry]) -> list[Finding]
     """One warning per pair, at the first answered row of the sheet later in 設定's order.
     Which of the two is the copy the workbook cannot say (Excel puts a copy wherever staff
     ask), so the warning names both alike."""
-    rows = {name: list(group) for name, group in groupby(entries, key=attrgetter("municipality"))}
+    # A sheet's rows come together as the reader reads them, so this is one group each (in C);
+    # rows in any other order are gathered all the same.
+    rows: dict[str, list[Entry]] = {}
+    for name, group in groupby(entries, key=attrgetter("municipality")):
+        rows.setdefault(name, []).extend(group)
     firsts: dict[tuple, list[str]] = {}
     out: list[Finding] = []
     for muni in settings.municipalities:
@@ -50,11 +54,14 @@ def copied_sheets(settings: Settings, entries: Sequence[Entry]) -> list[Finding]
 
 
 def _answered(e: Entry) -> bool:
-    return bool(e.value or e.denominator or e.status)
+    """A row with a value the copy carries: this year's answers, or last year's figure that
+    rollover wrote beside it (前年度実績). A sheet copied early in the year, before any
+    answer, still carries the other partner's last year, which split sends as the new one's."""
+    return bool(e.value or e.denominator or e.status or e.previous)
 
 
-def _answers(rows: Sequence[Entry]) -> Iterator[tuple[str, str, str, str]]:
-    return ((e.indicator_id, e.value, e.denominator, e.status) for e in rows if _answered(e))
+def _answers(rows: Sequence[Entry]) -> Iterator[tuple[str, str, str, str, str]]:
+    return ((e.indicator_id, e.value, e.denominator, e.status, e.previous) for e in rows if _answered(e))
 
 
 def _same_answers(a: Sequence[Entry], b: Sequence[Entry]) -> int:

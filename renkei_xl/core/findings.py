@@ -375,7 +375,7 @@ UNLISTED_SHEET = _type("unlisted-sheet", WARNING,
 COPIED_SHEET_WHY = "（一方のシートをコピーして作ったなら、コピー元の市町村の値がもう一方の値としても集計されます）"
 COPIED_SHEET = _type("copied-sheet", WARNING,
                      "シート「{name}」とシート「{other}」は、入力のある {count} 行がすべて同じです" + COPIED_SHEET_WHY,
-                     "一方のシートを他方からコピーして作ったなら、その市町村の実績値・分母・実施状況を消してから、"
+                     "一方のシートを他方からコピーして作ったなら、その市町村の実績値・分母・実施状況（と前年度実績）を消してから、"
                      "その市町村の値を入力してください。本当に同じ値なら、この警告はそのままで構いません")
 MISSING_ROW = _type("missing-row", WARNING, "{municipality}のシートに指標「{id}」（{name}）の行がありません",
                     "{municipality}も報告する指標なら、シートの表に行を追加して指標ID「{id}」を入力してください（行がないと"
