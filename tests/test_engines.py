@@ -356,3 +356,35 @@ def test_a_read_only_copy_is_compared_with_the_saved_master_not_asked_to_save(ma
         assert bool(asks) == (outcome == "asked")
         # staff who typed nothing in a master Excel recalculated on opening learn why they are asked
         assert all("何も入力していなくても、開いたときに Excel が数式を計算し直した" in text for text in asks), asks
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_mac_compares_the_open_book_with_the_saved_master_before_making_files(master, monkeypatch, edited):
+    """A Mac cannot say whether the open book has unsaved edits (no Workbook.Saved through
+    AppleScript), and the file buttons make their files from the saved master: edits typed
+    and not saved were left out of the 配布用 files without a word. The open book is now
+    compared with the saved master as the server compares: the same, the files are made;
+    different, the click stops naming the sheet, with both steps (save it, or reopen it when
+    a colleague saved since), as the server says when the book does not tell."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.unsaved import BookState, steps
+    from renkei_xl.workbook.session import load_master
+
+    monkeypatch.setattr(sys, "platform", "darwin")
+    live = live_book(_desktop_book())
+    assert type(live) is MacBook
+    data = load_master(master)
+    if edited:     # one 実績値 of 小樽市 typed since the save
+        first = next(i for i, e in enumerate(data.entries) if e.municipality == "小樽市")
+        data.entries[first] = data.entries[first]._replace(value="99")
+    monkeypatch.setattr(live, "read", lambda: data)
+    monkeypatch.setattr(live, "alert", lambda *_a, **_k: pytest.fail("a Mac cannot tell, so it does not ask"))
+    if edited:
+        with pytest.raises(UserError) as refused:
+            buttons._saved_or_ask(live, c.SPLIT, master)
+        said = str(refused.value)
+        assert said.startswith("開いているブックのシート「小樽市」が、保存されているマスター「master.xlsm」と違います")
+        assert steps(BookState())[0].rstrip("。") in said, said
+    else:
+        assert buttons._saved_or_ask(live, c.SPLIT, master) is True

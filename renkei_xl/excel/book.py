@@ -219,6 +219,7 @@ class LiveBook(ABC):
     is_desktop = False     # Excel itself behind the book (a path, a PDF, a modal alert)
     reads_colours = False  # whether a cell's fill can be read (the remote engine cannot)
     clicks_overlap = False  # whether a second click can start while the first still writes
+    tells_saved = False     # whether unsaved() and read_only() can say (only COM can)
 
     def __init__(self, book):
         self.book = book

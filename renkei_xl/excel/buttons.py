@@ -280,19 +280,24 @@ def master_path(live: LiveBook) -> Path:
 def _saved_or_ask(live: LiveBook, title: str, master: Path) -> bool:
     """split reads the saved file: unsaved edits are saved first, with the staff's consent.
 
-    Only Windows can tell (Workbook.Saved); on macOS and the remote engine the file is
-    taken as it is on disk. A read-only copy (a colleague had the master open) cannot be
-    saved over it: Excel's Save failed there, and staff got 「予期しないエラー」. What the
-    tool reads from it is compared with the saved master instead, as the server compares
-    (core.unsaved): the same, the files are made from the saved master; otherwise staff are
-    told to reopen, in the server's words.
+    Only Windows can tell (Workbook.Saved); the server compares the workbook sent with the
+    saved master before the click runs (server.admission). On a Mac, which cannot tell, the
+    open book is compared with the saved master as the server compares: the files were made
+    from the saved master without a word, leaving out edits not saved. A read-only copy (a
+    colleague had the master open) cannot be saved over it: Excel's Save failed there, and
+    staff got 「予期しないエラー」. What the tool reads from it is compared with the saved
+    master instead: the same, the files are made from the saved master; otherwise staff are
+    told to reopen, in the server's words (core.unsaved).
     """
-    from ..core.unsaved import RECALCULATED_ON_OPENING
+    from ..core.unsaved import RECALCULATED_ON_OPENING, BookState, read_only_steps, steps
 
+    if live.is_desktop and not live.tells_saved:
+        _same_as_saved(live, master, "\n" + steps(BookState())[0])
+        return True
     if not live.unsaved():
         return True
     if live.read_only():
-        _same_as_saved(live, master)
+        _same_as_saved(live, master, read_only_steps(edited=True))
         return True
     answer = live.alert(f"保存されていない変更があります。ブックを上書き保存してから{c.named(title)}を続けますか？\n"
                         f"（「キャンセル」で中止します。{RECALCULATED_ON_OPENING}）", buttons="ok_cancel")
@@ -302,14 +307,16 @@ def _saved_or_ask(live: LiveBook, title: str, master: Path) -> bool:
     return True
 
 
-def _same_as_saved(live: LiveBook, master: Path) -> None:
-    from ..core.unsaved import differing_sheets, read_only_steps
+def _same_as_saved(live: LiveBook, master: Path, said: str) -> None:
+    """Refused, saying ``said``, when what the tool reads of the open book differs from the
+    saved master the files would be made from."""
+    from ..core.unsaved import differing_sheets
     from ..workbook.session import load_master
 
     differ = differing_sheets(load_master(master), live.read())
     if differ is not None:
         raise UserError(f"開いているブックの{differ}が、保存されているマスター「{master.name}」と違います。"
-                        + read_only_steps(edited=True).rstrip("。"))
+                        + said.rstrip("。"))
 
 
 def _split(live: LiveBook, title: str) -> str:

@@ -310,6 +310,8 @@ class WindowsBook(DesktopBook):
             self.book.activate()
             self.book.api.ActiveSheet.Select()
 
+    tells_saved = True
+
     def unsaved(self) -> bool:
         return not self.book.api.Saved
 
