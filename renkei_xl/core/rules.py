@@ -410,13 +410,9 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
         return None
     if (ind.rule and ind.rule not in RULES) or method_of(ind) is None or method_of(ind).rates_others:
         return None
-    if type(ind.target) is not str or unjudgeable(ind) is not None:
+    if type(ind.target) is not str or unjudgeable(ind) is not None or (read := _target_rule(ind)) is None:
         return None
-    try:
-        target = parse_value(ind.target)
-    except ValueParseError:
-        return None
-    rule = ind.rule or _infer_rule(target)
+    target, rule = read
     value = shown(actual.raw)
     if rule == RULE_STATE:
         if actual.kind == STATUS and state_verdict(target, actual) is None:
@@ -437,6 +433,16 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
     return None
 
 
+def _target_rule(ind: Indicator) -> Optional[tuple[Value, str]]:
+    """The 目標値 read and the 評価方法 it is judged by (given, or inferred from it); None when
+    the target cannot be read (its own finding says so)."""
+    try:
+        target = parse_value(ind.target)
+    except ValueParseError:
+        return None
+    return target, ind.rule or _infer_rule(target)
+
+
 def answer_hint(ind: Indicator) -> Optional[str]:
     """The 修正のヒント for a reported word no reading takes (「整備完了」「継続」) on a row whose
     target a word answers: a deadline's (「2030年度まで」) or a state's (「維持」), as
@@ -444,13 +450,9 @@ def answer_hint(ind: Indicator) -> Optional[str]:
     unreadable value, 「例: 20件、1,500人、43.9万人、常時、2025年度まで」, offered counts and a
     deadline, a target's own form, as the result of 14-1's 「2030年度まで」. None for a row
     that a number answers (the generic hint's examples fit it) or that is not judged."""
-    if ind.is_kpi or ind.rule == RULE_REFERENCE or type(ind.target) is not str:
+    if ind.is_kpi or ind.rule == RULE_REFERENCE or type(ind.target) is not str or (read := _target_rule(ind)) is None:
         return None
-    try:
-        target = parse_value(ind.target)
-    except ValueParseError:
-        return None
-    rule = ind.rule or _infer_rule(target)
+    target, rule = read
     if rule == RULE_DEADLINE and target.kind == DEADLINE:
         return F.DEADLINE_UNANSWERED.hint
     if rule == RULE_STATE and target.kind == STATUS and not target.each and target.status not in TARGET_STATES:
