@@ -206,6 +206,16 @@ def as_version_1(path: Path, master: Path, muni: str) -> Path:
     return identified(path, muni, **{P_VERSION: "1", P_SEAL: sealed})
 
 
+def _otaru_held(master: Path, filled: dict, capsys, ind_id: str, header: str, value) -> str:
+    """小樽市's return with ``value`` typed into ``header`` of ``ind_id``, collected: the command
+    line's output, after it held the file (exit 1)."""
+    set_cell(filled["小樽市"], "小樽市", ind_id, header, value)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    return out
+
+
 def cell_of(master: Path, municipality: str, ind_id: str, header: str):
     wb = openpyxl.load_workbook(master)
     ws = wb[municipality]
@@ -952,10 +962,7 @@ def test_a_number_typed_into_status_instead_of_the_value_holds_the_row(cycle, ca
     master, _, filled = cycle
     set_cell(master, "小樽市", "04-1", "実績値", 5)
     set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)
-    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", 7)
-    code = main(["collect", str(master), str(filled["小樽市"])])
-    out = capsys.readouterr().out
-    assert code == 1
+    out = _otaru_held(master, filled, capsys, "04-1", "実施状況", 7)
     assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実績値が空欄で、実施状況に数値「7」だけ", out), out
     assert cell_of(master, "小樽市", "04-1", "実績値") == 5 and cell_of(master, "小樽市", "04-1", "実施状況") is None
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
@@ -966,10 +973,7 @@ def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_o
     it cut), but importing it means the tool writes it into the master's cell, and the
     buttons' text prefix counts against Excel's limit: the row is held and named, as before."""
     master, _, filled = cycle
-    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", "あ" * 32_767)
-    code = main(["collect", str(master), str(filled["小樽市"])])
-    out = capsys.readouterr().out
-    assert code == 1
+    out = _otaru_held(master, filled, capsys, "04-1", "実施状況", "あ" * 32_767)
     assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!\w+\d+ 04-1: 実施状況が32,767文字あり", out), out
     assert not cell_of(master, "小樽市", "04-1", "実施状況")
 
@@ -981,10 +985,7 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     shown 「45209」), the buttons as a date: the row is held and the cell named, on every face
     alike, and the master keeps its value."""
     master, _, filled = cycle
-    set_cell(filled["小樽市"], "小樽市", "04-1", "実施状況", typed)
-    code = main(["collect", str(master), str(filled["小樽市"])])
-    out = capsys.readouterr().out
-    assert code == 1
+    out = _otaru_held(master, filled, capsys, "04-1", "実施状況", typed)
     assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d]+」が日付・時刻として"
                      r"保存されています", out), out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None
@@ -995,10 +996,7 @@ def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cyc
     """小樽市 copies 05-1's grey 目標値 「５件（毎年度）」 into 実績値: it was imported and read as
     5 (◎ against 5), without a word. The row is held and named; the master keeps its value."""
     master, _, filled = cycle
-    set_cell(filled["小樽市"], "小樽市", "05-1", "実績値", "５件（毎年度）")
-    code = main(["collect", str(master), str(filled["小樽市"])])
-    out = capsys.readouterr().out
-    assert code == 1
+    out = _otaru_held(master, filled, capsys, "05-1", "実績値", "５件（毎年度）")
     assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!G\d+ 05-1: 実績値「５件（毎年度）」に、目標の"
                      r"書き方の注記「（毎年度）」が付いています", out), out
     assert cell_of(master, "小樽市", "05-1", "実績値") is None

@@ -50,6 +50,14 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+def refused(*args: str, made: Path, words: str, cell: str = f"{c.INDICATORS}!{CELL}") -> None:
+    """The command stopped at the stale ``cell``, said ``words``, and made nothing at ``made``."""
+    run = cli(*args)
+    said = run.stdout + run.stderr
+    assert run.returncode != 0 and not made.exists(), said
+    assert cell in said and words in said and "Traceback" not in said, said
+
+
 def excel_saves(master: Path, total: int) -> None:
     """What Excel's save leaves: calcPr with no request to calculate (conftest.saved_by_excel),
     and the staff formula with the result it calculated (``total``)."""
@@ -182,19 +190,13 @@ def test_validate_and_export_name_the_cell_the_same_way(collected, tmp_path):
     assert "実績値（手入力）は数式" in run.stdout + run.stderr
 
     out = tmp_path / "確定版.xlsx"
-    run = cli("export", str(collected), "-o", str(out))
-    said = run.stdout + run.stderr
-    assert run.returncode != 0 and not out.exists(), said
-    assert f"{c.INDICATORS}!{CELL}" in said and "上書き保存してから" in said, said
+    refused("export", str(collected), "-o", str(out), made=out, words="上書き保存してから")
 
 
 def test_rollover_stops_too_and_makes_no_new_master(collected, tmp_path):
     """Next year's master carries this year's 実績値 as 前年度実績: not from a stale sum."""
     target = tmp_path / "2024年度_マスター.xlsm"
-    run = cli("rollover", str(collected), "-o", str(target))
-    said = run.stdout + run.stderr
-    assert run.returncode != 0 and not target.exists(), said
-    assert f"{c.INDICATORS}!{CELL}" in said and "次年度のマスターを作ることはしません" in said, said
+    refused("rollover", str(collected), "-o", str(target), made=target, words="次年度のマスターを作ることはしません")
 
 
 def test_validate_then_recalc_goes_through_with_the_sum_validate_did_not_change(excel_saved, tmp_path):
@@ -473,10 +475,9 @@ def test_split_stops_at_a_municipalitys_stale_answer_and_not_at_one_it_does_not_
     master = tmp_path / "m.xlsm"
     shutil.copyfile(sample_master_xlsm, master)
     rewrite_cells(master, sheet_parts(parts(master))["小樽市"], {"E5": '<c r="E5" s="{s}"><f>SUM(1,2)</f><v>3</v></c>'})
-    run = cli("split", str(master), "--outdir", str(tmp_path / "小樽市へ"))
-    said = run.stdout + run.stderr
-    assert run.returncode != 0 and "小樽市!E5" in said and "入力用ファイルを作ることはしません" in said, said
-    assert "Traceback" not in said and not (tmp_path / "小樽市へ").exists()
+    outdir = tmp_path / "小樽市へ"
+    refused("split", str(master), "--outdir", str(outdir), made=outdir, words="入力用ファイルを作ることはしません",
+            cell="小樽市!E5")
     assert stale(collected) == [f"{c.INDICATORS}!{CELL}"]
     run = cli("split", str(collected), "--outdir", str(tmp_path / "再配布"))
     assert run.returncode == 0, run.stdout + run.stderr
