@@ -1297,34 +1297,23 @@ def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_
     """Staff's own columns on a municipality sheet (a 備考, and a 目標値 of their own wording)
     are copied into the file as they are: returned untouched, they are no value 「outside the
     input cells」, and the file is taken."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
-    wb = openpyxl.load_workbook(master)
-    ws = wb["小樽市"]
-    top, _cols = header_row(ws)
-    for offset, (head, value) in enumerate((("備考", "前年度は別集計"), ("目標値", "20件"))):
-        col = ws.max_column + 1
-        ws.cell(top, col).value = head
-        ws.cell(top + 1, col).value = value
-    wb.save(master)
-    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
-    back = tmp_path / "回収" / file_name("小樽市", 2023)
-    back.parent.mkdir()
-    shutil.copy(issued[back.name], back)
-    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    master, back = _issued_with_a_staff_column(tmp_path, (("備考", "前年度は別集計"), ("目標値", "20件")))
     report = collect(master, [back])
     assert not report.refused, report.refused
     assert cell_of(master, "小樽市", "05-1", "実績値") == 7
 
 
-def _issued_with_a_staff_column(tmp_path: Path) -> tuple[Path, Path]:
-    """A master whose 小樽市 sheet has staff's own 備考 column, split; 小樽市's answer in its file."""
+def _issued_with_a_staff_column(tmp_path: Path, columns=(("備考", "前年度は別集計"),)) -> tuple[Path, Path]:
+    """A master whose 小樽市 sheet has staff's own ``columns`` (header, first row's value: a 備考),
+    split; 小樽市's answer in its file."""
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     wb = openpyxl.load_workbook(master)
     ws = wb["小樽市"]
     top, _cols = header_row(ws)
-    col = ws.max_column + 1
-    ws.cell(top, col).value = "備考"
-    ws.cell(top + 1, col).value = "前年度は別集計"
+    for head, value in columns:
+        col = ws.max_column + 1
+        ws.cell(top, col).value = head
+        ws.cell(top + 1, col).value = value
     wb.save(master)
     issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
     back = tmp_path / "回収" / file_name("小樽市", 2023)
