@@ -100,12 +100,14 @@ def staff_notes(old: Optional[Sequence[Sequence[object]]]) -> list[str]:
     value, as 「一覧!L12」: what a rollover leaves behind. Next year's 一覧 starts empty, and
     a note about this year's figure (「要確認」) carried to the new year's row would speak of
     a figure that is not there; the notes stay in this year's master, and the rollover's
-    report names them instead of dropping them without a word."""
+    report names them instead of dropping them without a word. A staff column's own header
+    (「備考」 in the header row) names the column, it says nothing of a figure: it is not a
+    note (評価を再計算 carries it to the new header row like any cell of that row)."""
     found = _old_header(old or ())
     if found is None:
         return []
-    cols = set(found[1].values())
-    return [f"{c.LIST}!{cell_ref(i + 1, j + 1)}" for i, row in enumerate(old or ())
+    header, cols = found[0], set(found[1].values())
+    return [f"{c.LIST}!{cell_ref(i + 1, j + 1)}" for i, row in enumerate(old or ()) if i != header
             for j, v in enumerate(row) if j not in cols and text(v)]
 
 
