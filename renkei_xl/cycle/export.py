@@ -29,6 +29,7 @@ from ..core import contract as c
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
+from ..core.plan_types import SheetPlan
 from ..safety import refuse_folder, same_file
 
 SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
@@ -43,6 +44,7 @@ class ExportResult:
     pdf_engine: str = ""
     stale: tuple[str, ...] = ()     # 指標IDs the master's own 一覧 shows otherwise (stale_note)
     backup: Optional[Path] = None   # the earlier 確定版 it replaced, when that said something else
+    list_plan: Optional[SheetPlan] = None   # its 一覧 as laid out (confirmed_list), for a PDF made after it
 
 
 def default_name(settings: Settings) -> str:
@@ -99,7 +101,6 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx)."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
-    from ..core.plan import checked_result
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
     from ..safety import IF_CHANGED, check_targets, safe_write
@@ -117,20 +118,18 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     refuse_stale(data.findings, "確定版を書き出す")
-    # With the texts the 一覧's tallest rows cannot show (a 確定版 and its PDF cut them off
-    # unsaid: recalc warned, export did not), so both faces can say them (cut_note).
-    result = checked_result(recalculate(data.settings, data.indicators, data.entries, data.findings),
-                            data.settings)
+    result, list_plan = confirmed_list(recalculate(data.settings, data.indicators, data.entries, data.findings),
+                                       data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
             tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
         made, engine = None, ""
         if pdf_target is not None:
             with _nothing_written():
-                made, engine = _made_pdf(result, data.settings, Path(tmp))
+                made, engine = _made_pdf(result, data.settings, Path(tmp), list_plan)
         # The pair is locked as one (export_lock), not each file: the 確定版 folder is one staff open.
         # Kept only when it differs (IF_CHANGED): exported again unchanged, the 確定版 left a
         # backup at every run. Its PDF goes with it: the pair once mailed stays a pair.
-        saved = safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings), lock=False,
+        saved = safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings, list_plan=list_plan), lock=False,
                            keep_backup=IF_CHANGED, same=same_book)
         if made is not None:
             try:
@@ -140,7 +139,22 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                                 f"でした（{exc}）。{stale_pdf_note(pdf_target)}PDF を閉じてから、もう一度"
                                 "書き出してください") from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
-    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved)
+    return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved,
+                        list_plan)
+
+
+def confirmed_list(result: Result, settings: Settings) -> tuple[Result, SheetPlan]:
+    """The 確定版's 一覧, laid out once, and the result with the texts its tallest rows cannot
+    show (a 確定版 and its PDF cut them off unsaid: recalc warned, export did not), so both
+    faces can say them (cut_note). One layout serves the findings, the .xlsx and the PDF: it
+    was made twice (core.plan.checked_result, then write_confirmed), some 0.2 s at 20,000
+    indicators. The 確定版's title (CONFIRMED_MARK) changes no finding: the title row is one
+    line high whatever its text, and a finding is only ever an indicator's cell."""
+    from ..core.plan import with_findings
+    from ..core.sheet_list import list_layout
+
+    list_plan, cut = list_layout(result, settings, confirmed=True)
+    return with_findings(result, cut), list_plan
 
 
 @contextlib.contextmanager
@@ -210,13 +224,14 @@ def stale_pdf_note(target: Path) -> str:
 
 
 def write_confirmed(target: Path, result: Result, settings: Settings,
-                    sheets: Sequence[str] = (c.LIST, c.SUMMARY)) -> None:
-    """A new workbook with only the given output sheets, values only, no personal properties."""
+                    sheets: Sequence[str] = (c.LIST, c.SUMMARY), *, list_plan: Optional[SheetPlan] = None) -> None:
+    """A new workbook with only the given output sheets, values only, no personal properties.
+    ``list_plan``: the 一覧 already laid out (confirmed_list), else laid out here."""
     from ..core.sheet_list import list_sheet
     from ..core.sheet_summary import summary_sheet
     from ..workbook.fresh import write_new_book
 
-    planned = {c.LIST: lambda: list_sheet(result, settings, confirmed=True),
+    planned = {c.LIST: lambda: list_plan if list_plan is not None else list_sheet(result, settings, confirmed=True),
                c.SUMMARY: lambda: summary_sheet(result, settings)}
     write_new_book(target, [planned[name]() for name in sheets],
                    c.list_title(settings.region, settings.fiscal_year, confirmed=True))
@@ -224,16 +239,17 @@ def write_confirmed(target: Path, result: Result, settings: Settings,
 
 # ------------------------------------------------------------------------------- PDF
 
-def write_pdf(result: Result, settings: Settings, target: Path, *, keep_backup: bool = False) -> tuple[Path, str]:
+def write_pdf(result: Result, settings: Settings, target: Path, *, keep_backup: bool = False,
+              list_plan: Optional[SheetPlan] = None) -> tuple[Path, str]:
     """一覧 alone (A3 landscape, from its print setup) as a PDF: Excel where it exists,
     else LibreOffice headless. ``keep_backup``: the 確定版 beside it replaced a different
-    one, whose PDF is kept with it."""
+    one, whose PDF is kept with it. ``list_plan``: the 確定版's 一覧 as laid out."""
     from ..safety import ensure_not_open, safe_write
 
     target = Path(target)
     ensure_not_open(target)  # before the conversion, not only after it
     with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
-        pdf, engine = _made_pdf(result, settings, Path(tmp))
+        pdf, engine = _made_pdf(result, settings, Path(tmp), list_plan)
         safe_write(target, lambda t: shutil.copyfile(pdf, t), keep_backup=keep_backup, lock=False)
     return target, engine
 
@@ -253,12 +269,13 @@ def find_pdf_engine() -> Optional[str]:
     return soffice
 
 
-def _made_pdf(result: Result, settings: Settings, tmp: Path) -> tuple[Path, str]:
+def _made_pdf(result: Result, settings: Settings, tmp: Path,
+              list_plan: Optional[SheetPlan] = None) -> tuple[Path, str]:
     """The PDF in the temporary folder ``tmp``, converted from a one-sheet workbook so that
     neither engine adds the 集計 pages; and the engine that made it."""
     # An ASCII name: soffice derives the output name from it, whatever the locale.
     source = tmp / "list.xlsx"
-    write_confirmed(source, result, settings, (c.LIST,))
+    write_confirmed(source, result, settings, (c.LIST,), list_plan=list_plan)
     soffice = find_pdf_engine()
     if _excel_possible():
         pdf = _excel_pdf(source, tmp / "list.pdf")

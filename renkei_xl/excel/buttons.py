@@ -383,7 +383,7 @@ def _export(live: LiveBook, title: str) -> str:
             live.status(f"{title}: PDF を作っています…")
             try:
                 pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
-                                         keep_backup=done.backup is not None)
+                                         keep_backup=done.backup is not None, list_plan=done.list_plan)
                 files.append(pdf)
             except UserError as exc:
                 note = ["", f"PDF は作れませんでした: {exc}",
