@@ -13,8 +13,8 @@ Attribute VB_Name = "RenkeiServer"
 '
 ' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
 ' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
-' manual calculation, and refuses a legacy shared workbook; everything after it works on the
-' master itself.
+' manual calculation, and refuses a legacy shared workbook to the buttons that write into it
+' (BOOK_WRITERS); everything after it works on the master itself.
 '
 ' Protection: the tool's sheets are protected (no password) so that staff do not type
 ' into them, and Excel refuses any write, merge or format on a protected sheet (1004).
@@ -50,6 +50,9 @@ Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 Private Const RENKEI_REFUSED As Long = -2147220804
 ' What stands between two sheet names in a refusal (U+300D U+300C), as UTF-16 hex.
 Private Const SHEET_JOIN As String = "300D300C"
+' The entries (Renkei.bas' RenkeiRun names) of the buttons that write into the open book:
+' renkei_xl.core.contract.BOOK_WRITERS. The others make files from the saved master.
+Private Const BOOK_WRITERS As String = ",check,recalc,collect,"
 Private Const MSG_CONNECT As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305FFF08007B0030007DFF09300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E50243092002000490054002062C55F538005306B78BA304B30813066304F3060305530443002"
 Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D306700200045007800630065006C0020304C30A830E930FC30928FD43057307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF093002"
 Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
@@ -85,7 +88,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     ' The master, never ActiveWorkbook: a button of the macro list (Alt+F8) or of the toolbar
     ' runs while another book is in front, and RunServerPython sends and writes that one.
     Set wb = ThisWorkbook
-    problem = RenkeiUnready(wb)
+    problem = RenkeiUnready(wb, entry)
     If problem = "" Then problem = RenkeiUncountable(wb)
     If problem <> "" Then
         MsgBox problem, vbCritical, RenkeiText(MSG_TITLE)
@@ -182,14 +185,15 @@ Function RenkeiChartSheets(wb As Workbook) As String
     RenkeiChartSheets = found
 End Function
 
-Function RenkeiUnready(wb As Workbook) As String
-    ' What Remote.bas and Excel need of the book before anything is sent ("": ready).
+Function RenkeiUnready(wb As Workbook, ByVal entry As String) As String
+    ' What Remote.bas and Excel need of the book before the button entry sends it ("": ready).
     ' RunServerPython sends and replays ActiveWorkbook: the master is brought to the front
     ' (a window staff hid cannot be, and is named). Sheets staff grouped (tabs ctrl-clicked,
     ' [Group] in the title bar) are ungrouped, as clicking one tab does: Excel offers no
     ' protection, filter, conditional format or panes for a group (docs/excel-model.md).
-    ' A legacy shared workbook is refused: there Excel unprotects no sheet and merges no
-    ' cells, so every answer would stop at its first action, read as a password.
+    ' A legacy shared workbook is refused to the buttons that write into it (BOOK_WRITERS):
+    ' there Excel unprotects no sheet and merges no cells, so their answer would stop at its
+    ' first action, read as a password. The buttons that make files only read the book.
     ' Each property is read into a variable under On Error Resume Next: an error in an If
     ' condition would run its Then branch, and LibreOffice lacks some of them.
     Dim isShared As Boolean, isFront As Boolean, grouped As Long, calculation As Long
@@ -210,7 +214,7 @@ Function RenkeiUnready(wb As Workbook) As String
         grouped = ActiveWindow.SelectedSheets.Count
     End If
     On Error GoTo 0
-    If isShared Then
+    If isShared And InStr(BOOK_WRITERS, "," & entry & ",") > 0 Then
         RenkeiUnready = RenkeiText(MSG_SHARED)
     ElseIf Not isFront Then
         RenkeiUnready = RenkeiText(MSG_NOT_FRONT)

@@ -217,7 +217,7 @@ def before_sending(path: Path) -> dict[str, str]:
             continue
         body = call.group(0)
         sent = body.find("RunServerPython url")
-        if not 0 <= body.find("Set wb = ThisWorkbook") < body.find("RenkeiUnready(wb)") < sent:
+        if not 0 <= body.find("Set wb = ThisWorkbook") < body.find("RenkeiUnready(wb") < sent:
             continue
         consts = dict(re.findall(r'^Private Const (MSG_\w+) As String = "([0-9A-F]*)"', code, re.MULTILINE))
         text = {"front": "MSG_NOT_FRONT", "ungroup": "MSG_GROUPED", "shared": "MSG_SHARED", "calculate": ""}
@@ -226,6 +226,21 @@ def before_sending(path: Path) -> dict[str, str]:
                 hexed = consts.get(text[key], "")
                 out[key] = "".join(chr(int(hexed[i:i + 4], 16)) for i in range(0, len(hexed), 4))
     return out
+
+
+def shared_refused_to(path: Path) -> Optional[frozenset[str]]:
+    """The buttons (Renkei.bas entries: "check", …) whose click the file's RenkeiUnready stops
+    on a legacy shared workbook: those its shared check names through BOOK_WRITERS, None
+    where it stops every click (or names no list the model can read: the stricter)."""
+    for code in _vba_codes(path):
+        unready = re.search(r"^Function RenkeiUnready\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
+        if not unready:
+            continue
+        check = re.search(r"^\s*If isShared (.*?) Then\r?$", unready.group(0), re.MULTILINE)
+        listed = re.search(r'^Private Const BOOK_WRITERS As String = "([^"]*)"', code, re.MULTILINE)
+        if check and listed and check.group(1) == 'And InStr(BOOK_WRITERS, "," & entry & ",") > 0':
+            return frozenset(filter(None, listed.group(1).split(",")))
+    return None
 
 
 def file_grouped(wb) -> list[str]:
@@ -355,7 +370,8 @@ def _json_value(value, client: str = OFFICE_JS):
 
 
 def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS,
-                      in_front: bool = True, uncalculated: Optional[dict] = None) -> dict:
+                      in_front: bool = True, uncalculated: Optional[dict] = None,
+                      entry: Optional[str] = None) -> dict:
     """The payload an xlwings client would send for the workbook ``path`` (saved values).
 
     ``in_front``: whether the master is the active workbook when the button's macro runs
@@ -363,6 +379,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     ``uncalculated``: {sheet: {"A1": value}}, what formula cells show with calculation set to
     manual where the saved (calculated) values differ; a VBA client sends them unless the
     master's VBA calculates first.
+    ``entry``: the button clicked, as Renkei.bas names it ("split"; None: any, taken as one
+    that writes into the book): a master's VBA may stop only some buttons (shared_refused_to).
     A VBA client's master may stop before sending (ClientStopped), or send another book
     (SentOtherBook), as its RenkeiServer.bas does (``before_sending``); a group of sheets
     and a shared workbook it does not deal with are the model's to refuse (``_excel``)."""
@@ -371,7 +389,9 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     done = before_sending(path) if client == VBA else {}
     shared = client == VBA and file_shared(path)
     if shared and "shared" in done:
-        raise ClientStopped("shared", done["shared"])
+        refused = shared_refused_to(path)
+        if refused is None or entry is None or entry in refused:
+            raise ClientStopped("shared", done["shared"])
     if client == VBA and not in_front and "front" not in done:
         raise SentOtherBook(f"{path.name} was not in front: Remote.bas sends the book that is")
     grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []

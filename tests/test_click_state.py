@@ -18,14 +18,18 @@ import pytest
 from openpyxl import load_workbook
 
 from remote_payload import (EXCEL_KEY, RENKEI_REFUSED, VBA, ClientStopped, ExcelError, SentOtherBook,
-                            apply_actions, before_sending, payload_from_file, remote_book)
+                            apply_actions, before_sending, payload_from_file, remote_book, shared_refused_to)
 from test_buttons import _copy, licensed, master  # noqa: F401  (fixtures)
 from renkei_xl.core import contract as c
 from renkei_xl.excel import buttons
 from renkei_xl.excel.book import locked_sheet_message, shared_book_message
 from renkei_xl.excel.client import fit_actions
+from renkei_xl.vba.sources import button_entries
 
 REVISIONS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/revisionHeaders"
+# Each button's caption -> its entry point, as Renkei.bas names it ("check") and buttons defines it.
+ENTRIES = {caption: button_entries()[macro] for caption, macro, _what in c.BUTTONS}
+FILE_MAKERS = [caption for caption in ENTRIES if caption not in c.BOOK_WRITERS]
 
 
 def _answer(entry, payload: dict) -> list[dict]:
@@ -119,9 +123,10 @@ def test_a_shared_workbook_is_refused_in_its_own_words_before_anything_is_sent(m
     master's VBA stops before sending, saying what it is and how to stop sharing; without it
     the click stopped at its first action with the refusal for a sheet with a password."""
     path = _shared(master, tmp_path / "shared.xlsm")
-    with pytest.raises(ClientStopped) as stopped:
-        payload_from_file(path, client=VBA)
-    assert stopped.value.text == shared_book_message() + "。"
+    for caption in c.BOOK_WRITERS:
+        with pytest.raises(ClientStopped) as stopped:
+            payload_from_file(path, client=VBA, entry=ENTRIES[caption])
+        assert stopped.value.text == shared_book_message() + "。"
     payload = payload_from_file(master, client=VBA)
     older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], shared=True)})
     actions = _answer(buttons.check, payload)
@@ -130,6 +135,29 @@ def test_a_shared_workbook_is_refused_in_its_own_words_before_anything_is_sent(m
     lifted = next(a for a in actions if a["func"] == "renkeiUnprotectSheets")["args"][0]
     first = next(s for s in lifted if s in payload[EXCEL_KEY]["protection"])
     assert met.value.number == RENKEI_REFUSED and met.value.text == locked_sheet_message([first])
+
+
+def test_the_masters_vba_refuses_a_shared_workbook_to_the_buttons_the_one_table_says_write_into_it(master):
+    """RenkeiServer.bas' BOOK_WRITERS is contract.BOOK_WRITERS by Renkei.bas' entries: the
+    server face stops the same buttons as the desktop (excel.buttons._run)."""
+    assert shared_refused_to(master) == {ENTRIES[caption] for caption in c.BOOK_WRITERS}
+    assert FILE_MAKERS and set(FILE_MAKERS) == {c.SPLIT, c.EXPORT, c.ROLLOVER}
+
+
+@pytest.mark.parametrize("caption", FILE_MAKERS)
+def test_a_button_that_only_makes_files_runs_in_a_shared_workbook(master, tmp_path, monkeypatch, caption):
+    """配布用ファイル作成, 確定版を書き出し and 次年度のマスターを作成 read the saved master and write
+    files beside it: nothing they do is what Excel forbids in a legacy shared workbook
+    (protection, merges, conditional formats, links, charts). The master's VBA stopped them
+    too, with a message saying the button's results could not be written into the book."""
+    path = _shared(master, tmp_path / "work" / "shared.xlsm")
+    monkeypatch.chdir(path.parent)
+    payload = payload_from_file(path, client=VBA, entry=ENTRIES[caption])
+    assert payload[EXCEL_KEY]["shared"]
+    applied = apply_actions(payload, _answer(getattr(buttons, ENTRIES[caption]), payload))
+    (alert,) = applied.alerts
+    assert "中止" not in alert["prompt"] and "共有" not in alert["prompt"], alert["prompt"]
+    assert [p.name for p in path.parent.iterdir() if p != path and not p.name.startswith(".")], "no file made"
 
 
 # ------------------------------------------------------------------- the desktop face
@@ -172,18 +200,24 @@ def test_the_desktop_ungroups_the_masters_sheets_before_writing():
     assert alone.calls == []
 
 
-def test_the_desktop_refuses_a_shared_workbook_before_anything_is_asked_of_its_sheets():
-    """buttons._apply asks the book to prepare before it looks for passwords: a shared
-    workbook's sheets cannot be unprotected, which read as a password before."""
-    from renkei_xl.core.errors import UserError
-    from renkei_xl.core.plan_types import WritePlan
+@pytest.mark.parametrize("caption", list(ENTRIES))
+def test_the_desktop_refuses_a_shared_workbook_to_the_buttons_that_write_into_it(monkeypatch, caption):
+    """A button that writes into the book readies it before anything is read (buttons._run):
+    a shared workbook's sheets cannot be unprotected, which read as a password before. The
+    buttons that only make files run, as on the server (contract.BOOK_WRITERS)."""
+    import sys
 
+    monkeypatch.setattr(sys, "platform", "win32")
+    calls: list = []
+    app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation="automatic",
+                          api=SimpleNamespace(), alert=lambda text, **k: calls.append(("alert", text)))
     api = _ComBook(shared=True)
-    live = _windows_book(api)
-    with pytest.raises(UserError) as refused:
-        buttons._apply(live, WritePlan())
-    assert str(refused.value) == shared_book_message()
-    assert api.calls == []
+    book = SimpleNamespace(app=app, sheets=[], api=api, activate=lambda: calls.append("activate"))
+    buttons._run(caption, lambda live, title: calls.append("body") or "済み", book)
+    if caption in c.BOOK_WRITERS:
+        assert calls == [("alert", f"{c.stopped(caption)}\n\n{shared_book_message()}")], calls
+    else:
+        assert calls == ["body", ("alert", "済み")], calls
 
 
 @pytest.mark.parametrize("platform", ["win32", "darwin"])
@@ -198,7 +232,7 @@ def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(m
         app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation=mode,
                               calculate=lambda: calls.append("Calculate"), api=SimpleNamespace(),
                               alert=lambda *a, **k: calls.append("alert"))
-        book = SimpleNamespace(app=app, sheets=[], api=SimpleNamespace())
+        book = SimpleNamespace(app=app, sheets=[], api=_ComBook())     # a writer readies the book first
         buttons._run("入力チェック", lambda live, title: calls.append("body") or "済み", book)
         assert calls[:len(expected)] == expected, calls
 

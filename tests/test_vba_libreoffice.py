@@ -78,8 +78,9 @@ Function RenkeiHarnessReplay(tokens As Variant) As String
     Dim actions As Variant, action As Variant
     Dim description As String, before As String
     ' RenkeiCallServer readies the master before it sends anything (RenkeiUnready: "" here,
-    ' where a hidden document has no window to bring forward or group).
-    description = RenkeiUnready(ThisWorkbook)
+    ' where a hidden document has no window to bring forward or group), for the button that
+    ' writes (recalc, as RenkeiFailure below names it).
+    description = RenkeiUnready(ThisWorkbook, "recalc")
     If description <> "" Then
         RenkeiHarnessReplay = "UNREADY " & description
         Exit Function

@@ -181,6 +181,12 @@ BUTTONS = (  # (caption, VBA macro, what it does)
     (EXPORT, "Renkei.RenkeiExport", "一覧と集計を値だけのファイル（と PDF）に書き出します"),
     (ROLLOVER, "Renkei.RenkeiRollover", "次の年度のマスターを別のファイルに作ります（このブックは変更しません）"),
 )
+# The buttons that write into the open workbook (検証結果, 一覧, 集計, the imported cells). The
+# others make files from the saved master and leave the book as it is (README「保存していない
+# 変更」): the server holds them to the saved file (server.admission), and a legacy shared
+# workbook, where Excel lifts no protection and merges no cells, refuses only these (both
+# faces: excel.buttons._run, RenkeiServer.bas' BOOK_WRITERS by their Renkei.bas entries).
+BOOK_WRITERS = frozenset({CHECK, RECALC, COLLECT})
 
 
 def named(caption: str) -> str:

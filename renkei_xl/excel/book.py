@@ -307,10 +307,10 @@ class LiveBook(ABC):
     # ------------------------------------------------------------------ writing
 
     def prepare(self) -> None:
-        """Ready the open book for a click's writes, before anything is asked of its sheets:
-        sheets staff grouped are ungrouped, and a legacy shared workbook is refused (UserError).
-        Only COM needs and can do it; the server's client does it in RenkeiServer.bas
-        (RenkeiUnready), before it sends the book."""
+        """Ready the open book for a click that writes into it (contract.BOOK_WRITERS), before
+        anything is read: sheets staff grouped are ungrouped, and a legacy shared workbook is
+        refused (UserError). Only COM needs and can do it; the server's client does it in
+        RenkeiServer.bas (RenkeiUnready), before it sends the book."""
 
     def structure_locked(self) -> bool:
         """Whether the book's structure is protected, so that no sheet can be added (the

@@ -84,6 +84,11 @@ def _caller():
 def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     """Run one button: status bar while working, one alert at the end, whatever happens.
 
+    A button that writes into the book (contract.BOOK_WRITERS) readies it first
+    (LiveBook.prepare): a legacy shared workbook is refused there, before anything is read
+    or asked, as RenkeiServer.bas refuses it before sending; the buttons that only make files
+    from the saved master run in one, since Excel forbids nothing they do there.
+
     Without a book (Book.caller() failing: the VBA module and the Python xlwings differ)
     there is nobody to show an alert to, so that one error is raised for xlwings' own
     error dialog, with a Japanese sentence.
@@ -100,6 +105,8 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
         live = live_book(book)
         with _one_click_at_a_time(live):
             live.calculate()                # a book set to manual calculation shows stale results
+            if title in c.BOOK_WRITERS:
+                live.prepare()              # grouped sheets, a shared workbook: before anything is read
             live.status(f"{title}: ブックを読み込んでいます…")
             message = body(live, title)
     except UserError as exc:
@@ -190,7 +197,6 @@ def _apply(live: LiveBook, plan) -> list[str]:
     from ..core.plan import owned_sheets
     from .apply import apply_plan
 
-    live.prepare()                                  # grouped sheets, a shared workbook
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
     added = [name for name in owned_sheets(plan) if name not in live.sheetnames]

@@ -37,7 +37,7 @@ from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
 MASTER_HEADER = "x-renkei-master"     # core.seal.master_id of the master clicked
-SAVED_BUTTONS = frozenset({c.SPLIT, c.EXPORT, c.ROLLOVER})
+SAVED_BUTTONS = frozenset(caption for caption, _macro, _what in c.BUTTONS) - c.BOOK_WRITERS
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
