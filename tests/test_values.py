@@ -351,3 +351,11 @@ def test_a_deadline_that_cannot_be_read_offers_the_forms_that_work(text):
     with pytest.raises(ValueParseError) as caught:
         parse_value(text)
     assert caught.value.code == DEADLINE_FORM and DEADLINE_EXAMPLES in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("text, due", [("2024.12まで", "2024-12-31"), ("2024.3まで", "2024-03-31")])
+def test_a_dotted_month_deadline_is_its_month(text, due):
+    """「2024.12まで」 was a deadline of 2024-01-31 (dateutil took 「2024.12」 for a decimal)."""
+    import datetime as dt
+
+    assert parse_value(text).due == dt.date.fromisoformat(due)
