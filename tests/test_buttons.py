@@ -266,6 +266,34 @@ def test_the_lists_status_header_names_the_base_date_of_settings_on_both_faces(m
     assert noted[len(c.LIST_COLUMNS)] == "要確認"
 
 
+def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_faces(master, tmp_path):
+    """A mid-year list (基準日 2023-09-30) with deadlines written to the month: 「2023年9月末まで」
+    has come (×), 「令和5年10月まで」 has not (―), on the button as on the command line; the
+    button reads 基準日 from the date the client sends."""
+    import datetime as dt
+
+    moved = _copy(master, tmp_path / "moved.xlsm")
+    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
+    targets = {"14-1": "2023年9月末まで", "49-1": "令和5年10月まで"}
+    wb = load_workbook(moved, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    head = next(r for r in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) if any(x.value == "指標ID" for x in r))
+    col = {x.value: x.column for x in head}
+    for r in range(head[0].row + 1, ws.max_row + 1):
+        if ws.cell(r, col["指標ID"]).value in targets:
+            ws.cell(r, col["目標値"]).value = targets[ws.cell(r, col["指標ID"]).value]
+    wb.save(moved)
+
+    _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
+    applied, _ = _run(buttons.recalc, payload_from_file(_copy(moved, tmp_path / "button.xlsm")))
+    rows = applied.rows(c.LIST)
+    assert rows == _cli_rows(written.path, c.LIST)
+    got = {r[c.LIST_ID_COL]: (r[c.LIST_COLUMNS.index("目標値")], r[c.LIST_SYMBOL_COL]) for r in rows
+           if r[c.LIST_ID_COL] in targets}
+    assert got == {"14-1": ("2023年9月末まで", "×"), "49-1": ("令和5年10月まで", "―")}
+
+
 def test_strings_are_written_as_text_so_excel_does_not_convert_them(master, tmp_path):
     """「73.2%」 typed into a cell would become 0.732; the writer marks strings as text."""
     payload = payload_from_file(_copy(master, tmp_path / "button.xlsm"))

@@ -118,6 +118,55 @@ def test_deadline_depends_on_the_target_year(fy2023):
     assert evaluate(ind, "", Context(2022, 0.85, 12)).symbol == NOT_YET
 
 
+@pytest.mark.parametrize("target, actual, fiscal_year, symbol", [
+    ("2023年度中", "", 2023, MISSED), ("2023年度内", "未構築", 2023, MISSED), ("2023年度までに", "策定", 2023, ACHIEVED),
+    ("2024年度中", "", 2023, NOT_YET), ("令和6年度内", "未構築", 2023, NOT_YET), ("R5年度末までに", "", 2023, MISSED),
+    ("2025年度中に", "", 2025, MISSED), ("令和7年度中", "構築", 2024, ACHIEVED),
+])
+def test_the_words_staff_use_for_a_year_deadline_are_judged_as_it(fy2023, target, actual, fiscal_year, symbol):
+    """「2025年度中」「2025年度内」「2025年度までに」 are 「2025年度まで」: they were a unit error,
+    and the row －."""
+    ind = _with(fy2023, "10-1", target=target)
+    assert evaluate(ind, actual, Context(fiscal_year, 0.85, 12)).symbol == symbol
+
+
+@pytest.mark.parametrize("target, actual, base_date, symbol", [
+    ("2024年3月末まで", "", "2024-03-30", NOT_YET), ("2024年3月末まで", "", "2024-03-31", MISSED),
+    ("2024年3月末まで", "策定", "2024-03-31", ACHIEVED), ("2024年3月まで", "未構築", "2024-03-30", NOT_YET),
+    ("令和6年3月末まで", "未構築", "2024-03-31", MISSED), ("R6.3月まで", "", "2025-03-31", MISSED),
+    ("2024年9月まで", "", "2024-03-31", NOT_YET), ("2024年9月まで", "構築", "2024-03-31", ACHIEVED),
+    ("令和6年9月末まで", "", "2024-09-29", NOT_YET), ("令和6年9月末まで", "未構築", "2024-09-30", MISSED),
+    ("令和6年9月末まで", "", "2025-03-31", MISSED),
+    ("2024/3/31まで", "", "2024-03-30", NOT_YET), ("2024/3/31まで", "", "2024-03-31", MISSED),
+    ("2024/3/31まで", "完了", "2024-03-31", ACHIEVED),
+])
+def test_a_deadline_to_the_month_is_judged_against_the_status_date(fy2023, target, actual, base_date, symbol):
+    """「2024年3月末まで」: ― before its last day, × from it (as 「2023年度まで」 is at its own
+    year's 「３月末時点」), ◎ once completed; against 設定's 基準日, and shown as typed."""
+    import datetime as dt
+
+    from renkei_xl.core.fiscal import fiscal_year_of
+
+    day = dt.date.fromisoformat(base_date)
+    ind = _with(fy2023, "10-1", target=target)
+    ev = evaluate(ind, actual, Context(fiscal_year_of(day), 0.85, 12, day))
+    assert ev.symbol == symbol, ev.reason
+    assert f"期限 「{target}」" in ev.reason
+    if symbol != ACHIEVED:
+        assert f"基準日 {day.year}年{day.month}月{day.day}日" in ev.reason
+
+
+def test_a_month_deadline_without_a_status_date_is_judged_at_the_years_end(fy2023):
+    """No 基準日 in 設定 means the 対象年度's end, as 一覧's header says (「（３月末時点）」)."""
+    ind = _with(fy2023, "10-1", target="2024年3月末まで")
+    assert evaluate(ind, "", Context(2023, 0.85, 12)).symbol == MISSED
+    assert evaluate(ind, "", Context(2022, 0.85, 12)).symbol == NOT_YET
+    month, year = _with(fy2023, "10-1", target="2024年3月末まで"), _with(fy2023, "10-1", target="2023年度まで")
+    for fiscal_year in (2022, 2023, 2024):
+        ctx = Context(fiscal_year, 0.85, 12)
+        assert evaluate(month, "", ctx).symbol == evaluate(year, "", ctx).symbol
+
+
 def test_municipality_count_comes_from_settings(fy2023):
     ind = _with(fy2023, "28-1")
     assert evaluate(ind, "11市町村", Context(2023, 0.85, 12)).symbol == NEARLY

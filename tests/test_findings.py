@@ -27,7 +27,7 @@ def test_each_type_once_with_its_level_and_templates():
     for code, t in F.CATALOGUE.items():
         assert t.code == code and t.level in (ERROR, WARNING) and t.message, code
     codes = [v for k, v in vars(values).items() if k.isupper() and isinstance(v, str)
-             and k in ("UNPARSEABLE", "APPROXIMATE", "RANGE", "TOO_LONG", "TOO_LARGE", "CONTROL")]
+             and k in ("UNPARSEABLE", "APPROXIMATE", "RANGE", "TOO_LONG", "TOO_LARGE", "CONTROL", "DEADLINE_FORM")]
     assert set(codes) <= set(F.UNREADABLE), "a parse error without its finding type"
 
 

@@ -17,6 +17,11 @@ from renkei_xl.core.fiscal import (DateParseError, PartialDate, fiscal_year_of, 
     ("2024-03-31", PartialDate(2024, 3, 31)),
     ("2024/3/31", PartialDate(2024, 3, 31)),
     ("2024年3月", PartialDate(2024, 3)),
+    ("2024/12", PartialDate(2024, 12)),
+    ("2024.12", PartialDate(2024, 12)),    # dateutil read 「2024.12」 and 「2024.03」 as January
+    ("2024.03", PartialDate(2024, 3)),
+    ("2024.3", PartialDate(2024, 3)),      # and refused 「2024.3」 and 「2024.5」
+    ("2024.10.1", PartialDate(2024, 10, 1)),
 ])
 def test_dates(text, expected):
     assert parse_date(text) == expected

@@ -267,3 +267,95 @@ def test_a_note_of_the_end_of_a_year_is_read_as_of_that_year(text, year):
 
     (note,) = parse_value(text).notes
     assert (note.kind, note.year) == (NOTE_ASOF, year)
+
+
+# A deadline as staff write one (SPEC 3): 「2025年度中」 and the like were 「単位「年度中」を認識
+# できません」, 「2024年3月まで」 「単位「年3月まで」を認識できません」.
+@pytest.mark.parametrize("text, year, due", [
+    ("2025年度中", 2025, None), ("2025年度内", 2025, None), ("2025年度までに", 2025, None),
+    ("2025年度末まで", 2025, None), ("2025年度末までに", 2025, None), ("2025年度中に", 2025, None),
+    ("令和7年度中", 2025, None), ("R7年度内", 2025, None), ("Ｒ７年度までに", 2025, None),
+    ("2024年3月まで", 2023, "2024-03-31"), ("2024年3月末まで", 2023, "2024-03-31"),
+    ("令和6年3月末まで", 2023, "2024-03-31"), ("R6.3月まで", 2023, "2024-03-31"),
+    ("2024年9月まで", 2024, "2024-09-30"), ("令和6年9月末まで", 2024, "2024-09-30"),
+    ("２０２４年２月末日までに", 2023, "2024-02-29"), ("2024/3/31まで", 2023, "2024-03-31"),
+    ("令和6年4月1日まで", 2024, "2024-04-01"),
+])
+def test_a_deadline_as_staff_write_it_names_its_year_and_its_day(text, year, due):
+    """A month names its 年度 without a guess (April–March: 2024年3月 is 2023年度); its last day
+    is the deadline's day, which the rule compares with 基準日 (rules._deadline)."""
+    import datetime as dt
+
+    from renkei_xl.core.deadlines import target_year
+    from renkei_xl.core.values import DEADLINE
+
+    v = parse_value(text)
+    assert (v.kind, v.deadline, v.due) == (DEADLINE, year, due and dt.date.fromisoformat(due))
+    assert target_year(text) == year
+
+
+@pytest.mark.parametrize("text, year", [("10件（2025年度中）", 2025), ("10件（令和7年度内）", 2025),
+                                        ("10件（2025年度末までに）", 2025)])
+def test_a_note_of_a_deadline_takes_the_same_words(text, year):
+    from renkei_xl.core.values import NOTE_UNTIL
+
+    (note,) = parse_value(text).notes
+    assert (note.kind, note.year) == (NOTE_UNTIL, year)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("2025年まで", "期限は「2025年度まで」または「2025年12月まで」のように書いてください"),
+    ("2025年", "期限は「2025年度まで」または「2025年12月まで」のように書いてください"),
+    ("令和7年まで", "期限は「令和7年度まで」または「令和7年12月まで」のように書いてください"),
+    ("2024年3月", "期限なら「2024年3月まで」のように「まで」を付けて書いてください"),
+    ("令和6年度3月まで", "「2025年度まで」「令和7年度中」「2025年12月まで」「令和6年3月末まで」「2024/3/31まで」"),
+    ("2024/3/31末", "日付の後に付けられるのは「まで」「までに」です"),
+    ("10件（2024年3月まで）", "「（2025年度まで）」のように年度で書いてください"),
+    ("10件（2025年まで）", "「（2025年度まで）」のように年度で書いてください"),
+])
+def test_a_time_that_is_no_deadline_is_refused_saying_what_to_type(text, says):
+    """「2025年まで」: a calendar year ends three months before the 年度 of its number, so which
+    was meant cannot be told; it was 「単位「年まで」を認識できません」, which said nothing of
+    what to type. The finding's hint lists the forms that work (findings.PARSE_HINTS)."""
+    from renkei_xl.core import findings as F
+    from renkei_xl.core.values import DEADLINE_FORM
+
+    with pytest.raises(ValueParseError) as caught:
+        parse_value(text)
+    assert caught.value.code == DEADLINE_FORM and says in str(caught.value), str(caught.value)
+    assert "単位" not in str(caught.value)
+    assert "「2024/3/31まで」" in F.UNREADABLE[DEADLINE_FORM].hint
+
+
+@pytest.mark.parametrize("text, number", [("2024.3", Decimal("2024.3")), ("2025件", Decimal(2025)),
+                                          ("1,000件", Decimal(1000))])
+def test_a_number_that_starts_like_a_year_stays_a_number(text, number):
+    v = parse_value(text)
+    assert (v.kind, v.number, v.due) == (NUMBER, number, None)
+
+
+def test_a_date_cell_in_a_value_column_says_how_to_type_a_deadline():
+    """A target typed 「2024年3月」 is made a date by Excel (read back 「2024-03-01 00:00:00」):
+    the refusal says that 「まで」 keeps a deadline a text."""
+    with pytest.raises(ValueParseError, match="「2024年3月まで」「2024/3/31まで」のように「まで」を付けて"):
+        parse_value("2024-03-01 00:00:00")
+
+
+@pytest.mark.parametrize("text", ["2025年度末頃", "令和6年度3月まで", "2024年13月まで", "R6.13月まで", "R0年度まで",
+                                  "2025年2月30日まで", "2024/13/1まで"])
+def test_a_deadline_that_cannot_be_read_offers_the_forms_that_work(text):
+    """「2025年度末頃」 was 「単位「年度末頃」を認識できません」; 「R6.13月まで」 「数値・状態・期限の
+    いずれとしても読めません」, which said nothing of what to type."""
+    from renkei_xl.core.values import DEADLINE_EXAMPLES, DEADLINE_FORM
+
+    with pytest.raises(ValueParseError) as caught:
+        parse_value(text)
+    assert caught.value.code == DEADLINE_FORM and DEADLINE_EXAMPLES in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("text, due", [("2024.12まで", "2024-12-31"), ("2024.3まで", "2024-03-31")])
+def test_a_dotted_month_deadline_is_its_month(text, due):
+    """「2024.12まで」 was a deadline of 2024-01-31 (dateutil took 「2024.12」 for a decimal)."""
+    import datetime as dt
+
+    assert parse_value(text).due == dt.date.fromisoformat(due)

@@ -168,6 +168,36 @@ def test_master_filled_by_hand_through_the_contract(tmp_path):
     assert "2024年度 連携事業実施状況等一覧" in load_workbook(path)[c.LIST]["A1"].value
 
 
+def test_deadlines_as_staff_write_them_are_judged_in_the_list(sample_xlsx, tmp_path):
+    """The FY2023 master (基準日 2024-03-31) with four targets rewritten: a month reached
+    (×), a month ahead (―), a 年度 in other words (―), and a calendar year, refused on
+    検証結果 at its cell with what to type (the row 「－」 as any input error)."""
+    path = tmp_path / "期限.xlsx"
+    shutil.copy(sample_xlsx, path)
+    targets = {"14-1": "2024年3月末まで", "35-1": "令和6年9月末まで", "51-1": "2025年度中", "49-1": "2025年まで"}
+    wb = load_workbook(path)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    cells = {}
+    for row in ws.iter_rows(min_row=2):
+        ind_id = row[head.index("指標ID")].value
+        if ind_id in targets:
+            row[head.index("目標値")].value = targets[ind_id]
+            cells[ind_id] = row[head.index("目標値")].coordinate
+    wb.save(path)
+    out = cli("recalc", path)
+    assert out.returncode == 1, out.stdout + out.stderr     # the input error of 49-1
+    assert "◎52 □7 ×11 ―5 －5" in out.stdout, out.stdout
+    rows = list_rows(path)
+    assert {i: (rows[i]["目標値"], rows[i]["評価"]) for i in targets} == {
+        "14-1": ("2024年3月末まで", "×"), "35-1": ("令和6年9月末まで", "―"), "51-1": ("2025年度中", "―"),
+        "49-1": ("2025年まで", "－")}
+    found = [r for r in load_workbook(path)[c.FINDINGS].iter_rows(values_only=True) if r[3] == "49-1"]
+    assert [(r[0], r[1], r[2]) for r in found] == [("エラー", c.INDICATORS, cells["49-1"])]
+    assert "「2025年度まで」または「2025年12月まで」のように書いてください" in found[0][4]
+    assert "単位" not in found[0][4]
+
+
 def test_validate_finds_each_kind_of_bad_input(sample_xlsx, tmp_path):
     path = tmp_path / "bad.xlsx"
     shutil.copy(sample_xlsx, path)

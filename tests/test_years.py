@@ -329,6 +329,19 @@ def test_gap_texts_of_every_row_that_is_not_achieved(fy2023):
     assert format_number(Decimal(25) - Decimal(17)) + "件" in text
 
 
+@pytest.mark.parametrize("target, text", [
+    ("2025年度中", "2025年度まであと2年度"),
+    ("令和6年9月末まで", "2024年9月30日（2024年度）まであと1年度"),
+    ("2024年3月末まで", "2024年3月31日（2023年度）、今年度が期限"),
+    ("2023/3/31まで", "2023年3月31日（2022年度）、期限を過ぎています。目標の見直しが必要です"),
+])
+def test_next_steps_say_how_long_to_a_deadline_as_staff_write_it(fy2023, target, text):
+    from renkei_xl.core.gaps import deadline_text
+
+    ind = next(i for i in fy2023.indicators if i.id == "10-1")._replace(target=target)
+    assert deadline_text(ind, 2023) == text
+
+
 def test_the_meta_row_says_how_many_rows_must_turn_achieved(fy2023):
     from renkei_xl.core.rules import achievement_rate, context_of
 

@@ -16,8 +16,8 @@ overrides the type's own only where the rule says so (a 基本KPI's unit mismatc
 from typing import NamedTuple, Optional
 
 from .model import ERROR, WARNING, Finding
-from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, EXCEL_CELL_TEXT, RANGE, TOO_LARGE, TOO_LONG,
-                     TRUNCATION_MARK, UNPARSEABLE)
+from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES, DEADLINE_FORM,
+                     EXCEL_CELL_TEXT, RANGE, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, UNPARSEABLE)
 
 
 class FindingType(NamedTuple):
@@ -81,6 +81,8 @@ PARSE_HINTS = {
     TOO_LONG: "値の欄には数値か状態だけを入力し、説明は実施状況の欄に書いてください",
     CONTROL: "セルを選んで値を入力し直してください（コピーした文字に見えない文字が含まれています）",
     UNPARSEABLE: "例: 20件、1,500人、43.9万人、常時、2025年度まで",
+    # A year, month or date that is no deadline (「2025年まで」「2024年3月」): the forms that are.
+    DEADLINE_FORM: f"期限は{DEADLINE_EXAMPLES}のように書いてください（月や日付の期限は基準日と比べて判定します）",
 }
 UNREADABLE = {code: _type(code, ERROR, "{label}: {reason}", hint) for code, hint in PARSE_HINTS.items()}
 

@@ -199,8 +199,10 @@ def parse_date(text: str) -> PartialDate:
     if re.match(r"^\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?$", t):
         from dateutil import parser as du  # Western forms; only imported when needed
 
+        # Separators made hyphens first: dateutil reads 「2024.12」 as a decimal number, whose
+        # month came out 1 (「2024.12まで」 a deadline in January, 「2024.3」 refused).
         try:
-            parsed = du.parse(t, yearfirst=True, default=dt.datetime(2000, 1, 1))
+            parsed = du.parse(re.sub(r"[/.]", "-", t), yearfirst=True, default=dt.datetime(2000, 1, 1))
         except (ValueError, OverflowError) as exc:
             raise DateParseError(f"「{text}」は日付として正しくありません") from exc
         has_day = len(re.split(r"[-/.]", t)) == 3

@@ -180,11 +180,15 @@ def deadline_text(ind: Indicator, fiscal_year: int) -> str:
     if year is None:
         return "毎年度" if target.annual else ""
     left = year - fiscal_year
+    due = target.due if target.kind == DEADLINE else None
+    # A deadline to the month or the day (「2024年9月末まで」) is named by its day and its 年度.
+    when = f"{year}年度" if due is None else f"{due.year}年{due.month}月{due.day}日（{year}年度）"
     if left > 0:
-        return f"{year}年度まであと{left}年度"
+        return f"{when}まであと{left}年度"
     if left == 0:
-        return f"{year}年度（今年度が期限）"
-    return f"{year}年度（期限を過ぎています。目標の見直しが必要です）"
+        return f"{when}（今年度が期限）" if due is None else f"{when}、今年度が期限"
+    return f"{when}（期限を過ぎています。目標の見直しが必要です）" if due is None else \
+        f"{when}、期限を過ぎています。目標の見直しが必要です"
 
 
 def _adds_up(ind: Indicator) -> bool:

@@ -9,12 +9,14 @@ check a symbol without reading code. The rule is inferred from the target's shap
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
 # annotation (a ForwardRef) when the module is imported, at every command's start.
 
+import datetime as _dt
 from decimal import Decimal
 from typing import Iterable, NamedTuple, Optional
 
 from . import findings as F
 from .choices import (RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, TARGET_STATES,
                       canonical_state)
+from .fiscal import fiscal_year_bounds
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
@@ -34,15 +36,22 @@ ALSO_MEETS = {"維持・改善": frozenset({"維持", "改善"}), "維持": froz
 
 
 class Context(NamedTuple):
-    """What a judgement needs beyond the row: the year, 設定's threshold and how many
-    municipalities 「全市町村」 means (all three come from 設定; none is guessed)."""
+    """What a judgement needs beyond the row: the year, 設定's threshold, how many
+    municipalities 「全市町村」 means and 基準日 (all from 設定; none is guessed)."""
     fiscal_year: int
     threshold: float
     municipality_count: int
+    base_date: Optional[_dt.date] = None
+
+    @property
+    def status_date(self) -> _dt.date:
+        """The day the figures are as of: 基準日, or the 対象年度's last day when 設定 has none
+        (as 一覧's 「（３月末時点）」 header says, contract.status_head)."""
+        return self.base_date or fiscal_year_bounds(self.fiscal_year)[1]
 
 
 def context_of(settings: Settings) -> Context:
-    return Context(settings.fiscal_year, settings.threshold, max(len(settings.municipalities), 1))
+    return Context(settings.fiscal_year, settings.threshold, max(len(settings.municipalities), 1), settings.base_date)
 
 
 def threshold_text(threshold: float) -> str:
@@ -321,9 +330,17 @@ def _empty_actual(target: Value, ctx: Context, result):
 
 
 def _deadline(ind: Indicator, target: Value, actual: Value, ctx: Context, result):
+    """SPEC 3's deadline: ◎ once completed; not completed, ― before the deadline and × once
+    it has come. A 年度 deadline comes with its year (対象年度 ≥ the year). One written to the
+    month or the day (values: ``Value.due``, its last day) comes on that day: 基準日 on or
+    after it is ×, before it ―. The day itself counts as come, as a 年度 deadline has come at
+    its own year's 「３月末時点」: 「2024年3月末まで」 and 「2023年度まで」 are one deadline and are
+    judged alike at 基準日 2024-03-31. Both are shown as typed in the reason."""
     year = target.deadline if target.kind == DEADLINE else _target_year(target, ctx)
+    due = target.due if target.kind == DEADLINE else None
+    when = f"{year}年度" if due is None else f"「{target.core}」"
     if actual.kind == STATUS and completed(actual):
-        return result(ACHIEVED, f"「{actual.core}」（期限 {year}年度）")
+        return result(ACHIEVED, f"「{actual.core}」（期限 {when}）")
     if actual.kind == NUMBER and target.kind == NUMBER:
         return _ratio(target, actual, ctx, result, ind)
     if actual.kind == UNCOUNTED:
@@ -331,9 +348,14 @@ def _deadline(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     if not actual.is_empty and not actual.negative:    # 「維持」, 「3」: neither done nor not
         return _not_answered(ind, target, actual, result)
     what = f"「{actual.core}」" if not actual.is_empty else "未完了"
-    if ctx.fiscal_year < year:
-        return result(NOT_YET, f"{what}、期限 {year}年度の前（対象年度 {ctx.fiscal_year}年度）")
-    return result(MISSED, f"{what}、期限 {year}年度を迎えて未完了（対象年度 {ctx.fiscal_year}年度）")
+    if due is None:
+        come, now = ctx.fiscal_year >= year, f"対象年度 {ctx.fiscal_year}年度"
+    else:
+        day = ctx.status_date
+        come, now = day >= due, f"基準日 {day.year}年{day.month}月{day.day}日"
+    if not come:
+        return result(NOT_YET, f"{what}、期限 {when}の前（{now}）")
+    return result(MISSED, f"{what}、期限 {when}を迎えて未完了（{now}）")
 
 
 # The words that report a deadline target done (SPEC 3: 策定, 検討完了, 構築…), as

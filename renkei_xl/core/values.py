@@ -2,7 +2,7 @@
 
 A value is a number with unit and multiplier (「1億408万円」, 「31千人」, 「▲2,805人」,
 「１回／年」), a status word (常時, 維持, 未構築, 各１回以上 …), a bare deadline
-(「2023年度まで」) or nothing (「－」, 「（未集計）」), followed by bracketed notes
+(「2023年度まで」「2025年度中」「令和6年3月末まで」「2024/3/31まで」) or nothing (「－」, 「（未集計）」), followed by bracketed notes
 (「（毎年度）」「（2023年度まで）」「（2017年度）」「（把握可能分）」).
 
 Parsing never guesses: text we cannot read raises ValueParseError with a Japanese
@@ -27,6 +27,7 @@ like 「43.9万」 and full-width digits, which is exactly what the list contain
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
 # annotation (a ForwardRef) when the module is imported, at every command's start.
 
+import datetime as dt
 import math
 import re
 import unicodedata
@@ -36,7 +37,7 @@ from typing import Iterable, NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
-from .fiscal import DateParseError, parse_fiscal_year
+from .fiscal import DateParseError, fiscal_year_of, parse_date, parse_fiscal_year
 
 EMPTY = "empty"          # 「」「－」: nothing reported
 UNCOUNTED = "uncounted"  # 「（未集計）」
@@ -200,6 +201,7 @@ RANGE = "range-value"
 TOO_LONG = "too-long"
 TOO_LARGE = "too-large"
 CONTROL = "control-character"
+DEADLINE_FORM = "deadline-form"   # a year, month or date that is no deadline we can judge by
 
 
 class ValueParseError(ValueError):
@@ -352,6 +354,9 @@ class Value(NamedTuple):
     negative: bool = False         # a negative status (未構築, 実施なし …)
     deadline: Optional[int] = None  # 年度 of a bare deadline or an until/asof note
     notes: tuple[Note, ...] = ()
+    # The last day a bare deadline written to the month or the day allows (「2024年3月末まで」 is
+    # 2024-03-31, in 2023年度); None for one written as a 年度, which is judged by its year.
+    due: Optional[dt.date] = None
 
     @property
     def core(self) -> str:
@@ -536,9 +541,9 @@ def _parse_text(text: str) -> Value:
         return Value(text, STATUS, status=core, notes=notes, deadline=deadline_year)
     if core in NEGATIVE_STATUS:
         return Value(text, STATUS, status=core, negative=True, notes=notes)
-    deadline = _bare_deadline(core)
+    deadline = _bare_deadline(core, text)
     if deadline is not None:
-        return Value(text, DEADLINE, deadline=deadline, notes=notes)
+        return Value(text, DEADLINE, deadline=deadline[0], due=deadline[1], notes=notes)
     m = _NUMBER.match(core)
     if not m:
         raise _unreadable(text, core)
@@ -693,7 +698,8 @@ def _note(inner: str, original: str) -> Note:
         return Note("partial", inner)
     if inner == "未集計":
         return Note("uncounted", inner)
-    m = re.match(r"^(.+年度)末?まで(の毎年度)?$", inner)
+    # 「2025年度まで」 and its synonyms (_DUE): 「2025年度中」「2025年度内」「2025年度末までに」.
+    m = re.match(r"^(.+年度)(?:末日?)?(?:までに?|中に?|内に?)(の毎年度)?$", inner)
     if m:
         year = _fy(m.group(1), original)
         return Note(NOTE_ANNUAL_UNTIL if m.group(2) else NOTE_UNTIL, inner, year)
@@ -707,6 +713,16 @@ def _note(inner: str, original: str) -> Note:
         return Note("calendar", inner, int(m.group(1)))
     if _TARGET_BOUND in inner:
         raise _range_error(original, _TARGET_BOUND)
+    try:
+        dated = _bare_deadline(inner, original) is not None
+    except ValueParseError:
+        dated = True
+    if dated:
+        # A note gives a number its 年度 and is judged by the year (rules._ratio): a month in
+        # it would be judged to the year only, and a calendar year is either of two 年度.
+        raise ValueParseError(f"「{shown(original)}」の括弧内の期限「{shown(inner)}」は年度ではなく月・日付・暦年です。"
+                              "括弧内の期限は年度で判定するため、「（2025年度まで）」のように年度で書いてください",
+                              DEADLINE_FORM)
     raise ValueParseError(f"「{shown(original)}」の括弧内の注記「{shown(inner)}」を解釈できません"
                           "（使える注記: 毎年度、2023年度まで、2017年度、2017年度末、2017年、把握可能分、未集計）")
 
@@ -722,14 +738,56 @@ def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
     return next((n.year for n in notes if n.kind in DEADLINE_NOTES and n.year), None)
 
 
-def _bare_deadline(core: str) -> Optional[int]:
-    m = re.match(r"^(.+年度)末?(まで)?$", core)
-    if not m:
+# A deadline as staff write one: a 年度, a month or a day, then the words that say "by": 「まで」
+# and its synonyms (「2025年度中」「2025年度内」「2025年度までに」「2025年度末までに」「令和6年3月末日まで」).
+# Read here, once, so every reader of a target (validate, recalc, collect, split's hints, gaps'
+# 「あと何年度」, the past-target warning) takes the same deadline from it.
+_DUE = re.compile(r"(?P<when>.+?)(?P<end>末日?)?(?P<by>までに?|中に?|内に?)?")
+# Where a deadline's year starts: a Western year or an era (令和6年, R6.3月).
+_DUE_START = re.compile(r"(?:\d{4}|(?:令和|平成|昭和|[RHS])(?:元|\d{1,2}))")
+# A value that starts with a year (「2025年…」「令和7年…」): a time, read as a deadline or refused as one.
+_YEAR_HEAD = re.compile(r"(?:\d{4}|(?:令和|平成|昭和|[RHS])(?:元|\d{1,2}))年")
+DEADLINE_EXAMPLES = "「2025年度まで」「令和7年度中」「2025年12月まで」「令和6年3月末まで」「2024/3/31まで」"
+
+
+def _bare_deadline(core: str, text: str) -> Optional[tuple[int, Optional[dt.date]]]:
+    """(年度, last day allowed) of a bare deadline, the day None for a 年度; None for a text that
+    is no deadline. Raises DEADLINE_FORM for one that names a time but no deadline to judge by.
+
+    A month or a day is judged as written, against 設定's 基準日 (rules): Japan's 年度 runs
+    April–March, so a month names its 年度 without a guess (2024年3月 is in 2023年度) and its
+    last day is the deadline's. A calendar year (「2025年まで」) is refused: it ends three months
+    before the 年度 of the same number, and which one staff meant cannot be told."""
+    if not _DUE_START.match(core):     # most values: a number, a word
         return None
+    m = _DUE.fullmatch(core)
+    when, end, by = m.group("when"), m.group("end"), m.group("by")
     try:
-        return parse_fiscal_year(m.group(1))
+        if when.endswith("年度"):
+            return parse_fiscal_year(when), None
+        day = parse_date(when)
     except DateParseError:
+        # A time that is none we read: 「令和6年度3月まで」「2024年13月まで」「2025年度末頃」「R0年度」.
+        if _YEAR_HEAD.match(when) or ((end or by) and any(ch in when for ch in "年月/.")):
+            raise _deadline_form(text, "を期限として読めません") from None
         return None
+    if day.month is None:
+        raise ValueParseError(f"「{shown(text)}」は暦年（1～12月）の期限です。年度（4月～翌年3月）とは3か月ずれるため、"
+                              f"どちらの期限か決められません。期限は「{when}度まで」または「{when}12月まで」のように"
+                              "書いてください", DEADLINE_FORM)
+    if not (end or by):
+        if "年" in when:                 # 「2024年3月」 typed into a Text cell (another cell makes it a date)
+            raise ValueParseError(f"「{shown(text)}」は年月（日）だけで、期限かどうか分かりません。期限なら"
+                                  f"「{when}まで」のように「まで」を付けて書いてください", DEADLINE_FORM)
+        return None                      # 「2024.3」: a number, read (or refused) as one
+    if day.day is not None and (end or by not in ("まで", "までに")):
+        raise _deadline_form(text, "を期限として読めません（日付の後に付けられるのは「まで」「までに」です）")
+    due = day.to_date()
+    return fiscal_year_of(due), due
+
+
+def _deadline_form(text: str, why: str) -> ValueParseError:
+    return ValueParseError(f"「{shown(text)}」{why}。期限は{DEADLINE_EXAMPLES}のように書いてください", DEADLINE_FORM)
 
 
 def _japanese_number(num: str, original: str) -> Decimal:
@@ -782,7 +840,9 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     if rest not in UNIT_FAMILY:
         if re.fullmatch(_ISO_DATE, original.strip()):
             raise ValueParseError(f"「{shown(original)}」は日付として入力されています。数値を入力してください"
-                                  "（セルの表示形式が日付になっているときは「標準」に戻してください）")
+                                  "（セルの表示形式が日付になっているときは「標準」に戻してください）。期限の目標なら"
+                                  "「2024年3月まで」「2024/3/31まで」のように「まで」を付けて入力してください"
+                                  "（Excel は「まで」の付いた値を日付に変えません）")
         raise ValueParseError(f"「{shown(original)}」の単位「{shown(rest)}」を認識できません"
                               "（使える単位の例: 件、名、人、社、校、回、市町村、%、円、人/日）")
     return rest, per_year, at_least
