@@ -56,6 +56,13 @@ def fiscal_year_bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
 
 
+def status_date(year: int, base_date: Optional[dt.date]) -> dt.date:
+    """The day a year's figures are as of: 設定's 基準日, or the 年度's last day when it has
+    none, as 一覧's 「（３月末時点）」 header says (contract.status_head). A deadline written to
+    the month is judged against it (rules), and a new master's 設定 is filled with it."""
+    return base_date or fiscal_year_bounds(year)[1]
+
+
 def era_year(era: str, year_text: str) -> int:
     n = 1 if year_text == "元" else int(year_text)
     if n < 1:

@@ -16,7 +16,7 @@ from typing import Iterable, NamedTuple, Optional
 from . import findings as F
 from .choices import (RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, TARGET_STATES,
                       canonical_state)
-from .fiscal import fiscal_year_bounds
+from . import fiscal
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
@@ -45,9 +45,7 @@ class Context(NamedTuple):
 
     @property
     def status_date(self) -> _dt.date:
-        """The day the figures are as of: 基準日, or the 対象年度's last day when 設定 has none
-        (as 一覧's 「（３月末時点）」 header says, contract.status_head)."""
-        return self.base_date or fiscal_year_bounds(self.fiscal_year)[1]
+        return fiscal.status_date(self.fiscal_year, self.base_date)
 
 
 def context_of(settings: Settings) -> Context:

@@ -26,7 +26,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from ..core import contract as c
 from ..core.errors import UserError
 from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE
-from ..core.fiscal import fiscal_year_bounds
+from ..core.fiscal import status_date
 from ..core.layout import findings_grid, list_grid, summary_grid
 from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
 from ..core.choices import KINDS, RULES
@@ -268,7 +268,7 @@ def _settings_sheet(wb, ws, st: _Styles, settings: Settings, server_folder: str 
     ws.set_column(3, 3, 34)
     ws.set_column(4, 4, 3)
     ws.write(0, 0, "基本設定", st.bold)
-    base = settings.base_date or fiscal_year_bounds(settings.fiscal_year)[1]
+    base = status_date(settings.fiscal_year, settings.base_date)
     rows = (
         (c.N_REGION, settings.region, None, "一覧の表題に使われます"),
         (c.N_YEAR, settings.fiscal_year, st.integer, "西暦の年度（例: 2023）"),
