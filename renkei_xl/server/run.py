@@ -2,8 +2,9 @@
 
 uvicorn's access log is off (it would write the request line as sent: an unauthenticated
 path, a key in it); our one line per request says number, client, button, user, outcome
-and duration (renkei_xl.server.log, the --log file), tracebacks go to the error log file only. uvicorn's
-and asyncio's own records are lines of the same log (``log_config``: server.log.uvicorn_log_config).
+and duration (renkei_xl.server.log: the --log file), tracebacks go to the error log file
+only. uvicorn's and asyncio's own records are lines of the same log (``log_config``:
+server.log.uvicorn_log_config).
 
 The app has nothing to do at start or stop, so uvicorn's lifespan task is off: a stop at
 once (a second Ctrl+C) cancelled it, and starlette reported that cancellation as a failed
@@ -165,8 +166,7 @@ def app_from_env():
         os.environ.pop(KEY_ENV, None)       # nor handed on to a process a click may start (none does today)
         return create_app(ServerConfig(Path(settings["workdir"]), key,
                                        max_bytes=settings["max_bytes"], share=settings["share"],
-                                       error_log=error_log, log=Path(settings["log"]) if settings.get("log") else None,
-                                       log_bytes=settings.get("log_bytes")))
+                                       error_log=error_log))
     except BaseException:
         _worker_failed(settings, "worker start")
 
