@@ -95,23 +95,24 @@ def server(tmp_path_factory, licensed):  # noqa: F811
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     log = root / "server.log"
     error_log = root / "logs" / "error.log"
-    with log.open("w", encoding="utf-8") as err:
+    stderr = root / "stderr.log"      # the start line, and what could not go to the log
+    with stderr.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
                                  "--port", str(port), "--workdir", str(workdir), "--share", SHARE, "--max-mb", "1",
-                                 "--error-log", str(error_log)],
+                                 "--error-log", str(error_log), "--log", str(log)],
                                 cwd=cwd, env=env, stdout=err, stderr=err)
     try:
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"the server stopped: {log.read_text(encoding='utf-8')}")
+                pytest.fail(f"the server stopped: {stderr.read_text(encoding='utf-8')}")
             try:
                 if httpx.get(url + "/", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start: {log.read_text(encoding='utf-8')}")
+                pytest.fail(f"the server did not start: {stderr.read_text(encoding='utf-8')}")
             time.sleep(0.2)
         yield Server(url, workdir, master, log, cwd, {**HEADERS, "X-Renkei-Master": _master_id(master)}, error_log)
     finally:
@@ -782,7 +783,7 @@ def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, lic
            "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
                              str(_free_port()), "--workdir", str(workdir),
-                             "--workers", "2", "--error-log", str(error_log)],
+                             "--workers", "2", "--error-log", str(error_log), "--log", str(tmp_path / "server.log")],
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()
@@ -813,10 +814,11 @@ def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}
     env.pop("RENKEI_XL_SERVER_KEY", None)
     port, log = _free_port(), tmp_path / "server.log"
-    with log.open("w", encoding="utf-8") as err:
+    with log.open("a", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
                                  str(port), "--workdir", str(workdir), "--key-file", str(key_file), "--workers", "2",
-                                 "--error-log", str(tmp_path / "error.log")], env=env, stdout=err, stderr=err)
+                                 "--error-log", str(tmp_path / "error.log"), "--log", str(log)],
+                                env=env, stdout=err, stderr=err)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -850,7 +852,8 @@ def test_the_start_line_gives_an_ipv6_address_as_a_url_it_answers_on(tmp_path, l
     workdir.mkdir()
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "::1", "--port", str(_free_port()),
-                             "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log")],
+                             "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log"),
+                             "--log", str(tmp_path / "server.log")],
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()
@@ -880,9 +883,10 @@ def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # n
     port = _free_port()
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     log = tmp_path / "server.log"
-    with log.open("w", encoding="utf-8") as err:
+    with log.open("a", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
                                  str(port), "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log"),
+                                 "--log", str(log),
                                  "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), "--workers", "2"],
                                 env=env, stdout=err, stderr=err)
     try:
@@ -1808,8 +1812,8 @@ def configured_log():
     capture = logging.Handler()
     capture.emit = records.append
 
-    def configure(error_log: Path) -> list[logging.LogRecord]:
-        server_log.configure(error_log)
+    def configure(error_log: Path, **options) -> list[logging.LogRecord]:
+        server_log.configure(error_log, **options)
         logger.addHandler(capture)
         return records
 
@@ -2224,6 +2228,7 @@ class Held:
     log: Path
     running: Path     # a file per button that has started to run
     go: Path          # made by the test: the held buttons go on
+    stderr: Path      # the start line, and what could not go to the log
 
     def click(self, entry: str, into: dict, sent: tuple = ()) -> threading.Thread:
         """A click in a thread of its own; its response (or the error) lands in ``into[entry]``.
@@ -2262,21 +2267,21 @@ def _held_server(tmp_path: Path, *args: str):
     assert cli_main(["init", str(master), "--sample", "fy2023", "--server", f"http://127.0.0.1:{port}",
                      "--server-folder", FOLDER]) == 0
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
-    log = tmp_path / "server.log"
-    with log.open("w", encoding="utf-8") as err:
+    log, stderr = tmp_path / "server.log", tmp_path / "stderr.log"
+    with stderr.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-c", HELD_SERVER, str(running), str(tmp_path / "go"), "serve",
                                  "--host", "127.0.0.1", "--port", str(port), "--workdir", str(workdir),
-                                 "--error-log", str(tmp_path / "error.log"), *args],
+                                 "--error-log", str(tmp_path / "error.log"), "--log", str(log), *args],
                                 env=env, stdout=err, stderr=err, start_new_session=True)   # its own group: a console's
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            assert proc.poll() is None and time.monotonic() < deadline, stderr.read_text(encoding="utf-8")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
                     break
             time.sleep(0.1)
-        yield Held(proc, port, master, log, running, tmp_path / "go")
+        yield Held(proc, port, master, log, running, tmp_path / "go", stderr)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -2340,6 +2345,8 @@ def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps
     log = held.log.read_text(encoding="utf-8")
     assert answers["rollover"].status_code == 200 and answers["check"].status_code == 200, log
     assert all(LOG_LINE.fullmatch(line) for line in log.splitlines()), log
+    said = held.stderr.read_text(encoding="utf-8").splitlines()      # nothing there but the start line
+    assert len(said) == 1 and said[0].startswith("renkei-xl サーバーを起動しました: "), said
 
 
 def test_a_click_that_hangs_is_a_line_of_the_log_while_it_runs(tmp_path, licensed, monkeypatch):  # noqa: F811
@@ -2753,14 +2760,13 @@ def test_a_click_stopped_after_it_wrote_says_so_to_staff_and_in_the_log(server, 
     assert len(said) == 1 and "outcome=エラー status=500 written=1 " in said[0], lines
 
 
-def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configured_log, monkeypatch):
+def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configured_log):
     """A click failing the same way on every press added a traceback each time to one file
     that grew without end (logging's FileHandler, held open by each worker)."""
     from renkei_xl.server import log as server_log
 
-    monkeypatch.setattr(server_log, "ERROR_LOG_BYTES", 20_000)
     error_log = tmp_path / "error.log"
-    configured_log(error_log)
+    configured_log(error_log, max_bytes=20_000)
     numbers = [f"{n:08x}" for n in range(300)]
     for number in numbers:
         try:
@@ -2768,7 +2774,7 @@ def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configu
         except RuntimeError:
             server_log.error(number, "入力チェック")
     files = sorted(tmp_path.glob("error.log*"))
-    assert [f.name for f in files] == ["error.log", *(f"error.log.{n}" for n in range(1, server_log.ERROR_LOG_KEPT + 1))]
+    assert [f.name for f in files] == ["error.log", *(f"error.log.{n}" for n in range(1, server_log.LOG_KEPT + 1))]
     assert all(f.stat().st_size < 20_000 + 2_000 for f in files), [f.stat().st_size for f in files]
     assert f"request={numbers[-1]}" in error_log.read_text(encoding="utf-8")
     assert f"request={numbers[0]} " not in "".join(f.read_text(encoding="utf-8") for f in files)
@@ -2974,8 +2980,7 @@ def test_an_error_log_that_cannot_be_moved_aside_still_keeps_the_traceback(tmp_p
     probe = ("import sys\n"
              "from pathlib import Path\n"
              "from renkei_xl.server import log as server_log\n"
-             "server_log.ERROR_LOG_BYTES = 1_000\n"
-             f"server_log.configure(Path({str(error_log)!r}))\n"
+             f"server_log.configure(Path({str(error_log)!r}), max_bytes=1_000)\n"
              "try:\n"
              "    raise RuntimeError('provoked')\n"
              "except RuntimeError:\n"

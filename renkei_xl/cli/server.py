@@ -22,25 +22,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         "（インターネットのないサーバーでは README の「オフラインでのインストール」）") from None
     from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_share,
                                  check_tls, check_workdir, load_key)
-    from ..server.log import check_error_log, default_error_log
+    from ..server.log import check_logs, default_error_log, default_log, utf8_stderr
     from ..server.run import serve
 
-    check_numbers(args.port, args.workers, args.max_mb)
+    utf8_stderr()       # what cannot go to the log files, in the same encoding as they are
+    check_numbers(args.port, args.workers, args.max_mb, args.log_mb)
     share = check_share(args.share)
     check_license()
     workdir = check_workdir(args.workdir)
     key = load_key(args.key_file)
-    error_log = check_error_log(Path(args.error_log) if args.error_log else default_error_log(), workdir)
+    log, error_log = check_logs(Path(args.log) if args.log else default_log(),
+                                Path(args.error_log) if args.error_log else default_error_log(), workdir)
     check_tls(args.ssl_certfile, args.ssl_keyfile)
     check_address(args.host, args.port)
     config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=share,
-                          error_log=error_log)
+                          error_log=error_log, log=log, log_bytes=int(args.log_mb * 1024 * 1024))
     return serve(config, args.host, args.port, workers=args.workers,
                  ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
 
 
 def register(sub) -> None:
-    from ..server.config import DEFAULT_HOST, DEFAULT_MAX_MB, DEFAULT_PORT, KEY_ENV
+    from ..server.config import DEFAULT_HOST, DEFAULT_LOG_MB, DEFAULT_MAX_MB, DEFAULT_PORT, KEY_ENV
 
     p = sub.add_parser("serve", help="ボタンのサーバーを起動する（職員のパソコンに Python が不要になる）")
     p.add_argument("--host", default=DEFAULT_HOST, metavar="アドレス",
@@ -54,6 +56,10 @@ def register(sub) -> None:
                    help="同時に処理するプロセスの数（既定: 1。CPU のコア数までにすると、多くのパソコンから同時に押されても速い）")
     p.add_argument("--error-log", metavar="ファイル", help="予期しないエラーの詳細（受付番号ごと）を書くファイル（既定: サービスのユーザーの"
                                        "ログフォルダー。作業フォルダーの外にすること）")
+    p.add_argument("--log", metavar="ファイル", help="記録（1 回の要求につき 1 行）を書くファイル（既定: エラーログと同じ"
+                                 "フォルダーの renkei-xl-server.log。作業フォルダーの外にすること）")
+    p.add_argument("--log-mb", type=float, metavar="MB", default=DEFAULT_LOG_MB,
+                   help=f"記録とエラーログを、この大きさで次のファイルに切り替える（既定: {DEFAULT_LOG_MB}。古いものは 5 つまで残す）")
     p.add_argument("--ssl-certfile", metavar="ファイル", help="HTTPS の証明書（PEM）。--ssl-keyfile と一緒に指定する")
     p.add_argument("--ssl-keyfile", metavar="ファイル", help="HTTPS の秘密鍵（PEM）")
     p.set_defaults(func=cmd_serve)

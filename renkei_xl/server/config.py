@@ -33,6 +33,8 @@ class ServerConfig:
     max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
     share: str = ""               # how staff reach workdir, e.g. \\fileserver\renkei (messages only)
     error_log: Optional[Path] = None   # tracebacks under their 受付番号 (server.log)
+    log: Optional[Path] = None         # one line per request (server.log); None: standard error
+    log_bytes: Optional[int] = None    # either log moved aside past this size (None: server.log.LOG_BYTES)
     clicks_at_once: int = CLICKS_AT_ONCE       # buttons one worker runs at a time (server.turns)
     turn_wait: float = TURN_WAIT_SECONDS       # seconds a click may wait for its turn
 
@@ -150,13 +152,19 @@ MAX_WORKERS = 64
 MAX_MB = 1024
 
 
-def check_numbers(port: int, workers: int, max_mb: float) -> None:
+DEFAULT_LOG_MB = 10
+MAX_LOG_MB = 1024
+
+
+def check_numbers(port: int, workers: int, max_mb: float, log_mb: float = DEFAULT_LOG_MB) -> None:
     if not 1 <= port <= 65535:
         raise UserError(f"--port {port} は使えません（1〜65535 の番号にしてください）")
     if not 1 <= workers <= MAX_WORKERS:
         raise UserError(f"--workers {workers} は使えません（1〜{MAX_WORKERS}、ふつうは CPU のコア数まで）")
     if not 0 < max_mb <= MAX_MB:
         raise UserError(f"--max-mb {max_mb:g} は使えません（0 より大きく {MAX_MB} 以下にしてください）")
+    if not 0.001 <= log_mb <= MAX_LOG_MB:
+        raise UserError(f"--log-mb {log_mb:g} は使えません（0.001 以上 {MAX_LOG_MB} 以下にしてください）")
 
 
 def check_address(host: str, port: int) -> None:

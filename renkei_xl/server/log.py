@@ -1,5 +1,13 @@
-"""The server's two logs: one line per request (standard error, for journald or the service
-manager), and the error log, a file of tracebacks filed under the 受付番号 staff were shown.
+"""The server's two logs, two files of its own (``LogFile``, one class for both): the request
+log, one line per request (``--log``), and the error log, tracebacks filed under the 受付番号
+staff were shown (``--error-log``). Both are UTF-8 and rotated by size, a fixed number kept.
+
+Not standard error: under a service manager (NSSM's AppStderr) standard error is a file
+that Windows Python writes in the ANSI code page (cp932: a book named with 𠮷 as
+``\\U00020bb7``), beside a UTF-8 error log; and NSSM's own rotation moves files aside but
+never deletes one, so the log grew without end on a server nobody watches. Standard error
+now carries only what cannot go to a file (start-up failures and the start line saying
+where the logs are, a log file that cannot be written), in UTF-8 too (``utf8_stderr``).
 
 The request line is built from fields, every value escaped: a path or a header comes from
 whoever sent the request, and a raw CR or LF in it would start a line of its own (a forged
@@ -41,6 +49,7 @@ class _Formatter(logging.Formatter):
 
         return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(sep=" ", timespec="seconds")
 ERROR_LOG_NAME = "renkei-xl-server-error.log"
+LOG_NAME = "renkei-xl-server.log"
 
 log = logging.getLogger(LOGGER)
 
@@ -101,68 +110,106 @@ def _cut(value: Optional[str]) -> Optional[str]:
 
 
 def default_error_log() -> Path:
+    return _log_folder() / ERROR_LOG_NAME
+
+
+def default_log() -> Path:
+    """Beside the error log's default: one folder of the service account for IT to find both,
+    and one right to give it (docs/staff-setup.md)."""
+    return _log_folder() / LOG_NAME
+
+
+def _log_folder() -> Path:
     """A log folder of the service account, never the work folder staff see: Windows'
     %LOCALAPPDATA%\\renkei-xl\\logs, else $XDG_STATE_HOME (or ~/.local/state)/renkei-xl."""
     if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "renkei-xl" / "logs" / ERROR_LOG_NAME
+        return Path(os.environ["LOCALAPPDATA"]) / "renkei-xl" / "logs"
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "renkei-xl" / ERROR_LOG_NAME
+    return Path(state) / "renkei-xl"
 
 
-def configure(error_log: Optional[Path]) -> None:
-    """The request log on standard error (INFO) and, when given, the error log file (tracebacks)."""
+def utf8_stderr() -> None:
+    """Standard error in UTF-8 when it is not a console. Python 3.11 on Windows writes a
+    redirected standard error (a service manager's file, a pipe) in the ANSI code page,
+    cp932 on Japanese Windows, with backslashreplace: one server's two logs in two
+    encodings, and a book named with 𠮷 written as ``\\U00020bb7``. A console is left as
+    it is: Windows' is written in UTF-16 (WriteConsoleW, PEP 528) whatever the encoding,
+    and a terminal on Linux shows what its locale says. Called in every process that
+    logs (uvicorn's workers start with a standard error of their own)."""
+    stream = sys.stderr
+    try:
+        if stream is None or stream.isatty() or (stream.encoding or "").lower().replace("-", "") == "utf8":
+            return
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    except (AttributeError, ValueError, OSError):      # not a TextIOWrapper (a test's capture), or closed
+        pass
+
+
+def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
+              max_bytes: Optional[int] = None) -> None:
+    """The request log (INFO) to ``request_log`` (standard error when None: a test, an
+    embedding) and, when given, the error log file (tracebacks), each rotated past
+    ``max_bytes`` (LOG_BYTES when None)."""
+    utf8_stderr()
     sys.unraisablehook = _unraisable
     logging.captureWarnings(True)           # to the request log as lines of their own (FORWARDED)
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    size = LOG_BYTES if max_bytes is None else max_bytes
     if not any(getattr(h, "_renkei", "") == "requests" for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        if request_log is None:
+            handler = logging.StreamHandler(sys.stderr)
+        else:
+            handler = LogFile(request_log, size, failed=_to_stderr)
         handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: not getattr(record, "traceback", False))
         handler._renkei = "requests"
         logger.addHandler(handler)
     if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
-        handler = _ErrorLogFile(error_log)
+        handler = LogFile(error_log, size, failed=_not_kept)
         handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
         handler._renkei = "errors"
         logger.addHandler(handler)
 
 
-# The error log's growth: a traceback is a few kilobytes, but a click that fails the same way
-# on every press (or a client that presses for it) adds one each time. Past ERROR_LOG_BYTES
-# the file moves to ``.1`` (``.1`` to ``.2``…), ERROR_LOG_KEPT of them kept: at most about
-# 60 MB, and the newest tracebacks always kept. One record is cut to ERROR_RECORD_CHARS.
-ERROR_LOG_BYTES = 10 * 1024 * 1024
-ERROR_LOG_KEPT = 5
-ERROR_RECORD_CHARS = 256 * 1024
+# Each log's growth: a request line is a few hundred bytes, a traceback a few kilobytes,
+# but a flood of clicks (or a click failing the same way on every press) adds one each
+# time. Past LOG_BYTES (``--log-mb``) the file moves to ``.1`` (``.1`` to ``.2``…), LOG_KEPT
+# of them kept: at most about 60 MB a log, the newest records always kept. One record is
+# cut to RECORD_CHARS.
+LOG_BYTES = 10 * 1024 * 1024
+LOG_KEPT = 5
+RECORD_CHARS = 256 * 1024
 
 
-class _ErrorLogFile(logging.Handler):
-    """The error log: each traceback appended in an open of its own, the file rotated by
-    size first. Opened per record, never held: on Windows a file another worker holds open
-    cannot be renamed, so each worker keeping its own handle would stop every rotation (and
-    logging's RotatingFileHandler then fails there). Its folder may have gone or turned
-    read-only since the start check, the disk may be full: the request still gets its
-    Japanese 500 with the number, and the request log says in one line that the traceback
-    was not kept, instead of logging's own traceback printed there."""
+class LogFile(logging.Handler):
+    """A log file of the server (the request log, the error log): each record appended in
+    an open of its own, the file rotated by size first. Opened per record, never held: on
+    Windows a file another worker holds open cannot be renamed, so each worker keeping its
+    own handle would stop every rotation (and logging's RotatingFileHandler then fails
+    there). Its folder may have gone or turned read-only since the start check, the disk
+    may be full: the request is answered all the same, and ``failed(handler, record,
+    exc)`` says so where it can, instead of logging's own traceback on standard error."""
 
-    def __init__(self, filename: Path):
+    def __init__(self, filename: Path, max_bytes: int = LOG_BYTES, kept: int = LOG_KEPT, *, failed):
         super().__init__()
         self.baseFilename = os.path.abspath(filename)
-        self.max_bytes, self.kept = ERROR_LOG_BYTES, ERROR_LOG_KEPT
+        self.max_bytes, self.kept, self.failed = max_bytes, kept, failed
+        self.failing = False        # this process could not write the last record
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             text = self.format(record)
-            if len(text) > ERROR_RECORD_CHARS:
-                text = f"{text[:ERROR_RECORD_CHARS]}\n…（{len(text) - ERROR_RECORD_CHARS} 文字を省略）"
+            if len(text) > RECORD_CHARS:
+                text = f"{text[:RECORD_CHARS]}\n…（{len(text) - RECORD_CHARS} 文字を省略）"
             self._rotate()
             with open(self.baseFilename, "a", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(text + "\n")
+            self.failing = False
         except OSError as exc:
-            self._not_kept(record, exc)
+            self.failed(self, record, exc)
 
     def _rotate(self) -> None:
         """The file moved aside once it is full. Two workers rotating at once may each move
@@ -179,15 +226,34 @@ class _ErrorLogFile(logging.Handler):
                     os.replace(older, f"{self.baseFilename}.{n + 1}")
             os.replace(self.baseFilename, f"{self.baseFilename}.1")
         except OSError:
-            # Not moved (on Windows, IT's editor holding the file open): the traceback is
-            # still appended, the next one tries again; a lost traceback is worse than a
+            # Not moved (on Windows, IT's editor holding the file open): the record is
+            # still appended, the next one tries again; a lost record is worse than a
             # file a little past its size.
             pass
 
-    def _not_kept(self, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
-        first = record.getMessage().split("\n", 1)[0]
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        log.warning("%s", f"{first} {line(error_log=str(self.baseFilename), not_kept=reason)}")
+
+def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
+    """A traceback the error log could not take: one line in the request log, under the
+    request's number, saying so."""
+    first = record.getMessage().split("\n", 1)[0]
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    log.warning("%s", f"{first} {line(error_log=str(handler.baseFilename), not_kept=reason)}")
+
+
+def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
+    """A request line the request log could not take: to standard error, the one place left
+    (the service manager's file, journald), after one line saying why, once until the file
+    can be written again. Not a line per record saying so: a full disk would double them."""
+    try:
+        if not handler.failing:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            sys.stderr.write(f"記録のファイル「{handler.baseFilename}」に書き込めません（{reason}）。"
+                             "書き込めるようになるまで、記録はここ（標準エラー出力）に書きます\n")
+        handler.failing = True
+        sys.stderr.write(handler.format(record) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):      # no standard error either (pythonw, closed)
+        pass
 
 
 def _unraisable(unraisable) -> None:
@@ -202,9 +268,10 @@ def _unraisable(unraisable) -> None:
                            or unraisable.exc_type.__name__))
 
 
-def check_error_log(path: Path, workdir: Path) -> Path:
-    """The error log's file, checked at start: writable, and not in the work folder (its
-    tracebacks name server paths and code, which the staff's share has no use for)."""
+def check_log(path: Path, workdir: Path, *, option: str, name: str) -> Path:
+    """A log's file (``name``: 記録, エラーログ), checked at start: writable, and not in the
+    work folder (a log names server paths, users and code, which the staff's share has no
+    use for; and a write there would count as the buttons' own)."""
     from ..core.errors import UserError
     from ..safety import system_reason
 
@@ -212,16 +279,28 @@ def check_error_log(path: Path, workdir: Path) -> Path:
     resolved = Path(os.path.realpath(path))
     work = Path(os.path.realpath(workdir))
     if resolved == work or work in resolved.parents:
-        raise UserError(f"エラーログ「{path}」が作業フォルダーの中です。作業フォルダーの外（例: ログ用のフォルダー）を "
-                        "--error-log に指定してください")
+        raise UserError(f"{name}「{path}」が作業フォルダーの中です。作業フォルダーの外（例: ログ用のフォルダー）を "
+                        f"{option} に指定してください")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise UserError(f"エラーログ「{path}」に書き込めません（{system_reason(exc)}）。書き込めるファイルを "
-                        "--error-log に指定してください") from None
+        raise UserError(f"{name}「{path}」に書き込めません（{system_reason(exc)}）。書き込めるファイルを "
+                        f"{option} に指定してください") from None
     return path
+
+
+def check_logs(log_file: Path, error_log: Path, workdir: Path) -> tuple[Path, Path]:
+    """Both logs checked, and not one file: the two would rotate each other's records away."""
+    from ..core.errors import UserError
+
+    requests = check_log(log_file, workdir, option="--log", name="記録のファイル")
+    errors = check_log(error_log, workdir, option="--error-log", name="エラーログ")
+    if os.path.realpath(requests) == os.path.realpath(errors):
+        raise UserError(f"記録のファイルとエラーログが同じファイル「{requests}」です。--log と --error-log には"
+                        "別のファイルを指定してください")
+    return requests, errors
 
 
 def error(request_id: str, title: str) -> None:

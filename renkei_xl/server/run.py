@@ -2,8 +2,9 @@
 
 uvicorn's access log is off (it would write the request line as sent: an unauthenticated
 path, a key in it); our one line per request says number, client, button, user, outcome
-and duration (renkei_xl.server.log), tracebacks go to the error log file only. uvicorn's
-and asyncio's own records are lines of the same log (``log_config``: server.log.uvicorn_log_config).
+and duration (renkei_xl.server.log: the --log file), tracebacks go to the error log file
+only. uvicorn's and asyncio's own records are lines of the same log (``log_config``:
+server.log.uvicorn_log_config).
 
 The app has nothing to do at start or stop, so uvicorn's lifespan task is off: a stop at
 once (a second Ctrl+C) cancelled it, and starlette reported that cancellation as a failed
@@ -45,8 +46,15 @@ TLS_CHANGED = ("HTTPS の証明書「{cert}」と秘密鍵「{key}」を、ワ�
                "変更または削除されました）。読み込める組にしてから、サーバーを起動し直してください")
 
 
-def configure_logging(error_log: Optional[Path] = None) -> None:
-    configure(error_log)
+def configure_logging(error_log: Optional[Path] = None, log: Optional[Path] = None,
+                      log_bytes: Optional[int] = None) -> None:
+    configure(error_log, log, log_bytes)
+
+
+def _logging_from(settings: dict) -> None:
+    """A worker's logging, to the files ``serve`` checked (CONFIG_ENV)."""
+    configure_logging(*(Path(settings[key]) if settings.get(key) else None for key in ("error_log", "log")),
+                      settings.get("log_bytes"))
 
 
 def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
@@ -55,14 +63,20 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     clicks from many PCs at once run side by side on a machine with that many cores."""
     import uvicorn
 
-    configure_logging(config.error_log)
+    configure_logging(config.error_log, config.log, config.log_bytes)
     log = logging.getLogger("renkei_xl.server")
     # The address as a URL writes it, which IT copies into RENKEI_SERVER: an IPv6 one in
     # brackets (「http://::1:8000」 is no URL).
     url = f"{'https' if ssl_certfile else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
     # In Japanese, as every line IT reads from the tool (the records' keys stay ASCII for grep).
-    log.info("renkei-xl サーバーを起動しました: %s 作業フォルダー %s%s、ワーカー %d、エラーログ %s", url,
-             config.workdir, f"（共有名 {config.share}）" if config.share else "", workers, config.error_log)
+    started = (f"renkei-xl サーバーを起動しました: {url} 作業フォルダー {config.workdir}"
+               f"{f'（共有名 {config.share}）' if config.share else ''}、ワーカー {workers}、"
+               f"記録 {config.log or '標準エラー出力'}、エラーログ {config.error_log}")
+    log.info("%s", started)
+    if config.log is not None:
+        # Also where IT looks first (a console, the service manager's file): the one line
+        # that says where the logs are. Nothing more goes there while the files can be written.
+        print(started, file=sys.stderr, flush=True)
     from .connections import TimelyH11Protocol, raise_open_files_limit
     from .log import uvicorn_log_config
 
@@ -120,6 +134,8 @@ def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> Optional
     os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
                                          "max_bytes": config.max_bytes,
                                          "error_log": str(config.error_log) if config.error_log else None,
+                                         "log": str(config.log) if config.log else None,
+                                         "log_bytes": config.log_bytes,
                                          "failed_mark": str(mark)})
     os.environ[KEY_ENV] = config.key
     if options.get("ssl_certfile"):
@@ -140,7 +156,7 @@ def app_from_env():
     settings = json.loads(os.environ[CONFIG_ENV])
     error_log = Path(settings["error_log"]) if settings.get("error_log") else None
     try:
-        configure_logging(error_log)
+        _logging_from(settings)
         if hasattr(signal, "SIGHUP"):       # a closed console: the supervisor replaces this worker gracefully
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
         from .app import create_app
@@ -166,7 +182,7 @@ def tls_in_worker(config, default_factory):
         return default_factory()
     except BaseException:
         settings = json.loads(os.environ[CONFIG_ENV])
-        configure_logging(Path(settings["error_log"]) if settings.get("error_log") else None)
+        _logging_from(settings)
         _worker_failed(settings, "worker TLS", TLS_CHANGED.format(cert=config.ssl_certfile, key=config.ssl_keyfile))
 
 

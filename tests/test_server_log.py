@@ -1,0 +1,162 @@
+"""The server's request log as a file of its own (``renkei-xl serve --log``), on a Windows
+server where standard error is the service manager's file in the ANSI code page.
+
+A real ``renkei-xl serve`` in a subprocess, its standard error forced to cp932
+(PYTHONIOENCODING, what Python 3.11 uses on Japanese Windows when standard error is not a
+console), real HTTP requests. The request log was standard error: in cp932, beside a UTF-8
+error log, a book named with 𠮷 written as ``\\U00020bb7``, and under NSSM a file moved aside
+but never deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import xlwings
+
+from test_server import HEADERS, KEY, _free_port, _serve
+
+BOOK = "𠮷田_マスター.xlsm"         # 𠮷 (U+20BB7) is not in cp932
+USER = "𠮷野 ①子"
+SPLIT = "\\U00020bb7"               # what cp932's backslashreplace makes of 𠮷
+
+
+def _cp932_env() -> dict:
+    return {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY,
+            "PYTHONIOENCODING": "cp932", "PYTHONUTF8": "0"}
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path, *args: str):
+    """``renkei-xl serve`` with ``args``, its standard error (cp932) in ``stderr.bin``:
+    (port, that file) once it answers."""
+    workdir = tmp_path / "work"
+    workdir.mkdir(exist_ok=True)
+    port, stderr = _free_port(), tmp_path / "stderr.bin"
+    with stderr.open("ab") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
+                                 "--port", str(port), "--workdir", str(workdir), *args],
+                                env=_cp932_env(), stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, stderr.read_bytes()
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield port, stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _not_a_master(port: int) -> str:
+    """A click from a book named BOOK by USER that is no master (refused, 「マスターでない」,
+    after its name is read): its 受付番号."""
+    payload = ('{"client": "VBA", "version": "%s", "book": {"name": "%s", "active_sheet_index": 0}, '
+               '"names": [], "sheets": [{"name": "Sheet1", "values": [[1]]}]}') % (xlwings.__version__, BOOK)
+    user = USER.encode("utf-16-be").hex().upper()
+    answer = httpx.post(f"http://127.0.0.1:{port}/buttons/check", content=payload.encode("utf-8"), timeout=30,
+                        headers={**HEADERS, "X-Renkei-User": user, "Content-Type": "application/json"})
+    assert answer.status_code == 422 and "マスターではありません" in answer.text, answer.text
+    return answer.text.rsplit("受付番号 ", 1)[1][:8]
+
+
+def _lines_with(path: Path, needle: str, timeout: float = 20) -> list[str]:
+    """The lines of the UTF-8 file holding ``needle``, once there are some (the guard writes
+    a request's line after its answer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_bytes().decode("utf-8") if path.exists() else ""
+        found = [line for line in text.splitlines() if needle in line]
+        if found or time.monotonic() > deadline:
+            return found
+
+
+def test_the_request_log_is_a_utf8_file_whatever_standard_errors_code_page(tmp_path):
+    """Standard error in cp932 (a Windows service): the request lines go to the --log file in
+    UTF-8, 𠮷 and the outcomes as written; standard error has only the start line, in UTF-8
+    too (the path of the logs holds 𠮷)."""
+    folder = tmp_path / "ログ𠮷"
+    log, error_log = folder / "記録.log", folder / "エラー.log"
+    with _serving(tmp_path, "--workers", "2", "--log", str(log), "--error-log", str(error_log)) as (port, stderr):
+        refused = httpx.post(f"http://127.0.0.1:{port}/buttons/check", content=b"{}", timeout=10,
+                             headers={"Authorization": "wrong-key-0123456789"})
+        number = _not_a_master(port)
+        said = _lines_with(log, f"request={number}")
+        assert refused.status_code == 401 and _lines_with(log, "outcome=鍵が違う status=401")
+    assert len(said) == 1 and f"book={BOOK} " in said[0] and "outcome=マスターでない status=422" in said[0], said
+    assert f'user="{USER}"' in said[0], said
+    text = log.read_bytes().decode("utf-8")
+    assert SPLIT.lower() not in text.lower() and "renkei-xl サーバーを停止しました" in text, text
+    err = stderr.read_bytes().decode("utf-8")      # not cp932: a UnicodeDecodeError here
+    assert [line for line in err.splitlines() if line.strip()] == [
+        f"renkei-xl サーバーを起動しました: http://127.0.0.1:{port} 作業フォルダー {(tmp_path / 'work').resolve()}、"
+        f"ワーカー 2、記録 {log}、エラーログ {error_log}"], err
+
+
+def test_the_request_log_rotates_by_size_keeping_a_fixed_number(tmp_path):
+    """NSSM's AppRotateFiles moves its file aside but deletes none: the log grew without end.
+    The server's own file is moved to .1 (… .5) past --log-mb, the oldest dropped."""
+    log = tmp_path / "logs" / "requests.log"
+    with _serving(tmp_path, "--log", str(log), "--error-log", str(tmp_path / "logs" / "error.log"),
+                  "--log-mb", "0.002") as (port, _stderr):
+        numbers = [_not_a_master(port) for _ in range(80)]
+        assert _lines_with(log, f"request={numbers[-1]}")
+    files = sorted(p.name for p in log.parent.glob("requests.log*"))
+    assert files == ["requests.log", *(f"requests.log.{n}" for n in range(1, 6))], files
+    limit = int(0.002 * 1024 * 1024)
+    sizes = [p.stat().st_size for p in log.parent.glob("requests.log*")]
+    assert all(size < limit + 600 for size in sizes), sizes          # a file past the size by one line at most
+    kept = "".join(p.read_bytes().decode("utf-8") for p in log.parent.glob("requests.log*"))
+    assert f"request={numbers[0]} " not in kept and f"request={numbers[-1]} " in kept
+    assert BOOK in kept
+
+
+def test_a_request_log_that_cannot_be_written_goes_to_standard_error_said_once(tmp_path):
+    """The log's folder gone after the start (a drive removed, a folder deleted): each worker's
+    request lines go to standard error, in UTF-8, after one line saying why."""
+    folder = tmp_path / "logs"
+    log = folder / "requests.log"
+    with _serving(tmp_path, "--workers", "2", "--log", str(log),
+                  "--error-log", str(tmp_path / "error.log")) as (port, stderr):
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+        folder.write_text("a file where the folder was")
+        numbers = [_not_a_master(port) for _ in range(6)]
+        for number in numbers:
+            assert _lines_with(stderr, f"request={number}")
+    err = stderr.read_bytes().decode("utf-8")
+    said = [line for line in err.splitlines() if "に書き込めません" in line]
+    # Once in each process that logs (two workers, and the supervisor's stop line), not once a line.
+    assert 1 <= len(said) <= 3 and all(f"記録のファイル「{log}」" in line for line in said), err
+    assert all(f"book={BOOK} " in line for line in err.splitlines() if "request=" in line and "status=422" in line), err
+    assert "Traceback" not in err, err
+
+
+def test_a_request_log_in_the_work_folder_or_not_writable_is_refused_at_start(tmp_path):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    env = _cp932_env()
+    cases = [(workdir / "logs" / "requests.log", "が作業フォルダーの中です"),
+             (tmp_path / "a-file" / "requests.log", "に書き込めません"),
+             (tmp_path / "error.log", "同じファイル")]
+    for log, words in cases:
+        run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(workdir),
+                              "--port", str(_free_port()), "--log", str(log), "--error-log", str(tmp_path / "error.log")],
+                             env=env, capture_output=True, timeout=60)
+        err = run.stderr.decode("utf-8")
+        assert run.returncode == 2 and words in err and "Traceback" not in err, err
+        assert "--log" in err and "記録のファイル" in err, err
+    assert not (workdir / "logs").exists()
+    run = _serve(["--workdir", str(workdir), "--log-mb", "0"], env)
+    assert run.returncode == 2 and "--log-mb 0 は使えません" in run.stderr, run.stderr
