@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    from ..server.config import DEFAULT_HOST, DEFAULT_LOG_MB, DEFAULT_MAX_MB, DEFAULT_PORT, KEY_ENV
+    from ..server.config import DEFAULT_HOST, DEFAULT_LOG_MB, DEFAULT_MAX_MB, LOG_KEPT, DEFAULT_PORT, KEY_ENV
 
     p = sub.add_parser("serve", help="ボタンのサーバーを起動する（職員のパソコンに Python が不要になる）")
     p.add_argument("--host", default=DEFAULT_HOST, metavar="アドレス",
@@ -59,7 +59,7 @@ def register(sub) -> None:
     p.add_argument("--log", metavar="ファイル", help="記録（1 回の要求につき 1 行）を書くファイル（既定: エラーログと同じ"
                                  "フォルダーの renkei-xl-server.log。作業フォルダーの外にすること）")
     p.add_argument("--log-mb", type=float, metavar="MB", default=DEFAULT_LOG_MB,
-                   help=f"記録とエラーログを、この大きさで次のファイルに切り替える（既定: {DEFAULT_LOG_MB}。古いものは 5 つまで残す）")
+                   help=f"記録とエラーログを、この大きさで次のファイルに切り替える（既定: {DEFAULT_LOG_MB}。古いものは {LOG_KEPT} つまで残す）")
     p.add_argument("--ssl-certfile", metavar="ファイル", help="HTTPS の証明書（PEM）。--ssl-keyfile と一緒に指定する")
     p.add_argument("--ssl-keyfile", metavar="ファイル", help="HTTPS の秘密鍵（PEM）")
     p.set_defaults(func=cmd_serve)

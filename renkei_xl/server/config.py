@@ -153,6 +153,8 @@ MAX_MB = 1024
 
 
 DEFAULT_LOG_MB = 10
+# How many rotated files of each log are kept (server.log.LogFile; `--log-mb`'s help says it).
+LOG_KEPT = 5
 MAX_LOG_MB = 1024
 
 

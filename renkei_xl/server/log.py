@@ -34,6 +34,8 @@ import traceback
 from pathlib import Path
 from typing import Optional
 
+from .config import LOG_KEPT
+
 LOGGER = "renkei_xl.server"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -180,7 +182,6 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
 # of them kept: at most about 60 MB a log, the newest records always kept. One record is
 # cut to RECORD_CHARS.
 LOG_BYTES = 10 * 1024 * 1024
-LOG_KEPT = 5
 RECORD_CHARS = 256 * 1024
 
 
