@@ -329,6 +329,21 @@ def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row
     return dst
 
 
+def lo_formulas_edit(src: Path, dst: Path, formulas: dict[tuple[str, str], str]) -> Path:
+    """Let LibreOffice type ``formulas`` into cells as staff type them in Calc
+    ({("小樽市", "E2"): "=1/0"}, English function names), then save ``dst`` (.xlsx or .xlsm,
+    by its suffix): Calc computes each and saves its result with it, an error value as
+    Excel's code (its own Err:5xx as the nearest of Excel's seven)."""
+    dst = Path(dst).resolve()
+    dst.unlink(missing_ok=True)
+    _run_uno_job({"kind": "formulas", "src": str(Path(src).resolve()), "dst": str(dst),
+                  "formulas": [[sheet, ref, f] for (sheet, ref), f in formulas.items()],
+                  "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
+    if not dst.exists():
+        raise AssertionError(f"LibreOffice did not write {dst}")
+    return dst
+
+
 def lo_cell_values(path: Path, cells: Iterable[tuple[str, str]]) -> dict[str, list]:
     """The values LibreOffice shows in ``cells`` ((sheet, "A1") pairs) of ``path`` opened
     read-only, under each choice of its 「Recalculation on file load」 for Excel 2007 and
@@ -389,6 +404,8 @@ def _uno_child() -> None:
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
         elif job["kind"] == "rows":
             answer = _uno_rows(uno, prop, desktop, job)
+        elif job["kind"] == "formulas":
+            answer = _uno_formulas(uno, prop, desktop, job)
         elif job["kind"] == "cell_values":
             answer = _uno_cell_values(uno, prop, ctx, desktop, job)
         elif job["kind"] == "inspect":
@@ -539,6 +556,21 @@ def _uno_rows(uno, prop, desktop, job):
             sheet.Rows.removeByIndex(job["remove_row"] - 1, 1)
         if job["insert_row"]:
             sheet.Rows.insertByIndex(job["insert_row"] - 1, 1)
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        doc.setModified(False)
+    finally:
+        doc.close(True)
+    return {"saved": job["dst"]}
+
+
+def _uno_formulas(uno, prop, desktop, job):
+    doc = _uno_load(uno, prop, desktop, job["src"], False)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        for sheet, ref, formula in job["formulas"]:
+            doc.Sheets.getByName(sheet).getCellRangeByName(ref).setFormula(formula)
+        doc.calculateAll()
         doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
         doc.setModified(False)
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from renkei_xl.core.values import ERROR_VALUES, error_value
+from renkei_xl.core.values import ERROR_VALUES, UNKNOWN_ERROR, error_value
 from renkei_xl.excel.com_errors import CODES, clean_grid, error_text
 
 
@@ -33,7 +33,8 @@ def test_the_classic_seven_read_as_xlwings_reads_them():
 
 
 @pytest.mark.parametrize("code, text", [(2045, "#SPILL!"), (2050, "#CALC!"), (2043, "#GETTING_DATA"),
-                                        (2049, "#FIELD!"), (2047, "#BLOCKED!"), (2060, "#UNKNOWN!")])
+                                        (2049, "#FIELD!"), (2047, "#BLOCKED!"), (2048, "#UNKNOWN!"),
+                                        (2060, UNKNOWN_ERROR)])
 def test_newer_error_values_are_errors_not_numbers(code, text):
     scode = -2146828288 + code            # 0x800A0000 | code, signed
     assert error_text(scode) == text

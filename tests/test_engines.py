@@ -81,6 +81,11 @@ class _Range:
     def options(self, **_):
         return SimpleNamespace(value=[list(r) for r in self.rows])
 
+    @property
+    def api(self):
+        """What a Mac reads besides: each cell's shown text (tests/test_mac_errors.py)."""
+        return SimpleNamespace(string_value=SimpleNamespace(get=lambda: [[str(v) for v in r] for r in self.rows]))
+
 
 def _com_book(rows):
     """A book as xlwings shows it through COM: one sheet, its values as pywin32 returns them."""

@@ -482,3 +482,40 @@ def test_an_error_as_the_server_folder_is_named(sample, tmp_path, face):
         with pytest.raises(UserError) as refused:
             server_folder(Book({c.SETTINGS: live.grid(c.SETTINGS)}, live.names))
     assert "設定!B6: サーバー作業フォルダーがエラー値「#REF!」です" in str(refused.value)
+
+
+# ------------------------------------------------------------- a master LibreOffice saved
+# Staff who keep the master in Calc type formulas there; Calc saves each result with it, an
+# error as Excel's code (its own Err:5xx as the nearest of Excel's seven), in its own form
+# (<c r="E5" s="…" t="e"><f aca="false">1/0</f><v>#DIV/0!</v></c>). Each cell the contract
+# reads that holds one is named with it, on both faces, never read as empty.
+LO_FORMULAS = {(c.INDICATORS, "H8"): ("=NA()", "#N/A"),          # 目標値
+               (c.INDICATORS, "G8"): ('="a"+1', "#VALUE!"),      # 基準値
+               ("札幌市", "E5"): ("=1/0", "#DIV/0!"),              # 実績値
+               ("札幌市", "F58"): ("=ACOS(2)", "#NUM!")}           # 分母
+
+
+@pytest.fixture(scope="module")
+def lo_saved(sample, tmp_path_factory) -> Path:
+    from conftest import require_soffice
+    from realbooks import lo_formulas_edit
+
+    require_soffice()
+    return lo_formulas_edit(sample, tmp_path_factory.mktemp("lo_errors") / "master.xlsm",
+                            {cell: formula for cell, (formula, _e) in LO_FORMULAS.items()})
+
+
+def test_libreoffice_saves_the_errors_as_excels_codes(lo_saved):
+    parts = _parts(lo_saved)
+    with zipfile.ZipFile(lo_saved) as z:
+        for (sheet, ref), (_f, error) in LO_FORMULAS.items():
+            xml = z.read(parts[sheet]).decode("utf-8")
+            cell = re.search(r'<c r="%s"[^>]*>.*?</c>' % ref, xml, re.S).group(0)
+            assert 't="e"' in cell and f"<v>{error}</v>" in cell, cell
+
+
+@pytest.mark.parametrize("face", list(FACES))
+def test_every_error_in_a_master_libreoffice_saved_is_named(lo_saved, face):
+    said = FACES[face](lo_saved)
+    for (sheet, ref), (_f, error) in LO_FORMULAS.items():
+        assert re.search(rf"{sheet}!{ref}\W[^\n]*エラー値「{re.escape(error)}」", said), (sheet, ref, said)

@@ -288,18 +288,20 @@ def test_a_submission_time_at_midnight_in_the_import_log_is_a_time():
 
 
 @pytest.mark.parametrize("value, fmt, what", [(45017, "m/d", "日付・時刻"), (0.5, "h:mm", "日付・時刻"),
-                                              ("－", None, "値がないことを表す記号"), ("ー", None, "値がないことを表す記号")])
+                                              ("－", None, "値がないことを表す記号"), ("ー", None, "値がないことを表す記号"),
+                                              (False, None, "論理値"), (True, None, "論理値")])
 def test_an_indicator_id_that_is_a_date_or_a_dash_is_named_on_its_cell(master, tmp_path, value, fmt, what):
     """「4-1」 typed into 指標ID is a date to Excel (4月1日): the tool took 「2023-04-01」 as the
     ID, and only the municipalities' rows of 02-1 said they were 「not on 指標」; the cause
-    (and a dash standing for no ID) was named nowhere. Both faces say it on 指標!A5."""
+    (and a dash standing for no ID, or a boolean, read as the ID 「FALSE」) was named nowhere.
+    Both faces say it on 指標!A5."""
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, 1, value, number_format=fmt)])
     said = _assert_faces_agree(path, [(5, 1)])
     assert said["指標!A5"][:2] == ("エラー", "odd-id") and what in said["指標!A5"][2], said.get("指標!A5")
 
 
 @pytest.mark.parametrize("value, fmt, what", [(45017, "m/d", "「4-1」"), ("－", None, "値がないことを表す記号"),
-                                              ("–", None, "値がないことを表す記号")])
+                                              ("–", None, "値がないことを表す記号"), (True, None, "論理値")])
 def test_a_municipality_rows_id_saved_as_a_date_or_a_dash_says_so(master, tmp_path, value, fmt, what):
     """As on 指標: a dash alone in a municipality row's 指標ID said only 「指標シートにありません」."""
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, value, number_format=fmt)])

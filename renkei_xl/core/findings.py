@@ -310,6 +310,10 @@ ODD_ID = _type("odd-id", ERROR, "指標ID「{id}」は{what}", "{how}")
 ODD_ID_DATE = ("日付・時刻として保存されています（Excel は「4-1」のような入力を日付にします）",
                "セルの表示形式を「文字列」にしてから入力し直すか、先頭に「'」を付けて「'04-1」のように入力してください")
 ODD_ID_DASH = ("値がないことを表す記号です", "指標IDを入力してください（この行を使わないときは行を削除してください）")
+# A boolean (TRUE/FALSE typed into a 標準 cell, a comparison formula's result, a checkbox's
+# linked cell) was taken as the ID 「FALSE」 the same way.
+ODD_ID_BOOL = ("論理値（TRUE/FALSE）です（Excel は TRUE・FALSE の入力や比較の数式の結果を論理値にします）",
+               "指標IDを入力してください（数式のセルなら、その数式が指標IDを返すように直してください）")
 UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません", "指標シートの指標IDと同じにしてください")
 # A dash alone (「－」 「―」 「ー」 …, values.dash_mark) where a figure is reported: the list's
 # own marks for "none", so read as an empty cell, never as 0 nor as a word; but whether the

@@ -271,9 +271,8 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
             value = getattr(ind, field)   # empty, or only spaces (isspace is what strip removes)
             if not value or (value.isspace() if type(value) is str else not str(value).strip()):
                 out.append(F.MISSING_FIELD.at(sheet, ind.cell(field), ind.id, label=label, where="", or_else=""))
-        if ind.id and type(ind.id) is str and (dash_mark(ind.id) or date_text(ind.id)):
-            what, how = F.ODD_ID_DASH if dash_mark(ind.id) else F.ODD_ID_DATE
-            out.append(F.ODD_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id), what=what, how=how))
+        if (odd := _odd_id(ind.id)) is not None:
+            out.append(F.ODD_ID.at(sheet, ind.cell("id"), ind.id, id=shown(ind.id), what=odd[0], how=odd[1]))
         if ind.id:
             if ind.id in seen:
                 first = seen[ind.id]
@@ -528,10 +527,26 @@ def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str) -> Findi
     """A municipality row's 指標ID that 指標 lacks (for the indicator ``for_id``, in a
     reason); one Excel saved as a date (「4-1」 typed into a new row) or a dash alone says
     what it is, as on 指標 (a dash said only 「指標シートにありません」)."""
-    if type(ind_id) is str and (dash_mark(ind_id) or date_text(ind_id)):
-        what, how = F.ODD_ID_DASH if dash_mark(ind_id) else F.ODD_ID_DATE
-        return F.ODD_ID.at(sheet, cell, for_id, id=shown(ind_id), what=what, how=how)
+    if (odd := _odd_id(ind_id)) is not None:
+        return F.ODD_ID.at(sheet, cell, for_id, id=shown(ind_id), what=odd[0], how=odd[1])
     return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
+
+
+# A boolean cell as every face reads it (contract_read.text): no 指標ID is spelt so, and a
+# text typed as 「TRUE」 into a 文字列 cell is no ID either.
+_BOOLEAN_TEXTS = ("TRUE", "FALSE")
+
+
+def _odd_id(ind_id: object) -> Optional[tuple[str, str]]:
+    """What a 指標ID that is no ID is (what, how), on 指標 and on a municipality row alike,
+    or None: a date or time Excel made of 「4-1」, a dash alone, a boolean."""
+    if not ind_id or type(ind_id) is not str:
+        return None
+    if dash_mark(ind_id):
+        return F.ODD_ID_DASH
+    if date_text(ind_id):
+        return F.ODD_ID_DATE
+    return F.ODD_ID_BOOL if ind_id in _BOOLEAN_TEXTS else None
 
 
 def _partly_fed(known: dict[str, Indicator]) -> set[str]:

@@ -170,9 +170,11 @@ INPUT_ERROR = "（入力エラー）"
 # Excel's error values, as a cell shows them and as both readers hand them over: the file
 # reader puts a cached error (<c t="e"><v>#REF!</v>) into its grid as this text, and xlwings
 # reads them so (err_to_str). Typed as text they mean the same to staff, so both are
-# classified here, once, and never read as empty or zero. The last six are Excel 365's.
+# classified here, once, and never read as empty or zero. After the classic seven, Excel
+# 365's (Office.js' ErrorCellValueType lists #EXTERNAL! too; _ERROR_SHAPE takes any later one).
 ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                "#SPILL!", "#CALC!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#FIELD!", "#PYTHON!", "#UNKNOWN!")
+                "#SPILL!", "#CALC!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#FIELD!", "#PYTHON!", "#UNKNOWN!",
+                "#EXTERNAL!")
 # A cell stored as an error (<c t="e">) whose value names none (<v></v>, or no <v>, or a
 # text not shaped like an error): still an error, never an empty cell nor a text. The file
 # reader puts this in its grid in that cell's place (workbook.sheet_checks.cached_errors).

@@ -232,9 +232,12 @@ class LiveBook(ABC):
         """One bulk read from A1 to the used range's last cell (no ``expand()``: slow)."""
         sheet = self.book.sheets[sheet_name]
         last = sheet.used_range.last_cell
+        return [[as_file_reads(v) for v in r] for r in self._values(sheet, last.row, last.column)]
+
+    def _values(self, sheet, rows: int, cols: int) -> list[list[object]]:
+        """The values of A1 to (rows, cols) as xlwings reads them, each error value as its text."""
         # err_to_str: "#REF!" as text, as the file face reads it, so validate reports it the same way
-        rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
-        return [[as_file_reads(v) for v in r] for r in rows]
+        return sheet.range((1, 1), (rows, cols)).options(ndim=2, err_to_str=True).value
 
     def extent(self, sheet_name: str) -> tuple[int, int]:
         """(last row, last column) of the used range as the sheet is now; (0, 0) if absent."""

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..core.values import UNKNOWN_ERROR
+
 _FACILITY = -2146828288          # 0x800A0000 as a signed 32-bit SCODE
 # XlCVError (learn.microsoft.com/office/vba/api/excel.xlcverror) and the error values of
 # Excel 365 (dynamic arrays, linked data types, Python in Excel).
 CODES = {2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?", 2036: "#NUM!",
          2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!",
          2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!", 2051: "#BUSY!", 2222: "#PYTHON!"}
-# Codes Excel may add: read as "#UNKNOWN!" (an error the reader then names), never as a number.
+# Codes Excel may add (#EXTERNAL!'s is not documented): read as UNKNOWN_ERROR, the file
+# face's word for an error of a kind it cannot name, never as a number, and never as
+# 「#UNKNOWN!」, which is a kind of its own (2048) and not what the cell shows.
 _LOW, _HIGH = 2000, 2999
 
 
@@ -29,7 +33,7 @@ def error_text(value: object) -> Optional[str]:
     code = value - _FACILITY
     if not _LOW <= code <= _HIGH:
         return None
-    return CODES.get(code, "#UNKNOWN!")
+    return CODES.get(code, UNKNOWN_ERROR)
 
 
 def clean_grid(rows: list[list[object]]) -> list[list[object]]:

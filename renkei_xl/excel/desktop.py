@@ -373,6 +373,20 @@ class MacBook(DesktopBook):
     # click, on this button or another, starts a second writer while the first still writes.
     clicks_overlap = True
 
+    def _values(self, sheet, rows: int, cols: int) -> list[list[object]]:
+        """Without ``err_to_str`` (it raises TypeError on a Mac for any range of two rows or
+        more), every error value read as None, then named from what its cell shows
+        (excel.mac_errors), read in as many Apple events as its size needs."""
+        from .mac_errors import SHOWN_CELLS, rows_2d, with_shown_errors
+
+        values = sheet.range((1, 1), (rows, cols)).options(ndim=2).value
+        step = max(1, SHOWN_CELLS // max(cols, 1))
+        shown: list = []
+        for top in range(1, rows + 1, step):
+            part = sheet.range((top, 1), (min(top + step - 1, rows), cols))
+            shown += rows_2d(part.api.string_value.get())
+        return with_shown_errors(sheet.name, values, shown)
+
     def underline(self, rng) -> None:
         def mac() -> None:
             from appscript import k
