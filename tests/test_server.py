@@ -3014,3 +3014,44 @@ def test_a_text_formatted_status_cell_gets_its_line_without_the_text_prefix(serv
         assert written.startswith("入力チェック") and applied.value(sheet, ref) == written
     finally:
         server.master.write_bytes(before)
+
+
+def test_a_log_that_cannot_be_moved_aside_keeps_every_rotated_file(tmp_path, monkeypatch):
+    """On Windows a log file another worker is appending to (or a viewer holds open) cannot be
+    renamed (WinError 32), while its older files can. The rotation moved .4 to .5 … .1 to .2
+    first and then failed to move the log to .1: every record written while it stayed open
+    shifted the kept files once more, the oldest overwritten each time, until after five
+    records only one was left. Now nothing moves unless the log itself has moved."""
+    import logging
+    import os
+
+    from renkei_xl.server import log as server_log
+
+    path = tmp_path / "requests.log"
+    handler = server_log.LogFile(path, max_bytes=100, kept=5, failed=lambda *_: None)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    path.write_text("x" * 200 + "\n", encoding="utf-8")             # full: the next record rotates
+    for n in range(1, 6):
+        Path(f"{path}.{n}").write_text(f"kept {n}\n", encoding="utf-8")
+    real_replace = os.replace
+
+    def held_open(src, dst, *args, **kwargs):           # what Windows answers for a file open elsewhere
+        if os.fspath(src) == os.fspath(path):
+            raise PermissionError(13, "別のプロセスが使用中のため、プロセスはファイルにアクセスできません", os.fspath(src))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(server_log.os, "replace", held_open)
+    for n in range(5):
+        handler.emit(logging.makeLogRecord({"msg": f"while open {n}"}))
+    kept = {n: Path(f"{path}.{n}").read_text(encoding="utf-8") if Path(f"{path}.{n}").exists() else None
+            for n in range(1, 6)}
+    assert kept == {n: f"kept {n}\n" for n in range(1, 6)}, kept
+    assert all(f"while open {n}\n" in path.read_text(encoding="utf-8") for n in range(5))
+
+    monkeypatch.setattr(server_log.os, "replace", real_replace)       # closed: the next record rotates
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    assert Path(f"{path}.2").read_text(encoding="utf-8") == "kept 1\n"
+    assert Path(f"{path}.5").read_text(encoding="utf-8") == "kept 4\n"
+    assert "while open 4" in Path(f"{path}.1").read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == "after\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.log", *(f"requests.log.{n}" for n in range(1, 6))]

@@ -34,7 +34,7 @@ import traceback
 from pathlib import Path
 from typing import Optional
 
-from .config import LOG_KEPT
+from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -50,6 +50,8 @@ class _Formatter(logging.Formatter):
         import datetime as dt
 
         return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(sep=" ", timespec="seconds")
+
+
 ERROR_LOG_NAME = "renkei-xl-server-error.log"
 LOG_NAME = "renkei-xl-server.log"
 
@@ -181,7 +183,7 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
 # time. Past LOG_BYTES (``--log-mb``) the file moves to ``.1`` (``.1`` to ``.2``…), LOG_KEPT
 # of them kept: at most about 60 MB a log, the newest records always kept. One record is
 # cut to RECORD_CHARS.
-LOG_BYTES = 10 * 1024 * 1024
+LOG_BYTES = DEFAULT_LOG_MB * 1024 * 1024
 RECORD_CHARS = 256 * 1024
 
 
@@ -213,23 +215,34 @@ class LogFile(logging.Handler):
             self.failed(self, record, exc)
 
     def _rotate(self) -> None:
-        """The file moved aside once it is full. Two workers rotating at once may each move
-        a file: one rotation too many, never a file growing without end."""
+        """The file moved aside once it is full, before anything else moves: on Windows a log
+        another worker is appending to (or a viewer holds open) cannot be renamed while its
+        older files can, and shifting those first moved each one on at every record until one
+        was left. So the log goes to a name of this process's own first; only then do the kept
+        files move up and it becomes ``.1``. Two workers rotating at once: the second finds
+        the log gone (nothing moves) or a new one begun (one rotation too many), never a file
+        growing without end."""
         try:
             if os.path.getsize(self.baseFilename) < self.max_bytes:
                 return
         except OSError:        # not there yet: nothing to move
+            return
+        aside = f"{self.baseFilename}.{os.getpid()}-{time.time_ns()}"
+        try:
+            os.replace(self.baseFilename, aside)
+        except OSError:
+            # Not moved (open elsewhere): the record is still appended, the next one tries
+            # again; a lost record is worse than a file a little past its size.
             return
         try:
             for n in range(self.kept - 1, 0, -1):
                 older = f"{self.baseFilename}.{n}"
                 if os.path.exists(older):
                     os.replace(older, f"{self.baseFilename}.{n + 1}")
-            os.replace(self.baseFilename, f"{self.baseFilename}.1")
+            os.replace(aside, f"{self.baseFilename}.1")
         except OSError:
-            # Not moved (on Windows, IT's editor holding the file open): the record is
-            # still appended, the next one tries again; a lost record is worse than a
-            # file a little past its size.
+            # A kept file open elsewhere: the log stays aside under its own name (beside the
+            # others, for IT to find) rather than over a kept one.
             pass
 
 
