@@ -275,7 +275,7 @@ def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_f
     moved = _copy(master, tmp_path / "moved.xlsm")
     sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
     _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
-    targets = {"14-1": "2023年9月末まで", "49-1": "令和5年10月まで"}
+    targets = {"14-1": "2023年9月末まで", "49-1": "令和5年10月まで", "10-1": "2023年度上期まで", "31-2": "R5年度下期迄"}
     wb = load_workbook(moved, keep_vba=True)
     ws = wb[c.INDICATORS]
     head = next(r for r in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) if any(x.value == "指標ID" for x in r))
@@ -291,7 +291,8 @@ def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_f
     assert rows == _cli_rows(written.path, c.LIST)
     got = {r[c.LIST_ID_COL]: (r[c.LIST_COLUMNS.index("目標値")], r[c.LIST_SYMBOL_COL]) for r in rows
            if r[c.LIST_ID_COL] in targets}
-    assert got == {"14-1": ("2023年9月末まで", "×"), "49-1": ("令和5年10月まで", "―")}
+    assert got == {"14-1": ("2023年9月末まで", "×"), "49-1": ("令和5年10月まで", "―"),
+                   "10-1": ("2023年度上期まで", "×"), "31-2": ("R5年度下期迄", "―")}
 
 
 def test_strings_are_written_as_text_so_excel_does_not_convert_them(master, tmp_path):

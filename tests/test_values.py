@@ -359,3 +359,33 @@ def test_a_dotted_month_deadline_is_its_month(text, due):
     import datetime as dt
 
     assert parse_value(text).due == dt.date.fromisoformat(due)
+
+
+@pytest.mark.parametrize("text, year, due", [
+    ("2025年度上期まで", 2025, "2025-09-30"), ("令和７年度上期まで", 2025, "2025-09-30"),
+    ("２０２５年度上半期中", 2025, "2025-09-30"), ("2025年度下期まで", 2025, "2026-03-31"),
+    ("R7年度下半期末まで", 2025, "2026-03-31"), ("2025年度第１四半期まで", 2025, "2025-06-30"),
+    ("2025年度第3四半期中に", 2025, "2025-12-31"), ("2025年度末迄", 2025, None), ("令和7年度迄に", 2025, None),
+    ("2024/3/31迄", 2023, "2024-03-31"),
+])
+def test_a_deadline_to_a_half_or_a_quarter_of_a_year_or_with_迄_is_read(text, year, due):
+    """「2025年度上期まで」 (April–September, as a 年度 is halved) and 「令和7年度迄」 (まで as
+    official documents write it) were refused, the first saying only to write another form."""
+    import datetime as dt
+
+    from renkei_xl.core.values import DEADLINE
+
+    v = parse_value(text)
+    assert (v.kind, v.deadline, v.due) == (DEADLINE, year, due and dt.date.fromisoformat(due))
+
+
+@pytest.mark.parametrize("text", ["5年度まで", "５年度末までに", "元年度中"])
+def test_a_year_without_its_era_is_refused_saying_to_write_one(text):
+    """「5年度まで」 in a 令和 office was 「単位「年度まで」を認識できません」: the era is not
+    guessed, and the refusal says to write it (or the Western year)."""
+    from renkei_xl.core.values import DEADLINE_FORM
+
+    with pytest.raises(ValueParseError) as caught:
+        parse_value(text)
+    assert caught.value.code == DEADLINE_FORM and "元号を付ける" in str(caught.value), str(caught.value)
+    assert "単位" not in str(caught.value)

@@ -2,7 +2,7 @@
 
 A value is a number with unit and multiplier (「1億408万円」, 「31千人」, 「▲2,805人」,
 「１回／年」), a status word (常時, 維持, 未構築, 各１回以上 …), a bare deadline
-(「2023年度まで」「2025年度中」「令和6年3月末まで」「2024/3/31まで」) or nothing (「－」, 「（未集計）」), followed by bracketed notes
+(「2023年度まで」「2025年度中」「令和6年3月末まで」「2024/3/31まで」「2025年度上期まで」) or nothing (「－」, 「（未集計）」), followed by bracketed notes
 (「（毎年度）」「（2023年度まで）」「（2017年度）」「（把握可能分）」).
 
 Parsing never guesses: text we cannot read raises ValueParseError with a Japanese
@@ -37,7 +37,7 @@ from typing import Iterable, NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
-from .fiscal import DateParseError, fiscal_year_of, parse_date, parse_fiscal_year
+from .fiscal import DateParseError, PartialDate, fiscal_year_of, parse_date, parse_fiscal_year
 
 EMPTY = "empty"          # 「」「－」: nothing reported
 UNCOUNTED = "uncounted"  # 「（未集計）」
@@ -700,8 +700,8 @@ def _note(inner: str, original: str) -> Note:
         return Note("partial", inner)
     if inner == "未集計":
         return Note("uncounted", inner)
-    # 「2025年度まで」 and its synonyms (_DUE): 「2025年度中」「2025年度内」「2025年度末までに」.
-    m = re.match(r"^(.+年度)(?:末日?)?(?:までに?|中に?|内に?)(の毎年度)?$", inner)
+    # 「2025年度まで」 and its synonyms (_BY): 「2025年度中」「2025年度内」「2025年度末までに」「2025年度迄」.
+    m = re.match(rf"^(.+年度)(?:末日?)?(?:{_BY})(の毎年度)?$", inner)
     if m:
         year = _fy(m.group(1), original)
         return Note(NOTE_ANNUAL_UNTIL if m.group(2) else NOTE_UNTIL, inner, year)
@@ -733,7 +733,8 @@ def _fy(text: str, original: str) -> int:
     try:
         return parse_fiscal_year(text)
     except DateParseError as exc:
-        raise ValueParseError(f"「{shown(original)}」の注記「{shown(text)}」の年度を読めません") from exc
+        raise ValueParseError(f"「{shown(original)}」の注記「{shown(text)}」の年度を読めません"
+                              "（例: 2023年度、令和5年度。元号は省けません）") from exc
 
 
 def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
@@ -744,7 +745,16 @@ def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
 # and its synonyms (「2025年度中」「2025年度内」「2025年度までに」「2025年度末までに」「令和6年3月末日まで」).
 # Read here, once, so every reader of a target (validate, recalc, collect, split's hints, gaps'
 # 「あと何年度」, the past-target warning) takes the same deadline from it.
-_DUE = re.compile(r"(?P<when>.+?)(?P<end>末日?)?(?P<by>までに?|中に?|内に?)?")
+# 「迄」 is 「まで」 as official documents write it (「令和7年度迄」).
+_BY = r"(?:まで|迄)に?|中に?|内に?"
+_DUE = re.compile(rf"(?P<when>.+?)(?P<end>末日?)?(?P<by>{_BY})?")
+# A 年度 without its era (「5年度まで」, in a 令和 office): which era is not written, so not guessed.
+_NO_ERA = re.compile(rf"(?P<n>元|\d{{1,2}})年度(?:末日?)?(?:{_BY})?")
+# A part of a 年度 (「2025年度上期まで」「令和7年度第2四半期中」): how many of its months, from
+# April, it spans. 上期/上半期 is April–September, 下期/下半期 October–March, as every 年度
+# report halves it; a quarter is three months.
+_PART = re.compile(r"(?P<fy>.+年度)(?P<part>上半?期|下半?期|第(?P<q>[1-4])四半期)")
+_PART_MONTHS = {"上期": 6, "上半期": 6, "下期": 12, "下半期": 12}
 # Where a deadline's year starts: a Western year or an era (令和6年, R6.3月).
 _DUE_START = re.compile(r"(?:\d{4}|(?:令和|平成|昭和|[RHS])(?:元|\d{1,2}))")
 # A value that starts with a year (「2025年…」「令和7年…」): a time, read as a deadline or refused as one.
@@ -761,12 +771,19 @@ def _bare_deadline(core: str, text: str) -> Optional[tuple[int, Optional[dt.date
     last day is the deadline's. A calendar year (「2025年まで」) is refused: it ends three months
     before the 年度 of the same number, and which one staff meant cannot be told."""
     if not _DUE_START.match(core):     # most values: a number, a word
+        if (m := _NO_ERA.fullmatch(core)) is not None:
+            raise ValueParseError(f"「{shown(text)}」は年度に元号がなく、どの年度か決められません。"
+                                  f"「令和{m.group('n')}年度まで」のように元号を付けるか、「2025年度まで」のように"
+                                  "西暦で書いてください", DEADLINE_FORM)
         return None
     m = _DUE.fullmatch(core)
     when, end, by = m.group("when"), m.group("end"), m.group("by")
+    by = by and by.replace("迄", "まで")
     try:
         if when.endswith("年度"):
             return parse_fiscal_year(when), None
+        if (part := _PART.fullmatch(when)) is not None:
+            return _part_deadline(parse_fiscal_year(part.group("fy")), part)
         day = parse_date(when)
     except DateParseError:
         # A time that is none we read: 「令和6年度3月まで」「2024年13月まで」「2025年度末頃」「R0年度」.
@@ -786,6 +803,13 @@ def _bare_deadline(core: str, text: str) -> Optional[tuple[int, Optional[dt.date
         raise _deadline_form(text, "を期限として読めません（日付の後に付けられるのは「まで」「までに」です）")
     due = day.to_date()
     return fiscal_year_of(due), due
+
+
+def _part_deadline(year: int, part: re.Match) -> tuple[int, dt.date]:
+    """(年度, last day) of a part of the 年度 ``year``: its last month's last day."""
+    months = 3 * int(part.group("q")) if part.group("q") else _PART_MONTHS[part.group("part")]
+    last = 3 + months                    # April is month 4 of the 年度's first calendar year
+    return year, PartialDate(year + (last - 1) // 12, (last - 1) % 12 + 1).to_date()
 
 
 def _deadline_form(text: str, why: str) -> ValueParseError:
