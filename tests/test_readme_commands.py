@@ -52,3 +52,51 @@ def test_every_command_and_option_is_in_the_readme():
     missing = {cmd: o for cmd, o in missing.items() if o}
     extra = {cmd: o for cmd, o in extra.items() if o}
     assert missing == {} and extra == {}
+
+
+SETUP = README.parent / "docs" / "staff-setup.md"
+# What `nssm set <service> <parameter>` takes after the parameter (NSSM 2.24's settings.cpp):
+# the words are joined with spaces into one value, so anything more on the line becomes part
+# of it (a password followed by a note is a wrong password; 「Exit （…）」 no exit action).
+NSSM_WORDS = {"AppEnvironmentExtra": 1, "AppStderr": 1, "AppStdout": 1, "AppExit": 2, "AppStopMethodConsole": 1,
+              "ObjectName": 2, "AppDirectory": 1, "Start": 1, "DisplayName": 1, "Description": 1}
+
+
+def _typed_lines(path: Path) -> list[str]:
+    """The commands in the file's code blocks, as IT would paste them: a line continued with
+    cmd's 「^」 or a shell's 「\\」 joined to the next."""
+    lines, block, pending = [], False, ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.strip().startswith("```"):
+            block = not block
+            continue
+        if not block:
+            continue
+        text = pending + raw.strip()
+        if text.endswith(("^", "\\")) and not text.endswith("\\\\"):
+            pending = text[:-1] + " "
+            continue
+        pending = ""
+        lines.append(text)
+    return lines
+
+
+def test_the_service_examples_run_as_typed():
+    """docs/staff-setup.md's NSSM example carried notes on its command lines: pasted, NSSM took
+    「パスワード （作業フォルダーに…）」 for the account's password, 「Exit （終了コード…）」 for the
+    exit action and made the console file 「console.log （起動の 1 行と…）」. Each line is a
+    command as it is typed; each `renkei-xl serve` in it is one the command line accepts."""
+    import shlex
+
+    parser = build_parser()
+    served = 0
+    for line in _typed_lines(SETUP):
+        words = line.split()
+        if words[:2] == ["nssm", "set"]:
+            assert len(words) == 4 + NSSM_WORDS[words[3]], line
+        if "serve" in words and "..." not in words:
+            command = words[words.index("serve"):]
+            args = parser.parse_args(shlex.split(" ".join(command).replace("\\", "/")))
+            assert args.func.__name__ == "cmd_serve", line
+            served += 1
+    assert served >= 2
