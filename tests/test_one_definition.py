@@ -48,6 +48,14 @@ def test_the_symbol_look_alikes_are_typed_once():
     assert set("".join(SYMBOL_LOOKALIKES.values())) < EVALUATION_MARKS
 
 
+def test_the_eras_are_typed_once():
+    """fiscal.ERAS and its patterns are the one list of eras a year is written in: values'
+    deadlines typed their own (令和|平成|昭和|[RHS]), which the next era added to fiscal would
+    not have reached (「新元号2年度まで」 read as no deadline while fiscal read the year)."""
+    typed = {path for path, _, text in code_strings() if "令和" in text and "平成" in text}
+    assert typed == {"renkei_xl/core/fiscal.py"}
+
+
 # Every sheet the contract names. 「指標」 and 「設定」 are words of messages too, but in
 # 「」 they are the sheet.
 SHEETS = (c.SETTINGS, c.INDICATORS, *c.TOOL_OWNED)

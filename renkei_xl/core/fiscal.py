@@ -70,7 +70,10 @@ def era_year(era: str, year_text: str) -> int:
     return ERAS[era] + n - 1
 
 
-_ERA = r"(?P<era>令和|平成|昭和|R|H|S)\s*(?P<y>元|\d{1,2})"
+_ERA_NAMES = "|".join(ERAS)        # 令和|平成|昭和|R|H|S
+_ERA = rf"(?P<era>{_ERA_NAMES})\s*(?P<y>元|\d{{1,2}})"
+# A year in an era as it starts a text already normalised (values: where a deadline starts).
+ERA_YEAR = rf"(?:{_ERA_NAMES})(?:元|\d{{1,2}})"
 # The era forms are compiled on first use (re's own cache), not at import: most masters
 # never write an era, and the three cost 0.7 ms of every command's start.
 _ERA_FY = rf"^{_ERA}\s*年度$"

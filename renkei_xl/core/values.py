@@ -37,7 +37,7 @@ from typing import Iterable, NamedTuple, Optional
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
-from .fiscal import DateParseError, PartialDate, fiscal_year_of, parse_date, parse_fiscal_year
+from .fiscal import ERA_YEAR, DateParseError, PartialDate, fiscal_year_of, parse_date, parse_fiscal_year
 
 EMPTY = "empty"          # 「」「－」: nothing reported
 UNCOUNTED = "uncounted"  # 「（未集計）」
@@ -756,9 +756,9 @@ _NO_ERA = re.compile(rf"(?P<n>元|\d{{1,2}})年度(?:末日?)?(?:{_BY})?")
 _PART = re.compile(r"(?P<fy>.+年度)(?P<part>上半?期|下半?期|第(?P<q>[1-4])四半期)")
 _PART_MONTHS = {"上期": 6, "上半期": 6, "下期": 12, "下半期": 12}
 # Where a deadline's year starts: a Western year or an era (令和6年, R6.3月).
-_DUE_START = re.compile(r"(?:\d{4}|(?:令和|平成|昭和|[RHS])(?:元|\d{1,2}))")
+_DUE_START = re.compile(rf"(?:\d{{4}}|{ERA_YEAR})")
 # A value that starts with a year (「2025年…」「令和7年…」): a time, read as a deadline or refused as one.
-_YEAR_HEAD = re.compile(r"(?:\d{4}|(?:令和|平成|昭和|[RHS])(?:元|\d{1,2}))年")
+_YEAR_HEAD = re.compile(rf"(?:\d{{4}}|{ERA_YEAR})年")
 DEADLINE_EXAMPLES = "「2025年度まで」「令和7年度中」「2025年12月まで」「令和6年3月末まで」「2024/3/31まで」"
 
 
