@@ -2773,7 +2773,7 @@ def test_the_error_log_is_rotated_by_size_and_keeps_the_newest(tmp_path, configu
             raise RuntimeError("x" * 500)
         except RuntimeError:
             server_log.error(number, "入力チェック")
-    files = sorted(tmp_path.glob("error.log*"))
+    files = sorted(f for f in tmp_path.glob("error.log*") if f.suffix != ".lock")     # the rotation's lock (empty)
     assert [f.name for f in files] == ["error.log", *(f"error.log.{n}" for n in range(1, server_log.LOG_KEPT + 1))]
     assert all(f.stat().st_size < 20_000 + 2_000 for f in files), [f.stat().st_size for f in files]
     assert f"request={numbers[-1]}" in error_log.read_text(encoding="utf-8")
@@ -3054,4 +3054,53 @@ def test_a_log_that_cannot_be_moved_aside_keeps_every_rotated_file(tmp_path, mon
     assert Path(f"{path}.5").read_text(encoding="utf-8") == "kept 4\n"
     assert "while open 4" in Path(f"{path}.1").read_text(encoding="utf-8")
     assert path.read_text(encoding="utf-8") == "after\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.log", *(f"requests.log.{n}" for n in range(1, 6))]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.log", *(f"requests.log.{n}" for n in range(1, 6)),
+                                                          "requests.log.lock"]
+
+
+# A worker rotating the log: holds its lock (LogFile._rotate) until told to let go.
+ROTATING = """
+import os, sys, time
+from pathlib import Path
+from renkei_xl.safety import _try_lock, _unlock
+lock, held, release = sys.argv[1:4]
+fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+assert _try_lock(fd, Path(lock))
+Path(held).write_text("held")
+while not os.path.exists(release):
+    time.sleep(0.01)
+_unlock(fd)
+"""
+
+
+def test_a_worker_leaves_the_rotation_to_the_worker_already_rotating(tmp_path):
+    """Two workers finding the log full at once each moved it: the second moved the new log
+    the first had just begun (a kept file pushed out early), or the two shifted the kept files
+    over each other. One worker rotates at a time; one that finds another at it appends its
+    record and leaves the moving to it."""
+    import logging
+    import subprocess
+
+    from renkei_xl.server import log as server_log
+
+    path = tmp_path / "requests.log"
+    handler = server_log.LogFile(path, max_bytes=100, kept=5, failed=lambda *_: None)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    path.write_text("x" * 200 + "\n", encoding="utf-8")
+    Path(f"{path}.1").write_text("kept 1\n", encoding="utf-8")
+    held, release = tmp_path / "held", tmp_path / "release"
+    other = subprocess.Popen([sys.executable, "-c", ROTATING, f"{path}.lock", str(held), str(release)])
+    try:
+        deadline = time.monotonic() + 30
+        while not held.exists():
+            assert other.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        handler.emit(logging.makeLogRecord({"msg": "while the other rotates"}))
+        assert path.read_text(encoding="utf-8").endswith("while the other rotates\n")
+        assert Path(f"{path}.1").read_text(encoding="utf-8") == "kept 1\n" and not Path(f"{path}.2").exists()
+    finally:
+        release.write_text("go")
+        other.wait(timeout=30)
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    assert path.read_text(encoding="utf-8") == "after\n"
+    assert Path(f"{path}.2").read_text(encoding="utf-8") == "kept 1\n"

@@ -111,7 +111,7 @@ def test_the_request_log_rotates_by_size_keeping_a_fixed_number(tmp_path):
         numbers = [_not_a_master(port) for _ in range(80)]
         assert _lines_with(log, f"request={numbers[-1]}")
     files = sorted(p.name for p in log.parent.glob("requests.log*"))
-    assert files == ["requests.log", *(f"requests.log.{n}" for n in range(1, 6))], files
+    assert files == ["requests.log", *(f"requests.log.{n}" for n in range(1, 6)), "requests.log.lock"], files
     limit = int(0.002 * 1024 * 1024)
     sizes = [p.stat().st_size for p in log.parent.glob("requests.log*")]
     assert all(size < limit + 600 for size in sizes), sizes          # a file past the size by one line at most

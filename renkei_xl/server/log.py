@@ -215,18 +215,47 @@ class LogFile(logging.Handler):
             self.failed(self, record, exc)
 
     def _rotate(self) -> None:
-        """The file moved aside once it is full, before anything else moves: on Windows a log
-        another worker is appending to (or a viewer holds open) cannot be renamed while its
-        older files can, and shifting those first moved each one on at every record until one
-        was left. So the log goes to a name of this process's own first; only then do the kept
-        files move up and it becomes ``.1``. Two workers rotating at once: the second finds
-        the log gone (nothing moves) or a new one begun (one rotation too many), never a file
-        growing without end."""
-        try:
-            if os.path.getsize(self.baseFilename) < self.max_bytes:
-                return
-        except OSError:        # not there yet: nothing to move
+        """The file moved aside once it is full, by one worker at a time: a worker finding
+        another rotating (its lock, ``.lock`` beside the log) leaves it to that one, and the
+        one holding it checks the size again (a worker that found the log full just before
+        another moved it would move the new one too: one kept file lost early)."""
+        if not self._full():
             return
+        from ..core.errors import UserError
+        from ..safety import _try_lock, _unlock
+
+        try:
+            fd = os.open(f"{self.baseFilename}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            fd = None          # no lock to be had (a folder read-only but for the log): rotated all the same
+        try:
+            try:
+                locked = fd is None or _try_lock(fd, Path(self.baseFilename))
+            except UserError:  # a share without locks
+                fd, locked = None, True
+            if locked:
+                try:
+                    if self._full():
+                        self._move_aside()
+                finally:
+                    if fd is not None:
+                        _unlock(fd)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def _full(self) -> bool:
+        try:
+            return os.path.getsize(self.baseFilename) >= self.max_bytes
+        except OSError:        # not there yet: nothing to move
+            return False
+
+    def _move_aside(self) -> None:
+        """The log to ``.1``, moved before anything else moves: on Windows a log another
+        worker is appending to (or a viewer holds open) cannot be renamed while its older
+        files can, and shifting those first moved each one on at every record until one
+        was left. So it goes to a name of its own first; only then do the kept files move
+        up and it becomes ``.1``."""
         aside = f"{self.baseFilename}.{os.getpid()}-{time.time_ns()}"
         try:
             os.replace(self.baseFilename, aside)
