@@ -312,6 +312,7 @@ def test_a_note_of_a_deadline_takes_the_same_words(text, year):
     ("2024/3/31末", "日付の後に付けられるのは「まで」「までに」です"),
     ("10件（2024年3月まで）", "「（2025年度まで）」のように年度で書いてください"),
     ("10件（2025年まで）", "「（2025年度まで）」のように年度で書いてください"),
+    ("10件（2025年度上期まで）", "は年度ではなく月・日付・半期・暦年です。"),
 ])
 def test_a_time_that_is_no_deadline_is_refused_saying_what_to_type(text, says):
     """「2025年まで」: a calendar year ends three months before the 年度 of its number, so which

@@ -722,7 +722,7 @@ def _note(inner: str, original: str) -> Note:
     if dated:
         # A note gives a number its 年度 and is judged by the year (rules._ratio): a month in
         # it would be judged to the year only, and a calendar year is either of two 年度.
-        raise ValueParseError(f"「{shown(original)}」の括弧内の期限「{shown(inner)}」は年度ではなく月・日付・暦年です。"
+        raise ValueParseError(f"「{shown(original)}」の括弧内の期限「{shown(inner)}」は年度ではなく月・日付・半期・暦年です。"
                               "括弧内の期限は年度で判定するため、「（2025年度まで）」のように年度で書いてください",
                               DEADLINE_FORM)
     raise ValueParseError(f"「{shown(original)}」の括弧内の注記「{shown(inner)}」を解釈できません"
