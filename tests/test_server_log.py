@@ -160,3 +160,18 @@ def test_a_request_log_in_the_work_folder_or_not_writable_is_refused_at_start(tm
     assert not (workdir / "logs").exists()
     run = _serve(["--workdir", str(workdir), "--log-mb", "0"], env)
     assert run.returncode == 2 and "--log-mb 0 は使えません" in run.stderr, run.stderr
+
+
+def test_without_log_the_request_log_goes_beside_the_error_log_given(tmp_path, monkeypatch):
+    """`--log`'s help says its default is the error log's folder: with `--error-log` given (every
+    install made before --log existed, such as the NSSM example's), the request log went to
+    the service account's own folder instead (%LOCALAPPDATA%), which IT had not chosen."""
+    folder, home = tmp_path / "ログ", tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))                  # where the service account's own folder is
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    with _serving(tmp_path, "--error-log", str(folder / "error.log")) as (port, stderr):
+        number = _not_a_master(port)
+        assert _lines_with(folder / "renkei-xl-server.log", f"request={number}")
+    assert not (home / "state").exists()
+    err = stderr.read_bytes().decode("utf-8")
+    assert f"記録 {folder / 'renkei-xl-server.log'}、エラーログ {folder / 'error.log'}" in err, err

@@ -31,8 +31,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_license()
     workdir = check_workdir(args.workdir)
     key = load_key(args.key_file)
-    log, error_log = check_logs(Path(args.log) if args.log else default_log(),
-                                Path(args.error_log) if args.error_log else default_error_log(), workdir)
+    error_log = Path(args.error_log) if args.error_log else default_error_log()
+    log, error_log = check_logs(Path(args.log) if args.log else default_log(error_log), error_log, workdir)
     check_tls(args.ssl_certfile, args.ssl_keyfile)
     check_address(args.host, args.port)
     config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=share,

@@ -117,10 +117,11 @@ def default_error_log() -> Path:
     return _log_folder() / ERROR_LOG_NAME
 
 
-def default_log() -> Path:
-    """Beside the error log's default: one folder of the service account for IT to find both,
-    and one right to give it (docs/staff-setup.md)."""
-    return _log_folder() / LOG_NAME
+def default_log(error_log: Optional[Path] = None) -> Path:
+    """Beside the error log (``error_log``, the one IT chose with --error-log, else its
+    default): one folder for IT to find both, and one right to give the service account
+    (docs/staff-setup.md). An install made before --log gives --error-log only."""
+    return (Path(error_log).parent if error_log is not None else _log_folder()) / LOG_NAME
 
 
 def _log_folder() -> Path:
