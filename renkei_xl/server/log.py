@@ -226,22 +226,23 @@ class LogFile(logging.Handler):
         from ..safety import _try_lock, _unlock
 
         try:
-            fd = os.open(f"{self.baseFilename}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd: Optional[int] = os.open(f"{self.baseFilename}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             fd = None          # no lock to be had (a folder read-only but for the log): rotated all the same
+        held = False
         try:
-            try:
-                locked = fd is None or _try_lock(fd, Path(self.baseFilename))
-            except UserError:  # a share without locks
-                fd, locked = None, True
-            if locked:
+            if fd is not None:
                 try:
-                    if self._full():
-                        self._move_aside()
-                finally:
-                    if fd is not None:
-                        _unlock(fd)
+                    held = _try_lock(fd, Path(self.baseFilename))
+                    if not held:
+                        return     # another worker is rotating: it moves this log too
+                except UserError:  # a share without locks: rotated unlocked
+                    pass
+            if self._full():
+                self._move_aside()
         finally:
+            if held:
+                _unlock(fd)
             if fd is not None:
                 os.close(fd)
 
