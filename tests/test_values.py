@@ -280,6 +280,8 @@ def test_a_note_of_the_end_of_a_year_is_read_as_of_that_year(text, year):
     ("2024年9月まで", 2024, "2024-09-30"), ("令和6年9月末まで", 2024, "2024-09-30"),
     ("２０２４年２月末日までに", 2023, "2024-02-29"), ("2024/3/31まで", 2023, "2024-03-31"),
     ("令和6年4月1日まで", 2024, "2024-04-01"),
+    # 「以内」 after a year is 「内」 (it was the range refusal, 「数値だけを入力してください」).
+    ("2025年度以内", 2025, None), ("令和7年度以内に", 2025, None), ("2024年3月末以内", 2023, "2024-03-31"),
 ])
 def test_a_deadline_as_staff_write_it_names_its_year_and_its_day(text, year, due):
     """A month names its 年度 without a guess (April–March: 2024年3月 is 2023年度); its last day

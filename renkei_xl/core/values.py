@@ -520,7 +520,9 @@ def _parse_text(text: str) -> Value:
     word = next((w for w in _APPROX if w in t), None)
     if word is not None:
         raise _approx_error(text, word)
-    word = next((w for w in _BOUNDS if w != _TARGET_BOUND and w in t), None)
+    # 「2025年度以内」 is a deadline (_BY), not a bound on a number.
+    word = next((w for w in _BOUNDS if w != _TARGET_BOUND and w in t
+                 and not (w == "以内" and _YEAR_HEAD.match(t))), None)
     if word is not None:
         raise _range_error(text, word)
     if t.startswith("(") and (m := re.fullmatch(_ACCOUNTING, t)) and m.group(1) in UNIT_FAMILY:   # not 「(2023年度)」
@@ -745,8 +747,8 @@ def _note_deadline(notes: tuple[Note, ...]) -> Optional[int]:
 # and its synonyms (「2025年度中」「2025年度内」「2025年度までに」「2025年度末までに」「令和6年3月末日まで」).
 # Read here, once, so every reader of a target (validate, recalc, collect, split's hints, gaps'
 # 「あと何年度」, the past-target warning) takes the same deadline from it.
-# 「迄」 is 「まで」 as official documents write it (「令和7年度迄」).
-_BY = r"(?:まで|迄)に?|中に?|内に?"
+# 「迄」 is 「まで」 as official documents write it (「令和7年度迄」); 「以内」 is 「内」 (「2025年度以内」).
+_BY = r"(?:まで|迄)に?|中に?|以?内に?"
 _DUE = re.compile(rf"(?P<when>.+?)(?P<end>末日?)?(?P<by>{_BY})?")
 # A 年度 without its era (「5年度まで」, in a 令和 office): which era is not written, so not guessed.
 _NO_ERA = re.compile(rf"(?P<n>元|\d{{1,2}})年度(?:末日?)?(?:{_BY})?")
