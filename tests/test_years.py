@@ -529,8 +529,10 @@ def test_rollover_names_the_notes_staff_wrote_beside_the_list_instead_of_droppin
     letter = openpyxl.utils.get_column_letter(col)
     assert (f"・2023年度の「一覧」に書いたメモ 1 か所は、新しいマスターの「一覧」には引き継いでいません" in out
             and f"）: 一覧!{letter}{header + 3}\n" in out), out
-    # The column's own header (職員備考) names the column: it is no note of a figure.
+    # The column's own header (職員備考) names the column: it is no note of a figure, and it is
+    # named as the column staff head again in the new master (it went without a word).
     assert f"一覧!{letter}{header}、" not in out, out
+    assert "・2023年度の「一覧」の右に作った列（見出し「職員備考」）は、新しいマスターの「一覧」にはありません" in out, out
 
 
 @pytest.mark.parametrize("edit, says", [

@@ -102,13 +102,25 @@ def staff_notes(old: Optional[Sequence[Sequence[object]]]) -> list[str]:
     a figure that is not there; the notes stay in this year's master, and the rollover's
     report names them instead of dropping them without a word. A staff column's own header
     (「備考」 in the header row) names the column, it says nothing of a figure: it is not a
-    note (評価を再計算 carries it to the new header row like any cell of that row)."""
+    note (staff_headers names it)."""
     found = _old_header(old or ())
     if found is None:
         return []
     header, cols = found[0], set(found[1].values())
     return [f"{c.LIST}!{cell_ref(i + 1, j + 1)}" for i, row in enumerate(old or ()) if i != header
             for j, v in enumerate(row) if j not in cols and text(v)]
+
+
+def staff_headers(old: Optional[Sequence[Sequence[object]]]) -> list[str]:
+    """The headers of staff's own columns on a 一覧 (「備考」), in column order. Next year's
+    一覧 starts as a note until its first 評価を再計算, so the columns are not there to carry
+    a header to: the rollover's report names them, as it names the notes, so that staff
+    head them again (keep_staff_columns keeps them from one 評価を再計算 to the next)."""
+    found = _old_header(old or ())
+    if found is None:
+        return []
+    row, cols = (old or ())[found[0]], set(found[1].values())
+    return [text(v) for j, v in enumerate(row) if j not in cols and text(v)]
 
 
 def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[str, int]]]:

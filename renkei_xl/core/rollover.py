@@ -30,7 +30,7 @@ from .errors import UserError
 from .gaps import next_steps_title
 from .history import YearRecord, history_sheet, read_history, read_kept, renamed, with_year
 from .layout import summary_title
-from .list_notes import dropped_notes, staff_notes
+from .list_notes import dropped_notes, staff_headers, staff_notes
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
 from .marks import marks
@@ -113,6 +113,7 @@ class RolloverReport(NamedTuple):
     list_notes: tuple[str, ...] = ()   # cells of staff's notes beside this year's 一覧 (list_notes.staff_notes)
     unlisted: tuple[tuple[str, int], ...] = ()   # (sheet, rows with an input) 設定 does not list: left as they are
     notes: tuple[Finding, ...] = ()   # notes (comments) on the tool's sheets the new master rebuilds (経年 too)
+    list_heads: tuple[str, ...] = ()   # headers of staff's columns beside this year's 一覧 (list_notes.staff_headers)
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -172,7 +173,8 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                             stale, unrecorded, added, _renamed(state, data), _missing_year(book, state),
                             tuple(staff_notes(listed)),
                             tuple((sheet, n) for sheet, _cell, n in unlisted_tables(book, old) if n),
-                            tuple(dropped_notes(state.comments, listed, [s.name for s in owned], c.ROLLOVER)))
+                            tuple(dropped_notes(state.comments, listed, [s.name for s in owned], c.ROLLOVER)),
+                            tuple(staff_headers(listed)))
     return WritePlan(owned, cells, fills, state_names), report
 
 

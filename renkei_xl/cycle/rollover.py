@@ -203,6 +203,10 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                                   f"「{c.LIST}」には引き継いでいません（その年度の値についてのメモのため。{r.old_year}年度の"
                                   "マスターに残っています。次の年度にも要るメモは、新しいマスターで評価を再計算した後に"
                                   f"「{c.LIST}」の右の列に書き直してください）: "))
+    if r.list_heads:
+        lines.append(f"・{r.old_year}年度の「{c.LIST}」の右に作った列（見出し{'、'.join(f'「{h}」' for h in r.list_heads[:5])}"
+                     f"{' など' if len(r.list_heads) > 5 else ''}）は、新しいマスターの「{c.LIST}」にはありません。"
+                     f"新しいマスターで評価を再計算した後に、「{c.LIST}」の右の列に見出しを付け直してください")
     if r.notes:
         lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=5))
         lines.append(f"　（どのコメントも、{r.old_year}年度のマスターには残っています）")
