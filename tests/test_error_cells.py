@@ -294,6 +294,27 @@ def test_no_error_value_is_recorded_in_keinen(sample, tmp_path, monkeypatch, she
     assert f"{sheet}!{ref}「{error}」がエラー値のため、「{c.HISTORY}」に記録できません" in said, said
 
 
+@pytest.mark.parametrize("sheet,ref", [("札幌市", "G5"), ("札幌市", "C5"), (c.INDICATORS, "H8")])
+@pytest.mark.parametrize("face", FACES)
+def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatch, sheet, ref, face):
+    """A check box's linked cell (or TRUE typed) in 札幌市's 実施状況 or 評価指標, or in 04-1's
+    目標値, went out in the input file as 「TRUE」 to answer; refused naming the cell, as an
+    error value is."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import write_planned
+
+    (tmp_path / "work").mkdir()
+    path = tmp_path / "work" / "master.xlsm"
+    shutil.copyfile(sample, path)
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), True)]), None))
+    saved_by_excel(path)
+    said = split_face(path, face, monkeypatch)
+    assert f"{sheet}!{ref}「TRUE」がTRUE/FALSE（論理値）のため、入力用ファイルを作成しませんでした" in said, said
+    assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
+
+
 # 経年 read back (評価を再計算 draws 集計's year rates from it, rollover and the imports write it
 # again): an error in a label, a year's header or a column staff added was kept as its text
 # over the formula, or (a year's header) read as no year, its records as a column of notes.
