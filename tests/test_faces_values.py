@@ -461,3 +461,30 @@ def test_a_true_or_false_in_a_text_of_settings_is_refused_naming_its_cell(master
         with pytest.raises(UserError) as said:
             face()
         assert f"設定!{cell_ref(row, col)}: " in str(said.value) and "TRUE/FALSE（論理値）の「FALSE」" in str(said.value)
+
+
+def test_no_list_the_tool_writes_shows_a_true_or_false_of_the_indicators_sheet(master, tmp_path):
+    """TRUE/FALSE in 04-1's 役割, 連携事業名, 評価指標 and 目標値 (and 05-1's 評価指標): 一覧 and
+    集計 printed 「TRUE」 as a 役割 of its own, a 連携事業名 and an 評価指標 beside the row's
+    note, where an error value there shows 「（入力エラー）」 (values.published)."""
+    import python_calamine
+
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.workbook.session import recalc_file
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, col, True) for col in (2, 4, 6, 8)]
+                       + [CellEdit("指標", 9, 6, False), CellEdit("指標", 8, 12, None),
+                          CellEdit(MUNI, ROW, STATUS_COL, True)])
+    recalc_file(path)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    shown = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names
+             if name not in ("指標", "xlwings.conf") and not name.endswith(("市", "町", "村"))}
+    assert {c.LIST, c.SUMMARY} <= set(shown), list(shown)
+    found = [(name, r, col, v) for name, rows in shown.items() for r, row in enumerate(rows, start=1)
+             for col, v in enumerate(row, start=1)
+             if type(v) is bool or (type(v) is str and {"TRUE", "FALSE"} & {line.strip() for line in v.split("\n")})]
+    assert not found, found
+    row = next(row for row in shown[c.LIST] if "04-1" in row)
+    assert row[0] == row[1] == row[3] == INPUT_ERROR, row
+
