@@ -488,3 +488,12 @@ def test_no_list_the_tool_writes_shows_a_true_or_false_of_the_indicators_sheet(m
     row = next(row for row in shown[c.LIST] if "04-1" in row)
     assert row[0] == row[1] == row[3] == INPUT_ERROR, row
 
+
+def test_an_unknown_method_beside_a_status_replaced_by_the_indicators_sheet_is_no_crash(master, tmp_path):
+    """集計方法 「ほげ」 on 04-1 (which 指標's 実施状況（手入力） L8 replaces the statuses of) and a
+    実施状況 on 小樽市's row: the row was taken as feeding nothing and 入力チェック raised
+    AttributeError (「予期しないエラー」) on both faces. The method is named on its cell."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, 9, "ほげ"),
+                                                        CellEdit(MUNI, ROW, STATUS_COL, "実施した")])
+    said = _assert_faces_agree(path, [(ROW, STATUS_COL)])
+    assert said["指標!I8"][:2] == ("エラー", "unknown-method"), said.get("指標!I8")

@@ -586,6 +586,11 @@ def _what_the_row_feeds(ind: Indicator, e: Entry, is_central: bool, fiscal_year:
     feeds = reported_by(ind, is_central)
     if feeds and type(e.value) is str and "年" in e.value:
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", fiscal_year, e)
+    if method_of(ind) is None:
+        # 集計方法 no method (its own finding on 指標, the row －): what its rows feed is not
+        # known. Taken as feeding nothing, a 実施状況 beside 指標's own raised AttributeError
+        # in _unused_entry, and 入力チェック ended as 「予期しないエラー」.
+        return out
     if not feeds and (e.value or e.status):
         out += _unused_entry(ind, e, {f.cell for f in found})
     elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
