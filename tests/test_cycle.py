@@ -992,6 +992,21 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
 
 
+@pytest.mark.parametrize("header, value", [("実施状況", True), ("実施状況", False), ("実績値", True)])
+def test_a_returned_check_box_or_typed_true_is_held_not_imported(cycle, capsys, header, value):
+    """A check box put over 実施状況 (its linked cell holds TRUE/FALSE), or TRUE typed into an
+    input cell of the returned file: 04-1's 実施状況 was imported into the master as the
+    boolean, with a warning only that 指標's text replaces it (one 一覧 shows was published
+    as 「TRUE」), and a 実績値 was 「「TRUE」を…読めません」. The row is held, the cell named as
+    a TRUE/FALSE, and the master keeps its value."""
+    master, _, filled = cycle
+    out = _otaru_held(master, filled, capsys, "04-1", header, value)
+    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!\w+\d+ 04-1: {header}が TRUE/FALSE（論理値）の"
+                     rf"「{str(value).upper()}」です", out), out
+    assert cell_of(master, "小樽市", "04-1", header) is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
 def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cycle, capsys):
     """小樽市 copies 05-1's grey 目標値 「５件（毎年度）」 into 実績値: it was imported and read as
     5 (◎ against 5), without a word. The row is held and named; the master keeps its value."""

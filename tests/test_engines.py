@@ -111,6 +111,20 @@ def test_the_windows_book_reads_com_error_values_as_their_text(monkeypatch):
     assert MacBook(_com_book([[spill]])).grid("指標") == [[spill]]
 
 
+def test_the_windows_book_reads_a_com_boolean_as_the_file_reader_does(monkeypatch):
+    """A check box's linked cell is a VT_BOOL, which pywin32 hands over as bool: an int to
+    isinstance, but never an error code (excel.com_errors looks at ints alone), so it
+    reaches the core as the bool python-calamine reads, and is named as a TRUE/FALSE there."""
+    from renkei_xl.core.contract_read import text
+    from renkei_xl.core.values import boolean_value
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    live = live_book(_com_book([["実施状況", True], [False, 1.0]]))
+    grid = live.grid("指標")
+    assert grid == [["実施状況", True], [False, 1.0]] and type(grid[0][1]) is bool and type(grid[1][0]) is bool
+    assert [boolean_value(text(v)) for v in (True, False, 1.0, "TRUE")] == ["TRUE", "FALSE", None, "TRUE"]
+
+
 def test_a_sheets_own_com_protection_goes_back_as_it_was():
     """What WindowsBook lifts it restores with the sheet's own options (read from COM's
     Worksheet.Protection, a stand-in here: no Excel runs), through the one name table."""

@@ -294,6 +294,55 @@ def test_no_error_value_is_recorded_in_keinen(sample, tmp_path, monkeypatch, she
     assert f"{sheet}!{ref}「{error}」がエラー値のため、「{c.HISTORY}」に記録できません" in said, said
 
 
+@pytest.mark.parametrize("sheet,ref", [("札幌市", "G5"), ("札幌市", "C5"), (c.INDICATORS, "H8")])
+@pytest.mark.parametrize("face", FACES)
+def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatch, sheet, ref, face):
+    """A check box's linked cell (or TRUE typed) in 札幌市's 実施状況 or 評価指標, or in 04-1's
+    目標値, went out in the input file as 「TRUE」 to answer; refused naming the cell, as an
+    error value is."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import write_planned
+
+    (tmp_path / "work").mkdir()
+    path = tmp_path / "work" / "master.xlsm"
+    shutil.copyfile(sample, path)
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), True)]), None))
+    saved_by_excel(path)
+    said = split_face(path, face, monkeypatch)
+    assert f"{sheet}!{ref}「TRUE」がTRUE/FALSE（論理値）のため、入力用ファイルを作成しませんでした" in said, said
+    assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("ref", ["E5", "D5"])
+@pytest.mark.parametrize("how", ["file", "button"])
+def test_last_years_figure_of_a_row_with_a_true_or_false_is_no_true_text(sample, tmp_path, monkeypatch, ref, how):
+    """A check box's TRUE in 札幌市's 実績値 or 単位 of 04-1 came out in next year's 前年度実績
+    as 「TRUE」 or 「17TRUE」: shown as 一覧 shows the row, 「（入力エラー）」."""
+    from renkei_xl.cli import main
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import write_planned
+
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / "2023.xlsm"
+    shutil.copyfile(sample, old)
+    write_planned(old, lambda fs: (WritePlan(cells=[CellEdit("札幌市", *parse_ref(ref), True)]), None))
+    saved_by_excel(old)
+    if how == "file":
+        assert main(["rollover", "2023.xlsm", "-o", "2024.xlsm"]) in (0, 1)
+    else:
+        payload = payload_from_file(old, client=VBA)
+        book = remote_book(payload)
+        buttons.rollover(book)
+        (made,) = [p for p in tmp_path.glob("*.xlsm") if p != old]
+        made.rename(tmp_path / "2024.xlsm")
+    assert _previous_of(tmp_path / "2024.xlsm", "札幌市", "04-1") == INPUT_ERROR
+
+
 # 経年 read back (評価を再計算 draws 集計's year rates from it, rollover and the imports write it
 # again): an error in a label, a year's header or a column staff added was kept as its text
 # over the formula, or (a year's header) read as no year, its records as a column of notes.

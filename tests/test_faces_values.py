@@ -382,3 +382,118 @@ def test_a_duration_format_written_in_another_attribute_order_still_guards_the_r
     path.write_bytes(buf.getvalue())
     data = load_master(path)
     assert [e.value for e in data.entries if e.sheet == MUNI and e.row == ROW] == ["10000000000"]
+
+
+# A check box put over a cell (フォームコントロールのチェックボックス: its linked cell holds
+# TRUE/FALSE), TRUE typed into a 標準 cell (Excel reads 「true」 and 「ＴＲＵＥ」 so too) or a
+# comparison formula leaves a boolean: python-calamine and the file reader give a bool, the
+# VBA client sends JSON true/false (VBA-Web's ConvertToJson), Office.js its boolean. Where the
+# contract reads a text or a value it was read as the text 「TRUE」: printed in 一覧 as a
+# 役割, a 評価指標 or a 実施状況, or refused as 「「TRUE」を…読めません」. 指標 row 8 is 04-1.
+BOOLEAN_CELLS = [("指標", 8, col) for col in (2, 4, 5, 6, 7, 8, 9, 10, 11, 12)] + [(MUNI, ROW, 4), (MUNI, ROW, 5)]
+
+
+@pytest.mark.parametrize("sheet_name, row, col", BOOLEAN_CELLS)
+def test_a_true_or_false_where_a_text_or_a_value_is_read_is_named_on_its_cell(master, tmp_path, sheet_name, row, col):
+    from renkei_xl.core.refs import cell_ref
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(sheet_name, row, col, True)])
+    said = _assert_faces_agree(path, [(row, col)] if sheet_name == MUNI else [])
+    place = f"{sheet_name}!{cell_ref(row, col)}"
+    assert said[place][:2] == ("エラー", "boolean-value") and "TRUE/FALSE（論理値）の「TRUE」" in said[place][2], said.get(place)
+
+
+def test_a_check_box_in_the_kpi_column_is_a_mark_not_a_finding(master, tmp_path):
+    """基本KPI is the one column a TRUE says something in (c.KPI_TRUE): a check box there marks
+    the row 基本KPI, on both faces, without a word."""
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, 13, True)])
+    said = _assert_faces_agree(path, [])
+    assert "指標!M8" not in said
+    assert next(i for i in load_master(path).indicators if i.id == "04-1").is_kpi
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_check_box_over_a_status_is_named_and_never_printed_as_true(master, tmp_path, value):
+    """小樽市's 実施状況 a check box's linked cell, on a row whose 実施状況 一覧 shows (指標's
+    実施状況（手入力） L8 emptied): 一覧 printed 「TRUE」 as the status, and nothing said why.
+    An error on the cell on both faces; the row is －（入力エラー） naming it, as for an error
+    value, and 「TRUE」 is no line of the status."""
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, 12, None),
+                                                        CellEdit(MUNI, ROW, STATUS_COL, value)])
+    said = _assert_faces_agree(path, [(ROW, STATUS_COL)])
+    typed = "TRUE" if value else "FALSE"
+    assert said[f"{MUNI}!G{ROW}"][:2] == ("エラー", "boolean-value"), said.get(f"{MUNI}!G{ROW}")
+    assert f"実施状況が TRUE/FALSE（論理値）の「{typed}」です。チェックボックス" in said[f"{MUNI}!G{ROW}"][2]
+    data = load_master(path)
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    assert result.evaluations["04-1"].symbol == "－" and f"{MUNI}!G{ROW}" in result.evaluations["04-1"].reason
+    assert typed not in result.consolidated["04-1"].status_text.splitlines(), result.consolidated["04-1"]
+
+
+def test_a_check_box_over_a_status_the_indicators_sheet_replaces_is_a_warning(master, tmp_path):
+    """Where 指標's 実施状況（手入力） is shown instead (the sample's L8), the municipality's
+    TRUE is published nowhere: a warning naming it as a TRUE/FALSE (it said only that the
+    status 「TRUE」 would not be shown), and the row is judged as before."""
+    from renkei_xl.workbook.session import load_master
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, STATUS_COL, True)])
+    said = _assert_faces_agree(path, [(ROW, STATUS_COL)])
+    assert said[f"{MUNI}!G{ROW}"][:2] == ("警告", "boolean-value"), said.get(f"{MUNI}!G{ROW}")
+    data = load_master(path)
+    assert recalculate(data.settings, data.indicators, data.entries, data.findings).evaluations["04-1"].symbol == "◎"
+
+
+@pytest.mark.parametrize("row, col", [(10, 1), (11, 2), (11, 3), (11, 4), (2, 2)])
+def test_a_true_or_false_in_a_text_of_settings_is_refused_naming_its_cell(master, tmp_path, row, col):
+    """設定's 市町村名 FALSE was a municipality 「FALSE」 whose sheet was missing (the finding's
+    place 「FALSE」, not 設定!A10), a メールアドレス TRUE passed 入力チェック, a 圏域名 TRUE
+    titled 一覧. Every face refuses it naming the cell, as it refuses an error value there."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.refs import cell_ref
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("設定", row, col, False)])
+    faces = [lambda: _file_face(path)] + [lambda client=client: _live_face(path, client) for client in (VBA, OFFICE_JS)]
+    for face in faces:
+        with pytest.raises(UserError) as said:
+            face()
+        assert f"設定!{cell_ref(row, col)}: " in str(said.value) and "TRUE/FALSE（論理値）の「FALSE」" in str(said.value)
+
+
+def test_no_list_the_tool_writes_shows_a_true_or_false_of_the_indicators_sheet(master, tmp_path):
+    """TRUE/FALSE in 04-1's 役割, 連携事業名, 評価指標 and 目標値 (and 05-1's 評価指標): 一覧 and
+    集計 printed 「TRUE」 as a 役割 of its own, a 連携事業名 and an 評価指標 beside the row's
+    note, where an error value there shows 「（入力エラー）」 (values.published)."""
+    import python_calamine
+
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.workbook.session import recalc_file
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, col, True) for col in (2, 4, 6, 8)]
+                       + [CellEdit("指標", 9, 6, False), CellEdit("指標", 8, 12, None),
+                          CellEdit(MUNI, ROW, STATUS_COL, True)])
+    recalc_file(path)
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    shown = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names
+             if name not in ("指標", "xlwings.conf") and not name.endswith(("市", "町", "村"))}
+    assert {c.LIST, c.SUMMARY} <= set(shown), list(shown)
+    found = [(name, r, col, v) for name, rows in shown.items() for r, row in enumerate(rows, start=1)
+             for col, v in enumerate(row, start=1)
+             if type(v) is bool or (type(v) is str and {"TRUE", "FALSE"} & {line.strip() for line in v.split("\n")})]
+    assert not found, found
+    row = next(row for row in shown[c.LIST] if "04-1" in row)
+    assert row[0] == row[1] == row[3] == INPUT_ERROR, row
+
+
+def test_an_unknown_method_beside_a_status_replaced_by_the_indicators_sheet_is_no_crash(master, tmp_path):
+    """集計方法 「ほげ」 on 04-1 (which 指標's 実施状況（手入力） L8 replaces the statuses of) and a
+    実施状況 on 小樽市's row: the row was taken as feeding nothing and 入力チェック raised
+    AttributeError (「予期しないエラー」) on both faces. The method is named on its cell."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, 9, "ほげ"),
+                                                        CellEdit(MUNI, ROW, STATUS_COL, "実施した")])
+    said = _assert_faces_agree(path, [(ROW, STATUS_COL)])
+    assert said["指標!I8"][:2] == ("エラー", "unknown-method"), said.get("指標!I8")

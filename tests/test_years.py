@@ -474,6 +474,24 @@ def test_history_csv_takes_what_the_list_prints_and_refuses_odd_digits_and_error
     assert read_history(_grid(sample, c.HISTORY))["08-1"][2022] == ("（入力エラー）", "－")
 
 
+def test_a_true_or_false_in_a_history_csv_or_a_recorded_cell_is_named_as_one(sample, tmp_path):
+    """Excel writes a check box's linked cell (or TRUE typed) into a CSV as 「TRUE」: it was
+    refused as a value nobody could read. A TRUE/FALSE in a cell of 指標 that 経年 records
+    (評価指標 F8 of 04-1) was written into 経年 as the text 「TRUE」 (an error value there is
+    refused, naming the cell): refused alike."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.history import refuse_unrecordable
+
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["05-2,2022,TRUE,×", "06-1,2022,10件,◎"], "utf-8-sig")
+    assert done.imported == 1 and set(reasons) == {2}, reasons
+    assert "実績値が TRUE/FALSE（論理値）の「TRUE」です" in reasons[2], reasons
+    indicators = load_master(sample).indicators
+    bad = [i._replace(name="TRUE") if i.id == "04-1" else i for i in indicators]
+    with pytest.raises(UserError, match=r"指標!F8「TRUE」がTRUE/FALSE（論理値）のため、「経年」に記録できません"):
+        refuse_unrecordable(bad)
+    refuse_unrecordable(indicators)
+
+
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
     """Excel's テキスト（タブ区切り） save: the same rows as the CSV, separated by tabs (a 実績値
     with a comma in it stays one field)."""
@@ -541,6 +559,8 @@ def test_rollover_names_the_notes_staff_wrote_beside_the_list_instead_of_droppin
     ("row", "指標ID「04-1」の行が 2 つ"),
     ("error id", "「#REF!」 はエラー値です"),          # its years were kept under 「#REF!」
     ("error actual", "「#N/A」 はエラー値です"),       # read as the text 「#N/A」
+    ("boolean id", "「TRUE」 はTRUE/FALSE（論理値）です"),    # its years were kept under 「TRUE」
+    ("boolean actual", "「FALSE」 はTRUE/FALSE（論理値）です"),  # a check box's FALSE, kept as 実績値 「FALSE」
 ])
 @pytest.mark.parametrize("command", ["recalc", "rollover", "history"])
 def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written(
@@ -565,6 +585,14 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
     elif edit == "error actual":
         actuals = cells["2023年度 実績値"]
         ws.cell(actuals.row + 1, actuals.column, "#N/A")
+    elif edit == "boolean id":
+        ids = cells["指標ID"]
+        last = ws.max_row + 1
+        ws.cell(last, ids.column, True)
+        ws.cell(last, cells["2023年度 評価"].column, "×")
+    elif edit == "boolean actual":
+        actuals = cells["2023年度 実績値"]
+        ws.cell(actuals.row + 1, actuals.column, False)
     else:                                  # 04-1's row pasted again below, with another record
         ids = cells["指標ID"]
         last = ws.max_row + 1
@@ -580,6 +608,30 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
     err = capsys.readouterr().err
     assert code != 0 and says in err and "Traceback" not in err, err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name != "h.csv"} == before
+
+
+@pytest.mark.parametrize("header", ["評価指標", "職員メモ"])
+def test_a_true_or_false_beside_the_records_is_refused_in_a_label_and_kept_in_a_staff_column(
+        sample, tmp_path, capsys, header):
+    """経年's 評価指標 (what a year measured, written back by rollover) holding TRUE was
+    written into next year's 経年 as the text 「TRUE」, as an error value was before it was
+    refused; a column staff added to 経年 keeps its check box's TRUE as the value it is."""
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.HISTORY]
+    cells = {cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
+    top = cells["指標ID"].row
+    col = cells[header].column if header in cells else ws.max_column + 1
+    ws.cell(top, col, header)
+    ws.cell(top + 1, col, True)
+    wb.save(sample)
+    code = cli_main(["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")])
+    err = capsys.readouterr().err
+    if header == "評価指標":
+        assert code == 2 and "「TRUE」 はTRUE/FALSE（論理値）です" in err and not (tmp_path / "next.xlsm").exists(), err
+        return
+    assert code == 0, err
+    kept = openpyxl.load_workbook(tmp_path / "next.xlsm")[c.HISTORY]
+    assert [cell.value for row in kept.iter_rows() for cell in row if cell.value is True] == [True]
 
 
 def test_symbols_in_history_are_kept_exactly(sample, tmp_path):

@@ -33,7 +33,7 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import cell_error_finding, may_feed
-from .values import error_value, format_percent, odd_digit, shown
+from .values import boolean_value, error_value, format_percent, odd_digit, shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -350,7 +350,7 @@ def read_settings(book: Book) -> Settings:
     every symbol depends on these, so nothing is computed from a guess."""
     if c.SETTINGS not in book.sheets:
         raise UserError(f"シート「{c.SETTINGS}」がありません")
-    region = text(_setting(book, c.N_REGION)[2])
+    region = text(_setting(book, c.N_REGION, as_text=True)[2])
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = _setting(book, c.N_BASE_DATE)
@@ -391,18 +391,27 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
     return base
 
 
-def refuse_cell_error(where: str, label: str, value: object) -> None:
+def refuse_cell_error(where: str, label: str, value: object, *, as_text: bool = True) -> None:
     """A setting holding an error value (「#REF!」) is refused, never read as empty: every
-    symbol depends on 設定, so nothing is computed around it."""
+    symbol depends on 設定, so nothing is computed around it. So is a text setting holding
+    TRUE/FALSE (values.boolean_value: a check box's linked cell, TRUE typed into a 標準 cell):
+    read as the text 「FALSE」 it was a municipality whose sheet was missing (the finding
+    named the place 「FALSE」, not the cell), an address 入力チェック passed, a 圏域名 in every
+    title. A number or a date setting (``as_text`` False) refuses one in its own words."""
     error = error_value(value)
     if error is not None:
         raise UserError(f"{where}: {label}がエラー値「{error}」です（空欄としては扱いません）。"
                         "数式の参照先を直して Excel で保存し直すか、値を直接入力してください")
+    boolean = boolean_value(value) if as_text else None
+    if boolean is not None:
+        raise UserError(f"{where}: {label}が TRUE/FALSE（論理値）の「{boolean}」です（「{boolean}」の文字としては"
+                        "読みません）。チェックボックスのリンク先のセルや、TRUE・FALSE の入力、比較の数式の結果は使えません。"
+                        "値を直接入力してください（チェックボックスなら、リンク先をこのセル以外にしてください）")
 
 
-def _setting(book: Book, name: str) -> tuple[str, str, object]:
+def _setting(book: Book, name: str, as_text: bool = False) -> tuple[str, str, object]:
     sheet, ref, value = book.named(name)
-    refuse_cell_error(f"{sheet}!{ref}", name, value)
+    refuse_cell_error(f"{sheet}!{ref}", name, value, as_text=as_text)
     return sheet, ref, value
 
 
@@ -411,7 +420,7 @@ def server_folder(book: Book) -> tuple[str, str]:
     master has no such name (it is optional: only the server needs it)."""
     if c.N_SERVER_FOLDER not in book.names:
         return "", ""
-    sheet, ref, value = _setting(book, c.N_SERVER_FOLDER)
+    sheet, ref, value = _setting(book, c.N_SERVER_FOLDER, as_text=True)
     return text(value), f"{sheet}!{ref}"
 
 

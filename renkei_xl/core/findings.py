@@ -16,7 +16,7 @@ overrides the type's own only where the rule says so (a 基本KPI's unit mismatc
 from typing import NamedTuple, Optional
 
 from .model import ERROR, WARNING, Finding
-from .values import (APPROXIMATE, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES, DEADLINE_FORM,
+from .values import (APPROXIMATE, BOOLEAN, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES, DEADLINE_FORM,
                      EXCEL_CELL_TEXT, RANGE, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, UNPARSEABLE)
 
 
@@ -49,6 +49,20 @@ CELL_ERROR_FOUND = _type(
     CELL_ERROR, ERROR, "{label}がエラー値「{error}」です（空欄や 0 としては扱いません）",
     "数式の参照先（削除したシート・セル、0 での割り算など）を直して Excel で保存し直すか、"
     "数式をやめて値を直接入力してください")
+# A boolean (values.boolean_value) where the contract reads a text or a value: a check box's
+# linked cell (フォームコントロールのチェックボックス), TRUE typed into a 標準 cell, a comparison
+# formula. Read as the text 「TRUE」 it was printed in 一覧 as a 実施状況 or a 評価指標, taken
+# for a 役割, or refused as an unknown unit; never said for what it is. ``what``: a text
+# (文章) or a value (値); ``how``: what to put there instead.
+BOOLEAN_CELL = _type(
+    BOOLEAN, ERROR,
+    "{label}が TRUE/FALSE（論理値）の「{value}」です。チェックボックスのリンク先のセルや、TRUE・FALSE の入力、"
+    "比較の数式の結果は、{what}として使えません（「{value}」の文字としては扱いません）",
+    "{how}")
+BOOLEAN_AS_TEXT = ("文章", "チェックボックスなどの TRUE/FALSE は使えません。チェックボックスのリンク先をこのセル以外に"
+                           "するか数式をやめて、文章で入力してください")
+BOOLEAN_AS_VALUE = ("値", "数値か状態（実施・維持など）を入力してください（チェックボックスのリンク先のセルなら、"
+                         "リンク先をこのセル以外にしてください）")
 NO_RESULT = _type(
     "formula-without-result", ERROR,
     "数式に計算結果が保存されていません（空欄としては扱いません）。"

@@ -29,7 +29,7 @@ from .refs import cell_ref
 from .looks import print_setup
 from .lookalike import symbol_hint
 from .sheet_grid import symbol_colours
-from .values import error_value, fit_cell, rounded_rate, shown
+from .values import boolean_value, error_value, fit_cell, rounded_rate, shown, unread_kind
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -84,11 +84,11 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         ind_id = text(row[id_col]) if id_col < len(row) else ""
         if not ind_id:
             continue
-        if error_value(ind_id):     # 「#REF!」 is no 指標ID: its years would be kept under it
+        if _unread(ind_id):     # 「#REF!」 (or 「TRUE」) is no 指標ID: its years would be kept under it
             errors.append(f"{c.HISTORY}!{cell_ref(r, id_col + 1)}「{ind_id}」")
             continue
         errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in year_cols
-                   if col < len(row) and error_value(_at(row, col))]
+                   if col < len(row) and _unread(_at(row, col))]
         if ind_id in first_row:
             where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
             raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
@@ -109,11 +109,20 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     return out
 
 
+def _unread(value: object) -> Optional[str]:
+    """The error value or the TRUE/FALSE a cell of 経年 or a recorded cell of 指標 holds, or
+    None: neither is a record. A boolean (values.boolean_value: a check box's linked cell, a
+    comparison formula staff put there) was kept as the year's 実績値 「TRUE」, or as the
+    指標ID 「FALSE」 with its years, as an error value was before it was refused."""
+    return error_value(value) or boolean_value(value)
+
+
 def _refuse_errors(errors: list[str]) -> None:
     if errors:
         more = f" ほか {len(errors) - 5} か所" if len(errors) > 5 else ""
-        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} はエラー値です。値を"
-                        "入力し直すかセルを空にしてから、もう一度実行してください（エラー値のまま記録として読むことはしません）")
+        what = unread_kind(errors)
+        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} は{what}です。値を"
+                        f"入力し直すかセルを空にしてから、もう一度実行してください（{what}のまま記録として読むことはしません）")
 
 
 def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
@@ -163,9 +172,10 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     staff = [(k, h, {}) for k, h in enumerate(header) if k not in ours
              and (h or any(_at(row, k) for row in grid[header_at + 1:]))]
     years = {*actual_cols.values(), *symbol_cols.values()}
+    staff_cols = {k for k, _h, _v in staff}
     errors = [f"{c.HISTORY}!{cell_ref(r, k + 1)}「{_at(row, k)}」"
               for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
-              for k in range(len(row)) if k != cols[0] and k not in years and error_value(_at(row, k))]
+              for k in range(len(row)) if k != cols[0] and k not in years and _unread_label(row, k, staff_cols)]
     _refuse_errors(errors)
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
@@ -182,6 +192,14 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
     return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
+
+
+def _unread_label(row: Sequence[object], k: int, staff_cols: set[int]) -> Optional[str]:
+    """What read_kept refuses in a cell beside the records: an error value anywhere, and a
+    TRUE/FALSE in the labels it writes back as texts (連携事業名, 評価指標, 目標値); a column
+    of staff's own keeps its TRUE/FALSE as the value it is (a check box of theirs)."""
+    cell = _at(row, k)
+    return error_value(cell) or (boolean_value(cell) if k not in staff_cols else None)
 
 
 def renamed(history: History, kept: Kept, indicators: Sequence[Indicator]) -> list[tuple[str, str, str]]:
@@ -239,10 +257,11 @@ def refuse_unrecordable(indicators: Sequence[Indicator]) -> None:
     """Refuses (UserError, naming the cells) to write 経年 from indicators whose recorded
     cells hold an error value. Checked by the two writers of 経年 (with_year, history_sheet)."""
     found = [f"{i.sheet}!{i.cell(f)}「{e}」" for i in indicators for f in RECORDED_FIELDS
-             if (e := error_value(getattr(i, f))) and i.cell(f)]
+             if (e := _unread(getattr(i, f))) and i.cell(f)]
     if found:
         more = f" ほか {len(found) - 5} か所" if len(found) > 5 else ""
-        raise UserError(f"{'、'.join(found[:5])}{more}がエラー値のため、「{c.HISTORY}」に記録できません（エラー値を"
+        what = unread_kind(found)
+        raise UserError(f"{'、'.join(found[:5])}{more}が{what}のため、「{c.HISTORY}」に記録できません（{what}を"
                         "指標ID・連携事業名・評価指標・目標値の文字として残すことはしません。何も変更していません）。"
                         "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください")
 
@@ -490,6 +509,9 @@ def _actual_refusal(actual: str, symbol: str) -> str:
     error = error_value(actual)
     if error is not None:
         return f"実績値がエラー値「{error}」です（元の表の数式や参照先を直してから CSV を作り直してください）"
+    boolean = boolean_value(actual)
+    if boolean is not None:     # what Excel writes into a CSV for a TRUE/FALSE cell (a check box's)
+        return f"実績値が TRUE/FALSE（論理値）の「{boolean}」です（元の表のそのセルに実績値を入力してから CSV を作り直してください）"
     try:
         parse_value(actual)
     except ValueParseError as exc:

@@ -38,7 +38,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
-from .values import INPUT_ERROR, error_value
+from .values import INPUT_ERROR, boolean_value, error_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -400,11 +400,12 @@ def _next_folder_cells(state: MasterState, book: Book, old_year: int,
 def _entry_shown(e) -> object:
     """What a municipality row held: its value with the unit shown beside it (比率: 値／分母).
     A row with an error value there shows what 一覧 and 経年 show for it, never the error's
-    text as last year's figure (「#N/A」, 「17#N/A」, 「17件／#REF!」)."""
+    text as last year's figure (「#N/A」, 「17#N/A」, 「17件／#REF!」), nor a TRUE/FALSE's
+    (a check box's linked cell: 「TRUE」, 「17TRUE」)."""
     value = e.value.strip()
     if not value:
         return None
-    if any(error_value(v) for v in (value, e.unit, e.denominator)):
+    if any(error_value(v) or boolean_value(v) for v in (value, e.unit, e.denominator)):
         return INPUT_ERROR
     unit = e.unit.strip() if e.unit else ""
     shown = value if (not unit or not _bare(value)) else f"{value}{unit}"

@@ -22,20 +22,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 from . import contract as c
-from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries,
-                      input_unit, method_of, rates_others, reported_by, target_of)
+from .methods import (CENTRAL_ONLY, MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY,
+                      feeding_entries, input_unit, method_of, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import answer_hint, rule_warning, unanswered, unjudgeable
-from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, NOTE_ANNUAL, NOTE_ANNUAL_UNTIL,
-                     NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE, Value, ValueParseError,
-                     cell_length, dash_mark, date_text, error_value, format_number, illegal_char, normalize,
-                     parse_input, parse_value, shown, unit_family)
+from .values import (BOOLEAN_TEXTS, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
+                     NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
+                     Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
+                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -80,6 +80,20 @@ def cell_error_finding(sheet: str, cell: str, ind_id: str, label: str, error: st
     return F.CELL_ERROR_FOUND.at(sheet, cell, ind_id, label=label, error=error)
 
 
+def boolean_finding(sheet: str, cell: str, ind_id: str, label: str, value: str, *, as_value: bool = False,
+                    level: Optional[str] = None) -> Finding:
+    """The one finding of a cell holding TRUE/FALSE (values.boolean_value) where a text
+    (``as_value``: a value) is read, wherever it is read."""
+    what, how = F.BOOLEAN_AS_VALUE if as_value else F.BOOLEAN_AS_TEXT
+    return F.BOOLEAN_CELL.at(sheet, cell, ind_id, level=level, label=label, value=value, what=what, how=how)
+
+
+# Fields whose TRUE/FALSE has a finding of its own (odd-id: an ID that is no ID).
+_ID_FIELDS = frozenset(("id", "indicator_id"))
+# Fields read as values (a 分母 no method uses is read as a text, and is a value all the same).
+_VALUE_FIELDS = frozenset(("value", "denominator"))
+
+
 def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
     """A formula saved without its result (a file written by a tool other than Excel): not
     empty, not zero, and Excel mends it by calculating and saving."""
@@ -93,15 +107,22 @@ def missing_id_finding(e: Entry, ind_id: str) -> Finding:
                               where="（この行には値があります）", or_else="（または行を削除してください）")
 
 
-def _text_errors(record, fields, sheet: str, ind_id: str) -> list[Finding]:
+def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mapping[str, str] = {}) -> list[Finding]:
+    """Error values and booleans in the texts ``fields`` of a row: neither is read as the
+    text it shows (「#N/A」, 「TRUE」). ``boolean_levels``: field → a boolean's level where its
+    text would not be published (a 実施状況 that 一覧 does not show: 警告)."""
     out = []
     for field, label in fields:
         raw = getattr(record, field)
-        if type(raw) is str and "#" not in raw:   # error_value's own first test, without the call
+        # error_value's own first test, and a set test for a boolean, without a call
+        if type(raw) is str and "#" not in raw and raw not in BOOLEAN_TEXTS:
             continue
         error = error_value(raw)
         if error is not None:
             out.append(cell_error_finding(sheet, record.cell(field), ind_id, label, error))
+        elif field not in _ID_FIELDS and (boolean := boolean_value(raw)) is not None:
+            out.append(boolean_finding(sheet, record.cell(field), ind_id, label, boolean,
+                                       as_value=field in _VALUE_FIELDS, level=boolean_levels.get(field)))
     return out
 
 
@@ -178,6 +199,10 @@ def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[F
     error = error_value(raw)
     if error is not None:
         out.append(cell_error_finding(sheet, cell, ind_id, label, error))
+        return None
+    boolean = boolean_value(raw)
+    if boolean is not None:
+        out.append(boolean_finding(sheet, cell, ind_id, label, boolean, as_value=True))
         return None
     try:
         return parse_input(raw) if strict else parse_value(raw)
@@ -285,10 +310,11 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
                 seen[ind.id] = ind
             else:
                 seen[ind.id] = ind
-        if ind.method and ind.method not in METHODS and error_value(ind.method) is None:
+        if ind.method and ind.method not in METHODS and error_value(ind.method) is None and \
+                boolean_value(ind.method) is None:
             out.append(F.UNKNOWN_METHOD.at(sheet, ind.cell("method"), ind.id, value=shown(ind.method),
                                            choices="、".join(METHODS)))
-        if ind.rule and ind.rule not in RULES and error_value(ind.rule) is None:
+        if ind.rule and ind.rule not in RULES and error_value(ind.rule) is None and boolean_value(ind.rule) is None:
             out.append(F.UNKNOWN_RULE.at(sheet, ind.cell("rule"), ind.id, value=shown(ind.rule),
                                          choices="、".join(RULES)))
         out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
@@ -430,7 +456,8 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         if first is not e:
             out.append(_duplicate(e, first))
         # most rows have no status, and a unit without "#" (error_value's own first test)
-        found = _status_findings(e, out) if e.status or "#" in e.unit else []
+        found = _status_findings(e, out, _status_levels(ind, e.municipality == central)) \
+            if e.status or "#" in e.unit or e.unit in BOOLEAN_TEXTS else []
         value, den = e.value, e.denominator
         if e.status and not value:
             found += _status_instead_of_value(ind, e, e.municipality == central)
@@ -532,11 +559,6 @@ def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str) -> Findi
     return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
 
 
-# A boolean cell as every face reads it (contract_read.text): no 指標ID is spelt so, and a
-# text typed as 「TRUE」 into a 文字列 cell is no ID either.
-_BOOLEAN_TEXTS = ("TRUE", "FALSE")
-
-
 def _odd_id(ind_id: object) -> Optional[tuple[str, str]]:
     """What a 指標ID that is no ID is (what, how), on 指標 and on a municipality row alike,
     or None: a date or time Excel made of 「4-1」, a dash alone, a boolean."""
@@ -546,7 +568,7 @@ def _odd_id(ind_id: object) -> Optional[tuple[str, str]]:
         return F.ODD_ID_DASH
     if date_text(ind_id):
         return F.ODD_ID_DATE
-    return F.ODD_ID_BOOL if ind_id in _BOOLEAN_TEXTS else None
+    return F.ODD_ID_BOOL if boolean_value(ind_id) is not None else None
 
 
 def _partly_fed(known: dict[str, Indicator]) -> set[str]:
@@ -564,6 +586,11 @@ def _what_the_row_feeds(ind: Indicator, e: Entry, is_central: bool, fiscal_year:
     feeds = reported_by(ind, is_central)
     if feeds and type(e.value) is str and "年" in e.value:
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", fiscal_year, e)
+    if method_of(ind) is None:
+        # 集計方法 no method (its own finding on 指標, the row －): what its rows feed is not
+        # known. Taken as feeding nothing, a 実施状況 beside 指標's own raised AttributeError
+        # in _unused_entry, and 入力チェック ended as 「予期しないエラー」.
+        return out
     if not feeds and (e.value or e.status):
         out += _unused_entry(ind, e, {f.cell for f in found})
     elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
@@ -612,7 +639,19 @@ def _rules_numbers(known: dict[str, Indicator]) -> dict[str, tuple[Indicator, Op
     return out
 
 
-def _status_findings(e: Entry, out: list[Finding]) -> list[Finding]:
+_STATUS_UNSHOWN = {"status": WARNING}
+
+
+def _status_levels(ind: Indicator, is_central: bool) -> Mapping[str, str]:
+    """A municipality's 実施状況 holding TRUE/FALSE is an error where 一覧 would show it (as
+    methods.plain_status shows one), a warning where it does not: 指標's 実施状況（手入力）
+    replaces it, or 中心市のみ shows the central city's alone."""
+    method = method_of(ind)
+    shown = not ind.status_manual.strip() and (method is None or method.reporters != CENTRAL_ONLY or is_central)
+    return {} if shown else _STATUS_UNSHOWN
+
+
+def _status_findings(e: Entry, out: list[Finding], boolean_levels: Mapping[str, str] = {}) -> list[Finding]:
     """A row's 実施状況: whether it fits 一覧's cell, and whether Excel saved it as a date, go
     to ``out`` (they say nothing of the row's values); an error value in it or in its 単位
     (the texts of ENTRY_TEXTS; its 指標ID was found to hold none before this is asked) is
@@ -621,7 +660,7 @@ def _status_findings(e: Entry, out: list[Finding]) -> list[Finding]:
     _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
     if type(e.status) is str and date_text(e.status):
         out.append(F.STATUS_DATE.at(sheet, e.cell("status"), e.indicator_id, value=shown(e.status)))
-    return _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id)
+    return _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id, boolean_levels)
 
 
 def _duplicate(e: Entry, first: Entry) -> Finding:
@@ -704,11 +743,14 @@ def _denominator_checked(e: Entry, den: Value, sheet: str, out: list[Finding]) -
     return not what
 
 
+_UNUSED_DENOMINATOR = {"denominator": WARNING}   # a boolean there is published nowhere
+
+
 def _unused_denominator(ind: Indicator, e: Entry, sheet: str, out: list[Finding]) -> None:
     """A 分母 on a row whose 集計方法 takes none feeds nothing, but is never passed over in
     silence: an error value is the cell error it is anywhere (never an empty cell), anything
     else a warning that it is not used."""
-    errors = _text_errors(e, (("denominator", "分母"),), sheet, e.indicator_id)
+    errors = _text_errors(e, (("denominator", "分母"),), sheet, e.indicator_id, _UNUSED_DENOMINATOR)
     if errors:
         out += errors
     elif shown(e.denominator).strip():
@@ -811,7 +853,8 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
         if e.municipality in seen:
             out.append(_duplicate(e, seen[e.municipality]))
         seen.setdefault(e.municipality, e)
-        out += _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id)
+        out += [f for f in _text_errors(e, ENTRY_TEXTS, e.sheet or e.municipality, ind.id,
+                                        _status_levels(ind, e.municipality == central)) if f.is_error]
         out += [f for f in entry_value_findings(ind, e) if f.is_error]
         if e.status and not e.value:   # the figure typed into 実施状況: summed without it, the row was judged
             out += _status_instead_of_value(ind, e, e.municipality == central)

@@ -184,6 +184,7 @@ _ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR))
 # a code Excel adds later (#TIMEOUT!) is an error too, not a text to import.
 _ERROR_SHAPE = re.compile(r"#[A-Z][A-Z0-9_./]*[!?]")
 CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
+BOOLEAN = "boolean-value"      # Finding.type of a cell holding TRUE/FALSE where a text or value is read
 
 
 def error_value(value: object) -> Optional[str]:
@@ -194,6 +195,36 @@ def error_value(value: object) -> Optional[str]:
         return None
     key = value.strip().upper()
     return key if key in _ERROR_SET or _ERROR_SHAPE.fullmatch(key) else None
+
+
+# A boolean cell as every face hands it over and reads it: python-calamine and the file
+# reader (<c t="b">) give Python's bool, xlwings' clients send JSON true/false (VBA-Web's
+# ConvertToJson; Office.js' booleans), COM gives a VARIANT_BOOL, and contract_read.text
+# makes each 「TRUE」 or 「FALSE」. What staff leave there: TRUE typed into a 標準 cell (Excel
+# reads 「true」 and 「ＴＲＵＥ」 as the boolean too), a check box's linked cell, a comparison
+# formula. A text typed as 「TRUE」 into a 文字列 cell is classed with them: no value, status,
+# name or address of the contract is spelt so, and the faces could not tell them apart.
+BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
+
+
+def boolean_value(value: object) -> Optional[str]:
+    """「TRUE」 or 「FALSE」 for a cell holding a boolean (as a bool, or as its text once
+    read), else None: never a text to publish, a value to judge, a name or an address.
+    Only the 基本KPI column takes one (a check box there says 「基本KPI」), and reads it itself."""
+    if type(value) is bool:
+        return "TRUE" if value else "FALSE"
+    if type(value) is str and len(value) <= 7 and (key := value.strip()) in BOOLEAN_TEXTS:
+        return key
+    return None
+
+
+def unread_kind(places: Iterable[str]) -> str:
+    """What the cells a refusal quotes (「経年!A5「TRUE」」, 「小樽市!G2「#N/A」」) hold, in its
+    words: error values, TRUE/FALSE, or both."""
+    places = list(places)
+    booleans = sum(p.endswith(("「TRUE」", "「FALSE」")) for p in places)
+    return ("エラー値" if not booleans else "TRUE/FALSE（論理値）" if booleans == len(places)
+            else "エラー値か TRUE/FALSE（論理値）")
 
 
 # Finding types of the parse errors (Finding.type).
@@ -301,10 +332,11 @@ def fit_cell(text: str) -> str:
 
 def published(text: str) -> str:
     """An 指標 text as a list the tool writes shows it (一覧, 集計, 次の一歩, and so the
-    確定版): fit_cell's, or INPUT_ERROR for an error value. 「#N/A」 was published as a 役割
-    (its own group on 一覧 and its own line on 集計), an 評価指標 or a 目標値; the row is
-    「－」 with the bad cell named in its note, as a row whose 実績値 is an error is."""
-    return INPUT_ERROR if "#" in text and error_value(text) else fit_cell(text)
+    確定版): fit_cell's, or INPUT_ERROR for an error value or a TRUE/FALSE (boolean_value).
+    「#N/A」 was published as a 役割 (its own group on 一覧 and its own line on 集計), an
+    評価指標 or a 目標値, and a check box's 「TRUE」 still was; the row is 「－」 with the bad
+    cell named in its note, as a row whose 実績値 is an error is."""
+    return INPUT_ERROR if ("#" in text and error_value(text)) or boolean_value(text) else fit_cell(text)
 
 
 def _approx_error(text: str, word: str) -> ValueParseError:

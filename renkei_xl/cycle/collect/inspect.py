@@ -20,7 +20,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import ACTUAL_TARGET_NOTE, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
+from ...core.findings import ACTUAL_TARGET_NOTE, BOOLEAN_CELL, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown
@@ -35,8 +35,11 @@ from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_fi
 # tool writes it into the master's cell, one more than it can (findings.TEXT_CUT); a 実施状況
 # Excel saved as a date (findings.STATUS_DATE) carries a year nobody typed, and was written
 # into the master as its serial number (45209) by the file face and as a date by the buttons;
-# a 実績値 worded as a target (findings.ACTUAL_TARGET_NOTE) is most likely the target copied.
-STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code)
+# a 実績値 worded as a target (findings.ACTUAL_TARGET_NOTE) is most likely the target copied;
+# a TRUE/FALSE (findings.BOOLEAN_CELL: a check box's linked cell, TRUE typed) is only a
+# warning where the master does not publish it (a 実施状況 指標 replaces), but it is no
+# answer, and imported it became the master's boolean.
+STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code, BOOLEAN_CELL.code)
 # The grey column of an input file that shows each row's target as issued (core.input_sheet).
 INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
