@@ -17,6 +17,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from conftest import require_soffice
@@ -105,7 +106,8 @@ def test_every_command_names_the_picture_alike(pictured, donor, sample_master_xl
     kept = _rich_parts(pictured)
 
     code, said = _run("validate", str(master))
-    assert expected in said, said
+    assert expected in said and "書き込み先" in said, said
+    assert _rich_parts(master) == kept
     before = master.read_bytes()
     code, said = _run("recalc", str(master))   # exit 1: an input error was found, and 一覧 written
     assert expected in said and "書き込み先" in said and master.read_bytes() != before, said
@@ -115,21 +117,26 @@ def test_every_command_names_the_picture_alike(pictured, donor, sample_master_xl
 
     code, said = _run("rollover", str(master), "-o", str(work / "next.xlsm"))
     assert code == 0 and expected in said, said
+    assert _rich_parts(work / "next.xlsm") == kept and package_problems(work / "next.xlsm") == []
     code, said = _run("history", "import", str(work / "next.xlsm"), str(master))
     assert code == 0 and expected in said, said
     assert _rich_parts(master) == kept
 
-    # a returned input file with a picture in its 実績値: the row is held, named alike
+    # a returned input file with a picture in 04-1's 実績値 and a figure in 05-1's: the
+    # picture's row is held, named alike; the other imported into the master, picture kept
     issued_dir = tmp_path / "issued"
     assert _run("split", str(sample_master_xlsm), "--outdir", str(issued_dir))[0] == 0
     issued = next(issued_dir.glob("小樽市_*.xlsx"))
-    returns = tmp_path / "returns"
-    returned = graft_rich_value_cell(issued, donor, returns / issued.name, "小樽市", "G20")
-    assert "実績値" in _cell_xml(issued, "小樽市", "G19")
-    fresh = work / "fresh.xlsm"
-    shutil.copyfile(sample_master_xlsm, fresh)
-    code, said = _run("collect", "--dry-run", str(fresh), str(returned))
-    assert f"小樽市!G20 04-1: 実績値のセルに{PICTURE}" in said, said
+    typed = tmp_path / "typed.xlsx"
+    book = load_workbook(issued)
+    assert [book["小樽市"][ref].value for ref in ("G19", "A20", "A21")] == ["実績値", "04-1", "05-1"]
+    book["小樽市"]["G21"] = "3件"
+    book.save(typed)
+    returned = graft_rich_value_cell(typed, donor, tmp_path / "returns" / issued.name, "小樽市", "G20")
+    code, said = _run("collect", str(master), str(returned))
+    assert f"小樽市!G20 04-1: 実績値のセルに{PICTURE}" in said and "変更 1 セル" in said, said
+    assert _rich_parts(master) == kept and package_problems(master) == []
+    assert re.fullmatch(r'<c r="E2" s="\d+" t="e" vm="1"><v>#VALUE!</v></c>', _cell_xml(master, "小樽市", "E2"))
 
 
 def test_libreoffice_opens_the_master_before_and_after_a_write(pictured, tmp_path):
