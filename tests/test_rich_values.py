@@ -22,7 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from conftest import require_soffice
 from realbooks import (excel_made_books, graft_rich_value_cell, lo_inspect, package_problems, parts,
-                       relationships, resolve_target, sheet_parts, workbook_part)
+                       relationships, resolve_target, sheet_parts, walk_parts, workbook_part)
 from remote_payload import VBA, apply_actions, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 from test_error_cells import file_face, with_error
@@ -58,8 +58,6 @@ def _rich_parts(path: Path) -> dict[str, bytes]:
     wb = workbook_part(pkg)
     starts = [resolve_target(wb, r["Target"]) for r in relationships(pkg, wb)
               if r["Type"].endswith("/sheetMetadata") or "/richData/" in "/" + resolve_target(wb, r["Target"])]
-    from realbooks import walk_parts
-
     return {p: pkg[p] for p in walk_parts(pkg, starts)}
 
 
