@@ -1000,6 +1000,85 @@ def _check_sheet_name(name: str) -> None:
 WORKBOOK_PICTURE_TYPES = ("/sheetMetadata",)  # plus every workbook relationship into xl/richData/
 
 
+def _add_content_types(m: dict[str, bytes], d_types, carried: list[str], mapping: dict[str, str],
+                       new_parts: dict[str, bytes], donor: Path) -> str:
+    """The master's [Content_Types].xml with a type for every carried part (by its new name)."""
+    m_types = _content_types(m)
+    defaults, overrides = [], []
+    m_defaults = m_types[0]
+    for part in carried:
+        ctype, override = _content_type(d_types, part)
+        if ctype is None:
+            raise ValueError(f"{donor}: no content type for {part}")
+        new = mapping[part]
+        ext = _extension(new)
+        if not override and ext not in m_defaults and ext:
+            defaults.append(f'<Default Extension="{_attr(ext)}" ContentType="{_attr(ctype)}"/>')
+            m_defaults[ext] = ctype
+        elif _content_type(m_types, new)[0] != ctype:
+            overrides.append(f'<Override PartName="/{_attr(new)}" ContentType="{_attr(ctype)}"/>')
+    if "rels" not in m_defaults:
+        overrides += [f'<Override PartName="/{_attr(p)}" ContentType="application/vnd.openxmlformats-package.'
+                      f'relationships+xml"/>' for p in new_parts if p.endswith(".rels")]
+    ct = m["[Content_Types].xml"].decode("utf-8")
+    ct = re.sub(r"(<Types\b[^>]*>)", lambda x: x.group(1) + "".join(defaults), ct, count=1)
+    ct = ct.replace("</Types>", "".join(overrides) + "</Types>")
+
+    return ct
+
+
+def _rich_value_rels(d: dict[str, bytes], d_wb: str) -> list[dict[str, str]]:
+    """The workbook relationships of a rich-value store: xl/metadata.xml and xl/richData/*."""
+    return [r for r in relationships(d, d_wb) if _internal(r) and (
+        r["Type"].endswith(WORKBOOK_PICTURE_TYPES)
+        or resolve_target(d_wb, r["Target"]).startswith(posixpath.join(posixpath.dirname(d_wb), "richData/")))]
+
+
+def graft_rich_value_cell(master: Path, donor: Path, dst: Path, sheet: str, cell: str,
+                          cached: str = "#VALUE!") -> Path:
+    """`master` with the donor's rich-value store (xl/metadata.xml, xl/richData/* and what
+    they link to: the picture) carried in, and `sheet`!`cell` made the donor's first rich
+    value as Excel 365 stores it: <c t="e" vm="1"><v>#VALUE!</v></c> (`cached`: the value
+    older applications show). The cell keeps its style; every other part but the sheet,
+    [Content_Types].xml and workbook.xml.rels stays byte-identical."""
+    m, d = parts(master), parts(donor)
+    m_wb, d_wb = workbook_part(m), workbook_part(d)
+    wanted = _rich_value_rels(d, d_wb)
+    if not wanted or [r for r in relationships(m, m_wb) if r["Type"] in {w["Type"] for w in wanted}]:
+        raise NotImplementedError(f"{donor} has no rich-value store, or {master} has one already")
+    starts = [resolve_target(d_wb, r["Target"]) for r in wanted]
+    carried = [p for p in walk_parts(d, starts) if not p.endswith(".rels")]
+    taken, mapping = {p.lower() for p in m}, {}
+    for part in carried:
+        mapping[part] = _fresh_name(taken, part)
+        taken.add(mapping[part].lower())
+    new_parts = {mapping[p]: d[p] for p in carried}
+    for part in carried:
+        if rels_name(part) in d:
+            new_parts[rels_name(mapping[part])] = _retarget_rels(
+                d[rels_name(part)].decode("utf-8"), part, mapping[part], mapping).encode("utf-8")
+    ct = _add_content_types(m, _content_types(d), carried, mapping, new_parts, donor)
+    wb_rels_part = rels_name(m_wb)
+    wb_rels = m[wb_rels_part].decode("utf-8")
+    next_rid = max((int(n) for n in re.findall(r'\sId="rId(\d+)"', wb_rels)), default=0) + 1
+    new_rels = "".join(
+        f'<Relationship Id="rId{next_rid + k}" Type="{_attr(r["Type"])}" '
+        f'Target="{_attr(posixpath.relpath(mapping[resolve_target(d_wb, r["Target"])], posixpath.dirname(m_wb) or "."))}"/>'
+        for k, r in enumerate(wanted))
+    wb_rels = wb_rels.replace("</Relationships>", new_rels + "</Relationships>")
+    sheet_part = sheet_parts(m)[sheet]
+    xml = m[sheet_part].decode("utf-8")
+    found = re.search(rf'<c r="{cell}"(?P<attrs>[^>]*?)(?:/>|>.*?</c>)', xml)
+    if found is None:
+        raise ValueError(f"{sheet}!{cell} is not written in {master}")
+    attrs = _drop_attr(_drop_attr(found.group("attrs"), "t"), "vm")
+    xml = xml[:found.start()] + f'<c r="{cell}"{attrs} t="e" vm="1"><v>{_attr(cached)}</v></c>' + xml[found.end():]
+    edited = {"[Content_Types].xml": ct.encode("utf-8"), wb_rels_part: wb_rels.encode("utf-8"),
+              sheet_part: xml.encode("utf-8")}
+    _write_package(master, Path(dst), edited, new_parts)
+    return Path(dst)
+
+
 def graft_excel_sheet(master: Path, donor: Path, dst: Path, sheet_name: str) -> Path:
     """Add the first sheet of an Excel-made workbook to `master` as the staff sheet
     `sheet_name`, with every part it links to, and write the result to `dst`.
@@ -1037,9 +1116,7 @@ def graft_excel_sheet(master: Path, donor: Path, dst: Path, sheet_name: str) -> 
     carried = [p for p in walk_parts(d, [d_sheet]) if not p.endswith(".rels")]
     workbook_rels = []  # (type, donor part) to link from the master's workbook
     if re.search(rb"<c\b[^>]*\s(vm|cm)=\"", d[d_sheet]):
-        wanted = [r for r in relationships(d, d_wb) if _internal(r) and (
-            r["Type"].endswith(WORKBOOK_PICTURE_TYPES)
-            or resolve_target(d_wb, r["Target"]).startswith(posixpath.join(posixpath.dirname(d_wb), "richData/")))]
+        wanted = _rich_value_rels(d, d_wb)
         present = [r for r in relationships(m, m_wb) if r["Type"] in {w["Type"] for w in wanted}]
         if present:
             raise NotImplementedError(f"{master} already has {[r['Target'] for r in present]}: merging the "
@@ -1089,26 +1166,7 @@ def graft_excel_sheet(master: Path, donor: Path, dst: Path, sheet_name: str) -> 
             new_parts[rels_name(mapping[part])] = _retarget_rels(
                 d[rels_name(part)].decode("utf-8"), part, mapping[part], mapping).encode("utf-8")
 
-    # [Content_Types].xml
-    defaults, overrides = [], []
-    m_defaults = m_types[0]
-    for part in carried:
-        ctype, override = _content_type(d_types, part)
-        if ctype is None:
-            raise ValueError(f"{donor}: no content type for {part}")
-        new = mapping[part]
-        ext = _extension(new)
-        if not override and ext not in m_defaults and ext:
-            defaults.append(f'<Default Extension="{_attr(ext)}" ContentType="{_attr(ctype)}"/>')
-            m_defaults[ext] = ctype
-        elif _content_type(m_types, new)[0] != ctype:
-            overrides.append(f'<Override PartName="/{_attr(new)}" ContentType="{_attr(ctype)}"/>')
-    if "rels" not in m_defaults:
-        overrides += [f'<Override PartName="/{_attr(p)}" ContentType="application/vnd.openxmlformats-package.'
-                      f'relationships+xml"/>' for p in new_parts if p.endswith(".rels")]
-    ct = m["[Content_Types].xml"].decode("utf-8")
-    ct = re.sub(r"(<Types\b[^>]*>)", lambda x: x.group(1) + "".join(defaults), ct, count=1)
-    ct = ct.replace("</Types>", "".join(overrides) + "</Types>")
+    ct = _add_content_types(m, d_types, carried, mapping, new_parts, donor)
 
     # workbook.xml.rels and workbook.xml
     wb_rels_part = rels_name(m_wb)

@@ -122,6 +122,15 @@ def test_the_old_master_is_only_read_and_the_new_one_is_named_for_its_year(years
     assert years["m2025"].name == "さっぽろ圏_2025年度_マスター.xlsm"
 
 
+def test_no_relationship_of_the_new_master_points_at_a_missing_part(years):
+    """集計 is rebuilt without its chart: its old drawing's relationships went with the
+    drawing (they were left pointing at xl/charts/chart1.xml, no longer in the file)."""
+    from realbooks import package_problems
+
+    for key in ("m2024", "empty2024", "m2025"):
+        assert package_problems(years[key]) == [], key
+
+
 def test_rollover_keeps_every_indicator_method_and_target(years, fy2023):
     data = years["data2024"]
     assert len(data.indicators) == len(fy2023.indicators) == 80

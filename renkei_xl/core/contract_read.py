@@ -33,7 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import cell_error_finding, may_feed
-from .values import boolean_value, error_value, format_percent, odd_digit, shown
+from .values import (RICH_VALUE, boolean_value, error_hint, error_said, error_value, format_percent, odd_digit,
+                     shown)
 
 Grid = Sequence[Sequence[object]]
 
@@ -254,7 +255,7 @@ class Book:
             ref = cell_ref(row_no, broken[0])
             why = f"のため、見出し「{'」「'.join(missing)}」が見つかりません" if missing else \
                 "です（どの列の見出しか分からないため、その列を空欄としては扱いません）"
-            raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} がエラー値「{broken[1]}」{why}。"
+            raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} が{error_named(broken[1])}{why}。"
                               f"{ref} に見出しを入力し直してください", ref)
         if missing:
             shown_missing = "」「".join(missing)
@@ -400,8 +401,11 @@ def refuse_cell_error(where: str, label: str, value: object, *, as_text: bool = 
     title. A number or a date setting (``as_text`` False) refuses one in its own words."""
     error = error_value(value)
     if error is not None:
-        raise UserError(f"{where}: {label}がエラー値「{error}」です（空欄としては扱いません）。"
-                        "数式の参照先を直して Excel で保存し直すか、値を直接入力してください")
+        also = error_hint(error)
+        raise UserError(f"{where}: {error_said(label, error)}（空欄としては扱いません）。"
+                        + (also if error == RICH_VALUE else
+                           "数式の参照先を直して Excel で保存し直すか、値を直接入力してください"
+                           + (f"。{also}" if also else "")))
     boolean = boolean_value(value) if as_text else None
     if boolean is not None:
         raise UserError(f"{where}: {label}が TRUE/FALSE（論理値）の「{boolean}」です（「{boolean}」の文字としては"

@@ -17,7 +17,8 @@ from typing import NamedTuple, Optional
 
 from .model import ERROR, WARNING, Finding
 from .values import (APPROXIMATE, BOOLEAN, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES, DEADLINE_FORM,
-                     EXCEL_CELL_TEXT, RANGE, TOO_LARGE, TOO_LONG, TRUNCATION_MARK, UNPARSEABLE)
+                     EXCEL_CELL_TEXT, RANGE, RICH_VALUE, RICH_VALUE_ERROR, TOO_LARGE, TOO_LONG,
+                     TRUNCATION_MARK, UNPARSEABLE, error_hint, error_said)
 
 
 class FindingType(NamedTuple):
@@ -45,10 +46,11 @@ CATALOGUE: dict[str, FindingType] = {}
 
 # ------------------------------------------------------------------- cells that cannot be read
 
+# ``also``: what values.ERROR_SAID adds for this error (#VALUE!: a picture in the cell).
 CELL_ERROR_FOUND = _type(
     CELL_ERROR, ERROR, "{label}がエラー値「{error}」です（空欄や 0 としては扱いません）",
     "数式の参照先（削除したシート・セル、0 での割り算など）を直して Excel で保存し直すか、"
-    "数式をやめて値を直接入力してください")
+    "数式をやめて値を直接入力してください{also}")
 # A boolean (values.boolean_value) where the contract reads a text or a value: a check box's
 # linked cell (フォームコントロールのチェックボックス), TRUE typed into a 標準 cell, a comparison
 # formula. Read as the text 「TRUE」 it was printed in 一覧 as a 実施状況 or a 評価指標, taken
@@ -63,6 +65,24 @@ BOOLEAN_AS_TEXT = ("文章", "チェックボックスなどの TRUE/FALSE は�
                            "するか数式をやめて、文章で入力してください")
 BOOLEAN_AS_VALUE = ("値", "数値か状態（実施・維持など）を入力してください（チェックボックスのリンク先のセルなら、"
                          "リンク先をこのセル以外にしてください）")
+# A rich value (values.RICH_VALUE): what staff see in the cell, not the #VALUE! older
+# applications show for it.
+RICH_VALUE_FOUND = _type(
+    RICH_VALUE_ERROR, ERROR,
+    error_said("{label}", RICH_VALUE) + "（値としては読めません。空欄や 0 としては扱いません。"
+    "Excel 365 以外では #VALUE! と表示されます）",
+    error_hint(RICH_VALUE))
+
+
+def cell_error_found(sheet: str, cell: str, indicator_id: str, label: str, error: str) -> Finding:
+    """The one finding of a cell holding an error value, whichever command reads it: a
+    rich value is named as what it is, any other error by its code."""
+    if error == RICH_VALUE:
+        return RICH_VALUE_FOUND.at(sheet, cell, indicator_id, label=label)
+    also = error_hint(error)
+    return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=error, also=f"。{also}" if also else "")
+
+
 NO_RESULT = _type(
     "formula-without-result", ERROR,
     "数式に計算結果が保存されていません（空欄としては扱いません）。"

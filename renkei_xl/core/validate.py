@@ -77,7 +77,7 @@ ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
 def cell_error_finding(sheet: str, cell: str, ind_id: str, label: str, error: str) -> Finding:
     """The one finding of a cell holding an error value, wherever it is read."""
-    return F.CELL_ERROR_FOUND.at(sheet, cell, ind_id, label=label, error=error)
+    return F.cell_error_found(sheet, cell, ind_id, label, error)
 
 
 def boolean_finding(sheet: str, cell: str, ind_id: str, label: str, value: str, *, as_value: bool = False,

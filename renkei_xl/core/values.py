@@ -179,12 +179,19 @@ ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/
 # text not shaped like an error): still an error, never an empty cell nor a text. The file
 # reader puts this in its grid in that cell's place (workbook.sheet_checks.cached_errors).
 UNKNOWN_ERROR = "#（種類の分からないエラー値）"
-_ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR))
+# A cell holding an Excel 365 rich value: a picture placed in the cell (挿入 > 画像 >
+# セルに配置, =IMAGE()) or a linked data type (株価, 地理). Saved as <c t="e" vm="1"><v>#VALUE!</v>,
+# #VALUE! being what older Excel and LibreOffice show. The file reader, which sees the vm,
+# puts this in its grid in that cell's place (workbook.sheet_checks.cached_errors): an error
+# as any other (never empty, never zero), but named as what staff see in the cell.
+RICH_VALUE = "#（セル内の画像・データの種類）"
+_ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR, RICH_VALUE))
 # Excel's error codes all take this shape (#N/A and #GETTING_DATA are in the list above):
 # a code Excel adds later (#TIMEOUT!) is an error too, not a text to import.
 _ERROR_SHAPE = re.compile(r"#[A-Z][A-Z0-9_./]*[!?]")
 CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
 BOOLEAN = "boolean-value"      # Finding.type of a cell holding TRUE/FALSE where a text or value is read
+RICH_VALUE_ERROR = "rich-value"   # Finding.type of a cell holding a RICH_VALUE
 
 
 def error_value(value: object) -> Optional[str]:
@@ -225,6 +232,37 @@ def unread_kind(places: Iterable[str]) -> str:
     booleans = sum(p.endswith(("「TRUE」", "「FALSE」")) for p in places)
     return ("エラー値" if not booleans else "TRUE/FALSE（論理値）" if booleans == len(places)
             else "エラー値か TRUE/FALSE（論理値）")
+# What is said for what: how a sentence names a cell holding the error (ERROR_SAID[error][0],
+# a template with {label}; else 「{label}がエラー値「#REF!」です」) and what the 修正のヒント
+# adds (ERROR_SAID[error][1]). A picture placed in a cell reaches the buttons as a plain
+# #VALUE! (xlwings' VBA client sends the text of Error 2015, COM the code: neither sees the
+# rich value), so #VALUE!'s hint names it too, the same on every face; the file reader tells
+# it apart (RICH_VALUE) and names it outright.
+RICH_VALUE_NAMED = "画像（または株価・地理などのデータの種類）"
+ERROR_SAID: dict[str, tuple[str, str]] = {
+    RICH_VALUE: (f"{{label}}のセルに{RICH_VALUE_NAMED}が入っています",
+                 "値を文字で入力してください（画像を残すなら、画像を選んで「セルの上に配置」にしてから、"
+                 "セルに値を入力してください）"),
+    "#VALUE!": ("", f"セルに{RICH_VALUE_NAMED}を入れた場合も、Excel 365 以外では #VALUE! と表示されます。"
+                    "その場合は値を文字で入力してください"),
+}
+
+
+def error_said(label: str, error: str) -> str:
+    """The sentence naming a cell (``label``) that holds ``error``: 「目標値がエラー値「#REF!」
+    です」, or what the cell holds when that is no error a formula gave (ERROR_SAID)."""
+    said = ERROR_SAID.get(error, ("", ""))[0]
+    return said.format(label=label) if said else f"{label}がエラー値「{error}」です"
+
+
+def error_named(error: str) -> str:
+    """An error value as a message names it in passing: 「エラー値「#REF!」」, or 「画像（…）」."""
+    return RICH_VALUE_NAMED if error == RICH_VALUE else f"エラー値「{error}」"
+
+
+def error_hint(error: str) -> str:
+    """What a hint on an error value adds for this one ("" for most)."""
+    return ERROR_SAID.get(error, ("", ""))[1]
 
 
 # Finding types of the parse errors (Finding.type).

@@ -35,7 +35,7 @@ from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr, escape
-from ..package.zipped import Package, fresh_name, relative
+from ..package.zipped import Package, fresh_name, relative, rels_name
 from ..core.methods import error_title
 from ..core.plan_types import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, Validation, WritePlan
 from .state import StyleReader
@@ -110,6 +110,9 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         code_name = _new_code_name(sheet.name, _code_names(pkg, workbook))
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
     gone = _only_reachable_from(pkg, workbook, part)
+    # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
+    # rebuilt without a chart (rollover), pointed at charts no longer in the file.
+    gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
     for name in gone:
         pkg.remove(name)
     rels: list[tuple[str, str, str]] = []

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.errors import UnreadableSheet, UserError
-from ..core.values import UNKNOWN_ERROR, error_value
+from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
 from ..package.xml import dtd_refusal, has_dtd
@@ -192,6 +192,11 @@ ERROR_MARK = b't="e"'
 _ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
 _ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
 _ERROR_TEXT = rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
+# A rich value's cell (values.RICH_VALUE): an error cell with value metadata (vm="1", an
+# index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 gives
+# vm to other errors too (#SPILL!, #CALC!, #FIELD! … carry their details as a rich *error*
+# value): those are the errors they show, and read as such.
+_VALUE_METADATA = rb'\bvm="'
 
 
 def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
@@ -214,6 +219,8 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
         # Every cell stored as an error is one: with its code as Excel shows it, else (no
         # value, an empty one, a text unlike any error) as UNKNOWN_ERROR, never as "".
         text = html.unescape(value.group(1).decode("utf-8", "replace")).strip() if value else ""
+        if text == "#VALUE!" and re.search(_VALUE_METADATA, m.group(1)):
+            text = RICH_VALUE
         out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = (
             text if error_value(text) is not None else UNKNOWN_ERROR)
     return out
