@@ -13,6 +13,7 @@ layout. Computed here, once, from the recalculation's Result, the master's entri
 
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 from typing import Optional, Sequence
@@ -22,6 +23,7 @@ from .history import History
 from .layout import HEADER, INDICATOR, Grid, project_shown
 from .methods import NO_VALUE, NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
+from .fiscal import status_date
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
@@ -172,7 +174,11 @@ def _meta_gap(symbols: Sequence[str], settings: Settings) -> str:
     return f"{text}が◎になる必要があります（◎{achieved}／評価可能{evaluable}、この行を除く）"
 
 
-def deadline_text(ind: Indicator, fiscal_year: int) -> str:
+def deadline_text(ind: Indicator, fiscal_year: int, as_of: Optional[_dt.date] = None) -> str:
+    """How far the row's deadline is from this year: 「2025年度まであと2年度」. A deadline to the
+    month or the day is also held to ``as_of`` (fiscal.status_date: 基準日 or the year's end),
+    as rules._deadline judges it: one in this 年度 but before 基準日 has passed, and saying
+    「今年度が期限」 beside its × sent staff looking for time they did not have."""
     target = _parse(ind.target)
     if target is None or ind.is_kpi:
         return ""
@@ -185,7 +191,7 @@ def deadline_text(ind: Indicator, fiscal_year: int) -> str:
     when = f"{year}年度" if due is None else f"{due.year}年{due.month}月{due.day}日（{year}年度）"
     if left > 0:
         return f"{when}まであと{left}年度"
-    if left == 0:
+    if left == 0 and not (due is not None and as_of is not None and due < as_of):
         return f"{when}（今年度が期限）" if due is None else f"{when}、今年度が期限"
     return f"{when}（期限を過ぎています。目標の見直しが必要です）" if due is None else \
         f"{when}、期限を過ぎています。目標の見直しが必要です"
@@ -259,7 +265,7 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
             gap = gaps[key] = gap_text(ind, actual, ev.symbol, ev.reason, settings, plain)
         deadline = deadlines.get((ind.target, ind.is_kpi))
         if deadline is None:
-            deadline = deadlines[(ind.target, ind.is_kpi)] = deadline_text(ind, settings.fiscal_year)
+            deadline = deadlines[(ind.target, ind.is_kpi)] = deadline_text(ind, settings.fiscal_year, status_date(settings.fiscal_year, settings.base_date))
         out.append([published(ind.id), project_shown(ind), published(ind.name), ev.symbol,
                     published(ind.target) or NO_VALUE, actual or NO_VALUE,
                     gap, deadline,
