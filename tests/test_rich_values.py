@@ -188,3 +188,38 @@ def test_a_picture_in_a_setting_or_a_header_is_named_as_one(sample_master_xlsm, 
     assert f"設定!B4: 基準日のセルに{PICTURE}（空欄としては扱いません）。値を文字で入力してください" in said, said
     said = file_face(graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "h.xlsm", "小樽市", "E1"))
     assert "見出しのセル E1 が画像（または株価・地理などのデータの種類）のため、見出し「実績値」が見つかりません" in said, said
+
+
+@pytest.mark.parametrize("sheet,ref,command,said", [
+    (c.HISTORY, "E4", "recalc", "シート「経年」の 経年!E4 は画像（または株価・地理などのデータの種類）です"),
+    (c.HISTORY, "A5", "rollover", "シート「経年」の 経年!A5 は画像（または株価・地理などのデータの種類）です"),
+    (c.INDICATORS, "F8", "rollover", "指標!F8が画像（または株価・地理などのデータの種類）のため、「経年」に記録できません"),
+    ("小樽市", "B2", "split", "小樽市!B2が画像（または株価・地理などのデータの種類）のため、入力用ファイルを作成しませんでした"),
+    (c.INDICATORS, "H8", "split", "指標!H8が画像（または株価・地理などのデータの種類）のため、入力用ファイルを作成しませんでした"),
+], ids=["経年's year", "経年's ID", "a recorded cell", "a split's contract cell", "a split's target"])
+def test_a_picture_in_a_refused_list_is_named_as_one(sample_master_xlsm, donor, tmp_path, sheet, ref, command, said):
+    """The refusals that list cells (経年, the cells 経年 records, the cells split hands out)
+    quoted RICH_VALUE's placeholder in a sentence that said エラー値: 「経年!E4「#（セル内の画像・
+    データの種類）」 はエラー値です」."""
+    master = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", sheet, ref)
+    before = master.read_bytes()
+    out = {"rollover": ["-o", str(tmp_path / "next.xlsm")], "split": ["--outdir", str(tmp_path / "issued")]}
+    code, text = _run(command, str(master), *out.get(command, []))
+    assert code == 2 and said in text, text
+    assert "画像を選んで「セルの上に配置」" in text and "#（" not in text and "エラー値" not in text, text
+    assert master.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+
+
+def test_a_picture_in_a_locked_cell_of_a_returned_file_is_named_as_one(sample_master_xlsm, donor, tmp_path):
+    """A returned file's 指標ID made a picture (its protection lifted): refused, naming it as a
+    picture, not as the placeholder in a sentence saying エラー値."""
+    issued_dir = tmp_path / "issued"
+    assert _run("split", str(sample_master_xlsm), "--outdir", str(issued_dir))[0] == 0
+    issued = next(issued_dir.glob("小樽市_*.xlsx"))
+    returned = graft_rich_value_cell(issued, donor, tmp_path / "returns" / issued.name, "小樽市", "A20")
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    code, said = _run("collect", str(master), str(returned))
+    assert ("入力欄（実績値・分母・実施状況）ではないセルが画像（または株価・地理などのデータの種類）です（小樽市!A20）"
+            in said), said
+    assert "#（" not in said, said

@@ -325,16 +325,16 @@ def _check_no_error_values(planned: list, data: MasterData) -> None:
     split, naming it. Written out it is a text (「#N/A」 as a 目標値, or pre-filled in an input
     cell and kept as issued), never an empty cell: the municipalities would answer it."""
     from ..core.input_sheet import error_cells
-    from ..core.values import unread_kind
+    from ..core.values import unread_advice, unread_kind, unread_places
 
     by_id = {i.id: i for i in data.indicators}
     found = list(dict.fromkeys(p for muni, copy, _path in planned for p in error_cells(copy, muni.name, by_id)))
     if found:
-        more = f" ほか {len(found) - 5} か所" if len(found) > 5 else ""
-        what = unread_kind(found)
-        raise UserError(f"{'、'.join(found[:5])}{more}が{what}のため、入力用ファイルを作成しませんでした"
-                        f"（{what}を文字として市町村に配ることはしません）。数式の参照先を直して Excel で保存し直すか、"
-                        "値を直接入力してから（チェックボックスなら、リンク先をこのセル以外にして）、もう一度作成してください")
+        held = [e for _where, e in found]
+        what = unread_kind(held)
+        raise UserError(f"{unread_places(found)}が{what}のため、入力用ファイルを作成しませんでした"
+                        "（配れば、そのセルは文字に変わって市町村に届きます）。数式の参照先を直して Excel で保存し直すか、"
+                        "値を直接入力してから、もう一度作成してください。" + unread_advice(held))
 
 
 def _check_fresh_results(data: MasterData) -> None:
