@@ -32,7 +32,7 @@ from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
-from .validate import cell_error_finding, may_feed
+from .validate import may_feed
 from .values import (RICH_VALUE, boolean_value, error_hint, error_named, error_said, error_value, format_percent,
                      odd_digit, shown)
 
@@ -552,7 +552,7 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
         for field in CONVERTED:
             error = error_value(v.get(field, ""))
             if error is not None and findings is not None:
-                findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
+                findings.append(F.unread_found(c.INDICATORS, cells[field], v["id"],
                                                    c.INDICATOR_HEADERS[field], error))
         typed_kpi = v.get("is_kpi", "")
         kpi = typed_kpi if typed_kpi.isascii() else unicodedata.normalize("NFKC", typed_kpi)   # 「１」 「ＫＰＩ」 as 「1」 「KPI」
