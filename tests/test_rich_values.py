@@ -185,7 +185,8 @@ def test_a_plain_value_error_hints_at_a_picture_on_both_faces(sample_master_xlsm
 def test_a_picture_in_a_setting_or_a_header_is_named_as_one(sample_master_xlsm, donor, tmp_path):
     """設定 and the headers are refused whole (nothing is computed around them): named alike."""
     said = file_face(graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "s.xlsm", c.SETTINGS, "B4"))
-    assert f"設定!B4: 基準日のセルに{PICTURE}（空欄としては扱いません）。値を文字で入力してください" in said, said
+    assert f"設定!B4: 基準日のセルに{PICTURE}（値としては読めません。空欄や 0 としては扱いません。" in said, said
+    assert "。値を文字で入力してください（画像を残すなら" in said and "エラー値" not in said, said
     said = file_face(graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "h.xlsm", "小樽市", "E1"))
     assert "見出しのセル E1 が画像（または株価・地理などのデータの種類）のため、見出し「実績値」が見つかりません" in said, said
 
