@@ -224,3 +224,14 @@ def test_a_picture_in_a_locked_cell_of_a_returned_file_is_named_as_one(sample_ma
     assert ("入力欄（実績値・分母・実施状況）ではないセルが画像（または株価・地理などのデータの種類）です（小樽市!A20）"
             in said), said
     assert "#（" not in said, said
+
+
+def test_a_picture_in_xlwings_conf_is_named_as_one(sample_master_xlsm, donor, tmp_path):
+    """upgrade-macros --server names a picture in xlwings.conf's table as one (it quoted the
+    placeholder as an error value: 「エラー値「#（セル内の画像・データの種類）」」)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.conf import conf_row_plan
+
+    path = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", c.XLWINGS_CONF, "A1")
+    with pytest.raises(UserError, match=r"xlwings.conf」の A1 が画像（または株価・地理などのデータの種類）です。"):
+        conf_row_plan(path, "RENKEI_SERVER", "http://renkei-server:8000")
