@@ -235,3 +235,19 @@ def test_a_picture_in_xlwings_conf_is_named_as_one(sample_master_xlsm, donor, tm
     path = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", c.XLWINGS_CONF, "A1")
     with pytest.raises(UserError, match=r"xlwings.conf」の A1 が画像（または株価・地理などのデータの種類）です。"):
         conf_row_plan(path, "RENKEI_SERVER", "http://renkei-server:8000")
+
+
+def test_a_returned_figure_over_a_picture_in_the_master_is_shown_over_a_picture(sample_master_xlsm, donor, tmp_path):
+    """The change line before an import named the master's picture by the reader's
+    placeholder: 「実績値: #（セル内の画像・データの種類） → 5」."""
+    issued_dir = tmp_path / "issued"
+    assert _run("split", str(sample_master_xlsm), "--outdir", str(issued_dir))[0] == 0
+    issued = next(issued_dir.glob("小樽市_*.xlsx"))
+    book = load_workbook(issued)
+    assert [book["小樽市"][ref].value for ref in ("G19", "A20")] == ["実績値", "04-1"]
+    book["小樽市"]["G20"] = "5件"
+    (tmp_path / "returns").mkdir()
+    book.save(tmp_path / "returns" / issued.name)
+    master = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", "小樽市", "E2")
+    code, said = _run("collect", str(master), str(tmp_path / "returns" / issued.name), "--dry-run")
+    assert "小樽市!E2 04-1 実績値: 画像（または株価・地理などのデータの種類） → 5" in said and "#（" not in said, said
