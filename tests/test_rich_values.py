@@ -251,3 +251,47 @@ def test_a_returned_figure_over_a_picture_in_the_master_is_shown_over_a_picture(
     master = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", "小樽市", "E2")
     code, said = _run("collect", str(master), str(tmp_path / "returns" / issued.name), "--dry-run")
     assert "小樽市!E2 04-1 実績値: 画像（または株価・地理などのデータの種類） → 5" in said and "#（" not in said, said
+
+
+def _list_row(grid, ind_id: str) -> list:
+    return next(row for row in grid if ind_id in row)
+
+
+@pytest.mark.parametrize("sheet,ref", [("小樽市", "G2"), (c.INDICATORS, "L8")])
+@pytest.mark.parametrize("held", ["picture", "#N/A"])
+def test_a_status_that_holds_no_text_is_printed_nowhere_in_the_list(sample_master_xlsm, donor, tmp_path, licensed,  # noqa: F811
+                                                                     sheet, ref, held):
+    """04-1's 実施状況 on 小樽市 (指標's 実施状況（手入力） L8 emptied, so the rows' are shown) or
+    L8 itself holding a picture or an error value: the row is －, its note names the cell, and
+    一覧's 連携事業実施状況等 printed the cell's text below it as a status, 「#N/A」 or the
+    reader's placeholder 「#（セル内の画像・データの種類）」, as a TRUE/FALSE no longer was.
+    The buttons (which get a picture as #VALUE!) print neither."""
+    import python_calamine
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import write_planned
+
+    base = tmp_path / "base.xlsm"
+    shutil.copyfile(sample_master_xlsm, base)
+    if sheet != c.INDICATORS:
+        write_planned(base, lambda _fs: (WritePlan(cells=[CellEdit(c.INDICATORS, 8, 12, None)]), None))
+    master = (graft_rich_value_cell(base, donor, tmp_path / "master.xlsm", sheet, ref) if held == "picture"
+              else with_error(base, tmp_path / "master.xlsm", sheet, ref, held))
+    button = tmp_path / "button.xlsm"
+    shutil.copyfile(master, button)
+    _run("recalc", str(master))
+    file_row = _list_row(python_calamine.CalamineWorkbook.from_path(str(master)).get_sheet_by_name(c.LIST).to_python(),
+                         "04-1")
+    payload = payload_from_file(button, client=VBA)
+    book = remote_book(payload)
+    buttons.recalc(book)
+    grid = apply_actions(payload, book.json()["actions"]).grids[c.LIST]
+    rows: dict[int, list] = {}
+    for (r, _col), v in sorted(grid.items()):
+        rows.setdefault(r, []).append(v)
+    button_row = _list_row(rows.values(), "04-1")
+    for row in (file_row, button_row):
+        status = next(v for v in row if isinstance(v, str) and v.startswith("※入力エラーのため評価不可"))
+        assert f"{sheet}!{ref}" in status and "#（" not in status, row
+        assert len(status.splitlines()) == 1, status    # the note alone: no line of status below it
