@@ -291,11 +291,10 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
                 seen[ind.id] = ind
             else:
                 seen[ind.id] = ind
-        if ind.method and ind.method not in METHODS and error_value(ind.method) is None and \
-                boolean_value(ind.method) is None:
+        if ind.method and ind.method not in METHODS and unread_value(ind.method) is None:
             out.append(F.UNKNOWN_METHOD.at(sheet, ind.cell("method"), ind.id, value=shown(ind.method),
                                            choices="、".join(METHODS)))
-        if ind.rule and ind.rule not in RULES and error_value(ind.rule) is None and boolean_value(ind.rule) is None:
+        if ind.rule and ind.rule not in RULES and unread_value(ind.rule) is None:
             out.append(F.UNKNOWN_RULE.at(sheet, ind.cell("rule"), ind.id, value=shown(ind.rule),
                                          choices="、".join(RULES)))
         out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)

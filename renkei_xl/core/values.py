@@ -409,10 +409,11 @@ def fit_cell(text: str) -> str:
 
 def published(text: str) -> str:
     """An 指標 text as a list the tool writes shows it (一覧, 集計, 次の一歩, and so the
-    確定版): fit_cell's, or INPUT_ERROR for an error value or a TRUE/FALSE (boolean_value).
+    確定版): fit_cell's, or INPUT_ERROR for an error value, a picture or a TRUE/FALSE (unread_value).
     「#N/A」 was published as a 役割 (its own group on 一覧 and its own line on 集計), an
     評価指標 or a 目標値, and a check box's 「TRUE」 still was; the row is 「－」 with the bad
     cell named in its note, as a row whose 実績値 is an error is."""
+    # unread_value, its two tests inline: every text of 一覧 passes here
     return INPUT_ERROR if ("#" in text and error_value(text)) or boolean_value(text) else fit_cell(text)
 
 
