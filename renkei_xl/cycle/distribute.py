@@ -321,9 +321,10 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
 
 
 def _check_no_error_values(planned: list, data: MasterData) -> None:
-    """Before the first file: a cell the files would show holding an error value stops the
-    split, naming it. Written out it is a text (「#N/A」 as a 目標値, or pre-filled in an input
-    cell and kept as issued), never an empty cell: the municipalities would answer it."""
+    """Before the first file: a cell the files would show holding an error value, a picture
+    or a TRUE/FALSE (input_sheet.error_cells) stops the split, naming it. Written out it is a
+    text (「#N/A」 as a 目標値, or pre-filled in an input cell and kept as issued), never an
+    empty cell: the municipalities would answer it."""
     from ..core.input_sheet import error_cells
     from ..core.values import unread_advice, unread_kind, unread_places
 
