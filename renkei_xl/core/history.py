@@ -102,7 +102,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」{symbol_hint(symbol)}")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
-    _refuse_errors(errors)
+    _refuse_unread(errors)
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
@@ -110,7 +110,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     return out
 
 
-def _refuse_errors(errors: list[tuple[str, str]]) -> None:
+def _refuse_unread(errors: list[tuple[str, str]]) -> None:
     """Refuses 経年 naming the cells (place, values.unread_value) that hold no record: an error
     value, a picture, or a TRUE/FALSE (a check box's linked cell, a comparison formula staff
     put there), which was kept as the year's 実績値 「TRUE」, or as the 指標ID 「FALSE」 with its
@@ -173,7 +173,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     errors = [(f"{c.HISTORY}!{cell_ref(r, k + 1)}", e)
               for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
               for k in range(len(row)) if k != cols[0] and k not in years and (e := _unread_label(row, k, staff_cols))]
-    _refuse_errors(errors)
+    _refuse_unread(errors)
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:

@@ -103,9 +103,9 @@ def stale_labels(copy, indicators) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def error_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[tuple[str, str]]:
-    """(「sheet!cell」, what it holds: values.unread_value) for each cell an input file would show that holds an error value:
-    the master sheet's rows as copied (IDs, labels, 単位, the inputs as issued, 前年度実績,
+def unread_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[tuple[str, str]]:
+    """(「sheet!cell」, what it holds: values.unread_value) for each cell an input file would
+    show that holds an error value (a picture too): the master sheet's rows as copied (IDs, labels, 単位, the inputs as issued, 前年度実績,
     staff's columns) and 指標's 基準値 and 目標値 beside them. The file would carry it as a
     text (an ID 「#N/A」, a target 「#REF!」, an input cell pre-filled with 「#N/A」): a
     municipality reads it and answers it, and the hidden issued columns would keep it. So

@@ -190,7 +190,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
-    _check_no_error_values(planned, data)
+    _check_no_unread_cells(planned, data)
     _check_fresh_results(data)
     _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
     from ..safety import check_confined, make_folder, writer_lock
@@ -320,16 +320,16 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
 
 
-def _check_no_error_values(planned: list, data: MasterData) -> None:
+def _check_no_unread_cells(planned: list, data: MasterData) -> None:
     """Before the first file: a cell the files would show holding an error value, a picture
-    or a TRUE/FALSE (input_sheet.error_cells) stops the split, naming it. Written out it is a
+    or a TRUE/FALSE (input_sheet.unread_cells) stops the split, naming it. Written out it is a
     text (「#N/A」 as a 目標値, or pre-filled in an input cell and kept as issued), never an
     empty cell: the municipalities would answer it."""
-    from ..core.input_sheet import error_cells
+    from ..core.input_sheet import unread_cells
     from ..core.values import unread_advice, unread_kind, unread_places
 
     by_id = {i.id: i for i in data.indicators}
-    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in error_cells(copy, muni.name, by_id)))
+    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id)))
     if found:
         held = [e for _where, e in found]
         what = unread_kind(held)
