@@ -217,7 +217,8 @@ BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
 def boolean_value(value: object) -> Optional[str]:
     """「TRUE」 or 「FALSE」 for a cell holding a boolean (as a bool, or as its text once
     read), else None: never a text to publish, a value to judge, a name or an address.
-    Only the 基本KPI column takes one (a check box there says 「基本KPI」), and reads it itself."""
+    Of the cells the contract reads, only 基本KPI takes one (a check box there says 「基本KPI」),
+    and reads it itself; columns of staff's own (beside 経年, a split's sheet) keep theirs."""
     if type(value) is bool:
         return "TRUE" if value else "FALSE"
     if type(value) is str and len(value) <= 7 and (key := value.strip()) in BOOLEAN_TEXTS:
