@@ -1568,7 +1568,9 @@ def test_a_cell_changed_on_both_sides_is_held_and_named(cycle, capsys):
 
 def test_an_error_value_in_the_master_is_no_correction_to_keep(cycle):
     """A master cell that became #REF! after the split (a broken formula) is written over by
-    the returned value, changed or not, as before: an error is never kept as staff's value."""
+    the returned value, changed or not, as before: an error is never kept as staff's value.
+    Nor is a TRUE/FALSE (a check box linked to the cell since): it was kept as 「配布した後で
+    マスターで直した実施状況「TRUE」」, or held the returned row as changed on both sides."""
     master, _, filled = cycle
     wb = openpyxl.load_workbook(master)
     ws = wb["小樽市"]
@@ -1576,12 +1578,16 @@ def test_an_error_value_in_the_master_is_no_correction_to_keep(cycle):
     rows = {ws.cell(r, cols["指標ID"]).value: r for r in range(top + 1, ws.max_row + 1)}
     ws.cell(rows["04-1"], cols["実績値"]).value = "#REF!"     # as both readers hand a cached error over
     ws.cell(rows["08-1"], cols["実施状況"]).value = "#N/A"
+    ws.cell(rows["06-1"], cols["実施状況"]).value = True
+    ws.cell(rows["05-1"], cols["実施状況"]).value = False
     wb.save(master)
     set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)   # returned as issued (empty)
+    set_cell(filled["小樽市"], "小樽市", "05-1", "実施状況", "実施した")   # answered
     report = collect(master, [filled["小樽市"]])
-    assert not report.kept and not report.held
+    assert not report.kept and not report.held, (report.kept, report.held)
     assert {(ch.indicator_id, ch.field, ch.old, ch.new) for ch in report.changes} >= {
-        ("04-1", "実績値", "#REF!", None), ("08-1", "実施状況", "#N/A", None), ("08-1", "実績値", "", 3)}
+        ("04-1", "実績値", "#REF!", None), ("08-1", "実施状況", "#N/A", None), ("08-1", "実績値", "", 3),
+        ("06-1", "実施状況", "TRUE", None), ("05-1", "実施状況", "FALSE", "実施した")}
 
 
 def test_the_same_value_on_both_sides_is_no_conflict(cycle):

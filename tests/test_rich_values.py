@@ -185,6 +185,113 @@ def test_a_plain_value_error_hints_at_a_picture_on_both_faces(sample_master_xlsm
 def test_a_picture_in_a_setting_or_a_header_is_named_as_one(sample_master_xlsm, donor, tmp_path):
     """設定 and the headers are refused whole (nothing is computed around them): named alike."""
     said = file_face(graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "s.xlsm", c.SETTINGS, "B4"))
-    assert f"設定!B4: 基準日のセルに{PICTURE}（空欄としては扱いません）。値を文字で入力してください" in said, said
+    assert f"設定!B4: 基準日のセルに{PICTURE}（値としては読めません。空欄や 0 としては扱いません。" in said, said
+    assert "。値を文字で入力してください（画像を残すなら" in said and "エラー値" not in said, said
     said = file_face(graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "h.xlsm", "小樽市", "E1"))
     assert "見出しのセル E1 が画像（または株価・地理などのデータの種類）のため、見出し「実績値」が見つかりません" in said, said
+
+
+@pytest.mark.parametrize("sheet,ref,command,said", [
+    (c.HISTORY, "E4", "recalc", "シート「経年」の 経年!E4 は画像（または株価・地理などのデータの種類）です"),
+    (c.HISTORY, "A5", "rollover", "シート「経年」の 経年!A5 は画像（または株価・地理などのデータの種類）です"),
+    (c.INDICATORS, "F8", "rollover", "指標!F8が画像（または株価・地理などのデータの種類）のため、「経年」に記録できません"),
+    ("小樽市", "B2", "split", "小樽市!B2が画像（または株価・地理などのデータの種類）のため、入力用ファイルを作成しませんでした"),
+    (c.INDICATORS, "H8", "split", "指標!H8が画像（または株価・地理などのデータの種類）のため、入力用ファイルを作成しませんでした"),
+], ids=["経年's year", "経年's ID", "a recorded cell", "a split's contract cell", "a split's target"])
+def test_a_picture_in_a_refused_list_is_named_as_one(sample_master_xlsm, donor, tmp_path, sheet, ref, command, said):
+    """The refusals that list cells (経年, the cells 経年 records, the cells split hands out)
+    quoted RICH_VALUE's placeholder in a sentence that said エラー値: 「経年!E4「#（セル内の画像・
+    データの種類）」 はエラー値です」."""
+    master = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", sheet, ref)
+    before = master.read_bytes()
+    out = {"rollover": ["-o", str(tmp_path / "next.xlsm")], "split": ["--outdir", str(tmp_path / "issued")]}
+    code, text = _run(command, str(master), *out.get(command, []))
+    assert code == 2 and said in text, text
+    assert "画像を選んで「セルの上に配置」" in text and "#（" not in text and "エラー値" not in text, text
+    assert master.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+
+
+def test_a_picture_in_a_locked_cell_of_a_returned_file_is_named_as_one(sample_master_xlsm, donor, tmp_path):
+    """A returned file's 指標ID made a picture (its protection lifted): refused, naming it as a
+    picture, not as the placeholder in a sentence saying エラー値."""
+    issued_dir = tmp_path / "issued"
+    assert _run("split", str(sample_master_xlsm), "--outdir", str(issued_dir))[0] == 0
+    issued = next(issued_dir.glob("小樽市_*.xlsx"))
+    returned = graft_rich_value_cell(issued, donor, tmp_path / "returns" / issued.name, "小樽市", "A20")
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(sample_master_xlsm, master)
+    code, said = _run("collect", str(master), str(returned))
+    assert ("入力欄（実績値・分母・実施状況）ではないセルが画像（または株価・地理などのデータの種類）です（小樽市!A20）"
+            in said), said
+    assert "#（" not in said, said
+
+
+def test_a_picture_in_xlwings_conf_is_named_as_one(sample_master_xlsm, donor, tmp_path):
+    """upgrade-macros --server names a picture in xlwings.conf's table as one (it quoted the
+    placeholder as an error value: 「エラー値「#（セル内の画像・データの種類）」」)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.conf import conf_row_plan
+
+    path = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", c.XLWINGS_CONF, "A1")
+    with pytest.raises(UserError, match=r"xlwings.conf」の A1 が画像（または株価・地理などのデータの種類）です。"):
+        conf_row_plan(path, "RENKEI_SERVER", "http://renkei-server:8000")
+
+
+def test_a_returned_figure_over_a_picture_in_the_master_is_shown_over_a_picture(sample_master_xlsm, donor, tmp_path):
+    """The change line before an import named the master's picture by the reader's
+    placeholder: 「実績値: #（セル内の画像・データの種類） → 5」."""
+    issued_dir = tmp_path / "issued"
+    assert _run("split", str(sample_master_xlsm), "--outdir", str(issued_dir))[0] == 0
+    issued = next(issued_dir.glob("小樽市_*.xlsx"))
+    book = load_workbook(issued)
+    assert [book["小樽市"][ref].value for ref in ("G19", "A20")] == ["実績値", "04-1"]
+    book["小樽市"]["G20"] = "5件"
+    (tmp_path / "returns").mkdir()
+    book.save(tmp_path / "returns" / issued.name)
+    master = graft_rich_value_cell(sample_master_xlsm, donor, tmp_path / "master.xlsm", "小樽市", "E2")
+    code, said = _run("collect", str(master), str(tmp_path / "returns" / issued.name), "--dry-run")
+    assert "小樽市!E2 04-1 実績値: 画像（または株価・地理などのデータの種類） → 5" in said and "#（" not in said, said
+
+
+def _list_row(grid, ind_id: str) -> list:
+    return next(row for row in grid if ind_id in row)
+
+
+@pytest.mark.parametrize("sheet,ref", [("小樽市", "G2"), (c.INDICATORS, "L8")])
+@pytest.mark.parametrize("held", ["picture", "#N/A"])
+def test_a_status_that_holds_no_text_is_printed_nowhere_in_the_list(sample_master_xlsm, donor, tmp_path, licensed,  # noqa: F811
+                                                                     sheet, ref, held):
+    """04-1's 実施状況 on 小樽市 (指標's 実施状況（手入力） L8 emptied, so the rows' are shown) or
+    L8 itself holding a picture or an error value: the row is －, its note names the cell, and
+    一覧's 連携事業実施状況等 printed the cell's text below it as a status, 「#N/A」 or the
+    reader's placeholder 「#（セル内の画像・データの種類）」, as a TRUE/FALSE no longer was.
+    The buttons (which get a picture as #VALUE!) print neither."""
+    import python_calamine
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import write_planned
+
+    base = tmp_path / "base.xlsm"
+    shutil.copyfile(sample_master_xlsm, base)
+    if sheet != c.INDICATORS:
+        write_planned(base, lambda _fs: (WritePlan(cells=[CellEdit(c.INDICATORS, 8, 12, None)]), None))
+    master = (graft_rich_value_cell(base, donor, tmp_path / "master.xlsm", sheet, ref) if held == "picture"
+              else with_error(base, tmp_path / "master.xlsm", sheet, ref, held))
+    button = tmp_path / "button.xlsm"
+    shutil.copyfile(master, button)
+    _run("recalc", str(master))
+    file_row = _list_row(python_calamine.CalamineWorkbook.from_path(str(master)).get_sheet_by_name(c.LIST).to_python(),
+                         "04-1")
+    payload = payload_from_file(button, client=VBA)
+    book = remote_book(payload)
+    buttons.recalc(book)
+    grid = apply_actions(payload, book.json()["actions"]).grids[c.LIST]
+    rows: dict[int, list] = {}
+    for (r, _col), v in sorted(grid.items()):
+        rows.setdefault(r, []).append(v)
+    button_row = _list_row(rows.values(), "04-1")
+    for row in (file_row, button_row):
+        status = next(v for v in row if isinstance(v, str) and v.startswith("※入力エラーのため評価不可"))
+        assert f"{sheet}!{ref}" in status and "#（" not in status, row
+        assert len(status.splitlines()) == 1, status    # the note alone: no line of status below it

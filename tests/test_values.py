@@ -392,3 +392,20 @@ def test_a_year_without_its_era_is_refused_saying_to_write_one(text):
         parse_value(text)
     assert caught.value.code == DEADLINE_FORM and "元号を付ける" in str(caught.value), str(caught.value)
     assert "単位" not in str(caught.value)
+
+
+def test_a_refusal_names_the_kinds_of_cells_it_lists():
+    """One list may hold error values, TRUE/FALSE and pictures: each kind named, a picture by
+    its place alone (there is no text to quote), and what to do for each kind added once."""
+    from renkei_xl.core.values import RICH_VALUE, unread_advice, unread_kind, unread_places, unread_value
+
+    found = [("経年!A5", unread_value(True)), ("経年!E4", unread_value("#REF!")), ("経年!E6", unread_value(RICH_VALUE)),
+             ("経年!E7", unread_value(" FALSE "))]
+    held = [e for _where, e in found]
+    assert unread_kind(held) == "エラー値、TRUE/FALSE（論理値）か画像（または株価・地理などのデータの種類）"
+    assert unread_kind(["#N/A", "TRUE"]) == "エラー値か TRUE/FALSE（論理値）"
+    assert unread_kind(["FALSE"]) == "TRUE/FALSE（論理値）" and unread_kind(["#REF!"]) == "エラー値"
+    assert unread_places(found, limit=3) == "経年!A5「TRUE」、経年!E4「#REF!」、経年!E6 ほか 1 か所"
+    advice = unread_advice(held)
+    assert advice.count("リンク先をこのセル以外に") == 1 and "「セルの上に配置」" in advice, advice
+    assert unread_advice(["#REF!"]) == "" and "#VALUE!" in unread_advice(["#VALUE!"])

@@ -32,9 +32,8 @@ from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
-from .validate import cell_error_finding, may_feed
-from .values import (RICH_VALUE, boolean_value, error_hint, error_named, error_said, error_value, format_percent,
-                     odd_digit, shown)
+from .validate import may_feed
+from .values import boolean_value, error_named, error_value, format_percent, odd_digit, shown
 
 Grid = Sequence[Sequence[object]]
 
@@ -398,19 +397,12 @@ def refuse_cell_error(where: str, label: str, value: object, *, as_text: bool = 
     TRUE/FALSE (values.boolean_value: a check box's linked cell, TRUE typed into a 標準 cell):
     read as the text 「FALSE」 it was a municipality whose sheet was missing (the finding
     named the place 「FALSE」, not the cell), an address 入力チェック passed, a 圏域名 in every
-    title. A number or a date setting (``as_text`` False) refuses one in its own words."""
-    error = error_value(value)
-    if error is not None:
-        also = error_hint(error)
-        raise UserError(f"{where}: {error_said(label, error)}（空欄としては扱いません）。"
-                        + (also if error == RICH_VALUE else
-                           "数式の参照先を直して Excel で保存し直すか、値を直接入力してください"
-                           + (f"。{also}" if also else "")))
-    boolean = boolean_value(value) if as_text else None
-    if boolean is not None:
-        raise UserError(f"{where}: {label}が TRUE/FALSE（論理値）の「{boolean}」です（「{boolean}」の文字としては"
-                        "読みません）。チェックボックスのリンク先のセルや、TRUE・FALSE の入力、比較の数式の結果は使えません。"
-                        "値を直接入力してください（チェックボックスなら、リンク先をこのセル以外にしてください）")
+    title. A number or a date setting (``as_text`` False) refuses one in its own words.
+    Said as the finding of such a cell is (findings.unread_found), on every face."""
+    held = error_value(value) or (boolean_value(value) if as_text else None)
+    if held is not None:
+        found = F.unread_found("", "", "", label, held)
+        raise UserError(f"{where}: {found.message}。{found.hint}")
 
 
 def _setting(book: Book, name: str, as_text: bool = False) -> tuple[str, str, object]:
@@ -552,7 +544,7 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
         for field in CONVERTED:
             error = error_value(v.get(field, ""))
             if error is not None and findings is not None:
-                findings.append(cell_error_finding(c.INDICATORS, cells[field], v["id"],
+                findings.append(F.unread_found(c.INDICATORS, cells[field], v["id"],
                                                    c.INDICATOR_HEADERS[field], error))
         typed_kpi = v.get("is_kpi", "")
         kpi = typed_kpi if typed_kpi.isascii() else unicodedata.normalize("NFKC", typed_kpi)   # 「１」 「ＫＰＩ」 as 「1」 「KPI」

@@ -16,8 +16,8 @@ overrides the type's own only where the rule says so (a 基本KPI's unit mismatc
 from typing import NamedTuple, Optional
 
 from .model import ERROR, WARNING, Finding
-from .values import (APPROXIMATE, BOOLEAN, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES, DEADLINE_FORM,
-                     EXCEL_CELL_TEXT, RANGE, RICH_VALUE, RICH_VALUE_ERROR, TOO_LARGE, TOO_LONG,
+from .values import (APPROXIMATE, BOOLEAN, BOOLEAN_TEXTS, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES,
+                     DEADLINE_FORM, EXCEL_CELL_TEXT, RANGE, RICH_VALUE, RICH_VALUE_ERROR, TOO_LARGE, TOO_LONG,
                      TRUNCATION_MARK, UNPARSEABLE, error_hint, error_said)
 
 
@@ -74,13 +74,20 @@ RICH_VALUE_FOUND = _type(
     error_hint(RICH_VALUE))
 
 
-def cell_error_found(sheet: str, cell: str, indicator_id: str, label: str, error: str) -> Finding:
-    """The one finding of a cell holding an error value, whichever command reads it: a
-    rich value is named as what it is, any other error by its code."""
-    if error == RICH_VALUE:
+def unread_found(sheet: str, cell: str, indicator_id: str, label: str, held: str, *, as_value: bool = False,
+                 boolean_level: Optional[str] = None) -> Finding:
+    """The one finding of a cell holding no value (``held``: values.unread_value), whichever
+    command reads it: a picture named as one, any other error by its code, a TRUE/FALSE as
+    what it is where a text (``as_value``: a value) is read, at ``boolean_level`` where a
+    reader says so (a 実施状況 一覧 does not show)."""
+    if held in BOOLEAN_TEXTS:
+        what, how = BOOLEAN_AS_VALUE if as_value else BOOLEAN_AS_TEXT
+        return BOOLEAN_CELL.at(sheet, cell, indicator_id, level=boolean_level, label=label, value=held, what=what,
+                               how=how)
+    if held == RICH_VALUE:
         return RICH_VALUE_FOUND.at(sheet, cell, indicator_id, label=label)
-    also = error_hint(error)
-    return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=error, also=f"。{also}" if also else "")
+    also = error_hint(held)
+    return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=held, also=f"。{also}" if also else "")
 
 
 NO_RESULT = _type(

@@ -29,7 +29,8 @@ from .refs import cell_ref
 from .looks import print_setup
 from .lookalike import symbol_hint
 from .sheet_grid import symbol_colours
-from .values import boolean_value, error_value, fit_cell, rounded_rate, shown, unread_kind
+from .values import (boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice, unread_kind,
+                     unread_places, unread_value)
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -74,8 +75,8 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         return out
     header = [text(v) for v in grid[header_at]]
     id_col = header.index(ID_HEADER)
-    errors: list[str] = [f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}「{h}」" for k, h in enumerate(header)
-                         if error_value(h)]
+    errors = [(f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}", e) for k, h in enumerate(header)
+              if (e := error_value(h))]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
     year_cols = sorted({*actual_cols.values(), *symbol_cols.values()})
     bad: list[str] = []
@@ -84,11 +85,11 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
         ind_id = text(row[id_col]) if id_col < len(row) else ""
         if not ind_id:
             continue
-        if _unread(ind_id):     # 「#REF!」 (or 「TRUE」) is no 指標ID: its years would be kept under it
-            errors.append(f"{c.HISTORY}!{cell_ref(r, id_col + 1)}「{ind_id}」")
+        if e := unread_value(ind_id):     # 「#REF!」 (or 「TRUE」) is no 指標ID: its years would be kept under it
+            errors.append((f"{c.HISTORY}!{cell_ref(r, id_col + 1)}", e))
             continue
-        errors += [f"{c.HISTORY}!{cell_ref(r, col + 1)}「{_at(row, col)}」" for col in year_cols
-                   if col < len(row) and _unread(_at(row, col))]
+        errors += [(f"{c.HISTORY}!{cell_ref(r, col + 1)}", e) for col in year_cols
+                   if col < len(row) and (e := unread_value(_at(row, col)))]
         if ind_id in first_row:
             where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
             raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
@@ -101,7 +102,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」{symbol_hint(symbol)}")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
-    _refuse_errors(errors)
+    _refuse_unread(errors)
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
@@ -109,20 +110,16 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     return out
 
 
-def _unread(value: object) -> Optional[str]:
-    """The error value or the TRUE/FALSE a cell of 経年 or a recorded cell of 指標 holds, or
-    None: neither is a record. A boolean (values.boolean_value: a check box's linked cell, a
-    comparison formula staff put there) was kept as the year's 実績値 「TRUE」, or as the
-    指標ID 「FALSE」 with its years, as an error value was before it was refused."""
-    return error_value(value) or boolean_value(value)
-
-
-def _refuse_errors(errors: list[str]) -> None:
+def _refuse_unread(errors: list[tuple[str, str]]) -> None:
+    """Refuses 経年 naming the cells (place, values.unread_value) that hold no record: an error
+    value, a picture, or a TRUE/FALSE (a check box's linked cell, a comparison formula staff
+    put there), which was kept as the year's 実績値 「TRUE」, or as the 指標ID 「FALSE」 with its
+    years, as an error value was before it was refused."""
     if errors:
-        more = f" ほか {len(errors) - 5} か所" if len(errors) > 5 else ""
-        what = unread_kind(errors)
-        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(errors[:5])}{more} は{what}です。値を"
-                        f"入力し直すかセルを空にしてから、もう一度実行してください（{what}のまま記録として読むことはしません）")
+        held = [e for _where, e in errors]
+        what = unread_kind(held)
+        raise UserError(f"シート「{c.HISTORY}」の {unread_places(errors)} は{what}です。値を入力し直すかセルを空にしてから、"
+                        f"もう一度実行してください（{what}のまま記録として読むことはしません）。{unread_advice(held)}")
 
 
 def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
@@ -173,10 +170,10 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
              and (h or any(_at(row, k) for row in grid[header_at + 1:]))]
     years = {*actual_cols.values(), *symbol_cols.values()}
     staff_cols = {k for k, _h, _v in staff}
-    errors = [f"{c.HISTORY}!{cell_ref(r, k + 1)}「{_at(row, k)}」"
+    errors = [(f"{c.HISTORY}!{cell_ref(r, k + 1)}", e)
               for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
-              for k in range(len(row)) if k != cols[0] and k not in years and _unread_label(row, k, staff_cols)]
-    _refuse_errors(errors)
+              for k in range(len(row)) if k != cols[0] and k not in years and (e := _unread_label(row, k, staff_cols))]
+    _refuse_unread(errors)
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:
@@ -256,14 +253,15 @@ RECORDED_FIELDS = ("id", "project_name", "name", "target")
 def refuse_unrecordable(indicators: Sequence[Indicator]) -> None:
     """Refuses (UserError, naming the cells) to write 経年 from indicators whose recorded
     cells hold an error value. Checked by the two writers of 経年 (with_year, history_sheet)."""
-    found = [f"{i.sheet}!{i.cell(f)}「{e}」" for i in indicators for f in RECORDED_FIELDS
-             if (e := _unread(getattr(i, f))) and i.cell(f)]
+    found = [(f"{i.sheet}!{i.cell(f)}", e) for i in indicators for f in RECORDED_FIELDS
+             if (e := unread_value(getattr(i, f))) and i.cell(f)]
     if found:
-        more = f" ほか {len(found) - 5} か所" if len(found) > 5 else ""
-        what = unread_kind(found)
-        raise UserError(f"{'、'.join(found[:5])}{more}が{what}のため、「{c.HISTORY}」に記録できません（{what}を"
+        held = [e for _where, e in found]
+        what = unread_kind(held)
+        raise UserError(f"{unread_places(found)}が{what}のため、「{c.HISTORY}」に記録できません（{what}を"
                         "指標ID・連携事業名・評価指標・目標値の文字として残すことはしません。何も変更していません）。"
-                        "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください")
+                        "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください。"
+                        + unread_advice(held))
 
 
 def with_year(history: History, year: int, result: Result) -> History:

@@ -29,7 +29,7 @@ from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
 from .refs import cell_ref
-from .values import boolean_value, error_value
+from .values import error_value, unread_value
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -103,9 +103,9 @@ def stale_labels(copy, indicators) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def error_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[str]:
-    """「sheet!cell「#N/A」」 for each cell an input file would show that holds an error value:
-    the master sheet's rows as copied (IDs, labels, 単位, the inputs as issued, 前年度実績,
+def unread_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[tuple[str, str]]:
+    """(「sheet!cell」, what it holds: values.unread_value) for each cell an input file would
+    show that holds an error value (a picture too): the master sheet's rows as copied (IDs, labels, 単位, the inputs as issued, 前年度実績,
     staff's columns) and 指標's 基準値 and 目標値 beside them. The file would carry it as a
     text (an ID 「#N/A」, a target 「#REF!」, an input cell pre-filled with 「#N/A」): a
     municipality reads it and answers it, and the hidden issued columns would keep it. So
@@ -117,12 +117,12 @@ def error_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[str]:
     shown_refs = [attr for attr, head, _width in REFERENCES if head not in heads]   # as ``columns`` adds them
     contract_cols = set(copy.fields.values())
     for row, ind_id, r in zip(copy.rows, copy.ids, copy.row_numbers):
-        out += [f"{sheet}!{cell_ref(r, col)}「{e}」" for col, v in enumerate(row, start=1)
-                if (e := error_value(v) or (boolean_value(v) if col in contract_cols else None))]
+        out += [(f"{sheet}!{cell_ref(r, col)}", e) for col, v in enumerate(row, start=1)
+                if (e := unread_value(v) if col in contract_cols else error_value(v))]
         ind = by_id.get(ind_id)
         for attr in (shown_refs if ind is not None else ()):
-            if (e := error_value(getattr(ind, attr)) or boolean_value(getattr(ind, attr))) and ind.cell(attr):
-                out.append(f"{ind.sheet}!{ind.cell(attr)}「{e}」")
+            if (e := unread_value(getattr(ind, attr))) and ind.cell(attr):
+                out.append((f"{ind.sheet}!{ind.cell(attr)}", e))
     return list(dict.fromkeys(out))
 
 

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
-from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, boolean_value, dash_mark,
+from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark,
                      format_number, format_percent, listed_in, normalized, parse_input, parse_value, rounded_rate,
-                     shown_within, unit_family)
+                     shown_within, unit_family, unread_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -443,9 +443,10 @@ def _feeding(method: Method, ind: "Indicator", mine: "Sequence[Entry]", settings
 
 
 def joined_status(entries: "Sequence[Entry]") -> str:
-    """The rows' 実施状況, one a line. A check box's TRUE/FALSE (values.boolean_value) is
-    none: validation names its cell, and 「TRUE」 is printed nowhere."""
-    return "\n".join(s for e in entries if e.status and (s := e.status.strip()) and boolean_value(s) is None)
+    """The rows' 実施状況, one a line. A check box's TRUE/FALSE, an error value or a picture
+    (values.unread_value) is none: validation names its cell, the row's note says why it is
+    －, and 「TRUE」, 「#N/A」 or the reader's placeholder of a picture is printed nowhere."""
+    return "\n".join(s for e in entries if e.status and (s := e.status.strip()) and unread_value(s) is None)
 
 
 def with_breakdown(base: str, extra: str) -> str:
@@ -467,8 +468,8 @@ def status_sources(ind: "Indicator", entries: "Sequence[Entry]", settings: "Sett
 def plain_status(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") -> str:
     """実施状況 as 一覧 shows it, before any breakdown is appended."""
     manual = ind.status_manual.strip()
-    if manual:    # it replaces the rows' own, a TRUE/FALSE too (validation names it): 「TRUE」 is printed nowhere
-        return "" if boolean_value(manual) is not None else manual
+    if manual:    # it replaces the rows' own, an unread one too (validation names it): printed nowhere
+        return "" if unread_value(manual) is not None else manual
     return joined_status(status_sources(ind, entries, settings))
 
 

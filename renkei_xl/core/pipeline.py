@@ -24,8 +24,8 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consoli
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
 from .methods import NO_VALUE, rates_others, reported_ids
-from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES
-from .validate import (JUDGED_FIELDS, cell_error_finding, id_key, input_error_reason, may_feed, missing_id_finding,
+from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, unread_found
+from .validate import (JUDGED_FIELDS, id_key, input_error_reason, may_feed, missing_id_finding,
                        unknown_id_finding, validate)
 from .values import ValueParseError, error_value, format_percent, parse_value, shown
 
@@ -261,7 +261,7 @@ def _unclaimed(e: Entry):
     sheet, cell, ind_id = e.sheet or e.municipality, e.cell("indicator_id"), e.indicator_id
     error = error_value(ind_id)
     if error is not None:
-        return lambda for_id: cell_error_finding(sheet, cell, for_id, "この市町村の行の指標ID", error)
+        return lambda for_id: unread_found(sheet, cell, for_id, "この市町村の行の指標ID", error)
     if ind_id:
         return lambda for_id: unknown_id_finding(sheet, cell, for_id, ind_id)
     return lambda for_id: missing_id_finding(e, for_id)

@@ -38,7 +38,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
-from .values import INPUT_ERROR, boolean_value, error_value
+from .values import INPUT_ERROR, unread_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -405,7 +405,7 @@ def _entry_shown(e) -> object:
     value = e.value.strip()
     if not value:
         return None
-    if any(error_value(v) or boolean_value(v) for v in (value, e.unit, e.denominator)):
+    if any(unread_value(v) for v in (value, e.unit, e.denominator)):
         return INPUT_ERROR
     unit = e.unit.strip() if e.unit else ""
     shown = value if (not unit or not _bare(value)) else f"{value}{unit}"

@@ -35,7 +35,7 @@ from .rules import answer_hint, rule_warning, unanswered, unjudgeable
 from .values import (BOOLEAN_TEXTS, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family)
+                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family, unread_value)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -75,19 +75,6 @@ TARGET_NOTES = (NOTE_ANNUAL, NOTE_UNTIL, NOTE_ANNUAL_UNTIL)
 ENTRY_VALUES = tuple((f, c.ENTRY_HEADERS[f]) for f in ("value", "denominator"))
 
 
-def cell_error_finding(sheet: str, cell: str, ind_id: str, label: str, error: str) -> Finding:
-    """The one finding of a cell holding an error value, wherever it is read."""
-    return F.cell_error_found(sheet, cell, ind_id, label, error)
-
-
-def boolean_finding(sheet: str, cell: str, ind_id: str, label: str, value: str, *, as_value: bool = False,
-                    level: Optional[str] = None) -> Finding:
-    """The one finding of a cell holding TRUE/FALSE (values.boolean_value) where a text
-    (``as_value``: a value) is read, wherever it is read."""
-    what, how = F.BOOLEAN_AS_VALUE if as_value else F.BOOLEAN_AS_TEXT
-    return F.BOOLEAN_CELL.at(sheet, cell, ind_id, level=level, label=label, value=value, what=what, how=how)
-
-
 # Fields whose TRUE/FALSE has a finding of its own (odd-id: an ID that is no ID).
 _ID_FIELDS = frozenset(("id", "indicator_id"))
 # Fields read as values (a 分母 no method uses is read as a text, and is a value all the same).
@@ -117,12 +104,10 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
         # error_value's own first test, and a set test for a boolean, without a call
         if type(raw) is str and "#" not in raw and raw not in BOOLEAN_TEXTS:
             continue
-        error = error_value(raw)
-        if error is not None:
-            out.append(cell_error_finding(sheet, record.cell(field), ind_id, label, error))
-        elif field not in _ID_FIELDS and (boolean := boolean_value(raw)) is not None:
-            out.append(boolean_finding(sheet, record.cell(field), ind_id, label, boolean,
-                                       as_value=field in _VALUE_FIELDS, level=boolean_levels.get(field)))
+        held = error_value(raw) or (boolean_value(raw) if field not in _ID_FIELDS else None)
+        if held is not None:
+            out.append(F.unread_found(sheet, record.cell(field), ind_id, label, held, as_value=field in _VALUE_FIELDS,
+                                      boolean_level=boolean_levels.get(field)))
     return out
 
 
@@ -196,13 +181,9 @@ def _same_value(a: str, b: str) -> bool:
 def _parse(raw: str, sheet: str, cell: str, ind_id: str, label: str, out: list[Finding],
            strict: bool = False) -> Optional[Value]:
     """The parsed value, or None after adding the finding. ``strict``: an input (parse_input)."""
-    error = error_value(raw)
-    if error is not None:
-        out.append(cell_error_finding(sheet, cell, ind_id, label, error))
-        return None
-    boolean = boolean_value(raw)
-    if boolean is not None:
-        out.append(boolean_finding(sheet, cell, ind_id, label, boolean, as_value=True))
+    held = unread_value(raw)
+    if held is not None:
+        out.append(F.unread_found(sheet, cell, ind_id, label, held, as_value=True))
         return None
     try:
         return parse_input(raw) if strict else parse_value(raw)
@@ -310,11 +291,10 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
                 seen[ind.id] = ind
             else:
                 seen[ind.id] = ind
-        if ind.method and ind.method not in METHODS and error_value(ind.method) is None and \
-                boolean_value(ind.method) is None:
+        if ind.method and ind.method not in METHODS and unread_value(ind.method) is None:
             out.append(F.UNKNOWN_METHOD.at(sheet, ind.cell("method"), ind.id, value=shown(ind.method),
                                            choices="、".join(METHODS)))
-        if ind.rule and ind.rule not in RULES and error_value(ind.rule) is None and boolean_value(ind.rule) is None:
+        if ind.rule and ind.rule not in RULES and unread_value(ind.rule) is None:
             out.append(F.UNKNOWN_RULE.at(sheet, ind.cell("rule"), ind.id, value=shown(ind.rule),
                                          choices="、".join(RULES)))
         out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
@@ -870,7 +850,7 @@ def indicator_cell_errors(ind: Indicator) -> list[Finding]:
     for field, label in TARGET_FIELDS:
         error = error_value(getattr(ind, field))
         if error is not None:
-            out.append(cell_error_finding(ind.sheet, ind.cell(field), ind.id, label, error))
+            out.append(F.unread_found(ind.sheet, ind.cell(field), ind.id, label, error))
     return out
 
 

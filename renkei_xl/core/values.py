@@ -217,7 +217,8 @@ BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
 def boolean_value(value: object) -> Optional[str]:
     """「TRUE」 or 「FALSE」 for a cell holding a boolean (as a bool, or as its text once
     read), else None: never a text to publish, a value to judge, a name or an address.
-    Only the 基本KPI column takes one (a check box there says 「基本KPI」), and reads it itself."""
+    Of the cells the contract reads, only 基本KPI takes one (a check box there says 「基本KPI」),
+    and reads it itself; columns of staff's own (beside 経年, a split's sheet) keep theirs."""
     if type(value) is bool:
         return "TRUE" if value else "FALSE"
     if type(value) is str and len(value) <= 7 and (key := value.strip()) in BOOLEAN_TEXTS:
@@ -225,13 +226,6 @@ def boolean_value(value: object) -> Optional[str]:
     return None
 
 
-def unread_kind(places: Iterable[str]) -> str:
-    """What the cells a refusal quotes (「経年!A5「TRUE」」, 「小樽市!G2「#N/A」」) hold, in its
-    words: error values, TRUE/FALSE, or both."""
-    places = list(places)
-    booleans = sum(p.endswith(("「TRUE」", "「FALSE」")) for p in places)
-    return ("エラー値" if not booleans else "TRUE/FALSE（論理値）" if booleans == len(places)
-            else "エラー値か TRUE/FALSE（論理値）")
 # What is said for what: how a sentence names a cell holding the error (ERROR_SAID[error][0],
 # a template with {label}; else 「{label}がエラー値「#REF!」です」) and what the 修正のヒント
 # adds (ERROR_SAID[error][1]). A picture placed in a cell reaches the buttons as a plain
@@ -239,6 +233,8 @@ def unread_kind(places: Iterable[str]) -> str:
 # rich value), so #VALUE!'s hint names it too, the same on every face; the file reader tells
 # it apart (RICH_VALUE) and names it outright.
 RICH_VALUE_NAMED = "画像（または株価・地理などのデータの種類）"
+# unread_kind's words for each kind, in the order it names them.
+_KIND_NAMES = (("error", "エラー値"), ("boolean", "TRUE/FALSE（論理値）"), ("rich", RICH_VALUE_NAMED))
 ERROR_SAID: dict[str, tuple[str, str]] = {
     RICH_VALUE: (f"{{label}}のセルに{RICH_VALUE_NAMED}が入っています",
                  "値を文字で入力してください（画像を残すなら、画像を選んで「セルの上に配置」にしてから、"
@@ -263,6 +259,50 @@ def error_named(error: str) -> str:
 def error_hint(error: str) -> str:
     """What a hint on an error value adds for this one ("" for most)."""
     return ERROR_SAID.get(error, ("", ""))[1]
+
+
+def unread_value(value: object) -> Optional[str]:
+    """What a cell holds that is no value, text or name (error_value, RICH_VALUE included, or
+    boolean_value), or None: the one test of the readers that refuse both alike (経年, the
+    cells 経年 records, the files split hands out, the lists the tool publishes)."""
+    return error_value(value) or boolean_value(value)
+
+
+def unread_kind(held: Iterable[str]) -> str:
+    """What the cells a refusal lists hold (``held``: each one's unread_value), in its words:
+    「エラー値」, 「TRUE/FALSE（論理値）」, 「画像（…）」, or two or three of them. A picture is no
+    error value to staff: it was named by RICH_VALUE's placeholder in a sentence that said
+    エラー値."""
+    kinds = {_kind(h) for h in held}
+    names = [name for kind, name in _KIND_NAMES if kind in kinds] or [_KIND_NAMES[0][1]]
+    said = names[0]
+    for k, name in enumerate(names[1:], start=1):   # 「エラー値、TRUE/FALSE（論理値）か画像（…）」
+        said += (("か " if name[0].isascii() else "か") if k == len(names) - 1 else "、") + name
+    return said
+
+
+def unread_places(found: Iterable[tuple[str, str]], limit: int = 5) -> str:
+    """The cells a refusal lists (``found``: place, unread_value), the first ``limit`` of them:
+    「経年!E4「#REF!」、経年!E5「TRUE」 ほか 3 か所」, a picture as its place alone (unread_kind
+    says what it holds: there is no text to quote, and RICH_VALUE's placeholder is none)."""
+    found = list(found)
+    more = f" ほか {len(found) - limit} か所" if len(found) > limit else ""
+    return "、".join(where if held == RICH_VALUE else f"{where}「{held}」" for where, held in found[:limit]) + more
+
+
+def unread_advice(held: Iterable[str]) -> str:
+    """What a refusal adds for the kinds it lists ("" for error values alone: its own sentence
+    says to mend the formula): the finding's hint of a picture and of #VALUE! (ERROR_SAID), a
+    check box's link for TRUE/FALSE."""
+    said = [BOOLEAN_ADVICE if h in BOOLEAN_TEXTS else error_hint(h) for h in held]
+    return "".join(f"{a}。" for a in dict.fromkeys(a for a in said if a))
+
+
+def _kind(held: str) -> str:
+    return "rich" if held == RICH_VALUE else "boolean" if held in BOOLEAN_TEXTS else "error"
+
+
+BOOLEAN_ADVICE = "チェックボックスなら、リンク先をこのセル以外にしてください"
 
 
 # Finding types of the parse errors (Finding.type).
@@ -370,10 +410,11 @@ def fit_cell(text: str) -> str:
 
 def published(text: str) -> str:
     """An 指標 text as a list the tool writes shows it (一覧, 集計, 次の一歩, and so the
-    確定版): fit_cell's, or INPUT_ERROR for an error value or a TRUE/FALSE (boolean_value).
+    確定版): fit_cell's, or INPUT_ERROR for an error value, a picture or a TRUE/FALSE (unread_value).
     「#N/A」 was published as a 役割 (its own group on 一覧 and its own line on 集計), an
     評価指標 or a 目標値, and a check box's 「TRUE」 still was; the row is 「－」 with the bad
     cell named in its note, as a row whose 実績値 is an error is."""
+    # unread_value, its two tests inline: every text of 一覧 passes here
     return INPUT_ERROR if ("#" in text and error_value(text)) or boolean_value(text) else fit_cell(text)
 
 

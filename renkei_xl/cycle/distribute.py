@@ -190,7 +190,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
-    _check_no_error_values(planned, data)
+    _check_no_unread_cells(planned, data)
     _check_fresh_results(data)
     _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
     from ..safety import check_confined, make_folder, writer_lock
@@ -320,21 +320,22 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
 
 
-def _check_no_error_values(planned: list, data: MasterData) -> None:
-    """Before the first file: a cell the files would show holding an error value stops the
-    split, naming it. Written out it is a text (「#N/A」 as a 目標値, or pre-filled in an input
-    cell and kept as issued), never an empty cell: the municipalities would answer it."""
-    from ..core.input_sheet import error_cells
-    from ..core.values import unread_kind
+def _check_no_unread_cells(planned: list, data: MasterData) -> None:
+    """Before the first file: a cell the files would show holding an error value, a picture
+    or a TRUE/FALSE (input_sheet.unread_cells) stops the split, naming it. Written out it is a
+    text (「#N/A」 as a 目標値, or pre-filled in an input cell and kept as issued), never an
+    empty cell: the municipalities would answer it."""
+    from ..core.input_sheet import unread_cells
+    from ..core.values import unread_advice, unread_kind, unread_places
 
     by_id = {i.id: i for i in data.indicators}
-    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in error_cells(copy, muni.name, by_id)))
+    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id)))
     if found:
-        more = f" ほか {len(found) - 5} か所" if len(found) > 5 else ""
-        what = unread_kind(found)
-        raise UserError(f"{'、'.join(found[:5])}{more}が{what}のため、入力用ファイルを作成しませんでした"
-                        f"（{what}を文字として市町村に配ることはしません）。数式の参照先を直して Excel で保存し直すか、"
-                        "値を直接入力してから（チェックボックスなら、リンク先をこのセル以外にして）、もう一度作成してください")
+        held = [e for _where, e in found]
+        what = unread_kind(held)
+        raise UserError(f"{unread_places(found)}が{what}のため、入力用ファイルを作成しませんでした"
+                        "（配れば、そのセルは文字に変わって市町村に届きます）。数式の参照先を直して Excel で保存し直すか、"
+                        "値を直接入力してから、もう一度作成してください。" + unread_advice(held))
 
 
 def _check_fresh_results(data: MasterData) -> None:

@@ -63,12 +63,12 @@ def _refuse_error(row: list, row_no: int) -> None:
     text, which an error value has not): the keys below it, ours included, would never be
     read, so the row is named rather than written after."""
     from ..core.refs import cell_ref
-    from ..core.values import error_value
+    from ..core.values import error_named, error_value
 
     for col, value in enumerate(row[:2], start=1):
         error = error_value(value)
         if error is not None:
-            raise UserError(f"シート「{c.XLWINGS_CONF}」の {cell_ref(row_no, col)} がエラー値「{error}」です。"
+            raise UserError(f"シート「{c.XLWINGS_CONF}」の {cell_ref(row_no, col)} が{error_named(error)}です。"
                             "xlwings はこの表を上から読むため、その下の設定が読まれません。値を直してから、もう一度実行してください")
 
 

@@ -23,7 +23,7 @@ from ...core.methods import cell_value
 from ...core.findings import ACTUAL_TARGET_NOTE, BOOLEAN_CELL, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
-from ...core.values import error_value, shown
+from ...core.values import error_value, shown, unread_kind, unread_places
 from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
@@ -784,11 +784,12 @@ def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, i
     a wrong reason (「行が削除されています」) or none (a 評価指標 「#N/A」 passed the swap check,
     a visible identifier was not compared). An input cell's error holds only its row
     (validate, as in the master)."""
-    found = [f"{muni}!{cell_ref(r, col)}「{e}」" for r, row in enumerate(grid, start=1) for col, v in enumerate(row, start=1)
+    found = [(f"{muni}!{cell_ref(r, col)}", e) for r, row in enumerate(grid, start=1) for col, v in enumerate(row, start=1)
              if (r <= header_row or col not in input_cols) and (e := error_value(v))]
     if found:
-        raise Refused(f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{_few(found)}）。"
-                      "配布したファイルにエラー値はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
+        what = unread_kind(e for _where, e in found)
+        raise Refused(f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルが{what}です（{unread_places(found)}）。"
+                      f"配布したファイルに{what}はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
                       "配布したファイルに入力し直して送ってもらってください")
 
 

@@ -12,6 +12,7 @@ from ...core.contract import IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (INPUT_FIEL
 from ...core.contract_read import text
 from ...core.model import Finding
 from ...core.seal import KEY_NAME
+from ...core.values import RICH_VALUE, RICH_VALUE_NAMED
 
 # The column where 取込履歴 lists the cells a file had that were left out (held_cells).
 HELD_COLUMN = "取り込まなかったセル"
@@ -183,8 +184,10 @@ def _short(f: Finding) -> str:
 
 
 def _shown(value: object) -> str:
+    """A cell's value in a change line: 「（空欄）」 for nothing, and a picture in the master's
+    cell (values.RICH_VALUE) as what staff see there, not the reader's placeholder."""
     t = text(value)
-    return t if t else "（空欄）"
+    return RICH_VALUE_NAMED if t == RICH_VALUE else t if t else "（空欄）"
 
 
 class Refused(Exception):

@@ -37,7 +37,7 @@ from typing import Mapping, Optional, Sequence
 from ...core import contract as c, findings as F
 from ...core.contract_read import text
 from ...core.model import Entry, Finding
-from ...core.values import error_value, shown
+from ...core.values import shown, unread_value
 from .records import ImportRecord, Submission
 
 
@@ -68,8 +68,8 @@ def changed_since_issue(sub: Submission, master: Mapping[str, Entry], current: M
             issued = was.get(field)
             now = current.get((sub.municipality, entry.cell(field)), getattr(entry, field))
             said = _said(issued), _said(now), _said(text(new))
-            if issued is None or error_value(now) is not None:
-                wanted[field] = new      # an error value in the master is no correction to keep
+            if issued is None or unread_value(now) is not None:
+                wanted[field] = new      # an error value (or a TRUE/FALSE) in the master is no correction to keep
             elif text(new) == issued:
                 if now != issued:
                     kept.append(F.KEPT_CORRECTION.at(entry.sheet, entry.cell(field), ind_id,
