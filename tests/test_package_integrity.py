@@ -21,6 +21,8 @@ from conftest import require_soffice
 from realbooks import (excel_formulas, excel_made_books, graft_excel_sheet, graft_rich_value_cell, graft_sheet_name, grafted_lo_master, grafted_master,  # noqa: F401
                        lo_master_xlsm, lo_master_xlsx, lo_tool_sheet_edit, package_problems, sample_master_xlsm)
 
+from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
+
 from renkei_xl.cli import main
 
 
@@ -60,7 +62,7 @@ def master_of(request, tmp_path):
             shutil.copyfile(request.getfixturevalue("sample_master_xlsm"), recalced)
             _run("recalc", str(recalced))
             current = lo_tool_sheet_edit(recalced, tmp_path / f"tool_sheets.{kind.rsplit('_', 1)[1]}")
-            if current.suffix == ".xlsm":   # and Excel's own parts beside LibreOffice's
+            if kind == "tool_sheets_xlsm":   # and Excel's own parts beside LibreOffice's
                 for donor in excel_made_books():
                     current = graft_excel_sheet(current, donor, tmp_path / f"with_{donor.stem}.xlsm",
                                                 graft_sheet_name(donor))
@@ -122,3 +124,124 @@ def test_init_writes_a_whole_package(tmp_path, args, suffix):
     code, said = _run("init", str(path), "--year", "2023", *args)
     assert code == 0, said
     assert package_problems(path) == []
+
+
+# ----------------------------------------------------------------- the checker itself
+
+def _broken(src: Path, dst: Path, edit) -> Path:
+    """``src`` with ``edit(members)`` applied to its parts (name → bytes, in order)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    edit(members)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    return dst
+
+
+def _sub(members, part, old: bytes, new: bytes):
+    assert old in members[part], (part, old)
+    members[part] = members[part].replace(old, new, 1)
+
+
+def _sheet_of(members, name: str) -> str:
+    from realbooks import sheet_parts
+    return sheet_parts(members)[name]
+
+
+BREAKS = {
+    "dangling relationship": (lambda m: m.pop("xl/styles.xml"), "→ missing xl/styles.xml"),
+    "no content type": (lambda m: m.__setitem__("xl/media/extra.qqq", b"x"), "no content type for xl/media/extra.qqq"),
+    "override of an absent part": (
+        lambda m: _sub(m, "[Content_Types].xml", b"</Types>",
+                       b'<Override PartName="/xl/gone.xml" ContentType="application/xml"/></Types>'),
+        "Override for absent part /xl/gone.xml"),
+    "names differing in case": (lambda m: m.__setitem__("XL/Styles.xml", m["xl/styles.xml"]),
+                                "duplicate part name xl/styles.xml"),
+    "sheet r:id": (lambda m: _sub(m, _sheet_of(m, "小樽市"), b"</sheetData>",
+                                  b'</sheetData><hyperlinks><hyperlink ref="A1" r:id="rId77" '
+                                  b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/>'
+                                  b'</hyperlinks>'),
+                   "<hyperlink> id=rId77 not in"),
+    "workbook sheet without its relationship": (
+        lambda m: _sub(m, "xl/workbook.xml", b"</sheets>", b'<sheet name="X" sheetId="99" r:id="rId99"/></sheets>'),
+        "<sheet> id=rId99 not in xl/_rels/workbook.xml.rels"),
+    "defined name on an absent sheet": (
+        lambda m: _sub(m, "xl/workbook.xml", b"</definedNames>",
+                       "<definedName name=\"x\">'消えたシート'!$A$1</definedName></definedNames>".encode()),
+        "defined name x: sheet '消えたシート' absent"),
+    "print titles of an absent sheet index": (
+        lambda m: _sub(m, "xl/workbook.xml", b"</definedNames>",
+                       b'<definedName name="_xlnm.Print_Titles" localSheetId="99">$1:$2</definedName></definedNames>'),
+        "localSheetId 99"),
+    "app.xml counts": (
+        lambda m: m.__setitem__("docProps/app.xml", m["docProps/app.xml"].replace(
+            b'<vt:vector size="', b'<vt:vector size="9', 1)),
+        "docProps/app.xml: HeadingPairs size 9"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BREAKS))
+def test_the_checker_names_each_fault(fault, sample_master_xlsm, tmp_path):
+    edit, said = BREAKS[fault]
+    found = package_problems(_broken(sample_master_xlsm, tmp_path / "broken.xlsm", edit))
+    assert any(said in p for p in found), found
+
+
+def test_the_checker_names_a_chained_cell_without_a_formula(sample_master_xlsm, tmp_path):
+    chained = excel_formulas(sample_master_xlsm, tmp_path / "chained.xlsm", STAFF_FORMULAS)
+    assert package_problems(chained) == []
+    from realbooks import sheet_parts, parts
+    part = sheet_parts(parts(chained))["設定"]
+    broken = _broken(chained, tmp_path / "broken.xlsm",
+                     lambda m: _sub(m, part, b"<f>2*3</f>", b""))
+    assert any("calcChain.xml: L1 of sheetId" in p and "holds no formula" in p for p in package_problems(broken))
+
+
+def test_a_write_keeps_the_chain_unless_it_replaces_a_chained_formula(sample_master_xlsm, tmp_path):
+    """validate rewrites 検証結果 only, which holds no chained cell: the chain, its relationship
+    and its Override stay byte for byte; recalc rebuilds 集計 over a staff formula: all three go."""
+    from realbooks import parts
+    master = excel_formulas(sample_master_xlsm, tmp_path / "m.xlsm", {("設定", "L1"): ("2*3", 6)})
+    before = parts(master)
+    _run("validate", str(master))
+    after = parts(master)
+    assert after["xl/calcChain.xml"] == before["xl/calcChain.xml"]
+    assert after["xl/_rels/workbook.xml.rels"] == before["xl/_rels/workbook.xml.rels"]
+    assert after["[Content_Types].xml"] == before["[Content_Types].xml"]
+
+    master = excel_formulas(sample_master_xlsm, tmp_path / "n.xlsm", {("集計", "H3"): ("1+1", 2)})
+    _run("recalc", str(master))
+    after = parts(master)
+    assert "xl/calcChain.xml" not in after and b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert b"calcChain" not in after["[Content_Types].xml"] and package_problems(master) == []
+
+
+# ----------------------------------------------------------------- the buttons (remote engine)
+
+@pytest.mark.parametrize("kind", ["calc_chain", "tool_sheets_only_xlsm"])
+def test_the_buttons_write_whole_packages(kind, master_of, tmp_path, monkeypatch, licensed):  # noqa: F811
+    """split, export and rollover clicked through xlwings' remote engine write files of their
+    own (from the saved master): each is checked as the command line's are. (Not on the
+    grafted masters: XlsxWriter's comment03 sheet spans A1:XFD1048576, which the payload
+    model, as the VBA client, would send cell by cell.)"""
+    from remote_payload import apply_actions, payload_from_file, remote_book
+
+    from renkei_xl.excel import buttons
+
+    work = tmp_path / "work"
+    work.mkdir()
+    master = work / "master.xlsm"
+    shutil.copyfile(master_of(kind), master)
+    monkeypatch.chdir(work)
+    for entry in (buttons.split, buttons.export, buttons.rollover):
+        payload = payload_from_file(master)
+        book = remote_book(payload)
+        entry(book)
+        apply_actions(payload, book.json()["actions"])
+    written = [p for p in work.rglob("*.xls[xm]") if p != master and "バックアップ" not in str(p)]
+    assert {p.parent.name for p in written} >= {buttons.SPLIT_DIR, buttons.EXPORT_DIR}, written
+    assert any(p.parent == work for p in written), written   # the new year's master
+    assert _problems(written) == {}
