@@ -33,8 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import cell_error_finding, may_feed
-from .values import (RICH_VALUE, boolean_value, error_hint, error_named, error_said, error_value, format_percent, odd_digit,
-                     shown)
+from .values import (RICH_VALUE, boolean_value, error_hint, error_named, error_said, error_value, format_percent,
+                     odd_digit, shown)
 
 Grid = Sequence[Sequence[object]]
 
