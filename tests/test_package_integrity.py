@@ -245,3 +245,48 @@ def test_the_buttons_write_whole_packages(kind, master_of, tmp_path, monkeypatch
     assert {p.parent.name for p in written} >= {buttons.SPLIT_DIR, buttons.EXPORT_DIR}, written
     assert any(p.parent == work for p in written), written   # the new year's master
     assert _problems(written) == {}
+
+
+# ----------------------------------------------------------------- the writer refuses a broken package
+
+def _saved(master: Path, target: Path, edit) -> str:
+    """``edit(pkg)`` on the package of ``master``, then saved to ``target``: "" when written,
+    else the refusal's message (and nothing is written)."""
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    with Package(master) as pkg:
+        edit(pkg)
+        try:
+            pkg.save(target)
+        except PackageError as exc:
+            assert not target.exists()
+            return str(exc)
+    return ""
+
+
+def test_the_writer_refuses_to_leave_a_relationship_to_a_part_it_removed(sample_master_xlsm, tmp_path):
+    said = _saved(sample_master_xlsm, tmp_path / "out.xlsm", lambda pkg: pkg.remove("xl/styles.xml"))
+    assert "書き込みを中止しました" in said and "ない部品「xl/styles.xml」" in said, said
+    assert "[Content_Types].xml が、ない部品「/xl/styles.xml」" in said, said
+
+
+def test_the_writer_refuses_a_part_without_a_content_type(sample_master_xlsm, tmp_path):
+    said = _saved(sample_master_xlsm, tmp_path / "out.xlsm", lambda pkg: pkg.write("xl/media/x.qqq", b"x"))
+    assert "部品「xl/media/x.qqq」に種類（Content Type）がありません" in said, said
+
+
+def test_the_writer_refuses_a_new_relationship_to_nothing(sample_master_xlsm, tmp_path):
+    from renkei_xl.package.rels import add_rel
+
+    said = _saved(sample_master_xlsm, tmp_path / "out.xlsm",
+                  lambda pkg: add_rel(pkg, "xl/workbook.xml", "urn:x", "nothing.xml"))
+    assert "ない部品「xl/nothing.xml」" in said, said
+
+
+def test_a_fault_the_master_already_had_does_not_stop_a_write(sample_master_xlsm, tmp_path):
+    """An Override of an absent part the file came with: Excel repairs it as it did before,
+    and the write, which touched neither, goes through."""
+    master = _broken(sample_master_xlsm, tmp_path / "m.xlsm", BREAKS["override of an absent part"][0])
+    assert _saved(master, tmp_path / "out.xlsm", lambda pkg: pkg.write("xl/styles.xml", pkg.read("xl/styles.xml"))) == ""
+    assert _saved(master, tmp_path / "out2.xlsm", lambda pkg: None) == ""
