@@ -9,7 +9,11 @@ helpers produce such masters and compare packages:
   conditional format, then save as .xlsm or .xlsx;
 - `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``tests/data/excel_made/``, copies of files Excel saved, with their licence),
   with every part it links to, as a staff sheet of a master, working on the zip package;
-- `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
+- `lo_tool_sheet_edit` lets LibreOffice add what staff add to the tool's own sheets (comments
+  on 一覧, 集計 and 検証結果, a chart of their own on 集計); `excel_formulas` gives a master staff
+  formulas and the calcChain.xml Excel saves with them;
+- `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages, and
+  `package_problems` names what Excel would "repair" in one;
 - `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF);
   `lo_cell_values` reads the values LibreOffice shows, with and without its recalculation
   on load.
