@@ -114,6 +114,9 @@ def test_every_write_leaves_a_whole_package(kind, master_of, tmp_path):
     found["rollover"] = package_problems(work / f"next{source.suffix}")
     code, said = _run("history", "import", str(work / f"next{source.suffix}"), str(master))
     found["history import"] = package_problems(work / f"next{source.suffix}")
+    if source.suffix == ".xlsm":
+        code, said = _run("upgrade-macros", str(master))
+        found["upgrade-macros"] = package_problems(master)
     assert {k: v for k, v in found.items() if v} == {}
 
 
