@@ -9,7 +9,11 @@ helpers produce such masters and compare packages:
   conditional format, then save as .xlsm or .xlsx;
 - `graft_excel_sheet` adds a sheet that Microsoft Excel saved (``tests/data/excel_made/``, copies of files Excel saved, with their licence),
   with every part it links to, as a staff sheet of a master, working on the zip package;
-- `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages;
+- `lo_tool_sheet_edit` lets LibreOffice add what staff add to the tool's own sheets (comments
+  on 一覧, 集計 and 検証結果, a chart of their own on 集計); `excel_formulas` gives a master staff
+  formulas and the calcChain.xml Excel saves with them;
+- `parts`, `reachable_parts`, `staff_sheets`, `assert_parts_identical` compare packages, and
+  `package_problems` names what Excel would "repair" in one;
 - `vba_modules` and `render_pdf_text` look inside (olevba) and render (LibreOffice → PDF);
   `lo_cell_values` reads the values LibreOffice shows, with and without its recalculation
   on load.
@@ -313,6 +317,25 @@ def lo_staff_edits(src: Path, saves: dict[str, Path]) -> dict[str, Path]:
     return saves
 
 
+# What lo_tool_sheet_edit adds: staff comments on sheets the tool owns, and a chart of their own on 集計.
+TOOL_SHEET_COMMENTS = (("一覧", "B2"), ("集計", "A1"), ("検証結果", "A1"))
+TOOL_CHART_SHEET = "集計"
+TOOL_CHART_NAME = "職員のグラフ"
+
+
+def lo_tool_sheet_edit(src: Path, dst: Path) -> Path:
+    """Let LibreOffice do what staff do to the sheets the tool owns: a comment on 一覧, 集計 and
+    検証結果 each, and a chart of their own on 集計 (of its first columns); then save ``dst``
+    (.xlsx or .xlsm, by its suffix)."""
+    dst = Path(dst).resolve()
+    dst.unlink(missing_ok=True)
+    _run_uno_job({"kind": "tool_sheets", "src": str(Path(src).resolve()), "dst": str(dst),
+                  "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
+    if not dst.exists():
+        raise AssertionError(f"LibreOffice did not write {dst}")
+    return dst
+
+
 def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0,
                  insert_row: int = 0) -> Path:
     """Let LibreOffice do what staff do to a sheet's rows in Calc, then save ``dst`` (.xlsx
@@ -402,6 +425,8 @@ def _uno_child() -> None:
     try:
         if job["kind"] == "staff_edit":
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
+        elif job["kind"] == "tool_sheets":
+            answer = _uno_tool_sheets(uno, prop, desktop, job)
         elif job["kind"] == "rows":
             answer = _uno_rows(uno, prop, desktop, job)
         elif job["kind"] == "formulas":
@@ -531,6 +556,29 @@ def _uno_staff_edit(uno, prop, ctx, desktop, job):
     finally:
         doc.close(True)
     return {"saved": [dst for dst, _ in job["saves"]]}
+
+
+def _uno_tool_sheets(uno, prop, desktop, job):
+    from com.sun.star.awt import Rectangle
+    from com.sun.star.table import CellRangeAddress
+
+    doc = _uno_load(uno, prop, desktop, job["src"], False)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        sheets = doc.Sheets
+        names = list(sheets.ElementNames)
+        for name, ref in TOOL_SHEET_COMMENTS:
+            sheet = sheets.getByName(name)
+            sheet.Annotations.insertNew(sheet.getCellRangeByName(ref).CellAddress, f"職員のコメント（{name}）")
+        sheet = sheets.getByName(TOOL_CHART_SHEET)
+        area = CellRangeAddress(names.index(TOOL_CHART_SHEET), 0, 0, 1, 4)
+        sheet.Charts.addNewByName(TOOL_CHART_NAME, Rectangle(20000, 3000, 8000, 5000), (area,), True, True)
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        doc.setModified(False)
+    finally:
+        doc.close(True)
+    return {"saved": [job["dst"]]}
 
 
 def _uno_rows(uno, prop, desktop, job):
@@ -714,9 +762,14 @@ def staff_sheets(path: Path, owned: Iterable[str]) -> list[str]:
 
 
 def package_problems(path: Path) -> list[str]:
-    """Structural faults Excel would "repair": dangling internal relationship targets,
-    parts without a content type, Overrides naming absent parts, duplicate part names,
-    relationship ids or sheet names/ids. An empty list means none was found."""
+    """Faults Excel meets with 「一部の内容に問題が見つかりました。修復しますか?」 (ECMA-376 Part 2,
+    OPC, and what Excel checks of SpreadsheetML on load): dangling internal relationship targets,
+    parts without a content type, Overrides naming absent parts, part names differing only in
+    case, duplicate relationship ids or sheet names/ids, a sheet of workbook.xml without its
+    relationship, a defined name on an absent sheet, an r:id (or VML o:relid) of any part missing
+    from that part's relationships, a calcChain.xml entry on a cell holding no formula (or on an
+    absent sheet: Excel "removes records" from it), and docProps/app.xml vectors whose counts
+    disagree (Excel then removes the whole part). An empty list means none was found."""
     with zipfile.ZipFile(path) as z:
         names = [i.filename for i in z.infolist() if not i.is_dir()]
     pkg = parts(path)
@@ -738,11 +791,126 @@ def package_problems(path: Path) -> list[str]:
         problems += [f"{name}: duplicate Id {i}" for i in sorted({i for i in ids if ids.count(i) > 1})]
         problems += [f"{name}: {r['Id']} → missing {resolve_target(source, r['Target'])}"
                      for r in rels if _internal(r) and resolve_target(source, r["Target"]).lower() not in present]
-    root = ElementTree.fromstring(pkg[workbook_part(pkg)])
+    problems += _relationship_id_problems(pkg)
+    wb = workbook_part(pkg)
+    root = ElementTree.fromstring(pkg[wb])
     sheets = list(root.find(f"{{{NS_MAIN}}}sheets"))
     for attr in ("name", "sheetId"):
         values = [s.get(attr).lower() for s in sheets]
         problems += [f"duplicate sheet {attr} {v}" for v in sorted({v for v in values if values.count(v) > 1})]
+    problems += _defined_name_problems(root, [s.get("name") for s in sheets])
+    problems += _calc_chain_problems(pkg, wb, sheets)
+    problems += _app_properties_problems(pkg)
+    return problems
+
+
+NS_OFFICE = "urn:schemas-microsoft-com:office:office"   # VML's o:relid
+
+
+def _relationship_id_problems(pkg: dict[str, bytes]) -> list[str]:
+    """Every r:… attribute (drawing, legacyDrawing, tablePart, hyperlink, picture, a blip's
+    r:embed, a chart's r:id, control, oleObject …) and VML o:relid of an XML part names an Id
+    of that part's relationships."""
+    problems = []
+    for name, data in pkg.items():
+        if name.endswith(".rels") or not _is_xml(name, data) or name == "[Content_Types].xml":
+            continue
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError:
+            if name.endswith(".vml"):   # VML as Office writes it is not always well-formed XML
+                ids = set(re.findall(r'o:relid="([^"]*)"', data.decode("utf-8", "replace")))
+                have = {r["Id"] for r in relationships(pkg, name)}
+                problems += [f"{name}: o:relid {i} not in {rels_name(name)}" for i in sorted(ids - have)]
+                continue
+            problems.append(f"{name}: not well-formed XML")
+            continue
+        have = {r["Id"] for r in relationships(pkg, name)}
+        for element in root.iter():
+            for key, value in element.attrib.items():
+                if (key.startswith(f"{{{NS_REL}}}") or key == f"{{{NS_OFFICE}}}relid") and value and value not in have:
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    problems.append(f"{name}: <{tag}> {key.rsplit('}', 1)[-1]}={value} not in {rels_name(name)}")
+    return problems
+
+
+_SHEET_IN_FORMULA = re.compile(r"(?:'((?:[^']|'')+)'|([^\s'!,()=+\-*/&^<>:;{}\[\]\"]+))!")
+
+
+def _defined_name_problems(workbook: "ElementTree.Element", sheet_names: list[str]) -> list[str]:
+    """A defined name (print titles and areas included) whose localSheetId or formula names a
+    sheet the workbook lacks: Excel repairs the name away."""
+    problems = []
+    known = {n.lower() for n in sheet_names}
+    names = workbook.find(f"{{{NS_MAIN}}}definedNames")
+    for dn in (names if names is not None else []):
+        label = dn.get("name")
+        local = dn.get("localSheetId")
+        if local is not None and not (local.isdigit() and int(local) < len(sheet_names)):
+            problems.append(f"defined name {label}: localSheetId {local} of {len(sheet_names)} sheets")
+        text = re.sub(r'"[^"]*"', "", dn.text or "")
+        for quoted, bare in _SHEET_IN_FORMULA.findall(text):
+            sheet = quoted.replace("''", "'") if quoted else bare
+            if sheet.startswith("[") or sheet.lower() in known or sheet == "#REF":
+                continue
+            problems.append(f"defined name {label}: sheet {sheet!r} absent ({dn.text})")
+    return problems
+
+
+def _calc_chain_problems(pkg: dict[str, bytes], wb: str, sheets: list) -> list[str]:
+    """Each cell of calcChain.xml holds a formula on an existing sheet (i = sheetId, carried over
+    from the previous entry when left out)."""
+    chain = next((resolve_target(wb, r["Target"]) for r in relationships(pkg, wb)
+                  if r["Type"].endswith("/calcChain")), None)
+    if chain is None or chain not in pkg:
+        return []
+    targets = {r["Id"]: resolve_target(wb, r["Target"]) for r in relationships(pkg, wb)}
+    by_id = {s.get("sheetId"): targets.get(s.get(f"{{{NS_REL}}}id")) for s in sheets}
+    formulas: dict[str, set[str]] = {}
+    problems, sheet_id = [], None
+    for entry in ElementTree.fromstring(pkg[chain]).iter(f"{{{NS_MAIN}}}c"):
+        sheet_id = entry.get("i", sheet_id)
+        part = by_id.get(sheet_id)
+        if part is None or part not in pkg:
+            problems.append(f"{chain}: {entry.get('r')} on absent sheetId {sheet_id}")
+            continue
+        if part not in formulas:
+            formulas[part] = {c.get("r") for c in ElementTree.fromstring(pkg[part]).iter(f"{{{NS_MAIN}}}c")
+                              if c.find(f"{{{NS_MAIN}}}f") is not None}
+        if entry.get("r") not in formulas[part]:
+            problems.append(f"{chain}: {entry.get('r')} of sheetId {sheet_id} holds no formula")
+    return problems
+
+
+NS_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+NS_EXT_PROPS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+
+
+def _app_properties_problems(pkg: dict[str, bytes]) -> list[str]:
+    """docProps/app.xml's vectors: each size attribute counts its children, and the counts of
+    HeadingPairs add up to the titles of TitlesOfParts (a mismatch makes Excel remove the part:
+    troldal/OpenXLSX#220). Stale titles alone Excel rewrites on its next save, silently."""
+    app = next((resolve_target("", r["Target"]) for r in relationships(pkg, "")
+                if r["Type"].endswith("/extended-properties")), None)
+    if app is None or app not in pkg:
+        return []
+    root = ElementTree.fromstring(pkg[app])
+    problems = []
+    vectors = {}
+    for tag in ("HeadingPairs", "TitlesOfParts"):
+        holder = root.find(f"{{{NS_EXT_PROPS}}}{tag}")
+        vector = holder.find(f"{{{NS_VT}}}vector") if holder is not None else None
+        if vector is None:
+            continue
+        vectors[tag] = list(vector)
+        if int(vector.get("size", -1)) != len(vector):
+            problems.append(f"{app}: {tag} size {vector.get('size')} with {len(vector)} entries")
+    if "HeadingPairs" in vectors and "TitlesOfParts" in vectors:
+        counts = [v.find(f"{{{NS_VT}}}i4") for v in vectors["HeadingPairs"]]
+        total = sum(int(c.text) for c in counts if c is not None)
+        if total != len(vectors["TitlesOfParts"]):
+            problems.append(f"{app}: HeadingPairs count {total} titles, TitlesOfParts holds "
+                            f"{len(vectors['TitlesOfParts'])}")
     return problems
 
 
@@ -1077,6 +1245,62 @@ def graft_rich_value_cell(master: Path, donor: Path, dst: Path, sheet: str, cell
               sheet_part: xml.encode("utf-8")}
     _write_package(master, Path(dst), edited, new_parts)
     return Path(dst)
+
+
+REL_CALC_CHAIN = NS_REL + "/calcChain"
+CT_CALC_CHAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"
+
+
+def excel_formulas(master: Path, dst: Path, formulas: dict[tuple[str, str], tuple[str, object]]) -> Path:
+    """``master`` as Excel saves it once staff typed ``formulas`` ({(sheet, "H1"): ("1+2", 3)},
+    each with the result Excel cached) into its cells: with xl/calcChain.xml, the order in which
+    Excel calculates, naming every formula cell of the workbook (Excel writes one whenever a
+    workbook holds a formula, and "repairs" a file whose chain names a cell without one)."""
+    pkg = parts(master)
+    by_name = sheet_parts(pkg)
+    for (sheet, ref), (formula, cached) in formulas.items():
+        part = by_name[sheet]
+        xml = pkg[part].decode("utf-8")
+        value = (f'<c r="{ref}"{{s}}><f>{escape(formula)}</f><v>{cached}</v></c>' if not isinstance(cached, str)
+                 else f'<c r="{ref}"{{s}} t="str"><f>{escape(formula)}</f><v>{escape(cached)}</v></c>')
+        match = re.search(rf'<c r="{ref}"(?:[^>]*?/>|[^>]*?>.*?</c>)', xml, flags=re.S)
+        if match:
+            style = re.search(r'\ss="(\d+)"', match.group(0).split(">")[0])
+            xml = xml[:match.start()] + value.format(s=f' s="{style.group(1)}"' if style else "") + xml[match.end():]
+        else:
+            row = int(re.sub(r"[A-Z]", "", ref))
+            cell = value.format(s="")
+            found = re.search(rf'<row r="{row}"[^>]*?(?:/>|>.*?</row>)', xml, flags=re.S)
+            if found is None:
+                raise ValueError(f"add row {row} to {sheet} first")
+            text = found.group(0)
+            text = (text[:-2] + f">{cell}</row>") if text.endswith("/>") else text.replace("</row>", cell + "</row>")
+            # column order within the row
+            cells = re.findall(r'<c r="[A-Z]+\d+"(?:[^>]*?/>|[^>]*?>.*?</c>)', text, flags=re.S)
+            head = text[:text.index("<c ")] if "<c " in text else text[:-6]
+            key = lambda c: (len(re.match(r'<c r="([A-Z]+)', c).group(1)), re.match(r'<c r="([A-Z]+)', c).group(1))
+            text = head + "".join(sorted(cells, key=key)) + "</row>"
+            xml = xml[:found.start()] + text + xml[found.end():]
+        pkg[part] = xml.encode("utf-8")
+    wb = workbook_part(pkg)
+    ids = {s.get("name"): s.get("sheetId") for s in ElementTree.fromstring(pkg[wb]).find(f"{{{NS_MAIN}}}sheets")}
+    entries = []
+    for name, part in by_name.items():
+        for cell in ElementTree.fromstring(pkg[part]).iter(f"{{{NS_MAIN}}}c"):
+            if cell.find(f"{{{NS_MAIN}}}f") is not None:
+                entries.append(f'<c r="{cell.get("r")}" i="{ids[name]}"/>')
+    chain = "xl/calcChain.xml"
+    pkg[chain] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="{NS_MAIN}">'
+                  + "".join(entries) + "</calcChain>").encode()
+    rels = rels_name(wb)
+    pkg[rels] = pkg[rels].replace(b"</Relationships>", f'<Relationship Id="rId990" Type="{REL_CALC_CHAIN}" '
+                                  'Target="calcChain.xml"/></Relationships>'.encode())
+    pkg["[Content_Types].xml"] = pkg["[Content_Types].xml"].replace(
+        b"</Types>", f'<Override PartName="/{chain}" ContentType="{CT_CALC_CHAIN}"/></Types>'.encode())
+    with zipfile.ZipFile(master) as z:
+        had = set(z.namelist())
+    _write_package(master, dst, {k: v for k, v in pkg.items() if k in had}, {chain: pkg[chain]})
+    return dst
 
 
 def graft_excel_sheet(master: Path, donor: Path, dst: Path, sheet_name: str) -> Path:

@@ -71,6 +71,17 @@ def add_rel(pkg: Package, part: str, type_: str, target: str) -> str:
     return rid
 
 
+def remove_rel(pkg: Package, part: str, rid: str) -> None:
+    """Remove one relationship of ``part`` by its Id; every other byte of the .rels stays."""
+    name = rels_name(part)
+    text = pkg.text(name)
+    pattern = re.compile(r'<(?:\w+:)?Relationship\b[^>]*\bId="' + re.escape(attr(rid)) + r'"[^>]*?(?:/>|>\s*</(?:\w+:)?Relationship>)')
+    new, n = pattern.subn("", text, count=1)
+    if n == 0:
+        raise PackageError(f"ブックの部品「{name}」に関係 {rid} が見つかりません（ファイルが壊れています）")
+    pkg.write(name, new)
+
+
 class ContentTypes:
     """[Content_Types].xml, edited by single Override entries."""
 

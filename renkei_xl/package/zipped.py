@@ -180,13 +180,21 @@ class Package:
             return f.read()
 
     def save(self, target: Path) -> None:
-        """Every part in its original order (new ones at the end).
+        """Every part in its original order (new ones at the end), unless the write would
+        leave the package broken (package.integrity): then nothing is written.
 
         Parts the write did not change are copied as their compressed bytes, without
         inflating and deflating them again: the parts are what must stay identical, and
         on a large master the untouched municipality sheets are most of the file.
         zipfile has no public way to copy an entry raw, hence the small writer below.
         """
+        from .integrity import write_problems
+
+        problems = write_problems(self.names(), self._infos, self._changed, self.read)
+        if problems:
+            raise PackageError(f"書き込みを中止しました。「{self.path.name}」から書くファイルが、Excel で開くと"
+                               "「修復」を求められるものになるためです（どのファイルも変更していません）: "
+                               + "、".join(problems[:5]))
         entries = []
         for name in self.names():
             info = self._infos.get(name)

@@ -16,6 +16,8 @@
   workbook.xml's calcPr gets fullCalcOnLoad="1", its other bytes kept, and the hidden name
   _renkei_uncalculated records the sheets this write changed values on (started with the
   flag, added to while it stands: core.calc_on_load.record_after).
+- When the write puts a value where Excel's calculation chain names a formula, the chain
+  (xl/calcChain.xml) is dropped, for Excel to rebuild (renkei_xl.package.calc_chain).
 Every other part of the package is left as it is.
 """
 
@@ -25,6 +27,7 @@ import re
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
+from ..package.calc_chain import drop_if_replaced
 from ..package.cells import KEEP, column_letter, value_xml
 from ..package.chart import column_chart_xml, drawing_xml_many
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
@@ -73,6 +76,9 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
         workbook.set_name(UNCALCULATED_NAME, None, recorded, hidden=True)
     if styles.dirty:
         pkg.write(reader.part, styles.render())
+    ids = {s.name: s.sheet_id for s in workbook.sheets}
+    drop_if_replaced(pkg, workbook.part, types, [ids[s.name] for s in plan.sheets if s.name in ids],
+                     [(ids.get(e.sheet, ""), cell_ref(e.row, e.col)) for e in plan.cells if e.value is not KEEP])
     workbook.save()
     types.save()
 
@@ -136,8 +142,10 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
     write_rels(pkg, part, rels)
     # Content types last: a part written again under its old name keeps its Override where
-    # it was, so a second identical run leaves [Content_Types].xml byte-identical.
-    for name in gone:
+    # it was, so a second identical run leaves [Content_Types].xml byte-identical. The sheet's
+    # own .rels too: LibreOffice gives every .rels an Override, and a sheet rebuilt without a
+    # chart (rollover's 集計) loses its .rels; an Override of an absent part makes Excel repair.
+    for name in gone | {rels_name(part)}:
         if name not in pkg:
             types.remove(name)
     index = workbook.index(sheet.name)
