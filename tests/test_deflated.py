@@ -44,7 +44,10 @@ def test_a_failing_writer_stops_the_deflating_thread(monkeypatch):
 def test_a_part_written_in_pieces_is_saved_read_back_and_headed(tmp_path):
     src = tmp_path / "a.xlsx"
     with zipfile.ZipFile(src, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
+        # The part has its content type: a rewritten part without one is refused (package.integrity).
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                   'officedocument.spreadsheetml.worksheet+xml"/></Types>')
         z.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
     pieces = _pieces()
     data = "".join(pieces).encode("utf-8")
