@@ -224,7 +224,6 @@ def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_p
                                                                    sheet, ref, ind_id, error, how):
     from renkei_xl.cli import main
     from renkei_xl.core.values import INPUT_ERROR
-    from renkei_xl.excel import buttons
 
     monkeypatch.chdir(tmp_path)
     old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
@@ -232,15 +231,23 @@ def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_p
         shutil.copyfile(sample, tmp_path / "clean.xlsm")
         assert main(["rollover", "clean.xlsm", "-o", "2024.xlsm"]) == 0
         assert main(["history", "import", "2024.xlsm", "2023.xlsm"]) in (0, 1)
-    elif how == "file":
-        assert main(["rollover", "2023.xlsm", "-o", "2024.xlsm"]) in (0, 1)
     else:
-        payload = payload_from_file(old, client=VBA)
-        book = remote_book(payload)
-        buttons.rollover(book)
-        (made,) = [p for p in tmp_path.glob("*.xlsm") if p != old]
-        made.rename(tmp_path / "2024.xlsm")
+        _rolled_over(old, how)
     assert _previous_of(tmp_path / "2024.xlsm", sheet, ind_id) == INPUT_ERROR
+
+
+def _rolled_over(old: Path, how: str) -> None:
+    """Next year's master of ``old`` as 2024.xlsm beside it, made by the command line
+    (``how`` "file") or by the button through the remote engine."""
+    from renkei_xl.cli import main
+    from renkei_xl.excel import buttons
+
+    if how == "file":
+        assert main(["rollover", str(old), "-o", str(old.with_name("2024.xlsm"))]) in (0, 1)
+        return
+    buttons.rollover(remote_book(payload_from_file(old, client=VBA)))
+    (made,) = [p for p in old.parent.glob("*.xlsm") if p != old]
+    made.rename(old.with_name("2024.xlsm"))
 
 
 # ------------------------------------------------------------------------------------ 経年
@@ -320,11 +327,9 @@ def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatc
 def test_last_years_figure_of_a_row_with_a_true_or_false_is_no_true_text(sample, tmp_path, monkeypatch, ref, how):
     """A check box's TRUE in 札幌市's 実績値 or 単位 of 04-1 came out in next year's 前年度実績
     as 「TRUE」 or 「17TRUE」: shown as 一覧 shows the row, 「（入力エラー）」."""
-    from renkei_xl.cli import main
     from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.core.refs import parse_ref
     from renkei_xl.core.values import INPUT_ERROR
-    from renkei_xl.excel import buttons
     from renkei_xl.workbook.session import write_planned
 
     monkeypatch.chdir(tmp_path)
@@ -332,14 +337,7 @@ def test_last_years_figure_of_a_row_with_a_true_or_false_is_no_true_text(sample,
     shutil.copyfile(sample, old)
     write_planned(old, lambda fs: (WritePlan(cells=[CellEdit("札幌市", *parse_ref(ref), True)]), None))
     saved_by_excel(old)
-    if how == "file":
-        assert main(["rollover", "2023.xlsm", "-o", "2024.xlsm"]) in (0, 1)
-    else:
-        payload = payload_from_file(old, client=VBA)
-        book = remote_book(payload)
-        buttons.rollover(book)
-        (made,) = [p for p in tmp_path.glob("*.xlsm") if p != old]
-        made.rename(tmp_path / "2024.xlsm")
+    _rolled_over(old, how)
     assert _previous_of(tmp_path / "2024.xlsm", "札幌市", "04-1") == INPUT_ERROR
 
 
