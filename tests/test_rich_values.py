@@ -3,7 +3,7 @@
 Excel 365 saves such a cell as a rich value: ``<c t="e" vm="1"><v>#VALUE!</v></c>``, with
 xl/metadata.xml and xl/richData/* holding the picture or the record; older Excel and
 LibreOffice show #VALUE!. Each case is the real FY2023 sample master (or a file split from
-it) with Excel's own parts carried in from /work/shared/excel-made/embed_image01.xlsx
+it) with Excel's own parts carried in from tests/data/excel_made/embed_image01.xlsx
 (tests/realbooks.graft_rich_value_cell) and one input cell made that picture. The message
 said 「エラー値「#VALUE!」」 while staff saw a picture in the cell.
 """
