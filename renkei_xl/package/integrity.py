@@ -48,8 +48,8 @@ def write_problems(names: list[str], original: Iterable[str], changed: Iterable[
     removed = {n.lower() for n in original if n not in set(names)}
     touched = set(changed) | set(added)
     problems = []
-    lowered = [n.lower() for n in names]
-    twice = {n for n in lowered if lowered.count(n) > 1}
+    seen: set[str] = set()
+    twice = {n for n in (name.lower() for name in names) if n in seen or seen.add(n)}
     problems += [f"部品名「{n}」が大文字・小文字違いで二つあります" for n in sorted(twice)]
 
     types = parse(read("[Content_Types].xml"), "[Content_Types].xml")
