@@ -293,3 +293,11 @@ def test_a_fault_the_master_already_had_does_not_stop_a_write(sample_master_xlsm
     master = _broken(sample_master_xlsm, tmp_path / "m.xlsm", BREAKS["override of an absent part"][0])
     assert _saved(master, tmp_path / "out.xlsm", lambda pkg: pkg.write("xl/styles.xml", pkg.read("xl/styles.xml"))) == ""
     assert _saved(master, tmp_path / "out2.xlsm", lambda pkg: None) == ""
+
+
+def test_the_writer_refuses_a_part_named_again_in_other_case(sample_master_xlsm, tmp_path):
+    """「xl/Styles.xml」 beside 「xl/styles.xml」: one part to Excel, whose part names ignore case
+    (OPC), two to the zip."""
+    said = _saved(sample_master_xlsm, tmp_path / "out.xlsm",
+                  lambda pkg: pkg.write("xl/Styles.xml", pkg.read("xl/styles.xml")))
+    assert "部品名「xl/styles.xml」が大文字・小文字違いで二つあります" in said, said
