@@ -263,10 +263,11 @@ def error_said(label: str, error: str) -> str:
 
 
 def error_named(error: str) -> str:
-    """An error value as a message names it in passing: 「エラー値「#REF!」」, 「画像（…）」,
-    or 「計算結果が保存されていない数式」."""
+    """An error value (or what unread_value gives) as a message names it in passing:
+    「エラー値「#REF!」」, 「TRUE/FALSE（論理値）「TRUE」」, 「画像（…）」, or
+    「計算結果が保存されていない数式」."""
     return (RICH_VALUE_NAMED if error == RICH_VALUE else NO_RESULT_NAMED if error == NO_RESULT_VALUE
-            else f"エラー値「{error}」")
+            else f"TRUE/FALSE（論理値）「{error}」" if error in BOOLEAN_TEXTS else f"エラー値「{error}」")
 
 
 def error_hint(error: str) -> str:
