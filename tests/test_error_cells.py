@@ -57,15 +57,16 @@ def _col(ref: str) -> int:
     return n
 
 
-def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str) -> Path:
+def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str, cell: str = "") -> Path:
     """``src`` with ``sheet``!``ref`` saved as Excel saves a formula whose result is ``error``
     (the cell put into its row in column order when the sample leaves it out), and calcPr as
-    Excel's save leaves it: a result Excel calculated, not one a write since has made stale."""
+    Excel's save leaves it: a result Excel calculated, not one a write since has made stale.
+    ``cell``: another cell's XML put there instead (a TRUE/FALSE)."""
     part = _parts(src)[sheet]
     with zipfile.ZipFile(src) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}
     xml = members[part].decode("utf-8")
-    cell = f'<c r="{ref}" t="e"><f>VLOOKUP(A1,Z:Z,2,FALSE)</f><v>{error}</v></c>'
+    cell = cell or f'<c r="{ref}" t="e"><f>VLOOKUP(A1,Z:Z,2,FALSE)</f><v>{error}</v></c>'
     xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
     if not n:
         row = int(re.search(r"\d+", ref).group(0))
@@ -130,6 +131,35 @@ def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_p
     path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
     said = FACES[face](path)
     assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
+
+
+# A TRUE/FALSE over a header (a check box linked to it, a comparison formula): read as no
+# header, its column read as empty, where an error value there is named (contract_read's
+# header check); 経年's header as read_history reads it. Named alike, on both faces.
+BOOLEAN_HEADERS = [(c.INDICATORS, "I1"), ("札幌市", "E1"), (c.SETTINGS, "C9")]
+BOOLEAN_CASES = [(sheet, ref, face) for sheet, ref in BOOLEAN_HEADERS for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,face", BOOLEAN_CASES, ids=[f"{s}!{r}-{f}" for s, r, f in BOOLEAN_CASES])
+def test_a_true_or_false_over_a_header_is_named_as_an_error_value_is(sample, tmp_path, sheet, ref, face):
+    cell = f'<c r="{ref}" t="b"><f>A2=A2</f><v>1</v></c>'
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell)
+    said = FACES[face](path)
+    assert f"シート「{sheet}」の見出しのセル {ref} がTRUE/FALSE（論理値）「TRUE」" in said, said
+
+
+@pytest.mark.parametrize("how", ["file", "rollover"])
+def test_a_true_or_false_over_a_history_header_is_named(sample, tmp_path, monkeypatch, how):
+    from renkei_xl.cycle.rollover import rollover_file
+    from renkei_xl.workbook.session import recalc_file
+
+    monkeypatch.chdir(tmp_path)
+    cell = '<c r="G3" t="b"><f>A2=A2</f><v>0</v></c>'
+    path = with_error(sample, tmp_path / "2023.xlsm", c.HISTORY, "G3", "", cell=cell)
+    with pytest.raises(UserError) as refused:
+        (recalc_file if how == "file" else rollover_file)(path)
+    said = str(refused.value)
+    assert f"{c.HISTORY}!G3「FALSE」" in said and "TRUE/FALSE（論理値）" in said, said
 
 
 # ------------------------------------------------------------------ what split hands out

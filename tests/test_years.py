@@ -525,6 +525,29 @@ def test_a_true_or_false_in_a_history_csv_or_a_recorded_cell_is_named_as_one(sam
     refuse_unrecordable(indicators)
 
 
+@pytest.mark.parametrize("ref", ["E10", "A3"])
+def test_a_formula_saved_without_its_result_in_history_is_named_not_read_as_empty(sample, tmp_path, capsys, ref):
+    """A cell of 経年 holding a formula without a saved result (a file written by openpyxl
+    or LibreOffice with some settings) was read by calamine as empty: 04-1's 2023 実績値
+    (E10) as not recorded, the 「指標ID」 header (A3) as no history at all; 評価を再計算,
+    次年度のマスターを作成 and 経年の取り込み went on without a word. Each now refuses it,
+    naming the cell as findings.NO_RESULT does on 指標, and writes nothing."""
+    from conftest import rewrite_cells
+
+    rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {ref: f'<c r="{ref}" s="{{s}}"><f>1+1</f></c>'})
+    before = sample.read_bytes()
+    csv_path = tmp_path / "経年.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    for command in (["recalc", str(sample)], ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")],
+                    ["history", "import", str(sample), str(csv_path)]):
+        assert cli_main(command) == 2, command
+        out = capsys.readouterr()
+        said = out.out + out.err
+        assert f"経年!{ref} は計算結果が保存されていない数式です" in said, said
+        assert "Excel で開いて保存し直す" in said and "Traceback" not in said
+        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+
+
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
     """Excel's テキスト（タブ区切り） save: the same rows as the CSV, separated by tabs (a 実績値
     with a comma in it stays one field)."""

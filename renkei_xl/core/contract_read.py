@@ -33,7 +33,7 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import boolean_value, error_named, error_value, format_percent, odd_digit, shown
+from .values import boolean_value, error_named, error_value, format_percent, odd_digit, shown, unread_value
 
 Grid = Sequence[Sequence[object]]
 
@@ -305,20 +305,21 @@ THRESHOLD_RANGE = (0, 1)
 
 def _broken_header(row: Sequence[object], cols: Mapping[str, int]) -> Optional[tuple[int, str]]:
     """(column, error) of the first header cell of the table holding an error value (a
-    broken reference pasted over it), or None. It may be any column's header, an optional
+    broken reference pasted over it) or a TRUE/FALSE (a check box linked to it, a comparison
+    formula: values.unread_value, as 経年's header), or None. It may be any column's header, an optional
     one's too (分母, 実施状況, メールアドレス): read as no header, that whole column was read
     as empty. The table is the run of filled cells around the headers found: 設定's header
     row also holds the choice lists further right, which are no headers."""
     filled = [v is not None and text(v) != "" for v in row]
     first = min(cols.values(), default=0)
     if not first:
-        return next(((col, e) for col, v in enumerate(row, start=1) if (e := error_value(v))), None)
+        return next(((col, e) for col, v in enumerate(row, start=1) if (e := unread_value(v))), None)
     lo, hi = first - 1, max(cols.values()) - 1
     while lo > 0 and filled[lo - 1]:
         lo -= 1
     while hi + 1 < len(row) and filled[hi + 1]:
         hi += 1
-    return next(((col, e) for col, v in enumerate(row[lo:hi + 1], start=lo + 1) if (e := error_value(v))), None)
+    return next(((col, e) for col, v in enumerate(row[lo:hi + 1], start=lo + 1) if (e := unread_value(v))), None)
 
 
 class HeaderError(UserError):

@@ -29,8 +29,8 @@ from .refs import cell_ref
 from .looks import print_setup
 from .lookalike import symbol_hint
 from .sheet_grid import symbol_colours
-from .values import (boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice, unread_kind,
-                     unread_places, unread_value)
+from .values import (NO_RESULT_VALUE, boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice,
+                     unread_kind, unread_places, unread_value)
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -76,7 +76,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     header = [text(v) for v in grid[header_at]]
     id_col = header.index(ID_HEADER)
     errors = [(f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}", e) for k, h in enumerate(header)
-              if (e := error_value(h))]
+              if (e := unread_value(h))]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
     year_cols = sorted({*actual_cols.values(), *symbol_cols.values()})
     bad: list[str] = []
@@ -127,6 +127,11 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
     for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS]):
         if any(text(v) == ID_HEADER for v in row):
             return r
+    # A formula without its saved result may be the 「指標ID」 header itself: 経年 would read
+    # as no history at all, every year's record gone without a word.
+    _refuse_unread([(f"{c.HISTORY}!{cell_ref(r, k + 1)}", NO_RESULT_VALUE)
+                    for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS], start=1)
+                    for k, v in enumerate(row) if v == NO_RESULT_VALUE])
     return None
 
 

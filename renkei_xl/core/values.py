@@ -185,7 +185,13 @@ UNKNOWN_ERROR = "#（種類の分からないエラー値）"
 # puts this in its grid in that cell's place (workbook.sheet_checks.cached_errors): an error
 # as any other (never empty, never zero), but named as what staff see in the cell.
 RICH_VALUE = "#（セル内の画像・データの種類）"
-_ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR, RICH_VALUE))
+# A formula saved without its result (a file written by openpyxl, by our own writer, by
+# LibreOffice with some settings): calamine reads it as empty. Where a reader refuses cells
+# by unread_value rather than by findings (経年), the file face puts this in the cell's place
+# (workbook.state), so it is named as findings.NO_RESULT names it elsewhere, never read as
+# a year's record gone or as nothing in 集計's year rate.
+NO_RESULT_VALUE = "#（計算結果のない数式）"
+_ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR, RICH_VALUE, NO_RESULT_VALUE))
 # Excel's error codes all take this shape (#N/A and #GETTING_DATA are in the list above):
 # a code Excel adds later (#TIMEOUT!) is an error too, not a text to import.
 _ERROR_SHAPE = re.compile(r"#[A-Z][A-Z0-9_./]*[!?]")
@@ -233,9 +239,14 @@ def boolean_value(value: object) -> Optional[str]:
 # rich value), so #VALUE!'s hint names it too, the same on every face; the file reader tells
 # it apart (RICH_VALUE) and names it outright.
 RICH_VALUE_NAMED = "画像（または株価・地理などのデータの種類）"
+NO_RESULT_NAMED = "計算結果が保存されていない数式"
 # unread_kind's words for each kind, in the order it names them.
-_KIND_NAMES = (("error", "エラー値"), ("boolean", "TRUE/FALSE（論理値）"), ("rich", RICH_VALUE_NAMED))
+_KIND_NAMES = (("error", "エラー値"), ("boolean", "TRUE/FALSE（論理値）"), ("rich", RICH_VALUE_NAMED),
+               ("formula", NO_RESULT_NAMED))
 ERROR_SAID: dict[str, tuple[str, str]] = {
+    NO_RESULT_VALUE: (f"{{label}}は{NO_RESULT_NAMED}です",
+                      "このファイルを Excel で開いて保存し直すと、計算結果が保存されます（Excel 以外の道具で"
+                      "作ったファイルで起きます）。または数式をやめて値を直接入力してください"),
     RICH_VALUE: (f"{{label}}のセルに{RICH_VALUE_NAMED}が入っています",
                  "値を文字で入力してください（画像を残すなら、画像を選んで「セルの上に配置」にしてから、"
                  "セルに値を入力してください）"),
@@ -252,8 +263,11 @@ def error_said(label: str, error: str) -> str:
 
 
 def error_named(error: str) -> str:
-    """An error value as a message names it in passing: 「エラー値「#REF!」」, or 「画像（…）」."""
-    return RICH_VALUE_NAMED if error == RICH_VALUE else f"エラー値「{error}」"
+    """An error value (or what unread_value gives) as a message names it in passing:
+    「エラー値「#REF!」」, 「TRUE/FALSE（論理値）「TRUE」」, 「画像（…）」, or
+    「計算結果が保存されていない数式」."""
+    return (RICH_VALUE_NAMED if error == RICH_VALUE else NO_RESULT_NAMED if error == NO_RESULT_VALUE
+            else f"TRUE/FALSE（論理値）「{error}」" if error in BOOLEAN_TEXTS else f"エラー値「{error}」")
 
 
 def error_hint(error: str) -> str:
@@ -287,7 +301,7 @@ def unread_places(found: Iterable[tuple[str, str]], limit: int = 5) -> str:
     says what it holds: there is no text to quote, and RICH_VALUE's placeholder is none)."""
     found = list(found)
     more = f" ほか {len(found) - limit} か所" if len(found) > limit else ""
-    return "、".join(where if held == RICH_VALUE else f"{where}「{held}」" for where, held in found[:limit]) + more
+    return "、".join(where if held in _PLACEHOLDERS else f"{where}「{held}」" for where, held in found[:limit]) + more
 
 
 def unread_advice(held: Iterable[str]) -> str:
@@ -299,7 +313,12 @@ def unread_advice(held: Iterable[str]) -> str:
 
 
 def _kind(held: str) -> str:
-    return "rich" if held == RICH_VALUE else "boolean" if held in BOOLEAN_TEXTS else "error"
+    return ("rich" if held == RICH_VALUE else "formula" if held == NO_RESULT_VALUE
+            else "boolean" if held in BOOLEAN_TEXTS else "error")
+
+
+# The reader's placeholders: no text staff see in the cell, so a place is named alone.
+_PLACEHOLDERS = frozenset((RICH_VALUE, NO_RESULT_VALUE))
 
 
 BOOLEAN_ADVICE = "チェックボックスなら、リンク先をこのセル以外にしてください"
