@@ -116,6 +116,31 @@ def test_a_master_a_colleague_saved_meanwhile_is_not_written_over(master, tmp_pa
     assert not list(master.parent.glob(temp_prefix(master) + "*"))
 
 
+def test_a_master_saved_meanwhile_is_not_written_over_by_upgrade_macros(master, tmp_path, monkeypatch, capsys):
+    """upgrade-macros reads the master while it writes the new one: a save that landed in
+    between (another PC copying a master over it, a run of an older version) was replaced by
+    the older version's parts with new macros, and the newer save was kept nowhere, not even
+    in the backup (which holds the version read)."""
+    import renkei_xl.vba.inject as inject
+
+    theirs = tmp_path / "theirs.xlsm"
+    shutil.copyfile(master, theirs)
+    staff_types(theirs, c.INDICATORS, status_cell(theirs), "同僚が保存した値")
+    saved = digest(theirs)
+    real = inject.write_with_project
+
+    def colleague_saves_meanwhile(src, dst, data):
+        real(src, dst, data)
+        os.replace(theirs, master)
+
+    monkeypatch.setattr(inject, "write_with_project", colleague_saves_meanwhile)
+    assert cli_main(["upgrade-macros", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert "「マスター.xlsm」は、この処理が読み込んだ後に別の人またはプログラムが保存しました" in err, err
+    assert digest(master) == saved
+    assert not list(master.parent.glob(temp_prefix(master) + "*"))
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads the process's open files from /proc")
 def test_no_handle_of_this_process_holds_the_master_when_it_is_replaced(master, monkeypatch):
     """Windows refuses to rename a file over one that any handle holds open, this process's

@@ -7,6 +7,7 @@ behaviour of its own that the buttons would lack.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -219,8 +220,12 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
     server = server_url(args.server) if args.server else None
     with writer_lock(path):
+        # The version read, looked at again before the backup and the rename: a master saved
+        # or copied over meanwhile (another PC, a restore from mail) was written over with
+        # the older one's parts, the newer save kept nowhere, not even in the backup.
+        read_as = os.stat(path)
         data = master_project(sheet_code_names(path), server=server)
-        saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data))
+        saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data), read_as=read_as)
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
     from ..cycle.distribute import give_key
