@@ -483,6 +483,8 @@ def _open_lock(path: Path, lock_path: Path) -> int:
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG and name_too_long(path.name):
             raise UserError(name_too_long(path.name)) from None
+        if _full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
+            raise _full_said(exc, f"「{path.name}」") from None
         raise UserError(f"「{path.name}」のフォルダーに書き込めません（{_reason(exc)}）。"
                         "書き込みできるフォルダーに置いてから実行してください。") from None
     if os.name == "nt":
@@ -599,6 +601,8 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
+            if _full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
+                raise
             raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
                             "書き込めるフォルダーを指定してから実行してください") from None
         return path
@@ -676,17 +680,20 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
     target = Path(os.path.realpath(link))
     if check_lock and target != link:
         ensure_not_open(target)
-    tmp = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
-    try:
-        with _disk_full_said(what or f"「{target.name}」"):
+    with _disk_full_said(what or f"「{target.name}」"):
+        # Made inside: a disk that the backup just filled refuses even an empty file's
+        # entry (ext4, a quota counting files), and that is a full disk, not a folder
+        # 「書き込めません … 何も書き込んでいません」 with a backup just written into it.
+        tmp = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
+        try:
             yield tmp
             if check_lock:      # again: writing a large master takes seconds, in which Excel may open it
                 ensure_not_open(link)
                 ensure_not_open(target)
             _finish(tmp, target, read_as)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 @contextlib.contextmanager
@@ -697,14 +704,24 @@ def _disk_full_said(what: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。"
-                            "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
-        if exc.errno == errno.EFBIG:     # a file-size limit of the volume (FAT32: 4 GB) or of the account
-            raise UserError(f"{what}が、この場所に書き込めるファイルの大きさの上限を超えたため、書き込めませんでした。"
-                            "元のファイルは変更していません。IT 担当者に、この場所（またはこのアカウント）のファイルの"
-                            "大きさの上限を確認してもらってください。") from None
+        if _full(exc):
+            raise _full_said(exc, what) from None
         raise
+
+
+def _full(exc: OSError) -> bool:
+    """Whether the system refused for want of room: the disk, a quota, a file-size limit."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _full_said(exc: OSError, what: str) -> UserError:
+    """A full disk or quota, or a file-size limit, in Japanese, naming ``what``."""
+    if exc.errno == errno.EFBIG:     # a file-size limit of the volume (FAT32: 4 GB) or of the account
+        return UserError(f"{what}が、この場所に書き込めるファイルの大きさの上限を超えたため、書き込めませんでした。"
+                         "元のファイルは変更していません。IT 担当者に、この場所（またはこのアカウント）のファイルの"
+                         "大きさの上限を確認してもらってください。")
+    return UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。"
+                     "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。")
 
 
 def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result]) -> None:

@@ -267,6 +267,43 @@ def test_a_really_full_disk_keeps_the_master_and_says_which_file(sample, small_d
     assert not list(small_disk.rglob(".~renkei-*")) and not list(small_disk.glob(".*lock*"))
 
 
+@pytest.fixture
+def few_files(tmp_path, request):
+    """A real file system that holds ``request.param`` entries (tmpfs' nr_inodes, its root
+    included), as a quota counting files, or an ext4 disk whose folder needs one more block
+    for a new name, refuses a new file however small: a full disk met at a file's creation."""
+    folder = tmp_path / "few"
+    folder.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=2m,nr_inodes={request.param}", "tmpfs", str(folder)],
+                          capture_output=True) if shutil.which("mount") else None
+    if made is None or made.returncode != 0:
+        pytest.skip("a small file system cannot be mounted here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("few_files, stops_at", [
+    (2, "「マスター.xlsm」を書き込め"),                                        # the writer lock beside it
+    (4, "「マスター.xlsm」のバックアップ（フォルダー「マスター_バックアップ」の"),   # the backup's temporary file
+    (5, "「マスター.xlsm」を書き込め"),                                        # the new master's, the backup made
+], indirect=["few_files"])
+def test_a_disk_full_when_a_file_is_made_is_said_as_a_full_disk(sample, few_files, stops_at, capsys):
+    """Making the temporary file or the lock on a full disk was said as a folder that cannot
+    be written: 「フォルダー「…」に書き込めません（ディスクの空き容量が足りません）。何も書き込んで
+    いません。書き込めるフォルダーを指定してから…」, just after a backup had been written into
+    that folder, and staff pointed to another folder rather than to the space."""
+    master = few_files / "マスター.xlsm"
+    shutil.copyfile(sample, master)
+    before = digest(master)
+    assert cli_main(["recalc", str(master)]) == 2
+    err = capsys.readouterr().err
+    assert f"ディスクの空き容量が足りないため{stops_at}" in err, err
+    assert "元のファイルは変更していません" in err and "空き容量を増やして" in err, err
+    assert "フォルダーを指定" not in err and "フォルダーに置いて" not in err and "Traceback" not in err, err
+    assert digest(master) == before
+    assert not list(few_files.rglob(".~renkei-*")) and not list(few_files.glob(".*lock*"))
+
+
 @pytest.mark.skipif(os.name == "nt", reason="flock is the POSIX lock")
 def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, capsys):
     """A share mounted without locks (NFS without its lock service) answers flock with
