@@ -267,6 +267,30 @@ def test_a_really_full_disk_keeps_the_master_and_says_which_file(sample, small_d
     assert not list(small_disk.rglob(".~renkei-*")) and not list(small_disk.glob(".*lock*"))
 
 
+@pytest.mark.parametrize("left_kb", [0, 4])
+def test_an_export_onto_a_full_disk_prints_one_japanese_sentence_and_no_traceback(sample, small_disk, left_kb):
+    """The 確定版 starts as a blank book openpyxl saves: on a full disk openpyxl left its
+    archive open, and its finaliser failed again at exit, so staff read the Japanese
+    sentence and then 「Exception ignored in: <function ZipFile.__del__ …> Traceback … OSError:
+    [Errno 28] No space left on device」 (and on Windows the open handle would keep the blank
+    from being removed). In a child process: the finaliser runs at its exit."""
+    import sys
+
+    master = small_disk / "マスター.xlsm"
+    shutil.copyfile(sample, master)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "ほかのファイル").write_bytes(b"\0" * max(free - left_kb * 1024, 0))
+    before = digest(master)
+    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "export", str(master)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run
+    assert run.stderr.startswith("エラー: ディスクの空き容量が足りないため「"), run.stderr
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert digest(master) == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["ほかのファイル", "マスター.xlsm"]
+
+
 @pytest.fixture
 def few_files(tmp_path, request):
     """A real file system that holds ``request.param`` entries (tmpfs' nr_inodes, its root

@@ -21,7 +21,10 @@ from ..core.plan_types import SheetPlan, WritePlan
 
 
 def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> None:
+    import zipfile
+
     from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
 
     target = Path(target)
     blank = target.with_name(target.stem + ".blank" + target.suffix)
@@ -35,7 +38,12 @@ def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> Non
     props.title = title
     props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     try:    # a save that fails halfway (a full disk) leaves no part-written blank behind either
-        wb.save(blank)
+        # Not wb.save: openpyxl leaves its archive open when a write fails, and the archive's
+        # finaliser tried again at exit, printing a traceback (「Exception ignored … No space
+        # left on device」) under the Japanese sentence; on Windows its open handle would also
+        # stop the blank's removal below. Closed here, whatever happens.
+        with zipfile.ZipFile(blank, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            ExcelWriter(wb, archive).save()
         applied(blank, target, WritePlan(list(sheets)))
     finally:
         blank.unlink(missing_ok=True)
