@@ -477,10 +477,25 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
 
 def _open_lock(path: Path, lock_path: Path) -> int:
     """The lock file opened, made if missing. Never with O_TRUNC: Windows refuses to
-    truncate a hidden file, and the hidden attribute is what it gets there."""
+    truncate a hidden file, and the hidden attribute is what it gets there.
+
+    One left by another account (a killed run's on POSIX; on Windows every run's, made
+    through a share whose create mask gives others no write) is opened for reading: the
+    lock needs no more (flock, and LockFile on Windows, take a read-only handle), and
+    asking to write it refused every other account for good, blaming the folder."""
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
+        if isinstance(exc, PermissionError) and os.path.isfile(lock_path):
+            try:
+                fd = os.open(lock_path, os.O_RDONLY)
+            except OSError as again:
+                raise UserError(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} を開けません"
+                                f"（{system_reason(again)}）。何も書き込んでいません。ほかの renkei-xl の処理が"
+                                f"動いていないことを確かめてから {lock_path.name} を削除し、もう一度実行してください") from None
+            if os.name == "nt":
+                _hide(lock_path)
+            return fd
         if exc.errno == errno.ENAMETOOLONG and name_too_long(path.name):
             raise UserError(name_too_long(path.name)) from None
         if _full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full

@@ -582,6 +582,64 @@ def test_a_read_only_target_is_refused_before_anything_is_written(tmp_path, how)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["確定版.xlsx"]
 
 
+LOCKED_WRITE = """
+import sys
+from renkei_xl.core.errors import UserError
+from renkei_xl.safety import atomic_write, writer_lock
+try:
+    with writer_lock(sys.argv[1], timeout=0.5):
+        atomic_write(sys.argv[1], lambda tmp: tmp.write_bytes(b"written by another account"))
+except UserError as exc:
+    print(exc)
+    raise SystemExit(2)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another account needs root")
+def test_a_lock_file_another_account_left_neither_shuts_this_one_out_nor_lets_two_in(tmp_path):
+    """A writer lock file left by another account (a killed run's; on Windows every run's
+    stays, and a share's create mask may give others no write) could not be opened for
+    writing: every other account was refused for good, told 「フォルダーに書き込めません …
+    書き込みできるフォルダーに置いて」 of a folder it could write. Opened for reading, it still
+    keeps two writers apart."""
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(b"old")
+    lock = writer_lock_file(master)
+
+    def left_by_another_account():
+        lock.touch()
+        os.chown(lock, 1234, 1234)
+        os.chmod(lock, 0o644)
+
+    left_by_another_account()
+    with writer_lock(master, timeout=1):
+        run = as_a_user(LOCKED_WRITE, str(master))
+    assert run.returncode == 2 and "は別の renkei-xl の処理が書き込み中です" in run.stdout, run
+    assert master.read_bytes() == b"old"
+    left_by_another_account()
+    run = as_a_user(LOCKED_WRITE, str(master))
+    assert run.returncode == 0, run
+    assert master.read_bytes() == b"written by another account"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another account needs root")
+def test_a_lock_file_this_account_may_not_even_read_is_named(tmp_path):
+    """Not the folder is blamed (it can be written): the hidden file that stops the write."""
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(b"old")
+    lock = writer_lock_file(master)
+    lock.touch()
+    os.chown(lock, 1234, 1234)
+    os.chmod(lock, 0o600)
+    run = as_a_user(LOCKED_WRITE, str(master))
+    assert run.returncode == 2, run
+    assert run.stdout.strip() == ("「master.xlsm」の書き込み用の隠しファイル .master.xlsm.renkei-lock を開けません（アクセス権がありません）。"
+                                  "何も書き込んでいません。ほかの renkei-xl の処理が動いていないことを確かめてから "
+                                  ".master.xlsm.renkei-lock を削除し、もう一度実行してください"), run
+    assert master.read_bytes() == b"old"
+
+
 def test_a_backup_never_takes_a_read_only_mode(tmp_path):
     """shutil.copy2 copied the mode: the temporary backup of a 0444 file could not be opened
     to be synced (PermissionError as a user). The backup keeps the times, not the mode."""
