@@ -291,6 +291,27 @@ def test_an_export_onto_a_full_disk_prints_one_japanese_sentence_and_no_tracebac
     assert sorted(p.name for p in small_disk.iterdir()) == ["ほかのファイル", "マスター.xlsm"]
 
 
+def test_a_master_made_again_on_a_full_disk_is_said_as_a_full_disk_naming_it(sample, small_disk):
+    """init --force on a disk the backup filled: XlsxWriter's error was turned into
+    「ファイル「…/.~renkei-マスター.xlsm.….built.xlsm」を書き込めません（[Errno 28] No space left on
+    device）」 (a file staff never made, the reason in English), then a traceback at exit
+    from the archive XlsxWriter left open."""
+    import sys
+
+    master = small_disk / "マスター.xlsm"
+    shutil.copyfile(sample, master)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "ほかのファイル").write_bytes(b"\0" * max(free - 250 * 1024, 0))
+    before = digest(master)
+    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "init", str(master), "--sample", "fy2023", "--force"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run
+    assert run.stderr.strip() == ("エラー: ディスクの空き容量が足りないため「マスター.xlsm」を書き込めませんでした。"
+                                  "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。"), run.stderr
+    assert digest(master) == before
+    assert not list(small_disk.rglob(".~renkei-*"))
+
+
 @pytest.fixture
 def few_files(tmp_path, request):
     """A real file system that holds ``request.param`` entries (tmpfs' nr_inodes, its root

@@ -13,6 +13,7 @@ other tools staff may save the master with (openpyxl among them) drop.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import re
 from dataclasses import dataclass
@@ -20,11 +21,11 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import xlsxwriter
-import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..safety import system_reason
 from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE
 from ..core.fiscal import status_date
 from ..core.layout import findings_grid, list_grid, summary_grid
@@ -107,7 +108,11 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
         from ..vba.sources import master_project
 
         vba = master_project(names, server=server)
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    # Built in memory, written below: XlsxWriter leaves its archive open on the file when
+    # a write fails, and the archive's finaliser failed again at exit (a traceback under
+    # the Japanese sentence on a full disk; on Windows a handle on the file to remove).
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
     st = _Styles.of(wb)
     wb.set_vba_name(WORKBOOK_CODE_NAME)
     if vba is not None:
@@ -126,11 +131,14 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
     if macros:
         _xlwings_conf(sheets[c.XLWINGS_CONF], st, interpreter, server)
     _return_key(wb)
+    wb.close()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        wb.close()
-    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
-        raise UserError(f"ファイル「{path}」を書き込めません（{exc}）。フォルダーの書き込み権限と、"
+        path.write_bytes(buffer.getbuffer())
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise      # a full disk: said by the safe write around this one, naming the master
+        raise UserError(f"ファイル「{path}」を書き込めません（{system_reason(exc)}）。フォルダーの書き込み権限と、"
                         "同じ名前のファイルが開かれていないかを確認してください") from exc
     return path
 
