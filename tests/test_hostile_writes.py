@@ -112,6 +112,14 @@ def test_a_master_a_colleague_saved_meanwhile_is_not_written_over(master, tmp_pa
     with pytest.raises(UserError, match="「マスター.xlsm」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"):
         write_planned(master, make)
     assert digest(master) == saved
+    # the master itself given as the output, by another spelling (recalc -o): no "other file"
+    if not theirs.exists():
+        shutil.copyfile(master, theirs)
+    (master.parent / "sub").mkdir()
+    with pytest.raises(UserError, match="「マスター.xlsm」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"):
+        write_planned(master, make, out=master.parent / "sub" / ".." / master.name)
+    assert digest(master) == saved
+    (master.parent / "sub").rmdir()
     assert not (master.parent / "マスター_バックアップ").exists()
     assert not list(master.parent.glob(temp_prefix(master) + "*"))
 

@@ -23,7 +23,7 @@ from ..core.plan_types import WritePlan
 from ..clock import now
 from ..collector import collector_paused
 from ..safety import (check_regular_file, ensure_not_open, ensure_unchanged, refuse_folder, remove_stale_temps,
-                      replace_file, writer_lock)
+                      replace_file, same_file, writer_lock)
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -145,8 +145,11 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
     if target.suffix.lower() != c.MACRO_SUFFIX and path.suffix.lower() == c.MACRO_SUFFIX:
         raise UserError("マクロ付きブック（.xlsm）の結果を .xlsx に書き出すとマクロが失われます。"
                         "出力先も .xlsm にしてください（配布用は renkei-xl export を使ってください）")
+    # The master itself however it is named (-o with 「..」, a link, another case on Windows):
+    # compared as text, it was "another file", written without the look at the version read.
+    itself = same_file(target, path)
     with writer_lock(target), collector_paused():
-        if target == path:   # another target: the master is only read, and may stay open
+        if itself:   # another target: the master is only read, and may stay open
             ensure_not_open(path)
         ensure_not_open(target)
         remove_stale_temps(target)
@@ -164,7 +167,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
             except UserError as exc:
                 raise _named(path, exc) from None
             saved = replace_file(target, lambda tmp: _save_and_let_go(fs, tmp),
-                                 read_as=fs.pkg.read_as if target == path else None)
+                                 read_as=fs.pkg.read_as if itself else None)
     return report, Written(target, saved)
 
 
