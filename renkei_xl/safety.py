@@ -839,8 +839,14 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     ensure_not_open(target)
     ensure_writable(target)
     ensure_unchanged(target, read_as)
+    if read_as is None:
+        # What is replaced is what was there when the write began, the version the backup
+        # holds: a save that landed while the new file was made (init --force builds a
+        # master for seconds) was replaced, kept neither in the file nor in the backup.
+        with contextlib.suppress(OSError):
+            read_as = os.stat(target)
     if keep_backup == IF_CHANGED:
-        with atomic_path(target) as tmp:
+        with atomic_path(target, read_as=read_as) as tmp:
             write_fn(tmp)
             alike = target.is_file() and (same or _same_content)(tmp, target)
             saved = backup(target) if target.exists() and not alike else None

@@ -141,6 +141,28 @@ def test_a_save_by_someone_else_while_the_new_file_is_written_is_not_replaced(tm
     assert not list(tmp_path.glob(".~renkei-*"))
 
 
+@pytest.mark.parametrize("keep", [True, safety.IF_CHANGED, False])
+def test_a_save_while_a_file_is_made_anew_is_neither_replaced_nor_lost(tmp_path, keep):
+    """A write that reads nothing of its target (init --force, an input file, a 確定版)
+    backed up the file as it was at the start and renamed over whatever was there at the
+    end: a colleague's save in between was in neither the file nor the backup."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"version at the start")
+
+    def made_while_colleague_saves(tmp: Path):
+        tmp.write_bytes(b"made anew")
+        theirs = tmp_path / "theirs.xlsm"
+        theirs.write_bytes(b"colleague's save")
+        os.replace(theirs, target)
+
+    with pytest.raises(UserError, match="「master.xlsm」は、この処理が読み込んだ後に別の人"):
+        replace_file(target, made_while_colleague_saves, keep_backup=keep)
+    assert target.read_bytes() == b"colleague's save"
+    backed_up = {True: [b"version at the start"], safety.IF_CHANGED: [b"colleague's save"], False: []}[keep]
+    assert [p.read_bytes() for p in list_backups(target)] == backed_up      # IF_CHANGED backs up at the end
+    assert not list(tmp_path.glob(".~renkei-*"))
+
+
 def test_context_manager_flavour_with_openpyxl(tmp_path):
     target = make_book(tmp_path / "master.xlsx")
     wb = openpyxl.load_workbook(target)
@@ -443,7 +465,7 @@ RACER = textwrap.dedent('''
         session.writer_lock = lambda path: contextlib.nullcontext()
     if locked == "bare":                                     # nor the look at the version read
         from renkei_xl import safety
-        session.replace_file = lambda target, fn, read_as=None: safety.replace_file(target, fn)
+        session.replace_file = lambda target, fn, read_as=None: (safety.backup(target), safety.atomic_write(target, fn))[0]
     times = {}
     def make(fs):
         times["read"] = time.time()
