@@ -404,6 +404,9 @@ def make_folder(folder: Path, what: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         mode = path_mode(folder)
+        if _full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
+            raise UserError(f"ディスクの空き容量が足りないため{what}のフォルダー「{folder}」を作れませんでした。"
+                            "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
         why = "同じ名前のファイルがあります" if mode and not stat.S_ISDIR(mode) else _reason(exc)
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
                         "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None

@@ -337,6 +337,7 @@ def few_files(tmp_path, request):
 
 @pytest.mark.parametrize("few_files, stops_at", [
     (2, "「マスター.xlsm」を書き込め"),                                        # the writer lock beside it
+    (3, "バックアップ用のフォルダー「"),                                        # the backup folder
     (4, "「マスター.xlsm」のバックアップ（フォルダー「マスター_バックアップ」の"),   # the backup's temporary file
     (5, "「マスター.xlsm」を書き込め"),                                        # the new master's, the backup made
 ], indirect=["few_files"])
@@ -352,7 +353,8 @@ def test_a_disk_full_when_a_file_is_made_is_said_as_a_full_disk(sample, few_file
     err = capsys.readouterr().err
     assert f"ディスクの空き容量が足りないため{stops_at}" in err, err
     assert "元のファイルは変更していません" in err and "空き容量を増やして" in err, err
-    assert "フォルダーを指定" not in err and "フォルダーに置いて" not in err and "Traceback" not in err, err
+    assert "フォルダーを指定" not in err and "フォルダーに置いて" not in err and "名前を変える" not in err, err
+    assert "Traceback" not in err, err
     assert digest(master) == before
     assert not list(few_files.rglob(".~renkei-*")) and not list(few_files.glob(".*lock*"))
 
