@@ -332,6 +332,7 @@ def check_excel_path(target: os.PathLike | str, *, backups: bool = True) -> None
     from renkei_xl.core.filenames import ExcelPathTooLong, excel_path_problem
 
     target = Path(target)
+    check_name_length(target)       # a name no file system takes is said so first, as it was
     if problem := excel_path_problem(shown_path(target.parent), target.name, backups=backups):
         raise ExcelPathTooLong(problem)
 
