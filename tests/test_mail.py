@@ -429,6 +429,52 @@ def test_recipient_limit_names_who_got_it_and_how_to_send_the_rest(tmp_path, smt
     assert rest == [f"renkei{i}@town{i}.example.jp" for i in range(5, 12)] + ["soumu@city.sapporo.jp"], said
 
 
+class Unknown(Recorder):
+    """A relay refusing one municipality's address (550 5.1.1) and answering the others with
+    ``reply``, or taking only ``limit`` recipients per mail (452)."""
+
+    def __init__(self, unknown, reply=None, limit=None):
+        super().__init__(refuse={unknown}, limit=limit)
+        self.reply = reply
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reply and address not in self.refuse:
+            return self.reply
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_one_unknown_address_among_temporary_refusals_is_the_only_one_to_check(tmp_path, smtp_server, no_credentials):
+    """小樽市 unknown (550 5.1.1) on a relay taking five recipients per mail: the seven it took
+    no more of (452) were listed with 小樽市 under 「拒否されました。メールアドレスを確認してください」,
+    and staff checked seven right addresses. Now each is said under what its reply means."""
+    handler = Unknown("renkei1@town1.example.jp", limit=5)
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 5
+    bad, later = said.split("メールアドレスを確認してください: ", 1)[1].split("一時的に受け付けられませんでした", 1)
+    assert "小樽市 <renkei1@town1.example.jp>（550 5.1.1 User unknown）" in bad and "452" not in bad, said
+    assert "（アドレスの誤りではありません）: 北広島市 <renkei6@town6.example.jp>（452 4.5.3" in later, said
+    assert "小樽市" not in later, said
+
+
+def test_greylisted_recipients_beside_one_unknown_are_not_called_bad_addresses(tmp_path, smtp_server, no_credentials):
+    """Every recipient refused, one unknown (550) and twelve greylisted (451): the message
+    called all thirteen refused and asked to check every address."""
+    handler = Unknown("renkei0@town0.example.jp", reply="451 4.7.1 Greylisted, try again later")
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert not handler.envelopes
+    assert "どの宛先にも送信しませんでした" in said, said
+    assert ("次の 1 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: "
+            "札幌市 <renkei0@town0.example.jp>（550 5.1.1 User unknown）。") in said, said
+    assert "次の 12 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 小樽市" in said, said
+
+
 @pytest.mark.parametrize("where", ["mail_reply", "data_reply"])
 @pytest.mark.parametrize("reply", ["421 4.3.2 Service not available", "451 4.3.0 Temporary failure"])
 def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no_credentials, where, reply):
