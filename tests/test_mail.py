@@ -475,6 +475,28 @@ def test_greylisted_recipients_beside_one_unknown_are_not_called_bad_addresses(t
     assert "次の 12 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 小樽市" in said, said
 
 
+def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, smtp_server, no_credentials):
+    """Old relays answer "too many recipients" with 552 (RFC 821's code; RFC 5321 §4.5.3.1.10
+    has clients read it as 452): the eight past the fifth were called refused addresses."""
+    handler = Recorder()
+
+    async def five_only(server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= 5:
+            return "552 5.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    handler.handle_RCPT = five_only
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 5
+    assert "次の 8 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 恵庭市" in said, said
+    assert "メールアドレスを確認" not in said and "直してください" not in said, said
+
+
 @pytest.mark.parametrize("where", ["mail_reply", "data_reply"])
 @pytest.mark.parametrize("reply", ["421 4.3.2 Service not available", "451 4.3.0 Temporary failure"])
 def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no_credentials, where, reply):

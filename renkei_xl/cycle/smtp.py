@@ -296,8 +296,11 @@ def _partly_refused(refused: dict, names: dict) -> UserError:
 
 def _later(code: int) -> bool:
     """Whether a recipient's refusal leaves the address right: a 4xx (busy, greylisting, too
-    many recipients in one mail)."""
-    return _temporary(code)
+    many recipients in one mail), or 552, which RFC 5321 §4.5.3.1.10 has clients read as 452
+    (RFC 821 gave 552 to "too many recipients", and old relays still answer so; otherwise a
+    full mailbox). Read as a bad address, a relay's 552 5.5.3 past its fifth recipient sent
+    staff to check eight right addresses."""
+    return _temporary(code) or code == 552
 
 
 def _refusals(refused: dict, names: dict) -> str:
