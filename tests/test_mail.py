@@ -780,6 +780,38 @@ def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
     assert "宛先に確認" not in said, said
 
 
+@pytest.mark.parametrize("cut, sure", [("in_the_message", True), ("before_the_reply", False)])
+def test_connection_cut_during_the_message_says_whether_it_can_have_gone(tmp_path, no_credentials, cut, sure):
+    """A relay answering 421 and closing while a 12 MB 確定版 was still going out: the message
+    said it might have arrived and to ask the recipients, twelve offices, though the end of
+    the mail had never been sent. Cut after the end, before the reply, it may have gone."""
+    import os
+
+    def closes(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        for line in iter(reader.readline, b""):
+            if line[:4].upper() == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                if cut == "in_the_message":
+                    reader.read(65536)
+                    conn.sendall(b"421 4.4.2 Connection timed out\r\n")
+                else:
+                    _to_the_dot(reader)
+                return
+            conn.sendall(b"250 ok\r\n")
+
+    pdf = tmp_path / "一覧.pdf"
+    pdf.write_bytes(os.urandom(12_000_000 if cut == "in_the_message" else 1000))
+    msg = mail.build_message(sender=SENDER, to=TWELVE, subject="件名", body=BODY, attachments=[pdf])
+    with pytest.raises(UserError) as err:
+        smtp.send(msg, "127.0.0.1", _raw_server(closes), timeout=5)
+    said = str(err.value)
+    assert "通信が途中で切れました" in said, said
+    assert ("まだ送信していません（どの宛先にも届いていません）" in said) == sure, said
+    assert ("宛先に確認してから再送" in said) == (not sure), said
+
+
 @pytest.mark.parametrize("bad,hint", [
     ("kikaku@city.otaru\u200b.lg.jp", "18文字目に見えない文字 U+200B があります"),
     ("kikaku@city.otaru\u00a0lg.jp", "18文字目に空白 U+00A0 があります"),

@@ -84,6 +84,7 @@ class _Paced(smtplib.SMTP):
 
     deadline: Optional[float] = None     # time.monotonic() at which the budget ends
     data_started = False                 # whether the message itself began to go out
+    data_ended = False                   # whether all of it, to the closing dot, went out
 
     def data(self, msg):
         self.data_started = True
@@ -91,15 +92,24 @@ class _Paced(smtplib.SMTP):
             self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
         return super().data(msg)
 
+    def send(self, s):
+        super().send(s)
+        # data() hands the message over in one send, ending in the dot that ends it; the
+        # commands are str. Raised before here, the dot never left: nothing can be delivered.
+        if self.data_started and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.data_ended = True
+
 
 class _PacedSSL(_Paced, smtplib.SMTP_SSL):
     pass
 
 
 def _what_went(smtp: _Paced) -> str:
-    """Whether a cut connection may have delivered: not before DATA (the envelope alone
-    delivers nothing), so staff can simply run it again instead of asking 12 offices."""
-    if not smtp.data_started:
+    """Whether a cut connection may have delivered: not before the message went out to its
+    closing dot (the envelope, or part of a message, delivers nothing), so staff can simply
+    run it again instead of asking 12 offices. A relay closing in the middle of a large
+    message (421, its size limit or its time limit) was said to have perhaps delivered it."""
+    if not smtp.data_ended:
         return "メールはまだ送信していません（どの宛先にも届いていません）。もう一度実行してください。"
     return "メールが届いていない可能性があります。宛先に確認してから再送してください。"
 
