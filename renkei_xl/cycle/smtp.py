@@ -228,12 +228,16 @@ def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         raise _all_refused(exc.recipients, names, server) from exc
     except smtplib.SMTPSenderRefused as exc:
+        if _says_too_large(exc):
+            raise _too_large(exc, smtp, outgoing) from exc
         raise _sender_refused(exc, server) from exc
     except smtplib.SMTPDataError as exc:
         if _temporary(exc.smtp_code):
             raise UserError(_busy(server, exc)) from exc
-        raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
-                        "添付ファイルの大きさの制限などを確認してください。") from exc
+        if _says_too_large(exc):
+            raise _too_large(exc, smtp, outgoing) from exc
+        raise UserError(f"メールサーバー {server} がメールを受け付けませんでした{_reply(exc)}。"
+                        "メールは送信していません。サーバーの応答の意味を、メールサーバーの管理者に確認してください。") from exc
     if refused:
         raise _partly_refused(refused, names)
 
@@ -276,12 +280,33 @@ def _policy_refusal(text) -> bool:
     return text.strip().startswith("5.7.")
 
 
+def _says_too_large(exc: smtplib.SMTPResponseException) -> bool:
+    """The mail refused for its size: 552 to MAIL FROM (the size announced with SIZE=) or to
+    the message (a relay that announces no limit), or the enhanced status 5.3.4 under any
+    code (RFC 3463 "message too big for system"). Not at RCPT TO, where 552 is a full mailbox
+    or too many recipients (``_later``)."""
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    return exc.smtp_code == 552 or text.strip().startswith("5.3.4")
+
+
+def _too_large(exc: smtplib.SMTPResponseException, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserError:
+    """Said alike wherever the relay refuses the size, with the mail's size and the relay's
+    limit when it announces one: refused after the message, it read 「添付ファイルの大きさの
+    制限などを確認」, with neither the sizes to cut to nor whether anything went."""
+    size = len(outgoing.as_bytes(policy=POLICY))
+    limit = smtp.esmtp_features.get("size", "").strip()
+    cap = f"、このサーバーの上限は {_megabytes(int(limit))}" if limit.isdigit() and int(limit) > 0 else ""
+    return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+                     f"添付ファイルを含めたメールの大きさは {_megabytes(size)}{cap}です"
+                     "（添付ファイルはメールでは約 1.37 倍になります）。メールは送信していません。"
+                     "添付ファイルを減らすか、分けて送信してください。")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{-(-size // 1000)} KB"
+
+
 def _sender_refused(exc: smtplib.SMTPSenderRefused, server: str) -> UserError:
-    if exc.smtp_code == 552:
-        # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
-        # there and would otherwise read as a bad sender.
-        return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
-                         "添付ファイルを減らすか、分けて送信してください。")
     if exc.smtp_code == 530:
         return UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
                          f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。")
