@@ -801,6 +801,18 @@ def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
     assert "宛先に確認" not in said, said
 
 
+def test_a_busy_server_at_the_greeting_is_not_said_to_be_the_wrong_server(tmp_path, no_credentials):
+    """A relay at its connection limit greets with 421: staff read both 「時間をおいて、もう一度送信」
+    and 「サーバー名・ポート番号・ネットワーク接続を確認してください」, and changed right settings."""
+    port = _raw_server(lambda conn: conn.sendall(b"421 4.7.0 Too many connections, try again later\r\n"))
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=2)
+    said = str(err.value)
+    assert "（サーバーの応答: 421 4.7.0 Too many connections, try again later）" in said, said
+    assert "メールは送信していません" in said and "時間をおいて" in said, said
+    assert "サーバー名・ポート番号" not in said, said
+
+
 @pytest.mark.parametrize("cut, sure", [("in_the_message", True), ("before_the_reply", False)])
 def test_connection_cut_during_the_message_says_whether_it_can_have_gone(tmp_path, no_credentials, cut, sure):
     """A relay answering 421 and closing while a 12 MB 確定版 was still going out: the message

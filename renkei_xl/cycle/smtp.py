@@ -189,6 +189,15 @@ def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
         code, text = smtp.connect(host, port)
         if code != 220:
             raise smtplib.SMTPConnectError(code, text)
+    except smtplib.SMTPConnectError as exc:
+        if not _temporary(exc.smtp_code):
+            raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
+                            "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+        # The server is there and said so (421 busy, or going down): the name, port and
+        # network are right, and staff sent to check them changed a right setting.
+        raise UserError(f"メールサーバー {server} は今、接続を受け付けていません{_reply(exc)}。"
+                        "サーバーが混み合っているなど一時的な理由で、設定の誤りではありません。メールは送信していません。"
+                        "時間をおいて、もう一度実行してください。") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
                         "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
@@ -388,8 +397,7 @@ def _lost_reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"サーバーの証明書を確認できません: {exc.verify_message}"
     if isinstance(exc, smtplib.SMTPResponseException):
-        later = "。時間をおいて、もう一度送信してください" if _temporary(exc.smtp_code) else ""
-        return "サーバーが接続を受け付けませんでした" + _reply(exc) + later
+        return "サーバーが接続を受け付けませんでした" + _reply(exc)
     return str(exc) or type(exc).__name__
 
 
