@@ -694,6 +694,28 @@ def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, sm
     assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
 
 
+def test_a_server_asking_for_starttls_first_says_starttls(tmp_path, smtp_server, monkeypatch, tls_files, no_credentials):
+    """A relay that takes mail only encrypted answers MAIL FROM with 「530 Must issue a STARTTLS
+    command first」: staff were told only to set a login (which this one does not need), and
+    after setting it were told to add --starttls. Now --starttls is said at once, and works."""
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    server = smtp_server(handler, tls_context=context, require_starttls=True)
+    msg = draft_with_book(tmp_path)[0]
+    with pytest.raises(UserError) as err:
+        smtp.send(msg, server.hostname, server.port)
+    said = str(err.value)
+    assert "530 Must issue a STARTTLS command first" in said and "--starttls を付けて" in said, said
+    assert "メールは送信していません" in said and not handler.envelopes, said
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    smtp.send(msg, server.hostname, server.port, starttls=True)
+    assert len(handler.envelopes) == 1
+
+
 @pytest.mark.parametrize("variable", [smtp.ENV_USER, smtp.ENV_PASSWORD])
 def test_full_width_credentials_are_a_japanese_error(tmp_path, monkeypatch, variable):
     """A password typed with the IME on (ｓ3cret) ended in UnicodeEncodeError, a traceback."""

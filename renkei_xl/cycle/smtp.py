@@ -56,7 +56,7 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
             if not starttls and not implicit_tls:
                 _refuse_plain_password(smtp, server)
             _login(smtp, user, password, server)
-        _deliver(smtp, outgoing, server)
+        _deliver(smtp, outgoing, server, encrypted=implicit_tls or starttls)
     except UserError:
         raise
     except smtplib.SMTPResponseException as exc:
@@ -227,7 +227,7 @@ def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:
                         f"{ENV_USER} / {ENV_PASSWORD} を削除してください。") from exc
 
 
-def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
+def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str, *, encrypted: bool) -> None:
     """Send, and say which refusal it was: recipients, sender, size, login, data. A 4xx
     reply is a temporary one (the server busy, closing, or taking only so many recipients
     per mail): the addresses are right, and the mail is to be sent again later."""
@@ -235,10 +235,15 @@ def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
     try:
         refused = smtp.send_message(outgoing)
     except smtplib.SMTPRecipientsRefused as exc:
+        if all(code == 530 for code, _text in exc.recipients.values()):  # some servers ask at RCPT
+            raise _login_wanted(_reply_of(*next(iter(exc.recipients.values()))), server,
+                                tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
         raise _all_refused(exc.recipients, names, server) from exc
     except smtplib.SMTPSenderRefused as exc:
         if _says_too_large(exc):
             raise _too_large(exc, smtp, outgoing) from exc
+        if exc.smtp_code == 530:
+            raise _login_wanted(_reply(exc), server, tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
         raise _sender_refused(exc, server) from exc
     except smtplib.SMTPDataError as exc:
         if _temporary(exc.smtp_code):
@@ -266,11 +271,6 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
                          "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
-    if all(code == 530 for code in codes):     # RCPT refused until login (some servers ask there)
-        return UserError(f"メールサーバー {server} はログイン（認証）を求めています"
-                         f"{_reply_of(*next(iter(recipients.values())))}。"
-                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
-                         "メールは送信していません。")
     if len(recipients) > 1 and all(_policy_refusal(text) for _code, text in recipients.values()):
         # 5.7.x to every address alike: the server does not relay for this sender or
         # connection (no login, or not the office's server); the addresses may be right.
@@ -315,10 +315,22 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{-(-size // 1000)} KB"
 
 
+def _login_wanted(reply: str, server: str, *, tls_offered: bool) -> UserError:
+    """530 to MAIL FROM or to every RCPT TO. Where the server offers STARTTLS and the session
+    is not encrypted, 530 may ask for either (Postfix's 「530 5.7.0 Must issue a STARTTLS
+    command first」; AUTH offered only once encrypted): told only to set the login, staff
+    set it, ran again, and were only then told to add --starttls."""
+    if tls_offered:
+        return UserError(f"メールサーバー {server} は、送信の前に暗号化（STARTTLS）かログイン（認証）を求めています"
+                         f"{reply}。--starttls を付けて、もう一度実行してください（ログインも必要なら、環境変数 "
+                         f"{ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください）。"
+                         "メールは送信していません。")
+    return UserError(f"メールサーバー {server} はログイン（認証）を求めています{reply}。"
+                     f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
+                     "メールは送信していません。")
+
+
 def _sender_refused(exc: smtplib.SMTPSenderRefused, server: str) -> UserError:
-    if exc.smtp_code == 530:
-        return UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
-                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。")
     if _temporary(exc.smtp_code):
         return UserError(_busy(server, exc))
     return UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
