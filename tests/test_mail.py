@@ -518,6 +518,30 @@ def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, 
     assert "メールアドレスを確認" not in said and "直してください" not in said, said
 
 
+def test_a_server_closing_at_the_seventh_recipient_sent_to_no_one_and_blames_no_one(tmp_path, smtp_server, no_credentials):
+    """A relay answering 421 at the seventh RCPT TO and closing: the message said 「宛先を一時的に
+    受け付けませんでした: 北広島市（421 …）」, as if 北広島市 alone had a problem, beside the one
+    really unknown address, not that the server had closed the session."""
+    handler = Unknown("renkei1@town1.example.jp")
+
+    async def closes_at_seventh(server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) == 5:
+            return "421 4.7.0 Too many errors, closing connection"
+        return await Unknown.handle_RCPT(handler, server, session, envelope, address, rcpt_options)
+
+    handler.handle_RCPT = closes_at_seventh
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert not handler.envelopes
+    assert said.startswith(f"メールサーバー {server.hostname}:{server.port} が、宛先を伝えている途中で接続を終了しました"
+                           "（サーバーの応答: 421 4.7.0 Too many errors, closing connection）。"
+                           "メールはどの宛先にも送信していません。"), said
+    assert "メールアドレスを確認してください: 小樽市 <renkei1@town1.example.jp>（550 5.1.1 User unknown）。" in said, said
+    assert "北広島市" not in said and said.endswith("時間をおいて、もう一度実行してください。"), said
+
+
 @pytest.mark.parametrize("where", ["mail_reply", "data_reply"])
 @pytest.mark.parametrize("reply", ["421 4.3.2 Service not available", "451 4.3.0 Temporary failure"])
 def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no_credentials, where, reply):

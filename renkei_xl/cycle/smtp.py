@@ -267,6 +267,14 @@ def _busy(server: str, exc: smtplib.SMTPResponseException) -> str:
 
 def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
     codes = [code for code, _text in recipients.values()]
+    if 421 in codes:
+        # The server closed the session at one RCPT TO (smtplib stops there): the mail went
+        # to no one, and the recipient it came at is no more to blame than the others.
+        closing = next(reply for reply in recipients.values() if reply[0] == 421)
+        refused = {addr: reply for addr, reply in recipients.items() if reply[0] != 421}
+        return UserError(f"メールサーバー {server} が、宛先を伝えている途中で接続を終了しました{_reply_of(*closing)}。"
+                         "メールはどの宛先にも送信していません。"
+                         f"{_refusals(refused, names)}時間をおいて、もう一度実行してください。")
     if all(_later(code) for code in codes):
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
