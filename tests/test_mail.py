@@ -364,6 +364,25 @@ def test_starttls_unsupported_is_japanese_error(tmp_path, smtp_server, no_creden
     assert not handler.envelopes
 
 
+def test_tls_refused_for_now_says_nothing_went(tmp_path, smtp_server, no_credentials):
+    """A relay offering STARTTLS and answering it 454 (TLS not available for now): staff read
+    only 「エラーを返しました（サーバーの応答: 454 TLS not available）」, not whether the mail
+    had gone or whether to send it again."""
+    class OffersTls(Recorder):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            session.host_name = hostname
+            return responses[:-1] + ["250-STARTTLS", responses[-1]]
+
+    handler = OffersTls()
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, starttls=True)
+    said = str(err.value)
+    assert "（サーバーの応答: 454 TLS not available）" in said, said
+    assert "メールは送信していません。時間をおいて、もう一度実行してください。" in said, said
+    assert not handler.envelopes
+
+
 def test_refused_connection_is_japanese_error(tmp_path, no_credentials):
     # A bound socket that does not listen: connecting to its port is refused.
     with socket.socket() as closed:

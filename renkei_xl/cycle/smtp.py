@@ -60,7 +60,11 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     except UserError:
         raise
     except smtplib.SMTPResponseException as exc:
-        raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
+        # Before MAIL FROM (_deliver words every refusal from there on): nothing went. Staff
+        # read only the server's English words, and could not tell whether to send again.
+        later = "時間をおいて、もう一度実行してください。" if _temporary(exc.smtp_code) else ""
+        raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。"
+                        f"メールは送信していません。{later}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise UserError(f"メールサーバー {server} との通信が途中で切れました（{watchdog.reason(timeout)(exc)}）。"
                         + _what_went(smtp)) from exc
