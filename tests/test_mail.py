@@ -595,6 +595,31 @@ def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_pa
     assert "中継" in said and smtp.ENV_USER in said and "アドレスの誤りではなく" in said, said
 
 
+def test_a_relay_delivering_only_inside_its_domain_does_not_call_the_others_bad_addresses(tmp_path, smtp_server,
+                                                                                          no_credentials):
+    """An office relay delivers unauthenticated mail inside its own domain and refuses to relay
+    outside (554 5.7.1): 札幌市 got the mail, and the twelve others were called refused
+    addresses to check; the server wanted a login, or another server."""
+    handler = Recorder()
+
+    async def inside_only(server, session, envelope, address, rcpt_options):
+        if not address.endswith("@town0.example.jp"):
+            return "554 5.7.1 <%s>: Relay access denied" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    handler.handle_RCPT = inside_only
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert envelope.rcpt_tos == ["renkei0@town0.example.jp"]
+    assert "1 件の宛先には送信しました（札幌市 <renkei0@town0.example.jp>）" in said, said
+    assert "次の 12 件の宛先への送信は、メールサーバーが許可しませんでした（アドレスの誤りではなく、認証" in said, said
+    assert smtp.ENV_USER in said and "メールアドレスを確認" not in said and "直してください" not in said, said
+
+
 def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp_server, no_credentials):
     import asyncio
     import time

@@ -354,7 +354,7 @@ def _partly_refused(refused: dict, names: dict) -> UserError:
     rest alone, since running the same command again sends it twice to those served."""
     served = [who for addr, who in names.items() if addr not in refused]
     fix = ("（拒否されたアドレスは正しいアドレスに直してください）"
-           if any(not _later(code) for code, _text in refused.values()) else "")
+           if any(_refusal_kind(*reply) == "bad" for reply in refused.values()) else "")
     return UserError(f"{len(served)} 件の宛先には送信しました（{'、'.join(served)}）。"
                      f"{_refusals(refused, names)}"
                      "同じコマンドをもう一度実行すると、送信済みの宛先にも二重に届きます。"
@@ -372,20 +372,34 @@ def _later(code: int) -> bool:
 
 
 def _refusals(refused: dict, names: dict) -> str:
-    """Each refused recipient under what it means: a bad address to check, or a temporary
-    refusal to send again. In one list under one verdict, the seven municipalities a relay
-    took no more of (452) were told to check their addresses beside the one really unknown (550),
-    and twelve greylisted (451) beside one unknown."""
-    bad = {addr: reply for addr, reply in refused.items() if not _later(reply[0])}
-    later = {addr: reply for addr, reply in refused.items() if addr not in bad}
+    """Each refused recipient under what it means: a bad address to check, a refusal by the
+    server's rules (5.7.x), or a temporary refusal to send again. In one list under one
+    verdict, the seven municipalities a relay took no more of (452) were told to check their
+    addresses beside the one really unknown (550), twelve greylisted (451) beside one unknown,
+    and the municipalities outside a relay that delivers unauthenticated mail only inside its own
+    domain (554 5.7.1 Relay access denied) beside the one inside it that got the mail."""
+    groups: dict[str, dict] = {"bad": {}, "policy": {}, "later": {}}
+    for addr, reply in refused.items():
+        groups[_refusal_kind(*reply)][addr] = reply
     said = ""
-    if bad:
-        said += (f"次の {len(bad)} 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: "
-                 f"{_refused_list(bad, names)}。")
-    if later:
-        said += (f"次の {len(later)} 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: "
-                 f"{_refused_list(later, names)}。")
+    if groups["bad"]:
+        said += (f"次の {len(groups['bad'])} 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: "
+                 f"{_refused_list(groups['bad'], names)}。")
+    if groups["policy"]:
+        said += (f"次の {len(groups['policy'])} 件の宛先への送信は、メールサーバーが許可しませんでした（アドレスの誤り"
+                 f"ではなく、認証（環境変数 {ENV_USER} / {ENV_PASSWORD}）やサーバーの設定が必要な可能性があります）: "
+                 f"{_refused_list(groups['policy'], names)}。")
+    if groups["later"]:
+        said += (f"次の {len(groups['later'])} 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: "
+                 f"{_refused_list(groups['later'], names)}。")
     return said
+
+
+def _refusal_kind(code: int, text) -> str:
+    """What a refused RCPT TO means for the address: "later", "policy" or "bad"."""
+    if _later(code):
+        return "later"
+    return "policy" if _policy_refusal(text) else "bad"
 
 
 def _recipient_names(msg: EmailMessage) -> dict[str, str]:
