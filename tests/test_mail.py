@@ -500,19 +500,28 @@ def test_one_unknown_address_among_temporary_refusals_is_the_only_one_to_check(t
     assert "小樽市" not in later, said
 
 
-def test_greylisted_recipients_beside_one_unknown_are_not_called_bad_addresses(tmp_path, smtp_server, no_credentials):
-    """Every recipient refused, one unknown (550) and twelve greylisted (451): the message
+@pytest.mark.parametrize("first", ["550 5.1.1 User unknown", "550 5.7.1 Recipient address rejected: Access denied"])
+def test_greylisted_recipients_beside_one_refused_are_not_called_bad_addresses(tmp_path, smtp_server, no_credentials,
+                                                                               first):
+    """Every recipient refused, one for good (550) and twelve greylisted (451): the message
     called all thirteen refused and asked to check every address."""
     handler = Unknown("renkei0@town0.example.jp", reply="451 4.7.1 Greylisted, try again later")
+
+    async def refuse_first(server, session, envelope, address, rcpt_options):
+        return first if address == "renkei0@town0.example.jp" else handler.reply
+
+    handler.handle_RCPT = refuse_first
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
         smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
     said = str(err.value)
     assert not handler.envelopes
     assert "どの宛先にも送信しませんでした" in said, said
-    assert ("次の 1 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: "
-            "札幌市 <renkei0@town0.example.jp>（550 5.1.1 User unknown）。") in said, said
+    assert f"札幌市 <renkei0@town0.example.jp>（{first}）。" in said, said
     assert "次の 12 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 小樽市" in said, said
+    unknown = "5.1.1" in first
+    assert ("次の 1 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: 札幌市" in said) == unknown, said
+    assert ("アドレスを直してから" in said) == unknown, said
 
 
 def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, smtp_server, no_credentials):

@@ -290,8 +290,9 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
                          f"（{_refused_list(dict(list(recipients.items())[:1]), names)} ほか）。"
                          "メールは送信していません。アドレスの誤りではなく、認証（環境変数 "
                          f"{ENV_USER} / {ENV_PASSWORD}）やサーバー名・ポートの設定が必要な可能性があります。")
+    fix = "アドレスを直してから、" if any(_refusal_kind(*reply) == "bad" for reply in recipients.values()) else ""
     return UserError(f"宛先がメールサーバーに受け付けられなかったため、どの宛先にも送信しませんでした。"
-                     f"{_refusals(recipients, names)}アドレスを直してから、もう一度実行してください。")
+                     f"{_refusals(recipients, names)}{fix}もう一度実行してください。")
 
 
 def _policy_refusal(text) -> bool:
