@@ -301,6 +301,22 @@ def test_send_delivers_without_draft_marker(tmp_path, smtp_server, no_credential
     assert body_text(got) == BODY
 
 
+def test_japanese_names_go_through_a_relay_without_8bitmime_or_smtputf8(tmp_path, smtp_server, no_credentials):
+    """Old relays offer neither 8BITMIME nor SMTPUTF8 (aiosmtpd with decode_data offers no
+    8BITMIME): the municipalities' names, the subject, the body and the attachment's name are
+    all sent 7-bit, and nothing asks the relay for either extension."""
+    handler = Recorder()
+    server = smtp_server(handler, decode_data=True)
+    msg, book = draft_with_book(tmp_path, to=TWELVE)
+    smtp.send(msg, server.hostname, server.port)
+    [envelope] = handler.envelopes
+    assert envelope.original_content.isascii()
+    assert not any(o.upper().startswith(("BODY=", "SMTPUTF8")) for o in envelope.mail_options), envelope.mail_options
+    got = parse(envelope.original_content)
+    assert got["To"].addresses[6].display_name == "北広島市"
+    assert list(got.iter_attachments())[0].get_filename() == INPUT_NAME and body_text(got) == BODY
+
+
 AUTH_WITHOUT_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
