@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
+from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP as _LONGEST_STAMP
 from renkei_xl.core.errors import UserError
 
 # ------------------------------------------------------------------ what is given
@@ -309,6 +310,31 @@ def name_too_long(name: str) -> str:
         limit = f"{NAME_MAX} バイトまで（全角の文字なら{f'「{suffix}」' if suffix else '拡張子'}のほかに {room} 文字まで）"
     return (f"「{name}」は名前が長すぎて使えません。ファイル名は拡張子を含めて {limit}に"
             "してください。何も書き込んでいません")
+
+
+# How staff name a path of the tool's, for what Excel can open there: on the server the
+# share's path (\\fileserver\…) of a folder in its work folder, set for a click by the server
+# (server.app.run_button, Place.shown); elsewhere the path itself, made absolute (not
+# resolved: a mapped drive stays the drive staff use).
+SHOWN_AS: ContextVar[Optional[Callable[[Path], str]]] = ContextVar("renkei_shown_as", default=None)
+
+
+def shown_path(path: os.PathLike | str) -> str:
+    show = SHOWN_AS.get()
+    return show(Path(path)) if show is not None else os.path.abspath(path)
+
+
+def check_excel_path(target: os.PathLike | str, *, backups: bool = True) -> None:
+    """Refuse a file, named by staff, that Excel could not open where it goes, or (with
+    ``backups``) whose backups it could not open (core.filenames.EXCEL_PATH_MAX), before
+    anything is written. Names the tool makes are cut to fit instead (safe_file_name's
+    ``folder``)."""
+    from renkei_xl.core.filenames import ExcelPathTooLong, excel_path_problem
+
+    target = Path(target)
+    check_name_length(target)       # a name no file system takes is said so first, as it was
+    if problem := excel_path_problem(shown_path(target.parent), target.name, backups=backups):
+        raise ExcelPathTooLong(problem)
 
 
 def check_name_length(target: os.PathLike | str) -> None:
@@ -881,11 +907,7 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
 
 # --------------------------------------------------------------------------- backups
 
-BACKUP_FOLDER_SUFFIX = "_バックアップ"
 _STAMP = "%Y%m%d-%H%M%S"
-
-
-_LONGEST_STAMP = "_YYYYMMDD-HHMMSS_001"
 
 
 def backup_folder(path: os.PathLike | str) -> Path:

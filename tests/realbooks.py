@@ -317,19 +317,25 @@ def lo_staff_edits(src: Path, saves: dict[str, Path]) -> dict[str, Path]:
     return saves
 
 
-# What lo_tool_sheet_edit adds: staff comments on sheets the tool owns, and a chart of their own on 集計.
+# What lo_tool_sheet_edit adds: staff comments on sheets the tool owns, a chart of their own on 集計,
+# a picture on 一覧 (a logo for the printed list) and a text box on 集計 (beside the tool's charts).
 TOOL_SHEET_COMMENTS = (("一覧", "B2"), ("集計", "A1"), ("検証結果", "A1"))
 TOOL_CHART_SHEET = "集計"
 TOOL_CHART_NAME = "職員のグラフ"
+TOOL_PICTURE_SHEET = "一覧"
+TOOL_PICTURE_NAME = "職員のロゴ"
+TOOL_TEXT_BOX_SHEET = "集計"
+TOOL_TEXT_BOX_NAME = "職員の注記"
+TOOL_TEXT_BOX_TEXT = "速報値を含みます"
 
 
 def lo_tool_sheet_edit(src: Path, dst: Path) -> Path:
     """Let LibreOffice do what staff do to the sheets the tool owns: a comment on 一覧, 集計 and
-    検証結果 each, and a chart of their own on 集計 (of its first columns); then save ``dst``
-    (.xlsx or .xlsm, by its suffix)."""
+    検証結果 each, a chart of their own on 集計 (of its first columns), a picture on 一覧 and a
+    text box on 集計; then save ``dst`` (.xlsx or .xlsm, by its suffix)."""
     dst = Path(dst).resolve()
     dst.unlink(missing_ok=True)
-    _run_uno_job({"kind": "tool_sheets", "src": str(Path(src).resolve()), "dst": str(dst),
+    _run_uno_job({"kind": "tool_sheets", "src": str(Path(src).resolve()), "dst": str(dst), "tmp": str(dst.parent),
                   "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
     if not dst.exists():
         raise AssertionError(f"LibreOffice did not write {dst}")
@@ -426,7 +432,7 @@ def _uno_child() -> None:
         if job["kind"] == "staff_edit":
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
         elif job["kind"] == "tool_sheets":
-            answer = _uno_tool_sheets(uno, prop, desktop, job)
+            answer = _uno_tool_sheets(uno, prop, ctx, desktop, job)
         elif job["kind"] == "rows":
             answer = _uno_rows(uno, prop, desktop, job)
         elif job["kind"] == "formulas":
@@ -558,8 +564,8 @@ def _uno_staff_edit(uno, prop, ctx, desktop, job):
     return {"saved": [dst for dst, _ in job["saves"]]}
 
 
-def _uno_tool_sheets(uno, prop, desktop, job):
-    from com.sun.star.awt import Rectangle
+def _uno_tool_sheets(uno, prop, ctx, desktop, job):
+    from com.sun.star.awt import Point, Rectangle, Size
     from com.sun.star.table import CellRangeAddress
 
     doc = _uno_load(uno, prop, desktop, job["src"], False)
@@ -574,6 +580,21 @@ def _uno_tool_sheets(uno, prop, desktop, job):
         sheet = sheets.getByName(TOOL_CHART_SHEET)
         area = CellRangeAddress(names.index(TOOL_CHART_SHEET), 0, 0, 1, 4)
         sheet.Charts.addNewByName(TOOL_CHART_NAME, Rectangle(20000, 3000, 8000, 5000), (area,), True, True)
+
+        sheet = sheets.getByName(TOOL_PICTURE_SHEET)
+        png = Path(job["tmp"]) / "tool_sheet_logo.png"
+        png.write_bytes(tiny_png(rgb=(0xC6, 0x28, 0x28)))
+        provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.graphic.GraphicProvider", ctx)
+        picture = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
+        sheet.DrawPage.add(picture)
+        picture.Graphic = provider.queryGraphic((prop("URL", uno.systemPathToFileUrl(str(png))),))
+        picture.Position, picture.Size = Point(30000, 500), Size(1600, 1200)
+        picture.Name = TOOL_PICTURE_NAME
+        box = doc.createInstance("com.sun.star.drawing.TextShape")
+        sheets.getByName(TOOL_TEXT_BOX_SHEET).DrawPage.add(box)
+        box.Position, box.Size = Point(30000, 2500), Size(5000, 1000)
+        box.String = TOOL_TEXT_BOX_TEXT
+        box.Name = TOOL_TEXT_BOX_NAME
         doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
         doc.setModified(False)
     finally:

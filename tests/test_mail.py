@@ -301,6 +301,22 @@ def test_send_delivers_without_draft_marker(tmp_path, smtp_server, no_credential
     assert body_text(got) == BODY
 
 
+def test_japanese_names_go_through_a_relay_without_8bitmime_or_smtputf8(tmp_path, smtp_server, no_credentials):
+    """Old relays offer neither 8BITMIME nor SMTPUTF8 (aiosmtpd with decode_data offers no
+    8BITMIME): the municipalities' names, the subject, the body and the attachment's name are
+    all sent 7-bit, and nothing asks the relay for either extension."""
+    handler = Recorder()
+    server = smtp_server(handler, decode_data=True)
+    msg, book = draft_with_book(tmp_path, to=TWELVE)
+    smtp.send(msg, server.hostname, server.port)
+    [envelope] = handler.envelopes
+    assert envelope.original_content.isascii()
+    assert not any(o.upper().startswith(("BODY=", "SMTPUTF8")) for o in envelope.mail_options), envelope.mail_options
+    got = parse(envelope.original_content)
+    assert got["To"].addresses[6].display_name == "北広島市"
+    assert list(got.iter_attachments())[0].get_filename() == INPUT_NAME and body_text(got) == BODY
+
+
 AUTH_WITHOUT_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
@@ -364,6 +380,25 @@ def test_starttls_unsupported_is_japanese_error(tmp_path, smtp_server, no_creden
     assert not handler.envelopes
 
 
+def test_tls_refused_for_now_says_nothing_went(tmp_path, smtp_server, no_credentials):
+    """A relay offering STARTTLS and answering it 454 (TLS not available for now): staff read
+    only 「エラーを返しました（サーバーの応答: 454 TLS not available）」, not whether the mail
+    had gone or whether to send it again."""
+    class OffersTls(Recorder):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            session.host_name = hostname
+            return responses[:-1] + ["250-STARTTLS", responses[-1]]
+
+    handler = OffersTls()
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, starttls=True)
+    said = str(err.value)
+    assert "（サーバーの応答: 454 TLS not available）" in said, said
+    assert "メールは送信していません。時間をおいて、もう一度実行してください。" in said, said
+    assert not handler.envelopes
+
+
 def test_refused_connection_is_japanese_error(tmp_path, no_credentials):
     # A bound socket that does not listen: connecting to its port is refused.
     with socket.socket() as closed:
@@ -401,6 +436,27 @@ def test_oversized_mail_is_japanese_error(tmp_path, smtp_server, no_credentials)
     assert not handler.envelopes
 
 
+@pytest.mark.parametrize("relay, limit", [(dict(data_size_limit=2000), "、このサーバーの上限は 2 KBです"),
+                                          (dict(data_reply="552 5.3.4 Message size exceeds fixed limit", data_size_limit=None), "")])
+def test_too_large_is_said_alike_with_the_sizes_wherever_the_relay_refuses_it(tmp_path, smtp_server, no_credentials,
+                                                                             relay, limit):
+    """Refused after the message (a relay that announces no SIZE), the mail read 「メールサーバーが
+    メールを受け付けませんでした…添付ファイルの大きさの制限などを確認」, not that it was too large,
+    and neither refusal said the mail's size, the relay's limit, or that nothing went."""
+    msg, _book = draft_with_book(tmp_path)
+    relay = dict(relay)
+    handler = Recorder(data_reply=relay.pop("data_reply", None))
+    server = smtp_server(handler, **relay)
+    with pytest.raises(UserError) as err:
+        smtp.send(msg, server.hostname, server.port)
+    said = str(err.value)
+    size = -(-len(msg.as_bytes(policy=mail.POLICY)) // 1000)
+    assert said.startswith("メールが大きすぎるため、メールサーバーに拒否されました（サーバーの応答: 552"), said
+    assert f"添付ファイルを含めたメールの大きさは {size} KB{limit or 'です'}" in said, said
+    assert "メールは送信していません" in said, said
+    assert not handler.envelopes
+
+
 def test_format_deadline_weekday():
     assert letters.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
     assert letters.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"
@@ -427,6 +483,107 @@ def test_recipient_limit_names_who_got_it_and_how_to_send_the_rest(tmp_path, smt
     assert "一時的" in said and "メールアドレスを確認" not in said, said
     rest = said.rsplit(": ", 1)[1].split()
     assert rest == [f"renkei{i}@town{i}.example.jp" for i in range(5, 12)] + ["soumu@city.sapporo.jp"], said
+
+
+class Unknown(Recorder):
+    """A relay refusing one municipality's address (550 5.1.1) and answering the others with
+    ``reply``, or taking only ``limit`` recipients per mail (452)."""
+
+    def __init__(self, unknown, reply=None, limit=None):
+        super().__init__(refuse={unknown}, limit=limit)
+        self.reply = reply
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reply and address not in self.refuse:
+            return self.reply
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_one_unknown_address_among_temporary_refusals_is_the_only_one_to_check(tmp_path, smtp_server, no_credentials):
+    """小樽市 unknown (550 5.1.1) on a relay taking five recipients per mail: the seven it took
+    no more of (452) were listed with 小樽市 under 「拒否されました。メールアドレスを確認してください」,
+    and staff checked seven right addresses. Now each is said under what its reply means."""
+    handler = Unknown("renkei1@town1.example.jp", limit=5)
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 5
+    bad, later = said.split("メールアドレスを確認してください: ", 1)[1].split("一時的に受け付けられませんでした", 1)
+    assert "小樽市 <renkei1@town1.example.jp>（550 5.1.1 User unknown）" in bad and "452" not in bad, said
+    assert "（アドレスの誤りではありません）: 北広島市 <renkei6@town6.example.jp>（452 4.5.3" in later, said
+    assert "小樽市" not in later, said
+
+
+@pytest.mark.parametrize("first", ["550 5.1.1 User unknown", "550 5.7.1 Recipient address rejected: Access denied"])
+def test_greylisted_recipients_beside_one_refused_are_not_called_bad_addresses(tmp_path, smtp_server, no_credentials,
+                                                                               first):
+    """Every recipient refused, one for good (550) and twelve greylisted (451): the message
+    called all thirteen refused and asked to check every address."""
+    handler = Unknown("renkei0@town0.example.jp", reply="451 4.7.1 Greylisted, try again later")
+
+    async def refuse_first(server, session, envelope, address, rcpt_options):
+        return first if address == "renkei0@town0.example.jp" else handler.reply
+
+    handler.handle_RCPT = refuse_first
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert not handler.envelopes
+    assert "どの宛先にも送信しませんでした" in said, said
+    assert f"札幌市 <renkei0@town0.example.jp>（{first}）。" in said, said
+    assert "次の 12 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 小樽市" in said, said
+    unknown = "5.1.1" in first
+    assert ("次の 1 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: 札幌市" in said) == unknown, said
+    assert ("アドレスを直してから" in said) == unknown, said
+
+
+def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, smtp_server, no_credentials):
+    """Old relays answer "too many recipients" with 552 (RFC 821's code; RFC 5321 §4.5.3.1.10
+    has clients read it as 452): the eight past the fifth were called refused addresses."""
+    handler = Recorder()
+
+    async def five_only(server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= 5:
+            return "552 5.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    handler.handle_RCPT = five_only
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 5
+    assert "次の 8 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 恵庭市" in said, said
+    assert "メールアドレスを確認" not in said and "直してください" not in said, said
+
+
+def test_a_server_closing_at_the_seventh_recipient_sent_to_no_one_and_blames_no_one(tmp_path, smtp_server, no_credentials):
+    """A relay answering 421 at the seventh RCPT TO and closing: the message said 「宛先を一時的に
+    受け付けませんでした: 北広島市（421 …）」, as if 北広島市 alone had a problem, beside the one
+    really unknown address, not that the server had closed the session."""
+    handler = Unknown("renkei1@town1.example.jp")
+
+    async def closes_at_seventh(server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) == 5:
+            return "421 4.7.0 Too many errors, closing connection"
+        return await Unknown.handle_RCPT(handler, server, session, envelope, address, rcpt_options)
+
+    handler.handle_RCPT = closes_at_seventh
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert not handler.envelopes
+    assert said.startswith(f"メールサーバー {server.hostname}:{server.port} が、宛先を伝えている途中で接続を終了しました"
+                           "（サーバーの応答: 421 4.7.0 Too many errors, closing connection）。"
+                           "メールはどの宛先にも送信していません。"), said
+    assert "メールアドレスを確認してください: 小樽市 <renkei1@town1.example.jp>（550 5.1.1 User unknown）。" in said, said
+    assert "北広島市" not in said and said.endswith("時間をおいて、もう一度実行してください。"), said
 
 
 @pytest.mark.parametrize("where", ["mail_reply", "data_reply"])
@@ -461,6 +618,31 @@ def _refused_at_rcpt(tmp_path, smtp_server, reply: str, to) -> str:
 def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
     said = _refused_at_rcpt(tmp_path, smtp_server, "554 5.7.1 Relay access denied", TWELVE)
     assert "中継" in said and smtp.ENV_USER in said and "アドレスの誤りではなく" in said, said
+
+
+def test_a_relay_delivering_only_inside_its_domain_does_not_call_the_others_bad_addresses(tmp_path, smtp_server,
+                                                                                          no_credentials):
+    """An office relay delivers unauthenticated mail inside its own domain and refuses to relay
+    outside (554 5.7.1): 札幌市 got the mail, and the twelve others were called refused
+    addresses to check; the server wanted a login, or another server."""
+    handler = Recorder()
+
+    async def inside_only(server, session, envelope, address, rcpt_options):
+        if not address.endswith("@town0.example.jp"):
+            return "554 5.7.1 <%s>: Relay access denied" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    handler.handle_RCPT = inside_only
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert envelope.rcpt_tos == ["renkei0@town0.example.jp"]
+    assert "1 件の宛先には送信しました（札幌市 <renkei0@town0.example.jp>）" in said, said
+    assert "次の 12 件の宛先への送信は、メールサーバーが許可しませんでした（アドレスの誤りではなく、認証" in said, said
+    assert smtp.ENV_USER in said and "メールアドレスを確認" not in said and "直してください" not in said, said
 
 
 def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp_server, no_credentials):
@@ -605,6 +787,28 @@ def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, sm
     assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
 
 
+def test_a_server_asking_for_starttls_first_says_starttls(tmp_path, smtp_server, monkeypatch, tls_files, no_credentials):
+    """A relay that takes mail only encrypted answers MAIL FROM with 「530 Must issue a STARTTLS
+    command first」: staff were told only to set a login (which this one does not need), and
+    after setting it were told to add --starttls. Now --starttls is said at once, and works."""
+    import ssl
+
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    server = smtp_server(handler, tls_context=context, require_starttls=True)
+    msg = draft_with_book(tmp_path)[0]
+    with pytest.raises(UserError) as err:
+        smtp.send(msg, server.hostname, server.port)
+    said = str(err.value)
+    assert "530 Must issue a STARTTLS command first" in said and "--starttls を付けて" in said, said
+    assert "メールは送信していません" in said and not handler.envelopes, said
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    smtp.send(msg, server.hostname, server.port, starttls=True)
+    assert len(handler.envelopes) == 1
+
+
 @pytest.mark.parametrize("variable", [smtp.ENV_USER, smtp.ENV_PASSWORD])
 def test_full_width_credentials_are_a_japanese_error(tmp_path, monkeypatch, variable):
     """A password typed with the IME on (ｓ3cret) ended in UnicodeEncodeError, a traceback."""
@@ -710,6 +914,50 @@ def test_connection_cut_before_data_says_nothing_went(tmp_path, no_credentials):
     said = str(err.value)
     assert "サーバーが接続を切りました" in said and "まだ送信していません" in said, said
     assert "宛先に確認" not in said, said
+
+
+def test_a_busy_server_at_the_greeting_is_not_said_to_be_the_wrong_server(tmp_path, no_credentials):
+    """A relay at its connection limit greets with 421: staff read both 「時間をおいて、もう一度送信」
+    and 「サーバー名・ポート番号・ネットワーク接続を確認してください」, and changed right settings."""
+    port = _raw_server(lambda conn: conn.sendall(b"421 4.7.0 Too many connections, try again later\r\n"))
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=2)
+    said = str(err.value)
+    assert "（サーバーの応答: 421 4.7.0 Too many connections, try again later）" in said, said
+    assert "メールは送信していません" in said and "時間をおいて" in said, said
+    assert "サーバー名・ポート番号" not in said, said
+
+
+@pytest.mark.parametrize("cut, sure", [("in_the_message", True), ("before_the_reply", False)])
+def test_connection_cut_during_the_message_says_whether_it_can_have_gone(tmp_path, no_credentials, cut, sure):
+    """A relay answering 421 and closing while a 12 MB 確定版 was still going out: the message
+    said it might have arrived and to ask the recipients, twelve offices, though the end of
+    the mail had never been sent. Cut after the end, before the reply, it may have gone."""
+    import os
+
+    def closes(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        for line in iter(reader.readline, b""):
+            if line[:4].upper() == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                if cut == "in_the_message":
+                    reader.read(65536)
+                    conn.sendall(b"421 4.4.2 Connection timed out\r\n")
+                else:
+                    _to_the_dot(reader)
+                return
+            conn.sendall(b"250 ok\r\n")
+
+    pdf = tmp_path / "一覧.pdf"
+    pdf.write_bytes(os.urandom(12_000_000 if cut == "in_the_message" else 1000))
+    msg = mail.build_message(sender=SENDER, to=TWELVE, subject="件名", body=BODY, attachments=[pdf])
+    with pytest.raises(UserError) as err:
+        smtp.send(msg, "127.0.0.1", _raw_server(closes), timeout=5)
+    said = str(err.value)
+    assert "通信が途中で切れました" in said, said
+    assert ("まだ送信していません（どの宛先にも届いていません）" in said) == sure, said
+    assert ("宛先に確認してから再送" in said) == (not sure), said
 
 
 @pytest.mark.parametrize("bad,hint", [

@@ -10,7 +10,10 @@ the local buttons, the server). A name it returns is one plain file name on both
 - no trailing dot or space (Windows strips them, so two names would meet);
 - at most ``max_bytes`` bytes of UTF-8 (ext4 counts bytes, NTFS UTF-16 units: the byte count
   is the stricter for Japanese text); a name cut short ends in a hash of the whole name, so
-  two long names that share their beginning stay two files.
+  two long names that share their beginning stay two files;
+- none of the characters Excel itself will not have in a file name it saves or links to
+  (``[`` ``]`` ``#``, EXCEL_UNSAFE), and, given the folder it goes in (as staff name it),
+  short enough that Excel opens it and its backups there (EXCEL_PATH_MAX).
 
 Characters are replaced, not refused: a 圏域名 with a slash is a legitimate name in 設定, and
 its file is still wanted. Hand-written rather than a kept library: pathvalidate would do the
@@ -24,12 +27,37 @@ import re
 import unicodedata
 from typing import Iterable
 
+from .backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
+from .errors import UserError
+
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
 NAME_MAX_BYTES = 255        # the longest name ext4, a Samba share and NTFS all take (safety.NAME_MAX)
 HASH_CHARS = 8
 REPLACEMENT = "_"
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# Excel's own refusals, beyond the file system's. Brackets mark a workbook's name inside a
+# reference (='[book.xlsx]Sheet'!A1): Excel's Save As refuses them, and a file renamed with
+# them opens with the brackets shown as parentheses, so links to it break once it is closed
+# (Microsoft KB 123577: "when you save a new file ... you cannot include brackets in the file
+# name"; "links to that workbook will not function correctly"). ``#`` marks where a
+# hyperlink's address ends and its place inside the file begins (the bookmark, Office's
+# HYPERLINK field): a link to 「a#b.xlsx」 looks for 「a」. Names the tool makes carry neither.
+EXCEL_UNSAFE = re.compile(r"[\[\]#]")
+# The longest full path (drive or share, folders, separators, name and extension, in UTF-16
+# units as Windows counts) Excel opens or saves: past it Excel says 「ファイル名またはパスが
+# 存在しません」 even though the file is there, far below Windows' MAX_PATH (260). Microsoft:
+# "Error message when you open or save a file that has a long path in Excel"
+# (learn.microsoft.com/troubleshoot/microsoft-365-apps/office-suite-issues/
+# fails-opening-long-folder-name-files: "Excel: ... exceeds 218 characters"; KB 131464,
+# "make sure that the path to the file contains fewer than 219 characters").
+EXCEL_PATH_MAX = 218
+# The backups the tool keeps of a file it writes again (renkei_xl.safety.backup) lie one
+# folder deeper under a longer name (core.backup_names): staff open them to get an older
+# version back, so a name is made to fit with them.
+# Fewer characters of a name's own text than this, beside its hash, and staff cannot tell
+# whose file it is: the name is refused (a shorter folder is asked for), not cut further.
+MIN_KEPT_CHARS = 4
 _DOTS = re.compile(r"\.{2,}")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
              *(f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³"))}
@@ -54,7 +82,7 @@ def visible(text: str) -> str:
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFC", str(text))
     text = "".join(ch if _as_is(ch) else REPLACEMENT for ch in text)
-    text = _FORBIDDEN.sub(REPLACEMENT, text)
+    text = EXCEL_UNSAFE.sub(REPLACEMENT, _FORBIDDEN.sub(REPLACEMENT, text))
     return _DOTS.sub(".", text)
 
 
@@ -64,11 +92,16 @@ def is_reserved(name: str) -> bool:
 
 
 def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES,
-                   fallback: str = "無題", tail: str = "") -> str:
+                   fallback: str = "無題", tail: str = "", folder: str | None = None) -> str:
     """``stem`` + ``tail`` + ``suffix`` as one safe file name (see the module). ``suffix``
     and ``tail`` are the tool's own words (``.xlsx``; 「_2023年度_入力」) and kept as they
     are; only ``stem``, the workbook's content, is cleaned and, if need be, cut: a long
-    municipality's draft once came out as 「…_2023年度__1a2b3c4d.eml」, its 「入力依頼」 cut off."""
+    municipality's draft once came out as 「…_2023年度__1a2b3c4d.eml」, its 「入力依頼」 cut off.
+
+    ``folder``: where the file goes, as staff name it (the share path on the server). The
+    name is then cut further so that Excel opens it and its backups there (EXCEL_PATH_MAX);
+    a folder too deep for a readable name is refused (ExcelPathTooLong) before anything is
+    written. The same rule on every face: each passes its folder, no face counts."""
     suffix, tail = _clean(suffix), _clean(tail)
     budget = max_bytes - len(suffix.encode("utf-8")) - len(tail.encode("utf-8"))
     if budget < HASH_CHARS + 2:
@@ -78,8 +111,77 @@ def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_
         head = fallback
     if is_reserved(head + tail + suffix):
         head = REPLACEMENT + head
-    name = (shortened(head, budget, key=str(stem) + tail) if head else "") + tail
+    chars = None
+    if folder is not None:
+        # folder\{s}_バックアップ\{s}_YYYYMMDD-HHMMSS_001{suffix}: the stem s counts twice.
+        fixed = (_folder_chars(folder) + 1 + path_chars(BACKUP_FOLDER_SUFFIX) + 1
+                 + path_chars(LONGEST_STAMP + suffix))
+        chars = (EXCEL_PATH_MAX - fixed) // 2 - path_chars(tail)
+        if path_chars(head) > chars and chars < MIN_KEPT_CHARS + HASH_CHARS + 1:
+            raise ExcelPathTooLong(path_too_long(folder, head + tail + suffix))
+    name = (_cut(head, budget, chars, key=str(stem) + tail) if head else "") + tail
     return name.strip(" .") + suffix
+
+
+class ExcelPathTooLong(UserError):
+    """A file's path (or its backups') past what Excel opens: said before anything is written."""
+
+
+def path_chars(text: str) -> int:
+    """A path's length as Windows and Excel count it: UTF-16 units."""
+    return len(str(text).encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _folder_chars(folder: str) -> int:
+    return path_chars(str(folder).rstrip("\\/"))
+
+
+def excel_path_chars(folder: str, name: str) -> int:
+    """The longest path the file ``name`` in ``folder`` makes: its backups' (see
+    BACKUP_FOLDER_SUFFIX), one folder deeper under a longer name."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = dot + suffix
+    return (_folder_chars(folder) + 1 + path_chars(stem + BACKUP_FOLDER_SUFFIX) + 1
+            + path_chars(stem + LONGEST_STAMP + suffix))
+
+
+def path_too_long(folder: str, name: str, *, backups: bool = True) -> str:
+    """The refusal of a file Excel could not open where it would go, in Japanese, naming
+    the path and what to do."""
+    folder = str(folder)
+    path = f"{folder.rstrip(chr(92) + '/')}{chr(92) if chr(92) in folder else '/'}{name}"
+    also = f"。同じフォルダーに作るバックアップ「…{BACKUP_FOLDER_SUFFIX}」の中はもっと長くなります" if backups else ""
+    return (f"保存先のパスが長すぎます（Excelは{EXCEL_PATH_MAX}文字まで）: 「{visible(path)}」"
+            f"（{path_chars(path)} 文字{also}）。Excel ではこの場所のファイルを開くことも保存することもできません。"
+            "フォルダーをもっと浅い場所に移すか、フォルダー名（やファイル名）を短くしてから、もう一度実行してください。"
+            "何も書き込んでいません")
+
+
+def excel_path_problem(folder: str, name: str, *, backups: bool = True) -> str:
+    """Why Excel could not open the file ``name`` (a name staff chose, not cut) in ``folder``
+    (as staff name it), or, with ``backups``, its backups there; "" when it can."""
+    longest = excel_path_chars(folder, name) if backups else _folder_chars(folder) + 1 + path_chars(name)
+    if longest <= EXCEL_PATH_MAX:
+        return ""
+    return path_too_long(folder, name, backups=backups)
+
+
+def _cut(text: str, max_bytes: int, max_chars: int | None, *, key: str) -> str:
+    """``text`` within ``max_bytes`` bytes of UTF-8 and, when given, ``max_chars`` UTF-16
+    units: as it is when it fits, else its beginning and a hash of ``key`` (as shortened)."""
+    if max_chars is None or path_chars(text) <= max_chars:
+        return shortened(text, max_bytes, key=key)
+    room_chars, room_bytes, kept = max_chars - HASH_CHARS - 1, max_bytes - HASH_CHARS - 1, []
+    for ch in text:
+        room_chars -= path_chars(ch)
+        room_bytes -= len(ch.encode("utf-8", "surrogateescape"))
+        if room_chars < 0 or room_bytes < 0:
+            break
+        kept.append(ch)
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:HASH_CHARS]
+    return f"{''.join(kept).rstrip(' .')}{REPLACEMENT}{digest}"
 
 
 def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:

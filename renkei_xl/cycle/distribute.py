@@ -72,12 +72,13 @@ def master_key_of_file(master: Path) -> Optional[bytes]:
         return master_key(WorkbookXml(pkg))
 
 
-def file_name(municipality: str, year: int) -> str:
+def file_name(municipality: str, year: int, folder: Optional[str] = None) -> str:
     """Short on purpose: old Outlook shows long Unicode attachment names as ATT0000.dat.
-    The municipality's name is 設定's text: made safe by the one rule (core.filenames)."""
+    The municipality's name is 設定's text: made safe by the one rule (core.filenames),
+    and short enough for Excel to open it in ``folder`` (as staff name it) when given."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(municipality, ".xlsx", tail=f"_{year}年度_入力")
+    return safe_file_name(municipality, ".xlsx", tail=f"_{year}年度_入力", folder=folder)
 
 
 DRAFT_TAIL = "依頼"
@@ -187,7 +188,11 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     due = reply_deadline(issued.date(), deadline).day
     # Every sheet read and every name settled before the first file is written: a sheet
     # that cannot be read, or two names that make one file, leave no half-made folder.
-    planned = [(muni, sheet_copy(sheets, names, muni.name), outdir / file_name(muni.name, data.settings.fiscal_year))
+    from ..safety import shown_path
+
+    shown = shown_path(outdir)
+    planned = [(muni, sheet_copy(sheets, names, muni.name),
+                outdir / file_name(muni.name, data.settings.fiscal_year, shown))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
     _check_no_unread_cells(planned, data)

@@ -47,11 +47,13 @@ class ExportResult:
     list_plan: Optional[SheetPlan] = None   # its 一覧 as laid out (confirmed_list), for a PDF made after it
 
 
-def default_name(settings: Settings) -> str:
-    """From 設定's 圏域名 and 年度, so through the one rule for names made of content."""
+def default_name(settings: Settings, folder: Optional[str] = None) -> str:
+    """From 設定's 圏域名 and 年度, so through the one rule for names made of content, short
+    enough for Excel to open it in ``folder`` (as staff name it: safety.shown_path)."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(settings.region, ".xlsx", tail=f"_{settings.fiscal_year}年度_連携事業実施状況等一覧")
+    return safe_file_name(settings.region, ".xlsx", tail=f"_{settings.fiscal_year}年度_連携事業実施状況等一覧",
+                          folder=folder)
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False,
@@ -65,7 +67,11 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
         data, listed = fs.data, saved_list(fs)
     if check is not None:
         check(data.settings)
-    out = Path(out) if out else master.with_name(default_name(data.settings))
+    if not out:
+        from ..safety import shown_path
+
+        out = master.with_name(default_name(data.settings, shown_path(master.parent)))
+    out = Path(out)
     if same_file(out, master):
         raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
     return export_data(data, out, pdf=pdf, listed=listed)
@@ -103,10 +109,11 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
     from ..package.zipped import same_book
-    from ..safety import IF_CHANGED, check_targets, safe_write
+    from ..safety import IF_CHANGED, check_excel_path, check_targets, safe_write
 
     out = Path(out)
     refuse_folder(out)
+    check_excel_path(out)       # a name given (--output): one made by default_name fits already
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")
     pdf_target = out.with_suffix(".pdf") if pdf else None

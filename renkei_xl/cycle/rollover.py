@@ -85,9 +85,13 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     if same_file(target, master):
         raise UserError("出力先がマスターと同じファイルです。次年度のマスターは別のファイルに作ります")
     _check_target_year(target, year)
+    from ..safety import check_confined, check_excel_path, make_folder
+
+    # Its own path only: the master's name is staff's (the year moved on), not cut to a hash;
+    # its backups come with the writes of the master, as this year's do.
+    check_excel_path(target, backups=False)
     if target.exists() and not force:
         raise TargetExists(target)
-    from ..safety import check_confined, make_folder
 
     check_confined(target)
     make_folder(target.parent, "出力先")

@@ -56,11 +56,15 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
             if not starttls and not implicit_tls:
                 _refuse_plain_password(smtp, server)
             _login(smtp, user, password, server)
-        _deliver(smtp, outgoing, server)
+        _deliver(smtp, outgoing, server, encrypted=implicit_tls or starttls)
     except UserError:
         raise
     except smtplib.SMTPResponseException as exc:
-        raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。") from exc
+        # Before MAIL FROM (_deliver words every refusal from there on): nothing went. Staff
+        # read only the server's English words, and could not tell whether to send again.
+        later = "時間をおいて、もう一度実行してください。" if _temporary(exc.smtp_code) else ""
+        raise UserError(f"メールサーバー {server} がエラーを返しました{_reply(exc)}。"
+                        f"メールは送信していません。{later}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise UserError(f"メールサーバー {server} との通信が途中で切れました（{watchdog.reason(timeout)(exc)}）。"
                         + _what_went(smtp)) from exc
@@ -84,6 +88,7 @@ class _Paced(smtplib.SMTP):
 
     deadline: Optional[float] = None     # time.monotonic() at which the budget ends
     data_started = False                 # whether the message itself began to go out
+    data_ended = False                   # whether all of it, to the closing dot, went out
 
     def data(self, msg):
         self.data_started = True
@@ -91,15 +96,24 @@ class _Paced(smtplib.SMTP):
             self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
         return super().data(msg)
 
+    def send(self, s):
+        super().send(s)
+        # data() hands the message over in one send, ending in the dot that ends it; the
+        # commands are str. Raised before here, the dot never left: nothing can be delivered.
+        if self.data_started and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.data_ended = True
+
 
 class _PacedSSL(_Paced, smtplib.SMTP_SSL):
     pass
 
 
 def _what_went(smtp: _Paced) -> str:
-    """Whether a cut connection may have delivered: not before DATA (the envelope alone
-    delivers nothing), so staff can simply run it again instead of asking 12 offices."""
-    if not smtp.data_started:
+    """Whether a cut connection may have delivered: not before the message went out to its
+    closing dot (the envelope, or part of a message, delivers nothing), so staff can simply
+    run it again instead of asking 12 offices. A relay closing in the middle of a large
+    message (421, its size limit or its time limit) was said to have perhaps delivered it."""
+    if not smtp.data_ended:
         return "メールはまだ送信していません（どの宛先にも届いていません）。もう一度実行してください。"
     return "メールが届いていない可能性があります。宛先に確認してから再送してください。"
 
@@ -179,6 +193,15 @@ def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
         code, text = smtp.connect(host, port)
         if code != 220:
             raise smtplib.SMTPConnectError(code, text)
+    except smtplib.SMTPConnectError as exc:
+        if not _temporary(exc.smtp_code):
+            raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
+                            "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+        # The server is there and said so (421 busy, or going down): the name, port and
+        # network are right, and staff sent to check them changed a right setting.
+        raise UserError(f"メールサーバー {server} は今、接続を受け付けていません{_reply(exc)}。"
+                        "サーバーが混み合っているなど一時的な理由で、設定の誤りではありません。メールは送信していません。"
+                        "時間をおいて、もう一度実行してください。") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
                         "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
@@ -208,7 +231,7 @@ def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:
                         f"{ENV_USER} / {ENV_PASSWORD} を削除してください。") from exc
 
 
-def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
+def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str, *, encrypted: bool) -> None:
     """Send, and say which refusal it was: recipients, sender, size, login, data. A 4xx
     reply is a temporary one (the server busy, closing, or taking only so many recipients
     per mail): the addresses are right, and the mail is to be sent again later."""
@@ -216,14 +239,23 @@ def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str) -> None:
     try:
         refused = smtp.send_message(outgoing)
     except smtplib.SMTPRecipientsRefused as exc:
+        if all(code == 530 for code, _text in exc.recipients.values()):  # some servers ask at RCPT
+            raise _login_wanted(_reply_of(*next(iter(exc.recipients.values()))), server,
+                                tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
         raise _all_refused(exc.recipients, names, server) from exc
     except smtplib.SMTPSenderRefused as exc:
+        if _says_too_large(exc):
+            raise _too_large(exc, smtp, outgoing) from exc
+        if exc.smtp_code == 530:
+            raise _login_wanted(_reply(exc), server, tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
         raise _sender_refused(exc, server) from exc
     except smtplib.SMTPDataError as exc:
         if _temporary(exc.smtp_code):
             raise UserError(_busy(server, exc)) from exc
-        raise UserError(f"メールサーバーがメールを受け付けませんでした{_reply(exc)}。"
-                        "添付ファイルの大きさの制限などを確認してください。") from exc
+        if _says_too_large(exc):
+            raise _too_large(exc, smtp, outgoing) from exc
+        raise UserError(f"メールサーバー {server} がメールを受け付けませんでした{_reply(exc)}。"
+                        "メールは送信していません。サーバーの応答の意味を、メールサーバーの管理者に確認してください。") from exc
     if refused:
         raise _partly_refused(refused, names)
 
@@ -239,15 +271,18 @@ def _busy(server: str, exc: smtplib.SMTPResponseException) -> str:
 
 def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
     codes = [code for code, _text in recipients.values()]
-    if all(_temporary(code) for code in codes):
+    if 421 in codes:
+        # The server closed the session at one RCPT TO (smtplib stops there): the mail went
+        # to no one, and the recipient it came at is no more to blame than the others.
+        closing = next(reply for reply in recipients.values() if reply[0] == 421)
+        refused = {addr: reply for addr, reply in recipients.items() if reply[0] != 421}
+        return UserError(f"メールサーバー {server} が、宛先を伝えている途中で接続を終了しました{_reply_of(*closing)}。"
+                         "メールはどの宛先にも送信していません。"
+                         f"{_refusals(refused, names)}時間をおいて、もう一度実行してください。")
+    if all(_later(code) for code in codes):
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
                          "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
-    if all(code == 530 for code in codes):     # RCPT refused until login (some servers ask there)
-        return UserError(f"メールサーバー {server} はログイン（認証）を求めています"
-                         f"{_reply_of(*next(iter(recipients.values())))}。"
-                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
-                         "メールは送信していません。")
     if len(recipients) > 1 and all(_policy_refusal(text) for _code, text in recipients.values()):
         # 5.7.x to every address alike: the server does not relay for this sender or
         # connection (no login, or not the office's server); the addresses may be right.
@@ -255,8 +290,9 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
                          f"（{_refused_list(dict(list(recipients.items())[:1]), names)} ほか）。"
                          "メールは送信していません。アドレスの誤りではなく、認証（環境変数 "
                          f"{ENV_USER} / {ENV_PASSWORD}）やサーバー名・ポートの設定が必要な可能性があります。")
-    return UserError("宛先がメールサーバーに拒否されたため、送信しませんでした: "
-                     f"{_refused_list(recipients, names)}。メールアドレスを確認してください。")
+    fix = "アドレスを直してから、" if any(_refusal_kind(*reply) == "bad" for reply in recipients.values()) else ""
+    return UserError(f"宛先がメールサーバーに受け付けられなかったため、どの宛先にも送信しませんでした。"
+                     f"{_refusals(recipients, names)}{fix}もう一度実行してください。")
 
 
 def _policy_refusal(text) -> bool:
@@ -266,15 +302,48 @@ def _policy_refusal(text) -> bool:
     return text.strip().startswith("5.7.")
 
 
+def _says_too_large(exc: smtplib.SMTPResponseException) -> bool:
+    """The mail refused for its size: 552 to MAIL FROM (the size announced with SIZE=) or to
+    the message (a relay that announces no limit), or the enhanced status 5.3.4 under any
+    code (RFC 3463 "message too big for system"). Not at RCPT TO, where 552 is a full mailbox
+    or too many recipients (``_later``)."""
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    return exc.smtp_code == 552 or text.strip().startswith("5.3.4")
+
+
+def _too_large(exc: smtplib.SMTPResponseException, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserError:
+    """Said alike wherever the relay refuses the size, with the mail's size and the relay's
+    limit when it announces one: refused after the message, it read 「添付ファイルの大きさの
+    制限などを確認」, with neither the sizes to cut to nor whether anything went."""
+    size = len(outgoing.as_bytes(policy=POLICY))
+    limit = smtp.esmtp_features.get("size", "").strip()
+    cap = f"、このサーバーの上限は {_megabytes(int(limit))}" if limit.isdigit() and int(limit) > 0 else ""
+    return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+                     f"添付ファイルを含めたメールの大きさは {_megabytes(size)}{cap}です"
+                     "（添付ファイルはメールでは約 1.37 倍になります）。メールは送信していません。"
+                     "添付ファイルを減らすか、分けて送信してください。")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{-(-size // 1000)} KB"
+
+
+def _login_wanted(reply: str, server: str, *, tls_offered: bool) -> UserError:
+    """530 to MAIL FROM or to every RCPT TO. Where the server offers STARTTLS and the session
+    is not encrypted, 530 may ask for either (Postfix's 「530 5.7.0 Must issue a STARTTLS
+    command first」; AUTH offered only once encrypted): told only to set the login, staff
+    set it, ran again, and were only then told to add --starttls."""
+    if tls_offered:
+        return UserError(f"メールサーバー {server} は、送信の前に暗号化（STARTTLS）かログイン（認証）を求めています"
+                         f"{reply}。--starttls を付けて、もう一度実行してください（ログインも必要なら、環境変数 "
+                         f"{ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください）。"
+                         "メールは送信していません。")
+    return UserError(f"メールサーバー {server} はログイン（認証）を求めています{reply}。"
+                     f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。"
+                     "メールは送信していません。")
+
+
 def _sender_refused(exc: smtplib.SMTPSenderRefused, server: str) -> UserError:
-    if exc.smtp_code == 552:
-        # Announced with SIZE= in MAIL FROM, so an oversized mail is refused
-        # there and would otherwise read as a bad sender.
-        return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
-                         "添付ファイルを減らすか、分けて送信してください。")
-    if exc.smtp_code == 530:
-        return UserError(f"メールサーバー {server} はログイン（認証）を求めています{_reply(exc)}。"
-                         f"環境変数 {ENV_USER} と {ENV_PASSWORD} にユーザー名とパスワードを設定してください。")
     if _temporary(exc.smtp_code):
         return UserError(_busy(server, exc))
     return UserError(f"差出人 {exc.sender} がメールサーバーに拒否されたため、送信しませんでした"
@@ -285,14 +354,53 @@ def _partly_refused(refused: dict, names: dict) -> UserError:
     """Some recipients got the mail and some did not: both named, and how to send it to the
     rest alone, since running the same command again sends it twice to those served."""
     served = [who for addr, who in names.items() if addr not in refused]
-    later = all(_temporary(code) for code, _text in refused.values())
-    why = ("一時的に受け付けられませんでした（アドレスの誤りではありません）" if later
-           else "メールサーバーに拒否されました。メールアドレスを確認してください")
+    fix = ("（拒否されたアドレスは正しいアドレスに直してください）"
+           if any(_refusal_kind(*reply) == "bad" for reply in refused.values()) else "")
     return UserError(f"{len(served)} 件の宛先には送信しました（{'、'.join(served)}）。"
-                     f"次の {len(refused)} 件の宛先は{why}: {_refused_list(refused, names)}。"
+                     f"{_refusals(refused, names)}"
                      "同じコマンドをもう一度実行すると、送信済みの宛先にも二重に届きます。"
-                     "届かなかった宛先だけに送るには、--to の後に次のアドレスを並べて実行してください: "
+                     f"届かなかった宛先だけに送るには、--to の後に次のアドレスを並べて実行してください{fix}: "
                      + " ".join(refused))
+
+
+def _later(code: int) -> bool:
+    """Whether a recipient's refusal leaves the address right: a 4xx (busy, greylisting, too
+    many recipients in one mail), or 552, which RFC 5321 §4.5.3.1.10 has clients read as 452
+    (RFC 821 gave 552 to "too many recipients", and old relays still answer so; otherwise a
+    full mailbox). Read as a bad address, a relay's 552 5.5.3 past its fifth recipient sent
+    staff to check eight right addresses."""
+    return _temporary(code) or code == 552
+
+
+def _refusals(refused: dict, names: dict) -> str:
+    """Each refused recipient under what it means: a bad address to check, a refusal by the
+    server's rules (5.7.x), or a temporary refusal to send again. In one list under one
+    verdict, the seven municipalities a relay took no more of (452) were told to check their
+    addresses beside the one really unknown (550), twelve greylisted (451) beside one unknown,
+    and the municipalities outside a relay that delivers unauthenticated mail only inside its own
+    domain (554 5.7.1 Relay access denied) beside the one inside it that got the mail."""
+    groups: dict[str, dict] = {"bad": {}, "policy": {}, "later": {}}
+    for addr, reply in refused.items():
+        groups[_refusal_kind(*reply)][addr] = reply
+    said = ""
+    if groups["bad"]:
+        said += (f"次の {len(groups['bad'])} 件の宛先はメールサーバーに拒否されました。メールアドレスを確認してください: "
+                 f"{_refused_list(groups['bad'], names)}。")
+    if groups["policy"]:
+        said += (f"次の {len(groups['policy'])} 件の宛先への送信は、メールサーバーが許可しませんでした（アドレスの誤り"
+                 f"ではなく、認証（環境変数 {ENV_USER} / {ENV_PASSWORD}）やサーバーの設定が必要な可能性があります）: "
+                 f"{_refused_list(groups['policy'], names)}。")
+    if groups["later"]:
+        said += (f"次の {len(groups['later'])} 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: "
+                 f"{_refused_list(groups['later'], names)}。")
+    return said
+
+
+def _refusal_kind(code: int, text) -> str:
+    """What a refused RCPT TO means for the address: "later", "policy" or "bad"."""
+    if _later(code):
+        return "later"
+    return "policy" if _policy_refusal(text) else "bad"
 
 
 def _recipient_names(msg: EmailMessage) -> dict[str, str]:
@@ -328,8 +436,7 @@ def _lost_reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"サーバーの証明書を確認できません: {exc.verify_message}"
     if isinstance(exc, smtplib.SMTPResponseException):
-        later = "。時間をおいて、もう一度送信してください" if _temporary(exc.smtp_code) else ""
-        return "サーバーが接続を受け付けませんでした" + _reply(exc) + later
+        return "サーバーが接続を受け付けませんでした" + _reply(exc)
     return str(exc) or type(exc).__name__
 
 

@@ -328,13 +328,11 @@ def _same_as_saved(live: LiveBook, master: Path, said: str) -> None:
 def _split(live: LiveBook, title: str) -> str:
     from ..core.business_days import reply_deadline
     from ..cycle.distribute import backups_lines, now, split_cautions, split_master
-    from ..safety import make_folder
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
         return c.stopped(title)
-    outdir = master.parent / SPLIT_DIR
-    make_folder(outdir, "入力用ファイルの作成先")
+    outdir = master.parent / SPLIT_DIR     # made by split_master once every name is settled
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
     issued = now()
     due = reply_deadline(issued.date())
@@ -369,18 +367,19 @@ def _export(live: LiveBook, title: str) -> str:
     sent = place.sent_data if place is not None else None     # admission read this very payload
     data = sent if sent is not None else live.read()
     outdir = master.parent / EXPORT_DIR
-    from ..safety import make_folder
+    from ..safety import make_folder, shown_path
 
+    # Named before the folder is made: a folder too deep for Excel is refused with nothing made.
+    target = outdir / default_name(data.settings, shown_path(outdir))
     make_folder(outdir, "確定版の保存先")
     if live.is_desktop:
         # Before the 確定版 is written, as on the command line: a PDF open or read-only was
         # found only after it, and the alert said 「何も書き込んでいません」 beside a new 確定版.
         from ..safety import check_targets
 
-        check_targets([(outdir / default_name(data.settings)).with_suffix(".pdf")])
+        check_targets([target.with_suffix(".pdf")])
     live.status(f"{title}: 確定版を書き出しています…")
     listed = live.grid(c.LIST) if c.LIST in live.sheetnames else None
-    target = outdir / default_name(data.settings)
     note: list[str] = []
     with export_lock(target):        # the .xlsx and its PDF as one pair
         done = export_data(data, target, listed=listed, locked=True)

@@ -29,19 +29,28 @@ def drawing_xml_many(charts: Sequence[tuple[tuple[int, int], float, float, str]]
     """One drawing part holding each chart (anchor, width, height, relationship id)."""
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}">'
-        + "".join(_anchor_xml(anchor, w, h, rid, i) for i, (anchor, w, h, rid) in enumerate(charts, start=1))
-        + '</xdr:wsDr>')
+        f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}">' + chart_anchors(charts) + '</xdr:wsDr>')
 
 
-def _anchor_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str, n: int) -> str:
+def chart_anchors(charts: Sequence[tuple[tuple[int, int], float, float, str]], first_id: int = 2,
+                  declare: bool = False) -> str:
+    """The charts' anchors, shape ids from ``first_id``; ``declare``: each anchor declares the
+    xdr and a prefixes itself, for a drawing part whose root the tool did not write
+    (package.drawing: the pictures staff placed on a tool sheet stay before them)."""
+    return "".join(_anchor_xml(anchor, w, h, rid, first_id + i, i + 1, declare)
+                   for i, (anchor, w, h, rid) in enumerate(charts))
+
+
+def _anchor_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str, shape_id: int,
+                n: int, declare: bool) -> str:
     row, col = anchor
+    xmlns = f' xmlns:xdr="{XDR}" xmlns:a="{A}"' if declare else ""
     return (
-        '<xdr:oneCellAnchor>'
+        f'<xdr:oneCellAnchor{xmlns}>'
         f'<xdr:from><xdr:col>{col - 1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row - 1}</xdr:row>'
         '<xdr:rowOff>0</xdr:rowOff></xdr:from>'
         f'<xdr:ext cx="{int(width_cm * EMU_PER_CM)}" cy="{int(height_cm * EMU_PER_CM)}"/>'
-        f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{n + 1}" name="グラフ {n}"/>'
+        f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="グラフ {n}"/>'
         '<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
         '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
         f'<a:graphic><a:graphicData uri="{C}"><c:chart xmlns:c="{C}" xmlns:r="{R}" r:id="{chart_rid}"/>'

@@ -57,17 +57,25 @@ def write_rels(pkg: Package, part: str, rels: list[tuple[str, str, str]]) -> Non
                     f'<Relationships xmlns="{PKG_REL_NS}">{body}</Relationships>')
 
 
-def add_rel(pkg: Package, part: str, type_: str, target: str) -> str:
-    """Append one relationship to an existing relationships part; returns its new Id."""
+def add_rel(pkg: Package, part: str, type_: str, target: str, rid: Optional[str] = None) -> str:
+    """Append one relationship to ``part``'s relationships (made when it has none), under
+    ``rid`` or the first free Id; returns its Id."""
     name = rels_name(part)
+    if name not in pkg:
+        rid = rid or "rId1"
+        write_rels(pkg, part, [(rid, type_, target)])
+        return rid
     text = pkg.text(name)
     taken = set(re.findall(r'\bId="([^"]*)"', text))
-    n = 1
-    while f"rId{n}" in taken:
-        n += 1
-    rid = f"rId{n}"
+    if rid is None:
+        n = 1
+        while f"rId{n}" in taken:
+            n += 1
+        rid = f"rId{n}"
+    elif rid in taken:
+        raise ValueError(f"{name} already has {rid}")
     end = text.rfind("</Relationships>")
-    pkg.write(name, text[:end] + f'<Relationship Id="{rid}" Type="{attr(type_)}" Target="{attr(target)}"/>' + text[end:])
+    pkg.write(name, text[:end] + f'<Relationship Id="{attr(rid)}" Type="{attr(type_)}" Target="{attr(target)}"/>' + text[end:])
     return rid
 
 

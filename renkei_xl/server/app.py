@@ -590,13 +590,16 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
     from xlwings.pro._xlremote import App, get_range_api
 
     from ..excel import buttons
+    from ..safety import SHOWN_AS
 
     impl = App(apps=None, add_book=False).books.open(json=payload)
     try:
         token = buttons.REMOTE_PLACE.set(place)
+        shown = SHOWN_AS.set(place.shown)       # what Excel can open is counted on the share's path
         try:
             getattr(buttons, entry)(xw.Book(impl=impl))
         finally:
+            SHOWN_AS.reset(shown)
             buttons.REMOTE_PLACE.reset(token)
         answer = dict(impl.json())
         actions = [request_action(place.request_id, entry), *answer.get("actions", [])]

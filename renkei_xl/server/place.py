@@ -44,9 +44,9 @@ BELOW_FOLDER = 1 + 3 + 1 + 120
 
 def path_chars(text: str) -> int:
     """A path's length as Windows counts it: UTF-16 units, as Excel counts a cell's text."""
-    from ..core.values import cell_length
+    from ..core.filenames import path_chars as chars
 
-    return cell_length(text)
+    return chars(text)
 
 
 def path_problem(paths: list[str], below: int) -> str:

@@ -2,7 +2,9 @@
 
 - Each planned sheet replaces the worksheet part of that name (same part name, same code
   name, so the VBA document module still belongs to it), its relationships and the
-  drawing/chart parts only it used; a sheet staff deleted is added at the end.
+  chart and comment parts only it used; the pictures and shapes staff placed on it stay,
+  as Excel's Clear All leaves them (renkei_xl.package.drawing). A sheet staff deleted is
+  added at the end.
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
 - Staff-sheet cells named by the plan are edited in place (renkei_xl.package.cells);
@@ -29,8 +31,9 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
 from ..package.calc_chain import drop_if_replaced
 from ..package.cells import KEEP, column_letter, value_xml
-from ..package.chart import column_chart_xml, drawing_xml_many
-from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, read_rels,
+from ..package.chart import chart_anchors, column_chart_xml, drawing_xml_many
+from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts, write_kept
+from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, add_rel, read_rels,
                             write_rels)
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
@@ -116,6 +119,10 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         code_name = _new_code_name(sheet.name, _code_names(pkg, workbook))
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
     gone = _only_reachable_from(pkg, workbook, part)
+    old_drawing = drawing_of(pkg, part) if part in pkg else None
+    kept = kept_drawing(pkg, old_drawing) if old_drawing in gone else None
+    if kept:
+        gone -= kept_parts(pkg, kept)
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
     gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
@@ -123,20 +130,8 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         pkg.remove(name)
     rels: list[tuple[str, str, str]] = []
     drawing_rid = None
-    if sheet.charts:
-        drawing = fresh_name(pkg.names(), "xl/drawings/drawing%d.xml")
-        anchors, chart_rels = [], []
-        for i, ch in enumerate(sheet.charts, start=1):
-            chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
-            cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
-            vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
-            pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
-            types.add(chart, CT_CHART)
-            anchors.append((ch.anchor, ch.width_cm, ch.height_cm, f"rId{i}"))
-            chart_rels.append((f"rId{i}", T_CHART, relative(drawing, chart)))
-        pkg.write(drawing, drawing_xml_many(anchors))
-        write_rels(pkg, drawing, chart_rels)
-        types.add(drawing, CT_DRAWING)
+    drawing = _write_drawing(pkg, types, sheet, kept)
+    if drawing:
         drawing_rid = "rId1"
         rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
     pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
@@ -209,6 +204,35 @@ def _conf_servers(pkg: Package) -> list[Optional[str]]:
         return []
     return [str(row[1]).strip() for row in rows
             if len(row) > 1 and str(row[0] or "").strip().upper() == SERVER_KEY and row[1]]
+
+
+def _write_drawing(pkg: Package, types: ContentTypes, sheet: SheetPlan, kept: Optional[KeptDrawing]) -> Optional[str]:
+    """The sheet's drawing part, if it has one: the planned charts, after what staff placed
+    there (``kept``: package.drawing), in a part of its own otherwise."""
+    if not (sheet.charts or kept):
+        return None
+    drawing = kept.part if kept else fresh_name(pkg.names(), "xl/drawings/drawing%d.xml")
+    taken = {rel.id for rel in read_rels(pkg, drawing) if rel.id in kept.rel_ids} if kept else set()
+    free = (f"rId{n}" for n in range(1, len(taken) + len(sheet.charts) + 2) if f"rId{n}" not in taken)
+    anchors, chart_rels = [], []
+    for ch in sheet.charts:
+        chart = fresh_name(pkg.names(), "xl/charts/chart%d.xml")
+        cats = [_value_at(sheet, ch.categories[0], col) for col in range(ch.categories[1], ch.categories[3] + 1)]
+        vals = [_value_at(sheet, ch.values[0], col) for col in range(ch.values[1], ch.values[3] + 1)]
+        pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
+        types.add(chart, CT_CHART)
+        rid = next(free)
+        anchors.append((ch.anchor, ch.width_cm, ch.height_cm, rid))
+        chart_rels.append((rid, T_CHART, relative(drawing, chart)))
+    if kept:
+        write_kept(pkg, kept, chart_anchors(anchors, kept.next_id, declare=kept.foreign_prefixes))
+        for rid, type_, target in chart_rels:
+            add_rel(pkg, drawing, type_, target, rid)
+    else:
+        pkg.write(drawing, drawing_xml_many(anchors))
+        write_rels(pkg, drawing, chart_rels)
+        types.add(drawing, CT_DRAWING)
+    return drawing
 
 
 def _value_at(sheet: SheetPlan, row: int, col: int) -> object:

@@ -1,0 +1,140 @@
+"""What a rebuilt tool sheet keeps of its drawing: the pictures, shapes and text boxes staff
+placed on it (a logo on 一覧 for the printed list, a note in a text box), byte for byte.
+
+The buttons clear a tool sheet with Excel's Clear All, which empties the cells and leaves
+the sheet's pictures and shapes where they are; they delete the sheet's charts themselves
+(excel.book.LiveBook.clear_sheet). The file face replaces the sheet part whole, so without
+this it dropped every picture with the old drawing, in silence, and the two faces gave
+different sheets. Here the file face keeps the same: each anchor of the old drawing but the
+charts, verbatim, with the relationships those anchors use; the tool's new charts are added
+after them (workbook.apply).
+"""
+
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
+
+import re
+from typing import NamedTuple, Optional
+from xml.parsers import expat
+
+from .chart import A, XDR
+from .rels import T_DRAWING, read_rels, remove_rel
+from .xml import PackageError, parse
+from .zipped import Package
+
+# Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
+# in a graphic frame: what the buttons delete with the sheet's charts.
+_CHART_URI = re.compile(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
+                        rb'microsoft\.com/office/drawing/2014/chartex)"')
+_SHAPE_ID = re.compile(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
+_REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# An empty element at the top level, to its closing "/>" past quoted attribute values
+# (a picture's alt text may hold a ">").
+_EMPTY_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/>')
+# The anchors are kept as bytes and the charts' appended as UTF-8: a part declared in another
+# encoding (no application the tool knows writes one) is not spliced.
+_OTHER_ENCODING = re.compile(rb'<\?xml[^>]*\bencoding=["\'](?!utf-8["\'])', re.I)
+
+
+class KeptDrawing(NamedTuple):
+    part: str           # the old drawing part, kept under its name
+    head: bytes         # the XML declaration and the root's opening tag, as they were
+    anchors: bytes      # the anchors kept, in their order, verbatim
+    tail: bytes         # the root's closing tag
+    rel_ids: frozenset  # the relationships of the drawing the kept anchors use
+    next_id: int        # the first shape id none of them has
+    foreign_prefixes: bool  # the root binds xdr and a otherwise than the tool's charts spell them
+
+
+def drawing_of(pkg: Package, sheet_part: str) -> Optional[str]:
+    """The drawing part a worksheet shows (its one ``drawing`` relationship), if any."""
+    for rel in read_rels(pkg, sheet_part):
+        if rel.type == T_DRAWING and rel.part and rel.part in pkg:
+            return rel.part
+    return None
+
+
+def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
+    """What of ``drawing`` outlives its sheet's rebuild: None when it holds only charts."""
+    data = pkg.read(drawing)
+    parse(data, drawing)        # refuses a DTD or damaged XML before expat sees it
+    if _OTHER_ENCODING.match(data):
+        return None
+    spans = _top_level_children(data, drawing)
+    if not spans:
+        return None
+    kept = [data[s:e] for s, e in spans if not _CHART_URI.search(data, s, e)]
+    if not kept:
+        return None
+    anchors = b"".join(kept)
+    ids = [int(m) for m in _SHAPE_ID.findall(anchors)]
+    head = data[:spans[0][0]]
+    foreign = not all(f'xmlns:{prefix}="{ns}"'.encode() in head for prefix, ns in (("xdr", XDR), ("a", A)))
+    return KeptDrawing(drawing, head, anchors, data[spans[-1][1]:], frozenset(_rel_ids(head, anchors)),
+                       max(ids, default=0) + 1, foreign)
+
+
+def _top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
+    """The byte spans of the root's children. expat, not a regular expression: anchors hold
+    mc:AlternateContent and groups of their own, and only a parser knows the depth."""
+    parser = expat.ParserCreate()
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+
+    def opened(name, attrs):
+        nonlocal depth, start
+        depth += 1
+        if depth == 2:
+            start = parser.CurrentByteIndex
+
+    def closed(name):
+        nonlocal depth
+        if depth == 2:
+            at = parser.CurrentByteIndex
+            if data.startswith(b"</", at):
+                spans.append((start, data.index(b">", at) + 1))
+            else:                                   # <x/>: expat reports its end where it began
+                spans.append((start, _EMPTY_TAG.match(data, start).end()))
+        depth -= 1
+
+    parser.StartElementHandler, parser.EndElementHandler = opened, closed
+    try:
+        parser.Parse(data, True)
+    except (expat.ExpatError, AttributeError):
+        raise PackageError(f"ブックの部品「{part}」が壊れています（図形の並びを読めません）") from None
+    return spans
+
+
+def _rel_ids(head: bytes, anchors: bytes) -> set[str]:
+    """Every value of an attribute in the relationships namespace (r:embed of a picture,
+    r:id of a hyperlink or a chart, r:dm of SmartArt, …) that the anchors carry."""
+    prefixes = set(re.findall(rb'xmlns:([\w.-]+)="' + re.escape(_REL_NS) + b'"', head + anchors))
+    if not prefixes:
+        return set()
+    attr = re.compile(rb'\s(?:' + b"|".join(re.escape(p) for p in prefixes) + rb'):[\w.-]+="([^"]*)"')
+    return {m.decode("utf-8") for m in attr.findall(anchors)}
+
+
+def kept_parts(pkg: Package, kept: KeptDrawing) -> set[str]:
+    """The drawing and every part its kept anchors reach (the pictures' media, SmartArt's
+    parts), which the sheet's rebuild must not remove."""
+    seen = {kept.part}
+    todo = [rel.part for rel in read_rels(pkg, kept.part) if rel.id in kept.rel_ids and rel.part]
+    while todo:
+        part = todo.pop()
+        if part in seen or part not in pkg:
+            continue
+        seen.add(part)
+        todo.extend(rel.part for rel in read_rels(pkg, part) if rel.part)
+    return seen
+
+
+def write_kept(pkg: Package, kept: KeptDrawing, charts: str) -> None:
+    """The drawing written again: the kept anchors, then the tool's ``charts`` (anchors made
+    by package.chart.chart_anchors, declaring their own prefixes where ``foreign_prefixes``);
+    of its relationships, those the kept anchors use stay byte for byte and the rest (the
+    old charts') go."""
+    for rel in read_rels(pkg, kept.part):
+        if rel.id not in kept.rel_ids:
+            remove_rel(pkg, kept.part, rel.id)
+    pkg.write(kept.part, kept.head + kept.anchors + charts.encode("utf-8") + kept.tail)

@@ -1,0 +1,142 @@
+"""Pictures and shapes staff put on a sheet the tool rebuilds stay, as Excel's Clear All leaves
+them on the buttons' face (renkei_xl.package.drawing).
+
+The master is the FY2023 sample after 評価を再計算, edited in LibreOffice: a logo on 一覧, a
+text box on 集計 beside the tool's two charts, and a chart of the staff's own there
+(realbooks.lo_tool_sheet_edit). Each rebuilding command then runs on the file face, and
+LibreOffice opens what it wrote.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from conftest import require_soffice
+from realbooks import (TOOL_PICTURE_NAME, TOOL_PICTURE_SHEET, TOOL_TEXT_BOX_NAME, TOOL_TEXT_BOX_SHEET,  # noqa: F401
+                       lo_inspect, lo_tool_sheet_edit, package_problems, sample_master_xlsm)
+
+from renkei_xl.cli import main
+
+ANCHOR = re.compile(rb"<xdr:(twoCellAnchor|oneCellAnchor)\b.*?</xdr:\1>", re.S)
+
+
+def _run(*args: str) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        code = main(list(args))
+    assert code == 0, out.getvalue()
+    return out.getvalue()
+
+
+def _drawing(path: Path, sheet: str) -> tuple[bytes, dict[str, bytes]]:
+    """The drawing part ``sheet`` shows, and every part of the package by name."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    workbook = parts["xl/workbook.xml"].decode()
+    rid = re.search(r'<sheet [^>]*name="' + sheet + r'"[^>]*r:id="([^"]+)"', workbook).group(1)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    target = re.search(r'Id="' + rid + r'"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="' + rid + '"', rels)
+    sheet_part = "xl/" + (target.group(1) or target.group(2)).removeprefix("/xl/")
+    sheet_rels = parts.get(sheet_part.replace("worksheets/", "worksheets/_rels/") + ".rels", b"").decode()
+    m = re.search(r'Target="\.\./drawings/(drawing\d+\.xml)"', sheet_rels)
+    return (parts[f"xl/drawings/{m.group(1)}"] if m else b""), parts
+
+
+def _anchor_named(drawing: bytes, name: str) -> bytes:
+    found = [m.group(0) for m in ANCHOR.finditer(drawing) if f'name="{name}"'.encode() in m.group(0)]
+    assert len(found) == 1, drawing
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def edited(sample_master_xlsm, tmp_path_factory) -> Path:
+    require_soffice()
+    folder = tmp_path_factory.mktemp("tool_drawings")
+    recalced = folder / "recalced.xlsm"
+    shutil.copyfile(sample_master_xlsm, recalced)
+    _run("recalc", str(recalced))
+    return lo_tool_sheet_edit(recalced, folder / "edited.xlsm")
+
+
+def test_the_master_carries_what_staff_placed(edited):
+    drawing, _ = _drawing(edited, TOOL_PICTURE_SHEET)
+    assert b"<xdr:pic>" in _anchor_named(drawing, TOOL_PICTURE_NAME)
+    drawing, _ = _drawing(edited, TOOL_TEXT_BOX_SHEET)
+    assert b"<xdr:sp>" in _anchor_named(drawing, TOOL_TEXT_BOX_NAME)
+
+
+@pytest.mark.parametrize("command", ["recalc", "rollover"])
+def test_a_rebuild_keeps_pictures_and_shapes_byte_for_byte(edited, tmp_path, command):
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(edited, master)
+    written = master
+    if command == "rollover":
+        written = tmp_path / "next.xlsm"
+        _run("rollover", "-o", str(written), str(master))
+    else:
+        _run(command, str(master))
+
+    before_picture, before_parts = _drawing(edited, TOOL_PICTURE_SHEET)
+    after_picture, after_parts = _drawing(written, TOOL_PICTURE_SHEET)
+    anchor = _anchor_named(before_picture, TOOL_PICTURE_NAME)
+    assert anchor in after_picture
+    media = [n for n in before_parts if n.startswith("xl/media/")]
+    assert media and all(after_parts.get(n) == before_parts[n] for n in media)
+
+    before_box, _ = _drawing(edited, TOOL_TEXT_BOX_SHEET)
+    after_box, _ = _drawing(written, TOOL_TEXT_BOX_SHEET)
+    assert _anchor_named(before_box, TOOL_TEXT_BOX_NAME) in after_box
+    assert package_problems(written) == []
+
+    book, = lo_inspect([written])
+    assert book["loaded"], book
+    assert book["sheets"][TOOL_PICTURE_SHEET]["shapes"] == 1
+    # 集計: the text box, and the tool's charts where this command draws them (rollover leaves
+    # 集計 for the new year's 評価を再計算); the staff's own chart goes, as the buttons delete it.
+    charts = 2 if command == "recalc" else 0
+    assert book["sheets"][TOOL_TEXT_BOX_SHEET]["charts"] == charts
+    assert book["sheets"][TOOL_TEXT_BOX_SHEET]["shapes"] == 1 + charts
+
+
+def test_a_second_recalc_leaves_the_drawings_as_the_first_wrote_them(edited, tmp_path):
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(edited, master)
+    _run("recalc", str(master))
+    first = {s: _drawing(master, s)[0] for s in (TOOL_PICTURE_SHEET, TOOL_TEXT_BOX_SHEET)}
+    _run("recalc", str(master))
+    assert {s: _drawing(master, s)[0] for s in first} == first
+
+
+
+@pytest.mark.parametrize("stem, kept_kinds", [("image01", [b"<xdr:pic>"]), ("textbox01", [b"<xdr:sp>"]),
+                                              ("chart_bar01", None)])
+def test_excels_own_drawings_keep_all_but_their_charts(stem, kept_kinds):
+    """Drawings Excel saved: its pictures and text boxes are kept with the relationships they
+    use (r:embed), a drawing of charts alone leaves nothing."""
+    from realbooks import excel_made_books
+    from renkei_xl.package.drawing import drawing_of, kept_drawing, kept_parts
+    from renkei_xl.package.zipped import Package
+
+    book = next(b for b in excel_made_books() if b.stem == stem)
+    pkg = Package(book)
+    drawing = drawing_of(pkg, "xl/worksheets/sheet1.xml")
+    assert drawing is not None
+    kept = kept_drawing(pkg, drawing)
+    if kept_kinds is None:
+        assert kept is None
+        return
+    anchors = [m.group(0) for m in ANCHOR.finditer(kept.anchors)]
+    assert [re.search(rb"<xdr:(pic|sp)[\s>]", a).group(0)[:-1] + b">" for a in anchors] == kept_kinds
+    assert kept.head + kept.anchors + kept.tail == pkg.read(drawing)
+    embeds = set(re.findall(rb'r:embed="([^"]+)"', kept.anchors))
+    assert {e.decode() for e in embeds} == set(kept.rel_ids)
+    media = {p for p in kept_parts(pkg, kept) if p.startswith("xl/media/")}
+    assert len(media) == (len(embeds) if embeds else 0) and all(p in pkg for p in media)
+    assert kept.next_id > max(int(i) for i in re.findall(rb'cNvPr id="(\d+)"', kept.anchors))
