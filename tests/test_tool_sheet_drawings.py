@@ -140,3 +140,67 @@ def test_excels_own_drawings_keep_all_but_their_charts(stem, kept_kinds):
     media = {p for p in kept_parts(pkg, kept) if p.startswith("xl/media/")}
     assert len(media) == (len(embeds) if embeds else 0) and all(p in pkg for p in media)
     assert kept.next_id > max(int(i) for i in re.findall(rb'cNvPr id="(\d+)"', kept.anchors))
+
+
+_DGM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagram"
+_SMARTART_RELS = (("rId1", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart", "../charts/chart1.xml"),
+                  ("rId2", _DGM_REL + "Data", "../diagrams/data1.xml"),
+                  ("rId3", _DGM_REL + "Layout", "../diagrams/layout1.xml"),
+                  ("rId4", _DGM_REL + "QuickStyle", "../diagrams/quickStyle1.xml"),
+                  ("rId5", _DGM_REL + "Colors", "../diagrams/colors1.xml"),
+                  ("rId6", "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing",
+                   "../diagrams/drawing1.xml"))
+
+
+def _frame(shape_id: int, graphic: str) -> str:
+    return ('<xdr:twoCellAnchor><xdr:from><xdr:col>0</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0</xdr:row>'
+            '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>4</xdr:col><xdr:colOff>0</xdr:colOff>'
+            '<xdr:row>9</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:graphicFrame macro="">'
+            f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="図 {shape_id}"/><xdr:cNvGraphicFramePr/>'
+            '</xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
+            f'<a:graphic>{graphic}</a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>')
+
+
+def test_smartart_keeps_its_cached_drawing(tmp_path):
+    """SmartArt as Excel saves it: the graphic frame names its data, layout, style and colour
+    parts (r:dm …); the drawing LibreOffice draws it from is named only by the data part's
+    dsp:dataModelExt relId, through the sheet drawing's relationships. It stays, as the
+    other four do; the chart beside it goes with its relationship."""
+    from renkei_xl.package.drawing import drawing_of, kept_drawing, kept_parts, write_kept
+    from renkei_xl.package.rels import read_rels
+    from renkei_xl.package.zipped import Package
+
+    r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+               'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+               + _frame(2, '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+                           f'<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:r="{r}" '
+                           'r:id="rId1"/></a:graphicData>')
+               + _frame(3, '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">'
+                           f'<dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+                           f'xmlns:r="{r}" r:dm="rId2" r:lo="rId3" r:qs="rId4" r:cs="rId5"/></a:graphicData>')
+               + '</xdr:wsDr>')
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(f'<Relationship Id="{i}" Type="{t}" Target="{g}"/>' for i, t, g in _SMARTART_RELS)
+            + '</Relationships>')
+    parts = {"[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+             "xl/worksheets/sheet1.xml": "<worksheet/>",
+             "xl/worksheets/_rels/sheet1.xml.rels":
+                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                 'drawing" Target="../drawings/drawing1.xml"/></Relationships>',
+             "xl/drawings/drawing1.xml": drawing, "xl/drawings/_rels/drawing1.xml.rels": rels,
+             **{f"xl/{g[3:]}": "<x/>" for _, _, g in _SMARTART_RELS}}
+    book = tmp_path / "smartart.xlsx"
+    with zipfile.ZipFile(book, "w") as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+
+    pkg = Package(book)
+    kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"))
+    assert kept.anchors.count(b"<xdr:twoCellAnchor>") == 1 and b"dgm:relIds" in kept.anchors
+    assert kept_parts(pkg, kept) == {"xl/drawings/drawing1.xml", *(f"xl/{g[3:]}" for _, _, g in _SMARTART_RELS[1:])}
+    write_kept(pkg, kept, "")
+    assert [rel.id for rel in read_rels(pkg, kept.part)] == ["rId2", "rId3", "rId4", "rId5", "rId6"]

@@ -41,7 +41,7 @@ class KeptDrawing(NamedTuple):
     head: bytes         # the XML declaration and the root's opening tag, as they were
     anchors: bytes      # the anchors kept, in their order, verbatim
     tail: bytes         # the root's closing tag
-    rel_ids: frozenset  # the relationships of the drawing the kept anchors use
+    rel_ids: frozenset  # the drawing's relationships that stay: all but those only its charts use
     next_id: int        # the first shape id none of them has
     foreign_prefixes: bool  # the root binds xdr and a otherwise than the tool's charts spell them
 
@@ -63,15 +63,20 @@ def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
     spans = _top_level_children(data, drawing)
     if not spans:
         return None
-    kept = [data[s:e] for s, e in spans if not _CHART_URI.search(data, s, e)]
-    if not kept:
+    charts = [_CHART_URI.search(data, s, e) is not None for s, e in spans]
+    if all(charts):
         return None
-    anchors = b"".join(kept)
+    anchors = b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if not chart)
     ids = [int(m) for m in _SHAPE_ID.findall(anchors)]
     head = data[:spans[0][0]]
     foreign = not all(f'xmlns:{prefix}="{ns}"'.encode() in head for prefix, ns in (("xdr", XDR), ("a", A)))
-    return KeptDrawing(drawing, head, anchors, data[spans[-1][1]:], frozenset(_rel_ids(head, anchors)),
-                       max(ids, default=0) + 1, foreign)
+    # Only what the charts alone use goes: a kept anchor's part may be reached through a
+    # relationship no anchor names (SmartArt's cached drawing, named by its data part's
+    # dsp:dataModelExt relId), which LibreOffice draws the SmartArt from.
+    dropped = _rel_ids(head, b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if chart)) \
+        - _rel_ids(head, anchors)
+    rel_ids = frozenset(rel.id for rel in read_rels(pkg, drawing) if rel.id not in dropped)
+    return KeptDrawing(drawing, head, anchors, data[spans[-1][1]:], rel_ids, max(ids, default=0) + 1, foreign)
 
 
 def _top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
@@ -107,7 +112,7 @@ def _top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
 
 def _rel_ids(head: bytes, anchors: bytes) -> set[str]:
     """Every value of an attribute in the relationships namespace (r:embed of a picture,
-    r:id of a hyperlink or a chart, r:dm of SmartArt, …) that the anchors carry."""
+    r:id of a hyperlink or a chart, r:dm of SmartArt, …) that ``anchors`` carry."""
     prefixes = set(re.findall(rb'xmlns:([\w.-]+)="' + re.escape(_REL_NS) + b'"', head + anchors))
     if not prefixes:
         return set()
@@ -116,8 +121,8 @@ def _rel_ids(head: bytes, anchors: bytes) -> set[str]:
 
 
 def kept_parts(pkg: Package, kept: KeptDrawing) -> set[str]:
-    """The drawing and every part its kept anchors reach (the pictures' media, SmartArt's
-    parts), which the sheet's rebuild must not remove."""
+    """The drawing and every part its kept relationships reach (the pictures' media,
+    SmartArt's parts), which the sheet's rebuild must not remove."""
     seen = {kept.part}
     todo = [rel.part for rel in read_rels(pkg, kept.part) if rel.id in kept.rel_ids and rel.part]
     while todo:
@@ -132,8 +137,7 @@ def kept_parts(pkg: Package, kept: KeptDrawing) -> set[str]:
 def write_kept(pkg: Package, kept: KeptDrawing, charts: str) -> None:
     """The drawing written again: the kept anchors, then the tool's ``charts`` (anchors made
     by package.chart.chart_anchors, declaring their own prefixes where ``foreign_prefixes``);
-    of its relationships, those the kept anchors use stay byte for byte and the rest (the
-    old charts') go."""
+    of its relationships, those in ``rel_ids`` stay byte for byte and the old charts' go."""
     for rel in read_rels(pkg, kept.part):
         if rel.id not in kept.rel_ids:
             remove_rel(pkg, kept.part, rel.id)
