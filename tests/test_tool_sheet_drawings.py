@@ -23,6 +23,7 @@ from realbooks import (TOOL_PICTURE_NAME, TOOL_PICTURE_SHEET, TOOL_TEXT_BOX_NAME
                        lo_inspect, lo_tool_sheet_edit, package_problems, sample_master_xlsm)
 
 from renkei_xl.cli import main
+from renkei_xl.package.zipped import Package
 
 ANCHOR = re.compile(rb"<xdr:(twoCellAnchor|oneCellAnchor)\b.*?</xdr:\1>", re.S)
 
@@ -142,6 +143,38 @@ def test_excels_own_drawings_keep_all_but_their_charts(stem, kept_kinds):
     assert kept.next_id > max(int(i) for i in re.findall(rb'cNvPr id="(\d+)"', kept.anchors))
 
 
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _chart_graphic(rid: str) -> str:
+    return ('<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+            f'<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:r="{_R}" '
+            f'r:id="{rid}"/></a:graphicData>')
+
+
+def _one_drawing_book(book: Path, anchors: str, rels: tuple[tuple[str, str, str], ...]) -> Path:
+    """A package of one sheet whose drawing holds ``anchors``, its relationships ``rels`` and
+    each part they name (empty): what package.drawing reads, no more."""
+    drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+               f'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">{anchors}</xdr:wsDr>')
+    rels_xml = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                + "".join(f'<Relationship Id="{i}" Type="{t}" Target="{g}"/>' for i, t, g in rels)
+                + '</Relationships>')
+    parts = {"[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+             "xl/worksheets/sheet1.xml": "<worksheet/>",
+             "xl/worksheets/_rels/sheet1.xml.rels":
+                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                 'drawing" Target="../drawings/drawing1.xml"/></Relationships>',
+             "xl/drawings/drawing1.xml": drawing, "xl/drawings/_rels/drawing1.xml.rels": rels_xml,
+             **{f"xl/{g[3:]}": "<x/>" for _, _, g in rels}}
+    with zipfile.ZipFile(book, "w") as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return book
+
+
 _DGM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagram"
 _SMARTART_RELS = (("rId1", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart", "../charts/chart1.xml"),
                   ("rId2", _DGM_REL + "Data", "../diagrams/data1.xml"),
@@ -168,35 +201,12 @@ def test_smartart_keeps_its_cached_drawing(tmp_path):
     other four do; the chart beside it goes with its relationship."""
     from renkei_xl.package.drawing import drawing_of, kept_drawing, kept_parts, write_kept
     from renkei_xl.package.rels import read_rels
-    from renkei_xl.package.zipped import Package
 
-    r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-               '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
-               'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
-               + _frame(2, '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
-                           f'<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:r="{r}" '
-                           'r:id="rId1"/></a:graphicData>')
+    drawing = (_frame(2, _chart_graphic("rId1"))
                + _frame(3, '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">'
                            f'<dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
-                           f'xmlns:r="{r}" r:dm="rId2" r:lo="rId3" r:qs="rId4" r:cs="rId5"/></a:graphicData>')
-               + '</xdr:wsDr>')
-    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(f'<Relationship Id="{i}" Type="{t}" Target="{g}"/>' for i, t, g in _SMARTART_RELS)
-            + '</Relationships>')
-    parts = {"[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
-             "xl/worksheets/sheet1.xml": "<worksheet/>",
-             "xl/worksheets/_rels/sheet1.xml.rels":
-                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-                 'drawing" Target="../drawings/drawing1.xml"/></Relationships>',
-             "xl/drawings/drawing1.xml": drawing, "xl/drawings/_rels/drawing1.xml.rels": rels,
-             **{f"xl/{g[3:]}": "<x/>" for _, _, g in _SMARTART_RELS}}
-    book = tmp_path / "smartart.xlsx"
-    with zipfile.ZipFile(book, "w") as z:
-        for name, text in parts.items():
-            z.writestr(name, text)
+                           f'xmlns:r="{_R}" r:dm="rId2" r:lo="rId3" r:qs="rId4" r:cs="rId5"/></a:graphicData>'))
+    book = _one_drawing_book(tmp_path / "smartart.xlsx", drawing, _SMARTART_RELS)
 
     pkg = Package(book)
     kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"))
@@ -204,3 +214,30 @@ def test_smartart_keeps_its_cached_drawing(tmp_path):
     assert kept_parts(pkg, kept) == {"xl/drawings/drawing1.xml", *(f"xl/{g[3:]}" for _, _, g in _SMARTART_RELS[1:])}
     write_kept(pkg, kept, "")
     assert [rel.id for rel in read_rels(pkg, kept.part)] == ["rId2", "rId3", "rId4", "rId5", "rId6"]
+
+
+def test_a_group_holding_a_chart_stays_whole(tmp_path):
+    """Excel's ChartObjects, through which the buttons delete a sheet's charts, does not hold
+    a chart grouped with other shapes: Clear All leaves the group, its chart included. The
+    file face keeps it too, and drops only the chart standing alone."""
+    from renkei_xl.package.drawing import drawing_of, kept_drawing, kept_parts
+
+    chart = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
+    group = ('<xdr:twoCellAnchor><xdr:from><xdr:col>5</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0</xdr:row>'
+             '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>9</xdr:col><xdr:colOff>0</xdr:colOff>'
+             '<xdr:row>9</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:grpSp><xdr:nvGrpSpPr>'
+             '<xdr:cNvPr id="4" name="グループ 4"/><xdr:cNvGrpSpPr/></xdr:nvGrpSpPr><xdr:grpSpPr/>'
+             '<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="5" name="注記"/><xdr:cNvSpPr txBox="1"/>'
+             '</xdr:nvSpPr><xdr:spPr/></xdr:sp><xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>'
+             '<xdr:cNvPr id="6" name="職員のグラフ"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
+             '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
+             f'<a:graphic>{_chart_graphic("rId2")}</a:graphic></xdr:graphicFrame></xdr:grpSp>'
+             '<xdr:clientData/></xdr:twoCellAnchor>')
+    book = _one_drawing_book(tmp_path / "group.xlsx", _frame(2, _chart_graphic("rId1")) + group,
+                             (("rId1", chart, "../charts/chart1.xml"), ("rId2", chart, "../charts/chart2.xml")))
+
+    pkg = Package(book)
+    kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"))
+    assert kept is not None and kept.anchors == group.encode()
+    assert kept.rel_ids == {"rId2"} and kept.next_id == 7
+    assert kept_parts(pkg, kept) == {"xl/drawings/drawing1.xml", "xl/charts/chart2.xml"}

@@ -26,6 +26,9 @@ from .zipped import Package
 # in a graphic frame: what the buttons delete with the sheet's charts.
 _CHART_URI = re.compile(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
                         rb'microsoft\.com/office/drawing/2014/chartex)"')
+# A group: Excel's ChartObjects, the buttons' chart list, does not hold a chart inside one,
+# so Clear All leaves the group, its charts included, and the file face keeps it too.
+_GROUP = re.compile(rb'<(?:[\w.-]+:)?grpSp[\s>]')
 _SHAPE_ID = re.compile(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # An empty element at the top level, to its closing "/>" past quoted attribute values
@@ -63,7 +66,7 @@ def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
     spans = _top_level_children(data, drawing)
     if not spans:
         return None
-    charts = [_CHART_URI.search(data, s, e) is not None for s, e in spans]
+    charts = [_CHART_URI.search(data, s, e) is not None and _GROUP.search(data, s, e) is None for s, e in spans]
     if all(charts):
         return None
     anchors = b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if not chart)
