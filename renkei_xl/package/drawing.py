@@ -6,7 +6,7 @@ the sheet's pictures and shapes where they are; they delete the sheet's charts t
 (excel.book.LiveBook.clear_sheet). The file face replaces the sheet part whole, so without
 this it dropped every picture with the old drawing, in silence, and the two faces gave
 different sheets. Here the file face keeps the same: each anchor of the old drawing but the
-charts, verbatim, with the relationships those anchors use; the tool's new charts are added
+charts standing alone, verbatim, with every relationship but those charts'; the tool's new charts are added
 after them (workbook.apply).
 """
 
