@@ -189,7 +189,7 @@ def _frame(shape_id: int, graphic: str) -> str:
     return ('<xdr:twoCellAnchor><xdr:from><xdr:col>0</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0</xdr:row>'
             '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>4</xdr:col><xdr:colOff>0</xdr:colOff>'
             '<xdr:row>9</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:graphicFrame macro="">'
-            f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="図 {shape_id}"/><xdr:cNvGraphicFramePr/>'
+            f'<xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="Frame {shape_id}"/><xdr:cNvGraphicFramePr/>'
             '</xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
             f'<a:graphic>{graphic}</a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>')
 
@@ -241,3 +241,35 @@ def test_a_group_holding_a_chart_stays_whole(tmp_path):
     assert kept is not None and kept.anchors == group.encode()
     assert kept.rel_ids == {"rId2"} and kept.next_id == 7
     assert kept_parts(pkg, kept) == {"xl/drawings/drawing1.xml", "xl/charts/chart2.xml"}
+
+
+def test_a_drawing_in_another_encoding_keeps_its_shapes_in_utf8(tmp_path):
+    """A drawing declared ISO-8859-1 (no application the tool knows writes one, but the format
+    allows it) was left out whole, its text box lost in silence; it is kept, made UTF-8,
+    since the tool's charts are appended as UTF-8."""
+    from renkei_xl.package.drawing import drawing_of, kept_drawing, write_kept
+
+    box = ('<xdr:twoCellAnchor><xdr:from><xdr:col>5</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0</xdr:row>'
+           '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>9</xdr:col><xdr:colOff>0</xdr:colOff>'
+           '<xdr:row>9</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:sp macro="" textlink=""><xdr:nvSpPr>'
+           '<xdr:cNvPr id="3" name="Note"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr/><xdr:txBody>'
+           '<a:bodyPr/><a:p><a:r><a:t>données à vérifier</a:t></a:r></a:p></xdr:txBody></xdr:sp>'
+           '<xdr:clientData/></xdr:twoCellAnchor>')
+    book = _one_drawing_book(tmp_path / "latin1.xlsx", _frame(2, _chart_graphic("rId1")) + box,
+                             (("rId1", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart",
+                               "../charts/chart1.xml"),))
+    latin1 = tmp_path / "latin1b.xlsx"
+    with zipfile.ZipFile(book) as z, zipfile.ZipFile(latin1, "w") as out:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "xl/drawings/drawing1.xml":
+                data = data.decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
+            out.writestr(name, data)
+
+    pkg = Package(latin1)
+    kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"))
+    assert kept is not None and kept.anchors == box.encode("utf-8")
+    write_kept(pkg, kept, "")
+    written = pkg.read(kept.part)
+    assert written.startswith(b'<?xml version="1.0" encoding="UTF-8"')
+    assert "données à vérifier".encode("utf-8") in written

@@ -35,8 +35,9 @@ _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # (a picture's alt text may hold a ">").
 _EMPTY_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/>')
 # The anchors are kept as bytes and the charts' appended as UTF-8: a part declared in another
-# encoding (no application the tool knows writes one) is not spliced.
-_OTHER_ENCODING = re.compile(rb'<\?xml[^>]*\bencoding=["\'](?!utf-8["\'])', re.I)
+# encoding (no application the tool knows writes one; UTF-16 is refused on reading, see
+# package.xml.check_xml_chars) is made UTF-8 first, its pictures kept all the same.
+_DECLARED = re.compile(rb'<\?xml[^>]*?\bencoding=["\']([^"\']*)["\']')
 
 
 class KeptDrawing(NamedTuple):
@@ -61,8 +62,11 @@ def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
     """What of ``drawing`` outlives its sheet's rebuild: None when it holds only charts."""
     data = pkg.read(drawing)
     parse(data, drawing)        # refuses a DTD or damaged XML before expat sees it
-    if _OTHER_ENCODING.match(data):
-        return None
+    declared = _DECLARED.match(data)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        # Decodable: expat read it above, and knows no encoding Python lacks.
+        data = (data[:declared.start(1)] + b"UTF-8" + data[declared.end(1):]).decode(
+            declared.group(1).decode("ascii")).encode("utf-8")
     spans = _top_level_children(data, drawing)
     if not spans:
         return None
