@@ -562,6 +562,29 @@ def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, 
     assert "メールアドレスを確認" not in said and "直してください" not in said, said
 
 
+@pytest.mark.parametrize("full", ["550 5.2.2 Mailbox full", "554 5.2.2 mailbox over quota"])
+def test_a_full_mailbox_under_another_code_than_552_is_not_a_bad_address(tmp_path, smtp_server, no_credentials, full):
+    """A full mailbox said with 550 or 554 and RFC 3463's 5.2.2, as with 552: the address is
+    right. It was listed under 「メールアドレスを確認してください」 and 「正しいアドレスに直して」."""
+    handler = Recorder()
+
+    async def otaru_full(server, session, envelope, address, rcpt_options):
+        if address == "renkei1@town1.example.jp":
+            return full
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    handler.handle_RCPT = otaru_full
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 12
+    assert f"次の 1 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 小樽市 <renkei1@town1.example.jp>（{full}）" in said, said
+    assert "メールアドレスを確認" not in said and "直してください" not in said, said
+
+
 def test_a_server_closing_at_the_seventh_recipient_sent_to_no_one_and_blames_no_one(tmp_path, smtp_server, no_credentials):
     """A relay answering 421 at the seventh RCPT TO and closing: the message said 「宛先を一時的に
     受け付けませんでした: 北広島市（421 …）」, as if 北広島市 alone had a problem, beside the one

@@ -279,7 +279,7 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
         return UserError(f"メールサーバー {server} が、宛先を伝えている途中で接続を終了しました{_reply_of(*closing)}。"
                          "メールはどの宛先にも送信していません。"
                          f"{_refusals(refused, names)}時間をおいて、もう一度実行してください。")
-    if all(_later(code) for code in codes):
+    if all(_later(*reply) for reply in recipients.values()):
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
                          "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
@@ -297,9 +297,12 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
 
 def _policy_refusal(text) -> bool:
     """An enhanced status 5.7.x (RFC 3463: security or policy), not a bad mailbox (5.1.x)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return text.strip().startswith("5.7.")
+    return _text(text).strip().startswith("5.7.")
+
+
+def _text(reply) -> str:
+    """A reply's text as smtplib gives it (bytes, or str from our own exceptions)."""
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _says_too_large(exc: smtplib.SMTPResponseException) -> bool:
@@ -307,8 +310,7 @@ def _says_too_large(exc: smtplib.SMTPResponseException) -> bool:
     the message (a relay that announces no limit), or the enhanced status 5.3.4 under any
     code (RFC 3463 "message too big for system"). Not at RCPT TO, where 552 is a full mailbox
     or too many recipients (``_later``)."""
-    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-    return exc.smtp_code == 552 or text.strip().startswith("5.3.4")
+    return exc.smtp_code == 552 or _text(exc.smtp_error).strip().startswith("5.3.4")
 
 
 def _too_large(exc: smtplib.SMTPResponseException, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserError:
@@ -363,13 +365,14 @@ def _partly_refused(refused: dict, names: dict) -> UserError:
                      + " ".join(refused))
 
 
-def _later(code: int) -> bool:
+def _later(code: int, text) -> bool:
     """Whether a recipient's refusal leaves the address right: a 4xx (busy, greylisting, too
     many recipients in one mail), or 552, which RFC 5321 §4.5.3.1.10 has clients read as 452
     (RFC 821 gave 552 to "too many recipients", and old relays still answer so; otherwise a
     full mailbox). Read as a bad address, a relay's 552 5.5.3 past its fifth recipient sent
-    staff to check eight right addresses."""
-    return _temporary(code) or code == 552
+    staff to check eight right addresses. A full mailbox said under 550 or 554 (enhanced
+    status 5.2.2, RFC 3463) is the same case: the address is right."""
+    return _temporary(code) or code == 552 or _text(text).strip().startswith("5.2.2")
 
 
 def _refusals(refused: dict, names: dict) -> str:
@@ -398,7 +401,7 @@ def _refusals(refused: dict, names: dict) -> str:
 
 def _refusal_kind(code: int, text) -> str:
     """What a refused RCPT TO means for the address: "later", "policy" or "bad"."""
-    if _later(code):
+    if _later(code, text):
         return "later"
     return "policy" if _policy_refusal(text) else "bad"
 
@@ -445,9 +448,7 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
 
 
 def _reply_of(code: int, text) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return f"（サーバーの応答: {code} {text.strip()}）"
+    return f"（サーバーの応答: {code} {_text(text).strip()}）"
 
 
 def _refused_list(recipients: dict, names: dict) -> str:
