@@ -430,7 +430,7 @@ def make_folder(folder: Path, what: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         mode = path_mode(folder)
-        if _full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
+        if disk_full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
             raise UserError(f"ディスクの空き容量が足りないため{what}のフォルダー「{folder}」を作れませんでした。"
                             "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
         why = "同じ名前のファイルがあります" if mode and not stat.S_ISDIR(mode) else _reason(exc)
@@ -527,7 +527,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
             return fd
         if exc.errno == errno.ENAMETOOLONG and name_too_long(path.name):
             raise UserError(name_too_long(path.name)) from None
-        if _full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
+        if disk_full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
             raise _full_said(exc, f"「{path.name}」") from None
         raise UserError(f"「{path.name}」のフォルダーに書き込めません（{_reason(exc)}）。"
                         "書き込みできるフォルダーに置いてから実行してください。") from None
@@ -645,7 +645,7 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
-            if _full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
+            if disk_full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
                 raise
             raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
                             "書き込めるフォルダーを指定してから実行してください") from None
@@ -748,12 +748,12 @@ def _disk_full_said(what: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if _full(exc):
+        if disk_full(exc):
             raise _full_said(exc, what) from None
         raise
 
 
-def _full(exc: OSError) -> bool:
+def disk_full(exc: OSError) -> bool:
     """Whether the system refused for want of room: the disk, a quota, a file-size limit."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 

@@ -13,7 +13,6 @@ other tools staff may save the master with (openpyxl among them) drop.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import io
 import re
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core import contract as c
 from ..core.errors import UserError
-from ..safety import system_reason
+from ..safety import disk_full, system_reason
 from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE
 from ..core.fiscal import status_date
 from ..core.layout import findings_grid, list_grid, summary_grid
@@ -136,7 +135,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(buffer.getbuffer())
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if disk_full(exc):
             raise      # a full disk: said by the safe write around this one, naming the master
         raise UserError(f"ファイル「{path}」を書き込めません（{system_reason(exc)}）。フォルダーの書き込み権限と、"
                         "同じ名前のファイルが開かれていないかを確認してください") from exc
