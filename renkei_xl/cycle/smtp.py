@@ -307,10 +307,11 @@ def _text(reply) -> str:
 
 def _says_too_large(exc: smtplib.SMTPResponseException) -> bool:
     """The mail refused for its size: 552 to MAIL FROM (the size announced with SIZE=) or to
-    the message (a relay that announces no limit), or the enhanced status 5.3.4 under any
-    code (RFC 3463 "message too big for system"). Not at RCPT TO, where 552 is a full mailbox
-    or too many recipients (``_later``)."""
-    return exc.smtp_code == 552 or _text(exc.smtp_error).strip().startswith("5.3.4")
+    the message (a relay that announces no limit), or, under any code, the enhanced status
+    5.3.4 (RFC 3463 "message too big for system") or 5.2.3 ("message length exceeds
+    administrative limit", a mailbox's own limit: Exchange's). Not at RCPT TO, where 552 is a
+    full mailbox or too many recipients (``_later``)."""
+    return exc.smtp_code == 552 or _text(exc.smtp_error).strip().startswith(("5.3.4", "5.2.3"))
 
 
 def _too_large(exc: smtplib.SMTPResponseException, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserError:
