@@ -49,6 +49,16 @@ def _drawing(path: Path, sheet: str) -> tuple[bytes, dict[str, bytes]]:
     return (parts[f"xl/drawings/{m.group(1)}"] if m else b""), parts
 
 
+def _findings_rows(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [" ".join(str(v) for v in row if v is not None) for row in wb["検証結果"].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
 def _anchor_named(drawing: bytes, name: str) -> bytes:
     found = [m.group(0) for m in ANCHOR.finditer(drawing) if f'name="{name}"'.encode() in m.group(0)]
     assert len(found) == 1, drawing
@@ -108,10 +118,38 @@ def test_a_rebuild_keeps_pictures_and_shapes_byte_for_byte(edited, tmp_path, com
 def test_a_second_recalc_leaves_the_drawings_as_the_first_wrote_them(edited, tmp_path):
     master = tmp_path / "master.xlsm"
     shutil.copyfile(edited, master)
-    _run("recalc", str(master))
+    said = _run("recalc", str(master))
     first = {s: _drawing(master, s)[0] for s in (TOOL_PICTURE_SHEET, TOOL_TEXT_BOX_SHEET)}
-    _run("recalc", str(master))
+    # The staff's chart was named as it went; the tool's own charts, drawn again, are not.
+    assert said.count("に作ったグラフ") == 1, said
+    said = _run("recalc", str(master))
     assert {s: _drawing(master, s)[0] for s in first} == first
+    assert "グラフ" not in said, said
+
+
+@pytest.mark.parametrize("command", ["recalc", "rollover"])
+def test_the_staffs_own_chart_is_named_where_it_was_as_it_goes(edited, tmp_path, command):
+    """The buttons delete a rebuilt sheet's charts (excel.book.LiveBook.clear_sheet) and the
+    file face writes its drawing anew: a chart of the staff's own on 集計 went without a word.
+    Named in 検証結果 (and on the command line) at the cell of its corner, the tool's own two
+    charts not; the buttons on the PC read the same saved file (excel.desktop)."""
+    from renkei_xl.excel.desktop import _saved
+    from renkei_xl.package.drawing import sheet_charts
+
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(edited, master)
+    charts = _saved(sheet_charts, master, TOOL_TEXT_BOX_SHEET)
+    assert len(charts) == 3
+    staff = [(name, title, ref) for name, title, ref in charts if title not in ("評価の内訳（全体）", "達成割合の推移")]
+    assert len(staff) == 1 and staff[0][2], charts
+    written = master if command == "recalc" else tmp_path / "next.xlsm"
+    said = _run(command, str(master)) if command == "recalc" else _run("rollover", "-o", str(written), str(master))
+    line = f"{TOOL_TEXT_BOX_SHEET}の {staff[0][2]} に作ったグラフは、"
+    assert said.count(line) == 1, said
+    assert "評価の内訳" not in said and "達成割合の推移" not in said
+    if command == "recalc":
+        found = _findings_rows(written)
+        assert sum(line in row for row in found) == 1, found
 
 
 
@@ -140,3 +178,20 @@ def test_excels_own_drawings_keep_all_but_their_charts(stem, kept_kinds):
     media = {p for p in kept_parts(pkg, kept) if p.startswith("xl/media/")}
     assert len(media) == (len(embeds) if embeds else 0) and all(p in pkg for p in media)
     assert kept.next_id > max(int(i) for i in re.findall(rb'cNvPr id="(\d+)"', kept.anchors))
+
+
+def test_a_chart_excel_saved_is_read_with_its_name_and_corner():
+    from realbooks import excel_made_books
+    from renkei_xl.package.drawing import sheet_charts
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    book = next(b for b in excel_made_books() if b.stem == "chart_bar01")
+    pkg = Package(book)
+    workbook = WorkbookXml(pkg)
+    [(name, title, ref)] = sheet_charts(pkg, workbook, workbook.sheetnames[0])
+    drawing = pkg.read("xl/drawings/drawing1.xml").decode()
+    assert f'name="{name}"' in drawing and name
+    col, row = re.search(r"<xdr:from><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", drawing).groups()
+    from renkei_xl.core.refs import cell_ref
+    assert ref == cell_ref(int(row) + 1, int(col) + 1)

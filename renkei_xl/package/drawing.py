@@ -17,7 +17,7 @@ import re
 from typing import NamedTuple, Optional
 from xml.parsers import expat
 
-from .chart import A, XDR
+from .chart import A, C, XDR
 from .rels import T_DRAWING, read_rels, remove_rel
 from .xml import PackageError, parse
 from .zipped import Package
@@ -26,6 +26,10 @@ from .zipped import Package
 # in a graphic frame: what the buttons delete with the sheet's charts.
 _CHART_URI = re.compile(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
                         rb'microsoft\.com/office/drawing/2014/chartex)"')
+_NAME = re.compile(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
+_FROM = re.compile(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
+                   r'<(?:[\w.-]+:)?row>(\d+)</(?:[\w.-]+:)?row>', re.S)
+_CHART_RID = re.compile(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
 _SHAPE_ID = re.compile(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # An empty element at the top level, to its closing "/>" past quoted attribute values
@@ -44,6 +48,62 @@ class KeptDrawing(NamedTuple):
     rel_ids: frozenset  # the relationships of the drawing the kept anchors use
     next_id: int        # the first shape id none of them has
     foreign_prefixes: bool  # the root binds xdr and a otherwise than the tool's charts spell them
+
+
+def sheet_charts(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str]]:
+    """(name, title, cell) of each chart on ``sheet`` (a WorkbookXml's sheet), in the
+    drawing's order, the cell its top left corner is on ("" for an absolute anchor): what a rebuild of the sheet drops, for core.list_notes.dropped_charts to name the
+    staff's own. None found where the sheet, its drawing or a chart part cannot be read."""
+    entry = workbook.sheet(sheet)
+    drawing = drawing_of(pkg, entry.part) if entry is not None and entry.part in pkg else None
+    if drawing is None:
+        return []
+    try:
+        data = pkg.read(drawing)
+        parse(data, drawing)
+        spans = _top_level_children(data, drawing)
+        rels = {rel.id: rel.part for rel in read_rels(pkg, drawing)}
+    except PackageError:
+        return []
+    out = []
+    for s, e in spans:
+        if not _CHART_URI.search(data, s, e):
+            continue
+        anchor = data[s:e].decode("utf-8", "replace")
+        name = _NAME.search(anchor)
+        rid = _CHART_RID.search(anchor)
+        out.append((_unescaped(name.group(1)) if name else "", _chart_title(pkg, rels.get(rid.group(1)) if rid else None),
+                    _top_left(anchor)))
+    return out
+
+
+def _top_left(anchor: str) -> str:
+    from ..core.refs import cell_ref
+
+    m = _FROM.search(anchor)
+    return cell_ref(int(m.group(2)) + 1, int(m.group(1)) + 1) if m else ""
+
+
+def _chart_title(pkg: Package, part: Optional[str]) -> str:
+    """A chart part's title as shown (its runs joined); "" for none or a part not read."""
+    from .xml import q
+
+    if not part or part not in pkg:
+        return ""
+    try:
+        root = parse(pkg.read(part), part)
+    except PackageError:
+        return ""
+    title = root.find(f".//{q(C, 'title')}")
+    if title is None:
+        return ""
+    return "".join(t.text or "" for t in title.iter(q(A, "t"))).strip()
+
+
+def _unescaped(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 def drawing_of(pkg: Package, sheet_part: str) -> Optional[str]:
