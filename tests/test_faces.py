@@ -628,9 +628,10 @@ def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_
         assert any("「札幌市に再照会中」（指標ID 01-1 の行）" in t for t in said), (view.face, said)
         assert any("「前年度と比べる」" in t and "集計" in t for t in said), (view.face, said)
     # Excel on the desktop names the same notes, read from the same saved file.
-    from renkei_xl.excel.desktop import _saved_comments
+    from renkei_xl.excel.desktop import _saved
+    from renkei_xl.package.comments import sheet_comments
 
-    assert _saved_comments(noted, c.SUMMARY) == [("B3", "前年度と比べる")]
+    assert _saved(sheet_comments, noted, c.SUMMARY) == [("B3", "前年度と比べる")]
 
 
 def test_notes_on_the_next_steps_and_the_findings_are_named_by_the_command_that_rebuilds_them(masters, tmp_path):
@@ -730,9 +731,10 @@ def test_a_broken_notes_part_on_the_list_stops_no_face(masters, tmp_path):
     result, written = recalc_file(broken)      # stopped at the part before
     assert written.path == broken
     assert not [f for f in result.findings if f.type == "tool-note-dropped"]
-    from renkei_xl.excel.desktop import _saved_comments
+    from renkei_xl.excel.desktop import _saved
+    from renkei_xl.package.comments import sheet_comments
 
-    assert _saved_comments(broken, c.LIST) == []     # as the buttons read it
+    assert _saved(sheet_comments, broken, c.LIST) == []     # as the buttons read it
 
 
 def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):

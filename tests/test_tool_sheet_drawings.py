@@ -50,6 +50,16 @@ def _drawing(path: Path, sheet: str) -> tuple[bytes, dict[str, bytes]]:
     return (parts[f"xl/drawings/{m.group(1)}"] if m else b""), parts
 
 
+def _findings_rows(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [" ".join(str(v) for v in row if v is not None) for row in wb["検証結果"].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
 def _anchor_named(drawing: bytes, name: str) -> bytes:
     found = [m.group(0) for m in ANCHOR.finditer(drawing) if f'name="{name}"'.encode() in m.group(0)]
     assert len(found) == 1, drawing
@@ -109,10 +119,38 @@ def test_a_rebuild_keeps_pictures_and_shapes_byte_for_byte(edited, tmp_path, com
 def test_a_second_recalc_leaves_the_drawings_as_the_first_wrote_them(edited, tmp_path):
     master = tmp_path / "master.xlsm"
     shutil.copyfile(edited, master)
-    _run("recalc", str(master))
+    said = _run("recalc", str(master))
     first = {s: _drawing(master, s)[0] for s in (TOOL_PICTURE_SHEET, TOOL_TEXT_BOX_SHEET)}
-    _run("recalc", str(master))
+    # The staff's chart was named as it went; the tool's own charts, drawn again, are not.
+    assert said.count("に作ったグラフ") == 1, said
+    said = _run("recalc", str(master))
     assert {s: _drawing(master, s)[0] for s in first} == first
+    assert "グラフ" not in said, said
+
+
+@pytest.mark.parametrize("command", ["recalc", "rollover"])
+def test_the_staffs_own_chart_is_named_where_it_was_as_it_goes(edited, tmp_path, command):
+    """The buttons delete a rebuilt sheet's charts (excel.book.LiveBook.clear_sheet) and the
+    file face writes its drawing anew: a chart of the staff's own on 集計 went without a word.
+    Named in 検証結果 (and on the command line) at the cell of its corner, the tool's own two
+    charts not; the buttons on the PC read the same saved file (excel.desktop)."""
+    from renkei_xl.excel.desktop import _saved
+    from renkei_xl.package.drawing import sheet_charts
+
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(edited, master)
+    charts = _saved(sheet_charts, master, TOOL_TEXT_BOX_SHEET)
+    assert len(charts) == 3
+    staff = [(name, title, ref) for name, title, ref in charts if title not in ("評価の内訳（全体）", "達成割合の推移")]
+    assert len(staff) == 1 and staff[0][2], charts
+    written = master if command == "recalc" else tmp_path / "next.xlsm"
+    said = _run(command, str(master)) if command == "recalc" else _run("rollover", "-o", str(written), str(master))
+    line = f"{TOOL_TEXT_BOX_SHEET}の {staff[0][2]} に作ったグラフは、"
+    assert said.count(line) == 1, said
+    assert "評価の内訳" not in said and "達成割合の推移" not in said
+    if command == "recalc":
+        found = _findings_rows(written)
+        assert sum(line in row for row in found) == 1, found
 
 
 
@@ -144,6 +182,7 @@ def test_excels_own_drawings_keep_all_but_their_charts(stem, kept_kinds):
 
 
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELS = '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{}</Relationships>'
 
 
 def _chart_graphic(rid: str) -> str:
@@ -162,6 +201,13 @@ def _one_drawing_book(book: Path, anchors: str, rels: tuple[tuple[str, str, str]
                 + "".join(f'<Relationship Id="{i}" Type="{t}" Target="{g}"/>' for i, t, g in rels)
                 + '</Relationships>')
     parts = {"[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+             "_rels/.rels": _RELS.format('<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                                          'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'),
+             "xl/workbook.xml": '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                                f'xmlns:r="{_R}"><sheets><sheet name="集計" sheetId="1" r:id="rId1"/></sheets></workbook>',
+             "xl/_rels/workbook.xml.rels": _RELS.format(
+                 '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                 'worksheet" Target="worksheets/sheet1.xml"/>'),
              "xl/worksheets/sheet1.xml": "<worksheet/>",
              "xl/worksheets/_rels/sheet1.xml.rels":
                  '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -220,7 +266,8 @@ def test_a_group_holding_a_chart_stays_whole(tmp_path):
     """Excel's ChartObjects, through which the buttons delete a sheet's charts, does not hold
     a chart grouped with other shapes: Clear All leaves the group, its chart included. The
     file face keeps it too, and drops only the chart standing alone."""
-    from renkei_xl.package.drawing import drawing_of, kept_drawing, kept_parts
+    from renkei_xl.package.drawing import drawing_of, kept_drawing, kept_parts, sheet_charts
+    from renkei_xl.package.workbook import WorkbookXml
 
     chart = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
     group = ('<xdr:twoCellAnchor><xdr:from><xdr:col>5</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0</xdr:row>'
@@ -241,6 +288,8 @@ def test_a_group_holding_a_chart_stays_whole(tmp_path):
     assert kept is not None and kept.anchors == group.encode()
     assert kept.rel_ids == {"rId2"} and kept.next_id == 7
     assert kept_parts(pkg, kept) == {"xl/drawings/drawing1.xml", "xl/charts/chart2.xml"}
+    # and the rebuild names only the chart it drops (core.list_notes.dropped_charts)
+    assert [name for name, _title, _ref in sheet_charts(pkg, WorkbookXml(pkg), "集計")] == ["Frame 2"]
 
 
 def test_a_drawing_in_another_encoding_keeps_its_shapes_in_utf8(tmp_path):
@@ -273,3 +322,20 @@ def test_a_drawing_in_another_encoding_keeps_its_shapes_in_utf8(tmp_path):
     written = pkg.read(kept.part)
     assert written.startswith(b'<?xml version="1.0" encoding="UTF-8"')
     assert "données à vérifier".encode("utf-8") in written
+
+
+def test_a_chart_excel_saved_is_read_with_its_name_and_corner():
+    from realbooks import excel_made_books
+    from renkei_xl.package.drawing import sheet_charts
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    book = next(b for b in excel_made_books() if b.stem == "chart_bar01")
+    pkg = Package(book)
+    workbook = WorkbookXml(pkg)
+    [(name, title, ref)] = sheet_charts(pkg, workbook, workbook.sheetnames[0])
+    drawing = pkg.read("xl/drawings/drawing1.xml").decode()
+    assert f'name="{name}"' in drawing and name
+    col, row = re.search(r"<xdr:from><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", drawing).groups()
+    from renkei_xl.core.refs import cell_ref
+    assert ref == cell_ref(int(row) + 1, int(col) + 1)

@@ -25,7 +25,7 @@ from typing import NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
-from .list_notes import dropped_notes
+from .list_notes import dropped_by_rebuild
 from .history import history_sheet, labels_of, read_history, read_kept, with_year
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
@@ -40,7 +40,7 @@ class CarryReport(NamedTuple):
     emptied: int                 # rows the year did not have (a row added since): their 前年度実績 emptied
     errors: tuple[Finding, ...]  # input errors in that year's evaluation (those rows are －)
     stale: tuple[str, ...]       # 指標IDs whose row on that year's 一覧 is not what the inputs give
-    notes: tuple[Finding, ...] = ()   # notes (comments) on 経年, which the carry rebuilds (list_notes.dropped_notes)
+    notes: tuple[Finding, ...] = ()   # notes and charts on 経年, which the carry rebuilds (list_notes.dropped_by_rebuild)
 
 
 def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData, closed: Result,
@@ -67,7 +67,7 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
         previous, emptied = _rows_given(data, source)
     report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),
                          tuple(stale_rows(listed, closed, source.settings)),
-                         tuple(dropped_notes(state.comments, None, (c.HISTORY,), c.HISTORY_IMPORT)))
+                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)))
     return plan, report
 
 

@@ -13,6 +13,12 @@ SETTINGS = "設定"
 INDICATORS = "指標"
 LIST = "一覧"
 SUMMARY = "集計"
+# The titles of the charts the tool draws on 集計 (core.sheet_summary, core.history): a chart
+# with another title on a sheet the tool rebuilds is the staff's own, named when the rebuild
+# drops it (core.list_notes.dropped_charts).
+SUMMARY_CHART_TITLE = "評価の内訳（全体）"
+YEAR_CHART_TITLE = "達成割合の推移"
+TOOL_CHART_TITLES = (SUMMARY_CHART_TITLE, YEAR_CHART_TITLE)
 FINDINGS = "検証結果"
 IMPORT_LOG = "取込履歴"
 XLWINGS_CONF = "xlwings.conf"

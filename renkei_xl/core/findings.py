@@ -166,6 +166,14 @@ TOOL_NOTE_DROPPED = _type(
     "{tool_sheet}のセルに付けたコメント「{value}」（{row}）は、{what}で{tool_sheet}を作り直したため消えました",
     "残しておくメモは、ツールが作り直さないシート（指標シートなど）にコメントとして付けるか、一覧の右の空いた列に"
     "入力してください（一覧の右の列は、同じ指標IDの行に付いて残ります）")
+# A chart of the staff's own (not one the tool draws: c.TOOL_CHART_TITLES) on a sheet the tool
+# rebuilds whole: the file face writes the sheet's drawing anew, and the buttons delete the
+# sheet's charts with its cells (the pictures and shapes beside it stay: package.drawing).
+TOOL_CHART_DROPPED = _type(
+    "tool-chart-dropped", WARNING,
+    "{tool_sheet}{where}に作ったグラフ{chart}は、{what}で{tool_sheet}を作り直したため消えました",
+    "グラフは、ツールが作り直さないシート（自分で作ったシートなど）に作ってください"
+    "（そのシートから{tool_sheet}のセルを参照できます）")
 # A mark the last 入力チェック recorded on 検証結果 whose cell cannot be found now (rows or
 # columns moved, a 指標ID retyped, a sheet renamed: core.marks.placed_marks): left alone
 # rather than give its 元の塗り to another row's cell. Named by sheet only: a cell named

@@ -539,7 +539,7 @@ def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
 
 
 YEAR_RATE_TITLE = "年度別の達成割合"
-YEAR_CHART_TITLE = "達成割合の推移"
+YEAR_CHART_TITLE = c.YEAR_CHART_TITLE
 NO_RECORD = "記録なし"
 
 

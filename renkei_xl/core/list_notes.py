@@ -23,9 +23,9 @@ from typing import Callable, Optional, Sequence
 
 from . import contract as c
 from .contract_read import text
-from .findings import LIST_NOTE_DROPPED, TOOL_NOTE_DROPPED
+from .findings import LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED
 from .model import Finding
-from .plan_types import SheetPlan
+from .plan_types import MasterState, SheetPlan
 from .refs import cell_ref, parse_ref
 from .values import shown
 
@@ -70,6 +70,27 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
             continue
         _put(sheet, to, [(col, v) for col, _j, v in notes])
     return dropped
+
+
+def dropped_by_rebuild(state: MasterState, old: Optional[Sequence[Sequence[object]]], sheets: Sequence[str],
+                       what: str) -> list[Finding]:
+    """What staff placed on ``sheets`` that ``what`` (the command) loses by rebuilding them
+    whole: their notes (comments) and their own charts. Pictures and shapes stay
+    (package.drawing), values beside 一覧 go with their rows (keep_staff_columns)."""
+    return [*dropped_notes(state.comments, old, sheets, what), *dropped_charts(state.charts, sheets, what)]
+
+
+def dropped_charts(charts: Optional[Callable[[str], Sequence[tuple[str, str, str]]]], sheets: Sequence[str],
+                   what: str) -> list[Finding]:
+    """The charts on ``sheets`` other than the tool's own (by title, c.TOOL_CHART_TITLES),
+    each at the cell of its top left corner, by its title or, untitled, by its name.
+    ``charts``: MasterState.charts."""
+    if charts is None:
+        return []
+    return [TOOL_CHART_DROPPED.at(sheet, ref, tool_sheet=sheet, what=what,
+                                  chart=f"「{shown(title or name, _QUOTED)}」" if title or name else "",
+                                  where=f"の {ref} " if ref else "")
+            for sheet in sheets for name, title, ref in charts(sheet) if title not in c.TOOL_CHART_TITLES]
 
 
 def dropped_notes(comments: Optional[Callable[[str], Sequence[tuple[str, str]]]],

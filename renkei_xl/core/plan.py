@@ -28,7 +28,7 @@ from .model import Finding, Result
 from .plan_types import CellEdit, MasterState, WritePlan
 from .refs import parse_ref
 from .sheet_findings import findings_sheet, shown_findings
-from .list_notes import dropped_notes, keep_staff_columns
+from .list_notes import dropped_by_rebuild, keep_staff_columns
 from .sheet_list import list_cuts, list_layout
 from .sheet_summary import summary_sheet
 
@@ -61,7 +61,7 @@ def validate_plan(state: MasterState, data: MasterData, result: Result, what: st
     show whole, sheet_list.list_cuts), so 入力チェック and 再計算 report the same findings
     and every face prints, counts and writes them alike."""
     result = with_findings(checked_result(result, data.settings),
-                           dropped_notes(state.comments, None, (c.FINDINGS,), what))
+                           dropped_by_rebuild(state, None, (c.FINDINGS,), what))
     return _checked(state, data, result, what, when)
 
 
@@ -83,7 +83,7 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
     listed, cut = list_layout(result, data.settings)
     old = state.grids.get(c.LIST)
     result = with_findings(result, [*cut, *keep_staff_columns(listed, old),
-                                    *dropped_notes(state.comments, old, REBUILT_BY_RECALC, what)])
+                                    *dropped_by_rebuild(state, old, REBUILT_BY_RECALC, what)])
     plan, result = _checked(state, data, result, what, when)
     history = read_history(state.grids.get(c.HISTORY))
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)

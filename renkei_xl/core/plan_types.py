@@ -263,6 +263,10 @@ class MasterState(NamedTuple):
     open book: a sheet's rows and columns since the save (core.saved_places.SheetPlaces),
     None for a sheet in place. None on the faces that read the book they write, where a
     cell is where it is.
+    ``charts``: the charts on a sheet as last saved, (name, title, top left cell) each, where the face drops
+    them when it rebuilds the sheet and can read them: the file, and Excel on the PC (whose
+    buttons delete a rebuilt sheet's charts); None on the server, whose VBA client neither
+    sees nor deletes charts.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
@@ -270,3 +274,4 @@ class MasterState(NamedTuple):
     fill_of: Optional[Callable[[str, str], Optional[str]]] = None
     comments: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
     moved: Optional[Callable[[str], object]] = None
+    charts: Optional[Callable[[str], Sequence[tuple[str, str, str]]]] = None

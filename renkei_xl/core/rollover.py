@@ -30,7 +30,7 @@ from .errors import UserError
 from .gaps import next_steps_title
 from .history import YearRecord, history_sheet, read_history, read_kept, renamed, with_year
 from .layout import summary_title
-from .list_notes import dropped_notes, staff_headers, staff_notes
+from .list_notes import dropped_by_rebuild, staff_headers, staff_notes
 from .deadlines import past_targets
 from .model import Finding, Indicator, Result, Settings
 from .marks import marks
@@ -173,7 +173,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                             stale, unrecorded, added, _renamed(state, data), _missing_year(book, state),
                             tuple(staff_notes(listed)),
                             tuple((sheet, n) for sheet, _cell, n in unlisted_tables(book, old) if n),
-                            tuple(dropped_notes(state.comments, listed, [s.name for s in owned], c.ROLLOVER)),
+                            tuple(dropped_by_rebuild(state, listed, [s.name for s in owned], c.ROLLOVER)),
                             tuple(staff_headers(listed)))
     return WritePlan(owned, cells, fills, state_names), report
 

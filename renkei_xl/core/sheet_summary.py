@@ -24,7 +24,7 @@ def summary_sheet(result: Result, settings: Settings) -> SheetPlan:
     sheet.rows[rate_row - 1][1] = (value, "total_right")
     header = grid.header_row + 1
     nsym = ncols - 2
-    sheet.chart = Chart("評価の内訳（全体）", categories=(header, 2, header, 1 + nsym),
+    sheet.chart = Chart(c.SUMMARY_CHART_TITLE, categories=(header, 2, header, 1 + nsym),
                         values=(header + 1, 2, header + 1, 1 + nsym), anchor=(rate_row + 3, 1))
     sheet.print_setup = print_setup("a4")
     return sheet

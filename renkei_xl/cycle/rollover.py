@@ -305,7 +305,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     from ..core.contract_read import Book
     from ..core.history import (csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history,
                                 read_kept)
-    from ..core.list_notes import dropped_notes
+    from ..core.list_notes import dropped_by_rebuild
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
 
@@ -329,7 +329,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         before = d.settings.fiscal_year - 1
         last_year = {ind_id: record for ind_id, year, record in parsed.records if year == before}
         cells, untouched = previous_from_records(Book(fs.sheets, fs.state.names), d, before, last_year)
-        notes = tuple(dropped_notes(fs.state.comments, None, (c.HISTORY,), c.HISTORY_IMPORT))
+        notes = tuple(dropped_by_rebuild(fs.state, None, (c.HISTORY,), c.HISTORY_IMPORT))
         return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0, notes)
 
     # keep_grids: the 前年度実績 column is found on the sheets the contract has just read.
@@ -372,8 +372,8 @@ def carry_year(master: Path, source: Path) -> YearCarried:
 
 
 def dropped_lines(notes) -> list[str]:
-    """The notes (comments) a rebuilt tool sheet lost, as the command line says each
-    (core.list_notes.dropped_notes: recalc names them in 検証結果 the same way)."""
+    """The notes (comments) and charts a rebuilt tool sheet lost, as the command line says
+    each (core.list_notes.dropped_by_rebuild: recalc names them in 検証結果 the same way)."""
     return [f"【注意】{f.message}。{f.hint}" for f in notes]
 
 

@@ -275,6 +275,11 @@ class LiveBook(ABC):
         where the engine cannot say them (the remote engine reads the saved master's)."""
         return None
 
+    def chart_source(self) -> Optional[Callable[[str], list[tuple[str, str, str]]]]:
+        """Where a plan learns the charts a rebuild deletes with a sheet (MasterState.charts):
+        None where the engine deletes none (the remote engine's VBA client sees no charts)."""
+        return None
+
     def moved_source(self) -> Optional[Callable[[str], object]]:
         """Where a plan learns which sheets' cells are not where ``fill_source`` reads them
         (MasterState.moved): None where the colours read are the open book's own."""

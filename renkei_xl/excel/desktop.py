@@ -86,16 +86,16 @@ def mac_protection(p: Protection) -> Mapping[str, object]:
 NEW_SHEET_PROTECTION = com_protection(PROTECTION)
 
 
-def _saved_comments(path, sheet: str) -> list[tuple[str, str]]:
-    """The notes on ``sheet`` of the master saved at ``path`` (none where it cannot say)."""
-    from ..package.comments import sheet_comments
+def _saved(read, path, sheet: str) -> list[tuple]:
+    """``read`` (package.comments.sheet_comments, package.drawing.sheet_charts) of ``sheet``
+    in the master saved at ``path``; none where it cannot say."""
     from ..package.workbook import WorkbookXml
     from ..package.xml import PackageError
     from ..package.zipped import Package
 
     try:
         pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
-        return sheet_comments(pkg, WorkbookXml(pkg), sheet)
+        return read(pkg, WorkbookXml(pkg), sheet)
     except (UserError, PackageError, OSError, ValueError, KeyError):
         return []
 
@@ -126,6 +126,19 @@ class DesktopBook(LiveBook):
         clients name the same notes (one put since the last save is not known): xlwings
         offers no reading of notes, and the file is what the command line reads too. Where
         no saved file can be found, none is known (入力チェック and 評価を再計算 still run)."""
+        from ..package.comments import sheet_comments
+
+        return self._saved_source(sheet_comments)
+
+    def chart_source(self):
+        """The saved master's charts, as the command line reads them: clear_sheet deletes a
+        rebuilt sheet's charts here, the staff's own with the tool's (one made since the
+        last save is not known)."""
+        from ..package.drawing import sheet_charts
+
+        return self._saved_source(sheet_charts)
+
+    def _saved_source(self, read):
         from functools import partial
         from pathlib import Path
 
@@ -133,7 +146,7 @@ class DesktopBook(LiveBook):
             name = self.file_name()
         except UserError:
             return None
-        return partial(_saved_comments, Path(name)) if "://" not in name and Path(name).is_file() else None
+        return partial(_saved, read, Path(name)) if "://" not in name and Path(name).is_file() else None
 
     def align(self, rng, horizontal: Optional[str], vertical: Optional[str]) -> None:
         if horizontal:

@@ -17,7 +17,7 @@ import re
 from typing import NamedTuple, Optional
 from xml.parsers import expat
 
-from .chart import A, XDR
+from .chart import A, C, XDR
 from .rels import T_DRAWING, read_rels, remove_rel
 from .xml import PackageError, parse
 from .zipped import Package
@@ -29,6 +29,10 @@ _CHART_URI = re.compile(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlfo
 # A group: Excel's ChartObjects, the buttons' chart list, does not hold a chart inside one,
 # so Clear All leaves the group, its charts included, and the file face keeps it too.
 _GROUP = re.compile(rb'<(?:[\w.-]+:)?grpSp[\s>]')
+_NAME = re.compile(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
+_FROM = re.compile(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
+                   r'<(?:[\w.-]+:)?row>(\d+)</(?:[\w.-]+:)?row>', re.S)
+_CHART_RID = re.compile(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
 _SHAPE_ID = re.compile(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # An empty element at the top level, to its closing "/>" past quoted attribute values
@@ -40,6 +44,12 @@ _EMPTY_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\')
 _DECLARED = re.compile(rb'<\?xml[^>]*?\bencoding=["\']([^"\']*)["\']')
 
 
+def _a_chart(data: bytes, start: int, end: int) -> bool:
+    """Whether the drawing's top-level child at ``data[start:end]`` is a chart the buttons
+    delete: what a rebuild drops (kept_drawing) and what it names (sheet_charts) alike."""
+    return _CHART_URI.search(data, start, end) is not None and _GROUP.search(data, start, end) is None
+
+
 class KeptDrawing(NamedTuple):
     part: str           # the old drawing part, kept under its name
     head: bytes         # the XML declaration and the root's opening tag, as they were
@@ -48,6 +58,62 @@ class KeptDrawing(NamedTuple):
     rel_ids: frozenset  # the drawing's relationships that stay: all but those only its charts use
     next_id: int        # the first shape id none of them has
     foreign_prefixes: bool  # the root binds xdr and a otherwise than the tool's charts spell them
+
+
+def sheet_charts(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str]]:
+    """(name, title, cell) of each chart on ``sheet`` (a WorkbookXml's sheet), in the
+    drawing's order, the cell its top left corner is on ("" for an absolute anchor): what a rebuild of the sheet drops, for core.list_notes.dropped_charts to name the
+    staff's own. None found where the sheet, its drawing or a chart part cannot be read."""
+    entry = workbook.sheet(sheet)
+    drawing = drawing_of(pkg, entry.part) if entry is not None and entry.part in pkg else None
+    if drawing is None:
+        return []
+    try:
+        data = pkg.read(drawing)
+        parse(data, drawing)
+        spans = _top_level_children(data, drawing)
+        rels = {rel.id: rel.part for rel in read_rels(pkg, drawing)}
+    except PackageError:
+        return []
+    out = []
+    for s, e in spans:
+        if not _a_chart(data, s, e):
+            continue
+        anchor = data[s:e].decode("utf-8", "replace")
+        name = _NAME.search(anchor)
+        rid = _CHART_RID.search(anchor)
+        out.append((_unescaped(name.group(1)) if name else "", _chart_title(pkg, rels.get(rid.group(1)) if rid else None),
+                    _top_left(anchor)))
+    return out
+
+
+def _top_left(anchor: str) -> str:
+    from ..core.refs import cell_ref
+
+    m = _FROM.search(anchor)
+    return cell_ref(int(m.group(2)) + 1, int(m.group(1)) + 1) if m else ""
+
+
+def _chart_title(pkg: Package, part: Optional[str]) -> str:
+    """A chart part's title as shown (its runs joined); "" for none or a part not read."""
+    from .xml import q
+
+    if not part or part not in pkg:
+        return ""
+    try:
+        root = parse(pkg.read(part), part)
+    except PackageError:
+        return ""
+    title = root.find(f".//{q(C, 'title')}")
+    if title is None:
+        return ""
+    return "".join(t.text or "" for t in title.iter(q(A, "t"))).strip()
+
+
+def _unescaped(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 def drawing_of(pkg: Package, sheet_part: str) -> Optional[str]:
@@ -70,7 +136,7 @@ def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
     spans = _top_level_children(data, drawing)
     if not spans:
         return None
-    charts = [_CHART_URI.search(data, s, e) is not None and _GROUP.search(data, s, e) is None for s, e in spans]
+    charts = [_a_chart(data, s, e) for s, e in spans]
     if all(charts):
         return None
     anchors = b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if not chart)

@@ -22,6 +22,7 @@ from ..core.validate import uncached_formula_finding
 from ..core.values import NO_RESULT_VALUE
 from ..package.cells import SheetCells
 from ..package.comments import sheet_comments
+from ..package.drawing import sheet_charts
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
@@ -223,7 +224,8 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
                                            refs and refs.cell, refs and refs.sheet))
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
-    state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook))
+    state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
+                        charts=partial(sheet_charts, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
