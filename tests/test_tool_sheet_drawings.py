@@ -339,3 +339,31 @@ def test_a_chart_excel_saved_is_read_with_its_name_and_corner():
     col, row = re.search(r"<xdr:from><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", drawing).groups()
     from renkei_xl.core.refs import cell_ref
     assert ref == cell_ref(int(row) + 1, int(col) + 1)
+
+
+def test_the_drawingml_copy_of_a_form_control_goes_with_the_control(tmp_path):
+    """Excel saves a form control (a button staff placed) in the sheet's VML drawing and
+    <controls>, and a copy in the DrawingML drawing for newer readers, in mc:AlternateContent
+    naming the VML shape (a14:compatExt spid). The rebuilt sheet part carries no VML drawing:
+    the copy kept alone named a shape that was no longer there. It goes with the control;
+    the text box beside it stays."""
+    from renkei_xl.package.drawing import drawing_of, kept_drawing
+
+    button = ('<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+              '<mc:Choice xmlns:a14="http://schemas.microsoft.com/office/drawing/2010/main" Requires="a14">'
+              '<xdr:twoCellAnchor editAs="oneCell"><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff>'
+              '<xdr:row>1</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>3</xdr:col>'
+              '<xdr:colOff>0</xdr:colOff><xdr:row>3</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
+              '<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="1025" name="Button 1" hidden="1"><a:extLst>'
+              '<a:ext uri="{63B3BB69-23CF-44E3-9099-C40C66FF867C}"><a14:compatExt spid="_x0000_s1025"/></a:ext>'
+              '</a:extLst></xdr:cNvPr><xdr:cNvSpPr/></xdr:nvSpPr><xdr:spPr/></xdr:sp><xdr:clientData fPrintsWithSheet="0"/>'
+              '</xdr:twoCellAnchor></mc:Choice><mc:Fallback/></mc:AlternateContent>')
+    box = ('<xdr:twoCellAnchor><xdr:from><xdr:col>5</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>0</xdr:row>'
+           '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>9</xdr:col><xdr:colOff>0</xdr:colOff>'
+           '<xdr:row>9</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:sp macro="" textlink=""><xdr:nvSpPr>'
+           '<xdr:cNvPr id="3" name="注記"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr/></xdr:sp>'
+           '<xdr:clientData/></xdr:twoCellAnchor>')
+    pkg = Package(_one_drawing_book(tmp_path / "button.xlsx", button + box, ()))
+    kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"))
+    assert kept is not None and kept.anchors == box.encode()
+    assert kept.next_id == 4

@@ -29,6 +29,10 @@ _CHART_URI = re.compile(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlfo
 # A group: Excel's ChartObjects, the buttons' chart list, does not hold a chart inside one,
 # so Clear All leaves the group, its charts included, and the file face keeps it too.
 _GROUP = re.compile(rb'<(?:[\w.-]+:)?grpSp[\s>]')
+# A form or ActiveX control's copy in DrawingML (in mc:AlternateContent, a14:compatExt naming
+# its VML shape): the control itself is the sheet's VML drawing and <controls>, which the
+# rebuilt sheet part does not carry, so kept alone it would name a shape that is not there.
+_CONTROL_COPY = re.compile(rb'<(?:[\w.-]+:)?compatExt\b')
 _NAME = re.compile(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
 _FROM = re.compile(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
                    r'<(?:[\w.-]+:)?row>(\d+)</(?:[\w.-]+:)?row>', re.S)
@@ -125,7 +129,8 @@ def drawing_of(pkg: Package, sheet_part: str) -> Optional[str]:
 
 
 def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
-    """What of ``drawing`` outlives its sheet's rebuild: None when it holds only charts."""
+    """What of ``drawing`` outlives its sheet's rebuild: None when it holds only charts (and
+    copies of controls, _CONTROL_COPY)."""
     data = pkg.read(drawing)
     parse(data, drawing)        # refuses a DTD or damaged XML before expat sees it
     declared = _DECLARED.match(data)
@@ -136,7 +141,7 @@ def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
     spans = _top_level_children(data, drawing)
     if not spans:
         return None
-    charts = [_a_chart(data, s, e) for s, e in spans]
+    charts = [_a_chart(data, s, e) or _CONTROL_COPY.search(data, s, e) is not None for s, e in spans]
     if all(charts):
         return None
     anchors = b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if not chart)
