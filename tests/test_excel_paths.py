@@ -188,3 +188,23 @@ def file_name_in(town: str, folder: str) -> str:
     from renkei_xl.cycle.distribute import file_name
 
     return file_name(town, 2023, folder)
+
+
+def test_a_new_master_named_by_staff_is_refused_where_excel_cannot_open_it(tmp_path, capsys):
+    """rollover refused a new master Excel could not open; init and recalc -o, the other two
+    ways staff name a new master, wrote one there: a master no one could open in Excel."""
+    folder = _padded(tmp_path, 200)
+    master = _master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsx")
+    for args, target in ((["init"], folder / "さっぽろ圏_2023年度_マスター.xlsx"),
+                         (["recalc", str(master), "-o"], folder / "さっぽろ圏_2023年度_再計算.xlsx")):
+        assert cli_main([*args, str(target)]) == 2
+        said = capsys.readouterr().err
+        assert "保存先のパスが長すぎます（Excelは218文字まで）" in said and target.name in said, said
+        assert "バックアップ" not in said, said
+        assert not target.parent.exists()
+    # as deep as Excel allows, both are written
+    fits = _padded(tmp_path / "fits", EXCEL_PATH_MAX - len("\\さっぽろ圏_2023年度_再計算.xlsx"))
+    for args, target in ((["init"], fits / "さっぽろ圏_2023年度_再計.xlsx"),
+                         (["recalc", str(master), "-o"], fits / "さっぽろ圏_2023年度_再計算.xlsx")):
+        assert cli_main([*args, str(target)]) == 0, capsys.readouterr().err
+        assert target.exists()

@@ -46,11 +46,14 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     from ..core.reference import load_reference, official_history
     from ..workbook.build import build_master
     from ..workbook.fresh import applied
-    from ..safety import safe_write
+    from ..safety import check_excel_path, safe_write
 
     path = Path(path)
     if c.suffix_problem(path.name):
         raise UserError(c.suffix_problem(path.name, "マスターブック"))
+    # Staff open the master in Excel: a path Excel cannot open is refused before the build.
+    # Its own path only, as rollover's new master (the backups are the later writes').
+    check_excel_path(path, backups=False)
     if server:
         server = server_url(server)
         if path.suffix.lower() != c.MACRO_SUFFIX:

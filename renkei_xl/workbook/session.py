@@ -22,8 +22,8 @@ from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
 from ..clock import now
 from ..collector import collector_paused
-from ..safety import (check_regular_file, ensure_not_open, ensure_unchanged, refuse_folder, remove_stale_temps,
-                      replace_file, same_file, writer_lock)
+from ..safety import (check_excel_path, check_regular_file, ensure_not_open, ensure_unchanged, refuse_folder,
+                      remove_stale_temps, replace_file, same_file, writer_lock)
 
 if TYPE_CHECKING:
     from .state import FileState
@@ -148,6 +148,8 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
     # The master itself however it is named (-o with 「..」, a link, another case on Windows):
     # compared as text, it was "another file", written without the look at the version read.
     itself = same_file(target, path)
+    if not itself:      # a new master staff name (-o): Excel must open it, as rollover's (its own path)
+        check_excel_path(target, backups=False)
     with writer_lock(target), collector_paused():
         if itself:   # another target: the master is only read, and may stay open
             ensure_not_open(path)
