@@ -180,15 +180,15 @@ def _cut(text: str, max_bytes: int, max_chars: int | None, *, key: str) -> str:
         if room_chars < 0 or room_bytes < 0:
             break
         kept.append(ch)
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:HASH_CHARS]
-    return f"{''.join(kept).rstrip(' .')}{REPLACEMENT}{digest}"
+    return _with_hash("".join(kept), key)
 
 
 def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
     """``text`` as it is when it fits in ``max_bytes`` bytes of UTF-8, else its beginning and
     a hash of ``key`` (``text`` itself by default), so two long texts that share their
-    beginning stay two names. The one place a name is cut: the tool's own working files
-    (writer lock, temporary files, backups) are cut by it too (renkei_xl.safety).
+    beginning stay two names. The one place a name is cut to bytes (_cut cuts one further
+    to Excel's path, the same way): the tool's own working files (writer lock, temporary
+    files, backups) are cut by it too (renkei_xl.safety).
 
     Bytes of UTF-8 are the stricter measure on both systems (ext4 counts bytes, NTFS UTF-16
     units); ``surrogateescape`` counts a POSIX name that is not UTF-8 by its real bytes.
@@ -199,13 +199,17 @@ def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
         return text
     if max_bytes < HASH_CHARS + 2:
         raise ValueError("max_bytes leaves no room for a name")
-    source = (text if key is None else key).encode("utf-8", "surrogateescape")
-    digest = hashlib.sha256(source).hexdigest()[:HASH_CHARS]
     end = max_bytes - HASH_CHARS - 1
     while end > 0 and data[end] & 0xC0 == 0x80:   # data[end]: the first byte left out
         end -= 1
-    cut = data[:end].decode("utf-8", "surrogateescape").rstrip(" .")
-    return f"{cut}{REPLACEMENT}{digest}"
+    return _with_hash(data[:end].decode("utf-8", "surrogateescape"), text if key is None else key)
+
+
+def _with_hash(kept: str, key: str) -> str:
+    """A name cut to ``kept`` (shortened's bytes, _cut's path characters), told apart from
+    another with the same beginning by a hash of ``key``: one form for every cut name."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:HASH_CHARS]
+    return f"{kept.rstrip(' .')}{REPLACEMENT}{digest}"
 
 
 def name_problem(name: str, *, max_bytes: int) -> str:
