@@ -2878,6 +2878,7 @@ def test_quiet_lets_a_burst_a_minute_and_reports_what_it_held_back():
     ("/".join(["a" * 199] * 22), MASTER_NAME),       # past Linux's PATH_MAX: was 「予期しないエラー」
     ("a" * 100 + "\\" + "b" * 100, MASTER_NAME),       # past what Windows opens, with the files it holds
     (FOLDER, "m" * 150 + ".xlsm"),                     # the master's backups would be past it
+    (FOLDER, "\U0001F4CA" * 48 + ".xlsm"),             # so too, counted in UTF-16 as Windows does
 ])
 def test_a_path_past_what_windows_opens_is_refused_before_anything_is_touched(server, folder, book):
     payload = _set_name(_payload(server.master), c.N_SERVER_FOLDER, folder)

@@ -182,9 +182,12 @@ class Place:
         """The master's file: the book's name in the folder 設定 names."""
         folder = self.folder(live)
         path = folder / safe_book_name(live.book.name)
-        from ..safety import _LONGEST_STAMP, _backup_stem, backup_folder
+        from ..core.backup_names import LONGEST_STAMP
+        from ..safety import _backup_stem, backup_folder
 
-        backups = 1 + len(backup_folder(path).name) + 1 + len(_backup_stem(path) + _LONGEST_STAMP + path.suffix)
+        # In UTF-16 units, as path_problem counts the folder: a character past the BMP is two.
+        backups = (1 + path_chars(backup_folder(path).name)
+                   + 1 + path_chars(_backup_stem(path) + LONGEST_STAMP + path.suffix))
         if problem := path_problem(self._names_of(list(folder.relative_to(self.workdir).parts)), backups):
             raise NameTooLong(f"マスター「{path.name}」のバックアップ: {problem}")
         if not self._is(path, stat.S_ISREG):
