@@ -1397,3 +1397,24 @@ def test_an_oversized_sheet_is_refused_for_the_limit_it_is_over(cell, said, not_
     message = str(caught.value)
     assert f"{cell} まで" in message and said in message, message
     assert not any(s in message for s in not_said), message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_a_part_in_utf16_is_said_as_utf16_not_as_a_broken_file(sample, tmp_path, encoding):
+    """XML allows a part in UTF-16 (with or without its byte-order mark); no application the
+    tool knows writes one, and the tool reads UTF-8 only. Its NUL bytes were said as
+    「制御文字（U+0000）…（ファイルが壊れています）」 of a part that is whole."""
+    with zipfile.ZipFile(io.BytesIO(sample.read_bytes())) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    styles = members["xl/styles.xml"].decode("utf-8")
+    members["xl/styles.xml"] = replace_once(styles, 'encoding="UTF-8"', 'encoding="UTF-16"').encode(encoding)
+    master = tmp_path / "master.xlsm"
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    before = digest(master)
+    run = run_cli(["recalc", master.name], tmp_path)
+    assert run.code == 2, run
+    assert "「xl/styles.xml」は UTF-16 で書かれています" in run.err and "Excel で開いて上書き保存" in run.err, run
+    assert "制御文字" not in run.err and "Traceback" not in run.err, run
+    assert digest(master) == before and backups(master) == []

@@ -65,6 +65,11 @@ def forbidden_char(data: bytes) -> Optional[int]:
     return None
 
 
+# The first bytes of a part written in UTF-16 (either byte order, with a byte-order mark or
+# starting with "<?"), as XML 1.0's Appendix F tells them apart.
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")
+
+
 def check_xml_chars(part: str, data: bytes, label: Optional[str] = None) -> None:
     """Refuse a part holding a character XML 1.0 forbids, naming the part and the character.
     Called on every XML part as it is read (package.zipped.Package.read), so a damaged
@@ -73,6 +78,13 @@ def check_xml_chars(part: str, data: bytes, label: Optional[str] = None) -> None
     if code is not None:
         shown = f"U+{code:04X}" if code <= 0x10FFFF else "範囲外の文字参照"
         where = f"{label}（部品「{part}」）" if label else f"ブックの部品「{part}」"
+        if data.startswith(_UTF16_STARTS):
+            # Allowed by the format, written by no application the tool knows: every one of
+            # its ASCII characters carries a NUL byte, which read as 「制御文字（U+0000）…
+            # 壊れています」 of a part that is whole. Excel saves it again as UTF-8.
+            raise PackageError(f"{where}は UTF-16 で書かれています（このツールは UTF-8 の部品だけを読みます。"
+                               "ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、"
+                               "もう一度実行してください")
         raise PackageError(f"{where}に XML で使えない制御文字（{shown}）が含まれています"
                            "（ファイルが壊れています）。Excel で開いて保存し直すか、元のファイルを使ってください")
 
