@@ -246,9 +246,14 @@ def ensure_writable(target: os.PathLike | str) -> None:
                         "「読み取り専用」を外してからもう一度実行してください。何も書き込んでいません")
 
 
+# ``read_as`` of a file that was not there when the write began (replace_file): one that
+# appears meanwhile (a colleague's save under the same name) is not replaced either.
+ABSENT = os.stat_result((0,) * 10)
+
+
 def ensure_unchanged(target: os.PathLike | str, read_as: Optional[os.stat_result]) -> None:
     """Refuse to write over ``target`` when it is no longer the version read (``read_as``,
-    the read's own os.fstat; None: nothing to compare).
+    the read's own os.fstat; ABSENT: there was none; None: nothing to compare).
 
     The writer lock keeps out only the tool's own writers: a colleague who saves the
     master in Excel, or copies a file over it, between this run's read and its rename
@@ -262,6 +267,12 @@ def ensure_unchanged(target: os.PathLike | str, read_as: Optional[os.stat_result
         now_st = os.stat(target)
     except OSError:
         now_st = None
+    if read_as is ABSENT:
+        if now_st is not None:
+            raise UserError(f"「{Path(target).name}」は、この処理が書き込む間に、別の人またはプログラムが同じ名前で"
+                            "保存しました。その内容を上書きしないよう、書き込みは行っていません。"
+                            "そのファイルを確かめてから、もう一度実行してください")
+        return
     seen = lambda st: (st.st_ino, st.st_size, st.st_mtime_ns)   # noqa: E731
     if now_st is None or seen(now_st) != seen(read_as):
         raise UserError(f"「{Path(target).name}」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"
@@ -872,8 +883,12 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
         # What is replaced is what was there when the write began, the version the backup
         # holds: a save that landed while the new file was made (init --force builds a
         # master for seconds) was replaced, kept neither in the file nor in the backup.
-        with contextlib.suppress(OSError):
+        try:
             read_as = os.stat(target)
+        except FileNotFoundError:
+            read_as = ABSENT
+        except OSError:
+            pass
     if keep_backup == IF_CHANGED:
         with atomic_path(target, read_as=read_as) as tmp:
             write_fn(tmp)

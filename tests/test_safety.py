@@ -163,6 +163,27 @@ def test_a_save_while_a_file_is_made_anew_is_neither_replaced_nor_lost(tmp_path,
     assert not list(tmp_path.glob(".~renkei-*"))
 
 
+@pytest.mark.parametrize("keep", [True, safety.IF_CHANGED, False])
+def test_a_file_saved_under_the_name_while_it_is_made_is_not_replaced(tmp_path, keep):
+    """A file not there when the write began (a 確定版, a new master, an input file) and saved
+    under its name meanwhile by a colleague was renamed over: their save in neither the file
+    nor a backup (none is made of a file that was not there)."""
+    target = tmp_path / "確定版.xlsx"
+
+    def made_while_colleague_saves(tmp: Path):
+        tmp.write_bytes(b"made anew")
+        theirs = tmp_path / "theirs.xlsx"
+        theirs.write_bytes(b"colleague's save")
+        os.replace(theirs, target)
+
+    with pytest.raises(UserError, match="「確定版.xlsx」は、この処理が書き込む間に、別の人またはプログラムが同じ名前で保存しました"):
+        replace_file(target, made_while_colleague_saves, keep_backup=keep)
+    assert target.read_bytes() == b"colleague's save"
+    assert not list(tmp_path.glob(".~renkei-*"))
+    replace_file(tmp_path / "新規.xlsx", lambda tmp: tmp.write_bytes(b"new"), keep_backup=keep)   # none appears: written
+    assert (tmp_path / "新規.xlsx").read_bytes() == b"new"
+
+
 def test_context_manager_flavour_with_openpyxl(tmp_path):
     target = make_book(tmp_path / "master.xlsx")
     wb = openpyxl.load_workbook(target)
