@@ -461,6 +461,27 @@ def test_too_large_is_said_alike_with_the_sizes_wherever_the_relay_refuses_it(tm
     assert not handler.envelopes
 
 
+@pytest.mark.parametrize("reply", ["552 5.3.4 Message size exceeds fixed maximum message size",
+                                   "550 5.2.3 Message length exceeds administrative limit"])
+def test_a_size_refused_at_every_recipient_is_said_as_a_mail_too_large(tmp_path, smtp_server, no_credentials, reply):
+    """A relay that checks the size announced (SIZE=) against each recipient's limit refuses
+    at RCPT TO: 552 there was said as 「一時的に受け付けられませんでした…時間をおいて」 (sent again,
+    refused again), 550 5.2.3 as a bad address, neither with the sizes to cut to."""
+    handler = Recorder()
+
+    async def too_large(server, session, envelope, address, rcpt_options):
+        return reply
+
+    handler.handle_RCPT = too_large
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
+    said = str(err.value)
+    assert said.startswith(f"メールが大きすぎるため、メールサーバーに拒否されました（サーバーの応答: {reply}）。"), said
+    assert "メールは送信していません" in said and "一時的" not in said and "アドレス" not in said, said
+    assert not handler.envelopes
+
+
 def test_format_deadline_weekday():
     assert letters.format_deadline(dt.date(2024, 4, 19)) == "2024年4月19日（金）"
     assert letters.format_deadline(dt.date(2024, 3, 31)) == "2024年3月31日（日）"

@@ -239,13 +239,15 @@ def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str, *, encrypt
     try:
         refused = smtp.send_message(outgoing)
     except smtplib.SMTPRecipientsRefused as exc:
+        first = _reply_of(*next(iter(exc.recipients.values())))
         if all(code == 530 for code, _text in exc.recipients.values()):  # some servers ask at RCPT
-            raise _login_wanted(_reply_of(*next(iter(exc.recipients.values()))), server,
-                                tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
+            raise _login_wanted(first, server, tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
+        if all(_size_status(text) for _code, text in exc.recipients.values()):   # a size announced (SIZE=)
+            raise _too_large(first, smtp, outgoing) from exc
         raise _all_refused(exc.recipients, names, server) from exc
     except smtplib.SMTPSenderRefused as exc:
         if _says_too_large(exc):
-            raise _too_large(exc, smtp, outgoing) from exc
+            raise _too_large(_reply(exc), smtp, outgoing) from exc
         if exc.smtp_code == 530:
             raise _login_wanted(_reply(exc), server, tls_offered=not encrypted and smtp.has_extn("starttls")) from exc
         raise _sender_refused(exc, server) from exc
@@ -253,7 +255,7 @@ def _deliver(smtp: smtplib.SMTP, outgoing: EmailMessage, server: str, *, encrypt
         if _temporary(exc.smtp_code):
             raise UserError(_busy(server, exc)) from exc
         if _says_too_large(exc):
-            raise _too_large(exc, smtp, outgoing) from exc
+            raise _too_large(_reply(exc), smtp, outgoing) from exc
         raise UserError(f"メールサーバー {server} がメールを受け付けませんでした{_reply(exc)}。"
                         "メールは送信していません。サーバーの応答の意味を、メールサーバーの管理者に確認してください。") from exc
     if refused:
@@ -309,19 +311,23 @@ def _says_too_large(exc: smtplib.SMTPResponseException) -> bool:
     """The mail refused for its size: 552 to MAIL FROM (the size announced with SIZE=) or to
     the message (a relay that announces no limit), or, under any code, the enhanced status
     5.3.4 (RFC 3463 "message too big for system") or 5.2.3 ("message length exceeds
-    administrative limit", a mailbox's own limit: Exchange's). Not at RCPT TO, where 552 is a
-    full mailbox or too many recipients (``_later``)."""
-    return exc.smtp_code == 552 or _text(exc.smtp_error).strip().startswith(("5.3.4", "5.2.3"))
+    administrative limit", a mailbox's own limit: Exchange's). At RCPT TO only the latter two
+    (_size_status): a bare 552 there is a full mailbox or too many recipients (``_later``)."""
+    return exc.smtp_code == 552 or _size_status(exc.smtp_error)
 
 
-def _too_large(exc: smtplib.SMTPResponseException, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserError:
+def _size_status(text) -> bool:
+    return _text(text).strip().startswith(("5.3.4", "5.2.3"))
+
+
+def _too_large(reply: str, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserError:
     """Said alike wherever the relay refuses the size, with the mail's size and the relay's
     limit when it announces one: refused after the message, it read 「添付ファイルの大きさの
     制限などを確認」, with neither the sizes to cut to nor whether anything went."""
     size = len(outgoing.as_bytes(policy=POLICY))
     limit = smtp.esmtp_features.get("size", "").strip()
     cap = f"、このサーバーの上限は {_megabytes(int(limit))}" if limit.isdigit() and int(limit) > 0 else ""
-    return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{_reply(exc)}。"
+    return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{reply}。"
                      f"添付ファイルを含めたメールの大きさは {_megabytes(size)}{cap}です"
                      "（添付ファイルはメールでは約 1.37 倍になります）。メールは送信していません。"
                      "添付ファイルを減らすか、分けて送信してください。")
