@@ -130,6 +130,16 @@ def shared_build(tmp_path_factory, key: str, build):
     read the result. A build that fails leaves nothing behind: the next caller tries again
     (and fails with its own error). Treat what it made as read-only.
     """
+    slot = (str(tmp_path_factory.getbasetemp()), key)
+    if slot not in _SHARED:         # once per process too: without xdist each caller built anew
+        _SHARED[slot] = _shared_build(tmp_path_factory, key, build)
+    return _SHARED[slot]
+
+
+_SHARED: dict[tuple[str, str], object] = {}
+
+
+def _shared_build(tmp_path_factory, key: str, build):
     name = re.sub(r"\W", "_", key, flags=re.ASCII)
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return build(tmp_path_factory.mktemp(name))

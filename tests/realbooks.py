@@ -392,6 +392,25 @@ def lo_inspect(paths: Iterable[Path]) -> list[dict]:
     return _run_uno_job({"kind": "inspect", "paths": [str(Path(p).resolve()) for p in paths]})["books"]
 
 
+PDF_FILTER = "calc_pdf_Export"     # what ``soffice --convert-to pdf`` takes for a spreadsheet
+
+
+def lo_convert(src: Path, dst: Path, filter: str = PDF_FILTER) -> Path:
+    """``soffice --convert-to`` in this process's running office: ``src`` opened as
+    LibreOffice opens a file (hidden, read-only, no macros run) and stored as ``dst`` with
+    ``filter`` (PDF_FILTER, XLSX_FILTER, XLSM_FILTER), the default options of each. A
+    ``soffice --convert-to`` with a profile of its own started LibreOffice for each file
+    (~2 s of CPU); the office here is shared by the process's UNO jobs. A file LibreOffice
+    cannot load, or a store that fails, raises AssertionError."""
+    dst = Path(dst).resolve()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.unlink(missing_ok=True)
+    _run_uno_job({"kind": "convert", "src": str(Path(src).resolve()), "dst": str(dst), "filter": filter})
+    if not dst.is_file():
+        raise AssertionError(f"LibreOffice did not write {dst}")
+    return dst
+
+
 # --------------------------------------------------------------------------- the UNO side
 # Everything below until the package section runs in the child process only.
 
@@ -439,6 +458,8 @@ def _uno_child() -> None:
             answer = _uno_formulas(uno, prop, desktop, job)
         elif job["kind"] == "cell_values":
             answer = _uno_cell_values(uno, prop, ctx, desktop, job)
+        elif job["kind"] == "convert":
+            answer = _uno_convert(uno, prop, desktop, job)
         elif job["kind"] == "inspect":
             answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
         elif job["kind"] == "test_open":       # tests of the sharing: a job that forgets to close
@@ -642,6 +663,17 @@ def _uno_formulas(uno, prop, desktop, job):
         doc.calculateAll()
         doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
         doc.setModified(False)
+    finally:
+        doc.close(True)
+    return {"saved": job["dst"]}
+
+
+def _uno_convert(uno, prop, desktop, job):
+    doc = _uno_load(uno, prop, desktop, job["src"], True)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
     finally:
         doc.close(True)
     return {"saved": job["dst"]}
@@ -979,23 +1011,10 @@ def vba_modules(path: Path) -> dict[str, str]:
 
 
 def render_pdf_text(path: Path, outdir: Path) -> str:
-    """Convert `path` to PDF with headless LibreOffice (own profile directory) and return
-    `pdftotext -layout` of it. Conversion failures raise AssertionError with soffice's output."""
+    """Convert `path` to PDF with LibreOffice (`lo_convert`) and return `pdftotext -layout`
+    of it. Conversion failures raise AssertionError."""
     path, outdir = Path(path).resolve(), Path(outdir).resolve()
-    outdir.mkdir(parents=True, exist_ok=True)
-    pdf = outdir / (path.stem + ".pdf")
-    if pdf.exists():
-        pdf.unlink()
-    profile = Path(tempfile.mkdtemp(prefix="lo_renkei_pdf_"))
-    try:
-        run = subprocess.run([_soffice(), "--headless", f"-env:UserInstallation={_profile_url(profile)}",
-                              "--convert-to", "pdf", "--outdir", str(outdir), str(path)],
-                             capture_output=True, text=True, timeout=SOFFICE_TIMEOUT)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    if run.returncode != 0 or not pdf.exists():
-        raise AssertionError(f"LibreOffice could not convert {path} to PDF (exit {run.returncode}):\n"
-                             f"stdout: {run.stdout}\nstderr: {run.stderr}")
+    pdf = lo_convert(path, outdir / (path.stem + ".pdf"))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True)
     if text.returncode != 0:
         raise AssertionError(f"pdftotext failed on {pdf}: {text.stderr}")

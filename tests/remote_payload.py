@@ -260,14 +260,32 @@ def file_shared(path: Path) -> bool:
 
 def _vba_codes(path: Path) -> tuple[str, ...]:
     """The source of every module of the file's VBA, read with oletools (not the product's own
-    reader, which it checks)."""
+    reader, which it checks).
+
+    Kept per content of what oletools reads (every OLE part of the package: it takes any of
+    them for a VBA project), not per file: the tests send copies of a few masters from a
+    folder of their own each, and decompressing the modules again for every copy was a
+    quarter of some modules' time."""
+    from olefile import MAGIC
+
+    digest = hashlib.sha256()
     with zipfile.ZipFile(path) as z:
-        project = z.read("xl/vbaProject.bin") if "xl/vbaProject.bin" in z.namelist() else b""
-    return _vba_codes_of(path, hashlib.sha256(project).hexdigest())
+        for info in z.infolist():
+            with z.open(info) as part:
+                if part.read(len(MAGIC)) == MAGIC:
+                    digest.update(info.filename.encode("utf-8") + b"\0" + z.read(info) + b"\0")
+    key = digest.hexdigest()
+    if key not in _VBA_CODES:
+        if len(_VBA_CODES) >= 32:
+            del _VBA_CODES[next(iter(_VBA_CODES))]      # the oldest
+        _VBA_CODES[key] = _vba_codes_of(path)
+    return _VBA_CODES[key]
 
 
-@functools.lru_cache(maxsize=32)
-def _vba_codes_of(path: Path, _project_digest: str) -> tuple[str, ...]:
+_VBA_CODES: dict[str, tuple[str, ...]] = {}
+
+
+def _vba_codes_of(path: Path) -> tuple[str, ...]:
     from oletools.olevba import VBA_Parser
 
     parser = VBA_Parser(str(path))

@@ -494,11 +494,10 @@ def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_p
     assert master.with_name("移動した.xlsm").exists()
 
 
-def _import(master: str, folder: str, start: float, out) -> None:
+def _import(master: str, folder: str, start, out) -> None:
     from renkei_xl.cycle.collect import collect
 
-    while time.time() < start:
-        time.sleep(0.005)
+    start.wait(timeout=120)
     try:
         report = collect(Path(master), [Path(folder)])
         out.put(("collect", folder, len(report.records), report.written is not None))
@@ -506,9 +505,8 @@ def _import(master: str, folder: str, start: float, out) -> None:
         out.put(("collect", folder, repr(exc), False))
 
 
-def _recalc(master: str, start: float, out) -> None:
-    while time.time() < start:
-        time.sleep(0.005)
+def _recalc(master: str, start, out) -> None:
+    start.wait(timeout=120)
     try:
         result, written = recalc_file(Path(master))
         out.put(("recalc", "", result.summary.fraction_text, written is not None))
@@ -544,7 +542,10 @@ def test_two_imports_and_a_recalc_at_the_same_moment_all_land(master, tmp_path, 
     b = _returned(master, tmp_path, "江別市", 42)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    start = time.time() + 3.0
+    # All three go at once when all three have started (each imported what it runs): a
+    # moment 3 s ahead waited out ~2 s every time, and a process slower than that on a
+    # loaded machine would have run alone.
+    start = ctx.Barrier(3)
     procs = [ctx.Process(target=_import, args=(str(master), str(a), start, out)),
              ctx.Process(target=_import, args=(str(master), str(b), start, out)),
              ctx.Process(target=_recalc, args=(str(master), start, out))]

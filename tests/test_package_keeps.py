@@ -528,14 +528,10 @@ def test_without_cells_removes_only_the_edited_cells():
 
 
 def pdf_text(book: Path, tmp_path: Path) -> str:
-    soffice = require_soffice()
-    outdir = tmp_path / "pdf"
-    profile = tmp_path / f"lo_profile_{book.stem}"
-    run = subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
-                          "--convert-to", "pdf", "--outdir", str(outdir), str(book)],
-                         capture_output=True, text=True, timeout=240)
-    pdf = outdir / (book.stem + ".pdf")
-    assert run.returncode == 0 and pdf.is_file(), (run.stdout, run.stderr)
+    from realbooks import lo_convert
+
+    require_soffice()
+    pdf = lo_convert(book, tmp_path / "pdf" / (book.stem + ".pdf"))
     assert pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         return ""

@@ -3,9 +3,7 @@ prints it to PDF, and the ◎ □ × cells of 一覧 carry their conditional-for
 
 import html
 import re
-import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -19,17 +17,11 @@ DPI = 100
 
 
 def to_pdf(book: Path, outdir: Path) -> Path:
-    soffice = require_soffice()
-    profile = Path("/tmp") / f"lo_renkei_{uuid.uuid4().hex}"
-    try:
-        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}",
-                        "--convert-to", "pdf", "--outdir", str(outdir), str(book)],
-                       check=True, capture_output=True, timeout=180)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    pdf = outdir / (book.stem + ".pdf")
-    assert pdf.exists(), "LibreOffice produced no PDF"
-    return pdf
+    """``soffice --convert-to pdf``, in the office this process keeps (realbooks.lo_convert)."""
+    from realbooks import lo_convert
+
+    require_soffice()
+    return lo_convert(book, outdir / (book.stem + ".pdf"))
 
 
 def words(pdf: Path, page: int) -> list:
@@ -139,13 +131,10 @@ def _formula_master_saved_by_libreoffice(tmp_path) -> Path:
     row = next(r for r in ws.iter_rows(min_row=2) if r[head.index("指標ID")].value == "04-1")
     row[head.index("実績値")].value = "=6+11"
     wb.save(master)
-    soffice = require_soffice()
-    profile = Path("/tmp") / f"lo_renkei_{uuid.uuid4().hex}"
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}",
-                    "--convert-to", "xlsx", "--outdir", str(tmp_path), str(master)],
-                   check=True, capture_output=True, timeout=180)
-    shutil.rmtree(profile, ignore_errors=True)
-    return tmp_path / "m.xlsx"
+    from realbooks import XLSX_FILTER, lo_convert
+
+    require_soffice()
+    return lo_convert(master, tmp_path / "m.xlsx", XLSX_FILTER)
 
 
 def test_formula_cells_are_read_through_their_cached_values_after_every_write(tmp_path):

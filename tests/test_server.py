@@ -753,6 +753,35 @@ def _workers_of(proc: subprocess.Popen) -> list[int]:
     return [int(pid) for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
 
 
+def _post_answered_by(proc: subprocess.Popen, port: int, path: str, headers: dict, body: bytes) -> tuple[int, int]:
+    """POST on a new connection to the server ``proc`` runs; the status, and which of its
+    workers answered: the one holding the server's end of the connection, still open after
+    the answer (kept alive; Linux: /proc)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert not response.will_close, response.getheaders()
+        mine = conn.sock.getsockname()[1]
+        ends = {}
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(a.split(":")[1], 16) for a in fields[1:3])
+            if (local, remote) == (port, mine):
+                ends = {f"socket:[{fields[9]}]"}
+        assert ends, "the server's end of the connection is not in /proc/net/tcp"
+        for worker in _workers_of(proc):
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) in ends for fd in Path(f"/proc/{worker}/fd").iterdir()):
+                    return response.status, worker
+        raise AssertionError("no worker holds the connection")
+    finally:
+        conn.close()
+
+
 # Python's site hook for the processes of a test: the app's module cannot be imported, as
 # in an installation upgraded (or half removed) under a running server. ``serve`` with
 # several workers imports it only in the workers.
@@ -831,14 +860,20 @@ def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_
             key_file.unlink()
         else:
             key_file.write_text("the-next-key-0123456789", encoding="utf-8")
-        os.kill(_workers_of(proc)[0], signal.SIGKILL)
+        before = _workers_of(proc)
+        os.kill(before[0], signal.SIGKILL)
         _log_once(log, "ワーカー停止")
-        answers, until = [], time.monotonic() + 5      # the new worker starts in a second or two
-        while time.monotonic() < until:                # a new connection each: either worker answers
-            answers.append(httpx.post(f"http://127.0.0.1:{port}/buttons/check", headers={"Authorization": KEY},
-                                      content=b"{}", timeout=30).status_code)
-            time.sleep(0.2)
-        assert proc.poll() is None, log.read_text(encoding="utf-8")
+        # A new connection each, so either worker may answer, until the one started again has
+        # answered (it starts in a second or two): it is the one that read the key file again.
+        answers, deadline = [], time.monotonic() + 60
+        while True:
+            status, worker = _post_answered_by(proc, port, "/buttons/check", {"Authorization": KEY}, b"{}")
+            answers.append(status)
+            assert proc.poll() is None, log.read_text(encoding="utf-8")
+            if worker not in before:
+                break
+            assert time.monotonic() < deadline, (answers, log.read_text(encoding="utf-8"))
+            time.sleep(0.1)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -7,6 +7,7 @@ PROJECT and PROJECTwm streams, VBA/_VBA_PROJECT, VBA/dir and one stream per modu
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import uuid
@@ -58,12 +59,20 @@ def build_vba_project(modules: Sequence[Module], project_name: str = "VBAProject
         project_id = "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "renkei-xl:" + project_name)).upper()
     vba = {"_VBA_PROJECT": VBA_PROJECT_STREAM, "dir": compress(_dir_stream(modules, project_name))}
     for module in modules:
-        vba[module.name] = compress(_encode(stored_source(module), module.name))
+        vba[module.name] = _compressed(_encode(stored_source(module), module.name))
     return write_compound_file({
         "PROJECT": _project_stream(modules, project_name, project_id),
         "PROJECTwm": _projectwm_stream(modules),
         "VBA": vba,
     })
+
+
+@functools.lru_cache(maxsize=64)
+def _compressed(stream: bytes) -> bytes:
+    """A module stream compressed once per process: the masters for other servers or sheet
+    code names differ in one module or none, and compressing xlwings' ~100 KB again in
+    Python took ~0.4 s a project (the server builds several to recognise a master's)."""
+    return compress(stream)
 
 
 def stored_source(module: Module) -> str:
