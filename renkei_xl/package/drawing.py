@@ -6,8 +6,8 @@ the sheet's pictures and shapes where they are; they delete the sheet's charts t
 (excel.book.LiveBook.clear_sheet). The file face replaces the sheet part whole, so without
 this it dropped every picture with the old drawing, in silence, and the two faces gave
 different sheets. Here the file face keeps the same: each anchor of the old drawing but the
-charts standing alone, verbatim, with every relationship but those charts'; the tool's new charts are added
-after them (workbook.apply).
+charts standing alone, verbatim, with every relationship but those charts'; the tool's new
+charts are added after them (workbook.apply).
 """
 
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
@@ -66,8 +66,9 @@ class KeptDrawing(NamedTuple):
 
 def sheet_charts(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str]]:
     """(name, title, cell) of each chart on ``sheet`` (a WorkbookXml's sheet), in the
-    drawing's order, the cell its top left corner is on ("" for an absolute anchor): what a rebuild of the sheet drops, for core.list_notes.dropped_charts to name the
-    staff's own. None found where the sheet, its drawing or a chart part cannot be read."""
+    drawing's order, the cell its top left corner is on ("" for an absolute anchor): what a
+    rebuild of the sheet drops, for core.list_notes.dropped_charts to name the staff's own.
+    None found where the sheet, its drawing or a chart part cannot be read."""
     entry = workbook.sheet(sheet)
     drawing = drawing_of(pkg, entry.part) if entry is not None and entry.part in pkg else None
     if drawing is None:
