@@ -222,10 +222,11 @@ class Recorder:
     past ``limit`` (452, as servers that take only so many per mail), and answers MAIL FROM
     or DATA with ``mail_reply`` / ``data_reply`` when given."""
 
-    def __init__(self, refuse=(), limit=None, mail_reply=None, data_reply=None):
+    def __init__(self, refuse=(), limit=None, mail_reply=None, data_reply=None, rcpt=None):
         self.envelopes = []
         self.refuse = set(refuse)
         self.limit, self.mail_reply, self.data_reply = limit, mail_reply, data_reply
+        self.rcpt = rcpt      # (envelope, address) -> a reply refusing it, or None to take it
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.mail_reply:
@@ -235,6 +236,9 @@ class Recorder:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self.rcpt(envelope, address) if self.rcpt else None
+        if refusal:
+            return refusal
         if address in self.refuse:
             return "550 5.1.1 User unknown"
         if self.limit is not None and len(envelope.rcpt_tos) >= self.limit:
@@ -467,16 +471,8 @@ def test_a_size_refused_at_every_recipient_is_said_as_a_mail_too_large(tmp_path,
     """A relay that checks the size announced (SIZE=) against each recipient's limit refuses
     at RCPT TO: 552 there was said as 「一時的に受け付けられませんでした…時間をおいて」 (sent again,
     refused again), 550 5.2.3 as a bad address, neither with the sizes to cut to."""
-    handler = Recorder()
-
-    async def too_large(server, session, envelope, address, rcpt_options):
-        return reply
-
-    handler.handle_RCPT = too_large
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    handler = Recorder(rcpt=lambda envelope, address: reply)
+    said = _refusal(tmp_path, smtp_server, handler)
     assert said.startswith(f"メールが大きすぎるため、メールサーバーに拒否されました（サーバーの応答: {reply}）。"), said
     assert "メールは送信していません" in said and "一時的" not in said and "アドレス" not in said, said
     assert not handler.envelopes
@@ -491,16 +487,26 @@ TWELVE = [f"{name} <renkei{i}@town{i}.example.jp>" for i, name in enumerate(
     ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市", "当別町", "新篠津村", "南幌町", "長沼町"])]
 
 
+def _refusal(tmp_path, smtp_server, handler, to=TWELVE) -> str:
+    """What staff read when ``handler``, served by a real aiosmtpd, refuses the mail."""
+    server = smtp_server(handler)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path, to=to)[0], server.hostname, server.port)
+    return str(err.value)
+
+
+def _refused_at_rcpt(tmp_path, smtp_server, reply: str, to) -> str:
+    """What staff read when a real server answers every RCPT TO with ``reply``."""
+    return _refusal(tmp_path, smtp_server, Recorder(rcpt=lambda envelope, address: reply), to)
+
+
 def test_recipient_limit_names_who_got_it_and_how_to_send_the_rest(tmp_path, smtp_server, no_credentials):
     """A server taking five recipients per mail (452 4.5.3) delivered to five of twelve, and
     the message called the seven others refused, to be checked as wrong addresses; running
     the command again would send it twice to the five. Now both groups are named by
     municipality, the refusal is said to be temporary, and the rest is given for --to."""
     handler = Recorder(limit=5)
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    said = _refusal(tmp_path, smtp_server, handler)
     [envelope] = handler.envelopes
     assert len(envelope.rcpt_tos) == 5
     assert "5 件の宛先には送信しました（札幌市 <renkei0@town0.example.jp>" in said, said
@@ -529,10 +535,7 @@ def test_one_unknown_address_among_temporary_refusals_is_the_only_one_to_check(t
     no more of (452) were listed with 小樽市 under 「拒否されました。メールアドレスを確認してください」,
     and staff checked seven right addresses. Now each is said under what its reply means."""
     handler = Unknown("renkei1@town1.example.jp", limit=5)
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    said = _refusal(tmp_path, smtp_server, handler)
     [envelope] = handler.envelopes
     assert len(envelope.rcpt_tos) == 5
     bad, later = said.split("メールアドレスを確認してください: ", 1)[1].split("一時的に受け付けられませんでした", 1)
@@ -546,16 +549,9 @@ def test_greylisted_recipients_beside_one_refused_are_not_called_bad_addresses(t
                                                                                first):
     """Every recipient refused, one for good (550) and twelve greylisted (451): the message
     called all thirteen refused and asked to check every address."""
-    handler = Unknown("renkei0@town0.example.jp", reply="451 4.7.1 Greylisted, try again later")
-
-    async def refuse_first(server, session, envelope, address, rcpt_options):
-        return first if address == "renkei0@town0.example.jp" else handler.reply
-
-    handler.handle_RCPT = refuse_first
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    handler = Recorder(rcpt=lambda envelope, address: first if address == "renkei0@town0.example.jp"
+                       else "451 4.7.1 Greylisted, try again later")
+    said = _refusal(tmp_path, smtp_server, handler)
     assert not handler.envelopes
     assert "どの宛先にも送信しませんでした" in said, said
     assert f"札幌市 <renkei0@town0.example.jp>（{first}）。" in said, said
@@ -568,19 +564,9 @@ def test_greylisted_recipients_beside_one_refused_are_not_called_bad_addresses(t
 def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, smtp_server, no_credentials):
     """Old relays answer "too many recipients" with 552 (RFC 821's code; RFC 5321 §4.5.3.1.10
     has clients read it as 452): the eight past the fifth were called refused addresses."""
-    handler = Recorder()
-
-    async def five_only(server, session, envelope, address, rcpt_options):
-        if len(envelope.rcpt_tos) >= 5:
-            return "552 5.5.3 Too many recipients"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    handler.handle_RCPT = five_only
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    handler = Recorder(rcpt=lambda envelope, address: "552 5.5.3 Too many recipients" if len(envelope.rcpt_tos) >= 5
+                       else None)
+    said = _refusal(tmp_path, smtp_server, handler)
     [envelope] = handler.envelopes
     assert len(envelope.rcpt_tos) == 5
     assert "次の 8 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 恵庭市" in said, said
@@ -591,19 +577,8 @@ def test_too_many_recipients_said_as_rfc_821_did_is_not_a_bad_address(tmp_path, 
 def test_a_full_mailbox_under_another_code_than_552_is_not_a_bad_address(tmp_path, smtp_server, no_credentials, full):
     """A full mailbox said with 550 or 554 and RFC 3463's 5.2.2, as with 552: the address is
     right. It was listed under 「メールアドレスを確認してください」 and 「正しいアドレスに直して」."""
-    handler = Recorder()
-
-    async def otaru_full(server, session, envelope, address, rcpt_options):
-        if address == "renkei1@town1.example.jp":
-            return full
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    handler.handle_RCPT = otaru_full
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    handler = Recorder(rcpt=lambda envelope, address: full if address == "renkei1@town1.example.jp" else None)
+    said = _refusal(tmp_path, smtp_server, handler)
     [envelope] = handler.envelopes
     assert len(envelope.rcpt_tos) == 12
     assert f"次の 1 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: 小樽市 <renkei1@town1.example.jp>（{full}）" in said, said
@@ -614,14 +589,9 @@ def test_a_server_closing_at_the_seventh_recipient_sent_to_no_one_and_blames_no_
     """A relay answering 421 at the seventh RCPT TO and closing: the message said 「宛先を一時的に
     受け付けませんでした: 北広島市（421 …）」, as if 北広島市 alone had a problem, beside the one
     really unknown address, not that the server had closed the session."""
-    handler = Unknown("renkei1@town1.example.jp")
-
-    async def closes_at_seventh(server, session, envelope, address, rcpt_options):
-        if len(envelope.rcpt_tos) == 5:
-            return "421 4.7.0 Too many errors, closing connection"
-        return await Unknown.handle_RCPT(handler, server, session, envelope, address, rcpt_options)
-
-    handler.handle_RCPT = closes_at_seventh
+    handler = Recorder(refuse={"renkei1@town1.example.jp"},
+                       rcpt=lambda envelope, address: "421 4.7.0 Too many errors, closing connection"
+                       if len(envelope.rcpt_tos) == 5 else None)
     server = smtp_server(handler)
     with pytest.raises(UserError) as err:
         smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
@@ -649,20 +619,6 @@ def test_temporary_refusal_is_not_called_a_bad_address(tmp_path, smtp_server, no
     assert not handler.envelopes
 
 
-def _refused_at_rcpt(tmp_path, smtp_server, reply: str, to) -> str:
-    """What staff read when a real server answers every RCPT TO with ``reply``."""
-    handler = Recorder()
-
-    async def refuse(server, session, envelope, address, rcpt_options):
-        return reply
-
-    handler.handle_RCPT = refuse
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=to)[0], server.hostname, server.port)
-    return str(err.value)
-
-
 def test_relaying_denied_to_every_recipient_points_at_the_server_settings(tmp_path, smtp_server, no_credentials):
     said = _refused_at_rcpt(tmp_path, smtp_server, "554 5.7.1 Relay access denied", TWELVE)
     assert "中継" in said and smtp.ENV_USER in said and "アドレスの誤りではなく" in said, said
@@ -673,19 +629,9 @@ def test_a_relay_delivering_only_inside_its_domain_does_not_call_the_others_bad_
     """An office relay delivers unauthenticated mail inside its own domain and refuses to relay
     outside (554 5.7.1): 札幌市 got the mail, and the twelve others were called refused
     addresses to check; the server wanted a login, or another server."""
-    handler = Recorder()
-
-    async def inside_only(server, session, envelope, address, rcpt_options):
-        if not address.endswith("@town0.example.jp"):
-            return "554 5.7.1 <%s>: Relay access denied" % address
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    handler.handle_RCPT = inside_only
-    server = smtp_server(handler)
-    with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path, to=TWELVE)[0], server.hostname, server.port)
-    said = str(err.value)
+    handler = Recorder(rcpt=lambda envelope, address: None if address.endswith("@town0.example.jp")
+                       else "554 5.7.1 <%s>: Relay access denied" % address)
+    said = _refusal(tmp_path, smtp_server, handler)
     [envelope] = handler.envelopes
     assert envelope.rcpt_tos == ["renkei0@town0.example.jp"]
     assert "1 件の宛先には送信しました（札幌市 <renkei0@town0.example.jp>）" in said, said

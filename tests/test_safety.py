@@ -121,6 +121,17 @@ def test_failure_after_temp_file_is_written_leaves_target_identical(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsx"]
 
 
+def _colleague_saves_while_writing(target: Path, ours: bytes):
+    """A write of ``ours`` during which a colleague's save lands on ``target`` (by rename, as
+    Excel saves)."""
+    def write(tmp: Path):
+        tmp.write_bytes(ours)
+        theirs = target.with_name("theirs" + target.suffix)
+        theirs.write_bytes(b"colleague's save")
+        os.replace(theirs, target)
+    return write
+
+
 def test_a_save_by_someone_else_while_the_new_file_is_written_is_not_replaced(tmp_path):
     """The last look before the rename: a colleague's save that lands while the (long) write
     of the temporary file runs stays, and so does the backup of the version read."""
@@ -128,14 +139,8 @@ def test_a_save_by_someone_else_while_the_new_file_is_written_is_not_replaced(tm
     target.write_bytes(b"version read")
     read_as = os.stat(target)
 
-    def write_while_colleague_saves(tmp: Path):
-        tmp.write_bytes(b"built from the version read")
-        theirs = tmp_path / "theirs.xlsm"
-        theirs.write_bytes(b"colleague's save")
-        os.replace(theirs, target)
-
     with pytest.raises(UserError, match="「master.xlsm」は、この処理が読み込んだ後に別の人"):
-        replace_file(target, write_while_colleague_saves, read_as=read_as)
+        replace_file(target, _colleague_saves_while_writing(target, b"built from the version read"), read_as=read_as)
     assert target.read_bytes() == b"colleague's save"
     assert [p.read_bytes() for p in list_backups(target)] == [b"version read"]
     assert not list(tmp_path.glob(".~renkei-*"))
@@ -149,14 +154,8 @@ def test_a_save_while_a_file_is_made_anew_is_neither_replaced_nor_lost(tmp_path,
     target = tmp_path / "master.xlsm"
     target.write_bytes(b"version at the start")
 
-    def made_while_colleague_saves(tmp: Path):
-        tmp.write_bytes(b"made anew")
-        theirs = tmp_path / "theirs.xlsm"
-        theirs.write_bytes(b"colleague's save")
-        os.replace(theirs, target)
-
     with pytest.raises(UserError, match="「master.xlsm」は、この処理が読み込んだ後に別の人"):
-        replace_file(target, made_while_colleague_saves, keep_backup=keep)
+        replace_file(target, _colleague_saves_while_writing(target, b"made anew"), keep_backup=keep)
     assert target.read_bytes() == b"colleague's save"
     backed_up = {True: [b"version at the start"], safety.IF_CHANGED: [b"colleague's save"], False: []}[keep]
     assert [p.read_bytes() for p in list_backups(target)] == backed_up      # IF_CHANGED backs up at the end
