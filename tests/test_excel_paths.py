@@ -132,6 +132,19 @@ def test_collect_knows_a_return_by_the_name_split_cut_and_suggests_a_name_excel_
     assert f"取込: {rename}（{two}" in capsys.readouterr().out
 
 
+def test_the_readme_shows_a_cut_name_as_split_makes_it():
+    """The README's example of a cut name is one split makes: that town's beginning and the
+    hash of its whole name (so collect knows it), not a made-up one."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    town, kept, digest = re.search(r"「(石狩\w+)」が\n「(石狩\w+?)_([0-9a-f]{8})%s\.xlsx」" % INPUT_TAIL, readme).groups()
+    assert town in LONG_TOWNS and town.startswith(kept)
+    # A folder that leaves the name its kept beginning and the hash: the path counts the
+    # name twice beside the backups' folder and stamp (34 characters with .xlsx).
+    room = EXCEL_PATH_MAX - 34 - 2 * (len(kept) + 1 + HASH_CHARS + len(INPUT_TAIL))
+    made = file_name_in(town, "C:\\" + "深" * (room - 3))
+    assert made == f"{kept}_{digest}{INPUT_TAIL}.xlsx", made
+
+
 def test_an_unreadable_return_under_a_cut_name_holds_its_own_town_alone(tmp_path, capsys):
     """A broken file under the name split cut for the first town was read as anyone's
     return, so it held every town's returns: the second town's good file was not taken."""

@@ -272,7 +272,7 @@ def named_in(label: str, names: Iterable[str], *, tail: str = "") -> frozenset[s
     for mark, name in cuts.items():
         start = text.find(mark)
         while start > 0:
-            kept = _clean(name).casefold()
+            kept = _clean(name).lstrip(" .").casefold()
             begin = next((start - k for k in range(min(start, len(kept)), 0, -1)
                           if text[start - k:start] == kept[:k]), None)
             if begin is not None:
