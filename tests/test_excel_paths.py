@@ -19,12 +19,12 @@ import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import (MASTER_NAME, SHARE, _master_id, _master_in, _only_alert, _payload,  # noqa: F401
-                         server)
+                         server, serving)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.core.filenames import HASH_CHARS, safe_file_name
 from renkei_xl.core.model import Municipality, Settings
-from renkei_xl.excel.buttons import EXPORT_DIR, SPLIT_DIR
+from renkei_xl.excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 from renkei_xl.safety import backup
 from renkei_xl.workbook.build import build_master
 
@@ -95,6 +95,66 @@ def test_a_split_into_a_deep_folder_cuts_names_so_excel_opens_them_and_their_bac
         assert len(_backup_path(str(outdir), path.name)) <= EXCEL_PATH_MAX
         made = backup(path)             # the real backup, where staff would open it
         assert len(str(made.absolute())) <= EXCEL_PATH_MAX, made
+
+
+def _split_cut(tmp_path):
+    """A master of two long towns in a deep folder, split into 配布用 beside it, where split
+    cuts their names; 回収 beside it, deep enough that a name must be cut there too."""
+    deep = _padded(tmp_path, 110)
+    master = _master(deep / "m.xlsx", towns=LONG_TOWNS)
+    assert cli_main(["split", str(master), "--outdir", str(deep / SPLIT_DIR)]) == 0
+    made = {t: deep / SPLIT_DIR / file_name_in(t, str(deep / SPLIT_DIR)) for t in LONG_TOWNS}
+    assert all(p.exists() and not p.name.startswith(t) for t, p in made.items())    # cut, as split made them
+    (deep / "回収").mkdir()
+    return master, made, deep / "回収"
+
+
+@pytest.mark.parametrize("sender", [LONG_TOWNS[0], "札幌市"])
+def test_collect_knows_a_return_by_the_name_split_cut_and_suggests_a_name_excel_opens(tmp_path, capsys, sender):
+    """A town filled in the long-named town's file and sent it back under its own name, as
+    split made it. A name split cut was read as naming no municipality, so the file went
+    into the other town's sheet with the sender's answers. And the refusal suggested the
+    uncut names: a path Excel cannot open in that folder, and a name split never made."""
+    two = LONG_TOWNS[1]
+    master, made, inbox = _split_cut(tmp_path)
+    made["札幌市"] = made[two].with_name(file_name_in("札幌市", str(made[two].parent)))
+    misnamed = inbox / made[sender].name
+    shutil.copy(made[two], misnamed)
+    assert cli_main(["collect", str(master), str(inbox)]) == 1
+    out = capsys.readouterr().out
+    assert f"取り込みません: {misnamed.name}: ファイル名は{sender}を指していますが、中身は{two}の" in out, out
+    own, rename = file_name_in(sender, str(inbox)), file_name_in(two, str(inbox))
+    assert own == made[sender].name and rename == made[two].name       # what split made, not the uncut names
+    assert f"自分の市町村のファイル（「{own}」）に入力して" in out and f"ファイル名を「{rename}」に変えて" in out, out
+    assert len(_backup_path(str(inbox), rename)) <= EXCEL_PATH_MAX
+    misnamed.rename(inbox / rename)      # as the refusal says: then it is taken
+    assert cli_main(["collect", str(master), str(inbox)]) == 0, capsys.readouterr()
+    assert f"取込: {rename}（{two}" in capsys.readouterr().out
+
+
+def test_the_readme_shows_a_cut_name_as_split_makes_it():
+    """The README's example of a cut name is one split makes: that town's beginning and the
+    hash of its whole name (so collect knows it), not a made-up one."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    town, kept, digest = re.search(r"「(石狩\w+)」が\n「(石狩\w+?)_([0-9a-f]{8})%s\.xlsx」" % INPUT_TAIL, readme).groups()
+    assert town in LONG_TOWNS and town.startswith(kept)
+    # A folder that leaves the name its kept beginning and the hash: the path counts the
+    # name twice beside the backups' folder and stamp (34 characters with .xlsx).
+    room = EXCEL_PATH_MAX - 34 - 2 * (len(kept) + 1 + HASH_CHARS + len(INPUT_TAIL))
+    made = file_name_in(town, "C:\\" + "深" * (room - 3))
+    assert made == f"{kept}_{digest}{INPUT_TAIL}.xlsx", made
+
+
+def test_an_unreadable_return_under_a_cut_name_holds_its_own_town_alone(tmp_path, capsys):
+    """A broken file under the name split cut for the first town was read as anyone's
+    return, so it held every town's returns: the second town's good file was not taken."""
+    one, two = LONG_TOWNS
+    master, made, inbox = _split_cut(tmp_path)
+    (inbox / made[one].name).write_bytes(b"PK\x03\x04 broken")
+    shutil.copy(made[two], inbox / made[two].name)
+    assert cli_main(["collect", str(master), str(inbox)]) == 1
+    out = capsys.readouterr().out
+    assert f"取り込みません: {made[one].name}: " in out and f"取込: {made[two].name}（{two}" in out, out
 
 
 def test_a_split_into_a_folder_too_deep_for_a_readable_name_writes_nothing(tmp_path, capsys):
@@ -208,3 +268,36 @@ def test_a_new_master_named_by_staff_is_refused_where_excel_cannot_open_it(tmp_p
                          (["recalc", str(master), "-o"], fits / "さっぽろ圏_2023年度_再計算.xlsx")):
         assert cli_main([*args, str(target)]) == 0, capsys.readouterr().err
         assert target.exists()
+
+
+def test_the_server_knows_a_return_by_the_name_split_cut_and_suggests_that_name(licensed):  # noqa: F811
+    """The collect button read a return under the name split cut for one town as naming no
+    one (the file went into the other town's sheet), and its refusal suggested the uncut
+    names. Named as split named them in 配布用 (on the share's path), not as the same rule
+    would cut them in 回収, whose shorter path leaves one more character. A long share name
+    over a short local folder: the share's path is the one Excel counts."""
+    import tempfile
+
+    towns = tuple(t + "あいうえお" for t in LONG_TOWNS)       # 31 characters, a sheet name's most
+    one, two = towns
+    share = r"\\fileserver01\renkei-share\企画政策部\さっぽろ連携中枢都市圏"
+    folder = "深" * (99 - len(share) - 1)     # 99: odd, so 配布用 and 回収 cut one character apart
+    with tempfile.TemporaryDirectory(prefix="rx-") as root, serving(Path(root), share) as server:
+        master = server.workdir / folder / MASTER_NAME
+        master.parent.mkdir(parents=True)
+        shutil.copyfile(_master(Path(root) / "長い町.xlsm", towns=towns, server=server.url,
+                                server_folder=folder), master)
+        shown = f"{share}\\{folder}"
+        headers = {**server.headers, "X-Renkei-Master": _master_id(master)}
+        prompt, mode = _only_alert(server.post("split", _payload(master), headers=headers))
+        assert mode == "info", prompt
+        made = {t: master.parent / SPLIT_DIR / file_name_in(t, f"{shown}\\{SPLIT_DIR}") for t in towns}
+        assert all(p.exists() and not p.name.startswith(t) for t, p in made.items()), made
+        inbox = master.parent / COLLECT_DIR
+        inbox.mkdir()
+        shutil.copy(made[two], inbox / made[one].name)
+        prompt, _mode = _only_alert(server.post("collect", _payload(master), headers=headers))
+    assert f"ファイル名は{one}を指していますが、中身は{two}の入力用ファイルです" in prompt, prompt
+    assert f"（「{made[one].name}」）に入力して" in prompt and f"ファイル名を「{made[two].name}」に変えて" in prompt, prompt
+    assert made[two].name != file_name_in(two, f"{shown}\\{COLLECT_DIR}")      # split's, not 回収's cut
+    assert len(_backup_path(f"{shown}\\{COLLECT_DIR}", made[two].name)) <= EXCEL_PATH_MAX

@@ -84,7 +84,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, licensed):  # noqa: F811
-    root = tmp_path_factory.mktemp("server")
+    with serving(tmp_path_factory.mktemp("server")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(root: Path, share: str = SHARE):
+    """A real server (uvicorn, as `renkei-xl serve` starts it) on 127.0.0.1 over ``root``/work,
+    showing it as ``share``, with the sample master in FOLDER."""
     workdir, cwd = root / "work", root / "cwd"
     (workdir / FOLDER).mkdir(parents=True)
     cwd.mkdir()
@@ -98,7 +105,7 @@ def server(tmp_path_factory, licensed):  # noqa: F811
     stderr = root / "stderr.log"      # the start line, and what could not go to the log
     with stderr.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workdir", str(workdir), "--share", SHARE, "--max-mb", "1",
+                                 "--port", str(port), "--workdir", str(workdir), "--share", share, "--max-mb", "1",
                                  "--error-log", str(error_log), "--log", str(log)],
                                 cwd=cwd, env=env, stdout=err, stderr=err)
     try:

@@ -26,6 +26,11 @@ XLWINGS_CONF = "xlwings.conf"
 # A master is an .xlsx, or an .xlsm when it carries the buttons.
 MASTER_SUFFIXES = (".xlsx", ".xlsm")
 MACRO_SUFFIX = ".xlsm"
+# The folders beside the master the buttons (and the server) use, and the menu's commands
+# (split --outdir 配布用): collect names a return as split named it in SPLIT_DIR.
+SPLIT_DIR = "配布用"
+COLLECT_DIR = "回収"
+EXPORT_DIR = "確定版"
 
 
 def suffix_problem(name: str, what: str = "ブック") -> str:

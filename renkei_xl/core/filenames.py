@@ -208,8 +208,11 @@ def shortened(text: str, max_bytes: int, *, key: str | None = None) -> str:
 def _with_hash(kept: str, key: str) -> str:
     """A name cut to ``kept`` (shortened's bytes, _cut's path characters), told apart from
     another with the same beginning by a hash of ``key``: one form for every cut name."""
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:HASH_CHARS]
-    return f"{kept.rstrip(' .')}{REPLACEMENT}{digest}"
+    return f"{kept.rstrip(' .')}{REPLACEMENT}{_digest(key)}"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:HASH_CHARS]
 
 
 def name_problem(name: str, *, max_bytes: int) -> str:
@@ -240,7 +243,7 @@ def lookalike_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-def named_in(label: str, names: Iterable[str]) -> frozenset[str]:
+def named_in(label: str, names: Iterable[str], *, tail: str = "") -> frozenset[str]:
     """The names of ``names`` (設定's municipalities) that the file name ``label`` names.
 
     Each is looked for as 設定 writes it and as a file name carries it (split names a
@@ -248,18 +251,38 @@ def named_in(label: str, names: Iterable[str]) -> frozenset[str]:
     names decomposed) and without regard to case (Windows ignores it). At each position
     the longest name that starts there is taken and the scan goes on after it, so a name
     inside a longer one is not named by it: 「北広島市_2023年度_入力.xlsx」 names 北広島市, not
-    a 広島市 that 設定 may list too."""
+    a 広島市 that 設定 may list too.
+
+    ``tail``: what split adds after a name (safe_file_name's ``tail``). A name split cut to
+    fit a deep folder keeps only its beginning and a hash of the whole name and ``tail``
+    (「石狩振興局管内_1a2b3c4d_2023年度_入力.xlsx」): it names the one whose hash it carries,
+    however much of it the folder left, so a file named as split named it is recognised
+    in any folder (and a name inside the kept beginning is not named by it)."""
     forms: dict[str, str] = {}
+    cuts: dict[str, str] = {}
     for name in names:
         for form in (unicodedata.normalize("NFC", name), _clean(name).strip(" .")):
             if form:
                 forms.setdefault(form.casefold(), name)
+        if tail:
+            cuts.setdefault(REPLACEMENT + _digest(str(name) + _clean(tail)), name)
     text = unicodedata.normalize("NFC", label).casefold()
     found: set[str] = set()
+    taken = [False] * len(text)
+    for mark, name in cuts.items():
+        start = text.find(mark)
+        while start > 0:
+            kept = _clean(name).lstrip(" .").casefold()
+            begin = next((start - k for k in range(min(start, len(kept)), 0, -1)
+                          if text[start - k:start] == kept[:k]), None)
+            if begin is not None:
+                found.add(name)
+                taken[begin:start + len(mark)] = [True] * (start + len(mark) - begin)
+            start = text.find(mark, start + 1)
     lengths = sorted({len(f) for f in forms}, reverse=True)
     i = 0
     while i < len(text):
-        hit = next((n for n in lengths if text[i:i + n] in forms), None)
+        hit = None if taken[i] else next((n for n in lengths if text[i:i + n] in forms), None)
         if hit is None:
             i += 1
             continue

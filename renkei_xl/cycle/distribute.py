@@ -78,7 +78,13 @@ def file_name(municipality: str, year: int, folder: Optional[str] = None) -> str
     and short enough for Excel to open it in ``folder`` (as staff name it) when given."""
     from ..core.filenames import safe_file_name
 
-    return safe_file_name(municipality, ".xlsx", tail=f"_{year}年度_入力", folder=folder)
+    return safe_file_name(municipality, ".xlsx", tail=input_tail(year), folder=folder)
+
+
+def input_tail(year: int) -> str:
+    """What file_name adds after the municipality's name: collect recognises a return's
+    name by it when split cut the name (core.filenames.named_in's ``tail``)."""
+    return f"_{year}年度_入力"
 
 
 DRAFT_TAIL = "依頼"

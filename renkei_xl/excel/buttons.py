@@ -28,9 +28,7 @@ from .engines import live_book
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
-SPLIT_DIR = "配布用"
-COLLECT_DIR = "回収"
-EXPORT_DIR = "確定版"
+SPLIT_DIR, COLLECT_DIR, EXPORT_DIR = c.SPLIT_DIR, c.COLLECT_DIR, c.EXPORT_DIR
 ERROR_LOG = log_path(BUTTON_LOG)
 # How long a click waits for an earlier click on the same master still writing it, where
 # clicks can overlap (LiveBook.clicks_overlap), before it stops and says so.

@@ -45,15 +45,18 @@ __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "SAME", "UNKEYED
 
 
 def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[ImportRecord] = (), *,
-                 force: bool = False, exclude: Sequence[Path] = (), key: Optional[bytes] = None
-                 ) -> CollectReport:
+                 force: bool = False, exclude: Sequence[Path] = (), key: Optional[bytes] = None,
+                 split_folder: Optional[Path] = None) -> CollectReport:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
     the 取込履歴 rows to add, each imported file's held cells and the master cells it left
     as staff corrected them after the split (file name, findings), as one report.
     Pure with respect to the master: nothing is written.
 
     ``key``: the master's key (core.seal.master_key); None only for a master that has
-    none, and then each file's seal goes unchecked (say UNKEYED_NOTE)."""
+    none, and then each file's seal goes unchecked (say UNKEYED_NOTE).
+
+    ``split_folder``: where split made the input files (配布用 beside the master), so that
+    a refusal names them as split named them (inspect.issued_name)."""
     stamp = now()
     files, refusals = expand_paths(paths, exclude)
     skip = {Path(p).resolve() for p in exclude}
@@ -65,7 +68,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
             refusal = busy
         else:
             try:
-                submissions.append(inspect_file(path, data, key))
+                submissions.append(inspect_file(path, data, key, split_folder))
                 continue
             except Refused as exc:
                 refusal = Refusal(path, exc.reason, exc.kind)
@@ -209,7 +212,8 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
 
     log = state.grids.get(c.IMPORT_LOG)
     logged = read_import_log(log) if log else []
-    report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key)
+    split_folder = Path(master).parent / c.SPLIT_DIR if master is not None else None
+    report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key, split_folder=split_folder)
     if master is not None and report.changes:
         from .later_year import next_master
 

@@ -24,7 +24,7 @@ from ...core.findings import ACTUAL_TARGET_NOTE, BOOLEAN_CELL, MERGED_INPUT, ROW
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
-from ..distribute import ID_LABELS, L_SEAL, file_name, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
+from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX
@@ -52,15 +52,17 @@ MAX_UNPACKED = 64 * 1024 * 1024
 MAX_FILE = MAX_UNPACKED
 
 
-def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None) -> Submission:
+def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None,
+                 split_folder: Optional[Path] = None) -> Submission:
     """Read and check one returned file; raises Refused with the reason.
 
     With ``key`` the file must carry the seal this master gave it when it was issued;
-    without (a master that has no key) only the plain fingerprint is checked."""
+    without (a master that has no key) only the plain fingerprint is checked.
+    ``split_folder``: where split made the files (issued_name)."""
     raw = _read(path)
     _check_container(path, raw)
     with _load(raw, path.name) as wb:
-        return _inspect(path, raw, wb, data, key)
+        return _inspect(path, raw, wb, data, key, split_folder)
 
 
 def _read(path: Path) -> bytes:
@@ -89,10 +91,10 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     (README: 回収ファイル取込). Every sign counts, none is preferred: the identity in the
     properties, the visible block and the sheet split wrote, and the municipality names in
     the file name; a file whose identity was typed over may be either municipality's."""
-    names = set(data.settings.names)
+    names, tail = set(data.settings.names), input_tail(data.settings.fiscal_year)
     if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
-        return _named_by(path, names)
-    found = set(named_in(shown_file_name(path), names))
+        return _named_by(path, names, tail)
+    found = set(named_in(shown_file_name(path), names, tail=tail))
     try:
         raw = _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
@@ -113,7 +115,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
 MAX_NAMES = 200
 
 
-def _named_by(path: Path, names: set[str]) -> Attribution:
+def _named_by(path: Path, names: set[str], tail: str) -> Attribution:
     """Whose return a file collect does not read may be, by the names it carries: its own
     and, for a ZIP, those of the files in it (kept in clear even in a password ZIP), for
     a folder, those of the files directly in it. A name that names no municipality may be
@@ -127,7 +129,7 @@ def _named_by(path: Path, names: set[str]) -> Attribution:
             pass
     elif path.suffix.lower() == ".zip" and path.is_file():     # a FIFO named .zip is never opened
         labels += _zip_names(path)
-    found = {m for label in labels for m in named_in(label, names)}
+    found = {m for label in labels for m in named_in(label, names, tail=tail)}
     return Attribution(frozenset(found) if found else None)
 
 
@@ -243,7 +245,8 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
     return grid, book, header_row, cols
 
 
-def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes]) -> Submission:
+def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
+             split_folder: Optional[Path] = None) -> Submission:
     ident = identifier(wb)
     settings = data.settings
     muni = _municipality_of(wb, ident, settings)
@@ -263,7 +266,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes])
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
     issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
     _check_seal(ident, data, muni, key, issued, as_returned)
-    _check_named(path, muni, settings)
+    _check_named(path, muni, settings, split_folder)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
     _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
@@ -528,7 +531,7 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
                        "配布した入力用ファイルで提出してもらってください")
 
 
-def _check_named(path: Path, muni: str, settings) -> None:
+def _check_named(path: Path, muni: str, settings, split_folder: Optional[Path] = None) -> None:
     """A return whose file name names municipalities of 設定, none of them its own: 岩見沢市
     filled in 恵庭市's file (the wrong attachment of the request mail) and sent it back under
     its own name. The file is genuinely 恵庭市's (its identity and seal say so), so it would
@@ -537,17 +540,40 @@ def _check_named(path: Path, muni: str, settings) -> None:
     named. A name that names no municipality (「回答.xlsx」), or its own among others, is no
     such sign. Checked after the seal, so a file whose identity was rewritten is refused
     for that. Being refused, it holds each municipality it names (returned_by)."""
-    named = named_in(shown_file_name(path), settings.names)
+    year = settings.fiscal_year
+    named = named_in(shown_file_name(path), settings.names, tail=input_tail(year))
     if not named or muni in named:
         return
     others = [m for m in settings.names if m in named]
     said = "・".join(others)
-    own_files = "」「".join(file_name(m, settings.fiscal_year) for m in others)
+    split_folder = split_folder or path.parent      # the folder split made them in, else this one
+    own_files = "」「".join(issued_name(m, year, split_folder) for m in others)
     raise Refused(f"ファイル名は{said}を指していますが、中身は{muni}の入力用ファイルです（ファイルの識別情報は{muni}"
                   f"のものです）。{said}が{muni}のファイルに入力して送った可能性があるため、取り込みません。"
                   f"{said}には、自分の市町村のファイル（「{own_files}」）に入力して送り直してもらってください。"
-                  f"本当に{muni}の回答なら、ファイル名を「{file_name(muni, settings.fiscal_year)}」に変えてから、"
+                  f"本当に{muni}の回答なら、ファイル名を「{issued_name(muni, year, split_folder, path.parent)}」に変えてから、"
                   "もう一度取り込んでください")
+
+
+def issued_name(muni: str, year: int, split_folder: Path, there: Optional[Path] = None) -> str:
+    """The name split gave ``muni``'s file in ``split_folder`` (distribute.file_name: cut
+    to fit a deep folder, never the uncut name split did not make). ``there``: the folder
+    the file is to be renamed in; where split's name is too long for Excel there (a
+    deeper folder than split's), the name the same rule makes there, which collect knows
+    by the same hash (core.filenames.named_in)."""
+    from ...core.filenames import ExcelPathTooLong, excel_path_problem
+    from ...safety import shown_path
+
+    try:
+        name = file_name(muni, year, shown_path(split_folder))
+    except ExcelPathTooLong:    # no readable name fits there: the uncut one, as staff would say it
+        name = file_name(muni, year)
+    if there is None or not excel_path_problem(shown_path(there), name):
+        return name
+    try:
+        return file_name(muni, year, shown_path(there))
+    except ExcelPathTooLong:
+        return name
 
 
 def _check_container(path: Path, raw: bytes) -> None:
