@@ -58,25 +58,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     ``split_folder``: where split made the input files (配布用 beside the master), so that
     a refusal names them as split named them (inspect.issued_name)."""
     stamp = now()
-    files, refusals = expand_paths(paths, exclude)
-    skip = {Path(p).resolve() for p in exclude}
-    submissions: list[Submission] = []
-    unread: list[tuple[Refusal, Attribution]] = [
-        (r, returned_by(r.path, data)) for r in refusals if may_be_a_return(r.path) and r.path.resolve() not in skip]
-    for path in files:
-        if (busy := open_in_excel(path)) is not None:
-            refusal = busy
-        else:
-            try:
-                submissions.append(inspect_file(path, data, key, split_folder))
-                continue
-            except Refused as exc:
-                refusal = Refusal(path, exc.reason, exc.kind)
-        refusals.append(refusal)
-        unread.append((refusal, returned_by(path, data)))
-    submissions, superseded = _newest_of_each(submissions, unread)
-    refusals += superseded
-
+    submissions, refusals = _read_returns(data, paths, exclude, key, split_folder)
     entries = {(e.municipality, e.indicator_id): e for e in data.entries}
     current: dict[tuple[str, str], str] = {}
     known = list(logged)
@@ -106,6 +88,30 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     report = CollectReport(changes, refusals, records, held_by_file=held, kept_by_file=kept)
     report.year = data.settings.fiscal_year
     return report
+
+
+def _read_returns(data: MasterData, paths: Sequence[Path], exclude: Sequence[Path], key: Optional[bytes],
+                  split_folder: Optional[Path]) -> tuple[list[Submission], list[Refusal]]:
+    """Each file read (the newest of each municipality's), or refused with its reason; a file
+    that cannot be read holds back only the returns of the municipality it names."""
+    files, refusals = expand_paths(paths, exclude)
+    skip = {Path(p).resolve() for p in exclude}
+    submissions: list[Submission] = []
+    unread: list[tuple[Refusal, Attribution]] = [
+        (r, returned_by(r.path, data)) for r in refusals if may_be_a_return(r.path) and r.path.resolve() not in skip]
+    for path in files:
+        if (busy := open_in_excel(path)) is not None:
+            refusal = busy
+        else:
+            try:
+                submissions.append(inspect_file(path, data, key, split_folder))
+                continue
+            except Refused as exc:
+                refusal = Refusal(path, exc.reason, exc.kind)
+        refusals.append(refusal)
+        unread.append((refusal, returned_by(path, data)))
+    submissions, superseded = _newest_of_each(submissions, unread)
+    return submissions, refusals + superseded
 
 
 def _changes(municipality: str, values: dict[str, dict[str, object]], entries, current: dict) -> list[Change]:
