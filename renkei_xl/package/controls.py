@@ -1,0 +1,114 @@
+"""What a rebuilt tool sheet keeps of its form controls: a button staff assigned to their own
+macro, a check box, as Excel's Clear All leaves them on the buttons' face
+(excel.book.LiveBook.clear_sheet).
+
+A form control lives in three places: its shape in the sheet's legacy (VML) drawing, which it
+shares with the cells' notes; in a 2010-or-later book, an entry in the sheet part's
+<controls> with its properties in xl/ctrlProps (one relationship each); and a DrawingML copy
+in the sheet's drawing (package.drawing keeps it with the control). The file face writes the
+sheet part anew, so without this the control went with the old part, in silence. Here the
+VML part is written again under its name with the notes' shapes cut out (the rebuild drops
+the notes and names them, core.list_notes.dropped_notes), every other byte kept, and the
+<controls> element and its relationships are carried verbatim into the new sheet part.
+A regular expression, not a parser, cuts the VML: Excel's VML is not always well-formed XML
+(a note's text holds <br> unclosed), and the shapes never nest.
+"""
+
+# No ``from __future__ import annotations``: see package.drawing (NamedTuple at import).
+
+import re
+from typing import NamedTuple, Optional
+
+from .rels import read_rels
+from .zipped import Package
+
+T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
+
+_LEGACY = re.compile(rb'<(?:[\w.-]+:)?legacyDrawing\b[^>]*?\s[\w.-]+:id="([^"]*)"')
+_VML_SHAPE = re.compile(rb'<([\w.-]+:)shape\b.*?</\1shape>', re.S)
+_OBJECT_TYPE = re.compile(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
+_CONTROLS = re.compile(rb'<(?:[\w.-]+:)?controls[\s>]')
+_START_TAG = re.compile(rb'<[^\s/>!?]+')
+_ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^>]*>')
+_XMLNS = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
+# A note's shape (ObjectType="Note"): it goes with the notes. Every other shape with client
+# data is a form control (Button, Checkbox, Drop, List, Spin, Scroll, Label, GBox, Radio,
+# Dialog, EditBox); a shape without is kept as it is.
+_NOTE = b"Note"
+
+
+class KeptControls(NamedTuple):
+    vml_part: str        # the sheet's legacy drawing, kept under its name
+    vml: bytes           # its content, the notes' shapes cut out
+    controls: bytes      # the sheet part's <controls> (in its mc:AlternateContent), verbatim but
+                         # for the namespace declarations it used from the old root; b"" for none
+    rels: tuple          # (id, type, target) of the sheet's relationships ``controls`` names
+
+
+def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
+    """The form controls of ``sheet_part`` that outlive its rebuild: None when its legacy
+    drawing holds none (notes only, or no legacy drawing)."""
+    from .drawing import _rel_ids, _top_level_children
+    from .xml import PackageError
+
+    data = pkg.read(sheet_part)
+    legacy = _LEGACY.search(data)
+    if legacy is None:
+        return None
+    rels = read_rels(pkg, sheet_part)
+    vml_part = next((r.part for r in rels if r.id == legacy.group(1).decode("utf-8") and r.part), None)
+    if vml_part is None or vml_part not in pkg:
+        return None
+    vml = pkg.read(vml_part)
+    notes = [m.span() for m in _VML_SHAPE.finditer(vml) if _object_type(m.group(0)) == _NOTE]
+    if not any(_object_type(m.group(0)) not in (None, _NOTE) for m in _VML_SHAPE.finditer(vml)):
+        return None
+    kept_vml, at = [], 0
+    for s, e in notes:
+        kept_vml.append(vml[at:s])
+        at = e
+    kept_vml.append(vml[at:])
+    controls = b""
+    root = _ROOT.search(data)
+    try:
+        spans = _top_level_children(data, sheet_part)
+    except PackageError:
+        spans = []
+    for s, e in spans:
+        if _CONTROLS.search(data, s, e):
+            controls = _declared(data[s:e], root.group(0) if root else b"")
+            break
+    ids = _rel_ids(root.group(0) if root else b"", controls) if controls else set()
+    return KeptControls(vml_part, b"".join(kept_vml), controls,
+                        tuple((r.id, r.type, r.target) for r in rels if r.id in ids))
+
+
+def kept_parts(pkg: Package, kept: KeptControls, sheet_part: str) -> set[str]:
+    """The legacy drawing, the controls' properties and every part they reach, which the
+    sheet's rebuild must not remove."""
+    start = {kept.vml_part} | {r.part for r in read_rels(pkg, sheet_part)
+                               if r.id in {rel[0] for rel in kept.rels} and r.part}
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        part = todo.pop()
+        if part in seen or part not in pkg:
+            continue
+        seen.add(part)
+        todo.extend(rel.part for rel in read_rels(pkg, part) if rel.part)
+    return seen
+
+
+def _object_type(shape: bytes) -> Optional[bytes]:
+    m = _OBJECT_TYPE.search(shape)
+    return m.group(1) if m else None
+
+
+def _declared(element: bytes, old_root: bytes) -> bytes:
+    """``element`` with the old root's prefixed namespace declarations (mc, x14, xdr, r, …)
+    it does not make itself added to its start tag: the new root declares only the tool's,
+    and a declaration repeated on a child means the same."""
+    tag = _START_TAG.match(element)
+    own = set(_XMLNS.findall(element[:element.index(b">") + 1]))
+    extra = b"".join(m.group(0) for m in _XMLNS.finditer(old_root) if m.group(1) not in own)
+    return element[:tag.end()] + extra + element[tag.end():]
