@@ -753,14 +753,15 @@ def _uno_inspect(uno, prop, desktop, path):
             data = sheet.getCellRangeByPosition(0, 0, min(end.EndColumn, 49), min(end.EndRow, 199)).DataArray
             strings = [v for row in data for v in row if isinstance(v, str) and v]
             page = sheet.DrawPage
-            controls = [page.getByIndex(i).Control for i in range(page.Count)
-                        if page.getByIndex(i).ShapeType == "com.sun.star.drawing.ControlShape"]
+            # The form's models, not each ControlShape's Control: LibreOffice links a shape to its
+            # model lazily, and Control was found None now and then on the same file.
+            forms = page.Forms
+            controls = [form.getByIndex(j) for i in range(forms.Count) for form in [forms.getByIndex(i)]
+                        for j in range(form.Count)]
             out[sheet.Name] = {"shapes": page.Count, "annotations": sheet.Annotations.Count,
                                "charts": sheet.Charts.Count, "strings": strings,
-                               "types": [page.getByIndex(i).ShapeType for i in range(page.Count)],
-                               "controls": [None if c is None else c.getPropertyValue("Label")
-                                            if c.getPropertySetInfo().hasPropertyByName("Label") else ""
-                                            for c in controls]}
+                               "controls": [c.getPropertyValue("Label") if c.getPropertySetInfo().hasPropertyByName("Label")
+                                            else "" for c in controls]}
         names = list(doc.NamedRanges.ElementNames)
     finally:
         doc.close(True)
