@@ -195,3 +195,62 @@ def test_recalc_carries_a_2010_check_box_with_its_properties_and_drawing_copy(re
     assert CHECKBOX_LABEL.encode() in copy and copy in _drawing(new, part)
     assert package_problems(master) == []
     assert lo_inspect([master])[0]["loaded"]
+
+
+def _vml_shape(n: int, kind: str) -> str:
+    data = f"<x:ClientData ObjectType=\"{kind}\"><x:Anchor>1, 0, 1, 0, 2, 0, 2, 0</x:Anchor></x:ClientData>" if kind else ""
+    return f'<v:shape id="_x0000_s{n}" type="#_x0000_t201"><v:textbox><div>{kind}<br></div></v:textbox>{data}</v:shape>'
+
+
+def test_only_the_controls_shapes_and_entries_are_kept(tmp_path):
+    """Of a legacy drawing the notes' shapes go (named with the notes), and an OLE object's
+    picture (its <oleObjects> is not carried); a header's picture (legacyDrawingHF) is another
+    part, not read. The <controls> entry is found past the cells ("sheetData" in a header's
+    text is no tag) and gets the old root's declarations it uses."""
+    from renkei_xl.package.controls import kept_controls
+    from renkei_xl.package.zipped import Package
+
+    vml_head = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+                'xmlns:x="urn:schemas-microsoft-com:office:excel">')
+    shapes = {kind: _vml_shape(n, kind) for n, kind in ((1025, "Note"), (1026, "Button"), (1027, "Pict"),
+                                                         (1028, "Checkbox"))}
+    vml = vml_head + "".join(shapes.values()) + "</xml>"
+    controls = ('<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+                '<mc:Choice Requires="x14"><controls><control shapeId="1028" r:id="rId3" name="Check Box 4">'
+                '<controlPr><anchor><from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row>'
+                '<xdr:rowOff>0</xdr:rowOff></from><to><xdr:col>2</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>2</xdr:row>'
+                '<xdr:rowOff>0</xdr:rowOff></to></anchor></controlPr></control></controls></mc:Choice>'
+                '</mc:AlternateContent>')
+    declarations = (' xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"'
+                    ' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"')
+    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
+             'openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+             f'officeDocument/2006/relationships"{declarations}><sheetData><row r="1"><c r="A1" t="inlineStr"><is>'
+             '<t>&lt;/sheetData&gt;</t></is></c></row></sheetData><headerFooter><oddHeader>sheetData&amp;G'
+             '</oddHeader></headerFooter><legacyDrawing r:id="rId1"/><legacyDrawingHF r:id="rId2"/>'
+             f'{controls}</worksheet>')
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}vmlDrawing" Target="../drawings/vmlDrawing1.vml"/>'
+            f'<Relationship Id="rId2" Type="{rel}vmlDrawing" Target="../drawings/vmlDrawing2.vml"/>'
+            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'ctrlProp" Target="../ctrlProps/ctrlProp1.xml"/></Relationships>')
+    path = tmp_path / "controls.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>\n<Types xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType='
+                   '"application/xml"/></Types>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+        z.writestr("xl/worksheets/_rels/sheet1.xml.rels", rels)
+        z.writestr("xl/drawings/vmlDrawing1.vml", vml)
+        z.writestr("xl/drawings/vmlDrawing2.vml", vml_head + _vml_shape(2049, "") + "</xml>")
+        z.writestr("xl/ctrlProps/ctrlProp1.xml", '<formControlPr objectType="CheckBox"/>')
+    kept = kept_controls(Package(path, path.read_bytes()), "xl/worksheets/sheet1.xml")
+    assert kept is not None and kept.vml_part == "xl/drawings/vmlDrawing1.vml"
+    # a VML shape whose note holds <br> unclosed: cut as bytes, not parsed
+    assert kept.vml.decode() == vml_head + shapes["Button"] + shapes["Pict"] + shapes["Checkbox"] + "</xml>"
+    assert kept.controls.decode() == controls.replace(
+        '2006">', '2006" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+        + declarations + ">", 1)     # the old start tag's bytes, then the declarations
+    assert kept.rels == (("rId3", rel + "ctrlProp", "../ctrlProps/ctrlProp1.xml"),)
