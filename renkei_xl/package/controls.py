@@ -8,7 +8,8 @@ shares with the cells' notes; in a 2010-or-later book, an entry in the sheet par
 in the sheet's drawing (package.drawing keeps it with the control). The file face writes the
 sheet part anew, so without this the control went with the old part, in silence. Here the
 VML part is written again under its name with the notes' shapes cut out (the rebuild drops
-the notes and names them, core.list_notes.dropped_notes), every other byte kept, and the
+the notes and names them, core.list_notes.dropped_notes) and any other shape but the
+controls', every other byte kept, and the
 <controls> element and its relationships are carried verbatim into the new sheet part.
 A regular expression, not a parser, cuts the VML: Excel's VML is not always well-formed XML
 (a note's text holds <br> unclosed), and the shapes never nest.
@@ -43,7 +44,7 @@ _CONTROL_TYPES = frozenset((b"Button", b"Checkbox", b"Drop", b"List", b"Spin", b
 
 class KeptControls(NamedTuple):
     vml_part: str        # the sheet's legacy drawing, kept under its name
-    vml: bytes           # its content, the notes' shapes cut out
+    vml: bytes           # its content with only the controls' shapes (_CONTROL_TYPES) left
     controls: bytes      # the sheet part's <controls> (in its mc:AlternateContent), verbatim but
                          # for the namespace declarations it used from the old root; b"" for none
     rels: tuple          # (id, type, target) of the sheet's relationships ``controls`` names

@@ -2,8 +2,9 @@
 
 - Each planned sheet replaces the worksheet part of that name (same part name, same code
   name, so the VBA document module still belongs to it), its relationships and the
-  chart and comment parts only it used; the pictures and shapes staff placed on it stay,
-  as Excel's Clear All leaves them (renkei_xl.package.drawing). A sheet staff deleted is
+  chart and comment parts only it used; the pictures, shapes and form controls staff
+  placed on it stay, as Excel's Clear All leaves them (renkei_xl.package.drawing,
+  renkei_xl.package.controls). A sheet staff deleted is
   added at the end.
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
