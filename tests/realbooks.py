@@ -342,6 +342,18 @@ def lo_tool_sheet_edit(src: Path, dst: Path) -> Path:
     return dst
 
 
+def lo_form_control(src: Path, dst: Path, sheet: str, label: str) -> Path:
+    """Let LibreOffice put a form check box labelled ``label`` on ``sheet`` (a 2010 form
+    control: its VML shape, <controls> and xl/ctrlProps, a DrawingML copy); save ``dst``."""
+    dst = Path(dst).resolve()
+    dst.unlink(missing_ok=True)
+    _run_uno_job({"kind": "form_control", "src": str(Path(src).resolve()), "dst": str(dst), "sheet": sheet,
+                  "label": label, "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
+    if not dst.exists():
+        raise AssertionError(f"LibreOffice did not write {dst}")
+    return dst
+
+
 def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0,
                  insert_row: int = 0) -> Path:
     """Let LibreOffice do what staff do to a sheet's rows in Calc, then save ``dst`` (.xlsx
@@ -452,6 +464,8 @@ def _uno_child() -> None:
             answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
         elif job["kind"] == "tool_sheets":
             answer = _uno_tool_sheets(uno, prop, ctx, desktop, job)
+        elif job["kind"] == "form_control":
+            answer = _uno_form_control(uno, prop, desktop, job)
         elif job["kind"] == "rows":
             answer = _uno_rows(uno, prop, desktop, job)
         elif job["kind"] == "formulas":
@@ -623,6 +637,26 @@ def _uno_tool_sheets(uno, prop, ctx, desktop, job):
     return {"saved": [job["dst"]]}
 
 
+def _uno_form_control(uno, prop, desktop, job):
+    from com.sun.star.awt import Point, Size
+
+    doc = _uno_load(uno, prop, desktop, job["src"], False)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        model = doc.createInstance("com.sun.star.form.component.CheckBox")
+        model.Label = job["label"]
+        shape = doc.createInstance("com.sun.star.drawing.ControlShape")
+        shape.Size, shape.Position = Size(3000, 800), Point(30000, 4000)
+        shape.Control = model
+        doc.Sheets.getByName(job["sheet"]).DrawPage.add(shape)
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        doc.setModified(False)
+    finally:
+        doc.close(True)
+    return {"saved": [job["dst"]]}
+
+
 def _uno_rows(uno, prop, desktop, job):
     from com.sun.star.table import TableSortField
 
@@ -718,8 +752,16 @@ def _uno_inspect(uno, prop, desktop, path):
             end = cursor.RangeAddress
             data = sheet.getCellRangeByPosition(0, 0, min(end.EndColumn, 49), min(end.EndRow, 199)).DataArray
             strings = [v for row in data for v in row if isinstance(v, str) and v]
-            out[sheet.Name] = {"shapes": sheet.DrawPage.Count, "annotations": sheet.Annotations.Count,
-                               "charts": sheet.Charts.Count, "strings": strings}
+            page = sheet.DrawPage
+            # The form's models, not each ControlShape's Control: LibreOffice links a shape to its
+            # model lazily, and Control was found None now and then on the same file.
+            forms = page.Forms
+            controls = [form.getByIndex(j) for i in range(forms.Count) for form in [forms.getByIndex(i)]
+                        for j in range(form.Count)]
+            out[sheet.Name] = {"shapes": page.Count, "annotations": sheet.Annotations.Count,
+                               "charts": sheet.Charts.Count, "strings": strings,
+                               "controls": [c.getPropertyValue("Label") if c.getPropertySetInfo().hasPropertyByName("Label")
+                                            else "" for c in controls]}
         names = list(doc.NamedRanges.ElementNames)
     finally:
         doc.close(True)

@@ -367,3 +367,7 @@ def test_the_drawingml_copy_of_a_form_control_goes_with_the_control(tmp_path):
     kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"))
     assert kept is not None and kept.anchors == box.encode()
     assert kept.next_id == 4
+    # kept with the control where the control stays (package.controls), byte for byte
+    kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"), controls=True)
+    assert kept is not None and kept.anchors == (button + box).encode()
+    assert kept.next_id == 1026

@@ -129,9 +129,10 @@ def drawing_of(pkg: Package, sheet_part: str) -> Optional[str]:
     return None
 
 
-def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
+def kept_drawing(pkg: Package, drawing: str, controls: bool = False) -> Optional[KeptDrawing]:
     """What of ``drawing`` outlives its sheet's rebuild: None when it holds only charts (and
-    copies of controls, _CONTROL_COPY)."""
+    copies of controls, _CONTROL_COPY, unless ``controls``: the sheet's form controls are
+    kept with it, package.controls)."""
     data = pkg.read(drawing)
     parse(data, drawing)        # refuses a DTD or damaged XML before expat sees it
     declared = _DECLARED.match(data)
@@ -142,7 +143,8 @@ def kept_drawing(pkg: Package, drawing: str) -> Optional[KeptDrawing]:
     spans = _top_level_children(data, drawing)
     if not spans:
         return None
-    charts = [_a_chart(data, s, e) or _CONTROL_COPY.search(data, s, e) is not None for s, e in spans]
+    charts = [_a_chart(data, s, e) or (not controls and _CONTROL_COPY.search(data, s, e) is not None)
+              for s, e in spans]
     if all(charts):
         return None
     anchors = b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if not chart)

@@ -2,8 +2,9 @@
 
 - Each planned sheet replaces the worksheet part of that name (same part name, same code
   name, so the VBA document module still belongs to it), its relationships and the
-  chart and comment parts only it used; the pictures and shapes staff placed on it stay,
-  as Excel's Clear All leaves them (renkei_xl.package.drawing). A sheet staff deleted is
+  chart and comment parts only it used; the pictures, shapes and form controls staff
+  placed on it stay, as Excel's Clear All leaves them (renkei_xl.package.drawing,
+  renkei_xl.package.controls). A sheet staff deleted is
   added at the end.
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
@@ -32,6 +33,8 @@ from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
 from ..package.calc_chain import drop_if_replaced
 from ..package.cells import KEEP, column_letter, value_xml
 from ..package.chart import chart_anchors, column_chart_xml, drawing_xml_many
+from ..package.controls import T_VML, kept_controls
+from ..package.controls import kept_parts as controls_parts
 from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts, write_kept
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, add_rel, read_rels,
                             write_rels)
@@ -120,21 +123,33 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
     gone = _only_reachable_from(pkg, workbook, part)
     old_drawing = drawing_of(pkg, part) if part in pkg else None
-    kept = kept_drawing(pkg, old_drawing) if old_drawing in gone else None
+    controls = kept_controls(pkg, part) if part in pkg else None
+    if controls and controls.vml_part not in gone:
+        controls = None         # a legacy drawing another part shares: not the tool's to rewrite
+    kept = kept_drawing(pkg, old_drawing, controls is not None) if old_drawing in gone else None
     if kept:
         gone -= kept_parts(pkg, kept)
+    if controls:
+        gone -= controls_parts(pkg, controls, part)
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
     gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
     for name in gone:
         pkg.remove(name)
-    rels: list[tuple[str, str, str]] = []
-    drawing_rid = None
+    # The controls' relationships keep their ids, which their <controls> entries name.
+    rels: list[tuple[str, str, str]] = list(controls.rels) if controls else []
+    free = (f"rId{n}" for n in range(1, len(rels) + 3) if f"rId{n}" not in {r[0] for r in rels})
+    drawing_rid = legacy_rid = None
     drawing = _write_drawing(pkg, types, sheet, kept)
     if drawing:
-        drawing_rid = "rId1"
+        drawing_rid = next(free)
         rels.append((drawing_rid, T_DRAWING, relative(part, drawing)))
-    pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid))
+    if controls:
+        pkg.write(controls.vml_part, controls.vml)
+        legacy_rid = next(free)
+        rels.append((legacy_rid, T_VML, relative(part, controls.vml_part)))
+    pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid,
+                                        legacy_rid, controls.controls if controls else b""))
     write_rels(pkg, part, rels)
     # Content types last: a part written again under its old name keeps its Override where
     # it was, so a second identical run leaves [Content_Types].xml byte-identical. The sheet's
@@ -295,7 +310,8 @@ def _ref(rect) -> str:
 
 
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
-                 drawing_rid: Optional[str]) -> Iterator[str]:
+                 drawing_rid: Optional[str], legacy_rid: Optional[str] = None,
+                 controls: bytes = b"") -> Iterator[str]:
     """A worksheet part from its plan, in pieces, elements in the order CT_Worksheet
     requires. In pieces because a 20,000-row 一覧 is 15 million characters: the package
     compresses each piece as it comes, and the whole text never exists at once (50 MB of
@@ -322,6 +338,10 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
         out.append(_page(sheet.print_setup))
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>')
+    if legacy_rid:
+        out.append(f'<legacyDrawing r:id="{legacy_rid}"/>')
+    if controls:                # the staff's form controls, as they were (package.controls)
+        out.append(controls.decode("utf-8"))
     out.append("</worksheet>")
     yield "".join(out)
 
