@@ -33,6 +33,7 @@ unclean one is replaced), closes every document it opened and restores any optio
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import posixpath
@@ -536,6 +537,21 @@ def _uno_load(uno, prop, desktop, path, read_only):
         (prop("Hidden", True), prop("ReadOnly", read_only), prop("MacroExecutionMode", 0)))
 
 
+@contextlib.contextmanager
+def _uno_editing(uno, prop, desktop, job):
+    """The document ``job["src"]`` opened for a job's edits, saved as ``job["dst"]`` in
+    ``job["filter"]`` when they end, and closed whatever happens."""
+    doc = _uno_load(uno, prop, desktop, job["src"], False)
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['src']}")
+    try:
+        yield doc
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        doc.setModified(False)
+    finally:
+        doc.close(True)
+
+
 def _uno_staff_edit(uno, prop, ctx, desktop, job):
     from com.sun.star.awt import Point, Rectangle, Size
     from com.sun.star.table import CellAddress, CellRangeAddress
@@ -603,10 +619,7 @@ def _uno_tool_sheets(uno, prop, ctx, desktop, job):
     from com.sun.star.awt import Point, Rectangle, Size
     from com.sun.star.table import CellRangeAddress
 
-    doc = _uno_load(uno, prop, desktop, job["src"], False)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
+    with _uno_editing(uno, prop, desktop, job) as doc:
         sheets = doc.Sheets
         names = list(sheets.ElementNames)
         for name, ref in TOOL_SHEET_COMMENTS:
@@ -630,40 +643,26 @@ def _uno_tool_sheets(uno, prop, ctx, desktop, job):
         box.Position, box.Size = Point(30000, 2500), Size(5000, 1000)
         box.String = TOOL_TEXT_BOX_TEXT
         box.Name = TOOL_TEXT_BOX_NAME
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
-        doc.setModified(False)
-    finally:
-        doc.close(True)
     return {"saved": [job["dst"]]}
 
 
 def _uno_form_control(uno, prop, desktop, job):
     from com.sun.star.awt import Point, Size
 
-    doc = _uno_load(uno, prop, desktop, job["src"], False)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
+    with _uno_editing(uno, prop, desktop, job) as doc:
         model = doc.createInstance("com.sun.star.form.component.CheckBox")
         model.Label = job["label"]
         shape = doc.createInstance("com.sun.star.drawing.ControlShape")
         shape.Size, shape.Position = Size(3000, 800), Point(30000, 4000)
         shape.Control = model
         doc.Sheets.getByName(job["sheet"]).DrawPage.add(shape)
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
-        doc.setModified(False)
-    finally:
-        doc.close(True)
     return {"saved": [job["dst"]]}
 
 
 def _uno_rows(uno, prop, desktop, job):
     from com.sun.star.table import TableSortField
 
-    doc = _uno_load(uno, prop, desktop, job["src"], False)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
+    with _uno_editing(uno, prop, desktop, job) as doc:
         sheet = doc.Sheets.getByName(job["sheet"])
         if job["sort"]:
             area = sheet.getCellRangeByName(job["sort"])
@@ -680,25 +679,14 @@ def _uno_rows(uno, prop, desktop, job):
             sheet.Rows.removeByIndex(job["remove_row"] - 1, 1)
         if job["insert_row"]:
             sheet.Rows.insertByIndex(job["insert_row"] - 1, 1)
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
-        doc.setModified(False)
-    finally:
-        doc.close(True)
     return {"saved": job["dst"]}
 
 
 def _uno_formulas(uno, prop, desktop, job):
-    doc = _uno_load(uno, prop, desktop, job["src"], False)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
+    with _uno_editing(uno, prop, desktop, job) as doc:
         for sheet, ref, formula in job["formulas"]:
             doc.Sheets.getByName(sheet).getCellRangeByName(ref).setFormula(formula)
         doc.calculateAll()
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
-        doc.setModified(False)
-    finally:
-        doc.close(True)
     return {"saved": job["dst"]}
 
 

@@ -2,7 +2,7 @@
 on the buttons' face (renkei_xl.package.controls).
 
 Two masters, both the FY2023 sample after 評価を再計算 with something placed on 一覧:
-- Excel's button (button07.xlsm in /work/shared/excel-made, bound to the staff's macro) put
+- Excel's button (button07.xlsm in tests/data/excel_made, bound to the staff's macro) put
   in 一覧's legacy drawing beside a note on B2, the note's shape in the same VML part: the
   rebuild keeps the button, byte for byte, drops the note and names it in 検証結果.
 - A check box LibreOffice placed (a 2010 form control: <controls>, xl/ctrlProps, a DrawingML
@@ -11,22 +11,19 @@ Two masters, both the FY2023 sample after 評価を再計算 with something plac
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import zipfile
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
 from conftest import require_soffice
-from realbooks import (lo_form_control, lo_inspect, package_problems, parts, relationships, resolve_target,  # noqa: F401
-                       sample_master_xlsm, sheet_parts)
+from realbooks import (EXCEL_MADE, lo_form_control, lo_inspect, package_problems, parts, relationships,  # noqa: F401
+                       resolve_target, sample_master_xlsm, sheet_parts)
 
-from renkei_xl.cli import main
+from test_tool_sheet_drawings import _run
 
-EXCEL_MADE = Path("/work/shared/excel-made")
 LIST = "一覧"
 NOTE_TEXT = "職員のメモ（一覧）"
 CHECKBOX_LABEL = "職員の確認欄"
@@ -35,12 +32,6 @@ T_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationship
 VML_SHAPE = re.compile(rb"<v:shape\b.*?</v:shape>", re.S)
 
 
-def _run(*args: str) -> str:
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(out):
-        code = main(list(args))
-    assert code == 0, out.getvalue()
-    return out.getvalue()
 
 
 def _excel_button() -> tuple[bytes, bytes]:

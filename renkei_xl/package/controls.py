@@ -20,7 +20,7 @@ A regular expression, not a parser, cuts the VML: Excel's VML is not always well
 import re
 from typing import NamedTuple, Optional
 
-from .rels import read_rels
+from .rels import reachable, read_rels
 from .zipped import Package
 
 T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
@@ -109,17 +109,8 @@ def _after_cells(data: bytes) -> int:
 def kept_parts(pkg: Package, kept: KeptControls, sheet_part: str) -> set[str]:
     """The legacy drawing, the controls' properties and every part they reach, which the
     sheet's rebuild must not remove."""
-    start = {kept.vml_part} | {r.part for r in read_rels(pkg, sheet_part)
-                               if r.id in {rel[0] for rel in kept.rels} and r.part}
-    seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        part = todo.pop()
-        if part in seen or part not in pkg:
-            continue
-        seen.add(part)
-        todo.extend(rel.part for rel in read_rels(pkg, part) if rel.part)
-    return seen
+    return reachable(pkg, {kept.vml_part} | {r.part for r in read_rels(pkg, sheet_part)
+                                             if r.id in {rel[0] for rel in kept.rels} and r.part})
 
 
 def _object_type(shape: bytes) -> Optional[bytes]:

@@ -18,7 +18,7 @@ from typing import NamedTuple, Optional
 from xml.parsers import expat
 
 from .chart import A, C, XDR
-from .rels import T_DRAWING, read_rels, remove_rel
+from .rels import T_DRAWING, reachable, read_rels, remove_rel
 from .xml import PackageError, parse
 from .zipped import Package
 
@@ -204,15 +204,8 @@ def _rel_ids(head: bytes, anchors: bytes) -> set[str]:
 def kept_parts(pkg: Package, kept: KeptDrawing) -> set[str]:
     """The drawing and every part its kept relationships reach (the pictures' media,
     SmartArt's parts), which the sheet's rebuild must not remove."""
-    seen = {kept.part}
-    todo = [rel.part for rel in read_rels(pkg, kept.part) if rel.id in kept.rel_ids and rel.part]
-    while todo:
-        part = todo.pop()
-        if part in seen or part not in pkg:
-            continue
-        seen.add(part)
-        todo.extend(rel.part for rel in read_rels(pkg, part) if rel.part)
-    return seen
+    return {kept.part} | reachable(pkg, [rel.part for rel in read_rels(pkg, kept.part)
+                                         if rel.id in kept.rel_ids and rel.part])
 
 
 def write_kept(pkg: Package, kept: KeptDrawing, charts: str) -> None:

@@ -46,6 +46,20 @@ def read_rels(pkg: Package, part: str) -> list[Rel]:
     return out
 
 
+def reachable(pkg: Package, start) -> set[str]:
+    """``start`` and every part they reach through relationships, as far as it goes: what a
+    part kept by a rebuild still needs (package.drawing, package.controls)."""
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        part = todo.pop()
+        if part in seen or part not in pkg:
+            continue
+        seen.add(part)
+        todo.extend(rel.part for rel in read_rels(pkg, part) if rel.part)
+    return seen
+
+
 def write_rels(pkg: Package, part: str, rels: list[tuple[str, str, str]]) -> None:
     """A relationships part written whole, for parts the tool owns (id, type, target)."""
     name = rels_name(part)
