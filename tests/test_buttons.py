@@ -948,9 +948,9 @@ def test_a_japanese_master_builds_recalculates_and_runs_every_button(tmp_path, l
         applied, _ = _run(entry, payload)
         alert = _only_alert(applied)
         assert alert["mode"] == "info", (entry.__name__, alert["prompt"])
-    assert (path.parent / buttons.SPLIT_DIR).is_dir()
-    assert (path.parent / buttons.EXPORT_DIR).is_dir()
-    assert (path.parent / buttons.COLLECT_DIR).is_dir()
+    assert (path.parent / c.SPLIT_DIR).is_dir()
+    assert (path.parent / c.EXPORT_DIR).is_dir()
+    assert (path.parent / c.COLLECT_DIR).is_dir()
 
 
 # ------------------------------------------------------- split, export, collect
@@ -959,7 +959,7 @@ def test_split_writes_one_file_per_municipality_beside_the_master(master, tmp_pa
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
     applied, actions = _run(buttons.split, payload_from_file(book))
-    outdir = book.parent / buttons.SPLIT_DIR
+    outdir = book.parent / c.SPLIT_DIR
     expected = sorted(file_name(m.name, fy2023.settings.fiscal_year) for m in fy2023.settings.municipalities)
     assert sorted(p.name for p in outdir.iterdir()) == expected
     prompt = _only_alert(applied)["prompt"]
@@ -973,7 +973,7 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     monkeypatch.chdir(book.parent)
     before = book.read_bytes()
     applied, actions = _run(buttons.export, payload_from_file(book))
-    outdir = book.parent / buttons.EXPORT_DIR
+    outdir = book.parent / c.EXPORT_DIR
     files = list(outdir.iterdir())
     assert [f.name for f in files] == [default_name(fy2023.settings)]
     wb = load_workbook(files[0])
@@ -1001,7 +1001,7 @@ def test_the_export_button_waits_for_another_export_of_the_same_confirmed_list(m
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    outdir = book.parent / buttons.EXPORT_DIR
+    outdir = book.parent / c.EXPORT_DIR
     outdir.mkdir()
     target = outdir / default_name(load_master(book).settings)
     payload = payload_from_file(book)
@@ -1022,7 +1022,7 @@ def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(m
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     recalc_file(book)
     monkeypatch.chdir(book.parent)
-    outdir = book.parent / buttons.EXPORT_DIR
+    outdir = book.parent / c.EXPORT_DIR
     outdir.mkdir()
     payload = payload_from_file(book)
     monkeypatch.setattr(export, "soffice_pdf", lambda *_a: pytest.fail("converted although the PDF is read-only"))
@@ -1069,7 +1069,7 @@ def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monke
     monkeypatch.chdir(book.parent)
     applied, _actions = _run(buttons.export, payload_from_file(book))
     assert "【注意】入力エラーが 1 件あります" in _only_alert(applied)["prompt"]
-    outdir = book.parent / buttons.SPLIT_DIR
+    outdir = book.parent / c.SPLIT_DIR
     outdir.mkdir()
     (outdir / file_name("小樽市", 2023)).write_bytes(b"a returned file")
     applied, _actions = _run(buttons.split, payload_from_file(book))
@@ -1134,7 +1134,7 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
     returned, ind_id, new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
-    inbox = book.parent / buttons.COLLECT_DIR
+    inbox = book.parent / c.COLLECT_DIR
     _copy(returned, inbox / returned.name)
 
     payload = payload_from_file(book)
@@ -1181,7 +1181,7 @@ def test_collect_fits_many_refused_files_into_the_message_box_and_keeps_its_clos
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    inbox = book.parent / buttons.COLLECT_DIR
+    inbox = book.parent / c.COLLECT_DIR
     returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
     _copy(returned, inbox / returned.name)
     refused = {f"{municipality}_回答_{i}.pdf" for i, municipality in enumerate(["札幌市", "江別市", "千歳市"] * 8)}
@@ -1236,7 +1236,7 @@ def test_collect_history_is_created_with_its_looks_then_appended_by_header(maste
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    inbox = book.parent / buttons.COLLECT_DIR
+    inbox = book.parent / c.COLLECT_DIR
     returned, _ind, _new = _returned_file(book, tmp_path / "a", BAD_MUNICIPALITY, 3)
     _copy(returned, inbox / returned.name)
     payload = payload_from_file(book)
@@ -1268,7 +1268,7 @@ def test_collect_history_is_created_with_its_looks_then_appended_by_header(maste
 def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, monkeypatch):
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    inbox = book.parent / buttons.COLLECT_DIR
+    inbox = book.parent / c.COLLECT_DIR
     inbox.mkdir()
     (inbox / "小樽市_2023年度_入力.xlsx").write_bytes(b"PK\x03\x04 truncated")
     applied, actions = _run(buttons.collect, payload_from_file(book))
@@ -1284,7 +1284,7 @@ def test_collect_refuses_a_return_named_for_another_municipality_as_the_command_
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
     returned, _ind, _new = _returned_file(book, tmp_path, "恵庭市", 3)
-    misnamed = _copy(returned, book.parent / buttons.COLLECT_DIR / file_name("岩見沢市", 2023))
+    misnamed = _copy(returned, book.parent / c.COLLECT_DIR / file_name("岩見沢市", 2023))
     applied, actions = _run(buttons.collect, payload_from_file(book))
     assert [a["func"] for a in actions] == ["alert"]
     prompt = _only_alert(applied)["prompt"]
@@ -1299,7 +1299,7 @@ def test_collect_imports_one_attachment_saved_twice_once_and_names_the_copy_as_t
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
     returned, _ind, _new = _returned_file(book, tmp_path, "恵庭市", 3)
-    first = _copy(returned, book.parent / buttons.COLLECT_DIR / file_name("恵庭市", 2023))
+    first = _copy(returned, book.parent / c.COLLECT_DIR / file_name("恵庭市", 2023))
     twin = _copy(returned, first.with_name(f"{first.stem} (1).xlsx"))
     applied, _actions = _run(buttons.collect, payload_from_file(book))
     prompt = _only_alert(applied)["prompt"]
@@ -1318,7 +1318,7 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     monkeypatch.chdir(book.parent)
     later = rollover_file(book).path
     returned, ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
-    _copy(returned, book.parent / buttons.COLLECT_DIR / returned.name)
+    _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
     applied, _actions = _run(buttons.collect, payload_from_file(book))
     prompt = _only_alert(applied)["prompt"]
     assert f"{len([returned])} 件のファイルを取り込みました" in prompt, prompt
@@ -1337,7 +1337,7 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     monkeypatch.chdir(book.parent)
     issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
     returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
-                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
+                     book.parent / c.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
     # 小樽市's file: G20 is 04-1's 実績値, G22 is 06-1's (see test_hostile_files.RETURNED)
     rewrite_cells(returned, "xl/worksheets/sheet1.xml", {
         "G20": '<c r="G20" t="e"><f>#REF!+1</f><v>#REF!</v></c>', "G22": '<c r="G22"><v>5</v></c>'})
@@ -1372,7 +1372,7 @@ def _split_and_returned_with_06_1(master, tmp_path, monkeypatch):
     monkeypatch.chdir(book.parent)
     issued = {p.name: p for p in split_master(book, tmp_path / "issued")}
     returned = _copy(issued[file_name(BAD_MUNICIPALITY, 2023)],
-                     book.parent / buttons.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
+                     book.parent / c.COLLECT_DIR / file_name(BAD_MUNICIPALITY, 2023))
     rewrite_cells(returned, "xl/worksheets/sheet1.xml", {"G22": '<c r="G22"><v>5</v></c>'})   # 06-1's 実績値
     return book, returned
 
@@ -1701,7 +1701,7 @@ def test_collect_writes_text_into_a_text_formatted_column_as_the_command_line_do
     monkeypatch.chdir(book.parent)
     texts = ["実施済み", "1-1", "73.2%"]       # Excel would make a date and a number of the last two
     returned, ids = _returned_texts(book, tmp_path, BAD_MUNICIPALITY, "実施状況", texts)
-    _copy(returned, book.parent / buttons.COLLECT_DIR / returned.name)
+    _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
     payload = payload_from_file(book, client=VBA)
     data = live_book(remote_book(payload)).read()
     cells = [next(e.cell("status") for e in data.entries

@@ -190,7 +190,7 @@ def split_face(path: Path, face: str, monkeypatch) -> str:
         out = io.StringIO()
         from contextlib import redirect_stderr, redirect_stdout
         with redirect_stdout(out), redirect_stderr(out):
-            code = main(["split", path.name, "--outdir", buttons.SPLIT_DIR])
+            code = main(["split", path.name, "--outdir", c.SPLIT_DIR])
         assert code == 2, out.getvalue()
         return out.getvalue()
     payload = payload_from_file(path, client=VBA)
@@ -208,7 +208,7 @@ def test_split_hands_out_no_error_value_as_a_text(sample, tmp_path, monkeypatch,
     path = with_error(sample, tmp_path / "work" / "master.xlsm", sheet, ref, error)
     said = split_face(path, face, monkeypatch)
     assert f"{sheet}!{ref}「{error}」がエラー値のため、入力用ファイルを作成しませんでした" in said, said
-    assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
+    assert not list((path.parent / c.SPLIT_DIR).glob("*.xlsx"))
 
 
 # ------------------------------------------------------------------- the master's own cells
@@ -349,7 +349,7 @@ def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatc
     saved_by_excel(path)
     said = split_face(path, face, monkeypatch)
     assert f"{sheet}!{ref}「TRUE」がTRUE/FALSE（論理値）のため、入力用ファイルを作成しませんでした" in said, said
-    assert not list((path.parent / buttons.SPLIT_DIR).glob("*.xlsx"))
+    assert not list((path.parent / c.SPLIT_DIR).glob("*.xlsx"))
 
 
 @pytest.mark.parametrize("ref", ["E5", "D5"])
@@ -452,7 +452,7 @@ def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sam
     master = tmp_path / "work" / "master.xlsm"
     master.parent.mkdir()
     shutil.copyfile(sample, master)
-    folder = master.parent / buttons.COLLECT_DIR
+    folder = master.parent / c.COLLECT_DIR
     folder.mkdir()
     with_error(issued, folder / issued.name, RETURNING, ref, error)
     monkeypatch.chdir(master.parent)

@@ -24,7 +24,7 @@ from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.core.filenames import HASH_CHARS, safe_file_name
 from renkei_xl.core.model import Municipality, Settings
-from renkei_xl.excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
+from renkei_xl.core.contract import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 from renkei_xl.safety import backup
 from renkei_xl.workbook.build import build_master
 

@@ -24,6 +24,7 @@ from realbooks import (excel_formulas, excel_made_books, graft_excel_sheet, graf
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
 from renkei_xl.cli import main
+from renkei_xl.core import contract as c
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -245,7 +246,7 @@ def test_the_buttons_write_whole_packages(kind, master_of, tmp_path, monkeypatch
         entry(book)
         apply_actions(payload, book.json()["actions"])
     written = [p for p in work.rglob("*.xls[xm]") if p != master and "バックアップ" not in str(p)]
-    assert {p.parent.name for p in written} >= {buttons.SPLIT_DIR, buttons.EXPORT_DIR}, written
+    assert {p.parent.name for p in written} >= {c.SPLIT_DIR, c.EXPORT_DIR}, written
     assert any(p.parent == work for p in written), written   # the new year's master
     assert _problems(written) == {}
 

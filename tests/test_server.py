@@ -37,7 +37,7 @@ from test_vba import _olevba_modules
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.excel.book import client_refusals
-from renkei_xl.excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
+from renkei_xl.core.contract import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 from renkei_xl.vba.sources import MACROS_DIR, button_entries
 from renkei_xl.workbook.conf import conf_rows
 from renkei_xl.workbook.session import opened

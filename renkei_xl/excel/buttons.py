@@ -28,7 +28,6 @@ from .engines import live_book
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
 SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
-SPLIT_DIR, COLLECT_DIR, EXPORT_DIR = c.SPLIT_DIR, c.COLLECT_DIR, c.EXPORT_DIR
 ERROR_LOG = log_path(BUTTON_LOG)
 # How long a click waits for an earlier click on the same master still writing it, where
 # clicks can overlap (LiveBook.clicks_overlap), before it stops and says so.
@@ -330,7 +329,7 @@ def _split(live: LiveBook, title: str) -> str:
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
         return c.stopped(title)
-    outdir = master.parent / SPLIT_DIR     # made by split_master once every name is settled
+    outdir = master.parent / c.SPLIT_DIR     # made by split_master once every name is settled
     live.status(f"{title}: 市町村ごとのファイルを作っています…")
     issued = now()
     due = reply_deadline(issued.date())
@@ -364,7 +363,7 @@ def _export(live: LiveBook, title: str) -> str:
     place = REMOTE_PLACE.get()
     sent = place.sent_data if place is not None else None     # admission read this very payload
     data = sent if sent is not None else live.read()
-    outdir = master.parent / EXPORT_DIR
+    outdir = master.parent / c.EXPORT_DIR
     from ..safety import make_folder, shown_path
 
     # Named before the folder is made: a folder too deep for Excel is refused with nothing made.
@@ -431,7 +430,7 @@ def _collect(live: LiveBook, title: str) -> str:
     from .apply import master_state
 
     master = master_path(live)
-    inbox = master.parent / COLLECT_DIR
+    inbox = master.parent / c.COLLECT_DIR
     if not inbox.exists():
         from ..safety import make_folder
 

@@ -498,10 +498,9 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
 
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
          written: list) -> tuple[int, object, str]:
-    from ..excel.buttons import EXPORT_DIR, SPLIT_DIR
     from ..safety import confined, noting_replaced, remove_stale_temps_in
 
-    remove_stale_temps_in([folder, folder / SPLIT_DIR, folder / EXPORT_DIR])   # a killed click's, long past
+    remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
     try:
         # every write of this click lands in its folder, or nowhere
         with confined(folder), noting_replaced(written):

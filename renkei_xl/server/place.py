@@ -18,6 +18,7 @@ from typing import Optional
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..core.filenames import path_chars
 from ..vba.read import VbaProjectError, replayable_actions, workbook_modules
 
 _SEPARATORS = re.compile(r"[\\/]+")
@@ -40,13 +41,6 @@ MAX_PATH_CHARS = 259
 # The longest the tool writes below a master's folder besides the master's backups:
 # 配布用\ and a file name of core.filenames.DEFAULT_MAX_BYTES bytes (as many characters at most).
 BELOW_FOLDER = 1 + 3 + 1 + 120
-
-
-def path_chars(text: str) -> int:
-    """A path's length as Windows counts it: UTF-16 units, as Excel counts a cell's text."""
-    from ..core.filenames import path_chars as chars
-
-    return chars(text)
 
 
 def path_problem(paths: list[str], below: int) -> str:
@@ -194,13 +188,12 @@ class Place:
             raise UserError(f"マスター「{path.name}」がサーバー作業フォルダー「{self.shown(folder)}」にありません。"
                             f"{_lookalike_note(path)}"
                             "マスターをこのフォルダーに保存し、そこから開いてから、もう一度ボタンを押してください")
-        from ..excel.buttons import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
 
         # The master and its 配布用, 回収 and 確定版 are this folder's own: a link to another
         # master's folder, or out of the work folder, would read (and answer with) another
         # region's files (SPEC: only in the folder of the master that clicked).
         self._inside(path, f"{self.shown(folder)} の {path.name}", folder)
-        for sub in (SPLIT_DIR, COLLECT_DIR, EXPORT_DIR):
+        for sub in (c.SPLIT_DIR, c.COLLECT_DIR, c.EXPORT_DIR):
             self._inside(folder / sub, f"{self.shown(folder)} の {sub}", folder)
         return path
 

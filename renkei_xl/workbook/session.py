@@ -151,7 +151,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
     if not itself:      # a new master staff name (-o): Excel must open it, as rollover's (its own path)
         check_excel_path(target, backups=False)
     with writer_lock(target), collector_paused():
-        if itself:   # another target: the master is only read, and may stay open
+        if itself:   # with another target the master is only read, and may stay open
             ensure_not_open(path)
         ensure_not_open(target)
         remove_stale_temps(target)
