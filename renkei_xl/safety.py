@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
-from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP as _LONGEST_STAMP
+from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from renkei_xl.core.errors import UserError
 
 # ------------------------------------------------------------------ what is given
@@ -934,7 +934,7 @@ def backup_folder(path: os.PathLike | str) -> Path:
 def _backup_stem(path: Path) -> str:
     """The stem every backup of ``path`` is named by: cut for the longest stamp, so all of
     them share it and sorting their names still sorts them by time."""
-    return _fit(path.stem, _LONGEST_STAMP, path.suffix)
+    return _fit(path.stem, LONGEST_STAMP, path.suffix)
 
 
 def _backup_pattern(path: Path) -> re.Pattern:
