@@ -20,6 +20,7 @@ A regular expression, not a parser, cuts the VML: Excel's VML is not always well
 import re
 from typing import NamedTuple, Optional
 
+from .drawing import START_TAG, relationship_ids, top_level_children
 from .rels import reachable, read_rels
 from .zipped import Package
 
@@ -30,8 +31,6 @@ _VML_SHAPE = re.compile(rb'<([\w.-]+:)shape\b.*?</\1shape>', re.S)
 _OBJECT_TYPE = re.compile(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
 _CONTROLS = re.compile(rb'<(?:[\w.-]+:)?controls[\s>]')
 _TAG_BEFORE = re.compile(rb'</?(?:[\w.-]+:)?$')
-# A start tag to its ">", past quoted attribute values (package.drawing._EMPTY_TAG's manner).
-_START_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/?>')
 _ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^>]*>')
 _XMLNS = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
 # The form controls' shapes (x:ClientData ObjectType): what Clear All leaves and the rebuild
@@ -55,7 +54,6 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
     drawing holds none (notes only, or no legacy drawing). The sheet part, 15 MB for a
     20,000-row 一覧, is read only when a VML part of the sheet holds a control, and only the
     part of it past <sheetData> is parsed."""
-    from .drawing import _rel_ids, _top_level_children
     from .xml import PackageError
 
     rels = read_rels(pkg, sheet_part)
@@ -73,7 +71,7 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
     controls = b""
     tail = data[_after_cells(data):data.rfind(b"</")]
     try:
-        spans = _top_level_children(b"<r>" + tail + b"</r>", sheet_part)
+        spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
     except PackageError:
         spans = []
     for s, e in spans:
@@ -89,7 +87,7 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
         kept_vml.append(vml[at:s])
         at = e
     kept_vml.append(vml[at:])
-    ids = _rel_ids(old_root, controls) if controls else set()
+    ids = relationship_ids(old_root, controls) if controls else set()
     return KeptControls(vml_part, b"".join(kept_vml), controls,
                         tuple((r.id, r.type, r.target) for r in rels if r.id in ids))
 
@@ -122,7 +120,7 @@ def _declared(element: bytes, old_root: bytes) -> bytes:
     """``element`` with the old root's prefixed namespace declarations (mc, x14, xdr, r, …)
     it does not make itself added to its start tag: the new root declares only the tool's,
     and a declaration repeated on a child means the same."""
-    end = _START_TAG.match(element).end()        # the start tag's own end, past its attributes
+    end = START_TAG.match(element).end()        # the start tag's own end, past its attributes
     end -= element[end - 2:end] == b"/>"
     own = set(_XMLNS.findall(element[:end]))
     extra = b"".join(m.group(0) for m in _XMLNS.finditer(old_root) if m.group(1) not in own)

@@ -39,9 +39,9 @@ _FROM = re.compile(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)
 _CHART_RID = re.compile(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
 _SHAPE_ID = re.compile(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-# An empty element at the top level, to its closing "/>" past quoted attribute values
-# (a picture's alt text may hold a ">").
-_EMPTY_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/>')
+# A start tag (or an empty element) to its ">", past quoted attribute values: a picture's alt
+# text may hold a ">". Here and in package.controls.
+START_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/?>')
 # The anchors are kept as bytes and the charts' appended as UTF-8: a part declared in another
 # encoding (no application the tool knows writes one; UTF-16 is refused on reading, see
 # package.xml.check_xml_chars) is made UTF-8 first, its pictures kept all the same.
@@ -76,7 +76,7 @@ def sheet_charts(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str
     try:
         data = pkg.read(drawing)
         parse(data, drawing)
-        spans = _top_level_children(data, drawing)
+        spans = top_level_children(data, drawing)
         rels = {rel.id: rel.part for rel in read_rels(pkg, drawing)}
     except PackageError:
         return []
@@ -140,7 +140,7 @@ def kept_drawing(pkg: Package, drawing: str, controls: bool = False) -> Optional
         # Decodable: expat read it above, and knows no encoding Python lacks.
         data = (data[:declared.start(1)] + b"UTF-8" + data[declared.end(1):]).decode(
             declared.group(1).decode("ascii")).encode("utf-8")
-    spans = _top_level_children(data, drawing)
+    spans = top_level_children(data, drawing)
     if not spans:
         return None
     charts = [_a_chart(data, s, e) or (not controls and _CONTROL_COPY.search(data, s, e) is not None)
@@ -154,13 +154,13 @@ def kept_drawing(pkg: Package, drawing: str, controls: bool = False) -> Optional
     # Only what the charts alone use goes: a kept anchor's part may be reached through a
     # relationship no anchor names (SmartArt's cached drawing, named by its data part's
     # dsp:dataModelExt relId), which LibreOffice draws the SmartArt from.
-    dropped = _rel_ids(head, b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if chart)) \
-        - _rel_ids(head, anchors)
+    dropped = relationship_ids(head, b"".join(data[s:e] for (s, e), chart in zip(spans, charts) if chart)) \
+        - relationship_ids(head, anchors)
     rel_ids = frozenset(rel.id for rel in read_rels(pkg, drawing) if rel.id not in dropped)
     return KeptDrawing(drawing, head, anchors, data[spans[-1][1]:], rel_ids, max(ids, default=0) + 1, foreign)
 
 
-def _top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
+def top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
     """The byte spans of the root's children. expat, not a regular expression: anchors hold
     mc:AlternateContent and groups of their own, and only a parser knows the depth."""
     parser = expat.ParserCreate()
@@ -180,7 +180,7 @@ def _top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
             if data.startswith(b"</", at):
                 spans.append((start, data.index(b">", at) + 1))
             else:                                   # <x/>: expat reports its end where it began
-                spans.append((start, _EMPTY_TAG.match(data, start).end()))
+                spans.append((start, START_TAG.match(data, start).end()))
         depth -= 1
 
     parser.StartElementHandler, parser.EndElementHandler = opened, closed
@@ -191,7 +191,7 @@ def _top_level_children(data: bytes, part: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _rel_ids(head: bytes, anchors: bytes) -> set[str]:
+def relationship_ids(head: bytes, anchors: bytes) -> set[str]:
     """Every value of an attribute in the relationships namespace (r:embed of a picture,
     r:id of a hyperlink or a chart, r:dm of SmartArt, …) that ``anchors`` carry."""
     prefixes = set(re.findall(rb'xmlns:([\w.-]+)="' + re.escape(_REL_NS) + b'"', head + anchors))
