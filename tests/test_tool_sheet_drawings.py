@@ -371,3 +371,16 @@ def test_the_drawingml_copy_of_a_form_control_goes_with_the_control(tmp_path):
     kept = kept_drawing(pkg, drawing_of(pkg, "xl/worksheets/sheet1.xml"), controls=True)
     assert kept is not None and kept.anchors == (button + box).encode()
     assert kept.next_id == 1026
+
+
+@pytest.mark.parametrize("written, read", [
+    ("グラフ 1", "グラフ 1"),
+    ("売上&amp;件数 &lt;2023&gt; &quot;案&quot; &apos;A&apos;", "売上&件数 <2023> \"案\" 'A'"),
+    ("一行目&#10;二行目&#x9;&#x20BB7;", "一行目\n二行目\t𠮷"),
+    ("&amp;lt;", "&lt;"),            # one pass: an escaped ampersand is not read twice
+    ("&#x110000;", "&#x110000;"),    # beyond Unicode: left as written, never a traceback
+])
+def test_a_name_in_a_part_is_read_back_as_excel_shows_it(written, read):
+    from renkei_xl.package.xml import unescape
+
+    assert unescape(written) == read

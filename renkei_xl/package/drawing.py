@@ -19,7 +19,7 @@ from xml.parsers import expat
 
 from .chart import A, C, XDR
 from .rels import T_DRAWING, reachable, read_rels, remove_rel
-from .xml import PackageError, parse
+from .xml import PackageError, parse, unescape
 from .zipped import Package
 
 # Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
@@ -87,7 +87,7 @@ def sheet_charts(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str
         anchor = data[s:e].decode("utf-8", "replace")
         name = _NAME.search(anchor)
         rid = _CHART_RID.search(anchor)
-        out.append((_unescaped(name.group(1)) if name else "", _chart_title(pkg, rels.get(rid.group(1)) if rid else None),
+        out.append((unescape(name.group(1)) if name else "", _chart_title(pkg, rels.get(rid.group(1)) if rid else None),
                     _top_left(anchor)))
     return out
 
@@ -113,12 +113,6 @@ def _chart_title(pkg: Package, part: Optional[str]) -> str:
     if title is None:
         return ""
     return "".join(t.text or "" for t in title.iter(q(A, "t"))).strip()
-
-
-def _unescaped(text: str) -> str:
-    from xml.sax.saxutils import unescape
-
-    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 def drawing_of(pkg: Package, sheet_part: str) -> Optional[str]:

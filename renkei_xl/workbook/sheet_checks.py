@@ -16,7 +16,7 @@ from ..core.errors import UnreadableSheet, UserError
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
-from ..package.xml import dtd_refusal, has_dtd
+from ..package.xml import dtd_refusal, has_dtd, unescape
 from ..package.zipped import Package
 
 if TYPE_CHECKING:
@@ -209,8 +209,6 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
     (renkei_xl.core.values.error_value)."""
     if ERROR_MARK not in raw:
         return {}
-    import html   # here: its entity table costs 2 ms to import, and few sheets hold an error
-
     out: dict[int, dict[int, str]] = {}
     for m in re.finditer(_ERROR_CELL, raw):
         ref, value = re.search(_ERROR_REF, m.group(1)), re.search(_ERROR_TEXT, m.group(2) or b"")
@@ -218,7 +216,7 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
             continue
         # Every cell stored as an error is one: with its code as Excel shows it, else (no
         # value, an empty one, a text unlike any error) as UNKNOWN_ERROR, never as "".
-        text = html.unescape(value.group(1).decode("utf-8", "replace")).strip() if value else ""
+        text = unescape(value.group(1).decode("utf-8", "replace")).strip() if value else ""
         if text == "#VALUE!" and re.search(_VALUE_METADATA, m.group(1)):
             text = RICH_VALUE
         out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = (
@@ -411,8 +409,6 @@ def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
     shared formula's other cells get the first cell's text (shifted, its cells differ but
     its sheets do not, which is all core.formula_refs asks). None: no text to read (a data
     table), so it may read anything."""
-    from html import unescape
-
     texts: dict[str, Optional[str]] = {}
     shared: dict[str, str] = {}
     children: dict[str, str] = {}

@@ -627,14 +627,15 @@ def _other_package(names: list[str], mimetype: bytes) -> str:
 def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
     """Sheet names from workbook.xml, only to say what a refused file is (a pattern, not a
     parser: the file is untrusted and nothing else is taken from it here)."""
-    import html
     import re
+
+    from ...package.xml import unescape
 
     info = zf.getinfo("xl/workbook.xml") if "xl/workbook.xml" in names else None
     if info is None or info.file_size > 1024 * 1024:
         return []
     xml = zf.read(info).decode("utf-8", "replace")
-    return [html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)]
+    return [unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)]
 
 
 def _load(raw: bytes, name: str):
