@@ -22,10 +22,16 @@ the limit from the "shape-2" issue, item 7):
 
     master     command    time / floor   memory / floor   time / limit
     fy2023     recalc     -              -                <= 1.5 x
+    fy2023-again recalc   -              -                -
     fy2023     validate   -              -                -
     fy2023     collect    -              -                -
     2000x40    recalc     <= 0.15 x      <= 0.3 x         -
     20000x12   recalc     <= 0.15 x      <= 0.3 x         <= 2.0 x
+
+``fy2023-again`` is the same master after one recalc, the click staff make every time after
+the first: it carries the tool's own 一覧, 集計 and charts, which a rebuild reads (the first
+recalc of a new master never did, and a chart name's reader that imported xml.sax.saxutils,
+20 ms of every later click, went unseen). Reported only; the target is the issue's on fy2023.
 
 The FY2023 rows once had ``<= 0.35 x`` the floor. That floor fell by a third when numpy
 left the environment (``import openpyxl`` imports it when present) while the commands did
@@ -66,13 +72,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 ROLES = ("圏域全体の経済成長のけん引", "高次の都市機能の集積・強化", "圏域全体の生活関連機能サービスの向上")
 METHODS = ("合計", "合計", "合計", "中心市のみ", "状態", "手入力")
-MASTERS = ("fy2023", "2000x40", "20000x12")
+MASTERS = ("fy2023", "fy2023-again", "2000x40", "20000x12")
 COMMANDS = ("recalc", "validate", "collect")
 # (master, command) -> (time / floor, memory / floor, time / limit); None: reported only.
 TARGETS = {
     ("fy2023", "recalc"): (None, None, 1.5),
     ("fy2023", "validate"): (None, None, None),
     ("fy2023", "collect"): (None, None, None),
+    ("fy2023-again", "recalc"): (None, None, None),
     ("2000x40", "recalc"): (0.15, 0.3, None),
     ("20000x12", "recalc"): (0.15, 0.3, 2.0),
 }
@@ -122,9 +129,11 @@ def build(kind: str, folder: Path) -> Path:
     from renkei_xl.workbook.build import build_master
 
     path = folder / f"{kind}.xlsx"
-    if kind == "fy2023":
+    if kind.startswith("fy2023"):
         ref = load_reference("fy2023")
         build_master(path, ref.settings, ref.indicators, ref.entries)
+        if kind == "fy2023-again":   # the click staff make: on a master recalculated before
+            run([*tool_cmd(), "recalc", str(path)], folder)
     else:
         n, m = (int(x) for x in kind.split("x"))
         build_master(path, *synthetic(n, m))
