@@ -230,6 +230,33 @@ def test_an_error_in_any_cell_the_contract_reads_is_named(sample, tmp_path, shee
     assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
 
 
+# The same errors typed as text, as a Japanese IME in full-width mode gives them (a 文字列
+# cell keeps 「＃Ｎ／Ａ」 as it is typed), or spaced: each is named as the error it shows, on
+# both faces. 「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 and taken as 圏域名 in
+# silence, where 「#N/A」 was named.
+TYPED = [("＃Ｎ／Ａ", "#N/A"), ("＃ＲＥＦ！", "#REF!"), ("＃ｄｉｖ／０！", "#DIV/0!"), ("# N/A", "#N/A"),
+         ("＃ＳＰＩＬＬ！　", "#SPILL!"), ("＃ＧＥＴＴＩＮＧ＿ＤＡＴＡ", "#GETTING_DATA"), ("#VALUE !", "#VALUE!"),
+         ("#NAME?" + " " * 40, "#NAME?")]
+TYPED_CASES = [(sheet, ref, *TYPED[k % len(TYPED)], face)
+               for k, (sheet, ref) in enumerate(MASTER_CELLS) for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,error,face", TYPED_CASES,
+                         ids=[f"{s}!{r}-{e}-{f}" for s, r, _t, e, f in TYPED_CASES])
+def test_an_error_typed_in_full_width_or_spaced_is_named(sample, tmp_path, sheet, ref, typed, error, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{typed}</t></is></c>'
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell)
+    said = FACES[face](path)
+    assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
+
+
+@pytest.mark.parametrize("text", ["＃１事業", "#1 事業", "第＃回", "No.#A", "#タグ!", "＃", "# 連携"])
+def test_a_text_with_a_number_sign_is_no_error(text):
+    from renkei_xl.core.values import error_value, published
+
+    assert error_value(text) is None and published(text) == text
+
+
 # ---------------------------------------------------- last year's figure in the next master
 # Rollover (both faces: the button rolls the saved file over as the command line does) and
 # ``history import NEW OLD`` show each municipality row's figure beside it in the new year:
