@@ -204,12 +204,9 @@ def error_value(value: object) -> Optional[str]:
     """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
     date never is, and an error is never mistaken for a number nor for an empty cell.
     A code not on Excel's list today but in its shape counts (Excel adds new ones)."""
-    if type(value) is not str or ("#" not in value and "＃" not in value):   # most cells: one test
+    if type(value) is not str or ("#" not in value and "＃" not in value) or len(value) > 40:   # most cells
         return None
-    key = value.strip()
-    if len(key) > 40:       # after the strip: 「#N/A」 padded with spaces is still one
-        return None
-    key = key.upper()
+    key = value.strip().upper()
     if key in _ERROR_SET:
         return key
     if not key.isascii() or " " in key:
@@ -218,10 +215,10 @@ def error_value(value: object) -> Optional[str]:
 
 
 def _typed_error_key(text: str) -> str:
-    """An error as staff type it in full width or spaced (「＃Ｎ／Ａ」「＃ＲＥＦ！」「#N/A　」「# DIV/0!」),
-    as Excel shows it: a Japanese IME in full-width mode gives 「＃Ｎ／Ａ」, which Excel turns into
-    the error in a 標準 cell (as it does 「ＴＲＵＥ」) and keeps as text in a 文字列 one. That text
-    was published as a 役割 or read as a 単位 while 「#N/A」 was named as an error."""
+    """An error as staff type it in full width or spaced (「＃Ｎ／Ａ」「＃ＲＥＦ！」「# DIV/0!」), as
+    Excel shows it: a Japanese IME in full-width mode gives 「＃Ｎ／Ａ」, and a 文字列 cell keeps
+    it as typed. It means the same to staff as 「#N/A」, which was named as an error while
+    「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 or taken as 圏域名."""
     return "".join(unicodedata.normalize("NFKC", text).upper().split())
 
 
