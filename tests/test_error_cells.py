@@ -230,6 +230,32 @@ def test_an_error_in_any_cell_the_contract_reads_is_named(sample, tmp_path, shee
     assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
 
 
+# The same errors typed as text, as a Japanese IME in full-width mode gives them (a 文字列
+# cell keeps 「＃Ｎ／Ａ」 as it is typed), or spaced: each is named as the error it shows, on
+# both faces. 「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 and taken as 圏域名 in
+# silence, where 「#N/A」 was named.
+TYPED = [("＃Ｎ／Ａ", "#N/A"), ("＃ＲＥＦ！", "#REF!"), ("＃ｄｉｖ／０！", "#DIV/0!"), ("# N/A", "#N/A"),
+         ("＃ＳＰＩＬＬ！　", "#SPILL!"), ("＃ＧＥＴＴＩＮＧ＿ＤＡＴＡ", "#GETTING_DATA"), ("#VALUE !", "#VALUE!")]
+TYPED_CASES = [(sheet, ref, *TYPED[k % len(TYPED)], face)
+               for k, (sheet, ref) in enumerate(MASTER_CELLS) for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,error,face", TYPED_CASES,
+                         ids=[f"{s}!{r}-{e}-{f}" for s, r, _t, e, f in TYPED_CASES])
+def test_an_error_typed_in_full_width_or_spaced_is_named(sample, tmp_path, sheet, ref, typed, error, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{typed}</t></is></c>'
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell)
+    said = FACES[face](path)
+    assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
+
+
+@pytest.mark.parametrize("text", ["＃１事業", "#1 事業", "第＃回", "No.#A", "#タグ!", "＃", "# 連携"])
+def test_a_text_with_a_number_sign_is_no_error(text):
+    from renkei_xl.core.values import error_value, published
+
+    assert error_value(text) is None and published(text) == text
+
+
 # ---------------------------------------------------- last year's figure in the next master
 # Rollover (both faces: the button rolls the saved file over as the command line does) and
 # ``history import NEW OLD`` show each municipality row's figure beside it in the new year:
@@ -538,6 +564,33 @@ def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, er
     shown = [(s, v) for s in sheets for r in rows[s] for v in r if isinstance(v, str) and error in v]
     assert all(reason in v for _s, v in shown), shown
     assert any(s == c.LIST and v.startswith("※" + reason) for s, v in shown), shown
+    assert any(INPUT_ERROR in r for r in rows[c.LIST]), rows[c.LIST]
+
+
+@pytest.mark.parametrize("face", list(FACES))
+@pytest.mark.parametrize("ref,typed", [("B8", "＃Ｎ／Ａ"), ("F8", "＃ＲＥＦ！")])
+def test_no_list_publishes_an_error_typed_in_full_width(sample, tmp_path, ref, typed, face):
+    """A 役割 「＃Ｎ／Ａ」 had its own group on 一覧 and its own line on 集計; an 評価指標
+    「＃ＲＥＦ！」 was published as the indicator's name."""
+    from remote_payload import file_rows
+
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import recalc_file
+
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>'
+    path = with_error(sample, tmp_path / "master.xlsm", c.INDICATORS, ref, "", cell=cell)
+    sheets = (c.LIST, c.SUMMARY, c.NEXT_STEPS)
+    if face == "file":
+        rows = {s: file_rows(recalc_file(path)[1].path, s) for s in sheets}
+    else:
+        payload = payload_from_file(path, client=VBA)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        applied = apply_actions(payload, book.json()["actions"])
+        rows = {s: applied.rows(s) for s in sheets}
+    shown = [(s, v) for s in sheets for r in rows[s] for v in r if isinstance(v, str) and typed in v]
+    assert all(f"入力エラーのため評価不可（{c.INDICATORS}!{ref}: " in v for _s, v in shown), shown
     assert any(INPUT_ERROR in r for r in rows[c.LIST]), rows[c.LIST]
 
 

@@ -102,7 +102,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
     for field, label in fields:
         raw = getattr(record, field)
         # error_value's own first test, and a set test for a boolean, without a call
-        if type(raw) is str and "#" not in raw and raw not in BOOLEAN_TEXTS:
+        if type(raw) is str and "#" not in raw and "＃" not in raw and raw not in BOOLEAN_TEXTS:
             continue
         held = error_value(raw) or (boolean_value(raw) if field not in _ID_FIELDS else None)
         if held is not None:
@@ -423,7 +423,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             continue
         # The row's indicator is unknown: its values feed nothing. ("#" first: error_value's own
         # first test, without a call for each row.)
-        if (type(ind_id) is not str or "#" in ind_id) and error_value(ind_id) is not None:
+        if (type(ind_id) is not str or "#" in ind_id or "＃" in ind_id) and error_value(ind_id) is not None:
             out += _text_errors(e, ENTRY_TEXTS + ENTRY_VALUES, e.sheet or e.municipality, "")
             continue
         hit = rules.get(ind_id)
@@ -437,7 +437,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(_duplicate(e, first))
         # most rows have no status, and a unit without "#" (error_value's own first test)
         found = _status_findings(e, out, _status_levels(ind, e.municipality == central)) \
-            if e.status or "#" in e.unit or e.unit in BOOLEAN_TEXTS else []
+            if e.status or "#" in e.unit or "＃" in e.unit or e.unit in BOOLEAN_TEXTS else []
         value, den = e.value, e.denominator
         if e.status and not value:
             found += _status_instead_of_value(ind, e, e.municipality == central)

@@ -204,10 +204,22 @@ def error_value(value: object) -> Optional[str]:
     """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
     date never is, and an error is never mistaken for a number nor for an empty cell.
     A code not on Excel's list today but in its shape counts (Excel adds new ones)."""
-    if type(value) is not str or "#" not in value or len(value) > 40:   # most cells: one test
+    if type(value) is not str or ("#" not in value and "＃" not in value) or len(value) > 40:   # most cells
         return None
     key = value.strip().upper()
+    if key in _ERROR_SET:
+        return key
+    if not key.isascii() or " " in key:
+        key = _typed_error_key(key)
     return key if key in _ERROR_SET or _ERROR_SHAPE.fullmatch(key) else None
+
+
+def _typed_error_key(text: str) -> str:
+    """An error as staff type it in full width or spaced (「＃Ｎ／Ａ」「＃ＲＥＦ！」「# DIV/0!」), as
+    Excel shows it: a Japanese IME in full-width mode gives 「＃Ｎ／Ａ」, and a 文字列 cell keeps
+    it as typed. It means the same to staff as 「#N/A」, which was named as an error while
+    「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 or taken as 圏域名."""
+    return "".join(unicodedata.normalize("NFKC", text).upper().split())
 
 
 # A boolean cell as every face hands it over and reads it: python-calamine and the file
@@ -434,7 +446,8 @@ def published(text: str) -> str:
     評価指標 or a 目標値, and a check box's 「TRUE」 still was; the row is 「－」 with the bad
     cell named in its note, as a row whose 実績値 is an error is."""
     # unread_value, its two tests inline: every text of 一覧 passes here
-    return INPUT_ERROR if ("#" in text and error_value(text)) or boolean_value(text) else fit_cell(text)
+    return INPUT_ERROR if (("#" in text or "＃" in text) and error_value(text)) or boolean_value(text) \
+        else fit_cell(text)
 
 
 def _approx_error(text: str, word: str) -> ValueParseError:
