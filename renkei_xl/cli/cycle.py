@@ -78,6 +78,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     mailed = args.eml or args.smtp
     if args.to and not mailed:
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
+    if args.resend and not args.smtp:
+        raise UserError("--resend は --smtp と一緒に指定してください")
 
     def mail_settled(settings) -> None:
         """The mail as it will be made, without its attachments: whatever it would refuse
@@ -131,15 +133,66 @@ def _mail_confirmed(args: argparse.Namespace, result, errors: bool) -> None:
         print("入力エラーがあるため、メールは送信していません（確定版は書き出しました）。"
               "マスターを直してから、もう一度書き出して送信してください。")
     elif args.smtp:
-        from ..cycle.smtp import send
+        from ..cycle.sendlog import record_path, send_lock
 
-        # The sender is 設定's central city unless --from says otherwise, as for the draft
-        # and as --from's help says (--smtp demanded --from, after the 確定版 was written).
-        msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender,
-                                draft=False)
-        host, port = args.smtp
-        send(msg, host, port, starttls=args.starttls)
-        print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
+        record = record_path(result.path)
+        with send_lock(record):
+            _send_recorded(args, result, attachments, record)
+
+
+def _send_recorded(args: argparse.Namespace, result, attachments: list, record: Path) -> None:
+    """Send the 確定版 to those that have not got this content yet (core.send_record.decide),
+    and add what became of it to the 送信記録, whether it went or not."""
+    from .. import clock
+    from ..core.send_record import Attempt, Entry, decide, had_lines
+    from ..cycle.letters import confirmed_message
+    from ..cycle.sendlog import append_attempt, read_record, unsaved_note
+    from ..cycle.smtp import SendFailed, send
+    from ..package.zipped import book_digest
+
+    attempts = read_record(record)
+    content = book_digest(result.path)
+    # The sender is 設定's central city unless --from says otherwise, as for the draft
+    # and as --from's help says (--smtp demanded --from, after the 確定版 was written).
+    everyone = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender, draft=False)
+    addresses = {a.addr_spec: a for a in everyone["To"].addresses}
+    shown = {spec: _shown(a) for spec, a in addresses.items()}
+    decision = decide(attempts, content, list(addresses), resend=args.resend)
+    if decision.new_version:
+        print("確定版の内容が前に送ったものと違う（新しい版の）ため、全員に送ります。")
+    for line in had_lines(decision, shown):
+        print(line)
+    if not decision.send:
+        print(f"宛先の全員に、この内容の確定版を送信済みです。メールは送信していません（送信記録: {record.name}）。")
+        return
+    msg = (everyone if len(decision.send) == len(addresses) else
+           confirmed_message(result.settings, attachments, to=[addresses[a] for a in decision.send],
+                             sender=args.sender, draft=False))
+    host, port = args.smtp
+    when = clock.now().isoformat(sep=" ")
+    failed = None
+    try:
+        delivery = send(msg, host, port, starttls=args.starttls)
+    except SendFailed as exc:
+        failed, delivery = exc, exc.delivery
+    entries = tuple(Entry(status, shown.get(spec, spec), reason if status != "未送信" or failed is None else "")
+                    for spec, (status, reason) in delivery.outcome.items())
+    note = str(failed) if failed is not None else ("--resend で全員に送信" if args.resend else "")
+    try:
+        append_attempt(record, Attempt(when, result.path.name, content, f"{host}:{port}", entries, note))
+    except (UserError, OSError) as exc:
+        raise unsaved_note(record, exc) from None
+    if failed is not None:
+        unknown = "" if all(status != "不明" for status, _reason in delivery.outcome.values()) else (
+            "届いたか分からない宛先（不明）は送信記録で送信済みとして扱い、もう一度実行しても送りません"
+            "（届いていないと分かったら --resend --to アドレス で送ってください）。")
+        raise UserError(f"{failed}{unknown}（送信記録: {record.name}）") from None
+    print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
+    print(f"送信記録: {record}")
+
+
+def _shown(address) -> str:
+    return f"{address.display_name} <{address.addr_spec}>" if address.display_name else address.addr_spec
 
 
 def register(sub) -> None:
@@ -167,6 +220,8 @@ def register(sub) -> None:
     p.add_argument("--from", dest="sender", metavar="アドレス", help=SENDER_HELP)
     p.add_argument("--smtp", type=_smtp, metavar="ホスト:ポート", help="このメールサーバーで送信する"
                    "（ポート 465 は最初から暗号化（SMTPS）。認証は環境変数 RENKEI_SMTP_USER / RENKEI_SMTP_PASSWORD）")
+    p.add_argument("--resend", action="store_true", help="送信記録で送信済みの宛先にも、もう一度送る"
+                   "（既定: 同じ内容の確定版を受け付けた宛先には送らない）")
     p.add_argument("--starttls", action="store_true", help="STARTTLS で暗号化して送信する（ポート 587 など。"
                    "サーバーが STARTTLS に対応していれば、パスワードはこれを付けたときだけ送ります）")
     p.set_defaults(func=cmd_export)

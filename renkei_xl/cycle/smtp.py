@@ -16,6 +16,7 @@ import socket
 import ssl
 import threading
 import time
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Callable, Optional
 
@@ -32,8 +33,24 @@ ENV_PASSWORD = "RENKEI_SMTP_PASSWORD"
 SMTPS_PORTS = frozenset({465})
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one mail, recipient by recipient (envelope address → (status, reason)),
+    in the words of core.send_record: the 送信記録 keeps it, and a rerun reads it back."""
+    outcome: dict
+
+
+class SendFailed(UserError):
+    """The UserError of a send that did not reach everyone, with what did go (``delivery``):
+    the caller records who got the mail before the message is shown."""
+
+    def __init__(self, message: str, delivery: Delivery):
+        super().__init__(message)
+        self.delivery = delivery
+
+
 def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
-         timeout: float = 30) -> None:
+         timeout: float = 30) -> Delivery:
     """Deliver over SMTP; every failure the staff can fix comes back as a Japanese UserError.
 
     The draft marker is removed from a copy, so the caller's message (and any .eml
@@ -48,6 +65,14 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     smtp = (_PacedSSL(timeout=timeout, context=ssl.create_default_context()) if implicit_tls
             else _Paced(timeout=timeout))
     watchdog = _Watchdog(smtp, _budget(outgoing, timeout))
+    try:
+        _exchange(smtp, outgoing, host, port, server, starttls, implicit_tls, user, password, watchdog, timeout)
+    except UserError as exc:
+        raise SendFailed(str(exc), _delivery(smtp, outgoing, str(exc))) from exc
+    return _delivery(smtp, outgoing, "")
+
+
+def _exchange(smtp, outgoing, host, port, server, starttls, implicit_tls, user, password, watchdog, timeout):
     try:
         _connect(smtp, host, port, server, watchdog.reason(timeout))
         if starttls and not implicit_tls:
@@ -89,12 +114,22 @@ class _Paced(smtplib.SMTP):
     deadline: Optional[float] = None     # time.monotonic() at which the budget ends
     data_started = False                 # whether the message itself began to go out
     data_ended = False                   # whether all of it, to the closing dot, went out
+    data_reply: Optional[tuple] = None   # the server's reply to the message, once it came
+    rcpt_replies: Optional[dict] = None  # envelope address → its reply to RCPT TO
+
+    def rcpt(self, recip, options=()):
+        reply = super().rcpt(recip, options)
+        if self.rcpt_replies is None:
+            self.rcpt_replies = {}
+        self.rcpt_replies[recip] = reply
+        return reply
 
     def data(self, msg):
         self.data_started = True
         if self.sock is not None and self.deadline is not None:
             self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
-        return super().data(msg)
+        self.data_reply = reply = super().data(msg)
+        return reply
 
     def send(self, s):
         super().send(s)
@@ -106,6 +141,31 @@ class _Paced(smtplib.SMTP):
 
 class _PacedSSL(_Paced, smtplib.SMTP_SSL):
     pass
+
+
+def _delivery(smtp: _Paced, outgoing: EmailMessage, said: str) -> Delivery:
+    """Each envelope recipient's fate, from the replies the server gave: 受付 only when
+    it took both the address and the message; 不明 when the message went to its dot and
+    no reply came; 拒否 with the server's words when it refused the address; 未送信
+    otherwise, with what the command said (``said``) as the reason."""
+    from ..core.send_record import ACCEPTED, REFUSED, UNKNOWN, UNSENT
+
+    replies = smtp.rcpt_replies or {}
+    taken = smtp.data_reply is not None and smtp.data_reply[0] == 250
+    outcome = {}
+    for address in _recipient_names(outgoing):
+        reply = replies.get(address)
+        if reply is None:
+            outcome[address] = (UNSENT, said)
+        elif reply[0] not in (250, 251):
+            outcome[address] = (REFUSED, f"{reply[0]} {_text(reply[1]).strip()}")
+        elif taken:
+            outcome[address] = (ACCEPTED, "")
+        elif smtp.data_ended and smtp.data_reply is None:
+            outcome[address] = (UNKNOWN, "送信の最後で接続が切れ、届いたか分かりません")
+        else:
+            outcome[address] = (UNSENT, said)
+    return Delivery(outcome)
 
 
 def _what_went(smtp: _Paced) -> str:
@@ -367,8 +427,8 @@ def _partly_refused(refused: dict, names: dict) -> UserError:
            if any(_refusal_kind(*reply) == "bad" for reply in refused.values()) else "")
     return UserError(f"{len(served)} 件の宛先には送信しました（{'、'.join(served)}）。"
                      f"{_refusals(refused, names)}"
-                     "同じコマンドをもう一度実行すると、送信済みの宛先にも二重に届きます。"
-                     f"届かなかった宛先だけに送るには、--to の後に次のアドレスを並べて実行してください{fix}: "
+                     f"同じコマンドをもう一度実行すると、送信記録により、送信済みの宛先には送らず残りの宛先だけに送ります{fix}。"
+                     "宛先を指定するときは、--to の後に次のアドレスを並べて実行してください: "
                      + " ".join(refused))
 
 

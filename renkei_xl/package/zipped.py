@@ -387,6 +387,24 @@ def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
 _STAMPS = re.compile(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
 
 
+def book_digest(path: Path) -> str:
+    """The content of a workbook as 16 hex digits, by same_book's rule (its parts and their
+    bytes, core.xml's dates left out): the 送信記録 names a 確定版 by it, and a 確定版 exported
+    again from an unchanged master is the same one, though its file is written anew."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(path) as book:
+        for name in book.namelist():
+            data = book.read(name)
+            if name == "docProps/core.xml":
+                data = _STAMPS.sub(b"", data)
+            for piece in (name.encode("utf-8"), data):
+                digest.update(len(piece).to_bytes(8, "big"))
+                digest.update(piece)
+    return digest.hexdigest()[:16]
+
+
 def same_book(a: Path, b: Path, transform=None) -> bool:
     """Whether two workbooks hold the same parts, apart from when each was made: the same
     part names in the same order and the same bytes, core.xml's created and modified dates

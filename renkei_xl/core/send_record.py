@@ -1,0 +1,195 @@
+"""The 送信記録 of a 確定版: what was sent to whom, and who is still to get it.
+
+The record is a text file staff read in Notepad, kept beside the 確定版; this module only
+turns its text into attempts and back, and decides, from the attempts and the content of
+the 確定版 about to be sent, whom to send it to. No file is read or written here (the
+CLI does that, cycle.sendlog), so the rule can be tested on its own.
+
+Why a rule at all: a relay that refused one mistyped address delivered to everyone else,
+and the same command run again after the fix sent the list a second time to every office.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Iterable, Optional, Sequence
+
+from .errors import UserError
+
+# What became of the mail for one recipient.
+ACCEPTED = "受付"      # the server took it (250 to RCPT TO and to the message)
+REFUSED = "拒否"       # the server refused the address (the reply is the reason)
+UNKNOWN = "不明"       # cut after the message's closing dot, before the reply: it may have gone
+UNSENT = "未送信"      # nothing went to it (the connection failed, the message refused, …)
+STATUSES = (ACCEPTED, REFUSED, UNKNOWN, UNSENT)
+
+# Taken as "has it" by a rerun: 不明 too, since a second copy to twelve offices is the harm
+# this record exists to prevent, and --resend is there when staff learn it did not arrive.
+HAS_IT = frozenset({ACCEPTED, UNKNOWN})
+
+MAGIC = "renkei-xl 送信記録"
+HEADER = (
+    f"{MAGIC}\n"
+    "# 確定版をメール（--smtp）で送るたびに renkei-xl が書き足す記録です。編集しないでください。\n"
+    "# 同じ内容の確定版をもう一度送るときは、「受付」「不明」の宛先には送りません"
+    "（もう一度送るには --resend）。\n"
+    "# 受付: メールサーバーが受け付けた　拒否: アドレスが拒否された　"
+    "不明: 送信の最後で接続が切れ、届いたか分からない　未送信: 送っていない\n"
+)
+
+_ATTEMPT = re.compile(r"■ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) 送信$")
+_CONTENT = re.compile(r"[0-9a-f]{16}")
+
+
+class RecordError(UserError):
+    """A 送信記録 the tool cannot read: never guessed around, since a wrong guess either
+    sends twice or leaves an office without the list."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    status: str
+    shown: str            # 「小樽市 <kikaku@city.otaru.lg.jp>」, as the mail named it
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return address_key(parseaddr(self.shown)[1])
+
+
+@dataclass(frozen=True)
+class Attempt:
+    when: str             # 2026-12-04 21:30:12, local time as staff read it
+    book: str             # the 確定版's file name
+    content: str          # the 確定版's content digest (package.zipped.book_digest), 16 hex
+    server: str
+    entries: tuple[Entry, ...] = ()
+    note: str = ""        # what the command said, one line
+
+
+def address_key(addr_spec: str) -> str:
+    """One mailbox, however its case was typed: municipal mail servers do not tell
+    Kikaku@ from kikaku@, and a 設定 cell retyped with a capital must not send again."""
+    return addr_spec.strip().lower()
+
+
+# ------------------------------------------------------------------ the decision
+
+@dataclass(frozen=True)
+class Decision:
+    send: tuple[str, ...]                       # addr_specs to send to, in the mail's order
+    had: tuple[tuple[str, str], ...] = ()       # (addr_spec, 受付 / 不明) left out
+    new_version: bool = False                   # sent before, but never this content
+    resend: bool = False
+
+
+def decide(attempts: Sequence[Attempt], content: str, recipients: Sequence[str], *,
+           resend: bool = False) -> Decision:
+    """Whom the 確定版 of ``content`` goes to: every recipient that has not yet got this
+    content (受付, or 不明), all of them with ``resend``. A recipient's latest word for this
+    content counts: 受付 then a --resend cut before its dot is still 受付, so the latest
+    status that says "has it" wins over a later 未送信 or 拒否."""
+    had: dict[str, str] = {}
+    for attempt in attempts:
+        if attempt.content != content:
+            continue
+        for entry in attempt.entries:
+            if entry.status in HAS_IT:
+                # 受付 outranks 不明: once a server said it took the mail, it took it.
+                if had.get(entry.key) != ACCEPTED:
+                    had[entry.key] = entry.status
+    sent_before = any(a.content != content and any(e.status in HAS_IT for e in a.entries) for a in attempts)
+    new_version = sent_before and not had
+    if resend:
+        return Decision(tuple(recipients), (), new_version, True)
+    send = tuple(r for r in recipients if address_key(r) not in had)
+    left = tuple((r, had[address_key(r)]) for r in recipients if address_key(r) in had)
+    return Decision(send, left, new_version)
+
+
+# ------------------------------------------------------------------ the text
+
+def format_attempt(attempt: Attempt) -> str:
+    lines = ["", f"■ {attempt.when} 送信",
+             f"確定版: {_one_line(attempt.book)}",
+             f"内容: {attempt.content}",
+             f"メールサーバー: {_one_line(attempt.server)}"]
+    for entry in attempt.entries:
+        tail = f"\t{_one_line(entry.reason)}" if entry.reason else ""
+        lines.append(f"{entry.status}\t{_one_line(entry.shown)}{tail}")
+    if attempt.note:
+        lines.append(f"メモ: {_one_line(attempt.note)}")
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """A server's reply or a file name on one line: a newline or tab would start a line
+    the reader takes for an entry."""
+    return " ".join(str(text).replace("\t", " ").split())
+
+
+def parse(text: str, name: str) -> list[Attempt]:
+    """The attempts of a record written by format_attempt after HEADER; ``name`` is how
+    a refusal names the file. Lines starting with # and blank lines are skipped."""
+    lines = text.splitlines()
+    if not lines or lines[0].lstrip("\ufeff").strip() != MAGIC:
+        raise RecordError(f"「{name}」は renkei-xl の送信記録ではありません（1 行目が「{MAGIC}」ではありません）。"
+                          "メールは送信していません。このファイルを別の名前に変えるか別のフォルダーに移してから、"
+                          "もう一度実行してください（そのときは全員に送ります）")
+    attempts: list[Attempt] = []
+    current: Optional[dict] = None
+    for number, raw in enumerate(lines[1:], start=2):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.startswith("#"):
+            continue
+        if found := _ATTEMPT.fullmatch(line):
+            if current is not None:
+                attempts.append(_finished(current, name, number))
+            current = {"when": found.group(1), "entries": [], "start": number}
+            continue
+        if current is None:
+            raise _damaged(name, number, line)
+        key, sep, value = line.partition(": ")
+        if sep and key in ("確定版", "内容", "メールサーバー", "メモ"):
+            if key == "内容" and not _CONTENT.fullmatch(value):
+                raise _damaged(name, number, line)
+            current[key] = value
+            continue
+        status, *rest = line.split("\t")
+        if status not in STATUSES or not 1 <= len(rest) <= 2 or "@" not in parseaddr(rest[0])[1]:
+            raise _damaged(name, number, line)
+        current["entries"].append(Entry(status, rest[0], rest[1] if len(rest) > 1 else ""))
+    if current is not None:
+        attempts.append(_finished(current, name, len(lines)))
+    return attempts
+
+
+def _finished(current: dict, name: str, number: int) -> Attempt:
+    if "内容" not in current:
+        raise RecordError(f"送信記録「{name}」の {current['start']} 行目からの記録に「内容: 」の行がありません。"
+                          + _HOW_TO_GO_ON)
+    return Attempt(current["when"], current.get("確定版", ""), current["内容"], current.get("メールサーバー", ""),
+                   tuple(current["entries"]), current.get("メモ", ""))
+
+
+_HOW_TO_GO_ON = ("メールは送信していません。送信記録は renkei-xl が書くファイルで、書き換えると誰に送ったか分からなくなります。"
+                 "書き換えたところを元に戻すか、ファイルを別の名前に変えてから、もう一度実行してください"
+                 "（名前を変えたときは全員に送ります）")
+
+
+def _damaged(name: str, number: int, line: str) -> RecordError:
+    shown = line if len(line) <= 60 else line[:60] + "…"
+    return RecordError(f"送信記録「{name}」の {number} 行目「{shown}」が読めません。" + _HOW_TO_GO_ON)
+
+
+def had_lines(decision: Decision, shown: dict[str, str]) -> Iterable[str]:
+    """What the command says of those left out, each as the mail names it (``shown``)."""
+    accepted = [shown.get(a, a) for a, status in decision.had if status == ACCEPTED]
+    unknown = [shown.get(a, a) for a, status in decision.had if status == UNKNOWN]
+    if accepted:
+        yield f"{'、'.join(accepted)} には送信済みのため送りません（もう一度送るには --resend）。"
+    if unknown:
+        yield (f"{'、'.join(unknown)} には前回、送信の最後で接続が切れ、届いたか分かりません。"
+               "送信済みとして扱い、送りません（届いていなければ --resend --to アドレス で送ってください）。")
