@@ -186,7 +186,9 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
         unknown = "" if all(status != "不明" for status, _reason in delivery.outcome.values()) else (
             "届いたか分からない宛先（不明）は送信記録で送信済みとして扱い、もう一度実行しても送りません"
             "（届いていないと分かったら --resend --to アドレス で送ってください）。")
-        raise UserError(f"{failed}{unknown}（送信記録: {record.name}）") from None
+        # The record said first: the refusal ends in the addresses to copy after --to.
+        print(f"送信記録: {record}")
+        raise UserError(f"{failed}{unknown}") from None
     print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
     print(f"送信記録: {record}")
 
