@@ -248,3 +248,37 @@ def test_a_foreign_or_damaged_record_sends_nothing_and_says_why(master, tmp_path
     said = capsys.readouterr().err
     assert "送信記録" in said and "メールは送信していません" in said and "Traceback" not in said, said
     assert not handler.received and record_path(out).read_bytes() == text
+
+
+def test_a_send_that_reached_no_one_is_recorded_unsent_and_sent_in_full_next_time(master, tmp_path, server, capsys):
+    """No server at the port: nothing went, the record says so with the reason, and the
+    next run sends to everyone."""
+    everyone = emails(master)
+    out = tmp_path / "確定版.xlsx"
+    assert export(master, out, free_port()) == 2
+    assert "接続できません" in capsys.readouterr().err
+    text = record_path(out).read_text("utf-8-sig")
+    assert text.count("未送信\t") == len(everyone) and "メモ: メールサーバー 127.0.0.1:" in text, text
+    handler = Counting()
+    assert export(master, out, server(handler).port) == 0
+    assert handler.received == Counter({a: 1 for a in everyone})
+
+
+def test_resend_without_smtp_is_refused(master, tmp_path, capsys):
+    assert main(["export", str(master), "-o", str(tmp_path / "確定版.xlsx"), "--resend"]) == 2
+    assert "--resend は --smtp と一緒に指定してください" in capsys.readouterr().err
+
+
+def test_a_read_only_record_is_refused_before_anything_is_sent(master, tmp_path, server, capsys):
+    """Found unwritable only after the send, the attempt would go unrecorded and the next
+    run would send it twice."""
+    handler = Counting()
+    port = server(handler).port
+    out = tmp_path / "確定版.xlsx"
+    assert export(master, out, port) == 0
+    before = record_path(out).read_bytes()
+    record_path(out).chmod(0o444)             # 読み取り専用, as Explorer's property sets it
+    assert export(master, out, port, "--resend") == 2
+    said = capsys.readouterr().err
+    assert "「確定版_送信記録.txt」は読み取り専用です" in said, said
+    assert set(handler.received.values()) == {1} and record_path(out).read_bytes() == before

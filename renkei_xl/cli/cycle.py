@@ -143,14 +143,19 @@ def _mail_confirmed(args: argparse.Namespace, result, errors: bool) -> None:
 def _send_recorded(args: argparse.Namespace, result, attachments: list, record: Path) -> None:
     """Send the 確定版 to those that have not got this content yet (core.send_record.decide),
     and add what became of it to the 送信記録, whether it went or not."""
+    import dataclasses
+
     from .. import clock
-    from ..core.send_record import Attempt, Entry, decide, had_lines
+    from ..core.send_record import ACCEPTED, UNKNOWN, UNSENT, Attempt, Entry, decide, had_lines
     from ..cycle.letters import confirmed_message
     from ..cycle.sendlog import append_attempt, read_record, unsaved_note
     from ..cycle.smtp import SendFailed, send
     from ..package.zipped import book_digest
+    from ..safety import ensure_writable
 
     attempts = read_record(record)
+    # A record marked 読み取り専用 is refused before the send, not found unwritable after it.
+    ensure_writable(record)
     content = book_digest(result.path)
     # The sender is 設定's central city unless --from says otherwise, as for the draft
     # and as --from's help says (--smtp demanded --from, after the 確定版 was written).
@@ -160,11 +165,15 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     decision = decide(attempts, content, list(addresses), resend=args.resend)
     if decision.new_version:
         print("確定版の内容が前に送ったものと違う（新しい版の）ため、全員に送ります。")
-    for line in had_lines(decision, shown):
-        print(line)
     if not decision.send:
+        # Not the twelve names again: one line says it, and 不明 ones are still named.
+        unknown = [(a, status) for a, status in decision.had if status != ACCEPTED]
+        for line in had_lines(dataclasses.replace(decision, had=tuple(unknown)), shown):
+            print(line)
         print(f"宛先の全員に、この内容の確定版を送信済みです。メールは送信していません（送信記録: {record.name}）。")
         return
+    for line in had_lines(decision, shown):
+        print(line)
     msg = (everyone if len(decision.send) == len(addresses) else
            confirmed_message(result.settings, attachments, to=[addresses[a] for a in decision.send],
                              sender=args.sender, draft=False))
@@ -175,15 +184,18 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
         delivery = send(msg, host, port, starttls=args.starttls)
     except SendFailed as exc:
         failed, delivery = exc, exc.delivery
-    entries = tuple(Entry(status, shown.get(spec, spec), reason if status != "未送信" or failed is None else "")
+    entries = tuple(Entry(status, shown.get(spec, spec), reason if status != UNSENT or failed is None else "")
                     for spec, (status, reason) in delivery.outcome.items())
-    note = str(failed) if failed is not None else ("--resend で全員に送信" if args.resend else "")
+    # The command's words kept only where the entries do not say why (未送信: no connection,
+    # the message refused): a partial refusal's reasons are on its lines already.
+    unsent = any(status == UNSENT for status, _reason in delivery.outcome.values())
+    note = str(failed) if failed is not None and unsent else ("--resend で送信" if args.resend else "")
     try:
         append_attempt(record, Attempt(when, result.path.name, content, f"{host}:{port}", entries, note))
     except (UserError, OSError) as exc:
         raise unsaved_note(record, exc) from None
     if failed is not None:
-        unknown = "" if all(status != "不明" for status, _reason in delivery.outcome.values()) else (
+        unknown = "" if all(status != UNKNOWN for status, _reason in delivery.outcome.values()) else (
             "届いたか分からない宛先（不明）は送信記録で送信済みとして扱い、もう一度実行しても送りません"
             "（届いていないと分かったら --resend --to アドレス で送ってください）。")
         # The record said first: the refusal ends in the addresses to copy after --to.
