@@ -73,6 +73,8 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
 
 
 def _exchange(smtp, outgoing, host, port, server, starttls, implicit_tls, user, password, watchdog, timeout):
+    """The exchange, every failure worded in Japanese; apart from send() so that send can
+    tell, whatever failed, who got the mail (_delivery reads it from ``smtp``)."""
     try:
         _connect(smtp, host, port, server, watchdog.reason(timeout))
         if starttls and not implicit_tls:
