@@ -146,7 +146,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     import dataclasses
 
     from .. import clock
-    from ..core.send_record import ACCEPTED, UNKNOWN, UNSENT, Attempt, Entry, decide, had_lines
+    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Entry, decide, had_lines
     from ..cycle.letters import confirmed_message
     from ..cycle.sendlog import append_attempt, read_record, unsaved_note
     from ..cycle.smtp import SendFailed, send
@@ -194,15 +194,23 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
         append_attempt(record, Attempt(when, result.path.name, content, f"{host}:{port}", entries, note))
     except (UserError, OSError) as exc:
         raise unsaved_note(record, exc) from None
-    if failed is not None:
-        unknown = "" if all(status != UNKNOWN for status, _reason in delivery.outcome.values()) else (
-            "届いたか分からない宛先（不明）は送信記録で送信済みとして扱い、もう一度実行しても送りません"
-            "（届いていないと分かったら --resend --to アドレス で送ってください）。")
-        # The record said first: the refusal ends in the addresses to copy after --to.
+    _said_after(record, failed, delivery.outcome, f"送信しました（{host}:{port}、宛先 {msg['To']}）")
+
+
+def _said_after(record: Path, failed, outcome: dict, sent: str) -> None:
+    """What the command says once the attempt is recorded: the record first, so that a
+    refusal still ends in the addresses to copy after --to."""
+    from ..core.send_record import UNKNOWN
+
+    if failed is None:
+        print(sent)
         print(f"送信記録: {record}")
-        raise UserError(f"{failed}{unknown}") from None
-    print(f"送信しました（{host}:{port}、宛先 {msg['To']}）")
+        return
+    unknown = "" if all(status != UNKNOWN for status, _reason in outcome.values()) else (
+        "届いたか分からない宛先（不明）は送信記録で送信済みとして扱い、もう一度実行しても送りません"
+        "（届いていないと分かったら --resend --to アドレス で送ってください）。")
     print(f"送信記録: {record}")
+    raise UserError(f"{failed}{unknown}") from None
 
 
 def _shown(address) -> str:
