@@ -89,7 +89,9 @@ AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off,
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
-MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
+MAX_CELL_TEXT, MAX_ROW_HEIGHT = 32_767, 409.0
+# The last row Remote.bas can count: startRow + nRows - 1 in Integer overflows at 32,768 first.
+VBA_LAST_ROW = 32_766
 MAX_ROWS, MAX_COLUMNS, MAX_COLUMN_WIDTH, MAX_FORMULA = 1_048_576, 16_384, 255, 8_192
 # Names Excel keeps for itself: "History" (履歴 in a Japanese Excel) is its change-tracking sheet.
 RESERVED_SHEET_NAMES = {"history", "履歴"}
@@ -455,7 +457,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     unsendable = []
     if client == VBA:
         for ws in wb.worksheets:
-            if ws.max_row > VBA_INTEGER_MAX or ws.max_column > VBA_INTEGER_MAX:
+            if ws.max_row > VBA_LAST_ROW or ws.max_column > VBA_LAST_ROW:
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
         unsendable = _unsendable_errors(wb, sheets)
     payload = {"client": client, "version": xw.__version__,

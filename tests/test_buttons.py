@@ -897,16 +897,29 @@ def test_the_model_knows_the_merges_the_saved_file_has_as_excel_does(master, tmp
     assert after.merges[c.MENU] == file_merges(path, c.MENU) - {(r1, c1, r2, c2)}
 
 
-def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path):
+@pytest.mark.parametrize("last_row", [32_767, 32_768])
+def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path, last_row):
+    """Remote.bas adds the used range's first row to its row count in Integer: a range
+    ending at row 32,767 overflows (1 + 32,767), not only one past it."""
     from openpyxl import Workbook
 
     wb = Workbook()
     wb.active.title = "小樽市"
-    wb.active.cell(32_768, 1, "x")
+    wb.active.cell(last_row, 1, "x")
     wb.save(tmp_path / "big.xlsx")
     with pytest.raises(ClientRefused) as refused:
         payload_from_file(tmp_path / "big.xlsx", client=VBA)
-    assert refused.value.sheet == "小樽市" and refused.value.rows == 32_768
+    assert refused.value.sheet == "小樽市" and refused.value.rows == last_row
+
+
+def test_a_sheet_the_vba_client_counts_is_sent(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    wb.active.cell(32_766, 1, "x")
+    wb.save(tmp_path / "big.xlsx")
+    assert len(payload_from_file(tmp_path / "big.xlsx", client=VBA)["sheets"][0]["values"]) == 32_766
 
 
 def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, monkeypatch):

@@ -352,3 +352,18 @@ def test_upgrade_macros_gives_every_code_named_sheet_its_module(master, tmp_path
     assert "shHistory" not in _document_modules(book)
     assert cli_main(["upgrade-macros", str(book), "--server", SERVER]) == 0
     _assert_every_sheet_has_its_module(book)
+
+
+def test_the_client_refuses_from_the_row_the_server_refuses_and_remote_bas_overflows():
+    """RenkeiUncountable (before sending), the server's size check and the test model hold
+    one number: the last row Remote.bas can count. It adds the used range's first row to its
+    row count in VBA Integer (startRow + nRows - 1), so that sum must stay within 32,767."""
+    from remote_payload import VBA_LAST_ROW
+    from renkei_xl.server.limits import VBA_MAX_ROWS
+
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    count = int(re.search(r"RENKEI_MAX_COUNT As Long = (\d+)", ours).group(1))
+    remote = (Path(importlib.metadata.distribution("xlwings").locate_file("xlwings")) / "addin" / "Remote.bas").read_text()
+    assert "Dim startRow As Integer, startCol As Integer" in remote and "startRow + nRows - 1" in remote
+    integer_max = 32_767
+    assert count == VBA_MAX_ROWS == VBA_LAST_ROW == integer_max - 1    # 1 + 32,766 rows is the largest sum
