@@ -98,6 +98,10 @@ RESERVED_SHEET_NAMES = {"history", "履歴"}
 # MsgBox shows about 1,024 characters of its prompt and drops the rest without a word; a
 # hyperlink's address and its screen tip hold 255.
 MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
+# Manual page breaks a sheet holds: Excel's specifications say 1,026; a file with more than
+# 1,024 is reported damaged when it opens (NPOI #456), so HPageBreaks.Add past that is taken
+# as 1004 here (the stricter reading; Excel cannot be run here).
+MAX_PAGE_BREAKS = 1_024
 
 
 def excel_length(text: str) -> int:
@@ -937,6 +941,9 @@ def _excel_refuses(out: Applied, a: dict) -> None:
             if len(filled) > 1:
                 raise ExcelError(MERGE_DIALOG, "Merging cells only keeps the upper-left value and discards "
                                                f"other values ({_address((r1, c1, r2, c2))}: {filled})", a)
+    if func == PAGE_BREAKS and len(args[0]) > MAX_PAGE_BREAKS:
+        raise ExcelError(1004, f"Add method of HPageBreaks class failed: {len(args[0])} manual breaks "
+                               f"(a sheet holds {MAX_PAGE_BREAKS})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
 

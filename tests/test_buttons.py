@@ -838,6 +838,8 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "null fill": ([{**cell, "func": "setRangeColor", "args": [None]}], "Invalid use of Null"),
         "message past MsgBox": ([{"func": "alert", "args": ["あ" * 1_024, "t", "ok", "info", ""]}], "MsgBox"),
         "tall row": ([{**cell, "func": "setRowHeight", "args": [410]}], "RowHeight"),
+        "more page breaks than a sheet holds": (
+            [{"func": "renkeiPageBreaks", "args": [list(range(2, 2_052, 2))], "sheet_position": pos}], "HPageBreaks"),
         "part of a merge": ([blank, {**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
                              {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
                             "merged cell"),
