@@ -139,23 +139,50 @@ End Function
 
 Sub RenkeiReport(url As String, ByVal number As Long, ByVal description As String)
     ' Tells the server what Excel did with its answer, so its log says what staff saw.
-    ' Best effort: the staff's message does not wait for it or depend on it.
+    ' Best effort: the staff's message does not wait for it or depend on it. It goes the
+    ' way the click went (RenkeiConnection), or it would not arrive where the click did.
     Dim client As New WebClient
     Dim request As New WebRequest
     Dim body As New Dictionary
+    Dim auth As String
     On Error GoTo Done
     body.Add "request", renkeiRequestId
     body.Add "error", number
     body.Add "description", description
     client.BaseUrl = url & "/outcome"
     client.TimeoutMs = 5000
+    RenkeiConnection client
     request.Method = WebMethod.HttpPost
     request.Format = WebFormat.Json
     Set request.Body = body
-    request.AddHeader "Authorization", GetConfig("AUTH", "")
+    ' Remote.bas' key: AUTH, else the older API_KEY row.
+    auth = GetConfig("AUTH", "")
+    If auth = "" Then auth = GetConfig("API_KEY", "")
+    request.AddHeader "Authorization", auth
     request.AddHeader "X-Renkei-User", RenkeiHex(Application.UserName)
     client.Execute request
 Done:
+End Sub
+
+Sub RenkeiConnection(client As WebClient)
+    ' The rows of xlwings.conf that RunServerPython (Remote.bas) connects with, read as it
+    ' reads them: a proxy, or a certificate IT told it to accept, that the click needed to
+    ' reach the server is needed by the report of its outcome too.
+    Dim value As String
+    value = GetConfig("PROXY_SERVER", "")
+    If value <> "" Then client.proxyServer = value
+    value = GetConfig("PROXY_BYPASS_LIST", "")
+    If value <> "" Then client.proxyBypassList = value
+    value = GetConfig("PROXY_USERNAME", "")
+    If value <> "" Then client.proxyUsername = value
+    value = GetConfig("PROXY_PASSWORD", "")
+    If value <> "" Then client.proxyPassword = value
+    value = GetConfig("ENABLE_AUTO_PROXY", False)
+    If value <> False Then client.enableAutoProxy = value
+    value = GetConfig("INSECURE", False)
+    If value <> False Then client.insecure = value
+    value = GetConfig("FOLLOW_REDIRECTS", False)
+    If value <> False Then client.followRedirects = value
 End Sub
 
 Sub renkeiRequest(wb As Workbook, action As Dictionary)

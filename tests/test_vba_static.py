@@ -367,3 +367,32 @@ def test_the_client_refuses_from_the_row_the_server_refuses_and_remote_bas_overf
     assert "Dim startRow As Integer, startCol As Integer" in remote and "startRow + nRows - 1" in remote
     integer_max = 32_767
     assert count == VBA_MAX_ROWS == VBA_LAST_ROW == integer_max - 1    # 1 + 32,766 rows is the largest sum
+
+
+def _procedure(source: str, name: str) -> str:
+    start = re.search(rf"^(?:Public |Private )?(?:Sub|Function) {name}\(", source, re.M).start()
+    return source[start:re.search(r"^End (?:Sub|Function)", source[start:], re.M).end() + start]
+
+
+def test_the_outcome_report_connects_as_the_click_did():
+    """RenkeiReport tells the server what staff saw. A proxy, or a certificate IT told
+    xlwings to accept (PROXY_*, INSECURE, … rows of xlwings.conf), that RunServerPython
+    needed to reach the server is needed by the report too, and the key is found the same
+    way: otherwise the server logs 完了 for a click that stopped halfway in Excel."""
+    remote = (Path(importlib.metadata.distribution("xlwings").locate_file("xlwings")) / "addin" / "Remote.bas").read_text()
+    run = _procedure(remote, "RunServerPython")
+    keys = dict(re.findall(r'^\s*(\w+) = GetConfig\("(\w+)"', run, re.M))     # variable -> row
+    # TIMEOUT aside: the report waits 5 s at most, before staff's message box
+    used = {prop.lower(): keys[var] for prop, var in re.findall(r"myClient\.(\w+) = (\w+)", run)
+            if var in keys and prop.lower() != "timeoutms"}
+    assert {"proxyserver", "insecure", "enableautoproxy"} <= set(used), used
+    auth_rows = {keys[var] for var in re.findall(r'AddHeader "Authorization", (\w+)', run)}
+    assert auth_rows == {"AUTH", "API_KEY"}
+
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    report = _procedure(ours, "RenkeiReport")
+    connection = _procedure(ours, "RenkeiConnection") if "RenkeiConnection client" in report else ""
+    pairs = re.findall(r'value = GetConfig\("(\w+)"[^\r\n]*\r?\n\s*If value <> [^\r\n]* Then client\.(\w+) = value',
+                       connection)
+    assert {prop.lower(): row for row, prop in pairs} == used
+    assert set(re.findall(r'GetConfig\("(\w+)"', report)) >= auth_rows
