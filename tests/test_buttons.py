@@ -914,6 +914,49 @@ def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path,
     assert refused.value.sheet == "小樽市" and refused.value.rows == last_row
 
 
+@pytest.mark.parametrize("names", [32_766, 32_767])
+def test_a_book_with_more_names_than_the_vba_client_walks_is_refused_before_sending(tmp_path, names):
+    """Remote.bas walks the book's names with For iName = 1 To nNames, both Integer: the step
+    past 32,767 overflows (names copied along with sheets from other books, hidden ones too)."""
+    from openpyxl import Workbook
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    for k in range(names):
+        wb.defined_names[f"n{k}"] = DefinedName(f"n{k}", attr_text="'小樽市'!$A$1", hidden=True)
+    wb.save(tmp_path / "names.xlsx")
+    if names < 32_767:
+        assert payload_from_file(tmp_path / "names.xlsx", client=VBA)["sheets"][0]["name"] == "小樽市"
+        return
+    with pytest.raises(ClientRefused) as refused:
+        payload_from_file(tmp_path / "names.xlsx", client=VBA)
+    assert refused.value.names == names and refused.value.sheet == ""
+
+
+def test_a_sheet_with_more_shapes_than_the_vba_client_walks_is_refused_before_sending(tmp_path):
+    """Shapes.Count counts notes: Remote.bas walks them with an Integer too."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    for k in range(32_767):
+        wb.active.cell(k // 200 + 1, k % 200 + 1).comment = Comment("x", "y")
+    wb.save(tmp_path / "notes.xlsx")
+    with pytest.raises(ClientRefused) as refused:
+        payload_from_file(tmp_path / "notes.xlsx", client=VBA)
+    assert refused.value.sheet == "小樽市" and refused.value.shapes == 32_767
+
+
+def test_the_shapes_the_model_counts_on_a_master(master):
+    """The buttons of メニュー are shapes (form controls), a handful, not thousands."""
+    from remote_payload import file_shape_counts
+
+    counts = file_shape_counts(master)
+    assert 1 <= counts[c.MENU] <= 2 * len(c.BUTTONS) and max(counts.values()) < 100, counts
+
+
 def test_a_sheet_the_vba_client_counts_is_sent(tmp_path):
     from openpyxl import Workbook
 

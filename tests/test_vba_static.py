@@ -396,3 +396,20 @@ def test_the_outcome_report_connects_as_the_click_did():
                        connection)
     assert {prop.lower(): row for row, prop in pairs} == used
     assert set(re.findall(r'GetConfig\("(\w+)"', report)) >= auth_rows
+
+
+def test_the_client_refuses_the_names_and_shapes_remote_bas_cannot_walk():
+    """Remote.bas walks the book's names and each sheet's shapes (notes among them) with
+    For i = 1 To n, n and i Integer: i steps past 32,767 and overflows. RenkeiUncountable
+    refuses from the same number the test model does."""
+    from remote_payload import VBA_MAX_ITEMS
+
+    remote = (Path(importlib.metadata.distribution("xlwings").locate_file("xlwings")) / "addin" / "Remote.bas").read_text()
+    for counter, bound in (("iName", "nNames"), ("iShape", "nShapes")):
+        assert re.search(rf"Dim {counter} As Integer", remote) and re.search(rf"Dim {bound} As Integer", remote)
+        assert f"For {counter} = 1 To {bound}" in remote
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    items = int(re.search(r"RENKEI_MAX_ITEMS As Long = (\d+)", ours).group(1))
+    assert items == VBA_MAX_ITEMS == 32_767 - 1
+    uncountable = _procedure(ours, "RenkeiUncountable")
+    assert "wb.Names.Count" in uncountable and "ws.Shapes.Count" in uncountable
