@@ -42,8 +42,14 @@ Attribute VB_Name = "RenkeiServer"
 Option Explicit
 
 Public Const RENKEI_CLIENT_VERSION As String = "5"
-' Remote.bas counts a used range's rows and columns in VBA Integer.
-Private Const RENKEI_MAX_COUNT As Long = 32767
+' The last row (or column) of a used range Remote.bas can count: it holds the range's first
+' row and its row count in VBA Integer and adds them (startRow + nRows - 1), and the sum
+' overflows (run-time error 6) when it reaches 32,768, a used range ending at row 32,767 too.
+Private Const RENKEI_MAX_COUNT As Long = 32766
+' The most names of the book, and shapes of a sheet (notes among them), Remote.bas can walk:
+' it counts them in Integer and loops For i = 1 To n with an Integer i, which overflows
+' when it steps past 32,767.
+Private Const RENKEI_MAX_ITEMS As Long = 32766
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 ' Raised by RenkeiRefuse: vbObjectError + 700.
@@ -56,7 +62,9 @@ Private Const BOOK_WRITERS As String = ",check,recalc,collect,"
 Private Const MSG_CONNECT As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC306B63A57D9A3067304D307E305B309330673057305FFF08007B0030007DFF09300230B530FC30D030FC304C52D5304430663044308B304B300130B730FC30C8300C0078006C00770069006E00670073002E0063006F006E0066300D306E002000520045004E004B00450049005F0053004500520056004500520020306E50243092002000490054002062C55F538005306B78BA304B30813066304F3060305530443002"
 Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D306700200045007800630065006C0020304C30A830E930FC30928FD43057307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF093002"
 Private Const MSG_FAILED_2 As String = "30D630C330AF306E4E0090E830603051304C66F8304D63DB30483089308C305F53EF80FD6027304C3042308A307E3059300230D630C330AF30924FDD5B58305B305A306B958930583066958B304D76F430573001308230464E005EA630DC30BF30F3309262BC30573066304F30603055304430027E70308A8FD430593068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
-Private Const MSG_TOO_MANY As String = "30B730FC30C8300C007B0030007D300D306E4F7F75287BC456F2304C0020007B0031007D0020884C002000D70020007B0032007D002052173042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800330032002C0037003600370020884C30FB00330032002C00370036003700205217307E3067FF0930024F7F306330663044306A3044884C308452173092524A9664305730664E0A66F8304D4FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
+Private Const MSG_TOO_MANY As String = "30B730FC30C8300C007B0030007D300D306E4F7F75287BC456F2304C0020007B0031007D0020884C002000D70020007B0032007D002052173042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800330032002C0037003600360020884C30FB00330032002C00370036003600205217307E3067FF0930024F7F306330663044306A3044884C308452173092524A9664305730664E0A66F8304D4FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
+Private Const MSG_TOO_MANY_NAMES As String = "3053306E30D630C330AF306B306F540D524D306E5B9A7FA9304C0020007B0030007D0020500B3042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800330032002C0037003600360020500B307E30673002307B304B306E30D630C330AF304B308930B730FC30C8309230B330D430FC3057305F3068304D306B4ED830443066304F308B3001540D524D306E7BA17406306B8868793A3055308C306A3044540D524D308265703048307E3059FF09300230D630C330AF306F590966F4305730663044307E305B3093300200490054002062C55F538005306B30014F7F306330663044306A3044540D524D306E524A966430924F9D983C30573066304F3060305530443002"
+Private Const MSG_TOO_MANY_SHAPES As String = "30B730FC30C8300C007B0030007D300D306B56F35F62FF0830E130E23092542B3080FF09304C0020007B0031007D0020500B3042308A300130B530FC30D030FC306B9001308C307E305B3093FF0800310020679A306E30B730FC30C8306B002000330032002C0037003600360020500B307E3067FF09300230D630C330AF306F590966F4305730663044307E305B309330024F7F306330663044306A304456F35F623092524A9664305730664E0A66F8304D4FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
 Private Const MSG_RESTORE As String = "30B730FC30C8300C007B0030007D300D306E4FDD8B7730925143306B623B305B307E305B309330673057305F3002300C682195B2300D30BF30D6306E300C30B730FC30C8306E4FDD8B77300D30674FDD8B77305776F430573066304F3060305530443002"
 ' RenkeiUnready's refusals: renkei_xl.excel.book.shared_book_message (and a full stop), the master
 ' window hidden, the sheets still grouped.
@@ -137,23 +145,50 @@ End Function
 
 Sub RenkeiReport(url As String, ByVal number As Long, ByVal description As String)
     ' Tells the server what Excel did with its answer, so its log says what staff saw.
-    ' Best effort: the staff's message does not wait for it or depend on it.
+    ' Best effort: the staff's message does not wait for it or depend on it. It goes the
+    ' way the click went (RenkeiConnection), or it would not arrive where the click did.
     Dim client As New WebClient
     Dim request As New WebRequest
     Dim body As New Dictionary
+    Dim auth As String
     On Error GoTo Done
     body.Add "request", renkeiRequestId
     body.Add "error", number
     body.Add "description", description
     client.BaseUrl = url & "/outcome"
     client.TimeoutMs = 5000
+    RenkeiConnection client
     request.Method = WebMethod.HttpPost
     request.Format = WebFormat.Json
     Set request.Body = body
-    request.AddHeader "Authorization", GetConfig("AUTH", "")
+    ' Remote.bas' key: AUTH, else the older API_KEY row.
+    auth = GetConfig("AUTH", "")
+    If auth = "" Then auth = GetConfig("API_KEY", "")
+    request.AddHeader "Authorization", auth
     request.AddHeader "X-Renkei-User", RenkeiHex(Application.UserName)
     client.Execute request
 Done:
+End Sub
+
+Sub RenkeiConnection(client As WebClient)
+    ' The rows of xlwings.conf that RunServerPython (Remote.bas) connects with, read as it
+    ' reads them: a proxy, or a certificate IT told it to accept, that the click needed to
+    ' reach the server is needed by the report of its outcome too.
+    Dim value As String
+    value = GetConfig("PROXY_SERVER", "")
+    If value <> "" Then client.proxyServer = value
+    value = GetConfig("PROXY_BYPASS_LIST", "")
+    If value <> "" Then client.proxyBypassList = value
+    value = GetConfig("PROXY_USERNAME", "")
+    If value <> "" Then client.proxyUsername = value
+    value = GetConfig("PROXY_PASSWORD", "")
+    If value <> "" Then client.proxyPassword = value
+    value = GetConfig("ENABLE_AUTO_PROXY", False)
+    If value <> False Then client.enableAutoProxy = value
+    value = GetConfig("INSECURE", False)
+    If value <> False Then client.insecure = value
+    value = GetConfig("FOLLOW_REDIRECTS", False)
+    If value <> False Then client.followRedirects = value
 End Sub
 
 Sub renkeiRequest(wb As Workbook, action As Dictionary)
@@ -224,9 +259,15 @@ Function RenkeiUnready(wb As Workbook, ByVal entry As String) As String
 End Function
 
 Function RenkeiUncountable(wb As Workbook) As String
-    ' A sheet whose used range Remote.bas cannot count in Integer: named before sending.
+    ' What Remote.bas cannot count in Integer, named before sending: a sheet's used range or
+    ' shapes, the book's names. Past them it stops with error 6 (overflow) before it sends.
     Dim ws As Worksheet
-    Dim lastRow As Long, lastCol As Long
+    Dim lastRow As Long, lastCol As Long, count As Long
+    count = wb.Names.Count
+    If count > RENKEI_MAX_ITEMS Then
+        RenkeiUncountable = RenkeiFormat(RenkeiText(MSG_TOO_MANY_NAMES), CStr(count))
+        Exit Function
+    End If
     For Each ws In wb.Worksheets
         With ws.UsedRange
             lastRow = .Row + .Rows.Count - 1
@@ -234,6 +275,11 @@ Function RenkeiUncountable(wb As Workbook) As String
         End With
         If lastRow > RENKEI_MAX_COUNT Or lastCol > RENKEI_MAX_COUNT Then
             RenkeiUncountable = RenkeiFormat(RenkeiText(MSG_TOO_MANY), ws.Name, CStr(lastRow), CStr(lastCol))
+            Exit Function
+        End If
+        count = ws.Shapes.Count
+        If count > RENKEI_MAX_ITEMS Then
+            RenkeiUncountable = RenkeiFormat(RenkeiText(MSG_TOO_MANY_SHAPES), ws.Name, CStr(count))
             Exit Function
         End If
     Next ws

@@ -89,13 +89,22 @@ AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off,
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
-MAX_CELL_TEXT, MAX_ROW_HEIGHT, VBA_INTEGER_MAX = 32_767, 409.0, 32_767
+MAX_CELL_TEXT, MAX_ROW_HEIGHT = 32_767, 409.0
+# The last row Remote.bas can count: startRow + nRows - 1 in Integer overflows at 32,768 first.
+VBA_LAST_ROW = 32_766
+# The most names of a book, or shapes of a sheet, Remote.bas walks: For i = 1 To n with an
+# Integer i overflows stepping past 32,767.
+VBA_MAX_ITEMS = 32_766
 MAX_ROWS, MAX_COLUMNS, MAX_COLUMN_WIDTH, MAX_FORMULA = 1_048_576, 16_384, 255, 8_192
 # Names Excel keeps for itself: "History" (履歴 in a Japanese Excel) is its change-tracking sheet.
 RESERVED_SHEET_NAMES = {"history", "履歴"}
 # MsgBox shows about 1,024 characters of its prompt and drops the rest without a word; a
 # hyperlink's address and its screen tip hold 255.
 MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
+# Manual page breaks a sheet holds: Excel's specifications say 1,026; a file with more than
+# 1,024 is reported damaged when it opens (NPOI #456), so HPageBreaks.Add past that is taken
+# as 1004 here (the stricter reading; Excel cannot be run here).
+MAX_PAGE_BREAKS = 1_024
 
 
 def excel_length(text: str) -> int:
@@ -137,11 +146,14 @@ class ExcelError(AssertionError):
 
 
 class ClientRefused(AssertionError):
-    """The VBA client refuses before sending (RenkeiServer.bas' RenkeiUncountable)."""
+    """The VBA client refuses before sending (RenkeiServer.bas' RenkeiUncountable): a sheet's
+    used range (``rows``, ``cols``) or shapes (``shapes``), or the book's names (``names``;
+    ``sheet`` is then "")."""
 
-    def __init__(self, sheet: str, rows: int, cols: int):
-        self.sheet, self.rows, self.cols = sheet, rows, cols
-        super().__init__(f"the VBA client cannot count {sheet}: {rows} rows × {cols} columns")
+    def __init__(self, sheet: str, rows: int = 0, cols: int = 0, *, names: int = 0, shapes: int = 0):
+        self.sheet, self.rows, self.cols, self.names, self.shapes = sheet, rows, cols, names, shapes
+        super().__init__(f"the VBA client cannot count {sheet or 'the book'}: {rows} rows × {cols} columns, "
+                         f"{names} names, {shapes} shapes")
 
 
 class ClientStopped(AssertionError):
@@ -454,9 +466,16 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
             add(defined, False, ws)
     unsendable = []
     if client == VBA:
+        with zipfile.ZipFile(path) as z:      # Names.Count: every definedName, print areas and titles too
+            named = len(re.findall(rb"<(?:\w+:)?definedName[\s>]", z.read("xl/workbook.xml")))
+        if named > VBA_MAX_ITEMS:
+            raise ClientRefused("", names=named)
+        shapes = file_shape_counts(path)
         for ws in wb.worksheets:
-            if ws.max_row > VBA_INTEGER_MAX or ws.max_column > VBA_INTEGER_MAX:
+            if ws.max_row > VBA_LAST_ROW or ws.max_column > VBA_LAST_ROW:
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
+            if shapes.get(ws.title, 0) > VBA_MAX_ITEMS:
+                raise ClientRefused(ws.title, shapes=shapes[ws.title])
         unsendable = _unsendable_errors(wb, sheets)
     payload = {"client": client, "version": xw.__version__,
                "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
@@ -935,6 +954,9 @@ def _excel_refuses(out: Applied, a: dict) -> None:
             if len(filled) > 1:
                 raise ExcelError(MERGE_DIALOG, "Merging cells only keeps the upper-left value and discards "
                                                f"other values ({_address((r1, c1, r2, c2))}: {filled})", a)
+    if func == PAGE_BREAKS and len(args[0]) > MAX_PAGE_BREAKS:
+        raise ExcelError(1004, f"Add method of HPageBreaks class failed: {len(args[0])} manual breaks "
+                               f"(a sheet holds {MAX_PAGE_BREAKS})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
 
@@ -1380,6 +1402,29 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
         target = rel.get("Target")
         out[rel.get("Id")] = (target.lstrip("/") if target.startswith("/")
                               else posixpath.normpath(posixpath.join(base, target)))
+    return out
+
+
+_ANCHOR = re.compile(rb"<(?:\w+:)?(?:twoCellAnchor|oneCellAnchor|absoluteAnchor)[\s>]")
+_VML_SHAPE = re.compile(rb"<(?:\w+:)?shape[\s>]")   # VML elements: a prefix of any name
+
+
+def file_shape_counts(path: Path) -> dict[str, int]:
+    """Worksheet.Shapes.Count per sheet, as the package tells it: the drawing's anchors
+    (pictures, charts, text boxes) and the legacy drawing's shapes (notes, form controls).
+    A form control that Excel 2010 also writes as an anchor (inside mc:AlternateContent) is
+    counted twice: more, never fewer, than Excel counts."""
+    out: dict[str, int] = {}
+    with zipfile.ZipFile(path) as z:
+        parts = set(z.namelist())
+        book_rels = _rels(z, "xl/workbook.xml")
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            part = book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+            count = 0
+            for target in (_rels(z, part) if part else {}).values():
+                if target in parts and "/drawings/" in target:
+                    count += len((_VML_SHAPE if target.endswith(".vml") else _ANCHOR).findall(z.read(target)))
+            out[sheet.get("name")] = count
     return out
 
 

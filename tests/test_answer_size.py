@@ -218,7 +218,7 @@ def test_a_sheet_the_vba_client_cannot_count_is_refused_naming_it(strays, tmp_pa
     payload = payload_from_file(strays, client=VBA)
     status, text, outcome = _refused(tmp_path, _with_sheet(payload, "メモ", [[""]] * limits.VBA_MAX_ROWS + [["x"]]))
     assert status == 413 and outcome == "大きすぎる"
-    assert "シート「メモ」" in text and "32,768 行" in text and "32,767" in text, text
+    assert "シート「メモ」" in text and "32,767 行" in text and "32,766" in text, text
 
 
 def test_more_indicators_than_served_are_refused_naming_the_sheet(strays, tmp_path):

@@ -838,6 +838,8 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "null fill": ([{**cell, "func": "setRangeColor", "args": [None]}], "Invalid use of Null"),
         "message past MsgBox": ([{"func": "alert", "args": ["あ" * 1_024, "t", "ok", "info", ""]}], "MsgBox"),
         "tall row": ([{**cell, "func": "setRowHeight", "args": [410]}], "RowHeight"),
+        "more page breaks than a sheet holds": (
+            [{"func": "renkeiPageBreaks", "args": [list(range(2, 2_052, 2))], "sheet_position": pos}], "HPageBreaks"),
         "part of a merge": ([blank, {**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
                              {**cell, "func": "rangeMerge", "args": [False], "start_row": 1, "row_count": 2}],
                             "merged cell"),
@@ -897,16 +899,72 @@ def test_the_model_knows_the_merges_the_saved_file_has_as_excel_does(master, tmp
     assert after.merges[c.MENU] == file_merges(path, c.MENU) - {(r1, c1, r2, c2)}
 
 
-def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path):
+@pytest.mark.parametrize("last_row", [32_767, 32_768])
+def test_a_sheet_the_vba_client_cannot_count_is_refused_before_sending(tmp_path, last_row):
+    """Remote.bas adds the used range's first row to its row count in Integer: a range
+    ending at row 32,767 overflows (1 + 32,767), not only one past it."""
     from openpyxl import Workbook
 
     wb = Workbook()
     wb.active.title = "小樽市"
-    wb.active.cell(32_768, 1, "x")
+    wb.active.cell(last_row, 1, "x")
     wb.save(tmp_path / "big.xlsx")
     with pytest.raises(ClientRefused) as refused:
         payload_from_file(tmp_path / "big.xlsx", client=VBA)
-    assert refused.value.sheet == "小樽市" and refused.value.rows == 32_768
+    assert refused.value.sheet == "小樽市" and refused.value.rows == last_row
+
+
+@pytest.mark.parametrize("names", [32_766, 32_767])
+def test_a_book_with_more_names_than_the_vba_client_walks_is_refused_before_sending(tmp_path, names):
+    """Remote.bas walks the book's names with For iName = 1 To nNames, both Integer: the step
+    past 32,767 overflows (names copied along with sheets from other books, hidden ones too)."""
+    from openpyxl import Workbook
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    for k in range(names):
+        wb.defined_names[f"n{k}"] = DefinedName(f"n{k}", attr_text="'小樽市'!$A$1", hidden=True)
+    wb.save(tmp_path / "names.xlsx")
+    if names < 32_767:
+        assert payload_from_file(tmp_path / "names.xlsx", client=VBA)["sheets"][0]["name"] == "小樽市"
+        return
+    with pytest.raises(ClientRefused) as refused:
+        payload_from_file(tmp_path / "names.xlsx", client=VBA)
+    assert refused.value.names == names and refused.value.sheet == ""
+
+
+def test_a_sheet_with_more_shapes_than_the_vba_client_walks_is_refused_before_sending(tmp_path):
+    """Shapes.Count counts notes: Remote.bas walks them with an Integer too."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    for k in range(32_767):
+        wb.active.cell(k // 200 + 1, k % 200 + 1).comment = Comment("x", "y")
+    wb.save(tmp_path / "notes.xlsx")
+    with pytest.raises(ClientRefused) as refused:
+        payload_from_file(tmp_path / "notes.xlsx", client=VBA)
+    assert refused.value.sheet == "小樽市" and refused.value.shapes == 32_767
+
+
+def test_the_shapes_the_model_counts_on_a_master(master):
+    """The buttons of メニュー are shapes (form controls), a handful, not thousands."""
+    from remote_payload import file_shape_counts
+
+    counts = file_shape_counts(master)
+    assert 1 <= counts[c.MENU] <= 2 * len(c.BUTTONS) and max(counts.values()) < 100, counts
+
+
+def test_a_sheet_the_vba_client_counts_is_sent(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "小樽市"
+    wb.active.cell(32_766, 1, "x")
+    wb.save(tmp_path / "big.xlsx")
+    assert len(payload_from_file(tmp_path / "big.xlsx", client=VBA)["sheets"][0]["values"]) == 32_766
 
 
 def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, monkeypatch):

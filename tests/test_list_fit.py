@@ -153,3 +153,19 @@ def test_a_cut_status_is_named_by_the_header_the_list_prints(fy2023):
     ind = next(i for i in ref.indicators if i.status_manual == "" and not i.is_kpi)
     (found,) = list_cuts(_with_long_status(result, ind.id, "実" * 1_100), settings)
     assert "「連携事業実施状況等（９月末時点）」" in found.message, found.message
+
+
+def test_no_more_page_breaks_than_excel_takes():
+    """A 20,000-indicator 一覧 needed 1,250 manual breaks: a file Excel reports as damaged,
+    and HPageBreaks.Add refuses the server's replay halfway. The pages past the limit are
+    left to Excel's own breaks; the ones placed are those of the uncapped pagination."""
+    from renkei_xl.core import pages
+
+    rows = 3_000
+    heights = {r: 300.0 for r in range(1, rows + 1)}       # two rows to an A3 page
+    capacity = 700.0
+    breaks = pages.paginate(heights, 1, rows, capacity)
+    assert len(breaks) <= 1_024
+    assert len(breaks) == pages.MAX_MANUAL_BREAKS
+    assert breaks == list(range(2, 2 * pages.MAX_MANUAL_BREAKS + 1, 2))
+    assert pages.paginate(heights, 1, 100, capacity) == list(range(2, 100, 2))

@@ -81,6 +81,7 @@ Function RenkeiHarnessReplay(tokens As Variant) As String
     ' where a hidden document has no window to bring forward or group), for the button that
     ' writes (recalc, as RenkeiFailure below names it).
     description = RenkeiUnready(ThisWorkbook, "recalc")
+    If description = "" Then description = RenkeiUncountable(ThisWorkbook)
     If description <> "" Then
         RenkeiHarnessReplay = "UNREADY " & description
         Exit Function

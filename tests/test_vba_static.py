@@ -352,3 +352,64 @@ def test_upgrade_macros_gives_every_code_named_sheet_its_module(master, tmp_path
     assert "shHistory" not in _document_modules(book)
     assert cli_main(["upgrade-macros", str(book), "--server", SERVER]) == 0
     _assert_every_sheet_has_its_module(book)
+
+
+def test_the_client_refuses_from_the_row_the_server_refuses_and_remote_bas_overflows():
+    """RenkeiUncountable (before sending), the server's size check and the test model hold
+    one number: the last row Remote.bas can count. It adds the used range's first row to its
+    row count in VBA Integer (startRow + nRows - 1), so that sum must stay within 32,767."""
+    from remote_payload import VBA_LAST_ROW
+    from renkei_xl.server.limits import VBA_MAX_ROWS
+
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    count = int(re.search(r"RENKEI_MAX_COUNT As Long = (\d+)", ours).group(1))
+    remote = (Path(importlib.metadata.distribution("xlwings").locate_file("xlwings")) / "addin" / "Remote.bas").read_text()
+    assert "Dim startRow As Integer, startCol As Integer" in remote and "startRow + nRows - 1" in remote
+    integer_max = 32_767
+    assert count == VBA_MAX_ROWS == VBA_LAST_ROW == integer_max - 1    # 1 + 32,766 rows is the largest sum
+
+
+def _procedure(source: str, name: str) -> str:
+    start = re.search(rf"^(?:Public |Private )?(?:Sub|Function) {name}\(", source, re.M).start()
+    return source[start:re.search(r"^End (?:Sub|Function)", source[start:], re.M).end() + start]
+
+
+def test_the_outcome_report_connects_as_the_click_did():
+    """RenkeiReport tells the server what staff saw. A proxy, or a certificate IT told
+    xlwings to accept (PROXY_*, INSECURE, … rows of xlwings.conf), that RunServerPython
+    needed to reach the server is needed by the report too, and the key is found the same
+    way: otherwise the server logs 完了 for a click that stopped halfway in Excel."""
+    remote = (Path(importlib.metadata.distribution("xlwings").locate_file("xlwings")) / "addin" / "Remote.bas").read_text()
+    run = _procedure(remote, "RunServerPython")
+    keys = dict(re.findall(r'^\s*(\w+) = GetConfig\("(\w+)"', run, re.M))     # variable -> row
+    # TIMEOUT aside: the report waits 5 s at most, before staff's message box
+    used = {prop.lower(): keys[var] for prop, var in re.findall(r"myClient\.(\w+) = (\w+)", run)
+            if var in keys and prop.lower() != "timeoutms"}
+    assert {"proxyserver", "insecure", "enableautoproxy"} <= set(used), used
+    auth_rows = {keys[var] for var in re.findall(r'AddHeader "Authorization", (\w+)', run)}
+    assert auth_rows == {"AUTH", "API_KEY"}
+
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    report = _procedure(ours, "RenkeiReport")
+    connection = _procedure(ours, "RenkeiConnection") if "RenkeiConnection client" in report else ""
+    pairs = re.findall(r'value = GetConfig\("(\w+)"[^\r\n]*\r?\n\s*If value <> [^\r\n]* Then client\.(\w+) = value',
+                       connection)
+    assert {prop.lower(): row for row, prop in pairs} == used
+    assert set(re.findall(r'GetConfig\("(\w+)"', report)) >= auth_rows
+
+
+def test_the_client_refuses_the_names_and_shapes_remote_bas_cannot_walk():
+    """Remote.bas walks the book's names and each sheet's shapes (notes among them) with
+    For i = 1 To n, n and i Integer: i steps past 32,767 and overflows. RenkeiUncountable
+    refuses from the same number the test model does."""
+    from remote_payload import VBA_MAX_ITEMS
+
+    remote = (Path(importlib.metadata.distribution("xlwings").locate_file("xlwings")) / "addin" / "Remote.bas").read_text()
+    for counter, bound in (("iName", "nNames"), ("iShape", "nShapes")):
+        assert re.search(rf"Dim {counter} As Integer", remote) and re.search(rf"Dim {bound} As Integer", remote)
+        assert f"For {counter} = 1 To {bound}" in remote
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    items = int(re.search(r"RENKEI_MAX_ITEMS As Long = (\d+)", ours).group(1))
+    assert items == VBA_MAX_ITEMS == 32_767 - 1
+    uncountable = _procedure(ours, "RenkeiUncountable")
+    assert "wb.Names.Count" in uncountable and "ws.Shapes.Count" in uncountable

@@ -20,6 +20,13 @@ from typing import Mapping, Sequence
 PAPER_POINTS = {"A3": (841.89, 1190.55), "A4": (595.28, 841.89)}   # portrait width, height
 FILL = 0.97             # of a page's height: room for rounding in the applications
 KEEP_TOGETHER = 2 / 3   # a project moves whole to the next page if this page is this full
+# The most manual page breaks a sheet takes. Excel's specifications say 1,026, but a file
+# with more than about 1,024 is one Excel reports as damaged when it opens it, and
+# HPageBreaks.Add refuses past the limit (1004, the server's replay stopped halfway);
+# XlsxWriter, which measured it, keeps 1,023. A 20,000-indicator 一覧 needs more (1,250):
+# past this many pages Excel places the breaks itself, and a merged cell running over one
+# of those shows its text on its first page only, as before the tool placed any.
+MAX_MANUAL_BREAKS = 1_023
 
 Rect = tuple[int, int, int, int]
 
@@ -35,7 +42,8 @@ def body_height(paper: str, landscape: bool, margins: tuple[float, float, float,
 def paginate(heights: Mapping[int, float], first: int, last: int, capacity: float,
              repeated: float = 0.0, blocks: Sequence[tuple[int, int]] = (),
              default: float = 15.0) -> list[int]:
-    """The last row of every page but the last (1-based rows ``first``..``last``).
+    """The last row of every page but the last (1-based rows ``first``..``last``), at most
+    MAX_MANUAL_BREAKS of them.
 
     Rows before ``first`` (title, legend, header) open the first page; every later page
     opens with ``repeated`` points of header rows. A break that would fall inside one of
@@ -48,7 +56,7 @@ def paginate(heights: Mapping[int, float], first: int, last: int, capacity: floa
     breaks: list[int] = []
     page_first = first
     r = first
-    while r <= last:
+    while r <= last and len(breaks) < MAX_MANUAL_BREAKS:
         h = heights.get(r, default)
         if used + h <= limit or r == page_first:
             used += h

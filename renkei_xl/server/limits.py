@@ -9,8 +9,9 @@ sheet, instead of a timeout.
 
 What is counted is what the client sent, so the server decides before parsing anything:
 - the rows of each sheet: xlwings' Remote.bas counts a used range's rows and columns in
-  VBA Integer, so a sheet past 32,767 rows cannot be sent from Excel at all (the master's
-  RenkeiServer.bas refuses it first); another client that sends one is refused the same;
+  VBA Integer and adds its first row to its row count, so a sheet used to row 32,767 or
+  past it cannot be sent from Excel at all (the master's RenkeiServer.bas refuses it
+  first); another client that sends one is refused the same;
 - the rows of 指標: the answer of 評価を再計算 (一覧, 次の一歩) grows with the indicators;
 - the cells of the whole payload (rows × columns of each sheet's values): reading, checking
   and the files split and rollover write grow with them;
@@ -26,8 +27,10 @@ from typing import Optional
 
 from ..core import contract as c
 
-# Remote.bas' Integer: 32,767 rows (or columns) is the most it can count.
-VBA_MAX_ROWS = 32_767
+# Remote.bas' Integer: the last row (or column) of a used range it can count. It adds the
+# range's first row to its row count (startRow + nRows - 1), both Integer, and the sum
+# overflows when it reaches 32,768: a range ending at row 32,767 already stops the client.
+VBA_MAX_ROWS = 32_766
 # 2,000 indicators take 2,001 rows of 指標 in a built master (one header row); the rest
 # is room for a few blank or note rows.
 MAX_INDICATOR_ROWS = 2_050
