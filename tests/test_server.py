@@ -89,9 +89,10 @@ def server(tmp_path_factory, licensed):  # noqa: F811
 
 
 @contextlib.contextmanager
-def serving(root: Path, share: str = SHARE):
+def serving(root: Path, share: str = SHARE, unprivileged: bool = False):
     """A real server (uvicorn, as `renkei-xl serve` starts it) on 127.0.0.1 over ``root``/work,
-    showing it as ``share``, with the sample master in FOLDER."""
+    showing it as ``share``, with the sample master in FOLDER. ``unprivileged``: without
+    root's rights over file modes (setpriv, as _without_root_rights), as a service account."""
     workdir, cwd = root / "work", root / "cwd"
     (workdir / FOLDER).mkdir(parents=True)
     cwd.mkdir()
@@ -104,7 +105,8 @@ def serving(root: Path, share: str = SHARE):
     error_log = root / "logs" / "error.log"
     stderr = root / "stderr.log"      # the start line, and what could not go to the log
     with stderr.open("w", encoding="utf-8") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
+        proc = subprocess.Popen([*(_UNPRIVILEGED if unprivileged else []), sys.executable, "-m", "renkei_xl.cli",
+                                 "serve", "--host", "127.0.0.1",
                                  "--port", str(port), "--workdir", str(workdir), "--share", share, "--max-mb", "1",
                                  "--error-log", str(error_log), "--log", str(log)],
                                 cwd=cwd, env=env, stdout=err, stderr=err)
@@ -2726,10 +2728,14 @@ def test_the_port_check_on_windows_does_not_let_a_second_server_share_the_port(m
     assert (socket.SOL_SOCKET, socket.SO_REUSEADDR) not in asked, asked
 
 
+_NO_MODE_RIGHTS = "-dac_override,-dac_read_search"
+_UNPRIVILEGED = ["setpriv", "--bounding-set", _NO_MODE_RIGHTS, "--inh-caps", _NO_MODE_RIGHTS]
+
+
 def _without_root_rights(*args: str, drop: str = "", env=None, timeout: int = 60) -> subprocess.CompletedProcess:
     """``python args`` with root's rights over file modes taken away (setpriv drops the
     capabilities that pass over them, and ``drop`` more), as a service account has none."""
-    caps = "-dac_override,-dac_read_search" + (f",{drop}" if drop else "")
+    caps = _NO_MODE_RIGHTS + (f",{drop}" if drop else "")
     return subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, *args],
                           env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -2995,6 +3001,49 @@ def test_a_folder_the_service_account_may_not_look_into_is_said_so_not_an_unexpe
     closed.chmod(0o755)
     assert run.stdout.startswith("UserError") and "アクセス権がありません" in run.stdout, (run.stdout, run.stderr)
     assert f"{SHARE}\\{FOLDER}\\秘密" in run.stdout and str(tmp_path) not in run.stdout
+
+
+@pytest.fixture(scope="module")
+def unprivileged_server(tmp_path_factory, licensed):  # noqa: F811
+    with serving(tmp_path_factory.mktemp("unprivileged"), unprivileged=True) as running:
+        yield running
+
+
+def test_a_master_the_service_account_may_not_read_is_said_so_on_every_button(unprivileged_server):
+    """A master saved with rights the service's account lacks (a Windows ACL; mode 200 here,
+    the server without root's rights): its first read in admission raised PermissionError,
+    every button answered 「予期しないエラー」 and only the error log said why."""
+    from renkei_xl.server.app import endpoints
+
+    server = unprivileged_server
+    payload = _payload(server.master)
+    server.master.chmod(0o200)
+    try:
+        for entry, (caption, _macro) in endpoints().items():
+            response = server.post(entry, payload)
+            assert response.status_code == 422 and response.text.startswith(c.stopped(caption)), response.text
+            assert "読めません（アクセス権がないか" in response.text and f"「{SHARE}\\{FOLDER}」" in response.text
+            assert "予期しない" not in response.text and str(server.workdir) not in response.text
+    finally:
+        server.master.chmod(0o644)
+    assert not server.error_log.exists() or "PermissionError" not in server.error_log.read_text(encoding="utf-8")
+
+
+def test_a_return_the_service_account_may_not_read_is_listed_by_its_share_path(unprivileged_server):
+    """Collect lists the files it could not take in the message that says it ran: a return
+    the service's account may not read was listed under its path on the server."""
+    server = unprivileged_server
+    inbox = server.workdir / FOLDER / COLLECT_DIR
+    inbox.mkdir(exist_ok=True)
+    returned = inbox / "小樽市_2023年度_入力.xlsx"
+    returned.write_bytes(b"PK")
+    returned.chmod(0)
+    try:
+        prompt, mode = _only_alert(server.post("collect", _payload(server.master)))
+    finally:
+        returned.unlink()
+    assert f"{SHARE}\\{FOLDER}\\{COLLECT_DIR}\\{returned.name}" in prompt, prompt
+    assert str(server.workdir) not in prompt, prompt
 
 
 def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):
