@@ -354,6 +354,16 @@ def check_name_length(target: os.PathLike | str) -> None:
         raise UserError(problem)
 
 
+def _write_remedy(elsewhere: str) -> str:
+    """What to do about a folder the tool may not write in: ``elsewhere`` (put the file, or
+    name a folder, where one may write) for the command line and the local buttons. Not
+    on the server (a confinement set): the folder is the master's own on the server, which
+    staff neither choose nor give rights to, so they are sent to IT, who can."""
+    if WRITE_ROOT.get() is None:
+        return elsewhere
+    return "IT 担当者に、サーバーのアカウントがこのフォルダーに書き込めるか確かめてもらってください"
+
+
 def _reason(exc: OSError) -> str:
     """Why the system refused a write, in Japanese (its own text is English)."""
     return {errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません",
@@ -444,9 +454,11 @@ def make_folder(folder: Path, what: str) -> None:
         if disk_full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
             raise UserError(f"ディスクの空き容量が足りないため{what}のフォルダー「{folder}」を作れませんでした。"
                             "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
-        why = "同じ名前のファイルがあります" if mode and not stat.S_ISDIR(mode) else _reason(exc)
+        a_file = bool(mode) and not stat.S_ISDIR(mode)
+        why = "同じ名前のファイルがあります" if a_file else _reason(exc)
+        remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
-                        "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
+                        + (remedy if a_file else _write_remedy(remedy))) from None
     if made:
         _note_written(folder)
 
@@ -541,7 +553,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
         if disk_full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
             raise _full_said(exc, f"「{path.name}」") from None
         raise UserError(f"「{path.name}」のフォルダーに書き込めません（{_reason(exc)}）。"
-                        "書き込みできるフォルダーに置いてから実行してください。") from None
+                        + _write_remedy("書き込みできるフォルダーに置いてから実行してください") + "。") from None
     if os.name == "nt":
         _hide(lock_path)
     return fd
@@ -659,7 +671,7 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
             if disk_full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
                 raise
             raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
-                            "書き込めるフォルダーを指定してから実行してください") from None
+                            + _write_remedy("書き込めるフォルダーを指定してから実行してください")) from None
         return path
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(folder))
 

@@ -3046,6 +3046,34 @@ def test_a_return_the_service_account_may_not_read_is_listed_by_its_share_path(u
     assert str(server.workdir) not in prompt, prompt
 
 
+@pytest.mark.parametrize("entry, closed, made", [
+    ("export", EXPORT_DIR, True),      # the export lock's file cannot be made
+    ("split", SPLIT_DIR, True),        # a temporary file cannot be made
+    ("split", SPLIT_DIR, False),       # 配布用 cannot be made in the master's folder
+])
+def test_a_folder_the_service_account_may_not_write_sends_staff_to_it_not_elsewhere(unprivileged_server, entry,
+                                                                                     closed, made):
+    """The master's folder and its 配布用 and 確定版 are the server's to write, not staff's to
+    choose: a click there was told 「書き込みできるフォルダーに置いて」 or 「書き込めるフォルダーを
+    指定して」, which staff cannot do from Excel."""
+    server = unprivileged_server
+    folder = server.workdir / FOLDER
+    target = folder / closed
+    shutil.rmtree(target, ignore_errors=True)
+    if made:
+        target.mkdir()
+    locked = target if made else folder
+    locked.chmod(0o555)
+    try:
+        prompt, mode = _only_alert(server.post(entry, _payload(server.master)))
+    finally:
+        locked.chmod(0o755)
+    assert mode == "critical" and "書き込" in prompt, prompt
+    assert "IT 担当者に、サーバーのアカウントがこのフォルダーに書き込めるか確かめて" in prompt, prompt
+    assert not re.search("置いて|指定して|書き込める場所にして", prompt), prompt
+    assert str(server.workdir) not in prompt
+
+
 def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):
     """回収 closed by its rights: iterdir's PermissionError ended the command (and a server
     click) as an unexpected error. Root's rights are taken away (setpriv)."""
