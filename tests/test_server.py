@@ -386,6 +386,11 @@ REFUSALS = {
            "a name with nothing but its name": lambda p: p.__setitem__("names", [{"name": "対象年度"}]),
            "a name on sheet 999": lambda p: [n.__setitem__("sheet_index", 999) for n in p["names"]],
            "a name at no address": lambda p: [n.__setitem__("address", "ZZZ!!") for n in p["names"]],
+           # Whole columns or rows with a $: Remote.bas sends Address(False, False), and the
+           # remote engine's reader (xlwings.utils.a1_to_tuples) finds no range in them.
+           "a name on whole columns with a $": lambda p: p["names"][0].__setitem__("address", "$A:$XFD"),
+           "a name on whole rows with a $": lambda p: p["names"][0].__setitem__("address", "$1:$1048576"),
+           "a name on columns half with a $": lambda p: p["names"][0].__setitem__("address", "A:$C"),
            "an object in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [{"a": 1}]),
            "a list in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [[1, 2]]),
            "an active sheet that is no number": lambda p: p["book"].__setitem__("active_sheet_index", "一覧"),
