@@ -1903,6 +1903,39 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
     assert len(said) == 1 and said[0].startswith("request=abcd1234 button=入力チェック") and "not_kept=" in said[0], said
 
 
+def test_a_traceback_quoting_a_cell_cannot_write_a_record_of_its_own_in_the_error_log(server, tmp_path, monkeypatch,
+                                                                                      configured_log):
+    """An unexpected failure whose message quotes what the request sent (a cell's text, which
+    Alt+Enter breaks into lines, as a str: an exception of our own code or a library's): each
+    line of it began a line of the error log, so a cell could write a record 「… ERROR
+    request=<another number>」 that IT, looking up the number staff quoted, read as that click's."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    forged = "x\r\n2026-12-04 10:00:00+09:00 ERROR request=deadbeef button=入力チェック\u2028Traceback: 偽"
+
+    def fail(entry, payload, place):
+        cell = next(s["values"][0][0] for s in payload["sheets"] if s["name"] == c.INDICATORS)
+        raise RuntimeError(f"the cell says {cell}")
+
+    error_log = tmp_path / "error.log"
+    configured_log(error_log)
+    monkeypatch.setattr(server_app, "run_button", fail)
+    payload = _payload(server.master)
+    next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)["values"][0][0] = forged
+    client = TestClient(server_app.create_app(ServerConfig(server.workdir, KEY)))
+    response = client.post("/buttons/check", content=client_body(payload),
+                           headers={**server.headers, "Content-Type": "application/json"})
+    number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
+    text = error_log.read_text(encoding="utf-8")
+    records = [x for x in re.split(r"[\n\r\u2028]", text) if re.match(r"\d{4}-\d\d-\d\d ", x)]
+    assert len(records) == 1 and f"ERROR request={number} " in records[0], text
+    assert "RuntimeError: the cell says x\\u000d" in text and "request=deadbeef" in text, text
+    assert "\r" not in text and "\u2028" not in text
+
+
 def test_an_exception_python_cannot_raise_goes_to_the_error_log_not_the_request_log(tmp_path, capsys,
                                                                                    configured_log):
     """A ZipFile closed by the collector on a full disk: Python printed 「Exception ignored
