@@ -1476,6 +1476,32 @@ def test_an_error_value_the_vba_client_can_send_is_an_input_error_not_a_refusal(
     assert f"札幌市!{ref}" in json.dumps(response.json(), ensure_ascii=False) or ref in response.text
 
 
+def test_a_master_moved_on_the_share_while_its_click_is_admitted_is_named_as_staff_name_it(server, monkeypatch):
+    """A colleague moves the master away (renames it on the share) between the server's look
+    at it and its read of the saved master: the refusal quoted the reader's reason with the
+    master's path on the server."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.workbook import session
+
+    master = _master_in(server, "移動されたマスター", fresh=True)
+    real = session.load_master
+
+    def moved_first(path, *args, **kwargs):
+        Path(path).rename(Path(path).with_name("移動済み.xlsm"))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(session, "load_master", moved_first)
+    client = TestClient(server_app.create_app(ServerConfig(server.workdir, KEY, share=SHARE)))
+    response = client.post("/buttons/export", content=client_body(_payload(master)), headers={
+        **server.headers, "X-Renkei-Master": _master_id(master), "Content-Type": "application/json"})
+    assert response.status_code == 422 and "見つかりません" in response.text, response.text
+    assert str(server.workdir) not in response.text, response.text
+    assert f"「{SHARE}\\移動されたマスター\\{MASTER_NAME}」" in response.text, response.text
+
+
 def test_a_buttons_read_of_the_saved_master_is_admissions_while_the_file_is_unchanged(tmp_path):
     """Admission reads the saved master and the sent workbook for 配布用ファイル作成 and
     確定版を書き出し; the button takes those reads, unless the file changed in between (staff
