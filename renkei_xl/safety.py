@@ -445,7 +445,10 @@ def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
 
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
-    name, no permission, a name too long (before anything else is written)."""
+    name, no permission, a name too long (before anything else is written). A write point as
+    atomic_path is: on the server a folder out of the click's folder is not made, even
+    where every caller checked its own target first (parents are made too)."""
+    check_confined(folder)
     made = not os.path.isdir(folder)     # False on any error: mkdir then says why, in Japanese
     try:
         folder.mkdir(parents=True, exist_ok=True)
