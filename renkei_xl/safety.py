@@ -55,8 +55,8 @@ def check_regular_file(path: Path, what: str = "Excel のブックのファイ�
         with open(path, "rb"):
             pass
     except PermissionError:
-        raise UserError(f"「{path}」を読む権限がありません。ファイルのアクセス権を確認するか、"
-                        f"読めるところにコピーしてから指定してください") from None
+        raise UserError(f"「{path}」を読む権限がありません。" + _rights_remedy(
+            "ファイルのアクセス権を確認するか、読めるところにコピーしてから指定してください", "このファイルを読める")) from None
     except OSError:
         raise UserError(f"「{path}」を開けません。{what}を指定してください") from None
 
@@ -359,9 +359,15 @@ def _write_remedy(elsewhere: str) -> str:
     name a folder, where one may write) for the command line and the local buttons. Not
     on the server (a confinement set): the folder is the master's own on the server, which
     staff neither choose nor give rights to, so they are sent to IT, who can."""
+    return _rights_remedy(elsewhere, "このフォルダーに書き込める")
+
+
+def _rights_remedy(elsewhere: str, can: str) -> str:
+    """``elsewhere`` off the server; on it, IT asked to see that the service's account ``can``
+    (what it lacked the rights for): staff cannot name another file or folder from a button."""
     if WRITE_ROOT.get() is None:
         return elsewhere
-    return "IT 担当者に、サーバーのアカウントがこのフォルダーに書き込めるか確かめてもらってください"
+    return f"IT 担当者に、サーバーのアカウントが{can}か確かめてもらってください"
 
 
 def _reason(exc: OSError) -> str:

@@ -3108,6 +3108,8 @@ def test_a_return_the_service_account_may_not_read_is_listed_by_its_share_path(u
         returned.unlink()
     assert f"{SHARE}\\{FOLDER}\\{COLLECT_DIR}\\{returned.name}" in prompt, prompt
     assert str(server.workdir) not in prompt, prompt
+    # staff cannot name another file from a button: IT can give the service's account its rights
+    assert "IT 担当者に、サーバーのアカウントがこのファイルを読めるか確かめて" in prompt and "指定して" not in prompt, prompt
 
 
 @pytest.mark.parametrize("entry, closed, made", [
