@@ -55,8 +55,8 @@ def check_regular_file(path: Path, what: str = "Excel のブックのファイ�
         with open(path, "rb"):
             pass
     except PermissionError:
-        raise UserError(f"「{path}」を読む権限がありません。ファイルのアクセス権を確認するか、"
-                        f"読めるところにコピーしてから指定してください") from None
+        raise UserError(f"「{path}」を読む権限がありません。" + _rights_remedy(
+            "ファイルのアクセス権を確認するか、読めるところにコピーしてから指定してください", "このファイルを読める")) from None
     except OSError:
         raise UserError(f"「{path}」を開けません。{what}を指定してください") from None
 
@@ -354,6 +354,22 @@ def check_name_length(target: os.PathLike | str) -> None:
         raise UserError(problem)
 
 
+def _write_remedy(elsewhere: str) -> str:
+    """What to do about a folder the tool may not write in: ``elsewhere`` (put the file, or
+    name a folder, where one may write) for the command line and the local buttons. Not
+    on the server (a confinement set): the folder is the master's own on the server, which
+    staff neither choose nor give rights to, so they are sent to IT, who can."""
+    return _rights_remedy(elsewhere, "このフォルダーに書き込める")
+
+
+def _rights_remedy(elsewhere: str, can: str) -> str:
+    """``elsewhere`` off the server; on it, IT asked to see that the service's account ``can``
+    (what it lacked the rights for): staff cannot name another file or folder from a button."""
+    if WRITE_ROOT.get() is None:
+        return elsewhere
+    return f"IT 担当者に、サーバーのアカウントが{can}か確かめてもらってください"
+
+
 def _reason(exc: OSError) -> str:
     """Why the system refused a write, in Japanese (its own text is English)."""
     return {errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません",
@@ -435,7 +451,10 @@ def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
 
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
-    name, no permission, a name too long (before anything else is written)."""
+    name, no permission, a name too long (before anything else is written). A write point as
+    atomic_path is: on the server a folder out of the click's folder is not made, even
+    where every caller checked its own target first (parents are made too)."""
+    check_confined(folder)
     made = not os.path.isdir(folder)     # False on any error: mkdir then says why, in Japanese
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -444,9 +463,11 @@ def make_folder(folder: Path, what: str) -> None:
         if disk_full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
             raise UserError(f"ディスクの空き容量が足りないため{what}のフォルダー「{folder}」を作れませんでした。"
                             "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
-        why = "同じ名前のファイルがあります" if mode and not stat.S_ISDIR(mode) else _reason(exc)
+        a_file = bool(mode) and not stat.S_ISDIR(mode)
+        why = "同じ名前のファイルがあります" if a_file else _reason(exc)
+        remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
-                        "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください") from None
+                        + (remedy if a_file else _write_remedy(remedy))) from None
     if made:
         _note_written(folder)
 
@@ -541,7 +562,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
         if disk_full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
             raise _full_said(exc, f"「{path.name}」") from None
         raise UserError(f"「{path.name}」のフォルダーに書き込めません（{_reason(exc)}）。"
-                        "書き込みできるフォルダーに置いてから実行してください。") from None
+                        + _write_remedy("書き込みできるフォルダーに置いてから実行してください") + "。") from None
     if os.name == "nt":
         _hide(lock_path)
     return fd
@@ -659,7 +680,7 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
             if disk_full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
                 raise
             raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
-                            "書き込めるフォルダーを指定してから実行してください") from None
+                            + _write_remedy("書き込めるフォルダーを指定してから実行してください")) from None
         return path
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(folder))
 

@@ -67,6 +67,20 @@ def end(proc: subprocess.Popen) -> None:
 # ----------------------------------------------------------------- atomic writes
 
 
+def test_every_write_point_refuses_a_folder_out_of_the_confinement(tmp_path):
+    """On the server every write lands in the click's folder: folders are made at a write
+    point too (make_folder, parents included), and it refused nothing outside."""
+    inside, outside = tmp_path / "work" / "2023年度", tmp_path / "elsewhere"
+    inside.mkdir(parents=True)
+    (inside / "link").symlink_to(outside, target_is_directory=False)
+    with safety.confined(inside):
+        for folder in (outside / "a" / "b", inside / ".." / "x", inside / "link" / "sub"):
+            with pytest.raises(safety.OutsideFolder):
+                safety.make_folder(folder, "テスト")
+        safety.make_folder(inside / "配布用", "テスト")
+    assert not outside.exists() and not (tmp_path / "work" / "x").exists() and (inside / "配布用").is_dir()
+
+
 def test_atomic_write_replaces_content_and_keeps_permissions(tmp_path):
     target = tmp_path / "master.xlsx"
     target.write_bytes(b"old")

@@ -89,9 +89,10 @@ def server(tmp_path_factory, licensed):  # noqa: F811
 
 
 @contextlib.contextmanager
-def serving(root: Path, share: str = SHARE):
+def serving(root: Path, share: str = SHARE, unprivileged: bool = False):
     """A real server (uvicorn, as `renkei-xl serve` starts it) on 127.0.0.1 over ``root``/work,
-    showing it as ``share``, with the sample master in FOLDER."""
+    showing it as ``share``, with the sample master in FOLDER. ``unprivileged``: without
+    root's rights over file modes (setpriv, as _without_root_rights), as a service account."""
     workdir, cwd = root / "work", root / "cwd"
     (workdir / FOLDER).mkdir(parents=True)
     cwd.mkdir()
@@ -104,7 +105,8 @@ def serving(root: Path, share: str = SHARE):
     error_log = root / "logs" / "error.log"
     stderr = root / "stderr.log"      # the start line, and what could not go to the log
     with stderr.open("w", encoding="utf-8") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1",
+        proc = subprocess.Popen([*(_UNPRIVILEGED if unprivileged else []), sys.executable, "-m", "renkei_xl.cli",
+                                 "serve", "--host", "127.0.0.1",
                                  "--port", str(port), "--workdir", str(workdir), "--share", share, "--max-mb", "1",
                                  "--error-log", str(error_log), "--log", str(log)],
                                 cwd=cwd, env=env, stdout=err, stderr=err)
@@ -384,6 +386,11 @@ REFUSALS = {
            "a name with nothing but its name": lambda p: p.__setitem__("names", [{"name": "対象年度"}]),
            "a name on sheet 999": lambda p: [n.__setitem__("sheet_index", 999) for n in p["names"]],
            "a name at no address": lambda p: [n.__setitem__("address", "ZZZ!!") for n in p["names"]],
+           # Whole columns or rows with a $: Remote.bas sends Address(False, False), and the
+           # remote engine's reader (xlwings.utils.a1_to_tuples) finds no range in them.
+           "a name on whole columns with a $": lambda p: p["names"][0].__setitem__("address", "$A:$XFD"),
+           "a name on whole rows with a $": lambda p: p["names"][0].__setitem__("address", "$1:$1048576"),
+           "a name on columns half with a $": lambda p: p["names"][0].__setitem__("address", "A:$C"),
            "an object in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [{"a": 1}]),
            "a list in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [[1, 2]]),
            "an active sheet that is no number": lambda p: p["book"].__setitem__("active_sheet_index", "一覧"),
@@ -1469,6 +1476,32 @@ def test_an_error_value_the_vba_client_can_send_is_an_input_error_not_a_refusal(
     assert f"札幌市!{ref}" in json.dumps(response.json(), ensure_ascii=False) or ref in response.text
 
 
+def test_a_master_moved_on_the_share_while_its_click_is_admitted_is_named_as_staff_name_it(server, monkeypatch):
+    """A colleague moves the master away (renames it on the share) between the server's look
+    at it and its read of the saved master: the refusal quoted the reader's reason with the
+    master's path on the server."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.workbook import session
+
+    master = _master_in(server, "移動されたマスター", fresh=True)
+    real = session.load_master
+
+    def moved_first(path, *args, **kwargs):
+        Path(path).rename(Path(path).with_name("移動済み.xlsm"))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(session, "load_master", moved_first)
+    client = TestClient(server_app.create_app(ServerConfig(server.workdir, KEY, share=SHARE)))
+    response = client.post("/buttons/export", content=client_body(_payload(master)), headers={
+        **server.headers, "X-Renkei-Master": _master_id(master), "Content-Type": "application/json"})
+    assert response.status_code == 422 and "見つかりません" in response.text, response.text
+    assert str(server.workdir) not in response.text, response.text
+    assert f"「{SHARE}\\移動されたマスター\\{MASTER_NAME}」" in response.text, response.text
+
+
 def test_a_buttons_read_of_the_saved_master_is_admissions_while_the_file_is_unchanged(tmp_path):
     """Admission reads the saved master and the sent workbook for 配布用ファイル作成 and
     確定版を書き出し; the button takes those reads, unless the file changed in between (staff
@@ -1894,6 +1927,39 @@ def test_an_error_log_that_cannot_be_written_any_more_keeps_the_japanese_500(tmp
         server_log.error("abcd1234", "入力チェック")      # must not raise
     said, _traces = _split(records)
     assert len(said) == 1 and said[0].startswith("request=abcd1234 button=入力チェック") and "not_kept=" in said[0], said
+
+
+def test_a_traceback_quoting_a_cell_cannot_write_a_record_of_its_own_in_the_error_log(server, tmp_path, monkeypatch,
+                                                                                      configured_log):
+    """An unexpected failure whose message quotes what the request sent (a cell's text, which
+    Alt+Enter breaks into lines, as a str: an exception of our own code or a library's): each
+    line of it began a line of the error log, so a cell could write a record 「… ERROR
+    request=<another number>」 that IT, looking up the number staff quoted, read as that click's."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    forged = "x\r\n2026-12-04 10:00:00+09:00 ERROR request=deadbeef button=入力チェック\u2028Traceback: 偽"
+
+    def fail(entry, payload, place):
+        cell = next(s["values"][0][0] for s in payload["sheets"] if s["name"] == c.INDICATORS)
+        raise RuntimeError(f"the cell says {cell}")
+
+    error_log = tmp_path / "error.log"
+    configured_log(error_log)
+    monkeypatch.setattr(server_app, "run_button", fail)
+    payload = _payload(server.master)
+    next(s for s in payload["sheets"] if s["name"] == c.INDICATORS)["values"][0][0] = forged
+    client = TestClient(server_app.create_app(ServerConfig(server.workdir, KEY)))
+    response = client.post("/buttons/check", content=client_body(payload),
+                           headers={**server.headers, "Content-Type": "application/json"})
+    number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
+    text = error_log.read_text(encoding="utf-8")
+    records = [x for x in re.split(r"[\n\r\u2028]", text) if re.match(r"\d{4}-\d\d-\d\d ", x)]
+    assert len(records) == 1 and f"ERROR request={number} " in records[0], text
+    assert "RuntimeError: the cell says x\\u000d" in text and "request=deadbeef" in text, text
+    assert "\r" not in text and "\u2028" not in text
 
 
 def test_an_exception_python_cannot_raise_goes_to_the_error_log_not_the_request_log(tmp_path, capsys,
@@ -2726,10 +2792,14 @@ def test_the_port_check_on_windows_does_not_let_a_second_server_share_the_port(m
     assert (socket.SOL_SOCKET, socket.SO_REUSEADDR) not in asked, asked
 
 
+_NO_MODE_RIGHTS = "-dac_override,-dac_read_search"
+_UNPRIVILEGED = ["setpriv", "--bounding-set", _NO_MODE_RIGHTS, "--inh-caps", _NO_MODE_RIGHTS]
+
+
 def _without_root_rights(*args: str, drop: str = "", env=None, timeout: int = 60) -> subprocess.CompletedProcess:
     """``python args`` with root's rights over file modes taken away (setpriv drops the
     capabilities that pass over them, and ``drop`` more), as a service account has none."""
-    caps = "-dac_override,-dac_read_search" + (f",{drop}" if drop else "")
+    caps = _NO_MODE_RIGHTS + (f",{drop}" if drop else "")
     return subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, *args],
                           env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -2995,6 +3065,79 @@ def test_a_folder_the_service_account_may_not_look_into_is_said_so_not_an_unexpe
     closed.chmod(0o755)
     assert run.stdout.startswith("UserError") and "アクセス権がありません" in run.stdout, (run.stdout, run.stderr)
     assert f"{SHARE}\\{FOLDER}\\秘密" in run.stdout and str(tmp_path) not in run.stdout
+
+
+@pytest.fixture(scope="module")
+def unprivileged_server(tmp_path_factory, licensed):  # noqa: F811
+    with serving(tmp_path_factory.mktemp("unprivileged"), unprivileged=True) as running:
+        yield running
+
+
+def test_a_master_the_service_account_may_not_read_is_said_so_on_every_button(unprivileged_server):
+    """A master saved with rights the service's account lacks (a Windows ACL; mode 200 here,
+    the server without root's rights): its first read in admission raised PermissionError,
+    every button answered 「予期しないエラー」 and only the error log said why."""
+    from renkei_xl.server.app import endpoints
+
+    server = unprivileged_server
+    payload = _payload(server.master)
+    server.master.chmod(0o200)
+    try:
+        for entry, (caption, _macro) in endpoints().items():
+            response = server.post(entry, payload)
+            assert response.status_code == 422 and response.text.startswith(c.stopped(caption)), response.text
+            assert "読めません（アクセス権がないか" in response.text and f"「{SHARE}\\{FOLDER}」" in response.text
+            assert "予期しない" not in response.text and str(server.workdir) not in response.text
+    finally:
+        server.master.chmod(0o644)
+    assert not server.error_log.exists() or "PermissionError" not in server.error_log.read_text(encoding="utf-8")
+
+
+def test_a_return_the_service_account_may_not_read_is_listed_by_its_share_path(unprivileged_server):
+    """Collect lists the files it could not take in the message that says it ran: a return
+    the service's account may not read was listed under its path on the server."""
+    server = unprivileged_server
+    inbox = server.workdir / FOLDER / COLLECT_DIR
+    inbox.mkdir(exist_ok=True)
+    returned = inbox / "小樽市_2023年度_入力.xlsx"
+    returned.write_bytes(b"PK")
+    returned.chmod(0)
+    try:
+        prompt, mode = _only_alert(server.post("collect", _payload(server.master)))
+    finally:
+        returned.unlink()
+    assert f"{SHARE}\\{FOLDER}\\{COLLECT_DIR}\\{returned.name}" in prompt, prompt
+    assert str(server.workdir) not in prompt, prompt
+    # staff cannot name another file from a button: IT can give the service's account its rights
+    assert "IT 担当者に、サーバーのアカウントがこのファイルを読めるか確かめて" in prompt and "指定して" not in prompt, prompt
+
+
+@pytest.mark.parametrize("entry, closed, made", [
+    ("export", EXPORT_DIR, True),      # the export lock's file cannot be made
+    ("split", SPLIT_DIR, True),        # a temporary file cannot be made
+    ("split", SPLIT_DIR, False),       # 配布用 cannot be made in the master's folder
+])
+def test_a_folder_the_service_account_may_not_write_sends_staff_to_it_not_elsewhere(unprivileged_server, entry,
+                                                                                     closed, made):
+    """The master's folder and its 配布用 and 確定版 are the server's to write, not staff's to
+    choose: a click there was told 「書き込みできるフォルダーに置いて」 or 「書き込めるフォルダーを
+    指定して」, which staff cannot do from Excel."""
+    server = unprivileged_server
+    folder = server.workdir / FOLDER
+    target = folder / closed
+    shutil.rmtree(target, ignore_errors=True)
+    if made:
+        target.mkdir()
+    locked = target if made else folder
+    locked.chmod(0o555)
+    try:
+        prompt, mode = _only_alert(server.post(entry, _payload(server.master)))
+    finally:
+        locked.chmod(0o755)
+    assert mode == "critical" and "書き込" in prompt, prompt
+    assert "IT 担当者に、サーバーのアカウントがこのフォルダーに書き込めるか確かめて" in prompt, prompt
+    assert not re.search("置いて|指定して|書き込める場所にして", prompt), prompt
+    assert str(server.workdir) not in prompt
 
 
 def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):

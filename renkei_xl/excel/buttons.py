@@ -107,9 +107,7 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
             live.status(f"{title}: ブックを読み込んでいます…")
             message = body(live, title)
     except UserError as exc:
-        place = REMOTE_PLACE.get()
-        text = str(exc) if place is None else place.shown_text(str(exc))
-        _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{text}"]), critical=True)
+        _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{exc}"]), critical=True)
     except Exception as exc:  # the last guard: a sentence for staff, the details in a log
         if REMOTE_PLACE.get() is not None:
             # On the server the request fails as a whole (500 with a 受付番号, traceback in
@@ -151,6 +149,13 @@ def _one_click_at_a_time(live: LiveBook):
 
 
 def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) -> None:
+    """The click's one message. On the server every server path in it is written as the share
+    names it, whichever part of the message quotes one: a refusal, and as much a line of a
+    message that says the click ran (collect's list of the files it could not read quoted
+    each one's path on the server)."""
+    place = REMOTE_PLACE.get()
+    if place is not None:
+        text = place.shown_text(text)
     try:
         if live is not None:
             live.alert(text, critical=critical)

@@ -50,7 +50,17 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookSt
     sheets are protected with a password, which the clients cannot lift, and whether the
     structure is protected, which refuses a sheet added: the payload carries both
     (PASSWORD_SHEETS_KEY, STRUCTURE_KEY), and a click that would meet either is refused
-    before anything is written (renkei_xl.excel.remote)."""
+    before anything is written (renkei_xl.excel.remote). A refusal names server paths as the
+    share does, whatever reason it quotes (a master moved on the share while the click was
+    admitted was named by its path on the server)."""
+    try:
+        return _admit(place, caption, payload, sent_id, state)
+    except Refusal as refusal:
+        refusal.text = place.shown_text(refusal.text)
+        raise
+
+
+def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookState) -> Path:
     with remote_book(payload) as live:
         try:
             master = place.master(live)

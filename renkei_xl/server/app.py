@@ -617,8 +617,10 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
 
 # What a cell of an xlwings payload may hold: JSON's scalars (dates arrive as text).
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-# A name's range as the clients send it (Remote.bas: Address(False, False)), or whole columns or rows.
-_ADDRESS = r"\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|\$?\d+:\$?\d+"
+# A name's range as the clients send it (Remote.bas: Address(False, False)), or whole columns or
+# rows, as far as the remote engine's reader takes it (xlwings.utils.a1_to_tuples): whole columns
+# or rows with a $ (「$A:$C」) it reads as no range, and the click ended in 「予期しないエラー」.
+_ADDRESS = r"\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?|[A-Za-z]{1,3}:[A-Za-z]{1,3}|\d+:\d+"
 
 
 def _shape_problem(payload) -> Optional[str]:

@@ -78,6 +78,25 @@ def escape(value: object) -> str:
     return escaped
 
 
+# How each line of a traceback starts in the error log: a record starts with its time, so no
+# line of a traceback, whatever an exception's message quotes, reads as a record of its own.
+TRACE_INDENT = "  | "
+
+
+def traceback_text(trace: str) -> str:
+    """A traceback as the lines of its record: each line indented (TRACE_INDENT), and control
+    and separator characters in it written as \\uXXXX, as a field's are. An exception's message
+    may quote what a request sent (a book's or a sheet's name): a CR or LF there started a line
+    of the error log of its own, a forged 「… ERROR request=<another number>」 that IT, looking
+    up the number staff quoted, would read as that click's record."""
+    return "\n".join(TRACE_INDENT + _printable(part) for part in trace.rstrip().split("\n"))
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() or ch in " \t" else
+                   (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}") for ch in text)
+
+
 def line(**fields: object) -> str:
     """``key=value`` pairs in the order given, each value escaped; None values left out."""
     return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
@@ -308,7 +327,7 @@ def _unraisable(unraisable) -> None:
     where = getattr(unraisable.object, "__qualname__", None) or type(unraisable.object).__name__
     text = "".join(traceback.format_exception(unraisable.exc_type, unraisable.exc_value,
                                               unraisable.exc_traceback)).rstrip()
-    log.error("%s\n%s", line(request="-", unraisable=where), text, extra={"traceback": True})
+    log.error("%s\n%s", line(request="-", unraisable=where), traceback_text(text), extra={"traceback": True})
     log.warning("%s", line(request="-", unraisable=where, error=getattr(unraisable.exc_value, "strerror", None)
                            or unraisable.exc_type.__name__))
 
@@ -351,7 +370,7 @@ def check_logs(log_file: Path, error_log: Path, workdir: Path) -> tuple[Path, Pa
 def error(request_id: str, title: str) -> None:
     """The exception being handled, with its traceback, under ``request_id``: only to the
     error log (the request line says outcome=エラー with the same number)."""
-    log.error("%s\n%s", line(request=request_id, button=title), traceback.format_exc().rstrip(),
+    log.error("%s\n%s", line(request=request_id, button=title), traceback_text(traceback.format_exc()),
               extra={"traceback": True})
 
 
@@ -479,7 +498,7 @@ class Forwarded(logging.Handler):
             log.log(record.levelno, "%s", line(**fields))
             if record.exc_info:
                 trace = logging.Formatter().formatException(record.exc_info)
-                log.error("%s\n%s", line(request="-", source=record.name, text=first[:300]), trace,
+                log.error("%s\n%s", line(request="-", source=record.name, text=first[:300]), traceback_text(trace),
                           extra={"traceback": True})
         except Exception:
             self.handleError(record)

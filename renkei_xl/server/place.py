@@ -195,6 +195,7 @@ class Place:
         self._inside(path, f"{self.shown(folder)} の {path.name}", folder)
         for sub in (c.SPLIT_DIR, c.COLLECT_DIR, c.EXPORT_DIR):
             self._inside(folder / sub, f"{self.shown(folder)} の {sub}", folder)
+        self._readable(path, folder)
         return path
 
     def folder(self, live) -> Path:
@@ -283,6 +284,21 @@ class Place:
                             "（アクセス権がありません）。IT 担当者に、このフォルダーの権限を確かめてもらってください") from None
         except OSError:          # not there, or a name the file system refuses
             return False
+
+    def _readable(self, master: Path, folder: Path) -> None:
+        """``master`` opened once for reading, or refused in Japanese: a master the service's
+        account may not read (saved by staff with rights of their own, a Windows ACL, a file
+        another program holds without sharing) failed in the first read of admission, a
+        PermissionError out of the click: 「予期しないエラー」 on every button, and the cause
+        only in the error log."""
+        try:
+            with open(master, "rb"):
+                pass
+        except OSError as exc:
+            why = "アクセス権がないか、ほかのプログラムが使用中です" if isinstance(exc, PermissionError) else "開けません"
+            raise UserError(f"マスター「{master.name}」を、サーバーのアカウントが読めません（{why}）。ブックは変更して"
+                            f"いません。IT 担当者に、サーバー作業フォルダー「{self.shown(folder)}」のこのファイルの権限を"
+                            "確かめてもらってください") from None
 
     def _inside(self, path: Path, shown: str, root: Optional[Path] = None) -> Path:
         """``path`` resolved (links followed), refused unless it lies under ``root`` (the
