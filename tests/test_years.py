@@ -1377,3 +1377,35 @@ def test_a_base_date_typed_as_text_moves_a_year_and_stays_a_date_people_read(sam
     assert cell.value.date() == dt.date(2025, 3, 31) and is_date_format(cell.number_format), (cell.value,
                                                                                              cell.number_format)
     assert load_master(made).settings.base_date == dt.date(2025, 3, 31)
+
+
+def _base_date_and_validation(path: Path) -> tuple[dt.date, dt.date, dt.date]:
+    from openpyxl.utils.datetime import from_excel
+
+    wb = openpyxl.load_workbook(path)
+    (sheet, ref), = wb.defined_names[c.N_BASE_DATE].destinations
+    ws = wb[sheet]
+    ref = ref.replace("$", "")
+    (dv,) = [dv for dv in ws.data_validations.dataValidation if ref in dv.sqref]
+    assert dv.type == "date" and dv.operator in (None, "between")
+    return ws[ref].value.date(), from_excel(float(dv.formula1)).date(), from_excel(float(dv.formula2)).date()
+
+
+def test_the_base_date_of_a_year_at_either_end_of_the_range_is_one_its_cell_takes(tmp_path):
+    """基準日's validation ran from 2000/01/01 to 2100/12/31 while the reader takes up to a
+    year after the year's end: the 2100 master (init --year 2100, or a rollover from 2099)
+    held 2101/03/31 in a cell whose validation refused it, and staff typing 2101/03/31
+    there again were told 「基準日は日付で入力してください」. The validation takes what the
+    reader takes of the first and the last year."""
+    from renkei_xl.core.contract_read import base_date_bounds
+
+    for year in (2000, 2100):
+        held, low, high = _base_date_and_validation(init_master(tmp_path / f"m_{year}年度.xlsx", year=year))
+        assert low <= held <= high and (low, high) == (base_date_bounds(2000)[0], base_date_bounds(2100)[1])
+    m2099 = init_master(tmp_path / "s_2099年度.xlsx", sample="fy2023")
+    _set(m2099, *((sheet, _rc(ref.replace("$", "")), value) for sheet, ref, value in
+                  [(*next(iter(openpyxl.load_workbook(m2099).defined_names[n].destinations)), v)
+                   for n, v in ((c.N_YEAR, 2099), (c.N_BASE_DATE, dt.datetime(2100, 3, 31)))]))
+    recalc_file(m2099)
+    held, low, high = _base_date_and_validation(rollover_file(m2099).path)
+    assert held == dt.date(2101, 3, 31) and low <= held <= high
