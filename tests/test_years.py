@@ -10,6 +10,7 @@ official 目標値 and 実績値.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import zipfile
@@ -1323,3 +1324,88 @@ def test_a_note_on_history_is_named_by_the_rollover_and_by_carrying_a_year(sampl
     _noted_history(done.path, "2024年度に見直し")
     lines = carried_lines(carry_year(done.path, master))
     assert any("「2024年度に見直し」（経年!E4）" in line and c.HISTORY_IMPORT in line for line in lines), lines
+
+
+
+# ------------------------------------------------- staff's cells beside the tables
+
+def _cells(path: Path, sheet: str, *refs: str) -> tuple[list[object], list[object]]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    return [ws[ref].value for ref in refs], [h.value for h in ws[1]]
+
+
+def test_notes_without_a_header_beside_a_table_keep_their_cells_and_the_previous_year_goes_past_them(
+        sample, tmp_path):
+    """Staff write beside a municipality's table and 指標 without a header: 「要確認」 next to
+    札幌市's 02-2, a footnote under the table, a memo beside 指標's 02-1. Rollover took the
+    column right after the last header for 前年度実績: the next master had last year's values
+    over the notes, and the footnote emptied. Now it is the first column free from the
+    header down; a sheet with nothing beside its table has it right after the last header."""
+    from openpyxl.utils import get_column_letter as letter
+
+    free = len(_cells(sample, "札幌市")[1]) + 1
+    row = _entry_cell(sample, "札幌市", "02-2", "value")[0]
+    ind_free = len(_cells(sample, c.INDICATORS)[1]) + 1
+    ind_row = next(i.row for i in load_master(sample).indicators if i.id == "02-1")
+    _set(sample, ("札幌市", (row, free), "要確認"), ("札幌市", (row + 200, free), "※2月に再照会"),
+         (c.INDICATORS, (ind_row, ind_free), "職員メモ"))
+    recalc_file(sample)
+
+    made = rollover_file(sample, out=tmp_path / "2024" / "m_2024年度.xlsm").path
+    kept, header = _cells(made, "札幌市", f"{letter(free)}{row}", f"{letter(free)}{row + 200}",
+                          f"{letter(free + 1)}{row}")
+    assert kept == ["要確認", "※2月に再照会", "30社"] and header[free - 1:] == [None, PREVIOUS_2023]
+    kept, header = _cells(made, c.INDICATORS, f"{letter(ind_free)}{ind_row}", f"{letter(ind_free + 1)}{ind_row}")
+    assert kept == ["職員メモ", "3回 ◎"] and header[ind_free - 1:] == [None, PREVIOUS_2023]
+    assert _cells(made, "小樽市")[1][free - 1:] == [PREVIOUS_2023]
+
+
+@pytest.mark.parametrize("typed", ["2024年3月31日", "令和6年3月31日", "2024/3/31"])
+def test_a_base_date_typed_as_text_moves_a_year_and_stays_a_date_people_read(sample, tmp_path, typed):
+    """基準日 pasted as text into a cell formatted as 文字列 (the reader takes 「2024年3月31日」
+    and 「令和6年3月31日」): the next master's 設定 showed 「45747」, the date's serial, in the
+    cell staff check before sending the year's files out."""
+    from openpyxl.styles.numbers import is_date_format
+
+    sheet, ref = next(iter(openpyxl.load_workbook(sample).defined_names[c.N_BASE_DATE].destinations))
+    ref = ref.replace("$", "")
+    row, col = _rc(ref)
+    write_planned(sample, lambda fs: (WritePlan(cells=[CellEdit(sheet, row, col, typed, "@")]), None))
+    recalc_file(sample)
+    made = rollover_file(sample, out=tmp_path / "2024" / "m_2024年度.xlsm").path
+    cell = openpyxl.load_workbook(made)[sheet][ref]
+    assert cell.value.date() == dt.date(2025, 3, 31) and is_date_format(cell.number_format), (cell.value,
+                                                                                             cell.number_format)
+    assert load_master(made).settings.base_date == dt.date(2025, 3, 31)
+
+
+def _base_date_and_validation(path: Path) -> tuple[dt.date, dt.date, dt.date]:
+    from openpyxl.utils.datetime import from_excel
+
+    wb = openpyxl.load_workbook(path)
+    (sheet, ref), = wb.defined_names[c.N_BASE_DATE].destinations
+    ws = wb[sheet]
+    ref = ref.replace("$", "")
+    (dv,) = [dv for dv in ws.data_validations.dataValidation if ref in dv.sqref]
+    assert dv.type == "date" and dv.operator in (None, "between")
+    return ws[ref].value.date(), from_excel(float(dv.formula1)).date(), from_excel(float(dv.formula2)).date()
+
+
+def test_the_base_date_of_a_year_at_either_end_of_the_range_is_one_its_cell_takes(tmp_path):
+    """基準日's validation ran from 2000/01/01 to 2100/12/31 while the reader takes up to a
+    year after the year's end: the 2100 master (init --year 2100, or a rollover from 2099)
+    held 2101/03/31 in a cell whose validation refused it, and staff typing 2101/03/31
+    there again were told 「基準日は日付で入力してください」. The validation takes what the
+    reader takes of the first and the last year."""
+    from renkei_xl.core.contract_read import base_date_bounds
+
+    for year in (2000, 2100):
+        held, low, high = _base_date_and_validation(init_master(tmp_path / f"m_{year}年度.xlsx", year=year))
+        assert low <= held <= high and (low, high) == (base_date_bounds(2000)[0], base_date_bounds(2100)[1])
+    m2099 = init_master(tmp_path / "s_2099年度.xlsx", sample="fy2023")
+    _set(m2099, *((sheet, _rc(ref.replace("$", "")), value) for sheet, ref, value in
+                  [(*next(iter(openpyxl.load_workbook(m2099).defined_names[n].destinations)), v)
+                   for n, v in ((c.N_YEAR, 2099), (c.N_BASE_DATE, dt.datetime(2100, 3, 31)))]))
+    recalc_file(m2099)
+    held, low, high = _base_date_and_validation(rollover_file(m2099).path)
+    assert held == dt.date(2101, 3, 31) and low <= held <= high

@@ -361,6 +361,12 @@ def read_settings(book: Book) -> Settings:
     return Settings(region, year, base, threshold, tuple(_municipalities(book)))
 
 
+def base_date_bounds(year: int) -> tuple[dt.date, dt.date]:
+    """The 基準日 a master of ``year`` takes: from the year's first day to a year after its
+    end (the builder's validation takes the envelope over YEAR_RANGE)."""
+    return dt.date(year, 4, 1), dt.date(year + 2, 3, 31)
+
+
 def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
     """基準日 as a date in 対象年度 or the year after it (the date the figures are as of,
     written into every input file: 「2024年3月31日時点」), or None when empty (then 年度末).
@@ -385,7 +391,7 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
             base = parse_date(text(base)).to_date() if text(base) else None
         except DateParseError as exc:
             raise UserError(f"{where}: 基準日を読めません（{exc}）") from None
-    first, last = dt.date(year, 4, 1), dt.date(year + 2, 3, 31)
+    first, last = base_date_bounds(year)
     if base is not None and not first <= base <= last:
         raise UserError(f"{where}: 基準日 {base:%Y/%m/%d} が対象年度（{year}年度）と合いません。"
                         f"{first:%Y/%m/%d} から {last:%Y/%m/%d}（年度末の1年後）までの日付にしてください")

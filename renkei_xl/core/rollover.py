@@ -269,14 +269,20 @@ def check_new_year(old_year: int, new_year: int) -> None:
 
 
 def _settings_cells(book: Book, new: Settings) -> list[CellEdit]:
-    """設定's year and base date, as the new year has them."""
+    """設定's year and base date, as the new year has them. A 基準日 the reader took from a
+    text (「2024年3月31日」 pasted, a cell formatted as 文字列) is written as a date with the
+    date format the builder gives the cell: written into its 標準 or 文字列 cell, the date
+    stood on the new master's 設定 as the serial 「45747」."""
+    from .looks import look
+
     cells = []
     for name, value in ((c.N_YEAR, new.fiscal_year), (c.N_BASE_DATE, new.base_date)):
         if value is None:
             continue
-        sheet, ref, _ = book.named(name)
+        sheet, ref, old = book.named(name)
         row, col = parse_ref(ref)
-        cells.append(CellEdit(sheet, row, col, value))
+        as_text = name == c.N_BASE_DATE and isinstance(old, str)
+        cells.append(CellEdit(sheet, row, col, value, look("setting_date").number_format if as_text else None))
     return cells
 
 
@@ -433,12 +439,12 @@ def _with_symbol(actual: str, symbol: str) -> Optional[str]:
 def _previous_column(book: Book, sheet: str, headers, required, label: str,
                      rows: Sequence[tuple[int, object]]) -> tuple[list[CellEdit], list[FillEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
-    else the first column after the header row's last filled cell."""
+    else a free column after the header row's last filled cell (_free_column)."""
     header_row, header = _header_texts(book, sheet, headers, required)
     grid = book.sheets[sheet]
     col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
     if col is None:
-        col = max((i for i, h in enumerate(header, start=1) if h), default=0) + 1
+        col = _free_column(grid, header_row, header)
     cells = [CellEdit(sheet, header_row, col, label)]
     fills = [FillEdit(sheet, header_row, col, c.HEADER_FILL)]
     wanted = dict(rows)
@@ -452,6 +458,18 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str,
         if r in wanted:
             fills.append(FillEdit(sheet, r, col, REFERENCE_FILL))
     return cells, fills
+
+
+def _free_column(grid: Sequence[Sequence[object]], header_row: int, header: Sequence[str]) -> int:
+    """The first column after the header row's last filled cell that holds nothing from the
+    header row down. Staff write beside the table without a header (「要確認」 next to a row,
+    a footnote under it): the column right after the last header took those cells for
+    前年度実績, and the new master had the values in place of the notes, or empty cells."""
+    col = max((i for i, h in enumerate(header, start=1) if h), default=0) + 1
+    used = {k for row in grid[header_row - 1:] for k, v in enumerate(row[col - 1:], start=col) if text(v)}
+    while col in used:
+        col += 1
+    return col
 
 
 def _header_texts(book: Book, sheet: str, headers, required) -> tuple[int, list[str]]:

@@ -25,7 +25,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from ..core import contract as c
 from ..core.errors import UserError
 from ..safety import disk_full, system_reason
-from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE
+from ..core.contract_read import THRESHOLD_RANGE, YEAR_RANGE, base_date_bounds
 from ..core.fiscal import status_date
 from ..core.layout import findings_grid, list_grid, summary_grid
 from ..core.methods import NAMES as METHOD_NAMES, cell_value, input_rule, reported_by, shown_unit
@@ -309,7 +309,9 @@ def _settings_validations(ws) -> None:
     ws.data_validation(3, 1, 3, 1, _validation(
         "date", "基準日", "日付を入力してください（例: 2024/03/31）",
         "基準日は日付（例: 2024/03/31）で入力してください", criteria="between",
-        minimum=dt.date(first, 1, 1), maximum=dt.date(last, 12, 31)))
+        # what the reader takes of the first and the last year: 12/31 of the last refused
+        # the 基準日 init --year 2100 writes itself (2101/03/31), and a rollover's
+        minimum=base_date_bounds(first)[0], maximum=base_date_bounds(last)[1]))
     lo, hi = THRESHOLD_RANGE          # the reader's rule: above lo, at most hi
     cell = xl_rowcol_to_cell(4, 1)
     ws.data_validation(4, 1, 4, 1, _validation(
