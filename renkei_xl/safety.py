@@ -449,6 +449,11 @@ def same_file(a: os.PathLike | str, b: os.PathLike | str) -> bool:
         return False
 
 
+# A link (a symbolic link, a junction) of the folder's name whose target is gone: stat sees
+# nothing there and mkdir finds the name taken, which was said as 「システムのエラー EEXIST」.
+_LINK_TO_NOTHING = "同じ名前のリンク（ショートカット）があり、そのリンク先のフォルダーがありません"
+
+
 def make_folder(folder: Path, what: str) -> None:
     """``folder`` made where it is missing, or a Japanese refusal naming it: a file of that
     name, no permission, a name too long (before anything else is written). A write point as
@@ -464,7 +469,8 @@ def make_folder(folder: Path, what: str) -> None:
             raise UserError(f"ディスクの空き容量が足りないため{what}のフォルダー「{folder}」を作れませんでした。"
                             "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
         a_file = bool(mode) and not stat.S_ISDIR(mode)
-        why = "同じ名前のファイルがあります" if a_file else _reason(exc)
+        why = ("同じ名前のファイルがあります" if a_file
+               else _LINK_TO_NOTHING if not mode and os.path.islink(folder) else _reason(exc))
         remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
         raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
                         + (remedy if a_file else _write_remedy(remedy))) from None

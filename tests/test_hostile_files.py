@@ -304,6 +304,42 @@ def duplicate_zip_member(raw, b):
     return buf.getvalue(), None
 
 
+def _damaged_member(raw: bytes, part: str, stored: bool, damage: Callable[[bytearray, int, int], None]) -> bytes:
+    """The package with ``part`` (stored or deflated) damaged in place by ``damage``
+    (the bytes, where the member's data starts, its length): the zip's directory intact."""
+    members = read_members(raw)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data, compress_type=zipfile.ZIP_STORED if stored and name == part else None)
+    out = bytearray(buf.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(out))) as z:
+        info = z.getinfo(part)
+    start = info.header_offset + 30 + len(info.filename.encode("utf-8")) + len(info.extra)
+    damage(out, start, info.compress_size)
+    return bytes(out)
+
+
+def _other_digit(data: bytearray, start: int, size: int) -> None:
+    """One digit of a value changed: the XML stays well-formed, only its CRC-32 tells."""
+    k = data.index(b"<v>", start, start + size) + 3
+    assert chr(data[k]).isdigit()
+    data[k] = ord("7") if data[k] != ord("7") else ord("8")
+
+
+def _scrambled(data: bytearray, start: int, size: int) -> None:
+    for k in range(start + size // 2, start + size // 2 + 16):
+        data[k] ^= 0x5A
+
+
+def crc_mismatch_in_sheet(raw, b):
+    return _damaged_member(raw, b.sheet_part, True, _other_digit), None
+
+
+def deflate_stream_damaged_in_sheet(raw, b):
+    return _damaged_member(raw, b.sheet_part, False, _scrambled), None
+
+
 # Characters XML 1.0 forbids, in each kind of part the tool reads (issue 19).
 @zipped
 def control_byte_in_shared_strings(m, b):
@@ -345,14 +381,15 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     zip_cut_at_60_percent, empty_file, ole_xls, csv_renamed_xlsx, png_renamed_xlsm,
     two_sheets_with_one_name, defined_name_to_missing_sheet, sheet_root_not_worksheet,
     strict_ooxml_namespace, dotdot_relationship_target, zip_bomb_member, sheet_padded_to_50_mb,
-    shared_strings_missing, duplicate_zip_member)}
+    shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet)}
 
 # Damage inside one sheet: the message may name the sheet instead of the file.
 SHEET_LEVEL = {"sheet_cut", "shared_string_out_of_range", "nul_byte_in_text", "control_byte_in_text",
                "control_reference_in_sheet",
                "number_of_100000_digits", "doctype_in_sheet", "sheet_root_not_worksheet",
                "two_sheets_with_one_name", "sheet_relationship_to_missing_part",
-               "dotdot_relationship_target", "sheet_padded_to_50_mb", "duplicate_zip_member"}
+               "dotdot_relationship_target", "sheet_padded_to_50_mb", "duplicate_zip_member",
+               "crc_mismatch_in_sheet", "deflate_stream_damaged_in_sheet"}
 # Damage the message can only place by another name than the file's or the sheet's.
 OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しないシート"],
                **{name: [part] for name, part in CONTROL_IN_PARTS.items() if part}}

@@ -88,7 +88,18 @@ def _numbers():
     yield "1,00件", "unparseable", "カンマ"
 
 
-CASES = [*_bounds(), *_approximations(), *_numbers()]
+def _number_shapes():
+    """Digits, commas and points in shapes no number is written in: a decimal comma, a
+    group that starts with 0, a comma after the point, a point beside 万・千. Each was read
+    as some number (1.234567, 123, 1234.56789, 10000.5) where only the commas were checked."""
+    for text in ("1.234,567", "1.234,5件", "0,123", "00,500件", "1,234.567,890", "1.5,000", "1万,000"):
+        yield text, "unparseable", "カンマ"
+    yield "1,234.5,6".translate(FULL), "unparseable", "カンマ"
+    for text in ("1万.5", "1千.5件", "1.万", "1.5.6"):
+        yield text, "unparseable", "を読めません"
+
+
+CASES = [*_bounds(), *_approximations(), *_numbers(), *_number_shapes()]
 IDS = [f"{i:02d}-{t}-{v[:12]!r}" for i, (v, t, _w) in enumerate(CASES)]
 
 

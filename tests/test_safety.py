@@ -838,3 +838,19 @@ def test_the_lock_file_is_hidden_where_the_system_is_windows(tmp_path, monkeypat
         monkeypatch.undo()
     os.close(fd)
     assert hidden == [tmp_path / ".m.xlsm.renkei-lock"]
+
+
+def test_a_link_to_nothing_where_the_backup_folder_goes_is_said_in_japanese(tmp_path):
+    """A link of the backup folder's name whose target was moved or deleted: mkdir finds
+    the name taken and stat finds nothing there. It was 「システムのエラー EEXIST」; the master
+    is untouched and staff are told what is in the way."""
+    from renkei_xl.safety import backup_folder, replace_file
+
+    target = tmp_path / "master.xlsx"
+    target.write_bytes(b"old")
+    backup_folder(target).symlink_to(tmp_path / "moved_away")
+    with pytest.raises(UserError) as caught:
+        replace_file(target, lambda tmp: tmp.write_bytes(b"new"))
+    said = str(caught.value)
+    assert "リンク先のフォルダーがありません" in said and "EEXIST" not in said, said
+    assert target.read_bytes() == b"old"

@@ -965,9 +965,11 @@ def _japanese_number(num: str, original: str) -> Decimal:
     """Sum 「27兆9千億」 as 27×10¹² + 9×10³×10⁸; 「31千」 = 31×10³; commas only between digits."""
     if sum(ch.isdigit() for ch in num) > MAX_DIGITS:
         raise ValueParseError(f"「{shown(original)}」は数値の桁数が多すぎます（{MAX_DIGITS}桁まで）", TOO_LARGE)
-    if re.search(r",(?!\d{3}(?:\D|$))", num) or num.startswith(","):
-        raise ValueParseError(f"「{shown(original)}」の桁区切りのカンマの位置が正しくありません")
     tokens = re.findall(r"[\d,.]+|[十百千万億兆]", num)
+    if not _LONE_POINT.fullmatch(num):      # 「10.」「.5」: the whole number, read as Excel reads them
+        for tok in tokens:
+            if tok not in _SMALL and tok not in _BIG and not _DIGIT_RUN.fullmatch(tok):
+                raise _digit_run_error(tok, original)
     total = Decimal(0)
     section = Decimal(0)
     current: Optional[Decimal] = None
@@ -991,6 +993,24 @@ def _japanese_number(num: str, original: str) -> Decimal:
             except InvalidOperation as exc:
                 raise ValueParseError(f"「{shown(original)}」の数字「{shown(tok)}」を読めません") from exc
     return total + section + (current or 0)
+
+
+# One run of digits as a number holds it: plain (「1234」「12.5」), or grouped by commas in
+# threes after a first group of one to three digits that does not start with 0 (「1,234.5」).
+# 「1.234,5」 (a decimal comma), 「0,123」, 「1,234.5,6」 and 「1万.5」 were read as 1.2345, 123,
+# 1234.56 and 10000.5: a guess at what was meant, where the checks looked at commas alone.
+_DIGIT_RUN = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_LONE_POINT = re.compile(r"\d+\.|\.\d+")
+
+
+def _digit_run_error(run: str, original: str) -> ValueParseError:
+    """Why a run of digits, commas and points is no number, with the spelling to use."""
+    example = "小数点は「.」、桁区切りは「,」で入力してください（例: 1,234.5）"
+    if "," in run and "." in run and run.rindex(",") > run.index("."):
+        return ValueParseError(f"「{shown(original)}」は小数点「.」の後にカンマがあります。{example}")
+    if "," in run:
+        return ValueParseError(f"「{shown(original)}」の桁区切りのカンマの位置が正しくありません。{example}")
+    return ValueParseError(f"「{shown(original)}」の数字「{shown(run)}」を読めません。{example}")
 
 
 def _unit(rest: str, original: str) -> tuple[str, bool, bool]:

@@ -28,6 +28,20 @@ MAX_RATIO = 200
 RATIO_FROM_BYTES = 8 * 1024 * 1024
 
 
+# What zipfile raises for a member it cannot inflate: a CRC that does not match
+# (BadZipFile), a damaged deflate stream (zlib.error, which is no OSError: it ended the run
+# as an unexpected error), a member cut short (EOFError), an encrypted member (RuntimeError)
+# and a compression method it lacks (NotImplementedError: Deflate64, which Windows'
+# compressed folders use). Each is said in Japanese, never with zipfile's English inside.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError)
+
+
+def _unreadable_part(name: str, label: Optional[str]) -> PackageError:
+    where = f"{label}（部品「{name}」）" if label else f"ブックの部品「{name}」"
+    return PackageError(f"{where}を読めません（圧縮されたデータが壊れています）。Excel で開いて"
+                        "「修復」してから保存し直すか、バックアップのファイルを使ってください")
+
+
 class Package:
     def __init__(self, path: Path, data: Optional[bytes] = None, compresslevel: int = 6):
         """The package at ``path``, or held in ``data`` (a returned file read once).
@@ -112,8 +126,8 @@ class Package:
         try:
             with self._zip.open(info) as f:
                 data = f.read(MAX_PART_BYTES + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            raise PackageError(f"ブックの部品「{name}」を読めません（ファイルが壊れています: {exc}）") from None
+        except _DAMAGED:
+            raise _unreadable_part(name, self.labels.get(name)) from None
         if len(data) > MAX_PART_BYTES:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます")
         if name.lower().endswith(XML_PARTS):
@@ -138,8 +152,8 @@ class Package:
         try:
             with self._zip.open(self._infos[name]) as f:
                 return f.read(size)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            raise PackageError(f"ブックの部品「{name}」を読めません（ファイルが壊れています: {exc}）") from None
+        except _DAMAGED:
+            raise _unreadable_part(name, self.labels.get(name)) from None
 
     def text(self, name: str) -> str:
         try:
@@ -176,8 +190,11 @@ class Package:
         return out
 
     def read_original(self, name: str) -> bytes:
-        with self._zip.open(self._infos[name]) as f:
-            return f.read()
+        try:
+            with self._zip.open(self._infos[name]) as f:
+                return f.read(MAX_PART_BYTES + 1)
+        except _DAMAGED:
+            raise _unreadable_part(name, self.labels.get(name)) from None
 
     def save(self, target: Path) -> None:
         """Every part in its original order (new ones at the end), unless the write would
