@@ -16,16 +16,25 @@ click, and asyncio's accept loop then wrote a traceback per attempt to the reque
   client that stopped reading, or a PC gone from the network without closing) is cut: the
   answer waited in the server for good, the click's log line never came (server.app sends
   an answer in pieces and waits for each), and the connection kept its place;
+- over HTTPS (``--ssl-certfile``), a connection must finish its TLS handshake within
+  ``HANDSHAKE_SECONDS`` of opening, then send its head as above. uvicorn hands TLS to
+  asyncio's ``create_server``, whose handshake limit is 60 s, and its protocol only sees a
+  connection once the handshake is done: connections that never began one (20 of 20 were
+  still open after 15 s) escaped both the head timer and the bound below. So the protocol
+  does the handshake itself (``TimelyH11Protocol.tls``, asyncio's public ``start_tls`` on
+  the plain connection uvicorn accepted), with its own timeout, counted from the accept;
 - a worker keeps at most ``connection_limit()`` connections (below its open-files limit and
-  below the 512 sockets of the selector Windows runs workers on); past it, the connection
-  that has waited longest for a request head is closed, so a flood of idle connections
-  cannot keep a click out (nginx reuses its idle keep-alive connections the same way);
+  below the 512 sockets of the selector Windows runs workers on), those still in their TLS
+  handshake included; past it, the connection that has waited longest for a request head
+  (or for its handshake) is closed, so a flood of idle connections cannot keep a click out
+  (nginx reuses its idle keep-alive connections the same way);
 - the soft limit of open files is raised to the hard one at start (POSIX);
 - a request uvicorn cannot read (TLS to plain HTTP, a broken header) is answered in
   Japanese with a number and logged as one request line (server.log), not uvicorn's
   English line without time or address;
-- a message the event loop repeats (accept failing while files are short) is written once
-  a minute with the count of the repeats (server.log.OnceAMinute).
+- a message the event loop repeats (accept failing while files are short, connections
+  closed for not finishing TLS) is written once a minute with the count of the repeats
+  (server.log.OnceAMinute).
 
 uvicorn's ``limit_concurrency`` is not used: it bounds nothing at accept (every connection
 still takes its file), counts idle connections with requests, and answers a click past it
@@ -37,8 +46,10 @@ A reverse proxy in front (docs/staff-setup.md) absorbs slow clients as well.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import ssl
 import time
 from functools import lru_cache
 from typing import Optional
@@ -50,6 +61,9 @@ from .log import Quiet
 from .turns import CLIENT_TIMEOUT_SECONDS
 
 HEADER_SECONDS = 10.0     # a click's request line and headers are a few hundred bytes
+# A TLS handshake is two round trips and a few kilobytes, done in milliseconds on a LAN:
+# the head's limit is ample, and a shorter one is no safer (the bound on connections does that).
+HANDSHAKE_SECONDS = HEADER_SECONDS
 BODY_SECONDS = 60.0       # the largest body accepted (32 MB) over a slow office link
 # An answer's bytes waiting in the server with none taken by the client for this long: the
 # client has gone (xlwings' VBA client gives up after its timeout, server.turns).
@@ -67,6 +81,9 @@ UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした
                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
 UNREADABLE_OUTCOME = "読めない要求"
 LIMIT_REACHED = "connection limit %d reached: closed the connection that waited longest for a request"
+# Records of uvicorn's logger (server.log writes them once a minute, with the count held back):
+TLS_TIMED_OUT = "TLS handshake not finished within %g s: closed the connection from %s"
+TLS_FAILED = "TLS handshake failed: closed the connection from %s (%s)"
 
 _QUIET = Quiet()      # one per worker, as the Guard's (server.app.QUIETED)
 
@@ -102,21 +119,57 @@ def connection_limit() -> int:
 class TimelyH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, closing a connection that has not sent a whole request
     head within ``header_seconds`` of opening (or of its last answer, when kept alive), and
-    keeping at most ``max_connections`` in its worker (None: ``connection_limit()``)."""
+    keeping at most ``max_connections`` in its worker (None: ``connection_limit()``).
+
+    ``tls`` (set in each worker by server.run.use_tls): the connection uvicorn accepted in
+    plain TCP is upgraded here, with ``start_tls`` and a timeout of ``handshake_seconds``,
+    and counts toward ``max_connections`` from the accept. Not uvicorn's own TLS: it gives
+    asyncio's ``create_server`` no handshake timeout (60 s) and builds its protocol only
+    after the handshake, and neither uvicorn.Config nor uvicorn.Server has a setting for
+    either; a subclass of uvicorn.Server would copy its ``startup`` and ``uvicorn.run``'s
+    supervisors. The protocol class is uvicorn's documented ``http`` setting."""
 
     header_seconds = HEADER_SECONDS
+    handshake_seconds = HANDSHAKE_SECONDS
     write_stall_seconds = WRITE_STALL_SECONDS
     max_connections: Optional[int] = None
+    tls: Optional[ssl.SSLContext] = None
 
     _head_timer = None
     _stall_timer = None
     _armed_for = None          # the request cycle the head timer was set after (None: none yet)
     _waiting_since = 0.0
+    _handshake = None          # the TLS handshake under way (a task), None once done or failed
+    _early = None              # what TLS decrypted before the handshake's task went on (a list)
+    _closed_here = False       # closed by the server (the bound, a stop): not the client's failure
+    _served = False            # uvicorn's connection_made done (after the handshake over TLS)
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
+        if self.tls is not None and transport.get_extra_info("sslcontext") is None:
+            self._start_handshake(transport)
+        else:
+            self._connected(transport)
+
+    def _connected(self, transport) -> None:
         super().connection_made(transport)
+        self._served = True
         self._arm_head_timer()
         self._make_room()
+
+    def data_received(self, data: bytes) -> None:
+        """A client's first request comes with its last handshake flight: asyncio's TLS layer
+        hands it over (4 requests in 5 measured) before ``start_tls`` has returned, so before
+        uvicorn's ``connection_made``. It is kept until then (``_tls_handshake``)."""
+        if self._early is not None:
+            self._early.append(data)
+        else:
+            super().data_received(data)
+
+    def shutdown(self) -> None:
+        if self._handshake is not None:      # a stop: no request to finish on it
+            self._close_here()
+        else:
+            super().shutdown()
 
     def on_response_complete(self) -> None:
         """After each answer on a kept-alive connection the next head is awaited anew. Set
@@ -134,6 +187,9 @@ class TimelyH11Protocol(H11Protocol):
     def connection_lost(self, exc) -> None:
         self._cancel_head_timer()
         self._cancel_stall_timer()
+        if not self._served:        # asyncio's TLS layer reports a failed handshake here too
+            self.connections.discard(self)
+            return
         super().connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -200,6 +256,57 @@ class TimelyH11Protocol(H11Protocol):
         if not self.transport.is_closing():
             self.transport.close()
 
+    # ------------------------------------------------------------------ TLS
+
+    def _start_handshake(self, raw) -> None:
+        """The plain connection counted and closable (``transport``) while TLS is set up on it."""
+        self.transport = raw
+        self.connections.add(self)
+        self._waiting_since = time.monotonic()
+        self._early = []
+        self._handshake = self.loop.create_task(self._tls_handshake(raw))
+        self._make_room()
+
+    async def _tls_handshake(self, raw) -> None:
+        peer = (raw.get_extra_info("peername") or ("-",))[0]
+        started = self.loop.time()
+        tls, failure = None, None
+        try:
+            tls = await self.loop.start_tls(raw, self, self.tls, server_side=True,
+                                            ssl_handshake_timeout=self.handshake_seconds)
+        except (OSError, asyncio.TimeoutError) as exc:      # ssl.SSLError is an OSError
+            failure = exc
+        finally:
+            self._handshake = None
+            if tls is None:
+                self._early = None
+                self.connections.discard(self)
+                raw.close()
+        if tls is None:
+            # Said: the limit, and what the TLS layer refused (plain HTTP sent to the HTTPS
+            # port, a client refusing the certificate). Not: a close by the server (the
+            # bound says so itself, a stop), nor by the client (ConnectionResetError: a
+            # port check, a client that gave up), which is no fault of TLS. None without a
+            # failure: closed during the handshake.
+            if failure is not None and not self._closed_here and not isinstance(failure, ConnectionResetError):
+                # asyncio's timeout aborts so (its timer may fire a clock tick early, 16 ms on Windows)
+                if isinstance(failure, ConnectionAbortedError) and self.loop.time() - started >= 0.9 * self.handshake_seconds:
+                    logging.getLogger("uvicorn.error").warning(TLS_TIMED_OUT, self.handshake_seconds, peer)
+                else:
+                    logging.getLogger("uvicorn.error").warning(TLS_FAILED, peer, str(failure)[:200] or type(failure).__name__)
+            return
+        early, self._early = self._early, None
+        self._connected(tls)
+        for data in early:
+            if self.transport.is_closing():
+                break
+            self.data_received(data)
+
+    def _close_here(self) -> None:
+        self._closed_here = True
+        self._cancel_head_timer()
+        self.transport.close()
+
     # ------------------------------------------------------------ connections kept
 
     def _make_room(self) -> None:
@@ -209,8 +316,8 @@ class TimelyH11Protocol(H11Protocol):
         if len(self.connections) <= limit:
             return
         waiting = [p for p in self.connections
-                   if isinstance(p, TimelyH11Protocol) and p._head_timer is not None and not p.transport.is_closing()]
+                   if isinstance(p, TimelyH11Protocol) and (p._head_timer is not None or p._handshake is not None)
+                   and not p.transport.is_closing()]
         oldest = min(waiting, key=lambda p: p._waiting_since, default=self)
-        oldest._cancel_head_timer()
-        oldest.transport.close()
+        oldest._close_here()
         logging.getLogger("uvicorn.error").warning(LIMIT_REACHED, limit)

@@ -390,6 +390,8 @@ WRITTEN_ELSEWHERE = frozenset({"Invalid HTTP request received."})
 # What IT reads for the records met so far (first words of the message); others by level.
 OUTCOMES = (("socket.accept() out of system resource", "接続を受けられない（開けるファイルの上限）"),
             ("connection limit", "接続数の上限"),
+            ("TLS handshake not finished", "TLS の接続が時間内に完了せず切断"),
+            ("TLS handshake failed", "TLS の接続に失敗して切断"),
             ("Unsupported upgrade request", "未対応の切り替え要求"),
             ("No supported WebSocket library", "未対応の切り替え要求"),
             ("Exception in callback", "内部エラー"),

@@ -81,12 +81,14 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     from .log import uvicorn_log_config
 
     raise_open_files_limit()
+    # TLS is not uvicorn's (no ssl_certfile for it): the protocol does the handshake, bounded
+    # (server.connections), in each worker with the pair read there (use_tls).
     options = dict(host=host, port=port, access_log=False, log_level=None, log_config=uvicorn_log_config(),
-                   server_header=False, date_header=False, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                   http=TimelyH11Protocol, lifespan="off")
+                   server_header=False, date_header=False, http=TimelyH11Protocol, lifespan="off")
+    tls = (ssl_certfile, ssl_keyfile) if ssl_certfile else None
     _stop_on_sigterm()
     try:
-        failed = _run(uvicorn, config, options, workers)
+        failed = _run(uvicorn, config, options, workers, tls)
     finally:
         # The start has its line: so has the stop, or a server that ended (a stop, a
         # restart of the machine) looked in the log like one that had no clicks.
@@ -123,11 +125,15 @@ def _hung_up(_signum, _frame) -> None:
     signal.raise_signal(signal.SIGTERM)     # uvicorn's handler while it serves, else _stopped
 
 
-def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> Optional[str]:
-    """Serving until stopped; None, or what to tell IT when a worker could not start."""
+def _run(uvicorn, config: ServerConfig, options: dict, workers: int,
+         tls: Optional[tuple[str, str]] = None) -> Optional[str]:
+    """Serving until stopped; None, or what to tell IT when a worker could not start.
+    ``tls``: the certificate and key files to serve HTTPS with."""
     if workers <= 1:
         from .app import create_app
 
+        if tls is not None:
+            use_tls(*tls)       # checked a moment ago (cli check_tls): a failure here is a traceback
         uvicorn.run(create_app(config), **options)
         return None
     mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
@@ -136,10 +142,8 @@ def _run(uvicorn, config: ServerConfig, options: dict, workers: int) -> Optional
                                          "error_log": str(config.error_log) if config.error_log else None,
                                          "log": str(config.log) if config.log else None,
                                          "log_bytes": config.log_bytes,
-                                         "failed_mark": str(mark)})
+                                         "failed_mark": str(mark), "tls": tls})
     os.environ[KEY_ENV] = config.key
-    if options.get("ssl_certfile"):
-        options = {**options, "ssl_context_factory": tls_in_worker}
     try:
         uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
     finally:
@@ -159,6 +163,8 @@ def app_from_env():
         _logging_from(settings)
         if hasattr(signal, "SIGHUP"):       # a closed console: the supervisor replaces this worker gracefully
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        if settings.get("tls"):
+            _tls_in_worker(settings)
         from .app import create_app
         from .config import load_key
 
@@ -171,19 +177,33 @@ def app_from_env():
         _worker_failed(settings, "worker start")
 
 
-def tls_in_worker(config, default_factory):
-    """uvicorn's TLS context of one worker process (``ssl_context_factory``), from the files
-    as they are when uvicorn starts it, weeks after ``serve`` checked them when it starts
-    one again for a worker that died. A certificate's key deleted or renewed as a pair that
-    does not match made each new worker fail in uvicorn's own code, before the app: its
-    traceback printed in the request log and the worker started again every half second,
-    for as long as the server ran. It stops the server as a worker that cannot start does."""
+def use_tls(certfile: str, keyfile: str) -> None:
+    """HTTPS in this process: the context the protocol's handshakes use
+    (connections.TimelyH11Protocol.tls), a class setting since uvicorn builds the protocol
+    (``http``) itself, in each worker. Made as uvicorn's default one is (its
+    ``create_ssl_context`` with its defaults: TLS server, no client certificate, Python's
+    ciphers); the HTTP/1.1 protocol offers no ALPN."""
+    import ssl
+
+    from .connections import TimelyH11Protocol
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certfile, keyfile)
+    TimelyH11Protocol.tls = context
+
+
+def _tls_in_worker(settings: dict) -> None:
+    """The TLS pair of one worker process, read as the files are when uvicorn starts it,
+    weeks after ``serve`` checked them when it starts one again for a worker that died. A
+    certificate's key deleted or renewed as a pair that does not match made each new worker
+    fail in uvicorn's own code, before the app: its traceback printed in the request log
+    and the worker started again every half second, for as long as the server ran. It
+    stops the server as a worker that cannot start does."""
+    cert, key = settings["tls"]
     try:
-        return default_factory()
+        use_tls(cert, key)
     except BaseException:
-        settings = json.loads(os.environ[CONFIG_ENV])
-        _logging_from(settings)
-        _worker_failed(settings, "worker TLS", TLS_CHANGED.format(cert=config.ssl_certfile, key=config.ssl_keyfile))
+        _worker_failed(settings, "worker TLS", TLS_CHANGED.format(cert=cert, key=key))
 
 
 def _worker_failed(settings: dict, title: str, why: str = "") -> None:
