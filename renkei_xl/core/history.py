@@ -36,8 +36,10 @@ ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
 ACTUAL_SUFFIX = "年度 実績値"
 SYMBOL_SUFFIX = "年度 評価"
-_YEAR_COLUMN = re.compile(r"^(\d{4})年度 (実績値|評価)$")
-_TARGET_COLUMN = re.compile(r"^(\d{4})年度 目標値$")
+# Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」 or
+# 「2023年度実績値」 is the year the tool wrote, not a column of staff's own beside it.
+_YEAR_COLUMN = re.compile(r"^(\d{4})年度(実績値|評価)$")
+_TARGET_COLUMN = re.compile(r"^(\d{4})年度目標値$")
 TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
@@ -167,7 +169,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     header = [text(v) for v in grid[header_at]]
     cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
-    target_cols = {int(m.group(1)): k for k, h in enumerate(header) if (m := _TARGET_COLUMN.match(h))}
+    target_cols = {int(m.group(1)): k for k, h in enumerate(header) if (m := _TARGET_COLUMN.match(header_key(h)))}
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
     ours = {*cols, *actual_cols.values(), *symbol_cols.values(), *target_cols.values()}
@@ -228,7 +230,7 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
     actual_cols: dict[int, int] = {}
     symbol_cols: dict[int, int] = {}
     for col, h in enumerate(header):
-        m = _YEAR_COLUMN.match(h)
+        m = _YEAR_COLUMN.match(header_key(h))
         if m:
             cols = actual_cols if m.group(2) == "実績値" else symbol_cols
             year = int(m.group(1))
@@ -239,6 +241,13 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
                                 "もう一度実行してください")
             cols[year] = col
     return actual_cols, symbol_cols
+
+
+def header_key(header: str) -> str:
+    """A 経年 header as the year columns are known by, whatever its width and spaces: staff
+    who retyped 「2023年度 実績値」 in full width or without the space had that year read as a
+    column of their own, and its records kept as text beside the years, never as that year's."""
+    return "".join(unicodedata.normalize("NFKC", header).split())
 
 
 def _at(row: Sequence[object], col: Optional[int]) -> str:
