@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from renkei_xl.cli import main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
-from renkei_xl.core.send_record import (ACCEPTED, REFUSED, UNKNOWN, UNSENT, Attempt, Entry, RecordError,
+from renkei_xl.core.send_record import (ACCEPTED, REFUSED, UNKNOWN, UNSENT, Attempt, Recipient, RecordError,
                                         decide, format_attempt, parse, HEADER)
 from renkei_xl.cycle import smtp
 from renkei_xl.cycle.sendlog import record_path
@@ -27,7 +27,7 @@ V1, V2 = "0123456789abcdef", "fedcba9876543210"
 
 def attempt(content, *entries):
     return Attempt("2026-12-04 10:00:00", "確定版.xlsx", content, "127.0.0.1:25",
-                   tuple(Entry(status, f"町 <{addr}>", "") for status, addr in entries))
+                   tuple(Recipient(status, f"町 <{addr}>", "") for status, addr in entries))
 
 
 # ------------------------------------------------------------------ the rule alone
@@ -66,7 +66,7 @@ def test_a_later_failure_does_not_undo_an_acceptance():
 
 def test_the_text_reads_back_as_written():
     first = Attempt("2026-12-04 10:00:00", "確定版.xlsx", V1, "smtp:25",
-                    (Entry(ACCEPTED, f"小樽市 <{A}>"), Entry(REFUSED, f"江別市 <{B}>", "550 5.1.1\tUser\nunknown")),
+                    (Recipient(ACCEPTED, f"小樽市 <{A}>"), Recipient(REFUSED, f"江別市 <{B}>", "550 5.1.1\tUser\nunknown")),
                     "一部\n届かず")
     text = HEADER + format_attempt(first) + format_attempt(attempt(V2, (UNKNOWN, C)))
     got = parse(text.replace("\n", "\r\n"), "記録.txt")

@@ -146,7 +146,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     import dataclasses
 
     from .. import clock
-    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Entry, decide, had_lines
+    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Recipient, decide, had_lines
     from ..cycle.letters import confirmed_message
     from ..cycle.sendlog import append_attempt, read_record, unsaved_note
     from ..cycle.smtp import SendFailed, send
@@ -184,7 +184,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
         delivery = send(msg, host, port, starttls=args.starttls)
     except SendFailed as exc:
         failed, delivery = exc, exc.delivery
-    entries = tuple(Entry(status, shown.get(spec, spec), reason if status != UNSENT or failed is None else "")
+    entries = tuple(Recipient(status, shown.get(spec, spec), reason if status != UNSENT or failed is None else "")
                     for spec, (status, reason) in delivery.outcome.items())
     # The command's words kept only where the entries do not say why (未送信: no connection,
     # the message refused): a partial refusal's reasons are on its lines already.

@@ -49,7 +49,9 @@ class RecordError(UserError):
 
 
 @dataclass(frozen=True)
-class Entry:
+class Recipient:
+    """One recipient's line of an attempt: what became of the mail for that address."""
+
     status: str
     shown: str            # 「小樽市 <kikaku@city.otaru.lg.jp>」, as the mail named it
     reason: str = ""
@@ -65,7 +67,7 @@ class Attempt:
     book: str             # the 確定版's file name
     content: str          # the 確定版's content digest (package.zipped.book_digest), 16 hex
     server: str
-    entries: tuple[Entry, ...] = ()
+    entries: tuple[Recipient, ...] = ()
     note: str = ""        # what the command said, one line
 
 
@@ -160,7 +162,7 @@ def parse(text: str, name: str) -> list[Attempt]:
         status, *rest = line.split("\t")
         if status not in STATUSES or not 1 <= len(rest) <= 2 or "@" not in parseaddr(rest[0])[1]:
             raise _damaged(name, number, line)
-        current["entries"].append(Entry(status, rest[0], rest[1] if len(rest) > 1 else ""))
+        current["entries"].append(Recipient(status, rest[0], rest[1] if len(rest) > 1 else ""))
     if current is not None:
         attempts.append(_finished(current, name, len(lines)))
     return attempts
