@@ -2,9 +2,9 @@
 
 - Each planned sheet replaces the worksheet part of that name (same part name, same code
   name, so the VBA document module still belongs to it), its relationships and the
-  chart and comment parts only it used; the pictures, shapes and form controls staff
-  placed on it stay, as Excel's Clear All leaves them (renkei_xl.package.drawing,
-  renkei_xl.package.controls). A sheet staff deleted is
+  chart and comment parts only it used; the pictures, shapes, form controls and slicers
+  staff placed on it, its tab colour and window settings stay, as Excel's Clear All
+  leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window). A sheet staff deleted is
   added at the end.
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
@@ -39,6 +39,8 @@ from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts,
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, add_rel, read_rels,
                             write_rels)
 from ..package.sheet_window import SheetWindow, sheet_window
+from ..package.slicers import kept_parts as slicer_parts
+from ..package.slicers import kept_slicers
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
@@ -133,13 +135,16 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         gone -= kept_parts(pkg, kept)
     if controls:
         gone -= controls_parts(pkg, controls, part)
+    slicers = kept_slicers(pkg, part) if part in pkg else None
+    if slicers:
+        gone -= slicer_parts(pkg, slicers, part)
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
     gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
     for name in gone:
         pkg.remove(name)
-    # The controls' relationships keep their ids, which their <controls> entries name.
-    rels: list[tuple[str, str, str]] = list(controls.rels) if controls else []
+    # The controls' and slicers' relationships keep their ids, which their entries name.
+    rels: list[tuple[str, str, str]] = [*(controls.rels if controls else ()), *(slicers.rels if slicers else ())]
     free = (f"rId{n}" for n in range(1, len(rels) + 3) if f"rId{n}" not in {r[0] for r in rels})
     drawing_rid = legacy_rid = None
     drawing = _write_drawing(pkg, types, sheet, kept)
@@ -151,7 +156,8 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         legacy_rid = next(free)
         rels.append((legacy_rid, T_VML, relative(part, controls.vml_part)))
     pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid,
-                                        legacy_rid, controls.controls if controls else b"", window))
+                                        legacy_rid, controls.controls if controls else b"", window,
+                                        slicers.exts if slicers else b""))
     write_rels(pkg, part, rels)
     # Content types last: a part written again under its old name keeps its Override where
     # it was, so a second identical run leaves [Content_Types].xml byte-identical. The sheet's
@@ -313,7 +319,8 @@ def _ref(rect) -> str:
 
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
                  drawing_rid: Optional[str], legacy_rid: Optional[str] = None,
-                 controls: bytes = b"", window: SheetWindow = SheetWindow()) -> Iterator[str]:
+                 controls: bytes = b"", window: SheetWindow = SheetWindow(),
+                 extensions: bytes = b"") -> Iterator[str]:
     """A worksheet part from its plan, in pieces, elements in the order CT_Worksheet
     requires. In pieces because a 20,000-row 一覧 is 15 million characters: the package
     compresses each piece as it comes, and the whole text never exists at once (50 MB of
@@ -344,6 +351,8 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
         out.append(f'<legacyDrawing r:id="{legacy_rid}"/>')
     if controls:                # the staff's form controls, as they were (package.controls)
         out.append(controls.decode("utf-8"))
+    if extensions:              # the staff's slicer lists, as they were (package.slicers)
+        out.append("<extLst>" + extensions.decode("utf-8") + "</extLst>")
     out.append("</worksheet>")
     yield "".join(out)
 
