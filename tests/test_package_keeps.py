@@ -747,3 +747,81 @@ def test_a_sheet_protected_with_a_password_is_named_and_its_protection_kept(tmp_
     after = _sheet_part(master, "小樽市")
     assert re.search(rb"<sheetProtection\b[^>]*>", after).group(0) == before
     assert openpyxl.load_workbook(master)["小樽市"].cell(row, 5).fill.fgColor.rgb.endswith(c.MARK_FILL)
+
+
+# ------------------------------------------------- a slicer on the rebuilt sheet
+
+X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+SLICER_FRAME = (
+    '<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+    '<mc:Choice xmlns:sle15="http://schemas.microsoft.com/office/drawing/2012/slicer" Requires="sle15">'
+    '<xdr:twoCellAnchor editAs="oneCell"><xdr:from><xdr:col>8</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row>'
+    '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>11</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>12</xdr:row>'
+    '<xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>'
+    '<xdr:cNvPr id="90" name="区分"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
+    '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
+    '<a:graphicData uri="http://schemas.microsoft.com/office/drawing/2010/slicer">'
+    '<sle:slicer xmlns:sle="http://schemas.microsoft.com/office/drawing/2010/slicer" name="区分"/>'
+    '</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor></mc:Choice>'
+    '<mc:Fallback/></mc:AlternateContent>')
+
+
+def slicer_on_owned_sheet(tmp_path: Path) -> Path:
+    """A table on 指標 (XlsxWriter) and a slicer of it on 集計, beside a picture, stored as
+    Excel stores one: the cache the workbook's, the slicer part and the sheet's slicerList
+    the sheet's, the frame in the sheet's drawing."""
+    png = make_png(tmp_path / "logo.png")
+
+    def build(wb, staff, owned):
+        staff.add_table("A1:C5", {"name": "職員表", "header_row": False})
+        owned.insert_image("H20", str(png))
+
+    path = make_book(tmp_path / "slicer_owned.xlsx", build)
+    add_part(path, part="xl/slicerCaches/slicerCache1.xml",
+             data=f'<slicerCacheDefinition xmlns="{X14}" name="スライサー_区分" sourceName="Column1">'
+                  '<extLst><ext uri="{2F2917AC-EB37-4324-AD4E-5DD8C200BD13}" '
+                  'xmlns:x15="http://schemas.microsoft.com/office/spreadsheetml/2010/11/main">'
+                  '<x15:tableSlicerCache tableId="1" column="1"/></ext></extLst></slicerCacheDefinition>',
+             content_type="application/vnd.ms-excel.slicerCache+xml", source="xl/workbook.xml",
+             rel_type="http://schemas.microsoft.com/office/2007/relationships/slicerCache")
+    book = read(path, "xl/workbook.xml").replace(
+        "</workbook>", '<extLst><ext uri="{46BE6895-7355-4a93-B00E-2C351335B9C9}" '
+        'xmlns:x15="http://schemas.microsoft.com/office/spreadsheetml/2010/11/main">'
+        f'<x15:slicerCaches xmlns:x14="{X14}"><x14:slicerCache r:id="rIdAdded"/></x15:slicerCaches>'
+        '</ext></extLst></workbook>')
+    rewrite(path, {"xl/workbook.xml": book})
+    add_part(path, part="xl/slicers/slicer1.xml",
+             data=f'<slicers xmlns="{X14}"><slicer name="区分" cache="スライサー_区分" caption="区分" '
+                  'rowHeight="241300"/></slicers>',
+             content_type="application/vnd.ms-excel.slicer+xml", source="xl/worksheets/sheet2.xml",
+             rel_type="http://schemas.microsoft.com/office/2007/relationships/slicer")
+    sheet = read(path, "xl/worksheets/sheet2.xml").replace(
+        "</worksheet>", '<extLst><ext uri="{3A4CF648-6AED-40f4-86FF-DC5316D8AED3}" '
+        f'xmlns:x14="{X14}"><x14:slicerList><x14:slicer r:id="rIdAdded"/></x14:slicerList></ext></extLst></worksheet>')
+    drawing = read(path, "xl/drawings/drawing1.xml").replace("</xdr:wsDr>", SLICER_FRAME + "</xdr:wsDr>")
+    return rewrite(path, {"xl/worksheets/sheet2.xml": sheet, "xl/drawings/drawing1.xml": drawing})
+
+
+def test_a_slicer_on_a_rebuilt_sheet_keeps_its_part_and_its_list(tmp_path):
+    """The buttons' Clear All leaves a slicer on 集計; the file face kept its frame in the
+    drawing but dropped the sheet's slicerList and the slicer part, leaving a drawing that
+    names a slicer the book no longer has (package.slicers)."""
+    from realbooks import lo_inspect, package_problems
+
+    path = slicer_on_owned_sheet(tmp_path)
+    out = apply_to(path, full_plan(), tmp_path / "out.xlsx")
+    assert read_bytes(out, "xl/slicers/slicer1.xml") == read_bytes(path, "xl/slicers/slicer1.xml")
+    assert read_bytes(out, "xl/slicerCaches/slicerCache1.xml") == read_bytes(path, "xl/slicerCaches/slicerCache1.xml")
+    sheet = read(out, "xl/worksheets/sheet2.xml")
+    listed = re.findall(r'<x14:slicerList\b.*?<x14:slicer r:id="([^"]+)"/>', sheet, re.S)
+    assert listed, sheet
+    rels = {rel.get("Id"): rel.get("Target") for rel in ET.fromstring(read(out, rels_of("xl/worksheets/sheet2.xml"))).iter(REL_NS + "Relationship")}
+    assert rels[listed[0]].endswith("slicers/slicer1.xml")
+    assert sheet.index("<drawing ") < sheet.index("<extLst>") and sheet.endswith("</extLst></worksheet>")
+    drawing = read(out, "xl/drawings/drawing1.xml")
+    assert SLICER_FRAME in drawing and "<xdr:pic>" in drawing
+    assert content_types(out)[0].get("xl/slicers/slicer1.xml") == "application/vnd.ms-excel.slicer+xml"
+    assert package_problems(out) == []
+    openpyxl.load_workbook(out).close()
+    (book,) = lo_inspect([out])
+    assert book["loaded"], book

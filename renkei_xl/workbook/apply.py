@@ -2,9 +2,9 @@
 
 - Each planned sheet replaces the worksheet part of that name (same part name, same code
   name, so the VBA document module still belongs to it), its relationships and the
-  chart and comment parts only it used; the pictures, shapes and form controls staff
-  placed on it stay, as Excel's Clear All leaves them (renkei_xl.package.drawing,
-  renkei_xl.package.controls). A sheet staff deleted is
+  chart and comment parts only it used; the pictures, shapes, form controls and slicers
+  staff placed on it, its tab colour and window settings stay, as Excel's Clear All
+  leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window). A sheet staff deleted is
   added at the end.
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
@@ -38,6 +38,9 @@ from ..package.controls import kept_parts as controls_parts
 from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts, write_kept
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, add_rel, read_rels,
                             write_rels)
+from ..package.sheet_window import SheetWindow, sheet_window
+from ..package.slicers import kept_parts as slicer_parts
+from ..package.slicers import kept_slicers
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
@@ -121,6 +124,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     if code_name is None and macros:
         code_name = _new_code_name(sheet.name, _code_names(pkg, workbook))
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
+    window = sheet_window(old)
     gone = _only_reachable_from(pkg, workbook, part)
     old_drawing = drawing_of(pkg, part) if part in pkg else None
     controls = kept_controls(pkg, part) if part in pkg else None
@@ -131,13 +135,16 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         gone -= kept_parts(pkg, kept)
     if controls:
         gone -= controls_parts(pkg, controls, part)
+    slicers = kept_slicers(pkg, part) if part in pkg else None
+    if slicers:
+        gone -= slicer_parts(pkg, slicers, part)
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
     gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
     for name in gone:
         pkg.remove(name)
-    # The controls' relationships keep their ids, which their <controls> entries name.
-    rels: list[tuple[str, str, str]] = list(controls.rels) if controls else []
+    # The controls' and slicers' relationships keep their ids, which their entries name.
+    rels: list[tuple[str, str, str]] = [*(controls.rels if controls else ()), *(slicers.rels if slicers else ())]
     free = (f"rId{n}" for n in range(1, len(rels) + 3) if f"rId{n}" not in {r[0] for r in rels})
     drawing_rid = legacy_rid = None
     drawing = _write_drawing(pkg, types, sheet, kept)
@@ -149,7 +156,8 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         legacy_rid = next(free)
         rels.append((legacy_rid, T_VML, relative(part, controls.vml_part)))
     pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid,
-                                        legacy_rid, controls.controls if controls else b""))
+                                        legacy_rid, controls.controls if controls else b"", window,
+                                        slicers.exts if slicers else b""))
     write_rels(pkg, part, rels)
     # Content types last: a part written again under its old name keeps its Override where
     # it was, so a second identical run leaves [Content_Types].xml byte-identical. The sheet's
@@ -311,15 +319,16 @@ def _ref(rect) -> str:
 
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
                  drawing_rid: Optional[str], legacy_rid: Optional[str] = None,
-                 controls: bytes = b"") -> Iterator[str]:
+                 controls: bytes = b"", window: SheetWindow = SheetWindow(),
+                 extensions: bytes = b"") -> Iterator[str]:
     """A worksheet part from its plan, in pieces, elements in the order CT_Worksheet
     requires. In pieces because a 20,000-row 一覧 is 15 million characters: the package
     compresses each piece as it comes, and the whole text never exists at once (50 MB of
     a run's peak memory)."""
     yield "".join((XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
-                   _sheet_pr(sheet, code_name),
+                   _sheet_pr(sheet, code_name, window.tab_color),
                    f'<dimension ref="{_ref((1, 1, max(len(sheet.rows), 1), max(sheet.width, 1)))}"/>',
-                   _sheet_views(sheet, selected), '<sheetFormatPr defaultRowHeight="15"/>', _cols(sheet)))
+                   _sheet_views(sheet, selected, window.view), '<sheetFormatPr defaultRowHeight="15"/>', _cols(sheet)))
     yield from _sheet_data(sheet, styles)
     out: list[str] = []
     if sheet.protect:
@@ -342,19 +351,23 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
         out.append(f'<legacyDrawing r:id="{legacy_rid}"/>')
     if controls:                # the staff's form controls, as they were (package.controls)
         out.append(controls.decode("utf-8"))
+    if extensions:              # the staff's slicer lists, as they were (package.slicers)
+        out.append("<extLst>" + extensions.decode("utf-8") + "</extLst>")
     out.append("</worksheet>")
     yield "".join(out)
 
 
-def _sheet_pr(sheet: SheetPlan, code_name: Optional[str]) -> str:
+def _sheet_pr(sheet: SheetPlan, code_name: Optional[str], tab_color: str = "") -> str:
     ps = sheet.print_setup
     fit = ps is not None and (ps.fit_width or ps.fit_height)
     pr = f' codeName="{attr(code_name)}"' if code_name else ""
-    return f"<sheetPr{pr}>" + ('<pageSetUpPr fitToPage="1"/>' if fit else "") + "</sheetPr>"
+    return f"<sheetPr{pr}>" + tab_color + ('<pageSetUpPr fitToPage="1"/>' if fit else "") + "</sheetPr>"
 
 
-def _sheet_views(sheet: SheetPlan, selected: bool) -> str:
-    view = '<sheetView tabSelected="1" workbookViewId="0">' if selected else '<sheetView workbookViewId="0">'
+def _sheet_views(sheet: SheetPlan, selected: bool, kept: str = "") -> str:
+    """``kept``: the staff's window settings (package.sheet_window), before the attributes
+    the renderer decides, in CT_SheetView's order."""
+    view = f'<sheetView{kept} tabSelected="1" workbookViewId="0">' if selected else f'<sheetView{kept} workbookViewId="0">'
     if sheet.freeze:
         row, col = sheet.freeze
         top_left = f"{column_letter(col)}{row}"
