@@ -31,7 +31,7 @@ _VML_SHAPE = re.compile(rb'<([\w.-]+:)shape\b.*?</\1shape>', re.S)
 _OBJECT_TYPE = re.compile(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
 _CONTROLS = re.compile(rb'<(?:[\w.-]+:)?controls[\s>]')
 _TAG_BEFORE = re.compile(rb'</?(?:[\w.-]+:)?$')
-_ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^>]*>')
+WORKSHEET_ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^>]*>')
 _XMLNS = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
 # The form controls' shapes (x:ClientData ObjectType): what Clear All leaves and the rebuild
 # keeps. The rest of a legacy drawing goes: the notes' shapes (ObjectType="Note", dropped and
@@ -62,21 +62,21 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
     if not vmls:
         return None
     data = pkg.read(sheet_part)
-    legacy = _LEGACY.search(data, _after_cells(data))
+    legacy = _LEGACY.search(data, after_cells(data))
     vml_part = vmls.get(legacy.group(1).decode("utf-8")) if legacy else None
     if vml_part is None:
         return None
-    root = _ROOT.search(data)
+    root = WORKSHEET_ROOT.search(data)
     old_root = root.group(0) if root else b""
     controls = b""
-    tail = data[_after_cells(data):data.rfind(b"</")]
+    tail = data[after_cells(data):data.rfind(b"</")]
     try:
         spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
     except PackageError:
         spans = []
     for s, e in spans:
         if _CONTROLS.search(tail, s - 3, e - 3):
-            controls = _declared(tail[s - 3:e - 3], old_root)
+            controls = declared(tail[s - 3:e - 3], old_root)
             break
     vml = pkg.read(vml_part)
     pict = controls != b""      # an ActiveX control's shape; an OLE object's (no <oleObjects> kept) goes
@@ -92,7 +92,7 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
                         tuple((r.id, r.type, r.target) for r in rels if r.id in ids))
 
 
-def _after_cells(data: bytes) -> int:
+def after_cells(data: bytes) -> int:
     """Where the sheet part's cells end (its elements after <sheetData> follow): searched from
     the end, as a tag (a cell's text holds no raw "<")."""
     at = len(data)
@@ -116,7 +116,7 @@ def _object_type(shape: bytes) -> Optional[bytes]:
     return m.group(1) if m else None
 
 
-def _declared(element: bytes, old_root: bytes) -> bytes:
+def declared(element: bytes, old_root: bytes) -> bytes:
     """``element`` with the old root's prefixed namespace declarations (mc, x14, xdr, r, …)
     it does not make itself added to its start tag: the new root declares only the tool's,
     and a declaration repeated on a child means the same."""

@@ -18,7 +18,7 @@ and never touched.
 import re
 from typing import NamedTuple, Optional
 
-from .controls import _ROOT, _after_cells, _declared
+from .controls import WORKSHEET_ROOT, after_cells, declared
 from .drawing import relationship_ids, top_level_children
 from .rels import reachable, read_rels
 from .zipped import Package
@@ -44,16 +44,16 @@ def kept_slicers(pkg: Package, sheet_part: str) -> Optional[KeptSlicers]:
     if not any(r.type in (T_SLICER, T_TIMELINE) for r in rels):
         return None
     data = pkg.read(sheet_part)
-    root = _ROOT.search(data)
+    root = WORKSHEET_ROOT.search(data)
     old_root = root.group(0) if root else b""
-    tail = data[_after_cells(data):data.rfind(b"</")]
+    tail = data[after_cells(data):data.rfind(b"</")]
     try:
         spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
         ext_lst = next((tail[s - 3:e - 3] for s, e in spans if _EXT_LST.match(tail, s - 3)), b"")
         children = top_level_children(ext_lst, sheet_part) if ext_lst else []
     except PackageError:
         return None
-    exts = b"".join(_declared(ext_lst[s:e], old_root) for s, e in children if _LISTS.search(ext_lst, s, e))
+    exts = b"".join(declared(ext_lst[s:e], old_root) for s, e in children if _LISTS.search(ext_lst, s, e))
     if not exts:
         return None
     ids = relationship_ids(old_root, exts)
