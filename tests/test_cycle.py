@@ -1016,6 +1016,35 @@ def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cyc
     assert cell_of(master, "小樽市", "05-1", "実績値") is None
 
 
+@pytest.mark.parametrize("actual", [None, 7])
+def test_a_returned_figure_in_the_denominator_of_a_row_without_one_is_held(cycle, capsys, actual):
+    """小樽市 types its 05-1 figure one column right, into 分母 (open on every row of the file):
+    05-1 is a 合計 and reads no 分母, so the 「7」 was imported where nothing reads it, 実績値
+    left as it was, and collect said nothing (exit 0). The row is held and named, beside an
+    empty 実績値 and beside a filled one alike; the master keeps its values."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "05-1", "実績値", actual)
+    out = _otaru_held(master, filled, capsys, "05-1", "分母", 7)
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!H\d+ 05-1: 集計方法「合計」の指標は分母を"
+                     r"使わないため、分母「7」は使われません（この行は取り込まず", out), out
+    assert cell_of(master, "小樽市", "05-1", "分母") is None
+    assert cell_of(master, "小樽市", "05-1", "実績値") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
+def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, capsys):
+    """A 分母 staff left on a 合計 row of the master (入力チェック warns of it there) goes out in
+    the file and comes back as it went: the municipality typed nothing there, and holding the
+    row would hold every return of it for good. It is imported, as before."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    set_cell(master, "小樽市", "05-1", "分母", 3)
+    returned = split_master(master, tmp_path / "配布")
+    path = next(p for p in returned if p.name.startswith("小樽市"))
+    set_cell(path, "小樽市", "05-1", "実績値", 4)
+    assert main(["collect", str(master), str(path)]) == 0, capsys.readouterr().out
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
 def test_refused_file_does_not_block_the_good_ones(cycle):
     master, _, filled = cycle
     _truncated(filled["小樽市"], None)

@@ -20,7 +20,8 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import ACTUAL_TARGET_NOTE, BOOLEAN_CELL, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
+from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, IGNORED_DENOMINATOR, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT,
+                              STATUS_DATE, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -40,6 +41,14 @@ from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_fi
 # warning where the master does not publish it (a 実施状況 指標 replaces), but it is no
 # answer, and imported it became the master's boolean.
 STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code, BOOLEAN_CELL.code)
+# Warnings on the master that hold a returned row only where the municipality typed the
+# cell since the split: a 分母 on a row whose 集計方法 takes none (findings.IGNORED_DENOMINATOR).
+# The input file leaves 分母 open on every row, so a figure typed one column right of 実績値
+# (05-1's 「7」, 実績値 left empty) was imported as a 分母 nothing reads, the municipality's
+# answer out of every total, and collect said nothing. One the master held when the file was
+# issued and that comes back as it went is staff's own (入力チェック warns of it there): held,
+# it would hold every return of that municipality for good.
+STRICT_WHEN_TYPED = (IGNORED_DENOMINATOR.code,)
 # The grey column of an input file that shows each row's target as issued (core.input_sheet).
 INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -284,9 +293,11 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
+    typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
-               if (f.is_error or f.type in STRICT_ON_RETURN) and f.sheet == muni]
+               if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
+                                       or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
@@ -295,6 +306,25 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
                for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+
+
+def _typed_since_issue(muni: str, table: tuple[dict[int, list], dict[int, str], dict[str, int]],
+                       issued: dict[str, dict[str, str]], master_entries: Sequence[Entry]) -> set[str]:
+    """The input cells of the returned sheet (as its cells are named) whose text differs from
+    what split issued: the hidden 配布時の… columns, or the master's cell for a file issued
+    without them (the nearest to what went out that is known)."""
+    raw_rows, row_ids, cols = table
+    master = {e.indicator_id: e for e in master_entries}
+    out: set[str] = set()
+    for r, ind_id in row_ids.items():
+        for f in INPUT_FIELDS:
+            if f not in cols:
+                continue
+            went = (issued.get(ind_id, {}).get(f) if issued else
+                    text(getattr(master[ind_id], f)) if ind_id in master else None)
+            if text(_at(raw_rows[r], cols[f])) != (went or ""):
+                out.add(cell_ref(r, cols[f]))
+    return out
 
 
 def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str]) -> dict[str, dict[str, str]]:
