@@ -1923,6 +1923,27 @@ def _export_by_smtp(master: Path, out: Path):
     return code, handler
 
 
+def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collected(cycle, tmp_path, capsys):
+    """Two of twelve returns collected, then 確定版を書き出し: the file went to every municipality
+    computed from ten empty sheets, and nothing said so. The others are named (written all
+    the same, exit 0); before any collect (a master filled by hand) and once every return is
+    in, nothing is said."""
+    master, _, filled = cycle
+    names = list(filled)
+    assert main(["export", str(master), "-o", str(tmp_path / "a.xlsx")]) == 0
+    assert "取込履歴」に回収ファイルの取り込みがない" not in capsys.readouterr().out
+    assert main(["collect", str(master), str(filled["小樽市"]), str(filled["千歳市"])]) == 0
+    assert main(["export", str(master), "-o", str(tmp_path / "b.xlsx")]) == 0
+    out = capsys.readouterr().out
+    rest = [m for m in names if m not in ("小樽市", "千歳市")]
+    assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
+            f"{'、'.join(rest)}。確定版は、その市町村シートに今ある値で計算しています。") in out, out
+    assert (tmp_path / "b.xlsx").exists()
+    assert main(["collect", str(master), *map(str, filled.values())]) == 0
+    assert main(["export", str(master), "-o", str(tmp_path / "c.xlsx")]) == 0
+    assert "取込履歴」に回収ファイルの取り込みがない" not in capsys.readouterr().out
+
+
 def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path, capsys):
     """validate said エラー 2 件 (exit 1), yet export wrote the 確定版 mailed to every
     municipality with exit 0 and only 「（入力エラーで評価不可の1件を除く）」 as a hint."""
