@@ -1045,6 +1045,33 @@ def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, cap
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
 
 
+@pytest.mark.parametrize("header, typed, was", [("単位", "社", "件"), ("基準値", "3件", "－")])
+def test_a_locked_cell_typed_over_once_the_protection_is_lifted_refuses_the_file(cycle, capsys, header, typed, was):
+    """小樽市 lifts the sheet's protection (it has no password) and makes 05-1's 単位 「社」, or
+    corrects its 基準値: collect reads neither, so the file was imported (its 4 read as 4件)
+    and the edit lost without a word. The file is refused naming the cell, both texts and
+    what to do; the same cell typed over on a sheet still protected is the master's side
+    (staff edited it since the split) and refuses nothing."""
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    set_cell(path, "小樽市", "05-1", "実績値", 4)
+    set_cell(path, "小樽市", "05-1", header, typed)
+    wb = openpyxl.load_workbook(path)
+    assert wb["小樽市"].protection.sheet
+    protected = path.with_name("保護したまま.xlsx")
+    shutil.copyfile(path, protected)
+    wb["小樽市"].protection.sheet = False
+    wb.save(path)
+    before = master.read_bytes()
+    assert main(["collect", str(master), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: シート「小樽市」の保護が外され、入力欄ではないセルが"
+                     rf"書き換えられています（小樽市!\w+\d+「{typed}」（マスターは「{was}」））。", out), out
+    assert master.read_bytes() == before
+    assert main(["collect", str(master), str(protected)]) == 0, capsys.readouterr().out
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
 def test_refused_file_does_not_block_the_good_ones(cycle):
     master, _, filled = cycle
     _truncated(filled["小樽市"], None)

@@ -277,6 +277,8 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     _check_seal(ident, data, muni, key, issued, as_returned)
     _check_named(path, muni, settings, split_folder)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
+    if not wb.protected(muni):
+        _check_labels_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
     _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
 
@@ -456,6 +458,40 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
         raise Refused(f"シート「{muni}」の目標値（確認用の灰色の列）が配布時と違います（{_few(typed_over, 3)}）。"
                       "実績値を目標値の列に入力した可能性があり、目標値の列は取り込まないため、このファイルは取り込みません。"
                       "実績値の列に入力し直して送ってもらってください")
+
+
+def _check_labels_typed_over(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
+                             data: MasterData) -> None:
+    """A locked cell of an indicator's row typed over once the sheet's protection was lifted
+    (it has no password): 単位 「件」 made 「社」, a 基準値 corrected. collect reads neither, so
+    the file was taken and the edit lost without a word (4 read as 4件, not 4社). Each is
+    compared with what split copied it from: the master sheet's 単位, 指標's 基準値 (where the
+    sheet has none of its own). Only on a sheet no longer protected: on a protected one
+    nobody could type there, and a difference is the master's, edited since. 連携事業名 and
+    評価指標 are split's copy of the master sheet's text, which MasterData does not keep
+    (_check_row_labels sees a row relabelled as another indicator)."""
+    heads = [text(v) for v in header]
+    own = set(data.headers.get(muni, ()))
+    labels = {c.ENTRY_HEADERS["unit"]: "unit"}
+    labels.update({head: attr for attr, head, _w in REFERENCES if attr == "baseline" and head not in own})
+    cols = {col: labels[h] for col, h in enumerate(heads, start=1) if h in labels}
+    by_id = {i.id: i for i in data.indicators}
+    entries = {e.indicator_id: e for e in data.entries if e.municipality == muni}
+    found: list[str] = []
+    for r, ind_id in row_ids.items():
+        ind, entry = by_id.get(ind_id), entries.get(ind_id)
+        for col, f in cols.items():
+            source = entry if f == "unit" else ind
+            want = text(getattr(source, f)) if source is not None else None
+            got = text(_at(raw_rows[r], col))
+            if want is not None and got != want:
+                found.append(f"{muni}!{cell_ref(r, col)}「{shown(got)}」（マスターは「{shown(want)}」）")
+    if found:
+        raise Refused(f"シート「{muni}」の保護が外され、入力欄ではないセルが書き換えられています（{_few(found, 3)}）。"
+                      "取り込むのは実績値・分母・実施状況の列だけのため、このファイルは取り込みません（取り込むと、その内容は"
+                      "黙って捨てられます）。市町村に内容を確かめ、必要なことは実績値・分母・実施状況の列に入力し直して送って"
+                      "もらってください（配布した後でマスターのそのセルを直したときは、ファイルのそのセルをマスターと同じに"
+                      "直して保存してから取り込んでください）")
 
 
 def renamed_since_split(heads: list[str], master: Sequence[str]) -> set[str]:
