@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -1070,6 +1071,29 @@ def test_a_locked_cell_typed_over_once_the_protection_is_lifted_refuses_the_file
     assert master.read_bytes() == before
     assert main(["collect", str(master), str(protected)]) == 0, capsys.readouterr().out
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
+def test_a_return_whose_sheet_cannot_be_inflated_is_refused_and_the_others_imported(cycle, capsys):
+    """A return whose sheet's deflate stream is damaged (an attachment mangled on the way; the
+    zip's directory intact): zipfile raises zlib.error, which is no BadZipFile, so collect
+    stopped with 「予期しないエラー」 (exit 3) and no return of the folder was imported. The
+    file is refused as damaged, naming it, and the others come in."""
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/sheet"))
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    start = info.header_offset + 30 + len(info.filename.encode("utf-8")) + len(info.extra)
+    raw[start] = 0x07       # a last block of the reserved type 11: zlib stops at it
+    path.write_bytes(bytes(raw))
+    with pytest.raises(zlib.error):
+        zipfile.ZipFile(path).testzip()
+    code = main(["collect", str(master), str(path), str(filled["千歳市"])])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"取り込みません: {path.name}: ファイルが壊れています" in out, out
+    assert cell_of(master, "千歳市", "04-1", "実績値") == 1
 
 
 def test_refused_file_does_not_block_the_good_ones(cycle):
