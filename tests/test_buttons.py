@@ -1115,6 +1115,26 @@ def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path,
     assert "01-1、04-1" in prompt
 
 
+def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collected(master, tmp_path, monkeypatch):
+    """確定版を書き出し once 取込履歴 holds one return: the alert names the municipalities whose
+    return is not in yet, as the command line does; before any collect it says nothing of them."""
+    from renkei_xl.workbook.session import load_master
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    recalc_file(book)
+    monkeypatch.chdir(book.parent)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    assert "取り込みがない市町村" not in _only_alert(applied)["prompt"]
+    returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    recalc_file(book)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    rest = [m for m in load_master(book).settings.names if m != BAD_MUNICIPALITY]
+    assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
+            f"{'、'.join(rest)}。") in prompt, prompt
+
+
 def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monkeypatch):
     """確定版を書き出し on a master with input errors: a clear line with their count (the
     command exits 1). 配布用ファイル作成 over a different file of the same name: kept, and said."""

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -1016,6 +1017,85 @@ def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cyc
     assert cell_of(master, "小樽市", "05-1", "実績値") is None
 
 
+@pytest.mark.parametrize("actual", [None, 7])
+def test_a_returned_figure_in_the_denominator_of_a_row_without_one_is_held(cycle, capsys, actual):
+    """小樽市 types its 05-1 figure one column right, into 分母 (open on every row of the file):
+    05-1 is a 合計 and reads no 分母, so the 「7」 was imported where nothing reads it, 実績値
+    left as it was, and collect said nothing (exit 0). The row is held and named, beside an
+    empty 実績値 and beside a filled one alike; the master keeps its values."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "05-1", "実績値", actual)
+    out = _otaru_held(master, filled, capsys, "05-1", "分母", 7)
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!H\d+ 05-1: 集計方法「合計」の指標は分母を"
+                     r"使わないため、分母「7」は使われません（この行は取り込まず", out), out
+    assert cell_of(master, "小樽市", "05-1", "分母") is None
+    assert cell_of(master, "小樽市", "05-1", "実績値") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
+def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, capsys):
+    """A 分母 staff left on a 合計 row of the master (入力チェック warns of it there) goes out in
+    the file and comes back as it went: the municipality typed nothing there, and holding the
+    row would hold every return of it for good. It is imported, as before."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    set_cell(master, "小樽市", "05-1", "分母", 3)
+    returned = split_master(master, tmp_path / "配布")
+    path = next(p for p in returned if p.name.startswith("小樽市"))
+    set_cell(path, "小樽市", "05-1", "実績値", 4)
+    assert main(["collect", str(master), str(path)]) == 0, capsys.readouterr().out
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
+@pytest.mark.parametrize("header, typed, was", [("単位", "社", "件"), ("基準値", "3件", "－")])
+def test_a_locked_cell_typed_over_once_the_protection_is_lifted_refuses_the_file(cycle, capsys, header, typed, was):
+    """小樽市 lifts the sheet's protection (it has no password) and makes 05-1's 単位 「社」, or
+    corrects its 基準値: collect reads neither, so the file was imported (its 4 read as 4件)
+    and the edit lost without a word. The file is refused naming the cell, both texts and
+    what to do; the same cell typed over on a sheet still protected is the master's side
+    (staff edited it since the split) and refuses nothing."""
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    set_cell(path, "小樽市", "05-1", "実績値", 4)
+    set_cell(path, "小樽市", "05-1", header, typed)
+    wb = openpyxl.load_workbook(path)
+    assert wb["小樽市"].protection.sheet
+    protected = path.with_name("保護したまま.xlsx")
+    shutil.copyfile(path, protected)
+    wb["小樽市"].protection.sheet = False
+    wb.save(path)
+    before = master.read_bytes()
+    assert main(["collect", str(master), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: シート「小樽市」の保護が外され、入力欄ではないセルが"
+                     rf"書き換えられています（小樽市!\w+\d+「{typed}」（マスターは「{was}」））。", out), out
+    assert master.read_bytes() == before
+    assert main(["collect", str(master), str(protected)]) == 0, capsys.readouterr().out
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
+def test_a_return_whose_sheet_cannot_be_inflated_is_refused_and_the_others_imported(cycle, capsys):
+    """A return whose sheet's deflate stream is damaged (an attachment mangled on the way; the
+    zip's directory intact): zipfile raises zlib.error, which is no BadZipFile, so collect
+    stopped with 「予期しないエラー」 (exit 3) and no return of the folder was imported. The
+    file is refused as damaged, naming it, and the others come in."""
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/sheet"))
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    start = info.header_offset + 30 + len(info.filename.encode("utf-8")) + len(info.extra)
+    raw[start] = 0x07       # a last block of the reserved type 11: zlib stops at it
+    path.write_bytes(bytes(raw))
+    with pytest.raises(zlib.error):
+        zipfile.ZipFile(path).testzip()
+    code = main(["collect", str(master), str(path), str(filled["千歳市"])])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"取り込みません: {path.name}: ファイルが壊れています" in out, out
+    assert cell_of(master, "千歳市", "04-1", "実績値") == 1
+
+
 def test_refused_file_does_not_block_the_good_ones(cycle):
     master, _, filled = cycle
     _truncated(filled["小樽市"], None)
@@ -1892,6 +1972,27 @@ def _export_by_smtp(master: Path, out: Path):
     finally:
         server.stop()
     return code, handler
+
+
+def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collected(cycle, tmp_path, capsys):
+    """Two of twelve returns collected, then 確定版を書き出し: the file went to every municipality
+    computed from ten empty sheets, and nothing said so. The others are named (written all
+    the same, exit 0); before any collect (a master filled by hand) and once every return is
+    in, nothing is said."""
+    master, _, filled = cycle
+    names = list(filled)
+    assert main(["export", str(master), "-o", str(tmp_path / "a.xlsx")]) == 0
+    assert "取込履歴」に回収ファイルの取り込みがない" not in capsys.readouterr().out
+    assert main(["collect", str(master), str(filled["小樽市"]), str(filled["千歳市"])]) == 0
+    assert main(["export", str(master), "-o", str(tmp_path / "b.xlsx")]) == 0
+    out = capsys.readouterr().out
+    rest = [m for m in names if m not in ("小樽市", "千歳市")]
+    assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
+            f"{'、'.join(rest)}。確定版は、その市町村シートに今ある値で計算しています。") in out, out
+    assert (tmp_path / "b.xlsx").exists()
+    assert main(["collect", str(master), *map(str, filled.values())]) == 0
+    assert main(["export", str(master), "-o", str(tmp_path / "c.xlsx")]) == 0
+    assert "取込履歴」に回収ファイルの取り込みがない" not in capsys.readouterr().out
 
 
 def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path, capsys):

@@ -70,7 +70,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note
+    from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, unreturned_note
     from ..cycle.letters import confirmed_message
 
     from ..safety import open_note
@@ -98,6 +98,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(result.result.summary.line())
     if result.stale:
         print(stale_note(result.stale))
+    if result.unreturned:
+        print(unreturned_note(result.unreturned))
     if note := cut_note(result.result):
         print(note)
     errors = result.result.report.errors

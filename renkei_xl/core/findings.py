@@ -303,6 +303,8 @@ SET_ASIDE_ACTUAL = _type("set-aside-actual", WARNING,
                         "実績値（手入力）「{value}」は使われません（集計方法「{method}」は、{central}のシートに値があるときは"
                         "その値「{used}」を使います: {place}）",
                         "一覧に載せる値を{central}のシートに入力し、実績値（手入力）を空にしてください")
+# A 分母 on a row whose 集計方法 takes none: a warning on the master; collect holds such a row
+# where the municipality typed it since the split (collect.inspect.STRICT_WHEN_TYPED).
 IGNORED_DENOMINATOR = _type("ignored-denominator", WARNING,
                             "集計方法「{method}」の指標は分母を使わないため、分母「{value}」は使われません",
                             "分母を空にしてください（分母を使うのは比率の指標だけです）")

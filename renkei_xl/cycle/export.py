@@ -45,6 +45,7 @@ class ExportResult:
     stale: tuple[str, ...] = ()     # 指標IDs the master's own 一覧 shows otherwise (stale_note)
     backup: Optional[Path] = None   # the earlier 確定版 it replaced, when that said something else
     list_plan: Optional[SheetPlan] = None   # its 一覧 as laid out (confirmed_list), for a PDF made after it
+    unreturned: tuple[str, ...] = ()   # municipalities 取込履歴 has no return of (unreturned_note)
 
 
 def default_name(settings: Settings, folder: Optional[str] = None) -> str:
@@ -64,7 +65,7 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
 
     master = check_path(Path(master))
     with opened(master) as fs:
-        data, listed = fs.data, saved_list(fs)
+        data, listed, log = fs.data, saved_list(fs), fs.state.grids.get(c.IMPORT_LOG)
     if check is not None:
         check(data.settings)
     if not out:
@@ -74,7 +75,7 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
     out = Path(out)
     if same_file(out, master):
         raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
-    return export_data(data, out, pdf=pdf, listed=listed)
+    return export_data(data, out, pdf=pdf, listed=listed, log=log)
 
 
 _NOT_READ = object()
@@ -91,7 +92,7 @@ def export_lock(out: Path):
 
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_READ,
-                locked: bool = False) -> ExportResult:
+                locked: bool = False, log: Optional[Sequence[Sequence[object]]] = None) -> ExportResult:
     """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
 
     The PDF is made first, into a temporary folder: without an engine (no Excel, no
@@ -104,7 +105,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     computed from the inputs whatever 一覧 shows; the rows where 一覧 shows otherwise are
     named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版.
 
-    ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx)."""
+    ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx).
+    ``log``: the master's 取込履歴 as a grid (None: no such sheet), for ``unreturned``."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
@@ -147,7 +149,33 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                                 "書き出してください") from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
     return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved,
-                        list_plan)
+                        list_plan, unreturned(data, log))
+
+
+def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> tuple[str, ...]:
+    """The municipalities asked for answers (rows on their sheet) whose return 取込履歴 has
+    no import of, once it has any (the year's returns are being collected): a 確定版 written
+    after a partial collect was mailed to every municipality computed without the answers
+    still out, and nothing said so. A master whose 取込履歴 is empty is filled by hand and
+    gets no such word; a rollover starts the new master's 取込履歴 empty."""
+    from .collect.import_log import read_import_log
+
+    records = read_import_log(log) if log else []
+    if not records:
+        return ()
+    done = {r.municipality for r in records}
+    asked = {e.municipality for e in data.entries if e.indicator_id}
+    return tuple(m for m in data.settings.names if m in asked and m not in done)
+
+
+def unreturned_note(names: Sequence[str]) -> str:
+    """What both faces say of ``unreturned``: the 確定版 holds those municipalities' sheets as
+    they stand, which is right only where staff typed the answers in themselves."""
+    if not names:
+        return ""
+    return (f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります（{len(names)} 市町村）: "
+            f"{'、'.join(names)}。確定版は、その市町村シートに今ある値で計算しています。回答が届いていれば、"
+            "回収ファイル取込をしてから、もう一度書き出してください（マスターに直接入力した市町村なら、このままで構いません）。")
 
 
 def confirmed_list(result: Result, settings: Settings) -> tuple[Result, SheetPlan]:

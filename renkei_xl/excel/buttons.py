@@ -360,7 +360,7 @@ def _export(live: LiveBook, title: str) -> str:
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
     from ..cycle.export import (cut_note, default_name, errors_note, export_data, export_lock, replaced_note,
-                                stale_note, stale_pdf_note, write_pdf)
+                                stale_note, stale_pdf_note, unreturned_note, write_pdf)
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -382,9 +382,10 @@ def _export(live: LiveBook, title: str) -> str:
         check_targets([target.with_suffix(".pdf")])
     live.status(f"{title}: 確定版を書き出しています…")
     listed = live.grid(c.LIST) if c.LIST in live.sheetnames else None
+    log = live.grid(c.IMPORT_LOG) if c.IMPORT_LOG in live.sheetnames else None
     note: list[str] = []
     with export_lock(target):        # the .xlsx and its PDF as one pair
-        done = export_data(data, target, listed=listed, locked=True)
+        done = export_data(data, target, listed=listed, locked=True, log=log)
         files = [done.path]
         if live.is_desktop:
             live.status(f"{title}: PDF を作っています…")
@@ -396,7 +397,8 @@ def _export(live: LiveBook, title: str) -> str:
                 note = ["", f"PDF は作れませんでした: {exc}",
                         *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
     s = done.result.summary
-    warnings = [w for w in (errors_note(done.result), stale_note(done.stale), cut_note(done.result)) if w]
+    warnings = [w for w in (errors_note(done.result), stale_note(done.stale), unreturned_note(done.unreturned),
+                            cut_note(done.result)) if w]
     return alert_text([
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *warnings,

@@ -27,6 +27,13 @@ def _protected_with_password(attrs: bytes) -> bool:
     return bool(_ON.search(attrs)) and bool(_PASSWORD.search(attrs))
 
 
+def sheet_protected(data: bytes) -> bool:
+    """Whether a sheet part's sheetProtection is on (with or without a password)."""
+    at = data.rfind(b"sheetProtection")
+    m = _PROTECTION.search(data, max(0, data.rfind(b"<", 0, at))) if at >= 0 else None
+    return bool(m and _ON.search(m.group(1)))
+
+
 def structure_locked(workbook: WorkbookXml) -> bool:
     return bool(_STRUCTURE.search(workbook.text))
 

@@ -443,5 +443,5 @@ def same_book(a: Path, b: Path, transform=None) -> bool:
                 if pa != pb:
                     return False
             return True
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, RuntimeError):
         return False

@@ -17,6 +17,7 @@ from typing import Optional
 from ..clock import local
 from ..core.errors import UserError
 from ..package.cells import hidden_rows, merged_areas
+from ..package.protection import sheet_protected
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
@@ -36,6 +37,7 @@ class ReturnedBook:
         self._uncached: dict[str, list[str]] = {}
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         self._hidden: dict[str, set[int]] = {}
+        self._protected: dict[str, bool] = {}
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -90,6 +92,7 @@ class ReturnedBook:
         self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
         self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
         self._hidden[name] = hidden_rows(raw.decode("utf-8", "replace")) if b"hidden" in raw else set()
+        self._protected[name] = sheet_protected(raw)
         errors, readable = put_back(raw, True, negatives)
         readable = readable or rewritten
         book = self._book
@@ -115,6 +118,11 @@ class ReturnedBook:
         """The merged areas of sheet ``name`` (read by ``grid`` first), (first row, first
         col, last row, last col): calamine gives each one's value in its first cell only."""
         return self._merged.get(name, [])
+
+    def protected(self, name: str) -> bool:
+        """Whether sheet ``name`` (read by ``grid`` first) is still protected: its locked cells
+        then hold what split wrote, or what the master's side changed, never a typed value."""
+        return self._protected.get(name, True)
 
     def hidden_rows(self, name: str) -> set[int]:
         """The rows of sheet ``name`` (read by ``grid`` first) that are hidden, 1-based."""

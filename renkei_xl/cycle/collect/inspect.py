@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+import zlib
 from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -20,7 +21,8 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import ACTUAL_TARGET_NOTE, BOOLEAN_CELL, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT, STATUS_DATE, TEXT_CUT
+from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, IGNORED_DENOMINATOR, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT,
+                              STATUS_DATE, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -40,6 +42,14 @@ from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_fi
 # warning where the master does not publish it (a 実施状況 指標 replaces), but it is no
 # answer, and imported it became the master's boolean.
 STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code, BOOLEAN_CELL.code)
+# Warnings on the master that hold a returned row only where the municipality typed the
+# cell since the split: a 分母 on a row whose 集計方法 takes none (findings.IGNORED_DENOMINATOR).
+# The input file leaves 分母 open on every row, so a figure typed one column right of 実績値
+# (05-1's 「7」, 実績値 left empty) was imported as a 分母 nothing reads, the municipality's
+# answer out of every total, and collect said nothing. One the master held when the file was
+# issued and that comes back as it went is staff's own (入力チェック warns of it there): held,
+# it would hold every return of that municipality for good.
+STRICT_WHEN_TYPED = (IGNORED_DENOMINATOR.code,)
 # The grey column of an input file that shows each row's target as issued (core.input_sheet).
 INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -161,7 +171,7 @@ def _kind_of(raw: bytes) -> Optional[str]:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             return recognise(_sheet_names(zf, zf.namelist())).kind
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, KeyError):
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, KeyError, zlib.error):
         return None
 
 
@@ -268,6 +278,8 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     _check_seal(ident, data, muni, key, issued, as_returned)
     _check_named(path, muni, settings, split_folder)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
+    if not wb.protected(muni):
+        _check_labels_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
     _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
 
@@ -284,9 +296,11 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
               for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
+    typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
-               if (f.is_error or f.type in STRICT_ON_RETURN) and f.sheet == muni]
+               if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
+                                       or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
@@ -295,6 +309,25 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
                for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+
+
+def _typed_since_issue(muni: str, table: tuple[dict[int, list], dict[int, str], dict[str, int]],
+                       issued: dict[str, dict[str, str]], master_entries: Sequence[Entry]) -> set[str]:
+    """The input cells of the returned sheet (as its cells are named) whose text differs from
+    what split issued: the hidden 配布時の… columns, or the master's cell for a file issued
+    without them (the nearest to what went out that is known)."""
+    raw_rows, row_ids, cols = table
+    master = {e.indicator_id: e for e in master_entries}
+    out: set[str] = set()
+    for r, ind_id in row_ids.items():
+        for f in INPUT_FIELDS:
+            if f not in cols:
+                continue
+            went = (issued.get(ind_id, {}).get(f) if issued else
+                    text(getattr(master[ind_id], f)) if ind_id in master else None)
+            if text(_at(raw_rows[r], cols[f])) != (went or ""):
+                out.add(cell_ref(r, cols[f]))
+    return out
 
 
 def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str]) -> dict[str, dict[str, str]]:
@@ -426,6 +459,40 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
         raise Refused(f"シート「{muni}」の目標値（確認用の灰色の列）が配布時と違います（{_few(typed_over, 3)}）。"
                       "実績値を目標値の列に入力した可能性があり、目標値の列は取り込まないため、このファイルは取り込みません。"
                       "実績値の列に入力し直して送ってもらってください")
+
+
+def _check_labels_typed_over(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
+                             data: MasterData) -> None:
+    """A locked cell of an indicator's row typed over once the sheet's protection was lifted
+    (it has no password): 単位 「件」 made 「社」, a 基準値 corrected. collect reads neither, so
+    the file was taken and the edit lost without a word (4 read as 4件, not 4社). Each is
+    compared with what split copied it from: the master sheet's 単位, 指標's 基準値 (where the
+    sheet has none of its own). Only on a sheet no longer protected: on a protected one
+    nobody could type there, and a difference is the master's, edited since. 連携事業名 and
+    評価指標 are split's copy of the master sheet's text, which MasterData does not keep
+    (_check_row_labels sees a row relabelled as another indicator)."""
+    heads = [text(v) for v in header]
+    own = set(data.headers.get(muni, ()))
+    labels = {c.ENTRY_HEADERS["unit"]: "unit"}
+    labels.update({head: attr for attr, head, _w in REFERENCES if attr == "baseline" and head not in own})
+    cols = {col: labels[h] for col, h in enumerate(heads, start=1) if h in labels}
+    by_id = {i.id: i for i in data.indicators}
+    entries = {e.indicator_id: e for e in data.entries if e.municipality == muni}
+    found: list[str] = []
+    for r, ind_id in row_ids.items():
+        ind, entry = by_id.get(ind_id), entries.get(ind_id)
+        for col, f in cols.items():
+            source = entry if f == "unit" else ind
+            want = text(getattr(source, f)) if source is not None else None
+            got = text(_at(raw_rows[r], col))
+            if want is not None and got != want:
+                found.append(f"{muni}!{cell_ref(r, col)}「{shown(got)}」（マスターは「{shown(want)}」）")
+    if found:
+        raise Refused(f"シート「{muni}」の保護が外され、入力欄ではないセルが書き換えられています（{_few(found, 3)}）。"
+                      "取り込むのは実績値・分母・実施状況の列だけのため、このファイルは取り込みません（取り込むと、その内容は"
+                      "黙って捨てられます）。市町村に内容を確かめ、必要なことは実績値・分母・実施状況の列に入力し直して送って"
+                      "もらってください（配布した後でマスターのそのセルを直したときは、ファイルのそのセルをマスターと同じに"
+                      "直して保存してから取り込んでください）")
 
 
 def renamed_since_split(heads: list[str], master: Sequence[str]) -> set[str]:
@@ -596,7 +663,10 @@ def _check_container(path: Path, raw: bytes) -> None:
             sheet_names = _sheet_names(zf, names)
     except Refused:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, zlib.error):
+        # zlib.error: a member whose deflate stream is damaged (an attachment mangled on the
+        # way) is not zipfile's BadZipFile, and testzip lets it through: collect stopped with
+        # 「予期しないエラー」 and no return in the folder was imported.
         raise Refused("ファイルが壊れています（途中で切れているか、ZIP 形式として読めません）。"
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
