@@ -42,6 +42,7 @@ from ..package.sheet_window import SheetWindow, sheet_window
 from ..package.slicers import kept_parts as slicer_parts
 from ..package.slicers import kept_slicers
 from ..package.styles import Styles
+from ..package.tables import drop_table_refs, sheet_tables
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
@@ -72,8 +73,17 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     styles = reader.styles
     macros = VBA_PART in pkg
     before = _code_names(pkg, workbook) if macros else []
+    # The tables staff made on the sheets rebuilt go with them (package.tables): what
+    # refers to them is made #REF!, as Excel does when the buttons' Clear deletes them.
+    dropped = [name for sheet in plan.sheets for name, _ref in sheet_tables(pkg, workbook, sheet.name)]
     for sheet in plan.sheets:
         _replace_sheet(pkg, workbook, types, styles, sheet, macros)
+    rebuilt = {s.name for s in plan.sheets}
+    if dropped and drop_table_refs(pkg, workbook, dropped, {e.part for e in workbook.sheets if e.name in rebuilt}) \
+            and not (flagged or recalc):
+        # Their cached results are stale now, on sheets the plan does not name: Excel
+        # calculates on load, and the record of what is stale is "unknown" (none).
+        recalc, record, recorded = True, current is not None, None
     if macros:
         _document_modules(pkg, before, _code_names(pkg, workbook))
     _edit_staff_cells(pkg, reader, styles, plan)
