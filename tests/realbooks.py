@@ -960,8 +960,17 @@ def _table_reference_problems(pkg: dict[str, bytes], workbook: "ElementTree.Elem
             formulas += [(name, html.unescape(f.decode())) for f in
                          re.findall(rb"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2))(?:\s[^>]*)?>([^<]*)</\1>", data)
                          for f in [f[1]] if b"[" in f]
-    return [f"{where}: {formula} names no table of the book" for where, formula in formulas
-            if any(ref.lower() not in tables for _s, _e, ref in table_refs(formula))]
+    problems = [f"{where}: {formula} names no table of the book" for where, formula in formulas
+                if any(ref.lower() not in tables for _s, _e, ref in table_refs(formula))]
+    # A slicer cache of a table names it by id: one naming no table is repaired away.
+    ids = {m.group(1) for name, data in pkg.items() if re.fullmatch(r"xl/tables/[^/]+\.xml", name)
+           for m in [re.search(rb'<(?:\w+:)?table\b[^>]*?\sid="([^"]*)"', data)] if m}
+    for name, data in pkg.items():
+        if name.startswith("xl/slicerCaches/") and name.endswith(".xml"):
+            problems += [f"{name}: tableId {i.decode()} names no table of the book"
+                         for i in re.findall(rb'<(?:[\w.-]+:)?tableSlicerCache\b[^>]*?\stableId="([^"]*)"', data)
+                         if i not in ids]
+    return problems
 
 
 def _calc_chain_problems(pkg: dict[str, bytes], wb: str, sheets: list) -> list[str]:

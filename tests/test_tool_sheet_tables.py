@@ -47,10 +47,12 @@ STAFF_FORMULAS = {"A1": "SUM(予算表[金額])", "A2": '予算表[[#Headers],[�
 SAID = f"{c.SUMMARY}の {TABLE_RANGE} に作ったテーブル「{TABLE_NAME}」は、{c.RECALC}で{c.SUMMARY}を作り直したため消えました"
 
 
-def with_table(clean: Path, out: Path, sheet_name: str = c.SUMMARY) -> Path:
+def with_table(clean: Path, out: Path, sheet_name: str = c.SUMMARY, slicer: bool = False) -> Path:
     """``clean`` (a master as init writes it) with the staff's sheet メモ and name 予算合計
     referring to the table, recalculated, then the table put on ``sheet_name`` as Excel
-    stores it."""
+    stores it (``slicer``: with a slicer of its 項目 column beside it, as Excel stores one:
+    the workbook's cache, its list entry and name, the sheet's slicer part and list, the
+    frame in the sheet's drawing)."""
     shutil.copyfile(clean, out)
     wb = openpyxl.load_workbook(out, keep_vba=True)
     memo = wb.create_sheet("メモ")
@@ -82,10 +84,54 @@ def with_table(clean: Path, out: Path, sheet_name: str = c.SUMMARY) -> Path:
         f'<Override PartName="/{TABLE_PART}" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"/></Types>')).encode()
     parts.update({part: sheet.encode(), TABLE_PART: TABLE.encode()})
+    if slicer:
+        _add_slicer(parts, part, rels)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
     return out
+
+
+X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
+SLICER_PARTS = ("xl/slicers/slicer1.xml", "xl/slicerCaches/slicerCache1.xml")
+
+
+def _add_slicer(parts: dict[str, bytes], sheet_part: str, sheet_rels: str) -> None:
+    from test_package_keeps import SLICER_FRAME
+
+    def text(name):
+        return parts[name].decode()
+
+    cache, slicer = "xl/slicerCaches/slicerCache1.xml", "xl/slicers/slicer1.xml"
+    parts[cache] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<slicerCacheDefinition xmlns="{X14}" '
+                    'name="スライサー_項目" sourceName="項目"><extLst><ext uri="{2F2917AC-EB37-4324-AD4E-5DD8C200BD13}" '
+                    f'xmlns:x15="{X15}"><x15:tableSlicerCache tableId="1" column="1"/></ext></extLst>'
+                    '</slicerCacheDefinition>').encode()
+    parts[slicer] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<slicers xmlns="{X14}">'
+                     '<slicer name="区分" cache="スライサー_項目" caption="項目" rowHeight="241300"/></slicers>').encode()
+    parts["[Content_Types].xml"] = text("[Content_Types].xml").replace("</Types>", (
+        f'<Override PartName="/{cache}" ContentType="application/vnd.ms-excel.slicerCache+xml"/>'
+        f'<Override PartName="/{slicer}" ContentType="application/vnd.ms-excel.slicer+xml"/></Types>')).encode()
+    parts["xl/_rels/workbook.xml.rels"] = text("xl/_rels/workbook.xml.rels").replace("</Relationships>", (
+        '<Relationship Id="rIdCache1" Type="http://schemas.microsoft.com/office/2007/relationships/slicerCache" '
+        'Target="slicerCaches/slicerCache1.xml"/></Relationships>')).encode()
+    book = text("xl/workbook.xml")
+    assert "<extLst" not in book and "</definedNames>" in book
+    parts["xl/workbook.xml"] = book.replace(
+        "</definedNames>", '<definedName name="スライサー_項目">#N/A</definedName></definedNames>').replace(
+        "</workbook>", '<extLst><ext uri="{46BE6895-7355-4a93-B00E-2C351335B9C9}" '
+        f'xmlns:x15="{X15}"><x15:slicerCaches xmlns:x14="{X14}"><x14:slicerCache r:id="rIdCache1"/></x15:slicerCaches>'
+        '</ext></extLst></workbook>').encode()
+    parts[sheet_rels] = text(sheet_rels).replace("</Relationships>", (
+        '<Relationship Id="rIdSlicer1" Type="http://schemas.microsoft.com/office/2007/relationships/slicer" '
+        'Target="../slicers/slicer1.xml"/></Relationships>')).encode()
+    parts[sheet_part] = text(sheet_part).replace("</worksheet>", (
+        f'<extLst><ext uri="{{3A4CF648-6AED-40f4-86FF-DC5316D8AED3}}" xmlns:x14="{X14}"><x14:slicerList>'
+        '<x14:slicer r:id="rIdSlicer1"/></x14:slicerList></ext></extLst></worksheet>')).encode()
+    drawing_rel = re.search(r'Target="\.\./drawings/(drawing\d+\.xml)"', text(sheet_rels)).group(1)
+    drawing = f"xl/drawings/{drawing_rel}"
+    parts[drawing] = text(drawing).replace("</xdr:wsDr>", SLICER_FRAME + "</xdr:wsDr>").encode()
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +236,27 @@ def test_a_check_leaves_the_table_on_the_summary_and_names_one_on_the_findings(t
 ])
 def test_only_a_reference_to_the_dropped_table_is_made_ref(formula, expected):
     assert without_table_refs(formula, ["予算表", "YOSAN"]) == expected
+
+
+def test_a_slicer_of_the_dropped_table_goes_with_it(tmp_path):
+    """A slicer of the table beside it on 集計: Excel deletes a table's slicers with the table,
+    but the file face kept the slicer (its part, the sheet's list, the frame: package.slicers)
+    and the workbook's cache, which named a table the book no longer had. Now they go with the
+    table: cache, its list entry and name, the slicer part and list, the frame; the rest of
+    the drawing (the tool's charts) stays."""
+    master = with_table(init_master(tmp_path / "clean.xlsm", sample="fy2023"), tmp_path / "s.xlsm", slicer=True)
+    assert package_problems(master) == []
+    said = _run("recalc", str(master))
+    assert said.count(SAID) == 1, said
+    parts = _parts(master)
+    assert not [p for p in parts if p in SLICER_PARTS or p.startswith(("xl/slicer", "xl/tables/"))], sorted(parts)
+    book = parts["xl/workbook.xml"].decode()
+    assert "slicerCache" not in book and "スライサー_項目" not in book and "<extLst" not in book
+    assert b"slicerCache" not in parts["xl/_rels/workbook.xml.rels"] and b"slicer" not in parts["[Content_Types].xml"]
+    sheet_part = WorkbookXml(Package(master)).sheet(c.SUMMARY).part
+    assert b"slicer" not in parts[sheet_part] and b"slicer" not in parts[sheet_part.replace("worksheets/", "worksheets/_rels/") + ".rels"]
+    drawings = b"".join(v for k, v in parts.items() if k.startswith("xl/drawings/drawing"))
+    assert b"slicer" not in drawings and drawings.count(b"<c:chart ") == 2, drawings[:400]
+    assert package_problems(master) == []
+    (book_seen,) = lo_inspect([master])
+    assert book_seen["loaded"] and book_seen["sheets"][c.SUMMARY]["charts"] == 2, book_seen["sheets"][c.SUMMARY]

@@ -25,6 +25,16 @@ def sheet_tables(pkg: Package, workbook, sheet: str) -> list[tuple[str, str]]:
     sheet's relationships: the name as Excel shows it (``displayName``; ``name`` where a
     writer left that out), the range as the part says it ("B10:D14"). None found where the
     sheet cannot be read; a table part that cannot be read is left out."""
+    return [(name, ref) for _id, name, ref in _tables(pkg, workbook, sheet)]
+
+
+def table_ids(pkg: Package, workbook, sheet: str) -> set[str]:
+    """The ids of the tables on ``sheet`` (unique in the book: a slicer cache names its table
+    by it, package.slicers.drop_table_slicers)."""
+    return {table_id for table_id, _name, _ref in _tables(pkg, workbook, sheet) if table_id}
+
+
+def _tables(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str]]:
     entry = workbook.sheet(sheet)
     if entry is None or not entry.part or entry.part not in pkg:
         return []
@@ -40,7 +50,8 @@ def sheet_tables(pkg: Package, workbook, sheet: str) -> list[tuple[str, str]]:
             root = parse(pkg.read(rel.part), rel.part)
         except PackageError:
             continue
-        out.append((root.get("displayName") or root.get("name") or "", (root.get("ref") or "").replace("$", "")))
+        out.append((root.get("id") or "", root.get("displayName") or root.get("name") or "",
+                    (root.get("ref") or "").replace("$", "")))
     return out
 
 
