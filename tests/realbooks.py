@@ -956,9 +956,10 @@ def _table_reference_problems(pkg: dict[str, bytes], workbook: "ElementTree.Elem
                 tables.add(html.unescape(m.group(1).decode()).lower())
     formulas = [(f"definedName {d.get('name')}", d.text or "") for d in workbook.iter(f"{{{NS_MAIN}}}definedName")]
     for name, data in pkg.items():
-        if name.startswith("xl/worksheets/") and name.endswith(".xml") and b"[" in data:
+        if name.startswith(("xl/worksheets/", "xl/tables/")) and name.endswith(".xml") and b"[" in data:
             formulas += [(name, html.unescape(f.decode())) for f in
-                         re.findall(rb"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2))(?:\s[^>]*)?>([^<]*)</\1>", data)
+                         re.findall(rb"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2|calculatedColumnFormula|"
+                                    rb"totalsRowFormula))(?:\s[^>]*)?>([^<]*)</\1>", data)
                          for f in [f[1]] if b"[" in f]
     problems = [f"{where}: {formula} names no table of the book" for where, formula in formulas
                 if any(ref.lower() not in tables for _s, _e, ref in table_refs(formula))]

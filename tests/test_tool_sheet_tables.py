@@ -25,6 +25,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table, TableFormula
 
 from realbooks import lo_inspect, package_problems
 from renkei_xl.cli import main
@@ -36,14 +37,15 @@ from renkei_xl.package.zipped import Package
 from renkei_xl.workbook.session import recalc_file
 
 TABLE_NAME, TABLE_RANGE = "予算表", "B30:C33"
-TABLE_PART = "xl/tables/table1.xml"
+TABLE_PART = "xl/tables/table9.xml"   # openpyxl writes メモ表 as table1.xml
 TABLE = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-         '<table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" id="1" name="テーブル1" '
+         '<table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" id="9" name="テーブル9" '
          f'displayName="{TABLE_NAME}" ref="{TABLE_RANGE}" totalsRowShown="0"><autoFilter ref="{TABLE_RANGE}"/>'
          '<tableColumns count="2"><tableColumn id="1" name="項目"/><tableColumn id="2" name="金額"/></tableColumns>'
          '<tableStyleInfo name="TableStyleMedium9" showFirstColumn="0" showLastColumn="0" showRowStripes="1" '
          'showColumnStripes="0"/></table>')
 STAFF_FORMULAS = {"A1": "SUM(予算表[金額])", "A2": '予算表[[#Headers],[項目]]&"計"', "A3": 'LEN("予算表[金額]")'}
+CALCULATED = "SUM(予算表[金額])*2"     # メモ表's calculated column, on the table on 集計
 SAID = f"{c.SUMMARY}の {TABLE_RANGE} に作ったテーブル「{TABLE_NAME}」は、{c.RECALC}で{c.SUMMARY}を作り直したため消えました"
 
 
@@ -59,6 +61,12 @@ def with_table(clean: Path, out: Path, sheet_name: str = c.SUMMARY, slicer: bool
     for ref, formula in STAFF_FORMULAS.items():
         memo[ref] = "=" + formula
     wb.defined_names["予算合計"] = DefinedName("予算合計", attr_text="予算表[金額]")
+    memo["C1"], memo["C2"] = "差", "=" + CALCULATED
+    table = Table(displayName="メモ表", ref="C1:C2")
+    table._initialise_columns()
+    table.tableColumns[0].name = "差"
+    table.tableColumns[0].calculatedColumnFormula = TableFormula(attr_text=CALCULATED)
+    memo.add_table(table)
     wb.save(out)
     recalc_file(out)
     part = WorkbookXml(Package(out)).sheet(sheet_name).part
@@ -79,7 +87,7 @@ def with_table(clean: Path, out: Path, sheet_name: str = c.SUMMARY, slicer: bool
         b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'))
     parts[rels] = parts[rels].decode().replace("</Relationships>", (
         '<Relationship Id="rIdTable1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/table" '
-        'Target="../tables/table1.xml"/></Relationships>')).encode()
+        'Target="../tables/table9.xml"/></Relationships>')).encode()
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].decode().replace("</Types>", (
         f'<Override PartName="/{TABLE_PART}" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"/></Types>')).encode()
@@ -106,7 +114,7 @@ def _add_slicer(parts: dict[str, bytes], sheet_part: str, sheet_rels: str) -> No
     cache, slicer = "xl/slicerCaches/slicerCache1.xml", "xl/slicers/slicer1.xml"
     parts[cache] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<slicerCacheDefinition xmlns="{X14}" '
                     'name="スライサー_項目" sourceName="項目"><extLst><ext uri="{2F2917AC-EB37-4324-AD4E-5DD8C200BD13}" '
-                    f'xmlns:x15="{X15}"><x15:tableSlicerCache tableId="1" column="1"/></ext></extLst>'
+                    f'xmlns:x15="{X15}"><x15:tableSlicerCache tableId="9" column="1"/></ext></extLst>'
                     '</slicerCacheDefinition>').encode()
     parts[slicer] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<slicers xmlns="{X14}">'
                      '<slicer name="区分" cache="スライサー_項目" caption="項目" rowHeight="241300"/></slicers>').encode()
@@ -191,11 +199,12 @@ def test_recalc_names_the_table_it_drops_and_leaves_nothing_excel_repairs(tabled
     said = _run("recalc", str(master))
     assert said.count(SAID) == 1, said
     parts = _parts(master)
-    assert TABLE_PART not in parts and b"tableParts" not in b"".join(v for k, v in parts.items() if k.startswith("xl/worksheets/"))
-    assert b"spreadsheetml.table+xml" not in parts["[Content_Types].xml"]
+    assert TABLE_PART not in parts and b"tableParts" not in parts[WorkbookXml(Package(master)).sheet(c.SUMMARY).part]
+    assert f'PartName="/{TABLE_PART}"'.encode() not in parts["[Content_Types].xml"]
     assert re.search(rb"<calcPr\b[^>]*fullCalcOnLoad=\"1\"", parts["xl/workbook.xml"])
     assert _formulas(master, "メモ") == {"A1": "=SUM(#REF!)", "A2": '=#REF!&"計"', "A3": '=LEN("予算表[金額]")',
                                          "予算合計": "#REF!"}
+    assert re.search(rb"<calculatedColumnFormula>SUM\(#REF!\)\*2</calculatedColumnFormula>", parts["xl/tables/table1.xml"])
     assert package_problems(master) == []
     wb = openpyxl.load_workbook(master, read_only=True)
     found = [[v for v in row] for row in wb[c.FINDINGS].iter_rows(values_only=True)]
@@ -249,7 +258,7 @@ def test_a_slicer_of_the_dropped_table_goes_with_it(tmp_path):
     said = _run("recalc", str(master))
     assert said.count(SAID) == 1, said
     parts = _parts(master)
-    assert not [p for p in parts if p in SLICER_PARTS or p.startswith(("xl/slicer", "xl/tables/"))], sorted(parts)
+    assert not [p for p in parts if p in SLICER_PARTS or p.startswith("xl/slicer") or p == TABLE_PART], sorted(parts)
     book = parts["xl/workbook.xml"].decode()
     assert "slicerCache" not in book and "スライサー_項目" not in book and "<extLst" not in book
     assert b"slicerCache" not in parts["xl/_rels/workbook.xml.rels"] and b"slicer" not in parts["[Content_Types].xml"]

@@ -131,13 +131,15 @@ def _bracket_end(formula: str, start: int) -> "int | None":
     return None
 
 
-_FORMULA = re.compile(r"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2))(\s[^>]*)?>([^<]*)</\1>")
+_FORMULA = re.compile(r"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2|calculatedColumnFormula|totalsRowFormula))"
+                      r"(\s[^>]*)?>([^<]*)</\1>")
 
 
 def drop_table_refs(pkg: Package, workbook, names, skip) -> bool:
     """Every formula of the book that refers to one of the dropped tables ``names`` (the
     cells', conditional formats' and validations' of each worksheet but the parts in
-    ``skip``, and the defined names) with that reference made #REF!, as Excel leaves them
+    ``skip``, the other tables' calculated columns and totals, and the defined names) with
+    that reference made #REF!, as Excel leaves them
     when the buttons' Clear deletes the tables. Whether anything changed (the cached
     results of those cells are then stale: the caller asks Excel to calculate on load)."""
     from xml.sax.saxutils import escape, unescape
@@ -146,9 +148,10 @@ def drop_table_refs(pkg: Package, workbook, names, skip) -> bool:
     if not wanted:
         return False
     changed = False
-    for entry in workbook.sheets:
-        part = entry.part
-        if not part or part in skip or not part.startswith("xl/worksheets/") or part not in pkg:
+    parts = [e.part for e in workbook.sheets if e.part and e.part.startswith("xl/worksheets/") and e.part not in skip]
+    parts += [p for p in pkg.names() if p.startswith("xl/tables/") and p.endswith(".xml")]
+    for part in parts:
+        if part not in pkg:
             continue
         text = pkg.text(part)
         lowered = text.lower()
