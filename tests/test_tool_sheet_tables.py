@@ -44,7 +44,8 @@ TABLE = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          '<tableColumns count="2"><tableColumn id="1" name="項目"/><tableColumn id="2" name="金額"/></tableColumns>'
          '<tableStyleInfo name="TableStyleMedium9" showFirstColumn="0" showLastColumn="0" showRowStripes="1" '
          'showColumnStripes="0"/></table>')
-STAFF_FORMULAS = {"A1": "SUM(予算表[金額])", "A2": '予算表[[#Headers],[項目]]&"計"', "A3": 'LEN("予算表[金額]")'}
+STAFF_FORMULAS = {"A1": "SUM(予算表[金額])", "A2": '予算表[[#Headers],[項目]]&"計"', "A3": 'LEN("予算表[金額]")',
+                  "A4": "集計!B3"}    # reads what 評価を再計算 writes: the write asks Excel to calculate (core.calc_on_load)
 CALCULATED = "SUM(予算表[金額])*2"     # メモ表's calculated column, on the table on 集計
 SAID = f"{c.SUMMARY}の {TABLE_RANGE} に作ったテーブル「{TABLE_NAME}」は、{c.RECALC}で{c.SUMMARY}を作り直したため消えました"
 
@@ -92,6 +93,8 @@ def with_table(clean: Path, out: Path, sheet_name: str = c.SUMMARY, slicer: bool
         f'<Override PartName="/{TABLE_PART}" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"/></Types>')).encode()
     parts.update({part: sheet.encode(), TABLE_PART: TABLE.encode()})
+    # Saved by Excel, which calculated on opening and clears the flag openpyxl's save set.
+    parts["xl/workbook.xml"] = re.sub(rb'\sfullCalcOnLoad="1"', b"", parts["xl/workbook.xml"])
     if slicer:
         _add_slicer(parts, part, rels)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
@@ -201,9 +204,14 @@ def test_recalc_names_the_table_it_drops_and_leaves_nothing_excel_repairs(tabled
     parts = _parts(master)
     assert TABLE_PART not in parts and b"tableParts" not in parts[WorkbookXml(Package(master)).sheet(c.SUMMARY).part]
     assert f'PartName="/{TABLE_PART}"'.encode() not in parts["[Content_Types].xml"]
+    # Excel calculates them on load, and メモ is recorded among the sheets whose results are
+    # stale until then (core.calc_on_load), with those 評価を再計算 rebuilt
     assert re.search(rb"<calcPr\b[^>]*fullCalcOnLoad=\"1\"", parts["xl/workbook.xml"])
+    [record] = re.findall(r'<definedName name="_renkei_uncalculated"[^>]*>"([^<]*)"</definedName>',
+                          parts["xl/workbook.xml"].decode())
+    assert "メモ" in record.split("/") and c.SUMMARY in record.split("/"), record
     assert _formulas(master, "メモ") == {"A1": "=SUM(#REF!)", "A2": '=#REF!&"計"', "A3": '=LEN("予算表[金額]")',
-                                         "予算合計": "#REF!"}
+                                         "A4": "=集計!B3", "予算合計": "#REF!"}
     assert re.search(rb"<calculatedColumnFormula>SUM\(#REF!\)\*2</calculatedColumnFormula>", parts["xl/tables/table1.xml"])
     assert package_problems(master) == []
     wb = openpyxl.load_workbook(master, read_only=True)

@@ -135,41 +135,42 @@ _FORMULA = re.compile(r"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2|calculated
                       r"(\s[^>]*)?>([^<]*)</\1>")
 
 
-def drop_table_refs(pkg: Package, workbook, names, skip) -> bool:
+def drop_table_refs(pkg: Package, workbook, names, skip) -> "tuple[set[str], bool]":
     """Every formula of the book that refers to one of the dropped tables ``names`` (the
-    cells', conditional formats' and validations' of each worksheet but the parts in
-    ``skip``, the other tables' calculated columns and totals, and the defined names) with
-    that reference made #REF!, as Excel leaves them
-    when the buttons' Clear deletes the tables. Whether anything changed (the cached
-    results of those cells are then stale: the caller asks Excel to calculate on load)."""
+    cells', conditional formats' and validations' of each worksheet but those named in
+    ``skip``, its tables' calculated columns and totals, and the defined names) with that
+    reference made #REF!, as Excel leaves them when the buttons' Clear deletes the tables.
+    Returns the sheets whose formulas changed and whether a defined name did: their cached
+    results are stale now (the caller asks Excel to calculate on load, and records them)."""
     from xml.sax.saxutils import escape, unescape
 
     wanted = [n.lower() for n in names if n]
+    sheets: set[str] = set()
+    changed_names = False
     if not wanted:
-        return False
-    changed = False
-    parts = [e.part for e in workbook.sheets if e.part and e.part.startswith("xl/worksheets/") and e.part not in skip]
-    parts += [p for p in pkg.names() if p.startswith("xl/tables/") and p.endswith(".xml")]
-    for part in parts:
-        if part not in pkg:
-            continue
-        text = pkg.text(part)
-        lowered = text.lower()
-        if not any(n + "[" in lowered for n in wanted):
-            continue
+        return sheets, changed_names
 
-        def edit(m: "re.Match[str]") -> str:
-            formula = unescape(m.group(3))
-            new = without_table_refs(formula, names)
-            return m.group(0) if new == formula else f"<{m.group(1)}{m.group(2) or ''}>{escape(new)}</{m.group(1)}>"
+    def edit(m: "re.Match[str]") -> str:
+        formula = unescape(m.group(3))
+        new = without_table_refs(formula, names)
+        return m.group(0) if new == formula else f"<{m.group(1)}{m.group(2) or ''}>{escape(new)}</{m.group(1)}>"
 
-        new_text = _FORMULA.sub(edit, text)
-        if new_text != text:
-            pkg.write(part, new_text)
-            changed = True
+    for entry in workbook.sheets:
+        if entry.name in skip or not entry.part or not entry.part.startswith("xl/worksheets/") or entry.part not in pkg:
+            continue
+        tables = [r.part for r in read_rels(pkg, entry.part) if r.type == T_TABLE and r.part and r.part in pkg]
+        for part in (entry.part, *tables):
+            text = pkg.text(part)
+            lowered = text.lower()
+            if not any(n + "[" in lowered for n in wanted):
+                continue
+            new_text = _FORMULA.sub(edit, text)
+            if new_text != text:
+                pkg.write(part, new_text)
+                sheets.add(entry.name)
     for name in list(workbook.names):
         value = without_table_refs(name.value, names)
         if value != name.value:
             workbook.set_name(name.name, name.local_sheet, value, name.hidden)
-            changed = True
-    return changed
+            changed_names = True
+    return sheets, changed_names

@@ -84,12 +84,12 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
         _replace_sheet(pkg, workbook, types, styles, sheet, macros)
     if dropped_ids:         # and their slicers, as Excel deletes them with the table
         drop_table_slicers(pkg, workbook, types, dropped_ids)
-    rebuilt = {s.name for s in plan.sheets}
-    if dropped and drop_table_refs(pkg, workbook, dropped, {e.part for e in workbook.sheets if e.name in rebuilt}) \
-            and not (flagged or recalc):
+    sheets, names = drop_table_refs(pkg, workbook, dropped, {s.name for s in plan.sheets}) if dropped else ((), False)
+    if sheets or names:
         # Their cached results are stale now, on sheets the plan does not name: Excel
-        # calculates on load, and the record of what is stale is "unknown" (none).
-        recalc, record, recorded = True, current is not None, None
+        # calculates on load, and the record names those sheets too.
+        recalc = recalc or not flagged
+        record, recorded = record_after(plan, flagged, recalc, current, sheets)
     if macros:
         _document_modules(pkg, before, _code_names(pkg, workbook))
     _edit_staff_cells(pkg, reader, styles, plan)
