@@ -884,6 +884,7 @@ def package_problems(path: Path) -> list[str]:
     problems += _defined_name_problems(root, [s.get("name") for s in sheets])
     problems += _calc_chain_problems(pkg, wb, sheets)
     problems += _app_properties_problems(pkg)
+    problems += _table_reference_problems(pkg, root)
     return problems
 
 
@@ -937,6 +938,39 @@ def _defined_name_problems(workbook: "ElementTree.Element", sheet_names: list[st
             if sheet.startswith("[") or sheet.lower() in known or sheet == "#REF":
                 continue
             problems.append(f"defined name {label}: sheet {sheet!r} absent ({dn.text})")
+    return problems
+
+
+def _table_reference_problems(pkg: dict[str, bytes], workbook: "ElementTree.Element") -> list[str]:
+    """Each structured reference (「予算表[金額]」) of a formula (a cell's, a conditional
+    format's, a validation's) or a defined name names a table the book has: Excel cannot read
+    one naming no table, and repairs the file by removing the formula (or the name)."""
+    import html
+    from renkei_xl.package.tables import table_refs
+
+    tables = set()
+    for name, data in pkg.items():
+        if re.fullmatch(r"xl/tables/[^/]+\.xml", name):
+            m = re.search(rb'<(?:\w+:)?table\b[^>]*?\sdisplayName="([^"]*)"', data)
+            if m:
+                tables.add(html.unescape(m.group(1).decode()).lower())
+    formulas = [(f"definedName {d.get('name')}", d.text or "") for d in workbook.iter(f"{{{NS_MAIN}}}definedName")]
+    for name, data in pkg.items():
+        if name.startswith(("xl/worksheets/", "xl/tables/")) and name.endswith(".xml") and b"[" in data:
+            formulas += [(name, html.unescape(f.decode())) for f in
+                         re.findall(rb"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2|calculatedColumnFormula|"
+                                    rb"totalsRowFormula))(?:\s[^>]*)?>([^<]*)</\1>", data)
+                         for f in [f[1]] if b"[" in f]
+    problems = [f"{where}: {formula} names no table of the book" for where, formula in formulas
+                if any(ref.lower() not in tables for _s, _e, ref in table_refs(formula))]
+    # A slicer cache of a table names it by id: one naming no table is repaired away.
+    ids = {m.group(1) for name, data in pkg.items() if re.fullmatch(r"xl/tables/[^/]+\.xml", name)
+           for m in [re.search(rb'<(?:\w+:)?table\b[^>]*?\sid="([^"]*)"', data)] if m}
+    for name, data in pkg.items():
+        if name.startswith("xl/slicerCaches/") and name.endswith(".xml"):
+            problems += [f"{name}: tableId {i.decode()} names no table of the book"
+                         for i in re.findall(rb'<(?:[\w.-]+:)?tableSlicerCache\b[^>]*?\stableId="([^"]*)"', data)
+                         if i not in ids]
     return problems
 
 

@@ -399,6 +399,18 @@ def _json_value(value, client: str = OFFICE_JS):
     return value
 
 
+def _tables(ws) -> list[dict]:
+    """The sheet's tables (ListObjects) as both clients list them: Remote.bas sends each one's
+    Name (what Excel shows, the part's displayName) and Range.Address, absolute."""
+    out = []
+    for table in ws.tables.values():
+        first, _, last = table.ref.partition(":")
+        absolute = ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", p) for p in (first, last or first))
+        out.append({"name": table.displayName, "range_address": absolute, "show_headers": True,
+                    "show_totals": bool(table.totalsRowCount)})
+    return out
+
+
 def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS,
                       in_front: bool = True, uncalculated: Optional[dict] = None,
                       entry: Optional[str] = None) -> dict:
@@ -437,7 +449,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
             for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
                 r, col = parse_ref(ref)
                 values[r - 1][col - 1] = _json_value(shown, client)
-        sheet = {"name": ws.title, "values": values, "pictures": [], "tables": []}
+        sheet = {"name": ws.title, "values": values, "pictures": [], "tables": _tables(ws)}
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
         sheets.append(sheet)

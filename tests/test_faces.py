@@ -688,12 +688,13 @@ def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_o
             assert len(message) < EXCEL_CELL_TEXT and f"（全{EXCEL_CELL_TEXT:,}文字）" in message, (view.face, len(message))
 
 
-def _server_recalc(path, entry: str = "recalc") -> "LiveView":
+def _server_recalc(path, entry: str = "recalc", **client) -> "LiveView":
     """評価を再計算 (or ``entry`` "check") as the server runs it: the saved master named in the
-    payload, as the server's admission names it, for what the payload cannot carry (notes, fills)."""
+    payload, as the server's admission names it, for what the payload cannot carry (notes, fills).
+    ``client``: payload_from_file's (client=VBA: the payload the master's VBA sends)."""
     from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 
-    payload = payload_from_file(path)
+    payload = payload_from_file(path, **client)
     payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
     book = remote_book(payload)
     (buttons.check if entry == "check" else buttons.recalc)(book)
@@ -809,3 +810,25 @@ def test_a_mark_staff_moved_with_its_row_is_lifted_where_it_is_now(masters, tmp_
     assert FileView(moved).fill("小樽市", now) == c.INPUT_FILL
     assert not [cell.coordinate for r in sheet.iter_rows() for cell in r
                 if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb[-6:].upper() == c.MARK_FILL]
+
+
+def test_a_table_staff_made_on_the_summary_is_named_alike_by_the_server_and_the_file(masters, tmp_path):
+    """A table (ListObject) on 集計: the server's VBA client clears 集計 with Cells.Clear, which
+    deletes the table in Excel, and the file face wrote 集計 without it; neither said a word.
+    The server names it from the tables the client lists in the payload (Remote.bas sends each
+    sheet's ListObjects), the file face from the package: the same finding in 検証結果. 入力チェック
+    rebuilds 検証結果 only and names none."""
+    from test_tool_sheet_tables import SAID, TABLE_NAME, TABLE_RANGE, with_table
+
+    from remote_payload import VBA
+
+    tabled = with_table(masters["clean"], tmp_path / "tabled.xlsm")
+    payload = payload_from_file(tabled, client=VBA)
+    [listed] = next(s for s in payload["sheets"] if s["name"] == c.SUMMARY)["tables"]
+    assert (listed["name"], listed["range_address"]) == (TABLE_NAME, "$B$30:$C$33")
+    for view in (run_file("recalc", tabled, tmp_path / "a"), _server_recalc(tabled, client=VBA), _server_recalc(tabled)):
+        rows = [[str(v) for v in row if v] for row in view.get("rows", c.FINDINGS)]
+        said = [row for row in rows if any(SAID in v for v in row)]
+        assert len(said) == 1 and said[0][1:3] == [c.SUMMARY, TABLE_RANGE.split(":")[0]], (view.face, said)
+    for view in (run_file("check", tabled, tmp_path / "b"), _server_recalc(tabled, "check", client=VBA)):
+        assert not any("テーブル" in str(v) for row in view.get("rows", c.FINDINGS) for v in row), view.face

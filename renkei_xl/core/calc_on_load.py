@@ -96,7 +96,8 @@ def _recorded_names(definition: Optional[str]) -> Optional[list]:
     return [n for n in text[1:-1].replace('""', '"').split(_SEPARATOR) if n]
 
 
-def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optional[str]) -> "tuple[bool, Optional[str]]":
+def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optional[str],
+                 also: Iterable[str] = ()) -> "tuple[bool, Optional[str]]":
     """(whether the name changes, its new definition or None to remove it) for a write.
 
     ``flagged``: the master asked for a calculation before this write; ``flags_now``: this
@@ -104,7 +105,9 @@ def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optio
     when there is none. A write that sets the flag starts the record (any one left from
     before Excel's last save meant nothing since); one on a flagged master adds its sheets
     to it, or leaves "unknown" (no record) as it is; one that neither finds nor sets the
-    flag leaves the name alone (meaningless without the flag, and replaced when one is set)."""
+    flag leaves the name alone (meaningless without the flag, and replaced when one is set).
+    ``also``: sheets the write changed besides the plan's (a staff formula made #REF! where
+    the table it read went with a rebuilt sheet: package.tables.drop_table_refs)."""
     if flags_now:
         names: Optional[list] = []
     elif flagged:
@@ -114,7 +117,7 @@ def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optio
     else:
         return False, None
     known = {n.casefold() for n in names}
-    for sheet in changed_sheets(plan):
+    for sheet in [*changed_sheets(plan), *also]:
         if sheet.casefold() not in known:
             names.append(sheet)
             known.add(sheet.casefold())

@@ -174,6 +174,16 @@ TOOL_CHART_DROPPED = _type(
     "{tool_sheet}{where}に作ったグラフ{chart}は、{what}で{tool_sheet}を作り直したため消えました",
     "グラフは、ツールが作り直さないシート（自分で作ったシートなど）に作ってください"
     "（そのシートから{tool_sheet}のセルを参照できます）")
+# A table (Excel's ListObject) staff made on a sheet the tool rebuilds whole: the file face
+# writes the sheet part anew without it, and the buttons' Clear All of every cell deletes it
+# as Excel's Clear All of a table's whole range does (package.tables). Named by the name Excel
+# shows and the range it had.
+TOOL_TABLE_DROPPED = _type(
+    "tool-table-dropped", WARNING,
+    "{tool_sheet}{where}に作ったテーブル「{table}」は、{what}で{tool_sheet}を作り直したため消えました",
+    "テーブルは、ツールが作り直さないシート（自分で作ったシートなど）に作ってください"
+    "（{tool_sheet}は実行のたびに作り直されます）。このテーブルのスライサーも消え、このテーブルを参照していた数式と名前は"
+    " #REF! になります")
 # A mark the last 入力チェック recorded on 検証結果 whose cell cannot be found now (rows or
 # columns moved, a 指標ID retyped, a sheet renamed: core.marks.placed_marks): left alone
 # rather than give its 元の塗り to another row's cell. Named by sheet only: a cell named

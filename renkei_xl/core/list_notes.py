@@ -23,7 +23,7 @@ from typing import Callable, Optional, Sequence
 
 from . import contract as c
 from .contract_read import text
-from .findings import LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED
+from .findings import LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED, TOOL_TABLE_DROPPED
 from .model import Finding
 from .plan_types import MasterState, SheetPlan
 from .refs import cell_ref, parse_ref
@@ -75,9 +75,22 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
 def dropped_by_rebuild(state: MasterState, old: Optional[Sequence[Sequence[object]]], sheets: Sequence[str],
                        what: str) -> list[Finding]:
     """What staff placed on ``sheets`` that ``what`` (the command) loses by rebuilding them
-    whole: their notes (comments) and their own charts. Pictures and shapes stay
-    (package.drawing), values beside 一覧 go with their rows (keep_staff_columns)."""
-    return [*dropped_notes(state.comments, old, sheets, what), *dropped_charts(state.charts, sheets, what)]
+    whole: their notes (comments), their own charts and their tables. Pictures and shapes
+    stay (package.drawing), values beside 一覧 go with their rows (keep_staff_columns)."""
+    return [*dropped_notes(state.comments, old, sheets, what), *dropped_charts(state.charts, sheets, what),
+            *dropped_tables(state.tables, sheets, what)]
+
+
+def dropped_tables(tables: Optional[Callable[[str], Sequence[tuple[str, str]]]], sheets: Sequence[str],
+                   what: str) -> list[Finding]:
+    """The tables on ``sheets``, each by the name Excel shows at the cell of its top left
+    corner, with the range it had. The tool makes no table, so every one is the staff's.
+    ``tables``: MasterState.tables (None: the face cannot say them)."""
+    if tables is None:
+        return []
+    return [TOOL_TABLE_DROPPED.at(sheet, ref.split(":")[0], tool_sheet=sheet, what=what,
+                                  table=shown(name, _QUOTED), where=f"の {ref} " if ref else "")
+            for sheet in sheets for name, ref in tables(sheet)]
 
 
 def dropped_charts(charts: Optional[Callable[[str], Sequence[tuple[str, str, str]]]], sheets: Sequence[str],

@@ -267,6 +267,10 @@ class MasterState(NamedTuple):
     them when it rebuilds the sheet and can read them: the file, and Excel on the PC (whose
     buttons delete a rebuilt sheet's charts); None on the server, whose VBA client neither
     sees nor deletes charts.
+    ``tables``: the tables (Excel's ListObjects) on a sheet, (name, range) each, where the face
+    can say them: the file and Excel on the PC (its saved file, as charts), the server (the
+    tables its VBA client lists in the payload). Every face drops them with a rebuilt sheet
+    (package.tables).
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
@@ -275,3 +279,4 @@ class MasterState(NamedTuple):
     comments: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
     moved: Optional[Callable[[str], object]] = None
     charts: Optional[Callable[[str], Sequence[tuple[str, str, str]]]] = None
+    tables: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None

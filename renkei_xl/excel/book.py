@@ -280,6 +280,11 @@ class LiveBook(ABC):
         None where the engine deletes none (the remote engine's VBA client sees no charts)."""
         return None
 
+    def table_source(self) -> Optional[Callable[[str], list[tuple[str, str]]]]:
+        """Where a plan learns the tables (ListObjects) clear_sheet deletes with a rebuilt
+        sheet (MasterState.tables): None where the engine cannot say them."""
+        return None
+
     def moved_source(self) -> Optional[Callable[[str], object]]:
         """Where a plan learns which sheets' cells are not where ``fill_source`` reads them
         (MasterState.moved): None where the colours read are the open book's own."""
@@ -335,7 +340,13 @@ class LiveBook(ABC):
 
     def clear_sheet(self, sheet) -> None:
         """Everything in the cells goes: values, formats, merges, conditional formats,
-        hyperlinks, and the sheet's charts.
+        hyperlinks, the sheet's charts, and its tables.
+
+        Tables (ListObjects): Excel's Clear All of a range holding a table's whole range
+        deletes the table with its cells, and ``Cells`` holds every table of the sheet, so
+        none outlives this (nor the server's VBA client's ``sheetClear``, the same
+        ``Cells.Clear``). The file face drops them alike (workbook.apply), and every face
+        names them as they go (MasterState.tables, core.list_notes.dropped_tables).
 
         ``Sheet.clear()`` is Excel's Clear All (the remote engine's ``sheetClear``); the
         merges and conditional formats are removed by their own calls as well, so that

@@ -138,6 +138,14 @@ class DesktopBook(LiveBook):
 
         return self._saved_source(sheet_charts)
 
+    def table_source(self):
+        """The saved master's tables, as the command line reads them and as charts are read
+        here: clear_sheet's Clear All deletes a rebuilt sheet's tables (one made since the last
+        save is not known)."""
+        from ..package.tables import sheet_tables
+
+        return self._saved_source(sheet_tables)
+
     def _saved_source(self, read):
         from functools import partial
         from pathlib import Path

@@ -278,6 +278,22 @@ class RemoteBook(LiveBook):
         """The saved master's notes (SavedFills.comments): the payload carries none."""
         return self._saved_fills.comments if self._saved_fills is not None else None
 
+    def table_source(self):
+        """The tables the client lists in the payload (Remote.bas sends each sheet's
+        ListObjects: name, range_address), the open book's own: its ``sheetClear`` (Cells.Clear)
+        deletes them with a rebuilt sheet's cells."""
+        return self._payload_tables
+
+    def _payload_tables(self, sheet_name: str) -> list[tuple[str, str]]:
+        if sheet_name not in self.sheetnames:
+            return []
+        try:
+            listed = self.book.sheets[sheet_name].api.get("tables") or []
+        except (KeyError, AttributeError):
+            return []
+        return [(str(t.get("name") or ""), str(t.get("range_address") or "").replace("$", ""))
+                for t in listed if isinstance(t, dict)]
+
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width_to_points(width)   # the remote engine takes points
 

@@ -6,6 +6,9 @@
   staff placed on it, its tab colour and window settings stay, as Excel's Clear All
   leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window). A sheet staff deleted is
   added at the end.
+- A table (ListObject) staff made on a rebuilt sheet goes with it, as the buttons' Clear All
+  deletes it in Excel: its slicers go too, and what refers to it is made #REF!
+  (renkei_xl.package.tables, .slicers.drop_table_slicers).
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
 - Staff-sheet cells named by the plan are edited in place (renkei_xl.package.cells);
@@ -40,8 +43,9 @@ from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTyp
                             write_rels)
 from ..package.sheet_window import SheetWindow, sheet_window
 from ..package.slicers import kept_parts as slicer_parts
-from ..package.slicers import kept_slicers
+from ..package.slicers import drop_table_slicers, kept_slicers
 from ..package.styles import Styles
+from ..package.tables import drop_table_refs, sheet_tables, table_ids
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
@@ -72,8 +76,20 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     styles = reader.styles
     macros = VBA_PART in pkg
     before = _code_names(pkg, workbook) if macros else []
+    # The tables staff made on the sheets rebuilt go with them (package.tables): what
+    # refers to them is made #REF!, as Excel does when the buttons' Clear deletes them.
+    dropped = [name for sheet in plan.sheets for name, _ref in sheet_tables(pkg, workbook, sheet.name)]
+    dropped_ids = {i for sheet in plan.sheets for i in table_ids(pkg, workbook, sheet.name)} if dropped else set()
     for sheet in plan.sheets:
         _replace_sheet(pkg, workbook, types, styles, sheet, macros)
+    if dropped_ids:         # and their slicers, as Excel deletes them with the table
+        drop_table_slicers(pkg, workbook, types, dropped_ids)
+    sheets, names = drop_table_refs(pkg, workbook, dropped, {s.name for s in plan.sheets}) if dropped else ((), False)
+    if sheets or names:
+        # Their cached results are stale now, on sheets the plan does not name: Excel
+        # calculates on load, and the record names those sheets too.
+        recalc = recalc or not flagged
+        record, recorded = record_after(plan, flagged, recalc, current, sheets)
     if macros:
         _document_modules(pkg, before, _code_names(pkg, workbook))
     _edit_staff_cells(pkg, reader, styles, plan)

@@ -23,6 +23,7 @@ from ..core.values import NO_RESULT_VALUE
 from ..package.cells import SheetCells
 from ..package.comments import sheet_comments
 from ..package.drawing import sheet_charts
+from ..package.tables import sheet_tables
 from ..package.rels import T_STYLES, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
@@ -225,7 +226,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
-                        charts=partial(sheet_charts, pkg, workbook))
+                        charts=partial(sheet_charts, pkg, workbook), tables=partial(sheet_tables, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
