@@ -80,19 +80,10 @@ def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
     of that cache (from its slicer part, or the part with the sheet's relationship and list
     entry when it held no other), and the slicer's frame in its sheet's drawing. Returns the
     names of the slicers removed."""
-    from xml.sax.saxutils import unescape
-
     from .drawing import drawing_of
     from .rels import remove_rel, rels_name
 
-    ids = {str(i) for i in table_ids}
-    caches: dict[str, tuple[str, str]] = {}        # cache name → (relationship id, part)
-    for rel in read_rels(pkg, workbook.part):
-        if rel.type == T_SLICER_CACHE and rel.part and rel.part in pkg:
-            text = pkg.text(rel.part)
-            table, name = _TABLE_ID.search(text), _CACHE_NAME.search(text)
-            if table and name and table.group(1) in ids:
-                caches[unescape(name.group(1), {"&quot;": '"', "&apos;": "'"})] = (rel.id, rel.part)
+    caches = _caches_of(pkg, workbook, table_ids)
     if not caches:
         return []
     removed: list[str] = []
@@ -139,11 +130,26 @@ def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
 _SLICER = re.compile(r'<(?:[\w.-]+:)?slicer\b[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?slicer>)', re.S)
 
 
+def _caches_of(pkg: Package, workbook, table_ids) -> "dict[str, tuple[str, str]]":
+    """The workbook's slicer caches of the tables ``table_ids``: name → (relationship id, part)."""
+    from .xml import unescape
+
+    ids = {str(i) for i in table_ids}
+    caches: dict[str, tuple[str, str]] = {}
+    for rel in read_rels(pkg, workbook.part):
+        if rel.type == T_SLICER_CACHE and rel.part and rel.part in pkg:
+            text = pkg.text(rel.part)
+            table, name = _TABLE_ID.search(text), _CACHE_NAME.search(text)
+            if table and name and table.group(1) in ids:
+                caches[unescape(name.group(1))] = (rel.id, rel.part)
+    return caches
+
+
 def _attr(element: str, name: str) -> str:
-    from xml.sax.saxutils import unescape
+    from .xml import unescape
 
     m = re.search(r'\s' + name + r'="([^"]*)"', element)
-    return unescape(m.group(1), {"&quot;": '"', "&apos;": "'"}) if m else ""
+    return unescape(m.group(1)) if m else ""
 
 
 def _without_list_entry(text: str, rid: str, list_tag: str) -> str:
@@ -167,16 +173,14 @@ def _without_list_entry(text: str, rid: str, list_tag: str) -> str:
 
 def _drop_frames(pkg: Package, drawing: str, names) -> None:
     """The drawing without the top-level anchors of the slicers ``names``."""
-    from xml.sax.saxutils import escape
-
-    from .xml import PackageError
+    from .xml import PackageError, attr
 
     data = pkg.read(drawing)
     try:
         spans = top_level_children(data, drawing)
     except PackageError:
         return
-    wanted = [re.compile(rb'<(?:[\w.-]+:)?slicer\b[^>]*?\sname="' + re.escape(escape(n, {'"': "&quot;"}).encode())
+    wanted = [re.compile(rb'<(?:[\w.-]+:)?slicer\b[^>]*?\sname="' + re.escape(attr(n).encode())
                          + rb'"') for n in names]
     gone = [(s, e) for s, e in spans if any(w.search(data, s, e) for w in wanted)]
     for s, e in reversed(gone):

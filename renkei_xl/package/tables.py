@@ -142,7 +142,7 @@ def drop_table_refs(pkg: Package, workbook, names, skip) -> "tuple[set[str], boo
     reference made #REF!, as Excel leaves them when the buttons' Clear deletes the tables.
     Returns the sheets whose formulas changed and whether a defined name did: their cached
     results are stale now (the caller asks Excel to calculate on load, and records them)."""
-    from xml.sax.saxutils import escape, unescape
+    from .xml import escape, unescape
 
     wanted = [n.lower() for n in names if n]
     sheets: set[str] = set()
