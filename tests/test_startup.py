@@ -68,3 +68,15 @@ def test_a_second_click_on_a_master_loads_no_heavy_library(tmp_path, command):
     loaded = set(run.stdout.splitlines())
     assert "renkei_xl.package.drawing" in loaded or command == "validate"
     assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_no_module_imports_saxutils():
+    """xml.sax.saxutils imports urllib.request, http.client, email and ssl: 20 ms wherever a
+    command reaches it (three modules took it for one escape or unescape, each found only on
+    the click that read that part). package.xml.escape, .attr and .unescape do the same."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "renkei_xl"
+    found = [str(p.relative_to(root)) for p in root.rglob("*.py") if "xml.sax" in p.read_text(encoding="utf-8")
+             and "saxutils import" in p.read_text(encoding="utf-8")]
+    assert found == []
