@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+import zlib
 from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -596,7 +597,9 @@ def _check_container(path: Path, raw: bytes) -> None:
             sheet_names = _sheet_names(zf, names)
     except Refused:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+    # zlib.error: a member whose deflate stream is damaged (testzip inflates each one); it is
+    # no OSError, and ended collect as an unexpected error instead of this refusal
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
         raise Refused("ファイルが壊れています（途中で切れているか、ZIP 形式として読めません）。"
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
