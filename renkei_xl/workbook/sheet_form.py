@@ -94,8 +94,12 @@ def _quoted_attribute(raw: bytes) -> bool:
 
 
 def far_rows(raw: bytes, prefix: bytes, start: int) -> int:
-    """The furthest row any cell from ``start`` on names, where one may be past 99,999."""
-    return max((int(m) for m in _far_cell(prefix).findall(raw, start)), default=0)
+    """The furthest row any cell from ``start`` on names, where one may be past 99,999.
+    Searched a window at a time (sheet_checks.in_windows): one list of every far cell of
+    a sheet of a million rows held hundreds of MB."""
+    from .sheet_checks import in_windows
+
+    return max((max(map(int, found)) for found in in_windows(_far_cell(prefix), raw, start) if found), default=0)
 
 
 @lru_cache(maxsize=4)
