@@ -1548,7 +1548,7 @@ def test_shared_strings_at_their_limit_recalculate_within_the_memory_bound(sampl
 
 
 def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
-    """check_extent's searches run a window at a time (sheet_checks.in_windows); with tiny
+    """check_extent's searches run a window at a time (sheet_form.in_windows); with tiny
     windows, every cut falls among the cells, and the rows, columns and widest column
     found are those of one search over the whole sheet (the searches as they were)."""
     import random
@@ -1574,12 +1574,12 @@ def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
             if odd_at is not None else 26,
             max((sheet_checks._column(x) for x in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)]
         for window in (1, 7, 64, 2**20):
-            monkeypatch.setattr(sheet_checks, "WINDOW", window)
+            monkeypatch.setattr(sheet_form, "WINDOW", window)
             windowed = [
                 sheet_checks._last_filled_row(raw, b""),
                 sheet_form.far_rows(raw, b"", odd_at) if odd_at is not None else 0,
-                max((sheet_checks._column(x) for found in sheet_checks.in_windows(sheet_checks._WIDE_FILLED, raw, odd_at)
+                max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._WIDE_FILLED, raw, odd_at)
                      for x in set(found)), default=26) if odd_at is not None else 26,
-                max((sheet_checks._column(x) for found in sheet_checks.in_windows(sheet_checks._ANY_CELL_COLUMN, raw)
+                max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._ANY_CELL_COLUMN, raw)
                      for x in set(found)), default=1)]
             assert windowed == at_once, (window, raw[:300])

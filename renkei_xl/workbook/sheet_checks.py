@@ -175,11 +175,13 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
     100,000 or below (sheet_form.survey; None when none does), perhaps before the last cell
     in the file, where the rows are not counted from the last cell alone.
 
-    Every search of the whole sheet runs a window at a time (``in_windows``), never as one
-    ``findall`` of every cell: a sheet of 1,048,576 rows of styled empty cells (207 MB)
-    gave lists of eight million matches, 400 MB beside the sheet, and was refused only
-    after 7 s. The windows give exactly the matches of one search, so the limits mean
+    Every search of the whole sheet runs a window at a time (``sheet_form.in_windows``),
+    never as one ``findall`` of every cell: a sheet of 1,048,576 rows of styled empty cells
+    (207 MB) gave lists of eight million matches, 400 MB beside the sheet, and was refused
+    only after 7 s. The windows give exactly the matches of one search, so the limits mean
     what they did."""
+    from .sheet_form import in_windows
+
     rows = _last_filled_row(raw, prefix)
     cols = 26
     if odd_at is not None:
@@ -208,24 +210,6 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
 
 _ANY_CELL_COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]+"')
-# What in_windows searches at a time; the first window from the end of a sheet is far
-# smaller (_last_filled_row), as the last filled cell is nearly always near it.
-WINDOW = 4 * 2**20
-
-
-def in_windows(pattern: "re.Pattern", raw: bytes, start: int = 0):
-    """``pattern.findall(raw, start)`` as one list per window of about ``WINDOW`` bytes.
-    Each window ends just after a ``>``, and a pattern given here holds no ``>`` but as its
-    last character (a cell tag's attributes hold none), so no match crosses into the next
-    window: the lists together are the one search's matches, in bounded memory."""
-    end = len(raw)
-    while start < end:
-        cut = raw.find(b">", start + WINDOW)
-        cut = end if cut < 0 else cut + 1
-        yield pattern.findall(raw, start, cut)
-        start = cut
-
-
 def _last_filled_row(raw: bytes, prefix: bytes) -> int:
     """The row of the last cell calamine keeps (``_FILLED``) before ``sheetData>``'s end:
     cells come in row order, so the last filled one has the largest row (a far one out of
@@ -234,6 +218,8 @@ def _last_filled_row(raw: bytes, prefix: bytes) -> int:
     loop of eight million steps. A window starts just after a ``>``, so a tag (one ``>``,
     at its end) is wholly in one window; the first one reaches to the file's end, as a
     cell tag that begins before ``sheetData>`` counts whatever follows it."""
+    from . import sheet_form
+
     opening = b"<" + prefix + b"c "
     filled = _filled_at(prefix)
     end = raw.rfind(b"sheetData>")
@@ -247,7 +233,7 @@ def _last_filled_row(raw: bytes, prefix: bytes) -> int:
             last = m
         if last is not None:
             return int(last.group(2))
-        hi, size = lo, min(size * 16, WINDOW)
+        hi, size = lo, min(size * 16, sheet_form.WINDOW)
     return 0
 
 
