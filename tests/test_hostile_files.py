@@ -1583,3 +1583,20 @@ def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
                 max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._ANY_CELL_COLUMN, raw)
                      for x in set(found)), default=1)]
             assert windowed == at_once, (window, raw[:300])
+
+
+def test_a_part_read_in_chunks_is_the_part_and_damage_in_it_is_still_said(sample, tmp_path, monkeypatch):
+    """Package reads a large part a chunk at a time (its peak was twice the part read at
+    once); with tiny chunks every part of the sample reads as zipfile reads it, and a
+    changed digit (CRC-32, seen only at the end of the part) is still said in Japanese."""
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    monkeypatch.setattr(Package, "READ_CHUNK", 1000)
+    with Package(sample) as pkg, zipfile.ZipFile(sample) as z:
+        assert all(pkg.read(name) == z.read(name) for name in pkg.names())
+    damaged = tmp_path / "crc.xlsm"
+    damaged.write_bytes(crc_mismatch_in_sheet(sample.read_bytes(), MASTER)[0])
+    with Package(damaged) as pkg:
+        with pytest.raises(PackageError, match="を読めません（圧縮されたデータが壊れています）"):
+            pkg.read(MASTER.sheet_part)
