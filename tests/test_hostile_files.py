@@ -1455,3 +1455,148 @@ def test_a_part_in_utf16_is_said_as_utf16_not_as_a_broken_file(sample, tmp_path,
     assert "「xl/styles.xml」は UTF-16 で書かれています" in run.err and "Excel で開いて上書き保存" in run.err, run
     assert "制御文字" not in run.err and "Traceback" not in run.err, run
     assert digest(master) == before and backups(master) == []
+
+
+# ----------------------------------------------------------------------------- huge parts
+# Parts within the part limit (256 MB unpacked, package.zipped) that once held the whole
+# part and copies of it: each is answered within the corpus's memory bound.
+
+def _grown_master(sample: Path, dst: Path, part: str, grow: Callable[[bytes], bytes]) -> Path:
+    """The sample master with ``part`` grown, deflated fast (the test's time, not the tool's)."""
+    with zipfile.ZipFile(sample) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members[part] = grow(members[part])
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return dst
+
+
+def _styled_empty_rows_to_the_last(xml: bytes) -> bytes:
+    last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', xml))
+    rows = "".join(f'<row r="{r}"><c r="A{r}" s="13"/><c r="B{r}" s="13"/><c r="C{r}" s="13"/>'
+                   f'<c r="D{r}" s="13"/><c r="E{r}" s="13"/><c r="F{r}" s="13"/><c r="G{r}" s="13"/>'
+                   f'<c r="H{r}" s="13"/></row>' for r in range(last + 1, 1_048_577))
+    return xml.replace(b"</sheetData>", rows.encode("ascii") + b"</sheetData>", 1)
+
+
+def test_a_sheet_of_a_million_styled_rows_is_refused_within_the_memory_bound(sample, tmp_path):
+    """A municipality sheet of 1,048,576 rows × 8 styled empty cells (207 MB unpacked, as
+    formatting whole columns can leave): refused for its extent as before, but it peaked
+    at 650 MiB after 7 s (the part inflated twice over, then lists of every cell of it)."""
+    master = _grown_master(sample, tmp_path / "master.xlsm", MASTER.sheet_part, _styled_empty_rows_to_the_last)
+    before = digest(master)
+    run = run_cli(["validate", master.name], tmp_path)
+    assert not run.timed_out and run.code == 2, run
+    assert run.err.startswith(f"エラー: 「{master.name}」: シート「{MUNI}」の使用範囲が大きすぎます（H1048576 まで: "
+                              "1,048,576 行（上限 200,000 行））"), run
+    assert run.max_rss_kib < MAX_RSS_KIB, f"peak memory {run.max_rss_kib // 1024} MiB\n{run}"
+    assert digest(master) == before and backups(master) == []
+
+
+def _shared_texts(size: int, text: Callable[[int], bytes]) -> Callable[[bytes], bytes]:
+    """The shared strings grown to ``size`` bytes with texts ``text(k)``, uniqueCount left
+    as it was (no reader of the tool's trusts it)."""
+    def grow(xml: bytes) -> bytes:
+        pieces, total, k = [], len(xml), 0
+        while True:
+            piece = text(k)
+            if total + len(piece) > size:
+                break
+            pieces.append(piece)
+            total, k = total + len(piece), k + 1
+        return xml.replace(b"</sst>", b"".join(pieces) + b"</sst>", 1)
+    return grow
+
+
+def test_shared_strings_over_their_limit_are_refused_saying_so(sample, tmp_path):
+    """A shared-strings part of 257 MB (within the part limit) validated at 691 MiB: read
+    twice over, then held whole again by python-calamine, whose strings of a few letters
+    cost it several times their XML. Refused by the limit of its own, naming it."""
+    from renkei_xl.workbook.sheet_checks import MAX_SHARED_STRINGS_BYTES
+
+    # 1 MB of texts of 8 letters, repeated: a repeat lies beyond deflate's 32 KB window, so the
+    # part packs no tighter than any text would (no zip bomb for the ratio check)
+    noise = os.urandom(2**18).hex().encode("ascii")
+    block = b"".join(b"<si><t>" + noise[k:k + 8] + b"</t></si>" for k in range(0, len(noise), 8))
+
+    def grow(xml: bytes) -> bytes:
+        texts = block * ((257_000_000 - len(xml)) // len(block))
+        return xml.replace(b"</sst>", texts + b" " * (257_000_000 - len(xml) - len(texts)) + b"</sst>", 1)
+    master = _grown_master(sample, tmp_path / "master.xlsm", "xl/sharedStrings.xml", grow)
+    before = digest(master)
+    run = run_cli(["validate", master.name], tmp_path)
+    assert not run.timed_out and run.code == 2, run
+    assert (f"共有文字列の部品（sharedStrings.xml）が大きすぎます（展開すると 245 MB、"
+            f"上限 {MAX_SHARED_STRINGS_BYTES // 2**20} MB）") in run.err, run
+    assert run.max_rss_kib < MAX_RSS_KIB, f"peak memory {run.max_rss_kib // 1024} MiB\n{run}"
+    assert digest(master) == before and backups(master) == []
+
+
+def test_shared_strings_at_their_limit_recalculate_within_the_memory_bound(sample, tmp_path):
+    """The limit is what python-calamine can hold: empty texts (<si/>, the most strings a
+    byte can make) up to it, spaced at random so that the part is no zip bomb. recalc opens
+    the book twice at once (its 設定 and the xlwings.conf sheet), so both copies count."""
+    from renkei_xl.workbook.sheet_checks import MAX_SHARED_STRINGS_BYTES
+
+    bits = os.urandom(MAX_SHARED_STRINGS_BYTES // 40 + 1)
+    texts = _shared_texts(MAX_SHARED_STRINGS_BYTES, lambda k: b"<si />" if bits[k >> 3] >> (k & 7) & 1 else b"<si/>")
+    master = _grown_master(sample, tmp_path / "master.xlsm", "xl/sharedStrings.xml", texts)
+    run = run_cli(["recalc", master.name], tmp_path)
+    assert run.code == 0 and "52／71" in run.out, run
+    assert run.max_rss_kib < MAX_RSS_KIB, f"peak memory {run.max_rss_kib // 1024} MiB\n{run}"
+
+
+def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
+    """check_extent's searches run a window at a time (sheet_form.in_windows); with tiny
+    windows, every cut falls among the cells, and the rows, columns and widest column
+    found are those of one search over the whole sheet (the searches as they were)."""
+    import random
+
+    from renkei_xl.workbook import sheet_checks, sheet_form
+    from renkei_xl.core.refs import column_letter
+
+    rnd = random.Random(27)
+    for _case in range(40):
+        cells = []
+        for r in sorted(rnd.sample(range(1, 300_000), 30)):
+            for _ in range(rnd.randint(1, 4)):
+                ref = f"{column_letter(rnd.choice([1, 2, 26, 27, 700, 1200]))}{r}"
+                cells.append(f'<row r="{r}"><c r="{ref}" s="1"/>' if rnd.random() < 0.5 else
+                             f'<row r="{r}"><c r="{ref}" s="1"><v>{r}</v></c>')
+                cells.append("</row>")
+        raw = ("<worksheet><sheetData>" + "".join(cells) + "</sheetData></worksheet>").encode()
+        odd_at = sheet_form.survey(raw, b"")[1]
+        at_once = [
+            next((int(m.group(2)) for m in reversed(list(sheet_checks._FILLED.finditer(raw, 0, raw.rfind(b"sheetData>"))))), 0),
+            max((int(m) for m in sheet_form._far_cell(b"").findall(raw, odd_at)), default=0) if odd_at is not None else 0,
+            max((sheet_checks._column(x) for x in set(sheet_checks._WIDE_FILLED.findall(raw, odd_at))), default=26)
+            if odd_at is not None else 26,
+            max((sheet_checks._column(x) for x in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)]
+        for window in (1, 7, 64, 2**20):
+            monkeypatch.setattr(sheet_form, "WINDOW", window)
+            windowed = [
+                sheet_checks._last_filled_row(raw, b""),
+                sheet_form.far_rows(raw, b"", odd_at) if odd_at is not None else 0,
+                max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._WIDE_FILLED, raw, odd_at)
+                     for x in set(found)), default=26) if odd_at is not None else 26,
+                max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._ANY_CELL_COLUMN, raw)
+                     for x in set(found)), default=1)]
+            assert windowed == at_once, (window, raw[:300])
+
+
+def test_a_part_read_in_chunks_is_the_part_and_damage_in_it_is_still_said(sample, tmp_path, monkeypatch):
+    """Package reads a large part a chunk at a time (its peak was twice the part read at
+    once); with tiny chunks every part of the sample reads as zipfile reads it, and a
+    changed digit (CRC-32, seen only at the end of the part) is still said in Japanese."""
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    monkeypatch.setattr(Package, "READ_CHUNK", 1000)
+    with Package(sample) as pkg, zipfile.ZipFile(sample) as z:
+        assert all(pkg.read(name) == z.read(name) for name in pkg.names())
+    damaged = tmp_path / "crc.xlsm"
+    damaged.write_bytes(crc_mismatch_in_sheet(sample.read_bytes(), MASTER)[0])
+    with Package(damaged) as pkg:
+        with pytest.raises(PackageError, match="を読めません（圧縮されたデータが壊れています）"):
+            pkg.read(MASTER.sheet_part)

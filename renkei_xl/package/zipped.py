@@ -7,6 +7,7 @@ to a temporary file that is then renamed over the master (renkei_xl.safety).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import posixpath
@@ -123,13 +124,7 @@ class Package:
         info = self._infos[name]
         if info.file_size > MAX_PART_BYTES:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます（{info.file_size // 2**20} MB）")
-        try:
-            with self._zip.open(info) as f:
-                data = f.read(MAX_PART_BYTES + 1)
-        except _DAMAGED:
-            raise _unreadable_part(name, self.labels.get(name)) from None
-        if len(data) > MAX_PART_BYTES:
-            raise PackageError(f"ブックの部品「{name}」が大きすぎます")
+        data = self._inflate(info)
         if name.lower().endswith(XML_PARTS):
             check_xml_chars(name, data, self.labels.get(name))
         return data
@@ -190,9 +185,34 @@ class Package:
         return out
 
     def read_original(self, name: str) -> bytes:
+        return self._inflate(self._infos[name])
+
+    # What one read of the zip inflates at a time (see _inflate).
+    READ_CHUNK = 4 * 2**20
+
+    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
+        """The part's bytes, at most MAX_PART_BYTES of them.
+
+        Inflated a chunk at a time into one growing buffer, not by one ``read`` of the
+        whole: zlib gathers a large output in blocks and joins them at the end, so a single
+        read of a 245 MiB part peaked at twice that (597 MiB for a shared-strings part
+        alone, before python-calamine read it again). The buffer grows in place (realloc)
+        and ``getvalue`` hands it over without a copy, so the peak is the part and one
+        chunk. A part that fits in one chunk is that chunk, as before."""
+        name = info.filename
         try:
-            with self._zip.open(self._infos[name]) as f:
-                return f.read(MAX_PART_BYTES + 1)
+            with self._zip.open(info) as f:
+                data = f.read(self.READ_CHUNK)
+                if len(data) < self.READ_CHUNK:
+                    return data
+                buf = io.BytesIO()
+                buf.write(data)
+                del data
+                while chunk := f.read(self.READ_CHUNK):
+                    buf.write(chunk)
+                    if buf.tell() > MAX_PART_BYTES:
+                        raise PackageError(f"ブックの部品「{name}」が大きすぎます")
+                return buf.getvalue()
         except _DAMAGED:
             raise _unreadable_part(name, self.labels.get(name)) from None
 
@@ -221,7 +241,9 @@ class Package:
             elif data is not None or info is None:
                 entries.append(_deflated(name, data, info, self.compresslevel))
             else:
-                entries.append(_raw(self._file, info))
+                # read as it is written: every untouched part's bytes held at once for the
+                # write were one more copy of a large master (70 MB for one padded sheet)
+                entries.append(functools.partial(_raw, self._file, info))
         _write_zip(target, entries)
 
     def copy_with(self, replace: dict[str, bytes]) -> bytes:
@@ -345,16 +367,17 @@ def _raw(src, info: zipfile.ZipInfo) -> tuple:
             info.compress_size, info.file_size, packed)
 
 
-def _write_zip(target: Path, entries: list[tuple]) -> None:
+def _write_zip(target: Path, entries: list) -> None:
     with open(target, "wb") as out:
         _write_entries(out, entries)
 
 
-def _write_entries(out, entries: list[tuple]) -> None:
+def _write_entries(out, entries: list) -> None:
     if len(entries) >= 0xFFFF:
         raise PackageError("ブックの部品が多すぎます")
     central = []
-    for name, date_time, attr, method, crc, csize, usize, packed in entries:
+    for entry in entries:   # an entry, or what reads it when it is written (Package.save)
+        name, date_time, attr, method, crc, csize, usize, packed = entry() if callable(entry) else entry
         if csize >= 0xFFFFFFFF or usize >= 0xFFFFFFFF:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます（4 GB 以上）")
         raw_name = name.encode("utf-8")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Seque
 from ..core.errors import UnreadableSheet, UserError
 from ..package.workbook import WorkbookXml
 from ..package.zipped import Package
-from .sheet_checks import check_sheet_xml, duration_styles, holds_formula, put_back
+from .sheet_checks import check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, put_back
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -67,6 +67,9 @@ class Grids(SheetMapping):
         self._prepared: dict[str, Future] = {}   # the large ones after it, being checked (_prepare)
         self._workers: Optional[tuple] = None     # their threads, one per kind (_submit)
         self._durations_found: Optional[frozenset] = None
+        # calamine reads the shared strings whole as it opens the book, so their limit comes
+        # first here too: not every reader of a sheet checked them before (conf, rollover)
+        check_shared_strings_size(pkg, self._workbook)
         try:
             self._book = CalamineWorkbook.from_path(str(pkg.path))
         except Exception:   # calamine raises its own kinds, in English, on damaged files

@@ -10,6 +10,7 @@ any other into it first). The master (renkei_xl.workbook.grids) and a returned i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.errors import UnreadableSheet, UserError
@@ -45,11 +46,37 @@ def _column(letters: bytes) -> int:
     return n
 
 
+# The largest shared-strings part read, inflated. python-calamine holds every text of the
+# part as a string of its own when it opens a book (before any sheet is asked for): 64 MiB
+# of empty texts (<si/>) took it 320 MiB, of one-letter ones 224 MiB, of 40-letter ones
+# 80 MiB (measured, python-calamine 0.9.1). At the part limit (package.zipped,
+# MAX_PART_BYTES) short texts would take more than a run may (500 MiB), so the shared
+# strings have a limit of their own, said as such, well above any master's: a
+# 20,000 × 12 master's part is 1.4 MB. The sheets need none: calamine reads them as it
+# parses, and the checks read them in bounded windows (check_extent).
+MAX_SHARED_STRINGS_BYTES = 32 * 2**20
+
+
+def check_shared_strings_size(pkg: Package, workbook: WorkbookXml) -> None:
+    """Refuses a shared-strings part over MAX_SHARED_STRINGS_BYTES, by the size the zip
+    says (it inflates no further: zipfile stops there), before calamine opens the book."""
+    for rel in read_rels(pkg, workbook.part):
+        if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
+            size = pkg.unpacked_size(rel.part)
+            if size > MAX_SHARED_STRINGS_BYTES:
+                raise UserError(f"共有文字列の部品（sharedStrings.xml）が大きすぎます（展開すると {size / 2**20:,.0f} MB、"
+                                f"上限 {MAX_SHARED_STRINGS_BYTES // 2**20} MB）。文字列をすべて読むにはその何倍ものメモリが"
+                                "要るため読み込みません。Excel で開いて保存し直すと使われていない文字列が除かれます。"
+                                "それでも大きいときは、不要なシートを削除してください")
+
+
 def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
     """What calamine reads besides the sheets, checked before it does: it resolves entities
     itself (a DTD in the shared strings is refused first) and reads on past characters
     XML forbids (reading a part checks them: package.xml.check_xml_chars), in the shared
-    strings and in the styles alike."""
+    strings and in the styles alike; and the size of the shared strings, which it holds
+    whole (check_shared_strings_size)."""
+    check_shared_strings_size(pkg, workbook)
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part not in pkg:
             # Damage even where no sheet that is read needs it (an input file's own sheet
@@ -146,30 +173,29 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
 def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) -> None:
     """``odd_at``: where the first cell tag starts that may lie past column Z or at row
     100,000 or below (sheet_form.survey; None when none does), perhaps before the last cell
-    in the file, where the rows are not counted from the last cell alone."""
-    rows = 0
-    opening = b"<" + prefix + b"c "
-    end = raw.rfind(b"sheetData>")
-    while end > 0:   # cells come in row order: the last filled one has the largest row
-        start = raw.rfind(opening, 0, end)
-        if start < 0:
-            break
-        m = _FILLED.match(raw, start)
-        if m:
-            rows = int(m.group(2))
-            break
-        end = start
+    in the file, where the rows are not counted from the last cell alone.
+
+    Every search of the whole sheet runs a window at a time (``sheet_form.in_windows``),
+    never as one ``findall`` of every cell: a sheet of 1,048,576 rows of styled empty cells
+    (207 MB) gave lists of eight million matches, 400 MB beside the sheet, and was refused
+    only after 7 s. The windows give exactly the matches of one search, so the limits mean
+    what they did."""
+    from .sheet_form import in_windows
+
+    rows = _last_filled_row(raw, prefix)
     cols = 26
     if odd_at is not None:
         from .sheet_form import far_rows
 
         rows = max(rows, far_rows(raw, prefix, odd_at))
-        cols = max((_column(letters) for letters in set(_WIDE_FILLED.findall(raw, odd_at))), default=26)
+        cols = max((_column(letters) for found in in_windows(_WIDE_FILLED, raw, odd_at) for letters in set(found)),
+                   default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..core.refs import column_letter
 
         # The message names the real last column (26 above is only the least calamine takes).
-        widest = max((_column(letters) for letters in set(re.findall(rb' r="([A-Z]{1,3})[0-9]+"', raw))), default=1)
+        widest = max((_column(letters) for found in in_windows(_ANY_CELL_COLUMN, raw) for letters in set(found)),
+                     default=1)
         # Only the limits the sheet is over are named: the cells only, when rows and
         # columns are each within theirs (ZZ150000: 702 × 150,000 cells).
         over = []
@@ -181,6 +207,42 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
             over = [f"{rows * cols:,} セル（上限 {MAX_CELLS:,} セル、行数×列数）"]
         raise UnreadableSheet(f"シート「{name}」の使用範囲が大きすぎます（{column_letter(widest)}{rows} まで: "
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
+
+
+_ANY_CELL_COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]+"')
+def _last_filled_row(raw: bytes, prefix: bytes) -> int:
+    """The row of the last cell calamine keeps (``_FILLED``) before ``sheetData>``'s end:
+    cells come in row order, so the last filled one has the largest row (a far one out of
+    order is ``far_rows``'s). Searched for backwards a window at a time, from 4 KB up:
+    a cell at a time, eight million empty styled cells after the last filled one took a
+    loop of eight million steps. A window starts just after a ``>``, so a tag (one ``>``,
+    at its end) is wholly in one window; the first one reaches to the file's end, as a
+    cell tag that begins before ``sheetData>`` counts whatever follows it."""
+    from . import sheet_form
+
+    opening = b"<" + prefix + b"c "
+    filled = _filled_at(prefix)
+    end = raw.rfind(b"sheetData>")
+    hi, size = end, 4096
+    while hi > 0:
+        lo = raw.rfind(b">", 0, max(0, hi - size)) + 1
+        last = None
+        for m in filled.finditer(raw, lo, len(raw) if hi == end else hi):
+            if m.start() + len(opening) > end:
+                break
+            last = m
+        if last is not None:
+            return int(last.group(2))
+        hi, size = lo, min(size * 16, sheet_form.WINDOW)
+    return 0
+
+
+@lru_cache(maxsize=4)
+def _filled_at(prefix: bytes) -> "re.Pattern":
+    """``_FILLED`` matched where a cell tag of the sheet's own prefix opens: the pattern
+    consumes ``<c`` (searched for as a string) and looks ahead for the rest, so every
+    opening is tried, as ``_FILLED.match`` at each ``rfind`` of one tried them."""
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?= r="([A-Z]{1,3})([0-9]+)"[^>/]*>)')
 
 
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes

@@ -94,8 +94,28 @@ def _quoted_attribute(raw: bytes) -> bool:
 
 
 def far_rows(raw: bytes, prefix: bytes, start: int) -> int:
-    """The furthest row any cell from ``start`` on names, where one may be past 99,999."""
-    return max((int(m) for m in _far_cell(prefix).findall(raw, start)), default=0)
+    """The furthest row any cell from ``start`` on names, where one may be past 99,999.
+    Searched a window at a time (in_windows): one list of every far cell of
+    a sheet of a million rows held hundreds of MB."""
+    return max((max(map(int, found)) for found in in_windows(_far_cell(prefix), raw, start) if found), default=0)
+
+
+# What in_windows searches at a time; the first window from the end of a sheet is far
+# smaller (sheet_checks._last_filled_row), as the last filled cell is nearly always near it.
+WINDOW = 4 * 2**20
+
+
+def in_windows(pattern: "re.Pattern", raw: bytes, start: int = 0):
+    """``pattern.findall(raw, start)`` as one list per window of about ``WINDOW`` bytes.
+    Each window ends just after a ``>``, and a pattern given here holds no ``>`` but as its
+    last character (a cell tag's attributes hold none), so no match crosses into the next
+    window: the lists together are the one search's matches, in bounded memory."""
+    end = len(raw)
+    while start < end:
+        cut = raw.find(b">", start + WINDOW)
+        cut = end if cut < 0 else cut + 1
+        yield pattern.findall(raw, start, cut)
+        start = cut
 
 
 @lru_cache(maxsize=4)
