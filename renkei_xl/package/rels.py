@@ -14,6 +14,9 @@ T_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 T_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
 T_CHART = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
 T_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+T_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
+T_SLICER = "http://schemas.microsoft.com/office/2007/relationships/slicer"
+T_TIMELINE = "http://schemas.microsoft.com/office/2011/relationships/timeline"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
@@ -44,6 +47,19 @@ def read_rels(pkg: Package, part: str) -> list[Rel]:
         out.append(Rel(el.get("Id", ""), el.get("Type", ""), target, resolved))
     pkg.parsed[name] = (data, tuple(out))
     return out
+
+
+def has_rel(pkg: Package, part: str, *types: str) -> bool:
+    """Whether ``part`` has a relationship of one of ``types``; True where its relationships
+    cannot be read, so that the reader of that kind says why. Asked before a reader of a
+    rare kind (a table, a slicer) is imported: most sheets have none, and each such module
+    costs a command's start a few hundred microseconds of patterns."""
+    if part not in pkg:
+        return False
+    try:
+        return any(rel.type in types for rel in read_rels(pkg, part))
+    except PackageError:
+        return True
 
 
 def reachable(pkg: Package, start) -> set[str]:

@@ -20,11 +20,9 @@ from typing import NamedTuple, Optional
 
 from .controls import WORKSHEET_ROOT, after_cells, declared
 from .drawing import relationship_ids, top_level_children
-from .rels import reachable, read_rels
+from .rels import T_SLICER, T_TIMELINE, reachable, read_rels
 from .zipped import Package
 
-T_SLICER = "http://schemas.microsoft.com/office/2007/relationships/slicer"
-T_TIMELINE = "http://schemas.microsoft.com/office/2011/relationships/timeline"
 
 _EXT_LST = re.compile(rb'<(?:[\w.-]+:)?extLst[\s>]')
 _LISTS = re.compile(rb'<(?:[\w.-]+:)?(?:slicerList|timelineRefs)[\s>]')

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import re
 
-from .rels import read_rels
+from .rels import T_TABLE, read_rels
 from .xml import PackageError, parse
 from .zipped import Package
 
-T_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 
 
 def sheet_tables(pkg: Package, workbook, sheet: str) -> list[tuple[str, str]]:

@@ -39,13 +39,10 @@ from ..package.chart import chart_anchors, column_chart_xml, drawing_xml_many
 from ..package.controls import T_VML, kept_controls
 from ..package.controls import kept_parts as controls_parts
 from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts, write_kept
-from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, ContentTypes, add_rel, read_rels,
-                            write_rels)
+from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, T_SLICER, T_TABLE, T_TIMELINE, ContentTypes,
+                            add_rel, has_rel, read_rels, write_rels)
 from ..package.sheet_window import SheetWindow, sheet_window
-from ..package.slicers import kept_parts as slicer_parts
-from ..package.slicers import drop_table_slicers, kept_slicers
 from ..package.styles import Styles
-from ..package.tables import drop_table_refs, sheet_tables, table_ids
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
@@ -78,13 +75,10 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     before = _code_names(pkg, workbook) if macros else []
     # The tables staff made on the sheets rebuilt go with them (package.tables): what
     # refers to them is made #REF!, as Excel does when the buttons' Clear deletes them.
-    dropped = [name for sheet in plan.sheets for name, _ref in sheet_tables(pkg, workbook, sheet.name)]
-    dropped_ids = {i for sheet in plan.sheets for i in table_ids(pkg, workbook, sheet.name)} if dropped else set()
+    dropped, dropped_ids = _staff_tables(pkg, workbook, plan)
     for sheet in plan.sheets:
         _replace_sheet(pkg, workbook, types, styles, sheet, macros)
-    if dropped_ids:         # and their slicers, as Excel deletes them with the table
-        drop_table_slicers(pkg, workbook, types, dropped_ids)
-    sheets, names = drop_table_refs(pkg, workbook, dropped, {s.name for s in plan.sheets}) if dropped else ((), False)
+    sheets, names = _drop_staff_tables(pkg, workbook, types, plan, dropped, dropped_ids)
     if sheets or names:
         # Their cached results are stale now, on sheets the plan does not name: Excel
         # calculates on load, and the record names those sheets too.
@@ -151,9 +145,8 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         gone -= kept_parts(pkg, kept)
     if controls:
         gone -= controls_parts(pkg, controls, part)
-    slicers = kept_slicers(pkg, part) if part in pkg else None
-    if slicers:
-        gone -= slicer_parts(pkg, slicers, part)
+    slicers, slicer_parts = _kept_slicers(pkg, part)
+    gone -= slicer_parts
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
     gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
@@ -331,6 +324,44 @@ def _ref(rect) -> str:
     r1, c1, r2, c2 = rect
     a, b = f"{column_letter(c1)}{r1}", f"{column_letter(c2)}{r2}"
     return a if a == b else f"{a}:{b}"
+
+
+def _kept_slicers(pkg: Package, part: str) -> tuple:
+    """package.slicers.kept_slicers and the parts they keep, imported only for a sheet with a
+    slicer or a timeline (its patterns would cost every write)."""
+    if not has_rel(pkg, part, T_SLICER, T_TIMELINE):
+        return None, set()
+    from ..package.slicers import kept_parts, kept_slicers
+
+    slicers = kept_slicers(pkg, part)
+    return slicers, (kept_parts(pkg, slicers, part) if slicers else set())
+
+
+def _staff_tables(pkg: Package, workbook: WorkbookXml, plan: WritePlan) -> "tuple[list[str], set[str]]":
+    """The names and ids of the tables staff made on the sheets the plan rebuilds (read
+    before the rebuild removes them; package.tables only where a sheet has one)."""
+    on = [s.name for s in plan.sheets if (e := workbook.sheet(s.name)) is not None and e.part
+          and has_rel(pkg, e.part, T_TABLE)]
+    if not on:
+        return [], set()
+    from ..package.tables import sheet_tables, table_ids
+
+    return ([name for sheet in on for name, _ref in sheet_tables(pkg, workbook, sheet)],
+            {i for sheet in on for i in table_ids(pkg, workbook, sheet)})
+
+
+def _drop_staff_tables(pkg: Package, workbook: WorkbookXml, types: ContentTypes, plan: WritePlan,
+                       dropped: list, dropped_ids: set) -> "tuple[set[str], bool]":
+    """Their slicers removed and what refers to them made #REF!: the sheets whose formulas
+    changed, and whether a defined name did."""
+    if not dropped:
+        return set(), False
+    from ..package.slicers import drop_table_slicers
+    from ..package.tables import drop_table_refs
+
+    if dropped_ids:         # and their slicers, as Excel deletes them with the table
+        drop_table_slicers(pkg, workbook, types, dropped_ids)
+    return drop_table_refs(pkg, workbook, dropped, {s.name for s in plan.sheets})
 
 
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,

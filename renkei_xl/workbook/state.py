@@ -23,8 +23,7 @@ from ..core.values import NO_RESULT_VALUE
 from ..package.cells import SheetCells
 from ..package.comments import sheet_comments
 from ..package.drawing import sheet_charts
-from ..package.tables import sheet_tables
-from ..package.rels import T_STYLES, read_rels
+from ..package.rels import T_STYLES, T_TABLE, has_rel, read_rels
 from ..package.styles import Styles
 from ..package.workbook import WorkbookXml
 from ..package.xml import prefix_of
@@ -226,8 +225,18 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
-                        charts=partial(sheet_charts, pkg, workbook), tables=partial(sheet_tables, pkg, workbook))
+                        charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
+
+
+def _sheet_tables(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
+    """package.tables.sheet_tables, imported only for a sheet that has a table."""
+    entry = workbook.sheet(sheet)
+    if entry is None or not entry.part or not has_rel(pkg, entry.part, T_TABLE):
+        return []
+    from ..package.tables import sheet_tables
+
+    return sheet_tables(pkg, workbook, sheet)
 
 
 def _recorded(workbook: WorkbookXml) -> "Optional[frozenset]":
