@@ -543,23 +543,11 @@ LIST_CASES = [(sheet, ref, ERRORS[(k * 3 + 5) % len(ERRORS)], face) for k, (shee
 
 @pytest.mark.parametrize("sheet,ref,error,face", LIST_CASES, ids=[f"{s}!{r}-{e}-{f}" for s, r, e, f in LIST_CASES])
 def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, error, face):
-    from remote_payload import file_rows
-
     from renkei_xl.core.values import INPUT_ERROR
-    from renkei_xl.excel import buttons
-    from renkei_xl.workbook.session import recalc_file
 
     path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
     sheets = (c.LIST, c.SUMMARY, c.NEXT_STEPS)
-    if face == "file":
-        _result, written = recalc_file(path)
-        rows = {s: file_rows(written.path, s) for s in sheets}
-    else:
-        payload = payload_from_file(path, client=VBA)
-        book = remote_book(payload)
-        buttons.recalc(book)
-        applied = apply_actions(payload, book.json()["actions"])
-        rows = {s: applied.rows(s) for s in sheets}
+    rows = _recalculated_rows(path, face, sheets)
     reason = f"入力エラーのため評価不可（{sheet}!{ref}: "     # the only text that may say the error
     shown = [(s, v) for s in sheets for r in rows[s] for v in r if isinstance(v, str) and error in v]
     assert all(reason in v for _s, v in shown), shown
@@ -572,23 +560,12 @@ def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, er
 def test_no_list_publishes_an_error_typed_in_full_width(sample, tmp_path, ref, typed, face):
     """A 役割 「＃Ｎ／Ａ」 had its own group on 一覧 and its own line on 集計; an 評価指標
     「＃ＲＥＦ！」 was published as the indicator's name."""
-    from remote_payload import file_rows
-
     from renkei_xl.core.values import INPUT_ERROR
-    from renkei_xl.excel import buttons
-    from renkei_xl.workbook.session import recalc_file
 
     cell = f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>'
     path = with_error(sample, tmp_path / "master.xlsm", c.INDICATORS, ref, "", cell=cell)
     sheets = (c.LIST, c.SUMMARY, c.NEXT_STEPS)
-    if face == "file":
-        rows = {s: file_rows(recalc_file(path)[1].path, s) for s in sheets}
-    else:
-        payload = payload_from_file(path, client=VBA)
-        book = remote_book(payload)
-        buttons.recalc(book)
-        applied = apply_actions(payload, book.json()["actions"])
-        rows = {s: applied.rows(s) for s in sheets}
+    rows = _recalculated_rows(path, face, sheets)
     shown = [(s, v) for s in sheets for r in rows[s] for v in r if isinstance(v, str) and typed in v]
     assert all(f"入力エラーのため評価不可（{c.INDICATORS}!{ref}: " in v for _s, v in shown), shown
     assert any(INPUT_ERROR in r for r in rows[c.LIST]), rows[c.LIST]
@@ -649,3 +626,19 @@ def test_every_error_in_a_master_libreoffice_saved_is_named(lo_saved, face):
     said = FACES[face](lo_saved)
     for (sheet, ref), (_f, error) in LO_FORMULAS.items():
         assert re.search(rf"{sheet}!{ref}\W[^\n]*エラー値「{re.escape(error)}」", said), (sheet, ref, said)
+
+
+def _recalculated_rows(path, face: str, sheets) -> dict:
+    """Each of ``sheets`` as 評価を再計算 leaves it on ``face``: the file, or the VBA client's book."""
+    from remote_payload import file_rows
+
+    from renkei_xl.excel import buttons
+    from renkei_xl.workbook.session import recalc_file
+
+    if face == "file":
+        return {s: file_rows(recalc_file(path)[1].path, s) for s in sheets}
+    payload = payload_from_file(path, client=VBA)
+    book = remote_book(payload)
+    buttons.recalc(book)
+    applied = apply_actions(payload, book.json()["actions"])
+    return {s: applied.rows(s) for s in sheets}

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 
 from renkei_xl.cli import main
 from renkei_xl.cli.workbook import init_master
@@ -19,7 +18,7 @@ from renkei_xl.core.send_record import (ACCEPTED, REFUSED, UNKNOWN, UNSENT, Atte
                                         decide, format_attempt, parse, HEADER)
 from renkei_xl.cycle import smtp
 from renkei_xl.cycle.sendlog import record_path
-from test_mail import _raw_server, _to_the_dot, free_port
+from test_mail import _raw_server, _to_the_dot, free_port, smtp_server  # noqa: F401  (smtp_server: a fixture)
 
 A, B, C = "a@town-a.example", "b@town-b.example", "c@town-c.example"
 V1, V2 = "0123456789abcdef", "fedcba9876543210"
@@ -120,21 +119,6 @@ def master(tmp_path, built, monkeypatch):
     return Path(shutil.copy(built, tmp_path / "マスター.xlsx"))
 
 
-@pytest.fixture
-def server():
-    started = []
-
-    def start(handler):
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        started.append(controller)
-        return controller
-
-    yield start
-    for controller in started:
-        controller.stop()
-
-
 def emails(master: Path) -> list[str]:
     ws = openpyxl.load_workbook(master, read_only=True)[c.SETTINGS]
     return [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str) and "@" in v
@@ -154,13 +138,13 @@ def export(master, out, port, *extra):
     return main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{port}", *extra])
 
 
-def test_a_refused_address_fixed_and_sent_again_goes_only_to_it(master, tmp_path, server, capsys):
+def test_a_refused_address_fixed_and_sent_again_goes_only_to_it(master, tmp_path, smtp_server, capsys):
     """The relay refused one mistyped address and delivered to the others; staff fixed the
     address in 設定 and ran the same command: every office got the 確定版 a second time."""
     everyone = emails(master)
     otaru = next(a for a in everyone if "otaru" in a)
     handler = Counting(refuse={otaru})
-    port = server(handler).port
+    port = smtp_server(handler).port
     out = tmp_path / "確定版.xlsx"
     assert export(master, out, port) == 2
     said = capsys.readouterr().err
@@ -188,10 +172,10 @@ def test_a_refused_address_fixed_and_sent_again_goes_only_to_it(master, tmp_path
     assert all(handler.received[a] == 2 for a in everyone if a != otaru)
 
 
-def test_a_changed_confirmed_list_goes_to_everyone_as_a_new_version(master, tmp_path, server, capsys):
+def test_a_changed_confirmed_list_goes_to_everyone_as_a_new_version(master, tmp_path, smtp_server, capsys):
     everyone = emails(master)
     handler = Counting()
-    port = server(handler).port
+    port = smtp_server(handler).port
     out = tmp_path / "確定版.xlsx"
     assert export(master, out, port) == 0
     wb = openpyxl.load_workbook(master)
@@ -208,7 +192,7 @@ def test_a_changed_confirmed_list_goes_to_everyone_as_a_new_version(master, tmp_
     assert handler.received == Counter({a: 2 for a in everyone})
 
 
-def test_a_connection_cut_after_the_dot_is_unknown_and_not_sent_again(master, tmp_path, server, capsys):
+def test_a_connection_cut_after_the_dot_is_unknown_and_not_sent_again(master, tmp_path, smtp_server, capsys):
     out = tmp_path / "確定版.xlsx"
     everyone = emails(master)
 
@@ -228,7 +212,7 @@ def test_a_connection_cut_after_the_dot_is_unknown_and_not_sent_again(master, tm
     assert f"不明\t札幌市 <{everyone[0]}>" in record_path(out).read_text("utf-8-sig")
 
     handler = Counting()
-    port = server(handler).port
+    port = smtp_server(handler).port
     assert export(master, out, port) == 0
     said = capsys.readouterr().out
     assert "届いたか分かりません。送信済みとして扱い、送りません" in said, said
@@ -239,9 +223,9 @@ def test_a_connection_cut_after_the_dot_is_unknown_and_not_sent_again(master, tm
 
 @pytest.mark.parametrize("text", [b"memo\r\n", "renkei-xl 送信記録\r\n".encode("cp932"),
                                   "\ufeffrenkei-xl 送信記録\r\n■ 昨日 送信\r\n".encode("utf-8")])
-def test_a_foreign_or_damaged_record_sends_nothing_and_says_why(master, tmp_path, server, capsys, text):
+def test_a_foreign_or_damaged_record_sends_nothing_and_says_why(master, tmp_path, smtp_server, capsys, text):
     handler = Counting()
-    port = server(handler).port
+    port = smtp_server(handler).port
     out = tmp_path / "確定版.xlsx"
     record_path(out).write_bytes(text)
     assert export(master, out, port) == 2
@@ -250,7 +234,7 @@ def test_a_foreign_or_damaged_record_sends_nothing_and_says_why(master, tmp_path
     assert not handler.received and record_path(out).read_bytes() == text
 
 
-def test_a_send_that_reached_no_one_is_recorded_unsent_and_sent_in_full_next_time(master, tmp_path, server, capsys):
+def test_a_send_that_reached_no_one_is_recorded_unsent_and_sent_in_full_next_time(master, tmp_path, smtp_server, capsys):
     """No server at the port: nothing went, the record says so with the reason, and the
     next run sends to everyone."""
     everyone = emails(master)
@@ -260,7 +244,7 @@ def test_a_send_that_reached_no_one_is_recorded_unsent_and_sent_in_full_next_tim
     text = record_path(out).read_text("utf-8-sig")
     assert text.count("未送信\t") == len(everyone) and "メモ: メールサーバー 127.0.0.1:" in text, text
     handler = Counting()
-    assert export(master, out, server(handler).port) == 0
+    assert export(master, out, smtp_server(handler).port) == 0
     assert handler.received == Counter({a: 1 for a in everyone})
 
 
@@ -269,11 +253,11 @@ def test_resend_without_smtp_is_refused(master, tmp_path, capsys):
     assert "--resend は --smtp と一緒に指定してください" in capsys.readouterr().err
 
 
-def test_a_read_only_record_is_refused_before_anything_is_sent(master, tmp_path, server, capsys):
+def test_a_read_only_record_is_refused_before_anything_is_sent(master, tmp_path, smtp_server, capsys):
     """Found unwritable only after the send, the attempt would go unrecorded and the next
     run would send it twice."""
     handler = Counting()
-    port = server(handler).port
+    port = smtp_server(handler).port
     out = tmp_path / "確定版.xlsx"
     assert export(master, out, port) == 0
     before = record_path(out).read_bytes()

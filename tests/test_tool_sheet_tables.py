@@ -15,11 +15,9 @@ stored as Excel stores one (the part as Excel wrote /work/shared/excel-made/tabl
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import zipfile
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import openpyxl
@@ -28,13 +26,13 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableFormula
 
 from realbooks import lo_inspect, package_problems
-from renkei_xl.cli import main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.package.tables import sheet_tables, without_table_refs
 from renkei_xl.package.workbook import WorkbookXml
 from renkei_xl.package.zipped import Package
 from renkei_xl.workbook.session import recalc_file
+from test_tool_sheet_drawings import _run
 
 TABLE_NAME, TABLE_RANGE = "予算表", "B30:C33"
 TABLE_PART = "xl/tables/table9.xml"   # openpyxl writes メモ表 as table1.xml
@@ -149,14 +147,6 @@ def _add_slicer(parts: dict[str, bytes], sheet_part: str, sheet_rels: str) -> No
 def tabled(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tables")
     return with_table(init_master(folder / "clean.xlsm", sample="fy2023"), folder / "tabled.xlsm")
-
-
-def _run(*args: str) -> str:
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(out):
-        code = main(list(args))
-    assert code == 0, out.getvalue()
-    return out.getvalue()
 
 
 def _parts(path: Path) -> dict[str, bytes]:

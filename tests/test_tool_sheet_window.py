@@ -10,31 +10,22 @@ in the parts).
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import zipfile
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
 from conftest import require_soffice
 from realbooks import lo_inspect, package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
-from renkei_xl.cli import main
+from test_tool_sheet_drawings import _run
 
 COLOURS = {"一覧": 0xC62828, "集計": 0x1565C0, "検証結果": 0x2E7D32}
 # 一覧's window as Excel saves it after staff chose 85% and hid the gridlines, scrolled down.
 EXCEL_VIEW = ' showGridLines="0" topLeftCell="A40" zoomScale="85" zoomScaleNormal="85"'
 TAB = re.compile(r"<(?:\w+:)?tabColor\b[^>]*/>")
 VIEW = re.compile(r"<(?:\w+:)?sheetView\b[^>]*>")
-
-
-def _run(*args: str) -> None:
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(out):
-        code = main(list(args))
-    assert code == 0, out.getvalue()
 
 
 def _tops(path: Path) -> dict[str, str]:
