@@ -10,7 +10,7 @@ naming a table the book lacks, which Excel repairs away.
 
 The master is the FY2023 sample after 評価を再計算, a sheet メモ of the staff's own with formulas
 on the table and a defined name of a column of it, and the table 「予算表」 on 集計!B30:C33
-stored as Excel stores one (the part as Excel wrote /work/shared/excel-made/table04.xlsx's).
+stored as Excel stores one (the part as Excel wrote tests/data/excel_made/table04.xlsx's).
 """
 
 from __future__ import annotations
