@@ -2124,17 +2124,25 @@ def test_a_worker_keeps_a_bounded_number_of_connections_and_still_answers(server
         max_connections = 4
 
     with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Few) as running:
-        idle = []
-        for _ in range(10):
-            idle.append(running.connect())
-            time.sleep(0.05)            # accepted in this order: the oldest is known
-        answer = httpx.get(f"http://127.0.0.1:{running.port}/", timeout=10)
-        assert answer.status_code == 200
-        closed = [_closed_by_server(sock, 0.3) for sock in idle]
-        for sock in idle:
-            sock.close()
+        closed = flood_then_answer(running, f"http://127.0.0.1:{running.port}/")
     assert sum(not c for c in closed) <= Few.max_connections - 1, closed    # the answered client's counted
     assert closed[:6] == [True] * 6 and closed[-1] is False, closed
+
+
+def flood_then_answer(running, url: str, **get) -> list[bool]:
+    """Ten idle connections opened in turn (the oldest known), then a request to ``url``
+    that must be answered; whether the server closed each idle one (the bound's tests, over
+    HTTP here and over HTTPS in test_server_tls)."""
+    idle = []
+    for _ in range(10):
+        idle.append(running.connect())
+        time.sleep(0.05)            # accepted in this order: the oldest is known
+    answer = httpx.get(url, timeout=10, **get)
+    assert answer.status_code == 200
+    closed = [_closed_by_server(sock, 0.3) for sock in idle]
+    for sock in idle:
+        sock.close()
+    return closed
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from test_server import KEY, _closed_by_server, _free_port, _InThread, _request_log
+from test_server import KEY, _closed_by_server, _free_port, _InThread, _request_log, flood_then_answer
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -151,15 +151,7 @@ def test_connections_in_their_tls_handshake_count_toward_the_bound(tmp_path, pai
         max_connections = 4
 
     with _request_log() as lines, _Serving(_app(tmp_path), Few) as running:
-        idle = []
-        for _ in range(10):
-            idle.append(running.connect())
-            time.sleep(0.05)            # accepted in this order: the oldest is known
-        answer = httpx.get(f"https://127.0.0.1:{running.port}/", verify=str(pair[0]), timeout=10)
-        assert answer.status_code == 200
-        closed = [_closed_by_server(sock, 0.3) for sock in idle]
-        for sock in idle:
-            sock.close()
+        closed = flood_then_answer(running, f"https://127.0.0.1:{running.port}/", verify=str(pair[0]))
     assert sum(not c for c in closed) <= Few.max_connections - 1, closed    # the answered client's counted
     assert closed[:6] == [True] * 6 and closed[-1] is False, closed
     # closed by the bound, said as such, and not also as a failed handshake

@@ -70,10 +70,16 @@ def _anchor_named(drawing: bytes, name: str) -> bytes:
 def edited(sample_master_xlsm, tmp_path_factory) -> Path:
     require_soffice()
     folder = tmp_path_factory.mktemp("tool_drawings")
-    recalced = folder / "recalced.xlsm"
-    shutil.copyfile(sample_master_xlsm, recalced)
-    _run("recalc", str(recalced))
-    return lo_tool_sheet_edit(recalced, folder / "edited.xlsm")
+    return lo_tool_sheet_edit(written_copy(sample_master_xlsm, folder / "recalced.xlsm", "recalc"),
+                              folder / "edited.xlsm")
+
+
+def written_copy(master: Path, copy: Path, *commands: str) -> Path:
+    """``master`` copied to ``copy`` and each command run on the copy, as staff's clicks leave it."""
+    shutil.copyfile(master, copy)
+    for command in commands:
+        _run(command, str(copy))
+    return copy
 
 
 def test_the_master_carries_what_staff_placed(edited):

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import require_soffice
 from realbooks import lo_inspect, package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
-from test_tool_sheet_drawings import _run
+from test_tool_sheet_drawings import _run, written_copy
 
 COLOURS = {"一覧": 0xC62828, "集計": 0x1565C0, "検証結果": 0x2E7D32}
 # 一覧's window as Excel saves it after staff chose 85% and hid the gridlines, scrolled down.
@@ -57,10 +57,7 @@ def _as_staff_left_it(src: Path, dst: Path) -> Path:
 def coloured(sample_master_xlsm, tmp_path_factory) -> Path:
     require_soffice()
     folder = tmp_path_factory.mktemp("tool_window")
-    master = folder / "written.xlsm"
-    shutil.copyfile(sample_master_xlsm, master)
-    _run("recalc", str(master))
-    _run("validate", str(master))
+    master = written_copy(sample_master_xlsm, folder / "written.xlsm", "recalc", "validate")
     return _as_staff_left_it(master, folder / "coloured.xlsm")
 
 
