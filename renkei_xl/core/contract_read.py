@@ -63,23 +63,17 @@ _LARGEST_DOUBLE = int(sys.float_info.max)
 
 # What a cell's text is stripped of: the spaces staff type around a value, not the control
 # characters str.strip() also removes (NEL U+0085, U+001C–U+001F), which the value checks
-# must see to name: 「10\x85」 was read as 10 in silence.
+# must see to name: 「10\x85」 was read as 10 in silence. One ``strip(_SPACES)`` per cell: a
+# ``strip()`` with a second strip where it removed a control character took twice as long
+# over the million cells of a 20,000 × 12 master, and gives the same text.
 _SPACES = " \t\n\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
           "\u2028\u2029\u202f\u205f\u3000"
-
-
-def _stripped(value: str) -> str:
-    """``value.strip()`` unless that removes a control character (rare: one more strip)."""
-    s = value.strip()
-    if len(s) == len(value):
-        return s
-    return value.strip(_SPACES)
 
 
 def text(value: object) -> str:
     """A cell as the text staff see: 17.0 → "17", dates → ISO, None → ""."""
     if type(value) is str:   # most cells, first: a 20,000-row master asks 1.4 million times
-        return _stripped(value)
+        return value.strip(_SPACES)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -287,10 +281,11 @@ class Book:
         others = [col - 1 for f, col in cols.items() if f not in fields]
         r = header_row
         numbers = _NumberTexts()
+        spaces = _SPACES
         for row in islice(grid, header_row, None):
             r += 1
             got = pick(row) if len(row) >= need else [row[i] if i < len(row) else None for i in columns]
-            values = [_stripped(v) if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
+            values = [v.strip(spaces) if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
             for i in fill:
                 values.insert(i, "")
             if any(values) or any(text(row[i]) for i in others if i < len(row)):

@@ -135,7 +135,7 @@ def sum_with_breakdown(entries: "Sequence[Entry]", default_unit: str = "") -> Ro
     unit = units.pop() if len(units) == 1 else default_unit
     if len(units) > 1:
         unit = _common_unit(rows, default_unit)
-    total = sum((v.number for _, v in rows), Decimal(0))
+    total = sum([v.number for _, v in rows], Decimal(0))   # a list: a generator's frame is slower
     # A Decimal is true when it is not 0 (-0 included): the test without a comparison.
     # Each municipality's part in the unit it reported (17人, 2名: one family, one sum).
     parts = [f"{e.municipality}{format_number(n, v.unit or unit)}" for e, v in rows if (n := v.number)]

@@ -11,6 +11,7 @@ check a symbol without reading code. The rule is inferred from the target's shap
 
 import datetime as _dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable, NamedTuple, Optional
 
 from . import findings as F
@@ -66,6 +67,8 @@ def symbol_for_ratio(ratio: float, threshold: float) -> str:
     return MISSED
 
 
+# Asked twice for each ratio judged (its reason and its cell, ``evaluate``): the second is a look-up.
+@lru_cache(maxsize=64)
 def shown_ratio(ratio: float, threshold: float, target: float = 1.0) -> float:
     """A 達成率 as printed beside its symbol and stored in its cell: to 0.1 % (values.
     rounded_rate), except that a ratio below a band's edge (100 %, the threshold) is never
@@ -220,16 +223,18 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
     """A numeric target in another unit than the row's 実績値 come in (unjudgeable's)."""
     family = target.family if target.kind == NUMBER else ("回" if target.each else unit_family(PARTICIPANT_UNIT))
     unit = _YIELDS.get(ind.method)
-    where = f"集計方法「{ind.method}」の実績値の単位「{unit}」"
-    units = sorted({u for u in sheet_units if u})
-    # A target without a unit counts in whatever the sheets count in (the sum keeps its unit),
-    # but for a share: 0.75 under sheets that count in % is what Excel keeps of a typed 「75%」.
-    fraction = not target.unit and target.number is not None and 0 < target.number < 1
-    if unit is None and target.kind == NUMBER and len({unit_family(u) for u in units}) == 1 and (
-            target.unit or (fraction and unit_family(units[0]) == "%")):
-        unit = units[0]
-        where = f"市町村シートの単位「{unit}」"
+    where = None   # said only in a finding: this runs for every row on every check
+    if unit is None and target.kind == NUMBER and sheet_units:
+        units = sorted({u for u in sheet_units if u})
+        # A target without a unit counts in whatever the sheets count in (the sum keeps its
+        # unit), but for a share: 0.75 under sheets that count in % is what Excel keeps of a
+        # typed 「75%」.
+        fraction = not target.unit and target.number is not None and 0 < target.number < 1
+        if len({unit_family(u) for u in units}) == 1 and (target.unit or (fraction and unit_family(units[0]) == "%")):
+            unit = units[0]
+            where = f"市町村シートの単位「{unit}」"
     if unit is not None and family != unit_family(unit):
+        where = where or f"集計方法「{ind.method}」の実績値の単位「{unit}」"
         number = target.number      # None for 「全市町村」「各１回」: the example then shows no number
         why = ""
         if unit == "%" and not target.unit and number is not None and 0 < number < 1:   # Excel's 「70%」

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
+from operator import attrgetter
 from typing import Iterable, Mapping, Optional, Sequence
 
 from . import contract as c
@@ -248,10 +249,15 @@ def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
     """指標ID → the 単位 its municipality rows show (written from the target when the sheets
     were made): a target whose unit was changed since is judged against them."""
     out: dict[str, set[str]] = {}
-    for e in entries:
-        if e.unit and type(e.unit) is str and error_value(e.unit) is None:
-            out.setdefault(e.indicator_id, set()).add(e.unit)
+    # Each distinct (指標ID, 単位) once: a row's unit recurs on every municipality's sheet,
+    # and the loop over 240,000 entries of a 20,000 × 12 master was 4 % of a recalculation.
+    for ind_id, unit in set(map(_ID_AND_UNIT, entries)):
+        if unit and type(unit) is str and error_value(unit) is None:
+            out.setdefault(ind_id, set()).add(unit)
     return out
+
+
+_ID_AND_UNIT = attrgetter("indicator_id", "unit")
 
 
 def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
