@@ -47,7 +47,8 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
     fixed). A sheet called 一覧 without the tool's header row is not the tool's list: nothing
     is carried from it."""
     found = _old_header(old or ())
-    new_header = _header_index([[cell[0] if cell else None for cell in r[:_TOOL_COLS]] for r in sheet.rows])
+    new_header = _header_index([[cell[0] if cell else None for cell in r[:_TOOL_COLS]]
+                                for r in sheet.rows[:c.HEADER_SEARCH_ROWS]])   # not 20,000 rows for a header
     if found is None or new_header is None:
         return []
     old_header, tool_cols = found
