@@ -191,6 +191,17 @@ def test_a_progress_reason_shows_the_baseline_as_typed(fy2023):
     assert kpi.reason.startswith("進捗率 (▲2,588人 − ▲2,805人)／(▲1,400人 − ▲2,805人) = ")
 
 
+@pytest.mark.parametrize("actual", ["30件", "30.001件"])
+def test_no_progress_to_reduce_is_printed_as_none_not_below_zero(fy2023, actual):
+    """A target to reduce (30件 → 10件) under 進捗率, the actual still at its 基準値: (30 − 30)／
+    (10 − 30) is −0, and 一覧 printed 「= -0.0%」 beside × (a share just short of 0 as well)."""
+    import math
+
+    ev = evaluate(_with(fy2023, "04-1", rule="進捗率", baseline="30件", target="10件"), actual, CTX)
+    assert ev.symbol == MISSED and ev.reason.endswith("= 0.0%（85%未満）"), ev.reason
+    assert ev.ratio == 0 and math.copysign(1, ev.ratio) == 1
+
+
 def test_a_target_below_zero_is_judged_by_progress_when_chosen(fy2023):
     kpi = _with(fy2023, "KPI3-1", is_kpi=False, rule="進捗率")  # ▲2,805 → ▲1,400
     assert evaluate(kpi, "▲1,300人", CTX).symbol == ACHIEVED
