@@ -191,6 +191,17 @@ def test_a_progress_reason_shows_the_baseline_as_typed(fy2023):
     assert kpi.reason.startswith("進捗率 (▲2,588人 − ▲2,805人)／(▲1,400人 − ▲2,805人) = ")
 
 
+@pytest.mark.parametrize("actual", ["30件", "30.001件"])
+def test_no_progress_to_reduce_is_printed_as_none_not_below_zero(fy2023, actual):
+    """A target to reduce (30件 → 10件) under 進捗率, the actual still at its 基準値: (30 − 30)／
+    (10 − 30) is −0, and 一覧 printed 「= -0.0%」 beside × (a share just short of 0 as well)."""
+    import math
+
+    ev = evaluate(_with(fy2023, "04-1", rule="進捗率", baseline="30件", target="10件"), actual, CTX)
+    assert ev.symbol == MISSED and ev.reason.endswith("= 0.0%（85%未満）"), ev.reason
+    assert ev.ratio == 0 and math.copysign(1, ev.ratio) == 1
+
+
 def test_a_target_below_zero_is_judged_by_progress_when_chosen(fy2023):
     kpi = _with(fy2023, "KPI3-1", is_kpi=False, rule="進捗率")  # ▲2,805 → ▲1,400
     assert evaluate(kpi, "▲1,300人", CTX).symbol == ACHIEVED
@@ -246,6 +257,33 @@ def test_meta_row_reacts_to_other_rows(fy2023):
     assert res.summary.fraction_text == "52／60"
     assert res.evaluations["01-1"].symbol == NEARLY
     assert res.consolidated["01-1"].actual == "86.7%"
+
+
+@pytest.mark.parametrize("kept", [(), ("23-1",)])
+def test_the_rate_row_is_not_judged_on_itself_alone(fy2023, kept):
+    """A year's master before anything is collected (FY2022: every deadline still ahead, no
+    実績値): every row is ―, and the 達成割合 row counted itself alone, 「1／1 = 100.0%」 ◎ on
+    一覧 and 集計 for the whole vision (0／1 × counts itself as well). With no other row
+    ◎□× there is no rate; one row judged (23-1 維持) gives one again."""
+    import datetime as dt
+
+    settings = fy2023.settings._replace(fiscal_year=2022, base_date=dt.date(2023, 3, 31))
+    inds = [i._replace(actual_manual="") for i in fy2023.indicators]
+    entries = [e if e.indicator_id in kept else e._replace(value="", denominator="") for e in fy2023.entries]
+    res = recalculate(settings, inds, entries)
+    assert not [f for f in res.findings if f.is_error]
+    meta = res.evaluations["01-1"]
+    if kept:
+        assert (meta.symbol, res.summary.fraction_text, res.consolidated["01-1"].actual) == (ACHIEVED, "2／2", "100.0%")
+        return
+    assert {e.symbol for i, e in res.evaluations.items() if not i.startswith("KPI")} == {NOT_YET}, meta
+    assert meta.ratio is None and "計算しません" in meta.reason
+    assert res.consolidated["01-1"].actual == "－"
+    assert (res.summary.achieved, res.summary.evaluable, res.summary.rate) == (0, 0, None)
+    assert res.summary.rate_line == "達成割合: 評価できる指標がありません"
+    from renkei_xl.core.gaps import step_rows     # 次の一歩 says when the row will be counted
+    step = next(r for r in step_rows(res, entries, settings, {}) if r[0] == "01-1")
+    assert step[3] == NOT_YET and "評価" in step[6] and "出てから" in step[6], step
 
 
 def _recalculated(fy2023, changed: dict, extra=()):

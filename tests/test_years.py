@@ -395,6 +395,22 @@ def test_the_meta_row_says_how_many_rows_must_turn_achieved(fy2023):
     assert achievement_rate(trial, 1.0, context_of(fy2023.settings))[0] != ACHIEVED
 
 
+def test_the_meta_rows_gap_is_counted_against_its_own_target(fy2023):
+    """達成割合 aimed at 「80%」: 52／71 = 73.2 % is 91.5 % of it, □ on 一覧, and 次の一歩 said
+    「□まであと10指標、◎まであと20指標」, counted against 100 %. Against 80 %: no □ to reach,
+    and ◎ at 56.8 of 71 rows (57／71 = 80.3 %), four more."""
+    from renkei_xl.core.pipeline import recalculate
+
+    inds = [i._replace(target="80%（毎年度）") if i.id == "01-1" else i for i in fy2023.indicators]
+    res = recalculate(fy2023.settings, inds, fy2023.entries)
+    meta = next(i for i in inds if i.id == "01-1")
+    ev = res.evaluations["01-1"]
+    assert ev.symbol == "□"
+    others = [res.evaluations[i.id].symbol for i in inds if i.id != "01-1"]
+    text = gap_text(meta, res.consolidated["01-1"].actual, ev.symbol, ev.reason, fy2023.settings, others)
+    assert text.startswith("◎まであと4指標が◎になる必要があります"), text
+
+
 # ------------------------------------------------------------------ history CSV
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def gap_text(ind: Indicator, actual_text: str, symbol: str, reason: str, setting
     if ind.rule == RULE_REFERENCE:
         return "評価方法「参考」のため目標との差は出しません"
     if rates_others(ind):
-        return _meta_gap(symbols, settings)
+        return _meta_gap(ind, symbols, settings)
     target, actual = _parse(ind.target), _parse(actual_text)
     if target is None or actual is None:
         return f"評価できません: {reason}"
@@ -146,22 +146,26 @@ def _numeric_gap(ind: Indicator, target: Value, actual: Value, settings: Setting
     return "、".join(parts) + shown
 
 
-def _meta_gap(symbols: Sequence[str], settings: Settings) -> str:
+def _meta_gap(ind: Indicator, symbols: Sequence[str], settings: Settings) -> str:
     """The 達成割合 row: how many more rows must turn ◎ (it counts itself, so this is
-    found by trying, like the row's own symbol)."""
-    from .rules import achievement_rate, context_of
+    found by trying, like the row's own symbol), against the row's own 目標値 (「80%」 was
+    counted against 100 %: 「□まであと8指標」 beside a row already □)."""
+    from .rules import achievement_rate, context_of, rate_target
 
     ctx = context_of(settings)
+    target = rate_target(ind)
     others = list(symbols)
     open_rows = [i for i, s in enumerate(others) if s in (NEARLY, MISSED)]
     achieved = sum(s == ACHIEVED for s in others)
     evaluable = sum(s in EVALUABLE for s in others)
+    if not evaluable:     # no rate yet (rules.achievement_rate)
+        return "ほかの指標に評価（◎□×）が出てから計算します"
 
     def symbol_with(k: int) -> str:
         trial = list(others)
         for i in open_rows[:k]:
             trial[i] = ACHIEVED
-        return achievement_rate(trial, 1.0, ctx)[0]
+        return achievement_rate(trial, target, ctx)[0]
 
     needs = {}
     for k in range(len(open_rows) + 1):

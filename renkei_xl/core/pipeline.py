@@ -22,12 +22,12 @@ from .deadlines import past_targets
 from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
-from .rules import Context, achievement_rate, context_of, evaluate, shown_ratio
+from .rules import Context, achievement_rate, context_of, evaluate, rate_target, shown_ratio
 from .methods import NO_VALUE, rates_others, reported_ids
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, unread_found
 from .validate import (JUDGED_FIELDS, id_key, input_error_reason, may_feed, missing_id_finding,
                        unknown_id_finding, validate)
-from .values import ValueParseError, error_value, format_percent, parse_value, shown
+from .values import error_value, format_percent, shown
 
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
 
@@ -97,7 +97,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     summary = summarize(indicators, ordered, achieved, evaluable)._replace(left_out=left_out)
     if summary.rate is not None:    # printed as the 達成割合 row prints it (rules.shown_ratio)
         rate_row = next((i for i in indicators if rates_others(i)), None)
-        target = _meta_target(rate_row) if rate_row is not None else 1.0
+        target = rate_target(rate_row) if rate_row is not None else 1.0
         summary = summary._replace(rate=shown_ratio(summary.rate, ctx.threshold, target))
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
 
@@ -133,9 +133,10 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         if ind.is_kpi or ind.rule == RULE_REFERENCE:
             evaluations[ind.id] = evaluate(ind, NO_VALUE, ctx)
             continue
-        target = _meta_target(ind)
+        target = rate_target(ind)
         symbol, achieved, evaluable, rate = achievement_rate(plain, target, ctx)
-        shown = format_percent(shown_ratio(rate, ctx.threshold, target))   # the edges are the target's
+        # No rate with no other row judged (rules.achievement_rate): 「－」 as an empty 実績値 is.
+        shown = NO_VALUE if rate is None else format_percent(shown_ratio(rate, ctx.threshold, target))
         note = left_out_text(left_out)
         undecided = _undecided_rate(ind, plain, left_out, ctx, f"{achieved}／{evaluable}")
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
@@ -148,9 +149,14 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         findings += [f for f in cut if (f.type, f.place) not in reported]
         reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {shown}"
                   f"（目標 {format_percent(target, None)}、この行自身を含む）{note}")
+        if rate is None:
+            reason = f"ほかに評価できる指標（◎□×）がないため、達成割合を計算しません{note}"
         if undecided is not None:
             findings.append(undecided)
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"{undecided.message}。{reason}")
+            continue
+        if rate is None:
+            evaluations[ind.id] = Evaluation(ind.id, symbol, reason)
             continue
         evaluations[ind.id] = Evaluation(ind.id, symbol, reason, shown_ratio(rate / target, ctx.threshold))
     return achieved, evaluable
@@ -166,7 +172,7 @@ def _undecided_rate(ind: Indicator, plain: list[str], left_out: int, ctx: Contex
     指標 deleted, a sheet unread) could publish 「1／1 = 100.0%」 ◎ for a whole vision."""
     if not left_out:
         return None
-    target = _meta_target(ind)
+    target = rate_target(ind)
     low = achievement_rate(plain + [MISSED] * left_out, target, ctx)
     high = achievement_rate(plain + [ACHIEVED] * left_out, target, ctx)
     if low[0] == high[0]:
@@ -282,16 +288,6 @@ def unread_municipalities(settings: Settings, indicators: Sequence[Indicator], e
             for ind_id in reported_ids(settings, indicators, muni.name):
                 out.setdefault(ind_id, []).append(f._replace(indicator_id=ind_id))
     return out
-
-
-def _meta_target(ind: Indicator) -> float:
-    try:
-        v = parse_value(ind.target)
-    except ValueParseError:
-        return 1.0
-    if v.number is None or v.number <= 0:
-        return 1.0
-    return float(v.number) / 100 if v.unit == "%" else float(v.number)
 
 
 def summarize(indicators: Sequence[Indicator], evaluations: dict[str, Evaluation],

@@ -570,17 +570,37 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
 
 # --- the meta row ----------------------------------------------------------------------
 
+def rate_target(ind: Indicator) -> float:
+    """The share the 達成割合 row aims at (「100％（毎年度）」 → 1.0, 「80%」 → 0.8, Excel's 0.8
+    for a typed 80%), 1.0 when its 目標値 gives none (validate's RATE_TARGET names it). One
+    reading for the row's symbol, its printed edges and 次の一歩's 「◎まであとN指標」."""
+    try:
+        v = parse_value(ind.target)
+    except ValueParseError:
+        return 1.0
+    if v.number is None or v.number <= 0:
+        return 1.0
+    return float(v.number) / 100 if v.unit == "%" else float(v.number)
+
+
 def achievement_rate(others: Iterable[str], meta_target: float, ctx: Context
-                     ) -> tuple[str, int, int, float]:
+                     ) -> tuple[str, int, int, Optional[float]]:
     """The 達成割合 row counts itself: find the symbol s with s == judge(rate(s)).
 
     Returns (symbol, achieved, evaluable, rate). Tries ◎, □, × in that order and takes the
     first consistent one; with no consistent choice (impossible for a monotone judge, kept
     for safety) it falls back to ×.
+
+    With no other row ◎□× there is no rate: counting itself alone, ◎ (1／1 = 100%) and ×
+    (0／1) are both consistent, and a new year's master where nothing was collected yet
+    published 「1／1 = 100.0%」 ◎ for the whole vision. The row is then ― while other rows
+    wait (未集計), － when none ever will be judged, with no rate (None) and no count.
     """
     symbols = list(others)
     base_achieved = sum(s == ACHIEVED for s in symbols)
     base_evaluable = sum(s in EVALUABLE for s in symbols)
+    if not base_evaluable:
+        return (NOT_YET if NOT_YET in symbols else NOT_EVALUABLE), 0, 0, None
     for candidate in EVALUABLE:
         achieved = base_achieved + (candidate == ACHIEVED)
         evaluable = base_evaluable + 1

@@ -1088,13 +1088,14 @@ def rounded_rate(fraction: float) -> float:
     """A rate as printed: to 0.1 %, halves up, from the shortest repr (0.85 stays 0.850;
     0.85 × 1000 in binary is 849.999…). The cells that hold a rate (達成率, 集計's 年度別
     達成割合) store this, not the rate to four places: 0.74648 stored as 0.7465 showed
-    「74.7%」 in Excel beside a text that said 「74.6%」."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP, context=_EVERY_DIGIT))
+    「74.7%」 in Excel beside a text that said 「74.6%」. A rate that rounds to zero is 0.0, not
+    −0.0 (a 進捗率 still at its 基準値 printed 「-0.0%」): ``or`` turns −0.0, which is false."""
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP, context=_EVERY_DIGIT)) or 0.0
 
 
 def floored_rate(fraction: float, rounding: str = ROUND_FLOOR) -> float:
     """``rounded_rate`` rounded down instead, or as ``rounding`` says (``shown_within``)."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT))
+    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT)) or 0.0
 
 
 _RATE_STEP = Decimal("0.001")
