@@ -366,6 +366,15 @@ def _list_hidden(wb) -> None:
     wb["一覧"].sheet_state = "hidden"
 
 
+# A print area staff set on sheets the tool rebuilds (集計 has one page setup and no area).
+STAFF_PRINT_AREAS = {"集計": "A1:B3", "検証結果": "A1:C2"}
+
+
+def _staff_print_areas(wb) -> None:
+    for sheet, area in STAFF_PRINT_AREAS.items():
+        wb[sheet].print_area = area
+
+
 @pytest.fixture(scope="module")
 def replays(server, tmp_path_factory):  # noqa: F811
     """The server's answers and one LibreOffice start replaying all of them."""
@@ -388,7 +397,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     # A master whose 集計 staff deleted: the click adds it, and the VBA protects it as the answer says.
     # And one whose 一覧 staff hid: the click cannot activate it to freeze its panes.
     sources = {"added sheet": _edited(server.master, root / "no_summary" / server.master.name, _without_summary),
-               "hidden sheet": _edited(server.master, root / "hidden" / server.master.name, _list_hidden)}
+               "hidden sheet": _edited(server.master, root / "hidden" / server.master.name, _list_hidden),
+               "staff print areas": _edited(server.master, root / "areas" / server.master.name, _staff_print_areas)}
     for name, source in sources.items():
         edited_payload = payload_from_file(source, client=VBA)
         response = server.post("recalc", edited_payload)
@@ -453,6 +463,24 @@ def test_the_masters_vba_writes_what_the_model_says(replays, entry):
             order.remove(a["args"][1])
     differences = _differences(applied, result["read"], _range_colours(actions, order))
     assert not differences, "\n".join(differences)
+
+
+def test_a_print_area_staff_set_on_a_rebuilt_sheet_goes_on_both_faces(replays, server, tmp_path):  # noqa: F811
+    """The plan gives 集計 and 検証結果 no print area: the file face's rebuild leaves none, and
+    the buttons kept the staff's (a part of a sheet whose rows change every run printed)."""
+    from renkei_xl.workbook.session import recalc_file
+    from remote_payload import file_print_area
+
+    actions, applied, result = replays["staff print areas"]
+    assert _replay_outcome(result) == f"OK {len(_replayed(actions))}", result["result"]
+    for sheet in STAFF_PRINT_AREAS:
+        assert result["read"][sheet]["print_areas"] == [], (sheet, result["read"][sheet]["print_areas"])
+    differences = _differences(applied, result["read"], _range_colours(actions, list(applied.order)))
+    assert not differences, "\n".join(differences)
+    master = _edited(server.master, tmp_path / "file" / server.master.name, _staff_print_areas)
+    assert [file_print_area(master, s) for s in STAFF_PRINT_AREAS] == list(STAFF_PRINT_AREAS.values())
+    recalc_file(master)
+    assert [file_print_area(master, s) for s in STAFF_PRINT_AREAS] == [None, None]
 
 
 def test_a_missing_sub_stops_the_replay_loudly(replays):

@@ -416,10 +416,16 @@ class LiveBook(ABC):
 
     def print_setup(self, sheet, setup) -> None:
         """The print area on every engine; the rest of the page setup where the engine
-        has it (``_page_setup``)."""
+        has it (``_page_setup``). A setup without an area clears the sheet's: the file
+        face's rebuild leaves none there, and a print area staff set on 集計 kept by the
+        buttons alone printed part of a sheet that has other rows every run. Cleared with
+        "", which Excel documents for PageSetup.PrintArea and every engine passes on
+        (xlwings' own None reaches COM as a Null, which Excel does not document)."""
+        area = ""
         if setup.area:
             r1, c1, r2, c2 = setup.area
-            sheet.page_setup.print_area = sheet.range((r1, c1), (r2, c2)).address
+            area = sheet.range((r1, c1), (r2, c2)).address
+        sheet.page_setup.print_area = area
         self._page_setup(sheet, setup)
 
     def _page_setup(self, sheet, setup) -> None:
