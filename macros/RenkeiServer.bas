@@ -34,7 +34,8 @@ Attribute VB_Name = "RenkeiServer"
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
-' conditional formats, the print area, page breaks and filter buttons. Names must not repeat one of Remote.bas.
+' conditional formats, the print area, page breaks, filter buttons and text kept as text.
+' Names must not repeat one of Remote.bas.
 ' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
 ' nothing else.
 ' This file is ASCII (the project's code page is 1252): Japanese text is written as
@@ -590,6 +591,12 @@ Sub renkeiClearFill(wb As Workbook, action As Dictionary)
     ' No fill: xlwings sends it as setRangeColor with null, which Remote.bas hands to
     ' HexToRgb, a String parameter (run-time error 94, the replay stopped halfway).
     GetRange(wb, action).Interior.ColorIndex = -4142 ' xlColorIndexNone
+End Sub
+
+Sub renkeiSetText(wb As Workbook, action As Dictionary)
+    ' A string as it is, into a cell staff formatted as Text: Remote.bas' setValues hands every
+    ' value to VBA-Web's ParseIso first, and "2024-3-31" or "05-1-2" would be written as a date.
+    GetRange(wb, action).Value = CStr(action("args")(1))
 End Sub
 
 Sub setWrapText(wb As Workbook, action As Dictionary)

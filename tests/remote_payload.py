@@ -86,6 +86,7 @@ UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
 CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRangeColor cannot take null)
 PAGE_BREAKS = "renkeiPageBreaks"  # RenkeiServer.bas: the plan's page breaks (last row of each page)
 AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off, the plan's buttons on
+SET_TEXT = "renkeiSetText"       # RenkeiServer.bas: a string assigned as it is (no ParseIso)
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
@@ -695,6 +696,42 @@ class Applied:
         return area.split("!")[-1].replace("$", "") if area else None
 
 
+def _vba_cint(piece: str) -> int:
+    """VBA's CInt of a string, as far as the model needs it: a number rounded half to even,
+    ValueError for anything else, OverflowError outside Integer."""
+    piece = piece.strip().replace(",", "")
+    if re.fullmatch(r"&[hH][0-9a-fA-F]+", piece):
+        value = int(piece[2:], 16)
+    else:
+        value = round(float(piece.replace("d", "e").replace("D", "e")))
+    if not -32_768 <= value <= 32_767:
+        raise OverflowError(piece)
+    return value
+
+
+def _date_serial(year: int, month: int, day: int) -> dt.datetime:
+    """VBA's DateSerial: years 0-29 are 2000s and 30-99 1900s; months and days roll over."""
+    year += 2000 if 0 <= year < 30 else 1900 if 30 <= year < 100 else 0
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return dt.datetime(year, month, 1) + dt.timedelta(days=day - 1)
+
+
+def parse_iso(text: str) -> Optional[dt.datetime]:
+    """What xlwings' WebHelpers.ParseIso gives Remote.bas' setValues for ``text`` (None: it
+    raises, and setValues writes the string): the part before "T" split at "-", its first
+    three pieces through CInt into DateSerial, then hours, minutes and seconds after "T"."""
+    parts = text.split("T")
+    try:
+        when = _date_serial(*(_vba_cint(p) for p in parts[0].split("-")[:3]))
+        if len(parts) > 1:
+            clock = parts[1].replace("Z", "").split("+")[0].split("-")[0].split(":")
+            when += dt.timedelta(hours=_vba_cint(clock[0]), minutes=_vba_cint(clock[1]) if len(clock) > 1 else 0,
+                                 seconds=int(float(clock[2])) if len(clock) > 2 else 0)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    return when if 100 <= when.year <= 9999 else None
+
+
 def _excel_value(v, text_cell: bool = False):
     """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text
     prefix (PrefixCharacter) in a cell of General or a number format. In a cell formatted as
@@ -923,12 +960,12 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     protected = out.protection.get(sheet)
     if protected is not None:
         unlocked = {tuple(cell) for cell in protected["unlocked"]}
-        only_unlocked_values = (func == "setValues" and rect is not None and all(
+        only_unlocked_values = (func in ("setValues", SET_TEXT) and rect is not None and all(
             (r, col) in unlocked for r in range(rect[0], rect[2] + 1) for col in range(rect[1], rect[3] + 1)))
         if not only_unlocked_values:
             raise ExcelError(1004, f"The cell or chart you're trying to change is on a protected sheet ({sheet}).", a)
     merges = out.merges.get(sheet, set())
-    if func == "setValues" and rect is not None:
+    if func in ("setValues", SET_TEXT) and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m) and rect != (m[0], m[1], m[0], m[1]):
                 # Excel takes one value into a merged area's top-left cell (the merged cell's
@@ -936,17 +973,17 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                 # one is 1004. (A single cell inside, not the top-left, is refused here too: Excel
                 # keeps such a value in a cell nobody sees, never what the plan meant.)
                 raise ExcelError(1004, f"Cannot change part of a merged cell ({_address(m)} and {_address(rect)}).", a)
-    if func in ("setValues", "rangeMerge", "rangeClearContents", "rangeClear") and rect is not None:
+    if func in ("setValues", SET_TEXT, "rangeMerge", "rangeClearContents", "rangeClear") and rect is not None:
         for area in out.arrays.get(sheet, ()):
             # a value over the whole array too: whether Excel takes it is not known here (stricter)
-            if _overlaps(area, rect) and (func == "setValues" or not _contains(rect, area)):
+            if _overlaps(area, rect) and (func in ("setValues", SET_TEXT) or not _contains(rect, area)):
                 raise ExcelError(1004, f"You can't change part of an array ({_address(area)} and {_address(rect)}).", a)
     if func == "rangeMerge" and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m):
                 raise ExcelError(1004, f"We can't do that to a merged cell ({_address(m)} and {_address(rect)}).", a)
-    if func == "setValues":
-        for row in a["values"]:
+    if func in ("setValues", SET_TEXT):
+        for row in (a["values"] if func == "setValues" else [args]):
             for v in row:
                 if isinstance(v, str) and excel_length(v) > MAX_CELL_TEXT:
                     raise ExcelError(1004, f"text of {excel_length(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
@@ -996,7 +1033,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
-    CLEAR_FILL, PAGE_BREAKS, AUTOFILTER,
+    CLEAR_FILL, PAGE_BREAKS, AUTOFILTER, SET_TEXT,
 }
 
 
@@ -1088,9 +1125,11 @@ def _replay(out: Applied, a: dict) -> None:
         for cell in cells():
             looks.setdefault(cell, {})[key] = value
 
-    if func == "setValues":
-        for i, row in enumerate(a["values"]):
+    if func in ("setValues", SET_TEXT):
+        for i, row in enumerate(a["values"] if func == "setValues" else [args]):
             for j, v in enumerate(row):
+                if out.vba and func == "setValues" and isinstance(v, str) and (when := parse_iso(v)) is not None:
+                    v = when        # Remote.bas: a string WebHelpers.ParseIso reads is written as a date
                 v = _excel_value(v, out.is_text_cell(sheet, r0 + i, c0 + j))
                 if v is None:
                     grid.pop((r0 + i, c0 + j), None)

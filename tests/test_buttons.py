@@ -1801,6 +1801,54 @@ def test_collect_writes_text_into_a_text_formatted_column_as_the_command_line_do
     assert [ws[ref].number_format for ref in cells] == ["@"] * len(cells)
 
 
+def test_collect_keeps_a_date_shaped_text_in_a_text_formatted_column(master, tmp_path, monkeypatch):
+    """Staff formatted 小樽市's 実施状況 column as 文字列 and a municipality typed 「2024-3-31」 and
+    「05-1-2」 there. The server sent them without the text prefix, and xlwings' VBA client
+    (Remote.bas' setValues) hands every value to VBA-Web's ParseIso first: Excel wrote two
+    dates (2024-03-31, 2005-01-02) where the command line keeps the texts. The answer now
+    writes them again through RenkeiServer.bas' renkeiSetText, which assigns them as they are;
+    a master whose VBA lacks it is refused before anything is written."""
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    texts = ["2024-3-31", "05-1-2", "1-1"]
+    returned, ids = _returned_texts(book, tmp_path, BAD_MUNICIPALITY, "実施状況", texts)
+    _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
+    data = live_book(remote_book(payload_from_file(book, client=VBA))).read()
+    cells = [next(e.cell("status") for e in data.entries
+                  if e.municipality == BAD_MUNICIPALITY and e.indicator_id == i) for i in ids]
+    _text_formatted(book, BAD_MUNICIPALITY, re.match(r"[A-Z]+", cells[0]).group(0),
+                    drop_rows=(parse_ref(cells[1])[0],))
+    payload = payload_from_file(book, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(book)})
+    applied, actions = _run(buttons.collect, payload)
+    assert applied.alerts[0]["mode"] == "info", applied.alerts
+    assert [applied.value(BAD_MUNICIPALITY, ref) for ref in cells] == texts
+    assert sorted(a["args"][0] for a in actions if a["func"] == "renkeiSetText") == sorted(texts[:2])   # not 「1-1」
+
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    ws = load_workbook(book)[BAD_MUNICIPALITY]
+    assert [ws[ref].value for ref in cells] == texts
+
+
+def test_the_model_writes_what_parse_iso_reads_as_a_date():
+    """Remote.bas' setValues writes the date WebHelpers.ParseIso reads (CInt pieces into
+    DateSerial); a string it cannot read stays a string."""
+    import datetime as dt
+
+    from remote_payload import parse_iso
+
+    assert parse_iso("2024-3-31") == dt.datetime(2024, 3, 31)
+    assert parse_iso("05-1-2") == dt.datetime(2005, 1, 2)
+    assert parse_iso("2024-03-31T10:30:00Z") == dt.datetime(2024, 3, 31, 10, 30)
+    assert parse_iso("1-13-1") == dt.datetime(2002, 1, 1)
+    assert [parse_iso(t) for t in ("1-1", "'2024-3-31", "実施", "-1-2-3", "2024/3/31", "1-2-3a",
+                                   "2026-12-02 17:19:22", "")] == [None] * 8
+
+
 def test_the_model_keeps_the_apostrophe_in_a_text_formatted_cell(master, tmp_path):
     """Excel takes a leading apostrophe as the text prefix in a cell of General or a number
     format; in a cell formatted as 文字列 ("@") it is assumed to stay part of the value (the

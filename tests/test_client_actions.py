@@ -113,6 +113,19 @@ def test_without_what_the_click_is_for_the_answer_is_refused():
         assert refused.value.missing == (essential,)
 
 
+def test_a_text_kept_as_text_is_no_look_a_master_may_go_without():
+    """renkeiSetText writes a value (a date-shaped text into a Text cell): a master whose VBA
+    lacks it is refused the answer, never sent the date Remote.bas' setValues would write."""
+    from renkei_xl.excel.client import SET_TEXT
+
+    answer = [*ANSWER[:3], _action(SET_TEXT, ["2024-3-31"]), *ANSWER[3:]]
+    client = frozenset(a["func"] for a in ANSWER)
+    with pytest.raises(ClientCannotReplay) as refused:
+        fit_actions(answer, client)
+    assert refused.value.missing == (SET_TEXT,)
+    assert fit_actions(answer, client | {SET_TEXT}).actions == answer
+
+
 def test_the_request_number_is_left_out_for_a_client_without_it():
     client = frozenset(a["func"] for a in ANSWER) - {REQUEST}
     assert [a["func"] for a in fit_actions(ANSWER, client).actions] == [a["func"] for a in ANSWER[1:]]

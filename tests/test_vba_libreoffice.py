@@ -165,7 +165,7 @@ def _catalogue(payload: dict) -> list[dict]:
     """The arguments of RenkeiServer's Subs that the real answers do not use (italic,
     underline styles, font colours, dashed and heavy borders, other alignments, merge
     across, unwrapping, hidden columns, clearing the print area, taking a fill away, filter
-    buttons over a range): one cell each."""
+    buttons over a range, a date-shaped text kept as text in a Text cell): one cell each."""
     s = [sh["name"] for sh in payload["sheets"]].index(CATALOGUE_SHEET)
     out = [_action("setFontProperty", ["color", "#C00000"], s, 30, 1),
            _action("setFontProperty", ["italic", True], s, 30, 2),
@@ -189,6 +189,8 @@ def _catalogue(payload: dict) -> list[dict]:
            _action("setRangeColor", ["#FFEB9C"], s, 35, 2, rows=2),
            _action("renkeiClearFill", [], s, 35, 2, rows=2),
            _action("setNumberFormat", ["0.00"], s, 34, 3),
+           _action("setNumberFormat", ["@"], s, 36, 1),
+           _action("renkeiSetText", ["2024-3-31"], s, 36, 1),
            _action("setRowHeight", [30.75], s, 38, 1),
            _action("setColumnWidth", [60.0], s, 1, 12),
            _action("setColumnHidden", [True], s, 1, 13),

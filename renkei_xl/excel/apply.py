@@ -260,14 +260,17 @@ def _apply_cells(live: LiveBook, edits: list[CellEdit]) -> None:
 
 def _write_run(live: LiveBook, sheet, sheet_name: str, row: int, run: list[int], values: dict[int, object]) -> None:
     """A staff cell's string goes without the text prefix where staff formatted the cell as
-    Text (LiveBook.text_cols: asked only for a run that holds a string)."""
+    Text (LiveBook.text_cols: asked only for a run that holds a string), and is kept as it
+    is where the engine's client would convert it there (LiveBook.keep_text)."""
     strings = [col for col in run if isinstance(values[col], str) and values[col]]
     text = live.text_cols(sheet_name, row, strings) if strings else set()
     if len(run) > 1 and live.covers_part_of_merge(sheet_name, (row, run[0], row, run[-1])):
         for col in run:
             sheet.range((row, col)).value = as_excel_text(values[col], col in text)
-        return
-    sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k], k in text) for k in run]]
+    else:
+        sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k], k in text) for k in run]]
+    for col in sorted(text):
+        live.keep_text(sheet.range((row, col)), values[col])
 
 
 def _apply_fills(live: LiveBook, edits: list[FillEdit]) -> None:

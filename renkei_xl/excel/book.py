@@ -385,6 +385,11 @@ class LiveBook(ABC):
         (none where it cannot: the prefix, as before)."""
         return set()
 
+    def keep_text(self, rng, text: str) -> None:
+        """Called after ``text`` went into a cell formatted as Text without the prefix
+        (as_excel_text): Excel converts nothing there, and neither does any engine but the
+        remote one's VBA client (RemoteBook), which has it written again as it is."""
+
     def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
         """Whether one write over ``rect`` would cover part of a merged area."""
         r1, c1, r2, c2 = rect

@@ -17,6 +17,7 @@ README (サーバーで動かす) lists the looks a master's shipped VBA cannot 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -41,6 +42,24 @@ PAGE_BREAKS = "renkeiPageBreaks"
 # (excel.desktop): a filter staff set on 検証結果 (allowed on the protected sheet) hid rows,
 # and without it those rows stayed hidden under the next run's findings.
 AUTOFILTER = "renkeiAutoFilter"
+
+# The action that writes a string as it is (RenkeiServer.bas): Remote.bas' setValues hands
+# every value to VBA-Web's ParseIso first and writes a date wherever that succeeds, so a
+# text of a date's shape ("2024-3-31", "05-1-2") written without the text prefix, into a cell
+# staff formatted as Text (excel.book.as_excel_text), would become a date in Excel.
+SET_TEXT = "renkeiSetText"
+# What ParseIso takes for a date: the part before the first "T", split at "-", whose first three
+# pieces VBA's CInt reads as whole numbers (spaces, a sign, a decimal point, thousands
+# separators, an exponent or a &H/&O prefix included; full-width digits counted too). Wider
+# than ParseIso: a string it would leave as text costs one more action, never a wrong value.
+_CINT_PIECE = re.compile(r"\s*[+-]?\s*(?:(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eEdD][+-]?\d+)?|&[hHoO][0-9a-fA-F]+)\s*")
+
+
+def parsed_as_date(text: str) -> bool:
+    """Whether Remote.bas' setValues could write ``text`` as a date (WebHelpers.ParseIso)."""
+    pieces = text.split("T", 1)[0].split("-")
+    return len(pieces) >= 3 and all(_CINT_PIECE.fullmatch(p) for p in pieces[:3])
+
 
 # Look groups: all of a group's actions go, or none.
 LOOK_GROUPS: dict[str, frozenset[str]] = {

@@ -344,6 +344,16 @@ class RemoteBook(LiveBook):
         else:
             super().set_fill(rng, fill)
 
+    def keep_text(self, rng, text: str) -> None:
+        """xlwings' VBA client (Remote.bas' setValues) writes a string of a date's shape as a
+        date (VBA-Web's ParseIso), even into a Text cell: it is written again by RenkeiServer.bas'
+        own action, which assigns it as it is. A master whose VBA lacks it is refused the
+        answer (renkei_xl.excel.client: a value is no look to leave out)."""
+        from .client import SET_TEXT, parsed_as_date   # not at the top: the desktop buttons never need it
+
+        if self.client.vba and parsed_as_date(text):
+            rng.impl.append_json_action(func=SET_TEXT, args=[text])
+
     def underline(self, rng) -> None:
         """A ``setFontProperty`` action of the same shape as xlwings' own font actions, with
         Office.js' value ("Single"); clients without it ignore the look."""
