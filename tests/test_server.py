@@ -1275,6 +1275,18 @@ def test_deeply_nested_json_gets_400_quickly(server):
     assert httpx.get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
 
 
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("sheet, row, col", [("指標", 3, 3), ("札幌市", 4, 4)])
+def test_a_number_json_has_not_is_refused_as_unreadable(server, token, sheet, row, col):
+    """Python's parser takes NaN and Infinity, and reads 1e400 as infinity; no xlwings client
+    sends them (Excel holds no such number). A NaN in 連携事業名 was accepted with no finding."""
+    payload = _payload(server.master)
+    next(s for s in payload["sheets"] if s["name"] == sheet)["values"][row][col] = "\ue002mark"
+    body = client_body(payload).replace(json.dumps("\ue002mark", ensure_ascii=False).encode(), token.encode())
+    response = server.post("recalc", content=body, headers={**server.headers, **client_headers(payload)})
+    assert response.status_code == 400 and "送信データを読めません" in response.text, response.text[:300]
+
+
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "gzip, identity"])
 def test_a_compressed_body_is_refused_as_compressed_without_being_unpacked(server, coding):
     """A body with a Content-Encoding (never xlwings' clients: a hand-made client or a device on
