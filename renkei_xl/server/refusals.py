@@ -11,6 +11,7 @@ import json
 import math
 
 from ..core.alerts import ALERT_CHARS, cut
+from .limits import LONE_SURROGATE
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -38,6 +39,9 @@ def numbered(text: str, request_id: str) -> str:
     """A refusal with its request number, which staff can quote and the log line carries.
     xlwings' VBA client shows it with MsgBox, so it keeps to the message box's budget
     (core.alerts.ALERT_CHARS; a text quoting much is cut in its middle), the number kept."""
+    # A lone surrogate (limits.LONE_SURROGATE) quoted, a sheet's name: UTF-8 has no byte for it, and
+    # staff read starlette's English 「Internal Server Error」 instead of the refusal.
+    text = LONE_SURROGATE.sub(lambda m: f"〔U+{ord(m.group(0)):04X}〕", text)
     if "受付番号" in text:
         return cut(text, ALERT_CHARS)
     number = f"（受付番号 {request_id}）"
