@@ -608,6 +608,12 @@ def _other_year(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _year_in_circled_digits(path: Path, tmp: Path) -> Path:
+    """A 対象年度 str.isdigit() takes and int() does not: collect ended in a ValueError."""
+    set_property(path, P_YEAR, "②⓪②②")
+    return path
+
+
 def _on_the_sheet(path: Path, edit, *, unprotect: bool = True) -> Path:
     """The returned file with ``edit(ws, top, cols)`` done on 小樽市's sheet as a person would
     in Excel (the protection lifted first, unless ``unprotect`` is False), then saved."""
@@ -833,6 +839,7 @@ def _approximate(path: Path, tmp: Path) -> Path:
 REFUSALS = {
     "municipality not in 設定": (_renamed_municipality, "設定シートの市町村一覧にありません"),
     "another year": (_other_year, "2022年度のファイル"),
+    "another year in circled digits": (_year_in_circled_digits, "②⓪②②年度のファイルです（マスターの対象年度は 2023年度）"),
     "row deleted": (_row_deleted, "行が削除されています"),
     "row inserted with values": (_row_inserted_with_values, "指標IDのない行に値があります"),
     "sheet copied and answered": (_sheet_copied_and_answered, "配布時になかったシート「小樽市 (2)」に値があります。この"
@@ -2517,3 +2524,13 @@ def test_the_import_log_names_a_held_cell_with_its_value_whole():
     assert held_cells([g]) == "小樽市!B9（指標ID「99-9」は指標シートにありません）"
     cut = F.NO_RESULT.at("小樽市", "F5", "01-1")   # a 「（」 outside the quotes still ends it
     assert held_cells([cut]) == "小樽市!F5（数式に計算結果が保存されていません）"
+
+
+def test_a_return_of_another_year_in_digits_staff_do_not_type_is_read_as_no_year(cycle, tmp_path):
+    """「٢٠٢٢」 is 2022 to int(): the refusal sent staff to the 2022 master, a year the file
+    does not say in any digit they read."""
+    master, _, filled = cycle
+    set_property(filled["小樽市"], P_YEAR, "٢٠٢٢")
+    report = collect(master, [filled["小樽市"]])
+    reason = report.refused[0].reason
+    assert reason.startswith("٢٠٢٢年度のファイルです（マスターの対象年度は 2023年度）") and "2022" not in reason, reason

@@ -34,6 +34,7 @@ from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import may_feed
 from .values import boolean_value, error_named, error_value, format_percent, odd_digit, shown, unread_value
+from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
 
@@ -584,10 +585,9 @@ def project_number(raw: str) -> tuple[Optional[int], Optional[dict[str, str]]]:
     reported as one where it is read (CONVERTED)."""
     if not raw or error_value(raw) is not None:
         return None, None
-    if raw.isascii() and raw.isdigit() or all("0" <= ch <= "9" or "０" <= ch <= "９" for ch in raw):   # 「０1」 too
-        number = int(unicodedata.normalize("NFKC", raw))
-        if number >= 1:
-            return number, None
+    number = whole_number(raw)      # 「０1」 too
+    if number is not None and number >= 1:
+        return number, None
     odd = odd_digit(raw)
     why = (f"（「{odd}」は 0～9 の数字ではありません）" if odd is not None else
            "（0 は番号に使えません）" if raw.strip("0０") == "" else "")

@@ -26,3 +26,13 @@ def odd_digit(text: str) -> Optional[str]:
         if any("0" <= d <= "9" for d in folded) and not any(d.isalpha() for d in folded):
             return ch
     return None
+
+
+def whole_number(text: str) -> Optional[int]:
+    """``text`` as a whole number when it is written only in the digits staff type (ASCII and
+    full-width ０～９), else None. Not str.isdigit(): it takes 「①」 and 「²」 too, on which
+    int() then raises (a 500, or 「予期しないエラー」 in the middle of a command), and 「٢٠٢٢」,
+    which int() reads as 2022 in silence."""
+    if text and all("0" <= ch <= "9" or "０" <= ch <= "９" for ch in text):
+        return int(text)
+    return None

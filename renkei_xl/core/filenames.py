@@ -221,7 +221,7 @@ def name_problem(name: str, *, max_bytes: int) -> str:
     has that name and no other."""
     if not name.strip():
         return "名前が空です"
-    if len(name.encode("utf-8")) > max_bytes:
+    if len(name.encode("utf-8", "surrogatepass")) > max_bytes:
         return f"名前が長すぎます（{len(name)} 文字。UTF-8 で {max_bytes} バイト以内にしてください）"
     if not all(map(_as_is, name)):      # the control characters of _FORBIDDEN too
         return "見えない文字（制御文字・書式文字など）を含みます"

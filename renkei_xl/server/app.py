@@ -41,7 +41,7 @@ import time
 from typing import Callable, Optional
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from ..core import contract as c
 from ..core.errors import UserError
@@ -89,7 +89,8 @@ def endpoints() -> dict[str, tuple[str, str]]:
 
 def create_app(config: ServerConfig):
     _load_engine()
-    app = FastAPI(title="renkei-xl", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="renkei-xl", docs_url=None, redoc_url=None, openapi_url=None,
+                  exception_handlers={Exception: _unexpected_answer})
     buttons = endpoints()
 
     @app.get("/")
@@ -121,7 +122,7 @@ def create_app(config: ServerConfig):
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
                                           "book": seen.get("book"), "written": len(written)}
             if status == 200:
-                return JSONResponse(_numbered_refusal(answer, request_id))
+                return Response(limits.answer_json(_numbered_refusal(answer, request_id)), media_type="application/json")
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
         run.__name__ = f"button_{entry}"
         return run
@@ -145,6 +146,13 @@ def create_app(config: ServerConfig):
                           name=caption + " の結果")
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(app, config, paths)
+
+
+async def _unexpected_answer(request: Request, _exc: Exception) -> PlainTextResponse:
+    """What starlette's outermost middleware answers for an exception out of an endpoint: it
+    answers before the Guard sees the exception, and its own answer was the English
+    「Internal Server Error」 without a 受付番号. The Guard logs the traceback under that number."""
+    return PlainTextResponse(unexpected(request.scope.get(REQUEST_KEY, "-")), status_code=500, media_type=TEXT)
 
 
 # A click still running after this long has met something that hangs (a share that stopped

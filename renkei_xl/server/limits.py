@@ -56,12 +56,25 @@ MAX_ANSWER_BYTES = 5 * 1024 * 1024
 _ANSWER_NOTE_ROOM = 1024
 
 
-def answer_bytes(answer: dict) -> int:
-    """The answer's size as sent (starlette's JSONResponse encodes it so)."""
+# A UTF-16 code unit of a pair that lost its other half: Excel holds such a text (=LEFT of a text
+# cut inside an emoji) and xlwings' VBA client sends it as 「\\ud83d」, which Python reads as a
+# lone surrogate. UTF-8 has no byte for it: the answer quoting it (a 圏域名 on 一覧) raised in
+# encoding, and staff read starlette's English 「Internal Server Error」.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def answer_json(answer: dict) -> bytes:
+    """The answer as sent: UTF-8 JSON, a lone surrogate written as the \\u escape it came in,
+    so that Excel gets back the very text it sent."""
     import json
 
-    return len(json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None,
-                          separators=(",", ":")).encode("utf-8"))
+    text = json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode("utf-8")
+
+
+def answer_bytes(answer: dict) -> int:
+    """The answer's size as sent (answer_json)."""
+    return len(answer_json(answer))
 
 
 def answer_refusal(caption: str, size: int) -> Optional[Refusal]:

@@ -58,7 +58,7 @@ def path_problem(paths: list[str], below: int) -> str:
 def _name_problem(name: str) -> str:
     from ..core.filenames import name_problem, visible
 
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         raise NameTooLong(f"名前「{visible(name[:40])}…」が長すぎます（{len(name)} 文字）。もっと短い名前にしてください"
                           f"（日本語でおよそ {MAX_NAME_BYTES // 3} 文字まで）")
     return name_problem(name, max_bytes=MAX_NAME_BYTES)

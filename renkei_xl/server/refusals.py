@@ -8,8 +8,10 @@ or a request to send a file. The log gets the short outcome word.
 from __future__ import annotations
 
 import json
+import math
 
 from ..core.alerts import ALERT_CHARS, cut
+from .limits import LONE_SURROGATE
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -37,6 +39,9 @@ def numbered(text: str, request_id: str) -> str:
     """A refusal with its request number, which staff can quote and the log line carries.
     xlwings' VBA client shows it with MsgBox, so it keeps to the message box's budget
     (core.alerts.ALERT_CHARS; a text quoting much is cut in its middle), the number kept."""
+    # A lone surrogate (limits.LONE_SURROGATE) quoted, a sheet's name: UTF-8 has no byte for it, and
+    # staff read starlette's English 「Internal Server Error」 instead of the refusal.
+    text = LONE_SURROGATE.sub(lambda m: f"〔U+{ord(m.group(0)):04X}〕", text)
     if "受付番号" in text:
         return cut(text, ALERT_CHARS)
     number = f"（受付番号 {request_id}）"
@@ -79,7 +84,7 @@ def parse_payload(body: bytes) -> object:
                       "形式の誤り")
     try:
         text = body.decode("utf-8")
-        return json.loads(text)
+        return _json(text)
     except UnicodeDecodeError:
         raise Refusal(400, UNREADABLE, "形式の誤り") from None
     except (ValueError, RecursionError):
@@ -88,10 +93,29 @@ def parse_payload(body: bytes) -> object:
         requoted = quoted_large_numbers(text)
         if requoted is not None:
             try:
-                return json.loads(requoted)
+                return _json(requoted)
             except (ValueError, RecursionError):
                 text = requoted      # a hole as well: named below
         cells = unsendable_cells(text)
         if cells:
             raise Refusal(400, message(cells), UNSENDABLE_OUTCOME) from None
         raise Refusal(400, UNREADABLE, "形式の誤り") from None
+
+
+def _json(text: str) -> object:
+    """``text`` parsed as JSON, and only JSON: Python's parser also takes NaN, Infinity and
+    -Infinity, and reads 1e400 as infinity. No xlwings client sends them (Excel holds no such
+    number; its largest is 9.99999999999999E+307), so a body with one was made by hand, and
+    a NaN in 連携事業名 was taken without a finding."""
+    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+
+
+def _not_json(token: str) -> object:
+    raise ValueError(f"{token} is not JSON")
+
+
+def _finite(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise ValueError(f"{token} is past a double")
+    return value

@@ -27,10 +27,12 @@ def positions(header: str) -> list[int]:
     header = header.strip()
     if not header:
         return []
-    parts = header.split(",")
-    if len(header) > MAX_HEADER or not all(p.strip().isdigit() for p in parts):
+    from ..core.digits import whole_number
+
+    numbers = [whole_number(p.strip()) for p in header.split(",")] if len(header) <= MAX_HEADER else [None]
+    if None in numbers:
         raise Refusal(400, "送信データを読めません（グラフシートの位置の形が違います）。", "形式の誤り")
-    return sorted({int(p) for p in parts})
+    return sorted(set(numbers))
 
 
 def to_worksheets(payload: dict, charts: list[int]) -> None:

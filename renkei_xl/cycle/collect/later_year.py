@@ -48,12 +48,15 @@ def other_year(year: str, master_year: int) -> str:
     master's is a late return of a year already rolled over."""
     from ...core.carry import catch_up
 
+    from ...core.digits import whole_number
+
     said = f"{year or '不明'}年度のファイルです（マスターの対象年度は {master_year}年度）"
-    if not year.isdigit():
+    number = whole_number(year)
+    if number is None:
         return said
-    if int(year) < master_year:
+    if number < master_year:
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(int(year), "（このマスター）"))
+                + catch_up(number, "（このマスター）"))
     return f"{said}。{year}年度のマスターで取り込んでください"
 
 
