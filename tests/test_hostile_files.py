@@ -380,6 +380,7 @@ STORED_VALUES = {
     "number_cell_holding_1_comma_000": lambda ref: f'<c r="{ref}"><v>1,000</v></c>',
     "number_cell_holding_full_width_digits": lambda ref: f'<c r="{ref}" t="n"><v>２１</v></c>',
     "number_cell_holding_nan": lambda ref: f'<c r="{ref}"><v>NaN</v></c>',
+    "number_cell_of_type_n_spaced": lambda ref: f'<c r="{ref}" t="n"><v> 21 </v></c>',
     "text_index_not_a_whole_number": lambda ref: f'<c r="{ref}" t="s"><v>1.5</v></c>',
     "text_index_padded": lambda ref: f'<c r="{ref}" t="s"><v> 2</v></c>',
     "boolean_cell_holding_7": lambda ref: f'<c r="{ref}" t="b"><v>7</v></c>',

@@ -63,7 +63,7 @@ def check_stored_values(name: str, raw: bytes, prefix: bytes) -> None:
             start = raw.rfind(b"<" + prefix + b"c ", 0, m.start() + 1)
             attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
             kind = re.search(rb'\st="([^"]*)"', attrs)
-            kind = kind.group(1) if kind else b"n"
+            kind = kind.group(1) if kind else None
             if kind in _ANY_TEXT:
                 continue
             held = unescape(raw[m.end():raw.find(b"<", m.end())].decode("utf-8", "replace"))
@@ -86,7 +86,7 @@ def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str
     value = re.compile(rb"<" + re.escape(prefix) + rb"v(?:\s[^<>]*)?>([^<]*)<")
     for m in tag.finditer(raw):
         kind = re.search(rb'\st="([^"]*)"', m.group(1))
-        kind = kind.group(1) if kind else b"n"
+        kind = kind.group(1) if kind else None
         if kind in _ANY_TEXT:
             continue
         close = raw.find(b"</" + prefix + b"c>", m.end()) if not m.group(2) else m.end()
@@ -111,15 +111,17 @@ def shared_texts(pkg: "Package", workbook: "WorkbookXml") -> Optional[int]:
     return None
 
 
-def _unfit(kind: bytes, held: str) -> Optional[str]:
-    """What is wrong with ``held`` as the value of a cell of type ``kind`` (None: nothing).
-    An empty value is an empty cell to every reader, Excel's too."""
-    if kind not in (b"n", b"s", b"b"):
+def _unfit(kind: Optional[bytes], held: str) -> Optional[str]:
+    """What is wrong with ``held`` as the value of a cell of type ``kind`` (None: no ``t``,
+    a number) or None. An empty value is an empty cell to every reader, Excel's too. A
+    number spaced in a cell that says ``t="n"`` is one calamine cannot read (without ``t``
+    it can)."""
+    if kind not in (None, b"n", b"s", b"b"):
         return f"セルの種類「{_shown(kind.decode('utf-8', 'replace'))}」は Excel にありません"
     if held == "":
         return None
-    if kind == b"n":
-        if _DOUBLE.fullmatch(held) and math.isfinite(float(held)):
+    if kind is None or kind == b"n":
+        if _DOUBLE.fullmatch(held) and math.isfinite(float(held)) and (kind is None or held == held.strip()):
             return None
         return f"数値のセルに数値として読めない「{_shown(held)}」が保存されています"
     if kind == b"s":
