@@ -403,6 +403,38 @@ def test_a_true_or_false_where_a_text_or_a_value_is_read_is_named_on_its_cell(ma
     assert said[place][:2] == ("エラー", "boolean-value") and "TRUE/FALSE（論理値）の「TRUE」" in said[place][2], said.get(place)
 
 
+# TRUE or FALSE typed as text in another case or width (a 文字列 cell keeps what was typed;
+# a 標準 cell makes each the boolean): 「TRUE」 was named as a TRUE/FALSE while 「ＴＲＵＥ」 was
+# published as a 役割 or a 実施状況 and 「true」 in a 実績値 was only 「読めません」.
+TYPED_BOOLEANS = ("true", "ＴＲＵＥ", "ｆａｌｓｅ", "False", "ＴｒＵｅ")
+TYPED_BOOLEAN_CELLS = [("指標", 8, 2), ("指標", 8, 6), (MUNI, ROW, 4), (MUNI, ROW, 5), (MUNI, ROW, STATUS_COL)]
+
+
+@pytest.mark.parametrize("typed", TYPED_BOOLEANS)
+def test_true_or_false_typed_in_any_case_or_width_is_named_as_one(master, tmp_path, typed):
+    from renkei_xl.core.refs import cell_ref
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 8, 12, None)]
+                       + [CellEdit(sheet_name, row, col, typed) for sheet_name, row, col in TYPED_BOOLEAN_CELLS])
+    said = _assert_faces_agree(path, [(ROW, 4), (ROW, 5), (ROW, STATUS_COL)])
+    meant = "TRUE" if typed.strip()[0] in "TtＴｔ" else "FALSE"
+    for sheet_name, row, col in TYPED_BOOLEAN_CELLS:
+        place = f"{sheet_name}!{cell_ref(row, col)}"
+        assert said[place][:2] == ("エラー", "boolean-value") and f"TRUE/FALSE（論理値）の「{meant}」" in said[place][2], \
+            (place, said.get(place))
+
+
+@pytest.mark.parametrize("typed", ["ｆａｌｓｅ", "true"])
+def test_true_or_false_typed_in_another_case_or_width_in_settings_is_refused(master, tmp_path, typed):
+    from renkei_xl.core.errors import UserError
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("設定", 2, 2, typed)])
+    for face in [lambda: _file_face(path)] + [lambda client=client: _live_face(path, client) for client in (VBA, OFFICE_JS)]:
+        with pytest.raises(UserError) as said:
+            face()
+        assert "設定!B2: " in str(said.value) and "TRUE/FALSE（論理値）" in str(said.value), str(said.value)
+
+
 def test_a_check_box_in_the_kpi_column_is_a_mark_not_a_finding(master, tmp_path):
     """基本KPI is the one column a TRUE says something in (c.KPI_TRUE): a check box there marks
     the row 基本KPI, on both faces, without a word."""

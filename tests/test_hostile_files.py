@@ -366,6 +366,28 @@ def control_byte_in_styles(m, b):
     edit_part(m, "xl/styles.xml", lambda x: replace_once(x, "<fonts", "<!-- \x03 --><fonts"))
 
 
+# A value its cell's type cannot hold, as another tool may write one (Excel calls the file
+# damaged and empties the cell in its repair). calamine read the number cell as the text
+# 「1,000」 and the tool took 1000, a text's index 「1.5」 as the book's first text, in silence;
+# a boolean of 7 or an unknown type refused the sheet without naming the cell.
+def _stored(cell: Callable[[str], str]) -> Callable:
+    def mutation(m, b):
+        edit_part(m, b.sheet_part, lambda x: set_cell(x, b.number_cell, cell(b.number_cell)))
+    return mutation
+
+
+STORED_VALUES = {
+    "number_cell_holding_1_comma_000": lambda ref: f'<c r="{ref}"><v>1,000</v></c>',
+    "number_cell_holding_full_width_digits": lambda ref: f'<c r="{ref}" t="n"><v>２１</v></c>',
+    "number_cell_holding_nan": lambda ref: f'<c r="{ref}"><v>NaN</v></c>',
+    "number_cell_of_type_n_spaced": lambda ref: f'<c r="{ref}" t="n"><v> 21 </v></c>',
+    "text_index_not_a_whole_number": lambda ref: f'<c r="{ref}" t="s"><v>1.5</v></c>',
+    "text_index_padded": lambda ref: f'<c r="{ref}" t="s"><v> 2</v></c>',
+    "boolean_cell_holding_7": lambda ref: f'<c r="{ref}" t="b"><v>7</v></c>',
+    "cell_of_a_type_excel_has_not": lambda ref: f'<c r="{ref}" t="x"><v>21</v></c>',
+}
+
+
 CONTROL_IN_PARTS = {"control_byte_in_shared_strings": "xl/sharedStrings.xml",
                     "noncharacter_in_shared_strings": "xl/sharedStrings.xml",
                     "control_reference_in_sheet": None, "control_byte_in_workbook": "xl/workbook.xml",
@@ -382,9 +404,12 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     two_sheets_with_one_name, defined_name_to_missing_sheet, sheet_root_not_worksheet,
     strict_ooxml_namespace, dotdot_relationship_target, zip_bomb_member, sheet_padded_to_50_mb,
     shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet)}
+MUTATIONS.update({name: zipped(_stored(cell)) for name, cell in STORED_VALUES.items()})
 
+# Damage to one cell: the message names the sheet and the cell.
+CELL_LEVEL = {"shared_string_out_of_range", *STORED_VALUES}
 # Damage inside one sheet: the message may name the sheet instead of the file.
-SHEET_LEVEL = {"sheet_cut", "shared_string_out_of_range", "nul_byte_in_text", "control_byte_in_text",
+SHEET_LEVEL = CELL_LEVEL | {"sheet_cut", "nul_byte_in_text", "control_byte_in_text",
                "control_reference_in_sheet",
                "number_of_100000_digits", "doctype_in_sheet", "sheet_root_not_worksheet",
                "two_sheets_with_one_name", "sheet_relationship_to_missing_part",
@@ -596,6 +621,8 @@ def test_damaged_master(sample, tmp_path, name, command):
     names = [str(tmp_path), master.name, master.stem, MUNI]
     must_name = [master.name] + ([MUNI] if name in SHEET_LEVEL else []) + OTHER_NAMES.get(name, [])
     check_common(run, names, must_name)
+    if name in CELL_LEVEL:
+        assert run.code == 2 and f"シート「{MUNI}」のセル {MASTER.number_cell} が壊れています" in run.err, run
     if name in CONTROL_IN_PARTS:
         assert run.code == 2 and "制御文字" in run.err and (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.err, run
     # A value-level error is written and said: exit 1, as validate's (recalc writes its result too).
@@ -688,6 +715,8 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
         assert run.code == 0 and "取り込みました" in run.out, run
         return
     check_common(run, names, [returned.name])
+    if name in CELL_LEVEL:
+        assert f"シート「{MUNI}」のセル {RETURNED.number_cell} が壊れています" in run.out, run
     if name in CONTROL_IN_PARTS:
         assert "制御文字" in run.out and (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.out, run
     if name in VALUE_LEVEL:   # one bad cell: its row is not imported, the cell is named
@@ -852,6 +881,22 @@ def test_any_cell_stored_as_an_error_is_an_error_value_in_the_master(
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
     assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "エラー値「" + ODD_SHOWN.get(odd, "#"))
+
+
+# The other spellings of a number SpreadsheetML allows, which calamine reads as Excel does:
+# still read (the damage check refuses only what a number cell cannot hold). An empty value
+# is an empty cell to every reader, Excel's too.
+NUMBER_SPELLINGS = {"1e1": 10, "+10": 10, " 10 ": 10, "10.": 10, ".5E1": 5, "1.0E+1": 10, "": None}
+
+
+@pytest.mark.parametrize("stored", list(NUMBER_SPELLINGS))
+def test_a_number_stored_in_another_spelling_is_still_read(sample, tmp_path, stored):
+    from renkei_xl.workbook.session import load_master as load
+
+    path = with_cells(sample, tmp_path / "m.xlsm", MASTER.sheet_part,
+                      {MASTER.number_cell: f'<c r="{MASTER.number_cell}"><v>{stored}</v></c>'})
+    entry = next(e for e in load(path).entries if e.municipality == MUNI and e.cell("value") == MASTER.number_cell)
+    assert entry.value == ("" if NUMBER_SPELLINGS[stored] is None else str(NUMBER_SPELLINGS[stored])), entry.value
 
 
 SETTING_CELLS = {"対象年度": "B3", "概ね達成閾値": "B5", "区分": "B10"}

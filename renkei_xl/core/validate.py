@@ -33,7 +33,7 @@ from .choices import RULE_REFERENCE, RULES
 from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import answer_hint, rule_warning, unanswered, unjudgeable
-from .values import (BOOLEAN_TEXTS, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
+from .values import (BOOLEAN_FIRST, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
                      format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family, unread_value)
@@ -102,8 +102,8 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
     out = []
     for field, label in fields:
         raw = getattr(record, field)
-        # error_value's own first test, and a set test for a boolean, without a call
-        if type(raw) is str and "#" not in raw and "＃" not in raw and raw not in BOOLEAN_TEXTS:
+        # error_value's own first test, and boolean_value's, without a call
+        if type(raw) is str and "#" not in raw and "＃" not in raw and (len(raw) > 7 or raw[:1] not in BOOLEAN_FIRST):
             continue
         held = error_value(raw) or (boolean_value(raw) if field not in _ID_FIELDS else None)
         if held is not None:
@@ -443,7 +443,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             out.append(_duplicate(e, first))
         # most rows have no status, and a unit without "#" (error_value's own first test)
         found = _status_findings(e, out, _status_levels(ind, e.municipality == central)) \
-            if e.status or "#" in e.unit or "＃" in e.unit or e.unit in BOOLEAN_TEXTS else []
+            if e.status or "#" in e.unit or "＃" in e.unit or e.unit[:1] in BOOLEAN_FIRST else []
         value, den = e.value, e.denominator
         if e.status and not value:
             found += _status_instead_of_value(ind, e, e.municipality == central)

@@ -229,7 +229,12 @@ def _typed_error_key(text: str) -> str:
 # reads 「true」 and 「ＴＲＵＥ」 as the boolean too), a check box's linked cell, a comparison
 # formula. A text typed as 「TRUE」 into a 文字列 cell is classed with them: no value, status,
 # name or address of the contract is spelt so, and the faces could not tell them apart.
+# So is the same text in any case or width (「true」「ＴＲＵＥ」「ｆａｌｓｅ」 in a 文字列 cell), which
+# a 標準 cell would have made the boolean: 「TRUE」 was refused as one while 「ＴＲＵＥ」 was
+# published as a 実施状況 or a 役割, and 「true」 in a 実績値 was 「読めません」.
 BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
+# The first letters of those texts in either case and width: the one test most texts take.
+BOOLEAN_FIRST = frozenset("TFtfＴＦｔｆ")
 
 
 def boolean_value(value: object) -> Optional[str]:
@@ -241,6 +246,9 @@ def boolean_value(value: object) -> Optional[str]:
         return "TRUE" if value else "FALSE"
     if type(value) is str and len(value) <= 7 and (key := value.strip()) in BOOLEAN_TEXTS:
         return key
+    if type(value) is str and len(value) <= 7 and key[:1] in BOOLEAN_FIRST:
+        key = unicodedata.normalize("NFKC", key).upper()
+        return key if key in BOOLEAN_TEXTS else None
     return None
 
 

@@ -209,8 +209,17 @@ class Grids(SheetMapping):
             try:
                 return SheetRows(book.get_sheet_by_name(name), errors)
             except Exception:   # calamine raises its own kinds, in English, on damaged sheets
-                raise UnreadableSheet(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が"
-                                      "見つかりません）。Excel で開いて保存し直してください") from None
+                raise UnreadableSheet(self._unreadable(name) or f"シート「{name}」の値を読めません（XML が壊れているか、"
+                                      "共有文字列が見つかりません）。Excel で開いて保存し直してください") from None
+
+    def _unreadable(self, name: str) -> Optional[str]:
+        """The cell calamine could not read in sheet ``name``, said (stored_values), or None:
+        the sheet read again, as only a refused one is."""
+        from .stored_values import shared_texts, unreadable_cell
+
+        raw = self._pkg.read(self._workbook.sheet(name).part)
+        rewritten = check_sheet_xml(name, raw, self._durations())[0]
+        return unreadable_cell(name, rewritten or raw, shared_texts(self._pkg, self._workbook))
 
     def _patch(self, part: str, readable: bytes) -> None:
         """calamine reads from a copy of the package in memory, with this sheet made

@@ -24,6 +24,7 @@ from ..package.zipped import Package
 from .sheet_checks import (check_shared_strings, check_sheet_xml, duration_styles, holds_formula, put_back,
                            uncached_formulas)
 from .sheet_rows import with_errors
+from .stored_values import shared_texts, unreadable_cell
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
@@ -103,7 +104,8 @@ class ReturnedBook:
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception:   # calamine's own kinds, in English
-            raise UserError(f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
+            said = unreadable_cell(name, raw, shared_texts(self._pkg, self._workbook))
+            raise UserError(said or f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
         # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
         return [with_errors([None if v == "" else v for v in row], errors.get(r))

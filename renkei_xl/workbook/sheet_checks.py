@@ -136,7 +136,8 @@ def _attr(attrs: bytes, name: bytes) -> Optional[bytes]:
 def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -> "tuple[Optional[bytes], bool, Undated]":
     """What must hold before calamine reads a sheet: a worksheet, well-formed enough, no
     DTD, no raw control characters (not XML; Excel calls such a file corrupt), no damaged
-    text number, and an extent calamine can allocate. Returns the sheet rewritten in the
+    text number, no value its cell's type cannot hold (stored_values), and an extent
+    calamine can allocate. Returns the sheet rewritten in the
     usual form (sheet_form) when it was not in it, else None: then that is what the scans
     and calamine must read; whether it may hold an error value (else ``cached_errors``
     and ``calamine_readable`` have nothing to find); and its numbers Excel has no date
@@ -144,6 +145,7 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
     sheet_form.check_shared_indexes) or could not read the cell (large ones, looked for
     in the cells of a duration style, ``durations``: duration_styles)."""
     from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, note_large_numbers, survey
+    from .stored_values import check_stored_values
 
     head = raw[:4096]
     if has_dtd(raw):
@@ -164,6 +166,7 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
         odd_at, errors = survey(raw, prefix)[1:]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
     undated = check_shared_indexes(name, raw, prefix)
+    check_stored_values(name, raw, prefix)
     if durations and (EVERY_CELL in durations or any(style in raw for style in durations)):
         note_large_numbers(undated, raw, prefix, durations)
     check_extent(name, raw, prefix, odd_at)
