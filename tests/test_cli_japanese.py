@@ -125,6 +125,33 @@ def test_a_folder_given_as_the_master_or_the_csv_is_called_a_folder(tmp_path):
         assert out.returncode == 2 and "はフォルダーで、ファイルではありません" in out.stderr, out.stderr
 
 
+# A file of another format given as the master: what it is and how to mend it, not
+# 「拡張子は .xlsx か .xlsm にしてください」, which a renamed .xls or CSV answers with 「壊れています」.
+OTHER_FORMATS = {"m.xls": "Excel マクロ有効ブック（.xlsm）」として保存", "m.ods": "Excel マクロ有効ブック（.xlsm）」として保存",
+                 "m.csv": "CSV などの文字のファイルで、マスターブックではありません",
+                 "m.pdf": "マスターブック（.xlsm か .xlsx）ではありません"}
+MASTER_COMMANDS = (["validate"], ["recalc"], ["export"], ["rollover"], ["split", "--outdir", "配布用"],
+                   ["collect", "回収"], ["upgrade-macros"], ["evaluate"])
+
+
+@pytest.mark.parametrize("name", OTHER_FORMATS)
+def test_a_file_of_another_format_given_as_the_master_is_named_as_such(tmp_path, name):
+    book = tmp_path / name
+    shutil.copyfile(sample_master(tmp_path / "m.xlsx"), book)
+    for command, *rest in MASTER_COMMANDS:
+        out = run(command, str(book), *rest, cwd=tmp_path)
+        assert out.returncode == 2 and OTHER_FORMATS[name] in out.stderr, (command, out.stderr)
+        assert "拡張子は" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_xls_master_given_to_history_import_is_not_called_a_bad_csv(tmp_path):
+    master = sample_master(tmp_path / "m.xlsx")
+    old = tmp_path / "2022.xls"
+    shutil.copyfile(master, old)
+    out = run("history", "import", str(master), str(old))
+    assert out.returncode == 2 and OTHER_FORMATS["m.xls"] in out.stderr and "CSV" not in out.stderr, out.stderr
+
+
 @pytest.mark.parametrize("command", ["export", "rollover", "recalc"])
 def test_a_folder_given_as_the_output_is_called_a_folder(tmp_path, command):
     """Not its missing extension, and not "add --force" (rollover, as the folder exists)."""

@@ -65,16 +65,28 @@ def test_a_checkout_reads_the_modules_from_macros():
     assert [m.name for m in our_modules()] == ["Renkei", "RenkeiServer"]
 
 
+def _makefile_warnings() -> str:
+    """The warnings filter `make venv` runs pip install -e under (the Makefile's EDITABLE_NOTICE)."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    assert "\tPYTHONWARNINGS='$(EDITABLE_NOTICE)' $(BIN)/pip install -q -e '.[test]'" in lines
+    (line,) = [l for l in lines if l.startswith("EDITABLE_NOTICE :=")]
+    return line.split(":=", 1)[1].strip()
+
+
 def test_an_editable_install_reads_the_modules_from_macros(tmp_path):
-    """What `make venv` does (pip install -e), into an empty venv, run away from the
-    checkout: the mapped folder makes setuptools' import hook the editable install, and
-    the tool still reads the one copy in macros/."""
+    """What `make venv` does (pip install -q under the Makefile's warnings filter), into an empty venv,
+    run away from the checkout: quiet, as a fresh `make demo` must be (the mapped folder made
+    setuptools' import hook print ten lines of "BuildBackendWarning: Editable installation"
+    before the demo), and the tool still reads the one copy in macros/."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    run = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-e", str(ROOT)],
-                         capture_output=True, text=True, timeout=600)
+    env = {**os.environ, "PYTHONWARNINGS": _makefile_warnings()}
+    run = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "-e",
+                          str(ROOT)], capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    said = run.stdout + run.stderr
+    assert "Warning" not in said and "setuptools" not in said, said[-3000:]
     code = "from renkei_xl.vba.sources import MACROS_DIR, our_modules; print(MACROS_DIR); print(*[m.name for m in our_modules()])"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     shown = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)

@@ -30,9 +30,13 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from ..core import contract as c
+    from ..core.errors import UserError
     from ..cycle.rollover import carried_lines, carry_year, dropped_lines, import_history
 
-    if Path(args.csv).suffix.lower() in c.MASTER_SUFFIXES:    # a master of an earlier year
+    suffix = Path(args.csv).suffix.lower()
+    if suffix in c.OTHER_SPREADSHEETS and suffix not in c.TEXT_TABLES:   # an .xls master: read as a CSV, 「CSV ではありません」
+        raise UserError(c.not_a_book(Path(args.csv).name))
+    if suffix in c.MASTER_SUFFIXES:    # a master of an earlier year
         for line in carried_lines(carry_year(Path(args.master), Path(args.csv))):
             print(line)
         _say_if_open(Path(args.csv), "もう一度取り込んで")

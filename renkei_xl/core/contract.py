@@ -39,6 +39,29 @@ def suffix_problem(name: str, what: str = "ブック") -> str:
         return ""
     return f"{what}「{name}」の拡張子は .xlsx（マクロなし）か .xlsm（ボタン付き）にしてください"
 
+
+# Spreadsheets that are not an Excel book (.xlsx/.xlsm): collect names a return saved in one,
+# and a command given one as its master says what it is.
+OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
+TEXT_TABLES = (".csv", ".tsv", ".txt")
+
+
+def not_a_book(name: str) -> str:
+    """The Japanese sentence for an existing file given where a master is read, or "" when its
+    name is a master's. Not suffix_problem's 「拡張子は…にしてください」: renaming an .xls or a
+    CSV to .xlsm makes no workbook of it, it only turns the refusal into 「壊れています」."""
+    if not suffix_problem(name):
+        return ""
+    suffix = name[name.rfind("."):].lower() if "." in name else ""
+    if suffix in TEXT_TABLES:
+        return (f"「{name}」は CSV などの文字のファイルで、マスターブックではありません。マスターブック（.xlsm か .xlsx）"
+                "を指定してください（経年の CSV は renkei-xl history import マスター.xlsm 経年.csv で取り込みます）")
+    if suffix in OTHER_SPREADSHEETS:
+        return (f"「{name}」は {suffix} 形式のファイルで、このツールは読めません（拡張子を変えるだけでは読めません）。"
+                "マスターブックなら Excel で開き、「名前を付けて保存」で「Excel マクロ有効ブック（.xlsm）」として保存した"
+                "ファイルを指定してください")
+    return f"「{name}」はマスターブック（.xlsm か .xlsx）ではありません。マスターブックのファイルを指定してください"
+
 # Sheets the tool writes from scratch; everything else belongs to the staff.
 TOOL_SHEETS = (MENU, LIST, SUMMARY, FINDINGS)
 

@@ -414,7 +414,8 @@ def decode_csv(raw: bytes, name: str) -> str:
     if len(raw) > MAX_CSV_BYTES:
         raise UserError(f"「{name}」は大きすぎます（{MAX_CSV_BYTES // 1024 // 1024} MB まで）")
     if b"\x00" in raw:
-        raise UserError(f"「{name}」は CSV（文字のファイル）ではありません")
+        raise UserError(f"「{name}」は CSV（文字のファイル）ではありません。前の年度のマスター（.xlsm か .xlsx）か、"
+                        "指標ID,年度,実績値,評価 の CSV を指定してください")
     for encoding in ("utf-8-sig", "cp932"):
         try:
             return raw.decode(encoding)

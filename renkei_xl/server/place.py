@@ -73,8 +73,8 @@ def safe_book_name(name: object) -> str:
         from ..core.filenames import visible
 
         raise UserError(f"ブックの名前「{visible(name[:80])}」はファイル名として使えません（{problem}）")
-    if c.suffix_problem(name):
-        raise UserError(c.suffix_problem(name))
+    if c.not_a_book(name):
+        raise UserError(c.not_a_book(name))
     return name
 
 

@@ -44,8 +44,8 @@ def check_path(path: Path) -> Path:
     path = Path(path)
     if stat.S_ISDIR(path_mode(path)):   # a folder first: its name has no extension to blame
         check_regular_file(path, "マスターブックのファイル")
-    if c.suffix_problem(path.name):
-        raise UserError(c.suffix_problem(path.name))
+    if c.not_a_book(path.name):
+        raise UserError(c.not_a_book(path.name))
     check_regular_file(path, "マスターブックのファイル")
     return path
 

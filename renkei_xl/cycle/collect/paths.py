@@ -15,7 +15,7 @@ from .records import Refusal, readable_name
 RETURNED = "回収した入力用ファイル（.xlsx）"
 # Spreadsheets in a folder that are not Excel books: named as refused, never passed over, so
 # a municipality that saved its return as .xls or .csv is told, not silently left out.
-OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbers", ".et")
+OTHER_SPREADSHEETS = c.OTHER_SPREADSHEETS
 # How a return in another format is mended, for a municipality with Excel or with LibreOffice
 # (whose own format, .ods, is what it saves unless told otherwise).
 RESAVE_AS_XLSX = ("そのファイルを開き、Excel では「Excel ブック（.xlsx）」として（LibreOffice では「名前を付けて保存」で"
