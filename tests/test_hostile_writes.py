@@ -138,8 +138,9 @@ def test_a_master_saved_meanwhile_is_not_written_over_by_upgrade_macros(master, 
     real = inject.write_with_project
 
     def colleague_saves_meanwhile(src, dst, data):
-        real(src, dst, data)
+        dropped = real(src, dst, data)
         os.replace(theirs, master)
+        return dropped
 
     monkeypatch.setattr(inject, "write_with_project", colleague_saves_meanwhile)
     assert cli_main(["upgrade-macros", str(master)]) == 2

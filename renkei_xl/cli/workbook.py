@@ -228,9 +228,15 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         # the older one's parts, the newer save kept nowhere, not even in the backup.
         read_as = os.stat(path)
         data = master_project(sheet_code_names(path), server=server)
-        saved = replace_file(path, lambda tmp: write_with_project(path, tmp, data), read_as=read_as)
+        dropped: list[str] = []
+        saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data)), read_as=read_as)
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
+    if dropped:
+        # The old signature signs code no longer there (package.vba_signature).
+        print("マクロのデジタル署名を外しました（署名は前のマクロのもので、新しいマクロには合いません）。"
+              "署名したマクロだけを実行する設定の PC では、VBA の画面の［ツール］→［デジタル署名］で"
+              "署名し直すまでボタンが動きません")
     from ..cycle.distribute import give_key
 
     if give_key(path) is None:   # the key and the identity the server checks (RenkeiServer.bas sends it)

@@ -1,7 +1,8 @@
 """Reading code names from a workbook and swapping its VBA project in place.
 
 ``renkei-xl upgrade-macros`` replaces only ``xl/vbaProject.bin``: every other part is
-copied unchanged, so whatever the staff built in the workbook stays as it was.
+copied unchanged, so whatever the staff built in the workbook stays as it was, but for the
+old project's digital signatures, which no longer sign it (renkei_xl.package.vba_signature).
 """
 
 from __future__ import annotations
@@ -42,17 +43,26 @@ def sheet_code_names(xlsm_path: str | Path) -> list[str]:
         return names
 
 
-def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> None:
+def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> list[str]:
     """Write the new file ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced
-    by ``data``. Every other entry keeps its name, order, content and zip metadata."""
-    with _open_zip(src_path) as src:
-        if VBA_PART not in src.namelist():
+    by ``data``. Every other entry keeps its name, order, content and zip metadata, but the
+    signatures of a project replaced by another, which are removed; returns those removed."""
+    from ..package.rels import ContentTypes
+    from ..package.vba_signature import drop_signatures
+    from ..package.zipped import Package
+
+    with Package(Path(src_path)) as pkg:
+        if VBA_PART not in pkg:
             raise UserError(f"「{Path(src_path).name}」にマクロ（{VBA_PART}）がありません。"
                             "マクロ有効ブック（.xlsm）を指定してください。")
-        with zipfile.ZipFile(dst_path, "w") as dst:
-            dst.comment = src.comment
-            for info in src.infolist():
-                dst.writestr(info, data if info.filename == VBA_PART else src.read(info))
+        dropped = []
+        if pkg.read(VBA_PART) != data:      # the same project keeps its signatures valid
+            pkg.write(VBA_PART, data)
+            types = ContentTypes(pkg)
+            dropped = drop_signatures(pkg, VBA_PART, types)
+            types.save()
+        pkg.save(Path(dst_path))
+    return dropped
 
 
 def _open_zip(path: str | Path) -> zipfile.ZipFile:

@@ -215,9 +215,15 @@ def _new_code_name(sheet_name: str, taken: Iterable[str]) -> str:
 def _document_modules(pkg: Package, before: list[str], after: list[str]) -> None:
     if after == before:
         return
+    from ..package.vba_signature import signature_parts
     from ..vba import VBA_PART
     from ..vba.sources import own_project_with
 
+    if signature_parts(pkg, VBA_PART):
+        # A signed project stays as it was signed: rebuilt, its signature would sign code no
+        # longer there (package.vba_signature), and the buttons of a book signed to run them
+        # would stop. Excel adds the document module when it next saves the book.
+        return
     # Built for a server (its URL is the xlwings.conf row init wrote) or not: the servers
     # first, so a server's master builds the project to compare once, not twice (each
     # build compresses ~120 KB in Python: vba.sources._master_project).
