@@ -34,7 +34,8 @@ Attribute VB_Name = "RenkeiServer"
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
-' conditional formats, the print area, page breaks, filter buttons and text kept as text.
+' conditional formats, the print area, page breaks, filter buttons, text kept as text and
+' numbers written exactly.
 ' Names must not repeat one of Remote.bas.
 ' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
 ' nothing else.
@@ -598,6 +599,33 @@ Sub renkeiSetText(wb As Workbook, action As Dictionary)
     ' value to VBA-Web's ParseIso first, and "2024-3-31" or "05-1-2" would be written as a date.
     GetRange(wb, action).Value = CStr(action("args")(1))
 End Sub
+
+Sub renkeiSetNumbers(wb As Workbook, action As Dictionary)
+    ' Numbers of the setValues before it, exactly: VBA-Web's JSON parser keeps a number of 16
+    ' characters or more (0.30000000000000004) as a String, which Excel would read as typed
+    ' (15 digits, or text in a Text cell). Each entry is (row, column) in the range and the
+    ' number as (high * 2^26 + low) * 2^exponent, short integers the parser gives as Doubles:
+    ' every step below is exact, so the cell gets the double the server computed.
+    Dim rng As Range
+    Dim entry As Variant
+    Set rng = GetRange(wb, action)
+    For Each entry In action("args")(1)
+        rng.Cells(CLng(entry(1)) + 1, CLng(entry(2)) + 1).Value = _
+            RenkeiExactNumber(CDbl(entry(3)), CDbl(entry(4)), CLng(entry(5)))
+    Next entry
+End Sub
+
+Function RenkeiExactNumber(ByVal high As Double, ByVal low As Double, ByVal exponent As Long) As Double
+    ' Halving or doubling one step at a time: exact down to the smallest subnormal, where
+    ' VBA's ^ operator would round 2^exponent first.
+    Dim value As Double
+    Dim k As Long
+    value = high * 67108864# + low
+    For k = 1 To Abs(exponent)
+        If exponent > 0 Then value = value * 2# Else value = value * 0.5
+    Next k
+    RenkeiExactNumber = value
+End Function
 
 Sub setWrapText(wb As Workbook, action As Dictionary)
     GetRange(wb, action).WrapText = action("args")(1)

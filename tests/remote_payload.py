@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import decimal
 import functools
 import hashlib
 import json
@@ -87,6 +88,7 @@ CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRan
 PAGE_BREAKS = "renkeiPageBreaks"  # RenkeiServer.bas: the plan's page breaks (last row of each page)
 AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off, the plan's buttons on
 SET_TEXT = "renkeiSetText"       # RenkeiServer.bas: a string assigned as it is (no ParseIso)
+SET_NUMBERS = "renkeiSetNumbers"  # RenkeiServer.bas: numbers of a range, as exact integer parts
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
@@ -732,6 +734,32 @@ def parse_iso(text: str) -> Optional[dt.datetime]:
     return when if 100 <= when.year <= 9999 else None
 
 
+def vba_parsed(actions: list[dict]) -> list[dict]:
+    """The actions as VBA-Web's JSON parser hands them to Remote.bas (WebHelpers.json_ParseNumber):
+    a number whose JSON text is 16 characters or more (17 with a decimal point) is a String,
+    the others are Doubles (Python's int or float here, as the server wrote them)."""
+    def number(text: str, kind):
+        return text if len(text) >= (17 if "." in text else 16) else kind(text)
+
+    return json.loads(json.dumps(actions, ensure_ascii=False, allow_nan=False),
+                      parse_int=lambda t: number(t, int), parse_float=lambda t: number(t, float))
+
+
+# A string Excel reads as a number when Range.Value is given it, as if typed (a decimal number,
+# as VBA-Web leaves a long one). Excel keeps 15 significant digits of what is typed and sets
+# the rest to zero (Excel specifications and limits: number precision).
+_TYPED_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+EXCEL_TYPED_DIGITS = 15
+
+
+def _typed_number(text: str) -> float:
+    exact = decimal.Decimal(text)
+    if not exact:
+        return 0.0
+    step = decimal.Decimal(1).scaleb(exact.adjusted() - EXCEL_TYPED_DIGITS + 1)
+    return float(exact.quantize(step, rounding=decimal.ROUND_DOWN))
+
+
 def _excel_value(v, text_cell: bool = False):
     """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text
     prefix (PrefixCharacter) in a cell of General or a number format. In a cell formatted as
@@ -741,6 +769,8 @@ def _excel_value(v, text_cell: bool = False):
         return None
     if isinstance(v, str) and v.startswith("'") and not text_cell:
         return v[1:]
+    if isinstance(v, str) and not text_cell and _TYPED_NUMBER.fullmatch(v):
+        return _typed_number(v)
     return v
 
 
@@ -834,6 +864,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   vba=payload["client"] == VBA)
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
+    if out.vba:
+        actions = vba_parsed(actions)
     for a in actions:
         if a["func"] not in out.subs:
             raise ExcelError(1004, f"Cannot run the macro '{a['func']}'. The macro may not be available "
@@ -960,7 +992,7 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     protected = out.protection.get(sheet)
     if protected is not None:
         unlocked = {tuple(cell) for cell in protected["unlocked"]}
-        only_unlocked_values = (func in ("setValues", SET_TEXT) and rect is not None and all(
+        only_unlocked_values = (func in ("setValues", SET_TEXT, SET_NUMBERS) and rect is not None and all(
             (r, col) in unlocked for r in range(rect[0], rect[2] + 1) for col in range(rect[1], rect[3] + 1)))
         if not only_unlocked_values:
             raise ExcelError(1004, f"The cell or chart you're trying to change is on a protected sheet ({sheet}).", a)
@@ -973,10 +1005,15 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                 # one is 1004. (A single cell inside, not the top-left, is refused here too: Excel
                 # keeps such a value in a cell nobody sees, never what the plan meant.)
                 raise ExcelError(1004, f"Cannot change part of a merged cell ({_address(m)} and {_address(rect)}).", a)
-    if func in ("setValues", SET_TEXT, "rangeMerge", "rangeClearContents", "rangeClear") and rect is not None:
+    if func == SET_NUMBERS:
+        for i, j, *_parts in args[0]:
+            cell = (rect[0] + int(i), rect[1] + int(j))
+            if any(_overlaps(m, (*cell, *cell)) and cell != m[:2] for m in merges):
+                raise ExcelError(1004, f"Cannot change part of a merged cell ({_address((*cell, *cell))}).", a)
+    if func in ("setValues", SET_TEXT, SET_NUMBERS, "rangeMerge", "rangeClearContents", "rangeClear") and rect is not None:
         for area in out.arrays.get(sheet, ()):
             # a value over the whole array too: whether Excel takes it is not known here (stricter)
-            if _overlaps(area, rect) and (func in ("setValues", SET_TEXT) or not _contains(rect, area)):
+            if _overlaps(area, rect) and (func in ("setValues", SET_TEXT, SET_NUMBERS) or not _contains(rect, area)):
                 raise ExcelError(1004, f"You can't change part of an array ({_address(area)} and {_address(rect)}).", a)
     if func == "rangeMerge" and rect is not None:
         for m in merges:
@@ -1033,7 +1070,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
-    CLEAR_FILL, PAGE_BREAKS, AUTOFILTER, SET_TEXT,
+    CLEAR_FILL, PAGE_BREAKS, AUTOFILTER, SET_TEXT, SET_NUMBERS,
 }
 
 
@@ -1135,6 +1172,10 @@ def _replay(out: Applied, a: dict) -> None:
                     grid.pop((r0 + i, c0 + j), None)
                 else:
                     grid[(r0 + i, c0 + j)] = v
+    elif func == SET_NUMBERS:
+        for i, j, high, low, exponent in args[0]:
+            # RenkeiExactNumber: (high * 2^26 + low), halved or doubled |exponent| times, all exact
+            grid[(r0 + int(i), c0 + int(j))] = math.ldexp(high * 2.0 ** 26 + low, int(exponent))
     elif func in ("setRangeColor", CLEAR_FILL):
         colour = args[0] if func == "setRangeColor" else None
         set_look("fill", _hex(colour))

@@ -126,6 +126,61 @@ def test_a_text_kept_as_text_is_no_look_a_master_may_go_without():
     assert fit_actions(answer, client | {SET_TEXT}).actions == answer
 
 
+def test_long_numbers_go_as_exact_parts_after_their_values():
+    """VBA-Web's parser hands a number of 16 JSON characters or more (17 with a point) to
+    setValues as a String: each goes as SET_NUMBERS' integer parts, each short enough to be
+    parsed as a Double, 0 in its place; short numbers, booleans and texts stay as they are."""
+    import math
+
+    from remote_payload import vba_parsed
+    from renkei_xl.excel.client import SET_NUMBERS, exact_numbers, long_number
+
+    row = [0.1 + 0.2, 0.3, 1234567890123456, 123456789012345, True, "0.30000000000000004", -1e-300 / 3, 10 ** 400]
+    assert [long_number(v) for v in row] == [True, False, True, False, False, False, True, True]
+    values = {**_action("setValues", []), "values": [row]}
+    sent = exact_numbers([ANSWER[0], values, ANSWER[-1]])
+    assert [a["func"] for a in sent] == [REQUEST, "setValues", SET_NUMBERS, "alert"]
+    assert sent[1]["values"] == [[0, 0.3, 0, 123456789012345, True, "0.30000000000000004", 0, 10 ** 400]]
+    parts = sent[2]["args"][0]
+    assert [(i, j) for i, j, *_ in parts] == [(0, 0), (0, 2), (0, 6)]
+    assert [math.ldexp(high * 2.0 ** 26 + low, e) for _i, _j, high, low, e in parts] == [
+        0.1 + 0.2, 1234567890123456.0, -1e-300 / 3]
+    received = vba_parsed(sent)
+    assert not [v for a in received for v in [*(a["args"] or []), *(a["values"] or [])]
+                if isinstance(v, str) and v[:1].isdigit()]
+    assert all(type(v) in (int, float) for part in received[2]["args"][0] for v in part)
+    assert exact_numbers(ANSWER) == ANSWER
+
+
+def test_numbers_written_exactly_are_no_look_a_master_may_go_without():
+    """SET_NUMBERS writes values: a master whose VBA lacks it is refused the answer, never
+    sent numbers Excel would read as typed (15 digits, text in a 文字列 cell)."""
+    from renkei_xl.excel.client import SET_NUMBERS, exact_numbers
+
+    answer = exact_numbers([*ANSWER[:2], {**_action("setValues", []), "values": [[2 / 3]]}, *ANSWER[2:]])
+    client = frozenset(a["func"] for a in ANSWER)
+    with pytest.raises(ClientCannotReplay) as refused:
+        fit_actions(answer, client)
+    assert refused.value.missing == (SET_NUMBERS,)
+    assert fit_actions(answer, client | {SET_NUMBERS}).actions == answer
+
+
+def test_the_model_reads_long_numbers_as_vba_web_and_excel_do():
+    """VBA-Web: a String from 16 characters (17 with a point); Excel: such a String assigned
+    to a cell of General is read as typed, 15 significant digits, the rest set to zero."""
+    from remote_payload import _excel_value, vba_parsed
+
+    got = vba_parsed([{"args": [0.1 + 0.2, 0.25, 1234567890123456, 123456789012345, 1e+100, -0.6666666666666666]}])
+    assert got[0]["args"] == ["0.30000000000000004", 0.25, "1234567890123456", 123456789012345, 1e+100,
+                              "-0.6666666666666666"]
+    assert _excel_value("0.30000000000000004") == 0.3
+    assert _excel_value("73.21428571428571") == 73.2142857142857
+    assert _excel_value("1234567890123456") == 1234567890123450
+    assert _excel_value("-0.6666666666666666") == -0.666666666666666
+    assert _excel_value("73.21428571428571", text_cell=True) == "73.21428571428571"
+    assert _excel_value("'17") == "17"
+
+
 def test_the_request_number_is_left_out_for_a_client_without_it():
     client = frozenset(a["func"] for a in ANSWER) - {REQUEST}
     assert [a["func"] for a in fit_actions(ANSWER, client).actions] == [a["func"] for a in ANSWER[1:]]

@@ -693,15 +693,15 @@ def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
     assert not any(l.startswith("です") for l in text.splitlines())   # no forged line
 
 
-def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_changes(server, tmp_path):
-    """A master built before the protection Subs: its tool sheets are protected and its VBA
-    cannot lift them, so every write would stop at Excel's 1004. Refused, in Japanese."""
+def _master_without(server, folder_name: str, sub: str) -> Path:
+    """A master of the server in ``folder_name`` whose RenkeiServer.bas lacks ``sub``: one
+    upgrade-macros has not reached since the Sub was added."""
     from conftest import replace_vba_project
     from renkei_xl.vba.inject import sheet_code_names
     from renkei_xl.vba.project import WORKBOOK_BASE, build_vba_project
     from renkei_xl.vba.sources import Module, our_modules, remote_modules, with_server, xlwings_modules
 
-    folder = server.workdir / "old-macros"
+    folder = server.workdir / folder_name
     folder.mkdir()
     path = folder / MASTER_NAME
     assert cli_main(["init", str(path), "--sample", "fy2023", "--server", server.url,
@@ -709,18 +709,91 @@ def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_chang
     old = []
     for m in with_server(our_modules(), server.url):
         if m.name == "RenkeiServer":
-            m = Module(m.name, m.kind, re.sub(r"Sub renkeiUnprotectSheets\(.*?\nEnd Sub\r?\n", "", m.source,
-                                              flags=re.DOTALL))
-            assert "renkeiUnprotectSheets(" not in m.source
+            m = Module(m.name, m.kind, re.sub(rf"Sub {sub}\(.*?\nEnd Sub\r?\n", "", m.source, flags=re.DOTALL))
+            assert f"{sub}(" not in m.source
         old.append(m)
     documents = [Module("ThisWorkbook", "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n")]
     documents += [Module(n, "document", "") for n in sheet_code_names(path)]
     replace_vba_project(path, path, build_vba_project([*documents, *old, *xlwings_modules(), *remote_modules()]))
+    return path
+
+
+def test_a_master_whose_vba_cannot_lift_protection_is_refused_before_excel_changes(server, tmp_path):
+    """A master built before the protection Subs: its tool sheets are protected and its VBA
+    cannot lift them, so every write would stop at Excel's 1004. Refused, in Japanese."""
+    path = _master_without(server, "old-macros", "renkeiUnprotectSheets")
     before = path.read_bytes()
     response = server.post("recalc", _payload(path), headers={**server.headers, "X-Renkei-Master": _master_id(path)})
     assert response.status_code == 409, response.text
     assert "renkeiUnprotectSheets" in response.text and "マクロの更新" in response.text
     assert path.read_bytes() == before
+
+
+# Numbers a municipality's formulas give (円 per person, a rate in %), 16 characters or more of JSON.
+LONG_NUMBERS = [100_000_000 / 8_100, 1025 / 14]
+
+
+def _returned_with(master: Path, inbox: Path, tmp_path: Path, values: list) -> list[str]:
+    """札幌市's input file back in ``inbox`` with ``values`` as the 実績値 of its rows in % and 円
+    (units that take decimals); returns those cells, which are the master's too."""
+    from renkei_xl.cycle.distribute import split_master
+
+    with opened(master) as fs:
+        rows = [e for e in fs.data.entries if e.municipality == "札幌市" and e.unit in ("%", "円")]
+    assert len(rows) >= len(values)
+    returned = next(p for p in split_master(master, tmp_path / "issued") if p.name.startswith("札幌市"))
+    wb = load_workbook(returned)
+    ws = wb["札幌市"]
+    head = {cell.value: cell for r in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) for cell in r}
+    ids = {ws.cell(r, head["指標ID"].column).value: r for r in range(head["指標ID"].row + 1, ws.max_row + 1)}
+    for entry, value in zip(rows, values):
+        ws.cell(ids[entry.indicator_id], head["実績値"].column).value = value
+    inbox.mkdir(exist_ok=True)
+    wb.save(inbox / returned.name)
+    return [e.cell("value") for e in rows[:len(values)]]
+
+
+def test_collect_writes_the_numbers_the_command_line_writes_into_any_cell_format(server, tmp_path):
+    """札幌市's amounts computed by formulas (12345.679012345678 円, 73.21428571428571 %)
+    came back as numbers whose JSON text is 16 characters or more: VBA-Web's parser hands
+    such a number to Remote.bas' setValues as a String, and Excel read it as typed, 15
+    significant digits (73.2142857142857) where the command line keeps the double, and text
+    in a cell staff formatted as 文字列. The answer now sends each such number as exact
+    integer parts that RenkeiServer.bas' renkeiSetNumbers assigns as a Double."""
+    path = _master_in(server, "長い数")
+    cells = _returned_with(path, path.parent / COLLECT_DIR, tmp_path, LONG_NUMBERS)
+    wb = load_workbook(path, keep_vba=True)
+    wb["札幌市"][cells[1]].number_format = "@"     # staff's 文字列 cell
+    wb.save(path)
+    cli_copy = tmp_path / "cli" / path.name
+    cli_copy.parent.mkdir()
+    shutil.copyfile(path, cli_copy)
+    payload = _payload(path)
+    response = server.post("collect", payload, headers={**server.headers, "X-Renkei-Master": _master_id(path)})
+    prompt, mode = _only_alert(response)
+    assert mode == "info" and "1 件のファイルを取り込みました" in prompt, prompt
+    applied = apply_actions(payload, response.json()["actions"])
+    assert cli_main(["collect", str(cli_copy), str(path.parent / COLLECT_DIR)]) == 0
+    written = load_workbook(cli_copy)["札幌市"]
+    assert [written[ref].value for ref in cells] == LONG_NUMBERS
+    assert [applied.value("札幌市", ref) for ref in cells] == LONG_NUMBERS
+
+
+def test_a_master_whose_vba_cannot_write_long_numbers_is_refused_them(server, tmp_path):
+    """A master whose macros predate renkeiSetNumbers would have Excel write a long number
+    as typed (15 digits, or text): such an answer is refused before anything is written;
+    an answer without long numbers still goes."""
+    path = _master_without(server, "古いマクロ", "renkeiSetNumbers")
+    headers = {**server.headers, "X-Renkei-Master": _master_id(path)}
+    assert server.post("collect", _payload(path), headers=headers).status_code == 200
+    _returned_with(path, path.parent / COLLECT_DIR, tmp_path, LONG_NUMBERS)
+    before = path.read_bytes()
+    response = server.post("collect", _payload(path), headers=headers)
+    assert response.status_code == 409, response.text
+    assert "renkeiSetNumbers" in response.text and "マクロの更新" in response.text
+    assert path.read_bytes() == before
+
+
 def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
     """Exit 2 and one Japanese line, with two workers as documented: no restart loop."""
     workdir = tmp_path / "work"

@@ -32,6 +32,7 @@ from remote_payload import VBA, Applied, _rect_of, apply_actions, payload_from_f
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
 from renkei_xl.excel.book import width_to_points
+from renkei_xl.excel.client import exact_parts, long_number
 
 DRIVER = Path(__file__).with_name("uno_vba.py")
 HARNESS_MODULE = "RenkeiHarness"
@@ -153,6 +154,9 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
 CATALOGUE_SHEET = "検証結果"   # an empty area below its header row
+# Numbers of 16 characters or more of JSON, sent as renkeiSetNumbers' exact parts: a sum, a rate,
+# negatives, a large amount, the smallest normal double and a subnormal one.
+EXACT = [0.1 + 0.2, 1025 / 14, -2 / 3, 12345678.901234567, 2.2250738585072014e-308, -1.2345678901234e-310]
 
 
 def _action(func: str, args: list, sheet: int, row: int, col: int, rows: int = 1, cols: int = 1) -> dict:
@@ -165,8 +169,10 @@ def _catalogue(payload: dict) -> list[dict]:
     """The arguments of RenkeiServer's Subs that the real answers do not use (italic,
     underline styles, font colours, dashed and heavy borders, other alignments, merge
     across, unwrapping, hidden columns, clearing the print area, taking a fill away, filter
-    buttons over a range, a date-shaped text kept as text in a Text cell): one cell each."""
+    buttons over a range, a date-shaped text kept as text in a Text cell, numbers VBA-Web would
+    hand over as text, put together from their parts): one cell each."""
     s = [sh["name"] for sh in payload["sheets"]].index(CATALOGUE_SHEET)
+    assert all(map(long_number, EXACT))
     out = [_action("setFontProperty", ["color", "#C00000"], s, 30, 1),
            _action("setFontProperty", ["italic", True], s, 30, 2),
            _action("setFontProperty", ["underline", "Single"], s, 30, 3),
@@ -191,6 +197,9 @@ def _catalogue(payload: dict) -> list[dict]:
            _action("setNumberFormat", ["0.00"], s, 34, 3),
            _action("setNumberFormat", ["@"], s, 36, 1),
            _action("renkeiSetText", ["2024-3-31"], s, 36, 1),
+           {**_action("setValues", [], s, 37, 1, cols=len(EXACT)), "values": [[0] * len(EXACT)]},
+           _action("renkeiSetNumbers", [[[0, j, *exact_parts(v)] for j, v in enumerate(EXACT)]], s, 37, 1,
+                   cols=len(EXACT)),
            _action("setRowHeight", [30.75], s, 38, 1),
            _action("setColumnWidth", [60.0], s, 1, 12),
            _action("setColumnHidden", [True], s, 1, 13),

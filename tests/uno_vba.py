@@ -116,7 +116,8 @@ def _windows_branches(source):
 
 def _tokens(value, out):
     """A JSON value as a flat (tag, payload) stream the harness turns back into VBA
-    Collections; numbers as doubles, as VBA-Web's JSON parser gives them."""
+    Collections, as VBA-Web's JSON parser gives them (json_ParseNumber): numbers as doubles,
+    but one whose JSON text is 16 characters or more (17 with a point) as that text."""
     if isinstance(value, dict):
         out += ["d", float(len(value))]
         for key, item in value.items():
@@ -131,7 +132,8 @@ def _tokens(value, out):
     elif isinstance(value, bool):
         out += ["b", value]
     elif isinstance(value, (int, float)):
-        out += ["n", float(value)]
+        text = json.dumps(value)
+        out += ["s", text] if len(text) >= (17 if "." in text else 16) else ["n", float(value)]
     else:
         out += ["s", str(value)]
     return out

@@ -17,6 +17,7 @@ README (サーバーで動かす) lists the looks a master's shipped VBA cannot 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
@@ -59,6 +60,67 @@ def parsed_as_date(text: str) -> bool:
     """Whether Remote.bas' setValues could write ``text`` as a date (WebHelpers.ParseIso)."""
     pieces = text.split("T", 1)[0].split("-")
     return len(pieces) >= 3 and all(_CINT_PIECE.fullmatch(p) for p in pieces[:3])
+
+
+# The action that writes numbers exactly (RenkeiServer.bas): VBA-Web's JSON parser
+# (WebHelpers.json_ParseNumber) keeps a number whose text is 16 characters or more (17 with
+# a decimal point) as a String, 0.30000000000000004 or 73.21428571428571, and Remote.bas'
+# setValues assigns that String: Excel reads it as typed, 15 significant digits where the
+# command line stores the double, text in a 文字列 cell, a percentage entered anew in a %
+# cell. Such a number is sent instead as integers that the parser reads as Doubles and VBA
+# puts together without rounding, (high * 2^26 + low) * 2^exponent, and assigned as a Double.
+SET_NUMBERS = "renkeiSetNumbers"
+_HALF = 1 << 26
+
+
+def long_number(value: object) -> bool:
+    """Whether VBA-Web's parser gives the client ``value`` as a String (json_ParseNumber: the
+    number's JSON text, as the server writes it, from 16 characters, 17 with a point)."""
+    if type(value) not in (int, float):     # a bool is JSON true/false
+        return False
+    text = repr(value)
+    return len(text) >= (17 if "." in text else 16)
+
+
+def exact_parts(value: float) -> list[int]:
+    """``value`` as [high, low, exponent]: value == (high * 2**26 + low) * 2**exponent, each
+    integer at most 10 characters of JSON (a Double to the parser), high and low of its sign."""
+    mantissa, exponent = math.frexp(value)
+    whole = int(mantissa * (1 << 53))
+    high, low = divmod(abs(whole), _HALF)
+    sign = -1 if whole < 0 else 1
+    return [sign * high, sign * low, exponent - 53]
+
+
+def exact_numbers(actions: list[dict]) -> list[dict]:
+    """The answer for xlwings' VBA client, each long number (``long_number``) of a setValues
+    sent by SET_NUMBERS after it: 0 in its place (a short number: no String, no date, no
+    format Excel would choose for a typed entry), then the number at its offset in the range.
+    A number past a double (an int over 1.8e308, never read from Excel) is left as it was."""
+    out = []
+    for a in actions:
+        if a.get("func") != "setValues" or not a.get("values"):
+            out.append(a)
+            continue
+        exact, values = [], []
+        for i, row in enumerate(a["values"]):
+            values.append(list(row))
+            for j, v in enumerate(row):
+                if long_number(v) and math.isfinite(number := _as_double(v)):
+                    exact.append([i, j, *exact_parts(number)])
+                    values[i][j] = 0
+        if not exact:
+            out.append(a)
+            continue
+        out += [{**a, "values": values}, {**a, "func": SET_NUMBERS, "args": [exact], "values": None}]
+    return out
+
+
+def _as_double(value: object) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 # Look groups: all of a group's actions go, or none.

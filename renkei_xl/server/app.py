@@ -46,7 +46,7 @@ from fastapi.responses import PlainTextResponse, Response
 from ..core import contract as c
 from ..core.errors import UserError
 from ..core.unsaved import BookState
-from ..excel.client import ClientCannotReplay, fit_actions, request_action, upgrade_note, with_note
+from ..excel.client import ClientCannotReplay, exact_numbers, fit_actions, request_action, upgrade_note, with_note
 from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
@@ -597,6 +597,7 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
     from xlwings.pro._xlremote import App, get_range_api
 
     from ..excel import buttons
+    from ..excel.remote import RemoteClient
     from ..safety import SHOWN_AS
 
     impl = App(apps=None, add_book=False).books.open(json=payload)
@@ -610,6 +611,8 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
             buttons.REMOTE_PLACE.reset(token)
         answer = dict(impl.json())
         actions = [request_action(place.request_id, entry), *answer.get("actions", [])]
+        if RemoteClient.of(payload).vba:     # VBA-Web's parser would hand it long numbers as text
+            actions = exact_numbers(actions)
         fitted = fit_actions(actions, place.replayable)
         answer["actions"] = with_note(fitted.actions, upgrade_note(fitted.left_out, shipped_replayable()))
         return answer
