@@ -195,3 +195,23 @@ def test_upgrade_macros_refuses_what_it_cannot_carry_and_changes_nothing(master,
                              capture_output=True, text=True)
         assert out.returncode == 2 and f"「{name}」" in out.stderr and "Traceback" not in out.stderr, out.stderr
         assert path.read_bytes() == before
+
+
+def test_upgrade_macros_gives_the_workbook_module_the_workbooks_code_name(master, tmp_path):
+    """A workbook another language's Excel made names its document module in its own words
+    (workbookPr codeName="DieseArbeitsmappe"): the new project's module is that one, not a
+    ThisWorkbook no workbook is bound to."""
+    path = tmp_path / master.name
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                assert b'codeName="ThisWorkbook"' in data
+                data = data.replace(b'codeName="ThisWorkbook"', b'codeName="DieseArbeitsmappe"')
+            dst.writestr(item, data)
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    found = _olevba_modules(path)
+    assert "DieseArbeitsmappe" in found and "ThisWorkbook" not in found
+    assert "00020819-0000-0000-C000-000000000046" in found["DieseArbeitsmappe"]
