@@ -54,10 +54,13 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     # Staff open the master in Excel: a path Excel cannot open is refused before the build.
     # Its own path only, as rollover's new master (the backups are the later writes').
     check_excel_path(path, backups=False)
+    # The buttons' options on a book without buttons: it was built without them, exit 0 and
+    # no word, and staff went looking for the Python setting in a book that has no xlwings.conf.
+    for option, given in (("--server", server), ("--interpreter", interpreter)):
+        if given and path.suffix.lower() != c.MACRO_SUFFIX:
+            raise UserError(f"{option} はボタン付きのマスター（.xlsm）にだけ使えます（.xlsx にはボタンがありません）")
     if server:
         server = server_url(server)
-        if path.suffix.lower() != c.MACRO_SUFFIX:
-            raise UserError("--server はボタン付きのマスター（.xlsm）にだけ使えます")
     if year is not None:
         check_fiscal_year(year, "対象年度（--year）")
     if path.exists() and not force:
