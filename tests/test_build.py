@@ -601,3 +601,15 @@ def test_a_new_master_prints_its_list_and_summary_as_recalc_sets_them(tmp_path, 
     for name, paper in ((c.LIST, "8"), (c.SUMMARY, "9"), (c.FINDINGS, "9")):
         assert _page(before[name]) == _page(after[name]), name
         assert str(_page(before[name])[0]) == paper and _page(before[name])[1] == "landscape", name
+
+
+@pytest.mark.parametrize("option", [["--interpreter", r"C:\Program Files\Python 3.12\python.exe"],
+                                    ["--server", "http://renkei-server:8000"]])
+def test_init_refuses_the_buttons_options_for_a_book_without_buttons(tmp_path, option, capsys):
+    """--interpreter on a .xlsx was taken, the book built without xlwings.conf, exit 0."""
+    from renkei_xl.cli import main
+
+    path = tmp_path / "マスター.xlsx"
+    assert main(["init", str(path), *option]) == 2
+    assert f"{option[0]} はボタン付きのマスター（.xlsm）" in capsys.readouterr().err
+    assert not path.exists()

@@ -122,3 +122,96 @@ def test_upgrade_macros_refuses_an_xlsx(tmp_path):
     out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
                          capture_output=True, text=True)
     assert out.returncode == 2 and ".xlsm" in out.stderr and "Traceback" not in out.stderr
+
+
+def _excel_module(book: str, name: str) -> Module:
+    """A module as Microsoft Excel saved it (tests/data/excel_made), its source unchanged."""
+    from realbooks import EXCEL_MADE
+    from renkei_xl.vba.read import workbook_modules
+
+    found = next(m for m in workbook_modules(EXCEL_MADE / book) if m.name == name)
+    return Module(name, "standard", found.source)
+
+
+def _staff_project(path: Path, extra: list, codepage: int = 932) -> bytes:
+    """The master's own project as a Japanese Excel saves it once staff wrote code in it."""
+    codes = sheet_code_names(path)
+    documents = {"ThisWorkbook": Module("ThisWorkbook", "document", "")} | {n: Module(n, "document", "") for n in codes}
+    for module in extra:
+        if module.kind == "document":
+            documents[module.name] = module
+    older = Module("Renkei", "standard", 'Sub RenkeiRecalc()\r\n    RunPython "import old"\r\nEnd Sub\r\n')
+    ours = [older if m.name == "Renkei" else m for m in our_modules()]
+    return build_vba_project([*documents.values(), *ours, *xlwings_modules(), *remote_modules(),
+                              *(m for m in extra if m.kind != "document")], codepage=codepage)
+
+
+STAFF_CODE = [
+    Module("ThisWorkbook", "document", 'Private Sub Workbook_Open()\r\n    MsgBox "保存前に入力チェックを押してください"\r\nEnd Sub\r\n'),
+    Module("shMuni02", "document", "Option Explicit\r\nPrivate Sub Worksheet_Change(ByVal Target As Range)\r\n"
+                                   "    Application.StatusBar = \"小樽市を編集中\"\r\nEnd Sub\r\n"),
+    Module("集計用", "standard", 'Sub 印刷する()\r\n    Worksheets("一覧").PrintOut\r\nEnd Sub\r\n'),
+    Module("Tally", "class", "Public Count As Long\r\n"),
+]
+
+
+def test_upgrade_macros_keeps_the_code_staff_wrote_in_the_project(master, tmp_path):
+    """Staff's own macros (a module, a Workbook_Open, a sheet's Worksheet_Change, in Japanese
+    as a Japanese Excel stores it) went with the project upgrade-macros replaced, exit 0 and
+    no word: they come over, each where it was, with the new Renkei."""
+    path = tmp_path / master.name
+    path.write_bytes(master.read_bytes())
+    staff = [*STAFF_CODE, _excel_module("macro01.xlsm", "Module1")]
+    replace_vba_project(path, path, _staff_project(path, staff))
+    assert "import old" in _olevba_modules(path)["Renkei"]
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    found = {name: _norm(code) for name, code in _olevba_modules(path).items()}
+    for module in staff:
+        body = [line for line in _norm(module.source).split("\n") if line and not line.startswith("Attribute VB_Name")]
+        assert [line for line in found[module.name].split("\n") if line in body] == body, module.name
+    assert found["Renkei"] == _norm(our_modules()[0].source)
+    assert "集計用" in out.stdout and "Module1" in out.stdout and "shMuni02" in out.stdout
+
+
+def test_upgrade_macros_refuses_what_it_cannot_carry_and_changes_nothing(master, tmp_path, monkeypatch):
+    """A UserForm (its form a storage of its own) and a sheet module's code with no sheet to
+    go to cannot come over: named, with the way round, the master byte-identical."""
+    import renkei_xl.vba.project as project_module
+
+    stream = project_module._project_stream
+    monkeypatch.setattr(project_module, "_project_stream",
+                        lambda *a: stream(*a).replace(b"Class=UserForm1", b"BaseClass=UserForm1"))
+    cases = {"UserForm1": [Module("UserForm1", "class", "Private Sub UserForm_Click()\r\nEnd Sub\r\n")],
+             "Chart1": [Module("Chart1", "document", "Private Sub Chart_Activate()\r\nEnd Sub\r\n")]}
+    for name, extra in cases.items():
+        path = tmp_path / name / master.name
+        path.parent.mkdir()
+        path.write_bytes(master.read_bytes())
+        replace_vba_project(path, path, _staff_project(path, extra, codepage=1252))
+        before = path.read_bytes()
+        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                             capture_output=True, text=True)
+        assert out.returncode == 2 and f"「{name}」" in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert path.read_bytes() == before
+
+
+def test_upgrade_macros_gives_the_workbook_module_the_workbooks_code_name(master, tmp_path):
+    """A workbook another language's Excel made names its document module in its own words
+    (workbookPr codeName="DieseArbeitsmappe"): the new project's module is that one, not a
+    ThisWorkbook no workbook is bound to."""
+    path = tmp_path / master.name
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                assert b'codeName="ThisWorkbook"' in data
+                data = data.replace(b'codeName="ThisWorkbook"', b'codeName="DieseArbeitsmappe"')
+            dst.writestr(item, data)
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    found = _olevba_modules(path)
+    assert "DieseArbeitsmappe" in found and "ThisWorkbook" not in found
+    assert "00020819-0000-0000-C000-000000000046" in found["DieseArbeitsmappe"]

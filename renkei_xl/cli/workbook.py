@@ -54,10 +54,13 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
     # Staff open the master in Excel: a path Excel cannot open is refused before the build.
     # Its own path only, as rollover's new master (the backups are the later writes').
     check_excel_path(path, backups=False)
+    # The buttons' options on a book without buttons: it was built without them, exit 0 and
+    # no word, and staff went looking for the Python setting in a book that has no xlwings.conf.
+    for option, given in (("--server", server), ("--interpreter", interpreter)):
+        if given and path.suffix.lower() != c.MACRO_SUFFIX:
+            raise UserError(f"{option} はボタン付きのマスター（.xlsm）にだけ使えます（.xlsx にはボタンがありません）")
     if server:
         server = server_url(server)
-        if path.suffix.lower() != c.MACRO_SUFFIX:
-            raise UserError("--server はボタン付きのマスター（.xlsm）にだけ使えます")
     if year is not None:
         check_fiscal_year(year, "対象年度（--year）")
     if path.exists() and not force:
@@ -211,8 +214,8 @@ def _missed_note(result, old_year: int) -> list[str]:
 
 def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
-    from ..vba.inject import sheet_code_names, write_with_project
-    from ..vba.sources import master_project
+    from ..vba.carry import upgraded_project
+    from ..vba.inject import sheet_code_names, workbook_code_name, write_with_project
     from ..workbook.kind import check_master_file
     from ..safety import replace_file, writer_lock
     from ..workbook.session import check_path
@@ -227,11 +230,13 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         # or copied over meanwhile (another PC, a restore from mail) was written over with
         # the older one's parts, the newer save kept nowhere, not even in the backup.
         read_as = os.stat(path)
-        data = master_project(sheet_code_names(path), server=server)
+        data, notes = upgraded_project(path, sheet_code_names(path), workbook_code_name(path), server)
         dropped: list[str] = []
         saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data)), read_as=read_as)
     print(f"マクロを更新しました: {path}")
     print(f"バックアップ: {saved}")
+    for note in notes:
+        print(note)
     if dropped:
         # The old signature signs code no longer there (package.vba_signature).
         print("マクロのデジタル署名を外しました（署名は前のマクロのもので、新しいマクロには合いません）。"

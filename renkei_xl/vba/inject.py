@@ -43,6 +43,15 @@ def sheet_code_names(xlsm_path: str | Path) -> list[str]:
         return names
 
 
+def workbook_code_name(xlsm_path: str | Path) -> str:
+    """The workbook's code name (workbookPr's codeName), whose document module the project
+    holds: Excel's default when the workbook names none; another language's Excel names it
+    in its own words (DieseArbeitsmappe)."""
+    with _open_zip(xlsm_path) as book:
+        found = ElementTree.fromstring(book.read("xl/workbook.xml")).find(f"{_MAIN}workbookPr")
+    return (found.get("codeName") if found is not None else None) or "ThisWorkbook"
+
+
 def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> list[str]:
     """Write the new file ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced
     by ``data``. Every other entry keeps its name, order, content and zip metadata, but the

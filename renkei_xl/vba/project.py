@@ -35,7 +35,9 @@ REFERENCES = (
                "C:\\Program Files\\Common Files\\Microsoft Shared\\OFFICE16\\MSO.DLL"
                "#Microsoft Office 16.0 Object Library"),
 )
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")  # a VBA identifier, 31 chars max
+# A VBA identifier, 31 characters at most: a letter, then letters, digits and _. Letters of
+# the code page count (a Japanese Excel names a module 「集計用」); the encoding checks them.
+_IDENTIFIER = re.compile(r"[^\W\d_]\w{0,30}\Z")
 _HEADER_ATTRIBUTE = re.compile(r"Attribute (VB_\w+) = (.*)\Z")
 _ENCRYPT_SEED = 0x8D  # 2.4.3.2 allows any seed; a fixed one keeps builds reproducible
 
@@ -52,17 +54,19 @@ class Module:
 
 
 def build_vba_project(modules: Sequence[Module], project_name: str = "VBAProject",
-                      project_id: str | None = None) -> bytes:
-    """The bytes of a vbaProject.bin holding ``modules`` in this order."""
-    _check_names(modules, project_name)
+                      project_id: str | None = None, codepage: int = CODEPAGE) -> bytes:
+    """The bytes of a vbaProject.bin holding ``modules`` in this order. ``codepage``: the one
+    the text is stored in; 1252 for our ASCII modules, the saved project's own (932 from a
+    Japanese Excel) when staff's modules carried over hold Japanese."""
+    _check_names(modules, project_name, codepage)
     if project_id is None:  # stable per project name, so a rebuild gives the same bytes
         project_id = "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "renkei-xl:" + project_name)).upper()
-    vba = {"_VBA_PROJECT": VBA_PROJECT_STREAM, "dir": compress(_dir_stream(modules, project_name))}
+    vba = {"_VBA_PROJECT": VBA_PROJECT_STREAM, "dir": compress(_dir_stream(modules, project_name, codepage))}
     for module in modules:
-        vba[module.name] = _compressed(_encode(stored_source(module), module.name))
+        vba[module.name] = _compressed(_encode(stored_source(module), module.name, codepage))
     return write_compound_file({
-        "PROJECT": _project_stream(modules, project_name, project_id),
-        "PROJECTwm": _projectwm_stream(modules),
+        "PROJECT": _project_stream(modules, project_name, project_id, codepage),
+        "PROJECTwm": _projectwm_stream(modules, codepage),
         "VBA": vba,
     })
 
@@ -110,10 +114,10 @@ def _default_header(module: Module) -> dict[str, str]:
     }
 
 
-def _check_names(modules: Sequence[Module], project_name: str) -> None:
+def _check_names(modules: Sequence[Module], project_name: str, codepage: int) -> None:
     for name in [project_name, *(m.name for m in modules)]:
-        if not _IDENTIFIER.match(name):
-            raise ValueError(f"not a VBA identifier (ASCII, 31 characters at most): {name!r}")
+        if not _IDENTIFIER.match(name) or not fits(name, codepage):
+            raise ValueError(f"not a VBA identifier in code page {codepage} (31 characters at most): {name!r}")
     seen = [m.name.lower() for m in modules]  # VBA names are case-insensitive
     if len(set(seen)) != len(seen):
         raise ValueError(f"duplicate module names: {[m.name for m in modules]}")
@@ -121,11 +125,20 @@ def _check_names(modules: Sequence[Module], project_name: str) -> None:
         raise ValueError(f"unknown module kind in {[m.kind for m in modules]}")
 
 
-def _encode(text: str, where: str) -> bytes:
+def fits(text: str, codepage: int) -> bool:
+    """Whether ``text`` can be stored in a project of ``codepage`` (an MBCS code page Python knows)."""
     try:
-        return text.encode(f"cp{CODEPAGE}")
-    except UnicodeEncodeError as error:
-        raise ValueError(f"{where}: not representable in code page {CODEPAGE}: {error}") from None
+        text.encode(f"cp{codepage}")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _encode(text: str, where: str, codepage: int = CODEPAGE) -> bytes:
+    try:
+        return text.encode(f"cp{codepage}")
+    except (UnicodeEncodeError, LookupError) as error:
+        raise ValueError(f"{where}: not representable in code page {codepage}: {error}") from None
 
 
 def _record(record_id: int, data: bytes) -> bytes:
@@ -133,12 +146,12 @@ def _record(record_id: int, data: bytes) -> bytes:
     return struct.pack("<HI", record_id, len(data)) + data
 
 
-def _text_records(record_id: int, unicode_id: int, text: str) -> bytes:
+def _text_records(record_id: int, unicode_id: int, text: str, codepage: int = CODEPAGE) -> bytes:
     """An MBCS record followed by its UTF-16 twin (names, doc strings, help files)."""
-    return _record(record_id, _encode(text, "dir")) + _record(unicode_id, text.encode("utf-16-le"))
+    return _record(record_id, _encode(text, "dir", codepage)) + _record(unicode_id, text.encode("utf-16-le"))
 
 
-def _dir_stream(modules: Sequence[Module], project_name: str) -> bytes:
+def _dir_stream(modules: Sequence[Module], project_name: str, codepage: int) -> bytes:
     """2.3.4.2 dir Stream: PROJECTINFORMATION, PROJECTREFERENCES, PROJECTMODULES."""
     u32 = lambda n: struct.pack("<I", n)  # noqa: E731
     u16 = lambda n: struct.pack("<H", n)  # noqa: E731
@@ -147,7 +160,7 @@ def _dir_stream(modules: Sequence[Module], project_name: str) -> bytes:
     out += _record(0x0001, u32(3))  # PROJECTSYSKIND: 64-bit Windows, as Office writes today
     out += _record(0x0002, u32(LCID))  # PROJECTLCID
     out += _record(0x0014, u32(LCID))  # PROJECTLCIDINVOKE
-    out += _record(0x0003, u16(CODEPAGE))  # PROJECTCODEPAGE
+    out += _record(0x0003, u16(codepage))  # PROJECTCODEPAGE
     out += _record(0x0004, _encode(project_name, "project name"))  # PROJECTNAME
     out += _text_records(0x0005, 0x0040, "")  # PROJECTDOCSTRING
     out += _record(0x0006, b"") + _record(0x003D, b"")  # PROJECTHELPFILEPATH: two MBCS copies
@@ -164,9 +177,9 @@ def _dir_stream(modules: Sequence[Module], project_name: str) -> bytes:
     out += _record(0x000F, u16(len(modules)))
     out += _record(0x0013, u16(0xFFFF))  # PROJECTCOOKIE
     for module in modules:  # 2.3.4.2.3.2 MODULE Record
-        out += _record(0x0019, _encode(module.name, "module name"))  # MODULENAME
+        out += _record(0x0019, _encode(module.name, "module name", codepage))  # MODULENAME
         out += _record(0x0047, module.name.encode("utf-16-le"))  # MODULENAMEUNICODE
-        out += _text_records(0x001A, 0x0032, module.name)  # MODULESTREAMNAME
+        out += _text_records(0x001A, 0x0032, module.name, codepage)  # MODULESTREAMNAME
         out += _text_records(0x001C, 0x0048, "")  # MODULEDOCSTRING
         out += _record(0x0031, u32(0))  # MODULEOFFSET: the stream holds source only
         out += _record(0x001E, u32(0))  # MODULEHELPCONTEXT
@@ -177,7 +190,7 @@ def _dir_stream(modules: Sequence[Module], project_name: str) -> bytes:
     return bytes(out)
 
 
-def _project_stream(modules: Sequence[Module], project_name: str, project_id: str) -> bytes:
+def _project_stream(modules: Sequence[Module], project_name: str, project_id: str, codepage: int) -> bytes:
     """2.3.1 PROJECT Stream: the project's text properties, in the order Excel writes them."""
     protection = encrypt(project_id, struct.pack("<I", 0))  # 2.3.1.15: not protected
     password = encrypt(project_id, bytes([0]))  # 2.3.1.16: no password
@@ -200,14 +213,14 @@ def _project_stream(modules: Sequence[Module], project_name: str, project_id: st
         "[Workspace]",
         *(f"{module.name}=0, 0, 0, 0, C" for module in modules),
     ]
-    return _encode("\r\n".join(lines) + "\r\n", "PROJECT")
+    return _encode("\r\n".join(lines) + "\r\n", "PROJECT", codepage)
 
 
-def _projectwm_stream(modules: Sequence[Module]) -> bytes:
+def _projectwm_stream(modules: Sequence[Module], codepage: int) -> bytes:
     """2.3.3 PROJECTwm Stream: each module name in MBCS and UTF-16, then a terminator."""
     out = bytearray()
     for module in modules:
-        out += _encode(module.name, "module name") + b"\x00"
+        out += _encode(module.name, "module name", codepage) + b"\x00"
         out += module.name.encode("utf-16-le") + b"\x00\x00"
     return bytes(out + b"\x00\x00")
 

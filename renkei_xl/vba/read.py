@@ -71,6 +71,24 @@ def workbook_modules(path: str | Path) -> list[VbaModule]:
 
 
 def project_modules(data: bytes) -> list[VbaModule]:
+    return read_project(data).modules
+
+
+@dataclass(frozen=True)
+class SavedProject:
+    """A saved project as far as one rebuilt from it needs: the code page its text is in,
+    its modules, and what the PROJECT stream (2.3.1.3-2.3.1.6) declares each module to be,
+    by name in lower case: "document", "standard", "class" or "designer" (a UserForm, whose
+    form lives in a storage of its own beside the code)."""
+    codepage: int
+    modules: list[VbaModule]
+    declared: dict[str, str]
+
+
+_DECLARED = {"document": "document", "module": "standard", "class": "class", "baseclass": "designer"}
+
+
+def read_project(data: bytes) -> SavedProject:
     import olefile
 
     try:
@@ -86,8 +104,21 @@ def project_modules(data: bytes) -> list[VbaModule]:
             for name, stream, offset, kind in _module_entries(records, codepage):
                 raw = ole.openstream(storage + [stream]).read()
                 out.append(VbaModule(name, kind, decompress(raw[offset:]).decode(_codec(codepage), "replace")))
+            project = ole.openstream(storage[:-1] + ["PROJECT"]).read().decode(_codec(codepage), "replace")
         except (OSError, ValueError, LookupError) as exc:
             raise VbaProjectError(f"damaged VBA project: {exc}") from None
+    return SavedProject(codepage, out, _declared(project))
+
+
+def _declared(project: str) -> dict[str, str]:
+    """Each module's kind as the PROJECT stream's properties name it, up to its first section."""
+    out: dict[str, str] = {}
+    for line in project.splitlines():
+        if line.startswith("["):
+            break
+        key, _, value = line.partition("=")
+        if key.strip().lower() in _DECLARED:
+            out[value.split("/")[0].strip().lower()] = _DECLARED[key.strip().lower()]
     return out
 
 

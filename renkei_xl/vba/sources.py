@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from ..core.contract import BUTTONS as CONTRACT_BUTTONS
 from ..core.errors import UserError
-from .project import WORKBOOK_BASE, Module, build_vba_project
+from .project import CODEPAGE, WORKBOOK_BASE, Module, build_vba_project
 
 
 def _macros_dir() -> Path:
@@ -133,11 +133,19 @@ def _xlwings_root() -> Path:
 
 
 def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "ThisWorkbook",
-                   server: Optional[str] = None) -> bytes:
+                   server: Optional[str] = None, kept: Sequence[Module] = (), codepage: int = CODEPAGE) -> bytes:
     """The vbaProject.bin of the master: the workbook's and sheets' document modules
     (Excel binds them by code name), then our button macros (naming ``server`` when the
-    master is built for one) and xlwings (with its client for a server)."""
-    return _master_project(tuple(sheet_code_names), workbook_code_name, server)
+    master is built for one) and xlwings (with its client for a server). ``kept``: staff's
+    own code that upgrade-macros carries over (renkei_xl.vba.carry), a document module's
+    in place of the empty one of its name, other modules after ours, in ``codepage``."""
+    return _master_project(tuple(sheet_code_names), workbook_code_name, server, tuple(kept), codepage)
+
+
+def tool_module_names() -> frozenset[str]:
+    """The modules every master of this installation carries, in lower case (VBA's names are
+    not case-sensitive): upgrade-macros replaces these, and keeps any other."""
+    return frozenset(m.name.lower() for m in [*our_modules(), *xlwings_modules(), *remote_modules()])
 
 
 def own_project_with(data: bytes, before: Sequence[str], after: Sequence[str],
@@ -157,7 +165,8 @@ def own_project_with(data: bytes, before: Sequence[str], after: Sequence[str],
 
 
 @functools.lru_cache(maxsize=8)   # building compresses ~120 KB in Python (about a second)
-def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, server: Optional[str]) -> bytes:
+def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, server: Optional[str],
+                    kept: tuple[Module, ...] = (), codepage: int = CODEPAGE) -> bytes:
     code_modules = [*with_server(our_modules(), server), *xlwings_modules(), *remote_modules()]
     taken = {m.name.lower() for m in code_modules}
     for name in [workbook_code_name, *sheet_code_names]:
@@ -168,9 +177,12 @@ def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, 
                 + " 以外）に変更してください。"
             )
         taken.add(name.lower())
-    documents = [Module(workbook_code_name, "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n")]
-    documents += [Module(name, "document", "") for name in sheet_code_names]
-    return build_vba_project([*documents, *code_modules])
+    code = {m.name.lower(): m for m in kept if m.kind == "document"}
+    documents = [code.get(workbook_code_name.lower(),
+                          Module(workbook_code_name, "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n"))]
+    documents += [code.get(name.lower(), Module(name, "document", "")) for name in sheet_code_names]
+    others = [m for m in kept if m.kind != "document"]
+    return build_vba_project([*documents, *code_modules, *others], codepage=codepage)
 
 
 def _read_module(path: Path, kind: str) -> Module:

@@ -1,0 +1,97 @@
+"""What of a master's saved VBA project ``upgrade-macros`` carries into the new one.
+
+upgrade-macros replaces the tool's modules (vba.sources.tool_module_names). Staff's own
+code in the same project (a module of their macros, a Workbook_Open in ThisWorkbook, a
+Worksheet_Change in a sheet's module) went with them, unsaid, the backup the only copy
+left. It comes over as it was: a standard or class module after ours, a document module's
+code into the new module of the same code name, in a code page that holds its text (a
+Japanese Excel stores its project in 932). What cannot come over is refused by name
+before anything is written: a UserForm (its form is a storage our writer does not copy)
+and a document module's code whose sheet no longer has a module here (a chart sheet's).
+The project's references are not carried: ours are the two every new project has.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..core.errors import UserError
+from . import VBA_PART
+from .project import CODEPAGE, Module, fits
+from .read import OTHER, VbaProjectError, read_project
+
+_NAME_LINE = re.compile(r'^Attribute VB_Name = "[^"]*"\r?\n', re.MULTILINE)
+_NOT_CODE = re.compile(r"^\s*(?:Attribute\s|Option\s|$)", re.IGNORECASE)
+_CODEPAGES = (CODEPAGE, 932)   # ours; then a Japanese Excel's, where a saved one has no codec here
+
+
+def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: str,
+                     server: Optional[str]) -> tuple[bytes, list[str]]:
+    """The new project for the master at ``path`` (sheets' code names ``documents``), and
+    what staff should read about the old one's own code: carried, or unreadable."""
+    from .sources import master_project
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            old = book.read(VBA_PART) if VBA_PART in book.namelist() else None
+    except (OSError, zipfile.BadZipFile):
+        old = None      # said by the writer, which opens the file next
+    kept: list[Module] = []
+    codepage, notes = CODEPAGE, []
+    if old is not None:
+        try:
+            kept, codepage = carried_modules(old, [workbook_code_name, *documents])
+        except VbaProjectError:
+            notes.append("前のマクロは壊れていて読めないため、職員が書いたマクロがあっても引き継げませんでした"
+                         "（バックアップに残っています）")
+    if kept:
+        names = "、".join(m.name for m in kept)
+        notes.append(f"職員が書いたマクロ（{names}）は、新しいマクロに引き継ぎました")
+    return master_project(documents, workbook_code_name, server=server, kept=kept, codepage=codepage), notes
+
+
+def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module], int]:
+    """Staff's modules of the project ``old`` as they come over, and the code page to store
+    them in. ``documents``: the code names (workbook first) the new project has modules for."""
+    from .sources import tool_module_names
+
+    project = read_project(old)
+    tool, places = tool_module_names(), {d.lower(): d for d in documents}
+    kept = []
+    for module in project.modules:
+        kind = project.declared.get(module.name.lower(), "class" if module.kind == OTHER else "standard")
+        source = _NAME_LINE.sub("", module.source, count=1)
+        if module.name.lower() in tool or (kind == "document" and not _has_code(source)):
+            continue
+        if kind == "designer":
+            raise UserError(f"マクロのユーザーフォーム「{module.name}」は、マクロの入れ替えで引き継げません。VBA の画面で"
+                            "そのフォームを［ファイルのエクスポート］で保存してから削除し、もう一度実行した後に"
+                            "［ファイルのインポート］で戻してください（何も変更していません）")
+        if kind == "document" and module.name.lower() not in places:
+            raise UserError(f"マクロのモジュール「{module.name}」（シートのモジュール）に書かれたコードは、"
+                            "引き継ぐシートが見つからないため、マクロの入れ替えで引き継げません。VBA の画面で"
+                            "コードを標準モジュールに移してから、もう一度実行してください（何も変更していません）")
+        name = places[module.name.lower()] if kind == "document" else module.name
+        kept.append(Module(name, kind, source))
+    return kept, _codepage(kept, project.codepage)
+
+
+def _has_code(source: str) -> bool:
+    """A document module holds code beyond what Excel gives every one (its attributes, and
+    the Option Explicit of 「変数の宣言を強制する」)."""
+    return any(not _NOT_CODE.match(line) for line in source.splitlines())
+
+
+def _codepage(kept: Sequence[Module], saved: int) -> int:
+    """Ours when staff's text fits in it (a project of ours stays as it was written), else
+    the saved project's own, else a Japanese Excel's."""
+    candidates = list(dict.fromkeys((CODEPAGE, saved, *_CODEPAGES)))
+    for codepage in candidates:
+        if all(fits(module.name + module.source, codepage) for module in kept):
+            return codepage
+    worst = next((m for m in kept if not any(fits(m.name + m.source, codepage) for codepage in candidates)), kept[0])
+    raise UserError(f"職員が書いたマクロのモジュール「{worst.name}」に、マクロの文字コードで書けない文字があるため、"
+                    "マクロの入れ替えで引き継げません。その文字を直してから、もう一度実行してください（何も変更していません）")
