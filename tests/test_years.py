@@ -376,6 +376,33 @@ def test_next_steps_hold_a_month_deadline_to_the_status_date_as_its_symbol_is(sa
     assert "2023年度（今年度が期限）" in said["51-1"], said["51-1"]
 
 
+def test_next_steps_hold_a_day_deadline_of_a_later_year_to_a_late_status_date(sample):
+    """基準日 may be after the 年度's end (figures as of 2024-05-31 for 2023年度): a deadline to
+    the day in 2024年度 that it has reached is × (rules._deadline), and 次の一歩 said
+    「2024年4月30日（2024年度）まであと1年度」 beside it, counting by 年度 alone."""
+    import datetime as dt
+
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_BASE_DATE].destinations))
+    wb[sheet][ref.replace("$", "")].value = dt.datetime(2024, 5, 31)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    targets = {"14-1": "2024年4月末まで", "35-1": "2024年5月31日まで", "51-1": "2024年6月末まで"}
+    for ind_id, target in targets.items():
+        ws.cell(rows[ind_id], head.index("目標値") + 1).value = target
+    wb.save(sample)
+    assert cli_main(["recalc", str(sample)]) == 0
+    steps = openpyxl.load_workbook(sample)[c.NEXT_STEPS]
+    said = {row[0]: row for row in steps.iter_rows(values_only=True) if row and row[0] in targets}
+    assert said["14-1"][3] == "×", said["14-1"]
+    assert ("2024年4月30日（2024年度）、期限を過ぎています（基準日 2024年5月31日）。目標の見直しが必要です"
+            in said["14-1"]), said["14-1"]
+    assert said["35-1"][3] == "×", said["35-1"]
+    assert "2024年5月31日（2024年度）、基準日が期限" in said["35-1"], said["35-1"]
+    assert "2024年6月30日（2024年度）まであと1年度" in said["51-1"], said["51-1"]
+
+
 def test_the_meta_row_says_how_many_rows_must_turn_achieved(fy2023):
     from renkei_xl.core.rules import achievement_rate, context_of
 

@@ -193,9 +193,15 @@ def deadline_text(ind: Indicator, fiscal_year: int, as_of: Optional[_dt.date] = 
     due = target.due if target.kind == DEADLINE else None
     # A deadline to the month or the day (「2024年9月末まで」) is named by its day and its 年度.
     when = f"{year}年度" if due is None else f"{due.year}年{due.month}月{due.day}日（{year}年度）"
+    # 基準日 may fall in the next 年度 (up to a year after this one's end: figures as of 5月末),
+    # and a day there on or before it has come (rules._deadline: ×) though its 年度 is later.
+    come = due is not None and as_of is not None and due <= as_of
+    if come and left > 0:
+        return (f"{when}、期限を過ぎています（基準日 {as_of.year}年{as_of.month}月{as_of.day}日）。目標の見直しが必要です"
+                if due < as_of else f"{when}、基準日が期限")
     if left > 0:
         return f"{when}まであと{left}年度"
-    if left == 0 and not (due is not None and as_of is not None and due < as_of):
+    if left == 0 and not (come and due < as_of):
         return f"{when}（今年度が期限）" if due is None else f"{when}、今年度が期限"
     return f"{when}（期限を過ぎています。目標の見直しが必要です）" if due is None else \
         f"{when}、期限を過ぎています。目標の見直しが必要です"
