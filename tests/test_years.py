@@ -602,6 +602,23 @@ def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path
     assert read_history(_grid(sample, c.HISTORY))["08-1"][2022].actual == "1,015件"
 
 
+@pytest.mark.parametrize("bom, encoding", [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
+def test_a_unicode_text_history_file_is_read_as_excel_and_notepad_save_it(sample, tmp_path, capsys, bom, encoding):
+    """Excel's 「Unicode テキスト」 save (UTF-16 with its BOM, tabs, CRLF) and メモ帳's 「Unicode」:
+    refused as 「CSV（文字のファイル）ではありません」 for the zero bytes UTF-16 holds, a file
+    of text sent back as if it were none. Both faces of the import are this command."""
+    for name, sep in (("経年.txt", "\t"), ("経年.csv", ",")):
+        path = tmp_path / name
+        rows = [f"指標ID{sep}年度{sep}実績値{sep}評価", f"08-1{sep}令和4年度{sep}\"1,015件\"{sep}×"]
+        path.write_bytes(bom + "".join(f"{r}\r\n" for r in rows).encode(encoding))
+        assert cli_main(["history", "import", str(sample), str(path)]) == 0, capsys.readouterr()
+        assert "「経年」に 1 行を取り込みました" in capsys.readouterr().out
+        assert read_history(_grid(sample, c.HISTORY))["08-1"][2022] == ("1,015件", "×")
+    path.write_bytes(b"\xff\xfe\x00\xd8,\x00")     # half a surrogate pair: no UTF-16 text
+    assert cli_main(["history", "import", str(sample), str(path)]) == 2
+    assert "UTF-16-LE の文字として読めません" in capsys.readouterr().err
+
+
 def test_a_history_csv_without_a_valid_row_changes_nothing(sample, tmp_path, capsys):
     before = sample.read_bytes()
     csv_path = tmp_path / "bad.csv"

@@ -409,10 +409,21 @@ class CsvImport(NamedTuple):
 
 
 def decode_csv(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM) or Shift_JIS (what Excel writes for 「CSV（コンマ区切り）」
-    on a Japanese Windows); anything else is refused, never guessed."""
+    """UTF-8 (with or without BOM), Shift_JIS (what Excel writes for 「CSV（コンマ区切り）」
+    on a Japanese Windows) or UTF-16 with its BOM (Excel's 「Unicode テキスト」, tab-separated,
+    and メモ帳's 「Unicode」: refused as 「CSV ではありません」 for the zero bytes UTF-16 holds);
+    anything else is refused, never guessed."""
+    from .text_bytes import split_bom
+
     if len(raw) > MAX_CSV_BYTES:
         raise UserError(f"「{name}」は大きすぎます（{MAX_CSV_BYTES // 1024 // 1024} MB まで）")
+    body, encoding = split_bom(raw)
+    if encoding is not None and encoding != "utf-8":
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            raise UserError(f"「{name}」を {encoding.upper()} の文字として読めません。"
+                            "UTF-8 か Shift_JIS の CSV で保存し直してください") from None
     if b"\x00" in raw:
         raise UserError(f"「{name}」は CSV（文字のファイル）ではありません。前の年度のマスター（.xlsm か .xlsx）か、"
                         "指標ID,年度,実績値,評価 の CSV を指定してください")
