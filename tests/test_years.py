@@ -619,6 +619,22 @@ def test_a_unicode_text_history_file_is_read_as_excel_and_notepad_save_it(sample
     assert "UTF-16-LE の文字として読めません" in capsys.readouterr().err
 
 
+def test_a_history_row_with_more_fields_than_its_header_is_refused_not_cut(sample, tmp_path, capsys):
+    """「1,015件」 typed without quotes is two fields: with 評価 before 実績値 the year went in as
+    「1」 without a word, after it the row was refused for an 評価 「015件」. A row whose extra
+    fields are empty (what Excel writes under a wider header) is read as it was."""
+    path = tmp_path / "経年.csv"
+    path.write_text("指標ID,年度,評価,実績値\n08-1,2022,×,1,015件\n06-1,2022,◎,10件,,\n", encoding="utf-8")
+    assert cli_main(["history", "import", str(sample), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "2行目: 見出しは 4 列なのに、この行には 5 列あります（余分な「015件」）" in out, out
+    history = read_history(_grid(sample, c.HISTORY))
+    assert 2022 not in history["08-1"] and history["06-1"][2022] == ("10件", "◎")
+    path.write_text("指標ID,年度,実績値,評価\n08-1,2022,1,015件,×\n", encoding="utf-8")
+    done = import_history(sample, path)
+    assert [r.line for r in done.refusals] == [2] and "5 列" in done.refusals[0].reason
+
+
 def test_a_history_csv_without_a_valid_row_changes_nothing(sample, tmp_path, capsys):
     before = sample.read_bytes()
     csv_path = tmp_path / "bad.csv"

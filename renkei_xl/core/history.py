@@ -485,11 +485,9 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
             return row[i].strip() if i < len(row) else ""
 
         ind_id, year_text, actual, symbol = (cell(h) for h in CSV_HEADERS)
-        if not ind_id:
-            refusals.append(Refusal(line, "指標ID が空です"))
-            continue
-        if ind_id not in known:
-            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"))
+        reason = _extra_fields(row, len(rows[0])) or _id_refusal(ind_id, known)
+        if reason:
+            refusals.append(Refusal(line, reason))
             continue
         year = _year(year_text, parse_fiscal_year, DateParseError)
         if year is None:
@@ -518,6 +516,25 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         # either dash the list prints (実績値's －, the symbol ―) is no value
         records.append((ind_id, year, YearRecord("" if actual in (NO_VALUE, NOT_YET) else actual, symbol)))
     return CsvImport(records, refusals, replaced)
+
+
+def _extra_fields(row: Sequence[str], width: int) -> str:
+    """Why a row with more filled fields than the header has is not imported ("" when it has
+    none): 「1,015件」 typed without quotes is two fields, and the 実績値 was read as 「1」 (the
+    rest dropped without a word) when 評価 came before it, or its 評価 as 「015件」 when after."""
+    extra = [v for v in row[width:] if v.strip()]
+    if not extra:
+        return ""
+    return (f"見出しは {width} 列なのに、この行には {width + len(extra)} 列あります（余分な「{shown(extra[0].strip())}」）。"
+            "「1,015件」のようにコンマを含む値は \"1,015件\" のように \" で囲むか、コンマを取ってください")
+
+
+def _id_refusal(ind_id: str, known: set[str]) -> str:
+    if not ind_id:
+        return "指標ID が空です"
+    if ind_id not in known:
+        return f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"
+    return ""
 
 
 def _actual_refusal(actual: str, symbol: str) -> str:
