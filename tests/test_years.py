@@ -27,7 +27,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.core.deadlines import target_year
 from renkei_xl.core.findings import PAST_TARGET
 from renkei_xl.core.gaps import gap_text
-from renkei_xl.core.history import read_history, years_of
+from renkei_xl.core.history import read_history, read_kept, years_of
 from renkei_xl.core.model import ACHIEVED, SYMBOLS
 from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.values import NUMBER, format_number, parse_value
@@ -233,6 +233,29 @@ def test_next_steps_compare_with_last_year(years):
     trend = header.index("前年度との比較")
     assert rows["08-1"][trend].startswith("→") and "17件" in rows["08-1"][trend]
     assert "◎まであと8件" in rows["08-1"][header.index("目標までの差")]
+
+
+def test_next_steps_do_not_compare_with_a_year_of_another_indicator(sample, tmp_path):
+    """An 指標ID given to another indicator since 経年 recorded its year (renumbered, or a
+    dropped ID reused): 次の一歩 compared the two, 「↑（前年度 3件 ◎）」 of the old one's
+    count. A year recorded under the same 評価指標 is compared as before."""
+    path = tmp_path / "経年.csv"
+    path.write_text("指標ID,年度,実績値,評価\n08-1,2022,3件,◎\n06-1,2022,3件,×\n", encoding="utf-8")
+    assert import_history(sample, path).imported == 2
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "08-1")
+    ws.cell(row, head.index("評価指標") + 1).value = "新しく加えた指標（番号を付け直し）"
+    wb.save(sample)
+    recorded = read_kept(_grid(sample, c.HISTORY)).labels["08-1"][1]
+    assert cli_main(["recalc", str(sample)]) == 0
+    grid = _grid(sample, c.NEXT_STEPS)
+    header = grid[2]
+    rows = {r[0]: r for r in grid[3:] if r and r[0]}
+    trend = header.index("前年度との比較")
+    assert rows["08-1"][trend] == f"比べません（「経年」の前年度の記録は、評価指標「{recorded}」のものです）"
+    assert rows["06-1"][trend].startswith("↑") or rows["06-1"][trend].startswith("→"), rows["06-1"][trend]
 
 
 # ------------------------------------------------------------------ twice
@@ -822,7 +845,7 @@ def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path
     import openpyxl
 
     from renkei_xl.cli.workbook import init_master
-    from renkei_xl.core.history import read_history, years_of
+    from renkei_xl.core.history import read_history, read_kept, years_of
 
     master = init_master(tmp_path / "見本.xlsm", sample="fy2023")
     grid = [list(r) for r in openpyxl.load_workbook(master)[c.HISTORY].iter_rows(values_only=True)]

@@ -206,6 +206,23 @@ def _unread_label(row: Sequence[object], k: int, staff_cols: set[int]) -> Option
     return error_value(cell) or (boolean_value(cell) if k not in staff_cols else None)
 
 
+def recorded_names(grid: Optional[Sequence[Sequence[object]]]) -> dict[str, str]:
+    """指標ID → the 評価指標 経年 shows beside its years, read quietly for 次の一歩 (評価を再計算
+    reads the years alone, and is not stopped by a cell it never reads: read_kept): a cell
+    holding no text (an error value, a TRUE/FALSE) says nothing of what the years measured."""
+    header_at = _header_at(grid)
+    if header_at is None:
+        return {}
+    header = [text(v) for v in grid[header_at]]
+    id_col, name_col = (header.index(h) if h in header else None for h in (ID_HEADER, FIXED_HEADERS[2]))
+    out: dict[str, str] = {}
+    for row in grid[header_at + 1:]:
+        ind_id, name = _at(row, id_col), _at(row, name_col)
+        if ind_id and name and ind_id not in out and not unread_value(name):
+            out[ind_id] = name.removeprefix(GONE)
+    return out
+
+
 def renamed(history: History, kept: Kept, indicators: Sequence[Indicator]) -> list[tuple[str, str, str]]:
     """(指標ID, 評価指標 in 経年, 評価指標 on 指標) of the indicators with years in 経年 whose
     評価指標 is not the one 経年 shows: reworded, or the ID given to another indicator (a
