@@ -27,7 +27,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.core.deadlines import target_year
 from renkei_xl.core.findings import PAST_TARGET
 from renkei_xl.core.gaps import gap_text
-from renkei_xl.core.history import read_history, years_of
+from renkei_xl.core.history import read_history, read_kept, years_of
 from renkei_xl.core.model import ACHIEVED, SYMBOLS
 from renkei_xl.core.plan_types import CellEdit, WritePlan
 from renkei_xl.core.values import NUMBER, format_number, parse_value
@@ -235,6 +235,29 @@ def test_next_steps_compare_with_last_year(years):
     assert "◎まであと8件" in rows["08-1"][header.index("目標までの差")]
 
 
+def test_next_steps_do_not_compare_with_a_year_of_another_indicator(sample, tmp_path):
+    """An 指標ID given to another indicator since 経年 recorded its year (renumbered, or a
+    dropped ID reused): 次の一歩 compared the two, 「↑（前年度 3件 ◎）」 of the old one's
+    count. A year recorded under the same 評価指標 is compared as before."""
+    path = tmp_path / "経年.csv"
+    path.write_text("指標ID,年度,実績値,評価\n08-1,2022,3件,◎\n06-1,2022,3件,×\n", encoding="utf-8")
+    assert import_history(sample, path).imported == 2
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "08-1")
+    ws.cell(row, head.index("評価指標") + 1).value = "新しく加えた指標（番号を付け直し）"
+    wb.save(sample)
+    recorded = read_kept(_grid(sample, c.HISTORY)).labels["08-1"][1]
+    assert cli_main(["recalc", str(sample)]) == 0
+    grid = _grid(sample, c.NEXT_STEPS)
+    header = grid[2]
+    rows = {r[0]: r for r in grid[3:] if r and r[0]}
+    trend = header.index("前年度との比較")
+    assert rows["08-1"][trend] == f"比べません（「経年」の前年度の記録は、評価指標「{recorded}」のものです）"
+    assert rows["06-1"][trend].startswith("↑") or rows["06-1"][trend].startswith("→"), rows["06-1"][trend]
+
+
 # ------------------------------------------------------------------ twice
 
 def test_a_second_rollover_keeps_both_years_and_the_chart_has_both(years, fy2023):
@@ -374,6 +397,33 @@ def test_next_steps_hold_a_month_deadline_to_the_status_date_as_its_symbol_is(sa
     assert "2023年6月30日（2023年度）、期限を過ぎています。目標の見直しが必要です" in said["14-1"], said["14-1"]
     assert "2023年12月31日（2023年度）、今年度が期限" in said["35-1"], said["35-1"]
     assert "2023年度（今年度が期限）" in said["51-1"], said["51-1"]
+
+
+def test_next_steps_hold_a_day_deadline_of_a_later_year_to_a_late_status_date(sample):
+    """基準日 may be after the 年度's end (figures as of 2024-05-31 for 2023年度): a deadline to
+    the day in 2024年度 that it has reached is × (rules._deadline), and 次の一歩 said
+    「2024年4月30日（2024年度）まであと1年度」 beside it, counting by 年度 alone."""
+    import datetime as dt
+
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_BASE_DATE].destinations))
+    wb[sheet][ref.replace("$", "")].value = dt.datetime(2024, 5, 31)
+    ws = wb[c.INDICATORS]
+    head = [cell.value for cell in ws[1]]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    targets = {"14-1": "2024年4月末まで", "35-1": "2024年5月31日まで", "51-1": "2024年6月末まで"}
+    for ind_id, target in targets.items():
+        ws.cell(rows[ind_id], head.index("目標値") + 1).value = target
+    wb.save(sample)
+    assert cli_main(["recalc", str(sample)]) == 0
+    steps = openpyxl.load_workbook(sample)[c.NEXT_STEPS]
+    said = {row[0]: row for row in steps.iter_rows(values_only=True) if row and row[0] in targets}
+    assert said["14-1"][3] == "×", said["14-1"]
+    assert ("2024年4月30日（2024年度）、期限を過ぎています（基準日 2024年5月31日）。目標の見直しが必要です"
+            in said["14-1"]), said["14-1"]
+    assert said["35-1"][3] == "×", said["35-1"]
+    assert "2024年5月31日（2024年度）、基準日が期限" in said["35-1"], said["35-1"]
+    assert "2024年6月30日（2024年度）まであと1年度" in said["51-1"], said["51-1"]
 
 
 def test_the_meta_row_says_how_many_rows_must_turn_achieved(fy2023):
@@ -575,6 +625,39 @@ def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path
     assert read_history(_grid(sample, c.HISTORY))["08-1"][2022].actual == "1,015件"
 
 
+@pytest.mark.parametrize("bom, encoding", [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
+def test_a_unicode_text_history_file_is_read_as_excel_and_notepad_save_it(sample, tmp_path, capsys, bom, encoding):
+    """Excel's 「Unicode テキスト」 save (UTF-16 with its BOM, tabs, CRLF) and メモ帳's 「Unicode」:
+    refused as 「CSV（文字のファイル）ではありません」 for the zero bytes UTF-16 holds, a file
+    of text sent back as if it were none. Both faces of the import are this command."""
+    for name, sep in (("経年.txt", "\t"), ("経年.csv", ",")):
+        path = tmp_path / name
+        rows = [f"指標ID{sep}年度{sep}実績値{sep}評価", f"08-1{sep}令和4年度{sep}\"1,015件\"{sep}×"]
+        path.write_bytes(bom + "".join(f"{r}\r\n" for r in rows).encode(encoding))
+        assert cli_main(["history", "import", str(sample), str(path)]) == 0, capsys.readouterr()
+        assert "「経年」に 1 行を取り込みました" in capsys.readouterr().out
+        assert read_history(_grid(sample, c.HISTORY))["08-1"][2022] == ("1,015件", "×")
+    path.write_bytes(b"\xff\xfe\x00\xd8,\x00")     # half a surrogate pair: no UTF-16 text
+    assert cli_main(["history", "import", str(sample), str(path)]) == 2
+    assert "UTF-16-LE の文字として読めません" in capsys.readouterr().err
+
+
+def test_a_history_row_with_more_fields_than_its_header_is_refused_not_cut(sample, tmp_path, capsys):
+    """「1,015件」 typed without quotes is two fields: with 評価 before 実績値 the year went in as
+    「1」 without a word, after it the row was refused for an 評価 「015件」. A row whose extra
+    fields are empty (what Excel writes under a wider header) is read as it was."""
+    path = tmp_path / "経年.csv"
+    path.write_text("指標ID,年度,評価,実績値\n08-1,2022,×,1,015件\n06-1,2022,◎,10件,,\n", encoding="utf-8")
+    assert cli_main(["history", "import", str(sample), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "2行目: 見出しは 4 列なのに、この行には 5 列あります（余分な「015件」）" in out, out
+    history = read_history(_grid(sample, c.HISTORY))
+    assert 2022 not in history["08-1"] and history["06-1"][2022] == ("10件", "◎")
+    path.write_text("指標ID,年度,実績値,評価\n08-1,2022,1,015件,×\n", encoding="utf-8")
+    done = import_history(sample, path)
+    assert [r.line for r in done.refusals] == [2] and "5 列" in done.refusals[0].reason
+
+
 def test_a_history_csv_without_a_valid_row_changes_nothing(sample, tmp_path, capsys):
     before = sample.read_bytes()
     csv_path = tmp_path / "bad.csv"
@@ -762,7 +845,7 @@ def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path
     import openpyxl
 
     from renkei_xl.cli.workbook import init_master
-    from renkei_xl.core.history import read_history, years_of
+    from renkei_xl.core.history import read_history, read_kept, years_of
 
     master = init_master(tmp_path / "見本.xlsm", sample="fy2023")
     grid = [list(r) for r in openpyxl.load_workbook(master)[c.HISTORY].iter_rows(values_only=True)]

@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as _dt
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from . import contract as c
-from .history import History
+from .history import History, labels_of
 from .layout import HEADER, INDICATOR, Grid, project_shown
 from .methods import NO_VALUE, NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
@@ -193,9 +193,15 @@ def deadline_text(ind: Indicator, fiscal_year: int, as_of: Optional[_dt.date] = 
     due = target.due if target.kind == DEADLINE else None
     # A deadline to the month or the day (「2024年9月末まで」) is named by its day and its 年度.
     when = f"{year}年度" if due is None else f"{due.year}年{due.month}月{due.day}日（{year}年度）"
+    # 基準日 may fall in the next 年度 (up to a year after this one's end: figures as of 5月末),
+    # and a day there on or before it has come (rules._deadline: ×) though its 年度 is later.
+    come = due is not None and as_of is not None and due <= as_of
+    if come and left > 0:
+        return (f"{when}、期限を過ぎています（基準日 {as_of.year}年{as_of.month}月{as_of.day}日）。目標の見直しが必要です"
+                if due < as_of else f"{when}、基準日が期限")
     if left > 0:
         return f"{when}まであと{left}年度"
-    if left == 0 and not (due is not None and as_of is not None and due < as_of):
+    if left == 0 and not (come and due < as_of):
         return f"{when}（今年度が期限）" if due is None else f"{when}、今年度が期限"
     return f"{when}（期限を過ぎています。目標の見直しが必要です）" if due is None else \
         f"{when}、期限を過ぎています。目標の見直しが必要です"
@@ -226,11 +232,17 @@ def _filled_by_id(ids: set[str], entries: Sequence[Entry]) -> dict[str, set[str]
     return filled
 
 
-def trend_text(ind_id: str, actual_text: str, symbol: str, history: History, fiscal_year: int) -> str:
-    """↑ ↓ → against last year's 実績値 (same unit family), else against its symbol."""
+def trend_text(ind_id: str, actual_text: str, symbol: str, history: History, fiscal_year: int,
+               name: str = "", recorded: str = "") -> str:
+    """↑ ↓ → against last year's 実績値 (same unit family), else against its symbol. Not
+    against a year 経年 shows for another 評価指標 (``recorded``, not the row's ``name``): an
+    ID reused or renumbered for another indicator since, whose 「↑（前年度 17件 ◎）」 compared
+    two indicators (history.renamed says it at the next rollover, a year later)."""
     last = history.get(ind_id, {}).get(fiscal_year - 1)
     if last is None:
         return "前年度の記録なし"
+    if recorded and name and recorded != name:
+        return f"比べません（「{c.HISTORY}」の前年度の記録は、評価指標「{recorded}」のものです）"
     now_v, then_v = _parse(actual_text), _parse(last.actual)
     shown = last.actual or "（未入力）"
     if (now_v is not None and then_v is not None and now_v.kind == NUMBER and then_v.kind == NUMBER
@@ -247,8 +259,10 @@ def trend_text(ind_id: str, actual_text: str, symbol: str, history: History, fis
 # ------------------------------------------------------------------ the sheet
 
 def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
-              history: History) -> list[list[object]]:
-    """One row per indicator that is not ◎, in 指標 order, as COLUMNS."""
+              history: History, recorded: Mapping[str, str] = {}) -> list[list[object]]:
+    """One row per indicator that is not ◎, in 指標 order, as COLUMNS (``recorded``: 指標ID →
+    the 評価指標 経年 shows, history.recorded_names)."""
+
     evaluations, consolidated = result.evaluations, result.consolidated
     plain = [evaluations[i.id].symbol for i in result.indicators if not rates_others(i)]
     open_rows = [(ind, evaluations[ind.id]) for ind in result.indicators
@@ -274,7 +288,8 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
                     published(ind.target) or NO_VALUE, actual or NO_VALUE,
                     gap, deadline,
                     _missing_text(filled[ind.id], names) if _adds_up(ind) else "",
-                    trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year)])
+                    trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year, labels_of(ind)[1],
+                               recorded.get(ind.id, ""))])
     return out
 
 
@@ -323,8 +338,8 @@ def next_steps_title(settings: Settings) -> str:
 
 
 def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Settings,
-                     history: History) -> SheetPlan:
-    steps = step_rows(result, entries, settings, history)
+                     history: History, recorded: Mapping[str, str] = {}) -> SheetPlan:
+    steps = step_rows(result, entries, settings, history, recorded)
     munis = municipality_rows(result.indicators, entries, settings)
     title = next_steps_title(settings)
     note = ("◎でない指標ごとに、目標までの差（その行の単位）・期限までの年数・まだ入力のない市町村・"

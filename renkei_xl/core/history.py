@@ -206,6 +206,23 @@ def _unread_label(row: Sequence[object], k: int, staff_cols: set[int]) -> Option
     return error_value(cell) or (boolean_value(cell) if k not in staff_cols else None)
 
 
+def recorded_names(grid: Optional[Sequence[Sequence[object]]]) -> dict[str, str]:
+    """指標ID → the 評価指標 経年 shows beside its years, read quietly for 次の一歩 (評価を再計算
+    reads the years alone, and is not stopped by a cell it never reads: read_kept): a cell
+    holding no text (an error value, a TRUE/FALSE) says nothing of what the years measured."""
+    header_at = _header_at(grid)
+    if header_at is None:
+        return {}
+    header = [text(v) for v in grid[header_at]]
+    id_col, name_col = (header.index(h) if h in header else None for h in (ID_HEADER, FIXED_HEADERS[2]))
+    out: dict[str, str] = {}
+    for row in grid[header_at + 1:]:
+        ind_id, name = _at(row, id_col), _at(row, name_col)
+        if ind_id and name and ind_id not in out and not unread_value(name):
+            out[ind_id] = name.removeprefix(GONE)
+    return out
+
+
 def renamed(history: History, kept: Kept, indicators: Sequence[Indicator]) -> list[tuple[str, str, str]]:
     """(指標ID, 評価指標 in 経年, 評価指標 on 指標) of the indicators with years in 経年 whose
     評価指標 is not the one 経年 shows: reworded, or the ID given to another indicator (a
@@ -409,10 +426,21 @@ class CsvImport(NamedTuple):
 
 
 def decode_csv(raw: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM) or Shift_JIS (what Excel writes for 「CSV（コンマ区切り）」
-    on a Japanese Windows); anything else is refused, never guessed."""
+    """UTF-8 (with or without BOM), Shift_JIS (what Excel writes for 「CSV（コンマ区切り）」
+    on a Japanese Windows) or UTF-16 with its BOM (Excel's 「Unicode テキスト」, tab-separated,
+    and メモ帳's 「Unicode」: refused as 「CSV ではありません」 for the zero bytes UTF-16 holds);
+    anything else is refused, never guessed."""
+    from .text_bytes import split_bom
+
     if len(raw) > MAX_CSV_BYTES:
         raise UserError(f"「{name}」は大きすぎます（{MAX_CSV_BYTES // 1024 // 1024} MB まで）")
+    body, encoding = split_bom(raw)
+    if encoding is not None and encoding != "utf-8":
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            raise UserError(f"「{name}」を {encoding.upper()} の文字として読めません。"
+                            "UTF-8 か Shift_JIS の CSV で保存し直してください") from None
     if b"\x00" in raw:
         raise UserError(f"「{name}」は CSV（文字のファイル）ではありません。前の年度のマスター（.xlsm か .xlsx）か、"
                         "指標ID,年度,実績値,評価 の CSV を指定してください")
@@ -474,11 +502,9 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
             return row[i].strip() if i < len(row) else ""
 
         ind_id, year_text, actual, symbol = (cell(h) for h in CSV_HEADERS)
-        if not ind_id:
-            refusals.append(Refusal(line, "指標ID が空です"))
-            continue
-        if ind_id not in known:
-            refusals.append(Refusal(line, f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"))
+        reason = _extra_fields(row, len(rows[0])) or _id_refusal(ind_id, known)
+        if reason:
+            refusals.append(Refusal(line, reason))
             continue
         year = _year(year_text, parse_fiscal_year, DateParseError)
         if year is None:
@@ -507,6 +533,25 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         # either dash the list prints (実績値's －, the symbol ―) is no value
         records.append((ind_id, year, YearRecord("" if actual in (NO_VALUE, NOT_YET) else actual, symbol)))
     return CsvImport(records, refusals, replaced)
+
+
+def _extra_fields(row: Sequence[str], width: int) -> str:
+    """Why a row with more filled fields than the header has is not imported ("" when it has
+    none): 「1,015件」 typed without quotes is two fields, and the 実績値 was read as 「1」 (the
+    rest dropped without a word) when 評価 came before it, or its 評価 as 「015件」 when after."""
+    extra = [v for v in row[width:] if v.strip()]
+    if not extra:
+        return ""
+    return (f"見出しは {width} 列なのに、この行には {width + len(extra)} 列あります（余分な「{shown(extra[0].strip())}」）。"
+            "「1,015件」のようにコンマを含む値は \"1,015件\" のように \" で囲むか、コンマを取ってください")
+
+
+def _id_refusal(ind_id: str, known: set[str]) -> str:
+    if not ind_id:
+        return "指標ID が空です"
+    if ind_id not in known:
+        return f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"
+    return ""
 
 
 def _actual_refusal(actual: str, symbol: str) -> str:

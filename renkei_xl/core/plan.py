@@ -78,17 +78,18 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
     their rows (core.list_notes). Returns the result as
     ``validate_plan`` does, its 一覧 findings from the 一覧 written."""
     from .gaps import next_steps_sheet        # here: 入力チェック starts without them
-    from .history import read_history, with_year_rates
+    from .history import read_history, recorded_names, with_year_rates
 
     listed, cut = list_layout(result, data.settings)
     old = state.grids.get(c.LIST)
     result = with_findings(result, [*cut, *keep_staff_columns(listed, old),
                                     *dropped_by_rebuild(state, old, REBUILT_BY_RECALC, what)])
     plan, result = _checked(state, data, result, what, when)
-    history = read_history(state.grids.get(c.HISTORY))
+    grid = state.grids.get(c.HISTORY)
+    history = read_history(grid)
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)
     plan.sheets[:0] = [listed, summary]
-    plan.sheets.append(next_steps_sheet(result, data.entries, data.settings, history))
+    plan.sheets.append(next_steps_sheet(result, data.entries, data.settings, history, recorded_names(grid)))
     return plan, result
 
 

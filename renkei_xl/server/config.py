@@ -79,14 +79,11 @@ def _read_key_file(key_file: str) -> str:
         raise UserError(f"鍵のファイル「{key_file}」を読めません（{system_reason(exc)}）") from None
     if len(data) > MAX_KEY_FILE_BYTES:
         raise UserError(f"鍵のファイル「{key_file}」が大きすぎます（鍵を 1 行だけ書いたファイルにしてください）")
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if data.startswith(bom):
-            data = data[len(bom):]
-            break
-    else:
-        encoding = "utf-8"
+    from ..core.text_bytes import split_bom
+
+    data, encoding = split_bom(data)
     try:
-        return data.decode(encoding).strip()
+        return data.decode(encoding or "utf-8").strip()
     except UnicodeDecodeError:
         raise UserError(f"鍵のファイル「{key_file}」を文字として読めません。メモ帳などで鍵を 1 行書き、"
                         "UTF-8 で保存し直してください") from None
