@@ -1510,11 +1510,15 @@ def test_the_base_date_of_a_year_at_either_end_of_the_range_is_one_its_cell_take
     assert held == dt.date(2101, 3, 31) and low <= held <= high
 
 
-def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_that_year(years, tmp_path):
-    """Staff retype 経年's 「2023年度 実績値」 as 「２０２３年度　実績値」 and 「2023年度 評価」 as
-    「2023年度評価」 in the 2024 master. The 2025 master's 経年 still has 2023 as a year, under the
-    tool's own headers, with 04-1's record; before, both columns were read as staff's own, and
-    2023 left the years (its 達成割合 and records kept only as text beside them)."""
+@pytest.mark.parametrize("actual_header, symbol_header", [("２０２３年度　実績値", "2023年度評価"),
+                                                          ("令和5年度 実績値", "R５年度評価")])
+def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_that_year(
+        years, tmp_path, actual_header, symbol_header):
+    """Staff retype 経年's 「2023年度 実績値」 as 「２０２３年度　実績値」 or 「令和5年度 実績値」 and
+    「2023年度 評価」 as 「2023年度評価」 or 「R５年度評価」 in the 2024 master. The 2025 master's 経年
+    still has 2023 as a year, under the tool's own headers, with 04-1's record; before, both
+    columns were read as staff's own, and 2023 left the years (its 達成割合 and records kept
+    only as text beside them)."""
     m2024 = shutil.copyfile(years["m2024"], tmp_path / years["m2024"].name)
     rows = [list(r) for r in openpyxl.load_workbook(m2024)[c.HISTORY].iter_rows(values_only=True)]
     top = next(i for i, r in enumerate(rows) if "指標ID" in r)
@@ -1523,12 +1527,12 @@ def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_th
     actual, symbol = header.index("2023年度 実績値"), header.index("2023年度 評価")
     before = (record[actual], record[symbol])
     assert before[1], before
-    write_planned(m2024, lambda fs: (WritePlan(cells=[CellEdit(c.HISTORY, top + 1, actual + 1, "２０２３年度　実績値"),
-                                                      CellEdit(c.HISTORY, top + 1, symbol + 1, "2023年度評価")]), None))
+    write_planned(m2024, lambda fs: (WritePlan(cells=[CellEdit(c.HISTORY, top + 1, actual + 1, actual_header),
+                                                      CellEdit(c.HISTORY, top + 1, symbol + 1, symbol_header)]), None))
 
     m2025 = rollover_file(m2024, out=tmp_path / "2025" / years["m2025"].name).path
     rows = [list(r) for r in openpyxl.load_workbook(m2025)[c.HISTORY].iter_rows(values_only=True)]
     header = next(r for r in rows if "指標ID" in r)
-    assert "２０２３年度　実績値" not in header and "2023年度評価" not in header, header
+    assert actual_header not in header and symbol_header not in header, header
     record = next(r for r in rows[rows.index(header) + 1:] if r[0] == "04-1")
     assert (record[header.index("2023年度 実績値")], record[header.index("2023年度 評価")]) == before

@@ -22,6 +22,7 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 from . import contract as c
 from .contract_read import YEAR_RANGE, text
 from .errors import UserError
+from .fiscal import DateParseError, parse_fiscal_year
 from .methods import NO_VALUE
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
@@ -36,10 +37,10 @@ ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
 ACTUAL_SUFFIX = "年度 実績値"
 SYMBOL_SUFFIX = "年度 評価"
-# Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」 or
-# 「2023年度実績値」 is the year the tool wrote, not a column of staff's own beside it.
-_YEAR_COLUMN = re.compile(r"^(\d{4})年度(実績値|評価)$")
-_TARGET_COLUMN = re.compile(r"^(\d{4})年度目標値$")
+# Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」,
+# 「2023年度実績値」 or 「令和5年度 実績値」 is the year the tool wrote, not a column of staff's
+# own beside it (year_of_header reads the year as 設定's 対象年度 is read).
+_YEAR_COLUMN = re.compile(r"^(.{1,12}?年度)(実績値|評価|目標値)$")
 TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
@@ -169,7 +170,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     header = [text(v) for v in grid[header_at]]
     cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
-    target_cols = {int(m.group(1)): k for k, h in enumerate(header) if (m := _TARGET_COLUMN.match(header_key(h)))}
+    target_cols = {year: k for k, h in enumerate(header) if (year := year_of_header(h, "目標値")) is not None}
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
     ours = {*cols, *actual_cols.values(), *symbol_cols.values(), *target_cols.values()}
@@ -247,10 +248,10 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
     actual_cols: dict[int, int] = {}
     symbol_cols: dict[int, int] = {}
     for col, h in enumerate(header):
-        m = _YEAR_COLUMN.match(header_key(h))
-        if m:
-            cols = actual_cols if m.group(2) == "実績値" else symbol_cols
-            year = int(m.group(1))
+        found = [(kind, year) for kind in ("実績値", "評価") if (year := year_of_header(h, kind)) is not None]
+        if found:
+            kind, year = found[0]
+            cols = actual_cols if kind == "実績値" else symbol_cols
             if year in cols:
                 where = [f"{c.HISTORY}!{cell_ref(row, k + 1)}" for k in (cols[year], col)]
                 raise UserError(f"シート「{c.HISTORY}」の見出し「{h}」が 2 か所（{' と '.join(where)}）にあります。"
@@ -258,6 +259,19 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
                                 "もう一度実行してください")
             cols[year] = col
     return actual_cols, symbol_cols
+
+
+def year_of_header(header: str, kind: str) -> Optional[int]:
+    """The 年度 of a 経年 header 「YYYY年度 <kind>」 as staff may retype it (header_key, 和暦
+    too: 「令和5年度 実績値」 kept 2023 out of the years, its records as text beside them), or
+    None for any other header."""
+    m = _YEAR_COLUMN.match(header_key(header))
+    if m is None or m.group(2) != kind:
+        return None
+    try:
+        return parse_fiscal_year(m.group(1))
+    except DateParseError:
+        return None
 
 
 def header_key(header: str) -> str:
@@ -485,7 +499,6 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     reason and the others still count. Columns are found by header text. An 指標ID 経年
     keeps though 指標 no longer has it is taken: a year corrected afterwards is one of its
     past years, and refusing it left the figure staff had found wrong in the record."""
-    from .fiscal import DateParseError, parse_fiscal_year
     rows, cols = csv_rows(content)
     known = {i.id for i in indicators} | set(history)
     seen: set[tuple[str, int]] = set()
