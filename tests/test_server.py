@@ -1396,9 +1396,10 @@ def test_a_name_or_a_refusal_holding_half_a_surrogate_pair_is_said_in_japanese(s
     assert sheet.status_code == 400 and "経年〔U+DC00〕" in sheet.text and "受付番号" in sheet.text, sheet.text
 
 
-def test_an_exception_out_of_a_button_endpoint_is_the_japanese_500_with_its_number(server, monkeypatch):
-    """Past what handle() catches (building the answer sent): starlette's outermost middleware
-    answered it first, in English and with no number, before the Guard saw it."""
+@contextlib.contextmanager
+def _provoked(server, monkeypatch, name: str):
+    """The server's own app in this process with ``server_app.<name>`` raising, and the log
+    records it made: (client, records)."""
     import logging
 
     from starlette.testclient import TestClient
@@ -1415,13 +1416,22 @@ def test_an_exception_out_of_a_button_endpoint_is_the_japanese_500_with_its_numb
     handler.emit = records.append
     logger = logging.getLogger(server_log.LOGGER)
     logger.addHandler(handler)
-    monkeypatch.setattr(server_app, "_numbered_refusal", fail)
+    level = logger.level
+    logger.setLevel(logging.INFO)      # as server_log.configure sets it
+    monkeypatch.setattr(server_app, name, fail)
     try:
-        client = TestClient(server_app.create_app(ServerConfig(server.workdir, KEY)))
-        response = client.post("/buttons/check", content=client_body(_payload(server.master)),
-                               headers={**server.headers, "Content-Type": "application/json"})
+        yield TestClient(server_app.create_app(ServerConfig(server.workdir, KEY))), records
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_an_exception_out_of_a_button_endpoint_is_the_japanese_500_with_its_number(server, monkeypatch):
+    """Past what handle() catches (building the answer sent): starlette's outermost middleware
+    answered it first, in English and with no number, before the Guard saw it."""
+    with _provoked(server, monkeypatch, "_numbered_refusal") as (client, records):
+        response = client.post("/buttons/check", content=client_body(_payload(server.master)),
+                               headers={**server.headers, "Content-Type": "application/json"})
     assert response.status_code == 500 and "Error" not in response.text, response.text
     number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
     errors = [r.getMessage() for r in records if getattr(r, "traceback", False)]
@@ -1453,32 +1463,9 @@ def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_
     run in this process) reaches staff as the Japanese 500 with its request number only; the
     request line and the traceback under that number go to their logs. Every payload the
     real server gets is shape-checked first (test_refusals_are_japanese_with_no_traceback)."""
-    import logging
-
-    from starlette.testclient import TestClient
-
-    from renkei_xl.server import app as server_app
-    from renkei_xl.server import log as server_log
-    from renkei_xl.server.config import ServerConfig
-
-    def fail(*_args, **_kwargs):
-        raise RuntimeError("provoked")
-
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = logging.getLogger(server_log.LOGGER)
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)      # as server_log.configure sets it
-    monkeypatch.setattr(server_app, "run_button", fail)
-    try:
-        client = TestClient(server_app.create_app(ServerConfig(server.workdir, KEY)))
+    with _provoked(server, monkeypatch, "run_button") as (client, records):
         response = client.post("/buttons/recalc", content=client_body(_payload(server.master)),
                                headers={**server.headers, "Content-Type": "application/json"})
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/plain")
     number = re.search(r"受付番号 ([0-9a-f]{8})", response.text).group(1)
     assert "送って" not in response.text and "Error" not in response.text and "/" not in response.text

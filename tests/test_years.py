@@ -375,25 +375,30 @@ def test_next_steps_say_how_long_to_a_deadline_as_staff_write_it(fy2023, target,
     assert deadline_text(ind, 2023) == text
 
 
-def test_next_steps_hold_a_month_deadline_to_the_status_date_as_its_symbol_is(sample):
-    """A deadline to the month in this 年度 that 基準日 has passed is × (rules._deadline);
-    次の一歩 said 「今年度が期限」 beside it. With 基準日 2023-09-30: June's is past, December's
-    is still this year's, and a 年度 deadline stays 「今年度が期限」."""
+def _next_steps_with(sample, base_date: tuple, targets: dict) -> dict:
+    """次の一歩's rows of ``targets`` (指標ID → 目標値) after a recalc with 基準日 ``base_date``."""
     import datetime as dt
 
     wb = openpyxl.load_workbook(sample, keep_vba=True)
     sheet, ref = next(iter(wb.defined_names[c.N_BASE_DATE].destinations))
-    wb[sheet][ref.replace("$", "")].value = dt.datetime(2023, 9, 30)
+    wb[sheet][ref.replace("$", "")].value = dt.datetime(*base_date)
     ws = wb[c.INDICATORS]
     head = [cell.value for cell in ws[1]]
     rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
-    targets = {"14-1": "2023年6月末まで", "35-1": "2023年12月末まで", "51-1": "2023年度中"}
     for ind_id, target in targets.items():
         ws.cell(rows[ind_id], head.index("目標値") + 1).value = target
     wb.save(sample)
     assert cli_main(["recalc", str(sample)]) == 0
     steps = openpyxl.load_workbook(sample)[c.NEXT_STEPS]
-    said = {row[0]: row for row in steps.iter_rows(values_only=True) if row and row[0] in targets}
+    return {row[0]: row for row in steps.iter_rows(values_only=True) if row and row[0] in targets}
+
+
+def test_next_steps_hold_a_month_deadline_to_the_status_date_as_its_symbol_is(sample):
+    """A deadline to the month in this 年度 that 基準日 has passed is × (rules._deadline);
+    次の一歩 said 「今年度が期限」 beside it. With 基準日 2023-09-30: June's is past, December's
+    is still this year's, and a 年度 deadline stays 「今年度が期限」."""
+    said = _next_steps_with(sample, (2023, 9, 30), {"14-1": "2023年6月末まで", "35-1": "2023年12月末まで",
+                                                    "51-1": "2023年度中"})
     assert "2023年6月30日（2023年度）、期限を過ぎています。目標の見直しが必要です" in said["14-1"], said["14-1"]
     assert "2023年12月31日（2023年度）、今年度が期限" in said["35-1"], said["35-1"]
     assert "2023年度（今年度が期限）" in said["51-1"], said["51-1"]
@@ -403,21 +408,8 @@ def test_next_steps_hold_a_day_deadline_of_a_later_year_to_a_late_status_date(sa
     """基準日 may be after the 年度's end (figures as of 2024-05-31 for 2023年度): a deadline to
     the day in 2024年度 that it has reached is × (rules._deadline), and 次の一歩 said
     「2024年4月30日（2024年度）まであと1年度」 beside it, counting by 年度 alone."""
-    import datetime as dt
-
-    wb = openpyxl.load_workbook(sample, keep_vba=True)
-    sheet, ref = next(iter(wb.defined_names[c.N_BASE_DATE].destinations))
-    wb[sheet][ref.replace("$", "")].value = dt.datetime(2024, 5, 31)
-    ws = wb[c.INDICATORS]
-    head = [cell.value for cell in ws[1]]
-    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
-    targets = {"14-1": "2024年4月末まで", "35-1": "2024年5月31日まで", "51-1": "2024年6月末まで"}
-    for ind_id, target in targets.items():
-        ws.cell(rows[ind_id], head.index("目標値") + 1).value = target
-    wb.save(sample)
-    assert cli_main(["recalc", str(sample)]) == 0
-    steps = openpyxl.load_workbook(sample)[c.NEXT_STEPS]
-    said = {row[0]: row for row in steps.iter_rows(values_only=True) if row and row[0] in targets}
+    said = _next_steps_with(sample, (2024, 5, 31), {"14-1": "2024年4月末まで", "35-1": "2024年5月31日まで",
+                                                    "51-1": "2024年6月末まで"})
     assert said["14-1"][3] == "×", said["14-1"]
     assert ("2024年4月30日（2024年度）、期限を過ぎています（基準日 2024年5月31日）。目標の見直しが必要です"
             in said["14-1"]), said["14-1"]
