@@ -353,6 +353,9 @@ class LiveBook(ABC):
         no engine depends on what its Clear happens to include. An engine whose Clear may
         keep hyperlinks deletes them first (``_delete_links``). Charts are found through
         the sheet's chart list, which the remote engine has only from an Office.js client.
+        What belongs to the sheet, not a cell (custom views, watches, editable ranges, the
+        background picture), is taken to stay; the file face keeps it alike
+        (package.sheet_settings; assumed, docs/excel-model.md check 20).
         """
         for chart in reversed(list(sheet.charts)):
             chart.delete()

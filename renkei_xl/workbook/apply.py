@@ -4,8 +4,9 @@
   name, so the VBA document module still belongs to it), its relationships and the
   chart and comment parts only it used; the pictures, shapes, form controls and slicers
   staff placed on it, its tab colour and window settings stay, as Excel's Clear All
-  leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window). A sheet staff deleted is
-  added at the end.
+  leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window), and so do its
+  custom views, cell watches, editable ranges and background picture with the parts they
+  name (.sheet_settings). A sheet staff deleted is added at the end.
 - A table (ListObject) staff made on a rebuilt sheet goes with it, as the buttons' Clear All
   deletes it in Excel: its slicers go too, and what refers to it is made #REF!
   (renkei_xl.package.tables, .slicers.drop_table_slicers).
@@ -136,24 +137,15 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     selected = _attr_of(old, "sheetView", "tabSelected") in ("1", "true")
     window = sheet_window(old)
     gone = _only_reachable_from(pkg, workbook, part)
-    old_drawing = drawing_of(pkg, part) if part in pkg else None
-    controls = kept_controls(pkg, part) if part in pkg else None
-    if controls and controls.vml_part not in gone:
-        controls = None         # a legacy drawing another part shares: not the tool's to rewrite
-    kept = kept_drawing(pkg, old_drawing, controls is not None) if old_drawing in gone else None
-    if kept:
-        gone -= kept_parts(pkg, kept)
-    if controls:
-        gone -= controls_parts(pkg, controls, part)
-    slicers, slicer_parts = _kept_slicers(pkg, part)
-    gone -= slicer_parts
+    controls, kept, slicers, settings = _staff_kept(pkg, part, gone)
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
     gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
     for name in gone:
         pkg.remove(name)
-    # The controls' and slicers' relationships keep their ids, which their entries name.
-    rels: list[tuple[str, str, str]] = [*(controls.rels if controls else ()), *(slicers.rels if slicers else ())]
+    # The controls', slicers' and settings' relationships keep their ids, which they name.
+    rels: list[tuple[str, str, str]] = [*(controls.rels if controls else ()), *(slicers.rels if slicers else ()),
+                                        *(settings.rels if settings else ())]
     free = (f"rId{n}" for n in range(1, len(rels) + 3) if f"rId{n}" not in {r[0] for r in rels})
     drawing_rid = legacy_rid = None
     drawing = _write_drawing(pkg, types, sheet, kept)
@@ -166,7 +158,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
         rels.append((legacy_rid, T_VML, relative(part, controls.vml_part)))
     pkg.write_pieces(part, render_sheet(sheet, styles, code_name, selected, drawing_rid,
                                         legacy_rid, controls.controls if controls else b"", window,
-                                        slicers.exts if slicers else b""))
+                                        slicers.exts if slicers else b"", settings.elements if settings else None))
     write_rels(pkg, part, rels)
     # Content types last: a part written again under its old name keeps its Override where
     # it was, so a second identical run leaves [Content_Types].xml byte-identical. The sheet's
@@ -183,6 +175,31 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     workbook.set_name("_xlnm.Print_Area", index, f"{q}!{_abs(ps.area)}" if ps and ps.area else None)
     workbook.set_name("_xlnm._FilterDatabase", index,
                       f"{q}!{_abs(sheet.autofilter)}" if sheet.autofilter else None, hidden=True)
+
+
+def _staff_kept(pkg: Package, part: str, gone: set[str]) -> tuple:
+    """What staff placed on the old sheet that its rebuild keeps, as the buttons' Clear All
+    leaves it: form controls, the drawing's pictures and shapes, slicers and the sheet-level
+    settings (package.controls, .drawing, .slicers, .sheet_settings); the parts they need are
+    taken out of ``gone``."""
+    old_drawing = drawing_of(pkg, part) if part in pkg else None
+    controls = kept_controls(pkg, part) if part in pkg else None
+    if controls and controls.vml_part not in gone:
+        controls = None         # a legacy drawing another part shares: not the tool's to rewrite
+    kept = kept_drawing(pkg, old_drawing, controls is not None) if old_drawing in gone else None
+    if kept:
+        gone -= kept_parts(pkg, kept)
+    if controls:
+        gone -= controls_parts(pkg, controls, part)
+    slicers, slicer_parts = _kept_slicers(pkg, part)
+    gone -= slicer_parts
+    from ..package.sheet_settings import kept_settings
+    from ..package.sheet_settings import kept_parts as settings_parts
+
+    settings = kept_settings(pkg, part)
+    if settings:
+        gone -= settings_parts(pkg, settings, part)
+    return controls, kept, slicers, settings
 
 
 def _code_names(pkg: Package, workbook: WorkbookXml) -> list[str]:
@@ -373,7 +390,7 @@ def _drop_staff_tables(pkg: Package, workbook: WorkbookXml, types: ContentTypes,
 def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], selected: bool,
                  drawing_rid: Optional[str], legacy_rid: Optional[str] = None,
                  controls: bytes = b"", window: SheetWindow = SheetWindow(),
-                 extensions: bytes = b"") -> Iterator[str]:
+                 extensions: bytes = b"", settings: Optional[Mapping[str, bytes]] = None) -> Iterator[str]:
     """A worksheet part from its plan, in pieces, elements in the order CT_Worksheet
     requires. In pieces because a 20,000-row 一覧 is 15 million characters: the package
     compresses each piece as it comes, and the whole text never exists at once (50 MB of
@@ -383,11 +400,15 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
                    f'<dimension ref="{_ref((1, 1, max(len(sheet.rows), 1), max(sheet.width, 1)))}"/>',
                    _sheet_views(sheet, selected, window.view), '<sheetFormatPr defaultRowHeight="15"/>', _cols(sheet)))
     yield from _sheet_data(sheet, styles)
+    # The staff's sheet-level settings (package.sheet_settings), each where CT_Worksheet puts it.
+    kept = {name: element.decode("utf-8") for name, element in (settings or {}).items()}
     out: list[str] = []
     if sheet.protect:
         out.append(_sheet_protection(sheet.protection))
+    out += [kept.get("protectedRanges", ""), kept.get("scenarios", "")]
     if sheet.autofilter:
         out.append(f'<autoFilter ref="{_ref(sheet.autofilter)}"/>')
+    out += [kept.get("dataConsolidate", ""), kept.get("customSheetViews", "")]
     if sheet.merges:
         out.append(f'<mergeCells count="{len(sheet.merges)}">'
                    + "".join(f'<mergeCell ref="{_ref(m)}"/>' for m in sheet.merges) + "</mergeCells>")
@@ -398,12 +419,15 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
     out.append(_hyperlinks(sheet))
     if sheet.print_setup is not None:
         out.append(_page(sheet.print_setup))
+    out += [kept.get("customProperties", ""), kept.get("cellWatches", "")]
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>')
     if legacy_rid:
         out.append(f'<legacyDrawing r:id="{legacy_rid}"/>')
+    out.append(kept.get("picture", ""))
     if controls:                # the staff's form controls, as they were (package.controls)
         out.append(controls.decode("utf-8"))
+    out.append(kept.get("webPublishItems", ""))
     if extensions:              # the staff's slicer lists, as they were (package.slicers)
         out.append("<extLst>" + extensions.decode("utf-8") + "</extLst>")
     out.append("</worksheet>")

@@ -1,0 +1,84 @@
+"""What a rebuilt tool sheet keeps of the settings staff made for the sheet as a whole: its
+custom views (表示 > ユーザー設定のビュー) with the printer settings they name, cell watches
+(ウォッチ ウィンドウ), ranges users may edit under protection (範囲の編集を許可), scenarios,
+consolidation settings, custom properties, web publishing items and the background picture.
+
+The buttons clear a tool sheet with Excel's Clear All of its cells
+(excel.book.LiveBook.clear_sheet). Microsoft documents Range.Clear as clearing "the entire
+object", its example "the formulas and formatting" of the range; none of these belongs to a
+cell, and Clear All is taken to leave them, as it leaves the sheet's tab and window
+(package.sheet_window) — assumed, docs/excel-model.md check 20. The file face writes the sheet
+part anew, so without this every one of them went with the old part while the buttons kept
+them: a custom view or a watch lost on one face only, and a custom view whose pageSetup
+named (r:id) a printer-settings part the rebuild removed.
+
+What Clear All removes with the cells goes on both faces: data validations, ignored-error
+flags, sparklines and staff's conditional formats (each a setting of cells; the buttons
+also clear the conditional formats themselves), so the file face keeps none of them.
+
+The elements are carried verbatim into the new part (the namespace declarations they used
+from the old root made on them), with the sheet's relationships they name and the parts
+those reach (a custom view's printerSettings*.bin, the background's image).
+"""
+
+# No ``from __future__ import annotations``: see package.drawing (NamedTuple at import).
+
+import re
+from typing import NamedTuple, Optional
+
+from .controls import WORKSHEET_ROOT, after_cells, declared
+from .drawing import relationship_ids, top_level_children
+from .rels import reachable, read_rels
+from .xml import REL_NS
+from .zipped import Package
+
+# CT_Worksheet's children that Clear All of the cells leaves, by local name.
+KEPT = ("protectedRanges", "scenarios", "dataConsolidate", "customSheetViews", "customProperties",
+        "cellWatches", "picture", "webPublishItems")
+_ANY = re.compile(rb'<(?:[\w.-]+:)?(?:' + b"|".join(k.encode() for k in KEPT) + rb')[\s/>]')
+_NAME = re.compile(rb'<(?:[\w.-]+:)?([\w.-]+)')
+_R_DECLARED = b' xmlns:r="' + REL_NS.encode() + b'"'
+
+
+class KeptSettings(NamedTuple):
+    elements: dict      # local name -> the element, verbatim but for namespace declarations
+    rels: tuple         # (id, type, target) of the sheet's relationships they name
+
+
+def kept_settings(pkg: Package, sheet_part: str) -> Optional[KeptSettings]:
+    """The sheet-level settings of ``sheet_part`` that outlive its rebuild: None when it has
+    none. Only the part past <sheetData> is searched and parsed."""
+    from .xml import PackageError
+
+    if sheet_part not in pkg:
+        return None
+    data = pkg.read(sheet_part)
+    start = after_cells(data)
+    if not _ANY.search(data, start):
+        return None
+    root = WORKSHEET_ROOT.search(data)
+    # The new root binds r as the old one did (workbook.apply.render_sheet): not repeated.
+    old_root = root.group(0) if root else b""
+    others = old_root.replace(_R_DECLARED, b"")
+    tail = data[start:data.rfind(b"</")]
+    try:
+        spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
+    except PackageError:
+        return None
+    elements: dict = {}
+    for s, e in spans:
+        element = tail[s - 3:e - 3]
+        name = _NAME.match(element).group(1).decode("utf-8")
+        if name in KEPT:
+            elements[name] = declared(element, others)
+    if not elements:
+        return None
+    ids = relationship_ids(old_root, b"".join(elements.values()))
+    return KeptSettings(elements, tuple((r.id, r.type, r.target) for r in read_rels(pkg, sheet_part)
+                                        if r.id in ids))
+
+
+def kept_parts(pkg: Package, kept: KeptSettings, sheet_part: str) -> set:
+    """The parts the kept settings name and every part they reach, which the rebuild keeps."""
+    ids = {rel[0] for rel in kept.rels}
+    return reachable(pkg, {r.part for r in read_rels(pkg, sheet_part) if r.id in ids and r.part})
