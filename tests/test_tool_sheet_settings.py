@@ -142,6 +142,41 @@ def test_a_rebuild_keeps_views_watches_ranges_and_background(arranged, tmp_path)
     assert write_problems(list(members), list(members), list(members), members.__getitem__) == []
 
 
+def test_the_old_list_is_inflated_once_for_its_check_and_its_kept_settings(arranged, tmp_path, monkeypatch):
+    """The write takes what follows 一覧's cells from what its reader saw (package.sheet_tail):
+    after one recalc a 20,000-row 一覧 is 20 MB of cells, inflated a second time on every later
+    recalc for the few hundred bytes after them. The background kept shows it was found."""
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.session import recalc_file
+
+    master = shutil.copyfile(arranged, tmp_path / "master.xlsm")
+    list_part = sheet_parts(parts(master))[c.LIST]
+    reads: list[str] = []
+    whole = Package.read
+
+    def counted(self, name):
+        reads.append(name)
+        return whole(self, name)
+
+    monkeypatch.setattr(Package, "read", counted)
+    recalc_file(master)
+    assert reads.count(list_part) == 1, reads.count(list_part)
+    listed, rels = _sheet(master, c.LIST)
+    assert PICTURE in listed and rels["rId92"] == "../media/background91.jpeg"
+
+
+def test_a_tail_remembered_is_not_used_once_its_part_is_written(arranged):
+    from renkei_xl.package.sheet_tail import remember, sheet_tail
+    from renkei_xl.package.zipped import Package
+
+    part = sheet_parts(parts(arranged))[c.LIST]
+    with Package(arranged) as pkg:
+        remember(pkg, part, pkg.read(part))
+        assert PICTURE.encode() in sheet_tail(pkg, part)
+        pkg.write(part, b'<worksheet xmlns="x"><sheetData/><pageMargins left="1"/></worksheet>')
+        assert sheet_tail(pkg, part) == b'<pageMargins left="1"/>'
+
+
 def test_what_was_kept_opens_in_libreoffice(arranged, tmp_path):
     require_soffice()
     master = shutil.copyfile(arranged, tmp_path / "master.xlsm")

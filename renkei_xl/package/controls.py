@@ -22,6 +22,7 @@ from typing import NamedTuple, Optional
 
 from .drawing import START_TAG, relationship_ids, top_level_children
 from .rels import reachable, read_rels
+from .sheet_tail import sheet_root, sheet_tail
 from .zipped import Package
 
 T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
@@ -30,8 +31,6 @@ _LEGACY = re.compile(rb'<(?:[\w.-]+:)?legacyDrawing\b[^>]*?\s[\w.-]+:id="([^"]*)
 _VML_SHAPE = re.compile(rb'<([\w.-]+:)shape\b.*?</\1shape>', re.S)
 _OBJECT_TYPE = re.compile(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
 _CONTROLS = re.compile(rb'<(?:[\w.-]+:)?controls[\s>]')
-_TAG_BEFORE = re.compile(rb'</?(?:[\w.-]+:)?$')
-WORKSHEET_ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^>]*>')
 _XMLNS = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
 # The form controls' shapes (x:ClientData ObjectType): what Clear All leaves and the rebuild
 # keeps. The rest of a legacy drawing goes: the notes' shapes (ObjectType="Note", dropped and
@@ -53,7 +52,7 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
     """The form controls of ``sheet_part`` that outlive its rebuild: None when its legacy
     drawing holds none (notes only, or no legacy drawing). The sheet part, 15 MB for a
     20,000-row 一覧, is read only when a VML part of the sheet holds a control, and only the
-    part of it past <sheetData> is parsed."""
+    part of it past <sheetData> is parsed (package.sheet_tail: what its reader saw)."""
     from .xml import PackageError
 
     rels = read_rels(pkg, sheet_part)
@@ -61,15 +60,13 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
             and any(_object_type(m.group(0)) in _CONTROL_TYPES for m in _VML_SHAPE.finditer(pkg.read(r.part)))}
     if not vmls:
         return None
-    data = pkg.read(sheet_part)
-    legacy = _LEGACY.search(data, after_cells(data))
+    tail = sheet_tail(pkg, sheet_part)
+    legacy = _LEGACY.search(tail)
     vml_part = vmls.get(legacy.group(1).decode("utf-8")) if legacy else None
     if vml_part is None:
         return None
-    root = WORKSHEET_ROOT.search(data)
-    old_root = root.group(0) if root else b""
+    old_root = sheet_root(pkg, sheet_part)
     controls = b""
-    tail = data[after_cells(data):data.rfind(b"</")]
     try:
         spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
     except PackageError:
@@ -90,18 +87,6 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
     ids = relationship_ids(old_root, controls) if controls else set()
     return KeptControls(vml_part, b"".join(kept_vml), controls,
                         tuple((r.id, r.type, r.target) for r in rels if r.id in ids))
-
-
-def after_cells(data: bytes) -> int:
-    """Where the sheet part's cells end (its elements after <sheetData> follow): searched from
-    the end, as a tag (a cell's text holds no raw "<")."""
-    at = len(data)
-    while True:
-        at = data.rfind(b"sheetData", 0, at)
-        if at < 0:
-            return 0
-        if _TAG_BEFORE.search(data, max(0, at - 64), at):
-            return data.index(b">", at) + 1
 
 
 def kept_parts(pkg: Package, kept: KeptControls, sheet_part: str) -> set[str]:

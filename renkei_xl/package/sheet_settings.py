@@ -26,7 +26,8 @@ those reach (a custom view's printerSettings*.bin, the background's image).
 import re
 from typing import NamedTuple, Optional
 
-from .controls import WORKSHEET_ROOT, after_cells, declared
+from .controls import declared
+from .sheet_tail import sheet_root, sheet_tail
 from .drawing import relationship_ids, top_level_children
 from .rels import reachable, read_rels
 from .xml import REL_NS
@@ -52,15 +53,12 @@ def kept_settings(pkg: Package, sheet_part: str) -> Optional[KeptSettings]:
 
     if sheet_part not in pkg:
         return None
-    data = pkg.read(sheet_part)
-    start = after_cells(data)
-    if not _ANY.search(data, start):
+    tail = sheet_tail(pkg, sheet_part)
+    if not _ANY.search(tail):
         return None
-    root = WORKSHEET_ROOT.search(data)
     # The new root binds r as the old one did (workbook.apply.render_sheet): not repeated.
-    old_root = root.group(0) if root else b""
+    old_root = sheet_root(pkg, sheet_part)
     others = old_root.replace(_R_DECLARED, b"")
-    tail = data[start:data.rfind(b"</")]
     try:
         spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
     except PackageError:

@@ -18,7 +18,8 @@ and never touched.
 import re
 from typing import NamedTuple, Optional
 
-from .controls import WORKSHEET_ROOT, after_cells, declared
+from .controls import declared
+from .sheet_tail import sheet_root, sheet_tail
 from .drawing import relationship_ids, top_level_children
 from .rels import T_SLICER, T_TIMELINE, reachable, read_rels
 from .zipped import Package
@@ -41,10 +42,8 @@ def kept_slicers(pkg: Package, sheet_part: str) -> Optional[KeptSlicers]:
     rels = read_rels(pkg, sheet_part)
     if not any(r.type in (T_SLICER, T_TIMELINE) for r in rels):
         return None
-    data = pkg.read(sheet_part)
-    root = WORKSHEET_ROOT.search(data)
-    old_root = root.group(0) if root else b""
-    tail = data[after_cells(data):data.rfind(b"</")]
+    old_root = sheet_root(pkg, sheet_part)
+    tail = sheet_tail(pkg, sheet_part)
     try:
         spans = top_level_children(b"<r>" + tail + b"</r>", sheet_part)
         ext_lst = next((tail[s - 3:e - 3] for s, e in spans if _EXT_LST.match(tail, s - 3)), b"")

@@ -129,6 +129,10 @@ class Package:
             check_xml_chars(name, data, self.labels.get(name))
         return data
 
+    def as_read(self, name: str) -> bool:
+        """Whether ``name`` is still the part read from the file (not written or removed since)."""
+        return name in self._infos and name not in self._changed and name not in self._removed
+
     def unpacked_size(self, name: str) -> int:
         """What the part holds, uncompressed, as the zip says (0 for a part it lacks)."""
         info = self._infos.get(name)

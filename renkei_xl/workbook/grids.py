@@ -11,6 +11,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from ..core.errors import UnreadableSheet, UserError
+from ..package.sheet_tail import remember
 from ..package.workbook import WorkbookXml
 from ..package.zipped import Package
 from .sheet_checks import check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, put_back
@@ -176,6 +177,7 @@ class Grids(SheetMapping):
             said = str(exc)
             raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
                                   f"シート「{name}」を読めません: {said}") from None
+        remember(self._pkg, entry.part, raw)   # for a rebuild's keepers (package.sheet_tail)
         rewritten, may_hold_errors, negatives = check_sheet_xml(name, raw, self._durations())
         raw = rewritten or raw
         errors, readable = put_back(raw, may_hold_errors, negatives)
