@@ -7,7 +7,7 @@ left. It comes over as it was: a standard or class module after ours, a document
 code into the new module of the same code name, in a code page that holds its text (a
 Japanese Excel stores its project in 932). What cannot come over is refused by name
 before anything is written: a UserForm (its form is a storage our writer does not copy)
-and a document module's code whose sheet no longer has a module here (a chart sheet's).
+and a document module's code whose sheet is no longer in the book.
 The project's references are not carried: ours are the two every new project has.
 """
 
@@ -29,9 +29,10 @@ _CODEPAGES = (CODEPAGE, 932)   # ours; then a Japanese Excel's, where a saved on
 
 
 def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: str,
-                     server: Optional[str]) -> tuple[bytes, list[str]]:
-    """The new project for the master at ``path`` (sheets' code names ``documents``), and
-    what staff should read about the old one's own code: carried, or unreadable."""
+                     server: Optional[str], charts: Sequence[str] = ()) -> tuple[bytes, list[str]]:
+    """The new project for the master at ``path`` (sheets' code names ``documents``, chart
+    sheets' ``charts``), and what staff should read about the old one's own code: carried,
+    or unreadable."""
     from .sources import master_project
 
     try:
@@ -43,14 +44,15 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     codepage, notes = CODEPAGE, []
     if old is not None:
         try:
-            kept, codepage = carried_modules(old, [workbook_code_name, *documents])
+            kept, codepage = carried_modules(old, [workbook_code_name, *documents, *charts])
         except VbaProjectError:
             notes.append("前のマクロは壊れていて読めないため、職員が書いたマクロがあっても引き継げませんでした"
                          "（バックアップに残っています）")
     if kept:
         names = "、".join(m.name for m in kept)
         notes.append(f"職員が書いたマクロ（{names}）は、新しいマクロに引き継ぎました")
-    return master_project(documents, workbook_code_name, server=server, kept=kept, codepage=codepage), notes
+    return master_project(documents, workbook_code_name, server=server, kept=kept, codepage=codepage,
+                          chart_code_names=charts), notes
 
 
 def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module], int]:

@@ -23,6 +23,7 @@ CODEPAGE = 1252  # PROJECTCODEPAGE: module text and names are stored in this cod
 LCID = 0x409
 WORKBOOK_BASE = '"0{00020819-0000-0000-C000-000000000046}"'  # Excel's Workbook object
 WORKSHEET_BASE = '"0{00020820-0000-0000-C000-000000000046}"'  # Excel's Worksheet object
+CHART_BASE = '"0{00020821-0000-0000-C000-000000000046}"'  # Excel's Chart object (a chart sheet)
 CLASS_BASE = '"0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'  # a plain class module
 # 2.3.4.1: Reserved1 0x61CC, Version 0xFFFF ("no performance cache: compile from source"),
 # Reserved2 0x00, Reserved3 (ignored on read). Excel recompiles from source on open.
