@@ -41,10 +41,11 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     except (OSError, zipfile.BadZipFile):
         old = None      # said by the writer, which opens the file next
     kept: list[Module] = []
-    codepage, notes = CODEPAGE, []
+    names = [workbook_code_name, *documents, *charts]
+    codepage, notes = _codepage([], CODEPAGE, names), []
     if old is not None:
         try:
-            kept, codepage = carried_modules(old, [workbook_code_name, *documents, *charts])
+            kept, codepage = carried_modules(old, names)
         except VbaProjectError:
             notes.append("前のマクロは壊れていて読めないため、職員が書いたマクロがあっても引き継げませんでした"
                          "（バックアップに残っています）")
@@ -78,7 +79,7 @@ def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module],
                             "コードを標準モジュールに移してから、もう一度実行してください（何も変更していません）")
         name = places[module.name.lower()] if kind == "document" else module.name
         kept.append(Module(name, kind, source))
-    return kept, _codepage(kept, project.codepage)
+    return kept, _codepage(kept, project.codepage, documents)
 
 
 def _has_code(source: str) -> bool:
@@ -87,13 +88,15 @@ def _has_code(source: str) -> bool:
     return any(not _NOT_CODE.match(line) for line in source.splitlines())
 
 
-def _codepage(kept: Sequence[Module], saved: int) -> int:
-    """Ours when staff's text fits in it (a project of ours stays as it was written), else
-    the saved project's own, else a Japanese Excel's."""
+def _codepage(kept: Sequence[Module], saved: int, documents: Sequence[str] = ()) -> int:
+    """Ours when staff's text and the sheets' code names fit in it (a project of ours stays
+    as it was written), else the saved project's own, else a Japanese Excel's. A code name no
+    code page holds is named by the project's builder (vba.sources)."""
     candidates = list(dict.fromkeys((CODEPAGE, saved, *_CODEPAGES)))
-    for codepage in candidates:
-        if all(fits(module.name + module.source, codepage) for module in kept):
-            return codepage
+    for names in (documents, ()):
+        for codepage in candidates:
+            if all(fits(module.name + module.source, codepage) for module in kept) and fits("".join(names), codepage):
+                return codepage
     worst = next((m for m in kept if not any(fits(m.name + m.source, codepage) for codepage in candidates)), kept[0])
     raise UserError(f"職員が書いたマクロのモジュール「{worst.name}」に、マクロの文字コードで書けない文字があるため、"
                     "マクロの入れ替えで引き継げません。その文字を直してから、もう一度実行してください（何も変更していません）")

@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from ..core.contract import BUTTONS as CONTRACT_BUTTONS
 from ..core.errors import UserError
-from .project import CHART_BASE, CODEPAGE, WORKBOOK_BASE, Module, build_vba_project
+from .project import CHART_BASE, CODEPAGE, WORKBOOK_BASE, Module, build_vba_project, is_identifier
 
 
 def _macros_dir() -> Path:
@@ -35,7 +35,6 @@ MACROS_DIR = _macros_dir()
 # (macro, caption), derived from the one list in renkei_xl.core.contract.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
 _VB_NAME = re.compile(r'^Attribute VB_Name = "([^"]*)"', re.MULTILINE)
-_CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
 
 
 def our_modules(macros_dir: str | Path | None = None) -> list[Module]:
@@ -172,10 +171,10 @@ def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, 
     code_modules = [*with_server(our_modules(), server), *xlwings_modules(), *remote_modules()]
     taken = {m.name.lower() for m in code_modules}
     for name in [workbook_code_name, *sheet_code_names, *charts]:
-        if not _CODE_NAME.match(name) or name.lower() in taken:
+        if not is_identifier(name, codepage) or name.lower() in taken:
             raise UserError(
-                f"シートのコード名「{name}」はマクロに使えません。VBA の画面でコード名を半角英数字"
-                "（英字で始まる 31 文字以内、マクロのモジュール名 " + "・".join(sorted(m.name for m in code_modules))
+                f"シートのコード名「{name}」はマクロに使えません。VBA の画面でコード名を、英字か日本語の文字で始まり"
+                "記号や空白のない 31 文字以内の名前（マクロのモジュール名 " + "・".join(sorted(m.name for m in code_modules))
                 + " 以外）に変更してください。"
             )
         taken.add(name.lower())
