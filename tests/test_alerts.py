@@ -88,3 +88,21 @@ def test_the_budget_counts_as_msgbox_does_a_character_outside_the_bmp_twice():
     for limit in (ALERT_CHARS, BUTTON_CHARS, len(ELLIPSIS) + 1, 3):
         assert cell_length(cut(quoted, limit)) <= limit
     assert cell_length(alert_text([quoted, CLOSING])) <= BUTTON_CHARS
+
+
+def test_a_vital_lists_first_item_stays_and_a_long_fixed_line_is_cut_instead():
+    """The cell staff must mend is the last thing a message gives up: a rollover of a master
+    with one bad cell, in a folder with a long Japanese name, said 「入力エラーが 1 件
+    ありました: …ほか 1 件」 (the error list had the longest head, so it went first at a tie)
+    while a target's finding still showed."""
+    errors = Listing(["　小樽市!E2 04-1: 実績値: 「約10件」は概数・見込みの表記です"], "　…ほか {n} 件", vital=True,
+                     head="【注意】2023年度の評価には入力エラーが 1 件ありました（" + "長い説明" * 20 + "）:\n")
+    past = Listing([f"　10-{i}: 目標値の年度は対象年度より前です" for i in range(13)], "　…ほか {n} 件", cap=10)
+    path = "renkei-xl history import " + "連携事業フォルダ" * 90 + ".xlsm"
+    text = alert_text(["作成しました", errors, path, past, CLOSING])
+    assert len(text) <= BUTTON_CHARS and text.endswith(CLOSING)
+    assert "小樽市!E2" in text and "…ほか 13 件" in text and ELLIPSIS in text
+    # a vital list still gives way down to its first item, each other list keeping a share
+    many = Listing([f"・小樽市!E{i}: 実績値が読めません" for i in range(2, 60)], "　…ほか {n} 件", vital=True)
+    text = alert_text([many, past], budget=60)
+    assert len(text) <= 60 and text.startswith("・小樽市!E2: 実績値が読めません\n　…ほか 57 件\n")

@@ -377,6 +377,26 @@ def test_a_bad_cell_gets_an_alert_naming_sheet_and_cell(master, tmp_path):
         assert applied.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.MARK_FILL
 
 
+def test_every_button_names_a_bad_cell_of_a_master_under_a_long_japanese_folder(master, tmp_path, monkeypatch):
+    """A master saved under a long folder and file name of Japanese, full-width, a space, 「'」
+    and 「&」: each button that reads the inputs names the bad cell in its message. 次年度の
+    マスターを作成 said 「入力エラーが 1 件ありました: …ほか 1 件」, the cell given up to fit the
+    box, while the paths and a target's finding were shown whole (core.alerts' vital list)."""
+    from renkei_xl.workbook.session import recalc_file
+
+    folder = tmp_path / "令和５年度 さっぽろ連携中枢都市圏 連携事業 評価作業フォルダ（企画課＆政策課 共有）"
+    book = _copy(master, folder / "さっぽろ圏 ２０２３年度 'マスター'＆控え.xlsm")
+    recalc_file(book)
+    cell, _row = _entry_cell(book, BAD_MUNICIPALITY)
+    _put(book, BAD_MUNICIPALITY, cell, BAD_VALUE)
+    recalc_file(book)
+    monkeypatch.chdir(folder)
+    for caption in (c.CHECK, c.RECALC, c.EXPORT, c.ROLLOVER):
+        alert = _only_alert(_run(ENTRIES[caption], payload_from_file(book))[0])
+        assert f"{BAD_MUNICIPALITY}!{cell}" in alert["prompt"] and BAD_VALUE in alert["prompt"], (caption, alert)
+        assert "Traceback" not in alert["prompt"] and "予期しない" not in alert["prompt"], (caption, alert)
+
+
 def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(master, tmp_path):
     """札幌市's 04-1 実績値 `=#REF!+1` with Excel's cached #REF! (issue 19): the client sends
     「#REF!」, the button finds it and writes 一覧 and 集計 as the command line does."""

@@ -215,3 +215,72 @@ def test_upgrade_macros_gives_the_workbook_module_the_workbooks_code_name(master
     found = _olevba_modules(path)
     assert "DieseArbeitsmappe" in found and "ThisWorkbook" not in found
     assert "00020819-0000-0000-C000-000000000046" in found["DieseArbeitsmappe"]
+
+
+def _with_chart_sheet(src: Path, path: Path) -> Path:
+    """The master with a chart sheet staff made (a chart moved to a sheet of its own), its
+    code name Chart1 as Excel gives it."""
+    from openpyxl import load_workbook
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chartsheet.properties import ChartsheetProperties
+
+    wb = load_workbook(src, keep_vba=True)
+    chart = BarChart()
+    chart.add_data(Reference(wb[c.SETTINGS], min_col=2, min_row=3, max_row=5))
+    sheet = wb.create_chartsheet("グラフ1")
+    sheet.add_chart(chart)
+    sheet.sheetPr = ChartsheetProperties(codeName="Chart1")
+    wb.save(path)
+    return path
+
+
+def test_upgrade_macros_keeps_a_chart_sheets_module_and_its_code(master, tmp_path):
+    """A chart sheet has a document module as a worksheet has (Chart1): its Chart_Activate
+    was refused as code 「引き継ぐシートが見つからない」 with the chart sheet there, and a
+    chart sheet's module without code went from the project. Both come over, as a Chart's."""
+    path = _with_chart_sheet(master, tmp_path / master.name)
+    assert b'codeName="Chart1"' in _parts(path)["xl/chartsheets/sheet1.xml"]
+    code = Module("Chart1", "document", 'Attribute VB_Base = "0{00020821-0000-0000-C000-000000000046}"\r\n'
+                                        'Private Sub Chart_Activate()\r\n    MsgBox "グラフ"\r\nEnd Sub\r\n')
+    plain = tmp_path / "plain" / master.name
+    plain.parent.mkdir()
+    plain.write_bytes(path.read_bytes())
+    replace_vba_project(path, path, _staff_project(path, [code]))
+    for book, said in ((path, True), (plain, False)):
+        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(book)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert ("Chart1" in out.stdout) == said, out.stdout
+        found = _olevba_modules(book)
+        assert "00020821-0000-0000-C000-000000000046" in found["Chart1"]
+        assert ("Private Sub Chart_Activate()" in found["Chart1"]) == said
+        assert sorted(found) == sorted(["ThisWorkbook", *sheet_code_names(book), "Chart1", *CODE_MODULES])
+
+
+def test_upgrade_macros_keeps_sheets_whose_code_names_staff_gave_in_japanese(master, tmp_path):
+    """A Japanese Excel lets staff name a sheet's object in Japanese (メニュー → 「メニュー画面」
+    in the VBA editor's properties), and their code calls it so: upgrade-macros refused the
+    master, asking for a code name of half-width letters, which would break that code. The
+    modules come over under their names, in the code page that holds them (932)."""
+    renamed = {"shMenu": "メニュー画面", "shMuni02": "小樽シート"}
+    path = tmp_path / master.name
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            for old, new in renamed.items():
+                data = data.replace(f'codeName="{old}"'.encode(), f'codeName="{new}"'.encode())
+            dst.writestr(item, data)
+    plain = tmp_path / "plain" / master.name
+    plain.parent.mkdir()
+    plain.write_bytes(path.read_bytes())
+    code = Module("小樽シート", "document", "Private Sub Worksheet_Activate()\r\n    メニュー画面.Range(\"A1\").Select\r\nEnd Sub\r\n")
+    replace_vba_project(path, path, _staff_project(path, [code]))
+    for book, said in ((path, True), (plain, False)):
+        assert set(renamed.values()) <= set(sheet_code_names(book))
+        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(book)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        found = _olevba_modules(book)
+        assert sorted(found) == sorted(["ThisWorkbook", *sheet_code_names(book), *CODE_MODULES])
+        assert ("メニュー画面.Range" in found["小樽シート"]) == said
+        assert ("小樽シート" in out.stdout) == said, out.stdout

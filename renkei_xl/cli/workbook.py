@@ -215,7 +215,7 @@ def _missed_note(result, old_year: int) -> list[str]:
 def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
     from ..vba.carry import upgraded_project
-    from ..vba.inject import sheet_code_names, workbook_code_name, write_with_project
+    from ..vba.inject import chart_code_names, sheet_code_names, workbook_code_name, write_with_project
     from ..workbook.kind import check_master_file
     from ..safety import replace_file, writer_lock
     from ..workbook.session import check_path
@@ -230,7 +230,8 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         # or copied over meanwhile (another PC, a restore from mail) was written over with
         # the older one's parts, the newer save kept nowhere, not even in the backup.
         read_as = os.stat(path)
-        data, notes = upgraded_project(path, sheet_code_names(path), workbook_code_name(path), server)
+        data, notes = upgraded_project(path, sheet_code_names(path), workbook_code_name(path), server,
+                                       chart_code_names(path))
         dropped: list[str] = []
         saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data)), read_as=read_as)
     print(f"マクロを更新しました: {path}")

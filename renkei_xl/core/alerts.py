@@ -41,13 +41,18 @@ class Listing(NamedTuple):
     """Items of which as many are shown as fit (never more than ``cap``), the rest counted by
     ``more`` ("{n}": how many are not shown), which says where the whole list is. Rendered
     as ``head`` followed by the items joined by ``sep``, then ``more`` after ``more_sep``
-    (None: ``sep``). A listing without items is left out of the message."""
+    (None: ``sep``). A listing without items is left out of the message. ``vital``: its
+    items name what staff must mend, an input error's sheet and cell, so its first item is
+    never given up for the others' (a long path in the fixed lines is cut instead): the
+    rollover of a master with one bad cell, saved under a long Japanese folder name, said
+    「入力エラーが 1 件ありました: …ほか 1 件」 and no cell, while a target's finding showed."""
     items: Sequence[str]
     more: str
     cap: Union[int, None] = None
     head: str = ""
     sep: str = "\n"
     more_sep: Union[str, None] = None
+    vital: bool = False
 
     def render(self, shown: int) -> str:
         rest = len(self.items) - shown
@@ -70,9 +75,10 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
 
     Lists give way first, one item at a time from the one showing the most (so that each
     keeps a share: the files refused as well as the cells changed), down to none shown (its
-    ``more`` line alone). Only if the fixed lines are too long by themselves (a refusal's text
-    quoting much) is the longest of them cut in its middle (``cut``); the last part, the
-    closing line, is cut only when it alone is over the budget."""
+    ``more`` line alone), but a vital list's first item (Listing.vital). Only if the fixed
+    lines are too long by themselves (a refusal's text quoting much) is the longest of them
+    cut in its middle (``cut``); the last part, the closing line, is cut only when it alone
+    is over the budget."""
     parts = [p for p in parts if not isinstance(p, Listing) or p.items]
     shown = [p.most if isinstance(p, Listing) else 0 for p in parts]
 
@@ -81,7 +87,8 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
 
     lines = rendered()
     while _length(lines) > budget:
-        listed = [i for i, p in enumerate(parts) if isinstance(p, Listing) and shown[i] > 0]
+        listed = [i for i, p in enumerate(parts)
+                  if isinstance(p, Listing) and shown[i] > (1 if p.vital else 0)]
         if not listed:
             break
         longest = max(listed, key=lambda i: (shown[i], cell_length(lines[i])))

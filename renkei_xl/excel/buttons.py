@@ -257,7 +257,8 @@ def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
     report = Report(tuple(findings))
     return [f"検証: {report.counts()}",
             Listing([f"・{f.place}　{f.message}" for f in report.errors],
-                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", cap=SHOWN_FINDINGS)]
+                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", cap=SHOWN_FINDINGS,
+                    vital=True)]
 
 
 # ------------------------------------------------------ split, collect, export

@@ -7,7 +7,7 @@ left. It comes over as it was: a standard or class module after ours, a document
 code into the new module of the same code name, in a code page that holds its text (a
 Japanese Excel stores its project in 932). What cannot come over is refused by name
 before anything is written: a UserForm (its form is a storage our writer does not copy)
-and a document module's code whose sheet no longer has a module here (a chart sheet's).
+and a document module's code whose sheet is no longer in the book.
 The project's references are not carried: ours are the two every new project has.
 """
 
@@ -29,9 +29,10 @@ _CODEPAGES = (CODEPAGE, 932)   # ours; then a Japanese Excel's, where a saved on
 
 
 def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: str,
-                     server: Optional[str]) -> tuple[bytes, list[str]]:
-    """The new project for the master at ``path`` (sheets' code names ``documents``), and
-    what staff should read about the old one's own code: carried, or unreadable."""
+                     server: Optional[str], charts: Sequence[str] = ()) -> tuple[bytes, list[str]]:
+    """The new project for the master at ``path`` (sheets' code names ``documents``, chart
+    sheets' ``charts``), and what staff should read about the old one's own code: carried,
+    or unreadable."""
     from .sources import master_project
 
     try:
@@ -40,17 +41,19 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     except (OSError, zipfile.BadZipFile):
         old = None      # said by the writer, which opens the file next
     kept: list[Module] = []
-    codepage, notes = CODEPAGE, []
+    names = [workbook_code_name, *documents, *charts]
+    codepage, notes = _codepage([], CODEPAGE, names), []
     if old is not None:
         try:
-            kept, codepage = carried_modules(old, [workbook_code_name, *documents])
+            kept, codepage = carried_modules(old, names)
         except VbaProjectError:
             notes.append("前のマクロは壊れていて読めないため、職員が書いたマクロがあっても引き継げませんでした"
                          "（バックアップに残っています）")
     if kept:
         names = "、".join(m.name for m in kept)
         notes.append(f"職員が書いたマクロ（{names}）は、新しいマクロに引き継ぎました")
-    return master_project(documents, workbook_code_name, server=server, kept=kept, codepage=codepage), notes
+    return master_project(documents, workbook_code_name, server=server, kept=kept, codepage=codepage,
+                          chart_code_names=charts), notes
 
 
 def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module], int]:
@@ -76,7 +79,7 @@ def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module],
                             "コードを標準モジュールに移してから、もう一度実行してください（何も変更していません）")
         name = places[module.name.lower()] if kind == "document" else module.name
         kept.append(Module(name, kind, source))
-    return kept, _codepage(kept, project.codepage)
+    return kept, _codepage(kept, project.codepage, documents)
 
 
 def _has_code(source: str) -> bool:
@@ -85,13 +88,15 @@ def _has_code(source: str) -> bool:
     return any(not _NOT_CODE.match(line) for line in source.splitlines())
 
 
-def _codepage(kept: Sequence[Module], saved: int) -> int:
-    """Ours when staff's text fits in it (a project of ours stays as it was written), else
-    the saved project's own, else a Japanese Excel's."""
+def _codepage(kept: Sequence[Module], saved: int, documents: Sequence[str] = ()) -> int:
+    """Ours when staff's text and the sheets' code names fit in it (a project of ours stays
+    as it was written), else the saved project's own, else a Japanese Excel's. A code name no
+    code page holds is named by the project's builder (vba.sources)."""
     candidates = list(dict.fromkeys((CODEPAGE, saved, *_CODEPAGES)))
-    for codepage in candidates:
-        if all(fits(module.name + module.source, codepage) for module in kept):
-            return codepage
+    for names in (documents, ()):
+        for codepage in candidates:
+            if all(fits(module.name + module.source, codepage) for module in kept) and fits("".join(names), codepage):
+                return codepage
     worst = next((m for m in kept if not any(fits(m.name + m.source, codepage) for codepage in candidates)), kept[0])
     raise UserError(f"職員が書いたマクロのモジュール「{worst.name}」に、マクロの文字コードで書けない文字があるため、"
                     "マクロの入れ替えで引き継げません。その文字を直してから、もう一度実行してください（何も変更していません）")

@@ -24,6 +24,17 @@ _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 def sheet_code_names(xlsm_path: str | Path) -> list[str]:
     """Code names of the worksheets, in the workbook's sheet order; sheets without one are
     left out (Excel only creates their document modules when it next saves)."""
+    return _code_names(xlsm_path, "xl/worksheets/")
+
+
+def chart_code_names(xlsm_path: str | Path) -> list[str]:
+    """Code names of the chart sheets (a chart moved to a sheet of its own, 「グラフ1」):
+    Excel gives each a document module as it gives a worksheet (Chart1), where staff may
+    have written a Chart_Activate."""
+    return _code_names(xlsm_path, "xl/chartsheets/")
+
+
+def _code_names(xlsm_path: str | Path, folder: str) -> list[str]:
     with _open_zip(xlsm_path) as book:
         workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
@@ -35,8 +46,8 @@ def sheet_code_names(xlsm_path: str | Path) -> list[str]:
                 part = target.lstrip("/")
             else:
                 part = posixpath.normpath(posixpath.join("xl", target))
-            if not part.startswith("xl/worksheets/"):
-                continue  # chart sheets and dialog sheets get no worksheet module
+            if not part.startswith(folder):
+                continue  # dialog and macro sheets get no document module
             sheet_pr = ElementTree.fromstring(book.read(part)).find(f"{_MAIN}sheetPr")
             if sheet_pr is not None and sheet_pr.get("codeName"):
                 names.append(sheet_pr.get("codeName"))

@@ -23,6 +23,7 @@ CODEPAGE = 1252  # PROJECTCODEPAGE: module text and names are stored in this cod
 LCID = 0x409
 WORKBOOK_BASE = '"0{00020819-0000-0000-C000-000000000046}"'  # Excel's Workbook object
 WORKSHEET_BASE = '"0{00020820-0000-0000-C000-000000000046}"'  # Excel's Worksheet object
+CHART_BASE = '"0{00020821-0000-0000-C000-000000000046}"'  # Excel's Chart object (a chart sheet)
 CLASS_BASE = '"0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'  # a plain class module
 # 2.3.4.1: Reserved1 0x61CC, Version 0xFFFF ("no performance cache: compile from source"),
 # Reserved2 0x00, Reserved3 (ignored on read). Excel recompiles from source on open.
@@ -116,13 +117,19 @@ def _default_header(module: Module) -> dict[str, str]:
 
 def _check_names(modules: Sequence[Module], project_name: str, codepage: int) -> None:
     for name in [project_name, *(m.name for m in modules)]:
-        if not _IDENTIFIER.match(name) or not fits(name, codepage):
+        if not is_identifier(name, codepage):
             raise ValueError(f"not a VBA identifier in code page {codepage} (31 characters at most): {name!r}")
     seen = [m.name.lower() for m in modules]  # VBA names are case-insensitive
     if len(set(seen)) != len(seen):
         raise ValueError(f"duplicate module names: {[m.name for m in modules]}")
     if any(m.kind not in ("standard", "class", "document") for m in modules):
         raise ValueError(f"unknown module kind in {[m.kind for m in modules]}")
+
+
+def is_identifier(name: str, codepage: int = CODEPAGE) -> bool:
+    """Whether ``name`` can name a module of a project stored in ``codepage``: a sheet's code
+    name a Japanese Excel let staff type (「メニュー画面」) is one in 932, not in 1252."""
+    return bool(_IDENTIFIER.match(name)) and fits(name, codepage)
 
 
 def fits(text: str, codepage: int) -> bool:

@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from ..core.contract import BUTTONS as CONTRACT_BUTTONS
 from ..core.errors import UserError
-from .project import CODEPAGE, WORKBOOK_BASE, Module, build_vba_project
+from .project import CHART_BASE, CODEPAGE, WORKBOOK_BASE, Module, build_vba_project, is_identifier
 
 
 def _macros_dir() -> Path:
@@ -35,7 +35,6 @@ MACROS_DIR = _macros_dir()
 # (macro, caption), derived from the one list in renkei_xl.core.contract.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((macro, caption) for caption, macro, _ in CONTRACT_BUTTONS)
 _VB_NAME = re.compile(r'^Attribute VB_Name = "([^"]*)"', re.MULTILINE)
-_CODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}\Z")
 
 
 def our_modules(macros_dir: str | Path | None = None) -> list[Module]:
@@ -133,13 +132,15 @@ def _xlwings_root() -> Path:
 
 
 def master_project(sheet_code_names: Sequence[str], workbook_code_name: str = "ThisWorkbook",
-                   server: Optional[str] = None, kept: Sequence[Module] = (), codepage: int = CODEPAGE) -> bytes:
-    """The vbaProject.bin of the master: the workbook's and sheets' document modules
-    (Excel binds them by code name), then our button macros (naming ``server`` when the
-    master is built for one) and xlwings (with its client for a server). ``kept``: staff's
+                   server: Optional[str] = None, kept: Sequence[Module] = (), codepage: int = CODEPAGE,
+                   chart_code_names: Sequence[str] = ()) -> bytes:
+    """The vbaProject.bin of the master: the workbook's, sheets' and chart sheets' document
+    modules (Excel binds them by code name), then our button macros (naming ``server`` when
+    the master is built for one) and xlwings (with its client for a server). ``kept``: staff's
     own code that upgrade-macros carries over (renkei_xl.vba.carry), a document module's
     in place of the empty one of its name, other modules after ours, in ``codepage``."""
-    return _master_project(tuple(sheet_code_names), workbook_code_name, server, tuple(kept), codepage)
+    return _master_project(tuple(sheet_code_names), workbook_code_name, server, tuple(kept), codepage,
+                           tuple(chart_code_names))
 
 
 def tool_module_names() -> frozenset[str]:
@@ -166,14 +167,14 @@ def own_project_with(data: bytes, before: Sequence[str], after: Sequence[str],
 
 @functools.lru_cache(maxsize=8)   # building compresses ~120 KB in Python (about a second)
 def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, server: Optional[str],
-                    kept: tuple[Module, ...] = (), codepage: int = CODEPAGE) -> bytes:
+                    kept: tuple[Module, ...] = (), codepage: int = CODEPAGE, charts: tuple[str, ...] = ()) -> bytes:
     code_modules = [*with_server(our_modules(), server), *xlwings_modules(), *remote_modules()]
     taken = {m.name.lower() for m in code_modules}
-    for name in [workbook_code_name, *sheet_code_names]:
-        if not _CODE_NAME.match(name) or name.lower() in taken:
+    for name in [workbook_code_name, *sheet_code_names, *charts]:
+        if not is_identifier(name, codepage) or name.lower() in taken:
             raise UserError(
-                f"シートのコード名「{name}」はマクロに使えません。VBA の画面でコード名を半角英数字"
-                "（英字で始まる 31 文字以内、マクロのモジュール名 " + "・".join(sorted(m.name for m in code_modules))
+                f"シートのコード名「{name}」はマクロに使えません。VBA の画面でコード名を、英字か日本語の文字で始まり"
+                "記号や空白のない 31 文字以内の名前（マクロのモジュール名 " + "・".join(sorted(m.name for m in code_modules))
                 + " 以外）に変更してください。"
             )
         taken.add(name.lower())
@@ -181,6 +182,8 @@ def _master_project(sheet_code_names: tuple[str, ...], workbook_code_name: str, 
     documents = [code.get(workbook_code_name.lower(),
                           Module(workbook_code_name, "document", f"Attribute VB_Base = {WORKBOOK_BASE}\r\n"))]
     documents += [code.get(name.lower(), Module(name, "document", "")) for name in sheet_code_names]
+    documents += [code.get(name.lower(), Module(name, "document", f"Attribute VB_Base = {CHART_BASE}\r\n"))
+                  for name in charts]
     others = [m for m in kept if m.kind != "document"]
     return build_vba_project([*documents, *code_modules, *others], codepage=codepage)
 
