@@ -1794,6 +1794,26 @@ def test_a_master_sheet_that_cannot_be_compared_is_named_not_the_returned_file(c
     assert "マスターの側の問題です" in refusal.reason
 
 
+def test_last_years_file_refused_by_the_new_master_does_not_only_send_it_to_last_years(cycle, tmp_path):
+    """A municipality that kept its 2023 return and typed its 2024 figures into it: the 2024
+    master refused the file and told staff only to import it into the 2023 master, which
+    takes it (a genuine file of its year, newer than the one it holds) and replaces the
+    closed year's figures with 2024's. The file cannot say which it is; the refusal now
+    names this case and its remedy beside the late return's."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master, _issued, filled = cycle
+    collect(master, list(filled.values()))
+    later = rollover_file(master).path
+    reused = filled["小樽市"]
+    set_cell(reused, "小樽市", "04-1", "実績値", 9)
+    [refusal] = collect(later, [reused]).refused
+    assert refusal.reason.startswith("2023年度のファイルです（マスターの対象年度は 2024年度）。"), refusal.reason
+    assert ("2024年度の実績を2023年度のファイルに入力して送ってきた（前の年度のファイルを使った）ものなら、"
+            "2023年度のマスターには取り込まないでください（2023年度の実績が2024年度の値で置き換わります）。"
+            "2024年度の入力用ファイルに入力して送り直してもらってください") in refusal.reason, refusal.reason
+
+
 def test_a_late_return_after_rollover_is_imported_with_a_warning_and_refused_by_the_new_master(cycle, capsys):
     """南幌町's return comes after next year's master was made. The new master refuses it,
     saying which master takes it and how the year then reaches this one's 経年; the old

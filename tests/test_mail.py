@@ -774,8 +774,11 @@ def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, sm
     with pytest.raises(UserError, match="--starttls"):
         smtp.send(msg, server.hostname, server.port)
     assert logins == [] and not handler.envelopes
-    with pytest.raises(UserError, match="証明書"):       # not trusted yet
+    with pytest.raises(UserError, match="証明書") as untrusted:       # not trusted yet
         smtp.send(msg, server.hostname, server.port, starttls=True)
+    # in the words SMTPS uses for it, not OpenSSL's 「[SSL: CERTIFICATE_VERIFY_FAILED] … (_ssl.c:1006)」
+    assert "（サーバーの証明書を確認できません: self-signed certificate）" in str(untrusted.value), str(untrusted.value)
+    assert "_ssl.c" not in str(untrusted.value) and "メールは送信していません" in str(untrusted.value)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     smtp.send(msg, server.hostname, server.port, starttls=True)
     assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
@@ -851,6 +854,46 @@ def test_two_addresses_in_one_cell_separated_as_outlook_does(tmp_path):
     got = parse(msg.as_bytes())
     assert [(a.display_name, a.addr_spec) for a in got["To"].addresses] == [
         ("小樽市", OTARU), ("小樽市", "kacho@city.otaru.lg.jp")]
+
+
+@pytest.mark.parametrize("cell,named", [
+    (f"企画政策室, 連携担当 <{OTARU}>", [("企画政策室, 連携担当", OTARU)]),
+    (f"Kikaku, Seisaku <{OTARU}>; 課長 <kacho@city.otaru.lg.jp>",
+     [("Kikaku, Seisaku", OTARU), ("課長", "kacho@city.otaru.lg.jp")]),
+    (f'企画"政策"室 <{OTARU}>, kacho@city.otaru.lg.jp',
+     [('企画"政策"室', OTARU), ("小樽市", "kacho@city.otaru.lg.jp")]),
+    (f'山田"太郎 <{OTARU}>', [('山田"太郎', OTARU)]),
+])
+def test_a_name_holding_a_comma_or_a_quote_reaches_its_address(tmp_path, smtp_server, no_credentials, cell, named):
+    """A name in 設定 holding 「,」 or 「"」, as Outlook shows such names (「Kikaku, Seisaku」),
+    was cut at the comma or lost at the quote: split and export stopped, saying the cell's
+    first character 「企」 could not be used in an address. Each address now goes, named as
+    typed, in the draft and through a real SMTP server."""
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(cell)
+    msg = letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    draft = parse(msg.as_bytes())
+    assert [(a.display_name, a.addr_spec) for a in draft["To"].addresses] == named
+    handler = Recorder()
+    server = smtp_server(handler)
+    smtp.send(msg, server.hostname, server.port)
+    [envelope] = handler.envelopes
+    assert envelope.rcpt_tos == [spec for _name, spec in named]
+    assert [(a.display_name, a.addr_spec) for a in parse(envelope.content)["To"].addresses] == named
+
+
+@pytest.mark.parametrize("cell,hint", [
+    (f"企画政策室 <{OTARU}>, 課長 <kacho＠city.otaru.lg.jp>", "（43文字目の「＠」は使えません）"),
+    (f"企画政策室 <kikaku@city.otaru\u200b.lg.jp>", "（25文字目に見えない文字 U+200B があります）"),
+])
+def test_a_bad_address_after_a_japanese_name_points_at_the_address(tmp_path, cell, hint):
+    """The character pointed at was the cell's first that was not ASCII: 「1文字目の「企」は使えません」
+    for a full-width ＠ in the second address, sending staff to take the name out."""
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(cell)
+    with pytest.raises(UserError) as err:
+        letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    assert f"「{cell}」が正しくありません{hint}" in str(err.value), str(err.value)
 
 
 def test_a_municipality_without_a_department_is_addressed_without_a_trailing_space(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import email.policy
 import mimetypes
+import re
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -121,12 +122,12 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
             result.append(raw)
             continue
         raw = (raw or "").strip()
-        if not raw:
-            continue
-        # ";" separates addresses in Outlook, where staff copy them from: read as ",".
-        for display_name, addr_spec in getaddresses([raw.replace(";", ",")]):
+        for entry in _entries(raw):
+            display_name, addr_spec = _one_address(entry)
             if not _plausible_addr_spec(addr_spec):
-                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません{_odd_char(raw)}。"
+                # The hint looks at the address, not at the name before it, which may be Japanese.
+                start = max(raw.find(addr_spec), 0) if addr_spec else 0
+                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません{_odd_char(raw, addr_spec, start)}。"
                                 "全角文字（＠ ． など）や空白が入っていないか確認してください。"
                                 + (_SEVERAL_IN_A_CELL if role.startswith("シート") else ""))
             local, _, domain = addr_spec.rpartition("@")
@@ -137,12 +138,51 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
     return result
 
 
-def _odd_char(raw: str) -> str:
-    """The first character an address cannot hold, pointed at: a zero-width space copied
-    from a web page, or a no-break space, shows nothing in the message or in the cell."""
+def _entries(raw: str) -> list[str]:
+    """A cell's addresses, split at 「,」 or 「;」 (Outlook's separator, where staff copy them
+    from) only once an address has come and outside quotes and <…>: a name holding a comma
+    (「札幌市 企画課, 山田 <…>」, 「Yamada, Taro <…>」, as Outlook shows such names) was cut
+    into a name alone, refused as an address whose first character 「札」 could not be used.
+    A comma after nothing but a name can be no separator: each entry must hold one. Quotes count
+    only when they pair up (「山田"太郎 <…>」 has a quote in the name)."""
+    quoting_on = raw.count('"') % 2 == 0
+    entries, current, quoted, bracket = [], "", False, False
+    for ch in raw:
+        if ch == '"' and quoting_on:
+            quoted = not quoted
+        elif not quoted and ch in "<>":
+            bracket = ch == "<"
+        elif ch in ",;" and not quoted and not bracket and ("@" in current or not current.strip()):
+            entries.append(current)
+            current = ""
+            continue
+        current += ch
+    entries.append(current)
+    return [e.strip() for e in entries if e.strip()]
+
+
+def _one_address(entry: str) -> tuple[str, str]:
+    """(display name, address) of one entry: 「name <address>」 with the name as typed (a
+    comma or a quote in it, which the email library reads as more than one address or none,
+    or 「企画"政策"室」 as 「企画 政策 室」), else the address as the library reads it."""
+    named = re.fullmatch(r"(.*?)\s*<([^<>]*)>", entry, re.S)
+    if named is not None and not any(ch in named[1] for ch in "<>"):
+        name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[1].strip())   # a line break in the cell (Alt+Enter)
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = re.sub(r'\\(.)', r"\1", name[1:-1])
+        return name, named[2].strip()
+    found = getaddresses([entry])
+    return found[0] if len(found) == 1 else ("", entry)
+
+
+def _odd_char(raw: str, part: Optional[str] = None, start: int = 0) -> str:
+    """The first character an address cannot hold, pointed at by its place in the cell
+    ``raw``: a zero-width space copied from a web page, or a no-break space, shows nothing in
+    the message or in the cell. ``part`` (at ``start`` in ``raw``) is the address looked in."""
     import unicodedata
 
-    for number, ch in enumerate(raw, start=1):
+    part = raw if part is None else part
+    for number, ch in enumerate(part, start=start + 1):
         if ch.isascii() and ch.isprintable() and ch != " ":
             continue
         if ch.isspace():

@@ -276,8 +276,12 @@ def _starttls(smtp: smtplib.SMTP, server: str) -> None:
         raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
                         "暗号化の設定を確認してください。") from exc
     except (ssl.SSLError, ssl.CertificateError) as exc:
+        # Said as SMTPS says it (_lost_reason): OpenSSL's own words were 「[SSL:
+        # CERTIFICATE_VERIFY_FAILED] certificate verify failed: … (_ssl.c:1006)」.
+        why = (f"サーバーの証明書を確認できません: {exc.verify_message}" if isinstance(exc, ssl.SSLCertVerificationError)
+               else str(exc))
         raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
-                        f"（{exc}）。サーバーの証明書を確認してください。") from exc
+                        f"（{why}）。サーバーの証明書を確認してください。メールは送信していません。") from exc
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:

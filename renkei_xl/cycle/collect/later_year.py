@@ -45,7 +45,8 @@ def next_master(master: Path, year: int) -> Optional[Path]:
 
 def other_year(year: str, master_year: int) -> str:
     """Why a return of another year is refused, and where it goes: a year before this
-    master's is a late return of a year already rolled over."""
+    master's is a late return of a year already rolled over, or this year's answers typed
+    into last year's file; the file cannot tell which, so both are said."""
     from ...core.carry import catch_up
 
     from ...core.digits import whole_number
@@ -55,8 +56,15 @@ def other_year(year: str, master_year: int) -> str:
     if number is None:
         return said
     if number < master_year:
+        # A late return, or this year's figures typed into last year's file, which the
+        # municipality kept: told only to import it there, staff replaced the closed year's
+        # figures with this year's, and carried them into this master's 経年.
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(number, "（このマスター）"))
+                + catch_up(number, "（このマスター）")
+                + f"。ただし、{master_year}年度の実績を{year}年度のファイルに入力して送ってきた"
+                f"（前の年度のファイルを使った）ものなら、{year}年度のマスターには取り込まないでください"
+                f"（{year}年度の実績が{master_year}年度の値で置き換わります）。"
+                f"{master_year}年度の入力用ファイルに入力して送り直してもらってください")
     return f"{said}。{year}年度のマスターで取り込んでください"
 
 
