@@ -47,6 +47,11 @@ MISTAKES = [
     (["split", "m.xlsm", "--outdir", "o", "--deadline", "12/18"],
      "「12/18」を日付として読めません（例: 2024-04-19、2024/4/19、令和6年4月19日、R6.4.19）（renkei-xl split --help"),
     (["serve", "--port", "八十"], "「八十」は整数として読めません"),
+    # a port in digits staff do not type: int() raised on 「²」 (argparse named the function,
+    # 「_smtp」) and read 「٥٨٧」 as 587 without a word
+    (["export", "m.xlsm", "--smtp", "smtp.example.jp:²"], "サーバー名:ポート番号 の形で指定してください"),
+    (["export", "m.xlsm", "--smtp", "smtp.example.jp:٥٨٧"], "サーバー名:ポート番号 の形で指定してください"),
+    (["export", "m.xlsm", "--smtp", "smtp.example.jp:70000"], "サーバー名:ポート番号 の形で指定してください"),
     (["evaluate", "--sample", "fy2024"], "「fy2024」は指定できません"),
     (["init", "x.xlsx", "--sample", "fy1999"], "指定できるもの: fy2023"),
     (["export", "m.xlsm", "--pdf=yes"], "値「yes」は付けられません"),
