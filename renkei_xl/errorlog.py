@@ -21,9 +21,12 @@ def log_path(name: str) -> Path:
 
 
 def log_error(path: Path, header: str) -> Optional[Path]:
-    """Append the traceback being handled under ``header``; None when the log cannot be written."""
+    """Append the traceback being handled under ``header``; None when the log cannot be written.
+    A character UTF-8 has no bytes for (half of a surrogate pair: a text Excel cut inside an
+    emoji, a file name not in UTF-8 on Linux) is written as its escape, as the server's log
+    writes it: the write raised, and the last guard ended in a traceback instead of its sentence."""
     try:
-        with path.open("a", encoding="utf-8") as f:
+        with path.open("a", encoding="utf-8", errors="backslashreplace") as f:
             f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} {header}\n")
             f.write(traceback.format_exc())
     except OSError:

@@ -169,3 +169,16 @@ def pytest_collection_modifyitems(config, items):
 # end of this process's LibreOffice for the UNO jobs (autouse; it starts nothing).
 from realbooks import (_uno_office_session, grafted_lo_master, grafted_master,  # noqa: E402,F401
                        grafted_masters, lo_master_xlsm, lo_master_xlsx, sample_master_xlsm)
+
+
+@pytest.fixture(autouse=True)
+def _error_logs_in_the_test_folder(monkeypatch, tmp_path_factory):
+    """An unexpected error's log (renkei_xl.errorlog) from a run in this process goes to the
+    worker's own folder: the system temp folder's renkei-xl-error.log is shared by every
+    worktree and user of the machine, grew with each run, and a test reading its error back
+    depended on being allowed to write a file another user may own. The buttons' log is
+    a module constant (excel.buttons.ERROR_LOG), patched where a test reads it."""
+    from renkei_xl import errorlog
+
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setattr(errorlog, "log_path", lambda name: base / name)

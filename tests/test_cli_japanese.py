@@ -47,6 +47,11 @@ MISTAKES = [
     (["split", "m.xlsm", "--outdir", "o", "--deadline", "12/18"],
      "「12/18」を日付として読めません（例: 2024-04-19、2024/4/19、令和6年4月19日、R6.4.19）（renkei-xl split --help"),
     (["serve", "--port", "八十"], "「八十」は整数として読めません"),
+    # a port in digits staff do not type: int() raised on 「²」 (argparse named the function,
+    # 「_smtp」) and read 「٥٨٧」 as 587 without a word
+    (["export", "m.xlsm", "--smtp", "smtp.example.jp:²"], "サーバー名:ポート番号 の形で指定してください"),
+    (["export", "m.xlsm", "--smtp", "smtp.example.jp:٥٨٧"], "サーバー名:ポート番号 の形で指定してください"),
+    (["export", "m.xlsm", "--smtp", "smtp.example.jp:70000"], "サーバー名:ポート番号 の形で指定してください"),
     (["evaluate", "--sample", "fy2024"], "「fy2024」は指定できません"),
     (["init", "x.xlsx", "--sample", "fy1999"], "指定できるもの: fy2023"),
     (["export", "m.xlsm", "--pdf=yes"], "値「yes」は付けられません"),
@@ -165,14 +170,13 @@ def test_a_folder_given_as_the_output_is_called_a_folder(tmp_path, command):
 
 # --------------------------------------------------------------- what was written, told truly
 
-def _validate_failing_in(module, name: str, tmp_path, monkeypatch, capsys) -> tuple[bool, str]:
-    """``renkei-xl validate`` on the sample with ``module.name`` raising an unexpected error:
-    whether the master changed, and what was said."""
+def _validate_failing_in(module, name: str, tmp_path, monkeypatch, capsys, said: str = "boom") -> tuple[bool, str]:
+    """``renkei-xl validate`` on the sample with ``module.name`` raising an unexpected error
+    that says ``said``: whether the master changed, and what was said."""
     master = sample_master(tmp_path / "m.xlsx")
-    monkeypatch.setenv("RENKEI_XL_LOG_DIR", str(tmp_path / "log"))
 
     def broken(*_args, **_kwargs):
-        raise RuntimeError("boom")
+        raise RuntimeError(said)
 
     monkeypatch.setattr(module, name, broken)
     before = master.read_bytes()
@@ -196,6 +200,21 @@ def test_an_unexpected_error_before_any_write_says_nothing_changed(tmp_path, mon
     changed, err = _validate_failing_in(session, "validate_file", tmp_path, monkeypatch, capsys)
     assert not changed
     assert "ブックは変更していません" in err and "書き込み済み" not in err
+
+
+def test_an_unexpected_error_quoting_half_an_emoji_is_logged_and_said(tmp_path, monkeypatch, capsys):
+    """The error's text holds half of a surrogate pair (a cell Excel cut inside an emoji, a
+    file name not in UTF-8): writing the log raised, and the last guard ended in a traceback."""
+    import sys
+
+    from renkei_xl.cli import _printable_streams
+    from renkei_xl.workbook import session
+
+    _printable_streams()    # as the program (cli.run) prints, on the streams capsys put there
+    assert sys.stderr.errors == "backslashreplace"
+    changed, err = _validate_failing_in(session, "validate_file", tmp_path, monkeypatch, capsys, said="「\ud83d」")
+    assert not changed
+    assert "予期しないエラーが発生しました" in err and "ログを書けませんでした" not in err, err
 
 
 def test_output_nobody_reads_is_not_an_unexpected_error(tmp_path):

@@ -348,6 +348,21 @@ def test_a_second_rate_row_or_a_rate_target_that_is_no_share_is_an_error_and_not
     assert res.evaluations["01-1"].symbol == NOT_EVALUABLE and res.summary.fraction_text == "52／70"
 
 
+@pytest.mark.parametrize("target, share", [("80%", 0.8), ("100％（毎年度）", 1.0), ("0.8", 0.8), ("150%", 1.5),
+                                           ("5", None), ("60件（毎年度）", None), ("0%", None)])
+def test_the_rate_rows_target_is_read_as_a_share_once(fy2023, target, share):
+    """What RATE_TARGET refuses as no share is what the row's own target (rules.rate_target)
+    leaves at 100 %: each read 目標値 its own way, and 「5」 was refused while the row's
+    printed edges (shown_ratio) were put at 500 %."""
+    from renkei_xl.core.rules import rate_target
+
+    res = _recalculated(fy2023, {"01-1": {"target": target}})
+    refused = [f.type for f in res.findings if f.indicator_id == "01-1"] == ["rate-target"]
+    assert refused == (share is None)
+    meta = next(i for i in res.indicators if i.id == "01-1")
+    assert rate_target(meta) == (1.0 if share is None else share)
+
+
 @pytest.mark.parametrize("actual, symbol, shown", [
     ("253,299人", MISSED, "84.9%"),      # 84.9996 %: 「85.0%」 beside a × read as 概ね達成
     ("253,300人", NEARLY, "85.0%"),      # exactly 85 %

@@ -1355,11 +1355,12 @@ def _body_with(payload: dict, sheet: str, row: int, col: int, token: str) -> byt
     return client_body(payload).replace(json.dumps("\ue002mark", ensure_ascii=False).encode(), token.encode())
 
 
-@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 400, "-" + "9" * 309])
 @pytest.mark.parametrize("sheet, row, col", [("指標", 3, 3), ("札幌市", 4, 4)])
 def test_a_number_json_has_not_is_refused_as_unreadable(server, token, sheet, row, col):
-    """Python's parser takes NaN and Infinity, and reads 1e400 as infinity; no xlwings client
-    sends them (Excel holds no such number). A NaN in 連携事業名 was accepted with no finding."""
+    """Python's parser takes NaN and Infinity, reads 1e400 as infinity, and a whole number of
+    400 digits as a Python int; no xlwings client sends them (Excel holds no such number). A
+    NaN, or the 400 digits, in 連携事業名 was accepted with no finding."""
     payload = _payload(server.master)
     body = _body_with(payload, sheet, row, col, token)
     response = server.post("recalc", content=body, headers={**server.headers, **client_headers(payload)})

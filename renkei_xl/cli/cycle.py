@@ -15,10 +15,15 @@ from ..core.errors import UserError
 
 
 def _smtp(text: str) -> tuple[str, int]:
+    """Not str.isdigit() for the port: it takes 「²」, on which int() raised and argparse said
+    「…は_smtpとして読めません」, and 「٥٨٧」, which int() read as 587 (core.digits)."""
+    from ..core.digits import whole_number
+
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    number = whole_number(port) if sep and host else None
+    if number is None or not 1 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"「{text}」は サーバー名:ポート番号 の形で指定してください（例: smtp.example.jp:587）")
-    return host, int(port)
+    return host, number
 
 
 def cmd_split(args: argparse.Namespace) -> int:

@@ -570,17 +570,29 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
 
 # --- the meta row ----------------------------------------------------------------------
 
+def rate_share(target: str) -> Optional[float]:
+    """The share a 達成割合 row's 目標値 names (「100％（毎年度）」 → 1.0, 「80%」 → 0.8, Excel's
+    0.8 for a typed 80%), or None when it names none (「5」, 「2件」). One reading for
+    validate's RATE_TARGET and for rate_target: they read the cell each their own way, and
+    「5」 was refused as no share while the row's printed edges were put at 500 %. Raises
+    ValueParseError for a text that is no value (validate names it where it reads 目標値)."""
+    v = parse_value(target)
+    if v.kind != NUMBER or v.number is None or v.number <= 0:
+        return None
+    if v.unit == "%":
+        return float(v.number) / 100
+    return float(v.number) if not v.unit and v.number <= 1 else None
+
+
 def rate_target(ind: Indicator) -> float:
-    """The share the 達成割合 row aims at (「100％（毎年度）」 → 1.0, 「80%」 → 0.8, Excel's 0.8
-    for a typed 80%), 1.0 when its 目標値 gives none (validate's RATE_TARGET names it). One
-    reading for the row's symbol, its printed edges and 次の一歩's 「◎まであとN指標」."""
+    """The share the 達成割合 row aims at (rate_share), 1.0 when its 目標値 gives none
+    (validate's RATE_TARGET names it). One reading for the row's symbol, its printed edges
+    and 次の一歩's 「◎まであとN指標」."""
     try:
-        v = parse_value(ind.target)
+        share = rate_share(ind.target)
     except ValueParseError:
         return 1.0
-    if v.number is None or v.number <= 0:
-        return 1.0
-    return float(v.number) / 100 if v.unit == "%" else float(v.number)
+    return 1.0 if share is None else share
 
 
 def achievement_rate(others: Iterable[str], meta_target: float, ctx: Context

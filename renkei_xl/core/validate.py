@@ -32,7 +32,7 @@ from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
-from .rules import answer_hint, rule_warning, unanswered, unjudgeable
+from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeable
 from .values import (BOOLEAN_FIRST, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
@@ -342,12 +342,11 @@ def _other_year(ind: Indicator, raw: object, sheet: str, field: str, fiscal_year
 
 
 def _is_rate_target(target: str) -> bool:
-    """A 達成割合 row's 目標値 is a share: 「80%」, or 0.8 (what Excel keeps for a typed 80%)."""
+    """A 達成割合 row's 目標値 is a share (rules.rate_share: what the row is judged against)."""
     try:
-        v = parse_value(target)
+        return rate_share(target) is not None
     except ValueParseError:
         return True     # unreadable: _parse_at names it already
-    return v.kind == NUMBER and v.number > 0 and (v.unit == "%" or (not v.unit and v.number <= 1))
 
 
 def _manual_findings(ind: Indicator) -> list[Finding]:

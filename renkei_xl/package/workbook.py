@@ -155,7 +155,9 @@ class WorkbookXml:
         """A new worksheet entry at the end (its part is written by the caller)."""
         part = fresh_name(self.pkg.names(), "xl/worksheets/sheet%d.xml")
         rid = add_rel(self.pkg, self.part, T_WORKSHEET, relative(self.part, part))
-        sheet_id = str(max((int(s.sheet_id) for s in self.sheets if s.sheet_id.isdigit()), default=0) + 1)
+        # ASCII digits only, an unsignedInt's: str.isdigit() takes 「²」 (int() raises) and 「٣」
+        ids = [int(s.sheet_id) for s in self.sheets if s.sheet_id.isascii() and s.sheet_id.isdigit()]
+        sheet_id = str(max(ids, default=0) + 1)
         span = element_span(self.text, self.p + "sheets")
         if span is None:
             raise PackageError("workbook.xml に sheets 要素がありません")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 from ..core.alerts import ALERT_CHARS, cut
 from .limits import LONE_SURROGATE
@@ -104,14 +105,24 @@ def parse_payload(body: bytes) -> object:
 
 def _json(text: str) -> object:
     """``text`` parsed as JSON, and only JSON: Python's parser also takes NaN, Infinity and
-    -Infinity, and reads 1e400 as infinity. No xlwings client sends them (Excel holds no such
-    number; its largest is 9.99999999999999E+307), so a body with one was made by hand, and
-    a NaN in 連携事業名 was taken without a finding."""
-    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    -Infinity, and reads 1e400 as infinity, and 1 followed by 400 zeros as a whole number no
+    double holds. No xlwings client sends them (Excel holds no such number; its largest is
+    9.99999999999999E+307), so a body with one was made by hand, and a NaN in 連携事業名 was
+    taken without a finding."""
+    return json.loads(text, parse_constant=_not_json, parse_float=_finite, parse_int=_whole)
 
 
 def _not_json(token: str) -> object:
     raise ValueError(f"{token} is not JSON")
+
+
+def _whole(token: str) -> int:
+    """A JSON integer within a double. Only a token of more than 308 digits can be past
+    one (the largest double is 1.8e308), so the others skip the comparison."""
+    value = int(token)
+    if len(token) > 308 and abs(value) > sys.float_info.max:
+        raise ValueError(f"{token[:20]}… is past a double")
+    return value
 
 
 def _finite(token: str) -> float:
