@@ -1645,3 +1645,23 @@ def test_a_part_read_in_chunks_is_the_part_and_damage_in_it_is_still_said(sample
     with Package(damaged) as pkg:
         with pytest.raises(PackageError, match="を読めません（圧縮されたデータが壊れています）"):
             pkg.read(MASTER.sheet_part)
+
+
+def test_missing_rows_do_not_depend_on_the_order_the_rows_come_in(sample_data):
+    """missing_rows takes each municipality's rows a run at a time (the file face reads them a
+    sheet at a time); rows in another order, as another face might give them, find the same
+    missing rows, and a stray row still holds its municipality back. (The cell named is below
+    the municipality's last row as given: in sheet order, below its table.)"""
+    from renkei_xl.core.contract_read import missing_rows
+
+    data, _ = sample_data
+    kept = [e for e in data.entries if not (e.municipality in ("札幌市", "小樽市") and e.indicator_id in ("04-1", "05-1"))]
+    stray = kept[5]._replace(municipality="江別市", indicator_id="99-9", value="3")
+    for rows in (kept, kept[::2] + kept[1::2], sorted(kept, key=lambda e: e.indicator_id)):
+        found = missing_rows(data.settings, data.indicators, rows, [])
+        places = sorted((f.sheet, f.indicator_id) for f in found)
+        assert places == sorted((f.sheet, f.indicator_id) for f in missing_rows(
+            data.settings, data.indicators, kept, [])), places
+        assert set(places) >= {("小樽市", "04-1"), ("小樽市", "05-1")}, places
+        with_stray = missing_rows(data.settings, data.indicators, rows + [stray], [])
+        assert "江別市" not in {f.sheet for f in with_stray}, with_stray

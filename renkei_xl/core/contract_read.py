@@ -20,8 +20,8 @@ import math
 import re
 import sys
 import unicodedata
-from itertools import islice
-from operator import itemgetter
+from itertools import groupby, islice
+from operator import attrgetter, itemgetter
 from decimal import Decimal
 from typing import Callable, Mapping, Optional, Sequence
 
@@ -734,19 +734,30 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
 
     unread = {f.sheet for f in found if f.type in (F.MISSING_SHEET.code, F.MISSING_HEADER.code)}
     names = {i.id: i.name for i in indicators}
+    known = set(names)
     ids_of: dict[str, set[str]] = {}
     last: dict[str, Entry] = {}
-    for e in entries:
-        ids_of.setdefault(e.municipality, set()).add(e.indicator_id)
-        last[e.municipality] = e
-    known = set(names)
-    stray = {e.municipality for e in entries if e.indicator_id not in known and may_feed(e)}
+    stray: set[str] = set()
+    # The entries come a sheet at a time: each run's IDs are taken in C, and its rows are
+    # looked at one by one only when an ID in it is unknown (two Python passes over the
+    # 240,000 rows of a 20,000 × 12 master were 45 ms).
+    for muni, run in groupby(entries, key=_MUNICIPALITY):
+        run = list(run)
+        ids = set(map(_INDICATOR_ID, run))
+        ids_of.setdefault(muni, set()).update(ids)
+        last[muni] = run[-1]
+        if not ids <= known and any(e.indicator_id not in known and may_feed(e) for e in run):
+            stray.add(muni)
+    reported: dict[bool, list[str]] = {}   # reported_ids depends only on being the central city
     out: list[Finding] = []
     for muni in settings.municipalities:
         if muni.name in unread or muni.name in stray:
             continue
         have = ids_of.get(muni.name, set())
-        for ind_id in reported_ids(settings, indicators, muni.name):
+        central = settings.central is not None and muni.name == settings.central.name
+        if central not in reported:
+            reported[central] = reported_ids(settings, indicators, muni.name)
+        for ind_id in reported[central]:
             if ind_id in have or not ind_id:
                 continue
             after = last.get(muni.name)      # the cell where the row would go: below the table
@@ -757,6 +768,10 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
             out.append(F.MISSING_ROW.at(muni.name, cell, ind_id, municipality=muni.name, id=ind_id,
                                         name=shown(names.get(ind_id, ""))))
     return out
+
+
+_MUNICIPALITY = attrgetter("municipality")
+_INDICATOR_ID = attrgetter("indicator_id")
 
 
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:
