@@ -34,7 +34,7 @@ Attribute VB_Name = "RenkeiServer"
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
-' conditional formats, the print area, page breaks, filter buttons, text kept as text and
+' conditional formats, the print area, page breaks, the page setup, filter buttons, text kept as text and
 ' numbers written exactly.
 ' Names must not repeat one of Remote.bas.
 ' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
@@ -821,6 +821,36 @@ Sub renkeiPageBreaks(wb As Workbook, action As Dictionary)
     For Each last In action("args")(1)
         ws.HPageBreaks.Add ws.Cells(CLng(last) + 1, 1)
     Next last
+End Sub
+
+Sub renkeiPageSetup(wb As Workbook, action As Dictionary)
+    ' The plan's page, as the desktop buttons set it through COM: the arguments are the
+    ' values of renkei_xl.excel.client.PAGE_SETUP_PROPERTIES, in that order (print titles
+    ' "" for none, orientation, paper, pages wide and tall with False for "as needed",
+    ' centring, the margins in points, the footer with Excel's codes). Zoom is turned off
+    ' before the fit, which counts only then. A paper the printer driver lacks is refused by Excel with 1004
+    ' ("Unable to set the PaperSize property"): the page keeps its paper and the replay
+    ' goes on, as a paper is no reason to leave the rest of the answer unwritten.
+    Dim a As Object
+    Set a = action("args")
+    With wb.Worksheets(action("sheet_position") + 1).PageSetup
+        .PrintTitleRows = a(1)
+        .Orientation = CLng(a(2))
+        On Error Resume Next
+        .PaperSize = CLng(a(3))
+        On Error GoTo 0
+        .Zoom = False
+        .FitToPagesWide = a(4)
+        .FitToPagesTall = a(5)
+        .CenterHorizontally = a(6)
+        .LeftMargin = CDbl(a(7))
+        .RightMargin = CDbl(a(8))
+        .TopMargin = CDbl(a(9))
+        .BottomMargin = CDbl(a(10))
+        .HeaderMargin = CDbl(a(11))
+        .FooterMargin = CDbl(a(12))
+        .CenterFooter = a(13)
+    End With
 End Sub
 
 Sub setPrintArea(wb As Workbook, action As Dictionary)

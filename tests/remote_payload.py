@@ -86,6 +86,7 @@ EXCEL_KEY = "_excel"          # the model's facts about the saved book (not part
 UNPROTECT, REQUEST = "renkeiUnprotectSheets", "renkeiRequest"
 CLEAR_FILL = "renkeiClearFill"   # RenkeiServer.bas: no fill (Remote.bas' setRangeColor cannot take null)
 PAGE_BREAKS = "renkeiPageBreaks"  # RenkeiServer.bas: the plan's page breaks (last row of each page)
+PAGE_SETUP = "renkeiPageSetup"    # RenkeiServer.bas: PageSetup's properties, one argument each
 AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off, the plan's buttons on
 SET_TEXT = "renkeiSetText"       # RenkeiServer.bas: a string assigned as it is (no ParseIso)
 SET_NUMBERS = "renkeiSetNumbers"  # RenkeiServer.bas: numbers of a range, as exact integer parts
@@ -197,6 +198,18 @@ def freeze_leaves_hidden_sheets(path: Path) -> bool:
             guard, activate = body.group(0).find("If ws.Visible <> -1 Then Exit Sub"), body.group(0).find("ws.Activate")
             return 0 <= guard < activate
     return False
+
+
+def page_setup_arguments(path: Path) -> dict[str, int]:
+    """Which argument of the file's renkeiPageSetup each PageSetup property takes (a line
+    ``.Property = a(n)``, a CLng or CDbl around it or not), read from the VBA itself: the
+    model then holds what the master's Sub sets, not what the server meant to send."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Sub renkeiPageSetup\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if body:
+            return {prop: int(n) - 1 for prop, n in
+                    re.findall(r"^\s*\.(\w+) = (?:C(?:Lng|Dbl)\()?a\((\d+)\)", body.group(0), re.MULTILINE)}
+    return {}
 
 
 def refuses_unsaved_protection(path: Path) -> bool:
@@ -508,6 +521,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
                           "grouped": grouped, "shared": shared,
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
+                          "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
                                            if n not in {ws.title for ws in wb.worksheets}]
@@ -627,6 +641,9 @@ class Applied:
     freeze: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)  # first scrolling cell
     print_area: dict[str, Optional[str]] = field(default_factory=dict)
     page_breaks: dict[str, list[int]] = field(default_factory=dict)
+    # PageSetup's properties as renkeiPageSetup set them (COM's names and values), per sheet
+    page_setup: dict[str, dict[str, object]] = field(default_factory=dict)
+    page_setup_arguments: dict[str, int] = field(default_factory=dict)   # property -> index (the Sub's)
     autofilter: dict[str, str] = field(default_factory=dict)    # the filter buttons' address ("" none)
     conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     charts: dict[str, list[dict]] = field(default_factory=dict)
@@ -859,6 +876,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
+                  page_setup_arguments=excel.get("page_setup_arguments", {}),
                   grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
                   shared=bool(excel.get("shared")) and payload["client"] == VBA,
                   vba=payload["client"] == VBA)
@@ -1070,7 +1088,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
-    CLEAR_FILL, PAGE_BREAKS, AUTOFILTER, SET_TEXT, SET_NUMBERS,
+    CLEAR_FILL, PAGE_BREAKS, PAGE_SETUP, AUTOFILTER, SET_TEXT, SET_NUMBERS,
 }
 
 
@@ -1127,6 +1145,9 @@ def _replay(out: Applied, a: dict) -> None:
         return
     if func == PAGE_BREAKS:
         out.page_breaks[sheet] = [int(last) for last in args[0]]
+        return
+    if func == PAGE_SETUP:
+        out.page_setup[sheet] = {prop: args[i] for prop, i in out.page_setup_arguments.items()}
         return
     if func == AUTOFILTER:
         out.autofilter[sheet] = args[0]

@@ -260,3 +260,20 @@ def test_a_sub_two_standard_modules_define_is_not_replayable(master, tmp_path):
     assert subs == frozenset(vba_subs(staff))
     fitted = fit_actions([_action("setValues"), _action("setWrapText"), _action("alert")], subs)
     assert fitted.left_out == ("wrap",)
+
+
+def test_a_master_whose_macros_lack_the_page_setup_gets_the_rest_and_the_upgrade_note():
+    """renkeiPageSetup is new in RenkeiServer.bas: an older master's VBA cannot run it, and a
+    missing Sub would stop the replay halfway. Its page is left out (the breaks, which that
+    master draws, are not) and staff are told the macros' upgrade brings it back."""
+    from renkei_xl.excel.client import PAGE_BREAKS, PAGE_SETUP, upgrade_note
+    from renkei_xl.vba.sources import shipped_replayable
+
+    shipped = shipped_replayable()
+    assert {PAGE_SETUP, PAGE_BREAKS} <= shipped
+    page = [{**ANSWER[0], "func": PAGE_SETUP, "args": []}, {**ANSWER[0], "func": PAGE_BREAKS, "args": [[]]}]
+    older = (shipped | {a["func"] for a in ANSWER}) - {PAGE_SETUP}
+    fitted = fit_actions([*page, *ANSWER], older)
+    assert fitted.left_out == ("page_setup",)
+    assert [a["func"] for a in fitted.actions] == [PAGE_BREAKS, *(a["func"] for a in ANSWER)]
+    assert "ページ設定" in upgrade_note(fitted.left_out, shipped)

@@ -35,7 +35,7 @@ import openpyxl
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (applied_looks, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
+from remote_payload import (OFFICE_JS, VBA, applied_looks, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
@@ -124,9 +124,20 @@ class LiveView:
             "freeze": lambda: a.freeze.get(sheet),
             "hidden": lambda: a.hidden_cols.get(sheet, set()),
             "print_area": lambda: a.sheet_print_area(sheet),
-            "page": lambda: com_page(self.setups.get(sheet)),
+            "page": lambda: self.page(sheet),
             "protection": lambda: a.protection.get(sheet, {}).get("options"),
         }[what]()
+
+    def page(self, sheet: str) -> Optional[dict]:
+        """A VBA client's page as the master's renkeiPageSetup and renkeiPageBreaks set it
+        (the replay); an Office.js client has no action for it, so there the page is the one
+        the desktop asks COM for (com_page), the face that sets it."""
+        a = self.applied
+        if not a.vba:
+            return com_page(self.setups.get(sheet))
+        if sheet not in a.page_setup:
+            return None
+        return props_page(a.page_setup[sheet], a.page_breaks.get(sheet, ()))
 
     def fill(self, sheet: str, ref: str):
         colour = self.applied.colors.get((sheet, ref))
@@ -174,7 +185,11 @@ def com_page(setup: Optional[PrintSetup]) -> Optional[dict]:
     which it adds one by one), as page_attrs."""
     if setup is None:
         return None
-    props = com_page_setup(setup)
+    return props_page(com_page_setup(setup), setup.row_breaks)
+
+
+def props_page(props: dict, breaks) -> dict:
+    """PageSetup's properties (COM's names and values) and a sheet's breaks, as page_attrs."""
     titles = re.fullmatch(r"\$(\d+):\$(\d+)", props["PrintTitleRows"])
     footer = re.fullmatch(r"&(\d+)(.*)", props["CenterFooter"])
     return {"paper": _paper_name(props["PaperSize"]), "landscape": props["Orientation"] == 2,
@@ -185,7 +200,7 @@ def com_page(setup: Optional[PrintSetup]) -> Optional[dict]:
             "header_margin": round(props["HeaderMargin"] / 72, 6), "footer_margin": round(props["FooterMargin"] / 72, 6),
             "footer": (footer.group(2), int(footer.group(1))) if footer else None,
             "title_rows": (int(titles.group(1)), int(titles.group(2))) if titles else None,
-            "row_breaks": tuple(setup.row_breaks)}
+            "row_breaks": tuple(int(b) for b in breaks)}
 
 
 # openpyxl's sheetProtection attributes (True: protected, or the action not allowed) and the
@@ -428,14 +443,19 @@ def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
 
 # ------------------------------------------------------------ the look system itself
 
-def _both_apply(master: Path, tmp_path: Path, plan: WritePlan) -> tuple[FileView, LiveView]:
+def _both_apply(master: Path, tmp_path: Path, plan: WritePlan, client: str = OFFICE_JS) -> tuple[FileView, LiveView]:
     """``plan`` applied by the file face to a copy of ``master`` and by the live face to
-    the book the remote engine holds (protection lifted and restored as a click does)."""
+    the book the remote engine holds (protection lifted and restored as a click does), for
+    ``client`` (payload_from_file's)."""
     path = tmp_path / "file" / master.name
     path.parent.mkdir(parents=True)
     shutil.copyfile(master, path)
     write_planned(path, lambda fs: (plan, None))
-    payload = payload_from_file(master)
+    payload = payload_from_file(master, client=client)
+    if client == VBA:     # the master's RenkeiServer.bas says so (X-Renkei-Client)
+        from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+
+        payload[RENKEI_CLIENT_KEY] = True
     live = live_book(remote_book(payload))
     touched = [*(s.name for s in plan.sheets), *plan.staff_sheets]
     with live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
@@ -443,10 +463,13 @@ def _both_apply(master: Path, tmp_path: Path, plan: WritePlan) -> tuple[FileView
     return FileView(path), LiveView(apply_actions(payload, live.book.json()["actions"]), plan)
 
 
-def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_path, monkeypatch):
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_path, monkeypatch, client):
     """A look and a page unlike the built-in ones (a border of another colour, a portrait A4
     page with its own margins and footer) reach each face attribute by attribute: neither
-    writer has a colour, a footer size or a margin of its own."""
+    writer has a colour, a footer size or a margin of its own. The VBA client's page is read
+    from its replay of the master's renkeiPageSetup: the server's answer set the breaks and
+    the area only, and titles, paper and margins staff changed stayed there."""
     odd = Look(font_size=11, bold=True, border=True, border_color="1F4E79", fill="FCE4D6", h_align="right")
     monkeypatch.setitem(LOOKS, "odd", odd)
     setup = PrintSetup("A4", landscape=False, fit_width=1, fit_height=2, center_horizontally=False,
@@ -454,7 +477,10 @@ def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_pat
                        area=(1, 1, 3, 2), header_margin=0.2, footer_margin=0.25, row_breaks=(2,))
     sheet = SheetPlan("見た目", [[("見出し", "header"), ("右", "odd")], [("本文", "body"), (1.5, "odd")],
                                 [(None, "odd"), ("最後", "body")]], print_setup=setup)
-    file_view, live_view = _both_apply(masters["clean"], tmp_path, WritePlan([sheet]))
+    from renkei_xl.excel.client import PAGE_SETUP_PROPERTIES
+
+    assert {*PAGE_SETUP_PROPERTIES, "Zoom"} == set(com_page_setup(setup))     # the VBA's is COM's
+    file_view, live_view = _both_apply(masters["clean"], tmp_path, WritePlan([sheet]), client)
     for view in (file_view, live_view):
         expect_sheet(view, sheet)
         looks = view.get("looks", sheet.name)
@@ -820,8 +846,6 @@ def test_a_table_staff_made_on_the_summary_is_named_alike_by_the_server_and_the_
     rebuilds 検証結果 only and names none."""
     from test_tool_sheet_tables import SAID, TABLE_NAME, TABLE_RANGE, with_table
 
-    from remote_payload import VBA
-
     tabled = with_table(masters["clean"], tmp_path / "tabled.xlsm")
     payload = payload_from_file(tabled, client=VBA)
     [listed] = next(s for s in payload["sheets"] if s["name"] == c.SUMMARY)["tables"]
@@ -832,3 +856,37 @@ def test_a_table_staff_made_on_the_summary_is_named_alike_by_the_server_and_the_
         assert len(said) == 1 and said[0][1:3] == [c.SUMMARY, TABLE_RANGE.split(":")[0]], (view.face, said)
     for view in (run_file("check", tabled, tmp_path / "b"), _server_recalc(tabled, "check", client=VBA)):
         assert not any("テーブル" in str(v) for row in view.get("rows", c.FINDINGS) for v in row), view.face
+
+
+def _staff_page(path: Path) -> None:
+    """A page staff set on tool sheets in Excel, as the file keeps it: other print titles,
+    paper, orientation, fit, margins and footer on 一覧 and 集計."""
+    wb = load_workbook(path, keep_vba=True)
+    for name in (c.LIST, c.SUMMARY):
+        ws = wb[name]
+        ws.print_title_rows = "1:5"
+        ws.page_setup.paperSize, ws.page_setup.orientation = 1, "portrait"     # Letter
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 3, 2
+        ws.print_options.horizontalCentered = False
+        ws.page_margins.left = ws.page_margins.top = 1.5
+        ws.oddFooter.center.text = "staff"
+    wb.save(path)
+
+
+def test_a_page_staff_set_on_a_tool_sheet_goes_alike_on_every_face(masters, tmp_path):
+    """Print titles, paper and the rest of the page staff changed on 一覧 and 集計: the
+    command line and desktop Excel put the plan's page back at every recalc, the server's
+    answer set the breaks and the print area only, so the staff's titles and paper stayed on
+    that face. Every page attribute of every sheet the plan writes is compared, the VBA
+    client's as the master's renkeiPageSetup sets it."""
+    staffed = tmp_path / masters["clean"].name
+    shutil.copyfile(masters["clean"], staffed)
+    _staff_page(staffed)
+    assert file_page(staffed, c.SUMMARY)["title_rows"] == (1, 5)
+    file_view = run_file("recalc", staffed, tmp_path / "a")
+    live_view = _server_recalc(staffed, client=VBA)
+    plan = plan_of("recalc", staffed)[0]
+    assert {c.LIST, c.SUMMARY} <= {sp.name for sp in plan.sheets if sp.print_setup}
+    for sp in plan.sheets:
+        assert live_view.get("page", sp.name) == page_attrs(sp.print_setup), sp.name
+        assert file_view.get("page", sp.name) == live_view.get("page", sp.name), sp.name

@@ -794,6 +794,23 @@ def test_a_master_whose_vba_cannot_write_long_numbers_is_refused_them(server, tm
     assert path.read_bytes() == before
 
 
+def test_a_master_whose_vba_cannot_set_the_page_gets_the_rest_and_the_upgrade_note(server):
+    """A master whose macros predate renkeiPageSetup: a missing Sub would stop Excel's replay
+    halfway, so the page setup is left out, the page breaks it draws are kept, and staff
+    are told that the macros' upgrade brings the page back. The replay runs to its end."""
+    from renkei_xl.excel.client import PAGE_BREAKS, PAGE_SETUP
+
+    path = _master_without(server, "page-macros", PAGE_SETUP)
+    payload = _payload(path)
+    response = server.post("recalc", payload, headers={**server.headers, "X-Renkei-Master": _master_id(path)})
+    assert response.status_code == 200, response.text
+    actions = response.json()["actions"]
+    funcs = {a["func"] for a in actions}
+    assert PAGE_BREAKS in funcs and PAGE_SETUP not in funcs
+    applied = apply_actions(payload, actions)
+    assert "ページ設定は付けていません" in applied.alerts[-1]["prompt"], applied.alerts
+
+
 def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
     """Exit 2 and one Japanese line, with two workers as documented: no restart loop."""
     workdir = tmp_path / "work"

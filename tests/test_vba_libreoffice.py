@@ -68,7 +68,17 @@ LO_NOTES = {
                  "hairline borders",
     "freezePanes": "panes belong to a window: replayed, not read back",
     "autofit": "row heights after setAutofit are LibreOffice's own: replayed, not compared",
+    "print titles": "LibreOffice's PageSetup.PrintTitleRows does nothing (sc/source/ui/vba/vbapagesetup.cxx: "
+                    "an empty setter): renkeiPageSetup's titles are checked by the model, which reads the "
+                    "Sub's argument of each property from the master's VBA",
+    "top and bottom margins": "LibreOffice's page puts the header inside its top margin (VbaPageSetupBase turns "
+                              "TopMargin and HeaderMargin into its own margins and header height): replayed, "
+                              "the left and right margins compared",
 }
+# The paper sizes of Excel's PaperSize codes the tool uses (and Letter, a page staff may set),
+# in 1/100 mm, short side first; LibreOffice keeps its own rounding of a size, within 2.
+PAPER_SIZES = {8: (29700, 42000), 9: (21000, 29700), 1: (21590, 27940)}
+PAPER_TOLERANCE = 2
 
 HARNESS = """Option VBASupport 1
 Option Explicit
@@ -168,7 +178,8 @@ def _action(func: str, args: list, sheet: int, row: int, col: int, rows: int = 1
 def _catalogue(payload: dict) -> list[dict]:
     """The arguments of RenkeiServer's Subs that the real answers do not use (italic,
     underline styles, font colours, dashed and heavy borders, other alignments, merge
-    across, unwrapping, hidden columns, clearing the print area, taking a fill away, filter
+    across, unwrapping, hidden columns, clearing the print area, a portrait page fitted to
+    pages both ways and not centred, taking a fill away, filter
     buttons over a range, a date-shaped text kept as text in a Text cell, numbers VBA-Web would
     hand over as text, put together from their parts): one cell each."""
     s = [sh["name"] for sh in payload["sheets"]].index(CATALOGUE_SHEET)
@@ -204,6 +215,7 @@ def _catalogue(payload: dict) -> list[dict]:
            _action("setColumnWidth", [60.0], s, 1, 12),
            _action("setColumnHidden", [True], s, 1, 13),
            _action("setPrintArea", [None], s, 0, 0),
+           _action("renkeiPageSetup", ["$1:$2", 1, 9, 2, 3, False, 50.4, 43.2, 57.6, 64.8, 14.4, 18.0, "&11&P"], s, 1, 1),
            _action("renkeiAutoFilter", ["$A$30:$E$35"], s, 1, 1)]
     for i, (side, style, weight) in enumerate([("edge_top", "continuous", "medium"), ("edge_bottom", "dash", "thin"),
                                                ("edge_left", "continuous", "thick"), ("edge_right", "dot", "thin")]):
@@ -229,7 +241,7 @@ def _read_request(applied: Applied) -> dict:
         borders = applied.borders.get(sheet, {})
         merges = applied.merges.get(sheet, set())
         if not (looks or borders or merges or sheet in applied.heights or sheet in applied.widths
-                or sheet in applied.print_area):
+                or sheet in applied.print_area or sheet in applied.page_setup):
             continue
         cells = set(looks) | set(borders) | set(applied.grids[sheet])
         rows = applied.rows(sheet)
@@ -325,11 +337,29 @@ def _differences(applied: Applied, read: dict, loose_colours: set = frozenset())
             have = {tuple(cell["merged"]) for cell in got["cells"].values() if cell["merged"]}
             if have != want:
                 out.append(f"{sheet} merges: only LibreOffice {sorted(have - want)}, only model {sorted(want - have)}")
+        if sheet in applied.page_setup:
+            out += _page_differences(sheet, applied.page_setup[sheet], got["page"])
         if sheet in applied.print_area:
             area = applied.sheet_print_area(sheet)
             want_areas = [list(_rect_of(area))] if area else []
             if got["print_areas"] != want_areas:
                 out.append(f"{sheet} print area: LibreOffice {got['print_areas']}, model {want_areas}")
+    return out
+
+
+def _page_differences(sheet: str, props: dict, page: dict) -> list[str]:
+    """What LibreOffice's page of ``sheet`` holds against renkeiPageSetup's properties in the
+    model (LO_NOTES: not the titles, not the top and bottom margins)."""
+    want = {"landscape": props["Orientation"] == 2,
+            "fit": [int(props["FitToPagesWide"] or 0), int(props["FitToPagesTall"] or 0)],
+            "centred": bool(props["CenterHorizontally"]), "footer": props["CenterFooter"] or None}
+    out = [f"{sheet} page {k}: LibreOffice {page[k]!r}, model {v!r}" for k, v in want.items() if page[k] != v]
+    size = PAPER_SIZES[int(props["PaperSize"])]
+    if any(abs(a - b) > PAPER_TOLERANCE for a, b in zip(page["size"], size)):
+        out.append(f"{sheet} paper: LibreOffice {page['size']}, model {size} (PaperSize {props['PaperSize']})")
+    for i, name in enumerate(("LeftMargin", "RightMargin")):
+        if abs(page["margins"][i] - float(props[name]) * 2540 / 72) > PAPER_TOLERANCE:
+            out.append(f"{sheet} {name}: LibreOffice {page['margins'][i]} (1/100 mm), model {props[name]} pt")
     return out
 
 
@@ -379,6 +409,19 @@ def _list_hidden(wb) -> None:
 
 # A print area staff set on sheets the tool rebuilds (集計 has one page setup and no area).
 STAFF_PRINT_AREAS = {"集計": "A1:B3", "検証結果": "A1:C2"}
+# The page staff set on the tool sheets that have one (print titles, paper, fit, margins, footer).
+STAFF_PAGE_SHEETS = ("一覧", "集計")
+
+
+def _staff_page(wb) -> None:
+    for sheet in STAFF_PAGE_SHEETS:
+        ws = wb[sheet]
+        ws.print_title_rows = "1:5"
+        ws.page_setup.paperSize, ws.page_setup.orientation = 1, "portrait"     # Letter
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 3, 2
+        ws.print_options.horizontalCentered = False
+        ws.page_margins.left = ws.page_margins.top = 1.5
+        ws.oddFooter.center.text = "staff"
 
 
 def _staff_print_areas(wb) -> None:
@@ -409,7 +452,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     # And one whose 一覧 staff hid: the click cannot activate it to freeze its panes.
     sources = {"added sheet": _edited(server.master, root / "no_summary" / server.master.name, _without_summary),
                "hidden sheet": _edited(server.master, root / "hidden" / server.master.name, _list_hidden),
-               "staff print areas": _edited(server.master, root / "areas" / server.master.name, _staff_print_areas)}
+               "staff print areas": _edited(server.master, root / "areas" / server.master.name, _staff_print_areas),
+               "staff page": _edited(server.master, root / "page" / server.master.name, _staff_page)}
     for name, source in sources.items():
         edited_payload = payload_from_file(source, client=VBA)
         response = server.post("recalc", edited_payload)
@@ -571,3 +615,19 @@ def test_protection_set_after_the_last_save_stops_the_click_before_anything_is_w
         assert "集計" not in result["sheets"]
     assert shown.startswith(expected) and "（受付番号" in shown, shown
     assert set(result["protected"]) <= set(result["protected_after"]), result
+
+
+
+def test_a_page_staff_set_on_a_tool_sheet_is_the_plans_again_after_the_server(replays):
+    """Paper, orientation, fit, centring, margins and footer staff changed on 一覧 and 集計:
+    the command line and desktop Excel put the plan's page back at every recalc; the
+    server's answer set the breaks and the print area only, so the staff's page stayed.
+    The master's renkeiPageSetup, replayed, puts the plan's (what the model says, read back
+    through UNO; the titles LibreOffice cannot set are the model's, LO_NOTES)."""
+    _actions, applied, result = replays["staff page"]
+    assert _replay_outcome(result).startswith("OK"), result["result"]
+    for sheet in STAFF_PAGE_SHEETS:     # the staff's was portrait Letter, 3 x 2 pages, footer "staff"
+        page = result["read"][sheet]["page"]
+        assert (page["landscape"], page["fit"], page["footer"]) == (True, [1, 0], "&9&P / &N"), (sheet, page)
+        assert not _page_differences(sheet, applied.page_setup[sheet], page)
+    assert {s: applied.page_setup[s]["PrintTitleRows"] for s in STAFF_PAGE_SHEETS} == {"一覧": "$3:$3", "集計": ""}

@@ -214,8 +214,25 @@ def _read(doc, what):
             got["cols"][str(c)] = {"points": col.Width / HUNDREDTH_MM_PER_POINT, "hidden": not col.IsVisible}
         got["print_areas"] = [[a.StartRow + 1, a.StartColumn + 1, a.EndRow + 1, a.EndColumn + 1]
                               for a in sheet.getPrintAreas()]
+        got["page"] = _page(doc, sheet)
         out[name] = got
     return out
+
+
+def _page(doc, sheet):
+    """The sheet's page as LibreOffice holds it (its page style; lengths in 1/100 mm; the top
+    and bottom margins as Excel counts them, to the body: LibreOffice's run to the header and
+    footer, which have their own heights), and its print title rows (1-based, or null)."""
+    style = doc.StyleFamilies.getByName("PageStyles").getByName(sheet.PageStyle)
+    titles = sheet.getTitleRows() if sheet.getPrintTitleRows() else None
+    content = style.RightPageFooterContent     # held: its texts read through it
+    footer = content.getCenterText().getString() if style.FooterIsOn else None
+    return {"landscape": bool(style.IsLandscape), "size": sorted([style.Size.Width, style.Size.Height]),
+            "fit": [style.ScaleToPagesX, style.ScaleToPagesY], "centred": bool(style.CenterHorizontally),
+            "margins": [style.LeftMargin, style.RightMargin,
+                        style.TopMargin + (style.HeaderHeight if style.HeaderIsOn else 0),
+                        style.BottomMargin + (style.FooterHeight if style.FooterIsOn else 0)],
+            "footer": footer, "title_rows": [titles.StartRow + 1, titles.EndRow + 1] if titles else None}
 
 
 def _protect_after_save(doc, after):

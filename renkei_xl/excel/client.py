@@ -5,7 +5,7 @@ of that name stops the replay halfway (renkei_xl.vba.read). What the client can 
 read from the master's own VBA; here the answer is cut to it, in one place, by one rule:
 
 - a *look* (fonts, borders, alignment, merges, sizes, panes, conditional formats, print
-  area, page breaks, filter buttons, fills, links, charts) the client cannot draw is left out, together with the
+  area, page breaks, page setup, filter buttons, fills, links, charts) the client cannot draw is left out, together with the
   other actions of its group (a chart's title is no use without the chart, an unmerge
   without its merge would leave old merges over new values);
 - anything else (values, sheets, clearing, names, the message, the lifting of
@@ -38,6 +38,18 @@ CLEAR_FILL = "renkeiClearFill"
 # xlwings sets them, and without them a merged 役割 or 事業概要 running over a break that
 # the application chose shows its text on the first page only (renkei_xl.core.pages).
 PAGE_BREAKS = "renkeiPageBreaks"
+
+# The action that puts the plan's page on a sheet (RenkeiServer.bas): print titles, paper,
+# orientation, fit, centring, margins and footer, as the desktop buttons set them through COM
+# (excel.desktop.com_page_setup, whose names these are, in the order of the action's
+# arguments; Zoom, always False there, is the Sub's own). No action of xlwings sets them: a
+# title row or paper staff set on a tool sheet stayed after a server click, where the command
+# line and desktop Excel put the plan's back. One action a sheet: each PageSetup property
+# costs Excel a round trip to the printer driver.
+PAGE_SETUP = "renkeiPageSetup"
+PAGE_SETUP_PROPERTIES = ("PrintTitleRows", "Orientation", "PaperSize", "FitToPagesWide", "FitToPagesTall",
+                         "CenterHorizontally", "LeftMargin", "RightMargin", "TopMargin", "BottomMargin",
+                         "HeaderMargin", "FooterMargin", "CenterFooter")
 
 # The action that puts a sheet's filter buttons (RenkeiServer.bas), as the desktop faces do
 # (excel.desktop): a filter staff set on 検証結果 (allowed on the protected sheet) hid rows,
@@ -139,6 +151,7 @@ LOOK_GROUPS: dict[str, frozenset[str]] = {
     "conditional_format": frozenset({"addConditionalFormat", "clearConditionalFormats"}),
     "print_area": frozenset({"setPrintArea"}),
     "page_breaks": frozenset({PAGE_BREAKS}),
+    "page_setup": frozenset({PAGE_SETUP}),
     "autofilter": frozenset({AUTOFILTER}),
     "chart": frozenset({"addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues"}),
 }
@@ -147,6 +160,7 @@ LOOK_NAMES = {"font": "文字の書式", "border": "罫線", "alignment": "文�
               "number_format": "表示形式", "fill": "塗りつぶし", "link": "リンク", "merge": "セルの結合",
               "size": "行の高さ・列の幅", "hidden_columns": "列の非表示", "panes": "ウィンドウ枠の固定",
               "conditional_format": "条件付き書式", "print_area": "印刷範囲", "page_breaks": "改ページ",
+              "page_setup": "ページ設定",
               "autofilter": "フィルター", "chart": "グラフ"}
 _GROUP_OF = {func: group for group, funcs in LOOK_GROUPS.items() for func in funcs}
 

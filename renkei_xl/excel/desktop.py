@@ -32,8 +32,12 @@ _XL_SHEET_VISIBLE = -1
 
 def com_page_setup(setup: PrintSetup) -> dict[str, object]:
     """PageSetup's properties for a core PrintSetup, in the order they are set (COM's one
-    translation of it; the print area and page breaks are set on the sheet)."""
-    left, right, top, bottom = setup.margins
+    translation of it; the print area and page breaks are set on the sheet, and the server's
+    VBA client is sent the same, renkei_xl.excel.client.PAGE_SETUP). Margins are points
+    rounded to 1/10,000: 0.7 inch is 50.400000000000006 points, a number VBA-Web's parser
+    hands the VBA client as a String, which CDbl reads with the decimal separator of the
+    PC's locale."""
+    left, right, top, bottom = (_points(inches) for inches in setup.margins)
     return {
         "PrintTitleRows": _title_rows(setup),
         "Orientation": _XL_LANDSCAPE if setup.landscape else _XL_PORTRAIT,
@@ -42,10 +46,14 @@ def com_page_setup(setup: PrintSetup) -> dict[str, object]:
         "FitToPagesWide": setup.fit_width or False,
         "FitToPagesTall": setup.fit_height or False,
         "CenterHorizontally": setup.center_horizontally,
-        "LeftMargin": left * 72, "RightMargin": right * 72, "TopMargin": top * 72, "BottomMargin": bottom * 72,
-        "HeaderMargin": setup.header_margin * 72, "FooterMargin": setup.footer_margin * 72,
+        "LeftMargin": left, "RightMargin": right, "TopMargin": top, "BottomMargin": bottom,
+        "HeaderMargin": _points(setup.header_margin), "FooterMargin": _points(setup.footer_margin),
         "CenterFooter": f"&{setup.footer_size}{setup.footer}" if setup.footer else "",
     }
+
+
+def _points(inches: float) -> float:
+    return round(inches * 72, 4)
 
 
 # Protection's "allowed" fields and Worksheet.Protect's arguments of the same name, which are

@@ -381,13 +381,18 @@ class RemoteBook(LiveBook):
             sheet.freeze_panes.freeze_at(f"A1:{cell_ref(rows, cols)}")
 
     def _page_setup(self, sheet, setup) -> None:
-        """The plan's page breaks, through RenkeiServer.bas' own action for a VBA client (an
-        Office.js client has no such action); the paper, fit and titles, which no remote
-        action sets, stay as the master was built (workbook.build)."""
+        """The plan's page and page breaks, through RenkeiServer.bas' own actions for a VBA
+        client, in the properties the desktop sets through COM (an Office.js client has no
+        such action: its page stays as the master was built, workbook.build)."""
         if self.client.vba:
-            from .client import PAGE_BREAKS   # not at the top: the desktop buttons never need it
+            # not at the top: the desktop buttons never need them
+            from .client import PAGE_BREAKS, PAGE_SETUP, PAGE_SETUP_PROPERTIES
+            from .desktop import com_page_setup
 
-            sheet.range("A1").impl.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
+            props = com_page_setup(setup)
+            cell = sheet.range("A1").impl
+            cell.append_json_action(func=PAGE_SETUP, args=[props[name] for name in PAGE_SETUP_PROPERTIES])
+            cell.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
 
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
         """Through RenkeiServer.bas' own action for a VBA client: the last run's filter off
