@@ -6,7 +6,8 @@
   staff placed on it, its tab colour and window settings stay, as Excel's Clear All
   leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window), and so do its
   custom views, cell watches, editable ranges and background picture with the parts they
-  name (.sheet_settings). A sheet staff deleted is added at the end.
+  name (.sheet_settings); its headers, footers, header pictures and printer settings are
+  merged with the plan's page (.page_kept). A sheet staff deleted is added at the end.
 - A table (ListObject) staff made on a rebuilt sheet goes with it, as the buttons' Clear All
   deletes it in Excel: its slicers go too, and what refers to it is made #REF!
   (renkei_xl.package.tables, .slicers.drop_table_slicers).
