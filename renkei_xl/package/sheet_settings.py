@@ -16,7 +16,8 @@ named (r:id) a printer-settings part the rebuild removed.
 
 What Clear All removes with the cells goes on both faces: data validations, ignored-error
 flags, sparklines and staff's conditional formats (each a setting of cells; the buttons
-also clear the conditional formats themselves), so the file face keeps none of them.
+also clear the conditional formats themselves), so the file face keeps none of them; every
+face names the validations, ignored-error flags and sparklines as they go (package.cell_settings).
 
 The elements are carried verbatim into the new part (the namespace declarations they used
 from the old root made on them), with the sheet's relationships they name and the parts
