@@ -184,6 +184,15 @@ TOOL_TABLE_DROPPED = _type(
     "テーブルは、ツールが作り直さないシート（自分で作ったシートなど）に作ってください"
     "（{tool_sheet}は実行のたびに作り直されます）。このテーブルのスライサーも消え、このテーブルを参照していた数式と名前は"
     " #REF! になります")
+# A data validation, an ignored-error flag or a sparkline staff set on the cells of a sheet the
+# tool rebuilds whole: the buttons' Clear All removes it with the cells and the file face writes
+# the sheet part anew without it (package.cell_settings; docs/excel-model.md check 20). Named by
+# what it was and the range it had. ``kind``: one of SETTING_KINDS' texts.
+TOOL_SETTING_DROPPED = _type(
+    "tool-setting-dropped", WARNING,
+    "{tool_sheet}の {where} に設定した{kind}は、{what}で{tool_sheet}を作り直したため消えました",
+    "{kind}は、ツールが作り直さないシート（自分で作ったシートなど）に設定してください"
+    "（{tool_sheet}は実行のたびに作り直されます）")
 # A mark the last 入力チェック recorded on 検証結果 whose cell cannot be found now (rows or
 # columns moved, a 指標ID retyped, a sheet renamed: core.marks.placed_marks): left alone
 # rather than give its 元の塗り to another row's cell. Named by sheet only: a cell named

@@ -23,7 +23,8 @@ from typing import Callable, Optional, Sequence
 
 from . import contract as c
 from .contract_read import text
-from .findings import LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED, TOOL_TABLE_DROPPED
+from .findings import (LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED, TOOL_SETTING_DROPPED,
+                       TOOL_TABLE_DROPPED)
 from .model import Finding
 from .plan_types import MasterState, SheetPlan
 from .refs import cell_ref, parse_ref
@@ -76,10 +77,31 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
 def dropped_by_rebuild(state: MasterState, old: Optional[Sequence[Sequence[object]]], sheets: Sequence[str],
                        what: str) -> list[Finding]:
     """What staff placed on ``sheets`` that ``what`` (the command) loses by rebuilding them
-    whole: their notes (comments), their own charts and their tables. Pictures and shapes
-    stay (package.drawing), values beside 一覧 go with their rows (keep_staff_columns)."""
+    whole: their notes (comments), their own charts, their tables and the validations,
+    ignored-error flags and sparklines of their cells. Pictures and shapes stay
+    (package.drawing), values beside 一覧 go with their rows (keep_staff_columns)."""
     return [*dropped_notes(state.comments, old, sheets, what), *dropped_charts(state.charts, sheets, what),
-            *dropped_tables(state.tables, sheets, what)]
+            *dropped_tables(state.tables, sheets, what), *dropped_cell_settings(state.cell_settings, sheets, what)]
+
+
+# What package.cell_settings' kinds are called in Excel's Japanese menus.
+SETTING_KINDS = {"validation": "入力規則", "ignored_error": "エラーの無視（エラー チェック）", "sparkline": "スパークライン"}
+
+
+def dropped_cell_settings(settings: Optional[Callable[[str], Sequence[tuple[str, str]]]], sheets: Sequence[str],
+                          what: str) -> list[Finding]:
+    """The validations, ignored-error flags and sparklines on ``sheets``' cells, each at the
+    first cell of its range. The tool sets none on the sheets it rebuilds, so every one is the
+    staff's. ``settings``: MasterState.cell_settings (None: the face cannot say them)."""
+    if settings is None:
+        return []
+    out = []
+    for sheet in sheets:
+        for kind, ref in settings(sheet):
+            first = ref.split()[0].split(":")[0] if ref else ""
+            out.append(TOOL_SETTING_DROPPED.at(sheet, first, tool_sheet=sheet, what=what,
+                                               kind=SETTING_KINDS.get(kind, kind), where=shown(ref, _QUOTED) or "セル"))
+    return out
 
 
 def dropped_tables(tables: Optional[Callable[[str], Sequence[tuple[str, str]]]], sheets: Sequence[str],

@@ -271,6 +271,10 @@ class MasterState(NamedTuple):
     can say them: the file and Excel on the PC (its saved file, as charts), the server (the
     tables its VBA client lists in the payload). Every face drops them with a rebuilt sheet
     (package.tables).
+    ``cell_settings``: the data validations, ignored-error flags and sparklines on a sheet's
+    cells, (kind, range) each (package.cell_settings), where the face can say them: the file,
+    and Excel on the PC and the server from the saved master. Every face drops them with a
+    rebuilt sheet's cells.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
@@ -280,3 +284,4 @@ class MasterState(NamedTuple):
     moved: Optional[Callable[[str], object]] = None
     charts: Optional[Callable[[str], Sequence[tuple[str, str, str]]]] = None
     tables: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
+    cell_settings: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None

@@ -33,7 +33,8 @@ def master_state(live: LiveBook) -> MasterState:
     """What a plan needs of the open master besides its contract data."""
     grids = {name: live.grid(name) for name in c.STATE_SHEETS if name in live.sheetnames}
     return MasterState(list(live.sheetnames), dict(live.names), grids, live.fill_source(), live.comment_source(),
-                       live.moved_source(), live.chart_source(), live.table_source())
+                       live.moved_source(), live.chart_source(), live.table_source(),
+                       live.cell_settings_source())
 
 
 def apply_plan(live: LiveBook, plan: WritePlan) -> None:

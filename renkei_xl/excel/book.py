@@ -285,6 +285,12 @@ class LiveBook(ABC):
         sheet (MasterState.tables): None where the engine cannot say them."""
         return None
 
+    def cell_settings_source(self) -> Optional[Callable[[str], list[tuple[str, str]]]]:
+        """Where a plan learns the validations, ignored-error flags and sparklines clear_sheet
+        removes with a rebuilt sheet's cells (MasterState.cell_settings): None where the engine
+        cannot say them."""
+        return None
+
     def moved_source(self) -> Optional[Callable[[str], object]]:
         """Where a plan learns which sheets' cells are not where ``fill_source`` reads them
         (MasterState.moved): None where the colours read are the open book's own."""

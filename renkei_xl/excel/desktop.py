@@ -154,6 +154,14 @@ class DesktopBook(LiveBook):
 
         return self._saved_source(sheet_tables)
 
+    def cell_settings_source(self):
+        """The saved master's validations, ignored-error flags and sparklines, as the command
+        line reads them: clear_sheet's Clear All removes them with a rebuilt sheet's cells
+        (one set since the last save is not known)."""
+        from ..package.cell_settings import sheet_cell_settings
+
+        return self._saved_source(sheet_cell_settings)
+
     def _saved_source(self, read):
         from functools import partial
         from pathlib import Path

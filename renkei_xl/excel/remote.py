@@ -149,6 +149,18 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return []
 
+    def cell_settings(self, sheet: str) -> list[tuple[str, str]]:
+        """The validations, ignored-error flags and sparklines on the sheet's cells as last
+        saved (package.cell_settings): ones set since the save are not known."""
+        from ..package.cell_settings import sheet_cell_settings
+        from ..package.xml import PackageError
+
+        try:
+            reader = self._styles()
+            return sheet_cell_settings(reader.pkg, reader.workbook, sheet)
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return []
+
     def _sheet_text(self, sheet: str) -> str:
         from ..package.xml import PackageError
 
@@ -277,6 +289,12 @@ class RemoteBook(LiveBook):
     def comment_source(self):
         """The saved master's notes (SavedFills.comments): the payload carries none."""
         return self._saved_fills.comments if self._saved_fills is not None else None
+
+    def cell_settings_source(self):
+        """The saved master's validations, ignored-error flags and sparklines
+        (SavedFills.cell_settings): the payload carries none, and ``sheetClear`` (Cells.Clear)
+        removes them with a rebuilt sheet's cells."""
+        return self._saved_fills.cell_settings if self._saved_fills is not None else None
 
     def table_source(self):
         """The tables the client lists in the payload (Remote.bas sends each sheet's

@@ -1,7 +1,9 @@
 """What a rebuilt tool sheet keeps of the settings staff made for the sheet as a whole: its
 custom views (表示 > ユーザー設定のビュー) with the printer settings they name, cell watches
 (ウォッチ ウィンドウ), ranges users may edit under protection (範囲の編集を許可), scenarios,
-consolidation settings, custom properties, web publishing items and the background picture.
+consolidation settings, custom properties, web publishing items and the background picture;
+and of ページ設定, the headers and footers with their pictures (legacyDrawingHF) and the
+sheet's printer settings, which the plan's page setup is merged with (package.page_kept).
 
 The buttons clear a tool sheet with Excel's Clear All of its cells
 (excel.book.LiveBook.clear_sheet). Microsoft documents Range.Clear as clearing "the entire
@@ -14,7 +16,8 @@ named (r:id) a printer-settings part the rebuild removed.
 
 What Clear All removes with the cells goes on both faces: data validations, ignored-error
 flags, sparklines and staff's conditional formats (each a setting of cells; the buttons
-also clear the conditional formats themselves), so the file face keeps none of them.
+also clear the conditional formats themselves), so the file face keeps none of them; every
+face names the validations, ignored-error flags and sparklines as they go (package.cell_settings).
 
 The elements are carried verbatim into the new part (the namespace declarations they used
 from the old root made on them), with the sheet's relationships they name and the parts
@@ -33,10 +36,17 @@ from .rels import reachable, read_rels
 from .xml import REL_NS
 from .zipped import Package
 
-# CT_Worksheet's children that Clear All of the cells leaves, by local name.
+# CT_Worksheet's children that Clear All of the cells leaves, by local name: carried verbatim.
 KEPT = ("protectedRanges", "scenarios", "dataConsolidate", "customSheetViews", "customProperties",
-        "cellWatches", "picture", "webPublishItems")
+        "cellWatches", "legacyDrawingHF", "drawingHF", "picture", "webPublishItems")
+# Those the plan's page setup changes in part, merged with it (package.page_kept).
+MERGED = ("pageSetup", "headerFooter")
 _ANY = re.compile(rb'<(?:[\w.-]+:)?(?:' + b"|".join(k.encode() for k in KEPT) + rb')[\s/>]')
+# What the tool's own page never writes: a header, an even or first page's header or footer,
+# a footer's left or right section, a switch of <headerFooter>, the printer settings' r:id.
+# Any of them means staff's page settings (a tail without one is not parsed).
+_STAFF_PAGE = re.compile(rb'<(?:[\w.-]+:)?(?:oddHeader|evenHeader|evenFooter|firstHeader|firstFooter)[\s>]'
+                         rb'|<(?:[\w.-]+:)?headerFooter\s+\w|&amp;[LR]|<(?:[\w.-]+:)?pageSetup\b[^>]*?\s[\w.-]+:id=')
 _NAME = re.compile(rb'<(?:[\w.-]+:)?([\w.-]+)')
 _R_DECLARED = b' xmlns:r="' + REL_NS.encode() + b'"'
 
@@ -54,7 +64,7 @@ def kept_settings(pkg: Package, sheet_part: str) -> Optional[KeptSettings]:
     if sheet_part not in pkg:
         return None
     tail = sheet_tail(pkg, sheet_part)
-    if not _ANY.search(tail):
+    if not (_ANY.search(tail) or _STAFF_PAGE.search(tail)):
         return None
     # The new root binds r as the old one did (workbook.apply.render_sheet): not repeated.
     old_root = sheet_root(pkg, sheet_part)
@@ -67,7 +77,7 @@ def kept_settings(pkg: Package, sheet_part: str) -> Optional[KeptSettings]:
     for s, e in spans:
         element = tail[s - 3:e - 3]
         name = _NAME.match(element).group(1).decode("utf-8")
-        if name in KEPT:
+        if name in KEPT or name in MERGED:
             elements[name] = declared(element, others)
     if not elements:
         return None

@@ -6,7 +6,8 @@
   staff placed on it, its tab colour and window settings stay, as Excel's Clear All
   leaves them (renkei_xl.package.drawing, .controls, .slicers, .sheet_window), and so do its
   custom views, cell watches, editable ranges and background picture with the parts they
-  name (.sheet_settings). A sheet staff deleted is added at the end.
+  name (.sheet_settings); its headers, footers, header pictures and printer settings are
+  merged with the plan's page (.page_kept). A sheet staff deleted is added at the end.
 - A table (ListObject) staff made on a rebuilt sheet goes with it, as the buttons' Clear All
   deletes it in Excel: its slicers go too, and what refers to it is made #REF!
   (renkei_xl.package.tables, .slicers.drop_table_slicers).
@@ -418,13 +419,15 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
                    + "".join(_validation_xml(v) for v in sheet.validations) + "</dataValidations>")
     out.append(_hyperlinks(sheet))
     if sheet.print_setup is not None:
-        out.append(_page(sheet.print_setup))
+        out.append(_page(sheet.print_setup, kept.get("pageSetup"), kept.get("headerFooter")))
+    else:                       # the staff's page, as the buttons leave it
+        out += [kept.get("pageSetup", ""), kept.get("headerFooter", "")]
     out += [kept.get("customProperties", ""), kept.get("cellWatches", "")]
     if drawing_rid:
         out.append(f'<drawing r:id="{drawing_rid}"/>')
     if legacy_rid:
         out.append(f'<legacyDrawing r:id="{legacy_rid}"/>')
-    out.append(kept.get("picture", ""))
+    out += [kept.get("legacyDrawingHF", ""), kept.get("drawingHF", ""), kept.get("picture", "")]
     if controls:                # the staff's form controls, as they were (package.controls)
         out.append(controls.decode("utf-8"))
     out.append(kept.get("webPublishItems", ""))
@@ -555,17 +558,20 @@ def _hyperlinks(sheet: SheetPlan) -> str:
         for (row, col), target in sorted(sheet.links.items())) + "</hyperlinks>"
 
 
-def _page(ps: PrintSetup) -> str:
+def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[str] = None) -> str:
     """printOptions to rowBreaks: the package's one translation of a PrintSetup (its titles
-    and area are defined names, set by _replace_sheet)."""
+    and area are defined names, set by _replace_sheet), merged with the old part's pageSetup
+    and headerFooter (``kept_*``: the staff's printer settings, headers and other footers
+    stay, as the buttons leave them; package.page_kept)."""
+    from ..package.page_kept import header_footer, page_setup_attributes
+
     out = ['<printOptions horizontalCentered="1"/>' if ps.center_horizontally else ""]
     left, right, top, bottom = ps.margins
     out.append(f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" '
                f'header="{ps.header_margin}" footer="{ps.footer_margin}"/>')
     out.append(f'<pageSetup paperSize="{PAPER_CODES[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
-               f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"/>')
-    if ps.footer:
-        out.append(f"<headerFooter><oddFooter>{attr(f'&C&{ps.footer_size}' + ps.footer)}</oddFooter></headerFooter>")
+               f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"{page_setup_attributes(kept_setup)}/>')
+    out.append(header_footer(kept_hf, f"&{ps.footer_size}{ps.footer}" if ps.footer else ""))
     if ps.row_breaks:
         n = len(ps.row_breaks)
         out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'

@@ -225,7 +225,8 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
-                        charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook))
+                        charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
+                        cell_settings=partial(_sheet_cell_settings, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
@@ -237,6 +238,13 @@ def _sheet_tables(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
     from ..package.tables import sheet_tables
 
     return sheet_tables(pkg, workbook, sheet)
+
+
+def _sheet_cell_settings(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
+    """package.cell_settings.sheet_cell_settings, imported when a rebuild first asks."""
+    from ..package.cell_settings import sheet_cell_settings
+
+    return sheet_cell_settings(pkg, workbook, sheet)
 
 
 def _recorded(workbook: WorkbookXml) -> "Optional[frozenset]":
