@@ -268,6 +268,26 @@ def test_a_body_of_more_values_than_served_is_refused_before_it_is_parsed(strays
     assert status == 413 and outcome == "大きすぎる" and "大きすぎて" in text, text
 
 
+def test_a_body_of_strings_without_commas_is_refused_unparsed(tmp_path, monkeypatch):
+    """32 MB of 「"」 has no comma, so the bound on values passed it; no JSON, so the searches
+    for unsendable cells ran over its 16 million strings (9 s, 1.4 GB). Strings are values
+    (or names) as commas are: a body of more than MAX_COMMAS of them is refused unparsed."""
+    from renkei_xl.server import refusals
+
+    def never(_body):
+        raise AssertionError("parsed")
+
+    import renkei_xl.server.app as server_app
+    monkeypatch.setattr(refusals, "parse_payload", never)
+    monkeypatch.setattr(server_app, "parse_payload", never)
+    for body in (b'"' * (2 * limits.MAX_COMMAS + 2), b'{"sheets": [' + b'""' * (limits.MAX_COMMAS + 1) + b"]}"):
+        assert body.count(b",") == 0
+        status, text, outcome = handle(ServerConfig(workdir=tmp_path, key="k"), "check", body, True)
+        assert status == 413 and outcome == "大きすぎる" and "大きすぎて" in text, text
+    escaped = json.dumps({"sheets": [{"values": [['\\"' * 1_000] for _ in range(limits.MAX_COMMAS // 1_000)]}]})
+    assert limits.body_refusal(escaped.encode()) is None     # quotes escaped inside texts are no strings
+
+
 def test_commas_inside_texts_are_not_counted_as_values():
     """3,000 pasted CSV lines (one cell each, 6,000 cells, 3.6 MB) were refused as more than
     900,000 values: every comma byte was counted, those inside texts too. Only the commas

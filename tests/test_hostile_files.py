@@ -385,6 +385,8 @@ STORED_VALUES = {
     "text_index_padded": lambda ref: f'<c r="{ref}" t="s"><v> 2</v></c>',
     "boolean_cell_holding_7": lambda ref: f'<c r="{ref}" t="b"><v>7</v></c>',
     "cell_of_a_type_excel_has_not": lambda ref: f'<c r="{ref}" t="x"><v>21</v></c>',
+    # int() refuses more than 4,300 digits: the walk after calamine's refusal raised ValueError.
+    "text_index_of_5000_digits": lambda ref: f'<c r="{ref}" t="s"><v>{"1" * 5000}</v></c>',
 }
 
 
@@ -1665,3 +1667,51 @@ def test_missing_rows_do_not_depend_on_the_order_the_rows_come_in(sample_data):
         assert set(places) >= {("小樽市", "04-1"), ("小樽市", "05-1")}, places
         with_stray = missing_rows(data.settings, data.indicators, rows + [stray], [])
         assert "江別市" not in {f.sheet for f in with_stray}, with_stray
+
+
+class _Searched(bytes):
+    """A sheet's bytes that count how far back the cell-tag searches look."""
+    looked = 0
+
+    def rfind(self, sub, start=0, end=None):
+        if sub.startswith(b"<c "):
+            _Searched.looked += (len(self) if end is None else end) - start
+        return bytes.rfind(self, sub, start, end)
+
+    def find(self, sub, start=0, end=None):
+        found = bytes.find(self, sub, start, end)
+        if sub.startswith(b"</c>"):
+            _Searched.looked += (len(self) if found < 0 else found) - start
+        return found
+
+
+def test_the_checks_of_a_cell_holding_many_values_look_at_each_byte_once():
+    """A cell doctored to hold 10,000 values (text results, negative numbers): each value's
+    cell was found by searching back to the sheet's head, the time the square of the values
+    (1.2 s at 40,000, hours in a part of 256 MB). Each search now goes back only to the one
+    before; the cells found are the same."""
+    from renkei_xl.workbook.sheet_form import check_shared_indexes
+    from renkei_xl.workbook.stored_values import check_stored_values
+
+    head = f'<worksheet xmlns="{SML}"><sheetData><row r="1">'.encode()
+    for cell in (b'<c r="A1" t="str">' + b"<v>x</v>" * 10_000 + b"</c>",
+                 b'<c r="A1">' + b"<v>-1</v>" * 10_000 + b"</c>"):
+        raw = _Searched(head + b'<c r="B1" t="s"><v>0</v></c>' + cell + b'<c r="C1"><v>-2</v></c></row></sheetData></worksheet>')
+        _Searched.looked = 0
+        check_stored_values("小樽市", raw, b"")
+        negatives = check_shared_indexes("小樽市", raw, b"")
+        assert _Searched.looked < 3 * len(raw), (_Searched.looked, len(raw))
+        assert negatives == ({0: {0: -1.0, 2: -2.0}} if b"-1" in cell else {0: {2: -2.0}})
+
+
+def test_the_walk_of_a_refused_sheet_of_unclosed_cells_names_the_cell():
+    """calamine refuses a sheet whose cells are not closed; the walk naming the cell searched
+    each cell's end and value from its start, the square of the cells (9 s for 0.7 MB)."""
+    from renkei_xl.workbook.stored_values import unreadable_cell
+
+    cells = b"".join(b'<c r="A%d"><v>1</v>' % r for r in range(1, 20_001)) + b'<c r="B1" t="b"><v>7</v></c>'
+    raw = _Searched(f'<worksheet xmlns="{SML}"><sheetData><row r="1">'.encode() + cells + b"</row></sheetData></worksheet>")
+    _Searched.looked = 0
+    said = unreadable_cell("小樽市", raw, 10)
+    assert _Searched.looked < 3 * len(raw), (_Searched.looked, len(raw))
+    assert said is not None and said.startswith("シート「小樽市」のセル B1 が壊れています（論理値のセルに「7」"), said

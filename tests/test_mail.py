@@ -896,6 +896,25 @@ def test_a_bad_address_after_a_japanese_name_points_at_the_address(tmp_path, cel
     assert f"「{cell}」が正しくありません{hint}" in str(err.value), str(err.value)
 
 
+@pytest.mark.parametrize("cell", ["(" * 600 + OTARU, "(a" * 16_383, f"企画政策室{' ' * 32_000}<{OTARU}>"])
+def test_a_cell_of_many_brackets_or_spaces_is_refused_in_japanese_naming_it(tmp_path, cell):
+    """A 設定 cell as long as Excel holds (32,767 characters). The email library reads each 「(」
+    as a comment one level deeper and ran out of stack at about 500 (RecursionError: the
+    command's unexpected error, no cell named). A name padded with spaces before its
+    <address> is found from the last 「<」 (the pattern tried every place the name could
+    end, a second a cell), and still goes."""
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(cell)
+    if "<" in cell:
+        msg = letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+        assert [(a.display_name, a.addr_spec) for a in parse(msg.as_bytes())["To"].addresses] == [("企画政策室", OTARU)]
+        return
+    with pytest.raises(UserError) as err:
+        letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    said = str(err.value)
+    assert said.startswith("シート「設定」の小樽市のメールアドレス「(") and "正しくありません" in said, said[:200]
+
+
 def test_a_municipality_without_a_department_is_addressed_without_a_trailing_space(tmp_path):
     book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
     settings = _settings(OTARU)

@@ -284,3 +284,36 @@ def test_upgrade_macros_keeps_sheets_whose_code_names_staff_gave_in_japanese(mas
         assert sorted(found) == sorted(["ThisWorkbook", *sheet_code_names(book), *CODE_MODULES])
         assert ("メニュー画面.Range" in found["小樽シート"]) == said
         assert ("小樽シート" in out.stdout) == said, out.stdout
+
+
+def test_a_project_that_inflates_past_the_part_limits_is_refused_before_it_is_held(master, tmp_path):
+    """A vbaProject.bin that inflates to 64 MB of zeros (a zip bomb's ratio): upgrade-macros
+    and the server's reading of the replayable Subs read it with zipfile, whole (600 MB of it
+    peaked at 1.2 GB), before the writer's package refused it. It is read as every part is,
+    within MAX_PART_BYTES and MAX_RATIO, and refused naming the part; the master is untouched."""
+    import tracemalloc
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.vba.carry import upgraded_project
+    from renkei_xl.vba.read import VbaProjectError, workbook_modules
+
+    path = tmp_path / master.name
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            out.writestr(info, data + b"\0" * (64 * 2**20) if info.filename == VBA_PART else data)
+    before = path.read_bytes()
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=f"部品「{VBA_PART}」は展開すると 64 MB"):
+            upgraded_project(path, sheet_code_names(path), "ThisWorkbook", None)
+        with pytest.raises(VbaProjectError):
+            workbook_modules(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, peak
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True, encoding="utf-8")
+    assert out.returncode == 2 and f"部品「{VBA_PART}」" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert path.read_bytes() == before

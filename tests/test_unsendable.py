@@ -7,7 +7,7 @@ import json
 import pytest
 
 from renkei_xl.server.refusals import Refusal, parse_payload
-from renkei_xl.server.unsendable import SHOWN, hole_positions, message, short_rows, unsendable_cells
+from renkei_xl.server.unsendable import SHOWN, message, short_rows, unsendable_cells
 
 
 def _payload(*sheets) -> dict:
@@ -49,7 +49,7 @@ def test_a_body_broken_otherwise_is_called_unreadable():
         with pytest.raises(Refusal) as refused:
             parse_payload(body.encode("utf-8"))
         assert "読めません" in refused.value.text
-    assert hole_positions('{"a": [1, 2], "b": "[,,]"}') == []
+    assert unsendable_cells('{"a": [1, 2], "b": "[,,]", "c": [1 2]}') is None     # a hole's look in a string
 
 
 def test_a_one_column_sheet_loses_the_whole_row_and_is_still_caught():
@@ -62,3 +62,25 @@ def test_many_holes_are_counted_not_listed():
     cells = [("札幌市", f"A{r}") for r in range(1, SHOWN + 4)]
     text = message(cells)
     assert f"セル A{SHOWN}" in text and f"A{SHOWN + 1}" not in text and "ほかに 3 か所" in text
+
+
+def test_as_many_holes_as_the_bound_on_values_lets_through_are_counted_not_each_named():
+    """900,000 holes (a sheet of #SPILL! cells, a body of 0.9 MB the bound on values passes):
+    a text marker per hole and every hole's cell named held 400 MiB for a message that names
+    five. The holes are one object once parsed, and only the cells named are made."""
+    import tracemalloc
+
+    from renkei_xl.server.limits import MAX_COMMAS, body_refusal
+
+    n = MAX_COMMAS - 100
+    body = '{"client": "VBA", "sheets": [{"name": "札幌市", "values": [[' + "," * n + "]]}]}"
+    assert body_refusal(body.encode("utf-8")) is None
+    tracemalloc.start()
+    try:
+        cells = unsendable_cells(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert cells == [("札幌市", ref) for ref in ("A1", "B1", "C1", "D1", "E1")] and cells.total == n + 1
+    assert f"（ほかに {n + 1 - SHOWN} か所）" in message(cells)
+    assert peak < 48 * len(body), (peak, len(body))     # was 450 ×

@@ -634,6 +634,56 @@ def test_a_unicode_text_history_file_is_read_as_excel_and_notepad_save_it(sample
     assert "UTF-16-LE の文字として読めません" in capsys.readouterr().err
 
 
+def test_a_huge_history_file_is_refused_having_read_only_past_the_limit(sample, tmp_path):
+    """A 経年 file far past MAX_CSV_BYTES (a 500 MB 「Unicode テキスト」 export of a whole
+    system) is refused as 大きすぎます after reading one byte past the limit: it was read
+    whole first, its size in memory before the refusal. The file is sparse, so the test
+    writes nothing; a read of it whole would hold its 64 MiB."""
+    import tracemalloc
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.history import MAX_CSV_BYTES
+
+    path = tmp_path / "経年.txt"
+    with open(path, "wb") as fh:
+        fh.write(b"\xff\xfe")
+        fh.truncate(64 * 2**20)
+    before = sample.read_bytes()
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match="「経年.txt」は大きすぎます（5 MB まで）"):
+            import_history(sample, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_CSV_BYTES, peak
+    assert sample.read_bytes() == before
+
+
+def test_a_history_file_of_empty_lines_or_a_huge_field_is_refused_in_japanese(sample, tmp_path):
+    """Under 5 MB, two files the csv module reads badly: empty lines only (five million rows
+    were read, 340 MiB, before 「行が多すぎます」) and a field past its 131,072 characters
+    (refused in its English, 「field larger than field limit (131072)」)."""
+    import tracemalloc
+
+    from renkei_xl.core.errors import UserError
+
+    path = tmp_path / "経年.csv"
+    path.write_bytes("指標ID,年度,実績値,評価\n".encode() + b"\n" * (5 * 2**20 - 64))
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match="「経年.csv」の行が多すぎます（100,000 行まで）"):
+            import_history(sample, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20, peak
+    path.write_text("指標ID,年度,実績値,評価\n08-1,2022," + "1" * 200_000 + ",◎\n", encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        import_history(sample, path)
+    assert str(err.value) == "「経年.csv」の2行目を CSV として読めません（1 つの欄が 131,072 文字を超えています）", str(err.value)
+
+
 def test_a_history_row_with_more_fields_than_its_header_is_refused_not_cut(sample, tmp_path, capsys):
     """「1,015件」 typed without quotes is two fields: with 評価 before 実績値 the year went in as
     「1」 without a word, after it the row was refused for an 評価 「015件」. A row whose extra

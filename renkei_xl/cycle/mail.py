@@ -165,14 +165,28 @@ def _one_address(entry: str) -> tuple[str, str]:
     """(display name, address) of one entry: 「name <address>」 with the name as typed (a
     comma or a quote in it, which the email library reads as more than one address or none,
     or 「企画"政策"室」 as 「企画 政策 室」), else the address as the library reads it."""
-    named = re.fullmatch(r"(.*?)\s*<([^<>]*)>", entry, re.S)
-    if named is not None and not any(ch in named[1] for ch in "<>"):
-        name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[1].strip())   # a line break in the cell (Alt+Enter)
+    named = _named(entry)
+    if named is not None:
+        name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[0].strip())   # a line break in the cell (Alt+Enter)
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = re.sub(r'\\(.)', r"\1", name[1:-1])
-        return name, named[2].strip()
-    found = getaddresses([entry])
+        return name, named[1].strip()
+    try:
+        found = getaddresses([entry])
+    except RecursionError:      # each 「(」 a comment one level deeper: read as no address, as an unclosed one is
+        found = [("", "")]
     return found[0] if len(found) == 1 else ("", entry)
+
+
+def _named(entry: str) -> Optional[tuple[str, str]]:
+    """(name, address) of an entry that ends in 「<address>」, the name holding no 「<」「>」,
+    or None. Found from the last 「<」, not with a pattern that tries every place a name could
+    end: a cell of 32,767 spaces took a second, and 設定 holds a cell per municipality."""
+    lt = entry.rfind("<")
+    if lt < 0 or not entry.endswith(">") or ">" in entry[lt + 1:-1]:
+        return None
+    name = entry[:lt]
+    return None if "<" in name or ">" in name else (name, entry[lt + 1:-1])
 
 
 def _odd_char(raw: str, part: Optional[str] = None, start: int = 0) -> str:

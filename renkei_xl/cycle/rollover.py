@@ -303,8 +303,8 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     Rows of the year just before the master's also correct 指標's 前年度実績 column
     (core.rollover.previous_from_records)."""
     from ..core.contract_read import Book
-    from ..core.history import (csv_rows, decode_csv, history_sheet, merged, parse_history_csv, read_history,
-                                read_kept)
+    from ..core.history import (MAX_CSV_BYTES, csv_rows, decode_csv, history_sheet, merged, parse_history_csv,
+                                read_history, read_kept)
     from ..core.list_notes import dropped_by_rebuild
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
@@ -312,7 +312,10 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     csv_path = Path(csv_path)
     check_regular_file(csv_path, "CSV ファイル")
     try:
-        raw = csv_path.read_bytes()
+        # One byte past the limit is enough for decode_csv to refuse it: a 500 MB file read
+        # whole cost 500 MB before 「大きすぎます」.
+        with open(csv_path, "rb") as fh:
+            raw = fh.read(MAX_CSV_BYTES + 1)
     except OSError as exc:
         raise UserError(f"CSV ファイル「{csv_path.name}」を読めません（{system_reason(exc)}）") from None
     content = decode_csv(raw, csv_path.name)

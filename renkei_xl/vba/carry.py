@@ -14,12 +14,10 @@ The project's references are not carried: ours are the two every new project has
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ..core.errors import UserError
-from . import VBA_PART
 from .project import CODEPAGE, Module, fits
 from .read import OTHER, VbaProjectError, read_project
 
@@ -33,12 +31,12 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     """The new project for the master at ``path`` (sheets' code names ``documents``, chart
     sheets' ``charts``), and what staff should read about the old one's own code: carried,
     or unreadable."""
+    from .read import saved_project
     from .sources import master_project
 
     try:
-        with zipfile.ZipFile(path) as book:
-            old = book.read(VBA_PART) if VBA_PART in book.namelist() else None
-    except (OSError, zipfile.BadZipFile):
+        old = saved_project(path)       # a part past the package's limits is refused here, in its words
+    except OSError:
         old = None      # said by the writer, which opens the file next
     kept: list[Module] = []
     names = [workbook_code_name, *documents, *charts]

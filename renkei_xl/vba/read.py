@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -60,14 +59,26 @@ class VbaModule:
 
 def workbook_modules(path: str | Path) -> list[VbaModule]:
     """The modules of a saved .xlsm; VbaProjectError when it has no readable project."""
+    from ..core.errors import UserError
+
     try:
-        with zipfile.ZipFile(path) as book:
-            if VBA_PART not in book.namelist():
-                raise VbaProjectError("the workbook has no VBA project")
-            data = book.read(VBA_PART)
-    except (OSError, zipfile.BadZipFile) as exc:
+        data = saved_project(path)
+    except (OSError, UserError) as exc:
         raise VbaProjectError(f"cannot read the workbook: {exc}") from None
+    if data is None:
+        raise VbaProjectError("the workbook has no VBA project")
     return project_modules(data)
+
+
+def saved_project(path: str | Path) -> "bytes | None":
+    """The book's ``xl/vbaProject.bin`` (None: it has none), read as every part is, within
+    the package's limits (package.zipped: MAX_PART_BYTES, MAX_RATIO): read with zipfile, a
+    project that inflates to 600 MB was held whole, 1.2 GB at the peak, before anything
+    refused it. A package that cannot be read raises its Japanese UserError."""
+    from ..package.zipped import Package
+
+    with Package(Path(path)) as pkg:
+        return pkg.read(VBA_PART) if VBA_PART in pkg else None
 
 
 def project_modules(data: bytes) -> list[VbaModule]:

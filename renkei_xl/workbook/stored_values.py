@@ -37,6 +37,9 @@ _BOOLEANS = frozenset(("0", "1", "true", "false"))
 # text keeps its own in <is>. An error's text is the error readers' (sheet_checks.put_back).
 _ANY_TEXT = frozenset((b"str", b"e", b"d", b"inlineStr"))
 _SHOWN = 20    # characters of a bad value quoted
+# A text's index of this many digits is past any book's shared strings, and past what
+# python-calamine parses: it read one of 5,000 digits as index 0, the book's first text.
+_INDEX_DIGITS = 20
 
 
 @lru_cache(maxsize=8)
@@ -49,7 +52,7 @@ def _odd_values(prefix: bytes, plain_tags: bool) -> "tuple[re.Pattern[bytes], ..
     tool writes its texts inline, Excel in the shared strings)."""
     tag = b"<" + re.escape(prefix) + (b"v>" if plain_tags else rb"v(?:\s[^<>]*)?>")
     return (re.compile(tag + rb"(?!" + _PLAIN + rb")"),
-            re.compile(rb' t="s"[^>]*>\s*' + tag + rb"(?=[0-9]*[^0-9<])"))
+            re.compile(rb' t="s"[^>]*>\s*' + tag + rb"(?=[0-9]*[^0-9<]|0*[1-9][0-9]{%d})" % (_INDEX_DIGITS - 1)))
 
 
 def check_stored_values(name: str, raw: bytes, prefix: bytes) -> None:
@@ -57,11 +60,13 @@ def check_stored_values(name: str, raw: bytes, prefix: bytes) -> None:
     sheet_form) whose value its type cannot hold. Two searches of the sheet find the values
     that may not fit (text results of formulas, errors and dates among them); only those
     are looked at one by one."""
+    from .sheet_form import CellTags
+
     numbers, indexes = _odd_values(prefix, not prefix and b"<v " not in raw)
     for pattern in (numbers, indexes) if b' t="s"' in raw else (numbers,):
+        cells = CellTags(raw, prefix)
         for m in pattern.finditer(raw):
-            start = raw.rfind(b"<" + prefix + b"c ", 0, m.start() + 1)
-            attrs = raw[start:raw.find(b">", start)] if start >= 0 else b""
+            attrs = cells.attrs(m.start() + 1)
             kind = re.search(rb'\st="([^"]*)"', attrs)
             kind = kind.group(1) if kind else None
             if kind in _ANY_TEXT:
@@ -79,26 +84,50 @@ def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str
     the refusal naming the first cell it could not read, or None (the damage is elsewhere).
     What the scan passes as a plain number: a boolean stored as 7, a type Excel has not
     (``t="x"``), a text's index past the ``texts`` of the shared strings. Only a sheet
-    calamine refused is walked cell by cell."""
+    calamine refused is walked cell by cell, in one pass: a cell's end and value searched
+    from each cell's start made a sheet of unclosed cells (its XML damaged) take the square
+    of its cells (9 s for 0.7 MB)."""
     root = re.search(rb"<(\w+:)?worksheet[\s>]", raw[:4096])
-    prefix = (root.group(1) or b"") if root else b""
-    tag = re.compile(rb"<" + re.escape(prefix) + rb"c(\s[^>]*?)(/?)>")
-    value = re.compile(rb"<" + re.escape(prefix) + rb"v(?:\s[^<>]*)?>([^<]*)<")
-    for m in tag.finditer(raw):
-        kind = re.search(rb'\st="([^"]*)"', m.group(1))
-        kind = kind.group(1) if kind else None
-        if kind in _ANY_TEXT:
+    prefix = re.escape((root.group(1) or b"") if root else b"")
+    token = re.compile(rb"<" + prefix + rb"c(\s[^>]*?)(/?)>|</" + prefix + rb"c>|<" + prefix
+                       + rb"v(?:\s[^<>]*)?>([^<]*)<")
+    cell, held = None, None      # the open cell's attributes, and its first value
+    for m in token.finditer(raw):
+        attrs, value = m.group(1), m.group(3)
+        if value is not None:
+            held = value if held is None else held
             continue
-        close = raw.find(b"</" + prefix + b"c>", m.end()) if not m.group(2) else m.end()
-        held = value.search(raw, m.end(), close) if close > m.end() else None
-        held = unescape(held.group(1).decode("utf-8", "replace")) if held else ""
-        what = _unfit(kind, held)
-        if what is None and kind == b"s" and held and texts is not None and int(held) >= texts:
-            what = f"文字列のセルの番号「{held}」に当たる文字列がありません。共有文字列は {texts:,} 個です"
-        if what is not None:
-            ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', m.group(1))
-            return _refusal(name, ref.group(1).decode("ascii") if ref else "?", what)
-    return None
+        said = _cell_said(name, cell, held, texts) if cell is not None else None
+        cell, held = (attrs, None) if attrs is not None else (None, None)
+        if said is None and attrs is not None and m.group(2):
+            said, cell = _cell_said(name, attrs, None, texts), None
+        if said is not None:
+            return said
+    return _cell_said(name, cell, held, texts) if cell is not None else None
+
+
+def _cell_said(name: str, attrs: bytes, value: Optional[bytes], texts: Optional[int]) -> Optional[str]:
+    """The refusal of the cell with tag attributes ``attrs`` holding ``value``, or None."""
+    kind = re.search(rb'\st="([^"]*)"', attrs)
+    kind = kind.group(1) if kind else None
+    if kind in _ANY_TEXT:
+        return None
+    held = unescape(value.decode("utf-8", "replace")) if value else ""
+    what = _unfit(kind, held)
+    # Compared as digits: int() refuses a text of more than 4,300 digits (ValueError).
+    if what is None and kind == b"s" and held and texts is not None and _past(held, texts):
+        what = f"文字列のセルの番号「{_shown(held)}」に当たる文字列がありません。共有文字列は {texts:,} 個です"
+    if what is None:
+        return None
+    ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
+    return _refusal(name, ref.group(1).decode("ascii") if ref else "?", what)
+
+
+def _past(index: str, texts: int) -> bool:
+    """Whether the plain whole number ``index`` is ``texts`` or more."""
+    digits = index.lstrip("0") or "0"
+    count = str(texts)
+    return (len(digits), digits) >= (len(count), count)
 
 
 def shared_texts(pkg: "Package", workbook: "WorkbookXml") -> Optional[int]:
@@ -125,7 +154,9 @@ def _unfit(kind: Optional[bytes], held: str) -> Optional[str]:
             return None
         return f"数値のセルに数値として読めない「{_shown(held)}」が保存されています"
     if kind == b"s":
-        return None if held.isascii() and held.isdigit() else f"文字列のセルの番号が番号として読めない「{_shown(held)}」です"
+        if not (held.isascii() and held.isdigit()):
+            return f"文字列のセルの番号が番号として読めない「{_shown(held)}」です"
+        return None if len(held.lstrip("0")) < _INDEX_DIGITS else f"文字列のセルの番号「{_shown(held)}」が大きすぎます"
     return None if held.strip().lower() in _BOOLEANS else f"論理値のセルに「{_shown(held)}」が保存されています"
 
 
