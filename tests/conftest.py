@@ -88,6 +88,16 @@ def write_members(path, members: dict) -> None:
     path.write_bytes(buf.getvalue())
 
 
+def with_default_types(members: dict, types: "tuple[tuple[str, str], ...]") -> None:
+    """[Content_Types].xml of ``members`` given a Default for each (extension, content type)
+    it lacks, as Excel declares a part kind it adds (printer settings, images)."""
+    text = members["[Content_Types].xml"].decode("utf-8")
+    for ext, kind in types:
+        if f'Extension="{ext}"' not in text:
+            text = text.replace("<Override", f'<Default Extension="{ext}" ContentType="{kind}"/><Override', 1)
+    members["[Content_Types].xml"] = text.encode("utf-8")
+
+
 EXCEL_CALC_PR = '<calcPr calcId="191029"/>'
 
 

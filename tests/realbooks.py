@@ -1647,3 +1647,20 @@ def grafted_lo_master(tmp_path_factory) -> Path:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--uno-job"]:
     _uno_child()
+
+
+# The page staff set on the tool sheets that have one (print titles, paper, fit, margins, footer).
+STAFF_PAGE_SHEETS = ("一覧", "集計")
+
+
+def staff_page(wb) -> None:
+    """A page staff set on tool sheets in Excel, as an openpyxl workbook ``wb`` keeps it: other
+    print titles, paper, orientation, fit, margins and footer on 一覧 and 集計."""
+    for sheet in STAFF_PAGE_SHEETS:
+        ws = wb[sheet]
+        ws.print_title_rows = "1:5"
+        ws.page_setup.paperSize, ws.page_setup.orientation = 1, "portrait"     # Letter
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 3, 2
+        ws.print_options.horizontalCentered = False
+        ws.page_margins.left = ws.page_margins.top = 1.5
+        ws.oddFooter.center.text = "staff"

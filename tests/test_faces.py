@@ -859,17 +859,10 @@ def test_a_table_staff_made_on_the_summary_is_named_alike_by_the_server_and_the_
 
 
 def _staff_page(path: Path) -> None:
-    """A page staff set on tool sheets in Excel, as the file keeps it: other print titles,
-    paper, orientation, fit, margins and footer on 一覧 and 集計."""
+    from realbooks import staff_page
+
     wb = load_workbook(path, keep_vba=True)
-    for name in (c.LIST, c.SUMMARY):
-        ws = wb[name]
-        ws.print_title_rows = "1:5"
-        ws.page_setup.paperSize, ws.page_setup.orientation = 1, "portrait"     # Letter
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 3, 2
-        ws.print_options.horizontalCentered = False
-        ws.page_margins.left = ws.page_margins.top = 1.5
-        ws.oddFooter.center.text = "staff"
+    staff_page(wb)
     wb.save(path)
 
 

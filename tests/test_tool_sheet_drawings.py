@@ -82,6 +82,28 @@ def written_copy(master: Path, copy: Path, *commands: str) -> Path:
     return copy
 
 
+def arranged_copy(sample: Path, tmp_path_factory, name: str, arrange) -> Path:
+    """The sample recalculated and checked as staff's clicks leave it, then changed by
+    ``arrange(master, copy)`` as staff would in Excel (the tool-sheet fixtures' master)."""
+    folder = tmp_path_factory.mktemp(name)
+    master = written_copy(sample, folder / "written.xlsm", "recalc", "validate")
+    return arrange(master, folder / "arranged.xlsm")
+
+
+def sheets_libreoffice_opens_after_a_recalc(arranged: Path, tmp_path: Path) -> set:
+    """The sheets LibreOffice shows of ``arranged`` recalculated on the command line (it must
+    open it, without a repair)."""
+    from conftest import require_soffice
+    from realbooks import lo_inspect
+
+    require_soffice()
+    master = shutil.copyfile(arranged, tmp_path / "master.xlsm")
+    _run("recalc", str(master))
+    (book,) = lo_inspect([master])
+    assert book["loaded"], book
+    return set(book["sheets"])
+
+
 def test_the_master_carries_what_staff_placed(edited):
     drawing, _ = _drawing(edited, TOOL_PICTURE_SHEET)
     assert b"<xdr:pic>" in _anchor_named(drawing, TOOL_PICTURE_NAME)

@@ -22,11 +22,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import require_soffice
-from realbooks import lo_inspect, package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
+from conftest import with_default_types, write_members
+from realbooks import package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
 from remote_payload import OFFICE_JS, VBA, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from test_tool_sheet_drawings import _run, written_copy
+from test_tool_sheet_drawings import _run, arranged_copy, sheets_libreoffice_opens_after_a_recalc
 from test_tool_sheet_settings import _insert, _rels_with
 
 from renkei_xl.core import contract as c
@@ -81,22 +81,14 @@ def _as_staff_left_it(src: Path, dst: Path) -> Path:
                                ("rId94", REL + "printerSettings", "../printerSettings/printerSettings94.bin")).encode()
     members.update(_header_drawing())
     members[PRINTER_PART] = PRINTER
-    types = members["[Content_Types].xml"].decode("utf-8")
-    for ext, kind in TYPES:
-        if f'Extension="{ext}"' not in types:
-            types = types.replace("<Override", f'<Default Extension="{ext}" ContentType="{kind}"/><Override', 1)
-    members["[Content_Types].xml"] = types.encode("utf-8")
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
-        for part, data in members.items():
-            out.writestr(part, data)
+    with_default_types(members, TYPES)
+    write_members(dst, members)
     return dst
 
 
 @pytest.fixture(scope="module")
 def arranged(sample_master_xlsm, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("tool_page")
-    master = written_copy(sample_master_xlsm, folder / "written.xlsm", "recalc", "validate")
-    return _as_staff_left_it(master, folder / "arranged.xlsm")
+    return arranged_copy(sample_master_xlsm, tmp_path_factory, "tool_page", _as_staff_left_it)
 
 
 def _pages(path: Path) -> dict[str, object]:
@@ -158,12 +150,7 @@ def test_a_rebuild_keeps_the_staffs_headers_pictures_and_printer(arranged, tmp_p
 
 
 def test_what_was_kept_opens_in_libreoffice(arranged, tmp_path):
-    require_soffice()
-    master = shutil.copyfile(arranged, tmp_path / "master.xlsm")
-    _run("recalc", str(master))
-    (book,) = lo_inspect([master])
-    assert book["loaded"], book
-    assert c.SUMMARY in set(book["sheets"])
+    assert c.SUMMARY in sheets_libreoffice_opens_after_a_recalc(arranged, tmp_path)
 
 
 @pytest.mark.parametrize("client", [OFFICE_JS, VBA])

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_soffice
-from realbooks import lo_inspect, package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
+from conftest import with_default_types, write_members
+from realbooks import package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
 from remote_payload import payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from test_tool_sheet_drawings import _run, written_copy
+from test_tool_sheet_drawings import _run, arranged_copy, sheets_libreoffice_opens_after_a_recalc
 
 from renkei_xl.core import contract as c
 from renkei_xl.package.integrity import write_problems
@@ -85,27 +85,19 @@ def _as_staff_left_it(src: Path, dst: Path) -> Path:
     members[PRINTER_PART] = b"\x00" * 220        # a DEVMODE's size; its bytes are the driver's
     with zipfile.ZipFile(HERE / "data" / "excel_made" / "background02.xlsx") as z:
         members["xl/media/background91.jpeg"] = z.read("xl/media/image1.jpeg")
-    types = members["[Content_Types].xml"].decode("utf-8")
-    for ext, kind in (("bin", "application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"),
-                      ("jpeg", "image/jpeg")):
-        if f'Extension="{ext}"' not in types:
-            types = types.replace("<Override", f'<Default Extension="{ext}" ContentType="{kind}"/><Override', 1)
-    members["[Content_Types].xml"] = types.encode("utf-8")
+    with_default_types(members, (("bin", "application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"),
+                                 ("jpeg", "image/jpeg")))
     book = members["xl/workbook.xml"].decode("utf-8")
     view = (f'<customWorkbookViews><customWorkbookView name="印刷用" guid="{GUID}" maximized="1" '
             'windowWidth="1920" windowHeight="1000" activeSheetId="1"/></customWorkbookViews>')
     members["xl/workbook.xml"] = re.sub(r"(<calcPr\b[^>]*/>)", lambda m: m.group(1) + view, book, count=1).encode("utf-8")
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in members.items():
-            out.writestr(name, data)
+    write_members(dst, members)
     return dst
 
 
 @pytest.fixture(scope="module")
 def arranged(sample_master_xlsm, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("tool_settings")
-    master = written_copy(sample_master_xlsm, folder / "written.xlsm", "recalc", "validate")
-    return _as_staff_left_it(master, folder / "arranged.xlsm")
+    return arranged_copy(sample_master_xlsm, tmp_path_factory, "tool_settings", _as_staff_left_it)
 
 
 def _sheet(path: Path, name: str) -> tuple[str, dict[str, str]]:
@@ -178,12 +170,7 @@ def test_a_tail_remembered_is_not_used_once_its_part_is_written(arranged):
 
 
 def test_what_was_kept_opens_in_libreoffice(arranged, tmp_path):
-    require_soffice()
-    master = shutil.copyfile(arranged, tmp_path / "master.xlsm")
-    _run("recalc", str(master))
-    (book,) = lo_inspect([master])
-    assert book["loaded"], book
-    assert {c.LIST, c.SUMMARY} <= set(book["sheets"])
+    assert {c.LIST, c.SUMMARY} <= sheets_libreoffice_opens_after_a_recalc(arranged, tmp_path)
 
 
 def test_the_buttons_clear_the_same_sheets_cells_and_keep_the_sheets(arranged, licensed):

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_soffice
+from realbooks import STAFF_PAGE_SHEETS, staff_page
 from remote_payload import VBA, Applied, _rect_of, apply_actions, payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
@@ -409,19 +410,7 @@ def _list_hidden(wb) -> None:
 
 # A print area staff set on sheets the tool rebuilds (集計 has one page setup and no area).
 STAFF_PRINT_AREAS = {"集計": "A1:B3", "検証結果": "A1:C2"}
-# The page staff set on the tool sheets that have one (print titles, paper, fit, margins, footer).
-STAFF_PAGE_SHEETS = ("一覧", "集計")
-
-
-def _staff_page(wb) -> None:
-    for sheet in STAFF_PAGE_SHEETS:
-        ws = wb[sheet]
-        ws.print_title_rows = "1:5"
-        ws.page_setup.paperSize, ws.page_setup.orientation = 1, "portrait"     # Letter
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 3, 2
-        ws.print_options.horizontalCentered = False
-        ws.page_margins.left = ws.page_margins.top = 1.5
-        ws.oddFooter.center.text = "staff"
+_staff_page = staff_page
 
 
 def _staff_print_areas(wb) -> None:

@@ -285,6 +285,22 @@ def test_errors_are_japanese_messages(tmp_path):
         recalc_file(tmp_path / "ない.xlsx")
 
 
+def _workbook_only(workbook_xml: str) -> bytes:
+    """A package of a workbook part alone (its content type and relationship), in memory."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument'
+                   '.spreadsheetml.sheet.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", workbook_xml)
+    return buffer.getvalue()
+
+
 def test_a_sheet_renders_the_same_whatever_the_bound_of_its_text_memo(sample_master_xlsm, monkeypatch):
     """apply._sheet_data keeps each text's XML once per sheet, up to a bound: past it, the
     memo starts again, and the part is the same text either way (escaping, spaces kept)."""
@@ -317,7 +333,6 @@ def test_a_sheet_renders_the_same_whatever_the_bound_of_its_text_memo(sample_mas
      '<workbookPr/><workbookProtection lockStructure="1"/><bookViews/>'),
 ])
 def test_the_structure_lock_goes_where_the_schema_puts_it(tmp_path, before, after):
-    import io
 
     from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
@@ -325,16 +340,7 @@ def test_the_structure_lock_goes_where_the_schema_puts_it(tmp_path, before, afte
     head = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">')
     sheets = '<sheets><sheet name="A" sheetId="1" r:id="rId1"/></sheets></workbook>'
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument'
-                   '.spreadsheetml.sheet.main+xml"/></Types>')
-        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", head + before + sheets)
-    with Package(tmp_path / "b.xlsx", buffer.getvalue()) as pkg:
+    with Package(tmp_path / "b.xlsx", _workbook_only(head + before + sheets)) as pkg:
         workbook = WorkbookXml(pkg)
         workbook.lock_structure()
         assert workbook.text == head + after + sheets
@@ -344,24 +350,14 @@ def test_a_new_sheet_is_numbered_past_the_ids_that_are_numbers(tmp_path):
     """A sheetId written by another tool in digits Unicode has but XML's unsignedInt has not
     (「²」): str.isdigit() took it and int() raised, an unexpected error where the tool adds a
     sheet (a tool sheet staff deleted, written again by recalc); 「٣」 was read as 3."""
-    import io
-
     from renkei_xl.package.rels import ContentTypes
     from renkei_xl.package.workbook import WorkbookXml
     from renkei_xl.package.zipped import Package
 
     sheets = ('<sheets><sheet name="A" sheetId="²" r:id="rId1"/><sheet name="B" sheetId="٣٣" r:id="rId2"/>'
               '<sheet name="C" sheetId="4" r:id="rId3"/></sheets></workbook>')
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument'
-                   '.spreadsheetml.sheet.main+xml"/></Types>')
-        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">' + sheets)
-    with Package(tmp_path / "b.xlsx", buffer.getvalue()) as pkg:
+    with Package(tmp_path / "b.xlsx", _workbook_only(
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">' + sheets)) as pkg:
         workbook = WorkbookXml(pkg)
         assert workbook.add_sheet("D", ContentTypes(pkg)).sheet_id == "5"
