@@ -634,14 +634,26 @@ def test_a_unicode_text_history_file_is_read_as_excel_and_notepad_save_it(sample
     assert "UTF-16-LE の文字として読めません" in capsys.readouterr().err
 
 
+def _refused_at_peak(sample, path, said: str) -> int:
+    """The memory import_history of ``path`` into ``sample`` peaked at before refusing it as ``said``."""
+    import tracemalloc
+
+    from renkei_xl.core.errors import UserError
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=said):
+            import_history(sample, path)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_huge_history_file_is_refused_having_read_only_past_the_limit(sample, tmp_path):
     """A 経年 file far past MAX_CSV_BYTES (a 500 MB 「Unicode テキスト」 export of a whole
     system) is refused as 大きすぎます after reading one byte past the limit: it was read
     whole first, its size in memory before the refusal. The file is sparse, so the test
     writes nothing; a read of it whole would hold its 64 MiB."""
-    import tracemalloc
-
-    from renkei_xl.core.errors import UserError
     from renkei_xl.core.history import MAX_CSV_BYTES
 
     path = tmp_path / "経年.txt"
@@ -649,14 +661,7 @@ def test_a_huge_history_file_is_refused_having_read_only_past_the_limit(sample, 
         fh.write(b"\xff\xfe")
         fh.truncate(64 * 2**20)
     before = sample.read_bytes()
-    tracemalloc.start()
-    try:
-        with pytest.raises(UserError, match="「経年.txt」は大きすぎます（5 MB まで）"):
-            import_history(sample, path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 3 * MAX_CSV_BYTES, peak
+    assert _refused_at_peak(sample, path, "「経年.txt」は大きすぎます（5 MB まで）") < 3 * MAX_CSV_BYTES
     assert sample.read_bytes() == before
 
 
@@ -664,20 +669,11 @@ def test_a_history_file_of_empty_lines_or_a_huge_field_is_refused_in_japanese(sa
     """Under 5 MB, two files the csv module reads badly: empty lines only (five million rows
     were read, 340 MiB, before 「行が多すぎます」) and a field past its 131,072 characters
     (refused in its English, 「field larger than field limit (131072)」)."""
-    import tracemalloc
-
     from renkei_xl.core.errors import UserError
 
     path = tmp_path / "経年.csv"
     path.write_bytes("指標ID,年度,実績値,評価\n".encode() + b"\n" * (5 * 2**20 - 64))
-    tracemalloc.start()
-    try:
-        with pytest.raises(UserError, match="「経年.csv」の行が多すぎます（100,000 行まで）"):
-            import_history(sample, path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 64 * 2**20, peak
+    assert _refused_at_peak(sample, path, "「経年.csv」の行が多すぎます（100,000 行まで）") < 64 * 2**20
     path.write_text("指標ID,年度,実績値,評価\n08-1,2022," + "1" * 200_000 + ",◎\n", encoding="utf-8")
     with pytest.raises(UserError) as err:
         import_history(sample, path)
