@@ -387,6 +387,12 @@ STORED_VALUES = {
     "cell_of_a_type_excel_has_not": lambda ref: f'<c r="{ref}" t="x"><v>21</v></c>',
     # int() refuses more than 4,300 digits: the walk after calamine's refusal raised ValueError.
     "text_index_of_5000_digits": lambda ref: f'<c r="{ref}" t="s"><v>{"1" * 5000}</v></c>',
+    # calamine reads a value tag of any prefix as the value, in a sheet without one too.
+    "text_index_in_a_value_tag_of_another_prefix": lambda ref: f'<c r="{ref}" t="s"><y:v>1.5</y:v></c>',
+    "number_cell_holding_1_comma_000_in_a_value_tag_with_an_attribute":
+        lambda ref: f'<c r="{ref}"><v xml:space="preserve">1,000</v></c>',
+    "boolean_cell_holding_minus_1": lambda ref: f'<c r="{ref}" t="b"><v>-1</v></c>',
+    "negative_text_index": lambda ref: f'<c r="{ref}" t="s"><v>-1</v></c>',
 }
 
 
@@ -1690,7 +1696,6 @@ def test_the_checks_of_a_cell_holding_many_values_look_at_each_byte_once():
     cell was found by searching back to the sheet's head, the time the square of the values
     (1.2 s at 40,000, hours in a part of 256 MB). Each search now goes back only to the one
     before; the cells found are the same."""
-    from renkei_xl.workbook.sheet_form import check_shared_indexes
     from renkei_xl.workbook.stored_values import check_stored_values
 
     head = f'<worksheet xmlns="{SML}"><sheetData><row r="1">'.encode()
@@ -1698,8 +1703,7 @@ def test_the_checks_of_a_cell_holding_many_values_look_at_each_byte_once():
                  b'<c r="A1">' + b"<v>-1</v>" * 10_000 + b"</c>"):
         raw = _Searched(head + b'<c r="B1" t="s"><v>0</v></c>' + cell + b'<c r="C1"><v>-2</v></c></row></sheetData></worksheet>')
         _Searched.looked = 0
-        check_stored_values("小樽市", raw, b"")
-        negatives = check_shared_indexes("小樽市", raw, b"")
+        negatives = check_stored_values("小樽市", raw, b"")
         assert _Searched.looked < 3 * len(raw), (_Searched.looked, len(raw))
         assert negatives == ({0: {0: -1.0, 2: -2.0}} if b"-1" in cell else {0: {2: -2.0}})
 

@@ -133,7 +133,7 @@ def duration_as_read(value: dt.timedelta) -> object:
     both faces read the cell alike and the server's saved-workbook check can agree."""
     if value < dt.timedelta(0) or value >= _PAST_LAST_DATE:
         # No date of Excel's (serials 0 to 9999-12-31): Excel shows #####, and hands its
-        # clients the number, which both faces read (workbook.sheet_form.check_shared_indexes);
+        # clients the number, which both faces read (workbook.stored_values.check_stored_values);
         # a date past year 9999 raised OverflowError here.
         return value / _DAY
     # to_whole_second's rounding, never past the last second of 9999-12-31

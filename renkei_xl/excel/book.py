@@ -149,9 +149,9 @@ def as_file_reads(value: object) -> object:
     that saving could not remove.
 
     A date before OLE's day 0 is a negative serial, which Excel shows as ##### and has no
-    date for: read as the number, as the file reader reads it (workbook.sheet_form's
-    check_shared_indexes puts it back where calamine gave a time of day) and as Excel hands
-    it to VBA. xlwings' Office.js client computes a date from it all the same.
+    date for: read as the number, as the file reader reads it
+    (workbook.stored_values.check_stored_values finds it, put back where calamine gave a
+    time of day) and as Excel hands it to VBA. xlwings' Office.js client computes a date from it all the same.
 
     Every other value is returned as it is. A duration ([h]:mm:ss, which Excel gives
     「25:30」) is a VBA Date too, and no engine's read says which format a cell has: the file

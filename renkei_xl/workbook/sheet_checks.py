@@ -142,9 +142,9 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
     and calamine must read; whether it may hold an error value (else ``cached_errors``
     and ``calamine_readable`` have nothing to find); and its numbers Excel has no date
     for, which the reader puts back where calamine read a time (negative ones:
-    sheet_form.check_shared_indexes) or could not read the cell (large ones, looked for
+    stored_values.check_stored_values) or could not read the cell (large ones, looked for
     in the cells of a duration style, ``durations``: duration_styles)."""
-    from .sheet_form import check_shared_indexes, foreign_cell, in_usual_form, note_large_numbers, survey
+    from .sheet_form import foreign_cell, in_usual_form, note_large_numbers, survey
     from .stored_values import check_stored_values
 
     head = raw[:4096]
@@ -165,8 +165,7 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
         raw = rewritten
         odd_at, errors = survey(raw, prefix)[1:]
     # Characters XML forbids were refused as the part was read (package.xml.check_xml_chars).
-    undated = check_shared_indexes(name, raw, prefix)
-    check_stored_values(name, raw, prefix)
+    undated = check_stored_values(name, raw, prefix)
     if durations and (EVERY_CELL in durations or any(style in raw for style in durations)):
         note_large_numbers(undated, raw, prefix, durations)
     check_extent(name, raw, prefix, odd_at)

@@ -211,12 +211,6 @@ def _number(name: str, text: Optional[str], default: int) -> int:
     return int(text)
 
 
-# The opening tag of a value, under any prefix and with any attribute: python-calamine reads
-# <y:v> and <v xml:space="preserve"> as the value as well (foreign_cell is about <c> only).
-# Kept as text: compiled by ``re`` on its first use, which most sheets never make.
-_VALUE_TAG = rb'(?:[\w.-]+:)?v(?:\s[^<>]*)?'
-
-
 class Undated(dict):
     """Numbers of a sheet Excel has no date for (negative ones, and with a duration format
     in the book, large ones), row → column → number (0-based), and where in the XML those
@@ -254,35 +248,11 @@ class CellTags:
         return raw[start:raw.find(b">", start)] if start >= 0 else b""
 
 
-def check_shared_indexes(name: str, raw: bytes, prefix: bytes) -> Undated:
-    """A text cell (``t="s"``) holds the number of its text in the shared strings. A
-    negative one is damage that python-calamine reads as some other text of the book, so
-    it is refused here, naming the cell; one past the end calamine refuses itself. Looked
-    for as ``>-``, rare in a sheet (a negative number, a text that starts with a minus), and
-    then whether that ``>`` ends a value tag.
-
-    Returns the negative numbers the same search passes (``Undated``), so that a second
-    search is not needed for them."""
-    negatives, cells = Undated(), CellTags(raw, prefix)
-    at = raw.find(b">-")
-    while at >= 0:
-        if re.fullmatch(_VALUE_TAG, raw[raw.rfind(b"<", max(0, at - 256), at) + 1:at]):
-            attrs = cells.attrs(at)
-            if b' t="s"' in attrs:
-                ref = re.search(rb' r="([A-Z]{1,3}[0-9]+)"', attrs)
-                shown = ref.group(1).decode() if ref else "?"
-                raise UnreadableSheet(f"シート「{name}」のセル {shown} が壊れています（文字列の番号が負の数です）。"
-                                      "Excel で開いて保存し直してください")
-            _note_negative(negatives, attrs, raw, at + 1)
-        at = raw.find(b">-", at + 2)
-    return negatives
-
-
 # A number as a sheet stores it (<v>-0.25</v>, <v>-1E+15</v>), nothing around it.
 _STORED_NUMBER = re.compile(rb"-[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
 
 
-def _note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
+def note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
     """The number at ``at`` (just past a value tag's ``>``) into ``out`` when its cell is a
     number cell (no ``t``, or ``t="n"``) with a place.
 

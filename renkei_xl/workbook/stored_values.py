@@ -25,17 +25,15 @@ from ..package.xml import unescape
 
 if TYPE_CHECKING:
     from ..package.workbook import WorkbookXml
+    from .sheet_form import Undated
     from ..package.zipped import Package
 
 # A text's index of this many digits is past any book's shared strings, and past what
 # python-calamine parses: it read one of 5,000 digits as index 0, the book's first text.
 _INDEX_DIGITS = 20
-# A number as Excel writes one (-12, 0.5, 1.2345E-2): most values, passed by the scan alone.
-# Its whole part is short of _INDEX_DIGITS (Excel writes 1.23456789012346E+19 from there), so a
-# text's index of that many digits is looked at by this one search, not by a second pattern
-# in the indexes' search (which made every text cell's look 15 % slower).
-_PLAIN = rb"-?[0-9]{1,%d}(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?</" % (_INDEX_DIGITS - 1)
-_WHOLE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?", re.ASCII)   # _PLAIN, any length
+# A number as Excel writes one (-12, 0.5, 1.2345E-2), of any length: a number cell holding
+# one needs no other look (values.py says what lies past a double).
+_WHOLE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?", re.ASCII)
 # An xsd:double's lexical form other writers use (+5, .5, 5., 1e3, padded), which calamine
 # reads as the number; INF and NaN are doubles too, but no cell of Excel's holds one.
 _DOUBLE = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*", re.ASCII)
@@ -47,39 +45,46 @@ _SHOWN = 20    # characters of a bad value quoted
 
 
 @lru_cache(maxsize=8)
-def _odd_values(prefix: bytes, plain_tags: bool) -> "tuple[re.Pattern[bytes], ...]":
-    """Value tags whose content is no number as Excel writes one, and those of text cells
-    whose content is no plain index (「1.5」 is a number): each ends where the value starts.
-    ``plain_tags``: every value tag is spelt ``<v>``, as Excel, LibreOffice and the tool
-    write it, which a search finds fastest: 0.15 s for the numbers of the 20,000 × 12
-    master's 55 MB of sheets, 0.1 s for the indexes of a book with shared strings (the
-    tool writes its texts inline, Excel in the shared strings)."""
-    tag = b"<" + re.escape(prefix) + (b"v>" if plain_tags else rb"v(?:\s[^<>]*)?>")
-    return (re.compile(tag + rb"(?!" + _PLAIN + rb")"),
-            re.compile(rb' t="s"[^>]*>\s*' + tag + rb"(?=[0-9]*[^0-9<])"))
+def _odd_values(prefix: bytes, any_prefix: bool) -> "re.Pattern[bytes]":
+    """Value tags whose content is not a short run of digits, each ending where the value
+    starts: the only values that may not fit their cell. A run of fewer than _INDEX_DIGITS
+    digits fits every type a value is read as (a number, a text's index, a boolean's 0 or
+    1; a boolean 7 calamine refuses itself, and unreadable_cell names it), and it is what
+    nearly every value of a master is. One search for them all, whatever the cell's type,
+    negative numbers among them: a search for numbers not in Excel's form, a second for
+    text cells whose index is not whole and a third for ``>-`` took 52 ms of the
+    20,000 × 12 master's 10 MB 指標 (the whole read waits for that sheet), this one 14 ms.
+    The decimals and negatives it passes on are looked at one by one (their cell's type
+    decides), a few in a master. ``any_prefix``: a value tag may have a prefix (python-
+    calamine reads ``<y:v>`` as the value, whatever the sheet's prefix): a slower pattern,
+    for the sheets that hold ``:v`` at all."""
+    tag = rb"<(?:[\w.-]+:)?v" if any_prefix else b"<" + re.escape(prefix) + b"v"
+    return re.compile(tag + rb"(?:\s[^<>]*)?>(?![0-9]{0,%d}<)" % (_INDEX_DIGITS - 1))
 
 
-def check_stored_values(name: str, raw: bytes, prefix: bytes) -> None:
+def check_stored_values(name: str, raw: bytes, prefix: bytes) -> "Undated":
     """Refuses the first cell of sheet ``name`` (its XML ``raw`` in the usual form,
-    sheet_form) whose value its type cannot hold. Two searches of the sheet find the values
-    that may not fit (text results of formulas, errors and dates among them); only those
-    are looked at one by one."""
-    from .sheet_form import CellTags
+    sheet_form) whose value its type cannot hold, and returns the negative numbers of its
+    number cells (sheet_form.note_negative says why they are put back). One search of the
+    sheet finds the values that may not fit (decimals, negatives, text results of formulas,
+    errors and dates among them); only those are looked at one by one."""
+    from .sheet_form import CellTags, Undated, note_negative
 
-    numbers, indexes = _odd_values(prefix, not prefix and b"<v " not in raw)
-    for pattern in (numbers, indexes) if b' t="s"' in raw else (numbers,):
-        cells = CellTags(raw, prefix)
-        for m in pattern.finditer(raw):
-            attrs = cells.attrs(m.start() + 1)
-            kind = re.search(rb'\st="([^"]*)"', attrs)
-            kind = kind.group(1) if kind else None
-            if kind in _ANY_TEXT:
-                continue
-            held = unescape(raw[m.end():raw.find(b"<", m.end())].decode("utf-8", "replace"))
-            what = _unfit(kind, held)
-            if what is not None:
-                ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
-                raise UnreadableSheet(_refusal(name, ref.group(1).decode("ascii") if ref else "?", what))
+    negatives, cells = Undated(), CellTags(raw, prefix)
+    for m in _odd_values(prefix, bool(prefix) or b":v" in raw).finditer(raw):
+        attrs = cells.attrs(m.start() + 1)
+        kind = re.search(rb'\st="([^"]*)"', attrs)
+        kind = kind.group(1) if kind else None
+        if kind in _ANY_TEXT:
+            continue
+        held = unescape(raw[m.end():raw.find(b"<", m.end())].decode("utf-8", "replace"))
+        what = _unfit(kind, held)
+        if what is not None:
+            ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
+            raise UnreadableSheet(_refusal(name, ref.group(1).decode("ascii") if ref else "?", what))
+        if held[:1] == "-":
+            note_negative(negatives, attrs, raw, m.end())
+    return negatives
 
 
 def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str]:
@@ -154,12 +159,15 @@ def _unfit(kind: Optional[bytes], held: str) -> Optional[str]:
     if held == "":
         return None
     if kind is None or kind == b"n":
-        if _WHOLE.fullmatch(held):   # Excel's form, past _PLAIN's digits: read on (values.py says past a double)
+        if _WHOLE.fullmatch(held):   # Excel's form, of any length: read on (values.py says past a double)
             return None
         if _DOUBLE.fullmatch(held) and math.isfinite(float(held)) and (kind is None or held == held.strip()):
             return None
         return f"数値のセルに数値として読めない「{_shown(held)}」が保存されています"
     if kind == b"s":
+        if held[:1] == "-" and held[1:].isascii() and held[1:].isdigit():
+            # python-calamine would read some other text of the book in its place
+            return f"文字列のセルの番号が負の数「{_shown(held)}」です"
         if not (held.isascii() and held.isdigit()):
             return f"文字列のセルの番号が番号として読めない「{_shown(held)}」です"
         return None if len(held.lstrip("0")) < _INDEX_DIGITS else f"文字列のセルの番号「{_shown(held)}」が大きすぎます"
