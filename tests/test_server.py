@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -2208,6 +2209,49 @@ def test_a_connection_that_sends_no_whole_request_is_closed_and_others_are_serve
         idle.close()
         answer = httpx.get(f"http://127.0.0.1:{running.port}/", timeout=10)
         assert answer.status_code == 200
+
+
+def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_path, configured_log):
+    """A request head that timed out, or whose client went (a close, a reset) or was closed by
+    the server's bound, was closed without a word: IT had no line for a request that had
+    reached the server. Each now leaves one, under a number, with the client and nothing of
+    what it sent (it was never authenticated); an idle connection, no request, leaves none."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import (HEAD_CLIENT_GONE, HEAD_CLOSED_HERE, HEAD_TIMED_OUT,
+                                              TimelyH11Protocol)
+
+    class Quick(TimelyH11Protocol):
+        header_seconds = 1.0
+        max_connections = 3
+
+    records = configured_log(tmp_path / "error.log")
+    head = b"POST /buttons/check?secret=1 HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode() + b"\r\nContent-Le"
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Quick) as running:
+        timed_out, idle = running.connect(), running.connect()
+        timed_out.sendall(head)
+        assert _closed_by_server(timed_out, 5) and _closed_by_server(idle, 5)
+        for cut in ("close", "reset"):
+            gone = running.connect()
+            gone.sendall(head)
+            time.sleep(0.3)
+            if cut == "reset":
+                gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            gone.close()
+        crowded = running.connect()
+        crowded.sendall(head)
+        time.sleep(0.3)
+        others = [running.connect() for _ in range(3)]      # past the bound: the oldest waiting goes
+        assert _closed_by_server(crowded, 5)
+        for sock in others:
+            sock.close()
+        time.sleep(0.5)
+    lines, _traces = _split(records)
+    said = [line for line in lines if "要求の途中" in line]
+    outcomes = sorted(re.search(r"outcome=(\S+)", line).group(1) for line in said)
+    assert outcomes == sorted([HEAD_TIMED_OUT, HEAD_CLIENT_GONE, HEAD_CLIENT_GONE, HEAD_CLOSED_HERE]), lines
+    assert all(re.match(r"request=[0-9a-f]{8} client=127\.0\.0\.1 ", line) and "status=-" in line for line in said)
+    assert not any("secret" in line or "buttons" in line or KEY in line for line in lines), lines
 
 
 def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monkeypatch):
