@@ -34,6 +34,7 @@ import traceback
 from pathlib import Path
 from typing import Optional
 
+from ..errorlog import RECORD_CHARS, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -41,15 +42,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 class _Formatter(logging.Formatter):
-    """Each line's time with its offset from UTC (「2026-12-04 10:15:03+09:00」): a server kept in
-    UTC wrote 01:15 for a click staff made at 10:15 JST, with nothing to say which. The
-    offset is Python's own (datetime), not the C library's %z, which Windows spells as a
-    time zone name in the system's code page."""
+    """Each line's time with its offset from UTC (errorlog.stamp: the rule of every log of the tool)."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: Optional[str] = None) -> str:  # noqa: N802
-        import datetime as dt
-
-        return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(sep=" ", timespec="seconds")
+        return stamp(record.created)
 
 
 ERROR_LOG_NAME = "renkei-xl-server-error.log"
@@ -76,25 +72,6 @@ def escape(value: object) -> str:
     if not escaped or any(ch in escaped for ch in ' "='):
         return f'"{escaped}"'
     return escaped
-
-
-# How each line of a traceback starts in the error log: a record starts with its time, so no
-# line of a traceback, whatever an exception's message quotes, reads as a record of its own.
-TRACE_INDENT = "  | "
-
-
-def traceback_text(trace: str) -> str:
-    """A traceback as the lines of its record: each line indented (TRACE_INDENT), and control
-    and separator characters in it written as \\uXXXX, as a field's are. An exception's message
-    may quote what a request sent (a book's or a sheet's name): a CR or LF there started a line
-    of the error log of its own, a forged 「… ERROR request=<another number>」 that IT, looking
-    up the number staff quoted, would read as that click's record."""
-    return "\n".join(TRACE_INDENT + _printable(part) for part in trace.rstrip().split("\n"))
-
-
-def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() or ch in " \t" else
-                   (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}") for ch in text)
 
 
 def line(**fields: object) -> str:
@@ -204,7 +181,6 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
 # of them kept: at most about 60 MB a log, the newest records always kept. One record is
 # cut to RECORD_CHARS.
 LOG_BYTES = DEFAULT_LOG_MB * 1024 * 1024
-RECORD_CHARS = 256 * 1024
 
 
 class LogFile(logging.Handler):
