@@ -227,6 +227,7 @@ class TimelyH11Protocol(H11Protocol):
         from . import log as server_log
         from .refusals import TEXT
 
+        self._cancel_head_timer()       # this line says it: not a head cut as well (_head_cut)
         request_id = secrets.token_hex(4)
         body = UNREADABLE_REQUEST.format(request_id=request_id).encode("utf-8")
         headers = [(b"content-type", TEXT.encode("ascii")), (b"content-length", str(len(body)).encode("ascii")),
