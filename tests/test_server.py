@@ -2241,6 +2241,11 @@ def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_
             if cut == "reset":
                 gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             gone.close()
+        for unreadable in (b"\x16\x03\x01 not http\r\n\r\n", head + b"X" * 40_000):   # TLS to plain, a head past 16 KB
+            sock = running.connect()          # its own line (読めない要求), not a head cut as well
+            sock.sendall(unreadable)
+            assert _one_response(sock)[0].startswith(b"HTTP/1.1 400")
+            sock.close()
         crowded = running.connect()
         crowded.sendall(head)
         time.sleep(0.3)
@@ -2255,6 +2260,37 @@ def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_
     assert outcomes == sorted([HEAD_TIMED_OUT, HEAD_CLIENT_GONE, HEAD_CLIENT_GONE, HEAD_CLOSED_HERE]), lines
     assert all(re.match(r"request=[0-9a-f]{8} client=127\.0\.0\.1 ", line) and "status=-" in line for line in said)
     assert not any("secret" in line or "buttons" in line or KEY in line for line in lines), lines
+
+
+def test_a_websocket_upgrade_that_reaches_the_app_is_closed_by_the_guard_with_its_line(server, tmp_path,
+                                                                                      configured_log):
+    """Where a WebSocket library sits beside uvicorn, an upgrade came to the app as a
+    ``websocket`` scope: it went past the guard to FastAPI, which closed it, with no key
+    asked and no line in the log. The guard closes it and writes its line."""
+    import asyncio
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.log import UPGRADE_REFUSED
+
+    guard = server_app.create_app(ServerConfig(server.workdir, KEY))
+    records = configured_log(tmp_path / "error.log")
+    sent: list = []
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/buttons/check",
+             "raw_path": b"/buttons/check", "query_string": b"", "root_path": "", "headers": [],
+             "client": ("10.0.0.7", 50123), "server": ("127.0.0.1", 8000), "subprotocols": []}
+    asyncio.run(guard(scope, receive, send))
+    assert [message["type"] for message in sent] == ["websocket.close"], sent
+    lines, _traces = _split(records)
+    assert len(lines) == 1 and re.match(r"request=[0-9a-f]{8} client=10\.0\.0\.7 ", lines[0]), lines
+    assert f"outcome={UPGRADE_REFUSED} status=403" in lines[0] and "buttons" not in lines[0], lines
 
 
 def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monkeypatch):
@@ -3156,14 +3192,20 @@ def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(c
     assert sum("outcome=混雑（受け取り中のブック） status=503" in line for line in lines) == 1, lines
 
 
-def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_many(licensed):  # noqa: F811
+def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_many(licensed,  # noqa: F811
+                                                                                   monkeypatch):
     """Every request with no key or a wrong one (a scanner, a PC with an old key) was a line:
     a flood filled the log, and journald drops a service's lines past its rate limit, the
     clicks' own with them. Now QUIET_BURST a minute per client, then a count."""
     from renkei_xl.server import app as server_app
+    from renkei_xl.server import connections
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
     from renkei_xl.server.connections import TimelyH11Protocol
+
+    # The protocol's count is one per worker process: this test's minute starts here, whatever
+    # other tests in this process sent from 127.0.0.1 just before.
+    monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())
 
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
                                             TimelyH11Protocol) as running:

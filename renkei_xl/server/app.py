@@ -238,6 +238,8 @@ class Guard:
         self._quiet = server_log.Quiet()
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            return await self._no_websocket(scope, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
@@ -286,6 +288,22 @@ class Guard:
         server_log.log.info("%s", server_log.request_line(
             request=request_id, client=client, status=record["status"] if record["sent"] else "-",
             millis=(time.perf_counter() - started) * 1000, **{"outcome": "-", **fields}))
+
+    async def _no_websocket(self, scope, send) -> None:
+        """A WebSocket upgrade, which no button uses: closed before it is accepted (uvicorn
+        answers 403), with its line. uvicorn hands one to the app only where a WebSocket
+        library is installed beside it (``uvicorn[standard]``, or one another package
+        brought): it went past the guard to FastAPI, which closed it, so no key was asked
+        and the log had no line for a request that had reached the server. ``serve`` also
+        turns uvicorn's WebSockets off (run.serve: ``ws="none"``)."""
+        request_id = secrets.token_hex(4)
+        await send({"type": "websocket.close", "code": 1008})
+        client = (scope.get("client") or ("-",))[0]
+        shown, repeats = self._quiet.let((client, server_log.UPGRADE_REFUSED))
+        if shown:
+            server_log.log.info("%s", server_log.request_line(request=request_id, client=client, status=403,
+                                                              outcome=server_log.UPGRADE_REFUSED, millis=0,
+                                                              repeats=repeats))
 
     async def _serve(self, scope, receive, send) -> dict:
         """The request answered; the fields the log line may show of it."""

@@ -363,13 +363,16 @@ _VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")
 # uvicorn's records the server writes a line of its own for (connections.TimelyH11Protocol
 # answers an unreadable request and logs it under its number).
 WRITTEN_ELSEWHERE = frozenset({"Invalid HTTP request received."})
+# An upgrade request (WebSocket), which no button makes: uvicorn's records of one, and the
+# guard's line for one that reached the app (server.app.Guard._no_websocket).
+UPGRADE_REFUSED = "未対応の切り替え要求"
 # What IT reads for the records met so far (first words of the message); others by level.
 OUTCOMES = (("socket.accept() out of system resource", "接続を受けられない（開けるファイルの上限）"),
             ("connection limit", "接続数の上限"),
             ("TLS handshake not finished", "TLS の接続が時間内に完了せず切断"),
             ("TLS handshake failed", "TLS の接続に失敗して切断"),
-            ("Unsupported upgrade request", "未対応の切り替え要求"),
-            ("No supported WebSocket library", "未対応の切り替え要求"),
+            ("Unsupported upgrade request", UPGRADE_REFUSED),
+            ("No supported WebSocket library", UPGRADE_REFUSED),
             ("Exception in callback", "内部エラー"),
             ("Exception in ASGI application", "内部エラー"),
             ("Task exception was never retrieved", "内部エラー"))
