@@ -694,6 +694,23 @@ def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
     assert not any(l.startswith("です") for l in text.splitlines())   # no forged line
 
 
+def test_no_field_a_client_sends_makes_a_log_line_longer_than_a_screen(server):
+    """A report's error number is any whole number JSON holds: 4,000 digits made a 4 KB
+    field, where the book and the path were cut. Every value of a request line is cut."""
+    from renkei_xl.server.log import FIELD_CHARS, request_line
+
+    response = server.post("check", _payload(server.master))
+    request_id = response.json()["actions"][0]["args"][0]
+    answer = server.post("check/outcome", {"request": request_id, "error": int("9" * 4000), "description": "x"})
+    assert answer.status_code == 204
+    line = next(l for l in _log_once(server.log, f"answered={request_id} ").splitlines() if f"answered={request_id} " in l)
+    assert len(line) < 1000 and 'error="' + "9" * FIELD_CHARS + '…（4000 文字）"' in line, line
+    long = "x" * 10_000
+    every = request_line(request="r", client=long, status=200, outcome=long, millis=1, button=long, book=long,
+                         user=long, path=long, result=long, answered=long, error=long, text=long)
+    assert len(every) < 11 * (FIELD_CHARS + 30), len(every)
+
+
 def _master_without(server, folder_name: str, sub: str) -> Path:
     """A master of the server in ``folder_name`` whose RenkeiServer.bas lacks ``sub``: one
     upgrade-macros has not reached since the Sub was added."""

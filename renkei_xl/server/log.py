@@ -79,8 +79,8 @@ def line(**fields: object) -> str:
     return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
 
 
-# A name or path from a request (a book's name, an authenticated request's path) is cut
-# to this many characters in the log: one line stays one screen, whatever was sent.
+# A value from a request (a book's name, an authenticated request's path, a client's report)
+# is cut to this many characters in the log: one line stays one screen, whatever was sent.
 FIELD_CHARS = 200
 
 
@@ -97,10 +97,14 @@ def request_line(*, request: str, client: str, status: int | str, outcome: str, 
     was sent (the client went away first); then ``result`` is what the click did all the same,
     as it is with a status and outcome=応答できず when the client went away while the answer
     was on its way (server.app._in_pieces).
-    ``repeats``: how many lines like this one (``Quiet``) were held back before it."""
-    return line(request=request, client=client or "-", button=button, book=_cut(book), path=_cut(path), user=user,
-                outcome=outcome, status=status, result=result, written=written,
-                answered=answered, error=error, text=text, repeats=repeats) + f" {millis:.0f}ms"
+    ``repeats``: how many lines like this one (``Quiet``) were held back before it.
+    Every text value is cut to FIELD_CHARS: any of them may come from a client (a report's
+    error number of 4,000 digits, an address a proxy forwards), not only the book and path."""
+    fields = dict(request=request, client=client or "-", button=button, book=book, path=path, user=user,
+                  outcome=outcome, status=status, result=result, written=written,
+                  answered=answered, error=error, text=text, repeats=repeats)
+    return line(**{key: _cut(value) if isinstance(value, str) else value for key, value in fields.items()}) \
+        + f" {millis:.0f}ms"
 
 
 def _cut(value: Optional[str]) -> Optional[str]:
