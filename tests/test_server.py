@@ -2771,6 +2771,43 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, 
     assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
 
 
+def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_start(tmp_path, licensed):  # noqa: F811
+    """A click's line is written when it ends: a server killed while one ran (the system short
+    of memory, a kill, the machine restarted) left no line for it, and staff had met a broken
+    connection with no 受付番号. The next start writes it, once."""
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        click = held.click("check", answers)
+        held.wait_running("check")
+        held.proc.kill()
+        held.proc.wait(timeout=20)
+        click.join(60)
+    assert isinstance(answers["check"], httpx.HTTPError), answers
+    assert "outcome=中断" not in held.log.read_text(encoding="utf-8")
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    for _ in range(2):      # started again, then once more: the line is written once
+        port = _free_port()
+        again = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                                  str(port), "--workdir", str(held.master.parent.parent), "--error-log",
+                                  str(tmp_path / "error.log"), "--log", str(held.log)],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert again.poll() is None and time.monotonic() < deadline
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                        break
+                time.sleep(0.1)
+        finally:
+            again.terminate()
+            again.wait(timeout=30)
+    said = [line for line in held.log.read_text(encoding="utf-8").splitlines() if "outcome=中断" in line]
+    assert len(said) == 1, said
+    assert " WARNING request=" in said[0] and "client=127.0.0.1 " in said[0] and f"button={c.CHECK} " in said[0], said
+    assert "outcome=中断（サーバーが止まった） status=- started=" in said[0], said
+
+
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
 def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_path, licensed, stop):  # noqa: F811
     """systemctl stop (SIGTERM) on the one-worker server: uvicorn stopped gracefully, then

@@ -31,6 +31,7 @@ outcome, status, what it wrote in the work folder (a count, 0 for nothing) and d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import hmac
@@ -38,7 +39,8 @@ import re
 import json
 import secrets
 import time
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Callable, Iterator, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -98,7 +100,7 @@ def create_app(config: ServerConfig):
         """For a monitor or a person checking the address: says nothing about workbooks."""
         return {"status": "ok", "service": "renkei-xl", "buttons": list(buttons)}
 
-    turns = Turns(config.clicks_at_once, config.turn_wait)
+    turns, running = Turns(config.clicks_at_once, config.turn_wait), _running(config)   # running: server.running
 
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
@@ -113,10 +115,11 @@ def create_app(config: ServerConfig):
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
-                    status, answer, outcome = await _to_its_end(
-                        _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
+                    with _recorded(running, request, request_id, caption, user):
+                        status, answer, outcome = await _to_its_end(
+                            _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                            caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
+                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -146,6 +149,37 @@ def create_app(config: ServerConfig):
                           name=caption + " の結果")
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(app, config, paths)
+
+
+def _running(config: ServerConfig):
+    """This worker's file of running clicks (server.running), beside the error log, once a
+    line is written for each click a worker that has gone left unanswered; None without an
+    error log (an app made in a test)."""
+    if config.error_log is None:
+        return None
+    from .running import Running, left_by_others
+
+    folder = Path(config.error_log).parent
+    for record in left_by_others(folder):
+        server_log.log.warning("%s", record)
+    return Running.open(folder)
+
+
+@contextlib.contextmanager
+def _recorded(running, request: Request, request_id: str, caption: str, user: str) -> Iterator[None]:
+    """While the click runs, its line as it would be if its process ended (server.running.CUT)."""
+    if running is None:
+        yield
+        return
+    from .running import CUT
+
+    running.started(request_id, server_log.line(
+        request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
+        outcome=CUT, status="-", started=server_log.stamp()))
+    try:
+        yield
+    finally:
+        running.ended(request_id)
 
 
 async def _unexpected_answer(request: Request, _exc: Exception) -> PlainTextResponse:
