@@ -1,12 +1,19 @@
 """Where an unexpected error's traceback goes: a log file staff can send, never their screen.
 
 Both faces (the command line and the buttons) end an unexpected error with a Japanese
-sentence naming this file; the traceback is appended here.
+sentence naming this file; the traceback is appended here. The server's error log
+(renkei_xl.server.log) writes its records the same way: the time with its offset from UTC
+(``stamp``), every line of a traceback indented and escaped (``traceback_text``).
+
+The file is bounded (``LOG_BYTES``, one older file kept as ``.1``): it sits in the temp
+folder of a staff PC or of the server's account, where nobody clears it, and every
+unexpected error of every run appended a traceback for as long as the PC was used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import traceback
 from pathlib import Path
@@ -15,20 +22,70 @@ from typing import Optional
 CLI_LOG = "renkei-xl-error.log"
 BUTTON_LOG = "renkei-xl-button-error.log"
 
+# Past this size the log moves to ``.1`` (the one before it dropped): at most about twice
+# this on disk, the newest records always kept.
+LOG_BYTES = 1024 * 1024
+# One record cut to this many characters (an exception quoting a whole cell, a file's text).
+RECORD_CHARS = 256 * 1024
+# How each line of a traceback starts: a record starts with its time, so no line of a
+# traceback, whatever an exception's message quotes, reads as a record of its own.
+TRACE_INDENT = "  | "
+
 
 def log_path(name: str) -> Path:
     return Path(tempfile.gettempdir()) / name
 
 
+def stamp(created: Optional[float] = None) -> str:
+    """A record's time with its offset from UTC (「2026-12-04 10:15:03+09:00」), now when
+    ``created`` (a POSIX time) is None: a PC or a server kept in UTC wrote 01:15 for an
+    error staff met at 10:15 JST, with nothing to say which. The offset is Python's own
+    (datetime), not the C library's %z, which Windows spells as a time zone name in the
+    system's code page."""
+    moment = dt.datetime.now() if created is None else dt.datetime.fromtimestamp(created)
+    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
+
+
+def printable(text: str) -> str:
+    """``text`` with its control and separator characters (CR, LF, NEL, LS/PS, ESC, bidi
+    overrides, NUL, half of a surrogate pair) written as \\uXXXX; spaces and tabs kept."""
+    return "".join(ch if ch.isprintable() or ch in " \t" else
+                   (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}") for ch in text)
+
+
+def traceback_text(trace: str) -> str:
+    """A traceback as the lines of its record: each line indented (TRACE_INDENT) and
+    escaped (``printable``). An exception's message may quote what staff or a request sent
+    (a book's, a sheet's or a file's name): a CR or LF there started a line of the log of
+    its own, a forged record that IT, looking up the error staff quoted, would read."""
+    return "\n".join(TRACE_INDENT + printable(part) for part in trace.rstrip().split("\n"))
+
+
 def log_error(path: Path, header: str) -> Optional[Path]:
-    """Append the traceback being handled under ``header``; None when the log cannot be written.
-    A character UTF-8 has no bytes for (half of a surrogate pair: a text Excel cut inside an
-    emoji, a file name not in UTF-8 on Linux) is written as its escape, as the server's log
-    writes it: the write raised, and the last guard ended in a traceback instead of its sentence."""
+    """Append the traceback being handled under ``header`` (escaped as its lines are); None
+    when the log cannot be written. A character UTF-8 has no bytes for (half of a surrogate
+    pair: a text Excel cut inside an emoji, a file name not in UTF-8 on Linux) is written as
+    its escape: the write raised, and the last guard ended in a traceback instead of its
+    sentence."""
+    record = f"--- {stamp()} {printable(header)}\n{traceback_text(traceback.format_exc())}"
+    if len(record) > RECORD_CHARS:
+        record = f"{record[:RECORD_CHARS]}\n{TRACE_INDENT}…（{len(record) - RECORD_CHARS} 文字を省略）"
     try:
+        _make_room(path)
         with path.open("a", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(f"--- {dt.datetime.now().isoformat(' ', 'seconds')} {header}\n")
-            f.write(traceback.format_exc())
+            f.write(record + "\n")
     except OSError:
         return None
     return path
+
+
+def _make_room(path: Path) -> None:
+    """The log moved to ``.1`` once it is past LOG_BYTES. Not moved (open in another
+    program on Windows): appended all the same, a lost record being worse than a file a
+    little past its size."""
+    try:
+        if os.path.getsize(path) < LOG_BYTES:
+            return
+        os.replace(path, f"{path}.1")
+    except OSError:
+        pass

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -691,6 +692,23 @@ def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
     assert "outcome=Excelエラー" in line and "error=1004" in line and "\\u000d\\u000a" in line, line
     assert LOG_LINE.fullmatch(line), line
     assert not any(l.startswith("です") for l in text.splitlines())   # no forged line
+
+
+def test_no_field_a_client_sends_makes_a_log_line_longer_than_a_screen(server):
+    """A report's error number is any whole number JSON holds: 4,000 digits made a 4 KB
+    field, where the book and the path were cut. Every value of a request line is cut."""
+    from renkei_xl.server.log import FIELD_CHARS, request_line
+
+    response = server.post("check", _payload(server.master))
+    request_id = response.json()["actions"][0]["args"][0]
+    answer = server.post("check/outcome", {"request": request_id, "error": int("9" * 4000), "description": "x"})
+    assert answer.status_code == 204
+    line = next(l for l in _log_once(server.log, f"answered={request_id} ").splitlines() if f"answered={request_id} " in l)
+    assert len(line) < 1000 and 'error="' + "9" * FIELD_CHARS + '…（4000 文字）"' in line, line
+    long = "x" * 10_000
+    every = request_line(request="r", client=long, status=200, outcome=long, millis=1, button=long, book=long,
+                         user=long, path=long, result=long, answered=long, error=long, text=long)
+    assert len(every) < 11 * (FIELD_CHARS + 30), len(every)
 
 
 def _master_without(server, folder_name: str, sub: str) -> Path:
@@ -2210,6 +2228,88 @@ def test_a_connection_that_sends_no_whole_request_is_closed_and_others_are_serve
         assert answer.status_code == 200
 
 
+def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_path, configured_log):
+    """A request head that timed out, or whose client went (a close, a reset) or was closed by
+    the server's bound, was closed without a word: IT had no line for a request that had
+    reached the server. Each now leaves one, under a number, with the client and nothing of
+    what it sent (it was never authenticated); an idle connection, no request, leaves none."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import (HEAD_CLIENT_GONE, HEAD_CLOSED_HERE, HEAD_TIMED_OUT,
+                                              TimelyH11Protocol)
+
+    class Quick(TimelyH11Protocol):
+        header_seconds = 1.0
+        max_connections = 3
+
+    records = configured_log(tmp_path / "error.log")
+    head = b"POST /buttons/check?secret=1 HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode() + b"\r\nContent-Le"
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Quick) as running:
+        timed_out, idle, kept = running.connect(), running.connect(), running.connect()
+        timed_out.sendall(head)
+        kept.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _one_response(kept)[0].startswith(b"HTTP/1.1 200")
+        kept.sendall(b"\r\n")         # the blank line some clients send after a body (h11 takes it): no request
+        assert _closed_by_server(timed_out, 5) and _closed_by_server(idle, 5) and _closed_by_server(kept, 5)
+        for cut in ("close", "reset"):
+            gone = running.connect()
+            gone.sendall(head)
+            time.sleep(0.3)
+            if cut == "reset":
+                gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            gone.close()
+        for unreadable in (b"\x16\x03\x01 not http\r\n\r\n", head + b"X" * 40_000):   # TLS to plain, a head past 16 KB
+            sock = running.connect()          # its own line (読めない要求), not a head cut as well
+            sock.sendall(unreadable)
+            assert _one_response(sock)[0].startswith(b"HTTP/1.1 400")
+            sock.close()
+        crowded = running.connect()
+        crowded.sendall(head)
+        time.sleep(0.3)
+        others = [running.connect() for _ in range(3)]      # past the bound: the oldest waiting goes
+        assert _closed_by_server(crowded, 5)
+        for sock in others:
+            sock.close()
+        time.sleep(0.5)
+    lines, _traces = _split(records)
+    said = [line for line in lines if "要求の途中" in line]
+    outcomes = sorted(re.search(r"outcome=(\S+)", line).group(1) for line in said)
+    assert outcomes == sorted([HEAD_TIMED_OUT, HEAD_CLIENT_GONE, HEAD_CLIENT_GONE, HEAD_CLOSED_HERE]), lines
+    assert all(re.match(r"request=[0-9a-f]{8} client=127\.0\.0\.1 ", line) and "status=-" in line for line in said)
+    assert not any("secret" in line or "buttons" in line or KEY in line for line in lines), lines
+
+
+def test_a_websocket_upgrade_that_reaches_the_app_is_closed_by_the_guard_with_its_line(server, tmp_path,
+                                                                                      configured_log):
+    """Where a WebSocket library sits beside uvicorn, an upgrade came to the app as a
+    ``websocket`` scope: it went past the guard to FastAPI, which closed it, with no key
+    asked and no line in the log. The guard closes it and writes its line."""
+    import asyncio
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.log import UPGRADE_REFUSED
+
+    guard = server_app.create_app(ServerConfig(server.workdir, KEY))
+    records = configured_log(tmp_path / "error.log")
+    sent: list = []
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/buttons/check",
+             "raw_path": b"/buttons/check", "query_string": b"", "root_path": "", "headers": [],
+             "client": ("10.0.0.7", 50123), "server": ("127.0.0.1", 8000), "subprotocols": []}
+    asyncio.run(guard(scope, receive, send))
+    assert [message["type"] for message in sent] == ["websocket.close"], sent
+    lines, _traces = _split(records)
+    assert len(lines) == 1 and re.match(r"request=[0-9a-f]{8} client=10\.0\.0\.7 ", lines[0]), lines
+    assert f"outcome={UPGRADE_REFUSED} status=403" in lines[0] and "buttons" not in lines[0], lines
+
+
 def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monkeypatch):
     from renkei_xl.server import app as server_app
     from renkei_xl.server.config import ServerConfig
@@ -2671,6 +2771,43 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, 
     assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
 
 
+def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_start(tmp_path, licensed):  # noqa: F811
+    """A click's line is written when it ends: a server killed while one ran (the system short
+    of memory, a kill, the machine restarted) left no line for it, and staff had met a broken
+    connection with no 受付番号. The next start writes it, once."""
+    answers: dict = {}
+    with _held_server(tmp_path) as held:
+        click = held.click("check", answers)
+        held.wait_running("check")
+        held.proc.kill()
+        held.proc.wait(timeout=20)
+        click.join(60)
+    assert isinstance(answers["check"], httpx.HTTPError), answers
+    assert "outcome=中断" not in held.log.read_text(encoding="utf-8")
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    for _ in range(2):      # started again, then once more: the line is written once
+        port = _free_port()
+        again = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                                  str(port), "--workdir", str(held.master.parent.parent), "--error-log",
+                                  str(tmp_path / "error.log"), "--log", str(held.log)],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert again.poll() is None and time.monotonic() < deadline
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                        break
+                time.sleep(0.1)
+        finally:
+            again.terminate()
+            again.wait(timeout=30)
+    said = [line for line in held.log.read_text(encoding="utf-8").splitlines() if "outcome=中断" in line]
+    assert len(said) == 1, said
+    assert " WARNING request=" in said[0] and "client=127.0.0.1 " in said[0] and f"button={c.CHECK} " in said[0], said
+    assert "outcome=中断（サーバーが止まった） status=- started=" in said[0], said
+
+
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
 def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_path, licensed, stop):  # noqa: F811
     """systemctl stop (SIGTERM) on the one-worker server: uvicorn stopped gracefully, then
@@ -3109,14 +3246,20 @@ def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(c
     assert sum("outcome=混雑（受け取り中のブック） status=503" in line for line in lines) == 1, lines
 
 
-def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_many(licensed):  # noqa: F811
+def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_many(licensed,  # noqa: F811
+                                                                                   monkeypatch):
     """Every request with no key or a wrong one (a scanner, a PC with an old key) was a line:
     a flood filled the log, and journald drops a service's lines past its rate limit, the
     clicks' own with them. Now QUIET_BURST a minute per client, then a count."""
     from renkei_xl.server import app as server_app
+    from renkei_xl.server import connections
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
     from renkei_xl.server.connections import TimelyH11Protocol
+
+    # The protocol's count is one per worker process: this test's minute starts here, whatever
+    # other tests in this process sent from 127.0.0.1 just before.
+    monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())
 
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
                                             TimelyH11Protocol) as running:

@@ -31,6 +31,7 @@ outcome, status, what it wrote in the work folder (a count, 0 for nothing) and d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import hmac
@@ -38,7 +39,8 @@ import re
 import json
 import secrets
 import time
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Callable, Iterator, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -98,7 +100,7 @@ def create_app(config: ServerConfig):
         """For a monitor or a person checking the address: says nothing about workbooks."""
         return {"status": "ok", "service": "renkei-xl", "buttons": list(buttons)}
 
-    turns = Turns(config.clicks_at_once, config.turn_wait)
+    turns, running = Turns(config.clicks_at_once, config.turn_wait), _running(config)   # running: server.running
 
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
@@ -113,10 +115,11 @@ def create_app(config: ServerConfig):
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
-                    status, answer, outcome = await _to_its_end(
-                        _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
+                    with _recorded(running, request, request_id, caption, user):
+                        status, answer, outcome = await _to_its_end(
+                            _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                            caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
+                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -146,6 +149,37 @@ def create_app(config: ServerConfig):
                           name=caption + " の結果")
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(app, config, paths)
+
+
+def _running(config: ServerConfig):
+    """This worker's file of running clicks (server.running), beside the error log, once a
+    line is written for each click a worker that has gone left unanswered; None without an
+    error log (an app made in a test)."""
+    if config.error_log is None:
+        return None
+    from .running import Running, left_by_others
+
+    folder = Path(config.error_log).parent
+    for record in left_by_others(folder):
+        server_log.log.warning("%s", record)
+    return Running.open(folder)
+
+
+@contextlib.contextmanager
+def _recorded(running, request: Request, request_id: str, caption: str, user: str) -> Iterator[None]:
+    """While the click runs, its line as it would be if its process ended (server.running.CUT)."""
+    if running is None:
+        yield
+        return
+    from .running import CUT
+
+    running.started(request_id, server_log.line(
+        request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
+        outcome=CUT, status="-", started=server_log.stamp()))
+    try:
+        yield
+    finally:
+        running.ended(request_id)
 
 
 async def _unexpected_answer(request: Request, _exc: Exception) -> PlainTextResponse:
@@ -238,6 +272,8 @@ class Guard:
         self._quiet = server_log.Quiet()
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            return await self._no_websocket(scope, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
@@ -286,6 +322,22 @@ class Guard:
         server_log.log.info("%s", server_log.request_line(
             request=request_id, client=client, status=record["status"] if record["sent"] else "-",
             millis=(time.perf_counter() - started) * 1000, **{"outcome": "-", **fields}))
+
+    async def _no_websocket(self, scope, send) -> None:
+        """A WebSocket upgrade, which no button uses: closed before it is accepted (uvicorn
+        answers 403), with its line. uvicorn hands one to the app only where a WebSocket
+        library is installed beside it (``uvicorn[standard]``, or one another package
+        brought): it went past the guard to FastAPI, which closed it, so no key was asked
+        and the log had no line for a request that had reached the server. ``serve`` also
+        turns uvicorn's WebSockets off (run.serve: ``ws="none"``)."""
+        request_id = secrets.token_hex(4)
+        await send({"type": "websocket.close", "code": 1008})
+        client = (scope.get("client") or ("-",))[0]
+        shown, repeats = self._quiet.let((client, server_log.UPGRADE_REFUSED))
+        if shown:
+            server_log.log.info("%s", server_log.request_line(request=request_id, client=client, status=403,
+                                                              outcome=server_log.UPGRADE_REFUSED, millis=0,
+                                                              repeats=repeats))
 
     async def _serve(self, scope, receive, send) -> dict:
         """The request answered; the fields the log line may show of it."""

@@ -80,6 +80,13 @@ MIN_CONNECTIONS = 16
 UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした（HTTP の要求の形ではありません。受付番号 {request_id}）。"
                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
 UNREADABLE_OUTCOME = "読めない要求"
+# A request whose head had begun (some bytes of it came) and never ended: one line each, under
+# a number of its own (nothing of it is logged: it was never authenticated). uvicorn, and the
+# head timer, closed such a connection without a word: a PC whose link dropped mid-request, or
+# a client that gave up, left IT no trace of a request that had reached the server.
+HEAD_TIMED_OUT = "要求の途中で時間切れ"
+HEAD_CLIENT_GONE = "要求の途中で切断"
+HEAD_CLOSED_HERE = "要求の途中で打ち切り（接続数の上限かサーバー停止）"
 LIMIT_REACHED = "connection limit %d reached: closed the connection that waited longest for a request"
 # Records of uvicorn's logger (server.log writes them once a minute, with the count held back):
 TLS_TIMED_OUT = "TLS handshake not finished within %g s: closed the connection from %s"
@@ -169,6 +176,7 @@ class TimelyH11Protocol(H11Protocol):
         if self._handshake is not None:      # a stop: no request to finish on it
             self._close_here()
         else:
+            self._head_cut(HEAD_CLOSED_HERE)
             super().shutdown()
 
     def on_response_complete(self) -> None:
@@ -185,6 +193,7 @@ class TimelyH11Protocol(H11Protocol):
             self._cancel_head_timer()
 
     def connection_lost(self, exc) -> None:
+        self._head_cut(HEAD_CLIENT_GONE)
         self._cancel_head_timer()
         self._cancel_stall_timer()
         if not self._served:        # asyncio's TLS layer reports a failed handshake here too
@@ -218,6 +227,7 @@ class TimelyH11Protocol(H11Protocol):
         from . import log as server_log
         from .refusals import TEXT
 
+        self._cancel_head_timer()       # this line says it: not a head cut as well (_head_cut)
         request_id = secrets.token_hex(4)
         body = UNREADABLE_REQUEST.format(request_id=request_id).encode("utf-8")
         headers = [(b"content-type", TEXT.encode("ascii")), (b"content-length", str(len(body)).encode("ascii")),
@@ -252,9 +262,26 @@ class TimelyH11Protocol(H11Protocol):
             self._head_timer = None
 
     def _no_request(self) -> None:
+        self._head_cut(HEAD_TIMED_OUT)
         self._head_timer = None
         if not self.transport.is_closing():
             self.transport.close()
+
+    def _head_cut(self, outcome: str) -> None:
+        """The line of a request whose head had begun and will not end (``outcome``: why),
+        once; nothing when no byte of a head came (a kept-alive connection closed idle, a
+        port check): those are no request. Bounded per client as refusals are (``_QUIET``)."""
+        if self._head_timer is None or not self._served or not self.conn.trailing_data[0]:
+            return
+        self._cancel_head_timer()       # said: the close that follows says nothing more
+        from . import log as server_log
+
+        client = (self.client or ("-",))[0]
+        shown, repeats = _QUIET.let((client, outcome))
+        if shown:
+            server_log.log.info("%s", server_log.request_line(
+                request=secrets.token_hex(4), client=client, outcome=outcome, status="-",
+                millis=(time.monotonic() - self._waiting_since) * 1000, repeats=repeats))
 
     # ------------------------------------------------------------------ TLS
 
@@ -304,6 +331,7 @@ class TimelyH11Protocol(H11Protocol):
 
     def _close_here(self) -> None:
         self._closed_here = True
+        self._head_cut(HEAD_CLOSED_HERE)
         self._cancel_head_timer()
         self.transport.close()
 

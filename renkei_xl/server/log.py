@@ -34,6 +34,7 @@ import traceback
 from pathlib import Path
 from typing import Optional
 
+from ..errorlog import RECORD_CHARS, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -41,15 +42,10 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 class _Formatter(logging.Formatter):
-    """Each line's time with its offset from UTC (「2026-12-04 10:15:03+09:00」): a server kept in
-    UTC wrote 01:15 for a click staff made at 10:15 JST, with nothing to say which. The
-    offset is Python's own (datetime), not the C library's %z, which Windows spells as a
-    time zone name in the system's code page."""
+    """Each line's time with its offset from UTC (errorlog.stamp: the rule of every log of the tool)."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: Optional[str] = None) -> str:  # noqa: N802
-        import datetime as dt
-
-        return dt.datetime.fromtimestamp(record.created).astimezone().isoformat(sep=" ", timespec="seconds")
+        return stamp(record.created)
 
 
 ERROR_LOG_NAME = "renkei-xl-server-error.log"
@@ -78,32 +74,13 @@ def escape(value: object) -> str:
     return escaped
 
 
-# How each line of a traceback starts in the error log: a record starts with its time, so no
-# line of a traceback, whatever an exception's message quotes, reads as a record of its own.
-TRACE_INDENT = "  | "
-
-
-def traceback_text(trace: str) -> str:
-    """A traceback as the lines of its record: each line indented (TRACE_INDENT), and control
-    and separator characters in it written as \\uXXXX, as a field's are. An exception's message
-    may quote what a request sent (a book's or a sheet's name): a CR or LF there started a line
-    of the error log of its own, a forged 「… ERROR request=<another number>」 that IT, looking
-    up the number staff quoted, would read as that click's record."""
-    return "\n".join(TRACE_INDENT + _printable(part) for part in trace.rstrip().split("\n"))
-
-
-def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() or ch in " \t" else
-                   (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}") for ch in text)
-
-
 def line(**fields: object) -> str:
     """``key=value`` pairs in the order given, each value escaped; None values left out."""
     return " ".join(f"{key}={escape(value)}" for key, value in fields.items() if value is not None)
 
 
-# A name or path from a request (a book's name, an authenticated request's path) is cut
-# to this many characters in the log: one line stays one screen, whatever was sent.
+# A value from a request (a book's name, an authenticated request's path, a client's report)
+# is cut to this many characters in the log: one line stays one screen, whatever was sent.
 FIELD_CHARS = 200
 
 
@@ -120,10 +97,14 @@ def request_line(*, request: str, client: str, status: int | str, outcome: str, 
     was sent (the client went away first); then ``result`` is what the click did all the same,
     as it is with a status and outcome=応答できず when the client went away while the answer
     was on its way (server.app._in_pieces).
-    ``repeats``: how many lines like this one (``Quiet``) were held back before it."""
-    return line(request=request, client=client or "-", button=button, book=_cut(book), path=_cut(path), user=user,
-                outcome=outcome, status=status, result=result, written=written,
-                answered=answered, error=error, text=text, repeats=repeats) + f" {millis:.0f}ms"
+    ``repeats``: how many lines like this one (``Quiet``) were held back before it.
+    Every text value is cut to FIELD_CHARS: any of them may come from a client (a report's
+    error number of 4,000 digits, an address a proxy forwards), not only the book and path."""
+    fields = dict(request=request, client=client or "-", button=button, book=book, path=path, user=user,
+                  outcome=outcome, status=status, result=result, written=written,
+                  answered=answered, error=error, text=text, repeats=repeats)
+    return line(**{key: _cut(value) if isinstance(value, str) else value for key, value in fields.items()}) \
+        + f" {millis:.0f}ms"
 
 
 def _cut(value: Optional[str]) -> Optional[str]:
@@ -204,7 +185,6 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
 # of them kept: at most about 60 MB a log, the newest records always kept. One record is
 # cut to RECORD_CHARS.
 LOG_BYTES = DEFAULT_LOG_MB * 1024 * 1024
-RECORD_CHARS = 256 * 1024
 
 
 class LogFile(logging.Handler):
@@ -387,13 +367,16 @@ _VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")
 # uvicorn's records the server writes a line of its own for (connections.TimelyH11Protocol
 # answers an unreadable request and logs it under its number).
 WRITTEN_ELSEWHERE = frozenset({"Invalid HTTP request received."})
+# An upgrade request (WebSocket), which no button makes: uvicorn's records of one, and the
+# guard's line for one that reached the app (server.app.Guard._no_websocket).
+UPGRADE_REFUSED = "未対応の切り替え要求"
 # What IT reads for the records met so far (first words of the message); others by level.
 OUTCOMES = (("socket.accept() out of system resource", "接続を受けられない（開けるファイルの上限）"),
             ("connection limit", "接続数の上限"),
             ("TLS handshake not finished", "TLS の接続が時間内に完了せず切断"),
             ("TLS handshake failed", "TLS の接続に失敗して切断"),
-            ("Unsupported upgrade request", "未対応の切り替え要求"),
-            ("No supported WebSocket library", "未対応の切り替え要求"),
+            ("Unsupported upgrade request", UPGRADE_REFUSED),
+            ("No supported WebSocket library", UPGRADE_REFUSED),
             ("Exception in callback", "内部エラー"),
             ("Exception in ASGI application", "内部エラー"),
             ("Task exception was never retrieved", "内部エラー"))

@@ -84,7 +84,8 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     # TLS is not uvicorn's (no ssl_certfile for it): the protocol does the handshake, bounded
     # (server.connections), in each worker with the pair read there (use_tls).
     options = dict(host=host, port=port, access_log=False, log_level=None, log_config=uvicorn_log_config(),
-                   server_header=False, date_header=False, http=TimelyH11Protocol, lifespan="off")
+                   server_header=False, date_header=False, http=TimelyH11Protocol, lifespan="off",
+                   ws="none")      # no button uses WebSockets: an upgrade is a request the guard answers and logs
     tls = (ssl_certfile, ssl_keyfile) if ssl_certfile else None
     _stop_on_sigterm()
     try:

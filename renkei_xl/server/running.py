@@ -1,0 +1,120 @@
+"""The clicks a worker is running, in a small file of its own beside the error log, so that a
+click cut by the end of its process still gets its line in the log.
+
+A click's line is written when it ends. A worker killed while one ran (the system short of
+memory, a kill, the machine restarted, a service stopped at once) wrote none: staff met a
+broken connection with no 受付番号, and the log had nothing for a request that had reached
+the server and may have written half a file. Each worker now keeps the clicks it runs in
+``renkei-xl-running-<pid>-<random>.txt``, locked for its life; a worker that starts (the
+next start, or the one uvicorn starts in place of a dead one) writes a line for each click
+left in a file nobody holds (``CUT``), then removes the file.
+
+Nothing here may stop a click: a file that cannot be written (a full disk, a folder gone,
+a share without locks) leaves the clicks unrecorded, as they were before.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Optional
+
+PREFIX = "renkei-xl-running-"
+CUT = "中断（サーバーが止まった）"      # outcome of a click whose process ended while it ran
+
+
+class Running:
+    """This worker's file of running clicks (``started``/``ended``); None of it when the file
+    cannot be had (``open``)."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self.fd = path, fd
+        self.now: dict[str, str] = {}
+
+    @classmethod
+    def open(cls, folder: Path) -> Optional["Running"]:
+        from ..core.errors import UserError
+        from ..safety import _try_lock
+
+        path = Path(folder) / f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}.txt"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError:
+            return None
+        try:
+            if _try_lock(fd, path):
+                return cls(path, fd)
+        except UserError:          # a share without locks: a file nobody could tell was held
+            pass
+        os.close(fd)
+        _remove(path)
+        return None
+
+    def started(self, request_id: str, record: str) -> None:
+        """``record``: the click's line so far (server.log.line), written as it is if cut."""
+        self.now[request_id] = record
+        self._write()
+
+    def ended(self, request_id: str) -> None:
+        if self.now.pop(request_id, None) is not None:
+            self._write()
+
+    def _write(self) -> None:
+        data = "".join(f"{record}\n" for record in self.now.values()).encode("utf-8", "backslashreplace")
+        try:
+            os.lseek(self.fd, 0, os.SEEK_SET)
+            os.ftruncate(self.fd, 0)
+            os.write(self.fd, data)
+        except OSError:
+            pass
+
+
+def left_by_others(folder: Path) -> list[str]:
+    """The records of clicks whose worker has gone (its file in ``folder`` not held), each
+    file removed once read: what the log owes those clicks."""
+    records: list[str] = []
+    try:
+        names = [entry.path for entry in os.scandir(folder) if entry.name.startswith(PREFIX)]
+    except OSError:
+        return records
+    for name in names:
+        records += _taken(Path(name))
+    return records
+
+
+def _taken(path: Path) -> list[str]:
+    """The records of ``path`` when its worker has gone (its lock to be had), the file
+    removed; [] while a worker holds it, or once another reader took it."""
+    from ..core.errors import UserError
+    from ..safety import _still_named, _try_lock
+
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return []
+    try:
+        try:
+            if not _try_lock(fd, path) or not _still_named(fd, path):
+                return []
+        except UserError:
+            return []
+        size = os.fstat(fd).st_size
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, size).decode("utf-8", "backslashreplace") if size else ""
+        if os.name != "nt":
+            _remove(path)          # while held: no other reader takes it again (_still_named)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    if os.name == "nt":
+        _remove(path)              # Windows removes no open file
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
