@@ -419,7 +419,7 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
                    + "".join(_validation_xml(v) for v in sheet.validations) + "</dataValidations>")
     out.append(_hyperlinks(sheet))
     if sheet.print_setup is not None:
-        out.append(_page(sheet.print_setup, kept.get("pageSetup"), kept.get("headerFooter")))
+        out.append(_page(sheet.print_setup, kept.get("pageSetup"), kept.get("headerFooter"), sheet.name))
     else:                       # the staff's page, as the buttons leave it
         out += [kept.get("pageSetup", ""), kept.get("headerFooter", "")]
     out += [kept.get("customProperties", ""), kept.get("cellWatches", "")]
@@ -558,12 +558,14 @@ def _hyperlinks(sheet: SheetPlan) -> str:
         for (row, col), target in sorted(sheet.links.items())) + "</hyperlinks>"
 
 
-def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[str] = None) -> str:
+def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[str] = None, sheet: str = "") -> str:
     """printOptions to rowBreaks: the package's one translation of a PrintSetup (its titles
     and area are defined names, set by _replace_sheet), merged with the old part's pageSetup
     and headerFooter (``kept_*``: the staff's printer settings, headers and other footers
-    stay, as the buttons leave them; package.page_kept)."""
-    from ..package.page_kept import header_footer, page_setup_attributes
+    stay, as the buttons leave them; package.page_kept). A merged footer past Excel's limit
+    is refused (core.pages.footer_problem)."""
+    from ..core.pages import footer_problem
+    from ..package.page_kept import header_footer, odd_footer, page_setup_attributes
 
     out = ['<printOptions horizontalCentered="1"/>' if ps.center_horizontally else ""]
     left, right, top, bottom = ps.margins
@@ -571,7 +573,11 @@ def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[st
                f'header="{ps.header_margin}" footer="{ps.footer_margin}"/>')
     out.append(f'<pageSetup paperSize="{PAPER_CODES[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
                f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"{page_setup_attributes(kept_setup)}/>')
-    out.append(header_footer(kept_hf, f"&{ps.footer_size}{ps.footer}" if ps.footer else ""))
+    centre = f"&{ps.footer_size}{ps.footer}" if ps.footer else ""
+    problem = footer_problem(sheet, odd_footer(kept_hf, centre))
+    if problem:
+        raise UserError(problem)
+    out.append(header_footer(kept_hf, centre))
     if ps.row_breaks:
         n = len(ps.row_breaks)
         out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'
