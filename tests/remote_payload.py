@@ -748,6 +748,18 @@ def _date_serial(year: int, month: int, day: int) -> dt.datetime:
     return dt.datetime(year, month, 1) + dt.timedelta(days=day - 1)
 
 
+def excel_day(when: dt.datetime) -> object:
+    """The cell Excel makes of a VBA Date assigned to it: its serial is the Date's OLE day,
+    which before 1 March 1900 names the day before Excel's own (OLE day 15 is 1900-01-14,
+    Excel's serial 15 is 1900-01-15): the day the file reader then reads (as client_date's
+    reading the other way)."""
+    if when >= dt.datetime(1900, 3, 1):
+        return when
+    from renkei_xl.core.contract_read import duration_as_read
+
+    return duration_as_read(when - OLE_EPOCH)
+
+
 def parse_iso(text: str) -> Optional[dt.datetime]:
     """What xlwings' WebHelpers.ParseIso gives Remote.bas' setValues for ``text`` (None: it
     raises, and setValues writes the string): the part before "T" split at "-", its first
@@ -1201,7 +1213,7 @@ def _replay(out: Applied, a: dict) -> None:
         for i, row in enumerate(a["values"] if func == "setValues" else [args]):
             for j, v in enumerate(row):
                 if out.vba and func == "setValues" and isinstance(v, str) and (when := parse_iso(v)) is not None:
-                    v = when        # Remote.bas: a string WebHelpers.ParseIso reads is written as a date
+                    v = excel_day(when)   # Remote.bas: a string WebHelpers.ParseIso reads is written as a date
                 v = _excel_value(v, out.is_text_cell(sheet, r0 + i, c0 + j))
                 if v is None:
                     grid.pop((r0 + i, c0 + j), None)

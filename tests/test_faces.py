@@ -615,7 +615,9 @@ def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(ma
 def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command_line(masters, tmp_path):
     """A 15 typed into a date cell beside 一覧 (Excel shows 1900/1/15) is read as 1900-01-15;
     評価を再計算 on the command line wrote it back as serial 16, a day later at every run
-    (package.cells counted every day from 1899-12-30, Excel's count only from 1 March 1900)."""
+    (package.cells counted every day from 1899-12-30, Excel's count only from 1 March 1900),
+    and the server's VBA client as 1900-01-15's VBA Date, OLE day 16, which Excel stores as
+    serial 16 too (excel.book.as_file_reads reads the same shift the other way)."""
     noted = tmp_path / "noted.xlsm"
     shutil.copyfile(masters["clean"], noted)
     recalc_file(noted)
@@ -626,6 +628,8 @@ def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command
     staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "職員備考")
     write_planned(noted, lambda fs: (WritePlan(cells=[CellEdit(c.LIST, first, note_col, 15, "yyyy/mm/dd")]), None))
     assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(1900, 1, 15)
+    live = _server_recalc(noted, client=VBA).get("rows", c.LIST)[first - 1][note_col - 1]
+    assert live in (dt.date(1900, 1, 15), dt.datetime(1900, 1, 15)), live    # its OLE day 14, Excel's serial 15
     for _ in range(2):
         recalc_file(noted)
         note = file_rows(noted, c.LIST)[first - 1][note_col - 1]
