@@ -65,6 +65,8 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
+    if workbook.date1904:
+        _as_1904_serials(plan)
     flagged = workbook.full_calc_on_load
     recalc = not flagged and full_calc_on_load(
         plan, [s.name for s in workbook.sheets if s.part], _formula_check(pkg, workbook, formulas or {}))
@@ -634,6 +636,26 @@ def _validation_xml(v: Validation) -> str:
 
 
 # ------------------------------------------------------------------ staff cells
+
+def _as_1904_serials(plan: WritePlan) -> None:
+    """The plan's dates as the numbers a book counting from 1904 stores (workbookPr date1904,
+    Excel's 「1904 年から計算する」): package.cells counts from 1900, four years and a day
+    apart, so a rolled-over 基準日 2025-03-31 stood as 2029-04-01 (and the new master was
+    refused for it) and 取込履歴's times four years late, while the buttons, whose Dates Excel
+    converts, wrote them right. Before any part is written, so one date Excel has none for
+    (before 1904) refuses nothing half done."""
+    import datetime as dt
+
+    from ..core.contract_read import excel_serial
+
+    def serial(value: object) -> object:
+        return excel_serial(value, date1904=True) if isinstance(value, dt.date) else value
+
+    for sheet in plan.sheets:
+        sheet.rows = [[cell if cell is None or not isinstance(cell[0], dt.date) else (serial(cell[0]), cell[1])
+                       for cell in row] for row in sheet.rows]
+    plan.cells = [e._replace(value=serial(e.value)) if isinstance(e.value, dt.date) else e for e in plan.cells]
+
 
 def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: WritePlan) -> None:
     changes: dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]] = {}
