@@ -636,6 +636,30 @@ def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command
         assert note in (15, dt.datetime(1900, 1, 15)), note     # the day kept, whatever its format now
 
 
+def test_a_date_staff_wrote_beside_the_list_stays_a_date_on_the_command_line(masters, tmp_path):
+    """「確認日」 2024/10/01 beside 一覧: the buttons assign the Date to the rebuilt sheet's 標準 cell
+    and Excel shows it as a date; the command line wrote its serial into a cell of no format,
+    and the note read 「45566」 after 評価を再計算. Within a sheet and in a staff cell of 標準
+    alike (workbook.apply.shown_as_date), and a staff cell's own date format is kept."""
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    before = file_rows(noted, c.LIST)
+    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    note_col = len(c.LIST_COLUMNS) + 1
+    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
+    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "確認日")
+    staff_types(noted, c.LIST, cell_ref(first, note_col), dt.date(2024, 10, 1))        # into a 標準 cell
+    staff_types(noted, c.LIST, cell_ref(first + 1, note_col), dt.datetime(2024, 10, 1, 9, 30))
+    assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(2024, 10, 1)
+    recalc_file(noted)
+    rows = file_rows(noted, c.LIST)
+    assert [rows[first - 1][note_col - 1], rows[first][note_col - 1]] == [dt.datetime(2024, 10, 1),
+                                                                          dt.datetime(2024, 10, 1, 9, 30)]
+    ws = load_workbook(noted, keep_vba=True)[c.LIST]
+    assert ws.cell(first, note_col).is_date and ws.cell(first + 1, note_col).is_date   # built-in 14 and 22
+
+
 def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(masters, tmp_path):
     noted = tmp_path / "noted.xlsm"
     shutil.copyfile(masters["clean"], noted)

@@ -31,6 +31,7 @@ Every other part of the package is left as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
@@ -498,6 +499,9 @@ def _sheet_data(sheet: SheetPlan, styles: Styles, rows_per_piece: int = 500) -> 
                 t, inner = got
             else:
                 t, inner = value_xml(value)
+                if look is None and (shown := shown_as_date(value)):
+                    cells.append(f'<c r="{letters[col]}{number} s="{styles.derive(0, number_format=shown)}"{t}>{inner}</c>')
+                    continue
             cells.append(f'<c r="{letters[col]}{number}{style[look]}{t}>{inner}</c>' if inner
                          else f'<c r="{letters[col]}{number}{style[look]}{t}/>')
         ht = sheet.heights.get(r)
@@ -637,6 +641,27 @@ def _validation_xml(v: Validation) -> str:
 
 # ------------------------------------------------------------------ staff cells
 
+class _BookDate(float):
+    """A date as a 1904 book's serial (_as_1904_serials), still known for a date (shown_as_date)."""
+    shown = ""
+
+
+# What Excel gives a cell of 標準 (General) when the buttons assign a Date to it: its short
+# date, or date and time (built-in formats 14 and 22, yyyy/m/d in a Japanese Excel).
+DATE_SHOWN, DATE_TIME_SHOWN = "yyyy/m/d", "yyyy/m/d h:mm"
+
+
+def shown_as_date(value: object) -> str:
+    """The format a date written into a 標準 cell gets, "" for any other value: as Excel formats
+    it on the buttons' side, so a staff date carried beside 一覧 (or imported into a 標準 cell)
+    is a date on the command line too, not its serial (「45566」)."""
+    if isinstance(value, _BookDate):
+        return value.shown
+    if isinstance(value, dt.datetime):
+        return DATE_SHOWN if value.time() == dt.time() else DATE_TIME_SHOWN
+    return DATE_SHOWN if isinstance(value, dt.date) else ""
+
+
 def _as_1904_serials(plan: WritePlan) -> None:
     """The plan's dates as the numbers a book counting from 1904 stores (workbookPr date1904,
     Excel's 「1904 年から計算する」): package.cells counts from 1900, four years and a day
@@ -644,12 +669,14 @@ def _as_1904_serials(plan: WritePlan) -> None:
     refused for it) and 取込履歴's times four years late, while the buttons, whose Dates Excel
     converts, wrote them right. Before any part is written, so one date Excel has none for
     (before 1904) refuses nothing half done."""
-    import datetime as dt
-
     from ..core.contract_read import excel_serial
 
     def serial(value: object) -> object:
-        return excel_serial(value, date1904=True) if isinstance(value, dt.date) else value
+        if not isinstance(value, dt.date):
+            return value
+        out = _BookDate(excel_serial(value, date1904=True))
+        out.shown = shown_as_date(value)
+        return out
 
     for sheet in plan.sheets:
         sheet.rows = [[cell if cell is None or not isinstance(cell[0], dt.date) else (serial(cell[0]), cell[1])
@@ -661,6 +688,9 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
     changes: dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]] = {}
     for e in plan.cells:
         mapper = (lambda s, fmt=e.number_format: styles.derive(s, number_format=fmt)) if e.number_format else None
+        if mapper is None and (shown := shown_as_date(e.value)):
+            mapper = (lambda s, fmt=shown: styles.derive(s, number_format=fmt)
+                      if styles.number_format_of(s) == "General" else s)
         changes.setdefault(e.sheet, {})[(e.row, e.col)] = (e.value, mapper)
     for f in plan.fills:
         cells = reader.sheet(f.sheet)
