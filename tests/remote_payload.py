@@ -92,7 +92,10 @@ SET_TEXT = "renkeiSetText"       # RenkeiServer.bas: a string assigned as it is 
 SET_NUMBERS = "renkeiSetNumbers"  # RenkeiServer.bas: numbers of a range, as exact integer parts
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
-MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\")
+# Japanese Excel folds width first: the full-width forms are refused too, ￥ (its 0x5C) with
+# them, and ’ ＇ are the apostrophe no name starts or ends with (docs/excel-model.md).
+MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\［］：＊？／＼￥")
+SHEET_NAME_APOSTROPHES = tuple("'’＇")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT = 32_767, 409.0
 # The last row Remote.bas can count: startRow + nRows - 1 in Integer overflows at 32,768 first.
 VBA_LAST_ROW = 32_766
@@ -114,6 +117,16 @@ MAX_PAGE_BREAKS = 1_024
 def excel_length(text: str) -> int:
     """Length as Excel counts it: UTF-16 code units (a character outside the BMP is 2)."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def sheet_key(name: str) -> str:
+    """A sheet name as Excel compares two: case and width ignored (ﾒﾆｭｰ is メニュー)."""
+    import unicodedata
+
+    forms = (unicodedata.decomposition(ch) for ch in name)
+    narrow = "".join(chr(int(f.split()[1], 16)) if f.startswith(("<wide>", "<narrow>")) else ch
+                     for ch, f in zip(name, forms))
+    return unicodedata.normalize("NFC", narrow).lower()
 # Range.Merge over more than one filled cell stops for Excel's "only the upper-left value is kept"
 # dialog (OK / Cancel) in the middle of a replay, unless DisplayAlerts is off: the model raises it.
 MERGE_DIALOG = "merge-dialog"
@@ -735,6 +748,18 @@ def _date_serial(year: int, month: int, day: int) -> dt.datetime:
     return dt.datetime(year, month, 1) + dt.timedelta(days=day - 1)
 
 
+def excel_day(when: dt.datetime) -> object:
+    """The cell Excel makes of a VBA Date assigned to it: its serial is the Date's OLE day,
+    which before 1 March 1900 names the day before Excel's own (OLE day 15 is 1900-01-14,
+    Excel's serial 15 is 1900-01-15): the day the file reader then reads (as client_date's
+    reading the other way)."""
+    if when >= dt.datetime(1900, 3, 1):
+        return when
+    from renkei_xl.core.contract_read import duration_as_read
+
+    return duration_as_read(when - OLE_EPOCH)
+
+
 def parse_iso(text: str) -> Optional[dt.datetime]:
     """What xlwings' WebHelpers.ParseIso gives Remote.bas' setValues for ``text`` (None: it
     raises, and setValues writes the string): the part before "T" split at "-", its first
@@ -981,9 +1006,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
             raise ExcelError(1004, "Unable to set the Add property: the workbook's structure is protected.", a)
         name = args[1]
         if name is not None and (excel_length(name) > MAX_SHEET_NAME or set(name) & SHEET_NAME_FORBIDDEN
-                                 or not name.strip() or name.startswith("'") or name.endswith("'")
-                                 or name.lower() in RESERVED_SHEET_NAMES
-                                 or name.lower() in {s.lower() for s in out.order}):
+                                 or not name.strip() or name.startswith(SHEET_NAME_APOSTROPHES)
+                                 or name.endswith(SHEET_NAME_APOSTROPHES)
+                                 or sheet_key(name) in RESERVED_SHEET_NAMES
+                                 or sheet_key(name) in {sheet_key(s) for s in out.order}):
             raise ExcelError(1004, f"That name is not valid for a sheet: {name!r}", a)
         return
     if func == "alert" and args and isinstance(args[0], str) and excel_length(args[0]) > MAX_PROMPT:
@@ -1187,7 +1213,7 @@ def _replay(out: Applied, a: dict) -> None:
         for i, row in enumerate(a["values"] if func == "setValues" else [args]):
             for j, v in enumerate(row):
                 if out.vba and func == "setValues" and isinstance(v, str) and (when := parse_iso(v)) is not None:
-                    v = when        # Remote.bas: a string WebHelpers.ParseIso reads is written as a date
+                    v = excel_day(when)   # Remote.bas: a string WebHelpers.ParseIso reads is written as a date
                 v = _excel_value(v, out.is_text_cell(sheet, r0 + i, c0 + j))
                 if v is None:
                     grid.pop((r0 + i, c0 + j), None)

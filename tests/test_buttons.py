@@ -853,6 +853,12 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "wide column": ([{**cell, "func": "setColumnWidth", "args": [width_to_points(256)]}], "ColumnWidth"),
         "sheet named History": ([{"func": "addSheet", "args": [0, "履歴"]}], "not valid for a sheet"),
         "sheet name in quotes": ([{"func": "addSheet", "args": [0, "'一覧'"]}], "not valid for a sheet"),
+        # Japanese Excel folds width before it compares or checks a sheet name
+        "sheet name with a full-width colon": ([{"func": "addSheet", "args": [0, "a：b"]}], "not valid for a sheet"),
+        "sheet name after a full-width apostrophe": ([{"func": "addSheet", "args": [0, "’一覧"]}],
+                                                     "not valid for a sheet"),
+        "sheet there in half width": ([{"func": "addSheet", "args": [0, "ﾒﾆｭｰ"]}], "not valid for a sheet"),
+        "History in full width": ([{"func": "addSheet", "args": [0, "ＨＩＳＴＯＲＹ"]}], "not valid for a sheet"),
         "long link address": ([{**cell, "func": "addHyperlink", "args": ["#'一覧'!A" + "1" * 250, "x", "tip"]}],
                               "255"),
         "null fill": ([{**cell, "func": "setRangeColor", "args": [None]}], "Invalid use of Null"),

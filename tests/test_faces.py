@@ -612,6 +612,54 @@ def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(ma
         assert notes == {(header, "職員備考"), (moved, "要確認")}, view.face
 
 
+def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command_line(masters, tmp_path):
+    """A 15 typed into a date cell beside 一覧 (Excel shows 1900/1/15) is read as 1900-01-15;
+    評価を再計算 on the command line wrote it back as serial 16, a day later at every run
+    (package.cells counted every day from 1899-12-30, Excel's count only from 1 March 1900),
+    and the server's VBA client as 1900-01-15's VBA Date, OLE day 16, which Excel stores as
+    serial 16 too (excel.book.as_file_reads reads the same shift the other way)."""
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    before = file_rows(noted, c.LIST)
+    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    note_col = len(c.LIST_COLUMNS) + 1
+    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
+    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "職員備考")
+    write_planned(noted, lambda fs: (WritePlan(cells=[CellEdit(c.LIST, first, note_col, 15, "yyyy/mm/dd")]), None))
+    assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(1900, 1, 15)
+    live = _server_recalc(noted, client=VBA).get("rows", c.LIST)[first - 1][note_col - 1]
+    assert live in (dt.date(1900, 1, 15), dt.datetime(1900, 1, 15)), live    # its OLE day 14, Excel's serial 15
+    for _ in range(2):
+        recalc_file(noted)
+        note = file_rows(noted, c.LIST)[first - 1][note_col - 1]
+        assert note in (15, dt.datetime(1900, 1, 15)), note     # the day kept, whatever its format now
+
+
+def test_a_date_staff_wrote_beside_the_list_stays_a_date_on_the_command_line(masters, tmp_path):
+    """「確認日」 2024/10/01 beside 一覧: the buttons assign the Date to the rebuilt sheet's 標準 cell
+    and Excel shows it as a date; the command line wrote its serial into a cell of no format,
+    and the note read 「45566」 after 評価を再計算. Within a sheet and in a staff cell of 標準
+    alike (workbook.apply.shown_as_date), and a staff cell's own date format is kept."""
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    before = file_rows(noted, c.LIST)
+    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    note_col = len(c.LIST_COLUMNS) + 1
+    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
+    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "確認日")
+    staff_types(noted, c.LIST, cell_ref(first, note_col), dt.date(2024, 10, 1))        # into a 標準 cell
+    staff_types(noted, c.LIST, cell_ref(first + 1, note_col), dt.datetime(2024, 10, 1, 9, 30))
+    assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(2024, 10, 1)
+    recalc_file(noted)
+    rows = file_rows(noted, c.LIST)
+    assert [rows[first - 1][note_col - 1], rows[first][note_col - 1]] == [dt.datetime(2024, 10, 1),
+                                                                          dt.datetime(2024, 10, 1, 9, 30)]
+    ws = load_workbook(noted, keep_vba=True)[c.LIST]
+    assert ws.cell(first, note_col).is_date and ws.cell(first + 1, note_col).is_date   # built-in 14 and 22
+
+
 def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(masters, tmp_path):
     noted = tmp_path / "noted.xlsm"
     shutil.copyfile(masters["clean"], noted)

@@ -1421,8 +1421,11 @@ def test_a_header_formula_without_result_is_named_by_its_cell(sample, sample_dat
 
 @pytest.mark.parametrize("name, says", [
     ("一覧", "ツールが使うシート名"), ("指標", "ツールが使うシート名"), ("設定", "ツールが使うシート名"),
-    ("経年", "ツールが使うシート名"), ("検証結果", "ツールが使うシート名"), ("history", "ツールが使うシート名"),
+    ("経年", "ツールが使うシート名"), ("検証結果", "ツールが使うシート名"), ("history", "Excelが使うシート名"),
     ("選択肢", "ツールが使うシート名"),    # the input file's own list sheet: split crashed halfway
+    # as Japanese Excel compares and refuses them, width folded: ﾒﾆｭｰ is メニュー, ： is :
+    ("ﾒﾆｭｰ", "ツールが使うシート名"), ("ＨＩＳＴＯＲＹ", "Excelが使うシート名"), ("履歴", "Excelが使うシート名"),
+    ("小樽：市", "シート名に使えません"), ("小樽￥市", "シート名に使えません"), ("’長沼町", "シート名に使えません"),
     ("小樽[市]", "シート名に使えません"), ("長沼町" * 11, "31 文字まで"), ("'長沼町'", "シート名に使えません"),
     ("札幌市", "重複"), ("Sapporo", "重複")])
 def test_a_municipality_name_no_sheet_can_have_is_refused_naming_its_cell(sample, tmp_path, name, says):

@@ -199,3 +199,41 @@ def test_a_staff_page_without_the_plans_footer_keeps_its_switches():
     assert header_footer(kept, "") == kept
     assert header_footer(None, "") == ""
     assert header_footer(None, "&9&P") == "<headerFooter><oddFooter>&amp;C&amp;9&amp;P</oddFooter></headerFooter>"
+
+
+def test_a_footer_the_plans_page_number_would_take_past_excels_limit_is_refused(arranged, tmp_path):
+    """Staff deleted the page number from 集計's footer and filled the left and right sections
+    to 254 characters, which Excel takes; the plan's number put back in the centre makes 265,
+    over Excel's 255 (which the buttons' CenterFooter meets as 1004). The command line wrote
+    it, a footer Excel would not print; it now refuses naming the sheet, and the master is
+    as it was."""
+    from io import StringIO
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from renkei_xl.cli import main
+    from renkei_xl.core.values import cell_length
+
+    footer = "&L" + "左" * 125 + "&R" + "右" * 125
+    assert cell_length(footer) == 254
+    members = parts(arranged)
+    summary = sheet_parts(members)[c.SUMMARY]
+    members[summary] = re.sub(r"<oddFooter>.*?</oddFooter>", f"<oddFooter>{footer.replace('&', '&amp;')}</oddFooter>",
+                              members[summary].decode("utf-8"), count=1).encode("utf-8")
+    master = tmp_path / "master.xlsm"
+    write_members(master, members)
+    before = master.read_bytes()
+    out = StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        code = main(["recalc", str(master)])
+    assert code != 0 and f"シート「{c.SUMMARY}」のフッター" in out.getvalue() and "255" in out.getvalue(), out.getvalue()
+    assert master.read_bytes() == before
+
+
+def test_a_footer_within_excels_limit_with_the_plans_page_number_is_written():
+    from renkei_xl.core.pages import HEADER_FOOTER_MAX, footer_problem
+    from renkei_xl.package.page_kept import odd_footer
+
+    kept = '<headerFooter><oddFooter>&amp;L' + "左" * 120 + '&amp;R' + "右" * 120 + '</oddFooter></headerFooter>'
+    assert len(odd_footer(kept, "&9&P / &N")) == HEADER_FOOTER_MAX
+    assert footer_problem(c.SUMMARY, odd_footer(kept, "&9&P / &N")) == ""
+    assert footer_problem(c.SUMMARY, odd_footer(kept, "&9&P / &N ")).startswith(f"シート「{c.SUMMARY}」")

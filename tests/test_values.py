@@ -409,3 +409,30 @@ def test_a_refusal_names_the_kinds_of_cells_it_lists():
     advice = unread_advice(held)
     assert advice.count("リンク先をこのセル以外に") == 1 and "「セルの上に配置」" in advice, advice
     assert unread_advice(["#REF!"]) == "" and "#VALUE!" in unread_advice(["#VALUE!"])
+
+
+@pytest.mark.parametrize("serial", [1, 15, 59, 61, 62, 45566, 2958465])
+def test_a_date_is_written_as_the_serial_it_was_read_from(serial):
+    """Excel's count of days (1900 a leap year, serial 60 its 29 February) read and written by
+    one rule: the file face wrote every date before 1900-03-01 one serial later than it was
+    read (a 15 in a date cell, 1900-01-15, came back as 16 at each command)."""
+    import datetime as dt
+
+    from renkei_xl.core.contract_read import duration_as_read, excel_serial
+
+    day = duration_as_read(dt.timedelta(days=serial))
+    assert excel_serial(day) == serial
+    assert excel_serial(dt.datetime.combine(day, dt.time(12))) == serial + 0.5
+
+
+def test_no_date_before_excel_s_first_is_written_as_another_day():
+    """1899-12-31 would be serial 0 (Excel's 「1900/1/0」), 1899-12-30 its ##### of a time."""
+    import datetime as dt
+
+    from renkei_xl.core.contract_read import excel_serial
+
+    assert excel_serial(dt.date(1900, 1, 1)) == 1 and excel_serial(dt.date(1900, 2, 28)) == 59
+    assert excel_serial(dt.date(1900, 3, 1)) == 61
+    for day in (dt.date(1899, 12, 31), dt.datetime(1899, 12, 30, 10, 30)):
+        with pytest.raises(ValueError):
+            excel_serial(day)

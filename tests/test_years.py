@@ -1574,3 +1574,35 @@ def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_th
     assert actual_header not in header and symbol_header not in header, header
     record = next(r for r in rows[rows.index(header) + 1:] if r[0] == "04-1")
     assert (record[header.index("2023年度 実績値")], record[header.index("2023年度 評価")]) == before
+
+
+def test_a_master_counting_from_1904_rolls_over_with_its_dates_right(years, tmp_path):
+    """A master whose Excel counts days from 1904 (「1904 年から計算する」, workbookPr date1904:
+    the old Mac default, kept by the book): rollover wrote the new 基準日 2025-03-31 as its
+    1900 serial, which that book shows as 2029-04-01, so every command refused the new master
+    for a 基準日 outside its year; and 取込履歴's time stood four years late."""
+    from conftest import write_members
+    from realbooks import parts
+
+    members = parts(years["m2023"])
+    book = members["xl/workbook.xml"].decode("utf-8")
+    book, n = re.subn(r"<workbookPr\b", '<workbookPr date1904="1"', book, count=1)
+    assert n == 1
+    members["xl/workbook.xml"] = book.encode("utf-8")
+    mac = tmp_path / "さっぽろ圏_2023年度_マスター.xlsm"
+    from realbooks import sheet_parts
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    with Package(years["m2023"]) as pkg:
+        sheet, ref = WorkbookXml(pkg).workbook_names()[c.N_BASE_DATE]
+    part = sheet_parts(members)[sheet]
+    # 2024-03-31 as that book holds it: days since 1904-01-01, in place of its 1900 serial
+    text, n = re.subn(rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{(dt.date(2024, 3, 31) - dt.date(1904, 1, 1)).days}</v>",
+                      members[part].decode("utf-8"), count=1)
+    assert n == 1
+    members[part] = text.encode("utf-8")
+    write_members(mac, members)
+    old = load_master(mac).settings.base_date
+    new = load_master(rollover_file(mac).path).settings
+    assert (old, new.fiscal_year, new.base_date) == (dt.date(2024, 3, 31), 2024, dt.date(2025, 3, 31))

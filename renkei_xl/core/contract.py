@@ -296,12 +296,44 @@ def is_tool_owned(sheet: str) -> bool:
 
 # Excel's rules for a sheet name (Excel specifications and limits): a municipality's name is
 # its sheet's name, so a name Excel cannot give a sheet can never be read, split or filled.
-SHEET_NAME_MAX, SHEET_NAME_FORBIDDEN = 31, "[]:*?/\\"
+# Japanese Excel, the staff's, folds width before it applies them: over every BMP character
+# (Excel 2010 and 2016, RelaxTools on Qiita, 「Excel のシート名に使えない文字について再考2017」)
+# it refused the full-width ［］：＊？／＼ and ￥ (its 0x5C) as the half-width ones, and ’ ＇
+# as it refuses ' at a name's ends; it reserves 履歴 as it reserves History.
+SHEET_NAME_MAX, SHEET_NAME_FORBIDDEN = 31, "[]:*?/\\［］：＊？／＼￥"
+SHEET_NAME_APOSTROPHES = "'’＇"
 # The list sheet every input workbook carries beside its municipality's sheet (the states
 # of its dropdown): a municipality of that name would make split write two sheets of one name.
 INPUT_CHOICES = "選択肢"
-# Compared as Excel compares sheet names (case ignored); "History" Excel keeps for itself.
-_TAKEN = frozenset(name.lower() for name in (*RESERVED_SHEET_NAMES, INPUT_CHOICES, "history"))
+
+
+def sheet_name_key(name: str) -> str:
+    """A sheet name as Excel compares two: case and width ignored (「ﾒﾆｭｰ」 is 「メニュー」,
+    「ＨＩＳＴＯＲＹ」 is 「History」), so a name that Excel takes for a sheet already there
+    is never planned as another."""
+    import unicodedata
+
+    def narrow(ch: str) -> str:
+        form = unicodedata.decomposition(ch)
+        if form.startswith(("<wide>", "<narrow>")):
+            return "".join(chr(int(code, 16)) for code in form.split()[1:])
+        return ch
+
+    return unicodedata.normalize("NFC", "".join(map(narrow, name))).lower()
+
+
+# Excel keeps these for a shared book's change history (履歴 in Japanese Excel).
+EXCEL_RESERVED_SHEET_NAMES = ("History", "履歴")
+_TAKEN: dict = {}
+
+
+def _taken() -> dict:
+    """The names no municipality may have, as Excel compares them, each with whose it is
+    (made on first use: the startup of a command needs none of it)."""
+    if not _TAKEN:
+        _TAKEN.update({sheet_name_key(n): "ツール" for n in (*RESERVED_SHEET_NAMES, INPUT_CHOICES)})
+        _TAKEN.update({sheet_name_key(n): "Excel" for n in EXCEL_RESERVED_SHEET_NAMES})
+    return _TAKEN
 
 
 def municipality_name_problem(name: str) -> str:
@@ -312,12 +344,15 @@ def municipality_name_problem(name: str) -> str:
     if not name.strip():
         return "市町村名が空です"
     if (cell_length(name) > SHEET_NAME_MAX or any(ch in name for ch in SHEET_NAME_FORBIDDEN)
-            or name.startswith("'") or name.endswith("'")):
+            or name[0] in SHEET_NAME_APOSTROPHES or name[-1] in SHEET_NAME_APOSTROPHES):
         return (f"市町村名「{name}」はシート名に使えません（Excel のシート名は {SHEET_NAME_MAX} 文字まで、"
-                f"{' '.join(SHEET_NAME_FORBIDDEN)} を含まず、' で始まり・終わらないこと）")
-    if name.lower() in _TAKEN:
-        return f"市町村名「{name}」はツールが使うシート名と同じです。別の名前にしてください"
+                f"{' '.join(SHEET_NAME_FORBIDDEN)} を含まず、' ’ で始まり・終わらないこと）")
+    whose = _taken().get(sheet_name_key(name))
+    if whose:
+        return f"市町村名「{name}」は{whose}が使うシート名と同じです。別の名前にしてください"
     return ""
+
+
 # The column rollover adds after the staff's columns of 指標 and each municipality sheet:
 # last year's value beside each row, for reference (e.g. 「前年度実績（2023年度）」).
 PREVIOUS_HEADER = "前年度実績（{year}年度）"

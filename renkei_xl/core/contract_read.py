@@ -149,6 +149,31 @@ def duration_as_read(value: dt.timedelta) -> object:
     return when.date() if when.time() == dt.time() else when
 
 
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_FIRST_DAY, _MARCH_1900 = dt.datetime(1900, 1, 1), dt.datetime(1900, 3, 1)
+_FIRST_DAY_1904 = dt.datetime(1904, 1, 1)
+
+
+def excel_serial(value: dt.date, date1904: bool = False) -> float:
+    """The serial Excel stores for a date or date-time: duration_as_read's count the other way.
+    Excel counts 1900 as a leap year (serial 60 its 29 February), so a day from 1900-03-01 is
+    its days since 1899-12-30 and one before since 1899-12-31: counted from 1899-12-30 alone,
+    the file face wrote a staff cell's 1900-01-15 (a 15 typed into a date cell) as 16, a day
+    later at every write, while the buttons' Excel kept it. Excel has no date before
+    1900-01-01: no read gives one and no plan makes one (基準日 and 対象年度 are bounded by
+    YEAR_RANGE), so one is a ValueError here, never a serial Excel shows as another date.
+    ``date1904``: a book that counts from 1904-01-01 (Excel's 「1904 年から計算する」, workbookPr
+    date1904), which has no leap 1900 and no date before its first day."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    value = value.replace(tzinfo=None)
+    first = _FIRST_DAY_1904 if date1904 else _FIRST_DAY
+    if value < first:
+        raise ValueError(f"no Excel date before {first:%Y-%m-%d}: {value}")
+    delta = value - (first if date1904 else _EXCEL_EPOCH if value >= _MARCH_1900 else _EXCEL_EPOCH + _DAY)
+    return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+
+
 class _NumberTexts(dict):
     """float → its text, each distinct number turned once: the 実績値 of a large master are
     numbers, mostly a few small counts (「0」…「12」) on 200,000 rows. Bounded: a sheet of

@@ -87,3 +87,27 @@ def split_merges(merges: Sequence[Rect], breaks: Sequence[int]) -> list[Rect]:
             start = b + 1
         out.append((start, c1, r2, c2))
     return [m for m in out if (m[0], m[1]) != (m[2], m[3])]
+
+
+# What a header or a footer holds, its codes (&L, &C, &9, &P …) counted (Excel specifications
+# and limits: 255 characters). Excel refuses a longer one, in ページ設定 and through
+# PageSetup's properties; a file holding one it does not print.
+HEADER_FOOTER_MAX = 255
+
+
+def footer_problem(sheet: str, footer: str) -> str:
+    """Why the footer a write would leave on ``sheet`` (its odd pages' whole footer, the staff's
+    left and right sections with the plan's centre) cannot be Excel's, "" when it can.
+
+    The tool's sheets are made with its page number (9 characters), so staff reach the limit
+    only after deleting it and filling the side sections; the plan's number put back would
+    pass it. The file face refuses the write naming the sheet, as Excel refuses the buttons'
+    CenterFooter: no face writes a footer Excel would not print, nor cuts the staff's text."""
+    from .values import cell_length
+
+    n = cell_length(footer)
+    if n <= HEADER_FOOTER_MAX:
+        return ""
+    return (f"シート「{sheet}」のフッターが {n:,} 文字になり、Excel の上限 {HEADER_FOOTER_MAX} 文字を超えます"
+            "（ページ設定の左・右のフッターに、ツールが中央に入れるページ番号を合わせた長さです）。"
+            "ページ設定で左か右のフッターを短くしてから、もう一度実行してください（何も書き込んでいません）")

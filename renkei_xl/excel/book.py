@@ -170,7 +170,8 @@ def as_file_reads(value: object) -> object:
 
 def as_excel_text(value: object, text_cell: bool = False) -> object:
     """Strings are written with a leading apostrophe, Excel's "this is text" prefix, except
-    into a cell whose number format is Text (``text_cell``: LiveBook.text_cols).
+    into a cell whose number format is Text (``text_cell``: LiveBook.text_cols); a date
+    before 1 March 1900 as the Date Excel stores as its serial (_as_ole_day).
 
     Excel converts a string assigned to ``Range.Value`` as if it had been typed: "73.2%"
     becomes 0.732, "1-1" a date, "17" a number, "=..." a formula. The file face stores
@@ -183,7 +184,28 @@ def as_excel_text(value: object, text_cell: bool = False) -> object:
     """
     if isinstance(value, str) and value and not text_cell:
         return "'" + value
+    if isinstance(value, dt.date) and _day_of(value) < _MARCH_1900:
+        return _as_ole_day(value)
     return value
+
+
+# From this day on, a date's OLE day is its Excel serial.
+_MARCH_1900, _JANUARY_1900 = dt.date(1900, 3, 1), dt.date(1900, 1, 1)
+
+
+def _day_of(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _as_ole_day(value: dt.date) -> dt.date:
+    """A date before 1 March 1900 as the Date whose OLE day is its Excel serial: every client
+    hands Excel a Date (VBA-Web's ParseIso, COM's VT_DATE), which Excel stores as its OLE day,
+    one lower than its own serial there (as_file_reads reads the shift the other way). Given
+    as it was, 1900-01-15 (serial 15) was written as serial 16. Excel has no date before
+    1900-01-01, and no plan makes one (core.contract_read.excel_serial)."""
+    if _day_of(value) < _JANUARY_1900:
+        raise ValueError(f"no Excel date before 1900-01-01: {value}")
+    return value - _ONE_DAY
 
 
 def width_to_points(width: float) -> float:

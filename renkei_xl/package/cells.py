@@ -23,7 +23,6 @@ from typing import Callable, Mapping, NamedTuple, Optional
 from ..core.refs import column_letter, parse_ref
 from .xml import PackageError, cell_text, element_span
 
-_EPOCH = dt.datetime(1899, 12, 30)
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
 
 
@@ -41,10 +40,10 @@ def _column_of_ref(ref: str) -> int:
 
 
 def excel_serial(value: dt.date) -> float:
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    delta = value.replace(tzinfo=None) - _EPOCH
-    return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    """Excel's serial of a date (core.contract_read.excel_serial: the reading's count, in one place)."""
+    from ..core.contract_read import excel_serial as serial
+
+    return serial(value)
 
 
 @lru_cache(maxsize=1 << 16)

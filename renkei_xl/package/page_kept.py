@@ -73,6 +73,13 @@ def with_centre(text: str, centre: str) -> str:
     return "".join(f"&{k}{parts[k]}" for k in SECTIONS if parts[k])
 
 
+def odd_footer(kept: Optional[str], centre_footer: str) -> str:
+    """The odd pages' footer header_footer writes: the staff's sections with the plan's centre."""
+    old = _element(kept)
+    child = next((c for c in old if _local(c.tag) == "oddFooter"), None) if old is not None else None
+    return with_centre(child.text or "" if child is not None else "", centre_footer)
+
+
 def header_footer(kept: Optional[str], centre_footer: str) -> str:
     """The new part's <headerFooter>: the staff's (``kept``, the old part's element, or
     None) with the plan's odd-page centre footer (``centre_footer``, codes and text after

@@ -16,7 +16,7 @@ from ..core.looks import Look
 from .xml import MAIN_NS, PackageError, append_children, attr, element_span, parse, prefix_of, q
 
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
-                   "yyyy/m/d": 14, "@": 49}
+                   "yyyy/m/d": 14, "yyyy/m/d h:mm": 22, "@": 49}
 _BUILTIN_CODES = {i: code for code, i in BUILTIN_FORMATS.items()}
 KEEP = object()   # "leave this attribute of the cell's format as it is"
 

@@ -194,6 +194,16 @@ class WorkbookXml:
         self.dirty = True
 
     @property
+    def date1904(self) -> bool:
+        """Whether the book counts its dates from 1904-01-01 (workbookPr/@date1904: Excel's
+        「1904 年から計算する」, the old Mac default), not from 1900."""
+        span = element_span(self.text, self.p + "workbookPr")
+        if span is None:
+            return False
+        m = _DATE1904.search(self.text, span[0], span[1])
+        return m is not None and m.group(1) in ("1", "true")
+
+    @property
     def full_calc_on_load(self) -> bool:
         """Whether calcPr already asks the next application that opens the file to calculate
         every formula (fullCalcOnLoad: XlsxWriter and openpyxl write it into every book they
@@ -239,6 +249,7 @@ class WorkbookXml:
 
 # The attribute inside calcPr's opening tag, in either quote (XML allows both).
 _FULL_CALC = re.compile(r"""\sfullCalcOnLoad\s*=\s*(["'])([^"']*)\1""")
+_DATE1904 = re.compile(r"""\sdate1904\s*=\s*["']([^"']*)["']""")
 
 
 @lru_cache(maxsize=None)

@@ -31,6 +31,7 @@ Every other part of the package is left as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
@@ -65,6 +66,8 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
+    if workbook.date1904:
+        _as_1904_serials(plan)
     flagged = workbook.full_calc_on_load
     recalc = not flagged and full_calc_on_load(
         plan, [s.name for s in workbook.sheets if s.part], _formula_check(pkg, workbook, formulas or {}))
@@ -419,7 +422,7 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
                    + "".join(_validation_xml(v) for v in sheet.validations) + "</dataValidations>")
     out.append(_hyperlinks(sheet))
     if sheet.print_setup is not None:
-        out.append(_page(sheet.print_setup, kept.get("pageSetup"), kept.get("headerFooter")))
+        out.append(_page(sheet.print_setup, kept.get("pageSetup"), kept.get("headerFooter"), sheet.name))
     else:                       # the staff's page, as the buttons leave it
         out += [kept.get("pageSetup", ""), kept.get("headerFooter", "")]
     out += [kept.get("customProperties", ""), kept.get("cellWatches", "")]
@@ -496,6 +499,9 @@ def _sheet_data(sheet: SheetPlan, styles: Styles, rows_per_piece: int = 500) -> 
                 t, inner = got
             else:
                 t, inner = value_xml(value)
+                if look is None and (shown := shown_as_date(value)):
+                    cells.append(f'<c r="{letters[col]}{number} s="{styles.derive(0, number_format=shown)}"{t}>{inner}</c>')
+                    continue
             cells.append(f'<c r="{letters[col]}{number}{style[look]}{t}>{inner}</c>' if inner
                          else f'<c r="{letters[col]}{number}{style[look]}{t}/>')
         ht = sheet.heights.get(r)
@@ -558,12 +564,14 @@ def _hyperlinks(sheet: SheetPlan) -> str:
         for (row, col), target in sorted(sheet.links.items())) + "</hyperlinks>"
 
 
-def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[str] = None) -> str:
+def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[str] = None, sheet: str = "") -> str:
     """printOptions to rowBreaks: the package's one translation of a PrintSetup (its titles
     and area are defined names, set by _replace_sheet), merged with the old part's pageSetup
     and headerFooter (``kept_*``: the staff's printer settings, headers and other footers
-    stay, as the buttons leave them; package.page_kept)."""
-    from ..package.page_kept import header_footer, page_setup_attributes
+    stay, as the buttons leave them; package.page_kept). A merged footer past Excel's limit
+    is refused (core.pages.footer_problem)."""
+    from ..core.pages import footer_problem
+    from ..package.page_kept import header_footer, odd_footer, page_setup_attributes
 
     out = ['<printOptions horizontalCentered="1"/>' if ps.center_horizontally else ""]
     left, right, top, bottom = ps.margins
@@ -571,7 +579,11 @@ def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[st
                f'header="{ps.header_margin}" footer="{ps.footer_margin}"/>')
     out.append(f'<pageSetup paperSize="{PAPER_CODES[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
                f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"{page_setup_attributes(kept_setup)}/>')
-    out.append(header_footer(kept_hf, f"&{ps.footer_size}{ps.footer}" if ps.footer else ""))
+    centre = f"&{ps.footer_size}{ps.footer}" if ps.footer else ""
+    problem = footer_problem(sheet, odd_footer(kept_hf, centre))
+    if problem:
+        raise UserError(problem)
+    out.append(header_footer(kept_hf, centre))
     if ps.row_breaks:
         n = len(ps.row_breaks)
         out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'
@@ -629,10 +641,56 @@ def _validation_xml(v: Validation) -> str:
 
 # ------------------------------------------------------------------ staff cells
 
+class _BookDate(float):
+    """A date as a 1904 book's serial (_as_1904_serials), still known for a date (shown_as_date)."""
+    shown = ""
+
+
+# What Excel gives a cell of 標準 (General) when the buttons assign a Date to it: its short
+# date, or date and time (built-in formats 14 and 22, yyyy/m/d in a Japanese Excel).
+DATE_SHOWN, DATE_TIME_SHOWN = "yyyy/m/d", "yyyy/m/d h:mm"
+
+
+def shown_as_date(value: object) -> str:
+    """The format a date written into a 標準 cell gets, "" for any other value: as Excel formats
+    it on the buttons' side, so a staff date carried beside 一覧 (or imported into a 標準 cell)
+    is a date on the command line too, not its serial (「45566」)."""
+    if isinstance(value, _BookDate):
+        return value.shown
+    if isinstance(value, dt.datetime):
+        return DATE_SHOWN if value.time() == dt.time() else DATE_TIME_SHOWN
+    return DATE_SHOWN if isinstance(value, dt.date) else ""
+
+
+def _as_1904_serials(plan: WritePlan) -> None:
+    """The plan's dates as the numbers a book counting from 1904 stores (workbookPr date1904,
+    Excel's 「1904 年から計算する」): package.cells counts from 1900, four years and a day
+    apart, so a rolled-over 基準日 2025-03-31 stood as 2029-04-01 (and the new master was
+    refused for it) and 取込履歴's times four years late, while the buttons, whose Dates Excel
+    converts, wrote them right. Before any part is written, so one date Excel has none for
+    (before 1904) refuses nothing half done."""
+    from ..core.contract_read import excel_serial
+
+    def serial(value: object) -> object:
+        if not isinstance(value, dt.date):
+            return value
+        out = _BookDate(excel_serial(value, date1904=True))
+        out.shown = shown_as_date(value)
+        return out
+
+    for sheet in plan.sheets:
+        sheet.rows = [[cell if cell is None or not isinstance(cell[0], dt.date) else (serial(cell[0]), cell[1])
+                       for cell in row] for row in sheet.rows]
+    plan.cells = [e._replace(value=serial(e.value)) if isinstance(e.value, dt.date) else e for e in plan.cells]
+
+
 def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: WritePlan) -> None:
     changes: dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]] = {}
     for e in plan.cells:
         mapper = (lambda s, fmt=e.number_format: styles.derive(s, number_format=fmt)) if e.number_format else None
+        if mapper is None and (shown := shown_as_date(e.value)):
+            mapper = (lambda s, fmt=shown: styles.derive(s, number_format=fmt)
+                      if styles.number_format_of(s) == "General" else s)
         changes.setdefault(e.sheet, {})[(e.row, e.col)] = (e.value, mapper)
     for f in plan.fills:
         cells = reader.sheet(f.sheet)
