@@ -585,6 +585,20 @@ def test_the_contracts_names_read_alike_on_both_faces(tmp_path, licensed):  # no
     assert live_names == file_names
 
 
+def _noted_list(masters, tmp_path, title: str):
+    """A recalculated copy of the clean master with a staff column headed ``title`` after
+    一覧's own: (its path, 一覧's header row index, 01-1's row number, the column)."""
+    noted = tmp_path / "noted.xlsm"
+    shutil.copyfile(masters["clean"], noted)
+    recalc_file(noted)
+    before = file_rows(noted, c.LIST)
+    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
+    note_col = len(c.LIST_COLUMNS) + 1
+    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
+    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), title)
+    return noted, header, first, note_col
+
+
 def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(masters, tmp_path):
     """Staff write a 「職員備考」 column after 一覧's 達成率 (its header, and 「要確認」 on 01-1's
     row), then sort 指標 in Calc (descending 指標ID), so 01-1's row moves to the end of the
@@ -593,14 +607,7 @@ def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(ma
     without a word."""
     from realbooks import lo_rows_edit
 
-    noted = tmp_path / "noted.xlsm"
-    shutil.copyfile(masters["clean"], noted)
-    recalc_file(noted)
-    before = file_rows(noted, c.LIST)
-    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
-    note_col = len(c.LIST_COLUMNS) + 1
-    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
-    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "職員備考")
+    noted, header, first, note_col = _noted_list(masters, tmp_path, "職員備考")
     staff_types(noted, c.LIST, cell_ref(first, note_col), "要確認")
     master = lo_rows_edit(noted, tmp_path / "sorted" / noted.name, c.INDICATORS, sort="A1:M81")
 
@@ -618,14 +625,7 @@ def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command
     (package.cells counted every day from 1899-12-30, Excel's count only from 1 March 1900),
     and the server's VBA client as 1900-01-15's VBA Date, OLE day 16, which Excel stores as
     serial 16 too (excel.book.as_file_reads reads the same shift the other way)."""
-    noted = tmp_path / "noted.xlsm"
-    shutil.copyfile(masters["clean"], noted)
-    recalc_file(noted)
-    before = file_rows(noted, c.LIST)
-    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
-    note_col = len(c.LIST_COLUMNS) + 1
-    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
-    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "職員備考")
+    noted, _, first, note_col = _noted_list(masters, tmp_path, "職員備考")
     write_planned(noted, lambda fs: (WritePlan(cells=[CellEdit(c.LIST, first, note_col, 15, "yyyy/mm/dd")]), None))
     assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(1900, 1, 15)
     live = _server_recalc(noted, client=VBA).get("rows", c.LIST)[first - 1][note_col - 1]
@@ -641,14 +641,7 @@ def test_a_date_staff_wrote_beside_the_list_stays_a_date_on_the_command_line(mas
     and Excel shows it as a date; the command line wrote its serial into a cell of no format,
     and the note read 「45566」 after 評価を再計算. Within a sheet and in a staff cell of 標準
     alike (workbook.apply.shown_as_date), and a staff cell's own date format is kept."""
-    noted = tmp_path / "noted.xlsm"
-    shutil.copyfile(masters["clean"], noted)
-    recalc_file(noted)
-    before = file_rows(noted, c.LIST)
-    header = next(i for i, row in enumerate(before) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS)
-    note_col = len(c.LIST_COLUMNS) + 1
-    first = next(i for i, row in enumerate(before) if row[c.LIST_ID_COL] == "01-1") + 1
-    staff_types(noted, c.LIST, cell_ref(header + 1, note_col), "確認日")
+    noted, _, first, note_col = _noted_list(masters, tmp_path, "確認日")
     staff_types(noted, c.LIST, cell_ref(first, note_col), dt.date(2024, 10, 1))        # into a 標準 cell
     staff_types(noted, c.LIST, cell_ref(first + 1, note_col), dt.datetime(2024, 10, 1, 9, 30))
     assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(2024, 10, 1)
