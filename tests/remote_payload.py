@@ -513,7 +513,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "merges": file_merged_areas(wb),
-                          "arrays": file_array_formulas(saved_book(path)),
+                          "arrays": file_array_formulas(path),
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
@@ -1368,19 +1368,45 @@ def file_merged_areas(wb) -> dict[str, list[list[int]]]:
             for ws in wb.worksheets if ws.merged_cells.ranges}
 
 
-def file_array_formulas(wb) -> dict[str, list[list[int]]]:
-    """Sheet -> the ranges of its array formulas (CSE, {=...}) in a workbook loaded with its
-    formulas: Excel refuses a write into part of one (1004, "You can't change part of an array")."""
+# An array formula's <f t="array" ref="...">, in any quoting or prefix: a sheet without this
+# text has none, whatever openpyxl would make of it.
+_ARRAY_FORMULA = re.compile(rb"""\bt\s*=\s*["']array["']""")
+
+
+def file_array_formulas(path: Path) -> dict[str, list[list[int]]]:
+    """Sheet -> the ranges of its array formulas (CSE, {=...}) in a saved file, as openpyxl
+    reads them with the formulas: Excel refuses a write into part of one (1004, "You can't
+    change part of an array").
+
+    Only a file with the text of one in a sheet's part is loaded with its formulas: that
+    load, beside the values-only one every payload needs, was a third of what building a
+    payload cost, and the masters have no array formula."""
     from openpyxl.worksheet.formula import ArrayFormula
 
+    if not _may_hold_array_formulas(path):
+        return {}
     out: dict[str, list[list[int]]] = {}
-    for ws in wb.worksheets:
+    for ws in saved_book(path).worksheets:
         for cell in ws._cells.values():
             if isinstance(cell.value, ArrayFormula) and cell.value.ref:
                 first, _, last = cell.value.ref.replace("$", "").partition(":")
                 (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
                 out.setdefault(ws.title, []).append([r1, c1, r2, c2])
     return out
+
+
+def _may_hold_array_formulas(path: Path) -> bool:
+    """False only when no sheet part of the workbook holds an array formula's text; a package
+    laid out otherwise than xl/workbook.xml and its sheets is left to openpyxl."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = set(z.namelist())
+            book_rels = _rels(z, "xl/workbook.xml")
+            sheets = [book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+                      for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS)]
+            return not sheets or any(part not in parts or _ARRAY_FORMULA.search(z.read(part)) for part in sheets)
+    except (KeyError, TypeError, ET.ParseError):
+        return True
 
 
 TEXT_FORMAT = "@"    # 文字列: builtin numFmtId 49, or a custom format exactly "@" (openpyxl reads both so)
