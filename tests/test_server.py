@@ -64,11 +64,11 @@ _TLS = httpx.create_ssl_context()
 
 
 def http_get(url: str, **kwargs) -> httpx.Response:
-    return httpx.get(url, verify=_TLS, **kwargs)
+    return httpx.get(url, **{"verify": _TLS, **kwargs})
 
 
 def http_post(url: str, **kwargs) -> httpx.Response:
-    return httpx.post(url, verify=_TLS, **kwargs)
+    return httpx.post(url, **{"verify": _TLS, **kwargs})
 
 
 @dataclass
