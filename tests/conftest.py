@@ -110,10 +110,16 @@ def saved_by_excel(path) -> None:
 
     with zipfile.ZipFile(path) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}
+    calc_pr_as_excel_saves(members)
+    write_members(Path(path), members)
+
+
+def calc_pr_as_excel_saves(members: dict) -> None:
+    """``saved_by_excel`` on a package's parts (name → bytes) a test is about to write: one
+    write of the file, not a second one to change its calcPr."""
     book, n = re.subn(r"<calcPr\b[^>]*/>", EXCEL_CALC_PR, members["xl/workbook.xml"].decode("utf-8"))
     assert n == 1
     members["xl/workbook.xml"] = book.encode("utf-8")
-    write_members(Path(path), members)
 
 
 @pytest.fixture(scope="session")

@@ -306,24 +306,38 @@ def _vba_codes(path: Path) -> tuple[str, ...]:
     Kept per content of what oletools reads (every OLE part of the package: it takes any of
     them for a VBA project), not per file: the tests send copies of a few masters from a
     folder of their own each, and decompressing the modules again for every copy was a
-    quarter of some modules' time."""
+    quarter of some modules' time. A package seen before, part for part (each part's name,
+    CRC-32 and size, from the zip's directory), is not decompressed again: a payload asks
+    for the modules six times, and digesting the project each time was a third of building
+    a payload from a file already loaded."""
     from olefile import MAGIC
 
-    digest = hashlib.sha256()
     with zipfile.ZipFile(path) as z:
-        for info in z.infolist():
-            with z.open(info) as part:
-                if part.read(len(MAGIC)) == MAGIC:
-                    digest.update(info.filename.encode("utf-8") + b"\0" + z.read(info) + b"\0")
-    key = digest.hexdigest()
+        infos = z.infolist()
+        package = tuple((info.filename, info.CRC, info.file_size) for info in infos)
+        key = _VBA_PACKAGES.get(package)
+        if key is None:
+            digest = hashlib.sha256()
+            for info in infos:
+                with z.open(info) as part:
+                    if part.read(len(MAGIC)) == MAGIC:
+                        digest.update(info.filename.encode("utf-8") + b"\0" + z.read(info) + b"\0")
+            key = digest.hexdigest()
+            _kept(_VBA_PACKAGES, package, key)
     if key not in _VBA_CODES:
-        if len(_VBA_CODES) >= 32:
-            del _VBA_CODES[next(iter(_VBA_CODES))]      # the oldest
-        _VBA_CODES[key] = _vba_codes_of(path)
+        _kept(_VBA_CODES, key, _vba_codes_of(path))
     return _VBA_CODES[key]
 
 
 _VBA_CODES: dict[str, tuple[str, ...]] = {}
+_VBA_PACKAGES: dict[tuple, str] = {}
+
+
+def _kept(cache: dict, key, value) -> None:
+    """``cache[key] = value``, the oldest entry dropped past 32."""
+    if len(cache) >= 32:
+        del cache[next(iter(cache))]
+    cache[key] = value
 
 
 def _vba_codes_of(path: Path) -> tuple[str, ...]:
@@ -526,7 +540,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     subs = vba_subs(path) if client == VBA else sorted(KNOWN_ACTIONS)
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "merges": file_merged_areas(wb),
-                          "arrays": file_array_formulas(saved_book(path)),
+                          "arrays": file_array_formulas(path),
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
@@ -1394,19 +1408,45 @@ def file_merged_areas(wb) -> dict[str, list[list[int]]]:
             for ws in wb.worksheets if ws.merged_cells.ranges}
 
 
-def file_array_formulas(wb) -> dict[str, list[list[int]]]:
-    """Sheet -> the ranges of its array formulas (CSE, {=...}) in a workbook loaded with its
-    formulas: Excel refuses a write into part of one (1004, "You can't change part of an array")."""
+# An array formula's <f t="array" ref="...">, in any quoting or prefix: a sheet without this
+# text has none, whatever openpyxl would make of it.
+_ARRAY_FORMULA = re.compile(rb"""\bt\s*=\s*["']array["']""")
+
+
+def file_array_formulas(path: Path) -> dict[str, list[list[int]]]:
+    """Sheet -> the ranges of its array formulas (CSE, {=...}) in a saved file, as openpyxl
+    reads them with the formulas: Excel refuses a write into part of one (1004, "You can't
+    change part of an array").
+
+    Only a file with the text of one in a sheet's part is loaded with its formulas: that
+    load, beside the values-only one every payload needs, was a third of what building a
+    payload cost, and the masters have no array formula."""
     from openpyxl.worksheet.formula import ArrayFormula
 
+    if not _may_hold_array_formulas(path):
+        return {}
     out: dict[str, list[list[int]]] = {}
-    for ws in wb.worksheets:
+    for ws in saved_book(path).worksheets:
         for cell in ws._cells.values():
             if isinstance(cell.value, ArrayFormula) and cell.value.ref:
                 first, _, last = cell.value.ref.replace("$", "").partition(":")
                 (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
                 out.setdefault(ws.title, []).append([r1, c1, r2, c2])
     return out
+
+
+def _may_hold_array_formulas(path: Path) -> bool:
+    """False only when no sheet part of the workbook holds an array formula's text; a package
+    laid out otherwise than xl/workbook.xml and its sheets is left to openpyxl."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = set(z.namelist())
+            book_rels = _rels(z, "xl/workbook.xml")
+            sheets = [book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+                      for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS)]
+            return not sheets or any(part not in parts or _ARRAY_FORMULA.search(z.read(part)) for part in sheets)
+    except (KeyError, TypeError, ET.ParseError):
+        return True
 
 
 TEXT_FORMAT = "@"    # 文字列: builtin numFmtId 49, or a custom format exactly "@" (openpyxl reads both so)

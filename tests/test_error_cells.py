@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import saved_by_excel, write_members
+from conftest import calc_pr_as_excel_saves, saved_by_excel, write_members
 from remote_payload import VBA, apply_actions, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
@@ -77,8 +77,8 @@ def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str, cell: str
         new_row = re.sub(r' spans="[^"]*"', "", m.group(0)[:at] + cell + m.group(0)[at:], count=1)
         xml = xml[:m.start()] + new_row + xml[m.end():]
     members[part] = xml.encode("utf-8")
+    calc_pr_as_excel_saves(members)
     write_members(dst, members)
-    saved_by_excel(dst)
     return dst
 
 

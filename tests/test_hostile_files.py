@@ -30,7 +30,7 @@ from typing import Callable, Optional
 
 import pytest
 
-from conftest import saved_by_excel
+from conftest import calc_pr_as_excel_saves
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import backup_folder
@@ -779,7 +779,7 @@ FORMS = {"cached": cached_error, "typed": typed_text}
 def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
     """A formula among ``cells`` holds the result Excel saved with it: the master is then as
     Excel saves it, without the request to calculate on opening that the tool's build left
-    (conftest.saved_by_excel), or the file face would take that result as stale."""
+    (conftest.calc_pr_as_excel_saves), or the file face would take that result as stale."""
     members = read_members(src.read_bytes())
 
     def fn(xml: str) -> str:
@@ -787,9 +787,9 @@ def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
             xml = set_cell(xml, ref, cell)
         return xml
     edit_part(members, part, fn)
-    dst.write_bytes(write_members(members))
     if any(re.search(r"<f[\s>]", cell) for cell in cells.values()):
-        saved_by_excel(dst)
+        calc_pr_as_excel_saves(members)
+    dst.write_bytes(write_members(members))
     return dst
 
 

@@ -9,6 +9,7 @@ carry what Excel and LibreOffice store, and every file written is checked.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
@@ -45,33 +46,47 @@ MASTERS = ["sample", "grafted", "lo_xlsm", "lo_xlsx", "grafted_lo", "pictured", 
 STAFF_FORMULAS = {("小樽市", "E3"): ("1+2", 3), ("集計", "H3"): ("1+1", 2), ("設定", "L1"): ("2*3", 6)}
 
 
-@pytest.fixture
-def master_of(request, tmp_path):
+@pytest.fixture(scope="module")
+def master_of(request, tmp_path_factory):
+    """Each kind of master built once for the module: the LibreOffice edits and recalcs of a
+    kind were made again by every test of it. Tests copy one before writing; one handed out
+    again must be, byte for byte, what was built."""
+    folder = tmp_path_factory.mktemp("masters")
+    built: dict[str, tuple[Path, str]] = {}
+
     def get(kind: str) -> Path:
-        if kind == "pictured":
-            sample = request.getfixturevalue("sample_master_xlsm")
-            donor = next(b for b in excel_made_books() if b.stem == "embed_image01")
-            return graft_rich_value_cell(sample, donor, tmp_path / "pictured.xlsm", "指標", "K8")
-        if kind == "calc_chain":
-            recalced = tmp_path / "recalced.xlsm"
-            shutil.copyfile(request.getfixturevalue("sample_master_xlsm"), recalced)
-            _run("recalc", str(recalced))
-            return excel_formulas(recalced, tmp_path / "calc_chain.xlsm", STAFF_FORMULAS)
-        if kind.startswith("tool_sheets"):
-            require_soffice()
-            recalced = tmp_path / "recalced.xlsm"
-            shutil.copyfile(request.getfixturevalue("sample_master_xlsm"), recalced)
-            _run("recalc", str(recalced))
-            current = lo_tool_sheet_edit(recalced, tmp_path / f"tool_sheets.{kind.rsplit('_', 1)[1]}")
-            if kind == "tool_sheets_xlsm":   # and Excel's own parts beside LibreOffice's
-                for donor in excel_made_books():
-                    current = graft_excel_sheet(current, donor, tmp_path / f"with_{donor.stem}.xlsm",
-                                                graft_sheet_name(donor))
-            return current
-        name = {"sample": "sample_master_xlsm", "grafted": "grafted_master", "lo_xlsm": "lo_master_xlsm",
-                "lo_xlsx": "lo_master_xlsx", "grafted_lo": "grafted_lo_master"}[kind]
-        return request.getfixturevalue(name)
+        if kind not in built:
+            path = _built(kind, get, request, folder)
+            built[kind] = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+        path, digest = built[kind]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"a test changed the shared {kind} master"
+        return path
     return get
+
+
+def _built(kind: str, get, request, folder: Path) -> Path:
+    if kind == "pictured":
+        sample = request.getfixturevalue("sample_master_xlsm")
+        donor = next(b for b in excel_made_books() if b.stem == "embed_image01")
+        return graft_rich_value_cell(sample, donor, folder / "pictured.xlsm", "指標", "K8")
+    if kind == "recalced":
+        recalced = folder / "recalced.xlsm"
+        shutil.copyfile(request.getfixturevalue("sample_master_xlsm"), recalced)
+        _run("recalc", str(recalced))
+        return recalced
+    if kind == "calc_chain":
+        return excel_formulas(get("recalced"), folder / "calc_chain.xlsm", STAFF_FORMULAS)
+    if kind == "tool_sheets_xlsm":      # and Excel's own parts beside LibreOffice's
+        current = get("tool_sheets_only_xlsm")
+        for donor in excel_made_books():
+            current = graft_excel_sheet(current, donor, folder / f"with_{donor.stem}.xlsm", graft_sheet_name(donor))
+        return current
+    if kind.startswith("tool_sheets"):
+        require_soffice()
+        return lo_tool_sheet_edit(get("recalced"), folder / f"{kind}.{kind.rsplit('_', 1)[1]}")
+    name = {"sample": "sample_master_xlsm", "grafted": "grafted_master", "lo_xlsm": "lo_master_xlsm",
+            "lo_xlsx": "lo_master_xlsx", "grafted_lo": "grafted_lo_master"}[kind]
+    return request.getfixturevalue(name)
 
 
 @pytest.mark.parametrize("kind", MASTERS)

@@ -58,6 +58,20 @@ BAD_VALUE = "約10件"
 CLIENTS = 12
 
 
+# httpx builds a TLS context for every call, loading the machine's whole CA bundle (30 ms a
+# request, a tenth of this file's run), even for the plain http these tests speak: one,
+# made as httpx makes it, serves every request. The https tests pass their own certificate.
+_TLS = httpx.create_ssl_context()
+
+
+def http_get(url: str, **kwargs) -> httpx.Response:
+    return httpx.get(url, **{"verify": _TLS, **kwargs})
+
+
+def http_post(url: str, **kwargs) -> httpx.Response:
+    return httpx.post(url, **{"verify": _TLS, **kwargs})
+
+
 @dataclass
 class Server:
     url: str
@@ -73,8 +87,8 @@ class Server:
         if content is None:
             content = client_body(payload)
             headers = {**client_headers(payload), **headers}
-        return httpx.post(f"{self.url}/buttons/{entry}", content=content, timeout=timeout,
-                          headers={**headers, "Content-Type": "application/json"})
+        return http_post(f"{self.url}/buttons/{entry}", content=content, timeout=timeout,
+                         headers={**headers, "Content-Type": "application/json"})
 
 
 def _free_port() -> int:
@@ -117,7 +131,7 @@ def serving(root: Path, share: str = SHARE, unprivileged: bool = False):
             if proc.poll() is not None:
                 pytest.fail(f"the server stopped: {stderr.read_text(encoding='utf-8')}")
             try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
+                if http_get(url + "/", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -449,9 +463,9 @@ def test_a_refusal_keeps_to_the_message_box_with_its_number_at_the_end():
 
 def test_the_buttons_are_the_contracts_buttons(server):
     entries = button_entries()
-    listed = httpx.get(server.url + "/", timeout=10).json()["buttons"]
+    listed = http_get(server.url + "/", timeout=10).json()["buttons"]
     assert listed == [entries[macro] for _caption, macro, _ in c.BUTTONS]
-    assert httpx.post(f"{server.url}/buttons/nothing", headers=HEADERS, content=b"{}", timeout=10).status_code == 404
+    assert http_post(f"{server.url}/buttons/nothing", headers=HEADERS, content=b"{}", timeout=10).status_code == 404
 
 
 # ------------------------------------------------------- what the server keeps
@@ -483,13 +497,13 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     crlf_user = "".join(f"{ord(ch):04X}" for ch in "山田\r\n偽 outcome=完了")
     server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-User": crlf_user})
     # unauthenticated: neither the path (a forged line, the key itself) nor the headers
-    httpx.post(server.url + "/buttons/check%0A2026-01-01%20forged%20outcome=完了", content=b"{}", timeout=10,
-               headers={"X-Renkei-User": crlf_user})
-    httpx.post(server.url + f"/buttons/{KEY}", content=b"{}", timeout=10)
-    httpx.post(server.url + "/buttons/check", content=b"{}", timeout=10, headers={"Authorization": "wrong " + KEY[:8]})
+    http_post(server.url + "/buttons/check%0A2026-01-01%20forged%20outcome=完了", content=b"{}", timeout=10,
+              headers={"X-Renkei-User": crlf_user})
+    http_post(server.url + f"/buttons/{KEY}", content=b"{}", timeout=10)
+    http_post(server.url + "/buttons/check", content=b"{}", timeout=10, headers={"Authorization": "wrong " + KEY[:8]})
     # authenticated, unknown button with a line break in its path: escaped
-    httpx.post(server.url + "/buttons/no%0Dthing%0A" + quote(forged.strip(), safe=""), content=b"{}", timeout=10,
-               headers=server.headers)
+    http_post(server.url + "/buttons/no%0Dthing%0A" + quote(forged.strip(), safe=""), content=b"{}", timeout=10,
+              headers=server.headers)
     text = _log_once(server.log, "no\\u000dthing")
     lines = text.strip().splitlines()
     assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
@@ -974,7 +988,7 @@ def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_
         deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                if http_get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
                     break
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
             time.sleep(0.1)
@@ -1018,7 +1032,7 @@ def test_the_start_line_gives_an_ipv6_address_as_a_url_it_answers_on(tmp_path, l
         deadline = time.monotonic() + 60
         while True:
             try:
-                assert httpx.get(url + "/", timeout=2).status_code == 200
+                assert http_get(url + "/", timeout=2).status_code == 200
                 break
             except httpx.HTTPError:
                 assert proc.poll() is None and time.monotonic() < deadline, first
@@ -1061,7 +1075,7 @@ def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # n
                              headers={"Authorization": "wrong"}, timeout=10)
         assert refused.status_code == 401
         with pytest.raises(httpx.HTTPError):
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)      # no clear text on that port
+            http_get(f"http://127.0.0.1:{port}/", timeout=5)      # no clear text on that port
         assert "https://127.0.0.1" in log.read_text(encoding="utf-8")
         # The key deleted while serving (a renewal half done), then a worker dies: the new one
         # cannot load the pair. It was started again every half second, its traceback printed
@@ -1368,7 +1382,7 @@ def test_rollover_speaks_excel_and_names_the_next_years_folder(server):
 def test_unknown_buttons_and_paths_get_japanese_404(server):
     for url, headers in ((f"{server.url}/buttons/nothing", server.headers), (f"{server.url}/other", {}),
                          (f"{server.url}/docs", {})):
-        response = httpx.post(url, headers=headers, content=b"{}", timeout=10)
+        response = http_post(url, headers=headers, content=b"{}", timeout=10)
         assert response.status_code == 404 and response.headers["content-type"].startswith("text/plain")
         assert "ボタンはサーバーにありません" in response.text and "detail" not in response.text
 
@@ -1380,7 +1394,7 @@ def test_deeply_nested_json_gets_400_quickly(server):
         response = server.post("recalc", content=body)
         assert response.status_code == 400 and "読めません" in response.text, response.text
         assert time.perf_counter() - started < 5
-    assert httpx.get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
+    assert http_get(server.url + "/", timeout=10).status_code == 200     # the worker is still there
 
 
 def _body_with(payload: dict, sheet: str, row: int, col: int, token: str) -> bytes:
@@ -2224,7 +2238,7 @@ def test_a_connection_that_sends_no_whole_request_is_closed_and_others_are_serve
         idle.settimeout(10)
         assert idle.recv(1024) == b""          # closed by the server, with nothing said
         idle.close()
-        answer = httpx.get(f"http://127.0.0.1:{running.port}/", timeout=10)
+        answer = http_get(f"http://127.0.0.1:{running.port}/", timeout=10)
         assert answer.status_code == 200
 
 
@@ -2397,7 +2411,7 @@ def flood_then_answer(running, url: str, **get) -> list[bool]:
     for _ in range(10):
         idle.append(running.connect())
         time.sleep(0.05)            # accepted in this order: the oldest is known
-    answer = httpx.get(url, timeout=10, **get)
+    answer = http_get(url, timeout=10, **get)
     assert answer.status_code == 200
     closed = [_closed_by_server(sock, 0.3) for sock in idle]
     for sock in idle:
@@ -2613,9 +2627,9 @@ class Held:
 
         def send():
             try:
-                into[entry] = httpx.post(f"http://127.0.0.1:{self.port}/buttons/{entry}", content=client_body(payload),
-                                         headers={**client_headers(payload), **HEADERS, "Content-Type": "application/json",
-                                                  "X-Renkei-Master": master_id}, timeout=60)
+                into[entry] = http_post(f"http://127.0.0.1:{self.port}/buttons/{entry}", content=client_body(payload),
+                                        headers={**client_headers(payload), **HEADERS, "Content-Type": "application/json",
+                                                 "X-Renkei-Master": master_id}, timeout=60)
             except httpx.HTTPError as exc:
                 into[entry] = exc
         thread = threading.Thread(target=send)
@@ -2654,7 +2668,7 @@ def _held_server(tmp_path: Path, *args: str):
         while True:
             assert proc.poll() is None and time.monotonic() < deadline, stderr.read_text(encoding="utf-8")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                if http_get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
                     break
             time.sleep(0.1)
         yield Held(proc, port, master, log, running, tmp_path / "go", stderr)
@@ -2760,7 +2774,7 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, 
         assert len(workers) == 2, workers
         os.kill(workers[0], signal.SIGKILL)
         died = _log_once(held.log, "ワーカー停止")
-        assert httpx.get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code == 200
+        assert http_get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code == 200
         held.proc.send_signal(signal.SIGTERM)
         assert held.proc.wait(timeout=30) == 0
     log = held.log.read_text(encoding="utf-8")
@@ -3164,8 +3178,8 @@ def test_a_click_stopped_after_it_wrote_says_so_to_staff_and_in_the_log(server, 
     headers = {**server.headers, "X-Renkei-Master": _master_id(master), "Content-Type": "application/json"}
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY, share=SHARE)),
                                             TimelyH11Protocol) as running_server:
-        response = httpx.post(f"http://127.0.0.1:{running_server.port}/buttons/rollover", headers=headers,
-                              content=client_body(_payload(master)), timeout=60)
+        response = http_post(f"http://127.0.0.1:{running_server.port}/buttons/rollover", headers=headers,
+                             content=client_body(_payload(master)), timeout=60)
         deadline = time.monotonic() + 30
         while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import xlwings
 
-from test_server import HEADERS, KEY, _free_port, _serve
+from test_server import HEADERS, KEY, _free_port, _serve, http_get, http_post
 
 BOOK = "𠮷田_マスター.xlsm"         # 𠮷 (U+20BB7) is not in cp932
 USER = "𠮷野 ①子"
@@ -48,7 +48,7 @@ def _serving(tmp_path: Path, *args: str):
         while True:
             assert proc.poll() is None and time.monotonic() < deadline, stderr.read_bytes()
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                if http_get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
                     break
             time.sleep(0.2)
         yield port, stderr
@@ -63,8 +63,8 @@ def _not_a_master(port: int) -> str:
     payload = ('{"client": "VBA", "version": "%s", "book": {"name": "%s", "active_sheet_index": 0}, '
                '"names": [], "sheets": [{"name": "Sheet1", "values": [[1]]}]}') % (xlwings.__version__, BOOK)
     user = USER.encode("utf-16-be").hex().upper()
-    answer = httpx.post(f"http://127.0.0.1:{port}/buttons/check", content=payload.encode("utf-8"), timeout=30,
-                        headers={**HEADERS, "X-Renkei-User": user, "Content-Type": "application/json"})
+    answer = http_post(f"http://127.0.0.1:{port}/buttons/check", content=payload.encode("utf-8"), timeout=30,
+                       headers={**HEADERS, "X-Renkei-User": user, "Content-Type": "application/json"})
     assert answer.status_code == 422 and "マスターではありません" in answer.text, answer.text
     return answer.text.rsplit("受付番号 ", 1)[1][:8]
 
@@ -87,8 +87,8 @@ def test_the_request_log_is_a_utf8_file_whatever_standard_errors_code_page(tmp_p
     folder = tmp_path / "ログ𠮷"
     log, error_log = folder / "記録.log", folder / "エラー.log"
     with _serving(tmp_path, "--workers", "2", "--log", str(log), "--error-log", str(error_log)) as (port, stderr):
-        refused = httpx.post(f"http://127.0.0.1:{port}/buttons/check", content=b"{}", timeout=10,
-                             headers={"Authorization": "wrong-key-0123456789"})
+        refused = http_post(f"http://127.0.0.1:{port}/buttons/check", content=b"{}", timeout=10,
+                            headers={"Authorization": "wrong-key-0123456789"})
         number = _not_a_master(port)
         said = _lines_with(log, f"request={number}")
         assert refused.status_code == 401 and _lines_with(log, "outcome=鍵が違う status=401")
