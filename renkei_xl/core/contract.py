@@ -245,6 +245,18 @@ def array_cells_message(places: list[str], again: str) -> str:
     return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
             f"配列数式の範囲を選んで Delete キーで数式を消してから、もう一度{again}ください")
 
+def locked_structure_message(names: list[str], again: str) -> str:
+    """Why a write that must add a tool's sheet (one staff deleted, or 次の一歩, 経年, 取込履歴
+    written for the first time) stops where the book's structure is protected (「ブックの保護」,
+    lockStructure, with or without a password): Excel adds no sheet there (1004), so neither
+    face does, and the file face does not do in the file what Excel's user could not.
+    ``again``: how to run it again."""
+    shown = "」「".join(names)
+    return (f"シート「{shown}」がないため作り直す必要がありますが、ブックの構成が保護されていてシートを追加できません。"
+            "ブックは変更していません。「校閲」→「ブックの保護」で構成の保護を外してから、もう一度"
+            f"{again}ください（作り終えたら、また保護してかまいません）")
+
+
 # The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS;
 # the state words, with the rules that read them, choices.STATE_CHOICES.
 from .choices import STATE_CHOICES  # noqa: E402  (choices imports nothing)

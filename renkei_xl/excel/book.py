@@ -65,11 +65,10 @@ CM_TO_POINTS = 72 / 2.54
 
 
 def locked_structure_message(names: Iterable[str]) -> str:
-    """Why a click that must add a tool's sheet stops where the book's structure is protected."""
-    shown = "」「".join(names)
-    return (f"シート「{shown}」がないため作り直す必要がありますが、ブックの構成が保護されていてシートを追加できません。"
-            "ブックは変更していません。「校閲」→「ブックの保護」で構成の保護を外してから、もう一度ボタンを押して"
-            "ください（作り終えたら、また保護してかまいません）")
+    """core.contract.locked_structure_message, as a button says it."""
+    from ..core.contract import locked_structure_message as message
+
+    return message(list(names), "ボタンを押して")
 
 
 def locked_sheet_message(names: Iterable[str]) -> str:

@@ -1,0 +1,92 @@
+"""Workbook-level settings staff's Excel saves in workbook.xml, and what the file face does
+with each: a protected structure (「ブックの保護」, workbookProtection lockStructure) refuses a
+sheet added, as Excel does; a book set to manual calculation that Excel saved without
+calculating (calcPr calcMode="manual" calcOnSave="0") holds formula results that may be
+stale. Each setting is written into the FY2023 sample master as Excel writes it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.workbook.session import recalc_file, validate_file
+
+from conftest import write_members
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    """The sample master as init writes it: 次の一歩 is not there yet (the first 評価を再計算
+    adds it)."""
+    return init_master(tmp_path_factory.mktemp("settings") / "sample.xlsm", sample="fy2023")
+
+
+def edit_workbook_xml(path: Path, edit) -> None:
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members["xl/workbook.xml"] = edit(members["xl/workbook.xml"].decode("utf-8")).encode("utf-8")
+    write_members(path, members)
+
+
+def sheet_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return re.findall(r'<sheet name="([^"]*)"', z.read("xl/workbook.xml").decode("utf-8"))
+
+
+# ------------------------------------------------------------------ structure protected
+
+# As Excel 365 writes 「ブックの保護」 (構成) without a password, with one (SHA-512, since
+# 2013), and as Excel 2007/2010 wrote a password (the legacy 16-bit hash).
+LOCKS = {
+    "no password": '<workbookProtection lockStructure="1"/>',
+    "password": '<workbookProtection workbookAlgorithmName="SHA-512" workbookHashValue="x7Qk3yQ0bKg=" '
+                'workbookSaltValue="c2FsdA==" workbookSpinCount="100000" lockStructure="1"/>',
+    "legacy password": '<workbookProtection workbookPassword="CC3D" lockStructure="1"/>',
+}
+
+
+def locked(sample: Path, tmp_path: Path, element: str) -> Path:
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    edit_workbook_xml(path, lambda t: t.replace("<bookViews>", element + "<bookViews>", 1))
+    return path
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_a_write_that_must_add_a_sheet_to_a_protected_structure_is_refused_and_changes_nothing(sample, tmp_path, lock):
+    """Excel adds no sheet to a book whose structure is protected (1004), and the buttons
+    refuse before writing; the command line added 次の一歩 into the file all the same, so
+    the book held a sheet its own protection forbids, which no Excel user could have made."""
+    path = locked(sample, tmp_path, LOCKS[lock])
+    before = path.read_bytes()
+    with pytest.raises(UserError) as caught:
+        recalc_file(path)
+    text = str(caught.value)
+    assert f"「{c.NEXT_STEPS}」" in text and "ブックの構成が保護" in text and "もう一度実行して" in text
+    assert path.read_bytes() == before
+    assert not (tmp_path / "マスター_バックアップ").exists() or not any((tmp_path / "マスター_バックアップ").iterdir())
+
+
+def test_a_write_that_adds_no_sheet_goes_through_a_protected_structure(sample, tmp_path):
+    """入力チェック writes 検証結果 and メニュー, which are there: the protection stays as it was."""
+    path = locked(sample, tmp_path, LOCKS["password"])
+    validate_file(path)
+    assert c.NEXT_STEPS not in sheet_names(path)
+    with zipfile.ZipFile(path) as z:
+        assert LOCKS["password"] in z.read("xl/workbook.xml").decode("utf-8")
+
+
+def test_without_the_protection_the_sheet_is_added(sample, tmp_path):
+    """The same write where the structure is not protected: the refusal above is the lock's."""
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    assert c.NEXT_STEPS not in sheet_names(path)
+    recalc_file(path)
+    assert c.NEXT_STEPS in sheet_names(path)
