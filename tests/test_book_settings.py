@@ -90,3 +90,59 @@ def test_without_the_protection_the_sheet_is_added(sample, tmp_path):
     assert c.NEXT_STEPS not in sheet_names(path)
     recalc_file(path)
     assert c.NEXT_STEPS in sheet_names(path)
+
+
+# ------------------------------------------------------------------ manual calculation
+
+FORMULA = "SUM(札幌市!E5,小樽市!E5)"      # 17 + 3 in the sample
+CELL = "K2"                               # 指標's 実績値（手入力） of KPI1-1 (empty in the sample)
+
+
+def excel_saved_with(sample: Path, tmp_path: Path, calc_pr: str, total: int = 20) -> Path:
+    """The sample master as Excel saves it with ``calc_pr`` and a staff formula whose saved
+    result is ``total`` (what Excel last calculated)."""
+    from conftest import rewrite_cells
+    from realbooks import parts, sheet_parts
+
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    edit_workbook_xml(path, lambda t: re.sub(r"<calcPr\b[^>]*/>", calc_pr, t, count=1))
+    part = sheet_parts(parts(path))[c.INDICATORS]
+    rewrite_cells(path, part, {CELL: f'<c r="{CELL}" s="{{s}}"><f>{FORMULA}</f><v>{total}</v></c>'})
+    return path
+
+
+MANUAL_UNSAVED = '<calcPr calcId="191029" calcMode="manual" calcOnSave="0"/>'
+
+
+def uncalculated(path: Path) -> list[str]:
+    from renkei_xl.core.findings import STALE_MANUAL
+    from renkei_xl.workbook.session import load_master
+
+    return [f.place for f in load_master(path).findings if f.type == STALE_MANUAL.code]
+
+
+@pytest.mark.parametrize("calc_pr", [MANUAL_UNSAVED, "<calcPr calcId='191029' calcOnSave='false' calcMode='manual'/>"])
+def test_a_formula_saved_uncalculated_in_manual_mode_is_not_read_as_current(sample, tmp_path, calc_pr):
+    """Excel set to 「手動」 with 「ブックの保存前に再計算を行う」 off saves each formula's last
+    result, however old: staff typed 札幌市's value, saved, and the command line judged and
+    published the sum from before as current, without a word. Now 入力チェック lists the cell
+    naming the setting, and 評価を再計算 stops before writing anything."""
+    path = excel_saved_with(sample, tmp_path, calc_pr)
+    assert uncalculated(path) == [f"{c.INDICATORS}!{CELL}"]
+    before = path.read_bytes()
+    with pytest.raises(UserError) as caught:
+        recalc_file(path)
+    text = str(caught.value)
+    assert f"{c.INDICATORS}!{CELL}" in text and "「手動」" in text and "ブックの保存前に再計算を行う" in text
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("calc_pr", ['<calcPr calcId="191029"/>', '<calcPr calcId="191029" calcMode="manual"/>',
+                                     '<calcPr calcId="191029" calcMode="auto" calcOnSave="0"/>'])
+def test_a_book_excel_calculated_at_its_save_is_read_as_it_is(sample, tmp_path, calc_pr):
+    """Automatic calculation, or manual with Excel's default (calculate before saving): the
+    saved result is what Excel calculated at the save, and the command goes through."""
+    path = excel_saved_with(sample, tmp_path, calc_pr)
+    assert uncalculated(path) == []
+    recalc_file(path)
