@@ -146,3 +146,79 @@ def test_a_book_excel_calculated_at_its_save_is_read_as_it_is(sample, tmp_path, 
     path = excel_saved_with(sample, tmp_path, calc_pr)
     assert uncalculated(path) == []
     recalc_file(path)
+
+
+# ------------------------------------------------------------------ legacy shared workbook
+
+REVISION_HEADERS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    '<headers xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+                    'guid="{5E2D2A2B-7C1D-4C59-9D0B-1F1B2E9C0A01}" lastGuid="{5E2D2A2B-7C1D-4C59-9D0B-1F1B2E9C0A01}" '
+                    'shared="1" diskRevisions="1" revisionId="1" version="2"><header '
+                    'guid="{5E2D2A2B-7C1D-4C59-9D0B-1F1B2E9C0A01}" dateTime="2026-11-30T10:00:00" maxSheetId="21" '
+                    'userName="職員" r:id="rId1"><sheetIdMap count="1"><sheetId val="1"/></sheetIdMap></header></headers>')
+USER_NAMES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              '<users xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1">'
+              '<userInfo guid="{0D7C4A8E-3B9A-4F6B-8F0E-3C2A1B0D9E11}" name="職員" id="123" '
+              'dateTime="2026-11-30T10:00:00"/></users>')
+REVISION_LOG = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<revisions xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>')
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+
+
+def shared(sample: Path, tmp_path: Path) -> Path:
+    """The sample master as Excel saves it after 「ブックの共有（レガシ）」: the revision headers,
+    a revision log and the user names, related from the workbook part."""
+    path = tmp_path / "マスター.xlsm"
+    with zipfile.ZipFile(sample) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    rels = members["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    rels = rels.replace("</Relationships>",
+                        f'<Relationship Id="rId901" Type="{_REL}revisionHeaders" Target="revisions/revisionHeaders.xml"/>'
+                        f'<Relationship Id="rId902" Type="{_REL}usernames" Target="revisions/userNames.xml"/>'
+                        "</Relationships>")
+    members["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
+    types = members["[Content_Types].xml"].decode("utf-8").replace(
+        "</Types>",
+        f'<Override PartName="/xl/revisions/revisionHeaders.xml" ContentType="{_CT}revisionHeaders+xml"/>'
+        f'<Override PartName="/xl/revisions/revisionLog1.xml" ContentType="{_CT}revisionLog+xml"/>'
+        f'<Override PartName="/xl/revisions/userNames.xml" ContentType="{_CT}userNames+xml"/></Types>')
+    members["[Content_Types].xml"] = types.encode("utf-8")
+    members["xl/revisions/revisionHeaders.xml"] = REVISION_HEADERS.encode("utf-8")
+    members["xl/revisions/_rels/revisionHeaders.xml.rels"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+        'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{_REL}revisionLog" Target="revisionLog1.xml"/></Relationships>').encode()
+    members["xl/revisions/revisionLog1.xml"] = REVISION_LOG.encode("utf-8")
+    members["xl/revisions/userNames.xml"] = USER_NAMES.encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+@pytest.mark.parametrize("command", ["validate", "recalc"])
+def test_a_rebuild_of_a_tool_sheet_in_a_shared_workbook_is_refused_and_changes_nothing(sample, tmp_path, command):
+    """In a legacy shared workbook Excel merges no cells, adds no conditional format or
+    hyperlink and lifts no protection, so the buttons that write into the book stop there;
+    the command line rebuilt 検証結果 and 一覧 in the file all the same, changes the book's
+    revision log knows nothing of."""
+    path = shared(sample, tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(UserError) as caught:
+        (validate_file if command == "validate" else recalc_file)(path)
+    assert "ブックの共有（レガシ）" in str(caught.value) and "もう一度実行して" in str(caught.value)
+    assert path.read_bytes() == before
+
+
+def test_values_alone_go_into_a_shared_workbook_and_its_revisions_stay(sample, tmp_path):
+    """A write of values only (what staff may type into a shared workbook) goes through,
+    and the revision parts stay byte-identical."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    path = shared(sample, tmp_path)
+    with zipfile.ZipFile(path) as z:
+        kept = {n: z.read(n) for n in z.namelist() if n.startswith("xl/revisions/")}
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit("札幌市", 30, 12, "メモ")]), None))
+    with zipfile.ZipFile(path) as z:
+        assert {n: z.read(n) for n in kept} == kept

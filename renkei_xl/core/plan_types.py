@@ -260,6 +260,17 @@ class WritePlan:
             raise UserError(locked_structure_message(added, again))
 
 
+    def refuse_shared(self, shared: bool, result: str, again: str) -> None:
+        """The rule for a legacy shared workbook: a plan that rebuilds a sheet (merges,
+        conditional formats, hyperlinks, protection lifted and set again) is refused before
+        anything is written (contract.shared_book_message); values and names alone, which a
+        shared workbook takes, go through."""
+        if shared and self.sheets:
+            from .contract import shared_book_message
+
+            raise UserError(shared_book_message(result, again))
+
+
 class MasterState(NamedTuple):
     """What a plan needs to know of the master besides its contract data.
 

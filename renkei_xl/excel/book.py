@@ -91,14 +91,11 @@ def online_book_message() -> str:
 
 
 def shared_book_message() -> str:
-    """Why a click stops on a legacy shared workbook (「ブックの共有（レガシ）」): Excel lets no
-    sheet be unprotected and no cells be merged there (Microsoft's list of what a shared
-    workbook does not support), so every click's write would stop with 1004, and the
-    failing Unprotect would read as a password. RenkeiServer.bas' RenkeiUnready says the
-    same words (MSG_SHARED) before it sends anything."""
-    return ("このブックは「ブックの共有（レガシ）」で共有されているため、Excel がシートの保護の解除やセルの結合を"
-            "受け付けず、ボタンの結果を書き込めません。ブックは変更していません。「校閲」→「ブックの共有の解除」で共有を"
-            "やめて保存してから、もう一度ボタンを押してください")
+    """core.contract.shared_book_message, as a button says it. RenkeiServer.bas' RenkeiUnready
+    says the same words (MSG_SHARED) before it sends anything."""
+    from ..core.contract import shared_book_message as message
+
+    return message("ボタンの結果", "ボタンを押して")
 
 
 def array_cells_message(places: Iterable[str]) -> str:
