@@ -222,3 +222,57 @@ def test_values_alone_go_into_a_shared_workbook_and_its_revisions_stay(sample, t
     write_planned(path, lambda fs: (WritePlan(cells=[CellEdit("札幌市", 30, 12, "メモ")]), None))
     with zipfile.ZipFile(path) as z:
         assert {n: z.read(n) for n in kept} == kept
+
+
+# ------------------------------------------------------------------ precision as displayed
+
+@pytest.mark.parametrize("value, number_format, kept", [
+    (12.345, "0.0", 12.3), (0.73239, "0.0%", 0.732), (0.123, "0%", 0.12), (1234567.8, "#,##0", 1234568),
+    (1234567.8, '#,##0,"千円"', 1235000), (12.3456, '#,##0.0"件"', 12.3), (-2.345, '0.00;[Red]"▲"0.0', -2.3),
+    (2.5, "0", 3), (-2.5, "0", -3), (1.005, "0.00", 1.01), (-0.04, "0.0", 0.0), (3, "0.0", 3),
+    # what the rounding does not model leaves the number as it is
+    (12.5, "General", 12.5), (45566.6, "yyyy/mm/dd", 45566.6), (12345.6, "0.0E+00", 12345.6), (0.5, "# ?/?", 0.5),
+    (1500.5, '[>=1000]#,##0,"千";0', 1500.5), (7.25, "@", 7.25)])
+def test_a_number_is_kept_as_its_format_shows_it(value, number_format, kept):
+    from renkei_xl.core.displayed import as_displayed
+
+    assert as_displayed(value, number_format) == kept
+    assert str(as_displayed(value, number_format)) != "-0.0"
+
+
+def stored(path: Path, sheet: str, ref: str):
+    import openpyxl
+
+    return openpyxl.load_workbook(path, read_only=True)[sheet][ref].value
+
+
+@pytest.mark.parametrize("full_precision", [False, True])
+def test_a_number_the_file_face_writes_is_what_excel_keeps_in_a_book_set_to_precision_as_displayed(
+        sample, tmp_path, full_precision):
+    """Excel set to 「表示桁数で計算する」 keeps every number entered rounded as its cell shows
+    it, so a button's write of 12.345 into a cell of 0.0 is kept as 12.3; the command line
+    stored 12.345, and the two faces then read and judged different numbers. Both the
+    format a write gives (an edit's own) and the cell's own format (設定's 概ね達成閾値, 0.0%)."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    if not full_precision:
+        edit_workbook_xml(path, lambda t: re.sub(r"<calcPr\b", '<calcPr fullPrecision="0"', t, count=1))
+    edits = [CellEdit("札幌市", 30, 12, 12.345, number_format="0.0"), CellEdit(c.SETTINGS, *_threshold_cell(path), 0.85678)]
+    write_planned(path, lambda fs: (WritePlan(cells=edits), None))
+    assert stored(path, "札幌市", "L30") == (12.345 if full_precision else 12.3)
+    assert stored(path, c.SETTINGS, "%s%d" % (chr(64 + edits[1].col), edits[1].row)) == (0.85678 if full_precision
+                                                                                     else 0.857)
+
+
+def _threshold_cell(path: Path) -> tuple[int, int]:
+    """(row, column) of 設定's 概ね達成閾値 (its defined name), a cell of 0.0%."""
+    import openpyxl
+    from renkei_xl.core.refs import parse_ref
+
+    wb = openpyxl.load_workbook(path, read_only=True, keep_links=False)
+    dest = next(iter(wb.defined_names[c.N_THRESHOLD].destinations))
+    assert dest[0] == c.SETTINGS
+    return parse_ref(dest[1].replace("$", ""))

@@ -214,6 +214,12 @@ class WorkbookXml:
         m = _FULL_CALC.search(self.text, span[0], span[1])
         return m is not None and m.group(2) in ("1", "true")
 
+    @property
+    def full_precision(self) -> bool:
+        """False where the book is set to precision as displayed (calcPr fullPrecision="0",
+        Excel's 「表示桁数で計算する」): Excel keeps each number rounded as it is shown."""
+        return self.calc_setting("fullPrecision") not in ("0", "false")
+
     def calc_setting(self, name: str) -> Optional[str]:
         """An attribute of calcPr as the application wrote it (calcMode, calcOnSave …), None
         when absent (core.calc_on_load.saved_uncalculated reads what they mean)."""
