@@ -276,3 +276,44 @@ def _threshold_cell(path: Path) -> tuple[int, int]:
     dest = next(iter(wb.defined_names[c.N_THRESHOLD].destinations))
     assert dest[0] == c.SETTINGS
     return parse_ref(dest[1].replace("$", ""))
+
+
+# ------------------------------------------------------------------ read-only, final, labels
+
+FILE_SHARING = ('<fileSharing readOnlyRecommended="1" userName="企画課" algorithmName="SHA-512" '
+                'hashValue="x7Qk3yQ0bKg=" saltValue="c2FsdA==" spinCount="100000"/>')
+CUSTOM = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas.openxmlformats.org/'
+          'officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+          'docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="_MarkAsFinal">'
+          '<vt:bool>true</vt:bool></property></Properties>')
+LABEL = ('<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<clbl:labelList xmlns:clbl="http://schemas.microsoft.'
+         'com/office/2020/mipLabelMetadata"><clbl:label id="{11111111-2222-3333-4444-555555555555}" enabled="1" '
+         'method="Standard" siteId="{66666666-7777-8888-9999-000000000000}" removed="0"/></clbl:labelList>')
+
+
+def test_read_only_recommended_a_password_to_modify_final_and_a_label_stay_as_excel_saved_them(sample, tmp_path):
+    """What Excel saves for 「読み取り専用を推奨する」 and 「書き込みパスワード」 (fileSharing), 「最終版にする」
+    (_MarkAsFinal) and a sensitivity label (docMetadata/LabelInfo.xml) goes through a write
+    that changes workbook.xml (次の一歩 added) byte for byte."""
+    path = tmp_path / "マスター.xlsm"
+    with zipfile.ZipFile(sample) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].decode().replace(
+        "<workbookPr", FILE_SHARING + "<workbookPr", 1).encode()
+    members["docProps/custom.xml"] = CUSTOM.encode()
+    members["docMetadata/LabelInfo.xml"] = LABEL.encode()
+    members["_rels/.rels"] = members["_rels/.rels"].decode().replace(
+        "</Relationships>", f'<Relationship Id="rIdc1" Type="{_REL}custom-properties" Target="docProps/custom.xml"/>'
+        '<Relationship Id="rIdl1" Type="http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels" '
+        'Target="docMetadata/LabelInfo.xml"/></Relationships>').encode()
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].decode().replace(
+        "</Types>", '<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'custom-properties+xml"/><Override PartName="/docMetadata/LabelInfo.xml" ContentType="application/vnd.ms-office.'
+        'classificationlabels+xml"/></Types>').encode()
+    write_members(path, members)
+    recalc_file(path)
+    assert c.NEXT_STEPS in sheet_names(path)
+    with zipfile.ZipFile(path) as z:
+        for name in ("docProps/custom.xml", "docMetadata/LabelInfo.xml", "_rels/.rels"):
+            assert z.read(name) == members[name], name
+        assert FILE_SHARING + "<workbookPr" in z.read("xl/workbook.xml").decode()
