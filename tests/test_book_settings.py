@@ -250,9 +250,9 @@ def stored(path: Path, sheet: str, ref: str):
 def test_a_number_the_file_face_writes_is_what_excel_keeps_in_a_book_set_to_precision_as_displayed(
         sample, tmp_path, full_precision):
     """Excel set to 「表示桁数で計算する」 keeps every number entered rounded as its cell shows
-    it, so a button's write of 12.345 into a cell of 0.0 is kept as 12.3; the command line
-    stored 12.345, and the two faces then read and judged different numbers. Both the
-    format a write gives (an edit's own) and the cell's own format (設定's 概ね達成閾値, 0.0%)."""
+    it, so a button's write of 12.345 into a staff cell of 0.0 is kept as 12.3; the command
+    line stored 12.345, and the two faces then read and judged different numbers. A cell
+    staff formatted (0.0, given here by a first write) and 設定's 概ね達成閾値 (0.0%)."""
     from renkei_xl.core.plan_types import CellEdit, WritePlan
     from renkei_xl.workbook.session import write_planned
 
@@ -260,11 +260,13 @@ def test_a_number_the_file_face_writes_is_what_excel_keeps_in_a_book_set_to_prec
     shutil.copyfile(sample, path)
     if not full_precision:
         edit_workbook_xml(path, lambda t: re.sub(r"<calcPr\b", '<calcPr fullPrecision="0"', t, count=1))
-    edits = [CellEdit("札幌市", 30, 12, 12.345, number_format="0.0"), CellEdit(c.SETTINGS, *_threshold_cell(path), 0.85678)]
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit("札幌市", 30, 12, "", number_format="0.0")]), None))
+    threshold = _threshold_cell(path)
+    edits = [CellEdit("札幌市", 30, 12, 12.345), CellEdit(c.SETTINGS, *threshold, 0.85678)]
     write_planned(path, lambda fs: (WritePlan(cells=edits), None))
     assert stored(path, "札幌市", "L30") == (12.345 if full_precision else 12.3)
-    assert stored(path, c.SETTINGS, "%s%d" % (chr(64 + edits[1].col), edits[1].row)) == (0.85678 if full_precision
-                                                                                     else 0.857)
+    assert stored(path, c.SETTINGS, "%s%d" % (chr(64 + threshold[1]), threshold[0])) == (0.85678 if full_precision
+                                                                                      else 0.857)
 
 
 def _threshold_cell(path: Path) -> tuple[int, int]:

@@ -5,7 +5,8 @@ Excel then stores every number entered into a cell rounded to what the cell's nu
 shows (「12.345」 into a cell of 0.0 is kept as 12.3), so a value the buttons write is
 rounded by Excel itself as it arrives. The file face writes the number into the file, where
 nothing rounds it: the same 回収 gave 12.345 on the command line and 12.3 through a button,
-and each judged its own. So the file face stores what Excel would keep (``as_displayed``).
+and each judged its own. So the file face stores what Excel would keep (``as_displayed``),
+by the format the cell has as the number arrives (workbook.apply._as_displayed).
 
 Hand-written because no kept Python library rounds by an Excel number format; it reads the
 part of a format that decides the shown digits: the section for the sign, its decimals, its

@@ -24,8 +24,9 @@
   workbook.xml's calcPr gets fullCalcOnLoad="1", its other bytes kept, and the hidden name
   _renkei_uncalculated records the sheets this write changed values on (started with the
   flag, added to while it stands: core.calc_on_load.record_after).
-- In a book set to precision as displayed (calcPr fullPrecision="0"), each number is
-  stored as Excel keeps it there, rounded to the format it is shown in (core.displayed).
+- In a book set to precision as displayed (calcPr fullPrecision="0"), each number written
+  into a staff cell is stored as Excel keeps it there, rounded to the cell's format
+  (core.displayed).
 - When the write puts a value where Excel's calculation chain names a formula, the chain
   (xl/calcChain.xml) is dropped, for Excel to rebuild (renkei_xl.package.calc_chain).
 Every other part of the package is left as it is.
@@ -667,22 +668,18 @@ def shown_as_date(value: object) -> str:
 
 
 def _as_displayed(plan: WritePlan, reader: StyleReader) -> None:
-    """The plan's numbers as Excel keeps them in a book set to precision as displayed
-    (calcPr fullPrecision="0", 「表示桁数で計算する」; core.displayed says why): each rounded to
-    the number format it is shown in, the look's on a rebuilt sheet, on a staff cell the one
-    the edit gives it or else the cell's own. Before any part is written."""
+    """The plan's numbers for staff cells as Excel keeps them in a book set to precision as
+    displayed (calcPr fullPrecision="0", 「表示桁数で計算する」; core.displayed says why): each
+    rounded to the format the cell has as the number arrives, its own, since the buttons
+    write a cell's value before any format the edit gives it (excel.apply._apply_cells). A
+    rebuilt sheet is left as it is: the buttons write its numbers into cleared (General)
+    cells, which round nothing, and its looks after. Before any part is written."""
     from ..core.displayed import as_displayed
 
-    def number(value: object) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-    for sheet in plan.sheets:
-        sheet.rows = [[cell if cell is None or not number(cell[0]) or cell[1] is None
-                       else (as_displayed(cell[0], LOOKS[cell[1]].number_format or "General"), cell[1])
-                       for cell in row] for row in sheet.rows]
     styles = reader.styles
-    plan.cells = [e if not number(e.value) else e._replace(value=as_displayed(
-                      e.value, e.number_format or styles.number_format_of(reader.sheet(e.sheet).style_of(e.row, e.col))))
+    plan.cells = [e._replace(value=as_displayed(e.value, styles.number_format_of(
+                      reader.sheet(e.sheet).style_of(e.row, e.col))))
+                  if isinstance(e.value, (int, float)) and not isinstance(e.value, bool) else e
                   for e in plan.cells]
 
 
