@@ -48,7 +48,7 @@ from __future__ import annotations
 from typing import Callable, Collection, Iterable, Mapping, Optional
 
 from .errors import UserError
-from .findings import STALE_RESULT
+from .findings import STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
 
@@ -69,6 +69,17 @@ def full_calc_on_load(plan: WritePlan, sheetnames: Iterable[str], holds_formula:
         return False
     rebuilt = {s.name for s in plan.sheets}
     return any(holds_formula(name) for name in sheetnames if name not in rebuilt)
+
+
+def saved_uncalculated(calc_mode: Optional[str], calc_on_save: Optional[str]) -> bool:
+    """Whether the application saved the book without calculating it first: calculation set
+    to manual (calcPr calcMode="manual", Excel's 「手動」) with 「ブックの保存前に再計算を行う」
+    off (calcOnSave="0"; ECMA-376 Part 1, 18.2.2; VBA's Application.CalculateBeforeSave).
+    Every saved result may then predate the values it reads (typed since the last F9), and
+    nothing in the file says which, so ``stale_results`` takes such a master as flagged with
+    no record; Excel's default (calcOnSave on) calculates at the save, and then the saved
+    results are current."""
+    return (calc_mode or "").strip() == "manual" and (calc_on_save or "").strip() in ("0", "false")
 
 
 def changed_sheets(plan: WritePlan) -> list[str]:
@@ -132,7 +143,8 @@ def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
                   read: Callable[[str, str], "tuple[str, str] | None"],
                   changed: Optional[Collection[str]] = None,
                   reads: Optional[Callable[[str, str], Optional[frozenset]]] = None,
-                  sheet_reads: Optional[Callable[[str], Optional[frozenset]]] = None) -> list[Finding]:
+                  sheet_reads: Optional[Callable[[str], Optional[frozenset]]] = None,
+                  manual: bool = False) -> list[Finding]:
     """The cells the contract reads whose formula's saved result may be stale.
 
     ``flagged``: the master's calcPr asks for a full calculation on opening (fullCalcOnLoad:
@@ -156,9 +168,15 @@ def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
     Each is an error (エラー), as a formula saved without its result is: the number is not
     known, so it is never judged or published as if it were (its row is －, the reader's
     findings say so: pipeline._read_errors). The commands that publish stop instead
-    (``refuse_stale``)."""
-    if not flagged:
+    (``refuse_stale``).
+
+    ``manual``: the master was saved uncalculated (``saved_uncalculated``): every formula
+    in a read cell counts, whatever the record says, and the finding says that setting."""
+    if not flagged and not manual:
         return []
+    kind = STALE_MANUAL if manual else STALE_RESULT
+    if manual:
+        changed = None
     may_have_changed = None if changed is None else _may_have_changed(frozenset(changed), sheet_reads)
     out = []
     for sheet, refs in formulas.items():
@@ -170,7 +188,7 @@ def stale_results(flagged: bool, formulas: Mapping[str, Iterable[str]],
                 sheets = reads(sheet, ref)
                 if sheets is not None and not any(may_have_changed(s) for s in sheets):
                     continue
-            out.append(STALE_RESULT.at(sheet, ref, found[0], label=found[1]))
+            out.append(kind.at(sheet, ref, found[0], label=found[1]))
     return out
 
 
@@ -220,12 +238,18 @@ def refuse_stale(findings: Iterable[Finding], what: str) -> None:
     cell at once; a stopped run changes nothing and says that step. 入力チェック is not
     stopped: it lists each cell (stale_results). ``what``: what would have been made from
     the stale values (「一覧と集計を作り直す」)."""
-    stale = [f for f in findings if f.type == STALE_RESULT.code]
+    stale = [f for f in findings if f.type in (STALE_RESULT.code, STALE_MANUAL.code)]
     if not stale:
         return
     places = "、".join(f.place for f in stale[:_NAMED])
     more = f" ほか {len(stale) - _NAMED} セル" if len(stale) > _NAMED else ""
-    raise UserError(f"数式のセル {places}{more} の計算結果は古いかもしれません。このマスターは最後に Excel で保存した後に"
-                    "書き込まれ（回収ファイル取込・次年度のマスターの作成など）、数式がまだ計算し直されていません。"
-                    f"古い計算結果で{what}ことはしません（何も書き込んでいません）。Excel でマスターを開いて上書き保存"
-                    "してから（開くと数式が計算し直されます）、もう一度実行してください")
+    if any(f.type == STALE_MANUAL.code for f in stale):
+        why = "このマスターは計算方法が「手動」で、「ブックの保存前に再計算を行う」をオフにして保存されています"
+        step = ("Excel でマスターを開き、「ファイル」→「オプション」→「数式」で計算方法を「自動」にするか"
+                "「ブックの保存前に再計算を行う」をオンにして上書き保存してから")
+    else:
+        why = ("このマスターは最後に Excel で保存した後に書き込まれ（回収ファイル取込・次年度のマスターの作成など）、"
+               "数式がまだ計算し直されていません")
+        step = "Excel でマスターを開いて上書き保存してから（開くと数式が計算し直されます）"
+    raise UserError(f"数式のセル {places}{more} の計算結果は古いかもしれません。{why}。"
+                    f"古い計算結果で{what}ことはしません（何も書き込んでいません）。{step}、もう一度実行してください")

@@ -245,6 +245,31 @@ def array_cells_message(places: list[str], again: str) -> str:
     return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
             f"配列数式の範囲を選んで Delete キーで数式を消してから、もう一度{again}ください")
 
+def locked_structure_message(names: list[str], again: str) -> str:
+    """Why a write that must add a tool's sheet (one staff deleted, or 次の一歩, 経年, 取込履歴
+    written for the first time) stops where the book's structure is protected (「ブックの保護」,
+    lockStructure, with or without a password): Excel adds no sheet there (1004), so neither
+    face does, and the file face does not do in the file what Excel's user could not.
+    ``again``: how to run it again."""
+    shown = "」「".join(names)
+    return (f"シート「{shown}」がないため作り直す必要がありますが、ブックの構成が保護されていてシートを追加できません。"
+            "ブックは変更していません。「校閲」→「ブックの保護」で構成の保護を外してから、もう一度"
+            f"{again}ください（作り終えたら、また保護してかまいません）")
+
+
+def shared_book_message(result: str, again: str) -> str:
+    """Why a write that rebuilds a tool's sheet stops on a legacy shared workbook (「ブックの共有
+    （レガシ）」, which 「変更履歴の記録」 also turns on): Excel lets no sheet be unprotected and no
+    cells be merged, no conditional format or hyperlink be added there (Microsoft's list of
+    what a shared workbook does not support), so a click's write would stop with 1004, and the
+    file face does not write into the file what Excel's user could not (and what the book's
+    revision log, which merges each user's changes at their save, knows nothing of).
+    ``result``: what is not written; ``again``: how to run it again."""
+    return ("このブックは「ブックの共有（レガシ）」で共有されているため、Excel がシートの保護の解除やセルの結合を"
+            f"受け付けず、{result}を書き込めません。ブックは変更していません。「校閲」→「ブックの共有の解除」で共有を"
+            f"やめて保存してから、もう一度{again}ください")
+
+
 # The choices of 集計方法, 評価方法 and 区分 are core.methods.NAMES, choices.RULES and choices.KINDS;
 # the state words, with the rules that read them, choices.STATE_CHOICES.
 from .choices import STATE_CHOICES  # noqa: E402  (choices imports nothing)

@@ -106,6 +106,16 @@ STALE_RESULT = _type(
     "このマスターは最後に Excel で保存した後にコマンドなどで書き込まれ、数式がまだ計算し直されていません",
     "Excel でマスターを開いて上書き保存してから（開くと数式が計算し直されます）、もう一度実行してください")
 
+# The same, on a master Excel saved set to manual calculation without calculating before
+# the save (core.calc_on_load.saved_uncalculated): any saved result may predate what it reads,
+# and the file cannot say which, so only the setting changed makes the next save a calculated one.
+STALE_MANUAL = _type(
+    "formula-result-uncalculated", ERROR,
+    "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。"
+    "このマスターは計算方法が「手動」で、「ブックの保存前に再計算を行う」をオフにして保存されています",
+    "Excel でマスターを開き、「ファイル」→「オプション」→「数式」で計算方法を「自動」にするか"
+    "「ブックの保存前に再計算を行う」をオンにして上書き保存してから、もう一度実行してください")
+
 MERGED_INPUT = _type(
     "merged-input", ERROR,
     "{label}のセルが結合されています（{area}）。結合したセルは左上のセルの値しか持たず、ほかのセルは空欄として"

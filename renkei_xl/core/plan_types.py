@@ -247,6 +247,30 @@ class WritePlan:
                             "もう一度実行してください（何も書き込んでいません）")
 
 
+    def refuse_added(self, sheetnames: Sequence[str], structure_locked: bool, again: str) -> None:
+        """The rule for a book whose structure is protected: a plan that would add a sheet
+        (an owned sheet the book does not have) is refused before anything is written, on
+        every face (``again``: how that face is run again; contract.locked_structure_message)."""
+        if not structure_locked:
+            return
+        added = [s.name for s in self.sheets if s.name not in sheetnames]
+        if added:
+            from .contract import locked_structure_message
+
+            raise UserError(locked_structure_message(added, again))
+
+
+    def refuse_shared(self, shared: bool, result: str, again: str) -> None:
+        """The rule for a legacy shared workbook: a plan that rebuilds a sheet (merges,
+        conditional formats, hyperlinks, protection lifted and set again) is refused before
+        anything is written (contract.shared_book_message); values and names alone, which a
+        shared workbook takes, go through."""
+        if shared and self.sheets:
+            from .contract import shared_book_message
+
+            raise UserError(shared_book_message(result, again))
+
+
 class MasterState(NamedTuple):
     """What a plan needs to know of the master besides its contract data.
 

@@ -65,11 +65,10 @@ CM_TO_POINTS = 72 / 2.54
 
 
 def locked_structure_message(names: Iterable[str]) -> str:
-    """Why a click that must add a tool's sheet stops where the book's structure is protected."""
-    shown = "」「".join(names)
-    return (f"シート「{shown}」がないため作り直す必要がありますが、ブックの構成が保護されていてシートを追加できません。"
-            "ブックは変更していません。「校閲」→「ブックの保護」で構成の保護を外してから、もう一度ボタンを押して"
-            "ください（作り終えたら、また保護してかまいません）")
+    """core.contract.locked_structure_message, as a button says it."""
+    from ..core.contract import locked_structure_message as message
+
+    return message(list(names), "ボタンを押して")
 
 
 def locked_sheet_message(names: Iterable[str]) -> str:
@@ -92,14 +91,11 @@ def online_book_message() -> str:
 
 
 def shared_book_message() -> str:
-    """Why a click stops on a legacy shared workbook (「ブックの共有（レガシ）」): Excel lets no
-    sheet be unprotected and no cells be merged there (Microsoft's list of what a shared
-    workbook does not support), so every click's write would stop with 1004, and the
-    failing Unprotect would read as a password. RenkeiServer.bas' RenkeiUnready says the
-    same words (MSG_SHARED) before it sends anything."""
-    return ("このブックは「ブックの共有（レガシ）」で共有されているため、Excel がシートの保護の解除やセルの結合を"
-            "受け付けず、ボタンの結果を書き込めません。ブックは変更していません。「校閲」→「ブックの共有の解除」で共有を"
-            "やめて保存してから、もう一度ボタンを押してください")
+    """core.contract.shared_book_message, as a button says it. RenkeiServer.bas' RenkeiUnready
+    says the same words (MSG_SHARED) before it sends anything."""
+    from ..core.contract import shared_book_message as message
+
+    return message("ボタンの結果", "ボタンを押して")
 
 
 def array_cells_message(places: Iterable[str]) -> str:

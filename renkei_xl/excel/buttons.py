@@ -22,7 +22,7 @@ from ..core.refs import cell_ref
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
-from .book import LiveBook, array_cells_message, locked_structure_message, online_book_message
+from .book import LiveBook, array_cells_message, online_book_message
 from .engines import live_book
 
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
@@ -201,9 +201,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
 
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
-    added = [name for name in owned_sheets(plan) if name not in live.sheetnames]
-    if added and live.structure_locked():          # refused before anything is written
-        raise UserError(locked_structure_message(added))
+    plan.refuse_added(live.sheetnames, live.structure_locked(), "ボタンを押して")   # before anything is written
     in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in
                  live.array_cells([(e.sheet, e.row, e.col) for e in plan.cells])]
     if in_arrays:                                   # Excel's 1004 halfway otherwise

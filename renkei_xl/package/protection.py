@@ -8,13 +8,19 @@ server reads from the saved master which sheets they could not lift, before a cl
 anything (renkei_xl.server.admission). Excel writes the password as a legacy 16-bit hash
 (``password``) or, since 2013, as ``algorithmName``/``hashValue``/``saltValue``; either
 means a password. A protected structure (「ブックの構成」) refuses a sheet added, with or
-without a password.
+without a password; a legacy shared workbook refuses merges, conditional formats,
+hyperlinks and protection changes (core.plan_types.WritePlan.refuse_shared).
 """
 
 import re
 
+from .rels import read_rels
 from .workbook import WorkbookXml
 from .zipped import Package
+
+# The workbook part's relationship to the revision headers, which a legacy shared workbook
+# (and only one) has ([MS-XLSB] 2.1.7.43; ECMA-376 Part 1, 12.3.17).
+T_REVISION_HEADERS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/revisionHeaders"
 
 _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b([^>]*)>")
 _STRUCTURE = re.compile(r'<(?:\w+:)?workbookProtection\b[^>]*\slockStructure="(?:1|true)"')
@@ -36,6 +42,11 @@ def sheet_protected(data: bytes) -> bool:
 
 def structure_locked(workbook: WorkbookXml) -> bool:
     return bool(_STRUCTURE.search(workbook.text))
+
+
+def shared_workbook(pkg: Package, workbook: WorkbookXml) -> bool:
+    """Whether the book is a legacy shared workbook (「ブックの共有（レガシ）」)."""
+    return any(rel.type == T_REVISION_HEADERS for rel in read_rels(pkg, workbook.part))
 
 
 def password_sheets(pkg: Package, workbook: WorkbookXml) -> frozenset[str]:

@@ -214,6 +214,21 @@ class WorkbookXml:
         m = _FULL_CALC.search(self.text, span[0], span[1])
         return m is not None and m.group(2) in ("1", "true")
 
+    @property
+    def full_precision(self) -> bool:
+        """False where the book is set to precision as displayed (calcPr fullPrecision="0",
+        Excel's 「表示桁数で計算する」): Excel keeps each number rounded as it is shown."""
+        return self.calc_setting("fullPrecision") not in ("0", "false")
+
+    def calc_setting(self, name: str) -> Optional[str]:
+        """An attribute of calcPr as the application wrote it (calcMode, calcOnSave …), None
+        when absent (core.calc_on_load.saved_uncalculated reads what they mean)."""
+        span = element_span(self.text, self.p + "calcPr")
+        if span is None:
+            return None
+        m = re.search(r"\s" + re.escape(name) + r"""\s*=\s*(["'])([^"']*)\1""", self.text[span[0]:span[1]])
+        return None if m is None else m.group(2)
+
     def ask_full_calc_on_load(self) -> None:
         """calcPr/@fullCalcOnLoad set to "1" and nothing else changed: the calcId and every
         other setting the application wrote stay as they were (core.calc_on_load says why).

@@ -24,6 +24,9 @@
   workbook.xml's calcPr gets fullCalcOnLoad="1", its other bytes kept, and the hidden name
   _renkei_uncalculated records the sheets this write changed values on (started with the
   flag, added to while it stands: core.calc_on_load.record_after).
+- In a book set to precision as displayed (calcPr fullPrecision="0"), each number written
+  into a staff cell is stored as Excel keeps it there, rounded to the cell's format
+  (core.displayed).
 - When the write puts a value where Excel's calculation chain names a formula, the chain
   (xl/calcChain.xml) is dropped, for Excel to rebuild (renkei_xl.package.calc_chain).
 Every other part of the package is left as it is.
@@ -66,6 +69,8 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
+    if not workbook.full_precision:
+        _as_displayed(plan, reader)
     if workbook.date1904:
         _as_1904_serials(plan)
     flagged = workbook.full_calc_on_load
@@ -660,6 +665,22 @@ def shown_as_date(value: object) -> str:
     if isinstance(value, dt.datetime):
         return DATE_SHOWN if value.time() == dt.time() else DATE_TIME_SHOWN
     return DATE_SHOWN if isinstance(value, dt.date) else ""
+
+
+def _as_displayed(plan: WritePlan, reader: StyleReader) -> None:
+    """The plan's numbers for staff cells as Excel keeps them in a book set to precision as
+    displayed (calcPr fullPrecision="0", 「表示桁数で計算する」; core.displayed says why): each
+    rounded to the format the cell has as the number arrives, its own, since the buttons
+    write a cell's value before any format the edit gives it (excel.apply._apply_cells). A
+    rebuilt sheet is left as it is: the buttons write its numbers into cleared (General)
+    cells, which round nothing, and its looks after. Before any part is written."""
+    from ..core.displayed import as_displayed
+
+    styles = reader.styles
+    plan.cells = [e._replace(value=as_displayed(e.value, styles.number_format_of(
+                      reader.sheet(e.sheet).style_of(e.row, e.col))))
+                  if isinstance(e.value, (int, float)) and not isinstance(e.value, bool) else e
+                  for e in plan.cells]
 
 
 def _as_1904_serials(plan: WritePlan) -> None:

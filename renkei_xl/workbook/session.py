@@ -135,6 +135,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
     may be open in Excel meanwhile: rollover's button runs from the open book).
     ``keep_grids``: ``make`` reads every sheet again (see read_state).
     """
+    from ..package.protection import shared_workbook, structure_locked
     from .apply import apply_plan
 
     path = check_path(path)
@@ -165,6 +166,11 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
             fs.data = None   # a large master's rows are not needed to apply the plan
             fs.sheets.drop()
             try:
+                # Excel adds no sheet to a book whose structure is protected, and rebuilds none
+                # in a shared workbook in place; nor does the file face.
+                plan.refuse_added(fs.workbook.sheetnames, structure_locked(fs.workbook), "実行して")
+                if itself:
+                    plan.refuse_shared(shared_workbook(fs.pkg, fs.workbook), "結果", "実行して")
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan, fs.sheets.formulas)
             except UserError as exc:
                 raise _named(path, exc) from None

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Callable, Mapping, Optional, Sequence
 
 from ..core import contract as c
-from ..core.calc_on_load import UNCALCULATED_NAME, read_record, stale_results
+from ..core.calc_on_load import UNCALCULATED_NAME, read_record, saved_uncalculated, stale_results
 from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UserError
@@ -208,8 +208,9 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
         raise
     # A master asking to be calculated on opening: the saved results are looked at too
     # (core.calc_on_load.stale_results), in the same scan as the missing ones.
+    manual = saved_uncalculated(workbook.calc_setting("calcMode"), workbook.calc_setting("calcOnSave"))
     flagged = workbook.full_calc_on_load
-    formulas = formula_cells(grids.with_formulas, saved_too=flagged)
+    formulas = formula_cells(grids.with_formulas, saved_too=flagged or manual)
     uncached = {name: [ref for ref, saved in cells.items() if not saved]
                 for name, cells in formulas.items() if not all(cells.values())}
     _name_header_formulas(data, uncached)
@@ -218,10 +219,10 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     saved = {name: [ref for ref, kept in cells.items() if kept] for name, cells in formulas.items() if any(cells.values())}
     if saved:
         settings = _settings_labels(grids, names) if c.SETTINGS in saved else (lambda ref: None)
-        changed = _recorded(workbook) if flagged else None
+        changed = _recorded(workbook) if flagged and not manual else None
         refs = None if changed is None else FormulaReferences(pkg, workbook, dict(grids.with_formulas))
         data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings), changed,
-                                           refs and refs.cell, refs and refs.sheet))
+                                           refs and refs.cell, refs and refs.sheet, manual))
     grids.with_formulas.clear()
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
