@@ -178,3 +178,8 @@ def height(n_lines: int, font_size: float = FONT_SIZE) -> float:
 def row_height(n_lines: int, font_size: float = FONT_SIZE) -> float:
     """The height a row of ``n_lines`` lines is given: what it needs, up to Excel's limit."""
     return min(height(n_lines, font_size), MAX_ROW_HEIGHT)
+
+
+def most_lines(font_size: float = FONT_SIZE) -> int:
+    """The most lines of ``font_size`` text the tallest row shows whole."""
+    return int((MAX_ROW_HEIGHT - PADDING) // (LINE_EM * font_size))
