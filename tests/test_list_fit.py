@@ -169,3 +169,17 @@ def test_no_more_page_breaks_than_excel_takes():
     assert len(breaks) == pages.MAX_MANUAL_BREAKS
     assert breaks == list(range(2, 2 * pages.MAX_MANUAL_BREAKS + 1, 2))
     assert pages.paginate(heights, 1, 100, capacity) == list(range(2, 100, 2))
+
+
+@pytest.mark.parametrize("chars", ["①②③④⑤", "※○→●△", "“…×―", "ΑΒΓαβ"])
+def test_characters_unicode_calls_ambiguous_take_a_full_width_each(chars):
+    """Japanese fonts draw ① ※ ○ → and Greek full-width; measured as narrow Latin, a status
+    of them was given half its lines and printed cut (tests/test_print.py renders one)."""
+    for n in (10, 40, 200):
+        text = (chars * n)[:n]
+        assert text_fit.lines(text, 20) == text_fit.lines("漢" * n, 20), (text, n)
+
+
+def test_capitals_are_measured_wider_than_small_letters():
+    assert text_fit.lines("W" * 100, 20) == text_fit.lines("漢" * 100, 20)
+    assert text_fit.lines("ABCDEFGHIJ" * 10, 20) > text_fit.lines("abcdefghij" * 10, 20)
