@@ -183,3 +183,17 @@ def test_characters_unicode_calls_ambiguous_take_a_full_width_each(chars):
 def test_capitals_are_measured_wider_than_small_letters():
     assert text_fit.lines("W" * 100, 20) == text_fit.lines("漢" * 100, 20)
     assert text_fit.lines("ABCDEFGHIJ" * 10, 20) > text_fit.lines("abcdefghij" * 10, 20)
+
+
+def test_a_long_role_on_the_summary_gets_the_lines_it_needs(fy2023):
+    """集計 set no row heights: a 役割 longer than 区分's line printed its first two lines only
+    (LibreOffice) or one (Excel's default row). Its rows are fitted as 一覧's are."""
+    from renkei_xl.core.sheet_summary import SUMMARY_WIDTHS, summary_sheet
+
+    ref, _result = fy2023
+    role = "高次の都市機能の集積・強化" * 8
+    indicators = [i._replace(role=role) if i.role == ref.indicators[-1].role else i for i in ref.indicators]
+    result = recalculate(ref.settings, indicators, ref.entries)
+    sheet = summary_sheet(result, ref.settings)
+    (row,) = [r for r, cells in enumerate(sheet.rows, start=1) if cells and cells[0] and cells[0][0] == role]
+    assert sheet.heights[row] >= text_fit.height(text_fit.lines(role, SUMMARY_WIDTHS[0])) > text_fit.height(2)
