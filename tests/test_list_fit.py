@@ -169,3 +169,31 @@ def test_no_more_page_breaks_than_excel_takes():
     assert len(breaks) == pages.MAX_MANUAL_BREAKS
     assert breaks == list(range(2, 2 * pages.MAX_MANUAL_BREAKS + 1, 2))
     assert pages.paginate(heights, 1, 100, capacity) == list(range(2, 100, 2))
+
+
+@pytest.mark.parametrize("chars", ["①②③④⑤", "※○→●△", "“…×―", "ΑΒΓαβ"])
+def test_characters_unicode_calls_ambiguous_take_a_full_width_each(chars):
+    """Japanese fonts draw ① ※ ○ → and Greek full-width; measured as narrow Latin, a status
+    of them was given half its lines and printed cut (tests/test_print.py renders one)."""
+    for n in (10, 40, 200):
+        text = (chars * n)[:n]
+        assert text_fit.lines(text, 20) == text_fit.lines("漢" * n, 20), (text, n)
+
+
+def test_capitals_are_measured_wider_than_small_letters():
+    assert text_fit.lines("W" * 100, 20) == text_fit.lines("漢" * 100, 20)
+    assert text_fit.lines("ABCDEFGHIJ" * 10, 20) > text_fit.lines("abcdefghij" * 10, 20)
+
+
+def test_a_long_role_on_the_summary_gets_the_lines_it_needs(fy2023):
+    """集計 set no row heights: a 役割 longer than 区分's line printed its first two lines only
+    (LibreOffice) or one (Excel's default row). Its rows are fitted as 一覧's are."""
+    from renkei_xl.core.sheet_summary import SUMMARY_WIDTHS, summary_sheet
+
+    ref, _result = fy2023
+    role = "高次の都市機能の集積・強化" * 8
+    indicators = [i._replace(role=role) if i.role == ref.indicators[-1].role else i for i in ref.indicators]
+    result = recalculate(ref.settings, indicators, ref.entries)
+    sheet = summary_sheet(result, ref.settings)
+    (row,) = [r for r, cells in enumerate(sheet.rows, start=1) if cells and cells[0] and cells[0][0] == role]
+    assert sheet.heights[row] >= text_fit.height(text_fit.lines(role, SUMMARY_WIDTHS[0])) > text_fit.height(2)

@@ -48,9 +48,20 @@ def _list_rows(done):
 
 def test_every_list_row_shows_its_whole_status_and_every_page_its_roles(exported):
     done, tmp = exported
-    sp, rows = _list_rows(done)
+    _sp, rows = _list_rows(done)
     assert len(rows) == 80
+    _every_row_whole_and_every_page_its_roles(done, tmp)
+
+
+def _every_row_whole_and_every_page_its_roles(done, tmp) -> dict[str, set[int]]:
+    """Each 一覧 row's 評価指標, 基準値, 目標値 and status, read within its borders on the PDF,
+    are the plan's cells whole; every page shows the 役割 of its rows; every row is printed
+    once. Returns the pages each 役割 is on."""
+    sp, rows = _list_rows(done)
+    cells = {row[c.LIST_ID_COL][0]: row for row in sp.rows if row and len(row) > c.LIST_ID_COL and row[c.LIST_ID_COL]}
+    texts = {head: c.LIST_COLUMNS.index(head) for head in ("評価指標", "基準値", "目標値")}
     seen: Counter = Counter()
+    role_pages: dict[str, set[int]] = {}
     pages = page_count(done.pdf)
     assert pages >= 2 and len(sp.print_setup.row_breaks) == pages - 1
     for n in range(1, pages + 1):
@@ -59,6 +70,7 @@ def test_every_list_row_shows_its_whole_status_and_every_page_its_roles(exported
         id_col = page.column_of(id_head)
         status_col = page.column_of(page.find_prefix("連携事業実施状況等（"))
         role_col = page.column_of(page.find("役割"))
+        text_cols = {head: page.column_of(page.find(head)) for head in texts}
         body = page.body_rows(id_head, *id_col)             # below the repeated header row
         assert body, n
         body_top, body_bottom = body[0][0], body[-1][1]
@@ -69,13 +81,74 @@ def test_every_list_row_shows_its_whole_status_and_every_page_its_roles(exported
             on_page.append(ind_id)
             got = page.text_in(*status_col, top, bottom)
             assert got == squeeze(rows[ind_id][1]), (n, ind_id, got)
+            for head, col in texts.items():
+                cell = cells[ind_id][col]
+                assert page.text_in(*text_cols[head], top, bottom) == squeeze(cell[0] if cell else ""), (n, ind_id, head)
         # nothing of the status column hangs below the last row of the page
         assert page.text_in(*status_col, body_bottom, page.height) == "", n
         roles = page.text_in(*role_col, body_top, body_bottom)
         for role in dict.fromkeys(rows[i][0] for i in on_page):
             assert squeeze(role) in roles, (n, role, roles)
+            role_pages.setdefault(role, set()).add(n)
         seen.update(on_page)
     assert seen == Counter(list(rows)), "every row printed once"
+    return role_pages
+
+
+# Texts unlike FY2023's for 小樽市's first row (04-1): names of 200 characters holding half-width
+# kana, characters outside JIS X 0208 and an emoji, a target in the billions, and a 実施状況 on
+# 小樽市's sheet longer than Excel's tallest row shows.
+HOSTILE_NAME = ("ﾊﾝｶｸｶﾅﾉﾒｲｼｮｳ髙﨑𠮷野家😀" * 3 + "圏域における中小企業の自社の競争力強化に向けたデジタル化の取組に関する補助件数" * 4)[:200]
+HOSTILE_PROJECT = ("髙﨑𠮷ﾃｽﾄ事業😀" + "新製品・新技術の開発のための支援と先端技術の活用に関する支援" * 8)[:200]
+HOSTILE_STATUS = "前回の実施状況。" * 120
+
+
+# A list unlike FY2023's: statuses of characters Japanese fonts draw full-width though Unicode
+# calls them ambiguous (① ※ ○ → × “ …), of capitals, of 24 line breaks (with 05-1's
+# breakdown, near the tallest row), every other status twice its length (a 役割 over three
+# pages and more), 04's names and target hostile as in the input workbook below, and a 役割
+# of one row at the last page's foot.
+HOSTILE_STATUSES = {"02-1": "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳" * 8, "03-1": "※○→●△▲×…“”" * 25,
+                    "02-2": "WWWWWWWWWWMMMMMMMMMM" * 15, "05-1": "\n".join(["・会議"] * 25)}
+
+
+def _hostile_list(master: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(master)
+    ws = book[c.INDICATORS]
+    col = {x.value: x.column for x in ws[1]}
+    status = col["実施状況（手入力）"]
+    for r in range(2, ws.max_row + 1):
+        ind_id, cell = ws.cell(r, 1).value, ws.cell(r, status)
+        if ind_id in HOSTILE_STATUSES:
+            cell.value = HOSTILE_STATUSES[ind_id]
+        elif cell.value:
+            cell.value = f"{cell.value}\n{cell.value}"
+        if ind_id.startswith("04-"):
+            ws.cell(r, col["連携事業名"]).value = HOSTILE_PROJECT
+        if ind_id == "04-1":
+            ws.cell(r, col["評価指標"]).value = HOSTILE_NAME
+            ws.cell(r, col["目標値"]).value = "1,234,567,890件"
+        if ind_id == "54-1":
+            ws.cell(r, col["役割"]).value = "一行だけの役割"
+    book.save(master)
+
+
+def test_a_list_unlike_fy2023s_prints_every_row_whole_and_every_page_its_roles(tmp_path):
+    """① ※ ○ → and capitals were measured as narrow Latin (1.1 half-width units, where
+    Japanese fonts draw them full-width and Verdana-like capitals up to 0.99 em): a status of
+    circled numbers got half the lines it needs and its end printed over the next row, with
+    nothing said. The rows are fitted to them now, and nothing is said because nothing is cut."""
+    from renkei_xl.cycle.export import cut_note
+
+    require_soffice()
+    master = init_master(tmp_path / "master.xlsx", sample="fy2023")
+    _hostile_list(master)
+    done = export_master(master, tmp_path / "確定版.xlsx", pdf=True)
+    assert cut_note(done.result) == ""
+    role_pages = _every_row_whole_and_every_page_its_roles(done, tmp_path)
+    assert max(map(len, role_pages.values())) >= 3 and "一行だけの役割" in role_pages
 
 
 def test_the_confirmed_pdf_and_workbook_carry_the_official_title(exported):
@@ -138,21 +211,43 @@ def test_the_two_dashes_print_unlike_each_other(exported):
 
 # ----------------------------------------------------------------------- input workbook
 
+
+
+def _hostile_otaru(master: Path) -> str:
+    """04-1 made hostile on 指標 and 小樽市 (as staff would type it); 小樽市's 実施状況 cell."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(master)
+    for name, values in ((c.INDICATORS, {"連携事業名": HOSTILE_PROJECT, "評価指標": HOSTILE_NAME,
+                                         "目標値": "1,234,567,890件", "基準値": "1,234件（2017年度）"}),
+                         ("小樽市", {"連携事業名": HOSTILE_PROJECT, "評価指標": HOSTILE_NAME, "実施状況": HOSTILE_STATUS})):
+        ws = book[name]
+        col = {x.value: x.column for x in ws[1]}
+        (row,) = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "04-1"]
+        for head, value in values.items():
+            ws.cell(row, col[head]).value = value
+    book.save(master)
+    return f"小樽市!{ws.cell(row, col['実施状況']).coordinate}"
+
+
 @pytest.fixture(scope="module")
 def otaru(tmp_path_factory):
+    from renkei_xl.cycle.distribute import split_cautions
+
     soffice = require_soffice()
     tmp = tmp_path_factory.mktemp("print_input")
     master = init_master(tmp / "master.xlsx", sample="fy2023")
+    status_cell = _hostile_otaru(master)
     files = split_master(master, tmp / "配布")
     (book,) = [p for p in files if p.name.startswith("小樽市_")]
     source = tmp / "otaru.xlsx"          # an ASCII name for soffice's output
     source.write_bytes(book.read_bytes())
     pdf = soffice_pdf(soffice, source, tmp)
-    return load_master(master), pdf, tmp
+    return load_master(master), pdf, tmp, (status_cell, split_cautions(files))
 
 
 def test_the_input_workbook_prints_each_rows_whole_name_baseline_and_target(otaru):
-    data, pdf, tmp = otaru
+    data, pdf, tmp, _cut = otaru
     by_id = {i.id: i for i in data.indicators}
     want = [e.indicator_id for e in data.entries if e.municipality == "小樽市" and e.indicator_id]
     assert len(want) >= 5
@@ -170,6 +265,23 @@ def test_the_input_workbook_prints_each_rows_whole_name_baseline_and_target(otar
             assert page.text_in(*cols["目標値"], top, bottom) == squeeze(ind.target), ind.id
         assert page.text_in(*cols["評価指標"], body[-1][1], page.height) == "", n
     assert got == want
+    assert by_id["04-1"].name == HOSTILE_NAME
+
+
+def test_an_input_cell_the_tallest_row_cannot_show_is_named_by_split(otaru):
+    """小樽市's 実施状況 of 960 characters needs 35 lines; the input file's row stops at Excel's
+    409 pt (30 lines), so the partner's printout ended part way through it, and split said
+    nothing. Split (both faces print split_cautions) now names the master cell to shorten."""
+    _data, pdf, tmp, (status_cell, cautions) = otaru
+    page = Page(pdf, 1, tmp)
+    ids, status = (page.column_of(page.find(h)) for h in ("指標ID", "実施状況"))
+    (top, bottom), = [(t, b) for t, b in page.body_rows(page.find("指標ID"), *ids)
+                      if page.text_in(*ids, t, b) == "04-1"]
+    shown = page.text_in(*status, top, bottom)
+    assert HOSTILE_STATUS.startswith(shown) and 0 < len(shown) < len(HOSTILE_STATUS)    # cut in print
+    (at,) = [i for i, line in enumerate(cautions) if "途中までしか出ない文章が 1 件" in line]
+    assert cautions[at + 1].startswith(f"　{status_cell}（04-1）の実施状況: "), cautions
+    assert at + 2 == len(cautions) or not cautions[at + 2].startswith("　"), "no other cell is named"
 
 
 # ----------------------------------------------------------------------- a hung soffice

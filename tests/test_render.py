@@ -177,3 +177,59 @@ def test_a_formula_without_a_saved_result_is_a_finding_not_an_empty_cell(tmp_pat
     # never read as "nothing reported": the row is an input error until the file is saved
     assert result.consolidated["04-1"].actual == "（入力エラー）"
     assert result.evaluations["04-1"].symbol == "－"
+
+
+def test_next_steps_print_one_page_wide_with_their_heads_on_every_page(rendered):
+    """次の一歩 had no page setup: its ten columns went over three portrait pages and the
+    header row was on the first page only, so staff printed pages of gaps and deadlines
+    without 指標ID or column heads. Now every page shows every head, and every row's cells
+    print whole beside its 指標ID (the master's cells compared with the PDF's text)."""
+    from renkei_xl.core.gaps import COLUMNS
+
+    assert _prints_whole(rendered, c.NEXT_STEPS, COLUMNS, c.NEXT_STEPS + "（") >= 20
+
+
+def test_the_years_print_each_name_whole_in_its_row(rendered):
+    """経年 set no row heights: its wrapped 連携事業名 and 評価指標 printed one line a row, drawn
+    over the rows below (72 of the FY2023 sample's 80 rows read wrong from the PDF)."""
+    from renkei_xl.core.history import FIXED_HEADERS
+
+    assert _prints_whole(rendered, c.HISTORY, FIXED_HEADERS, c.HISTORY + "（") == 80
+
+
+def _prints_whole(rendered, sheet: str, heads, title: str) -> int:
+    """How many rows of ``sheet`` (its table under ``heads``, keyed by the first column) the
+    PDF prints, each once, on pages that each show every head, every cell whole inside its
+    borders: the master's cells compared with the PDF's text."""
+    from openpyxl import load_workbook
+
+    from pdf_cells import Page, page_count, squeeze
+
+    pdf, _first, _, master = rendered
+    ws = load_workbook(master)[sheet]
+    head = next(r for r in range(1, 10) if ws.cell(r, 1).value == heads[0])
+    want = {}
+    for r in range(head + 1, ws.max_row + 1):
+        if ws.cell(r, 1).value is None:
+            break
+        want[ws.cell(r, 1).value] = [ws.cell(r, k).value for k in range(1, len(heads) + 1)]
+    tmp = pdf.parent
+    pages = [n for n in range(1, page_count(pdf) + 1)
+             if title in subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                                        capture_output=True, text=True, check=True).stdout]
+    assert len(pages) == 1, "the title opens the sheet's first page"
+    seen = []
+    n = pages[0]
+    while len(seen) < len(want):
+        page = Page(pdf, n, tmp)
+        cols = [page.column_of(page.find(h)) for h in heads]      # every head on every page
+        for top, bottom in page.body_rows(page.find(heads[0]), *cols[0]):
+            key = page.text_in(*cols[0], top, bottom)
+            if key not in want:
+                continue
+            seen.append(key)
+            for col, value in zip(cols, want[key]):
+                assert page.text_in(*col, top, bottom) == squeeze(value), (sheet, n, key, value)
+        n += 1
+    assert seen == list(want)
+    return len(seen)

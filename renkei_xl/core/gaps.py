@@ -24,6 +24,7 @@ from .layout import HEADER, INDICATOR, Grid, project_shown
 from .methods import NO_VALUE, NOBODY, method_of, rates_others
 from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .fiscal import status_date
+from .looks import print_setup
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
@@ -348,6 +349,7 @@ def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Setting
     out.add(_OTHER, [title], ["title"])
     out.add(_OTHER, [note], ["legend"])
     out.add(HEADER, COLUMNS, ["header"] * len(COLUMNS))
+    header = len(out.rows)
     sym_col = COLUMNS.index("評価") + 1
     looks = ["symbol" if k == sym_col else "body" for k in range(1, len(COLUMNS) + 1)]
     for values in steps:
@@ -364,6 +366,10 @@ def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Setting
     rows = out.rows
     sheet = SheetPlan(c.NEXT_STEPS, rows, widths={i: float(w) for i, w in enumerate(WIDTHS, start=1)},
                       freeze=(4, 2))
+    # Printed as every other working sheet: one page wide, its header row on every page. It
+    # had no page setup: its ten columns went over three portrait pages, the header row
+    # only on the first, so most pages were rows of gaps and years without 指標ID or heads.
+    sheet.print_setup = print_setup("a4", title_rows=(header, header))
     sheet.heights = out.heights()
     if steps:
         sheet.conditional = symbol_colours((first, sym_col, last, sym_col))

@@ -29,7 +29,7 @@ from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .looks import print_setup
 from .lookalike import symbol_hint
-from .sheet_grid import symbol_colours
+from .sheet_grid import fitted_cells, symbol_colours
 from .values import (NO_RESULT_VALUE, boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice,
                      unread_kind, unread_places, unread_value)
 
@@ -383,6 +383,7 @@ def _history_look(sheet: SheetPlan, header: Sequence[str]) -> SheetPlan:
             sheet.widths[col] = float(YEAR_WIDTHS[1])
             if last >= first:
                 sheet.conditional += symbol_colours((first, col, last, col))
+    sheet.heights = fitted_cells(sheet.rows, sheet.widths, first - 1)     # the header row and below
     return sheet
 
 

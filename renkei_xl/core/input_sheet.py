@@ -202,11 +202,13 @@ def input_rules(indicators: Iterable[Indicator]) -> dict[tuple[str, str], InputR
 
 def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[str, Indicator],
                      identity: Sequence[tuple[str, str]], deadline: Optional[dt.date],
-                     rules: Optional[Mapping[tuple[str, str], InputRule]] = None) -> SheetPlan:
+                     rules: Optional[Mapping[tuple[str, str], InputRule]] = None,
+                     cut: Optional[list[Cut]] = None) -> SheetPlan:
     """The whole sheet. ``copy``: the master sheet's headers and rows
     (renkei_xl.cycle.distribute.SheetCopy); ``identity``: the (label, value) pairs of the
     file's identifier, shown as a block above the table; ``rules``: ``input_rules`` of
-    ``by_id``'s indicators (made here when not given)."""
+    ``by_id``'s indicators (made here when not given); ``cut``: where to add each cell the
+    tallest row cannot show whole (``Cut``)."""
     if rules is None:
         rules = input_rules(by_id.values())
     cols = columns(copy)
@@ -228,7 +230,10 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     size = look("body").font_size
     heights = {header: max(HEADER_MIN_HEIGHT, text_fit.row_height(
         max(text_fit.lines(k.header, k.width, size) for k in cols), size))}
-    body, validated = _body(cols, copy, by_id, rules, header + 1, size, heights)
+    over: list[tuple[int, int, int]] = []
+    body, validated = _body(cols, copy, by_id, rules, header + 1, size, heights, over)
+    if cut is not None:
+        cut += [_cut(muni.name, cols[k], copy, i, by_id.get(copy.ids[i]), n) for i, k, n in over]
     issued = issued_columns(copy)
     rows[-1] += [(k.header, "header") for k in issued]
     for row, master_row in zip(body, copy.rows):
@@ -244,10 +249,14 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
 
 
 def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[tuple[str, str], InputRule],
-          first: int, size: float, heights: dict[int, float]) -> tuple[list[list], list[tuple[int, int, object]]]:
+          first: int, size: float, heights: dict[int, float], over: list[tuple[int, int, int]]
+          ) -> tuple[list[list], list[tuple[int, int, object]]]:
     """The table's rows from ``first`` on, their fitted heights (into ``heights``) and the
-    (row, column, rule) of every validated input cell. Written for speed (a split lays
-    out 40 × 2,000 rows): each column's source, look and rule field are decided once."""
+    (row, column, rule) of every validated input cell; into ``over``, the (row of ``copy``,
+    column, lines) of each cell more lines long than the tallest row shows. Written for
+    speed (a split lays out 40 × 2,000 rows): each column's source, look and rule field
+    are decided once."""
+    most = text_fit.most_lines(size)
     inputs = {k.field for k in cols if k.field in INPUT_FIELDS}
     plan = [(k.source - 1 if isinstance(k.source, int) else k.source,
              "input_entry_wrap" if k.field == "status" else "input_entry" if k.field in inputs
@@ -270,6 +279,8 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[
                 n = lines(text(value), width, size)
                 if n > need:
                     need = n
+                if n > most:
+                    over.append((r - first, i, n))
             if field is not None and ind is not None:
                 rule = rules.get((ind_id, field))
                 if rule is not None:
@@ -277,6 +288,23 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[
         rows.append(cells)
         heights[r] = text_fit.row_height(need, size)
     return rows, validated
+
+
+class Cut(NamedTuple):
+    """A cell of an input file whose text Excel's tallest row cannot show whole, named at the
+    master cell it comes from: printed, the partner's file stops part way through it."""
+    place: str          # 「小樽市!G2」 or 「指標!H8」
+    indicator_id: str
+    header: str         # the input file's column
+    lines: int
+
+
+def _cut(sheet: str, col: Column, copy, i: int, ind: Optional[Indicator], n: int) -> Cut:
+    if isinstance(col.source, int):
+        place = f"{sheet}!{cell_ref(copy.row_numbers[i], col.source)}"
+    else:
+        place = f"{ind.sheet}!{ind.cell(col.source)}" if ind is not None and ind.cell(col.source) else sheet
+    return Cut(place, copy.ids[i], col.header, n)
 
 
 def validation_runs(cells: Iterable[tuple[int, int, object]]) -> list[Validation]:

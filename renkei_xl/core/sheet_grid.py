@@ -5,7 +5,7 @@ and row heights that show wrapped Japanese text whole. Shared by the builders of
 
 from __future__ import annotations
 
-from typing import Callable, Collection, Optional, Sequence
+from typing import Callable, Collection, Mapping, Optional, Sequence
 
 from . import contract as c
 from . import text_fit
@@ -64,6 +64,20 @@ def fitted(grid: Grid, widths: Sequence[float], col_lines: Optional[list[list[in
         if need > sum(out.get(r + 1, LINE_HEIGHT) for r in range(r1, r2 + 1)) + 0.01:
             cut.append((r1, c1, n))
     return out, sorted(cut)
+
+
+def fitted_cells(rows: Sequence[Sequence[Optional[Cell]]], widths: Mapping[int, float],
+                 first: int) -> dict[int, float]:
+    """Row heights so wrapped text shows whole, for a sheet planned as cells rather than a
+    grid (経年), from its 1-based row ``first`` on, over the columns ``widths`` gives
+    (1-based). Rows a sheet leaves at Excel's default print one line of each cell: 経年's
+    連携事業名 and 評価指標 were drawn over the rows below them."""
+    cols = sorted(widths)
+    values = [[cell[0] if cell else None for cell in (row[col - 1] if col <= len(row) else None for col in cols)]
+              for row in rows[first - 1:]]
+    counts = text_fit.column_lines(values, [widths[col] for col in cols])
+    ones = [1] * len(values)
+    return {first + i: text_fit.row_height(n) for i, n in enumerate(map(max, ones, ones, *counts))}
 
 
 def _cut_single_cells(heights: Sequence[Optional[float]], col_lines: list[list[int]],

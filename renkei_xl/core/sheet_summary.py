@@ -8,7 +8,7 @@ from .layout import summary_grid
 from .model import Result, Settings
 from .looks import print_setup
 from .plan_types import Chart, SheetPlan
-from .sheet_grid import sheet_from_grid
+from .sheet_grid import fitted_heights, sheet_from_grid
 
 SUMMARY_WIDTHS = (30, 14, 14, 14, 20, 14, 8)
 
@@ -20,6 +20,8 @@ def summary_sheet(result: Result, settings: Settings) -> SheetPlan:
     rate_row = len(grid.rows)          # the 達成割合 line is the last row
 
     sheet = sheet_from_grid(c.SUMMARY, grid, ncols, SUMMARY_WIDTHS)
+    # Fitted as 一覧's: a 役割 longer than 区分's line printed its first two lines only.
+    sheet.heights = fitted_heights(grid, SUMMARY_WIDTHS)
     value, _ = sheet.rows[rate_row - 1][1]
     sheet.rows[rate_row - 1][1] = (value, "total_right")
     header = grid.header_row + 1

@@ -10,6 +10,9 @@ the estimate therefore errs on the tall side:
   (Meiryo UI 10 or Calibri 11), and a 9-pt full-width character takes 12 pixels, so about
   1.15 half-width characters fit per unit at 9 pt. LibreOffice measures the width unit with its substitute font's wider
   digits, so its columns are wider and its lines never more than Excel's;
+- a character is 2 half-width units when full-width, and so is one Unicode calls ambiguous
+  that is no Latin letter (① ※ ○ → ×: Japanese fonts draw them full-width); a Latin one
+  is 1.1, a capital 1.6 and W M m w @ % about 2 (Meiryo's Latin is Verdana's, wide);
 - lines break the way both applications break them: anywhere between full-width
   characters, between words of Latin text (a word that does not fit moves down whole),
   and never before a closing bracket or 、。 (kinsoku: the character before moves down too);
@@ -34,17 +37,30 @@ PADDING = 4.0                # points above and below the text of a cell
 # but not shown.
 MAX_ROW_HEIGHT = 409.0
 LATIN_UNITS = 1.1            # a proportional Latin character, in half-width units (digits are wide)
+CAPITAL_UNITS = 1.6          # a capital: Meiryo's (Verdana's) widest, O and Q, are 0.79 em
+WIDEST_UNITS = 1.99          # W M m w @ %: Verdana's W is 0.99 em (under 2: a word's, see _Widths)
+WIDEST_LATIN = set("WMmw@%")
 # Characters that may not begin a line (行頭禁則): the character before them moves down.
 NO_LINE_START = set("、。，．・：；？！ー）」』】〕］｝〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々ゝゞヽヾ,.:;!?)]}%％")
 
 
 class _Widths(dict):
-    """Half-width units of a character: 1 for a space, 2 for a full-width one, LATIN_UNITS
-    for any other. Each character is classified once; every later lookup is a dict's, in C
-    (list(map(...))), which is what measuring every character of every long text needs."""
+    """Half-width units of a character: 1 for a space, 2 for a full-width one (a token of its
+    own, a line may break before it), and strictly between for a character of a word (Latin,
+    which moves down whole), by its shape. Unicode's East Asian Ambiguous characters that are
+    no letters (① ※ ○ → × “ … ―) are full-width: Japanese fonts (Meiryo UI, Noto Sans CJK
+    JP) draw them so. Counted as narrow Latin, a status of circled numbers needed twice the
+    lines the tool gave it and printed cut. Each character is classified once; every later
+    lookup is a dict's, in C (list(map(...))), which is what measuring every character of
+    every long text needs."""
 
     def __missing__(self, ch: str) -> float:
-        u = self[ch] = 2.0 if unicodedata.east_asian_width(ch) in "WF" else LATIN_UNITS
+        wide = unicodedata.east_asian_width(ch)
+        if wide in "WF" or (wide == "A" and not ch.isascii()):
+            u = WIDEST_UNITS if ch.isalpha() and wide == "A" else 2.0   # Greek, Cyrillic: in words
+        else:
+            u = WIDEST_UNITS if ch in WIDEST_LATIN else CAPITAL_UNITS if ch.isupper() else LATIN_UNITS
+        self[ch] = u
         return u
 
 
@@ -58,26 +74,25 @@ def per_line(width: float, font_size: float = FONT_SIZE) -> float:
 
 def _paragraph_lines(text: str, cap: float) -> int:
     units = list(map(_UNITS.__getitem__, text))
-    total = len(text) * LATIN_UNITS if text.isascii() else sum(units)
-    if total <= cap:
+    if sum(units) <= cap:
         return 1
-    # Tokens: a run of Latin non-space characters is one word (placed by _place_word); a
+    # Tokens: a run of word characters (Latin) is one word (placed by _place_word); a
     # full-width character or a space is a token of its own, placed here. One pass, no
     # token list: the first recalc of a master measures a few hundred long texts.
     lines, used, last = 1, 0.0, 0.0
     start, word_w = -1, 0.0
     for i, u in enumerate(units):
-        if u == LATIN_UNITS:
+        if 1.0 < u < 2.0:                    # a word's character
             if start < 0:
                 start = i
             word_w += u
             continue
         if start >= 0:
-            lines, used, last = _place_word(text[start:i], word_w, cap, lines, used, last)
+            lines, used, last = _place_word(text[start], units[start:i], word_w, cap, lines, used, last)
             start, word_w = -1, 0.0
         if used + u <= cap:
             used, last = used + u, u
-        elif u == 1.0:                       # a space at the end of a line takes no room
+        elif text[i] == " ":                 # a space at the end of a line takes no room
             used, last = cap, 0.0
         else:
             lines += 1
@@ -86,23 +101,24 @@ def _paragraph_lines(text: str, cap: float) -> int:
             else:
                 used, last = u, u
     if start >= 0:
-        lines, used, last = _place_word(text[start:], word_w, cap, lines, used, last)
+        lines, used, last = _place_word(text[start], units[start:], word_w, cap, lines, used, last)
     return lines
 
 
-def _place_word(word: str, w: float, cap: float, lines: int, used: float,
+def _place_word(first: str, units: Sequence[float], w: float, cap: float, lines: int, used: float,
                 last: float) -> tuple[int, float, float]:
-    """A Latin word of width ``w`` placed after ``used`` units of the current line:
-    the lines, the units used of the last line, and the width of the last token."""
+    """A word of width ``w`` (its characters' ``units``, the first ``first``) placed after
+    ``used`` units of the current line: the lines, the units used of the last line, and the
+    width of the last token."""
     if used + w <= cap:
         return lines, used + w, w
     if w > cap:                              # a word longer than a line is broken anywhere
-        for _ch in word:
-            if used + LATIN_UNITS > cap:
+        for u in units:
+            if used + u > cap:
                 lines, used = lines + 1, 0.0
-            used += LATIN_UNITS
-        return lines, used, LATIN_UNITS
-    if word[0] in NO_LINE_START and last and last + w <= cap:
+            used += u
+        return lines, used, units[-1]
+    if first in NO_LINE_START and last and last + w <= cap:
         return lines + 1, last + w, w        # the character before moves down with it
     return lines + 1, w, w
 
@@ -129,8 +145,8 @@ def lines(value: object, width: float, font_size: float = FONT_SIZE) -> int:
     if not text:
         return 1
     cap = _cap(width, font_size)
-    if "\n" not in text and (len(text) * 2 <= cap or (text.isascii() and len(text) * LATIN_UNITS <= cap)):
-        return 1                         # even all full-width (or, Latin, as measured), it fits
+    if "\n" not in text and len(text) * 2 <= cap:
+        return 1                         # even all full-width (the widest there is), it fits
     key = (text, cap)
     n = _LINES.get(key)
     if n is None:
@@ -159,8 +175,7 @@ def column_lines(rows: Sequence[Sequence[object]], widths: Sequence[float],
         cap = _cap(width, font_size)
         # lines()'s own test for text that fits, made here: most texts do, and a call each
         # for the 47,000 distinct texts of a 20,000-row 一覧 cost 25 ms.
-        known = {text: 1 if text is None or ("\n" not in text and (
-                     len(text) * 2 <= cap or (text.isascii() and len(text) * LATIN_UNITS <= cap)))
+        known = {text: 1 if text is None or ("\n" not in text and len(text) * 2 <= cap)
                  else lines(text, width, font_size) for text in distinct}
         out.append(list(map(known.__getitem__, cells)))
     return out if padded else [[] for _ in widths]
@@ -178,3 +193,8 @@ def height(n_lines: int, font_size: float = FONT_SIZE) -> float:
 def row_height(n_lines: int, font_size: float = FONT_SIZE) -> float:
     """The height a row of ``n_lines`` lines is given: what it needs, up to Excel's limit."""
     return min(height(n_lines, font_size), MAX_ROW_HEIGHT)
+
+
+def most_lines(font_size: float = FONT_SIZE) -> int:
+    """The most lines of ``font_size`` text the tallest row shows whole."""
+    return int((MAX_ROW_HEIGHT - PADDING) // (LINE_EM * font_size))

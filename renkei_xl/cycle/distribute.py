@@ -224,7 +224,8 @@ def _write_files(planned: list, data, issued: dt.datetime, key: Optional[bytes],
     shared = _Shared(data)
     for muni, copy, path in planned:
         try:
-            saved = write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared)
+            saved = write_input_workbook(path, data, muni, copy, issued, key, deadline=due, shared=shared,
+                                         cut=written.cut)
         except UserError as exc:   # a full disk, a file open elsewhere: say what is there and what is not
             raise _split_stopped(exc, written, [p for _m, _c, p in planned[len(written):]]) from None
         written.append(path)
@@ -252,11 +253,28 @@ class SplitFiles(list):
         self.missing: list = []     # core.findings.MISSING_ROW findings: rows no file carries
         self.copied: list = []      # core.findings.COPIED_SHEET findings: a file carrying another's answers
         self.stale: list = []       # (sheet, cell, 指標ID, its text, 指標's): core.input_sheet.stale_labels
+        self.cut: list = []         # core.input_sheet.Cut: a cell no row of the file shows whole
 
 
 def split_cautions(files: "SplitFiles") -> list[str]:
     """Every 【注意】 of a split, in the order both faces print them."""
-    return missing_rows_lines(files) + stale_lines(files) + copied_lines(files)
+    return missing_rows_lines(files) + stale_lines(files) + copied_lines(files) + cut_lines(files)
+
+
+def cut_lines(files: "SplitFiles") -> list[str]:
+    """What both faces say of a cell too long for Excel's tallest row in an input file: the
+    partner's screen and print stop part way through it (the cell holds it whole), so it is
+    named at the master cell to shorten, once however many files carry it (指標's 目標値)."""
+    cut = list({(k.place, k.header): k for k in getattr(files, "cut", None) or ()}.values())
+    if not cut:
+        return []
+    from ..core.text_fit import MAX_ROW_HEIGHT
+
+    cells = [f"　{k.place}（{k.indicator_id}）の{k.header}: {k.lines} 行" for k in cut[:5]]
+    more = [f"　…ほか {len(cut) - 5} 件"] if len(cut) > 5 else []
+    return ([f"【注意】入力用ファイルに、長すぎて画面と印刷では途中までしか出ない文章が {len(cut)} 件あります"
+             f"（Excel の行の高さの上限 {MAX_ROW_HEIGHT:g}pt を超えます。セルには全文が入っています）。"
+             "市町村が読めるように、次のセルを短くしてからもう一度作成してください:"] + cells + more)
 
 
 def copied_lines(files: "SplitFiles") -> list[str]:
@@ -397,9 +415,11 @@ class _Shared:
 
 def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy: SheetCopy,
                          issued: dt.datetime, key: Optional[bytes] = None, *,
-                         deadline: Optional[dt.date] = None, shared: Optional[_Shared] = None) -> Optional[Path]:
+                         deadline: Optional[dt.date] = None, shared: Optional[_Shared] = None,
+                         cut: Optional[list] = None) -> Optional[Path]:
     """The file; sealed when ``key`` is given. The key itself is never written to it.
-    Its sheet is laid out by renkei_xl.core.input_sheet; ``deadline`` is stated at its top.
+    Its sheet is laid out by renkei_xl.core.input_sheet; ``deadline`` is stated at its top;
+    ``cut`` gets the cells no row of it shows whole (input_sheet.Cut).
     Returns the backup of a different file it replaced (SplitFiles), else None."""
     from ..core.input_sheet import input_sheet_plan
     from ..workbook.input_book import write_input_book
@@ -416,7 +436,7 @@ def write_input_workbook(path: Path, data: MasterData, muni: Municipality, copy:
 
         ident[P_SEAL] = municipality_seal(key, data, muni.name, ident[P_ISSUED], rows, cells=issued_texts(copy))
     labelled = [(label, ident.get(prop, "")) for label, prop in ID_LABELS.items()]
-    sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules)
+    sheet = input_sheet_plan(settings, muni, copy, shared.by_id, labelled, deadline, shared.rules, cut)
     title = f"{settings.region} {settings.fiscal_year}年度 入力用ファイル（{muni.name}）"
     return safe_write(path, lambda tmp: write_input_book(tmp, sheet, title, ident, issued), keep_backup=IF_CHANGED,
                       lock=False, same=same_but_issue)
