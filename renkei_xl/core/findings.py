@@ -116,6 +116,15 @@ STALE_MANUAL = _type(
     "Excel でマスターを開き、「ファイル」→「オプション」→「数式」で計算方法を「自動」にするか"
     "「ブックの保存前に再計算を行う」をオンにして上書き保存してから、もう一度実行してください")
 
+# The same, in a municipality's returned file its Excel saved that way: an input cell's
+# formula (=G23*2) may hold a result from before what it reads was typed.
+STALE_RETURN = _type(
+    "returned-formula-uncalculated", ERROR,
+    "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては取り込みません）。"
+    "このファイルは計算方法が「手動」で、「ブックの保存前に再計算を行う」をオフにして保存されています",
+    "市町村に、このファイルを Excel で開いて F9 キーで再計算してから（または「数式」タブの「計算方法の設定」を"
+    "「自動」にして）上書き保存し、送り直してもらってください。数式をやめて値を直接入力してもらってもかまいません")
+
 MERGED_INPUT = _type(
     "merged-input", ERROR,
     "{label}のセルが結合されています（{area}）。結合したセルは左上のセルの値しか持たず、ほかのセルは空欄として"

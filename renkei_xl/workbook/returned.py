@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Optional
 
 from ..clock import local
+from ..core.calc_on_load import saved_uncalculated
 from ..core.errors import UserError
 from ..package.cells import hidden_rows, merged_areas
 from ..package.protection import sheet_protected
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .sheet_checks import (check_shared_strings, check_sheet_xml, duration_styles, holds_formula, put_back,
-                           uncached_formulas)
+from .sheet_checks import check_shared_strings, check_sheet_xml, duration_styles, formula_cells, holds_formula, put_back
 from .sheet_rows import with_errors
 from .stored_values import shared_texts, unreadable_cell
 
@@ -36,12 +36,18 @@ class ReturnedBook:
 
         self._pkg = Package(Path(name), raw)
         self._uncached: dict[str, list[str]] = {}
+        self._stale: dict[str, list[str]] = {}
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         self._hidden: dict[str, set[int]] = {}
         self._protected: dict[str, bool] = {}
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
+            # Saved by the municipality's Excel in manual calculation without calculating
+            # (core.calc_on_load.saved_uncalculated, as the master's reader asks): every
+            # formula's saved result may predate what it reads.
+            self.uncalculated = saved_uncalculated(self._workbook.calc_setting("calcMode"),
+                                                   self._workbook.calc_setting("calcOnSave"))
             self.sheetnames = [s.name for s in self._workbook.sheets if s.part is not None]
             self.custom = self._custom()
             self.modified = self._modified()
@@ -90,7 +96,9 @@ class ReturnedBook:
         raw = self._pkg.read(entry.part)
         rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
-        self._uncached[name] = uncached_formulas({name: raw}).get(name, []) if holds_formula(raw) else []
+        cells = formula_cells({name: raw}, saved_too=self.uncalculated).get(name, {}) if holds_formula(raw) else {}
+        self._uncached[name] = [ref for ref, saved in cells.items() if not saved]
+        self._stale[name] = [ref for ref, saved in cells.items() if saved]
         self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
         self._hidden[name] = hidden_rows(raw.decode("utf-8", "replace")) if b"hidden" in raw else set()
         self._protected[name] = sheet_protected(raw)
@@ -115,6 +123,13 @@ class ReturnedBook:
         """Cells of sheet ``name`` (read by ``grid`` first) whose formula has no saved result:
         calamine gives them as empty, which must never be imported over a value."""
         return self._uncached.get(name, [])
+
+    def stale(self, name: str) -> list[str]:
+        """Cells of sheet ``name`` (read by ``grid`` first) whose formula's saved result may be
+        stale: the book was saved uncalculated (``uncalculated``), so =G23*2 may still hold
+        what it gave before G23 was typed, which must never be imported as the answer.
+        A formula of numbers alone (=6+11) is left out: nothing can have changed its result."""
+        return self._stale.get(name, [])
 
     def merged(self, name: str) -> list[tuple[int, int, int, int]]:
         """The merged areas of sheet ``name`` (read by ``grid`` first), (first row, first

@@ -22,7 +22,7 @@ from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, IGNORED_DENOMINATOR, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT,
-                              STATUS_DATE, TEXT_CUT)
+                              STALE_RETURN, STATUS_DATE, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -293,8 +293,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
-    errors = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
-              for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
+    errors = _formula_inputs(wb, muni, cols, row_ids)
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
@@ -339,6 +338,17 @@ def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, st
     if not found:
         return {}
     return {ind_id: {f: text(_at(raw_rows[r], col)) for f, col in found.items()} for r, ind_id in row_ids.items()}
+
+
+def _formula_inputs(wb, muni: str, cols: dict[str, int], row_ids: dict[int, str]) -> list:
+    """The input cells whose formula gives no answer to take: one saved without its result
+    (read as empty), or with a result the municipality's Excel may not have calculated since
+    (ReturnedBook.stale: saved in manual calculation); either row is held, not imported."""
+    heads = {col: c.ENTRY_HEADERS[f] for f, col in cols.items()}
+    out = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
+           for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
+    return out + [STALE_RETURN.at(muni, ref, row_ids.get(parse_ref(ref)[0], ""), label=heads[parse_ref(ref)[1]])
+                  for ref in wb.stale(muni) if _is_input(ref, cols, row_ids)]
 
 
 def _is_input(ref: str, cols: dict[str, int], row_ids: dict[int, str]) -> bool:

@@ -1,0 +1,72 @@
+"""A municipality's returned input file saved by its own Excel with workbook-level settings
+(workbook.xml), collected: what lands in the master is what the municipality meant, or the
+row is held, naming the cell. Each setting is written into 小樽市's filled return as Excel
+writes it (tests/test_book_settings.py does the same for the master)."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pytest
+
+from renkei_xl.cli import main
+from test_cycle import cell_of, cycle, header_row, rewrite_zip  # noqa: F401  (cycle: the fixture)
+
+MUNI = "小樽市"
+
+
+def _ref(path, ind_id: str, header: str) -> str:
+    ws = openpyxl.load_workbook(path)[MUNI]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == ind_id)
+    return ws.cell(row, cols[header]).coordinate
+
+
+def _saved_with_formula(path, calc_pr: str, cached: int) -> tuple[str, str]:
+    """06-1's 実績値 typed as =(08-1's 実績値)*2 and saved by Excel with ``calc_pr``, the
+    formula's saved result ``cached``; (06-1's cell, the cell it reads)."""
+    cell, read = _ref(path, "06-1", "実績値"), _ref(path, "08-1", "実績値")
+
+    def sheet(data: bytes) -> bytes:
+        def formula(m: re.Match) -> str:
+            style = re.search(r'\ss="\d+"', m.group(1))
+            return f'<c r="{cell}"{style.group(0) if style else ""}><f>{read}*2</f><v>{cached}</v></c>'
+
+        text, n = re.subn(rf'<c r="{cell}"([^>]*?)(?:\s*/>|>.*?</c>)', formula, data.decode("utf-8"), count=1)
+        assert n == 1
+        return text.encode("utf-8")
+
+    def workbook(data: bytes) -> bytes:
+        return re.sub(r"<calcPr\b[^>]*/>", calc_pr, data.decode("utf-8"), count=1).encode("utf-8")
+
+    rewrite_zip(path, path, replace={"xl/worksheets/sheet1.xml": sheet, "xl/workbook.xml": workbook})
+    return cell, read
+
+
+@pytest.mark.parametrize("calc_pr", ['<calcPr calcId="191029" calcMode="manual" calcOnSave="0"/>',
+                                     "<calcPr calcId='191029' calcOnSave='false' calcMode='manual'/>"])
+def test_a_formula_saved_uncalculated_in_a_return_is_held_not_imported(cycle, capsys, calc_pr):
+    """The municipality typed =G23*2 (08-1's 3, so 6) with its Excel set to 「手動」 and
+    「ブックの保存前に再計算を行う」 off: the saved result is the 1 from before. collect
+    imported that 1 as 06-1's answer, exit 0, without a word."""
+    master, _by_muni, filled = cycle
+    cell, _read = _saved_with_formula(filled[MUNI], calc_pr, cached=1)
+    code = main(["collect", str(master), str(filled[MUNI])])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"{MUNI}!{cell} 06-1: 実績値は数式で、保存されている計算結果は古いかもしれません" in out, out
+    assert "計算方法が「手動」" in out and "この行は取り込まず" in out, out
+    assert cell_of(master, MUNI, "06-1", "実績値") is None       # held: the master's value as it was
+    assert cell_of(master, MUNI, "08-1", "実績値") == 3           # the rest of the file went in
+
+
+@pytest.mark.parametrize("calc_pr", ['<calcPr calcId="191029"/>', '<calcPr calcId="191029" calcMode="manual"/>'])
+def test_a_formula_excel_calculated_at_the_save_is_imported(cycle, capsys, calc_pr):
+    """Excel's default (calculated at the save, manual or not): the saved result is current."""
+    master, _by_muni, filled = cycle
+    _saved_with_formula(filled[MUNI], calc_pr, cached=6)
+    code = main(["collect", str(master), str(filled[MUNI])])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert cell_of(master, MUNI, "06-1", "実績値") == 6
