@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from renkei_xl.cli import main
-from test_cycle import cell_of, cycle, header_row, rewrite_zip  # noqa: F401  (cycle: the fixture)
+from test_cycle import cell_of, cycle, header_row, rewrite_zip, set_cell  # noqa: F401  (cycle: the fixture)
 
 MUNI = "小樽市"
 
@@ -70,3 +70,26 @@ def test_a_formula_excel_calculated_at_the_save_is_imported(cycle, capsys, calc_
     out = capsys.readouterr().out
     assert code == 0, out
     assert cell_of(master, MUNI, "06-1", "実績値") == 6
+
+
+@pytest.mark.parametrize("full_precision, imported", [(False, 12.3), (True, 12.345)])
+def test_a_number_in_a_return_set_to_precision_as_displayed_is_read_as_its_excel_shows_it(
+        cycle, capsys, full_precision, imported):
+    """40-4's 実績値 12.345 in a cell the municipality formatted 0.0, its Excel set to
+    「表示桁数で計算する」 (calcPr fullPrecision="0"): that Excel shows and calculates 12.3,
+    and collect imported 12.345. Without the setting the number is read as it is."""
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    set_cell(path, MUNI, "40-4", "実績値", 12.345)
+    set_cell(path, MUNI, "40-4", "分母", 100)
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][_ref(path, "40-4", "実績値")].number_format = "0.0"
+    wb.save(path)
+    if not full_precision:
+        rewrite_zip(path, path, replace={"xl/workbook.xml": lambda d: re.sub(
+            r"<calcPr\b[^>]*/>", '<calcPr calcId="191029" fullPrecision="0"/>', d.decode("utf-8"), count=1).encode("utf-8")})
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"40-4 実績値: （空欄） → {imported}\n" in out, out
+    assert cell_of(master, MUNI, "40-4", "実績値") == imported

@@ -116,8 +116,26 @@ class ReturnedBook:
             raise UserError(said or f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
         # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
-        return [with_errors([None if v == "" else v for v in row], errors.get(r))
-                for r, row in enumerate(rows)]
+        grid = [with_errors([None if v == "" else v for v in row], errors.get(r)) for r, row in enumerate(rows)]
+        return grid if self._workbook.full_precision else self._as_shown(name, grid)
+
+    def _as_shown(self, name: str, grid: list[list[object]]) -> list[list[object]]:
+        """The numbers of a book set to precision as displayed (calcPr fullPrecision="0",
+        「表示桁数で計算する」) as that Excel holds them: rounded to what each cell's format
+        shows (core.displayed.as_displayed, the rule the master's writes follow). Excel
+        rounds a number as it is typed there, but one typed before its cell got a 0.0 (the
+        municipality formatting the cell after typing 12.345) is saved as typed, while its
+        Excel shows 12.3 and, set so, calculates with what the cells show: collect imported
+        12.345, a number the municipality never saw."""
+        from ..core.displayed import as_displayed
+        from .state import StyleReader
+
+        reader = StyleReader(self._pkg, self._workbook)
+        for r, row in enumerate(grid, start=1):
+            for c, v in enumerate(row, start=1):
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    row[c - 1] = as_displayed(v, reader.number_format_at(name, r, c))
+        return grid
 
     def uncached(self, name: str) -> list[str]:
         """Cells of sheet ``name`` (read by ``grid`` first) whose formula has no saved result:
