@@ -93,3 +93,41 @@ def test_a_number_in_a_return_set_to_precision_as_displayed_is_read_as_its_excel
     assert code == 0, out
     assert f"40-4 実績値: （空欄） → {imported}\n" in out, out
     assert cell_of(master, MUNI, "40-4", "実績値") == imported
+
+
+def _as_macro_enabled(path, suffix: str, add=None):
+    """The return as Excel saves it with 「Excel マクロ有効ブック (*.xlsm)」 chosen: the main
+    part's content type is macroEnabled, with no VBA project unless one was written."""
+    out = path.with_suffix(suffix)
+    rewrite_zip(path, out, {"[Content_Types].xml": lambda d: d.replace(
+        b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")}, add)
+    if out != path:
+        path.unlink()
+    return out
+
+
+def test_a_return_saved_as_a_macro_enabled_book_without_a_macro_is_imported(cycle, capsys):
+    """It was refused as 「マクロ（VBA）を含むブックです」, a macro the municipality could not find."""
+    master, _by_muni, filled = cycle
+    path = _as_macro_enabled(filled[MUNI], ".xlsm")
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "取込: 小樽市_2023年度_入力.xlsm（小樽市、変更 4 セル）" in out, out
+    assert cell_of(master, MUNI, "08-1", "実績値") == 3
+
+
+@pytest.mark.parametrize("suffix, add, said", [
+    (".xlsm", {"xl/macrosheets/sheet1.xml": b"<xm:macrosheet xmlns:xm='http://schemas.microsoft.com/office/excel/2006/main'/>"},
+     "マクロ（VBA）を含むブックです"),
+    (".xlsx", None, "名前の拡張子が .xlsx ですが、中身はマクロ有効ブック（.xlsm）です。名前の拡張子を .xlsm に戻して")])
+def test_a_macro_enabled_return_with_a_macro_or_misnamed_is_refused(cycle, capsys, suffix, add, said):
+    """An Excel 4.0 macro sheet is a macro as a VBA project is; a .xlsm renamed .xlsx Excel
+    itself does not open."""
+    master, _by_muni, filled = cycle
+    before = master.read_bytes()
+    path = _as_macro_enabled(filled[MUNI], suffix, add)
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1 and said in out, out
+    assert master.read_bytes() == before

@@ -681,17 +681,30 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
-    with_vba = any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in content_types
-    if with_vba or path.suffix.lower() == c.MACRO_SUFFIX:
-        if recognise(sheet_names).kind == MASTER:
-            raise Refused(not_a_return(recognise(sheet_names)))
-        if not with_vba:    # renamed by hand: Excel itself refuses a name that disagrees with the content
-            raise Refused(f"名前の拡張子が {path.suffix} ですが、中身はマクロのない Excel ブック（.xlsx）です。"
-                           "名前の拡張子を .xlsx に戻してから取り込んでください")
-        raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
-                       "保存し直したファイルを送ってもらってください")
+    _check_macros(path, names, b"macroEnabled" in content_types, sheet_names)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+
+
+def _check_macros(path: Path, names: list[str], macro_enabled: bool, sheet_names: list[str]) -> None:
+    """A return holding a macro (a VBA project, an Excel 4.0 macro sheet) is refused, as is
+    one whose name's extension disagrees with its content (Excel opens neither). A
+    マクロ有効ブック (.xlsm) holding no macro is read as any return: Excel saves one so when
+    the municipality picks that type in 「名前を付けて保存」, and nothing in it runs; it was
+    refused as 「マクロ（VBA）を含むブック」, which the municipality could not find."""
+    macro_suffix = path.suffix.lower() == c.MACRO_SUFFIX
+    macros = any(n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names)
+    if not (macros or macro_enabled or macro_suffix):
+        return
+    if recognise(sheet_names).kind == MASTER:
+        raise Refused(not_a_return(recognise(sheet_names)))
+    if macros:
+        raise Refused("マクロ（VBA）を含むブックです。マクロを含まない Excel ブック（.xlsx）で"
+                      "保存し直したファイルを送ってもらってください")
+    if macro_enabled != macro_suffix:     # renamed by hand: Excel itself refuses a name that disagrees with the content
+        content, back = ("マクロ有効ブック（.xlsm）", ".xlsm") if macro_enabled else ("マクロのない Excel ブック（.xlsx）", ".xlsx")
+        raise Refused(f"名前の拡張子が {path.suffix} ですが、中身は{content}です。"
+                      f"名前の拡張子を {back} に戻してから取り込んでください")
 
 
 def _other_package(names: list[str], mimetype: bytes) -> str:
