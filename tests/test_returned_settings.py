@@ -131,3 +131,19 @@ def test_a_macro_enabled_return_with_a_macro_or_misnamed_is_refused(cycle, capsy
     out = capsys.readouterr().out
     assert code == 1 and said in out, out
     assert master.read_bytes() == before
+
+
+def test_a_date_in_a_return_counting_from_1904_is_read_as_typed(cycle, capsys):
+    """「1904 年から計算する」 (workbookPr date1904, the old Mac default): 2023-10-10 is stored
+    as 43747, which counted from 1900 is 2019-10-09; the held row names the date typed."""
+    import datetime as dt
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    rewrite_zip(path, path, replace={"xl/workbook.xml": lambda d: re.sub(
+        rb"<workbookPr\b[^>]*/>", b'<workbookPr date1904="1"/>', d, count=1)})
+    set_cell(path, MUNI, "04-1", "実施状況", dt.datetime(2023, 10, 10))     # openpyxl counts by the book's system
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"{MUNI}!{_ref(path, '04-1', '実施状況')} 04-1: 実施状況「2023-10-10」が日付・時刻として保存されています" in out, out
