@@ -3573,14 +3573,14 @@ def test_a_log_that_cannot_be_moved_aside_keeps_every_rotated_file(tmp_path, mon
 ROTATING = """
 import os, sys, time
 from pathlib import Path
-from renkei_xl.safety import _try_lock, _unlock
+from renkei_xl.safety import try_lock, unlock
 lock, held, release = sys.argv[1:4]
 fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-assert _try_lock(fd, Path(lock))
+assert try_lock(fd, Path(lock))
 Path(held).write_text("held")
 while not os.path.exists(release):
     time.sleep(0.01)
-_unlock(fd)
+unlock(fd)
 """
 
 
