@@ -410,6 +410,9 @@ REFUSALS = {
            "a list in a cell": lambda p: p["sheets"][1]["values"].__setitem__(0, [[1, 2]]),
            "an active sheet that is no number": lambda p: p["book"].__setitem__("active_sheet_index", "一覧"),
            "two sheets of one name": lambda p: p["sheets"].append({**p["sheets"][1], "name": p["sheets"][1]["name"]}),
+           # Japanese Excel folds width as it compares sheet names (core.contract.sheet_name_key).
+           "two sheets of one name in two widths": lambda p: p["sheets"].extend(
+               {**p["sheets"][1], "name": name} for name in ("ﾒﾓ", "メモ")),
        }.items()},
     "not a master": (lambda s: s.post("recalc", {**_payload(s.master), "sheets": [
         {"name": "Sheet1", "values": [["a"]], "pictures": [], "tables": []}], "names": []}), 422, "マスターではありません"),
