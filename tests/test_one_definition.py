@@ -107,3 +107,12 @@ def test_the_day_count_check_sees_a_copy(tmp_path):
     (tmp_path / "m.py").write_text("import datetime as dt\nA = dt.date(1900, 3, 1)\nB = dt.date(2024, 3, 1)\n",
                                    encoding="utf-8")
     assert excel_count_days(tmp_path) == [f"{tmp_path.name}/m.py:2"]
+
+
+def test_the_steps_that_mend_stale_results_are_typed_once():
+    """A stale result's finding and the refusal of the commands that publish (core.calc_on_load
+    .refuse_stale) say the same step: the manual-calculation one was typed in both, where a
+    later change of Excel's menu path would reach one only (core.findings.CALCULATE_AT_SAVE)."""
+    for phrase in ("ブックの保存前に再計算を行う", "開くと数式が計算し直されます"):
+        typed = {path for path, _, text in code_strings() if phrase in text}
+        assert typed == {"renkei_xl/core/findings.py"}, (phrase, typed)
