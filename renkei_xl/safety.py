@@ -193,7 +193,7 @@ WRITER_WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05
 
 
-def _try_lock(fd: int, path: Path) -> bool:
+def try_lock(fd: int, path: Path) -> bool:
     """Whether the OS lock on ``fd`` (the writer lock of ``path``) was taken."""
     if os.name == "nt":
         import msvcrt
@@ -216,7 +216,7 @@ def _try_lock(fd: int, path: Path) -> bool:
                         "ロックの使える場所（共有フォルダーの設定）について IT 担当者に相談してください") from None
 
 
-def _unlock(fd: int) -> None:
+def unlock(fd: int) -> None:
     if os.name == "nt":
         import msvcrt
 
@@ -495,7 +495,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     The lock file goes when the writer is done, so none is left beside a master, nor
     beside a file that was refused (not a master, empty, an input file). It is removed
     only while its OS lock is still held, and every writer, once it holds a lock, checks
-    that the name still leads to the file it locked (_still_named) and otherwise locks the
+    that the name still leads to the file it locked (still_named) and otherwise locks the
     new one: a waiter that opened the old file before it was removed gets a file no name
     leads to, notices, and queues on the new file with everyone who came later, so two
     writers never hold "the" lock at once. Removing it after the release instead would
@@ -505,7 +505,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     On Windows a file open in any process cannot be removed (Python opens files without
     FILE_SHARE_DELETE, the holder's own handle included), so there the removal fails
     quietly and the file stays, marked hidden (_hide) so Explorer does not show it. A
-    version of the tool older than _still_named would not see the removal; every version
+    version of the tool older than still_named would not see the removal; every version
     that removes the file checks it."""
     import time
 
@@ -517,7 +517,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     while True:
         fd = _open_lock(path, lock_path)
         try:
-            while not _try_lock(fd, path):
+            while not try_lock(fd, path):
                 if time.monotonic() >= deadline:
                     raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
                                     "その処理が終わってからもう一度実行してください。") from None
@@ -525,20 +525,20 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
         except BaseException:
             os.close(fd)
             raise
-        if _still_named(fd, lock_path):
+        if still_named(fd, lock_path):
             break
-        _unlock(fd)              # a writer that made nothing removed the file meanwhile: lock the new one
+        unlock(fd)              # a writer that made nothing removed the file meanwhile: lock the new one
         os.close(fd)
     try:
         yield
     finally:
         try:
             # Removed while held (see above); a waiter that got the old file sees it
-            # unnamed (_still_named) and locks a new one instead.
+            # unnamed (still_named) and locks a new one instead.
             with contextlib.suppress(OSError):   # Windows: an open file cannot go
                 os.unlink(lock_path)
         finally:
-            _unlock(fd)
+            unlock(fd)
             os.close(fd)
 
 
@@ -594,7 +594,7 @@ def _hide(path: Path, kernel32=None) -> bool:
     return bool(kernel32.SetFileAttributesW(str(path), (attrs & ~_FILE_ATTRIBUTE_NORMAL) | _FILE_ATTRIBUTE_HIDDEN))
 
 
-def _still_named(fd: int, lock_path: Path) -> bool:
+def still_named(fd: int, lock_path: Path) -> bool:
     """Whether the file locked through ``fd`` is still the one named ``lock_path``."""
     try:
         named, held = os.stat(lock_path), os.fstat(fd)
@@ -958,14 +958,14 @@ def backup_folder(path: os.PathLike | str) -> Path:
     return path.with_name(_fit(path.stem, BACKUP_FOLDER_SUFFIX) + BACKUP_FOLDER_SUFFIX)
 
 
-def _backup_stem(path: Path) -> str:
+def backup_stem(path: Path) -> str:
     """The stem every backup of ``path`` is named by: cut for the longest stamp, so all of
     them share it and sorting their names still sorts them by time."""
     return _fit(path.stem, LONGEST_STAMP, path.suffix)
 
 
 def _backup_pattern(path: Path) -> re.Pattern:
-    return re.compile(re.escape(_backup_stem(path)) + r"_\d{8}-\d{6}(?:_\d{3})?" + re.escape(path.suffix) + r"\Z")
+    return re.compile(re.escape(backup_stem(path)) + r"_\d{8}-\d{6}(?:_\d{3})?" + re.escape(path.suffix) + r"\Z")
 
 
 def list_backups(path: os.PathLike | str) -> list[Path]:
@@ -1006,7 +1006,7 @@ def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_D
     existing = list_backups(path)
     if existing and _same_content(path, existing[-1]):
         return existing[-1]
-    candidate = folder / _backup_name(_backup_stem(path), path.suffix, existing[-1].name if existing else "",
+    candidate = folder / _backup_name(backup_stem(path), path.suffix, existing[-1].name if existing else "",
                                       lambda name: (folder / name).exists())
     atomic_write(candidate, lambda tmp: shutil.copyfile(path, tmp), check_lock=False,
                  what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")

@@ -493,6 +493,17 @@ def test_no_municipality_is_named_like_a_sheet_of_the_tool(tmp_path, name):
     assert c.HISTORY in c.RESERVED_SHEET_NAMES and c.IMPORT_LOG in c.RESERVED_SHEET_NAMES
 
 
+@pytest.mark.parametrize("first, second", [("ミナミ町", "ﾐﾅﾐ町"), ("ABC町", "ＡＢＣ町"), ("Abc町", "ａＢＣ町")])
+def test_two_municipalities_excel_takes_for_one_sheet_name_are_refused(tmp_path, first, second):
+    """Japanese Excel compares sheet names with width and case folded (core.contract.sheet_name_key):
+    two municipalities typed in two widths were built as two sheets Excel holds as one name."""
+    settings = Settings("テスト圏", 2024, municipalities=(Municipality("札幌市", "中心市"), Municipality(first),
+                                                         Municipality(second)))
+    with pytest.raises(UserError, match=f"「{second}」が2回以上"):
+        build_master(tmp_path / "m.xlsx", settings)
+    assert not any(tmp_path.iterdir())
+
+
 def test_refusals(tmp_path, fy2023):
     with pytest.raises(UserError, match=r"\.xlsx（マクロなし）か \.xlsm"):
         build_master(tmp_path / "m.xls", fy2023.settings)

@@ -178,3 +178,38 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_late_imports_are_seen():
     """An import inside a function counts (cli imports its subcommands when they run)."""
     assert "renkei_xl.cli.workbook" in GRAPH["renkei_xl.cli"]
+
+
+def private_imports(module: str, source: str) -> list[str]:
+    """The names ``module`` imports from another module of ours that mark themselves as that
+    module's own (a leading underscore), anywhere in ``source``."""
+    package = module if MODULES.get(module, Path()).name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
+        else:
+            base = node.module or ""
+        if base.split(".")[0] != "renkei_xl" or base == module:
+            continue
+        found += [f"{module}:{node.lineno}: {base}.{a.name}" for a in node.names
+                  if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+def test_no_module_imports_another_modules_private_name():
+    """A name with a leading underscore is its module's own (issue 20): a module that needs
+    another's helper imports it under a public name, so a change to a private helper cannot
+    break a module nobody looked at (server.running and server.log took safety's locks so)."""
+    found = [f for m, path in MODULES.items() for f in private_imports(m, path.read_text(encoding="utf-8"))]
+    assert not found, "\n".join(found)
+
+
+def test_the_private_import_finder_finds_one():
+    """A test that cannot fail is a defect: the finder sees a planted import, late or not."""
+    planted = "def f():\n    from ..safety import _try_lock, backup_folder\n"
+    assert private_imports("renkei_xl.server.running", planted) == ["renkei_xl.server.running:2: renkei_xl.safety._try_lock"]
+    assert private_imports("renkei_xl.server.running", "from .running import _x\nfrom os import _exit\n") == []

@@ -75,3 +75,44 @@ def test_the_checks_see_a_copy(tmp_path):
                                    f'A = "{DASH_CHARS[:4]}"\nB = f"「{c.IMPORT_LOG}」に {{n}} 行"\n', encoding="utf-8")
     assert typed_with(DASH_CHARS, root=tmp_path) == {f"{tmp_path.name}/m.py"}
     assert [t for _, _, t in code_strings(tmp_path)] == [DASH_CHARS[:4], f"「{c.IMPORT_LOG}」に ", " 行"]
+
+
+# The days of Excel's 1900 day count (core.contract_read.EXCEL_DAY_ZERO and its neighbours):
+# OLE's day 0 and 1, Excel's serial 1, the fictitious 29 February's neighbours.
+EXCEL_COUNT_DAYS = {(1899, 12, 30), (1899, 12, 31), (1900, 1, 1), (1900, 2, 28), (1900, 2, 29), (1900, 3, 1)}
+
+
+def excel_count_days(root: Path = PACKAGE) -> list[str]:
+    """Where a day of Excel's count is written as a date (dt.date(1899, 12, 30), datetime(…))."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and len(node.args) == 3
+                    and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args)
+                    and tuple(a.value for a in node.args) in EXCEL_COUNT_DAYS):
+                found.append(f"{path.relative_to(root.parent).as_posix()}:{node.lineno}")
+    return found
+
+
+def test_excels_day_count_is_written_once():
+    """Excel's leap 1900 was counted in four modules (the file reader, the file writer, the
+    buttons' reads and writes, each with its own 1899-12-30 or 1900-03-01): a fix to one
+    count (the file face's 1900-01-15 written as 16) left the others to be found apart."""
+    found = excel_count_days()
+    assert found and all(f.startswith("renkei_xl/core/contract_read.py:") for f in found), "\n".join(found)
+    assert len(found) == 3, "\n".join(found)
+
+
+def test_the_day_count_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text("import datetime as dt\nA = dt.date(1900, 3, 1)\nB = dt.date(2024, 3, 1)\n",
+                                   encoding="utf-8")
+    assert excel_count_days(tmp_path) == [f"{tmp_path.name}/m.py:2"]
+
+
+def test_the_steps_that_mend_stale_results_are_typed_once():
+    """A stale result's finding and the refusal of the commands that publish (core.calc_on_load
+    .refuse_stale) say the same step: the manual-calculation one was typed in both, where a
+    later change of Excel's menu path would reach one only (core.findings.CALCULATE_AT_SAVE)."""
+    for phrase in ("ブックの保存前に再計算を行う", "開くと数式が計算し直されます"):
+        typed = {path for path, _, text in code_strings() if phrase in text}
+        assert typed == {"renkei_xl/core/findings.py"}, (phrase, typed)

@@ -109,11 +109,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(note)
     errors = result.result.report.errors
     if errors:
-        from .workbook import _print_findings
+        from .workbook import print_findings
 
         print(errors_note(result.result))
         print(f"入力チェック: {result.result.report.counts()}")
-        _print_findings(list(errors), limit=10)
+        print_findings(list(errors), limit=10)
     _mail_confirmed(args, result, bool(errors))
     # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
     # that is mailed to every municipality.

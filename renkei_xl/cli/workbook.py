@@ -22,7 +22,7 @@ SERVER_HELP = "ボタンを renkei-xl サーバーで動かす（例: http://ren
 DEMO_NAME = "さっぽろ圏_2023年度_マスター.xlsm"
 
 
-def _print_findings(findings, limit: int = 30) -> None:
+def print_findings(findings, limit: int = 30) -> None:
     for f in findings[:limit]:
         place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
         print(f"  [{f.severity}] {place} {f.indicator_id}: {f.message}")
@@ -129,7 +129,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if note := open_note(Path(args.master)):
             print(note)
     print(f"入力チェック: {result.report.counts()}")
-    _print_findings(list(result.findings))
+    print_findings(list(result.findings))
     if written:
         _print_written(written)
     return 0 if result.report.ok else 1
@@ -142,7 +142,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
     if result.findings:
         print(f"入力チェック: {result.report.counts()}")
-        _print_findings(list(result.findings), limit=10)
+        print_findings(list(result.findings), limit=10)
     _print_written(written)
     print(result.summary.line())
     # Written either way; 1 says, as validate's does, that input errors made rows － (a batch

@@ -48,7 +48,7 @@ from __future__ import annotations
 from typing import Callable, Collection, Iterable, Mapping, Optional
 
 from .errors import UserError
-from .findings import STALE_MANUAL, STALE_RESULT
+from .findings import CALCULATE_AT_SAVE, OPEN_AND_SAVE, SAVED_UNCALCULATED, STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
 
@@ -244,12 +244,10 @@ def refuse_stale(findings: Iterable[Finding], what: str) -> None:
     places = "、".join(f.place for f in stale[:_NAMED])
     more = f" ほか {len(stale) - _NAMED} セル" if len(stale) > _NAMED else ""
     if any(f.type == STALE_MANUAL.code for f in stale):
-        why = "このマスターは計算方法が「手動」で、「ブックの保存前に再計算を行う」をオフにして保存されています"
-        step = ("Excel でマスターを開き、「ファイル」→「オプション」→「数式」で計算方法を「自動」にするか"
-                "「ブックの保存前に再計算を行う」をオンにして上書き保存してから")
+        why, step = SAVED_UNCALCULATED, CALCULATE_AT_SAVE
     else:
         why = ("このマスターは最後に Excel で保存した後に書き込まれ（回収ファイル取込・次年度のマスターの作成など）、"
                "数式がまだ計算し直されていません")
-        step = "Excel でマスターを開いて上書き保存してから（開くと数式が計算し直されます）"
+        step = OPEN_AND_SAVE
     raise UserError(f"数式のセル {places}{more} の計算結果は古いかもしれません。{why}。"
                     f"古い計算結果で{what}ことはしません（何も書き込んでいません）。{step}、もう一度実行してください")

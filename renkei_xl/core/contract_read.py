@@ -122,6 +122,14 @@ def to_whole_second(value: dt.datetime) -> dt.datetime:
     return whole + dt.timedelta(seconds=1)
 
 
+# Excel's day count (the 1900 system): serial 1 is 1900-01-01, and 1900 counts as a leap year
+# (serial 60 its 29 February), so from 1900-03-01 a day's serial is its days since 1899-12-30
+# (OLE Automation's day 0, which every client of Excel counts from) and before it one more.
+# Each reader and writer of a serial, on either face, counts from these.
+EXCEL_DAY_ZERO = dt.datetime(1899, 12, 30)
+EXCEL_FIRST_DAY, LEAP_1900_END = dt.datetime(1900, 1, 1), dt.datetime(1900, 3, 1)
+
+
 def duration_as_read(value: dt.timedelta) -> object:
     """A duration (「25:30」 typed into a cell Excel formats [h]:mm) read as calamine reads the
     same serial in a date format: under a day a time of day, else a date of Excel's day
@@ -141,16 +149,14 @@ def duration_as_read(value: dt.timedelta) -> object:
     if value < _DAY:
         return (dt.datetime.min + value % _DAY).time().isoformat()
     if value < 60 * _DAY:
-        when = dt.datetime(1899, 12, 31) + value
+        when = EXCEL_DAY_ZERO + _DAY + value
     elif value < 61 * _DAY:
-        when = dt.datetime(1900, 2, 28) + (value - 60 * _DAY)
+        when = LEAP_1900_END - _DAY + (value - 60 * _DAY)
     else:
-        when = dt.datetime(1899, 12, 30) + value
+        when = EXCEL_DAY_ZERO + value
     return when.date() if when.time() == dt.time() else when
 
 
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-_FIRST_DAY, _MARCH_1900 = dt.datetime(1900, 1, 1), dt.datetime(1900, 3, 1)
 _FIRST_DAY_1904 = dt.datetime(1904, 1, 1)
 
 
@@ -167,10 +173,10 @@ def excel_serial(value: dt.date, date1904: bool = False) -> float:
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     value = value.replace(tzinfo=None)
-    first = _FIRST_DAY_1904 if date1904 else _FIRST_DAY
+    first = _FIRST_DAY_1904 if date1904 else EXCEL_FIRST_DAY
     if value < first:
         raise ValueError(f"no Excel date before {first:%Y-%m-%d}: {value}")
-    delta = value - (first if date1904 else _EXCEL_EPOCH if value >= _MARCH_1900 else _EXCEL_EPOCH + _DAY)
+    delta = value - (first if date1904 else EXCEL_DAY_ZERO if value >= LEAP_1900_END else EXCEL_DAY_ZERO + _DAY)
     return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
 
 
@@ -402,7 +408,7 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
         base = base.date()
     elif isinstance(base, (int, float)) and not isinstance(base, bool):
         try:
-            base = dt.date(1899, 12, 30) + dt.timedelta(days=int(base))  # an Excel serial date
+            base = EXCEL_DAY_ZERO.date() + dt.timedelta(days=int(base))  # an Excel serial date
         except (OverflowError, ValueError):
             raise UserError(f"{where}: 基準日「{shown(text(base))}」を日付として読めません"
                             "（例: 2024/03/31）") from None

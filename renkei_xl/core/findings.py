@@ -97,6 +97,14 @@ NO_RESULT = _type(
     "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
     "または数式をやめて値を直接入力してください")
 
+# The step that mends a flagged master's results, and why a manual-calculation master's may be
+# stale with the step that ends it: the findings below and the commands that stop on them
+# (core.calc_on_load.refuse_stale) say the same words.
+OPEN_AND_SAVE = "Excel でマスターを開いて上書き保存してから（開くと数式が計算し直されます）"
+SAVED_UNCALCULATED = "このマスターは計算方法が「手動」で、「ブックの保存前に再計算を行う」をオフにして保存されています"
+CALCULATE_AT_SAVE = ("Excel でマスターを開き、「ファイル」→「オプション」→「数式」で計算方法を「自動」にするか"
+                     "「ブックの保存前に再計算を行う」をオンにして上書き保存してから")
+
 # A formula's saved result in a cell the contract reads, on a master that asks for a full
 # calculation on opening (core.calc_on_load.stale_results): the result may predate the
 # values the tool wrote since. ``label``: the column or setting the cell is read as.
@@ -104,17 +112,15 @@ STALE_RESULT = _type(
     "formula-result-stale", ERROR,
     "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。"
     "このマスターは最後に Excel で保存した後にコマンドなどで書き込まれ、数式がまだ計算し直されていません",
-    "Excel でマスターを開いて上書き保存してから（開くと数式が計算し直されます）、もう一度実行してください")
+    f"{OPEN_AND_SAVE}、もう一度実行してください")
 
 # The same, on a master Excel saved set to manual calculation without calculating before
 # the save (core.calc_on_load.saved_uncalculated): any saved result may predate what it reads,
 # and the file cannot say which, so only the setting changed makes the next save a calculated one.
 STALE_MANUAL = _type(
     "formula-result-uncalculated", ERROR,
-    "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。"
-    "このマスターは計算方法が「手動」で、「ブックの保存前に再計算を行う」をオフにして保存されています",
-    "Excel でマスターを開き、「ファイル」→「オプション」→「数式」で計算方法を「自動」にするか"
-    "「ブックの保存前に再計算を行う」をオンにして上書き保存してから、もう一度実行してください")
+    "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。" + SAVED_UNCALCULATED,
+    f"{CALCULATE_AT_SAVE}、もう一度実行してください")
 
 # The same, in a municipality's returned file its Excel saved that way: an input cell's
 # formula (=G23*2) may hold a result from before what it reads was typed.

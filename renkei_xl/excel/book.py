@@ -36,7 +36,8 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
 from ..core.alerts import BUTTON_CHARS, cut
-from ..core.contract_read import MasterData, needed_sheets, read_contract, to_whole_second
+from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, needed_sheets,
+                                  read_contract, to_whole_second)
 from ..core.refs import named_cell
 from ..workbook.sheet_rows import as_read
 
@@ -117,11 +118,11 @@ def client_refusals() -> dict[str, str]:
 # The day of a date Excel hands to VBA, COM and Office.js, which count days as OLE
 # Automation does: day 0 is 1899-12-30, day 1 is 1899-12-31. Excel's own serial 1 is
 # 1900-01-01, and its serial 60 is the 29 February 1900 that never was (Lotus' leap year).
-_OLE_DAY_ZERO = dt.datetime(1899, 12, 30)
-_OLE_DAY_ONE = dt.datetime(1899, 12, 31)
-# OLE's day 60; Excel's serial 60 and every serial below it name the day after their OLE day.
-_OLE_DAY_SIXTY = dt.datetime(1900, 2, 28)
 _ONE_DAY = dt.timedelta(days=1)
+_OLE_DAY_ZERO = EXCEL_DAY_ZERO
+_OLE_DAY_ONE = EXCEL_DAY_ZERO + _ONE_DAY
+# OLE's day 60; Excel's serial 60 and every serial below it name the day after their OLE day.
+_OLE_DAY_SIXTY = LEAP_1900_END - _ONE_DAY
 _MIDNIGHT = dt.time()
 
 
@@ -186,7 +187,7 @@ def as_excel_text(value: object, text_cell: bool = False) -> object:
 
 
 # From this day on, a date's OLE day is its Excel serial.
-_MARCH_1900, _JANUARY_1900 = dt.date(1900, 3, 1), dt.date(1900, 1, 1)
+_MARCH_1900, _JANUARY_1900 = LEAP_1900_END.date(), EXCEL_FIRST_DAY.date()
 
 
 def _day_of(value: dt.date) -> dt.date:

@@ -708,7 +708,7 @@ def _shape_problem(payload) -> Optional[str]:
             return "シートの形が違います"
         if not all(_SCALARS.issuperset(map(type, row)) for row in sheet["values"]):
             return f"シート「{sheet['name'][:31]}」のセルの値の形が違います"
-    if len({sheet["name"].casefold() for sheet in sheets}) < len(sheets):
+    if len({c.sheet_name_key(sheet["name"]) for sheet in sheets}) < len(sheets):
         return "同じ名前のシートが 2 つあります"      # Excel cannot hold two: a doctored body
     for name in payload["names"]:
         if not _name_shape(name, len(sheets)):

@@ -222,7 +222,7 @@ class LogFile(logging.Handler):
         if not self._full():
             return
         from ..core.errors import UserError
-        from ..safety import _try_lock, _unlock
+        from ..safety import try_lock, unlock
 
         try:
             fd: Optional[int] = os.open(f"{self.baseFilename}.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -232,7 +232,7 @@ class LogFile(logging.Handler):
         try:
             if fd is not None:
                 try:
-                    held = _try_lock(fd, Path(self.baseFilename))
+                    held = try_lock(fd, Path(self.baseFilename))
                     if not held:
                         return     # another worker is rotating: it moves this log too
                 except UserError:  # a share without locks: rotated unlocked
@@ -241,7 +241,7 @@ class LogFile(logging.Handler):
                 self._move_aside()
         finally:
             if held:
-                _unlock(fd)
+                unlock(fd)
             if fd is not None:
                 os.close(fd)
 

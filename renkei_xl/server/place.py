@@ -177,11 +177,11 @@ class Place:
         folder = self.folder(live)
         path = folder / safe_book_name(live.book.name)
         from ..core.backup_names import LONGEST_STAMP
-        from ..safety import _backup_stem, backup_folder
+        from ..safety import backup_stem, backup_folder
 
         # In UTF-16 units, as path_problem counts the folder: a character past the BMP is two.
         backups = (1 + path_chars(backup_folder(path).name)
-                   + 1 + path_chars(_backup_stem(path) + LONGEST_STAMP + path.suffix))
+                   + 1 + path_chars(backup_stem(path) + LONGEST_STAMP + path.suffix))
         if problem := path_problem(self._names_of(list(folder.relative_to(self.workdir).parts)), backups):
             raise NameTooLong(f"マスター「{path.name}」のバックアップ: {problem}")
         if not self._is(path, stat.S_ISREG):

@@ -35,7 +35,7 @@ class Running:
     @classmethod
     def open(cls, folder: Path) -> Optional["Running"]:
         from ..core.errors import UserError
-        from ..safety import _try_lock
+        from ..safety import try_lock
 
         path = Path(folder) / f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}.txt"
         try:
@@ -43,7 +43,7 @@ class Running:
         except OSError:
             return None
         try:
-            if _try_lock(fd, path):
+            if try_lock(fd, path):
                 return cls(path, fd)
         except UserError:          # a share without locks: a file nobody could tell was held
             pass
@@ -87,7 +87,7 @@ def _taken(path: Path) -> list[str]:
     """The records of ``path`` when its worker has gone (its lock to be had), the file
     removed; [] while a worker holds it, or once another reader took it."""
     from ..core.errors import UserError
-    from ..safety import _still_named, _try_lock
+    from ..safety import still_named, try_lock
 
     try:
         fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
@@ -95,7 +95,7 @@ def _taken(path: Path) -> list[str]:
         return []
     try:
         try:
-            if not _try_lock(fd, path) or not _still_named(fd, path):
+            if not try_lock(fd, path) or not still_named(fd, path):
                 return []
         except UserError:
             return []
@@ -103,7 +103,7 @@ def _taken(path: Path) -> list[str]:
         os.lseek(fd, 0, os.SEEK_SET)
         text = os.read(fd, size).decode("utf-8", "backslashreplace") if size else ""
         if os.name != "nt":
-            _remove(path)          # while held: no other reader takes it again (_still_named)
+            _remove(path)          # while held: no other reader takes it again (still_named)
     except OSError:
         return []
     finally:

@@ -163,15 +163,16 @@ def _return_key(wb) -> None:
 
 def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
     """Municipality names become sheet names: refuse what Excel would refuse, in Japanese
-    (c.municipality_name_problem, the rule the 設定 reader applies too)."""
+    (c.municipality_name_problem, the rule the 設定 reader applies too), and two that Excel
+    takes for one sheet name (c.sheet_name_key: 「ﾐﾅﾐ町」 is 「ミナミ町」) are one twice."""
     seen: set[str] = set()
     for muni in settings.municipalities:
         problem = c.municipality_name_problem(muni.name)
         if problem:
             raise UserError(f"設定シートの{problem}")
-        if muni.name.lower() in seen:
+        if c.sheet_name_key(muni.name) in seen:
             raise UserError(f"設定シートに市町村名「{muni.name}」が2回以上あります")
-        seen.add(muni.name.lower())
+        seen.add(c.sheet_name_key(muni.name))
     unknown = sorted({e.municipality for e in entries} - set(settings.names))
     if unknown:
         raise UserError(f"市町村「{'、'.join(unknown)}」の入力値がありますが、設定シートの市町村一覧にありません")

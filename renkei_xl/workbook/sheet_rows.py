@@ -8,7 +8,7 @@ import datetime as dt
 from itertools import chain, islice
 from typing import Mapping, Optional, Sequence
 
-from ..core.contract_read import duration_as_read, to_whole_second
+from ..core.contract_read import EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, duration_as_read, to_whole_second
 
 # Kept as calamine gives them; a datetime goes through as_read (to the second, as the live
 # face reads it: contract_read.to_whole_second), a rare type in a master.
@@ -23,8 +23,8 @@ def as_read(value: object) -> object:
         return None
     if isinstance(value, dt.time):
         if value.microsecond:
-            value = to_whole_second(dt.datetime.combine(dt.date(1899, 12, 30), value))
-            return value.time().isoformat() if value.day == 30 else dt.date(1900, 1, 1)   # serial 1, as Excel counts
+            value = to_whole_second(dt.datetime.combine(EXCEL_DAY_ZERO.date(), value))
+            return value.time().isoformat() if value.day == 30 else EXCEL_FIRST_DAY.date()   # serial 1, as Excel counts
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return duration_as_read(value)
