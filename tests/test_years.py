@@ -561,7 +561,7 @@ def test_history_saved_from_excel_as_a_csv_of_its_own_layout_is_imported_year_by
     master = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
     shutil.copyfile(years["empty2024"], master)
     values = {("08-1", "2023年度 実績値"): "18件", ("08-1", "2023年度 評価"): "□",
-              ("KPI1-2", "2024年度 評価"): "◎"}
+              ("KPI1-2", "2024年度 評価"): "◎", ("01-1", "評価指標"): "各連携事業の\n評価指標の達成割合"}
     path = _history_as_excel_saves_it(years["m2025"], tmp_path / "経年_2025.csv", encoding,
                                       {"2023年度 実績値": actual_head, "2023年度 評価": symbol_head}, values)
     with path.open("a", encoding=encoding, newline="") as fh:
@@ -575,11 +575,19 @@ def test_history_saved_from_excel_as_a_csv_of_its_own_layout_is_imported_year_by
            {i: per[2023] for i, per in before.items() if i != "08-1"}
     assert years_of(history) == [2023]
     lines = out.splitlines()
-    line = 3 + len(before) + 1     # the title, the note, the header, each indicator, then 99-9
+    line = 3 + len(before) + 2     # the title, the note, the header, each indicator (01-1's of two lines), 99-9
     assert f"取り込みません: {line}行目: 2023年度の列: 指標ID「99-9」は指標シートにも「経年」シートにもありません" in lines, out
     kpi = 4 + next(k for k, i in enumerate(before) if i == "KPI1-2")
     assert (f"取り込みません: {kpi}行目: 2024年度の列: 2024年度は対象年度（2024年度）より前ではありません"
             "（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）") in lines, out
+
+
+def test_a_history_csv_refusal_names_the_line_a_row_starts_on_after_a_cell_of_two_lines(sample, tmp_path):
+    """A cell of two lines (Alt+Enter in Excel) is one row of two lines in the CSV: every
+    refusal after it named the line before the one staff had to mend."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ['08-1,2022,"15件\n（速報値）",×', "99-9,2022,3件,◎"],
+                                         "utf-8")
+    assert set(reasons) == {2, 4} and "99-9" in reasons[4], reasons
 
 
 def test_a_csv_of_an_earlier_year_leaves_a_master_without_its_column_as_it_is(sample, tmp_path):

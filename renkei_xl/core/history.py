@@ -480,14 +480,14 @@ def csv_rows(content: str, name: str = "CSV") -> list[CsvRow]:
     CSV (its title above, one line per 指標ID, 「2023年度 実績値」「2023年度 評価」 per year:
     _layout_rows). Staff who kept last year's 経年 as a CSV had it refused for a header 「年度」
     it never has, and were left to retype every year of every indicator one a line."""
-    rows = _read_csv(content, name)
+    rows, lines = _read_csv(content, name)
     header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
     if all(h in header for h in CSV_HEADERS):
         cols = [header.index(h) for h in CSV_HEADERS]
         return [CsvRow(line, tuple(row[i].strip() if i < len(row) else "" for i in cols),
                        _extra_fields(row, len(rows[0])))
-                for line, row in enumerate(rows[1:], start=2) if any(v.strip() for v in row)]
-    laid_out = _layout_rows(rows, name)
+                for line, row in zip(lines[1:], rows[1:]) if any(v.strip() for v in row)]
+    laid_out = _layout_rows(rows, lines, name)
     if laid_out is not None:
         return laid_out
     missing = next(h for h in CSV_HEADERS if h not in header)
@@ -495,7 +495,7 @@ def csv_rows(content: str, name: str = "CSV") -> list[CsvRow]:
                     f"「{c.HISTORY}」シートをそのまま CSV で保存したものも読めます）")
 
 
-def _layout_rows(rows: Sequence[Sequence[str]], name: str) -> Optional[list[CsvRow]]:
+def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str) -> Optional[list[CsvRow]]:
     """The records of a file laid out as 経年 is (None when it is not): the header is the
     first of the first 20 lines holding 「指標ID」 and a year's 実績値 or 評価, read as 経年's
     own headers are (year_of_header: 「令和5年度 実績値」「R5年度 評価」 too). A year whose
@@ -508,7 +508,7 @@ def _layout_rows(rows: Sequence[Sequence[str]], name: str) -> Optional[list[CsvR
             for kind in ("実績値", "評価"):
                 if (year := year_of_header(h, kind)) is not None:
                     if (year, kind) in cols:
-                        raise UserError(f"「{name}」の{at + 1}行目に{year}年度の{kind}の見出しが 2 つあります"
+                        raise UserError(f"「{name}」の{lines[at]}行目に{year}年度の{kind}の見出しが 2 つあります"
                                         f"（{cols[year, kind] + 1}列目と{k + 1}列目）。どちらがその年度の記録か"
                                         "決められないため、正しくない方の列を削除してからもう一度実行してください")
                     cols[year, kind] = k
@@ -516,7 +516,7 @@ def _layout_rows(rows: Sequence[Sequence[str]], name: str) -> Optional[list[CsvR
             continue
         id_col = header.index(ID_HEADER)
         out = []
-        for line, row in enumerate(rows[at + 1:], start=at + 2):
+        for line, row in zip(lines[at + 1:], rows[at + 1:]):
             ind_id = row[id_col].strip() if id_col < len(row) else ""
             for year in sorted({y for y, _kind in cols}):
                 actual, symbol = (row[k].strip() if (k := cols.get((year, kind))) is not None and k < len(row) else ""
@@ -527,8 +527,9 @@ def _layout_rows(rows: Sequence[Sequence[str]], name: str) -> Optional[list[CsvR
     return None
 
 
-def _read_csv(content: str, name: str) -> list[list[str]]:
-    """The lines of a CSV (tab-separated when its first line is), at most MAX_CSV_ROWS."""
+def _read_csv(content: str, name: str) -> tuple[list[list[str]], list[int]]:
+    """The rows of a CSV (tab-separated when its first line is), at most MAX_CSV_ROWS, and the
+    line of the file each starts on (a refusal names it as staff see the file in メモ帳)."""
     import csv      # here: 評価を再計算 imports this module and never reads a CSV
     import io
 
@@ -540,17 +541,23 @@ def _read_csv(content: str, name: str) -> list[list[str]]:
     first = content.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []    # the line each row starts on: a cell of two lines (Alt+Enter) is one row
+    last = 0
     try:
         # One row past the limit is enough to refuse: 5 MB of empty lines read whole were
         # five million rows, 340 MiB, before 「行が多すぎます」.
-        rows = list(itertools.islice(reader, MAX_CSV_ROWS + 1))
+        for row in itertools.islice(reader, MAX_CSV_ROWS + 1):
+            rows.append(row)
+            lines.append(last + 1)
+            last = reader.line_num
     except csv.Error as exc:
         raise UserError(f"「{name}」の{reader.line_num}行目を CSV として読めません（{_csv_reason(exc)}）") from None
     if len(rows) > MAX_CSV_ROWS:
         raise UserError(f"「{name}」の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）")
     if not rows:
         raise UserError(f"「{name}」が空です（1行目に 指標ID,年度,実績値,評価 の見出しが必要です）")
-    return rows
+    return rows, lines
 
 
 def _csv_reason(exc: Exception) -> str:
