@@ -529,6 +529,67 @@ def test_a_csv_correcting_last_year_corrects_the_indicator_sheets_previous_colum
     assert f"市町村シートの「{label}」の列は変えていません" in out and "札幌市" in out, out
 
 
+
+def _history_as_excel_saves_it(master: Path, path: Path, encoding: str, headers: dict[str, str],
+                               values: dict[tuple[str, str], str]) -> Path:
+    """経年 of ``master`` saved as Excel's 「CSV UTF-8」 (BOM) or 「CSV」 (cp932) saves a sheet:
+    its title and note lines above the header, every cell as shown, headers and cells changed
+    as staff retype them (``headers``: old → new, ``values``: (指標ID, header) → text)."""
+    import csv
+    import io
+
+    grid = [["" if v is None else str(v) for v in row] for row in _grid(master, c.HISTORY)]
+    at = next(k for k, row in enumerate(grid) if "指標ID" in row)
+    head = grid[at]
+    for (ind_id, h), value in values.items():
+        next(row for row in grid if row[0] == ind_id)[head.index(h)] = value
+    grid[at] = [headers.get(h, h) for h in head]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(grid)
+    path.write_bytes(out.getvalue().encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding, actual_head, symbol_head", [("utf-8-sig", "2023年度 実績値", "2023年度 評価"),
+                                                                ("cp932", "令和5年度 実績値", "R5年度 評価")])
+def test_history_saved_from_excel_as_a_csv_of_its_own_layout_is_imported_year_by_year(
+        years, tmp_path, capsys, encoding, actual_head, symbol_head):
+    """経年 saved by Excel as a CSV (last year's, kept for the record) was refused for a header
+    「年度」 its layout never has: staff were left to retype each year of each indicator one a
+    line. Read as 経年 is read: every year's 実績値 and 評価 under its 指標ID and year, a year
+    not before the master's and an ID neither 指標 nor 経年 has refused naming their line."""
+    master = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["empty2024"], master)
+    values = {("08-1", "2023年度 実績値"): "18件", ("08-1", "2023年度 評価"): "□",
+              ("KPI1-2", "2024年度 評価"): "◎", ("01-1", "評価指標"): "各連携事業の\n評価指標の達成割合"}
+    path = _history_as_excel_saves_it(years["m2025"], tmp_path / "経年_2025.csv", encoding,
+                                      {"2023年度 実績値": actual_head, "2023年度 評価": symbol_head}, values)
+    with path.open("a", encoding=encoding, newline="") as fh:
+        fh.write("99-9,新しい事業,新しい指標,10件,5件,×,,\r\n")
+    before = read_history(_grid(years["m2025"], c.HISTORY))
+    assert cli_main(["history", "import", str(master), str(path)]) == 1
+    out = capsys.readouterr().out
+    history = read_history(_grid(master, c.HISTORY))
+    assert history["08-1"][2023] == ("18件", "□")
+    assert {i: per[2023] for i, per in history.items() if i != "08-1"} == \
+           {i: per[2023] for i, per in before.items() if i != "08-1"}
+    assert years_of(history) == [2023]
+    lines = out.splitlines()
+    line = 3 + len(before) + 2     # the title, the note, the header, each indicator (01-1's of two lines), 99-9
+    assert f"取り込みません: {line}行目: 2023年度の列: 指標ID「99-9」は指標シートにも「経年」シートにもありません" in lines, out
+    kpi = 4 + next(k for k, i in enumerate(before) if i == "KPI1-2")
+    assert (f"取り込みません: {kpi}行目: 2024年度の列: 2024年度は対象年度（2024年度）より前ではありません"
+            "（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）") in lines, out
+
+
+def test_a_history_csv_refusal_names_the_line_a_row_starts_on_after_a_cell_of_two_lines(sample, tmp_path):
+    """A cell of two lines (Alt+Enter in Excel) is one row of two lines in the CSV: every
+    refusal after it named the line before the one staff had to mend."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ['08-1,2022,"15件\n（速報値）",×', "99-9,2022,3件,◎"],
+                                         "utf-8")
+    assert set(reasons) == {2, 4} and "99-9" in reasons[4], reasons
+
+
 def test_a_csv_of_an_earlier_year_leaves_a_master_without_its_column_as_it_is(sample, tmp_path):
     """The sample 2023 master was not made by rollover: it has no 前年度実績 column, and a
     CSV of 2022 adds none."""

@@ -467,8 +467,69 @@ def decode_csv(raw: bytes, name: str) -> str:
     raise UserError(f"「{name}」の文字コードを読めません。UTF-8 か Shift_JIS の CSV で保存してください")
 
 
-def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str, int]]:
-    """The rows and the columns of CSV_HEADERS (found by header text in the first row)."""
+class CsvRow(NamedTuple):
+    line: int                               # line of the file (1 = its first)
+    fields: tuple[str, str, str, str]       # 指標ID, 年度, 実績値, 評価 (stripped)
+    extra: str = ""                         # why the row cannot be read as it stands ("" when it can)
+    where: str = ""                         # 「2023年度の列: 」 for a year of 経年's own layout
+
+
+def csv_rows(content: str, name: str = "CSV") -> list[CsvRow]:
+    """The records of a history file, one per 指標ID and year, in either layout it comes in:
+    指標ID,年度,実績値,評価 (one record a line), or 経年's own, as Excel saves the sheet as
+    CSV (its title above, one line per 指標ID, 「2023年度 実績値」「2023年度 評価」 per year:
+    _layout_rows). Staff who kept last year's 経年 as a CSV had it refused for a header 「年度」
+    it never has, and were left to retype every year of every indicator one a line."""
+    rows, lines = _read_csv(content, name)
+    header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
+    if all(h in header for h in CSV_HEADERS):
+        cols = [header.index(h) for h in CSV_HEADERS]
+        return [CsvRow(line, tuple(row[i].strip() if i < len(row) else "" for i in cols),
+                       _extra_fields(row, len(rows[0])))
+                for line, row in zip(lines[1:], rows[1:]) if any(v.strip() for v in row)]
+    laid_out = _layout_rows(rows, lines, name)
+    if laid_out is not None:
+        return laid_out
+    missing = next(h for h in CSV_HEADERS if h not in header)
+    raise UserError(f"「{name}」の1行目に見出し「{missing}」がありません（必要な見出し: {','.join(CSV_HEADERS)}。"
+                    f"「{c.HISTORY}」シートをそのまま CSV で保存したものも読めます）")
+
+
+def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str) -> Optional[list[CsvRow]]:
+    """The records of a file laid out as 経年 is (None when it is not): the header is the
+    first of the first 20 lines holding 「指標ID」 and a year's 実績値 or 評価, read as 経年's
+    own headers are (year_of_header: 「令和5年度 実績値」「R5年度 評価」 too). A year whose
+    cells are both empty is no record (an indicator added later has none for it); a line
+    with records and no 指標ID is one to refuse, never dropped without a word."""
+    for at, raw in enumerate(rows[:c.HEADER_SEARCH_ROWS]):
+        header = [header_key(h) for h in raw]
+        cols: dict[tuple[int, str], int] = {}
+        for k, h in enumerate(header):
+            for kind in ("実績値", "評価"):
+                if (year := year_of_header(h, kind)) is not None:
+                    if (year, kind) in cols:
+                        raise UserError(f"「{name}」の{lines[at]}行目に{year}年度の{kind}の見出しが 2 つあります"
+                                        f"（{cols[year, kind] + 1}列目と{k + 1}列目）。どちらがその年度の記録か"
+                                        "決められないため、正しくない方の列を削除してからもう一度実行してください")
+                    cols[year, kind] = k
+        if ID_HEADER not in header or not cols:
+            continue
+        id_col = header.index(ID_HEADER)
+        out = []
+        for line, row in zip(lines[at + 1:], rows[at + 1:]):
+            ind_id = row[id_col].strip() if id_col < len(row) else ""
+            for year in sorted({y for y, _kind in cols}):
+                actual, symbol = (row[k].strip() if (k := cols.get((year, kind))) is not None and k < len(row) else ""
+                                  for kind in ("実績値", "評価"))
+                if actual or symbol:
+                    out.append(CsvRow(line, (ind_id, str(year), actual, symbol), where=f"{year}年度の列: "))
+        return out
+    return None
+
+
+def _read_csv(content: str, name: str) -> tuple[list[list[str]], list[int]]:
+    """The rows of a CSV (tab-separated when its first line is), at most MAX_CSV_ROWS, and the
+    line of the file each starts on (a refusal names it as staff see the file in メモ帳)."""
     import csv      # here: 評価を再計算 imports this module and never reads a CSV
     import io
 
@@ -480,23 +541,23 @@ def csv_rows(content: str, name: str = "CSV") -> tuple[list[list[str]], dict[str
     first = content.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []    # the line each row starts on: a cell of two lines (Alt+Enter) is one row
+    last = 0
     try:
         # One row past the limit is enough to refuse: 5 MB of empty lines read whole were
         # five million rows, 340 MiB, before 「行が多すぎます」.
-        rows = list(itertools.islice(reader, MAX_CSV_ROWS + 1))
+        for row in itertools.islice(reader, MAX_CSV_ROWS + 1):
+            rows.append(row)
+            lines.append(last + 1)
+            last = reader.line_num
     except csv.Error as exc:
         raise UserError(f"「{name}」の{reader.line_num}行目を CSV として読めません（{_csv_reason(exc)}）") from None
     if len(rows) > MAX_CSV_ROWS:
         raise UserError(f"「{name}」の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）")
     if not rows:
         raise UserError(f"「{name}」が空です（1行目に 指標ID,年度,実績値,評価 の見出しが必要です）")
-    header = [unicodedata.normalize("NFKC", h).strip() for h in rows[0]]
-    cols = {}
-    for h in CSV_HEADERS:
-        if h not in header:
-            raise UserError(f"「{name}」の1行目に見出し「{h}」がありません（必要な見出し: {','.join(CSV_HEADERS)}）")
-        cols[h] = header.index(h)
-    return rows, cols
+    return rows, lines
 
 
 def _csv_reason(exc: Exception) -> str:
@@ -516,46 +577,18 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     reason and the others still count. Columns are found by header text. An 指標ID 経年
     keeps though 指標 no longer has it is taken: a year corrected afterwards is one of its
     past years, and refusing it left the figure staff had found wrong in the record."""
-    rows, cols = csv_rows(content)
     known = {i.id for i in indicators} | set(history)
     seen: set[tuple[str, int]] = set()
     records: list[tuple[str, int, YearRecord]] = []
     refusals: list[Refusal] = []
     replaced = 0
-    lo, _hi = YEAR_RANGE
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(v.strip() for v in row):
-            continue
-
-        def cell(h: str) -> str:
-            i = cols[h]
-            return row[i].strip() if i < len(row) else ""
-
-        ind_id, year_text, actual, symbol = (cell(h) for h in CSV_HEADERS)
-        reason = _extra_fields(row, len(rows[0])) or _id_refusal(ind_id, known)
-        if reason:
-            refusals.append(Refusal(line, reason))
-            continue
+    for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
         year = _year(year_text, parse_fiscal_year, DateParseError)
-        if year is None:
-            refusals.append(Refusal(line, f"年度「{shown(year_text)}」を読めません（例: 2022 または 2022年度、令和4年度）"))
-            continue
-        if year >= current_year:
-            refusals.append(Refusal(line, f"{year}年度は対象年度（{current_year}年度）より前ではありません"
-                                          "（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）"))
-            continue
-        if year < lo:
-            refusals.append(Refusal(line, f"{year}年度は古すぎます（{lo}年度以降）"))
-            continue
-        if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
-            refusals.append(Refusal(line, f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください{symbol_hint(symbol)}"))
-            continue
-        reason = _actual_refusal(actual, symbol)
+        reason = extra or _id_refusal(ind_id, known) or _record_refusal(year, year_text, actual, symbol, current_year)
+        if not reason and (ind_id, year) in seen:
+            reason = f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"
         if reason:
-            refusals.append(Refusal(line, reason))
-            continue
-        if (ind_id, year) in seen:
-            refusals.append(Refusal(line, f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"))
+            refusals.append(Refusal(line, where + reason))
             continue
         seen.add((ind_id, year))
         if year in history.get(ind_id, {}):
@@ -563,6 +596,21 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         # either dash the list prints (実績値's －, the symbol ―) is no value
         records.append((ind_id, year, YearRecord("" if actual in (NO_VALUE, NOT_YET) else actual, symbol)))
     return CsvImport(records, refusals, replaced)
+
+
+def _record_refusal(year: Optional[int], year_text: str, actual: str, symbol: str, current_year: int) -> str:
+    """Why a record's year, 評価 or 実績値 cannot go into 経年 ("" when they can)."""
+    lo, _hi = YEAR_RANGE
+    if year is None:
+        return f"年度「{shown(year_text)}」を読めません（例: 2022 または 2022年度、令和4年度）"
+    if year >= current_year:
+        return (f"{year}年度は対象年度（{current_year}年度）より前ではありません"
+                "（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）")
+    if year < lo:
+        return f"{year}年度は古すぎます（{lo}年度以降）"
+    if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
+        return f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください{symbol_hint(symbol)}"
+    return _actual_refusal(actual, symbol)
 
 
 def _extra_fields(row: Sequence[str], width: int) -> str:
