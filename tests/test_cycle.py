@@ -26,6 +26,7 @@ from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
 from conftest import require_soffice, shared_build
+from remote_payload import saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
 from renkei_xl.cli import main
@@ -217,8 +218,8 @@ def _otaru_held(master: Path, filled: dict, capsys, ind_id: str, header: str, va
 
 
 def cell_of(master: Path, municipality: str, ind_id: str, header: str):
-    wb = openpyxl.load_workbook(master)
-    ws = wb[municipality]
+    """(The workbook loaded once per content: tests ask several cells of one state.)"""
+    ws = saved_book(master)[municipality]
     top, cols = header_row(ws)
     for r in range(top + 1, ws.max_row + 1):
         if ws.cell(r, cols["指標ID"]).value == ind_id:
@@ -228,7 +229,7 @@ def cell_of(master: Path, municipality: str, ind_id: str, header: str):
 
 def list_rows(master: Path) -> dict[str, tuple]:
     """指標ID → (実績値, 評価) from the master's 一覧, found by header text."""
-    ws = openpyxl.load_workbook(master)[c.LIST]
+    ws = saved_book(master)[c.LIST]
     rows = list(ws.iter_rows(values_only=True))
     top = next(i for i, r in enumerate(rows) if "指標ID" in r and "評価" in r)
     h = rows[top]
