@@ -496,6 +496,13 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
         sheets.append(sheet)
+    if client == VBA:
+        # Names.Count: every definedName, print areas and titles too. Before the names are
+        # walked below (which refuses nothing): tens of thousands of them took seconds.
+        with zipfile.ZipFile(path) as z:
+            named = len(re.findall(rb"<(?:\w+:)?definedName[\s>]", z.read("xl/workbook.xml")))
+        if named > VBA_MAX_ITEMS:
+            raise ClientRefused("", names=named)
     names = []
 
     def add(defined, book_scope, scope_ws=None):
@@ -521,10 +528,6 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
             add(defined, False, ws)
     unsendable = []
     if client == VBA:
-        with zipfile.ZipFile(path) as z:      # Names.Count: every definedName, print areas and titles too
-            named = len(re.findall(rb"<(?:\w+:)?definedName[\s>]", z.read("xl/workbook.xml")))
-        if named > VBA_MAX_ITEMS:
-            raise ClientRefused("", names=named)
         shapes = file_shape_counts(path)
         for ws in wb.worksheets:
             if ws.max_row > VBA_LAST_ROW or ws.max_column > VBA_LAST_ROW:

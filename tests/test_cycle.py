@@ -26,6 +26,7 @@ from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
 from conftest import require_soffice, shared_build
+from remote_payload import saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
 from renkei_xl.cli import main
@@ -217,8 +218,8 @@ def _otaru_held(master: Path, filled: dict, capsys, ind_id: str, header: str, va
 
 
 def cell_of(master: Path, municipality: str, ind_id: str, header: str):
-    wb = openpyxl.load_workbook(master)
-    ws = wb[municipality]
+    """(The workbook loaded once per content: tests ask several cells of one state.)"""
+    ws = saved_book(master)[municipality]
     top, cols = header_row(ws)
     for r in range(top + 1, ws.max_row + 1):
         if ws.cell(r, cols["指標ID"]).value == ind_id:
@@ -228,7 +229,7 @@ def cell_of(master: Path, municipality: str, ind_id: str, header: str):
 
 def list_rows(master: Path) -> dict[str, tuple]:
     """指標ID → (実績値, 評価) from the master's 一覧, found by header text."""
-    ws = openpyxl.load_workbook(master)[c.LIST]
+    ws = saved_book(master)[c.LIST]
     rows = list(ws.iter_rows(values_only=True))
     top = next(i for i, r in enumerate(rows) if "指標ID" in r and "評価" in r)
     h = rows[top]
@@ -1897,12 +1898,33 @@ def _sheet_xml(zf: zipfile.ZipFile):
     return [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
 
 
-def test_export_is_values_only_and_anonymous(tmp_path, fy2023):
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A fresh FY2023 master exported once with its PDF (LibreOffice converts it, some
+    seconds), for the tests that only read what it wrote; and how many times 一覧 was laid
+    out for it (sheet_list.list_grid counted). (folder, export, layouts, digest of the
+    .xlsx and the PDF, which each test checks are still as written.)"""
+    from renkei_xl.core import sheet_list
+
     require_soffice()
-    master = init_master(tmp_path / "マスター.xlsm", sample="fy2023")
-    result = export_master(master, pdf=True)
+    folder = tmp_path_factory.mktemp("exported")
+    master = init_master(folder / "マスター.xlsm", sample="fy2023")
+    laid, grid = [], sheet_list.list_grid
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sheet_list, "list_grid", lambda *a, **k: laid.append(a) or grid(*a, **k))
+        done = export_master(master, pdf=True)
+    return folder, done, len(laid), _export_digest(done)
+
+
+def _export_digest(done) -> tuple[bytes, bytes]:
+    return done.path.read_bytes(), done.pdf.read_bytes() if done.pdf else b""
+
+
+def test_export_is_values_only_and_anonymous(exported, tmp_path, fy2023):
+    folder, result, _layouts, written = exported
+    assert _export_digest(result) == written
     out = result.path
-    assert out == tmp_path / "さっぽろ連携中枢都市圏_2023年度_連携事業実施状況等一覧.xlsx"
+    assert out == folder / "さっぽろ連携中枢都市圏_2023年度_連携事業実施状況等一覧.xlsx"
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         assert not any("vbaproject" in n.lower() for n in names)
@@ -1945,21 +1967,20 @@ def test_export_is_values_only_and_anonymous(tmp_path, fy2023):
     assert (round(width), round(height)) == (1191, 842)   # A3 landscape
 
 
-def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(tmp_path, monkeypatch):
+def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exported, tmp_path, monkeypatch):
     """The 確定版's 一覧 was laid out for the texts its tallest rows cut (cut_note), again for
     the PDF's source and again for the .xlsx: some 0.2 s each at 20,000 indicators. One
     layout serves all three, and the PDF a button makes after the .xlsx (write_pdf) too."""
     from renkei_xl.core import sheet_list
     from renkei_xl.cycle.export import write_pdf
 
-    require_soffice()
-    master = init_master(tmp_path / "マスター.xlsm", sample="fy2023")
+    _folder, done, layouts, written = exported
+    assert _export_digest(done) == written
+    assert done.pdf is not None and layouts == 1
     laid, grid = [], sheet_list.list_grid
     monkeypatch.setattr(sheet_list, "list_grid", lambda *a, **k: laid.append(a) or grid(*a, **k))
-    done = export_master(master, pdf=True)
-    assert done.pdf is not None and len(laid) == 1
     write_pdf(done.result, done.settings, tmp_path / "button.pdf", list_plan=done.list_plan)
-    assert len(laid) == 1
+    assert (tmp_path / "button.pdf").stat().st_size and laid == []
 
 
 def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):

@@ -144,11 +144,10 @@ def _border(line):
             + int(line.LineDistance), "color": f"{line.Color & 0xFFFFFF:06X}"}
 
 
-def _read_cell(sheet, format_strings, r, c):
-    """The cell's looks in one UNO call (each call is a round trip to soffice)."""
-    cell = sheet.getCellByPosition(c - 1, r - 1)
-    p = dict(zip(CELL_PROPS, cell.getPropertyValues(CELL_PROPS)))
-    out = {
+def _looks(props, format_strings):
+    """A cell's looks from its CELL_PROPS values."""
+    p = dict(zip(CELL_PROPS, props))
+    return {
         "font_name": p["CharFontName"], "font_size": round(p["CharHeight"], 2),
         "bold": p["CharWeight"] >= 150, "italic": p["CharPosture"].value != "NONE",
         "font_color": None if p["CharColor"] == -1 else f"{p['CharColor'] & 0xFFFFFF:06X}",
@@ -160,8 +159,40 @@ def _read_cell(sheet, format_strings, r, c):
         "borders": {"top": _border(p["TopBorder"]), "bottom": _border(p["BottomBorder"]),
                     "left": _border(p["LeftBorder"]), "right": _border(p["RightBorder"])},
         "number_format": format_strings(p["NumberFormat"]),
-        "merged": _merged_area(sheet, cell) if cell.getIsMerged() else None,
     }
+
+
+def _read_cells(sheet, format_strings, cells):
+    """The looks and values of ``cells`` ((row, column), 1-based), a few UNO calls a sheet
+    (each call is a round trip to soffice; three a cell took half of the replay's time).
+    LibreOffice keeps one pooled pattern per distinct set of cell attributes (fonts, fill,
+    alignment, borders, number format, merge), and getUniqueCellFormatRanges groups the
+    range's cells by it: one cell of a group answers for all of them. Only a merged cell's
+    area is asked of that cell itself."""
+    height = max(r for r, _ in cells)
+    width = max(c for _, c in cells)
+    whole = sheet.getCellRangeByPosition(0, 0, width - 1, height - 1)
+    data = whole.getDataArray()
+    wanted = set(cells)
+    looks = {}
+    for group in whole.getUniqueCellFormatRanges():
+        addresses = group.getRangeAddresses()
+        first = sheet.getCellByPosition(addresses[0].StartColumn, addresses[0].StartRow)
+        shared = _looks(first.getPropertyValues(CELL_PROPS), format_strings)
+        merged = first.getIsMerged()
+        for a in addresses:
+            for r in range(a.StartRow + 1, a.EndRow + 2):
+                for c in range(a.StartColumn + 1, a.EndColumn + 2):
+                    if (r, c) in wanted:
+                        looks[(r, c)] = (shared, merged)
+    out = {}
+    for r, c in cells:
+        shared, merged = looks[(r, c)]     # every cell of the range is in one group
+        cell = dict(shared)
+        cell["merged"] = _merged_area(sheet, sheet.getCellByPosition(c - 1, r - 1)) if merged else None
+        value = data[r - 1][c - 1]
+        cell["value"] = None if value == "" else value
+        out[f"{r},{c}"] = cell
     return out
 
 
@@ -197,16 +228,9 @@ def _read(doc, what):
         sheet = doc.Sheets.getByName(name)
         rows, cols = sheet.getRows(), sheet.getColumns()
         got = {"cells": {}, "rows": {}, "cols": {}}
-        cells = wanted.get("cells", [])
+        cells = [tuple(cell) for cell in wanted.get("cells", [])]
         if cells:
-            height = max(r for r, _ in cells)
-            width = max(c for _, c in cells)
-            data = sheet.getCellRangeByPosition(0, 0, width - 1, height - 1).getDataArray()
-            for r, c in cells:
-                cell = _read_cell(sheet, format_string, r, c)
-                value = data[r - 1][c - 1]
-                cell["value"] = None if value == "" else value
-                got["cells"][f"{r},{c}"] = cell
+            got["cells"] = _read_cells(sheet, format_string, cells)
         for r in wanted.get("rows", []):
             got["rows"][str(r)] = rows.getByIndex(r - 1).Height / HUNDREDTH_MM_PER_POINT
         for c in wanted.get("cols", []):
