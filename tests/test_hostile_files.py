@@ -1722,3 +1722,25 @@ def test_the_walk_of_a_refused_sheet_of_unclosed_cells_names_the_cell():
     said = unreadable_cell("小樽市", raw, 10)
     assert _Searched.looked < 3 * len(raw), (_Searched.looked, len(raw))
     assert said is not None and said.startswith("シート「小樽市」のセル B1 が壊れています（論理値のセルに「7」"), said
+
+
+@pytest.mark.parametrize("xml", [
+    b'<c r="A1"><f>B1*2</f><v>4</v></c>', b'<c r="A1"><f t="shared" si="0"/><v>4</v></c>',
+    b'<c r="A1"><f/></c>', b'<x:c r="A1"><x:f>B1</x:f><x:v>1</x:v></x:c>', b'<c r="A1"><y:f\n>B1</y:f></c>',
+    b'<c r="A1" t="inlineStr"><is><t>if> a:f> b</t></is></c>', b'<c r="A1"><v>1</v></c>', b"f>", b"<f", b":f>",
+    b'<sheetPr codeName="f"/><c r="A1"><v>1</v></c>', b'<autoFilter ref="A1:B2"/>'],
+    ids=["plain", "shared", "empty", "own prefix", "another prefix spaced", "in a text", "none", "bare tail",
+         "bare head", "prefix only", "attribute ending in f", "autofilter"])
+def test_the_fast_scans_answer_as_their_plain_patterns_do(xml):
+    """holds_formula and the survey's look for an error type search from a character rare
+    in a sheet's cells rather than from ``<`` or ``"`` (each in every cell): they must find
+    exactly what the plain search finds, in a sheet of each kind."""
+    import re
+
+    from renkei_xl.workbook.sheet_checks import ANY_FORMULA, holds_formula
+    from renkei_xl.workbook.sheet_form import _holds_quoted_e
+
+    for raw in (xml, b"<worksheet>" + xml + b"</worksheet>", xml.replace(b'r="A1"', b'r="A1" t="e"'),
+                xml.replace(b'r="A1"', b't = "e" r="A1"'), b'"e"' + xml):
+        assert holds_formula(raw) == bool(re.search(ANY_FORMULA, raw)), raw
+        assert _holds_quoted_e(raw) == (b'"e"' in raw), raw

@@ -57,10 +57,20 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, Optional[int], bool]:
     odd = _odd_cell(prefix).search(raw)
     odd_at = odd.start() if odd is not None else None
     without_r = odd_at is not None and _cell_without_r(prefix).search(raw, odd_at) is not None
-    errors = b'"e"' in raw          # an error value's type, however spaced, holds it
+    errors = _holds_quoted_e(raw)   # an error value's type, however spaced, holds it
     usual = not without_r and not (b"'" in raw and _quoted_attribute(raw)) and (
         not errors or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
     return usual, odd_at, errors
+
+
+# ``e"`` is rare in a sheet's cells; ``"`` is in every one of them, so a search for ``"e"``
+# (``in`` or a pattern) stops at each: 6.3 ms for 10 MB, against 2.4 for this one.
+_E_QUOTE = re.compile(rb'e"')
+
+
+def _holds_quoted_e(raw: bytes) -> bool:
+    """``b'"e"' in raw``, faster (_E_QUOTE)."""
+    return any(m.start() and raw[m.start() - 1] == 0x22 for m in _E_QUOTE.finditer(raw))
 
 
 _PREFIXED_CELL = re.compile(rb":c[\s/>]")

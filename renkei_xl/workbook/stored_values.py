@@ -66,6 +66,9 @@ def _value_tag(prefix: bytes, any_prefix: bool) -> bytes:
     return tag + rb"(?:\s[^<>]*)?>"
 
 
+# Searched for with ``re``, as ``:`` is rare in a sheet: ``b":v" in raw`` stops at each ``v``
+# of every value tag (8 ms for 10 MB, against 2.6).
+_PREFIXED_VALUE = re.compile(rb":v")
 # A positive number as Excel writes one, past a run of digits (12.5, 1.5E-3), up to the end
 # of its value: in a number cell, nearly all of a sheet's values that _odd_values passes on.
 _DECIMAL = re.compile(rb"[0-9]{1,%d}(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?</" % (_INDEX_DIGITS - 1))
@@ -87,7 +90,7 @@ def check_stored_values(name: str, raw: bytes, prefix: bytes) -> Undated:
     sheet finds the values that may not fit (decimals, negatives, text results of formulas,
     errors and dates among them); only those are looked at one by one."""
     negatives, cells = Undated(), CellTags(raw, prefix)
-    any_prefix = bool(prefix) or b":v" in raw
+    any_prefix = bool(prefix) or _PREFIXED_VALUE.search(raw) is not None
     decimals = False
     for m in _odd_values(prefix, any_prefix).finditer(raw):
         if _DECIMAL.match(raw, m.end()):
