@@ -59,18 +59,23 @@ def locked(sample: Path, tmp_path: Path, element: str) -> Path:
     return path
 
 
+def _recalc_refused_saying(path: Path, *said: str) -> None:
+    """評価を再計算 on the command line refuses ``path`` with a message holding each of
+    ``said``, and the file is as it was."""
+    before = path.read_bytes()
+    with pytest.raises(UserError) as caught:
+        recalc_file(path)
+    assert all(part in str(caught.value) for part in said), str(caught.value)
+    assert path.read_bytes() == before
+
+
 @pytest.mark.parametrize("lock", LOCKS)
 def test_a_write_that_must_add_a_sheet_to_a_protected_structure_is_refused_and_changes_nothing(sample, tmp_path, lock):
     """Excel adds no sheet to a book whose structure is protected (1004), and the buttons
     refuse before writing; the command line added 次の一歩 into the file all the same, so
     the book held a sheet its own protection forbids, which no Excel user could have made."""
     path = locked(sample, tmp_path, LOCKS[lock])
-    before = path.read_bytes()
-    with pytest.raises(UserError) as caught:
-        recalc_file(path)
-    text = str(caught.value)
-    assert f"「{c.NEXT_STEPS}」" in text and "ブックの構成が保護" in text and "もう一度実行して" in text
-    assert path.read_bytes() == before
+    _recalc_refused_saying(path, f"「{c.NEXT_STEPS}」", "ブックの構成が保護", "もう一度実行して")
     assert not (tmp_path / "マスター_バックアップ").exists() or not any((tmp_path / "マスター_バックアップ").iterdir())
 
 
@@ -130,12 +135,7 @@ def test_a_formula_saved_uncalculated_in_manual_mode_is_not_read_as_current(samp
     naming the setting, and 評価を再計算 stops before writing anything."""
     path = excel_saved_with(sample, tmp_path, calc_pr)
     assert uncalculated(path) == [f"{c.INDICATORS}!{CELL}"]
-    before = path.read_bytes()
-    with pytest.raises(UserError) as caught:
-        recalc_file(path)
-    text = str(caught.value)
-    assert f"{c.INDICATORS}!{CELL}" in text and "「手動」" in text and "ブックの保存前に再計算を行う" in text
-    assert path.read_bytes() == before
+    _recalc_refused_saying(path, f"{c.INDICATORS}!{CELL}", "「手動」", "ブックの保存前に再計算を行う")
 
 
 @pytest.mark.parametrize("calc_pr", ['<calcPr calcId="191029"/>', '<calcPr calcId="191029" calcMode="manual"/>',
