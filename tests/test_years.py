@@ -599,6 +599,43 @@ def test_a_history_csv_refusal_names_the_line_a_row_starts_on_after_a_cell_of_tw
     assert set(reasons) == {2, 4} and "99-9" in reasons[4], reasons
 
 
+def test_an_error_in_the_header_of_history_saved_as_a_csv_refuses_the_file_and_keeps_the_master(
+        years, tmp_path, capsys):
+    """Excel writes a header cell holding an error as its text (「#REF!」 where 「2023年度 実績値」
+    was). Read as a column of no year, the 2023 評価 beside it was imported with an empty
+    実績値: every indicator's 2023 実績値 (「3回」) became nothing in 経年 and in 指標's
+    前年度実績, exit 1 as for the other years' rows alone. Refused naming the cell; nothing is
+    written."""
+    master = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["empty2024"], master)
+    before = master.read_bytes()
+    path = _history_as_excel_saves_it(years["m2025"], tmp_path / "経年_2025.csv", "utf-8-sig",
+                                      {"2023年度 実績値": "#REF!"}, {})
+    assert cli_main(["history", "import", str(master), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"見出し 3行目\d+列目「#REF!」 はエラー値です", err), err
+    assert master.read_bytes() == before
+
+
+@pytest.mark.parametrize("head, typed, said", [
+    ("2023年度 評価", "#DIV/0!", "評価がエラー値「#DIV/0!」です"),
+    ("2023年度 評価", "FALSE", "評価が TRUE/FALSE（論理値）の「FALSE」です"),
+    ("指標ID", "#N/A", "指標IDがエラー値「#N/A」です")])
+def test_an_error_or_boolean_in_a_csv_record_is_refused_as_what_it_is(years, tmp_path, capsys, head, typed, said):
+    """Excel writes an error cell as its text and a TRUE/FALSE as 「TRUE」「FALSE」 into a CSV.
+    Only in the 実績値 was either named: in the 評価 it was refused as 「◎ □ × － ― のどれかに
+    してください」 and in the 指標ID as an ID 指標 lacks, neither of which is what staff mend."""
+    master = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(years["empty2024"], master)
+    path = _history_as_excel_saves_it(years["m2025"], tmp_path / "経年_2025.csv", "utf-8-sig", {},
+                                      {("08-1", head): typed})
+    before = read_history(_grid(master, c.HISTORY))["08-1"]
+    assert cli_main(["history", "import", str(master), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert any(line.startswith("取り込みません: ") and f"2023年度の列: {said}" in line for line in out.splitlines()), out
+    assert read_history(_grid(master, c.HISTORY))["08-1"][2023] == before[2023]
+
+
 def test_a_csv_of_an_earlier_year_leaves_a_master_without_its_column_as_it_is(sample, tmp_path):
     """The sample 2023 master was not made by rollover: it has no 前年度実績 column, and a
     CSV of 2022 adds none."""

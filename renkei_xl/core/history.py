@@ -514,6 +514,7 @@ def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str)
                     cols[year, kind] = k
         if ID_HEADER not in header or not cols:
             continue
+        _refuse_unread_header(raw, lines[at], name)
         id_col = header.index(ID_HEADER)
         out = []
         for line, row in zip(lines[at + 1:], rows[at + 1:]):
@@ -525,6 +526,20 @@ def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str)
                     out.append(CsvRow(line, (ind_id, str(year), actual, symbol), where=f"{year}年度の列: "))
         return out
     return None
+
+
+def _refuse_unread_header(raw: Sequence[str], line: int, name: str) -> None:
+    """Refuses a header of 経年's layout with a cell Excel wrote as an error (「#REF!」 where
+    「2023年度 実績値」 was) or a TRUE/FALSE, as read_history refuses one on the sheet. Read as
+    a column of no year, the 評価 beside it was imported with an empty 実績値: every
+    indicator's 2023 「3回」 became nothing in 経年 and in 指標's 前年度実績, exit 1 for the
+    rows of other years alone."""
+    errors = [(f"{line}行目{k + 1}列目", held) for k, h in enumerate(raw) if (held := unread_value(h.strip()))]
+    if errors:
+        held = [h for _where, h in errors]
+        raise UserError(f"「{name}」の見出し {unread_places(errors)} は{unread_kind(held)}です。その列がどの年度の"
+                        "何の記録か決められないため、何も取り込みません。元の表の見出しを直してから CSV を作り直してください。"
+                        f"{unread_advice(held)}")
 
 
 def _read_csv(content: str, name: str) -> tuple[list[list[str]], list[int]]:
@@ -584,7 +599,8 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     replaced = 0
     for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
         year = _year(year_text, parse_fiscal_year, DateParseError)
-        reason = extra or _id_refusal(ind_id, known) or _record_refusal(year, year_text, actual, symbol, current_year)
+        reason = extra or _unread_field((ind_id, year_text, actual, symbol)) or _id_refusal(ind_id, known) \
+            or _record_refusal(year, year_text, actual, symbol, current_year)
         if not reason and (ind_id, year) in seen:
             reason = f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"
         if reason:
@@ -624,6 +640,21 @@ def _extra_fields(row: Sequence[str], width: int) -> str:
             "「1,015件」のようにコンマを含む値は \"1,015件\" のように \" で囲むか、コンマを取ってください")
 
 
+def _unread_field(fields: Sequence[str]) -> str:
+    """Why a record is refused for a field holding what Excel writes into a CSV for an error
+    cell (「#N/A」, 「#DIV/0!」, 「#VALUE!」) or a TRUE/FALSE one (values.unread_value), named
+    as such in any of the four fields ("" when none does). Only the 実績値 was: an error in
+    the 評価 or the 指標ID was refused as a symbol to choose or an ID 指標 lacks, which is not
+    what staff have to mend."""
+    for label, value in zip(CSV_HEADERS, fields):
+        held = unread_value(value)
+        if held is not None and boolean_value(held):    # a check box's linked cell, a comparison
+            return f"{label}が TRUE/FALSE（論理値）の「{held}」です（元の表のそのセルに{label}を入力してから CSV を作り直してください）"
+        if held is not None:
+            return f"{label}がエラー値「{held}」です（元の表の数式や参照先を直してから CSV を作り直してください）"
+    return ""
+
+
 def _id_refusal(ind_id: str, known: set[str]) -> str:
     if not ind_id:
         return "指標ID が空です"
@@ -636,18 +667,12 @@ def _actual_refusal(actual: str, symbol: str) -> str:
     """Why a CSV's 実績値 cannot be imported ("" when it can). 「（入力エラー）」 is what 一覧
     and 経年 print for a row an input error made － (core.values.INPUT_ERROR): 経年 exported
     to a CSV came back refused for it; beside any other symbol it contradicts itself, and
-    which of the two is right is not a guess to make. An error value is said to be one."""
-    from .values import INPUT_ERROR, ValueParseError, error_value, parse_value
+    which of the two is right is not a guess to make. An error value is _unread_field's."""
+    from .values import INPUT_ERROR, ValueParseError, parse_value
 
     if actual == INPUT_ERROR:
         return "" if symbol == NOT_EVALUABLE else (
             f"実績値が「{INPUT_ERROR}」なのに評価が「{symbol}」です（入力エラーの行の評価は「{NOT_EVALUABLE}」です）")
-    error = error_value(actual)
-    if error is not None:
-        return f"実績値がエラー値「{error}」です（元の表の数式や参照先を直してから CSV を作り直してください）"
-    boolean = boolean_value(actual)
-    if boolean is not None:     # what Excel writes into a CSV for a TRUE/FALSE cell (a check box's)
-        return f"実績値が TRUE/FALSE（論理値）の「{boolean}」です（元の表のそのセルに実績値を入力してから CSV を作り直してください）"
     try:
         parse_value(actual)
     except ValueParseError as exc:
