@@ -393,6 +393,10 @@ STORED_VALUES = {
         lambda ref: f'<c r="{ref}"><v xml:space="preserve">1,000</v></c>',
     "boolean_cell_holding_minus_1": lambda ref: f'<c r="{ref}" t="b"><v>-1</v></c>',
     "negative_text_index": lambda ref: f'<c r="{ref}" t="s"><v>-1</v></c>',
+    # A decimal is passed unless a text cell holds it: its type is read however the cell
+    # tag is spaced, and whatever comes before the value in the cell (calamine reads it).
+    "text_index_not_a_whole_number_after_a_tab": lambda ref: f'<c r="{ref}"\tt="s"><v>1.5</v></c>',
+    "text_index_not_a_whole_number_after_a_formula": lambda ref: f'<c r="{ref}" t="s"><f>1</f><v>1.5</v></c>',
 }
 
 

@@ -95,12 +95,14 @@ def test_a_number_in_a_return_set_to_precision_as_displayed_is_read_as_its_excel
     assert cell_of(master, MUNI, "40-4", "実績値") == imported
 
 
-def _as_macro_enabled(path, suffix: str, add=None):
+def _as_macro_enabled(path, suffix: str, add=None, types: bytes = b""):
     """The return as Excel saves it with 「Excel マクロ有効ブック (*.xlsm)」 chosen: the main
-    part's content type is macroEnabled, with no VBA project unless one was written."""
+    part's content type is macroEnabled, with no VBA project unless one was written
+    (``add``, its content types ``types``)."""
     out = path.with_suffix(suffix)
     rewrite_zip(path, out, {"[Content_Types].xml": lambda d: d.replace(
-        b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")}, add)
+        b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml").replace(b"</Types>", types + b"</Types>")},
+        add)
     if out != path:
         path.unlink()
     return out
@@ -109,7 +111,8 @@ def _as_macro_enabled(path, suffix: str, add=None):
 def test_a_return_saved_as_a_macro_enabled_book_without_a_macro_is_imported(cycle, capsys):
     """It was refused as 「マクロ（VBA）を含むブックです」, a macro the municipality could not find."""
     master, _by_muni, filled = cycle
-    path = _as_macro_enabled(filled[MUNI], ".xlsm")
+    # Content types as a book that lost its macros may keep them: a type declared, no such part.
+    path = _as_macro_enabled(filled[MUNI], ".xlsm", types=b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>')
     code = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -117,16 +120,20 @@ def test_a_return_saved_as_a_macro_enabled_book_without_a_macro_is_imported(cycl
     assert cell_of(master, MUNI, "08-1", "実績値") == 3
 
 
-@pytest.mark.parametrize("suffix, add, said", [
+@pytest.mark.parametrize("suffix, add, types, said", [
     (".xlsm", {"xl/macrosheets/sheet1.xml": b"<xm:macrosheet xmlns:xm='http://schemas.microsoft.com/office/excel/2006/main'/>"},
+     b"", "マクロ（VBA）を含むブックです"),
+    # A part is typed by [Content_Types].xml, whatever its name.
+    (".xlsm", {"xl/code.bin": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"},
+     b'<Override PartName="/xl/code.bin" ContentType="application/vnd.ms-office.vbaProject"/>',
      "マクロ（VBA）を含むブックです"),
-    (".xlsx", None, "名前の拡張子が .xlsx ですが、中身はマクロ有効ブック（.xlsm）です。名前の拡張子を .xlsm に戻して")])
-def test_a_macro_enabled_return_with_a_macro_or_misnamed_is_refused(cycle, capsys, suffix, add, said):
+    (".xlsx", None, b"", "名前の拡張子が .xlsx ですが、中身はマクロ有効ブック（.xlsm）です。名前の拡張子を .xlsm に戻して")])
+def test_a_macro_enabled_return_with_a_macro_or_misnamed_is_refused(cycle, capsys, suffix, add, types, said):
     """An Excel 4.0 macro sheet is a macro as a VBA project is; a .xlsm renamed .xlsx Excel
     itself does not open."""
     master, _by_muni, filled = cycle
     before = master.read_bytes()
-    path = _as_macro_enabled(filled[MUNI], suffix, add)
+    path = _as_macro_enabled(filled[MUNI], suffix, add, types)
     code = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
     assert code == 1 and said in out, out

@@ -681,19 +681,20 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
-    _check_macros(path, names, b"macroEnabled" in content_types, sheet_names)
+    _check_macros(path, names, content_types, sheet_names)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
 
 
-def _check_macros(path: Path, names: list[str], macro_enabled: bool, sheet_names: list[str]) -> None:
+def _check_macros(path: Path, names: list[str], content_types: bytes, sheet_names: list[str]) -> None:
     """A return holding a macro (a VBA project, an Excel 4.0 macro sheet) is refused, as is
     one whose name's extension disagrees with its content (Excel opens neither). A
     マクロ有効ブック (.xlsm) holding no macro is read as any return: Excel saves one so when
     the municipality picks that type in 「名前を付けて保存」, and nothing in it runs; it was
     refused as 「マクロ（VBA）を含むブック」, which the municipality could not find."""
+    macro_enabled = b"macroEnabled" in content_types
     macro_suffix = path.suffix.lower() == c.MACRO_SUFFIX
-    macros = any(n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names)
+    macros = _macro_parts(names, content_types)
     if not (macros or macro_enabled or macro_suffix):
         return
     if recognise(sheet_names).kind == MASTER:
@@ -705,6 +706,36 @@ def _check_macros(path: Path, names: list[str], macro_enabled: bool, sheet_names
         content, back = ("マクロ有効ブック（.xlsm）", ".xlsm") if macro_enabled else ("マクロのない Excel ブック（.xlsx）", ".xlsx")
         raise Refused(f"名前の拡張子が {path.suffix} ですが、中身は{content}です。"
                       f"名前の拡張子を {back} に戻してから取り込んでください")
+
+
+# The content types of a VBA project and of an Excel 4.0 macro sheet (international too).
+_MACRO_TYPES = ("application/vnd.ms-office.vbaproject", "application/vnd.ms-excel.macrosheet+xml",
+                "application/vnd.ms-excel.intlmacrosheet+xml")
+
+
+def _macro_parts(names: list[str], content_types: bytes) -> bool:
+    """Whether the package holds a VBA project or a macro sheet, by each part's content
+    type as well as its usual name: a package's parts are found by relationship and typed
+    by [Content_Types].xml, their names are the writer's choice (ECMA-376 Part 2), and once
+    a マクロ有効ブック's main content type no longer counted as a macro, a project kept as
+    xl/code.bin was let through. A pattern, not a parser (as _sheet_names); a type only
+    declared (a Default for ``.bin`` with no such part) is no macro."""
+    import re
+
+    defaults, overrides = {}, {}
+    for kind, attrs in re.findall(r"<(?:\w+:)?(Default|Override)\b([^>]*)>", content_types.decode("utf-8", "replace")):
+        found = dict(re.findall(r'\b(ContentType|Extension|PartName)\s*=\s*["\']([^"\']*)', attrs))
+        content = found.get("ContentType", "").strip().lower()
+        if kind == "Default":
+            defaults[found.get("Extension", "").lower()] = content
+        else:
+            overrides[found.get("PartName", "").lstrip("/").lower()] = content
+    for name in names:
+        lower = name.lower()
+        content = overrides.get(lower, defaults.get(lower.rsplit(".", 1)[-1]) if "." in lower else None)
+        if content in _MACRO_TYPES or lower.endswith("vbaproject.bin") or lower.startswith("xl/macrosheets/"):
+            return True
+    return False
 
 
 def _other_package(names: list[str], mimetype: bytes) -> str:
