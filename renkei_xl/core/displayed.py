@@ -19,7 +19,7 @@ as Excel's, from the shortest repr (1.005 → 1.01, as shown).
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 # Quoted text, an escaped or repeated/padding character, and [colour]/[condition]/[locale].
 _LITERALS = re.compile(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
@@ -59,7 +59,12 @@ def as_displayed(value: float, number_format: str) -> float:
     last_digit = max(bare.rfind(ch) for ch in "0#?")
     thousands = len(re.match(r",*", bare[last_digit + 1:]).group(0))
     scale = Decimal(100) ** bare.count("%") / Decimal(1000) ** thousands
-    shown = (Decimal(repr(value)) * scale).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
-                                                     context=_EVERY_DIGIT)
+    try:
+        shown = (Decimal(repr(value)) * scale).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
+                                                         context=_EVERY_DIGIT)
+    except InvalidOperation:
+        # More digits than _EVERY_DIGIT (1e300 under 30 decimals, 200 percent signs): the
+        # place rounded is far below a float's 17 digits, so Excel keeps the value as it is.
+        return value
     out = float(_EVERY_DIGIT.divide(shown, scale)) or 0.0      # never −0.0
     return int(out) if isinstance(value, int) and out == int(out) else out

@@ -515,17 +515,24 @@ def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str)
         if ID_HEADER not in header or not cols:
             continue
         _refuse_unread_header(raw, lines[at], name)
-        id_col = header.index(ID_HEADER)
-        out = []
-        for line, row in zip(lines[at + 1:], rows[at + 1:]):
-            ind_id = row[id_col].strip() if id_col < len(row) else ""
-            for year in sorted({y for y, _kind in cols}):
-                actual, symbol = (row[k].strip() if (k := cols.get((year, kind))) is not None and k < len(row) else ""
-                                  for kind in ("実績値", "評価"))
-                if actual or symbol:
-                    out.append(CsvRow(line, (ind_id, str(year), actual, symbol), where=f"{year}年度の列: "))
-        return out
+        return _laid_out_records(rows[at + 1:], lines[at + 1:], header.index(ID_HEADER), cols)
     return None
+
+
+def _laid_out_records(rows: Sequence[Sequence[str]], lines: Sequence[int], id_col: int,
+                      cols: Mapping[tuple[int, str], int]) -> list[CsvRow]:
+    """The records of 経年's layout below its header, each line read by the cells it holds:
+    going through every year of the header for every line took 72 s for a file of 0.2 MB
+    (2,000 year columns over 99,000 short lines), a wait with no end for 9,000 years."""
+    year_at = {k: year for (year, _kind), k in cols.items()}
+    out = []
+    for line, row in zip(lines, rows):
+        ind_id = row[id_col].strip() if id_col < len(row) else ""
+        for year in sorted({year_at[k] for k, v in enumerate(row) if k in year_at and v.strip()}):
+            actual, symbol = (row[k].strip() if (k := cols.get((year, kind))) is not None and k < len(row) else ""
+                              for kind in ("実績値", "評価"))
+            out.append(CsvRow(line, (ind_id, str(year), actual, symbol), where=f"{year}年度の列: "))
+    return out
 
 
 def _refuse_unread_header(raw: Sequence[str], line: int, name: str) -> None:
