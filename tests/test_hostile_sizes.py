@@ -45,3 +45,18 @@ def test_format_beyond_every_digit_leaves_the_value():
     assert as_displayed(1e300, "0." + "0" * 30) == 1e300
     assert as_displayed(1.5, "0" + "%" * 200) == 1.5
     assert as_displayed(-1e300, "0.00;-0." + "0" * 30) == -1e300
+
+
+def test_csv_line_wider_than_a_sheet_is_refused_naming_its_line(tmp_path):
+    """A line of 5 MB of commas was five million fields (125 MiB, seconds of header search)
+    before any word; no sheet Excel saves is wider than 16,384 columns."""
+    import pytest
+
+    from renkei_xl.core.errors import UserError
+
+    path = tmp_path / "経年.csv"
+    path.write_bytes(("指標ID,年度,実績値,評価\n" + "A,2023,1," + "," * 20_000 + "\n").encode("utf-8"))
+    content = history.decode_csv(path.read_bytes(), path.name)
+    with pytest.raises(UserError, match=r"「経年.csv」の2行目の欄が多すぎます（20,004 個"):
+        history.csv_rows(content, path.name)
+    assert len(history.csv_rows("指標ID,年度,実績値,評価\nA,2023,1," + "," * 16_380 + "\n")) == 1

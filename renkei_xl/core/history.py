@@ -424,6 +424,9 @@ def year_rates(history: History, current_year: int, result: Optional[Result] = N
 CSV_HEADERS = ("指標ID", "年度", "実績値", "評価")
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_CSV_ROWS = 100_000
+# A line wider than Excel's sheet (16,384 columns) is no table Excel saved: one line of 5 MB
+# of commas was 5 million fields, 125 MiB and seconds of header search, before 「見出しがありません」.
+MAX_CSV_COLUMNS = 16_384
 
 
 class Refusal(NamedTuple):
@@ -570,6 +573,9 @@ def _read_csv(content: str, name: str) -> tuple[list[list[str]], list[int]]:
         # One row past the limit is enough to refuse: 5 MB of empty lines read whole were
         # five million rows, 340 MiB, before 「行が多すぎます」.
         for row in itertools.islice(reader, MAX_CSV_ROWS + 1):
+            if len(row) > MAX_CSV_COLUMNS:
+                raise UserError(f"「{name}」の{last + 1}行目の欄が多すぎます（{len(row):,} 個。Excel の列数の"
+                                f" {MAX_CSV_COLUMNS:,} 個まで）。区切りのコンマ（,）が続いていないか確かめてください")
             rows.append(row)
             lines.append(last + 1)
             last = reader.line_num
