@@ -60,3 +60,20 @@ def test_csv_line_wider_than_a_sheet_is_refused_naming_its_line(tmp_path):
     with pytest.raises(UserError, match=r"「経年.csv」の2行目の欄が多すぎます（20,004 個"):
         history.csv_rows(content, path.name)
     assert len(history.csv_rows("指標ID,年度,実績値,評価\nA,2023,1," + "," * 16_380 + "\n")) == 1
+
+
+def test_a_huge_running_file_left_by_a_dead_worker_is_read_in_part(tmp_path):
+    """A file of running clicks left huge or garbled was read whole at the next start and each
+    line logged: 200 MB took 380 MiB, and 20 million records flooded a log that keeps 1 MiB."""
+    from renkei_xl.server import running
+
+    huge = tmp_path / f"{running.PREFIX}1-dead.txt"
+    huge.write_bytes(b"\xff\xfe garbled\n" * 400_000)
+    kept = tmp_path / f"{running.PREFIX}2-dead.txt"
+    kept.write_text("a click\nanother click\n", encoding="utf-8")
+    records = running.left_by_others(tmp_path)
+    assert 1_000 < len(records) < 2_000          # was 400,002: every line of it
+    note = next(r for r in records if huge.name in r)
+    assert "4,400,000 バイト" in note and "読みませんでした" in note, note
+    assert {"a click", "another click"} <= set(records)
+    assert not huge.exists() and not kept.exists()

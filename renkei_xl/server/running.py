@@ -22,6 +22,11 @@ from typing import Optional
 
 PREFIX = "renkei-xl-running-"
 CUT = "中断（サーバーが止まった）"      # outcome of a click whose process ended while it ran
+# What is read of a gone worker's file: its clicks running at once fill a few lines, and a
+# file left huge or garbled (200 MB) was read whole at start, 380 MiB, each line a record in
+# an error log that keeps 1 MiB (errorlog.LOG_BYTES), the real records pushed out.
+READ_BYTES = 256 * 1024
+READ_RECORDS = 1000
 
 
 class Running:
@@ -101,7 +106,7 @@ def _taken(path: Path) -> list[str]:
             return []
         size = os.fstat(fd).st_size
         os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, size).decode("utf-8", "backslashreplace") if size else ""
+        text = os.read(fd, min(size, READ_BYTES)).decode("utf-8", "backslashreplace") if size else ""
         if os.name != "nt":
             _remove(path)          # while held: no other reader takes it again (still_named)
     except OSError:
@@ -110,7 +115,11 @@ def _taken(path: Path) -> list[str]:
         os.close(fd)
     if os.name == "nt":
         _remove(path)              # Windows removes no open file
-    return [line for line in text.splitlines() if line.strip()]
+    records = [line for line in text.splitlines() if line.strip()]
+    if size > READ_BYTES or len(records) > READ_RECORDS:
+        records = records[:READ_RECORDS] + [f"{path.name} は {size:,} バイトあり、最初の {READ_RECORDS} 件の"
+                                            "ほかは読みませんでした（動いていたクリックの記録として大きすぎる、壊れたファイルです）"]
+    return records
 
 
 def _remove(path: Path) -> None:
