@@ -67,9 +67,13 @@ def log_error(path: Path, header: str) -> Optional[Path]:
     pair: a text Excel cut inside an emoji, a file name not in UTF-8 on Linux) is written as
     its escape: the write raised, and the last guard ended in a traceback instead of its
     sentence."""
-    record = f"--- {stamp()} {printable(header)}\n{traceback_text(traceback.format_exc())}"
-    if len(record) > RECORD_CHARS:
-        record = f"{record[:RECORD_CHARS]}\n{TRACE_INDENT}…（{len(record) - RECORD_CHARS} 文字を省略）"
+    trace = traceback.format_exc()
+    # Cut before escaping: an exception quoting 5 million characters was escaped whole,
+    # one string a character (440 MiB, seconds), for a record of 256 KiB.
+    record = f"--- {stamp()} {printable(header[:RECORD_CHARS])}\n{traceback_text(trace[:RECORD_CHARS])}"
+    over = max(0, len(header) - RECORD_CHARS) + max(0, len(trace) - RECORD_CHARS) + max(0, len(record) - RECORD_CHARS)
+    if over:
+        record = f"{record[:RECORD_CHARS]}\n{TRACE_INDENT}…（{over} 文字を省略）"
     try:
         _make_room(path)
         with path.open("a", encoding="utf-8", errors="backslashreplace") as f:

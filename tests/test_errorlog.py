@@ -74,3 +74,21 @@ def test_one_record_is_cut_to_its_bound(tmp_path):
     assert _logged(path, "renkei-xl recalc", "z" * (errorlog.RECORD_CHARS * 2)) == path
     text = path.read_text(encoding="utf-8")
     assert len(text) < errorlog.RECORD_CHARS + 200 and "文字を省略" in text
+
+
+def test_a_huge_exception_is_cut_before_it_is_escaped(tmp_path):
+    """An exception quoting 2 million characters was escaped whole, a string a character
+    (over 100 MiB) for a record of 256 KiB: a PC short of memory met a second error."""
+    import tracemalloc
+
+    path = tmp_path / "error.log"
+    said = "①" * 2_000_000
+    tracemalloc.start()
+    try:
+        assert _logged(path, "renkei-xl recalc " + "x" * 32_767, said) == path
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * len(said.encode("utf-8")), peak      # was 30 times the message
+    text = path.read_text(encoding="utf-8")
+    assert len(text) < errorlog.RECORD_CHARS + 200 and "文字を省略" in text
