@@ -77,3 +77,20 @@ def test_a_huge_running_file_left_by_a_dead_worker_is_read_in_part(tmp_path):
     assert "4,400,000 バイト" in note and "読みませんでした" in note, note
     assert {"a click", "another click"} <= set(records)
     assert not huge.exists() and not kept.exists()
+
+
+def test_a_text_cells_search_never_reads_past_another_t_s():
+    """Each ``t="s"`` of a sheet was read on to its tag's end: 40,000 of them in one
+    attribute (0.2 MB) took seconds, a sheet of them hours. A hit now ends before the next
+    one (work bounded by the sheet's length), and the text cell behind them is still refused."""
+    import pytest
+
+    from renkei_xl.workbook.stored_values import UnreadableSheet, _decimal_indexes, check_stored_values
+
+    fake = b't="s"' * 40_000
+    raw = (b'<worksheet><sheetData><row r="1"><c r="A1"><v>1.5</v></c><c r="B1" x=\'' + fake
+           + b'\' t="s"><v>1.5</v></c></row></sheetData></worksheet>')
+    search = _decimal_indexes(b"", False)
+    assert search.match(raw, raw.find(b't="s"')) is None
+    with pytest.raises(UnreadableSheet, match="B1"):
+        check_stored_values("指標", raw, b"")
