@@ -94,3 +94,11 @@ def test_a_text_cells_search_never_reads_past_another_t_s():
     assert search.match(raw, raw.find(b't="s"')) is None
     with pytest.raises(UnreadableSheet, match="B1"):
         check_stored_values("指標", raw, b"")
+
+
+def test_a_format_longer_than_excel_allows_rounds_nothing():
+    """Excel keeps number formats of at most 255 characters; 100,000 unclosed 「[」 in a
+    styles.xml not saved by Excel were stripped in seconds (each read to the end), and the
+    value rounded by a format no Excel has."""
+    assert as_displayed(1.25, "[" * 100_000 + "0.0") == 1.25
+    assert as_displayed(1.25, "[" * 200 + "0.0") == 1.3         # within 255: as before

@@ -25,6 +25,9 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 _LITERALS = re.compile(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
 _UNMODELLED = re.compile(r"[yYmMdDhHsSeEgGaA/@]|午前|午後")
 _EVERY_DIGIT = Context(prec=320)
+# Excel's longest number format: a longer one (only a file not saved by Excel has it) is
+# none Excel rounds by, and 100,000 unclosed 「[」 took seconds to strip (each read to the end).
+FORMAT_CHARS = 255
 
 
 def _sections(number_format: str) -> list[str]:
@@ -46,6 +49,8 @@ def as_displayed(value: float, number_format: str) -> float:
     """``value`` rounded as Excel keeps it under precision as displayed in a cell of
     ``number_format``; the value itself where the format is not a plain number format."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return value
+    if len(number_format or "") > FORMAT_CHARS:
         return value
     if re.search(r"\[[<>=]", number_format or ""):     # sections chosen by condition, not sign
         return value
