@@ -1748,3 +1748,18 @@ def test_the_fast_scans_answer_as_their_plain_patterns_do(xml):
                 xml.replace(b'r="A1"', b't = "e" r="A1"'), b'"e"' + xml):
         assert holds_formula(raw) == bool(re.search(ANY_FORMULA, raw)), raw
         assert _holds_quoted_e(raw) == (b'"e"' in raw), raw
+
+
+def test_a_negative_number_is_noted_once_in_a_sheet_holding_a_decimal():
+    """A sheet holding a decimal is searched twice (the second time for text cells); a number
+    cell the second search also meets (t="s" in another attribute of its tag) noted its
+    negative number twice, and a number calamine cannot read as a date was zeroed twice."""
+    from renkei_xl.workbook.sheet_checks import put_back
+    from renkei_xl.workbook.stored_values import check_stored_values
+
+    raw = (f'<worksheet xmlns="{SML}"><sheetData><row r="1"><c r="A1"><v>1.5</v></c>'
+           '<c r="B1" x="t=&quot;s&quot;" a=\'t="s"\'><v>-1000000000</v></c></row></sheetData></worksheet>').encode()
+    negatives = check_stored_values("小樽市", raw, b"")
+    assert negatives == {0: {1: -1e9}} and len(negatives.unsafe) == 1, negatives.unsafe
+    readable = put_back(raw, False, negatives)[1]
+    assert b"<v>0</v>" in readable and b"<v>00</v>" not in readable

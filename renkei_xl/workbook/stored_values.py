@@ -114,9 +114,11 @@ def check_stored_values(name: str, raw: bytes, prefix: bytes) -> Undated:
             continue
         _check_value(name, raw, m.end(), cells.attrs(m.start() + 1), negatives)
     if decimals:
-        cells = CellTags(raw, prefix)
+        # every negative was a hit above: a number cell this search also meets (t="s" in
+        # another attribute) must not note it twice (a span twice in ``unsafe`` is zeroed twice)
+        cells, seen = CellTags(raw, prefix), Undated()
         for m in _decimal_indexes(prefix, any_prefix).finditer(raw):
-            _check_value(name, raw, m.end(), cells.attrs(m.start() + 1), negatives)
+            _check_value(name, raw, m.end(), cells.attrs(m.start() + 1), seen)
     return negatives
 
 
