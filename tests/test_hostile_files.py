@@ -366,6 +366,33 @@ def control_byte_in_styles(m, b):
     edit_part(m, "xl/styles.xml", lambda x: replace_once(x, "<fonts", "<!-- \x03 --><fonts"))
 
 
+# Numbers the format types as unsigned indexes, doctored: int() alone raised a traceback on
+# 「abc」, and 「-1」 took a list's last entry (another sheet's name, another look) in silence.
+def _index_attribute(part: str, pattern: str, new: str, insert: Optional[tuple[str, str]] = None):
+    def mutation(m, b):
+        def fn(x):
+            if insert and not re.search(pattern, x):
+                x = replace_once(x, *insert)
+            return re.sub(pattern, new, x, count=1)
+        edit_part(m, part, fn)
+    return mutation
+
+
+_SCOPED_NAME = ("<definedNames>", '<definedNames><definedName name="範囲" localSheetId="0">$A$1</definedName>')
+INDEX_ATTRIBUTES = {
+    "defined_name_scope_not_a_number": ("xl/workbook.xml", r'localSheetId="\d+"', 'localSheetId="abc"', _SCOPED_NAME),
+    "defined_name_scope_negative": ("xl/workbook.xml", r'localSheetId="\d+"', 'localSheetId="-1"', _SCOPED_NAME),
+    "number_format_id_not_a_number": ("xl/styles.xml", r'<numFmt numFmtId="\d+"', '<numFmt numFmtId="x1"',
+                                      ("<fonts", '<numFmts count="1"><numFmt numFmtId="164" formatCode="0"/></numFmts><fonts')),
+}
+
+
+@zipped
+def relationships_in_an_unknown_encoding(m, b):
+    edit_part(m, "xl/_rels/workbook.xml.rels",
+              lambda x: re.sub(r"^<\?xml[^>]*\?>", '<?xml version="1.0" encoding="x-unknown"?>', x))
+
+
 # A value its cell's type cannot hold, as another tool may write one (Excel calls the file
 # damaged and empties the cell in its repair). calamine read the number cell as the text
 # 「1,000」 and the tool took 1000, a text's index 「1.5」 as the book's first text, in silence;
@@ -417,6 +444,8 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     strict_ooxml_namespace, dotdot_relationship_target, zip_bomb_member, sheet_padded_to_50_mb,
     shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet)}
 MUTATIONS.update({name: zipped(_stored(cell)) for name, cell in STORED_VALUES.items()})
+MUTATIONS.update({name: zipped(_index_attribute(*how)) for name, how in INDEX_ATTRIBUTES.items()})
+MUTATIONS[relationships_in_an_unknown_encoding.__name__] = relationships_in_an_unknown_encoding
 
 # Damage to one cell: the message names the sheet and the cell.
 CELL_LEVEL = {"shared_string_out_of_range", *STORED_VALUES}
@@ -429,13 +458,15 @@ SHEET_LEVEL = CELL_LEVEL | {"sheet_cut", "nul_byte_in_text", "control_byte_in_te
                "crc_mismatch_in_sheet", "deflate_stream_damaged_in_sheet"}
 # Damage the message can only place by another name than the file's or the sheet's.
 OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しないシート"],
+               **{name: [how[0]] for name, how in INDEX_ATTRIBUTES.items()},
+               "relationships_in_an_unknown_encoding": ["xl/_rels/workbook.xml.rels"],
                **{name: [part] for name, part in CONTROL_IN_PARTS.items() if part}}
 # Damage to one value, not to the file: the value is an error finding, its row shows the
 # error (never a total), and recalc goes on with the rest, as for any bad cell.
 VALUE_LEVEL = {"number_of_100000_digits"}
 # Damage a returned file can carry without harm to what is imported: its values are read
 # from the sheet alone (formats and the workbook's own names are not used).
-HARMLESS_IN_RETURNS = {"styles_without_cellxfs", "defined_name_to_missing_sheet"}
+HARMLESS_IN_RETURNS = {"styles_without_cellxfs", "defined_name_to_missing_sheet", "number_format_id_not_a_number"}
 
 
 # ----------------------------------------------------------------------------- running

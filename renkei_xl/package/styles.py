@@ -13,7 +13,7 @@ from typing import Optional
 from xml.etree.ElementTree import Element
 
 from ..core.looks import Look
-from .xml import MAIN_NS, PackageError, append_children, attr, element_span, parse, prefix_of, q
+from .xml import MAIN_NS, PackageError, append_children, attr, element_span, index_attribute, parse, prefix_of, q
 
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
                    "yyyy/m/d": 14, "yyyy/m/d h:mm": 22, "@": 49}
@@ -69,7 +69,7 @@ class Styles:
         self.added: dict[str, list[str]] = {k: [] for k in self.raw}
         self.numfmts: dict[int, str] = {}
         for el in root.iter(q(MAIN_NS, "numFmt")):
-            self.numfmts[int(el.get("numFmtId", "0"))] = el.get("formatCode", "")
+            self.numfmts[index_attribute(el, "numFmtId", part)] = el.get("formatCode", "")
         self.added_numfmts: list[tuple[int, str]] = []
         fills = root.find(q(MAIN_NS, "fills"))
         self._fills = list(fills) if fills is not None else []
@@ -161,7 +161,7 @@ class Styles:
         xf = self._xf(xf_index)
         if xf is None:
             return None
-        fill_id = int(xf.get("fillId", "0"))
+        fill_id = index_attribute(xf, "fillId", self.part)
         return fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else None
 
     def number_format_of(self, xf_index: int) -> str:
@@ -169,7 +169,7 @@ class Styles:
         builtin ones the tool knows by their code, so that Text is "@" either way (id 49,
         or a custom format "@")."""
         xf = self._xf(xf_index)
-        fmt_id = int(xf.get("numFmtId", "0")) if xf is not None else 0
+        fmt_id = index_attribute(xf, "numFmtId", self.part) if xf is not None else 0
         if fmt_id in self.numfmts:
             return self.numfmts[fmt_id]
         return _BUILTIN_CODES.get(fmt_id, "General")
@@ -222,9 +222,9 @@ class Styles:
     def _key(self, attrs: dict, el: Element) -> tuple:
         """What makes two cell formats look the same: everything, fills by colour."""
         ignore = {"fillId", "applyFill", "applyNumberFormat", "numFmtId"}
-        fill_id = int(attrs.get("fillId", "0"))
+        fill_id = index_attribute(attrs, "fillId", self.part)
         fill = fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else ("new", fill_id)
-        fmt_id = int(attrs.get("numFmtId", "0"))
+        fmt_id = index_attribute(attrs, "numFmtId", self.part)
         fmt = self.numfmts.get(fmt_id, fmt_id)
         rest = tuple(sorted((k, v) for k, v in attrs.items() if k not in ignore))
         children = tuple(sorted((c.tag, tuple(sorted(c.attrib.items()))) for c in el))

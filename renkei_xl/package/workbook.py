@@ -11,7 +11,7 @@ from typing import NamedTuple, Optional
 
 from ..core.refs import NameMap, named_cell
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
-from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, parse, prefix_of, q
+from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, index_attribute, parse, prefix_of, q
 from .zipped import Package, fresh_name, relative
 
 T_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
@@ -66,8 +66,8 @@ class WorkbookXml:
             seen.add(s.name.lower())
         self.names: list[DefinedName] = []
         for el in root.iter(q(MAIN_NS, "definedName")):
-            local = el.get("localSheetId")
-            self.names.append(DefinedName(el.get("name", ""), int(local) if local is not None else None,
+            local = index_attribute(el, "localSheetId", self.part, None)
+            self.names.append(DefinedName(el.get("name", ""), local,
                                           el.text or "", el.get("hidden") in ("1", "true")))
         self.dirty = False
 

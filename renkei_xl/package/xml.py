@@ -115,6 +115,22 @@ def parse(data: bytes, part: str) -> Element:
     except SafeET.ParseError as exc:   # expat's message is English: its position is kept
         line, column = getattr(exc, "position", (0, 0))
         raise PackageError(f"ブックの部品「{part}」が壊れています（XML の {line} 行 {column} 文字目）") from None
+    except LookupError:   # expat asks Python for the codec an XML declaration names
+        raise PackageError(f"ブックの部品「{part}」が壊れています（XML 宣言の文字コードが読めません）") from None
+
+
+def index_attribute(attrs, name: str, part: str, default: int = 0) -> int:
+    """An attribute the format types as an unsigned number (``numFmtId``, ``fillId``,
+    ``localSheetId``), as an index into a list. ``int()`` alone stopped a command with a
+    traceback on 「abc」 and took 「-1」 as the list's last entry, a look or a name staff
+    never gave; Excel calls either file damaged. ``attrs`` is an element or its attributes."""
+    value = attrs.get(name)
+    if value is None:
+        return default
+    text = value.strip(" \t\r\n")   # the schema's whitespace collapse, as Excel reads it
+    if text.isascii() and text.isdigit():
+        return int(text)
+    raise PackageError(f"ブックの部品「{part}」が壊れています（{name}=\"{value[:40]}\" は番号ではありません）")
 
 
 def q(ns: str, tag: str) -> str:
