@@ -413,6 +413,10 @@ REFUSALS = {
            # Japanese Excel folds width as it compares sheet names (core.contract.sheet_name_key).
            "two sheets of one name in two widths": lambda p: p["sheets"].extend(
                {**p["sheets"][1], "name": name} for name in ("ﾒﾓ", "メモ")),
+           # What a sheet lists beside its values: the tables' names and ranges are read in the click.
+           "tables that are a number": lambda p: p["sheets"][1].__setitem__("tables", 5),
+           "a table at no address": lambda p: p["sheets"][1].__setitem__("tables", [{"name": "表1", "range_address": 7}]),
+           "a picture that is a text": lambda p: p["sheets"][1].__setitem__("pictures", ["図1"]),
        }.items()},
     "not a master": (lambda s: s.post("recalc", {**_payload(s.master), "sheets": [
         {"name": "Sheet1", "values": [["a"]], "pictures": [], "tables": []}], "names": []}), 422, "マスターではありません"),

@@ -93,6 +93,23 @@ class _Row(NamedTuple):
 
 
 _ATTR_R = re.compile(r'\sr="([^"]*)"')
+_CELL_REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
+
+
+def _row_number(text: str, part: str) -> int:
+    """A row tag's r: Excel calls a part whose row is numbered 「s」 damaged, and int()
+    stopped the write with a traceback (a sheet the reader never reads, as メニュー)."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    raise PackageError(f"シートの部品「{part}」が壊れています（行番号「{text[:20]}」）")
+
+
+def _cell_column(ref: str, part: str) -> int:
+    """A cell tag's column. Read as letters before digits, 「$A$1」 or 「a1」 became another
+    column, and an edit landed beside the cell it meant: a damaged part is refused."""
+    if _CELL_REF.fullmatch(ref):
+        return _column_of_ref(ref)
+    raise PackageError(f"シートの部品「{part}」が壊れています（セル番地「{ref[:20]}」）")
 _ATTR_S = re.compile(r'\ss="(\d+)"')
 _ATTR_CUSTOM_FORMAT = re.compile(r'\scustomFormat="(?:1|true)"')
 _ATTR_MIN, _ATTR_MAX = re.compile(r'\smin="(\d+)"'), re.compile(r'\smax="(\d+)"')
@@ -129,7 +146,7 @@ class SheetCells:
                 if m is None:
                     break
                 rm = _ATTR_R.search(m.group(1))
-                r = int(rm.group(1)) if rm else last + 1
+                r = _row_number(rm.group(1), self.part) if rm else last + 1
                 if m.group(2) == "/":
                     row = _Row(r, m.start(), m.end(), m.end(), m.end())
                 else:
@@ -152,10 +169,10 @@ class SheetCells:
             attrs = m.group(1)
             at = attrs.find(' r="')       # as every writer puts it; else any whitespace
             if at >= 0:
-                col = _column_of_ref(attrs[at + 4:attrs.find('"', at + 4)])
+                col = _cell_column(attrs[at + 4:attrs.find('"', at + 4)], self.part)
             else:
                 rm = _ATTR_R.search(attrs)
-                col = _column_of_ref(rm.group(1)) if rm else last + 1
+                col = _cell_column(rm.group(1), self.part) if rm else last + 1
             out.append((col, m.start(), m.end(), attrs))
             if upto is not None and col > upto:
                 break

@@ -708,12 +708,30 @@ def _shape_problem(payload) -> Optional[str]:
             return "シートの形が違います"
         if not all(_SCALARS.issuperset(map(type, row)) for row in sheet["values"]):
             return f"シート「{sheet['name'][:31]}」のセルの値の形が違います"
+        if not _listed_shape(sheet):
+            return f"シート「{sheet['name'][:31]}」の図・テーブルの形が違います"
     if len({c.sheet_name_key(sheet["name"]) for sheet in sheets}) < len(sheets):
         return "同じ名前のシートが 2 つあります"      # Excel cannot hold two: a doctored body
     for name in payload["names"]:
         if not _name_shape(name, len(sheets)):
             return "名前の定義の形が違います"
     return None
+
+
+# What a sheet lists beside its values (Remote.bas: pictures and tables; Office.js: charts too),
+# each a list of objects; of a table, the name and range the tool reads (excel.remote's tables).
+_TABLE_ADDRESSES = ("header_row_range_address", "data_body_range_address", "total_row_range_address")
+
+
+def _listed_shape(sheet: dict) -> bool:
+    for key in ("pictures", "tables", "charts"):
+        listed = sheet.get(key, [])
+        if not (isinstance(listed, list) and all(isinstance(item, dict) for item in listed)):
+            return False
+    return all(isinstance(t.get("name"), str) and isinstance(t.get("range_address"), str)
+               and re.fullmatch(_ADDRESS, t["range_address"]) is not None
+               and all(isinstance(t.get(k), (str, type(None))) for k in _TABLE_ADDRESSES)
+               for t in sheet.get("tables", []))
 
 
 def _index(value, count: int, optional: bool = False) -> bool:
