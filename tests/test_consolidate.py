@@ -311,3 +311,21 @@ def test_a_ratios_part_not_yet_counted_leaves_it_not_yet_counted(fy2023, fields)
     result = recalculate(fy2023.settings, fy2023.indicators, entries)
     assert (result.evaluations["40-4"].symbol, result.consolidated["40-4"].actual) == (NOT_YET, "（未集計）")
     assert not [f for f in result.findings if f.indicator_id == "40-4" and f.is_error]
+
+
+@pytest.mark.parametrize("pasted", ["・達成済み・達成見込み50／評価可能70", "達成済み・達成見込み５０／評価可能７０"])
+def test_a_count_pasted_into_the_rate_rows_status_is_not_printed_beside_the_tools_own(fy2023, pasted):
+    """Staff paste last year's published 実施状況 of 01-1 into 実施状況（手入力）, its first line
+    the count of that year. The tool writes its own count above the text, so the list printed
+    two counts, 52／71 and the stale 50／70, without a word. The stale line is left out of the
+    list and named on its cell as a warning; the rest of the text is printed as typed."""
+    from renkei_xl.core.pipeline import recalculate
+
+    rate = next(i for i in fy2023.indicators if i.method == "自動")
+    inds = [i._replace(status_manual=f"{pasted}\n{i.status_manual}") if i is rate else i for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, inds, list(fy2023.entries))
+    lines = result.consolidated[rate.id].status_text.splitlines()
+    assert lines == ["・達成済み・達成見込み52／評価可能71", *rate.status_manual.splitlines()], lines
+    [found] = [f for f in result.findings if f.indicator_id == rate.id]
+    assert (found.type, found.is_error, pasted in found.message) == ("typed-rate-line", False, True)
+    assert result.evaluations[rate.id].symbol == "×"

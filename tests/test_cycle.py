@@ -35,7 +35,7 @@ from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
                                         master_key_of_file, split_master)
 from renkei_xl.core.seal import fingerprint, issued_rows, municipality_seal
 from renkei_xl.cycle.export import export_master
-from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS
+from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS, input_rule
 from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.errors import UserError
@@ -462,9 +462,14 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         ids = [ws.cell(r, cols["指標ID"]).value for r in range(top + 1, ws.max_row + 1)]
         assert ids == [e.indicator_id for e in data.entries if e.municipality == muni]
         for r in range(top + 1, ws.max_row + 1):
+            # 分母 is open (and cream) only on a row that reads one: a 合計's 分母 asked for a
+            # figure nothing reads, and collect held the row typed there
+            takes_denominator = input_rule(by_id[ws.cell(r, cols["指標ID"]).value], "denominator") is not None
             for col in range(1, ws.max_column + 1):
-                locked = ws.cell(r, col).protection.locked
-                assert locked == (col not in {cols[h] for h in INPUT_HEADERS}), (muni, r, col)
+                cell = ws.cell(r, col)
+                open_ = col in {cols[h] for h in INPUT_HEADERS} and (col != cols["分母"] or takes_denominator)
+                assert cell.protection.locked == (not open_), (muni, r, col)
+                assert (cell.fill.fgColor.rgb == f"FF{c.INPUT_FILL}") == open_, (muni, r, col)
         numeric = {e.indicator_id for e in data.entries if e.municipality == muni}
         dvs = ws.data_validations.dataValidation
         for r in range(top + 1, ws.max_row + 1):
@@ -1027,7 +1032,8 @@ def test_a_returned_figure_worded_as_the_target_is_held_not_read_as_a_number(cyc
 
 @pytest.mark.parametrize("actual", [None, 7])
 def test_a_returned_figure_in_the_denominator_of_a_row_without_one_is_held(cycle, capsys, actual):
-    """小樽市 types its 05-1 figure one column right, into 分母 (open on every row of the file):
+    """小樽市 lifts the protection and types its 05-1 figure one column right, into 分母 (it was
+    open on every row of the file; now only on a 比率's):
     05-1 is a 合計 and reads no 分母, so the 「7」 was imported where nothing reads it, 実績値
     left as it was, and collect said nothing (exit 0). The row is held and named, beside an
     empty 実績値 and beside a filled one alike; the master keeps its values."""

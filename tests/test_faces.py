@@ -429,6 +429,25 @@ def test_a_text_the_list_cannot_show_whole_is_said_alike_by_both_commands(master
     assert "行目の「連携事業実施状況等（３月末時点）」" in out and "行目の「事業概要」" in out, out
 
 
+def test_a_count_pasted_into_the_rate_rows_status_is_left_out_alike_by_both_faces(masters, tmp_path):
+    """Last year's published 実施状況 of the 達成割合 row, pasted into 実施状況（手入力）, brings
+    its count (「・達成済み・達成見込み50／評価可能70」): both faces printed it under the tool's
+    52／71. Each prints the tool's count alone and names the pasted line on its cell."""
+    with opened(masters["clean"]) as fs:
+        rate = next(i for i in fs.data.indicators if i.method == "自動")
+    pasted = tmp_path / "pasted.xlsm"
+    shutil.copyfile(masters["clean"], pasted)
+    staff_types(pasted, c.INDICATORS, rate.cell("status_manual"), f"・達成済み・達成見込み50／評価可能70\n{rate.status_manual}")
+    printed = {}
+    for view in (run_file("recalc", pasted, tmp_path), run_live("recalc", pasted, tmp_path)):
+        (row,) = [r for r in view.get("rows", c.LIST) if rate.id in r]
+        printed[view.face] = [v for v in row if isinstance(v, str) and "評価可能" in v]
+        findings = [r for r in view.get("rows", c.FINDINGS) if rate.cell("status_manual") in r]
+        assert any("50／評価可能70" in str(v) for r in findings for v in r), (view.face, findings)
+    assert printed["file"] == printed["live"]
+    assert printed["file"] == [f"・達成済み・達成見込み52／評価可能71\n{rate.status_manual}"], printed
+
+
 def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
     """What the faces above are checked against includes 次の一歩 and, on a rolled-over
     master, the 達成割合 of both years with its chart."""

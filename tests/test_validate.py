@@ -100,6 +100,19 @@ def test_unit_mismatch(fy2023):
     assert ("unit-mismatch", "指標", "K9") in _types(_run(fy2023, inds, []))
 
 
+def test_an_empty_target_is_the_one_error_of_its_row_not_one_on_each_reported_cell(fy2023):
+    """Staff clear a 目標値 by mistake: 入力チェック said 「目標値が空です」 and then called each
+    municipality's sound answer wrong, 「実績値「３回」の単位が目標値「」と違います」 (41 cells of the
+    FY2023 rows) or 「数値を入力するセルに「検討完了」と入力されています」 (24). Every row, emptied
+    in turn, gets the one error on its 目標値 and nothing on the cells that answer it."""
+    by_id = {i.id: i for i in fy2023.indicators}
+    for ind in fy2023.indicators:
+        inds = [i._replace(target="") if i.id == ind.id else i for i in fy2023.indicators]
+        found = {(f.type, f.sheet, f.cell) for f in _run(fy2023, inds) if f.indicator_id == ind.id}
+        assert found <= {("missing-field", "指標", by_id[ind.id].cell("target"))}, (ind.id, found)
+        assert ind.is_kpi or found, ind.id
+
+
 def test_unknown_and_duplicate_ids(fy2023):
     e = Entry("小樽市", "99-9", "3件", sheet="小樽市", cells={"indicator_id": "A7", "value": "E7"})
     assert ("unknown-id", "小樽市", "A7") in _types(_run(fy2023, entries=[e]))

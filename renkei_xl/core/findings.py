@@ -343,6 +343,10 @@ MISSING_ACTUAL = _type("missing-actual", WARNING, "集計方法が手入力で�
                        "実績値を入力するか、未集計なら「（未集計）」と入力してください")
 IGNORED_ACTUAL = _type("ignored-actual", WARNING, "集計方法が自動のため、実績値（手入力）は使われません",
                        "実績値（手入力）を空にしてください")
+TYPED_RATE_LINE = _type("typed-rate-line", WARNING,
+                       "実施状況（手入力）の「{value}」は一覧に載せません（達成割合の行の実施状況の先頭には、"
+                       "ツールが今の評価から数えた「・達成済み・達成見込み○／評価可能○」を付けます）",
+                       "この行を実施状況（手入力）から消してください（前の年度の一覧の文章を貼り付けたときなど）")
 SET_ASIDE_ACTUAL = _type("set-aside-actual", WARNING,
                         "実績値（手入力）「{value}」は使われません（集計方法「{method}」は、{central}のシートに値があるときは"
                         "その値「{used}」を使います: {place}）",

@@ -45,6 +45,12 @@ PREVIOUS_PREFIX = c.PREVIOUS_HEADER_PREFIX
 # from being typed there. Staff who must can lift it (校閲 → ブックの保護), as for the sheet.
 LOCKED_STRUCTURE = True
 REFERENCES = (("baseline", "基準値", 16), ("target", "目標値", 18))
+# An input field a row may take nothing in: 分母 on a row whose 集計方法 reads none (every
+# row but a 比率's). Left yellow and open, it asked for a figure the roll-up never reads, and
+# collect then held the whole row back (a 分母 nothing reads); locked and plain, Excel refuses
+# it as it is typed, as the instructions (「比率の指標の行だけ」) already say.
+CLOSED_WITHOUT_RULE = frozenset({"denominator"})
+CLOSED_LOOK = "body"
 PREVIOUS_WIDTH = 14
 ISSUED_WIDTH = 14
 HEADER_MIN_HEIGHT = 30.0
@@ -274,6 +280,12 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[
                 value = getattr(ind, source, "") if ind else ""
             if value is not None and (value.__class__ is not str or not value):
                 value = shown(value)
+            if field is not None and ind is not None:
+                rule = rules.get((ind_id, field))
+                if rule is not None:
+                    validated.append((r, i + 1, rule))
+                elif field in CLOSED_WITHOUT_RULE:
+                    name = CLOSED_LOOK
             cells.append((value, name))
             if value is not None:
                 n = lines(text(value), width, size)
@@ -281,10 +293,6 @@ def _body(cols: list[Column], copy, by_id: dict[str, Indicator], rules: Mapping[
                     need = n
                 if n > most:
                     over.append((r - first, i, n))
-            if field is not None and ind is not None:
-                rule = rules.get((ind_id, field))
-                if rule is not None:
-                    validated.append((r, i + 1, rule))
         rows.append(cells)
         heights[r] = text_fit.row_height(need, size)
     return rows, validated

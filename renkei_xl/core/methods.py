@@ -16,6 +16,7 @@ imported for type names only.
 # types, about 3 ms of every command (docs/performance.md). Annotations naming model's
 # types (imported for type checkers only) are whole strings.
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
@@ -447,6 +448,23 @@ def joined_status(entries: "Sequence[Entry]") -> str:
     (values.unread_value) is none: validation names its cell, the row's note says why it is
     －, and 「TRUE」, 「#N/A」 or the reader's placeholder of a picture is printed nowhere."""
     return "\n".join(s for e in entries if e.status and (s := e.status.strip()) and unread_value(s) is None)
+
+
+# The first line of the 達成割合 row's 実施状況, which the tool counts itself (pipeline).
+AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
+_RATE_LINE = re.compile(r"\s*[・･]?\s*達成済み・達成見込み")
+
+
+def rate_lines(text: str) -> "list[str]":
+    """The lines of ``text`` that state a 達成割合 count (「・達成済み・達成見込み50／評価可能70」),
+    as last year's published 実施状況 pasted into 実施状況（手入力） carries. The tool writes the
+    count it made above the text; printed too, they were a second, stale count in the list."""
+    return [line for line in text.splitlines() if _RATE_LINE.match(line)] if type(text) is str else []
+
+
+def without_rate_lines(text: str) -> str:
+    """``text`` without its ``rate_lines``."""
+    return "\n".join(line for line in text.splitlines() if not _RATE_LINE.match(line))
 
 
 def with_breakdown(base: str, extra: str) -> str:

@@ -23,14 +23,11 @@ from .choices import RULE_REFERENCE
 from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, rate_target, shown_ratio
-from .methods import NO_VALUE, rates_others, reported_ids
+from .methods import AUTO_STATUS_PREFIX, NO_VALUE, rates_others, reported_ids, without_rate_lines
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, unread_found
 from .validate import (JUDGED_FIELDS, id_key, input_error_reason, may_feed, missing_id_finding,
                        unknown_id_finding, validate)
 from .values import error_value, format_percent, shown
-
-AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
-
 
 
 # The reader's findings that leave a municipality's rows unread (the finding's sheet is its name).
@@ -140,7 +137,7 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         note = left_out_text(left_out)
         undecided = _undecided_rate(ind, plain, left_out, ctx, f"{achieved}／{evaluable}")
         line = f"{AUTO_STATUS_PREFIX}{achieved}／評価可能{evaluable}{note}"
-        rest = consolidated[ind.id].status_text
+        rest = without_rate_lines(consolidated[ind.id].status_text)   # validate warns on its cell
         meta, cut = fit_texts(ind, Consolidated(ind.id, shown, "",
                                                 "\n".join(p for p in (line, rest) if p)),
                               [ind.status_manual])

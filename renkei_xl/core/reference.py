@@ -18,9 +18,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from .methods import BY_NAME, CENTRAL_ONLY, MANUAL_ALWAYS, METHOD_CENTRAL, METHOD_MANUAL, NO_VALUE
+from .methods import BY_NAME, CENTRAL_ONLY, MANUAL_ALWAYS, METHOD_CENTRAL, METHOD_MANUAL, NO_VALUE, without_rate_lines
 from .model import KPI_LABEL, Entry, Indicator, Municipality, Settings
-from .pipeline import AUTO_STATUS_PREFIX
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = {"fy2023": DATA_DIR / "fy2023.toml"}
@@ -103,8 +102,7 @@ def _build(data: dict) -> Reference:
                     values = {central: _actual(row["actual"])} if _actual(row["actual"]) else {}
                 if how.rates_others:
                     # The first line of 1's status is what the tool generates itself.
-                    status = "\n".join(line for line in status.splitlines()
-                                       if not line.startswith(AUTO_STATUS_PREFIX))
+                    status = without_rate_lines(status)
                 if how.manual == MANUAL_ALWAYS:
                     actual_manual = _actual(row["actual"])
                 add(Indicator(row["id"], role, int(p["no"]), p["name"], p.get("summary", ""),

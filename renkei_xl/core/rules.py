@@ -460,10 +460,14 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
 
 def _target_rule(ind: Indicator) -> Optional[tuple[Value, str]]:
     """The 目標値 read and the 評価方法 it is judged by (given, or inferred from it); None when
-    the target cannot be read (its own finding says so)."""
+    the target cannot be read or is empty (its own finding says so: 「目標値が空です」). An empty
+    target judged every reported value against nothing: 「３回」 was 「単位が目標値「」と違います」
+    and 「検討完了」 「数値を入力するセルに…」, errors on a municipality's sound cell."""
     try:
         target = parse_value(ind.target)
     except ValueParseError:
+        return None
+    if target.is_empty:
         return None
     return target, ind.rule or _infer_rule(target)
 

@@ -27,7 +27,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 from . import contract as c
 from .methods import (CENTRAL_ONLY, MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY,
-                      feeding_entries, input_unit, method_of, rates_others, reported_by, target_of)
+                      feeding_entries, input_unit, method_of, rate_lines, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .lookalike import first_difference, lookalike_findings
@@ -312,6 +312,8 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
         if problem is not None:
             out.append(problem)
         out += _manual_findings(ind)
+        if rates_others(ind) and (typed := rate_lines(ind.status_manual)):
+            out.append(F.TYPED_RATE_LINE.at(sheet, ind.cell("status_manual"), ind.id, value=typed[0].strip()))
         if _manual_feeds(ind):
             out += _other_year(ind, ind.actual_manual, ind.sheet, "actual_manual", fiscal_year)
     return out
