@@ -25,8 +25,8 @@ from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
 from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark,
-                     exact, format_number, format_percent, listed_in, normalized, parse_input, parse_value, rounded_rate,
-                     shown_within, unit_family, unread_value)
+                     exact, format_number, format_percent, listed_in, normalized, parse_input, parse_value, quotient,
+                     rounded_rate, shown_within, unit_family, unread_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -204,7 +204,7 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     denominator = sum(dens.values(), Decimal(0))
     if denominator <= 0:
         raise ConsolidationError("分母の合計が 0 です")
-    share = Fraction(numerator) / Fraction(denominator)
+    share = quotient(numerator, denominator)
     return Rolled(format_percent(rounded_rate(share)), share=share)
 
 

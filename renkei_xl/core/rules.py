@@ -23,7 +23,7 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     Rate, error_value, exact, format_number, format_percent, parse_value, shown, shown_within,
+                     Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
                      unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
@@ -61,11 +61,10 @@ def threshold_text(threshold: float) -> str:
 def symbol_for_ratio(ratio: Rate, threshold: float) -> str:
     """◎ at 100% and above, □ at the threshold and above, × below: the one place the bands
     are drawn (ratios, progress rates and the 達成割合 row all come here), on the exact
-    ratio (values.exact): a ratio a hair under an edge is under it (SPEC 3: ◎ ≥ 100 %)."""
-    ratio = exact(ratio)
-    if ratio >= 1:
+    ratio (values.below): a ratio a hair under an edge is under it (SPEC 3: ◎ ≥ 100 %)."""
+    if not below(ratio, 1):
         return ACHIEVED
-    if ratio >= exact(threshold):
+    if not below(ratio, threshold):
         return NEARLY
     return MISSED
 
@@ -79,7 +78,14 @@ def shown_ratio(ratio: Rate, threshold: float, target: float = 1.0) -> float:
     as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio. ``target``: a
     達成割合 is printed as a share whose edges are its target and target × threshold
     (47／55 = 85.45 % against 100 % at a threshold of 85.5 % prints 「85.4%」 beside ×)."""
-    return shown_within(ratio, (exact(target), exact(target) * exact(threshold)))
+    return shown_within(ratio, _edges(threshold, target))
+
+
+@lru_cache(maxsize=16)
+def _edges(threshold: float, target: float) -> tuple[Fraction, Fraction]:
+    """The two edges of a band as exact numbers (values.exact): 100 % of the target and the
+    threshold's part of it (a float product is off by an ulp: 0.8 × 0.85 ≠ 0.68)."""
+    return exact(target), exact(target) * exact(threshold)
 
 
 def band_text(symbol: str, threshold: float) -> str:
@@ -537,7 +543,7 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
         return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
     # A value below zero reaches here only where the quantity goes below zero (its 基準値 is:
     # validation refuses it elsewhere): below a target above zero, it is short of it (×).
-    ratio = Fraction(a_num) / Fraction(t_num)
+    ratio = quotient(a_num, t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     year = _target_year(target, ctx)
     if symbol != ACHIEVED and year > ctx.fiscal_year:
@@ -561,7 +567,7 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     found = _target_problem(ind, target._replace(number=t_num), RULE_PROGRESS)
     if found is not None:
         return result(NOT_EVALUABLE, f"{found.place}: {found.message}")
-    ratio = Fraction(a_num - baseline) / Fraction(t_num - baseline)
+    ratio = quotient(a_num - baseline, t_num - baseline)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     # 基準値 as typed, as the actual and the target are (「25.1万人」, not 「251,000」 between
     # 「43.9万人」 and 「29.8万人」, which staff could not check against 指標's cell).

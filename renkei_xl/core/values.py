@@ -32,7 +32,7 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context as DecimalContext, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Iterable, NamedTuple, Optional, Union
 
@@ -1096,36 +1096,66 @@ def _format(number: Decimal) -> str:
 Rate = Union[float, Fraction]
 
 
-@lru_cache(maxsize=256)
 def exact(rate: Rate) -> Fraction:
     """A rate or a share as the exact number it stands for: a float by its shortest repr
     (設定's 0.85 is the 0.85 staff typed, not the binary 0.8499999999999999778), a Fraction
-    as it is. The bands are drawn on these (rules.symbol_for_ratio, ``shown_within``), with
-    no tolerance: 0.999999999999円 of 1円, or 27兆8999億9999万9990円 of 27兆9千億円, is short
-    of 100 % and was ◎ at 「100.0%」 within the 1e-12 the float comparison allowed."""
-    return Fraction(Decimal(repr(rate))) if isinstance(rate, float) else Fraction(rate)
+    as it is. The bands are drawn on these (``below``), with no tolerance: 0.999999999999円
+    of 1円, or 27兆8999億9999万9990円 of 27兆9千億円, is short of 100 % and was ◎ at
+    「100.0%」 within the 1e-12 a float comparison allowed."""
+    if type(rate) is Fraction:
+        return rate
+    return _float_exact(rate) if type(rate) is float else Fraction(rate)
+
+
+def quotient(a: Decimal, b: Decimal) -> Fraction:
+    """a／b exactly (a Decimal's division keeps 28 digits): a ratio to judge by ``below``."""
+    n1, d1 = a.as_integer_ratio()
+    n2, d2 = b.as_integer_ratio()
+    return Fraction(n1 * d2, d1 * n2)
+
+
+@lru_cache(maxsize=64)
+def _float_exact(rate: float) -> Fraction:
+    return Fraction(Decimal(repr(rate)))
+
+
+# Two rates farther apart than this (relative) compare as their floats do: a float is
+# within 1.2e-16 of the number it stands for. Nearer, they are compared exactly.
+_FAR = 1e-9
+
+
+def below(rate: Rate, edge: Rate) -> bool:
+    """Whether ``rate`` is under ``edge``, exactly (``exact``): the one comparison the bands
+    and the printed rates use. Floats decide when the two are far apart (a Fraction's
+    arithmetic for every row doubled the evaluation's time)."""
+    a, b = float(rate), float(edge)
+    if abs(a - b) > _FAR * max(1.0, abs(b)):
+        return a < b
+    return exact(rate) < exact(edge)
 
 
 def _to_step(rate: Rate, rounding: str) -> float:
-    """``rate`` to 0.1 % as ``rounding`` says, exactly (a Fraction never passes through a
-    float on its way). A rate that rounds to zero is 0.0, not −0.0."""
-    thousandths = exact(rate) * 1000
+    """``rate`` to 0.1 % as ``rounding`` says: a float from its shortest repr (0.85 stays
+    0.850; 0.85 × 1000 in binary is 849.999…), a Fraction exactly, never through a float.
+    A rate that rounds to zero is 0.0, not −0.0 (``or`` turns −0.0, which is false)."""
+    if type(rate) is float:
+        return float(Decimal(repr(rate)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT)) or 0.0
+    rate = exact(rate)
+    n, d = rate.numerator * 1000, rate.denominator     # in integers: a Fraction's operators cost
     if rounding == ROUND_FLOOR:
-        steps = math.floor(thousandths)
+        steps = n // d
     elif rounding == ROUND_CEILING:
-        steps = math.ceil(thousandths)
+        steps = -(-n // d)
     else:   # ROUND_HALF_UP: halves away from zero, as Decimal's
-        steps = math.floor(abs(thousandths) + Fraction(1, 2)) * (-1 if thousandths < 0 else 1)
-    return float(Fraction(steps, 1000)) or 0.0
+        steps = (2 * abs(n) + d) // (2 * d) * (-1 if n < 0 else 1)
+    return steps / 1000 or 0.0     # int / int is correctly rounded, however large
 
 
 def rounded_rate(fraction: Rate) -> float:
-    """A rate as printed: to 0.1 %, halves up, from the shortest repr (0.85 stays 0.850;
-    0.85 × 1000 in binary is 849.999…). The cells that hold a rate (達成率, 集計's 年度別
-    達成割合) store this, not the rate to four places: 0.74648 stored as 0.7465 showed
-    「74.7%」 in Excel beside a text that said 「74.6%」. A rate that rounds to zero is 0.0, not
-    −0.0 (a 進捗率 still at its 基準値 printed 「-0.0%」). Exact (``exact``): a rate of 10^25
-    and more (999,999,999,999円 against 0.000000000000000001円) is rounded too."""
+    """A rate as printed: to 0.1 %, halves up (``_to_step``). The cells that hold a rate
+    (達成率, 集計's 年度別 達成割合) store this, not the rate to four places: 0.74648 stored
+    as 0.7465 showed 「74.7%」 in Excel beside a text that said 「74.6%」; a 進捗率 still at
+    its 基準値 printed 「-0.0%」."""
     return _to_step(fraction, ROUND_HALF_UP)
 
 
@@ -1134,20 +1164,27 @@ def floored_rate(fraction: Rate, rounding: str = ROUND_FLOOR) -> float:
     return _to_step(fraction, rounding)
 
 
+_RATE_STEP = Decimal("0.001")
+# Digits enough for any float to 0.001 (1.8e308 has 309 before the point): the default 28
+# raised InvalidOperation for a rate from 10^25 up (999,999,999,999円 against a target of
+# 0.000000000000000001円), which ended the recalculation as an unexpected error.
+_EVERY_DIGIT = DecimalContext(prec=320)
+
+
 def shown_within(fraction: Rate, edges: Iterable[Rate]) -> float:
     """A rate as printed (``rounded_rate``), kept on the side of each of ``edges`` (where a
     symbol changes: 100 %, the threshold) that the rate itself is on, as the bands compare
-    (rules.symbol_for_ratio: both exactly). A rate below an edge that rounds onto it
+    (rules.symbol_for_ratio: both by ``below``). A rate below an edge that rounds onto it
     is rounded down (84.9996 % beside × prints 「84.9%」, not 「85.0%」), one at an edge that
     rounds below it is rounded up (an edge off the 0.1 % steps: 62.31 % against 62.305 %).
     A printed rate that is judged again (a 比率's 実績値 「59.5%」 against 「70%」) thus gets
     the symbol of the exact rate."""
     shown = rounded_rate(fraction)
-    rate, printed = exact(fraction), exact(shown)
-    for edge in map(exact, edges):
-        if rate < edge <= printed:
+    for edge in edges:
+        under, printed_under = below(fraction, edge), below(shown, edge)
+        if under and not printed_under:
             return floored_rate(fraction)
-        if printed < edge <= rate:
+        if printed_under and not under:
             return floored_rate(fraction, ROUND_CEILING)
     return shown
 
