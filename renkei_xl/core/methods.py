@@ -26,7 +26,7 @@ from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICI
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
 from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark,
                      exact, format_number, format_percent, listed_in, normalized, parse_input, parse_value, quotient,
-                     rounded_rate, shown_within, unit_family, unread_value)
+                     rounded_rate, shown_share, unit_family, unread_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -522,8 +522,7 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
         return UNCOUNTED_STATE, note, with_breakdown(status, note)
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
-    actual = rolled.actual if rolled.share is None else format_percent(
-        shown_within(rolled.share, share_edges(ind, settings.threshold)))
+    actual = rolled.actual if rolled.share is None else shown_share(rolled.share, share_edges(ind, settings.threshold))
     return actual, rolled.breakdown, text
 
 

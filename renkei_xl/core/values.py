@@ -1134,21 +1134,22 @@ def below(rate: Rate, edge: Rate) -> bool:
     return exact(rate) < exact(edge)
 
 
-def _to_step(rate: Rate, rounding: str) -> float:
+def _to_step(rate: Rate, rounding: str, places: int = 3) -> float:
     """``rate`` to 0.1 % as ``rounding`` says: a float from its shortest repr (0.85 stays
     0.850; 0.85 × 1000 in binary is 849.999…), a Fraction exactly, never through a float.
     A rate that rounds to zero is 0.0, not −0.0 (``or`` turns −0.0, which is false)."""
     if type(rate) is float:
-        return float(Decimal(repr(rate)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT)) or 0.0
+        step = _RATE_STEP if places == 3 else Decimal(1).scaleb(-places)
+        return float(Decimal(repr(rate)).quantize(step, rounding=rounding, context=_EVERY_DIGIT)) or 0.0
     rate = exact(rate)
-    n, d = rate.numerator * 1000, rate.denominator     # in integers: a Fraction's operators cost
+    n, d = rate.numerator * 10 ** places, rate.denominator     # in integers: a Fraction's operators cost
     if rounding == ROUND_FLOOR:
         steps = n // d
     elif rounding == ROUND_CEILING:
         steps = -(-n // d)
     else:   # ROUND_HALF_UP: halves away from zero, as Decimal's
         steps = (2 * abs(n) + d) // (2 * d) * (-1 if n < 0 else 1)
-    return steps / 1000 or 0.0     # int / int is correctly rounded, however large
+    return steps / 10 ** places or 0.0     # int / int is correctly rounded, however large
 
 
 def rounded_rate(fraction: Rate) -> float:
@@ -1159,9 +1160,9 @@ def rounded_rate(fraction: Rate) -> float:
     return _to_step(fraction, ROUND_HALF_UP)
 
 
-def floored_rate(fraction: Rate, rounding: str = ROUND_FLOOR) -> float:
+def floored_rate(fraction: Rate, rounding: str = ROUND_FLOOR, places: int = 3) -> float:
     """``rounded_rate`` rounded down instead, or as ``rounding`` says (``shown_within``)."""
-    return _to_step(fraction, rounding)
+    return _to_step(fraction, rounding, places)
 
 
 _RATE_STEP = Decimal("0.001")
@@ -1171,22 +1172,35 @@ _RATE_STEP = Decimal("0.001")
 _EVERY_DIGIT = DecimalContext(prec=320)
 
 
-def shown_within(fraction: Rate, edges: Iterable[Rate]) -> float:
+def shown_within(fraction: Rate, edges: Iterable[Rate], places: int = 3) -> float:
     """A rate as printed (``rounded_rate``), kept on the side of each of ``edges`` (where a
     symbol changes: 100 %, the threshold) that the rate itself is on, as the bands compare
     (rules.symbol_for_ratio: both by ``below``). A rate below an edge that rounds onto it
     is rounded down (84.9996 % beside × prints 「84.9%」, not 「85.0%」), one at an edge that
     rounds below it is rounded up (an edge off the 0.1 % steps: 62.31 % against 62.305 %).
     A printed rate that is judged again (a 比率's 実績値 「59.5%」 against 「70%」) thus gets
-    the symbol of the exact rate."""
-    shown = rounded_rate(fraction)
+    the symbol of the exact rate. ``places``: decimals of the fraction (3: 0.1 %)."""
+    shown = _to_step(fraction, ROUND_HALF_UP, places)
     for edge in edges:
         under, printed_under = below(fraction, edge), below(shown, edge)
         if under and not printed_under:
-            return floored_rate(fraction)
+            return floored_rate(fraction, ROUND_FLOOR, places)
         if printed_under and not under:
-            return floored_rate(fraction, ROUND_CEILING)
+            return floored_rate(fraction, ROUND_CEILING, places)
     return shown
+
+
+def shown_share(fraction: Rate, edges: tuple[Rate, ...]) -> str:
+    """A share printed to judge by (a 比率 row's 実績値): to 0.1 %, on the side of each edge
+    that the share is on (``shown_within``), with more decimals where one decimal has no
+    step between two edges: against 「0.10%」 at 85 %, 1／1001 (0.0999 %, □) printed 「0.0%」
+    (below 0.085 %, ×) or 「0.1%」 (◎); it prints 「0.09%」. Edges closer than 10^-12 of the
+    whole are printed at that step, on the side of the last edge."""
+    for digits in range(1, 11):
+        shown = shown_within(fraction, edges, digits + 2)
+        if all(below(shown, edge) == below(fraction, edge) for edge in edges):
+            break
+    return format_percent(shown, digits)
 
 
 def format_rate(fraction: float) -> str:
