@@ -230,3 +230,32 @@ def test_a_share_a_hair_under_an_edge_is_printed_and_judged_under_it(target, num
                Entry("小樽市", "01-1", str(numerator - half[0]), str(denominator - half[1]))]
     result = _judged(settings, [_row(target, method="比率")], entries)
     assert (result.evaluations["01-1"].symbol, result.consolidated["01-1"].actual) == (symbol, shown)
+
+
+@FAST
+@given(st.data(), thresholds, st.integers(1, 12))
+def test_every_municipality_is_the_count_in_settings(data, threshold, count):
+    """全市町村: the denominator is the number of municipalities in 設定 (11／12 → □)."""
+    settings = _settings(threshold, count)
+    values = data.draw(st.lists(st.integers(0, 3), min_size=count, max_size=count))
+    entries = [Entry(n, "01-1", str(v)) for n, v in zip(settings.names, values)]
+    ev = _judged(settings, [_row("全市町村", method="参加市町村数")], entries).evaluations["01-1"]
+    taking = sum(v > 0 for v in values)
+    assert ev.symbol == numeric(Fraction(taking), Fraction(count), Fraction(threshold)), (values, ev)
+
+
+@FAST
+@given(st.data(), thresholds, st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2),
+       st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2))
+def test_a_progress_rate_in_percent_is_judged_on_its_exact_rate(data, threshold, base, target):
+    assume(base != target)
+    t = Fraction(threshold)
+    edge = Fraction(base) + (Fraction(target) - Fraction(base)) * t
+    step = Fraction(1, 10 ** data.draw(st.integers(2, 10)))
+    actual = data.draw(st.sampled_from([edge, edge - step, edge + step, Fraction(target), Fraction(target) - step]))
+    assume(0 <= actual <= 100 and (actual * 10**10).denominator == 1)
+    row = _row(f"{_dec(target)}%", actual=f"{_dec(actual)}%", baseline=f"{_dec(base)}%", rule="進捗率")
+    ev = _judged(_settings(threshold), [row]).evaluations["01-1"]
+    exact = (actual - Fraction(base)) / (Fraction(target) - Fraction(base))
+    assert ev.symbol == band(exact, t), (row.baseline, row.target, row.actual_manual, ev)
+    _printed_ok(ev.ratio, exact, ev.symbol, t)

@@ -68,6 +68,10 @@ def test_each_face_prints_the_oracles_symbol_rate_and_share(changed, face):
     assert table["01-1"][cols["評価"]] == expected
     summary = file_rows(master, c.SUMMARY) if face == "file" else live.rows(c.SUMMARY)
     assert any(f"{achieved}／{evaluable}" in str(v) for row in summary for v in row if v), face
+    # ― (U+2015, 評価時期前・未集計) and － (U+FF0D, 評価不可) as the official list prints them
+    marks = [r[cols["評価"]] for r in table.values()]
+    assert (marks.count("\u2015"), marks.count("\uff0d")) == (5, 4), face
+    assert set(marks) <= {ACHIEVED, NEARLY, MISSED, "\u2015", "\uff0d"}, face
 
 
 def test_the_next_steps_name_each_changed_row_on_both_faces(changed):
