@@ -259,3 +259,15 @@ def test_a_progress_rate_in_percent_is_judged_on_its_exact_rate(data, threshold,
     exact = (actual - Fraction(base)) / (Fraction(target) - Fraction(base))
     assert ev.symbol == band(exact, t), (row.baseline, row.target, row.actual_manual, ev)
     _printed_ok(ev.ratio, exact, ev.symbol, t)
+
+
+def test_a_threshold_a_formula_computed_is_the_one_excel_shows():
+    """「=0.8+0.05」 in 設定 is 0.8500000000000001 in the file, 85% on screen (Excel keeps 15
+    significant digits): 17件 of 20件 is □ (SPEC 3: □ ≥ 概ね達成閾値), as at 0.85 typed."""
+    from test_hostile_values import _book
+    from renkei_xl.core.contract_read import read_settings
+
+    read = read_settings(_book(threshold=0.8 + 0.05))
+    assert read.threshold == 0.85
+    settings = _settings(Decimal("0.85"))._replace(threshold=read.threshold)
+    assert _judged(settings, [_row("20件", actual="17件")]).evaluations["01-1"].symbol == NEARLY
