@@ -505,7 +505,10 @@ def _threshold(where: str, value: object) -> float:
             raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
         number = Decimal(t)
     elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):   # an int past a Double: no isfinite
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        # A float as Excel keeps and shows it (15 significant digits, as ``text`` reads every
+        # number): 「=0.8+0.05」 is 0.8500000000000001, shown 85%, and the bands are drawn exactly
+        # (values.below), so 17／20 was × against it on the file face and □ on a VBA client's.
+        number = Decimal(format(value, ".15g")) if isinstance(value, float) else Decimal(value)
     else:
         raise UserError(f"{where}: 概ね達成閾値「{shown(raw)}」を割合として読めません{example}")
     if percent:

@@ -18,6 +18,7 @@ imported for type names only.
 
 import re
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional, Sequence
 
@@ -25,8 +26,8 @@ from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
 from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark,
-                     format_number, format_percent, listed_in, normalized, parse_input, parse_value, rounded_rate,
-                     shown_within, unit_family, unread_value)
+                     exact, format_number, format_percent, listed_in, normalized, parse_input, parse_value, quotient,
+                     rounded_rate, shown_share, unit_family, unread_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings
@@ -63,7 +64,7 @@ class Rolled(NamedTuple):
     actual: str
     breakdown: str = ""
     breakdown_in_status: bool = False
-    share: Optional[float] = None   # 比率: the exact Σ実績値／Σ分母 ``actual`` prints (roll_up prints it again)
+    share: Optional[Fraction] = None   # 比率: the exact Σ実績値／Σ分母 ``actual`` prints (roll_up prints it again)
 
 
 class Method(NamedTuple):
@@ -204,7 +205,7 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     denominator = sum(dens.values(), Decimal(0))
     if denominator <= 0:
         raise ConsolidationError("分母の合計が 0 です")
-    share = float(numerator / denominator)
+    share = quotient(numerator, denominator)
     return Rolled(format_percent(rounded_rate(share)), share=share)
 
 
@@ -539,8 +540,7 @@ def roll_up(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") 
         return UNCOUNTED_STATE, note, with_breakdown(status, note)
     rolled = method.roll(rows, input_unit(ind) or "")
     text = with_breakdown(status, rolled.breakdown) if rolled.breakdown_in_status else status
-    actual = rolled.actual if rolled.share is None else format_percent(
-        shown_within(rolled.share, share_edges(ind, settings.threshold)))
+    actual = rolled.actual if rolled.share is None else shown_share(rolled.share, share_edges(ind, settings.threshold))
     return actual, rolled.breakdown, text
 
 
@@ -566,7 +566,7 @@ def _is_uncounted(raw: str) -> bool:
         return False    # its finding makes the row an input error
 
 
-def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:
+def share_edges(ind: "Indicator", threshold: float) -> tuple[Fraction, ...]:
     """The shares at which a 比率 row's symbol changes (its target in %, and the threshold's
     part of the way there: from 0, or from the 基準値 under 進捗率), () when the target gives
     none (its finding says why). A share is printed to 0.1 % and judged as printed
@@ -576,7 +576,7 @@ def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:
     target = target_of(ind)
     if target is None or target.kind != NUMBER or target.family != "%":
         return ()
-    base = Decimal(0)
+    base = Fraction(0)
     if ind.rule == RULE_PROGRESS:
         try:
             baseline = parse_value(ind.baseline)
@@ -584,6 +584,6 @@ def share_edges(ind: "Indicator", threshold: float) -> tuple[float, ...]:
             return ()
         if baseline.kind != NUMBER or baseline.family != "%":
             return ()
-        base = baseline.number / 100
-    goal = target.number / 100
-    return float(goal), float(base + (goal - base) * Decimal(repr(threshold)))
+        base = Fraction(baseline.number) / 100
+    goal = Fraction(target.number) / 100
+    return goal, base + (goal - base) * exact(threshold)   # exact, as the bands compare

@@ -14,6 +14,7 @@ such a row drops out of it like any －.
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
 from typing import Sequence
 
 from . import contract as c
@@ -27,7 +28,7 @@ from .methods import AUTO_STATUS_PREFIX, NO_VALUE, rates_others, reported_ids, w
 from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, unread_found
 from .validate import (JUDGED_FIELDS, id_key, input_error_reason, may_feed, missing_id_finding,
                        unknown_id_finding, validate)
-from .values import error_value, format_percent, shown
+from .values import error_value, exact, format_percent, shown
 
 
 # The reader's findings that leave a municipality's rows unread (the finding's sheet is its name).
@@ -95,7 +96,7 @@ def recalculate(settings: Settings, indicators: Sequence[Indicator], entries: Se
     if summary.rate is not None:    # printed as the 達成割合 row prints it (rules.shown_ratio)
         rate_row = next((i for i in indicators if rates_others(i)), None)
         target = rate_target(rate_row) if rate_row is not None else 1.0
-        summary = summary._replace(rate=shown_ratio(summary.rate, ctx.threshold, target))
+        summary = summary._replace(rate=shown_ratio(Fraction(achieved, evaluable), ctx.threshold, target))
     return Result(tuple(indicators), consolidated, ordered, tuple(findings), summary)
 
 
@@ -155,7 +156,8 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         if rate is None:
             evaluations[ind.id] = Evaluation(ind.id, symbol, reason)
             continue
-        evaluations[ind.id] = Evaluation(ind.id, symbol, reason, shown_ratio(rate / target, ctx.threshold))
+        evaluations[ind.id] = Evaluation(ind.id, symbol, reason,
+                                         shown_ratio(Fraction(achieved, evaluable) / exact(target), ctx.threshold))
     return achieved, evaluable
 
 

@@ -11,6 +11,7 @@ check a symbol without reading code. The rule is inferred from the target's shap
 
 import datetime as _dt
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import Iterable, NamedTuple, Optional
 
@@ -22,7 +23,7 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     RATIO_TOLERANCE, error_value, format_number, format_percent, parse_value, shown, shown_within,
+                     Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
                      unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
@@ -57,26 +58,34 @@ def threshold_text(threshold: float) -> str:
     return format_percent(threshold, None)
 
 
-def symbol_for_ratio(ratio: float, threshold: float) -> str:
+def symbol_for_ratio(ratio: Rate, threshold: float) -> str:
     """◎ at 100% and above, □ at the threshold and above, × below: the one place the bands
-    are drawn (ratios, progress rates and the 達成割合 row all come here)."""
-    if ratio >= 1 - RATIO_TOLERANCE:
+    are drawn (ratios, progress rates and the 達成割合 row all come here), on the exact
+    ratio (values.below): a ratio a hair under an edge is under it (SPEC 3: ◎ ≥ 100 %)."""
+    if not below(ratio, 1):
         return ACHIEVED
-    if ratio >= threshold - RATIO_TOLERANCE:
+    if not below(ratio, threshold):
         return NEARLY
     return MISSED
 
 
 # Asked twice for each ratio judged (its reason and its cell, ``evaluate``): the second is a look-up.
 @lru_cache(maxsize=64)
-def shown_ratio(ratio: float, threshold: float, target: float = 1.0) -> float:
+def shown_ratio(ratio: Rate, threshold: float, target: float = 1.0) -> float:
     """A 達成率 as printed beside its symbol and stored in its cell: to 0.1 % (values.
     rounded_rate), except that a ratio below a band's edge (100 %, the threshold) is never
     printed at that edge: 253,299人／298,000人 is 84.9996 %, ×, and 「85.0%」 beside a × reads
     as 概ね達成; it prints 「84.9%」. The symbol is judged on the exact ratio. ``target``: a
     達成割合 is printed as a share whose edges are its target and target × threshold
     (47／55 = 85.45 % against 100 % at a threshold of 85.5 % prints 「85.4%」 beside ×)."""
-    return shown_within(ratio, (target, target * threshold))
+    return shown_within(ratio, _edges(threshold, target))
+
+
+@lru_cache(maxsize=16)
+def _edges(threshold: float, target: float) -> tuple[Fraction, Fraction]:
+    """The two edges of a band as exact numbers (values.exact): 100 % of the target and the
+    threshold's part of it (a float product is off by an ulp: 0.8 × 0.85 ≠ 0.68)."""
+    return exact(target), exact(target) * exact(threshold)
 
 
 def band_text(symbol: str, threshold: float) -> str:
@@ -86,14 +95,14 @@ def band_text(symbol: str, threshold: float) -> str:
     return threshold_text(threshold) + ("以上" if symbol == NEARLY else "未満")
 
 
-def _ratio_reason(actual: str, target: str, ratio: float, threshold: float) -> str:
+def _ratio_reason(actual: str, target: str, ratio: Rate, threshold: float) -> str:
     shown = format_percent(shown_ratio(ratio, threshold))
     return f"{actual}／{target} = {shown}（{band_text(symbol_for_ratio(ratio, threshold), threshold)}）"
 
 
 def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     """Evaluate one indicator from its target and the (consolidated) actual."""
-    def result(symbol: str, reason: str, ratio: Optional[float] = None) -> Evaluation:
+    def result(symbol: str, reason: str, ratio: Optional[Rate] = None) -> Evaluation:
         return Evaluation(ind.id, symbol, reason, None if ratio is None else shown_ratio(ratio, ctx.threshold))
 
     if actual_text == INPUT_ERROR:
@@ -538,7 +547,7 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
         return result(NOT_EVALUABLE, f"{problem.place}: {problem.message}")
     # A value below zero reaches here only where the quantity goes below zero (its 基準値 is:
     # validation refuses it elsewhere): below a target above zero, it is short of it (×).
-    ratio = float(a_num / t_num)
+    ratio = quotient(a_num, t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     year = _target_year(target, ctx)
     if symbol != ACHIEVED and year > ctx.fiscal_year:
@@ -562,7 +571,7 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     found = _target_problem(ind, target._replace(number=t_num), RULE_PROGRESS)
     if found is not None:
         return result(NOT_EVALUABLE, f"{found.place}: {found.message}")
-    ratio = float((a_num - baseline) / (t_num - baseline))
+    ratio = quotient(a_num - baseline, t_num - baseline)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     # 基準値 as typed, as the actual and the target are (「25.1万人」, not 「251,000」 between
     # 「43.9万人」 and 「29.8万人」, which staff could not check against 指標's cell).
@@ -584,7 +593,7 @@ def rate_share(target: str) -> Optional[float]:
     if v.kind != NUMBER or v.number is None or v.number <= 0:
         return None
     if v.unit == "%":
-        return float(v.number) / 100
+        return float(v.number / 100)    # 66.67% is the float nearest 0.6667, as typed (values.exact)
     return float(v.number) if not v.unit and v.number <= 1 else None
 
 
@@ -621,7 +630,7 @@ def achievement_rate(others: Iterable[str], meta_target: float, ctx: Context
         achieved = base_achieved + (candidate == ACHIEVED)
         evaluable = base_evaluable + 1
         rate = achieved / evaluable
-        if symbol_for_ratio(rate / meta_target, ctx.threshold) == candidate:
+        if symbol_for_ratio(Fraction(achieved, evaluable) / exact(meta_target), ctx.threshold) == candidate:
             return candidate, achieved, evaluable, rate
     achieved, evaluable = base_achieved, base_evaluable + 1
     return MISSED, achieved, evaluable, achieved / evaluable

@@ -33,7 +33,8 @@ import re
 import unicodedata
 from functools import lru_cache
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context as DecimalContext, Decimal, InvalidOperation
-from typing import Iterable, NamedTuple, Optional
+from fractions import Fraction
+from typing import Iterable, NamedTuple, Optional, Union
 
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
@@ -1092,18 +1093,76 @@ def _format(number: Decimal) -> str:
     return text
 
 
-def rounded_rate(fraction: float) -> float:
-    """A rate as printed: to 0.1 %, halves up, from the shortest repr (0.85 stays 0.850;
-    0.85 × 1000 in binary is 849.999…). The cells that hold a rate (達成率, 集計's 年度別
-    達成割合) store this, not the rate to four places: 0.74648 stored as 0.7465 showed
-    「74.7%」 in Excel beside a text that said 「74.6%」. A rate that rounds to zero is 0.0, not
-    −0.0 (a 進捗率 still at its 基準値 printed 「-0.0%」): ``or`` turns −0.0, which is false."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=ROUND_HALF_UP, context=_EVERY_DIGIT)) or 0.0
+Rate = Union[float, Fraction]
 
 
-def floored_rate(fraction: float, rounding: str = ROUND_FLOOR) -> float:
+def exact(rate: Rate) -> Fraction:
+    """A rate or a share as the exact number it stands for: a float by its shortest repr
+    (設定's 0.85 is the 0.85 staff typed, not the binary 0.8499999999999999778), a Fraction
+    as it is. The bands are drawn on these (``below``), with no tolerance: 0.999999999999円
+    of 1円, or 27兆8999億9999万9990円 of 27兆9千億円, is short of 100 % and was ◎ at
+    「100.0%」 within the 1e-12 a float comparison allowed."""
+    if type(rate) is Fraction:
+        return rate
+    return _float_exact(rate) if type(rate) is float else Fraction(rate)
+
+
+def quotient(a: Decimal, b: Decimal) -> Fraction:
+    """a／b exactly (a Decimal's division keeps 28 digits): a ratio to judge by ``below``."""
+    n1, d1 = a.as_integer_ratio()
+    n2, d2 = b.as_integer_ratio()
+    return Fraction(n1 * d2, d1 * n2)
+
+
+@lru_cache(maxsize=64)
+def _float_exact(rate: float) -> Fraction:
+    return Fraction(Decimal(repr(rate)))
+
+
+# Two rates farther apart than this (relative) compare as their floats do: a float is
+# within 1.2e-16 of the number it stands for. Nearer, they are compared exactly.
+_FAR = 1e-9
+
+
+def below(rate: Rate, edge: Rate) -> bool:
+    """Whether ``rate`` is under ``edge``, exactly (``exact``): the one comparison the bands
+    and the printed rates use. Floats decide when the two are far apart (a Fraction's
+    arithmetic for every row doubled the evaluation's time)."""
+    a, b = float(rate), float(edge)
+    if abs(a - b) > _FAR * max(1.0, abs(b)):
+        return a < b
+    return exact(rate) < exact(edge)
+
+
+def _to_step(rate: Rate, rounding: str, places: int = 3) -> float:
+    """``rate`` to 0.1 % as ``rounding`` says: a float from its shortest repr (0.85 stays
+    0.850; 0.85 × 1000 in binary is 849.999…), a Fraction exactly, never through a float.
+    A rate that rounds to zero is 0.0, not −0.0 (``or`` turns −0.0, which is false)."""
+    if type(rate) is float:
+        step = _RATE_STEP if places == 3 else Decimal(1).scaleb(-places)
+        return float(Decimal(repr(rate)).quantize(step, rounding=rounding, context=_EVERY_DIGIT)) or 0.0
+    rate = exact(rate)
+    n, d = rate.numerator * 10 ** places, rate.denominator     # in integers: a Fraction's operators cost
+    if rounding == ROUND_FLOOR:
+        steps = n // d
+    elif rounding == ROUND_CEILING:
+        steps = -(-n // d)
+    else:   # ROUND_HALF_UP: halves away from zero, as Decimal's
+        steps = (2 * abs(n) + d) // (2 * d) * (-1 if n < 0 else 1)
+    return steps / 10 ** places or 0.0     # int / int is correctly rounded, however large
+
+
+def rounded_rate(fraction: Rate) -> float:
+    """A rate as printed: to 0.1 %, halves up (``_to_step``). The cells that hold a rate
+    (達成率, 集計's 年度別 達成割合) store this, not the rate to four places: 0.74648 stored
+    as 0.7465 showed 「74.7%」 in Excel beside a text that said 「74.6%」; a 進捗率 still at
+    its 基準値 printed 「-0.0%」."""
+    return _to_step(fraction, ROUND_HALF_UP)
+
+
+def floored_rate(fraction: Rate, rounding: str = ROUND_FLOOR, places: int = 3) -> float:
     """``rounded_rate`` rounded down instead, or as ``rounding`` says (``shown_within``)."""
-    return float(Decimal(repr(fraction)).quantize(_RATE_STEP, rounding=rounding, context=_EVERY_DIGIT)) or 0.0
+    return _to_step(fraction, rounding, places)
 
 
 _RATE_STEP = Decimal("0.001")
@@ -1112,25 +1171,36 @@ _RATE_STEP = Decimal("0.001")
 # 0.000000000000000001円), which ended the recalculation as an unexpected error.
 _EVERY_DIGIT = DecimalContext(prec=320)
 
-# A rate is printed to one decimal; compared with a tolerance so 85.0% really is 85%.
-RATIO_TOLERANCE = 1e-12
 
-
-def shown_within(fraction: float, edges: Iterable[float]) -> float:
+def shown_within(fraction: Rate, edges: Iterable[Rate], places: int = 3) -> float:
     """A rate as printed (``rounded_rate``), kept on the side of each of ``edges`` (where a
     symbol changes: 100 %, the threshold) that the rate itself is on, as the bands compare
-    (rules.symbol_for_ratio, with RATIO_TOLERANCE). A rate below an edge that rounds onto it
+    (rules.symbol_for_ratio: both by ``below``). A rate below an edge that rounds onto it
     is rounded down (84.9996 % beside × prints 「84.9%」, not 「85.0%」), one at an edge that
     rounds below it is rounded up (an edge off the 0.1 % steps: 62.31 % against 62.305 %).
     A printed rate that is judged again (a 比率's 実績値 「59.5%」 against 「70%」) thus gets
-    the symbol of the exact rate."""
-    shown = rounded_rate(fraction)
+    the symbol of the exact rate. ``places``: decimals of the fraction (3: 0.1 %)."""
+    shown = _to_step(fraction, ROUND_HALF_UP, places)
     for edge in edges:
-        if fraction < edge - RATIO_TOLERANCE <= shown:
-            return floored_rate(fraction)
-        if shown < edge - RATIO_TOLERANCE <= fraction:
-            return floored_rate(fraction, ROUND_CEILING)
+        under, printed_under = below(fraction, edge), below(shown, edge)
+        if under and not printed_under:
+            return floored_rate(fraction, ROUND_FLOOR, places)
+        if printed_under and not under:
+            return floored_rate(fraction, ROUND_CEILING, places)
     return shown
+
+
+def shown_share(fraction: Rate, edges: tuple[Rate, ...]) -> str:
+    """A share printed to judge by (a 比率 row's 実績値): to 0.1 %, on the side of each edge
+    that the share is on (``shown_within``), with more decimals where one decimal has no
+    step between two edges: against 「0.10%」 at 85 %, 1／1001 (0.0999 %, □) printed 「0.0%」
+    (below 0.085 %, ×) or 「0.1%」 (◎); it prints 「0.09%」. Edges closer than 10^-12 of the
+    whole are printed at that step, on the side of the last edge."""
+    for digits in range(1, 11):
+        shown = shown_within(fraction, edges, digits + 2)
+        if all(below(shown, edge) == below(fraction, edge) for edge in edges):
+            break
+    return format_percent(shown, digits)
 
 
 def format_rate(fraction: float) -> str:
