@@ -23,7 +23,7 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
+                     Quotient, Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
                      unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
@@ -69,8 +69,6 @@ def symbol_for_ratio(ratio: Rate, threshold: float) -> str:
     return MISSED
 
 
-# Asked twice for each ratio judged (its reason and its cell, ``evaluate``): the second is a look-up.
-@lru_cache(maxsize=64)
 def shown_ratio(ratio: Rate, threshold: float, target: float = 1.0) -> float:
     """A 達成率 as printed beside its symbol and stored in its cell: to 0.1 % (values.
     rounded_rate), except that a ratio below a band's edge (100 %, the threshold) is never
@@ -82,10 +80,10 @@ def shown_ratio(ratio: Rate, threshold: float, target: float = 1.0) -> float:
 
 
 @lru_cache(maxsize=16)
-def _edges(threshold: float, target: float) -> tuple[Fraction, Fraction]:
+def _edges(threshold: float, target: float) -> tuple[Quotient, Quotient]:
     """The two edges of a band as exact numbers (values.exact): 100 % of the target and the
     threshold's part of it (a float product is off by an ulp: 0.8 × 0.85 ≠ 0.68)."""
-    return exact(target), exact(target) * exact(threshold)
+    return Quotient.of(exact(target)), Quotient.of(exact(target) * exact(threshold))
 
 
 def band_text(symbol: str, threshold: float) -> str:
@@ -95,15 +93,15 @@ def band_text(symbol: str, threshold: float) -> str:
     return threshold_text(threshold) + ("以上" if symbol == NEARLY else "未満")
 
 
-def _ratio_reason(actual: str, target: str, ratio: Rate, threshold: float) -> str:
-    shown = format_percent(shown_ratio(ratio, threshold))
-    return f"{actual}／{target} = {shown}（{band_text(symbol_for_ratio(ratio, threshold), threshold)}）"
+def _ratio_reason(actual: str, target: str, shown: float, symbol: str, threshold: float) -> str:
+    return f"{actual}／{target} = {format_percent(shown)}（{band_text(symbol, threshold)}）"
 
 
 def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     """Evaluate one indicator from its target and the (consolidated) actual."""
-    def result(symbol: str, reason: str, ratio: Optional[Rate] = None) -> Evaluation:
-        return Evaluation(ind.id, symbol, reason, None if ratio is None else shown_ratio(ratio, ctx.threshold))
+    def result(symbol: str, reason: str, shown: Optional[float] = None) -> Evaluation:
+        """``shown``: the 達成率 as printed (shown_ratio), asked once for the reason and the cell."""
+        return Evaluation(ind.id, symbol, reason, shown)
 
     if actual_text == INPUT_ERROR:
         # Consolidation refused the inputs; the pipeline names the bad cell in the reason.
@@ -549,10 +547,11 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
     # validation refuses it elsewhere): below a target above zero, it is short of it (×).
     ratio = quotient(a_num, t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
+    shown = shown_ratio(ratio, ctx.threshold)
     year = _target_year(target, ctx)
     if symbol != ACHIEVED and year > ctx.fiscal_year:
-        return result(NOT_YET, f"{actual.core}／{t_label}（目標は{year}年度、対象年度は{ctx.fiscal_year}年度）", ratio)
-    return result(symbol, _ratio_reason(actual.core, t_label, ratio, ctx.threshold), ratio)
+        return result(NOT_YET, f"{actual.core}／{t_label}（目標は{year}年度、対象年度は{ctx.fiscal_year}年度）", shown)
+    return result(symbol, _ratio_reason(actual.core, t_label, shown, symbol, ctx.threshold), shown)
 
 
 def _baseline_number(ind: Indicator) -> Optional[Decimal]:
@@ -576,9 +575,10 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     # 基準値 as typed, as the actual and the target are (「25.1万人」, not 「251,000」 between
     # 「43.9万人」 and 「29.8万人」, which staff could not check against 指標's cell).
     base = parse_value(ind.baseline).core
-    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(shown_ratio(ratio, ctx.threshold))}"
+    shown = shown_ratio(ratio, ctx.threshold)
+    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(shown)}"
               f"（{band_text(symbol, ctx.threshold)}）")
-    return result(symbol, reason, ratio)
+    return result(symbol, reason, shown)
 
 
 # --- the meta row ----------------------------------------------------------------------
