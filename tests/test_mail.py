@@ -465,6 +465,36 @@ def test_too_large_is_said_alike_with_the_sizes_wherever_the_relay_refuses_it(tm
     assert not handler.envelopes
 
 
+@pytest.mark.parametrize("size", [b"\xb2", b"\xb3\xb9"])
+def test_a_size_announced_in_other_digits_is_not_read_as_a_limit(tmp_path, no_credentials, size):
+    """smtplib reads an EHLO reply as Latin-1, where 「²」 「³」 「¹」 are digits to str.isdigit():
+    int() then raised out of the refusal's message, a traceback where staff should read
+    that the mail is too large."""
+    def talk(conn):
+        reader = conn.makefile("rb")
+        conn.sendall(b"220 ESMTP\r\n")
+        for line in iter(reader.readline, b""):
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                conn.sendall(b"250-relay\r\n250-SIZE " + size + b"\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                conn.sendall(b"354 go ahead\r\n")
+                _to_the_dot(reader)
+                conn.sendall(b"552 5.3.4 Message size exceeds fixed limit\r\n")
+            elif verb == b"QUIT":
+                conn.sendall(b"221 bye\r\n")
+                return
+            else:
+                conn.sendall(b"250 ok\r\n")
+
+    port = _raw_server(talk)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=5)
+    said = str(err.value)
+    assert said.startswith("メールが大きすぎるため、メールサーバーに拒否されました"), said
+    assert "上限" not in said, said
+
+
 @pytest.mark.parametrize("reply", ["552 5.3.4 Message size exceeds fixed maximum message size",
                                    "550 5.2.3 Message length exceeds administrative limit"])
 def test_a_size_refused_at_every_recipient_is_said_as_a_mail_too_large(tmp_path, smtp_server, no_credentials, reply):

@@ -392,7 +392,8 @@ def _too_large(reply: str, smtp: smtplib.SMTP, outgoing: EmailMessage) -> UserEr
     制限などを確認」, with neither the sizes to cut to nor whether anything went."""
     size = len(outgoing.as_bytes(policy=POLICY))
     limit = smtp.esmtp_features.get("size", "").strip()
-    cap = f"、このサーバーの上限は {_megabytes(int(limit))}" if limit.isdigit() and int(limit) > 0 else ""
+    # ASCII digits only: str.isdigit() takes 「²」 (int() raised) and 「٥٠٠٠」 (read as 5000).
+    cap = f"、このサーバーの上限は {_megabytes(int(limit))}" if limit.isascii() and limit.isdigit() and int(limit) > 0 else ""
     return UserError(f"メールが大きすぎるため、メールサーバーに拒否されました{reply}。"
                      f"添付ファイルを含めたメールの大きさは {_megabytes(size)}{cap}です"
                      "（添付ファイルはメールでは約 1.37 倍になります）。メールは送信していません。"
