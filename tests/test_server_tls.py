@@ -163,7 +163,7 @@ def test_renkei_xl_serve_closes_connections_that_never_start_tls_within_the_limi
     closed within the handshake's limit (they were open for 60 s, asyncio's own), a click
     over HTTPS is answered meanwhile, and the request log says so in one line.
 
-    The served process has the protocol's limit lowered to ``LIMIT`` before ``renkei-xl
+    The served process has the protocol's limit lowered to ``limit`` (2 s) before ``renkei-xl
     serve`` runs (the shipped one, the head's 10 s, is held below): the wait is the test's
     length, and what is checked is that serve hands TLS to the bounded protocol, not to
     uvicorn, whose 60 s no lowering of the protocol's limit shortens."""
