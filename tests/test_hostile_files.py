@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import select
 import shutil
 import signal
 import struct
@@ -527,17 +528,17 @@ def run_cli(args: list[str], cwd: Path, as_a_user: bool = False) -> Run:
         start = time.monotonic()
         proc = subprocess.Popen([*prefix, sys.executable, "-c", WRAPPER, *args], cwd=cwd,
                                 stdout=out, stderr=err, env=env, start_new_session=True)
-        timed_out = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > TIMEOUT:
-                timed_out = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
+        # Woken by the child's end (a pidfd reads ready then), not a poll every 10 ms: 168
+        # runs in this file slept 5 ms each past their end on average.
+        pidfd = os.pidfd_open(proc.pid)
+        try:
+            ended, _, _ = select.select([pidfd], [], [], TIMEOUT)
+        finally:
+            os.close(pidfd)
+        timed_out = not ended
+        if timed_out:
+            os.killpg(proc.pid, signal.SIGKILL)
+        _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)

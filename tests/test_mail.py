@@ -683,7 +683,7 @@ def test_silent_server_after_data_is_bounded_and_said_in_japanese(tmp_path, smtp
     server = smtp_server(handler)
     started = time.monotonic()
     with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=1)
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=0.5)
     assert time.monotonic() - started < 6
     assert "秒以内にやり取りが終わりませんでした" in str(err.value) and "timed out" not in str(err.value), str(err.value)
 
@@ -764,12 +764,12 @@ def test_trickling_server_is_cut_at_the_budget(tmp_path, no_credentials):
     def trickle(conn):
         while True:
             conn.sendall(b"2")
-            time.sleep(0.3)
+            time.sleep(0.1)
 
     port = _raw_server(trickle)
     started = time.monotonic()
     with pytest.raises(UserError) as err:
-        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=0.5)
     assert time.monotonic() - started < 7
     assert "秒以内にやり取りが終わりませんでした" in str(err.value), str(err.value)
 
@@ -1090,11 +1090,11 @@ def test_a_quit_answered_a_byte_at_a_time_after_delivery_is_cut_at_the_budget(tm
     def trickles(conn):
         for _ in range(120):
             conn.sendall(b"2")
-            time.sleep(0.5)
+            time.sleep(0.2)
 
     port = _raw_server(lambda conn: _speaks_smtp(conn, quit=trickles))
     started = time.monotonic()
-    smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=1)
+    smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=0.5)
     assert time.monotonic() - started < 8
 
 

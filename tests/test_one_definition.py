@@ -8,6 +8,7 @@ new copy fails here the day it is written, before the copies disagree.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from renkei_xl.core import contract as c
@@ -17,16 +18,29 @@ from renkei_xl.core.values import DASH_CHARS, EVALUATION_MARKS, SYMBOL_LOOKALIKE
 PACKAGE = Path(__file__).resolve().parents[1] / "renkei_xl"
 
 
+@functools.lru_cache(maxsize=None)
+def _tree(text: str) -> ast.Module:
+    """A module's syntax tree, parsed once per content in a run: each check here walks every
+    module of the package (half a second a parse of them all). Read, never changed."""
+    return ast.parse(text)
+
+
+@functools.lru_cache(maxsize=None)
+def _strings(text: str) -> tuple[tuple[int, str], ...]:
+    """(line, text) of a module's string constants that are not docstrings."""
+    tree = _tree(text)
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return tuple((node.lineno, node.value) for node in ast.walk(tree)
+                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs)
+
+
 def code_strings(root: Path = PACKAGE):
     """(module path, line, text) of every string constant that is not a docstring."""
     for path in sorted(root.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docs = {id(node.body[0].value) for node in ast.walk(tree)
-                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-                yield path.relative_to(root.parent).as_posix(), node.lineno, node.value
+        for line, text in _strings(path.read_text(encoding="utf-8")):
+            yield path.relative_to(root.parent).as_posix(), line, text
 
 
 def typed_with(chars: str, at_least: int = 3, root: Path = PACKAGE) -> set[str]:
@@ -86,7 +100,7 @@ def excel_count_days(root: Path = PACKAGE) -> list[str]:
     """Where a day of Excel's count is written as a date (dt.date(1899, 12, 30), datetime(…))."""
     found = []
     for path in sorted(root.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and len(node.args) == 3
                     and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args)
                     and tuple(a.value for a in node.args) in EXCEL_COUNT_DAYS):

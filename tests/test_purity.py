@@ -95,10 +95,16 @@ def test_no_file_of_the_package_names_a_place_outside_the_repository():
     has nothing else (no folder beside the repository, no machine paths, no documents kept
     next to it)."""
     markers = _outside_markers()
+    # Each marker looked for in a file's whole text first, its lines walked only where one
+    # is: a checkout beside many folders has thousands of markers, and a Python loop over
+    # them for every line took seconds.
     found = []
     for path in [*PKG.rglob("*"), *(PKG.parent / "macros").glob("*")]:   # macros/ ships as renkei_xl/vba/macros
         if path.is_file() and path.suffix in (".py", ".bas", ".toml", ".cls"):
-            for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if not any(m in text for m in markers):
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
                 hit = next((m for m in markers if m in line), None)
                 if hit:
                     found.append(f"{path.relative_to(PKG.parent)}:{n}: {hit}: {line.strip()}")

@@ -2037,11 +2037,11 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     from renkei_xl.server import app as server_app
     from renkei_xl.server.config import ServerConfig
 
-    running = threading.Event()
+    running, refused_meanwhile = threading.Event(), threading.Event()
 
     def slow(_entry, _payload, _place):
         running.set()
-        time.sleep(1.5)
+        assert refused_meanwhile.wait(30)       # runs until the other click has had its answer
         return {"actions": []}
 
     monkeypatch.setattr(server_app, "run_button", slow)
@@ -2055,7 +2055,9 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
             first = pool.submit(click)
             assert running.wait(30)
             second = pool.submit(click)
-            answered, refused = first.result(60), second.result(60)
+            refused = second.result(60)
+            refused_meanwhile.set()
+            answered = first.result(60)
     assert answered.status_code == 200, answered.text
     assert refused.status_code == 503 and "混み合っている" in refused.text and "ブックは変更していません" in refused.text
     assert re.search(r"受付番号 [0-9a-f]{8}", refused.text), refused.text
@@ -2472,12 +2474,12 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
     from renkei_xl.server.connections import TimelyH11Protocol
 
     master = _master_in(server, "順番待ちで切断", fresh=True)
-    ran, running = [], threading.Event()
+    ran, running, left = [], threading.Event(), threading.Event()
 
     def slow(entry, _payload, _place):
         ran.append(entry)
         running.set()
-        time.sleep(1.5)
+        assert left.wait(30)        # runs until the waiting click's Excel has gone
         return {"actions": []}
 
     monkeypatch.setattr(server_app, "run_button", slow)
@@ -2493,6 +2495,8 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
         second = _raw_click(running_server.port, "rollover", body, headers)
         time.sleep(0.3)
         second.close()                                   # Excel gives up
+        time.sleep(0.2)
+        left.set()
         assert _one_response(first)[0].startswith(b"HTTP/1.1 200")
         first.close()
         deadline = time.monotonic() + 10
