@@ -45,9 +45,9 @@ STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code, BO
 # Warnings on the master that hold a returned row only where the municipality typed the
 # cell since the split: a 分母 on a row whose 集計方法 takes none (findings.IGNORED_DENOMINATOR).
 # Files issued before split locked 分母 on rows that read none left it open on every row,
-# and staff may lift the protection, so a figure typed one column right of 実績値 (05-1's 「7」, 実績値 left empty)
-# was imported as a 分母 nothing reads, the municipality's answer out of every total, and
-# collect said nothing. One the master held when the file was
+# and staff may lift the protection, so a figure typed one column right of 実績値 (05-1's
+# 「7」, 実績値 left empty) was imported as a 分母 nothing reads, the municipality's answer
+# out of every total, and collect said nothing. One the master held when the file was
 # issued and that comes back as it went is staff's own (入力チェック warns of it there): held,
 # it would hold every return of that municipality for good.
 STRICT_WHEN_TYPED = (IGNORED_DENOMINATOR.code,)
