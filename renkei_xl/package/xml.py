@@ -133,8 +133,9 @@ def index_text(value: str, name: str, part: str) -> int:
     min=, max=, style=, read without parsing the part). An unsignedInt has at most 10 digits:
     5,000 of them passed isdigit() and int() raised past its 4,300-digit limit (a traceback)."""
     text = value.strip(" \t\r\n")   # the schema's whitespace collapse, as Excel reads it
-    if text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 10:   # leading zeros are still the number
-        return int(text)
+    digits = text.lstrip("0")        # leading zeros are still the number, however many
+    if text.isascii() and text.isdigit() and len(digits) <= 10:
+        return int(digits or "0")
     raise PackageError(f"ブックの部品「{part}」が壊れています（{name}=\"{value[:40]}\" は番号ではありません）")
 
 
