@@ -590,6 +590,7 @@ def fresh_master(sample: Path, tmp_path: Path, name: str = "master.xlsm") -> Pat
 # their r alone. 「s」 as a row stopped validate with a traceback; 「$B$16」 or 「b16」 as a cell
 # was read as another column, so the write went beside the cell it meant.
 @pytest.mark.parametrize("pattern, doctored", [(r'<row r="\d+"', '<row r="s"'),
+                                               (r'<row r="\d+"', f'<row r="{"9" * 5000}"'),   # int() raised
                                                (r'<c r="([A-Z]+)(\d+)"', r'<c r="$\1$\2"'),
                                                (r'<c r="B(\d+)"', r'<c r="b\1"')])
 def test_a_written_sheet_whose_rows_or_cells_are_misnumbered_is_refused_unchanged(sample, tmp_path, pattern, doctored):

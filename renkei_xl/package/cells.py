@@ -98,9 +98,11 @@ _CELL_REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
 
 def _row_number(text: str, part: str) -> int:
     """A row tag's r: Excel calls a part whose row is numbered 「s」 damaged, and int()
-    stopped the write with a traceback (a sheet the reader never reads, as メニュー)."""
-    if text.isascii() and text.isdigit():
-        return int(text)
+    stopped the write with a traceback (a sheet the reader never reads, as メニュー), as it did
+    past its 4,300-digit limit: a row is at most 1,048,576, seven digits."""
+    digits = text.lstrip("0")
+    if text.isascii() and text.isdigit() and len(digits) <= 7:
+        return int(digits or "0")
     raise PackageError(f"シートの部品「{part}」が壊れています（行番号「{text[:20]}」）")
 
 
