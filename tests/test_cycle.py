@@ -1060,6 +1060,39 @@ def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, cap
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
 
 
+def _set_method(master: Path, ind_id: str, method: str) -> None:
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.INDICATORS]
+    header = next(r for r in range(1, 10) if "集計方法" in [x.value for x in ws[r]])
+    heads = [x.value for x in ws[header]]
+    row = next(r for r in range(header + 1, ws.max_row + 1) if ws.cell(r, heads.index("指標ID") + 1).value == ind_id)
+    ws.cell(row, heads.index("集計方法") + 1).value = method
+    wb.save(master)
+
+
+@pytest.mark.parametrize("after_split", [True, False])
+def test_a_row_made_a_ratio_after_the_split_asks_for_the_file_again_not_for_a_locked_denominator(
+        tmp_path, capsys, after_split):
+    """Staff make 05-1 (a 合計) a 比率 after the split. Its 分母 went out locked (open only on a
+    比率's row), so 小樽市's answer came back without one and collect said 「分母の数値を入力して
+    ください」 of a cell Excel refuses to take. It says the method changed and to issue the
+    file again; a 比率 issued as one, its 分母 open and left empty, still asks for the 分母."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    if not after_split:
+        _set_method(master, "05-1", "比率")
+    returned = split_master(master, tmp_path / "配布")
+    if after_split:
+        _set_method(master, "05-1", "比率")
+    path = next(p for p in returned if p.name.startswith("小樽市"))
+    set_cell(path, "小樽市", "05-1", "実績値", 4)
+    assert main(["collect", str(master), str(path)]) == 1
+    out = capsys.readouterr().out
+    closed = "配布した後で集計方法が「比率」に変わった指標です。このファイルでは分母のセルが保護されていて"
+    assert (closed in out) == after_split, out
+    assert ("比率の指標には 0 より大きい分母が必要です" in out) == (not after_split), out
+    assert cell_of(master, "小樽市", "05-1", "実績値") is None
+
+
 @pytest.mark.parametrize("header, typed, was", [("単位", "社", "件"), ("基準値", "3件", "－")])
 def test_a_locked_cell_typed_over_once_the_protection_is_lifted_refuses_the_file(cycle, capsys, header, typed, was):
     """小樽市 lifts the sheet's protection (it has no password) and makes 05-1's 単位 「社」, or

@@ -424,6 +424,13 @@ DASH_AS_EMPTY = _type(
     "報告することがないときは、空欄のままにしてください")
 MISSING_DENOMINATOR = _type("missing-denominator", ERROR, "比率の指標には 0 より大きい分母が必要です",
                             "分母の数値を入力してください")
+# A 比率 row's 分母 that its input file issued locked: the row was another 集計方法's at the
+# split (a 分母 is open only on a 比率's), so MISSING_DENOMINATOR's 「分母の数値を入力して
+# ください」 sent the municipality to a cell Excel refuses to take.
+CLOSED_DENOMINATOR = _type("closed-denominator", ERROR,
+                           "配布した後で集計方法が「比率」に変わった指標です。このファイルでは分母のセルが保護されていて、"
+                           "分母を入力できません",
+                           "入力用ファイルを配布し直して送ってもらうか、市町村に分母を確かめてマスターに直接入力してください")
 PERCENT_AS_FRACTION = _type("percent-as-fraction", ERROR,
                             "「{value}」は、「{percent}」と入力したときに Excel が保存する値と同じです"
                             "（この欄は % の数で数えます。{value}% なのか {percent} なのか決められません）",

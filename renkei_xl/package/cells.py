@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.refs import column_letter, parse_ref
-from .xml import PackageError, cell_text, element_span
+from .xml import PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
 
@@ -98,9 +98,11 @@ _CELL_REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
 
 def _row_number(text: str, part: str) -> int:
     """A row tag's r: Excel calls a part whose row is numbered 「s」 damaged, and int()
-    stopped the write with a traceback (a sheet the reader never reads, as メニュー)."""
-    if text.isascii() and text.isdigit():
-        return int(text)
+    stopped the write with a traceback (a sheet the reader never reads, as メニュー), as it did
+    past its 4,300-digit limit: a row is at most 1,048,576, seven digits."""
+    digits = text.lstrip("0")
+    if text.isascii() and text.isdigit() and len(digits) <= 7:
+        return int(digits or "0")
     raise PackageError(f"シートの部品「{part}」が壊れています（行番号「{text[:20]}」）")
 
 
@@ -110,10 +112,12 @@ def _cell_column(ref: str, part: str) -> int:
     if _CELL_REF.fullmatch(ref):
         return _column_of_ref(ref)
     raise PackageError(f"シートの部品「{part}」が壊れています（セル番地「{ref[:20]}」）")
-_ATTR_S = re.compile(r'\ss="(\d+)"')
+# Found as any text and read by xml.index_text: 「٣」 matched \\d and was read as 3 (another
+# cell's format), 5,000 digits stopped the write in int(), and 「-1」 was read as no format.
+_ATTR_S = re.compile(r'\ss="([^"]*)"')
 _ATTR_CUSTOM_FORMAT = re.compile(r'\scustomFormat="(?:1|true)"')
-_ATTR_MIN, _ATTR_MAX = re.compile(r'\smin="(\d+)"'), re.compile(r'\smax="(\d+)"')
-_ATTR_STYLE = re.compile(r'\sstyle="(\d+)"')
+_ATTR_MIN, _ATTR_MAX = re.compile(r'\smin="([^"]*)"'), re.compile(r'\smax="([^"]*)"')
+_ATTR_STYLE = re.compile(r'\sstyle="([^"]*)"')
 
 
 class SheetCells:
@@ -187,7 +191,7 @@ class SheetCells:
         for c_, _s, _e, attrs in self._cells(r):
             if c_ == col:
                 m = _ATTR_S.search(attrs)
-                return int(m.group(1)) if m else 0
+                return index_text(m.group(1), "s", self.part) if m else 0
         return None
 
     def style_of(self, row: int, col: int) -> int:
@@ -203,7 +207,7 @@ class SheetCells:
             opening = self.text[r.start:r.open_end]
             if _ATTR_CUSTOM_FORMAT.search(opening):
                 m = _ATTR_S.search(opening)
-                return int(m.group(1)) if m else 0
+                return index_text(m.group(1), "s", self.part) if m else 0
         for first, last, style in self.column_styles():
             if first <= col <= last:
                 return style
@@ -217,7 +221,9 @@ class SheetCells:
                 attrs = m.group(1)
                 lo, hi, s = (_ATTR_MIN.search(attrs), _ATTR_MAX.search(attrs), _ATTR_STYLE.search(attrs))
                 if lo and s:
-                    out.append((int(lo.group(1)), int(hi.group(1)) if hi else int(lo.group(1)), int(s.group(1))))
+                    first = index_text(lo.group(1), "min", self.part)
+                    last = index_text(hi.group(1), "max", self.part) if hi else first
+                    out.append((first, last, index_text(s.group(1), "style", self.part)))
             self._col_styles = out
         return self._col_styles
 
@@ -291,7 +297,7 @@ class SheetCells:
     def _edited(self, element: str, attrs: str, row: int, col: int, change) -> str:
         value, style = change
         m = _ATTR_S.search(attrs)
-        s = int(m.group(1)) if m else 0
+        s = index_text(m.group(1), "s", self.part) if m else 0
         new_s = style(s) if style else s
         if value is KEEP:
             if new_s == s:

@@ -164,6 +164,13 @@ class Styles:
         fill_id = index_attribute(xf, "fillId", self.part)
         return fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else None
 
+    def locked_of(self, xf_index: int) -> bool:
+        """Whether a cell format keeps its cells locked when the sheet is protected: Excel
+        locks every cell whose format does not say ``<protection locked="0"/>``."""
+        xf = self._xf(xf_index)
+        shield = xf.find(q(MAIN_NS, "protection")) if xf is not None else None
+        return shield is None or shield.get("locked", "1") not in ("0", "false")
+
     def number_format_of(self, xf_index: int) -> str:
         """A cell format's number format code ("General" for none or one not defined), the
         builtin ones the tool knows by their code, so that Text is "@" either way (id 49,

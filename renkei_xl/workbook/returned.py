@@ -40,6 +40,7 @@ class ReturnedBook:
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         self._hidden: dict[str, set[int]] = {}
         self._protected: dict[str, bool] = {}
+        self._styles = None     # a StyleReader, made when a cell's lock is first asked
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -158,6 +159,17 @@ class ReturnedBook:
         """Whether sheet ``name`` (read by ``grid`` first) is still protected: its locked cells
         then hold what split wrote, or what the master's side changed, never a typed value."""
         return self._protected.get(name, True)
+
+    def locked(self, name: str, row: int, col: int) -> bool:
+        """Whether the cell is one staff of the municipality could not type into: locked on
+        a sheet still protected (as split issued it)."""
+        if not self.protected(name):
+            return False
+        from .state import StyleReader
+
+        if self._styles is None:
+            self._styles = StyleReader(self._pkg, self._workbook)
+        return self._styles.locked_at(name, row, col)
 
     def hidden_rows(self, name: str) -> set[int]:
         """The rows of sheet ``name`` (read by ``grid`` first) that are hidden, 1-based."""

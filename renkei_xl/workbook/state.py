@@ -84,6 +84,10 @@ class StyleReader:
         row's or its column's: SheetCells.style_of)."""
         return self.styles.number_format_of(self.sheet(sheet).style_of(row, col))
 
+    def locked_at(self, sheet: str, row: int, col: int) -> bool:
+        """Whether Excel keeps the cell from being typed into while its sheet is protected."""
+        return self.styles.locked_of(self.sheet(sheet).style_of(row, col))
+
 
 def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[Finding]:
     """Only cells the contract reads matter: a formula in a staff memo column is theirs."""

@@ -21,8 +21,8 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, IGNORED_DENOMINATOR, MERGED_INPUT, ROW_ADDED_SINCE_SPLIT,
-                              STALE_RETURN, STATUS_DATE, TEXT_CUT)
+from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR, MERGED_INPUT,
+                              MISSING_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -44,9 +44,10 @@ from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_fi
 STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code, BOOLEAN_CELL.code)
 # Warnings on the master that hold a returned row only where the municipality typed the
 # cell since the split: a 分母 on a row whose 集計方法 takes none (findings.IGNORED_DENOMINATOR).
-# The input file leaves 分母 open on every row, so a figure typed one column right of 実績値
-# (05-1's 「7」, 実績値 left empty) was imported as a 分母 nothing reads, the municipality's
-# answer out of every total, and collect said nothing. One the master held when the file was
+# Files issued before split locked 分母 on rows that read none left it open on every row,
+# and staff may lift the protection, so a figure typed one column right of 実績値 (05-1's
+# 「7」, 実績値 left empty) was imported as a 分母 nothing reads, the municipality's answer
+# out of every total, and collect said nothing. One the master held when the file was
 # issued and that comes back as it went is staff's own (入力チェック warns of it there): held,
 # it would hold every return of that municipality for good.
 STRICT_WHEN_TYPED = (IGNORED_DENOMINATOR.code,)
@@ -300,6 +301,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
                for f in validate(settings, data.indicators, file_entries)
                if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
                                        or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
+    errors = _closed_denominators(wb, muni, errors, cols.get("denominator"))
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
@@ -308,6 +310,20 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
                for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+
+
+def _closed_denominators(wb, muni: str, errors: list, col: Optional[int]) -> list:
+    """``errors`` with a missing 分母 the file issued locked named as such (CLOSED_DENOMINATOR):
+    split opens 分母 only on a 比率's row, so a row made 比率 after the split asked the
+    municipality for a figure its file refuses, and the answer is to issue the file again."""
+    out = []
+    for f in errors:
+        if f.type == MISSING_DENOMINATOR.code and f.sheet == muni and col is not None:
+            row, at = parse_ref(f.cell)
+            if at == col and wb.locked(muni, row, col):
+                f = CLOSED_DENOMINATOR.at(muni, f.cell, f.indicator_id)
+        out.append(f)
+    return out
 
 
 def _typed_since_issue(muni: str, table: tuple[dict[int, list], dict[int, str], dict[str, int]],
