@@ -59,7 +59,36 @@ def test_the_server_clients_refusal_boxes_have_the_tools_title_not_error(master)
     assert '"Error"' not in found["Remote"] and found["Remote"].count("vbCritical, RenkeiTitle()") == 2
     assert re.search(r"^Public Function RenkeiTitle\(\) As String\r?\n    RenkeiTitle = RenkeiText\(MSG_TITLE\)",
                      found["RenkeiServer"], re.MULTILINE)
-    assert _norm(found["Remote"]) == _norm(original.replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()"))
+    status_box = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
+    ours = "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription)"
+    assert _norm(found["Remote"]) == _norm(original.replace(status_box, ours)
+                                           .replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()"))
+
+
+def test_a_server_that_does_not_answer_is_said_in_japanese(master):
+    """VBA-Web's WebClient answers a server that is down, a server name not resolved and a
+    timeout (WinHTTP 12002, 12007, 12029; cURL 6, 7, 28) with a 408 of its own and no text,
+    which Remote.bas showed as 「Request Timeout: … (408)」: the staff saw English where
+    docs/staff-setup.md promised the tool's Japanese, and nothing said what to check. The
+    master's Remote shows RenkeiNoAnswer's text instead, which names the URL, RENKEI_SERVER and
+    TIMEOUT; any other status without text is shown as before."""
+    found = _olevba_modules(master)
+    original = (XLWINGS_DIR / "addin" / "Remote.bas").read_bytes().decode("cp1252")
+    status_box = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
+    assert original.count(status_box) == 1 and status_box not in found["Remote"]
+    assert found["Remote"].count(
+        "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription), vbCritical, RenkeiTitle()") == 1
+    server = found["RenkeiServer"].replace("\r\n", "\n")
+    body = re.search(r"^Public Function RenkeiNoAnswer\(ByVal url As String, ByVal status As Long, "
+                     r"ByVal description As String\) As String\n(.*?)^End Function", server, re.MULTILINE | re.DOTALL)
+    code = [line.strip() for line in body.group(1).splitlines() if line.strip() and not line.strip().startswith("'")]
+    assert code == ["If status = 408 Then",
+                    "RenkeiNoAnswer = RenkeiFormat(RenkeiText(MSG_NO_ANSWER), url) & vbLf & vbLf & description",
+                    "Else", 'RenkeiNoAnswer = description & " (" & status & ")"', "End If"]
+    text = bytes.fromhex(re.search(r'^Private Const MSG_NO_ANSWER As String = "([0-9A-F]+)"', server,
+                                   re.MULTILINE).group(1)).decode("utf-16-be")
+    assert text.startswith("renkei-xl サーバーから答えが届きませんでした（{0}）。")
+    assert "RENKEI_SERVER" in text and "TIMEOUT" in text and "変更していません" in text
 
 
 def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_path):

@@ -86,7 +86,8 @@ def remote_modules() -> list[Module]:
     """xlwings' VBA client for a server (REMOTE_MODULES), from the installed xlwings: the
     buttons call it when the xlwings.conf sheet names a server (RENKEI_SERVER), so every
     master carries it and IT can switch a master without rebuilding it. Its refusal boxes
-    get the tool's Japanese title (_japanese_titles)."""
+    get the tool's Japanese title, and the box for no answer Japanese text
+    (_japanese_titles)."""
     root = _xlwings_root() / "addin"
     return [_japanese_titles(_read_module(root / name, kind)) for name, kind in REMOTE_MODULES]
 
@@ -98,12 +99,18 @@ def remote_modules() -> list[Module]:
 # (tests/test_master_macros.py says so), it does not stop a master being built.
 _ERROR_TITLE = 'vbCritical, "Error"'
 _OUR_TITLE = "vbCritical, RenkeiTitle()"
+# The box for an answer without text: VBA-Web's WebClient answers a server that is down, a
+# name not resolved or a timeout with a 408 of its own, which Remote.bas showed as
+# 「Request Timeout: … (408)」 in English; RenkeiServer.bas' RenkeiNoAnswer says it in Japanese.
+_STATUS_BOX = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
+_OUR_STATUS_BOX = "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription)"
 
 
 def _japanese_titles(module: Module) -> Module:
     if module.name != "Remote":
         return module
-    return dataclasses.replace(module, source=module.source.replace(_ERROR_TITLE, _OUR_TITLE))
+    source = module.source.replace(_STATUS_BOX, _OUR_STATUS_BOX).replace(_ERROR_TITLE, _OUR_TITLE)
+    return dataclasses.replace(module, source=source)
 
 
 @functools.lru_cache(maxsize=1)
