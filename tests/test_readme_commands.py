@@ -100,3 +100,43 @@ def test_the_service_examples_run_as_typed():
             assert args.func.__name__ == "cmd_serve", line
             served += 1
     assert served >= 2
+
+
+def _quoted(start: str) -> re.Pattern:
+    """The README's 「…」 quote that begins with ``start``, as a pattern: its 「…」 stands for
+    whatever the command fills in there (a file name, a count)."""
+    text = README.read_text(encoding="utf-8")
+    at = text.index("「" + start) + 1
+    depth, end = 1, at
+    while depth:
+        depth += {"「": 1, "」": -1}.get(text[end], 0)
+        end += 1
+    return re.compile(".*?".join(re.escape(part) for part in text[at:end - 1].split("…")))
+
+
+def test_the_quoted_refusals_of_collect_and_of_a_wrong_file_are_what_the_commands_print(tmp_path, capsys):
+    """The README quoted collect's ZIP refusal as 「…をこのフォルダーに置いてください」 and the
+    wrong-file message without 「（配布用ファイル作成で作ったファイル）」, while the commands said
+    otherwise; staff search their screen for the words the manual gives."""
+    import shutil
+
+    from renkei_xl.cli import main
+    from renkei_xl.cli.workbook import init_master
+
+    master = tmp_path / "マスター.xlsm"
+    init_master(master, sample="fy2023")
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布用")]) == 0
+    returned = tmp_path / "回収"
+    returned.mkdir()
+    issued = tmp_path / "配布用" / "小樽市_2023年度_入力.xlsx"
+    shutil.copy(issued, returned / issued.name)
+    shutil.copy(issued, returned / "小樽市_2023年度_入力 (1).xlsx")
+    (returned / "江別市_回答.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    capsys.readouterr()
+    main(["collect", str(master), str(returned), "--dry-run"])
+    said = capsys.readouterr().out
+    for start in ("ZIP を展開して", "同じ内容のファイルです"):
+        assert _quoted(start).search(said), (start, said)
+    assert main(["validate", str(issued)]) != 0
+    said = capsys.readouterr()
+    assert _quoted("これは小樽市の入力用ファイル").search(said.out + said.err), said
