@@ -703,6 +703,27 @@ def test_damaged_master(sample, tmp_path, name, command):
     check_no_english(run, names)
 
 
+# upgrade-macros reads each sheet's code name before it writes: its reader of its own stopped
+# with a traceback (ParseError, KeyError) where validate named the damaged part. The damage
+# it reads past the master check: a sheet, a sheet's relationship, the workbook part.
+UPGRADE_READS = ["sheet_cut", "doctype_in_sheet", "control_reference_in_sheet", "sheet_relationship_to_missing_part",
+                 "control_byte_in_workbook", "relationships_in_an_unknown_encoding"]
+
+
+@pytest.mark.parametrize("name", UPGRADE_READS)
+def test_damaged_master_refused_by_upgrade_macros_unchanged(sample, tmp_path, name):
+    damaged, _suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(damaged)
+    before, saved = digest(master), backups(master)
+    run = run_cli(["upgrade-macros", master.name], tmp_path)
+    names = [str(tmp_path), master.name, master.stem, MUNI]
+    check_common(run, names, [master.name, "xl/", f"シート「{MUNI}」", *OTHER_NAMES.get(name, [])])
+    assert run.code == 2, run
+    assert digest(master) == before and backups(master) == saved, run
+    check_no_english(run, names)
+
+
 def _read_outcome(master: Path):
     """What reading a master gives: its contract data, or the refusal's type and message."""
     from renkei_xl.core.errors import UserError
