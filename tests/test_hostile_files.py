@@ -236,6 +236,16 @@ def sheet_relationship_of_another_type(m, b):
 
 
 @zipped
+def package_relationships_missing(m, b):
+    del m["_rels/.rels"]
+
+
+@zipped
+def workbook_unnamed_in_package_relationships(m, b):
+    edit_part(m, "_rels/.rels", lambda x: re.sub(r'<Relationship [^>]*officeDocument"[^>]*/>', "", x))
+
+
+@zipped
 def content_types_missing(m, b):
     del m["[Content_Types].xml"]
 
@@ -467,7 +477,8 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     two_sheets_with_one_name, defined_name_to_missing_sheet, sheet_root_not_worksheet,
     strict_ooxml_namespace, dotdot_relationship_target, zip_bomb_member, sheet_padded_to_50_mb,
     shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet,
-    sheet_relationship_id_twice, sheet_relationship_of_another_type)}
+    sheet_relationship_id_twice, sheet_relationship_of_another_type, package_relationships_missing,
+    workbook_unnamed_in_package_relationships)}
 MUTATIONS.update({name: zipped(_stored(cell)) for name, cell in STORED_VALUES.items()})
 MUTATIONS.update({name: zipped(_index_attribute(*how)) for name, how in INDEX_ATTRIBUTES.items()})
 MUTATIONS[relationships_in_an_unknown_encoding.__name__] = relationships_in_an_unknown_encoding
@@ -489,7 +500,9 @@ OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しな�
                **{name: [part] for name, part in CONTROL_IN_PARTS.items() if part}}
 # Damage whose refusal must say where it is, not only that the file is damaged.
 SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」に同じ Id",
-              "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照"}
+              "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照",
+              **dict.fromkeys(["package_relationships_missing", "workbook_unnamed_in_package_relationships"],
+                              "「_rels/.rels」にブック本体（workbook.xml）への参照がありません")}
 # Damage to one value, not to the file: the value is an error finding, its row shows the
 # error (never a total), and recalc goes on with the rest, as for any bad cell.
 VALUE_LEVEL = {"number_of_100000_digits"}

@@ -32,13 +32,21 @@ class DefinedName(NamedTuple):
     hidden: bool = False
 
 
+T_STRICT_OFFICE_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+
+
 def workbook_part(pkg: Package) -> str:
-    for rel in read_rels(pkg, ""):
-        if rel.type == T_OFFICE_DOCUMENT and rel.part:
-            return rel.part
-    if "xl/workbook.xml" in pkg:
-        return "xl/workbook.xml"
-    raise PackageError(f"「{pkg.path.name}」にブック本体（workbook.xml）がありません")
+    """The part _rels/.rels names the workbook. Without that name xl/workbook.xml was read
+    on a guess, and python-calamine, which goes by the name as Excel does, then refused the
+    whole book naming nothing (「Relationship not found」)."""
+    found = [rel.part for rel in read_rels(pkg, "")
+             if rel.type in (T_OFFICE_DOCUMENT, T_STRICT_OFFICE_DOCUMENT) and rel.part]
+    if found and found[0] in pkg:
+        return found[0]
+    if found or "xl/workbook.xml" not in pkg:
+        raise PackageError(f"「{pkg.path.name}」にブック本体（{found[0] if found else 'workbook.xml'}）がありません")
+    raise PackageError(f"「{pkg.path.name}」の部品「_rels/.rels」にブック本体（workbook.xml）への参照がありません"
+                       "（ファイルが壊れています）")
 
 
 class WorkbookXml:
