@@ -212,6 +212,40 @@ def sheet_relationship_to_missing_part(m, b):
     retarget_sheet(m, b, "worksheets/sheet99.xml")
 
 
+def _sheet_relationship(m, b, edit: Callable[[str, str], str]) -> None:
+    """The 小樽市 sheet's relationship element rewritten by ``edit(element, rels part)``."""
+    def change(x: str) -> str:
+        el = re.search(rf'<Relationship [^>]*Target="{re.escape(b.sheet_rel)}"[^>]*/>', x).group(0)
+        return replace_once(x, el, edit(el, x))
+    edit_part(m, "xl/_rels/workbook.xml.rels", change)
+
+
+# python-calamine refused these books whole, naming no sheet, part or Id (「Relationship not
+# found」); the sheet had been taken for one without a grid and left unread before it.
+@zipped
+def sheet_relationship_id_twice(m, b):
+    def taken(el: str, x: str) -> str:
+        other = re.search(r'<Relationship [^>]*?Id="([^"]*)"', x.replace(el, "")).group(1)
+        return re.sub(r'Id="[^"]*"', lambda _m: f'Id="{other}"', el)
+    _sheet_relationship(m, b, taken)
+
+
+@zipped
+def sheet_relationship_of_another_type(m, b):
+    _sheet_relationship(m, b, lambda el, x: re.sub(r'Type="[^"]*"', 'Type="http://schemas.microsoft.com/office/2006/'
+                                                   'relationships/vbaProject"', el))
+
+
+@zipped
+def package_relationships_missing(m, b):
+    del m["_rels/.rels"]
+
+
+@zipped
+def workbook_unnamed_in_package_relationships(m, b):
+    edit_part(m, "_rels/.rels", lambda x: re.sub(r'<Relationship [^>]*officeDocument"[^>]*/>', "", x))
+
+
 @zipped
 def content_types_missing(m, b):
     del m["[Content_Types].xml"]
@@ -446,7 +480,9 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     zip_cut_at_60_percent, empty_file, ole_xls, csv_renamed_xlsx, png_renamed_xlsm,
     two_sheets_with_one_name, defined_name_to_missing_sheet, sheet_root_not_worksheet,
     strict_ooxml_namespace, dotdot_relationship_target, zip_bomb_member, sheet_padded_to_50_mb,
-    shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet)}
+    shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet,
+    sheet_relationship_id_twice, sheet_relationship_of_another_type, package_relationships_missing,
+    workbook_unnamed_in_package_relationships)}
 MUTATIONS.update({name: zipped(_stored(cell)) for name, cell in STORED_VALUES.items()})
 MUTATIONS.update({name: zipped(_index_attribute(*how)) for name, how in INDEX_ATTRIBUTES.items()})
 MUTATIONS[relationships_in_an_unknown_encoding.__name__] = relationships_in_an_unknown_encoding
@@ -459,12 +495,18 @@ SHEET_LEVEL = CELL_LEVEL | {"sheet_cut", "nul_byte_in_text", "control_byte_in_te
                "number_of_100000_digits", "doctype_in_sheet", "sheet_root_not_worksheet",
                "two_sheets_with_one_name", "sheet_relationship_to_missing_part",
                "dotdot_relationship_target", "sheet_padded_to_50_mb", "duplicate_zip_member",
-               "crc_mismatch_in_sheet", "deflate_stream_damaged_in_sheet"}
+               "crc_mismatch_in_sheet", "deflate_stream_damaged_in_sheet", "sheet_relationship_of_another_type"}
 # Damage the message can only place by another name than the file's or the sheet's.
 OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しないシート"],
                **{name: [how[0]] for name, how in INDEX_ATTRIBUTES.items()},
                "relationships_in_an_unknown_encoding": ["xl/_rels/workbook.xml.rels"],
+               "sheet_relationship_id_twice": ["xl/_rels/workbook.xml.rels"],
                **{name: [part] for name, part in CONTROL_IN_PARTS.items() if part}}
+# Damage whose refusal must say where it is, not only that the file is damaged.
+SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」に同じ Id",
+              "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照",
+              **dict.fromkeys(["package_relationships_missing", "workbook_unnamed_in_package_relationships"],
+                              "「_rels/.rels」にブック本体（workbook.xml）への参照がありません")}
 # Damage to one value, not to the file: the value is an error finding, its row shows the
 # error (never a total), and recalc goes on with the rest, as for any bad cell.
 VALUE_LEVEL = {"number_of_100000_digits"}
@@ -715,6 +757,8 @@ def test_damaged_master(sample, tmp_path, name, command):
     check_common(run, names, must_name)
     if name in CELL_LEVEL:
         assert run.code == 2 and f"シート「{MUNI}」のセル {MASTER.number_cell} が壊れています" in run.err, run
+    if name in SAID_WHERE:
+        assert run.code == 2 and SAID_WHERE[name] in run.err, run
     if name in CONTROL_IN_PARTS:
         assert run.code == 2 and "制御文字" in run.err and (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.err, run
     # A value-level error is written and said: exit 1, as validate's (recalc writes its result too).
@@ -726,6 +770,27 @@ def test_damaged_master(sample, tmp_path, name, command):
     else:
         assert re.search(r"入力チェック: エラー [1-9]", run.out), run
         assert f"[エラー] {MUNI}!" in run.out, run
+    check_no_english(run, names)
+
+
+# upgrade-macros reads each sheet's code name before it writes: its reader of its own stopped
+# with a traceback (ParseError, KeyError) where validate named the damaged part. The damage
+# it reads past the master check: a sheet, a sheet's relationship, the workbook part.
+UPGRADE_READS = ["sheet_cut", "doctype_in_sheet", "control_reference_in_sheet", "sheet_relationship_to_missing_part",
+                 "control_byte_in_workbook", "relationships_in_an_unknown_encoding"]
+
+
+@pytest.mark.parametrize("name", UPGRADE_READS)
+def test_damaged_master_refused_by_upgrade_macros_unchanged(sample, tmp_path, name):
+    damaged, _suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(damaged)
+    before, saved = digest(master), backups(master)
+    run = run_cli(["upgrade-macros", master.name], tmp_path)
+    names = [str(tmp_path), master.name, master.stem, MUNI]
+    check_common(run, names, [master.name, "xl/", f"シート「{MUNI}」", *OTHER_NAMES.get(name, [])])
+    assert run.code == 2, run
+    assert digest(master) == before and backups(master) == saved, run
     check_no_english(run, names)
 
 

@@ -286,7 +286,7 @@ def test_errors_are_japanese_messages(tmp_path):
 
 
 def _workbook_only(workbook_xml: str) -> bytes:
-    """A package of a workbook part alone (its content type and relationship), in memory."""
+    """A package of a workbook part alone (its content type and relationships), in memory."""
     import io
 
     buffer = io.BytesIO()
@@ -298,6 +298,11 @@ def _workbook_only(workbook_xml: str) -> bytes:
                    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
                    'officeDocument" Target="xl/workbook.xml"/></Relationships>')
         z.writestr("xl/workbook.xml", workbook_xml)
+        # Its sheets' relationships (rId1 to rId3): a sheet whose r:id names none is a damaged part.
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'relationships">' + "".join(
+                       f'<Relationship Id="rId{k}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                       f'relationships/worksheet" Target="worksheets/sheet{k}.xml"/>' for k in (1, 2, 3)) + "</Relationships>")
     return buffer.getvalue()
 
 

@@ -38,13 +38,18 @@ def read_rels(pkg: Package, part: str) -> list[Rel]:
     if cached is not None and cached[0] == data:
         return list(cached[1])
     out = []
+    ids: set[str] = set()
     for el in parse(data, name).iter(q(PKG_REL_NS, "Relationship")):
+        rid = el.get("Id", "")
+        if rid in ids:   # OPC: unique in the part; a lookup by Id took one and lost the other
+            raise PackageError(f"ブックの部品「{name}」に同じ Id（{rid[:40]}）の参照が二つあります（ファイルが壊れています）")
+        ids.add(rid)
         target = el.get("Target", "")
         external = el.get("TargetMode") == "External"
         resolved = None if external else resolve(part, target)
         if resolved is not None and (resolved.startswith("../") or resolved == ".."):
             raise PackageError(f"ブックの部品「{name}」が外の場所（{target}）を指しています（ファイルが壊れています）")
-        out.append(Rel(el.get("Id", ""), el.get("Type", ""), target, resolved))
+        out.append(Rel(rid, el.get("Type", ""), target, resolved))
     pkg.parsed[name] = (data, tuple(out))
     return out
 

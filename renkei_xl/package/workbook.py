@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 from ..core.refs import NameMap, named_cell
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
 from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, index_attribute, parse, prefix_of, q
-from .zipped import Package, fresh_name, relative
+from .zipped import Package, fresh_name, relative, rels_name
 
 T_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
@@ -32,13 +32,21 @@ class DefinedName(NamedTuple):
     hidden: bool = False
 
 
+T_STRICT_OFFICE_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+
+
 def workbook_part(pkg: Package) -> str:
-    for rel in read_rels(pkg, ""):
-        if rel.type == T_OFFICE_DOCUMENT and rel.part:
-            return rel.part
-    if "xl/workbook.xml" in pkg:
-        return "xl/workbook.xml"
-    raise PackageError(f"「{pkg.path.name}」にブック本体（workbook.xml）がありません")
+    """The part _rels/.rels names the workbook. Without that name xl/workbook.xml was read
+    on a guess, and python-calamine, which goes by the name as Excel does, then refused the
+    whole book naming nothing (「Relationship not found」)."""
+    found = [rel.part for rel in read_rels(pkg, "")
+             if rel.type in (T_OFFICE_DOCUMENT, T_STRICT_OFFICE_DOCUMENT) and rel.part]
+    if found and found[0] in pkg:
+        return found[0]
+    if found or "xl/workbook.xml" not in pkg:
+        raise PackageError(f"「{pkg.path.name}」にブック本体（{found[0] if found else 'workbook.xml'}）がありません")
+    raise PackageError(f"「{pkg.path.name}」の部品「_rels/.rels」にブック本体（workbook.xml）への参照がありません"
+                       "（ファイルが壊れています）")
 
 
 class WorkbookXml:
@@ -54,7 +62,8 @@ class WorkbookXml:
         for el in root.iter(q(MAIN_NS, "sheet")):
             rid = el.get(q(REL_NS, "id"), "")
             rel = rels.get(rid)
-            part = rel.part if rel is not None and rel.type == T_WORKSHEET else None
+            _check_sheet_rel(el.get("name", ""), rid, rel, self.part)
+            part = rel.part if rel.type == T_WORKSHEET else None
             self.sheets.append(SheetEntry(el.get("name", ""), el.get("sheetId", ""), rid, part,
                                           el.get("state", "visible")))
             if part is not None:
@@ -265,6 +274,23 @@ class WorkbookXml:
 # The attribute inside calcPr's opening tag, in either quote (XML allows both).
 _FULL_CALC = re.compile(r"""\sfullCalcOnLoad\s*=\s*(["'])([^"']*)\1""")
 _DATE1904 = re.compile(r"""\sdate1904\s*=\s*["']([^"']*)["']""")
+
+
+# The kinds of sheet a workbook lists (ECMA-376 Part 1, 12.3), by the last word of their
+# relationship type: transitional and strict alike. A chart or dialog sheet has no grid.
+SHEET_KINDS = ("worksheet", "chartsheet", "dialogsheet", "xlMacrosheet", "xlIntlMacrosheet")
+
+
+def _check_sheet_rel(name: str, rid: str, rel, part: str) -> None:
+    """A sheet whose r:id names no relationship, or one to no kind of sheet, was taken for a
+    sheet without a grid and left unread, until python-calamine refused the whole book
+    without naming the sheet (「Relationship not found」); Excel calls the file damaged."""
+    if rel is None:
+        raise PackageError(f"シート「{name}」の参照（r:id=\"{rid[:40]}\"）がブックの部品の一覧（{rels_name(part)}）に"
+                           "ありません（ファイルが壊れています）")
+    if rel.type.rsplit("/", 1)[-1] not in SHEET_KINDS:
+        raise PackageError(f"シート「{name}」の参照（{rels_name(part)} の {rid[:40]}）がシートの部品を指していません"
+                           f"（種類「{rel.type.rsplit('/', 1)[-1][:40]}」。ファイルが壊れています）")
 
 
 @lru_cache(maxsize=None)

@@ -7,18 +7,12 @@ old project's digital signatures, which no longer sign it (renkei_xl.package.vba
 
 from __future__ import annotations
 
-import posixpath
-import zipfile
 from pathlib import Path
-
-from defusedxml import ElementTree
 
 from ..core.errors import UserError
 from . import VBA_PART
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 def sheet_code_names(xlsm_path: str | Path) -> list[str]:
@@ -35,20 +29,22 @@ def chart_code_names(xlsm_path: str | Path) -> list[str]:
 
 
 def _code_names(xlsm_path: str | Path, folder: str) -> list[str]:
-    with _open_zip(xlsm_path) as book:
-        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-        targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{_PKG_REL}Relationship")}
+    """Read through the package reader every other command reads through: this reader's
+    own ZipFile and ElementTree stopped ``upgrade-macros`` with a traceback (ParseError,
+    KeyError) on a sheet part a damaged master could not parse or did not have, where
+    validate and recalc named the part."""
+    from ..package.workbook import WorkbookXml
+    from ..package.xml import parse
+
+    with _open_package(xlsm_path) as pkg:
+        workbook = WorkbookXml(pkg)
         names = []
-        for sheet in workbook.iter(f"{_MAIN}sheet"):
-            target = targets.get(sheet.get(f"{_REL}id"), "")
-            if target.startswith("/"):
-                part = target.lstrip("/")
-            else:
-                part = posixpath.normpath(posixpath.join("xl", target))
-            if not part.startswith(folder):
+        for sheet in workbook.sheets:
+            rel = workbook.rels.get(sheet.rid)
+            part = rel.part if rel is not None else None
+            if not part or not part.startswith(folder):
                 continue  # dialog and macro sheets get no document module
-            sheet_pr = ElementTree.fromstring(book.read(part)).find(f"{_MAIN}sheetPr")
+            sheet_pr = parse(pkg.read(part), part).find(f"{_MAIN}sheetPr")
             if sheet_pr is not None and sheet_pr.get("codeName"):
                 names.append(sheet_pr.get("codeName"))
         return names
@@ -58,8 +54,12 @@ def workbook_code_name(xlsm_path: str | Path) -> str:
     """The workbook's code name (workbookPr's codeName), whose document module the project
     holds: Excel's default when the workbook names none; another language's Excel names it
     in its own words (DieseArbeitsmappe)."""
-    with _open_zip(xlsm_path) as book:
-        found = ElementTree.fromstring(book.read("xl/workbook.xml")).find(f"{_MAIN}workbookPr")
+    from ..package.workbook import workbook_part
+    from ..package.xml import parse
+
+    with _open_package(xlsm_path) as pkg:
+        part = workbook_part(pkg)
+        found = parse(pkg.read(part), part).find(f"{_MAIN}workbookPr")
     return (found.get("codeName") if found is not None else None) or "ThisWorkbook"
 
 
@@ -85,11 +85,9 @@ def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) 
     return dropped
 
 
-def _open_zip(path: str | Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise UserError(f"ブック「{path}」が見つかりません。") from None
-    except zipfile.BadZipFile:
-        raise UserError(f"「{Path(path).name}」は Excel ブック（.xlsm）として読めません。"
-                        "壊れているか、別の形式のファイルです。") from None
+def _open_package(path: str | Path):
+    from ..package.zipped import Package
+
+    if not Path(path).exists():
+        raise UserError(f"ブック「{path}」が見つかりません。")
+    return Package(Path(path))
