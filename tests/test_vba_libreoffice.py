@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,6 +35,7 @@ from test_buttons import licensed  # noqa: F401  (the remote engine's licence fi
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
 from renkei_xl.excel.book import width_to_points
 from renkei_xl.excel.client import exact_parts, long_number
+from renkei_xl.vba.sources import MACROS_DIR
 
 DRIVER = Path(__file__).with_name("uno_vba.py")
 HARNESS_MODULE = "RenkeiHarness"
@@ -150,6 +152,23 @@ Function RenkeiHarnessValue(tokens As Variant, pos As Long) As Variant
         pos = pos + 1
     End Select
 End Function
+
+' What stops a click before any replay, as staff read it: each text Python wrote to stderr
+' (tokens) in RunPython's box (Renkei.bas), then an answer VBA-Web could not read (Data left
+' Nothing, as Remote.bas then reads it) in RenkeiCallServer's box. Chr(30) between them.
+Function RenkeiHarnessTexts(tokens As Variant) As String
+    Dim pos As Long, written As Variant, out As String, data As Object
+    pos = LBound(tokens)
+    For Each written In RenkeiHarnessValue(tokens, pos)
+        out = out & RenkeiPythonFailed(CStr(written)) & Chr(30)
+    Next written
+    On Error GoTo Unreadable
+    out = out & CStr(data.Item("actions").Count)
+    RenkeiHarnessTexts = out
+    Exit Function
+Unreadable:
+    RenkeiHarnessTexts = out & RenkeiFailure("recalc", Err.Number, Err.Description)
+End Function
 """
 
 # LibreOffice's CellHoriJustify / CellVertJustify names as the model's alignment names.
@@ -167,6 +186,18 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 CATALOGUE_SHEET = "検証結果"   # an empty area below its header row
 # Numbers of 16 characters or more of JSON, sent as renkeiSetNumbers' exact parts: a sum, a rate,
 # negatives, a large amount, the smallest normal double and a subnormal one.
+# What Python writes to stderr when a desktop click cannot run, as xlwings' RunPython shows it
+# (its log of the click): the kind of each, as Renkei.bas' RenkeiPythonFailed should name it.
+PYTHON_STDERR = {
+    "no renkei_xl": 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+                    "ModuleNotFoundError: No module named 'renkei_xl'\n",
+    "no xlwings": "ModuleNotFoundError: No module named 'xlwings'\n",
+    "cmd (Japanese)": "'python' は、内部コマンドまたは外部コマンド、\n操作可能なプログラムまたはバッチ ファイルとして認識されていません。\n",
+    "store alias": "Python was not found; run without arguments to install from the Microsoft Store, "
+                   "or disable this shortcut from Settings > Manage App Execution Aliases.\n",
+    "other": "RuntimeError: Excel のブックに接続できませんでした。\n",
+}
+TEXTS = "texts before any replay"
 EXACT = [0.1 + 0.2, 1025 / 14, -2 / 3, 12345678.901234567, 2.2250738585072014e-308, -1.2345678901234e-310]
 
 
@@ -466,6 +497,9 @@ def replays(server, tmp_path_factory):  # noqa: F811
         runs.append({"book": str(book), "actions": actions if name.startswith("gap") else _replayed(actions),
                      "read": _read_request(applied) if applied is not None else {},
                      "after_save": after_save[name][1] if name in after_save else {}})
+    book = root / "texts.xlsm"
+    shutil.copyfile(server.master, book)
+    runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": list(PYTHON_STDERR.values()), "read": {}})
     job = root / "job.json"
     job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": HARNESS_ENTRY,
                                "harness": HARNESS, "runs": runs}, ensure_ascii=False), encoding="utf-8")
@@ -473,7 +507,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)["runs"]
-    return {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
+    replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
+    return {**replayed, TEXTS: (None, None, results[-1])}
 
 
 def _replay_outcome(result: dict) -> str:
@@ -620,3 +655,32 @@ def test_a_page_staff_set_on_a_tool_sheet_is_the_plans_again_after_the_server(re
         assert (page["landscape"], page["fit"], page["footer"]) == (True, [1, 0], "&9&P / &N"), (sheet, page)
         assert not _page_differences(sheet, applied.page_setup[sheet], page)
     assert {s: applied.page_setup[s]["PrintTitleRows"] for s in STAFF_PAGE_SHEETS} == {"一覧": "$3:$3", "集計": ""}
+
+
+def _renkei_text(name: str) -> str:
+    """A text of macros/Renkei.bas or RenkeiServer.bas, as RenkeiText decodes it."""
+    for module in ("Renkei.bas", "RenkeiServer.bas"):
+        found = re.search(rf'^Private Const {name} As String = "([0-9A-F]+)"', (MACROS_DIR / module).read_text("ascii"),
+                          re.MULTILINE)
+        if found:
+            return bytes.fromhex(found[1]).decode("utf-16-be")
+    raise KeyError(name)
+
+
+def test_what_stops_a_click_before_any_replay_is_said_in_japanese(replays):
+    """In LibreOffice's VBA: each stderr of a Python that could not run the button, as the
+    master's RunPython box shows it (Renkei.bas' RenkeiPythonFailed; xlwings showed it bare
+    under "Error"), leads with what to do and keeps the text for IT. An answer that is not the
+    server's JSON (a proxy's page, a cut answer) stopped on error 91 and read as 「ブックの一部だけが
+    書き換えられた可能性」; before any action ran, it now says the book is unchanged."""
+    *shown, unreadable = replays[TEXTS][2]["result"].split("\x1e")
+    leads = {"no renkei_xl": _renkei_text("MSG_NO_TOOL"), "no xlwings": _renkei_text("MSG_NO_TOOL"),
+             "cmd (Japanese)": _renkei_text("MSG_NO_PYTHON").replace("{0}", "python"),
+             "store alias": _renkei_text("MSG_NO_PYTHON").replace("{0}", "python"),
+             "other": _renkei_text("MSG_PYTHON_FAILED")}
+    assert len(shown) == len(PYTHON_STDERR)
+    for (kind, written), text in zip(PYTHON_STDERR.items(), shown):
+        lead, _, rest = text.replace("\r\n", "\n").partition("\n\n")
+        assert lead == leads[kind] and rest == written, (kind, text)
+    assert unreadable.startswith("サーバーの答えを読めなかったため、「評価を再計算」を実行できませんでした（エラー番号 91: "), unreadable
+    assert "ブックは変更していません" in unreadable and "一部だけが" not in unreadable
