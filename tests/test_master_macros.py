@@ -61,7 +61,13 @@ def test_the_server_clients_refusal_boxes_have_the_tools_title_not_error(master)
                      found["RenkeiServer"], re.MULTILINE)
     status_box = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
     ours = "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription)"
+    content_box = "MsgBox myResponse.Content, vbCritical"
+    assert original.count(content_box) == 1
+    said = ("MsgBox RenkeiServerSaid(url, myResponse.StatusCode, myResponse.StatusDescription, myResponse.Headers, "
+            "myResponse.Content), vbCritical")
+    assert found["Remote"].count(said + ", RenkeiTitle()") == 1
     assert _norm(found["Remote"]) == _norm(original.replace(status_box, ours)
+                                           .replace(content_box, said)
                                            .replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()"))
 
 
@@ -71,7 +77,7 @@ def test_a_server_that_does_not_answer_is_said_in_japanese(master):
     which Remote.bas showed as 「Request Timeout: … (408)」: the staff saw English where
     docs/staff-setup.md promised the tool's Japanese, and nothing said what to check. The
     master's Remote shows RenkeiNoAnswer's text instead, which names the URL, RENKEI_SERVER and
-    TIMEOUT; any other status without text is shown as before."""
+    TIMEOUT; any other status without text came from something else (MSG_NOT_OURS)."""
     found = _olevba_modules(master)
     original = (XLWINGS_DIR / "addin" / "Remote.bas").read_bytes().decode("cp1252")
     status_box = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
@@ -84,7 +90,8 @@ def test_a_server_that_does_not_answer_is_said_in_japanese(master):
     code = [line.strip() for line in body.group(1).splitlines() if line.strip() and not line.strip().startswith("'")]
     assert code == ["If status = 408 Then",
                     "RenkeiNoAnswer = RenkeiFormat(RenkeiText(MSG_NO_ANSWER), url) & vbLf & vbLf & description",
-                    "Else", 'RenkeiNoAnswer = description & " (" & status & ")"', "End If"]
+                    "Else", "RenkeiNoAnswer = RenkeiFormat(RenkeiText(MSG_NOT_OURS), url, CStr(status), description)",
+                    "End If"]
     text = bytes.fromhex(re.search(r'^Private Const MSG_NO_ANSWER As String = "([0-9A-F]+)"', server,
                                    re.MULTILINE).group(1)).decode("utf-16-be")
     assert text.startswith("renkei-xl サーバーから答えが届きませんでした（{0}）。")

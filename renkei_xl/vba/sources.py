@@ -105,6 +105,11 @@ _OUR_TITLE = "vbCritical, RenkeiTitle()"
 # 「Request Timeout: … (408)」 in English; RenkeiServer.bas' RenkeiNoAnswer says it in Japanese.
 _STATUS_BOX = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
 _OUR_STATUS_BOX = "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription)"
+# The box for an answer with text: the server's refusals as they are, anything else (a proxy's
+# page, another server's JSON) in Japanese (RenkeiServerSaid), where Remote.bas showed it raw.
+_CONTENT_BOX = "MsgBox myResponse.Content, vbCritical"
+_OUR_CONTENT_BOX = ("MsgBox RenkeiServerSaid(url, myResponse.StatusCode, myResponse.StatusDescription, "
+                    "myResponse.Headers, myResponse.Content), vbCritical")
 
 
 # RunPython's boxes (xlwings.bas), which staff met in English under the title "Error" when the
@@ -125,7 +130,7 @@ _XLWINGS_BOXES = (
 # Each xlwings module's English texts and what replaces them, found by exact text: an xlwings
 # that words one otherwise keeps its own box there (tests/test_master_macros.py fails on it),
 # it does not stop a master being built.
-_JAPANESE_BOXES = {"Remote": ((_STATUS_BOX, _OUR_STATUS_BOX), (_ERROR_TITLE, _OUR_TITLE)),
+_JAPANESE_BOXES = {"Remote": ((_STATUS_BOX, _OUR_STATUS_BOX), (_CONTENT_BOX, _OUR_CONTENT_BOX), (_ERROR_TITLE, _OUR_TITLE)),
                    "xlwings": _XLWINGS_BOXES}
 
 
