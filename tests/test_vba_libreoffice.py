@@ -171,6 +171,8 @@ Function RenkeiHarnessTexts(tokens As Variant) As String
     out = out & RenkeiServerSaid(HARNESS_URL, 502, "Bad Gateway", RenkeiHarnessHeaders("text/html"), _
         "<html>Bad Gateway</html>") & Chr(30)
     out = out & RenkeiNoAnswer(HARNESS_URL, 502, "Bad Gateway") & Chr(30)
+    ' xlwings.conf rows that leave sheets out of what Remote.bas sends: none, EXCLUDE, both.
+    out = out & RenkeiLeftOut("", "") & Chr(30) & RenkeiLeftOut("", "Sheet1") & Chr(30) & RenkeiLeftOut("a", "b") & Chr(30)
     stage = "unreadable"
     out = out & CStr(data.Item("actions").Count)
     RenkeiHarnessTexts = out
@@ -698,7 +700,7 @@ def test_what_stops_a_click_before_any_replay_is_said_in_japanese(replays):
     書き換えられた可能性」 with an empty 受付番号; before any action ran, it now says the book is unchanged."""
     result = replays[TEXTS][2]["result"]
     assert not result.startswith("HARNESS "), result
-    *shown, refused, proxy, bare, unreadable = result.split("\x1e")
+    *shown, refused, proxy, bare, _, _, _, unreadable = result.split("\x1e")
     leads = {"no renkei_xl": _renkei_text("MSG_NO_TOOL"), "no xlwings": _renkei_text("MSG_NO_TOOL"),
              "cmd (Japanese)": _renkei_text("MSG_NO_PYTHON").replace("{0}", "python"),
              "store alias": _renkei_text("MSG_NO_PYTHON").replace("{0}", "python"),
@@ -715,9 +717,24 @@ def test_an_answer_that_is_not_the_servers_is_said_in_japanese(replays):
     """In LibreOffice's VBA, Remote.bas' boxes for an answer that is not 200: the server's own
     refusal (its plain text) as it is; a proxy's or gateway's page (HTML, a 502 without text),
     which Remote.bas showed raw or as 「Bad Gateway (502)」, in Japanese naming the URL and status."""
-    *_, refused, proxy, bare, _ = replays[TEXTS][2]["result"].split("\x1e")
+    *_, refused, proxy, bare, _, _, _, _ = replays[TEXTS][2]["result"].split("\x1e")
     assert refused == "refused"
     expected = _renkei_text("MSG_NOT_OURS").replace("{0}", "http://192.0.2.10:8000/buttons/recalc").replace(
         "{1}", "502").replace("{2}", "Bad Gateway")
     assert proxy == expected and bare == expected
     assert "RENKEI_SERVER" in expected and "ブックは変更していません" in expected
+
+
+def test_xlwings_conf_rows_that_leave_sheets_out_are_refused_in_japanese(replays):
+    """Remote.bas sends an empty sheet for each sheet xlwings.conf's INCLUDE leaves out or
+    EXCLUDE names, which the server would compute as empty; with both rows it showed English
+    (「Either use 'include' or 'exclude', but not both!」). RenkeiLeftOut, run in LibreOffice's VBA,
+    refuses either row in Japanese; RenkeiCallServer asks it before anything is sent."""
+    *_, none, exclude, both, _ = replays[TEXTS][2]["result"].split("\x1e")
+    text = _renkei_text("MSG_LEFT_OUT")
+    assert none == ""
+    assert exclude == text.replace("{0}", "EXCLUDE") and both == text.replace("{0}", "INCLUDE・EXCLUDE")
+    assert "ブックは変更していません" in text
+    source = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii").replace("\r\n", "\n")
+    call = source.index('    problem = RenkeiLeftOut(GetConfig("INCLUDE", ""), GetConfig("EXCLUDE", ""))\n')
+    assert call < source.index("    RunServerPython url, headers:=headers\n")
