@@ -173,6 +173,8 @@ Function RenkeiHarnessTexts(tokens As Variant) As String
     out = out & RenkeiNoAnswer(HARNESS_URL, 502, "Bad Gateway") & Chr(30)
     ' xlwings.conf rows that leave sheets out of what Remote.bas sends: none, EXCLUDE, both.
     out = out & RenkeiLeftOut("", "") & Chr(30) & RenkeiLeftOut("", "Sheet1") & Chr(30) & RenkeiLeftOut("a", "b") & Chr(30)
+    ' A run-time error of xlwings' VBA under a button (RenkeiRun's handler).
+    out = out & RenkeiMacroFailed(457, "This key is already associated with an element of this collection") & Chr(30)
     stage = "unreadable"
     out = out & CStr(data.Item("actions").Count)
     RenkeiHarnessTexts = out
@@ -700,7 +702,7 @@ def test_what_stops_a_click_before_any_replay_is_said_in_japanese(replays):
     書き換えられた可能性」 with an empty 受付番号; before any action ran, it now says the book is unchanged."""
     result = replays[TEXTS][2]["result"]
     assert not result.startswith("HARNESS "), result
-    *shown, refused, proxy, bare, _, _, _, unreadable = result.split("\x1e")
+    *shown, refused, proxy, bare, _, _, _, _, unreadable = result.split("\x1e")
     leads = {"no renkei_xl": _renkei_text("MSG_NO_TOOL"), "no xlwings": _renkei_text("MSG_NO_TOOL"),
              "cmd (Japanese)": _renkei_text("MSG_NO_PYTHON").replace("{0}", "python"),
              "store alias": _renkei_text("MSG_NO_PYTHON").replace("{0}", "python"),
@@ -717,7 +719,7 @@ def test_an_answer_that_is_not_the_servers_is_said_in_japanese(replays):
     """In LibreOffice's VBA, Remote.bas' boxes for an answer that is not 200: the server's own
     refusal (its plain text) as it is; a proxy's or gateway's page (HTML, a 502 without text),
     which Remote.bas showed raw or as 「Bad Gateway (502)」, in Japanese naming the URL and status."""
-    *_, refused, proxy, bare, _, _, _, _ = replays[TEXTS][2]["result"].split("\x1e")
+    *_, refused, proxy, bare, _, _, _, _, _ = replays[TEXTS][2]["result"].split("\x1e")
     assert refused == "refused"
     expected = _renkei_text("MSG_NOT_OURS").replace("{0}", "http://192.0.2.10:8000/buttons/recalc").replace(
         "{1}", "502").replace("{2}", "Bad Gateway")
@@ -730,7 +732,7 @@ def test_xlwings_conf_rows_that_leave_sheets_out_are_refused_in_japanese(replays
     EXCLUDE names, which the server would compute as empty; with both rows it showed English
     (「Either use 'include' or 'exclude', but not both!」). RenkeiLeftOut, run in LibreOffice's VBA,
     refuses either row in Japanese; RenkeiCallServer asks it before anything is sent."""
-    *_, none, exclude, both, _ = replays[TEXTS][2]["result"].split("\x1e")
+    *_, none, exclude, both, _, _ = replays[TEXTS][2]["result"].split("\x1e")
     text = _renkei_text("MSG_LEFT_OUT")
     assert none == ""
     assert exclude == text.replace("{0}", "EXCLUDE") and both == text.replace("{0}", "INCLUDE・EXCLUDE")
@@ -738,3 +740,20 @@ def test_xlwings_conf_rows_that_leave_sheets_out_are_refused_in_japanese(replays
     source = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii").replace("\r\n", "\n")
     call = source.index('    problem = RenkeiLeftOut(GetConfig("INCLUDE", ""), GetConfig("EXCLUDE", ""))\n')
     assert call < source.index("    RunServerPython url, headers:=headers\n")
+
+
+def test_a_run_time_error_under_a_button_is_a_japanese_box_not_the_debug_dialog(replays):
+    """A name written twice in column A of the xlwings.conf sheet (staff add an AUTH or
+    Interpreter_Win row that is already there) stops xlwings' GetConfig with error 457, and
+    Excel showed its run-time error dialog with the Debug button. Renkei.bas' RenkeiRun now
+    catches every error under a button and shows RenkeiMacroFailed (run here in LibreOffice's
+    VBA), naming the error and the xlwings.conf rows to check."""
+    *_, shown, _ = replays[TEXTS][2]["result"].split("\x1e")
+    assert shown == _renkei_text("MSG_MACRO_FAILED").replace("{0}", "457").replace(
+        "{1}", "This key is already associated with an element of this collection")
+    assert "xlwings.conf" in shown and "A 列に同じ名前の行" in shown
+    source = (MACROS_DIR / "Renkei.bas").read_text("ascii").replace("\r\n", "\n")
+    run = re.search(r"^Private Sub RenkeiRun\(entry As String\)\n(.*?)^End Sub", source, re.MULTILINE | re.DOTALL)[1]
+    code = [line.strip() for line in run.splitlines() if line.strip() and not line.strip().startswith("'")]
+    assert code[1] == "On Error GoTo Failed" and code[2].startswith("server = GetConfig(")
+    assert code[-2:] == ["Failed:", "MsgBox RenkeiMacroFailed(Err.Number, Err.Description), vbCritical, RenkeiTitle()"]
