@@ -11,6 +11,7 @@ happens ends in a Japanese message box, never a traceback dialog.
 
 from __future__ import annotations
 
+import sys
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -165,8 +166,14 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
             book.app.alert(cut(text, BUTTON_CHARS), title=ALERT_TITLE, mode="critical" if critical else "info")
     except Exception:
-        # Not even a message box: leave the sentence where xlwings shows stderr.
-        print(text)
+        # Not even a message box: the sentence goes where RunPython shows Python's stderr (in
+        # Renkei.bas' RenkeiPythonFailed box), which it shows on Windows only for an exit code
+        # other than 0. Printed to stdout and ending well, the click said nothing at all.
+        if place is not None:
+            print(text)
+            return
+        print(text, file=sys.stderr)
+        raise SystemExit(1)
 
 
 def _log_error(title: str):
