@@ -2046,3 +2046,19 @@ def test_a_message_no_box_can_show_goes_where_runpython_shows_it(capsys):
     assert stopped.value.code == 1
     said = capsys.readouterr()
     assert "「入力チェック」を中止しました" in said.err and said.out == ""
+
+
+def test_a_book_xlwings_cannot_reach_is_one_japanese_sentence_in_runpythons_box(monkeypatch, capsys):
+    """Book.caller() fails when the master's xlwings VBA and the Python xlwings differ: the
+    click raised a RuntimeError, and RunPython's box showed its whole traceback with the
+    Japanese sentence on the last line. Now the sentence alone goes to stderr, exit code 1."""
+    def caller():
+        raise ValueError("version mismatch")
+
+    monkeypatch.setattr(buttons, "_caller", caller)
+    with pytest.raises(SystemExit) as stopped:
+        buttons.check()
+    assert stopped.value.code == 1
+    err = capsys.readouterr().err
+    assert "「renkei-xl upgrade-macros」" in err and "ValueError: version mismatch" in err
+    assert "Traceback" not in err

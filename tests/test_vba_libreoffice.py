@@ -222,7 +222,7 @@ PYTHON_STDERR = {
     "cmd (Japanese)": "'python' は、内部コマンドまたは外部コマンド、\n操作可能なプログラムまたはバッチ ファイルとして認識されていません。\n",
     "store alias": "Python was not found; run without arguments to install from the Microsoft Store, "
                    "or disable this shortcut from Settings > Manage App Execution Aliases.\n",
-    "other": "RuntimeError: Excel のブックに接続できませんでした。\n",
+    "other": "Excel のブックに接続できませんでした。…「renkei-xl upgrade-macros」でマクロを更新してください（…）\n",
 }
 TEXTS = "texts before any replay"
 EXACT = [0.1 + 0.2, 1025 / 14, -2 / 3, 12345678.901234567, 2.2250738585072014e-308, -1.2345678901234e-310]
