@@ -2026,3 +2026,39 @@ def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_bot
     _partner_from_copy(emptied, source, "新町", emptied=True)
     for path in (emptied, _copy(master, tmp_path / "plain.xlsm")):
         assert not [f for f in validate_file(path)[0].findings if f.type == F.COPIED_SHEET.code]
+
+
+def test_a_message_no_box_can_show_goes_where_runpython_shows_it(capsys):
+    """When even Excel's alert fails (no live book, Excel refusing the call), the click's
+    sentence was printed to stdout and the process ended well: xlwings' RunPython reads only
+    stderr, and on Windows only after an exit code other than 0, so staff saw nothing. It now
+    goes to stderr with exit code 1, which the master's RunPython shows in Japanese
+    (Renkei.bas' RenkeiPythonFailed)."""
+    class App:
+        def alert(self, *args, **kwargs):
+            raise RuntimeError("Excel is busy")
+
+    class Book:
+        app = App()
+
+    with pytest.raises(SystemExit) as stopped:
+        buttons._alert(Book(), None, "「入力チェック」を中止しました")
+    assert stopped.value.code == 1
+    said = capsys.readouterr()
+    assert "「入力チェック」を中止しました" in said.err and said.out == ""
+
+
+def test_a_book_xlwings_cannot_reach_is_one_japanese_sentence_in_runpythons_box(monkeypatch, capsys):
+    """Book.caller() fails when the master's xlwings VBA and the Python xlwings differ: the
+    click raised a RuntimeError, and RunPython's box showed its whole traceback with the
+    Japanese sentence on the last line. Now the sentence alone goes to stderr, exit code 1."""
+    def caller():
+        raise ValueError("version mismatch")
+
+    monkeypatch.setattr(buttons, "_caller", caller)
+    with pytest.raises(SystemExit) as stopped:
+        buttons.check()
+    assert stopped.value.code == 1
+    err = capsys.readouterr().err
+    assert "「renkei-xl upgrade-macros」" in err and "ValueError: version mismatch" in err
+    assert "Traceback" not in err

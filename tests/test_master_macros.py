@@ -40,7 +40,7 @@ def test_every_module_of_the_master_equals_its_source(master, fy2023):
     assert codes == [*code_names(fy2023.settings), "shHistory"]   # the sample's 経年, added by the file writer
     assert sorted(found) == sorted(["ThisWorkbook", *codes, *CODE_MODULES])
     assert _norm(found["Renkei"]) == _norm((MACROS_DIR / "Renkei.bas").read_text("ascii"))
-    assert _norm(found["xlwings"]) == _norm((XLWINGS_DIR / "xlwings.bas").read_bytes().decode("cp1252"))
+    assert _norm(found["xlwings"]) == _norm(xlwings_modules()[0].source)   # its boxes Japanese (below)
     assert _split_header(found["Dictionary"])[1] == _split_header(
         (XLWINGS_DIR / "addin" / "Dictionary.cls").read_bytes().decode("cp1252"))[1]
     with zipfile.ZipFile(master) as z:
@@ -61,7 +61,13 @@ def test_the_server_clients_refusal_boxes_have_the_tools_title_not_error(master)
                      found["RenkeiServer"], re.MULTILINE)
     status_box = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
     ours = "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription)"
+    content_box = "MsgBox myResponse.Content, vbCritical"
+    assert original.count(content_box) == 1
+    said = ("MsgBox RenkeiServerSaid(url, myResponse.StatusCode, myResponse.StatusDescription, myResponse.Headers, "
+            "myResponse.Content), vbCritical")
+    assert found["Remote"].count(said + ", RenkeiTitle()") == 1
     assert _norm(found["Remote"]) == _norm(original.replace(status_box, ours)
+                                           .replace(content_box, said)
                                            .replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()"))
 
 
@@ -71,7 +77,7 @@ def test_a_server_that_does_not_answer_is_said_in_japanese(master):
     which Remote.bas showed as 「Request Timeout: … (408)」: the staff saw English where
     docs/staff-setup.md promised the tool's Japanese, and nothing said what to check. The
     master's Remote shows RenkeiNoAnswer's text instead, which names the URL, RENKEI_SERVER and
-    TIMEOUT; any other status without text is shown as before."""
+    TIMEOUT; any other status without text came from something else (MSG_NOT_OURS)."""
     found = _olevba_modules(master)
     original = (XLWINGS_DIR / "addin" / "Remote.bas").read_bytes().decode("cp1252")
     status_box = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
@@ -84,11 +90,37 @@ def test_a_server_that_does_not_answer_is_said_in_japanese(master):
     code = [line.strip() for line in body.group(1).splitlines() if line.strip() and not line.strip().startswith("'")]
     assert code == ["If status = 408 Then",
                     "RenkeiNoAnswer = RenkeiFormat(RenkeiText(MSG_NO_ANSWER), url) & vbLf & vbLf & description",
-                    "Else", 'RenkeiNoAnswer = description & " (" & status & ")"', "End If"]
+                    "Else", "RenkeiNoAnswer = RenkeiFormat(RenkeiText(MSG_NOT_OURS), url, CStr(status), description)",
+                    "End If"]
     text = bytes.fromhex(re.search(r'^Private Const MSG_NO_ANSWER As String = "([0-9A-F]+)"', server,
                                    re.MULTILINE).group(1)).decode("utf-16-be")
     assert text.startswith("renkei-xl サーバーから答えが届きませんでした（{0}）。")
     assert "RENKEI_SERVER" in text and "TIMEOUT" in text and "変更していません" in text
+
+
+def test_runpythons_boxes_are_japanese_in_the_master(master):
+    """xlwings' RunPython showed staff English when Python could not run the button:
+    「Could not find Interpreter!」, the Mac's 「To enable RunPython, please run 'xlwings runpython
+    install'…」, and Python's stderr (renkei_xl or xlwings not in that Python, cmd.exe or the
+    Store alias finding no python, a traceback) in a box titled "Error" ending 「Press Ctrl+C to
+    copy…」. The master's xlwings calls Renkei.bas instead (its texts: test_vba_libreoffice).
+    An xlwings that words one of them otherwise fails here, not in front of staff."""
+    from renkei_xl.vba.sources import _XLWINGS_BOXES
+
+    found = _olevba_modules(master)
+    original = (XLWINGS_DIR / "xlwings.bas").read_bytes().decode("cp1252")
+    patched = original
+    for english, ours in _XLWINGS_BOXES:
+        assert original.count(english) == 1 and english not in found["xlwings"], english
+        assert found["xlwings"].count(ours) == 1, ours
+        patched = patched.replace(english, ours)
+    assert _norm(found["xlwings"]) == _norm(patched)
+    assert not re.search(r'(MsgBox|Popup) [^\r\n]*"Error"', found["xlwings"])   # an "Error" sheet is no box
+    called = {name for _, ours in _XLWINGS_BOXES for name in re.findall(r"\b(Renkei\w+)\(", ours)}
+    assert called == {"RenkeiNoPython", "RenkeiNoRunPython", "RenkeiPythonFailed", "RenkeiCopyHint", "RenkeiTitle"}
+    ours = found["Renkei"] + found["RenkeiServer"]
+    for name in called:
+        assert re.search(rf"^Public Function {name}\(", ours, re.MULTILINE), name
 
 
 def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_path):

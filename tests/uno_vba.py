@@ -294,7 +294,8 @@ def _run(desktop, job, run):
         _protect_after_save(doc, run.get("after_save", {}))
         protected = [sheet.Name for sheet in doc.Sheets if sheet.isProtected()]
         script = doc.getScriptProvider().getScript(
-            f"vnd.sun.star.script:VBAProject.{job['module']}.{job['entry']}?language=Basic&location=document")
+            f"vnd.sun.star.script:VBAProject.{job['module']}.{run.get('entry', job['entry'])}"
+            "?language=Basic&location=document")
         start = time.monotonic()
         result, _, _ = script.invoke((tuple(_tokens(run["actions"], [])),), (), ())
         seconds = time.monotonic() - start

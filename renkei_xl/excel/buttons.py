@@ -11,6 +11,7 @@ happens ends in a Japanese message box, never a traceback dialog.
 
 from __future__ import annotations
 
+import sys
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -87,16 +88,18 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     from the saved master run in one, since Excel forbids nothing they do there.
 
     Without a book (Book.caller() failing: the VBA module and the Python xlwings differ)
-    there is nobody to show an alert to, so that one error is raised for xlwings' own
-    error dialog, with a Japanese sentence.
+    there is nobody to show an alert to: the Japanese sentence goes to RunPython's own box
+    (stderr and exit code 1, shown by Renkei.bas' RenkeiPythonFailed), without the traceback
+    that buried it.
     """
     if book is None:
         try:
             book = _caller()
         except Exception as exc:
-            raise RuntimeError("Excel のブックに接続できませんでした。ボタンのマクロ（xlwings）と Python 側の "
-                               "xlwings のバージョンが違う可能性があります。「renkei-xl upgrade-macros」で"
-                               f"マクロを更新してください（{type(exc).__name__}: {exc}）") from exc
+            print("Excel のブックに接続できませんでした。ボタンのマクロ（xlwings）と Python 側の "
+                  "xlwings のバージョンが違う可能性があります。「renkei-xl upgrade-macros」で"
+                  f"マクロを更新してください（{type(exc).__name__}: {exc}）", file=sys.stderr)
+            raise SystemExit(1) from exc
     live = None
     try:
         live = live_book(book)
@@ -165,8 +168,14 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
             book.app.alert(cut(text, BUTTON_CHARS), title=ALERT_TITLE, mode="critical" if critical else "info")
     except Exception:
-        # Not even a message box: leave the sentence where xlwings shows stderr.
-        print(text)
+        # Not even a message box: the sentence goes where RunPython shows Python's stderr (in
+        # Renkei.bas' RenkeiPythonFailed box), which it shows on Windows only for an exit code
+        # other than 0. Printed to stdout and ending well, the click said nothing at all.
+        if place is not None:
+            print(text)
+            return
+        print(text, file=sys.stderr)
+        raise SystemExit(1)
 
 
 def _log_error(title: str):

@@ -67,9 +67,10 @@ def with_server(modules: Sequence[Module], server: Optional[str]) -> list[Module
 
 def xlwings_modules() -> list[Module]:
     """The modules ``xlwings quickstart --standalone`` embeds: ``xlwings.bas`` and the
-    ``Dictionary`` class it needs on the Mac (see ``xlwings/cli.py``)."""
+    ``Dictionary`` class it needs on the Mac (see ``xlwings/cli.py``). RunPython's boxes for
+    a Python that does not start or stops with an error say it in Japanese (_japanese_boxes)."""
     root = _xlwings_root()
-    return [_read_module(root / "xlwings.bas", "standard"),
+    return [_japanese_boxes(_read_module(root / "xlwings.bas", "standard")),
             _read_module(root / "addin" / "Dictionary.cls", "class")]
 
 
@@ -87,9 +88,9 @@ def remote_modules() -> list[Module]:
     buttons call it when the xlwings.conf sheet names a server (RENKEI_SERVER), so every
     master carries it and IT can switch a master without rebuilding it. Its refusal boxes
     get the tool's Japanese title, and the box for no answer Japanese text
-    (_japanese_titles)."""
+    (_japanese_boxes)."""
     root = _xlwings_root() / "addin"
-    return [_japanese_titles(_read_module(root / name, kind)) for name, kind in REMOTE_MODULES]
+    return [_japanese_boxes(_read_module(root / name, kind)) for name, kind in REMOTE_MODULES]
 
 
 # RunServerPython shows every answer that is not 200 (each refusal of the server, in staff's
@@ -104,13 +105,40 @@ _OUR_TITLE = "vbCritical, RenkeiTitle()"
 # 「Request Timeout: … (408)」 in English; RenkeiServer.bas' RenkeiNoAnswer says it in Japanese.
 _STATUS_BOX = 'MsgBox myResponse.StatusDescription & " (" & myResponse.StatusCode & ")"'
 _OUR_STATUS_BOX = "MsgBox RenkeiNoAnswer(url, myResponse.StatusCode, myResponse.StatusDescription)"
+# The box for an answer with text: the server's refusals as they are, anything else (a proxy's
+# page, another server's JSON) in Japanese (RenkeiServerSaid), where Remote.bas showed it raw.
+_CONTENT_BOX = "MsgBox myResponse.Content, vbCritical"
+_OUR_CONTENT_BOX = ("MsgBox RenkeiServerSaid(url, myResponse.StatusCode, myResponse.StatusDescription, "
+                    "myResponse.Headers, myResponse.Content), vbCritical")
 
 
-def _japanese_titles(module: Module) -> Module:
-    if module.name != "Remote":
-        return module
-    source = module.source.replace(_STATUS_BOX, _OUR_STATUS_BOX).replace(_ERROR_TITLE, _OUR_TITLE)
-    return dataclasses.replace(module, source=source)
+# RunPython's boxes (xlwings.bas), which staff met in English under the title "Error" when the
+# Python that xlwings.conf names is missing, lacks renkei_xl or xlwings, or stops with a
+# traceback before buttons.py could show its own message: Renkei.bas' RenkeiNoPython,
+# RenkeiNoRunPython (the Mac's AppleScript not installed) and RenkeiPythonFailed (the text
+# Python wrote to stderr, under a sentence saying what to do) give the Japanese text.
+_XLWINGS_BOXES = (
+    ('MsgBox "Could not find Interpreter!", vbCritical', "MsgBox RenkeiNoPython(PYTHON_WIN), vbCritical, RenkeiTitle()"),
+    ("MsgBox \"To enable RunPython, please run 'xlwings runpython install' in a terminal once and try again.\", "
+     "vbCritical", "MsgBox RenkeiNoRunPython(), vbCritical, RenkeiTitle()"),
+    ("Content = ReadFile(FileName)", "Content = RenkeiPythonFailed(ReadFile(FileName))"),
+    ('"Press Ctrl+C to copy this message to the clipboard."', "RenkeiCopyHint()"),
+    ('WScript.Popup Content, AUTO_DISMISS, "Error", OK_BUTTON_ERROR',
+     "WScript.Popup Content, AUTO_DISMISS, RenkeiTitle(), OK_BUTTON_ERROR"),
+    ('MsgBox Content, vbCritical, "Error"', "MsgBox Content, vbCritical, RenkeiTitle()"),
+)
+# Each xlwings module's English texts and what replaces them, found by exact text: an xlwings
+# that words one otherwise keeps its own box there (tests/test_master_macros.py fails on it),
+# it does not stop a master being built.
+_JAPANESE_BOXES = {"Remote": ((_STATUS_BOX, _OUR_STATUS_BOX), (_CONTENT_BOX, _OUR_CONTENT_BOX), (_ERROR_TITLE, _OUR_TITLE)),
+                   "xlwings": _XLWINGS_BOXES}
+
+
+def _japanese_boxes(module: Module) -> Module:
+    source = module.source
+    for english, ours in _JAPANESE_BOXES.get(module.name, ()):
+        source = source.replace(english, ours)
+    return module if source == module.source else dataclasses.replace(module, source=source)
 
 
 @functools.lru_cache(maxsize=1)
