@@ -1106,3 +1106,53 @@ def test_a_bad_from_is_refused_with_the_settings_before_any_file(sender, said):
     with pytest.raises(UserError) as err:
         letters.check_mail_settings(_settings(OTARU), sender)
     assert str(err.value).startswith(said), str(err.value)
+
+
+def _export_eml_with_otaru(tmp_path, cell: str):
+    """``export --eml`` on a real master whose 小樽市 address cell is ``cell``: exit code, stderr, draft."""
+    from renkei_xl.cli import main
+    from renkei_xl.cli.workbook import init_master
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    wb = openpyxl.load_workbook(master)
+    [row] = [row for row in wb["設定"].iter_rows() if row[0].value == "小樽市"]
+    row[3].value = cell
+    wb.save(master)
+    out = tmp_path / "確定版.xlsx"
+    err = io.StringIO()
+    from contextlib import redirect_stderr, redirect_stdout
+
+    with redirect_stderr(err), redirect_stdout(io.StringIO()):
+        code = main(["export", str(master), "-o", str(out), "--eml"])
+    draft = out.with_suffix(".eml")
+    return code, err.getvalue(), parse(draft.read_bytes()) if draft.exists() else None
+
+
+LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
+
+
+@pytest.mark.parametrize("cell,wanted", [
+    (f"{LONG}; 課長 <kacho@city.otaru.lg.jp>", [LONG, "kacho@city.otaru.lg.jp"]),
+    (f'{LONG};"CON" <renkei57@otaru.example>;"\'\n" <ab@otaru.example>',
+     [LONG, "renkei57@otaru.example", "ab@otaru.example"]),
+    (f"企画課 <{LONG}>, 企画係 <{'y' * 60}@otaru.example>", [LONG, "y" * 60 + "@otaru.example"]),
+])
+def test_every_address_of_a_long_to_reads_back_from_the_draft(tmp_path, cell, wanted):
+    """Python's folder (before 3.11.9, CPython issue 100884) broke a long To after a Japanese
+    name into 「=?utf-8?q?=2C?=」: the comma was read as part of the next name, and 小樽市's
+    second address vanished from the To that Outlook shows, though the server still got it."""
+    code, err, draft = _export_eml_with_otaru(tmp_path, cell)
+    assert code == 0, err
+    assert not draft["To"].defects, draft["To"].defects
+    got = [a.addr_spec for a in draft["To"].addresses]
+    assert got[1:1 + len(wanted)] == wanted and len(got) == 11 + len(wanted), got
+
+
+@pytest.mark.parametrize("cell", ["a..b@otaru.example", ".kikaku@otaru.example", "kikaku.@otaru.example",
+                                  f"企画課 <kikaku..seisaku@otaru.example>"])
+def test_a_local_part_with_a_stray_dot_is_refused_naming_the_cell(tmp_path, cell):
+    """「a..b@」 (a dot typed twice) went into the mail and was read back as a broken address;
+    the relay refuses it at RCPT or it bounces. It is refused in 設定, naming 小樽市's cell."""
+    code, err, draft = _export_eml_with_otaru(tmp_path, cell)
+    assert code == 2 and draft is None
+    assert f"シート「設定」の小樽市のメールアドレス「{cell}」が正しくありません" in err, err

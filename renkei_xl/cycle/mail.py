@@ -75,10 +75,10 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     cc_addrs = parse_addresses(cc, "CC")
 
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = from_addr
-    msg["To"] = to_addrs
+    _set_addresses(msg, "From", from_addr)
+    _set_addresses(msg, "To", to_addrs)
     if cc_addrs:
-        msg["Cc"] = cc_addrs
+        _set_addresses(msg, "Cc", cc_addrs)
     msg["Subject"] = subject
     when = date if date is not None else _dt.datetime.now()
     # A naive time is local time; astimezone() attaches the local offset.
@@ -100,6 +100,20 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     for item in attachments:
         _attach(msg, Path(item))
     return msg
+
+
+def _set_addresses(msg: EmailMessage, field: str, addresses: Sequence[Address]) -> None:
+    """Each address folded alone by the policy, one to a line, the separating commas written
+    here. Python before 3.11.9/3.12.3 (CPython issue 100884) folded a list whose line had to
+    break after an encoded name into 「=?utf-8?q?=2C?=」: the comma became part of a name, and
+    the next municipality's address vanished from the To that Outlook shows and that a reply
+    to all uses, while the server still sent it the mail. An address alone has no comma to
+    lose; the folded pieces are stored raw (POLICY keeps them as written)."""
+    pieces = []
+    for address in addresses:
+        folded = POLICY.header_factory(field, [address]).fold(policy=POLICY)
+        pieces.append(folded[len(field) + 1:].strip())
+    msg.set_raw(field, ",\n ".join(pieces))
 
 
 # Said of a cell of 設定 only: --from takes one address, and --to takes one an argument.
@@ -212,6 +226,10 @@ def _plausible_addr_spec(addr_spec: str) -> bool:
         return False
     local, at, domain = addr_spec.rpartition("@")
     if not at or not local or "@" in local:
+        return False
+    # A dot-atom (RFC 5322 §3.4.1) neither starts nor ends with a dot nor holds two: 「a..b@」
+    # went into the mail and was refused by the relay (or bounced) instead of here, in 設定.
+    if not local.startswith('"') and (local.startswith(".") or local.endswith(".") or ".." in local):
         return False
     labels = domain.split(".")
     return len(labels) >= 2 and all(labels)
