@@ -227,12 +227,18 @@ def _plausible_addr_spec(addr_spec: str) -> bool:
     local, at, domain = addr_spec.rpartition("@")
     if not at or not local or "@" in local:
         return False
-    # A dot-atom (RFC 5322 §3.4.1) neither starts nor ends with a dot nor holds two: 「a..b@」
-    # went into the mail and was refused by the relay (or bounced) instead of here, in 設定.
-    if not local.startswith('"') and (local.startswith(".") or local.endswith(".") or ".." in local):
+    # The local part a dot-atom (RFC 5322 §3.4.1) unless quoted, the domain host names' letters,
+    # digits and hyphens or a literal: 「a..b@」 and a stray 「>」 typed after the address
+    # (「kikaku@otaru.example>」) went into the mail as a To no reader could parse, and the
+    # relay refused or bounced them instead of this naming the cell.
+    if not (local.startswith('"') or _DOT_ATOM.fullmatch(local)):
         return False
-    labels = domain.split(".")
-    return len(labels) >= 2 and all(labels)
+    return bool(_HOST.fullmatch(domain) or _LITERAL.fullmatch(domain))
+
+
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_LITERAL = re.compile(r"\[[^\[\]\\]+\]")
 
 
 def _attach(msg: EmailMessage, path: Path) -> None:
