@@ -189,7 +189,20 @@ def _one_address(entry: str) -> tuple[str, str]:
         found = getaddresses([entry])
     except RecursionError:      # each 「(」 a comment one level deeper: read as no address, as an unclosed one is
         found = [("", "")]
-    return found[0] if len(found) == 1 else ("", entry)
+    if len(found) != 1:
+        return "", entry
+    name, addr_spec = found[0]
+    # Taken only where the library read what was typed: the address alone, or the address and
+    # a comment after it (「kikaku@otaru.example (企画課)」). Else it had repaired the entry into
+    # another address: 「kikaku@otaru.exa(mple」 became kikaku@otaru.exa with 「mple」 a name, an
+    # unclosed 「[127.0.0.1」 was closed for it. The entry whole is then the address, refused.
+    rest = entry[len(addr_spec):] if addr_spec and entry.startswith(addr_spec) else None
+    if rest is not None and (not rest or _TRAILING_COMMENT.fullmatch(rest)):
+        return name, addr_spec
+    return "", entry
+
+
+_TRAILING_COMMENT = re.compile(r"\s*\([^()\\]*\)")
 
 
 def _named(entry: str) -> Optional[tuple[str, str]]:
