@@ -961,7 +961,7 @@ def test_japanese_separator_names_the_municipality_and_the_separators(tmp_path):
         letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
     said = str(err.value)
     assert said.startswith(f"シート「設定」の小樽市のメールアドレス「{OTARU}、kacho@city.otaru.lg.jp」"), said
-    assert "半角の「,」か「;」で区切って" in said, said
+    assert "半角の「,」か「;」か、セル内の改行で区切って" in said, said
 
 
 def test_empty_region_is_refused_not_mailed_as_empty_brackets(tmp_path):
@@ -1136,11 +1136,16 @@ LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
     (f'{LONG};"CON" <renkei57@otaru.example>;"\'\n" <ab@otaru.example>',
      [LONG, "renkei57@otaru.example", "ab@otaru.example"]),
     (f"企画課 <{LONG}>, 企画係 <{'y' * 60}@otaru.example>", [LONG, "y" * 60 + "@otaru.example"]),
+    # a quoted ASCII name longer than a line: folded, it lost its quotes and read as no address
+    (f'"{"x" * 200}*;" <a.b59@otaru.example>', ["a.b59@otaru.example"]),
+    # two addresses on two lines of the cell (Alt+Enter): the first was read as the second's name
+    ('kikaku@otaru.example\n企画係 <kakari@otaru.example>', ["kikaku@otaru.example", "kakari@otaru.example"]),
 ])
 def test_every_address_of_a_long_to_reads_back_from_the_draft(tmp_path, cell, wanted):
     """Python's folder (before 3.11.9, CPython issue 100884) broke a long To after a Japanese
     name into 「=?utf-8?q?=2C?=」: the comma was read as part of the next name, and 小樽市's
-    second address vanished from the To that Outlook shows, though the server still got it."""
+    second address vanished from the To that Outlook shows, though the server still got it.
+    Each address of the cell is in the To a reader parses, as typed."""
     code, err, draft = _export_eml_with_otaru(tmp_path, cell)
     assert code == 0, err
     assert not draft["To"].defects, draft["To"].defects
@@ -1152,7 +1157,9 @@ def test_every_address_of_a_long_to_reads_back_from_the_draft(tmp_path, cell, wa
                                   "企画課 <kikaku..seisaku@otaru.example>", "kikaku@otaru.example>",
                                   "a.b@sub.example.>",
                                   # repaired by the email library into another address, in silence
-                                  "kikaku@otaru.exa(mple", "kikaku@[127.0.0.1", "企画課 kikaku@otaru.example"])
+                                  "kikaku@otaru.exa(mple", "kikaku@[127.0.0.1", "企画課 kikaku@otaru.example",
+                                  # an address in a name, which would be sent nowhere
+                                  "kikaku@otaru.example 企画係 <kakari@otaru.example>"])
 def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(tmp_path, cell):
     """「a..b@」 (a dot typed twice) or a stray 「>」 after the address went into the mail and
     was read back as a broken To; the relay refuses it at RCPT or it bounces. An entry the

@@ -112,12 +112,42 @@ def _set_addresses(msg: EmailMessage, field: str, addresses: Sequence[Address]) 
     pieces = []
     for address in addresses:
         folded = POLICY.header_factory(field, [address]).fold(policy=POLICY)
-        pieces.append(folded[len(field) + 1:].strip())
+        piece = folded[len(field) + 1:].strip()
+        if _read_back(field, piece) != (_SPACES.sub("", address.display_name), address.addr_spec):
+            piece = _unfolded(field, address)
+        pieces.append(piece)
     msg.set_raw(field, ",\n ".join(pieces))
 
 
+def _read_back(field: str, piece: str) -> tuple[str, str]:
+    """(name without its spaces, address) of a folded piece as a reader unfolds and parses it
+    (RFC 5322 2.2.3). Spaces aside: the library reads the space between two encoded words of
+    a long Japanese name into it (「山 田」), which RFC 2047 6.2 and mail readers drop."""
+    found = POLICY.header_factory(field, re.sub(r"\r?\n(?=[ \t])", "", piece)).addresses
+    return (_SPACES.sub("", found[0].display_name), found[0].addr_spec) if len(found) == 1 else ("", "")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+# RFC 5322 2.1.1: a line of a header is at most 998 characters.
+_LINE_MAX = 998
+
+
+def _unfolded(field: str, address: Address) -> str:
+    """An address on one line, where the policy's folding changed it: a quoted name in ASCII
+    longer than a line lost its quotes (「"xxx…*;" <a.b59@…>」 was written 「xxx…*;」 and read
+    back as no address, the mail's only recipient gone). Past a line's 998 characters it is
+    refused rather than sent to a reader who cannot parse it."""
+    text = str(address)
+    if len(field) + 2 + len(text) + 1 > _LINE_MAX:
+        raise UserError(f"メールアドレス「{address.addr_spec}」の名前が長すぎて、メールに書けません"
+                        f"（{len(address.display_name):,} 文字）。名前を短くしてください。")
+    return text
+
+
 # Said of a cell of 設定 only: --from takes one address, and --to takes one an argument.
-_SEVERAL_IN_A_CELL = "1つのセルに複数のアドレスを書くときは、半角の「,」か「;」で区切ってください。"
+_SEVERAL_IN_A_CELL = "1つのセルに複数のアドレスを書くときは、半角の「,」か「;」か、セル内の改行で区切ってください。"
 
 
 def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Address]:
@@ -157,8 +187,10 @@ def _entries(raw: str) -> list[str]:
     from) only once an address has come and outside quotes and <…>: a name holding a comma
     (「札幌市 企画課, 山田 <…>」, 「Yamada, Taro <…>」, as Outlook shows such names) was cut
     into a name alone, refused as an address whose first character 「札」 could not be used.
-    A comma after nothing but a name can be no separator: each entry must hold one. Quotes count
-    only when they pair up (「山田"太郎 <…>」 has a quote in the name)."""
+    A comma after nothing but a name can be no separator: each entry must hold one. A line
+    break (Alt+Enter) after an address separates as a comma does: 「a@x.jp」 and 「山田 <b@y.jp>」
+    on two lines of a cell made one entry whose name held the first address, sent nowhere.
+    Quotes count only when they pair up (「山田"太郎 <…>」 has a quote in the name)."""
     quoting_on = raw.count('"') % 2 == 0
     entries, current, quoted, bracket = [], "", False, False
     for ch in raw:
@@ -166,7 +198,7 @@ def _entries(raw: str) -> list[str]:
             quoted = not quoted
         elif not quoted and ch in "<>":
             bracket = ch == "<"
-        elif ch in ",;" and not quoted and not bracket and ("@" in current or not current.strip()):
+        elif ch in ",;\r\n" and not quoted and not bracket and ("@" in current or not current.strip()):
             entries.append(current)
             current = ""
             continue
@@ -184,6 +216,8 @@ def _one_address(entry: str) -> tuple[str, str]:
         name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[0].strip())   # a line break in the cell (Alt+Enter)
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = re.sub(r'\\(.)', r"\1", name[1:-1])
+        elif "@" in name:       # 「a@x.jp 山田 <b@y.jp>」: an address in the name would be sent nowhere
+            return "", entry
         return name, named[1].strip()
     try:
         found = getaddresses([entry])
