@@ -2045,7 +2045,9 @@ def test_a_message_no_box_can_show_goes_where_runpython_shows_it(capsys):
         buttons._alert(Book(), None, "「入力チェック」を中止しました")
     assert stopped.value.code == 1
     said = capsys.readouterr()
-    assert "「入力チェック」を中止しました" in said.err and said.out == ""
+    # After SAID_BY_CLICK, which RenkeiPythonFailed shows as it is: without it the box led with
+    # 「Python が途中で止まった…」 over a sentence that may say the click ran (test_vba_libreoffice).
+    assert said.err == buttons.SAID_BY_CLICK + "「入力チェック」を中止しました\n" and said.out == ""
 
 
 def test_a_book_xlwings_cannot_reach_is_one_japanese_sentence_in_runpythons_box(monkeypatch, capsys):
@@ -2060,5 +2062,6 @@ def test_a_book_xlwings_cannot_reach_is_one_japanese_sentence_in_runpythons_box(
         buttons.check()
     assert stopped.value.code == 1
     err = capsys.readouterr().err
+    assert err.startswith(buttons.SAID_BY_CLICK + "Excel のブックに接続できませんでした。")
     assert "「renkei-xl upgrade-macros」" in err and "ValueError: version mismatch" in err
     assert "Traceback" not in err
