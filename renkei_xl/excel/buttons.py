@@ -183,8 +183,21 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
 def _say_in_runpythons_box(text: str, cause: Optional[BaseException] = None) -> None:
     """RunPython shows Python's stderr only after an exit code other than 0 (on Windows), so
-    the click ends with 1; SAID_BY_CLICK tells its box the sentence is the click's own."""
-    print(SAID_BY_CLICK + text, file=sys.stderr)
+    the click ends with 1; SAID_BY_CLICK tells its box the sentence is the click's own.
+
+    On Windows RunPython reads the log with VBA's Line Input, in the ANSI code page (932 on
+    a Japanese Windows), lines ending in CR LF: Python's UTF-8 mode (PYTHONUTF8=1, and the
+    default from Python 3.15, PEP 686) wrote the sentence in UTF-8, garbled in the box.
+    locale.getencoding() is that code page whatever the mode."""
+    said = SAID_BY_CLICK + text + "\n"
+    if sys.platform == "win32":
+        import locale
+
+        sys.stderr.flush()
+        sys.stderr.buffer.write(said.replace("\r\n", "\n").replace("\n", "\r\n").encode(locale.getencoding(), "replace"))
+        sys.stderr.buffer.flush()
+    else:
+        sys.stderr.write(said)
     raise SystemExit(1) from cause
 
 
