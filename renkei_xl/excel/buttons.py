@@ -189,15 +189,16 @@ def _say_in_runpythons_box(text: str, cause: Optional[BaseException] = None) -> 
     a Japanese Windows), lines ending in CR LF: Python's UTF-8 mode (PYTHONUTF8=1, and the
     default from Python 3.15, PEP 686) wrote the sentence in UTF-8, garbled in the box.
     locale.getencoding() is that code page whatever the mode."""
-    said = SAID_BY_CLICK + text + "\n"
-    if sys.platform == "win32":
+    said, stream = SAID_BY_CLICK + text + "\n", sys.stderr
+    raw = getattr(stream, "buffer", None)
+    if sys.platform == "win32" and raw is not None:
         import locale
 
-        sys.stderr.flush()
-        sys.stderr.buffer.write(said.replace("\r\n", "\n").replace("\n", "\r\n").encode(locale.getencoding(), "replace"))
-        sys.stderr.buffer.flush()
-    else:
-        sys.stderr.write(said)
+        stream.flush()
+        raw.write(said.replace("\r\n", "\n").replace("\n", "\r\n").encode(locale.getencoding(), "replace"))
+        raw.flush()
+    elif stream is not None:   # pythonw without a log has no stderr: the exit code still says it
+        stream.write(said)
     raise SystemExit(1) from cause
 
 
