@@ -24,6 +24,9 @@ Private Const MSG_COPY As String = "FF08004300740072006C002B0043002030673053306E
 Private Const MSG_NO_RUNPYTHON As String = "3053306E0020004D0061006300203067306F307E306030DC30BF30F3304B308900200050007900740068006F006E0020309252D5304B305B307E305B3093300230D630C330AF306F590966F4305730663044307E305B3093300230BF30FC30DF30CA30EB3067300C0078006C00770069006E00670073002000720075006E0070007900740068006F006E00200069006E007300740061006C006C300D309200200031002056DE5B9F884C30573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F306030553044FF08624B980666F80020003200207AE0FF093002"
 Private Const MSG_MACRO_FAILED As String = "30DC30BF30F3306E30DE30AF30ED304C30A830E930FC30676B62307E308A307E3057305FFF0830A830E930FC756A53F70020007B0030007D003A0020007B0031007DFF093002300C0078006C00770069006E00670073002E0063006F006E0066300D30B730FC30C8306E0020004100205217306B540C3058540D524D306E884C304C0020003200203064306A3044304B78BA8A8D305730013042308C3070724765B93092524A9664305730664FDD5B5830573066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F306030553044300276F43089306A30443068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
 Private Const CMD_NOT_FOUND As String = "518590E830B330DE30F330C9307E305F306F591690E830B330DE30F330C9"
+' The first words of a sentence the click wrote itself where no box could show it
+' (renkei_xl.excel.buttons.SAID_BY_CLICK): RenkeiPythonFailed shows it as the click said it.
+Private Const SAID_BY_CLICK As String = "renkei-xl: "
 
 Sub RenkeiCheck()
     RenkeiRun "check"
@@ -87,8 +90,15 @@ Public Function RenkeiPythonFailed(ByVal written As String) As String
     ' What Python wrote to stderr before it stopped (xlwings' log of the click), under a
     ' sentence saying what to do: renkei_xl or xlwings not in that Python; no Python at all
     ' (cmd.exe in English or Japanese, or the Microsoft Store's python alias); else anything
-    ' else, the text kept for IT. buttons.py shows its own boxes and does not end here.
-    Dim lead As String
+    ' else, the text kept for IT. buttons.py shows its own boxes, and a sentence of its own that
+    ' no box could show comes here after SAID_BY_CLICK.
+    Dim lead As String, said As Long
+    said = InStr(vbLf & written, vbLf & SAID_BY_CLICK)   ' at the start of a line
+    If said > 0 Then
+        ' The click's own sentence (a message no box could show): no lead says it stopped.
+        RenkeiPythonFailed = Mid(written, said + Len(SAID_BY_CLICK))
+        Exit Function
+    End If
     If InStr(written, "No module named 'renkei_xl'") > 0 Or InStr(written, "No module named 'xlwings'") > 0 Then
         lead = RenkeiText(MSG_NO_TOOL)
     ElseIf InStr(written, "Python was not found") > 0 Or InStr(written, "not recognized as an internal or external command") > 0 Then

@@ -2045,7 +2045,9 @@ def test_a_message_no_box_can_show_goes_where_runpython_shows_it(capsys):
         buttons._alert(Book(), None, "「入力チェック」を中止しました")
     assert stopped.value.code == 1
     said = capsys.readouterr()
-    assert "「入力チェック」を中止しました" in said.err and said.out == ""
+    # After SAID_BY_CLICK, which RenkeiPythonFailed shows as it is: without it the box led with
+    # 「Python が途中で止まった…」 over a sentence that may say the click ran (test_vba_libreoffice).
+    assert said.err == buttons.SAID_BY_CLICK + "「入力チェック」を中止しました\n" and said.out == ""
 
 
 def test_a_book_xlwings_cannot_reach_is_one_japanese_sentence_in_runpythons_box(monkeypatch, capsys):
@@ -2060,5 +2062,31 @@ def test_a_book_xlwings_cannot_reach_is_one_japanese_sentence_in_runpythons_box(
         buttons.check()
     assert stopped.value.code == 1
     err = capsys.readouterr().err
+    assert err.startswith(buttons.SAID_BY_CLICK + "Excel のブックに接続できませんでした。")
     assert "「renkei-xl upgrade-macros」" in err and "ValueError: version mismatch" in err
     assert "Traceback" not in err
+
+
+def test_a_sentence_for_runpythons_box_is_in_the_code_page_windows_reads_it_in(monkeypatch, capsysbinary):
+    """On Windows xlwings' RunPython reads Python's stderr with VBA's Line Input, in the ANSI
+    code page (932 on a Japanese Windows), lines ending in CR LF. Python's UTF-8 mode, the
+    default from Python 3.15 (PEP 686) and PYTHONUTF8=1 before it, wrote the sentence in
+    UTF-8: staff read it garbled. Written here in that code page, whatever the mode."""
+    import locale
+
+    from renkei_xl.core import alerts  # noqa: F401  (imported before the platform is changed)
+    from renkei_xl.excel import book  # noqa: F401
+
+    class App:
+        def alert(self, *args, **kwargs):
+            raise RuntimeError("Excel is busy")
+
+    class Book:
+        app = App()
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(locale, "getencoding", lambda: "cp932")
+    with pytest.raises(SystemExit):
+        buttons._alert(Book(), None, "「入力チェック」を中止しました\n検証結果シートを見てください")
+    assert capsysbinary.readouterr().err == (buttons.SAID_BY_CLICK + "「入力チェック」を中止しました\r\n"
+                                             "検証結果シートを見てください\r\n").encode("cp932")

@@ -517,6 +517,26 @@ def test_sheet_code_names_in_sheet_order(tmp_path):
     assert sheet_code_names(plain) == []
 
 
+def test_sheet_code_names_follow_the_relationship_not_the_folder(tmp_path):
+    """A sheet is a worksheet by its relationship's type, as Excel and the package reader
+    (WorkbookXml) take it, wherever its part is: the code names were read only under
+    xl/worksheets/, so upgrade-macros left out the document module of a sheet stored elsewhere
+    and refused staff's code in it as that of a sheet no longer in the book."""
+    sheets = (("一覧", "Zeta"), ("集計", "Alpha"))
+    src = _make_book(tmp_path / "order.xlsm", master_project([c for _, c in sheets]), sheets)
+    moved = tmp_path / "moved.xlsm"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                data = data.replace(b"worksheets/sheet2.xml", b"grids/sheet2.xml")
+            name = item.filename.replace("xl/worksheets/sheet2.xml", "xl/grids/sheet2.xml")
+            zout.writestr(name, data)
+    with zipfile.ZipFile(moved) as z:
+        assert "xl/grids/sheet2.xml" in z.namelist() and b"grids/sheet2.xml" in z.read("xl/_rels/workbook.xml.rels")
+    assert sheet_code_names(moved) == ["Zeta", "Alpha"]
+
+
 def test_replace_vba_project_changes_only_the_project(tmp_path):
     old_macros = tmp_path / "old_macros"
     old_macros.mkdir()

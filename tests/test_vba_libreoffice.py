@@ -33,6 +33,7 @@ from realbooks import STAFF_PAGE_SHEETS, staff_page
 from remote_payload import VBA, Applied, _rect_of, apply_actions, payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
+from renkei_xl.excel.buttons import SAID_BY_CLICK
 from renkei_xl.excel.book import width_to_points
 from renkei_xl.excel.client import exact_parts, long_number
 from renkei_xl.vba.sources import MACROS_DIR
@@ -222,7 +223,12 @@ PYTHON_STDERR = {
     "cmd (Japanese)": "'python' は、内部コマンドまたは外部コマンド、\n操作可能なプログラムまたはバッチ ファイルとして認識されていません。\n",
     "store alias": "Python was not found; run without arguments to install from the Microsoft Store, "
                    "or disable this shortcut from Settings > Manage App Execution Aliases.\n",
-    "other": "Excel のブックに接続できませんでした。…「renkei-xl upgrade-macros」でマクロを更新してください（…）\n",
+    "other": 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nMemoryError\n',
+    # A sentence of the click's own that no box could show (buttons.SAID_BY_CLICK), alone and
+    # after a warning Python wrote first: shown as the click said it, under no lead.
+    "the click's own": SAID_BY_CLICK + "「評価を再計算」が終わりました。\n",
+    "the click's own, after a warning": "DeprecationWarning: old\n" + SAID_BY_CLICK
+                                        + "Excel のブックに接続できませんでした。…「renkei-xl upgrade-macros」でマクロを更新してください（…）\n",
 }
 TEXTS = "texts before any replay"
 EXACT = [0.1 + 0.2, 1025 / 14, -2 / 3, 12345678.901234567, 2.2250738585072014e-308, -1.2345678901234e-310]
@@ -709,6 +715,9 @@ def test_what_stops_a_click_before_any_replay_is_said_in_japanese(replays):
              "other": _renkei_text("MSG_PYTHON_FAILED")}
     assert len(shown) == len(PYTHON_STDERR)
     for (kind, written), text in zip(PYTHON_STDERR.items(), shown):
+        if kind not in leads:   # the click's own sentence: it ran, or said what to do; no lead says it stopped
+            assert text.replace("\r\n", "\n") == written.partition(SAID_BY_CLICK)[2], (kind, text)
+            continue
         lead, _, rest = text.replace("\r\n", "\n").partition("\n\n")
         assert lead == leads[kind] and rest == written, (kind, text)
     assert unreadable.startswith("「評価を再計算」は、サーバーの答えを書き込む前に止まりました（エラー番号 91: "), unreadable

@@ -37,6 +37,11 @@ CLICK_WAIT_SECONDS = 30.0
 # (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, shown_text(text) -> str).
 # Unset, the book's name is resolved in the working directory and paths are shown as they are.
 REMOTE_PLACE: ContextVar = ContextVar("renkei_remote_place", default=None)
+# The words a sentence of the click's own starts with on stderr, where RunPython shows it when
+# no box could: Renkei.bas' RenkeiPythonFailed (its SAID_BY_CLICK) shows what follows them as
+# the click said it. Any other stderr is a Python that stopped, and its lead says so: it put
+# 「Python が途中で止まった…最後まで実行できませんでした」 above 「再計算しました」.
+SAID_BY_CLICK = "renkei-xl: "
 
 
 # ------------------------------------------------------------------- entry points
@@ -96,10 +101,9 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
         try:
             book = _caller()
         except Exception as exc:
-            print("Excel のブックに接続できませんでした。ボタンのマクロ（xlwings）と Python 側の "
-                  "xlwings のバージョンが違う可能性があります。「renkei-xl upgrade-macros」で"
-                  f"マクロを更新してください（{type(exc).__name__}: {exc}）", file=sys.stderr)
-            raise SystemExit(1) from exc
+            _say_in_runpythons_box("Excel のブックに接続できませんでした。ボタンのマクロ（xlwings）と Python 側の "
+                                   "xlwings のバージョンが違う可能性があります。「renkei-xl upgrade-macros」で"
+                                   f"マクロを更新してください（{type(exc).__name__}: {exc}）", exc)
     live = None
     try:
         live = live_book(book)
@@ -174,8 +178,28 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
         if place is not None:
             print(text)
             return
-        print(text, file=sys.stderr)
-        raise SystemExit(1)
+        _say_in_runpythons_box(text)
+
+
+def _say_in_runpythons_box(text: str, cause: Optional[BaseException] = None) -> None:
+    """RunPython shows Python's stderr only after an exit code other than 0 (on Windows), so
+    the click ends with 1; SAID_BY_CLICK tells its box the sentence is the click's own.
+
+    On Windows RunPython reads the log with VBA's Line Input, in the ANSI code page (932 on
+    a Japanese Windows), lines ending in CR LF: Python's UTF-8 mode (PYTHONUTF8=1, and the
+    default from Python 3.15, PEP 686) wrote the sentence in UTF-8, garbled in the box.
+    locale.getencoding() is that code page whatever the mode."""
+    said, stream = SAID_BY_CLICK + text + "\n", sys.stderr
+    raw = getattr(stream, "buffer", None)
+    if sys.platform == "win32" and raw is not None:
+        import locale
+
+        stream.flush()
+        raw.write(said.replace("\r\n", "\n").replace("\n", "\r\n").encode(locale.getencoding(), "replace"))
+        raw.flush()
+    elif stream is not None:   # pythonw without a log has no stderr: the exit code still says it
+        stream.write(said)
+    raise SystemExit(1) from cause
 
 
 def _log_error(title: str):

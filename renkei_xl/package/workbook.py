@@ -281,6 +281,12 @@ _DATE1904 = re.compile(r"""\sdate1904\s*=\s*["']([^"']*)["']""")
 SHEET_KINDS = ("worksheet", "chartsheet", "dialogsheet", "xlMacrosheet", "xlIntlMacrosheet")
 
 
+def sheet_kind(rel_type: str) -> str:
+    """The kind of sheet a relationship type names (SHEET_KINDS), by its last word: Excel
+    knows a sheet by its relationship, never by the folder its part is in."""
+    return rel_type.rsplit("/", 1)[-1]
+
+
 def _check_sheet_rel(name: str, rid: str, rel, part: str) -> None:
     """A sheet whose r:id names no relationship, or one to no kind of sheet, was taken for a
     sheet without a grid and left unread, until python-calamine refused the whole book
@@ -288,9 +294,9 @@ def _check_sheet_rel(name: str, rid: str, rel, part: str) -> None:
     if rel is None:
         raise PackageError(f"シート「{name}」の参照（r:id=\"{rid[:40]}\"）がブックの部品の一覧（{rels_name(part)}）に"
                            "ありません（ファイルが壊れています）")
-    if rel.type.rsplit("/", 1)[-1] not in SHEET_KINDS:
+    if sheet_kind(rel.type) not in SHEET_KINDS:
         raise PackageError(f"シート「{name}」の参照（{rels_name(part)} の {rid[:40]}）がシートの部品を指していません"
-                           f"（種類「{rel.type.rsplit('/', 1)[-1][:40]}」。ファイルが壊れています）")
+                           f"（種類「{sheet_kind(rel.type)[:40]}」。ファイルが壊れています）")
 
 
 @lru_cache(maxsize=None)

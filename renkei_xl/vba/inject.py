@@ -18,22 +18,24 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 def sheet_code_names(xlsm_path: str | Path) -> list[str]:
     """Code names of the worksheets, in the workbook's sheet order; sheets without one are
     left out (Excel only creates their document modules when it next saves)."""
-    return _code_names(xlsm_path, "xl/worksheets/")
+    return _code_names(xlsm_path, "worksheet")
 
 
 def chart_code_names(xlsm_path: str | Path) -> list[str]:
     """Code names of the chart sheets (a chart moved to a sheet of its own, 「グラフ1」):
     Excel gives each a document module as it gives a worksheet (Chart1), where staff may
     have written a Chart_Activate."""
-    return _code_names(xlsm_path, "xl/chartsheets/")
+    return _code_names(xlsm_path, "chartsheet")
 
 
-def _code_names(xlsm_path: str | Path, folder: str) -> list[str]:
+def _code_names(xlsm_path: str | Path, kind: str) -> list[str]:
     """Read through the package reader every other command reads through: this reader's
     own ZipFile and ElementTree stopped ``upgrade-macros`` with a traceback (ParseError,
     KeyError) on a sheet part a damaged master could not parse or did not have, where
-    validate and recalc named the part."""
-    from ..package.workbook import WorkbookXml
+    validate and recalc named the part. A sheet's ``kind`` is its relationship's
+    (package.workbook.sheet_kind), as Excel knows it: by folder, a worksheet stored outside
+    xl/worksheets/ lost its document module and staff's code in it."""
+    from ..package.workbook import WorkbookXml, sheet_kind
     from ..package.xml import parse
 
     with _open_package(xlsm_path) as pkg:
@@ -41,9 +43,9 @@ def _code_names(xlsm_path: str | Path, folder: str) -> list[str]:
         names = []
         for sheet in workbook.sheets:
             rel = workbook.rels.get(sheet.rid)
-            part = rel.part if rel is not None else None
-            if not part or not part.startswith(folder):
+            if rel is None or not rel.part or sheet_kind(rel.type) != kind:
                 continue  # dialog and macro sheets get no document module
+            part = rel.part
             sheet_pr = parse(pkg.read(part), part).find(f"{_MAIN}sheetPr")
             if sheet_pr is not None and sheet_pr.get("codeName"):
                 names.append(sheet_pr.get("codeName"))
