@@ -1713,3 +1713,22 @@ def test_a_master_counting_from_1904_rolls_over_with_its_dates_right(years, tmp_
     old = load_master(mac).settings.base_date
     new = load_master(rollover_file(mac).path).settings
     assert (old, new.fiscal_year, new.base_date) == (dt.date(2024, 3, 31), 2024, dt.date(2025, 3, 31))
+
+
+def test_a_past_years_rate_in_the_summary_is_the_one_its_list_printed(tmp_path):
+    """52／71 (73.24 %) at a threshold of 73.235 % is □, and its 一覧 prints 「73.3%」 (never
+    under the edge, rules.shown_ratio); the next year's 集計 rounded the count again and
+    printed 2023 at 73.2 %, below the threshold that year was judged by."""
+    master = init_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsx", sample="fy2023")
+    _set(master, (c.SETTINGS, (5, 2), 0.73235))
+    recalc_file(master)
+    listed = _grid(master, c.LIST)
+    top = next(i for i, r in enumerate(listed) if "指標ID" in r)
+    meta = next(r for r in listed[top + 1:] if r[listed[top].index("指標ID")] == "01-1")
+    assert meta[listed[top].index("実績値")] == "73.3%"
+    nxt = rollover_file(master).path
+    recalc_file(nxt)
+    summary = _grid(nxt, c.SUMMARY)
+    at = next(i for i, r in enumerate(summary) if r[0] == "年度別の達成割合")
+    assert summary[at][1] == "2023年度" and summary[at + 2][1] == "52／71"
+    assert summary[at + 1][1] == 0.733

@@ -23,7 +23,7 @@ from . import contract as c
 from .contract_read import YEAR_RANGE, text
 from .errors import UserError
 from .fiscal import DateParseError, parse_fiscal_year
-from .methods import NO_VALUE
+from .methods import NO_VALUE, rates_others
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
@@ -413,10 +413,33 @@ def year_rates(history: History, current_year: int, result: Optional[Result] = N
             n = counts.setdefault(year, [0, 0])
             n[0] += rec.symbol == ACHIEVED
             n[1] += rec.symbol in EVALUABLE
+    shown: dict[int, Optional[float]] = {}
     if result is not None:
         counts[current_year] = [result.summary.achieved, result.summary.evaluable]
-    shown = {current_year: result.summary.rate} if result is not None else {}
+        shown = _printed_rates(history, result, counts)
+        shown[current_year] = result.summary.rate
     return [YearRate(y, a, e, shown.get(y)) for y, (a, e) in sorted(counts.items())]
+
+
+_PRINTED_RATE = re.compile(r"(\d{1,3}(?:\.\d{1,3})?)%")
+
+
+def _printed_rates(history: History, result: Result, counts: Mapping[int, list[int]]) -> dict[int, float]:
+    """Each past year's 達成割合 as its own 一覧 printed it: the 実績値 its 達成割合 row
+    recorded. That year's threshold and target kept the printed rate on the side of each edge
+    (rules.shown_ratio), and neither is in 経年: 52／71 at a threshold of 73.235 % printed
+    「73.3%」 beside □, and the next year's 集計 rounded the count again to 73.2 %. Taken only
+    where it is a printing of the counted ratio (within the 0.1 % step it may be moved)."""
+    meta = [i.id for i in result.indicators if rates_others(i)]
+    out: dict[int, float] = {}
+    for year, (achieved, evaluable) in counts.items():
+        records = [history.get(i, {}).get(year) for i in meta]
+        for rec in filter(None, records):
+            m = _PRINTED_RATE.fullmatch(rec.actual)
+            if m and evaluable and abs(float(m.group(1)) / 100 - achieved / evaluable) < 0.001:
+                out[year] = float(m.group(1)) / 100
+                break
+    return out
 
 
 # ------------------------------------------------------------------------ CSV import
