@@ -112,6 +112,8 @@ def _cell_column(ref: str, part: str) -> int:
     if _CELL_REF.fullmatch(ref):
         return _column_of_ref(ref)
     raise PackageError(f"シートの部品「{part}」が壊れています（セル番地「{ref[:20]}」）")
+
+
 # Found as any text and read by xml.index_text: 「٣」 matched \\d and was read as 3 (another
 # cell's format), 5,000 digits stopped the write in int(), and 「-1」 was read as no format.
 _ATTR_S = re.compile(r'\ss="([^"]*)"')
