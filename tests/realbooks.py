@@ -921,22 +921,37 @@ def _relationship_id_problems(pkg: dict[str, bytes]) -> list[str]:
     for name, data in pkg.items():
         if name.endswith(".rels") or not _is_xml(name, data) or name == "[Content_Types].xml":
             continue
-        try:
-            root = ElementTree.fromstring(data)
-        except ElementTree.ParseError:
-            if name.endswith(".vml"):   # VML as Office writes it is not always well-formed XML
-                ids = set(re.findall(r'o:relid="([^"]*)"', data.decode("utf-8", "replace")))
-                have = {r["Id"] for r in relationships(pkg, name)}
-                problems += [f"{name}: o:relid {i} not in {rels_name(name)}" for i in sorted(ids - have)]
-                continue
-            problems.append(f"{name}: not well-formed XML")
-            continue
-        have = {r["Id"] for r in relationships(pkg, name)}
-        for element in root.iter():
-            for key, value in element.attrib.items():
-                if (key.startswith(f"{{{NS_REL}}}") or key == f"{{{NS_OFFICE}}}relid") and value and value not in have:
-                    tag = element.tag.rsplit("}", 1)[-1]
-                    problems.append(f"{name}: <{tag}> {key.rsplit('}', 1)[-1]}={value} not in {rels_name(name)}")
+        have = frozenset(r["Id"] for r in relationships(pkg, name))
+        key = (name, hashlib.sha256(data).digest(), have)
+        if key not in _PART_RELATIONSHIP_ID_PROBLEMS:
+            if len(_PART_RELATIONSHIP_ID_PROBLEMS) > 50_000:
+                _PART_RELATIONSHIP_ID_PROBLEMS.clear()
+            _PART_RELATIONSHIP_ID_PROBLEMS[key] = tuple(_part_relationship_id_problems(name, have, data))
+        problems += _PART_RELATIONSHIP_ID_PROBLEMS[key]
+    return problems
+
+
+# A part's faults by (name, digest of its bytes, its relationships' Ids), found once per process:
+# the same sheets and drawings come back in every file a test checks after each command, and
+# parsing them all again was most of package_problems' time. The digest stands for the bytes,
+# which are not held.
+_PART_RELATIONSHIP_ID_PROBLEMS: dict[tuple, tuple[str, ...]] = {}
+
+
+def _part_relationship_id_problems(name: str, have: frozenset, data: bytes) -> list[str]:
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        if name.endswith(".vml"):   # VML as Office writes it is not always well-formed XML
+            ids = set(re.findall(r'o:relid="([^"]*)"', data.decode("utf-8", "replace")))
+            return [f"{name}: o:relid {i} not in {rels_name(name)}" for i in sorted(ids - have)]
+        return [f"{name}: not well-formed XML"]
+    problems = []
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            if (key.startswith(f"{{{NS_REL}}}") or key == f"{{{NS_OFFICE}}}relid") and value and value not in have:
+                tag = element.tag.rsplit("}", 1)[-1]
+                problems.append(f"{name}: <{tag}> {key.rsplit('}', 1)[-1]}={value} not in {rels_name(name)}")
     return problems
 
 

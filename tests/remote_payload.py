@@ -55,7 +55,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
-import functools
 import hashlib
 import json
 import math
@@ -1344,14 +1343,34 @@ def saved_book(path: Path, *, data_only: bool = False, merged_styles: bool = Fal
     ``_load_keeping_merged_styles``. ``data_only``: the values as Excel shows them (cached
     formula results), a date- or time-formatted cell's as the DateSerial it holds, not
     openpyxl's reading of it (``file_rows`` reads those as openpyxl does)."""
-    data = Path(path).read_bytes()
-    return _loaded(str(Path(path).resolve()), hashlib.sha256(data).hexdigest(), data_only, merged_styles)
+    path = Path(path)
+    data = path.read_bytes()
+    return _loaded(hashlib.sha256(data).hexdigest(), path.suffix.lower(), data_only, merged_styles, path)
 
 
-@functools.lru_cache(maxsize=6)
-def _loaded(path: str, _digest: str, data_only: bool, merged_styles: bool):
+def _cached_by_content(load):
+    """``load`` once per (digest, suffix, way of loading), whatever the path: tests copy one
+    master to a folder of their own and read it there (test_buttons asked for 167 workbooks,
+    127 loads keyed by path, 77 by content). openpyxl keeps nothing of the path but its
+    suffix, which it checks; the path is the first one met with that content."""
+    cache: dict[tuple, object] = {}
+
+    def loaded(digest: str, suffix: str, data_only: bool, merged_styles: bool, path: Path):
+        key = (digest, suffix, data_only, merged_styles)
+        if key in cache:
+            cache[key] = cache.pop(key)          # the most recently used last
+        else:
+            cache[key] = load(path, data_only, merged_styles)
+            while len(cache) > 6:
+                del cache[next(iter(cache))]
+        return cache[key]
+    return loaded
+
+
+@_cached_by_content
+def _loaded(path: Path, data_only: bool, merged_styles: bool):
     if merged_styles:
-        return _load_keeping_merged_styles(Path(path))
+        return _load_keeping_merged_styles(path)
     if data_only:
         with mock.patch("openpyxl.worksheet._reader.from_excel", lambda value, *_a, **_k: DateSerial(value)):
             return load_workbook(path, data_only=True)

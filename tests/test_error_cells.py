@@ -10,6 +10,7 @@ running every kind on every cell (tests/test_hostile_files.py runs every kind on
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
@@ -61,7 +62,24 @@ def with_error(src: Path, dst: Path, sheet: str, ref: str, error: str, cell: str
     """``src`` with ``sheet``!``ref`` saved as Excel saves a formula whose result is ``error``
     (the cell put into its row in column order when the sample leaves it out), and calcPr as
     Excel's save leaves it: a result Excel calculated, not one a write since has made stale.
-    ``cell``: another cell's XML put there instead (a TRUE/FALSE)."""
+    ``cell``: another cell's XML put there instead (a TRUE/FALSE).
+
+    Made once per source content and cell in a process (the file face and the button face of
+    a case ask for the same file), then copied."""
+    data = Path(src).read_bytes()
+    key = (hashlib.sha256(data).hexdigest(), sheet, ref, error, cell)
+    if key not in _WITH_ERROR:
+        made = _with_error(src, dst, sheet, ref, error, cell)
+        _WITH_ERROR[key] = made.read_bytes()
+        return made
+    Path(dst).write_bytes(_WITH_ERROR[key])
+    return dst
+
+
+_WITH_ERROR: dict[tuple, bytes] = {}
+
+
+def _with_error(src: Path, dst: Path, sheet: str, ref: str, error: str, cell: str) -> Path:
     part = _parts(src)[sheet]
     with zipfile.ZipFile(src) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}

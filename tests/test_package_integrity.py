@@ -36,7 +36,8 @@ def _run(*args: str) -> tuple[int, str]:
 
 
 def _problems(paths) -> dict[str, list[str]]:
-    return {p.name: package_problems(p) for p in paths if package_problems(p)}
+    found = {p.name: package_problems(p) for p in paths}
+    return {name: problems for name, problems in found.items() if problems}
 
 
 MASTERS = ["sample", "grafted", "lo_xlsm", "lo_xlsx", "grafted_lo", "pictured", "tool_sheets_xlsm",
