@@ -1169,3 +1169,21 @@ def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(tmp_path, c
     code, err, draft = _export_eml_with_otaru(tmp_path, cell)
     assert code == 2 and draft is None
     assert f"シート「設定」の小樽市のメールアドレス「{cell}」が正しくありません" in err, err
+
+
+@pytest.mark.parametrize("cell,wanted", [
+    # Outlook names a recipient who has no name by the address, in single quotes
+    ("'kikaku@otaru.example' <kikaku@otaru.example>", "kikaku@otaru.example"),
+    ("Kikaku@otaru.example <kikaku@otaru.example>", "kikaku@otaru.example"),
+    # a comment before the address, nested, or on the cell's next line (Alt+Enter)
+    ("(企画課) kikaku@otaru.example", "kikaku@otaru.example"),
+    ("kikaku@otaru.example (企画(政策)課)", "kikaku@otaru.example"),
+    ("kikaku@otaru.example\n(企画課)", "kikaku@otaru.example"),
+])
+def test_a_cell_the_checks_for_a_repaired_address_must_not_stop(tmp_path, cell, wanted):
+    """The checks refusing an address the email library repaired, or one hidden in a name,
+    refused cells that are neither and that export had sent: a name that is the address it
+    names, and comments RFC 5322 allows where staff put them. Each still reaches the To."""
+    code, err, draft = _export_eml_with_otaru(tmp_path, cell)
+    assert code == 0, err
+    assert [a.addr_spec for a in draft["To"].addresses].count(wanted) == 1

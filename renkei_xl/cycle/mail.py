@@ -189,16 +189,18 @@ def _entries(raw: str) -> list[str]:
     into a name alone, refused as an address whose first character 「札」 could not be used.
     A comma after nothing but a name can be no separator: each entry must hold one. A line
     break (Alt+Enter) after an address separates as a comma does: 「a@x.jp」 and 「山田 <b@y.jp>」
-    on two lines of a cell made one entry whose name held the first address, sent nowhere.
+    on two lines of a cell made one entry whose name held the first address, sent nowhere; a
+    line that opens with 「(」 is a comment on the address above (「a@x.jp」 then 「(企画課)」).
     Quotes count only when they pair up (「山田"太郎 <…>」 has a quote in the name)."""
     quoting_on = raw.count('"') % 2 == 0
     entries, current, quoted, bracket = [], "", False, False
-    for ch in raw:
+    for at, ch in enumerate(raw):
         if ch == '"' and quoting_on:
             quoted = not quoted
         elif not quoted and ch in "<>":
             bracket = ch == "<"
-        elif ch in ",;\r\n" and not quoted and not bracket and ("@" in current or not current.strip()):
+        elif ch in ",;\r\n" and not quoted and not bracket and ("@" in current or not current.strip()) \
+                and not (ch in "\r\n" and raw[at + 1:].lstrip().startswith("(")):
             entries.append(current)
             current = ""
             continue
@@ -216,7 +218,9 @@ def _one_address(entry: str) -> tuple[str, str]:
         name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[0].strip())   # a line break in the cell (Alt+Enter)
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = re.sub(r'\\(.)', r"\1", name[1:-1])
-        elif "@" in name:       # 「a@x.jp 山田 <b@y.jp>」: an address in the name would be sent nowhere
+        elif "@" in name and name.strip("'").lower() != named[1].strip().lower():
+            # 「a@x.jp 山田 <b@y.jp>」: an address in the name would be sent nowhere. Outlook's
+            # 「'a@x.jp' <a@x.jp>」 (a recipient named by the address) names the one it is sent to.
             return "", entry
         return name, named[1].strip()
     try:
@@ -230,13 +234,31 @@ def _one_address(entry: str) -> tuple[str, str]:
     # a comment after it (「kikaku@otaru.example (企画課)」). Else it had repaired the entry into
     # another address: 「kikaku@otaru.exa(mple」 became kikaku@otaru.exa with 「mple」 a name, an
     # unclosed 「[127.0.0.1」 was closed for it. The entry whole is then the address, refused.
-    rest = entry[len(addr_spec):] if addr_spec and entry.startswith(addr_spec) else None
-    if rest is not None and (not rest or _TRAILING_COMMENT.fullmatch(rest)):
+    # Comments may stand before it and nest (「(企画課) a@x.jp」, 「a@x.jp (企画(政策)課)」), as
+    # RFC 5322 3.2.2 allows and as the library read them before this check; only closed ones.
+    at = entry.find(addr_spec) if addr_spec else -1
+    if at >= 0 and _only_comments(entry[:at]) and _only_comments(entry[at + len(addr_spec):]):
         return name, addr_spec
     return "", entry
 
 
-_TRAILING_COMMENT = re.compile(r"\s*\([^()\\]*\)")
+def _only_comments(text: str) -> bool:
+    """Whether ``text`` is white space and closed comments alone (nested, or with 「\\」 quoting
+    a character, RFC 5322 3.2.2); hand-written as the email library reads an unclosed one by
+    closing it for us, which is the repair this refuses."""
+    depth, escaped = 0, False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif depth and ch == "\\":
+            escaped = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif not depth and not ch.isspace():
+            return False
+    return depth == 0 and not escaped
 
 
 def _named(entry: str) -> Optional[tuple[str, str]]:
