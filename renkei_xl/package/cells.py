@@ -97,13 +97,10 @@ _CELL_REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
 
 
 def _row_number(text: str, part: str) -> int:
-    """A row tag's r: Excel calls a part whose row is numbered 「s」 damaged, and int()
-    stopped the write with a traceback (a sheet the reader never reads, as メニュー), as it did
-    past its 4,300-digit limit: a row is at most 1,048,576, seven digits."""
-    digits = text.lstrip("0")
-    if text.isascii() and text.isdigit() and len(digits) <= 7:
-        return int(digits or "0")
-    raise PackageError(f"シートの部品「{part}」が壊れています（行番号「{text[:20]}」）")
+    """A row tag's r, read as every index of the format is (xml.index_text): 「s」 stopped the
+    write with a traceback in int() (a sheet the reader never reads, as メニュー), as 5,000
+    digits did past int()'s limit; Excel calls either part damaged."""
+    return index_text(text, "r", part)
 
 
 def _cell_column(ref: str, part: str) -> int:
