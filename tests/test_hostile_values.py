@@ -468,6 +468,31 @@ def test_one_municipality_typed_twice_in_settings_is_refused_naming_both(first, 
         read_settings(_book(municipalities=rows[:3] + ((first + " ", "連携市町村"),)))
 
 
+@pytest.mark.parametrize("edit", ["row deleted", "kind cleared"])
+def test_a_settings_list_left_without_its_central_city_in_calc_is_refused_naming_it(sample_master_xlsm, tmp_path,
+                                                                                       capsys, edit):
+    """Staff delete 札幌市's row of 設定's list in Calc (行の削除), or clear its 区分 (a blank
+    区分 reads as 連携市町村). With no 中心市 every 中心市のみ row (65 of FY2023's) went ―
+    未集計 and recalc, then export wrote a 確定版 of them, exit 0 and only a warning about
+    札幌市's sheet. Refused, naming the 区分 column, before anything is written."""
+    from realbooks import lo_formulas_edit, lo_rows_edit
+
+    from renkei_xl.cli import main
+
+    master = tmp_path / "master.xlsm"
+    if edit == "row deleted":
+        lo_rows_edit(sample_master_xlsm, master, "設定", remove_row=10)
+    else:
+        lo_formulas_edit(sample_master_xlsm, master, {("設定", "B10"): ""})
+    before = master.read_bytes()
+    for command in (["recalc"], ["export", "-o", str(tmp_path / "確定版.xlsx")]):
+        assert main([*command, str(master)]) == 2
+        err = capsys.readouterr().err
+        assert "設定!B10: 市町村の一覧に区分「中心市」の市町村がありません" in err, err
+    assert master.read_bytes() == before
+    assert not (tmp_path / "確定版.xlsx").exists()
+
+
 def test_settings_that_read_well():
     s = read_settings(_book())
     assert (s.fiscal_year, s.threshold, s.names) == (2023, 0.85, ("札幌市", "小樽市"))

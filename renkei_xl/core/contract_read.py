@@ -563,6 +563,14 @@ def _municipalities(book: Book) -> list[Municipality]:
                         "（一覧が空のままでは、どの市町村シートも集計されません）")
     if sum(m.kind == CENTRAL_CITY for m in out) > 1:
         raise UserError(f"シート「{c.SETTINGS}」: 区分「中心市」は1つだけにしてください")
+    if not any(m.kind == CENTRAL_CITY for m in out):
+        # The central city's row deleted, sorted away or its 区分 cleared (a blank 区分 reads as
+        # 連携市町村): every 中心市のみ row would then go ― 未集計 and a 確定版 be written with
+        # them, though the city's sheet holds the figures. A 連携中枢都市圏 has one by definition.
+        first = cell_ref(row_no + 1, cols["kind"])
+        raise UserError(f"{c.SETTINGS}!{first}: 市町村の一覧に区分「中心市」の市町村がありません"
+                        f"（{c.SETTINGS}!{first} から下）。中心市の行を戻すか、その区分を「中心市」にしてください"
+                        "（中心市がないと、集計方法「中心市のみ」の指標が集計されません）")
     return out
 
 
