@@ -357,22 +357,24 @@ def lo_form_control(src: Path, dst: Path, sheet: str, label: str) -> Path:
 
 
 def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0,
-                 insert_row: int = 0) -> Path:
+                 insert_row: int = 0, sort_header: bool = True) -> Path:
     """Let LibreOffice do what staff do to a sheet's rows in Calc, then save ``dst`` (.xlsx
     or .xlsm, by its suffix): ``sort`` a range (「A1:G8」, its first row the header) by its
-    first column, descending (データ → 並べ替え); ``remove_row`` delete a whole row (1-based,
-    行の削除); ``insert_row`` insert an empty row there (行の挿入)."""
+    first column, descending (データ → 並べ替え); with ``sort_header=False`` ascending and
+    「範囲に列見出しを含む」 unticked, the header row sorted in among the rows;
+    ``remove_row`` delete a whole row (1-based, 行の削除); ``insert_row`` insert an empty
+    row there (行の挿入)."""
     dst = Path(dst).resolve()
     dst.unlink(missing_ok=True)
     data = Path(src).read_bytes()
-    key = (hashlib.sha256(data).hexdigest(), sheet, sort, remove_row, insert_row, dst.suffix.lower())
+    key = (hashlib.sha256(data).hexdigest(), sheet, sort, remove_row, insert_row, sort_header, dst.suffix.lower())
     done = _ROWS_EDITED.get(key)
     if done is not None and hashlib.sha256(done.read_bytes()).hexdigest() == _ROWS_EDITED_DIGEST[key]:
         dst.parent.mkdir(parents=True, exist_ok=True)   # as LibreOffice's save makes it
         shutil.copyfile(done, dst)      # the same edit of the same bytes, saved before in this process
         return dst
     _run_uno_job({"kind": "rows", "src": str(Path(src).resolve()), "dst": str(dst), "sheet": sheet,
-                  "sort": sort, "remove_row": remove_row, "insert_row": insert_row,
+                  "sort": sort, "sort_header": sort_header, "remove_row": remove_row, "insert_row": insert_row,
                   "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
     if not dst.exists():
         raise AssertionError(f"LibreOffice did not write {dst}")
@@ -689,13 +691,13 @@ def _uno_rows(uno, prop, desktop, job):
         if job["sort"]:
             area = sheet.getCellRangeByName(job["sort"])
             field = TableSortField()
-            field.Field, field.IsAscending = 0, False
+            field.Field, field.IsAscending = 0, not job["sort_header"]
             descriptor = area.createSortDescriptor()
             for p in descriptor:
                 if p.Name == "SortFields":
                     p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
                 elif p.Name == "ContainsHeader":
-                    p.Value = True
+                    p.Value = job["sort_header"]
             area.sort(descriptor)
         if job["remove_row"]:
             sheet.Rows.removeByIndex(job["remove_row"] - 1, 1)

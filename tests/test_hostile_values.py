@@ -493,6 +493,29 @@ def test_a_settings_list_left_without_its_central_city_in_calc_is_refused_naming
     assert not (tmp_path / "確定版.xlsx").exists()
 
 
+def test_a_sheet_staff_sorted_with_its_header_in_calc_is_named_never_read_short(sample_master_xlsm, tmp_path, capsys):
+    """Staff sort 小樽市 (A1:G8) in Calc with 「範囲に列見出しを含む」 unticked: 「指標ID」 sorts
+    after every ID, the header lands on row 8 and the rows above it were not read. 小樽市's
+    figures fell out of every total (04-1 ◎ became □, 28-1 □ became ×) with warnings that its
+    rows were missing, export wrote that, and split handed out empty forms. Now the first row
+    above the header is named: 小樽市's indicators are － on that finding, split refuses.
+    (指標 sorted so has its header past the 20 rows searched: refused as missing already.)"""
+    from realbooks import lo_rows_edit
+
+    from renkei_xl.cli import main
+
+    master = lo_rows_edit(sample_master_xlsm, tmp_path / "master.xlsm", "小樽市", sort="A1:G8", sort_header=False)
+    said = "小樽市!A1 の「04-1」の行は、見出し行（小樽市!A8）より上にあるため読まれず"
+    before = master.read_bytes()
+    assert main(["split", "--outdir", str(tmp_path / "配布"), str(master)]) == 2
+    assert said in capsys.readouterr().err
+    assert master.read_bytes() == before
+    assert main(["recalc", str(master)]) == 1
+    out = capsys.readouterr().out
+    assert f"[エラー] 小樽市!A1 : {said}" in out and "行がありません" not in out, out
+    assert "－11" in out, out     # 小樽市's 7 indicators － on the finding, not totals without it
+
+
 def test_settings_that_read_well():
     s = read_settings(_book())
     assert (s.fiscal_year, s.threshold, s.names) == (2023, 0.85, ("札幌市", "小樽市"))

@@ -257,9 +257,11 @@ class Book:
         row, col = parse_ref(ref.split(":")[0])
         return sheet, cell_ref(row, col), _at(self.sheets[sheet], row, col)
 
-    def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str]
+    def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False
                ) -> tuple[int, dict[str, int]]:
-        """(header row, field → column) located by header text."""
+        """(header row, field → column) located by header text. ``table_top``: the header
+        heads a table that starts at it (指標, a municipality's sheet), so a row of that
+        table above it is refused (_rows_above)."""
         grid = self.sheets[sheet]
         wanted = {h: f for f, h in headers.items()}
         best: tuple[int, dict[str, int]] = (0, {})
@@ -286,6 +288,8 @@ class Book:
             shown_missing = "」「".join(missing)
             raise HeaderError(f"シート「{sheet}」に見出し「{shown_missing}」が見つかりません"
                               f"（{c.HEADER_SEARCH_ROWS}行目までに見出し行が必要です）")
+        if table_top:
+            _rows_above(sheet, grid, row_no, cols, required[0])
         return row_no, cols
 
     def rows(self, sheet: str, header_row: int, cols: Mapping[str, int]):
@@ -355,6 +359,24 @@ class HeaderError(UserError):
     def __init__(self, message: str, cell: str = "A1"):
         super().__init__(message)
         self.cell = cell
+
+
+def _rows_above(sheet: str, grid: Grid, row_no: int, cols: Mapping[str, int], key: str) -> None:
+    """A row of the table above its header row: Calc's 並べ替え without 「範囲に列見出しを含む」
+    (or Excel's with 「先頭行をデータの見出しとして使用する」 off) sorts the header in among
+    the rows, 「指標ID」 after every 「04-1」, and only the rows below it were read: a
+    municipality's figures left out of every total with a warning that its rows were
+    missing. A row counts as the table's when its key (指標ID) and another located column
+    are filled; a title line above the header is not."""
+    key_col = cols[key]
+    others = [col for field, col in cols.items() if field != key]
+    for r, row in enumerate(islice(grid, row_no - 1), start=1):
+        if key_col <= len(row) and text(row[key_col - 1]) and any(col <= len(row) and text(row[col - 1])
+                                                                  for col in others):
+            ref, header = cell_ref(r, key_col), cell_ref(row_no, key_col)
+            raise HeaderError(f"{sheet}!{ref} の「{shown(text(row[key_col - 1]))[:40]}」の行は、見出し行（{sheet}!{header}）"
+                              "より上にあるため読まれず、どこにも集計されません（並べ替えで見出し行が表の途中に"
+                              "移ったときなど）。見出し行を表の一番上に戻してください", ref)
 
 
 def _refuse_repeated_header(sheet: str, row_no: int, row: Sequence[object], wanted: Mapping[str, str]) -> None:
@@ -587,7 +609,7 @@ assert _INDICATOR_FIELDS == Indicator._fields[:len(_INDICATOR_FIELDS)] and len(I
 def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> list[Indicator]:
     if c.INDICATORS not in book.sheets:
         raise UserError(f"シート「{c.INDICATORS}」がありません")
-    row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED)
+    row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, table_top=True)
     out = []
     one = sys.intern   # the texts a project's indicators share, and the few roles, methods, rules
     make = tuple.__new__
@@ -662,7 +684,7 @@ def read_entries(book: Book, settings: Settings, headers: Optional[dict[str, tup
                                                near=_near_sheet(muni.name, book.sheets)))
             continue
         try:
-            row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+            row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True)
         except HeaderError as exc:
             findings.append(F.MISSING_HEADER.at(muni.name, exc.cell, reason=exc))
             continue

@@ -120,7 +120,7 @@ def read_master_grids(master: Path):
 
 def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
     book = Book(sheets, names)
-    header_row, fields = book.header(municipality, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
+    header_row, fields = book.header(municipality, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True)
     grid = sheets[municipality]
     header = list(grid[header_row - 1])
     headers = [(col, text(v)) for col, v in enumerate(header, start=1) if text(v)]

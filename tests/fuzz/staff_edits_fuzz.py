@@ -169,6 +169,7 @@ def draw(rng: random.Random, doc) -> dict:
         a["key"] = rng.randint(0, last_col)
         a["range"] = f"A1:{col_letter(last_col)}{last_row + 1}"
         a["asc"] = rng.random() < 0.5
+        a["header"] = rng.random() < 0.8     # Calc guesses; staff may untick 「範囲に列見出しを含む」
     elif kind in ("move_sheet", "copy_sheet", "rename_sheet", "hide_sheet"):
         a["sheet"] = rng.choice(["指標", "設定", muni, "一覧", "集計", "メニュー", "検証結果"])
         a["pos"] = rng.randint(0, doc.Sheets.Count - 1)
@@ -255,7 +256,7 @@ def apply(doc, a: dict) -> dict:
             if p.Name == "SortFields":
                 p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
             elif p.Name == "ContainsHeader":
-                p.Value = True
+                p.Value = a.get("header", True)
         area.sort(d)
     elif k == "move_sheet":
         sheets.moveByName(a["sheet"], a["pos"])
