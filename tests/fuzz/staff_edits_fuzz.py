@@ -444,7 +444,7 @@ def judge(cmd, rc, out, err, before, after, typed_cells) -> list[str]:
             problems.append(f"{cmd}: refused (rc={rc}) but the master changed")
         if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", err):
             problems.append(f"{cmd}: refusal not in Japanese: {err.strip()[-300:]}")
-        if not re.search(r"(シート「|」のシート|[^\s!「」]+![A-Z]{1,3}[0-9]{1,7})", err):
+        if not re.search(r"(シート「|」のシート|名前の定義「|[^\s!「」]+![A-Z]{1,3}[0-9]{1,7})", err):
             problems.append(f"{cmd}: refusal names no sheet or cell: {err.strip()[-300:]}")
     return problems
 
