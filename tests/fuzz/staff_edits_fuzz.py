@@ -211,6 +211,8 @@ def draw(rng: random.Random, doc) -> dict:
 def neutral(a: dict, before_value) -> bool:
     """Whether the rules read the edited book as the untouched one (一覧 must not change)."""
     k = a["kind"]
+    if k in ("sort_muni", "sort_indicators") and not a.get("header", True):
+        return False    # the header sorted in among the rows: named (Book.header table_top), not neutral
     if k in ("hide_sheet", "hide_row", "hide_col", "validation", "cond_format", "freeze", "font_fill",
              "autofilter", "move_sheet", "protect", "protect_book", "sort_muni", "sort_indicators",
              "paste_values", "insert_cols", "insert_rows", "copy_sheet", "fmt_text", "fmt_percent"):
