@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,7 +72,11 @@ def _more(index: int, start: float, seconds, cases, indexes) -> bool:
 
 def _judge(module, context, case, out: Path, say) -> bool:
     """Run the case; on a defect, keep it and print how to replay it."""
-    outcomes = module.run_case(context, case)
+    try:
+        outcomes = module.run_case(context, case)
+    except Exception:   # the fuzzer's own bug: reported and replayable, and the run goes on
+        outcomes = [fuzzlib.Outcome(f"{module.NAME}.run_case", output=traceback.format_exc(),
+                                    note="the fuzzer itself raised (a bug in tests/fuzz)")]
     found = [(o, why) for o in outcomes for why in [fuzzlib.problem(o)] if why]
     if found:
         where = fuzzlib.save_finding(out, case, found)

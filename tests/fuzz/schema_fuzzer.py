@@ -129,6 +129,8 @@ class Damage:
         d = self.parts[p]
         found = list(re.finditer(rb'(<definedName\b[^>]*>)([^<]*)</definedName>', d))
         k = self.rng.randrange(4)
+        if not found and k < 2:
+            return p, None
         if k == 0:
             m = self.pick(found)
             return p, d[:m.start(2)] + esc(self.pick(DEFINED)).encode() + d[m.end(2):]
@@ -219,13 +221,16 @@ class Damage:
         p = '[Content_Types].xml'
         d = self.parts[p]
         k = self.rng.randrange(6)
+        defaults, overrides = list(re.finditer(rb'<Default\b[^>]*/>', d)), list(re.finditer(rb'<Override\b[^>]*/>', d))
+        if not (defaults if k == 5 else overrides):   # an earlier change removed the last one
+            return p, None
         if k == 5:
-            dd = self.pick(list(re.finditer(rb'<Default\b[^>]*/>', d)))
+            dd = self.pick(defaults)
             de = dd.group(0).decode()
             de = self.pick(['', re.sub(r'ContentType="[^"]*"', lambda _m: f'ContentType="{self.pick(CT)}"', de),
                             re.sub(r'Extension="[^"]*"', lambda _m: f'Extension="{self.pick(["XML", "rels", "bin", "", "xlsx"])}"', de)])
             return p, d[:dd.start()] + de.encode() + d[dd.end():]
-        m = self.pick(list(re.finditer(rb'<Override\b[^>]*/>', d)))
+        m = self.pick(overrides)
         el = m.group(0).decode()
         typed = re.sub(r'ContentType="[^"]*"', lambda _m: f'ContentType="{self.pick(CT)}"', el)
         renamed = re.sub(r'PartName="/?([^"]*)"', lambda x: 'PartName="%s"' % self.pick(
@@ -236,7 +241,10 @@ class Damage:
     def m_rels(self):
         p = self.pick([n for n in self.parts if n.endswith('.rels')])
         d = self.parts[p]
-        m = self.pick(list(re.finditer(rb'<Relationship\b[^>]*/>', d)))
+        found = list(re.finditer(rb'<Relationship\b[^>]*/>', d))
+        if not found:   # an earlier change removed the last one
+            return p, None
+        m = self.pick(found)
         el = m.group(0).decode()
         k = self.rng.randrange(6)
         if k == 0:
