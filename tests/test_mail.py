@@ -1138,6 +1138,8 @@ LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
     (f"企画課 <{LONG}>, 企画係 <{'y' * 60}@otaru.example>", [LONG, "y" * 60 + "@otaru.example"]),
     # a quoted ASCII name longer than a line: folded, it lost its quotes and read as no address
     (f'"{"x" * 200}*;" <a.b59@otaru.example>', ["a.b59@otaru.example"]),
+    # a long name starting with a dot: folded, the email package's parser raised reading it back
+    (f'.{"x" * 200} <a.b59@otaru.example>', ["a.b59@otaru.example"]),
     # two addresses on two lines of the cell (Alt+Enter): the first was read as the second's name
     ('kikaku@otaru.example\n企画係 <kakari@otaru.example>', ["kikaku@otaru.example", "kakari@otaru.example"]),
 ])

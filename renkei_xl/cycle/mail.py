@@ -122,8 +122,14 @@ def _set_addresses(msg: EmailMessage, field: str, addresses: Sequence[Address]) 
 def _read_back(field: str, piece: str) -> tuple[str, str]:
     """(name without its spaces, address) of a folded piece as a reader unfolds and parses it
     (RFC 5322 2.2.3). Spaces aside: the library reads the space between two encoded words of
-    a long Japanese name into it (「山 田」), which RFC 2047 6.2 and mail readers drop."""
-    found = POLICY.header_factory(field, re.sub(r"\r?\n(?=[ \t])", "", piece)).addresses
+    a long Japanese name into it (「山 田」), which RFC 2047 6.2 and mail readers drop.
+    A piece the library's own parser cannot read back reads as nothing: a long name starting
+    with 「.」, folded, raised AttributeError inside the email package (「'str' object has no
+    attribute 'token_type'」) and stopped split --eml with 予期しないエラー."""
+    try:
+        found = POLICY.header_factory(field, re.sub(r"\r?\n(?=[ \t])", "", piece)).addresses
+    except Exception:   # the parser's own failure (any kind): the piece is not read back
+        return ("", "")
     return (_SPACES.sub("", found[0].display_name), found[0].addr_spec) if len(found) == 1 else ("", "")
 
 
