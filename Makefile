@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # tests/test_packaging.py installs with it.
 EDITABLE_NOTICE := ignore:Editable installation.::setuptools.command.editable_wheel
 
-.PHONY: demo test venv clean bench wheels
+.PHONY: demo test venv clean bench wheels fuzz
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/$(VENV)/pycache" \
 		$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+
+# The release fuzzers (tests/fuzz/README.md): each for FUZZ_SECONDS, seeded by FUZZ_SEED (default:
+# a new seed, printed), FUZZ_ONLY=parts,csv for some of them, FUZZ_CASE=parts:7:12 to replay one
+# case. Findings are kept in .fuzz/; exit code 1 when there is one.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/$(VENV)/pycache" \
+		$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) \
+		$(if $(FUZZ_ONLY),--only $(FUZZ_ONLY)) $(if $(FUZZ_CASE),--case $(FUZZ_CASE))
 
 # button_startup only prints; run.py last, as it exits 1 when a target is missed.
 bench: $(STAMP)

@@ -1138,6 +1138,8 @@ LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
     (f"企画課 <{LONG}>, 企画係 <{'y' * 60}@otaru.example>", [LONG, "y" * 60 + "@otaru.example"]),
     # a quoted ASCII name longer than a line: folded, it lost its quotes and read as no address
     (f'"{"x" * 200}*;" <a.b59@otaru.example>', ["a.b59@otaru.example"]),
+    # a long name starting with a dot: folded, the email package's parser raised reading it back
+    (f'.{"x" * 200} <a.b59@otaru.example>', ["a.b59@otaru.example"]),
     # two addresses on two lines of the cell (Alt+Enter): the first was read as the second's name
     ('kikaku@otaru.example\n企画係 <kakari@otaru.example>', ["kikaku@otaru.example", "kakari@otaru.example"]),
 ])
@@ -1151,6 +1153,17 @@ def test_every_address_of_a_long_to_reads_back_from_the_draft(tmp_path, cell, wa
     assert not draft["To"].defects, draft["To"].defects
     got = [a.addr_spec for a in draft["To"].addresses]
     assert got[1:1 + len(wanted)] == wanted and len(got) == 11 + len(wanted), got
+
+
+@pytest.mark.parametrize("name", ["=?utf-8?b?QQ==?=\u2028CON", "=?utf-8?b?QQ==?= 企画課"])
+def test_a_name_no_reader_reads_back_as_typed_is_refused(tmp_path, name):
+    """A name holding an encoded word as typed text, and a line separator: written raw (the
+    policy's folding decoded it), U+2028 became a line break that ended the To header of
+    the draft, its recipient lost with every header after it (found by make fuzz,
+    mail:8978966:146). Refused, naming the address and the name."""
+    code, err, draft = _export_eml_with_otaru(tmp_path, f'"{name}" <kikaku@otaru.example>')
+    assert code == 2 and draft is None, err
+    assert "メールアドレス「kikaku@otaru.example」の名前「" in err, err
 
 
 @pytest.mark.parametrize("cell", ["a..b@otaru.example", ".kikaku@otaru.example", "kikaku.@otaru.example",

@@ -122,8 +122,14 @@ def _set_addresses(msg: EmailMessage, field: str, addresses: Sequence[Address]) 
 def _read_back(field: str, piece: str) -> tuple[str, str]:
     """(name without its spaces, address) of a folded piece as a reader unfolds and parses it
     (RFC 5322 2.2.3). Spaces aside: the library reads the space between two encoded words of
-    a long Japanese name into it (「山 田」), which RFC 2047 6.2 and mail readers drop."""
-    found = POLICY.header_factory(field, re.sub(r"\r?\n(?=[ \t])", "", piece)).addresses
+    a long Japanese name into it (「山 田」), which RFC 2047 6.2 and mail readers drop.
+    A piece the library's own parser cannot read back reads as nothing: a long name starting
+    with 「.」, folded, raised AttributeError inside the email package (「'str' object has no
+    attribute 'token_type'」) and stopped split --eml with 予期しないエラー."""
+    try:
+        found = POLICY.header_factory(field, re.sub(r"\r?\n(?=[ \t])", "", piece)).addresses
+    except Exception:   # the parser's own failure (any kind): the piece is not read back
+        return ("", "")
     return (_SPACES.sub("", found[0].display_name), found[0].addr_spec) if len(found) == 1 else ("", "")
 
 
@@ -138,11 +144,18 @@ def _unfolded(field: str, address: Address) -> str:
     """An address on one line, where the policy's folding changed it: a quoted name in ASCII
     longer than a line lost its quotes (「"xxx…*;" <a.b59@…>」 was written 「xxx…*;」 and read
     back as no address, the mail's only recipient gone). Past a line's 998 characters it is
-    refused rather than sent to a reader who cannot parse it."""
+    refused rather than sent to a reader who cannot parse it. So is a name that, written as
+    typed, reads back as another name or none: 「=?utf-8?b?QQ==?=」 typed in it is decoded
+    to 「A」, and a line separator (U+2028) in it was written raw and became a line break
+    that ended the To header, the draft's recipient and every header after it lost."""
     text = str(address)
     if len(field) + 2 + len(text) + 1 > _LINE_MAX:
         raise UserError(f"メールアドレス「{address.addr_spec}」の名前が長すぎて、メールに書けません"
                         f"（{len(address.display_name):,} 文字）。名前を短くしてください。")
+    if _read_back(field, text) != (_SPACES.sub("", address.display_name), address.addr_spec):
+        raise UserError(f"メールアドレス「{address.addr_spec}」の名前「{address.display_name[:40]}」は、"
+                        "そのままではメールに正しく書けません（「=?」で始まる形や改行にあたる文字が入っています）。"
+                        "名前を直してください。")
     return text
 
 

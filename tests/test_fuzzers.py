@@ -1,0 +1,53 @@
+"""The release fuzzers (tests/fuzz/, `make fuzz`) kept from rotting: each runs a few seeded
+cases here and must report nothing; the oracle they share is checked to call each kind of
+defect one, so a fuzzer that stopped seeing defects would fail here too."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+FUZZ = Path(__file__).resolve().parent / "fuzz"
+sys.path.insert(0, str(FUZZ))
+
+import fuzzlib  # noqa: E402
+import run  # noqa: E402
+from conftest import shared_build  # noqa: E402
+
+CASES = 1   # per fuzzer: enough to run every line of its case; `make fuzz` runs thousands
+
+
+@pytest.fixture(scope="module")
+def fuzz_masters(tmp_path_factory, sample_master_xlsm):
+    return shared_build(tmp_path_factory, "fuzz-masters", lambda folder: fuzzlib.build_masters(folder, sample_master_xlsm))
+
+
+def test_every_fuzzer_runs_its_seeded_cases_and_finds_nothing(fuzz_masters, tmp_path):
+    said = []
+    found = run.fuzz(run.FUZZERS, seed=69, cases=CASES, out=tmp_path / ".fuzz", masters=fuzz_masters, say=said.append)
+    assert found == {name: [] for name in run.FUZZERS}, "\n".join(said)
+    assert [line.split(":")[0] for line in said] == list(run.FUZZERS)
+
+
+@pytest.mark.parametrize("outcome, defect", [
+    (fuzzlib.Outcome("recalc", 1, "Traceback (most recent call last):\n  File"), "traceback"),
+    (fuzzlib.Outcome("recalc", 3, "予期しないエラーが発生しました（KeyError: 'x'）"), "「予期しないエラー」"),
+    (fuzzlib.Outcome("recalc", -9, ""), "exit code -9"),
+    (fuzzlib.Outcome("handle(check)", None, "受付番号 1a2b", status=500), "server answered 500"),
+    (fuzzlib.Outcome("recalc", hung=True), "hang"),
+    (fuzzlib.Outcome("recalc", 2, "エラー: 「小樽市」のセル E5 が空です", changed=True), "refused, but the master was changed"),
+    (fuzzlib.Outcome("validate", 2, "error: bad file"), "refusal without a Japanese sentence naming where"),
+    (fuzzlib.Outcome("validate", 2, "エラー: 壊れています"), "refusal without a Japanese sentence naming where"),
+    (fuzzlib.Outcome("handle(check)", None, "Bad Request", status=400), "server refusal 400"),
+])
+def test_the_oracle_calls_each_kind_of_defect_one(outcome, defect):
+    assert fuzzlib.problem(outcome).startswith(defect)
+
+
+def test_the_oracle_lets_a_clear_refusal_pass():
+    assert fuzzlib.problem(fuzzlib.Outcome("validate", 2, "エラー: ブックの部品「xl/workbook.xml」が壊れています")) is None
+
+
+def test_a_case_is_the_same_case_on_every_run(tmp_path):
+    draws = [[fuzzlib.Case("parts", 7, 3, tmp_path).rng.random() for _ in range(3)] for _ in range(2)]
+    assert draws[0] == draws[1] != [fuzzlib.Case("parts", 7, 4, tmp_path).rng.random() for _ in range(3)]
