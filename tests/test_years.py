@@ -500,6 +500,20 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     assert "4行目" in out and "99-9" in out and "経年" in out
 
 
+def test_a_history_csv_figure_counting_another_thing_than_its_indicator_is_refused(sample, tmp_path):
+    """「5件」 on the line of 03-1 (counted in 名: a figure typed on the wrong line) went into
+    経年 beside the other years' 名 as if they compared. A unit of the same family (人 for
+    名, 社 for 企業) or none at all (counted in the target's) is taken, as in 実績値（手入力）."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["03-1,2022,5件,×", "03-1,2021,2400人,◎",
+                                                            "02-2,2022,14企業,×", "04-1,2021,17,×"], "utf-8")
+    assert set(reasons) == {2}, reasons
+    assert "実績値「5件」の単位「件」が、指標 03-1 の目標値「2,500名（毎年度）」の単位「名」と違います" in reasons[2]
+    assert done.imported == 3
+    history = read_history(_grid(sample, c.HISTORY))
+    assert 2022 not in history["03-1"] and history["03-1"][2021] == ("2400人", "◎")
+    assert history["02-2"][2022] == ("14企業", "×") and history["04-1"][2021] == ("17", "×")
+
+
 def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tmp_path):
     """04-1 left 指標 but 経年 keeps its years: a CSV correcting one of them was refused
     「指標シートにありません」, leaving the figure staff had found wrong in the record."""

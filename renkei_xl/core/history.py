@@ -629,6 +629,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     keeps though 指標 no longer has it is taken: a year corrected afterwards is one of its
     past years, and refusing it left the figure staff had found wrong in the record."""
     known = {i.id for i in indicators} | set(history)
+    by_id = {i.id: i for i in indicators}
     seen: set[tuple[str, int]] = set()
     records: list[tuple[str, int, YearRecord]] = []
     refusals: list[Refusal] = []
@@ -636,7 +637,8 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
         year = _year(year_text, parse_fiscal_year, DateParseError)
         reason = extra or _unread_field((ind_id, year_text, actual, symbol)) or _id_refusal(ind_id, known) \
-            or _record_refusal(year, year_text, actual, symbol, current_year)
+            or _record_refusal(year, year_text, actual, symbol, current_year) \
+            or _unit_refusal(by_id.get(ind_id), actual)
         if not reason and (ind_id, year) in seen:
             reason = f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"
         if reason:
@@ -714,6 +716,30 @@ def _actual_refusal(actual: str, symbol: str) -> str:
     except ValueParseError as exc:
         return f"実績値「{shown(actual)}」を取り込めません（{exc}）"
     return ""
+
+
+def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
+    """Why a CSV's 実績値 counts another thing than its indicator does ("" when it does not,
+    or when that cannot be told): 「5件」 on the row of an indicator counted in 名 is a
+    figure typed on the wrong line or in the wrong unit, and 経年 would print it beside the
+    other years' 名 as if they compared. Only two units are compared (a figure without
+    one counts in the target's, and a target without one says nothing), as
+    validate._unit_clash compares a typed 実績値（手入力）; the 一覧's own 実績値 read back
+    from 経年's CSV always agree, as 一覧 prints in the target's unit."""
+    from .methods import target_of
+    from .values import NUMBER, ValueParseError, parse_value
+
+    target = target_of(ind) if ind is not None else None
+    if target is None or target.kind != NUMBER or not target.unit:
+        return ""
+    try:
+        value = parse_value(actual)
+    except ValueParseError:
+        return ""   # _actual_refusal's
+    if value.kind != NUMBER or not value.unit or value.family == target.family:
+        return ""
+    return (f"実績値「{shown(actual)}」の単位「{value.unit}」が、指標 {ind.id} の目標値「{shown(ind.target)}」の"
+            f"単位「{target.unit}」と違います（指標ID の行を間違えていないか、単位を確かめてください）")
 
 
 def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
