@@ -1468,7 +1468,7 @@ def test_carrying_a_year_refuses_what_it_cannot_mean_and_writes_nothing(late, tm
         "same file": (m2024, m2024, "取り込み先のマスターと同じファイルです"),
         "later year": (late["m2023"], m2024, "それより前の年度のマスターだけを取り込めます"),
         "nothing entered": (rollover_file(m2024, out=tmp_path / "m2025.xlsm").path, m2024,
-                            "実績値・分母・実施状況が 1 つも入力されていません"),
+                            "取り込むマスター（2024年度）には、実績値・分母・実施状況が 1 つも入力されていません"),
     }[case]
     before = target.read_bytes()
     assert cli_main(["history", "import", str(target), str(source)]) == 2

@@ -52,7 +52,10 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
         raise UserError(f"取り込むマスターは {year}年度のものです。{later}年度のマスターには、それより前の年度の"
                         "マスターだけを取り込めます")
     if not emptied_inputs(source):
-        raise UserError(f"{year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
+        # Said of the master read, by what it is: the command's refusal starts with the name
+        # of the master written, and 「…_2023年度_マスター.xlsm: 2022年度のマスターには…」
+        # read as a complaint about the 2023 one.
+        raise UserError(f"取り込むマスター（{year}年度）には、実績値・分母・実施状況が 1 つも入力されていません。"
                         "取り込むマスターを確かめてください（何も変更していません）")
     grid = state.grids.get(c.HISTORY)
     history = read_history(grid)
