@@ -482,14 +482,14 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     csv_path, done, reasons = _csv_imported(sample, tmp_path, ["08-1,2022,15件,×", "06-1,令和4年度,10件,◎",
                                                                 "99-9,2022,3件,◎", "08-1,2030,20件,□",
                                                                 "05-2,2022,約10件,×", "05-2,2021,3校,-",
-                                                                "08-1,2022,16件,×"], "cp932")
+                                                                "08-1,2022,15件,×"], "cp932")
     assert done.imported == 2
     assert set(reasons) == {4, 5, 6, 7, 8}
     assert "99-9" in reasons[4] and "指標シートにも「経年」シートにもありません" in reasons[4]
     assert "2030年度" in reasons[5] and "対象年度" in reasons[5]
     assert "約10件" in reasons[6] and "取り込めません" in reasons[6]
     assert "◎ □ × － ―" in reasons[7]
-    assert "前の行" in reasons[8]
+    assert "08-1 の 2022年度は 2行目と同じです（1 行だけ取り込みます）" in reasons[8], reasons[8]
     history = read_history(_grid(sample, c.HISTORY))
     assert history["08-1"][2022].actual == "15件" and history["08-1"][2022].symbol == "×"
     assert history["06-1"][2022].symbol == "◎"
@@ -512,6 +512,19 @@ def test_a_history_csv_figure_counting_another_thing_than_its_indicator_is_refus
     history = read_history(_grid(sample, c.HISTORY))
     assert 2022 not in history["03-1"] and history["03-1"][2021] == ("2400人", "◎")
     assert history["02-2"][2022] == ("14企業", "×") and history["04-1"][2021] == ("17", "×")
+
+
+def test_a_year_given_twice_with_different_figures_is_taken_from_neither_line(sample, tmp_path):
+    """A corrected line added below the old one (「08-1,2022,16件」 under 「15件」): the first
+    was taken and the correction refused, a guess between two figures said only as a
+    refused line. Neither is taken now, each line names the other; the rest is imported."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["08-1,2022,15件,×", "06-1,2022,10件,◎",
+                                                            "08-1,2022,16件,×", "08-1,2022,15件,□"], "utf-8")
+    assert set(reasons) == {2, 4, 5} and done.imported == 1, reasons
+    for line in (2, 4, 5):
+        assert "08-1 の 2022年度が 2行目・4行目・5行目 にあり、実績値か評価が違います" in reasons[line], reasons[line]
+    history = read_history(_grid(sample, c.HISTORY))
+    assert 2022 not in history["08-1"] and history["06-1"][2022] == ("10件", "◎")
 
 
 def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tmp_path):

@@ -630,26 +630,44 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     past years, and refusing it left the figure staff had found wrong in the record."""
     known = {i.id for i in indicators} | set(history)
     by_id = {i.id: i for i in indicators}
-    seen: set[tuple[str, int]] = set()
-    records: list[tuple[str, int, YearRecord]] = []
+    first: dict[tuple[str, int], tuple[int, YearRecord, str]] = {}
+    clashes: dict[tuple[str, int], list[tuple[int, str]]] = {}
     refusals: list[Refusal] = []
-    replaced = 0
     for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
         year = _year(year_text, parse_fiscal_year, DateParseError)
         reason = extra or _unread_field((ind_id, year_text, actual, symbol)) or _id_refusal(ind_id, known) \
             or _record_refusal(year, year_text, actual, symbol, current_year) \
             or _unit_refusal(by_id.get(ind_id), actual)
-        if not reason and (ind_id, year) in seen:
-            reason = f"{ind_id} の {year}年度はこの CSV の前の行にもあります（最初の行を取り込みます）"
         if reason:
             refusals.append(Refusal(line, where + reason))
             continue
-        seen.add((ind_id, year))
-        if year in history.get(ind_id, {}):
-            replaced += 1
         # either dash the list prints (実績値's －, the symbol ―) is no value
-        records.append((ind_id, year, YearRecord("" if actual in (NO_VALUE, NOT_YET) else actual, symbol)))
-    return CsvImport(records, refusals, replaced)
+        record = YearRecord("" if actual in (NO_VALUE, NOT_YET) else actual, symbol)
+        key = (ind_id, year)
+        if key not in first:
+            first[key] = (line, record, where)
+        elif first[key][1] == record:
+            refusals.append(Refusal(line, where + f"{ind_id} の {year}年度は {first[key][0]}行目と同じです（1 行だけ取り込みます）"))
+        else:
+            clashes.setdefault(key, [first[key][::2]]).append((line, where))
+    refusals += _clashing(clashes)
+    records = [(ind_id, year, record) for (ind_id, year), (_line, record, _where) in first.items()
+               if (ind_id, year) not in clashes]
+    replaced = sum(year in history.get(ind_id, {}) for ind_id, year, _record in records)
+    return CsvImport(records, sorted(refusals), replaced)
+
+
+def _clashing(clashes: Mapping[tuple[str, int], Sequence[tuple[int, str]]]) -> list[Refusal]:
+    """One year of one indicator given twice with different figures: which line is right
+    cannot be told, so none is taken (taking the first was a guess, said but still made:
+    a corrected line added below the old one lost to it)."""
+    out = []
+    for (ind_id, year), lines in clashes.items():
+        shown_lines = "・".join(f"{n}行目" for n, _where in lines)
+        out += [Refusal(n, where + f"{ind_id} の {year}年度が {shown_lines} にあり、実績値か評価が違います"
+                           "（どちらが正しいか分からないため、どの行も取り込みません。正しい 1 行だけにしてください）")
+                for n, where in lines]
+    return out
 
 
 def _record_refusal(year: Optional[int], year_text: str, actual: str, symbol: str, current_year: int) -> str:
