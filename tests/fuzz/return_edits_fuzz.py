@@ -392,6 +392,11 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
             for h in set(b) | set(a):
                 if b.get(h) != a.get(h) and h not in INPUT_COLS:
                     problems.append(f"collect: {m}!{key} column {h} changed: {b.get(h)!r} -> {a.get(h)!r}")
+    # the master never changes between split and collect here: a reason blaming it sends
+    # staff to issue the file again for what the municipality did
+    for line in text.splitlines():
+        if line.startswith("取り込みません") and ("古い様式" in line or "入力用ファイルを配布し直して" in line):
+            problems.append(f"collect: blames the master for a municipality's edit: {line[:300]}")
     for p in plan:
         name = Path(p["file"]).name
         taken = re.search(rf"取込: {re.escape(name)}（", text) is not None
