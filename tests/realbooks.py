@@ -357,17 +357,19 @@ def lo_form_control(src: Path, dst: Path, sheet: str, label: str) -> Path:
 
 
 def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row: int = 0,
-                 insert_row: int = 0, sort_header: bool = True) -> Path:
+                 insert_row: int = 0, sort_header: bool = True, unprotect: bool = False) -> Path:
     """Let LibreOffice do what staff do to a sheet's rows in Calc, then save ``dst`` (.xlsx
     or .xlsm, by its suffix): ``sort`` a range (「A1:G8」, its first row the header) by its
     first column, descending (データ → 並べ替え); with ``sort_header=False`` ascending and
     「範囲に列見出しを含む」 unticked, the header row sorted in among the rows;
     ``remove_row`` delete a whole row (1-based, 行の削除); ``insert_row`` insert an empty
-    row there (行の挿入)."""
+    row there (行の挿入). ``unprotect``: lift the sheet's protection first (an input file's has
+    no password: ツール → シートの保護 unticked)."""
     dst = Path(dst).resolve()
     dst.unlink(missing_ok=True)
     data = Path(src).read_bytes()
-    key = (hashlib.sha256(data).hexdigest(), sheet, sort, remove_row, insert_row, sort_header, dst.suffix.lower())
+    key = (hashlib.sha256(data).hexdigest(), sheet, sort, remove_row, insert_row, sort_header, unprotect,
+           dst.suffix.lower())
     done = _ROWS_EDITED.get(key)
     if done is not None and hashlib.sha256(done.read_bytes()).hexdigest() == _ROWS_EDITED_DIGEST[key]:
         dst.parent.mkdir(parents=True, exist_ok=True)   # as LibreOffice's save makes it
@@ -375,6 +377,7 @@ def lo_rows_edit(src: Path, dst: Path, sheet: str, *, sort: str = "", remove_row
         return dst
     _run_uno_job({"kind": "rows", "src": str(Path(src).resolve()), "dst": str(dst), "sheet": sheet,
                   "sort": sort, "sort_header": sort_header, "remove_row": remove_row, "insert_row": insert_row,
+                  "unprotect": unprotect,
                   "filter": XLSM_FILTER if dst.suffix.lower() == ".xlsm" else XLSX_FILTER})
     if not dst.exists():
         raise AssertionError(f"LibreOffice did not write {dst}")
@@ -688,6 +691,8 @@ def _uno_rows(uno, prop, desktop, job):
 
     with _uno_editing(uno, prop, desktop, job) as doc:
         sheet = doc.Sheets.getByName(job["sheet"])
+        if job.get("unprotect"):
+            sheet.unprotect("")
         if job["sort"]:
             area = sheet.getCellRangeByName(job["sort"])
             field = TableSortField()

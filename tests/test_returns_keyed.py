@@ -450,3 +450,23 @@ def test_once_an_old_master_has_a_key_its_unsealed_files_are_refused(issued, tmp
     # the new split seals them again
     fresh = split_master(master, tmp_path / "新しい配布")[1]
     assert not collect(master, [returned(fresh, tmp_path / "回収2")]).refused
+
+
+def test_a_return_whose_rows_the_municipality_sorted_says_so_not_that_the_master_changed(issued, tmp_path):
+    """Calc: protection lifted (no password), the table sorted by 指標ID descending with its
+    header. Was refused as 「マスターの指標が変わった…配布し直してください」 (the rows'
+    fingerprint is in order), sending staff to issue the file again for the municipality's sort."""
+    require_soffice()
+    from realbooks import lo_rows_edit
+    master, files = issued
+    src = files["小樽市"]
+    ws = openpyxl.load_workbook(src)["小樽市"]
+    top, _cols = header_row(ws)
+    last = ws.max_row
+    edited = lo_rows_edit(src, tmp_path / "回収" / src.name, "小樽市", sort=f"A{top}:L{last}", unprotect=True)
+    before = master.read_bytes()
+    report = collect(master, [edited])
+    assert master.read_bytes() == before and report.records == []
+    [refusal] = report.refused
+    assert "行の順番が配布したときと変わっています" in refusal.reason and "小樽市!A" in refusal.reason
+    assert "配布し直して" not in refusal.reason

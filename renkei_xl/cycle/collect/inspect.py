@@ -413,11 +413,29 @@ def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: M
     added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
     _check_row_labels(muni, rows, data.indicators)
     if not as_issued:
+        _check_order(muni, rows, [e.indicator_id for e in master_entries], data, ident)
         changed = _changed_targets(rows, *sheet, data)
         raise Refused("配布した後でマスターの指標（指標ID・目標値）が変わったため、このファイルは古い様式です"
                       + (f"（目標値を変えた指標: {_few(changed, 3)}）" if changed else "")
                       + "。入力用ファイルを配布し直してください")
     return as_returned, added
+
+
+def _check_order(muni: str, rows: list, want: list[str], data: MasterData, ident: dict[str, str]) -> None:
+    """Rows the municipality sorted (データ → 並べ替え, a usual act once the protection is
+    lifted): the same rows as issued, in another order. The fingerprint is of the rows in
+    order, so this was told 「マスターの指標が変わった…配布し直してください」, sending staff to
+    issue the file again for what the municipality did."""
+    got = [(r, v["indicator_id"]) for r, v, _cells in rows if v["indicator_id"]]
+    ids = [i for _r, i in got]
+    if ids == want or sorted(ids) != sorted(want):
+        return
+    if ident.get(P_FINGERPRINT, "") != fingerprint(returned_rows(data, want)):
+        return
+    r, moved = next((r, i) for (r, i), w in zip(got, want) if i != w)
+    raise Refused(f"シート「{muni}」の行の順番が配布したときと変わっています（並べ替えられています。{muni}!A{r} に"
+                  f"指標ID {moved} の行があります）。配布したときの順番（指標ID {_few(want)}）に並べ直して保存したファイルを"
+                  "送ってもらってください")
 
 
 def _changed_targets(rows: list, grid: list, header_row: int, data: MasterData) -> list[str]:

@@ -1,0 +1,494 @@
+"""Fuzz collect with returned input files as municipalities edit and save them in Calc.
+
+Not collected by pytest (a script): ``.venv/bin/python tests/fuzz/return_edits_fuzz.py
+--seconds 900 --out /tmp/return_fuzz``. It builds the FY2023 sample master (init + recalc) and
+splits it once; each sequence copies master and input files, applies 1-4 random actions
+through UNO (real Calc calls, the same soffice handling as staff_edits_fuzz) to one or two
+municipalities' input files, saves each as a municipality would (.xlsx as given, .xls, .ods,
+.csv, under another name, into a subfolder, with a lock file beside it), then runs collect,
+validate and recalc and judges:
+
+- no exit 3, no 「予期しないエラー」, no traceback;
+- a refused collect (exit 2) leaves the master byte-identical and names the file;
+- a file left out (取り込みません) is named with the reason, in Japanese;
+- after collect, no other municipality's sheet changed, and in the edited municipalities'
+  sheets only 実績値/分母/実施状況 changed;
+- an error value typed into an input cell never arrives as empty or 0; 「以上/未満」 never
+  arrives as a number; full-width digits arrive as their number or not at all; a cell the
+  municipality may not fill (locked, unprotected and typed over) never reaches the master.
+
+Every sequence whose verdict is not clean is kept in OUT/fail-<n>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import random
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, Office, col_letter, digest, prop, run, url  # noqa: E402
+
+FILTERS = {"xlsx": ("Calc MS Excel 2007 XML", ""), "xls": ("MS Excel 97", ""), "ods": ("calc8", ""),
+           "csv": ("Text - txt - csv (StarCalc)", "44,34,76,1")}
+INPUT_COLS = ("実績値", "分母", "実施状況")
+LOCKED_COLS = ("指標ID", "目標値", "単位", "基準値", "評価指標", "配布時の実績値")
+
+TYPED = {
+    "ijo": ["10件以上", "5未満", "１０以上", "3件未満", "10以上"],
+    "fullwidth": ["１２", "３．５", "１，２００", "０"],
+    "text": ["約10件", "未集計", "-", "なし", "集計中"],
+    "date": ["2024/3/31", "R6.3.31", "3/31", "10月10日"],
+    "percent": ["85%", "８５％", "0.85", "85.5%"],
+    "long": ["長い説明" * 300, "長い説明" * 9000],
+    "linebreak": ["12\n件", "改行\nあり", "１２\r\n"],
+}
+
+
+def table(doc, muni):
+    """(sheet, header row index, {header: col}, last data row index) of the input table."""
+    sh = doc.Sheets.getByName(muni) if doc.Sheets.hasByName(muni) else doc.Sheets.getByIndex(0)
+    cur = sh.createCursor()
+    cur.gotoEndOfUsedArea(False)
+    last_row, last_col = cur.RangeAddress.EndRow, cur.RangeAddress.EndColumn
+    for r in range(min(last_row + 1, 60)):
+        if sh.getCellByPosition(0, r).getString() == "指標ID":
+            cols = {sh.getCellByPosition(c, r).getString(): c for c in range(last_col + 1)}
+            return sh, r, cols, last_row
+    return sh, None, {}, last_row
+
+
+def draw(rng: random.Random, doc, muni: str) -> dict:
+    kind = rng.choice([
+        "type_ijo", "type_fullwidth", "type_text", "type_date", "type_percent", "type_error",
+        "type_long", "type_linebreak", "clear_cell", "type_number",
+        "edit_locked", "fill_locked_denominator", "insert_rows", "delete_rows", "sort", "hide_row",
+        "merge", "paste_values", "rename_sheet", "add_sheet", "copy_other", "fmt_number",
+        "type_number", "type_error", "type_ijo", "insert_cols", "delete_cols", "unhide_cols", "edit_ident",
+        "paste_other_rows", "memo_outside", "type_boolean", "type_formula_ref"])
+    sh, hr, cols, last = table(doc, muni)
+    a = {"kind": kind, "muni": muni, "pick": rng.random()}
+    if hr is None:
+        a["kind"] = "type_number"
+        hr, cols = 0, {"実績値": 4}
+    a["row"] = rng.randint(hr + 1, max(hr + 1, last))
+    a["col"] = cols.get(rng.choice(INPUT_COLS), cols.get("実績値", 4))
+    a["col_name"] = next((k for k, v in cols.items() if v == a["col"]), "?")
+    if kind == "edit_locked":
+        name = rng.choice([k for k in LOCKED_COLS if k in cols] or ["指標ID"])
+        a["col"], a["col_name"] = cols.get(name, 0), name
+    elif kind == "fill_locked_denominator":
+        a["col"], a["col_name"] = cols.get("分母", 7), "分母"
+    elif kind in ("insert_rows", "delete_rows"):
+        a["count"] = rng.choice([1, 1, 2])
+        a["at"] = rng.choice([a["row"], last + 1])
+    elif kind == "sort":
+        a["key"] = rng.choice([v for k, v in cols.items() if k in ("指標ID", "実績値", "評価指標")] or [0])
+        a["range"] = f"A{hr + 1}:{col_letter(max(cols.values()))}{last + 1}"
+        a["asc"] = rng.random() < 0.5
+        a["header"] = rng.random() < 0.7
+    elif kind == "merge":
+        a["w"], a["h"] = rng.randint(0, 1), rng.randint(0, 2)
+    elif kind == "rename_sheet":
+        a["new"] = rng.choice([muni + " ", muni + "（回答）", "Sheet1", "小樽", muni + "2"])
+    elif kind == "add_sheet":
+        a["new"] = rng.choice(["メモ", muni + " (2)", "Sheet2"])
+        a["fill"] = rng.random() < 0.5
+    elif kind == "copy_other":
+        a["other"] = rng.choice([m for m in MUNIS if m != muni])
+    elif kind in ("insert_cols", "delete_cols"):
+        a["at"] = rng.choice([v for k, v in cols.items() if k in INPUT_COLS or k in ("単位", "目標値")] + [max(cols.values()) + 1])
+        a["count"] = 1
+        a["head"] = rng.choice(["備考", "", "実績値"])
+    elif kind == "unhide_cols":
+        a["edit"] = rng.random() < 0.5
+    elif kind == "edit_ident":
+        a["row"] = rng.randint(max(0, hr - 7), hr - 1)
+        a["col"] = 2
+    elif kind == "paste_other_rows":
+        a["other"] = rng.choice([m for m in MUNIS if m != muni])
+    elif kind == "memo_outside":
+        a["where"] = rng.choice(["right", "below", "above"])
+    elif kind == "fmt_number":
+        a["code"] = rng.choice(["@", "0%", "YYYY/MM/DD", "#,##0\"件\"", "0.00"])
+    a["unprotect"] = kind in ("edit_locked", "fill_locked_denominator", "insert_rows", "delete_rows", "sort",
+                              "merge", "rename_sheet", "add_sheet", "copy_other", "paste_values", "insert_cols",
+                              "delete_cols", "unhide_cols", "edit_ident", "paste_other_rows", "memo_outside") or rng.random() < 0.2
+    return a
+
+
+def pick(a, options):
+    return options[int(a["pick"] * len(options)) % len(options)]
+
+
+def apply(office, doc, a: dict, outdir: Path) -> dict:
+    from com.sun.star.table import TableSortField
+    import uno
+    info = {"cells": []}
+    sh, hr, cols, last = table(doc, a["muni"])
+    if a["unprotect"]:
+        sh.unprotect("")          # split's protection has no password: Calc's menu lifts it
+        doc.unprotect("")
+        info["unprotected"] = True
+    k, r, c = a["kind"], a["row"], a["col"]
+    cell = sh.getCellByPosition(c, r)
+    key = sh.getCellByPosition(0, r).getString()
+    before = cell.getString()
+    mark = lambda what, typed="": info["cells"].append({"id": key, "col": a["col_name"], "what": what,  # noqa: E731
+                                                         "typed": typed, "before": before,
+                                                         "ref": f"{col_letter(c)}{r + 1}"})
+    if k.startswith("type_") and k not in ("type_error", "type_number"):
+        typed = pick(a, TYPED[k[5:]])
+        if k in ("type_date", "type_percent"):
+            # Calc's input line reads 「3/31」 as a date and 「85%」 as 0.85 and gives the cell a
+            # date or percent format; setFormula parses alike but leaves the format 標準
+            cell.setFormula(typed)
+            if cell.getType().value == "VALUE":
+                _format(doc, cell, "YYYY/MM/DD" if k == "type_date" else "0%")
+        else:
+            cell.setString(typed)
+        mark(k[5:], typed)
+    elif k == "type_number":
+        v = pick(a, [7, 0, 12.5, 1200, 3])
+        cell.setValue(v)
+        mark("number", v)
+    elif k == "type_error":
+        f = pick(a, ERROR_FORMULAS)
+        cell.setFormula(f)
+        mark("error", f)
+    elif k == "clear_cell":
+        cell.setString("")
+        mark("cleared")
+    elif k == "edit_locked":
+        typed = pick(a, ["99-9", "社", "30件", "12", ""])
+        cell.setString(typed)
+        mark("locked", typed)
+    elif k == "fill_locked_denominator":
+        cell.setValue(pick(a, [100, 50, 7]))
+        mark("denominator", cell.getValue())
+    elif k == "insert_rows":
+        sh.Rows.insertByIndex(a["at"], a["count"])
+    elif k == "delete_rows":
+        sh.Rows.removeByIndex(a["at"], a["count"])
+        info["deleted"] = True
+    elif k == "sort":
+        area = sh.getCellRangeByName(a["range"])
+        field = TableSortField()
+        field.Field, field.IsAscending = a["key"], a["asc"]
+        d = area.createSortDescriptor()
+        for p in d:
+            if p.Name == "SortFields":
+                p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
+            elif p.Name == "ContainsHeader":
+                p.Value = a["header"]
+        area.sort(d)
+    elif k == "hide_row":
+        sh.Rows.getByIndex(r).IsVisible = False
+    elif k == "merge":
+        sh.getCellRangeByPosition(c, r, c + a["w"], r + a["h"]).merge(True)
+        info["merged"] = True
+    elif k == "paste_values":
+        rg = sh.getCellRangeByPosition(0, 0, max(cols.values() or [8]), last)
+        rg.setDataArray(rg.getDataArray())
+    elif k == "rename_sheet":
+        if not doc.Sheets.hasByName(a["new"]):
+            sh.setName(a["new"])
+    elif k == "add_sheet":
+        if not doc.Sheets.hasByName(a["new"]):
+            doc.Sheets.insertNewByName(a["new"], doc.Sheets.Count)
+            if a["fill"]:
+                doc.Sheets.getByName(a["new"]).getCellByPosition(0, 0).setString("メモ: 04-1 は 12 件")
+    elif k == "copy_other":
+        other = office.desktop.loadComponentFromURL(url(outdir / f"{a['other']}_2023年度_入力.xlsx"), "_blank", 0,
+                                                    (prop("Hidden", True),))
+        try:
+            if not doc.Sheets.hasByName(a["other"]):
+                doc.Sheets.importSheet(other, a["other"], doc.Sheets.Count)
+        finally:
+            other.close(True)
+    elif k == "insert_cols":
+        sh.Columns.insertByIndex(a["at"], a["count"])
+        if a["head"]:
+            sh.getCellByPosition(a["at"], hr).setString(a["head"])
+            sh.getCellByPosition(a["at"], hr + 1).setString("確認中")
+    elif k == "delete_cols":
+        sh.Columns.removeByIndex(a["at"], a["count"])
+        info["deleted"] = True
+    elif k == "unhide_cols":
+        for name in ("配布時の実績値", "配布時の分母", "配布時の実施状況"):
+            if name in cols:
+                sh.Columns.getByIndex(cols[name]).IsVisible = True
+        if a["edit"] and "配布時の実績値" in cols:
+            sh.getCellByPosition(cols["配布時の実績値"], r).setString("")
+    elif k == "edit_ident":
+        cell.setString(pick(a, ["小樽市", "2024", "", "1", "岩見沢市"]))
+    elif k == "paste_other_rows":
+        other = office.desktop.loadComponentFromURL(url(outdir / f"{a['other']}_2023年度_入力.xlsx"), "_blank", 0,
+                                                    (prop("Hidden", True),))
+        try:
+            osh, ohr, ocols, olast = table(other, a["other"])
+            src = osh.getCellRangeByPosition(0, ohr + 1, max(ocols.values()), olast).getDataArray()
+            n = min(len(src), last - hr)
+            sh.getCellRangeByPosition(0, hr + 1, len(src[0]) - 1, hr + n).setDataArray(src[:n])
+            info["pasted_other"] = True
+        finally:
+            other.close(True)
+    elif k == "memo_outside":
+        rr, cc = {"right": (r, max(cols.values()) + 2), "below": (last + 2, 1), "above": (hr - 1, 3)}[a["where"]]
+        sh.getCellByPosition(cc, rr).setString("メモ: 確認中")
+    elif k == "type_boolean":
+        cell.setFormula(pick(a, ["=TRUE()", "=FALSE()", "=1=1"]))
+        mark("boolean")
+    elif k == "type_formula_ref":
+        # a formula over other cells: its cached value is what the file holds
+        cell.setFormula(pick(a, ["=3+4", "=SUM(E20:E21)", "=F20", "=\"12\"&\"件\"", "=TODAY()"]))
+        mark("formula")
+    elif k == "fmt_number":
+        _format(doc, cell, a["code"])
+        mark("format", a["code"])
+    return info
+
+
+def _format(doc, cell, code):
+    from com.sun.star.lang import Locale
+    fmts, loc = doc.NumberFormats, Locale("ja", "JP", "")
+    fk = fmts.queryKey(code, loc, False)
+    cell.NumberFormat = fk if fk != -1 else fmts.addNew(code, loc)
+
+
+def master_rows(path: Path) -> dict:
+    """{sheet: {指標ID: {header: value}}} of the municipality sheets."""
+    from python_calamine import CalamineWorkbook
+    wb = CalamineWorkbook.from_path(str(path))
+    out = {}
+    for m in MUNIS:
+        rows = wb.get_sheet_by_name(m).to_python()
+        head = rows[0]
+        out[m] = {str(r[0]): {h: r[i] for i, h in enumerate(head) if h} for r in rows[1:] if r and r[0]}
+    return out
+
+
+def judge_cmd(cmd, rc, out, err, before, after) -> list[str]:
+    text = out + err
+    if rc == 3 or "予期しないエラー" in text or "Traceback" in text:
+        return [f"{cmd}: unexpected error rc={rc}: {text.strip()[-600:]}"]
+    problems = []
+    if rc == 2:
+        if before != after:
+            problems.append(f"{cmd}: refused (rc=2) but the master changed")
+        if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", err):
+            problems.append(f"{cmd}: refusal not in Japanese: {err.strip()[-300:]}")
+    return problems
+
+
+def save(doc, a_save: dict, outdir: Path, muni: str) -> Path:
+    fmt = a_save["fmt"]
+    name = f"{muni}_2023年度_入力"
+    if a_save["where"] in ("rename", "rename_keep"):
+        name = f"{muni}_回答_{a_save['tag']}"
+    folder = outdir / muni if a_save["where"] == "subfolder" else outdir
+    folder.mkdir(exist_ok=True)
+    dst = folder / f"{name}.{fmt}"
+    flt, opts = FILTERS[fmt]
+    props = [prop("FilterName", flt), prop("Overwrite", True)]
+    if opts:
+        props.append(prop("FilterOptions", opts))
+    doc.storeToURL(url(dst), tuple(props))
+    original = outdir / f"{muni}_2023年度_入力.xlsx"
+    if dst != original and original.exists() and a_save["where"] != "rename_keep":
+        original.unlink()
+    if a_save["lock"]:
+        lock = folder / (f"~${dst.name}" if a_save["lock"] == "excel" else f".~lock.{dst.name}#")
+        lock.write_text(",職員,pc01,05.12.2026 06:00,file:///home/staff/.config/libreoffice/4;")
+    return dst
+
+
+def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: Path) -> tuple[list, list]:
+    work.mkdir(parents=True, exist_ok=True)
+    master = work / "master_2023.xlsm"
+    shutil.copy(base, master)
+    outdir = work / "out"
+    shutil.copytree(base_out, outdir)
+    munis = rng.sample(MUNIS, rng.choice([1, 1, 2]))
+    plan = []
+    for muni in munis:
+        src = outdir / f"{muni}_2023年度_入力.xlsx"
+        doc = office.desktop.loadComponentFromURL(url(src), "_blank", 0, (prop("Hidden", True),))
+        acts, infos = [], []
+        try:
+            for _ in range(rng.randint(1, 4)):
+                a = draw(rng, doc, muni)
+                try:
+                    info = apply(office, doc, a, base_out)
+                except Exception as exc:   # Calc refused it (as its UI would)
+                    info = {"cells": [], "skipped": f"{type(exc).__name__}: {exc}"}
+                acts.append(a)
+                infos.append(info)
+            doc.calculateAll()
+            s = {"fmt": rng.choice(["xlsx"] * 6 + ["xls", "ods", "csv"]),
+                 "where": rng.choice(["same"] * 5 + ["rename", "rename_keep", "subfolder"]),
+                 "lock": rng.choice([None] * 6 + ["excel", "lo"]), "tag": rng.randint(1, 9)}
+            dst = save(doc, s, outdir, muni)
+        finally:
+            doc.close(True)
+        plan.append({"muni": muni, "actions": acts, "infos": infos, "save": s, "file": str(dst.relative_to(work))})
+    (work / "plan.json").write_text(json.dumps(plan, ensure_ascii=False, indent=1, default=str))
+    shutil.copytree(outdir, work / "returned_as_saved")
+    before_rows = master_rows(master)
+    problems, log = [], []
+    for cmd in (["collect", str(master), "out"], ["validate", str(master)], ["recalc", str(master)]):
+        b = digest(master)
+        try:
+            rc, out, err = run(cmd, work)
+        except Exception as exc:
+            problems.append(f"{cmd[0]}: {exc}")
+            continue
+        log.append({"cmd": cmd, "rc": rc, "out": out[-4000:], "err": err[-4000:]})
+        problems += judge_cmd(cmd[0], rc, out, err, b, digest(master))
+        if cmd[0] == "collect":
+            problems += judge_collect(rc, out + err, plan, before_rows, master_rows(master))
+    (work / "log.json").write_text(json.dumps(log, ensure_ascii=False, indent=1))
+    with open(work.parent / "arrivals.jsonl", "a") as f:
+        for x in ARRIVALS:
+            f.write(json.dumps(x, ensure_ascii=False, default=str) + "\n")
+    ARRIVALS.clear()
+    return plan, problems
+
+
+def _plain(v) -> str:
+    """A value as text, so 3, 3.0 and 「3」 compare alike."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+ARRIVALS: list = []
+
+
+def judge_collect(rc, text, plan, before, after) -> list[str]:
+    problems = []
+    edited = {p["muni"] for p in plan}
+    for m in MUNIS:
+        for key in set(before[m]) | set(after[m]):
+            b, a = before[m].get(key), after[m].get(key)
+            if b == a:
+                continue
+            if m not in edited:
+                problems.append(f"collect: {m} (not returned edited) changed at {key}: {b} -> {a}")
+                continue
+            if b is None or a is None:
+                problems.append(f"collect: {m} row {key} appeared/vanished")
+                continue
+            for h in set(b) | set(a):
+                if b.get(h) != a.get(h) and h not in INPUT_COLS:
+                    problems.append(f"collect: {m}!{key} column {h} changed: {b.get(h)!r} -> {a.get(h)!r}")
+    # the master never changes between split and collect here: a reason blaming it sends
+    # staff to issue the file again for what the municipality did
+    for line in text.splitlines():
+        if line.startswith("取り込みません") and ("古い様式" in line or "入力用ファイルを配布し直して" in line):
+            problems.append(f"collect: blames the master for a municipality's edit: {line[:300]}")
+    for p in plan:
+        name = Path(p["file"]).name
+        taken = re.search(rf"取込: {re.escape(name)}（", text) is not None
+        if not taken and name not in text and p["muni"] not in text:
+            problems.append(f"collect: {name} neither taken nor named")
+        last = {}     # the last thing typed into each cell is what the file holds
+        for info in p["infos"]:
+            for cell in info.get("cells", []):
+                last[(cell["id"], cell["col"])] = cell
+        for cell in last.values():
+            m, key, col, what = p["muni"], cell["id"], cell["col"], cell["what"]
+            got = after[m].get(key, {}).get(col)
+            was = before[m].get(key, {}).get(col)
+            named = key in text and name in text
+            ARRIVALS.append({"what": what, "typed": cell["typed"], "col": col, "was": was, "got": got,
+                             "taken": taken, "named": named, "fmt": p["save"]["fmt"],
+                             "unprotected": any(i.get("unprotected") for i in p["infos"])})
+            if got == was:
+                if (taken and not named and what not in ("cleared", "format", "locked")
+                        and _plain(cell["typed"]) != _plain(was) and _plain(cell["before"]) != _plain(cell["typed"])):
+                    problems.append(f"collect: {cell['typed']!r} typed in {m} {key} {col} ({cell['ref']}) neither "
+                                    f"arrived nor was named (master keeps {was!r})")
+                continue
+            if what == "error" and got in ("", 0, 0.0, None):
+                problems.append(f"collect: error {cell['typed']} in {m} {key} {col} arrived as {got!r}")
+            if what == "ijo" and _num(got):
+                problems.append(f"collect: {cell['typed']!r} in {m} {key} {col} arrived as number {got!r}")
+            if what == "locked" and col not in INPUT_COLS:
+                problems.append(f"collect: locked {col} typed in {m} {key} reached the master: {got!r}")
+            if what == "fullwidth":
+                want = float(cell["typed"].translate(str.maketrans("０１２３４５６７８９．，", "0123456789.,")).replace(",", ""))
+                if _num(got) and got != want:
+                    problems.append(f"collect: {cell['typed']!r} in {m} {key} arrived as {got!r}")
+            if what in ("date", "percent", "text", "linebreak", "long", "format", "denominator", "cleared", "number"):
+                pass     # kept for review in the log: what arrived
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=600)
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--out", default="/tmp/return_fuzz72")
+    ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--keep", action="store_true", help="keep clean sequences too")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    office = Office(out)
+    atexit.register(office.stop)
+    office.start()
+    base_dir = out / "base"
+    shutil.rmtree(base_dir, ignore_errors=True)
+    base_dir.mkdir()
+    base = base_dir / "master_2023.xlsm"
+    run(["init", str(base), "--sample", "fy2023"], base_dir)
+    run(["recalc", str(base)], base_dir)
+    rc, o, e = run(["split", str(base), "--outdir", "out"], base_dir)
+    assert rc == 0, e
+    shutil.rmtree(base_dir / "master_2023_バックアップ", ignore_errors=True)
+    print(f"seed {args.seed}", flush=True)
+    end = time.monotonic() + args.seconds
+    n = fails = 0
+    seen: dict[str, int] = {}
+    while time.monotonic() < end and (not args.count or n < args.count):
+        seed = args.seed + n
+        work = out / f"seq-{seed}"
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            plan, problems = one_sequence(office, base, base_dir / "out", random.Random(seed), work)
+        except Exception as exc:
+            print(f"seed {seed}: harness error {type(exc).__name__}: {exc}", flush=True)
+            office.start()
+            n += 1
+            continue
+        n += 1
+        for p in plan:
+            for a in p["actions"]:
+                seen[a["kind"]] = seen.get(a["kind"], 0) + 1
+            seen["save:" + p["save"]["fmt"] + "/" + p["save"]["where"]] = seen.get("save:" + p["save"]["fmt"] + "/" + p["save"]["where"], 0) + 1
+        if problems:
+            fails += 1
+            dst = out / f"fail-{seed}"
+            shutil.rmtree(dst, ignore_errors=True)
+            work.rename(dst)
+            print(f"seed {seed}: {[(p['muni'], [a['kind'] for a in p['actions']], p['save']) for p in plan]}", flush=True)
+            for pr in problems:
+                print("   ", pr[:700], flush=True)
+        elif not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"{n} sequences, {fails} with problems; drawn: {json.dumps(seen, ensure_ascii=False)}")
+
+
+if __name__ == "__main__":
+    main()
