@@ -195,13 +195,20 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
     return result
 
 
+# What staff type for 「@」: the ASCII sign, and the full-width ＠ (and small ﹫) an IME gives.
+# An entry holding one is an address however it is typed, so it ends at a separator and a
+# name holding one hides an address: 「kikaku＠otaru.example」 on a line (or before a 「,」)
+# above 「山田 <b@y.jp>」 became 山田's name, and the draft went to b@y.jp alone, in silence.
+_AT_SIGNS = re.compile("[@\uff20\ufe6b]")
+
+
 def _entries(raw: str) -> list[str]:
     """A cell's addresses, split at 「,」 or 「;」 (Outlook's separator, where staff copy them
     from) only once an address has come and outside quotes and <…>: a name holding a comma
     (「札幌市 企画課, 山田 <…>」, 「Yamada, Taro <…>」, as Outlook shows such names) was cut
     into a name alone, refused as an address whose first character 「札」 could not be used.
-    A comma after nothing but a name can be no separator: each entry must hold one. A line
-    break (Alt+Enter) after an address separates as a comma does: 「a@x.jp」 and 「山田 <b@y.jp>」
+    A comma after nothing but a name can be no separator: each entry must hold one (an 「@」 of
+    any width, _AT_SIGNS). A line break (Alt+Enter) after an address separates as a comma does: 「a@x.jp」 and 「山田 <b@y.jp>」
     on two lines of a cell made one entry whose name held the first address, sent nowhere; a
     line that opens with 「(」 is a comment on the address above (「a@x.jp」 then 「(企画課)」).
     Quotes count only when they pair up (「山田"太郎 <…>」 has a quote in the name)."""
@@ -212,7 +219,7 @@ def _entries(raw: str) -> list[str]:
             quoted = not quoted
         elif not quoted and ch in "<>":
             bracket = ch == "<"
-        elif ch in ",;\r\n" and not quoted and not bracket and ("@" in current or not current.strip()) \
+        elif ch in ",;\r\n" and not quoted and not bracket and (_AT_SIGNS.search(current) or not current.strip()) \
                 and not (ch in "\r\n" and raw[at + 1:].lstrip().startswith("(")):
             entries.append(current)
             current = ""
@@ -231,7 +238,7 @@ def _one_address(entry: str) -> tuple[str, str]:
         name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[0].strip())   # a line break in the cell (Alt+Enter)
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = re.sub(r'\\(.)', r"\1", name[1:-1])
-        elif "@" in name and name.strip("'").lower() != named[1].strip().lower():
+        elif _AT_SIGNS.search(name) and name.strip("'").lower() != named[1].strip().lower():
             # 「a@x.jp 山田 <b@y.jp>」: an address in the name would be sent nowhere. Outlook's
             # 「'a@x.jp' <a@x.jp>」 (a recipient named by the address) names the one it is sent to.
             return "", entry
