@@ -52,6 +52,16 @@ _MAX_HEADER_LINE = 78
 
 # --- building ---------------------------------------------------------------------
 
+def has_line_break(text: str) -> bool:
+    """Whether ``text`` holds a line break anywhere, as the email package counts them
+    (str.splitlines: LF and CR, and VT, FF, U+001C-U+001E, U+0085, U+2028, U+2029). Its
+    policy refuses a header holding one with a ValueError in English: a subject checked
+    for LF and CR alone stopped export --smtp with 「予期しないエラー」 on a 圏域名 ending in
+    U+0085, and 「len(text.splitlines()) > 1」 misses a break at the end, which the subject
+    template puts mid-line (「【…\u2028】…」)."""
+    return "".join(text.splitlines()) != text
+
+
 def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
                   attachments: Sequence[Union[Path, str]] = (), cc: Sequence[str] = (),
                   draft: bool = True,
@@ -62,7 +72,7 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     editable message with the attachments in place. Other clients may ignore the
     header and show a received message (Thunderbird: "Edit as New Message").
     """
-    if "\n" in subject or "\r" in subject:
+    if has_line_break(subject):
         raise UserError("メールの件名に改行を含めることはできません。")
     if not subject.strip():
         raise UserError("メールの件名が空です。")
