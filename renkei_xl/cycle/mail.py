@@ -332,12 +332,31 @@ def _plausible_addr_spec(addr_spec: str) -> bool:
     # relay refused or bounced them instead of this naming the cell.
     if not (local.startswith('"') or _DOT_ATOM.fullmatch(local)):
         return False
-    return bool(_HOST.fullmatch(domain) or _LITERAL.fullmatch(domain))
+    return bool(_HOST.fullmatch(domain)) or _literal(domain)
+
+
+def _literal(domain: str) -> bool:
+    """An address literal a relay can deliver to (RFC 5321 §4.1.3): 「[999.0.0.1]」 was sent."""
+    import ipaddress
+
+    if not (domain.startswith("[") and domain.endswith("]")):
+        return False
+    inner = domain[1:-1]
+    try:
+        if inner[:5].lower() == "ipv6:":
+            ipaddress.IPv6Address(inner[5:])
+        else:
+            ipaddress.IPv4Address(inner)
+    except ValueError:
+        return False
+    return True
 
 
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_LITERAL = re.compile(r"\[[^\[\]\\]+\]")
+# Host name labels (RFC 1123 §2.1): 1 to 63 letters, digits and hyphens, no hyphen at either
+# end: 「kikaku@-otaru.example」 and a label of 64 characters went into the mail and bounced.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 
 
 def _attach(msg: EmailMessage, path: Path) -> None:
