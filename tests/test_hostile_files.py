@@ -392,6 +392,16 @@ def control_reference_in_sheet(m, b):
 
 
 @zipped
+def half_a_character_in_sheet(m, b):
+    """A byte of a character without the rest (a part damaged in transit): the formula scan
+    of a returned file's sheet decoded it as UTF-8 with a traceback (exit 3)."""
+    ref = re.search(r'r="(\w+)"', b.blank_cell).group(1)
+    cell = f'<c r="{ref}" t="str"><f>"備考"</f><v>備考'.encode() + b"\xa4" + "です</v></c>".encode()
+    assert b.blank_cell.encode() in m[b.sheet_part]
+    m[b.sheet_part] = m[b.sheet_part].replace(b.blank_cell.encode(), cell, 1)
+
+
+@zipped
 def control_byte_in_workbook(m, b):
     edit_part(m, "xl/workbook.xml", lambda x: replace_once(x, "<sheets>", "<sheets>\x02"))
 
@@ -473,7 +483,7 @@ CONTROL_IN_PARTS = {"control_byte_in_shared_strings": "xl/sharedStrings.xml",
 
 MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     control_byte_in_shared_strings, noncharacter_in_shared_strings, control_reference_in_sheet,
-    control_byte_in_workbook, control_byte_in_styles,
+    control_byte_in_workbook, control_byte_in_styles, half_a_character_in_sheet,
     sheet_cut, styles_cut, styles_without_cellxfs, shared_string_out_of_range, nul_byte_in_text,
     control_byte_in_text, number_of_100000_digits, doctype_in_sheet, doctype_in_shared_strings,
     workbook_xml_missing, sheet_relationship_to_missing_part, content_types_missing,
@@ -491,7 +501,7 @@ MUTATIONS[relationships_in_an_unknown_encoding.__name__] = relationships_in_an_u
 CELL_LEVEL = {"shared_string_out_of_range", *STORED_VALUES}
 # Damage inside one sheet: the message may name the sheet instead of the file.
 SHEET_LEVEL = CELL_LEVEL | {"sheet_cut", "nul_byte_in_text", "control_byte_in_text",
-               "control_reference_in_sheet",
+               "control_reference_in_sheet", "half_a_character_in_sheet",
                "number_of_100000_digits", "doctype_in_sheet", "sheet_root_not_worksheet",
                "two_sheets_with_one_name", "sheet_relationship_to_missing_part",
                "dotdot_relationship_target", "sheet_padded_to_50_mb", "duplicate_zip_member",
@@ -504,6 +514,7 @@ OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しな�
                **{name: [part] for name, part in CONTROL_IN_PARTS.items() if part}}
 # Damage whose refusal must say where it is, not only that the file is damaged.
 SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」に同じ Id",
+              "half_a_character_in_sheet": f"シート「{MUNI}」（部品「xl/worksheets/",
               "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照",
               **dict.fromkeys(["package_relationships_missing", "workbook_unnamed_in_package_relationships"],
                               "「_rels/.rels」にブック本体（workbook.xml）への参照がありません")}

@@ -1172,7 +1172,15 @@ def test_a_name_no_reader_reads_back_as_typed_is_refused(tmp_path, name):
                                   # repaired by the email library into another address, in silence
                                   "kikaku@otaru.exa(mple", "kikaku@[127.0.0.1", "企画課 kikaku@otaru.example",
                                   # an address in a name, which would be sent nowhere
-                                  "kikaku@otaru.example 企画係 <kakari@otaru.example>"])
+                                  "kikaku@otaru.example 企画係 <kakari@otaru.example>",
+                                  # the same with a full-width ＠: read as the next address's name, in silence
+                                  "kikaku＠otaru.example\n企画係 <kakari@otaru.example>",
+                                  "kikaku＠otaru.example, 企画係 <kakari@otaru.example>",
+                                  "kikaku﹫otaru.example; kakari@otaru.example",
+                                  "kikaku＠otaru.example 企画係 <kakari@otaru.example>",
+                                  # a domain no relay delivers to
+                                  "kikaku@-otaru.example", "kikaku@otaru-.example", f"kikaku@{'b' * 64}.jp",
+                                  "kikaku@[999.0.0.1]"])
 def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(tmp_path, cell):
     """「a..b@」 (a dot typed twice) or a stray 「>」 after the address went into the mail and
     was read back as a broken To; the relay refuses it at RCPT or it bounces. An entry the

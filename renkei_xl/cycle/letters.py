@@ -18,7 +18,7 @@ from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
-from .mail import build_message, parse_addresses
+from .mail import build_message, has_line_break, parse_addresses
 
 # --- default wording ---------------------------------------------------------------
 # Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
@@ -169,12 +169,12 @@ def check_mail_settings(settings: Settings, sender: Optional[str] = None) -> Non
 
 def check_region(settings: Settings) -> None:
     """圏域名 opens every subject: empty, the letters read 「【】2023年度…」 and 「の札幌市…です」;
-    with a line break (Alt+Enter in the cell) split stopped after its first file, saying
-    only that a subject cannot hold one."""
+    with a line break (Alt+Enter in the cell, or one at its end, or U+0085 or U+2028 pasted
+    in) split stopped after its first file, saying only that a subject cannot hold one."""
     where = f"シート「{c.SETTINGS}」の{c.N_REGION}"
     if not settings.region.strip():
         raise UserError(f"{where}が空です。メールの件名と本文に入るため、入力してください")
-    if len(settings.region.splitlines()) > 1:
+    if has_line_break(settings.region):
         raise UserError(f"{where}「{settings.region}」に改行が入っています。"
                         "メールの件名に入るため、改行を取って1行にしてください")
 

@@ -52,6 +52,16 @@ _MAX_HEADER_LINE = 78
 
 # --- building ---------------------------------------------------------------------
 
+def has_line_break(text: str) -> bool:
+    """Whether ``text`` holds a line break anywhere, as the email package counts them
+    (str.splitlines: LF and CR, and VT, FF, U+001C-U+001E, U+0085, U+2028, U+2029). Its
+    policy refuses a header holding one with a ValueError in English: a subject checked
+    for LF and CR alone stopped export --smtp with 「予期しないエラー」 on a 圏域名 ending in
+    U+0085, and 「len(text.splitlines()) > 1」 misses a break at the end, which the subject
+    template puts mid-line (「【…\u2028】…」)."""
+    return "".join(text.splitlines()) != text
+
+
 def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
                   attachments: Sequence[Union[Path, str]] = (), cc: Sequence[str] = (),
                   draft: bool = True,
@@ -62,7 +72,7 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     editable message with the attachments in place. Other clients may ignore the
     header and show a received message (Thunderbird: "Edit as New Message").
     """
-    if "\n" in subject or "\r" in subject:
+    if has_line_break(subject):
         raise UserError("メールの件名に改行を含めることはできません。")
     if not subject.strip():
         raise UserError("メールの件名が空です。")
@@ -195,13 +205,20 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
     return result
 
 
+# What staff type for 「@」: the ASCII sign, and the full-width ＠ (and small ﹫) an IME gives.
+# An entry holding one is an address however it is typed, so it ends at a separator and a
+# name holding one hides an address: 「kikaku＠otaru.example」 on a line (or before a 「,」)
+# above 「山田 <b@y.jp>」 became 山田's name, and the draft went to b@y.jp alone, in silence.
+_AT_SIGNS = re.compile("[@\uff20\ufe6b]")
+
+
 def _entries(raw: str) -> list[str]:
     """A cell's addresses, split at 「,」 or 「;」 (Outlook's separator, where staff copy them
     from) only once an address has come and outside quotes and <…>: a name holding a comma
     (「札幌市 企画課, 山田 <…>」, 「Yamada, Taro <…>」, as Outlook shows such names) was cut
     into a name alone, refused as an address whose first character 「札」 could not be used.
-    A comma after nothing but a name can be no separator: each entry must hold one. A line
-    break (Alt+Enter) after an address separates as a comma does: 「a@x.jp」 and 「山田 <b@y.jp>」
+    A comma after nothing but a name can be no separator: each entry must hold one (an 「@」 of
+    any width, _AT_SIGNS). A line break (Alt+Enter) after an address separates as a comma does: 「a@x.jp」 and 「山田 <b@y.jp>」
     on two lines of a cell made one entry whose name held the first address, sent nowhere; a
     line that opens with 「(」 is a comment on the address above (「a@x.jp」 then 「(企画課)」).
     Quotes count only when they pair up (「山田"太郎 <…>」 has a quote in the name)."""
@@ -212,7 +229,7 @@ def _entries(raw: str) -> list[str]:
             quoted = not quoted
         elif not quoted and ch in "<>":
             bracket = ch == "<"
-        elif ch in ",;\r\n" and not quoted and not bracket and ("@" in current or not current.strip()) \
+        elif ch in ",;\r\n" and not quoted and not bracket and (_AT_SIGNS.search(current) or not current.strip()) \
                 and not (ch in "\r\n" and raw[at + 1:].lstrip().startswith("(")):
             entries.append(current)
             current = ""
@@ -231,7 +248,7 @@ def _one_address(entry: str) -> tuple[str, str]:
         name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[0].strip())   # a line break in the cell (Alt+Enter)
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = re.sub(r'\\(.)', r"\1", name[1:-1])
-        elif "@" in name and name.strip("'").lower() != named[1].strip().lower():
+        elif _AT_SIGNS.search(name) and name.strip("'").lower() != named[1].strip().lower():
             # 「a@x.jp 山田 <b@y.jp>」: an address in the name would be sent nowhere. Outlook's
             # 「'a@x.jp' <a@x.jp>」 (a recipient named by the address) names the one it is sent to.
             return "", entry
@@ -315,12 +332,31 @@ def _plausible_addr_spec(addr_spec: str) -> bool:
     # relay refused or bounced them instead of this naming the cell.
     if not (local.startswith('"') or _DOT_ATOM.fullmatch(local)):
         return False
-    return bool(_HOST.fullmatch(domain) or _LITERAL.fullmatch(domain))
+    return bool(_HOST.fullmatch(domain)) or _literal(domain)
+
+
+def _literal(domain: str) -> bool:
+    """An address literal a relay can deliver to (RFC 5321 §4.1.3): 「[999.0.0.1]」 was sent."""
+    import ipaddress
+
+    if not (domain.startswith("[") and domain.endswith("]")):
+        return False
+    inner = domain[1:-1]
+    try:
+        if inner[:5].lower() == "ipv6:":
+            ipaddress.IPv6Address(inner[5:])
+        else:
+            ipaddress.IPv4Address(inner)
+    except ValueError:
+        return False
+    return True
 
 
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_LITERAL = re.compile(r"\[[^\[\]\\]+\]")
+# Host name labels (RFC 1123 §2.1): 1 to 63 letters, digits and hyphens, no hyphen at either
+# end: 「kikaku@-otaru.example」 and a label of 64 characters went into the mail and bounced.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 
 
 def _attach(msg: EmailMessage, path: Path) -> None:

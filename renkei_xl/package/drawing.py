@@ -19,7 +19,7 @@ from xml.parsers import expat
 
 from .chart import A, C, XDR
 from .rels import T_DRAWING, reachable, read_rels, remove_rel
-from .xml import PackageError, parse, unescape
+from .xml import DECLARED_ENCODING, PackageError, parse, unescape
 from .zipped import Package
 
 # Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
@@ -44,8 +44,8 @@ _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 START_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/?>')
 # The anchors are kept as bytes and the charts' appended as UTF-8: a part declared in another
 # encoding (no application the tool knows writes one; UTF-16 is refused on reading, see
-# package.xml.check_xml_chars) is made UTF-8 first, its pictures kept all the same.
-_DECLARED = re.compile(rb'<\?xml[^>]*?\bencoding=["\']([^"\']*)["\']')
+# package.xml.check_xml_chars) is made UTF-8 first (its declaration: package.xml.DECLARED_ENCODING),
+# its pictures kept all the same.
 
 
 def _a_chart(data: bytes, start: int, end: int) -> bool:
@@ -129,7 +129,7 @@ def kept_drawing(pkg: Package, drawing: str, controls: bool = False) -> Optional
     kept with it, package.controls)."""
     data = pkg.read(drawing)
     parse(data, drawing)        # refuses a DTD or damaged XML before expat sees it
-    declared = _DECLARED.match(data)
+    declared = DECLARED_ENCODING.match(data)
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         # Decodable: expat read it above, and knows no encoding Python lacks.
         data = (data[:declared.start(1)] + b"UTF-8" + data[declared.end(1):]).decode(

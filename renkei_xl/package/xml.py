@@ -8,6 +8,7 @@ application that saved the file.
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Optional
 from xml.etree.ElementTree import Element
@@ -70,14 +71,53 @@ def forbidden_char(data: bytes) -> Optional[int]:
 _UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")
 
 
+# An XML declaration's encoding: a part that names one other than UTF-8 is read in it
+# (expat decodes it; package.drawing re-encodes it), so only the others must be UTF-8.
+DECLARED_ENCODING = re.compile(rb'<\?xml[^>]*?\bencoding=["\']([^"\']*)["\']')
+
+
+def not_utf8(where: str) -> str:
+    """The one sentence for a part whose bytes are not UTF-8; ``where`` names the part."""
+    return f"{where}の文字を読めません（UTF-8 ではありません。ファイルが壊れています）"
+
+
+def _utf8_expected(data: bytes) -> bool:
+    declared = DECLARED_ENCODING.match(data)
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+
+
+_UTF8_CHUNK = 1 << 20
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8, decoded a megabyte at a time: the text of a whole large
+    sheet would cost four times its bytes in memory (a sheet of a million styled rows past
+    the 512 MB bound), and the characters are not kept."""
+    decoder, view = codecs.getincrementaldecoder("utf-8")(), memoryview(data)
+    try:
+        for at in range(0, len(data), _UTF8_CHUNK):
+            decoder.decode(view[at:at + _UTF8_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def check_xml_chars(part: str, data: bytes, label: Optional[str] = None) -> None:
-    """Refuse a part holding a character XML 1.0 forbids, naming the part and the character.
+    """Refuse a part holding a character XML 1.0 forbids, or bytes that are no character of
+    its encoding (a byte cut out of a character, a part damaged in transit), naming the part.
     Called on every XML part as it is read (package.zipped.Package.read), so a damaged
-    sheet, shared strings, workbook or styles part stops a run before anything is written."""
+    sheet, shared strings, workbook or styles part stops a run before anything is written,
+    and the readers past it that scan a part's text (workbook.sheet_checks.formula_cells,
+    a returned file's sheets, which expat never parses) may decode it as UTF-8. The UTF-8
+    test is skipped for an ASCII part (a sheet of shared strings)."""
     code = forbidden_char(data)
+    where = f"{label}（部品「{part}」）" if label else f"ブックの部品「{part}」"
+    if code is None and not data.isascii() and not data.startswith(_UTF16_STARTS) and _utf8_expected(data):
+        if not _is_utf8(data):
+            raise PackageError(not_utf8(where) + "。Excel で開いて保存し直すか、元のファイルを使ってください")
     if code is not None:
         shown = f"U+{code:04X}" if code <= 0x10FFFF else "範囲外の文字参照"
-        where = f"{label}（部品「{part}」）" if label else f"ブックの部品「{part}」"
         if data.startswith(_UTF16_STARTS):
             # Allowed by the format, written by no application the tool knows: every one of
             # its ASCII characters carries a NUL byte, which read as 「制御文字（U+0000）…

@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .xml import XML_PARTS, PackageError, check_xml_chars
+from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -158,8 +158,7 @@ class Package:
         try:
             return self.read(name).decode("utf-8")
         except UnicodeDecodeError:
-            raise PackageError(f"ブックの部品「{name}」の文字を読めません（UTF-8 ではありません。"
-                               "ファイルが壊れています）") from None
+            raise PackageError(not_utf8(f"ブックの部品「{name}」")) from None
 
     def get(self, name: str) -> Optional[bytes]:
         return self.read(name) if name in self else None

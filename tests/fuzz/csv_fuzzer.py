@@ -81,7 +81,27 @@ def render(rows: list, rng) -> bytes:
         data = data[:i] + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4))) + data[i:]
     if rng.random() < .05:
         data += b'\x00' * rng.choice([1, 1000, 3_000_000])
+    if rng.random() < .25:
+        data = _damage_lines(data, rng)
     return data
+
+
+def _damage_lines(data: bytes, rng) -> bytes:
+    """What editors and concatenation leave in a real file: a BOM at a line's start mid-file
+    (two CSVs joined), NUL bytes, line ends of every kind in one file, a million empty lines."""
+    lines = data.splitlines(keepends=True) or [b'']
+    i = rng.randrange(len(lines))
+    kind = rng.randrange(4)
+    if kind == 0:
+        lines[i] = rng.choice([b'\xef\xbb\xbf', b'\xff\xfe', b'\xef\xbb\xbf\xef\xbb\xbf']) + lines[i]
+    elif kind == 1:
+        j = rng.randrange(len(lines[i]) + 1)
+        lines[i] = lines[i][:j] + b'\x00' * rng.choice([1, 2, 7]) + lines[i][j:]
+    elif kind == 2:
+        lines = [line.rstrip(b'\r\n') + rng.choice([b'\r\n', b'\n', b'\r', b'\n\r', b'\x0b', b'\x0c', b'\xe2\x80\xa8', b'\x85']) for line in lines]
+    else:
+        lines.insert(i, rng.choice([b'\r\n', b'\n', b',,,\r\n']) * rng.choice([1000, 1_000_000]))
+    return b''.join(lines)
 
 
 def run_case(context: dict, case: Case) -> list:

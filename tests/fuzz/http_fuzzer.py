@@ -105,7 +105,9 @@ def headers(context: dict, rng, body: bytes) -> tuple[dict, bytes]:
 
 
 def damage(h: dict, body: bytes, rng, master_id: str) -> tuple[dict, bytes]:
-    k = rng.randrange(12)
+    k = rng.randrange(15)
+    if k >= 12:   # what a proxy or a hand-made client puts in the head itself
+        return _head_damage(h, body, rng, k), body
     if k == 0:
         h['Authorization'] = rng.choice([KEY, 'Bearer ' + KEY, 'bearer  ' + KEY + ' ', KEY + '\x00', 'Basic ' + KEY, '',
                                          KEY[:-1], KEY.upper(), 'é' * 30, KEY * 100])
@@ -140,12 +142,35 @@ def damage(h: dict, body: bytes, rng, master_id: str) -> tuple[dict, bytes]:
     return h, body
 
 
+def _head_damage(h: dict, body: bytes, rng, k: int) -> dict:
+    """A header twice (the second line rides in the first's value), a header folded onto a
+    continuation line (obsolete in HTTP/1.1, still sent), thousands of headers, one header
+    line past any buffer."""
+    name = rng.choice(['Content-Length', 'Authorization', 'X-Renkei-Master', 'X-Renkei-Client', 'X-Renkei-User',
+                       'Content-Encoding', 'Transfer-Encoding', 'Host'])
+    if k == 12:
+        again = rng.choice([h.get(name, ''), '0', str(len(body) + 7), 'x', 'chunked', '', h.get(name, '') + ' '])
+        h[name] = f"{h.get(name, '')}\r\n{name.lower() if rng.random() < .5 else name}: {again}"
+    elif k == 13:
+        h[name] = f"{h.get(name, '')}\r\n{rng.choice([' ', chr(9)])}{rng.choice(['x', h.get(name, ''), ''])}"
+    elif rng.random() < .5:
+        for n in range(rng.choice([100, 1000, 20000])):
+            h[f'X-Pad-{n}'] = 'a'
+    else:
+        h[rng.choice(['X-Pad', name])] = 'a' * rng.choice([8190, 65537, 1_000_000])
+    return h
+
+
 def run_case(context: dict, case: Case) -> list:
     rng = case.rng
     entry = rng.choice(ENTRIES)
     method = rng.choice(['POST'] * 8 + ['GET', 'PUT', 'HEAD', 'OPTIONS', 'DELETE', 'P\u00f6ST'])
     h, body = headers(context, rng, context["body"])
-    head = f'{method} /buttons/{entry} HTTP/1.1\r\n'.encode() + b''.join(
+    version = rng.choice(['HTTP/1.1'] * 12 + ['HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'http/1.1', 'HTTP/1.1 ', 'HTTP/1'])
+    target = f'/buttons/{entry}' if rng.random() < .9 else rng.choice(
+        [f'http://127.0.0.1/buttons/{entry}', f'//buttons/{entry}', f'/buttons//{entry}', f'/BUTTONS/{entry}', '*',
+         f'/buttons/{entry}#x', f'/buttons/{entry}/', f'/%62uttons/{entry}', '/' + 'a' * 70000])
+    head = f'{method} {target} {version}\r\n'.encode() + b''.join(
         f'{k}: {v}\r\n'.encode('utf-8', 'surrogatepass') for k, v in h.items())
     request = head + b'\r\n' + body
     shut = rng.random() < .3

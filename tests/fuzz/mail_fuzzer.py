@@ -21,6 +21,9 @@ BITS = ['小樽市', '企画課', '"', "'", ',', ';', '<', '>', '\n', '\r\n', '\
         '\r\nBcc: evil@x.example', 'x' * 200, '{市町村名}', '{', '}', '%s', '\u2028', '\u0085', 'ｶﾀｶﾅ', '〜', '−']
 LOCALS = ['renkei', 'a.b', 'a+b', 'x' * 64, 'x' * 70, "o'neil", 'kikaku', 'a_b-c', 'kikaku.seisaku']
 DOMAINS = ['otaru.example', 'city.otaru.hokkaido.jp', 'xn--wgv71a.jp', 'a' * 63 + '.jp', 'sub.example.', 'EXAMPLE.JP', '[127.0.0.1]']
+NOT_ADDRESSES = ['a..b@otaru.example', '.a@otaru.example', 'a.@otaru.example', 'a@otaru..example', 'a@-otaru.example', 'a@b@otaru.example',
+                 'kikaku\uff20otaru.example', 'a@', '@otaru.example', 'a b@otaru.example', 'a@otaru.example>', '<a@otaru.example',
+                 'a@[999.0.0.1]', 'a@' + 'b' * 64 + '.jp', 'a@otaru_city.example', 'mailto:a@otaru.example']
 HEADERS = {'from', 'to', 'subject', 'date', 'message-id', 'x-unsent', 'mime-version', 'content-type', 'cc'}
 
 
@@ -66,10 +69,13 @@ def entry(rng) -> tuple[str, str | None]:
     if k == 2:
         return '"' + name.replace('\\', '\\\\').replace('"', '\\"') + f'" <{addr}>', addr
     if k == 3 and rng.random() < .3:
-        return addr + rng.choice(['\r\nBcc: evil@x.example', '\nCc: evil@x.example', ' (comment)', '>', '\u200b']), None
+        return addr + rng.choice(['\r\nBcc: evil@x.example', '\nCc: evil@x.example', '>', '\u200b']), None
     if k == 4:
         return f'{name}<{addr}>', addr
-    return addr + rng.choice([' ', '\u3000', '\n']), addr
+    if k == 5 and rng.random() < .4:   # no address a mail server takes: refused, never sent on
+        return rng.choice(NOT_ADDRESSES), None
+    # an RFC 5322 comment after the address (「(企画課)」) is no injection: it means the address
+    return addr + rng.choice([' ', '\u3000', '\n', ' (comment)', ' (企画(政策)課)']), addr
 
 
 def typed_settings(src, case: Case) -> dict:
@@ -86,7 +92,7 @@ def typed_settings(src, case: Case) -> dict:
         meant = [(row[3].value or '').strip()]
         if rng.random() < .35:
             entries = [entry(rng) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
-            row[3].value = rng.choice([', ', ';', ',', '; ', '\n']).join(e[0] for e in entries)
+            row[3].value = rng.choice([', ', ';', ',', '; ', '\n', '\r\n', '、', '，', '；', ' ']).join(e[0] for e in entries)
             meant = [e[1] for e in entries]
         intent[row[0].value] = None if None in meant else [a.strip().lower() for a in meant]
     if rng.random() < .3:
@@ -130,7 +136,7 @@ def judged(outcome: Outcome, intent: dict, drafts: list[bytes]) -> Outcome:
     for raw in drafts:
         found += message_problems(raw, 'message')
     if None in intent.values() and drafts:
-        found.append('a cell that injects a header was accepted')
+        found.append('a cell that injects a header or holds no address was accepted')
     elif drafts and not outcome.label.startswith('split') and sorted(r for raw in drafts for r in recipients(raw)) != wanted:
         found.append(f'recipients {[recipients(raw) for raw in drafts]} != {wanted}')
     outcome.note = '; '.join(found)[:2000]

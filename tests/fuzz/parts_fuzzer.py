@@ -8,8 +8,9 @@ master as it was."""
 from __future__ import annotations
 
 import re
+from xml.sax.saxutils import escape, unescape
 
-from fuzzlib import Case, problem, read_parts, run_cli, write_parts
+from fuzzlib import Case, Outcome, copy_to, problem, read_parts, run_cli, write_parts
 
 NAME = "parts"
 TOKENS = [b'<v>1e400</v>', b'<v>NaN</v>', b'<v>-0</v>', b'<v></v>', b'<v>#N/A</v>', b' t="e"', b' t="b"', b' t="str"',
@@ -51,6 +52,121 @@ def _replace_group(data: bytes, pattern: bytes, values: list, rng) -> bytes:
     return data[:m.start(1)] + rng.choice(values) + data[m.end(1):]
 
 
+# Ways Excel and other producers really write a cell or a shared string. The equivalent ones
+# keep the cell's meaning (Excel reads the same value), so the verdict must not change.
+ERRORS = ['#NULL!', '#DIV/0!', '#VALUE!', '#REF!', '#NAME?', '#NUM!', '#N/A', '#GETTING_DATA', '#SPILL!', '#CALC!']
+ISO_DATES = ['1900-02-29', '1900-02-29T00:00:00', '1899-12-31T00:00:00', '9999-12-31T23:59:59', '10000-01-01T00:00:00', '2023-13-01',
+             '2023-02-30', '2023-04-01T24:00:00', '2023-04-01T00:00:00Z', '2023-04-01T00:00:00+09:00', '0000-01-01', 'x', '']
+SPANS = ['1:2147483647', '5:1', '0:0', '', 'x', '1:16385', '-1:3']
+PHONETIC = '<rPh sb="0" eb="1"><t>\u30d5\u30ea\u30ac\u30ca</t></rPh><phoneticPr fontId="0" type="noConversion"/>'
+RUN_PROPS = '<rPr><b/><sz val="11"/><color rgb="FFFF0000"/><rFont val="\uff2d\uff33 \uff30\u30b4\u30b7\u30c3\u30af"/><family val="3"/><charset val="128"/></rPr>'
+_SI = re.compile(r'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
+_STRING_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?) t="s"><v>([0-9]+)</v></c>')
+_NUMBER_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"((?: s="([0-9]+)")?)><v>(-?[0-9.]+(?:E[-+]?[0-9]+)?)</v></c>')
+
+
+def _runs(text: str, rng) -> str:
+    """``text`` (unescaped) as rich runs, cut at a random place: the same text to Excel."""
+    cut = rng.randrange(len(text) + 1)
+    runs = [f'<r>{RUN_PROPS if k else ""}<t xml:space="preserve">{escape(t)}</t></r>' for k, t in enumerate((text[:cut], text[cut:]))]
+    return "".join(runs)
+
+
+def _date_styles(styles: str) -> set:
+    """The cellXfs indexes whose number format shows a date (built-in 14-22, 45-47 or a
+    custom code with y/m/d)."""
+    custom = {m[0] for m in re.findall(r'<numFmt numFmtId="([0-9]+)" formatCode="([^"]*)"', styles) if re.search("[ymd]", m[1])}
+    xfs = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S)
+    ids = re.findall(r'<xf numFmtId="([0-9]+)"', xfs.group(1)) if xfs else []
+    return {str(i) for i, n in enumerate(ids) if n in custom or 14 <= int(n) <= 22 or 45 <= int(n) <= 47}
+
+
+def _serial_to_iso(serial: float) -> str | None:
+    import datetime as dt
+
+    if not 61 <= serial < 2958466:   # past the fictitious 1900-02-29, before 10000-01-01
+        return None
+    return (dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)).isoformat(timespec="seconds")
+
+
+def rewrite(parts: dict, rng) -> bool:
+    """One well-formed rewrite of a shared string or a cell as a real producer writes it
+    (rich and phonetic runs, inline strings, t="str", t="d" ISO dates, shared formulas,
+    error values, E-notation numbers, row spans); True when Excel reads the same values."""
+    kind = rng.choice(["rich", "phonetic", "inline", "inline-rich", "str", "number", "date", "date-bad", "shared-f", "error", "spans", "spans-bad"])
+    sst = parts.get("xl/sharedStrings.xml", b"").decode("utf-8")
+    if kind in ("rich", "phonetic"):
+        found = list(_SI.finditer(sst))
+        if not found:
+            return False
+        m = rng.choice(found)
+        text = unescape(m.group(1))
+        body = _runs(text, rng) if kind == "rich" else f'<t xml:space="preserve">{escape(text)}</t>'
+        parts["xl/sharedStrings.xml"] = (sst[:m.start()] + f"<si>{body}{PHONETIC if rng.random() < .7 else ''}</si>" + sst[m.end():]).encode("utf-8")
+        return True
+    sheets = sorted(n for n in parts if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
+    dates = _date_styles(parts.get("xl/styles.xml", b"").decode("utf-8"))
+    if kind == "date":   # only a date-formatted serial is a date to Excel
+        sheets = [n for n in sheets if any(c.group(3) in dates for c in _NUMBER_CELL.finditer(parts[n].decode("utf-8")))]
+        if not sheets:
+            return False
+    name = rng.choice(sheets)
+    xml = parts[name].decode("utf-8")
+    strings = [unescape(m.group(1)) if m else None for m in map(_SI.fullmatch, re.findall(r"<si>.*?</si>", sst, re.S))]
+    if kind in ("inline", "inline-rich", "str"):
+        found = [m for m in _STRING_CELL.finditer(xml) if int(m.group(3)) < len(strings) and strings[int(m.group(3))] is not None]
+        if not found:
+            return False
+        m = rng.choice(found)
+        text = strings[int(m.group(3))]
+        if kind == "str":
+            new = f'<c r="{m.group(1)}"{m.group(2)} t="str"><f>"{escape(text).replace(chr(34), chr(34) * 2)}"</f><v>{escape(text)}</v></c>'
+        else:
+            inner = _runs(text, rng) + PHONETIC if kind == "inline-rich" else f'<t xml:space="preserve">{escape(text)}</t>'
+            new = f'<c r="{m.group(1)}"{m.group(2)} t="inlineStr"><is>{inner}</is></c>'
+        parts[name] = (xml[:m.start()] + new + xml[m.end():]).encode("utf-8")
+        return kind != "str"   # a formula in an input cell is the tool's to refuse
+    if kind == "spans":
+        new = re.sub(r'spans="[^"]*"', 'spans="1:16384"', xml)
+        parts[name] = new.encode("utf-8")
+        return True
+    if kind == "spans-bad":
+        found = list(re.finditer(r'spans="([^"]*)"', xml))
+        if not found:
+            return False
+        m = rng.choice(found)
+        parts[name] = (xml[:m.start(1)] + rng.choice(SPANS) + xml[m.end(1):]).encode("utf-8")
+        return False
+    cells = [c for c in _NUMBER_CELL.finditer(xml) if kind != "date" or c.group(3) in dates]
+    if kind in ("error",):
+        cells = cells + list(_STRING_CELL.finditer(xml))
+    if not cells:
+        return False
+    m = rng.choice(cells)
+    ref, style = m.group(1), m.group(2)
+    if kind == "number":
+        value = float(m.group(4))
+        new = f'<c r="{ref}"{style}><v>{rng.choice(["%.17E" % value, repr(value), "%.17e" % value, "+" + repr(value)])}</v></c>'
+        equivalent = True
+    elif kind == "date":
+        iso = _serial_to_iso(float(m.group(4)))
+        if iso is None:
+            return False
+        new, equivalent = f'<c r="{ref}"{style} t="d"><v>{iso}</v></c>', True
+    elif kind == "date-bad":
+        new, equivalent = f'<c r="{ref}"{style} t="d"><v>{rng.choice(ISO_DATES)}</v></c>', False
+    elif kind == "shared-f":
+        following = [c.group(1) for c in cells if c.start() > m.end()][:3]
+        new, equivalent = f'<c r="{ref}"{style}><f t="shared" ref="{ref}:{following[-1] if following else ref}" si="0">1+1</f><v>2</v></c>', False
+        for other in following:   # the shared formula's other cells, as Excel writes them
+            xml = re.sub(rf'<c r="{other}"((?: s="[0-9]+")?)(?: t="s")?><v>[^<]*</v></c>', rf'<c r="{other}"\1><f t="shared" si="0"/><v>2</v></c>', xml, count=1)
+        m = re.search(re.escape(m.group(0)), xml) or m
+    else:
+        new, equivalent = f'<c r="{ref}"{style} t="e"><v>{escape(rng.choice(ERRORS))}</v></c>', False
+    parts[name] = (xml[:m.start()] + new + xml[m.end():]).encode("utf-8")
+    return equivalent
+
+
 def damaged_copy(src, case: Case, name: str):
     """``src`` copied into the case's folder as ``name`` with one to three damages to one
     of its XML parts."""
@@ -82,7 +198,34 @@ def run_commands(case: Case, master, names) -> list:
     return outcomes
 
 
+def verdict(o: Outcome) -> tuple:
+    """What validate said, as far as an equivalent file must say the same."""
+    return o.rc, next((line for line in o.output.splitlines() if line.startswith("入力チェック")), "")
+
+
+def prepare(masters: dict, tmp):
+    """The undamaged masters' validate verdicts, for the rewrites that keep every value."""
+    baseline = {}
+    for kind in ("xlsm", "xlsx"):
+        folder = tmp / f"parts-baseline-{kind}"
+        folder.mkdir(exist_ok=True)
+        baseline[kind] = verdict(run_cli(["validate", copy_to(masters[kind], folder, "m" + masters[kind].suffix)], folder))
+    return {**masters, "baseline": baseline}
+
+
 def run_case(masters: dict, case: Case) -> list:
-    src = masters[case.rng.choice(["xlsm", "xlsx"])]
+    kind = case.rng.choice(["xlsm", "xlsx"])
+    src = masters[kind]
+    if "baseline" in masters and case.rng.random() < .4:
+        parts = read_parts(src)
+        equivalent = all([rewrite(parts, case.rng) for _ in range(case.rng.randrange(1, 4))])
+        master = write_parts(case.folder / ("m" + src.suffix), parts)
+        case.inputs.append(master)
+        if equivalent:
+            o = run_cli(["validate", master], case.folder, guard=master)
+            if not problem(o) and verdict(o) != masters["baseline"][kind]:
+                o.note = f"a rewrite Excel reads as the same values changed validate's verdict from {masters['baseline'][kind]}"
+            return [o]
+        return run_commands(case, master, [case.rng.choice(sorted(master_commands(master, case.folder)))])
     master = damaged_copy(src, case, "m" + src.suffix)
     return run_commands(case, master, [case.rng.choice(sorted(master_commands(master, case.folder)))])

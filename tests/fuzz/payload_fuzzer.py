@@ -7,6 +7,8 @@ a hang of the click."""
 from __future__ import annotations
 
 import copy
+import json
+import re
 
 from fuzzlib import Case
 from server_base import case_master, click, server_master
@@ -15,7 +17,12 @@ NAME = "payload"
 VALUES = [None, '', ' ', '#N/A', '#DIV/0!', '#REF!', True, False, 0, -0.0, 1e308, -1e308, 1e-320, 2**53 + 1,
           12345678901234567890, '1,000', '１２', '以上', '50%', '2023-04-01T00:00:00.000Z', '2023/4/1', 'R5.3.31',
           '令和5年3月31日', '◎', '□', '×', '－', '―', '-', 'x' * 40000, '=A1', "'123", '\u0000', '\ud800', '𠮷野家', 'A\nB',
-          45000.5, -45000, 60, 2958466, -1, 0.1 + 0.2, [1, 2], {'a': 1}]
+          45000.5, -45000, 60, 2958466, -1, 0.1 + 0.2, [1, 2], {'a': 1},
+          # ISO dates out of Excel's range or the calendar, and JSON's non-numbers
+          '0000-01-01T00:00:00.000Z', '1899-12-30T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '9999-12-31T23:59:59.999Z',
+          '10000-01-01T00:00:00.000Z', '+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '2023-02-30T00:00:00.000Z',
+          '2023-04-01T24:00:00.000Z', '2023-04-01T00:00:00+09:00', '2023-04-01', '2023-04-01T00:00:00.000', '2023-W13-5',
+          float('nan'), float('inf'), float('-inf'), 9.99999999999999e307, 5e-324, 'x' * 32767, [[[]]], [None], {}]
 ENTRIES = [('check', '入力チェック'), ('recalc', '評価を再計算'), ('split', '配布用ファイル作成'),
            ('rollover', '次年度のマスターを作成'), ('collect', '回収ファイル取込')]
 
@@ -45,6 +52,31 @@ def mutate(payload: dict, rng) -> None:
         sheet[rng.choice(list(sheet))] = rng.choice(VALUES)
 
 
+def mutate_body(body: bytes, rng) -> bytes:
+    """What a body can carry that no dict can: a key twice, JSON's non-numbers as literals,
+    arrays nested deeper than any parser recurses, numbers past a double."""
+    text = body.decode("utf-8")
+    kind = rng.randrange(5)
+    keys = list(re.finditer(r'"(\w+)": ("(?:[^"\\]|\\.)*"|-?[0-9.eE+]+|null|true|false)', text))
+    if kind == 0 and keys:   # a key twice, the hostile value last (Python's parser keeps the last one)
+        m = rng.choice(keys)
+        again = json.dumps(rng.choice(VALUES[:30] + [m.group(2)[1:-1] + "x"]), ensure_ascii=False)
+        return (text[:m.end()] + f', "{m.group(1)}": {again}' + text[m.end():]).encode("utf-8")
+    if kind == 1:
+        nums = list(re.finditer(r'(?<=[\[,: ])-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?(?=[,\]}])', text))
+        if nums:
+            m = rng.choice(nums)
+            new = rng.choice(['NaN', 'Infinity', '-Infinity', '1e400', '-1e400', '1' * 5000, '1e-400', '-0', '0.' + '0' * 400 + '1'])
+            return (text[:m.start()] + new + text[m.end():]).encode("utf-8")
+    depth = rng.choice([100, 1000, 100000])
+    deep = '[' * depth + ']' * depth if kind != 4 else '{"a":' * depth + '1' + '}' * depth
+    values = list(re.finditer(r'"values": \[', text))
+    if values:
+        m = rng.choice(values)
+        return (text[:m.end()] + deep + ", " + text[m.end():]).encode("utf-8")
+    return (deep if kind == 2 else text).encode("utf-8")
+
+
 def run_case(context: dict, case: Case) -> list:
     from remote_payload import client_body
 
@@ -56,6 +88,8 @@ def run_case(context: dict, case: Case) -> list:
         body = client_body(payload)
     except Exception:   # a payload no client could write (json refuses it): not a case
         return []
+    if case.rng.random() < .3:
+        body = mutate_body(body, case.rng)
     sent = case.folder / "payload.json"
     sent.write_bytes(body)
     case.inputs.append(sent)

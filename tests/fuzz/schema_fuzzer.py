@@ -262,7 +262,48 @@ class Damage:
         return p, d[:m.start()] + el.encode() + d[m.end():]
 
 
-KINDS = ('sqref', 'sheetformula', 'defined', 'page', 'protect', 'cols', 'calc', 'ct', 'rels')
+    def m_sheets(self):
+        """workbook.xml's sheet list: a sheet hidden or very hidden, ids doubled or out of
+        range, names Excel refuses (too long, 「:」「[」, a trailing space, another's name in
+        another case or width), two sheets swapped, a local name pointing past the sheets."""
+        p, d = 'xl/workbook.xml', self.parts['xl/workbook.xml']
+        found = list(re.finditer(rb'<sheet\b[^>]*/>', d))
+        k = self.rng.randrange(4)
+        if k == 0:
+            return p, self.set_attr(d, 'sheet', {'state': ['hidden', 'veryHidden', 'visible', 'x', ''],
+                                                 'sheetId': ['1', '0', '-1', '65536', '4294967296', 'x']})
+        if k == 1 and found:
+            m = self.pick(found)
+            name = self.pick(['設定', 'ｾｯﾃｲ', '設定 ', ' 設定', 'x' * 32, 'a:b', 'a[1]', "'x", 'x\'', '一覧', 'History', '検証結果',
+                              '小樽市 ', '小樽市\u3000', 'ＯＴＡＲＵ', '札幌市', '', '&amp;', '\u200b小樽市'])
+            el = re.sub(r'name="[^"]*"', lambda _m: f'name="{esc(name)}"', m.group(0).decode())
+            return p, d[:m.start()] + el.encode() + d[m.end():]
+        if k == 2 and len(found) > 1:
+            a, b = sorted(self.rng.sample(found, 2), key=lambda m: m.start())
+            return p, d[:a.start()] + b.group(0) + d[a.end():b.start()] + a.group(0) + d[b.end():]
+        return p, self.set_attr(d, 'definedName', {'localSheetId': ['0', '-1', '18', '19', '99', '4294967296', 'x', ''],
+                                                    'hidden': ['0', '1', 'x']})
+
+    def m_views(self):
+        """A sheet's dimension, view, pane and selection: huge or broken references, a frozen
+        pane past the sheet, every sheet selected, right-to-left."""
+        p = self.pick(self.sheets)
+        d = self.parts[p]
+        k = self.rng.randrange(4)
+        if k == 0:
+            return p, self.set_attr(d, 'dimension', {'ref': SQREF})
+        if k == 1:
+            return p, self.set_attr(d, 'sheetView', {'rightToLeft': ['1', 'x'], 'tabSelected': ['1', 'x'], 'topLeftCell': SQREF[:12],
+                                                     'view': ['pageBreakPreview', 'pageLayout', 'x'], 'zoomScale': ['0', '9', '401', 'x'],
+                                                     'workbookViewId': ['1', '-1', 'x'], 'showGridLines': ['0', 'x']})
+        if k == 2:
+            return p, self.set_attr(d, 'pane', {'xSplit': ['0', '-1', '16384', '1e9', 'x'], 'ySplit': ['0', '-1', '1048576', 'x'],
+                                                'topLeftCell': SQREF[:12], 'state': ['frozen', 'split', 'frozenSplit', 'x'],
+                                                'activePane': ['topRight', 'x']})
+        return p, self.set_attr(d, 'selection', {'activeCell': SQREF[:12], 'sqref': SQREF, 'pane': ['topLeft', 'x']})
+
+
+KINDS = ('sqref', 'sheetformula', 'defined', 'page', 'protect', 'cols', 'calc', 'ct', 'rels', 'sheets', 'views')
 
 
 def commands(master, folder, next_year) -> dict:
