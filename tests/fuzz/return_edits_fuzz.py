@@ -1,7 +1,7 @@
 """Fuzz collect with returned input files as municipalities edit and save them in Calc.
 
 Not collected by pytest (a script): ``.venv/bin/python tests/fuzz/return_edits_fuzz.py
---seconds 900 --out /tmp/return_fuzz``. It builds the FY2023 sample master (init + recalc) and
+--seconds 900`` (findings in .fuzz/return_edits/). It builds the FY2023 sample master (init + recalc) and
 splits it once; each sequence copies master and input files, applies 1-4 random actions
 through UNO (real Calc calls, the same soffice handling as staff_edits_fuzz) to one or two
 municipalities' input files, saves each as a municipality would (.xlsx as given, .xls, .ods,
@@ -439,7 +439,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--seed", type=int, default=int(time.time()))
-    ap.add_argument("--out", default="/tmp/return_fuzz72")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / ".fuzz" / "return_edits"))
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep clean sequences too")
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 """Fuzz the master with what LibreOffice Calc writes when staff do ordinary things.
 
 Not collected by pytest (a script): ``.venv/bin/python tests/fuzz/staff_edits_fuzz.py
---seconds 900 --out /tmp/staff_fuzz``. It builds the FY2023 sample master (init + recalc),
+--seconds 900`` (findings in .fuzz/staff_edits/). It builds the FY2023 sample master (init + recalc),
 keeps one headless soffice of its own (own profile, own process group, ended at exit), and for
 each sequence draws 1-4 staff actions, applies them through UNO (real Calc calls), saves as
 .xlsm, then runs validate, recalc, split + collect, rollover and export on the file and judges:
@@ -520,7 +520,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--seed", type=int, default=int(time.time()))
-    ap.add_argument("--out", default="/tmp/staff_fuzz70")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / ".fuzz" / "staff_edits"))
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--replay", help="a JSON list of action lists to apply instead of drawn ones")
     args = ap.parse_args()
