@@ -37,7 +37,7 @@ test: $(STAMP)
 FUZZ_SECONDS ?= 60
 fuzz: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/$(VENV)/pycache" \
-		$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) \
+		$(BIN)/python tests/fuzz/fuzz_run.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) \
 		$(if $(FUZZ_ONLY),--only $(FUZZ_ONLY)) $(if $(FUZZ_CASE),--case $(FUZZ_CASE))
 
 # button_startup only prints; run.py last, as it exits 1 when a target is missed.

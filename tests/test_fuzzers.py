@@ -11,7 +11,7 @@ FUZZ = Path(__file__).resolve().parent / "fuzz"
 sys.path.insert(0, str(FUZZ))
 
 import fuzzlib  # noqa: E402
-import run  # noqa: E402
+import fuzz_run as run  # noqa: E402  (not "run": benchmarks/run.py, which other test files import, takes that name)
 from conftest import shared_build  # noqa: E402
 
 CASES = 1   # per fuzzer: enough to run every line of its case; `make fuzz` runs thousands

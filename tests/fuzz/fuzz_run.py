@@ -1,7 +1,7 @@
 """The fuzzers' one entry point (``make fuzz``): each fuzzer in turn for its time budget,
 every finding kept in ``.fuzz/`` with the one-line command that replays it.
 
-    python tests/fuzz/run.py [--seconds 60] [--seed N] [--only parts,csv] [--case parts:7:12]
+    python tests/fuzz/fuzz_run.py [--seconds 60] [--seed N] [--only parts,csv] [--case parts:7:12]
 
 Exit code 0 when nothing was found, 1 when something was."""
 
