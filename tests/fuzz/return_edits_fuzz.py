@@ -23,7 +23,6 @@ Every sequence whose verdict is not clean is kept in OUT/fail-<n>/.
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import random
 import re
@@ -33,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, Office, col_letter, digest, prop, run, url  # noqa: E402
+from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, col_letter, digest, prop, run, sort_range, url, workspace  # noqa: E402
 
 FILTERS = {"xlsx": ("Calc MS Excel 2007 XML", ""), "xls": ("MS Excel 97", ""), "ods": ("calc8", ""),
            "csv": ("Text - txt - csv (StarCalc)", "44,34,76,1")}
@@ -128,8 +127,6 @@ def pick(a, options):
 
 
 def apply(office, doc, a: dict, outdir: Path) -> dict:
-    from com.sun.star.table import TableSortField
-    import uno
     info = {"cells": []}
     sh, hr, cols, last = table(doc, a["muni"])
     if a["unprotect"]:
@@ -178,16 +175,7 @@ def apply(office, doc, a: dict, outdir: Path) -> dict:
         sh.Rows.removeByIndex(a["at"], a["count"])
         info["deleted"] = True
     elif k == "sort":
-        area = sh.getCellRangeByName(a["range"])
-        field = TableSortField()
-        field.Field, field.IsAscending = a["key"], a["asc"]
-        d = area.createSortDescriptor()
-        for p in d:
-            if p.Name == "SortFields":
-                p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
-            elif p.Name == "ContainsHeader":
-                p.Value = a["header"]
-        area.sort(d)
+        sort_range(sh.getCellRangeByName(a["range"]), a["key"], a["asc"], a["header"])
     elif k == "hide_row":
         sh.Rows.getByIndex(r).IsVisible = False
     elif k == "merge":
@@ -443,14 +431,7 @@ def main():
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep clean sequences too")
     args = ap.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    office = Office(out)
-    atexit.register(office.stop)
-    office.start()
-    base_dir = out / "base"
-    shutil.rmtree(base_dir, ignore_errors=True)
-    base_dir.mkdir()
+    out, office, base_dir = workspace(args.out)
     base = base_dir / "master_2023.xlsm"
     run(["init", str(base), "--sample", "fy2023"], base_dir)
     run(["recalc", str(base)], base_dir)

@@ -49,7 +49,6 @@ TARGET = ['../x.xml', '/xl/worksheets/sheet1.xml', 'worksheets/sheet1.xml', 'htt
 ORDER = ['sheetPr', 'dimension', 'sheetViews', 'sheetFormatPr', 'cols', 'sheetData', 'sheetCalcPr', 'sheetProtection', 'protectedRanges', 'scenarios', 'autoFilter',
          'sortState', 'dataConsolidate', 'customSheetViews', 'mergeCells', 'phoneticPr', 'conditionalFormatting', 'dataValidations', 'hyperlinks', 'printOptions',
          'pageMargins', 'pageSetup', 'headerFooter', 'rowBreaks', 'colBreaks', 'customProperties', 'cellWatches', 'ignoredErrors', 'smartTags', 'drawing', 'legacyDrawing']
-def esc(v): return v.replace('&', '&amp;').replace('<', '&lt;').replace('"', '&quot;') if not v.startswith('&#') and v != '&amp;' else v
 
 
 def esc(v: str) -> str:

@@ -226,8 +226,7 @@ def neutral(a: dict, before_value) -> bool:
 
 def apply(doc, a: dict) -> dict:
     """Apply one action; returns what the oracle needs (cells typed, the value before)."""
-    from com.sun.star.table import CellRangeAddress, TableSortField
-    import uno
+    from com.sun.star.table import CellRangeAddress
     info = {"cells": [], "before": None}
     sheets = doc.Sheets
     if not sheets.hasByName(a["sheet"]):
@@ -250,16 +249,7 @@ def apply(doc, a: dict) -> dict:
     elif k == "delete_cols":
         sh.Columns.removeByIndex(a["at"], a["count"])
     elif k in ("sort_muni", "sort_indicators"):
-        area = sh.getCellRangeByName(a["range"])
-        field = TableSortField()
-        field.Field, field.IsAscending = a["key"], a["asc"]
-        d = area.createSortDescriptor()
-        for p in d:
-            if p.Name == "SortFields":
-                p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
-            elif p.Name == "ContainsHeader":
-                p.Value = a.get("header", True)
-        area.sort(d)
+        sort_range(sh.getCellRangeByName(a["range"]), a["key"], a["asc"], a.get("header", True))
     elif k == "move_sheet":
         sheets.moveByName(a["sheet"], a["pos"])
     elif k == "copy_sheet":
@@ -516,6 +506,36 @@ def one_sequence(office, base: Path, baseline: dict, rng: random.Random, work: P
     return actions, problems
 
 
+def sort_range(area, key: int, ascending: bool, header: bool) -> None:
+    """Calc's データ → 並べ替え on one column; ``header`` is 「範囲に列見出しを含む」."""
+    from com.sun.star.table import TableSortField   # UNO's modules: importable once soffice's Python path is set
+    import uno
+    field = TableSortField()
+    field.Field, field.IsAscending = key, ascending
+    descriptor = area.createSortDescriptor()
+    for p in descriptor:
+        if p.Name == "SortFields":
+            p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
+        elif p.Name == "ContainsHeader":
+            p.Value = header
+    area.sort(descriptor)
+
+
+def workspace(out_arg: str):
+    """(findings folder, a started soffice, an empty base folder): both walkers' start. The
+    soffice is ended at exit, also on SIGTERM (atexit alone left it running)."""
+    out = Path(out_arg)
+    out.mkdir(parents=True, exist_ok=True)
+    office = Office(out)
+    atexit.register(office.stop)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    office.start()
+    base_dir = out / "base"
+    shutil.rmtree(base_dir, ignore_errors=True)
+    base_dir.mkdir()
+    return out, office, base_dir
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600)
@@ -524,14 +544,7 @@ def main():
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--replay", help="a JSON list of action lists to apply instead of drawn ones")
     args = ap.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    office = Office(out)
-    atexit.register(office.stop)
-    office.start()
-    base_dir = out / "base"
-    shutil.rmtree(base_dir, ignore_errors=True)
-    base_dir.mkdir()
+    out, office, base_dir = workspace(args.out)
     tool_master = base_dir / "tool.xlsm"
     run(["init", str(tool_master), "--sample", "fy2023"], base_dir)
     run(["recalc", str(tool_master)], base_dir)
