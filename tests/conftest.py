@@ -25,7 +25,7 @@ seconds; copying a file costs nothing):
 - ``shared_build`` (here): build any costly, read-only input once per test run.
 
 Slow modules run first (``pytest_collection_modifyitems``), so that the last file a worker
-takes is a short one; add a module to ``SLOW_FIRST`` when it takes more than ~15 s.
+takes is a short one; add a module to ``SLOW_FIRST`` when it takes more than ~20 s.
 """
 
 import fcntl
@@ -50,13 +50,10 @@ def replace_vba_project(src_path, dst_path, data: bytes) -> None:
     replace_file(dst_path, lambda tmp: write_with_project(src_path, tmp, data), keep_backup=False)
 
 # Roughly in order of CPU time (measured on 2 cores; see ``pytest --durations``).
-# Longest first (summed test time of a fresh clone's run, stop 45), so that the files are dealt
-# to the workers as the longest-processing-time rule deals jobs.
-SLOW_FIRST = ("test_server.py", "test_hostile_files.py", "test_buttons.py", "test_hostile_writes.py",
-              "test_cycle.py", "test_wheels.py", "test_error_cells.py", "test_server_layout.py",
-              "test_years.py", "test_vba_libreoffice.py", "test_vba_static.py", "test_mail.py",
-              "test_realbooks.py", "test_lossless.py", "test_faces.py", "test_answer_size.py",
-              "test_uno_office.py", "test_package_keeps.py")
+SLOW_FIRST = ("test_server.py", "test_wheels.py", "test_hostile_files.py", "test_lossless.py",
+              "test_vba_static.py", "test_realbooks.py", "test_hostile_writes.py", "test_answer_size.py",
+              "test_cycle.py", "test_package_keeps.py", "test_years.py", "test_vba_libreoffice.py",
+              "test_uno_office.py")
 
 
 def rewrite_cells(path, part: str, cells: dict) -> None:
