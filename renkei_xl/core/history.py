@@ -649,7 +649,8 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
         elif first[key][1] == record:
             refusals.append(Refusal(line, where + f"{ind_id} の {year}年度は {first[key][0]}行目と同じです（1 行だけ取り込みます）"))
         else:
-            clashes.setdefault(key, [first[key][::2]]).append((line, where))
+            first_line, _record, first_where = first[key]
+            clashes.setdefault(key, [(first_line, first_where)]).append((line, where))
     refusals += _clashing(clashes)
     records = [(ind_id, year, record) for (ind_id, year), (_line, record, _where) in first.items()
                if (ind_id, year) not in clashes]
