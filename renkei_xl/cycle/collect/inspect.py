@@ -426,14 +426,14 @@ def _check_order(muni: str, rows: list, want: list[str], data: MasterData, ident
     lifted): the same rows as issued, in another order. The fingerprint is of the rows in
     order, so this was told 「マスターの指標が変わった…配布し直してください」, sending staff to
     issue the file again for what the municipality did."""
-    got = [(r, v["indicator_id"]) for r, v, _cells in rows if v["indicator_id"]]
-    ids = [i for _r, i in got]
+    got = [(cells["indicator_id"], v["indicator_id"]) for _r, v, cells in rows if v["indicator_id"]]
+    ids = [i for _cell, i in got]
     if ids == want or sorted(ids) != sorted(want):
         return
     if ident.get(P_FINGERPRINT, "") != fingerprint(returned_rows(data, want)):
         return
-    r, moved = next((r, i) for (r, i), w in zip(got, want) if i != w)
-    raise Refused(f"シート「{muni}」の行の順番が配布したときと変わっています（並べ替えられています。{muni}!A{r} に"
+    cell, moved = next((cell, i) for (cell, i), w in zip(got, want) if i != w)
+    raise Refused(f"シート「{muni}」の行の順番が配布したときと変わっています（並べ替えられています。{muni}!{cell} に"
                   f"指標ID {moved} の行があります）。配布したときの順番（指標ID {_few(want)}）に並べ直して保存したファイルを"
                   "送ってもらってください")
 
