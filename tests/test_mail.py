@@ -1160,10 +1160,18 @@ def test_a_name_no_reader_reads_back_as_typed_is_refused(tmp_path, name):
     """A name holding an encoded word as typed text, and a line separator: written raw (the
     policy's folding decoded it), U+2028 became a line break that ended the To header of
     the draft, its recipient lost with every header after it (found by make fuzz,
-    mail:8978966:146). Refused, naming the address and the name."""
+    mail:8978966:146). Refused, naming whose address it is in 設定, the address and the name."""
     code, err, draft = _export_eml_with_otaru(tmp_path, f'"{name}" <kikaku@otaru.example>')
     assert code == 2 and draft is None, err
-    assert "メールアドレス「kikaku@otaru.example」の名前「" in err, err
+    assert "シート「設定」の小樽市のメールアドレス「kikaku@otaru.example」の名前「" in err, err
+
+
+def test_a_name_too_long_for_a_header_line_is_refused_naming_whose_it_is(tmp_path):
+    """A quoted ASCII name past a header line's 998 characters cannot be folded (it loses its
+    quotes) nor written whole: refused, naming 小樽市's cell in 設定 rather than the address alone."""
+    code, err, draft = _export_eml_with_otaru(tmp_path, f'"{"x" * 1000}*;" <kikaku@otaru.example>')
+    assert code == 2 and draft is None, err
+    assert "シート「設定」の小樽市のメールアドレス「kikaku@otaru.example」の名前が長すぎて" in err, err
 
 
 @pytest.mark.parametrize("cell", ["a..b@otaru.example", ".kikaku@otaru.example", "kikaku.@otaru.example",

@@ -119,14 +119,18 @@ def _set_addresses(msg: EmailMessage, field: str, addresses: Sequence[Address]) 
     the next municipality's address vanished from the To that Outlook shows and that a reply
     to all uses, while the server still sent it the mail. An address alone has no comma to
     lose; the folded pieces are stored raw (POLICY keeps them as written)."""
-    pieces = []
-    for address in addresses:
-        folded = POLICY.header_factory(field, [address]).fold(policy=POLICY)
-        piece = folded[len(field) + 1:].strip()
-        if _read_back(field, piece) != (_SPACES.sub("", address.display_name), address.addr_spec):
-            piece = _unfolded(field, address)
-        pieces.append(piece)
-    msg.set_raw(field, ",\n ".join(pieces))
+    msg.set_raw(field, ",\n ".join(_piece(field, address) for address in addresses))
+
+
+def _piece(field: str, address: Address, role: str = "") -> str:
+    """``address`` as it is written in ``field``: folded by the policy where that reads back
+    as typed, else on one line (_unfolded). Asked once more when a cell is parsed, with the
+    cell's ``role``, so that a name no mail can carry is refused naming whose it is."""
+    folded = POLICY.header_factory(field, [address]).fold(policy=POLICY)
+    piece = folded[len(field) + 1:].strip()
+    if _read_back(field, piece) != (_SPACES.sub("", address.display_name), address.addr_spec):
+        piece = _unfolded(field, address, role)
+    return piece
 
 
 def _read_back(field: str, piece: str) -> tuple[str, str]:
@@ -150,7 +154,7 @@ _SPACES = re.compile(r"\s+")
 _LINE_MAX = 998
 
 
-def _unfolded(field: str, address: Address) -> str:
+def _unfolded(field: str, address: Address, role: str = "") -> str:
     """An address on one line, where the policy's folding changed it: a quoted name in ASCII
     longer than a line lost its quotes (「"xxx…*;" <a.b59@…>」 was written 「xxx…*;」 and read
     back as no address, the mail's only recipient gone). Past a line's 998 characters it is
@@ -159,11 +163,12 @@ def _unfolded(field: str, address: Address) -> str:
     to 「A」, and a line separator (U+2028) in it was written raw and became a line break
     that ended the To header, the draft's recipient and every header after it lost."""
     text = str(address)
+    whose = f"{role}の" if role else ""
     if len(field) + 2 + len(text) + 1 > _LINE_MAX:
-        raise UserError(f"メールアドレス「{address.addr_spec}」の名前が長すぎて、メールに書けません"
+        raise UserError(f"{whose}メールアドレス「{address.addr_spec}」の名前が長すぎて、メールに書けません"
                         f"（{len(address.display_name):,} 文字）。名前を短くしてください。")
     if _read_back(field, text) != (_SPACES.sub("", address.display_name), address.addr_spec):
-        raise UserError(f"メールアドレス「{address.addr_spec}」の名前「{address.display_name[:40]}」は、"
+        raise UserError(f"{whose}メールアドレス「{address.addr_spec}」の名前「{address.display_name[:40]}」は、"
                         "そのままではメールに正しく書けません（「=?」で始まる形や改行にあたる文字が入っています）。"
                         "名前を直してください。")
     return text
@@ -199,9 +204,11 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
                                 + (_SEVERAL_IN_A_CELL if role.startswith("シート") else ""))
             local, _, domain = addr_spec.rpartition("@")
             try:
-                result.append(Address(display_name=display_name, username=local, domain=domain))
+                address = Address(display_name=display_name, username=local, domain=domain)
             except (ValueError, IndexError) as exc:
                 raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。") from exc
+            _piece("To", address, role)
+            result.append(address)
     return result
 
 
