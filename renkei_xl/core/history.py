@@ -605,7 +605,10 @@ def _read_csv(content: str, name: str) -> tuple[list[list[str]], list[int]]:
     except csv.Error as exc:
         raise UserError(f"「{name}」の{reader.line_num}行目を CSV として読めません（{_csv_reason(exc)}）") from None
     if len(rows) > MAX_CSV_ROWS:
-        raise UserError(f"「{name}」の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）")
+        empty = sum(1 for row in rows if not any(cell.strip() for cell in row))
+        hint = (f"。読んだ {len(rows):,} 行のうち {empty:,} 行は空の行です。空の行も1行と数えるため、"
+                "表の下の空の行を削除して保存し直してください") if empty * 2 > len(rows) else ""
+        raise UserError(f"「{name}」の行が多すぎます（{MAX_CSV_ROWS:,} 行まで）{hint}")
     if not rows:
         raise UserError(f"「{name}」が空です（1行目に 指標ID,年度,実績値,評価 の見出しが必要です）")
     return rows, lines

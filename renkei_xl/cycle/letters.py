@@ -18,7 +18,7 @@ from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
-from .mail import build_message, has_line_break, parse_addresses
+from .mail import build_message, first_line_break, parse_addresses
 
 # --- default wording ---------------------------------------------------------------
 # Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
@@ -174,8 +174,12 @@ def check_region(settings: Settings) -> None:
     where = f"シート「{c.SETTINGS}」の{c.N_REGION}"
     if not settings.region.strip():
         raise UserError(f"{where}が空です。メールの件名と本文に入るため、入力してください")
-    if has_line_break(settings.region):
-        raise UserError(f"{where}「{settings.region}」に改行が入っています。"
+    at = first_line_break(settings.region)
+    if at is not None:
+        ch = settings.region[at]
+        what = "改行（Alt+Enter）" if ch in "\r\n" else f"改行にあたる見えない文字 U+{ord(ch):04X} "
+        shown = "".join(settings.region.splitlines())
+        raise UserError(f"{where}「{shown}」の{at + 1}文字目に{what}が入っています。"
                         "メールの件名に入るため、改行を取って1行にしてください")
 
 

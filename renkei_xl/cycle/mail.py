@@ -59,7 +59,14 @@ def has_line_break(text: str) -> bool:
     for LF and CR alone stopped export --smtp with 「予期しないエラー」 on a 圏域名 ending in
     U+0085, and 「len(text.splitlines()) > 1」 misses a break at the end, which the subject
     template puts mid-line (「【…\u2028】…」)."""
-    return "".join(text.splitlines()) != text
+    return first_line_break(text) is not None
+
+
+def first_line_break(text: str) -> Optional[int]:
+    """The index of the first character of ``text`` that str.splitlines breaks at, or None.
+    A message names it by place and code point: U+0085 or U+2028 shows as nothing."""
+    lines = text.splitlines()
+    return None if not lines or lines[0] == text else len(lines[0])
 
 
 def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
