@@ -17,6 +17,10 @@ validate and recalc and judges:
   arrives as a number; full-width digits arrive as their number or not at all; a cell the
   municipality may not fill (locked, unprotected and typed over) never reaches the master.
 
+With ``--values-only`` (the block of that name below) a sequence keeps the structure split
+made and only types into the open cells, in a Calc set to ja-JP: most sequences then reach
+the value rules instead of a refusal of the whole file.
+
 Every sequence whose verdict is not clean is kept in OUT/fail-<n>/.
 """
 
@@ -582,6 +586,11 @@ def judge_values(text: str, plan, before, after) -> list[str]:
             where = f"{cell['typed'][:40]!r} ({cell['what']}) in {m} {key} {col} ({cell['ref']}; Calc: {calc})"
             if calc.get("error") and got in ("", 0, 0.0, None) and not named:
                 problems.append(f"collect: error {where} arrived as {got!r}")
+                continue
+            shows = re.sub(r'"[^"]*"', "", calc.get("format", ""))
+            if col == "実施状況" and _num(got) and calc.get("type") == "VALUE" and re.search(r"[%YMDHS]", shows):
+                problems.append(f"collect: {where} arrived as the number {got!r}; the cell showed "
+                                f"{calc.get('string')!r}")
                 continue
             try:
                 v = parse_input(got)
