@@ -587,7 +587,7 @@ def judge_values(text: str, plan, before, after) -> list[str]:
             if calc.get("error") and got in ("", 0, 0.0, None) and not named:
                 problems.append(f"collect: error {where} arrived as {got!r}")
                 continue
-            shows = re.sub(r'"[^"]*"', "", calc.get("format", ""))
+            shows = re.sub(r'"[^"]*"|Standard|General|標準|\[[^\]]*\]', "", calc.get("format", ""))
             if col == "実施状況" and _num(got) and calc.get("type") == "VALUE" and re.search(r"[%YMDHS]", shows):
                 problems.append(f"collect: {where} arrived as the number {got!r}; the cell showed "
                                 f"{calc.get('string')!r}")
