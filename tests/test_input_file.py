@@ -50,7 +50,12 @@ def probed(tmp_path_factory):
     saved = tmp / "returned" / book.name
     saved.parent.mkdir()
     typed = 4321
-    second = _probe(book, tmp / "second", [[row, cols["実績値"], typed]], saved)
+    # 「85%」 typed into another row's 実施状況, as Calc's input line stores it (test_a_percent_…)
+    percent_row = next(r for r in range(row + 1, row + 99) if first["cells"][f"{r},{cols['指標ID']}"]["string"])
+    second = _probe(book, tmp / "second", [[row, cols["実績値"], typed],
+                                           [percent_row, cols["実施状況"], {"value": 0.85, "format": "0%"}]], saved)
+    import shutil
+    shutil.copy(master, tmp / "pristine.xlsx")     # before any test collects into ``master``
     return master, data, first, header, cols, (numeric, typed, second, saved)
 
 
@@ -150,6 +155,27 @@ def test_a_file_typed_and_saved_by_libreoffice_is_collected(probed):
     entries = {e.indicator_id: e for e in load_master(master).entries if e.municipality == MUNI}
     assert entries[numeric.indicator_id].value == str(typed)    # entries hold the text staff see
     assert entries[other.indicator_id].value == str(int(other.value) + 100)
+
+
+def test_a_percent_typed_into_a_status_is_held_naming_the_cell_and_what_it_shows(probed, tmp_path):
+    """「85%」 typed into 実施状況 is saved by Calc (and Excel) as 0.85 in a 0% cell: collect
+    took 「0.85」 into the master's 実施状況, a text nobody typed, which 一覧 would publish. The
+    row is held, naming the cell and the 85% it shows, the master's 実施状況 as it was."""
+    import shutil
+
+    master, data, first, _header, cols, (_numeric, _typed, second, saved) = probed
+    assert second["typed"][1][2] == "85%"
+    r, col = second["typed"][1][:2]
+    ind_id = first["cells"][f"{r},{cols['指標ID']}"]["string"]
+    copy = tmp_path / master.name
+    shutil.copy(master.parent / "pristine.xlsx", copy)
+    report = collect(copy, [saved.parent])
+    assert not report.refused, report.refused
+    said = [f for _name, f in report.held if f.type == "status-percent"]
+    assert [(f.cell, f.indicator_id) for f in said] == [(cell_ref(r, col), ind_id)], report.held
+    assert "実施状況「85%」が割合の数値（0.85）として保存されています" in said[0].message
+    entry = next(e for e in load_master(copy).entries if e.municipality == MUNI and e.indicator_id == ind_id)
+    assert entry.status == next(e for e in data.entries if e.municipality == MUNI and e.indicator_id == ind_id).status
 
 
 @pytest.mark.parametrize("where, said", [

@@ -5,7 +5,8 @@ Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
 
     /usr/bin/python3 tests/uno_input_probe.py BOOK.xlsx SHEET PROFILE_DIR OUT.xlsx EDITS_JSON
 
-EDITS_JSON: [[row, col, value], ...] (1-based), typed into SHEET before the save.
+EDITS_JSON: [[row, col, value], ...] (1-based), typed into SHEET before the save; a value
+{"value": 0.85, "format": "0%"} is what Calc's input line stores for 「85%」.
 Prints one JSON object: {"sheets": {name: {"visible", "protected"}}, "cells": {"row,col":
 {"locked", "string", "validation": {...} or null}}, "title_rows": [first, last] or null,
 "hidden_columns": [col, ...], "names": {name: content}, "typed": [[row, col, value shown after typing]]}.
@@ -67,6 +68,13 @@ def _valid(doc, cell):
     return bool(probe.getValue())
 
 
+def _format_key(doc, code):
+    from com.sun.star.lang import Locale
+    formats = doc.NumberFormats
+    key = formats.queryKey(code, Locale(), False)
+    return key if key != -1 else formats.addNew(code, Locale())
+
+
 def main(book, sheet_name, profile, out, edits_json):
     edits = json.loads(edits_json)
     with office_document(book, profile) as doc:
@@ -93,6 +101,9 @@ def main(book, sheet_name, profile, out, edits_json):
             cell = sheet.getCellByPosition(c - 1, r - 1)
             if isinstance(value, str):
                 cell.setString(value)
+            elif isinstance(value, dict):    # what Calc's input line stores for 85%: 0.85, formatted 0%
+                cell.setValue(value["value"])
+                cell.NumberFormat = _format_key(doc, value["format"])
             else:
                 cell.setValue(value)
             result["typed"].append([r, c, cell.getString(), _valid(doc, cell)])

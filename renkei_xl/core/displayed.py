@@ -73,3 +73,27 @@ def as_displayed(value: float, number_format: str) -> float:
         return value
     out = float(_EVERY_DIGIT.divide(shown, scale)) or 0.0      # never −0.0
     return int(out) if isinstance(value, int) and out == int(out) else out
+
+
+def percent_shown(value: object, number_format: str) -> "str | None":
+    """The text a cell of ``number_format`` shows for the number ``value`` when the format
+    shows it as a percentage (「0%」: 0.855 shows 86%), else None. Excel and Calc store 85%
+    typed into a 標準 cell as 0.85 and give the cell such a format, so a text read from the
+    value alone (「0.85」) is not what the municipality typed or saw."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    if len(number_format or "") > FORMAT_CHARS or re.search(r"\[[<>=]", number_format or ""):
+        return None
+    sections = _sections(number_format or "General")
+    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
+    bare = _LITERALS.sub("", section)
+    if "%" not in bare or _UNMODELLED.search(bare) or not re.search(r"[0#?]", bare):
+        return None
+    decimals = len(re.findall(r"[0#?]", bare.partition(".")[2]))
+    try:
+        scaled = (Decimal(repr(float(value))) * Decimal(100) ** bare.count("%")).quantize(
+            Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_EVERY_DIGIT)
+    except InvalidOperation:     # more digits than _EVERY_DIGIT: no text Excel shows whole
+        return None
+    sign = "-" if scaled < 0 and len(sections) < 2 else ""
+    return f"{sign}{abs(scaled)}%"

@@ -373,6 +373,16 @@ STATUS_DATE = _type(
     "実施状況「{value}」が日付・時刻として保存されています（Excel は「10/10」「10月10日」のような入力を、"
     "入力した日の年の日付にします）",
     "実施状況は文章で入力してください。日付だけを書くときは、先頭に「'」を付けて「'10月10日」のように入力してください")
+# A 実施状況 Excel or Calc saved as a percentage: 「85%」 typed into a 標準 cell is stored as
+# 0.85 with a % format, so the master took 「0.85」 (「0.5%」: 0.005, shown 1%) and 一覧 would
+# show a number nobody typed. Found on a returned file only (the format is the file's, the
+# master's entries hold the number alone): an error there, so collect holds the row, as it
+# holds a 実施状況 saved as a date.
+STATUS_PERCENT = _type(
+    "status-percent", ERROR,
+    "実施状況「{shown}」が割合の数値（{value}）として保存されています（Excel は「85%」のような入力を、"
+    "0.85 という数値にします）",
+    "実施状況は文章で入力してください。割合だけを書くときは、先頭に「'」を付けて「'85%」のように入力してください")
 # A reported figure carrying a target's wording: 「５件（毎年度）」, 「20件（2025年度まで）」. No
 # actual of the official list has one; it is the grey 目標値 copied into 実績値 (a whole column
 # pasted one to the right makes every row ◎), and was read as the figure, silently. A warning

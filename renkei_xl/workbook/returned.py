@@ -171,6 +171,14 @@ class ReturnedBook:
             self._styles = StyleReader(self._pkg, self._workbook)
         return self._styles.locked_at(name, row, col)
 
+    def number_format(self, name: str, row: int, col: int) -> str:
+        """The number format the cell shows its value in (1-based row and column)."""
+        from .state import StyleReader
+
+        if self._styles is None:
+            self._styles = StyleReader(self._pkg, self._workbook)
+        return self._styles.number_format_at(name, row, col)
+
     def hidden_rows(self, name: str) -> set[int]:
         """The rows of sheet ``name`` (read by ``grid`` first) that are hidden, 1-based."""
         return self._hidden.get(name, set())

@@ -17,6 +17,10 @@ validate and recalc and judges:
   arrives as a number; full-width digits arrive as their number or not at all; a cell the
   municipality may not fill (locked, unprotected and typed over) never reaches the master.
 
+With ``--values-only`` (the block of that name below) a sequence keeps the structure split
+made and only types into the open cells, in a Calc set to ja-JP: most sequences then reach
+the value rules instead of a refusal of the whole file.
+
 Every sequence whose verdict is not clean is kept in OUT/fail-<n>/.
 """
 
@@ -32,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, col_letter, digest, prop, run, sort_range, url, workspace  # noqa: E402
+from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, Office, col_letter, digest, prop, run, sort_range, url, workspace  # noqa: E402
 
 FILTERS = {"xlsx": ("Calc MS Excel 2007 XML", ""), "xls": ("MS Excel 97", ""), "ods": ("calc8", ""),
            "csv": ("Text - txt - csv (StarCalc)", "44,34,76,1")}
@@ -297,7 +301,8 @@ def save(doc, a_save: dict, outdir: Path, muni: str) -> Path:
     return dst
 
 
-def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: Path) -> tuple[list, list]:
+def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: Path,
+                 values_only: bool = False) -> tuple[list, list]:
     work.mkdir(parents=True, exist_ok=True)
     master = work / "master_2023.xlsm"
     shutil.copy(base, master)
@@ -310,18 +315,18 @@ def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: P
         doc = office.desktop.loadComponentFromURL(url(src), "_blank", 0, (prop("Hidden", True),))
         acts, infos = [], []
         try:
-            for _ in range(rng.randint(1, 4)):
-                a = draw(rng, doc, muni)
+            for _ in range(rng.randint(1, 6) if values_only else rng.randint(1, 4)):
+                a = draw_value(rng, doc, muni) if values_only else draw(rng, doc, muni)
                 try:
-                    info = apply(office, doc, a, base_out)
+                    info = apply_value(doc, a) if values_only else apply(office, doc, a, base_out)
                 except Exception as exc:   # Calc refused it (as its UI would)
                     info = {"cells": [], "skipped": f"{type(exc).__name__}: {exc}"}
                 acts.append(a)
                 infos.append(info)
             doc.calculateAll()
-            s = {"fmt": rng.choice(["xlsx"] * 6 + ["xls", "ods", "csv"]),
-                 "where": rng.choice(["same"] * 5 + ["rename", "rename_keep", "subfolder"]),
-                 "lock": rng.choice([None] * 6 + ["excel", "lo"]), "tag": rng.randint(1, 9)}
+            s = {"fmt": rng.choice(["xlsx"] * 6 + (["xls", "ods"] if values_only else ["xls", "ods", "csv"])),
+                 "where": rng.choice(["same"] * (15 if values_only else 5) + ["rename", "rename_keep", "subfolder"]),
+                 "lock": rng.choice([None] * (18 if values_only else 6) + ["excel", "lo"]), "tag": rng.randint(1, 9)}
             dst = save(doc, s, outdir, muni)
         finally:
             doc.close(True)
@@ -340,7 +345,10 @@ def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: P
         log.append({"cmd": cmd, "rc": rc, "out": out[-4000:], "err": err[-4000:]})
         problems += judge_cmd(cmd[0], rc, out, err, b, digest(master))
         if cmd[0] == "collect":
-            problems += judge_collect(rc, out + err, plan, before_rows, master_rows(master))
+            after_rows = master_rows(master)
+            problems += judge_collect(rc, out + err, plan, before_rows, after_rows)
+            if values_only:
+                problems += judge_values(out + err, plan, before_rows, after_rows)
     (work / "log.json").write_text(json.dumps(log, ensure_ascii=False, indent=1))
     with open(work.parent / "arrivals.jsonl", "a") as f:
         for x in ARRIVALS:
@@ -402,6 +410,8 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
             ARRIVALS.append({"what": what, "typed": cell["typed"], "col": col, "was": was, "got": got,
                              "taken": taken, "named": named, "fmt": p["save"]["fmt"],
                              "unprotected": any(i.get("unprotected") for i in p["infos"])})
+            if what.startswith("value:"):
+                continue         # judged by judge_values
             if got == was:
                 if (taken and not named and what not in ("cleared", "format", "locked")
                         and _plain(cell["typed"]) != _plain(was) and _plain(cell["before"]) != _plain(cell["typed"])):
@@ -423,6 +433,184 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
     return problems
 
 
+# ----------------------------------------------------------------------------- --values-only
+# Most drawn actions above are structural (rows, sheets, protection), so the whole file is
+# refused and few typed values reach the value rules. With --values-only a sequence keeps
+# the structure split made and types, as a municipality types in Calc's input line, into
+# the cells it may fill. Each typed text carries what a person reads from it: a number
+# (and its unit, where the text says one), or None for a text that says no one plain number
+# (a bound, an approximation, a date, an error, a status). The oracle: a cell that arrives
+# in the master either reads (core.values.parse_input, the master's rule) as that number,
+# or does not read as a number at all, or was named by collect; an error never arrives as
+# empty or 0; nothing but the typed cells changes.
+
+N = None
+OFFICE = None     # the walker's soffice (main), for its NumberFormatter
+VALUE_TYPED = [          # (typed as in Calc's input line, the number a person reads or N)
+    ("10件以上", N), ("5未満", N), ("約10件", N), ("10件程度", N), ("１０以上", N), ("12件（見込み）", N),
+    ("１２", 12), ("－５", -5), ("＋３", 3), ("１，２３４", 1234), ("３．５", 3.5), ("１２３４５６７", 1234567),
+    ("1,234", 1234), ("1.234,5", N), ("1 234", N), ("12,34", N), ("1,2345", N), ("1.234.567", N),
+    ("85%", N), ("８５％", N), ("85.5%", N), ("0.5%", N), ("120%", N),
+    ("3千円", N), ("12万円", N), ("1.5億", N), ("3万人", N), ("1億408万円", N), ("2千", 2000), ("3万", 30000),
+    ("12人", N), ("12社", N), ("12回", N), ("12校", N), ("12件", N), ("12㎡", N), ("12km", N),
+    ("2024/3/31", N), ("R6.3.31", N), ("3/31", N), ("10月10日", N), ("令和6年3月31日", N), ("2024-03-31", N),
+    ("12:30", N), ("1:05:00", N), ("2024/3/31 10:00", N), ("H31.4.1", N),
+    ("1/2", N), ("1 1/2", N), ("0 1/2", N), ("1E3", N), ("1e-2", N), ("2.5E+3", N),
+    ("▲5", -5), ("△5", -5), ("-5", -5), ("（1,234）", N), ("(12)", N), ("▲1,234", -1234), ("-0", 0),
+    ("'12", N), ("'0012", N), ("'1,234", N), ("0012", 12),
+    (" 12 ", 12), ("12 ", 12), ("　１２　", 12), ("1 2", N),
+    ("0", 0), ("0件", N), ("00", 0), ("0.0", 0), ("-", N), ("－", N), ("―", N), ("ー", N),
+    ("TRUE", N), ("FALSE", N), ("なし", N), ("未集計", N), ("集計中", N), ("実施", N), ("達成", N),
+    ("長い説明" * 300, N), ("長い説明" * 9000, N), ("12\n件", N), ("改行\nあり", N), ("１２\r\n", N), ("12\n", N),
+    ("#N/A", N), ("#DIV/0!", N), ("#REF!", N), ("＃N/A", N),
+]
+VALUE_FORMULAS = [       # (formula, the number a person reads from its result or N)
+    ("=1/0", N), ("=NA()", N), ("=\"5\"", N), ("=\"\"", N), ("=3+4", 7), ("=0", 0), ("=\"12件\"", N),
+    ("=1=1", N), ("=TRUE()", N), ("=TODAY()", N), ("=DATE(2024;3;31)", N), ("=1/3", N),
+    ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", N),
+]
+REF_FORMULAS = ["={ref}", "=SUM({row})", "={ref}*1", "=IFERROR({ref};\"\")"]
+
+
+def draw_value(rng: random.Random, doc, muni: str) -> dict:
+    """One typed value into a cell the municipality may fill (its structure kept)."""
+    sh, hr, cols, last = table(doc, muni)
+    a = {"kind": "value", "muni": muni, "pick": rng.random(), "unprotect": False}
+    if hr is None:
+        return {**a, "kind": "skip"}
+    rows = [r for r in range(hr + 1, last + 1) if sh.getCellByPosition(0, r).getString()]
+    a["row"] = rng.choice(rows)
+    open_cols = [v for k, v in cols.items() if k in INPUT_COLS + ("備考",)
+                 and not sh.getCellByPosition(v, a["row"]).CellProtection.IsLocked]
+    a["col"] = rng.choice(open_cols or [cols.get("実績値", 4)])
+    a["col_name"] = next((k for k, v in cols.items() if v == a["col"]), "?")
+    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear"],
+                      [60, 14, 6, 8, 4, 4, 4])[0]
+    a["how"] = how
+    if how in ("typed", "text_format", "hidden_row"):
+        a["typed"], a["reads"] = rng.choice(VALUE_TYPED)
+    elif how == "formula":
+        a["typed"], a["reads"] = rng.choice(VALUE_FORMULAS)
+    elif how == "ref":
+        other = rng.choice([v for k, v in cols.items() if v != a["col"]])
+        a["typed"] = rng.choice(REF_FORMULAS).format(ref=f"{col_letter(other)}{a['row'] + 1}",
+                                                    row=f"A{a['row'] + 1}:{col_letter(max(cols.values()))}{a['row'] + 1}")
+        a["reads"] = N
+    if how in ("text_format", "comment"):
+        a["unprotect"] = True     # Calc keeps 書式設定 of a protected sheet's cells from staff
+    return a
+
+
+def apply_value(doc, a: dict) -> dict:
+    info = {"cells": []}
+    if a["kind"] == "skip":
+        return info
+    sh, hr, cols, last = table(doc, a["muni"])
+    if a["unprotect"]:
+        sh.unprotect("")
+        info["unprotected"] = True
+    r, c = a["row"], a["col"]
+    cell = sh.getCellByPosition(c, r)
+    key = sh.getCellByPosition(0, r).getString()
+    before = cell.getString()
+    how = a["how"]
+    if how == "comment":
+        from com.sun.star.table import CellAddress
+        addr = CellAddress()
+        addr.Sheet, addr.Column, addr.Row = sh.RangeAddress.Sheet, c, r
+        sh.Annotations.insertNew(addr, "確認中です（担当：佐藤）")
+    elif how == "clear":
+        cell.setString("")
+    else:
+        if how == "text_format":
+            _format(doc, cell, "@")
+        if how == "hidden_row":
+            sh.Rows.getByIndex(r).IsVisible = False
+        if "\n" in a["typed"] or "\r" in a["typed"] or how == "text_format":
+            cell.setString(a["typed"])          # Alt+Enter, or a 文字列 cell: the input line keeps text
+        else:
+            cell.setFormula(a["typed"])         # parsed as Calc's input line parses it
+            if how != "formula" and cell.getType().value == "VALUE":
+                _input_format(doc, cell, a["typed"])
+        if how == "text_format":
+            sh.protect("")
+    t = cell.getType().value
+    info["cells"].append({"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
+                          "reads": a.get("reads"), "before": before, "ref": f"{col_letter(c)}{r + 1}",
+                          "calc": {"type": t, "value": cell.getValue(), "string": cell.getString(),
+                                   "error": cell.getError(), "format": _format_code(doc, cell)}})
+    if a["unprotect"] and how != "text_format":
+        sh.protect("")
+    return info
+
+
+def _input_format(doc, cell, typed: str) -> None:
+    """The format Calc's input line gives a cell it reads a date, time, percent, fraction or
+    E-number in (setFormula parses alike but leaves the format 標準): what a typed 3/31 is."""
+    fmt = OFFICE.ctx.ServiceManager.createInstanceWithContext("com.sun.star.util.NumberFormatter", OFFICE.ctx)
+    fmt.attachNumberFormatsSupplier(doc)
+    try:
+        key = fmt.detectNumberFormat(0, typed)
+    except Exception:
+        return
+    if key:
+        cell.NumberFormat = key
+
+
+def _format_code(doc, cell) -> str:
+    try:
+        return doc.NumberFormats.getByKey(cell.NumberFormat).FormatString
+    except Exception:
+        return "?"
+
+
+def judge_values(text: str, plan, before, after) -> list[str]:
+    """The --values-only oracle on each typed cell (see the block's comment)."""
+    from renkei_xl.core.values import ValueParseError, parse_input
+    problems = []
+    for p in plan:
+        last = {}
+        for info in p["infos"]:
+            for cell in info.get("cells", []):
+                last[(cell["id"], cell["col"])] = cell
+        for cell in last.values():
+            m, key, col = p["muni"], cell["id"], cell["col"]
+            got, was = after[m].get(key, {}).get(col), before[m].get(key, {}).get(col)
+            calc = cell.get("calc", {})
+            named = key in text or cell["ref"] in text
+            ARRIVALS.append({"typed": cell["typed"][:60], "how": cell["what"], "col": col, "calc": calc,
+                             "was": was, "got": got if not isinstance(got, str) else got[:60], "named": named,
+                             "fmt": p["save"]["fmt"]})
+            if got == was:
+                continue
+            where = f"{cell['typed'][:40]!r} ({cell['what']}) in {m} {key} {col} ({cell['ref']}; Calc: {calc})"
+            if calc.get("error") and got in ("", 0, 0.0, None) and not named:
+                problems.append(f"collect: error {where} arrived as {got!r}")
+                continue
+            shows = re.sub(r'"[^"]*"|Standard|General|標準|\[[^\]]*\]', "", calc.get("format", ""))
+            if col == "実施状況" and _num(got) and calc.get("type") == "VALUE" and re.search(r"[%YMDHS]", shows):
+                problems.append(f"collect: {where} arrived as the number {got!r}; the cell showed "
+                                f"{calc.get('string')!r}")
+                continue
+            try:
+                v = parse_input(got)
+            except ValueParseError:
+                continue           # recalc names it (the master's rule refuses it)
+            except Exception as exc:
+                problems.append(f"rules: {where}: parse_input({got!r}) raised {type(exc).__name__}: {exc}")
+                continue
+            if v.kind != "number" or col == "実施状況":
+                continue
+            reads = cell["reads"]
+            if reads is None and not named and cell["what"] != "value:clear":
+                problems.append(f"collect: {where} arrived as {got!r}, read as the number {v.number}{v.unit} "
+                                "where a person reads no plain number")
+            elif reads is not None and float(v.number) != float(reads) and not named:
+                problems.append(f"collect: {where} arrived as {got!r}, read as {v.number}{v.unit}; "
+                                f"a person reads {reads}")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600)
@@ -430,8 +618,15 @@ def main():
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / ".fuzz" / "return_edits"))
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep clean sequences too")
+    ap.add_argument("--values-only", action="store_true",
+                    help="keep the file's structure; type what staff type into the cells they may fill")
     args = ap.parse_args()
+    if args.values_only:
+        # staff's Calc reads the input line in Japanese: 2024/3/31 and 10月10日 become dates
+        Office.locale = "ja-JP"
     out, office, base_dir = workspace(args.out)
+    global OFFICE
+    OFFICE = office
     base = base_dir / "master_2023.xlsm"
     run(["init", str(base), "--sample", "fy2023"], base_dir)
     run(["recalc", str(base)], base_dir)
@@ -447,7 +642,8 @@ def main():
         work = out / f"seq-{seed}"
         shutil.rmtree(work, ignore_errors=True)
         try:
-            plan, problems = one_sequence(office, base, base_dir / "out", random.Random(seed), work)
+            plan, problems = one_sequence(office, base, base_dir / "out", random.Random(seed), work,
+                                          args.values_only)
         except Exception as exc:
             print(f"seed {seed}: harness error {type(exc).__name__}: {exc}", flush=True)
             office.start()

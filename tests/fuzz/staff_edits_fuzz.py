@@ -59,6 +59,14 @@ class Office:
     def start(self):
         self.stop()
         prof = Path(tempfile.mkdtemp(prefix="lo_fuzz70_", dir=self.base))
+        if getattr(self, "locale", None):     # the locale Calc's input line reads by (ja-JP: 3/31 is 3月31日)
+            user = prof / "profile" / "user"
+            user.mkdir(parents=True)
+            (user / "registrymodifications.xcu").write_text(
+                '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+                'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                '<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse">'
+                f'<value>{self.locale}</value></prop></item></oor:items>')
         self.pipe = f"fuzz70_{uuid.uuid4().hex}"
         self.proc = subprocess.Popen(
             ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",

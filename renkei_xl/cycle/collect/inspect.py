@@ -22,7 +22,8 @@ from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR, MERGED_INPUT,
-                              MISSING_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, TEXT_CUT)
+                              MISSING_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
+                              TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -296,6 +297,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
     errors = _formula_inputs(wb, muni, cols, row_ids)
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
+    errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
@@ -384,6 +386,22 @@ def _merged_inputs(muni: str, areas, cols: dict[str, int], row_ids: dict[int, st
         area = f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
         out += [MERGED_INPUT.at(muni, cell_ref(r, col), row_ids[r], label=label, area=area)
                 for r in range(r1, r2 + 1) if r in row_ids for col, label in inputs.items() if c1 <= col <= c2]
+    return out
+
+
+def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, list],
+                      row_ids: dict[int, str]) -> list:
+    """Each 実施状況 the file holds as a number shown as a percentage (findings.STATUS_PERCENT):
+    the number alone (0.85) is not the text typed (85%); the row is held, naming the cell."""
+    from ...core.displayed import percent_shown
+
+    out = []
+    for r, ind_id in (row_ids.items() if col is not None else ()):
+        value = _at(raw_rows[r], col)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seen = percent_shown(value, wb.number_format(muni, r, col))
+            if seen is not None:
+                out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
     return out
 
 
