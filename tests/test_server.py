@@ -2771,16 +2771,38 @@ def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waitin
     assert "Traceback" not in log and "Internal Server Error" not in log, log
 
 
-def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps_its_form(tmp_path, licensed):  # noqa: F811
-    """The console the server was started from closed: SIGHUP reaches every process of its
-    group. The workers died at once (a click running there unanswered, its write cut), and
-    multiprocessing's helper too, whose warning the supervisor then printed in the request
-    log as Python's own two lines. Now uvicorn's supervisor replaces the workers gracefully,
-    the click is answered, and the warning is a line of the log's own form."""
+@dataclass
+class TwoWorkers:
+    """What one server of two workers (HELD_SERVER) did and said: a worker killed, then its
+    console closed while a click ran, then stopped."""
+    killed: int            # the worker killed
+    died: str              # the log once it said so
+    alive: int             # the status of a request after that
+    answers: dict          # "rollover" (running as the console closed), "check" (after it)
+    status: int            # the exit status of the stop (SIGTERM)
+    log: str
+    stderr: list
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory, licensed):  # noqa: F811
+    """A server of two workers is three processes to start: one serves both tests of what
+    a supervisor says, a worker killed (and started again) first, the console closed later
+    with both workers up again, each step waiting for the last to end."""
     import signal
 
+    tmp_path = tmp_path_factory.mktemp("two_workers")
     answers: dict = {}
     with _held_server(tmp_path, "--workers", "2") as held:
+        workers = _workers_of(held.proc)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        died = _log_once(held.log, "ワーカー停止")
+        alive = http_get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code
+        deadline = time.monotonic() + 30                  # the worker started again is up
+        while len(set(_workers_of(held.proc)) - {workers[0]}) < 2:
+            assert time.monotonic() < deadline, _workers_of(held.proc)
+            time.sleep(0.1)
         held.go.touch()
         click = held.click("rollover", answers, held.sent_by())
         time.sleep(0.4)                                   # the click runs (about a second)
@@ -2789,11 +2811,23 @@ def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps
         time.sleep(1)
         held.click("check", answers).join(60)
         held.proc.send_signal(signal.SIGTERM)
-        assert held.proc.wait(timeout=30) == 0
-    log = held.log.read_text(encoding="utf-8")
+        status = held.proc.wait(timeout=30)
+    return TwoWorkers(workers[0], died, alive, answers, status, held.log.read_text(encoding="utf-8"),
+                      held.stderr.read_text(encoding="utf-8").splitlines())
+
+
+def test_a_closed_console_lets_the_workers_finish_their_clicks_and_the_log_keeps_its_form(two_workers):
+    """The console the server was started from closed: SIGHUP reaches every process of its
+    group. The workers died at once (a click running there unanswered, its write cut), and
+    multiprocessing's helper too, whose warning the supervisor then printed in the request
+    log as Python's own two lines. Now uvicorn's supervisor replaces the workers gracefully,
+    the click is answered, and the warning is a line of the log's own form."""
+    ran = two_workers
+    assert ran.status == 0
+    answers, log = ran.answers, ran.log
     assert answers["rollover"].status_code == 200 and answers["check"].status_code == 200, log
     assert all(LOG_LINE.fullmatch(line) for line in log.splitlines()), log
-    said = held.stderr.read_text(encoding="utf-8").splitlines()      # nothing there but the start line
+    said = ran.stderr      # nothing there but the start line
     assert len(said) == 1 and said[0].startswith("renkei-xl サーバーを起動しました: "), said
 
 
@@ -2820,24 +2854,16 @@ def test_a_click_that_hangs_is_a_line_of_the_log_while_it_runs(tmp_path, license
     assert len(last) == 2 and "outcome=完了 status=200" in last[1], last
 
 
-def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(tmp_path, licensed):  # noqa: F811
+def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(two_workers):
     """A worker killed (the system short of memory, someone's kill) was started again by
     uvicorn's supervisor, which said so only below what the log writes: the log had no
     trace of it (nor of the click it ran, which Excel met as a broken connection), and a
     server that was stopped had no line for the stop either."""
-    import signal
-
-    with _held_server(tmp_path, "--workers", "2") as held:
-        workers = _workers_of(held.proc)
-        assert len(workers) == 2, workers
-        os.kill(workers[0], signal.SIGKILL)
-        died = _log_once(held.log, "ワーカー停止")
-        assert http_get(f"http://127.0.0.1:{held.port}/", timeout=10).status_code == 200
-        held.proc.send_signal(signal.SIGTERM)
-        assert held.proc.wait(timeout=30) == 0
-    log = held.log.read_text(encoding="utf-8")
+    ran = two_workers
+    assert ran.alive == 200 and ran.status == 0
+    died, log = ran.died, ran.log
     said = [line for line in died.splitlines() if "ワーカー停止" in line]
-    assert len(said) == 1 and f"Child process [{workers[0]}] died" in said[0], died
+    assert len(said) == 1 and f"Child process [{ran.killed}] died" in said[0], died
     assert LOG_LINE.fullmatch(said[0]) and " WARNING " in said[0], said[0]
     assert LOG_LINE.fullmatch(log.splitlines()[-1]) and "サーバーを停止しました" in log.splitlines()[-1], log
     assert "Started" not in log and "Traceback" not in log, log     # uvicorn's other INFO records stay out
