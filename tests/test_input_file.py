@@ -52,8 +52,16 @@ def probed(tmp_path_factory):
     typed = 4321
     # 「85%」 typed into another row's 実施状況, as Calc's input line stores it (test_a_percent_…)
     percent_row = next(r for r in range(row + 1, row + 99) if first["cells"][f"{r},{cols['指標ID']}"]["string"])
+    at = {v["string"]: int(k.split(",")[0]) for k, v in first["cells"].items()
+          if int(k.split(",")[1]) == cols["指標ID"] and int(k.split(",")[0]) > header}
+    shown = [  # numbers whose cell shows them otherwise (test_a_finding_on_a_returned_cell_quotes_…)
+        [at["08-1"], cols["実績値"], {"value": 0.85, "format": "0%"}],             # 85% on a 件 row
+        [at["23-1"], cols["実施状況"], {"value": 0.0451388888888889, "format": "[HH]:MM:SS"}],  # 1:05:00
+        [at["28-1"], cols["実績値"], {"value": 1234.5, "format": '#,##0"市町村"'}],
+        [at["40-4"], cols["実績値"], {"value": 0.85, "format": "0%"}]]             # 85% on a 比率's 分子
     second = _probe(book, tmp / "second", [[row, cols["実績値"], typed],
-                                           [percent_row, cols["実施状況"], {"value": 0.85, "format": "0%"}]], saved)
+                                           [percent_row, cols["実施状況"], {"value": 0.85, "format": "0%"}],
+                                           *shown], saved)
     import shutil
     shutil.copy(master, tmp / "pristine.xlsx")     # before any test collects into ``master``
     return master, data, first, header, cols, (numeric, typed, second, saved)
@@ -203,3 +211,52 @@ def test_an_answer_libreoffice_saved_outside_the_input_cells_refuses_the_file(pr
     assert [r.path.name for r in report.refused] == [saved.name]
     assert said.format(cell=cell_ref(row, col)) in report.refused[0].reason, report.refused[0].reason
     assert copy.read_bytes() == before and not report.changes
+
+
+def test_a_finding_on_a_returned_cell_quotes_what_the_cell_shows(probed, tmp_path):
+    """A returned file holds a number and the format it is shown in: 「85%」 typed on a 件 row
+    is 0.85 in a 0% cell, 「1:05:00」 is 0.0451388888888889. The row was held with
+    「実績値「0.85」は件数・人数なのに小数です」, a number the municipality could not find in
+    its cell. Each finding now quotes what the cell shows (with the number where it helps)."""
+    import shutil
+
+    master, _data, first, header, cols, (_numeric, _typed, second, saved) = probed
+    at = {v["string"]: int(k.split(",")[0]) for k, v in first["cells"].items()
+          if int(k.split(",")[1]) == cols["指標ID"] and int(k.split(",")[0]) > header}
+    assert [t[2] for t in second["typed"][2:]] == ["85%", "01:05:00", "1,235市町村", "85%"]
+    copy = tmp_path / master.name
+    shutil.copy(master.parent / "pristine.xlsx", copy)
+    report = collect(copy, [saved.parent])
+    assert not report.refused, report.refused
+    said: dict[str, str] = {}
+    for _name, f in report.held:
+        said[f.indicator_id] = said.get(f.indicator_id, "") + f.message
+    assert "実績値「85%」の単位" in said["08-1"], said          # was 「0.85」は件数・人数なのに小数です
+    assert "実施状況「01:05:00」が日付・時刻として保存されています" in said["23-1"], said
+    assert "「1,235市町村」（セルの数値は 1234.5）" in said["28-1"], said
+    assert "「85%」は割合のようです" in said["40-4"], said
+    assert "数値「85%」（セルの数値は 0.85）だけが入力されています" in said["05-1"], said
+    assert not any("0.85」" in m or "0.0451388888888889" in m for m in said.values()), said
+
+
+def test_a_percentage_on_a_percent_row_is_taken_as_the_returned_file_shows_it(probed, tmp_path):
+    """「85%」 typed on a row counting in % is 0.85 in a 0% cell. Read as the number alone, it
+    was held as 「0.85% なのか 85% なのか決められません」, although the file's own format says
+    85%: the format is the file's evidence (not a guess, SPEC §3), so the row is taken as 85."""
+    import shutil
+
+    master, _data, first, header, cols, (_numeric, _typed, _second, saved) = probed
+    copy = tmp_path / master.name
+    shutil.copy(master.parent / "pristine.xlsx", copy)
+    wb = openpyxl.load_workbook(copy)   # 40-4 made a row that counts in % (合計 of a 70% target)
+    sheet = wb[c.INDICATORS]
+    heads = {cell.value: cell.column for cell in next(r for r in sheet.iter_rows() if any(
+        x.value == c.INDICATOR_HEADERS["id"] for x in r))}
+    row = next(r for r in sheet.iter_rows() if r[heads[c.INDICATOR_HEADERS["id"]] - 1].value == "40-4")
+    row[heads[c.INDICATOR_HEADERS["method"]] - 1].value = "合計"
+    wb.save(copy)
+    report = collect(copy, [saved.parent])
+    assert not report.refused, report.refused
+    assert not [f for _name, f in report.held if f.indicator_id == "40-4"], report.held
+    entry = next(e for e in load_master(copy).entries if e.municipality == MUNI and e.indicator_id == "40-4")
+    assert entry.value == "85"

@@ -97,3 +97,166 @@ def percent_shown(value: object, number_format: str) -> "str | None":
         return None
     sign = "-" if scaled < 0 and len(sections) < 2 else ""
     return f"{sign}{abs(scaled)}%"
+
+
+# A date or time part of a format (longest first), and the parts no text is made for here:
+# names of months and days, eras, AM/PM (their words depend on the application's language).
+_DATE_PART = re.compile(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|\.0+", re.I)
+_DATE_WORDS = re.compile(r"mmm|ddd|[geab]|午前|午後", re.I)
+
+
+def _pieces(section: str) -> list[tuple[str, str]]:
+    """A format section as (kind, text): "lit" for text the cell shows as it is (quoted,
+    escaped, or a plain character), "code" for the characters that stand for the number."""
+    out, i = [], 0
+    while i < len(section):
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            end = len(section) if end < 0 else end
+            out.append(("lit", section[i + 1:end]))
+            i = end + 1
+        elif ch == "\\" and i + 1 < len(section):
+            out.append(("lit", section[i + 1]))
+            i += 2
+        elif ch in "_*" and i + 1 < len(section):
+            out.append(("lit", " " if ch == "_" else ""))   # padding: a space's width, a fill
+            i += 2
+        elif ch == "[" and not re.match(r"\[[hms]+\]", section[i:], re.I):
+            end = section.find("]", i)
+            i = len(section) if end < 0 else end + 1       # [colour], [$-411], [DBNum1]: no text
+        else:
+            out.append(("code" if ch in "0#?.,%" or ch.lower() in "ymdhs[]e/@" else "lit", ch))
+            i += 1
+    return out
+
+
+def _number_text(value: float, code: str) -> "str | None":
+    """``value`` as the digits of one section's number part (「#,##0.0」), or None."""
+    if re.search(r"[eE/@]", code):      # scientific, fractions, text: not made here
+        return None
+    whole, _, fraction = code.partition(".")
+    decimals = len(re.findall(r"[0#?]", fraction))
+    last_digit = max(code.rfind(ch) for ch in "0#?")
+    thousands = len(re.match(r",*", code[last_digit + 1:]).group(0))
+    scale = Decimal(100) ** code.count("%") / Decimal(1000) ** thousands
+    try:
+        number = (abs(Decimal(repr(float(value)))) * scale).quantize(Decimal(1).scaleb(-decimals),
+                                                                      rounding=ROUND_HALF_UP, context=_EVERY_DIGIT)
+    except InvalidOperation:
+        return None
+    grouped = "," in whole[:max(whole.rfind(ch) for ch in "0#?")]
+    digits = f"{number:{',' if grouped else ''}f}"
+    head, _, tail = digits.partition(".")
+    zeros = whole.count("0")
+    if head == "0" and zeros == 0:
+        head = ""
+    elif len(head.replace(",", "")) < zeros:
+        head = head.zfill(zeros)
+    tail = tail.rstrip("0").ljust(fraction.count("0"), "0") if decimals else ""
+    return head + ("." + tail if tail or "0" in fraction else ("." if fraction and decimals else ""))
+
+
+def _date_text(value: float, section: list[tuple[str, str]]) -> "str | None":
+    """``value`` (a serial of Excel's day count) as a date or time section shows it; None
+    before 1900-03-01, where Excel's count has its fictitious 29 February."""
+    import datetime as dt
+
+    from .contract_read import EXCEL_DAY_ZERO
+
+    code = "".join(t for kind, t in section if kind == "code")
+    if _DATE_WORDS.search(code) or not (0 <= value < 1 or 61 <= value < 2958466):
+        return None
+    seconds = round(value * 86400)
+    when = EXCEL_DAY_ZERO + dt.timedelta(seconds=seconds)
+    out, timeish = [], False
+    flat = "".join(t if kind == "code" else "\0" * len(t) for kind, t in section)
+    lits = iter(t for kind, t in section if kind == "lit" and t)
+    i = 0
+    while i < len(flat):
+        if flat[i] == "\0":
+            lit = next(lits)
+            out.append(lit)
+            i += len(lit)
+            continue
+        m = _DATE_PART.match(flat, i)
+        if m is None:
+            out.append(flat[i])
+            i += 1
+            continue
+        tok, low = m.group(0), m.group(0).lower()
+        before = "".join(out).rstrip()
+        after = flat[m.end():].lstrip()
+        if low.startswith("[h"):
+            out.append(str(seconds // 3600).zfill(len(low) - 2))
+            timeish = True
+        elif low.startswith("[m"):
+            out.append(str(seconds // 60).zfill(len(low) - 2))
+        elif low.startswith("[s"):
+            out.append(str(seconds).zfill(len(low) - 2))
+        elif low in ("yyyy", "yy"):
+            out.append(str(when.year) if low == "yyyy" else f"{when.year % 100:02d}")
+        elif low in ("h", "hh"):
+            out.append(str(when.hour).zfill(len(low)))
+            timeish = True
+        elif low in ("m", "mm"):     # minutes after an hour or before seconds, else the month
+            minute = timeish and before.endswith(":") or after[:1] == ":" and re.match(r":\s*s", after, re.I)
+            out.append(str(when.minute if minute else when.month).zfill(len(low)))
+        elif low in ("d", "dd"):
+            out.append(str(when.day).zfill(len(low)))
+        elif low in ("s", "ss"):
+            out.append(str(when.second).zfill(len(low)))
+        else:
+            return None          # fractions of a second: not made here
+        i = m.end()
+    return "".join(out).strip()
+
+
+def number_shown(value: object, number_format: str) -> "str | None":
+    """The text a cell of ``number_format`` shows for the number ``value``, where the format
+    shows more than the number alone: a percentage, thousands separators, a fixed number of
+    decimals, text around it (0"件"), a date or a time; None for a format that shows the
+    number as it is (標準, 文字列) or one not made here (scientific, fractions, names of
+    months, eras, AM/PM, sections chosen by a condition). A returned file holds the number
+    alone, and a message quoting it (「0.85」 for a cell showing 85%, 「0.0451388888888889」
+    for 1:05:00) named a value the municipality cannot find in its cell."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    fmt = number_format or "General"
+    if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
+        return None
+    sections = _sections(fmt)
+    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
+    if value == 0 and len(sections) > 2:
+        section = sections[2]
+    pieces = _pieces(section)
+    code = "".join(t for kind, t in pieces if kind == "code")
+    if re.search(r"[ymdhs]", code, re.I) and "@" not in code:
+        return _date_text(float(value), pieces)
+    if not re.search(r"[0#?]", code):
+        return None if "@" in code or "General" in section else "".join(t for _k, t in pieces).strip() or None
+    number = _number_text(value, code.replace("[", "").replace("]", ""))
+    if number is None:
+        return None
+    sign = "-" if value < 0 and len(sections) < 2 and number.strip("0.,") else ""
+    out, placed = [], False
+    for kind, t in pieces:
+        if kind == "lit":
+            out.append(t)
+        elif t == "%":
+            out.append("%")
+        elif not placed and t in "0#?.,":
+            out.append(sign + number)
+            placed = True
+    return "".join(out).strip()
+
+
+def shows_date(number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows a number as a date or a time (「1:05:00」
+    typed is the serial 0.0451388888888889 in such a cell)."""
+    fmt = number_format or ""
+    if len(fmt) > FORMAT_CHARS:
+        return False
+    section = _sections(fmt)[0]
+    code = "".join(t for kind, t in _pieces(section) if kind == "code")
+    return bool(re.search(r"[ymdhs]", code, re.I)) and "@" not in code and fmt.strip().lower() != "general"

@@ -18,7 +18,7 @@ from typing import NamedTuple, Optional
 from .model import ERROR, WARNING, Finding
 from .values import (APPROXIMATE, BOOLEAN, BOOLEAN_TEXTS, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES,
                      DEADLINE_FORM, EXCEL_CELL_TEXT, RANGE, RICH_VALUE, RICH_VALUE_ERROR, TOO_LARGE, TOO_LONG,
-                     TRUNCATION_MARK, UNPARSEABLE, error_hint, error_said)
+                     TRUNCATION_MARK, UNPARSEABLE, error_hint, error_said, shown)
 
 
 class FindingType(NamedTuple):
@@ -88,6 +88,20 @@ def unread_found(sheet: str, cell: str, indicator_id: str, label: str, held: str
         return RICH_VALUE_FOUND.at(sheet, cell, indicator_id, label=label)
     also = error_hint(held)
     return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=held, also=f"。{also}" if also else "")
+
+
+def as_shown(found: Finding, read: str, seen: str, stored: str) -> Finding:
+    """``found`` quoting what its cell shows (``seen``: 「85%」, 「1:05:00」, 「1,235件」) where it
+    quoted the text read from the number under it (``read``), the number added: a returned
+    file holds the number alone (``stored``), and 「実績値「0.85」は…」 sent the municipality
+    looking for a 0.85 its cell does not show. Every finding quotes a cell's value as
+    「value」 (values.shown), so the quote is found by that form, whichever finding it is."""
+    quoted = f"「{shown(read)}」"
+    if seen == read or quoted not in found.message:
+        return found
+    number = f"（セルの数値は {shown(stored)}）" if stored != seen else ""
+    return found._replace(message=found.message.replace(quoted, f"「{shown(seen)}」{number}"),
+                          hint=found.hint.replace(quoted, f"「{shown(seen)}」"))
 
 
 NO_RESULT = _type(

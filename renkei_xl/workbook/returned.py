@@ -179,6 +179,11 @@ class ReturnedBook:
             self._styles = StyleReader(self._pkg, self._workbook)
         return self._styles.number_format_at(name, row, col)
 
+    @property
+    def date1904(self) -> bool:
+        """Whether the book counts its dates from 1904 (a serial is then another date)."""
+        return self._workbook.date1904
+
     def hidden_rows(self, name: str) -> set[int]:
         """The rows of sheet ``name`` (read by ``grid`` first) that are hidden, 1-based."""
         return self._hidden.get(name, set())

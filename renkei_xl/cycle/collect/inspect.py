@@ -8,6 +8,7 @@ import hashlib
 import io
 import zipfile
 import zlib
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -21,7 +22,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import (ACTUAL_TARGET_NOTE, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR, MERGED_INPUT,
+from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR, MERGED_INPUT,
                               MISSING_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
                               TEXT_CUT)
 from ...core.model import ERROR, Entry
@@ -286,12 +287,14 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
 
     by_id = {i.id: i for i in data.indicators}
+    seen = _shown_inputs(wb, muni, cols, raw_rows, row_ids)
     file_entries, values = [], {}
     for r, v, cells in rows:
         ind_id = v["indicator_id"]
         if not ind_id:
             continue
         native = {f: _at(raw_rows[r], cols[f]) for f in INPUT_FIELDS if f in cols}
+        _percentages_as_shown(r, v, native, cols, seen)
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
@@ -304,6 +307,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
                if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
                                        or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
     errors = _closed_denominators(wb, muni, errors, cols.get("denominator"))
+    errors = [_as_shown(f, seen, muni) for f in errors]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
@@ -391,18 +395,76 @@ def _merged_inputs(muni: str, areas, cols: dict[str, int], row_ids: dict[int, st
 
 def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, list],
                       row_ids: dict[int, str]) -> list:
-    """Each 実施状況 the file holds as a number shown as a percentage (findings.STATUS_PERCENT):
-    the number alone (0.85) is not the text typed (85%); the row is held, naming the cell."""
-    from ...core.displayed import percent_shown
+    """Each 実施状況 the file holds as a number shown as a percentage (findings.STATUS_PERCENT)
+    or as a date or time (findings.STATUS_DATE, 「1:05:00」 kept as 0.0451388888888889):
+    the number alone is not the text typed; the row is held, naming the cell and what it shows."""
+    from ...core.displayed import number_shown, percent_shown, shows_date
 
     out = []
     for r, ind_id in (row_ids.items() if col is not None else ()):
         value = _at(raw_rows[r], col)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            seen = percent_shown(value, wb.number_format(muni, r, col))
+            number_format = wb.number_format(muni, r, col)
+            seen = percent_shown(value, number_format)
             if seen is not None:
                 out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
+            elif shows_date(number_format) and (seen := number_shown(value, number_format)) is not None:
+                out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
     return out
+
+
+def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
+                  row_ids: dict[int, str]) -> dict[str, tuple[str, str, str]]:
+    """Input cell → (the text read from it, the text it shows, the number stored) for each
+    number the file's format shows otherwise (core.displayed.number_shown): 85% is 0.85 in a
+    0% cell, 1:05:00 is 0.0451388888888889, 1,235件 is 1234.5 in #,##0"件". Findings quote
+    what the cell shows (findings.as_shown). A 実績値 or 分母 in a percentage format is read
+    as the percentage it shows (0.85 → 「85%」, 0.855 → 「85.5%」, every digit kept): the
+    file's own format settles what 0.85 was, which on the master (whose readers know no
+    format) is undecidable (findings.PERCENT_AS_FRACTION). That is evidence, not a guess,
+    and only a returned file's reader has it."""
+    from ...core.displayed import number_shown, percent_shown, shows_date
+
+    out = {}
+    for r in row_ids:
+        for f in INPUT_FIELDS:
+            if f not in cols:
+                continue
+            value = _at(raw_rows[r], cols[f])
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            number_format = wb.number_format(muni, r, cols[f])
+            seen = number_shown(value, number_format)
+            if seen is None or (wb.date1904 and shows_date(number_format)):   # dates counted from 1904: not made
+                continue
+            read = text(value)
+            if f != "status" and percent_shown(value, number_format) is not None:
+                read = f"{(Decimal(repr(float(value))) * 100).normalize():f}%"
+            if seen != read or read != text(value):
+                out[cell_ref(r, cols[f])] = (read, seen, text(value))
+    return out
+
+
+def _percentages_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
+                          seen: dict[str, tuple[str, str, str]]) -> None:
+    """A 実績値 or 分母 of row ``r`` read, and imported, as the percentage the file's format
+    shows it as (_shown_inputs: 0.85 in a 0% cell → 「85%」)."""
+    for f in ("value", "denominator"):
+        read = seen[cell_ref(r, cols[f])][0] if f in cols and cell_ref(r, cols[f]) in seen else None
+        if read is not None and read.endswith("%"):
+            texts[f] = native[f] = read
+
+
+def _as_shown(found, seen: dict[str, tuple[str, str, str]], muni: str):
+    """``found`` quoting what the cells of its row show (_shown_inputs): a finding at the
+    実績値 may quote the 分母 beside it."""
+    if found.sheet != muni or not found.cell:
+        return found
+    row = parse_ref(found.cell)[0]
+    for ref, (read, shown_as, stored) in seen.items():
+        if parse_ref(ref)[0] == row:
+            found = as_shown(found, read, shown_as, stored)
+    return found
 
 
 def _held_rows(errors: list, row_ids: dict[int, str]) -> set[str]:
