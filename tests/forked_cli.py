@@ -22,7 +22,10 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Optional
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # The server: imports what the commands import, then per request (one JSON line: args, cwd,
 # env, the two output files, the time bound) forks a child that runs the command as
@@ -87,11 +90,23 @@ for line in reader:
     sock.sendall((json.dumps(answer) + "\n").encode("utf-8"))
 """
 
+# The command line as `python -m renkei_xl.cli` runs it, for runs whose peak memory is not asked.
+PLAIN = """
+import runpy, sys
+sys.argv = ["renkei-xl"] + sys.argv[1:]
+runpy.run_module("renkei_xl.cli", run_name="__main__", alter_sys=True)
+"""
+
 _lock = threading.Lock()
 _server: Optional[tuple[subprocess.Popen, socket.socket, object]] = None
 
 
-def _start(env: dict) -> tuple[subprocess.Popen, socket.socket, object]:
+def _start() -> tuple[subprocess.Popen, socket.socket, object]:
+    """The server, its interpreter set as test_hostile_files.run_cli sets a fresh one's
+    (UTF-8 output, this checkout first on the path): each child's own environment is the
+    one its run gives."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     ours, theirs = socket.socketpair()
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(theirs.fileno())], pass_fds=[theirs.fileno()],
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -112,12 +127,13 @@ def _stop() -> None:
 
 
 def run_forked(args: list[str], cwd: str, env: dict, out: str, err: str, wrapper: str, timeout: float) -> dict:
-    """One run in a forked child; ``env`` is the whole environment of the run (the server
-    starts with the first run's, for its interpreter's settings such as PYTHONIOENCODING)."""
+    """One run in a forked child, killed with its process group past ``timeout`` seconds:
+    its exit code, peak memory as wait4 gives it, whether it timed out and how long it ran.
+    ``env`` is the whole environment of the child."""
     global _server
     with _lock:
         if _server is None or _server[0].poll() is not None:
-            _server = _start(env)
+            _server = _start()
         _proc, sock, reader = _server
         sock.sendall((json.dumps({"args": args, "cwd": cwd, "env": env, "out": out, "err": err,
                                   "wrapper": wrapper, "timeout": timeout}) + "\n").encode("utf-8"))

@@ -28,6 +28,7 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
+from forked_cli import PLAIN, run_forked
 from lock_holder import HOLDER, waited_for_lock
 
 
@@ -626,10 +627,6 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, tmp
     points are shares of a run's own length on this machine, most over its last part where
     the backup and the new master are written: fixed delays of 0-0.3 s all fell before
     recalc's and collect's write, and only validate's was ever reached."""
-    import signal
-    import subprocess
-    import sys
-
     from renkei_xl.workbook.session import load_master as load
 
     def args(i: int) -> list[str]:
@@ -637,25 +634,21 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, tmp
             return [command, str(master), str(_returned(master, tmp_path / f"r{i}", "小樽市", 40 + i))]
         return [command, str(master)]
 
-    def run(args: list[str]):
-        return subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", *args],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def run(args: list[str], kill_after: float) -> dict:
+        """The command in a child process (forked from one that has imported the tool:
+        tests/forked_cli.py), its process group killed (SIGKILL) if it runs past ``kill_after``."""
+        return run_forked(args, str(tmp_path), dict(os.environ), os.devnull, os.devnull, PLAIN, kill_after)
 
-    assert run(args(0)).wait(timeout=60) in (0, 1)     # a first run writes more (a first import's log)
-    second = args(99)
-    started = time.monotonic()
-    assert run(second).wait(timeout=60) in (0, 1)
-    whole = time.monotonic() - started
+    first = run(args(0), 60)
+    assert not first["timed_out"] and first["code"] in (0, 1), first   # a first run writes more (a first import's log)
+    second = run(args(99), 60)
+    assert not second["timed_out"] and second["code"] in (0, 1), second
+    whole = second["seconds"]
     before = digest(master)
     outcomes = set()
     # A run is about 0.1 s, so the load of the moment moves it by as much: the points reach past it.
     for i, share in enumerate([0.3, 0.6, 0.75, 0.85, 0.9, 0.95, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0], start=1):
-        proc = run(args(i))
-        try:
-            proc.wait(timeout=share * whole)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=60)
+        run(args(i), share * whole)
         now = digest(master)
         if now == before:
             outcomes.add("old")
