@@ -2360,13 +2360,24 @@ def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     assert _attachments(msg) == [(out.name, out.read_bytes())]
 
 
-def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_path, capsys):
+def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_path, capsys, monkeypatch):
     """Exported again from an unchanged master, the 確定版 left a backup at every run (only
     its document dates differed), while its PDF was replaced without one even when the
     list had changed: the pair once mailed was lost. Now an unchanged 確定版 is replaced
-    quietly, and a changed one is kept with its PDF, and the command says where."""
+    quietly, and a changed one is kept with its PDF, and the command says where.
+
+    The three PDFs are made by this process's running LibreOffice (realbooks.lo_convert),
+    not by a LibreOffice started with a profile of its own for each (~2 CPU-s a PDF): what
+    is kept and said does not depend on which office printed them; export's own start of
+    LibreOffice is held by the module's exported master (test_export_is_values_only_and_anonymous)."""
+    from realbooks import lo_convert
+    from renkei_xl.cycle import export
     from renkei_xl.safety import list_backups
 
+    require_soffice()
+    printed = []
+    monkeypatch.setattr(export, "soffice_pdf", lambda _soffice, source, outdir: printed.append(source) or
+                        lo_convert(source, outdir / (source.stem + ".pdf")))
     master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
     out = tmp_path / "確定版" / "一覧.xlsx"
     args = ["export", str(master), "-o", str(out), "--pdf"]
@@ -2380,6 +2391,7 @@ def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_p
     [kept_pdf] = list_backups(out.with_suffix(".pdf"))
     assert kept.read_bytes() == mailed != out.read_bytes() and kept_pdf.read_bytes() == mailed_pdf
     assert f"前に書き出した内容の違う確定版は「{kept.parent}」に残しました" in capsys.readouterr().out
+    assert len(printed) == 3, printed
 
 
 def test_export_keeps_an_earlier_draft_that_says_something_else(tmp_path, capsys):
