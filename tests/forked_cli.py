@@ -7,10 +7,13 @@ process imports them once and forks a child per run: the child is still a proces
 own, with its own exit code, standard output and error, peak memory (VmHWM, which starts at
 the server's resident pages, as a fresh process starts at its own imports), time bound and
 process group to kill, and it ends as a program does (SystemExit, atexit, the interpreter's
-finalization). Only what the server imported is not imported again.
+finalization). Only what the server imported is not imported again, and the children share
+the server's hash seed.
 
-The runs that hold the first start of a process (a command's imports, a fresh interpreter's
-memory) stay fresh `subprocess` runs (test_hostile_files.run_cli(fresh=True)).
+Used by test_hostile_files.run_cli and test_hostile_writes' killed runs of the sample
+master. The runs that hold the first start of a process (a command's imports, a fresh
+interpreter's memory, the large master killed) stay fresh `subprocess` runs
+(test_hostile_files.run_cli(fresh=True)).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def child(req):
     os.dup2(err, 2)
     for fd in (null, out, err):
         os.close(fd)
+    reader.close()                                # the server's end of the socket is not the child's
     sock.close()
     sys.argv = ["-c", *req["args"]]
     exec(compile(req["wrapper"], "<string>", "exec"), {"__name__": "__main__"})
