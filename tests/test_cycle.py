@@ -2026,8 +2026,12 @@ def test_export_is_values_only_and_anonymous(exported, tmp_path, fy2023):
 def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exported, tmp_path, monkeypatch):
     """The 確定版's 一覧 was laid out for the texts its tallest rows cut (cut_note), again for
     the PDF's source and again for the .xlsx: some 0.2 s each at 20,000 indicators. One
-    layout serves all three, and the PDF a button makes after the .xlsx (write_pdf) too."""
+    layout serves all three, and the PDF a button makes after the .xlsx (write_pdf) too.
+    That PDF is printed by this process's running LibreOffice (realbooks.lo_convert), not
+    one started for it: the layouts counted are export's own."""
+    from realbooks import lo_convert
     from renkei_xl.core import sheet_list
+    from renkei_xl.cycle import export
     from renkei_xl.cycle.export import write_pdf
 
     _folder, done, layouts, written = exported
@@ -2035,8 +2039,11 @@ def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exp
     assert done.pdf is not None and layouts == 1
     laid, grid = [], sheet_list.list_grid
     monkeypatch.setattr(sheet_list, "list_grid", lambda *a, **k: laid.append(a) or grid(*a, **k))
+    printed = []
+    monkeypatch.setattr(export, "soffice_pdf", lambda _soffice, source, outdir: printed.append(source) or
+                        lo_convert(source, outdir / (source.stem + ".pdf")))
     write_pdf(done.result, done.settings, tmp_path / "button.pdf", list_plan=done.list_plan)
-    assert (tmp_path / "button.pdf").stat().st_size and laid == []
+    assert (tmp_path / "button.pdf").stat().st_size and laid == [] and len(printed) == 1
 
 
 def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
