@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import functools
 import io
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 import zlib
 from decimal import Decimal
@@ -45,6 +47,21 @@ from renkei_xl.workbook.session import load_master, opened, recalc_file
 INPUT_HEADERS = ("実績値", "分母", "実施状況")
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+@functools.cache
+def _sample_bytes(name: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        return init_master(Path(folder) / name, sample="fy2023").read_bytes()
+
+
+def sample_master(path: Path) -> Path:
+    """A fresh FY2023 sample master at ``path``, as init_master makes one: the bytes of one
+    made under the same name once in a process (init_master took 0.06 s in each of some 27
+    tests; the bytes, immutable, cannot carry one test's edits to the next). Two masters in
+    one test that must differ (their keys) are still each made by init_master."""
+    path.write_bytes(_sample_bytes(path.name))
+    return path
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -274,7 +291,7 @@ def test_split_refuses_two_municipalities_whose_names_make_one_file_and_writes_n
     """「小樽|市」 and 「小樽_市」 are two sheet names but one file name (| cannot be in one): the
     second file would be written over the first and one municipality get nothing. Refused
     before any file is made, naming both."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     for old, new in (("小樽市", "小樽|市"), ("岩見沢市", "小樽_市")):
         wb[old].title = new
@@ -291,7 +308,7 @@ def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path,
     """A full disk, or the backup of a returned file with no place to go, at the third
     municipality: the two files made are whole and stay; the message said only that the
     master was not changed. (What can be asked before the first write is: the test below.)"""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     names = fy2023.settings.names
     out = tmp_path / "配布"
     out.mkdir()
@@ -313,7 +330,7 @@ def test_a_split_asks_every_file_before_it_writes_the_first(tmp_path, fy2023, in
     """小樽市's file open in Excel (or read-only, or a folder of its name, or its .eml draft
     open): refused before 札幌市's file is replaced, so 配布用 never holds files of two
     issues (before, the first files were remade and the run then stopped)."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     names = fy2023.settings.names
     out = tmp_path / "配布"
     split_master(master, out, eml=True)
@@ -341,7 +358,7 @@ def test_a_row_missing_from_a_municipality_sheet_is_named_where_to_add_it(tmp_pa
     """04-1 added to 指標 but not to 小樽市's sheet (here: its row deleted): 入力チェック said
     nothing and split sent 小樽市 a form without the row. Now a warning names where to add
     it, and split says which files lack rows (the total is what an empty row gives)."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     ws = wb["小樽市"]
     top, cols = header_row(ws)
@@ -365,7 +382,7 @@ def test_split_says_which_sheet_still_shows_an_indicator_renamed_in_the_indicato
     """04-1's 評価指標 renamed in 指標 after the sheets were made: the input files asked each
     municipality with the old words while 一覧 published the new ones, and nothing said so.
     split now names each sheet cell that still shows the old words; the files are made."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     ws = wb[c.INDICATORS]
     top, cols = next((r, {v: i for i, v in enumerate(row, start=1) if isinstance(v, str)})
@@ -392,7 +409,7 @@ def test_no_row_of_an_input_file_is_taller_than_excel_allows(tmp_path):
     The row stops at the limit; the cell keeps the whole text."""
     from renkei_xl.core.text_fit import MAX_ROW_HEIGHT
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     ws = wb["札幌市"]
     head = next(r for r in range(1, 10) if c.ENTRY_HEADERS["indicator_id"] in [x.value for x in ws[r]])
@@ -1051,7 +1068,7 @@ def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, cap
     """A 分母 staff left on a 合計 row of the master (入力チェック warns of it there) goes out in
     the file and comes back as it went: the municipality typed nothing there, and holding the
     row would hold every return of it for good. It is imported, as before."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     set_cell(master, "小樽市", "05-1", "分母", 3)
     returned = split_master(master, tmp_path / "配布")
     path = next(p for p in returned if p.name.startswith("小樽市"))
@@ -1077,7 +1094,7 @@ def test_a_row_made_a_ratio_after_the_split_asks_for_the_file_again_not_for_a_lo
     比率's row), so 小樽市's answer came back without one and collect said 「分母の数値を入力して
     ください」 of a cell Excel refuses to take. It says the method changed and to issue the
     file again; a 比率 issued as one, its 分母 open and left empty, still asks for the 分母."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     if not after_split:
         _set_method(master, "05-1", "比率")
     returned = split_master(master, tmp_path / "配布")
@@ -1399,7 +1416,7 @@ def test_a_name_inside_a_longer_one_is_not_named_by_it(tmp_path):
     """設定 with 広島市 beside 北広島市: 広島市's file sent back as 「北広島市_2023年度_入力.xlsx」
     names 北広島市 only (the longest name at each place), so it is refused; read as naming
     広島市 too, it would pass as naming its own."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     wb["千歳市"].title = "広島市"
     next(cell for row in wb[c.SETTINGS].iter_rows() for cell in row if cell.value == "千歳市").value = "広島市"
@@ -1447,7 +1464,7 @@ def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_
 def _issued_with_a_staff_column(tmp_path: Path, columns=(("備考", "前年度は別集計"),)) -> tuple[Path, Path]:
     """A master whose 小樽市 sheet has staff's own ``columns`` (header, first row's value: a 備考),
     split; 小樽市's answer in its file."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     ws = wb["小樽市"]
     top, _cols = header_row(ws)
@@ -2009,8 +2026,12 @@ def test_export_is_values_only_and_anonymous(exported, tmp_path, fy2023):
 def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exported, tmp_path, monkeypatch):
     """The 確定版's 一覧 was laid out for the texts its tallest rows cut (cut_note), again for
     the PDF's source and again for the .xlsx: some 0.2 s each at 20,000 indicators. One
-    layout serves all three, and the PDF a button makes after the .xlsx (write_pdf) too."""
+    layout serves all three, and the PDF a button makes after the .xlsx (write_pdf) too.
+    That PDF is printed by this process's running LibreOffice (realbooks.lo_convert), not
+    one started for it: the layouts counted are export's own."""
+    from realbooks import lo_convert
     from renkei_xl.core import sheet_list
+    from renkei_xl.cycle import export
     from renkei_xl.cycle.export import write_pdf
 
     _folder, done, layouts, written = exported
@@ -2018,12 +2039,15 @@ def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exp
     assert done.pdf is not None and layouts == 1
     laid, grid = [], sheet_list.list_grid
     monkeypatch.setattr(sheet_list, "list_grid", lambda *a, **k: laid.append(a) or grid(*a, **k))
+    printed = []
+    monkeypatch.setattr(export, "soffice_pdf", lambda _soffice, source, outdir: printed.append(source) or
+                        lo_convert(source, outdir / (source.stem + ".pdf")))
     write_pdf(done.result, done.settings, tmp_path / "button.pdf", list_plan=done.list_plan)
-    assert (tmp_path / "button.pdf").stat().st_size and laid == []
+    assert (tmp_path / "button.pdf").stat().st_size and laid == [] and len(printed) == 1
 
 
 def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     recalc_file(master)
     assert list_rows(master)["04-1"][1] == "◎"
     wb = openpyxl.load_workbook(master)     # a value changed after the last 再計算
@@ -2106,7 +2130,7 @@ def test_export_with_input_errors_does_not_send_the_mail(tmp_path, monkeypatch, 
     warning printed after the fact. Now it is written, and not sent."""
     monkeypatch.delenv(smtp.ENV_USER, raising=False)
     monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     wb["札幌市"]["E2"] = "約10件"
     wb.save(master)
@@ -2123,7 +2147,7 @@ def test_export_pdf_without_an_engine_writes_nothing(tmp_path, monkeypatch, caps
     looked for first, and a conversion that fails also leaves both files as they were."""
     import renkei_xl.cycle.export as export
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
     monkeypatch.setattr(export.shutil, "which", lambda name: None)
     monkeypatch.setattr(export, "_excel_possible", lambda: False)
@@ -2150,7 +2174,7 @@ def test_export_pdf_refuses_a_read_only_pdf_before_writing_the_confirmed_list(tm
     import os
     import renkei_xl.cycle.export as export
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
     out.write_bytes(b"old xlsx")
     old_pdf = out.with_suffix(".pdf")
@@ -2173,7 +2197,7 @@ def test_export_pdf_refuses_a_read_only_pdf_before_writing_the_confirmed_list(tm
 def test_a_file_made_from_a_master_open_in_excel_says_that_unsaved_edits_are_not_in_it(tmp_path, capsys, command):
     """The 確定版 (its PDF, its mail) and the input files come from the master as last saved:
     with the master open in Excel, edits not yet saved were silently left out of what is mailed."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     args = ["-o", str(tmp_path / "確定版.xlsx")] if command == "export" else ["--outdir", str(tmp_path / "配布")]
     assert main([command, str(master), *args]) == 0
     assert "Excel で開かれています" not in capsys.readouterr().out
@@ -2192,7 +2216,7 @@ def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys, 
 
     monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 8, 9, 0))   # before the deadline
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     outdir = tmp_path / "配布用"
     issued = dt.datetime(2024, 4, 5, 9, 0)
     files = split_master(master, outdir, deadline=dt.date(2024, 4, 19), issued=issued)
@@ -2224,7 +2248,7 @@ def test_split_again_backs_up_only_what_differs_beyond_its_issue_time(tmp_path, 
     from renkei_xl.cycle import distribute
     from renkei_xl.safety import list_backups
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     outdir = tmp_path / "配布用"
     monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 5, 9, 0))
     args = ["split", str(master), "--outdir", str(outdir), "--deadline", "2024-04-19", "--eml"]
@@ -2250,7 +2274,7 @@ def test_split_again_backs_up_only_what_differs_beyond_its_issue_time(tmp_path, 
 
 
 def test_split_into_a_file_named_like_the_folder_is_refused_in_japanese(tmp_path, capsys):
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     (tmp_path / "配布用").write_text("x")
     assert main(["split", str(master), "--outdir", str(tmp_path / "配布用")]) == 2
     err = capsys.readouterr().err
@@ -2267,7 +2291,7 @@ def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys, mo
     from renkei_xl.cycle import distribute
 
     monkeypatch.setattr(distribute, "now", lambda: dt.datetime(2024, 4, 5, 10, 0))  # before the deadline
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml", "--deadline", "2024-04-19"]) == 0
     central = fy2023.settings.central
@@ -2296,7 +2320,7 @@ def _set_address(master: Path, municipality: str, address) -> None:
 def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(tmp_path, capsys):
     """A full-width ＠ in the seventh municipality's address stopped split after seven input
     files and six drafts, naming the address alone. Now every address is checked first."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     _set_address(master, "北広島市", "kikaku＠city.example.jp")
     _set_address(master, "長沼町", "kikaku@town．naganuma.example")
     outdir = tmp_path / "配布"
@@ -2317,7 +2341,7 @@ def test_split_eml_with_a_line_break_in_the_region_makes_nothing(tmp_path, capsy
     which counted lines, and stood mid-subject (「【…\x85】…」), where the email package takes
     it for a line break: export --smtp stopped with 「予期しないエラー」 (make fuzz,
     mail:13451516:328). The message names the break by place and code point: a NEL shows as nothing."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     [(sheet, ref)] = wb.defined_names[c.N_REGION].destinations
     wb[sheet][ref.replace("$", "")] = region
@@ -2333,7 +2357,7 @@ def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_pat
     """The 確定版 went to the eleven municipalities with an address, and the twelfth was
     left out without a word (exit 0). Now the mail is refused, naming it, and before the
     確定版 is written (it was written first, the refusal after): so is a bad --to or --from."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     _set_address(master, "北広島市", None)
     out = tmp_path / "確定版.xlsx"
     refused = {(): "北広島市 のメールアドレスが空です",
@@ -2349,7 +2373,7 @@ def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_pat
 
 
 def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
     assert main(["export", str(master), "-o", str(out), "--eml"]) == 0
     msg = email.message_from_bytes(out.with_suffix(".eml").read_bytes(), policy=email.policy.default)
@@ -2362,14 +2386,25 @@ def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     assert _attachments(msg) == [(out.name, out.read_bytes())]
 
 
-def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_path, capsys):
+def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_path, capsys, monkeypatch):
     """Exported again from an unchanged master, the 確定版 left a backup at every run (only
     its document dates differed), while its PDF was replaced without one even when the
     list had changed: the pair once mailed was lost. Now an unchanged 確定版 is replaced
-    quietly, and a changed one is kept with its PDF, and the command says where."""
+    quietly, and a changed one is kept with its PDF, and the command says where.
+
+    The three PDFs are made by this process's running LibreOffice (realbooks.lo_convert),
+    not by a LibreOffice started with a profile of its own for each (~2 CPU-s a PDF): what
+    is kept and said does not depend on which office printed them; export's own start of
+    LibreOffice is held by the module's exported master (test_export_is_values_only_and_anonymous)."""
+    from realbooks import lo_convert
+    from renkei_xl.cycle import export
     from renkei_xl.safety import list_backups
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    require_soffice()
+    printed = []
+    monkeypatch.setattr(export, "soffice_pdf", lambda _soffice, source, outdir: printed.append(source) or
+                        lo_convert(source, outdir / (source.stem + ".pdf")))
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版" / "一覧.xlsx"
     args = ["export", str(master), "-o", str(out), "--pdf"]
     assert main(args) == 0 and main(args) == 0
@@ -2382,6 +2417,7 @@ def test_export_again_keeps_only_a_confirmed_list_that_differs_and_its_pdf(tmp_p
     [kept_pdf] = list_backups(out.with_suffix(".pdf"))
     assert kept.read_bytes() == mailed != out.read_bytes() and kept_pdf.read_bytes() == mailed_pdf
     assert f"前に書き出した内容の違う確定版は「{kept.parent}」に残しました" in capsys.readouterr().out
+    assert len(printed) == 3, printed
 
 
 def test_export_keeps_an_earlier_draft_that_says_something_else(tmp_path, capsys):
@@ -2389,7 +2425,7 @@ def test_export_keeps_an_earlier_draft_that_says_something_else(tmp_path, capsys
     had edited it; one that differs only in its date and message id needs none."""
     from renkei_xl.safety import list_backups
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
     draft = out.with_suffix(".eml")
     args = ["export", str(master), "-o", str(out), "--eml"]
@@ -2422,7 +2458,7 @@ def _free_port() -> int:
 def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
     monkeypatch.delenv(smtp.ENV_USER, raising=False)
     monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
     code, handler = _export_by_smtp(master, out)
     assert code == 0
@@ -2448,7 +2484,7 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
     handler = FivePerMail()
     server = Controller(handler, hostname="127.0.0.1", port=_free_port())

@@ -14,6 +14,7 @@ import subprocess
 import time
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import openpyxl
 import pytest
@@ -28,6 +29,8 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
+from concurrent_writers import run_import, run_recalc
+from forked_cli import PLAIN, run_forked
 from lock_holder import HOLDER, waited_for_lock
 
 
@@ -495,31 +498,14 @@ def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_p
     assert master.with_name("移動した.xlsm").exists()
 
 
-def _import(master: str, folder: str, start, out) -> None:
-    from renkei_xl.cycle.collect import collect
-
-    start.wait(timeout=120)
-    try:
-        report = collect(Path(master), [Path(folder)])
-        out.put(("collect", folder, len(report.records), report.written is not None))
-    except Exception as exc:  # reported to the test, which fails on it
-        out.put(("collect", folder, repr(exc), False))
-
-
-def _recalc(master: str, start, out) -> None:
-    start.wait(timeout=120)
-    try:
-        result, written = recalc_file(Path(master))
-        out.put(("recalc", "", result.summary.fraction_text, written is not None))
-    except Exception as exc:
-        out.put(("recalc", "", repr(exc), False))
-
-
-def _returned(master: Path, tmp: Path, municipality: str, value) -> Path:
+def _returned(master: Path, tmp: Path, municipality: str, value, issued: Optional[list[Path]] = None) -> Path:
+    """A folder holding ``municipality``'s input file with ``value`` typed as its first 実績値:
+    the file of ``issued`` (one split's files) or of a split made now."""
     from renkei_xl.cycle.distribute import split_master
 
     tmp.mkdir(parents=True, exist_ok=True)
-    issued = split_master(master, tmp / f"配布_{municipality}")
+    if issued is None:
+        issued = split_master(master, tmp / f"配布_{municipality}")
     src = next(p for p in issued if municipality in p.name)
     folder = tmp / f"回収_{municipality}"
     folder.mkdir()
@@ -539,17 +525,20 @@ def _returned(master: Path, tmp: Path, municipality: str, value) -> Path:
 def test_two_imports_and_a_recalc_at_the_same_moment_all_land(master, tmp_path, round_):
     """Two staff members import different municipalities' returns while a third
     recalculates: every import is in the file afterwards, none reported falsely."""
-    a = _returned(master, tmp_path, "小樽市", 41)
-    b = _returned(master, tmp_path, "江別市", 42)
+    from renkei_xl.cycle.distribute import split_master
+
+    issued = split_master(master, tmp_path / "配布")
+    a = _returned(master, tmp_path, "小樽市", 41, issued)
+    b = _returned(master, tmp_path, "江別市", 42, issued)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     # All three go at once when all three have started (each imported what it runs): a
     # moment 3 s ahead waited out ~2 s every time, and a process slower than that on a
     # loaded machine would have run alone.
     start = ctx.Barrier(3)
-    procs = [ctx.Process(target=_import, args=(str(master), str(a), start, out)),
-             ctx.Process(target=_import, args=(str(master), str(b), start, out)),
-             ctx.Process(target=_recalc, args=(str(master), start, out))]
+    procs = [ctx.Process(target=run_import, args=(str(master), str(a), start, out)),
+             ctx.Process(target=run_import, args=(str(master), str(b), start, out)),
+             ctx.Process(target=run_recalc, args=(str(master), start, out))]
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]
@@ -626,36 +615,33 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, tmp
     points are shares of a run's own length on this machine, most over its last part where
     the backup and the new master are written: fixed delays of 0-0.3 s all fell before
     recalc's and collect's write, and only validate's was ever reached."""
-    import signal
-    import subprocess
-    import sys
-
+    from renkei_xl.cycle.distribute import split_master
     from renkei_xl.workbook.session import load_master as load
 
+    # One issue of the input files (a split), returned again with a new value each time, so
+    # that every run has something to write.
+    issued = split_master(master, tmp_path / "配布") if command == "collect" else []
+
     def args(i: int) -> list[str]:
-        if command == "collect":   # a new return each time, so every run has something to write
-            return [command, str(master), str(_returned(master, tmp_path / f"r{i}", "小樽市", 40 + i))]
+        if command == "collect":
+            return [command, str(master), str(_returned(master, tmp_path / f"r{i}", "小樽市", 40 + i, issued))]
         return [command, str(master)]
 
-    def run(args: list[str]):
-        return subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", *args],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def run(args: list[str], kill_after: float) -> dict:
+        """The command in a child process (forked from one that has imported the tool:
+        tests/forked_cli.py), its process group killed (SIGKILL) if it runs past ``kill_after``."""
+        return run_forked(args, str(tmp_path), dict(os.environ), os.devnull, os.devnull, PLAIN, kill_after)
 
-    assert run(args(0)).wait(timeout=60) in (0, 1)     # a first run writes more (a first import's log)
-    second = args(99)
-    started = time.monotonic()
-    assert run(second).wait(timeout=60) in (0, 1)
-    whole = time.monotonic() - started
+    first = run(args(0), 60)
+    assert not first["timed_out"] and first["code"] in (0, 1), first   # a first run writes more (a first import's log)
+    second = run(args(99), 60)
+    assert not second["timed_out"] and second["code"] in (0, 1), second
+    whole = second["seconds"]
     before = digest(master)
     outcomes = set()
     # A run is about 0.1 s, so the load of the moment moves it by as much: the points reach past it.
     for i, share in enumerate([0.3, 0.6, 0.75, 0.85, 0.9, 0.95, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0], start=1):
-        proc = run(args(i))
-        try:
-            proc.wait(timeout=share * whole)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=60)
+        run(args(i), share * whole)
         now = digest(master)
         if now == before:
             outcomes.add("old")

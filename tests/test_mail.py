@@ -1108,14 +1108,25 @@ def test_a_bad_from_is_refused_with_the_settings_before_any_file(sender, said):
     assert str(err.value).startswith(said), str(err.value)
 
 
-def _export_eml_with_otaru(tmp_path, cell: str):
-    """``export --eml`` on a real master whose 小樽市 address cell is ``cell``: exit code, stderr, draft."""
-    from renkei_xl.cli import main
+@pytest.fixture(scope="module")
+def otaru_book(tmp_path_factory):
+    """The sample master as openpyxl loads it and its 設定 row of 小樽市, made once: each case
+    types its own address into that row and saves the book as its own master (building and
+    loading the master was two thirds of a case)."""
     from renkei_xl.cli.workbook import init_master
 
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = init_master(tmp_path_factory.mktemp("otaru") / "マスター.xlsx", sample="fy2023")
     wb = openpyxl.load_workbook(master)
     [row] = [row for row in wb["設定"].iter_rows() if row[0].value == "小樽市"]
+    return wb, row
+
+
+def _export_eml_with_otaru(otaru_book, tmp_path, cell: str):
+    """``export --eml`` on a real master whose 小樽市 address cell is ``cell``: exit code, stderr, draft."""
+    from renkei_xl.cli import main
+
+    wb, row = otaru_book
+    master = tmp_path / "マスター.xlsx"
     row[3].value = cell
     wb.save(master)
     out = tmp_path / "確定版.xlsx"
@@ -1143,12 +1154,12 @@ LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
     # two addresses on two lines of the cell (Alt+Enter): the first was read as the second's name
     ('kikaku@otaru.example\n企画係 <kakari@otaru.example>', ["kikaku@otaru.example", "kakari@otaru.example"]),
 ])
-def test_every_address_of_a_long_to_reads_back_from_the_draft(tmp_path, cell, wanted):
+def test_every_address_of_a_long_to_reads_back_from_the_draft(otaru_book, tmp_path, cell, wanted):
     """Python's folder (before 3.11.9, CPython issue 100884) broke a long To after a Japanese
     name into 「=?utf-8?q?=2C?=」: the comma was read as part of the next name, and 小樽市's
     second address vanished from the To that Outlook shows, though the server still got it.
     Each address of the cell is in the To a reader parses, as typed."""
-    code, err, draft = _export_eml_with_otaru(tmp_path, cell)
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 0, err
     assert not draft["To"].defects, draft["To"].defects
     got = [a.addr_spec for a in draft["To"].addresses]
@@ -1156,20 +1167,20 @@ def test_every_address_of_a_long_to_reads_back_from_the_draft(tmp_path, cell, wa
 
 
 @pytest.mark.parametrize("name", ["=?utf-8?b?QQ==?=\u2028CON", "=?utf-8?b?QQ==?= 企画課"])
-def test_a_name_no_reader_reads_back_as_typed_is_refused(tmp_path, name):
+def test_a_name_no_reader_reads_back_as_typed_is_refused(otaru_book, tmp_path, name):
     """A name holding an encoded word as typed text, and a line separator: written raw (the
     policy's folding decoded it), U+2028 became a line break that ended the To header of
     the draft, its recipient lost with every header after it (found by make fuzz,
     mail:8978966:146). Refused, naming whose address it is in 設定, the address and the name."""
-    code, err, draft = _export_eml_with_otaru(tmp_path, f'"{name}" <kikaku@otaru.example>')
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, f'"{name}" <kikaku@otaru.example>')
     assert code == 2 and draft is None, err
     assert "シート「設定」の小樽市のメールアドレス「kikaku@otaru.example」の名前「" in err, err
 
 
-def test_a_name_too_long_for_a_header_line_is_refused_naming_whose_it_is(tmp_path):
+def test_a_name_too_long_for_a_header_line_is_refused_naming_whose_it_is(otaru_book, tmp_path):
     """A quoted ASCII name past a header line's 998 characters cannot be folded (it loses its
     quotes) nor written whole: refused, naming 小樽市's cell in 設定 rather than the address alone."""
-    code, err, draft = _export_eml_with_otaru(tmp_path, f'"{"x" * 1000}*;" <kikaku@otaru.example>')
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, f'"{"x" * 1000}*;" <kikaku@otaru.example>')
     assert code == 2 and draft is None, err
     assert "シート「設定」の小樽市のメールアドレス「kikaku@otaru.example」の名前が長すぎて" in err, err
 
@@ -1189,13 +1200,13 @@ def test_a_name_too_long_for_a_header_line_is_refused_naming_whose_it_is(tmp_pat
                                   # a domain no relay delivers to
                                   "kikaku@-otaru.example", "kikaku@otaru-.example", f"kikaku@{'b' * 64}.jp",
                                   "kikaku@[999.0.0.1]"])
-def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(tmp_path, cell):
+def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(otaru_book, tmp_path, cell):
     """「a..b@」 (a dot typed twice) or a stray 「>」 after the address went into the mail and
     was read back as a broken To; the relay refuses it at RCPT or it bounces. An entry the
     email library reads only by repairing it (an unclosed comment or literal, a name without
     its <…>) was sent to what the repair made of it: 「kikaku@otaru.exa(mple」 to otaru.exa.
     Each is refused in 設定, naming 小樽市's cell."""
-    code, err, draft = _export_eml_with_otaru(tmp_path, cell)
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 2 and draft is None
     assert f"シート「設定」の小樽市のメールアドレス「{cell}」が正しくありません" in err, err
 
@@ -1209,10 +1220,10 @@ def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(tmp_path, c
     ("kikaku@otaru.example (企画(政策)課)", "kikaku@otaru.example"),
     ("kikaku@otaru.example\n(企画課)", "kikaku@otaru.example"),
 ])
-def test_a_cell_the_checks_for_a_repaired_address_must_not_stop(tmp_path, cell, wanted):
+def test_a_cell_the_checks_for_a_repaired_address_must_not_stop(otaru_book, tmp_path, cell, wanted):
     """The checks refusing an address the email library repaired, or one hidden in a name,
     refused cells that are neither and that export had sent: a name that is the address it
     names, and comments RFC 5322 allows where staff put them. Each still reaches the To."""
-    code, err, draft = _export_eml_with_otaru(tmp_path, cell)
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 0, err
     assert [a.addr_spec for a in draft["To"].addresses].count(wanted) == 1
