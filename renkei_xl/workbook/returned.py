@@ -40,7 +40,7 @@ class ReturnedBook:
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         self._hidden: dict[str, set[int]] = {}
         self._protected: dict[str, bool] = {}
-        self._styles = None     # a StyleReader, made when a cell's lock is first asked
+        self._styles = None     # a StyleReader made when first asked (_styled); False: unreadable
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -160,24 +160,39 @@ class ReturnedBook:
         then hold what split wrote, or what the master's side changed, never a typed value."""
         return self._protected.get(name, True)
 
-    def locked(self, name: str, row: int, col: int) -> bool:
+    def locked(self, name: str, row: int, col: int) -> Optional[bool]:
         """Whether the cell is one staff of the municipality could not type into: locked on
-        a sheet still protected (as split issued it)."""
+        a sheet still protected (as split issued it); None where the file's styles cannot
+        be read (_styled)."""
         if not self.protected(name):
             return False
+        return self._styled(lambda styles: styles.locked_at(name, row, col))
+
+    def number_format(self, name: str, row: int, col: int) -> Optional[str]:
+        """The number format the cell shows its value in (1-based row and column); None
+        where the file's styles cannot be read (_styled)."""
+        return self._styled(lambda styles: styles.number_format_at(name, row, col))
+
+    def _styled(self, ask):
+        """``ask`` of the book's styles, or None where they or the sheet's cell styles cannot
+        be read (a damaged styles.xml, a sheet in a form the part reader does not take, such
+        as single-quoted attributes, which calamine reads). A returned file's styles only
+        word a finding (what a cell shows), name a closed cell and evidence a percentage:
+        without them collect reads the values as the master's faces do, which know no
+        format, and the file is not refused for a part the values do not need. A PackageError
+        left to rise was named after the master, not the returned file."""
+        from ..package.xml import PackageError
         from .state import StyleReader
 
-        if self._styles is None:
-            self._styles = StyleReader(self._pkg, self._workbook)
-        return self._styles.locked_at(name, row, col)
-
-    def number_format(self, name: str, row: int, col: int) -> str:
-        """The number format the cell shows its value in (1-based row and column)."""
-        from .state import StyleReader
-
-        if self._styles is None:
-            self._styles = StyleReader(self._pkg, self._workbook)
-        return self._styles.number_format_at(name, row, col)
+        if self._styles is False:
+            return None
+        try:
+            if self._styles is None:
+                self._styles = StyleReader(self._pkg, self._workbook)
+            return ask(self._styles)
+        except PackageError:
+            self._styles = False
+            return None
 
     @property
     def date1904(self) -> bool:
