@@ -1287,6 +1287,29 @@ def test_a_late_year_is_carried_from_its_master_as_a_rollover_made_now_would(lat
     assert changed == {parts[c.HISTORY], parts[c.INDICATORS], parts["札幌市"], parts["小樽市"]}, changed
 
 
+@pytest.mark.parametrize("old, new", [("小樽市", "新小樽市")])
+def test_a_partner_renamed_since_keeps_its_previous_column_when_the_year_is_carried(late, tmp_path, capsys, old, new):
+    """A partner renamed in the 2024 master (sheet and 設定 row, as the README says): carrying
+    2023 again emptied its 「前年度実績（2023年度）」 column, as if its rows were new, and
+    said those rows' IDs were missing from 2023. The year has no municipality of that name,
+    and a name is its only key: the column stays as rollover wrote it, and the sheet is named."""
+    m2024 = tmp_path / "m2024.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    wb = openpyxl.load_workbook(m2024, keep_vba=True)
+    wb[old].title = new
+    st = wb["設定"]
+    next(cell for row in st.iter_rows() for cell in row if cell.value == old).value = new
+    wb.save(m2024)
+    before = {i: v for (s, i), v in _previous_by_id(m2024).items() if s == new}
+    assert any(before.values())
+
+    assert cli_main(["history", "import", str(m2024), str(late["m2023"])]) == 0
+    out = capsys.readouterr().out
+    assert {i: v for (s, i), v in _previous_by_id(m2024).items() if s == new} == before
+    assert f"【注意】シート「{new}」の市町村は 2023年度のマスターにないため" in out, out
+    assert "にない指標IDの" not in out, out
+
+
 def test_a_year_two_before_is_carried_into_history_alone(late, tmp_path):
     """2023 into the 2025 master: 経年 only (2025's 前年度実績 column is 2024's)."""
     m2025 = rollover_file(late["m2024"], out=tmp_path / "m2025.xlsm").path

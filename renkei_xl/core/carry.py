@@ -29,7 +29,7 @@ from .list_notes import dropped_by_rebuild
 from .history import history_sheet, labels_of, read_history, read_kept, with_year
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
-from .rollover import emptied_inputs, previous_year_columns, stale_rows
+from .rollover import emptied_inputs, previous_year_columns, stale_rows, unmatched_sheets
 
 
 class CarryReport(NamedTuple):
@@ -41,6 +41,7 @@ class CarryReport(NamedTuple):
     errors: tuple[Finding, ...]  # input errors in that year's evaluation (those rows are －)
     stale: tuple[str, ...]       # 指標IDs whose row on that year's 一覧 is not what the inputs give
     notes: tuple[Finding, ...] = ()   # notes and charts on 経年, which the carry rebuilds (list_notes.dropped_by_rebuild)
+    unmatched: tuple[str, ...] = ()   # municipality sheets the year had no municipality for: column left as it was
 
 
 def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData, closed: Result,
@@ -65,12 +66,14 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators,
                                    kept.judged(year, closed.indicators))])
     previous = emptied = 0
+    unmatched: tuple[str, ...] = ()
     if year == later - 1:
         plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed)
-        previous, emptied = _rows_given(data, source)
+        unmatched = unmatched_sheets(data, source)
+        previous, emptied = _rows_given(data, source, unmatched)
     report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),
                          tuple(stale_rows(listed, closed, source.settings)),
-                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)))
+                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)), unmatched)
     return plan, report
 
 
@@ -86,7 +89,7 @@ def catch_up(year: int, later: str, source: str = "") -> str:
             f"取り込んでください（{year}年度の記録を置き換えます）")
 
 
-def _rows_given(data: MasterData, source: MasterData) -> tuple[int, int]:
+def _rows_given(data: MasterData, source: MasterData, unmatched: Sequence[str] = ()) -> tuple[int, int]:
     """How many of ``data``'s rows the year had (by sheet and 指標ID, as previous_year_columns
     matches them) and how many it did not, for the report: a row added since is emptied,
     and saying it was "given" the year's value would overstate what was carried."""
@@ -98,7 +101,7 @@ def _rows_given(data: MasterData, source: MasterData) -> tuple[int, int]:
         if i.row is not None:
             held[("", i.id)] = held.get(("", i.id), 0) + 1
     given = missing = 0
-    rows = [(e.sheet, e.indicator_id) for e in data.entries if e.row is not None]
+    rows = [(e.sheet, e.indicator_id) for e in data.entries if e.row is not None and e.sheet not in unmatched]
     rows += [("", i.id) for i in data.indicators if i.row is not None]
     for key in rows:
         if held.get(key, 0) > 0:

@@ -300,6 +300,18 @@ def emptied_inputs(data: MasterData) -> list[CellEdit]:
     return cells
 
 
+def unmatched_sheets(data: MasterData, source: MasterData) -> tuple[str, ...]:
+    """``data``'s municipality sheets that ``source``'s year has no municipality for.
+
+    A partner renamed since (its sheet and 設定 row both changed) or one that joined: the
+    year cannot be matched to its rows by name, and a name is the only key a municipality
+    has. Their 前年度実績 column is left as it stands (rollover wrote it from the renamed
+    sheet; a new partner's is empty), and both are named: emptying it lost a renamed
+    partner's last year, and guessing which old name it was would be a silent guess."""
+    known = set(source.settings.names) | {e.sheet for e in source.entries}
+    return tuple(dict.fromkeys(e.sheet for e in data.entries if e.row is not None and e.sheet not in known))
+
+
 def previous_year_columns(book: Book, data: MasterData, source: MasterData,
                           closed: Optional[Result]) -> tuple[list[CellEdit], list[FillEdit]]:
     """``source``'s year beside each row of ``data``'s master (``book``): on each municipality
@@ -308,14 +320,16 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData,
     Rows are matched by sheet and 指標ID, the n-th row of an ID to its n-th: rollover shows a
     master its own year (``source`` is ``data``, every row its own value), and core.carry
     shows next year's master the year again after a late return, when rows may have moved
-    or been added since; a row the year did not have is emptied, never given a neighbour's."""
+    or been added since; a row the year did not have is emptied, never given a neighbour's.
+    A sheet whose municipality the year did not have is left alone (unmatched_sheets)."""
     label = c.PREVIOUS_HEADER.format(year=source.settings.fiscal_year)
     cells: list[CellEdit] = []
     fills: list[FillEdit] = []
     held = _queued(((e.sheet, e.indicator_id), _entry_shown(e)) for e in source.entries if e.row is not None)
     shown_entries: dict[str, list[tuple[int, object]]] = {}
+    skipped = set(unmatched_sheets(data, source))
     for e in data.entries:
-        if e.row is not None:
+        if e.row is not None and e.sheet not in skipped:
             shown_entries.setdefault(e.sheet, []).append((e.row, _next(held, (e.sheet, e.indicator_id))))
     for sheet, rows in shown_entries.items():
         c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows)

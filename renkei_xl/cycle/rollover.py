@@ -394,6 +394,11 @@ def carried_lines(done: YearCarried) -> list[str]:
     if r.emptied:
         lines.append(f"　{r.year}年度のマスターにない指標IDの {r.emptied} 行は、その列を空にしました"
                      "（その後に加えた行など）")
+    if r.unmatched:
+        names = "、".join(f"「{n}」" for n in r.unmatched)
+        lines.append(f"【注意】シート{names}の市町村は {r.year}年度のマスターにないため、その「"
+                     f"{c.PREVIOUS_HEADER.format(year=r.year)}」の列はそのままにしました（名前を変えた市町村なら"
+                     f"前の名前の {r.year}年度の値、加わった市町村なら空のはずです。違うときは直してください）")
     if r.errors:
         lines += [p.render(p.most) if isinstance(p, Listing) else p
                   for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name)]

@@ -102,6 +102,58 @@ def list_symbols(grid: list[list[object]]) -> dict[str, str]:
     return {}
 
 
+def list_rows(grid: list[list[object]]) -> dict[str, tuple[str, str]]:
+    """一覧's (実績値, 評価) by 指標ID, as the printed list shows them."""
+    for i, r in enumerate(grid):
+        cells = [str(c).strip() for c in r]
+        if "指標ID" in cells and "評価" in cells and "実績値" in cells:
+            ki, ka, ke = cells.index("指標ID"), cells.index("実績値"), cells.index("評価")
+            return {str(row[ki]).strip(): (str(row[ka]).strip(), str(row[ke]).strip())
+                    for row in grid[i + 1:] if len(row) > max(ki, ka, ke) and str(row[ki]).strip()}
+    return {}
+
+
+def history_rows(grid: list[list[object]], year: int) -> dict[str, tuple[str, str]]:
+    """経年's (実績値, 評価) of one year by 指標ID ({} when it has no such year)."""
+    head = next((i for i, r in enumerate(grid) if r and str(r[0]).strip() == "指標ID"), None)
+    if head is None:
+        return {}
+    cells = [str(h).strip() for h in grid[head]]
+    ka, ke = f"{year}年度 実績値", f"{year}年度 評価"
+    if ka not in cells or ke not in cells:
+        return {}
+    ka, ke = cells.index(ka), cells.index(ke)
+    return {str(r[0]).strip(): (str(r[ka]).strip(), str(r[ke]).strip()) for r in grid[head + 1:]
+            if r and str(r[0]).strip() and len(r) > max(ka, ke)}
+
+
+def yearly_rates(grid: list[list[object]]) -> dict[str, tuple[str, str]]:
+    """集計's 年度別の達成割合: {"2022年度": (rate, "47／63")}."""
+    for i, r in enumerate(grid):
+        if r and str(r[0]).strip() == "年度別の達成割合":
+            years = [str(c).strip() for c in r[1:]]
+            rate, text = grid[i + 1][1:], grid[i + 2][1:]
+            return {y: (str(rate[k]), str(text[k])) for k, y in enumerate(years) if y}
+    return {}
+
+
+def sheet_ids(path: Path) -> set[str]:
+    """指標's IDs now (what the next 一覧 must list)."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = wb["指標"]
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "指標ID")
+    return {str(r[0]).strip() for r in rows[head + 1:] if r and r[0] not in (None, "")}
+
+
+def load_master_(path: Path):
+    from renkei_xl.workbook.session import load_master
+    return load_master(path)
+
+
 def evaluation(path: Path) -> tuple[int, dict[str, str]]:
     """What the tool computes from the master's inputs now (what rollover and export record)."""
     from renkei_xl.core.pipeline import recalculate
@@ -164,10 +216,43 @@ def fill(src: Path, dst: Path, rnd: random.Random, hostile: bool) -> str:
     return ",".join(notes) or "plausible"
 
 
+def fill_year(src: Path, dst: Path, rnd: random.Random) -> None:
+    """A municipality's whole year, as a careful clerk types it: a number near the target
+    for a numeric row (with a 分母 on a % row), the target's word for a status row, a
+    sentence of 実施状況; so that ◎, □ and × all occur."""
+    import unicodedata
+
+    wb = openpyxl.load_workbook(src)
+    ws = wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "指標ID")
+    cols = {h: k + 1 for k, h in enumerate(rows[head]) if h}
+    for j, r in enumerate(rows[head + 1:]):
+        if not r or not r[0]:
+            continue
+        x = head + 2 + j
+        target = unicodedata.normalize("NFKC", str(ws.cell(x, cols["目標値"]).value or ""))
+        unit = str(ws.cell(x, cols["単位"]).value or "")
+        n = re.search(r"\d[\d,]*(?:\.\d+)?", target)
+        if "全市町村" in target:
+            ws.cell(x, cols["実績値"]).value = rnd.choice([1, 1, 1, 0])
+        elif n and "年度まで" not in target and not re.fullmatch(r"\d{4}年度", target):
+            goal = float(n.group().replace(",", "")) * (1000 if "千" in target else 10000 if "万" in target else 1)
+            if unit in ("%", "％") or not ws.cell(x, cols["分母"]).protection.locked:
+                ws.cell(x, cols["実績値"]).value = rnd.randint(60, 100)
+                ws.cell(x, cols["分母"]).value = 100
+            else:
+                ws.cell(x, cols["実績値"]).value = max(0, round(goal * rnd.choice([0.5, 0.8, 0.9, 1.0, 1.2])))
+        elif target:
+            ws.cell(x, cols["実績値"]).value = re.split(r"[（(]", target)[0]
+        ws.cell(x, cols["実施状況"]).value = f"2022年度に連携会議を{rnd.randint(1, 9)}回開催した"
+    wb.save(dst)
+
+
 # --- the walk ------------------------------------------------------------------------------
 
 class World:
-    def __init__(self, root: Path, seed: int, log):
+    def __init__(self, root: Path, seed: int, log, start: int = 2023):
         self.root, self.rnd, self.log = root, random.Random(seed), log
         self.env = dict(os.environ, TMPDIR=str(root / "tmp"), PYTHONDONTWRITEBYTECODE="1")
         (root / "tmp").mkdir(parents=True, exist_ok=True)
@@ -175,19 +260,110 @@ class World:
         self.refusals: dict[str, int] = {}
         self.years: dict[Path, int] = {}          # 設定's year, per master path
         self.carried: dict[tuple[Path, int], dict[str, str]] = {}   # 経年 expected after a carry
-        self.demo = root / "demo"
-        rc, out = run(["demo", "--outdir", self.demo], root, self.env)
-        if rc != 0:
-            raise Broken(f"demo failed: {out}")
         self.master = root / "さっぽろ圏_2023年度_マスター.xlsm"
-        shutil.copy2(self.demo / self.master.name, self.master)
         self.old = root / "old" / "さっぽろ圏_2022年度_マスター.xlsm"
         self.old.parent.mkdir()
         rc, out = run(["init", self.old, "--year", "2022"], root, self.env)
         if rc != 0:
             raise Broken(f"init 2022 failed: {out}")
-        self.years[self.master] = 2023
         self.years[self.old] = 2022
+        # --from 2022: what 2022's 一覧 printed, the masters whose 経年 must keep it, the IDs a
+        # CSV of 2022 legitimately rewrote there, and the IDs staff removed from each master
+        self.printed22: dict[str, tuple[str, str]] = {}
+        self.lineage: set[Path] = set()
+        self.csv22: dict[Path, set[str]] = {}
+        self.removed: dict[Path, set[str]] = {}
+        self.renumbered: dict[Path, set[str]] = {}     # new IDs staff gave an old row
+        self.renamed: dict[Path, dict[str, str]] = {}  # municipality sheet: new name -> 2022's
+        self.sampled: set[Path] = set()                 # made by init --sample fy2023
+        if start == 2022:
+            self.build_2022()
+        else:
+            self.demo = root / "demo"
+            rc, out = run(["demo", "--outdir", self.demo], root, self.env)
+            if rc != 0:
+                raise Broken(f"demo failed: {out}")
+            shutil.copy2(self.demo / self.master.name, self.master)
+        self.years[self.master] = 2023
+        if start == 2022:
+            self.RULES = self.RULES + self.YEAR_RULES
+
+    # ---- --from 2022: a year of data, then the first rollover ----
+    def build_2022(self) -> None:
+        """FY2022 as staff really start: indicators and municipalities typed into a fresh
+        master, split, every return filled with plausible values, collected, recalculated,
+        exported; then rolled over to 2023."""
+        sample = self.root / "tmp" / "見本.xlsm"
+        rc, out = run(["init", sample, "--sample", "fy2023"], self.root, self.env)
+        if rc != 0:
+            raise Broken(f"init sample failed: {out}")
+        src = openpyxl.load_workbook(sample)
+        wb = openpyxl.load_workbook(self.old, keep_vba=True)
+        for r, row in enumerate(src["指標"].iter_rows(values_only=True), start=1):
+            for c, v in enumerate(row, start=1):
+                if c in (11, 12) and r > 1 and row[12] != "○":   # 手入力: none typed in 2022 but KPIs
+                    v = None
+                wb["指標"].cell(r, c).value = v
+        for ws in src.worksheets[3:15]:
+            for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                for c, v in enumerate(row[:4], start=1):
+                    wb[ws.title].cell(r, c).value = v
+        for r in range(10, 22):
+            for c in (3, 4):
+                wb["設定"].cell(r, c).value = src["設定"].cell(r, c).value
+        wb["設定"]["B5"] = 0.8          # 2022's threshold; a step may change 2023's
+        wb.save(self.old)
+        src.close()
+        out22, back = self.root / "配布用_2022", self.root / "回収_2022"
+        back.mkdir()
+        for args in (["split", self.old, "--outdir", out22], None, ["collect", self.old, back],
+                     ["recalc", self.old], ["export", self.old, "-o", self.root / "確定版_2022.xlsx"]):
+            if args is None:
+                for f in sorted(out22.glob("*.xlsx")):
+                    fill_year(f, back / f.name, self.rnd)
+                continue
+            rc, out = run(args, self.root, self.env)
+            self.log(f"  2022 {args[0]}: rc={rc} {out.strip().splitlines()[-1][:150] if out.strip() else ''}")
+            self.check_output(f"2022 {args[0]}", rc, out)
+            if rc == 2:
+                raise Broken(f"2022 {args[0]} refused: {out[-1500:]}")
+        printed = list_rows(calamine_sheets(self.old)["一覧"])
+        _, ev = evaluation(self.old)
+        if {i: s for i, (_, s) in printed.items()} != {i: s for i, s in ev.items() if i in printed}:
+            raise Broken("2022: 一覧 after recalc disagrees with the evaluation")
+        exported = list_rows(calamine_sheets(self.root / "確定版_2022.xlsx")["一覧"])
+        if exported != printed:
+            raise Broken("2022: 確定版's 一覧 differs from the master's 一覧")
+        if sum(s in "◎□×" for _, s in printed.values()) < 30:
+            raise Broken("2022: nothing collected (no 実績値 in 一覧)")
+        self.printed22 = printed
+        self.entries22 = {(e.municipality, e.indicator_id): e.value.strip()
+                          for e in load_master_(self.old).entries if e.value.strip()}
+        self.rate22 = yearly_rates(calamine_sheets(self.old)["集計"]).get("2022年度")
+        if not self.rate22:
+            raise Broken("2022: 集計 shows no 2022年度 in 年度別の達成割合")
+        self.rollover_2022(force=False)
+
+    def rollover_2022(self, force: bool) -> None:
+        """2022 → 2023 (again: staff roll over twice, the second time with --force)."""
+        before = self.all_files()
+        args = ["rollover", self.old, "-o", self.master] + (["--force"] if force else [])
+        rc, out = run(args, self.root, self.env)
+        self.log(f"  rollover 2022{' --force' if force else ''}: rc={rc} "
+                 f"{out.strip().splitlines()[-1][:150] if out.strip() else ''}")
+        self.check_output("rollover 2022", rc, out)
+        if rc == 2:
+            if force or not before.get(self.master):
+                raise Broken(f"rollover 2022 refused: {out[-1500:]}")
+            return
+        self.years[self.master] = 2023
+        self.lineage.add(self.master)
+        self.csv22.pop(self.master, None)
+        self.removed.pop(self.master, None)
+        self.renumbered.pop(self.master, None)
+        self.renamed.pop(self.master, None)
+        self.carried = {k: v for k, v in self.carried.items() if k[0] != self.master}
+        self.check_masters("rollover 2022", before, {self.master}, refused=False)
 
     # masters in the folder (rollover adds them)
     def masters(self) -> list[Path]:
@@ -249,6 +425,47 @@ class World:
                 if diff:
                     raise Broken(f"{what}: {m.name} 経年 {y} differs from that year's evaluation: "
                                  f"{dict(list(diff.items())[:6])}")
+        if m in self.lineage:
+            self.check_2022(what, m, sheets, year)
+
+    def check_2022(self, what: str, m: Path, sheets: dict, year: int) -> None:
+        """A master that carries FY2022: 経年's 2022 is what 2022's 一覧 printed (実績値 and 評価,
+        judged by 2022's threshold and targets), removed indicators included; no column, 経年
+        or 前年度実績, names this master's own year or a later one."""
+        grid = sheets.get("経年", [])
+        got = {i: ("" if a == "－" else a, e) for i, (a, e) in history_rows(grid, 2022).items()}
+        printed = {i: ("" if a == "－" else a, e) for i, (a, e) in self.printed22.items()}
+        skip = self.csv22.get(m, set())
+        diff = {i: (p, got.get(i)) for i, p in printed.items() if i not in skip and got.get(i) != p}
+        if diff:
+            raise Broken(f"{what}: {m.name} 経年 2022 differs from what 2022's 一覧 printed: "
+                         f"{dict(list(diff.items())[:5])}")
+        if year == 2023:
+            for name, g in sheets.items():
+                if name == "指標" or not g or str(g[0][0]).strip() != "指標ID" or "前年度実績（2022年度）" not in map(str, g[0]):
+                    continue
+                k = [str(h) for h in g[0]].index("前年度実績（2022年度）")
+                town = self.renamed.get(m, {}).get(name, name)
+                for r in g[1:]:
+                    if str(r[0]).strip() in self.renumbered.get(m, set()):
+                        continue
+                    shown = str(r[k]).strip() if len(r) > k else ""
+                    was = self.entries22.get((town, str(r[0]).strip()), "")
+                    if shown and not was:
+                        raise Broken(f"{what}: {m.name} {name} shows 前年度実績（2022年度） {shown!r} for "
+                                     f"{r[0]}, which {name} did not report in 2022")
+                    if was and not shown.startswith(was.split("／")[0][:1]):
+                        raise Broken(f"{what}: {m.name} {name} shows 前年度実績（2022年度） {shown!r} for "
+                                     f"{r[0]}, 2022 had {was!r}")
+        for name, g in sheets.items():
+            head = g[:1] if name != "経年" else g[:4]
+            for row in head:
+                for h in row:
+                    y = re.search(r"(\d{4})年度 (?:実績値|評価|目標値)$|前年度実績（(\d{4})年度）", str(h))
+                    # the FY2023 sample records the official 2023 list in its own 経年 by design
+                    own = year if (name == "経年" and m in self.sampled) else year - 1
+                    if y and int(y.group(1) or y.group(2)) > own:
+                        raise Broken(f"{what}: {m.name} sheet {name} has a column {h!r} in a {year} master")
 
     # ---- one command ----
     def command(self, what: str, args: list, touched: set[Path]) -> tuple[int, str]:
@@ -319,6 +536,33 @@ class World:
         diff = {i: (shown.get(i), s) for i, s in ev.items() if i in shown and shown[i] != s}
         if diff:
             raise Broken(f"recalc: 一覧 of {m.name} disagrees with the evaluation: {dict(list(diff.items())[:6])}")
+        if m in self.lineage:
+            self.check_list(m, first.get("一覧", []))
+
+    def check_list(self, m: Path, grid: list) -> None:
+        """This year's 一覧 lists 指標's IDs only (a removed one is gone) and its 実績値 are this
+        year's consolidation: no 2022 value shows under a later year."""
+        from renkei_xl.core.pipeline import recalculate
+        from renkei_xl.workbook.session import load_master
+
+        rows = list_rows(grid)
+        rate = yearly_rates(calamine_sheets(m).get("集計", [])).get("2022年度")
+        if not self.csv22.get(m) and rate != self.rate22:
+            raise Broken(f"recalc: 集計 of {m.name} shows 2022年度 as {rate}, 2022's own 集計 printed {self.rate22}")
+        ids = sheet_ids(m)
+        if set(rows) != ids:
+            raise Broken(f"recalc: 一覧 of {m.name} lists {sorted(set(rows) - ids)[:5]} not in 指標 "
+                         f"and lacks {sorted(ids - set(rows))[:5]}")
+        d = load_master(m)
+        res = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        auto = {i.id for i in d.indicators if i.method == "自動"}
+        for i, (actual, _) in rows.items():
+            c = res.consolidated.get(i)
+            if i in auto or c is None:
+                continue
+            if actual != (c.actual or "").strip() and actual not in ("", "－", "―"):
+                raise Broken(f"recalc: 一覧 of {m.name} shows {actual!r} for {i}, this year's inputs give "
+                             f"{c.actual!r} (2022 printed {self.printed22.get(i, ('', ''))[0]!r})")
 
     def _tool_parts(self, m: Path) -> dict[str, bytes]:
         import zipfile
@@ -341,6 +585,8 @@ class World:
         target = self.root / m.name.replace(f"{year}年度", f"{year + (2 if skip else 1)}年度")
         existed = target.exists()
         before_eval = evaluation(m)[1]
+        if m not in self.lineage and force:
+            self.lineage.discard(target)
         if force:
             self.carried.pop((target, year), None)
         rc, out = self.command(f"rollover {m.name}{' --force' if force else ''}{' skip' if skip else ''}",
@@ -349,6 +595,7 @@ class World:
             self.years[target] = year + (2 if skip else 1)
             if "経年に記録しません" not in out and "記録しませんでした" not in out:
                 self.carried[(target, year)] = before_eval
+            self.inherit(m, target)
             self.check_one("after rollover", target)
         elif rc == 2 and existed and force:
             raise Broken(f"rollover --force refused: {out[-800:]}")
@@ -363,13 +610,19 @@ class World:
             rc, out = self.command(f"history import {m.name} {src.name}", ["history", "import", m, src], {m})
             if rc != 2:
                 self.carried[(m, self.year_of(src))] = before_eval
+                if src == self.old and self.printed22:
+                    self.lineage.add(m)
+                    self.csv22.pop(m, None)
+                    self.check_one("after history import 2022", m)
         else:
             csv = self.root / "経年.csv"
-            y = self.rnd.choice([2019, 2020, 2021, year, year + 1])
+            y = self.rnd.choice([2019, 2020, 2021, year, year + 1] + ([2022, 2022] if self.printed22 else []))
             lines = ["指標ID,年度,実績値,評価"]
             for ident in ("02-1", "03-1", "04-1", "99-9"):
                 lines.append(f"{ident},{y},{self.rnd.randint(0, 9)}件,{self.rnd.choice('◎□×－―?')}")
             csv.write_text("\n".join(lines) + "\n", encoding=self.rnd.choice(["utf-8", "cp932", "utf-8-sig"]))
+            if y == 2022:   # those rows of 2022 are the CSV's now (a refusal changes nothing anyway)
+                self.csv22.setdefault(m, set()).update(("02-1", "03-1", "04-1", "99-9"))
             self.command(f"history import {m.name} csv {y}", ["history", "import", m, csv], {m})
 
     def r_export(self):
@@ -388,6 +641,7 @@ class World:
         newest = backups[-1]
         shutil.copyfile(newest, m)
         self.carried = {k: v for k, v in self.carried.items() if k[0] != m}
+        self.lineage.discard(m)
         self.log(f"  restore {m.name} <- {newest.name}")
         self.check_one("restore", m)
 
@@ -397,6 +651,9 @@ class World:
             return
         year = self.year_of(m)
         sample = ["--sample", "fy2023"] if year == 2023 else []
+        self.lineage.discard(m)
+        if sample:
+            self.sampled.add(m)
         self.command(f"init --force {m.name}", ["init", m, *sample, "--year", str(year), "--force"], {m})
         self.carried = {k: v for k, v in self.carried.items() if k[0] != m}
 
@@ -414,6 +671,8 @@ class World:
         a, b = self.rnd.choice(options), self.rnd.choice(options)
         nxt = self.root / m.name.replace(f"{self.year_of(m)}年度", f"{self.year_of(m) + 1}年度")
         self.carried = {k: v for k, v in self.carried.items() if k[0] not in (m, nxt)}
+        if m not in self.lineage:
+            self.lineage.discard(nxt)
         before = self.all_files()
         pa, pb = start(a, self.root, self.env), start(b, self.root, self.env)
         outs = [(x, p.communicate(timeout=300)[0], p.returncode) for x, p in ((a, pa), (b, pb))]
@@ -425,6 +684,8 @@ class World:
         self.check_masters("twice", before, touched, refused=False)
         if nxt.exists():
             self.years.setdefault(nxt, self.year_of(m) + 1)
+        if any(args[0] == "rollover" and rc != 2 for args, _, rc in outs):
+            self.inherit(m, nxt)
 
     def r_opened(self):
         """The master open in Excel on another PC (its owner file ~$ beside it)."""
@@ -436,8 +697,12 @@ class World:
                                    ["rollover", m, "--force"], ["export", m]])
             nxt = self.root / m.name.replace(f"{self.year_of(m)}年度", f"{self.year_of(m) + 1}年度")
             self.carried = {k: v for k, v in self.carried.items() if k[0] != nxt}
+            if m not in self.lineage:
+                self.lineage.discard(nxt)
             # rollover only reads the open master (allowed, with a note); it writes next year's
-            self.command("opened " + cmd[0], cmd, {nxt} if cmd[0] == "rollover" else set())
+            rc, _ = self.command("opened " + cmd[0], cmd, {nxt} if cmd[0] == "rollover" else set())
+            if cmd[0] == "rollover" and rc != 2:
+                self.inherit(m, nxt)
         finally:
             lock.unlink()
 
@@ -465,6 +730,132 @@ class World:
         wb.save(m)
         self.carried = {k: v for k, v in self.carried.items() if k[0] != m}
 
+    def inherit(self, m: Path, target: Path) -> None:
+        """A master made from ``m`` carries 2022 as ``m`` did (or not at all)."""
+        if m in self.lineage and target.exists():
+            self.lineage.add(target)
+            self.csv22[target] = set(self.csv22.get(m, set()))
+        else:
+            self.lineage.discard(target)
+
+    # ---- --from 2022: what changes between years ----
+    def r_rollover22(self):
+        """Staff roll 2022 over again (the 2023 master exists: refused, or rebuilt with --force)."""
+        self.rollover_2022(force=self.rnd.random() < 0.5)
+
+    def r_yearedit(self):
+        """What staff change by hand in a new year's master: the threshold, indicators added,
+        removed or renumbered, a partner joining, one renamed, a 目標値, a 集計方法."""
+        later = [p for p in self.masters() if self.year_of(p) > 2022]
+        if not later:
+            return
+        m = self.rnd.choice(later)
+        kind = self.rnd.choice(["threshold", "add", "remove", "renumber", "join", "rename", "target", "method"])
+        wb = openpyxl.load_workbook(m, keep_vba=True)
+        ind = wb["指標"]
+        head = [c.value for c in ind[1]]
+        col = {h: k + 1 for k, h in enumerate(head) if h}
+        rows = [r for r in range(2, ind.max_row + 1) if ind.cell(r, 1).value not in (None, "")]
+        plain = [r for r in rows if ind.cell(r, col["集計方法"]).value not in ("自動", "手入力")
+                 and ind.cell(r, col["基本KPI"]).value != "○"]
+        ids = {str(ind.cell(r, 1).value) for r in rows}
+        towns = [ws for ws in wb.worksheets if ws.title not in ("メニュー", "設定", "指標")
+                 and ws.cell(1, 1).value == "指標ID"]
+        note = kind
+        try:
+            note = self._year_edit(wb, m, kind, ind, col, rows, plain, ids, towns, note)
+        except AttributeError:      # a merged cell where the edit would type (a fill merged it)
+            wb.close()
+            self.log(f"  year edit {m.name}: {kind} skipped (merged cell)")
+            return
+        wb.save(m)
+        wb.close()
+        self.log(f"  year edit {m.name}: {note}")
+        self.check_one("year edit " + kind, m)
+        then = self.rnd.random()
+        if then < 0.4:       # staff recalc at once, or re-carry 2022 into the edited master
+            self.pick = lambda: m
+            try:
+                (self.r_recalc if then < 0.25 else self.r_history)()
+            finally:
+                del self.pick
+
+    def _year_edit(self, wb, m, kind, ind, col, rows, plain, ids, towns, note) -> str:
+        if kind == "threshold":
+            wb["設定"]["B5"] = self.rnd.choice([0.75, 0.9, 0.95])
+            note += f" {wb['設定']['B5'].value}"
+        elif kind in ("add", "remove", "renumber") and plain:
+            r = self.rnd.choice(plain)
+            old_id = str(ind.cell(r, 1).value)
+            new_id = next(f"{old_id.split('-')[0]}-{k}" for k in range(5, 99)
+                          if f"{old_id.split('-')[0]}-{k}" not in ids)
+            if kind == "add":
+                n = ind.max_row + 1
+                for c in range(1, ind.max_column + 1):
+                    ind.cell(n, c).value = ind.cell(r, c).value
+                ind.cell(n, 1).value = new_id
+                ind.cell(n, col["評価指標"]).value = f"{ind.cell(r, col['評価指標']).value}（新指標）"
+                for c in ("実績値（手入力）", "実施状況（手入力）"):
+                    ind.cell(n, col[c]).value = None
+                for ws in towns:
+                    hit = next((x for x in range(2, ws.max_row + 1) if ws.cell(x, 1).value == old_id), None)
+                    if hit:
+                        x = ws.max_row + 1
+                        for c in range(1, 5):
+                            ws.cell(x, c).value = ws.cell(hit, c).value
+                        ws.cell(x, 1).value = new_id
+            else:
+                for ws in [ind] + towns:
+                    for x in range(ws.max_row, 1, -1):
+                        if ws.cell(x, 1).value == old_id:
+                            if kind == "remove":
+                                ws.delete_rows(x)
+                            else:
+                                ws.cell(x, 1).value = new_id
+                self.removed.setdefault(m, set()).add(old_id)
+                if kind == "renumber":
+                    self.renumbered.setdefault(m, set()).add(new_id)
+            note += f" {old_id}->{new_id}"
+        elif kind == "join":
+            st = wb["設定"]
+            r = next(x for x in range(10, 40) if st.cell(x, 1).value in (None, ""))
+            name = f"新{r}町"
+            st.cell(r, 1).value, st.cell(r, 2).value = name, "連携市町村"
+            st.cell(r, 3).value, st.cell(r, 4).value = "企画課", f"renkei{r}@new.example"
+            base = self.rnd.choice(towns[1:])
+            ws = wb.copy_worksheet(base)
+            ws.title = name
+            for x in range(2, ws.max_row + 1):
+                for c in range(5, ws.max_column + 1):
+                    ws.cell(x, c).value = None
+            note += f" {name} (from {base.title})"
+        elif kind == "rename":
+            st = wb["設定"]
+            r = self.rnd.choice([x for x in range(11, 40) if st.cell(x, 1).value in {w.title for w in towns}])
+            old_name = st.cell(r, 1).value
+            new_name = "新" + old_name
+            st.cell(r, 1).value = new_name
+            wb[old_name].title = new_name
+            names = self.renamed.setdefault(m, {})
+            names[new_name] = names.pop(old_name, old_name)
+            note += f" {old_name}->{new_name}"
+        elif kind == "target" and plain:
+            cands = [r for r in plain if re.search(r"[0-9０-９]", str(ind.cell(r, col["目標値"]).value or ""))]
+            if cands:
+                r = self.rnd.choice(cands)
+                old_t = str(ind.cell(r, col["目標値"]).value)
+                ind.cell(r, col["目標値"]).value = re.sub(r"[0-9０-９][0-9０-９,，.]*",
+                                                       str(self.rnd.randint(1, 60)), old_t, count=1)
+                note += f" {ind.cell(r, 1).value}: {old_t} -> {ind.cell(r, col['目標値']).value}"
+        elif kind == "method" and plain:
+            r = self.rnd.choice(plain)
+            was = ind.cell(r, col["集計方法"]).value
+            ind.cell(r, col["集計方法"]).value = "参加市町村数" if was == "合計" else "合計"
+            note += f" {ind.cell(r, 1).value}: {was} -> {ind.cell(r, col['集計方法']).value}"
+        return note
+
+    YEAR_RULES = ("yearedit", "yearedit", "yearedit", "rollover22")
+
     RULES = ("split", "fill", "fill", "fill", "collect", "collect", "validate", "recalc", "rollover",
              "history", "export", "restore", "init", "twice", "opened", "edit_history")
 
@@ -481,6 +872,8 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--keep", type=Path)
     ap.add_argument("-v", action="store_true")
+    ap.add_argument("--from", dest="start", type=int, choices=(2022, 2023), default=2023,
+                    help="2022: start from a FY2022 master holding a year of data, rolled over to 2023")
     a = ap.parse_args(argv)
     lo, _, hi = a.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
@@ -491,7 +884,7 @@ def main(argv=None) -> int:
         lines: list[str] = []
         log = (lambda s: (lines.append(s), print(s) if a.v else None))
         try:
-            w = World(root, seed, log)
+            w = World(root, seed, log, a.start)
             for _ in range(a.steps):
                 w.step()
             steps += w.steps
