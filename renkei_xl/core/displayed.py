@@ -45,6 +45,23 @@ def _sections(number_format: str) -> list[str]:
     return out
 
 
+def _rounded(number: Decimal, code: str) -> "tuple[Decimal, Decimal] | None":
+    """``number`` scaled as a section's number part (``code``, literals left out) shows it,
+    rounded to its decimals, with the scale (×100 a percent sign, ÷1000 a comma after the
+    last digit); None past _EVERY_DIGIT. The one rule of the shown digits: the number the
+    master keeps (as_displayed) and the text a finding quotes (number_shown) both use it."""
+    whole, _, fraction = code.partition(".")
+    decimals = len(re.findall(r"[0#?]", fraction))
+    last_digit = max(code.rfind(ch) for ch in "0#?")
+    thousands = len(re.match(r",*", code[last_digit + 1:]).group(0))
+    scale = Decimal(100) ** code.count("%") / Decimal(1000) ** thousands
+    try:
+        return (number * scale).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
+                                         context=_EVERY_DIGIT), scale
+    except InvalidOperation:
+        return None
+
+
 def as_displayed(value: float, number_format: str) -> float:
     """``value`` rounded as Excel keeps it under precision as displayed in a cell of
     ``number_format``; the value itself where the format is not a plain number format."""
@@ -59,44 +76,30 @@ def as_displayed(value: float, number_format: str) -> float:
     bare = _LITERALS.sub("", section)
     if not bare.strip() or _UNMODELLED.search(bare) or not re.search(r"[0#?]", bare):
         return value
-    whole, _, fraction = bare.partition(".")
-    decimals = len(re.findall(r"[0#?]", fraction))
-    last_digit = max(bare.rfind(ch) for ch in "0#?")
-    thousands = len(re.match(r",*", bare[last_digit + 1:]).group(0))
-    scale = Decimal(100) ** bare.count("%") / Decimal(1000) ** thousands
-    try:
-        shown = (Decimal(repr(value)) * scale).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
-                                                         context=_EVERY_DIGIT)
-    except InvalidOperation:
+    rounded = _rounded(Decimal(repr(value)), bare)
+    if rounded is None:
         # More digits than _EVERY_DIGIT (1e300 under 30 decimals, 200 percent signs): the
         # place rounded is far below a float's 17 digits, so Excel keeps the value as it is.
         return value
+    shown, scale = rounded
     out = float(_EVERY_DIGIT.divide(shown, scale)) or 0.0      # never −0.0
     return int(out) if isinstance(value, int) and out == int(out) else out
 
 
-def percent_shown(value: object, number_format: str) -> "str | None":
-    """The text a cell of ``number_format`` shows for the number ``value`` when the format
-    shows it as a percentage (「0%」: 0.855 shows 86%), else None. Excel and Calc store 85%
-    typed into a 標準 cell as 0.85 and give the cell such a format, so a text read from the
-    value alone (「0.85」) is not what the municipality typed or saw."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+def percent_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
+    """What number_shown makes, where the section the number is shown by is a percentage
+    (「0%」: 0.855 shows 86%), else None. Excel and Calc store 85% typed into a 標準 cell as
+    0.85 and give the cell such a format, so a text read from the value alone (「0.85」) is
+    not what the municipality typed or saw. One rule of the shown text (number_shown): a
+    percentage with a sign or words of its own (「0%;▲0%」) is quoted as the cell shows it."""
+    seen = number_shown(value, number_format, date1904)
+    if seen is None:
         return None
-    if len(number_format or "") > FORMAT_CHARS or re.search(r"\[[<>=]", number_format or ""):
-        return None
-    sections = _sections(number_format or "General")
-    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
-    bare = _LITERALS.sub("", section)
-    if "%" not in bare or _UNMODELLED.search(bare) or not re.search(r"[0#?]", bare):
-        return None
-    decimals = len(re.findall(r"[0#?]", bare.partition(".")[2]))
-    try:
-        scaled = (Decimal(repr(float(value))) * Decimal(100) ** bare.count("%")).quantize(
-            Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_EVERY_DIGIT)
-    except InvalidOperation:     # more digits than _EVERY_DIGIT: no text Excel shows whole
-        return None
-    sign = "-" if scaled < 0 and len(sections) < 2 else ""
-    return f"{sign}{abs(scaled)}%"
+    sections = _sections(number_format)
+    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]   # type: ignore[operator]
+    if value == 0 and len(sections) > 2:
+        section = sections[2]
+    return seen if "%" in "".join(t for kind, t in _pieces(section) if kind == "code") else None
 
 
 # A date or time part of a format (longest first), and the parts no text is made for here:
@@ -135,16 +138,12 @@ def _number_text(value: float, code: str) -> "str | None":
     """``value`` as the digits of one section's number part (「#,##0.0」), or None."""
     if re.search(r"[eE/@]", code):      # scientific, fractions, text: not made here
         return None
+    rounded = _rounded(abs(Decimal(repr(float(value)))), code)
+    if rounded is None:
+        return None
+    number = rounded[0]
     whole, _, fraction = code.partition(".")
     decimals = len(re.findall(r"[0#?]", fraction))
-    last_digit = max(code.rfind(ch) for ch in "0#?")
-    thousands = len(re.match(r",*", code[last_digit + 1:]).group(0))
-    scale = Decimal(100) ** code.count("%") / Decimal(1000) ** thousands
-    try:
-        number = (abs(Decimal(repr(float(value)))) * scale).quantize(Decimal(1).scaleb(-decimals),
-                                                                      rounding=ROUND_HALF_UP, context=_EVERY_DIGIT)
-    except InvalidOperation:
-        return None
     grouped = "," in whole[:max(whole.rfind(ch) for ch in "0#?")]
     digits = f"{number:{',' if grouped else ''}f}"
     head, _, tail = digits.partition(".")
@@ -157,18 +156,22 @@ def _number_text(value: float, code: str) -> "str | None":
     return head + ("." + tail if tail or "0" in fraction else ("." if fraction and decimals else ""))
 
 
-def _date_text(value: float, section: list[tuple[str, str]]) -> "str | None":
-    """``value`` (a serial of Excel's day count) as a date or time section shows it; None
-    before 1900-03-01, where Excel's count has its fictitious 29 February."""
+def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> "str | None":
+    """``value`` (a serial of the book's day count) as a date or time section shows it. A
+    book counting from 1904 (``date1904``: Excel for Mac's old default) has another date for
+    each serial. A date before 1900-03-01 in the 1900 count is not made (Excel's count has
+    its fictitious 29 February there); a time, or hours past a day (「[h]:mm」: 36:00), has
+    no date and is made whatever the day."""
     import datetime as dt
 
     from .contract_read import EXCEL_DAY_ZERO
 
     code = "".join(t for kind, t in section if kind == "code")
-    if _DATE_WORDS.search(code) or not (0 <= value < 1 or 61 <= value < 2958466):
+    if _DATE_WORDS.search(code) or not 0 <= value < 2958466:
         return None
     seconds = round(value * 86400)
-    when = EXCEL_DAY_ZERO + dt.timedelta(seconds=seconds)
+    when = (dt.datetime(1904, 1, 1) if date1904 else EXCEL_DAY_ZERO) + dt.timedelta(seconds=seconds)
+    dated = date1904 or value >= 61
     out, timeish = [], False
     flat = "".join(t if kind == "code" else "\0" * len(t) for kind, t in section)
     lits = iter(t for kind, t in section if kind == "lit" and t)
@@ -194,6 +197,8 @@ def _date_text(value: float, section: list[tuple[str, str]]) -> "str | None":
             out.append(str(seconds // 60).zfill(len(low) - 2))
         elif low.startswith("[s"):
             out.append(str(seconds).zfill(len(low) - 2))
+        elif low in ("yyyy", "yy", "d", "dd") and not dated:
+            return None
         elif low in ("yyyy", "yy"):
             out.append(str(when.year) if low == "yyyy" else f"{when.year % 100:02d}")
         elif low in ("h", "hh"):
@@ -201,6 +206,8 @@ def _date_text(value: float, section: list[tuple[str, str]]) -> "str | None":
             timeish = True
         elif low in ("m", "mm"):     # minutes after an hour or before seconds, else the month
             minute = timeish and before.endswith(":") or after[:1] == ":" and re.match(r":\s*s", after, re.I)
+            if not minute and not dated:
+                return None
             out.append(str(when.minute if minute else when.month).zfill(len(low)))
         elif low in ("d", "dd"):
             out.append(str(when.day).zfill(len(low)))
@@ -212,14 +219,15 @@ def _date_text(value: float, section: list[tuple[str, str]]) -> "str | None":
     return "".join(out).strip()
 
 
-def number_shown(value: object, number_format: str) -> "str | None":
+def number_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """The text a cell of ``number_format`` shows for the number ``value``, where the format
     shows more than the number alone: a percentage, thousands separators, a fixed number of
     decimals, text around it (0"件"), a date or a time; None for a format that shows the
     number as it is (標準, 文字列) or one not made here (scientific, fractions, names of
     months, eras, AM/PM, sections chosen by a condition). A returned file holds the number
     alone, and a message quoting it (「0.85」 for a cell showing 85%, 「0.0451388888888889」
-    for 1:05:00) named a value the municipality cannot find in its cell."""
+    for 1:05:00) named a value the municipality cannot find in its cell. ``date1904``: the
+    book counts its dates from 1904 (its workbookPr date1904)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
     fmt = number_format or "General"
@@ -232,7 +240,7 @@ def number_shown(value: object, number_format: str) -> "str | None":
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     if re.search(r"[ymdhs]", code, re.I) and "@" not in code:
-        return _date_text(float(value), pieces)
+        return _date_text(float(value), pieces, date1904)
     if not re.search(r"[0#?]", code):
         return None if "@" in code or "General" in section else "".join(t for _k, t in pieces).strip() or None
     number = _number_text(value, code.replace("[", "").replace("]", ""))
