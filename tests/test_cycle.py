@@ -1022,6 +1022,26 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
 
 
+def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_same_number(cycle, capsys):
+    """小樽市 types 2.5 into 05-1's 実績値 (a count) and 2.5 into the 分母 beside it, which it
+    formats 0.00 (shown 2.50). Findings quote what a cell shows, found by the quoted text: the
+    分母's 「2.50」 was lent to the 実績値's quote, 「実績値「2.50」（セルの数値は 2.5）は件数・人数
+    なのに小数です」, a text the 実績値 cell does not show. Each quote is its own cell's."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    ws.cell(row, cols["実績値"]).value = 2.5
+    ws.cell(row, cols["分母"]).value = 2.5
+    ws.cell(row, cols["分母"]).number_format = "0.00"
+    wb.save(filled["小樽市"])
+    assert main(["collect", str(master), str(filled["小樽市"])]) == 1
+    out = capsys.readouterr().out
+    assert "実績値「2.5」は件数・人数なのに小数です" in out, out
+    assert "実績値「2.50」" not in out, out
+
+
 @pytest.mark.parametrize("header, value", [("実施状況", True), ("実施状況", False), ("実績値", True)])
 def test_a_returned_check_box_or_typed_true_is_held_not_imported(cycle, capsys, header, value):
     """A check box put over 実施状況 (its linked cell holds TRUE/FALSE), or TRUE typed into an

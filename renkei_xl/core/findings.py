@@ -478,6 +478,10 @@ RATIO_NUMERATOR = _type("ratio-numerator", ERROR,
                         "分子の数を入力してください（割合は、市町村ごとの分子と分母から計算します）")
 MISSING_NUMERATOR = _type("missing-numerator", ERROR, "比率の指標で、分母「{value}」はありますが実績値（分子）が空です",
                           "実績値（分子の数）を入力してください（該当がなければ 0）。報告しない場合は分母も空にしてください")
+# The findings at a 比率's 実績値 cell that quote the 分母 beside it: the one place that knows
+# a finding quotes a cell other than its own (collect's as_shown gives each quote what its
+# own cell shows, and a 分母 of 2.50 must not lend its look to a 実績値 of 2.5).
+QUOTES_DENOMINATOR = frozenset({RATIO_OVER_WHOLE.code, MISSING_NUMERATOR.code})
 NOT_A_STATE = _type("not-a-state", ERROR, "「{value}」は状態（維持・常時など）ではありません",
                     "維持、常時、実施 などの状態を入力してください")
 NOT_A_NUMBER = _type("not-a-number", ERROR, "数値を入力するセルに「{value}」と入力されています",

@@ -22,9 +22,9 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR, MERGED_INPUT,
-                              MISSING_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
-                              TEXT_CUT)
+from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR,
+                              MERGED_INPUT, MISSING_DENOMINATOR, QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN,
+                              STATUS_DATE, STATUS_PERCENT, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -307,7 +307,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
                if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
                                        or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
     errors = _closed_denominators(wb, muni, errors, cols.get("denominator"))
-    errors = [_as_shown(f, seen, muni) for f in errors]
+    errors = [_as_shown(f, seen, muni, cols) for f in errors]
     held = _held_rows(errors, row_ids)
     for ind_id in held:
         values.pop(ind_id, None)
@@ -405,10 +405,10 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
         value = _at(raw_rows[r], col)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number_format = wb.number_format(muni, r, col)
-            seen = percent_shown(value, number_format)
+            seen = percent_shown(value, number_format, wb.date1904)
             if seen is not None:
                 out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
-            elif shows_date(number_format) and (seen := number_shown(value, number_format)) is not None:
+            elif shows_date(number_format) and (seen := number_shown(value, number_format, wb.date1904)):
                 out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
     return out
 
@@ -434,11 +434,11 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             number_format = wb.number_format(muni, r, cols[f])
-            seen = number_shown(value, number_format)
-            if seen is None or (wb.date1904 and shows_date(number_format)):   # dates counted from 1904: not made
+            seen = number_shown(value, number_format, wb.date1904)
+            if seen is None:
                 continue
             read = text(value)
-            if f != "status" and percent_shown(value, number_format) is not None:
+            if f != "status" and percent_shown(value, number_format, wb.date1904) is not None:
                 read = f"{(Decimal(repr(float(value))) * 100).normalize():f}%"
             if seen != read or read != text(value):
                 out[cell_ref(r, cols[f])] = (read, seen, text(value))
@@ -455,15 +455,19 @@ def _percentages_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int
             texts[f] = native[f] = read
 
 
-def _as_shown(found, seen: dict[str, tuple[str, str, str]], muni: str):
-    """``found`` quoting what the cells of its row show (_shown_inputs): a finding at the
-    実績値 may quote the 分母 beside it."""
+def _as_shown(found, seen: dict[str, tuple[str, str, str]], muni: str, cols: dict[str, int]):
+    """``found`` quoting what the cells it quotes show (_shown_inputs): its own cell, and the
+    分母 beside a 比率's 実績値 for the findings that quote it (findings.QUOTES_DENOMINATOR).
+    Not every cell of its row: the quote is found by its text, and a 分母 of 2.5 shown 2.50
+    made a 実績値 of 2.5 quoted 「2.50」, which its cell does not show."""
     if found.sheet != muni or not found.cell:
         return found
-    row = parse_ref(found.cell)[0]
-    for ref, (read, shown_as, stored) in seen.items():
-        if parse_ref(ref)[0] == row:
-            found = as_shown(found, read, shown_as, stored)
+    refs = [found.cell]
+    if found.type in QUOTES_DENOMINATOR and "denominator" in cols:
+        refs.append(cell_ref(parse_ref(found.cell)[0], cols["denominator"]))
+    for ref in refs:
+        if ref in seen:
+            found = as_shown(found, *seen[ref])
     return found
 
 
