@@ -157,11 +157,9 @@ def _number_text(value: float, code: str) -> "str | None":
 
 
 def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> "str | None":
-    """``value`` (a serial of the book's day count) as a date or time section shows it. A
-    book counting from 1904 (``date1904``: Excel for Mac's old default) has another date for
-    each serial. A date before 1900-03-01 in the 1900 count is not made (Excel's count has
-    its fictitious 29 February there); a time, or hours past a day (「[h]:mm」: 36:00), has
-    no date and is made whatever the day."""
+    """``value`` (a serial of the book's count: from 1904 when ``date1904``) as a date or time
+    section shows it. No date before 1900-03-01 in the 1900 count (its fictitious 29 February);
+    a time, or hours past a day (「[h]:mm」: 36:00), has no date and is made whatever the day."""
     import datetime as dt
 
     from .contract_read import EXCEL_DAY_ZERO
