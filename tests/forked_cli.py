@@ -8,7 +8,11 @@ own, with its own exit code, standard output and error, peak memory (VmHWM, whic
 the server's resident pages, as a fresh process starts at its own imports), time bound and
 process group to kill, and it ends as a program does (SystemExit, atexit, the interpreter's
 finalization). Only what the server imported is not imported again, and the children share
-the server's hash seed.
+the server's hash seed. What an interpreter reads once as it starts is the server's: the
+PYTHON* variables (standard output's encoding, PYTHONPATH) and the modules' import-time
+state; the time zone is read again from each run's TZ (time.tzset), as a fresh process
+reads it. A defect only a fresh process shows (an import missing from a command's path)
+is for the fresh runs: run_cli(fresh=True), test_startup, the `-m renkei_xl.cli` tests.
 
 Used by test_hostile_files.run_cli and test_hostile_writes' killed runs of the sample
 master. The runs that hold the first start of a process (a command's imports, a fresh
@@ -48,6 +52,7 @@ def child(req):
     os.chdir(req["cwd"])
     os.environ.clear()
     os.environ.update(req["env"])
+    time.tzset()                                  # local time by the run's TZ, as a fresh process reads it
     import tempfile
     tempfile.tempdir = None                       # read from TMPDIR again, as a fresh process does
     null = os.open(os.devnull, os.O_RDONLY)
