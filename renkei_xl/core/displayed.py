@@ -62,6 +62,14 @@ def _rounded(number: Decimal, code: str) -> "tuple[Decimal, Decimal] | None":
         return None
 
 
+def _section_for(value: float, sections: list[str]) -> str:
+    """The section a cell shows ``value`` by: the second for a negative number, the third
+    for zero, where the format has them; the first otherwise."""
+    if value == 0 and len(sections) > 2:
+        return sections[2]
+    return sections[1] if value < 0 and len(sections) > 1 else sections[0]
+
+
 def as_displayed(value: float, number_format: str) -> float:
     """``value`` rounded as Excel keeps it under precision as displayed in a cell of
     ``number_format``; the value itself where the format is not a plain number format."""
@@ -71,9 +79,7 @@ def as_displayed(value: float, number_format: str) -> float:
         return value
     if re.search(r"\[[<>=]", number_format or ""):     # sections chosen by condition, not sign
         return value
-    sections = _sections(number_format or "General")
-    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
-    bare = _LITERALS.sub("", section)
+    bare = _LITERALS.sub("", _section_for(value, _sections(number_format or "General")))
     if not bare.strip() or _UNMODELLED.search(bare) or not re.search(r"[0#?]", bare):
         return value
     rounded = _rounded(Decimal(repr(value)), bare)
@@ -95,10 +101,7 @@ def percent_shown(value: object, number_format: str, date1904: bool = False) -> 
     seen = number_shown(value, number_format, date1904)
     if seen is None:
         return None
-    sections = _sections(number_format)
-    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]   # type: ignore[operator]
-    if value == 0 and len(sections) > 2:
-        section = sections[2]
+    section = _section_for(value, _sections(number_format))   # type: ignore[arg-type]
     return seen if "%" in "".join(t for kind, t in _pieces(section) if kind == "code") else None
 
 
@@ -232,9 +235,7 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
         return None
     sections = _sections(fmt)
-    section = sections[1] if value < 0 and len(sections) > 1 else sections[0]
-    if value == 0 and len(sections) > 2:
-        section = sections[2]
+    section = _section_for(value, sections)
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     if re.search(r"[ymdhs]", code, re.I) and "@" not in code:
