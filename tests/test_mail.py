@@ -1227,3 +1227,17 @@ def test_a_cell_the_checks_for_a_repaired_address_must_not_stop(otaru_book, tmp_
     code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 0, err
     assert [a.addr_spec for a in draft["To"].addresses].count(wanted) == 1
+
+
+def test_a_sender_name_that_fits_a_to_line_but_not_a_from_line_is_refused_naming_the_sender():
+    """An address is checked where its cell is read against the longest field it goes in
+    (From, two characters longer than To): a sender's name that fitted To's 998-character
+    line but not From's was refused later, by the draft's writer, naming no one."""
+    from email.headerregistry import Address
+
+    address = "kikaku@otaru.example"
+    name = "x" * (993 - len(str(Address("*;", addr_spec=address))))
+    assert len(str(Address(name + "*;", addr_spec=address))) == 993      # To: 2 + 2 + 993 + 1 = 998 fits
+    with pytest.raises(UserError) as err:
+        mail.parse_addresses([f'"{name}*;" <{address}>'], "--from の差出人")
+    assert str(err.value).startswith("--from の差出人のメールアドレス「kikaku@otaru.example」の名前が長すぎて"), str(err.value)

@@ -214,7 +214,7 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
                 address = Address(display_name=display_name, username=local, domain=domain)
             except (ValueError, IndexError) as exc:
                 raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。") from exc
-            _piece("To", address, role)
+            _piece("From", address, role)    # the longest field an address goes in: fits To and Cc too
             result.append(address)
     return result
 
