@@ -4,7 +4,7 @@ value and format, measured once: the table is kept here, not LibreOffice started
 
 import pytest
 
-from renkei_xl.core.displayed import number_shown, percent_shown
+from renkei_xl.core.displayed import number_read, number_shown, percent_shown
 
 
 @pytest.mark.parametrize("value, number_format, seen", [
@@ -49,3 +49,33 @@ def test_a_percentage_is_quoted_as_the_cell_shows_it(value, number_format, seen)
     of -0.85 in 「0%;▲0%」 was quoted 「85%」 beside a cell showing ▲85%."""
     assert percent_shown(value, number_format) == seen
     assert seen is None or number_shown(value, number_format) == seen
+
+
+@pytest.mark.parametrize("value, number_format, read, parsed", [
+    (1234, '#,##0"人"', "1234人", ("1234", "人")),
+    (1234, '#,##0"千円"', "1234千円", ("1234000", "円")),          # a literal multiplier: as shown
+    (1234000, '#,##0,"千円"', "1234千円", ("1234000", "円")),      # a scaling comma: not counted twice
+    (1234.5, '#,##0"人"', "1234.5人", ("1234.5", "人")),           # every digit, not the 1,235 shown
+    (0.855, "0.0%", "85.5%", ("85.5", "%")),
+    (-5, '#,##0"人";"▲"#,##0"人"', "▲5人", ("-5", "人")),
+    (-5, '#,##0;"▲"#,##0', None, None),                            # a sign mark alone adds no word
+    (-5, "#,##0;(#,##0)", None, None),
+    (1234, "#,##0", None, None),
+    (1234.5, "0.0", None, None),
+    (0, '#,##0;-#,##0;"-"', None, None),                           # no digits shown: the number kept
+    (45000, "yyyy/m/d", None, None),
+    (1234, '#,##0"名様"', "1234名様", "unparseable")])              # words the rules do not know
+def test_a_number_is_read_with_the_words_and_scale_of_its_format(value, number_format, read, parsed):
+    """A returned cell's number was taken alone, whatever its format added: 「1,234人」 on a
+    件 row was 1234 件, 「1,234千円」 on a 円 row a thousandth of what was shown. It is read
+    with the format's words and scale, every digit kept, so the rules of units judge it as
+    typed (words they do not know are refused there, which holds the row)."""
+    from renkei_xl.core.values import ValueParseError, parse_input
+
+    assert number_read(value, number_format) == read
+    if parsed == "unparseable":
+        with pytest.raises(ValueParseError):
+            parse_input(read)
+    elif parsed is not None:
+        v = parse_input(read)
+        assert (f"{v.number.normalize():f}", v.unit) == parsed

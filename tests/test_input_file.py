@@ -57,8 +57,12 @@ def probed(tmp_path_factory):
     shown = [  # numbers whose cell shows them otherwise (test_a_finding_on_a_returned_cell_quotes_…)
         [at["08-1"], cols["実績値"], {"value": 0.85, "format": "0%"}],             # 85% on a 件 row
         [at["23-1"], cols["実施状況"], {"value": 0.0451388888888889, "format": "[HH]:MM:SS"}],  # 1:05:00
-        [at["28-1"], cols["実績値"], {"value": 1234.5, "format": '#,##0"市町村"'}],
-        [at["40-4"], cols["実績値"], {"value": 0.85, "format": "0%"}]]             # 85% on a 比率's 分子
+        [at["28-1"], cols["実績値"], {"value": 1234.5, "format": '#,##0"人"'}],     # 1,235人 on a 市町村 row
+        [at["40-4"], cols["実績値"], {"value": 0.85, "format": "0%"}],             # 85% on a 比率's 分子
+        # numbers whose format adds words or a scale (test_a_number_whose_format_adds_…)
+        [at["04-1"], cols["実施状況"], {"value": 12, "format": '0"件"'}],            # 12件
+        [at["28-1"], cols["実施状況"], {"value": 12.5, "format": '0"件"'}],          # 13件, 12.5 stored
+        [at["23-1"], cols["実績値"], {"value": 85, "format": "0%"}]]                # 8500%
     second = _probe(book, tmp / "second", [[row, cols["実績値"], typed],
                                            [percent_row, cols["実施状況"], {"value": 0.85, "format": "0%"}],
                                            *shown], saved)
@@ -223,7 +227,7 @@ def test_a_finding_on_a_returned_cell_quotes_what_the_cell_shows(probed, tmp_pat
     master, _data, first, header, cols, (_numeric, _typed, second, saved) = probed
     at = {v["string"]: int(k.split(",")[0]) for k, v in first["cells"].items()
           if int(k.split(",")[1]) == cols["指標ID"] and int(k.split(",")[0]) > header}
-    assert [t[2] for t in second["typed"][2:]] == ["85%", "01:05:00", "1,235市町村", "85%"]
+    assert [t[2] for t in second["typed"][2:6]] == ["85%", "01:05:00", "1,235人", "85%"]
     copy = tmp_path / master.name
     shutil.copy(master.parent / "pristine.xlsx", copy)
     report = collect(copy, [saved.parent])
@@ -233,7 +237,7 @@ def test_a_finding_on_a_returned_cell_quotes_what_the_cell_shows(probed, tmp_pat
         said[f.indicator_id] = said.get(f.indicator_id, "") + f.message
     assert "実績値「85%」の単位" in said["08-1"], said          # was 「0.85」は件数・人数なのに小数です
     assert "実施状況「01:05:00」が日付・時刻として保存されています" in said["23-1"], said
-    assert "「1,235市町村」（セルの数値は 1234.5）" in said["28-1"], said
+    assert "「1,235人」（セルの数値は 1234.5）" in said["28-1"], said
     assert "「85%」は割合のようです" in said["40-4"], said
     assert "数値「85%」（セルの数値は 0.85）だけが入力されています" in said["05-1"], said
     assert not any("0.85」" in m or "0.0451388888888889" in m for m in said.values()), said
@@ -260,3 +264,35 @@ def test_a_percentage_on_a_percent_row_is_taken_as_the_returned_file_shows_it(pr
     assert not [f for _name, f in report.held if f.indicator_id == "40-4"], report.held
     entry = next(e for e in load_master(copy).entries if e.municipality == MUNI and e.indicator_id == "40-4")
     assert entry.value == "85"
+
+
+@pytest.mark.parametrize("ind_id, field, shows, found, said, imported", [
+    ("28-1", "実績値", "1,235人", "unit-mismatch", "実績値「1,235人」（セルの数値は 1234.5）の単位", None),
+    ("04-1", "実施状況", "12件", None, None, "12件"),
+    ("28-1", "実施状況", "13件", "status-words", "実施状況「13件」が数値（12.5）に表示形式で文字を付けて", None),
+    ("23-1", "実績値", "8500%", "percent-formatted-after", "実績値「8500%」は、セルの数値 85 が割合の表示形式で", None)])
+def test_a_number_whose_format_adds_words_is_read_with_them(probed, tmp_path, ind_id, field, shows, found, said,
+                                                            imported):
+    """A returned number whose format adds a unit or words the municipality sees was taken
+    alone: 1234.5 shown 「1,235人」 on a 市町村 row was 1234.5 市町村, a 実施状況 12 shown 「12件」 was
+    「12」, 85 shown 「8500%」 was 8500 without a word. The number is read with the format's
+    words (the unit rules judge 「1234人」 as typed); a 実施状況 is taken as shown where it
+    shows its number's every digit, else held; a percentage of 200% or more is held."""
+    import shutil
+
+    master, data, first, header, cols, (_numeric, _typed, second, saved) = probed
+    at = {v["string"]: int(k.split(",")[0]) for k, v in first["cells"].items()
+          if int(k.split(",")[1]) == cols["指標ID"] and int(k.split(",")[0]) > header}
+    ref = cell_ref(at[ind_id], cols[field])
+    assert [t[2] for t in second["typed"] if cell_ref(*t[:2]) == ref] == [shows]
+    copy = tmp_path / master.name
+    shutil.copy(master.parent / "pristine.xlsx", copy)
+    report = collect(copy, [saved.parent])
+    assert not report.refused, report.refused
+    mine = [f for _name, f in report.held if f.indicator_id == ind_id]
+    entry = next(e for e in load_master(copy).entries if e.municipality == MUNI and e.indicator_id == ind_id)
+    if found is None:
+        assert not mine, mine
+        assert entry.status == imported
+    else:
+        assert [f for f in mine if f.type == found and f.cell == ref and said in f.message], mine

@@ -258,6 +258,56 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     return "".join(out).strip()
 
 
+# What a negative section may show besides the number without adding a word: its sign.
+_SIGN_MARKS = frozenset("()▲△-−+ ")
+
+
+def number_read(value: object, number_format: str) -> "str | None":
+    """The text a returned cell's number is read as where its format shows it scaled or with
+    words: the stored number times the section's scale (×100 a percent sign, ÷1000 a comma
+    after the last digit), every digit kept (never the rounded digits shown), with the
+    section's literal text where it stands (0.85 in 0% → 「85%」, 1234 in #,##0"人" →
+    「1234人」, 1234000 in #,##0,"千円" → 「1234千円」). The file's format is the municipality's
+    evidence of what the number counts: read alone, 「1,234人」 on a 件 row was 1234 件 and
+    「1,234千円」 on a 円 row a thousandth of what was shown; read with its words, the rules of
+    units (values.parse_input) judge them as they judge a typed 「1234人」, and words they do
+    not know hold the row. None where the number is read as it is: no scale and no words (a
+    negative section's own sign marks are none), and the formats number_shown leaves alone,
+    dates and times among them."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    fmt = number_format or "General"
+    if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
+        return None
+    sections = _sections(fmt)
+    pieces = _pieces(_section_for(value, sections))
+    code = "".join(t for kind, t in pieces if kind == "code")
+    if re.search(r"[ymdhse/@\[\]]", code, re.I) or not re.search(r"[0#?]", code):
+        return None
+    own_sign = value < 0 and len(sections) > 1
+    words = "".join(t for kind, t in pieces if kind == "lit")
+    if own_sign and not set(words) - _SIGN_MARKS:
+        words = ""
+    rounded = _rounded(Decimal(repr(float(value))), code)
+    if rounded is None:
+        return None
+    scale = rounded[1]
+    if scale == 1 and not words.strip():
+        return None
+    number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
+    digits = f"{number.normalize(_EVERY_DIGIT):f}"
+    out, placed = [], False
+    for kind, t in pieces:
+        if kind == "lit":
+            out.append(t)
+        elif t == "%":
+            out.append("%")
+        elif not placed and t in "0#?":
+            out.append(digits)
+            placed = True
+    return "".join(out).strip()
+
+
 def shows_date(number_format: str) -> bool:
     """Whether a cell of ``number_format`` shows a number as a date or a time (「1:05:00」
     typed is the serial 0.0451388888888889 in such a cell)."""

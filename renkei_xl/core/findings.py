@@ -397,6 +397,23 @@ STATUS_PERCENT = _type(
     "実施状況「{shown}」が割合の数値（{value}）として保存されています（Excel は「85%」のような入力を、"
     "0.85 という数値にします）",
     "実施状況は文章で入力してください。割合だけを書くときは、先頭に「'」を付けて「'85%」のように入力してください")
+# A 実施状況 saved as a number whose format adds words but shows other digits than the
+# number's own (12.5 in 0"件" shows 「13件」, 1234000 in #,##0,"千円" 「1,234千円」): neither
+# the number alone nor the text shown is what was typed. Found on a returned file only
+# (cycle.collect.inspect); one that shows its number's every digit is taken as shown.
+STATUS_WORDS = _type(
+    "status-words", ERROR,
+    "実施状況「{shown}」が数値（{value}）に表示形式で文字を付けて保存されており、表示と数値の桁が違います",
+    "実施状況は文章で入力してください（セルの表示形式を「文字列」にしてから入力し直してください）")
+# A 実績値 or 分母 of a returned file that a percentage format shows as 200% or more: 85 typed
+# and then given the format 0% shows 「8500%」 (Excel and Calc store 85% typed as 0.85).
+# Found on a returned file only (cycle.collect.inspect), which holds the row.
+PERCENT_FORMATTED_AFTER = _type(
+    "percent-formatted-after", ERROR,
+    "{label}「{shown}」は、セルの数値 {value} が割合の表示形式で表示されたものです（「{value}%」のつもりで"
+    "入力した数値に、後から % の表示形式が付いた可能性があります）",
+    "割合なら「85%」のように % を付けて入力し直してください。数値 {value} のままなら、セルの表示形式を"
+    "「標準」に戻してください")
 # A reported figure carrying a target's wording: 「５件（毎年度）」, 「20件（2025年度まで）」. No
 # actual of the official list has one; it is the grey 目標値 copied into 実績値 (a whole column
 # pasted one to the right makes every row ◎), and was read as the figure, silently. A warning

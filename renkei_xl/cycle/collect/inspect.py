@@ -23,8 +23,8 @@ from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR,
-                              MERGED_INPUT, MISSING_DENOMINATOR, QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN,
-                              STATUS_DATE, STATUS_PERCENT, TEXT_CUT)
+                              MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER, QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT,
+                              STALE_RETURN, STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -301,6 +301,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     errors = _formula_inputs(wb, muni, cols, row_ids)
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
     errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
+    errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
@@ -398,7 +399,7 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
     """Each 実施状況 the file holds as a number shown as a percentage (findings.STATUS_PERCENT)
     or as a date or time (findings.STATUS_DATE, 「1:05:00」 kept as 0.0451388888888889):
     the number alone is not the text typed; the row is held, naming the cell and what it shows."""
-    from ...core.displayed import number_shown, percent_shown, shows_date
+    from ...core.displayed import number_read, number_shown, percent_shown, shows_date
 
     out = []
     for r, ind_id in (row_ids.items() if col is not None else ()):
@@ -410,6 +411,34 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
                 out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
             elif shows_date(number_format) and (seen := number_shown(value, number_format, wb.date1904)):
                 out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
+            elif ((words := number_read(value, number_format)) is not None
+                  and (seen := number_shown(value, number_format, wb.date1904)) and not _same_digits(seen, words)):
+                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen), value=shown(value)))
+    return out
+
+
+# The least stored number a percentage format shows as a percentage no % row is expected to
+# hold: 2 is 200%.
+_PERCENT_AFTER = 2
+
+
+def _percents_formatted_after(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
+                              row_ids: dict[int, str]) -> list:
+    """Each 実績値 or 分母 whose percentage format shows it as 200% or more
+    (findings.PERCENT_FORMATTED_AFTER): Excel and Calc store 85% typed as 0.85, so 85 in a 0%
+    cell (「8500%」) is most likely 85 typed before the cell was given the format. Read as
+    shown it was imported as 8500 without a word, read alone it would be 85: either is a
+    guess (SPEC §3), so the row is held, naming the cell, what it shows and the number."""
+    from ...core.displayed import percent_shown
+
+    out = []
+    for r, ind_id in row_ids.items():
+        for f in ("value", "denominator"):
+            value = _at(raw_rows[r], cols[f]) if f in cols else None
+            if (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= _PERCENT_AFTER
+                    and (seen := percent_shown(value, wb.number_format(muni, r, cols[f]), wb.date1904))):
+                out.append(PERCENT_FORMATTED_AFTER.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
+                                                      shown=shown(seen), value=shown(text(value))))
     return out
 
 
@@ -422,8 +451,12 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
     as the percentage it shows (0.85 → 「85%」, 0.855 → 「85.5%」, every digit kept): the
     file's own format settles what 0.85 was, which on the master (whose readers know no
     format) is undecidable (findings.PERCENT_AS_FRACTION). That is evidence, not a guess,
-    and only a returned file's reader has it."""
-    from ...core.displayed import number_shown, percent_shown, shows_date
+    and only a returned file's reader has it. So are the words a format adds: a 実績値 or
+    分母 is read with them (core.displayed.number_read: 1234 in #,##0"人" → 「1234人」, 1234
+    in #,##0"千円" → 「1234千円」), and the rules of units judge it as typed. A 実施状況 is a
+    text: a number shown with words is taken as the text shown where that shows the stored
+    number's every digit (12 in 0"件" → 「12件」); else it is held (_percent_statuses)."""
+    from ...core.displayed import number_read, number_shown, percent_shown
 
     out = {}
     for r in row_ids:
@@ -437,22 +470,32 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             seen = number_shown(value, number_format, wb.date1904)
             if seen is None:
                 continue
-            read = text(value)
-            if f != "status" and percent_shown(value, number_format, wb.date1904) is not None:
-                read = f"{(Decimal(repr(float(value))) * 100).normalize():f}%"
+            read, words = text(value), number_read(value, number_format)
+            if f != "status":
+                read = words or read
+            elif words is not None and _same_digits(seen, words) and not percent_shown(value, number_format):
+                read = seen
             if seen != read or read != text(value):
                 out[cell_ref(r, cols[f])] = (read, seen, text(value))
     return out
 
 
+def _same_digits(seen: str, words: str) -> bool:
+    """Whether a cell's shown text (「1,234件」) shows the stored number's every digit with
+    the format's words (number_read's 「1234件」): thousands separators aside, nothing rounded
+    or scaled away."""
+    return seen.replace(",", "") == words.replace(",", "")
+
+
 def _percentages_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
                           seen: dict[str, tuple[str, str, str]]) -> None:
-    """A 実績値 or 分母 of row ``r`` read, and imported, as the percentage the file's format
-    shows it as (_shown_inputs: 0.85 in a 0% cell → 「85%」)."""
-    for f in ("value", "denominator"):
-        read = seen[cell_ref(r, cols[f])][0] if f in cols and cell_ref(r, cols[f]) in seen else None
-        if read is not None and read.endswith("%"):
-            texts[f] = native[f] = read
+    """An input cell of row ``r`` read, and imported, as _shown_inputs reads it: with the
+    percentage or the words the file's format shows (0.85 in a 0% cell → 「85%」, 1234 in
+    #,##0"人" → 「1234人」, a 実施状況 12 in 0"件" → 「12件」)."""
+    for f in INPUT_FIELDS:
+        ref = cell_ref(r, cols[f]) if f in cols else None
+        if ref in seen and seen[ref][0] != seen[ref][2]:
+            texts[f] = native[f] = seen[ref][0]
 
 
 def _as_shown(found, seen: dict[str, tuple[str, str, str]], muni: str, cols: dict[str, int]):
