@@ -875,6 +875,9 @@ def main(argv=None) -> int:
     ap.add_argument("--from", dest="start", type=int, choices=(2022, 2023), default=2023,
                     help="2022: start from a FY2022 master holding a year of data, rolled over to 2023")
     a = ap.parse_args(argv)
+    if a.keep is not None:      # the walk runs commands from other folders: a relative --keep is lost
+        a.keep = a.keep.resolve()
+        a.keep.mkdir(parents=True, exist_ok=True)
     lo, _, hi = a.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
     failures, steps, refusals = [], 0, {}
