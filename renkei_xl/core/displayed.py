@@ -258,6 +258,45 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     return "".join(out).strip()
 
 
+# Literal characters that change nothing a person reads from the number: a plus sign, a
+# currency sign, spaces (「+0」 shows +12, 「\¥#,##0」 ¥12,000: the number is still 12, 12000).
+_NO_WORDS = " \u3000+¥￥$"
+
+
+def read_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
+    """What a person reads from a number cell whose format shows more than digits: its
+    percent signs (0.85 in 「0%」 → 「85%」) and the words around the number (10 in
+    「0"以上"」 → 「10以上」, 12000 in 「#,##0,"千円"」 → 「12千円」), with every digit of the
+    value rather than the rounded ones; None where the format adds neither (separators,
+    decimals, signs and currency, dates, a negative's own section, a section of words alone). A returned
+    file's reader reads such a cell as that text: 10 shown 「10以上」 is a bound, not 10."""
+    seen = number_shown(value, number_format, date1904)
+    if seen is None:
+        return None
+    sections = _sections(number_format)
+    if value < 0 and len(sections) > 1:       # 「0;▲0」: the negative's rules quote it as shown
+        return None
+    pieces = _pieces(_section_for(value, sections))    # type: ignore[arg-type]
+    code = "".join(t for kind, t in pieces if kind == "code")
+    if not re.search(r"[0#?]", code) or re.search(r"[ymdhs]", code, re.I):
+        return None
+    words = "".join(t for kind, t in pieces if kind == "lit")
+    if "%" not in code and not words.strip(_NO_WORDS):
+        return None
+    bare = "".join(t for kind, t in pieces if kind == "code" and t != "%")
+    last = max(bare.rfind(ch) for ch in "0#?")
+    scale = Decimal(100) ** code.count("%") / Decimal(1000) ** len(re.match(r",*", bare[last + 1:]).group(0))
+    number = _EVERY_DIGIT.multiply(Decimal(repr(float(value))), scale).normalize()   # type: ignore[arg-type]
+    out, placed = [], False
+    for kind, t in pieces:
+        if kind == "lit" or t == "%":
+            out.append(t)
+        elif not placed and t in "0#?.,":
+            out.append(f"{number:f}")
+            placed = True
+    return "".join(out).strip()
+
+
 def shows_date(number_format: str) -> bool:
     """Whether a cell of ``number_format`` shows a number as a date or a time (「1:05:00」
     typed is the serial 0.0451388888888889 in such a cell)."""

@@ -294,7 +294,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         if not ind_id:
             continue
         native = {f: _at(raw_rows[r], cols[f]) for f in INPUT_FIELDS if f in cols}
-        _percentages_as_shown(r, v, native, cols, seen)
+        _read_as_shown(r, v, native, cols, seen)
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
@@ -418,12 +418,13 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
     """Input cell → (the text read from it, the text it shows, the number stored) for each
     number the file's format shows otherwise (core.displayed.number_shown): 85% is 0.85 in a
     0% cell, 1:05:00 is 0.0451388888888889, 1,235件 is 1234.5 in #,##0"件". Findings quote
-    what the cell shows (findings.as_shown). A 実績値 or 分母 in a percentage format is read
-    as the percentage it shows (0.85 → 「85%」, 0.855 → 「85.5%」, every digit kept): the
+    what the cell shows (findings.as_shown). A 実績値 or 分母 in a percentage format, or one
+    with words around the number, is read as the text it shows with every digit kept
+    (core.displayed.read_shown: 0.855 → 「85.5%」, 10 in 0"以上" → 「10以上」): the
     file's own format settles what 0.85 was, which on the master (whose readers know no
     format) is undecidable (findings.PERCENT_AS_FRACTION). That is evidence, not a guess,
     and only a returned file's reader has it."""
-    from ...core.displayed import number_shown, percent_shown, shows_date
+    from ...core.displayed import number_shown, read_shown
 
     out = {}
     for r in row_ids:
@@ -438,20 +439,21 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             if seen is None:
                 continue
             read = text(value)
-            if f != "status" and percent_shown(value, number_format, wb.date1904) is not None:
-                read = f"{(Decimal(repr(float(value))) * 100).normalize():f}%"
+            if f != "status":
+                read = read_shown(value, number_format, wb.date1904) or read
             if seen != read or read != text(value):
                 out[cell_ref(r, cols[f])] = (read, seen, text(value))
     return out
 
 
-def _percentages_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
-                          seen: dict[str, tuple[str, str, str]]) -> None:
-    """A 実績値 or 分母 of row ``r`` read, and imported, as the percentage the file's format
-    shows it as (_shown_inputs: 0.85 in a 0% cell → 「85%」)."""
+def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
+                   seen: dict[str, tuple[str, str, str]]) -> None:
+    """A 実績値 or 分母 of row ``r`` read, and imported or refused, as the text the file's
+    format shows it as (_shown_inputs: 0.85 in a 0% cell → 「85%」, 10 in 0"以上" → 「10以上」,
+    which the master's rules refuse as a bound, as they would the same text typed)."""
     for f in ("value", "denominator"):
         read = seen[cell_ref(r, cols[f])][0] if f in cols and cell_ref(r, cols[f]) in seen else None
-        if read is not None and read.endswith("%"):
+        if read is not None and read != seen[cell_ref(r, cols[f])][2]:
             texts[f] = native[f] = read
 
 
