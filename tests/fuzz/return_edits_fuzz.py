@@ -445,6 +445,7 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
 # empty or 0; nothing but the typed cells changes.
 
 N = None
+WEIGHT_FORMATTED = 0     # --formats: numbers typed into cells the municipality formatted (VALUE_FORMATS)
 OFFICE = None     # the walker's soffice (main), for its NumberFormatter
 VALUE_TYPED = [          # (typed as in Calc's input line, the number a person reads or N)
     ("10件以上", N), ("5未満", N), ("約10件", N), ("10件程度", N), ("１０以上", N), ("12件（見込み）", N),
@@ -469,6 +470,15 @@ VALUE_FORMULAS = [       # (formula, the number a person reads from its result o
     ("=1=1", N), ("=TRUE()", N), ("=TODAY()", N), ("=DATE(2024;3;31)", N), ("=1/3", N),
     ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", N),
 ]
+VALUE_FORMATS = [        # (a format the municipality gives the cell, a number typed into it, what a person reads or N)
+    ("0%", 0.85, N), ("0.0%", 0.855, N), ('0.0"%"', 85, N), ('0"以上"', 10, N), ('"約"0', 10, N),
+    ('0"件程度"', 10, N), ('0"未満"', 5, N), ('#,##0"件"', 1234, 1234), ('0"人"', 12, 12), ('#,##0"千円"', 12, N),
+    ('#,##0,"千円"', 12000, N), ('0"万人"', 3, N), ("yyyy/mm/dd", 45382, N), ('[$-411]ggge"年"m"月"d"日"', 45382, N),
+    ("h:mm", 0.5, N), ("@", 12, 12), ("0;▲0", -5, N), ('0;"（"0"）"', -12, N), ("#,##0", 1234.5, N),
+    ("#,##0.00", 12, 12), ("0.0", 12.34, N), ('0;-0;"－"', 0, 0), ('"実施";"未実施"', 1, N), ("\\¥#,##0", 12000, 12000),
+    ("+0;-0;0", 12, 12), ("0.0E+00", 1200, 1200), ("# ?/?", 2.5, N), ('[<10]"10未満";0', 5, N), ("[DBNum1]0", 12, 12),
+    ('0"件（見込み）"', 12, N), ('"R"0', 5, N), ('0_);(0)', 12, 12),
+]
 REF_FORMULAS = ["={ref}", "=SUM({row})", "={ref}*1", "=IFERROR({ref};\"\")"]
 
 
@@ -484,19 +494,22 @@ def draw_value(rng: random.Random, doc, muni: str) -> dict:
                  and not sh.getCellByPosition(v, a["row"]).CellProtection.IsLocked]
     a["col"] = rng.choice(open_cols or [cols.get("実績値", 4)])
     a["col_name"] = next((k for k, v in cols.items() if v == a["col"]), "?")
-    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear"],
-                      [60, 14, 6, 8, 4, 4, 4])[0]
+    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear", "formatted"],
+                      [60, 14, 6, 8, 4, 4, 4, WEIGHT_FORMATTED])[0]
     a["how"] = how
     if how in ("typed", "text_format", "hidden_row"):
         a["typed"], a["reads"] = rng.choice(VALUE_TYPED)
     elif how == "formula":
         a["typed"], a["reads"] = rng.choice(VALUE_FORMULAS)
+    elif how == "formatted":
+        a["format"], a["number"], a["reads"] = rng.choice(VALUE_FORMATS)
+        a["typed"] = repr(a["number"])
     elif how == "ref":
         other = rng.choice([v for k, v in cols.items() if v != a["col"]])
         a["typed"] = rng.choice(REF_FORMULAS).format(ref=f"{col_letter(other)}{a['row'] + 1}",
                                                     row=f"A{a['row'] + 1}:{col_letter(max(cols.values()))}{a['row'] + 1}")
         a["reads"] = N
-    if how in ("text_format", "comment"):
+    if how in ("text_format", "comment", "formatted"):
         a["unprotect"] = True     # Calc keeps 書式設定 of a protected sheet's cells from staff
     return a
 
@@ -521,6 +534,9 @@ def apply_value(doc, a: dict) -> dict:
         sh.Annotations.insertNew(addr, "確認中です（担当：佐藤）")
     elif how == "clear":
         cell.setString("")
+    elif how == "formatted":       # 書式設定 → ユーザー定義, then the number typed into it
+        _format(doc, cell, a["format"])
+        cell.setValue(a["number"])
     else:
         if how == "text_format":
             _format(doc, cell, "@")
@@ -618,12 +634,16 @@ def main():
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / ".fuzz" / "return_edits"))
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep clean sequences too")
+    ap.add_argument("--formats", type=int, default=8,
+                    help="--values-only: weight of a municipality's own format on a typed number (60: typed text)")
     ap.add_argument("--values-only", action="store_true",
                     help="keep the file's structure; type what staff type into the cells they may fill")
     args = ap.parse_args()
     if args.values_only:
         # staff's Calc reads the input line in Japanese: 2024/3/31 and 10月10日 become dates
         Office.locale = "ja-JP"
+    global WEIGHT_FORMATTED
+    WEIGHT_FORMATTED = args.formats
     out, office, base_dir = workspace(args.out)
     global OFFICE
     OFFICE = office
