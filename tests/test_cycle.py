@@ -1046,14 +1046,15 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (10, '0"以上"', "「10以上」は範囲の表記"),
     (12000, '#,##0,"千円"', "実績値「12千円」の単位"),
     (85, '0.0"%"', "実績値「85.0%」（セルの数値は 85）の単位"),
+    (1, '"実施";"未実施"', "数値を入力するセルに「実施」と入力されています"),
     (1234, '#,##0"件"', None),
 ])
 def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, value, number_format, said):
     """小樽市 types 10 into 05-1's 実績値 (件) and formats it 0"以上": its cell shows 「10以上」, a
     bound the master refuses when typed, yet collect imported the bare 10 without a word (and
-    12 shown 「12千円」 as 12件, 85 shown 「85.0%」 as 85件). The number is read as the text its
-    format shows (core.displayed.read_shown), as a percentage already was; a unit the row
-    counts in (件) still imports the number."""
+    12000 shown 「12千円」 as 12000件, 85 shown 「85.0%」 as 85件, 1 shown 「実施」 as 1件). The
+    number is read as the text its format shows (core.displayed.read_shown), as a percentage
+    already was; a unit the row counts in (件) still imports the number."""
     master, _, filled = cycle
     wb = openpyxl.load_workbook(filled["小樽市"])
     ws = wb["小樽市"]

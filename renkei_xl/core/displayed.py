@@ -267,9 +267,11 @@ def read_shown(value: object, number_format: str, date1904: bool = False) -> "st
     """What a person reads from a number cell whose format shows more than digits: its
     percent signs (0.85 in 「0%」 → 「85%」) and the words around the number (10 in
     「0"以上"」 → 「10以上」, 12000 in 「#,##0,"千円"」 → 「12千円」), with every digit of the
-    value rather than the rounded ones; None where the format adds neither (separators,
-    decimals, signs and currency, dates, a negative's own section, a section of words alone). A returned
-    file's reader reads such a cell as that text: 10 shown 「10以上」 is a bound, not 10."""
+    value rather than the rounded ones; a section of words alone shows no number (1 in
+    「"実施";"未実施"」 → 「実施」), except zero's (「0;-0;"－"」 is still 0). None where the
+    format adds nothing (separators, decimals, signs and currency, dates, a negative's own
+    section). A returned file's reader reads such a cell as that text: 10 shown 「10以上」
+    is a bound, not 10."""
     seen = number_shown(value, number_format, date1904)
     if seen is None:
         return None
@@ -278,8 +280,10 @@ def read_shown(value: object, number_format: str, date1904: bool = False) -> "st
         return None
     pieces = _pieces(_section_for(value, sections))    # type: ignore[arg-type]
     code = "".join(t for kind, t in pieces if kind == "code")
-    if not re.search(r"[0#?]", code) or re.search(r"[ymdhs]", code, re.I):
+    if re.search(r"[ymdhs]", code, re.I):
         return None
+    if not re.search(r"[0#?]", code):       # number_shown made it of the section's words
+        return seen if value != 0 and "%" not in code and seen.strip(_NO_WORDS) else None
     words = "".join(t for kind, t in pieces if kind == "lit")
     if "%" not in code and not words.strip(_NO_WORDS):
         return None
