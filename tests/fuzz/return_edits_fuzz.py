@@ -462,7 +462,7 @@ VALUE_TYPED = [          # (typed as in Calc's input line, the number a person r
     (" 12 ", 12), ("12 ", 12), ("　１２　", 12), ("1 2", N),
     ("0", 0), ("0件", N), ("00", 0), ("0.0", 0), ("-", N), ("－", N), ("―", N), ("ー", N),
     ("TRUE", N), ("FALSE", N), ("なし", N), ("未集計", N), ("集計中", N), ("実施", N), ("達成", N),
-    ("長い説明" * 300, N), ("長い説明" * 9000, N), ("12\n件", N), ("改行\nあり", N), ("１２\r\n", N), ("12\n", N),
+    ("長い説明" * 300, N), ("長い説明" * 9000, N), ("12\n件", 12), ("改行\nあり", N), ("１２\r\n", 12), ("12\n", 12),
     ("#N/A", N), ("#DIV/0!", N), ("#REF!", N), ("＃N/A", N),
 ]
 VALUE_FORMULAS = [       # (formula, the number a person reads from its result or N)
@@ -591,6 +591,8 @@ def judge_values(text: str, plan, before, after) -> list[str]:
         last = {}
         for info in p["infos"]:
             for cell in info.get("cells", []):
+                if cell["what"] == "value:comment" and (cell["id"], cell["col"]) in last:
+                    continue        # a comment changes no value: the cell reads as typed before
                 last[(cell["id"], cell["col"])] = cell
         for cell in last.values():
             m, key, col = p["muni"], cell["id"], cell["col"]
