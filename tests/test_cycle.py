@@ -1042,6 +1042,61 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     assert "実績値「2.50」" not in out, out
 
 
+@pytest.mark.parametrize("value, number_format, said", [
+    (10, '0"以上"', "「10以上」は範囲の表記"),
+    (12000, '#,##0,"千円"', "実績値「12千円」の単位"),
+    (85, '0.0"%"', "実績値「85.0%」（セルの数値は 85）の単位"),
+    (1, '"実施";"未実施"', "数値を入力するセルに「実施」と入力されています"),
+    (1234, '#,##0"件"', None),
+])
+def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, value, number_format, said):
+    """小樽市 types 10 into 05-1's 実績値 (件) and formats it 0"以上": its cell shows 「10以上」, a
+    bound the master refuses when typed, yet collect imported the bare 10 without a word (and
+    12000 shown 「12千円」 as 12000件, 85 shown 「85.0%」 as 85件, 1 shown 「実施」 as 1件). The
+    number is read as the text its format shows (core.displayed.number_read), as a percentage
+    already was; a unit the row counts in (件) still imports the number."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    ws.cell(row, cols["実績値"]).value = value
+    ws.cell(row, cols["実績値"]).number_format = number_format
+    wb.save(filled["小樽市"])
+    rc = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    if said is None:
+        assert rc == 0 and cell_of(master, "小樽市", "05-1", "実績値") == value, out
+    else:
+        assert rc == 1 and said in out and f"{ws.title}!{ws.cell(row, cols['実績値']).coordinate} 05-1" in out, out
+        assert cell_of(master, "小樽市", "05-1", "実績値") is None, out      # held, not imported
+
+
+@pytest.mark.parametrize("as_displayed", [False, True])
+def test_a_returned_file_without_a_styles_part_is_read_by_its_values(cycle, capsys, as_displayed):
+    """A returned file with no styles part (xl/styles.xml, its relationship and content type
+    gone: a tool that writes no formats) stopped the whole collect with 「エラー: 「マスター.xlsx」:
+    「小樽市_….xlsx」に書式の部品（styles.xml）がありません」, blaming the master; in a book set to
+    precision as displayed the file was refused. Its values need no styles: it is read by
+    them, as a file whose styles.xml cannot be read is."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    top, cols = header_row(ws)
+    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    ws.cell(row, cols["実績値"]).value = 2.5
+    if as_displayed:
+        wb.calculation.fullPrecision = False
+    wb.save(filled["小樽市"])
+    rewrite_zip(filled["小樽市"], filled["小樽市"], drop=("xl/styles.xml",), replace={
+        "xl/_rels/workbook.xml.rels": lambda x: re.sub(rb"<Relationship[^>]*styles[^>]*/>", b"", x),
+        "[Content_Types].xml": lambda x: re.sub(rb"<Override[^>]*styles[^>]*/>", b"", x)})
+    rc = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert rc == 1 and "05-1: 実績値「2.5」は件数・人数なのに小数です" in out, out
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
+
+
 @pytest.mark.parametrize("header, value", [("実施状況", True), ("実施状況", False), ("実績値", True)])
 def test_a_returned_check_box_or_typed_true_is_held_not_imported(cycle, capsys, header, value):
     """A check box put over 実施状況 (its linked cell holds TRUE/FALSE), or TRUE typed into an

@@ -260,6 +260,9 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
 
 # What a negative section may show besides the number without adding a word: its sign.
 _SIGN_MARKS = frozenset("()▲△-−+ ")
+# Literal characters that change nothing a person reads from the number: a plus sign, a
+# currency sign, spaces (「+0」 shows +12, 「\¥#,##0」 ¥12,000: the number is still 12, 12000).
+_NO_WORDS = " \u3000+¥￥$"
 
 
 def number_read(value: object, number_format: str) -> "str | None":
@@ -271,9 +274,11 @@ def number_read(value: object, number_format: str) -> "str | None":
     evidence of what the number counts: read alone, 「1,234人」 on a 件 row was 1234 件 and
     「1,234千円」 on a 円 row a thousandth of what was shown; read with its words, the rules of
     units (values.parse_input) judge them as they judge a typed 「1234人」, and words they do
-    not know hold the row. None where the number is read as it is: no scale and no words (a
-    negative section's own sign marks are none), and the formats number_shown leaves alone,
-    dates and times among them."""
+    not know hold the row. A section of words alone is read as its words (1 in
+    「"実施";"未実施"」 → 「実施」), except zero's (「0;-0;"－"」 is still 0). None where the number
+    is read as it is: no scale and no words (a negative section's own sign marks, a plus or a
+    currency sign are none), and the formats number_shown leaves alone, dates and times
+    among them."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
     fmt = number_format or "General"
@@ -282,17 +287,20 @@ def number_read(value: object, number_format: str) -> "str | None":
     sections = _sections(fmt)
     pieces = _pieces(_section_for(value, sections))
     code = "".join(t for kind, t in pieces if kind == "code")
-    if re.search(r"[ymdhse/@\[\]]", code, re.I) or not re.search(r"[0#?]", code):
-        return None
-    own_sign = value < 0 and len(sections) > 1
     words = "".join(t for kind, t in pieces if kind == "lit")
+    if re.search(r"[ymdhse/@\[\]]", code, re.I):
+        return None
+    if not re.search(r"[0#?]", code):     # a section of words alone: 1 in "実施";"未実施" shows 実施
+        shown_words = words.strip()
+        return shown_words if value != 0 and "%" not in code and shown_words.strip(_NO_WORDS) else None
+    own_sign = value < 0 and len(sections) > 1
     if own_sign and not set(words) - _SIGN_MARKS:
         words = ""
     rounded = _rounded(Decimal(repr(float(value))), code)
     if rounded is None:
         return None
     scale = rounded[1]
-    if scale == 1 and not words.strip():
+    if scale == 1 and not words.strip(_NO_WORDS):
         return None
     number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"

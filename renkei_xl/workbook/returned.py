@@ -129,13 +129,11 @@ class ReturnedBook:
         Excel shows 12.3 and, set so, calculates with what the cells show: collect imported
         12.345, a number the municipality never saw."""
         from ..core.displayed import as_displayed
-        from .state import StyleReader
 
-        reader = StyleReader(self._pkg, self._workbook)
         for r, row in enumerate(grid, start=1):
             for c, v in enumerate(row, start=1):
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    row[c - 1] = as_displayed(v, reader.number_format_at(name, r, c))
+                    row[c - 1] = as_displayed(v, self.number_format(name, r, c))
         return grid
 
     def uncached(self, name: str) -> list[str]:
@@ -180,7 +178,8 @@ class ReturnedBook:
         word a finding (what a cell shows), name a closed cell and evidence a percentage:
         without them collect reads the values as the master's faces do, which know no
         format, and the file is not refused for a part the values do not need. A PackageError
-        left to rise was named after the master, not the returned file."""
+        left to rise was named after the master, not the returned file; so was a file with
+        no styles part at all (StyleReader's UserError), which stopped the whole collect."""
         from ..package.xml import PackageError
         from .state import StyleReader
 
@@ -190,7 +189,7 @@ class ReturnedBook:
             if self._styles is None:
                 self._styles = StyleReader(self._pkg, self._workbook)
             return ask(self._styles)
-        except PackageError:
+        except (PackageError, UserError):
             self._styles = False
             return None
 

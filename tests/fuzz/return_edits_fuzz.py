@@ -445,29 +445,40 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
 # empty or 0; nothing but the typed cells changes.
 
 N = None
+WEIGHT_FORMATTED = 0     # --formats: numbers typed into cells the municipality formatted (VALUE_FORMATS)
 OFFICE = None     # the walker's soffice (main), for its NumberFormatter
-VALUE_TYPED = [          # (typed as in Calc's input line, the number a person reads or N)
+VALUE_TYPED = [          # (typed as in Calc's input line, the number a person reads or N; a unit or
+                         # multiplier read as SPEC §3 reads it: 1.5億 is 150000000, 12人 is 12)
     ("10件以上", N), ("5未満", N), ("約10件", N), ("10件程度", N), ("１０以上", N), ("12件（見込み）", N),
     ("１２", 12), ("－５", -5), ("＋３", 3), ("１，２３４", 1234), ("３．５", 3.5), ("１２３４５６７", 1234567),
     ("1,234", 1234), ("1.234,5", N), ("1 234", N), ("12,34", N), ("1,2345", N), ("1.234.567", N),
-    ("85%", N), ("８５％", N), ("85.5%", N), ("0.5%", N), ("120%", N),
-    ("3千円", N), ("12万円", N), ("1.5億", N), ("3万人", N), ("1億408万円", N), ("2千", 2000), ("3万", 30000),
-    ("12人", N), ("12社", N), ("12回", N), ("12校", N), ("12件", N), ("12㎡", N), ("12km", N),
+    ("85%", 85), ("８５％", 85), ("85.5%", 85.5), ("0.5%", 0.5), ("120%", 120),
+    ("3千円", 3000), ("12万円", 120000), ("1.5億", 150000000), ("3万人", 30000), ("1億408万円", 104080000), ("2千", 2000), ("3万", 30000),
+    ("12人", 12), ("12社", 12), ("12回", 12), ("12校", 12), ("12件", 12), ("12㎡", N), ("12km", N),
     ("2024/3/31", N), ("R6.3.31", N), ("3/31", N), ("10月10日", N), ("令和6年3月31日", N), ("2024-03-31", N),
     ("12:30", N), ("1:05:00", N), ("2024/3/31 10:00", N), ("H31.4.1", N),
-    ("1/2", N), ("1 1/2", N), ("0 1/2", N), ("1E3", N), ("1e-2", N), ("2.5E+3", N),
+    ("1/2", N), ("1 1/2", N), ("0 1/2", N), ("1E3", 1000), ("1e-2", 0.01), ("2.5E+3", 2500),
     ("▲5", -5), ("△5", -5), ("-5", -5), ("（1,234）", N), ("(12)", N), ("▲1,234", -1234), ("-0", 0),
-    ("'12", N), ("'0012", N), ("'1,234", N), ("0012", 12),
+    ("'12", 12), ("'0012", 12), ("'1,234", 1234), ("0012", 12),
     (" 12 ", 12), ("12 ", 12), ("　１２　", 12), ("1 2", N),
-    ("0", 0), ("0件", N), ("00", 0), ("0.0", 0), ("-", N), ("－", N), ("―", N), ("ー", N),
+    ("0", 0), ("0件", 0), ("00", 0), ("0.0", 0), ("-", N), ("－", N), ("―", N), ("ー", N),
     ("TRUE", N), ("FALSE", N), ("なし", N), ("未集計", N), ("集計中", N), ("実施", N), ("達成", N),
-    ("長い説明" * 300, N), ("長い説明" * 9000, N), ("12\n件", N), ("改行\nあり", N), ("１２\r\n", N), ("12\n", N),
+    ("長い説明" * 300, N), ("長い説明" * 9000, N), ("12\n件", 12), ("改行\nあり", N), ("１２\r\n", 12), ("12\n", 12),
     ("#N/A", N), ("#DIV/0!", N), ("#REF!", N), ("＃N/A", N),
 ]
 VALUE_FORMULAS = [       # (formula, the number a person reads from its result or N)
-    ("=1/0", N), ("=NA()", N), ("=\"5\"", N), ("=\"\"", N), ("=3+4", 7), ("=0", 0), ("=\"12件\"", N),
+    ("=1/0", N), ("=NA()", N), ("=\"5\"", 5), ("=\"\"", N), ("=3+4", 7), ("=0", 0), ("=\"12件\"", 12),
     ("=1=1", N), ("=TRUE()", N), ("=TODAY()", N), ("=DATE(2024;3;31)", N), ("=1/3", N),
     ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", N),
+]
+VALUE_FORMATS = [        # (a format the municipality gives the cell, a number typed into it, what a person reads or N)
+    ("0%", 0.85, N), ("0.0%", 0.855, N), ('0.0"%"', 85, N), ('0"以上"', 10, N), ('"約"0', 10, N),
+    ('0"件程度"', 10, N), ('0"未満"', 5, N), ('#,##0"件"', 1234, 1234), ('0"人"', 12, 12), ('#,##0"千円"', 12, N),
+    ('#,##0,"千円"', 12000, N), ('0"万人"', 3, N), ("yyyy/mm/dd", 45382, N), ('[$-411]ggge"年"m"月"d"日"', 45382, N),
+    ("h:mm", 0.5, N), ("@", 12, 12), ("0;▲0", -5, N), ('0;"（"0"）"', -12, N), ("#,##0", 1234.5, N),
+    ("#,##0.00", 12, 12), ("0.0", 12.34, N), ('0;-0;"－"', 0, 0), ('"実施";"未実施"', 1, N), ("\\¥#,##0", 12000, 12000),
+    ("+0;-0;0", 12, 12), ("0.0E+00", 1200, 1200), ("# ?/?", 2.5, N), ('[<10]"10未満";0', 5, N), ("[DBNum1]0", 12, 12),
+    ('0"件（見込み）"', 12, N), ('"R"0', 5, N), ('0_);(0)', 12, 12),
 ]
 REF_FORMULAS = ["={ref}", "=SUM({row})", "={ref}*1", "=IFERROR({ref};\"\")"]
 
@@ -484,19 +495,22 @@ def draw_value(rng: random.Random, doc, muni: str) -> dict:
                  and not sh.getCellByPosition(v, a["row"]).CellProtection.IsLocked]
     a["col"] = rng.choice(open_cols or [cols.get("実績値", 4)])
     a["col_name"] = next((k for k, v in cols.items() if v == a["col"]), "?")
-    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear"],
-                      [60, 14, 6, 8, 4, 4, 4])[0]
+    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear", "formatted"],
+                      [60, 14, 6, 8, 4, 4, 4, WEIGHT_FORMATTED])[0]
     a["how"] = how
     if how in ("typed", "text_format", "hidden_row"):
         a["typed"], a["reads"] = rng.choice(VALUE_TYPED)
     elif how == "formula":
         a["typed"], a["reads"] = rng.choice(VALUE_FORMULAS)
+    elif how == "formatted":
+        a["format"], a["number"], a["reads"] = rng.choice(VALUE_FORMATS)
+        a["typed"] = repr(a["number"])
     elif how == "ref":
         other = rng.choice([v for k, v in cols.items() if v != a["col"]])
         a["typed"] = rng.choice(REF_FORMULAS).format(ref=f"{col_letter(other)}{a['row'] + 1}",
                                                     row=f"A{a['row'] + 1}:{col_letter(max(cols.values()))}{a['row'] + 1}")
         a["reads"] = N
-    if how in ("text_format", "comment"):
+    if how in ("text_format", "comment", "formatted"):
         a["unprotect"] = True     # Calc keeps 書式設定 of a protected sheet's cells from staff
     return a
 
@@ -521,6 +535,9 @@ def apply_value(doc, a: dict) -> dict:
         sh.Annotations.insertNew(addr, "確認中です（担当：佐藤）")
     elif how == "clear":
         cell.setString("")
+    elif how == "formatted":       # 書式設定 → ユーザー定義, then the number typed into it
+        _format(doc, cell, a["format"])
+        cell.setValue(a["number"])
     else:
         if how == "text_format":
             _format(doc, cell, "@")
@@ -568,10 +585,15 @@ def judge_values(text: str, plan, before, after) -> list[str]:
     """The --values-only oracle on each typed cell (see the block's comment)."""
     from renkei_xl.core.values import ValueParseError, parse_input
     problems = []
+    # Named means a finding names the cell: collect's list of changes (「小樽市!E3 05-1 実績値:
+    # （空欄） → 10」) names every cell it imports, which made every arrival count as named.
+    text = "\n".join(line for line in text.splitlines() if " → " not in line)
     for p in plan:
         last = {}
         for info in p["infos"]:
             for cell in info.get("cells", []):
+                if cell["what"] == "value:comment" and (cell["id"], cell["col"]) in last:
+                    continue        # a comment changes no value: the cell reads as typed before
                 last[(cell["id"], cell["col"])] = cell
         for cell in last.values():
             m, key, col = p["muni"], cell["id"], cell["col"]
@@ -618,12 +640,16 @@ def main():
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / ".fuzz" / "return_edits"))
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep clean sequences too")
+    ap.add_argument("--formats", type=int, default=8,
+                    help="--values-only: weight of a municipality's own format on a typed number (60: typed text)")
     ap.add_argument("--values-only", action="store_true",
                     help="keep the file's structure; type what staff type into the cells they may fill")
     args = ap.parse_args()
     if args.values_only:
         # staff's Calc reads the input line in Japanese: 2024/3/31 and 10月10日 become dates
         Office.locale = "ja-JP"
+    global WEIGHT_FORMATTED
+    WEIGHT_FORMATTED = args.formats
     out, office, base_dir = workspace(args.out)
     global OFFICE
     OFFICE = office

@@ -750,7 +750,7 @@ class World:
         if not later:
             return
         m = self.rnd.choice(later)
-        kind = self.rnd.choice(["threshold", "add", "remove", "renumber", "join", "rename", "target", "method"])
+        kind = self.rnd.choice(YEAR_EDITS)
         wb = openpyxl.load_workbook(m, keep_vba=True)
         ind = wb["指標"]
         head = [c.value for c in ind[1]]
@@ -773,7 +773,7 @@ class World:
         self.log(f"  year edit {m.name}: {note}")
         self.check_one("year edit " + kind, m)
         then = self.rnd.random()
-        if then < 0.4:       # staff recalc at once, or re-carry 2022 into the edited master
+        if then < 0.4 + REIMPORT:       # staff recalc at once, or re-carry 2022 into the edited master
             self.pick = lambda: m
             try:
                 (self.r_recalc if then < 0.25 else self.r_history)()
@@ -866,6 +866,12 @@ class World:
         getattr(self, "r_" + rule)()
 
 
+# The hand edits of a later year's master (r_yearedit), a kind repeated to weight it, and how
+# much more often than 0.4 an edit is followed at once by a recalc or a history import.
+YEAR_EDITS = ["threshold", "add", "remove", "renumber", "join", "rename", "target", "method"]
+REIMPORT = 0.0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="0-4")
@@ -874,7 +880,19 @@ def main(argv=None) -> int:
     ap.add_argument("-v", action="store_true")
     ap.add_argument("--from", dest="start", type=int, choices=(2022, 2023), default=2023,
                     help="2022: start from a FY2022 master holding a year of data, rolled over to 2023")
+    ap.add_argument("--year-edits", help="--from 2022: the year edits drawn from, comma-separated "
+                    "(repeat one to weight it), e.g. rename,rename,join,remove")
+    ap.add_argument("--reimport", type=float, default=0.0,
+                    help="--from 2022: added to the 0.4 chance that an edit is followed at once by "
+                         "recalc (first 0.25) or a history import of 2022")
     a = ap.parse_args(argv)
+    global YEAR_EDITS, REIMPORT
+    if a.year_edits:
+        YEAR_EDITS = [k.strip() for k in a.year_edits.split(",") if k.strip()]
+    REIMPORT = a.reimport
+    if a.keep is not None:      # the walk runs commands from other folders: a relative --keep is lost
+        a.keep = a.keep.resolve()
+        a.keep.mkdir(parents=True, exist_ok=True)
     lo, _, hi = a.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
     failures, steps, refusals = [], 0, {}

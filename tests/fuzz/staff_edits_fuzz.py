@@ -532,7 +532,7 @@ def sort_range(area, key: int, ascending: bool, header: bool) -> None:
 def workspace(out_arg: str):
     """(findings folder, a started soffice, an empty base folder): both walkers' start. The
     soffice is ended at exit, also on SIGTERM (atexit alone left it running)."""
-    out = Path(out_arg)
+    out = Path(out_arg).resolve()       # soffice's profile is a file:// URL: a relative one is none
     out.mkdir(parents=True, exist_ok=True)
     office = Office(out)
     atexit.register(office.stop)
