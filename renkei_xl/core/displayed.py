@@ -220,6 +220,31 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
     return "".join(out).strip()
 
 
+def _made_format(value: object, number_format: str) -> "str | None":
+    """The format a number's shown text is made for here, or None: not a number, 標準 or
+    文字列 (the number as it is), longer than a format can be, or sections chosen by a
+    condition. One gate for number_shown and number_read."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    fmt = number_format or "General"
+    if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
+        return None
+    return fmt
+
+
+def _with_number(pieces: list[tuple[str, str]], number: str, holders: str) -> str:
+    """A section's text with ``number`` where its first digit holder (one of ``holders``)
+    stands, its words and percent signs where they stand."""
+    out, placed = [], False
+    for kind, t in pieces:
+        if kind == "lit" or t == "%":
+            out.append(t)
+        elif not placed and t in holders:
+            out.append(number)
+            placed = True
+    return "".join(out).strip()
+
+
 def number_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """The text a cell of ``number_format`` shows for the number ``value``, where the format
     shows more than the number alone: a percentage, thousands separators, a fixed number of
@@ -229,10 +254,8 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     alone, and a message quoting it (「0.85」 for a cell showing 85%, 「0.0451388888888889」
     for 1:05:00) named a value the municipality cannot find in its cell. ``date1904``: the
     book counts its dates from 1904 (its workbookPr date1904)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return None
-    fmt = number_format or "General"
-    if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
+    fmt = _made_format(value, number_format)
+    if fmt is None:
         return None
     sections = _sections(fmt)
     section = _section_for(value, sections)
@@ -246,16 +269,7 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     if number is None:
         return None
     sign = "-" if value < 0 and len(sections) < 2 and number.strip("0.,") else ""
-    out, placed = [], False
-    for kind, t in pieces:
-        if kind == "lit":
-            out.append(t)
-        elif t == "%":
-            out.append("%")
-        elif not placed and t in "0#?.,":
-            out.append(sign + number)
-            placed = True
-    return "".join(out).strip()
+    return _with_number(pieces, sign + number, "0#?.,")
 
 
 # What a negative section may show besides the number without adding a word: its sign.
@@ -279,10 +293,8 @@ def number_read(value: object, number_format: str) -> "str | None":
     is read as it is: no scale and no words (a negative section's own sign marks, a plus or a
     currency sign are none), and the formats number_shown leaves alone, dates and times
     among them."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return None
-    fmt = number_format or "General"
-    if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
+    fmt = _made_format(value, number_format)
+    if fmt is None:
         return None
     sections = _sections(fmt)
     pieces = _pieces(_section_for(value, sections))
@@ -304,16 +316,7 @@ def number_read(value: object, number_format: str) -> "str | None":
         return None
     number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"
-    out, placed = [], False
-    for kind, t in pieces:
-        if kind == "lit":
-            out.append(t)
-        elif t == "%":
-            out.append("%")
-        elif not placed and t in "0#?":
-            out.append(digits)
-            placed = True
-    return "".join(out).strip()
+    return _with_number(pieces, digits, "0#?")
 
 
 def shows_date(number_format: str) -> bool:
