@@ -294,7 +294,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         if not ind_id:
             continue
         native = {f: _at(raw_rows[r], cols[f]) for f in INPUT_FIELDS if f in cols}
-        _percentages_as_shown(r, v, native, cols, seen)
+        _read_as_shown(r, v, native, cols, seen)
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
@@ -487,7 +487,7 @@ def _same_digits(seen: str, words: str) -> bool:
     return seen.replace(",", "") == words.replace(",", "")
 
 
-def _percentages_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
+def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
                           seen: dict[str, tuple[str, str, str]]) -> None:
     """An input cell of row ``r`` read, and imported, as _shown_inputs reads it: with the
     percentage or the words the file's format shows (0.85 in a 0% cell → 「85%」, 1234 in
