@@ -74,6 +74,12 @@ def header_row(ws) -> tuple[int, dict[str, int]]:
     raise AssertionError(f"no header row in {ws.title}")
 
 
+def id_row(ws, ind_id: str) -> tuple[int, dict[str, int]]:
+    """The row of ``ind_id`` on a municipality sheet, and the sheet's columns by header."""
+    top, cols = header_row(ws)
+    return next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == ind_id), cols
+
+
 def empty_master_values(master: Path, names) -> None:
     wb = openpyxl.load_workbook(master, keep_vba=master.suffix == ".xlsm")
     for name in names:
@@ -1030,8 +1036,7 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     master, _, filled = cycle
     wb = openpyxl.load_workbook(filled["小樽市"])
     ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    row, cols = id_row(ws, "05-1")
     ws.cell(row, cols["実績値"]).value = 2.5
     ws.cell(row, cols["分母"]).value = 2.5
     ws.cell(row, cols["分母"]).number_format = "0.00"
@@ -1058,8 +1063,7 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
     master, _, filled = cycle
     wb = openpyxl.load_workbook(filled["小樽市"])
     ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    row, cols = id_row(ws, "05-1")
     ws.cell(row, cols["実績値"]).value = value
     ws.cell(row, cols["実績値"]).number_format = number_format
     wb.save(filled["小樽市"])
@@ -1082,8 +1086,7 @@ def test_a_returned_file_without_a_styles_part_is_read_by_its_values(cycle, caps
     master, _, filled = cycle
     wb = openpyxl.load_workbook(filled["小樽市"])
     ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    row, cols = id_row(ws, "05-1")
     ws.cell(row, cols["実績値"]).value = 2.5
     if as_displayed:
         wb.calculation.fullPrecision = False
@@ -1747,8 +1750,7 @@ def _corrected_after_split(master: Path, municipality: str, ind_id: str, value) 
     """What staff do when a municipality phones in a correction after the split."""
     wb = openpyxl.load_workbook(master)
     ws = wb[municipality]
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == ind_id)
+    row, cols = id_row(ws, ind_id)
     ws.cell(row, cols["実績値"]).value = value
     wb.save(master)
 
@@ -1902,8 +1904,7 @@ def _master_header_broken(ws):
 
 
 def _master_row_doubled(ws):
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    row, cols = id_row(ws, "04-1")
     ws.append([ws.cell(row, k).value for k in range(1, ws.max_column + 1)])
 
 
@@ -2127,8 +2128,7 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
     assert list_rows(master)["04-1"][1] == "◎"
     wb = openpyxl.load_workbook(master)     # a value changed after the last 再計算
     ws = wb["札幌市"]
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "04-1")
+    row, cols = id_row(ws, "04-1")
     ws.cell(row, cols["実績値"]).value = 0
     wb.save(master)
     assert list_rows(master)["04-1"][1] == "◎"       # the master's 一覧 is stale
@@ -2669,8 +2669,7 @@ def test_a_row_the_municipality_deleted_is_still_the_files(cycle):
     master, _, filled = cycle
     wb = openpyxl.load_workbook(filled["小樽市"])
     ws = wb["小樽市"]
-    top, cols = header_row(ws)
-    row = next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == "05-1")
+    row, cols = id_row(ws, "05-1")
     ws.protection.sheet = False
     ws.delete_rows(row)
     wb.save(filled["小樽市"])
