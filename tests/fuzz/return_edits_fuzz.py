@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, Office, col_letter, digest, prop, run, sort_range, url, workspace  # noqa: E402
+from staff_edits_fuzz import ERROR_FORMULAS, MUNIS, Office, col_letter, digest, prop, run, settle, sort_range, url, workspace  # noqa: E402
 
 FILTERS = {"xlsx": ("Calc MS Excel 2007 XML", ""), "xls": ("MS Excel 97", ""), "ods": ("calc8", ""),
            "csv": ("Text - txt - csv (StarCalc)", "44,34,76,1")}
@@ -680,16 +680,8 @@ def main():
             for a in p["actions"]:
                 seen[a["kind"]] = seen.get(a["kind"], 0) + 1
             seen["save:" + p["save"]["fmt"] + "/" + p["save"]["where"]] = seen.get("save:" + p["save"]["fmt"] + "/" + p["save"]["where"], 0) + 1
-        if problems:
-            fails += 1
-            dst = out / f"fail-{seed}"
-            shutil.rmtree(dst, ignore_errors=True)
-            work.rename(dst)
-            print(f"seed {seed}: {[(p['muni'], [a['kind'] for a in p['actions']], p['save']) for p in plan]}", flush=True)
-            for pr in problems:
-                print("   ", pr[:700], flush=True)
-        elif not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        drawn = str([(p["muni"], [a["kind"] for a in p["actions"]], p["save"]) for p in plan])
+        fails += settle(out, work, seed, problems, drawn, bool(args.keep))
     print(f"{n} sequences, {fails} with problems; drawn: {json.dumps(seen, ensure_ascii=False)}")
 
 

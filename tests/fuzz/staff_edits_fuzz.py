@@ -544,6 +544,22 @@ def workspace(out_arg: str):
     return out, office, base_dir
 
 
+def settle(out: Path, work: Path, seed: int, problems: list[str], drawn: str, keep: bool) -> bool:
+    """One sequence's end, both walkers': a failed one's folder kept as ``fail-<seed>`` and
+    its problems printed under what was drawn; a clean one's folder removed unless ``keep``.
+    Whether it failed."""
+    if problems:
+        dst = out / f"fail-{seed}"
+        shutil.rmtree(dst, ignore_errors=True)
+        work.rename(dst)
+        print(f"seed {seed}: {drawn}", flush=True)
+        for p in problems:
+            print("   ", p[:700], flush=True)
+    elif not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return bool(problems)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600)
@@ -587,16 +603,7 @@ def main():
         for a in actions:
             kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
         n += 1
-        if problems:
-            fails += 1
-            dst = out / f"fail-{seed}"
-            shutil.rmtree(dst, ignore_errors=True)
-            work.rename(dst)
-            print(f"seed {seed}: {[a['kind'] + ':' + a['sheet'] for a in actions]}", flush=True)
-            for p in problems:
-                print("   ", p, flush=True)
-        elif not fixed:
-            shutil.rmtree(work, ignore_errors=True)
+        fails += settle(out, work, seed, problems, str([a["kind"] + ":" + a["sheet"] for a in actions]), bool(fixed))
     print(f"{n} sequences, {fails} with problems; actions drawn: {json.dumps(kinds, ensure_ascii=False)}")
 
 
