@@ -1004,6 +1004,25 @@ def test_a_number_typed_into_status_instead_of_the_value_holds_the_row(cycle, ca
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
 
 
+def test_a_returned_status_shown_as_a_rough_figure_beside_an_empty_value_holds_the_row(cycle, capsys):
+    """小樽市 leaves 04-1's 実績値 empty and types 10 into 実施状況, formatted 「"約"0」: the
+    cell shows 「約10」, read as that text, and was imported as the status, 小樽市's figure
+    left out of the total without a word (a bare 10 was held). Held and named, as 10 is."""
+    master, _, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, "04-1")
+    ws.cell(row, cols["実施状況"]).value = 10
+    ws.cell(row, cols["実施状況"]).number_format = '"約"0'
+    wb.save(filled["小樽市"])
+    assert main(["collect", str(master), str(filled["小樽市"])]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実績値が空欄で、実施状況に数値「約10」だけ", out), out
+    assert cell_of(master, "小樽市", "04-1", "実施状況") is None
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+
+
 def test_a_returned_status_of_excels_full_cell_is_held_because_the_tool_writes_one_less(cycle, capsys):
     """A 実施状況 of Excel's full 32,767 characters is only a warning in the master (一覧 shows
     it cut), but importing it means the tool writes it into the master's cell, and the

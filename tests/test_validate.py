@@ -269,9 +269,21 @@ def test_a_bare_number_in_status_beside_an_empty_value_is_an_error_on_the_status
     assert f"実施状況に数値「{status}」だけ" in found[0].message and "小樽市の実績値は集計されません" in found[0].message
 
 
+@pytest.mark.parametrize("status", ["約3件", "約10", "3件程度", "概ね3件", "3件以上", "10未満", "3件（見込み）", "約1.2万人"])
+def test_a_hedged_figure_in_status_beside_an_empty_value_is_the_same_error(fy2023, status):
+    """「約3件」 in 実施状況 beside an empty 実績値 was taken as a status (a rough figure, not
+    one to sum), and 04-1's total was judged without 小樽市, where 「3件」 was held: the same
+    answer one column right, with a word the 実績値 cell would refuse (「見込みしかない場合は
+    「（未集計）」と」). A returned 10 formatted 「"約"0」 arrives so too. The error names it, and
+    the 実績値 cell then says what to do with a rough figure."""
+    found = _status_number_findings(fy2023, "04-1", "", status)
+    assert [(f.cell, f.severity, f.indicator_id) for f in found] == [("I5", ERROR, "04-1")]
+    assert f"実施状況に数値「{status}」だけ" in found[0].message
+
+
 @pytest.mark.parametrize("ind_id, value, status", [
     ("04-1", "", "3回開催"),      # words: a status
-    ("04-1", "", "約3件"),        # a rough figure, not one to sum
+    ("04-1", "", "約3回開催"),    # a hedged figure with words: a status
     ("04-1", "", "R6.2月"),       # a date
     ("04-1", "", "2023年度"),     # a year
     ("04-1", "2", "7"),           # the value is there

@@ -36,7 +36,8 @@ from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeabl
 from .values import (BOOLEAN_FIRST, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, illegal_char, normalize, parse_input, parse_value, shown, unit_family, unread_value)
+                     format_number, hedged_figure, illegal_char, normalize, parse_input, parse_value, shown, unit_family,
+                     unread_value)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -503,9 +504,10 @@ _BARE_NUMBER = re.compile(r"[+\-▲△]?\d[\d,]*(?:\.\d+)?")
 
 def _number_only(status: object) -> bool:
     """Whether a 実施状況 is a figure and nothing else: a bare number, or one a 実績値 cell would
-    read as a number (「2件」 「２件」 「▲3人」 「1.2万人」 「2件（把握可能分）」). A unit after the
-    number made it a status: 小樽市's 「2件」 was left out of 04-1's 21件, which was □ at 19件
-    with a warning only that the status would not show on 一覧."""
+    read as a number (「2件」 「２件」 「▲3人」 「1.2万人」 「2件（把握可能分）」), or one hedged
+    (「約10件」: values.hedged_figure). A unit after the number made it a status: 小樽市's
+    「2件」 was left out of 04-1's 21件, which was □ at 19件 with a warning only that the
+    status would not show on 一覧."""
     text = unicodedata.normalize("NFKC", shown(status)).strip()
     if _BARE_NUMBER.fullmatch(text):
         return True
@@ -514,7 +516,7 @@ def _number_only(status: object) -> bool:
     try:
         return parse_input(status).kind == NUMBER
     except ValueParseError:
-        return False
+        return hedged_figure(status)
 
 
 def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list[Finding]:

@@ -459,6 +459,27 @@ def published(text: str) -> str:
         else fit_cell(text)
 
 
+# The words that hedge a figure (approximate or bounding it), longest first, 見込み before 見込.
+_HEDGES = re.compile("|".join(sorted({*_APPROX, *_BOUNDS, "見込み"}, key=len, reverse=True)))
+
+
+def hedged_figure(text: str) -> bool:
+    """Whether ``text`` is one figure once the words that hedge it are taken off (「約10」
+    「10件程度」 「概ね10件」 「10以上」). parse_input refuses it for those words, so the 実施状況
+    check that catches a figure typed one column right (validate._number_only) passed 「約10」
+    beside an empty 実績値, where it caught 「10」 and 「10件」: the municipality's number was
+    left out of the total without a word. A text that is more than a hedged figure (「約10回
+    開催」) stays a status."""
+    t = normalize(text.strip())
+    bare = re.sub(r"\(\s*\)", "", _HEDGES.sub("", t))        # 「10件(見込み)」: its brackets emptied
+    if bare == t or not bare:
+        return False
+    try:
+        return parse_input(bare).kind == NUMBER
+    except ValueParseError:
+        return False
+
+
 def _approx_error(text: str, word: str) -> ValueParseError:
     return ValueParseError(
         f"「{shown(text)}」は概数・見込みの表記（「{word}」）です。"
