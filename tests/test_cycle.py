@@ -1053,6 +1053,12 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (85, '0.0"%"', "実績値「85.0%」（セルの数値は 85）の単位"),
     (1, '"実施";"未実施"', "数値を入力するセルに「実施」と入力されています"),
     (1234, '#,##0"件"', None),
+    (5, '[<10]"10未満";0', "「10未満」は範囲の表記"),         # the section a condition chose shows words
+    (12, '[<10]"10未満";0', None),                            # ... and the section it did not, the number
+    (-3, '[<10]"10未満";[>=100]"100以上";0', "「10未満」は範囲の表記"),
+    (150, '[<10]"10未満";[>=100]"100以上";0', "「100以上」は範囲の表記"),
+    (50, '[<10]"10未満";[>=100]"100以上";0', None),
+    (5000, '[>=1000]#,##0,"千件";0', None),                   # 5千件: the number 5000, read with its scale
 ])
 def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, value, number_format, said):
     """小樽市 types 10 into 05-1's 実績値 (件) and formats it 0"以上": its cell shows 「10以上」, a
@@ -1074,6 +1080,38 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
     else:
         assert rc == 1 and said in out and f"{ws.title}!{ws.cell(row, cols['実績値']).coordinate} 05-1" in out, out
         assert cell_of(master, "小樽市", "05-1", "実績値") is None, out      # held, not imported
+
+
+@pytest.mark.parametrize("value, number_format, imported", [
+    (5, '[<10]"10未満";0', None),
+    (-3, '[<10]"10未満";0', None),
+    (1, '"実施";"未実施"', None),                  # words alone, without a condition: none of the number
+    (12, '[<10]"10未満";0"件"', "12件"),           # the section not chosen by the condition: its digits
+])
+def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys, value, number_format, imported):
+    """小樽市 types 5 into 04-1's 実施状況, formatted 「[<10]"10未満";0」: the cell shows 「10未満」,
+    and collect imported 「5」 into the master without a word (the format's condition chose the
+    section, and a condition was not read). A 実施状況 is taken as shown only where it shows
+    its number's every digit (12 in 0"件" → 「12件」); 「10未満」 shows none of 5, so the row is
+    held, the cell named, the master kept."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, "04-1")
+    ws.cell(row, cols["実施状況"]).value = value
+    ws.cell(row, cols["実施状況"]).number_format = number_format
+    wb.save(filled["小樽市"])
+    rc = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    if imported is not None:
+        assert rc == 0 and cell_of(master, "小樽市", "04-1", "実施状況") == imported, out
+        return
+    seen = "実施" if value == 1 else "10未満"
+    assert rc == 1, out
+    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{seen}」が数値（{value}）に"
+            "表示形式で文字を付けて保存されており") in out, out
+    assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out       # held, not imported
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
 
 
 @pytest.mark.parametrize("as_displayed", [False, True])

@@ -412,8 +412,10 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
             elif shows_date(number_format) and (seen := number_shown(value, number_format, wb.date1904)):
                 out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
             elif ((words := number_read(value, number_format)) is not None
-                  and (seen := number_shown(value, number_format, wb.date1904)) and not _same_digits(seen, words)):
-                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen), value=shown(value)))
+                  and (seen := number_shown(value, number_format, wb.date1904))
+                  and not _same_digits(seen, words, value, number_format)):
+                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen),
+                                           value=shown(text(value))))
     return out
 
 
@@ -473,18 +475,22 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             read, words = text(value), number_read(value, number_format)
             if f != "status":
                 read = words or read
-            elif words is not None and _same_digits(seen, words) and not percent_shown(value, number_format):
+            elif (words is not None and _same_digits(seen, words, value, number_format)
+                  and not percent_shown(value, number_format)):
                 read = seen
             if seen != read or read != text(value):
                 out[cell_ref(r, cols[f])] = (read, seen, text(value))
     return out
 
 
-def _same_digits(seen: str, words: str) -> bool:
+def _same_digits(seen: str, words: str, value: float, number_format: str) -> bool:
     """Whether a cell's shown text (「1,234件」) shows the stored number's every digit with
     the format's words (number_read's 「1234件」): thousands separators aside, nothing rounded
-    or scaled away."""
-    return seen.replace(",", "") == words.replace(",", "")
+    or scaled away, and digits shown at all (a section of words alone, 「10未満」 for 5 in
+    「[<10]"10未満";0」, shows none of the number: core.displayed.shows_digits)."""
+    from ...core.displayed import shows_digits
+
+    return seen.replace(",", "") == words.replace(",", "") and shows_digits(value, number_format)
 
 
 def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
