@@ -426,6 +426,15 @@ def shows_digits(value: object, number_format: str) -> bool:
         t for kind, t in _pieces(chosen[0]) if kind == "code")))
 
 
+def shows_nothing(value: object, number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows the number ``value`` as nothing: the section
+    it is shown by (by sign or condition) is empty or blank (「;;;」 for any number, 「0;;」
+    for a negative one, 「0;-0;;@」 for zero). The file holds a number the form does not show."""
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
+    return chosen is not None and not "".join(t for _kind, t in _pieces(chosen[0])).strip()
+
+
 def shows_date(number_format: str) -> bool:
     """Whether a cell of ``number_format`` shows a number as a date or a time (「1:05:00」
     typed is the serial 0.0451388888888889 in such a cell)."""
