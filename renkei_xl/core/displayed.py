@@ -9,11 +9,22 @@ and each judged its own. So the file face stores what Excel would keep (``as_dis
 by the format the cell has as the number arrives (workbook.apply._as_displayed).
 
 Hand-written because no kept Python library rounds by an Excel number format; it reads the
-part of a format that decides the shown digits: the section for the sign, its decimals, its
-percent signs (×100 each) and the thousands commas after the last digit (÷1000 each).
-Formats it does not model (General, which shows a number as it is; dates and times;
-scientific; fractions; text; sections chosen by a condition) leave the number as it is. Rounding is half away from zero,
-as Excel's, from the shortest repr (1.005 → 1.01, as shown).
+part of a format that decides the shown digits: the section the number is shown by (chosen
+by its sign or by a condition, 「[<10]"10未満";0」: _section_for, the one choice of a section
+for every reading here), its decimals, its percent signs (×100 each) and the thousands commas
+after the last digit (÷1000 each). Formats it does not model (General, which shows a number
+as it is; dates and times, Japanese eras among them; scientific; fractions; text; a section
+of words alone) leave the number as it is. Rounding is half away from zero, as Excel's,
+from the shortest repr (1.005 → 1.01, as shown).
+
+The same module makes the text a returned cell shows (number_shown, percent_shown) and reads
+its number with the format's words and scale (number_read), by the same section. What each
+other feature that changes a cell's text is taken for (tests/test_displayed.py pins each):
+kanji numerals (「[DBNum1]0"件"」: 十二件) are the same number, read 「12件」 and quoted in
+digits; scientific (1.23E+04) and fractions (1 1/2) show the number rounded, read as stored
+and not quoted; a fill (*) or a space's width (_) adds no word; a text section (@) is not a
+number's; a section that shows nothing (「;;;」) leaves no text (shows_nothing: collect holds
+such a number unless it is 0).
 """
 
 from __future__ import annotations
@@ -174,8 +185,9 @@ def percent_shown(value: object, number_format: str, date1904: bool = False) -> 
     return seen if "%" in "".join(t for kind, t in _pieces(section) if kind == "code") else None
 
 
-# A date or time part of a format (longest first), and the parts no text is made for here:
-# names of months and days, AM/PM (their words depend on the application's language).
+# A date or time part of a format (longest first, an era 「ggge」 among them), and the parts
+# no text is made for here: names of months and days, AM/PM (their words depend on the
+# application's language).
 _DATE_PART = re.compile(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|g{1,3}|ee?|\.0+", re.I)
 _DATE_WORDS = re.compile(r"mmm|ddd|[ab]|午前|午後", re.I)
 # Japan's eras from their first day, as a Japanese Excel shows them (「ggge"年"」 令和5年, 「gge」
@@ -312,8 +324,8 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
 
 def _made_format(value: object, number_format: str) -> "str | None":
     """The format a number's shown text is made for here, or None: not a number, 標準 or
-    文字列 (the number as it is), longer than a format can be, or sections chosen by a
-    condition. One gate for number_shown and number_read."""
+    文字列 (the number as it is), or longer than a format can be. One gate for number_shown
+    and number_read."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
     fmt = number_format or "General"
@@ -338,9 +350,10 @@ def _with_number(pieces: list[tuple[str, str]], number: str, holders: str) -> st
 def number_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """The text a cell of ``number_format`` shows for the number ``value``, where the format
     shows more than the number alone: a percentage, thousands separators, a fixed number of
-    decimals, text around it (0"件"), a date or a time; None for a format that shows the
-    number as it is (標準, 文字列) or one not made here (scientific, fractions, names of
-    months, eras, AM/PM, sections chosen by a condition). A returned file holds the number
+    decimals, text around it (0"件"), a date or a time (an era's: 令和5年), by the section
+    its sign or a condition chose (5 in 「[<10]"10未満";0」 shows 10未満); None for a format
+    that shows the number as it is (標準, 文字列), shows nothing (「;;;」) or one not made
+    here (scientific, fractions, names of months, AM/PM). A returned file holds the number
     alone, and a message quoting it (「0.85」 for a cell showing 85%, 「0.0451388888888889」
     for 1:05:00) named a value the municipality cannot find in its cell. ``date1904``: the
     book counts its dates from 1904 (its workbookPr date1904)."""
