@@ -253,6 +253,14 @@ def _number_text(value: float, code: str) -> "str | None":
     return head + ("." + tail if tail or "0" in fraction else ("." if fraction and decimals else ""))
 
 
+def _era_part(part: str, when) -> str:
+    """An era part of a format (「ggg」 令和, 「gg」 令, 「g」 R, 「e」 5, 「ee」 05) for the day ``when``."""
+    start, name, letter = next(e for e in _ERAS if when.date().isoformat() >= e[0])
+    if part[0] == "e":
+        return str(when.year - int(start[:4]) + 1).zfill(len(part))
+    return letter if part == "g" else name[0] if part == "gg" else name
+
+
 def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> "str | None":
     """``value`` (a serial of the book's count: from 1904 when ``date1904``) as a date or time
     section shows it. No date before 1900-03-01 in the 1900 count (its fictitious 29 February);
@@ -285,13 +293,9 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
         tok, low = m.group(0), m.group(0).lower()
         before = "".join(out).rstrip()
         after = flat[m.end():].lstrip()
-        if low.startswith("[h"):
-            out.append(str(seconds // 3600).zfill(len(low) - 2))
-            timeish = True
-        elif low.startswith("[m"):
-            out.append(str(seconds // 60).zfill(len(low) - 2))
-        elif low.startswith("[s"):
-            out.append(str(seconds).zfill(len(low) - 2))
+        if low.startswith("["):            # elapsed hours, minutes or seconds
+            out.append(str(seconds // {"h": 3600, "m": 60, "s": 1}[low[1]]).zfill(len(low) - 2))
+            timeish = timeish or low[1] == "h"
         elif low in ("yyyy", "yy", "d", "dd") and not dated:
             return None
         elif low in ("yyyy", "yy"):
@@ -299,11 +303,7 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
         elif low[0] in "ge":
             if not dated:
                 return None
-            start, name, letter = next(e for e in _ERAS if when.date().isoformat() >= e[0])
-            if low[0] == "e":
-                out.append(str(when.year - int(start[:4]) + 1).zfill(len(low)))
-            else:
-                out.append(letter if low == "g" else name[0] if low == "gg" else name)
+            out.append(_era_part(low, when))
         elif low in ("h", "hh"):
             out.append(str(when.hour).zfill(len(low)))
             timeish = True
