@@ -1047,6 +1047,29 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
 
 
+@pytest.mark.parametrize("number_format, seen", [
+    ('[$-411]ggge"年"', "令和5年"), ('[$-411]ge"年"', "R5年"),
+    ('[$-411]ggge"年"m"月"d"日"', "2023-03-15")])     # python-calamine hands this one over as a date
+def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_format, seen):
+    """45000 in 04-1's 実施状況, formatted 和暦 「[$-411]ggge"年"」 (the cell shows 令和5年): the era
+    was not made, and a format of an era and a year alone is none python-calamine reads as a
+    date, so collect imported 「45000」 into the master without a word. It is held as a date,
+    as 「10/10」 is, quoting what the cell shows."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, "04-1")
+    ws.cell(row, cols["実施状況"]).value = 45000
+    ws.cell(row, cols["実施状況"]).number_format = number_format
+    wb.save(filled["小樽市"])
+    rc = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert rc == 1, out
+    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{seen}」が日付・時刻として"
+            "保存されています") in out, out
+    assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out
+
+
 def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_same_number(cycle, capsys):
     """小樽市 types 2.5 into 05-1's 実績値 (a count) and 2.5 into the 分母 beside it, which it
     formats 0.00 (shown 2.50). Findings quote what a cell shows, found by the quoted text: the
@@ -1072,6 +1095,12 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (85, '0.0"%"', "実績値「85.0%」（セルの数値は 85）の単位"),
     (1, '"実施";"未実施"', "数値を入力するセルに「実施」と入力されています"),
     (1234, '#,##0"件"', None),
+    (5, '[<10]"10未満";0', "「10未満」は範囲の表記"),         # the section a condition chose shows words
+    (12, '[<10]"10未満";0', None),                            # ... and the section it did not, the number
+    (-3, '[<10]"10未満";[>=100]"100以上";0', "「10未満」は範囲の表記"),
+    (150, '[<10]"10未満";[>=100]"100以上";0', "「100以上」は範囲の表記"),
+    (50, '[<10]"10未満";[>=100]"100以上";0', None),
+    (5000, '[>=1000]#,##0,"千件";0', None),                   # 5千件: the number 5000, read with its scale
 ])
 def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, value, number_format, said):
     """小樽市 types 10 into 05-1's 実績値 (件) and formats it 0"以上": its cell shows 「10以上」, a
@@ -1093,6 +1122,67 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
     else:
         assert rc == 1 and said in out and f"{ws.title}!{ws.cell(row, cols['実績値']).coordinate} 05-1" in out, out
         assert cell_of(master, "小樽市", "05-1", "実績値") is None, out      # held, not imported
+
+
+@pytest.mark.parametrize("value, number_format, imported", [
+    (5, '[<10]"10未満";0', None),
+    (-3, '[<10]"10未満";0', None),
+    (1, '"実施";"未実施"', None),                  # words alone, without a condition: none of the number
+    (12, '[<10]"10未満";0"件"', "12件"),           # the section not chosen by the condition: its digits
+])
+def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys, value, number_format, imported):
+    """小樽市 types 5 into 04-1's 実施状況, formatted 「[<10]"10未満";0」: the cell shows 「10未満」,
+    and collect imported 「5」 into the master without a word (the format's condition chose the
+    section, and a condition was not read). A 実施状況 is taken as shown only where it shows
+    its number's every digit (12 in 0"件" → 「12件」); 「10未満」 shows none of 5, so the row is
+    held, the cell named, the master kept."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, "04-1")
+    ws.cell(row, cols["実施状況"]).value = value
+    ws.cell(row, cols["実施状況"]).number_format = number_format
+    wb.save(filled["小樽市"])
+    rc = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    if imported is not None:
+        assert rc == 0 and cell_of(master, "小樽市", "04-1", "実施状況") == imported, out
+        return
+    seen = "実施" if value == 1 else "10未満"
+    assert rc == 1, out
+    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{seen}」が数値（{value}）に"
+            "表示形式で文字を付けて保存されており") in out, out
+    assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out       # held, not imported
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
+
+
+@pytest.mark.parametrize("header, value, number_format, held", [
+    ("実績値", 12, ";;;", True), ("実施状況", 12, ";;;", True), ("実績値", -5, "0;;", True),
+    ("実績値", 5, '[<10]"";0', True),
+    ("実績値", 0, "0;-0;;@", False),             # a zero shown blank, the common way to hide zeros: 0
+])
+def test_a_returned_number_its_format_shows_as_nothing_is_held(cycle, capsys, header, value, number_format, held):
+    """小樽市 types 12 into 05-1's 実績値 and formats it 「;;;」: the form shows an empty cell, and
+    collect imported 12 without a word (a number nobody sees on the form; read as empty it
+    would be a figure dropped). Either is a guess (SPEC §3): the row is held, the cell, the
+    number and the format named, the master kept. A hidden zero is 0."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, "05-1")
+    ws.cell(row, cols[header]).value = value
+    ws.cell(row, cols[header]).number_format = number_format
+    wb.save(filled["小樽市"])
+    rc = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    if not held:
+        assert rc == 0 and cell_of(master, "小樽市", "05-1", header) == value, out
+        return
+    assert rc == 1, out
+    assert (f"{ws.title}!{ws.cell(row, cols[header]).coordinate} 05-1: {header}のセルに数値 {value} が入っていますが、"
+            f"表示形式「{number_format}」のため何も表示されていません") in out, out
+    assert cell_of(master, "小樽市", "05-1", header) is None, out       # held, not imported
+    assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
 
 
 @pytest.mark.parametrize("as_displayed", [False, True])

@@ -9,11 +9,22 @@ and each judged its own. So the file face stores what Excel would keep (``as_dis
 by the format the cell has as the number arrives (workbook.apply._as_displayed).
 
 Hand-written because no kept Python library rounds by an Excel number format; it reads the
-part of a format that decides the shown digits: the section for the sign, its decimals, its
-percent signs (×100 each) and the thousands commas after the last digit (÷1000 each).
-Formats it does not model (General, which shows a number as it is; dates and times;
-scientific; fractions; text; sections chosen by a condition) leave the number as it is. Rounding is half away from zero,
-as Excel's, from the shortest repr (1.005 → 1.01, as shown).
+part of a format that decides the shown digits: the section the number is shown by (chosen
+by its sign or by a condition, 「[<10]"10未満";0」: _section_for, the one choice of a section
+for every reading here), its decimals, its percent signs (×100 each) and the thousands commas
+after the last digit (÷1000 each). Formats it does not model (General, which shows a number
+as it is; dates and times, Japanese eras among them; scientific; fractions; text; a section
+of words alone) leave the number as it is. Rounding is half away from zero, as Excel's,
+from the shortest repr (1.005 → 1.01, as shown).
+
+The same module makes the text a returned cell shows (number_shown, percent_shown) and reads
+its number with the format's words and scale (number_read), by the same section. What each
+other feature that changes a cell's text is taken for (tests/test_displayed.py pins each):
+kanji numerals (「[DBNum1]0"件"」: 十二件) are the same number, read 「12件」 and quoted in
+digits; scientific (1.23E+04) and fractions (1 1/2) show the number rounded, read as stored
+and not quoted; a fill (*) or a space's width (_) adds no word; a text section (@) is not a
+number's; a section that shows nothing (「;;;」) leaves no text (shows_nothing: collect holds
+such a number unless it is 0).
 """
 
 from __future__ import annotations
@@ -62,12 +73,80 @@ def _rounded(number: Decimal, code: str) -> "tuple[Decimal, Decimal] | None":
         return None
 
 
-def _section_for(value: float, sections: list[str]) -> str:
-    """The section a cell shows ``value`` by: the second for a negative number, the third
-    for zero, where the format has them; the first otherwise."""
-    if value == 0 and len(sections) > 2:
-        return sections[2]
-    return sections[1] if value < 0 and len(sections) > 1 else sections[0]
+# A section's condition (「[<10]」, 「[>=1E3]」); Excel allows one in each of the first two.
+_CONDITION = re.compile(r"\[(<>|<=|>=|<|>|=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\]")
+_COMPARE = {"<": lambda v, c: v < c, "<=": lambda v, c: v <= c, ">": lambda v, c: v > c,
+            ">=": lambda v, c: v >= c, "=": lambda v, c: v == c, "<>": lambda v, c: v != c}
+# The section a number no condition takes is shown by in a book whose format has none left:
+# 標準 (LibreOffice appends 「;General」 to 「[<=100]0;[>100]0」 and to 「[<10]"10未満"」).
+_GENERAL = "General"
+
+
+def _condition(section: str) -> "tuple[str, float] | None":
+    """A section's condition as (operator, limit), found outside its quoted text."""
+    m = _CONDITION.search(re.sub(r'"[^"]*"|\\.', "", section))
+    return (m.group(1), float(m.group(2))) if m else None
+
+
+def _only_not_positive(conditions: list) -> bool:
+    """Whether no positive number meets every one of ``conditions`` ((operator, limit, met):
+    ``met`` False for one the number must fail). Such a set is a run of intervals whose ends
+    are the limits, so a positive number in it is a limit, a point between two of them (or
+    between 0 and the least), or one past the greatest."""
+    ends = sorted({0.0, *(c for _op, c, _met in conditions if c > 0)})
+    points = ends[1:] + [(a + b) / 2 for a, b in zip(ends, ends[1:])] + [ends[-1] + 1]
+    return not any(all(_COMPARE[op](p, c) == met for op, c, met in conditions) for p in points)
+
+
+def _section_for(value: float, sections: list[str]) -> "tuple[str, bool] | None":
+    """The section a cell shows ``value`` by and whether it shows the number's minus sign
+    itself; None for a format whose choice is not made here (a condition in the second
+    section alone, which LibreOffice refuses). The one choice for number_shown, number_read,
+    percent_shown and as_displayed.
+
+    Without a condition: the second section for a negative number, the third for zero,
+    where the format has them; the first otherwise. With one (Microsoft's 「Review guidelines
+    for customizing a number format」: 「[Red][<=100];[Blue][>100]」): the first section takes
+    the numbers its condition meets, the second those its own meets, the third the rest
+    (「[<10]"10未満";[>=100]"100以上";0」 shows 50 by 0). With a condition on the first alone,
+    the second takes the rest where it is the last (「[<10]"10未満";0」: 12 shows 12, -3 shows
+    10未満); followed by a third, it takes the negative numbers and the third the rest, as
+    LibreOffice does (「[>=10]0;"負";"他"」: 5 shows 他; Microsoft does not say). A number no
+    section takes is shown as 標準 shows it (two conditions and no third, or one section).
+
+    The minus sign: Excel shows it unless every number the chosen section can take is zero or
+    less, so the section's own marks are the sign (「[<0]"▲"0;0」: -5 shows ▲5, as in a plain
+    「0;▲0」; 「[<-10]#」: -20 shows 20), and shows it in a section a condition did not choose
+    (「[=0]"－";0」: -5 shows -5). That is Excel as reported with its screens (SheetJS issues
+    2573 and 2586, Apache POI pull 229); Microsoft does not document it. LibreOffice differs
+    for a negative number outside the first section (it shows 「[=0]"－";0」's -5 as 5) and in a
+    first section of a limit below zero (「[<=-1]"▲"0;0」: -▲5). The returned file is Excel's,
+    and a number read with its sign where its section carries none is the stored number."""
+    conditions = [_condition(s) for s in sections[:2]]
+    if not any(conditions):
+        if len(sections) > 2:
+            conditions = [(">", 0.0), ("<", 0.0)]
+        elif len(sections) == 2:
+            conditions = [(">=", 0.0), None]
+    elif conditions[0] is None:
+        return None
+    elif len(conditions) == 2 and conditions[1] is None and len(sections) > 2:
+        conditions[1] = ("<", 0.0)
+    first = conditions[0]
+    second = conditions[1] if len(conditions) > 1 else None
+    if first is None:                                   # one section without a condition
+        return sections[0], value < 0
+    if _COMPARE[first[0]](value, first[1]):
+        chosen, reach = sections[0], [(*first, True)]
+    elif len(sections) == 2 and second is None:
+        chosen, reach = sections[1], [(*first, False)]
+    elif second is not None and _COMPARE[second[0]](value, second[1]):
+        chosen, reach = sections[1], [(*first, False), (*second, True)]
+    elif len(sections) > 2:
+        chosen, reach = sections[2], [(*first, False), (*second, False)]
+    else:
+        return _GENERAL, value < 0
+    return chosen, value < 0 and not _only_not_positive(reach)
 
 
 def as_displayed(value: float, number_format: str) -> float:
@@ -77,9 +156,10 @@ def as_displayed(value: float, number_format: str) -> float:
         return value
     if len(number_format or "") > FORMAT_CHARS:
         return value
-    if re.search(r"\[[<>=]", number_format or ""):     # sections chosen by condition, not sign
+    chosen = _section_for(value, _sections(number_format or "General"))
+    if chosen is None:
         return value
-    bare = _LITERALS.sub("", _section_for(value, _sections(number_format or "General")))
+    bare = _LITERALS.sub("", chosen[0])
     if not bare.strip() or _UNMODELLED.search(bare) or not re.search(r"[0#?]", bare):
         return value
     rounded = _rounded(Decimal(repr(value)), bare)
@@ -101,14 +181,28 @@ def percent_shown(value: object, number_format: str, date1904: bool = False) -> 
     seen = number_shown(value, number_format, date1904)
     if seen is None:
         return None
-    section = _section_for(value, _sections(number_format))   # type: ignore[arg-type]
+    section, _signed = _section_for(value, _sections(number_format))   # type: ignore[arg-type, misc]
     return seen if "%" in "".join(t for kind, t in _pieces(section) if kind == "code") else None
 
 
-# A date or time part of a format (longest first), and the parts no text is made for here:
-# names of months and days, eras, AM/PM (their words depend on the application's language).
-_DATE_PART = re.compile(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|\.0+", re.I)
-_DATE_WORDS = re.compile(r"mmm|ddd|[geab]|午前|午後", re.I)
+# A date or time part of a format (longest first, an era 「ggge」 among them), and the parts
+# no text is made for here: names of months and days, AM/PM (their words depend on the
+# application's language).
+_DATE_PART = re.compile(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|g{1,3}|ee?|\.0+", re.I)
+_DATE_WORDS = re.compile(r"mmm|ddd|[ab]|午前|午後", re.I)
+# Japan's eras from their first day, as a Japanese Excel shows them (「ggge"年"」 令和5年, 「gge」
+# 令5, 「ge」 R5; the first year is 1, 元年 only under the locale 「[$-ja-JP-x-gannen]」, not
+# made here). Dates before 1900-03-01 are not made, so 明治 is the first needed.
+_ERAS = (("2019-05-01", "令和", "R"), ("1989-01-08", "平成", "H"), ("1926-12-25", "昭和", "S"),
+         ("1912-07-30", "大正", "T"), ("1868-10-23", "明治", "M"))
+
+
+def _is_date_code(code: str) -> bool:
+    """Whether a section's number part (``code``) is a date or a time: a part of one, an era
+    (「ggge」) among them, and no text (@); 「E」 among digits is scientific, not an era year."""
+    if "@" in code:
+        return False
+    return bool(re.search(r"[ymdhsg]", code, re.I) or "e" in code.lower() and not re.search(r"[0#?]", code))
 
 
 def _pieces(section: str) -> list[tuple[str, str]]:
@@ -132,7 +226,7 @@ def _pieces(section: str) -> list[tuple[str, str]]:
             end = section.find("]", i)
             i = len(section) if end < 0 else end + 1       # [colour], [$-411], [DBNum1]: no text
         else:
-            out.append(("code" if ch in "0#?.,%" or ch.lower() in "ymdhs[]e/@" else "lit", ch))
+            out.append(("code" if ch in "0#?.,%" or ch.lower() in "ymdhs[]eg/@" else "lit", ch))
             i += 1
     return out
 
@@ -157,6 +251,14 @@ def _number_text(value: float, code: str) -> "str | None":
         head = head.zfill(zeros)
     tail = tail.rstrip("0").ljust(fraction.count("0"), "0") if decimals else ""
     return head + ("." + tail if tail or "0" in fraction else ("." if fraction and decimals else ""))
+
+
+def _era_part(part: str, when) -> str:
+    """An era part of a format (「ggg」 令和, 「gg」 令, 「g」 R, 「e」 5, 「ee」 05) for the day ``when``."""
+    start, name, letter = next(e for e in _ERAS if when.date().isoformat() >= e[0])
+    if part[0] == "e":
+        return str(when.year - int(start[:4]) + 1).zfill(len(part))
+    return letter if part == "g" else name[0] if part == "gg" else name
 
 
 def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> "str | None":
@@ -191,17 +293,17 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
         tok, low = m.group(0), m.group(0).lower()
         before = "".join(out).rstrip()
         after = flat[m.end():].lstrip()
-        if low.startswith("[h"):
-            out.append(str(seconds // 3600).zfill(len(low) - 2))
-            timeish = True
-        elif low.startswith("[m"):
-            out.append(str(seconds // 60).zfill(len(low) - 2))
-        elif low.startswith("[s"):
-            out.append(str(seconds).zfill(len(low) - 2))
+        if low.startswith("["):            # elapsed hours, minutes or seconds
+            out.append(str(seconds // {"h": 3600, "m": 60, "s": 1}[low[1]]).zfill(len(low) - 2))
+            timeish = timeish or low[1] == "h"
         elif low in ("yyyy", "yy", "d", "dd") and not dated:
             return None
         elif low in ("yyyy", "yy"):
             out.append(str(when.year) if low == "yyyy" else f"{when.year % 100:02d}")
+        elif low[0] in "ge":
+            if not dated:
+                return None
+            out.append(_era_part(low, when))
         elif low in ("h", "hh"):
             out.append(str(when.hour).zfill(len(low)))
             timeish = True
@@ -222,12 +324,12 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
 
 def _made_format(value: object, number_format: str) -> "str | None":
     """The format a number's shown text is made for here, or None: not a number, 標準 or
-    文字列 (the number as it is), longer than a format can be, or sections chosen by a
-    condition. One gate for number_shown and number_read."""
+    文字列 (the number as it is), or longer than a format can be. One gate for number_shown
+    and number_read."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
     fmt = number_format or "General"
-    if len(fmt) > FORMAT_CHARS or re.search(r"\[[<>=]", fmt) or fmt.strip().lower() in ("general", "@", "標準"):
+    if len(fmt) > FORMAT_CHARS or fmt.strip().lower() in ("general", "@", "標準"):
         return None
     return fmt
 
@@ -248,27 +350,32 @@ def _with_number(pieces: list[tuple[str, str]], number: str, holders: str) -> st
 def number_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """The text a cell of ``number_format`` shows for the number ``value``, where the format
     shows more than the number alone: a percentage, thousands separators, a fixed number of
-    decimals, text around it (0"件"), a date or a time; None for a format that shows the
-    number as it is (標準, 文字列) or one not made here (scientific, fractions, names of
-    months, eras, AM/PM, sections chosen by a condition). A returned file holds the number
+    decimals, text around it (0"件"), a date or a time (an era's: 令和5年), by the section
+    its sign or a condition chose (5 in 「[<10]"10未満";0」 shows 10未満); None for a format
+    that shows the number as it is (標準, 文字列), shows nothing (「;;;」) or one not made
+    here (scientific, fractions, names of months, AM/PM). A returned file holds the number
     alone, and a message quoting it (「0.85」 for a cell showing 85%, 「0.0451388888888889」
     for 1:05:00) named a value the municipality cannot find in its cell. ``date1904``: the
     book counts its dates from 1904 (its workbookPr date1904)."""
     fmt = _made_format(value, number_format)
     if fmt is None:
         return None
-    sections = _sections(fmt)
-    section = _section_for(value, sections)
+    chosen = _section_for(value, _sections(fmt))
+    if chosen is None:
+        return None
+    section, signed = chosen
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
-    if re.search(r"[ymdhs]", code, re.I) and "@" not in code:
+    if "General" in section:
+        return None
+    if _is_date_code(code):
         return _date_text(float(value), pieces, date1904)
     if not re.search(r"[0#?]", code):
-        return None if "@" in code or "General" in section else "".join(t for _k, t in pieces).strip() or None
+        return None if "@" in code else "".join(t for _k, t in pieces).strip() or None
     number = _number_text(value, code.replace("[", "").replace("]", ""))
     if number is None:
         return None
-    sign = "-" if value < 0 and len(sections) < 2 and number.strip("0.,") else ""
+    sign = "-" if signed and number.strip("0.,") else ""
     return _with_number(pieces, sign + number, "0#?.,")
 
 
@@ -296,16 +403,19 @@ def number_read(value: object, number_format: str) -> "str | None":
     fmt = _made_format(value, number_format)
     if fmt is None:
         return None
-    sections = _sections(fmt)
-    pieces = _pieces(_section_for(value, sections))
+    chosen = _section_for(value, _sections(fmt))
+    if chosen is None:
+        return None
+    section, signed = chosen
+    pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
-    if re.search(r"[ymdhse/@\[\]]", code, re.I):
+    if re.search(r"[ymdhseg/@\[\]]", code, re.I):
         return None
     if not re.search(r"[0#?]", code):     # a section of words alone: 1 in "実施";"未実施" shows 実施
         shown_words = words.strip()
         return shown_words if value != 0 and "%" not in code and shown_words.strip(_NO_WORDS) else None
-    own_sign = value < 0 and len(sections) > 1
+    own_sign = value < 0 and not signed
     if own_sign and not set(words) - _SIGN_MARKS:
         words = ""
     rounded = _rounded(Decimal(repr(float(value))), code)
@@ -319,6 +429,25 @@ def number_read(value: object, number_format: str) -> "str | None":
     return _with_number(pieces, digits, "0#?")
 
 
+def shows_digits(value: object, number_format: str) -> bool:
+    """Whether the section a cell of ``number_format`` shows the number ``value`` by shows
+    its digits: not a section of words alone (5 in 「[<10]"10未満";0」 shows 10未満, 1 in
+    「"実施";"未実施"」 実施), whose text says nothing of the number stored."""
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
+    return chosen is None or bool(re.search(r"[0#?]", "".join(
+        t for kind, t in _pieces(chosen[0]) if kind == "code")))
+
+
+def shows_nothing(value: object, number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows the number ``value`` as nothing: the section
+    it is shown by (by sign or condition) is empty or blank (「;;;」 for any number, 「0;;」
+    for a negative one, 「0;-0;;@」 for zero). The file holds a number the form does not show."""
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
+    return chosen is not None and not "".join(t for _kind, t in _pieces(chosen[0])).strip()
+
+
 def shows_date(number_format: str) -> bool:
     """Whether a cell of ``number_format`` shows a number as a date or a time (「1:05:00」
     typed is the serial 0.0451388888888889 in such a cell)."""
@@ -327,4 +456,4 @@ def shows_date(number_format: str) -> bool:
         return False
     section = _sections(fmt)[0]
     code = "".join(t for kind, t in _pieces(section) if kind == "code")
-    return bool(re.search(r"[ymdhs]", code, re.I)) and "@" not in code and fmt.strip().lower() != "general"
+    return _is_date_code(code) and fmt.strip().lower() != "general"

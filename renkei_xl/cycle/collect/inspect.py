@@ -22,9 +22,10 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, IGNORED_DENOMINATOR,
-                              MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER, QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT,
-                              STALE_RETURN, STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT)
+from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, HIDDEN_NUMBER,
+                              IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
+                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
+                              STATUS_WORDS, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import error_value, shown, unread_kind, unread_places
@@ -302,6 +303,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
     errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
     errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
+    errors += _hidden_numbers(wb, muni, cols, raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
@@ -412,8 +414,10 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
             elif shows_date(number_format) and (seen := number_shown(value, number_format, wb.date1904)):
                 out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
             elif ((words := number_read(value, number_format)) is not None
-                  and (seen := number_shown(value, number_format, wb.date1904)) and not _same_digits(seen, words)):
-                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen), value=shown(value)))
+                  and (seen := number_shown(value, number_format, wb.date1904))
+                  and not _same_digits(seen, words, value, number_format)):
+                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen),
+                                           value=shown(text(value))))
     return out
 
 
@@ -439,6 +443,25 @@ def _percents_formatted_after(wb, muni: str, cols: dict[str, int], raw_rows: dic
                     and (seen := percent_shown(value, wb.number_format(muni, r, cols[f]), wb.date1904))):
                 out.append(PERCENT_FORMATTED_AFTER.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
                                                       shown=shown(seen), value=shown(text(value))))
+    return out
+
+
+def _hidden_numbers(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
+                    row_ids: dict[int, str]) -> list:
+    """Each input cell holding a number other than 0 that its format shows as nothing
+    (findings.HIDDEN_NUMBER, core.displayed.shows_nothing: 「;;;」): the municipality's form
+    shows an empty cell, the file a number, and either reading is a guess (SPEC §3), so the
+    row is held. A zero shown blank (「0;-0;;@」) is the common way to hide zeros: read as 0."""
+    from ...core.displayed import shows_nothing
+
+    out = []
+    for r, ind_id in row_ids.items():
+        for f in INPUT_FIELDS:
+            value = _at(raw_rows[r], cols[f]) if f in cols else None
+            if (isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+                    and shows_nothing(value, number_format := wb.number_format(muni, r, cols[f]))):
+                out.append(HIDDEN_NUMBER.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
+                                            value=shown(text(value)), format=shown(number_format)))
     return out
 
 
@@ -473,18 +496,22 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             read, words = text(value), number_read(value, number_format)
             if f != "status":
                 read = words or read
-            elif words is not None and _same_digits(seen, words) and not percent_shown(value, number_format):
+            elif (words is not None and _same_digits(seen, words, value, number_format)
+                  and not percent_shown(value, number_format)):
                 read = seen
             if seen != read or read != text(value):
                 out[cell_ref(r, cols[f])] = (read, seen, text(value))
     return out
 
 
-def _same_digits(seen: str, words: str) -> bool:
+def _same_digits(seen: str, words: str, value: float, number_format: str) -> bool:
     """Whether a cell's shown text (「1,234件」) shows the stored number's every digit with
     the format's words (number_read's 「1234件」): thousands separators aside, nothing rounded
-    or scaled away."""
-    return seen.replace(",", "") == words.replace(",", "")
+    or scaled away, and digits shown at all (a section of words alone, 「10未満」 for 5 in
+    「[<10]"10未満";0」, shows none of the number: core.displayed.shows_digits)."""
+    from ...core.displayed import shows_digits
+
+    return seen.replace(",", "") == words.replace(",", "") and shows_digits(value, number_format)
 
 
 def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
