@@ -275,7 +275,7 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
     seconds = round(value * 86400)
     when = (dt.datetime(1904, 1, 1) if date1904 else EXCEL_DAY_ZERO) + dt.timedelta(seconds=seconds)
     dated = date1904 or value >= 61
-    out, timeish = [], False
+    out, previous = [], ""
     flat = "".join(t if kind == "code" else "\0" * len(t) for kind, t in section)
     lits = iter(t for kind, t in section if kind == "lit" and t)
     i = 0
@@ -290,12 +290,9 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
             out.append(flat[i])
             i += 1
             continue
-        tok, low = m.group(0), m.group(0).lower()
-        before = "".join(out).rstrip()
-        after = flat[m.end():].lstrip()
+        low = m.group(0).lower()
         if low.startswith("["):            # elapsed hours, minutes or seconds
             out.append(str(seconds // {"h": 3600, "m": 60, "s": 1}[low[1]]).zfill(len(low) - 2))
-            timeish = timeish or low[1] == "h"
         elif low in ("yyyy", "yy", "d", "dd") and not dated:
             return None
         elif low in ("yyyy", "yy"):
@@ -306,9 +303,11 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
             out.append(_era_part(low, when))
         elif low in ("h", "hh"):
             out.append(str(when.hour).zfill(len(low)))
-            timeish = True
-        elif low in ("m", "mm"):     # minutes after an hour or before seconds, else the month
-            minute = timeish and before.endswith(":") or after[:1] == ":" and re.match(r":\s*s", after, re.I)
+        elif low in ("m", "mm"):
+            # Minutes where the part before is an hour or the part after seconds, whatever
+            # text stands between (「mm:ss」, 「h"時"mm"分"」), else the month.
+            following = _DATE_PART.search(flat, m.end())
+            minute = previous.lstrip("[")[:1] == "h" or bool(following) and following.group(0).lower().lstrip("[")[:1] == "s"
             if not minute and not dated:
                 return None
             out.append(str(when.minute if minute else when.month).zfill(len(low)))
@@ -318,6 +317,7 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
             out.append(str(when.second).zfill(len(low)))
         else:
             return None          # fractions of a second: not made here
+        previous = low
         i = m.end()
     return "".join(out).strip()
 
@@ -334,9 +334,11 @@ def _made_format(value: object, number_format: str) -> "str | None":
     return fmt
 
 
-def _with_number(pieces: list[tuple[str, str]], number: str, holders: str) -> str:
+def _with_number(pieces: list[tuple[str, str]], number: str, holders: str, sign: str = "") -> str:
     """A section's text with ``number`` where its first digit holder (one of ``holders``)
-    stands, its words and percent signs where they stand."""
+    stands, its words and percent signs where they stand, and ``sign`` (the minus sign the
+    cell shows) first, before the section's words: -5 in 「"人"0」 shows -人5 and in 「"("0")"」
+    -(5), in Excel and in LibreOffice (it was quoted 人-5, a text the cell does not show)."""
     out, placed = [], False
     for kind, t in pieces:
         if kind == "lit" or t == "%":
@@ -344,7 +346,7 @@ def _with_number(pieces: list[tuple[str, str]], number: str, holders: str) -> st
         elif not placed and t in holders:
             out.append(number)
             placed = True
-    return "".join(out).strip()
+    return (sign + "".join(out)).strip()
 
 
 def number_shown(value: object, number_format: str, date1904: bool = False) -> "str | None":
@@ -376,7 +378,7 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     if number is None:
         return None
     sign = "-" if signed and number.strip("0.,") else ""
-    return _with_number(pieces, sign + number, "0#?.,")
+    return _with_number(pieces, number, "0#?.,", sign)
 
 
 # What a negative section may show besides the number without adding a word: its sign.
