@@ -232,7 +232,8 @@ def test_values_alone_go_into_a_shared_workbook_and_its_revisions_stay(sample, t
     (2.5, "0", 3), (-2.5, "0", -3), (1.005, "0.00", 1.01), (-0.04, "0.0", 0.0), (3, "0.0", 3),
     # what the rounding does not model leaves the number as it is
     (12.5, "General", 12.5), (45566.6, "yyyy/mm/dd", 45566.6), (12345.6, "0.0E+00", 12345.6), (0.5, "# ?/?", 0.5),
-    (1500.5, '[>=1000]#,##0,"千";0', 1500.5), (7.25, "@", 7.25)])
+    (7.25, "@", 7.25),
+    (1500.5, '[>=1000]#,##0,"千";0', 2000)])      # shown 2千: rounded by the section its condition chose
 def test_a_number_is_kept_as_its_format_shows_it(value, number_format, kept):
     from renkei_xl.core.displayed import as_displayed
 
