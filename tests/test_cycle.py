@@ -1101,6 +1101,9 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (150, '[<10]"10未満";[>=100]"100以上";0', "「100以上」は範囲の表記"),
     (50, '[<10]"10未満";[>=100]"100以上";0', None),
     (5000, '[>=1000]#,##0,"千件";0', None),                   # 5千件: the number 5000, read with its scale
+    (12000, 'General"千円"', "実績値「12000千円」の単位"),           # 標準 among words (「G/標準"千円"」)
+    (10, 'General"以上"', "「10以上」は範囲の表記"),
+    (1234, 'General"件"', None),
 ])
 def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, value, number_format, said):
     """小樽市 types 10 into 05-1's 実績値 (件) and formats it 0"以上": its cell shows 「10以上」, a

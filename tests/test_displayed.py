@@ -266,3 +266,33 @@ def test_minutes_are_the_m_after_an_hour_or_before_seconds_whatever_stands_betwe
     nothing for a serial before March 1900 (5:00 in 「m:ss」, so a 実施状況 typed 5:00 was
     imported as its bare serial), and 「h "時" mm "分"」 showed the month as the minutes."""
     assert number_shown(value, number_format) == seen
+
+
+# Measured as the tables above (LibreOffice 7.4, the format added converted from en-US as a
+# file's import adds it; Japanese Excel's screen writes 「G/標準"千円"」, its file General"千円").
+@pytest.mark.parametrize("value, number_format, seen, read", [
+    (12000, 'General"千円"', "12000千円", "12000千円"), (5, 'General"件"', "5件", "5件"),
+    (10, 'General"以上"', "10以上", "10以上"), (1808.93, '"("General")"', "(1808.93)", "(1808.93)"),
+    (-32516, 'General"名"_ ', "-32516名", "-32516名"), (-999, '[<10]\\万\\円General', "-万円999", "万円-999"),
+    (-44561.25, 'General;"△"General', "△44561.25", None),     # its own sign mark: no word added
+    (12, "General", None, None), (12, "[Red]General", None, None),   # 標準 alone: the number as it is
+])
+def test_general_with_words_is_read_with_them(value, number_format, seen, read):
+    """「G/標準"千円"」 (標準 among words) showed 「12000千円」 and was read as the bare 12000:
+    collect imported 12000 on a 件 row, and 12000 on a 円 row a thousandth of what the cell
+    shows, without a word, where 「#,##0"千円"」 holds the row. (tests/fuzz/formats_diff.py
+    found it.) Its letters are no date either (shows_date)."""
+    assert number_shown(value, number_format) == seen
+    assert number_read(value, number_format) == read
+    assert not shows_date(number_format) and shows_digits(value, number_format)
+
+
+@pytest.mark.parametrize("value, number_format, seen", [
+    (61, '0.0?"件"', "61.0 件"), (0, '0.0?\\以\\上', "0.0 以上"), (-99, '"("0.0?")"', "-(99.0 )"),
+    (12.5, '0.??"人"', "12.5 人"), (12.25, '0.0?"人"', "12.25人"), (1.5, '0.0#"件"', "1.5件"),
+])
+def test_a_question_mark_no_digit_fills_is_a_space(value, number_format, seen):
+    """「?」 keeps a digit's width (a space) where the number has no digit for it, so words
+    after it stand apart: 61 in 0.0?"件" was quoted 「61.0件」 beside a cell showing 「61.0 件」.
+    Measured as the tables above (LibreOffice 7.4, ja-JP); Excel's ? is the same space."""
+    assert number_shown(value, number_format) == seen

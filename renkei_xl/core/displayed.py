@@ -22,7 +22,9 @@ its number with the format's words and scale (number_read), by the same section.
 other feature that changes a cell's text is taken for (tests/test_displayed.py pins each):
 kanji numerals (「[DBNum1]0"件"」: 十二件) are the same number, read 「12件」 and quoted in
 digits; scientific (1.23E+04) and fractions (1 1/2) show the number rounded, read as stored
-and not quoted; a fill (*) or a space's width (_) adds no word; a text section (@) is not a
+and not quoted; 標準 among words (「G/標準"千円"」, General"千円" in the file) shows the number as
+the tool writes one, with the words, and is read with them; a fill (*) or a space's width (_)
+adds no word; a text section (@) is not a
 number's; a section that shows nothing (「;;;」) leaves no text (shows_nothing: collect holds
 such a number unless it is 0).
 """
@@ -200,6 +202,7 @@ _ERAS = (("2019-05-01", "令和", "R"), ("1989-01-08", "平成", "H"), ("1926-12
 def _is_date_code(code: str) -> bool:
     """Whether a section's number part (``code``) is a date or a time: a part of one, an era
     (「ggge」) among them, and no text (@); 「E」 among digits is scientific, not an era year."""
+    code = code.replace(_GENERAL, "")
     if "@" in code:
         return False
     return bool(re.search(r"[ymdhsg]", code, re.I) or "e" in code.lower() and not re.search(r"[0#?]", code))
@@ -207,7 +210,8 @@ def _is_date_code(code: str) -> bool:
 
 def _pieces(section: str) -> list[tuple[str, str]]:
     """A format section as (kind, text): "lit" for text the cell shows as it is (quoted,
-    escaped, or a plain character), "code" for the characters that stand for the number."""
+    escaped, or a plain character), "code" for the characters that stand for the number
+    (「General」 one piece: its letters are no era or day)."""
     out, i = [], 0
     while i < len(section):
         ch = section[i]
@@ -222,6 +226,9 @@ def _pieces(section: str) -> list[tuple[str, str]]:
         elif ch in "_*" and i + 1 < len(section):
             out.append(("lit", " " if ch == "_" else ""))   # padding: a space's width, a fill
             i += 2
+        elif section[i:i + len(_GENERAL)].lower() == "general":
+            out.append(("code", _GENERAL))               # 標準 among words: 「G/標準"千円"」
+            i += len(_GENERAL)
         elif ch == "[" and not re.match(r"\[[hms]+\]", section[i:], re.I):
             end = section.find("]", i)
             i = len(section) if end < 0 else end + 1       # [colour], [$-411], [DBNum1]: no text
@@ -249,7 +256,11 @@ def _number_text(value: float, code: str) -> "str | None":
         head = ""
     elif len(head.replace(",", "")) < zeros:
         head = head.zfill(zeros)
-    tail = tail.rstrip("0").ljust(fraction.count("0"), "0") if decimals else ""
+    # A decimal no digit fills shows as its holder says: 「0」 a zero, 「?」 a space (「0.0?"件"」:
+    # 61.0 件, so the words stand where they do in the cell), 「#」 nothing.
+    kept = tail.rstrip("0")
+    holders = re.findall(r"[0#?]", fraction)[len(kept):]
+    tail = kept + "".join({"0": "0", "?": " ", "#": ""}[h] for h in holders) if decimals else ""
     return head + ("." + tail if tail or "0" in fraction else ("." if fraction and decimals else ""))
 
 
@@ -334,7 +345,7 @@ def _made_format(value: object, number_format: str) -> "str | None":
     return fmt
 
 
-def _with_number(pieces: list[tuple[str, str]], number: str, holders: str, sign: str = "") -> str:
+def _with_number(pieces: list[tuple[str, str]], number: str, holders: "str | tuple[str, ...]", sign: str = "") -> str:
     """A section's text with ``number`` where its first digit holder (one of ``holders``)
     stands, its words and percent signs where they stand, and ``sign`` (the minus sign the
     cell shows) first, before the section's words: -5 in 「"人"0」 shows -人5 and in 「"("0")"」
@@ -368,8 +379,14 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     section, signed = chosen
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
-    if "General" in section:
-        return None
+    if _GENERAL in code:
+        # 標準 with words (「G/標準"千円"」 shows 12000千円): the number as the tool writes one
+        # (contract_read.text: 15 digits; Excel's 標準 shows fewer where the column is narrow,
+        # 1.2E+11 from 12 digits), with the words. 標準 alone shows the number as it is.
+        if "%" in code or not "".join(t for kind, t in pieces if kind == "lit").strip():
+            return None
+        from .contract_read import text
+        return _with_number(pieces, text(abs(float(value))), (_GENERAL,), "-" if signed and value else "")
     if _is_date_code(code):
         return _date_text(float(value), pieces, date1904)
     if not re.search(r"[0#?]", code):
@@ -412,9 +429,9 @@ def number_read(value: object, number_format: str) -> "str | None":
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
-    if re.search(r"[ymdhseg/@\[\]]", code, re.I):
+    if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I) or _GENERAL in code and "%" in code:
         return None
-    if not re.search(r"[0#?]", code):     # a section of words alone: 1 in "実施";"未実施" shows 実施
+    if not re.search(r"[0#?]", code) and _GENERAL not in code:     # a section of words alone: 1 in "実施";"未実施" shows 実施
         shown_words = words.strip()
         return shown_words if value != 0 and "%" not in code and shown_words.strip(_NO_WORDS) else None
     own_sign = value < 0 and not signed
@@ -428,7 +445,7 @@ def number_read(value: object, number_format: str) -> "str | None":
         return None
     number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"
-    return _with_number(pieces, digits, "0#?")
+    return _with_number(pieces, digits, ("0", "#", "?", _GENERAL))
 
 
 def shows_digits(value: object, number_format: str) -> bool:
@@ -437,8 +454,8 @@ def shows_digits(value: object, number_format: str) -> bool:
     「"実施";"未実施"」 実施), whose text says nothing of the number stored."""
     fmt = _made_format(value, number_format)
     chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
-    return chosen is None or bool(re.search(r"[0#?]", "".join(
-        t for kind, t in _pieces(chosen[0]) if kind == "code")))
+    code = "".join(t for kind, t in _pieces(chosen[0]) if kind == "code") if chosen is not None else ""
+    return chosen is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
 
 
 def shows_nothing(value: object, number_format: str) -> bool:
