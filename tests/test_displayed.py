@@ -245,7 +245,6 @@ def test_a_number_a_section_shows_as_nothing(value, number_format, nothing):
     (-5, '"人"0', "-人5"), (-5, '"("0")"', "-(5)"), (-5, "\\¥#,##0", "-¥5"), (-1234, "\\¥#,##0", "-¥1,234"),
     (-5, '[<10]"▲"0', "-▲5"), (-5, '[Red]"人"0', "-人5"), (-12.5, '"約"0.0"件"', "-約12.5件"),
     (-1234567, '"("#,##0,")""千円"', "-(1,235)千円"), (-0.85, '"達成率"0%', "-達成率85%"),
-    (-0.4, '"人"0', "人0"),                               # rounded to zero: no sign
 ])
 def test_a_minus_sign_stands_before_the_words_of_its_section(value, number_format, seen):
     """The sign was put with the digits (「人-5」, 「(-5)」, 「¥-1,234」): a finding quoted a text
@@ -290,6 +289,7 @@ def test_general_with_words_is_read_with_them(value, number_format, seen, read):
 @pytest.mark.parametrize("value, number_format, seen", [
     (61, '0.0?"件"', "61.0 件"), (0, '0.0?\\以\\上', "0.0 以上"), (-99, '"("0.0?")"', "-(99.0 )"),
     (12.5, '0.??"人"', "12.5 人"), (12.25, '0.0?"人"', "12.25人"), (1.5, '0.0#"件"', "1.5件"),
+    (-1e-05, '0.0?"円"', "0.0 円"),          # rounded to zero: no sign, as in 0.0 (the space is no digit)
 ])
 def test_a_question_mark_no_digit_fills_is_a_space(value, number_format, seen):
     """「?」 keeps a digit's width (a space) where the number has no digit for it, so words

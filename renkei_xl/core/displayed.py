@@ -394,7 +394,7 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     number = _number_text(value, code.replace("[", "").replace("]", ""))
     if number is None:
         return None
-    sign = "-" if signed and number.strip("0.,") else ""
+    sign = "-" if signed and number.strip("0., ") else ""
     return _with_number(pieces, number, "0#?.,", sign)
 
 
