@@ -1095,6 +1095,9 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (85, '0.0"%"', "実績値「85.0%」（セルの数値は 85）の単位"),
     (1, '"実施";"未実施"', "数値を入力するセルに「実施」と入力されています"),
     (1234, '#,##0"件"', None),
+    (12000, '0.0E+0"千円"', "実績値「12000千円」"),             # scientific shows 1.2E+4千円: its words read
+    (12000, '# ?/?"千円"', "実績値「12000 千円」"),             # a fraction's words too
+    (12000, '0.0E+0"件"', None),                               # words of the row's own unit: the number
     (5, '[<10]"10未満";0', "「10未満」は範囲の表記"),         # the section a condition chose shows words
     (12, '[<10]"10未満";0', None),                            # ... and the section it did not, the number
     (-3, '[<10]"10未満";[>=100]"100以上";0', "「10未満」は範囲の表記"),
@@ -1132,6 +1135,7 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
     (-3, '[<10]"10未満";0', None),
     (1, '"実施";"未実施"', None),                  # words alone, without a condition: none of the number
     (12, '[<10]"10未満";0"件"', "12件"),           # the section not chosen by the condition: its digits
+    (12345, '0.0E+0"件"', None),                   # scientific with words: shows 1.2E+4件, none of 12345's digits
 ])
 def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys, value, number_format, imported):
     """小樽市 types 5 into 04-1's 実施状況, formatted 「[<10]"10未満";0」: the cell shows 「10未満」,
@@ -1151,7 +1155,7 @@ def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys
     if imported is not None:
         assert rc == 0 and cell_of(master, "小樽市", "04-1", "実施状況") == imported, out
         return
-    seen = "実施" if value == 1 else "10未満"
+    seen = {1: "実施", 12345: "12345件"}.get(value, "10未満")
     assert rc == 1, out
     assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{seen}」が数値（{value}）に"
             "表示形式で文字を付けて保存されており") in out, out

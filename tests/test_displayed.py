@@ -198,6 +198,9 @@ def test_a_japanese_era_date_is_made_as_the_cell_shows_it(value, number_format, 
     (12, '[DBNum3]0"件"', "12件", "12件"),      # １２件
     (12345, "0.00E+00", None, None),          # 1.23E+04
     (1.5, "# ?/?", None, None),               # 1 1/2
+    (12000, '0.0E+0"千円"', None, "12000千円"),  # 1.2E+4千円: its words read with the stored number
+    (12000, '# ?/?"千円"', None, "12000 千円"),  # 12000    千円
+    (-12000, '0.00E+00"人"', None, "-12000人"), (12000, "0.0E-0", None, None),   # the exponent's sign is no word
     (12, "*-0", "12", None), (12, "_(0_)", "12", None),   # a fill, a space's width: the number alone
     (12, "@", None, None), (12, '"件数"@', None, None),    # a text section: a number is shown as 標準 (12)
     (12, ";;;", None, None), (-5, "0;;", None, None),      # shows nothing
@@ -207,7 +210,8 @@ def test_other_formats_that_change_what_a_cell_shows_are_read_as_decided(value, 
     """The rest of the class, as decided (LibreOffice's text, ja-JP, in the comment):
     kanji numerals (DBNum) show the same number, so 12 in 「[DBNum1]0"件"」 is read 「12件」 and
     its unit judged (the quote shows digits, not 十二); scientific and fractions show the
-    number rounded, so it is read as stored (as 0.0's rounding is); fill and padding add no
+    number rounded, so it is read as stored (as 0.0's rounding is), with its words where the
+    section has any (12000 shown 「1.2E+4千円」 is 「12000千円」, not 12000件); fill and padding add no
     word; a text section is not used for a number; a section that shows nothing leaves the
     number as it is (number_shown None: no text to quote, nothing read from the format)."""
     assert number_shown(value, number_format) == seen

@@ -22,7 +22,7 @@ its number with the format's words and scale (number_read), by the same section.
 other feature that changes a cell's text is taken for (tests/test_displayed.py pins each):
 kanji numerals (「[DBNum1]0"件"」: 十二件) are the same number, read 「12件」 and quoted in
 digits; scientific (1.23E+04) and fractions (1 1/2) show the number rounded, read as stored
-and not quoted; 標準 among words (「G/標準"千円"」, General"千円" in the file) shows the number as
+(with the section's words, where it has any: 「12000千円」 for 1.2E+4千円) and not made; 標準 among words (「G/標準"千円"」, General"千円" in the file) shows the number as
 the tool writes one, with the words, and is read with them; a fill (*) or a space's width (_)
 adds no word; a text section (@) is not a
 number's; a section that shows nothing (「;;;」) leaves no text (shows_nothing: collect holds
@@ -429,6 +429,8 @@ def number_read(value: object, number_format: str) -> "str | None":
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
+    if _rounded_away(code):
+        return _read_with_words(value, pieces)
     if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I) or _GENERAL in code and "%" in code:
         return None
     if not re.search(r"[0#?]", code) and _GENERAL not in code:     # a section of words alone: 1 in "実施";"未実施" shows 実施
@@ -446,6 +448,27 @@ def number_read(value: object, number_format: str) -> "str | None":
     number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"
     return _with_number(pieces, digits, ("0", "#", "?", _GENERAL))
+
+
+def _rounded_away(code: str) -> bool:
+    """Whether a section's number part is scientific (「0.0E+0」) or a fraction (「# ?/?」):
+    shown rounded, as text number_shown does not make, with digits (an era's 「e」 has none)
+    and no date part."""
+    return bool(re.search(r"[0#?]", code) and re.search(r"[eE/]", code)
+                and not re.search(r"[ymdhsg@]", code.replace("E", "").replace("e", ""), re.I))
+
+
+def _read_with_words(value: float, pieces: list[tuple[str, str]]) -> "str | None":
+    """A scientific or fraction section's number read with its words: the stored number,
+    every digit, where its first digit holder stands (12000 in 「0.0E+0"千円"」 → 「12000千円」),
+    None where it has no words. Its words were dropped with its text, so 12000 shown
+    「1.2E+4千円」 on a 件 row was imported as 12000件 without a word, where 「#,##0"千円"」 was
+    held. The exponent's own sign (「E+」) and the space of 「# ?/?」 are no words."""
+    kept = [(kind, t) for i, (kind, t) in enumerate(pieces)
+            if not (kind == "lit" and t in "+-" and i and pieces[i - 1][1] in "eE")]
+    if not "".join(t for kind, t in kept if kind == "lit").strip(_NO_WORDS + "-"):
+        return None
+    return _with_number(kept, f"{Decimal(repr(float(value))).normalize(_EVERY_DIGIT):f}", "0#?")
 
 
 def shows_digits(value: object, number_format: str) -> bool:

@@ -414,9 +414,11 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
             elif shows_date(number_format) and (seen := number_shown(value, number_format, wb.date1904)):
                 out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
             elif ((words := number_read(value, number_format)) is not None
-                  and (seen := number_shown(value, number_format, wb.date1904))
-                  and not _same_digits(seen, words, value, number_format)):
-                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen),
+                  and (not (seen := number_shown(value, number_format, wb.date1904))
+                       or not _same_digits(seen, words, value, number_format))):
+                # (no shown text made: a scientific or fraction section with words, which
+                # shows the number rounded; quoted as read)
+                out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen or words),
                                            value=shown(text(value))))
     return out
 
@@ -490,10 +492,11 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             number_format = wb.number_format(muni, r, cols[f])
-            seen = number_shown(value, number_format, wb.date1904)
-            if seen is None:
+            seen, words = number_shown(value, number_format, wb.date1904), number_read(value, number_format)
+            if seen is None and words is None:
                 continue
-            read, words = text(value), number_read(value, number_format)
+            seen = words if seen is None else seen     # scientific or a fraction with words: quoted as read
+            read = text(value)
             if f != "status":
                 read = words or read
             elif (words is not None and _same_digits(seen, words, value, number_format)
