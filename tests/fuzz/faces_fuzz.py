@@ -52,7 +52,7 @@ MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "�
 ENTRIES = ("check", "recalc")
 # Municipality sheet: E 実績値, F 分母, G 実施状況 (D 単位 now and then); 指標: G 基準値, H 目標値,
 # I 集計方法, K 実績値（手入力）, L 実施状況（手入力）.
-MUNI_COLS = (5, 5, 5, 6, 7, 7, 4)
+MUNI_COLS = (5, 5, 5, 6, 7, 7, 4, 1)
 INDICATOR_COLS = (11, 11, 12, 8, 7)
 ERRORS = ("#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!")
 TEXTS = ("12", "１２", "１２．５", "10以上", "約10件", "10件程度", "85%", "８５％", "1,234", "12件", "3万人",
@@ -69,7 +69,7 @@ THRESHOLDS = ((0.85, None), (0.8, None), (0.9, "0%"), (1, None), (0, None), (1.5
 def draw_value(rng: random.Random) -> list:
     """One value as staff type it, JSON-shaped so a case replays from its edits.json."""
     kind = rng.choice(["num", "num", "text", "text", "text", "error", "pct", "bool", "date", "long",
-                       "huge", "empty"])
+                       "huge", "empty", "formatted"])
     if kind == "num":
         return ["num", rng.choice([rng.randint(0, 500), round(rng.uniform(0, 200), rng.randint(0, 3)),
                                    -rng.randint(1, 100), 0])]
@@ -88,14 +88,17 @@ def draw_value(rng: random.Random) -> list:
         return ["text", rng.choice(["長い説明の文章です。", "実施した。", "x"]) * rng.choice([40, 400, 3300])]
     if kind == "huge":
         return ["num", rng.choice([1e15, 1e300, 10 ** 20, -1e12, 123456789012345678, 1e-300])]
+    if kind == "formatted":     # a number in a cell of another format, or a number typed into 文字列
+        return ["formatted", rng.choice([rng.randint(0, 5000), round(rng.uniform(0, 100), 2), "12", "１２"]),
+                rng.choice(["#,##0", "0.0", "@", "0.00%", "#,##0\"件\"", "[h]:mm", "yyyy/m/d", "0.0E+00"])]
     return ["empty", None]
 
 
 def draw_edits(rng: random.Random) -> list[dict]:
     edits = []
     for _ in range(rng.randint(1, 5)):
-        kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold"],
-                           weights=[8, 3, 1, 1, 2, 2, 1])[0]
+        kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold", "fill"],
+                           weights=[8, 3, 1, 1, 2, 2, 1, 2])[0]
         if kind == "muni":
             edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
                           "col": rng.choice(MUNI_COLS), "value": draw_value(rng)})
@@ -108,6 +111,9 @@ def draw_edits(rng: random.Random) -> list[dict]:
             edits.append({"kind": kind, "row": rng.randint(2, 81), "value": draw_value(rng)})
         elif kind == "method":
             edits.append({"kind": kind, "row": rng.randint(2, 81), "value": ["text", rng.choice(METHODS)]})
+        elif kind == "fill":       # staff colour an input cell (its own fill comes back when a mark is lifted)
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
+                          "col": rng.choice(MUNI_COLS), "fill": rng.choice(["FFFF00", "FFC7CE", "FF9999", "FFFFFF", None])})
         else:
             value, fmt = rng.choice(THRESHOLDS)
             edits.append({"kind": kind, "value": ["bool" if value is True else "num" if isinstance(value, (int, float))
@@ -118,7 +124,7 @@ def draw_edits(rng: random.Random) -> list[dict]:
 # ------------------------------------------------------------------ applying them
 
 def _put(cell, value: list) -> None:
-    kind, v = value
+    kind, v = value[:2]
     if kind == "error":
         cell.value = v          # openpyxl stores a known error code as an error cell (t="e")
     elif kind == "pct":
@@ -129,6 +135,9 @@ def _put(cell, value: list) -> None:
         cell.number_format = "yyyy/m/d"
     elif kind == "empty":
         cell.value = None
+    elif kind == "formatted":
+        cell.value = v
+        cell.number_format = value[2]
     else:
         cell.value = v
 
@@ -159,6 +168,12 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
                 src, dst = ws.cell(row, col), ws.cell(row + 1, col)
                 dst.value = src.value
                 dst._style = src._style
+        elif kind == "fill":
+            from openpyxl.styles import PatternFill
+
+            ws = wb[e["sheet"]]
+            ws.cell(e["row"], e["col"]).fill = (PatternFill("solid", fgColor=e["fill"]) if e["fill"]
+                                                else PatternFill(fill_type=None))
         elif kind == "threshold":
             sheet, ref = _named(wb, c.N_THRESHOLD)
             _put(wb[sheet][ref], e["value"])
@@ -278,7 +293,39 @@ def one_case(master: Path, edits: list[dict], work: Path) -> list[str]:
     problems = []
     for entry in ENTRIES:
         problems += compare(entry, edited, work)
+    # As staff go on: 評価を再計算 on the master 入力チェック saved (its marks and 検証結果 in it),
+    # then the typed values put back as they were and 入力チェック again (marks lifted).
+    checked = work / "file" / "check" / edited.name
+    if not problems and checked.exists():
+        problems += [f"after check: {p}" for p in compare("recalc", checked, work / "after-check")]
+        fixed = put_back(master, checked, edits, work / "fixed" / edited.name)
+        if fixed is not None:
+            problems += [f"fixed, checked again: {p}" for p in compare("check", fixed, work / "fixed-check")]
     return problems
+
+
+def put_back(master: Path, checked: Path, edits: list[dict], out: Path) -> Path | None:
+    """``checked`` with the cells the edits typed into given the master's values again (None:
+    nothing to put back, or rows moved, so the cells are no longer where they were)."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core import contract as c
+
+    if any(e["kind"] in ("delete", "duplicate") for e in edits):
+        return None
+    cells = {(e["sheet"] if e["kind"] == "muni" else c.INDICATORS, e["row"],
+              {"target": 8, "method": 9}.get(e["kind"], e.get("col")))
+             for e in edits if e["kind"] in ("muni", "indicator", "target", "method")}
+    if not cells:
+        return None
+    was = load_workbook(master, keep_vba=True)
+    wb = load_workbook(checked, keep_vba=True)
+    for sheet, row, col in cells:
+        old, cell = was[sheet].cell(row, col), wb[sheet].cell(row, col)
+        cell.value, cell.number_format = old.value, old.number_format
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
 
 
 # ------------------------------------------------------------------ the run
