@@ -50,6 +50,7 @@ ROOT = HERE.parents[1]
 MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市",
          "当別町", "新篠津村", "南幌町", "長沼町"]
 ENTRIES = ("check", "recalc")
+SEEN: dict[str, int] = {}     # how the compared runs ended (both refused, both ran), for the summary
 # Municipality sheet: E 実績値, F 分母, G 実施状況 (D 単位 now and then); 指標: G 基準値, H 目標値,
 # I 集計方法, K 実績値（手入力）, L 実施状況（手入力）.
 MUNI_COLS = (5, 5, 5, 6, 7, 7, 4, 1)
@@ -281,7 +282,10 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         if not (file_refusal.rstrip("。") == live_refusal or file_refusal.rstrip("。").endswith(live_refusal)):
             return [f"{entry}: refused in other words: command line {_short(file_refusal, 800)} / "
                     f"button {_short(live_refusal, 800)}"]
+        SEEN["refused alike"] = SEEN.get("refused alike", 0) + 1
         return []
+    SEEN["ran alike" if outcome.rc == 0 else "ran alike, errors found"] = SEEN.get(
+        "ran alike" if outcome.rc == 0 else "ran alike, errors found", 0) + 1
     plan, _result = plan_of(entry, edited)
     for sheet, what, on_file, on_live in faces_differ(plan, FileView(path), LiveView(applied, plan)):
         problems.append(f"{entry}: {sheet} {what} differs: {_first_differences(what, on_file, on_live)}")
@@ -389,7 +393,8 @@ def run(seconds: float, seed: int, out: Path, count: int = 0, replay: list | Non
             say(f"    replay: .venv/bin/python tests/fuzz/faces_fuzz.py --replay {dst / 'edits.json'}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    say(f"{n} cases from seed {seed}, {fails} with problems; edits drawn: {json.dumps(kinds, ensure_ascii=False)}")
+    say(f"{n} cases from seed {seed}, {fails} with problems; edits drawn: {json.dumps(kinds, ensure_ascii=False)}; "
+        f"runs: {json.dumps(SEEN, ensure_ascii=False)}")
     return fails
 
 
