@@ -98,8 +98,9 @@ def draw_value(rng: random.Random) -> list:
 def draw_edits(rng: random.Random) -> list[dict]:
     edits = []
     for _ in range(rng.randint(1, 5)):
-        kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold", "fill"],
-                           weights=[8, 3, 1, 1, 2, 2, 1, 2])[0]
+        kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold", "fill",
+                            "merge", "protect", "hide"],
+                           weights=[8, 3, 1, 1, 2, 2, 1, 2, 1, 1, 1])[0]
         if kind == "muni":
             edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
                           "col": rng.choice(MUNI_COLS), "value": draw_value(rng)})
@@ -115,6 +116,15 @@ def draw_edits(rng: random.Random) -> list[dict]:
         elif kind == "fill":       # staff colour an input cell (its own fill comes back when a mark is lifted)
             edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
                           "col": rng.choice(MUNI_COLS), "fill": rng.choice(["FFFF00", "FFC7CE", "FF9999", "FFFFFF", None])})
+        elif kind == "merge":      # cells merged over a row of a municipality sheet
+            col = rng.randint(1, 6)
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40), "col": col,
+                          "rows": rng.choice([0, 0, 1]), "cols": rng.randint(1 if col < 6 else 0, 2)})
+        elif kind == "protect":    # a municipality sheet protected without a password
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS)})
+        elif kind == "hide":       # a row or a column of a municipality sheet hidden
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.choice([None, rng.randint(2, 40)]),
+                          "col": rng.choice(MUNI_COLS)})
         else:
             value, fmt = rng.choice(THRESHOLDS)
             edits.append({"kind": kind, "value": ["bool" if value is True else "num" if isinstance(value, (int, float))
@@ -126,6 +136,8 @@ def draw_edits(rng: random.Random) -> list[dict]:
 
 def _put(cell, value: list) -> None:
     kind, v = value[:2]
+    if type(cell).__name__ == "MergedCell":      # inside a merged area: Excel types into none of it
+        return
     if kind == "error":
         cell.value = v          # openpyxl stores a known error code as an error cell (t="e")
     elif kind == "pct":
@@ -175,6 +187,21 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
             ws = wb[e["sheet"]]
             ws.cell(e["row"], e["col"]).fill = (PatternFill("solid", fgColor=e["fill"]) if e["fill"]
                                                 else PatternFill(fill_type=None))
+        elif kind == "merge":
+            ws = wb[e["sheet"]]
+            if e["rows"] or e["cols"]:
+                ws.merge_cells(start_row=e["row"], start_column=e["col"], end_row=e["row"] + e["rows"],
+                               end_column=e["col"] + e["cols"])
+        elif kind == "protect":
+            wb[e["sheet"]].protection.sheet = True
+        elif kind == "hide":
+            ws = wb[e["sheet"]]
+            if e["row"]:
+                ws.row_dimensions[e["row"]].hidden = True
+            else:
+                from openpyxl.utils import get_column_letter
+
+                ws.column_dimensions[get_column_letter(e["col"])].hidden = True
         elif kind == "threshold":
             sheet, ref = _named(wb, c.N_THRESHOLD)
             _put(wb[sheet][ref], e["value"])
@@ -315,7 +342,7 @@ def put_back(master: Path, checked: Path, edits: list[dict], out: Path) -> Path 
 
     from renkei_xl.core import contract as c
 
-    if any(e["kind"] in ("delete", "duplicate") for e in edits):
+    if any(e["kind"] in ("delete", "duplicate", "merge") for e in edits):
         return None
     cells = {(e["sheet"] if e["kind"] == "muni" else c.INDICATORS, e["row"],
               {"target": 8, "method": 9}.get(e["kind"], e.get("col")))
