@@ -99,8 +99,8 @@ def draw_edits(rng: random.Random) -> list[dict]:
     edits = []
     for _ in range(rng.randint(1, 5)):
         kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold", "fill",
-                            "merge", "protect", "hide"],
-                           weights=[8, 3, 1, 1, 2, 2, 1, 2, 1, 1, 1])[0]
+                            "merge", "protect", "hide", "basedate", "rename"],
+                           weights=[8, 3, 1, 1, 2, 2, 1, 2, 1, 1, 1, 1, 0.3])[0]
         if kind == "muni":
             edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
                           "col": rng.choice(MUNI_COLS), "value": draw_value(rng)})
@@ -125,6 +125,12 @@ def draw_edits(rng: random.Random) -> list[dict]:
         elif kind == "hide":       # a row or a column of a municipality sheet hidden
             edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.choice([None, rng.randint(2, 40)]),
                           "col": rng.choice(MUNI_COLS)})
+        elif kind == "basedate":   # 基準日 (the deadline rules read it)
+            edits.append({"kind": kind, "value": rng.choice([
+                ["date", rng.choice(["2024-03-31", "2023-03-31", "2025-04-01", "2030-03-31"])],
+                ["text", rng.choice(["R6.3.31", "2024/3/31", "令和6年3月31日", "来年", ""])], draw_value(rng)])})
+        elif kind == "rename":     # a municipality sheet renamed (設定 still names the old one)
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "to": rng.choice(["小樽", "小樽市 ", "ｵﾀﾙ市", "新市"])})
         else:
             value, fmt = rng.choice(THRESHOLDS)
             edits.append({"kind": kind, "value": ["bool" if value is True else "num" if isinstance(value, (int, float))
@@ -164,6 +170,8 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
     wb = load_workbook(master, keep_vba=True)
     for e in edits:
         kind = e["kind"]
+        if kind in ("muni", "delete", "duplicate", "fill", "merge", "protect", "hide") and e["sheet"] not in wb.sheetnames:
+            continue       # renamed by an edit before
         if kind == "muni":
             ws = wb[e["sheet"]]
             _put(ws.cell(min(e["row"], ws.max_row + 1), e["col"]), e["value"])
@@ -202,6 +210,12 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
                 from openpyxl.utils import get_column_letter
 
                 ws.column_dimensions[get_column_letter(e["col"])].hidden = True
+        elif kind == "basedate":
+            sheet, ref = _named(wb, c.N_BASE_DATE)
+            _put(wb[sheet][ref], e["value"])
+        elif kind == "rename":
+            if e["sheet"] in wb.sheetnames and e["to"] not in wb.sheetnames:
+                wb[e["sheet"]].title = e["to"]
         elif kind == "threshold":
             sheet, ref = _named(wb, c.N_THRESHOLD)
             _put(wb[sheet][ref], e["value"])
@@ -342,7 +356,7 @@ def put_back(master: Path, checked: Path, edits: list[dict], out: Path) -> Path 
 
     from renkei_xl.core import contract as c
 
-    if any(e["kind"] in ("delete", "duplicate", "merge") for e in edits):
+    if any(e["kind"] in ("delete", "duplicate", "merge", "rename") for e in edits):
         return None
     cells = {(e["sheet"] if e["kind"] == "muni" else c.INDICATORS, e["row"],
               {"target": 8, "method": 9}.get(e["kind"], e.get("col")))
