@@ -50,6 +50,7 @@ ROOT = HERE.parents[1]
 MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市",
          "当別町", "新篠津村", "南幌町", "長沼町"]
 ENTRIES = ("check", "recalc")
+CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
 SEEN: dict[str, int] = {}     # how the compared runs ended (both refused, both ran), for the summary
 # Municipality sheet: E 実績値, F 分母, G 実施状況 (D 単位 now and then); 指標: G 基準値, H 目標値,
 # I 集計方法, K 実績値（手入力）, L 実施状況（手入力）.
@@ -249,7 +250,7 @@ def file_face(entry: str, edited: Path, folder: Path):
 
 def live_face(entry: str, edited: Path, folder: Path):
     """The button as the server runs it, on its own copy: (Applied or None, answer, refusal)."""
-    from remote_payload import VBA, apply_actions, payload_from_file
+    from remote_payload import apply_actions, payload_from_file
     from renkei_xl.core import contract as c
     from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
     from renkei_xl.server.app import run_button
@@ -258,7 +259,7 @@ def live_face(entry: str, edited: Path, folder: Path):
     path = folder / "live" / entry / edited.name
     path.parent.mkdir(parents=True)
     shutil.copyfile(edited, path)
-    payload = payload_from_file(path, client=VBA)
+    payload = payload_from_file(path, client=CLIENT["name"])
     payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
     place = Place(path.parent, "", "faces")
     place.replayable = replayable_of(path)
@@ -450,12 +451,15 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / ".fuzz" / "faces"))
     ap.add_argument("--replay", help="a case's edits.json (one case) or a JSON list of them")
+    ap.add_argument("--client", choices=["VBA", "Office.js"], default="VBA",
+                    help="the button's client: the master's VBA (RenkeiServer.bas) or an Office.js add-in")
     args = ap.parse_args()
+    CLIENT["name"] = args.client
     replay = None
     if args.replay:
         loaded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
         replay = [loaded] if loaded and isinstance(loaded[0], dict) else loaded
-    print(f"faces walker: seed {args.seed}", flush=True)
+    print(f"faces walker: seed {args.seed}, client {args.client}", flush=True)
     fails = run(args.seconds, args.seed, Path(args.out), args.count, replay,
                 say=lambda line: print(line, flush=True))
     return 1 if fails else 0
