@@ -252,9 +252,9 @@ def live_face(entry: str, edited: Path, folder: Path):
     """The button as the server runs it, on its own copy: (Applied or None, answer, refusal)."""
     from remote_payload import apply_actions, payload_from_file
     from renkei_xl.core import contract as c
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.book import PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
     from renkei_xl.server.app import run_button
-    from renkei_xl.server.place import Place, replayable_of
+    from renkei_xl.server.place import Place, protection_of, replayable_of
 
     path = folder / "live" / entry / edited.name
     path.parent.mkdir(parents=True)
@@ -262,7 +262,10 @@ def live_face(entry: str, edited: Path, folder: Path):
     payload = payload_from_file(path, client=CLIENT["name"])
     payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
     place = Place(path.parent, "", "faces")
-    place.replayable = replayable_of(path)
+    place.replayable = replayable_of(path)          # as server.admission reads them from the saved master
+    locked, structure = protection_of(path)
+    if locked or structure:
+        payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     # The server's payload is a request body the click may change (xlwings' remote engine adds
     # a sheet it makes to the payload's own list); the replay starts from the book as sent.
     answer = run_button(entry, copy.deepcopy(payload), place)
