@@ -22,7 +22,8 @@ refuse to replay; one face refusing and the other not, or two refusals in other 
 anything of what the plan writes that the faces leave differently — the cells of 一覧, 集計,
 検証結果 (and 次の一歩) with their looks, merges, sizes, links, conditional formats, panes,
 page and protection, and the fill of each cell marked or lifted in the municipality sheets —
-compared by tests/test_faces.faces_differ, the suite's own comparison. A failed case is kept
+compared by tests/test_faces.faces_differ, the suite's own comparison — and any value of 設定,
+指標 or a municipality sheet one face leaves otherwise than the other. A failed case is kept
 in OUT/fail-<seed>/ (edits.json, the edited master, what each face said).
 """
 
@@ -34,6 +35,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -50,6 +52,8 @@ ROOT = HERE.parents[1]
 MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市",
          "当別町", "新篠津村", "南幌町", "長沼町"]
 ENTRIES = ("check", "recalc")
+STAFF_SHEETS = ["設定", "指標"]
+CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
 SEEN: dict[str, int] = {}     # how the compared runs ended (both refused, both ran), for the summary
 # Municipality sheet: E 実績値, F 分母, G 実施状況 (D 単位 now and then); 指標: G 基準値, H 目標値,
@@ -332,9 +336,25 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
     SEEN["ran alike" if outcome.rc == 0 else "ran alike, errors found"] = SEEN.get(
         "ran alike" if outcome.rc == 0 else "ran alike, errors found", 0) + 1
     plan, _result = plan_of(entry, edited)
-    for sheet, what, on_file, on_live in faces_differ(plan, FileView(path), LiveView(applied, plan)):
+    file_view, live_view = FileView(path), LiveView(applied, plan)
+    for sheet, what, on_file, on_live in faces_differ(plan, file_view, live_view):
         problems.append(f"{entry}: {sheet} {what} differs: {_first_differences(what, on_file, on_live)}")
+    # The staff's own sheets: each face leaves their values as they were (the marks are fills).
+    written = {sp.name for sp in plan.sheets}
+    for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
+        on_file, on_live = file_view.get("rows", sheet), [[_as_file_reads(v) for v in row]
+                                                           for row in live_view.get("rows", sheet)]
+        if on_file != on_live:
+            problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
     return problems
+
+
+def _as_file_reads(value):
+    """A date as the client sent it (ISO text, tests/remote_payload.client_date) as openpyxl
+    reads the cell: the model keeps what was sent in the cells no action wrote."""
+    if isinstance(value, str) and CLIENT_DATE.fullmatch(value):
+        return dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+    return value
 
 
 def one_case(master: Path, edits: list[dict], work: Path, chained: bool = True) -> list[str]:
