@@ -959,3 +959,24 @@ def test_a_page_staff_set_on_a_tool_sheet_goes_alike_on_every_face(masters, tmp_
     for sp in plan.sheets:
         assert live_view.get("page", sp.name) == page_attrs(sp.print_setup), sp.name
         assert file_view.get("page", sp.name) == live_view.get("page", sp.name), sp.name
+
+
+def test_a_mark_on_an_unknown_id_staff_then_cleared_is_lifted_alike_on_the_server(masters, tmp_path):
+    """入力チェック marks 小樽市!A9, an unknown 指標ID 「99-9」 typed on an empty row; staff clear
+    it and save, and check again. The command line sees the mark on A9 and lifts it; the
+    server (rows not moved since the save) looked only for an ID on that row, found none,
+    and left A9 red with 「印が、いまどのセルにあるかわかりません」 in 検証結果. The saved
+    master's own colour shows the mark where it was recorded: lifted alike on both faces.
+    (Found by tests/fuzz/faces_fuzz.py, seed 3086.)"""
+    checked = tmp_path / "checked.xlsm"
+    shutil.copyfile(masters["clean"], checked)
+    staff_types(checked, "小樽市", "A9", "99-9")
+    validate_file(checked)
+    assert FileView(checked).fill("小樽市", "A9") == c.MARK_FILL
+    staff_types(checked, "小樽市", "A9", None)
+
+    plan, result = plan_of("check", checked)
+    assert not result.findings and [(e.sheet, e.ref) for e in plan.fills] == [("小樽市", "A9")]
+    file_view, live_view = run_file("check", checked, tmp_path / "a"), _server_recalc(checked, "check", client=VBA)
+    assert faces_differ(plan, file_view, live_view) == []
+    assert live_view.get("rows", c.FINDINGS) == [list(c.FINDING_COLUMNS) + [c.FINDING_BEFORE_COLUMN]]
