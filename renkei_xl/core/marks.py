@@ -178,7 +178,8 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
     - Its 指標ID is gone (the row deleted, or the ID retyped) or it names none: the
       recorded place, only where that is still the same row: on the server, a sheet whose
       rows have not moved since the save with an ID on that row (the unknown ID fixed in
-      place); on a face that reads the open book's colours, a cell that shows the mark.
+      place) or the saved master's mark on that cell (the ID cleared); on a face that reads
+      the open book's colours, a cell that shows the mark.
     - Anything else (its sheet gone or renamed, a place another mark's row now holds, a
       row that cannot be told): left alone, and said (``lost_mark``).
     """
