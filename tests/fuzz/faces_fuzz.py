@@ -53,6 +53,7 @@ MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "�
          "当別町", "新篠津村", "南幌町", "長沼町"]
 ENTRIES = ("check", "recalc")
 STAFF_SHEETS = ["設定", "指標"]
+OLE_EPOCH = dt.datetime(1899, 12, 30)     # the day a client's date counts from (remote_payload.client_date)
 CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
 SEEN: dict[str, int] = {}     # how the compared runs ended (both refused, both ran), for the summary
@@ -91,7 +92,9 @@ def draw_value(rng: random.Random) -> list:
         day = dt.date(2023, 4, 1) + dt.timedelta(days=rng.randint(-400, 800))
         return ["date", day.isoformat()]
     if kind == "long":
-        return ["text", rng.choice(["長い説明の文章です。", "実施した。", "x"]) * rng.choice([40, 400, 3300])]
+        # up to Excel's 32,767 characters a cell holds (openpyxl writes more; no staff member can)
+        word = rng.choice(["長い説明の文章です。", "実施した。", "x"])
+        return ["text", word * rng.choice([40, 400, 32_767 // len(word)])]
     if kind == "huge":
         return ["num", rng.choice([1e15, 1e300, 10 ** 20, -1e12, 123456789012345678, 1e-300])]
     if kind == "formatted":     # a number in a cell of another format, or a number typed into 文字列
@@ -342,8 +345,9 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
     # The staff's own sheets: each face leaves their values as they were (the marks are fills).
     written = {sp.name for sp in plan.sheets}
     for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
-        on_file, on_live = file_view.get("rows", sheet), [[_as_file_reads(v) for v in row]
-                                                           for row in live_view.get("rows", sheet)]
+        on_file = [[OLE_EPOCH + v if isinstance(v, dt.timedelta) else v for v in row]
+                   for row in file_view.get("rows", sheet)]      # a duration cell: openpyxl's timedelta
+        on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
         if on_file != on_live:
             problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
     return problems
