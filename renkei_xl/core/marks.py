@@ -178,7 +178,8 @@ def placed_marks(records: Sequence[PreviousMark], state: MasterState, data: Mast
     - Its 指標ID is gone (the row deleted, or the ID retyped) or it names none: the
       recorded place, only where that is still the same row: on the server, a sheet whose
       rows have not moved since the save with an ID on that row (the unknown ID fixed in
-      place); on a face that reads the open book's colours, a cell that shows the mark.
+      place) or the saved master's mark on that cell (the ID cleared); on a face that reads
+      the open book's colours, a cell that shows the mark.
     - Anything else (its sheet gone or renamed, a place another mark's row now holds, a
       row that cannot be told): left alone, and said (``lost_mark``).
     """
@@ -254,10 +255,18 @@ def _by_id(m: PreviousMark, state: MasterState, layout: _Lazy, placed: Mapping, 
 
 def _still_there(m: PreviousMark, state: MasterState, layout: _Lazy) -> bool:
     """Whether a mark whose 指標ID the book does not hold (the row deleted or the ID
-    retyped) or that names none is still at its recorded place (placed_marks)."""
+    retyped) or that names none is still at its recorded place (placed_marks).
+
+    On the server, in a sheet whose rows have not moved since the save, an ID on that row
+    says the row is still there; so does the saved master showing the mark there, as the
+    open book's colour says it on the other faces: an unknown ID staff cleared leaves no ID
+    on its row, and the server left that mark red where the command line lifted it. (The
+    saved colour can miss a mark a click made since the save, never show one on a cell that
+    another row moved into: rows moved since the save are the other branch.)"""
     if state.moved is not None:
         row = parse_ref(m.ref)[0]
-        return state.moved(m.sheet) is None and (not m.indicator_id or bool(layout.get((m.sheet, row))))
+        return state.moved(m.sheet) is None and (not m.indicator_id or bool(layout.get((m.sheet, row)))
+                                                 or _shows(state, m.sheet, m.ref))
     return state.fill_of is None or _shows(state, m.sheet, m.ref)
 
 

@@ -1,0 +1,496 @@
+"""The faces walker: random staff edits, then the command line and the button must agree.
+
+Not collected by pytest (a script): ``.venv/bin/python tests/fuzz/faces_fuzz.py --seconds 900
+[--seed N] [--replay .fuzz/faces/fail-<seed>/edits.json]`` (findings in .fuzz/faces/).
+
+Each case copies the FY2023 sample master (``init --sample fy2023``: the .xlsm with the VBA
+the buttons need, as tests/test_faces.py builds it), applies 1-5 staff edits through openpyxl
+(values typed into the municipality sheets and 指標 — numbers, text numbers, full-width digits,
+以上/約, percentages, error values, empty strings, TRUE, dates, long text, units, negatives,
+huge numbers —, a municipality sheet's row deleted or duplicated, a 目標値 or 集計方法 changed,
+概ね達成閾値 changed), saves it, and runs 入力チェック and 評価を再計算 on both faces from that
+one file:
+
+- the command line: ``renkei-xl validate`` / ``recalc`` on a copy, in a bounded child
+  (fuzzlib.run_cli: timeout, memory limit, the oracle fuzzlib.problem);
+- the button as the renkei-xl server runs it (server.app.run_button on xlwings' remote engine,
+  the payload the master's VBA sends, the saved master named as admission names it), its
+  answer replayed on the model of Excel's VBA client (tests/remote_payload.apply_actions).
+
+A defect is: a traceback, 「予期しないエラー」 or a hang on either face; an answer Excel would
+refuse to replay; one face refusing and the other not, or two refusals in other words; and
+anything of what the plan writes that the faces leave differently — the cells of 一覧, 集計,
+検証結果 (and 次の一歩) with their looks, merges, sizes, links, conditional formats, panes,
+page and protection, and the fill of each cell marked or lifted in the municipality sheets —
+compared by tests/test_faces.faces_differ, the suite's own comparison — and any value of 設定,
+指標 or a municipality sheet one face leaves otherwise than the other. A failed case is kept
+in OUT/fail-<seed>/ (edits.json, the edited master, what each face said).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")   # the remote engine (tests only)
+
+import fuzzlib  # noqa: E402
+
+ROOT = HERE.parents[1]
+MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市",
+         "当別町", "新篠津村", "南幌町", "長沼町"]
+ENTRIES = ("check", "recalc")
+STAFF_SHEETS = ["設定", "指標"]
+OLE_EPOCH = dt.datetime(1899, 12, 30)     # the day a client's date counts from (remote_payload.client_date)
+CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
+SEEN: dict[str, int] = {}     # how the compared runs ended (both refused, both ran), for the summary
+# Municipality sheet: E 実績値, F 分母, G 実施状況 (D 単位 now and then); 指標: G 基準値, H 目標値,
+# I 集計方法, K 実績値（手入力）, L 実施状況（手入力）.
+MUNI_COLS = (5, 5, 5, 6, 7, 7, 4, 1)
+INDICATOR_COLS = (11, 11, 12, 8, 7)
+ERRORS = ("#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!")
+TEXTS = ("12", "１２", "１２．５", "10以上", "約10件", "10件程度", "85%", "８５％", "1,234", "12件", "3万人",
+         "27兆９千億円", "1億408万円", "▲5", "-3", "－", "―", "", " ", "維持", "実施", "未実施", "策定",
+         "常時", "開設", "検討完了", "R5.10/10", "令和５年度", "2023年度まで", "（毎年度）", "TRUE", "ＴＲＵＥ",
+         "1E3", "1/2", "0", "０", "12\n13", "'12", "約", "以上", "11／12", "全市町村", "43.9万人", "31千人")
+METHODS = ("合計", "参加市町村数", "中心市のみ", "手入力", "比率", "状態", "自動", "ほげ", "", "合計 ")
+THRESHOLDS = ((0.85, None), (0.8, None), (0.9, "0%"), (1, None), (0, None), (1.5, None), (-0.1, None),
+              ("85%", None), ("0.85", None), ("abc", None), ("", None), ("#N/A", None), (True, None))
+
+
+# ------------------------------------------------------------------ drawing edits
+
+def draw_value(rng: random.Random) -> list:
+    """One value as staff type it, JSON-shaped so a case replays from its edits.json."""
+    kind = rng.choice(["num", "num", "text", "text", "text", "error", "pct", "bool", "date", "long",
+                       "huge", "empty", "formatted"])
+    if kind == "num":
+        return ["num", rng.choice([rng.randint(0, 500), round(rng.uniform(0, 200), rng.randint(0, 3)),
+                                   -rng.randint(1, 100), 0])]
+    if kind == "text":
+        return ["text", rng.choice(TEXTS)]
+    if kind == "error":
+        return ["error", rng.choice(ERRORS)]
+    if kind == "pct":
+        return ["pct", round(rng.uniform(0, 1.5), 3)]
+    if kind == "bool":
+        return ["bool", rng.random() < 0.5]
+    if kind == "date":
+        day = dt.date(2023, 4, 1) + dt.timedelta(days=rng.randint(-400, 800))
+        return ["date", day.isoformat()]
+    if kind == "long":
+        # up to Excel's 32,767 characters a cell holds (openpyxl writes more; no staff member can)
+        word = rng.choice(["長い説明の文章です。", "実施した。", "x"])
+        return ["text", word * rng.choice([40, 400, 32_767 // len(word)])]
+    if kind == "huge":
+        return ["num", rng.choice([1e15, 1e300, 10 ** 20, -1e12, 123456789012345678, 1e-300])]
+    if kind == "formatted":     # a number in a cell of another format, or a number typed into 文字列
+        return ["formatted", rng.choice([rng.randint(0, 5000), round(rng.uniform(0, 100), 2), "12", "１２"]),
+                rng.choice(["#,##0", "0.0", "@", "0.00%", "#,##0\"件\"", "[h]:mm", "yyyy/m/d", "0.0E+00"])]
+    return ["empty", None]
+
+
+def draw_edits(rng: random.Random) -> list[dict]:
+    edits = []
+    for _ in range(rng.randint(1, 5)):
+        kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold", "fill",
+                            "merge", "protect", "hide", "basedate", "rename"],
+                           weights=[8, 3, 1, 1, 2, 2, 1, 2, 1, 1, 1, 1, 0.3])[0]
+        if kind == "muni":
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
+                          "col": rng.choice(MUNI_COLS), "value": draw_value(rng)})
+        elif kind == "indicator":
+            edits.append({"kind": kind, "row": rng.randint(2, 81), "col": rng.choice(INDICATOR_COLS),
+                          "value": draw_value(rng)})
+        elif kind in ("delete", "duplicate"):
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40)})
+        elif kind == "target":
+            edits.append({"kind": kind, "row": rng.randint(2, 81), "value": draw_value(rng)})
+        elif kind == "method":
+            edits.append({"kind": kind, "row": rng.randint(2, 81), "value": ["text", rng.choice(METHODS)]})
+        elif kind == "fill":       # staff colour an input cell (its own fill comes back when a mark is lifted)
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
+                          "col": rng.choice(MUNI_COLS), "fill": rng.choice(["FFFF00", "FFC7CE", "FF9999", "FFFFFF", None])})
+        elif kind == "merge":      # cells merged over a row of a municipality sheet
+            col = rng.randint(1, 6)
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40), "col": col,
+                          "rows": rng.choice([0, 0, 1]), "cols": rng.randint(1 if col < 6 else 0, 2)})
+        elif kind == "protect":    # a municipality sheet protected without a password
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS)})
+        elif kind == "hide":       # a row or a column of a municipality sheet hidden
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.choice([None, rng.randint(2, 40)]),
+                          "col": rng.choice(MUNI_COLS)})
+        elif kind == "basedate":   # 基準日 (the deadline rules read it)
+            edits.append({"kind": kind, "value": rng.choice([
+                ["date", rng.choice(["2024-03-31", "2023-03-31", "2025-04-01", "2030-03-31"])],
+                ["text", rng.choice(["R6.3.31", "2024/3/31", "令和6年3月31日", "来年", ""])], draw_value(rng)])})
+        elif kind == "rename":     # a municipality sheet renamed (設定 still names the old one)
+            edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "to": rng.choice(["小樽", "小樽市 ", "ｵﾀﾙ市", "新市"])})
+        else:
+            value, fmt = rng.choice(THRESHOLDS)
+            edits.append({"kind": kind, "value": ["bool" if value is True else "num" if isinstance(value, (int, float))
+                                                  else "text", value], "format": fmt})
+    return edits
+
+
+# ------------------------------------------------------------------ applying them
+
+def _put(cell, value: list) -> None:
+    kind, v = value[:2]
+    if type(cell).__name__ == "MergedCell":      # inside a merged area: Excel types into none of it
+        return
+    if kind == "error":
+        cell.value = v          # openpyxl stores a known error code as an error cell (t="e")
+    elif kind == "pct":
+        cell.value = v
+        cell.number_format = "0%"
+    elif kind == "date":
+        cell.value = dt.date.fromisoformat(v)
+        cell.number_format = "yyyy/m/d"
+    elif kind == "empty":
+        cell.value = None
+    elif kind == "formatted":
+        cell.value = v
+        cell.number_format = value[2]
+    else:
+        cell.value = v
+
+
+def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
+    """``master`` with ``edits`` made through openpyxl, saved as ``out`` (VBA kept)."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core import contract as c
+
+    wb = load_workbook(master, keep_vba=True)
+    for e in edits:
+        kind = e["kind"]
+        if kind in ("muni", "delete", "duplicate", "fill", "merge", "protect", "hide") and e["sheet"] not in wb.sheetnames:
+            continue       # renamed by an edit before
+        if kind == "muni":
+            ws = wb[e["sheet"]]
+            _put(ws.cell(min(e["row"], ws.max_row + 1), e["col"]), e["value"])
+        elif kind in ("indicator", "target", "method"):
+            col = {"target": 8, "method": 9}.get(kind, e.get("col"))
+            _put(wb[c.INDICATORS].cell(e["row"], col), e["value"])
+        elif kind == "delete":
+            ws = wb[e["sheet"]]
+            ws.delete_rows(min(e["row"], ws.max_row))
+        elif kind == "duplicate":
+            ws = wb[e["sheet"]]
+            row = min(e["row"], ws.max_row)
+            ws.insert_rows(row + 1)
+            for col in range(1, ws.max_column + 1):
+                src, dst = ws.cell(row, col), ws.cell(row + 1, col)
+                dst.value = src.value
+                dst._style = src._style
+        elif kind == "fill":
+            from openpyxl.styles import PatternFill
+
+            ws = wb[e["sheet"]]
+            ws.cell(e["row"], e["col"]).fill = (PatternFill("solid", fgColor=e["fill"]) if e["fill"]
+                                                else PatternFill(fill_type=None))
+        elif kind == "merge":
+            ws = wb[e["sheet"]]
+            if e["rows"] or e["cols"]:
+                ws.merge_cells(start_row=e["row"], start_column=e["col"], end_row=e["row"] + e["rows"],
+                               end_column=e["col"] + e["cols"])
+        elif kind == "protect":
+            wb[e["sheet"]].protection.sheet = True
+        elif kind == "hide":
+            ws = wb[e["sheet"]]
+            if e["row"]:
+                ws.row_dimensions[e["row"]].hidden = True
+            else:
+                from openpyxl.utils import get_column_letter
+
+                ws.column_dimensions[get_column_letter(e["col"])].hidden = True
+        elif kind == "basedate":
+            sheet, ref = _named(wb, c.N_BASE_DATE)
+            _put(wb[sheet][ref], e["value"])
+        elif kind == "rename":
+            if e["sheet"] in wb.sheetnames and e["to"] not in wb.sheetnames:
+                wb[e["sheet"]].title = e["to"]
+        elif kind == "threshold":
+            sheet, ref = _named(wb, c.N_THRESHOLD)
+            _put(wb[sheet][ref], e["value"])
+            if e.get("format"):
+                wb[sheet][ref].number_format = e["format"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def _named(wb, name: str) -> tuple[str, str]:
+    from renkei_xl.core.refs import named_cell
+
+    return named_cell(wb.defined_names[name].attr_text)
+
+
+# ------------------------------------------------------------------ the two faces
+
+def file_face(entry: str, edited: Path, folder: Path):
+    """The command line on a copy: (the copy, the outcome, the refusal's words or None)."""
+    path = folder / "file" / entry / edited.name
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(edited, path)
+    outcome = fuzzlib.run_cli(["validate" if entry == "check" else "recalc", path], path.parent)
+    refusal = None
+    if outcome.rc == 2:
+        said = outcome.output.strip()
+        refusal = said.split("エラー: ", 1)[1].strip() if "エラー: " in said else said
+    return path, outcome, refusal
+
+
+def live_face(entry: str, edited: Path, folder: Path):
+    """The button as the server runs it, on its own copy: (Applied or None, answer, refusal)."""
+    from remote_payload import apply_actions, payload_from_file
+    from renkei_xl.core import contract as c
+    from renkei_xl.excel.book import PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
+    from renkei_xl.server.app import run_button
+    from renkei_xl.server.place import Place, protection_of, replayable_of
+
+    path = folder / "live" / entry / edited.name
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(edited, path)
+    payload = payload_from_file(path, client=CLIENT["name"])
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    place = Place(path.parent, "", "faces")
+    place.replayable = replayable_of(path)          # as server.admission reads them from the saved master
+    locked, structure = protection_of(path)
+    if locked or structure:
+        payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
+    # The server's payload is a request body the click may change (xlwings' remote engine adds
+    # a sheet it makes to the payload's own list); the replay starts from the book as sent.
+    answer = run_button(entry, copy.deepcopy(payload), place)
+    alerts = [a for a in answer["actions"] if a["func"] == "alert"]
+    caption = c.CHECK if entry == "check" else c.RECALC
+    said = str(alerts[-1]["args"][0]) if alerts else ""
+    if said.startswith(c.stopped(caption)):
+        return None, answer, said[len(c.stopped(caption)):].strip().rstrip("。")
+    return apply_actions(payload, answer["actions"]), answer, None
+
+
+def _short(value, n: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= n else text[:n] + f"…({len(text)} chars)"
+
+
+def _first_differences(what: str, on_file, on_live, n: int = 3) -> str:
+    """Where two readings of one attribute part, for a finding a person can read."""
+    if what == "rows" and isinstance(on_file, list) and isinstance(on_live, list):
+        cells = []
+        for r in range(max(len(on_file), len(on_live))):
+            a = on_file[r] if r < len(on_file) else []
+            b = on_live[r] if r < len(on_live) else []
+            for col in range(max(len(a), len(b))):
+                x = a[col] if col < len(a) else None
+                y = b[col] if col < len(b) else None
+                if x != y:
+                    cells.append(f"r{r + 1}c{col + 1}: file {_short(x, 120)} / live {_short(y, 120)}")
+        return "; ".join(cells[:n]) + (f" (+{len(cells) - n})" if len(cells) > n else "")
+    if isinstance(on_file, dict) and isinstance(on_live, dict):
+        keys = sorted({*on_file, *on_live} - {k for k in on_file if on_live.get(k, object()) == on_file[k]}, key=str)
+        return "; ".join(f"{k}: file {_short(on_file.get(k), 120)} / live {_short(on_live.get(k), 120)}"
+                         for k in keys[:n]) + (f" (+{len(keys) - n})" if len(keys) > n else "")
+    return f"file {_short(on_file)} / live {_short(on_live)}"
+
+
+def compare(entry: str, edited: Path, folder: Path) -> list[str]:
+    """Both faces of one button from ``edited``; the defects, one line each."""
+    from test_faces import FileView, LiveView, faces_differ, plan_of
+
+    problems = []
+    path, outcome, file_refusal = file_face(entry, edited, folder)
+    if why := fuzzlib.problem(outcome):
+        problems.append(f"{entry}: command line: {why}: {outcome.output[-1500:]}")
+    try:
+        applied, answer, live_refusal = live_face(entry, edited, folder)
+    except Exception:
+        return problems + [f"{entry}: button: {traceback.format_exc()[-2500:]}"]
+    said = json.dumps([a for a in answer["actions"] if a["func"] == "alert"], ensure_ascii=False)
+    if "予期しない" in said:
+        problems.append(f"{entry}: button: 「予期しないエラー」: {said[:1500]}")
+    if problems:
+        return problems
+    if (file_refusal is None) != (live_refusal is None):
+        return [f"{entry}: one face refused: command line {_short(file_refusal or outcome.output[-600:], 800)} / "
+                f"button {_short(live_refusal or said, 800)}"]
+    if file_refusal is not None:
+        # The command line names the file first (「…xlsm」: …); the rest is the same sentence.
+        if not (file_refusal.rstrip("。") == live_refusal or file_refusal.rstrip("。").endswith(live_refusal)):
+            return [f"{entry}: refused in other words: command line {_short(file_refusal, 800)} / "
+                    f"button {_short(live_refusal, 800)}"]
+        SEEN["refused alike"] = SEEN.get("refused alike", 0) + 1
+        return []
+    SEEN["ran alike" if outcome.rc == 0 else "ran alike, errors found"] = SEEN.get(
+        "ran alike" if outcome.rc == 0 else "ran alike, errors found", 0) + 1
+    plan, _result = plan_of(entry, edited)
+    file_view, live_view = FileView(path), LiveView(applied, plan)
+    for sheet, what, on_file, on_live in faces_differ(plan, file_view, live_view):
+        problems.append(f"{entry}: {sheet} {what} differs: {_first_differences(what, on_file, on_live)}")
+    # The staff's own sheets: each face leaves their values as they were (the marks are fills).
+    written = {sp.name for sp in plan.sheets}
+    for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
+        on_file = [[OLE_EPOCH + v if isinstance(v, dt.timedelta) else v for v in row]
+                   for row in file_view.get("rows", sheet)]      # a duration cell: openpyxl's timedelta
+        on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
+        if on_file != on_live:
+            problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
+    return problems
+
+
+def _as_file_reads(value):
+    """A date as the client sent it (ISO text, tests/remote_payload.client_date) as openpyxl
+    reads the cell: the model keeps what was sent in the cells no action wrote."""
+    if isinstance(value, str) and CLIENT_DATE.fullmatch(value):
+        return dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+    return value
+
+
+def one_case(master: Path, edits: list[dict], work: Path, chained: bool = True) -> list[str]:
+    """The defects of one case. ``chained``: also the steps staff take next (the suite's
+    smoke case leaves them out, for its time)."""
+    edited = apply_edits(master, work / "edited" / "master.xlsm", edits)
+    problems = []
+    for entry in ENTRIES:
+        problems += compare(entry, edited, work)
+    if not chained:
+        return problems
+    # As staff go on: 評価を再計算 on the master 入力チェック saved (its marks and 検証結果 in it),
+    # then the typed values put back as they were and 入力チェック again (marks lifted).
+    checked = work / "file" / "check" / edited.name
+    if not problems and checked.exists():
+        problems += [f"after check: {p}" for p in compare("recalc", checked, work / "after-check")]
+        fixed = put_back(master, checked, edits, work / "fixed" / edited.name)
+        if fixed is not None:
+            problems += [f"fixed, checked again: {p}" for p in compare("check", fixed, work / "fixed-check")]
+    return problems
+
+
+def put_back(master: Path, checked: Path, edits: list[dict], out: Path) -> Path | None:
+    """``checked`` with the cells the edits typed into given the master's values again (None:
+    nothing to put back, or rows moved, so the cells are no longer where they were)."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core import contract as c
+
+    if any(e["kind"] in ("delete", "duplicate", "merge", "rename") for e in edits):
+        return None
+    cells = {(e["sheet"] if e["kind"] == "muni" else c.INDICATORS, e["row"],
+              {"target": 8, "method": 9}.get(e["kind"], e.get("col")))
+             for e in edits if e["kind"] in ("muni", "indicator", "target", "method")}
+    if not cells:
+        return None
+    was = load_workbook(master, keep_vba=True)
+    wb = load_workbook(checked, keep_vba=True)
+    for sheet, row, col in cells:
+        old, cell = was[sheet].cell(row, col), wb[sheet].cell(row, col)
+        cell.value, cell.number_format = old.value, old.number_format
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+# ------------------------------------------------------------------ the run
+
+def licensed() -> None:
+    """xlwings' remote engine, as tests/test_buttons.licensed adds it."""
+    import xlwings as xw
+
+    if "remote" not in [e.name for e in xw.engines]:
+        from xlwings.main import Engine
+        from xlwings.pro import _xlremote
+
+        xw.engines.add(Engine(impl=_xlremote.engine))
+
+
+def build_master(folder: Path) -> Path:
+    from renkei_xl.cli.workbook import init_master
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "さっぽろ圏_2023年度_マスター.xlsm"
+    if path.exists():
+        path.unlink()
+    return init_master(path, sample="fy2023")
+
+
+def run(seconds: float, seed: int, out: Path, count: int = 0, replay: list | None = None,
+        say=print, master: Path | None = None, chained: bool = True) -> int:
+    """Cases from ``seed`` on until ``seconds`` pass (or ``count`` cases, or each of
+    ``replay``'s edit lists once): the number of failed cases."""
+    licensed()
+    out.mkdir(parents=True, exist_ok=True)
+    master = master or build_master(out / "base")
+    end = time.monotonic() + seconds
+    n = fails = 0
+    kinds: dict[str, int] = {}
+    if replay:
+        count = len(replay)
+    while time.monotonic() < end and (not count or n < count):
+        case_seed = seed + n
+        edits = replay[n] if replay else draw_edits(random.Random(f"faces:{case_seed}"))
+        work = out / f"case-{case_seed}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        (work / "edits.json").write_text(json.dumps(edits, ensure_ascii=False, indent=1), encoding="utf-8")
+        try:
+            problems = one_case(master, edits, work, chained)
+        except Exception:
+            problems = [f"harness error: {traceback.format_exc()[-2000:]}"]
+        for e in edits:
+            kinds[e["kind"]] = kinds.get(e["kind"], 0) + 1
+        n += 1
+        if problems:
+            fails += 1
+            dst = out / f"fail-{case_seed}"
+            shutil.rmtree(dst, ignore_errors=True)
+            work.rename(dst)
+            (dst / "problems.txt").write_text("\n".join(problems), encoding="utf-8")
+            say(f"seed {case_seed}: {json.dumps(edits, ensure_ascii=False)[:600]}")
+            for p in problems:
+                say(f"    {p[:900]}")
+            say(f"    replay: .venv/bin/python tests/fuzz/faces_fuzz.py --replay {dst / 'edits.json'}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    say(f"{n} cases from seed {seed}, {fails} with problems; edits drawn: {json.dumps(kinds, ensure_ascii=False)}; "
+        f"runs: {json.dumps(SEEN, ensure_ascii=False)}")
+    return fails
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=600)
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--out", default=str(ROOT / ".fuzz" / "faces"))
+    ap.add_argument("--replay", help="a case's edits.json (one case) or a JSON list of them")
+    ap.add_argument("--client", choices=["VBA", "Office.js"], default="VBA",
+                    help="the button's client: the master's VBA (RenkeiServer.bas) or an Office.js add-in")
+    args = ap.parse_args()
+    CLIENT["name"] = args.client
+    replay = None
+    if args.replay:
+        loaded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
+        replay = [loaded] if loaded and isinstance(loaded[0], dict) else loaded
+    print(f"faces walker: seed {args.seed}, client {args.client}", flush=True)
+    fails = run(args.seconds, args.seed, Path(args.out), args.count, replay,
+                say=lambda line: print(line, flush=True))
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
