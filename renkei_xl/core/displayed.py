@@ -429,15 +429,17 @@ def number_read(value: object, number_format: str) -> "str | None":
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
+    own_sign = value < 0 and not signed
+    stored = Decimal(repr(float(value)))
+    stored = abs(stored) if own_sign else stored    # the section's own marks are its sign
     if _rounded_away(code):
-        return _read_with_words(value, pieces)
+        return _read_with_words(stored, pieces, own_sign)
     if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I) or _GENERAL in code and "%" in code:
         return None
     if not re.search(r"[0#?]", code) and _GENERAL not in code:     # a section of words alone: 1 in "実施";"未実施" shows 実施
         shown_words = words.strip()
         return shown_words if value != 0 and "%" not in code and shown_words.strip(_NO_WORDS) else None
-    own_sign = value < 0 and not signed
-    if own_sign and not set(words) - _SIGN_MARKS:
+    if _sign_marks_only(words, own_sign):
         words = ""
     rounded = _rounded(Decimal(repr(float(value))), code)
     if rounded is None:
@@ -445,7 +447,7 @@ def number_read(value: object, number_format: str) -> "str | None":
     scale = rounded[1]
     if scale == 1 and not words.strip(_NO_WORDS):
         return None
-    number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
+    number = stored * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"
     return _with_number(pieces, digits, ("0", "#", "?", _GENERAL))
 
@@ -458,17 +460,28 @@ def _rounded_away(code: str) -> bool:
                 and not re.search(r"[ymdhsg@]", code.replace("E", "").replace("e", ""), re.I))
 
 
-def _read_with_words(value: float, pieces: list[tuple[str, str]]) -> "str | None":
-    """A scientific or fraction section's number read with its words: the stored number,
-    every digit, where its first digit holder stands (12000 in 「0.0E+0"千円"」 → 「12000千円」),
-    None where it has no words. Its words were dropped with its text, so 12000 shown
-    「1.2E+4千円」 on a 件 row was imported as 12000件 without a word, where 「#,##0"千円"」 was
-    held. The exponent's own sign (「E+」) and the space of 「# ?/?」 are no words."""
+def _sign_marks_only(words: str, own_sign: bool) -> bool:
+    """Whether a section's words are only the sign of a negative number it shows without a
+    minus sign (「▲」, 「(」 「)」 of 「0;▲0」, 「(0)」): the sign, read as the number's minus
+    (number_read takes the number's size), no word."""
+    return own_sign and not set(words) - _SIGN_MARKS
+
+
+def _read_with_words(stored: Decimal, pieces: list[tuple[str, str]], own_sign: bool) -> "str | None":
+    """A scientific or fraction section's number read with its words: the stored number
+    (``stored``: its size where the section shows the sign itself, ``own_sign``), every
+    digit, where its first digit holder stands (12000 in 「0.0E+0"千円"」 → 「12000千円」), None
+    where it has no words. Its words were dropped with its text, so 12000 shown 「1.2E+4千円」
+    on a 件 row was imported as 12000件 without a word, where 「#,##0"千円"」 was held. The
+    exponent's own sign (「E+」), the space of 「# ?/?」 and a negative section's own sign marks
+    are no words (-12000 in 「0.00E+00;"▲"0.00E+00」, shown ▲1.20E+04, is the number as
+    stored; it was read 「▲-12000」, refused, and the row held)."""
     kept = [(kind, t) for i, (kind, t) in enumerate(pieces)
             if not (kind == "lit" and t in "+-" and i and pieces[i - 1][1] in "eE")]
-    if not "".join(t for kind, t in kept if kind == "lit").strip(_NO_WORDS + "-"):
+    words = "".join(t for kind, t in kept if kind == "lit")
+    if not words.strip(_NO_WORDS + "-") or _sign_marks_only(words, own_sign):
         return None
-    return _with_number(kept, f"{Decimal(repr(float(value))).normalize(_EVERY_DIGIT):f}", "0#?")
+    return _with_number(kept, f"{stored.normalize(_EVERY_DIGIT):f}", "0#?")
 
 
 def shows_digits(value: object, number_format: str) -> bool:
