@@ -324,3 +324,18 @@ def test_a_negative_scientific_or_fraction_section_reads_its_own_sign_once(value
     assert number_read(value, number_format) == read
     if read is not None:
         assert str(parse_input(read).number) == parsed
+
+
+@pytest.mark.parametrize("value, number_format, seen, read", [
+    (45000, "G/標準", None, None), (100, "G/標準", None, None),        # 標準 alone: the number as it is
+    (12000, 'G/標準"千円"', "12000千円", "12000千円"), (5, '[Red]G/標準"件"', "5件", "5件"),
+])
+def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format, seen, read):
+    """「G/標準」 is Japanese Excel's name of 標準 (General), the code its screen shows and a
+    Japanese Excel writes where it writes the localized code (a chart's formatCode="G/標準").
+    Since eras were made, its 「G」 was an era letter: 45000 in such a cell was quoted
+    「R/標準」 and shown as a date (shows_date), so a number in its 実施状況 was held as a date
+    (findings.STATUS_DATE) quoting a text no cell shows; before, no finding."""
+    assert number_shown(value, number_format) == seen
+    assert number_read(value, number_format) == read
+    assert not shows_date(number_format) and shows_digits(value, number_format)

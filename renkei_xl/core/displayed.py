@@ -82,6 +82,9 @@ _COMPARE = {"<": lambda v, c: v < c, "<=": lambda v, c: v <= c, ">": lambda v, c
 # The section a number no condition takes is shown by in a book whose format has none left:
 # 標準 (LibreOffice appends 「;General」 to 「[<=100]0;[>100]0」 and to 「[<10]"10未満"」).
 _GENERAL = "General"
+# 標準 as a file may spell it: Excel's code, and Japanese Excel's own name (its screen's
+# 「G/標準」, written where Excel writes the localized code), whose 「G」 is no era letter.
+_GENERAL_NAMES = ("general", "g/標準")
 
 
 def _condition(section: str) -> "tuple[str, float] | None":
@@ -226,9 +229,9 @@ def _pieces(section: str) -> list[tuple[str, str]]:
         elif ch in "_*" and i + 1 < len(section):
             out.append(("lit", " " if ch == "_" else ""))   # padding: a space's width, a fill
             i += 2
-        elif section[i:i + len(_GENERAL)].lower() == "general":
+        elif name := next((n for n in _GENERAL_NAMES if section[i:i + len(n)].lower() == n), ""):
             out.append(("code", _GENERAL))               # 標準 among words: 「G/標準"千円"」
-            i += len(_GENERAL)
+            i += len(name)
         elif ch == "[" and not re.match(r"\[[hms]+\]", section[i:], re.I):
             end = section.find("]", i)
             i = len(section) if end < 0 else end + 1       # [colour], [$-411], [DBNum1]: no text
@@ -340,7 +343,7 @@ def _made_format(value: object, number_format: str) -> "str | None":
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
     fmt = number_format or "General"
-    if len(fmt) > FORMAT_CHARS or fmt.strip().lower() in ("general", "@", "標準"):
+    if len(fmt) > FORMAT_CHARS or fmt.strip().lower() in (*_GENERAL_NAMES, "@", "標準"):
         return None
     return fmt
 
@@ -511,4 +514,4 @@ def shows_date(number_format: str) -> bool:
         return False
     section = _sections(fmt)[0]
     code = "".join(t for kind, t in _pieces(section) if kind == "code")
-    return _is_date_code(code) and fmt.strip().lower() != "general"
+    return _is_date_code(code) and fmt.strip().lower() not in _GENERAL_NAMES
