@@ -1098,6 +1098,10 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (12000, '0.0E+0"千円"', "実績値「12000千円」"),             # scientific shows 1.2E+4千円: its words read
     (12000, '# ?/?"千円"', "実績値「12000 千円」"),             # a fraction's words too
     (12000, '0.0E+0"件"', None),                               # words of the row's own unit: the number
+    # A negative section's own sign marks are its sign, not a second one (read 「▲-12000」,
+    # unreadable, before): the stored number, refused as any negative 件 is.
+    (-12000, '0.00E+00;"▲"0.00E+00', "実績値「-12000」は負の値です"),       # ▲1.20E+04
+    (-12000, '0.0E+0"件";"▲"0.0E+0"件"', "実績値「▲12000件」は負の値です"),   # ▲1.2E+4件
     (5, '[<10]"10未満";0', "「10未満」は範囲の表記"),         # the section a condition chose shows words
     (12, '[<10]"10未満";0', None),                            # ... and the section it did not, the number
     (-3, '[<10]"10未満";[>=100]"100以上";0', "「10未満」は範囲の表記"),

@@ -300,3 +300,42 @@ def test_a_question_mark_no_digit_fills_is_a_space(value, number_format, seen):
     after it stand apart: 61 in 0.0?"件" was quoted 「61.0件」 beside a cell showing 「61.0 件」.
     Measured as the tables above (LibreOffice 7.4, ja-JP); Excel's ? is the same space."""
     assert number_shown(value, number_format) == seen
+
+
+# LibreOffice 7.4, ja-JP (getString), as the tables above: each negative section carries the
+# sign itself, so its marks are the sign and the digits have none.
+@pytest.mark.parametrize("value, number_format, read, parsed", [
+    (-12000, '0.00E+00;"▲"0.00E+00', None, None),              # ▲1.20E+04: the number as stored
+    (-12000, '0.0E+0"件";"▲"0.0E+0"件"', "▲12000件", "-12000"),   # ▲1.2E+4件
+    (-12000, '[<0]"△"0.00E+00"千円";0.00E+00"千円"', "△12000千円", "-12000000"),   # △1.20E+04千円
+    (-12000, '0.0E+0"件";-0.0E+0"件"', "-12000件", "-12000"),     # -1.2E+4件
+    (-1.5, "# ?/?;(# ?/?)", None, None),                        # (1 1/2)
+    (-1.5, '# ?/?"件";"▲"# ?/?"件"', "▲1.5 件", "-1.5"),          # ▲1 1/2件
+])
+def test_a_negative_scientific_or_fraction_section_reads_its_own_sign_once(value, number_format, read, parsed):
+    """A scientific or fraction section with words is read with the stored number
+    (_read_with_words), but that number kept its minus where the section shows its own sign:
+    -12000 shown 「▲1.20E+04」 was read 「▲-12000」 and -1.5 shown 「(1 1/2)」 「(-1.5 )」, texts the
+    cell does not show and the rules of values refuse, so collect held a row it imported as
+    -12000 before scientific sections were read with their words. The section's sign marks
+    are the sign, as in number_read's other sections."""
+    from renkei_xl.core.values import parse_input
+
+    assert number_read(value, number_format) == read
+    if read is not None:
+        assert str(parse_input(read).number) == parsed
+
+
+@pytest.mark.parametrize("value, number_format, seen, read", [
+    (45000, "G/標準", None, None), (100, "G/標準", None, None),        # 標準 alone: the number as it is
+    (12000, 'G/標準"千円"', "12000千円", "12000千円"), (5, '[Red]G/標準"件"', "5件", "5件"),
+])
+def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format, seen, read):
+    """「G/標準」 is Japanese Excel's name of 標準 (General), the code its screen shows and a
+    Japanese Excel writes where it writes the localized code (a chart's formatCode="G/標準").
+    Since eras were made, its 「G」 was an era letter: 45000 in such a cell was quoted
+    「R/標準」 and shown as a date (shows_date), so a number in its 実施状況 was held as a date
+    (findings.STATUS_DATE) quoting a text no cell shows; before, no finding."""
+    assert number_shown(value, number_format) == seen
+    assert number_read(value, number_format) == read
+    assert not shows_date(number_format) and shows_digits(value, number_format)

@@ -82,6 +82,9 @@ _COMPARE = {"<": lambda v, c: v < c, "<=": lambda v, c: v <= c, ">": lambda v, c
 # The section a number no condition takes is shown by in a book whose format has none left:
 # 標準 (LibreOffice appends 「;General」 to 「[<=100]0;[>100]0」 and to 「[<10]"10未満"」).
 _GENERAL = "General"
+# 標準 as a file may spell it: Excel's code, and Japanese Excel's own name (its screen's
+# 「G/標準」, written where Excel writes the localized code), whose 「G」 is no era letter.
+_GENERAL_NAMES = ("general", "g/標準")
 
 
 def _condition(section: str) -> "tuple[str, float] | None":
@@ -226,9 +229,9 @@ def _pieces(section: str) -> list[tuple[str, str]]:
         elif ch in "_*" and i + 1 < len(section):
             out.append(("lit", " " if ch == "_" else ""))   # padding: a space's width, a fill
             i += 2
-        elif section[i:i + len(_GENERAL)].lower() == "general":
+        elif name := next((n for n in _GENERAL_NAMES if section[i:i + len(n)].lower() == n), ""):
             out.append(("code", _GENERAL))               # 標準 among words: 「G/標準"千円"」
-            i += len(_GENERAL)
+            i += len(name)
         elif ch == "[" and not re.match(r"\[[hms]+\]", section[i:], re.I):
             end = section.find("]", i)
             i = len(section) if end < 0 else end + 1       # [colour], [$-411], [DBNum1]: no text
@@ -340,7 +343,7 @@ def _made_format(value: object, number_format: str) -> "str | None":
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
     fmt = number_format or "General"
-    if len(fmt) > FORMAT_CHARS or fmt.strip().lower() in ("general", "@", "標準"):
+    if len(fmt) > FORMAT_CHARS or fmt.strip().lower() in (*_GENERAL_NAMES, "@", "標準"):
         return None
     return fmt
 
@@ -429,15 +432,17 @@ def number_read(value: object, number_format: str) -> "str | None":
     pieces = _pieces(section)
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
+    own_sign = value < 0 and not signed
+    stored = Decimal(repr(float(value)))
+    stored = abs(stored) if own_sign else stored    # the section's own marks are its sign
     if _rounded_away(code):
-        return _read_with_words(value, pieces)
+        return _read_with_words(stored, pieces, own_sign)
     if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I) or _GENERAL in code and "%" in code:
         return None
     if not re.search(r"[0#?]", code) and _GENERAL not in code:     # a section of words alone: 1 in "実施";"未実施" shows 実施
         shown_words = words.strip()
         return shown_words if value != 0 and "%" not in code and shown_words.strip(_NO_WORDS) else None
-    own_sign = value < 0 and not signed
-    if own_sign and not set(words) - _SIGN_MARKS:
+    if _sign_marks_only(words, own_sign):
         words = ""
     rounded = _rounded(Decimal(repr(float(value))), code)
     if rounded is None:
@@ -445,7 +450,7 @@ def number_read(value: object, number_format: str) -> "str | None":
     scale = rounded[1]
     if scale == 1 and not words.strip(_NO_WORDS):
         return None
-    number = (abs(Decimal(repr(float(value)))) if own_sign else Decimal(repr(float(value)))) * scale
+    number = stored * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"
     return _with_number(pieces, digits, ("0", "#", "?", _GENERAL))
 
@@ -458,17 +463,28 @@ def _rounded_away(code: str) -> bool:
                 and not re.search(r"[ymdhsg@]", code.replace("E", "").replace("e", ""), re.I))
 
 
-def _read_with_words(value: float, pieces: list[tuple[str, str]]) -> "str | None":
-    """A scientific or fraction section's number read with its words: the stored number,
-    every digit, where its first digit holder stands (12000 in 「0.0E+0"千円"」 → 「12000千円」),
-    None where it has no words. Its words were dropped with its text, so 12000 shown
-    「1.2E+4千円」 on a 件 row was imported as 12000件 without a word, where 「#,##0"千円"」 was
-    held. The exponent's own sign (「E+」) and the space of 「# ?/?」 are no words."""
+def _sign_marks_only(words: str, own_sign: bool) -> bool:
+    """Whether a section's words are only the sign of a negative number it shows without a
+    minus sign (「▲」, 「(」 「)」 of 「0;▲0」, 「(0)」): the sign, read as the number's minus
+    (number_read takes the number's size), no word."""
+    return own_sign and not set(words) - _SIGN_MARKS
+
+
+def _read_with_words(stored: Decimal, pieces: list[tuple[str, str]], own_sign: bool) -> "str | None":
+    """A scientific or fraction section's number read with its words: the stored number
+    (``stored``: its size where the section shows the sign itself, ``own_sign``), every
+    digit, where its first digit holder stands (12000 in 「0.0E+0"千円"」 → 「12000千円」), None
+    where it has no words. Its words were dropped with its text, so 12000 shown 「1.2E+4千円」
+    on a 件 row was imported as 12000件 without a word, where 「#,##0"千円"」 was held. The
+    exponent's own sign (「E+」), the space of 「# ?/?」 and a negative section's own sign marks
+    are no words (-12000 in 「0.00E+00;"▲"0.00E+00」, shown ▲1.20E+04, is the number as
+    stored; it was read 「▲-12000」, refused, and the row held)."""
     kept = [(kind, t) for i, (kind, t) in enumerate(pieces)
             if not (kind == "lit" and t in "+-" and i and pieces[i - 1][1] in "eE")]
-    if not "".join(t for kind, t in kept if kind == "lit").strip(_NO_WORDS + "-"):
+    words = "".join(t for kind, t in kept if kind == "lit")
+    if not words.strip(_NO_WORDS + "-") or _sign_marks_only(words, own_sign):
         return None
-    return _with_number(kept, f"{Decimal(repr(float(value))).normalize(_EVERY_DIGIT):f}", "0#?")
+    return _with_number(kept, f"{stored.normalize(_EVERY_DIGIT):f}", "0#?")
 
 
 def shows_digits(value: object, number_format: str) -> bool:
@@ -498,4 +514,4 @@ def shows_date(number_format: str) -> bool:
         return False
     section = _sections(fmt)[0]
     code = "".join(t for kind, t in _pieces(section) if kind == "code")
-    return _is_date_code(code) and fmt.strip().lower() != "general"
+    return _is_date_code(code) and fmt.strip().lower() not in _GENERAL_NAMES
