@@ -235,10 +235,15 @@ def test_a_section_of_words_alone_shows_no_digits(value, number_format, digits):
     (-5, "0;;", True), (12, ";0", True), (-5, ";0", False), (0, "0;-0;;@", True), (-5, "0;-0;;@", False),
     (5, '[<10]"";0', True), (12, '[<10]"";0', False), (12, "_-", True),
     (12, "General", False), (12, "@", False), (12, '"件数"@', False),    # a text section: 12 shown
+    (12, "[Red]", False), (150, "[Red][<=100];[Blue][>100]", False), (5, "[Red][<=100];[Blue][>100]", False),
+    (12, "[$-411]", False), (12, "[Red];;;", False), (-5, "[Red];;;", True),
 ])
 def test_a_number_a_section_shows_as_nothing(value, number_format, nothing):
     """A number whose section is empty shows an empty cell (collect holds it: findings.
-    HIDDEN_NUMBER); the text section of 「"件数"@」 is not a number's, which shows as 標準."""
+    HIDDEN_NUMBER); the text section of 「"件数"@」 is not a number's, which shows as 標準.
+    A section of a colour or a condition alone shows the number as 標準 (Microsoft's
+    guidelines: 「[Red][<=100];[Blue][>100]」 shows numbers red and blue; LibreOffice shows
+    nothing): held as hidden, a number Excel showed was refused."""
     assert shows_nothing(value, number_format) is nothing
 
 

@@ -140,7 +140,7 @@ def _section_for(value: float, sections: list[str]) -> "tuple[str, bool] | None"
     first = conditions[0]
     second = conditions[1] if len(conditions) > 1 else None
     if first is None:                                   # one section without a condition
-        return sections[0], value < 0
+        return _or_general(sections[0]), value < 0
     if _COMPARE[first[0]](value, first[1]):
         chosen, reach = sections[0], [(*first, True)]
     elif len(sections) == 2 and second is None:
@@ -151,7 +151,16 @@ def _section_for(value: float, sections: list[str]) -> "tuple[str, bool] | None"
         chosen, reach = sections[2], [(*first, False), (*second, False)]
     else:
         return _GENERAL, value < 0
-    return chosen, value < 0 and not _only_not_positive(reach)
+    return _or_general(chosen), value < 0 and not _only_not_positive(reach)
+
+
+def _or_general(section: str) -> str:
+    """A section of a colour, a condition or a locale alone (「[Red]」, Microsoft's own
+    「[Red][<=100];[Blue][>100]」) shows the number as 標準 does, in its colour: Microsoft's
+    guidelines give that format for numbers shown red or blue. LibreOffice shows nothing,
+    and collect held such a number as hidden (findings.HIDDEN_NUMBER). A section empty
+    without brackets (「;;;」) still shows nothing."""
+    return _GENERAL if "[" in section and not _pieces(section) else section
 
 
 def as_displayed(value: float, number_format: str) -> float:
