@@ -1041,7 +1041,8 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     alike, and the master keeps its value."""
     master, _, filled = cycle
     out = _otaru_held(master, filled, capsys, "04-1", "実施状況", typed)
-    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d]+」が日付・時刻として"
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d ]+」(（セルの数値は [-:\d]+）)?"
+                     r"が日付・時刻として"
                      r"保存されています", out), out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
@@ -1049,7 +1050,7 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
 
 @pytest.mark.parametrize("number_format, seen", [
     ('[$-411]ggge"年"', "令和5年"), ('[$-411]ge"年"', "R5年"),
-    ('[$-411]ggge"年"m"月"d"日"', "2023-03-15")])     # python-calamine hands this one over as a date
+    ('[$-411]ggge"年"m"月"d"日"', "令和5年3月15日」（セルの数値は 2023-03-15）")])   # calamine gives it as a date
 def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_format, seen):
     """45000 in 04-1's 実施状況, formatted 和暦 「[$-411]ggge"年"」 (the cell shows 令和5年): the era
     was not made, and a format of an era and a year alone is none python-calamine reads as a
@@ -1065,9 +1066,31 @@ def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_for
     rc = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
     assert rc == 1, out
-    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{seen}」が日付・時刻として"
+    quoted = seen if "」" in seen else f"{seen}」"
+    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{quoted}が日付・時刻として"
             "保存されています") in out, out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out
+
+
+@pytest.mark.parametrize("typed, number_format, seen", [
+    (dt.datetime(2023, 10, 10), 'm"月"d"日"', "10月10日"),
+    (dt.datetime(2023, 10, 10), "ge.m.d", "R5.10.10"),
+])
+def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, number_format, seen):
+    """「10月10日」 typed into 05-1's 実績値 is a date in the returned file; the row was held
+    quoting 「2023-10-10」, which the municipality's cell does not show. The quote is the
+    cell's text, the date beside it; the row is still held."""
+    master, _, filled = cycle
+    wb = openpyxl.load_workbook(filled["小樽市"])
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, "05-1")
+    ws.cell(row, cols["実績値"]).value = typed
+    ws.cell(row, cols["実績値"]).number_format = number_format
+    wb.save(filled["小樽市"])
+    assert main(["collect", str(master), str(filled["小樽市"])]) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"小樽市!G\d+ 05-1: [^\n]*「{re.escape(seen)}」（セルの数値は 2023-10-10）", out), out
+    assert cell_of(master, "小樽市", "05-1", "実績値") is None
 
 
 def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_same_number(cycle, capsys):
