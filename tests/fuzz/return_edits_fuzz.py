@@ -552,8 +552,13 @@ def apply_value(doc, a: dict) -> dict:
         if how == "text_format":
             sh.protect("")
     t = cell.getType().value
+    reads = a.get("reads")
+    if how == "ref" and not cell.getError() and re.fullmatch(r"-?\d+(\.\d+)?", cell.getString()):
+        # a formula over another cell shows that cell's number (an empty one's 0): a person
+        # reads what the cell shows, as the master takes a formula's saved result
+        reads = float(cell.getString())
     info["cells"].append({"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
-                          "reads": a.get("reads"), "before": before, "ref": f"{col_letter(c)}{r + 1}",
+                          "reads": reads, "before": before, "ref": f"{col_letter(c)}{r + 1}",
                           "calc": {"type": t, "value": cell.getValue(), "string": cell.getString(),
                                    "error": cell.getError(), "format": _format_code(doc, cell)}})
     if a["unprotect"] and how != "text_format":
