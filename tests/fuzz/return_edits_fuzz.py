@@ -553,10 +553,10 @@ def apply_value(doc, a: dict) -> dict:
             sh.protect("")
     t = cell.getType().value
     reads = a.get("reads")
-    if how == "ref" and not cell.getError() and re.fullmatch(r"-?\d+(\.\d+)?", cell.getString()):
+    if how == "ref" and not cell.getError() and re.fullmatch(r"-?\d+(\.\d+)?", cell.getString().strip()):
         # a formula over another cell shows that cell's number (an empty one's 0): a person
         # reads what the cell shows, as the master takes a formula's saved result
-        reads = float(cell.getString())
+        reads = float(cell.getString().strip())     # 0_);(0) shows 「12 」
     info["cells"].append({"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
                           "reads": reads, "before": before, "ref": f"{col_letter(c)}{r + 1}",
                           "calc": {"type": t, "value": cell.getValue(), "string": cell.getString(),
