@@ -469,7 +469,7 @@ VALUE_TYPED = [          # (typed as in Calc's input line, the number a person r
 VALUE_FORMULAS = [       # (formula, the number a person reads from its result or N)
     ("=1/0", N), ("=NA()", N), ("=\"5\"", 5), ("=\"\"", N), ("=3+4", 7), ("=0", 0), ("=\"12件\"", 12),
     ("=1=1", N), ("=TRUE()", N), ("=TODAY()", N), ("=DATE(2024;3;31)", N), ("=1/3", N),
-    ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", N),
+    ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", 12),
 ]
 VALUE_FORMATS = [        # (a format the municipality gives the cell, a number typed into it, what a person reads or N)
     ("0%", 0.85, N), ("0.0%", 0.855, N), ('0.0"%"', 85, N), ('0"以上"', 10, N), ('"約"0', 10, N),
@@ -552,8 +552,13 @@ def apply_value(doc, a: dict) -> dict:
         if how == "text_format":
             sh.protect("")
     t = cell.getType().value
+    reads = a.get("reads")
+    if how == "ref" and not cell.getError() and re.fullmatch(r"-?\d+(\.\d+)?", cell.getString().strip()):
+        # a formula over another cell shows that cell's number (an empty one's 0): a person
+        # reads what the cell shows, as the master takes a formula's saved result
+        reads = float(cell.getString().strip())     # 0_);(0) shows 「12 」
     info["cells"].append({"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
-                          "reads": a.get("reads"), "before": before, "ref": f"{col_letter(c)}{r + 1}",
+                          "reads": reads, "before": before, "ref": f"{col_letter(c)}{r + 1}",
                           "calc": {"type": t, "value": cell.getValue(), "string": cell.getString(),
                                    "error": cell.getError(), "format": _format_code(doc, cell)}})
     if a["unprotect"] and how != "text_format":
