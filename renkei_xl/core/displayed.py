@@ -160,7 +160,10 @@ def _or_general(section: str) -> str:
     guidelines give that format for numbers shown red or blue. LibreOffice shows nothing,
     and collect held such a number as hidden (findings.HIDDEN_NUMBER). A section empty
     without brackets (「;;;」) still shows nothing."""
-    return _GENERAL if "[" in section and not _pieces(section) else section
+    return _GENERAL if _BRACKETS_ALONE.fullmatch(section) else section
+
+
+_BRACKETS_ALONE = re.compile(r"(?:\s*\[[^\]]*\])+\s*")
 
 
 def as_displayed(value: float, number_format: str) -> float:
