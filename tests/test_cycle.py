@@ -80,6 +80,18 @@ def id_row(ws, ind_id: str) -> tuple[int, dict[str, int]]:
     return next(r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == ind_id), cols
 
 
+def formatted_return(path: Path, ind_id: str, header: str, value, number_format: str) -> str:
+    """``value`` typed into ``header`` of ``ind_id``'s row in a returned file, the cell given
+    ``number_format`` (as a municipality formats its own cell); the cell's place 「小樽市!G6」."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    row, cols = id_row(ws, ind_id)
+    cell = ws.cell(row, cols[header])
+    cell.value, cell.number_format = value, number_format
+    wb.save(path)
+    return f"{ws.title}!{cell.coordinate}"
+
+
 def empty_master_values(master: Path, names) -> None:
     wb = openpyxl.load_workbook(master, keep_vba=master.suffix == ".xlsm")
     for name in names:
@@ -1010,12 +1022,7 @@ def test_a_returned_status_shown_as_a_rough_figure_beside_an_empty_value_holds_t
     left out of the total without a word (a bare 10 was held). Held and named, as 10 is."""
     master, _, filled = cycle
     set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)
-    wb = openpyxl.load_workbook(filled["小樽市"])
-    ws = wb["小樽市"]
-    row, cols = id_row(ws, "04-1")
-    ws.cell(row, cols["実施状況"]).value = 10
-    ws.cell(row, cols["実施状況"]).number_format = '"約"0'
-    wb.save(filled["小樽市"])
+    place = formatted_return(filled["小樽市"], "04-1", "実施状況", 10, '"約"0')
     assert main(["collect", str(master), str(filled["小樽市"])]) == 1
     out = capsys.readouterr().out
     assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実績値が空欄で、実施状況に数値「約10」だけ", out), out
@@ -1057,17 +1064,12 @@ def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_for
     date, so collect imported 「45000」 into the master without a word. It is held as a date,
     as 「10/10」 is, quoting what the cell shows."""
     master, _, filled = cycle
-    wb = openpyxl.load_workbook(filled["小樽市"])
-    ws = wb["小樽市"]
-    row, cols = id_row(ws, "04-1")
-    ws.cell(row, cols["実施状況"]).value = 45000
-    ws.cell(row, cols["実施状況"]).number_format = number_format
-    wb.save(filled["小樽市"])
+    place = formatted_return(filled["小樽市"], "04-1", "実施状況", 45000, number_format)
     rc = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
     assert rc == 1, out
     quoted = seen if "」" in seen else f"{seen}」"
-    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{quoted}が日付・時刻として"
+    assert (f"{place} 04-1: 実施状況「{quoted}が日付・時刻として"
             "保存されています") in out, out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out
 
@@ -1081,12 +1083,7 @@ def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, nu
     quoting 「2023-10-10」, which the municipality's cell does not show. The quote is the
     cell's text, the date beside it; the row is still held."""
     master, _, filled = cycle
-    wb = openpyxl.load_workbook(filled["小樽市"])
-    ws = wb["小樽市"]
-    row, cols = id_row(ws, "05-1")
-    ws.cell(row, cols["実績値"]).value = typed
-    ws.cell(row, cols["実績値"]).number_format = number_format
-    wb.save(filled["小樽市"])
+    place = formatted_return(filled["小樽市"], "05-1", "実績値", typed, number_format)
     assert main(["collect", str(master), str(filled["小樽市"])]) == 1
     out = capsys.readouterr().out
     assert re.search(rf"小樽市!G\d+ 05-1: [^\n]*「{re.escape(seen)}」（セルの数値は 2023-10-10）", out), out
@@ -1142,18 +1139,13 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
     number is read as the text its format shows (core.displayed.number_read), as a percentage
     already was; a unit the row counts in (件) still imports the number."""
     master, _, filled = cycle
-    wb = openpyxl.load_workbook(filled["小樽市"])
-    ws = wb["小樽市"]
-    row, cols = id_row(ws, "05-1")
-    ws.cell(row, cols["実績値"]).value = value
-    ws.cell(row, cols["実績値"]).number_format = number_format
-    wb.save(filled["小樽市"])
+    place = formatted_return(filled["小樽市"], "05-1", "実績値", value, number_format)
     rc = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
     if said is None:
         assert rc == 0 and cell_of(master, "小樽市", "05-1", "実績値") == value, out
     else:
-        assert rc == 1 and said in out and f"{ws.title}!{ws.cell(row, cols['実績値']).coordinate} 05-1" in out, out
+        assert rc == 1 and said in out and f"{place} 05-1" in out, out
         assert cell_of(master, "小樽市", "05-1", "実績値") is None, out      # held, not imported
 
 
@@ -1171,12 +1163,7 @@ def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys
     its number's every digit (12 in 0"件" → 「12件」); 「10未満」 shows none of 5, so the row is
     held, the cell named, the master kept."""
     master, _, filled = cycle
-    wb = openpyxl.load_workbook(filled["小樽市"])
-    ws = wb["小樽市"]
-    row, cols = id_row(ws, "04-1")
-    ws.cell(row, cols["実施状況"]).value = value
-    ws.cell(row, cols["実施状況"]).number_format = number_format
-    wb.save(filled["小樽市"])
+    place = formatted_return(filled["小樽市"], "04-1", "実施状況", value, number_format)
     rc = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
     if imported is not None:
@@ -1184,7 +1171,7 @@ def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys
         return
     seen = {1: "実施", 12345: "12345件"}.get(value, "10未満")
     assert rc == 1, out
-    assert (f"{ws.title}!{ws.cell(row, cols['実施状況']).coordinate} 04-1: 実施状況「{seen}」が数値（{value}）に"
+    assert (f"{place} 04-1: 実施状況「{seen}」が数値（{value}）に"
             "表示形式で文字を付けて保存されており") in out, out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out       # held, not imported
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
@@ -1201,19 +1188,14 @@ def test_a_returned_number_its_format_shows_as_nothing_is_held(cycle, capsys, he
     would be a figure dropped). Either is a guess (SPEC §3): the row is held, the cell, the
     number and the format named, the master kept. A hidden zero is 0."""
     master, _, filled = cycle
-    wb = openpyxl.load_workbook(filled["小樽市"])
-    ws = wb["小樽市"]
-    row, cols = id_row(ws, "05-1")
-    ws.cell(row, cols[header]).value = value
-    ws.cell(row, cols[header]).number_format = number_format
-    wb.save(filled["小樽市"])
+    place = formatted_return(filled["小樽市"], "05-1", header, value, number_format)
     rc = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
     if not held:
         assert rc == 0 and cell_of(master, "小樽市", "05-1", header) == value, out
         return
     assert rc == 1, out
-    assert (f"{ws.title}!{ws.cell(row, cols[header]).coordinate} 05-1: {header}のセルに数値 {value} が入っていますが、"
+    assert (f"{place} 05-1: {header}のセルに数値 {value} が入っていますが、"
             f"表示形式「{number_format}」のため何も表示されていません") in out, out
     assert cell_of(master, "小樽市", "05-1", header) is None, out       # held, not imported
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in

@@ -23,16 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -42,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from renkei_xl.core.displayed import _section_for, _sections, as_displayed, number_read, number_shown  # noqa: E402
+from staff_edits_fuzz import Office as Calc  # noqa: E402
 
 # ----------------------------------------------------------------------------- the grammar
 
@@ -141,29 +138,13 @@ def draw_value(rng: random.Random) -> float:
 
 
 class Office:
-    """ONE headless soffice of this run (own profile, own process group, under nice)."""
+    """ONE headless soffice of this run (own profile, own process group: staff_edits_fuzz.Office)."""
 
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="lo_formats_diff_")
-        self.pipe = f"formats_diff_{uuid.uuid4().hex}"
-        self.proc = subprocess.Popen(
-            ["nice", "-n", "15", "soffice", "--headless", "--invisible", "--nologo", "--norestore",
-             "--nodefault", "--nolockcheck", f"-env:UserInstallation=file://{self.tmp}/profile",
-             f"--accept=pipe,name={self.pipe};urp;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        import uno
-        local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-        for _ in range(240):
-            try:
-                ctx = resolver.resolve(f"uno:pipe,name={self.pipe};urp;StarOffice.ComponentContext")
-                break
-            except Exception:
-                time.sleep(0.5)
-        else:
-            self.stop()
-            raise RuntimeError("soffice did not answer")
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        self.calc = Calc(Path(self.tmp))       # the walkers' one way to start and end a soffice
+        self.calc.start()
+        desktop = self.calc.desktop
         from com.sun.star.beans import PropertyValue
         from com.sun.star.lang import Locale
         hidden = PropertyValue()
@@ -209,11 +190,7 @@ class Office:
         return out
 
     def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
+        self.calc.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 # ----------------------------------------------------------------------------- judging
