@@ -360,6 +360,15 @@ def _made_format(value: object, number_format: str) -> "str | None":
     return fmt
 
 
+def _shown_by(value: object, number_format: str) -> "tuple[bool, list[tuple[str, str]]] | None":
+    """Whether a cell shows the number ``value``'s minus sign, and the pieces of the section
+    it is shown by; None where no text is made (_made_format) or no section chosen (_section_for).
+    The one start of number_shown, number_read, shows_digits and shows_nothing."""
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None   # type: ignore[arg-type]
+    return None if chosen is None else (chosen[1], _pieces(chosen[0]))
+
+
 def _with_number(pieces: list[tuple[str, str]], number: str, holders: "str | tuple[str, ...]", sign: str = "") -> str:
     """A section's text with ``number`` where its first digit holder (one of ``holders``)
     stands, its words and percent signs where they stand, and ``sign`` (the minus sign the
@@ -385,14 +394,10 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     alone, and a message quoting it (「0.85」 for a cell showing 85%, 「0.0451388888888889」
     for 1:05:00) named a value the municipality cannot find in its cell. ``date1904``: the
     book counts its dates from 1904 (its workbookPr date1904)."""
-    fmt = _made_format(value, number_format)
-    if fmt is None:
+    shown_by = _shown_by(value, number_format)
+    if shown_by is None:
         return None
-    chosen = _section_for(value, _sections(fmt))
-    if chosen is None:
-        return None
-    section, signed = chosen
-    pieces = _pieces(section)
+    signed, pieces = shown_by
     code = "".join(t for kind, t in pieces if kind == "code")
     if _GENERAL in code:
         # 標準 with words (「G/標準"千円"」 shows 12000千円): the number as the tool writes one
@@ -434,14 +439,10 @@ def number_read(value: object, number_format: str) -> "str | None":
     is read as it is: no scale and no words (a negative section's own sign marks, a plus or a
     currency sign are none), and the formats number_shown leaves alone, dates and times
     among them."""
-    fmt = _made_format(value, number_format)
-    if fmt is None:
+    shown_by = _shown_by(value, number_format)
+    if shown_by is None:
         return None
-    chosen = _section_for(value, _sections(fmt))
-    if chosen is None:
-        return None
-    section, signed = chosen
-    pieces = _pieces(section)
+    signed, pieces = shown_by
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
     own_sign = value < 0 and not signed
@@ -503,19 +504,17 @@ def shows_digits(value: object, number_format: str) -> bool:
     """Whether the section a cell of ``number_format`` shows the number ``value`` by shows
     its digits: not a section of words alone (5 in 「[<10]"10未満";0」 shows 10未満, 1 in
     「"実施";"未実施"」 実施), whose text says nothing of the number stored."""
-    fmt = _made_format(value, number_format)
-    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
-    code = "".join(t for kind, t in _pieces(chosen[0]) if kind == "code") if chosen is not None else ""
-    return chosen is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
+    shown_by = _shown_by(value, number_format)
+    code = "".join(t for kind, t in shown_by[1] if kind == "code") if shown_by is not None else ""
+    return shown_by is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
 
 
 def shows_nothing(value: object, number_format: str) -> bool:
     """Whether a cell of ``number_format`` shows the number ``value`` as nothing: the section
     it is shown by (by sign or condition) is empty or blank (「;;;」 for any number, 「0;;」
     for a negative one, 「0;-0;;@」 for zero). The file holds a number the form does not show."""
-    fmt = _made_format(value, number_format)
-    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
-    return chosen is not None and not "".join(t for _kind, t in _pieces(chosen[0])).strip()
+    shown_by = _shown_by(value, number_format)
+    return shown_by is not None and not "".join(t for _kind, t in shown_by[1]).strip()
 
 
 def shows_date(number_format: str) -> bool:
