@@ -416,8 +416,8 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
             elif ((words := number_read(value, number_format)) is not None
                   and (not (seen := number_shown(value, number_format, wb.date1904))
                        or not _same_digits(seen, words, value, number_format))):
-                # (no shown text made: a scientific or fraction section with words, which
-                # shows the number rounded; quoted as read)
+                # no shown text made (a scientific or fraction section with words shows the
+                # number rounded): it cannot show every digit, and is quoted as read
                 out.append(STATUS_WORDS.at(muni, cell_ref(r, col), ind_id, shown=shown(seen or words),
                                            value=shown(text(value))))
     return out
@@ -499,7 +499,10 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             seen, words = number_shown(value, number_format, wb.date1904), number_read(value, number_format)
             if seen is None and words is None:
                 continue
-            seen = words if seen is None else seen     # scientific or a fraction with words: quoted as read
+            # Scientific or a fraction with words (1.2E+4千円): no shown text is made, so the
+            # finding quotes the number read with its words; a 実施状況 so shown is held
+            # (_percent_statuses), whatever is read here.
+            seen = words if seen is None else seen
             read = text(value)
             if f != "status":
                 read = words or read
