@@ -5,7 +5,7 @@ value and format, measured once: the table is kept here, not LibreOffice started
 import pytest
 
 from renkei_xl.core.displayed import (as_displayed, number_read, number_shown, percent_shown, shows_date, shows_digits,
-                                      shows_nothing)
+                                      shows_nothing, shown_without_digits)
 
 
 @pytest.mark.parametrize("value, number_format, seen", [
@@ -245,6 +245,35 @@ def test_a_number_a_section_shows_as_nothing(value, number_format, nothing):
     guidelines: 「[Red][<=100];[Blue][>100]」 shows numbers red and blue; LibreOffice shows
     nothing): held as hidden, a number Excel showed was refused."""
     assert shows_nothing(value, number_format) is nothing
+
+
+# Measured as the tables above (LibreOffice, ja-JP, getString), except 0.04 in 「#.#」: Calc
+# shows 「」, Excel 「.」 (microsoft/Power-Fx issue 1779: Excel's TEXT(0,"#.#") is 「.」 and
+# TEXT(12,"#.#") 「12.」). 「#」 shows a digit or nothing, no leading zero (Microsoft's
+# user-defined numeric formats of VBA's Format, the same placeholders), so a number that
+# rounds to zero shows none. (-0.3 in 「#」: 「」 in Calc; Excel's text not measured here.)
+@pytest.mark.parametrize("value, number_format, seen", [
+    (0.3, '#"千円"', "千円"), (0.4, "#", ""), (0.4, "#,###", ""), (0.04, "#.#", "."), (300, "#,###,", ""),
+    (0.001, "#%", "%"), (0.4, "?", ""), (0.4, '[DBNum1][$-411]#"件"', "件"), (-0.3, "#;▲#", "▲"),
+    (-0.3, "#", ""), (0.3, "[Red]#", ""), (12, ";;;", ""), (-5, "0;;", ""), (5, '[<10]"";0', ""),
+    (0, "#", ""),                                           # zero: collect reads it as 0 (_hidden)
+    # digits shown, fewer: ordinary rounding, as precision as displayed keeps it
+    (0.3, "0", None), (300, "#,##0,", None), (0.04, "0.#", None), (0.3, "#.0", None), (0.5, "#", None),
+    (-0.3, "0", None), (0.3, '#,##0"千円"', None), (0.4, '[DBNum1][$-411]0"件"', None),
+    # words alone (read as the words), 標準 with words, scientific and fractions: not this class
+    (1, '"実施";"未実施"', None), (5, '[<10]"10未満";0', None), (0.3, 'General"千円"', None),
+    (0.3, "# ?/?", None), (0.3, "#E+0", None), (12, '"件数"@', None),
+])
+def test_a_number_shown_without_any_of_its_digits(value, number_format, seen):
+    """0.3 in 「#"千円"」 shows 「千円」 alone, yet collect read it with its words as 「0.3千円」
+    and imported 300 円 nobody at the municipality could see; 0.4 in 「#」 showed nothing and
+    was imported as 0.4. A cell that shows no digit of its number is the class of 「;;;」
+    (shown_without_digits, collect's findings.HIDDEN_NUMBER); one that shows a digit rounded
+    (「0」 for 0.3 in 「0」) is ordinary rounding and stays read as before."""
+    assert shown_without_digits(value, number_format) == seen
+    assert shows_nothing(value, number_format) is (seen == "")
+    if seen:
+        assert number_shown(value, number_format) == seen
 
 
 # Measured as the tables above (LibreOffice 7.4, ja-JP, getString); Excel agrees: the minus

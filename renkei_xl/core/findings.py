@@ -405,15 +405,28 @@ STATUS_WORDS = _type(
     "status-words", ERROR,
     "実施状況「{shown}」が数値（{value}）に表示形式で文字を付けて保存されており、表示と数値の桁が違います",
     "実施状況は文章で入力してください（セルの表示形式を「文字列」にしてから入力し直してください）")
-# A number in a returned input cell whose format shows it as nothing: 「;;;」 hides every
-# number, 「0;;」 a negative one, 「[<10]"";0」 one below 10. The municipality's form shows an
-# empty cell where the file holds a number: importing it, or reading it as empty, is a guess
-# (SPEC §3). Zero hidden (「0;-0;;@」, the common way to show zeros as blank) is still 0 and
-# imported. Found on a returned file only (cycle.collect.inspect), which holds the row.
+# A number in a returned input cell whose format shows no digit of it
+# (core.displayed.shown_without_digits): 「;;;」 hides every number, 「0;;」 a negative one,
+# 「[<10]"";0」 one below 10, and a section of 「#」 alone one that rounds to none of its
+# digits (0.4 in 「#」; 0.3 in 「#"千円"」 shows 「千円」 alone). The municipality's form shows
+# no number where the file holds one: importing it, or reading it as empty, is a guess
+# (SPEC §3). Zero hidden (「0;-0;;@」, 「#,###」: the common ways to show zeros as blank) is still
+# 0 and imported. Found on a returned file only (cycle.collect.inspect), which holds the row.
 HIDDEN_NUMBER = _type(
     "hidden-number", ERROR,
-    "{label}のセルに数値 {value} が入っていますが、表示形式「{format}」のため何も表示されていません",
+    "{label}のセルに数値 {value} が入っていますが、表示形式「{format}」のため{shows}",
     "セルの表示形式を「標準」に戻して数値を確かめてください（空欄にするなら数値を消してください）")
+
+
+def hidden_number(sheet: str, cell: str, indicator_id: str, *, label: str, value: str, number_format: str,
+                  seen: str) -> Finding:
+    """HIDDEN_NUMBER for a cell that shows ``seen`` (「」: nothing; 「千円」: its words alone), in
+    the words a staff member checks against the cell: 「何も表示されていません」 beside a cell
+    showing 「千円」 would send them looking for an empty one."""
+    shows = (f"「{shown(seen)}」とだけ表示され、数値の桁が表示されていません" if seen
+             else "何も表示されていません")
+    return HIDDEN_NUMBER.at(sheet, cell, indicator_id, label=label, value=shown(value), format=shown(number_format),
+                            shows=shows)
 # A 実績値 or 分母 of a returned file that a percentage format shows as 200% or more: 85 typed
 # and then given the format 0% shows 「8500%」 (Excel and Calc store 85% typed as 0.85).
 # Found on a returned file only (cycle.collect.inspect), which holds the row.
