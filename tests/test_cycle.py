@@ -1048,7 +1048,9 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     alike, and the master keeps its value."""
     master, _, filled = cycle
     out = _otaru_held(master, filled, capsys, "04-1", "実施状況", typed)
-    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d ]+」(（セルの数値は [-:\d]+）)?"
+    held = "日付" if isinstance(typed, dt.datetime) else "時刻"       # a date is no 数値 to staff (findings.held_as)
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d ]+」"
+                     rf"(（セルの{held}は [-:\d]+）)?"
                      r"が日付・時刻として"
                      r"保存されています", out), out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None
@@ -1057,7 +1059,7 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
 
 @pytest.mark.parametrize("number_format, seen", [
     ('[$-411]ggge"年"', "令和5年"), ('[$-411]ge"年"', "R5年"),
-    ('[$-411]ggge"年"m"月"d"日"', "令和5年3月15日」（セルの数値は 2023-03-15）")])   # calamine gives it as a date
+    ('[$-411]ggge"年"m"月"d"日"', "令和5年3月15日」（セルの日付は 2023-03-15）")])   # calamine gives it as a date
 def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_format, seen):
     """45000 in 04-1's 実施状況, formatted 和暦 「[$-411]ggge"年"」 (the cell shows 令和5年): the era
     was not made, and a format of an era and a year alone is none python-calamine reads as a
@@ -1074,20 +1076,34 @@ def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_for
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out
 
 
-@pytest.mark.parametrize("typed, number_format, seen", [
-    (dt.datetime(2023, 10, 10), 'm"月"d"日"', "10月10日"),
-    (dt.datetime(2023, 10, 10), "ge.m.d", "R5.10.10"),
+@pytest.mark.parametrize("typed, number_format, seen, held", [
+    (dt.datetime(2023, 10, 10), 'm"月"d"日"', "10月10日", "日付は 2023-10-10"),
+    (dt.datetime(2023, 10, 10), "ge.m.d", "R5.10.10", "日付は 2023-10-10"),
+    (dt.datetime(2023, 10, 10, 10, 30), 'm"月"d"日" h:mm', "10月10日 10:30", "日時は 2023-10-10 10:30:00"),
 ])
-def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, number_format, seen):
+def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, number_format, seen, held):
     """「10月10日」 typed into 05-1's 実績値 is a date in the returned file; the row was held
     quoting 「2023-10-10」, which the municipality's cell does not show. The quote is the
-    cell's text, the date beside it; the row is still held."""
+    cell's text, the date beside it, called a date (日付, 時刻, 日時: 「（セルの数値は 2023-10-10）」
+    called it a number, which staff do not call a date); the row is still held."""
     master, _, filled = cycle
     place = formatted_return(filled["小樽市"], "05-1", "実績値", typed, number_format)
     assert main(["collect", str(master), str(filled["小樽市"])]) == 1
     out = capsys.readouterr().out
-    assert re.search(rf"小樽市!G\d+ 05-1: [^\n]*「{re.escape(seen)}」（セルの数値は 2023-10-10）", out), out
+    assert re.search(rf"小樽市!G\d+ 05-1: [^\n]*「{re.escape(seen)}」（セルの{held}）", out), out
     assert cell_of(master, "小樽市", "05-1", "実績値") is None
+
+
+@pytest.mark.parametrize("value, held", [
+    (dt.datetime(2023, 10, 10), "日付"), (dt.date(2023, 10, 10), "日付"), (dt.datetime(2023, 10, 10, 10, 30), "日時"),
+    (dt.time(1, 5), "時刻"), (dt.timedelta(hours=1), "時刻"), (dt.timedelta(hours=36), "日時"), (0.85, "数値"), (12, "数値"),
+])
+def test_what_a_quoted_cell_holds_is_named_in_staff_words(value, held):
+    """The one rule of the words after a quote (findings.held_as): a date is 「セルの日付は
+    2023-10-10」, a time 「セルの時刻は 1:05:00」, never 「セルの数値は」 for either."""
+    from renkei_xl.core.findings import held_as
+
+    assert held_as(value) == held
 
 
 def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_same_number(cycle, capsys):

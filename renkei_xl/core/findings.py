@@ -90,16 +90,32 @@ def unread_found(sheet: str, cell: str, indicator_id: str, label: str, held: str
     return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=held, also=f"。{also}" if also else "")
 
 
-def as_shown(found: Finding, read: str, seen: str, stored: str) -> Finding:
+def held_as(value: object) -> str:
+    """What a cell's value is, in the words staff use for it: 日付 (a date: 2023-10-10), 時刻
+    (a time of day: 10:30:00), 日時 (both), else 数値. 「10月10日」（セルの数値は 2023-10-10） called a
+    date a number; the quote of as_shown names it by this."""
+    import datetime as dt
+
+    if isinstance(value, dt.timedelta):        # a duration, read as the time or date-time it is
+        return "時刻" if value < dt.timedelta(days=1) else "日時"
+    if isinstance(value, dt.datetime):
+        return "日付" if value.time() == dt.time() else "日時"
+    if isinstance(value, dt.date):
+        return "日付"
+    return "時刻" if isinstance(value, dt.time) else "数値"
+
+
+def as_shown(found: Finding, read: str, seen: str, stored: str, held: str = "数値") -> Finding:
     """``found`` quoting what its cell shows (``seen``: 「85%」, 「1:05:00」, 「1,235件」) where it
-    quoted the text read from the number under it (``read``), the number added: a returned
-    file holds the number alone (``stored``), and 「実績値「0.85」は…」 sent the municipality
-    looking for a 0.85 its cell does not show. Every finding quotes a cell's value as
-    「value」 (values.shown), so the quote is found by that form, whichever finding it is."""
+    quoted the text read from the value under it (``read``), that value added as what it is
+    (``held``: held_as, 「セルの日付は 2023-10-10」): a returned file holds the number or date
+    alone (``stored``), and 「実績値「0.85」は…」 sent the municipality looking for a 0.85 its cell
+    does not show. Every finding quotes a cell's value as 「value」 (values.shown), so the
+    quote is found by that form, whichever finding it is."""
     quoted = f"「{shown(read)}」"
     if seen == read or quoted not in found.message:
         return found
-    number = f"（セルの数値は {shown(stored)}）" if stored != seen else ""
+    number = f"（セルの{held}は {shown(stored)}）" if stored != seen else ""
     return found._replace(message=found.message.replace(quoted, f"「{shown(seen)}」{number}"),
                           hint=found.hint.replace(quoted, f"「{shown(seen)}」"))
 

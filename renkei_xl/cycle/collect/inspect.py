@@ -22,7 +22,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, hidden_number,
+from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
                               QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
                               STATUS_WORDS, TEXT_CUT)
@@ -481,7 +481,7 @@ def _hidden(value: object, number_format: str) -> Optional[str]:
 
 
 def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
-                  row_ids: dict[int, str]) -> dict[str, tuple[str, str, str]]:
+                  row_ids: dict[int, str]) -> dict[str, tuple[str, str, str, str]]:
     """Input cell → (the text read from it, the text it shows, the number stored) for each
     number the file's format shows otherwise (core.displayed.number_shown): 85% is 0.85 in a
     0% cell, 1:05:00 is 0.0451388888888889, 1,235件 is 1234.5 in #,##0"件". Findings quote
@@ -504,7 +504,7 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             value = _at(raw_rows[r], cols[f])
             if isinstance(value, dt.date):
                 if (seen := _date_shown(value, wb.number_format(muni, r, cols[f]), wb.date1904)) not in (None, text(value)):
-                    out[cell_ref(r, cols[f])] = (text(value), seen, text(value))
+                    out[cell_ref(r, cols[f])] = (text(value), seen, text(value), held_as(value))
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
@@ -524,7 +524,7 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
                   and not percent_shown(value, number_format)):
                 read = seen
             if seen != read or read != text(value):
-                out[cell_ref(r, cols[f])] = (read, seen, text(value))
+                out[cell_ref(r, cols[f])] = (read, seen, text(value), held_as(value))
     return out
 
 
@@ -553,7 +553,7 @@ def _same_digits(seen: str, words: str, value: float, number_format: str) -> boo
 
 
 def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
-                          seen: dict[str, tuple[str, str, str]]) -> None:
+                          seen: dict[str, tuple[str, str, str, str]]) -> None:
     """An input cell of row ``r`` read, and imported, as _shown_inputs reads it: with the
     percentage or the words the file's format shows (0.85 in a 0% cell → 「85%」, 1234 in
     #,##0"人" → 「1234人」, a 実施状況 12 in 0"件" → 「12件」)."""
@@ -563,7 +563,7 @@ def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
             texts[f] = native[f] = seen[ref][0]
 
 
-def _as_shown(found, seen: dict[str, tuple[str, str, str]], muni: str, cols: dict[str, int]):
+def _as_shown(found, seen: dict[str, tuple[str, str, str, str]], muni: str, cols: dict[str, int]):
     """``found`` quoting what the cells it quotes show (_shown_inputs): its own cell, and the
     分母 beside a 比率's 実績値 for the findings that quote it (findings.QUOTES_DENOMINATOR).
     Not every cell of its row: the quote is found by its text, and a 分母 of 2.5 shown 2.50
