@@ -327,6 +327,10 @@ def test_general_with_words_is_read_with_them(value, number_format, seen, read):
 @pytest.mark.parametrize("value, number_format, seen", [
     (61, '0.0?"件"', "61.0 件"), (0, '0.0?\\以\\上', "0.0 以上"), (-99, '"("0.0?")"', "-(99.0 )"),
     (12.5, '0.??"人"', "12.5 人"), (12.25, '0.0?"人"', "12.25人"), (1.5, '0.0#"件"', "1.5件"),
+    # Excel shows a decimal point no digit follows (Calc does not: 「5」): microsoft/Power-Fx
+    # issue 1779 (「Unlike Excel ..., Text(12, "#.#") does not return "12."」), nissl-lab/npoi
+    # issue 1682 (Excel's 0.## shows 15 as 「15.」), PHPOffice/PHPExcel pull 746. Kept.
+    (5, "#.##", "5."), (15, "0.##", "15."), (12, '#.#"件"', "12.件"),
     (-1e-05, '0.0?"円"', "0.0 円"),          # rounded to zero: no sign, as in 0.0 (the space is no digit)
 ])
 def test_a_question_mark_no_digit_fills_is_a_space(value, number_format, seen):

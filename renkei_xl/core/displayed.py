@@ -255,7 +255,9 @@ def _pieces(section: str) -> list[tuple[str, str]]:
 
 
 def _number_text(value: float, code: str) -> "str | None":
-    """``value`` as the digits of one section's number part (「#,##0.0」), or None."""
+    """``value`` as the digits of one section's number part (「#,##0.0」), or None. A decimal
+    point no digit follows is shown (5 in 「#.##」: 「5.」), as Excel shows it (microsoft/Power-Fx
+    issue 1779, nissl-lab/npoi issue 1682); LibreOffice drops it (「5」)."""
     if re.search(r"[eE/@]", code):      # scientific, fractions, text: not made here
         return None
     rounded = _rounded(abs(Decimal(repr(float(value)))), code)

@@ -205,7 +205,9 @@ class Office:
 
 # ----------------------------------------------------------------------------- judging
 
-_KANJI_DIGITS = re.compile(r"[〇一二三四五六七八九十百千万億兆１２３４５６７８９０壱弐参拾萬]")
+_KANJI_DIGITS = re.compile(r"[〇零一二三四五六七八九十百千万億兆１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡萬]")
+# A digit as [DBNum1]-[DBNum3] show one (〇 and 零 zeros among them), not the words 千円 or 万円.
+_DBNUM_DIGITS = re.compile(r"[〇零一二三四五六七八九１２３４５６７８９０壱弐参伍陸漆捌玖]")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d*)?|-?\.\d+")
 
 
@@ -288,7 +290,7 @@ def hidden_problem(value: float, fmt: str, hidden: "str | None", lo: str) -> "st
     """Whether shown_without_digits (``hidden``: collect holds such a number) agrees with Calc:
     no digit in Calc's text where it says the cell shows none, and a digit where Calc shows
     one of a section that has digit holders; None where it agrees."""
-    digits = re.search(r"\d", lo) or _KANJI_DIGITS.search(lo)
+    digits = re.search(r"\d", lo) or "DBNum" in fmt and _DBNUM_DIGITS.search(lo)
     if hidden is not None:
         return "hidden: UNEXPLAINED, Calc shows a digit" if digits and value != 0 else None
     if digits or value == 0 or lo.startswith("#FMT") or not shows_digits(value, fmt) or shows_date(fmt):
