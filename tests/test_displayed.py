@@ -340,6 +340,22 @@ def test_a_question_mark_no_digit_fills_is_a_space(value, number_format, seen):
     assert number_shown(value, number_format) == seen
 
 
+# Measured as the tables above (LibreOffice, ja-JP, getString; the ends' spaces are stripped
+# as number_shown strips them). Excel's 「?」 is the same space on either side of the point.
+@pytest.mark.parametrize("value, number_format, seen", [
+    (-1, '??.??\\件', "- 1.  件"), (-5, '??"件"', "- 5件"), (12, '"約"???"人"', "約 12人"),
+    (5, '"x"?0', "x 5"), (5, '"x"?,??0', "x    5"), (123, '??"件"', "123件"),
+    (5, "0,000", "0,005"), (12, "00,000.0", "00,012.0"), (5, "#,#00", "05"), (5, "000", "005"),
+    (1234, "??,??0", "1,234"), (1000, "#,###", "1,000"),
+])
+def test_a_question_mark_before_the_point_is_a_space_too(value, number_format, seen):
+    """「?」 before the decimal point keeps a digit's width as it does after it: -1 in
+    「??.??\\件」 shows 「- 1.  件」 and was quoted 「-1.  件」, and 12 in 「"約"???"人"」 「約 12人」
+    where 「約12人」 was quoted; zeros added to a grouped number were not grouped (5 in
+    「0,000」: 0005 for 0,005). (tests/fuzz/formats_diff.py, seed 8801, found it.)"""
+    assert number_shown(value, number_format) == seen
+
+
 # LibreOffice 7.4, ja-JP (getString), as the tables above: each negative section carries the
 # sign itself, so its marks are the sign and the digits have none.
 @pytest.mark.parametrize("value, number_format, read, parsed", [

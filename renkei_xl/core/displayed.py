@@ -267,13 +267,20 @@ def _number_text(value: float, code: str) -> "str | None":
     whole, _, fraction = code.partition(".")
     decimals = len(re.findall(r"[0#?]", fraction))
     grouped = "," in whole[:max(whole.rfind(ch) for ch in "0#?")]
-    digits = f"{number:{',' if grouped else ''}f}"
-    head, _, tail = digits.partition(".")
-    zeros = whole.count("0")
-    if head == "0" and zeros == 0:
+    head, _, tail = f"{number:f}".partition(".")
+    # A whole-number holder no digit fills shows as its holder says, as a decimal's does:
+    # 「0」 a zero, 「?」 a space (「??.??」: -1 shows 「- 1.」 in Excel and Calc), 「#」 nothing;
+    # grouped, the separator between two spaces is a space (5 in 「"x"?,??0」: x    5, Calc).
+    holders = re.findall(r"[0#?]", whole)
+    if head == "0" and "0" not in holders:
         head = ""
-    elif len(head.replace(",", "")) < zeros:
-        head = head.zfill(zeros)
+    missing = len(holders) - len(head)
+    head = "".join({"0": "0", "?": " ", "#": ""}[h] for h in holders[:max(missing, 0)]) + head
+    if grouped:
+        out = []
+        for i, ch in enumerate(reversed(head)):
+            out.append(ch if not i or i % 3 else ch + ("," if ch.isdigit() else " "))
+        head = "".join(reversed(out))
     # A decimal no digit fills shows as its holder says: 「0」 a zero, 「?」 a space (「0.0?"件"」:
     # 61.0 件, so the words stand where they do in the cell), 「#」 nothing.
     kept = tail.rstrip("0")

@@ -261,6 +261,12 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
     ours, lo = ours.strip(), lo.strip()
     if ours == lo:
         return "whitespace at the ends only (number_shown strips)"
+    chosen = _section_for(value, _sections(fmt))
+    bare = re.sub(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]', "", chosen[0]) if chosen else ""
+    if re.match(r"[^0#?]*\.", bare):
+        # 「"▲".#」: Calc puts the whole number's digits before the section's words (560▲約),
+        # number_shown at the point (▲560.約); no source says what Excel shows.
+        return "not measured: no digit holder before the point (Calc: the whole digits first)"
     if _has(fmt, r"\.#|\.\?") and re.sub(r"\.(?!\d)", "", ours) != ours:
         # Excel shows a decimal point no digit follows (「0.###」: 12.), LibreOffice does not:
         # judged without it, and named where nothing else differs.
