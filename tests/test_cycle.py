@@ -1080,6 +1080,7 @@ def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_for
     (dt.datetime(2023, 10, 10), 'm"月"d"日"', "10月10日", "日付は 2023-10-10"),
     (dt.datetime(2023, 10, 10), "ge.m.d", "R5.10.10", "日付は 2023-10-10"),
     (dt.datetime(2023, 10, 10, 10, 30), 'm"月"d"日" h:mm', "10月10日 10:30", "日時は 2023-10-10 10:30:00"),
+    (dt.time(10, 30), 'h"時"mm"分"', "10時30分", "時刻は 10:30:00"),   # was quoted 「10:30:00」
 ])
 def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, number_format, seen, held):
     """「10月10日」 typed into 05-1's 実績値 is a date in the returned file; the row was held

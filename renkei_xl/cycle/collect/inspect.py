@@ -502,7 +502,7 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             if f not in cols:
                 continue
             value = _at(raw_rows[r], cols[f])
-            if isinstance(value, dt.date):
+            if isinstance(value, (dt.date, dt.time)):
                 if (seen := _date_shown(value, wb.number_format(muni, r, cols[f]), wb.date1904)) not in (None, text(value)):
                     out[cell_ref(r, cols[f])] = (text(value), seen, text(value), held_as(value))
                 continue
@@ -528,16 +528,20 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
     return out
 
 
-def _date_shown(value: "dt.date", number_format: str, date1904: bool) -> Optional[str]:
-    """The text a date cell shows (「10月10日」, 「R5.10.10」, 「10/10」) where the reader hands
-    the date over: its finding quoted 「2023-10-10」, and a number in a time format
-    (12000 in mm:ss, shown 00:00) 「1932-11-07」, neither of which the cell shows. The date
-    is read as before; only the quote changes (findings.as_shown)."""
+def _date_shown(value: "dt.date | dt.time", number_format: str, date1904: bool) -> Optional[str]:
+    """The text a date or time cell shows (「10月10日」, 「R5.10.10」, 「10時30分」) where the
+    reader hands the date or time over: its finding quoted 「2023-10-10」 or 「10:30:00」, and a
+    number in a time format (12000 in mm:ss, shown 00:00) 「1932-11-07」, none of which the
+    cell shows. The value is read as before; only the quote changes (findings.as_shown)."""
     from ...core.contract_read import excel_serial
     from ...core.displayed import number_shown
 
     try:
-        return number_shown(excel_serial(value, date1904), number_format, date1904)
+        if isinstance(value, dt.time):      # a time of day is the fraction of a day Excel keeps
+            serial = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+        else:
+            serial = excel_serial(value, date1904)
+        return number_shown(serial, number_format, date1904)
     except (ValueError, OverflowError):
         return None
 
