@@ -207,7 +207,7 @@ class Office:
 
 _KANJI_DIGITS = re.compile(r"[〇零一二三四五六七八九十百千万億兆１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡萬]")
 # A digit as [DBNum1]-[DBNum3] show one (〇 and 零 zeros among them), not the words 千円 or 万円.
-_DBNUM_DIGITS = re.compile(r"[〇零一二三四五六七八九１２３４５６７８９０壱弐参伍陸漆捌玖]")
+_DBNUM_DIGITS = re.compile(r"[〇零一二三四五六七八九十百１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡]")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d*)?|-?\.\d+")
 
 
