@@ -1048,7 +1048,9 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
     alike, and the master keeps its value."""
     master, _, filled = cycle
     out = _otaru_held(master, filled, capsys, "04-1", "実施状況", typed)
-    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d ]+」(（セルの数値は [-:\d]+）)?"
+    held = "日付" if isinstance(typed, dt.datetime) else "時刻"       # a date is no 数値 to staff (findings.held_as)
+    assert re.search(r"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!I\d+ 04-1: 実施状況「[-:\d ]+」"
+                     rf"(（セルの{held}は [-:\d]+）)?"
                      r"が日付・時刻として"
                      r"保存されています", out), out
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None
@@ -1057,7 +1059,7 @@ def test_a_status_excel_saved_as_a_date_is_held_not_written_as_its_serial(cycle,
 
 @pytest.mark.parametrize("number_format, seen", [
     ('[$-411]ggge"年"', "令和5年"), ('[$-411]ge"年"', "R5年"),
-    ('[$-411]ggge"年"m"月"d"日"', "令和5年3月15日」（セルの数値は 2023-03-15）")])   # calamine gives it as a date
+    ('[$-411]ggge"年"m"月"d"日"', "令和5年3月15日」（セルの日付は 2023-03-15）")])   # calamine gives it as a date
 def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_format, seen):
     """45000 in 04-1's 実施状況, formatted 和暦 「[$-411]ggge"年"」 (the cell shows 令和5年): the era
     was not made, and a format of an era and a year alone is none python-calamine reads as a
@@ -1074,20 +1076,35 @@ def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_for
     assert cell_of(master, "小樽市", "04-1", "実施状況") is None, out
 
 
-@pytest.mark.parametrize("typed, number_format, seen", [
-    (dt.datetime(2023, 10, 10), 'm"月"d"日"', "10月10日"),
-    (dt.datetime(2023, 10, 10), "ge.m.d", "R5.10.10"),
+@pytest.mark.parametrize("typed, number_format, seen, held", [
+    (dt.datetime(2023, 10, 10), 'm"月"d"日"', "10月10日", "日付は 2023-10-10"),
+    (dt.datetime(2023, 10, 10), "ge.m.d", "R5.10.10", "日付は 2023-10-10"),
+    (dt.datetime(2023, 10, 10, 10, 30), 'm"月"d"日" h:mm', "10月10日 10:30", "日時は 2023-10-10 10:30:00"),
+    (dt.time(10, 30), 'h"時"mm"分"', "10時30分", "時刻は 10:30:00"),   # was quoted 「10:30:00」
 ])
-def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, number_format, seen):
+def test_a_returned_date_is_quoted_as_its_cell_shows_it(cycle, capsys, typed, number_format, seen, held):
     """「10月10日」 typed into 05-1's 実績値 is a date in the returned file; the row was held
     quoting 「2023-10-10」, which the municipality's cell does not show. The quote is the
-    cell's text, the date beside it; the row is still held."""
+    cell's text, the date beside it, called a date (日付, 時刻, 日時: 「（セルの数値は 2023-10-10）」
+    called it a number, which staff do not call a date); the row is still held."""
     master, _, filled = cycle
     place = formatted_return(filled["小樽市"], "05-1", "実績値", typed, number_format)
     assert main(["collect", str(master), str(filled["小樽市"])]) == 1
     out = capsys.readouterr().out
-    assert re.search(rf"小樽市!G\d+ 05-1: [^\n]*「{re.escape(seen)}」（セルの数値は 2023-10-10）", out), out
+    assert re.search(rf"小樽市!G\d+ 05-1: [^\n]*「{re.escape(seen)}」（セルの{held}）", out), out
     assert cell_of(master, "小樽市", "05-1", "実績値") is None
+
+
+@pytest.mark.parametrize("value, held", [
+    (dt.datetime(2023, 10, 10), "日付"), (dt.date(2023, 10, 10), "日付"), (dt.datetime(2023, 10, 10, 10, 30), "日時"),
+    (dt.time(1, 5), "時刻"), (dt.timedelta(hours=1), "時刻"), (dt.timedelta(hours=36), "日時"), (0.85, "数値"), (12, "数値"),
+])
+def test_what_a_quoted_cell_holds_is_named_in_staff_words(value, held):
+    """The one rule of the words after a quote (findings.held_as): a date is 「セルの日付は
+    2023-10-10」, a time 「セルの時刻は 1:05:00」, never 「セルの数値は」 for either."""
+    from renkei_xl.core.findings import held_as
+
+    assert held_as(value) == held
 
 
 def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_same_number(cycle, capsys):
@@ -1177,26 +1194,39 @@ def test_a_returned_status_its_format_shows_as_words_alone_is_held(cycle, capsys
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
 
 
-@pytest.mark.parametrize("header, value, number_format, held", [
-    ("実績値", 12, ";;;", True), ("実施状況", 12, ";;;", True), ("実績値", -5, "0;;", True),
-    ("実績値", 5, '[<10]"";0', True),
-    ("実績値", 0, "0;-0;;@", False),             # a zero shown blank, the common way to hide zeros: 0
+_NOTHING = "何も表示されていません"
+
+
+@pytest.mark.parametrize("header, value, number_format, shows", [
+    ("実績値", 12, ";;;", _NOTHING), ("実施状況", 12, ";;;", _NOTHING), ("実績値", -5, "0;;", _NOTHING),
+    ("実績値", 5, '[<10]"";0', _NOTHING),
+    ("実績値", 0, "0;-0;;@", None),              # a zero shown blank, the common way to hide zeros: 0
+    # A section of 「#」 that the number rounds below shows none of its digits (qa-88):
+    ("実績値", 0.3, '#"千円"', "「千円」とだけ表示され、数値の桁が表示されていません"),   # was imported as 300 円
+    ("実績値", 0.4, "#,###", _NOTHING), ("実績値", 0.04, "#.#", "「.」とだけ表示され、数値の桁が表示されていません"),
+    ("実施状況", 0.3, '#"件"', "「件」とだけ表示され、数値の桁が表示されていません"),
+    ("実績値", 0, "#,###", None),                # zero hidden by 「#」: still 0
 ])
-def test_a_returned_number_its_format_shows_as_nothing_is_held(cycle, capsys, header, value, number_format, held):
+def test_a_returned_number_its_format_shows_as_nothing_is_held(cycle, capsys, header, value, number_format, shows):
     """小樽市 types 12 into 05-1's 実績値 and formats it 「;;;」: the form shows an empty cell, and
     collect imported 12 without a word (a number nobody sees on the form; read as empty it
     would be a figure dropped). Either is a guess (SPEC §3): the row is held, the cell, the
-    number and the format named, the master kept. A hidden zero is 0."""
+    number and the format named, the master kept. A hidden zero is 0. So is a number its
+    「#」 section rounds to no digit: 0.3 in 「#"千円"」 shows 「千円」 alone and was read 「0.3千円」,
+    imported as 300 円 nobody at the municipality could see; the message says what the cell
+    shows, which a staff member checks against it."""
     master, _, filled = cycle
     place = formatted_return(filled["小樽市"], "05-1", header, value, number_format)
     rc = main(["collect", str(master), str(filled["小樽市"])])
     out = capsys.readouterr().out
-    if not held:
+    if shows is None:
         assert rc == 0 and cell_of(master, "小樽市", "05-1", header) == value, out
         return
     assert rc == 1, out
     assert (f"{place} 05-1: {header}のセルに数値 {value} が入っていますが、"
-            f"表示形式「{number_format}」のため何も表示されていません") in out, out
+            f"表示形式「{number_format}」のため{shows}") in out, out
+    for word in re.findall(r'"([^"]+)"', number_format):
+        assert f"{value}{word}" not in out, out                       # not read with its words
     assert cell_of(master, "小樽市", "05-1", header) is None, out       # held, not imported
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None, out    # the other rows came in
 

@@ -5,7 +5,7 @@ value and format, measured once: the table is kept here, not LibreOffice started
 import pytest
 
 from renkei_xl.core.displayed import (as_displayed, number_read, number_shown, percent_shown, shows_date, shows_digits,
-                                      shows_nothing)
+                                      shows_nothing, shown_without_digits)
 
 
 @pytest.mark.parametrize("value, number_format, seen", [
@@ -247,6 +247,35 @@ def test_a_number_a_section_shows_as_nothing(value, number_format, nothing):
     assert shows_nothing(value, number_format) is nothing
 
 
+# Measured as the tables above (LibreOffice, ja-JP, getString), except 0.04 in 「#.#」: Calc
+# shows 「」, Excel 「.」 (microsoft/Power-Fx issue 1779: Excel's TEXT(0,"#.#") is 「.」 and
+# TEXT(12,"#.#") 「12.」). 「#」 shows a digit or nothing, no leading zero (Microsoft's
+# user-defined numeric formats of VBA's Format, the same placeholders), so a number that
+# rounds to zero shows none. (-0.3 in 「#」: 「」 in Calc; Excel's text not measured here.)
+@pytest.mark.parametrize("value, number_format, seen", [
+    (0.3, '#"千円"', "千円"), (0.4, "#", ""), (0.4, "#,###", ""), (0.04, "#.#", "."), (300, "#,###,", ""),
+    (0.001, "#%", "%"), (0.4, "?", ""), (0.4, '[DBNum1][$-411]#"件"', "件"), (-0.3, "#;▲#", "▲"),
+    (-0.3, "#", ""), (0.3, "[Red]#", ""), (12, ";;;", ""), (-5, "0;;", ""), (5, '[<10]"";0', ""),
+    (0, "#", ""),                                           # zero: collect reads it as 0 (_hidden)
+    # digits shown, fewer: ordinary rounding, as precision as displayed keeps it
+    (0.3, "0", None), (300, "#,##0,", None), (0.04, "0.#", None), (0.3, "#.0", None), (0.5, "#", None),
+    (-0.3, "0", None), (0.3, '#,##0"千円"', None), (0.4, '[DBNum1][$-411]0"件"', None),
+    # words alone (read as the words), 標準 with words, scientific and fractions: not this class
+    (1, '"実施";"未実施"', None), (5, '[<10]"10未満";0', None), (0.3, 'General"千円"', None),
+    (0.3, "# ?/?", None), (0.3, "#E+0", None), (12, '"件数"@', None),
+])
+def test_a_number_shown_without_any_of_its_digits(value, number_format, seen):
+    """0.3 in 「#"千円"」 shows 「千円」 alone, yet collect read it with its words as 「0.3千円」
+    and imported 300 円 nobody at the municipality could see; 0.4 in 「#」 showed nothing and
+    was imported as 0.4. A cell that shows no digit of its number is the class of 「;;;」
+    (shown_without_digits, collect's findings.HIDDEN_NUMBER); one that shows a digit rounded
+    (「0」 for 0.3 in 「0」) is ordinary rounding and stays read as before."""
+    assert shown_without_digits(value, number_format) == seen
+    assert shows_nothing(value, number_format) is (seen == "")
+    if seen:
+        assert number_shown(value, number_format) == seen
+
+
 # Measured as the tables above (LibreOffice 7.4, ja-JP, getString); Excel agrees: the minus
 # sign is the first character of a negative number's text, before the section's words
 # (Excel's 「"$"0」 shows -$5, Japanese Excel's 「\¥#,##0」 -¥1,234).
@@ -298,12 +327,32 @@ def test_general_with_words_is_read_with_them(value, number_format, seen, read):
 @pytest.mark.parametrize("value, number_format, seen", [
     (61, '0.0?"件"', "61.0 件"), (0, '0.0?\\以\\上', "0.0 以上"), (-99, '"("0.0?")"', "-(99.0 )"),
     (12.5, '0.??"人"', "12.5 人"), (12.25, '0.0?"人"', "12.25人"), (1.5, '0.0#"件"', "1.5件"),
+    # Excel shows a decimal point no digit follows (Calc does not: 「5」): microsoft/Power-Fx
+    # issue 1779 (「Unlike Excel ..., Text(12, "#.#") does not return "12."」), nissl-lab/npoi
+    # issue 1682 (Excel's 0.## shows 15 as 「15.」), PHPOffice/PHPExcel pull 746. Kept.
+    (5, "#.##", "5."), (15, "0.##", "15."), (12, '#.#"件"', "12.件"),
     (-1e-05, '0.0?"円"', "0.0 円"),          # rounded to zero: no sign, as in 0.0 (the space is no digit)
 ])
 def test_a_question_mark_no_digit_fills_is_a_space(value, number_format, seen):
     """「?」 keeps a digit's width (a space) where the number has no digit for it, so words
     after it stand apart: 61 in 0.0?"件" was quoted 「61.0件」 beside a cell showing 「61.0 件」.
     Measured as the tables above (LibreOffice 7.4, ja-JP); Excel's ? is the same space."""
+    assert number_shown(value, number_format) == seen
+
+
+# Measured as the tables above (LibreOffice, ja-JP, getString; the ends' spaces are stripped
+# as number_shown strips them). Excel's 「?」 is the same space on either side of the point.
+@pytest.mark.parametrize("value, number_format, seen", [
+    (-1, '??.??\\件', "- 1.  件"), (-5, '??"件"', "- 5件"), (12, '"約"???"人"', "約 12人"),
+    (5, '"x"?0', "x 5"), (5, '"x"?,??0', "x    5"), (123, '??"件"', "123件"),
+    (5, "0,000", "0,005"), (12, "00,000.0", "00,012.0"), (5, "#,#00", "05"), (5, "000", "005"),
+    (1234, "??,??0", "1,234"), (1000, "#,###", "1,000"),
+])
+def test_a_question_mark_before_the_point_is_a_space_too(value, number_format, seen):
+    """「?」 before the decimal point keeps a digit's width as it does after it: -1 in
+    「??.??\\件」 shows 「- 1.  件」 and was quoted 「-1.  件」, and 12 in 「"約"???"人"」 「約 12人」
+    where 「約12人」 was quoted; zeros added to a grouped number were not grouped (5 in
+    「0,000」: 0005 for 0,005). (tests/fuzz/formats_diff.py, seed 8801, found it.)"""
     assert number_shown(value, number_format) == seen
 
 

@@ -153,5 +153,5 @@ def test_a_date_in_a_return_counting_from_1904_is_read_as_typed(cycle, capsys):
     code = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
     assert code == 1, out
-    assert (f"{MUNI}!{_ref(path, '04-1', '実施状況')} 04-1: 実施状況「2023-10-10 0:00:00」（セルの数値は 2023-10-10）"
+    assert (f"{MUNI}!{_ref(path, '04-1', '実施状況')} 04-1: 実施状況「2023-10-10 0:00:00」（セルの日付は 2023-10-10）"
             "が日付・時刻として保存されています") in out, out

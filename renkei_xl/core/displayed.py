@@ -26,7 +26,8 @@ digits; scientific (1.23E+04) and fractions (1 1/2) show the number rounded, rea
 the tool writes one, with the words, and is read with them; a fill (*) or a space's width (_)
 adds no word; a text section (@) is not a
 number's; a section that shows nothing (「;;;」) leaves no text (shows_nothing: collect holds
-such a number unless it is 0).
+such a number unless it is 0), and so is one its 「#」 digits round to none of (0.3 in
+「#"千円"」 shows 「千円」: shown_without_digits).
 """
 
 from __future__ import annotations
@@ -254,7 +255,9 @@ def _pieces(section: str) -> list[tuple[str, str]]:
 
 
 def _number_text(value: float, code: str) -> "str | None":
-    """``value`` as the digits of one section's number part (「#,##0.0」), or None."""
+    """``value`` as the digits of one section's number part (「#,##0.0」), or None. A decimal
+    point no digit follows is shown (5 in 「#.##」: 「5.」), as Excel shows it (microsoft/Power-Fx
+    issue 1779, nissl-lab/npoi issue 1682); LibreOffice drops it (「5」)."""
     if re.search(r"[eE/@]", code):      # scientific, fractions, text: not made here
         return None
     rounded = _rounded(abs(Decimal(repr(float(value)))), code)
@@ -264,13 +267,20 @@ def _number_text(value: float, code: str) -> "str | None":
     whole, _, fraction = code.partition(".")
     decimals = len(re.findall(r"[0#?]", fraction))
     grouped = "," in whole[:max(whole.rfind(ch) for ch in "0#?")]
-    digits = f"{number:{',' if grouped else ''}f}"
-    head, _, tail = digits.partition(".")
-    zeros = whole.count("0")
-    if head == "0" and zeros == 0:
+    head, _, tail = f"{number:f}".partition(".")
+    # A whole-number holder no digit fills shows as its holder says, as a decimal's does:
+    # 「0」 a zero, 「?」 a space (「??.??」: -1 shows 「- 1.」 in Excel and Calc), 「#」 nothing;
+    # grouped, the separator between two spaces is a space (5 in 「"x"?,??0」: x    5, Calc).
+    holders = re.findall(r"[0#?]", whole)
+    if head == "0" and "0" not in holders:
         head = ""
-    elif len(head.replace(",", "")) < zeros:
-        head = head.zfill(zeros)
+    missing = len(holders) - len(head)
+    head = "".join({"0": "0", "?": " ", "#": ""}[h] for h in holders[:max(missing, 0)]) + head
+    if grouped:
+        out = []
+        for i, ch in enumerate(reversed(head)):
+            out.append(ch if not i or i % 3 else ch + ("," if ch.isdigit() else " "))
+        head = "".join(reversed(out))
     # A decimal no digit fills shows as its holder says: 「0」 a zero, 「?」 a space (「0.0?"件"」:
     # 61.0 件, so the words stand where they do in the cell), 「#」 nothing.
     kept = tail.rstrip("0")
@@ -415,7 +425,7 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     if number is None:
         return None
     sign = "-" if signed and number.strip("0., ") else ""
-    return _with_number(pieces, number, "0#?.,", sign)
+    return _with_number(pieces, number, "0#?.,", sign) or None     # 0.4 in 「#」: nothing, as 「;;;」
 
 
 # What a negative section may show besides the number without adding a word: its sign.
@@ -509,12 +519,39 @@ def shows_digits(value: object, number_format: str) -> bool:
     return shown_by is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
 
 
-def shows_nothing(value: object, number_format: str) -> bool:
-    """Whether a cell of ``number_format`` shows the number ``value`` as nothing: the section
-    it is shown by (by sign or condition) is empty or blank (「;;;」 for any number, 「0;;」
-    for a negative one, 「0;-0;;@」 for zero). The file holds a number the form does not show."""
+def shown_without_digits(value: object, number_format: str) -> "str | None":
+    """The text a cell of ``number_format`` shows for the number ``value`` where it shows no
+    digit of it, else None. Two ways: the section it is shown by (by sign or condition) is
+    empty or blank (「;;;」 for any number, 「0;;」 for a negative one, 「0;-0;;@」 for zero:
+    「」), or its digit holders are all 「#」 or 「?」 and the number rounds to none of them
+    (0.3 in 「#"千円"」 shows 「千円」, 0.4 in 「#」 or 「#,###」 「」, 0.04 in 「#.#」 「.」, 300 in
+    「#,###,」 「」, 0.001 in 「#%」 「%」). The file holds a number the form does not show: read
+    as 「0.3千円」 it was imported as 300 円 that nobody at the municipality could see.
+
+    Not this class (None): a section that shows a digit, even one rounded to 「0」 (0.3 in
+    「0」, 300 in 「#,##0,」, 0.04 in 「0.#」 「0.」): ordinary rounding, as precision as
+    displayed keeps it; a section of words alone (「"実施";"未実施"」, 「[<10]"10未満";0」), which
+    is read as its words (number_read); 標準, dates and times, scientific and fractions.
+    The one rule of a number nobody sees (shows_nothing, collect's findings.HIDDEN_NUMBER)."""
     shown_by = _shown_by(value, number_format)
-    return shown_by is not None and not "".join(t for _kind, t in shown_by[1]).strip()
+    if shown_by is None:
+        return None
+    _signed, pieces = shown_by
+    code = "".join(t for kind, t in pieces if kind == "code")
+    if not re.search(r"[0#?]", code) and _GENERAL not in code:
+        return None if "".join(t for _kind, t in pieces).strip() else ""
+    if _GENERAL in code or _is_date_code(code) or _rounded_away(code):
+        return None
+    number = _number_text(value, code.replace("[", "").replace("]", ""))     # type: ignore[arg-type]
+    if number is None or re.search(r"\d", number):
+        return None
+    return number_shown(value, number_format) or ""
+
+
+def shows_nothing(value: object, number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows the number ``value`` as nothing at all (「;;;」,
+    0.4 in 「#」): shown_without_digits, where not even words are left."""
+    return shown_without_digits(value, number_format) == ""
 
 
 def shows_date(number_format: str) -> bool:

@@ -90,16 +90,32 @@ def unread_found(sheet: str, cell: str, indicator_id: str, label: str, held: str
     return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=held, also=f"。{also}" if also else "")
 
 
-def as_shown(found: Finding, read: str, seen: str, stored: str) -> Finding:
+def held_as(value: object) -> str:
+    """What a cell's value is, in the words staff use for it: 日付 (a date: 2023-10-10), 時刻
+    (a time of day: 10:30:00), 日時 (both), else 数値. 「10月10日」（セルの数値は 2023-10-10） called a
+    date a number; the quote of as_shown names it by this."""
+    import datetime as dt
+
+    if isinstance(value, dt.timedelta):        # a duration, read as the time or date-time it is
+        return "時刻" if value < dt.timedelta(days=1) else "日時"
+    if isinstance(value, dt.datetime):
+        return "日付" if value.time() == dt.time() else "日時"
+    if isinstance(value, dt.date):
+        return "日付"
+    return "時刻" if isinstance(value, dt.time) else "数値"
+
+
+def as_shown(found: Finding, read: str, seen: str, stored: str, held: str = "数値") -> Finding:
     """``found`` quoting what its cell shows (``seen``: 「85%」, 「1:05:00」, 「1,235件」) where it
-    quoted the text read from the number under it (``read``), the number added: a returned
-    file holds the number alone (``stored``), and 「実績値「0.85」は…」 sent the municipality
-    looking for a 0.85 its cell does not show. Every finding quotes a cell's value as
-    「value」 (values.shown), so the quote is found by that form, whichever finding it is."""
+    quoted the text read from the value under it (``read``), that value added as what it is
+    (``held``: held_as, 「セルの日付は 2023-10-10」): a returned file holds the number or date
+    alone (``stored``), and 「実績値「0.85」は…」 sent the municipality looking for a 0.85 its cell
+    does not show. Every finding quotes a cell's value as 「value」 (values.shown), so the
+    quote is found by that form, whichever finding it is."""
     quoted = f"「{shown(read)}」"
     if seen == read or quoted not in found.message:
         return found
-    number = f"（セルの数値は {shown(stored)}）" if stored != seen else ""
+    number = f"（セルの{held}は {shown(stored)}）" if stored != seen else ""
     return found._replace(message=found.message.replace(quoted, f"「{shown(seen)}」{number}"),
                           hint=found.hint.replace(quoted, f"「{shown(seen)}」"))
 
@@ -405,15 +421,28 @@ STATUS_WORDS = _type(
     "status-words", ERROR,
     "実施状況「{shown}」が数値（{value}）に表示形式で文字を付けて保存されており、表示と数値の桁が違います",
     "実施状況は文章で入力してください（セルの表示形式を「文字列」にしてから入力し直してください）")
-# A number in a returned input cell whose format shows it as nothing: 「;;;」 hides every
-# number, 「0;;」 a negative one, 「[<10]"";0」 one below 10. The municipality's form shows an
-# empty cell where the file holds a number: importing it, or reading it as empty, is a guess
-# (SPEC §3). Zero hidden (「0;-0;;@」, the common way to show zeros as blank) is still 0 and
-# imported. Found on a returned file only (cycle.collect.inspect), which holds the row.
+# A number in a returned input cell whose format shows no digit of it
+# (core.displayed.shown_without_digits): 「;;;」 hides every number, 「0;;」 a negative one,
+# 「[<10]"";0」 one below 10, and a section of 「#」 alone one that rounds to none of its
+# digits (0.4 in 「#」; 0.3 in 「#"千円"」 shows 「千円」 alone). The municipality's form shows
+# no number where the file holds one: importing it, or reading it as empty, is a guess
+# (SPEC §3). Zero hidden (「0;-0;;@」, 「#,###」: the common ways to show zeros as blank) is still
+# 0 and imported. Found on a returned file only (cycle.collect.inspect), which holds the row.
 HIDDEN_NUMBER = _type(
     "hidden-number", ERROR,
-    "{label}のセルに数値 {value} が入っていますが、表示形式「{format}」のため何も表示されていません",
+    "{label}のセルに数値 {value} が入っていますが、表示形式「{format}」のため{shows}",
     "セルの表示形式を「標準」に戻して数値を確かめてください（空欄にするなら数値を消してください）")
+
+
+def hidden_number(sheet: str, cell: str, indicator_id: str, *, label: str, value: str, number_format: str,
+                  seen: str) -> Finding:
+    """HIDDEN_NUMBER for a cell that shows ``seen`` (「」: nothing; 「千円」: its words alone), in
+    the words a staff member checks against the cell: 「何も表示されていません」 beside a cell
+    showing 「千円」 would send them looking for an empty one."""
+    shows = (f"「{shown(seen)}」とだけ表示され、数値の桁が表示されていません" if seen
+             else "何も表示されていません")
+    return HIDDEN_NUMBER.at(sheet, cell, indicator_id, label=label, value=shown(value), format=shown(number_format),
+                            shows=shows)
 # A 実績値 or 分母 of a returned file that a percentage format shows as 200% or more: 85 typed
 # and then given the format 0% shows 「8500%」 (Excel and Calc store 85% typed as 0.85).
 # Found on a returned file only (cycle.collect.inspect), which holds the row.

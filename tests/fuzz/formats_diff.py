@@ -37,13 +37,18 @@ sys.path.append("/usr/lib/python3/dist-packages")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from renkei_xl.core.displayed import _section_for, _sections, as_displayed, number_read, number_shown  # noqa: E402
+from renkei_xl.core.displayed import (_section_for, _sections, as_displayed, number_read, number_shown,  # noqa: E402
+                                      shown_without_digits, shows_date, shows_digits)
 from staff_edits_fuzz import Office as Calc  # noqa: E402
 
 # ----------------------------------------------------------------------------- the grammar
 
 NUMBER_PARTS = ["0", "#,##0", "0.0", "0.00", "#.##", "#,##0.0", "#,##0.00", "0%", "0.0%", "0.00%",
                 "#,##0,", "#,##0,,", "0.0,", "#,##0.0,,", "000", "0.0?", "#", "#,###", "0.###"]
+# What shows no digit of a number that rounds to none of its holders (qa-88): 「#」 without a
+# 0, a scaling comma after 「#」 alone, a decimal point without a 0 on either side, 「?」.
+NO_ZERO_PARTS = ["#", "#,###", "#,###,", "#,,", "#.#", "#.##", ".#", "#%", "#.#%", "?", "??.??", "#,##0,",
+                 "#,###,,", "#.#,"]
 RARE_NUMBER_PARTS = ["0.00E+00", "0.0E+0", "##0.0E+0", "# ?/?", "# ??/??", "?/?", "0 ?/4", "General"]
 WORDS = ["件", "人", "千円", "円", "以上", "未満", "回", "%", "世帯", "か所", "名", "約", "万円", "団体"]
 DATE_FORMATS = ["yyyy/m/d", "yyyy/mm/dd", 'yyyy"年"m"月"d"日"', 'ggge"年"m"月"d"日"',
@@ -52,7 +57,8 @@ DATE_FORMATS = ["yyyy/m/d", "yyyy/mm/dd", 'yyyy"年"m"月"d"日"', 'ggge"年"m"�
                 "d-mmm-yy", "h:mm AM/PM", "yy/m/d", 'ggge"年"', "h:mm:ss.0"]
 # As the file stores them: Japanese Excel's screen shows [赤] and [色10], its file [Red] and
 # [Color10] (Calc under ja-JP refuses the screen's words).
-DECORATIONS = ["[Red]", "[Color10]", "[Blue]", "[$-411]", "[DBNum1]", "[DBNum3]", "[RED]"]
+DECORATIONS = ["[Red]", "[Color10]", "[Blue]", "[$-411]", "[DBNum1]", "[DBNum3]", "[RED]",
+               "[DBNum1][$-411]", "[DBNum2][$-411]", "[DBNum3][$-411]", "[$-411][DBNum1]"]
 CONDITIONS = ["[<10]", "[>=1E3]", "[=0]", "[<>5]", "[>=100]", "[<0]", "[>0]", "[<=-1]", "[>=10]", "[<1]",
               "[<0.5]", "[>100]", "[<-10]"]
 
@@ -63,7 +69,9 @@ def _word(rng: random.Random) -> str:
 
 
 def _number_section(rng: random.Random) -> str:
-    part = rng.choice(RARE_NUMBER_PARTS) if rng.random() < 0.12 else rng.choice(NUMBER_PARTS)
+    r = rng.random()
+    part = (rng.choice(RARE_NUMBER_PARTS) if r < 0.12 else rng.choice(NO_ZERO_PARTS) if r < 0.35
+            else rng.choice(NUMBER_PARTS))
     before = after = ""
     r = rng.random()
     if r < 0.35:
@@ -128,6 +136,8 @@ def draw_value(rng: random.Random) -> float:
         v = rng.choice([1e10, 123456789012, 98765432.1, 1e15, 4.5e7, 2.5e6])
     elif r < 0.77:
         v = rng.choice([1e-5, 0.0004, 0.00049, 3e-9, 0.0005])
+    elif r < 0.85:      # rounds to no digit of a 「#」 section (qa-88)
+        v = rng.choice([0.3, 0.4, 0.04, 0.049, 300, 499, 0.001, 0.004, 0.45, 0.5, 450000, 0.0049])
     else:
         v = rng.choice([45000, 45000.5, 43586, 43585, 32516, 44561.25, 45382, 4595, 9497, 1.5, 2.75])
     if rng.random() < 0.3:
@@ -195,7 +205,9 @@ class Office:
 
 # ----------------------------------------------------------------------------- judging
 
-_KANJI_DIGITS = re.compile(r"[〇一二三四五六七八九十百千万億兆１２３４５６７８９０壱弐参拾萬]")
+_KANJI_DIGITS = re.compile(r"[〇零一二三四五六七八九十百千万億兆１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡萬]")
+# A digit as [DBNum1]-[DBNum3] show one (〇 and 零 zeros among them), not the words 千円 or 万円.
+_DBNUM_DIGITS = re.compile(r"[〇零一二三四五六七八九十百１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡]")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d*)?|-?\.\d+")
 
 
@@ -249,6 +261,12 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
     ours, lo = ours.strip(), lo.strip()
     if ours == lo:
         return "whitespace at the ends only (number_shown strips)"
+    chosen = _section_for(value, _sections(fmt))
+    bare = re.sub(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]', "", chosen[0]) if chosen else ""
+    if re.match(r"[^0#?]*\.", bare):
+        # 「"▲".#」: Calc puts the whole number's digits before the section's words (560▲約),
+        # number_shown at the point (▲560.約); no source says what Excel shows.
+        return "not measured: no digit holder before the point (Calc: the whole digits first)"
     if _has(fmt, r"\.#|\.\?") and re.sub(r"\.(?!\d)", "", ours) != ours:
         # Excel shows a decimal point no digit follows (「0.###」: 12.), LibreOffice does not:
         # judged without it, and named where nothing else differs.
@@ -272,6 +290,23 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
     if value < 0 and len(_sections(fmt)) > 1 and ours.lstrip("-") == lo.lstrip("-"):
         return "known: LibreOffice shows no minus sign in a section after the first"
     return "UNEXPLAINED"
+
+
+def hidden_problem(value: float, fmt: str, hidden: "str | None", lo: str) -> "str | None":
+    """Whether shown_without_digits (``hidden``: collect holds such a number) agrees with Calc:
+    no digit in Calc's text where it says the cell shows none, and a digit where Calc shows
+    one of a section that has digit holders; None where it agrees."""
+    digits = re.search(r"\d", lo) or "DBNum" in fmt and _DBNUM_DIGITS.search(lo)
+    if hidden is not None:
+        return "hidden: UNEXPLAINED, Calc shows a digit" if digits and value != 0 else None
+    if digits or value == 0 or lo.startswith("#FMT") or not shows_digits(value, fmt) or shows_date(fmt):
+        return None
+    if _has(fmt, r"(?i)[Ee][+-]|\?/|/\?|\d/\d|general|@"):
+        return None
+    chosen = _section_for(value, _sections(fmt))
+    if chosen is not None and not _has(chosen[0], r"[0#?]"):
+        return None
+    return "hidden: UNEXPLAINED, Calc shows no digit and it is not held"
 
 
 def read_problem(value: float, fmt: str, read: str, lo: str) -> "str | None":
@@ -324,8 +359,12 @@ def main() -> int:
         b = bucket(v, f, ours, text)
         if b is not None:
             buckets[b].append({"i": i, "value": v, "format": f, "ours": ours, "libreoffice": text})
+        hidden = shown_without_digits(v, f)
+        h = hidden_problem(v, f, hidden, text)
+        if h is not None:
+            buckets[h].append({"i": i, "value": v, "format": f, "hidden": hidden, "libreoffice": text})
         read = number_read(v, f)
-        if read is not None and ours is not None and ours == text:
+        if read is not None and ours is not None and ours == text and hidden is None:
             p = read_problem(v, f, read, text)
             if p is not None:
                 buckets[p].append({"i": i, "value": v, "format": f, "read": read, "libreoffice": text})

@@ -22,7 +22,7 @@ from ...safety import system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
-from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, CLOSED_DENOMINATOR, HIDDEN_NUMBER,
+from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
                               QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
                               STATUS_WORDS, TEXT_CUT)
@@ -408,6 +408,8 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
         value = _at(raw_rows[r], col)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number_format = wb.number_format(muni, r, col)
+            if _hidden(value, number_format) is not None:
+                continue            # no digit shown: held as hidden (_hidden_numbers), once
             seen = percent_shown(value, number_format, wb.date1904)
             if seen is not None:
                 out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
@@ -450,25 +452,36 @@ def _percents_formatted_after(wb, muni: str, cols: dict[str, int], raw_rows: dic
 
 def _hidden_numbers(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
                     row_ids: dict[int, str]) -> list:
-    """Each input cell holding a number other than 0 that its format shows as nothing
-    (findings.HIDDEN_NUMBER, core.displayed.shows_nothing: 「;;;」): the municipality's form
-    shows an empty cell, the file a number, and either reading is a guess (SPEC §3), so the
-    row is held. A zero shown blank (「0;-0;;@」) is the common way to hide zeros: read as 0."""
-    from ...core.displayed import shows_nothing
-
+    """Each input cell holding a number other than 0 whose format shows no digit of it
+    (findings.HIDDEN_NUMBER, _hidden: 「;;;」, 0.3 in 「#"千円"」 showing 「千円」): the
+    municipality's form shows no number, the file one, and either reading is a guess
+    (SPEC §3), so the row is held. A zero shown blank (「0;-0;;@」, 「#,###」) is the common way
+    to hide zeros: read as 0."""
     out = []
     for r, ind_id in row_ids.items():
         for f in INPUT_FIELDS:
             value = _at(raw_rows[r], cols[f]) if f in cols else None
-            if (isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
-                    and shows_nothing(value, number_format := wb.number_format(muni, r, cols[f]))):
-                out.append(HIDDEN_NUMBER.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
-                                            value=shown(text(value)), format=shown(number_format)))
+            number_format = wb.number_format(muni, r, cols[f]) if f in cols else ""
+            if (seen := _hidden(value, number_format)) is not None:
+                out.append(hidden_number(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
+                                         value=text(value), number_format=number_format, seen=seen))
     return out
 
 
+def _hidden(value: object, number_format: str) -> Optional[str]:
+    """What a cell shows for the number ``value`` other than 0 where it shows no digit of it
+    (core.displayed.shown_without_digits), else None. The one test of _hidden_numbers, and of
+    the readers that leave such a cell to it: read with its words (「0.3千円」) or as its text
+    (a 実施状況 「千円」), it would also be quoted by a finding as a figure the cell shows."""
+    from ...core.displayed import shown_without_digits
+
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value == 0:
+        return None
+    return shown_without_digits(value, number_format)
+
+
 def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
-                  row_ids: dict[int, str]) -> dict[str, tuple[str, str, str]]:
+                  row_ids: dict[int, str]) -> dict[str, tuple[str, str, str, str]]:
     """Input cell → (the text read from it, the text it shows, the number stored) for each
     number the file's format shows otherwise (core.displayed.number_shown): 85% is 0.85 in a
     0% cell, 1:05:00 is 0.0451388888888889, 1,235件 is 1234.5 in #,##0"件". Findings quote
@@ -489,16 +502,17 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             if f not in cols:
                 continue
             value = _at(raw_rows[r], cols[f])
-            if isinstance(value, dt.date):
+            if isinstance(value, (dt.date, dt.time)):
                 if (seen := _date_shown(value, wb.number_format(muni, r, cols[f]), wb.date1904)) not in (None, text(value)):
-                    out[cell_ref(r, cols[f])] = (text(value), seen, text(value))
+                    out[cell_ref(r, cols[f])] = (text(value), seen, text(value), held_as(value))
                 continue
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             number_format = wb.number_format(muni, r, cols[f])
             seen, words = number_shown(value, number_format, wb.date1904), number_read(value, number_format)
-            if seen is None and words is None:
-                continue
+            if seen is None and words is None or _hidden(value, number_format) is not None:
+                continue        # a number shown without a digit (「千円」 for 0.3) is held, not read
+            # with its words: 「0.3千円」 was imported as 300 円 no one at the municipality saw
             # Scientific or a fraction with words (1.2E+4千円): no shown text is made, so the
             # finding quotes the number read with its words; a 実施状況 so shown is held
             # (_percent_statuses), whatever is read here.
@@ -510,20 +524,24 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
                   and not percent_shown(value, number_format)):
                 read = seen
             if seen != read or read != text(value):
-                out[cell_ref(r, cols[f])] = (read, seen, text(value))
+                out[cell_ref(r, cols[f])] = (read, seen, text(value), held_as(value))
     return out
 
 
-def _date_shown(value: "dt.date", number_format: str, date1904: bool) -> Optional[str]:
-    """The text a date cell shows (「10月10日」, 「R5.10.10」, 「10/10」) where the reader hands
-    the date over: its finding quoted 「2023-10-10」, and a number in a time format
-    (12000 in mm:ss, shown 00:00) 「1932-11-07」, neither of which the cell shows. The date
-    is read as before; only the quote changes (findings.as_shown)."""
+def _date_shown(value: "dt.date | dt.time", number_format: str, date1904: bool) -> Optional[str]:
+    """The text a date or time cell shows (「10月10日」, 「R5.10.10」, 「10時30分」) where the
+    reader hands the date or time over: its finding quoted 「2023-10-10」 or 「10:30:00」, and a
+    number in a time format (12000 in mm:ss, shown 00:00) 「1932-11-07」, none of which the
+    cell shows. The value is read as before; only the quote changes (findings.as_shown)."""
     from ...core.contract_read import excel_serial
     from ...core.displayed import number_shown
 
     try:
-        return number_shown(excel_serial(value, date1904), number_format, date1904)
+        if isinstance(value, dt.time):      # a time of day is the fraction of a day Excel keeps
+            serial = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+        else:
+            serial = excel_serial(value, date1904)
+        return number_shown(serial, number_format, date1904)
     except (ValueError, OverflowError):
         return None
 
@@ -539,7 +557,7 @@ def _same_digits(seen: str, words: str, value: float, number_format: str) -> boo
 
 
 def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
-                          seen: dict[str, tuple[str, str, str]]) -> None:
+                          seen: dict[str, tuple[str, str, str, str]]) -> None:
     """An input cell of row ``r`` read, and imported, as _shown_inputs reads it: with the
     percentage or the words the file's format shows (0.85 in a 0% cell → 「85%」, 1234 in
     #,##0"人" → 「1234人」, a 実施状況 12 in 0"件" → 「12件」)."""
@@ -549,7 +567,7 @@ def _read_as_shown(r: int, texts: dict, native: dict, cols: dict[str, int],
             texts[f] = native[f] = seen[ref][0]
 
 
-def _as_shown(found, seen: dict[str, tuple[str, str, str]], muni: str, cols: dict[str, int]):
+def _as_shown(found, seen: dict[str, tuple[str, str, str, str]], muni: str, cols: dict[str, int]):
     """``found`` quoting what the cells it quotes show (_shown_inputs): its own cell, and the
     分母 beside a 比率's 実績値 for the findings that quote it (findings.QUOTES_DENOMINATOR).
     Not every cell of its row: the quote is found by its text, and a 分母 of 2.5 shown 2.50
