@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+import unicodedata
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -205,6 +206,8 @@ class Office:
 
 # ----------------------------------------------------------------------------- judging
 
+# A [$-411] after a section's start, which Calc shows as the text 「-411」.
+_LOCALE_AS_TEXT = re.compile(r"[^;\]]\[\$-411\]")
 _KANJI_DIGITS = re.compile(r"[〇零一二三四五六七八九十百千万億兆１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡萬]")
 # A digit as [DBNum1]-[DBNum3] show one (〇 and 零 zeros among them), not the words 千円 or 万円.
 _DBNUM_DIGITS = re.compile(r"[〇零一二三四五六七八九十百１２３４５６７８９０壱弐参伍陸漆捌玖拾佰阡]")
@@ -227,14 +230,24 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
     None where they agree. Known causes, each named in displayed.py's docstrings, first."""
     conditional = _has(fmt, r"\[(<|>|=)")
     if ours is None:
-        bare = re.sub(r"[\d\s,.\-+E:/%()]", "", lo)
+        # The words Calc shows besides the number: full-width digits (DBNum3) and, for a
+        # negative number, a section's own sign marks (「"▲"# ?/?」) are none.
+        bare = _KANJI_DIGITS.sub("", re.sub(r"[\d\s,.\-+E:/%()▲△¥$・]", "", unicodedata.normalize("NFKC", lo)))
         if not lo.strip():
             return "none: shows nothing (shows_nothing's)"
-        if _has(fmt, r"[Ee][+-]|\?/|/\?|\d/\d"):
-            return "none: scientific/fraction" + (" WITH WORDS (read without them)" if bare else "")
+        if lo.startswith("#FMT"):
+            return "LibreOffice: #FMT (a number past what its format can show)"
+        # Words beside a number shown as text not made here are still read (number_read:
+        # 「12000千円」 for 1.2E+4千円); only words it drops are a finding.
+        read = number_read(value, fmt) or ""
+        with_words = ((" with words (read with them)" if re.sub(r"[\d\s,.\-+]", "", read)
+                       else " WITH WORDS (read without them)") if bare else "")
         chosen = _section_for(value, _sections(fmt))
+        section = chosen[0] if chosen is not None else fmt        # the section that shows it
+        if _has(section, r"[Ee][+-]|\?/|/\?|\d/\d"):
+            return "none: scientific/fraction" + with_words
         if chosen is not None and re.search(r"(?i)general", chosen[0]) and _has(fmt, r"(?i)general"):
-            return "none: General" + (" WITH WORDS (read without them)" if bare else "")
+            return "none: General" + with_words
         if _has(fmt, r"@"):
             return "none: text section"
         if _has(fmt, r"(?i)mmm|ddd|AM/PM|\.0"):
@@ -250,7 +263,7 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
         return "known: DBNum kanji (displayed.py shows digits)"
     if lo.startswith("#FMT") or lo.startswith("###"):
         return "LibreOffice: #FMT (a number past what its format can show)"
-    if re.search(r"[^;\]]\[\$-411\]", fmt):
+    if _LOCALE_AS_TEXT.search(fmt):
         return "LibreOffice: [$-411] after a section's start read as text"
     if _has(fmt, "(?i)g") and _has(fmt, "(?i)e") and abs(value) > 110000:
         return "LibreOffice: an era year past 99 (shown as its last two digits)"
@@ -267,9 +280,11 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
         # 「"▲".#」: Calc puts the whole number's digits before the section's words (560▲約),
         # number_shown at the point (▲560.約); no source says what Excel shows.
         return "not measured: no digit holder before the point (Calc: the whole digits first)"
-    if _has(fmt, r"\.#|\.\?") and re.sub(r"\.(?!\d)", "", ours) != ours:
-        # Excel shows a decimal point no digit follows (「0.###」: 12.), LibreOffice does not:
-        # judged without it, and named where nothing else differs.
+    if (_has(fmt, r"\.#|\.\?") and re.sub(r"\.(?!\d)", "", ours) != ours
+            and re.sub(r"\.(?!\d)", "", lo) == lo):
+        # Excel shows a decimal point no digit follows (「0.###」: 12.), LibreOffice does not
+        # (it does where 「?」 holds the decimals' place: 「??.??」 -10.  ): judged without it,
+        # and named where nothing else differs.
         if re.sub(r"\.(?!\d)", "", ours) == lo:
             return "known: Excel shows a decimal point no digit follows (「0.###」: 12.), LibreOffice does not"
         ours = re.sub(r"\.(?!\d)", "", ours)
@@ -296,7 +311,10 @@ def hidden_problem(value: float, fmt: str, hidden: "str | None", lo: str) -> "st
     """Whether shown_without_digits (``hidden``: collect holds such a number) agrees with Calc:
     no digit in Calc's text where it says the cell shows none, and a digit where Calc shows
     one of a section that has digit holders; None where it agrees."""
-    digits = re.search(r"\d", lo) or "DBNum" in fmt and _DBNUM_DIGITS.search(lo)
+    # Calc reads a [$-411] after a section's start as text (「"("[$-411]#」 shows (-411), a
+    # known difference (bucket): its digits are the locale's, not the number's.
+    digits = (re.search(r"\d", re.sub(r"-411", "", lo) if _LOCALE_AS_TEXT.search(fmt) else lo)
+              or "DBNum" in fmt and _DBNUM_DIGITS.search(lo))
     if hidden is not None:
         return "hidden: UNEXPLAINED, Calc shows a digit" if digits and value != 0 else None
     if digits or value == 0 or lo.startswith("#FMT") or not shows_digits(value, fmt) or shows_date(fmt):
