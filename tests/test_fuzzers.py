@@ -64,3 +64,42 @@ def test_the_faces_walker_runs_a_seeded_case_and_finds_nothing(sample_master_xls
     assert faces_fuzz.run(120, SMOKE_SEED, tmp_path / "faces", count=1, say=said.append,
                           master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
     assert said[-1].startswith("1 cases from seed"), said
+
+
+_HELD = ("取り込みません: 小樽市_2023年度_入力.xlsx: 小樽市!G20 05-1: 実績値のセルに数値 {value} が入っていますが、"
+         "表示形式「{format}」のため{shows}（この行は取り込まず、マスターの値のままです）")
+
+
+@pytest.mark.parametrize("value, number_format, calc_shows, held, arrived, defect", [
+    # a number Calc showed digits of, held as one shown without digits: a correct value held
+    (12, "#,###", "12", "何も表示されていません", 7, "held as a number shown without digits"),
+    (1234, '#,###"件"', "1,234件", "「件」とだけ表示され、数値の桁が表示されていません", 7,
+     "held as a number shown without digits"),
+    # one Calc showed none of the digits of, imported as a number without a word
+    (0.3, '#"千円"', "千円", None, "0.3千円", "a number the cell showed without any of its digits"),
+    (0.4, "#,###", "", None, 0.4, "a number the cell showed without any of its digits"),
+    # the product's rule kept: held where Calc shows no digit, imported where it shows one
+    (0.3, '#"千円"', "千円", "「千円」とだけ表示され、数値の桁が表示されていません", 7, None),
+    (12, "#,###", "12", None, 12, None),
+    (0, "#,###", "", None, 0, None),
+])
+def test_the_values_walker_knows_a_number_shown_without_digits(value, number_format, calc_shows, held, arrived,
+                                                                defect):
+    """return_edits_fuzz --values-only judges collect's hold of a number its cell shows no digit
+    of (findings.HIDDEN_NUMBER, since qa-88) by what Calc showed: its oracle predated the rule,
+    so it neither called a held 12 in 「#,###」 a defect nor a 0.3 in 「#"千円"」 imported."""
+    import return_edits_fuzz as walker
+
+    cell = {"id": "05-1", "col": "実績値", "what": "value:formatted", "typed": repr(value),
+            "reads": value if held is None and defect is None else None,
+            "ref": "G20", "calc": {"type": "VALUE", "value": value, "string": calc_shows, "error": 0,
+                                   "format": number_format}}
+    plan = [{"muni": "小樽市", "infos": [{"cells": [cell]}], "save": {"fmt": "xlsx"}}]
+    text = (_HELD.format(value=value, format=number_format, shows=held) if held
+            else f"小樽市!E20 05-1 実績値: 7 → {arrived}")
+    before, after = {"小樽市": {"05-1": {"実績値": 7}}}, {"小樽市": {"05-1": {"実績値": arrived}}}
+    problems = walker.judge_values(text, plan, before, after)
+    if defect is None:
+        assert problems == [], problems
+    else:
+        assert len(problems) == 1 and defect in problems[0], problems

@@ -445,6 +445,9 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
 # empty or 0; nothing but the typed cells changes.
 
 N = None
+# A fraction Calc's input line reads (「1 1/2」, given # ?/?) shows its number exactly and is
+# read as stored (core.displayed: scientific and fractions are read as the number they
+# round): 1.5 is what a person reads; 「1/2」 alone is a date in ja-JP (1月2日), no number.
 WEIGHT_FORMATTED = 0     # --formats: numbers typed into cells the municipality formatted (VALUE_FORMATS)
 OFFICE = None     # the walker's soffice (main), for its NumberFormatter
 VALUE_TYPED = [          # (typed as in Calc's input line, the number a person reads or N; a unit or
@@ -457,7 +460,7 @@ VALUE_TYPED = [          # (typed as in Calc's input line, the number a person r
     ("12人", 12), ("12社", 12), ("12回", 12), ("12校", 12), ("12件", 12), ("12㎡", N), ("12km", N),
     ("2024/3/31", N), ("R6.3.31", N), ("3/31", N), ("10月10日", N), ("令和6年3月31日", N), ("2024-03-31", N),
     ("12:30", N), ("1:05:00", N), ("2024/3/31 10:00", N), ("H31.4.1", N),
-    ("1/2", N), ("1 1/2", N), ("0 1/2", N), ("1E3", 1000), ("1e-2", 0.01), ("2.5E+3", 2500),
+    ("1/2", N), ("1 1/2", 1.5), ("0 1/2", 0.5), ("1E3", 1000), ("1e-2", 0.01), ("2.5E+3", 2500),
     ("▲5", -5), ("△5", -5), ("-5", -5), ("（1,234）", N), ("(12)", N), ("▲1,234", -1234), ("-0", 0),
     ("'12", 12), ("'0012", 12), ("'1,234", 1234), ("0012", 12),
     (" 12 ", 12), ("12 ", 12), ("　１２　", 12), ("1 2", N),
@@ -477,8 +480,13 @@ VALUE_FORMATS = [        # (a format the municipality gives the cell, a number t
     ('#,##0,"千円"', 12000, N), ('0"万人"', 3, N), ("yyyy/mm/dd", 45382, N), ('[$-411]ggge"年"m"月"d"日"', 45382, N),
     ("h:mm", 0.5, N), ("@", 12, 12), ("0;▲0", -5, N), ('0;"（"0"）"', -12, N), ("#,##0", 1234.5, N),
     ("#,##0.00", 12, 12), ("0.0", 12.34, N), ('0;-0;"－"', 0, 0), ('"実施";"未実施"', 1, N), ("\\¥#,##0", 12000, 12000),
-    ("+0;-0;0", 12, 12), ("0.0E+00", 1200, 1200), ("# ?/?", 2.5, N), ('[<10]"10未満";0', 5, N), ("[DBNum1]0", 12, 12),
+    ("+0;-0;0", 12, 12), ("0.0E+00", 1200, 1200), ("# ?/?", 2.5, 2.5), ('[<10]"10未満";0', 5, N), ("[DBNum1]0", 12, 12),
     ('0"件（見込み）"', 12, N), ('"R"0', 5, N), ('0_);(0)', 12, 12),
+    # 「#」 sections: a number they round to no digit is held (findings.HIDDEN_NUMBER, qa-88);
+    # the formats municipalities use with ordinary numbers still import them
+    ('#"千円"', 0.3, N), ("#,###", 0.4, N), ("#.#", 0.04, N), ("#%", 0.004, N), ("#,###,", 300, N),
+    (";;;", 12, N), ("#,###", 0, 0), ("#,###", 12, 12), ('#,###"件"', 1234, 1234), ("#,##0;△#,##0", 5, 5),
+    ("#,###;-#,###;\"-\"", 12, 12), ("#.#", 5, 5),
 ]
 REF_FORMULAS = ["={ref}", "=SUM({row})", "={ref}*1", "=IFERROR({ref};\"\")"]
 
@@ -586,6 +594,32 @@ def _format_code(doc, cell) -> str:
         return "?"
 
 
+# The class collect holds since qa-88 (findings.HIDDEN_NUMBER): a number other than 0 whose
+# cell shows none of its digits (「;;;」, 0.3 in #"千円" shown 「千円」, 0.4 in #,### shown 「」).
+# Judged by what Calc showed, not by the product's rule: a hold of a cell Calc showed digits
+# in (12 in #,###) is a correct value held; an arrival of one it showed none of, a guess.
+_HIDDEN_SAID = ("数値の桁が表示されていません", "何も表示されていません")
+
+
+def _shown_without_digits(calc: dict) -> "bool | None":
+    """Whether Calc showed the typed number (other than 0) without any digit; None where that
+    is no question of this class: not a number, 0, or [DBNum] (Calc shows kanji digits, and
+    a word such as 千円 is no digit). Dates, times, scientific and fractions show their number
+    otherwise (collect quotes or reads them by their own rules): None only where a digit is
+    missing, so a hold of one Calc showed digits in is still a correct value held."""
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|Standard|General|標準', "", calc.get("format") or "")
+    if calc.get("type") != "VALUE" or calc.get("error") or not calc.get("value") or "DBNum" in (calc.get("format") or ""):
+        return None
+    if re.search(r"[0-9０-９]", calc.get("string") or ""):
+        return False
+    return None if re.search(r"[YMDHSymdhsGgEeAa/@]", code) else True
+
+
+def _held_as_hidden(text: str, ref: str) -> bool:
+    """Whether collect's output holds the returned file's cell ``ref`` as a hidden number."""
+    return any(re.search(rf"!{ref} ", line) and any(s in line for s in _HIDDEN_SAID) for line in text.splitlines())
+
+
 def judge_values(text: str, plan, before, after) -> list[str]:
     """The --values-only oracle on each typed cell (see the block's comment)."""
     from renkei_xl.core.values import ValueParseError, parse_input
@@ -608,9 +642,14 @@ def judge_values(text: str, plan, before, after) -> list[str]:
             ARRIVALS.append({"typed": cell["typed"][:60], "how": cell["what"], "col": col, "calc": calc,
                              "was": was, "got": got if not isinstance(got, str) else got[:60], "named": named,
                              "fmt": p["save"]["fmt"]})
+            where = f"{cell['typed'][:40]!r} ({cell['what']}) in {m} {key} {col} ({cell['ref']}; Calc: {calc})"
+            digitless = _shown_without_digits(calc)
+            if digitless is False and _held_as_hidden(text, cell["ref"]):
+                problems.append(f"collect: {where} held as a number shown without digits; the cell showed "
+                                f"{calc.get('string')!r}")
+                continue
             if got == was:
                 continue
-            where = f"{cell['typed'][:40]!r} ({cell['what']}) in {m} {key} {col} ({cell['ref']}; Calc: {calc})"
             if calc.get("error") and got in ("", 0, 0.0, None) and not named:
                 problems.append(f"collect: error {where} arrived as {got!r}")
                 continue
@@ -626,7 +665,13 @@ def judge_values(text: str, plan, before, after) -> list[str]:
             except Exception as exc:
                 problems.append(f"rules: {where}: parse_input({got!r}) raised {type(exc).__name__}: {exc}")
                 continue
-            if v.kind != "number" or col == "実施状況":
+            if v.kind != "number":
+                continue
+            if digitless and not named:
+                problems.append(f"collect: {where} arrived as {got!r}, a number the cell showed without any "
+                                f"of its digits ({calc.get('string')!r})")
+                continue
+            if col == "実施状況":
                 continue
             reads = cell["reads"]
             if reads is None and not named and cell["what"] != "value:clear":
