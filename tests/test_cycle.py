@@ -1206,6 +1206,8 @@ _NOTHING = "何も表示されていません"
     ("実績値", 0.4, "#,###", _NOTHING), ("実績値", 0.04, "#.#", "「.」とだけ表示され、数値の桁が表示されていません"),
     ("実施状況", 0.3, '#"件"', "「件」とだけ表示され、数値の桁が表示されていません"),
     ("実績値", 0, "#,###", None),                # zero hidden by 「#」: still 0
+    # the 「#」 formats municipalities use, with ordinary numbers: shown, so imported
+    ("実績値", 12, "#,###", None), ("実績値", 1234, '#,###"件"', None), ("実績値", 7, "#.#", None),
 ])
 def test_a_returned_number_its_format_shows_as_nothing_is_held(cycle, capsys, header, value, number_format, shows):
     """小樽市 types 12 into 05-1's 実績値 and formats it 「;;;」: the form shows an empty cell, and
