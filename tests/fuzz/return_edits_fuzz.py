@@ -474,10 +474,11 @@ VALUE_FORMULAS = [       # (formula, the number a person reads from its result o
     ("=1=1", N), ("=TRUE()", N), ("=TODAY()", N), ("=DATE(2024;3;31)", N), ("=1/3", N),
     ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", 12),
 ]
-VALUE_FORMATS = [        # (a format the municipality gives the cell, a number typed into it, what a person reads or N)
+VALUE_FORMATS = [        # (a format the municipality gives the cell, a number typed into it, what a person reads or N;
+                         # a multiplier the format shows is read as the same text typed: 「12千円」 is 12000)
     ("0%", 0.85, N), ("0.0%", 0.855, N), ('0.0"%"', 85, N), ('0"以上"', 10, N), ('"約"0', 10, N),
-    ('0"件程度"', 10, N), ('0"未満"', 5, N), ('#,##0"件"', 1234, 1234), ('0"人"', 12, 12), ('#,##0"千円"', 12, N),
-    ('#,##0,"千円"', 12000, N), ('0"万人"', 3, N), ("yyyy/mm/dd", 45382, N), ('[$-411]ggge"年"m"月"d"日"', 45382, N),
+    ('0"件程度"', 10, N), ('0"未満"', 5, N), ('#,##0"件"', 1234, 1234), ('0"人"', 12, 12), ('#,##0"千円"', 12, 12000),
+    ('#,##0,"千円"', 12000, 12000), ('0"万人"', 3, 30000), ("yyyy/mm/dd", 45382, N), ('[$-411]ggge"年"m"月"d"日"', 45382, N),
     ("h:mm", 0.5, N), ("@", 12, 12), ("0;▲0", -5, N), ('0;"（"0"）"', -12, N), ("#,##0", 1234.5, N),
     ("#,##0.00", 12, 12), ("0.0", 12.34, N), ('0;-0;"－"', 0, 0), ('"実施";"未実施"', 1, N), ("\\¥#,##0", 12000, 12000),
     ("+0;-0;0", 12, 12), ("0.0E+00", 1200, 1200), ("# ?/?", 2.5, 2.5), ('[<10]"10未満";0', 5, N), ("[DBNum1]0", 12, 12),
@@ -615,9 +616,10 @@ def _shown_without_digits(calc: dict) -> "bool | None":
     return None if re.search(r"[YMDHSymdhsGgEeAa/@]", code) else True
 
 
-def _held_as_hidden(text: str, ref: str) -> bool:
-    """Whether collect's output holds the returned file's cell ``ref`` as a hidden number."""
-    return any(re.search(rf"!{ref} ", line) and any(s in line for s in _HIDDEN_SAID) for line in text.splitlines())
+def _held_as_hidden(text: str, muni: str, ref: str) -> bool:
+    """Whether collect's output holds ``muni``'s cell ``ref`` (its returned file's; two files
+    share refs, so the sheet is part of it) as a hidden number."""
+    return any(f"{muni}!{ref} " in line and any(s in line for s in _HIDDEN_SAID) for line in text.splitlines())
 
 
 def judge_values(text: str, plan, before, after) -> list[str]:
@@ -644,7 +646,7 @@ def judge_values(text: str, plan, before, after) -> list[str]:
                              "fmt": p["save"]["fmt"]})
             where = f"{cell['typed'][:40]!r} ({cell['what']}) in {m} {key} {col} ({cell['ref']}; Calc: {calc})"
             digitless = _shown_without_digits(calc)
-            if digitless is False and _held_as_hidden(text, cell["ref"]):
+            if digitless is False and _held_as_hidden(text, m, cell["ref"]):
                 problems.append(f"collect: {where} held as a number shown without digits; the cell showed "
                                 f"{calc.get('string')!r}")
                 continue
