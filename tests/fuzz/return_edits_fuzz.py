@@ -475,12 +475,14 @@ VALUE_FORMULAS = [       # (formula, the number a person reads from its result o
     ("=\"a\"+1", N), ("=SQRT(-1)", N), ("=REPT(\"長\";40000)", N), ("=\"12\"&CHAR(10)&\"件\"", 12),
 ]
 VALUE_FORMATS = [        # (a format the municipality gives the cell, a number typed into it, what a person reads or N;
-                         # a multiplier the format shows is read as the same text typed: 「12千円」 is 12000)
+                         # a multiplier the format shows is read as the same text typed: 「12千円」 is 12000;
+                         # a number shown rounded (1234.5 shown 1,235) is the number stored, as Excel's own
+                         # sums take it: ordinary rounding, not a number hidden (core.displayed.shown_without_digits))
     ("0%", 0.85, N), ("0.0%", 0.855, N), ('0.0"%"', 85, N), ('0"以上"', 10, N), ('"約"0', 10, N),
     ('0"件程度"', 10, N), ('0"未満"', 5, N), ('#,##0"件"', 1234, 1234), ('0"人"', 12, 12), ('#,##0"千円"', 12, 12000),
     ('#,##0,"千円"', 12000, 12000), ('0"万人"', 3, 30000), ("yyyy/mm/dd", 45382, N), ('[$-411]ggge"年"m"月"d"日"', 45382, N),
-    ("h:mm", 0.5, N), ("@", 12, 12), ("0;▲0", -5, N), ('0;"（"0"）"', -12, N), ("#,##0", 1234.5, N),
-    ("#,##0.00", 12, 12), ("0.0", 12.34, N), ('0;-0;"－"', 0, 0), ('"実施";"未実施"', 1, N), ("\\¥#,##0", 12000, 12000),
+    ("h:mm", 0.5, N), ("@", 12, 12), ("0;▲0", -5, N), ('0;"（"0"）"', -12, N), ("#,##0", 1234.5, 1234.5),
+    ("#,##0.00", 12, 12), ("0.0", 12.34, 12.34), ('0;-0;"－"', 0, 0), ('"実施";"未実施"', 1, N), ("\\¥#,##0", 12000, 12000),
     ("+0;-0;0", 12, 12), ("0.0E+00", 1200, 1200), ("# ?/?", 2.5, 2.5), ('[<10]"10未満";0', 5, N), ("[DBNum1]0", 12, 12),
     ('0"件（見込み）"', 12, N), ('"R"0', 5, N), ('0_);(0)', 12, 12),
     # 「#」 sections: a number they round to no digit is held (findings.HIDDEN_NUMBER, qa-88);
