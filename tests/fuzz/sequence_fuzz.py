@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 import python_calamine
 
 CLI = [str(Path(sys.executable).with_name("renkei-xl"))]
@@ -171,6 +172,15 @@ HOSTILE = ("約10件", "10件以上", "=1/0", "=SUM(A1:A2)", "#REF!", "#N/A", "-
            "▲3", "😀", " ", "x" * 33000, "'10/10", "０．５")
 
 
+def _typed(ws, r: int, c: int, value) -> None:
+    """``value`` typed into a cell of an input file, unless an earlier hostile fill merged it
+    into the cell above (openpyxl's MergedCell takes no value; seed 893 stopped the walk there):
+    staff cannot type into a merged area's other cells either."""
+    cell = ws.cell(r, c)
+    if not isinstance(cell, MergedCell):
+        cell.value = value
+
+
 def fill(src: Path, dst: Path, rnd: random.Random, hostile: bool) -> str:
     wb = openpyxl.load_workbook(src)
     ws = wb.worksheets[0]
@@ -188,18 +198,18 @@ def fill(src: Path, dst: Path, rnd: random.Random, hostile: bool) -> str:
             kind = rnd.choice(["value", "date", "merge", "gray", "denominator", "sheet", "idcell", "note"])
             if kind == "value":
                 v = rnd.choice(HOSTILE)
-                ws.cell(r, cols[rnd.choice(["実績値", "実施状況"])]).value = v
+                _typed(ws, r, cols[rnd.choice(["実績値", "実施状況"])], v)
             elif kind == "date":
-                ws.cell(r, cols["実施状況"]).value = dt.datetime(2024, 10, 10)
+                _typed(ws, r, cols["実施状況"], dt.datetime(2024, 10, 10))
             elif kind == "merge":
                 ws.merge_cells(start_row=r, start_column=cols["実績値"], end_row=r + 1,
                                end_column=cols["実績値"])
             elif kind == "gray":
-                ws.cell(r, cols["目標値"]).value = "99件"
+                _typed(ws, r, cols["目標値"], "99件")
             elif kind == "denominator":
-                ws.cell(r, cols["分母"]).value = 7
+                _typed(ws, r, cols["分母"], 7)
             elif kind == "sheet":
-                wb.copy_worksheet(ws).cell(r, cols["実績値"]).value = 3
+                _typed(wb.copy_worksheet(ws), r, cols["実績値"], 3)
             elif kind == "idcell":
                 ws["C15"] = "0000"
             else:
@@ -207,11 +217,11 @@ def fill(src: Path, dst: Path, rnd: random.Random, hostile: bool) -> str:
             notes.append(f"{kind}@{r}")
         else:
             if isinstance(given, (int, float)) or (isinstance(given, str) and re.search(r"\d", given or "")):
-                ws.cell(r, cols["実績値"]).value = rnd.choice([rnd.randint(0, 40), f"{rnd.randint(0, 40)}", None])
+                _typed(ws, r, cols["実績値"], rnd.choice([rnd.randint(0, 40), f"{rnd.randint(0, 40)}", None]))
             elif given:
-                ws.cell(r, cols["実績値"]).value = rnd.choice(PLAUSIBLE_STATUS)
+                _typed(ws, r, cols["実績値"], rnd.choice(PLAUSIBLE_STATUS))
             if rnd.random() < 0.5:
-                ws.cell(r, cols["実施状況"]).value = f"連携会議を{rnd.randint(1, 9)}回開催した"
+                _typed(ws, r, cols["実施状況"], f"連携会議を{rnd.randint(1, 9)}回開催した")
     wb.save(dst)
     return ",".join(notes) or "plausible"
 
