@@ -8,8 +8,11 @@ the buttons need, as tests/test_faces.py builds it), applies 1-5 staff edits thr
 (values typed into the municipality sheets and 指標 — numbers, text numbers, full-width digits,
 以上/約, percentages, error values, empty strings, TRUE, dates, long text, units, negatives,
 huge numbers —, a municipality sheet's row deleted or duplicated, a 目標値 or 集計方法 changed,
-概ね達成閾値 changed), saves it, and runs 入力チェック and 評価を再計算 on both faces from that
-one file:
+概ね達成閾値 changed; and, after those, protection as staff set it in Excel, drawn with
+``--protection``'s weight: sheets protected with or without a password, in the form Excel
+2007/2010 (the legacy hash) or 2013+ (SHA-512) saves it, a tool sheet's protection lifted, the
+structure protected, a tool sheet deleted), saves it, and runs 入力チェック and 評価を再計算 on
+both faces from that one file:
 
 - the command line: ``renkei-xl validate`` / ``recalc`` on a copy, in a bounded child
   (fuzzlib.run_cli: timeout, memory limit, the oracle fuzzlib.problem);
@@ -18,7 +21,11 @@ one file:
   answer replayed on the model of Excel's VBA client (tests/remote_payload.apply_actions).
 
 A defect is: a traceback, 「予期しないエラー」 or a hang on either face; an answer Excel would
-refuse to replay; one face refusing and the other not, or two refusals in other words; and
+refuse to replay; one face refusing and the other not, or two refusals in other words — but
+a sheet the click writes that has a password, which the button refuses (naming it) and the
+command line writes keeping the password, as the README promises; a refusal that changed the
+file or answered with a write; a sheet's password or the book's protection the command line
+did not keep byte for byte; a staff sheet's protection one face leaves otherwise; and
 anything of what the plan writes that the faces leave differently — the cells of 一覧, 集計,
 検証結果 (and 次の一歩) with their looks, merges, sizes, links, conditional formats, panes,
 page and protection, and the fill of each cell marked or lifted in the municipality sheets —
