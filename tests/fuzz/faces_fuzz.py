@@ -460,7 +460,8 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         # The command line names the file first (「…xlsm」: …); the rest is the same sentence,
         # but for how each face is run again (contract.locked_structure_message's ``again``).
         said_on_file = file_refusal.rstrip("。").replace("もう一度実行して", "もう一度ボタンを押して")
-        if not (said_on_file == live_refusal or said_on_file.endswith(live_refusal)):
+        if not (said_on_file == live_refusal or said_on_file.endswith(live_refusal)
+                or _cut_from(live_refusal, said_on_file)):
             return [f"{entry}: refused in other words: command line {_short(file_refusal, 800)} / "
                     f"button {_short(live_refusal, 800)}"]
         SEEN["refused alike"] = SEEN.get("refused alike", 0) + 1
@@ -488,6 +489,19 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         if (a or {}).get("options") != (b or {}).get("options") or bool(a and a["password"]) != bool(b and b["password"]):
             problems.append(f"{entry}: {sheet} protection differs: file {_short(a, 200)} / live {_short(b, 200)}")
     return problems
+
+
+def _cut_from(short: str, whole: str) -> bool:
+    """Whether a button's refusal is ``whole`` cut in its middle to fit VBA's MsgBox
+    (core.alerts.cut: 「…（中略）…」 for the middle); the command line quotes it whole (a
+    基準日 typed as 2,000 characters of text)."""
+    from renkei_xl.core.alerts import ELLIPSIS
+
+    if ELLIPSIS not in short:
+        return False
+    head, tail = short.split(ELLIPSIS, 1)
+    at = whole.find(head)
+    return at >= 0 and whole.endswith(tail) and at + len(head) <= len(whole) - len(tail)
 
 
 _PASSWORD_REFUSAL = re.compile(r"シート「(.+?)」はパスワードで保護されているため")
