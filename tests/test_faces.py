@@ -980,3 +980,95 @@ def test_a_mark_on_an_unknown_id_staff_then_cleared_is_lifted_alike_on_the_serve
     file_view, live_view = run_file("check", checked, tmp_path / "a"), _server_recalc(checked, "check", client=VBA)
     assert faces_differ(plan, file_view, live_view) == []
     assert live_view.get("rows", c.FINDINGS) == [list(c.FINDING_COLUMNS) + [c.FINDING_BEFORE_COLUMN]]
+
+
+# ------------------------------------------------- protection staff set on a tool sheet
+
+def _protection_element(path: Path, sheet: str) -> bytes:
+    """A sheet's sheetProtection element as saved, byte for byte (b"": none)."""
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    with Package(path) as pkg:
+        part = next(s.part for s in WorkbookXml(pkg).sheets if s.name == sheet)
+        found = re.findall(rb"<sheetProtection\b[^>]*>", pkg.read(part))
+    return found[-1] if found else b""
+
+
+def _staff_protects(path: Path, sheets: dict) -> None:
+    """Sheets protected from 校閲 → シートの保護 with the dialog's defaults (select cells,
+    nothing else) as Excel saves them: ``None`` no password, "legacy" the 16-bit hash Excel
+    2007/2010 wrote, "SHA-512" Excel 2013's hash, salt and spin count; or, for "off", the
+    protection lifted and left off."""
+    from openpyxl.worksheet.protection import SheetProtection
+
+    wb = load_workbook(path, keep_vba=True)
+    for sheet, password in sheets.items():
+        p = SheetProtection(sheet=password != "off", objects=True, scenarios=True)
+        if password == "legacy":
+            p.password = "職員のみ"
+        elif password == "SHA-512":
+            p.algorithmName, p.spinCount = "SHA-512", 100_000
+            p.hashValue = "bE4Vx2VN0yq1Wk3xbyGqmMw1JvZ2Ht5sP7Zw1nY8p9Q6a0uQmWcUo3xIuR1k2Q5lq3vJ4l4vR8s3f2g1h0j9kQ=="
+            p.saltValue = "t1OIt6dEbWc5Z2mH3Wq0VQ=="
+        wb[sheet].protection = p
+    wb.save(path)
+
+
+@pytest.mark.parametrize("entry", ["check", "recalc"])
+def test_a_tool_sheet_staff_protected_in_their_own_way_is_protected_so_again_on_both_faces(masters, tmp_path, entry):
+    """Staff protected 集計 and 検証結果 again from the dialog, with its defaults (no filter,
+    no formatting of rows or columns), and left 一覧 unprotected. Every button lifts a sheet
+    to write and protects it again with its own options, and protects a tool sheet it finds
+    unprotected with the tool's; the command line wrote the tool's protection over staff's
+    options, so they came back on one face only (the faces walker's protection edits)."""
+    path = tmp_path / masters["bad"].name
+    shutil.copyfile(masters["bad"], path)
+    _staff_protects(path, {c.SUMMARY: None, c.FINDINGS: None, c.LIST: "off"})
+    staff = file_protection(path)[c.FINDINGS]["options"]
+    assert staff != protection_attrs(PROTECTION) and c.LIST not in file_protection(path)
+    plan = plan_of(entry, path)[0]
+    written = {sp.name for sp in plan.sheets}
+    assert c.FINDINGS in written
+    file_view = run_file(entry, path, tmp_path)
+    live_view = _server_recalc(path, entry, client=VBA)
+    assert faces_differ(plan, file_view, live_view) == []
+    for sheet in written & {c.SUMMARY, c.FINDINGS}:
+        assert file_view.get("protection", sheet) == staff, sheet
+    if c.LIST in written:
+        assert file_view.get("protection", c.LIST) == protection_attrs(PROTECTION)
+
+
+@pytest.mark.parametrize("password", ["legacy", "SHA-512"])
+def test_a_password_staff_set_on_a_tool_sheet_is_kept_by_the_command_line_and_refused_by_the_button(
+        masters, tmp_path, password):
+    """一覧 protected with a password: the button cannot lift it and stops before it writes
+    anything, naming the sheet (excel.book.locked_sheet_message); the command line writes
+    the file itself and keeps the protection and its password as they were (README). It
+    wrote the tool's protection, without a password, over it: the password silently gone."""
+    from renkei_xl.excel.book import PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
+    from renkei_xl.excel.book import locked_sheet_message
+    from renkei_xl.server.place import protection_of
+
+    path = tmp_path / masters["clean"].name
+    shutil.copyfile(masters["clean"], path)
+    _staff_protects(path, {c.LIST: password})
+    staff = _protection_element(path, c.LIST)
+    assert re.search(rb'\s(?:password|hashValue)="', staff)
+    cli = tmp_path / "file" / path.name
+    cli.parent.mkdir()
+    shutil.copyfile(path, cli)
+    recalc_file(cli)
+    assert _protection_element(cli, c.LIST) == staff
+    # The button, as the server runs it: the saved master's protection read by its admission.
+    payload = payload_from_file(path, client=VBA)
+    locked, structure = protection_of(path)
+    assert locked == {c.LIST}
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path), PASSWORD_SHEETS_KEY: sorted(locked),
+                    STRUCTURE_KEY: structure})
+    book = remote_book(payload)
+    buttons.recalc(book)
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions if a["func"] not in ("alert", "renkeiRequest")] == []
+    said = str([a for a in actions if a["func"] == "alert"][-1]["args"][0])
+    assert said.startswith(c.stopped(c.RECALC)) and locked_sheet_message([c.LIST]) in said, said

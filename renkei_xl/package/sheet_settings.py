@@ -14,6 +14,12 @@ part anew, so without this every one of them went with the old part while the bu
 them: a custom view or a watch lost on one face only, and a custom view whose pageSetup
 named (r:id) a printer-settings part the rebuild removed.
 
+The sheet's protection, while it is on, is carried the same way: the buttons lift it to
+write and protect the sheet again with its own options (excel.book.LiveBook.writable), and
+refuse a sheet with a password before anything is written; the file face, which needs no
+lifting, kept neither before and wrote the tool's protection over both — staff's options
+reset on one face only, and their password silently dropped.
+
 What Clear All removes with the cells goes on both faces: data validations, ignored-error
 flags, sparklines and staff's conditional formats (each a setting of cells; the buttons
 also clear the conditional formats themselves), so the file face keeps none of them; every
@@ -30,6 +36,7 @@ import re
 from typing import NamedTuple, Optional
 
 from .controls import declared
+from .protection import sheet_protected
 from .sheet_tail import sheet_root, sheet_tail
 from .drawing import relationship_ids, top_level_children
 from .rels import reachable, read_rels
@@ -41,7 +48,12 @@ KEPT = ("protectedRanges", "scenarios", "dataConsolidate", "customSheetViews", "
         "cellWatches", "legacyDrawingHF", "drawingHF", "picture", "webPublishItems")
 # Those the plan's page setup changes in part, merged with it (package.page_kept).
 MERGED = ("pageSetup", "headerFooter")
-_ANY = re.compile(rb'<(?:[\w.-]+:)?(?:' + b"|".join(k.encode() for k in KEPT) + rb')[\s/>]')
+# The sheet's protection while it is on: every button lifts it to write and puts it back as
+# it was (staff's options, and a password, which stops a click before it writes), so the
+# rebuild carries it too; only a sheet left unprotected gets the plan's own protection
+# (workbook.apply.render_sheet).
+PROTECTION = "sheetProtection"
+_ANY = re.compile(rb'<(?:[\w.-]+:)?(?:' + b"|".join(k.encode() for k in (*KEPT, PROTECTION)) + rb')[\s/>]')
 # What the tool's own page never writes: a header, an even or first page's header or footer,
 # a footer's left or right section, a switch of <headerFooter>, the printer settings' r:id.
 # Any of them means staff's page settings (a tail without one is not parsed).
@@ -77,7 +89,7 @@ def kept_settings(pkg: Package, sheet_part: str) -> Optional[KeptSettings]:
     for s, e in spans:
         element = tail[s - 3:e - 3]
         name = _NAME.match(element).group(1).decode("utf-8")
-        if name in KEPT or name in MERGED:
+        if name in KEPT or name in MERGED or (name == PROTECTION and sheet_protected(element)):
             elements[name] = declared(element, others)
     if not elements:
         return None

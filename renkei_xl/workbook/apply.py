@@ -412,7 +412,9 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
     # The staff's sheet-level settings (package.sheet_settings), each where CT_Worksheet puts it.
     kept = {name: element.decode("utf-8") for name, element in (settings or {}).items()}
     out: list[str] = []
-    if sheet.protect:
+    if own := kept.get("sheetProtection"):      # protected already: as it was (package.sheet_settings)
+        out.append(own)
+    elif sheet.protect:
         out.append(_sheet_protection(sheet.protection))
     out += [kept.get("protectedRanges", ""), kept.get("scenarios", "")]
     if sheet.autofilter:

@@ -8,8 +8,11 @@ the buttons need, as tests/test_faces.py builds it), applies 1-5 staff edits thr
 (values typed into the municipality sheets and 指標 — numbers, text numbers, full-width digits,
 以上/約, percentages, error values, empty strings, TRUE, dates, long text, units, negatives,
 huge numbers —, a municipality sheet's row deleted or duplicated, a 目標値 or 集計方法 changed,
-概ね達成閾値 changed), saves it, and runs 入力チェック and 評価を再計算 on both faces from that
-one file:
+概ね達成閾値 changed; and, after those, protection as staff set it in Excel, drawn with
+``--protection``'s weight: sheets protected with or without a password, in the form Excel
+2007/2010 (the legacy hash) or 2013+ (SHA-512) saves it, a tool sheet's protection lifted, the
+structure protected, a tool sheet deleted), saves it, and runs 入力チェック and 評価を再計算 on
+both faces from that one file:
 
 - the command line: ``renkei-xl validate`` / ``recalc`` on a copy, in a bounded child
   (fuzzlib.run_cli: timeout, memory limit, the oracle fuzzlib.problem);
@@ -18,7 +21,11 @@ one file:
   answer replayed on the model of Excel's VBA client (tests/remote_payload.apply_actions).
 
 A defect is: a traceback, 「予期しないエラー」 or a hang on either face; an answer Excel would
-refuse to replay; one face refusing and the other not, or two refusals in other words; and
+refuse to replay; one face refusing and the other not, or two refusals in other words — but
+a sheet the click writes that has a password, which the button refuses (naming it) and the
+command line writes keeping the password, as the README promises; a refusal that changed the
+file or answered with a write; a sheet's password or the book's protection the command line
+did not keep byte for byte; a staff sheet's protection one face leaves otherwise; and
 anything of what the plan writes that the faces leave differently — the cells of 一覧, 集計,
 検証結果 (and 次の一歩) with their looks, merges, sizes, links, conditional formats, panes,
 page and protection, and the fill of each cell marked or lifted in the municipality sheets —
@@ -56,6 +63,11 @@ STAFF_SHEETS = ["設定", "指標"]
 OLE_EPOCH = dt.datetime(1899, 12, 30)     # the day a client's date counts from (remote_payload.client_date)
 CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
+# How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
+PROTECTION = {"weight": 1.0}
+TOOL_SHEETS = ["メニュー", "一覧", "集計", "検証結果", "経年", "次の一歩"]
+# A tool sheet a click makes again when staff deleted it (so a protected structure meets it).
+REMADE = ["検証結果", "次の一歩", "集計"]
 SEEN: dict[str, int] = {}     # how the compared runs ended (both refused, both ran), for the summary
 # Municipality sheet: E 実績値, F 分母, G 実施状況 (D 単位 now and then); 指標: G 基準値, H 目標値,
 # I 集計方法, K 実績値（手入力）, L 実施状況（手入力）.
@@ -103,12 +115,32 @@ def draw_value(rng: random.Random) -> list:
     return ["empty", None]
 
 
+def draw_protection(rng: random.Random) -> dict:
+    """One protection edit as staff make it in Excel (校閲 → シートの保護 / ブックの保護 /
+    シート保護の解除), or a tool sheet deleted (so that a click must add it again)."""
+    kind = rng.choices(["sheetprot", "unprotect", "bookprot", "dropsheet"], weights=[6, 2, 2, 1])[0]
+    password = rng.choice([None, None, "legacy", "sha512", "sha512"])
+    if kind == "sheetprot":
+        return {"kind": kind, "sheet": rng.choice(TOOL_SHEETS * 2 + MUNIS + STAFF_SHEETS * 2),
+                "password": password, "options": rng.choice(["excel", "excel", "tool", "filter"])}
+    if kind == "unprotect":
+        return {"kind": kind, "sheet": rng.choice(TOOL_SHEETS + MUNIS[:2])}
+    if kind == "bookprot":
+        return {"kind": kind, "password": password}
+    return {"kind": kind, "sheet": rng.choice(REMADE)}
+
+
 def draw_edits(rng: random.Random) -> list[dict]:
-    edits = []
+    # Half the cases start from the master as staff have it after their first 評価を再計算
+    # (次の一歩 made): a protected structure then meets a sheet to add only when one was deleted.
+    edits = [{"kind": "recalculated"}] if PROTECTION["weight"] and rng.random() < 0.5 else []
     for _ in range(rng.randint(1, 5)):
         kind = rng.choices(["muni", "indicator", "delete", "duplicate", "target", "method", "threshold", "fill",
-                            "merge", "protect", "hide", "basedate", "rename"],
-                           weights=[8, 3, 1, 1, 2, 2, 1, 2, 1, 1, 1, 1, 0.3])[0]
+                            "merge", "protect", "hide", "basedate", "rename", "protection"],
+                           weights=[8, 3, 1, 1, 2, 2, 1, 2, 1, 1, 1, 1, 0.3, PROTECTION["weight"]])[0]
+        if kind == "protection":
+            edits.append(draw_protection(rng))
+            continue
         if kind == "muni":
             edits.append({"kind": kind, "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
                           "col": rng.choice(MUNI_COLS), "value": draw_value(rng)})
@@ -148,6 +180,62 @@ def draw_edits(rng: random.Random) -> list[dict]:
 
 # ------------------------------------------------------------------ applying them
 
+PROTECTION_EDITS = ("sheetprot", "unprotect", "bookprot", "dropsheet")
+PASSWORD = "職員のみ"      # what staff typed; the tool never knows it
+
+
+def excel_hash(password: str, salt: bytes, spin: int = 100_000) -> bytes:
+    """The SHA-512 hash Excel 2013+ writes for a protection password (ECMA-376 Part 1,
+    18.2.29 / 18.3.1.85; MS-OFFCRYPTO 2.3.7.1): H0 = SHA-512(salt + UTF-16LE password),
+    then spinCount rounds of H = SHA-512(H + the round's number, 4 bytes little-endian)."""
+    import hashlib
+
+    h = hashlib.sha512(salt + password.encode("utf-16-le")).digest()
+    for i in range(spin):
+        h = hashlib.sha512(h + i.to_bytes(4, "little")).digest()
+    return h
+
+
+def _sheet_protection(e: dict, salt: bytes):
+    """The sheetProtection Excel writes: its dialog's defaults (select locked and unlocked
+    cells, nothing else: objects and scenarios protected), the tool's own options (format
+    rows/columns, filter), or filtering alone; the password as Excel 2007/2010 wrote it
+    (the legacy 16-bit hash, openpyxl's ``password``) or as Excel 2013+ does (SHA-512,
+    base64 hash and salt, spinCount 100000)."""
+    import base64
+
+    from openpyxl.worksheet.protection import SheetProtection
+
+    p = SheetProtection(sheet=True, objects=True, scenarios=True)
+    if e["options"] in ("tool", "filter"):
+        p.autoFilter = False
+    if e["options"] == "tool":
+        p.formatRows = p.formatColumns = False
+    if e["password"] == "legacy":
+        p.password = PASSWORD
+    elif e["password"] == "sha512":
+        p.algorithmName, p.spinCount = "SHA-512", 100_000
+        p.saltValue = base64.b64encode(salt).decode()
+        p.hashValue = base64.b64encode(excel_hash(PASSWORD, salt)).decode()
+    return p
+
+
+def _book_protection(e: dict, salt: bytes):
+    """workbookProtection as Excel writes 「ブックの保護」 (構成): lockStructure, and the
+    password as the legacy hash (workbookPassword) or SHA-512 (workbookAlgorithmName…)."""
+    import base64
+
+    from openpyxl.workbook.protection import WorkbookProtection
+
+    p = WorkbookProtection(lockStructure=True)
+    if e["password"] == "legacy":
+        p.workbook_password = PASSWORD      # openpyxl's setter hashes it as Excel 2007 did
+    elif e["password"] == "sha512":
+        p.workbookAlgorithmName, p.workbookSpinCount = "SHA-512", 100_000
+        p.workbookSaltValue = base64.b64encode(salt).decode()
+        p.workbookHashValue = base64.b64encode(excel_hash(PASSWORD, salt)).decode()
+    return p
+
 def _put(cell, value: list) -> None:
     kind, v = value[:2]
     if type(cell).__name__ == "MergedCell":      # inside a merged area: Excel types into none of it
@@ -176,11 +264,26 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
     from renkei_xl.core import contract as c
 
     wb = load_workbook(master, keep_vba=True)
-    for e in edits:
+    salts = random.Random(json.dumps(edits, ensure_ascii=False))     # each case's salts replay with it
+    # Staff type first and protect after (a protected sheet's locked cells take no typing):
+    # the protection edits last, in their order.
+    for e in sorted(edits, key=lambda e: e["kind"] in PROTECTION_EDITS):
         kind = e["kind"]
-        if kind in ("muni", "delete", "duplicate", "fill", "merge", "protect", "hide") and e["sheet"] not in wb.sheetnames:
-            continue       # renamed by an edit before
-        if kind == "muni":
+        if kind == "recalculated":     # the base master chosen (one_case)
+            continue
+        if (kind in ("muni", "delete", "duplicate", "fill", "merge", "protect", "hide", "sheetprot", "unprotect",
+                     "dropsheet") and e["sheet"] not in wb.sheetnames):
+            continue       # renamed or deleted by an edit before
+        if kind == "sheetprot":
+            wb[e["sheet"]].protection = _sheet_protection(e, salts.randbytes(16))
+        elif kind == "unprotect":
+            wb[e["sheet"]].protection.sheet = False
+        elif kind == "bookprot":
+            wb.security = _book_protection(e, salts.randbytes(16))
+        elif kind == "dropsheet":
+            if wb.security is None or not wb.security.lockStructure:     # Excel deletes none then
+                del wb[e["sheet"]]
+        elif kind == "muni":
             ws = wb[e["sheet"]]
             _put(ws.cell(min(e["row"], ws.max_row + 1), e["col"]), e["value"])
         elif kind in ("indicator", "target", "method"):
@@ -247,7 +350,8 @@ def file_face(entry: str, edited: Path, folder: Path):
     path = folder / "file" / entry / edited.name
     path.parent.mkdir(parents=True)
     shutil.copyfile(edited, path)
-    outcome = fuzzlib.run_cli(["validate" if entry == "check" else "recalc", path], path.parent)
+    # guarded: a refusal must leave the file byte for byte (no half write)
+    outcome = fuzzlib.run_cli(["validate" if entry == "check" else "recalc", path], path.parent, guard=path)
     refusal = None
     if outcome.rc == 2:
         said = outcome.output.strip()
@@ -326,12 +430,38 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         problems.append(f"{entry}: button: 「予期しないエラー」: {said[:1500]}")
     if problems:
         return problems
+    if file_refusal is None and outcome.rc in (0, 1):
+        # The command line writes the file itself and keeps staff's passwords, sheets' and
+        # the structure's, as they were (README: 保護とパスワードをそのまま残して書き込みます).
+        problems += [f"{entry}: command line: {p}" for p in passwords_dropped(edited, path)]
+    if live_refusal is not None and (written := [a["func"] for a in answer["actions"] if a["func"] not in ("alert", "renkeiRequest")]):
+        problems.append(f"{entry}: button refused after writing: {written[:8]}")
+    if problems:
+        return problems
+    if file_refusal is None and live_refusal is not None and (locked := password_refusal(live_refusal)):
+        # A sheet with a password: the button cannot lift it and refuses before it writes
+        # (excel.book.locked_sheet_message); the command line writes the file keeping the
+        # password (checked above). Only a sheet the edited file protects with one is named.
+        from renkei_xl.package.protection import password_sheets
+        from renkei_xl.package.workbook import WorkbookXml
+        from renkei_xl.package.zipped import Package
+
+        with Package(edited) as pkg:
+            have = password_sheets(pkg, WorkbookXml(pkg))
+        if not set(locked) <= have:
+            return [f"{entry}: button names sheets without a password: {locked} (with one: {sorted(have)})"]
+        SEEN["password: button refused, command line kept it"] = SEEN.get(
+            "password: button refused, command line kept it", 0) + 1
+        return []
     if (file_refusal is None) != (live_refusal is None):
         return [f"{entry}: one face refused: command line {_short(file_refusal or outcome.output[-600:], 800)} / "
                 f"button {_short(live_refusal or said, 800)}"]
     if file_refusal is not None:
-        # The command line names the file first (「…xlsm」: …); the rest is the same sentence.
-        if not (file_refusal.rstrip("。") == live_refusal or file_refusal.rstrip("。").endswith(live_refusal)):
+        # The command line names the file first (「…xlsm」: …); the rest is the same sentence,
+        # but for how each face is run again (contract.locked_structure_message's ``again``).
+        said_on_file = file_refusal.rstrip("。").replace("もう一度実行して", "もう一度ボタンを押して")
+        if not (said_on_file == live_refusal or said_on_file.endswith(live_refusal)
+                or _cut_from(live_refusal, said_on_file)):
             return [f"{entry}: refused in other words: command line {_short(file_refusal, 800)} / "
                     f"button {_short(live_refusal, 800)}"]
         SEEN["refused alike"] = SEEN.get("refused alike", 0) + 1
@@ -350,7 +480,68 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
         if on_file != on_live:
             problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
+    # Their protection too: each face leaves a staff sheet protected (or not) as it was.
+    from remote_payload import file_protection
+
+    on_file_protection = file_protection(path)
+    for sheet in [n for n in applied.order if n not in written]:
+        a, b = on_file_protection.get(sheet), applied.protection.get(sheet)
+        if (a or {}).get("options") != (b or {}).get("options") or bool(a and a["password"]) != bool(b and b["password"]):
+            problems.append(f"{entry}: {sheet} protection differs: file {_short(a, 200)} / live {_short(b, 200)}")
     return problems
+
+
+def _cut_from(short: str, whole: str) -> bool:
+    """Whether a button's refusal is ``whole`` cut in its middle to fit VBA's MsgBox
+    (core.alerts.cut: 「…（中略）…」 for the middle); the command line quotes it whole (a
+    基準日 typed as 2,000 characters of text)."""
+    from renkei_xl.core.alerts import ELLIPSIS
+
+    if ELLIPSIS not in short:
+        return False
+    head, tail = short.split(ELLIPSIS, 1)
+    at = whole.find(head)
+    return at >= 0 and whole.endswith(tail) and at + len(head) <= len(whole) - len(tail)
+
+
+_PASSWORD_REFUSAL = re.compile(r"シート「(.+?)」はパスワードで保護されているため")
+
+
+def password_refusal(said: str) -> list[str]:
+    """The sheets a button's refusal names as protected with a password, when it is that
+    refusal in its own words (excel.book.locked_sheet_message); [] otherwise."""
+    from renkei_xl.excel.book import locked_sheet_message
+
+    m = _PASSWORD_REFUSAL.match(said)
+    names = m.group(1).split("」「") if m else []
+    return names if names and locked_sheet_message(names).rstrip("。") == said else []
+
+
+def protection_elements(path: Path) -> dict[str, bytes]:
+    """Sheet -> its sheetProtection element where it has a password, and "(book)" -> the
+    workbookProtection element where the structure or windows are locked."""
+    from renkei_xl.package.protection import password_sheets
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+
+    out = {}
+    with Package(path) as pkg:
+        book = WorkbookXml(pkg)
+        for name in password_sheets(pkg, book):
+            part = next(s.part for s in book.sheets if s.name == name)
+            out[name] = re.findall(rb"<(?:\w+:)?sheetProtection\b[^>]*>", pkg.read(part))[-1]
+        if m := re.search(r"<(?:\w+:)?workbookProtection\b[^>]*>", book.text):
+            out["(book)"] = m.group(0).encode("utf-8")
+    return out
+
+
+def passwords_dropped(before: Path, after: Path) -> list[str]:
+    """Each sheet's password and the book's protection ``before`` has that ``after`` does
+    not have as it was."""
+    was, now = protection_elements(before), protection_elements(after)
+    return [f"{name}: protection {was[name].decode('utf-8')[:300]} became "
+            f"{now.get(name, b'(none)').decode('utf-8')[:300]}"
+            for name in was if now.get(name) != was[name]]
 
 
 def _as_file_reads(value):
@@ -364,6 +555,8 @@ def _as_file_reads(value):
 def one_case(master: Path, edits: list[dict], work: Path, chained: bool = True) -> list[str]:
     """The defects of one case. ``chained``: also the steps staff take next (the suite's
     smoke case leaves them out, for its time)."""
+    if any(e["kind"] == "recalculated" for e in edits):
+        master = recalculated(master)
     edited = apply_edits(master, work / "edited" / "master.xlsm", edits)
     problems = []
     for entry in ENTRIES:
@@ -423,9 +616,21 @@ def build_master(folder: Path) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "さっぽろ圏_2023年度_マスター.xlsm"
-    if path.exists():
-        path.unlink()
+    for old in (path, path.with_name("recalculated_" + path.name)):
+        if old.exists():
+            old.unlink()
     return init_master(path, sample="fy2023")
+
+
+def recalculated(master: Path) -> Path:
+    """``master`` after one 評価を再計算 on the command line, made once beside it."""
+    from renkei_xl.workbook.session import recalc_file
+
+    out = master.with_name("recalculated_" + master.name)
+    if not out.exists():
+        shutil.copyfile(master, out)
+        recalc_file(out)
+    return out
 
 
 def run(seconds: float, seed: int, out: Path, count: int = 0, replay: list | None = None,
@@ -480,13 +685,17 @@ def main() -> int:
     ap.add_argument("--replay", help="a case's edits.json (one case) or a JSON list of them")
     ap.add_argument("--client", choices=["VBA", "Office.js"], default="VBA",
                     help="the button's client: the master's VBA (RenkeiServer.bas) or an Office.js add-in")
+    ap.add_argument("--protection", type=float, default=1.0,
+                    help="the weight of protection edits (sheets with and without a password, the structure, "
+                         "protection lifted, a tool sheet deleted) among the others (0: none; 20: mostly these)")
     args = ap.parse_args()
     CLIENT["name"] = args.client
+    PROTECTION["weight"] = args.protection
     replay = None
     if args.replay:
         loaded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
         replay = [loaded] if loaded and isinstance(loaded[0], dict) else loaded
-    print(f"faces walker: seed {args.seed}, client {args.client}", flush=True)
+    print(f"faces walker: seed {args.seed}, client {args.client}, protection weight {args.protection}", flush=True)
     fails = run(args.seconds, args.seed, Path(args.out), args.count, replay,
                 say=lambda line: print(line, flush=True))
     return 1 if fails else 0
