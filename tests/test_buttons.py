@@ -515,6 +515,42 @@ def test_a_text_of_a_cells_length_in_indicators_is_cut_on_every_tool_sheet_on_bo
     assert all(any(f[0] * 100 in v for v in cut) for f in LONG_TEXT_ROWS), [v[:3] for v in cut]   # each one cut
 
 
+def test_a_text_of_a_cells_length_in_a_municipality_sheet_is_cut_on_every_tool_sheet_on_both_faces(master, tmp_path):
+    """A municipality sheet's 指標ID or 単位 of Excel's 32,767 characters (a report pasted into
+    the wrong column) is quoted by 検証結果, 一覧's reason and 次の一歩. 検証結果 wrote the 指標ID
+    whole, which the buttons write after Excel's text prefix: 32,768 characters, a 1004
+    halfway through the write-back; 一覧's reason quoted the 単位 whole and 次の一歩 put
+    「評価できません: 」 before that reason, cut to the limit already. Found by
+    tests/fuzz/faces_fuzz.py (Office.js, seeds 12098 and 12100)."""
+    from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
+
+    saved = _copy(master, tmp_path / "long.xlsm")
+    wb = load_workbook(saved, keep_vba=True)
+    ind_id = "04-1"          # 合計 of 件 against 「20件（毎年度）」
+    long_unit = ("長い説明の文章です。" * 3300)[:EXCEL_CELL_TEXT]    # one unit on every sheet: judged
+    edits = [(m, "unit", long_unit) for m in wb.sheetnames
+             if m != c.INDICATORS and wb[m].cell(1, 1).value == c.ENTRY_HEADERS["indicator_id"]]
+    for sheet, field, text in [*edits, ("江別市", "indicator_id", "x" * EXCEL_CELL_TEXT)]:
+        ws = wb[sheet]
+        top = next(r for r in range(1, 10) if ws.cell(r, 1).value == c.ENTRY_HEADERS["indicator_id"])
+        at = next(cell.column for cell in ws[top] if cell.value == c.ENTRY_HEADERS[field])
+        for row in [r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, 1).value == ind_id][:1]:
+            ws.cell(row, at).value = text
+    wb.save(saved)
+    for entry, sheets in ((buttons.check, (c.FINDINGS,)), (buttons.recalc, (c.FINDINGS, c.LIST, c.NEXT_STEPS))):
+        cli = _copy(saved, tmp_path / entry.__name__ / "cli.xlsm")
+        if entry is buttons.check:
+            cli_main(["validate", str(cli)])
+        else:
+            recalc_file(cli)
+        applied, _ = _run(entry, payload_from_file(saved))   # 1004 would raise here
+        for sheet in sheets:
+            rows_of = applied.rows(sheet)
+            assert rows_of == _cli_rows(cli, sheet), (entry.__name__, sheet)
+            longest = max(cell_length(v) for r in rows_of for v in r if isinstance(v, str))
+            assert longest <= CELL_TEXT_LIMIT, (entry.__name__, sheet, longest)
+
+
 def test_a_broken_defined_name_is_said_as_possibly_broken_on_the_button(master, tmp_path):
     """Remote.bas leaves out a name whose RefersToRange fails (対象年度 after its cell was
     deleted: =設定!#REF!), so the button cannot tell it from a missing one; it said only

@@ -29,7 +29,7 @@ from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, In
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
 from .rules import ALL_MUNICIPALITIES
-from .values import (COUNT_FAMILIES, published, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
+from .values import (COUNT_FAMILIES, fit_cell, published, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
 
 COLUMNS = ("指標ID", "連携事業名", "評価指標", "評価", "目標値", "実績値", "目標までの差", "期限",
@@ -280,17 +280,21 @@ def step_rows(result: Result, entries: Sequence[Entry], settings: Settings,
         actual = consolidated[ind.id].actual if ind.id in consolidated else ""
         key = (ind.is_kpi, ind.rule, ind.method, ind.target, ind.baseline, actual, ev.symbol, ev.reason)
         gap = gaps.get(key)
+        # Each text that quotes staff's own (a reason quoting a cell, a target of 32,767
+        # characters) cut as every text the tool writes (values.fit_cell): 「評価できません: 」
+        # before 一覧's reason, already cut to the limit, made a text the buttons could not write.
         if gap is None:
-            gap = gaps[key] = gap_text(ind, actual, ev.symbol, ev.reason, settings, plain)
+            gap = gaps[key] = fit_cell(gap_text(ind, actual, ev.symbol, ev.reason, settings, plain))
         deadline = deadlines.get((ind.target, ind.is_kpi))
         if deadline is None:
-            deadline = deadlines[(ind.target, ind.is_kpi)] = deadline_text(ind, settings.fiscal_year, status_date(settings.fiscal_year, settings.base_date))
+            deadline = deadlines[(ind.target, ind.is_kpi)] = fit_cell(
+                deadline_text(ind, settings.fiscal_year, status_date(settings.fiscal_year, settings.base_date)))
         out.append([published(ind.id), project_shown(ind), published(ind.name), ev.symbol,
                     published(ind.target) or NO_VALUE, actual or NO_VALUE,
                     gap, deadline,
                     _missing_text(filled[ind.id], names) if _adds_up(ind) else "",
-                    trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year, labels_of(ind)[1],
-                               recorded.get(ind.id, ""))])
+                    fit_cell(trend_text(ind.id, actual, ev.symbol, history, settings.fiscal_year, labels_of(ind)[1],
+                                        recorded.get(ind.id, "")))])
     return out
 
 

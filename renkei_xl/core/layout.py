@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from .methods import NO_VALUE
 from .model import SYMBOLS, SYMBOL_LABELS, Finding, Indicator, Result, Settings
 from .contract import (FINDING_COLUMNS, LIST_COLUMNS, legend, list_columns, list_title)
-from .values import INPUT_ERROR, published
+from .values import INPUT_ERROR, fit_cell, published
 
 # Row kinds: renkei_xl.core.sheet_grid picks each cell's look by them.
 TITLE, LEGEND, HEADER, ROLE_KPI, INDICATOR, BLANK, TOTAL = (
@@ -165,10 +165,15 @@ def summary_grid(result: Result, settings: Settings) -> Grid:
 
 
 def findings_grid(findings: Sequence[Finding]) -> Grid:
+    """検証結果's rows. A finding's 指標ID is the text staff typed, as long as Excel let them
+    (32,767 characters in a municipality sheet's 指標ID): cut as every text the tool writes
+    (values.fit_cell), or the buttons, which write it after Excel's text prefix, asked Excel
+    for 32,768 characters (error 1004; found by tests/fuzz/faces_fuzz.py, seed 12098)."""
     g = Grid()
     g.header_row = g.add(HEADER, FINDING_COLUMNS)
     for f in findings:
-        g.add(INDICATOR, [f.severity, f.sheet, f.cell, f.indicator_id, f.message, f.hint])
+        g.add(INDICATOR, [f.severity, f.sheet, f.cell, fit_cell(f.indicator_id), fit_cell(f.message),
+                          fit_cell(f.hint)])
     return g
 
 

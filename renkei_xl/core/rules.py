@@ -239,7 +239,7 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
         fraction = not target.unit and target.number is not None and 0 < target.number < 1
         if len({unit_family(u) for u in units}) == 1 and (target.unit or (fraction and unit_family(units[0]) == "%")):
             unit = units[0]
-            where = f"市町村シートの単位「{unit}」"
+            where = f"市町村シートの単位「{shown(unit)}」"     # staff's text: quoted as every value is
     if unit is not None and family != unit_family(unit):
         where = where or f"集計方法「{ind.method}」の実績値の単位「{unit}」"
         number = target.number      # None for 「全市町村」「各１回」: the example then shows no number
