@@ -68,7 +68,7 @@ def test_a_checkout_reads_the_modules_from_macros():
 def _makefile_warnings() -> str:
     """The warnings filter `make venv` runs pip install -e under (the Makefile's EDITABLE_NOTICE)."""
     lines = (ROOT / "Makefile").read_text().splitlines()
-    assert "\tPYTHONWARNINGS='$(EDITABLE_NOTICE)' $(BIN)/pip install -q -e '.[test]'" in lines
+    assert "\tPYTHONWARNINGS='$(EDITABLE_NOTICE)' $(BIN)/pip install -q --no-compile -e '.[test]'" in lines
     (line,) = [l for l in lines if l.startswith("EDITABLE_NOTICE :=")]
     return line.split(":=", 1)[1].strip()
 
@@ -82,8 +82,8 @@ def test_an_editable_install_reads_the_modules_from_macros(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     env = {**os.environ, "PYTHONWARNINGS": _makefile_warnings()}
-    run = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "-e",
-                          str(ROOT)], capture_output=True, text=True, timeout=600, env=env)
+    run = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile", "--no-deps",
+                          "-e", str(ROOT)], capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     said = run.stdout + run.stderr
     assert "Warning" not in said and "setuptools" not in said, said[-3000:]
