@@ -160,8 +160,10 @@ def duration_as_read(value: dt.timedelta) -> object:
 _FIRST_DAY_1904 = dt.datetime(1904, 1, 1)
 
 
-def excel_serial(value: dt.date, date1904: bool = False) -> float:
-    """The serial Excel stores for a date or date-time: duration_as_read's count the other way.
+def excel_serial(value: "dt.date | dt.time", date1904: bool = False) -> float:
+    """The serial Excel stores for a date, a date-time or a time of day (the fraction of a
+    day, whatever the book counts from; calamine gives a time cell as one): duration_as_read's
+    count the other way.
     Excel counts 1900 as a leap year (serial 60 its 29 February), so a day from 1900-03-01 is
     its days since 1899-12-30 and one before since 1899-12-31: counted from 1899-12-30 alone,
     the file face wrote a staff cell's 1900-01-15 (a 15 typed into a date cell) as 16, a day
@@ -170,6 +172,8 @@ def excel_serial(value: dt.date, date1904: bool = False) -> float:
     YEAR_RANGE), so one is a ValueError here, never a serial Excel shows as another date.
     ``date1904``: a book that counts from 1904-01-01 (Excel's 「1904 年から計算する」, workbookPr
     date1904), which has no leap 1900 and no date before its first day."""
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400 + value.microsecond / 86400e6
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     value = value.replace(tzinfo=None)

@@ -537,11 +537,7 @@ def _date_shown(value: "dt.date | dt.time", number_format: str, date1904: bool) 
     from ...core.displayed import number_shown
 
     try:
-        if isinstance(value, dt.time):      # a time of day is the fraction of a day Excel keeps
-            serial = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
-        else:
-            serial = excel_serial(value, date1904)
-        return number_shown(serial, number_format, date1904)
+        return number_shown(excel_serial(value, date1904), number_format, date1904)
     except (ValueError, OverflowError):
         return None
 
