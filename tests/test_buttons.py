@@ -506,11 +506,7 @@ def test_a_text_of_a_cells_length_in_indicators_is_cut_on_every_tool_sheet_on_bo
     cli = _copy(saved, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
     applied, _ = _run(buttons.recalc, payload_from_file(saved))   # 1004 would raise here
-    for sheet in (c.LIST, c.SUMMARY, c.NEXT_STEPS):
-        rows_of = applied.rows(sheet)
-        assert rows_of == _cli_rows(written.path, sheet), sheet
-        longest = max(cell_length(v) for r in rows_of for v in r if isinstance(v, str))
-        assert longest <= CELL_TEXT_LIMIT, (sheet, longest)
+    _alike_and_within_a_cell(applied, written.path, (c.LIST, c.SUMMARY, c.NEXT_STEPS))
     cut = [v for r in applied.rows(c.LIST) for v in r if isinstance(v, str) and cell_length(v) == CELL_TEXT_LIMIT]
     assert all(any(f[0] * 100 in v for v in cut) for f in LONG_TEXT_ROWS), [v[:3] for v in cut]   # each one cut
 
@@ -522,7 +518,7 @@ def test_a_text_of_a_cells_length_in_a_municipality_sheet_is_cut_on_every_tool_s
     halfway through the write-back; 一覧's reason quoted the 単位 whole and 次の一歩 put
     「評価できません: 」 before that reason, cut to the limit already. Found by
     tests/fuzz/faces_fuzz.py (Office.js, seeds 12098 and 12100)."""
-    from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
+    from renkei_xl.core.values import EXCEL_CELL_TEXT
 
     saved = _copy(master, tmp_path / "long.xlsm")
     wb = load_workbook(saved, keep_vba=True)
@@ -544,11 +540,19 @@ def test_a_text_of_a_cells_length_in_a_municipality_sheet_is_cut_on_every_tool_s
         else:
             recalc_file(cli)
         applied, _ = _run(entry, payload_from_file(saved))   # 1004 would raise here
-        for sheet in sheets:
-            rows_of = applied.rows(sheet)
-            assert rows_of == _cli_rows(cli, sheet), (entry.__name__, sheet)
-            longest = max(cell_length(v) for r in rows_of for v in r if isinstance(v, str))
-            assert longest <= CELL_TEXT_LIMIT, (entry.__name__, sheet, longest)
+        _alike_and_within_a_cell(applied, cli, sheets)
+
+
+def _alike_and_within_a_cell(applied, cli: Path, sheets) -> None:
+    """Each of ``sheets`` as the button wrote it (``applied``) and as the command line wrote
+    it (``cli``) alike, and no text in it longer than the tool writes (values.CELL_TEXT_LIMIT)."""
+    from renkei_xl.core.values import CELL_TEXT_LIMIT, cell_length
+
+    for sheet in sheets:
+        rows_of = applied.rows(sheet)
+        assert rows_of == _cli_rows(cli, sheet), sheet
+        longest = max(cell_length(v) for r in rows_of for v in r if isinstance(v, str))
+        assert longest <= CELL_TEXT_LIMIT, (sheet, longest)
 
 
 def test_a_broken_defined_name_is_said_as_possibly_broken_on_the_button(master, tmp_path):
