@@ -550,6 +550,24 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
         assert secret not in text
 
 
+def test_the_key_is_in_no_line_of_the_log_whichever_field_a_client_with_it_sends_it_in(server):
+    """The key was kept out of the lines of requests without it only: a client holding it
+    that sent it in the path (「/buttons/<key>」, a URL made by hand), as the Excel user
+    name or in a report's text had it written in the log as it came. Each field says
+    〔鍵〕 instead, and a field cut to a screen keeps no beginning of it."""
+    as_user = "".join(f"{ord(ch):04X}" for ch in f"山田 {KEY}")
+    for path in (f"/buttons/{KEY}", f"/buttons/x/{quote(KEY)}/y", "/buttons/" + "a" * 185 + KEY):
+        http_post(server.url + path, content=b"{}", timeout=10, headers=server.headers)
+    server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-User": as_user})
+    report = json.dumps({"error": 1004, "description": f"鍵 {KEY} を含む説明", "request": "abc"}).encode("utf-8")
+    http_post(f"{server.url}/buttons/check/outcome", content=report, timeout=10, headers=server.headers)
+    text = _log_once(server.log, "鍵 〔鍵〕 を含む説明")
+    assert KEY not in text and KEY[:6] not in text, text
+    assert 'user="山田 〔鍵〕"' in text and "path=/buttons/〔鍵〕 " in text and "path=/buttons/x/〔鍵〕/y " in text, text
+    lines = text.strip().splitlines()
+    assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
+
+
 def test_the_server_keeps_no_copy_of_a_workbook(server):
     server.post("recalc", _payload(server.master))
     assert not any(server.cwd.iterdir())

@@ -268,6 +268,7 @@ class Guard:
     def __init__(self, app, config: ServerConfig, paths: set[str] = frozenset()):
         self.app, self.config, self.paths = app, config, set(paths)
         self._key = config.key.encode("utf-8")
+        server_log.keep_out(config.key)     # in no line, whichever field a client sends it in
         self._held = 0      # bytes of request bodies held in this worker (Held)
         self._quiet = server_log.Quiet()
 
