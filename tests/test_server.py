@@ -1281,7 +1281,9 @@ def _opened_from(path: str) -> dict:
 
 @pytest.mark.parametrize("opened", [rf"{SHARE}\{FOLDER}\{MASTER_NAME}", rf"\\FS\Renkei\{FOLDER}\{MASTER_NAME}",
                                     rf"Z:\{FOLDER}\{MASTER_NAME}", f"/Volumes/renkei/{FOLDER}/{MASTER_NAME}",
-                                    f"https://contoso.sharepoint.com/sites/renkei/{quote(FOLDER)}/{quote(MASTER_NAME)}"])
+                                    f"https://contoso.sharepoint.com/sites/renkei/{quote(FOLDER)}/{quote(MASTER_NAME)}",
+                                    # a drive letter or a share of its own for the year's folder
+                                    rf"Y:\{MASTER_NAME}", rf"\\fs\{FOLDER}$\{MASTER_NAME}"])
 def test_a_master_opened_from_its_folder_is_served_however_the_pc_reaches_the_share(server, opened):
     prompt, mode = _only_alert(server.post("check", _payload(server.master), headers={**server.headers,
                                                                                      **_opened_from(opened)}))

@@ -121,26 +121,44 @@ def _opened_here(place: Place, master: Path, opened: Optional[str]) -> None:
     so a click from the copy (設定 still naming 2023年度) wrote 2023年度's 配布用, and the
     original with 設定 changed to the copy's folder, unsaved, wrote the copy's 確定版, against
     「設定を書き換えて別のフォルダーのファイルを読み書きすることはできません」 (docs/staff-setup.md).
-    Judged on the end of the path (the folder's parts as 設定 names them, then the book):
-    staff reach the share by its name, a mapped drive or a synced URL, which the server
-    cannot know; Windows' and Excel's case and composition do not count."""
+
+    Judged from the end of the path, as far as it goes below its root (a drive, a share, a
+    Mac's mount, a URL's host): the folder's parts as 設定 names them, then the book. Staff
+    reach the work folder by the share's name, a drive letter or a synced URL, which the
+    server cannot know, and a drive or a share may stand for the year's folder itself
+    (Z: mapped to \\\\fs\\renkei\\2023年度: 「Z:\\マスター.xlsm」 is served). Case and
+    composition do not count, as in Windows and Excel."""
     if opened is None:
         return
-    from urllib.parse import unquote
-
     from ..core.filenames import visible
 
-    text = unquote(opened) if re.match(r"https?://", opened, re.IGNORECASE) else opened
-    parts = [p for p in re.split(r"[\\/]+", text) if p]
+    below = _below_root(opened)
     want = [*place.parts, master.name]
-    if len(parts) >= len(want) and list(map(_as_windows_compares, parts[-len(want):])) == list(map(_as_windows_compares, want)):
+    k = min(len(below), len(want))
+    if k and list(map(_as_windows_compares, below[-k:])) == list(map(_as_windows_compares, want[-k:])):
         return
-    where = re.split(r"[\\/]+(?=[^\\/]*$)", text)[0] if len(parts) > 1 else ""
+    where = re.split(r"[\\/]+(?=[^\\/]*$)", opened)[0] if re.search(r"[\\/]", opened) else ""
     raise Refusal(403, (f"このブックは{f'「{visible(where)}」から' if where else '保存されていない状態で'}開かれていますが、"
                         f"シート「{c.SETTINGS}」の「{c.N_SERVER_FOLDER}」は「{place.shown(master.parent)}」です。"
                         "マスターのコピーから押すと、ほかのフォルダーのファイルを読み書きしてしまうため、ボタンを実行しませんでした。"
                         "ブックは変更していません。サーバー作業フォルダーに保存したマスターを開いて押すか、このブックを使うときは"
                         f"「{c.N_SERVER_FOLDER}」をこのブックのあるフォルダーにして保存してください。"), "別の場所のブック")
+
+
+def _below_root(path: str) -> list[str]:
+    """The names of ``path`` (Workbook.FullName) below its root: a drive (「Z:」), a share
+    (「\\\\fs\\renkei」), a Mac's mount (「/Volumes/renkei」), a URL's host (OneDrive,
+    SharePoint: its names unquoted)."""
+    from urllib.parse import unquote
+
+    if re.match(r"https?://", path, re.IGNORECASE):
+        return [unquote(p) for p in re.split(r"/+", path.split("://", 1)[1]) if p][1:]
+    parts = [p for p in re.split(r"[\\/]+", path) if p]
+    if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):
+        return parts[1:]
+    if path.startswith(("\\\\", "//")) or path.startswith("/Volumes/"):
+        return parts[2:]
+    return parts
 
 
 def _as_windows_compares(name: str) -> str:
