@@ -119,8 +119,7 @@ def create_app(config: ServerConfig):
                         status, answer, outcome = await _to_its_end(
                             _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                             caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")),
-                            _opened(request.headers.get(PLACE_HEADER)))
+                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,

@@ -160,7 +160,7 @@ class Place:
         self._saved: Optional[tuple[tuple[int, int, int], Path, tuple]] = None
         self.sent_data = None
         # The folder 設定 names, its parts under the work folder as typed (links not followed):
-        # where Excel must have opened the master from (admission._opened_elsewhere).
+        # where Excel must have opened the master from (admission._opened_here).
         self.parts: list[str] = []
 
     def keep_saved_read(self, master: Path, saved_read: tuple) -> None:
