@@ -4,12 +4,14 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Five headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Six headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
 ' is the master's identity (RenkeiMasterId); X-Renkei-Chart-Sheets the tab positions of
 ' chart sheets (RenkeiChartSheets); X-Renkei-Book whether the open book has unsaved changes
-' and was opened read-only (RenkeiBookState).
+' and was opened read-only (RenkeiBookState); X-Renkei-Place where the master was opened
+' from (Workbook.FullName as UTF-16 hex, from version 6), so that the server serves a
+' click only from the folder its settings name, never from a copy of the master elsewhere.
 '
 ' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
 ' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
@@ -43,7 +45,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "5"
+Public Const RENKEI_CLIENT_VERSION As String = "6"
 ' The last row (or column) of a used range Remote.bas can count: it holds the range's first
 ' row and its row count in VBA Integer and adds them (startRow + nRows - 1), and the sum
 ' overflows (run-time error 6) when it reaches 32,768, a used range ending at row 32,767 too.
@@ -126,6 +128,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     headers.Add "X-Renkei-Master", RenkeiMasterId()
     headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb)
     headers.Add "X-Renkei-Book", RenkeiBookState(wb)
+    headers.Add "X-Renkei-Place", RenkeiHex(wb.FullName)
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0

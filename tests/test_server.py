@@ -550,6 +550,24 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
         assert secret not in text
 
 
+def test_the_key_is_in_no_line_of_the_log_whichever_field_a_client_with_it_sends_it_in(server):
+    """The key was kept out of the lines of requests without it only: a client holding it
+    that sent it in the path (「/buttons/<key>」, a URL made by hand), as the Excel user
+    name or in a report's text had it written in the log as it came. Each field says
+    〔鍵〕 instead, and a field cut to a screen keeps no beginning of it."""
+    as_user = "".join(f"{ord(ch):04X}" for ch in f"山田 {KEY}")
+    for path in (f"/buttons/{KEY}", f"/buttons/x/{quote(KEY)}/y", "/buttons/" + "a" * 185 + KEY):
+        http_post(server.url + path, content=b"{}", timeout=10, headers=server.headers)
+    server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-User": as_user})
+    report = json.dumps({"error": 1004, "description": f"鍵 {KEY} を含む説明", "request": "abc"}).encode("utf-8")
+    http_post(f"{server.url}/buttons/check/outcome", content=report, timeout=10, headers=server.headers)
+    text = _log_once(server.log, "鍵 〔鍵〕 を含む説明")
+    assert KEY not in text and KEY[:6] not in text, text
+    assert 'user="山田 〔鍵〕"' in text and "path=/buttons/〔鍵〕 " in text and "path=/buttons/x/〔鍵〕/y " in text, text
+    lines = text.strip().splitlines()
+    assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
+
+
 def test_the_server_keeps_no_copy_of_a_workbook(server):
     server.post("recalc", _payload(server.master))
     assert not any(server.cwd.iterdir())
@@ -578,6 +596,7 @@ def test_init_server_writes_buttons_that_call_the_server(server):
 
     assert 'headers.Add "X-Renkei-Master", RenkeiMasterId()' in modules["RenkeiServer"]
     assert 'headers.Add "X-Renkei-Book", RenkeiBookState(wb)' in modules["RenkeiServer"]
+    assert 'headers.Add "X-Renkei-Place", RenkeiHex(wb.FullName)' in modules["RenkeiServer"]   # admission._opened_here
     assert f'ThisWorkbook.Names("{ID_NAME}").RefersTo' in modules["RenkeiServer"]
     import zipfile
 
@@ -1253,6 +1272,48 @@ def test_a_click_reaches_only_the_folder_of_its_own_master(server):
     prompt, mode = _only_alert(server.post("export", _payload(other), headers={
         **server.headers, "X-Renkei-Master": _master_id(other)}))
     assert mode == "info", prompt
+
+
+def _opened_from(path: str) -> dict:
+    """X-Renkei-Place as RenkeiServer.bas sends it: Workbook.FullName as UTF-16 hex."""
+    return {"X-Renkei-Place": "".join(f"{ord(ch):04X}" for ch in path)}
+
+
+@pytest.mark.parametrize("opened", [rf"{SHARE}\{FOLDER}\{MASTER_NAME}", rf"\\FS\Renkei\{FOLDER}\{MASTER_NAME}",
+                                    rf"Z:\{FOLDER}\{MASTER_NAME}", f"/Volumes/renkei/{FOLDER}/{MASTER_NAME}",
+                                    f"https://contoso.sharepoint.com/sites/renkei/{quote(FOLDER)}/{quote(MASTER_NAME)}",
+                                    # a drive letter or a share of its own for the year's folder
+                                    rf"Y:\{MASTER_NAME}", rf"\\fs\{FOLDER}$\{MASTER_NAME}"])
+def test_a_master_opened_from_its_folder_is_served_however_the_pc_reaches_the_share(server, opened):
+    prompt, mode = _only_alert(server.post("check", _payload(server.master), headers={**server.headers,
+                                                                                     **_opened_from(opened)}))
+    assert mode == "info", prompt
+
+
+def test_a_copy_of_the_year_folder_reaches_no_folder_but_its_own(server):
+    """Explorer's copy of a year's folder (「2023年度 - コピー」) keeps the master's name and
+    key: a click from the copy, 設定 still naming 2023年度, wrote 2023年度's 配布用; the
+    original with 設定 changed to the copy's folder, unsaved, wrote the copy's 確定版. The
+    identity cannot tell a file from its copy; where Excel opened the book can."""
+    copy = server.workdir / f"{FOLDER} - コピー"
+    shutil.copytree(server.master.parent, copy, ignore=shutil.ignore_patterns(SPLIT_DIR, EXPORT_DIR, COLLECT_DIR))
+    copied = copy / MASTER_NAME
+    before = _tree(server.workdir)
+    from_copy = {**server.headers, **_opened_from(rf"{SHARE}\{copy.name}\{MASTER_NAME}")}
+    from_original = {**server.headers, **_opened_from(rf"{SHARE}\{FOLDER}\{MASTER_NAME}")}
+    to_copy = _set_name(_payload(server.master), c.N_SERVER_FOLDER, copy.name)
+    for entry in ("split", "export", "collect", "check"):
+        for payload, headers in ((_payload(copied), from_copy), (to_copy, from_original)):
+            response = server.post(entry, payload, headers=headers)
+            assert response.status_code == 403 and "コピー" in response.text, response.text
+            assert "ブックは変更していません" in response.text and str(server.workdir) not in response.text
+    assert _tree(server.workdir) == before
+    response = server.post("check", _payload(server.master), headers={**server.headers, **_opened_from("Book1")})
+    assert response.status_code == 403 and "保存されていない状態で開かれています" in response.text, response.text
+    # the copy, once 設定 names its own folder, is the master saved there
+    own = _master_in(server, copy.name)
+    prompt, mode = _only_alert(server.post("export", _payload(own), headers=from_copy))
+    assert mode == "info" and rf"{SHARE}\{copy.name}\{EXPORT_DIR}" in prompt, prompt
 
 
 def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -210,3 +211,67 @@ def test_renkei_xl_serve_closes_connections_that_never_start_tls_within_the_limi
         proc.wait(timeout=30)
     said = [line for line in log.read_text(encoding="utf-8").splitlines() if "TLS の接続が時間内に完了せず切断" in line]
     assert len(said) == 1, log.read_text(encoding="utf-8")
+
+
+def _encrypted_copy(key_file: Path, folder: Path) -> Path:
+    """``key_file``'s key saved with a passphrase, as `openssl req` makes one without -nodes."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    out = folder / "encrypted.pem"
+    out.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(b"passphrase")))
+    return out
+
+
+def _tls_files(case: str, pair, tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = pair
+    if case == "encrypted key":
+        return cert, _encrypted_copy(key, tmp_path)
+    if case in ("key a pipe", "certificate a pipe"):
+        fifo = tmp_path / "fifo.pem"
+        os.mkfifo(fifo)
+        return (cert, fifo) if case == "key a pipe" else (fifo, key)
+    if case == "key a folder":
+        return cert, tmp_path
+    if case == "no certificate":
+        return tmp_path / "ない.pem", key
+    if case == "another certificate's key":
+        return _self_signed(tmp_path)[0], key
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case, words", [
+    ("encrypted key", "パスフレーズで暗号化されています"),
+    ("key a pipe", "通常のファイルではありません（パイプやデバイスです）"),
+    ("certificate a pipe", "通常のファイルではありません（パイプやデバイスです）"),
+    ("key a folder", "通常のファイルではありません（フォルダーです）"),
+    ("no certificate", "（見つかりません）"),
+    ("another certificate's key", "組になっていません"),
+])
+def test_a_tls_pair_serve_cannot_use_stops_the_start_at_once_in_japanese(tmp_path, pair, case, words, licensed):  # noqa: F811
+    """A key with a passphrase made OpenSSL ask 「Enter PEM pass phrase:」 in English and wait
+    for an answer for ever (at a console, or with the service's standard input a pipe); a
+    FIFO was read for ever; the system's and OpenSSL's reasons came in English
+    (「No such file or directory」, 「[X509: KEY_VALUES_MISMATCH]」). The pair is checked
+    once, never waiting, and a wrong one is one Japanese line and status 2."""
+    cert, key = _tls_files(case, pair, tmp_path)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port",
+                             str(_free_port()), "--workdir", str(workdir), "--error-log", str(tmp_path / "e.log"),
+                             "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
+                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)     # no console: what OpenSSL asks, it asks on standard input
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"serve waited instead of refusing: {err.decode('utf-8', 'replace')}")
+    said = err.decode("utf-8")
+    assert proc.returncode == 2, said
+    lines = said.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("エラー: ") and words in lines[0], said
+    assert not re.search(r"Enter PEM|pass phrase|No such|Invalid argument|Is a directory|mismatch|_ssl\.c", said), said

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
 from pathlib import Path
 from typing import Optional
 
@@ -37,11 +38,13 @@ from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
 MASTER_HEADER = "x-renkei-master"     # core.seal.master_id of the master clicked
+PLACE_HEADER = "x-renkei-place"       # Workbook.FullName as UTF-16 hex (RenkeiServer.bas, client 6 on)
 SAVED_BUTTONS = frozenset(caption for caption, _macro, _what in c.BUTTONS) - c.BOOK_WRITERS
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
-def admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookState = BookState()) -> Path:
+def admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookState = BookState(),
+          opened: Optional[str] = None) -> Path:
     """The folder this click may write in (the master's own), or a Refusal.
 
     Every button is admitted this way, 入力チェック and 評価を再計算 too: besides the folder,
@@ -52,21 +55,24 @@ def admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookSt
     (PASSWORD_SHEETS_KEY, STRUCTURE_KEY), and a click that would meet either is refused
     before anything is written (renkei_xl.excel.remote). A refusal names server paths as the
     share does, whatever reason it quotes (a master moved on the share while the click was
-    admitted was named by its path on the server)."""
+    admitted was named by its path on the server). ``opened``: where Excel opened the book
+    from (PLACE_HEADER, decoded; None when the client did not say: masters before client 6)."""
     try:
-        return _admit(place, caption, payload, sent_id, state)
+        return _admit(place, caption, payload, sent_id, state, opened)
     except Refusal as refusal:
         refusal.text = place.shown_text(refusal.text)
         raise
 
 
-def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookState) -> Path:
+def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookState,
+           opened: Optional[str] = None) -> Path:
     with remote_book(payload) as live:
         try:
             master = place.master(live)
         except UserError as exc:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "フォルダーの誤り") from None
         _same_master(place, master, sent_id)
+        _opened_here(place, master, opened)
         if caption in SAVED_BUTTONS:
             _saved(place, caption, master, live, state)
         try:
@@ -106,6 +112,58 @@ def _same_master(place: Place, master: Path, sent_id: str) -> None:
                             f"ボタンは、そのフォルダーに保存したマスター自身を開いて押してください。別のフォルダーを使う"
                             f"ときは、シート「{c.SETTINGS}」の「{c.N_SERVER_FOLDER}」を、このマスターを保存したフォルダー"
                             "にしてください。"), "別のマスター")
+
+
+def _opened_here(place: Place, master: Path, opened: Optional[str]) -> None:
+    """Refused unless Excel opened the book from the folder 設定 names. The identity alone
+    cannot tell a master from a copy of its file: Explorer's copy of a year's folder
+    (「2023年度 - コピー」), a folder copied for practice, keeps the master's name and key,
+    so a click from the copy (設定 still naming 2023年度) wrote 2023年度's 配布用, and the
+    original with 設定 changed to the copy's folder, unsaved, wrote the copy's 確定版, against
+    「設定を書き換えて別のフォルダーのファイルを読み書きすることはできません」 (docs/staff-setup.md).
+
+    Judged from the end of the path, as far as it goes below its root (a drive, a share, a
+    Mac's mount, a URL's host): the folder's parts as 設定 names them, then the book. Staff
+    reach the work folder by the share's name, a drive letter or a synced URL, which the
+    server cannot know, and a drive or a share may stand for the year's folder itself
+    (Z: mapped to \\\\fs\\renkei\\2023年度: 「Z:\\マスター.xlsm」 is served). Case and
+    composition do not count, as in Windows and Excel."""
+    if opened is None:
+        return
+    from ..core.filenames import visible
+
+    below = _below_root(opened)
+    want = [*place.parts, master.name]
+    k = min(len(below), len(want))
+    if k and list(map(_as_windows_compares, below[-k:])) == list(map(_as_windows_compares, want[-k:])):
+        return
+    where = re.split(r"[\\/]+(?=[^\\/]*$)", opened)[0] if re.search(r"[\\/]", opened) else ""
+    raise Refusal(403, (f"このブックは{f'「{visible(where)}」から' if where else '保存されていない状態で'}開かれていますが、"
+                        f"シート「{c.SETTINGS}」の「{c.N_SERVER_FOLDER}」は「{place.shown(master.parent)}」です。"
+                        "マスターのコピーから押すと、ほかのフォルダーのファイルを読み書きしてしまうため、ボタンを実行しませんでした。"
+                        "ブックは変更していません。サーバー作業フォルダーに保存したマスターを開いて押すか、このブックを使うときは"
+                        f"「{c.N_SERVER_FOLDER}」をこのブックのあるフォルダーにして保存してください。"), "別の場所のブック")
+
+
+def _below_root(path: str) -> list[str]:
+    """The names of ``path`` (Workbook.FullName) below its root: a drive (「Z:」), a share
+    (「\\\\fs\\renkei」), a Mac's mount (「/Volumes/renkei」), a URL's host (OneDrive,
+    SharePoint: its names unquoted)."""
+    from urllib.parse import unquote
+
+    if re.match(r"https?://", path, re.IGNORECASE):
+        return [unquote(p) for p in re.split(r"/+", path.split("://", 1)[1]) if p][1:]
+    parts = [p for p in re.split(r"[\\/]+", path) if p]
+    if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):
+        return parts[1:]
+    if path.startswith(("\\\\", "//")) or path.startswith("/Volumes/"):
+        return parts[2:]
+    return parts
+
+
+def _as_windows_compares(name: str) -> str:
+    """A name as Windows and Excel match it: case and composition ignored, width kept."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def _saved(place: Place, caption: str, master: Path, live, state: BookState) -> None:

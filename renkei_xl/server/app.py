@@ -52,7 +52,7 @@ from ..excel.client import ClientCannotReplay, exact_numbers, fit_actions, reque
 from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
-from .admission import MASTER_HEADER, admit
+from .admission import MASTER_HEADER, PLACE_HEADER, admit
 from .book_state import BOOK_STATE_HEADER, book_state
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
@@ -119,7 +119,7 @@ def create_app(config: ServerConfig):
                         status, answer, outcome = await _to_its_end(
                             _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                             caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")))
+                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -268,6 +268,7 @@ class Guard:
     def __init__(self, app, config: ServerConfig, paths: set[str] = frozenset()):
         self.app, self.config, self.paths = app, config, set(paths)
         self._key = config.key.encode("utf-8")
+        server_log.keep_out(config.key)     # in no line, whichever field a client sends it in
         self._held = 0      # bytes of request bodies held in this worker (Held)
         self._quiet = server_log.Quiet()
 
@@ -532,7 +533,7 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
            caption: str = "", sent_master: str = "", chart_sheets: str = "",
            written: Optional[list] = None, seen: Optional[dict] = None,
-           state: BookState = BookState()) -> tuple[int, object, str]:
+           state: BookState = BookState(), opened: Optional[str] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
     ``written``: what the click wrote in its folder is appended to it (the log line counts
@@ -543,7 +544,7 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
     seen = seen if seen is not None else {}
     try:
         payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets,
-                            seen, state)
+                            seen, state, opened)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     except Exception:   # admission met something _shape_problem let pass: logged like a button's
@@ -591,7 +592,7 @@ def _written_note(place: Place, folder, written: list) -> str:
 
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
               sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None,
-              state: BookState = BookState()):
+              state: BookState = BookState(), opened: Optional[str] = None):
     """(place, the folder the click may write in, payload), or a Refusal. ``seen["book"]``:
     the book's name as sent once the payload reads, its place in the work folder once admitted."""
     seen = seen if seen is not None else {}
@@ -634,7 +635,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         payload[RENKEI_CLIENT_KEY] = True
     place = Place(config.workdir, config.share, request_id)
     try:
-        folder = admit(place, caption, payload, sent_master, state)
+        folder = admit(place, caption, payload, sent_master, state, opened)
     except NameTooLong as exc:
         raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "名前の誤り") from None
     seen["book"] = (folder / payload["book"]["name"]).relative_to(place.workdir).as_posix()
@@ -759,13 +760,25 @@ def _outcome(answer: dict) -> str:
 
 def _user(raw: str) -> str:
     """The Excel user name RenkeiServer.bas sends as UTF-16 hex; "" when absent or not hex."""
+    return _from_hex(raw, 100) or ""     # escaped in the log line (server.log)
+
+
+def _opened(raw: Optional[str]) -> Optional[str]:
+    """Where Excel opened the book from (PLACE_HEADER: Workbook.FullName as UTF-16 hex); None
+    when the client did not say (a master before client 6) or said nothing readable."""
+    return _from_hex(raw or "", 4096) or None
+
+
+def _from_hex(raw: str, chars: int) -> Optional[str]:
+    """A text RenkeiServer.bas sends as UTF-16 hex (RenkeiHex), of at most ``chars`` units;
+    None when absent, longer, or not such hex."""
     raw = raw.strip()
-    if not raw or len(raw) % 4 or len(raw) > 400:
-        return ""
+    if not raw or len(raw) % 4 or len(raw) > 4 * chars:
+        return None
     try:
-        return bytes.fromhex(raw).decode("utf-16-be")     # escaped in the log line (server.log)
+        return bytes.fromhex(raw).decode("utf-16-be")
     except ValueError:
-        return ""
+        return None
 
 
 def _load_engine() -> None:

@@ -226,8 +226,56 @@ def check_tls(certfile: Optional[str], keyfile: Optional[str]) -> None:
         raise UserError("HTTPS には --ssl-certfile（証明書）と --ssl-keyfile（秘密鍵）の両方を指定してください")
     import ssl
 
+    load_tls_pair(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), certfile, keyfile)
+
+
+class _Encrypted(Exception):
+    """The key file asked for a passphrase (load_tls_pair's password callback)."""
+
+
+def _no_passphrase() -> str:
+    raise _Encrypted
+
+
+def load_tls_pair(context, certfile: str, keyfile: str) -> None:
+    """``certfile`` and ``keyfile`` loaded into ``context`` (an ssl.SSLContext), or a UserError
+    in Japanese saying what to fix: the one load of the pair, at the start check and in each
+    worker (server.run.use_tls). Never a read that waits:
+    - an encrypted key (「-----BEGIN ENCRYPTED PRIVATE KEY-----」) made OpenSSL ask 「Enter PEM
+      pass phrase:」 on the console, in English, and wait there for ever (a service's
+      standard input a pipe, a console IT left open), and without one the start ended in
+      「（Invalid argument）。PEM 形式の組を指定してください」, which is what IT had given;
+      every worker would ask again, and one uvicorn starts again weeks later with nobody to
+      answer. A key the server can read at any start is one without a passphrase;
+    - a FIFO or a device is refused by its mode (a key file that is a pipe, as --key-file);
+    - the system's reason in Japanese (safety.system_reason), OpenSSL's by what it means."""
+    import ssl
+    import stat
+
+    for path, what in ((certfile, "証明書"), (keyfile, "秘密鍵")):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise UserError(f"HTTPS の{what}「{path}」を読めません（{system_reason(exc)}）。--ssl-certfile と "
+                            "--ssl-keyfile に PEM 形式の証明書と秘密鍵のファイルを指定してください") from None
+        if not stat.S_ISREG(mode):
+            raise UserError(f"HTTPS の{what}「{path}」は通常のファイルではありません"
+                            f"（{'フォルダー' if stat.S_ISDIR(mode) else 'パイプやデバイス'}です）。PEM 形式の{what}の"
+                            "ファイルを指定してください")
     try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
-    except (OSError, ssl.SSLError) as exc:
-        raise UserError(f"証明書「{certfile}」と秘密鍵「{keyfile}」を読み込めません（{getattr(exc, 'strerror', None) or exc}）。"
+        context.load_cert_chain(certfile, keyfile, password=_no_passphrase)
+    except _Encrypted:
+        raise UserError(f"HTTPS の秘密鍵「{keyfile}」はパスフレーズで暗号化されています。サーバーは起動のたびに"
+                        "パスフレーズを尋ねられない（サービスとして動く）ため、暗号化していない秘密鍵にして指定してください"
+                        "（例: openssl pkey -in 暗号化した鍵 -out 新しい鍵。新しい鍵のファイルはサービスのアカウントだけが"
+                        "読めるようにします）") from None
+    except ssl.SSLError as exc:
+        if getattr(exc, "reason", None) == "KEY_VALUES_MISMATCH":
+            raise UserError(f"HTTPS の秘密鍵「{keyfile}」は証明書「{certfile}」と組になっていません（別の証明書の秘密鍵です）。"
+                            "一緒に発行された証明書と秘密鍵を指定してください") from None
+        raise UserError(f"証明書「{certfile}」と秘密鍵「{keyfile}」を読み込めません（PEM 形式の証明書と秘密鍵ではありません"
+                        f"{'、OpenSSL: ' + exc.reason if getattr(exc, 'reason', None) else ''}）。"
+                        "PEM 形式の組を指定してください") from None
+    except OSError as exc:
+        raise UserError(f"証明書「{certfile}」と秘密鍵「{keyfile}」を読み込めません（{system_reason(exc)}）。"
                         "PEM 形式の組を指定してください") from None

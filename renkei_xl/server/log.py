@@ -54,10 +54,32 @@ LOG_NAME = "renkei-xl-server.log"
 log = logging.getLogger(LOGGER)
 
 
+# What no line may hold, whichever field it comes in: the server's key (the Guard names it,
+# keep_out). Requests without the key have their path and headers left out; one with it
+# may still carry it where a field is read from (a path made by hand, 「/buttons/<key>」,
+# the Excel user name, a report's text), and it was written as it came.
+_KEPT_OUT: set[str] = set()
+KEY_SHOWN = "〔鍵〕"
+
+
+def keep_out(secret: str) -> None:
+    """``secret`` is written as KEY_SHOWN in every field of every line from now on."""
+    if secret:
+        _KEPT_OUT.add(secret)
+
+
+def _hidden(text: str) -> str:
+    for secret in _KEPT_OUT:
+        if secret in text:
+            text = text.replace(secret, KEY_SHOWN)
+    return text
+
+
 def escape(value: object) -> str:
     """One field value as printable text on one line: control and separator characters as
-    \\uXXXX, backslash doubled, quoted when it holds a space, a quote or ``=`` (or is empty)."""
-    text = str(value)
+    \\uXXXX, backslash doubled, quoted when it holds a space, a quote or ``=`` (or is empty);
+    the key as KEY_SHOWN (keep_out)."""
+    text = _hidden(str(value))
     out = []
     for ch in text:
         if ch == "\\":
@@ -103,7 +125,8 @@ def request_line(*, request: str, client: str, status: int | str, outcome: str, 
     fields = dict(request=request, client=client or "-", button=button, book=book, path=path, user=user,
                   outcome=outcome, status=status, result=result, written=written,
                   answered=answered, error=error, text=text, repeats=repeats)
-    return line(**{key: _cut(value) if isinstance(value, str) else value for key, value in fields.items()}) \
+    # The key out before the cut: a key across FIELD_CHARS left its beginning in the line.
+    return line(**{key: _cut(_hidden(value)) if isinstance(value, str) else value for key, value in fields.items()}) \
         + f" {millis:.0f}ms"
 
 

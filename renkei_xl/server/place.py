@@ -159,6 +159,9 @@ class Place:
         # again, about 0.55 s each at 2,000 × 40 (benchmarks/server.py --sizes).
         self._saved: Optional[tuple[tuple[int, int, int], Path, tuple]] = None
         self.sent_data = None
+        # The folder 設定 names, its parts under the work folder as typed (links not followed):
+        # where Excel must have opened the master from (admission._opened_here).
+        self.parts: list[str] = []
 
     def keep_saved_read(self, master: Path, saved_read: tuple) -> None:
         self._saved = (_signature(master), master, saved_read)
@@ -231,6 +234,7 @@ class Place:
             raise UserError(f"{where}: 「{value}」はフォルダー名として使えません（「..」や記号を含みます）")
         if problem := path_problem(self._names_of(parts), BELOW_FOLDER):
             raise NameTooLong(f"{where}: {problem}")
+        self.parts = parts
         path = self._inside(self.workdir.joinpath(*parts), value)
         if not self._is(path, stat.S_ISDIR) and not self._is(self.workdir, stat.S_ISDIR):
             # The work folder itself gone while serving (renamed, deleted, its share

@@ -186,10 +186,11 @@ def use_tls(certfile: str, keyfile: str) -> None:
     ciphers); the HTTP/1.1 protocol offers no ALPN."""
     import ssl
 
+    from .config import load_tls_pair
     from .connections import TimelyH11Protocol
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certfile, keyfile)
+    load_tls_pair(context, certfile, keyfile)      # never a passphrase asked on a console
     TimelyH11Protocol.tls = context
 
 
