@@ -267,6 +267,36 @@ def test_an_error_typed_in_full_width_or_spaced_is_named(sample, tmp_path, sheet
     assert f"{sheet}!{ref}" in said and f"エラー値「{error}」" in said, said
 
 
+# An error value or TRUE/FALSE with more spaces around it than the classifier's length bound
+# (a cell padded to line up, a full-width IME's spaces): the cell shows the error all the
+# same. 設定's 圏域名 is classed before its spaces are stripped, so 「#N/A」 and 40 spaces
+# passed 入力チェック on both faces and titled 一覧 「#N/A 2023年度 連携事業実施状況等一覧」.
+# Found by qa-91.
+PADDED = [("#N/A" + " " * 40, "エラー値「#N/A」"), ("\u3000" * 20 + "＃ＲＥＦ！" + "\u3000" * 20, "エラー値「#REF!」"),
+          (" " * 38 + "#DIV/0!" + " " * 2, "エラー値「#DIV/0!」"), ("TRUE" + " " * 10, "TRUE/FALSE（論理値）")]
+PADDED_CASES = [(sheet, ref, text, said, face) for sheet, ref in ((c.SETTINGS, "B2"), (c.INDICATORS, "B8"))
+                for text, said in PADDED for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,text,named,face", PADDED_CASES,
+                         ids=[f"{s}!{r}-{n[:12]}-{len(t)}-{f}" for s, r, t, n, f in PADDED_CASES])
+def test_an_error_padded_with_spaces_is_named(sample, tmp_path, sheet, ref, text, named, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell)
+    said = FACES[face](path)
+    assert f"{sheet}!{ref}" in said and named in said, said
+
+
+@pytest.mark.parametrize("text,held", [("#N/A" + " " * 40, "#N/A"), ("\u3000" * 30 + "＃ＮＵＬＬ！", "#NULL!"),
+                                       ("\t#REF!" + "\u00a0" * 50, "#REF!"), ("#N/A" + " " * 40 + "x", None),
+                                       ("#" + "A" * 45 + "!", None)])
+def test_the_classifier_reads_an_error_past_its_spaces(text, held):
+    from renkei_xl.core.values import boolean_value, error_value
+
+    assert error_value(text) == held
+    assert boolean_value(text.replace("#N/A", "FALSE")) == ("FALSE" if held == "#N/A" else None)
+
+
 @pytest.mark.parametrize("text", ["＃１事業", "#1 事業", "第＃回", "No.#A", "#タグ!", "＃", "# 連携"])
 def test_a_text_with_a_number_sign_is_no_error(text):
     from renkei_xl.core.values import error_value, published

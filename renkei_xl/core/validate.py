@@ -36,7 +36,7 @@ from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeabl
 from .values import (BOOLEAN_FIRST, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, hedged_figure, illegal_char, normalize, parse_input, parse_value, shown, unit_family,
+                     format_number, hedged_figure, illegal_char, normalize, padded, parse_input, parse_value, shown, unit_family,
                      unread_value)
 
 
@@ -104,7 +104,8 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
     for field, label in fields:
         raw = getattr(record, field)
         # error_value's own first test, and boolean_value's, without a call
-        if type(raw) is str and "#" not in raw and "＃" not in raw and (len(raw) > 7 or raw[:1] not in BOOLEAN_FIRST):
+        if (type(raw) is str and "#" not in raw and "＃" not in raw and (len(raw) > 7 or raw[:1] not in BOOLEAN_FIRST)
+                and not padded(raw)):
             continue
         held = error_value(raw) or (boolean_value(raw) if field not in _ID_FIELDS else None)
         if held is not None:
