@@ -518,6 +518,27 @@ def test_the_return_cases_are_the_issued_files_cells(issued):
 @pytest.mark.parametrize("ref,error,face", RETURN_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in RETURN_CASES])
 def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sample, issued, tmp_path, monkeypatch,
                                                                             ref, error, face):
+    said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, error, face)
+    assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+
+
+# The same cells holding a formula saved without its result (the file saved by a tool other
+# than Excel): read as empty, a 評価指標, a 基準値, a hidden 配布時 value or the 照合コード passed
+# unseen and the file was imported, where 「#N/A」 in the cell refused it. Found by qa-91.
+UNCACHED_RETURN_CASES = [(ref, face) for ref in RETURN_CELLS for face in FACES]
+
+
+@pytest.mark.parametrize("ref,face", UNCACHED_RETURN_CASES, ids=[f"{r}-{f}" for r, f in UNCACHED_RETURN_CASES])
+def test_a_return_with_a_formula_without_result_outside_its_input_cells_is_refused_naming_it(
+        sample, issued, tmp_path, monkeypatch, ref, face):
+    said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=f'<c r="{ref}"><f>1+1</f></c>')
+    assert ("入力欄（実績値・分母・実施状況）ではないセルが計算結果が保存されていない数式です"
+            f"（{RETURNING}!{ref}）") in said, said
+
+
+def _collect_refused(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "") -> str:
+    """What 回収ファイル取込 says on ``face`` of the issued file with ``ref`` changed, having
+    written nothing into the master."""
     from contextlib import redirect_stderr, redirect_stdout
 
     from renkei_xl.cli import main
@@ -528,7 +549,7 @@ def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sam
     shutil.copyfile(sample, master)
     folder = master.parent / c.COLLECT_DIR
     folder.mkdir()
-    with_error(issued, folder / issued.name, RETURNING, ref, error)
+    with_error(issued, folder / issued.name, RETURNING, ref, error, cell=cell)
     monkeypatch.chdir(master.parent)
     before = master.read_bytes()
     if face == "file":
@@ -544,7 +565,7 @@ def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sam
         actions = book.json()["actions"]
         said = "\n".join(a["prompt"] for a in apply_actions(payload, actions).alerts)
         assert [a["func"] for a in actions] == ["alert"], said      # nothing written into the master
-    assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+    return said
 
 
 # ------------------------------------------------------------------ 検証結果's own record
