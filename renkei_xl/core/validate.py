@@ -49,8 +49,10 @@ def _labelled(fields) -> tuple[tuple[str, str], ...]:
 REQUIRED = _labelled(c.INDICATOR_REQUIRED)
 # Targets and baselines: read leniently (「15社以上」 is a target).
 TARGET_FIELDS = _labelled(("baseline", "target"))
-# Texts of 指標 that 一覧 shows as they are: each must fit one cell.
-TEXT_FIELDS = _labelled(("project_name", "summary", "name", "status_manual"))
+# Texts of 指標 that 一覧 shows as they are: each must fit one cell and hold no control
+# character (Excel saves one as 「_x0007_」, read back as U+0007). 役割 is one of them: it
+# heads its group on 一覧, and a control character in it was dropped there without a word.
+TEXT_FIELDS = _labelled(("role", "project_name", "summary", "name", "status_manual"))
 
 
 # What a row's symbol is judged by. An error in one of these cells leaves the row nothing to
