@@ -33,7 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import boolean_value, error_named, error_value, format_percent, odd_digit, shown, unread_value
+from .values import (boolean_value, error_named, error_value, format_percent, illegal_char, odd_digit, shown,
+                     unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -404,7 +405,13 @@ def read_settings(book: Book) -> Settings:
     every symbol depends on these, so nothing is computed from a guess."""
     if c.SETTINGS not in book.sheets:
         raise UserError(f"シート「{c.SETTINGS}」がありません")
-    region = text(_setting(book, c.N_REGION, as_text=True)[2])
+    sheet, ref, value = _setting(book, c.N_REGION, as_text=True)
+    region = text(value)
+    if (bad := illegal_char(region)) is not None:
+        # Every title of 一覧, 集計 and 次の一歩 carries it: a line break pasted from Word (U+000B)
+        # or a control character Excel saved as 「_x0007_」 was published there without a word.
+        raise UserError(f"{sheet}!{ref}: 圏域名に制御文字（U+{ord(bad):04X}）が含まれています。一覧などの表題に載るため、"
+                        "その文字を消して入力し直してください")
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = _setting(book, c.N_BASE_DATE)
