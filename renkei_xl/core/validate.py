@@ -861,15 +861,19 @@ def unread_cell_counts(ind: Indicator, entries: Sequence[Entry], settings: Setti
     kind of unreadable cell must not decide a symbol. A 実績値（手入力） set aside for the
     central city's value, or a 実施状況 一覧 does not show, kept ◎ with 「#N/A」 in it and was
     － with a formula whose result was not saved, taking the row out of the 達成割合 for a
-    value nothing reads. A cell not among the row's, or read into a number or a mark
-    (事業No, 基本KPI: contract_read names those itself), makes the row － as before."""
+    value nothing reads. So was a municipality sheet's 連携事業名 or 評価指標, a label the
+    contract does not read (the row has no such field). A cell not among the row's, or read
+    into a number or a mark (事業No, 基本KPI: contract_read names those itself), makes the
+    row － as before."""
     for record in (ind, *entries):
         if (record.sheet or getattr(record, "municipality", "")) != sheet:
             continue
         field = next((f for f, ref in record.cells.items() if ref == cell), None)
         if field is None or record is not ind and record.indicator_id != ind.id:
             continue
-        if type(getattr(record, field, None)) is not str:
+        if field not in record._fields:
+            return False
+        if type(getattr(record, field)) is not str:
             return True
         held = record._replace(**{field: NO_RESULT_VALUE})
         found = (input_errors(held, entries, settings) if record is ind
