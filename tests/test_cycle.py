@@ -2564,15 +2564,17 @@ def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(t
 
 
 @pytest.mark.parametrize("region,said", [
-    ("さっぽろ連携中枢\n都市圏", "「さっぽろ連携中枢都市圏」の9文字目に改行（Alt+Enter）が"),
-    ("さっぽろ連携中枢都市圏\x85", "「さっぽろ連携中枢都市圏」の12文字目に改行にあたる見えない文字 U+0085 が")])
+    ("さっぽろ連携中枢\n都市圏", "シート「設定」の圏域名「さっぽろ連携中枢都市圏」の9文字目に改行（Alt+Enter）が"),
+    ("さっぽろ連携中枢都市圏\x85", "設定!B2: 圏域名「さっぽろ連携中枢都市圏」の12文字目に制御文字 U+0085 が")])
 def test_split_eml_with_a_line_break_in_the_region_makes_nothing(tmp_path, capsys, region, said):
     """圏域名 typed with Alt+Enter stopped split --eml after its first file, saying only
     「メールの件名に改行を含めることはできません」. Now it is refused first, naming 圏域名. A NEL
     (U+0085, kept by the cell's strip as a control character) at its end passed the check,
     which counted lines, and stood mid-subject (「【…\x85】…」), where the email package takes
     it for a line break: export --smtp stopped with 「予期しないエラー」 (make fuzz,
-    mail:13451516:328). The message names the break by place and code point: a NEL shows as nothing."""
+    mail:13451516:328). The message names the break by place and code point: a NEL shows as nothing.
+    A control character is refused as 設定 is read, for every command (it titles 一覧 too:
+    contract_read.read_settings, qa-91); the mail's check names the line breaks left to it."""
     master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     [(sheet, ref)] = wb.defined_names[c.N_REGION].destinations
@@ -2581,7 +2583,7 @@ def test_split_eml_with_a_line_break_in_the_region_makes_nothing(tmp_path, capsy
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
     err = capsys.readouterr().err
-    assert f"シート「設定」の圏域名{said}入っています" in err, err
+    assert f"{said}入っています" in err, err
     assert not outdir.exists() or not any(outdir.iterdir())
 
 

@@ -1131,6 +1131,43 @@ def test_a_formula_without_result_in_an_input_is_a_finding_saying_how_to_mend_it
     assert_row_left_out(result, sample_data[1], sheet, cell, ind_id, "Excel で開いて保存し直す")
 
 
+def _unused_cells(data) -> dict[str, tuple[str, str, str, str]]:
+    """Cells of an indicator's rows that its symbol does not use (sheet, part, cell, 指標ID):
+    a 中心市のみ row's 実績値（手入力）, set aside while the central city reports a value, and
+    the central city's 実施状況 on a row it leaves without a value, where 指標's 実施状況（手入力）
+    is what 一覧 shows, and a municipality sheet's 評価指標, a label the contract does not read."""
+    parts = {"指標": "xl/worksheets/sheet3.xml", "札幌市": "xl/worksheets/sheet4.xml"}
+    sapporo = {e.indicator_id: e for e in data.entries if e.municipality == "札幌市"}
+    set_aside = next(i for i in data.indicators if i.method == "中心市のみ" and not i.is_kpi
+                     and i.id in sapporo and sapporo[i.id].value and not i.actual_manual)
+    unshown = next(i for i in data.indicators if i.method == "中心市のみ" and i.status_manual
+                   and i.id in sapporo and not sapporo[i.id].value and not sapporo[i.id].status)
+    return {"set-aside 実績値（手入力）": ("指標", parts["指標"], set_aside.cell("actual_manual"), set_aside.id),
+            "unshown 実施状況": ("札幌市", parts["札幌市"], sapporo[unshown.id].cell("status"), unshown.id),
+            "municipality 評価指標 (a label)": ("札幌市", parts["札幌市"], sapporo["04-1"].cell("name"), "04-1")}
+
+
+@pytest.mark.parametrize("place", ["set-aside 実績値（手入力）", "unshown 実施状況", "municipality 評価指標 (a label)"])
+def test_a_formula_without_result_moves_no_symbol_an_error_value_there_would_not(sample, sample_data, tmp_path, place):
+    """One rule for every cell that cannot be read: a row is － for a formula saved without
+    its result exactly where it is － for an error value in the same cell (validate.
+    input_errors). A cell the row does not use (test_hostile_values:
+    test_a_bad_value_that_does_not_feed_the_row_does_not_stop_it) kept its symbol with 「#N/A」
+    in it and turned ◎ into － with a formula whose result was not saved, taking the row out
+    of the 達成割合 (52／71 became 51／70) for a value nothing reads. Found by qa-91."""
+    data, base = sample_data
+    sheet, part, cell, ind_id = _unused_cells(data)[place]
+    said = {}
+    for form, xml in (("cached", cached_error(cell, "#N/A")), ("uncached", uncached_formula(cell))):
+        result, refusal = _read_or_refusal(with_cells(sample, tmp_path / f"{form}.xlsm", part, {cell: xml}))
+        assert refusal is None, refusal
+        assert form == "cached" or any(f.is_error for f in result.findings if f.place == f"{sheet}!{cell}"), \
+            result.findings      # (a label's error value is split's to refuse: test_error_cells)
+        said[form] = {i: (e.symbol, e.reason) for i, e in result.evaluations.items()}
+    assert said["uncached"] == said["cached"] == {i: (e.symbol, e.reason) for i, e in base.evaluations.items()}, \
+        (ind_id, said["uncached"][ind_id], said["uncached"]["01-1"])
+
+
 @pytest.mark.parametrize("name", list(SETTING_CELLS))
 def test_a_setting_without_result_refuses_the_run(sample, tmp_path, name):
     ref = SETTING_CELLS[name]

@@ -355,6 +355,20 @@ def test_a_control_character_in_a_status_is_an_error_and_dropped(fy2023):
     assert "実施しました" in result.consolidated[SUM_ID].status_text
 
 
+# Every text of 指標 that 一覧 shows, 役割 included: Excel saves a control character typed or
+# pasted into a cell as 「_x0007_」, which every reader turns back into U+0007. In 役割 it
+# was taken without a word (dropped on 一覧), where the same in 連携事業名 was an error on
+# its cell. Found by qa-91.
+@pytest.mark.parametrize("field,cell,label", [("role", "B9", "役割"), ("project_name", "D9", "連携事業名"),
+                                              ("summary", "E9", "事業概要"), ("name", "F9", "評価指標"),
+                                              ("status_manual", "L9", "実施状況（手入力）")])
+def test_a_control_character_in_any_text_of_the_list_is_an_error(fy2023, field, cell, label):
+    ind = next(i for i in fy2023.indicators if i.id == "06-1")
+    ind = ind._replace(**{field: "連携\x07" + (getattr(ind, field) or "実施")}, cells={field: cell})
+    f = _finding(validate(fy2023.settings, [ind], []), cell, "指標")
+    assert (f.type, f.severity) == ("control-character", ERROR) and "U+0007" in f.message and label in f.message
+
+
 def test_long_indicator_texts_are_errors(fy2023):
     ind = next(i for i in fy2023.indicators if i.id == "06-1")._replace(
                               summary="う" * 40_000, cells={"summary": "E9"})

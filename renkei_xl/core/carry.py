@@ -26,7 +26,8 @@ from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
 from .list_notes import dropped_by_rebuild
-from .history import history_sheet, labels_of, read_history, read_kept, with_year
+from .history import (history_sheet, labels_of, read_history, read_kept, refuse_unrecordable, uncached_places,
+                      with_year)
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows, unmatched_sheets
@@ -52,6 +53,8 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     if year >= later:
         raise UserError(f"取り込むマスターは {year}年度のものです。{later}年度のマスターには、それより前の年度の"
                         "マスターだけを取り込めます")
+    for read in (source, data):     # as rollover_plan: a formula without result, as an error value, is recorded by no one
+        refuse_unrecordable(read.indicators, uncached_places(read.findings))
     if not emptied_inputs(source):
         # Said of the master read, by what it is: the command's refusal starts with the name
         # of the master written, and 「…_2023年度_マスター.xlsm: 2022年度のマスターには…」

@@ -33,7 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import boolean_value, error_named, error_value, format_percent, odd_digit, shown, unread_value
+from .values import (boolean_value, error_named, error_value, format_percent, illegal_char, odd_digit, shown,
+                     unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -404,7 +405,16 @@ def read_settings(book: Book) -> Settings:
     every symbol depends on these, so nothing is computed from a guess."""
     if c.SETTINGS not in book.sheets:
         raise UserError(f"シート「{c.SETTINGS}」がありません")
-    region = text(_setting(book, c.N_REGION, as_text=True)[2])
+    sheet, ref, value = _setting(book, c.N_REGION, as_text=True)
+    region = text(value)
+    if (bad := illegal_char(region)) is not None:
+        # Every title of 一覧, 集計 and 次の一歩 carries it: a line break pasted from Word (U+000B)
+        # or a control character Excel saved as 「_x0007_」 was published there without a word.
+        # Named by place and code point, as the mail's check of 圏域名 names a line break: it
+        # shows as nothing.
+        shown_as = "".join(ch for ch in region if ch.isprintable())
+        raise UserError(f"{sheet}!{ref}: 圏域名「{shown_as}」の{region.index(bad) + 1}文字目に制御文字 U+{ord(bad):04X} が"
+                        "入っています。一覧などの表題に載るため、その文字を消して入力し直してください")
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = _setting(book, c.N_BASE_DATE)

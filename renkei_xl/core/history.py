@@ -24,7 +24,8 @@ from .contract_read import YEAR_RANGE, text
 from .errors import UserError
 from .fiscal import DateParseError, parse_fiscal_year
 from .methods import NO_VALUE, rates_others
-from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
+from .findings import NO_RESULT
+from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Finding, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .looks import print_setup
@@ -295,18 +296,29 @@ def years_of(history: History) -> list[int]:
 RECORDED_FIELDS = ("id", "project_name", "name", "target")
 
 
-def refuse_unrecordable(indicators: Sequence[Indicator]) -> None:
+def refuse_unrecordable(indicators: Sequence[Indicator], uncached: frozenset = frozenset()) -> None:
     """Refuses (UserError, naming the cells) to write 経年 from indicators whose recorded
-    cells hold an error value. Checked by the two writers of 経年 (with_year, history_sheet)."""
+    cells hold an error value. Checked by the two writers of 経年 (with_year, history_sheet).
+    ``uncached``: the places whose formula has no saved result (findings.NO_RESULT), which the
+    reader hands over as empty: refused alike, or the closed year was recorded with an empty
+    目標値, 評価指標 or 指標ID (the masters that write 経年 pass them: uncached_places)."""
     found = [(f"{i.sheet}!{i.cell(f)}", e) for i in indicators for f in RECORDED_FIELDS
-             if (e := unread_value(getattr(i, f))) and i.cell(f)]
+             if i.cell(f) and (e := unread_value(getattr(i, f))
+                               or (f"{i.sheet}!{i.cell(f)}" in uncached and NO_RESULT_VALUE))]
     if found:
         held = [e for _where, e in found]
         what = unread_kind(held)
-        raise UserError(f"{unread_places(found)}が{what}のため、「{c.HISTORY}」に記録できません（{what}を"
-                        "指標ID・連携事業名・評価指標・目標値の文字として残すことはしません。何も変更していません）。"
+        kept_as = ("指標ID・連携事業名・評価指標・目標値を空欄として" if set(held) == {NO_RESULT_VALUE}
+                   else f"{what}を指標ID・連携事業名・評価指標・目標値の文字として")
+        raise UserError(f"{unread_places(found)}が{what}のため、「{c.HISTORY}」に記録できません（{kept_as}"
+                        "残すことはしません。何も変更していません）。"
                         "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください。"
                         + unread_advice(held))
+
+
+def uncached_places(findings: Sequence[Finding]) -> frozenset:
+    """「指標!H8」 for each cell the reader found to be a formula without a saved result."""
+    return frozenset(f.place for f in findings if f.type == NO_RESULT.code)
 
 
 def with_year(history: History, year: int, result: Result) -> History:

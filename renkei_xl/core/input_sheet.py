@@ -29,7 +29,7 @@ from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
 from .refs import cell_ref
-from .values import error_value, unread_value
+from .values import NO_RESULT_VALUE, error_value, unread_value
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -109,7 +109,8 @@ def stale_labels(copy, indicators) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def unread_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[tuple[str, str]]:
+def unread_cells(copy, sheet: str, by_id: dict[str, Indicator], uncached: frozenset = frozenset()
+                 ) -> list[tuple[str, str]]:
     """(「sheet!cell」, what it holds: values.unread_value) for each cell an input file would
     show that holds an error value (a picture too): the master sheet's rows as copied (IDs, labels, 単位, the inputs as issued, 前年度実績,
     staff's columns) and 指標's 基準値 and 目標値 beside them. The file would carry it as a
@@ -117,7 +118,9 @@ def unread_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[tuple[st
     municipality reads it and answers it, and the hidden issued columns would keep it. So
     would a TRUE/FALSE in a column of the contract (a check box's linked cell, TRUE typed:
     values.boolean_value) or in 基準値 and 目標値: the file showed 「TRUE」 as a 実施状況 to
-    answer. A column of staff's own keeps its check box."""
+    answer. A column of staff's own keeps its check box. ``uncached``: the places (「札幌市!B5」)
+    whose formula has no saved result, which the reader hands over as empty: each is one too
+    (NO_RESULT_VALUE), or the file would show an empty 連携事業名, 単位 or 基準値 to answer by."""
     out = []
     heads = {head for _col, head in copy.headers}
     shown_refs = [attr for attr, head, _width in REFERENCES if head not in heads]   # as ``columns`` adds them
@@ -125,9 +128,13 @@ def unread_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[tuple[st
     for row, ind_id, r in zip(copy.rows, copy.ids, copy.row_numbers):
         out += [(f"{sheet}!{cell_ref(r, col)}", e) for col, v in enumerate(row, start=1)
                 if (e := unread_value(v) if col in contract_cols else error_value(v))]
+        if uncached:
+            out += [(place, NO_RESULT_VALUE) for col in range(1, len(row) + 1)
+                    if (place := f"{sheet}!{cell_ref(r, col)}") in uncached]
         ind = by_id.get(ind_id)
         for attr in (shown_refs if ind is not None else ()):
-            if (e := unread_value(getattr(ind, attr))) and ind.cell(attr):
+            if ind.cell(attr) and (e := unread_value(getattr(ind, attr))
+                                   or (f"{ind.sheet}!{ind.cell(attr)}" in uncached and NO_RESULT_VALUE)):
                 out.append((f"{ind.sheet}!{ind.cell(attr)}", e))
     return list(dict.fromkeys(out))
 

@@ -25,9 +25,10 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consoli
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, rate_target, shown_ratio
 from .methods import AUTO_STATUS_PREFIX, NO_VALUE, rates_others, reported_ids, without_rate_lines
-from .findings import CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, RATE_UNDECIDED, STATE_DISAGREES, unread_found
+from .findings import (CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, NO_RESULT, RATE_UNDECIDED, STATE_DISAGREES,
+                       unread_found)
 from .validate import (JUDGED_FIELDS, id_key, input_error_reason, may_feed, missing_id_finding,
-                       unknown_id_finding, validate)
+                       unknown_id_finding, unread_cell_counts, validate)
 from .values import error_value, exact, format_percent, shown
 
 
@@ -211,8 +212,14 @@ def _read_errors(settings: Settings, indicators: Sequence[Indicator], entries: S
     empty cell beside a symbol, validate.JUDGED_FIELDS), and entries no indicator or
     municipality claims."""
     read_errors: dict[str, list[Finding]] = {}
+    known: dict[str, Indicator] = {}
     for f in extra_findings:
         if f.is_error and f.indicator_id:
+            if f.type == NO_RESULT.code:    # rare: a file saved by a tool other than Excel
+                known = known or {ind.id: ind for ind in indicators}
+                ind = known.get(f.indicator_id)
+                if ind is not None and not unread_cell_counts(ind, entries, settings, f.sheet, f.cell):
+                    continue    # named by the reader; the row does not use the cell (an error value there keeps it too)
             read_errors.setdefault(f.indicator_id, []).append(f)
     for ind_id, found in unattributed(settings, indicators, entries).items():
         read_errors.setdefault(ind_id, []).extend(found)

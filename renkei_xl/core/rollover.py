@@ -28,7 +28,8 @@ from .contract_read import Book, MasterData, check_fiscal_year, text, unlisted_t
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import YearRecord, history_sheet, read_history, read_kept, renamed, with_year
+from .history import (YearRecord, history_sheet, read_history, read_kept, refuse_unrecordable, renamed,
+                      uncached_places, with_year)
 from .layout import summary_title
 from .list_notes import dropped_by_rebuild, staff_headers, staff_notes
 from .deadlines import past_targets
@@ -149,6 +150,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     """
     old = data.settings
     check_new_year(old.fiscal_year, new_year)
+    refuse_unrecordable(data.indicators, uncached_places(data.findings))
     book = Book(sheets, state.names)
     new_settings = old._replace(fiscal_year=new_year, base_date=shifted(old.base_date, new_year - old.fiscal_year))
     cells = _settings_cells(book, new_settings)

@@ -35,8 +35,8 @@ from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeable
 from .values import (BOOLEAN_FIRST, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
-                     Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, hedged_figure, illegal_char, normalize, parse_input, parse_value, shown, unit_family,
+                     NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
+                     format_number, hedged_figure, illegal_char, normalize, padded, parse_input, parse_value, shown, unit_family,
                      unread_value)
 
 
@@ -49,8 +49,10 @@ def _labelled(fields) -> tuple[tuple[str, str], ...]:
 REQUIRED = _labelled(c.INDICATOR_REQUIRED)
 # Targets and baselines: read leniently (「15社以上」 is a target).
 TARGET_FIELDS = _labelled(("baseline", "target"))
-# Texts of 指標 that 一覧 shows as they are: each must fit one cell.
-TEXT_FIELDS = _labelled(("project_name", "summary", "name", "status_manual"))
+# Texts of 指標 that 一覧 shows as they are: each must fit one cell and hold no control
+# character (Excel saves one as 「_x0007_」, read back as U+0007). 役割 is one of them: it
+# heads its group on 一覧, and a control character in it was dropped there without a word.
+TEXT_FIELDS = _labelled(("role", "project_name", "summary", "name", "status_manual"))
 
 
 # What a row's symbol is judged by. An error in one of these cells leaves the row nothing to
@@ -104,7 +106,8 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
     for field, label in fields:
         raw = getattr(record, field)
         # error_value's own first test, and boolean_value's, without a call
-        if type(raw) is str and "#" not in raw and "＃" not in raw and (len(raw) > 7 or raw[:1] not in BOOLEAN_FIRST):
+        if (type(raw) is str and "#" not in raw and "＃" not in raw and (len(raw) > 7 or raw[:1] not in BOOLEAN_FIRST)
+                and not padded(raw)):
             continue
         held = error_value(raw) or (boolean_value(raw) if field not in _ID_FIELDS else None)
         if held is not None:
@@ -849,6 +852,34 @@ def input_errors(ind: Indicator, entries: Sequence[Entry], settings: Settings) -
             out += _status_instead_of_value(ind, e, e.municipality == central)
         out += _other_year(ind, e.value, e.sheet or e.municipality, "value", settings.fiscal_year, e)
     return out
+
+
+def unread_cell_counts(ind: Indicator, entries: Sequence[Entry], settings: Settings, sheet: str, cell: str) -> bool:
+    """Whether a cell of ``ind``'s rows that the reader could not read (a formula saved
+    without its result, which it hands over as empty) makes the row －: exactly where an
+    error value in that cell would (input_errors), asked by putting one there. Why: the
+    kind of unreadable cell must not decide a symbol. A 実績値（手入力） set aside for the
+    central city's value, or a 実施状況 一覧 does not show, kept ◎ with 「#N/A」 in it and was
+    － with a formula whose result was not saved, taking the row out of the 達成割合 for a
+    value nothing reads. So was a municipality sheet's 連携事業名 or 評価指標, a label the
+    contract does not read (the row has no such field). A cell not among the row's, or read
+    into a number or a mark (事業No, 基本KPI: contract_read names those itself), makes the
+    row － as before."""
+    for record in (ind, *entries):
+        if (record.sheet or getattr(record, "municipality", "")) != sheet:
+            continue
+        field = next((f for f, ref in record.cells.items() if ref == cell), None)
+        if field is None or record is not ind and record.indicator_id != ind.id:
+            continue
+        if field not in record._fields:
+            return False
+        if type(getattr(record, field)) is not str:
+            return True
+        held = record._replace(**{field: NO_RESULT_VALUE})
+        found = (input_errors(held, entries, settings) if record is ind
+                 else input_errors(ind, [held if e is record else e for e in entries], settings))
+        return any(f.sheet == sheet and f.cell == cell for f in found)
+    return True
 
 
 def indicator_cell_errors(ind: Indicator) -> list[Finding]:

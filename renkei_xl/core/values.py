@@ -205,8 +205,14 @@ def error_value(value: object) -> Optional[str]:
     """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
     date never is, and an error is never mistaken for a number nor for an empty cell.
     A code not on Excel's list today but in its shape counts (Excel adds new ones)."""
-    if type(value) is not str or ("#" not in value and "＃" not in value) or len(value) > 40:   # most cells
+    if type(value) is not str or ("#" not in value and "＃" not in value):   # most cells
         return None
+    if len(value) > 40:
+        # The spaces around are no part of what the cell shows: 「#N/A」 padded past the bound
+        # (to line a column up, or an IME's full-width spaces) was taken as the 圏域名.
+        value = value.strip()
+        if len(value) > 40:
+            return None
     key = value.strip().upper()
     if key in _ERROR_SET:
         return key
@@ -238,6 +244,12 @@ BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
 BOOLEAN_FIRST = frozenset("TFtfＴＦｔｆ")
 
 
+def padded(text: str) -> bool:
+    """Whether a text starts or ends with a space of any width: the one test, cheap, before
+    a length bound of error_value's or boolean_value's is trusted."""
+    return text[:1].isspace() or text[-1:].isspace()
+
+
 def boolean_value(value: object) -> Optional[str]:
     """「TRUE」 or 「FALSE」 for a cell holding a boolean (as a bool, or as its text once
     read), else None: never a text to publish, a value to judge, a name or an address.
@@ -245,6 +257,8 @@ def boolean_value(value: object) -> Optional[str]:
     and reads it itself; columns of staff's own (beside 経年, a split's sheet) keep theirs."""
     if type(value) is bool:
         return "TRUE" if value else "FALSE"
+    if type(value) is str and len(value) > 7 and padded(value):
+        value = value.strip()     # 「TRUE」 and spaces, past the length bound below: a boolean's text all the same
     if type(value) is str and len(value) <= 7 and (key := value.strip()) in BOOLEAN_TEXTS:
         return key
     if type(value) is str and len(value) <= 7 and key[:1] in BOOLEAN_FIRST:

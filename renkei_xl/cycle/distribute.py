@@ -357,13 +357,22 @@ def _check_no_unread_cells(planned: list, data: MasterData) -> None:
     from ..core.input_sheet import unread_cells
     from ..core.values import unread_advice, unread_kind, unread_places
 
+    from ..core.findings import NO_RESULT
+    from ..core.values import NO_RESULT_VALUE
+
     by_id = {i.id: i for i in data.indicators}
-    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id)))
+    uncached = frozenset(f.place for f in data.findings if f.type == NO_RESULT.code)
+    found = [p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id, uncached)]
+    # A row whose 指標ID is such a formula is read without an ID and left out of the copy: its
+    # municipality's file lacked the row, where 「#N/A」 there stopped the split.
+    sheets = {muni.name for muni, _copy, _path in planned}
+    found = list(dict.fromkeys(found + [(p, NO_RESULT_VALUE) for p in sorted(uncached) if p.partition("!")[0] in sheets]))
     if found:
         held = [e for _where, e in found]
         what = unread_kind(held)
+        arrives = "空欄" if set(held) == {NO_RESULT_VALUE} else "文字"
         raise UserError(f"{unread_places(found)}が{what}のため、入力用ファイルを作成しませんでした"
-                        "（配れば、そのセルは文字に変わって市町村に届きます）。数式の参照先を直して Excel で保存し直すか、"
+                        f"（配れば、そのセルは{arrives}に変わって市町村に届きます）。数式の参照先を直して Excel で保存し直すか、"
                         "値を直接入力してから、もう一度作成してください。" + unread_advice(held))
 
 

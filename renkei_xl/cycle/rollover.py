@@ -304,7 +304,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     (core.rollover.previous_from_records)."""
     from ..core.contract_read import Book
     from ..core.history import (MAX_CSV_BYTES, csv_rows, decode_csv, history_sheet, merged, parse_history_csv,
-                                read_history, read_kept)
+                                read_history, read_kept, refuse_unrecordable, uncached_places)
     from ..core.list_notes import dropped_by_rebuild
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
@@ -323,6 +323,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
 
     def make(fs):
         d = fs.data
+        refuse_unrecordable(d.indicators, uncached_places(d.findings))
         grid = fs.state.grids.get(c.HISTORY)
         history = read_history(grid)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)

@@ -28,7 +28,7 @@ from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_a
                               STATUS_WORDS, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
-from ...core.values import error_value, shown, unread_kind, unread_places
+from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
@@ -255,7 +255,7 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
     except UserError as exc:
         raise Refused(f"見出しが変更されています: {exc}") from None
-    _check_locked_errors(muni, grid, header_row, [cols[f] for f in INPUT_FIELDS if f in cols])
+    _check_locked_errors(muni, grid, header_row, [cols[f] for f in INPUT_FIELDS if f in cols], wb.uncached(muni))
     return grid, book, header_row, cols
 
 
@@ -1154,15 +1154,21 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
     return []
 
 
-def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, input_cols: list[int]) -> None:
+def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, input_cols: list[int],
+                         uncached: Sequence[str] = ()) -> None:
     """An error value in any cell but an input cell (an 指標ID, a 評価指標, a grey column, a
     hidden 配布時 value, the identifier above the table): split wrote none there, and none
     of them is read as empty, as a label or as the text it shows. The row's check then gave
     a wrong reason (「行が削除されています」) or none (a 評価指標 「#N/A」 passed the swap check,
     a visible identifier was not compared). An input cell's error holds only its row
-    (validate, as in the master)."""
+    (validate, as in the master). A formula saved without its result (``uncached``: a tool
+    other than Excel saved the file) is refused there as an error value is: read as empty,
+    a 評価指標, a 基準値 or the 照合コード above the table passed unseen and the file was
+    imported, where 「#N/A」 in the same cell refused it."""
     found = [(f"{muni}!{cell_ref(r, col)}", e) for r, row in enumerate(grid, start=1) for col, v in enumerate(row, start=1)
              if (r <= header_row or col not in input_cols) and (e := error_value(v))]
+    found += [(f"{muni}!{ref}", NO_RESULT_VALUE) for ref in sorted(uncached, key=parse_ref)
+              if parse_ref(ref)[0] <= header_row or parse_ref(ref)[1] not in input_cols]
     if found:
         what = unread_kind(e for _where, e in found)
         raise Refused(f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルが{what}です（{unread_places(found)}）。"
