@@ -26,8 +26,8 @@ from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
 from .list_notes import dropped_by_rebuild
-from .history import (history_sheet, labels_of, read_history, read_kept, refuse_unrecordable, uncached_places,
-                      with_year)
+from .history import history_sheet, labels_of, read_history, read_kept, refuse_unrecordable, with_year
+from .findings import uncached_places
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows, unmatched_sheets

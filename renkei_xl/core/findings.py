@@ -127,6 +127,13 @@ NO_RESULT = _type(
     "Excel で開いて保存し直してください（Excel 以外の道具で作ったファイルで起きます）。"
     "または数式をやめて値を直接入力してください")
 
+
+def uncached_places(findings) -> frozenset:
+    """「指標!H8」 for each cell the reader found to be a formula without a saved result (NO_RESULT),
+    which it hands over as empty: the writers that copy cells on (split, 経年) refuse them."""
+    return frozenset(f.place for f in findings if f.type == NO_RESULT.code)
+
+
 # The step that mends a flagged master's results, and why a manual-calculation master's may be
 # stale with the step that ends it: the findings below and the commands that stop on them
 # (core.calc_on_load.refuse_stale) say the same words.

@@ -24,8 +24,8 @@ from .contract_read import YEAR_RANGE, text
 from .errors import UserError
 from .fiscal import DateParseError, parse_fiscal_year
 from .methods import NO_VALUE, rates_others
-from .findings import NO_RESULT
-from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Finding, Indicator, Result
+from .findings import uncached_places
+from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .looks import print_setup
@@ -314,11 +314,6 @@ def refuse_unrecordable(indicators: Sequence[Indicator], uncached: frozenset = f
                         "残すことはしません。何も変更していません）。"
                         "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください。"
                         + unread_advice(held))
-
-
-def uncached_places(findings: Sequence[Finding]) -> frozenset:
-    """「指標!H8」 for each cell the reader found to be a formula without a saved result."""
-    return frozenset(f.place for f in findings if f.type == NO_RESULT.code)
 
 
 def with_year(history: History, year: int, result: Result) -> History:

@@ -28,8 +28,8 @@ from .contract_read import Book, MasterData, check_fiscal_year, text, unlisted_t
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import (YearRecord, history_sheet, read_history, read_kept, refuse_unrecordable, renamed,
-                      uncached_places, with_year)
+from .history import YearRecord, history_sheet, read_history, read_kept, refuse_unrecordable, renamed, with_year
+from .findings import uncached_places
 from .layout import summary_title
 from .list_notes import dropped_by_rebuild, staff_headers, staff_notes
 from .deadlines import past_targets

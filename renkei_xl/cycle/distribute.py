@@ -357,11 +357,11 @@ def _check_no_unread_cells(planned: list, data: MasterData) -> None:
     from ..core.input_sheet import unread_cells
     from ..core.values import unread_advice, unread_kind, unread_places
 
-    from ..core.findings import NO_RESULT
+    from ..core.findings import uncached_places
     from ..core.values import NO_RESULT_VALUE
 
     by_id = {i.id: i for i in data.indicators}
-    uncached = frozenset(f.place for f in data.findings if f.type == NO_RESULT.code)
+    uncached = uncached_places(data.findings)
     found = [p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id, uncached)]
     # A row whose 指標ID is such a formula is read without an ID and left out of the copy: its
     # municipality's file lacked the row, where 「#N/A」 there stopped the split.

@@ -303,8 +303,9 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     Rows of the year just before the master's also correct 指標's 前年度実績 column
     (core.rollover.previous_from_records)."""
     from ..core.contract_read import Book
+    from ..core.findings import uncached_places
     from ..core.history import (MAX_CSV_BYTES, csv_rows, decode_csv, history_sheet, merged, parse_history_csv,
-                                read_history, read_kept, refuse_unrecordable, uncached_places)
+                                read_history, read_kept, refuse_unrecordable)
     from ..core.list_notes import dropped_by_rebuild
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
