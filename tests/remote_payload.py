@@ -194,14 +194,17 @@ def vba_subs(path: Path) -> list[str]:
       variable, Const, Declare, Enum or its member): "Ambiguous name detected";
     - a Sub inside #If ... #End If (not compiled under #If False, nor #If Mac on Windows);
     - a Sub whose action is not the project's Dictionary class (Scripting.Dictionary: error 13);
+    - a Sub named as a module (a project-level name too; the stricter reading);
     - every Sub of a module that uses, unqualified, a name two other modules make public
       and it does not declare itself: the module does not compile."""
-    modules = [_vba_names(code) for code in _vba_codes(path)
+    codes = _vba_codes(path)
+    modules = [_vba_names(code) for code in codes
                if not re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE)]
     counted = [name for module in modules for name in module["public"]]
     ambiguous = {name for name in counted if counted.count(name) > 1}
+    module_names = {m.lower() for code in codes for m in re.findall(r'^Attribute VB_Name = "([^"]*)"', code, re.MULTILINE)}
     return sorted(name for module in modules if not (module["uses"] - module["own"]) & ambiguous
-                  for key, name in module["subs"].items() if key not in ambiguous)
+                  for key, name in module["subs"].items() if key not in ambiguous | module_names)
 
 
 _VBA_SUB = re.compile(r"(?:Public )?Sub (\w+)\(\w+ As (?:Excel\.)?Workbook, \w+ As Dictionary\)$", re.IGNORECASE)

@@ -278,7 +278,8 @@ _STAFF_EXCEL_RULES = "\r\n".join([
     "Sub StaffScripting(wb As Workbook, action As Scripting.Dictionary)", "End Sub",
     "Sub StaffQualified(wb As Excel.Workbook, _", "                   action As Dictionary)", "End Sub",
     "' StaffCommented is switched off: _", "Sub StaffCommented(wb As Workbook, action As Dictionary)",
-    "Sub StaffOwn(wb As Workbook, action As Dictionary)", "End Sub", ""])
+    "Sub StaffOwn(wb As Workbook, action As Dictionary)", "End Sub",
+    "Sub StaffTools(wb As Workbook, action As Dictionary)", "End Sub", ""])
 
 
 def test_what_excel_cannot_run_by_name_is_not_replayable(master, tmp_path):
@@ -287,14 +288,15 @@ def test_what_excel_cannot_run_by_name_is_not_replayable(master, tmp_path):
     same name in another standard module is "Ambiguous name detected" as much as a second
     Sub; a Sub under ``#If False`` is not compiled, and one under ``#If Mac`` not on Windows;
     a line a comment continues (`` _``) is comment; a Sub taking a ``Scripting.Dictionary`` gets Remote.bas' Dictionary class (run-time error
-    13, and the project has no Scripting reference). ``Excel.Workbook``, a declaration with a
+    13, and the project has no Scripting reference); a Sub named as its module is taken as
+    ambiguous too (the stricter reading). ``Excel.Workbook``, a declaration with a
     line continuation and Option Private Module (hidden from other projects only) are what
     Excel runs. The model of Excel (tests/remote_payload.vba_subs) agrees."""
     staff = _with_staff_module(master, tmp_path / "staff.xlsm", _STAFF_EXCEL_RULES)
     subs = replayable_actions(workbook_modules(staff))
     assert not {"setWrapText", "setRowHeight", "setColumnWidth", "setHorizontalAlignment",
                 "setVerticalAlignment"} & subs, "a name public in two modules, whatever it names"
-    assert not {"StaffDisabled", "StaffMacOnly", "StaffScripting", "StaffCommented"} & subs
+    assert not {"StaffDisabled", "StaffMacOnly", "StaffScripting", "StaffCommented", "StaffTools"} & subs
     assert {"StaffQualified", "StaffOwn", "setValues", "setFontProperty", UNPROTECT} <= subs
     assert subs == frozenset(vba_subs(staff))
 

@@ -144,13 +144,17 @@ def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
     - a line a comment continues (``' note _``) is comment, not a Sub;
     - a Sub in a module that does not compile is not one: a module that uses, unqualified,
       a name two other modules make public stops at "Ambiguous name detected" (a staff
-      module defining GetRange or RenkeiTitle breaks RenkeiServer or Remote).
+      module defining GetRange or RenkeiTitle breaks RenkeiServer or Remote);
+    - a Sub named as a module (of any kind) is not one: a module's name is a project-level
+      name too (the stricter reading; not verified in Excel).
     VBA names are not case-sensitive. ``Option Private Module`` hides a module only from
     other projects, so its Subs stay replayable."""
+    modules = list(modules)
     shapes = [_shape(m.source) for m in modules if m.kind == STANDARD]
-    ambiguous = clashing_names(shapes)
-    return frozenset(name for shape in shapes if not (shape.uses - shape.names) & ambiguous.keys()
-                     for key, name in shape.replay.items() if key not in ambiguous)
+    clashes = clashing_names(shapes).keys()
+    not_run = clashes | {m.name.lower() for m in modules}
+    return frozenset(name for shape in shapes if not (shape.uses - shape.names) & clashes
+                     for key, name in shape.replay.items() if key not in not_run)
 
 
 def name_clashes(modules: Iterable[VbaModule]) -> dict[str, tuple[str, ...]]:
