@@ -260,12 +260,14 @@ def test_upgrade_macros_refuses_what_it_cannot_carry_and_changes_nothing(master,
 
 def test_upgrade_macros_refuses_a_staff_module_whose_public_name_is_also_ours(master, tmp_path):
     """qa-93: a staff module's public name that the tool's modules also have (its own
-    renkeiPageSetup, a new Sub of this release, or a GetRange as Remote.bas has) came over
-    as it was: RenkeiServer.bas then stops at Excel's compile error "Ambiguous name detected"
-    at every click, before anything is sent. Refused by name, the master byte-identical; a
+    renkeiPageSetup, a new Sub of this release, a GetRange as Remote.bas has, or a
+    RenkeiCallServer that only Renkei.bas calls) came over as it was: RenkeiServer.bas or the
+    button's own Renkei.bas then stops at Excel's compile error "Ambiguous name detected" at
+    every click, before anything is sent. Refused by name, the master byte-identical; a
     Private one, or a name in a class module, is no clash and comes over."""
     cases = {"renkeiPageSetup": "Public Sub renkeiPageSetup(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n",
-             "GetRange": "Public GetRange As Range\r\n"}
+             "GetRange": "Public GetRange As Range\r\n",
+             "RenkeiCallServer": "Public Sub RenkeiCallServer()\r\nEnd Sub\r\n"}   # only Renkei.bas calls it
     for name, source in cases.items():
         path = tmp_path / name / master.name
         path.parent.mkdir()

@@ -96,7 +96,7 @@ def _refuse_clashes(kept: Sequence[Module]) -> None:
         return
     modules = [VbaModule(m.name, STANDARD if m.kind == "standard" else OTHER, m.source)
                for m in [*our_modules(), *xlwings_modules(), *remote_modules(), *kept]]
-    for name, where in sorted(name_clashes(modules).items()):
+    for name, where in name_clashes(modules, replay_only=False).items():
         theirs, ours = [w for w in where if w in staff], [w for w in where if w not in staff]
         if theirs and ours:
             source = next(m.source for m in kept if m.name == theirs[0])

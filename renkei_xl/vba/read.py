@@ -157,12 +157,18 @@ def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
                      for key, name in shape.replay.items() if key not in not_run)
 
 
-def name_clashes(modules: Iterable[VbaModule]) -> dict[str, tuple[str, ...]]:
-    """Each public name (lower case) that two or more standard modules declare -> those
-    modules, by name: what staff must rename for the replay to run."""
+def name_clashes(modules: Iterable[VbaModule], *, replay_only: bool = True) -> dict[str, tuple[str, ...]]:
+    """The public names (lower case) two or more standard modules declare -> the modules
+    declaring it, by name: what staff must rename. ``replay_only``: only those that cost the
+    replay a Sub (a replayable Sub of that name, or a module holding such Subs that uses
+    it); a clash between two of staff's own modules that no replay touches is not the
+    replay's business."""
     shapes = [(m.name, _shape(m.source)) for m in modules if m.kind == STANDARD]
     clashes = clashing_names(shape for _, shape in shapes)
-    return {name: tuple(module for module, shape in shapes if name in shape.public) for name in clashes}
+    costly = clashes.keys() if not replay_only else {
+        name for _, shape in shapes if shape.replay for name in {*shape.replay, *(shape.uses - shape.names)}
+        if name in clashes}
+    return {name: tuple(module for module, shape in shapes if name in shape.public) for name in sorted(costly)}
 
 
 @dataclass(frozen=True)
