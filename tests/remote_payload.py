@@ -188,17 +188,64 @@ class SentOtherBook(AssertionError):
 
 def vba_subs(path: Path) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
-    the file's VBA, read with oletools (not the product's own reader, which it checks)."""
-    modules, counted = [], []
-    for code in _vba_codes(path):
-        if re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE):
-            continue   # document and class modules: Application.Run does not look there
-        modules.append({name.lower(): name for name in re.findall(
-            r"^(?:Public )?Sub (\w+)\(\w+ As Workbook, \w+ As Dictionary\)", code, re.MULTILINE | re.IGNORECASE)})
-        counted += {n.lower() for n in re.findall(r"^(?:Public )?(?:Sub|Function) (\w+)", code,
-                                                 re.MULTILINE | re.IGNORECASE)}
-    # A name two standard modules declare is ambiguous to an unqualified Application.Run: not run.
-    return sorted(name for names in modules for key, name in names.items() if counted.count(key) == 1)
+    the file's VBA that Excel's ``Application.Run name, wb, action`` runs, read with oletools
+    (not the product's own reader, which it checks). Not run (docs/excel-model.md):
+    - a name public in two standard modules, whatever each names (Sub, Function, Property,
+      variable, Const, Declare, Enum or its member): "Ambiguous name detected";
+    - a Sub inside #If ... #End If (not compiled under #If False, nor #If Mac on Windows);
+    - a Sub whose action is not the project's Dictionary class (Scripting.Dictionary: error 13);
+    - a Sub named as a module (a project-level name too; the stricter reading);
+    - every Sub of a module that uses, unqualified, a name two other modules make public
+      and it does not declare itself: the module does not compile."""
+    codes = _vba_codes(path)
+    modules = [_vba_names(code) for code in codes
+               if not re.search(r"^Attribute VB_(Base|Creatable|PredeclaredId|Exposed)", code, re.MULTILINE)]
+    counted = [name for module in modules for name in module["public"]]
+    ambiguous = {name for name in counted if counted.count(name) > 1}
+    module_names = {m.lower() for code in codes for m in re.findall(r'^Attribute VB_Name = "([^"]*)"', code, re.MULTILINE)}
+    return sorted(name for module in modules if not (module["uses"] - module["own"]) & ambiguous
+                  for key, name in module["subs"].items() if key not in ambiguous | module_names)
+
+
+_VBA_SUB = re.compile(r"(?:Public )?Sub (\w+)\(\w+ As (?:Excel\.)?Workbook, \w+ As Dictionary\)$", re.IGNORECASE)
+_VBA_PUBLIC = re.compile(r"(?:(?:Public )?(?:Static )?(?:Sub|Function|Property [GLS]et|Declare (?:PtrSafe )?(?:Sub|Function)"
+                         r"|Enum|Type) |(?:Public|Global) (?:Const )?)(\w+)", re.IGNORECASE)
+_VBA_PROCEDURE = re.compile(r"\w+ (?:Static )?(?:Sub|Function|Property|Declare|Enum|Type)\b", re.IGNORECASE)
+_VBA_OWN = re.compile(r"(?:Private|Dim|Static|Const|Public|Global|ReDim|Sub|Function|Property [GLS]et|Enum|Type|"
+                      r"Declare (?:PtrSafe )?(?:Sub|Function)|Optional|ByVal|ByRef|ParamArray|,|\()\s*(?:Const |Preserve |"
+                      r"WithEvents |(?:Sub|Function) )?(\w+)", re.IGNORECASE)
+
+
+def _vba_names(code: str) -> dict:
+    """One module's public names, names of its own, identifiers used, replayable Subs."""
+    out = {"public": set(), "own": set(), "uses": set(), "subs": {}}
+    depth, block = 0, None
+    joined = re.sub(r"(?:^|(?<=[ \t]))_[ \t]*\r?\n", " ", code, flags=re.MULTILINE)   # continuations, comments' too
+    for raw in joined.splitlines():
+        line = re.sub(r"\s+", " ", re.sub(r"(?i)(?:'|^\s*Rem\b).*", "", re.sub(r'"[^"]*"', '""', raw))).strip()
+        word = line.split(" ", 1)[0].lower()
+        if word.startswith("#"):
+            depth += word == "#if"
+            depth -= word == "#end" and depth > 0
+            continue
+        if word in ("attribute", "option", ""):
+            continue
+        if block == "enum" and word != "end":
+            out["public"].add(word)
+            continue
+        if m := _VBA_PUBLIC.match(line):
+            out["public"].add(m.group(1).lower())
+            if word in ("public", "global") and not _VBA_PROCEDURE.match(line):    # Public a As Long, b
+                out["public"].update(n.lower() for n in re.findall(r",\s*(\w+)", line))
+            block = "enum" if re.match(r"(?:Public )?Enum ", line, re.IGNORECASE) else None
+        if word == "end":
+            block = None
+        if depth == 0 and (sub := _VBA_SUB.match(line)):
+            out["subs"][sub.group(1).lower()] = sub.group(1)
+        out["own"].update(n.lower() for n in _VBA_OWN.findall(line))
+        out["uses"].update(n.lower() for n in re.findall(r"(?<![.\w])[A-Za-z]\w*", line))
+    out["own"] |= out["public"]
+    return out
 
 
 def freeze_leaves_hidden_sheets(path: Path) -> bool:

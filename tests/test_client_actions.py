@@ -18,7 +18,7 @@ from oletools.olevba import decompress_stream
 from remote_payload import vba_subs
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.excel.client import LOOK_GROUPS, REQUEST, UNPROTECT, ClientCannotReplay, fit_actions, request_action
-from renkei_xl.vba.read import STANDARD, VbaProjectError, replayable_actions, workbook_modules
+from renkei_xl.vba.read import STANDARD, VbaProjectError, name_clashes, replayable_actions, workbook_modules
 from realbooks import vba_modules
 
 DATA = Path(__file__).with_name("data")
@@ -260,6 +260,79 @@ def test_a_sub_two_standard_modules_define_is_not_replayable(master, tmp_path):
     assert subs == frozenset(vba_subs(staff))
     fitted = fit_actions([_action("setValues"), _action("setWrapText"), _action("alert")], subs)
     assert fitted.left_out == ("wrap",)
+
+
+_STAFF_EXCEL_RULES = "\r\n".join([
+    'Attribute VB_Name = "StaffTools"', "Option Explicit", "Option Private Module",
+    "Public setWrapText As Boolean, staffFlag As Long",
+    "Public Const setRowHeight As Long = 1",
+    'Declare PtrSafe Function setColumnWidth Lib "user32" Alias "GetTickCount" () As Long',
+    "Public Enum StaffKinds", "    setHorizontalAlignment = 1", "End Enum",
+    "Public Property Get setVerticalAlignment() As Long", "End Property",
+    "#If False Then",
+    "Sub StaffDisabled(wb As Workbook, action As Dictionary)", "End Sub",
+    "#End If",
+    "#If Mac Then",
+    "Sub StaffMacOnly(wb As Workbook, action As Dictionary)", "End Sub",
+    "#End If",
+    "Sub StaffScripting(wb As Workbook, action As Scripting.Dictionary)", "End Sub",
+    "Sub StaffQualified(wb As Excel.Workbook, _", "                   action As Dictionary)", "End Sub",
+    "' StaffCommented is switched off: _", "Sub StaffCommented(wb As Workbook, action As Dictionary)",
+    "Sub StaffOwn(wb As Workbook, action As Dictionary)", "End Sub",
+    "Sub StaffTools(wb As Workbook, action As Dictionary)", "End Sub", ""])
+
+
+def test_what_excel_cannot_run_by_name_is_not_replayable(master, tmp_path):
+    """Excel's rules for ``Application.Run "name", wb, action``, not a regex's (qa-93; each was
+    replayable before): a Public variable, Const, Declare, Enum member or Property of the
+    same name in another standard module is "Ambiguous name detected" as much as a second
+    Sub; a Sub under ``#If False`` is not compiled, and one under ``#If Mac`` not on Windows;
+    a line a comment continues (`` _``) is comment; a Sub taking a ``Scripting.Dictionary`` gets Remote.bas' Dictionary class (run-time error
+    13, and the project has no Scripting reference); a Sub named as its module is taken as
+    ambiguous too (the stricter reading). ``Excel.Workbook``, a declaration with a
+    line continuation and Option Private Module (hidden from other projects only) are what
+    Excel runs. The model of Excel (tests/remote_payload.vba_subs) agrees."""
+    staff = _with_staff_module(master, tmp_path / "staff.xlsm", _STAFF_EXCEL_RULES)
+    subs = replayable_actions(workbook_modules(staff))
+    assert not {"setWrapText", "setRowHeight", "setColumnWidth", "setHorizontalAlignment",
+                "setVerticalAlignment"} & subs, "a name public in two modules, whatever it names"
+    assert not {"StaffDisabled", "StaffMacOnly", "StaffScripting", "StaffCommented", "StaffTools"} & subs
+    assert {"StaffQualified", "StaffOwn", "setValues", "setFontProperty", UNPROTECT} <= subs
+    assert subs == frozenset(vba_subs(staff))
+    assert set(name_clashes(workbook_modules(staff))) == {
+        "setwraptext", "setrowheight", "setcolumnwidth", "sethorizontalalignment", "setverticalalignment"}
+
+
+def test_a_clash_no_replay_touches_is_not_named_and_one_it_touches_is():
+    """Two of staff's modules may share a public Const that nothing replayed uses: staff are
+    not sent after it when a look is left out for another reason (old macros). Once a module
+    holding replayable Subs uses it unqualified, that module does not compile: named."""
+    from renkei_xl.vba.read import VbaModule
+
+    modules = [VbaModule("A", STANDARD, "Public Const Version = 1\r\nSub Go(wb As Workbook, action As Dictionary)\r\n"
+                                        "End Sub\r\n"),
+               VbaModule("B", STANDARD, "Public Const Version = 2\r\n")]
+    assert name_clashes(modules) == {} and replayable_actions(modules) == {"Go"}
+    modules.append(VbaModule("C", STANDARD, "Sub Other(wb As Workbook, action As Dictionary)\r\n"
+                                            "    Debug.Print Version\r\nEnd Sub\r\n"))
+    assert name_clashes(modules) == {"version": ("A", "B")} and replayable_actions(modules) == {"Go"}
+
+
+def test_a_staff_module_that_breaks_our_modules_compile_leaves_their_subs_out(master, tmp_path):
+    """A staff module defining GetRange (Remote.bas' helper, which RenkeiServer.bas calls
+    unqualified) makes RenkeiServer "Ambiguous name detected" when it compiles: none of its
+    Subs run, while Remote's own, which find their module's GetRange first, still do. The
+    server then names the clash for staff (server.app), not the age of the macros."""
+    staff = _with_staff_module(master, tmp_path / "getrange.xlsm", "\r\n".join([
+        'Attribute VB_Name = "StaffTools"', "Option Explicit",
+        "Public Function GetRange(wb As Workbook, action As Dictionary) As Range",
+        "    Set GetRange = wb.Sheets(1).Range(\"A1\")", "End Function", ""]))
+    modules = workbook_modules(staff)
+    subs = replayable_actions(modules)
+    assert {"setValues", "setRangeColor", "addHyperlink"} <= subs
+    assert not {UNPROTECT, REQUEST, "setFontProperty", "renkeiSetText"} & subs
+    assert subs == frozenset(vba_subs(staff))
+    assert name_clashes(modules) == {"getrange": ("Remote", "StaffTools")}
 
 
 def test_a_master_whose_macros_lack_the_page_setup_gets_the_rest_and_the_upgrade_note():

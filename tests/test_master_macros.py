@@ -258,6 +258,38 @@ def test_upgrade_macros_refuses_what_it_cannot_carry_and_changes_nothing(master,
         assert path.read_bytes() == before
 
 
+def test_upgrade_macros_refuses_a_staff_module_whose_public_name_is_also_ours(master, tmp_path):
+    """qa-93: a staff module's public name that the tool's modules also have (its own
+    renkeiPageSetup, a new Sub of this release, a GetRange as Remote.bas has, or a
+    RenkeiCallServer that only Renkei.bas calls) came over as it was: RenkeiServer.bas or the
+    button's own Renkei.bas then stops at Excel's compile error "Ambiguous name detected" at
+    every click, before anything is sent. Refused by name, the master byte-identical; a
+    Private one, or a name in a class module, is no clash and comes over."""
+    cases = {"renkeiPageSetup": "Public Sub renkeiPageSetup(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n",
+             "GetRange": "Public GetRange As Range\r\n",
+             "RenkeiCallServer": "Public Sub RenkeiCallServer()\r\nEnd Sub\r\n"}   # only Renkei.bas calls it
+    for name, source in cases.items():
+        path = tmp_path / name / master.name
+        path.parent.mkdir()
+        path.write_bytes(master.read_bytes())
+        replace_vba_project(path, path, _staff_project(path, [Module("職員用", "standard", source)]))
+        before = path.read_bytes()
+        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                             capture_output=True, text=True)
+        assert out.returncode == 2 and f"「職員用」の名前「{name}」" in out.stderr, out.stderr
+        assert "名前が適切ではありません" in out.stderr and "Traceback" not in out.stderr
+        assert path.read_bytes() == before
+    path = tmp_path / "private" / master.name
+    path.parent.mkdir()
+    path.write_bytes(master.read_bytes())
+    replace_vba_project(path, path, _staff_project(path, [
+        Module("職員用", "standard", "Private Sub renkeiPageSetup()\r\nEnd Sub\r\n"),
+        Module("Tally", "class", "Public GetRange As Long\r\n")]))
+    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_upgrade_macros_gives_the_workbook_module_the_workbooks_code_name(master, tmp_path):
     """A workbook another language's Excel made names its document module in its own words
     (workbookPr codeName="DieseArbeitsmappe"): the new project's module is that one, not a

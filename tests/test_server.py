@@ -2094,6 +2094,42 @@ def test_looks_an_older_vba_cannot_draw_are_left_out_and_staff_told_to_upgrade(s
     assert "マクロが古い" not in current, current
 
 
+def _vba_with_staff_module(path: Path, source: str, server_url: str) -> None:
+    """``path``'s VBA project as this installation writes it, plus a standard module of
+    staff's own (``source``), as upgrade-macros carries one."""
+    from conftest import replace_vba_project
+    from renkei_xl.vba.inject import sheet_code_names
+    from renkei_xl.vba.project import Module, build_vba_project
+    from renkei_xl.vba.sources import our_modules, remote_modules, with_server, xlwings_modules
+
+    documents = [Module("ThisWorkbook", "document", ""), *(Module(n, "document", "") for n in sheet_code_names(path))]
+    staff = Module("StaffTools", "standard", f'Attribute VB_Name = "StaffTools"\r\nOption Explicit\r\n{source}\r\n')
+    replace_vba_project(path, path, build_vba_project([*documents, *with_server(our_modules(), server_url),
+                                                       *xlwings_modules(), *remote_modules(), staff]))
+
+
+def test_a_name_staff_made_public_twice_is_named_not_put_down_to_old_macros(server):
+    """qa-93: a staff module's ``Public setWrapText As Boolean`` makes Application.Run
+    "setWrapText" ambiguous, and its ``GetRange`` stops RenkeiServer.bas compiling ("Ambiguous
+    name detected"). The server leaves out what Excel cannot run, as for old macros, but
+    staff were told the macros were old and to have them upgraded, which carries staff's
+    module as it is: nothing changed. They read the name and the modules instead."""
+    master = _master_in(server, "名前の重なり")
+    _vba_with_staff_module(master, "Public setWrapText As Boolean", server.url)
+    response = server.post("recalc", _payload(master))
+    prompt, mode = _only_alert(response)
+    assert "setWrapText" not in {a["func"] for a in response.json()["actions"]}
+    assert "評価を再計算しました" in prompt.splitlines()[0] and "マクロが古い" not in prompt, prompt
+    assert "マクロの名前「setwraptext」が複数のモジュール（RenkeiServer・StaffTools）にあり" in prompt, prompt
+
+    _vba_with_staff_module(master, "Public Function GetRange() As Range\r\nEnd Function", server.url)
+    response = server.post("recalc", _payload(master))
+    assert response.status_code == 409, response.text
+    assert response.text.startswith("マクロの名前「getrange」が複数のモジュール（Remote・StaffTools）にあり、"
+                                    "サーバーの答えを Excel に書き込めません。"), response.text
+    assert "マクロの更新では直りません" in response.text and "古く" not in response.text
+
+
 # ====================================== reads stay in the folder of the master that clicked
 
 def test_links_out_of_the_clicking_masters_folder_are_never_read(server, tmp_path):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional, Sequence
 
 # The action that lifts the protection of the sheets a click writes (RenkeiServer.bas).
 UNPROTECT = "renkeiUnprotectSheets"
@@ -195,15 +195,38 @@ def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fi
     return Fitted(kept, tuple(g for g in LOOK_GROUPS if g in dropped))
 
 
-def upgrade_note(left_out: Iterable[str], shipped: frozenset[str]) -> str:
+def upgrade_note(left_out: Iterable[str], shipped: frozenset[str], clashes: Optional[Mapping[str, Sequence[str]]] = None) -> str:
     """What staff read when a look was left out that the macros of this installation draw
     (``shipped``): the master's VBA is older, and upgrade-macros brings the look back.
-    Looks that no shipped VBA draws (the chart, README) are not repeated at every click."""
+    Looks that no shipped VBA draws (the chart, README) are not repeated at every click.
+    With a name two of the master's modules make public (``clashes``, vba.read.name_clashes)
+    the macros are not old: Excel cannot run a Sub of that name, or any of a module that
+    uses it, and upgrade-macros carries staff's module as it is; staff read that instead."""
     fixable = [g for g in left_out if LOOK_GROUPS[g] <= shipped]
     if not fixable:
         return ""
+    if clashes:
+        return clash_text(clashes, "見た目の一部を付けていません")
     return (f"このマスターのマクロが古いため、{'・'.join(LOOK_NAMES[g] for g in fixable)}は付けていません。"
             "IT 担当者に、このマスターのマクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。")
+
+
+_NAME_SHOWN, _MODULE_SHOWN = 30, 20
+
+
+def clash_text(clashes: Mapping[str, Sequence[str]], what: str) -> str:
+    """The first of ``clashes`` (a name -> the modules declaring it), that ``what`` came of it,
+    and what IT does: rename one (Excel's "Ambiguous name detected"); within the server's
+    room for a note (core.alerts.SERVER_NOTE_CHARS) whatever the names' lengths."""
+    name, modules = sorted(clashes.items())[0]
+    more = f"（ほか {len(clashes) - 1} 件）" if len(clashes) > 1 else ""
+    return (f"マクロの名前「{_short(name, _NAME_SHOWN)}」{more}が複数のモジュール"
+            f"（{'・'.join(_short(m, _MODULE_SHOWN) for m in modules[:2])}）にあり、{what}。"
+            "IT 担当者に名前の重なりを直すよう依頼してください（マクロの更新では直りません）。")
+
+
+def _short(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def with_note(actions: list[dict], note: str) -> list[dict]:

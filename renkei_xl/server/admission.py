@@ -76,7 +76,7 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
         if caption in SAVED_BUTTONS:
             _saved(place, caption, master, live, state)
         try:
-            place.replayable = replayable_of(master)
+            place.replayable, place.clashes = replayable_of(master)
             locked, structure = protection_of(master)
         except UserError as exc:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None

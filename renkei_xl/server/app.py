@@ -48,7 +48,7 @@ from fastapi.responses import PlainTextResponse, Response
 from ..core import contract as c
 from ..core.errors import UserError
 from ..core.unsaved import BookState
-from ..excel.client import ClientCannotReplay, exact_numbers, fit_actions, request_action, upgrade_note, with_note
+from ..excel.client import ClientCannotReplay, clash_text, exact_numbers, fit_actions, request_action, upgrade_note, with_note
 from ..vba.sources import shipped_replayable
 from . import limits
 from . import log as server_log
@@ -567,6 +567,8 @@ def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, capti
         with confined(folder), noting_replaced(written):
             answer = run_button(entry, payload, place)
     except ClientCannotReplay as exc:
+        if place.clashes:
+            return 409, clash_text(place.clashes, "サーバーの答えを Excel に書き込めません。ブックは変更していません"), "名前の重複"
         return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "
                      f"{'、'.join(exc.missing)} がありません）。ブックは変更していません。IT 担当者に、このマスターの"
                      "マクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。"), "マクロが古い"
@@ -667,7 +669,7 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
         if RemoteClient.of(payload).vba:     # VBA-Web's parser would hand it long numbers as text
             actions = exact_numbers(actions)
         fitted = fit_actions(actions, place.replayable)
-        answer["actions"] = with_note(fitted.actions, upgrade_note(fitted.left_out, shipped_replayable()))
+        answer["actions"] = with_note(fitted.actions, upgrade_note(fitted.left_out, shipped_replayable(), place.clashes))
         return answer
     finally:
         impl.close()

@@ -19,7 +19,7 @@ from typing import Optional
 from ..core import contract as c
 from ..core.errors import UserError
 from ..core.filenames import path_chars
-from ..vba.read import VbaProjectError, replayable_actions, workbook_modules
+from ..vba.read import VbaProjectError, name_clashes, replayable_actions, workbook_modules
 
 _SEPARATORS = re.compile(r"[\\/]+")
 _FORBIDDEN = re.compile(r'[\x00-\x1f<>:"|?*]')
@@ -101,19 +101,22 @@ def _lookalike_note(path: Path) -> str:
             "名前をそろえてください。")
 
 
-def replayable_of(path: Path) -> frozenset[str]:
+def replayable_of(path: Path) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """What the saved master's VBA can replay, and the public names two of its modules
+    declare (renkei_xl.vba.read): what a left-out action is to be put down to."""
     stat = path.stat()
     return _replayable(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=64)
-def _replayable(path: str, _mtime_ns: int, _size: int) -> frozenset[str]:
+def _replayable(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
     """Cached per file version: the project is read once per save, not once per click."""
     try:
-        return replayable_actions(workbook_modules(path))
+        modules = workbook_modules(path)
     except VbaProjectError:
         raise UserError(f"マスター「{Path(path).name}」のマクロ（VBA プロジェクト）を読めません。"
                         "マクロ有効ブック（.xlsm）として保存し直してから、もう一度ボタンを押してください") from None
+    return replayable_actions(modules), name_clashes(modules)
 
 
 def protection_of(path: Path) -> tuple[frozenset[str], bool]:
@@ -153,6 +156,9 @@ class Place:
         # The actions the clicking master's VBA can replay (renkei_xl.server.admission reads
         # them from the saved master before the button runs; None: every action).
         self.replayable: Optional[frozenset[str]] = None
+        # The public names two of its standard modules declare (vba.read.name_clashes): then
+        # what it cannot replay is down to them, not to the macros' age.
+        self.clashes: dict[str, tuple[str, ...]] = {}
         # What admission read to hold a file-making button to the saved master: that
         # master's read (cycle.distribute.read_master_grids, for split) and the sent
         # workbook's data (for export). The button takes them rather than reading the same

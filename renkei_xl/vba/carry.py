@@ -77,7 +77,34 @@ def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module],
                             "コードを標準モジュールに移してから、もう一度実行してください（何も変更していません）")
         name = places[module.name.lower()] if kind == "document" else module.name
         kept.append(Module(name, kind, source))
+    _refuse_clashes(kept)
     return kept, _codepage(kept, project.codepage, documents)
+
+
+def _refuse_clashes(kept: Sequence[Module]) -> None:
+    """A staff module's public name that one of the tool's modules also makes public (a
+    renkeiPageSetup of their own, or a GetRange): every module that uses the name unqualified
+    no longer compiles ("Ambiguous name detected", Japanese Excel 「名前が適切ではありません」),
+    so the buttons stop at a compile error before they send anything, and Application.Run
+    cannot tell which to run. A new release's modules can bring a name staff's module already
+    has: refused by name before anything is written."""
+    from .read import STANDARD, VbaModule, name_clashes
+    from .sources import our_modules, remote_modules, xlwings_modules
+
+    staff = {m.name for m in kept if m.kind == "standard"}
+    if not staff:
+        return
+    modules = [VbaModule(m.name, STANDARD if m.kind == "standard" else OTHER, m.source)
+               for m in [*our_modules(), *xlwings_modules(), *remote_modules(), *kept]]
+    for name, where in name_clashes(modules, replay_only=False).items():
+        theirs, ours = [w for w in where if w in staff], [w for w in where if w not in staff]
+        if theirs and ours:
+            source = next(m.source for m in kept if m.name == theirs[0])
+            spelled = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source, re.IGNORECASE)
+            raise UserError(f"職員が書いたマクロのモジュール「{theirs[0]}」の名前「{spelled.group(0) if spelled else name}」は、"
+                            f"このツールのマクロ（{ours[0]}）にもあるため、マクロの入れ替え後にボタンが動きません（Excel の"
+                            "「名前が適切ではありません」）。VBA の画面で職員のモジュールのその名前を変えてから、"
+                            "もう一度実行してください（何も変更していません）")
 
 
 def _has_code(source: str) -> bool:

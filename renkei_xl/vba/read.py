@@ -34,16 +34,14 @@ _MODULESTREAMNAME, _MODULESTREAMNAMEUNICODE = 0x001A, 0x0032
 _MODULEOFFSET, _MODULETYPE_PROCEDURAL, _MODULETYPE_OTHER = 0x0031, 0x0021, 0x0022
 _MODULE_TERMINATOR = 0x002B
 
-# A public Sub that Application.Run can call with (wb, action): "Private Sub" is not one.
+# A public Sub that Application.Run can call with (wb, action), matched on a logical line
+# (continuations joined, comment and strings gone): "Private Sub" is not one. ``action`` is
+# the class Dictionary the project carries (xlwings' Dictionary.cls, what VBA-Web's ParseJson
+# makes): a Sub taking a Scripting.Dictionary gets run-time error 13 from Remote.bas' replay
+# (and a project without the Scripting reference does not compile it).
 _REPLAY_SUB = re.compile(
-    r"^[ \t]*(?:Public[ \t]+)?Sub[ \t]+(\w+)[ \t]*\([ \t]*(?:ByRef[ \t]+|ByVal[ \t]+)?\w+[ \t]+As[ \t]+Workbook"
-    r"[ \t]*,[ \t]*(?:ByRef[ \t]+|ByVal[ \t]+)?\w+[ \t]+As[ \t]+(?:\w+\.)?Dictionary[ \t]*\)",
-    re.IGNORECASE | re.MULTILINE)
-
-
-# Any procedure Application.Run could find by its name: a Sub or Function not declared Private.
-_PUBLIC_PROCEDURE = re.compile(r"^[ \t]*(?:(?:Public|Friend)[ \t]+)?(?:Static[ \t]+)?(?:Sub|Function)[ \t]+(\w+)",
-                               re.IGNORECASE | re.MULTILINE)
+    r"^(?:Public\s+)?Sub\s+(\w+)\s*\(\s*(?:ByRef\s+|ByVal\s+)?\w+\s+As\s+(?:Excel\.)?Workbook"
+    r"\s*,\s*(?:ByRef\s+|ByVal\s+)?\w+\s+As\s+Dictionary\s*\)\s*$", re.IGNORECASE)
 
 
 class VbaProjectError(ValueError):
@@ -134,17 +132,180 @@ def _declared(project: str) -> dict[str, str]:
 
 
 def replayable_actions(modules: Iterable[VbaModule]) -> frozenset[str]:
-    """The action names a VBA client replaying with Application.Run can run: a name that
-    two standard modules define is not one (an unqualified Application.Run cannot tell
-    which to run, and the replay stops there as for a missing Sub). VBA names are not
-    case-sensitive."""
-    standard = [m for m in modules if m.kind == STANDARD]
-    declared: dict[str, int] = {}     # any public procedure, whatever its parameters
-    for m in standard:
-        for name in {n.lower() for n in _PUBLIC_PROCEDURE.findall(m.source)}:
-            declared[name] = declared.get(name, 0) + 1
-    return frozenset(name for m in standard for name in _REPLAY_SUB.findall(m.source)
-                     if declared.get(name.lower(), 0) == 1)
+    """The action names a VBA client replaying with Application.Run can run.
+
+    Excel, not this reader, decides (each rule is one way the replay stopped halfway):
+    - a name that is public in two standard modules is not one: an unqualified
+      Application.Run cannot tell which to run. Any public name counts, not only a
+      procedure's: a Public variable, Const, Declare, Property, Enum or Type of that name
+      in another module is as ambiguous ("Ambiguous name detected");
+    - a Sub inside ``#If`` ... ``#End If`` is not one: whether it is compiled depends on
+      the client (Mac, VBA7, a #Const), and under ``#If False`` it does not exist;
+    - a line a comment continues (``' note _``) is comment, not a Sub;
+    - a Sub in a module that does not compile is not one: a module that uses, unqualified,
+      a name two other modules make public stops at "Ambiguous name detected" (a staff
+      module defining GetRange or RenkeiTitle breaks RenkeiServer or Remote);
+    - a Sub named as a module (of any kind) is not one: a module's name is a project-level
+      name too (the stricter reading; not verified in Excel).
+    VBA names are not case-sensitive. ``Option Private Module`` hides a module only from
+    other projects, so its Subs stay replayable."""
+    modules = list(modules)
+    shapes = [_shape(m.source) for m in modules if m.kind == STANDARD]
+    clashes = clashing_names(shapes).keys()
+    not_run = clashes | {m.name.lower() for m in modules}
+    return frozenset(name for shape in shapes if not (shape.uses - shape.names) & clashes
+                     for key, name in shape.replay.items() if key not in not_run)
+
+
+def name_clashes(modules: Iterable[VbaModule], *, replay_only: bool = True) -> dict[str, tuple[str, ...]]:
+    """The public names (lower case) two or more standard modules declare -> the modules
+    declaring it, by name: what staff must rename. ``replay_only``: only those that cost the
+    replay a Sub (a replayable Sub of that name, or a module holding such Subs that uses
+    it); a clash between two of staff's own modules that no replay touches is not the
+    replay's business."""
+    shapes = [(m.name, _shape(m.source)) for m in modules if m.kind == STANDARD]
+    clashes = clashing_names(shape for _, shape in shapes)
+    costly = clashes.keys() if not replay_only else {
+        name for _, shape in shapes if shape.replay for name in {*shape.replay, *(shape.uses - shape.names)}
+        if name in clashes}
+    return {name: tuple(module for module, shape in shapes if name in shape.public) for name in sorted(costly)}
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a standard module declares and uses, names in lower case: ``public`` (seen by
+    other modules), ``names`` (any name it declares itself, which its own code finds first:
+    module level, local, parameters), ``uses`` (identifiers its code refers to unqualified),
+    ``replay`` (its replayable Subs outside any #If, lower case -> as spelled)."""
+    public: frozenset[str]
+    names: frozenset[str]
+    uses: frozenset[str]
+    replay: dict[str, str]
+
+
+def clashing_names(shapes: "Iterable[_Shape]") -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for shape in shapes:
+        for name in shape.public:
+            counted[name] = counted.get(name, 0) + 1
+    return {name: n for name, n in counted.items() if n > 1}
+
+
+_PROCEDURE = re.compile(r"^(?:(Public|Private|Friend|Global)\s+)?(?:Static\s+)?"
+                        r"(?:Sub|Function|Property\s+(?:Get|Let|Set))\s+(\w+)\s*(?:\((.*?)\))?", re.IGNORECASE)
+_DECLARE = re.compile(r"^(?:(Public|Private)\s+)?Declare\s+(?:PtrSafe\s+)?(?:Sub|Function)\s+(\w+)", re.IGNORECASE)
+_BLOCK = re.compile(r"^(?:(Public|Private)\s+)?(Enum|Type)\s+(\w+)", re.IGNORECASE)
+_VARIABLES = re.compile(r"^(Public|Global|Private|Dim|Static|Const|ReDim)\s+(?:(?:Const|WithEvents|Preserve)\s+)?(.*)",
+                        re.IGNORECASE)
+_END = re.compile(r"^End\s+(Sub|Function|Property|Enum|Type)\b", re.IGNORECASE)
+_PARAMETER = re.compile(r"(?:^|,)\s*(?:Optional\s+)?(?:ByVal\s+|ByRef\s+)?(?:ParamArray\s+)?(\w+)", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"(?<![.\w])([A-Za-z]\w*)")
+
+
+def _shape(source: str) -> _Shape:
+    public: set[str] = set()
+    names: set[str] = set()
+    uses: set[str] = set()
+    replay: dict[str, str] = {}
+    depth = 0               # #If nesting
+    inside = None           # the block a line is in: "procedure", "enum" or "type"
+    enum_public = False
+    for line in _logical_lines(source):
+        lower = line.lower()
+        if lower.startswith("#"):
+            if re.match(r"#if\b", lower):
+                depth += 1
+            elif re.match(r"#end\s*if\b", lower):
+                depth = max(0, depth - 1)
+            continue
+        if lower.startswith("attribute ") or lower.startswith("option "):
+            continue
+        if _END.match(line):
+            inside = None
+            continue
+        if inside in ("enum", "type"):
+            member = re.match(r"(\w+)", line)
+            if member and inside == "enum" and enum_public:     # a public Enum's members are public names
+                public.add(member.group(1).lower())
+            continue
+        if inside is None and (proc := _PROCEDURE.match(line)) is not None:
+            name = proc.group(2).lower()
+            names.add(name)
+            if (proc.group(1) or "").lower() != "private":
+                public.add(name)
+            names.update(p.lower() for p in _PARAMETER.findall(proc.group(3) or ""))
+            if depth == 0 and (sub := _REPLAY_SUB.match(line)) is not None:
+                replay[sub.group(1).lower()] = sub.group(1)
+            inside = "procedure"
+            uses.update(_uses(line[proc.end():]))
+            continue
+        if inside is None and (decl := _DECLARE.match(line)) is not None:
+            names.add(decl.group(2).lower())
+            if (decl.group(1) or "").lower() != "private":
+                public.add(decl.group(2).lower())
+            continue
+        if inside is None and (block := _BLOCK.match(line)) is not None:
+            names.add(block.group(3).lower())
+            enum_public = (block.group(1) or "").lower() != "private"
+            if enum_public:
+                public.add(block.group(3).lower())
+            inside = block.group(2).lower()
+            continue
+        if (var := _VARIABLES.match(line)) is not None:
+            declared = [m.group(1).lower() for m in re.finditer(r"(?:^|,)\s*(\w+)", _top_level(var.group(2)))]
+            names.update(declared)
+            if inside is None and var.group(1).lower() in ("public", "global"):
+                public.update(declared)
+        uses.update(_uses(line))
+    return _Shape(frozenset(public), frozenset(names), frozenset(uses), replay)
+
+
+def _uses(code: str) -> set[str]:
+    return {m.lower() for m in _IDENTIFIER.findall(code)}
+
+
+def _top_level(text: str) -> str:
+    """``text`` without what its brackets hold (array bounds, a Const's value is kept out too)."""
+    out, depth = [], 0
+    for ch in text:
+        depth += ch == "("
+        if depth == 0:
+            out.append(ch)
+        depth -= ch == ")" and depth > 0
+    return re.sub(r"\bAs\s+(?:New\s+)?[\w.]+|=[^,]*", "", "".join(out), flags=re.IGNORECASE)
+
+
+def _logical_lines(source: str) -> Iterator[str]:
+    """The module's logical lines as VBA reads them: physical lines ending in `` _`` joined
+    (a comment's too: the comment then goes on), comments and string literals removed,
+    ``:``-separated statements apart."""
+    pending = ""
+    for physical in source.splitlines():
+        if re.search(r"(?:^|[ \t])_[ \t]*$", physical):
+            pending += re.sub(r"_[ \t]*$", " ", physical)
+            continue
+        line, pending = pending + physical, ""
+        for statement in _code(line).split(":"):
+            if statement.strip():
+                yield statement.strip()
+
+
+def _code(line: str) -> str:
+    """``line`` with each string literal emptied and its comment dropped."""
+    out, in_string = [], False
+    for ch in line:
+        if ch == '"':
+            in_string = not in_string
+            out.append(ch)
+        elif in_string:
+            continue
+        elif ch == "'":
+            break
+        else:
+            out.append(ch)
+    code = "".join(out)
+    rem = re.search(r"(?:^|:)\s*Rem\b", code, re.IGNORECASE)
+    return code[:rem.start()] if rem else code
 
 
 # ------------------------------------------------------------------------ the dir stream

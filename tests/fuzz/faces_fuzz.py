@@ -373,7 +373,7 @@ def live_face(entry: str, edited: Path, folder: Path):
     payload = payload_from_file(path, client=CLIENT["name"])
     payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
     place = Place(path.parent, "", "faces")
-    place.replayable = replayable_of(path)          # as server.admission reads them from the saved master
+    place.replayable, place.clashes = replayable_of(path)   # as server.admission reads them from the saved master
     locked, structure = protection_of(path)
     if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
