@@ -12,6 +12,7 @@ strings, cells without a reference, tables, names of a sheet, a chart sheet.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -26,8 +27,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
 from conftest import write_members
-from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, payload_book,
-                            payload_from_file, saved_book)
+from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, file_rows,
+                            payload_book, payload_from_file, saved_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 
 
@@ -87,6 +88,14 @@ def _hostile(path: Path) -> Path:
                                           '<c><v>1e3</v></c></row><row><c r="A13" t="b"><v>0</v></c></row>'
                                           "</sheetData>")
     members["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    # Links and a note on cells the file does not hold (openpyxl writes the cells it made
+    # for them): one in a merged area, one over part of one, one over four missing cells.
+    sheet = members["xl/worksheets/sheet2.xml"].decode("utf-8")
+    sheet, n = re.subn(r'<row r="(20|30)">.*?</row>', "", sheet)
+    assert n == 2
+    sheet = sheet.replace("</hyperlinks>", '<hyperlink ref="C8" location="\'日付\'!A2"/><hyperlink ref="N22:O23" '
+                          'location="\'日付\'!A3"/><hyperlink ref="A2:B3" location="\'日付\'!A4"/></hyperlinks>')
+    members["xl/worksheets/sheet2.xml"] = sheet.encode("utf-8")
     write_members(path, members)
     return path
 
@@ -112,6 +121,7 @@ def test_the_hostile_book_holds_what_it_is_for(hostile):
     assert dates["D1"].data_type == "e" and dates["A12"].value == "式の結果" and dates["C12"].value == 1000.0
     merged = wb["結合"]
     assert (merged.max_row, merged.max_column) == (30, 16) and merged["L20"].value == "#'日付'!A1"
+    assert merged["N23"].value == "'日付'!A3" and merged["B7"].value is None and merged["B6"].value == "B6:C9 の先頭"
     assert merged["B2"].protection.locked is False and merged["C7"].has_style
     assert wb.sheetnames[-1] == "グラフ" and len(wb.worksheets) == 3
 
@@ -131,10 +141,13 @@ def test_a_payload_book_holds_the_cells_openpyxl_loads(book, request):
 @pytest.mark.parametrize("client", [OFFICE_JS, VBA])
 @pytest.mark.parametrize("book", ["hostile", "sample_master_xlsm", "grafted_lo_master"])
 def test_a_payload_is_the_same_from_either_reading(book, client, request, monkeypatch, licensed):  # noqa: F811
-    """payload_from_file checks the two readings against each other when asked to."""
+    """payload_from_file and file_rows check the two readings against each other when asked to."""
     monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
-    payload = payload_from_file(request.getfixturevalue(book), client=client)
+    path = request.getfixturevalue(book)
+    payload = payload_from_file(path, client=client)
     assert payload["sheets"]
+    for sheet in payload["sheets"]:
+        file_rows(path, sheet["name"])     # the rows a test reads beside it, checked the same way
 
 
 def test_the_comparison_tells_a_date_from_its_number():
