@@ -310,7 +310,19 @@ def _vba_codes(path: Path) -> tuple[str, ...]:
     quarter of some modules' time. A package seen before, part for part (each part's name,
     CRC-32 and size, from the zip's directory), is not decompressed again: a payload asks
     for the modules six times, and digesting the project each time was a third of building
-    a payload from a file already loaded."""
+    a payload from a file already loaded. While a payload is built (``_payload_of``), the
+    modules are read once for its six questions."""
+    if _VBA_WITHIN_PAYLOAD.get("path") == str(path):
+        if "codes" not in _VBA_WITHIN_PAYLOAD:
+            _VBA_WITHIN_PAYLOAD["codes"] = _vba_codes_read(path)
+        return _VBA_WITHIN_PAYLOAD["codes"]
+    return _vba_codes_read(path)
+
+
+_VBA_WITHIN_PAYLOAD: dict = {}    # {"path": the file whose payload is being built, "codes": its modules}
+
+
+def _vba_codes_read(path: Path) -> tuple[str, ...]:
     from olefile import MAGIC
 
     with zipfile.ZipFile(path) as z:
@@ -546,6 +558,17 @@ def _sheet_values(ws, client: str) -> list[list]:
 def _payload_of(path: Path, wb, *, name: str | None, client: str, in_front: bool,
                 uncalculated: Optional[dict], entry: Optional[str]) -> dict:
     """payload_from_file's payload from the workbook ``wb`` read from ``path``, before JSON."""
+    _VBA_WITHIN_PAYLOAD.clear()
+    _VBA_WITHIN_PAYLOAD["path"] = str(path)
+    try:
+        return _payload_within(path, wb, name=name, client=client, in_front=in_front, uncalculated=uncalculated,
+                               entry=entry)
+    finally:
+        _VBA_WITHIN_PAYLOAD.clear()
+
+
+def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: bool,
+                    uncalculated: Optional[dict], entry: Optional[str]) -> dict:
     done = before_sending(path) if client == VBA else {}
     shared = client == VBA and file_shared(path)
     if shared and "shared" in done:
@@ -1926,9 +1949,15 @@ def _may_hold_array_formulas(path: Path) -> bool:
             book_rels = _rels(z, "xl/workbook.xml")
             sheets = [book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
                       for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS)]
-            return not sheets or any(part not in parts or _ARRAY_FORMULA.search(z.read(part)) for part in sheets)
+            return not sheets or any(part not in parts or _holds_array_formula(z.read(part)) for part in sheets)
     except (KeyError, TypeError, ET.ParseError):
         return True
+
+
+def _holds_array_formula(xml: bytes) -> bool:
+    """_ARRAY_FORMULA found in the part (its word looked for first: a search of every sheet
+    for the pattern was a tenth of building a payload)."""
+    return b"array" in xml and _ARRAY_FORMULA.search(xml) is not None
 
 
 TEXT_FORMAT = "@"    # 文字列: builtin numFmtId 49, or a custom format exactly "@" (openpyxl reads both so)
@@ -1950,12 +1979,13 @@ def file_text_formats(wb) -> dict[str, dict]:
                 lo = d.min or column_index_from_string(key)
                 cols.append([lo, d.max or lo])
         rows = sorted(r for r, d in ws.row_dimensions.items() if d.has_style and d.number_format == TEXT_FORMAT)
-        in_text = (lambda r, col: r in rows or any(lo <= col <= hi for lo, hi in cols))
+        text_rows = set(rows)
+        in_text = (lambda r, col: r in text_rows or any(lo <= col <= hi for lo, hi in cols))
         # openpyxl adds an empty cell without a style wherever a reader iterates over rows
         # (the workbook is shared): such a cell is taken as one the file does not hold.
         cells = sorted([r, col, cell.number_format == TEXT_FORMAT] for (r, col), cell in ws._cells.items()
                        if cell.number_format == TEXT_FORMAT
-                       or (in_text(r, col) and (cell.has_style or cell.value is not None)))
+                       or ((rows or cols) and in_text(r, col) and (cell.has_style or cell.value is not None)))
         if cells or rows or cols:
             out[ws.title] = {"cells": cells, "rows": rows, "cols": sorted(cols)}
     return out
