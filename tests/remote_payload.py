@@ -1520,14 +1520,16 @@ def payload_book(path: Path):
 
 
 def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
+    """ExcelReader.read (data_only) as far as a payload reads the book: no document
+    properties or theme; the strings and sheets read by the functions below. (The flags are
+    ``_cached_by_content``'s: this reading has one way.)"""
     from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
 
     reader = ExcelReader(str(path), data_only=True)
     reader.read_manifest()
     _read_strings(reader)
     reader.read_workbook()
-    from openpyxl.styles.stylesheet import apply_stylesheet
-
     apply_stylesheet(reader.archive, reader.wb)
     _read_payload_sheets(reader)
     reader.parser.assign_names()
@@ -1662,7 +1664,7 @@ def _column_numbers() -> dict[str, int]:
     return {get_column_letter(n): n for n in range(1, 18_279)}
 
 
-_COLS_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}cols"
+_COLS_TAG = _MAIN + "cols"
 
 
 def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts):
