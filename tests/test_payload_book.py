@@ -139,9 +139,11 @@ def test_a_payload_book_holds_the_cells_openpyxl_loads(book, request):
 
 
 @pytest.mark.parametrize("client", [OFFICE_JS, VBA])
-@pytest.mark.parametrize("book", ["hostile", "sample_master_xlsm", "grafted_lo_master"])
+@pytest.mark.parametrize("book", ["hostile", "sample_master_xlsm", "lo_master_xlsm"])
 def test_a_payload_is_the_same_from_either_reading(book, client, request, monkeypatch, licensed):  # noqa: F811
-    """payload_from_file and file_rows check the two readings against each other when asked to."""
+    """payload_from_file and file_rows check the two readings against each other when asked to.
+    (Not grafted_lo_master: a grafted sheet's note at XFD1048576 makes its used range the
+    whole sheet, a payload no client could send, in either reading.)"""
     monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
     path = request.getfixturevalue(book)
     payload = payload_from_file(path, client=client)
