@@ -21,7 +21,9 @@ seconds; copying a file costs nothing):
 - ``licensed`` (tests/test_buttons.py; import it by name): xlwings' remote engine with the
   noncommercial key, for the buttons' tests.
 - ``saved_book`` (tests/remote_payload.py): a saved workbook loaded by openpyxl once per
-  content; the ``file_*`` readers use it.
+  content; the ``file_*`` readers use it. ``payload_from_file`` and ``file_rows`` read
+  ``payload_book`` (the same cells, read faster; ``RENKEI_TEST_PAYLOAD_BOTH_WAYS=1`` checks
+  every payload against ``saved_book``).
 - ``shared_build`` (here): build any costly, read-only input once per test run.
 
 Slow modules run first (``pytest_collection_modifyitems``), so that the last file a worker

@@ -15,7 +15,9 @@ and bottom (vertical), underline True/False, number format None for General, row
 and column widths rounded to 0.1. Each reader asks ``saved_book`` for the workbook, which
 loads a file once per content and loader (openpyxl takes about a second for a master, and
 one comparison of two faces asks for ten attributes of four sheets): treat what it returns
-as read-only.
+as read-only. The payload and ``file_rows`` read ``payload_book`` instead: the same cells
+as openpyxl's load, read about three times faster, because almost every payload is of a
+file the test has just written (docs/performance.md, "The button model's reading").
 
 Excel is stricter than a kind model, so ``apply_actions`` refuses what Excel refuses, with
 the error Excel would raise (``ExcelError``): any write, clear, merge or format on a
@@ -55,9 +57,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import math
+import os
 import posixpath
 import re
 import zipfile
@@ -355,7 +359,19 @@ def _vba_codes(path: Path) -> tuple[str, ...]:
     quarter of some modules' time. A package seen before, part for part (each part's name,
     CRC-32 and size, from the zip's directory), is not decompressed again: a payload asks
     for the modules six times, and digesting the project each time was a third of building
-    a payload from a file already loaded."""
+    a payload from a file already loaded. While a payload is built (``_payload_of``), the
+    modules are read once for its six questions."""
+    if _VBA_WITHIN_PAYLOAD.get("path") == str(path):
+        if "codes" not in _VBA_WITHIN_PAYLOAD:
+            _VBA_WITHIN_PAYLOAD["codes"] = _vba_codes_read(path)
+        return _VBA_WITHIN_PAYLOAD["codes"]
+    return _vba_codes_read(path)
+
+
+_VBA_WITHIN_PAYLOAD: dict = {}    # {"path": the file whose payload is being built, "codes": its modules}
+
+
+def _vba_codes_read(path: Path) -> tuple[str, ...]:
     from olefile import MAGIC
 
     with zipfile.ZipFile(path) as z:
@@ -514,9 +530,94 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     that writes into the book): a master's VBA may stop only some buttons (shared_refused_to).
     A VBA client's master may stop before sending (ClientStopped), or send another book
     (SentOtherBook), as its RenkeiServer.bas does (``before_sending``); a group of sheets
-    and a shared workbook it does not deal with are the model's to refuse (``_excel``)."""
+    and a shared workbook it does not deal with are the model's to refuse (``_excel``).
+
+    The book is read with ``payload_book`` (the cached formula results, as Excel shows
+    them); with ``PAYLOAD_BOTH_WAYS`` set in the environment, the payload is built from
+    openpyxl's normal load too (``saved_book``) and the two must be the same, types included."""
     path = Path(path)
-    wb = saved_book(path, data_only=True)  # cached formula results, as Excel shows them
+    kwargs = dict(name=name, client=client, in_front=in_front, uncalculated=uncalculated, entry=entry)
+    if not os.environ.get(PAYLOAD_BOTH_WAYS):
+        return _json_payload(_payload_of(path, payload_book(path), **kwargs))
+    built = [_outcome(lambda: _payload_of(path, book, **kwargs))
+             for book in (payload_book(path), saved_book(path, data_only=True))]
+    difference = _first_difference(*built)
+    assert difference is None, f"{path}: payload_book and saved_book differ at {difference}"
+    if isinstance(built[0], BaseException):
+        raise built[0]
+    return _json_payload(built[0])
+
+
+# Set (to anything) in the environment: every payload is built from both readings of the
+# file and they are compared (payload_from_file).
+PAYLOAD_BOTH_WAYS = "RENKEI_TEST_PAYLOAD_BOTH_WAYS"
+
+
+def _outcome(build):
+    """What ``build()`` returns, or the AssertionError it raises (a refusal of the model's)."""
+    try:
+        return build()
+    except AssertionError as error:
+        return error
+
+
+def _first_difference(a, b, where: str = "") -> Optional[str]:
+    """Where two payloads (or their refusals) first differ: deep ==, the types too (a
+    DateSerial is not a float, True is not 1); None if nowhere."""
+    if type(a) is not type(b):
+        return f"{where or '.'}: {type(a).__name__} {a!r} != {type(b).__name__} {b!r}"
+    if isinstance(a, BaseException):
+        return None if str(a) == str(b) else f"{where or '.'}: {a} != {b}"
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return f"{where or '.'}: keys {list(a)} != {list(b)}"
+        return next((d for k in a if (d := _first_difference(a[k], b[k], f"{where}[{k!r}]"))), None)
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return f"{where or '.'}: {len(a)} items != {len(b)}"
+        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := _first_difference(x, y, f"{where}[{i}]"))), None)
+    if a != b and not (isinstance(a, float) and math.isnan(a) and math.isnan(b)):
+        return f"{where or '.'}: {a!r} != {b!r}"
+    return None
+
+
+def _json_payload(payload: dict) -> dict:
+    return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
+
+
+def _sheet_values(ws, client: str) -> list[list]:
+    """The sheet's values from A1 to its used range's last cell, as the client writes them
+    ([[]] for an empty sheet), read from the cells the workbook holds (an openpyxl
+    workbook's or ``payload_book``'s) without making the missing ones."""
+    cells = ws._cells
+    height, width = ws.max_row, ws.max_column
+    if height == 1 and width == 1 and getattr(cells.get((1, 1)), "value", None) is None:
+        return [[]]
+    get, blank = cells.get, _json_value(None, client)
+    rows = []
+    for r in range(1, height + 1):
+        row = []
+        for col in range(1, width + 1):
+            cell = get((r, col))
+            row.append(blank if cell is None else _json_value(cell.value, client))
+        rows.append(row)
+    return rows
+
+
+def _payload_of(path: Path, wb, *, name: str | None, client: str, in_front: bool,
+                uncalculated: Optional[dict], entry: Optional[str]) -> dict:
+    """payload_from_file's payload from the workbook ``wb`` read from ``path``, before JSON."""
+    _VBA_WITHIN_PAYLOAD.clear()
+    _VBA_WITHIN_PAYLOAD["path"] = str(path)
+    try:
+        return _payload_within(path, wb, name=name, client=client, in_front=in_front, uncalculated=uncalculated,
+                               entry=entry)
+    finally:
+        _VBA_WITHIN_PAYLOAD.clear()
+
+
+def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: bool,
+                    uncalculated: Optional[dict], entry: Optional[str]) -> dict:
     done = before_sending(path) if client == VBA else {}
     shared = client == VBA and file_shared(path)
     if shared and "shared" in done:
@@ -529,11 +630,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     charts = file_charts(path) if client == OFFICE_JS else {}
     sheets = []
     for ws in wb.worksheets:
-        if ws.max_row == 1 and ws.max_column == 1 and ws.cell(1, 1).value is None:
-            values = [[]]
-        else:
-            values = [[_json_value(v, client) for v in row] for row in ws.iter_rows(
-                min_row=1, min_col=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True)]
+        values = _sheet_values(ws, client)
         if client == VBA and "calculate" not in done:
             for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
                 r, col = parse_ref(ref)
@@ -602,7 +699,7 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
                           "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
                                            if n not in {ws.title for ws in wb.worksheets}]
                           if client == VBA and sends_chart_sheets(path) else None}
-    return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
+    return payload
 
 
 def sends_chart_sheets(path: Path) -> bool:
@@ -632,7 +729,7 @@ def _unsendable_errors(wb, sheets: list[dict]) -> list[list]:
         for r, row in enumerate(sheet["values"], start=1):
             for c, v in enumerate(row, start=1):
                 if (isinstance(v, str) and v.startswith("#") and v not in VBA_JSON_ERRORS
-                        and ws.cell(r, c).data_type == "e"):
+                        and getattr(ws._cells.get((r, c)), "data_type", "n") == "e"):
                     out.append([i, r, c])
     return out
 
@@ -1431,6 +1528,396 @@ def _load_keeping_merged_styles(path: Path):
         return load_workbook(path)
 
 
+# ------------------------------------------------- a saved file, as a client reads it
+
+class _Held:
+    """A cell of ``payload_book``: what the payload's readers ask of an openpyxl cell (value,
+    data_type, has_style, number_format, protection), without the Cell object openpyxl
+    binds for every cell, which was half of a load. ``facts``: ``_style_facts`` of its style."""
+
+    __slots__ = ("value", "data_type", "facts")
+
+    def __init__(self, value, data_type: str, facts: tuple):
+        self.value, self.data_type, self.facts = value, data_type, facts
+
+    has_style = property(lambda self: self.facts[0])
+    number_format = property(lambda self: self.facts[1])
+    protection = property(lambda self: self.facts[2])
+
+
+class _HeldMerged(_Held):
+    """A merged area's cell other than its top-left one (openpyxl's MergedCell): no value."""
+
+    __slots__ = ()
+
+
+def payload_book(path: Path):
+    """The saved workbook as ``payload_from_file`` reads it: an openpyxl Workbook (the
+    workbook part, styles, names, sheets with their protection, views, tables, row and
+    column formats, as openpyxl reads them) whose cells are ``_Held`` (the cached values,
+    a date- or time-formatted cell's as the DateSerial it holds: ``saved_book(data_only=True)``
+    read faster). The cells are read from the sheet's XML here, as openpyxl's WorkSheetParser
+    reads them (``_sheet_of``); what openpyxl does with a sheet beside them is done with its
+    own code on the few cells concerned (merged areas, hyperlinks, comments), so the extent,
+    values and looks are a normal load's: ``PAYLOAD_BOTH_WAYS`` checks that. Loaded once per
+    content, as ``saved_book``; read it, never change it."""
+    path = Path(path)
+    data = path.read_bytes()
+    return _payload_loaded(hashlib.sha256(data).hexdigest(), path.suffix.lower(), True, False, path)
+
+
+def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
+    """ExcelReader.read (data_only) as far as a payload reads the book: no document
+    properties or theme; the strings and sheets read by the functions below. (The flags are
+    ``_cached_by_content``'s: this reading has one way.)"""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    reader = ExcelReader(str(path), data_only=True)
+    reader.read_manifest()
+    _read_strings(reader)
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    _read_payload_sheets(reader)
+    reader.parser.assign_names()
+    reader.archive.close()
+    return reader.wb
+
+
+_payload_loaded = _cached_by_content(_read_payload_book)
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _read_strings(reader) -> None:
+    """ExcelReader.read_strings (openpyxl's read_string_table), each string's text as
+    ``_text_content`` reads it."""
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    ct = reader.package.find(SHARED_STRINGS)
+    if ct is not None:
+        root = ET.fromstring(reader.archive.read(ct.PartName[1:]))
+        reader.shared_strings = [_text_content(si).replace("x005F_", "") for si in root.iter(_MAIN + "si")]
+
+
+def _text_content(node) -> str:
+    """openpyxl's ``Text.from_tree(node).content`` (a shared or inline string: its <t>, then
+    each run's <t>, whatever their namespace; the last one where an element has several),
+    without the objects it makes on the way (a third of reading a sheet of inline strings)."""
+    plain, runs = None, []
+    for el in node:
+        name = el.tag.rpartition("}")[2]
+        if name == "t":
+            plain = el.text
+        elif name == "r":
+            text = None
+            for part in el:
+                if part.tag.rpartition("}")[2] == "t":
+                    text = part.text
+            runs.append(text)
+    return "".join(([] if plain is None else [plain]) + [text for text in runs if text is not None])
+
+
+def _read_payload_sheets(reader) -> None:
+    """ExcelReader.read_worksheets without what no payload reads (drawings, charts, pivot
+    tables, conditional formats), the cells bound as ``_Held``."""
+    from openpyxl.comments.comment_sheet import CommentSheet
+    from openpyxl.packaging.relationship import RelationshipList, get_dependents, get_rels_path
+    from openpyxl.worksheet.table import Table
+    from openpyxl.xml.constants import COMMENTS_NS
+    from openpyxl.xml.functions import fromstring
+
+    wb = reader.wb
+    facts = _StyleFacts(wb)
+    for sheet, rel in reader.parser.find_sheets():
+        if rel.target not in reader.valid_files:
+            continue
+        if "chartsheet" in rel.Type:
+            reader.read_chartsheet(sheet, rel)
+            continue
+        rels_path = get_rels_path(rel.target)
+        rels = get_dependents(reader.archive, rels_path) if rels_path in reader.valid_files else RelationshipList()
+        ws = wb.create_sheet(sheet.name)
+        ws._rels = rels
+        parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts)
+        binder = _PayloadSheetBinder(ws, parsed)
+        ws._cells = parsed.cells
+        binder.bind_merged_cells(facts)
+        binder.promote_linked(facts)
+        binder.bind_hyperlinks()
+        binder.bind_col_dimensions()
+        binder.bind_row_dimensions()
+        binder.bind_tables()
+        binder.bind_properties()
+        for r in rels.find(COMMENTS_NS):    # a cell with a note exists, as openpyxl binds the note
+            comments = CommentSheet.from_tree(fromstring(reader.archive.read(r.target)))
+            for ref, _comment in comments.comments:
+                ws[ref]
+        for t in binder.tables:
+            ws.add_table(Table.from_tree(fromstring(reader.archive.read(t))))
+        ws.sheet_state = sheet.state
+
+
+class _StyleFacts:
+    """(has_style, number_format, protection, the style array as a tuple) of a cell styled
+    so, asked of a real openpyxl cell once per style of the book."""
+
+    def __init__(self, wb):
+        from openpyxl.worksheet.worksheet import Worksheet
+
+        self.wb, self.ws = wb, Worksheet(wb)
+        self.by_array: dict[tuple, tuple] = {}
+        self.by_id: dict[int, tuple] = {}
+        self.merged: dict[tuple, tuple] = {}     # _merged_looks, per kind of merged area
+
+    def of_array(self, array) -> tuple:
+        from openpyxl.cell import Cell
+        from openpyxl.styles.cell_style import StyleArray
+
+        key = tuple(array)
+        held = self.by_array.get(key)
+        if held is None:
+            cell = Cell(self.ws, row=1, column=1, style_array=StyleArray(key))
+            held = self.by_array[key] = (cell.has_style, cell.number_format, cell.protection, key)
+        return held
+
+    def of_id(self, style_id: int) -> tuple:
+        held = self.by_id.get(style_id)
+        if held is None:
+            held = self.by_id[style_id] = self.of_array(self.wb._cell_styles[style_id])
+        return held
+
+    def real(self, held, ws, row: int, col: int):
+        """The openpyxl cell a ``_Held`` stands for, in ``ws`` at (row, col)."""
+        from openpyxl.cell import Cell, MergedCell
+        from openpyxl.styles.cell_style import StyleArray
+
+        if not isinstance(held, _Held):
+            return held
+        if isinstance(held, _HeldMerged):
+            cell = MergedCell(ws, row, col)
+            cell._style = StyleArray(held.facts[3])
+            return cell
+        cell = Cell(ws, row=row, column=col, style_array=StyleArray(held.facts[3]))
+        cell._value, cell.data_type = held.value, held.data_type
+        return cell
+
+
+@functools.lru_cache(maxsize=None)
+def _column_numbers() -> dict[str, int]:
+    """Column letters (upper case, as far as openpyxl's column_index_from_string reads
+    them: ZZZ) -> their number."""
+    from openpyxl.utils import get_column_letter
+
+    return {get_column_letter(n): n for n in range(1, 18_279)}
+
+
+_COLS_TAG = _MAIN + "cols"
+
+
+def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts):
+    """What openpyxl's WorkSheetParser (data_only, its from_excel as DateSerial) reads of a
+    sheet's part that a payload needs: every <c> as parse_cell reads it (position, value,
+    type, style), the rows' and columns' attributes, protection, views, merged areas,
+    hyperlinks and table parts (openpyxl's own classes for these)."""
+    from types import SimpleNamespace
+
+    from openpyxl.utils import coordinate_to_tuple, get_column_letter
+    from openpyxl.utils.datetime import from_ISO8601
+    from openpyxl.worksheet import _reader as r
+    from openpyxl.worksheet.hyperlink import HyperlinkList
+    from openpyxl.worksheet.merge import MergeCells
+    from openpyxl.worksheet.protection import SheetProtection
+    from openpyxl.worksheet.table import TablePartList
+    from openpyxl.worksheet.views import SheetViewList
+
+    parsed = SimpleNamespace(cells={}, row_dimensions={}, column_dimensions={}, hyperlinks=HyperlinkList(),
+                             tables=TablePartList(), merged_cells=None)
+    cells, of_id, by_id, cast = parsed.cells, facts.of_id, facts.by_id, r._cast_number
+    columns = _column_numbers()
+    value_tag, inline = r.VALUE_TAG, r.INLINE_STRING
+    root = ET.fromstring(data)
+    data_parts = []
+    for part in root:
+        tag = part.tag
+        if tag == r.DATA_TAG:
+            data_parts.append(part)
+        elif tag == _COLS_TAG:
+            for col in part:
+                if col.tag == r.COL_TAG:
+                    attrs = dict(col.attrib)
+                    attrs["index"] = get_column_letter(int(attrs["min"]))
+                    parsed.column_dimensions[attrs["index"]] = attrs
+        elif tag == r.PROT_TAG:
+            parsed.protection = SheetProtection.from_tree(part)
+            if part.get("password") is not None:
+                parsed.protection.set_password(part.get("password"), True)
+        elif tag == r.VIEWS_TAG:
+            parsed.views = SheetViewList.from_tree(part)
+        elif tag == r.MERGE_TAG:
+            parsed.merged_cells = MergeCells.from_tree(part)
+        elif tag == r.HYPERLINK_TAG:
+            parsed.hyperlinks = HyperlinkList.from_tree(part)
+        elif tag == r.TABLE_TAG:
+            parsed.tables = TablePartList.from_tree(part)
+    row_counter = 0
+    for data_part in data_parts:
+        for row_el in data_part:
+            if row_el.tag != r.ROW_TAG:
+                continue
+            attrs = row_el.attrib
+            if "r" in attrs:
+                try:
+                    row_counter = int(attrs["r"])
+                except ValueError:
+                    val = float(attrs["r"])
+                    if not val.is_integer():
+                        raise ValueError(f"{attrs['r']} is not a valid row number")
+                    row_counter = int(val)
+            else:
+                row_counter += 1
+            col_counter = 0
+            if {k for k in attrs if not k.startswith("{")} - {"r", "spans"}:
+                parsed.row_dimensions[str(row_counter)] = dict(attrs)
+            digits = attrs.get("r", "")
+            digits = digits if digits.isdigit() and digits.isascii() else None
+            for el in row_el:
+                get = el.get
+                data_type, coordinate, style_id = get("t", "n"), get("r"), get("s", 0)
+                if style_id:
+                    style_id = int(style_id)
+                value = None if data_type == "inlineStr" else (el.findtext(value_tag, None) or None)
+                if coordinate:
+                    # coordinate_to_tuple's reading, its letters looked up directly where the
+                    # cell's row is its row's (the row counted from the same digits)
+                    col = digits and coordinate.endswith(digits) and columns.get(coordinate[:-len(digits)])
+                    if col:
+                        row = row_counter
+                    else:
+                        row, col = coordinate_to_tuple(coordinate)
+                    col_counter = col
+                else:
+                    col_counter += 1
+                    row, col = row_counter, col_counter
+                if value is not None:
+                    if data_type == "n":
+                        value = cast(value)
+                        if style_id in date_formats:
+                            data_type = "d"
+                            try:
+                                value = DateSerial(value)
+                            except (OverflowError, ValueError):
+                                data_type, value = "e", "#VALUE!"
+                    elif data_type == "s":
+                        value = strings[int(value)]
+                    elif data_type == "b":
+                        value = bool(int(value))
+                    elif data_type == "str":
+                        data_type = "s"
+                    elif data_type == "d":
+                        value = from_ISO8601(value)
+                elif data_type == "inlineStr":
+                    child = el.find(inline)
+                    if child is not None:
+                        data_type, value = "s", _text_content(child)
+                cells[(row, col)] = _Held(value, data_type, by_id.get(style_id) or of_id(style_id))
+    return parsed
+
+
+def _merged_looks(facts: _StyleFacts, start, end, h: int, w: int):
+    """openpyxl's MergedCellRange on an area of h × w cells whose top-left and bottom-right
+    cells are ``start`` and ``end`` (None: not in the file): the kind (_Held, _HeldMerged)
+    and facts of its top-left cell afterwards, and a _HeldMerged per other cell."""
+    from openpyxl.cell import MergedCell
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.merge import MergedCellRange
+
+    scratch = facts.ws
+    scratch._cells = {}
+    for held, at in ((start, (1, 1)), (end, (h, w))):
+        if held is not None:
+            scratch._cells[at] = facts.real(held, scratch, *at)
+    scratch._clean_merge_range(MergedCellRange(scratch, f"A1:{get_column_letter(w)}{h}"))
+    top_left = scratch._cells[(1, 1)]
+    followers = {at: _HeldMerged(None, "n", facts.of_array(cell._style))
+                 for at, cell in scratch._cells.items() if at != (1, 1)}
+    return (_HeldMerged if isinstance(top_left, MergedCell) else _Held), facts.of_array(top_left._style), followers
+
+
+class _PayloadSheetBinder:
+    """openpyxl's WorksheetReader binding a parsed sheet (``_sheet_of``) to its worksheet:
+    its own code for the hyperlinks, rows, columns, tables and properties; the merged areas
+    through ``bind_merged_cells`` below."""
+
+    from openpyxl.worksheet._reader import WorksheetReader as _reader
+    bind_hyperlinks = _reader.bind_hyperlinks
+    normalize_merged_cell_link = _reader.normalize_merged_cell_link
+    bind_col_dimensions = _reader.bind_col_dimensions
+    bind_row_dimensions = _reader.bind_row_dimensions
+    bind_tables = _reader.bind_tables
+    bind_properties = _reader.bind_properties
+    del _reader
+
+    def __init__(self, ws, parsed):
+        self.ws, self.parser, self.tables = ws, parsed, []
+
+    def bind_merged_cells(self, facts: _StyleFacts) -> None:
+        """WorksheetReader.bind_merged_cells as it leaves the cells: every cell of a merged
+        area there (its top-left one made if the file has none), the others openpyxl's
+        MergedCell, their looks (borders from the top-left cell, its protection) as
+        openpyxl's MergedCellRange gives them. Those cost a few style look-ups per cell
+        (a fifth of a normal load), so openpyxl's own code runs on the area folded to at
+        most 3 × 3 cells (first, inner and last row and column: the cells of a class get
+        the same look), once per kind of area (its fold, its top-left and bottom-right
+        cells' styles), and the looks are copied out."""
+        from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+
+        if not self.parser.merged_cells:
+            return
+        cells, ranges = self.ws._cells, []
+        for cr in self.parser.merged_cells.mergeCell:
+            area = CellRange(cr.ref)
+            r1, c1, r2, c2 = area.min_row, area.min_col, area.max_row, area.max_col
+            h, w = 1 + (r2 > r1) + (r2 > r1 + 1), 1 + (c2 > c1) + (c2 > c1 + 1)
+            start = cells.get((r1, c1))
+            end = cells.get((r2, c2)) if (r2, c2) != (r1, c1) else None
+            key = (h, w) + tuple(held and (type(held), held.facts[3]) for held in (start, end))
+            if key not in facts.merged:
+                facts.merged[key] = _merged_looks(facts, start, end, h, w)
+            kind, start_facts, followers = facts.merged[key]
+            if kind is _Held and start is not None:
+                cells[(r1, c1)] = _Held(start.value, start.data_type, start_facts)
+            else:
+                cells[(r1, c1)] = kind(None, "n", start_facts)
+            for r in range(r1, r2 + 1):
+                sr = 1 if r == r1 else h if r == r2 else 2
+                for c in range(c1, c2 + 1):
+                    if r != r1 or c != c1:
+                        cells[(r, c)] = followers[(sr, 1 if c == c1 else w if c == c2 else 2)]
+            ranges.append(area)
+        self.ws.merged_cells = MultiCellRange(ranges)
+
+    def promote_linked(self, facts: _StyleFacts) -> None:
+        """Make the cells a hyperlink lands on openpyxl's own again (a Cell takes the link's
+        target as its value when empty; a MergedCell refuses the link, its area's top-left
+        cell takes it), so that bind_hyperlinks does to them what it does in a normal load."""
+        from openpyxl.utils import range_boundaries
+
+        cells = self.ws._cells
+        for link in self.parser.hyperlinks.hyperlink:
+            min_col, min_row, max_col, max_row = range_boundaries(link.ref)
+            for r in range(min_row, max_row + 1):
+                for c in range(min_col, max_col + 1):
+                    held = cells.get((r, c))
+                    if isinstance(held, _HeldMerged) and ":" not in link.ref:
+                        for area in self.ws.merged_cells.ranges:
+                            start = (area.min_row, area.min_col)
+                            if (area.min_row <= r <= area.max_row and area.min_col <= c <= area.max_col
+                                    and isinstance(cells.get(start), _Held)):
+                                cells[start] = facts.real(cells[start], self.ws, *start)
+                    if isinstance(held, _Held):
+                        cells[(r, c)] = facts.real(held, self.ws, r, c)
+
+
 def _rgb(color) -> Optional[str]:
     if color is None or getattr(color, "type", None) != "rgb" or not isinstance(color.rgb, str):
         return None
@@ -1513,9 +2000,15 @@ def _may_hold_array_formulas(path: Path) -> bool:
             book_rels = _rels(z, "xl/workbook.xml")
             sheets = [book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
                       for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS)]
-            return not sheets or any(part not in parts or _ARRAY_FORMULA.search(z.read(part)) for part in sheets)
+            return not sheets or any(part not in parts or _holds_array_formula(z.read(part)) for part in sheets)
     except (KeyError, TypeError, ET.ParseError):
         return True
+
+
+def _holds_array_formula(xml: bytes) -> bool:
+    """_ARRAY_FORMULA found in the part (its word looked for first: a search of every sheet
+    for the pattern was a tenth of building a payload)."""
+    return b"array" in xml and _ARRAY_FORMULA.search(xml) is not None
 
 
 TEXT_FORMAT = "@"    # 文字列: builtin numFmtId 49, or a custom format exactly "@" (openpyxl reads both so)
@@ -1537,12 +2030,13 @@ def file_text_formats(wb) -> dict[str, dict]:
                 lo = d.min or column_index_from_string(key)
                 cols.append([lo, d.max or lo])
         rows = sorted(r for r, d in ws.row_dimensions.items() if d.has_style and d.number_format == TEXT_FORMAT)
-        in_text = (lambda r, col: r in rows or any(lo <= col <= hi for lo, hi in cols))
+        text_rows = set(rows)
+        in_text = (lambda r, col: r in text_rows or any(lo <= col <= hi for lo, hi in cols))
         # openpyxl adds an empty cell without a style wherever a reader iterates over rows
         # (the workbook is shared): such a cell is taken as one the file does not hold.
         cells = sorted([r, col, cell.number_format == TEXT_FORMAT] for (r, col), cell in ws._cells.items()
                        if cell.number_format == TEXT_FORMAT
-                       or (in_text(r, col) and (cell.has_style or cell.value is not None)))
+                       or ((rows or cols) and in_text(r, col) and (cell.has_style or cell.value is not None)))
         if cells or rows or cols:
             out[ws.title] = {"cells": cells, "rows": rows, "cols": sorted(cols)}
     return out
@@ -1696,10 +2190,18 @@ def file_charts(path: Path) -> dict[str, list[str]]:
 
 
 def file_rows(path: Path, sheet: str) -> list[list[object]]:
-    """A sheet of a saved file as rows from A1, trailing empty rows and columns dropped."""
-    ws = saved_book(path, data_only=True)[sheet]
-    cells = {(cell.row, cell.column): _openpyxl_date(cell) for row in ws.iter_rows() for cell in row
-             if cell.value is not None}
+    """A sheet of a saved file as rows from A1, trailing empty rows and columns dropped
+    (read with ``payload_book``: a test reads the rows of the file whose payload it built;
+    with ``PAYLOAD_BOTH_WAYS``, checked against openpyxl's normal load as the payload is)."""
+    rows = _rows_of(payload_book(path), sheet)
+    if os.environ.get(PAYLOAD_BOTH_WAYS):
+        difference = _first_difference(rows, _rows_of(saved_book(path, data_only=True), sheet))
+        assert difference is None, f"{path}: payload_book and saved_book differ at {sheet}{difference}"
+    return rows
+
+
+def _rows_of(wb, sheet: str) -> list[list[object]]:
+    cells = {key: _openpyxl_date(cell, wb.epoch) for key, cell in wb[sheet]._cells.items() if cell.value is not None}
     if not cells:
         return []
     height = max(r for r, _ in cells)
@@ -1707,7 +2209,7 @@ def file_rows(path: Path, sheet: str) -> list[list[object]]:
     return [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(1, height + 1)]
 
 
-def _openpyxl_date(cell) -> object:
+def _openpyxl_date(cell, epoch) -> object:
     """A cell's value as openpyxl reads it, a DateSerial (``saved_book``) as its date."""
     value = cell.value
     if not isinstance(value, DateSerial):
@@ -1716,6 +2218,6 @@ def _openpyxl_date(cell) -> object:
     from openpyxl.utils.datetime import from_excel
 
     try:
-        return from_excel(float(value), cell.parent.parent.epoch, timedelta=is_timedelta_format(cell.number_format))
+        return from_excel(float(value), epoch, timedelta=is_timedelta_format(cell.number_format))
     except (OverflowError, ValueError):
         return "#VALUE!"    # as openpyxl reads a date cell outside the dates

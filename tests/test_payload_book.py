@@ -1,0 +1,159 @@
+"""The button model's reading of a saved workbook (remote_payload.payload_book) against
+openpyxl's normal load (saved_book(data_only=True)), which it stands in for.
+
+payload_book reads the cells itself, as openpyxl's WorkSheetParser does, and leaves out
+what no payload reads; a payload built from it must be the one built from openpyxl's own
+load, types included (a DateSerial is not a float). Checked here on masters the project
+writes and on a book with what openpyxl makes something of beside the cells: merged areas
+(their looks and protection), hyperlinks on empty cells, notes past the data, styled empty
+cells, Text-formatted rows and columns, dates outside Excel's, error values, inline and rich
+strings, cells without a reference, tables, names of a sheet, a chart sheet.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.styles import Border, Font, PatternFill, Protection, Side
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table
+
+from conftest import write_members
+from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, file_rows,
+                            payload_book, payload_from_file, saved_book)
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
+
+
+def _hostile(path: Path) -> Path:
+    """A book with every thing openpyxl's load makes cells of, or reads otherwise than as
+    the value in the file (see the module's docstring)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "日付"
+    for row, serial in enumerate([0, 1, 59, 60, 61, -1, 0.5, 2958465.999, 2958466, 1e300], start=1):
+        ws.cell(row, 1, serial).number_format = "yyyy-mm-dd"
+        ws.cell(row, 2, serial).number_format = "[h]:mm:ss"
+        ws.cell(row, 3, serial)
+    ws["D1"], ws["D2"], ws["D3"] = "#N/A", True, "=1/0"
+    ws["D4"] = CellRichText(["太字", TextBlock(InlineFont(b=True), "と細字")])
+    ws.cell(40, 30).fill = PatternFill("solid", fgColor="FFFF00")    # styled, empty: the extent
+    ws.cell(41, 2).font = Font(b=True)
+
+    merged = wb.create_sheet("結合")
+    merged.column_dimensions["C"].number_format = "@"
+    merged.row_dimensions[7].number_format = "@"
+    thick = Side(style="thick", color="FF0000")
+    for area, unlocked in (("A1:D3", True), ("B6:C9", False), ("F2:F2", True), ("H1:J1", False)):
+        first = area.split(":")[0]
+        merged[first] = f"{area} の先頭"
+        merged[first].border = Border(top=thick, left=thick, right=thick, bottom=thick)
+        merged[first].protection = Protection(locked=not unlocked)
+        merged.merge_cells(area)
+    merged["E12"].protection = Protection(locked=False)
+    merged["E13"].number_format = "@"
+    merged.protection.sheet = True
+    merged.protection.password = "secret"
+    merged["L20"].hyperlink = "#'日付'!A1"                         # an empty cell: takes the link
+    merged["M21"] = "残る"
+    merged["M21"].hyperlink = "https://example.invalid/"
+    merged["P30"].comment = Comment("メモ", "職員")                # past the data: the extent
+    merged.sheet_state = "hidden"
+
+    tabled = wb.create_sheet("表")
+    tabled.append(["名前", "値"])
+    for n in range(1, 6):
+        tabled.append([f"項目{n}", n * 1.5])
+    tabled.add_table(Table(displayName="一覧表", ref="A1:B6"))
+    tabled.defined_names["局所"] = DefinedName("局所", attr_text="'表'!$A$2:$B$3")
+    wb.defined_names["全体"] = DefinedName("全体", attr_text="'日付'!$A$1")
+    chart = BarChart()
+    chart.add_data(Reference(tabled, min_col=2, min_row=1, max_row=6), titles_from_data=True)
+    wb.create_chartsheet("グラフ").add_chart(chart)
+    wb.save(path)
+
+    # What openpyxl never writes: a cached text result, an error value beside Excel's seven,
+    # cells and a row without a reference, a row numbered "12.0".
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode("utf-8")
+    sheet = sheet.replace("</sheetData>", '<row r="12.0"><c t="str"><v>式の結果</v></c><c t="e"><v>#SPILL!</v></c>'
+                                          '<c><v>1e3</v></c></row><row><c r="A13" t="b"><v>0</v></c></row>'
+                                          "</sheetData>")
+    members["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    # Links and a note on cells the file does not hold (openpyxl writes the cells it made
+    # for them): one in a merged area, one over part of one, one over four missing cells.
+    sheet = members["xl/worksheets/sheet2.xml"].decode("utf-8")
+    sheet, n = re.subn(r'<row r="(20|30)">.*?</row>', "", sheet)
+    assert n == 2
+    sheet = sheet.replace("</hyperlinks>", '<hyperlink ref="C8" location="\'日付\'!A2"/><hyperlink ref="N22:O23" '
+                          'location="\'日付\'!A3"/><hyperlink ref="A2:B3" location="\'日付\'!A4"/></hyperlinks>')
+    members["xl/worksheets/sheet2.xml"] = sheet.encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+def _cells(wb) -> dict:
+    """Every cell each sheet holds, in the order it holds them, as the payload reads them."""
+    return {ws.title: [(key, cell.value, type(cell.value), cell.data_type, cell.has_style, cell.number_format,
+                        cell.protection.locked, cell.protection.hidden) for key, cell in ws._cells.items()]
+            for ws in wb.worksheets}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> Path:
+    return _hostile(tmp_path_factory.mktemp("hostile") / "hostile.xlsx")
+
+
+def test_the_hostile_book_holds_what_it_is_for(hostile):
+    """The book is what the comparisons below need it to be, read by openpyxl itself."""
+    wb = saved_book(hostile, data_only=True)
+    dates = wb["日付"]
+    assert [type(dates.cell(r, 1).value) for r in (3, 4)] == [DateSerial, DateSerial]
+    assert (dates.max_row, dates.max_column) == (41, 30)
+    assert dates["D1"].data_type == "e" and dates["A12"].value == "式の結果" and dates["C12"].value == 1000.0
+    merged = wb["結合"]
+    assert (merged.max_row, merged.max_column) == (30, 16) and merged["L20"].value == "#'日付'!A1"
+    assert merged["N23"].value == "'日付'!A3" and merged["B7"].value is None and merged["B6"].value == "B6:C9 の先頭"
+    assert merged["B2"].protection.locked is False and merged["C7"].has_style
+    assert wb.sheetnames[-1] == "グラフ" and len(wb.worksheets) == 3
+
+
+@pytest.mark.parametrize("book", ["hostile", "sample_master_xlsm", "grafted_lo_master"])
+def test_a_payload_book_holds_the_cells_openpyxl_loads(book, request):
+    """Same sheets, same cells in the same order (extent), each with the same value of the
+    same type, data type, style, number format and protection."""
+    path = request.getfixturevalue(book)
+    fast, normal = payload_book(path), saved_book(path, data_only=True)
+    assert fast.sheetnames == normal.sheetnames
+    assert _first_difference(_cells(fast), _cells(normal)) is None
+    assert [(ws.max_row, ws.max_column) for ws in fast.worksheets] == \
+        [(ws.max_row, ws.max_column) for ws in normal.worksheets]
+
+
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+@pytest.mark.parametrize("book", ["hostile", "sample_master_xlsm", "lo_master_xlsm"])
+def test_a_payload_is_the_same_from_either_reading(book, client, request, monkeypatch, licensed):  # noqa: F811
+    """payload_from_file and file_rows check the two readings against each other when asked to.
+    (Not grafted_lo_master: a grafted sheet's note at XFD1048576 makes its used range the
+    whole sheet, a payload no client could send, in either reading.)"""
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    path = request.getfixturevalue(book)
+    payload = payload_from_file(path, client=client)
+    assert payload["sheets"]
+    for sheet in payload["sheets"]:
+        file_rows(path, sheet["name"])     # the rows a test reads beside it, checked the same way
+
+
+def test_the_comparison_tells_a_date_from_its_number():
+    """A DateSerial read as a plain float is a different payload (the client sends a date)."""
+    assert _first_difference({"v": [DateSerial(60)]}, {"v": [60.0]}) is not None
+    assert _first_difference({"v": [True]}, {"v": [1]}) is not None
+    assert _first_difference({"v": [DateSerial(60), "x"]}, {"v": [DateSerial(60), "x"]}) is None
