@@ -33,7 +33,7 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import (boolean_value, error_named, error_value, format_percent, illegal_char, odd_digit, shown,
+from .values import (boolean_value, control_char, error_named, error_value, format_percent, odd_digit, shown,
                      unread_value)
 from .digits import whole_number
 
@@ -407,7 +407,7 @@ def read_settings(book: Book) -> Settings:
         raise UserError(f"シート「{c.SETTINGS}」がありません")
     sheet, ref, value = _setting(book, c.N_REGION, as_text=True)
     region = text(value)
-    if (bad := illegal_char(region)) is not None:
+    if (bad := control_char(region)) is not None:
         # Every title of 一覧, 集計 and 次の一歩 carries it: a line break pasted from Word (U+000B)
         # or a control character Excel saved as 「_x0007_」 was published there without a word.
         # Named by place and code point, as the mail's check of 圏域名 names a line break: it

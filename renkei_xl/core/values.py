@@ -424,6 +424,13 @@ def illegal_char(text: str) -> Optional[str]:
     return _bad_char(text, ("Cc", "Cs"))
 
 
+def control_char(text: str) -> Optional[str]:
+    """The first control character (tab and line breaks aside) in ``text``, or None: what
+    Excel saves as 「_x0007_」 and Word's line break (U+000B) pastes. Half of a surrogate
+    pair is not one (Excel holds it: =LEFT of a text that starts with an emoji)."""
+    return _bad_char(text, ("Cc",))
+
+
 def shown(text: object, limit: int = 40) -> str:
     """Text as quoted in a message: control characters made visible, long text cut.
 
