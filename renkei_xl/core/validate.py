@@ -264,9 +264,10 @@ UNIT_CONTROL_EFFECT = "見えない文字のため、目標値の単位と同じ
 
 def _unit_findings(e: Entry, sheet: str) -> list[Finding]:
     """A municipality row's 単位 holding a control character (Excel saves one typed or pasted
-    as 「_x0007_」, a line break from Word is U+000B): an error on its cell, and the row's
-    finding as an error value in 単位 is (the unit it would be judged and shown with is not
-    the one staff see)."""
+    as 「_x0007_」, a line break from Word is U+000B): an error on its cell, returned with the
+    row's findings as an error value in 単位 is (a return's row is then held). The row is
+    judged: 単位 is no field it is judged by, and _sheet_units leaves such a unit out, so the
+    target is not compared with a unit staff cannot see."""
     unit = e.unit
     bad = illegal_char(unit) if type(unit) is str and not unit.isprintable() else None
     if bad is None:
