@@ -1513,12 +1513,58 @@ def _cached_by_content(load):
 
 @_cached_by_content
 def _loaded(path: Path, data_only: bool, merged_styles: bool):
-    if merged_styles:
-        return _load_keeping_merged_styles(path)
-    if data_only:
-        with mock.patch("openpyxl.worksheet._reader.from_excel", lambda value, *_a, **_k: DateSerial(value)):
-            return load_workbook(path, data_only=True)
-    return load_workbook(path)
+    with mock.patch("openpyxl.reader.excel.read_string_table", _raw_string_table):
+        if merged_styles:
+            return _decoded(_load_keeping_merged_styles(path))
+        if data_only:
+            with mock.patch("openpyxl.worksheet._reader.from_excel", lambda value, *_a, **_k: DateSerial(value)):
+                return _decoded(load_workbook(path, data_only=True))
+        return _decoded(load_workbook(path))
+
+
+# A cell's text in the file is an ST_Xstring (ECMA-376 Part 1, 22.9.2.19): a character XML
+# 1.0 cannot carry is written _xHHHH_ (HHHH: its UTF-16 code unit in hex), and a text that
+# itself reads like one has its first underscore written _x005F_. Excel decodes both in
+# shared strings, inline strings and a formula's saved text before any client sees the
+# value; openpyxl decodes none (it only deletes every 「x005F_」 of a shared string, which
+# turns 「_x005F_x0007_」 into 「_x0007_」 and leaves 「_x0007_」 as it is), so the model sent
+# 「件_x0007_」 where Excel sends 「件」 and U+0007 (qa-94). python-calamine, the file face's
+# reader, decodes them too, left to right as here. Excel's strings are UTF-16, so a pair
+# of escaped surrogates is one character to it (calamine leaves those as written).
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def excel_text(text: str) -> str:
+    """``text`` as written in the file (ST_Xstring) → the text Excel holds."""
+    if "_x" not in text:
+        return text
+    decoded = _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return decoded.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _raw_string_table(xml_source) -> list[str]:
+    """openpyxl's shared string table without its own half decoding (see _XSTRING_ESCAPE):
+    _decoded decodes every text cell of the book once, whichever part it came from."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    strings, tag = [], f"{{{SHEET_MAIN_NS}}}si"
+    for _, node in iterparse(xml_source):
+        if node.tag == tag:
+            strings.append(Text.from_tree(node).content)
+            node.clear()
+    return strings
+
+
+def _decoded(wb):
+    """``wb`` with every text value as Excel holds it (excel_text); formulas are not values."""
+    for ws in wb.worksheets:
+        for cell in ws._cells.values():
+            value = cell._value
+            if type(value) is str and "_x" in value and cell.data_type != "f":
+                cell._value = excel_text(value)
+    return wb
 
 
 def _load_keeping_merged_styles(path: Path):

@@ -529,3 +529,54 @@ def test_an_unknown_method_beside_a_status_replaced_by_the_indicators_sheet_is_n
                                                         CellEdit(MUNI, ROW, STATUS_COL, "実施した")])
     said = _assert_faces_agree(path, [(ROW, STATUS_COL)])
     assert said["指標!I8"][:2] == ("エラー", "unknown-method"), said.get("指標!I8")
+
+
+UNIT_COL = 4    # 小樽市's 単位 (D)
+
+
+# A control character in a municipality row's 単位 (typed or pasted: Excel saves it as
+# 「_x0007_」; a line break from Word is U+000B): the same in 連携事業名 or 実施状況 was an
+# error on its cell, in 単位 nothing on either face, and the button model sent 「件_x0007_」
+# where Excel sends the character (it read the file with openpyxl, which decodes no
+# _xHHHH_). The finding says what it does to a 単位, not 「一覧では取り除きます」. qa-94.
+@pytest.mark.parametrize("code", [0x07, 0x0B])
+def test_a_control_character_in_a_unit_is_named_on_its_cell_on_both_faces(master, tmp_path, code):
+    from renkei_xl.workbook.session import load_master
+
+    unit = next(e.unit for e in load_master(master).entries if e.sheet == MUNI and e.row == ROW)
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, UNIT_COL, f"{unit}{chr(code)}")])
+    grid, _data = _file_face(path)
+    assert grid[ROW - 1][UNIT_COL - 1] == f"{unit}{chr(code)}"
+    said = _assert_faces_agree(path, [(ROW, UNIT_COL)])
+    severity, kind, message = said[f"{MUNI}!D{ROW}"]
+    assert (severity, kind) == ("エラー", "control-character") and f"単位: 制御文字（U+{code:04X}）" in message, message
+    assert "一覧" not in message and "目標値の単位" in message, message
+    assert not [p for p in said if p.startswith("指標!")], said   # the target is not judged against 「件\x07」
+
+
+# Texts that read like an escape, or hold one escaped, as the tool's writer saves them
+# (its underscore written _x005F_): Excel shows each as typed, and so must the model.
+@pytest.mark.parametrize("typed", ["記号_x0041_の説明", "_x005F_", "a_x0007_b", "一行目\r\n二行目"])
+def test_a_text_that_reads_like_an_escape_reads_as_typed_on_both_faces(master, tmp_path, typed):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, STATUS_COL, typed)])
+    grid, _data = _file_face(path)
+    assert grid[ROW - 1][STATUS_COL - 1] == typed
+    _assert_faces_agree(path, [(ROW, STATUS_COL)])
+
+
+# An error value with something staff cannot see around or inside it: a zero-width space
+# or a BOM pasted with it, a line break inside (a cell without 折り返し shows it on one
+# line), no-break spaces. Excel shows 「#N/A」, so it is the error, named on its cell in
+# 単位, 実績値 and 実施状況 alike, never a number, an empty cell or a text to publish. qa-94.
+LOOKALIKE_ERRORS = [("\u200b#N/A", "#N/A"), ("#DIV/\n0!", "#DIV/0!"), ("\u00a0#REF!\u00a0", "#REF!"),
+                    ("#N/A\ufeff", "#N/A"), ("#VALUE!\u2060", "#VALUE!"), ("\u3164#NULL!", "#NULL!")]
+
+
+@pytest.mark.parametrize("typed, error", LOOKALIKE_ERRORS)
+def test_an_error_value_with_an_invisible_character_is_the_error_on_both_faces(master, tmp_path, typed, error):
+    cells = [(ROW, UNIT_COL), (ROW, VALUE_COL), (ROW, STATUS_COL)]
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, r, col, typed) for r, col in cells])
+    said = _assert_faces_agree(path, cells)
+    for place in (f"{MUNI}!D{ROW}", f"{MUNI}!E{ROW}", f"{MUNI}!G{ROW}"):
+        assert said[place][:2] == ("エラー", "formula-error") and f"エラー値「{error}」" in said[place][2], \
+            (place, said.get(place))

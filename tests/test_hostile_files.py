@@ -412,6 +412,13 @@ def control_byte_in_styles(m, b):
     edit_part(m, "xl/styles.xml", lambda x: replace_once(x, "<fonts", "<!-- \x03 --><fonts"))
 
 
+@zipped
+def control_byte_in_content_types(m, b):
+    """The package's list of parts and their types (qa-94: a return's was accepted, where
+    the master's is refused)."""
+    edit_part(m, "[Content_Types].xml", lambda x: replace_once(x, "<Default", "\x04<Default"))
+
+
 # Numbers the format types as unsigned indexes, doctored: int() alone raised a traceback on
 # 「abc」, and 「-1」 took a list's last entry (another sheet's name, another look) in silence.
 def _index_attribute(part: str, pattern: str, new: str, insert: Optional[tuple[str, str]] = None):
@@ -479,12 +486,13 @@ STORED_VALUES = {
 CONTROL_IN_PARTS = {"control_byte_in_shared_strings": "xl/sharedStrings.xml",
                     "noncharacter_in_shared_strings": "xl/sharedStrings.xml",
                     "control_reference_in_sheet": None, "control_byte_in_workbook": "xl/workbook.xml",
-                    "control_byte_in_styles": "xl/styles.xml"}
+                    "control_byte_in_styles": "xl/styles.xml",
+                    "control_byte_in_content_types": "[Content_Types].xml"}
 
 
 MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     control_byte_in_shared_strings, noncharacter_in_shared_strings, control_reference_in_sheet,
-    control_byte_in_workbook, control_byte_in_styles, half_a_character_in_sheet,
+    control_byte_in_workbook, control_byte_in_styles, control_byte_in_content_types, half_a_character_in_sheet,
     sheet_cut, styles_cut, styles_without_cellxfs, shared_string_out_of_range, nul_byte_in_text,
     control_byte_in_text, number_of_100000_digits, doctype_in_sheet, doctype_in_shared_strings,
     workbook_xml_missing, sheet_relationship_to_missing_part, content_types_missing,

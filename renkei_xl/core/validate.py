@@ -245,8 +245,34 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
         out.append(F.TEXT_CUT.at(sheet, record.cell(field), ind_id, label=label, length=n))
     bad = illegal_char(text)
     if bad is not None:
-        out.append(F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,
-                                            reason=f"制御文字（U+{ord(bad):04X}）が含まれています（一覧では取り除きます）"))
+        out.append(_control_character(record, field, sheet, ind_id, label, bad, "一覧では取り除きます"))
+
+
+def _control_character(record, field: str, sheet: str, ind_id: str, label: str, bad: str, effect: str) -> Finding:
+    """A control character (values.illegal_char) in a text, on its cell: ``effect`` says what
+    it does to that text, which differs by the text (一覧 drops it from what it shows; a 単位
+    is compared and quoted, _unit_findings)."""
+    return F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,
+                                    reason=f"制御文字（U+{ord(bad):04X}）が含まれています（{effect}）")
+
+
+# A 単位 is no text 一覧 shows: it is compared with the target's (_sheet_units) and shown
+# beside the value in next year's 前年度実績 and in reasons, where an invisible character
+# makes 「件」 another unit than 「件」 (qa-94: it had no finding on either face).
+UNIT_CONTROL_EFFECT = "見えない文字のため、目標値の単位と同じ単位として読めません。単位を入力し直してください"
+
+
+def _unit_findings(e: Entry, sheet: str) -> list[Finding]:
+    """A municipality row's 単位 holding a control character (Excel saves one typed or pasted
+    as 「_x0007_」, a line break from Word is U+000B): an error on its cell, returned with the
+    row's findings as an error value in 単位 is (a return's row is then held). The row is
+    judged: 単位 is no field it is judged by, and _sheet_units leaves such a unit out, so the
+    target is not compared with a unit staff cannot see."""
+    unit = e.unit
+    bad = illegal_char(unit) if type(unit) is str and not unit.isprintable() else None
+    if bad is None:
+        return []
+    return [_control_character(e, "unit", sheet, e.indicator_id, c.ENTRY_HEADERS["unit"], bad, UNIT_CONTROL_EFFECT)]
 
 
 def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
@@ -256,8 +282,8 @@ def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
     # Each distinct (指標ID, 単位) once: a row's unit recurs on every municipality's sheet,
     # and the loop over 240,000 entries of a 20,000 × 12 master was 4 % of a recalculation.
     for ind_id, unit in set(map(_ID_AND_UNIT, entries)):
-        if unit and type(unit) is str and error_value(unit) is None:
-            out.setdefault(ind_id, set()).add(unit)
+        if unit and type(unit) is str and error_value(unit) is None and (unit.isprintable() or illegal_char(unit) is None):
+            out.setdefault(ind_id, set()).add(unit)   # (an unreadable one has its own finding: _unit_findings)
     return out
 
 
@@ -446,9 +472,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
         first = firsts.setdefault(ind_id, e)
         if first is not e:
             out.append(_duplicate(e, first))
-        # most rows have no status, and a unit without "#" (error_value's own first test)
-        found = _status_findings(e, out, _status_levels(ind, e.municipality == central)) \
-            if e.status or "#" in e.unit or "＃" in e.unit or e.unit[:1] in BOOLEAN_FIRST else []
+        found = _status_findings(e, out, _status_levels(ind, e.municipality == central)) if _texts_to_check(e) else []
         value, den = e.value, e.denominator
         if e.status and not value:
             found += _status_instead_of_value(ind, e, e.municipality == central)
@@ -643,6 +667,14 @@ def _status_levels(ind: Indicator, is_central: bool) -> Mapping[str, str]:
     return {} if shown else _STATUS_UNSHOWN
 
 
+def _texts_to_check(e: Entry) -> bool:
+    """Whether a row's 実施状況 and 単位 need _status_findings: most rows have no status, and a
+    unit without "#" (error_value's own first test), without a boolean's first letter and
+    with no character that is not printable (_unit_findings' own first test)."""
+    unit = e.unit
+    return bool(e.status) or "#" in unit or "＃" in unit or unit[:1] in BOOLEAN_FIRST or not unit.isprintable()
+
+
 def _status_findings(e: Entry, out: list[Finding], boolean_levels: Mapping[str, str] = {}) -> list[Finding]:
     """A row's 実施状況: whether it fits 一覧's cell, and whether Excel saved it as a date, go
     to ``out`` (they say nothing of the row's values); an error value in it or in its 単位
@@ -652,7 +684,8 @@ def _status_findings(e: Entry, out: list[Finding], boolean_levels: Mapping[str, 
     _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
     if type(e.status) is str and date_text(e.status):
         out.append(F.STATUS_DATE.at(sheet, e.cell("status"), e.indicator_id, value=shown(e.status)))
-    return _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id, boolean_levels)
+    found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id, boolean_levels)
+    return found if any(f.cell == e.cell("unit") for f in found) else found + _unit_findings(e, sheet)
 
 
 def _duplicate(e: Entry, first: Entry) -> Finding:

@@ -209,24 +209,41 @@ def error_value(value: object) -> Optional[str]:
         return None
     if len(value) > 40:
         # The spaces around are no part of what the cell shows: 「#N/A」 padded past the bound
-        # (to line a column up, or an IME's full-width spaces) was taken as the 圏域名.
+        # (to line a column up, or an IME's full-width spaces) was taken as the 圏域名. So are
+        # characters that show as nothing (a zero-width space pasted with it), within reason.
         value = value.strip()
-        if len(value) > 40:
+        if len(value) > 40 and (value.isprintable() or len(value) > _UNSEEN_BOUND
+                                or len(_typed_error_key(value)) > 40):
             return None
     key = value.strip().upper()
     if key in _ERROR_SET:
         return key
-    if not key.isascii() or " " in key:
+    if not key.isascii() or " " in key or not key.isprintable():
         key = _typed_error_key(key)
     return key if key in _ERROR_SET or _ERROR_SHAPE.fullmatch(key) else None
+
+
+# How long a text with a 「#」 may be and still be looked at for an error padded with
+# characters that show as nothing (error_value): far past any padding staff would paste.
+_UNSEEN_BOUND = 400
 
 
 def _typed_error_key(text: str) -> str:
     """An error as staff type it in full width or spaced (「＃Ｎ／Ａ」「＃ＲＥＦ！」「# DIV/0!」), as
     Excel shows it: a Japanese IME in full-width mode gives 「＃Ｎ／Ａ」, and a 文字列 cell keeps
     it as typed. It means the same to staff as 「#N/A」, which was named as an error while
-    「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 or taken as 圏域名."""
-    return "".join(unicodedata.normalize("NFKC", text).upper().split())
+    「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 or taken as 圏域名.
+
+    So does one with a line break inside (「#DIV/」 Alt+Enter 「0!」: a cell without 折り返し
+    shows it on one line) or a character that shows as nothing before, after or inside it
+    (a zero-width space, a BOM, a soft hyphen, a variation selector pasted from a web page or
+    a chat): Excel shows 「#N/A」, and it was published as a 実施状況 or a 単位 (qa-94). A
+    line break, tab or space is removed by the split; a control or format character (Cc,
+    Cf) or one of _INVISIBLE by the filter."""
+    key = "".join(unicodedata.normalize("NFKC", text).upper().split())
+    if not key.isprintable() or not _INVISIBLE.isdisjoint(key):
+        key = "".join(ch for ch in key if ch not in _INVISIBLE and unicodedata.category(ch) not in ("Cc", "Cf"))
+    return key
 
 
 # A boolean cell as every face hands it over and reads it: python-calamine and the file
