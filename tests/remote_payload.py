@@ -1642,7 +1642,8 @@ def _read_strings(reader) -> None:
     ct = reader.package.find(SHARED_STRINGS)
     if ct is not None:
         root = ET.fromstring(reader.archive.read(ct.PartName[1:]))
-        reader.shared_strings = [_text_content(si).replace("x005F_", "") for si in root.iter(_MAIN + "si")]
+        # decoded as Excel decodes them (excel_text), not as openpyxl half does (_raw_string_table)
+        reader.shared_strings = [excel_text(_text_content(si)) for si in root.iter(_MAIN + "si")]
 
 
 def _text_content(node) -> str:
@@ -1858,13 +1859,13 @@ def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts)
                     elif data_type == "b":
                         value = bool(int(value))
                     elif data_type == "str":
-                        data_type = "s"
+                        data_type, value = "s", excel_text(value)
                     elif data_type == "d":
                         value = from_ISO8601(value)
                 elif data_type == "inlineStr":
                     child = el.find(inline)
                     if child is not None:
-                        data_type, value = "s", _text_content(child)
+                        data_type, value = "s", excel_text(_text_content(child))
                 cells[(row, col)] = _Held(value, data_type, by_id.get(style_id) or of_id(style_id))
     return parsed
 
