@@ -44,6 +44,7 @@ def _hostile(path: Path) -> Path:
         ws.cell(row, 3, serial)
     ws["D1"], ws["D2"], ws["D3"] = "#N/A", True, "=1/0"
     ws["D4"] = CellRichText(["太字", TextBlock(InlineFont(b=True), "と細字")])
+    ws["D5"] = "件_x0007_"                         # a shared string as Excel escapes U+0007
     ws.cell(40, 30).fill = PatternFill("solid", fgColor="FFFF00")    # styled, empty: the extent
     ws.cell(41, 2).font = Font(b=True)
 
@@ -85,7 +86,8 @@ def _hostile(path: Path) -> Path:
         members = {i.filename: z.read(i) for i in z.infolist()}
     sheet = members["xl/worksheets/sheet1.xml"].decode("utf-8")
     sheet = sheet.replace("</sheetData>", '<row r="12.0"><c t="str"><v>式の結果</v></c><c t="e"><v>#SPILL!</v></c>'
-                                          '<c><v>1e3</v></c></row><row><c r="A13" t="b"><v>0</v></c></row>'
+                                          '<c><v>1e3</v></c><c t="inlineStr"><is><t>_x005F_x0041_</t></is></c>'
+                                          '<c t="str"><v>式_x0041_</v></c></row><row><c r="A13" t="b"><v>0</v></c></row>'
                                           "</sheetData>")
     members["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
     # Links and a note on cells the file does not hold (openpyxl writes the cells it made
@@ -119,6 +121,8 @@ def test_the_hostile_book_holds_what_it_is_for(hostile):
     assert [type(dates.cell(r, 1).value) for r in (3, 4)] == [DateSerial, DateSerial]
     assert (dates.max_row, dates.max_column) == (41, 30)
     assert dates["D1"].data_type == "e" and dates["A12"].value == "式の結果" and dates["C12"].value == 1000.0
+    # ST_Xstring escapes as Excel decodes them, in a shared, an inline and a formula's text
+    assert (dates["D5"].value, dates["D12"].value, dates["E12"].value) == ("件\x07", "_x0041_", "式A")
     merged = wb["結合"]
     assert (merged.max_row, merged.max_column) == (30, 16) and merged["L20"].value == "#'日付'!A1"
     assert merged["N23"].value == "'日付'!A3" and merged["B7"].value is None and merged["B6"].value == "B6:C9 の先頭"
