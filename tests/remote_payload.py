@@ -2200,6 +2200,47 @@ def file_rows(path: Path, sheet: str) -> list[list[object]]:
     return rows
 
 
+def file_grid(path: Path, sheet: str) -> list[list[object]]:
+    """A sheet of a saved file as ``iter_rows(values_only=True)`` gives it on openpyxl's
+    ``load_workbook(data_only=True)``: rows from A1 to the last row and column of every cell
+    the load holds (styled empty ones, merged areas and linked cells too), None where there
+    is no cell, dates as openpyxl reads them. Read with ``payload_book`` (a test's own value
+    readers loaded the file again, a third of some modules' time: docs/performance.md)
+    without making a cell, as iter_rows would: the book is every payload's of that content.
+    With ``PAYLOAD_BOTH_WAYS``, checked against that load."""
+    grid = _grid_of(payload_book(path), sheet)
+    if os.environ.get(PAYLOAD_BOTH_WAYS):
+        loaded = [list(row) for row in load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True)]
+        difference = _first_difference(grid, loaded)
+        assert difference is None, f"{path}: payload_book and load_workbook differ at {sheet}{difference}"
+    return grid
+
+
+def read_both_ways(fast, loaded, where: str):
+    """``fast()``, a test's reading of values through ``file_grid``; with ``PAYLOAD_BOTH_WAYS``,
+    ``loaded()`` too, the same reading of openpyxl's load it stands in for (a normal load
+    shows a formula as its text: only what the test reads is compared), types included."""
+    value = fast()
+    if os.environ.get(PAYLOAD_BOTH_WAYS):
+        difference = _first_difference(value, loaded())
+        assert difference is None, f"{where}: file_grid and openpyxl's load differ at {difference}"
+    return value
+
+
+def _grid_of(wb, sheet: str) -> list[list[object]]:
+    ws = wb[sheet]
+    cells = ws._cells
+    if not cells:
+        return []
+    height, width = max(r for r, _ in cells), max(c for _, c in cells)
+    epoch = wb.epoch
+    grid: list[list[object]] = [[None] * width for _ in range(height)]
+    for (r, c), cell in cells.items():
+        if cell.value is not None:
+            grid[r - 1][c - 1] = _openpyxl_date(cell, epoch)
+    return grid
+
+
 def _rows_of(wb, sheet: str) -> list[list[object]]:
     cells = {key: _openpyxl_date(cell, wb.epoch) for key, cell in wb[sheet]._cells.items() if cell.value is not None}
     if not cells:
