@@ -15,7 +15,7 @@ and bottom (vertical), underline True/False, number format None for General, row
 and column widths rounded to 0.1. Each reader asks ``saved_book`` for the workbook, which
 loads a file once per content and loader (openpyxl takes about a second for a master, and
 one comparison of two faces asks for ten attributes of four sheets): treat what it returns
-as read-only. The payload and ``file_rows`` read ``payload_book`` instead: the same cells
+as read-only. The payload, ``file_rows`` and ``file_grid`` read ``payload_book`` instead: the same cells
 as openpyxl's load, read about three times faster, because almost every payload is of a
 file the test has just written (docs/performance.md, "The button model's reading").
 

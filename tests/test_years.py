@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from remote_payload import file_grid, read_both_ways
+from remote_payload import file_grid, payload_book, read_both_ways
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cli.workbook import init_master
@@ -1218,20 +1218,26 @@ def _set(path: Path, *cells: tuple[str, tuple[int, int], object]) -> None:
 
 
 def _previous_by_id(path: Path) -> dict[tuple[str, str], object]:
-    """(sheet, 指標ID) → its 前年度実績 cell, on every sheet that has the column."""
-    wb = openpyxl.load_workbook(path, read_only=True)
-    out = {}
-    try:
-        for ws in wb.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    """(sheet, 指標ID) → its 前年度実績 cell, on every sheet that has the column (``file_grid``;
+    with ``PAYLOAD_BOTH_WAYS`` against openpyxl's read-only load, which the test read before)."""
+    def read(sheets):
+        out = {}
+        for title, rows in sheets:
             top = next((i for i, r in enumerate(rows) if r and r[0] == "指標ID"), None)
             if top is None or PREVIOUS_2023 not in rows[top]:
                 continue
             col = rows[top].index(PREVIOUS_2023)
-            out.update({(ws.title, r[0]): r[col] for r in rows[top + 1:] if r and r[0]})
-    finally:
-        wb.close()
-    return out
+            out.update({(title, r[0]): r[col] for r in rows[top + 1:] if r and r[0]})
+        return out
+
+    def loaded():
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return read([(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets])
+        finally:
+            wb.close()
+    return read_both_ways(lambda: read((ws.title, file_grid(path, ws.title)) for ws in payload_book(path).worksheets),
+                          loaded, str(path))
 
 
 @pytest.fixture(scope="module")
