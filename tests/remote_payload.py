@@ -15,7 +15,7 @@ and bottom (vertical), underline True/False, number format None for General, row
 and column widths rounded to 0.1. Each reader asks ``saved_book`` for the workbook, which
 loads a file once per content and loader (openpyxl takes about a second for a master, and
 one comparison of two faces asks for ten attributes of four sheets): treat what it returns
-as read-only. The payload and ``file_rows`` read ``payload_book`` instead: the same cells
+as read-only. The payload, ``file_rows`` and ``file_grid`` read ``payload_book`` instead: the same cells
 as openpyxl's load, read about three times faster, because almost every payload is of a
 file the test has just written (docs/performance.md, "The button model's reading").
 
@@ -2245,6 +2245,47 @@ def file_rows(path: Path, sheet: str) -> list[list[object]]:
         difference = _first_difference(rows, _rows_of(saved_book(path, data_only=True), sheet))
         assert difference is None, f"{path}: payload_book and saved_book differ at {sheet}{difference}"
     return rows
+
+
+def file_grid(path: Path, sheet: str) -> list[list[object]]:
+    """A sheet of a saved file as ``iter_rows(values_only=True)`` gives it on openpyxl's
+    ``load_workbook(data_only=True)``: rows from A1 to the last row and column of every cell
+    the load holds (styled empty ones, merged areas and linked cells too), None where there
+    is no cell, dates as openpyxl reads them. Read with ``payload_book`` (a test's own value
+    readers loaded the file again, a third of some modules' time: docs/performance.md)
+    without making a cell, as iter_rows would: the book is every payload's of that content.
+    With ``PAYLOAD_BOTH_WAYS``, checked against that load."""
+    grid = _grid_of(payload_book(path), sheet)
+    if os.environ.get(PAYLOAD_BOTH_WAYS):
+        loaded = [list(row) for row in load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True)]
+        difference = _first_difference(grid, loaded)
+        assert difference is None, f"{path}: payload_book and load_workbook differ at {sheet}{difference}"
+    return grid
+
+
+def read_both_ways(fast, loaded, where: str):
+    """``fast()``, a test's reading of values through ``file_grid``; with ``PAYLOAD_BOTH_WAYS``,
+    ``loaded()`` too, the same reading of openpyxl's load it stands in for (a normal load
+    shows a formula as its text: only what the test reads is compared), types included."""
+    value = fast()
+    if os.environ.get(PAYLOAD_BOTH_WAYS):
+        difference = _first_difference(value, loaded())
+        assert difference is None, f"{where}: file_grid and openpyxl's load differ at {difference}"
+    return value
+
+
+def _grid_of(wb, sheet: str) -> list[list[object]]:
+    ws = wb[sheet]
+    cells = ws._cells
+    if not cells:
+        return []
+    height, width = max(r for r, _ in cells), max(c for _, c in cells)
+    epoch = wb.epoch
+    grid: list[list[object]] = [[None] * width for _ in range(height)]
+    for (r, c), cell in cells.items():
+        if cell.value is not None:
+            grid[r - 1][c - 1] = _openpyxl_date(cell, epoch)
+    return grid
 
 
 def _rows_of(wb, sheet: str) -> list[list[object]]:

@@ -24,7 +24,8 @@ from openpyxl import load_workbook
 from conftest import rewrite_cells, saved_by_excel
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
                             ExcelError, apply_actions, applied_looks, file_merged_areas, file_protection, file_rows,
-                            look_attrs, payload_after, payload_from_file, remote_book, saved_book)
+                            file_grid, look_attrs, payload_after, payload_from_file, read_both_ways, remote_book,
+                            saved_book)
 from renkei_xl.core import contract as c
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
@@ -35,6 +36,7 @@ from renkei_xl.cycle.export import default_name
 from renkei_xl.core.layout import findings_grid
 from renkei_xl.core.looks import BORDER_COLOR, LOOKS
 from renkei_xl.core.model import ACHIEVED, MISSED, NEARLY
+from renkei_xl.core.refs import column_letter
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file, validate_file
 
@@ -87,16 +89,19 @@ def _only_alert(applied) -> dict:
 
 
 def _entry_cell(path: Path, municipality: str, header: str = "実績値") -> tuple[str, int]:
-    """(cell, row) of the first filled ``header`` cell on a municipality sheet."""
-    ws = saved_book(path)[municipality]
-    for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS):
-        for cell in row:
-            if cell.value == header:
-                col = cell.column
-                for r in range(cell.row + 1, ws.max_row + 1):
-                    if ws.cell(r, col).value not in (None, ""):
-                        return ws.cell(r, col).coordinate, r
-    raise AssertionError(f"no {header} on {municipality}")
+    """(cell, row) of the first filled ``header`` cell on a municipality sheet (``file_grid``;
+    with ``PAYLOAD_BOTH_WAYS`` against openpyxl's normal load, which the test read before)."""
+    def read(rows):
+        for top, row in enumerate(rows[:c.HEADER_SEARCH_ROWS], start=1):
+            for col, value in enumerate(row, start=1):
+                if value == header:
+                    for r in range(top + 1, len(rows) + 1):
+                        if rows[r - 1][col - 1] not in (None, ""):
+                            return f"{column_letter(col)}{r}", r
+        raise AssertionError(f"no {header} on {municipality}")
+    return read_both_ways(lambda: read(file_grid(path, municipality)),
+                          lambda: read([list(r) for r in saved_book(path)[municipality].iter_rows(values_only=True)]),
+                          f"{path} {municipality}")
 
 
 def _put(path: Path, sheet: str, ref: str, value) -> None:

@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
 from conftest import require_soffice, shared_build
-from remote_payload import saved_book
+from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
 from renkei_xl.cli import main
@@ -67,11 +67,18 @@ def sample_master(path: Path) -> Path:
 # ----------------------------------------------------------------------------- helpers
 
 def header_row(ws) -> tuple[int, dict[str, int]]:
-    for r, row in enumerate(ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS, values_only=True), start=1):
+    return _header_in(ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS, values_only=True), ws.title)
+
+
+def _header_in(rows, title: str) -> tuple[int, dict[str, int]]:
+    """The header row (1-based) among a sheet's first rows of values, its columns by header."""
+    for r, row in enumerate(rows, start=1):
+        if r > c.HEADER_SEARCH_ROWS:
+            break
         cols = {v: i for i, v in enumerate(row, start=1) if isinstance(v, str)}
         if "指標ID" in cols and "実績値" in cols:
             return r, cols
-    raise AssertionError(f"no header row in {ws.title}")
+    raise AssertionError(f"no header row in {title}")
 
 
 def id_row(ws, ind_id: str) -> tuple[int, dict[str, int]]:
@@ -252,20 +259,32 @@ def _otaru_held(master: Path, filled: dict, capsys, ind_id: str, header: str, va
     return out
 
 
+def _loaded_rows(path: Path, sheet: str) -> list[list]:
+    """A sheet's values as openpyxl's normal load gives them (a formula as its text): what
+    ``file_grid`` stands in for where the cells read hold values (``read_both_ways``)."""
+    return [list(row) for row in saved_book(path)[sheet].iter_rows(values_only=True)]
+
+
 def cell_of(master: Path, municipality: str, ind_id: str, header: str):
-    """(The workbook loaded once per content: tests ask several cells of one state.)"""
-    ws = saved_book(master)[municipality]
-    top, cols = header_row(ws)
-    for r in range(top + 1, ws.max_row + 1):
-        if ws.cell(r, cols["指標ID"]).value == ind_id:
-            return ws.cell(r, cols[header]).value
-    raise AssertionError(ind_id)
+    """The value of ``header`` in ``ind_id``'s row, read with ``file_grid``: tests ask cells
+    of many states of a master, each an openpyxl load before (issue #20 item 9)."""
+    def read(rows):
+        top, cols = _header_in(rows, municipality)
+        return next((row[cols[header] - 1],) for row in rows[top:] if row[cols["指標ID"] - 1] == ind_id)
+    try:
+        return read_both_ways(lambda: read(file_grid(master, municipality)),
+                              lambda: read(_loaded_rows(master, municipality)), f"{master} {municipality}")[0]
+    except StopIteration:
+        raise AssertionError(ind_id) from None
 
 
 def list_rows(master: Path) -> dict[str, tuple]:
     """指標ID → (実績値, 評価) from the master's 一覧, found by header text."""
-    ws = saved_book(master)[c.LIST]
-    rows = list(ws.iter_rows(values_only=True))
+    return read_both_ways(lambda: _listed(file_grid(master, c.LIST)), lambda: _listed(_loaded_rows(master, c.LIST)),
+                          f"{master} {c.LIST}")
+
+
+def _listed(rows: list) -> dict[str, tuple]:
     top = next(i for i, r in enumerate(rows) if "指標ID" in r and "評価" in r)
     h = rows[top]
     i_id, i_actual, i_symbol = h.index("指標ID"), h.index("実績値"), h.index("評価")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import calc_pr_as_excel_saves, saved_by_excel, write_members
-from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+from remote_payload import VBA, apply_actions, file_grid, payload_from_file, read_both_ways, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
 from renkei_xl.cli.workbook import init_master
@@ -345,12 +345,16 @@ PREVIOUS_CASES = [(sheet, ref, ind_id, ERRORS[(k * 7 + 2) % len(ERRORS)], how)
 
 
 def _previous_of(path: Path, sheet: str, ind_id: str) -> object:
+    """``ind_id``'s figure under 前年度実績 (``file_grid``; with ``PAYLOAD_BOTH_WAYS`` against
+    openpyxl's read-only load, which the test read before)."""
     from openpyxl import load_workbook
 
-    ws = load_workbook(path, read_only=True)[sheet]
-    rows = list(ws.iter_rows(values_only=True))
-    col = rows[0].index(c.PREVIOUS_HEADER.format(year=2023))
-    return next(r[col] for r in rows[1:] if r[0] == ind_id)
+    def read(rows):
+        col = list(rows[0]).index(c.PREVIOUS_HEADER.format(year=2023))
+        return next(r[col] for r in rows[1:] if r[0] == ind_id)
+    return read_both_ways(lambda: read(file_grid(path, sheet)),
+                          lambda: read(list(load_workbook(path, read_only=True)[sheet].iter_rows(values_only=True))),
+                          f"{path} {sheet}")
 
 
 @pytest.mark.parametrize("sheet,ref,ind_id,error,how", PREVIOUS_CASES,

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
@@ -27,8 +27,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
 from conftest import write_members
-from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, file_rows,
-                            payload_book, payload_from_file, saved_book)
+from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, file_grid, file_rows,
+                            payload_book, payload_from_file, read_both_ways, saved_book)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 
 
@@ -161,3 +161,33 @@ def test_the_comparison_tells_a_date_from_its_number():
     assert _first_difference({"v": [DateSerial(60)]}, {"v": [60.0]}) is not None
     assert _first_difference({"v": [True]}, {"v": [1]}) is not None
     assert _first_difference({"v": [DateSerial(60), "x"]}, {"v": [DateSerial(60), "x"]}) is None
+
+
+@pytest.mark.parametrize("book", ["hostile", "sample_master_xlsm", "lo_master_xlsm"])
+def test_a_file_grid_is_what_iter_rows_gives_on_a_values_load(book, request):
+    """The tests' value readers (test_cycle.cell_of, test_years._grid, ...) read file_grid for
+    openpyxl's load_workbook(data_only=True): the same rows, extent (styled empty cells,
+    merged areas, links, notes) and values, dates as openpyxl's, types included; and reading
+    it makes no cell in the book every payload of that content is built from. (Not
+    grafted_lo_master: its note at XFD1048576 makes a grid of the whole sheet either way.)"""
+    path = request.getfixturevalue(book)
+    loaded = load_workbook(path, data_only=True)
+    before = {ws.title: list(ws._cells) for ws in payload_book(path).worksheets}
+    for ws in loaded.worksheets:
+        grid = file_grid(path, ws.title)
+        assert _first_difference(grid, [list(row) for row in ws.iter_rows(values_only=True)]) is None, ws.title
+    assert {ws.title: list(ws._cells) for ws in payload_book(path).worksheets} == before
+
+
+def test_a_reading_both_ways_fails_where_they_differ(hostile, monkeypatch):
+    """With PAYLOAD_BOTH_WAYS a test's reading is compared with the load it stands in for, and
+    only then: a normal load shows D3's formula as its text, file_grid its (absent) result."""
+    def fast():
+        return file_grid(hostile, "日付")[2][3]
+
+    def loaded():
+        return load_workbook(hostile)["日付"]["D3"].value
+    assert read_both_ways(fast, loaded, "without the switch") is None
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    with pytest.raises(AssertionError, match="file_grid and openpyxl's load differ at .: NoneType None != str '=1/0'"):
+        read_both_ways(fast, loaded, "日付!D3")

@@ -11,8 +11,6 @@ official 目標値 and 実績値.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import re
 import shutil
 import zipfile
@@ -22,6 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from remote_payload import file_grid, payload_book, read_both_ways
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cli.workbook import init_master
@@ -40,15 +39,10 @@ PREVIOUS_2023 = c.PREVIOUS_HEADER.format(year=2023)
 
 
 def _grid(path: Path, sheet: str) -> list[list[object]]:
-    ws = _values_book(str(Path(path).resolve()), hashlib.sha256(Path(path).read_bytes()).hexdigest())[sheet]
-    return [list(r) for r in ws.iter_rows(values_only=True)]
-
-
-@functools.lru_cache(maxsize=4)
-def _values_book(path: str, _digest: str):
-    """The saved values of a file, loaded once per content: tests read several sheets of one
-    state of a master (94 reads of 32 contents in this module)."""
-    return openpyxl.load_workbook(path, data_only=True)
+    """The saved values of a sheet as ``load_workbook(data_only=True)`` gives them, read with
+    ``file_grid`` (tests read several sheets of many states of a master: 94 reads of 32
+    contents in this module, each content an openpyxl load before)."""
+    return file_grid(path, sheet)
 
 
 def _parts(path: Path) -> dict[str, bytes]:
@@ -1224,20 +1218,26 @@ def _set(path: Path, *cells: tuple[str, tuple[int, int], object]) -> None:
 
 
 def _previous_by_id(path: Path) -> dict[tuple[str, str], object]:
-    """(sheet, 指標ID) → its 前年度実績 cell, on every sheet that has the column."""
-    wb = openpyxl.load_workbook(path, read_only=True)
-    out = {}
-    try:
-        for ws in wb.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    """(sheet, 指標ID) → its 前年度実績 cell, on every sheet that has the column (``file_grid``;
+    with ``PAYLOAD_BOTH_WAYS`` against openpyxl's read-only load, which the test read before)."""
+    def read(sheets):
+        out = {}
+        for title, rows in sheets:
             top = next((i for i, r in enumerate(rows) if r and r[0] == "指標ID"), None)
             if top is None or PREVIOUS_2023 not in rows[top]:
                 continue
             col = rows[top].index(PREVIOUS_2023)
-            out.update({(ws.title, r[0]): r[col] for r in rows[top + 1:] if r and r[0]})
-    finally:
-        wb.close()
-    return out
+            out.update({(title, r[0]): r[col] for r in rows[top + 1:] if r and r[0]})
+        return out
+
+    def loaded():
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return read([(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets])
+        finally:
+            wb.close()
+    return read_both_ways(lambda: read((ws.title, file_grid(path, ws.title)) for ws in payload_book(path).worksheets),
+                          loaded, str(path))
 
 
 @pytest.fixture(scope="module")
@@ -1641,8 +1641,18 @@ def test_a_note_on_history_is_named_by_the_rollover_and_by_carrying_a_year(sampl
 # ------------------------------------------------- staff's cells beside the tables
 
 def _cells(path: Path, sheet: str, *refs: str) -> tuple[list[object], list[object]]:
-    ws = openpyxl.load_workbook(path)[sheet]
-    return [ws[ref].value for ref in refs], [h.value for h in ws[1]]
+    """The values of ``refs`` and the first row of a sheet (``file_grid``; with
+    ``PAYLOAD_BOTH_WAYS`` against openpyxl's normal load, which the test read before)."""
+    def fast():
+        rows = file_grid(path, sheet)
+        at = [_rc(ref) for ref in refs]
+        return [rows[r - 1][col - 1] if r <= len(rows) and col <= len(rows[r - 1]) else None for r, col in at], \
+            (list(rows[0]) if rows else [None])
+
+    def loaded():
+        ws = openpyxl.load_workbook(path)[sheet]
+        return [ws[ref].value for ref in refs], [h.value for h in ws[1]]
+    return read_both_ways(fast, loaded, f"{path} {sheet}")
 
 
 def test_notes_without_a_header_beside_a_table_keep_their_cells_and_the_previous_year_goes_past_them(
