@@ -2257,10 +2257,17 @@ def file_grid(path: Path, sheet: str) -> list[list[object]]:
     With ``PAYLOAD_BOTH_WAYS``, checked against that load."""
     grid = _grid_of(payload_book(path), sheet)
     if os.environ.get(PAYLOAD_BOTH_WAYS):
-        loaded = [list(row) for row in load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True)]
+        loaded = [list(row) for row in values_load(path)[sheet].iter_rows(values_only=True)]
         difference = _first_difference(grid, loaded)
         assert difference is None, f"{path}: payload_book and load_workbook differ at {sheet}{difference}"
     return grid
+
+
+def values_load(path: Path):
+    """openpyxl's ``load_workbook(data_only=True)`` with its texts as Excel holds them
+    (excel_text: openpyxl leaves Excel's _xHHHH_ escapes as written): what ``file_grid``
+    stands for. A fresh workbook each call, never shared."""
+    return _decoded(load_workbook(path, data_only=True))
 
 
 def read_both_ways(fast, loaded, where: str):
