@@ -17,6 +17,8 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +37,30 @@ def run(args: list[str]) -> None:
     subprocess.run(args, check=True)
 
 
+def download(args: list[str]) -> str:
+    """One ``pip download``, its output kept for the end: six of them run at once."""
+    done = subprocess.run(args, capture_output=True, text=True)
+    shown = "+ " + " ".join(args) + "\n" + done.stdout + done.stderr
+    if done.returncode:
+        raise SystemExit(shown + f"pip download failed (exit {done.returncode})")
+    return shown
+
+
+def gather(jobs: list[tuple[list[str], Path]], out: Path) -> None:
+    """Each platform and version downloaded at once, each into a folder of its own, then
+    moved into ``out``. pip spends a download waiting on the index (4.5 s of wall time, 1.6 s
+    of CPU each here), so the six together take about as long as one; a folder each because
+    two pips saving the same pure-Python wheel into one folder would race on the file. A
+    wheel's file name says its version and tags, so one already there is the same wheel."""
+    with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+        for shown in pool.map(lambda job: download([*job[0], "--dest", str(job[1])]), jobs):
+            print(shown, end="", flush=True)
+    for _, folder in jobs:
+        for wheel in sorted(folder.glob("*.whl")):
+            if not (out / wheel.name).exists():
+                shutil.move(str(wheel), out / wheel.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outdir", default=str(REPO / "wheels"))
@@ -47,11 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     pip = [sys.executable, "-m", "pip"]
     run([*pip, "wheel", "--no-deps", "--wheel-dir", str(out), str(REPO)])
     ours = max(out.glob("renkei_xl-*.whl"), key=lambda p: p.stat().st_mtime)
-    for platform in args.platform or sorted(PLATFORMS):
-        tags = [flag for tag in PLATFORMS[platform] for flag in ("--platform", tag)]
-        for version in args.python or PYTHONS:
-            run([*pip, "download", "--only-binary=:all:", *tags, "--python-version", version,
-                 "--implementation", "cp", "--dest", str(out), f"{ours}[server]", *PLATFORM_ONLY[platform]])
+    with tempfile.TemporaryDirectory(dir=out) as scratch:
+        jobs = []
+        for platform in args.platform or sorted(PLATFORMS):
+            tags = [flag for tag in PLATFORMS[platform] for flag in ("--platform", tag)]
+            for version in args.python or PYTHONS:
+                jobs.append(([*pip, "download", "--only-binary=:all:", *tags, "--python-version", version,
+                              "--implementation", "cp", f"{ours}[server]", *PLATFORM_ONLY[platform]],
+                             Path(scratch) / f"{platform}-{version}"))
+        gather(jobs, out)
     # The installer that says in Japanese which Python versions the folder serves.
     shutil.copyfile(REPO / "deploy" / "install.py", out / "install.py")
     print(f"{len(list(out.glob('*.whl')))} wheels and install.py in {out}")

@@ -1,8 +1,9 @@
 """Shared fixtures and how the suite stays quick. The FY2023 reference list is the test data
 of this project.
 
-`make test` runs the suite on every core with pytest-xdist (``-n auto --dist loadfile``):
-each test file runs whole on one worker, so a module-scoped fixture is still built once.
+`make test` runs the suite with pytest-xdist on a worker more than the cores (``-n WORKERS
+--dist loadfile``; the Makefile says why): each test file runs whole on one worker, so a
+module-scoped fixture is still built once.
 A worker is a separate process with its own ``tmp_path_factory`` base folder; each
 LibreOffice start gets its own profile folder and a free port or pipe (tests/uno_common.py,
 tests/realbooks.py), so workers never share one. realbooks' UNO jobs share one soffice per
