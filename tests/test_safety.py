@@ -81,6 +81,29 @@ def test_every_write_point_refuses_a_folder_out_of_the_confinement(tmp_path):
     assert not outside.exists() and not (tmp_path / "work" / "x").exists() and (inside / "配布用").is_dir()
 
 
+@pytest.mark.parametrize("swapped", ["配布用", "2023年度"])
+def test_a_folder_swapped_for_a_link_while_a_button_writes_gets_nothing_out_of_the_folder(tmp_path, swapped):
+    """Time of check, time of use: the write point checked the folder when the write began;
+    while the button wrote (seconds), someone on the share renamed 配布用 (or the year's
+    folder) and put a link of its name to elsewhere. The writer writes the temporary file
+    by its name, through the link, and the rename by name put the result there: out of the
+    click's folder, out of the work folder."""
+    work = tmp_path / "work"
+    year = work / "2023年度"
+    (year / "配布用").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "配布用").mkdir(parents=True)
+    target = year / "配布用" / "小樽市_2023年度_入力.xlsx"
+    with safety.confined(work):
+        with pytest.raises(safety.OutsideFolder, match="置き換えられたか、移動されました"):
+            with atomic_path(target) as tmp:
+                link = year / "配布用" if swapped == "配布用" else year
+                link.rename(link.with_name("移した"))
+                link.symlink_to(elsewhere / "配布用" if swapped == "配布用" else elsewhere, target_is_directory=True)
+                tmp.write_bytes(b"the result")
+    assert not [p for p in elsewhere.rglob("*") if p.is_file()]
+
+
 def test_atomic_write_replaces_content_and_keeps_permissions(tmp_path):
     target = tmp_path / "master.xlsx"
     target.write_bytes(b"old")
