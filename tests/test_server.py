@@ -1351,9 +1351,10 @@ def test_the_share_is_matched_as_windows_matches_its_name(server):
 def test_names_are_compared_as_windows_compares_them():
     from renkei_xl.core.filenames import as_windows_compares as key
 
-    same = [("2023年度", "2023年度"), ("Renkei", "RENKEI"), ("ı", "I"), ("ς", "Σ"), ("Ｒｅｎ", "ＲＥＮ"),
+    same = [("2023年度", "2023年度"), ("Renkei", "RENKEI"), ("ς", "Σ"), ("Ｒｅｎ", "ＲＥＮ"), ("ё", "Ё"),
             ("ガ", "カ\u3099")]                     # a Mac's decomposed 濁点
-    apart = [("Straße", "STRASSE"), ("ﬃ", "FFI"), ("\u212a", "k"), ("２０２３", "2023"), ("㍻", "平成"),
+    apart = [("Straße", "STRASSE"), ("ﬃ", "FFI"), ("\u212a", "k"), ("ı", "I"), ("ı", "i"), ("ſ", "S"), ("İ", "i"),
+             ("２０２３", "2023"), ("㍻", "平成"),
              ("ｶﾞ", "ガ"), ("a\u200bb", "ab"), ("\ufeffa", "a"), ("\ufa19", "\u795e"), ("\u212b", "\u00c5"),
              # Win32 strips a trailing dot or space from a path it is given, but Excel's FullName
              # has none, and a folder that keeps one (made on the Linux server) is another folder

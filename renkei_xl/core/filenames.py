@@ -240,9 +240,9 @@ def as_windows_compares(name: str) -> str:
     """``name`` as Windows matches a file name: each UTF-16 unit upcased by a one-to-one
     table (NTFS's $UpCase, FsRtlAreNamesEqual: "converting both strings to uppercase before
     they are compared"), so case is ignored and nothing else is. Not str.casefold: that
-    folds 「ß」 to 「ss」, 「ﬃ」 to 「ffi」 and the Kelvin sign 「K」 to 「k」, names Windows keeps
-    apart (a folder 「Straße」 and its copy 「STRASSE」 are two folders on the share and
-    were one to the server), and leaves 「ı」 apart from 「I」, which the table upcases to it.
+    folds 「ß」 to 「ss」, 「ﬃ」 to 「ffi」, the Kelvin sign 「K」 to 「k」 and 「ſ」 to 「s」, names
+    Windows keeps apart (a folder 「Straße」 and its copy 「STRASSE」 are two folders on the
+    share, and were one to the server).
     Width is kept (「２０２３」 is not 「2023」), and so is every invisible character.
 
     Composition is the one thing ignored beyond case: a Mac reaches the share with its
@@ -264,9 +264,14 @@ def as_windows_compares(name: str) -> str:
 
 def _upcased(ch: str) -> str:
     """One character as the upcase table has it: one unit for one unit, the BMP only
-    (a character past it is two UTF-16 units the table leaves as they are)."""
+    (a character past it is two UTF-16 units the table leaves as they are), and nothing
+    made ASCII that was not: the table (Linux's fs/ntfs/upcase.c, generate_default_upcase,
+    the one Windows formats NTFS with) leaves the dotless 「ı」 and the long 「ſ」 as they
+    are, where Unicode upcases them to 「I」 and 「S」."""
     up = ch.upper()
-    return up if len(up) == 1 and ord(ch) < 0x10000 and ord(up) < 0x10000 else ch
+    if len(up) != 1 or ord(ch) >= 0x10000 or ord(up) >= 0x10000 or (up.isascii() and not ch.isascii()):
+        return ch
+    return up
 
 
 def lookalike_key(name: str) -> str:
