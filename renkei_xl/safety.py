@@ -114,6 +114,26 @@ def check_confined(path: os.PathLike | str) -> None:
         raise OutsideFolder(f"「{Path(text).name}」の書き込み先がこのマスターのフォルダーの外です。"
                             "書き込みは行っていません。IT 担当者に連絡してください")
 
+def read_confined(path: os.PathLike | str) -> bytes:
+    """The bytes of ``path``, refused (OutsideFolder) when the file opened is not one under
+    the confinement. The check a listing made (is_confined) is seconds old when the last of
+    forty returns is read: a file replaced meanwhile by a link elsewhere was read there. So
+    the file is opened first and then judged: the name resolved now must lead, inside the
+    confinement, to the very file open (a link swapped back in between leads to another)."""
+    with open(path, "rb") as fh:
+        if WRITE_ROOT.get() is not None:
+            opened = os.fstat(fh.fileno())
+            real = os.path.realpath(path)
+            try:
+                now = os.stat(real)
+                same = (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino)
+            except OSError:
+                same = False
+            if not same or not is_confined(real):
+                raise OutsideFolder(f"「{Path(path).name}」は、このマスターのフォルダーの外を指すリンクです（読んでいません）")
+        return fh.read()
+
+
 # --------------------------------------------------------------------------- locks
 
 # Excel keeps an "owner file" beside an open workbook: "~$" + the full file name

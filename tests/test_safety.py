@@ -104,6 +104,34 @@ def test_a_folder_swapped_for_a_link_while_a_button_writes_gets_nothing_out_of_t
     assert not [p for p in elsewhere.rglob("*") if p.is_file()]
 
 
+def test_a_return_replaced_by_a_link_after_it_was_listed_is_not_read(tmp_path):
+    """回収取込 lists the folder (links out of it refused there), then reads the returns one
+    by one, seconds later for the last of forty: a return replaced meanwhile by a link to a
+    workbook out of the work folder was read there and imported into the clicking master."""
+    from renkei_xl.cycle.collect.inspect import _read
+    from renkei_xl.cycle.collect.paths import expand_paths
+    from renkei_xl.cycle.collect.records import Refused
+
+    year = tmp_path / "work" / "2023年度"
+    (year / "回収").mkdir(parents=True)
+    returned = year / "回収" / "小樽市_2023年度_入力.xlsx"
+    returned.write_bytes(b"PK the return")
+    secret = tmp_path / "elsewhere" / "秘密.xlsx"
+    secret.parent.mkdir()
+    secret.write_bytes(b"PK another office's data")
+    with safety.confined(year):
+        files, refusals = expand_paths([year / "回収"])
+        assert files == [returned] and not refusals
+        returned.unlink()
+        returned.symlink_to(secret)         # someone on the share, while the click reads
+        with pytest.raises(Refused, match="外を指すリンク"):
+            _read(returned)
+        returned.unlink()
+        returned.write_bytes(b"PK the return, saved again")
+        assert _read(returned) == b"PK the return, saved again"
+    assert _read(returned) == b"PK the return, saved again"     # no confinement: the command line
+
+
 def test_atomic_write_replaces_content_and_keeps_permissions(tmp_path):
     target = tmp_path / "master.xlsx"
     target.write_bytes(b"old")
