@@ -114,6 +114,7 @@ def check_confined(path: os.PathLike | str) -> None:
         raise OutsideFolder(f"「{Path(text).name}」の書き込み先がこのマスターのフォルダーの外です。"
                             "書き込みは行っていません。IT 担当者に連絡してください")
 
+
 def read_confined(path: os.PathLike | str) -> bytes:
     """The bytes of ``path``, refused (OutsideFolder) when the file opened is not one under
     the confinement. The check a listing made (is_confined) is seconds old when the last of
