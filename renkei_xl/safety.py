@@ -114,6 +114,27 @@ def check_confined(path: os.PathLike | str) -> None:
         raise OutsideFolder(f"「{Path(text).name}」の書き込み先がこのマスターのフォルダーの外です。"
                             "書き込みは行っていません。IT 担当者に連絡してください")
 
+
+def read_confined(path: os.PathLike | str) -> bytes:
+    """The bytes of ``path``, refused (OutsideFolder) when the file opened is not one under
+    the confinement. The check a listing made (is_confined) is seconds old when the last of
+    forty returns is read: a file replaced meanwhile by a link elsewhere was read there. So
+    the file is opened first and then judged: the name resolved now must lead, inside the
+    confinement, to the very file open (a link swapped back in between leads to another)."""
+    with open(path, "rb") as fh:
+        if WRITE_ROOT.get() is not None:
+            opened = os.fstat(fh.fileno())
+            real = os.path.realpath(path)
+            try:
+                now = os.stat(real)
+                same = (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino)
+            except OSError:
+                same = False
+            if not same or not is_confined(real):
+                raise OutsideFolder(f"「{Path(path).name}」は、このマスターのフォルダーの外を指すリンクです（読んでいません）")
+        return fh.read()
+
+
 # --------------------------------------------------------------------------- locks
 
 # Excel keeps an "owner file" beside an open workbook: "~$" + the full file name
@@ -698,13 +719,17 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync_file(path: "Path | int") -> None:
+    """The file's content made durable; ``path`` a path or a descriptor already open."""
+    if isinstance(path, int):
+        os.fsync(path)
+        return
     with open(path, "rb+") as fh:
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def _keep_owner(tmp: Path, old: os.stat_result) -> None:
+def _keep_owner(tmp: "Path | int", old: os.stat_result) -> None:
     """The replaced file's owner and group, as far as this account may give them (POSIX).
 
     A new file belongs to whoever wrote it: on a share served from Linux, the master
@@ -714,7 +739,7 @@ def _keep_owner(tmp: Path, old: os.stat_result) -> None:
     alone, and where even that is refused, what the write made."""
     if os.name == "nt" or not hasattr(os, "chown"):
         return
-    here = os.stat(tmp)
+    here = os.stat(tmp)         # a descriptor or a path
     if (here.st_uid, here.st_gid) == (old.st_uid, old.st_gid):
         return
     for uid in (old.st_uid, -1):
@@ -767,15 +792,18 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
         # entry (ext4, a quota counting files), and that is a full disk, not a folder
         # 「書き込めません … 何も書き込んでいません」 with a backup just written into it.
         tmp = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
+        folder = _hold_folder(target.parent)
         try:
             yield tmp
             if check_lock:      # again: writing a large master takes seconds, in which Excel may open it
                 ensure_not_open(link)
                 ensure_not_open(target)
-            _finish(tmp, target, read_as)
+            _finish(tmp, target, read_as, folder)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+            if folder is not None:
+                os.close(folder)
 
 
 @contextlib.contextmanager
@@ -806,8 +834,77 @@ def _full_said(exc: OSError, what: str) -> UserError:
                      "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。")
 
 
-def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result]) -> None:
-    """The written temporary file made durable, given the target's mode, renamed over it."""
+def _hold_folder(folder: Path) -> Optional[int]:
+    """The folder a write goes to, held open (POSIX) from the temporary file's making to the
+    rename, so that the rename lands in the folder that was checked, whatever its name leads
+    to by then; None where folders cannot be opened (Windows)."""
+    if os.name == "nt":
+        return None
+    try:
+        return os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+
+
+def _still_the_folder(folder: Optional[int], tmp: Path, target: Path) -> None:
+    """Refuse the rename when the folder's name no longer leads to the folder held: while a
+    button wrote (seconds, LibreOffice's recalculation), someone on the share replaced the
+    folder (配布用, 確定版, the year's folder) by a link elsewhere. The writer then wrote the
+    temporary file by its name through the link, and renaming it by its name would have put
+    the result out of the click's folder (out of the work folder), the check at the start of
+    the write long passed. Said in Japanese, naming the folder; the result is not kept."""
+    if folder is None:
+        return
+    held = os.fstat(folder)
+    try:
+        now = os.stat(target.parent)
+        same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino) and os.path.realpath(tmp.parent) == str(target.parent)
+    except OSError:
+        same = False
+    if not same or not is_confined(target.parent):
+        raise OutsideFolder(f"書き込みの途中で、書き込み先のフォルダー「{target.parent.name}」が別の場所（リンクなど）に"
+                            f"置き換えられたか、移動されました。「{target.name}」は書き込んでいません。IT 担当者に連絡してください")
+
+
+def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result], folder: Optional[int] = None) -> None:
+    """The written temporary file made durable, given the target's mode, renamed over it.
+    ``folder``: the target's folder held open (_hold_folder): the file is then checked, given
+    its mode and owner through its own descriptor (never a link put in its name) and renamed
+    inside that folder (_still_the_folder first)."""
+    _still_the_folder(folder, tmp, target)
+    if folder is not None:
+        try:
+            fd = os.open(tmp.name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
+        except OSError:
+            fd = None
+        if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_size == 0:
+            if fd is not None:
+                os.close(fd)
+            raise RuntimeError(f"nothing was written to the temporary file for {target}")
+        try:
+            _fsync_file(fd)
+            try:
+                old = os.stat(target.name, dir_fd=folder)
+            except OSError:
+                old = None
+            os.fchmod(fd, stat.S_IMODE(old.st_mode) if old is not None else _default_mode())
+            if old is not None:
+                _keep_owner(fd, old)
+        finally:
+            os.close(fd)
+        ensure_unchanged(target, read_as)
+        _still_the_folder(folder, tmp, target)
+        try:
+            os.replace(tmp.name, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except PermissionError as exc:
+            raise UserError(
+                f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
+                "ファイルを閉じてからもう一度実行してください。"
+            ) from exc
+        with contextlib.suppress(OSError):
+            os.fsync(folder)
+        _note_written(target)
+        return
     if not tmp.exists() or tmp.stat().st_size == 0:
         raise RuntimeError(f"nothing was written to the temporary file for {target}")
     _fsync_file(tmp)

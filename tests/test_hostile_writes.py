@@ -161,11 +161,13 @@ def test_no_handle_of_this_process_holds_the_master_when_it_is_replaced(master, 
     プログラムが使用中」. What Windows would refuse is seen here in /proc."""
     real_replace, seen = os.replace, []
 
-    def replace(src, dst):
+    def replace(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
         held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
                 if os.path.exists(f"/proc/self/fd/{fd}")]
-        seen.append((os.fspath(dst), [h for h in held if h == os.path.realpath(dst)]))
-        return real_replace(src, dst)
+        # the write point renames inside the folder it holds open (safety._hold_folder)
+        path = os.fspath(dst) if dst_dir_fd is None else os.path.join(os.readlink(f"/proc/self/fd/{dst_dir_fd}"), dst)
+        seen.append((path, [h for h in held if h == os.path.realpath(path)]))
+        return real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
 
     monkeypatch.setattr(os, "replace", replace)
     recalc_file(master)

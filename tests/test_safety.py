@@ -81,6 +81,57 @@ def test_every_write_point_refuses_a_folder_out_of_the_confinement(tmp_path):
     assert not outside.exists() and not (tmp_path / "work" / "x").exists() and (inside / "配布用").is_dir()
 
 
+@pytest.mark.parametrize("swapped", ["配布用", "2023年度"])
+def test_a_folder_swapped_for_a_link_while_a_button_writes_gets_nothing_out_of_the_folder(tmp_path, swapped):
+    """Time of check, time of use: the write point checked the folder when the write began;
+    while the button wrote (seconds), someone on the share renamed 配布用 (or the year's
+    folder) and put a link of its name to elsewhere. The writer writes the temporary file
+    by its name, through the link, and the rename by name put the result there: out of the
+    click's folder, out of the work folder."""
+    work = tmp_path / "work"
+    year = work / "2023年度"
+    (year / "配布用").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "配布用").mkdir(parents=True)
+    target = year / "配布用" / "小樽市_2023年度_入力.xlsx"
+    with safety.confined(work):
+        with pytest.raises(safety.OutsideFolder, match="置き換えられたか、移動されました"):
+            with atomic_path(target) as tmp:
+                link = year / "配布用" if swapped == "配布用" else year
+                link.rename(link.with_name("移した"))
+                link.symlink_to(elsewhere / "配布用" if swapped == "配布用" else elsewhere, target_is_directory=True)
+                tmp.write_bytes(b"the result")
+    assert not [p for p in elsewhere.rglob("*") if p.is_file()]
+
+
+def test_a_return_replaced_by_a_link_after_it_was_listed_is_not_read(tmp_path):
+    """回収取込 lists the folder (links out of it refused there), then reads the returns one
+    by one, seconds later for the last of forty: a return replaced meanwhile by a link to a
+    workbook out of the work folder was read there and imported into the clicking master."""
+    from renkei_xl.cycle.collect.inspect import _read
+    from renkei_xl.cycle.collect.paths import expand_paths
+    from renkei_xl.cycle.collect.records import Refused
+
+    year = tmp_path / "work" / "2023年度"
+    (year / "回収").mkdir(parents=True)
+    returned = year / "回収" / "小樽市_2023年度_入力.xlsx"
+    returned.write_bytes(b"PK the return")
+    secret = tmp_path / "elsewhere" / "秘密.xlsx"
+    secret.parent.mkdir()
+    secret.write_bytes(b"PK another office's data")
+    with safety.confined(year):
+        files, refusals = expand_paths([year / "回収"])
+        assert files == [returned] and not refusals
+        returned.unlink()
+        returned.symlink_to(secret)         # someone on the share, while the click reads
+        with pytest.raises(Refused, match="外を指すリンク"):
+            _read(returned)
+        returned.unlink()
+        returned.write_bytes(b"PK the return, saved again")
+        assert _read(returned) == b"PK the return, saved again"
+    assert _read(returned) == b"PK the return, saved again"     # no confinement: the command line
+
+
 def test_atomic_write_replaces_content_and_keeps_permissions(tmp_path):
     target = tmp_path / "master.xlsx"
     target.write_bytes(b"old")

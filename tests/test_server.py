@@ -1316,6 +1316,53 @@ def test_a_copy_of_the_year_folder_reaches_no_folder_but_its_own(server):
     assert mode == "info" and rf"{SHARE}\{copy.name}\{EXPORT_DIR}" in prompt, prompt
 
 
+def test_a_copy_in_a_folder_windows_names_apart_is_refused_though_casefold_makes_them_one(server):
+    """Windows matches names by upcasing each character (NTFS's upcase table), not by
+    Unicode's casefold: 「Straße2023」 and its copy 「STRASSE2023」 are two folders on the
+    share, and were one to the copy check (casefold makes ß 「ss」), so a click from the copy
+    with 設定 still naming the original wrote the original's 確定版. Case alone still does
+    not count: the original opened as 「\\\\FS\\RENKEI\\STRAßE2023\\…XLSM」 is served."""
+    original = _master_in(server, "Straße2023")
+    copy = server.workdir / "STRASSE2023"
+    shutil.copytree(original.parent, copy)
+    before = _tree(server.workdir)
+    from_copy = {**server.headers, **_opened_from(rf"{SHARE}\{copy.name}\{MASTER_NAME}")}
+    for entry in ("export", "split"):
+        response = server.post(entry, _payload(copy / MASTER_NAME), headers=from_copy)
+        assert response.status_code == 403 and "コピー" in response.text, response.text
+    assert _tree(server.workdir) == before
+    upper = {**server.headers, **_opened_from(rf"\\FS\RENKEI\STRAßE2023\{MASTER_NAME.upper()}")}
+    prompt, mode = _only_alert(server.post("check", _payload(original), headers=upper))
+    assert mode == "info", prompt
+
+
+def test_the_share_is_matched_as_windows_matches_its_name(server):
+    """「\\\\FS\\RENKEI」 is the share in other case; 「\\\\fs\\renKei」 with the Kelvin sign
+    (U+212A, which str.lower made 「k」) is another share Windows would look for, and was
+    taken as this work folder."""
+    upper = _set_name(_payload(server.master), c.N_SERVER_FOLDER, SHARE.upper() + "\\" + FOLDER)
+    prompt, mode = _only_alert(server.post("check", upper))
+    assert mode == "info", prompt
+    kelvin = SHARE.replace("k", "\u212a") + "\\" + FOLDER
+    response = server.post("check", _set_name(_payload(server.master), c.N_SERVER_FOLDER, kelvin))
+    assert response.status_code == 422 and "作業フォルダーの外です" in response.text, response.text
+
+
+def test_names_are_compared_as_windows_compares_them():
+    from renkei_xl.core.filenames import as_windows_compares as key
+
+    same = [("2023年度", "2023年度"), ("Renkei", "RENKEI"), ("ς", "Σ"), ("Ｒｅｎ", "ＲＥＮ"), ("ё", "Ё"),
+            ("ガ", "カ\u3099")]                     # a Mac's decomposed 濁点
+    apart = [("Straße", "STRASSE"), ("ﬃ", "FFI"), ("\u212a", "k"), ("ı", "I"), ("ı", "i"), ("ſ", "S"), ("İ", "i"),
+             ("２０２３", "2023"), ("㍻", "平成"),
+             ("ｶﾞ", "ガ"), ("a\u200bb", "ab"), ("\ufeffa", "a"), ("\ufa19", "\u795e"), ("\u212b", "\u00c5"),
+             # Win32 strips a trailing dot or space from a path it is given, but Excel's FullName
+             # has none, and a folder that keeps one (made on the Linux server) is another folder
+             ("2023年度.", "2023年度"), ("2023年度 ", "2023年度")]
+    assert all(key(a) == key(b) for a, b in same), [(a, b) for a, b in same if key(a) != key(b)]
+    assert all(key(a) != key(b) for a, b in apart), [(a, b) for a, b in apart if key(a) == key(b)]
+
+
 def test_the_master_id_is_derived_from_its_key_and_rollover_gives_a_new_one(server, tmp_path):
     from renkei_xl.cycle.distribute import master_key_of_file
     from renkei_xl.core.seal import master_id

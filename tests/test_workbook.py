@@ -252,8 +252,9 @@ def test_failure_before_rename_leaves_master_identical(sample_xlsx, tmp_path, mo
     shutil.copy(sample_xlsx, path)
     before = digest(path)
 
-    def boom(src, dst):
-        assert Path(src).exists() and Path(src).stat().st_size > 0  # the temp file is complete
+    def boom(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+        src = Path(src) if src_dir_fd is None else Path(os.readlink(f"/proc/self/fd/{src_dir_fd}")) / src
+        assert src.exists() and src.stat().st_size > 0  # the temp file is complete
         raise OSError("injected failure between write and rename")
 
     monkeypatch.setattr(os, "replace", boom)

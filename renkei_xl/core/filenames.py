@@ -236,6 +236,44 @@ def name_problem(name: str, *, max_bytes: int) -> str:
     return ""
 
 
+def as_windows_compares(name: str) -> str:
+    """``name`` as Windows matches a file name: each UTF-16 unit upcased by a one-to-one
+    table (NTFS's $UpCase, FsRtlAreNamesEqual: "converting both strings to uppercase before
+    they are compared"), so case is ignored and nothing else is. Not str.casefold: that
+    folds 「ß」 to 「ss」, 「ﬃ」 to 「ffi」, the Kelvin sign 「K」 to 「k」 and 「ſ」 to 「s」, names
+    Windows keeps apart (a folder 「Straße」 and its copy 「STRASSE」 are two folders on the
+    share, and were one to the server).
+    Width is kept (「２０２３」 is not 「2023」), and so is every invisible character.
+
+    Composition is the one thing ignored beyond case: a Mac reaches the share with its
+    names decomposed (「カ」 and 「゙」 for 「ガ」), and Excel on it says so in FullName. Only
+    sequences are composed: a character that Unicode's NFC replaces on its own (a CJK
+    compatibility ideograph such as 「神」 U+FA19, the Ångström sign) is a name of its own on
+    NTFS and stays itself here."""
+    out: list[str] = []
+    run: list[str] = []
+    for ch in name:
+        if unicodedata.normalize("NFC", ch) != ch:      # a singleton: NFC would give another name
+            out += [unicodedata.normalize("NFC", "".join(run)), ch]
+            run = []
+        else:
+            run.append(ch)
+    out.append(unicodedata.normalize("NFC", "".join(run)))
+    return "".join(map(_upcased, "".join(out)))
+
+
+def _upcased(ch: str) -> str:
+    """One character as the upcase table has it: one unit for one unit, the BMP only
+    (a character past it is two UTF-16 units the table leaves as they are), and nothing
+    made ASCII that was not: the table (Linux's fs/ntfs/upcase.c, generate_default_upcase,
+    the one Windows formats NTFS with) leaves the dotless 「ı」 and the long 「ſ」 as they
+    are, where Unicode upcases them to 「I」 and 「S」."""
+    up = ch.upper()
+    if len(up) != 1 or ord(ch) >= 0x10000 or ord(up) >= 0x10000 or (up.isascii() and not ch.isascii()):
+        return ch
+    return up
+
+
 def lookalike_key(name: str) -> str:
     """What two names share when staff would read them as one: the same characters up to
     Unicode's compatibility forms (full-width 「２０２３」 and 「2023」, a 濁点 composed or

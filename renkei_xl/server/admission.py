@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import unicodedata
 from pathlib import Path
 from typing import Optional
 
@@ -126,16 +125,17 @@ def _opened_here(place: Place, master: Path, opened: Optional[str]) -> None:
     Mac's mount, a URL's host): the folder's parts as 設定 names them, then the book. Staff
     reach the work folder by the share's name, a drive letter or a synced URL, which the
     server cannot know, and a drive or a share may stand for the year's folder itself
-    (Z: mapped to \\\\fs\\renkei\\2023年度: 「Z:\\マスター.xlsm」 is served). Case and
-    composition do not count, as in Windows and Excel."""
+    (Z: mapped to \\\\fs\\renkei\\2023年度: 「Z:\\マスター.xlsm」 is served). Each name is
+    matched as Windows matches it (core.filenames.as_windows_compares): case and a Mac's
+    decomposed 濁点 do not count; width, 「ß」 against 「SS」 and the like do."""
     if opened is None:
         return
-    from ..core.filenames import visible
+    from ..core.filenames import as_windows_compares, visible
 
     below = _below_root(opened)
     want = [*place.parts, master.name]
     k = min(len(below), len(want))
-    if k and list(map(_as_windows_compares, below[-k:])) == list(map(_as_windows_compares, want[-k:])):
+    if k and list(map(as_windows_compares, below[-k:])) == list(map(as_windows_compares, want[-k:])):
         return
     where = re.split(r"[\\/]+(?=[^\\/]*$)", opened)[0] if re.search(r"[\\/]", opened) else ""
     raise Refusal(403, (f"このブックは{f'「{visible(where)}」から' if where else '保存されていない状態で'}開かれていますが、"
@@ -159,11 +159,6 @@ def _below_root(path: str) -> list[str]:
     if path.startswith(("\\\\", "//")) or path.startswith("/Volumes/"):
         return parts[2:]
     return parts
-
-
-def _as_windows_compares(name: str) -> str:
-    """A name as Windows and Excel match it: case and composition ignored, width kept."""
-    return unicodedata.normalize("NFC", name).casefold()
 
 
 def _saved(place: Place, caption: str, master: Path, live, state: BookState) -> None:

@@ -221,11 +221,14 @@ class Place:
         return self.resolve(value, where)
 
     def resolve(self, value: str, where: str = "") -> Path:
-        from ..core.filenames import visible
+        from ..core.filenames import as_windows_compares, visible
 
         text, value = value.strip(), visible(value)
         n = len(self.share)
-        if self.share and text.lower().startswith(self.share.lower()) and text[n:n + 1] in ("", "\\", "/"):
+        # The share as Windows matches its name: 「\\FS\RENKEI」 is it, 「\\fs\renKei」 with the
+        # Kelvin sign (which str.lower made 「k」) is another share, not this work folder.
+        if (self.share and as_windows_compares(text[:n]) == as_windows_compares(self.share)
+                and text[n:n + 1] in ("", "\\", "/")):
             text = text[n:]     # the share itself, then a separator: 「\\fs\renkei2023年度」 is another share
         elif PureWindowsPath(text).anchor or PurePosixPath(text).is_absolute():
             raise UserError(f"{where}: 「{value}」はサーバーの作業フォルダーの外です。作業フォルダーの中のフォルダー名"

@@ -18,7 +18,7 @@ from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, re
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import cell_ref, parse_ref
 from ...core.errors import UserError
-from ...safety import system_reason
+from ...safety import OutsideFolder, read_confined, system_reason
 from ...core.filenames import named_in
 from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
@@ -80,11 +80,15 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None,
 
 
 def _read(path: Path) -> bytes:
+    """The file's bytes; on the server only a file in the clicking master's folder, judged
+    as it is opened (safety.read_confined), not as it was listed."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE:
             raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
-        return path.read_bytes()
+        return read_confined(path)
+    except OutsideFolder:
+        raise Refused("このマスターのフォルダーの外を指すリンクです（読みません）") from None
     except OSError as exc:
         raise Refused(f"ファイルを読めません（{system_reason(exc)}）") from None
 
