@@ -870,61 +870,62 @@ def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result], folder: 
     """The written temporary file made durable, given the target's mode, renamed over it.
     ``folder``: the target's folder held open (_hold_folder): the file is then checked, given
     its mode and owner through its own descriptor (never a link put in its name) and renamed
-    inside that folder (_still_the_folder first)."""
+    inside that folder (_still_the_folder before and after)."""
     _still_the_folder(folder, tmp, target)
-    if folder is not None:
+    if folder is None:
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise RuntimeError(f"nothing was written to the temporary file for {target}")
+        _fsync_file(tmp)
+        _give_mode_and_owner(tmp, _stat_or_none(target))
+    else:
         try:
             fd = os.open(tmp.name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
         except OSError:
-            fd = None
-        if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_size == 0:
-            if fd is not None:
-                os.close(fd)
-            raise RuntimeError(f"nothing was written to the temporary file for {target}")
+            raise RuntimeError(f"nothing was written to the temporary file for {target}") from None
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_size == 0:
+                raise RuntimeError(f"nothing was written to the temporary file for {target}")
             _fsync_file(fd)
-            try:
-                old = os.stat(target.name, dir_fd=folder)
-            except OSError:
-                old = None
-            os.fchmod(fd, stat.S_IMODE(old.st_mode) if old is not None else _default_mode())
-            if old is not None:
-                _keep_owner(fd, old)
+            _give_mode_and_owner(fd, _stat_or_none(target.name, folder))
         finally:
             os.close(fd)
-        ensure_unchanged(target, read_as)
-        _still_the_folder(folder, tmp, target)
-        try:
-            os.replace(tmp.name, target.name, src_dir_fd=folder, dst_dir_fd=folder)
-        except PermissionError as exc:
-            raise UserError(
-                f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
-                "ファイルを閉じてからもう一度実行してください。"
-            ) from exc
-        with contextlib.suppress(OSError):
-            os.fsync(folder)
-        _note_written(target)
-        return
-    if not tmp.exists() or tmp.stat().st_size == 0:
-        raise RuntimeError(f"nothing was written to the temporary file for {target}")
-    _fsync_file(tmp)
-    try:
-        old = os.stat(target)
-    except OSError:
-        old = None
-    os.chmod(tmp, stat.S_IMODE(old.st_mode) if old is not None else _default_mode())
-    if old is not None:
-        _keep_owner(tmp, old)
     ensure_unchanged(target, read_as)
+    _still_the_folder(folder, tmp, target)
     try:
-        os.replace(tmp, target)
+        if folder is None:
+            os.replace(tmp, target)
+        else:
+            os.replace(tmp.name, target.name, src_dir_fd=folder, dst_dir_fd=folder)
     except PermissionError as exc:
         raise UserError(
             f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
             "ファイルを閉じてからもう一度実行してください。"
         ) from exc
-    _fsync_dir(target.parent)
+    if folder is None:
+        _fsync_dir(target.parent)
+    else:
+        with contextlib.suppress(OSError):
+            os.fsync(folder)
     _note_written(target)
+
+
+def _stat_or_none(path: "Path | str", folder: Optional[int] = None) -> Optional[os.stat_result]:
+    try:
+        return os.stat(path, dir_fd=folder)
+    except OSError:
+        return None
+
+
+def _give_mode_and_owner(tmp: "Path | int", old: Optional[os.stat_result]) -> None:
+    """The replaced file's mode (or a new file's default) and owner; ``tmp`` a path or a
+    descriptor."""
+    mode = stat.S_IMODE(old.st_mode) if old is not None else _default_mode()
+    if isinstance(tmp, int):
+        os.fchmod(tmp, mode)
+    else:
+        os.chmod(tmp, mode)
+    if old is not None:
+        _keep_owner(tmp, old)
 
 
 # How many files this process has replaced, and the last one: the command line's last guard
