@@ -67,6 +67,20 @@ def test_the_faces_walker_runs_a_seeded_case_and_finds_nothing(sample_master_xls
 
 
 
+@pytest.mark.parametrize("client", ["VBA", "Office.js"])
+@pytest.mark.parametrize("serial", [9.35, 0.35, 1.0625, 59, 60, 61, 45000.5])
+def test_the_faces_walker_reads_a_client_date_as_the_file_reads_its_serial(client, serial):
+    """A staff cell's date comes back in the model as the client sent it (OLE days) and is
+    compared with openpyxl's reading of the file (Excel's days, one more before 1900-03-01):
+    9.35 in yyyy/m/d was 1900-01-08 08:24 against 1900-01-09 08:24 (seed 96041), an oracle error."""
+    from openpyxl.utils.datetime import from_excel
+
+    import faces_fuzz
+    from remote_payload import client_date
+
+    assert faces_fuzz._as_file_reads(client_date(serial, client)) == from_excel(serial)
+
+
 _HELD = ("取り込みません: {sheet}_2023年度_入力.xlsx: {sheet}!G20 05-1: 実績値のセルに数値 {value} が入っていますが、"
          "表示形式「{format}」のため{shows}（この行は取り込まず、マスターの値のままです）")
 

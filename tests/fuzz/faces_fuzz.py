@@ -61,6 +61,7 @@ MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "�
 ENTRIES = ("check", "recalc")
 STAFF_SHEETS = ["設定", "指標"]
 OLE_EPOCH = dt.datetime(1899, 12, 30)     # the day a client's date counts from (remote_payload.client_date)
+LEAP_1900_END = dt.datetime(1900, 3, 1)   # from here Excel's serial is the OLE day
 CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
 # How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
@@ -475,7 +476,7 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
     # The staff's own sheets: each face leaves their values as they were (the marks are fills).
     written = {sp.name for sp in plan.sheets}
     for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
-        on_file = [[OLE_EPOCH + v if isinstance(v, dt.timedelta) else v for v in row]
+        on_file = [[_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v for v in row]
                    for row in file_view.get("rows", sheet)]      # a duration cell: openpyxl's timedelta
         on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
         if on_file != on_live:
@@ -548,8 +549,20 @@ def _as_file_reads(value):
     """A date as the client sent it (ISO text, tests/remote_payload.client_date) as openpyxl
     reads the cell: the model keeps what was sent in the cells no action wrote."""
     if isinstance(value, str) and CLIENT_DATE.fullmatch(value):
-        return dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+        when = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+        # The client counts OLE days, Excel's serials before 1900-03-01 one more (its leap
+        # 1900): the cell's serial is the OLE day, read as openpyxl reads that serial
+        # (9.35 in yyyy/m/d: the client sends 1900-01-08T08:24, the file reads 1900-01-09 08:24).
+        return when if when >= LEAP_1900_END else _serial_as_read((when - OLE_EPOCH) / dt.timedelta(days=1))
     return value
+
+
+def _serial_as_read(serial: float):
+    """A date-formatted cell's serial as openpyxl reads it (a time of day under 1, Excel's
+    day count before 1900-03-01)."""
+    from openpyxl.utils.datetime import from_excel
+
+    return from_excel(serial)
 
 
 def one_case(master: Path, edits: list[dict], work: Path, chained: bool = True) -> list[str]:
