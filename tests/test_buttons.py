@@ -1204,6 +1204,56 @@ def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path,
     assert "01-1、04-1" in prompt
 
 
+def test_export_on_the_server_names_the_earlier_pdf_left_beside_a_changed_confirmed_list(master, tmp_path, monkeypatch):
+    """The server makes no PDF: a 確定版 written again after a change kept the earlier .xlsx in
+    its backup folder and left the PDF made of it beside the new one (by `export --pdf`, or a
+    desktop click) without a word; the alert names it, as the command line does
+    (tests/test_confirmed_pdf.py; cycle.export.replaced_note)."""
+    import openpyxl
+    from renkei_xl.workbook.session import load_master
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    recalc_file(book)
+    monkeypatch.chdir(book.parent)
+    _run(buttons.export, payload_from_file(book))
+    pdf = (book.parent / c.EXPORT_DIR / default_name(load_master(book).settings)).with_suffix(".pdf")
+    pdf.write_bytes(b"%PDF-1.4 earlier list")
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["札幌市"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
+    ws.cell(row, 5).value = 0
+    wb.save(book)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert f"「{pdf.name}」は前の確定版の PDF のままで、今の確定版と内容が違います" in prompt, prompt
+
+
+def test_export_on_the_desktop_does_not_call_the_pdf_it_just_made_old(master, tmp_path, monkeypatch):
+    """With Excel behind the book the click makes the PDF after the .xlsx (export_data makes
+    none): a changed 確定版's new PDF is the one beside it, and is not named as the earlier
+    list's (replaced_note reads the PDF the click made)."""
+    import openpyxl
+    from conftest import require_soffice
+    from renkei_xl.excel.remote import RemoteBook
+
+    require_soffice()
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    recalc_file(book)
+    monkeypatch.chdir(book.parent)
+    monkeypatch.setattr(RemoteBook, "is_desktop", True)     # as if Excel were behind the book,
+    monkeypatch.setattr(buttons, "master_path", lambda _live: book)     # which knows the path
+    _run(buttons.export, payload_from_file(book))
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    ws = wb["札幌市"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
+    ws.cell(row, 5).value = 0
+    wb.save(book)
+    applied, _actions = _run(buttons.export, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert "前に書き出した内容の違う確定版は" in prompt and ".pdf" in prompt, prompt
+    assert "前の確定版の PDF のまま" not in prompt, prompt
+
+
 def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collected(master, tmp_path, monkeypatch):
     """確定版を書き出し once 取込履歴 holds one return: the alert names the municipalities whose
     return is not in yet, as the command line does; before any collect it says nothing of them."""

@@ -204,10 +204,22 @@ def _nothing_written():
 
 def replaced_note(done: ExportResult, shown: Callable[[Path], str] = str) -> str:
     """What both faces say when the 確定版 replaced an earlier one that said something else
-    (exported again after a change): where that one is. Nothing when it said the same."""
+    (exported again after a change): where that one is. Nothing when it said the same.
+
+    When no PDF was made this time (the command without --pdf, the server's button) and the
+    earlier one's PDF is still beside the new 確定版, that PDF is named as the earlier
+    list's: it was left there without a word, and staff mail the folder's PDF with the
+    .xlsx as a pair. ``done.pdf``: the PDF this export made (a button that makes it after
+    export_data sets it)."""
     if done.backup is None:
         return ""
-    return f"前に書き出した内容の違う確定版は「{shown(done.backup.parent)}」に残しました（{done.backup.name}）"
+    said = f"前に書き出した内容の違う確定版は「{shown(done.backup.parent)}」に残しました（{done.backup.name}）"
+    old_pdf = done.path.with_suffix(".pdf")
+    if done.pdf is None and old_pdf.exists():
+        said += (f"。横の「{old_pdf.name}」は前の確定版の PDF のままで、今の確定版と内容が違います（今回は PDF を"
+                 "作っていません）。古い PDF を送らないよう、削除するか作り直してください（PDF はコマンドの --pdf か、"
+                 "パソコンの Python で動かすボタンで作れます）")
+    return said
 
 
 def errors_note(result: Result) -> str:

@@ -391,6 +391,8 @@ def _export(live: LiveBook, title: str) -> str:
     server that may have neither Excel nor LibreOffice, so there only the .xlsx is made.
     A PDF that fails does not undo the .xlsx: the alert says which one exists.
     """
+    import dataclasses
+
     from ..cycle.export import (cut_note, default_name, errors_note, export_data, export_lock, replaced_note,
                                 stale_note, stale_pdf_note, unreturned_note, write_pdf)
 
@@ -425,9 +427,11 @@ def _export(live: LiveBook, title: str) -> str:
                 pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
                                          keep_backup=done.backup is not None, list_plan=done.list_plan)
                 files.append(pdf)
+                done = dataclasses.replace(done, pdf=pdf)       # made: replaced_note names no old one
             except UserError as exc:
+                # A changed 確定版 has its old PDF named by replaced_note, as on the other faces.
                 note = ["", f"PDF は作れませんでした: {exc}",
-                        *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf"))])]
+                        *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf")) if done.backup is None else ""])]
     s = done.result.summary
     warnings = [w for w in (errors_note(done.result), stale_note(done.stale), unreturned_note(done.unreturned),
                             cut_note(done.result)) if w]
