@@ -1,10 +1,14 @@
 """The README's command list (Developers: Commands) names every command and option the
 command line has: it once left out init's --server and --force, split's --deadline,
-serve's TLS files and more, so a reader of the README could not find them."""
+serve's TLS files and more, so a reader of the README could not find them. The commands,
+options and value forms the staff's part of the README and docs/staff-setup.md quote are
+held to the parser as well (qa-99: those were read by no test)."""
 
 import argparse
 import re
 from pathlib import Path
+
+import pytest
 
 from renkei_xl.cli import build_parser
 
@@ -140,3 +144,87 @@ def test_the_quoted_refusals_of_collect_and_of_a_wrong_file_are_what_the_command
     assert main(["validate", str(issued)]) != 0
     said = capsys.readouterr()
     assert _quoted("これは小樽市の入力用ファイル").search(said.out + said.err), said
+
+
+def _staff_texts() -> list[tuple[str, str]]:
+    """(file, text) of what staff and their IT person read: the README above Developers and
+    docs/staff-setup.md."""
+    readme = README.read_text(encoding="utf-8")
+    return [("README.md", readme[:readme.index("## Developers")]),
+            ("docs/staff-setup.md", SETUP.read_text(encoding="utf-8"))]
+
+
+def _quoted_commands() -> list[tuple[str, str]]:
+    """Every `renkei-xl …` the staff texts quote inline as a command to type (a quote broken
+    over two lines joined), but those with 「…」 standing for the rest of the line."""
+    found = []
+    for name, text in _staff_texts():
+        for quoted in re.findall(r"`(renkei-xl [^`]+)`", text):
+            line = " ".join(quoted.split())
+            if "…" not in line and "..." not in line.replace("\\...\\", "").replace("/.../", ""):
+                found.append((name, line))
+    return found
+
+
+# The words the texts put where staff write their own value, as one they might write.
+PLACEHOLDERS = {"ホスト:ポート": "smtp.example.lg.jp:587", "URL": "http://192.0.2.10:8000", "アドレス": "kikaku@example.lg.jp"}
+
+
+def test_every_command_the_staff_texts_quote_is_one_the_command_line_takes():
+    """The texts quote commands a staff member types as written (`renkei-xl split マスター.xlsm
+    --outdir 配布用`, `renkei-xl validate --no-write マスター.xlsm`, `renkei-xl init 2023年度\\…
+    --server … --server-folder 2023年度`, …); only the Developers' list was checked, so a
+    renamed option or a command put in another order went on being quoted in the staff's
+    words. Each is parsed by the real parser, as a staff member would type it."""
+    import shlex
+
+    import contextlib
+    import io
+
+    def takes(words: list[str]) -> bool:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                build_parser().parse_args(words)
+        except SystemExit as exc:
+            return exc.code in (0, None)        # --version, --help
+        return True
+
+    commands = _quoted_commands()
+    assert len(commands) >= 20, commands
+    for name, line in commands:
+        words = [PLACEHOLDERS.get(w, w) for w in shlex.split(line.replace("\\", "/"))[1:]]
+        # A command named in a sentence without its file (`renkei-xl recalc`, `renkei-xl export
+        # --pdf`): the one the staff would add is the master.
+        named_only = all(w.startswith("-") for w in words[1:])
+        assert takes(words) or (named_only and takes(words + ["マスター.xlsm"])), \
+            f"{name}: `{line}` is not a command renkei-xl takes"
+
+
+def test_every_option_the_staff_texts_name_is_one_a_command_has():
+    """An option quoted alone (`--deadline 2024-04-19`, `--resend --to アドレス`, `-o 新しいファイル.xlsm`)
+    names one that a command has."""
+    known = {s for opts in _options(build_parser()).values() for o in opts for s in o} | {"--version", "--debug"}
+    for name, text in _staff_texts():
+        for quoted in re.findall(r"`(--?[a-z][^`]*)`", text):
+            named = set(re.findall(r"(?<![\w-])--?[a-z][a-z-]*", quoted))
+            assert named <= known, (name, quoted, named - known)
+
+
+@pytest.mark.parametrize("written", ["2024-04-19", "2024/4/19", "令和6年4月19日", "R6.4.19"])
+def test_the_deadline_forms_the_readme_names_are_read(written):
+    """README (配布用ファイル作成): `--deadline 2024-04-19`, 「2024/4/19、令和6年4月19日、R6.4.19 とも書けます」."""
+    import datetime
+
+    readme = _staff_texts()[0][1]
+    assert written in readme
+    args = build_parser().parse_args(["split", "マスター.xlsm", "--outdir", "配布用", "--deadline", written])
+    assert args.deadline == datetime.date(2024, 4, 19)
+
+
+@pytest.mark.parametrize("written", ["2024", "2024年度", "令和6年度"])
+def test_the_year_forms_the_readme_names_are_read(written):
+    """README (新しい年度を始めるとき): `--year 2024`（`2024年度`、`令和6年度` とも書けます）."""
+    readme = _staff_texts()[0][1]
+    assert f"`{written}`" in readme or f"`--year {written}`" in readme
+    args = build_parser().parse_args(["rollover", "マスター.xlsm", "--year", written])
+    assert args.year == 2024
