@@ -492,9 +492,13 @@ def make_folder(folder: Path, what: str) -> None:
         a_file = bool(mode) and not stat.S_ISDIR(mode)
         why = ("同じ名前のファイルがあります" if a_file
                else _LINK_TO_NOTHING if not mode and os.path.islink(folder) else _reason(exc))
-        remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
-        raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。"
-                        + (remedy if a_file else _write_remedy(remedy))) from None
+        # 「そのファイル」 only where there is one: a folder refused for its rights or its place
+        # (a read-only share) was told to rename a file that does not exist.
+        if a_file:
+            remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
+        else:
+            remedy = _write_remedy("書き込める場所にしてから、もう一度実行してください")
+        raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。" + remedy) from None
     if made:
         _note_written(folder)
 

@@ -81,6 +81,20 @@ def test_every_write_point_refuses_a_folder_out_of_the_confinement(tmp_path):
     assert not outside.exists() and not (tmp_path / "work" / "x").exists() and (inside / "配布用").is_dir()
 
 
+def test_a_folder_that_cannot_be_made_names_a_file_only_where_there_is_one(tmp_path):
+    """`split --outdir` onto a read-only share, or where a part of the path is a file, said
+    「そのファイルの名前を変えるか、書き込める場所に…」: no file had that name, and staff looked
+    for one. The file is named only when one has the folder's name (qa-99)."""
+    (tmp_path / "報告.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(UserError) as said:
+        safety.make_folder(tmp_path / "報告.txt" / "配布用", "入力用ファイルの作成先")
+    assert "途中がフォルダーではありません" in str(said.value) and "そのファイル" not in str(said.value)
+    assert "書き込める場所にしてから、もう一度実行してください" in str(said.value), said.value
+    with pytest.raises(UserError) as said:
+        safety.make_folder(tmp_path / "報告.txt", "入力用ファイルの作成先")
+    assert "同じ名前のファイルがあります" in str(said.value) and "そのファイルの名前を変えるか" in str(said.value)
+
+
 @pytest.mark.parametrize("swapped", ["配布用", "2023年度"])
 def test_a_folder_swapped_for_a_link_while_a_button_writes_gets_nothing_out_of_the_folder(tmp_path, swapped):
     """Time of check, time of use: the write point checked the folder when the write began;
