@@ -228,3 +228,31 @@ def test_the_year_forms_the_readme_names_are_read(written):
     assert f"`{written}`" in readme or f"`--year {written}`" in readme
     args = build_parser().parse_args(["rollover", "マスター.xlsm", "--year", written])
     assert args.year == 2024
+
+
+def _readme_paragraph(label: str) -> str:
+    """The README paragraph a message names as 「label」: the one that opens with it in bold
+    (**label** or **label（…）**) or the section under a heading of that name."""
+    text = README.read_text(encoding="utf-8")
+    for start in (f"**{label}**", f"**{label}（", f"### {label}"):
+        if start in text:
+            at = text.index(start)
+            end = text.find("\n\n", at)
+            return text[at:end if end > 0 else len(text)]
+    raise AssertionError(f"the README has no 「{label}」")
+
+
+def test_the_licence_refusal_points_at_the_readme_paragraph_that_explains_the_licence(monkeypatch):
+    """`renkei-xl serve` without XLWINGS_LICENSE_KEY sent IT to the README's 「サーバーで動かす」,
+    a bullet that says nothing of the licence: the paragraph on it is 「ライセンス」, and
+    docs/staff-setup.md has its own chapter (0-1)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.config import check_license
+
+    monkeypatch.delenv("XLWINGS_LICENSE_KEY", raising=False)
+    with pytest.raises(UserError) as said:
+        check_license()
+    [label] = re.findall(r"README の「([^」]+)」", str(said.value))
+    assert "XLWINGS_LICENSE_KEY=noncommercial" in _readme_paragraph(label), label
+    [chapter] = re.findall(r"docs/staff-setup\.md の ([0-9-]+) 章", str(said.value))
+    assert f"### {chapter}. ライセンスの確認" in SETUP.read_text(encoding="utf-8")

@@ -133,7 +133,7 @@ def check_license() -> None:
             f"環境変数 {LICENSE_ENV} がありません。サーバーが使う xlwings のリモートエンジンは PolyForm "
             "Noncommercial ライセンスで、政府機関（自治体を含む）の利用は非商用として認められています。"
             f"ライセンスを確認したうえで {LICENSE_ENV}=noncommercial を設定してから起動してください"
-            "（README の「サーバーで動かす」を参照）")
+            "（README の「ライセンス」、docs/staff-setup.md の 0-1 章を参照）")
     try:
         import xlwings  # noqa: F401
         from xlwings.pro.utils import LicenseHandler
