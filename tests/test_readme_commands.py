@@ -256,3 +256,14 @@ def test_the_licence_refusal_points_at_the_readme_paragraph_that_explains_the_li
     assert "XLWINGS_LICENSE_KEY=noncommercial" in _readme_paragraph(label), label
     [chapter] = re.findall(r"docs/staff-setup\.md の ([0-9-]+) 章", str(said.value))
     assert f"### {chapter}. ライセンスの確認" in SETUP.read_text(encoding="utf-8")
+
+
+def test_the_staff_texts_never_install_renkei_xl_by_its_name_from_the_public_index():
+    """renkei-xl is not published on PyPI: 「pip install renkei-xl」 typed as the README said
+    fetched whatever carries that name there (nothing, or someone else's package). Staff
+    install from the distributed folder (`pip install .`) or the offline wheels folder,
+    whose install.py passes --no-index."""
+    bare = re.compile(r"pip3?\s+install\s+(?:-\S+\s+)*[\"']?renkei[-_]xl(?:\[[^\]]*\])?[\"']?(?=[\s`]|$)")
+    found = [(name, m.group(0)) for name, text in _staff_texts() for line in text.splitlines()
+             for m in [bare.search(line)] if m and "--no-index" not in line]
+    assert not found, found
