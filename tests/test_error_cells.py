@@ -788,3 +788,64 @@ def test_a_return_with_a_control_character_in_a_unit_names_it(sample, issued, tm
     said, _wrote = _collect_said(sample, issued, tmp_path, monkeypatch, "D20", "", face, cell=cell)
     assert f"{RETURNING}!D20 04-1: 単位: 制御文字（U+000B）" in said and "この行は取り込まず、マスターの値のままです" in said, said
     assert "一覧" not in said, said
+
+
+# ------------------------------------------------------------------------- 取込履歴
+# 取込履歴 is read back by 回収ファイル取込 for its two rules (the same file is not taken twice:
+# SHA-256; an older submission does not overwrite a newer one: 市町村 and 提出日時; an import
+# since the file was issued: 取込日時). An error value there was read as no time or no hash:
+# the older file of 小樽市 was imported over the newer one, on both faces, without a word;
+# over a header, the whole log was read as none. qa-98.
+LOG_CASES = [(ref, error, face) for ref, error in (("F2", "#REF!"), ("B2", "#N/A"), ("E2", "#VALUE!"), ("C2", "#NAME?"),
+                                                 ("F1", "#DIV/0!"))
+             for face in FACES]
+
+
+@pytest.mark.parametrize("ref,error,face", LOG_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in LOG_CASES])
+def test_an_error_in_the_import_log_is_named_never_read_as_no_record(sample, issued, tmp_path, monkeypatch,
+                                                                      ref, error, face):
+    import datetime as dt
+
+    from test_cycle import cell_of, set_cell, set_modified
+
+    from renkei_xl.cycle.collect import collect
+
+    master = tmp_path / "work" / "master.xlsm"
+    master.parent.mkdir()
+    shutil.copyfile(sample, master)
+    new, old = tmp_path / "new" / issued.name, master.parent / c.COLLECT_DIR / issued.name
+    for path, value, day in ((new, 7, 10), (old, 5, 5)):
+        path.parent.mkdir()
+        shutil.copyfile(issued, path)
+        set_cell(path, RETURNING, "04-1", "実績値", value)
+        set_modified(path, dt.datetime(2024, 4, day, 10, 0, tzinfo=dt.timezone.utc))
+    assert collect(master, [new]).written is not None
+    assert file_grid(master, c.IMPORT_LOG)[0][:6] == ["ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時"]
+    logged = tmp_path / "logged.xlsm"
+    with_error(master, logged, c.IMPORT_LOG, ref, error)
+    shutil.copyfile(logged, master)
+    monkeypatch.chdir(master.parent)
+    before = master.read_bytes()
+    if face == "file":
+        from contextlib import redirect_stderr, redirect_stdout
+
+        from renkei_xl.cli import main
+
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            code = main(["collect", master.name, c.COLLECT_DIR])
+        said = out.getvalue()
+        assert code != 0, said
+    else:
+        from renkei_xl.excel import buttons
+
+        payload = payload_from_file(master, client=VBA)
+        book = remote_book(payload)
+        buttons.collect(book)
+        actions = book.json()["actions"]
+        said = "\n".join(a["prompt"] for a in apply_actions(payload, actions).alerts)
+        assert [a["func"] for a in actions] == ["alert"], said
+    assert master.read_bytes() == before and cell_of(master, RETURNING, "04-1", "実績値") == 7, said
+    named = (f"シート「{c.IMPORT_LOG}」の見出しのセル {ref} がエラー値「{error}」" if ref.endswith("1")   # the log read as none
+             else f"シート「{c.IMPORT_LOG}」の {c.IMPORT_LOG}!{ref}「{error}」 はエラー値です")
+    assert named in said, said
