@@ -276,7 +276,8 @@ def test_an_error_in_any_cell_the_contract_reads_is_named(sample, tmp_path, shee
 # both faces. 「＃Ｎ／Ａ」 was published as a 役割, read as a 単位 and taken as 圏域名 in
 # silence, where 「#N/A」 was named.
 TYPED = [("＃Ｎ／Ａ", "#N/A"), ("＃ＲＥＦ！", "#REF!"), ("＃ｄｉｖ／０！", "#DIV/0!"), ("# N/A", "#N/A"),
-         ("＃ＳＰＩＬＬ！　", "#SPILL!"), ("＃ＧＥＴＴＩＮＧ＿ＤＡＴＡ", "#GETTING_DATA"), ("#VALUE !", "#VALUE!")]
+         ("＃ＳＰＩＬＬ！　", "#SPILL!"), ("＃ＧＥＴＴＩＮＧ＿ＤＡＴＡ", "#GETTING_DATA"), ("#VALUE !", "#VALUE!"),
+         ("Err:502", "Err:502")]      # LibreOffice's own, pasted from Calc (qa-98)
 # An error value or TRUE/FALSE with more spaces around it than the classifier's length bound
 # (a cell padded to line up, a full-width IME's spaces): the cell shows the error all the
 # same. 設定's 圏域名 is classed before its spaces are stripped, so 「#N/A」 and 40 spaces
@@ -863,3 +864,45 @@ def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: st
         assert [a["func"] for a in actions] == ["alert"], said
     assert master.read_bytes() == before and cell_of(master, RETURNING, "04-1", "実績値") == 7, said
     return said
+
+
+# ------------------------------------------------------- LibreOffice's own error names
+# Calc shows its own errors as 「Err:502」 (an invalid argument), 「Err:522」 (a circular
+# reference) …, and writes them so into a CSV it saves (an .xlsx gets Excel's nearest code).
+# 経年's CSV import refused such a 実績値 as 「を数値・状態・期限のいずれとしても読めません」, a year as
+# unreadable and an 評価 as a symbol to choose, where 「#N/A」 beside it was named as an error
+# value; as a text pasted from Calc it was a 役割 or an 評価指標 to publish. qa-98.
+@pytest.mark.parametrize("text,held", [("Err:502", "Err:502"), (" Err:522\u3000", "Err:522"), ("Err:5", None),
+                                       ("Err:5021", None), ("Error:502", None), ("Err:502件", None)])
+def test_the_classifier_reads_libreoffices_own_errors(text, held):
+    from renkei_xl.core.values import error_value
+
+    assert error_value(text) == held
+
+
+def test_a_history_csv_calc_saved_names_its_errors(sample, tmp_path, capsys):
+    import openpyxl
+    from conftest import require_soffice
+    from realbooks import CSV_FILTER, CSV_UTF8, lo_convert
+
+    from renkei_xl.cli import main
+    from renkei_xl.core.history import read_history
+    from remote_payload import file_grid
+
+    require_soffice()
+    wb = openpyxl.Workbook()                   # formulas Calc computes on opening, as typed in Calc
+    for row in (["指標ID", "年度", "実績値", "評価"], ["08-1", 2022, "=SQRT(-1)", "×"], ["06-1", 2022, "=C3", "◎"],
+                ["05-2", 2022, "10件", '=MID("a",0,1)'], ["05-2", '=VALUE("x")', "10件", "◎"], ["08-1", 2021, "15件", "×"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "経年.xlsx")
+    csv = lo_convert(tmp_path / "経年.xlsx", tmp_path / "経年.csv", CSV_FILTER, CSV_UTF8)
+    assert csv.read_text("utf-8").splitlines()[1:3] == ['"08-1",2022,"Err:502","×"', '"06-1",2022,"Err:522","◎"']
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(sample, master)
+    assert main(["history", "import", str(master), str(csv)]) == 1
+    out = capsys.readouterr().out
+    for line, said in ((2, "実績値がエラー値「Err:502」"), (3, "実績値がエラー値「Err:522」"), (4, "評価がエラー値「Err:502」"),
+                       (5, "年度がエラー値「Err:502」")):
+        assert f"取り込みません: {line}行目: {said}です" in out, out
+    history = read_history(file_grid(master, c.HISTORY))
+    assert 2022 not in history.get("08-1", {}) and history["08-1"][2021] == ("15件", "×")
