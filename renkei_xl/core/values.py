@@ -275,6 +275,15 @@ BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
 BOOLEAN_FIRST = frozenset("TFtfＴＦｔｆ")
 
 
+def may_be_unread(text: str) -> bool:
+    """Whether a text may hold what unread_value finds (an error value, LibreOffice's 「Err:502」,
+    a TRUE/FALSE), by the first tests of error_value and boolean_value alone: the one cheap
+    test the hot readers ask before calling it (validate, contract_read). Those tests were
+    copied into each reader, and 「Err:502」 passed them as a 役割 to publish."""
+    return ("#" in text or "＃" in text or _CALC_MARK in text or (len(text) <= 7 and text[:1] in BOOLEAN_FIRST)
+            or padded(text))
+
+
 def padded(text: str) -> bool:
     """Whether a text starts or ends with a space of any width: the one test, cheap, before
     a length bound of error_value's or boolean_value's is trusted."""
