@@ -716,7 +716,7 @@ def test_no_list_publishes_an_error_values_text(sample, tmp_path, sheet, ref, er
 
 
 @pytest.mark.parametrize("face", list(FACES))
-@pytest.mark.parametrize("ref,typed", [("B8", "＃Ｎ／Ａ"), ("F8", "＃ＲＥＦ！")])
+@pytest.mark.parametrize("ref,typed", [("B8", "＃Ｎ／Ａ"), ("F8", "＃ＲＥＦ！"), ("B8", "Err:502")])   # Calc's own: qa-98
 def test_no_list_publishes_an_error_typed_in_full_width(sample, tmp_path, ref, typed, face):
     """A 役割 「＃Ｎ／Ａ」 had its own group on 一覧 and its own line on 集計; an 評価指標
     「＃ＲＥＦ！」 was published as the indicator's name."""

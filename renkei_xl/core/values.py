@@ -515,9 +515,8 @@ def published(text: str) -> str:
     「#N/A」 was published as a 役割 (its own group on 一覧 and its own line on 集計), an
     評価指標 or a 目標値, and a check box's 「TRUE」 still was; the row is 「－」 with the bad
     cell named in its note, as a row whose 実績値 is an error is."""
-    # unread_value, its two tests inline: every text of 一覧 passes here
-    return INPUT_ERROR if (("#" in text or "＃" in text) and error_value(text)) or boolean_value(text) \
-        else fit_cell(text)
+    # may_be_unread first: every text of 一覧 passes here
+    return INPUT_ERROR if may_be_unread(text) and unread_value(text) else fit_cell(text)
 
 
 # The words that hedge a figure (approximate or bounding it), longest first, 見込み before 見込.
