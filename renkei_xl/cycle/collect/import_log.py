@@ -14,16 +14,18 @@ from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused
 
 # The columns of 取込履歴 its rules read (LOG_COLUMNS' positions): 市町村, 取込日時, SHA-256 and
 # 提出日時. An error value there is no record to pass over (check_import_log, since_issue).
-_RULE_COLUMNS = ("1", "2", "4", "5")
+RULE_COLUMNS = ("1", "2", "4", "5")
+MUNICIPALITY_COLUMN = "1"
 
 
-def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
+def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE_COLUMNS) -> list[ImportRecord]:
     """取込履歴 rows (a grid from A1) as records; an empty or foreign sheet gives none.
 
-    An error value (or a TRUE/FALSE) in a column the rules read, or over a header, is named
-    and refused (core.history.refuse_unread, as 経年 is): read as no time, no hash, no
-    municipality or no log at all, it let an older submission overwrite the newer one
-    imported before it, on both faces, without a word (qa-98)."""
+    An error value (or a TRUE/FALSE) in a column ``read`` (the caller's: collect's rules
+    read RULE_COLUMNS, the 確定版's note only 市町村), or over a header, is named and refused
+    (core.history.refuse_unread, as 経年 is): read as no time, no hash, no municipality or no
+    log at all, it let an older submission overwrite the newer one imported before it, on
+    both faces, without a word (qa-98)."""
     from ...core.contract_read import HeaderError
     from ...core.history import refuse_unread
     from ...core.refs import cell_ref
@@ -39,7 +41,7 @@ def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
         if not _broken_header_row(grid):
             return []         # no 取込履歴 header row at all: a sheet of staff's own, no log
         raise
-    rule_cols = [cols[f] for f in _RULE_COLUMNS if f in cols]
+    rule_cols = [cols[f] for f in read if f in cols]
     refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
                    for r, row in enumerate(grid[header_row:], start=header_row + 1)
                    for col in rule_cols if (held := unread_value(_at(row, col)))], c.IMPORT_LOG)
