@@ -435,17 +435,23 @@ def lo_inspect(paths: Iterable[Path]) -> list[dict]:
 PDF_FILTER = "calc_pdf_Export"     # what ``soffice --convert-to pdf`` takes for a spreadsheet
 
 
-def lo_convert(src: Path, dst: Path, filter: str = PDF_FILTER) -> Path:
+# Calc's 「テキスト CSV」 as staff save a sheet from it: comma, quote, UTF-8 (76), from line 1.
+CSV_FILTER, CSV_UTF8 = "Text - txt - csv (StarCalc)", "44,34,76,1"
+
+
+def lo_convert(src: Path, dst: Path, filter: str = PDF_FILTER, options: str = "") -> Path:
     """``soffice --convert-to`` in this process's running office: ``src`` opened as
     LibreOffice opens a file (hidden, read-only, no macros run) and stored as ``dst`` with
-    ``filter`` (PDF_FILTER, XLSX_FILTER, XLSM_FILTER), the default options of each. A
+    ``filter`` (PDF_FILTER, XLSX_FILTER, XLSM_FILTER, CSV_FILTER), the default options of each
+    or ``options`` (its FilterOptions: CSV_UTF8; the default CSV is in the system's encoding). A
     ``soffice --convert-to`` with a profile of its own started LibreOffice for each file
     (~2 s of CPU); the office here is shared by the process's UNO jobs. A file LibreOffice
     cannot load, or a store that fails, raises AssertionError."""
     dst = Path(dst).resolve()
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.unlink(missing_ok=True)
-    _run_uno_job({"kind": "convert", "src": str(Path(src).resolve()), "dst": str(dst), "filter": filter})
+    _run_uno_job({"kind": "convert", "src": str(Path(src).resolve()), "dst": str(dst), "filter": filter,
+                  "options": options})
     if not dst.is_file():
         raise AssertionError(f"LibreOffice did not write {dst}")
     return dst
@@ -573,7 +579,9 @@ def _uno_editing(uno, prop, desktop, job):
         raise RuntimeError(f"LibreOffice could not open {job['src']}")
     try:
         yield doc
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
+                                                              *options))
         doc.setModified(False)
     finally:
         doc.close(True)
@@ -724,7 +732,9 @@ def _uno_convert(uno, prop, desktop, job):
     if doc is None:
         raise RuntimeError(f"LibreOffice could not open {job['src']}")
     try:
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True)))
+        options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
+        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
+                                                              *options))
     finally:
         doc.close(True)
     return {"saved": job["dst"]}

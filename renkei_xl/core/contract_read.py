@@ -33,8 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import cell_ref, column_letter, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import (boolean_value, control_char, error_named, error_value, format_percent, odd_digit, shown,
-                     unread_value)
+from .values import (boolean_value, control_char, error_named, error_value, format_percent, may_be_unread, odd_digit,
+                     shown, unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -717,7 +717,18 @@ def read_entries(book: Book, settings: Settings, headers: Optional[dict[str, tup
             if ind_id or value or denominator or status or unit:    # not a row of 前年度実績 alone
                 entries.append(make(Entry, (name, one(ind_id), one(value), denominator, status, one(unit), name,
                                             r, RowCells(cols, r), before)))
+            if before and may_be_unread(before) and (held := unread_value(before)):
+                findings.append(_unread_previous(name, cell_ref(r, previous), ind_id, settings.fiscal_year, held))
     return entries, findings
+
+
+def _unread_previous(sheet: str, cell: str, ind_id: str, fiscal_year: int, held: str) -> Finding:
+    """An error value (or a TRUE/FALSE) in the 「前年度実績（前年度）」 column: named, as a warning
+    (this year's evaluation reads no figure of last year's), never read as no figure. 入力チェック
+    passed it in silence, the jump check (validate._previous_jump) took it for none, and split
+    then refused the master for it (distribute: a text 「#N/A」 handed to the municipality)."""
+    return F.unread_found(sheet, cell, ind_id, c.last_years_header(fiscal_year), held, as_value=True,
+                          level=F.WARNING)
 
 
 def _previous_column(book: Book, sheet: str, header_row: int, fiscal_year: int) -> Optional[int]:

@@ -75,19 +75,21 @@ RICH_VALUE_FOUND = _type(
 
 
 def unread_found(sheet: str, cell: str, indicator_id: str, label: str, held: str, *, as_value: bool = False,
-                 boolean_level: Optional[str] = None) -> Finding:
+                 boolean_level: Optional[str] = None, level: Optional[str] = None) -> Finding:
     """The one finding of a cell holding no value (``held``: values.unread_value), whichever
     command reads it: a picture named as one, any other error by its code, a TRUE/FALSE as
     what it is where a text (``as_value``: a value) is read, at ``boolean_level`` where a
-    reader says so (a 実施状況 一覧 does not show)."""
+    reader says so (a 実施状況 一覧 does not show), each at ``level`` where the cell feeds no
+    evaluation (前年度実績: 警告)."""
     if held in BOOLEAN_TEXTS:
         what, how = BOOLEAN_AS_VALUE if as_value else BOOLEAN_AS_TEXT
-        return BOOLEAN_CELL.at(sheet, cell, indicator_id, level=boolean_level, label=label, value=held, what=what,
-                               how=how)
+        return BOOLEAN_CELL.at(sheet, cell, indicator_id, level=boolean_level or level, label=label, value=held,
+                               what=what, how=how)
     if held == RICH_VALUE:
-        return RICH_VALUE_FOUND.at(sheet, cell, indicator_id, label=label)
+        return RICH_VALUE_FOUND.at(sheet, cell, indicator_id, level=level, label=label)
     also = error_hint(held)
-    return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, label=label, error=held, also=f"。{also}" if also else "")
+    return CELL_ERROR_FOUND.at(sheet, cell, indicator_id, level=level, label=label, error=held,
+                               also=f"。{also}" if also else "")
 
 
 def held_as(value: object) -> str:

@@ -106,7 +106,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」{symbol_hint(symbol)}")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
-    _refuse_unread(errors)
+    refuse_unread(errors)
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
@@ -114,16 +114,18 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     return out
 
 
-def _refuse_unread(errors: list[tuple[str, str]]) -> None:
+def refuse_unread(errors: list[tuple[str, str]], sheet: str = c.HISTORY) -> None:
     """Refuses 経年 naming the cells (place, values.unread_value) that hold no record: an error
     value, a picture, or a TRUE/FALSE (a check box's linked cell, a comparison formula staff
     put there), which was kept as the year's 実績値 「TRUE」, or as the 指標ID 「FALSE」 with its
-    years, as an error value was before it was refused."""
+    years, as an error value was before it was refused. ``sheet``: the record read (取込履歴
+    too: cycle.collect.import_log), which says so in the same words."""
     if errors:
         held = [e for _where, e in errors]
         what = unread_kind(held)
-        raise UserError(f"シート「{c.HISTORY}」の {unread_places(errors)} は{what}です。値を入力し直すかセルを空にしてから、"
+        raise UserError(f"シート「{sheet}」の {unread_places(errors)} は{what}です。値を入力し直すかセルを空にしてから、"
                         f"もう一度実行してください（{what}のまま記録として読むことはしません）。{unread_advice(held)}")
+
 
 
 def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
@@ -133,7 +135,7 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
             return r
     # A formula without its saved result may be the 「指標ID」 header itself: 経年 would read
     # as no history at all, every year's record gone without a word.
-    _refuse_unread([(f"{c.HISTORY}!{cell_ref(r, k + 1)}", NO_RESULT_VALUE)
+    refuse_unread([(f"{c.HISTORY}!{cell_ref(r, k + 1)}", NO_RESULT_VALUE)
                     for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS], start=1)
                     for k, v in enumerate(row) if v == NO_RESULT_VALUE])
     return None
@@ -182,7 +184,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     errors = [(f"{c.HISTORY}!{cell_ref(r, k + 1)}", e)
               for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
               for k in range(len(row)) if k != cols[0] and k not in years and (e := _unread_label(row, k, staff_cols))]
-    _refuse_unread(errors)
+    refuse_unread(errors)
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:

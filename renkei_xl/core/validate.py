@@ -33,11 +33,11 @@ from .choices import RULE_REFERENCE, RULES
 from .lookalike import first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeable
-from .values import (BOOLEAN_FIRST, CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
+from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, hedged_figure, illegal_char, normalize, padded, parse_input, parse_value, shown, unit_family,
-                     unread_value)
+                     format_number, hedged_figure, illegal_char, may_be_unread, normalize, parse_input, parse_value, shown,
+                     unit_family, unread_value)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -106,8 +106,7 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
     for field, label in fields:
         raw = getattr(record, field)
         # error_value's own first test, and boolean_value's, without a call
-        if (type(raw) is str and "#" not in raw and "＃" not in raw and (len(raw) > 7 or raw[:1] not in BOOLEAN_FIRST)
-                and not padded(raw)):
+        if type(raw) is str and not may_be_unread(raw):
             continue
         held = error_value(raw) or (boolean_value(raw) if field not in _ID_FIELDS else None)
         if held is not None:
@@ -458,9 +457,9 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
             if e.value or e.status:
                 out.append(missing_id_finding(e, ""))
             continue
-        # The row's indicator is unknown: its values feed nothing. ("#" first: error_value's own
-        # first test, without a call for each row.)
-        if (type(ind_id) is not str or "#" in ind_id or "＃" in ind_id) and error_value(ind_id) is not None:
+        # The row's indicator is unknown: its values feed nothing. (may_be_unread first: error_value's
+        # own first test, without a call for each row.)
+        if (type(ind_id) is not str or may_be_unread(ind_id)) and error_value(ind_id) is not None:
             out += _text_errors(e, ENTRY_TEXTS + ENTRY_VALUES, e.sheet or e.municipality, "")
             continue
         hit = rules.get(ind_id)
@@ -672,7 +671,7 @@ def _texts_to_check(e: Entry) -> bool:
     unit without "#" (error_value's own first test), without a boolean's first letter and
     with no character that is not printable (_unit_findings' own first test)."""
     unit = e.unit
-    return bool(e.status) or "#" in unit or "＃" in unit or unit[:1] in BOOLEAN_FIRST or not unit.isprintable()
+    return bool(e.status) or may_be_unread(unit) or not unit.isprintable()
 
 
 def _status_findings(e: Entry, out: list[Finding], boolean_levels: Mapping[str, str] = {}) -> list[Finding]:

@@ -196,6 +196,13 @@ _ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR, RICH_VALUE, NO_RESULT_VALU
 # Excel's error codes all take this shape (#N/A and #GETTING_DATA are in the list above):
 # a code Excel adds later (#TIMEOUT!) is an error too, not a text to import.
 _ERROR_SHAPE = re.compile(r"#[A-Z][A-Z0-9_./]*[!?]")
+# LibreOffice Calc's own errors, as Calc shows them (「Err:502」 invalid argument, 「Err:522」 a
+# circular reference, 「Err:520」 …): saved into an .xlsx as the nearest of Excel's codes, but
+# written as this text into a CSV Calc saves (経年's CSV import) and pasted so from Calc. It
+# was refused as a 実績値 「を数値・状態・期限のいずれとしても読めません」 or an 評価 to choose, and
+# taken as a 役割 or an 評価指標, where 「#N/A」 beside it was named as the error it is.
+_CALC_ERROR = re.compile(r"ERR:\d{3}")
+_CALC_MARK = "Err:"
 CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
 BOOLEAN = "boolean-value"      # Finding.type of a cell holding TRUE/FALSE where a text or value is read
 RICH_VALUE_ERROR = "rich-value"   # Finding.type of a cell holding a RICH_VALUE
@@ -204,9 +211,10 @@ RICH_VALUE_ERROR = "rich-value"   # Finding.type of a cell holding a RICH_VALUE
 def error_value(value: object) -> Optional[str]:
     """The error a cell holds (「#REF!」), or None. Only text can be one: a number or a
     date never is, and an error is never mistaken for a number nor for an empty cell.
-    A code not on Excel's list today but in its shape counts (Excel adds new ones)."""
+    A code not on Excel's list today but in its shape counts (Excel adds new ones), and so
+    does LibreOffice's own 「Err:502」 (_CALC_ERROR), named as Calc shows it."""
     if type(value) is not str or ("#" not in value and "＃" not in value):   # most cells
-        return None
+        return _calc_error(value) if type(value) is str and _CALC_MARK in value else None
     if len(value) > 40:
         # The spaces around are no part of what the cell shows: 「#N/A」 padded past the bound
         # (to line a column up, or an IME's full-width spaces) was taken as the 圏域名. So are
@@ -221,6 +229,12 @@ def error_value(value: object) -> Optional[str]:
     if not key.isascii() or " " in key or not key.isprintable():
         key = _typed_error_key(key)
     return key if key in _ERROR_SET or _ERROR_SHAPE.fullmatch(key) else None
+
+
+def _calc_error(value: str) -> Optional[str]:
+    """「Err:502」 as Calc shows it, for a text that is one with spaces around, else None."""
+    key = value.strip().upper()
+    return _CALC_MARK + key[4:] if len(key) == 7 and _CALC_ERROR.fullmatch(key) else None
 
 
 # How long a text with a 「#」 may be and still be looked at for an error padded with
@@ -259,6 +273,15 @@ def _typed_error_key(text: str) -> str:
 BOOLEAN_TEXTS = frozenset(("TRUE", "FALSE"))
 # The first letters of those texts in either case and width: the one test most texts take.
 BOOLEAN_FIRST = frozenset("TFtfＴＦｔｆ")
+
+
+def may_be_unread(text: str) -> bool:
+    """Whether a text may hold what unread_value finds (an error value, LibreOffice's 「Err:502」,
+    a TRUE/FALSE), by the first tests of error_value and boolean_value alone: the one cheap
+    test the hot readers ask before calling it (validate, contract_read). Those tests were
+    copied into each reader, and 「Err:502」 passed them as a 役割 to publish."""
+    return ("#" in text or "＃" in text or _CALC_MARK in text or (len(text) <= 7 and text[:1] in BOOLEAN_FIRST)
+            or padded(text))
 
 
 def padded(text: str) -> bool:
@@ -492,9 +515,8 @@ def published(text: str) -> str:
     「#N/A」 was published as a 役割 (its own group on 一覧 and its own line on 集計), an
     評価指標 or a 目標値, and a check box's 「TRUE」 still was; the row is 「－」 with the bad
     cell named in its note, as a row whose 実績値 is an error is."""
-    # unread_value, its two tests inline: every text of 一覧 passes here
-    return INPUT_ERROR if (("#" in text or "＃" in text) and error_value(text)) or boolean_value(text) \
-        else fit_cell(text)
+    # may_be_unread first: every text of 一覧 passes here
+    return INPUT_ERROR if may_be_unread(text) and unread_value(text) else fit_cell(text)
 
 
 # The words that hedge a figure (approximate or bounding it), longest first, 見込み before 見込.

@@ -127,6 +127,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     refuse_stale(data.findings, "確定版を書き出す")
+    left = unreturned(data, log)     # before anything is written: an error value in 取込履歴 refuses the run
     result, list_plan = confirmed_list(recalculate(data.settings, data.indicators, data.entries, data.findings),
                                        data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
@@ -149,7 +150,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                                 "書き出してください") from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
     return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved,
-                        list_plan, unreturned(data, log))
+                        list_plan, left)
 
 
 def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> tuple[str, ...]:
@@ -158,9 +159,9 @@ def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> t
     after a partial collect was mailed to every municipality computed without the answers
     still out, and nothing said so. A master whose 取込履歴 is empty is filled by hand and
     gets no such word; a rollover starts the new master's 取込履歴 empty."""
-    from .collect.import_log import read_import_log
+    from .collect.import_log import MUNICIPALITY_COLUMN, read_import_log
 
-    records = read_import_log(log) if log else []
+    records = read_import_log(log, (MUNICIPALITY_COLUMN,)) if log else []
     if not records:
         return ()
     done = {r.municipality for r in records}

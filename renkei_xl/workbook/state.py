@@ -117,23 +117,26 @@ def _name_header_formulas(data: MasterData, missing: dict[str, list[str]]) -> No
                                           "計算結果が保存されていません。Excel で開いて保存し直してください）")
 
 
-def _mark_history_formulas(own: dict, missing: Mapping[str, Sequence[str]]) -> None:
+def _mark_record_formulas(own: dict, missing: Mapping[str, Sequence[str]]) -> None:
     """経年's formulas saved without their result are put in the grid as NO_RESULT_VALUE:
     calamine gives them as empty, and core.history read them so (a year's record gone, an
     評価 not counted in 集計's year rate, the header not found). 経年 is read by the readers
     of core.history, which refuse by values.unread_value, not by findings: the placeholder
-    makes them name the cell as they name an error value, only in the cells they read."""
-    refs = missing.get(c.HISTORY)
-    grid = own.get(c.HISTORY)
-    if not refs or grid is None:
-        return
-    for ref in refs:
-        row, col = parse_ref(ref)
-        while len(grid) < row:
-            grid.append([])
-        cells = grid[row - 1] = list(grid[row - 1])
-        cells.extend([""] * (col - len(cells)))
-        cells[col - 1] = NO_RESULT_VALUE
+    makes them name the cell as they name an error value, only in the cells they read.
+    取込履歴 alike (cycle.collect.import_log): a 提出日時 read as none let an older return
+    overwrite the newer one."""
+    for sheet in (c.HISTORY, c.IMPORT_LOG):
+        refs = missing.get(sheet)
+        grid = own.get(sheet)
+        if not refs or grid is None:
+            continue
+        for ref in refs:
+            row, col = parse_ref(ref)
+            while len(grid) < row:
+                grid.append([])
+            cells = grid[row - 1] = list(grid[row - 1])
+            cells.extend([""] * (col - len(cells)))
+            cells[col - 1] = NO_RESULT_VALUE
 
 
 def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> None:
@@ -218,7 +221,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     uncached = {name: [ref for ref, saved in cells.items() if not saved]
                 for name, cells in formulas.items() if not all(cells.values())}
     _name_header_formulas(data, uncached)
-    _mark_history_formulas(own, uncached)
+    _mark_record_formulas(own, uncached)
     data.findings.extend(_formula_findings(data, uncached))
     saved = {name: [ref for ref, kept in cells.items() if kept] for name, cells in formulas.items() if any(cells.values())}
     if saved:

@@ -9,20 +9,42 @@ from typing import Optional, Sequence
 from ...clock import local
 from ...core import contract as c
 from ...core.contract_read import Book, text
-from ...core.errors import UserError
 from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission
 
 
-def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
-    """取込履歴 rows (a grid from A1) as records; an empty or foreign sheet gives none."""
+# The columns of 取込履歴 its rules read (LOG_COLUMNS' positions): 市町村, 取込日時, SHA-256 and
+# 提出日時. An error value there is no record to pass over (check_import_log, since_issue).
+RULE_COLUMNS = ("1", "2", "4", "5")
+MUNICIPALITY_COLUMN = "1"
+
+
+def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE_COLUMNS) -> list[ImportRecord]:
+    """取込履歴 rows (a grid from A1) as records; an empty or foreign sheet gives none.
+
+    An error value (or a TRUE/FALSE) in a column ``read`` (the caller's: collect's rules
+    read RULE_COLUMNS, the 確定版's note only 市町村), or over a header, is named and refused
+    (core.history.refuse_unread, as 経年 is): read as no time, no hash, no municipality or no
+    log at all, it let an older submission overwrite the newer one imported before it, on
+    both faces, without a word (qa-98)."""
+    from ...core.contract_read import HeaderError
+    from ...core.history import refuse_unread
+    from ...core.refs import cell_ref
+    from ...core.values import unread_value
+
     if not grid:
         return []
     fields = {str(i): h for i, h in enumerate(LOG_COLUMNS)}
     book = Book({c.IMPORT_LOG: grid}, {})
     try:
         header_row, cols = book.header(c.IMPORT_LOG, fields, ("0", "1", "4"))
-    except UserError:
-        return []
+    except HeaderError:
+        if not _broken_header_row(grid):
+            return []         # no 取込履歴 header row at all: a sheet of staff's own, no log
+        raise
+    rule_cols = [cols[f] for f in read if f in cols]
+    refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
+                   for r, row in enumerate(grid[header_row:], start=header_row + 1)
+                   for col in rule_cols if (held := unread_value(_at(row, col)))], c.IMPORT_LOG)
     out = []
     for _r, _v, _cells in book.rows(c.IMPORT_LOG, header_row, cols):
         row = grid[_r - 1]
@@ -30,6 +52,18 @@ def read_import_log(grid: Sequence[Sequence[object]]) -> list[ImportRecord]:
         out.append(ImportRecord(text(get(0)), text(get(1)), as_datetime(get(2)),
                                 _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6))))
     return out
+
+
+def _broken_header_row(grid: Sequence[Sequence[object]]) -> bool:
+    """Whether a row near the top holds a header of 取込履歴 beside an error value (or a
+    TRUE/FALSE): the header row with one of its headers broken, which Book.header names.
+    Read as no log, every import before was forgotten (the same file taken twice, an older
+    submission over a newer one)."""
+    from ...core.values import unread_value
+
+    headers = set(LOG_COLUMNS)
+    return any(any(text(v) in headers for v in row) and any(unread_value(v) for v in row)
+               for row in grid[:c.HEADER_SEARCH_ROWS])
 
 
 def as_datetime(value: object) -> Optional[dt.datetime]:
