@@ -199,10 +199,13 @@ def issued_cells(path: Path, municipality: str) -> dict[str, dict[str, str]]:
     wrote them (what the seal of a file of version 2 covers)."""
     from renkei_xl.core.contract_read import text
 
-    ws = openpyxl.load_workbook(path)[municipality]
-    top, cols = header_row(ws)
-    return {ws.cell(r, cols["指標ID"]).value: {f: text(ws.cell(r, cols[h]).value) for f, h in c.ISSUED_HEADERS.items()}
-            for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value}
+    def read(rows):
+        top, cols = _header_in(rows, municipality)
+        return {row[cols["指標ID"] - 1]: {f: text(row[cols[h] - 1]) for f, h in c.ISSUED_HEADERS.items()}
+                for row in rows[top:] if row[cols["指標ID"] - 1]}
+    # file_grid: the cells read are values split wrote (no formula), as a normal load gave them
+    return read_both_ways(lambda: read(file_grid(path, municipality)),
+                          lambda: read(_loaded_rows(path, municipality)), f"{path} {municipality}")
 
 
 def identified(path: Path, muni: str, **props: str) -> Path:
@@ -472,6 +475,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
     data = load_master(master)
     key = master_key_of_file(master)
     assert key is not None
+    master_wb = openpyxl.load_workbook(master)     # read only: once, not once per municipality
     for muni, path in issued.items():
         with zipfile.ZipFile(path) as zf:
             assert not any("vbaProject" in n for n in zf.namelist())
@@ -493,7 +497,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         assert props[P_SEAL] in visible
         # the master's header cells in their order, 基準値 and 目標値 (read-only) before 実績値,
         # and the same 指標ID rows as the master's sheet
-        master_ws = openpyxl.load_workbook(master)[muni]
+        master_ws = master_wb[muni]
         m_top, m_cols = header_row(master_ws)
         assert [h for h in sorted(cols, key=cols.get) if h in m_cols] == sorted(m_cols, key=m_cols.get)
         assert set(cols) - set(m_cols) == {"基準値", "目標値", *c.ISSUED_HEADERS.values()}
