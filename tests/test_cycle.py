@@ -27,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
-from conftest import require_soffice, shared_build
+from conftest import require_soffice, saved_once, shared_build, value_key
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
@@ -147,6 +147,14 @@ def fill(path: Path, ref, municipality: str) -> int:
 
 
 def set_cell(path: Path, municipality: str, ind_id: str, header: str, value) -> None:
+    """``value`` typed into ``header`` of ``ind_id``'s row on ``municipality``'s sheet, saved by
+    openpyxl once per content and edit (conftest.saved_once: the cycle's files are the same
+    in every test)."""
+    saved_once(path, ("set_cell", municipality, ind_id, header, value_key(value)),
+               lambda p: _set_cell(p, municipality, ind_id, header, value))
+
+
+def _set_cell(path: Path, municipality: str, ind_id: str, header: str, value) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[municipality]
     top, cols = header_row(ws)
