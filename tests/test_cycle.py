@@ -1935,7 +1935,13 @@ def test_a_file_where_the_backup_folder_goes_is_a_japanese_refusal(cycle):
 
 
 def _corrected_after_split(master: Path, municipality: str, ind_id: str, value) -> None:
-    """What staff do when a municipality phones in a correction after the split."""
+    """What staff do when a municipality phones in a correction after the split (saved by
+    openpyxl once per content and correction: conftest.saved_once)."""
+    saved_once(master, ("_corrected_after_split", municipality, ind_id, value_key(value)),
+               lambda p: _correct(p, municipality, ind_id, value))
+
+
+def _correct(master: Path, municipality: str, ind_id: str, value) -> None:
     wb = openpyxl.load_workbook(master)
     ws = wb[municipality]
     row, cols = id_row(ws, ind_id)
