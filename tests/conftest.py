@@ -26,6 +26,8 @@ seconds; copying a file costs nothing):
   ``payload_book`` (the same cells, read faster; ``RENKEI_TEST_PAYLOAD_BOTH_WAYS=1`` checks
   every payload against ``saved_book``).
 - ``shared_build`` (here): build any costly, read-only input once per test run.
+- ``saved_once`` (here): a test's openpyxl edit and save of a file, made once per process for
+  the same content and edit, its bytes written again (with the save time made now) after.
 
 Slow modules run first (``pytest_collection_modifyitems``), so that the last file a worker
 takes is a short one; add a module to ``SLOW_FIRST`` when it takes more than ~20 s.
@@ -80,6 +82,55 @@ def rewrite_cells(path, part: str, cells: dict) -> None:
         assert n == 1, ref
     members[part] = xml.encode("utf-8")
     write_members(path, members)
+
+
+def saved_once(path, key: tuple, edit):
+    """``edit(path)``, a test's edit of a file it then saves through openpyxl (a load and a
+    save, 0.02–0.2 s), done once per process for the same file content and ``key`` (what
+    the edit is: the helper, the sheet, cell and value with its type): the bytes it left are
+    written again for the next test that asks for the same edit of the same content (the
+    module's shared master, the cycle's returned files). What ``edit`` returns is kept with
+    them. An edit that raises keeps nothing. The file written again is the one the edit
+    wrote with its save time made now, as openpyxl stamps each save (docProps/core.xml's
+    dcterms:modified, which collect orders a municipality's files by)."""
+    import datetime as dt
+    import hashlib
+    import io
+    import zipfile
+
+    slot = (hashlib.sha256(path.read_bytes()).digest(), key)
+    if slot in _SAVED_ONCE:
+        data, result = _SAVED_ONCE[slot]
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = re.compile(rb"(<dcterms:modified\b[^>]*>)([^<]*)(</dcterms:modified>)")
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            saved = stamp.search(z.read("docProps/core.xml"))
+            if saved is None or saved.group(2) == now.encode("ascii"):
+                path.write_bytes(data)
+                return result
+            members = {i.filename: z.read(i) for i in z.infolist()}
+        members["docProps/core.xml"] = stamp.sub(lambda m: m.group(1) + now.encode("ascii") + m.group(3),
+                                                 members["docProps/core.xml"], count=1)
+        write_members(Path(path), members)
+        return result
+    result = edit(path)
+    data = path.read_bytes()
+    global _saved_once_bytes
+    while _SAVED_ONCE and _saved_once_bytes + len(data) > _SAVED_ONCE_LIMIT:     # the oldest go first
+        _saved_once_bytes -= len(_SAVED_ONCE.pop(next(iter(_SAVED_ONCE)))[0])
+    _SAVED_ONCE[slot] = data, result
+    _saved_once_bytes += len(data)
+    return result
+
+
+def value_key(value) -> tuple:
+    """A cell value as ``saved_once``'s key: 1, 1.0 and True are three edits."""
+    return type(value).__name__, repr(value)
+
+
+_SAVED_ONCE: dict[tuple, tuple[bytes, object]] = {}
+_SAVED_ONCE_LIMIT = 64 * 2**20
+_saved_once_bytes = 0
 
 
 def write_members(path, members: dict) -> None:

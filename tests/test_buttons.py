@@ -21,7 +21,7 @@ from typing import Optional
 import pytest
 from openpyxl import load_workbook
 
-from conftest import rewrite_cells, saved_by_excel
+from conftest import rewrite_cells, saved_by_excel, saved_once, value_key
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
                             ExcelError, apply_actions, applied_looks, file_merged_areas, file_protection, file_rows,
                             file_grid, look_attrs, payload_after, payload_from_file, read_both_ways, remote_book,
@@ -105,6 +105,12 @@ def _entry_cell(path: Path, municipality: str, header: str = "実績値") -> tup
 
 
 def _put(path: Path, sheet: str, ref: str, value) -> None:
+    """``value`` typed into ``sheet``!``ref`` and saved by openpyxl, once per content and edit
+    (conftest.saved_once: most tests put the same bad value into a copy of the module's master)."""
+    saved_once(path, ("_put", sheet, ref, value_key(value)), lambda p: _put_now(p, sheet, ref, value))
+
+
+def _put_now(path: Path, sheet: str, ref: str, value) -> None:
     wb = load_workbook(path, keep_vba=True)
     wb[sheet][ref] = value
     wb.save(path)

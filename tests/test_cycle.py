@@ -27,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
-from conftest import require_soffice, shared_build
+from conftest import require_soffice, saved_once, shared_build, value_key
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
@@ -147,6 +147,14 @@ def fill(path: Path, ref, municipality: str) -> int:
 
 
 def set_cell(path: Path, municipality: str, ind_id: str, header: str, value) -> None:
+    """``value`` typed into ``header`` of ``ind_id``'s row on ``municipality``'s sheet, saved by
+    openpyxl once per content and edit (conftest.saved_once: the cycle's files are the same
+    in every test)."""
+    saved_once(path, ("set_cell", municipality, ind_id, header, value_key(value)),
+               lambda p: _set_cell(p, municipality, ind_id, header, value))
+
+
+def _set_cell(path: Path, municipality: str, ind_id: str, header: str, value) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[municipality]
     top, cols = header_row(ws)
@@ -199,10 +207,13 @@ def issued_cells(path: Path, municipality: str) -> dict[str, dict[str, str]]:
     wrote them (what the seal of a file of version 2 covers)."""
     from renkei_xl.core.contract_read import text
 
-    ws = openpyxl.load_workbook(path)[municipality]
-    top, cols = header_row(ws)
-    return {ws.cell(r, cols["指標ID"]).value: {f: text(ws.cell(r, cols[h]).value) for f, h in c.ISSUED_HEADERS.items()}
-            for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value}
+    def read(rows):
+        top, cols = _header_in(rows, municipality)
+        return {row[cols["指標ID"] - 1]: {f: text(row[cols[h] - 1]) for f, h in c.ISSUED_HEADERS.items()}
+                for row in rows[top:] if row[cols["指標ID"] - 1]}
+    # file_grid: the cells read are values split wrote (no formula), as a normal load gave them
+    return read_both_ways(lambda: read(file_grid(path, municipality)),
+                          lambda: read(_loaded_rows(path, municipality)), f"{path} {municipality}")
 
 
 def identified(path: Path, muni: str, **props: str) -> Path:
@@ -472,6 +483,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
     data = load_master(master)
     key = master_key_of_file(master)
     assert key is not None
+    master_wb = openpyxl.load_workbook(master)     # read only: once, not once per municipality
     for muni, path in issued.items():
         with zipfile.ZipFile(path) as zf:
             assert not any("vbaProject" in n for n in zf.namelist())
@@ -493,7 +505,7 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         assert props[P_SEAL] in visible
         # the master's header cells in their order, 基準値 and 目標値 (read-only) before 実績値,
         # and the same 指標ID rows as the master's sheet
-        master_ws = openpyxl.load_workbook(master)[muni]
+        master_ws = master_wb[muni]
         m_top, m_cols = header_row(master_ws)
         assert [h for h in sorted(cols, key=cols.get) if h in m_cols] == sorted(m_cols, key=m_cols.get)
         assert set(cols) - set(m_cols) == {"基準値", "目標値", *c.ISSUED_HEADERS.values()}
@@ -1923,7 +1935,13 @@ def test_a_file_where_the_backup_folder_goes_is_a_japanese_refusal(cycle):
 
 
 def _corrected_after_split(master: Path, municipality: str, ind_id: str, value) -> None:
-    """What staff do when a municipality phones in a correction after the split."""
+    """What staff do when a municipality phones in a correction after the split (saved by
+    openpyxl once per content and correction: conftest.saved_once)."""
+    saved_once(master, ("_corrected_after_split", municipality, ind_id, value_key(value)),
+               lambda p: _correct(p, municipality, ind_id, value))
+
+
+def _correct(master: Path, municipality: str, ind_id: str, value) -> None:
     wb = openpyxl.load_workbook(master)
     ws = wb[municipality]
     row, cols = id_row(ws, ind_id)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import calc_pr_as_excel_saves, saved_by_excel, write_members
+from conftest import calc_pr_as_excel_saves, saved_by_excel, saved_once, write_members
 from remote_payload import VBA, apply_actions, file_grid, payload_from_file, read_both_ways, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
@@ -675,9 +675,12 @@ def test_an_error_in_the_last_runs_findings_stops_no_run(sample, tmp_path, ref, 
 
     marked = tmp_path / "marked.xlsm"
     shutil.copyfile(sample, marked)
-    wb = load_workbook(marked, keep_vba=True)
-    wb["札幌市"]["E5"] = "約10件"                       # one bad value, marked by 入力チェック
-    wb.save(marked)
+
+    def bad_value(path):
+        wb = load_workbook(path, keep_vba=True)
+        wb["札幌市"]["E5"] = "約10件"                   # one bad value, marked by 入力チェック
+        wb.save(path)
+    saved_once(marked, ("札幌市", "E5", "約10件"), bad_value)   # the same edit in every case: saved once
     validate_file(marked)
     assert [v.value for v in load_workbook(marked)[c.FINDINGS][2]][1:3] == ["札幌市", "E5"]
     path = with_error(marked, tmp_path / "master.xlsm", c.FINDINGS, ref, error)

@@ -95,3 +95,73 @@ def test_without_xdist_each_process_builds_in_its_own_folder(tmp_path, monkeypat
     factory = _Factory(tmp_path)
     assert shared_build(factory, "in put", lambda folder: folder) == tmp_path / "in_put"
     assert not (tmp_path / "shared").exists()
+
+
+def test_an_edit_saved_once_is_written_again_with_its_save_time_made_now(tmp_path, monkeypatch):
+    """conftest.saved_once: the same edit of the same content is made once; the next file
+    gets the bytes it left and what it returned, its dcterms:modified made the time of this
+    save (collect orders a municipality's files by it), and any other edit or content is
+    made anew. An edit that raises is made again the next time."""
+    import datetime as dt
+    import zipfile
+
+    import openpyxl
+
+    import conftest
+    from conftest import saved_once, value_key
+
+    monkeypatch.setattr(conftest, "_SAVED_ONCE", {})
+    made = []
+
+    def edit(path, value):
+        made.append(value)
+        wb = openpyxl.load_workbook(path)
+        wb.active["B2"] = value
+        wb.save(path)
+        return f"B2={value!r}"
+
+    def modified(path):
+        with zipfile.ZipFile(path) as z:
+            return openpyxl.load_workbook(path).properties.modified, z.read("xl/worksheets/sheet1.xml")
+
+    blank = tmp_path / "blank.xlsx"
+    openpyxl.Workbook().save(blank)
+    first, second, third = (tmp_path / f"{n}.xlsx" for n in (1, 2, 3))
+    for p in (first, second, third):
+        p.write_bytes(blank.read_bytes())
+    assert saved_once(first, ("B2", value_key(1)), lambda p: edit(p, 1)) == "B2=1"
+    stamp, sheet = modified(first)
+    stale = dt.datetime(2001, 2, 3, 4, 5, 6)
+    monkeypatch.setitem(conftest._SAVED_ONCE, *next(
+        (slot, (_stamped(data, stale, tmp_path / "stamped.xlsx"), result)) for slot, (data, result) in conftest._SAVED_ONCE.items()))
+    assert saved_once(second, ("B2", value_key(1)), lambda p: edit(p, 1)) == "B2=1"
+    assert made == [1]
+    again, again_sheet = modified(second)
+    assert again_sheet == sheet and again >= stamp and again > stale
+    assert saved_once(third, ("B2", value_key(True)), lambda p: edit(p, True)) == "B2=True"
+    assert made == [1, True]                      # True is not 1
+    assert openpyxl.load_workbook(third).active["B2"].value is True
+
+    def broken(path):
+        made.append("broken")
+        raise AssertionError("no such row")
+    for _ in range(2):
+        with pytest.raises(AssertionError):
+            saved_once(blank, ("missing",), broken)
+    assert made == [1, True, "broken", "broken"]
+
+
+def _stamped(data: bytes, when, scratch: Path) -> bytes:
+    """A package's bytes with docProps/core.xml's dcterms:modified set to ``when``."""
+    import io
+    import re
+    import zipfile
+
+    from conftest import write_members
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members["docProps/core.xml"] = re.sub(rb"(<dcterms:modified\b[^>]*>)[^<]*", lambda m: m.group(1) + when.strftime(
+        "%Y-%m-%dT%H:%M:%SZ").encode(), members["docProps/core.xml"])
+    write_members(scratch, members)
+    return scratch.read_bytes()

@@ -892,21 +892,16 @@ def test_rollover_names_the_notes_staff_wrote_beside_the_list_instead_of_droppin
     assert "・2023年度の「一覧」の右に作った列（見出し「職員備考」）は、新しいマスターの「一覧」にはありません" in out, out
 
 
-@pytest.mark.parametrize("edit, says", [
-    ("heading", "見出し「2023年度 実績値」が 2 か所"),
-    ("symbol", "評価 経年!"),
-    ("row", "指標ID「04-1」の行が 2 つ"),
-    ("error id", "「#REF!」 はエラー値です"),          # its years were kept under 「#REF!」
-    ("error actual", "「#N/A」 はエラー値です"),       # read as the text 「#N/A」
-    ("boolean id", "「TRUE」 はTRUE/FALSE（論理値）です"),    # its years were kept under 「TRUE」
-    ("boolean actual", "「FALSE」 はTRUE/FALSE（論理値）です"),  # a check box's FALSE, kept as 実績値 「FALSE」
-])
-@pytest.mark.parametrize("command", ["recalc", "rollover", "history"])
-def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written(
-        sample, tmp_path, capsys, edit, says, command):
-    """経年 with a year headed twice (which column is that year's?), or an 評価 no symbol
-    (「達成」, which that year's 達成割合 would leave out): every command that reads 経年
-    names the cells and writes nothing; rollover and the CSV import would write the guess back."""
+# 経年 as staff edited it, per edit: the same sample master for each command (the module's
+# sample_built), so the edit is made and saved by openpyxl once and its bytes written for the
+# other commands (three openpyxl loads and saves of the master became one).
+_HISTORY_EDITS: dict[str, bytes] = {}
+
+
+def _history_edited(sample: Path, edit: str) -> None:
+    if edit in _HISTORY_EDITS:
+        sample.write_bytes(_HISTORY_EDITS[edit])
+        return
     wb = openpyxl.load_workbook(sample, keep_vba=True)
     ws = wb[c.HISTORY]
     cells = {cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
@@ -938,6 +933,25 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
         ws.cell(last, ids.column, "04-1")
         ws.cell(last, cells["2023年度 評価"].column, "×")
     wb.save(sample)
+    _HISTORY_EDITS[edit] = sample.read_bytes()
+
+
+@pytest.mark.parametrize("edit, says", [
+    ("heading", "見出し「2023年度 実績値」が 2 か所"),
+    ("symbol", "評価 経年!"),
+    ("row", "指標ID「04-1」の行が 2 つ"),
+    ("error id", "「#REF!」 はエラー値です"),          # its years were kept under 「#REF!」
+    ("error actual", "「#N/A」 はエラー値です"),       # read as the text 「#N/A」
+    ("boolean id", "「TRUE」 はTRUE/FALSE（論理値）です"),    # its years were kept under 「TRUE」
+    ("boolean actual", "「FALSE」 はTRUE/FALSE（論理値）です"),  # a check box's FALSE, kept as 実績値 「FALSE」
+])
+@pytest.mark.parametrize("command", ["recalc", "rollover", "history"])
+def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written(
+        sample, tmp_path, capsys, edit, says, command):
+    """経年 with a year headed twice (which column is that year's?), or an 評価 no symbol
+    (「達成」, which that year's 達成割合 would leave out): every command that reads 経年
+    names the cells and writes nothing; rollover and the CSV import would write the guess back."""
+    _history_edited(sample, edit)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     csv_path = tmp_path / "h.csv"
     csv_path.write_text("指標ID,年度,実績値,評価\n14-1,2022,,―\n", encoding="utf-8")
