@@ -1189,21 +1189,25 @@ def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(m
     assert sorted(p.name for p in outdir.iterdir()) == [pdf.name] and pdf.read_bytes() == b"mailed pdf"
 
 
+def _sapporo_04_1_made_zero(book: Path) -> None:
+    """札幌市's 04-1 実績値 typed as 0 and saved: a change that moves 一覧's symbols."""
+    wb = load_workbook(book, keep_vba=True)
+    ws = wb["札幌市"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
+    ws.cell(row, 5).value = 0
+    wb.save(book)
+
+
 def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path, monkeypatch):
     """The 確定版 is computed from the inputs; when the open book's 一覧 shows otherwise (not
     recalculated since a value changed), the alert names the rows, as the command line does."""
-    import openpyxl
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     recalc_file(book)
     monkeypatch.chdir(book.parent)
     applied, _actions = _run(buttons.export, payload_from_file(book))
     assert "【注意】" not in _only_alert(applied)["prompt"]
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb["札幌市"]
-    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
-    ws.cell(row, 5).value = 0
-    wb.save(book)
+    _sapporo_04_1_made_zero(book)
     applied, _actions = _run(buttons.export, payload_from_file(book))
     prompt = _only_alert(applied)["prompt"]
     assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in prompt, prompt
@@ -1215,7 +1219,6 @@ def test_export_on_the_server_names_the_earlier_pdf_left_beside_a_changed_confir
     its backup folder and left the PDF made of it beside the new one (by `export --pdf`, or a
     desktop click) without a word; the alert names it, as the command line does
     (tests/test_confirmed_pdf.py; cycle.export.replaced_note)."""
-    import openpyxl
     from renkei_xl.workbook.session import load_master
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
@@ -1224,11 +1227,7 @@ def test_export_on_the_server_names_the_earlier_pdf_left_beside_a_changed_confir
     _run(buttons.export, payload_from_file(book))
     pdf = (book.parent / c.EXPORT_DIR / default_name(load_master(book).settings)).with_suffix(".pdf")
     pdf.write_bytes(b"%PDF-1.4 earlier list")
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb["札幌市"]
-    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
-    ws.cell(row, 5).value = 0
-    wb.save(book)
+    _sapporo_04_1_made_zero(book)
     applied, _actions = _run(buttons.export, payload_from_file(book))
     prompt = _only_alert(applied)["prompt"]
     assert f"「{pdf.name}」は前の確定版の PDF のままで、今の確定版と内容が違います" in prompt, prompt
@@ -1238,7 +1237,6 @@ def test_export_on_the_desktop_does_not_call_the_pdf_it_just_made_old(master, tm
     """With Excel behind the book the click makes the PDF after the .xlsx (export_data makes
     none): a changed 確定版's new PDF is the one beside it, and is not named as the earlier
     list's (replaced_note reads the PDF the click made)."""
-    import openpyxl
     from conftest import require_soffice
     from renkei_xl.excel.remote import RemoteBook
 
@@ -1249,11 +1247,7 @@ def test_export_on_the_desktop_does_not_call_the_pdf_it_just_made_old(master, tm
     monkeypatch.setattr(RemoteBook, "is_desktop", True)     # as if Excel were behind the book,
     monkeypatch.setattr(buttons, "master_path", lambda _live: book)     # which knows the path
     _run(buttons.export, payload_from_file(book))
-    wb = openpyxl.load_workbook(book, keep_vba=True)
-    ws = wb["札幌市"]
-    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "04-1")
-    ws.cell(row, 5).value = 0
-    wb.save(book)
+    _sapporo_04_1_made_zero(book)
     applied, _actions = _run(buttons.export, payload_from_file(book))
     prompt = _only_alert(applied)["prompt"]
     assert "前に書き出した内容の違う確定版は" in prompt and ".pdf" in prompt, prompt
