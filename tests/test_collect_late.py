@@ -84,3 +84,32 @@ def test_command_arguments_are_quoted_only_when_a_shell_would_split_them():
     assert command_arg("A&B(2024).xlsm") == '"A&B(2024).xlsm"'
     assert import_command("新.xlsm", "", 2023) == "renkei-xl history import 新.xlsm （2023年度のマスター）"
     assert shlex.split(import_command("a b.xlsm", "c d.xlsm", 2023))[3:] == ["a b.xlsm", "c d.xlsm"]
+
+
+def test_a_dry_run_of_a_late_return_speaks_of_what_the_import_would_do(cycle, capsys):
+    """`collect --dry-run` on the 2023 master after rollover said 「この取り込みの値がまだ
+    入っていません」 and the carrying step as if the return had been imported: nothing was."""
+    master, later, late = _rolled(cycle)
+    before = master.read_bytes()
+    main(["collect", str(master), str(late), "--dry-run"])
+    out = capsys.readouterr().out
+    assert master.read_bytes() == before
+    assert "まだ入っていません" not in out, out
+    assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。取り込んでも、その「経年」の2023年度と"
+            "「前年度実績（2023年度）」の列には、取り込む値は入りません（南幌町 04-1") in out, out
+    assert (f"　取り込んだあと、2023年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
+            f"renkei-xl history import {later.name} {master.name} で") in out, out
+
+
+def test_a_dry_run_with_held_cells_does_not_say_they_were_logged(cycle, capsys):
+    """取り込まなかったセル …「マスターの値のままにしました（ほかの行は取り込みました）。場所と理由は
+    シート「取込履歴」…にもあります」 on a dry run: nothing was imported or logged."""
+    master, _issued, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", "たくさん")
+    main(["collect", str(master), str(filled["小樽市"]), "--dry-run"])
+    out = capsys.readouterr().out
+    assert "取り込みました" not in out and "にもあります" not in out, out
+    assert "取り込まないセル 1 か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします" in out, out
+
+    main(["collect", str(master), str(filled["小樽市"])])
+    assert "取り込まなかったセル 1 か所:" in capsys.readouterr().out

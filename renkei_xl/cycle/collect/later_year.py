@@ -72,17 +72,22 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
 
 
 def later_lines(later: Optional[Path], year: int, changes: Sequence,
-                shown: Callable[[Path], str] = str, source: Optional[Path] = None) -> list[str]:
+                shown: Callable[[Path], str] = str, source: Optional[Path] = None, dry_run: bool = False) -> list[str]:
     """The 【注意】 of a collect that changed ``year``'s values while next year's master
     ``later`` (next_master) already holds that year; nothing when there is none or
-    nothing changed. ``changes``: the report's cell changes; ``source``: this year's master."""
+    nothing changed. ``changes``: the report's cell changes; ``source``: this year's master.
+    ``dry_run``: said of what the import would do: a dry run imported nothing, and 「この
+    取り込みの値がまだ入っていません」 with the step to carry them read as done."""
     from ...core.carry import catch_up
 
     if later is None or not changes:
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
     listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
-    return [f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。その「{c.HISTORY}」の{year}年度と"
-            f"「{c.PREVIOUS_HEADER.format(year=year)}」の列には、この取り込みの値がまだ入っていません（{listed}）。",
-            "　" + catch_up(year, later.name, source.name if source else "") + "。"]
-
+    made = f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。"
+    columns = f"その「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列"
+    step = catch_up(year, later.name, source.name if source else "")
+    if dry_run:
+        return [f"{made}取り込んでも、{columns}には、取り込む値は入りません（{listed}）。",
+                f"　取り込んだあと、{step}。"]
+    return [f"{made}{columns}には、この取り込みの値がまだ入っていません（{listed}）。", f"　{step}。"]
