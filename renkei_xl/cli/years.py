@@ -35,7 +35,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     suffix = Path(args.csv).suffix.lower()
     if suffix in c.OTHER_SPREADSHEETS and suffix not in c.TEXT_TABLES:   # an .xls master: read as a CSV, 「CSV ではありません」
-        raise UserError(c.not_a_book(Path(args.csv).name))
+        from ..package.zipped import content_suffix
+
+        raise UserError(c.not_a_book(Path(args.csv).name, content_suffix(Path(args.csv)) if Path(args.csv).is_file() else ""))
     if suffix in c.MASTER_SUFFIXES:    # a master of an earlier year
         for line in carried_lines(carry_year(Path(args.master), Path(args.csv))):
             print(line)

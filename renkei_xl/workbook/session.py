@@ -44,8 +44,11 @@ def check_path(path: Path) -> Path:
     path = Path(path)
     if stat.S_ISDIR(path_mode(path)):   # a folder first: its name has no extension to blame
         check_regular_file(path, "マスターブックのファイル")
+    from ..package.zipped import content_suffix
+
     if c.not_a_book(path.name):
-        raise UserError(c.not_a_book(path.name))
+        # What it is, when its content says: a master renamed to .xls is no .xls.
+        raise UserError(c.not_a_book(path.name, content_suffix(path) if path.is_file() else ""))
     check_regular_file(path, "マスターブックのファイル")
     return path
 
