@@ -202,9 +202,8 @@ def import_args(master: Optional[Path], master_year: int, year: int) -> tuple[st
     older = _earlier_folder(master, master_year, year)
     there = f"このマスターと同じフォルダーにも、前の年度のフォルダー「{older}」にも" if older is not None \
         else "このマスターと同じフォルダーに"
-    return master.name, "", (f"{there}{year}年度のマスターが見つかりませんでした。（{year}年度のマスター） の所には、"
-                             f"{year}年度のマスターのファイルを、このマスターのフォルダーからの場所で指定してください"
-                             "（次年度のマスターを作ったときは、その隣にありました）")
+    return master.name, "", (f"{there}{year}年度のマスターが見つかりませんでした。{year}年度のサーバー作業フォルダーなどから"
+                             f"探し、（{year}年度のマスター） の所にそのファイルの場所を書いて実行してください")
 
 
 def fiscal_year_of(master: Path) -> int:
