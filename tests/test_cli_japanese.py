@@ -132,9 +132,16 @@ def test_a_folder_given_as_the_master_or_the_csv_is_called_a_folder(tmp_path):
 
 # A file of another format given as the master: what it is and how to mend it, not
 # 「拡張子は .xlsx か .xlsm にしてください」, which a renamed .xls or CSV answers with 「壊れています」.
-OTHER_FORMATS = {"m.xls": "Excel マクロ有効ブック（.xlsm）」として保存", "m.ods": "Excel マクロ有効ブック（.xlsm）」として保存",
-                 "m.csv": "CSV などの文字のファイルで、マスターブックではありません",
-                 "m.pdf": "マスターブック（.xlsm か .xlsx）ではありません"}
+# A master renamed to another extension is told to get its name back (its content is a
+# master: package.zipped.content_suffix); a file that really is of that format is told what
+# it is (tests/test_renamed_books.py has each pair of content and name).
+OTHER_FORMATS = {"m.xls": "中身は Excel ブック（.xlsx）です。名前の最後の「.xls」を「.xlsx」に戻して",
+                 "m.ods": "中身は Excel ブック（.xlsx）です。名前の最後の「.ods」を「.xlsx」に戻して",
+                 "m.csv": "中身は Excel ブック（.xlsx）です。名前の最後の「.csv」を「.xlsx」に戻して",
+                 "m.pdf": "中身は Excel ブック（.xlsx）です。名前の最後の「.pdf」を「.xlsx」に戻して"}
+REAL_FORMATS = {"m.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel マクロ有効ブック（.xlsm）」として保存"),
+                "m.csv": ("指標ID,年度\n".encode(), "CSV などの文字のファイルで、マスターブックではありません"),
+                "m.pdf": (b"%PDF-1.4\n", "マスターブック（.xlsm か .xlsx）ではありません")}
 MASTER_COMMANDS = (["validate"], ["recalc"], ["export"], ["rollover"], ["split", "--outdir", "配布用"],
                    ["collect", "回収"], ["upgrade-macros"], ["evaluate"])
 
@@ -147,6 +154,15 @@ def test_a_file_of_another_format_given_as_the_master_is_named_as_such(tmp_path,
         out = run(command, str(book), *rest, cwd=tmp_path)
         assert out.returncode == 2 and OTHER_FORMATS[name] in out.stderr, (command, out.stderr)
         assert "拡張子は" not in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("name", REAL_FORMATS)
+def test_a_file_really_of_another_format_is_named_as_such(tmp_path, name):
+    book = tmp_path / name
+    book.write_bytes(REAL_FORMATS[name][0])
+    out = run("validate", str(book), cwd=tmp_path)
+    assert out.returncode == 2 and REAL_FORMATS[name][1] in out.stderr, out.stderr
+    assert "戻して" not in out.stderr, out.stderr
 
 
 def test_an_xls_master_given_to_history_import_is_not_called_a_bad_csv(tmp_path):

@@ -2161,7 +2161,7 @@ def test_a_late_return_after_rollover_is_imported_with_a_warning_and_refused_by_
     assert code == 1
     assert (f"取り込みません: {late.name}: 2023年度のファイルです（マスターの対象年度は 2024年度）。"
             "2023年度のマスターで取り込んでください。") in out, out
-    assert ("renkei-xl history import （このマスター） （2023年度のマスター） で、2024年度のマスターの「経年」と"
+    assert (f"renkei-xl history import {later.name} {master.name} で、2024年度のマスターの「経年」と"
             "「前年度実績（2023年度）」の列に取り込んで") in out, out
 
     code = main(["collect", str(master), str(late)])

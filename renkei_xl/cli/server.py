@@ -48,7 +48,10 @@ def register(sub) -> None:
     p.add_argument("--host", default=DEFAULT_HOST, metavar="アドレス",
                    help=f"待ち受けるアドレス（既定: {DEFAULT_HOST}。庁内から使うにはサーバーの IP アドレス）")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="番号", help=f"ポート（既定: {DEFAULT_PORT}）")
-    p.add_argument("--workdir", default=".", metavar="フォルダー", help="作業フォルダー: 配布用・回収・確定版とマスターを置く共有フォルダー")
+    p.add_argument("--workdir", metavar="フォルダー",
+                   help="作業フォルダー: 配布用・回収・確定版とマスターを置く共有フォルダー（省略すると、serve を起動した"
+                        "フォルダー。サービスでは C:\\Windows\\System32 などになるため、必ず指定する。システムのフォルダーや"
+                        "ドライブのルートなら起動しない）")
     p.add_argument("--share", metavar="共有名", help="作業フォルダーの、職員から見た名前（例: \\\\fileserver\\renkei）。メッセージに使う")
     p.add_argument("--key-file", metavar="ファイル", help=f"鍵を書いたファイル（なければ環境変数 {KEY_ENV}）")
     p.add_argument("--max-mb", type=float, metavar="MB", default=DEFAULT_MAX_MB, help=f"受け付けるブックの上限 MB（既定: {DEFAULT_MAX_MB}）")

@@ -35,7 +35,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     suffix = Path(args.csv).suffix.lower()
     if suffix in c.OTHER_SPREADSHEETS and suffix not in c.TEXT_TABLES:   # an .xls master: read as a CSV, 「CSV ではありません」
-        raise UserError(c.not_a_book(Path(args.csv).name))
+        from ..package.zipped import content_suffix
+
+        raise UserError(c.not_a_book(Path(args.csv).name, content_suffix(Path(args.csv)) if Path(args.csv).is_file() else ""))
     if suffix in c.MASTER_SUFFIXES:    # a master of an earlier year
         for line in carried_lines(carry_year(Path(args.master), Path(args.csv))):
             print(line)
@@ -55,10 +57,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     if done.previous:
         print(f"「{c.INDICATORS}」シートの「{label}」の列も、CSV の値にしました（{done.previous} 行）。")
     if done.untouched:
+        from ..core.carry import import_command
+        from ..cycle.rollover import import_args
+
+        later, source, look = import_args(Path(args.master), done.year_before + 1, done.year_before)
         print(f"【注意】市町村シートの「{label}」の列は変えていません（CSV には市町村ごとの値がありません: "
               f"{'、'.join(done.untouched[:3])}{' ほか' if len(done.untouched) > 3 else ''}）。"
               f"市町村ごとの値も直すには、{done.year_before}年度のマスターを直してから "
-              f"renkei-xl history import {Path(args.master).name} （{done.year_before}年度のマスター） を実行してください。")
+              f"{import_command(later, source, done.year_before)} を実行してください。{look + '。' if look else ''}")
     for line in dropped_lines(done.notes):
         print(line)
     if done.refusals:

@@ -80,14 +80,36 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     return plan, report
 
 
+# What a Windows command prompt (or a POSIX shell) splits or acts on: a name holding any of
+# these is quoted, so that the command staff copy from a message runs as written.
+_SHELL_SPECIAL = frozenset(' \t&()^|<>;,=!%\'"`$\u3000')
+
+
+def command_arg(text: str) -> str:
+    """``text`` as one argument of a command staff copy from a message: as it is when it is
+    plain, else in double quotes. Why: 「受付 2024年度.xlsm」 split at its space became two
+    arguments, and a command that fails as copied is worse than none."""
+    if text and not any(ch in _SHELL_SPECIAL for ch in text):
+        return text
+    return '"' + text.replace('"', '') + '"'
+
+
+def import_command(later: str, source: str, year: int) -> str:
+    """``renkei-xl history import LATER SOURCE``: the one spelling of the command that carries
+    ``year`` from its own master ``source`` into ``later``. A name not known ("") is said as
+    the placeholder 「（YYYY年度のマスター）」, which the message then says where to find."""
+    shown = command_arg(source) if source else f"（{year}年度のマスター）"
+    return f"renkei-xl history import {command_arg(later) if later else '（このマスター）'} {shown}"
+
+
 def catch_up(year: int, later: str, source: str = "") -> str:
     """How ``year``'s values collected late reach the next year's master ``later`` (as the
-    command line names it) from ``source``, the year's own master (unnamed: where the next
-    year's master refuses a return, it does not know where that is): one sentence, said by
-    both faces and both masters, and by a rollover that recorded input errors. The import is
-    carry_plan: 経年 and the 前年度実績 columns."""
+    command line names it) from ``source``, the year's own master ("" when it was not found:
+    the caller says where to look): one sentence, said by both faces and both masters, and
+    by a rollover that recorded input errors. The import is carry_plan: 経年 and the
+    前年度実績 columns."""
     return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
-            f"renkei-xl history import {later} {source or f'（{year}年度のマスター）'} で、"
+            f"{import_command(later, source, year)} で、"
             f"{year + 1}年度のマスターの「{c.HISTORY}」と「{c.PREVIOUS_HEADER.format(year=year)}」の列に"
             f"取り込んでください（{year}年度の記録を置き換えます）")
 

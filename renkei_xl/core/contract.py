@@ -46,10 +46,39 @@ OTHER_SPREADSHEETS = (".xls", ".xlsb", ".xltx", ".xltm", ".csv", ".ods", ".numbe
 TEXT_TABLES = (".csv", ".tsv", ".txt")
 
 
-def not_a_book(name: str) -> str:
+# What a file is by its content (package.zipped.content_suffix tells it by the bytes), as staff
+# know the kinds from Excel's 「ファイルの種類」.
+CONTENT_KINDS = {".xlsm": "Excel マクロ有効ブック", ".xlsx": "Excel ブック", ".xlsb": "Excel バイナリ ブック",
+                 ".xls": "古い形式（Excel 97-2003）のブック", ".ods": "OpenDocument スプレッドシート"}
+
+
+def renamed_book(name: str, content: str, again: str = "もう一度指定してください", resave: str = "") -> str:
+    """The Japanese sentence for a file whose content (``content``: the extension its bytes
+    say, "" when they say nothing known) is not what its name's extension says, or "". Why:
+    a master renamed .xls was told 「拡張子を変えるだけでは読めません」, untrue of it, and
+    one renamed between .xlsm and .xlsx opens in neither Excel nor as the master it is.
+    ``again``: what follows the renaming back (a return is 「取り込んで」); ``resave``: what
+    to do with a content the tool cannot read (a master's by default)."""
+    suffix = name[name.rfind("."):].lower() if "." in name else ""
+    if not content or content == suffix or content not in CONTENT_KINDS:
+        return ""
+    kind = CONTENT_KINDS[content]
+    said = f"「{name}」は名前の拡張子が「{suffix or '（なし）'}」ですが、中身は{' ' if kind.isascii() or kind[0].isascii() else ''}{kind}（{content}）です。"
+    if content in MASTER_SUFFIXES:
+        swapped = "（.xlsx と .xlsm を取り違えたままでは、Excel でも開けません）" if suffix in MASTER_SUFFIXES else ""
+        return said + f"名前の最後の「{suffix or name}」を「{content}」に戻してから、{again}{swapped}"
+    return said + (resave or "このツールは読めません。マスターブックなら Excel で開き、「名前を付けて保存」で"
+                   "「Excel マクロ有効ブック（.xlsm）」として保存したファイルを指定してください")
+
+
+def not_a_book(name: str, content: str = "") -> str:
     """The Japanese sentence for an existing file given where a master is read, or "" when its
-    name is a master's. Not suffix_problem's 「拡張子は…にしてください」: renaming an .xls or a
-    CSV to .xlsm makes no workbook of it, it only turns the refusal into 「壊れています」."""
+    name is a master's and its content (``content``, as renamed_book) agrees. Not
+    suffix_problem's 「拡張子は…にしてください」: renaming an .xls or a CSV to .xlsm makes no
+    workbook of it, it only turns the refusal into 「壊れています」; and a master renamed to
+    .xls is no .xls file: renamed_book says what it is."""
+    if renamed_book(name, content):
+        return renamed_book(name, content)
     if not suffix_problem(name):
         return ""
     suffix = name[name.rfind("."):].lower() if "." in name else ""

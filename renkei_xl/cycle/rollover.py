@@ -147,6 +147,65 @@ def _check_target_year(target: Path, year: int) -> None:
                         f"（何も作っていません）。名前を{year}年度にしてから、もう一度実行してください")
 
 
+def earlier_master(master: Path, master_year: int, year: int) -> Optional[Path]:
+    """``year``'s master for the master ``master`` (of 対象年度 ``master_year``), where rollover
+    leaves it: beside it under the name rollover moved on (「…_2023年度_…」 for
+    「…_2024年度_…」; a name rollover gave a year, 「マスター_2024年度」, came from 「マスター」),
+    or under either name in the folder of the earlier year (the master moved to the folder
+    rollover named for the new year, 「…\\2024年度」, leaves the old one in 「…\\2023年度」).
+    Only a file read as that year's master is taken; else None, and the message says where
+    it looked (import_args)."""
+    for place in _earlier_places(Path(master), master_year, year):
+        try:
+            if place.is_file() and not same_file(place, master) and fiscal_year_of(place) == year:
+                return place
+        except (UserError, OSError):
+            continue
+    return None
+
+
+def _earlier_places(master: Path, master_year: int, year: int) -> list[Path]:
+    from ..core.fiscal import moved_year
+
+    names = [moved_year(master.stem, master_year, year) + master.suffix]
+    appended = f"_{master_year}年度"
+    if master.stem.endswith(appended) and year == master_year - 1:
+        names.append(master.stem[:-len(appended)] + master.suffix)
+    folders = [master.parent]
+    if (older := _earlier_folder(master, master_year, year)) is not None:
+        folders.append(older)
+    return list(dict.fromkeys(folder / name for folder in folders for name in names + [master.name]))
+
+
+def _earlier_folder(master: Path, master_year: int, year: int) -> Optional[Path]:
+    from ..core.fiscal import moved_year
+
+    folder = master.parent
+    moved = moved_year(folder.name, master_year, year)
+    return folder.with_name(moved) if folder.name and moved != folder.name else None
+
+
+def import_args(master: Optional[Path], master_year: int, year: int) -> tuple[str, str, str]:
+    """(this master, ``year``'s master, where to look) as a message names them in
+    ``renkei-xl history import``: this master by its name (the command is run in its folder,
+    as staff run collect), the earlier one by its name or its path from there when found
+    (earlier_master), else "" and a sentence saying where it was looked for."""
+    import os
+
+    if master is None:
+        return "", "", ""
+    master = Path(master)
+    found = earlier_master(master, master_year, year)
+    if found is not None:
+        shown = found.name if found.parent == master.parent else os.path.relpath(found, master.parent)
+        return master.name, shown, ""
+    older = _earlier_folder(master, master_year, year)
+    there = f"このマスターと同じフォルダーにも、前の年度のフォルダー「{older}」にも" if older is not None \
+        else "このマスターと同じフォルダーに"
+    return master.name, "", (f"{there}{year}年度のマスターが見つかりませんでした。{year}年度のサーバー作業フォルダーなどから"
+                             f"探し、（{year}年度のマスター） の所にそのファイルの場所を書いて実行してください")
+
+
 def fiscal_year_of(master: Path) -> int:
     """This master's 対象年度 from 設定 alone: the write reads the whole master anyway, and
     reading it twice was a fifth of a rollover of 2,000 × 40 (benchmarks/server.py). Any
@@ -230,9 +289,11 @@ def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
     r = done.report
     out: list[Part] = []
     if r.missing:
+        from ..core.carry import import_command
+        later, source, look = import_args(done.path, r.new_year, r.missing)
         out.append(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
-                     f"作られています）。{r.missing}年度のマスターがあれば、renkei-xl history import {done.path.name} "
-                     f"（{r.missing}年度のマスター） で取り込めます（それより前の年度も、各年度のマスターか CSV から取り込めます）")
+                     f"作られています）。{r.missing}年度のマスターがあれば、{import_command(later, source, r.missing)} "
+                     f"で取り込めます（{look + '。' if look else ''}それより前の年度も、各年度のマスターか CSV から取り込めます）")
     if r.renamed:
         out += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
                           head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
@@ -276,10 +337,17 @@ def skipped_line(old_year: int, new_year: int, made: Path) -> str:
     master it read, so 経年 has none of them (集計 shows them 記録なし, 次の一歩 has no
     year before) and 「前年度実績」 beside each row is the closed year's; the master of such
     a year, if there is one, is carried."""
+    from ..core.carry import command_arg, import_command
+
     between = f"{old_year + 1}年度" if new_year - old_year == 2 else f"{old_year + 1}〜{new_year - 1}年度"
+    command = f"renkei-xl history import {command_arg(made.name)} （その年度のマスター）"
+    if new_year - old_year == 2:      # one year between: its master named when it is where rollover leaves it
+        later, source, _look = import_args(made, new_year, old_year + 1)
+        if source:
+            command = import_command(later, source, old_year + 1)
     return (f"【注意】{old_year}年度のマスターから{new_year}年度を作ったため、{between}は「{c.HISTORY}」に"
             f"記録されていません（各行の横の列も{old_year}年度の実績です）。{between}のマスターがあれば、"
-            f"renkei-xl history import {made.name} （その年度のマスター） で取り込んでください。"
+            f"{command} で取り込んでください。"
             f"{new_year - 1}年度のマスターから作るつもりだった場合は、できた{new_year}年度のマスターを削除して、"
             f"{new_year - 1}年度のマスターで作り直してください")
 

@@ -443,10 +443,11 @@ def _export(live: LiveBook, title: str) -> str:
         *note])
 
 
-def _left_out_parts(report) -> "list[Part]":
+def _left_out_parts(report, done: bool = True) -> "list[Part]":
     """What a collect did not take, each kind under its heading: the files refused, the
     cells held, the master's corrections kept, the files imported before, and the copies
-    of a file taken in this run (an attachment saved twice)."""
+    of a file taken in this run (an attachment saved twice). ``done`` False: the import
+    was cancelled, and the held cells are said of what it would have done."""
     from ..cycle.collect.records import HELD_COLUMN, held_line, held_summary, kept_line
 
     parts: list[Part] = []
@@ -454,7 +455,7 @@ def _left_out_parts(report) -> "list[Part]":
     if refused:
         parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
                   Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
-    parts += _cells_listed(held_summary(len(report.held)), [held_line(name, f) for name, f in report.held],
+    parts += _cells_listed(held_summary(len(report.held), done), [held_line(name, f) for name, f in report.held],
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
@@ -492,6 +493,7 @@ def _collect(live: LiveBook, title: str) -> str:
     parts: list[Part] = [f"回収フォルダ: {_shown(inbox)}"]
     if key is None:
         parts += ["", UNKEYED_NOTE]
+    head = list(parts)
     parts += _left_out_parts(report)
     listing = Listing([f"・{ch.line()}" for ch in changes], "　…ほか {n} か所", cap=SHOWN_CHANGES)
     if changes and live.is_desktop:
@@ -500,7 +502,8 @@ def _collect(live: LiveBook, title: str) -> str:
         answer = live.alert(alert_text([f"{len(records)} 件のファイルから、次の {len(changes)} か所を"
                                         "書き換えます。よろしいですか？", listing]), buttons="ok_cancel")
         if answer != "ok":
-            return alert_text(parts + ["", "取り込みを中止しました（ブックは変更していません）。"])
+            return alert_text(head + _left_out_parts(report, done=False)
+                              + ["", "取り込みを中止しました（ブックは変更していません）。"])
     if not plan.empty:
         live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
         _apply(live, plan)

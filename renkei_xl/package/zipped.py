@@ -29,6 +29,44 @@ MAX_RATIO = 200
 RATIO_FROM_BYTES = 8 * 1024 * 1024
 
 
+# The [Content_Types].xml of a workbook is a few kB; one larger is not looked into to tell a kind.
+_TYPES_READ = 1024 * 1024
+# An OLE file's directory, where an encrypted book names its 「EncryptedPackage」, is near its head.
+_OLE_READ = 8 * 1024 * 1024
+
+
+def content_suffix(path: Path) -> str:
+    """The extension ``path``'s bytes say it is (core.contract.CONTENT_KINDS), or "" when
+    they say nothing this can tell (unreadable, encrypted, text, damaged). Why: the kind was
+    judged by the name alone, and a master renamed .xls was told it was an .xls. Only the
+    head, the zip's directory and its content types are read, all bounded."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if head == OLE_MAGIC:
+                # An encrypted .xlsx/.xlsm is an OLE file too: its content is not told.
+                f.seek(0)
+                return "" if "EncryptedPackage".encode("utf-16-le") in f.read(_OLE_READ) else ".xls"
+            if not head.startswith(b"PK\x03\x04"):
+                return ""
+            f.seek(0)
+            with zipfile.ZipFile(f) as zf:
+                names = set(zf.namelist())
+                if "mimetype" in names and zf.getinfo("mimetype").file_size < 200:
+                    if zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                        return ".ods"
+                if "[Content_Types].xml" not in names or zf.getinfo("[Content_Types].xml").file_size > _TYPES_READ:
+                    return ""
+                types = zf.read("[Content_Types].xml")
+    except (*_DAMAGED, ValueError, KeyError):
+        return ""
+    if "xl/workbook.bin" in names or b"sheet.binary.macroEnabled.main" in types:
+        return ".xlsb"
+    if "xl/workbook.xml" not in names or b".template." in types:   # a template (.xltx/.xltm): not told
+        return ""
+    return ".xlsm" if b"sheet.macroEnabled.main+xml" in types else ".xlsx"
+
+
 # What zipfile raises for a member it cannot inflate: a CRC that does not match
 # (BadZipFile), a damaged deflate stream (zlib.error, which is no OSError: it ended the run
 # as an unexpected error), a member cut short (EOFError), an encrypted member (RuntimeError)

@@ -89,14 +89,50 @@ def _read_key_file(key_file: str) -> str:
                         "UTF-8 で保存し直してください") from None
 
 
-def check_workdir(workdir: str | Path) -> Path:
+# Where serve is started without --workdir and must not work: a service starts in the system
+# folder (C:\Windows\System32), a shell of an administrator at the root or in a system folder.
+_POSIX_SYSTEM = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr", "/var")
+
+
+def unsuitable_workdir(path: Path) -> str:
+    """What the resolved folder ``path`` is when no work folder should be there, or "": the
+    system's own folders (Windows' folder and all under it, Program Files, ProgramData; a
+    POSIX system folder) and the root of a drive or of the disk. Why: without --workdir the
+    folder serve was started in is the work folder, and a service starts in
+    C:\\Windows\\System32, where split would have made 配布用 among the system's files."""
+    windows = [os.environ.get(name, "") for name in ("SystemRoot", "windir")]
+    programs = [os.environ.get(name, "") for name in ("ProgramFiles", "ProgramFiles(x86)", "ProgramData")]
+
+    def same_or_under(folder: str) -> bool:
+        if not folder:
+            return False
+        top = Path(folder)
+        return path == top or top in path.parents
+
+    if any(same_or_under(w) for w in windows) or any(path == Path(p) for p in programs if p) \
+            or (os.name != "nt" and str(path) in _POSIX_SYSTEM):
+        return "システムのフォルダー"
+    if path.parent == path:
+        return "ドライブのいちばん上（ルート）のフォルダー"
+    return ""
+
+
+def check_workdir(workdir: Optional[str | Path]) -> Path:
     """The work folder, there and readable and writable by the service's account. Tried,
     not judged by its mode bits: Windows' ACLs, a share mounted read-only and root's own
-    rights are only known by trying. Otherwise every file button failed later, one by one."""
-    path = Path(workdir).expanduser()
+    rights are only known by trying. Otherwise every file button failed later, one by one.
+    None: --workdir not given, and the folder serve started in is taken, unless it is one
+    no work folder belongs in (unsuitable_workdir): said so, and that --workdir names it."""
+    path = Path(workdir if workdir is not None else ".").expanduser()
     if not path.is_dir():
         raise UserError(f"作業フォルダー「{path}」がありません。作成してから --workdir に指定してください")
     path = path.resolve()
+    what = unsuitable_workdir(path)
+    if what and (workdir is None or what == "システムのフォルダー"):
+        said = ("--workdir を指定していないため、serve を起動したフォルダー" if workdir is None else "--workdir に指定したフォルダー")
+        raise UserError(f"{said}「{path}」が作業フォルダーになりますが、ここは{what}です（何も書き込んでいません）。"
+                        "配布用・回収・確定版とマスターを置く共有フォルダーを作り、--workdir でそのフォルダーを指定して"
+                        "起動してください（サービスとして起動すると、起動したフォルダーは C:\\Windows\\System32 などになります）")
     try:
         os.listdir(path)
         fd, probe = _probe_file(path)

@@ -46,7 +46,7 @@ __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "SAME", "UNKEYED
 
 def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[ImportRecord] = (), *,
                  force: bool = False, exclude: Sequence[Path] = (), key: Optional[bytes] = None,
-                 split_folder: Optional[Path] = None) -> CollectReport:
+                 split_folder: Optional[Path] = None, master: Optional[Path] = None) -> CollectReport:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
     the 取込履歴 rows to add, each imported file's held cells and the master cells it left
     as staff corrected them after the split (file name, findings), as one report.
@@ -56,9 +56,10 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     none, and then each file's seal goes unchecked (say UNKEYED_NOTE).
 
     ``split_folder``: where split made the input files (配布用 beside the master), so that
-    a refusal names them as split named them (inspect.issued_name)."""
+    a refusal names them as split named them (inspect.issued_name); ``master``: the master's
+    file, named in the command a refusal of another year's file gives (later_year.other_year)."""
     stamp = now()
-    submissions, refusals = _read_returns(data, paths, exclude, key, split_folder)
+    submissions, refusals = _read_returns(data, paths, exclude, key, split_folder, master)
     entries = {(e.municipality, e.indicator_id): e for e in data.entries}
     current: dict[tuple[str, str], str] = {}
     known = list(logged)
@@ -91,7 +92,8 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
 
 
 def _read_returns(data: MasterData, paths: Sequence[Path], exclude: Sequence[Path], key: Optional[bytes],
-                  split_folder: Optional[Path]) -> tuple[list[Submission], list[Refusal]]:
+                  split_folder: Optional[Path], master: Optional[Path] = None
+                  ) -> tuple[list[Submission], list[Refusal]]:
     """Each file read (the newest of each municipality's), or refused with its reason; a file
     that cannot be read holds back only the returns of the municipality it names."""
     files, refusals = expand_paths(paths, exclude)
@@ -104,7 +106,7 @@ def _read_returns(data: MasterData, paths: Sequence[Path], exclude: Sequence[Pat
             refusal = busy
         else:
             try:
-                submissions.append(inspect_file(path, data, key, split_folder))
+                submissions.append(inspect_file(path, data, key, split_folder, master))
                 continue
             except Refused as exc:
                 refusal = Refusal(path, exc.reason, exc.kind)
@@ -219,7 +221,8 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
     log = state.grids.get(c.IMPORT_LOG)
     logged = read_import_log(log) if log else []
     split_folder = Path(master).parent / c.SPLIT_DIR if master is not None else None
-    report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key, split_folder=split_folder)
+    report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key, split_folder=split_folder,
+                          master=master)
     if master is not None and report.changes:
         from .later_year import next_master
 

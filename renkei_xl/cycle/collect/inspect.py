@@ -67,16 +67,17 @@ MAX_FILE = MAX_UNPACKED
 
 
 def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None,
-                 split_folder: Optional[Path] = None) -> Submission:
+                 split_folder: Optional[Path] = None, master: Optional[Path] = None) -> Submission:
     """Read and check one returned file; raises Refused with the reason.
 
     With ``key`` the file must carry the seal this master gave it when it was issued;
     without (a master that has no key) only the plain fingerprint is checked.
-    ``split_folder``: where split made the files (issued_name)."""
+    ``split_folder``: where split made the files (issued_name); ``master``: the master's
+    file, which a refusal of another year's file names in the command it gives."""
     raw = _read(path)
     _check_container(path, raw)
     with _load(raw, path.name) as wb:
-        return _inspect(path, raw, wb, data, key, split_folder)
+        return _inspect(path, raw, wb, data, key, split_folder, master)
 
 
 def _read(path: Path) -> bytes:
@@ -183,7 +184,7 @@ def _kind_of(raw: bytes) -> Optional[str]:
         return None
 
 
-def _municipality_of(wb, ident: dict[str, str], settings) -> str:
+def _municipality_of(wb, ident: dict[str, str], settings, master: Optional[Path] = None) -> str:
     """Whose file it is, for which year and template, or Refused saying what does not fit."""
     muni = ident.get(P_MUNICIPALITY, "")
     if not muni:
@@ -195,7 +196,7 @@ def _municipality_of(wb, ident: dict[str, str], settings) -> str:
     if year != str(settings.fiscal_year):
         from .later_year import other_year
 
-        raise Refused(other_year(year, settings.fiscal_year))
+        raise Refused(other_year(year, settings.fiscal_year, master))
     if ident.get(P_VERSION, "") not in READ_VERSIONS:
         raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
@@ -264,10 +265,10 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
 
 
 def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
-             split_folder: Optional[Path] = None) -> Submission:
+             split_folder: Optional[Path] = None, master: Optional[Path] = None) -> Submission:
     ident = identifier(wb)
     settings = data.settings
-    muni = _municipality_of(wb, ident, settings)
+    muni = _municipality_of(wb, ident, settings, master)
     _check_master_sheet(data, muni)
     grid, book, header_row, cols = _municipality_table(wb, muni)
     master_entries = [e for e in data.entries if e.municipality == muni and e.indicator_id]

@@ -43,13 +43,14 @@ def next_master(master: Path, year: int) -> Optional[Path]:
         return None
 
 
-def other_year(year: str, master_year: int) -> str:
+def other_year(year: str, master_year: int, master: Optional[Path] = None) -> str:
     """Why a return of another year is refused, and where it goes: a year before this
     master's is a late return of a year already rolled over, or this year's answers typed
-    into last year's file; the file cannot tell which, so both are said."""
+    into last year's file; the file cannot tell which, so both are said. ``master``: this
+    master's file, so that the command named is one staff can copy (import_args)."""
     from ...core.carry import catch_up
-
     from ...core.digits import whole_number
+    from ..rollover import import_args
 
     said = f"{year or '不明'}年度のファイルです（マスターの対象年度は {master_year}年度）"
     number = whole_number(year)
@@ -59,8 +60,10 @@ def other_year(year: str, master_year: int) -> str:
         # A late return, or this year's figures typed into last year's file, which the
         # municipality kept: told only to import it there, staff replaced the closed year's
         # figures with this year's, and carried them into this master's 経年.
+        later, source, look = import_args(master, master_year, number)
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(number, "（このマスター）")
+                + catch_up(number, later, source)
+                + (f"（{look}）" if look else "")
                 + f"。ただし、{master_year}年度の実績を{year}年度のファイルに入力して送ってきた"
                 f"（前の年度のファイルを使った）ものなら、{year}年度のマスターには取り込まないでください"
                 f"（{year}年度の実績が{master_year}年度の値で置き換わります）。"
@@ -69,16 +72,22 @@ def other_year(year: str, master_year: int) -> str:
 
 
 def later_lines(later: Optional[Path], year: int, changes: Sequence,
-                shown: Callable[[Path], str] = str, source: Optional[Path] = None) -> list[str]:
+                shown: Callable[[Path], str] = str, source: Optional[Path] = None, dry_run: bool = False) -> list[str]:
     """The 【注意】 of a collect that changed ``year``'s values while next year's master
     ``later`` (next_master) already holds that year; nothing when there is none or
-    nothing changed. ``changes``: the report's cell changes; ``source``: this year's master."""
+    nothing changed. ``changes``: the report's cell changes; ``source``: this year's master.
+    ``dry_run``: said of what the import would do: a dry run imported nothing, and 「この
+    取り込みの値がまだ入っていません」 with the step to carry them read as done."""
     from ...core.carry import catch_up
 
     if later is None or not changes:
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
     listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
-    return [f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。その「{c.HISTORY}」の{year}年度と"
-            f"「{c.PREVIOUS_HEADER.format(year=year)}」の列には、この取り込みの値がまだ入っていません（{listed}）。",
-            "　" + catch_up(year, later.name, source.name if source else "") + "。"]
+    made = f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。"
+    columns = f"その「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列"
+    step = catch_up(year, later.name, source.name if source else "")
+    if dry_run:
+        return [f"{made}取り込んでも、{columns}には、取り込む値は入りません（{listed}）。",
+                f"　取り込んだあと、{step}。"]
+    return [f"{made}{columns}には、この取り込みの値がまだ入っていません（{listed}）。", f"　{step}。"]

@@ -116,7 +116,12 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
                 out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{shown}」の"
                                       "直下に置いてください"))
         elif suffix in OTHER_SPREADSHEETS:
-            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
+            from ...package.zipped import content_suffix
+
+            # A return renamed to .xls or .csv is no such file: said what it is (core.contract.renamed_book).
+            out.append(Refusal(q, c.renamed_book(q.name, content_suffix(q), "もう一度取り込んでください",
+                                                 f"Excel ブック（.xlsx）ではありません。{RESAVE_AS_XLSX}")
+                               or f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
         elif _wide_suffix(q) != suffix and _wide_suffix(q) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES):
             out.append(Refusal(q, f"名前の拡張子「{q.suffix}」が全角です（Windows も Excel もこの名前では Excel のファイルと"
                                   f"見ません）。名前の最後を半角の「{_wide_suffix(q)}」に直してから、もう一度取り込んでください"))

@@ -134,7 +134,8 @@ class CollectReport:
         made (later_year.later_lines): both faces say it, the command exits 1."""
         from .later_year import later_lines
 
-        return later_lines(self.later, self.year, self.changes, shown, self.master) if self.year is not None else []
+        return (later_lines(self.later, self.year, self.changes, shown, self.master, self.dry_run)
+                if self.year is not None else [])
 
     def lines(self) -> list[str]:
         out = [ch.line() for ch in self.changes]
@@ -158,8 +159,14 @@ def kept_line(file_name: str, f: Finding) -> str:
     return f"マスターの値のまま: {file_name}: {f.place} {f.indicator_id}: {f.message}"
 
 
-def held_summary(count: int) -> str:
-    """What both faces say when cells were left out (README: 回収ファイル取込)."""
+def held_summary(count: int, done: bool = True) -> str:
+    """What both faces say when cells were left out (README: 回収ファイル取込). ``done``
+    False: nothing was written (a dry run, an import cancelled), and it is said of what the
+    import would do, not of what 取込履歴 holds."""
+    if not done:
+        return (f"取り込まないセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします"
+                f"（ほかの行は取り込みます）。取り込むと、場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にも"
+                "記録されます。市町村に直したファイルを送ってもらうか、マスターに直接入力してください")
     return (f"取り込まなかったセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにしました"
             f"（ほかの行は取り込みました）。場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にもあります。"
             "市町村に直したファイルを送ってもらうか、マスターに直接入力してください")

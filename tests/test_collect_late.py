@@ -1,0 +1,115 @@
+"""A return of a year already rolled over (a late return), as staff meet it: the refusal of
+the next year's master names the command that carries the year over with the real file
+names, one staff can copy and run in the master's folder; a dry run on the year's own
+master speaks of what the import would do, not of what happened."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+
+from renkei_xl.cli import main
+from renkei_xl.core.carry import command_arg, import_command
+from renkei_xl.cycle.collect import collect
+
+from test_cycle import cell_of, cycle, set_cell  # noqa: F401  (cycle: the fixture)
+
+COMMAND = re.compile(r"(renkei-xl history import .+?) で、2024年度のマスターの「経年」")
+
+
+def _rolled(cycle):
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master, _issued, filled = cycle
+    late = filled.pop("南幌町")
+    collect(master, list(filled.values()))
+    later = rollover_file(master).path
+    set_cell(late, "南幌町", "04-1", "実績値", 7)
+    return master, later, late
+
+
+def _run_as_copied(command: str, folder, monkeypatch) -> int:
+    """The command as staff paste it in the master's folder."""
+    words = shlex.split(command)
+    assert words[:3] == ["renkei-xl", "history", "import"], words
+    monkeypatch.chdir(folder)
+    return main(words[1:])
+
+
+def test_refusal_of_a_late_return_names_both_masters_in_a_command_that_runs(cycle, monkeypatch, capsys):
+    master, later, late = _rolled(cycle)
+    [refusal] = collect(later, [late]).refused
+    said = COMMAND.search(refusal.reason)
+    assert said, refusal.reason
+    assert said[1] == f"renkei-xl history import {later.name} {master.name}", refusal.reason
+    assert "（このマスター）" not in refusal.reason and "（2023年度のマスター）" not in refusal.reason
+
+    assert main(["collect", str(master), str(late)]) == 1
+    capsys.readouterr()
+    assert _run_as_copied(said[1], later.parent, monkeypatch) == 0
+    assert "前年度実績（2023年度）" in capsys.readouterr().out
+
+
+def test_the_earlier_master_is_found_in_the_folder_of_its_year(cycle, tmp_path, monkeypatch):
+    """Rollover names the next year's サーバー作業フォルダー; staff move the new master
+    there and the old one stays in its year's folder: the command names it from there."""
+    master, later, late = _rolled(cycle)
+    old_folder, new_folder = tmp_path / "連携 2023年度", tmp_path / "連携 2024年度"
+    old_folder.mkdir()
+    new_folder.mkdir()
+    master = shutil.move(str(master), old_folder / master.name)
+    later = shutil.move(str(later), new_folder / later.name)
+    [refusal] = collect(later, [late]).refused
+    said = COMMAND.search(refusal.reason)
+    assert said, refusal.reason
+    assert said[1] == f'renkei-xl history import {later.name} "../連携 2023年度/{master.name}"', refusal.reason
+
+    assert collect(master, [late]).changes
+    assert _run_as_copied(said[1], later.parent, monkeypatch) == 0
+
+
+def test_an_earlier_master_not_found_is_said_with_where_it_was_looked_for(cycle, tmp_path):
+    master, later, late = _rolled(cycle)
+    master.unlink()
+    [refusal] = collect(later, [late]).refused
+    said = COMMAND.search(refusal.reason)
+    assert said and said[1] == f"renkei-xl history import {later.name} （2023年度のマスター）", refusal.reason
+    assert "このマスターと同じフォルダーに2023年度のマスターが見つかりませんでした" in refusal.reason, refusal.reason
+
+
+def test_command_arguments_are_quoted_only_when_a_shell_would_split_them():
+    assert command_arg("マスター_2024年度.xlsm") == "マスター_2024年度.xlsm"
+    assert command_arg("連携 マスター.xlsm") == '"連携 マスター.xlsm"'
+    assert command_arg("A&B(2024).xlsm") == '"A&B(2024).xlsm"'
+    assert import_command("新.xlsm", "", 2023) == "renkei-xl history import 新.xlsm （2023年度のマスター）"
+    assert shlex.split(import_command("a b.xlsm", "c d.xlsm", 2023))[3:] == ["a b.xlsm", "c d.xlsm"]
+
+
+def test_a_dry_run_of_a_late_return_speaks_of_what_the_import_would_do(cycle, capsys):
+    """`collect --dry-run` on the 2023 master after rollover said 「この取り込みの値がまだ
+    入っていません」 and the carrying step as if the return had been imported: nothing was."""
+    master, later, late = _rolled(cycle)
+    before = master.read_bytes()
+    main(["collect", str(master), str(late), "--dry-run"])
+    out = capsys.readouterr().out
+    assert master.read_bytes() == before
+    assert "まだ入っていません" not in out, out
+    assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。取り込んでも、その「経年」の2023年度と"
+            "「前年度実績（2023年度）」の列には、取り込む値は入りません（南幌町 04-1") in out, out
+    assert (f"　取り込んだあと、2023年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
+            f"renkei-xl history import {later.name} {master.name} で") in out, out
+
+
+def test_a_dry_run_with_held_cells_does_not_say_they_were_logged(cycle, capsys):
+    """取り込まなかったセル …「マスターの値のままにしました（ほかの行は取り込みました）。場所と理由は
+    シート「取込履歴」…にもあります」 on a dry run: nothing was imported or logged."""
+    master, _issued, filled = cycle
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", "たくさん")
+    main(["collect", str(master), str(filled["小樽市"]), "--dry-run"])
+    out = capsys.readouterr().out
+    assert "取り込みました" not in out and "にもあります" not in out, out
+    assert "取り込まないセル 1 か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします" in out, out
+
+    main(["collect", str(master), str(filled["小樽市"])])
+    assert "取り込まなかったセル 1 か所:" in capsys.readouterr().out
