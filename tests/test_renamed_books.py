@@ -45,13 +45,35 @@ def test_content_is_told_by_the_bytes(masters, tmp_path):
     text = tmp_path / "t.csv"
     text.write_text("指標ID,年度\n", encoding="utf-8")
     old = tmp_path / "o.xls"
-    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    old.write_bytes(_compound({"Workbook": BIFF8_BOF}))
     assert content_suffix(text) == "" and content_suffix(old) == ".xls"
+    # A compound file is not an .xls by its head: an encrypted .xlsx, a Word .doc and a bare
+    # head (damaged) say nothing this can tell, and keep their own refusals.
+    for name, streams in [("enc.xlsx", {"EncryptionInfo": bytes(64), "EncryptedPackage": bytes(600)}),
+                          ("doc.xls", {"WordDocument": bytes(600)})]:
+        other = tmp_path / name
+        other.write_bytes(_compound(streams))
+        assert content_suffix(other) == "", name
+    bare = tmp_path / "bare.xlsx"
+    bare.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    assert content_suffix(bare) == ""
+
+
+# A BIFF8 workbook stream's first record (BOF: version 0x0600, a workbook globals substream).
+BIFF8_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00" + bytes(600)
+
+
+def _compound(streams: dict[str, bytes]) -> bytes:
+    """A compound file (OLE) with these streams, as Excel 97-2003, Word or Office's
+    encryption write them, through the tool's own CFB writer."""
+    from renkei_xl.vba.cfb import write_compound_file
+
+    return write_compound_file(streams)
 
 
 def test_an_old_xls_renamed_xlsm_is_said_to_be_an_old_book(tmp_path, capsys):
     old = tmp_path / "古い.xlsm"
-    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    old.write_bytes(_compound({"Workbook": BIFF8_BOF}))
     assert main(["validate", str(old)]) != 0
     err = capsys.readouterr().err
     assert "中身は古い形式（Excel 97-2003）のブック（.xls）です。このツールは読めません。" in err, err

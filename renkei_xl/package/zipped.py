@@ -33,6 +33,7 @@ RATIO_FROM_BYTES = 8 * 1024 * 1024
 _TYPES_READ = 1024 * 1024
 # An OLE file's directory, where an encrypted book names its 「EncryptedPackage」, is near its head.
 _OLE_READ = 8 * 1024 * 1024
+_XLS_STREAMS = tuple((name + "\0").encode("utf-16-le") for name in ("Workbook", "Book"))
 
 
 def content_suffix(path: Path) -> str:
@@ -44,9 +45,14 @@ def content_suffix(path: Path) -> str:
         with open(path, "rb") as f:
             head = f.read(8)
             if head == OLE_MAGIC:
-                # An encrypted .xlsx/.xlsm is an OLE file too: its content is not told.
+                # An encrypted .xlsx/.xlsm is an OLE file too, and so are a Word .doc, an .msg
+                # and a damaged head: only a directory naming Excel's workbook stream
+                # (「Workbook」, 「Book」 before Excel 97) and no encrypted package is an .xls.
                 f.seek(0)
-                return "" if "EncryptedPackage".encode("utf-16-le") in f.read(_OLE_READ) else ".xls"
+                directory = f.read(_OLE_READ)
+                if "EncryptedPackage".encode("utf-16-le") in directory:
+                    return ""
+                return ".xls" if any(n in directory for n in _XLS_STREAMS) else ""
             if not head.startswith(b"PK\x03\x04"):
                 return ""
             f.seek(0)
