@@ -30,8 +30,8 @@ demo: $(STAMP)
 # One worker more than the cores (pytest-xdist), one test file per worker at a time
 # (tests/conftest.py says why). A fifth of the suite waits rather than computes (the package
 # index, LibreOffice, the server's and the mail server's time limits, child processes), so
-# with a worker per core the machine idled: on an idle 2-core machine 154 % CPU and 6:25
-# with two workers, 172 % and 6:03 with three, the same 4,363 tests.
+# with a worker per core the machine idled. Fresh clones on an idle 2-core machine, 4,459
+# tests: two workers 6:15, three 5:27 and 5:30, four 6:11 (and 10 % more CPU).
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 # Bytecode cached in the venv, as an installed tool has it, whatever the machine sets: the
 # suite starts renkei-xl in several hundred child processes, and with PYTHONDONTWRITEBYTECODE
