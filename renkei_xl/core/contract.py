@@ -77,8 +77,8 @@ def not_a_book(name: str, content: str = "") -> str:
     suffix_problem's 「拡張子は…にしてください」: renaming an .xls or a CSV to .xlsm makes no
     workbook of it, it only turns the refusal into 「壊れています」; and a master renamed to
     .xls is no .xls file: renamed_book says what it is."""
-    if renamed_book(name, content):
-        return renamed_book(name, content)
+    if said := renamed_book(name, content):
+        return said
     if not suffix_problem(name):
         return ""
     suffix = name[name.rfind("."):].lower() if "." in name else ""

@@ -127,7 +127,6 @@ def refuse_unread(errors: list[tuple[str, str]], sheet: str = c.HISTORY) -> None
                         f"もう一度実行してください（{what}のまま記録として読むことはしません）。{unread_advice(held)}")
 
 
-
 def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
     """The index of 経年's header row: the first of the first 20 holding 「指標ID」."""
     for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS]):

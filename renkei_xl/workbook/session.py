@@ -46,15 +46,15 @@ def check_path(path: Path) -> Path:
         check_regular_file(path, "マスターブックのファイル")
     from ..package.zipped import content_suffix
 
+    # What it is, when its content says: a master renamed to .xls is no .xls.
+    content = content_suffix(path) if path.is_file() else ""
     if c.not_a_book(path.name):
-        # What it is, when its content says: a master renamed to .xls is no .xls.
-        raise UserError(c.not_a_book(path.name, content_suffix(path) if path.is_file() else ""))
+        raise UserError(c.not_a_book(path.name, content))
     check_regular_file(path, "マスターブックのファイル")
-    content = content_suffix(path)
     # An .xls, .xlsb or .ods renamed .xlsm: said what it is. .xlsx ↔ .xlsm is read as it is
     # (the tool reads either content, and an openpyxl-saved .xlsm has .xlsx content).
-    if content not in c.MASTER_SUFFIXES and c.renamed_book(path.name, content):
-        raise UserError(c.renamed_book(path.name, content))
+    if content not in c.MASTER_SUFFIXES and (said := c.renamed_book(path.name, content)):
+        raise UserError(said)
     return path
 
 
