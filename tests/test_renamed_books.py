@@ -20,12 +20,12 @@ def masters(tmp_path_factory):
     return init_master(tmp / "m.xlsm"), init_master(tmp / "p.xlsx")
 
 
-# .xlsx ↔ .xlsm of a master is still read as it is (the tool reads either content; a refusal
-# would stop every master an openpyxl-based script saved under its .xlsm name): returns are
-# refused for it by collect (inspect._check_macros).
+# .xlsx ↔ .xlsm swapped is refused too: Excel opens neither (「ファイル形式または拡張子が正しく
+# ありません」), so a master the tool wrote on would still not open for staff; an openpyxl script
+# that saved an .xlsm without keep_vba made such a file, and renaming it .xlsx is the mend.
 @pytest.mark.parametrize("source, renamed, back", [
-    (0, "a.xls", ".xlsm"), (0, "c.ods", ".xlsm"), (0, "d.csv", ".xlsm"),
-    (1, "f.xls", ".xlsx"), (1, "g.ods", ".xlsx"), (1, "h.csv", ".xlsx")])
+    (0, "a.xls", ".xlsm"), (0, "b.xlsx", ".xlsm"), (0, "c.ods", ".xlsm"), (0, "d.csv", ".xlsm"),
+    (1, "e.xlsm", ".xlsx"), (1, "f.xls", ".xlsx"), (1, "g.ods", ".xlsx"), (1, "h.csv", ".xlsx")])
 def test_a_renamed_master_is_told_what_it_is_and_to_rename_it_back(masters, tmp_path, capsys, source, renamed, back):
     path = tmp_path / renamed
     shutil.copyfile(masters[source], path)
@@ -35,6 +35,7 @@ def test_a_renamed_master_is_told_what_it_is_and_to_rename_it_back(masters, tmp_
     assert f"「{renamed}」は名前の拡張子が「{suffix}」ですが、中身は Excel " in err, err
     assert f"（{back}）です。名前の最後の「{suffix}」を「{back}」に戻してから、もう一度指定してください" in err, err
     assert "拡張子を変えるだけでは読めません" not in err and "文字のファイル" not in err, err
+    assert ("取り違えたままでは、Excel でも開けません" in err) == (suffix in (".xlsx", ".xlsm")), err
 
     path.rename(path.with_suffix(back))
     assert main(["validate", str(path.with_suffix(back))]) in (0, 1)

@@ -873,7 +873,7 @@ def test_rollover_names_the_notes_staff_wrote_beside_the_list_instead_of_droppin
     master without a word. They speak of this year's figures, so they are not carried to the
     new year's rows: the report names them and says they stay in this year's master."""
     recalc_file(sample)
-    wb = openpyxl.load_workbook(sample)
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
     ws = wb[c.LIST]
     rows = list(ws.iter_rows(values_only=True))
     header = next(i for i, row in enumerate(rows) if tuple(row[:len(c.LIST_COLUMNS)]) == c.LIST_COLUMNS) + 1

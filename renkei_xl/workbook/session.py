@@ -51,9 +51,8 @@ def check_path(path: Path) -> Path:
     if c.not_a_book(path.name):
         raise UserError(c.not_a_book(path.name, content))
     check_regular_file(path, "マスターブックのファイル")
-    # An .xls, .xlsb or .ods renamed .xlsm: said what it is. .xlsx ↔ .xlsm is read as it is
-    # (the tool reads either content, and an openpyxl-saved .xlsm has .xlsx content).
-    if content not in c.MASTER_SUFFIXES and (said := c.renamed_book(path.name, content)):
+    # An .xls, .xlsb or .ods renamed .xlsm, or an .xlsx and an .xlsm swapped: said what it is.
+    if said := c.renamed_book(path.name, content):
         raise UserError(said)
     return path
 
