@@ -390,6 +390,30 @@ def _rolled_over(old: Path, how: str) -> None:
     made.rename(old.with_name("2024.xlsm"))
 
 
+# A column of staff's beside a municipality sheet's table whose formulas show nothing (an
+# empty text: =IF(E5="","要確認",""); or saved without a result, which the file reader reads as
+# empty) is no free column: rollover, on both faces (the button rolls the saved file over),
+# put 「前年度実績（2023年度）」 there and wrote last year's figures over the formulas. qa-103.
+SHOWING_NOTHING = {"H5": '<c r="H5" t="str"><f>IF(E5="","要確認","")</f><v></v></c>',
+                   "H6": '<c r="H6"><f>IF(E6="","要確認","")</f></c>'}
+
+
+@pytest.mark.parametrize("how", ["file", "button"])
+def test_rollover_puts_last_years_column_beside_formulas_that_show_nothing(sample, tmp_path, monkeypatch, how):
+    monkeypatch.chdir(tmp_path)
+    old = with_error(sample, tmp_path / "staged.xlsm", "札幌市", "H5", "", cell=SHOWING_NOTHING["H5"])
+    old = with_error(old, tmp_path / "2023.xlsm", "札幌市", "H6", "", cell=SHOWING_NOTHING["H6"])
+    (tmp_path / "staged.xlsm").unlink()
+    _rolled_over(old, how)
+    made = tmp_path / "2024.xlsm"
+    with zipfile.ZipFile(made) as z:
+        xml = z.read(_parts(made)["札幌市"]).decode("utf-8")
+    for ref, cell in SHOWING_NOTHING.items():
+        assert re.search(r'<c r="%s"[^>]*?(?:/>|>.*?</c>)' % ref, xml, re.S).group(0) == cell, ref
+    header = file_grid(made, "札幌市")[0]
+    assert header.index(c.PREVIOUS_HEADER.format(year=2023)) == _col("I") - 1, header
+
+
 # An error value in a rolled-over master's 「前年度実績（2023年度）」 column (a formula staff put
 # there, a reference broken since): 入力チェック passed it without a word on both faces (the
 # jump check took it for no figure), and 配布用ファイル作成 then refused the master for it. It is
