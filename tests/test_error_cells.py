@@ -414,6 +414,24 @@ def test_rollover_puts_last_years_column_beside_formulas_that_show_nothing(sampl
     assert header.index(c.PREVIOUS_HEADER.format(year=2023)) == _col("I") - 1, header
 
 
+# 設定's 状態一覧 ends in a formula of staff's that shows nothing where this version's list
+# has one more word (the sample's I27, 「（未集計）」): rollover took the cell for empty and
+# wrote the word over the formula, on both faces. A list with a formula in it is staff's,
+# left as it is. qa-103.
+@pytest.mark.parametrize("how", ["file", "button"])
+@pytest.mark.parametrize("cell", ['<c r="I27" t="str"><f>IF(B3&gt;0,"","")</f><v></v></c>', '<c r="I27"><f>""</f></c>'],
+                         ids=["empty text", "no result"])
+def test_rollover_writes_no_state_word_over_a_formula_that_shows_nothing(sample, tmp_path, monkeypatch, how, cell):
+    monkeypatch.chdir(tmp_path)
+    assert file_grid(sample, c.SETTINGS)[26][8] == "（未集計）"
+    old = with_error(sample, tmp_path / "2023.xlsm", c.SETTINGS, "I27", "", cell=cell)
+    _rolled_over(old, how)
+    made = tmp_path / "2024.xlsm"
+    with zipfile.ZipFile(made) as z:
+        xml = z.read(_parts(made)[c.SETTINGS]).decode("utf-8")
+    assert re.search(r'<c r="I27"[^>]*?(?:/>|>.*?</c>)', xml, re.S).group(0) == cell
+
+
 # An error value in a rolled-over master's 「前年度実績（2023年度）」 column (a formula staff put
 # there, a reference broken since): 入力チェック passed it without a word on both faces (the
 # jump check took it for no figure), and 配布用ファイル作成 then refused the master for it. It is

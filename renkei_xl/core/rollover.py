@@ -168,7 +168,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += menu_cells(state, line, when)
     folder_cells, folder = _next_folder_cells(state, book, old.fiscal_year, new_year)
     cells += folder_cells
-    state_cells, state_names, added = _state_list(book)
+    state_cells, state_names, added = _state_list(book, state.formulas)
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
@@ -197,15 +197,19 @@ def _renamed(state: MasterState, data: MasterData) -> tuple[tuple[str, str, str]
     return tuple(renamed(read_history(grid), read_kept(grid), data.indicators))
 
 
-def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:
+def _state_list(book: Book, formulas: Optional[Callable[[str], Collection[str]]] = None
+                ) -> tuple[list[CellEdit], list, tuple[str, ...]]:
     """状態一覧 as this version offers it (choices.STATE_CHOICES, the words the rules read),
     in next year's master of one built when the list was shorter: 「改善」 and others were
     read by the rules but not offered, and a master is built once and rolled over for
     years. Only the tool's own list is rewritten (words of STATE_CHOICES in its order, the
-    cells below it empty); a list staff changed is left as it is."""
+    cells below it empty); a list staff changed is left as it is, and so is one with a
+    formula among the cells it would take (``formulas``: MasterState.formulas): a formula
+    showing nothing read as an empty cell below the list, and the new master had
+    「（未集計）」 in place of staff's formula."""
     from .choices import STATE_CHOICES
     from .plan_types import NameEdit
-    from .refs import column_letter, quote_sheet
+    from .refs import cell_ref, column_letter, quote_sheet
 
     where = book.names.get(c.N_STATES)
     if where is None or where[0] not in book.sheets:
@@ -226,6 +230,9 @@ def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:
     if not have or have == wanted or have != [w for w in wanted if w in have]:
         return [], [], ()
     if any(at(top + i) for i in range(len(have), len(wanted) + 1)):
+        return [], [], ()
+    held = formulas(sheet) if formulas is not None else ()
+    if any(cell_ref(top + i, col) in held for i in range(len(wanted) + 1)):
         return [], [], ()
     letter = column_letter(col)
     cells = [CellEdit(sheet, top + i, col, w) for i, w in enumerate(wanted) if at(top + i) != w]
