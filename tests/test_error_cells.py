@@ -319,6 +319,46 @@ def test_a_control_character_in_the_region_name_is_refused_naming_its_cell(sampl
     assert f"設定!B2: 圏域名「さっぽろ連携中枢都市圏」の5文字目に制御文字 U+{code:04X} が入っています" in said, said
 
 
+# A cell that looks empty and is not: nothing in it but characters that show as nothing (a
+# zero-width space or a BOM pasted from a web page or a chat, a Hangul filler, a word joiner).
+# Named on its cell on both faces, where only a control character was: 圏域名 「\u200b」 titled
+# every sheet and mail, a 役割 had a group of its own on 一覧, an 評価指標 was a row without a
+# name, a 単位 「ㅤ」 passed as a unit of its own. qa-103.
+LOOKS_EMPTY = [(c.SETTINGS, "B2", "\u200b", "圏域名「」の1文字目に見えない文字 U+200B"),
+               (c.SETTINGS, "B2", "\u3164", "圏域名「」の1文字目に見えない文字 U+3164"),
+               (c.INDICATORS, "B8", "\u200b", "役割: 見えない文字（U+200B）"),
+               (c.INDICATORS, "F8", "\ufeff\u3000", "評価指標: 見えない文字（U+FEFF）"),
+               ("札幌市", "D5", "\u3164", "単位: 見えない文字（U+3164）"),
+               ("札幌市", "G5", "\u2060", "実施状況: 見えない文字（U+2060）")]
+LOOKS_EMPTY_CASES = [(*case, face) for case in LOOKS_EMPTY for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,named,face", LOOKS_EMPTY_CASES,
+                         ids=[f"{s}!{r}-U+{ord(t[0]):04X}-{f}" for s, r, t, _n, f in LOOKS_EMPTY_CASES])
+def test_a_cell_that_only_looks_empty_is_named_on_its_cell(sample, tmp_path, sheet, ref, typed, named, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{typed}</t></is></c>'
+    said = FACES[face](with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell))
+    assert f"{sheet}!{ref}" in said and named in said, said
+
+
+@pytest.mark.parametrize("face", list(FACES))
+def test_a_returned_status_that_only_looks_empty_is_held(sample, issued, tmp_path, monkeypatch, face):
+    """Imported as 04-1's 実施状況 「\u200b」 without a word: now its row is held, as one with
+    a control character is."""
+    cell = '<c r="I20" t="inlineStr"><is><t>\u200b</t></is></c>'
+    said, _wrote = _collect_said(sample, issued, tmp_path, monkeypatch, "I20", "", face, cell=cell)
+    assert (f"{RETURNING}!I20 04-1: 実施状況: 見えない文字（U+200B）が含まれています" in said
+            and "この行は取り込まず、マスターの値のままです" in said), said
+
+
+def test_what_looks_empty_and_what_is_unseen():
+    from renkei_xl.core.values import looks_empty, unseen_char
+
+    assert [looks_empty(t) for t in ("\u200b", " \u3000\ufeff", "\u3164", "\u2800\n", "件\u200b", "", "  ")] == [
+        "\u200b", "\ufeff", "\u3164", "\u2800", None, None, None]
+    assert [unseen_char(t) for t in ("件\u200b", "件", "ㅤ件", "\x0b", "\t件\n")] == ["\u200b", None, "\u3164", "\x0b", None]
+
+
 @pytest.mark.parametrize("text,held", [("#N/A" + " " * 40, "#N/A"), ("\u3000" * 30 + "＃ＮＵＬＬ！", "#NULL!"),
                                        ("\t#REF!" + "\u00a0" * 50, "#REF!"), ("#N/A" + " " * 40 + "x", None),
                                        ("#" + "A" * 45 + "!", None)])
