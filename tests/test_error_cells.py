@@ -351,6 +351,15 @@ def test_a_returned_status_that_only_looks_empty_is_held(sample, issued, tmp_pat
             and "この行は取り込まず、マスターの値のままです" in said), said
 
 
+def test_half_a_surrogate_pair_in_a_unit_is_named_as_what_it_is(sample, tmp_path):
+    """Excel holds half of a surrogate pair (a unit cut inside an emoji by =LEFT) and saves it
+    as 「_xD83D_」; the VBA client sends it as it is. It was named 「制御文字」, which it is not.
+    (The file face reads it as the text 「_xD83D_」: python-calamine has no lone surrogate.)"""
+    cell = '<c r="D5" t="inlineStr"><is><t>件_xD83D_</t></is></c>'
+    said = FACES["button"](with_error(sample, tmp_path / "master.xlsm", "札幌市", "D5", "", cell=cell))
+    assert "札幌市!D5" in said and "単位: 対になっていない文字（絵文字などの半分）（U+D83D）" in said, said
+
+
 def test_what_looks_empty_and_what_is_unseen():
     from renkei_xl.core.values import looks_empty, unseen_char
 

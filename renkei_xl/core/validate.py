@@ -37,7 +37,7 @@ from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUN
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
                      format_number, hedged_figure, illegal_char, looks_empty, may_be_unread, may_be_unseen, normalize,
-                     parse_input, parse_value, shown, unit_family, unread_value, unseen_char)
+                     parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -257,9 +257,8 @@ def _control_character(record, field: str, sheet: str, ind_id: str, label: str, 
     """A control character (values.illegal_char) in a text, on its cell: ``effect`` says what
     it does to that text, which differs by the text (一覧 drops it from what it shows; a 単位
     is compared and quoted, _unit_findings)."""
-    what = "制御文字" if unicodedata.category(bad) == "Cc" else "見えない文字"
     return F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,
-                                    reason=f"{what}（U+{ord(bad):04X}）が含まれています（{effect}）")
+                                    reason=f"{unseen_kind(bad)}（U+{ord(bad):04X}）が含まれています（{effect}）")
 
 
 # A text of nothing but characters that show as nothing (values.looks_empty): its cell looks

@@ -458,17 +458,28 @@ def _without_harmless(text: str) -> str:
     return text
 
 
-def unseen_char(text: str) -> Optional[str]:
+def unseen_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
     """The first character of ``text`` that shows as nothing and is no space: a control or
-    format character (_bad_char: a zero-width space, a BOM, a soft hyphen, Word's U+000B) or
-    one of _INVISIBLE (a Hangul filler, the blank Braille pattern), else None. One test for a
-    value (_refuse_odd_characters), 設定's 圏域名 and a 単位."""
+    format character (_bad_char: a zero-width space, a BOM, a soft hyphen, Word's U+000B),
+    half of a surrogate pair, or one of _INVISIBLE (a Hangul filler, the blank Braille
+    pattern), else None. One test for a value (_refuse_odd_characters), 設定's 圏域名 (which
+    passes ``categories`` without "Cs") and a 単位; unseen_kind says what it is."""
     if not may_be_unseen(text):
         return None
-    bad = _bad_char(text)
+    bad = _bad_char(text, categories)
     if bad is None and not _INVISIBLE.isdisjoint(text):
         bad = next(ch for ch in text if ch in _INVISIBLE)
     return bad
+
+
+def unseen_kind(ch: str) -> str:
+    """What staff are told a character unseen_char or illegal_char found is: a half of a
+    surrogate pair (a cell Excel's =LEFT cut inside an emoji) was called 「制御文字」, which
+    it is not, and a zero-width space is no control character either."""
+    kind = unicodedata.category(ch)
+    if kind == "Cc":
+        return "制御文字"
+    return "対になっていない文字（絵文字などの半分）" if kind == "Cs" else "見えない文字"
 
 
 def may_be_unseen(text: str) -> bool:
