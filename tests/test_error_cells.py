@@ -319,6 +319,55 @@ def test_a_control_character_in_the_region_name_is_refused_naming_its_cell(sampl
     assert f"設定!B2: 圏域名「さっぽろ連携中枢都市圏」の5文字目に制御文字 U+{code:04X} が入っています" in said, said
 
 
+# A cell that looks empty and is not: nothing in it but characters that show as nothing (a
+# zero-width space or a BOM pasted from a web page or a chat, a Hangul filler, a word joiner).
+# Named on its cell on both faces, where only a control character was: 圏域名 「\u200b」 titled
+# every sheet and mail, a 役割 had a group of its own on 一覧, an 評価指標 was a row without a
+# name, a 単位 「ㅤ」 passed as a unit of its own. qa-103.
+LOOKS_EMPTY = [(c.SETTINGS, "B2", "\u200b", "圏域名「」の1文字目に見えない文字 U+200B"),
+               (c.SETTINGS, "B2", "\u3164", "圏域名「」の1文字目に見えない文字 U+3164"),
+               (c.INDICATORS, "B8", "\u200b", "役割: 見えない文字（U+200B）"),
+               (c.INDICATORS, "F8", "\ufeff\u3000", "評価指標: 見えない文字（U+FEFF）"),
+               ("札幌市", "D5", "\u3164", "単位: 見えない文字（U+3164）"),
+               ("札幌市", "G5", "\u2060", "実施状況: 見えない文字（U+2060）")]
+LOOKS_EMPTY_CASES = [(*case, face) for case in LOOKS_EMPTY for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,named,face", LOOKS_EMPTY_CASES,
+                         ids=[f"{s}!{r}-U+{ord(t[0]):04X}-{f}" for s, r, t, _n, f in LOOKS_EMPTY_CASES])
+def test_a_cell_that_only_looks_empty_is_named_on_its_cell(sample, tmp_path, sheet, ref, typed, named, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{typed}</t></is></c>'
+    said = FACES[face](with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell))
+    assert f"{sheet}!{ref}" in said and named in said, said
+
+
+@pytest.mark.parametrize("face", list(FACES))
+def test_a_returned_status_that_only_looks_empty_is_held(sample, issued, tmp_path, monkeypatch, face):
+    """Imported as 04-1's 実施状況 「\u200b」 without a word: now its row is held, as one with
+    a control character is."""
+    cell = '<c r="I20" t="inlineStr"><is><t>\u200b</t></is></c>'
+    said, _wrote = _collect_said(sample, issued, tmp_path, monkeypatch, "I20", "", face, cell=cell)
+    assert (f"{RETURNING}!I20 04-1: 実施状況: 見えない文字（U+200B）が含まれています" in said
+            and "この行は取り込まず、マスターの値のままです" in said), said
+
+
+def test_half_a_surrogate_pair_in_a_unit_is_named_as_what_it_is(sample, tmp_path):
+    """Excel holds half of a surrogate pair (a unit cut inside an emoji by =LEFT) and saves it
+    as 「_xD83D_」; the VBA client sends it as it is. It was named 「制御文字」, which it is not.
+    (The file face reads it as the text 「_xD83D_」: python-calamine has no lone surrogate.)"""
+    cell = '<c r="D5" t="inlineStr"><is><t>件_xD83D_</t></is></c>'
+    said = FACES["button"](with_error(sample, tmp_path / "master.xlsm", "札幌市", "D5", "", cell=cell))
+    assert "札幌市!D5" in said and "単位: 対になっていない文字（絵文字などの半分）（U+D83D）" in said, said
+
+
+def test_what_looks_empty_and_what_is_unseen():
+    from renkei_xl.core.values import looks_empty, unseen_char
+
+    assert [looks_empty(t) for t in ("\u200b", " \u3000\ufeff", "\u3164", "\u2800\n", "件\u200b", "", "  ")] == [
+        "\u200b", "\ufeff", "\u3164", "\u2800", None, None, None]
+    assert [unseen_char(t) for t in ("件\u200b", "件", "ㅤ件", "\x0b", "\t件\n")] == ["\u200b", None, "\u3164", "\x0b", None]
+
+
 @pytest.mark.parametrize("text,held", [("#N/A" + " " * 40, "#N/A"), ("\u3000" * 30 + "＃ＮＵＬＬ！", "#NULL!"),
                                        ("\t#REF!" + "\u00a0" * 50, "#REF!"), ("#N/A" + " " * 40 + "x", None),
                                        ("#" + "A" * 45 + "!", None)])
@@ -388,6 +437,48 @@ def _rolled_over(old: Path, how: str) -> None:
     buttons.rollover(remote_book(payload_from_file(old, client=VBA)))
     (made,) = [p for p in old.parent.glob("*.xlsm") if p != old]
     made.rename(old.with_name("2024.xlsm"))
+
+
+# A column of staff's beside a municipality sheet's table whose formulas show nothing (an
+# empty text: =IF(E5="","要確認",""); or saved without a result, which the file reader reads as
+# empty) is no free column: rollover, on both faces (the button rolls the saved file over),
+# put 「前年度実績（2023年度）」 there and wrote last year's figures over the formulas. qa-103.
+SHOWING_NOTHING = {"H5": '<c r="H5" t="str"><f>IF(E5="","要確認","")</f><v></v></c>',
+                   "H6": '<c r="H6"><f>IF(E6="","要確認","")</f></c>'}
+
+
+@pytest.mark.parametrize("how", ["file", "button"])
+def test_rollover_puts_last_years_column_beside_formulas_that_show_nothing(sample, tmp_path, monkeypatch, how):
+    monkeypatch.chdir(tmp_path)
+    old = with_error(sample, tmp_path / "staged.xlsm", "札幌市", "H5", "", cell=SHOWING_NOTHING["H5"])
+    old = with_error(old, tmp_path / "2023.xlsm", "札幌市", "H6", "", cell=SHOWING_NOTHING["H6"])
+    (tmp_path / "staged.xlsm").unlink()
+    _rolled_over(old, how)
+    made = tmp_path / "2024.xlsm"
+    with zipfile.ZipFile(made) as z:
+        xml = z.read(_parts(made)["札幌市"]).decode("utf-8")
+    for ref, cell in SHOWING_NOTHING.items():
+        assert re.search(r'<c r="%s"[^>]*?(?:/>|>.*?</c>)' % ref, xml, re.S).group(0) == cell, ref
+    header = file_grid(made, "札幌市")[0]
+    assert header.index(c.PREVIOUS_HEADER.format(year=2023)) == _col("I") - 1, header
+
+
+# 設定's 状態一覧 ends in a formula of staff's that shows nothing where this version's list
+# has one more word (the sample's I27, 「（未集計）」): rollover took the cell for empty and
+# wrote the word over the formula, on both faces. A list with a formula in it is staff's,
+# left as it is. qa-103.
+@pytest.mark.parametrize("how", ["file", "button"])
+@pytest.mark.parametrize("cell", ['<c r="I27" t="str"><f>IF(B3&gt;0,"","")</f><v></v></c>', '<c r="I27"><f>""</f></c>'],
+                         ids=["empty text", "no result"])
+def test_rollover_writes_no_state_word_over_a_formula_that_shows_nothing(sample, tmp_path, monkeypatch, how, cell):
+    monkeypatch.chdir(tmp_path)
+    assert file_grid(sample, c.SETTINGS)[26][8] == "（未集計）"
+    old = with_error(sample, tmp_path / "2023.xlsm", c.SETTINGS, "I27", "", cell=cell)
+    _rolled_over(old, how)
+    made = tmp_path / "2024.xlsm"
+    with zipfile.ZipFile(made) as z:
+        xml = z.read(_parts(made)[c.SETTINGS]).decode("utf-8")
+    assert re.search(r'<c r="I27"[^>]*?(?:/>|>.*?</c>)', xml, re.S).group(0) == cell
 
 
 # An error value in a rolled-over master's 「前年度実績（2023年度）」 column (a formula staff put

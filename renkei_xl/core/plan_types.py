@@ -16,7 +16,7 @@ Rows and columns are 1-based here, as in Excel.
 # annotation (a ForwardRef), and this module's nine records are made at every command's start.
 
 from types import MappingProxyType
-from typing import Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from .errors import UserError
 from .refs import cell_ref
@@ -299,6 +299,10 @@ class MasterState(NamedTuple):
     cells, (kind, range) each (package.cell_settings), where the face can say them: the file,
     and Excel on the PC and the server from the saved master. Every face drops them with a
     rebuilt sheet's cells.
+    ``formulas``: the cells of a sheet that hold a formula (「A1」 each), where the face can say
+    them: the file (rollover and a late return's 前年度実績 are made from the saved master on
+    every face). A formula showing nothing reads as an empty cell, and is none: a column of
+    them is no free column to write into.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
@@ -309,3 +313,4 @@ class MasterState(NamedTuple):
     charts: Optional[Callable[[str], Sequence[tuple[str, str, str]]]] = None
     tables: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
     cell_settings: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
+    formulas: Optional[Callable[[str], Collection[str]]] = None

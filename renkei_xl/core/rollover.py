@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
 from .contract_read import Book, MasterData, check_fiscal_year, text, unlisted_tables
@@ -158,7 +158,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += emptied
     unrecorded = not emptied
     stale = () if unrecorded else tuple(stale_rows(listed, closed, old))
-    previous_cells, fills = previous_year_columns(book, data, data, None if unrecorded else closed)
+    previous_cells, fills = previous_year_columns(book, data, data, None if unrecorded else closed, state.formulas)
     cells += previous_cells
     lifted, _, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
@@ -168,7 +168,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += menu_cells(state, line, when)
     folder_cells, folder = _next_folder_cells(state, book, old.fiscal_year, new_year)
     cells += folder_cells
-    state_cells, state_names, added = _state_list(book)
+    state_cells, state_names, added = _state_list(book, state.formulas)
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
@@ -197,15 +197,19 @@ def _renamed(state: MasterState, data: MasterData) -> tuple[tuple[str, str, str]
     return tuple(renamed(read_history(grid), read_kept(grid), data.indicators))
 
 
-def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:
+def _state_list(book: Book, formulas: Optional[Callable[[str], Collection[str]]] = None
+                ) -> tuple[list[CellEdit], list, tuple[str, ...]]:
     """状態一覧 as this version offers it (choices.STATE_CHOICES, the words the rules read),
     in next year's master of one built when the list was shorter: 「改善」 and others were
     read by the rules but not offered, and a master is built once and rolled over for
     years. Only the tool's own list is rewritten (words of STATE_CHOICES in its order, the
-    cells below it empty); a list staff changed is left as it is."""
+    cells below it empty); a list staff changed is left as it is, and so is one with a
+    formula among the cells it would take (``formulas``: MasterState.formulas): a formula
+    showing nothing read as an empty cell below the list, and the new master had
+    「（未集計）」 in place of staff's formula."""
     from .choices import STATE_CHOICES
     from .plan_types import NameEdit
-    from .refs import column_letter, quote_sheet
+    from .refs import cell_ref, column_letter, quote_sheet
 
     where = book.names.get(c.N_STATES)
     if where is None or where[0] not in book.sheets:
@@ -226,6 +230,9 @@ def _state_list(book: Book) -> tuple[list[CellEdit], list, tuple[str, ...]]:
     if not have or have == wanted or have != [w for w in wanted if w in have]:
         return [], [], ()
     if any(at(top + i) for i in range(len(have), len(wanted) + 1)):
+        return [], [], ()
+    held = formulas(sheet) if formulas is not None else ()
+    if any(cell_ref(top + i, col) in held for i in range(len(wanted) + 1)):
         return [], [], ()
     letter = column_letter(col)
     cells = [CellEdit(sheet, top + i, col, w) for i, w in enumerate(wanted) if at(top + i) != w]
@@ -314,8 +321,9 @@ def unmatched_sheets(data: MasterData, source: MasterData) -> tuple[str, ...]:
     return tuple(dict.fromkeys(e.sheet for e in data.entries if e.row is not None and e.sheet not in known))
 
 
-def previous_year_columns(book: Book, data: MasterData, source: MasterData,
-                          closed: Optional[Result]) -> tuple[list[CellEdit], list[FillEdit]]:
+def previous_year_columns(book: Book, data: MasterData, source: MasterData, closed: Optional[Result],
+                          formulas: Optional[Callable[[str], Collection[str]]] = None
+                          ) -> tuple[list[CellEdit], list[FillEdit]]:
     """``source``'s year beside each row of ``data``'s master (``book``): on each municipality
     sheet, and on 指標 (empty there when the year was not recorded: ``closed`` None).
 
@@ -323,7 +331,9 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData,
     master its own year (``source`` is ``data``, every row its own value), and core.carry
     shows next year's master the year again after a late return, when rows may have moved
     or been added since; a row the year did not have is emptied, never given a neighbour's.
-    A sheet whose municipality the year did not have is left alone (unmatched_sheets)."""
+    A sheet whose municipality the year did not have is left alone (unmatched_sheets).
+    ``formulas``: MasterState.formulas, the cells holding a formula, which a new column is
+    never put over (_free_column)."""
     label = c.PREVIOUS_HEADER.format(year=source.settings.fiscal_year)
     cells: list[CellEdit] = []
     fills: list[FillEdit] = []
@@ -334,13 +344,14 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData,
         if e.row is not None and e.sheet not in skipped:
             shown_entries.setdefault(e.sheet, []).append((e.row, _next(held, (e.sheet, e.indicator_id))))
     for sheet, rows in shown_entries.items():
-        c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows)
+        c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows, formulas)
         cells += c1
         fills += f1
     ind_rows = [(ind.row, None if closed is None else _indicator_shown(ind, closed))
                 for ind in data.indicators if ind.row is not None]
     if ind_rows:
-        c1, f1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label, ind_rows)
+        c1, f1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label, ind_rows,
+                                  formulas)
         cells += c1
         fills += f1
     return cells, fills
@@ -452,15 +463,16 @@ def _with_symbol(actual: str, symbol: str) -> Optional[str]:
     return " ".join(p for p in (actual, symbol) if p) or None
 
 
-def _previous_column(book: Book, sheet: str, headers, required, label: str,
-                     rows: Sequence[tuple[int, object]]) -> tuple[list[CellEdit], list[FillEdit]]:
+def _previous_column(book: Book, sheet: str, headers, required, label: str, rows: Sequence[tuple[int, object]],
+                     formulas: Optional[Callable[[str], Collection[str]]] = None
+                     ) -> tuple[list[CellEdit], list[FillEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
     else a free column after the header row's last filled cell (_free_column)."""
     header_row, header = _header_texts(book, sheet, headers, required)
     grid = book.sheets[sheet]
     col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
     if col is None:
-        col = _free_column(grid, header_row, header)
+        col = _free_column(grid, header_row, header, formulas(sheet) if formulas is not None else ())
     cells = [CellEdit(sheet, header_row, col, label)]
     fills = [FillEdit(sheet, header_row, col, c.HEADER_FILL)]
     wanted = dict(rows)
@@ -476,13 +488,22 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str,
     return cells, fills
 
 
-def _free_column(grid: Sequence[Sequence[object]], header_row: int, header: Sequence[str]) -> int:
+def _free_column(grid: Sequence[Sequence[object]], header_row: int, header: Sequence[str],
+                 formulas: Collection[str] = ()) -> int:
     """The first column after the header row's last filled cell that holds nothing from the
     header row down. Staff write beside the table without a header (「要確認」 next to a row,
     a footnote under it): the column right after the last header took those cells for
-    前年度実績, and the new master had the values in place of the notes, or empty cells."""
+    前年度実績, and the new master had the values in place of the notes, or empty cells.
+
+    A cell holding a formula (``formulas``) is used whatever it shows: one showing nothing
+    (=IF(E5="","要確認",""), or saved without its result) read as empty, and the new master
+    had 前年度実績 in place of staff's formulas."""
     col = max((i for i, h in enumerate(header, start=1) if h), default=0) + 1
     used = {k for row in grid[header_row - 1:] for k, v in enumerate(row[col - 1:], start=col) if text(v)}
+    for ref in formulas:
+        row, k = parse_ref(ref)
+        if row >= header_row and k >= col:
+            used.add(k)
     while col in used:
         col += 1
     return col

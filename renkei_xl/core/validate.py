@@ -36,8 +36,8 @@ from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeabl
 from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, hedged_figure, illegal_char, may_be_unread, normalize, parse_input, parse_value, shown,
-                     unit_family, unread_value)
+                     format_number, hedged_figure, illegal_char, looks_empty, may_be_unread, may_be_unseen, normalize,
+                     parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -234,7 +234,13 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
     is not measured (a character is at most 2 UTF-16 units): 80,000 texts on a
     20,000-indicator master, nearly all short and clean (0.12 s → 0.03 s)."""
     text = getattr(record, field)
-    if not text or (len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable()):   # illegal_char's own first test
+    if not text:
+        return
+    if type(text) is str and (bad := looks_empty(text)) is not None:
+        # 「\u200b」 alone: published as a 役割 of its own, an 評価指標 without a name (qa-103).
+        out.append(_control_character(record, field, sheet, ind_id, label, bad, LOOKS_EMPTY_EFFECT))
+        return
+    if len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable():   # illegal_char's own first test
         return
     n = cell_length(text) if len(text) > CELL_TEXT_LIMIT // 2 else 0
     if n > EXCEL_CELL_TEXT:     # more than any Excel cell holds (a file another tool wrote)
@@ -252,7 +258,12 @@ def _control_character(record, field: str, sheet: str, ind_id: str, label: str, 
     it does to that text, which differs by the text (一覧 drops it from what it shows; a 単位
     is compared and quoted, _unit_findings)."""
     return F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,
-                                    reason=f"制御文字（U+{ord(bad):04X}）が含まれています（{effect}）")
+                                    reason=f"{unseen_kind(bad)}（U+{ord(bad):04X}）が含まれています（{effect}）")
+
+
+# A text of nothing but characters that show as nothing (values.looks_empty): its cell looks
+# empty, and it is no empty cell to the reader.
+LOOKS_EMPTY_EFFECT = "セルは空欄に見えますが、空欄ではありません。文字を消すか、値を入力し直してください"
 
 
 # A 単位 is no text 一覧 shows: it is compared with the target's (_sheet_units) and shown
@@ -268,7 +279,9 @@ def _unit_findings(e: Entry, sheet: str) -> list[Finding]:
     judged: 単位 is no field it is judged by, and _sheet_units leaves such a unit out, so the
     target is not compared with a unit staff cannot see."""
     unit = e.unit
-    bad = illegal_char(unit) if type(unit) is str and not unit.isprintable() else None
+    # Any character that shows as nothing (a zero-width space too: 「件\u200b」 is another unit
+    # than 「件」, and 「\u200b」 alone looks like no unit), not only a control character (qa-103).
+    bad = unseen_char(unit) if type(unit) is str and unit else None
     if bad is None:
         return []
     return [_control_character(e, "unit", sheet, e.indicator_id, c.ENTRY_HEADERS["unit"], bad, UNIT_CONTROL_EFFECT)]
@@ -281,7 +294,7 @@ def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
     # Each distinct (指標ID, 単位) once: a row's unit recurs on every municipality's sheet,
     # and the loop over 240,000 entries of a 20,000 × 12 master was 4 % of a recalculation.
     for ind_id, unit in set(map(_ID_AND_UNIT, entries)):
-        if unit and type(unit) is str and error_value(unit) is None and (unit.isprintable() or illegal_char(unit) is None):
+        if unit and type(unit) is str and error_value(unit) is None and unseen_char(unit) is None:
             out.setdefault(ind_id, set()).add(unit)   # (an unreadable one has its own finding: _unit_findings)
     return out
 
@@ -669,9 +682,9 @@ def _status_levels(ind: Indicator, is_central: bool) -> Mapping[str, str]:
 def _texts_to_check(e: Entry) -> bool:
     """Whether a row's 実施状況 and 単位 need _status_findings: most rows have no status, and a
     unit without "#" (error_value's own first test), without a boolean's first letter and
-    with no character that is not printable (_unit_findings' own first test)."""
+    with no character that may show as nothing (_unit_findings' own first test)."""
     unit = e.unit
-    return bool(e.status) or may_be_unread(unit) or not unit.isprintable()
+    return bool(e.status) or may_be_unread(unit) or may_be_unseen(unit)
 
 
 def _status_findings(e: Entry, out: list[Finding], boolean_levels: Mapping[str, str] = {}) -> list[Finding]:

@@ -458,17 +458,56 @@ def _without_harmless(text: str) -> str:
     return text
 
 
+def unseen_char(text: str, categories: tuple[str, ...] = ("Cc", "Cf", "Cs")) -> Optional[str]:
+    """The first character of ``text`` that shows as nothing and is no space: a control or
+    format character (_bad_char: a zero-width space, a BOM, a soft hyphen, Word's U+000B),
+    half of a surrogate pair, or one of _INVISIBLE (a Hangul filler, the blank Braille
+    pattern), else None. One test for a value (_refuse_odd_characters), 設定's 圏域名 (which
+    passes ``categories`` without "Cs") and a 単位; unseen_kind says what it is."""
+    if not may_be_unseen(text):
+        return None
+    bad = _bad_char(text, categories)
+    if bad is None and not _INVISIBLE.isdisjoint(text):
+        bad = next(ch for ch in text if ch in _INVISIBLE)
+    return bad
+
+
+def unseen_kind(ch: str) -> str:
+    """What staff are told a character unseen_char or illegal_char found is: a half of a
+    surrogate pair (a cell Excel's =LEFT cut inside an emoji) was called 「制御文字」, which
+    it is not, and a zero-width space is no control character either."""
+    kind = unicodedata.category(ch)
+    if kind == "Cc":
+        return "制御文字"
+    return "対になっていない文字（絵文字などの半分）" if kind == "Cs" else "見えない文字"
+
+
+def may_be_unseen(text: str) -> bool:
+    """Whether ``text`` may hold what unseen_char finds: its one cheap test, for the hot
+    readers (a 単位 of every municipality row). 「ㅤ」 (a Hangul filler) is printable."""
+    return not text.isprintable() or not _INVISIBLE.isdisjoint(text)
+
+
+def looks_empty(text: str) -> Optional[str]:
+    """For a text that shows as an empty cell and is none (nothing but spaces and what
+    unseen_char finds: a zero-width space pasted from a web page, 「ㅤ」), its first unseen
+    character; else None. Such a 役割 had a group of its own on 一覧 and such a 評価指標 was
+    published as a row without a name, where an empty cell is named (qa-103)."""
+    first = None
+    for ch in text:        # a visible character ends it: nearly every text at its first
+        if ch.isspace():
+            continue
+        if ch in _INVISIBLE or unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+            first = first or ch
+            continue
+        return None
+    return first
+
+
 def illegal_char(text: str) -> Optional[str]:
     """The first character a cell of an .xlsx file cannot hold (control characters other
     than tab and line breaks, lone surrogates, U+FFFE/U+FFFF), or None."""
     return _bad_char(text, ("Cc", "Cs"))
-
-
-def control_char(text: str) -> Optional[str]:
-    """The first control character (tab and line breaks aside) in ``text``, or None: what
-    Excel saves as 「_x0007_」 and Word's line break (U+000B) pastes. Half of a surrogate
-    pair is not one (Excel holds it: =LEFT of a text that starts with an emoji)."""
-    return _bad_char(text, ("Cc",))
 
 
 def shown(text: object, limit: int = 40) -> str:
@@ -865,9 +904,7 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
     day, digits that are not 0-9 (², ①), a gap inside a number. Each is refused naming what it is, before normalize() could hide it."""
     # The text as read, not stripped: str.strip() removes NEL (U+0085) and the Cc separators
     # U+001C–U+001F, so 「10\x85」 read as 10 without a word.
-    bad = _bad_char(text)
-    if bad is None:
-        bad = None if _INVISIBLE.isdisjoint(stripped) else next(ch for ch in stripped if ch in _INVISIBLE)
+    bad = unseen_char(text)
     if bad is not None:
         raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)

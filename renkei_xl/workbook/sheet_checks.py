@@ -356,6 +356,21 @@ _VALUE = r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>"
 _TEXT_RESULT = r'\st="str"'
 
 
+def formula_refs(raw: bytes) -> frozenset[str]:
+    """The cells of a sheet (its XML) that hold a formula of their own, saved result or not
+    (「A1」 each). A formula showing nothing (=IF(E5="","要確認",""), or one saved without its
+    result, which calamine reads as empty) is a staff cell all the same: rollover took the
+    column of one for a free column and wrote 前年度実績 over the formulas."""
+    if not holds_formula(raw):
+        return frozenset()
+    out = set()
+    for m in re.finditer(_CELL, raw.decode("utf-8")):
+        ref = re.search(_REF, m.group(1))
+        if ref and re.search(_FORMULA, m.group(2) or ""):
+            out.add(ref.group(1))
+    return frozenset(out)
+
+
 def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
     """Cells holding a formula without a saved result, per sheet (of the sheets read, as
     their XML; Grids keeps those that hold a formula at all).

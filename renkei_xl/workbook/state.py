@@ -30,7 +30,8 @@ from ..package.xml import prefix_of
 from ..package.zipped import Package
 from ..core.plan_types import MasterState
 from .grids import Grids, SheetMapping
-from .sheet_checks import check_shared_strings, formula_cells, formula_texts, holds_formula, uncached_formulas
+from .sheet_checks import (check_shared_strings, formula_cells, formula_refs, formula_texts, holds_formula,
+                           uncached_formulas)
 
 
 class FileState:
@@ -234,7 +235,8 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
                         charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
-                        cell_settings=partial(_sheet_cell_settings, pkg, workbook))
+                        cell_settings=partial(_sheet_cell_settings, pkg, workbook),
+                        formulas=partial(_sheet_formulas, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
@@ -246,6 +248,14 @@ def _sheet_tables(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
     from ..package.tables import sheet_tables
 
     return sheet_tables(pkg, workbook, sheet)
+
+
+def _sheet_formulas(pkg: Package, workbook: WorkbookXml, sheet: str) -> frozenset:
+    """sheet_checks.formula_refs of a sheet as saved, read when a plan first asks."""
+    entry = workbook.sheet(sheet)
+    if entry is None or not entry.part or entry.part not in pkg:
+        return frozenset()
+    return formula_refs(pkg.read(entry.part))
 
 
 def _sheet_cell_settings(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
