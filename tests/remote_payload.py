@@ -616,6 +616,18 @@ def _payload_of(path: Path, wb, *, name: str | None, client: str, in_front: bool
         _VBA_WITHIN_PAYLOAD.clear()
 
 
+def file_under_merges(path: Path) -> dict[str, dict[tuple[int, int], object]]:
+    """Per sheet, the cells under a merged area's hidden part (every cell but its top-left
+    one) that hold a value in the saved file, each as its ``_Held`` (value, data_type).
+
+    openpyxl blanks them on load (MergedCell has no value), but Excel keeps such a value
+    (a file written by another tool, cells merged with the format painter, a merge made
+    with its alert off keeps them too) and reports it: Range.Value of the sheet's range,
+    which both clients send, is every cell's own value. Read from the sheet's XML
+    (``payload_book``), whichever way the payload's workbook was loaded."""
+    return {ws.title: getattr(ws, "_under_merges", {}) for ws in payload_book(path).worksheets}
+
+
 def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: bool,
                     uncalculated: Optional[dict], entry: Optional[str]) -> dict:
     done = before_sending(path) if client == VBA else {}
@@ -628,9 +640,12 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
         raise SentOtherBook(f"{path.name} was not in front: Remote.bas sends the book that is")
     grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []
     charts = file_charts(path) if client == OFFICE_JS else {}
+    under_merges = file_under_merges(path)
     sheets = []
     for ws in wb.worksheets:
         values = _sheet_values(ws, client)
+        for (r, col), held in under_merges.get(ws.title, {}).items():
+            values[r - 1][col - 1] = _json_value(held.value, client)
         if client == VBA and "calculate" not in done:
             for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
                 r, col = parse_ref(ref)
@@ -677,7 +692,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
             if shapes.get(ws.title, 0) > VBA_MAX_ITEMS:
                 raise ClientRefused(ws.title, shapes=shapes[ws.title])
-        unsendable = _unsendable_errors(wb, sheets)
+        unsendable = _unsendable_errors(wb, sheets, under_merges)
     payload = {"client": client, "version": xw.__version__,
                "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
                "names": names, "sheets": sheets}
@@ -721,15 +736,17 @@ VBA_JSON_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#R
 _HOLE = "\ue001hole"
 
 
-def _unsendable_errors(wb, sheets: list[dict]) -> list[list]:
+def _unsendable_errors(wb, sheets: list[dict], under_merges: dict) -> list[list]:
     """[sheet index, row, column] of each cell holding an error value (a cell of type
-    "e", not text that looks like one) that xlwings' VBA client cannot write as JSON."""
+    "e", not text that looks like one) that xlwings' VBA client cannot write as JSON,
+    under a merged area's hidden part too (``file_under_merges``)."""
     out = []
     for i, (ws, sheet) in enumerate(zip(wb.worksheets, sheets)):
+        under = under_merges.get(ws.title, {})
         for r, row in enumerate(sheet["values"], start=1):
             for c, v in enumerate(row, start=1):
                 if (isinstance(v, str) and v.startswith("#") and v not in VBA_JSON_ERRORS
-                        and getattr(ws._cells.get((r, c)), "data_type", "n") == "e"):
+                        and getattr(under.get((r, c)) or ws._cells.get((r, c)), "data_type", "n") == "e"):
                     out.append([i, r, c])
     return out
 
@@ -1915,9 +1932,14 @@ class _PayloadSheetBinder:
         (a fifth of a normal load), so openpyxl's own code runs on the area folded to at
         most 3 × 3 cells (first, inner and last row and column: the cells of a class get
         the same look), once per kind of area (its fold, its top-left and bottom-right
-        cells' styles), and the looks are copied out."""
+        cells' styles), and the looks are copied out.
+
+        What openpyxl drops there, a value the file holds under an area's hidden part, is
+        kept aside as ``ws._under_merges`` (cell -> its ``_Held``): Excel keeps it, and its
+        clients send it (``file_under_merges``)."""
         from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
+        under = self.ws._under_merges = {}
         if not self.parser.merged_cells:
             return
         cells, ranges = self.ws._cells, []
@@ -1931,6 +1953,11 @@ class _PayloadSheetBinder:
             if key not in facts.merged:
                 facts.merged[key] = _merged_looks(facts, start, end, h, w)
             kind, start_facts, followers = facts.merged[key]
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    held = cells.get((r, c)) if (r, c) != (r1, c1) else None
+                    if held is not None and held.value is not None:
+                        under[(r, c)] = held
             if kind is _Held and start is not None:
                 cells[(r1, c1)] = _Held(start.value, start.data_type, start_facts)
             else:

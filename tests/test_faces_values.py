@@ -580,3 +580,17 @@ def test_an_error_value_with_an_invisible_character_is_the_error_on_both_faces(m
     for place in (f"{MUNI}!D{ROW}", f"{MUNI}!E{ROW}", f"{MUNI}!G{ROW}"):
         assert said[place][:2] == ("エラー", "formula-error") and f"エラー値「{error}」" in said[place][2], \
             (place, said.get(place))
+
+
+@pytest.mark.parametrize("area", ["E2:E3", "D3:E3"])
+def test_a_number_under_a_merged_cells_hidden_part_reads_alike_on_both_faces(master, tmp_path, area):
+    """Excel keeps a value under a merged area's hidden part and its clients send it
+    (Range.Value, every cell's own): 小樽市's 05-1 実績値 under E2:E3 (or under 単位's D3:E3)
+    is read by the file reader, and was "" in the button model's payload."""
+    from test_error_cells import merged_over
+
+    path = merged_over(_with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW + 1, VALUE_COL, 7)]), MUNI,
+                       area)
+    _assert_faces_agree(path, [(ROW + 1, VALUE_COL)])
+    grid, _data = _file_face(path)
+    assert grid[ROW][VALUE_COL - 1] == 7

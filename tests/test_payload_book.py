@@ -193,3 +193,48 @@ def test_a_reading_both_ways_fails_where_they_differ(hostile, monkeypatch):
     monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
     with pytest.raises(AssertionError, match="file_grid and openpyxl's load differ at .: NoneType None != str '=1/0'"):
         read_both_ways(fast, loaded, "日付!D3")
+
+
+def _under_merges(path: Path) -> Path:
+    """A book whose merged areas hold values under their hidden part, as Excel keeps them
+    (a file written by another tool, or cells merged with the format painter): openpyxl
+    cannot write that (merge_cells empties the cells), so the areas are added to the XML."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "結合"
+    ws["A1"], ws["A2"], ws["B1"], ws["B2"] = "見出し", 7, "#N/A", "下の文字"
+    ws["C1"], ws["C2"] = 1, 45383
+    ws["C2"].number_format = "yyyy-mm-dd"
+    ws["D1"], ws["D3"] = "左上", 3
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode("utf-8")
+    sheet = re.sub(r'<c r="B1"[^>]*>.*?</c>', '<c r="B1" t="e"><v>#N/A</v></c>', sheet, count=1)
+    sheet = sheet.replace("</sheetData>", '<row r="4"><c r="A4"><v>1</v></c><c r="B4" t="e"><v>#SPILL!</v></c>'
+                                          "</row></sheetData>")
+    sheet = sheet.replace("<pageMargins", '<mergeCells count="3"><mergeCell ref="A1:B2"/><mergeCell ref="C1:C2"/>'
+                                          '<mergeCell ref="A4:B4"/></mergeCells><pageMargins')
+    members["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+@pytest.mark.parametrize("both_ways", [False, True])
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_value_under_a_merged_areas_hidden_part_is_sent_as_excel_keeps_it(tmp_path, client, both_ways, monkeypatch):
+    """openpyxl blanks a merged area's cells but its top-left one (MergedCell), so the
+    model sent "" where Excel keeps the file's value: Remote.bas sends the Range.Value of
+    A1 to the used range's last cell, every cell's own value, and an error value there was
+    named on the file face (which reads every cell) and unseen on the button face.
+    The file readers of the tests (file_grid, openpyxl's view) still leave them out."""
+    if both_ways:
+        monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    path = _under_merges(tmp_path / "結合.xlsx")
+    payload = payload_from_file(path, client=client)
+    date = "2024-04-01T00:00:00.000Z"
+    assert payload["sheets"][0]["values"] == [["見出し", "#N/A", 1, "左上"], [7, "下の文字", date, ""],
+                                              ["", "", "", 3], [1, "#SPILL!", "", ""]]
+    # #SPILL! under A4:B4's hidden part is no value VBA-Web writes: the VBA client leaves a hole
+    assert payload["_excel"]["unsendable"] == ([[0, 4, 2]] if client == VBA else [])
+    assert file_grid(path, "結合")[:2] == [["見出し", None, 1, "左上"], [None, None, None, None]]
