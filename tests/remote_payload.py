@@ -73,6 +73,7 @@ from xml.etree import ElementTree as ET
 
 import xlwings as xw
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.worksheet import Worksheet
 
 from renkei_xl.core.refs import column_letter, parse_ref
@@ -466,8 +467,19 @@ OLE_EPOCH, LAST_DATE_SERIAL = dt.datetime(1899, 12, 30), 2958466
 FIRST_PYTHON_SERIAL = -693593      # 0001-01-01, the first day a Python datetime holds
 
 
-def client_date(serial: float, client: str) -> object:
+# Days from 1899-12-30 to 1904-01-01: a book that counts its dates from 1904 (workbookPr
+# date1904, 「1904 年から計算する」, the old Mac default) holds serial 0 for 1904-01-01.
+DAYS_1904 = 1462
+
+
+def client_date(serial: float, client: str, date1904: bool = False) -> object:
     """The JSON value the client sends for a date- or time-formatted cell holding ``serial``.
+
+    ``date1904``: the book counts from 1904. Range.Value is a VBA Date, the day Excel shows,
+    whichever system the book counts in (Excel converts), so the VBA client sends the
+    serial's day counted from 1904-01-01; xlwings' Office.js client reads Range.values, the
+    stored number, and counts it from 1899-12-30 as for any book (xlwings.ts): 4 years and a
+    day early, what it sends.
 
     Remote.bas sends Range.Value, a VBA Date for such a cell; VBA-Web's ConvertToIso writes
     it with Format$(d, "yyyy-mm-ddTHH:mm:ss.000Z"): whole seconds. Excel's dates run from
@@ -478,6 +490,10 @@ def client_date(serial: float, client: str) -> object:
     in a Date or Time category (xlwings.ts): milliseconds, the same day count, plain
     arithmetic below 0; a serial before year 1 (which that client could not send either:
     toISOString raises past ±10^8 days) is sent as the number here."""
+    if client == VBA and date1904:
+        if not serial < LAST_DATE_SERIAL - DAYS_1904 or serial < 0:
+            return float(serial)       # ##### in Excel: no Date, the Double
+        serial = serial + DAYS_1904
     if not serial < LAST_DATE_SERIAL or (client == VBA and serial < 0) or serial < FIRST_PYTHON_SERIAL:
         return float(serial)
     if client == VBA:
@@ -491,12 +507,12 @@ def client_date(serial: float, client: str) -> object:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _json_value(value, client: str = OFFICE_JS):
-    """A cell's value as the client writes it into the payload."""
+def _json_value(value, client: str = OFFICE_JS, date1904: bool = False):
+    """A cell's value as the client writes it into the payload (``date1904``: client_date)."""
     if value is None:
         return ""
     if isinstance(value, DateSerial):
-        return client_date(value, client)
+        return client_date(value, client, date1904)
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
         from openpyxl.utils.datetime import to_excel
 
@@ -585,7 +601,7 @@ def _json_payload(payload: dict) -> dict:
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
-def _sheet_values(ws, client: str) -> list[list]:
+def _sheet_values(ws, client: str, date1904: bool = False) -> list[list]:
     """The sheet's values from A1 to its used range's last cell, as the client writes them
     ([[]] for an empty sheet), read from the cells the workbook holds (an openpyxl
     workbook's or ``payload_book``'s) without making the missing ones."""
@@ -599,7 +615,7 @@ def _sheet_values(ws, client: str) -> list[list]:
         row = []
         for col in range(1, width + 1):
             cell = get((r, col))
-            row.append(blank if cell is None else _json_value(cell.value, client))
+            row.append(blank if cell is None else _json_value(cell.value, client, date1904))
         rows.append(row)
     return rows
 
@@ -641,15 +657,16 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
     grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []
     charts = file_charts(path) if client == OFFICE_JS else {}
     under_merges = file_under_merges(path)
+    date1904 = wb.epoch == CALENDAR_MAC_1904     # openpyxl's reading of workbookPr/@date1904
     sheets = []
     for ws in wb.worksheets:
-        values = _sheet_values(ws, client)
+        values = _sheet_values(ws, client, date1904)
         for (r, col), held in under_merges.get(ws.title, {}).items():
-            values[r - 1][col - 1] = _json_value(held.value, client)
+            values[r - 1][col - 1] = _json_value(held.value, client, date1904)
         if client == VBA and "calculate" not in done:
             for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
                 r, col = parse_ref(ref)
-                values[r - 1][col - 1] = _json_value(shown, client)
+                values[r - 1][col - 1] = _json_value(shown, client, date1904)
         sheet = {"name": ws.title, "values": values, "pictures": [], "tables": _tables(ws)}
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
