@@ -116,6 +116,8 @@ MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
 # 1,024 is reported damaged when it opens (NPOI #456), so HPageBreaks.Add past that is taken
 # as 1004 here (the stricter reading; Excel cannot be run here).
 MAX_PAGE_BREAKS = 1_024
+# Characters of a header or a footer, its sections (&L &C &R) and codes (&P, &9 …) counted.
+MAX_HEADER_FOOTER = 255
 
 
 def excel_length(text: str) -> int:
@@ -508,9 +510,11 @@ def client_date(serial: float, client: str, date1904: bool = False) -> object:
 
 
 def _json_value(value, client: str = OFFICE_JS, date1904: bool = False):
-    """A cell's value as the client writes it into the payload (``date1904``: client_date)."""
+    """A cell's value as the client writes it into the payload (``date1904``: client_date).
+    An empty cell: Office.js' Range.values gives "", the VBA client's Range.Value gives
+    Empty, which VBA-Web's ConvertToJson writes as null in an array (json_IsUndefined)."""
     if value is None:
-        return ""
+        return None if client == VBA else ""
     if isinstance(value, DateSerial):
         return client_date(value, client, date1904)
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
@@ -608,6 +612,10 @@ def _sheet_values(ws, client: str, date1904: bool = False) -> list[list]:
     cells = ws._cells
     height, width = ws.max_row, ws.max_column
     if height == 1 and width == 1 and getattr(cells.get((1, 1)), "value", None) is None:
+        return [[]]
+    if client == VBA and (ws.min_row, ws.min_column) == (height, width) and cells[(height, width)].value is None:
+        # Remote.bas: IsEmpty(UsedRange.Value), a used range of one empty cell (a styled one,
+        # C5 say, wherever it is) sends Array(Array()), not the rows from A1 down to it
         return [[]]
     get, blank = cells.get, _json_value(None, client)
     rows = []
@@ -727,6 +735,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
+                          "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
                                            if n not in {ws.title for ws in wb.worksheets}]
@@ -810,6 +819,7 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
     after["sheets"] = sheets
     after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection,
                         "text_formats": _text_formats_json(applied.text_formats),
+                        "footers": copy.deepcopy(applied.footers),
                         "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects}}
     return after
 
@@ -851,6 +861,8 @@ class Applied:
     # PageSetup's properties as renkeiPageSetup set them (COM's names and values), per sheet
     page_setup: dict[str, dict[str, object]] = field(default_factory=dict)
     page_setup_arguments: dict[str, int] = field(default_factory=dict)   # property -> index (the Sub's)
+    # Each sheet's odd pages' footer as its sections {"L", "C", "R"} (file_footers), as set
+    footers: dict[str, dict[str, str]] = field(default_factory=dict)
     autofilter: dict[str, str] = field(default_factory=dict)    # the filter buttons' address ("" none)
     conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     charts: dict[str, list[dict]] = field(default_factory=dict)
@@ -1096,6 +1108,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
+                  footers=copy.deepcopy(excel.get("footers", {})),
                   grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
                   shared=bool(excel.get("shared")) and payload["client"] == VBA,
                   vba=payload["client"] == VBA)
@@ -1281,6 +1294,17 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == PAGE_BREAKS and len(args[0]) > MAX_PAGE_BREAKS:
         raise ExcelError(1004, f"Add method of HPageBreaks class failed: {len(args[0])} manual breaks "
                                f"(a sheet holds {MAX_PAGE_BREAKS})", a)
+    if func == PAGE_SETUP:
+        footer = dict(out.footers.get(sheet, {}))
+        for prop, key in (("LeftFooter", "L"), ("CenterFooter", "C"), ("RightFooter", "R")):
+            if prop in out.page_setup_arguments:
+                footer[key] = str(args[out.page_setup_arguments[prop]] or "")
+        whole = "".join(f"&{key}{footer[key]}" for key in "LCR" if footer.get(key))
+        if excel_length(whole) > MAX_HEADER_FOOTER:
+            # Excel specifications and limits: a header or footer holds 255 characters, its
+            # sections and codes together; PageSetup refuses a section that takes it past
+            raise ExcelError(1004, f"Unable to set the CenterFooter property of the PageSetup class: the footer "
+                                   f"would be {excel_length(whole)} characters ({sheet})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
 
@@ -1368,6 +1392,10 @@ def _replay(out: Applied, a: dict) -> None:
         return
     if func == PAGE_SETUP:
         out.page_setup[sheet] = {prop: args[i] for prop, i in out.page_setup_arguments.items()}
+        footer = out.footers.setdefault(sheet, {})
+        for prop, key in (("LeftFooter", "L"), ("CenterFooter", "C"), ("RightFooter", "R")):
+            if prop in out.page_setup_arguments:
+                footer[key] = str(args[out.page_setup_arguments[prop]] or "")
         return
     if func == AUTOFILTER:
         out.autofilter[sheet] = args[0]
@@ -2258,6 +2286,45 @@ def file_shape_counts(path: Path) -> dict[str, int]:
                 if target in parts and "/drawings/" in target:
                     count += len((_VML_SHAPE if target.endswith(".vml") else _ANCHOR).findall(z.read(target)))
             out[sheet.get("name")] = count
+    return out
+
+
+_FOOTER_SECTION = re.compile(r"&([LCR])")
+
+
+def footer_sections(footer: str) -> dict[str, str]:
+    """A header's or footer's text as its sections {"L": …, "C": …, "R": …} (ECMA-376 Part 1,
+    18.3.1.39: &L, &C, &R start one; text before any is the centre's; "&&" is a literal &)."""
+    out, key, i, start = {}, "C", 0, 0
+    while i < len(footer):
+        if footer.startswith("&&", i):
+            i += 2
+            continue
+        m = _FOOTER_SECTION.match(footer, i)
+        if m:
+            out[key] = out.get(key, "") + footer[start:i]
+            key, i = m.group(1), m.end()
+            start = i
+            continue
+        i += 1
+    out[key] = out.get(key, "") + footer[start:]
+    return {k: v for k, v in out.items() if v}
+
+
+def file_footers(path: Path) -> dict[str, dict[str, str]]:
+    """Each worksheet's odd pages' footer as its sections (footer_sections), read from the
+    sheet's XML: what PageSetup.LeftFooter / CenterFooter / RightFooter hold when the book opens."""
+    out: dict[str, dict[str, str]] = {}
+    with zipfile.ZipFile(path) as z:
+        parts = set(z.namelist())
+        book_rels = _rels(z, "xl/workbook.xml")
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            part = book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+            if part not in parts:
+                continue
+            node = ET.fromstring(z.read(part)).find("m:headerFooter/m:oddFooter", _NS)
+            if node is not None and node.text:
+                out[sheet.get("name")] = footer_sections(node.text)
     return out
 
 

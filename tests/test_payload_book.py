@@ -232,9 +232,24 @@ def test_a_value_under_a_merged_areas_hidden_part_is_sent_as_excel_keeps_it(tmp_
         monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
     path = _under_merges(tmp_path / "結合.xlsx")
     payload = payload_from_file(path, client=client)
-    date = "2024-04-01T00:00:00.000Z"
-    assert payload["sheets"][0]["values"] == [["見出し", "#N/A", 1, "左上"], [7, "下の文字", date, ""],
-                                              ["", "", "", 3], [1, "#SPILL!", "", ""]]
+    date, blank = "2024-04-01T00:00:00.000Z", None if client == VBA else ""
+    assert payload["sheets"][0]["values"] == [["見出し", "#N/A", 1, "左上"], [7, "下の文字", date, blank],
+                                              [blank, blank, blank, 3], [1, "#SPILL!", blank, blank]]
     # #SPILL! under A4:B4's hidden part is no value VBA-Web writes: the VBA client leaves a hole
     assert payload["_excel"]["unsendable"] == ([[0, 4, 2]] if client == VBA else [])
     assert file_grid(path, "結合")[:2] == [["見出し", None, 1, "左上"], [None, None, None, None]]
+
+
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_used_range_of_one_empty_cell_is_sent_as_remote_bas_sends_it(tmp_path, client):
+    """Remote.bas sends Array(Array()) where IsEmpty(UsedRange.Value): a used range of one
+    empty cell, a styled C5 as well as A1 (the model sent C5's 5 × 3 empty cells). Its
+    empty cells are null (VBA-Web writes Empty so); Office.js' Range.values gives ""."""
+    wb = Workbook()
+    wb.active["C5"].fill = PatternFill("solid", fgColor="FFFF00")
+    wb.create_sheet("二")["B2"] = 1
+    wb.save(tmp_path / "one.xlsx")
+    sheets = payload_from_file(tmp_path / "one.xlsx", client=client)["sheets"]
+    blank = None if client == VBA else ""
+    assert sheets[0]["values"] == ([[]] if client == VBA else [[""] * 3] * 5)
+    assert sheets[1]["values"] == [[blank, blank], [blank, 1]]
