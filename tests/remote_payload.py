@@ -524,6 +524,47 @@ def _json_value(value, client: str = OFFICE_JS, date1904: bool = False):
     return value
 
 
+# What VBA's Currency holds: a 64-bit integer of ten-thousandths.
+CURRENCY_LIMIT = decimal.Decimal("922337203685477.5807")
+_FORMAT_CONDITION = re.compile(r"\[(?!\$)[^\]]*\]")      # [Red], [>=100], [DBNum1]: not a symbol
+_CURRENCY_TAG = re.compile(r"\[\$([^\]-]*)[^\]]*\]")    # [$¥-411] (a symbol), [$-411] (a locale alone)
+CURRENCY_SYMBOLS = "$¥￥€£"
+
+
+def currency_format(fmt: Optional[str]) -> bool:
+    """Whether a number format is of Excel's Currency or Accounting category (a currency
+    symbol in it, quoted, escaped or in a [$¥-411] tag; a [$-411] locale tag is none), for
+    which Range.Value is a VBA Currency (Range.Value2's documentation: "the Value2 property
+    doesn't use the Currency and Date data types"), rounded to four decimal places."""
+    if not fmt or fmt == "General":
+        return False
+    text = _FORMAT_CONDITION.sub("", fmt)
+    if any(tag for tag in _CURRENCY_TAG.findall(text)):
+        return True
+    return any(symbol in _CURRENCY_TAG.sub("", text) for symbol in CURRENCY_SYMBOLS)
+
+
+def vba_currency(value: float) -> float:
+    """A Double as VBA's Currency holds it (four decimal places, half to even, as OLE's
+    VarCyFromR8 rounds), the Double itself outside Currency's range (no Excel runs here to
+    say what Range.Value gives there: the number is left as it is)."""
+    exact = decimal.Decimal(value)
+    if not exact.is_finite() or abs(exact) > CURRENCY_LIMIT:
+        return value
+    return float(exact.quantize(decimal.Decimal("0.0001"), rounding=decimal.ROUND_HALF_EVEN))
+
+
+def _cell_json(cell, client: str, date1904: bool):
+    """A cell's value as the client sends it: a number in a Currency- or Accounting-formatted
+    cell through VBA's Currency for the VBA client (Range.Value); Office.js' Range.values is
+    the stored Double."""
+    value = cell.value
+    if (client == VBA and type(value) in (int, float) and cell.data_type == "n"
+            and currency_format(cell.number_format)):
+        return vba_currency(value)
+    return _json_value(value, client, date1904)
+
+
 def _tables(ws) -> list[dict]:
     """The sheet's tables (ListObjects) as both clients list them: Remote.bas sends each one's
     Name (what Excel shows, the part's displayName) and Range.Address, absolute."""
@@ -623,7 +664,7 @@ def _sheet_values(ws, client: str, date1904: bool = False) -> list[list]:
         row = []
         for col in range(1, width + 1):
             cell = get((r, col))
-            row.append(blank if cell is None else _json_value(cell.value, client, date1904))
+            row.append(blank if cell is None else _cell_json(cell, client, date1904))
         rows.append(row)
     return rows
 
@@ -670,7 +711,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
     for ws in wb.worksheets:
         values = _sheet_values(ws, client, date1904)
         for (r, col), held in under_merges.get(ws.title, {}).items():
-            values[r - 1][col - 1] = _json_value(held.value, client, date1904)
+            values[r - 1][col - 1] = _cell_json(held, client, date1904)
         if client == VBA and "calculate" not in done:
             for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
                 r, col = parse_ref(ref)

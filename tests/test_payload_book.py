@@ -253,3 +253,23 @@ def test_a_used_range_of_one_empty_cell_is_sent_as_remote_bas_sends_it(tmp_path,
     blank = None if client == VBA else ""
     assert sheets[0]["values"] == ([[]] if client == VBA else [[""] * 3] * 5)
     assert sheets[1]["values"] == [[blank, blank], [blank, 1]]
+
+
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_number_in_a_currency_formatted_cell_is_sent_as_range_value_gives_it(tmp_path, client):
+    """Range.Value of a cell in Excel's Currency or Accounting format is a VBA Currency, four
+    decimal places (Range.Value2's documentation: Value uses the Currency and Date types),
+    which VBA-Web writes as it is; the model sent the stored Double. Office.js' Range.values
+    is the Double. A 円 written after the number is no currency symbol, nor a [$-411] tag."""
+    wb = Workbook()
+    ws = wb.active
+    formats = ['"¥"#,##0', '_ "¥"* #,##0.00_ ;_ "¥"* \\-#,##0.00_ ;_ "¥"* "-"??_ ;_ @_ ', "[$€-2] #,##0.00",
+               "[Red]\\$#,##0", "#,##0円", "[$-411]#,##0", "0.00000"]
+    for col, fmt in enumerate(formats, start=1):
+        ws.cell(1, col, 1234.56789).number_format = fmt
+        ws.cell(2, col, 0.00001).number_format = fmt
+    wb.save(tmp_path / "yen.xlsx")
+    rows = payload_from_file(tmp_path / "yen.xlsx", client=client)["sheets"][0]["values"]
+    currency = client == VBA
+    assert rows[0] == ([1234.5679] * 4 + [1234.56789] * 3 if currency else [1234.56789] * 7)
+    assert rows[1] == ([0.0] * 4 + [0.00001] * 3 if currency else [0.00001] * 7)
