@@ -1,9 +1,12 @@
 """The xlwings remote engine as a stand-in for Excel: payloads from real files, actions replayed.
 
 ``payload_from_file`` builds what an xlwings client sends for a workbook: every worksheet's
-values from A1 to the used range's last cell, a date- or time-formatted cell as the date its
-client hands over (Excel's serial counted as OLE Automation counts days, written as ISO text:
-``client_date``), the names that refer to one range and, for an Office.js client, each
+values from A1 to the used range's last cell (a value under a merged area's hidden part
+too, which openpyxl blanks: ``file_under_merges``; an empty cell as the client writes it),
+a date- or time-formatted cell as the date its client hands over (Excel's serial counted as
+OLE Automation counts days, from 1904 in a book that counts so, written as ISO text:
+``client_date``), a Currency-formatted number as VBA's Currency for the VBA client
+(``vba_currency``), the names that refer to one range and, for an Office.js client, each
 sheet's charts. ``apply_actions`` replays the actions the Python side emits on a model of the
 workbook (values, per-cell looks, merges, sizes, links, conditional formats, panes, print
 area, charts), the way a client would, so tests compare workbooks and not action lists.
@@ -29,7 +32,8 @@ a merge or a value write that covers part of a merged area (the merges of the sa
 included; one value into a merged area's top-left cell is the merged cell's value, as in
 Excel); a merge over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
-characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt.
+characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt; a
+footer (the saved file's sections with renkeiPageSetup's CenterFooter) over 255 characters.
 A string assigned with a leading apostrophe is stored without it (Excel's text prefix), but
 in a cell whose number format is Text ("@", 文字列: the saved file's cell, row or column
 format, or one set during the replay) the apostrophe stays part of the value: Excel cannot
