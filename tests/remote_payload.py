@@ -1,9 +1,12 @@
 """The xlwings remote engine as a stand-in for Excel: payloads from real files, actions replayed.
 
 ``payload_from_file`` builds what an xlwings client sends for a workbook: every worksheet's
-values from A1 to the used range's last cell, a date- or time-formatted cell as the date its
-client hands over (Excel's serial counted as OLE Automation counts days, written as ISO text:
-``client_date``), the names that refer to one range and, for an Office.js client, each
+values from A1 to the used range's last cell (a value under a merged area's hidden part
+too, which openpyxl blanks: ``file_under_merges``; an empty cell as the client writes it),
+a date- or time-formatted cell as the date its client hands over (Excel's serial counted as
+OLE Automation counts days, from 1904 in a book that counts so, written as ISO text:
+``client_date``), a Currency-formatted number as VBA's Currency for the VBA client
+(``vba_currency``), the names that refer to one range and, for an Office.js client, each
 sheet's charts. ``apply_actions`` replays the actions the Python side emits on a model of the
 workbook (values, per-cell looks, merges, sizes, links, conditional formats, panes, print
 area, charts), the way a client would, so tests compare workbooks and not action lists.
@@ -29,7 +32,8 @@ a merge or a value write that covers part of a merged area (the merges of the sa
 included; one value into a merged area's top-left cell is the merged cell's value, as in
 Excel); a merge over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
-characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt.
+characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt; a
+footer (the saved file's sections with renkeiPageSetup's CenterFooter) over 255 characters.
 A string assigned with a leading apostrophe is stored without it (Excel's text prefix), but
 in a cell whose number format is Text ("@", 文字列: the saved file's cell, row or column
 format, or one set during the replay) the apostrophe stays part of the value: Excel cannot
@@ -73,6 +77,7 @@ from xml.etree import ElementTree as ET
 
 import xlwings as xw
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.worksheet import Worksheet
 
 from renkei_xl.core.refs import column_letter, parse_ref
@@ -115,6 +120,8 @@ MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
 # 1,024 is reported damaged when it opens (NPOI #456), so HPageBreaks.Add past that is taken
 # as 1004 here (the stricter reading; Excel cannot be run here).
 MAX_PAGE_BREAKS = 1_024
+# Characters of a header or a footer, its sections (&L &C &R) and codes (&P, &9 …) counted.
+MAX_HEADER_FOOTER = 255
 
 
 def excel_length(text: str) -> int:
@@ -466,8 +473,19 @@ OLE_EPOCH, LAST_DATE_SERIAL = dt.datetime(1899, 12, 30), 2958466
 FIRST_PYTHON_SERIAL = -693593      # 0001-01-01, the first day a Python datetime holds
 
 
-def client_date(serial: float, client: str) -> object:
+# Days from 1899-12-30 to 1904-01-01: a book that counts its dates from 1904 (workbookPr
+# date1904, 「1904 年から計算する」, the old Mac default) holds serial 0 for 1904-01-01.
+DAYS_1904 = 1462
+
+
+def client_date(serial: float, client: str, date1904: bool = False) -> object:
     """The JSON value the client sends for a date- or time-formatted cell holding ``serial``.
+
+    ``date1904``: the book counts from 1904. Range.Value is a VBA Date, the day Excel shows,
+    whichever system the book counts in (Excel converts), so the VBA client sends the
+    serial's day counted from 1904-01-01; xlwings' Office.js client reads Range.values, the
+    stored number, and counts it from 1899-12-30 as for any book (xlwings.ts): 4 years and a
+    day early, what it sends.
 
     Remote.bas sends Range.Value, a VBA Date for such a cell; VBA-Web's ConvertToIso writes
     it with Format$(d, "yyyy-mm-ddTHH:mm:ss.000Z"): whole seconds. Excel's dates run from
@@ -478,6 +496,10 @@ def client_date(serial: float, client: str) -> object:
     in a Date or Time category (xlwings.ts): milliseconds, the same day count, plain
     arithmetic below 0; a serial before year 1 (which that client could not send either:
     toISOString raises past ±10^8 days) is sent as the number here."""
+    if client == VBA and date1904:
+        if not serial < LAST_DATE_SERIAL - DAYS_1904 or serial < 0:
+            return float(serial)       # ##### in Excel: no Date, the Double
+        serial = serial + DAYS_1904
     if not serial < LAST_DATE_SERIAL or (client == VBA and serial < 0) or serial < FIRST_PYTHON_SERIAL:
         return float(serial)
     if client == VBA:
@@ -491,17 +513,60 @@ def client_date(serial: float, client: str) -> object:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _json_value(value, client: str = OFFICE_JS):
-    """A cell's value as the client writes it into the payload."""
+def _json_value(value, client: str = OFFICE_JS, date1904: bool = False):
+    """A cell's value as the client writes it into the payload (``date1904``: client_date).
+    An empty cell: Office.js' Range.values gives "", the VBA client's Range.Value gives
+    Empty, which VBA-Web's ConvertToJson writes as null in an array (json_IsUndefined)."""
     if value is None:
-        return ""
+        return None if client == VBA else ""
     if isinstance(value, DateSerial):
-        return client_date(value, client)
+        return client_date(value, client, date1904)
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
         from openpyxl.utils.datetime import to_excel
 
         return client_date(to_excel(value), client)
     return value
+
+
+# What VBA's Currency holds: a 64-bit integer of ten-thousandths.
+CURRENCY_LIMIT = decimal.Decimal("922337203685477.5807")
+_FORMAT_CONDITION = re.compile(r"\[(?!\$)[^\]]*\]")      # [Red], [>=100], [DBNum1]: not a symbol
+_CURRENCY_TAG = re.compile(r"\[\$([^\]-]*)[^\]]*\]")    # [$¥-411] (a symbol), [$-411] (a locale alone)
+CURRENCY_SYMBOLS = "$¥￥€£"
+
+
+def currency_format(fmt: Optional[str]) -> bool:
+    """Whether a number format is of Excel's Currency or Accounting category (a currency
+    symbol in it, quoted, escaped or in a [$¥-411] tag; a [$-411] locale tag is none), for
+    which Range.Value is a VBA Currency (Range.Value2's documentation: "the Value2 property
+    doesn't use the Currency and Date data types"), rounded to four decimal places."""
+    if not fmt or fmt == "General":
+        return False
+    text = _FORMAT_CONDITION.sub("", fmt)
+    if any(tag for tag in _CURRENCY_TAG.findall(text)):
+        return True
+    return any(symbol in _CURRENCY_TAG.sub("", text) for symbol in CURRENCY_SYMBOLS)
+
+
+def vba_currency(value: float) -> float:
+    """A Double as VBA's Currency holds it (four decimal places, half to even, as OLE's
+    VarCyFromR8 rounds), the Double itself outside Currency's range (no Excel runs here to
+    say what Range.Value gives there: the number is left as it is)."""
+    exact = decimal.Decimal(value)
+    if not exact.is_finite() or abs(exact) > CURRENCY_LIMIT:
+        return value
+    return float(exact.quantize(decimal.Decimal("0.0001"), rounding=decimal.ROUND_HALF_EVEN))
+
+
+def _cell_json(cell, client: str, date1904: bool):
+    """A cell's value as the client sends it: a number in a Currency- or Accounting-formatted
+    cell through VBA's Currency for the VBA client (Range.Value); Office.js' Range.values is
+    the stored Double."""
+    value = cell.value
+    if (client == VBA and type(value) in (int, float) and cell.data_type == "n"
+            and currency_format(cell.number_format)):
+        return vba_currency(value)
+    return _json_value(value, client, date1904)
 
 
 def _tables(ws) -> list[dict]:
@@ -585,7 +650,7 @@ def _json_payload(payload: dict) -> dict:
     return json.loads(json.dumps(payload, ensure_ascii=False))  # what arrives is JSON
 
 
-def _sheet_values(ws, client: str) -> list[list]:
+def _sheet_values(ws, client: str, date1904: bool = False) -> list[list]:
     """The sheet's values from A1 to its used range's last cell, as the client writes them
     ([[]] for an empty sheet), read from the cells the workbook holds (an openpyxl
     workbook's or ``payload_book``'s) without making the missing ones."""
@@ -593,13 +658,17 @@ def _sheet_values(ws, client: str) -> list[list]:
     height, width = ws.max_row, ws.max_column
     if height == 1 and width == 1 and getattr(cells.get((1, 1)), "value", None) is None:
         return [[]]
+    if client == VBA and (ws.min_row, ws.min_column) == (height, width) and cells[(height, width)].value is None:
+        # Remote.bas: IsEmpty(UsedRange.Value), a used range of one empty cell (a styled one,
+        # C5 say, wherever it is) sends Array(Array()), not the rows from A1 down to it
+        return [[]]
     get, blank = cells.get, _json_value(None, client)
     rows = []
     for r in range(1, height + 1):
         row = []
         for col in range(1, width + 1):
             cell = get((r, col))
-            row.append(blank if cell is None else _json_value(cell.value, client))
+            row.append(blank if cell is None else _cell_json(cell, client, date1904))
         rows.append(row)
     return rows
 
@@ -616,6 +685,18 @@ def _payload_of(path: Path, wb, *, name: str | None, client: str, in_front: bool
         _VBA_WITHIN_PAYLOAD.clear()
 
 
+def file_under_merges(path: Path) -> dict[str, dict[tuple[int, int], object]]:
+    """Per sheet, the cells under a merged area's hidden part (every cell but its top-left
+    one) that hold a value in the saved file, each as its ``_Held`` (value, data_type).
+
+    openpyxl blanks them on load (MergedCell has no value), but Excel keeps such a value
+    (a file written by another tool, cells merged with the format painter, a merge made
+    with its alert off keeps them too) and reports it: Range.Value of the sheet's range,
+    which both clients send, is every cell's own value. Read from the sheet's XML
+    (``payload_book``), whichever way the payload's workbook was loaded."""
+    return {ws.title: getattr(ws, "_under_merges", {}) for ws in payload_book(path).worksheets}
+
+
 def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: bool,
                     uncalculated: Optional[dict], entry: Optional[str]) -> dict:
     done = before_sending(path) if client == VBA else {}
@@ -628,13 +709,17 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
         raise SentOtherBook(f"{path.name} was not in front: Remote.bas sends the book that is")
     grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []
     charts = file_charts(path) if client == OFFICE_JS else {}
+    under_merges = file_under_merges(path)
+    date1904 = wb.epoch == CALENDAR_MAC_1904     # openpyxl's reading of workbookPr/@date1904
     sheets = []
     for ws in wb.worksheets:
-        values = _sheet_values(ws, client)
+        values = _sheet_values(ws, client, date1904)
+        for (r, col), held in under_merges.get(ws.title, {}).items():
+            values[r - 1][col - 1] = _cell_json(held, client, date1904)
         if client == VBA and "calculate" not in done:
             for ref, shown in (uncalculated or {}).get(ws.title, {}).items():
                 r, col = parse_ref(ref)
-                values[r - 1][col - 1] = _json_value(shown, client)
+                values[r - 1][col - 1] = _json_value(shown, client, date1904)
         sheet = {"name": ws.title, "values": values, "pictures": [], "tables": _tables(ws)}
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
@@ -677,7 +762,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
             if shapes.get(ws.title, 0) > VBA_MAX_ITEMS:
                 raise ClientRefused(ws.title, shapes=shapes[ws.title])
-        unsendable = _unsendable_errors(wb, sheets)
+        unsendable = _unsendable_errors(wb, sheets, under_merges)
     payload = {"client": client, "version": xw.__version__,
                "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
                "names": names, "sheets": sheets}
@@ -695,6 +780,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
+                          "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
                                            if n not in {ws.title for ws in wb.worksheets}]
@@ -721,15 +807,17 @@ VBA_JSON_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#R
 _HOLE = "\ue001hole"
 
 
-def _unsendable_errors(wb, sheets: list[dict]) -> list[list]:
+def _unsendable_errors(wb, sheets: list[dict], under_merges: dict) -> list[list]:
     """[sheet index, row, column] of each cell holding an error value (a cell of type
-    "e", not text that looks like one) that xlwings' VBA client cannot write as JSON."""
+    "e", not text that looks like one) that xlwings' VBA client cannot write as JSON,
+    under a merged area's hidden part too (``file_under_merges``)."""
     out = []
     for i, (ws, sheet) in enumerate(zip(wb.worksheets, sheets)):
+        under = under_merges.get(ws.title, {})
         for r, row in enumerate(sheet["values"], start=1):
             for c, v in enumerate(row, start=1):
                 if (isinstance(v, str) and v.startswith("#") and v not in VBA_JSON_ERRORS
-                        and getattr(ws._cells.get((r, c)), "data_type", "n") == "e"):
+                        and getattr(under.get((r, c)) or ws._cells.get((r, c)), "data_type", "n") == "e"):
                     out.append([i, r, c])
     return out
 
@@ -776,6 +864,7 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
     after["sheets"] = sheets
     after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection,
                         "text_formats": _text_formats_json(applied.text_formats),
+                        "footers": copy.deepcopy(applied.footers),
                         "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects}}
     return after
 
@@ -817,6 +906,8 @@ class Applied:
     # PageSetup's properties as renkeiPageSetup set them (COM's names and values), per sheet
     page_setup: dict[str, dict[str, object]] = field(default_factory=dict)
     page_setup_arguments: dict[str, int] = field(default_factory=dict)   # property -> index (the Sub's)
+    # Each sheet's odd pages' footer as its sections {"L", "C", "R"} (file_footers), as set
+    footers: dict[str, dict[str, str]] = field(default_factory=dict)
     autofilter: dict[str, str] = field(default_factory=dict)    # the filter buttons' address ("" none)
     conditional: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     charts: dict[str, list[dict]] = field(default_factory=dict)
@@ -1062,6 +1153,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
+                  footers=copy.deepcopy(excel.get("footers", {})),
                   grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
                   shared=bool(excel.get("shared")) and payload["client"] == VBA,
                   vba=payload["client"] == VBA)
@@ -1247,6 +1339,17 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == PAGE_BREAKS and len(args[0]) > MAX_PAGE_BREAKS:
         raise ExcelError(1004, f"Add method of HPageBreaks class failed: {len(args[0])} manual breaks "
                                f"(a sheet holds {MAX_PAGE_BREAKS})", a)
+    if func == PAGE_SETUP:
+        footer = dict(out.footers.get(sheet, {}))
+        for prop, key in (("LeftFooter", "L"), ("CenterFooter", "C"), ("RightFooter", "R")):
+            if prop in out.page_setup_arguments:
+                footer[key] = str(args[out.page_setup_arguments[prop]] or "")
+        whole = "".join(f"&{key}{footer[key]}" for key in "LCR" if footer.get(key))
+        if excel_length(whole) > MAX_HEADER_FOOTER:
+            # Excel specifications and limits: a header or footer holds 255 characters, its
+            # sections and codes together; PageSetup refuses a section that takes it past
+            raise ExcelError(1004, f"Unable to set the CenterFooter property of the PageSetup class: the footer "
+                                   f"would be {excel_length(whole)} characters ({sheet})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
 
@@ -1334,6 +1437,10 @@ def _replay(out: Applied, a: dict) -> None:
         return
     if func == PAGE_SETUP:
         out.page_setup[sheet] = {prop: args[i] for prop, i in out.page_setup_arguments.items()}
+        footer = out.footers.setdefault(sheet, {})
+        for prop, key in (("LeftFooter", "L"), ("CenterFooter", "C"), ("RightFooter", "R")):
+            if prop in out.page_setup_arguments:
+                footer[key] = str(args[out.page_setup_arguments[prop]] or "")
         return
     if func == AUTOFILTER:
         out.autofilter[sheet] = args[0]
@@ -1915,9 +2022,14 @@ class _PayloadSheetBinder:
         (a fifth of a normal load), so openpyxl's own code runs on the area folded to at
         most 3 × 3 cells (first, inner and last row and column: the cells of a class get
         the same look), once per kind of area (its fold, its top-left and bottom-right
-        cells' styles), and the looks are copied out."""
+        cells' styles), and the looks are copied out.
+
+        What openpyxl drops there, a value the file holds under an area's hidden part, is
+        kept aside as ``ws._under_merges`` (cell -> its ``_Held``): Excel keeps it, and its
+        clients send it (``file_under_merges``)."""
         from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
+        under = self.ws._under_merges = {}
         if not self.parser.merged_cells:
             return
         cells, ranges = self.ws._cells, []
@@ -1931,6 +2043,11 @@ class _PayloadSheetBinder:
             if key not in facts.merged:
                 facts.merged[key] = _merged_looks(facts, start, end, h, w)
             kind, start_facts, followers = facts.merged[key]
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    held = cells.get((r, c)) if (r, c) != (r1, c1) else None
+                    if held is not None and held.value is not None:
+                        under[(r, c)] = held
             if kind is _Held and start is not None:
                 cells[(r1, c1)] = _Held(start.value, start.data_type, start_facts)
             else:
@@ -2214,6 +2331,45 @@ def file_shape_counts(path: Path) -> dict[str, int]:
                 if target in parts and "/drawings/" in target:
                     count += len((_VML_SHAPE if target.endswith(".vml") else _ANCHOR).findall(z.read(target)))
             out[sheet.get("name")] = count
+    return out
+
+
+_FOOTER_SECTION = re.compile(r"&([LCR])")
+
+
+def footer_sections(footer: str) -> dict[str, str]:
+    """A header's or footer's text as its sections {"L": …, "C": …, "R": …} (ECMA-376 Part 1,
+    18.3.1.39: &L, &C, &R start one; text before any is the centre's; "&&" is a literal &)."""
+    out, key, i, start = {}, "C", 0, 0
+    while i < len(footer):
+        if footer.startswith("&&", i):
+            i += 2
+            continue
+        m = _FOOTER_SECTION.match(footer, i)
+        if m:
+            out[key] = out.get(key, "") + footer[start:i]
+            key, i = m.group(1), m.end()
+            start = i
+            continue
+        i += 1
+    out[key] = out.get(key, "") + footer[start:]
+    return {k: v for k, v in out.items() if v}
+
+
+def file_footers(path: Path) -> dict[str, dict[str, str]]:
+    """Each worksheet's odd pages' footer as its sections (footer_sections), read from the
+    sheet's XML: what PageSetup.LeftFooter / CenterFooter / RightFooter hold when the book opens."""
+    out: dict[str, dict[str, str]] = {}
+    with zipfile.ZipFile(path) as z:
+        parts = set(z.namelist())
+        book_rels = _rels(z, "xl/workbook.xml")
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            part = book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+            if part not in parts:
+                continue
+            node = ET.fromstring(z.read(part)).find("m:headerFooter/m:oddFooter", _NS)
+            if node is not None and node.text:
+                out[sheet.get("name")] = footer_sections(node.text)
     return out
 
 

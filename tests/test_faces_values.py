@@ -580,3 +580,47 @@ def test_an_error_value_with_an_invisible_character_is_the_error_on_both_faces(m
     for place in (f"{MUNI}!D{ROW}", f"{MUNI}!E{ROW}", f"{MUNI}!G{ROW}"):
         assert said[place][:2] == ("エラー", "formula-error") and f"エラー値「{error}」" in said[place][2], \
             (place, said.get(place))
+
+
+@pytest.mark.parametrize("area", ["E2:E3", "D3:E3"])
+def test_a_number_under_a_merged_cells_hidden_part_reads_alike_on_both_faces(master, tmp_path, area):
+    """Excel keeps a value under a merged area's hidden part and its clients send it
+    (Range.Value, every cell's own): 小樽市's 05-1 実績値 under E2:E3 (or under 単位's D3:E3)
+    is read by the file reader, and was "" in the button model's payload."""
+    from test_error_cells import merged_over
+
+    path = merged_over(_with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW + 1, VALUE_COL, 7)]), MUNI,
+                       area)
+    _assert_faces_agree(path, [(ROW + 1, VALUE_COL)])
+    grid, _data = _file_face(path)
+    assert grid[ROW][VALUE_COL - 1] == 7
+
+
+def test_a_master_counting_from_1904_sends_its_dates_as_excel_shows_them(master, tmp_path):
+    """「1904 年から計算する」 (workbookPr date1904): 基準日 2024-03-31 is stored as 43555 days
+    from 1904-01-01. Range.Value is the date Excel shows, so the VBA client sends 2024-03-31;
+    the model counted the serial from 1899-12-30 and sent 2020-03-30, four years early, and
+    the button judged every deadline against that year while the command line did not."""
+    import datetime as dt
+    import re
+    import zipfile
+
+    from conftest import write_members
+    from test_error_cells import _parts
+
+    path = tmp_path / "mac.xlsm"
+    with zipfile.ZipFile(master) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    book, n = re.subn(r"<workbookPr\b", '<workbookPr date1904="1"', members["xl/workbook.xml"].decode("utf-8"), count=1)
+    assert n == 1
+    members["xl/workbook.xml"] = book.encode("utf-8")
+    part = _parts(master)["設定"]
+    days = (dt.date(2024, 3, 31) - dt.date(1904, 1, 1)).days
+    sheet, n = re.subn(r'(<c r="B4"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{days}</v>", members[part].decode("utf-8"), count=1)
+    assert n == 1
+    members[part] = sheet.encode("utf-8")
+    write_members(path, members)
+    grid, on_disk = _file_face(path)
+    assert on_disk.settings.base_date == dt.date(2024, 3, 31)
+    assert payload_from_file(path, client=VBA)["sheets"][1]["values"][3][1] == "2024-03-31T00:00:00.000Z"
+    _assert_faces_agree(path, [], clients=(VBA,))

@@ -193,3 +193,83 @@ def test_a_reading_both_ways_fails_where_they_differ(hostile, monkeypatch):
     monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
     with pytest.raises(AssertionError, match="file_grid and openpyxl's load differ at .: NoneType None != str '=1/0'"):
         read_both_ways(fast, loaded, "日付!D3")
+
+
+def _under_merges(path: Path) -> Path:
+    """A book whose merged areas hold values under their hidden part, as Excel keeps them
+    (a file written by another tool, or cells merged with the format painter): openpyxl
+    cannot write that (merge_cells empties the cells), so the areas are added to the XML."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "結合"
+    ws["A1"], ws["A2"], ws["B1"], ws["B2"] = "見出し", 7, "#N/A", "下の文字"
+    ws["C1"], ws["C2"] = 1, 45383
+    ws["C2"].number_format = "yyyy-mm-dd"
+    ws["D1"], ws["D3"] = "左上", 3
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    sheet = members["xl/worksheets/sheet1.xml"].decode("utf-8")
+    sheet = re.sub(r'<c r="B1"[^>]*>.*?</c>', '<c r="B1" t="e"><v>#N/A</v></c>', sheet, count=1)
+    sheet = sheet.replace("</sheetData>", '<row r="4"><c r="A4"><v>1</v></c><c r="B4" t="e"><v>#SPILL!</v></c>'
+                                          "</row></sheetData>")
+    sheet = sheet.replace("<pageMargins", '<mergeCells count="3"><mergeCell ref="A1:B2"/><mergeCell ref="C1:C2"/>'
+                                          '<mergeCell ref="A4:B4"/></mergeCells><pageMargins')
+    members["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+@pytest.mark.parametrize("both_ways", [False, True])
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_value_under_a_merged_areas_hidden_part_is_sent_as_excel_keeps_it(tmp_path, client, both_ways, monkeypatch):
+    """openpyxl blanks a merged area's cells but its top-left one (MergedCell), so the
+    model sent "" where Excel keeps the file's value: Remote.bas sends the Range.Value of
+    A1 to the used range's last cell, every cell's own value, and an error value there was
+    named on the file face (which reads every cell) and unseen on the button face.
+    The file readers of the tests (file_grid, openpyxl's view) still leave them out."""
+    if both_ways:
+        monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    path = _under_merges(tmp_path / "結合.xlsx")
+    payload = payload_from_file(path, client=client)
+    date, blank = "2024-04-01T00:00:00.000Z", None if client == VBA else ""
+    assert payload["sheets"][0]["values"] == [["見出し", "#N/A", 1, "左上"], [7, "下の文字", date, blank],
+                                              [blank, blank, blank, 3], [1, "#SPILL!", blank, blank]]
+    # #SPILL! under A4:B4's hidden part is no value VBA-Web writes: the VBA client leaves a hole
+    assert payload["_excel"]["unsendable"] == ([[0, 4, 2]] if client == VBA else [])
+    assert file_grid(path, "結合")[:2] == [["見出し", None, 1, "左上"], [None, None, None, None]]
+
+
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_used_range_of_one_empty_cell_is_sent_as_remote_bas_sends_it(tmp_path, client):
+    """Remote.bas sends Array(Array()) where IsEmpty(UsedRange.Value): a used range of one
+    empty cell, a styled C5 as well as A1 (the model sent C5's 5 × 3 empty cells). Its
+    empty cells are null (VBA-Web writes Empty so); Office.js' Range.values gives ""."""
+    wb = Workbook()
+    wb.active["C5"].fill = PatternFill("solid", fgColor="FFFF00")
+    wb.create_sheet("二")["B2"] = 1
+    wb.save(tmp_path / "one.xlsx")
+    sheets = payload_from_file(tmp_path / "one.xlsx", client=client)["sheets"]
+    blank = None if client == VBA else ""
+    assert sheets[0]["values"] == ([[]] if client == VBA else [[""] * 3] * 5)
+    assert sheets[1]["values"] == [[blank, blank], [blank, 1]]
+
+
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_number_in_a_currency_formatted_cell_is_sent_as_range_value_gives_it(tmp_path, client):
+    """Range.Value of a cell in Excel's Currency or Accounting format is a VBA Currency, four
+    decimal places (Range.Value2's documentation: Value uses the Currency and Date types),
+    which VBA-Web writes as it is; the model sent the stored Double. Office.js' Range.values
+    is the Double. A 円 written after the number is no currency symbol, nor a [$-411] tag."""
+    wb = Workbook()
+    ws = wb.active
+    formats = ['"¥"#,##0', '_ "¥"* #,##0.00_ ;_ "¥"* \\-#,##0.00_ ;_ "¥"* "-"??_ ;_ @_ ', "[$€-2] #,##0.00",
+               "[Red]\\$#,##0", "#,##0円", "[$-411]#,##0", "0.00000"]
+    for col, fmt in enumerate(formats, start=1):
+        ws.cell(1, col, 1234.56789).number_format = fmt
+        ws.cell(2, col, 0.00001).number_format = fmt
+    wb.save(tmp_path / "yen.xlsx")
+    rows = payload_from_file(tmp_path / "yen.xlsx", client=client)["sheets"][0]["values"]
+    currency = client == VBA
+    assert rows[0] == ([1234.5679] * 4 + [1234.56789] * 3 if currency else [1234.56789] * 7)
+    assert rows[1] == ([0.0] * 4 + [0.00001] * 3 if currency else [0.00001] * 7)

@@ -229,6 +229,68 @@ def test_a_footer_the_plans_page_number_would_take_past_excels_limit_is_refused(
     assert master.read_bytes() == before
 
 
+
+def _long_footer_master(arranged, tmp_path) -> Path:
+    """The arranged master with 集計's odd footer at 254 characters of the staff's left and
+    right sections (Excel takes it; the plan's page number in the centre makes 265)."""
+    footer = "&L" + "左" * 125 + "&R" + "右" * 125
+    members = parts(arranged)
+    summary = sheet_parts(members)[c.SUMMARY]
+    members[summary] = re.sub(r"<oddFooter>.*?</oddFooter>", f"<oddFooter>{footer.replace('&', '&amp;')}</oddFooter>",
+                              members[summary].decode("utf-8"), count=1).encode("utf-8")
+    master = tmp_path / "work" / "master.xlsm"
+    master.parent.mkdir()
+    write_members(master, members)
+    return master
+
+
+def test_excel_refuses_a_centre_footer_that_takes_the_footer_past_its_limit(arranged, tmp_path, licensed):  # noqa: F811
+    """The model of the VBA client's replay: renkeiPageSetup's CenterFooter beside the staff's
+    left and right footers, 265 characters, is PageSetup's 1004 (Excel specifications and
+    limits: 255 characters in a header or footer), which the model took without a word;
+    within the limit it is taken."""
+    from remote_payload import MAX_HEADER_FOOTER, PAGE_SETUP, ExcelError, apply_actions, page_setup_arguments
+
+    master = _long_footer_master(arranged, tmp_path)
+    payload = payload_from_file(master, client=VBA)
+    index = page_setup_arguments(master)["CenterFooter"]
+    args = [None] * (max(page_setup_arguments(master).values()) + 1)
+    at = next(i for i, s in enumerate(payload["sheets"]) if s["name"] == c.SUMMARY)
+    action = {"func": "renkeiUnprotectSheets", "args": [[c.SUMMARY], []], "sheet_position": None}
+    for centre, refused in (("&9&P / &N", True), ("&9&P", True), ("", False)):
+        args[index] = centre
+        page = {"func": PAGE_SETUP, "args": list(args), "sheet_position": at, "start_row": 0, "start_column": 0,
+                "row_count": 1, "column_count": 1}
+        if refused:
+            with pytest.raises(ExcelError, match="CenterFooter") as refusal:
+                apply_actions(payload, [action, page])
+            assert refusal.value.number == 1004
+        else:       # the staff's 254 characters alone
+            assert apply_actions(payload, [action, page]).footers[c.SUMMARY] == {"L": "左" * 125, "C": "", "R": "右" * 125}
+    assert MAX_HEADER_FOOTER == 255
+
+
+def test_a_click_refuses_a_footer_past_excels_limit_as_the_command_line_does(arranged, tmp_path, monkeypatch,
+                                                                              licensed):  # noqa: F811
+    """評価を再計算 clicked on the server (the VBA client): the plan's CenterFooter beside the
+    staff's 254 characters met Excel's 1004 halfway through the replay, after 集計 was
+    cleared and rewritten; the click refuses before anything is written, naming the sheet,
+    as the command line does (the footer read from the saved master)."""
+    from remote_payload import apply_actions
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    master = _long_footer_master(arranged, tmp_path)
+    monkeypatch.chdir(master.parent)
+    payload = payload_from_file(master, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(master)})
+    book = remote_book(payload)
+    buttons.recalc(book)
+    applied = apply_actions(payload, book.json()["actions"])
+    said = "\n".join(a["prompt"] for a in applied.alerts)
+    assert f"シート「{c.SUMMARY}」のフッター" in said and "255" in said, said
+    assert all(a["func"] in ("alert", "renkeiRequest") for a in book.json()["actions"]), book.json()["actions"]
+
 def test_a_footer_within_excels_limit_with_the_plans_page_number_is_written():
     from renkei_xl.core.pages import HEADER_FOOTER_MAX, footer_problem
     from renkei_xl.package.page_kept import odd_footer

@@ -464,6 +464,13 @@ class LiveBook(ABC):
     def _page_setup(self, sheet, setup) -> None:
         """Print titles, paper, margins, footer, breaks: none by default."""
 
+    def footer_problem(self, sheet_name: str, setup) -> str:
+        """Why the plan's footer set on ``sheet_name`` by ``_page_setup`` would take the
+        sheet's footer past Excel's limit with the staff's own sections (core.pages.
+        footer_problem), "" when it would not or where the engine cannot tell: asked before
+        anything is written, as Excel refuses the footer halfway through a click."""
+        return ""
+
     @abstractmethod
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
         """Filter buttons over ``rect`` (None: none)."""

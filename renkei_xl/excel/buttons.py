@@ -239,6 +239,9 @@ def _apply(live: LiveBook, plan) -> list[str]:
                  live.array_cells([(e.sheet, e.row, e.col) for e in plan.cells])]
     if in_arrays:                                   # Excel's 1004 halfway otherwise
         raise UserError(array_cells_message(in_arrays))
+    for sp in plan.sheets:                          # the same: PageSetup's CenterFooter
+        if sp.print_setup is not None and (problem := live.footer_problem(sp.name, sp.print_setup)):
+            raise UserError(problem)
     with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
         apply_plan(live, plan)
     return [left_out_line(sheet, [e.ref for e in left_out if e.sheet == sheet])

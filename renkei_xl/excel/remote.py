@@ -161,6 +161,22 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return []
 
+    def header_footer(self, sheet: str) -> Optional[str]:
+        """The sheet's <headerFooter> as last saved (package.sheet_settings), None where it
+        has none or the file cannot say: the left and right footers staff set, which the
+        buttons' CenterFooter keeps beside the plan's."""
+        from ..package.sheet_settings import kept_settings
+        from ..package.xml import PackageError
+
+        try:
+            reader = self._styles()
+            entry = reader.workbook.sheet(sheet)
+            kept = kept_settings(reader.pkg, entry.part) if entry is not None and entry.part else None
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return None
+        element = kept.elements.get("headerFooter") if kept is not None else None
+        return element.decode("utf-8") if element is not None else None
+
     def _sheet_text(self, sheet: str) -> str:
         from ..package.xml import PackageError
 
@@ -397,6 +413,20 @@ class RemoteBook(LiveBook):
             sheet.freeze_panes.freeze_at(f"A:{column_letter(cols)}")
         else:
             sheet.freeze_panes.freeze_at(f"A1:{cell_ref(rows, cols)}")
+
+    def footer_problem(self, sheet_name: str, setup) -> str:
+        """A VBA client's renkeiPageSetup sets CenterFooter beside the left and right footers
+        staff have on the sheet, read from the saved master (staff's edits since the save are
+        not known): past Excel's limit it is 1004 halfway through the replay, where the file
+        face refuses the write (workbook.apply._page), so the click refuses it the same way."""
+        if not self.client.vba or self._saved_fills is None:
+            return ""
+        from ..core.pages import footer_problem
+        from ..package.page_kept import odd_footer
+        from .desktop import com_page_setup
+
+        return footer_problem(sheet_name, odd_footer(self._saved_fills.header_footer(sheet_name),
+                                                     str(com_page_setup(setup)["CenterFooter"])))
 
     def _page_setup(self, sheet, setup) -> None:
         """The plan's page and page breaks, through RenkeiServer.bas' own actions for a VBA
