@@ -2250,6 +2250,44 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     assert re.search(r"受付番号 [0-9a-f]{8}", refused.text), refused.text
 
 
+def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_left(server, tmp_path):
+    """A click whose folder's writer lock another process held (the command line exporting
+    its PDF, another worker's click) waited the lock's 30 s after its turn: Excel had given
+    up, staff read 「答えが届きませんでした」, and a lock freed late had the click write files
+    nobody was told of. It waits only as long as the click may wait in all (server.turns,
+    short here), then stops with the reason in Japanese, having written no input file."""
+    from lock_holder import HOLDER
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    outdir = server.master.parent / SPLIT_DIR
+    held, release = tmp_path / "held", tmp_path / "release"
+    def files() -> dict:
+        return {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} if outdir.is_dir() else {}
+
+    before = files()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(outdir), str(held), str(release)])
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        config = ServerConfig(server.workdir, KEY, clicks_at_once=1, turn_wait=1.0)
+        with TestClient(server_app.create_app(config)) as client:
+            started = time.monotonic()
+            answer = client.post("/buttons/split", content=client_body(_payload(server.master)),
+                                 headers={**server.headers, "Content-Type": "application/json"})
+            took = time.monotonic() - started
+    finally:
+        release.write_text("go")
+        holder.wait(timeout=30)
+    prompt, mode = _only_alert(answer)
+    assert took < 10, f"waited {took:.1f} s for the lock, past the click's wait"
+    assert mode == "critical" and "書き込み中" in prompt and "もう一度ボタンを押して" in prompt, prompt
+    assert files() == before, "wrote input files"
+
+
 def test_a_click_the_button_stops_shows_its_request_number(server):
     """A refusal inside a button (here 設定 without 圏域名) ends with a critical message:
     it carries the number the log line has, as the server's own refusals do."""

@@ -111,7 +111,7 @@ def create_app(config: ServerConfig):
             seen: dict = {}
             request.scope[OUTCOME_KEY] = {"button": caption, "user": user}   # its line if stopped while waiting
             try:
-                async with turns.turn():
+                async with turns.turn() as until:
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
@@ -119,7 +119,7 @@ def create_app(config: ServerConfig):
                         status, answer, outcome = await _to_its_end(
                             _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                             caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)))
+                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until)
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -533,12 +533,14 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
            caption: str = "", sent_master: str = "", chart_sheets: str = "",
            written: Optional[list] = None, seen: Optional[dict] = None,
-           state: BookState = BookState(), opened: Optional[str] = None) -> tuple[int, object, str]:
+           state: BookState = BookState(), opened: Optional[str] = None,
+           until: Optional[float] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
     ``written``: what the click wrote in its folder is appended to it (the log line counts
     it); ``seen["book"]``: the book the click names, for the log line; ``state``: what
-    RenkeiServer.bas said of the open book (renkei_xl.server.book_state)."""
+    RenkeiServer.bas said of the open book (renkei_xl.server.book_state); ``until``: the
+    moment (time.monotonic()) past which the click waits for no writer lock (server.turns)."""
     request_id = request_id or secrets.token_hex(4)
     written = written if written is not None else []
     seen = seen if seen is not None else {}
@@ -551,20 +553,20 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
     place, folder, payload = payload
-    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written)
+    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written, until)
     if status != 200 and written:      # stopped after it wrote: staff are told what is in the folder now
         answer = f"{answer}\n\n{_written_note(place, folder, written)}"
     return status, answer, outcome
 
 
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
-         written: list) -> tuple[int, object, str]:
-    from ..safety import confined, noting_replaced, remove_stale_temps_in
+         written: list, until: Optional[float] = None) -> tuple[int, object, str]:
+    from ..safety import confined, noting_replaced, remove_stale_temps_in, waiting_until
 
     remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
     try:
         # every write of this click lands in its folder, or nowhere
-        with confined(folder), noting_replaced(written):
+        with confined(folder), noting_replaced(written), waiting_until(until):
             answer = run_button(entry, payload, place)
     except ClientCannotReplay as exc:
         if place.clashes:
