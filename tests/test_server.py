@@ -2580,6 +2580,44 @@ def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monk
     assert "送信が 0.5 秒で終わりませんでした" in body.decode("utf-8") and "受付番号" in body.decode("utf-8")
 
 
+@pytest.mark.parametrize("rest", [b"0\r\nX-Trailer: 1\r\n", b"1", b""], ids=["trailer", "chunk-size", "nothing"])
+def test_the_rest_of_a_body_refused_as_slow_is_no_request_of_its_own(server, tmp_path, configured_log, monkeypatch,
+                                                                     rest):
+    """A chunked body refused as too slow (408) went on arriving after the answer (a trailer
+    dribbled, a chunk's size line cut): uvicorn drops the rest of a body, but the bytes it
+    held were counted as a next request's head, and the log had a second line,
+    「要求の途中で時間切れ」 (or 切断), for a request the client never began. One request,
+    one line; the connection is still closed when its time is up."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server import connections
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    class Quick(TimelyH11Protocol):
+        header_seconds = 1.0
+
+    monkeypatch.setattr(server_app, "BODY_SECONDS", 0.5)
+    monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())
+    records = configured_log(tmp_path / "error.log")
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Quick) as running:
+        for close in (False, True):
+            slow = running.connect()
+            slow.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode()
+                         + b"\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n")
+            head, _body = _one_response(slow)
+            assert head.startswith(b"HTTP/1.1 408"), head
+            slow.sendall(rest)
+            if close:           # the client goes: no request was under way either
+                time.sleep(0.3)
+                slow.close()
+            else:
+                assert _closed_by_server(slow, 5)
+        time.sleep(0.5)
+    lines, _traces = _split(records)
+    assert len(lines) == 2 and all("outcome=送信が遅い status=408" in line for line in lines), lines
+
+
 def _closed_by_server(sock: socket.socket, within: float) -> bool:
     """Whether the server closes ``sock`` within ``within`` seconds (what it still sends, such
     as the rest of an answer, is read and dropped)."""
