@@ -2250,6 +2250,41 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     assert re.search(r"受付番号 [0-9a-f]{8}", refused.text), refused.text
 
 
+def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_path, configured_log, monkeypatch):
+    """Clicks at once on one worker run in turn: the log said who was refused (混雑) but not
+    who waited, a queued click's duration looking like a slow one. Its line says waited=."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    running, go = threading.Event(), threading.Event()
+
+    def slow(_entry, _payload, _place):
+        if not running.is_set():
+            running.set()
+            assert go.wait(30)
+        return {"actions": []}
+
+    monkeypatch.setattr(server_app, "run_button", slow)
+    records = configured_log(tmp_path / "error.log")
+    body = client_body(_payload(server.master))
+    with TestClient(server_app.create_app(ServerConfig(server.workdir, KEY, turn_wait=20))) as client:
+        def click():
+            return client.post("/buttons/check", content=body, headers={**server.headers, "Content-Type": "application/json"})
+
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(click)
+            assert running.wait(30)
+            second = pool.submit(click)
+            time.sleep(1.0)
+            go.set()
+            assert first.result(60).status_code == 200 and second.result(60).status_code == 200
+    lines = [line for line in _split(records)[0] if "button=" in line]
+    waited = [int(m.group(1)) for line in lines if (m := re.search(r" waited=(\d+)ms", line))]
+    assert len(lines) == 2 and len(waited) == 1 and 900 <= waited[0] < 20_000, lines
+
+
 def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_left(server, tmp_path):
     """A click whose folder's writer lock another process held (the command line exporting
     its PDF, another worker's click) waited the lock's 30 s after its turn: Excel had given

@@ -111,7 +111,7 @@ def create_app(config: ServerConfig):
             seen: dict = {}
             request.scope[OUTCOME_KEY] = {"button": caption, "user": user}   # its line if stopped while waiting
             try:
-                async with turns.turn() as until:
+                async with turns.turn(seen) as until:
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
@@ -123,7 +123,7 @@ def create_app(config: ServerConfig):
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
-                                          "book": seen.get("book"), "written": len(written)}
+                                          "book": seen.get("book"), "written": len(written), "waited": seen.get("waited")}
             if status == 200:
                 return Response(limits.answer_json(_numbered_refusal(answer, request_id)), media_type="application/json")
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)

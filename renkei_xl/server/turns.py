@@ -45,16 +45,21 @@ class Turns:
         self._slots: Optional[asyncio.Semaphore] = None   # made in the server's own loop
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[float]:
+    async def turn(self, noted: Optional[dict] = None) -> AsyncIterator[float]:
         """The turn, once it comes within ``wait`` (else Busy); yields the moment
-        (time.monotonic()) until which the click may still wait for anything else."""
-        until = time.monotonic() + self.wait
+        (time.monotonic()) until which the click may still wait for anything else.
+        ``noted["waited"]``: the seconds the turn took to come (the log line's waited=: a
+        click's duration alone did not tell a slow click from one queued behind others)."""
+        asked = time.monotonic()
+        until = asked + self.wait
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.at_once)
         try:   # wait_for (3.10 has no asyncio.timeout): a permit won as time runs out is kept, not lost
             await asyncio.wait_for(self._slots.acquire(), self.wait)
         except asyncio.TimeoutError:
             raise Busy from None
+        if noted is not None:
+            noted["waited"] = time.monotonic() - asked
         try:
             yield until
         finally:
