@@ -3128,15 +3128,19 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(two_worker
 def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_start(tmp_path, licensed):  # noqa: F811
     """A click's line is written when it ends: a server killed while one ran (the system short
     of memory, a kill, the machine restarted) left no line for it, and staff had met a broken
-    connection with no 受付番号. The next start writes it, once."""
+    connection with no 受付番号. The next start writes it, once; and as much the line of a
+    click that was waiting for its turn behind it (it had none either), said not run."""
     answers: dict = {}
     with _held_server(tmp_path) as held:
         click = held.click("check", answers)
         held.wait_running("check")
+        waiting = held.click("recalc", answers)
+        time.sleep(0.5)                         # its body read, waiting for its turn
         held.proc.kill()
         held.proc.wait(timeout=20)
         click.join(60)
-    assert isinstance(answers["check"], httpx.HTTPError), answers
+        waiting.join(60)
+    assert isinstance(answers["check"], httpx.HTTPError) and isinstance(answers["recalc"], httpx.HTTPError), answers
     assert "outcome=中断" not in held.log.read_text(encoding="utf-8")
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     for _ in range(2):      # started again, then once more: the line is written once
@@ -3160,6 +3164,8 @@ def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_
     assert len(said) == 1, said
     assert " WARNING request=" in said[0] and "client=127.0.0.1 " in said[0] and f"button={c.CHECK} " in said[0], said
     assert "outcome=中断（サーバーが止まった） status=- started=" in said[0], said
+    not_run = [line for line in held.log.read_text(encoding="utf-8").splitlines() if f"button={c.RECALC} " in line]
+    assert len(not_run) == 1 and "outcome=実行せず（サーバーが止まった） status=- started=" in not_run[0], not_run
 
 
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])

@@ -111,15 +111,14 @@ def create_app(config: ServerConfig):
             seen: dict = {}
             request.scope[OUTCOME_KEY] = {"button": caption, "user": user}   # its line if stopped while waiting
             try:
-                async with turns.turn(seen) as until:
+                async with _in_turn(turns, seen, running, request, request_id, caption, user) as until:
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
-                    with _recorded(running, request, request_id, caption, user):
-                        status, answer, outcome = await _to_its_end(
-                            _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                            caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until)
+                    status, answer, outcome = await _to_its_end(
+                        _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
+                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until)
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -165,19 +164,39 @@ def _running(config: ServerConfig):
     return Running.open(folder)
 
 
-@contextlib.contextmanager
-def _recorded(running, request: Request, request_id: str, caption: str, user: str) -> Iterator[None]:
-    """While the click runs, its line as it would be if its process ended (server.running.CUT)."""
-    if running is None:
-        yield
-        return
-    from .running import CUT
+@contextlib.asynccontextmanager
+async def _in_turn(turns: Turns, seen: dict, running, request: Request, request_id: str, caption: str, user: str):
+    """The click's turn (server.turns: yields the moment it may wait until), and its line as
+    it would be if its process ended meanwhile (server.running): 実行せず while it waits for
+    its turn, 中断 once it runs. Only a running click was recorded: clicks waiting behind it
+    when the server was killed had no line at all, though each had reached the server and
+    its staff met a broken connection."""
+    from .running import CUT, NOT_RUN_CUT
 
-    running.started(request_id, server_log.line(
-        request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
-        outcome=CUT, status="-", started=server_log.stamp()))
+    with _recorded(running, request, request_id, caption, user, NOT_RUN_CUT) as record:
+        async with turns.turn(seen) as until:
+            record(CUT)
+            yield until
+
+
+@contextlib.contextmanager
+def _recorded(running, request: Request, request_id: str, caption: str, user: str,
+              outcome: str) -> Iterator[Callable[[str], None]]:
+    """While the click waits or runs, its line as it would be if its process ended, with
+    ``outcome`` (server.running); yields how to change that outcome."""
+    if running is None:
+        yield lambda _outcome: None
+        return
+    started = server_log.stamp()
+
+    def record(said: str) -> None:
+        running.started(request_id, server_log.line(
+            request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
+            outcome=said, status="-", started=started))
+
+    record(outcome)
     try:
-        yield
+        yield record
     finally:
         running.ended(request_id)
 
