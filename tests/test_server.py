@@ -506,7 +506,7 @@ LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl サーバーを(?:起動|停止)しました: .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
-                      rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)? \d+ms"
+                      rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)?(?: waited=\d+ms)? \d+ms"
                       # uvicorn's and asyncio's own records (server.log.Forwarded)
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
 
