@@ -220,15 +220,21 @@ _POLL_SECONDS = 0.05
 # Excel's timeout, so staff read 「答えが届きませんでした」 instead of the reason, and a lock
 # freed after 25 s had the click write files nobody was told of. None: no such time.
 WAIT_UNTIL: ContextVar[Optional[float]] = ContextVar("renkei_wait_until", default=None)
+# The seconds each writer lock inside a ``waiting_until`` block waited (the server's log line
+# says how long a click waited: for its turn, and for a lock held elsewhere).
+_LOCK_WAITS: ContextVar[Optional[list]] = ContextVar("renkei_lock_waits", default=None)
 
 
 @contextlib.contextmanager
-def waiting_until(deadline: Optional[float]) -> Iterator[None]:
-    """Every writer lock inside the block waits at most until ``deadline`` (time.monotonic())."""
-    token = WAIT_UNTIL.set(deadline)
+def waiting_until(deadline: Optional[float]) -> Iterator[list]:
+    """Every writer lock inside the block waits at most until ``deadline`` (time.monotonic());
+    yields the list of the seconds each one waited, taken or not."""
+    waits: list = []
+    token, noted = WAIT_UNTIL.set(deadline), _LOCK_WAITS.set(waits)
     try:
-        yield
+        yield waits
     finally:
+        _LOCK_WAITS.reset(noted)
         WAIT_UNTIL.reset(token)
 
 
@@ -561,6 +567,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     until = WAIT_UNTIL.get()
     if until is not None and until < deadline:
         deadline = until
+    waits = _LOCK_WAITS.get()
     while True:
         fd = _open_lock(path, lock_path)
         try:
@@ -570,11 +577,15 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
                 time.sleep(_POLL_SECONDS)
         except BaseException:
             os.close(fd)
+            if waits is not None:
+                waits.append(time.monotonic() - begun)
             raise
         if still_named(fd, lock_path):
             break
         unlock(fd)              # a writer that made nothing removed the file meanwhile: lock the new one
         os.close(fd)
+    if waits is not None:
+        waits.append(time.monotonic() - begun)
     try:
         yield
     finally:

@@ -2285,12 +2285,13 @@ def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_
     assert len(lines) == 2 and len(waited) == 1 and 900 <= waited[0] < 20_000, lines
 
 
-def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_left(server, tmp_path):
+def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_left(server, tmp_path, configured_log):
     """A click whose folder's writer lock another process held (the command line exporting
     its PDF, another worker's click) waited the lock's 30 s after its turn: Excel had given
     up, staff read 「答えが届きませんでした」, and a lock freed late had the click write files
     nobody was told of. It waits only as long as the click may wait in all (server.turns,
-    short here), then stops with the reason in Japanese, having written no input file."""
+    short here), then stops with the reason in Japanese, having written no input file; its
+    line says how long it waited."""
     from lock_holder import HOLDER
     from starlette.testclient import TestClient
 
@@ -2309,6 +2310,7 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
             assert holder.poll() is None
             time.sleep(0.01)
         config = ServerConfig(server.workdir, KEY, clicks_at_once=1, turn_wait=1.0)
+        records = configured_log(tmp_path / "error.log")
         with TestClient(server_app.create_app(config)) as client:
             started = time.monotonic()
             answer = client.post("/buttons/split", content=client_body(_payload(server.master)),
@@ -2321,6 +2323,9 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     assert took < 10, f"waited {took:.1f} s for the lock, past the click's wait"
     assert mode == "critical" and "書き込み中" in prompt and "もう一度ボタンを押して" in prompt, prompt
     assert files() == before, "wrote input files"
+    [said] = [line for line in _split(records)[0] if "button=" in line]
+    waited = re.search(r" outcome=中止 status=200 .*waited=(\d+)ms", said)
+    assert waited and 800 <= int(waited.group(1)) < 5000, said
 
 
 def test_a_click_the_button_stops_shows_its_request_number(server):

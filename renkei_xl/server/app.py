@@ -572,21 +572,26 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
     place, folder, payload = payload
-    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written, until)
+    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written, until, seen)
     if status != 200 and written:      # stopped after it wrote: staff are told what is in the folder now
         answer = f"{answer}\n\n{_written_note(place, folder, written)}"
     return status, answer, outcome
 
 
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
-         written: list, until: Optional[float] = None) -> tuple[int, object, str]:
+         written: list, until: Optional[float] = None, seen: Optional[dict] = None) -> tuple[int, object, str]:
+    """The button run in its folder; ``seen["waited"]`` grows by what its writer locks waited."""
     from ..safety import confined, noting_replaced, remove_stale_temps_in, waiting_until
 
     remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
+    seen = seen if seen is not None else {}
     try:
         # every write of this click lands in its folder, or nowhere
-        with confined(folder), noting_replaced(written), waiting_until(until):
-            answer = run_button(entry, payload, place)
+        with confined(folder), noting_replaced(written), waiting_until(until) as waits:
+            try:
+                answer = run_button(entry, payload, place)
+            finally:
+                seen["waited"] = seen.get("waited", 0.0) + sum(waits)
     except ClientCannotReplay as exc:
         if place.clashes:
             return 409, clash_text(place.clashes, "サーバーの答えを Excel に書き込めません。ブックは変更していません"), "名前の重複"

@@ -124,8 +124,9 @@ def request_line(*, request: str, client: str, status: int | str, outcome: str, 
     as it is with a status and outcome=応答できず when the client went away while the answer
     was on its way (server.app._in_pieces).
     ``repeats``: how many lines like this one (``Quiet``) were held back before it.
-    ``waited``: the seconds a click waited for its turn (server.turns), shown from WAITED_SHOWN
-    on: part of the duration, which alone did not tell IT a slow click from a queued one.
+    ``waited``: the seconds a click waited for its turn (server.turns) and for writer locks
+    held elsewhere (safety.waiting_until), shown from WAITED_SHOWN on: part of the duration,
+    which alone did not tell IT a slow click from a queued one.
     Every text value is cut to FIELD_CHARS: any of them may come from a client (a report's
     error number of 4,000 digits, an address a proxy forwards), not only the book and path."""
     fields = dict(request=request, client=client or "-", button=button, book=book, path=path, user=user,
