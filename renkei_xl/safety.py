@@ -213,6 +213,30 @@ def ensure_not_open(path: os.PathLike | str) -> None:
 WRITER_WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05
 
+# A writer that must be done by a time (a server click: Excel gives up on its answer after
+# its timeout, server.turns) waits for a lock no longer than that. The server's turns bound
+# only the wait for a worker: a click meeting a lock held elsewhere (the command line's
+# export writing its PDF, another worker's click) waited the lock's 30 s on top, past
+# Excel's timeout, so staff read 「答えが届きませんでした」 instead of the reason, and a lock
+# freed after 25 s had the click write files nobody was told of. None: no such time.
+WAIT_UNTIL: ContextVar[Optional[float]] = ContextVar("renkei_wait_until", default=None)
+# The seconds each writer lock inside a ``waiting_until`` block waited (the server's log line
+# says how long a click waited: for its turn, and for a lock held elsewhere).
+_LOCK_WAITS: ContextVar[Optional[list]] = ContextVar("renkei_lock_waits", default=None)
+
+
+@contextlib.contextmanager
+def waiting_until(deadline: Optional[float]) -> Iterator[list]:
+    """Every writer lock inside the block waits at most until ``deadline`` (time.monotonic());
+    yields the list of the seconds each one waited, taken or not."""
+    waits: list = []
+    token, noted = WAIT_UNTIL.set(deadline), _LOCK_WAITS.set(waits)
+    try:
+        yield waits
+    finally:
+        _LOCK_WAITS.reset(noted)
+        WAIT_UNTIL.reset(token)
+
 
 def try_lock(fd: int, path: Path) -> bool:
     """Whether the OS lock on ``fd`` (the writer lock of ``path``) was taken."""
@@ -538,22 +562,30 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     check_name_length(path)
     lock_path = writer_lock_file(path)
     check_confined(lock_path)
-    deadline = time.monotonic() + timeout
+    begun = time.monotonic()
+    deadline = begun + timeout
+    until = WAIT_UNTIL.get()
+    if until is not None and until < deadline:
+        deadline = until
+    waits = _LOCK_WAITS.get()
     while True:
         fd = _open_lock(path, lock_path)
         try:
             while not try_lock(fd, path):
                 if time.monotonic() >= deadline:
-                    raise UserError(f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
-                                    "その処理が終わってからもう一度実行してください。") from None
+                    raise UserError(_lock_busy(path, timeout, deadline - begun)) from None
                 time.sleep(_POLL_SECONDS)
         except BaseException:
             os.close(fd)
+            if waits is not None:
+                waits.append(time.monotonic() - begun)
             raise
         if still_named(fd, lock_path):
             break
         unlock(fd)              # a writer that made nothing removed the file meanwhile: lock the new one
         os.close(fd)
+    if waits is not None:
+        waits.append(time.monotonic() - begun)
     try:
         yield
     finally:
@@ -565,6 +597,16 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
         finally:
             unlock(fd)
             os.close(fd)
+
+
+def _lock_busy(path: Path, timeout: float, waited: float) -> str:
+    """Why a writer gave up on ``path``'s lock after ``waited`` seconds (its ``timeout``, or
+    less where it had to answer by a time: WAIT_UNTIL)."""
+    if waited >= timeout:
+        return (f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
+                "その処理が終わってからもう一度実行してください。")
+    return (f"「{path.name}」は別の renkei-xl の処理が書き込み中で、Excel がサーバーの答えを待てる時間のうちに"
+            f"終わりませんでした（{max(waited, 0):.0f} 秒待ちました）。その処理が終わってから、もう一度ボタンを押してください。")
 
 
 def _open_lock(path: Path, lock_path: Path) -> int:

@@ -506,7 +506,7 @@ LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
                       r"renkei-xl サーバーを(?:起動|停止)しました: .*"
                       rf"|request=[0-9a-f]{{8}} client=\S+(?: button=\S+)?(?: book={FIELD})?(?: path={FIELD})?(?: user={FIELD})?"
                       r" outcome=\S+ status=(?:\d{3}|-)(?: result=\S+)? written=\d+"
-                      rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)? \d+ms"
+                      rf"(?: answered=\w+ error=\S+ text={FIELD})?(?: repeats=\d+)?(?: waited=\d+ms)? \d+ms"
                       # uvicorn's and asyncio's own records (server.log.Forwarded)
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
 
@@ -2250,6 +2250,84 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     assert re.search(r"受付番号 [0-9a-f]{8}", refused.text), refused.text
 
 
+def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_path, configured_log, monkeypatch):
+    """Clicks at once on one worker run in turn: the log said who was refused (混雑) but not
+    who waited, a queued click's duration looking like a slow one. Its line says waited=."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    running, go = threading.Event(), threading.Event()
+
+    def slow(_entry, _payload, _place):
+        if not running.is_set():
+            running.set()
+            assert go.wait(30)
+        return {"actions": []}
+
+    monkeypatch.setattr(server_app, "run_button", slow)
+    records = configured_log(tmp_path / "error.log")
+    body = client_body(_payload(server.master))
+    with TestClient(server_app.create_app(ServerConfig(server.workdir, KEY, turn_wait=20))) as client:
+        def click():
+            return client.post("/buttons/check", content=body, headers={**server.headers, "Content-Type": "application/json"})
+
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(click)
+            assert running.wait(30)
+            second = pool.submit(click)
+            time.sleep(1.0)
+            go.set()
+            assert first.result(60).status_code == 200 and second.result(60).status_code == 200
+    lines = [line for line in _split(records)[0] if "button=" in line]
+    waited = [int(m.group(1)) for line in lines if (m := re.search(r" waited=(\d+)ms", line))]
+    assert len(lines) == 2 and len(waited) == 1 and 900 <= waited[0] < 20_000, lines
+
+
+def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_left(server, tmp_path, configured_log):
+    """A click whose folder's writer lock another process held (the command line exporting
+    its PDF, another worker's click) waited the lock's 30 s after its turn: Excel had given
+    up, staff read 「答えが届きませんでした」, and a lock freed late had the click write files
+    nobody was told of. It waits only as long as the click may wait in all (server.turns,
+    short here), then stops with the reason in Japanese, having written no input file; its
+    line says how long it waited."""
+    from lock_holder import HOLDER
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    outdir = server.master.parent / SPLIT_DIR
+    held, release = tmp_path / "held", tmp_path / "release"
+    def files() -> dict:
+        return {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} if outdir.is_dir() else {}
+
+    before = files()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(outdir), str(held), str(release)])
+    try:
+        while not held.exists():
+            assert holder.poll() is None
+            time.sleep(0.01)
+        config = ServerConfig(server.workdir, KEY, clicks_at_once=1, turn_wait=1.0)
+        records = configured_log(tmp_path / "error.log")
+        with TestClient(server_app.create_app(config)) as client:
+            started = time.monotonic()
+            answer = client.post("/buttons/split", content=client_body(_payload(server.master)),
+                                 headers={**server.headers, "Content-Type": "application/json"})
+            took = time.monotonic() - started
+    finally:
+        release.write_text("go")
+        holder.wait(timeout=30)
+    prompt, mode = _only_alert(answer)
+    assert took < 10, f"waited {took:.1f} s for the lock, past the click's wait"
+    assert mode == "critical" and "書き込み中" in prompt and "もう一度ボタンを押して" in prompt, prompt
+    assert files() == before, "wrote input files"
+    [said] = [line for line in _split(records)[0] if "button=" in line]
+    waited = re.search(r" outcome=中止 status=200 .*waited=(\d+)ms", said)
+    assert waited and 800 <= int(waited.group(1)) < 5000, said
+
+
 def test_a_click_the_button_stops_shows_its_request_number(server):
     """A refusal inside a button (here 設定 without 圏域名) ends with a critical message:
     it carries the number the log line has, as the server's own refusals do."""
@@ -2540,6 +2618,44 @@ def test_a_body_that_does_not_arrive_in_time_is_refused_in_japanese(server, monk
         slow.close()
     assert head.startswith(b"HTTP/1.1 408"), head
     assert "送信が 0.5 秒で終わりませんでした" in body.decode("utf-8") and "受付番号" in body.decode("utf-8")
+
+
+@pytest.mark.parametrize("rest", [b"0\r\nX-Trailer: 1\r\n", b"1", b""], ids=["trailer", "chunk-size", "nothing"])
+def test_the_rest_of_a_body_refused_as_slow_is_no_request_of_its_own(server, tmp_path, configured_log, monkeypatch,
+                                                                     rest):
+    """A chunked body refused as too slow (408) went on arriving after the answer (a trailer
+    dribbled, a chunk's size line cut): uvicorn drops the rest of a body, but the bytes it
+    held were counted as a next request's head, and the log had a second line,
+    「要求の途中で時間切れ」 (or 切断), for a request the client never began. One request,
+    one line; the connection is still closed when its time is up."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server import connections
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+
+    class Quick(TimelyH11Protocol):
+        header_seconds = 1.0
+
+    monkeypatch.setattr(server_app, "BODY_SECONDS", 0.5)
+    monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())
+    records = configured_log(tmp_path / "error.log")
+    with _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)), Quick) as running:
+        for close in (False, True):
+            slow = running.connect()
+            slow.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nAuthorization: " + KEY.encode()
+                         + b"\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n")
+            head, _body = _one_response(slow)
+            assert head.startswith(b"HTTP/1.1 408"), head
+            slow.sendall(rest)
+            if close:           # the client goes: no request was under way either
+                time.sleep(0.3)
+                slow.close()
+            else:
+                assert _closed_by_server(slow, 5)
+        time.sleep(0.5)
+    lines, _traces = _split(records)
+    assert len(lines) == 2 and all("outcome=送信が遅い status=408" in line for line in lines), lines
 
 
 def _closed_by_server(sock: socket.socket, within: float) -> bool:
@@ -3017,15 +3133,19 @@ def test_a_worker_that_dies_and_the_servers_stop_are_lines_of_the_log(two_worker
 def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_start(tmp_path, licensed):  # noqa: F811
     """A click's line is written when it ends: a server killed while one ran (the system short
     of memory, a kill, the machine restarted) left no line for it, and staff had met a broken
-    connection with no 受付番号. The next start writes it, once."""
+    connection with no 受付番号. The next start writes it, once; and as much the line of a
+    click that was waiting for its turn behind it (it had none either), said not run."""
     answers: dict = {}
     with _held_server(tmp_path) as held:
         click = held.click("check", answers)
         held.wait_running("check")
+        waiting = held.click("recalc", answers)
+        time.sleep(0.5)                         # its body read, waiting for its turn
         held.proc.kill()
         held.proc.wait(timeout=20)
         click.join(60)
-    assert isinstance(answers["check"], httpx.HTTPError), answers
+        waiting.join(60)
+    assert isinstance(answers["check"], httpx.HTTPError) and isinstance(answers["recalc"], httpx.HTTPError), answers
     assert "outcome=中断" not in held.log.read_text(encoding="utf-8")
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     for _ in range(2):      # started again, then once more: the line is written once
@@ -3049,6 +3169,8 @@ def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_
     assert len(said) == 1, said
     assert " WARNING request=" in said[0] and "client=127.0.0.1 " in said[0] and f"button={c.CHECK} " in said[0], said
     assert "outcome=中断（サーバーが止まった） status=- started=" in said[0], said
+    not_run = [line for line in held.log.read_text(encoding="utf-8").splitlines() if f"button={c.RECALC} " in line]
+    assert len(not_run) == 1 and "outcome=実行せず（サーバーが止まった） status=- started=" in not_run[0], not_run
 
 
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])

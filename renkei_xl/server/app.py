@@ -111,19 +111,18 @@ def create_app(config: ServerConfig):
             seen: dict = {}
             request.scope[OUTCOME_KEY] = {"button": caption, "user": user}   # its line if stopped while waiting
             try:
-                async with turns.turn():
+                async with _in_turn(turns, seen, running, request, request_id, caption, user) as until:
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
                         request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
                         return PlainTextResponse("", status_code=204)
-                    with _recorded(running, request, request_id, caption, user):
-                        status, answer, outcome = await _to_its_end(
-                            _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
-                            caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                            written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)))
+                    status, answer, outcome = await _to_its_end(
+                        _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
+                        caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
+                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until)
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
-                                          "book": seen.get("book"), "written": len(written)}
+                                          "book": seen.get("book"), "written": len(written), "waited": seen.get("waited")}
             if status == 200:
                 return Response(limits.answer_json(_numbered_refusal(answer, request_id)), media_type="application/json")
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
@@ -165,19 +164,39 @@ def _running(config: ServerConfig):
     return Running.open(folder)
 
 
-@contextlib.contextmanager
-def _recorded(running, request: Request, request_id: str, caption: str, user: str) -> Iterator[None]:
-    """While the click runs, its line as it would be if its process ended (server.running.CUT)."""
-    if running is None:
-        yield
-        return
-    from .running import CUT
+@contextlib.asynccontextmanager
+async def _in_turn(turns: Turns, seen: dict, running, request: Request, request_id: str, caption: str, user: str):
+    """The click's turn (server.turns: yields the moment it may wait until), and its line as
+    it would be if its process ended meanwhile (server.running): 実行せず while it waits for
+    its turn, 中断 once it runs. Only a running click was recorded: clicks waiting behind it
+    when the server was killed had no line at all, though each had reached the server and
+    its staff met a broken connection."""
+    from .running import CUT, NOT_RUN_CUT
 
-    running.started(request_id, server_log.line(
-        request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
-        outcome=CUT, status="-", started=server_log.stamp()))
+    with _recorded(running, request, request_id, caption, user, NOT_RUN_CUT) as record:
+        async with turns.turn(seen) as until:
+            record(CUT)
+            yield until
+
+
+@contextlib.contextmanager
+def _recorded(running, request: Request, request_id: str, caption: str, user: str,
+              outcome: str) -> Iterator[Callable[[str], None]]:
+    """While the click waits or runs, its line as it would be if its process ended, with
+    ``outcome`` (server.running); yields how to change that outcome."""
+    if running is None:
+        yield lambda _outcome: None
+        return
+    started = server_log.stamp()
+
+    def record(said: str) -> None:
+        running.started(request_id, server_log.line(
+            request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
+            outcome=said, status="-", started=started))
+
+    record(outcome)
     try:
-        yield
+        yield record
     finally:
         running.ended(request_id)
 
@@ -533,12 +552,14 @@ async def _too_large(send, limit: int, request_id: str) -> None:
 def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, request_id: str = "",
            caption: str = "", sent_master: str = "", chart_sheets: str = "",
            written: Optional[list] = None, seen: Optional[dict] = None,
-           state: BookState = BookState(), opened: Optional[str] = None) -> tuple[int, object, str]:
+           state: BookState = BookState(), opened: Optional[str] = None,
+           until: Optional[float] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
     ``written``: what the click wrote in its folder is appended to it (the log line counts
     it); ``seen["book"]``: the book the click names, for the log line; ``state``: what
-    RenkeiServer.bas said of the open book (renkei_xl.server.book_state)."""
+    RenkeiServer.bas said of the open book (renkei_xl.server.book_state); ``until``: the
+    moment (time.monotonic()) past which the click waits for no writer lock (server.turns)."""
     request_id = request_id or secrets.token_hex(4)
     written = written if written is not None else []
     seen = seen if seen is not None else {}
@@ -551,21 +572,26 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
         server_log.error(request_id, caption or entry)
         return 500, unexpected(request_id), "エラー"
     place, folder, payload = payload
-    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written)
+    status, answer, outcome = _ran(entry, payload, place, folder, request_id, caption or entry, written, until, seen)
     if status != 200 and written:      # stopped after it wrote: staff are told what is in the folder now
         answer = f"{answer}\n\n{_written_note(place, folder, written)}"
     return status, answer, outcome
 
 
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
-         written: list) -> tuple[int, object, str]:
-    from ..safety import confined, noting_replaced, remove_stale_temps_in
+         written: list, until: Optional[float] = None, seen: Optional[dict] = None) -> tuple[int, object, str]:
+    """The button run in its folder; ``seen["waited"]`` grows by what its writer locks waited."""
+    from ..safety import confined, noting_replaced, remove_stale_temps_in, waiting_until
 
     remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
+    seen = seen if seen is not None else {}
     try:
         # every write of this click lands in its folder, or nowhere
-        with confined(folder), noting_replaced(written):
-            answer = run_button(entry, payload, place)
+        with confined(folder), noting_replaced(written), waiting_until(until) as waits:
+            try:
+                answer = run_button(entry, payload, place)
+            finally:
+                seen["waited"] = seen.get("waited", 0.0) + sum(waits)
     except ClientCannotReplay as exc:
         if place.clashes:
             return 409, clash_text(place.clashes, "サーバーの答えを Excel に書き込めません。ブックは変更していません"), "名前の重複"

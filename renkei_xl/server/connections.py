@@ -270,8 +270,11 @@ class TimelyH11Protocol(H11Protocol):
     def _head_cut(self, outcome: str) -> None:
         """The line of a request whose head had begun and will not end (``outcome``: why),
         once; nothing when no byte of a head came (a kept-alive connection closed idle, a
-        port check): those are no request. Bounded per client as refusals are (``_QUIET``)."""
-        if self._head_timer is None or not self._served or not self.conn.trailing_data[0]:
+        port check): those are no request, nor the rest of a body answered before it ended
+        (a chunked body refused as slow: h11 holds its trailer or size line unparsed, and the
+        request has its line already). Bounded per client as refusals are (``_QUIET``)."""
+        if self._head_timer is None or not self._served or not self.conn.trailing_data[0] \
+                or self.conn.their_state is not h11.IDLE:
             return
         self._cancel_head_timer()       # said: the close that follows says nothing more
         from . import log as server_log

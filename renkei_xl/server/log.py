@@ -106,11 +106,15 @@ def line(**fields: object) -> str:
 FIELD_CHARS = 200
 
 
+# A turn that came within this many seconds was no wait (the event loop's own step).
+WAITED_SHOWN = 0.1
+
+
 def request_line(*, request: str, client: str, status: int | str, outcome: str, millis: float,
                  button: Optional[str] = None, book: Optional[str] = None, user: Optional[str] = None,
                  path: Optional[str] = None, result: Optional[str] = None, written: int = 0,
                  answered: Optional[str] = None, error: Optional[str] = None, text: Optional[str] = None,
-                 repeats: Optional[int] = None) -> str:
+                 repeats: Optional[int] = None, waited: Optional[float] = None) -> str:
     """``book``: the book the click named (its folder in the work folder once admitted).
     ``written``: how many files and folders the request wrote in the work folder, 0 when
     nothing (every refusal, every button that only answers Excel). ``answered``, ``error``,
@@ -120,11 +124,15 @@ def request_line(*, request: str, client: str, status: int | str, outcome: str, 
     as it is with a status and outcome=応答できず when the client went away while the answer
     was on its way (server.app._in_pieces).
     ``repeats``: how many lines like this one (``Quiet``) were held back before it.
+    ``waited``: the seconds a click waited for its turn (server.turns) and for writer locks
+    held elsewhere (safety.waiting_until), shown from WAITED_SHOWN on: part of the duration,
+    which alone did not tell IT a slow click from a queued one.
     Every text value is cut to FIELD_CHARS: any of them may come from a client (a report's
     error number of 4,000 digits, an address a proxy forwards), not only the book and path."""
     fields = dict(request=request, client=client or "-", button=button, book=book, path=path, user=user,
                   outcome=outcome, status=status, result=result, written=written,
-                  answered=answered, error=error, text=text, repeats=repeats)
+                  answered=answered, error=error, text=text, repeats=repeats,
+                  waited=f"{waited * 1000:.0f}ms" if waited is not None and waited >= WAITED_SHOWN else None)
     # The key out before the cut: a key across FIELD_CHARS left its beginning in the line.
     return line(**{key: _cut(_hidden(value)) if isinstance(value, str) else value for key, value in fields.items()}) \
         + f" {millis:.0f}ms"

@@ -4,10 +4,11 @@ click cut by the end of its process still gets its line in the log.
 A click's line is written when it ends. A worker killed while one ran (the system short of
 memory, a kill, the machine restarted, a service stopped at once) wrote none: staff met a
 broken connection with no 受付番号, and the log had nothing for a request that had reached
-the server and may have written half a file. Each worker now keeps the clicks it runs in
-``renkei-xl-running-<pid>-<random>.txt``, locked for its life; a worker that starts (the
-next start, or the one uvicorn starts in place of a dead one) writes a line for each click
-left in a file nobody holds (``CUT``), then removes the file.
+the server and may have written half a file. Each worker now keeps the clicks it runs, and
+those waiting for their turn, in ``renkei-xl-running-<pid>-<random>.txt``, locked for its
+life; a worker that starts (the next start, or the one uvicorn starts in place of a dead
+one) writes a line for each click left in a file nobody holds (``CUT``, or ``NOT_RUN_CUT``
+for one that never ran), then removes the file.
 
 Nothing here may stop a click: a file that cannot be written (a full disk, a folder gone,
 a share without locks) leaves the clicks unrecorded, as they were before.
@@ -22,6 +23,7 @@ from typing import Optional
 
 PREFIX = "renkei-xl-running-"
 CUT = "中断（サーバーが止まった）"      # outcome of a click whose process ended while it ran
+NOT_RUN_CUT = "実行せず（サーバーが止まった）"   # … while it waited for its turn: nothing of it ran
 # What is read of a gone worker's file: its clicks running at once fill a few lines, and a
 # file left huge or garbled (200 MB) was read whole at start, 380 MiB, each line a record in
 # an error log that keeps 1 MiB (errorlog.LOG_BYTES), the real records pushed out.

@@ -7,12 +7,18 @@ client that was gone. Run in turn, the first ones answer as fast as alone; a cli
 wait would leave it no time to run before the client gives up is refused at once in
 Japanese (503, with its number), which SPEC asks for instead of a timeout. More clicks at
 the same moment are served by more workers (``--workers``), one turn each.
+
+The wait is the click's in all, not its turn's only: a click that got its turn may still
+meet a writer lock held elsewhere (the command line exporting, another worker's click on
+the same folder), and waits for it only as long as its wait has left (``turn`` yields that
+moment; server.app hands it to safety.waiting_until).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import AsyncIterator, Optional
 
 # xlwings' VBA client gives up after 30 s (the TIMEOUT row of xlwings.conf); every button
@@ -39,14 +45,22 @@ class Turns:
         self._slots: Optional[asyncio.Semaphore] = None   # made in the server's own loop
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, noted: Optional[dict] = None) -> AsyncIterator[float]:
+        """The turn, once it comes within ``wait`` (else Busy); yields the moment
+        (time.monotonic()) until which the click may still wait for anything else.
+        ``noted["waited"]``: the seconds the turn took to come (the log line's waited=: a
+        click's duration alone did not tell a slow click from one queued behind others)."""
+        asked = time.monotonic()
+        until = asked + self.wait
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.at_once)
         try:   # wait_for (3.10 has no asyncio.timeout): a permit won as time runs out is kept, not lost
             await asyncio.wait_for(self._slots.acquire(), self.wait)
         except asyncio.TimeoutError:
             raise Busy from None
+        if noted is not None:
+            noted["waited"] = time.monotonic() - asked
         try:
-            yield
+            yield until
         finally:
             self._slots.release()
