@@ -870,3 +870,44 @@ _INDICATOR_ID = attrgetter("indicator_id")
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:
     """Every sheet the contract reads: 設定, 指標 and whatever could be a municipality."""
     return [s for s in sheetnames if not c.is_tool_owned(s)]
+
+
+def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[tuple[int, int, int, int]]]
+                  ) -> list[Finding]:
+    """Each input cell (実績値, 分母, 実施状況) of a municipality sheet's row inside a merged
+    area of more than one cell (findings.MASTER_MERGED_INPUT), on every face: the sheet shows
+    only the area's first cell, so the value under its hidden part (read all the same: the
+    file keeps it, Range.Value sends it) would be evaluated unseen, and the first cell's value
+    shows on rows it is not theirs. ``merged_of(sheet)``: the sheet's merged areas, (first
+    row, first col, last row, last col). The finding is an error with the row's 指標ID, so
+    the row is not evaluated (－) from a value staff cannot see; writes there are refused
+    by the plan (plan_types.WritePlan.refuse_merged)."""
+    by_sheet: dict[str, list[Entry]] = {}
+    for e in entries:
+        if e.sheet and e.row is not None:
+            by_sheet.setdefault(e.sheet, []).append(e)
+    out = []
+    for sheet, held in by_sheet.items():
+        areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
+        if not areas:
+            continue
+        for e in held:
+            for field in c.INPUT_FIELDS:
+                ref = e.cell(field)
+                if not ref:
+                    continue
+                row, col = parse_ref(ref)
+                area = next((a for a in areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+                if area is None:
+                    continue
+                top = cell_ref(area[0], area[1])
+                value = getattr(e, field)          # INPUT_FIELDS are Entry's own names
+                shown = f"「{value}」" if value else "（空欄）"
+                if (row, col) == area[:2]:
+                    seen = (f"このセルの値{shown}が結合したセル全体に表示され、ほかの行・列の値のように見えます")
+                else:
+                    seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{shown}は見えません"
+                            "（見えない値では評価しません）")
+                out.append(F.MASTER_MERGED_INPUT.at(sheet, ref, e.indicator_id, label=c.ENTRY_HEADERS[field],
+                                                    area=f"{top}:{cell_ref(area[2], area[3])}", seen=seen))
+    return out

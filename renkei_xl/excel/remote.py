@@ -234,7 +234,8 @@ class RemoteBook(LiveBook):
         """Read once: the payload does not change during a click, and the places of the saved
         master's cells are found from this read (``_saved_cell``)."""
         if self._sent is None:
-            self._sent = super().read()
+            self._sent = self._contract()            # set first: merged_areas follows moved rows by it
+            self._with_merged(self._sent)
         return self._sent
 
     def _saved_cell(self, sheet_name: str, row: int, col: int) -> Optional[tuple[int, int]]:

@@ -13,7 +13,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from ..core import contract as c
 from ..core.calc_on_load import UNCALCULATED_NAME, read_record, saved_uncalculated, stale_results
-from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
+from ..core.contract_read import Book, MasterData, merged_inputs, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UserError
 from ..core.findings import MISSING_HEADER
@@ -232,6 +232,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
         data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings), changed,
                                            refs and refs.cell, refs and refs.sheet, manual))
     grids.with_formulas.clear()
+    data.findings.extend(merged_inputs(data.entries, partial(_sheet_merges, pkg, workbook)))
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
                         charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
@@ -248,6 +249,17 @@ def _sheet_tables(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
     from ..package.tables import sheet_tables
 
     return sheet_tables(pkg, workbook, sheet)
+
+
+def _sheet_merges(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tuple[int, int, int, int]]:
+    """package.cells.merged_areas of a sheet as saved (none where its part is missing)."""
+    from ..package.cells import merged_areas
+
+    entry = workbook.sheet(sheet)
+    if entry is None or not entry.part or entry.part not in pkg:
+        return []
+    raw = pkg.read(entry.part)
+    return merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
 
 
 def _sheet_formulas(pkg: Package, workbook: WorkbookXml, sheet: str) -> frozenset:
