@@ -155,3 +155,82 @@ def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_an
     assert [a["func"] for a in actions] == ["alert"], actions
     prompt = applied.alerts[0]["prompt"]
     assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+
+
+# ------------------------------------------------------------------ What-If data tables
+# A data table (「データ」→「What-If 分析」→「データ テーブル」) staff built over a municipality
+# sheet's input cells: its results are one formula ({=TABLE(…)}, <f t="dataTable" ref=…> on
+# the first cell), into which Excel takes no value (1004 「データ テーブルの一部を変更すること
+# はできません」). collect's value went into it halfway through a click; in the file the table
+# was dropped with its first cell. Refused before any write on both faces, as array formulas are.
+
+def data_table_over(path: Path, sheet: str, first: str, area: str, input_cell: str = "H1") -> Path:
+    """``path`` with ``area`` of ``sheet`` made a What-If data table's results (a one-variable
+    table: the formula on ``first``, its values kept as cached results), as Excel saves one."""
+    import re
+    import zipfile
+
+    from conftest import write_members
+    from test_error_cells import _parts
+
+    part = _parts(path)[sheet]
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    cell = re.search(rf'<c r="{first}"[^>]*?(?:/>|>.*?</c>)', xml)
+    value = re.search(r"<v>([^<]*)</v>", cell.group(0))
+    number = value.group(1) if value and 't="s"' not in cell.group(0) else "0"
+    table = (f'<c r="{first}"><f t="dataTable" ref="{area}" dt2D="0" dtr="0" r1="{input_cell}"/>'
+             f'<v>{number}</v></c>')
+    members[part] = (xml[:cell.start()] + table + xml[cell.end():]).encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+def test_the_model_refuses_a_value_into_a_data_table_as_excel_does(sample, tmp_path):
+    """tests/remote_payload: a value into a data table's results is Excel's 1004, whole or part."""
+    from remote_payload import ExcelError
+
+    master = data_table_over(_copy(sample, tmp_path / "master.xlsm"), "小樽市", "E4", "E4:E5")
+    payload = served(master)
+    position = [s["name"] for s in payload["sheets"]].index("小樽市")
+    for start, count in ((5, 1), (4, 2), (3, 3)):
+        action = {"func": "setValues", "args": [None], "values": [[1]] * count, "sheet_position": position,
+                  "start_row": start - 1, "start_column": 4, "row_count": count, "column_count": 1}
+        with pytest.raises(ExcelError, match="Cannot change part of a data table"):
+            apply_actions(payload, [action])
+
+
+def test_collect_into_a_data_table_is_refused_before_anything_is_written(sample, tmp_path):
+    from renkei_xl.cycle.collect import collect
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    data_table_over(master, "小樽市", "E4", "E4:E5")
+    before = master.read_bytes()
+    with pytest.raises(UserError) as caught:
+        collect(master, [folder])
+    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in str(
+        caught.value)
+    assert master.read_bytes() == before
+
+
+def test_a_click_of_collect_into_a_data_table_is_refused_before_any_write(sample, tmp_path, monkeypatch):
+    from renkei_xl.excel import buttons
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(master.parent)
+    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, inbox / f.name)
+    data_table_over(master, "小樽市", "E4", "E4:E5")
+    payload = served(master)
+    book = remote_book(payload)
+    buttons.collect(book)
+    actions = book.json()["actions"]
+    applied = apply_actions(payload, actions)          # raises ExcelError where Excel would
+    assert [a["func"] for a in actions] == ["alert"], actions
+    prompt = applied.alerts[0]["prompt"]
+    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in prompt, prompt

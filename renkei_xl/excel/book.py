@@ -415,6 +415,12 @@ class LiveBook(ABC):
         part of one (1004), so a row's values are written around them (excel.apply)."""
         return []
 
+    def data_table_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """The result ranges of a staff sheet's What-If data tables, as far as the engine can
+        tell (none where it cannot): Excel refuses a value into one (1004), so the plan is
+        refused before any write (WritePlan.refuse_data_tables)."""
+        return []
+
     def in_array(self, sheet_name: str, row: int, col: int) -> bool:
         """Whether the cell belongs to an array formula staff entered ({=...}), where the
         engine can tell: Excel refuses a value there (1004, part of an array)."""
