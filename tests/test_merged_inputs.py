@@ -66,6 +66,10 @@ CASES = [
     ("札幌市", "G5:G6", "G6", "04-1", "実施状況のセルが結合されています（G5:G6）"),
     # 単位 and 実績値 of one row: the value hidden under the unit
     ("札幌市", "D5:E5", "E5", "04-1", "実績値のセルが結合されています（D5:E5）。画面には左上のセルD5の値だけが表示され"),
+    # 指標's cells that decide a symbol: 04-1's 目標値 and 集計方法 hidden under 03-1's
+    (c.INDICATORS, "H7:H8", "H8", "04-1", "目標値のセルが結合されています（H7:H8）。画面には左上のセルH7の値だけが表示され、"
+                                          "このセルに残っている値「20件（毎年度）」は見えません"),
+    (c.INDICATORS, "I7:I8", "I8", "04-1", "集計方法のセルが結合されています（I7:I8）。画面には左上のセルI7の値だけが表示され"),
 ]
 FACE_CASES = [(*case, face) for case in CASES for face in FACES]
 
@@ -78,6 +82,16 @@ def test_an_input_cell_under_a_merged_area_is_named_on_both_faces(sample, tmp_pa
     out = FACES[face](path)
     line = next((line for line in out.split("\n") if f"{sheet}!{ref}" in line and "結合" in line), "")
     assert said in line, out
+
+
+@pytest.mark.parametrize("face", ["file", "button"])
+def test_a_project_merged_over_its_rows_on_the_indicator_sheet_is_left_as_staff_made_it(sample, tmp_path, face):
+    """役割, 事業No, 連携事業名 and 事業概要 merged over a project's rows, as the official list
+    prints them, decide no symbol: nothing is said of them."""
+    path = _copy(sample, tmp_path / "master.xlsm")
+    for area in ("B8:B9", "C8:C9", "D8:D9", "E8:E9"):
+        merged_over(path, c.INDICATORS, area)
+    assert "結合されています" not in FACES[face](path)
 
 
 def test_the_finding_carries_the_rows_indicator_and_makes_the_row_not_evaluated(sample, tmp_path):

@@ -298,7 +298,7 @@ class LiveBook(ABC):
                 return self.merged_areas(sheet_name)
             except UserError:
                 return []
-        data.findings.extend(merged_inputs(data.entries, merged_of))
+        data.findings.extend(merged_inputs(data.entries, merged_of, data.indicators))
         return data
 
     def fill_source(self) -> Optional[Callable[[str, str], Optional[str]]]:

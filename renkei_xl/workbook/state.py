@@ -232,7 +232,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
         data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings), changed,
                                            refs and refs.cell, refs and refs.sheet, manual))
     grids.with_formulas.clear()
-    data.findings.extend(merged_inputs(data.entries, partial(_sheet_merges, pkg, workbook)))
+    data.findings.extend(merged_inputs(data.entries, partial(_sheet_merges, pkg, workbook), data.indicators))
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
                         charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
