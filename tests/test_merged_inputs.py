@@ -248,3 +248,35 @@ def test_a_click_of_collect_into_a_data_table_is_refused_before_any_write(sample
     assert [a["func"] for a in actions] == ["alert"], actions
     prompt = applied.alerts[0]["prompt"]
     assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+
+
+def test_rollover_of_a_master_with_a_merged_input_is_refused_and_makes_no_master(sample, tmp_path):
+    """次年度のマスターを作成 (the button runs the same, on the saved file) clears each 実績値
+    and writes 前年度実績 into next year's master: a merged area's hidden part among them
+    is refused, naming it, and no new master is made."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master = merged_over(_copy(sample, tmp_path / "さっぽろ_2023.xlsm"), "小樽市", "E4:E5")
+    with pytest.raises(UserError, match="小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため"):
+        rollover_file(master)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["さっぽろ_2023.xlsm"]
+
+
+@pytest.mark.parametrize("face", ["file", "button"])
+def test_recalc_names_the_hidden_value_in_the_findings_sheet_with_its_indicator(sample, tmp_path, face):
+    """評価を再計算 lists the finding on 検証結果 with 08-1 beside it, on both faces."""
+    master = merged_over(_copy(sample, tmp_path / "master.xlsm"), "小樽市", "E4:E5")
+    if face == "file":
+        from renkei_xl.workbook.session import recalc_file
+
+        recalc_file(master)
+        rows = [list(r) for r in openpyxl.load_workbook(master)[c.FINDINGS].iter_rows(values_only=True)]
+    else:
+        from renkei_xl.excel import buttons
+
+        payload = served(master)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        rows = apply_actions(payload, book.json()["actions"]).rows(c.FINDINGS)
+    hits = [r for r in rows if "E5" in map(str, r) and "08-1" in r and any("「3」は見えません" in str(v) for v in r)]
+    assert hits, rows
