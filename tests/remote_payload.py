@@ -30,7 +30,9 @@ lifted it; lifting a sheet with a password, or adding a sheet to a protected str
 answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
 a merge or a value write that covers part of a merged area (the merges of the saved file
 included; one value into a merged area's top-left cell is the merged cell's value, as in
-Excel); a merge over more than one filled
+Excel); a value into, or a clear or merge over part of, an array formula or a What-If data
+table's results (the saved file's: ``file_array_formulas``, ``file_data_tables``); a merge
+over more than one filled
 cell (Excel stops for its "only the upper-left value is kept" dialog); a sheet name over 31
 characters or with ``[]:*?/\\``; text over 32,767 characters; a row height over 409 pt; a
 footer (the saved file's sections with renkeiPageSetup's CenterFooter) over 255 characters.
@@ -772,6 +774,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
     payload[EXCEL_KEY] = {"protection": file_protection(path, wb), "subs": subs, "unsendable": unsendable,
                           "merges": file_merged_areas(wb),
                           "arrays": file_array_formulas(path),
+                          "data_tables": file_data_tables(path),
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
@@ -932,6 +935,7 @@ class Applied:
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
     vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
     arrays: dict[str, list[Rect]] = field(default_factory=dict)   # array formulas' ranges, per sheet
+    data_tables: dict[str, list[Rect]] = field(default_factory=dict)   # What-If data tables' results, per sheet
     # Where the number format is Text ("@"), per sheet, as file_text_formats gives it (cells
     # as {(r, c): is_text}, rows as a set, columns as (first, last)): there Excel keeps a
     # leading apostrophe as part of the value (``_excel_value``).
@@ -1147,6 +1151,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
     out = Applied(grids, order, protection=copy.deepcopy(excel["protection"]), subs=frozenset(excel["subs"]),
                   merges={sheet: {tuple(m) for m in rects} for sheet, rects in excel.get("merges", {}).items()},
                   arrays={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("arrays", {}).items()},
+                  data_tables={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("data_tables", {}).items()},
                   text_formats=_text_formats_of(excel.get("text_formats", {})),
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
@@ -1311,6 +1316,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
             # a value over the whole array too: whether Excel takes it is not known here (stricter)
             if _overlaps(area, rect) and (func in ("setValues", SET_TEXT, SET_NUMBERS) or not _contains(rect, area)):
                 raise ExcelError(1004, f"You can't change part of an array ({_address(area)} and {_address(rect)}).", a)
+        for area in out.data_tables.get(sheet, ()):
+            # Excel clears a data table's results only all at once, and takes no value there
+            if _overlaps(area, rect) and (func in ("setValues", SET_TEXT, SET_NUMBERS) or not _contains(rect, area)):
+                raise ExcelError(1004, f"Cannot change part of a data table ({_address(area)} and {_address(rect)}).", a)
     if func == "rangeMerge" and rect is not None:
         for m in merges:
             if _overlaps(m, rect) and not _contains(rect, m):
@@ -1413,6 +1422,7 @@ def _replay(out: Applied, a: dict) -> None:
     if func in ("sheetClear", "sheetClearContents"):
         out.grids[sheet] = {}
         out.arrays.pop(sheet, None)
+        out.data_tables.pop(sheet, None)
         if func == "sheetClear":       # Excel's Clear All: contents, formats, hyperlinks
             out.text_formats.pop(sheet, None)
             looks.clear()
@@ -2130,7 +2140,7 @@ def file_merged_areas(wb) -> dict[str, list[list[int]]]:
 
 # An array formula's <f t="array" ref="...">, in any quoting or prefix: a sheet without this
 # text has none, whatever openpyxl would make of it.
-_ARRAY_FORMULA = re.compile(rb"""\bt\s*=\s*["']array["']""")
+_ARRAY_FORMULA = re.compile(rb"""\bt\s*=\s*["'](?:array|dataTable)["']""")   # a data table's too
 
 
 def file_array_formulas(path: Path) -> dict[str, list[list[int]]]:
@@ -2155,6 +2165,26 @@ def file_array_formulas(path: Path) -> dict[str, list[list[int]]]:
     return out
 
 
+def file_data_tables(path: Path) -> dict[str, list[list[int]]]:
+    """Sheet -> the result ranges of its What-If data tables (「データ テーブル」, <f
+    t="dataTable" ref=...> on the results' first cell, shown as {=TABLE(…)}) in a saved file:
+    Excel refuses a value into any of their cells, or a clear or merge over part of them
+    (1004, "Cannot change part of a data table"). Loaded with the formulas only where a
+    sheet's part holds the word (``_may_hold_array_formulas``)."""
+    from openpyxl.worksheet.formula import DataTableFormula
+
+    if not _may_hold_array_formulas(path):
+        return {}
+    out: dict[str, list[list[int]]] = {}
+    for ws in saved_book(path).worksheets:
+        for cell in ws._cells.values():
+            if isinstance(cell.value, DataTableFormula) and cell.value.ref:
+                first, _, last = str(cell.value.ref).replace("$", "").partition(":")
+                (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
+                out.setdefault(ws.title, []).append([r1, c1, r2, c2])
+    return out
+
+
 def _may_hold_array_formulas(path: Path) -> bool:
     """False only when no sheet part of the workbook holds an array formula's text; a package
     laid out otherwise than xl/workbook.xml and its sheets is left to openpyxl."""
@@ -2172,7 +2202,7 @@ def _may_hold_array_formulas(path: Path) -> bool:
 def _holds_array_formula(xml: bytes) -> bool:
     """_ARRAY_FORMULA found in the part (its word looked for first: a search of every sheet
     for the pattern was a tenth of building a payload)."""
-    return b"array" in xml and _ARRAY_FORMULA.search(xml) is not None
+    return (b"array" in xml or b"dataTable" in xml) and _ARRAY_FORMULA.search(xml) is not None
 
 
 TEXT_FORMAT = "@"    # 文字列: builtin numFmtId 49, or a custom format exactly "@" (openpyxl reads both so)

@@ -274,6 +274,31 @@ def array_cells_message(places: list[str], again: str) -> str:
     return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
             f"配列数式の範囲を選んで Delete キーで数式を消してから、もう一度{again}ください")
 
+def merged_cells_message(places: list[str], again: str) -> str:
+    """Why a write into the hidden part of a merged area (any cell of it but the first) stops,
+    on both faces: Excel refuses it from a button (1004, 「結合したセルの一部を変更することは
+    できません」) halfway through a click, and in the file it would put a value no one sees
+    under the area (findings.MASTER_MERGED_INPUT). ``places``: 「小樽市!E5（E4:E5）」;
+    ``again``: how to run it again. Unmerging is staff's (which row's value the area means)."""
+    limit = 10
+    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    return (f"{shown} は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。"
+            "「ホーム」→「セルを結合して中央揃え」の▼→「セル結合の解除」で結合を解除し、行ごとの値を確かめてから、"
+            f"もう一度{again}ください")
+
+
+def data_table_message(places: list[str], again: str) -> str:
+    """Why a write into a What-If data table's results (「データ テーブル」, {=TABLE(…)}) stops,
+    on both faces: Excel refuses it from a button (1004, 「データ テーブルの一部を変更することは
+    できません」), and in the file the table would be dropped with its first cell or overwrite
+    the value at Excel's next calculation. The table is staff's to take away; ``again``: how
+    to run it again."""
+    limit = 10
+    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    return (f"{shown} はデータ テーブル（{{=TABLE(…)}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
+            f"データ テーブルの計算結果のセルをすべて選んで Delete キーで消すか、表を別の場所に移してから、もう一度{again}ください")
+
+
 def locked_structure_message(names: list[str], again: str) -> str:
     """Why a write that must add a tool's sheet (one staff deleted, or 次の一歩, 経年, 取込履歴
     written for the first time) stops where the book's structure is protected (「ブックの保護」,

@@ -870,3 +870,54 @@ _INDICATOR_ID = attrgetter("indicator_id")
 def needed_sheets(sheetnames: Sequence[str]) -> list[str]:
     """Every sheet the contract reads: 設定, 指標 and whatever could be a municipality."""
     return [s for s in sheetnames if not c.is_tool_owned(s)]
+
+
+# 指標's cells that decide a row's symbol: a merged area over them is named as a municipality
+# sheet's inputs are (役割, 事業No, 連携事業名 and 事業概要 merged over a project's rows, as the
+# official list prints them, decide nothing and are left as staff made them).
+JUDGED_INDICATOR_FIELDS = ("baseline", "target", "method", "rule", "actual_manual", "status_manual")
+
+
+def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[tuple[int, int, int, int]]],
+                  indicators: Sequence[Indicator] = ()) -> list[Finding]:
+    """Each input cell (実績値, 分母, 実施状況) of a municipality sheet's row, and each of 指標's
+    cells that decide a symbol (JUDGED_INDICATOR_FIELDS), inside a merged area of more than
+    one cell (findings.MASTER_MERGED_INPUT), on every face: the sheet shows only the area's
+    first cell, so the value under its hidden part (read all the same: the file keeps it,
+    Range.Value sends it) would be evaluated unseen, and the first cell's value shows on rows
+    it is not theirs. ``merged_of(sheet)``: the sheet's merged areas, (first row, first col,
+    last row, last col). The finding is an error with the row's 指標ID, so the row is not
+    evaluated (－) from a value staff cannot see; writes there are refused by the plan
+    (plan_types.WritePlan.refuse_merged)."""
+    rows: dict[str, list[tuple[object, str, Sequence[str], Mapping[str, str]]]] = {}
+    for e in entries:
+        if e.sheet and e.row is not None:
+            rows.setdefault(e.sheet, []).append((e, e.indicator_id, c.INPUT_FIELDS, c.ENTRY_HEADERS))
+    for ind in indicators:
+        if ind.row is not None:
+            rows.setdefault(ind.sheet, []).append((ind, ind.id, JUDGED_INDICATOR_FIELDS, c.INDICATOR_HEADERS))
+    out = []
+    for sheet, held in rows.items():
+        areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
+        if not areas:
+            continue
+        for item, ind_id, fields, labels in held:
+            for field in fields:
+                ref = item.cell(field)
+                if not ref:
+                    continue
+                row, col = parse_ref(ref)
+                area = next((a for a in areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+                if area is None:
+                    continue
+                top = cell_ref(area[0], area[1])
+                value = getattr(item, field)          # the fields are the row type's own names
+                shown = f"「{value}」" if value else "（空欄）"
+                if (row, col) == area[:2]:
+                    seen = f"このセルの値{shown}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
+                else:
+                    seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{shown}は見えません"
+                            "（見えない値では評価しません）")
+                out.append(F.MASTER_MERGED_INPUT.at(sheet, ref, ind_id, label=labels[field],
+                                                    area=f"{top}:{cell_ref(area[2], area[3])}", seen=seen))
+    return out

@@ -176,6 +176,16 @@ MERGED_INPUT = _type(
     "読まれます",
     "セルの結合を解除し、行ごと・列ごとに値を入力し直して保存してください")
 
+# The same on the master's own municipality sheets (contract_read.merged_inputs): a merged
+# area over input cells shows only its first cell's value, while the tool reads (and would
+# evaluate) the value kept under its hidden part, which no one sees, and a write there is
+# refused by Excel (1004) halfway through a click. The row is not evaluated (－) until unmerged.
+MASTER_MERGED_INPUT = _type(
+    "master-merged-input", ERROR,
+    "{label}のセルが結合されています（{area}）。{seen}",
+    "セルの結合を解除し（「ホーム」→「セルを結合して中央揃え」の▼→「セル結合の解除」）、行ごと・列ごとの値を確かめて"
+    "入力し直してください")
+
 # A value that cannot be read (values.ValueParseError): ``reason`` is the parser's sentence.
 PARSE_HINTS = {
     APPROXIMATE: "確定した数値だけを入力してください（例: 10件）。見込みしかない場合は「（未集計）」と入力し、"

@@ -260,6 +260,50 @@ class WritePlan:
             raise UserError(locked_structure_message(added, again))
 
 
+    def refuse_merged(self, merged_of: Callable[[str], Sequence[tuple[int, int, int, int]]], again: str) -> None:
+        """The rule for merged cells on the sheets the plan writes values into (staff's: a
+        municipality sheet's inputs, 前年度実績, メニュー's status): a value for a cell in
+        a merged area's hidden part (any cell of it but the first, which Excel refuses with
+        1004 halfway through a click, and which in the file no one would see) is refused
+        before anything is written, on every face (contract.merged_cells_message).
+        ``merged_of(sheet)``: the sheet's merged areas as the face knows them."""
+        by_sheet: dict[str, list[CellEdit]] = {}
+        for e in self.cells:
+            by_sheet.setdefault(e.sheet, []).append(e)
+        hits = []
+        for sheet, edits in by_sheet.items():
+            areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
+            for e in edits if areas else ():
+                area = next((a for a in areas if a[0] <= e.row <= a[2] and a[1] <= e.col <= a[3]), None)
+                if area is not None and (e.row, e.col) != area[:2]:
+                    hits.append(f"{sheet}!{cell_ref(e.row, e.col)}"
+                                f"（{cell_ref(area[0], area[1])}:{cell_ref(area[2], area[3])}）")
+        if hits:
+            from .contract import merged_cells_message
+
+            raise UserError(merged_cells_message(hits, again))
+
+    def refuse_data_tables(self, tables_of: Callable[[str], Sequence[tuple[int, int, int, int]]], again: str
+                           ) -> None:
+        """The rule for What-If data tables (「データ テーブル」) on the sheets the plan writes
+        values into: staff may build one anywhere on their own sheets, a municipality sheet's
+        input columns or 前年度実績 included, and Excel refuses any value into its results
+        (1004) halfway through a click, while the file face would drop the table with its
+        first cell. A value for a cell of one is refused before anything is written, on every
+        face (contract.data_table_message). ``tables_of(sheet)``: the result ranges there."""
+        by_sheet: dict[str, list[CellEdit]] = {}
+        for e in self.cells:
+            by_sheet.setdefault(e.sheet, []).append(e)
+        hits = []
+        for sheet, edits in by_sheet.items():
+            areas = tables_of(sheet)
+            hits += [f"{sheet}!{cell_ref(e.row, e.col)}" for e in edits if areas
+                     and any(a[0] <= e.row <= a[2] and a[1] <= e.col <= a[3] for a in areas)]
+        if hits:
+            from .contract import data_table_message
+
+            raise UserError(data_table_message(hits, again))
+
     def refuse_shared(self, shared: bool, result: str, again: str) -> None:
         """The rule for a legacy shared workbook: a plan that rebuilds a sheet (merges,
         conditional formats, hyperlinks, protection lifted and set again) is refused before

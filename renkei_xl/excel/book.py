@@ -36,9 +36,10 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional
 
 from ..core.alerts import BUTTON_CHARS, cut
-from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, needed_sheets,
-                                  read_contract, to_whole_second)
+from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_inputs,
+                                  needed_sheets, read_contract, to_whole_second)
 from ..core.refs import named_cell
+from ..core.errors import UserError
 from ..workbook.sheet_rows import as_read
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
@@ -281,8 +282,24 @@ class LiveBook(ABC):
         return self._names
 
     def read(self) -> MasterData:
+        return self._with_merged(self._contract())
+
+    def _contract(self) -> MasterData:
         sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
         return read_contract(sheets, self.names)
+
+    def _with_merged(self, data: MasterData) -> MasterData:
+        """The input cells under merged areas named as the file face names them
+        (contract_read.merged_inputs), as far as the engine knows the merges (``merged_areas``;
+        a sheet whose saved merges cannot be followed to where it is now names none here: a
+        write there is refused before anything is written, excel.buttons._apply)."""
+        def merged_of(sheet_name: str):
+            try:
+                return self.merged_areas(sheet_name)
+            except UserError:
+                return []
+        data.findings.extend(merged_inputs(data.entries, merged_of, data.indicators))
+        return data
 
     def fill_source(self) -> Optional[Callable[[str, str], Optional[str]]]:
         """Where a plan learns the fill a cell has before its mark (MasterState.fill_of):
@@ -396,6 +413,12 @@ class LiveBook(ABC):
         """The merged areas of a staff sheet, (first row, first col, last row, last col), as
         far as the engine can tell (none where it cannot): Excel refuses a write that covers
         part of one (1004), so a row's values are written around them (excel.apply)."""
+        return []
+
+    def data_table_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """The result ranges of a staff sheet's What-If data tables, as far as the engine can
+        tell (none where it cannot): Excel refuses a value into one (1004), so the plan is
+        refused before any write (WritePlan.refuse_data_tables)."""
         return []
 
     def in_array(self, sheet_name: str, row: int, col: int) -> bool:

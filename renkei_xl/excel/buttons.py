@@ -235,6 +235,8 @@ def _apply(live: LiveBook, plan) -> list[str]:
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
     plan.refuse_added(live.sheetnames, live.structure_locked(), "ボタンを押して")   # before anything is written
+    plan.refuse_merged(live.merged_areas, "ボタンを押して")   # Excel's 1004 halfway otherwise
+    plan.refuse_data_tables(live.data_table_areas, "ボタンを押して")   # the same
     in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in
                  live.array_cells([(e.sheet, e.row, e.col) for e in plan.cells])]
     if in_arrays:                                   # Excel's 1004 halfway otherwise

@@ -119,6 +119,12 @@ class SavedFills:
 
         return merged_areas(self._sheet_text(sheet))
 
+    def data_table_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """The result ranges of the sheet's What-If data tables as last saved."""
+        from ..package.cells import data_table_areas
+
+        return data_table_areas(self._sheet_text(sheet))
+
     def array_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The ranges of the sheet's array formulas as last saved (Excel's {=...})."""
         from ..package.cells import array_areas
@@ -234,7 +240,8 @@ class RemoteBook(LiveBook):
         """Read once: the payload does not change during a click, and the places of the saved
         master's cells are found from this read (``_saved_cell``)."""
         if self._sent is None:
-            self._sent = super().read()
+            self._sent = self._contract()            # set first: merged_areas follows moved rows by it
+            self._with_merged(self._sent)
         return self._sent
 
     def _saved_cell(self, sheet_name: str, row: int, col: int) -> Optional[tuple[int, int]]:
@@ -337,6 +344,12 @@ class RemoteBook(LiveBook):
         if self._saved_fills is None:
             return []
         return self._placed(sheet_name, "merged_areas")
+
+    def data_table_areas(self, sheet_name: str) -> list[tuple[int, int, int, int]]:
+        """From the saved master, as the merges (a data table made since the save is not known)."""
+        if self._saved_fills is None:
+            return []
+        return self._placed(sheet_name, "data_table_areas")
 
     def in_array(self, sheet_name: str, row: int, col: int) -> bool:
         """From the saved master, as the merges (an array entered since the save is not known)."""

@@ -382,6 +382,21 @@ def array_areas(text: str) -> list[tuple[int, int, int, int]]:
     return [a for a in map(ref_area, _ARRAY_REF.findall(text)) if a]
 
 
+# <f t="dataTable" ref="E4:E5" dt2D="0" dtr="0" r1="H1"/>: a What-If data table's results,
+# the formula on their first cell, under any prefix, the attributes in any order.
+_DATA_TABLE_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']dataTable[\"'])[^>]*?\bref=[\"']"
+                             r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
+
+
+def data_table_areas(text: str) -> list[tuple[int, int, int, int]]:
+    """The result ranges of a sheet part's What-If data tables (「データ テーブル」, shown as
+    {=TABLE(…)}), as (first row, first col, last row, last col): both faces refuse a value
+    written into one (core.plan_types.WritePlan.refuse_data_tables says why)."""
+    if "dataTable" not in text:
+        return []
+    return [a for a in map(ref_area, _DATA_TABLE_REF.findall(text)) if a]
+
+
 # <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
 _MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
 

@@ -708,6 +708,10 @@ def _as_1904_serials(plan: WritePlan) -> None:
 
 
 def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: WritePlan) -> None:
+    from ..package.cells import data_table_areas, merged_areas
+
+    plan.refuse_merged(lambda sheet: merged_areas(reader.sheet(sheet).text), "実行して")   # as a button's
+    plan.refuse_data_tables(lambda sheet: data_table_areas(reader.sheet(sheet).text), "実行して")
     changes: dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]] = {}
     for e in plan.cells:
         mapper = (lambda s, fmt=e.number_format: styles.derive(s, number_format=fmt)) if e.number_format else None

@@ -13,7 +13,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from ..core import contract as c
 from ..core.calc_on_load import UNCALCULATED_NAME, read_record, saved_uncalculated, stale_results
-from ..core.contract_read import Book, MasterData, needed_sheets, read_contract
+from ..core.contract_read import Book, MasterData, merged_inputs, needed_sheets, read_contract
 from ..core.refs import parse_ref
 from ..core.errors import UserError
 from ..core.findings import MISSING_HEADER
@@ -232,6 +232,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
         data.findings.extend(stale_results(flagged, saved, _read_cells(data, saved, settings), changed,
                                            refs and refs.cell, refs and refs.sheet, manual))
     grids.with_formulas.clear()
+    data.findings.extend(merged_inputs(data.entries, partial(_sheet_merges, pkg, workbook), data.indicators))
     styles = StyleReader(pkg, workbook)
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
                         charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
@@ -248,6 +249,20 @@ def _sheet_tables(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
     from ..package.tables import sheet_tables
 
     return sheet_tables(pkg, workbook, sheet)
+
+
+def _sheet_merges(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tuple[int, int, int, int]]:
+    """package.cells.merged_areas of a sheet as saved (none where its part is missing), from
+    the elements after its cells that the grid's read remembered (package.sheet_tail): the
+    part is not inflated a second time (a tenth of a 20,000-row master's read)."""
+    from ..package.cells import merged_areas
+    from ..package.sheet_tail import sheet_tail
+
+    entry = workbook.sheet(sheet)
+    if entry is None or not entry.part or entry.part not in pkg:
+        return []
+    tail = sheet_tail(pkg, entry.part)
+    return merged_areas(tail.decode("utf-8", "replace")) if b"mergeCell" in tail else []
 
 
 def _sheet_formulas(pkg: Package, workbook: WorkbookXml, sheet: str) -> frozenset:

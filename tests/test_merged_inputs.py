@@ -1,0 +1,282 @@
+"""Merged cells over the master's own input cells, on both faces (qa-104).
+
+A returned file's merged inputs were refused (findings.MERGED_INPUT), but on the master a
+merged area over 実績値 cells of two rows (小樽市 E4:E5: 08-1's 「3」 under 06-1's cell) was
+used in silence: the tool evaluated a value staff cannot see, and a write into the area's
+hidden part (collect, the buttons) met Excel's 1004 「結合したセルの一部を変更することは
+できません」 halfway through a click. Now each input cell in a merged area is named
+(findings.MASTER_MERGED_INPUT, its row －), and a write into a hidden part is refused before
+anything is written (WritePlan.refuse_merged), on the file face and the button face alike.
+
+Each master is the FY2023 sample edited in the sheet XML (a <mergeCell> added, every value
+under it kept, as Excel keeps it: test_error_cells.merged_over).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
+from test_error_cells import checked, file_face, merged_over
+
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
+from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, licensed) -> Path:  # noqa: F811
+    return init_master(tmp_path_factory.mktemp("merged_inputs") / "master.xlsm", sample="fy2023")
+
+
+def served(path: Path) -> dict:
+    """The payload xlwings' VBA client sends for ``path``, as the server passes it on: with the
+    saved master's path (server.admission), where the merges are read from."""
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    return payload
+
+
+FACES = {"file": file_face, "button": lambda path: checked(served(path))}
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+# (sheet, merged area, the input cell named, its 指標ID, what the finding says of it)
+CASES = [
+    # 実績値 of two rows: 08-1's 「3」 hidden under 06-1's cell
+    ("小樽市", "E4:E5", "E5", "08-1", "実績値のセルが結合されています（E4:E5）。画面には左上のセルE4の値だけが表示され、"
+                                      "このセルに残っている値「3」は見えません"),
+    ("小樽市", "E4:E5", "E4", "06-1", "実績値のセルが結合されています（E4:E5）。このセルの値「1」が結合したセル全体に表示され"),
+    # a header over the first row's input: 04-1's 「2」 under the header 実績値
+    ("小樽市", "E1:E2", "E2", "04-1", "実績値のセルが結合されています（E1:E2）。画面には左上のセルE1の値だけが表示され、"
+                                      "このセルに残っている値「2」は見えません"),
+    # 分母 and 実施状況 across two rows
+    ("札幌市", "F5:F6", "F6", "04-1", "分母のセルが結合されています（F5:F6）"),
+    ("札幌市", "G5:G6", "G6", "04-1", "実施状況のセルが結合されています（G5:G6）"),
+    # 単位 and 実績値 of one row: the value hidden under the unit
+    ("札幌市", "D5:E5", "E5", "04-1", "実績値のセルが結合されています（D5:E5）。画面には左上のセルD5の値だけが表示され"),
+    # 指標's cells that decide a symbol: 04-1's 目標値 and 集計方法 hidden under 03-1's
+    (c.INDICATORS, "H7:H8", "H8", "04-1", "目標値のセルが結合されています（H7:H8）。画面には左上のセルH7の値だけが表示され、"
+                                          "このセルに残っている値「20件（毎年度）」は見えません"),
+    (c.INDICATORS, "I7:I8", "I8", "04-1", "集計方法のセルが結合されています（I7:I8）。画面には左上のセルI7の値だけが表示され"),
+]
+FACE_CASES = [(*case, face) for case in CASES for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,area,ref,ind_id,said,face", FACE_CASES,
+                         ids=[f"{s}!{a}-{r}-{f}" for s, a, r, _i, _m, f in FACE_CASES])
+def test_an_input_cell_under_a_merged_area_is_named_on_both_faces(sample, tmp_path, sheet, area, ref, ind_id, said,
+                                                                 face):
+    path = merged_over(_copy(sample, tmp_path / "master.xlsm"), sheet, area)
+    out = FACES[face](path)
+    line = next((line for line in out.split("\n") if f"{sheet}!{ref}" in line and "結合" in line), "")
+    assert said in line, out
+
+
+@pytest.mark.parametrize("face", ["file", "button"])
+def test_a_project_merged_over_its_rows_on_the_indicator_sheet_is_left_as_staff_made_it(sample, tmp_path, face):
+    """役割, 事業No, 連携事業名 and 事業概要 merged over a project's rows, as the official list
+    prints them, decide no symbol: nothing is said of them."""
+    path = _copy(sample, tmp_path / "master.xlsm")
+    for area in ("B8:B9", "C8:C9", "D8:D9", "E8:E9"):
+        merged_over(path, c.INDICATORS, area)
+    assert "結合されています" not in FACES[face](path)
+
+
+def test_the_finding_carries_the_rows_indicator_and_makes_the_row_not_evaluated(sample, tmp_path):
+    """The row whose value no one sees is not evaluated from it: 08-1 is －, as a row with an
+    unreadable cell is, and 検証結果 names 08-1 beside the cell (recalc, the file face)."""
+    from renkei_xl.core.findings import MASTER_MERGED_INPUT
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.workbook.session import load_master
+
+    data = load_master(merged_over(_copy(sample, tmp_path / "master.xlsm"), "小樽市", "E4:E5"))
+    found = {(f.sheet, f.cell, f.indicator_id) for f in data.findings if f.type == MASTER_MERGED_INPUT.code}
+    assert found == {("小樽市", "E4", "06-1"), ("小樽市", "E5", "08-1")}
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    symbols = {ind_id: e.symbol for ind_id, e in result.evaluations.items()}
+    assert symbols["08-1"] == "－" and symbols["06-1"] == "－", symbols
+
+
+def _returned(master: Path, tmp: Path, municipality: str, ind_id: str, value) -> Path:
+    """A folder holding ``municipality``'s input file (split from ``master``) with ``value``
+    typed as ``ind_id``'s 実績値."""
+    from renkei_xl.cycle.distribute import split_master
+
+    issued = split_master(master, tmp / "配布")
+    src = next(p for p in issued if municipality in p.name)
+    folder = tmp / "回収"
+    folder.mkdir()
+    dst = folder / src.name
+    shutil.copyfile(src, dst)
+    wb = openpyxl.load_workbook(dst)
+    ws = wb[municipality]
+    heads = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
+    col = next(cell.column for cell in heads if cell.value == "実績値")
+    id_col = next(cell.column for cell in heads if cell.value == "指標ID")
+    row = next(r for r in range(heads[0].row + 1, ws.max_row + 1) if ws.cell(r, id_col).value == ind_id)
+    ws.cell(row, col).value = value
+    wb.save(dst)
+    return folder
+
+
+def test_collect_into_a_merged_areas_hidden_part_is_refused_before_anything_is_written(sample, tmp_path):
+    """The file face: 小樽市 returns 08-1 = 4 while the master has E4:E5 merged (staff merged
+    it after the split): refused naming the cell and the area, the master unchanged."""
+    from renkei_xl.cycle.collect import collect
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    merged_over(master, "小樽市", "E4:E5")
+    before = master.read_bytes()
+    with pytest.raises(UserError) as caught:
+        collect(master, [folder])
+    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in str(
+        caught.value)
+    assert master.read_bytes() == before
+
+
+def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_any_write(sample, tmp_path,
+                                                                                       monkeypatch):
+    """The button face: the same, through xlwings' VBA client as the model of Excel replays it:
+    one alert with the same sentence, no cell written (Excel's 1004 came halfway before)."""
+    from renkei_xl.excel import buttons
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(master.parent)
+    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, inbox / f.name)
+    merged_over(master, "小樽市", "E4:E5")
+    payload = served(master)
+    book = remote_book(payload)
+    buttons.collect(book)
+    actions = book.json()["actions"]
+    applied = apply_actions(payload, actions)          # raises ExcelError where Excel would
+    assert [a["func"] for a in actions] == ["alert"], actions
+    prompt = applied.alerts[0]["prompt"]
+    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+
+
+# ------------------------------------------------------------------ What-If data tables
+# A data table (「データ」→「What-If 分析」→「データ テーブル」) staff built over a municipality
+# sheet's input cells: its results are one formula ({=TABLE(…)}, <f t="dataTable" ref=…> on
+# the first cell), into which Excel takes no value (1004 「データ テーブルの一部を変更すること
+# はできません」). collect's value went into it halfway through a click; in the file the table
+# was dropped with its first cell. Refused before any write on both faces, as array formulas are.
+
+def data_table_over(path: Path, sheet: str, first: str, area: str, input_cell: str = "H1") -> Path:
+    """``path`` with ``area`` of ``sheet`` made a What-If data table's results (a one-variable
+    table: the formula on ``first``, its values kept as cached results), as Excel saves one."""
+    import re
+    import zipfile
+
+    from conftest import write_members
+    from test_error_cells import _parts
+
+    part = _parts(path)[sheet]
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    xml = members[part].decode("utf-8")
+    cell = re.search(rf'<c r="{first}"[^>]*?(?:/>|>.*?</c>)', xml)
+    value = re.search(r"<v>([^<]*)</v>", cell.group(0))
+    number = value.group(1) if value and 't="s"' not in cell.group(0) else "0"
+    table = (f'<c r="{first}"><f t="dataTable" ref="{area}" dt2D="0" dtr="0" r1="{input_cell}"/>'
+             f'<v>{number}</v></c>')
+    members[part] = (xml[:cell.start()] + table + xml[cell.end():]).encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+def test_the_model_refuses_a_value_into_a_data_table_as_excel_does(sample, tmp_path):
+    """tests/remote_payload: a value into a data table's results is Excel's 1004, whole or part."""
+    from remote_payload import ExcelError
+
+    master = data_table_over(_copy(sample, tmp_path / "master.xlsm"), "小樽市", "E4", "E4:E5")
+    payload = served(master)
+    position = [s["name"] for s in payload["sheets"]].index("小樽市")
+    for start, count in ((5, 1), (4, 2), (3, 3)):
+        action = {"func": "setValues", "args": [None], "values": [[1]] * count, "sheet_position": position,
+                  "start_row": start - 1, "start_column": 4, "row_count": count, "column_count": 1}
+        with pytest.raises(ExcelError, match="Cannot change part of a data table"):
+            apply_actions(payload, [action])
+
+
+def test_collect_into_a_data_table_is_refused_before_anything_is_written(sample, tmp_path):
+    from renkei_xl.cycle.collect import collect
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    data_table_over(master, "小樽市", "E4", "E4:E5")
+    before = master.read_bytes()
+    with pytest.raises(UserError) as caught:
+        collect(master, [folder])
+    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in str(
+        caught.value)
+    assert master.read_bytes() == before
+
+
+def test_a_click_of_collect_into_a_data_table_is_refused_before_any_write(sample, tmp_path, monkeypatch):
+    from renkei_xl.excel import buttons
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(master.parent)
+    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, inbox / f.name)
+    data_table_over(master, "小樽市", "E4", "E4:E5")
+    payload = served(master)
+    book = remote_book(payload)
+    buttons.collect(book)
+    actions = book.json()["actions"]
+    applied = apply_actions(payload, actions)          # raises ExcelError where Excel would
+    assert [a["func"] for a in actions] == ["alert"], actions
+    prompt = applied.alerts[0]["prompt"]
+    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+
+
+def test_rollover_of_a_master_with_a_merged_input_is_refused_and_makes_no_master(sample, tmp_path):
+    """次年度のマスターを作成 (the button runs the same, on the saved file) clears each 実績値
+    and writes 前年度実績 into next year's master: a merged area's hidden part among them
+    is refused, naming it, and no new master is made."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master = merged_over(_copy(sample, tmp_path / "さっぽろ_2023.xlsm"), "小樽市", "E4:E5")
+    with pytest.raises(UserError, match="小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため"):
+        rollover_file(master)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["さっぽろ_2023.xlsm"]
+
+
+@pytest.mark.parametrize("face", ["file", "button"])
+def test_recalc_names_the_hidden_value_in_the_findings_sheet_with_its_indicator(sample, tmp_path, face):
+    """評価を再計算 lists the finding on 検証結果 with 08-1 beside it, on both faces."""
+    master = merged_over(_copy(sample, tmp_path / "master.xlsm"), "小樽市", "E4:E5")
+    if face == "file":
+        from renkei_xl.workbook.session import recalc_file
+
+        recalc_file(master)
+        rows = [list(r) for r in openpyxl.load_workbook(master)[c.FINDINGS].iter_rows(values_only=True)]
+    else:
+        from renkei_xl.excel import buttons
+
+        payload = served(master)
+        book = remote_book(payload)
+        buttons.recalc(book)
+        rows = apply_actions(payload, book.json()["actions"]).rows(c.FINDINGS)
+    hits = [r for r in rows if "E5" in map(str, r) and "08-1" in r and any("「3」は見えません" in str(v) for v in r)]
+    assert hits, rows
