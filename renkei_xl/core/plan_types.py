@@ -259,7 +259,6 @@ class WritePlan:
 
             raise UserError(locked_structure_message(added, again))
 
-
     def refuse_merged(self, merged_of: Callable[[str], Sequence[tuple[int, int, int, int]]], again: str) -> None:
         """The rule for merged cells on the sheets the plan writes values into (staff's: a
         municipality sheet's inputs, 前年度実績, メニュー's status): a value for a cell in
@@ -267,17 +266,8 @@ class WritePlan:
         1004 halfway through a click, and which in the file no one would see) is refused
         before anything is written, on every face (contract.merged_cells_message).
         ``merged_of(sheet)``: the sheet's merged areas as the face knows them."""
-        by_sheet: dict[str, list[CellEdit]] = {}
-        for e in self.cells:
-            by_sheet.setdefault(e.sheet, []).append(e)
-        hits = []
-        for sheet, edits in by_sheet.items():
-            areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
-            for e in edits if areas else ():
-                area = next((a for a in areas if a[0] <= e.row <= a[2] and a[1] <= e.col <= a[3]), None)
-                if area is not None and (e.row, e.col) != area[:2]:
-                    hits.append(f"{sheet}!{cell_ref(e.row, e.col)}"
-                                f"（{cell_ref(area[0], area[1])}:{cell_ref(area[2], area[3])}）")
+        hits = [f"{e.sheet}!{cell_ref(e.row, e.col)}（{cell_ref(a[0], a[1])}:{cell_ref(a[2], a[3])}）"
+                for e, a in self._edits_in(merged_of) if (e.row, e.col) != a[:2]]
         if hits:
             from .contract import merged_cells_message
 
@@ -291,18 +281,28 @@ class WritePlan:
         (1004) halfway through a click, while the file face would drop the table with its
         first cell. A value for a cell of one is refused before anything is written, on every
         face (contract.data_table_message). ``tables_of(sheet)``: the result ranges there."""
-        by_sheet: dict[str, list[CellEdit]] = {}
-        for e in self.cells:
-            by_sheet.setdefault(e.sheet, []).append(e)
-        hits = []
-        for sheet, edits in by_sheet.items():
-            areas = tables_of(sheet)
-            hits += [f"{sheet}!{cell_ref(e.row, e.col)}" for e in edits if areas
-                     and any(a[0] <= e.row <= a[2] and a[1] <= e.col <= a[3] for a in areas)]
+        hits = [f"{e.sheet}!{cell_ref(e.row, e.col)}" for e, _area in self._edits_in(tables_of, cells=True)]
         if hits:
             from .contract import data_table_message
 
             raise UserError(data_table_message(hits, again))
+
+    def _edits_in(self, areas_of: Callable[[str], Sequence[tuple[int, int, int, int]]], cells: bool = False
+                  ) -> "list[tuple[CellEdit, tuple[int, int, int, int]]]":
+        """Each value edit inside an area ``areas_of(sheet)`` gives, with the first such area;
+        an area of one cell counts only where ``cells`` (a data table may be one cell, a merge
+        of one cell is none). Each sheet's areas are asked once, and only for a sheet written."""
+        by_sheet: dict[str, list[CellEdit]] = {}
+        for e in self.cells:
+            by_sheet.setdefault(e.sheet, []).append(e)
+        out = []
+        for sheet, edits in by_sheet.items():
+            areas = [a for a in areas_of(sheet) if cells or a[:2] != a[2:]]
+            for e in edits if areas else ():
+                area = next((a for a in areas if a[0] <= e.row <= a[2] and a[1] <= e.col <= a[3]), None)
+                if area is not None:
+                    out.append((e, area))
+        return out
 
     def refuse_shared(self, shared: bool, result: str, again: str) -> None:
         """The rule for a legacy shared workbook: a plan that rebuilds a sheet (merges,
