@@ -262,6 +262,33 @@ def test_a_sub_two_standard_modules_define_is_not_replayable(master, tmp_path):
     assert fitted.left_out == ("wrap",)
 
 
+def test_the_models_subs_are_read_once_per_project_and_anew_for_another(master, tmp_path, monkeypatch):
+    """tests/remote_payload.vba_subs keeps its answer per project's modules (reading them
+    again was half of every VBA client's payload): a copy of the master is not read again,
+    a master whose modules differ is, with its own answer, and a caller changing the list
+    it got changes no later answer."""
+    import shutil
+
+    import remote_payload
+
+    read = []
+    names = remote_payload._vba_names
+    monkeypatch.setattr(remote_payload, "_vba_names", lambda code: read.append(code) or names(code))
+    monkeypatch.setattr(remote_payload, "_VBA_SUBS", {})
+    first = vba_subs(master)
+    assert "setWrapText" in first and read
+    once = len(read)
+    first.append("changed by a caller")
+    copy = tmp_path / "copy.xlsm"
+    shutil.copyfile(master, copy)
+    assert vba_subs(copy) == first[:-1] and len(read) == once
+    staff = _with_staff_module(master, tmp_path / "staff.xlsm",
+                               "Attribute VB_Name = \"StaffTools\"\r\nOption Explicit\r\n\r\n"
+                               "Public Sub setWrapText(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n")
+    assert "setWrapText" not in vba_subs(staff) and len(read) > once
+    assert vba_subs(master) == first[:-1]
+
+
 _STAFF_EXCEL_RULES = "\r\n".join([
     'Attribute VB_Name = "StaffTools"', "Option Explicit", "Option Private Module",
     "Public setWrapText As Boolean, staffFlag As Long",
