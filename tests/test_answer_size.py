@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from remote_payload import (EXCEL_KEY, KNOWN_ACTIONS, VBA, apply_actions, file_protection, file_rows,
-                            payload_from_file)
+                            payload_book, payload_from_file)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
@@ -163,9 +163,12 @@ def largest(tmp_path_factory) -> tuple[dict, Path]:
     payload = {"client": VBA, "version": xw.__version__,
                "book": {"name": master.name, "active_sheet_index": 0, "selection": "A1"},
                "names": names, "sheets": sheets,
-               # the model of Excel: this file's protection, a client with every action (what
-               # a master's own VBA may replay is tests/test_server.py's)
-               EXCEL_KEY: {"protection": file_protection(master), "subs": sorted(KNOWN_ACTIONS)}}
+               # the model of Excel: this file's protection, read as payload_from_file reads it
+               # (payload_book: 2 s here, where a normal openpyxl load of 402,000 cells took
+               # 4.4), a client with every action (what a master's own VBA may replay is
+               # tests/test_server.py's)
+               EXCEL_KEY: {"protection": file_protection(master, payload_book(master)),
+                           "subs": sorted(KNOWN_ACTIONS)}}
     return json.loads(json.dumps(payload, ensure_ascii=False)), folder
 
 
