@@ -57,11 +57,14 @@ def _live_face(path: Path, client: str):
     """On a remote-engine App of its own, as the server runs each click (server.app):
     xw.Book(json=...) on xlwings' default App opens a second payload of the same book name
     into the first one's book, where a cell equal to the first's (False and 0) kept the
-    first's value."""
+    first's value. The saved master's path is added as the server's admission adds it
+    (what the payload cannot say, merges and formats, is read from it)."""
     import xlwings as xw
     from xlwings.pro._xlremote import App
 
-    payload = payload_from_file(path, client=client)
+    from renkei_xl.excel.book import SAVED_MASTER_KEY
+
+    payload = {**payload_from_file(path, client=client), SAVED_MASTER_KEY: str(path)}
     live = live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=payload)))
     return live.grid(MUNI), live.read()
 
