@@ -246,12 +246,22 @@ class Book:
         self.sheets = sheets
         self.names = names
 
+    def broken(self, name: str) -> Optional[str]:
+        """What to say of ``name`` when the workbook defines it but not as one range (「設定!#REF!」
+        after the row it pointed at was deleted): its formula, and where staff mend it. None
+        when it is not so, or the face cannot tell (the buttons' client leaves such a name out)."""
+        formula = getattr(self.names, "unresolved", {}).get(name)
+        if formula is None:
+            return None
+        return (f"名前の定義「{name}」の参照先「{shown(formula)[:60]}」がセルを指していません（参照先が壊れています。"
+                "参照先の行や列を削除するとこうなります）。［数式］タブの［名前の管理］で"
+                f"「{name}」の参照先を、その値を入れたセルに直してください")
+
     def named(self, name: str) -> tuple[str, str, object]:
         if name not in self.names:
-            broken = getattr(self.names, "unresolved", {}).get(name)
+            broken = self.broken(name)
             if broken is not None:
-                raise UserError(f"名前の定義「{name}」の参照先「{shown(broken)[:60]}」がセルを指していません（参照先が"
-                                "壊れています）。設定シートの値のセルに名前を付け直してください")
+                raise UserError(broken)
             # The buttons' client leaves out a name whose reference is broken, so here a
             # missing name may be a broken one: the message says both.
             raise UserError(f"名前の定義「{name}」がないか、参照先が壊れています（#REF! など。参照先のセルを削除すると"
@@ -487,8 +497,14 @@ def _setting(book: Book, name: str, as_text: bool = False) -> tuple[str, str, ob
 
 def server_folder(book: Book) -> tuple[str, str]:
     """設定's サーバー作業フォルダー as typed and where it is ("設定!B6"); ("", "") when the
-    master has no such name (it is optional: only the server needs it)."""
+    master has no such name (it is optional: only the server needs it). A name the workbook
+    defines with a broken reference (「設定!#REF!」) is refused, never taken for no name: the
+    server said 「…が空です」 of it, sending staff to a cell that held the folder all along.
+    Where the face cannot tell a broken name from none (the buttons' client leaves it out),
+    the caller's message says both (server.place)."""
     if c.N_SERVER_FOLDER not in book.names:
+        if (broken := book.broken(c.N_SERVER_FOLDER)) is not None:
+            raise UserError(broken)
         return "", ""
     sheet, ref, value = _setting(book, c.N_SERVER_FOLDER, as_text=True)
     return text(value), f"{sheet}!{ref}"
