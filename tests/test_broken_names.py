@@ -24,6 +24,7 @@ from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.contract_read import Book, server_folder
 from renkei_xl.core.errors import UserError
+from renkei_xl.server.place import Place
 from renkei_xl.workbook.session import opened
 
 FOLDER = "2023年度"
@@ -104,3 +105,41 @@ def test_rollover_goes_on_over_a_broken_server_folder_name_and_says_so(served, t
     assert "書き換えていません" in said, said
     with zipfile.ZipFile(done.path) as z:
         assert f'<definedName name="{c.N_SERVER_FOLDER}">設定!#REF!</definedName>' in z.read("xl/workbook.xml").decode()
+
+
+def _read_on(face: str, path: Path):
+    """The contract as the face reads it: the file, or the VBA client's payload of it."""
+    from renkei_xl.excel.engines import live_book
+    from renkei_xl.workbook.session import load_master
+
+    if face == "file":
+        return load_master(path)
+    with remote_book(payload_from_file(path, client=VBA)) as book:
+        return live_book(book).read()
+
+
+@pytest.mark.parametrize("face", ["file", "vba"])
+def test_a_setting_named_over_several_filled_cells_is_refused(served, tmp_path, face):
+    """圏域名 over 設定!B3:B4 (a name redefined by dragging over two cells) read the year in
+    B3 as the region, in every title. Which cell holds it is a guess: refused, naming both."""
+    path = _named_as(served, tmp_path / "master.xlsm", c.N_REGION, "'設定'!$B$3:$B$4")
+    with pytest.raises(UserError) as refused:
+        _read_on(face, path)
+    said = str(refused.value)
+    assert f"名前の定義「{c.N_REGION}」の参照先「設定!B3:B4」は複数のセルで、先頭の B3 のほかに B4 にも値があります" in said, said
+    assert "［名前の管理］" in said, said
+
+
+@pytest.mark.parametrize("face", ["file", "vba"])
+def test_a_setting_named_over_a_merged_cell_reads_its_value(served, tmp_path, face):
+    """A merged cell is named as its whole area (「$B$6:$B$7」), its value in the first cell
+    and the others empty: that is one value, read as before."""
+    from renkei_xl.excel.engines import live_book
+
+    path = _named_as(served, tmp_path / "master.xlsm", c.N_SERVER_FOLDER, "'設定'!$B$6:$B$7")
+    if face == "file":
+        with opened(path) as fs:
+            assert server_folder(Book(dict(fs.sheets), fs.state.names)) == (FOLDER, "設定!B6")
+    else:
+        with remote_book(payload_from_file(path, client=VBA)) as book:
+            assert Place(served.parent.parent).folder(live_book(book)) == served.parent

@@ -270,7 +270,28 @@ class Book:
         if sheet not in self.sheets:
             raise UserError(f"名前の定義「{name}」の参照先シート「{sheet}」がありません")
         row, col = parse_ref(ref.split(":")[0])
+        span = getattr(self.names, "spans", {}).get(name)
+        if span is not None:
+            self._one_value(name, sheet, span)
         return sheet, cell_ref(row, col), _at(self.sheets[sheet], row, col)
+
+    def _one_value(self, name: str, sheet: str, span: str) -> None:
+        """A setting's name over several cells is read from its first cell only when the
+        others are empty (a merged cell named as Excel names it: 「$B$3:$C$3」). Otherwise which
+        cell holds the setting is a guess: 圏域名 over 「B2:B3」 was the region, and over
+        「B3:B4」 the year read as the region, in every title, without a word."""
+        first, last = (parse_ref(r) for r in span.split(":"))
+        grid = self.sheets[sheet]
+        top, bottom = min(first[0], last[0]), max(first[0], last[0])
+        left, right = min(first[1], last[1]), max(first[1], last[1])
+        for r in range(top, min(bottom, len(grid)) + 1):
+            cells = grid[r - 1]
+            for k in range(left, min(right, len(cells)) + 1):
+                if (r, k) != (top, left) and text(cells[k - 1]) != "":
+                    where = cell_ref(r, k)
+                    raise UserError(f"名前の定義「{name}」の参照先「{sheet}!{span}」は複数のセルで、先頭の "
+                                    f"{cell_ref(top, left)} のほかに {where} にも値があります。どのセルを読むか決められないため、"
+                                    f"［数式］タブの［名前の管理］で「{name}」の参照先を、その値を入れたセル 1 つに直してください")
 
     def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False
                ) -> tuple[int, dict[str, int]]:
