@@ -143,3 +143,49 @@ def test_a_setting_named_over_a_merged_cell_reads_its_value(served, tmp_path, fa
     else:
         with remote_book(payload_from_file(path, client=VBA)) as book:
             assert Place(served.parent.parent).folder(live_book(book)) == served.parent
+
+
+def _scoped_too(src: Path, dst: Path, name: str, formula: str, *, only: bool = False) -> Path:
+    """``src`` with ``name`` defined for 設定 alone as ``formula`` (名前の管理's 範囲: 設定),
+    beside the workbook's (or instead of it with ``only``)."""
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+        sheets = re.findall(r'<sheet [^>]*name="([^"]+)"', z.read("xl/workbook.xml").decode("utf-8"))
+    xml = members["xl/workbook.xml"].decode("utf-8")
+    if only:
+        xml, n = re.subn(r'<definedName name="%s">[^<]*</definedName>' % name, "", xml, count=1)
+        assert n == 1, name
+    scoped = f'<definedName name="{name}" localSheetId="{sheets.index(c.SETTINGS)}">{formula}</definedName>'
+    members["xl/workbook.xml"] = xml.replace("</definedNames>", scoped + "</definedNames>", 1).encode("utf-8")
+    write_members(dst, members)
+    return dst
+
+
+@pytest.mark.parametrize("face", ["file", "vba"])
+def test_a_setting_named_twice_with_two_cells_is_refused(served, tmp_path, face):
+    """対象年度 defined for the workbook (B3) and again for 設定 alone (H40): Excel reads the
+    sheet's own in 設定's formulas and the workbook's elsewhere. Both faces read the
+    workbook's without a word; which one staff keep up to date is a guess."""
+    path = _scoped_too(served, tmp_path / "master.xlsm", c.N_YEAR, "設定!$H$40")
+    with pytest.raises(UserError) as refused:
+        _read_on(face, path)
+    said = str(refused.value)
+    assert f"名前の定義「{c.N_YEAR}」が、ブック全体の名前（参照先「設定!B3」）と、シート「設定」だけの名前" in said, said
+    assert "参照先が違います" in said and "［名前の管理］" in said, said
+
+
+@pytest.mark.parametrize("face", ["file", "vba"])
+def test_a_setting_named_twice_for_one_cell_is_read(served, tmp_path, face):
+    path = _scoped_too(served, tmp_path / "master.xlsm", c.N_YEAR, "設定!$B$3")
+    assert _read_on(face, path).settings.fiscal_year == 2023
+
+
+@pytest.mark.parametrize("face", ["file", "vba"])
+def test_a_setting_named_for_its_sheet_alone_is_said_so(served, tmp_path, face):
+    """A name whose 範囲 is 設定 (made from the sheet's name box on a copied sheet): said
+    what it is and how to mend it, not 「ないか、参照先が壊れています」."""
+    path = _scoped_too(served, tmp_path / "master.xlsm", c.N_YEAR, "設定!$B$3", only=True)
+    with pytest.raises(UserError) as refused:
+        _read_on(face, path)
+    said = str(refused.value)
+    assert f"名前の定義「{c.N_YEAR}」は、シート「設定」だけの名前です" in said and "範囲を「ブック」に" in said, said

@@ -30,7 +30,7 @@ from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
-from .refs import cell_ref, column_letter, parse_ref
+from .refs import cell_ref, column_letter, named_cell, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
 from .values import (boolean_value, error_named, error_value, format_percent, may_be_unread, odd_digit, unseen_char, unseen_kind,
@@ -258,15 +258,28 @@ class Book:
                 f"「{name}」の参照先を、その値を入れたセルに直してください")
 
     def named(self, name: str) -> tuple[str, str, object]:
+        scoped = getattr(self.names, "scoped", {}).get(name, [])
         if name not in self.names:
             broken = self.broken(name)
             if broken is not None:
                 raise UserError(broken)
+            if scoped:
+                sheet, formula = scoped[0]
+                raise UserError(f"名前の定義「{name}」は、シート「{sheet}」だけの名前です（参照先「{shown(formula)[:60]}」）。"
+                                f"［数式］タブの［名前の管理］で「{name}」を、範囲を「ブック」にして定義し直してください")
             # The buttons' client leaves out a name whose reference is broken, so here a
             # missing name may be a broken one: the message says both.
             raise UserError(f"名前の定義「{name}」がないか、参照先が壊れています（#REF! など。参照先のセルを削除すると"
                             f"こうなります）。設定シートの値のセルに名前「{name}」を付け直してください")
         sheet, ref = self.names[name]
+        for scope, formula in scoped:
+            if named_cell(formula) != (sheet, ref) or named_span(formula) != getattr(self.names, "spans", {}).get(name):
+                # Excel reads the sheet's own on that sheet (=対象年度 typed in 設定) and the
+                # workbook's elsewhere: which one staff mean by the setting is a guess.
+                raise UserError(f"名前の定義「{name}」が、ブック全体の名前（参照先「{sheet}!{ref}」）と、シート「{scope}」"
+                                f"だけの名前（参照先「{shown(formula)[:60]}」）の 2 つあり、参照先が違います。どちらを読むか"
+                                f"決められないため、［数式］タブの［名前の管理］で、範囲がシート「{scope}」の「{name}」を"
+                                "削除してください")
         if sheet not in self.sheets:
             raise UserError(f"名前の定義「{name}」の参照先シート「{sheet}」がありません")
         row, col = parse_ref(ref.split(":")[0])

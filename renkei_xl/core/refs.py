@@ -43,13 +43,20 @@ class NameMap(dict):
     whose definition is no one range (「設定!#REF!」 after its cells were deleted, a
     formula), by name, so that a broken name is told apart from a missing one; and
     ``spans``: the whole range ("B3:B6") of each name over more than one cell, so that a
-    setting read from its first cell is not a guess (contract_read.Book.named). A face that
-    cannot tell passes a plain dict."""
+    setting read from its first cell is not a guess (contract_read.Book.named); and
+    ``scoped``: each name defined also (or only) for one sheet, as (that sheet, its
+    definition), which Excel's 名前の管理 lists beside the workbook's. A face that cannot
+    tell passes a plain dict."""
 
     def __init__(self, *args, unresolved: Optional[dict[str, str]] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.unresolved = unresolved or {}
         self.spans: dict[str, str] = {}
+        self.scoped: dict[str, list[tuple[str, str]]] = {}
+
+    def add_scoped(self, name: str, sheet: str, refers_to: str) -> None:
+        """``name`` defined for ``sheet`` alone (its 範囲 in 名前の管理), as ``refers_to``."""
+        self.scoped.setdefault(name, []).append((sheet, refers_to.strip().removeprefix("=")))
 
     def add(self, name: str, refers_to: str) -> None:
         """``name`` as ``refers_to`` defines it: (sheet, first cell), its span when it has

@@ -274,7 +274,10 @@ class LiveBook(ABC):
             out = NameMap()
             for name in self.book.names:
                 key = name.name
-                if "!" in key:  # sheet scope ("一覧!Print_Titles"): not part of the contract
+                if "!" in key:  # sheet scope ("一覧!Print_Titles"): the workbook's is the contract's
+                    sheet, _, key = key.rpartition("!")
+                    quoted = len(sheet) > 1 and sheet[0] == sheet[-1] == "'"
+                    out.add_scoped(key, sheet[1:-1].replace("''", "'") if quoted else sheet, name.refers_to or "")
                     continue
                 out.add(key, name.refers_to or "")
             self._names = out

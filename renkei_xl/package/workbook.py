@@ -96,6 +96,8 @@ class WorkbookXml:
         out = NameMap()
         for n in self.names:
             if n.local_sheet is not None:
+                if 0 <= n.local_sheet < len(self.sheets):
+                    out.add_scoped(n.name, self.sheets[n.local_sheet].name, n.value)
                 continue
             out.add(n.name, n.value)
         return out
