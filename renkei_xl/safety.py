@@ -20,7 +20,7 @@ import shutil
 import stat
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 
 from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from renkei_xl.core.errors import UserError
@@ -76,9 +76,14 @@ class OutsideFolder(UserError):
 
 
 @contextlib.contextmanager
-def confined(root: os.PathLike | str) -> Iterator[Path]:
-    """Every write inside the block must resolve (symlinks followed) under ``root``."""
-    resolved = Path(os.path.realpath(root))
+def confined(root: os.PathLike | str, *, checked: bool = False) -> Iterator[Path]:
+    """Every write inside the block must resolve (symlinks followed) under ``root``.
+
+    ``checked``: ``root`` is a real path as it was resolved when it was checked (the
+    server's year folder, server.place), taken as it is. Resolved again here, a folder
+    swapped for a link to another region's folder since the check moved the confinement
+    there with it, and the click read that region's master as its own."""
+    resolved = Path(root) if checked else Path(os.path.realpath(root))
     token = WRITE_ROOT.set(resolved)
     try:
         yield resolved
@@ -115,13 +120,16 @@ def check_confined(path: os.PathLike | str) -> None:
                             "書き込みは行っていません。IT 担当者に連絡してください")
 
 
-def read_confined(path: os.PathLike | str) -> bytes:
-    """The bytes of ``path``, refused (OutsideFolder) when the file opened is not one under
-    the confinement. The check a listing made (is_confined) is seconds old when the last of
-    forty returns is read: a file replaced meanwhile by a link elsewhere was read there. So
-    the file is opened first and then judged: the name resolved now must lead, inside the
-    confinement, to the very file open (a link swapped back in between leads to another)."""
-    with open(path, "rb") as fh:
+def open_confined(path: os.PathLike | str) -> BinaryIO:
+    """``path`` open for reading, refused (OutsideFolder) when the file opened is not one
+    under the confinement. A check made before the open is stale by the time of the read:
+    a return listed seconds before, or a year folder swapped for a link to another region's
+    while a click ran, was read there. So the file is opened first and then judged: the name
+    resolved now must lead, inside the confinement, to the very file open (a link swapped
+    back in between leads to another). Every read of a package goes through it
+    (package.zipped.Package), so a server click reads only its own folder's files."""
+    fh = open(path, "rb")
+    try:
         if WRITE_ROOT.get() is not None:
             opened = os.fstat(fh.fileno())
             real = os.path.realpath(path)
@@ -132,6 +140,15 @@ def read_confined(path: os.PathLike | str) -> bytes:
                 same = False
             if not same or not is_confined(real):
                 raise OutsideFolder(f"「{Path(path).name}」は、このマスターのフォルダーの外を指すリンクです（読んでいません）")
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
+def read_confined(path: os.PathLike | str) -> bytes:
+    """The bytes of ``path``, as open_confined opens it."""
+    with open_confined(path) as fh:
         return fh.read()
 
 

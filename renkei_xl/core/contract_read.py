@@ -30,7 +30,7 @@ from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
-from .refs import cell_ref, column_letter, parse_ref
+from .refs import cell_ref, column_letter, named_cell, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
 from .values import (boolean_value, error_named, error_value, format_percent, may_be_unread, odd_digit, unseen_char, unseen_kind,
@@ -246,21 +246,65 @@ class Book:
         self.sheets = sheets
         self.names = names
 
+    def broken(self, name: str) -> Optional[str]:
+        """What to say of ``name`` when the workbook defines it but not as one range (「設定!#REF!」
+        after the row it pointed at was deleted): its formula, and where staff mend it. None
+        when it is not so, or the face cannot tell (the buttons' client leaves such a name out)."""
+        formula = getattr(self.names, "unresolved", {}).get(name)
+        if formula is None:
+            return None
+        return (f"名前の定義「{name}」の参照先「{shown(formula)[:60]}」がセルを指していません（参照先が壊れています。"
+                "参照先の行や列を削除するとこうなります）。［数式］タブの［名前の管理］で"
+                f"「{name}」の参照先を、その値を入れたセルに直してください")
+
     def named(self, name: str) -> tuple[str, str, object]:
+        scoped = getattr(self.names, "scoped", {}).get(name, [])
         if name not in self.names:
-            broken = getattr(self.names, "unresolved", {}).get(name)
+            broken = self.broken(name)
             if broken is not None:
-                raise UserError(f"名前の定義「{name}」の参照先「{shown(broken)[:60]}」がセルを指していません（参照先が"
-                                "壊れています）。設定シートの値のセルに名前を付け直してください")
+                raise UserError(broken)
+            if scoped:
+                sheet, formula = scoped[0]
+                raise UserError(f"名前の定義「{name}」は、シート「{sheet}」だけの名前です（参照先「{shown(formula)[:60]}」）。"
+                                f"［数式］タブの［名前の管理］で「{name}」を、範囲を「ブック」にして定義し直してください")
             # The buttons' client leaves out a name whose reference is broken, so here a
             # missing name may be a broken one: the message says both.
             raise UserError(f"名前の定義「{name}」がないか、参照先が壊れています（#REF! など。参照先のセルを削除すると"
                             f"こうなります）。設定シートの値のセルに名前「{name}」を付け直してください")
         sheet, ref = self.names[name]
+        for scope, formula in scoped:
+            if named_cell(formula) != (sheet, ref) or named_span(formula) != getattr(self.names, "spans", {}).get(name):
+                # Excel reads the sheet's own on that sheet (=対象年度 typed in 設定) and the
+                # workbook's elsewhere: which one staff mean by the setting is a guess.
+                raise UserError(f"名前の定義「{name}」が、ブック全体の名前（参照先「{sheet}!{ref}」）と、シート「{scope}」"
+                                f"だけの名前（参照先「{shown(formula)[:60]}」）の 2 つあり、参照先が違います。どちらを読むか"
+                                f"決められないため、［数式］タブの［名前の管理］で、範囲がシート「{scope}」の「{name}」を"
+                                "削除してください")
         if sheet not in self.sheets:
             raise UserError(f"名前の定義「{name}」の参照先シート「{sheet}」がありません")
         row, col = parse_ref(ref.split(":")[0])
+        span = getattr(self.names, "spans", {}).get(name)
+        if span is not None:
+            self._one_value(name, sheet, span)
         return sheet, cell_ref(row, col), _at(self.sheets[sheet], row, col)
+
+    def _one_value(self, name: str, sheet: str, span: str) -> None:
+        """A setting's name over several cells is read from its first cell only when the
+        others are empty (a merged cell named as Excel names it: 「$B$3:$C$3」). Otherwise which
+        cell holds the setting is a guess: 圏域名 over 「B2:B3」 was the region, and over
+        「B3:B4」 the year read as the region, in every title, without a word."""
+        first, last = (parse_ref(r) for r in span.split(":"))
+        grid = self.sheets[sheet]
+        top, bottom = min(first[0], last[0]), max(first[0], last[0])
+        left, right = min(first[1], last[1]), max(first[1], last[1])
+        for r in range(top, min(bottom, len(grid)) + 1):
+            cells = grid[r - 1]
+            for k in range(left, min(right, len(cells)) + 1):
+                if (r, k) != (top, left) and text(cells[k - 1]) != "":
+                    where = cell_ref(r, k)
+                    raise UserError(f"名前の定義「{name}」の参照先「{sheet}!{span}」は複数のセルで、先頭の "
+                                    f"{cell_ref(top, left)} のほかに {where} にも値があります。どのセルを読むか決められないため、"
+                                    f"［数式］タブの［名前の管理］で「{name}」の参照先を、その値を入れたセル 1 つに直してください")
 
     def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False
                ) -> tuple[int, dict[str, int]]:
@@ -487,8 +531,14 @@ def _setting(book: Book, name: str, as_text: bool = False) -> tuple[str, str, ob
 
 def server_folder(book: Book) -> tuple[str, str]:
     """設定's サーバー作業フォルダー as typed and where it is ("設定!B6"); ("", "") when the
-    master has no such name (it is optional: only the server needs it)."""
+    master has no such name (it is optional: only the server needs it). A name the workbook
+    defines with a broken reference (「設定!#REF!」) is refused, never taken for no name: the
+    server said 「…が空です」 of it, sending staff to a cell that held the folder all along.
+    Where the face cannot tell a broken name from none (the buttons' client leaves it out),
+    the caller's message says both (server.place)."""
     if c.N_SERVER_FOLDER not in book.names:
+        if (broken := book.broken(c.N_SERVER_FOLDER)) is not None:
+            raise UserError(broken)
         return "", ""
     sheet, ref, value = _setting(book, c.N_SERVER_FOLDER, as_text=True)
     return text(value), f"{sheet}!{ref}"

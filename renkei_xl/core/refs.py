@@ -35,18 +35,40 @@ def quote_sheet(name: str) -> str:
 
 # A defined name's target as workbook.xml and Excel's Name.RefersTo spell it: "=設定!$B$3",
 # "'さっぽろ 圏'!$B$3:$C$4" (a doubled '' inside the quotes is one ').
-_NAMED_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?")
+_NAMED_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
 
 
 class NameMap(dict):
     """The contract's names as {name: (sheet, first cell)}, with ``unresolved``: the names
     whose definition is no one range (「設定!#REF!」 after its cells were deleted, a
-    formula), by name, so that a broken name is told apart from a missing one. A face that
-    cannot tell passes a plain dict."""
+    formula), by name, so that a broken name is told apart from a missing one; and
+    ``spans``: the whole range ("B3:B6") of each name over more than one cell, so that a
+    setting read from its first cell is not a guess (contract_read.Book.named); and
+    ``scoped``: each name defined also (or only) for one sheet, as (that sheet, its
+    definition), which Excel's 名前の管理 lists beside the workbook's. A face that cannot
+    tell passes a plain dict."""
 
     def __init__(self, *args, unresolved: Optional[dict[str, str]] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.unresolved = unresolved or {}
+        self.spans: dict[str, str] = {}
+        self.scoped: dict[str, list[tuple[str, str]]] = {}
+
+    def add_scoped(self, name: str, sheet: str, refers_to: str) -> None:
+        """``name`` defined for ``sheet`` alone (its 範囲 in 名前の管理), as ``refers_to``."""
+        self.scoped.setdefault(name, []).append((sheet, refers_to.strip().removeprefix("=")))
+
+    def add(self, name: str, refers_to: str) -> None:
+        """``name`` as ``refers_to`` defines it: (sheet, first cell), its span when it has
+        one, or its definition among the unresolved. Both faces fill the map with this."""
+        target = named_cell(refers_to)
+        if target is None:
+            self.unresolved[name] = refers_to.strip().removeprefix("=")
+            return
+        self[name] = target
+        span = named_span(refers_to)
+        if span is not None:
+            self.spans[name] = span
 
 
 def named_cell(refers_to: str) -> Optional[tuple[str, str]]:
@@ -58,6 +80,14 @@ def named_cell(refers_to: str) -> Optional[tuple[str, str]]:
         return None
     sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
     return sheet, f"{m.group(3)}{m.group(4)}"
+
+
+def named_span(refers_to: str) -> Optional[str]:
+    """"B3:C4": the range a name refers to when it is more than one cell; None otherwise."""
+    m = _NAMED_RANGE.fullmatch(refers_to.strip())
+    if not m or m.group(5) is None or (m.group(5), m.group(6)) == (m.group(3), m.group(4)):
+        return None
+    return f"{m.group(3)}{m.group(4)}:{m.group(5)}{m.group(6)}"
 
 
 def parse_ref(ref: str) -> tuple[int, int]:

@@ -24,7 +24,7 @@ import re
 from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import Book, MasterData, check_fiscal_year, text, unlisted_tables
+from .contract_read import Book, MasterData, check_fiscal_year, server_folder, text, unlisted_tables
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
@@ -115,6 +115,7 @@ class RolloverReport(NamedTuple):
     unlisted: tuple[tuple[str, int], ...] = ()   # (sheet, rows with an input) 設定 does not list: left as they are
     notes: tuple[Finding, ...] = ()   # notes (comments) on the tool's sheets the new master rebuilds (経年 too)
     list_heads: tuple[str, ...] = ()   # headers of staff's columns beside this year's 一覧 (list_notes.staff_headers)
+    folder_problem: str = ""   # why サーバー作業フォルダー was not moved on (_next_folder_cells)
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -166,7 +167,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
             f"（入力 {len(emptied)} セルを空に、目標の見直し {len(past)} 件）")
     cells += menu_cells(state, line, when)
-    folder_cells, folder = _next_folder_cells(state, book, old.fiscal_year, new_year)
+    folder_cells, folder, folder_problem = _next_folder_cells(book, old.fiscal_year, new_year)
     cells += folder_cells
     state_cells, state_names, added = _state_list(book, state.formulas)
     cells += state_cells
@@ -176,7 +177,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                             tuple(staff_notes(listed)),
                             tuple((sheet, n) for sheet, _cell, n in unlisted_tables(book, old) if n),
                             tuple(dropped_by_rebuild(state, listed, [s.name for s in owned], c.ROLLOVER)),
-                            tuple(staff_headers(listed)))
+                            tuple(staff_headers(listed)), folder_problem)
     return WritePlan(owned, cells, fills, state_names), report
 
 
@@ -416,18 +417,27 @@ def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result]
     return owned, past
 
 
-def _next_folder_cells(state: MasterState, book: Book, old_year: int,
-                       new_year: int) -> tuple[list[CellEdit], tuple[str, str]]:
-    """One folder per year: the new master names its own (and (old, new) for the report)."""
-    if c.N_SERVER_FOLDER not in state.names:
-        return [], ("", "")
-    sheet, ref, value = book.named(c.N_SERVER_FOLDER)
-    old_folder = text(value)
+def _next_folder_cells(book: Book, old_year: int, new_year: int
+                       ) -> tuple[list[CellEdit], tuple[str, str], str]:
+    """One folder per year: the new master names its own (and (old, new) for the report).
+
+    A broken サーバー作業フォルダー (its name 「設定!#REF!」, its cell an error value) does not
+    stop rollover: the name is optional and only the server reads it, which refuses every
+    click in its own words until it is mended, and nothing of the new year depends on it.
+    Nor is it passed over in silence, as it was (read as no name): the third value is what
+    the report says of it, and the new master keeps it as it was."""
+    try:
+        old_folder, where = server_folder(book)
+    except UserError as exc:
+        return [], ("", ""), str(exc)
+    if not where:
+        return [], ("", ""), ""
     new_folder = next_folder(old_folder, old_year, new_year)
     if new_folder == old_folder:
-        return [], ("", "")
+        return [], ("", ""), ""
+    sheet, ref = where.rsplit("!", 1)     # a sheet's name may hold a 「!」
     row, col = parse_ref(ref)
-    return [CellEdit(sheet, row, col, new_folder)], (old_folder, new_folder)
+    return [CellEdit(sheet, row, col, new_folder)], (old_folder, new_folder), ""
 
 
 def _entry_shown(e) -> object:

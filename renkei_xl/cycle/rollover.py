@@ -277,6 +277,9 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     if done.backup:
         lines.append(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
                      f"バックアップにあります: {done.backup}")
+    if r.folder_problem:
+        lines.append(f"【注意】{r.folder_problem}。新しいマスターの「{c.N_SERVER_FOLDER}」は書き換えていません"
+                     "（ボタンをサーバーで使うときだけ必要な名前です。直すまで、サーバーのボタンは実行されません）")
     if r.folder[1]:
         lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
                      f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")

@@ -38,8 +38,8 @@ from typing import Callable, Iterable, Iterator, Optional
 from ..core.alerts import BUTTON_CHARS, cut
 from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_inputs,
                                   needed_sheets, read_contract, to_whole_second)
-from ..core.refs import named_cell
 from ..core.errors import UserError
+from ..core.refs import NameMap
 from ..workbook.sheet_rows import as_read
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
@@ -268,16 +268,19 @@ class LiveBook(ABC):
 
     @property
     def names(self) -> dict[str, tuple[str, str]]:
-        """Workbook-scope names that refer to one range, as (sheet, "B3")."""
+        """Workbook-scope names that refer to one range, as (sheet, "B3"), read as the file
+        face reads them (NameMap.add): a name over several cells with its span, a broken one
+        with its formula (on the desktop; xlwings' VBA client sends no broken name)."""
         if self._names is None:
-            out: dict[str, tuple[str, str]] = {}
+            out = NameMap()
             for name in self.book.names:
                 key = name.name
-                if "!" in key:  # sheet scope ("一覧!Print_Titles"): not part of the contract
+                if "!" in key:  # sheet scope ("一覧!Print_Titles"): the workbook's is the contract's
+                    sheet, _, key = key.rpartition("!")
+                    quoted = len(sheet) > 1 and sheet[0] == sheet[-1] == "'"
+                    out.add_scoped(key, sheet[1:-1].replace("''", "'") if quoted else sheet, name.refers_to or "")
                     continue
-                target = named_cell(name.refers_to or "")
-                if target:
-                    out[key] = target
+                out.add(key, name.refers_to or "")
             self._names = out
         return self._names
 

@@ -85,11 +85,13 @@ class SavedFills:
 
         from ..package.workbook import WorkbookXml
         from ..package.zipped import Package
+        from ..safety import read_confined
         from ..workbook.state import StyleReader
 
         if self._reader is None:
             path = Path(self.path)
-            pkg = Package(path, path.read_bytes())     # bytes: no file held open after the click
+            # bytes: no file held open after the click; read as opened, inside its folder
+            pkg = Package(path, read_confined(path))
             self._reader = StyleReader(pkg, WorkbookXml(pkg))
         return self._reader
 

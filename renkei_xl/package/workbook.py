@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
-from ..core.refs import NameMap, named_cell
+from ..core.refs import NameMap
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
 from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, index_attribute, parse, prefix_of, q
 from .zipped import Package, fresh_name, relative, rels_name
@@ -96,12 +96,10 @@ class WorkbookXml:
         out = NameMap()
         for n in self.names:
             if n.local_sheet is not None:
+                if 0 <= n.local_sheet < len(self.sheets):
+                    out.add_scoped(n.name, self.sheets[n.local_sheet].name, n.value)
                 continue
-            target = named_cell(n.value)
-            if target:
-                out[n.name] = target
-            else:
-                out.unresolved[n.name] = n.value
+            out.add(n.name, n.value)
         return out
 
     # -------------------------------------------------------------------- edits

@@ -95,16 +95,21 @@ class Package:
         self.compresslevel = compresslevel
         self.labels: dict[str, str] = {}   # part → what staff call it (「シート「札幌市」」), for messages
         if data is not None:
-            head = data[:8]
+            self._file = io.BytesIO(data)
         else:
-            with open(self.path, "rb") as f:
-                head = f.read(8)
+            from ..safety import open_confined
+
+            # One handle for the whole life of the package, opened once and judged as opened
+            # (safety.open_confined: inside a server click's folder, not a link swapped in):
+            # if the file is replaced on disk meanwhile, the parts read and copied on save
+            # still come from the file that was checked.
+            self._file = open_confined(self.path)
+        head = self._file.read(8)
+        self._file.seek(0)
         if head == OLE_MAGIC:
+            self._file.close()
             raise PackageError(f"「{self.path.name}」はパスワードで保護（暗号化）されているか、古い形式（.xls）"
                                "のブックです。パスワードを外し、.xlsx / .xlsm で保存し直してください")
-        # One handle for the whole life of the package: if the file is replaced on disk
-        # meanwhile, the parts copied on save still come from the file that was read.
-        self._file = io.BytesIO(data) if data is not None else open(self.path, "rb")
         # The version of the file read (None for bytes given): a write back onto it checks
         # that no one saved it meanwhile (renkei_xl.safety.ensure_unchanged).
         self.read_as = None if data is not None else os.fstat(self._file.fileno())

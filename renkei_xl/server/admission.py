@@ -33,6 +33,7 @@ from typing import Optional
 from ..core import contract as c
 from ..core.errors import UserError
 from ..core.unsaved import BookState, differing_sheets, steps
+from ..safety import confined
 from .place import Place, protection_of, replayable_of
 from .refusals import Refusal
 
@@ -70,15 +71,18 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
             master = place.master(live)
         except UserError as exc:
             raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "フォルダーの誤り") from None
-        _same_master(place, master, sent_id)
-        _opened_here(place, master, opened)
-        if caption in SAVED_BUTTONS:
-            _saved(place, caption, master, live, state)
-        try:
-            place.replayable, place.clashes = replayable_of(master)
-            locked, structure = protection_of(master)
-        except UserError as exc:
-            raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None
+        # Its reads judged as opened, as the click's are (safety.open_confined), against the
+        # folder place.master resolved: it may be a link to another region's by the time of a read.
+        with confined(master.parent, checked=True):
+            _same_master(place, master, sent_id)
+            _opened_here(place, master, opened)
+            if caption in SAVED_BUTTONS:
+                _saved(place, caption, master, live, state)
+            try:
+                place.replayable, place.clashes = replayable_of(master)
+                locked, structure = protection_of(master)
+            except UserError as exc:
+                raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "マスターを読めない") from None
     from ..excel.book import BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
 
     payload[SAVED_MASTER_KEY] = str(master)     # fills, merges, arrays, Text formats (excel.remote.SavedFills)

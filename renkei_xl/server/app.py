@@ -587,7 +587,7 @@ def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, capti
     seen = seen if seen is not None else {}
     try:
         # every write of this click lands in its folder, or nowhere
-        with confined(folder), noting_replaced(written), waiting_until(until) as waits:
+        with confined(folder, checked=True), noting_replaced(written), waiting_until(until) as waits:
             try:
                 answer = run_button(entry, payload, place)
             finally:

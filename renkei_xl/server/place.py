@@ -210,11 +210,23 @@ class Place:
     def folder(self, live) -> Path:
         from ..core.contract_read import Book, server_folder
 
-        sheets = {c.SETTINGS: live.grid(c.SETTINGS)} if c.SETTINGS in live.sheetnames else {}
+        # The sheet the name points at, 設定 or another (staff may keep it elsewhere): given
+        # 設定 alone, a name on another sheet was refused as pointing at a sheet that is not there.
+        target = live.names.get(c.N_SERVER_FOLDER, (c.SETTINGS, ""))[0]
+        sheets = {s: live.grid(s) for s in {c.SETTINGS, target} if s in live.sheetnames}
         value, where = server_folder(Book(sheets, live.names))
+        if not where:
+            # The buttons' client sends no name whose reference is broken (「設定!#REF!」 after
+            # its row was deleted): here a missing name may be a broken one, so both are said.
+            raise UserError(
+                f"名前の定義「{c.N_SERVER_FOLDER}」がないか、参照先が壊れています（#REF! など。参照先の行や列を"
+                "削除するとこうなります）。サーバーは、この名前のセルに書いたフォルダーでマスターを探すため、"
+                "ボタンを実行できません。［数式］タブの［名前の管理］で"
+                f"「{c.N_SERVER_FOLDER}」の参照先を、フォルダー名（例: 2023年度）を書いたセル（例: ={c.SETTINGS}!$B$6）"
+                "に直すか、その名前を付け直して保存してください")
         if not value:
             raise UserError(
-                f"シート「{c.SETTINGS}」の「{c.N_SERVER_FOLDER}」{('（' + where + '）') if where else ''}が空です。"
+                f"「{c.N_SERVER_FOLDER}」のセル（{where}）が空です。"
                 "ボタンがサーバーで動くときは、配布用・回収・確定版を置くフォルダーを、サーバーの作業フォルダー"
                 f"{('（' + self.share + '）') if self.share else ''}の中のフォルダー名で書いてください（例: 2023年度）。"
                 "マスターもそのフォルダーに保存します")

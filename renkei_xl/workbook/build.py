@@ -35,7 +35,7 @@ from ..core.pipeline import summarize
 from ..core.looks import print_setup
 from ..core.refs import quote_sheet
 from ..core.values import format_percent
-from .xlsx import (WORKBOOK_OPTIONS, Formats, ValidationRuns, print_setup as _print_setup, prompt as _validation,
+from .xlsx import (Formats, ValidationRuns, print_setup as _print_setup, prompt as _validation, workbook_options,
                    protect as _protect, validation, write_value)
 
 WORKBOOK_CODE_NAME = "ThisWorkbook"
@@ -111,7 +111,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
     # a write fails, and the archive's finaliser failed again at exit (a traceback under
     # the Japanese sentence on a full disk; on Windows a handle on the file to remove).
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    wb = xlsxwriter.Workbook(buffer, workbook_options())
     st = _Styles.of(wb)
     wb.set_vba_name(WORKBOOK_CODE_NAME)
     if vba is not None:

@@ -37,10 +37,10 @@ def skeleton(sheet_name: str, title: str, properties: Mapping[str, str], created
     one issue is written byte for byte the same (split backs up only a file that differs)."""
     import xlsxwriter
 
-    from .xlsx import WORKBOOK_OPTIONS, protect
+    from .xlsx import protect, workbook_options
 
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    wb = xlsxwriter.Workbook(buffer, workbook_options())
     wb.set_properties({"title": title, "author": "", "company": "",
                        **({"created": created} if created is not None else {})})
     for name, value in properties.items():

@@ -32,9 +32,17 @@ FONT = {"font_name": NORMAL.font_name, "font_size": _points(NORMAL.font_size), *
 # XlsxWriter's write() turns a string starting with "=" into a live formula and a URL into a
 # link by default; what staff or a municipality typed must arrive as the text it was.
 TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
-# in_memory: the parts are assembled in memory and zipped once, not written to temporary
-# files and read back (a split of 40 files otherwise creates and removes hundreds).
-WORKBOOK_OPTIONS = {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT, "in_memory": True}
+
+
+def workbook_options() -> dict:
+    """XlsxWriter's Workbook options, made anew for each workbook. XlsxWriter keeps the
+    ``default_format_properties`` dict it is given and adds its theme font to it: one dict
+    shared by every workbook of a process made the first workbook's Normal font differ from
+    all later ones' (no ``<scheme val="minor"/>``), so split wrote 札幌市's file, the first of
+    a process, differently on each server worker, and backed up an untouched file (qa-105).
+    in_memory: the parts are assembled in memory and zipped once, not written to temporary
+    files and read back (a split of 40 files otherwise creates and removes hundreds)."""
+    return {"default_format_properties": dict(FONT), **TEXT_STAYS_TEXT, "in_memory": True}
 _V_ALIGN = {"center": "vcenter"}
 
 
