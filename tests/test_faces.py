@@ -100,7 +100,34 @@ class FileView:
 
     def fill(self, sheet: str, ref: str):
         cell = saved_book(self.path)[sheet][ref]
+        if type(cell).__name__ == "MergedCell":     # openpyxl drops a merged area's hidden cells' style
+            return _hidden_cell_fill(self.path, sheet, ref)
         return cell.fill.fgColor.rgb[-6:].upper() if cell.fill.fill_type == "solid" else None
+
+
+def _hidden_cell_fill(path: Path, sheet: str, ref: str):
+    """The solid fill of a cell in a merged area's hidden part, read from the file's XML
+    (openpyxl loads such a cell as a MergedCell without its style, so a mark both faces
+    painted there read as none on the file face: faces walker, qa-106)."""
+    import posixpath
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        book, rels = z.read("xl/workbook.xml").decode(), z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = next(m.group(2) for m in re.finditer(r'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', book)
+                   if m.group(1) == sheet)
+        target = re.search(r'<Relationship\b[^>]*?Id="%s"[^>]*?Target="([^"]*)"' % re.escape(rid), rels)
+        target = target or re.search(r'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="%s"' % re.escape(rid), rels)
+        part = target.group(1).lstrip("/") if target.group(1).startswith("/") else posixpath.join("xl", target.group(1))
+        cell = re.search(r'<c\b[^>]*?\br="%s"[^>]*?>|<c\b[^>]*?\br="%s"[^>]*?/>' % (ref, ref), z.read(part).decode())
+        style = re.search(r'\bs="(\d+)"', cell.group(0)) if cell else None
+        styles = z.read("xl/styles.xml").decode()
+    xfs = re.findall(r"<xf\b[^>]*>", re.search(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", styles, re.S).group(1))
+    fill_id = re.search(r'fillId="(\d+)"', xfs[int(style.group(1)) if style else 0])
+    fills = re.findall(r"<fill\b.*?</fill>|<fill/>", re.search(r"<fills\b[^>]*>(.*?)</fills>", styles, re.S).group(1), re.S)
+    fill = fills[int(fill_id.group(1))] if fill_id else ""
+    rgb = re.search(r'<fgColor\b[^>]*?rgb="([0-9A-Fa-f]+)"', fill)
+    return rgb.group(1)[-6:].upper() if 'patternType="solid"' in fill and rgb else None
 
 
 class LiveView:
