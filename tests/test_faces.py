@@ -1099,3 +1099,32 @@ def test_a_password_staff_set_on_a_tool_sheet_is_kept_by_the_command_line_and_re
     assert [a["func"] for a in actions if a["func"] not in ("alert", "renkeiRequest")] == []
     said = str([a for a in actions if a["func"] == "alert"][-1]["args"][0])
     assert said.startswith(c.stopped(c.RECALC)) and locked_sheet_message([c.LIST]) in said, said
+
+
+def test_the_file_view_reads_the_fill_of_a_merged_areas_hidden_cell(tmp_path):
+    """Both faces mark each error cell, a merged area's hidden part included (実績値 and 分母
+    merged over E8:F9: F8 is named too). openpyxl loads F8 as a MergedCell without its
+    style, so the comparison read the file face's mark there as none and called the faces
+    different (faces walker, qa-106)."""
+    import zipfile
+
+    from openpyxl.styles import PatternFill
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "恵庭市"
+    for ref in ("E8", "F8"):
+        ws[ref].fill = PatternFill("solid", fgColor="FF9999")
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    merged = tmp_path / "merged.xlsx"     # merged after the fill, as Excel keeps each cell's style
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(merged, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="E8:F9"/>'
+                                                     b"</mergeCells>")
+            dst.writestr(item, data)
+    assert type(load_workbook(merged)["恵庭市"]["F8"]).__name__ == "MergedCell"
+    view = FileView(merged)
+    assert (view.fill("恵庭市", "E8"), view.fill("恵庭市", "F8"), view.fill("恵庭市", "F9")) == ("FF9999", "FF9999", None)
