@@ -100,7 +100,34 @@ class FileView:
 
     def fill(self, sheet: str, ref: str):
         cell = saved_book(self.path)[sheet][ref]
+        if type(cell).__name__ == "MergedCell":     # openpyxl drops a merged area's hidden cells' style
+            return _hidden_cell_fill(self.path, sheet, ref)
         return cell.fill.fgColor.rgb[-6:].upper() if cell.fill.fill_type == "solid" else None
+
+
+def _hidden_cell_fill(path: Path, sheet: str, ref: str):
+    """The solid fill of a cell in a merged area's hidden part, read from the file's XML
+    (openpyxl loads such a cell as a MergedCell without its style, so a mark both faces
+    painted there read as none on the file face: faces walker, qa-106)."""
+    import posixpath
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        book, rels = z.read("xl/workbook.xml").decode(), z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = next(m.group(2) for m in re.finditer(r'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', book)
+                   if m.group(1) == sheet)
+        target = re.search(r'<Relationship\b[^>]*?Id="%s"[^>]*?Target="([^"]*)"' % re.escape(rid), rels)
+        target = target or re.search(r'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="%s"' % re.escape(rid), rels)
+        part = target.group(1).lstrip("/") if target.group(1).startswith("/") else posixpath.join("xl", target.group(1))
+        cell = re.search(r'<c\b[^>]*?\br="%s"[^>]*?>|<c\b[^>]*?\br="%s"[^>]*?/>' % (ref, ref), z.read(part).decode())
+        style = re.search(r'\bs="(\d+)"', cell.group(0)) if cell else None
+        styles = z.read("xl/styles.xml").decode()
+    xfs = re.findall(r"<xf\b[^>]*>", re.search(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", styles, re.S).group(1))
+    fill_id = re.search(r'fillId="(\d+)"', xfs[int(style.group(1)) if style else 0])
+    fills = re.findall(r"<fill\b.*?</fill>|<fill/>", re.search(r"<fills\b[^>]*>(.*?)</fills>", styles, re.S).group(1), re.S)
+    fill = fills[int(fill_id.group(1))] if fill_id else ""
+    rgb = re.search(r'<fgColor\b[^>]*?rgb="([0-9A-Fa-f]+)"', fill)
+    return rgb.group(1)[-6:].upper() if 'patternType="solid"' in fill and rgb else None
 
 
 class LiveView:
@@ -1072,3 +1099,32 @@ def test_a_password_staff_set_on_a_tool_sheet_is_kept_by_the_command_line_and_re
     assert [a["func"] for a in actions if a["func"] not in ("alert", "renkeiRequest")] == []
     said = str([a for a in actions if a["func"] == "alert"][-1]["args"][0])
     assert said.startswith(c.stopped(c.RECALC)) and locked_sheet_message([c.LIST]) in said, said
+
+
+def test_the_file_view_reads_the_fill_of_a_merged_areas_hidden_cell(tmp_path):
+    """Both faces mark each error cell, a merged area's hidden part included (実績値 and 分母
+    merged over E8:F9: F8 is named too). openpyxl loads F8 as a MergedCell without its
+    style, so the comparison read the file face's mark there as none and called the faces
+    different (faces walker, qa-106)."""
+    import zipfile
+
+    from openpyxl.styles import PatternFill
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "恵庭市"
+    for ref in ("E8", "F8"):
+        ws[ref].fill = PatternFill("solid", fgColor="FF9999")
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    merged = tmp_path / "merged.xlsx"     # merged after the fill, as Excel keeps each cell's style
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(merged, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="E8:F9"/>'
+                                                     b"</mergeCells>")
+            dst.writestr(item, data)
+    assert type(load_workbook(merged)["恵庭市"]["F8"]).__name__ == "MergedCell"
+    view = FileView(merged)
+    assert (view.fill("恵庭市", "E8"), view.fill("恵庭市", "F8"), view.fill("恵庭市", "F9")) == ("FF9999", "FF9999", None)

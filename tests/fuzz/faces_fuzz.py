@@ -709,7 +709,8 @@ def main() -> int:
         loaded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
         replay = [loaded] if loaded and isinstance(loaded[0], dict) else loaded
     print(f"faces walker: seed {args.seed}, client {args.client}, protection weight {args.protection}", flush=True)
-    fails = run(args.seconds, args.seed, Path(args.out), args.count, replay,
+    # resolved: the command-line face runs in another folder, where a relative --out is no file
+    fails = run(args.seconds, args.seed, Path(args.out).resolve(), args.count, replay,
                 say=lambda line: print(line, flush=True))
     return 1 if fails else 0
 
