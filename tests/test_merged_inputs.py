@@ -151,6 +151,14 @@ def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_an
                                                                                        monkeypatch):
     """The button face: the same, through xlwings' VBA client as the model of Excel replays it:
     one alert with the same sentence, no cell written (Excel's 1004 came halfway before)."""
+    prompt = _collect_click_said(sample, tmp_path, monkeypatch, lambda m: merged_over(m, "小樽市", "E4:E5"))
+    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+
+
+def _collect_click_said(sample: Path, tmp_path: Path, monkeypatch, staff_edit) -> str:
+    """The one alert a collect click sends when 小樽市 returns 08-1 = 4 to a master that
+    ``staff_edit`` changed after the split (replayed on the model of Excel, which raises
+    where Excel would): the refusal, and no write before it."""
     from renkei_xl.excel import buttons
 
     master = _copy(sample, tmp_path / "work" / "master.xlsm")
@@ -160,15 +168,14 @@ def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_an
     inbox.mkdir()
     for f in folder.iterdir():
         shutil.copyfile(f, inbox / f.name)
-    merged_over(master, "小樽市", "E4:E5")
+    staff_edit(master)
     payload = served(master)
     book = remote_book(payload)
     buttons.collect(book)
     actions = book.json()["actions"]
     applied = apply_actions(payload, actions)          # raises ExcelError where Excel would
     assert [a["func"] for a in actions] == ["alert"], actions
-    prompt = applied.alerts[0]["prompt"]
-    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+    return applied.alerts[0]["prompt"]
 
 
 # ------------------------------------------------------------------ What-If data tables
@@ -230,23 +237,7 @@ def test_collect_into_a_data_table_is_refused_before_anything_is_written(sample,
 
 
 def test_a_click_of_collect_into_a_data_table_is_refused_before_any_write(sample, tmp_path, monkeypatch):
-    from renkei_xl.excel import buttons
-
-    master = _copy(sample, tmp_path / "work" / "master.xlsm")
-    monkeypatch.chdir(master.parent)
-    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
-    inbox = master.parent / c.COLLECT_DIR
-    inbox.mkdir()
-    for f in folder.iterdir():
-        shutil.copyfile(f, inbox / f.name)
-    data_table_over(master, "小樽市", "E4", "E4:E5")
-    payload = served(master)
-    book = remote_book(payload)
-    buttons.collect(book)
-    actions = book.json()["actions"]
-    applied = apply_actions(payload, actions)          # raises ExcelError where Excel would
-    assert [a["func"] for a in actions] == ["alert"], actions
-    prompt = applied.alerts[0]["prompt"]
+    prompt = _collect_click_said(sample, tmp_path, monkeypatch, lambda m: data_table_over(m, "小樽市", "E4", "E4:E5"))
     assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in prompt, prompt
 
 
