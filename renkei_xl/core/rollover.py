@@ -169,7 +169,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += menu_cells(state, line, when)
     folder_cells, folder, folder_problem = _next_folder_cells(book, old.fiscal_year, new_year)
     cells += folder_cells
-    state_cells, state_names, added = _state_list(book, state.formulas)
+    state_cells, state_names, added = _state_list(book, state.formulas or _no_formulas)
     cells += state_cells
     report = RolloverReport(old.fiscal_year, new_year, len(data.indicators), len(emptied), past,
                             0 if unrecorded else len(closed.indicators), tuple(closed.errors), folder,
@@ -198,7 +198,12 @@ def _renamed(state: MasterState, data: MasterData) -> tuple[tuple[str, str, str]
     return tuple(renamed(read_history(grid), read_kept(grid), data.indicators))
 
 
-def _state_list(book: Book, formulas: Optional[Callable[[str], Collection[str]]] = None
+def _no_formulas(_sheet: str) -> Collection[str]:
+    """A master whose formula cells are not known (a caller that reads none)."""
+    return ()
+
+
+def _state_list(book: Book, formulas: Callable[[str], Collection[str]] = _no_formulas
                 ) -> tuple[list[CellEdit], list, tuple[str, ...]]:
     """状態一覧 as this version offers it (choices.STATE_CHOICES, the words the rules read),
     in next year's master of one built when the list was shorter: 「改善」 and others were
@@ -232,7 +237,7 @@ def _state_list(book: Book, formulas: Optional[Callable[[str], Collection[str]]]
         return [], [], ()
     if any(at(top + i) for i in range(len(have), len(wanted) + 1)):
         return [], [], ()
-    held = formulas(sheet) if formulas is not None else ()
+    held = formulas(sheet)
     if any(cell_ref(top + i, col) in held for i in range(len(wanted) + 1)):
         return [], [], ()
     letter = column_letter(col)
@@ -334,7 +339,8 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData, clos
     or been added since; a row the year did not have is emptied, never given a neighbour's.
     A sheet whose municipality the year did not have is left alone (unmatched_sheets).
     ``formulas``: MasterState.formulas, the cells holding a formula, which a new column is
-    never put over (_free_column)."""
+    never put over (_free_column); None where the face cannot say them."""
+    formulas = formulas or _no_formulas
     label = c.PREVIOUS_HEADER.format(year=source.settings.fiscal_year)
     cells: list[CellEdit] = []
     fills: list[FillEdit] = []
@@ -474,7 +480,7 @@ def _with_symbol(actual: str, symbol: str) -> Optional[str]:
 
 
 def _previous_column(book: Book, sheet: str, headers, required, label: str, rows: Sequence[tuple[int, object]],
-                     formulas: Optional[Callable[[str], Collection[str]]] = None
+                     formulas: Callable[[str], Collection[str]] = _no_formulas
                      ) -> tuple[list[CellEdit], list[FillEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
     else a free column after the header row's last filled cell (_free_column)."""
@@ -482,7 +488,7 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str, rows
     grid = book.sheets[sheet]
     col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
     if col is None:
-        col = _free_column(grid, header_row, header, formulas(sheet) if formulas is not None else ())
+        col = _free_column(grid, header_row, header, formulas(sheet))
     cells = [CellEdit(sheet, header_row, col, label)]
     fills = [FillEdit(sheet, header_row, col, c.HEADER_FILL)]
     wanted = dict(rows)
