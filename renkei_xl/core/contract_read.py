@@ -30,7 +30,7 @@ from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
-from .refs import cell_ref, column_letter, named_cell, named_span, parse_ref
+from .refs import area_holding, cell_ref, column_letter, named_cell, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
 from .values import (boolean_value, error_named, error_value, format_percent, may_be_unread, odd_digit, unseen_char, unseen_kind,
@@ -957,7 +957,7 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
                 if not ref:
                     continue
                 row, col = parse_ref(ref)
-                area = next((a for a in areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+                area = area_holding(row, col, areas)
                 if area is None:
                     continue
                 top = cell_ref(area[0], area[1])

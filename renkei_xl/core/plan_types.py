@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from .errors import UserError
-from .refs import cell_ref
+from .refs import area_holding, cell_ref
 
 Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
@@ -299,7 +299,7 @@ class WritePlan:
         for sheet, edits in by_sheet.items():
             areas = [a for a in areas_of(sheet) if cells or a[:2] != a[2:]]
             for e in edits if areas else ():
-                area = next((a for a in areas if a[0] <= e.row <= a[2] and a[1] <= e.col <= a[3]), None)
+                area = area_holding(e.row, e.col, areas)
                 if area is not None:
                     out.append((e, area))
         return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Optional
+from typing import Optional, Sequence
 
 
 @lru_cache(maxsize=None)
@@ -88,6 +88,14 @@ def named_span(refers_to: str) -> Optional[str]:
     if not m or m.group(5) is None or (m.group(5), m.group(6)) == (m.group(3), m.group(4)):
         return None
     return f"{m.group(3)}{m.group(4)}:{m.group(5)}{m.group(6)}"
+
+
+def area_holding(row: int, col: int, areas: Sequence[tuple[int, int, int, int]]
+                 ) -> Optional[tuple[int, int, int, int]]:
+    """The first of ``areas`` (first row, first col, last row, last col) that holds the cell:
+    a merged area over an input (contract_read.merged_inputs) and one a write would go into
+    (plan_types.WritePlan) are found alike."""
+    return next((a for a in areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
 
 
 def parse_ref(ref: str) -> tuple[int, int]:
