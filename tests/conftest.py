@@ -179,6 +179,37 @@ def calc_pr_as_excel_saves(members: dict) -> None:
     members["xl/workbook.xml"] = book.encode("utf-8")
 
 
+def returned_input(master, tmp, municipality: str, value, ind_id=None, issued=None) -> Path:
+    """A folder (under ``tmp``) holding ``municipality``'s input file with ``value`` typed as a
+    実績値: ``ind_id``'s, or the first row's. The file is ``issued``'s (one split's files, so
+    several returns come from one split, as a year's do) or of a split of ``master`` made now.
+    What a municipality sends back, made the way it is made: the tool's own split, one cell
+    typed, saved."""
+    import openpyxl
+
+    from renkei_xl.cycle.distribute import split_master
+
+    tmp = Path(tmp)
+    tmp.mkdir(parents=True, exist_ok=True)
+    if issued is None:
+        issued = split_master(master, tmp / f"配布_{municipality}")
+    src = next(p for p in issued if municipality in p.name)
+    folder = tmp / f"回収_{municipality}"
+    folder.mkdir()
+    dst = folder / src.name
+    shutil.copyfile(src, dst)
+    wb = openpyxl.load_workbook(dst)
+    ws = wb[municipality]
+    heads = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
+    col = next(cell.column for cell in heads if cell.value == "実績値")
+    id_col = next(cell.column for cell in heads if cell.value == "指標ID")
+    rows = range(heads[0].row + 1, ws.max_row + 1)
+    row = rows[0] if ind_id is None else next(r for r in rows if ws.cell(r, id_col).value == ind_id)
+    ws.cell(row, col).value = value
+    wb.save(dst)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def fy2023():
     return load_reference("fy2023")

@@ -14,7 +14,6 @@ import subprocess
 import time
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import openpyxl
 import pytest
@@ -30,6 +29,7 @@ from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
 from concurrent_writers import run_import, run_recalc
+from conftest import returned_input
 from forked_cli import PLAIN, run_forked
 from lock_holder import HOLDER, waited_for_lock
 
@@ -500,29 +500,6 @@ def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_p
     assert master.with_name("移動した.xlsm").exists()
 
 
-def _returned(master: Path, tmp: Path, municipality: str, value, issued: Optional[list[Path]] = None) -> Path:
-    """A folder holding ``municipality``'s input file with ``value`` typed as its first 実績値:
-    the file of ``issued`` (one split's files) or of a split made now."""
-    from renkei_xl.cycle.distribute import split_master
-
-    tmp.mkdir(parents=True, exist_ok=True)
-    if issued is None:
-        issued = split_master(master, tmp / f"配布_{municipality}")
-    src = next(p for p in issued if municipality in p.name)
-    folder = tmp / f"回収_{municipality}"
-    folder.mkdir()
-    dst = folder / src.name
-    shutil.copyfile(src, dst)
-    wb = openpyxl.load_workbook(dst)
-    ws = wb[municipality]
-    heads = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
-    col = next(cell.column for cell in heads if cell.value == "実績値")
-    row = heads[0].row + 1
-    ws.cell(row, col).value = value
-    wb.save(dst)
-    return folder
-
-
 @pytest.mark.parametrize("round_", range(2))
 def test_two_imports_and_a_recalc_at_the_same_moment_all_land(master, tmp_path, round_):
     """Two staff members import different municipalities' returns while a third
@@ -530,8 +507,8 @@ def test_two_imports_and_a_recalc_at_the_same_moment_all_land(master, tmp_path, 
     from renkei_xl.cycle.distribute import split_master
 
     issued = split_master(master, tmp_path / "配布")
-    a = _returned(master, tmp_path, "小樽市", 41, issued)
-    b = _returned(master, tmp_path, "江別市", 42, issued)
+    a = returned_input(master, tmp_path, "小樽市", 41, issued=issued)
+    b = returned_input(master, tmp_path, "江別市", 42, issued=issued)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     # All three go at once when all three have started (each imported what it runs): a
@@ -626,7 +603,7 @@ def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_master(master, tmp
 
     def args(i: int) -> list[str]:
         if command == "collect":
-            return [command, str(master), str(_returned(master, tmp_path / f"r{i}", "小樽市", 40 + i, issued))]
+            return [command, str(master), str(returned_input(master, tmp_path / f"r{i}", "小樽市", 40 + i, issued=issued))]
         return [command, str(master)]
 
     def run(args: list[str], kill_after: float) -> dict:

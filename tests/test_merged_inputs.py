@@ -20,6 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from conftest import returned_input
 from remote_payload import VBA, apply_actions, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 from test_error_cells import checked, file_face, merged_over
@@ -109,28 +110,6 @@ def test_the_finding_carries_the_rows_indicator_and_makes_the_row_not_evaluated(
     assert symbols["08-1"] == "－" and symbols["06-1"] == "－", symbols
 
 
-def _returned(master: Path, tmp: Path, municipality: str, ind_id: str, value) -> Path:
-    """A folder holding ``municipality``'s input file (split from ``master``) with ``value``
-    typed as ``ind_id``'s 実績値."""
-    from renkei_xl.cycle.distribute import split_master
-
-    issued = split_master(master, tmp / "配布")
-    src = next(p for p in issued if municipality in p.name)
-    folder = tmp / "回収"
-    folder.mkdir()
-    dst = folder / src.name
-    shutil.copyfile(src, dst)
-    wb = openpyxl.load_workbook(dst)
-    ws = wb[municipality]
-    heads = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
-    col = next(cell.column for cell in heads if cell.value == "実績値")
-    id_col = next(cell.column for cell in heads if cell.value == "指標ID")
-    row = next(r for r in range(heads[0].row + 1, ws.max_row + 1) if ws.cell(r, id_col).value == ind_id)
-    ws.cell(row, col).value = value
-    wb.save(dst)
-    return folder
-
-
 def test_collect_into_a_merged_areas_hidden_part_is_refused_before_anything_is_written(sample, tmp_path):
     """The file face: 小樽市 returns 08-1 = 4 while the master has E4:E5 merged (staff merged
     it after the split): refused naming the cell and the area, the master unchanged."""
@@ -144,7 +123,7 @@ def _collect_said(sample: Path, tmp_path: Path, staff_edit) -> str:
     from renkei_xl.cycle.collect import collect
 
     master = _copy(sample, tmp_path / "work" / "master.xlsm")
-    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    folder = returned_input(master, tmp_path, "小樽市", 4, ind_id="08-1")
     staff_edit(master)
     before = master.read_bytes()
     with pytest.raises(UserError) as caught:
@@ -169,7 +148,7 @@ def _collect_click_said(sample: Path, tmp_path: Path, monkeypatch, staff_edit) -
 
     master = _copy(sample, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(master.parent)
-    folder = _returned(master, tmp_path, "小樽市", "08-1", 4)
+    folder = returned_input(master, tmp_path, "小樽市", 4, ind_id="08-1")
     inbox = master.parent / c.COLLECT_DIR
     inbox.mkdir()
     for f in folder.iterdir():
