@@ -1,0 +1,60 @@
+"""``renkei-xl serve`` on a LAN that sends what no xlwings client sends: raw bytes over a real
+socket to a real server (test_server.serving), the answer and the request log read back.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
+from test_server import KEY, _log_once, serving
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, licensed):  # noqa: F811
+    with serving(tmp_path_factory.mktemp("hostile_lan")) as running:
+        yield running
+
+
+def _exchange(url: str, data: bytes, quiet_seconds: float = 3.0) -> tuple[bytes, bool]:
+    """(what the server sent on one connection after ``data``, whether it closed it) once it
+    has said nothing for ``quiet_seconds``."""
+    host, port = url.rsplit("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=quiet_seconds) as sock:
+        sock.sendall(data)
+        got = b""
+        while True:
+            try:
+                piece = sock.recv(65536)
+            except socket.timeout:
+                return got, False
+            if not piece:
+                return got, True
+            got += piece
+
+
+@pytest.mark.parametrize("authorised", [True, False])
+def test_a_request_with_both_content_length_and_chunked_is_refused_and_its_connection_closed(server, authorised):
+    """RFC 9112 6.1: a request with both Transfer-Encoding and Content-Length may be an attempt
+    at request smuggling, and the server MUST close the connection after answering it. h11
+    reads such a body by its chunks and kept the connection: bytes that a proxy in front
+    (docs/staff-setup.md) reads as this request's body, by its Content-Length, were read here
+    as a request of their own, under the next client's address and key. Refused before the
+    key is asked: the smuggled bytes are the danger, whoever sent them."""
+    smuggled = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    chunked = b"0\r\n\r\n" + smuggled           # all of it the body, by Content-Length
+    head = (b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n" + (b"Authorization: " + KEY.encode() + b"\r\n"
+            if authorised else b"") + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(chunked))
+    got, closed = _exchange(server.url, head + chunked)
+    answers = got.count(b"HTTP/1.1 ")
+    assert answers == 1 and got.startswith(b"HTTP/1.1 400 "), got.decode("utf-8", "replace")
+    text = got.split(b"\r\n\r\n", 1)[1].decode("utf-8")
+    assert "Content-Length" in text and "Transfer-Encoding" in text and "受付番号" in text, text
+    assert closed, "the connection was kept for the next request"
+    number = text.rsplit("受付番号 ", 1)[1][:8]
+    log = _log_once(server.log, f"request={number}")
+    lines = [line for line in log.splitlines() if f"request={number}" in line]
+    assert len(lines) == 1 and "status=400" in lines[0] and "outcome=長さの指定が二重" in lines[0], lines
+    assert "path=" not in lines[0] and "button=" not in lines[0], lines     # the key was not asked
