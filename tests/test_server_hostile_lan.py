@@ -5,6 +5,7 @@ socket to a real server (test_server.serving), the answer and the request log re
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,51 @@ def test_a_request_with_both_content_length_and_chunked_is_refused_and_its_conne
     lines = [line for line in log.splitlines() if f"request={number}" in line]
     assert len(lines) == 1 and "status=400" in lines[0] and "outcome=長さの指定が二重" in lines[0], lines
     assert "path=" not in lines[0] and "button=" not in lines[0], lines     # the key was not asked
+
+
+def test_a_kept_log_file_held_open_leaves_no_more_files_than_are_kept(tmp_path, monkeypatch):
+    """On Windows a kept file IT holds open (a tail on ``.3``, ``Get-Content -Wait``; a copy
+    made read-only cannot be replaced either) cannot be moved on. The log was then left under
+    a name of its own beside the kept files (LogFile._move_aside), at every rotation while it
+    stayed held: a file of --log-mb more each time, for as long as it was held, past the
+    files the docs promise (5, about 60 MB in all). The rotated files are now kept to that
+    number, the newest, whatever their names; the one held stays (Windows deletes it no more
+    than it moves it). Windows' refusal is what this Linux machine does not do: it is played
+    by os.replace and os.remove refusing that one file, as Windows answers (WinError 32)."""
+    import logging
+    import os
+
+    from renkei_xl.server import log as server_log
+
+    path = tmp_path / "requests.log"
+    handler = server_log.LogFile(path, max_bytes=100, kept=5, failed=lambda *_: None)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for n in range(1, 6):
+        Path(f"{path}.{n}").write_text(f"kept {n}\n", encoding="utf-8")
+    held = os.fspath(f"{path}.3")
+    real_replace, real_remove = os.replace, os.remove
+
+    def refused(real):
+        def call(src, *args, **kwargs):
+            if os.fspath(src) == held:
+                raise PermissionError(13, "別のプロセスが使用中のため、プロセスはファイルにアクセスできません", held)
+            return real(src, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(server_log.os, "replace", refused(real_replace))
+    monkeypatch.setattr(server_log.os, "remove", refused(real_remove))
+    for n in range(20):                         # each record fills the log: 20 rotations
+        handler.emit(logging.makeLogRecord({"msg": f"record {n:02d} " + "x" * 120}))
+    rotated = [p for p in tmp_path.iterdir() if p.name not in ("requests.log", "requests.log.lock")]
+    assert len(rotated) <= 5, sorted(p.name for p in rotated)
+    kept = "".join(p.read_text(encoding="utf-8") for p in rotated) + path.read_text(encoding="utf-8")
+    assert all(f"record {n:02d} " in kept for n in range(16, 20)), kept        # the newest kept
+    assert Path(held).read_text(encoding="utf-8") == "kept 3\n"               # the held one untouched
+
+    monkeypatch.setattr(server_log.os, "replace", real_replace)               # let go: rotated as ever
+    monkeypatch.setattr(server_log.os, "remove", real_remove)
+    for n in range(20, 23):
+        handler.emit(logging.makeLogRecord({"msg": f"record {n:02d} " + "x" * 120}))
+    rotated = [p for p in tmp_path.iterdir() if p.name not in ("requests.log", "requests.log.lock")]
+    assert len(rotated) <= 5, sorted(p.name for p in rotated)
+    assert "record 22 " in path.read_text(encoding="utf-8") + Path(f"{path}.1").read_text(encoding="utf-8")

@@ -305,6 +305,40 @@ class LogFile(logging.Handler):
             # A kept file open elsewhere: the log stays aside under its own name (beside the
             # others, for IT to find) rather than over a kept one.
             pass
+        self._keep_newest()
+
+    def _keep_newest(self) -> None:
+        """Of the rotated files, ``.1``… and those left aside under a name of their own, the
+        ``kept`` newest (by their last record's time) stay; the older are removed. A kept file
+        held open on Windows (a tail on ``.3``) cannot be moved on, and each rotation while it
+        was held left the log aside: a file of --log-mb more each time, with no end. One that
+        cannot be removed (held as well) stays and counts: the next one goes instead."""
+        folder, name = os.path.split(self.baseFilename)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return
+        rotated = []
+        for entry in names:
+            if _ROTATED.fullmatch(entry[len(name):]) and entry.startswith(name):
+                path = os.path.join(folder, entry)
+                try:
+                    rotated.append((os.stat(path).st_mtime_ns, path))
+                except OSError:
+                    continue
+        left = len(rotated)
+        for _mtime, path in sorted(rotated):          # the oldest first, until ``kept`` are left
+            if left <= self.kept:
+                break
+            try:
+                os.remove(path)
+                left -= 1
+            except OSError:                         # held: it counts, the next older goes instead
+                pass
+
+
+# A rotated log's name after the log's own: ``.1``… or ``.<pid>-<ns>`` (LogFile._move_aside).
+_ROTATED = re.compile(r"\.(?:\d+|\d+-\d+)")
 
 
 def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
