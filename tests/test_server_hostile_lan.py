@@ -5,6 +5,7 @@ socket to a real server (test_server.serving), the answer and the request log re
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,45 @@ def test_a_kept_log_file_held_open_leaves_no_more_files_than_are_kept(tmp_path, 
     rotated = [p for p in tmp_path.iterdir() if p.name not in ("requests.log", "requests.log.lock")]
     assert len(rotated) <= 5, sorted(p.name for p in rotated)
     assert "record 22 " in path.read_text(encoding="utf-8") + Path(f"{path}.1").read_text(encoding="utf-8")
+
+
+def test_a_flood_that_stops_is_counted_in_the_log_when_its_minute_ends(licensed, monkeypatch):  # noqa: F811
+    """Past QUIET_BURST lines a minute per client and outcome, the requests held back were
+    counted on the next line of that client and outcome, written only if it came back after
+    the minute: a scanner that sent 30 requests without the key, or 30 paths that are no
+    button, and went away left 10 lines of each and no trace of the other 20 (IT counting an
+    incident's requests in the log found a third of them). The count is now written when the
+    minute ends, whether more come or not. The minute is made a second here (REPEAT_SECONDS)."""
+    import re
+
+    import httpx
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server import connections
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+    from test_server import _InThread, _one_response, _request_log
+
+    monkeypatch.setattr(server_log, "REPEAT_SECONDS", 1.0)
+    monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())      # this test's minute starts here
+    sent = 3 * server_log.QUIET_BURST
+    with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
+                                            TimelyH11Protocol) as running:
+        url = f"http://127.0.0.1:{running.port}"
+        with httpx.Client() as client:
+            for n in range(sent):
+                assert client.post(f"{url}/buttons/check", content=b"{}", headers={"Authorization": f"old-key-{n}"},
+                                   timeout=10).status_code == 401
+                assert client.get(f"{url}/wp-login.php", timeout=10).status_code == 404
+        for _ in range(sent):
+            sock = running.connect()
+            sock.sendall(b"\x16\x03\x01 not http\r\n\r\n")
+            assert _one_response(sock)[0].startswith(b"HTTP/1.1 400")
+            sock.close()
+        time.sleep(2.5)                           # the minute (a second) ends; nothing more is sent
+    for outcome in ("鍵が違う", "宛先なし", "読めない要求"):
+        said = [line for line in lines if f"outcome={outcome}" in line]
+        requests = [line for line in said if not line.startswith("request=- ")]
+        held = sum(int(m.group(1)) for line in said for m in [re.search(r" repeats=(\d+)", line)] if m)
+        assert len(requests) + held == sent and len(said) < sent, (outcome, said)      # each one, counted

@@ -502,10 +502,14 @@ QUIET_BURST = 10
 
 class Quiet:
     """Which lines of a kind (``key``: client and outcome) are written: ``burst`` per
-    ``every`` seconds, the rest counted and reported on the next line written."""
+    ``every`` seconds (REPEAT_SECONDS when None), the rest counted and reported on the next
+    line written, or, when none comes within the window, on a line of their own as it ends
+    (``held_back``). Reported only on the next line, a flood that stopped (a scanner gone)
+    was never counted: the log had its first lines and no trace of the rest."""
 
-    def __init__(self, every: float = REPEAT_SECONDS, burst: Optional[int] = None, clock=time.monotonic):
-        self.every, self.burst, self.clock = every, QUIET_BURST if burst is None else burst, clock
+    def __init__(self, every: Optional[float] = None, burst: Optional[int] = None, clock=time.monotonic):
+        self.every = REPEAT_SECONDS if every is None else every
+        self.burst, self.clock = QUIET_BURST if burst is None else burst, clock
         self._windows: dict[tuple, list] = {}      # key -> [start, written, held]
 
     def let(self, key: tuple) -> tuple[bool, Optional[int]]:
@@ -514,7 +518,11 @@ class Quiet:
         window = self._windows.get(key)
         if window is None or now - window[0] >= self.every:
             if len(self._windows) > 1000:      # kinds seen long ago: forgotten, so the map stays small
-                self._windows = {k: w for k, w in self._windows.items() if now - w[0] < self.every}
+                for gone, ended in [(k, w) for k, w in self._windows.items() if now - w[0] >= self.every]:
+                    if ended[2]:                   # its count not said yet (its timer still to come)
+                        held_back(gone, ended[2])
+                        ended[2] = 0
+                    del self._windows[gone]
             held = window[2] if window is not None else 0
             self._windows[key] = [now, 1, 0]
             return True, held or None
@@ -522,7 +530,34 @@ class Quiet:
             window[1] += 1
             return True, None
         window[2] += 1
+        if window[2] == 1:
+            self._said_at_end(key, window)
         return False, None
+
+    def _said_at_end(self, key: tuple, window: list) -> None:
+        """The count of ``window`` written as it ends, unless a line of ``key`` has said it by
+        then. On the worker's event loop (every line held back is let from it); without one
+        (a direct call) the next line says it, as ever."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        def said() -> None:
+            if self._windows.get(key) is window and window[2]:
+                held, window[2] = window[2], 0
+                held_back(key, held)
+
+        loop.call_later(max(window[0] + self.every - self.clock(), 0.0), said)
+
+
+def held_back(key: tuple, held: int) -> None:
+    """The line for ``held`` requests of ``key`` (client, outcome) that Quiet held back and no
+    later line of theirs counted: ``request=-``, for no one request, with ``repeats=``."""
+    client, outcome = key
+    log.info("%s", line(request="-", client=client, outcome=outcome, repeats=held))
 
 
 class Forwarded(logging.Handler):
