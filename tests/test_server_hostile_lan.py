@@ -150,3 +150,34 @@ def test_a_flood_that_stops_is_counted_in_the_log_when_its_minute_ends(licensed,
         requests = [line for line in said if not line.startswith("request=- ")]
         held = sum(int(m.group(1)) for line in said for m in [re.search(r" repeats=(\d+)", line)] if m)
         assert len(requests) + held == sent and len(said) < sent, (outcome, said)      # each one, counted
+
+
+def test_a_flood_of_one_kind_of_record_that_stops_is_counted_when_its_minute_ends(tmp_path, monkeypatch):
+    """uvicorn's and asyncio's records of one kind are a line a minute (server.log.OnceAMinute),
+    the ones held back counted on the next line of the kind. A flood that stopped (a LAN device
+    opening connections past the worker's limit, then going away; accept failing while files
+    were short) left its first line only: 300 connections closed at the limit read as one. The
+    last record held back is now written as its minute ends, with the count of the others. As
+    a worker logs them: on its event loop, the loggers configured as ``serve`` configures them,
+    the minute made 0.3 s (REPEAT_SECONDS)."""
+    import asyncio
+    import logging
+    import re
+
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.connections import LIMIT_REACHED
+    from test_server import _request_log, _uvicorns_logging_as_served
+
+    monkeypatch.setattr(server_log, "REPEAT_SECONDS", 0.3)
+    sent = 300
+
+    async def flood() -> None:
+        for _ in range(sent):
+            logging.getLogger("uvicorn.error").warning(LIMIT_REACHED, 256)
+        await asyncio.sleep(0.8)                  # the minute ends; nothing more of the kind comes
+
+    with _request_log() as lines, _uvicorns_logging_as_served():
+        asyncio.run(flood())
+    said = [line for line in lines if "outcome=接続数の上限" in line]
+    held = sum(int(m.group(1)) for line in said for m in [re.search(r" repeats=(\d+)", line)] if m)
+    assert len(said) + held == sent and len(said) == 2, said          # each one counted, in two lines

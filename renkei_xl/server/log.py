@@ -470,25 +470,56 @@ class OnceAMinute(logging.Filter):
     failing while files are short, thousands of accept retries failing at a stop) is so a
     line a minute, whatever each record says of its own instance."""
 
-    def __init__(self, every: float = REPEAT_SECONDS, clock=time.monotonic):
+    def __init__(self, every: Optional[float] = None, clock=time.monotonic):
         super().__init__()
-        self.every, self.clock = every, clock
+        self.every, self.clock = REPEAT_SECONDS if every is None else every, clock
         self._last: dict[tuple, float] = {}
         self._held: dict[tuple, int] = {}
+        self._latest: dict[tuple, logging.LogRecord] = {}     # the last record held back of a kind
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "held_said", False):      # the last one held back, said as the minute ends
+            return True
         key = kind(record)
         now = self.clock()
         last = self._last.get(key)
         if last is not None and now - last < self.every:
             self._held[key] = self._held.get(key, 0) + 1
+            self._latest[key] = record
+            if self._held[key] == 1:
+                self._said_at_end(key, last)
             return False
         if len(self._last) > 1000:          # kinds seen long ago: forgotten, so the maps stay small
             self._last = {k: t for k, t in self._last.items() if now - t < self.every}
             self._held = {k: n for k, n in self._held.items() if k in self._last}
+            self._latest = {k: r for k, r in self._latest.items() if k in self._held}
         self._last[key] = now
+        self._latest.pop(key, None)
         record.repeats = self._held.pop(key, 0) or None
         return True
+
+    def _said_at_end(self, key: tuple, last: float) -> None:
+        """The last record held back of ``key`` let through as its minute ends (it happened;
+        ``repeats`` the others held), unless a record of the kind has said them by then. A flood
+        that stopped (connections past the limit, closed for good) was its first line and
+        nothing else: the count held back waited for a record of its kind that never came.
+        On the event loop the record came from; from another thread, the next record says it."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        def said() -> None:
+            if self._last.get(key) != last or not self._held.get(key):
+                return
+            record = self._latest.pop(key)
+            record.repeats = (self._held.pop(key) - 1) or None
+            record.held_said = True
+            logging.getLogger(record.name).handle(record)
+
+        loop.call_later(max(last + self.every - self.clock(), 0.0), said)
 
 
 # A client's requests refused before anything is read (no key, a wrong key, a path that is
