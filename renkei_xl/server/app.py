@@ -272,9 +272,22 @@ def _failure_report(body: bytes) -> tuple[str, str, str]:
 
 # ----------------------------------------------------------------------- the guard
 
+# A request with both Transfer-Encoding and Content-Length: uvicorn (h11) reads its body by its
+# chunks and kept the connection, while a proxy in front (docs/staff-setup.md) may read it by its
+# Content-Length. Bytes the proxy forwarded as one request's body were then read here as a request
+# of their own, joined to the next client's (its address, its key): request smuggling. RFC 9112
+# 6.1 has the server close the connection after answering one; it is refused unread as well, before
+# the key is asked (the smuggled bytes are the danger, whoever sent them). No xlwings client sends
+# both; the log says so (outcome TWO_LENGTHS_OUTCOME), a flood of them bounded as refusals are.
+TWO_LENGTHS_OUTCOME = "長さの指定が二重"
+TWO_LENGTHS = ("送信データの長さの指定が二重です（Content-Length と Transfer-Encoding の両方があります）。サーバーは"
+               "読まずに断り、接続を閉じました。Excel のマスターのボタンはこの形で送らないため、Excel 以外の送信元か、"
+               "途中の機器（プロキシなど）が送っています。ブックは変更していません。IT 担当者に連絡してください。")
+
+
 # What a request comes to before its key or its button is known (server.log.Quiet): a
 # refusal, or a look at the address (a monitor's; a flood of them is no monitor).
-QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認"})
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME})
 
 
 class Guard:
@@ -362,13 +375,16 @@ class Guard:
     async def _serve(self, scope, receive, send) -> dict:
         """The request answered; the fields the log line may show of it."""
         path = scope["path"]
+        headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
+        if "transfer-encoding" in headers and "content-length" in headers:     # before anything: a smuggling
+            await _text(send, 400, numbered(TWO_LENGTHS, scope[REQUEST_KEY]), close=True)
+            return {"outcome": TWO_LENGTHS_OUTCOME}
         if not path.startswith(BUTTON_PREFIX):
             if path == "/" and scope["method"] in ("GET", "HEAD"):
                 await self.app(scope, receive, send)
                 return {"outcome": "稼働確認"}
             await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"outcome": "宛先なし"}
-        headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         if not self._authorised(headers.get("authorization", b"")):
             await _text(send, 401, numbered(f"renkei-xl サーバーの鍵が違うか、ありません。シート「{c.XLWINGS_CONF}」の AUTH "
                                             "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。",
@@ -534,10 +550,13 @@ async def _in_pieces(send, message: dict, left: Callable[[], bool]) -> bool:
     return True
 
 
-async def _text(send, status: int, text: str) -> None:
+async def _text(send, status: int, text: str, close: bool = False) -> None:
+    """``text`` answered with ``status``; ``close``: the connection closed after it (h11 closes
+    one whose answer says ``connection: close``), no further request read from it."""
     body = text.encode("utf-8")
+    headers = [(b"content-type", TEXT.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", TEXT.encode()), (b"content-length", str(len(body)).encode())]})
+                "headers": headers + [(b"connection", b"close")] if close else headers})
     await send({"type": "http.response.body", "body": body})
 
 

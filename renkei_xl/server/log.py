@@ -305,6 +305,40 @@ class LogFile(logging.Handler):
             # A kept file open elsewhere: the log stays aside under its own name (beside the
             # others, for IT to find) rather than over a kept one.
             pass
+        self._keep_newest()
+
+    def _keep_newest(self) -> None:
+        """Of the rotated files, ``.1``… and those left aside under a name of their own, the
+        ``kept`` newest (by their last record's time) stay; the older are removed. A kept file
+        held open on Windows (a tail on ``.3``) cannot be moved on, and each rotation while it
+        was held left the log aside: a file of --log-mb more each time, with no end. One that
+        cannot be removed (held as well) stays and counts: the next one goes instead."""
+        folder, name = os.path.split(self.baseFilename)
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return
+        rotated = []
+        for entry in names:
+            if _ROTATED.fullmatch(entry[len(name):]) and entry.startswith(name):
+                path = os.path.join(folder, entry)
+                try:
+                    rotated.append((os.stat(path).st_mtime_ns, path))
+                except OSError:
+                    continue
+        left = len(rotated)
+        for _mtime, path in sorted(rotated):          # the oldest first, until ``kept`` are left
+            if left <= self.kept:
+                break
+            try:
+                os.remove(path)
+                left -= 1
+            except OSError:                         # held: it counts, the next older goes instead
+                pass
+
+
+# A rotated log's name after the log's own: ``.1``… or ``.<pid>-<ns>`` (LogFile._move_aside).
+_ROTATED = re.compile(r"\.(?:\d+|\d+-\d+)")
 
 
 def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
@@ -436,25 +470,56 @@ class OnceAMinute(logging.Filter):
     failing while files are short, thousands of accept retries failing at a stop) is so a
     line a minute, whatever each record says of its own instance."""
 
-    def __init__(self, every: float = REPEAT_SECONDS, clock=time.monotonic):
+    def __init__(self, every: Optional[float] = None, clock=time.monotonic):
         super().__init__()
-        self.every, self.clock = every, clock
+        self.every, self.clock = REPEAT_SECONDS if every is None else every, clock
         self._last: dict[tuple, float] = {}
         self._held: dict[tuple, int] = {}
+        self._latest: dict[tuple, logging.LogRecord] = {}     # the last record held back of a kind
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "held_said", False):      # the last one held back, said as the minute ends
+            return True
         key = kind(record)
         now = self.clock()
         last = self._last.get(key)
         if last is not None and now - last < self.every:
             self._held[key] = self._held.get(key, 0) + 1
+            self._latest[key] = record
+            if self._held[key] == 1:
+                self._said_at_end(key, last)
             return False
         if len(self._last) > 1000:          # kinds seen long ago: forgotten, so the maps stay small
             self._last = {k: t for k, t in self._last.items() if now - t < self.every}
             self._held = {k: n for k, n in self._held.items() if k in self._last}
+            self._latest = {k: r for k, r in self._latest.items() if k in self._held}
         self._last[key] = now
+        self._latest.pop(key, None)
         record.repeats = self._held.pop(key, 0) or None
         return True
+
+    def _said_at_end(self, key: tuple, last: float) -> None:
+        """The last record held back of ``key`` let through as its minute ends (it happened;
+        ``repeats`` the others held), unless a record of the kind has said them by then. A flood
+        that stopped (connections past the limit, closed for good) was its first line and
+        nothing else: the count held back waited for a record of its kind that never came.
+        On the event loop the record came from; from another thread, the next record says it."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        def said() -> None:
+            if self._last.get(key) != last or not self._held.get(key):
+                return
+            record = self._latest.pop(key)
+            record.repeats = (self._held.pop(key) - 1) or None
+            record.held_said = True
+            logging.getLogger(record.name).handle(record)
+
+        loop.call_later(max(last + self.every - self.clock(), 0.0), said)
 
 
 # A client's requests refused before anything is read (no key, a wrong key, a path that is
@@ -468,10 +533,14 @@ QUIET_BURST = 10
 
 class Quiet:
     """Which lines of a kind (``key``: client and outcome) are written: ``burst`` per
-    ``every`` seconds, the rest counted and reported on the next line written."""
+    ``every`` seconds (REPEAT_SECONDS when None), the rest counted and reported on the next
+    line written, or, when none comes within the window, on a line of their own as it ends
+    (``held_back``). Reported only on the next line, a flood that stopped (a scanner gone)
+    was never counted: the log had its first lines and no trace of the rest."""
 
-    def __init__(self, every: float = REPEAT_SECONDS, burst: Optional[int] = None, clock=time.monotonic):
-        self.every, self.burst, self.clock = every, QUIET_BURST if burst is None else burst, clock
+    def __init__(self, every: Optional[float] = None, burst: Optional[int] = None, clock=time.monotonic):
+        self.every = REPEAT_SECONDS if every is None else every
+        self.burst, self.clock = QUIET_BURST if burst is None else burst, clock
         self._windows: dict[tuple, list] = {}      # key -> [start, written, held]
 
     def let(self, key: tuple) -> tuple[bool, Optional[int]]:
@@ -480,7 +549,11 @@ class Quiet:
         window = self._windows.get(key)
         if window is None or now - window[0] >= self.every:
             if len(self._windows) > 1000:      # kinds seen long ago: forgotten, so the map stays small
-                self._windows = {k: w for k, w in self._windows.items() if now - w[0] < self.every}
+                for gone, ended in [(k, w) for k, w in self._windows.items() if now - w[0] >= self.every]:
+                    if ended[2]:                   # its count not said yet (its timer still to come)
+                        held_back(gone, ended[2])
+                        ended[2] = 0
+                    del self._windows[gone]
             held = window[2] if window is not None else 0
             self._windows[key] = [now, 1, 0]
             return True, held or None
@@ -488,7 +561,34 @@ class Quiet:
             window[1] += 1
             return True, None
         window[2] += 1
+        if window[2] == 1:
+            self._said_at_end(key, window)
         return False, None
+
+    def _said_at_end(self, key: tuple, window: list) -> None:
+        """The count of ``window`` written as it ends, unless a line of ``key`` has said it by
+        then. On the worker's event loop (every line held back is let from it); without one
+        (a direct call) the next line says it, as ever."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        def said() -> None:
+            if self._windows.get(key) is window and window[2]:
+                held, window[2] = window[2], 0
+                held_back(key, held)
+
+        loop.call_later(max(window[0] + self.every - self.clock(), 0.0), said)
+
+
+def held_back(key: tuple, held: int) -> None:
+    """The line for ``held`` requests of ``key`` (client, outcome) that Quiet held back and no
+    later line of theirs counted: ``request=-``, for no one request, with ``repeats=``."""
+    client, outcome = key
+    log.info("%s", line(request="-", client=client, outcome=outcome, repeats=held))
 
 
 class Forwarded(logging.Handler):
