@@ -740,14 +740,16 @@ def _entries(folder: Path) -> list:
 
 
 def _remove_stale(paths: Iterable[Path]) -> list[Path]:
-    """The regular files of ``paths`` untouched for STALE_AFTER_SECONDS, removed."""
+    """The regular files of ``paths`` untouched for STALE_AFTER_SECONDS and no live write's
+    (_still_written), removed."""
     import time
 
     gone = []
     for p in paths:
         try:
             st = os.lstat(p)
-            if stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > STALE_AFTER_SECONDS:
+            if (stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > STALE_AFTER_SECONDS
+                    and not _still_written(p, st)):
                 p.unlink()
                 gone.append(p)
         except OSError:
@@ -755,15 +757,54 @@ def _remove_stale(paths: Iterable[Path]) -> list[Path]:
     return gone
 
 
-def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
+def _hold_temp(fd: int) -> None:
+    """A live write's temporary file marked as such for as long as it is written (POSIX: a
+    lock on it, released when its descriptor closes, however the process ends). Age alone
+    told a killed write's file from a live one, and age is read off the wall clock: the
+    clock set forward by ten minutes (NTP correcting a server that booted with a wrong one)
+    made every write in progress look killed, and the next click's sweep removed its file
+    under it. Windows needs nothing: a file open in a process cannot be removed there."""
+    import fcntl
+
+    with contextlib.suppress(OSError):     # a share without locks: age decides, as before
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+
+
+def _still_written(path: Path, seen: os.stat_result) -> bool:
+    """Whether a write in progress holds ``path`` (_hold_temp), whatever its age says."""
+    if os.name == "nt":
+        return False
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino):
+            return True                         # renamed and made anew meanwhile: not the file judged
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _new_temp_file(folder: Path, prefix: str, suffix: str) -> tuple[Path, int]:
     """An empty file of a new name in ``folder``, created exclusively (mode 0600), as
-    ``tempfile.mkstemp`` makes it. Not tempfile itself: its import, with ``random``, is
-    about 1.5 ms of every command and click, and this is the one thing used of it."""
+    ``tempfile.mkstemp`` makes it, with a descriptor holding it as a live write's
+    (_hold_temp) until the caller closes it (-1 on Windows). Not tempfile itself: its
+    import, with ``random``, is about 1.5 ms of every command and click, and this is the
+    one thing used of it."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         path = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"
         try:
-            os.close(os.open(path, flags, 0o600))
+            fd = os.open(path, flags, 0o600)
         except FileExistsError:
             continue
         except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
@@ -771,7 +812,11 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> Path:
                 raise
             raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
                             + _write_remedy("書き込めるフォルダーを指定してから実行してください")) from None
-        return path
+        if os.name == "nt":      # held open there, the file could not be renamed over the target
+            os.close(fd)
+            return path, -1
+        _hold_temp(fd)
+        return path, fd
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(folder))
 
 
@@ -854,9 +899,10 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
         # Made inside: a disk that the backup just filled refuses even an empty file's
         # entry (ext4, a quota counting files), and that is a full disk, not a folder
         # 「書き込めません … 何も書き込んでいません」 with a backup just written into it.
-        tmp = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
-        folder = _hold_folder(target.parent)
+        tmp, held = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
+        folder = None
         try:
+            folder = _hold_folder(target.parent)
             yield tmp
             if check_lock:      # again: writing a large master takes seconds, in which Excel may open it
                 ensure_not_open(link)
@@ -867,6 +913,8 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
                 tmp.unlink()
             if folder is not None:
                 os.close(folder)
+            if held >= 0:
+                os.close(held)
 
 
 @contextlib.contextmanager

@@ -813,6 +813,31 @@ def test_a_backup_being_copied_is_no_killed_write_to_another_click(tmp_path, mon
     assert made.stat().st_mtime == pytest.approx(old)
 
 
+def test_a_write_in_progress_is_no_killed_write_whatever_the_clock_says(tmp_path):
+    """Age told a killed write's temporary file from a live one, read off the wall clock: the
+    clock set forward by ten minutes (NTP correcting a server that booted with a wrong time)
+    made a write in progress look killed, and another process's sweep (every click's, every
+    write's) removed its file under it. A live write holds its file; a killed one's, as old,
+    still goes."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"old")
+    old = time.time() - safety.STALE_AFTER_SECONDS - 3600
+    killed = tmp_path / (safety.temp_prefix(target) + "0" * 12 + ".xlsm")
+    killed.write_bytes(b"left by a killed run")
+    os.utime(killed, (old, old))
+    sweep = ("import sys; from pathlib import Path; from renkei_xl.safety import remove_stale_temps_in; "
+             "print([p.name for p in remove_stale_temps_in([Path(sys.argv[1])])])")
+    with safety.atomic_path(target) as tmp:
+        tmp.write_bytes(b"new")
+        os.utime(tmp, (old, old))              # as the clock jumping forward makes it look
+        run = subprocess.run([sys.executable, "-c", sweep, str(tmp_path)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() == repr([killed.name])
+        assert tmp.exists()
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
+
+
 # ------------------------------------------------------------ long names
 
 KANA_80 = "あ" * 80 + ".xlsm"        # 245 bytes: a legal name on ext4 and on NTFS
