@@ -49,6 +49,11 @@ class ReturnedBook:
             # formula's saved result may predate what it reads.
             self.uncalculated = saved_uncalculated(self._workbook.calc_setting("calcMode"),
                                                    self._workbook.calc_setting("calcOnSave"))
+            # Still asking to be calculated on opening (fullCalcOnLoad, as split issued it):
+            # neither Excel nor LibreOffice saved it, as both drop the flag, so no formula's
+            # saved result was calculated by either (the master's reader takes the flag the
+            # same way: core.calc_on_load.stale_results).
+            self.flagged = self._workbook.full_calc_on_load and not self.uncalculated
             self.sheetnames = [s.name for s in self._workbook.sheets if s.part is not None]
             self.custom = self._custom()
             self.modified = self._modified()
@@ -97,7 +102,8 @@ class ReturnedBook:
         raw = self._pkg.read(entry.part)
         rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
-        cells = formula_cells({name: raw}, saved_too=self.uncalculated).get(name, {}) if holds_formula(raw) else {}
+        cells = (formula_cells({name: raw}, saved_too=self.uncalculated or self.flagged, constants=self.flagged)
+                 .get(name, {}) if holds_formula(raw) else {})
         self._uncached[name] = [ref for ref, saved in cells.items() if not saved]
         self._stale[name] = [ref for ref, saved in cells.items() if saved]
         self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
@@ -145,7 +151,9 @@ class ReturnedBook:
         """Cells of sheet ``name`` (read by ``grid`` first) whose formula's saved result may be
         stale: the book was saved uncalculated (``uncalculated``), so =G23*2 may still hold
         what it gave before G23 was typed, which must never be imported as the answer.
-        A formula of numbers alone (=6+11) is left out: nothing can have changed its result."""
+        A formula of numbers alone (=6+11) is left out: nothing can have changed its result.
+        In a book no application calculated (``flagged``) every formula's result counts,
+        =6+11's too: XlsxWriter saves 0 for any formula, and Excel shows 17 once it opens it."""
         return self._stale.get(name, [])
 
     def merged(self, name: str) -> list[tuple[int, int, int, int]]:
