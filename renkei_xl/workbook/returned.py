@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 from typing import Optional
 
-from ..clock import local
+from ..clock import local, now
 from ..core.calc_on_load import saved_uncalculated
 from ..core.errors import UserError
 from ..package.cells import hidden_rows, merged_areas
@@ -28,6 +28,10 @@ from .stored_values import shared_texts, unreadable_cell
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
+# How far past the moment of reading a save time may lie and still be one: a municipality's
+# PC clock a few hours fast, or a writer that stores local time marked as UTC (Japan's nine
+# hours). Beyond it the time is no time (ReturnedBook._modified).
+FUTURE_SLACK = dt.timedelta(days=1)
 
 
 class ReturnedBook:
@@ -80,7 +84,12 @@ class ReturnedBook:
         return custom_properties(self._pkg)
 
     def _modified(self) -> Optional[dt.datetime]:
-        """The last save time (core ``modified``, stored in UTC) as local time."""
+        """The last save time (core ``modified``, stored in UTC) as local time; None where
+        there is none, it cannot be read or converted, or it lies after now (FUTURE_SLACK):
+        a PC whose clock ran years ahead saved 「2099/01/01」, collect took it as the newest
+        submission and logged it, and every later return of that municipality (its
+        correction) was refused as older, on the buttons with a --force they cannot give.
+        With no save time the file is ordered as one without (collect._newest_of_each)."""
         data = self._pkg.get(CORE)
         el = parse(data, CORE).find(DCTERMS) if data is not None else None
         if el is None or not (el.text or "").strip():
@@ -92,7 +101,9 @@ class ReturnedBook:
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
         when = local(when)
-        return when.replace(microsecond=0) if when is not None else None
+        if when is None or when > now() + FUTURE_SLACK:
+            return None
+        return when.replace(microsecond=0)
 
     def grid(self, name: str) -> list[list[object]]:
         """The sheet's values from A1 (empty cells None); formulas as their saved results."""
