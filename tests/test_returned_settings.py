@@ -6,11 +6,15 @@ writes it (tests/test_book_settings.py does the same for the master)."""
 from __future__ import annotations
 
 import re
+import shutil
+import zipfile
 
 import openpyxl
 import pytest
 
 from renkei_xl.cli import main
+from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key: sample's)
+from test_error_cells import issued, sample  # noqa: F401  (FY2023's .xlsm master and 小樽市's file split issued)
 from test_cycle import cell_of, cycle, header_row, rewrite_zip, set_cell  # noqa: F401  (cycle: the fixture)
 
 MUNI = "小樽市"
@@ -23,15 +27,15 @@ def _ref(path, ind_id: str, header: str) -> str:
     return ws.cell(row, cols[header]).coordinate
 
 
-def _saved_with_formula(path, calc_pr: str, cached: int) -> tuple[str, str]:
-    """06-1's 実績値 typed as =(08-1's 実績値)*2 and saved by Excel with ``calc_pr``, the
-    formula's saved result ``cached``; (06-1's cell, the cell it reads)."""
+def _saved_with_formula(path, calc_pr: str, cached: int, typed: str = "{read}*2") -> tuple[str, str]:
+    """06-1's 実績値 typed as =(08-1's 実績値)*2 (or ``typed``) and saved by Excel with
+    ``calc_pr``, the formula's saved result ``cached``; (06-1's cell, the cell it reads)."""
     cell, read = _ref(path, "06-1", "実績値"), _ref(path, "08-1", "実績値")
 
     def sheet(data: bytes) -> bytes:
         def formula(m: re.Match) -> str:
             style = re.search(r'\ss="\d+"', m.group(1))
-            return f'<c r="{cell}"{style.group(0) if style else ""}><f>{read}*2</f><v>{cached}</v></c>'
+            return f'<c r="{cell}"{style.group(0) if style else ""}><f>{typed.format(read=read)}</f><v>{cached}</v></c>'
 
         text, n = re.subn(rf'<c r="{cell}"([^>]*?)(?:\s*/>|>.*?</c>)', formula, data.decode("utf-8"), count=1)
         assert n == 1
@@ -61,7 +65,65 @@ def test_a_formula_saved_uncalculated_in_a_return_is_held_not_imported(cycle, ca
     assert cell_of(master, MUNI, "08-1", "実績値") == 3           # the rest of the file went in
 
 
-@pytest.mark.parametrize("calc_pr", ['<calcPr calcId="191029"/>', '<calcPr calcId="191029" calcMode="manual"/>'])
+# calcPr as XlsxWriter and openpyxl write it (and as split issues the file): calculate every
+# formula on opening. Excel's save and LibreOffice's drop the flag, so a return still carrying
+# it was saved by neither, and a formula's saved result in it is whatever its writer put there
+# (XlsxWriter: 0, whatever the formula). Found by qa-109.
+FLAGGED = '<calcPr calcId="124519" fullCalcOnLoad="1"/>'
+
+
+@pytest.mark.parametrize("formula", ["{read}*2", "6+15"])
+def test_a_formula_result_no_application_calculated_in_a_return_is_held_not_imported(cycle, capsys, formula):
+    """06-1's 実績値 =G23*2 (or =6+15) saved as XlsxWriter saves every formula, result 0, in a
+    book that asks to be calculated on opening: Excel shows 6 (21), and collect imported the 0
+    as 06-1's answer, exit 0, without a word (the master's reader takes the same flag as
+    stale: core.calc_on_load.stale_results). A formula of numbers alone is held too: nothing
+    calculated it either."""
+    master, _by_muni, filled = cycle
+    cell, _read = _saved_with_formula(filled[MUNI], FLAGGED, cached=0, typed=formula)
+    code = main(["collect", str(master), str(filled[MUNI])])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"{MUNI}!{cell} 06-1: 実績値は数式で、保存されている計算結果は計算されたものではないかもしれません" in out, out
+    assert "Excel でも LibreOffice でも保存されていません" in out and "この行は取り込まず" in out, out
+    assert cell_of(master, MUNI, "06-1", "実績値") is None       # held: the master's value as it was
+    assert cell_of(master, MUNI, "08-1", "実績値") == 3           # the rest of the file went in
+
+
+def test_a_click_of_collect_holds_a_formula_result_no_application_calculated(sample, issued, tmp_path, monkeypatch):
+    """The button face (xlwings' VBA client, replayed on the model of Excel) reads the returned
+    file as the command line does: split's own file (it carries the flag) with 04-1's 実績値
+    made =6+15, result 0, by a tool that does not calculate: the row held, the same sentence."""
+    from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+    from renkei_xl.core import contract as c
+    from renkei_xl.excel import buttons
+
+    master = tmp_path / "work" / "master.xlsm"
+    master.parent.mkdir()
+    shutil.copyfile(sample, master)
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    cell = _ref(issued, "04-1", "実績値")
+
+    def sheet(data: bytes) -> bytes:
+        text, n = re.subn(rf'<c r="{cell}"([^>]*?)(?:\s*/>|>.*?</c>)', rf'<c r="{cell}"\1><f>6+15</f><v>0</v></c>',
+                          data.decode("utf-8"), count=1)
+        assert n == 1
+        return text.encode("utf-8")
+
+    rewrite_zip(issued, inbox / issued.name, replace={"xl/worksheets/sheet1.xml": sheet})
+    assert FLAGGED.encode() in zipfile.ZipFile(inbox / issued.name).read("xl/workbook.xml")    # as split issued it
+    monkeypatch.chdir(master.parent)
+    payload = payload_from_file(master, client=VBA)
+    book = remote_book(payload)
+    buttons.collect(book)
+    said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+    assert f"{MUNI}!{cell} 04-1: 実績値は数式で、保存されている計算結果は計算されたものではないかもしれません" in said, said
+    assert "（この行は取り込まず、マスターの値のままです）" in said and "書き換えたセルはありません" in said, said
+
+
+@pytest.mark.parametrize("calc_pr", ['<calcPr calcId="191029"/>', '<calcPr calcId="191029" calcMode="manual"/>',
+                                     '<calcPr iterateCount="100" refMode="A1" iterate="false" iterateDelta="0.0001"/>'])
 def test_a_formula_excel_calculated_at_the_save_is_imported(cycle, capsys, calc_pr):
     """Excel's default (calculated at the save, manual or not): the saved result is current."""
     master, _by_muni, filled = cycle

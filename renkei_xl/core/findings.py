@@ -170,6 +170,18 @@ STALE_RETURN = _type(
     "市町村に、このファイルを Excel で開いて F9 キーで再計算してから（または「数式」タブの「計算方法の設定」を"
     "「自動」にして）上書き保存し、送り直してもらってください。数式をやめて値を直接入力してもらってもかまいません")
 
+# The same, in a returned file that still asks to be calculated on opening (calcPr
+# fullCalcOnLoad, as XlsxWriter and openpyxl write every book, split's input files among
+# them): Excel's save and LibreOffice's drop it, so no application that calculates saved the
+# file, and a formula's saved result is what its writer put there (XlsxWriter: 0). Excel shows
+# the calculated value once it opens the file; the import would have taken the placeholder.
+STALE_FLAGGED_RETURN = _type(
+    "returned-formula-not-calculated", ERROR,
+    "{label}は数式で、保存されている計算結果は計算されたものではないかもしれません（今の値としては取り込みません）。"
+    "このファイルは Excel でも LibreOffice でも保存されていません（Excel 以外の道具で書いたファイルです）",
+    "市町村に、このファイルを Excel で開いて（開くと数式が計算し直されます）上書き保存し、送り直してもらってください。"
+    "数式をやめて値を直接入力してもらってもかまいません")
+
 MERGED_INPUT = _type(
     "merged-input", ERROR,
     "{label}のセルが結合されています（{area}）。結合したセルは左上のセルの値しか持たず、ほかのセルは空欄として"

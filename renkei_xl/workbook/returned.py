@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 from typing import Optional
 
-from ..clock import local
+from ..clock import local, now
 from ..core.calc_on_load import saved_uncalculated
 from ..core.errors import UserError
 from ..package.cells import hidden_rows, merged_areas
@@ -28,6 +28,10 @@ from .stored_values import shared_texts, unreadable_cell
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
+# How far past the moment of reading a save time may lie and still be one: a municipality's
+# PC clock a few hours fast, or a writer that stores local time marked as UTC (Japan's nine
+# hours). Beyond it the time is no time (ReturnedBook._modified).
+FUTURE_SLACK = dt.timedelta(days=1)
 
 
 class ReturnedBook:
@@ -49,6 +53,11 @@ class ReturnedBook:
             # formula's saved result may predate what it reads.
             self.uncalculated = saved_uncalculated(self._workbook.calc_setting("calcMode"),
                                                    self._workbook.calc_setting("calcOnSave"))
+            # Still asking to be calculated on opening (fullCalcOnLoad, as split issued it):
+            # neither Excel nor LibreOffice saved it, as both drop the flag, so no formula's
+            # saved result was calculated by either (the master's reader takes the flag the
+            # same way: core.calc_on_load.stale_results).
+            self.flagged = self._workbook.full_calc_on_load and not self.uncalculated
             self.sheetnames = [s.name for s in self._workbook.sheets if s.part is not None]
             self.custom = self._custom()
             self.modified = self._modified()
@@ -75,7 +84,12 @@ class ReturnedBook:
         return custom_properties(self._pkg)
 
     def _modified(self) -> Optional[dt.datetime]:
-        """The last save time (core ``modified``, stored in UTC) as local time."""
+        """The last save time (core ``modified``, stored in UTC) as local time; None where
+        there is none, it cannot be read or converted, or it lies after now (FUTURE_SLACK):
+        a PC whose clock ran years ahead saved 「2099/01/01」, collect took it as the newest
+        submission and logged it, and every later return of that municipality (its
+        correction) was refused as older, on the buttons with a --force they cannot give.
+        With no save time the file is ordered as one without (collect._newest_of_each)."""
         data = self._pkg.get(CORE)
         el = parse(data, CORE).find(DCTERMS) if data is not None else None
         if el is None or not (el.text or "").strip():
@@ -87,7 +101,9 @@ class ReturnedBook:
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
         when = local(when)
-        return when.replace(microsecond=0) if when is not None else None
+        if when is None or when > now() + FUTURE_SLACK:
+            return None
+        return when.replace(microsecond=0)
 
     def grid(self, name: str) -> list[list[object]]:
         """The sheet's values from A1 (empty cells None); formulas as their saved results."""
@@ -97,7 +113,8 @@ class ReturnedBook:
         raw = self._pkg.read(entry.part)
         rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
-        cells = formula_cells({name: raw}, saved_too=self.uncalculated).get(name, {}) if holds_formula(raw) else {}
+        cells = (formula_cells({name: raw}, saved_too=self.uncalculated or self.flagged, constants=self.flagged)
+                 .get(name, {}) if holds_formula(raw) else {})
         self._uncached[name] = [ref for ref, saved in cells.items() if not saved]
         self._stale[name] = [ref for ref, saved in cells.items() if saved]
         self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
@@ -145,7 +162,9 @@ class ReturnedBook:
         """Cells of sheet ``name`` (read by ``grid`` first) whose formula's saved result may be
         stale: the book was saved uncalculated (``uncalculated``), so =G23*2 may still hold
         what it gave before G23 was typed, which must never be imported as the answer.
-        A formula of numbers alone (=6+11) is left out: nothing can have changed its result."""
+        A formula of numbers alone (=6+11) is left out: nothing can have changed its result.
+        In a book no application calculated (``flagged``) every formula's result counts,
+        =6+11's too: XlsxWriter saves 0 for any formula, and Excel shows 17 once it opens it."""
         return self._stale.get(name, [])
 
     def merged(self, name: str) -> list[tuple[int, int, int, int]]:

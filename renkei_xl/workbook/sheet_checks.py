@@ -383,12 +383,16 @@ def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
             for name, cells in formula_cells(sheets).items() if not all(cells.values())}
 
 
-def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False) -> dict[str, dict[str, bool]]:
+def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
+                  constants: bool = False) -> dict[str, dict[str, bool]]:
     """Cells holding a formula, per sheet: each with whether its result is saved. Only the
     ones without when not ``saved_too``: a saved result matters only when it is known to be
     stale (core.calc_on_load.stale_results), and one scan answers both questions. A saved
     formula that refers to nothing (=6+11, typed as a sum) is left out then too: no write
-    can make its result stale. The other cells of an array formula (_Arrays) count as its."""
+    can make its result stale. ``constants``: it counts all the same, where no application
+    may have calculated any result (a returned file still asking for a calculation on
+    opening: XlsxWriter saves =6+11 with the result 0). The other cells of an array formula
+    (_Arrays) count as its."""
     out: dict[str, dict[str, bool]] = {}
     for name, raw in sheets.items():
         arrays = _Arrays()
@@ -409,7 +413,7 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False) -> dict[
                 continue
             saved = bool(re.search(_VALUE, inner)) or bool(
                 re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner))
-            if saved and (not saved_too or (_constant(inner) if constant is None else constant)):
+            if saved and (not saved_too or (not constants and (_constant(inner) if constant is None else constant))):
                 continue
             if not saved and not own:
                 continue    # an empty cell in an array's area: it has no formula of its own to lack a result

@@ -24,8 +24,8 @@ from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
-                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_RETURN, STATUS_DATE, STATUS_PERCENT,
-                              STATUS_WORDS, TEXT_CUT)
+                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_FLAGGED_RETURN, STALE_RETURN,
+                              STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places
@@ -373,11 +373,13 @@ def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, st
 def _formula_inputs(wb, muni: str, cols: dict[str, int], row_ids: dict[int, str]) -> list:
     """The input cells whose formula gives no answer to take: one saved without its result
     (read as empty), or with a result the municipality's Excel may not have calculated since
-    (ReturnedBook.stale: saved in manual calculation); either row is held, not imported."""
+    (ReturnedBook.stale: saved in manual calculation, or by no application that calculates);
+    either row is held, not imported."""
     heads = {col: c.ENTRY_HEADERS[f] for f, col in cols.items()}
     out = [uncached_formula_finding(muni, ref, row_ids.get(parse_ref(ref)[0], ""))
            for ref in wb.uncached(muni) if _is_input(ref, cols, row_ids)]
-    return out + [STALE_RETURN.at(muni, ref, row_ids.get(parse_ref(ref)[0], ""), label=heads[parse_ref(ref)[1]])
+    kind = STALE_FLAGGED_RETURN if wb.flagged else STALE_RETURN
+    return out + [kind.at(muni, ref, row_ids.get(parse_ref(ref)[0], ""), label=heads[parse_ref(ref)[1]])
                   for ref in wb.stale(muni) if _is_input(ref, cols, row_ids)]
 
 
