@@ -33,6 +33,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
 from renkei_xl.cli import main
 from renkei_xl.cycle.collect import collect, plan_collect
+from renkei_xl.cycle.collect.import_log import OLDER_REMEDY
 from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_YEAR, file_name,
                                         master_key_of_file, split_master)
 from renkei_xl.core.seal import fingerprint, issued_rows, municipality_seal
@@ -1451,10 +1452,29 @@ def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
     before = master.read_bytes()
     report = collect(master, [old])
     assert master.read_bytes() == before
-    assert "古いファイル" in report.refused[0].reason and "--force" in report.refused[0].reason
+    assert "古いファイル" in report.refused[0].reason and OLDER_REMEDY in report.refused[0].reason
 
     forced = collect(master, [old], force=True)
     assert not forced.refused and forced.written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5
+
+
+def test_an_older_submission_saved_again_is_taken_as_the_newest_as_its_refusal_says(cycle, tmp_path):
+    """The refusal of an older file told staff to add --force, which a button cannot; it says
+    to save the file again, and a file saved again (its save time now) is imported."""
+    master, issued, _ = cycle
+    old, new = tmp_path / "old" / "小樽市_2023年度_入力.xlsx", tmp_path / "new" / "小樽市_2023年度_入力.xlsx"
+    for path, value in ((old, 5), (new, 7)):
+        path.parent.mkdir()
+        path.write_bytes(issued["小樽市"].read_bytes())
+        set_cell(path, "小樽市", "04-1", "実績値", value)
+    set_modified(old, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
+    set_modified(new, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
+    assert collect(master, [new]).written is not None
+    assert "上書き保存してから" in collect(master, [old]).refused[0].reason
+    set_modified(old, dt.datetime.now(dt.timezone.utc))          # as Excel's save stamps it
+    again = collect(master, [old])
+    assert not again.refused and again.written is not None
     assert cell_of(master, "小樽市", "04-1", "実績値") == 5
 
 

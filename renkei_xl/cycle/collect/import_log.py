@@ -107,7 +107,13 @@ def check_import_log(sub: Submission, known: Sequence[ImportRecord], force: bool
         latest = max(newer, key=lambda r: r.submitted_at)
         raise Refused(f"{sub.municipality}の提出（保存日時 {_when(sub.modified)}）は、取り込み済みの"
                        f"「{latest.file_name}」（保存日時 {_when(latest.submitted_at)}）より古いファイルです"
-                       "（古い提出で上書きする場合は --force を付けてください）")
+                       f"。{OLDER_REMEDY}")
+
+
+# Said on both faces: a button has no --force, and a file saved again is the newest submission
+# (its save time is the one collect orders by), so that way works wherever the refusal is read.
+OLDER_REMEDY = ("この古い提出で上書きする場合は、このファイルを Excel で開いて上書き保存してから（保存日時が今になります）"
+                "もう一度取り込んでください（コマンドラインでは --force を付けても取り込めます）")
 
 
 def _when(value: Optional[dt.datetime]) -> str:
