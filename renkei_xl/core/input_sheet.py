@@ -213,6 +213,11 @@ def input_rules(indicators: Iterable[Indicator]) -> dict[tuple[str, str], InputR
     return out
 
 
+def input_title(settings: Settings, municipality: str) -> str:
+    """An input file's title (its first cell; contract_read.REGION_MAX keeps it in a cell)."""
+    return f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル（{municipality}）"
+
+
 def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[str, Indicator],
                      identity: Sequence[tuple[str, str]], deadline: Optional[dt.date],
                      rules: Optional[Mapping[tuple[str, str], InputRule]] = None,
@@ -225,8 +230,7 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     if rules is None:
         rules = input_rules(by_id.values())
     cols = columns(copy)
-    rows: list[list] = [[(f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル"
-                          f"（{muni.name}）", "title")]]
+    rows: list[list] = [[(input_title(settings, muni.name), "title")]]
     rows.append([(f"回答期限: {japanese_date(deadline)}までに、入力したこのファイルをメールに添付して"
                   "返信してください。", "input_due")] if deadline is not None else [])
     lines = instructions(settings, set(copy.fields) & set(INPUT_FIELDS), [k.header for k in cols if k.reference])

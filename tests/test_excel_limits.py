@@ -1,0 +1,95 @@
+"""Excel's own limits (Microsoft's 「Excel の仕様と制限」 / "Excel specifications and limits")
+on what the tool writes from staff's input, on both faces: the command line's file and the
+buttons' actions replayed on the model of Excel's client (tests/remote_payload.py, which
+refuses what Excel refuses: text over 32,767 characters in a cell is error 1004)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from remote_payload import LICENSE_ENV, apply_actions, file_rows, payload_from_file, remote_book
+from renkei_xl.cli import main as cli_main
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.contract_read import REGION_MAX
+from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
+
+
+@pytest.fixture(scope="module")
+def licensed():
+    """The remote engine, with the noncommercial key set for these tests only (as test_buttons)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(*LICENSE_ENV)
+        import xlwings as xw
+
+        if "remote" not in [e.name for e in xw.engines]:
+            from xlwings.main import Engine
+            from xlwings.pro import _xlremote
+
+            xw.engines.add(Engine(impl=_xlremote.engine))
+        yield
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory, licensed) -> Path:
+    return init_master(tmp_path_factory.mktemp("master") / "master.xlsm", sample="fy2023")
+
+
+def _with_region(master: Path, target: Path, region: str) -> Path:
+    """A copy of ``master`` whose 圏域名 cell holds ``region``."""
+    shutil.copyfile(master, target)
+    wb = load_workbook(target, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_REGION].destinations))
+    wb[sheet][ref.replace("$", "")].value = region
+    wb.save(target)
+    return target
+
+
+def _run(entry, payload: dict):
+    book = remote_book(payload)
+    entry(book)
+    return apply_actions(payload, book.json()["actions"])
+
+
+def test_every_title_of_the_longest_region_read_fits_a_cell():
+    """Each title made from 圏域名 is one cell: with the longest 圏域名 read (REGION_MAX) and
+    the longest municipality name (a sheet name's 31 characters), every one fits."""
+    from renkei_xl.core.gaps import next_steps_title
+    from renkei_xl.core.input_sheet import input_title
+    from renkei_xl.core.layout import summary_title
+    from renkei_xl.core.model import Settings
+
+    settings = Settings("圏" * REGION_MAX, 2023)
+    titles = [c.list_title(settings.region, 2023, confirmed=True), c.list_title(settings.region, 2023),
+              summary_title(settings), next_steps_title(settings),
+              input_title(settings, "市" * c.SHEET_NAME_MAX)]
+    assert max(map(cell_length, titles)) <= CELL_TEXT_LIMIT, [cell_length(t) - REGION_MAX for t in titles]
+
+
+def test_a_region_too_long_for_a_title_is_refused_naming_its_cell_on_both_faces(master, tmp_path):
+    """A 圏域名 of a cell's 32,767 characters (a report pasted into 設定!B2) titles 一覧, 集計
+    and 次の一歩: the command line wrote titles of 32,786 characters, which no Excel cell
+    holds, and the buttons met 1004 halfway through their write-back. Both refuse it before
+    writing anything, naming the cell; the longest 圏域名 read still writes on both faces."""
+    from renkei_xl.excel import buttons
+
+    from test_buttons import _alike_and_within_a_cell
+
+    saved = _with_region(master, tmp_path / "long.xlsm", "圏" * EXCEL_CELL_TEXT)
+    before = saved.read_bytes()
+    assert cli_main(["recalc", str(saved)]) != 0
+    assert saved.read_bytes() == before
+    applied = _run(buttons.recalc, payload_from_file(saved))      # 1004 would raise here
+    prompt = applied.alerts[-1]["prompt"]
+    assert "設定!B2: 圏域名が32,767文字あります" in prompt and f"{REGION_MAX:,}文字以内" in prompt, prompt
+    assert applied.rows(c.LIST) == file_rows(master, c.LIST)
+
+    longest = _with_region(master, tmp_path / "longest.xlsm", "圏" * REGION_MAX)
+    cli = shutil.copyfile(longest, tmp_path / "cli.xlsm")
+    assert cli_main(["recalc", str(cli)]) == 0
+    applied = _run(buttons.recalc, payload_from_file(longest))
+    _alike_and_within_a_cell(applied, cli, (c.LIST, c.SUMMARY, c.NEXT_STEPS))
