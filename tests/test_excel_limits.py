@@ -93,3 +93,57 @@ def test_a_region_too_long_for_a_title_is_refused_naming_its_cell_on_both_faces(
     assert cli_main(["recalc", str(cli)]) == 0
     applied = _run(buttons.recalc, payload_from_file(longest))
     _alike_and_within_a_cell(applied, cli, (c.LIST, c.SUMMARY, c.NEXT_STEPS))
+
+
+def _with_cell_formats(master: Path, target: Path, total: int) -> Path:
+    """A copy of ``master`` whose styles hold ``total`` cell formats as Excel counts them (its
+    own, and distinct ones appended as staff's pasted formats pile up)."""
+    import re
+    import zipfile
+
+    from conftest import write_members
+    from renkei_xl.package.styles import Styles
+
+    with zipfile.ZipFile(master) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    text = members["xl/styles.xml"].decode("utf-8")
+    have = Styles(text, "xl/styles.xml").cell_formats()[0]
+    more = "".join(f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+                   f'<alignment textRotation="{i % 180}" indent="{i // 180}"/></xf>' for i in range(total - have))
+    count = int(re.search(r'<cellXfs count="(\d+)"', text).group(1))
+    text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + total - have}"', 1)
+    text = text.replace("</cellXfs>", more + "</cellXfs>", 1)
+    members["xl/styles.xml"] = text.encode("utf-8")
+    write_members(target, members)
+    assert Styles(text, "xl/styles.xml").cell_formats()[0] == total
+    return target
+
+
+def test_a_write_that_would_take_the_cell_formats_past_excels_limit_is_refused(master, tmp_path):
+    """A master whose cell formats stand just under Excel's limit (MS-OI29500: 65,430 cell
+    formats and staff's cell style formats) took the 7 looks a first 再計算 adds past it, and
+    the command line wrote it (exit 0): Excel reports such a file damaged and drops formats.
+    Refused before anything is written, saying the count and what to do; one format fewer
+    in the book, and the same 再計算 writes."""
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+
+    full = _with_cell_formats(master, tmp_path / "full.xlsm", MAX_CELL_FORMATS - 6)
+    before = full.read_bytes()
+    assert cli_main(["recalc", str(full)]) != 0
+    assert full.read_bytes() == before
+    fits = _with_cell_formats(master, tmp_path / "fits.xlsm", MAX_CELL_FORMATS - 7)
+    assert cli_main(["recalc", str(fits)]) == 0
+    import zipfile
+
+    from renkei_xl.package.styles import Styles
+
+    with zipfile.ZipFile(fits) as z:
+        assert Styles(z.read("xl/styles.xml").decode("utf-8"), "xl/styles.xml").cell_formats()[0] == MAX_CELL_FORMATS
+
+
+def test_what_a_write_too_many_formats_says():
+    from renkei_xl.core.looks import MAX_CELL_FORMATS, too_many_formats
+
+    assert too_many_formats(MAX_CELL_FORMATS - 7, 7) is None and too_many_formats(MAX_CELL_FORMATS + 5, 0) is None
+    said = too_many_formats(MAX_CELL_FORMATS - 6, 7)
+    assert f"{MAX_CELL_FORMATS - 6:,} 個" in said and "7 個" in said and f"上限 {MAX_CELL_FORMATS:,} 個" in said
