@@ -147,3 +147,14 @@ def test_what_a_write_too_many_formats_says():
     assert too_many_formats(MAX_CELL_FORMATS - 7, 7) is None and too_many_formats(MAX_CELL_FORMATS + 5, 0) is None
     said = too_many_formats(MAX_CELL_FORMATS - 6, 7)
     assert f"{MAX_CELL_FORMATS - 6:,} 個" in said and "7 個" in said and f"上限 {MAX_CELL_FORMATS:,} 個" in said
+
+
+def test_the_municipalities_not_yet_reported_are_cut_to_a_cell():
+    """次の一歩's 未入力の市町村 joined every name: 1,100 municipalities of a sheet name's 31
+    characters, one of them reported, made 35,167 characters, more than a cell holds."""
+    from renkei_xl.core.gaps import _missing_text
+    from renkei_xl.core.values import TRUNCATION_MARK
+
+    names = [f"{i:04d}" + "市" * (c.SHEET_NAME_MAX - 4) for i in range(1_100)]
+    text = _missing_text({names[0]}, names)
+    assert cell_length(text) <= CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK) and text.startswith(names[1])
