@@ -158,3 +158,16 @@ def test_the_municipalities_not_yet_reported_are_cut_to_a_cell():
     names = [f"{i:04d}" + "市" * (c.SHEET_NAME_MAX - 4) for i in range(1_100)]
     text = _missing_text({names[0]}, names)
     assert cell_length(text) <= CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK) and text.startswith(names[1])
+
+
+def test_an_input_files_instructions_quote_the_grey_columns_within_a_cell():
+    """An input file's instructions name its grey columns, a 前年度… column among them by the
+    header staff gave it on the municipality sheet (up to a cell's 32,767 characters): the
+    line quoting it was longer than any cell holds."""
+    from renkei_xl.core.input_sheet import instructions
+    from renkei_xl.core.model import Settings
+    from renkei_xl.core.values import TRUNCATION_MARK
+
+    lines = instructions(Settings("圏", 2023), {"value"}, ["目標値", "前年度" + "実" * (EXCEL_CELL_TEXT - 3)])
+    assert max(map(cell_length, lines)) <= CELL_TEXT_LIMIT
+    assert any(line.endswith(TRUNCATION_MARK) for line in lines)

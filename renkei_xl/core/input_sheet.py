@@ -29,7 +29,7 @@ from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
 from .refs import cell_ref
-from .values import NO_RESULT_VALUE, error_value, unread_value
+from .values import NO_RESULT_VALUE, error_value, fit_cell, unread_value
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -182,7 +182,8 @@ def instructions(settings: Settings, fields: set[str], reference_heads: list[str
         lines.append("　・実施状況: 取組の内容・回数・時期などを文章で入力してください（一覧の「連携事業実施状況等」に載ります）。")
     number = 2
     if reference_heads:
-        lines.append(f"{number}. 灰色の列（{'・'.join(reference_heads)}）は確認用です。入力の前に見比べてください。")
+        # The heads are the sheet's (a 前年度… column staff named): cut as every text the tool writes.
+        lines.append(fit_cell(f"{number}. 灰色の列（{'・'.join(reference_heads)}）は確認用です。入力の前に見比べてください。"))
         number += 1
     lines.append(f"{number}. 行・列・シートの追加や削除、見出しやシート名の変更はしないでください。"
                  "入力が終わったら上書き保存してください。")
