@@ -5,6 +5,7 @@ refuses what Excel refuses: text over 32,767 characters in a cell is error 1004)
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -171,3 +172,43 @@ def test_an_input_files_instructions_quote_the_grey_columns_within_a_cell():
     lines = instructions(Settings("圏", 2023), {"value"}, ["目標値", "前年度" + "実" * (EXCEL_CELL_TEXT - 3)])
     assert max(map(cell_length, lines)) <= CELL_TEXT_LIMIT
     assert any(line.endswith(TRUNCATION_MARK) for line in lines)
+
+
+def _too_long_plan():
+    """A plan holding a text one longer than the tool writes, in a rebuilt sheet and in a
+    staff cell: what a builder that forgot values.fit_cell would hand the appliers."""
+    from renkei_xl.core.plan_types import CellEdit, SheetPlan, WritePlan
+
+    return WritePlan([SheetPlan(c.FINDINGS, [[("見出し", "header")], [None, ("x" * (CELL_TEXT_LIMIT + 1), "body")]])],
+                     [CellEdit("小樽市", 5, 9, "あ" * EXCEL_CELL_TEXT)])
+
+
+def test_a_text_longer_than_a_cell_in_any_plan_is_refused_naming_its_cells_on_both_faces(master, tmp_path):
+    """The rule behind every builder's cut (WritePlan.refuse_long_texts): a text over
+    values.CELL_TEXT_LIMIT stops the write before anything is written, naming the cells, on
+    the command line's file (which wrote it, a cell Excel does not open whole) and on the
+    buttons (which met 1004 halfway through their write-back)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.engines import live_book
+    from renkei_xl.workbook.session import write_planned
+
+    said = f"{c.FINDINGS}!B2（{CELL_TEXT_LIMIT + 1:,}文字）、小樽市!I5（{EXCEL_CELL_TEXT:,}文字）"
+    book = shutil.copyfile(master, tmp_path / "m.xlsm")
+    before = book.read_bytes()
+    with pytest.raises(UserError, match=re.escape(said)):
+        write_planned(book, lambda _state: (_too_long_plan(), None))
+    assert book.read_bytes() == before
+    remote = remote_book(payload_from_file(book))
+    with pytest.raises(UserError, match=re.escape(said)):
+        buttons._apply(live_book(remote), _too_long_plan())
+    assert remote.json()["actions"] == []
+
+
+def test_the_longest_text_the_tool_writes_passes_the_rule():
+    from renkei_xl.core.plan_types import CellEdit, SheetPlan, WritePlan, long_texts
+
+    longest = "𠮷" * (CELL_TEXT_LIMIT // 2)          # two UTF-16 units each, as Excel counts
+    plan = WritePlan([SheetPlan(c.FINDINGS, [[(longest, "body"), (1.5, "body")]])], [CellEdit("小樽市", 5, 9, longest)])
+    plan.refuse_long_texts("実行して")
+    assert long_texts(plan.sheets, [CellEdit("小樽市", 5, 9, longest + "x")]) == [("小樽市", 5, 9, CELL_TEXT_LIMIT + 1)]

@@ -69,6 +69,7 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
+    plan.refuse_long_texts("実行して")   # as a button's
     if not workbook.full_precision:
         _as_displayed(plan, reader)
     if workbook.date1904:
