@@ -212,3 +212,28 @@ def test_the_longest_text_the_tool_writes_passes_the_rule():
     plan = WritePlan([SheetPlan(c.FINDINGS, [[(longest, "body"), (1.5, "body")]])], [CellEdit("小樽市", 5, 9, longest)])
     plan.refuse_long_texts("実行して")
     assert long_texts(plan.sheets, [CellEdit("小樽市", 5, 9, longest + "x")]) == [("小樽市", 5, 9, CELL_TEXT_LIMIT + 1)]
+
+
+def test_every_input_rule_is_within_excels_data_validation_limits():
+    """A data validation's title holds 32 characters, its message and its error 255, its
+    formula 255 (Excel's dialog; a longer one in a file is 「問題が見つかりました」 at open). The
+    texts are the tool's own but for the unit a number cell's prompt names (values.UNIT_FAMILY,
+    a closed list): each rule as split and the builder write it, with every unit."""
+    from types import SimpleNamespace
+
+    from renkei_xl.core.methods import METHODS, error_title, input_rule
+    from renkei_xl.core.values import UNIT_FAMILY
+
+    seen = 0
+    for method in METHODS:
+        for unit in ("", *UNIT_FAMILY):
+            ind = SimpleNamespace(method=method.name, target=f"10{unit}", rule="", is_kpi=False)
+            for field in ("value", "denominator"):
+                rule = input_rule(ind, field)
+                if rule is None:
+                    continue
+                seen += 1
+                assert len(rule.title) <= 32 and len(error_title(rule.warning_only)) <= 32, rule
+                assert len(rule.prompt) <= 255 and len(rule.error) <= 255, rule
+                assert rule.kind == "list" or len(rule.formula("XFD1048576")) <= 255, rule
+    assert seen > len(UNIT_FAMILY), seen
