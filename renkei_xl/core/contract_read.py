@@ -472,8 +472,9 @@ def read_settings(book: Book) -> Settings:
         raise UserError(f"{sheet}!{ref}: 圏域名「{shown_as}」の{region.index(bad) + 1}文字目に{unseen_kind(bad)} U+{ord(bad):04X} が"
                         "入っています。一覧などの表題に載るため、その文字を消して入力し直してください")
     if (n := cell_length(region)) > REGION_MAX:
-        raise UserError(f"{sheet}!{ref}: 圏域名が{n:,}文字あります。一覧・集計などの表題に載るため、{REGION_MAX:,}文字"
-                        "以内にしてください（Excel の 1 つのセルに入る文字数に、表題の残りの文字を見込んだ長さです）")
+        raise UserError(f"{sheet}!{ref}: 圏域名が{n:,}文字あります。一覧・集計などの表題（それぞれ 1 つのセル）に載るため、"
+                        f"{REGION_MAX:,}文字以内にしてください（Excel のセルには 32,767 文字までしか入りません。"
+                        "何も書き込んでいません）")
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = _setting(book, c.N_BASE_DATE)
