@@ -274,6 +274,18 @@ def array_cells_message(places: list[str], again: str) -> str:
     return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
             f"配列数式の範囲を選んで Delete キーで数式を消してから、もう一度{again}ください")
 
+def long_texts_message(places: list[str], again: str) -> str:
+    """Why a write of a text longer than the tool writes in a cell stops, on both faces
+    (WritePlan.refuse_long_texts). ``places``: 「一覧!A1（32,786文字）」."""
+    from .values import CELL_TEXT_LIMIT
+
+    limit = 10
+    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    return (f"{shown} に書き込む文字列が、ツールが 1 つのセルに書き込める {CELL_TEXT_LIMIT:,} 文字を超えるため、"
+            "ブックは変更していません（Excel のセルには 32,767 文字までしか入りません）。その文字列のもとになった"
+            f"セル（設定・指標・市町村のシートの長い文字列）を短くしてから、もう一度{again}ください")
+
+
 def merged_cells_message(places: list[str], again: str) -> str:
     """Why a write into the hidden part of a merged area (any cell of it but the first) stops,
     on both faces: Excel refuses it from a button (1004, 「結合したセルの一部を変更することは

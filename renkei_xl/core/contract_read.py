@@ -33,8 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import area_holding, cell_ref, column_letter, named_cell, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import (boolean_value, error_named, error_value, format_percent, may_be_unread, odd_digit, unseen_char, unseen_kind,
-                     shown, unread_value)
+from .values import (CELL_TEXT_LIMIT, boolean_value, cell_length, error_named, error_value, format_percent, may_be_unread,
+                     odd_digit, unseen_char, unseen_kind, shown, unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -381,6 +381,14 @@ YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's
 # 概ね達成閾値 as a ratio: above the first, at most the second. SPEC sets no floor beyond
 # "a ratio" (□ is 「閾値以上」), so the builder's validation states this rule too, not 50%.
 THRESHOLD_RANGE = (0, 1)
+# The longest 圏域名 read: every title made from it (一覧's with 【確定版】, 集計's, 次の一歩's, an
+# input file's) is one cell, which holds CELL_TEXT_LIMIT characters; TITLE_WORDS is the room
+# kept for a title's other words (the year and its name: 32 characters at most today).
+# A 圏域名 of Excel's 32,767 characters (a report pasted into 設定!B2) made titles of 32,786
+# characters: the command line wrote cells Excel cannot hold, and the buttons met error 1004
+# halfway through their write-back (Excel specifications and limits: 32,767 per cell).
+TITLE_WORDS = 64
+REGION_MAX = CELL_TEXT_LIMIT - TITLE_WORDS
 
 
 def _broken_header(row: Sequence[object], cols: Mapping[str, int]) -> Optional[tuple[int, str]]:
@@ -463,6 +471,10 @@ def read_settings(book: Book) -> Settings:
         shown_as = "".join(ch for ch in region if ch.isprintable() and ch != bad)
         raise UserError(f"{sheet}!{ref}: 圏域名「{shown_as}」の{region.index(bad) + 1}文字目に{unseen_kind(bad)} U+{ord(bad):04X} が"
                         "入っています。一覧などの表題に載るため、その文字を消して入力し直してください")
+    if (n := cell_length(region)) > REGION_MAX:
+        raise UserError(f"{sheet}!{ref}: 圏域名が{n:,}文字あります。一覧・集計などの表題（それぞれ 1 つのセル）に載るため、"
+                        f"{REGION_MAX:,}文字以内にしてください（Excel のセルには 32,767 文字までしか入りません。"
+                        "何も書き込んでいません）")
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)
     sheet, ref, base = _setting(book, c.N_BASE_DATE)

@@ -29,7 +29,7 @@ from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule
 from .model import Indicator, Municipality, Settings
 from .refs import cell_ref
-from .values import NO_RESULT_VALUE, error_value, unread_value
+from .values import NO_RESULT_VALUE, error_value, fit_cell, unread_value
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -182,7 +182,8 @@ def instructions(settings: Settings, fields: set[str], reference_heads: list[str
         lines.append("　・実施状況: 取組の内容・回数・時期などを文章で入力してください（一覧の「連携事業実施状況等」に載ります）。")
     number = 2
     if reference_heads:
-        lines.append(f"{number}. 灰色の列（{'・'.join(reference_heads)}）は確認用です。入力の前に見比べてください。")
+        # The heads are the sheet's (a 前年度… column staff named): cut as every text the tool writes.
+        lines.append(fit_cell(f"{number}. 灰色の列（{'・'.join(reference_heads)}）は確認用です。入力の前に見比べてください。"))
         number += 1
     lines.append(f"{number}. 行・列・シートの追加や削除、見出しやシート名の変更はしないでください。"
                  "入力が終わったら上書き保存してください。")
@@ -213,6 +214,11 @@ def input_rules(indicators: Iterable[Indicator]) -> dict[tuple[str, str], InputR
     return out
 
 
+def input_title(settings: Settings, municipality: str) -> str:
+    """An input file's title (its first cell; contract_read.REGION_MAX keeps it in a cell)."""
+    return f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル（{municipality}）"
+
+
 def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[str, Indicator],
                      identity: Sequence[tuple[str, str]], deadline: Optional[dt.date],
                      rules: Optional[Mapping[tuple[str, str], InputRule]] = None,
@@ -225,8 +231,7 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     if rules is None:
         rules = input_rules(by_id.values())
     cols = columns(copy)
-    rows: list[list] = [[(f"{settings.region} {settings.fiscal_year}年度 連携事業実施状況等 入力用ファイル"
-                          f"（{muni.name}）", "title")]]
+    rows: list[list] = [[(input_title(settings, muni.name), "title")]]
     rows.append([(f"回答期限: {japanese_date(deadline)}までに、入力したこのファイルをメールに添付して"
                   "返信してください。", "input_due")] if deadline is not None else [])
     lines = instructions(settings, set(copy.fields) & set(INPUT_FIELDS), [k.header for k in cols if k.reference])

@@ -141,3 +141,30 @@ def print_setup(name: str, **sheet_own) -> PrintSetup:
 # protected with the same options: the server's answer sends them to the master's VBA
 # (renkei_xl.excel.remote.RemoteBook.writable), which keeps no copy.
 PROTECTION = Protection()
+
+
+# ------------------------------------------------------------------ cell formats
+
+# The most cell formats a book holds: Microsoft's [MS-OI29500] (2.1.727, cellXfs) has Office
+# require the cell formats and the non-built-in cell style formats together to be at most
+# 65,430 (its "Excel specifications and limits" says 65,490 unique cell formats/cell styles;
+# the lower number is the file's). A master whose staff pasted formats from many books
+# (Excel's 「セルの書式が多すぎます」) can stand just under it, and the looks and marks a
+# write adds take it past: Excel then reports the file damaged and repairs it by dropping
+# formats. Each write adds at most a few dozen (7 to a fresh master's first 再計算, a
+# derived format per distinct staff format a mark paints), so the write is refused, never
+# trimmed: which staff formats to drop is staff's to choose.
+MAX_CELL_FORMATS = 65_430
+
+
+def too_many_formats(have: int, adding: int) -> Optional[str]:
+    """What a write says when the formats it adds (``adding``) take a book that has ``have``
+    past MAX_CELL_FORMATS; None when they fit (or it adds none: a book past the limit
+    already, which Excel would not have saved, is written as the writes before)."""
+    if adding <= 0 or have + adding <= MAX_CELL_FORMATS:
+        return None
+    return (f"このブックにはセルの書式が {have:,} 個あり、ツールが書式を {adding:,} 個加えると Excel の上限 "
+            f"{MAX_CELL_FORMATS:,} 個を超えるため、書き込みませんでした（超えたブックは、Excel が開くときに"
+            "「問題が見つかりました」として書式を削ります）。使っていないセルのスタイル（ホーム → セルのスタイルで"
+            "右クリックして削除）や、ほかのブックから貼り付けた書式を減らして上書き保存してから、"
+            "もう一度実行してください")

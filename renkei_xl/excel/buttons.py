@@ -237,6 +237,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
     plan.refuse_added(live.sheetnames, live.structure_locked(), "ボタンを押して")   # before anything is written
     plan.refuse_merged(live.merged_areas, "ボタンを押して")   # Excel's 1004 halfway otherwise
     plan.refuse_data_tables(live.data_table_areas, "ボタンを押して")   # the same
+    plan.refuse_long_texts("ボタンを押して")   # the same (a text over 32,767 with its prefix)
     in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in
                  live.array_cells([(e.sheet, e.row, e.col) for e in plan.cells])]
     if in_arrays:                                   # Excel's 1004 halfway otherwise

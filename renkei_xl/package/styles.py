@@ -237,6 +237,14 @@ class Styles:
         children = tuple(sorted((c.tag, tuple(sorted(c.attrib.items()))) for c in el))
         return rest, fill, fmt, children
 
+    def cell_formats(self) -> tuple[int, int]:
+        """(the book's cell formats as Excel counts them against core.looks.MAX_CELL_FORMATS,
+        those this write appends): cellXfs and the cell style formats of no built-in style."""
+        style_xfs = self.root.find(q(MAIN_NS, "cellStyleXfs"))
+        builtin = {el.get("xfId") for el in self.root.iter(q(MAIN_NS, "cellStyle")) if el.get("builtinId") is not None}
+        own_styles = sum(1 for i in range(len(style_xfs) if style_xfs is not None else 0) if str(i) not in builtin)
+        return len(self._xfs) + own_styles, len(self.added["xf"])
+
     # ------------------------------------------------------------------- output
 
     @property

@@ -38,7 +38,7 @@ import datetime as dt
 import re
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
-from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection
+from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection, too_many_formats
 from ..package.calc_chain import drop_if_replaced
 from ..package.cells import KEEP, column_letter, value_xml
 from ..package.chart import chart_anchors, column_chart_xml, drawing_xml_many
@@ -69,6 +69,7 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     from ..vba import VBA_PART
 
     plan.refuse_missing(workbook.sheetnames)
+    plan.refuse_long_texts("実行して")   # as a button's
     if not workbook.full_precision:
         _as_displayed(plan, reader)
     if workbook.date1904:
@@ -104,6 +105,8 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     if record:
         workbook.set_name(UNCALCULATED_NAME, None, recorded, hidden=True)
     if styles.dirty:
+        if (problem := too_many_formats(*styles.cell_formats())) is not None:
+            raise UserError(problem)
         pkg.write(reader.part, styles.render())
     ids = {s.name: s.sheet_id for s in workbook.sheets}
     drop_if_replaced(pkg, workbook.part, types, [ids[s.name] for s in plan.sheets if s.name in ids],

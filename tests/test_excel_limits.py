@@ -1,0 +1,239 @@
+"""Excel's own limits (Microsoft's 「Excel の仕様と制限」 / "Excel specifications and limits")
+on what the tool writes from staff's input, on both faces: the command line's file and the
+buttons' actions replayed on the model of Excel's client (tests/remote_payload.py, which
+refuses what Excel refuses: text over 32,767 characters in a cell is error 1004)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from remote_payload import LICENSE_ENV, apply_actions, file_rows, payload_from_file, remote_book
+from renkei_xl.cli import main as cli_main
+from renkei_xl.cli.workbook import init_master
+from renkei_xl.core import contract as c
+from renkei_xl.core.contract_read import REGION_MAX
+from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
+
+
+@pytest.fixture(scope="module")
+def licensed():
+    """The remote engine, with the noncommercial key set for these tests only (as test_buttons)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(*LICENSE_ENV)
+        import xlwings as xw
+
+        if "remote" not in [e.name for e in xw.engines]:
+            from xlwings.main import Engine
+            from xlwings.pro import _xlremote
+
+            xw.engines.add(Engine(impl=_xlremote.engine))
+        yield
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory, licensed) -> Path:
+    return init_master(tmp_path_factory.mktemp("master") / "master.xlsm", sample="fy2023")
+
+
+def _with_region(master: Path, target: Path, region: str) -> Path:
+    """A copy of ``master`` whose 圏域名 cell holds ``region``."""
+    shutil.copyfile(master, target)
+    wb = load_workbook(target, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_REGION].destinations))
+    wb[sheet][ref.replace("$", "")].value = region
+    wb.save(target)
+    return target
+
+
+def _run(entry, payload: dict):
+    book = remote_book(payload)
+    entry(book)
+    return apply_actions(payload, book.json()["actions"])
+
+
+def test_every_title_of_the_longest_region_read_fits_a_cell():
+    """Each title made from 圏域名 is one cell: with the longest 圏域名 read (REGION_MAX) and
+    the longest municipality name (a sheet name's 31 characters), every one fits."""
+    from renkei_xl.core.gaps import next_steps_title
+    from renkei_xl.core.input_sheet import input_title
+    from renkei_xl.core.layout import summary_title
+    from renkei_xl.core.model import Settings
+
+    settings = Settings("圏" * REGION_MAX, 2023)
+    titles = [c.list_title(settings.region, 2023, confirmed=True), c.list_title(settings.region, 2023),
+              summary_title(settings), next_steps_title(settings),
+              input_title(settings, "市" * c.SHEET_NAME_MAX)]
+    assert max(map(cell_length, titles)) <= CELL_TEXT_LIMIT, [cell_length(t) - REGION_MAX for t in titles]
+
+
+def test_a_region_too_long_for_a_title_is_refused_naming_its_cell_on_both_faces(master, tmp_path):
+    """A 圏域名 of a cell's 32,767 characters (a report pasted into 設定!B2) titles 一覧, 集計
+    and 次の一歩: the command line wrote titles of 32,786 characters, which no Excel cell
+    holds, and the buttons met 1004 halfway through their write-back. Both refuse it before
+    writing anything, naming the cell; the longest 圏域名 read still writes on both faces."""
+    from renkei_xl.excel import buttons
+
+    from test_buttons import _alike_and_within_a_cell
+
+    saved = _with_region(master, tmp_path / "long.xlsm", "圏" * EXCEL_CELL_TEXT)
+    before = saved.read_bytes()
+    assert cli_main(["recalc", str(saved)]) != 0
+    assert saved.read_bytes() == before
+    applied = _run(buttons.recalc, payload_from_file(saved))      # 1004 would raise here
+    prompt = applied.alerts[-1]["prompt"]
+    assert "設定!B2: 圏域名が32,767文字あります" in prompt and f"{REGION_MAX:,}文字以内" in prompt, prompt
+    assert applied.rows(c.LIST) == file_rows(master, c.LIST)
+
+    longest = _with_region(master, tmp_path / "longest.xlsm", "圏" * REGION_MAX)
+    cli = shutil.copyfile(longest, tmp_path / "cli.xlsm")
+    assert cli_main(["recalc", str(cli)]) == 0
+    applied = _run(buttons.recalc, payload_from_file(longest))
+    _alike_and_within_a_cell(applied, cli, (c.LIST, c.SUMMARY, c.NEXT_STEPS))
+
+
+def _with_cell_formats(master: Path, target: Path, total: int) -> Path:
+    """A copy of ``master`` whose styles hold ``total`` cell formats as Excel counts them (its
+    own, and distinct ones appended as staff's pasted formats pile up)."""
+    import re
+    import zipfile
+
+    from conftest import write_members
+    from renkei_xl.package.styles import Styles
+
+    with zipfile.ZipFile(master) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    text = members["xl/styles.xml"].decode("utf-8")
+    have = Styles(text, "xl/styles.xml").cell_formats()[0]
+    more = "".join(f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+                   f'<alignment textRotation="{i % 180}" indent="{i // 180}"/></xf>' for i in range(total - have))
+    count = int(re.search(r'<cellXfs count="(\d+)"', text).group(1))
+    text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + total - have}"', 1)
+    text = text.replace("</cellXfs>", more + "</cellXfs>", 1)
+    members["xl/styles.xml"] = text.encode("utf-8")
+    write_members(target, members)
+    assert Styles(text, "xl/styles.xml").cell_formats()[0] == total
+    return target
+
+
+def test_a_write_that_would_take_the_cell_formats_past_excels_limit_is_refused(master, tmp_path):
+    """A master whose cell formats stand just under Excel's limit (MS-OI29500: 65,430 cell
+    formats and staff's cell style formats) took the 7 looks a first 再計算 adds past it, and
+    the command line wrote it (exit 0): Excel reports such a file damaged and drops formats.
+    Refused before anything is written, saying the count and what to do; one format fewer
+    in the book, and the same 再計算 writes."""
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+
+    full = _with_cell_formats(master, tmp_path / "full.xlsm", MAX_CELL_FORMATS - 6)
+    before = full.read_bytes()
+    assert cli_main(["recalc", str(full)]) != 0
+    assert full.read_bytes() == before
+    fits = _with_cell_formats(master, tmp_path / "fits.xlsm", MAX_CELL_FORMATS - 7)
+    assert cli_main(["recalc", str(fits)]) == 0
+    import zipfile
+
+    from renkei_xl.package.styles import Styles
+
+    with zipfile.ZipFile(fits) as z:
+        assert Styles(z.read("xl/styles.xml").decode("utf-8"), "xl/styles.xml").cell_formats()[0] == MAX_CELL_FORMATS
+
+
+def test_what_a_write_too_many_formats_says():
+    from renkei_xl.core.looks import MAX_CELL_FORMATS, too_many_formats
+
+    assert too_many_formats(MAX_CELL_FORMATS - 7, 7) is None and too_many_formats(MAX_CELL_FORMATS + 5, 0) is None
+    said = too_many_formats(MAX_CELL_FORMATS - 6, 7)
+    assert f"{MAX_CELL_FORMATS - 6:,} 個" in said and "7 個" in said and f"上限 {MAX_CELL_FORMATS:,} 個" in said
+
+
+def test_the_municipalities_not_yet_reported_are_cut_to_a_cell():
+    """次の一歩's 未入力の市町村 joined every name: 1,100 municipalities of a sheet name's 31
+    characters, one of them reported, made 35,167 characters, more than a cell holds."""
+    from renkei_xl.core.gaps import _missing_text
+    from renkei_xl.core.values import TRUNCATION_MARK
+
+    names = [f"{i:04d}" + "市" * (c.SHEET_NAME_MAX - 4) for i in range(1_100)]
+    text = _missing_text({names[0]}, names)
+    assert cell_length(text) <= CELL_TEXT_LIMIT and text.endswith(TRUNCATION_MARK) and text.startswith(names[1])
+
+
+def test_an_input_files_instructions_quote_the_grey_columns_within_a_cell():
+    """An input file's instructions name its grey columns, a 前年度… column among them by the
+    header staff gave it on the municipality sheet (up to a cell's 32,767 characters): the
+    line quoting it was longer than any cell holds."""
+    from renkei_xl.core.input_sheet import instructions
+    from renkei_xl.core.model import Settings
+    from renkei_xl.core.values import TRUNCATION_MARK
+
+    lines = instructions(Settings("圏", 2023), {"value"}, ["目標値", "前年度" + "実" * (EXCEL_CELL_TEXT - 3)])
+    assert max(map(cell_length, lines)) <= CELL_TEXT_LIMIT
+    assert any(line.endswith(TRUNCATION_MARK) for line in lines)
+
+
+def _too_long_plan():
+    """A plan holding a text one longer than the tool writes, in a rebuilt sheet and in a
+    staff cell: what a builder that forgot values.fit_cell would hand the appliers."""
+    from renkei_xl.core.plan_types import CellEdit, SheetPlan, WritePlan
+
+    return WritePlan([SheetPlan(c.FINDINGS, [[("見出し", "header")], [None, ("x" * (CELL_TEXT_LIMIT + 1), "body")]])],
+                     [CellEdit("小樽市", 5, 9, "あ" * EXCEL_CELL_TEXT)])
+
+
+def test_a_text_longer_than_a_cell_in_any_plan_is_refused_naming_its_cells_on_both_faces(master, tmp_path):
+    """The rule behind every builder's cut (WritePlan.refuse_long_texts): a text over
+    values.CELL_TEXT_LIMIT stops the write before anything is written, naming the cells, on
+    the command line's file (which wrote it, a cell Excel does not open whole) and on the
+    buttons (which met 1004 halfway through their write-back)."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.engines import live_book
+    from renkei_xl.workbook.session import write_planned
+
+    said = f"{c.FINDINGS}!B2（{CELL_TEXT_LIMIT + 1:,}文字）、小樽市!I5（{EXCEL_CELL_TEXT:,}文字）"
+    book = shutil.copyfile(master, tmp_path / "m.xlsm")
+    before = book.read_bytes()
+    with pytest.raises(UserError, match=re.escape(said)):
+        write_planned(book, lambda _state: (_too_long_plan(), None))
+    assert book.read_bytes() == before
+    remote = remote_book(payload_from_file(book))
+    with pytest.raises(UserError, match=re.escape(said)):
+        buttons._apply(live_book(remote), _too_long_plan())
+    assert remote.json()["actions"] == []
+
+
+def test_the_longest_text_the_tool_writes_passes_the_rule():
+    from renkei_xl.core.plan_types import CellEdit, SheetPlan, WritePlan, long_texts
+
+    longest = "𠮷" * (CELL_TEXT_LIMIT // 2)          # two UTF-16 units each, as Excel counts
+    plan = WritePlan([SheetPlan(c.FINDINGS, [[(longest, "body"), (1.5, "body")]])], [CellEdit("小樽市", 5, 9, longest)])
+    plan.refuse_long_texts("実行して")
+    assert long_texts(plan.sheets, [CellEdit("小樽市", 5, 9, longest + "x")]) == [("小樽市", 5, 9, CELL_TEXT_LIMIT + 1)]
+
+
+def test_every_input_rule_is_within_excels_data_validation_limits():
+    """A data validation's title holds 32 characters, its message and its error 255, its
+    formula 255 (Excel's dialog; a longer one in a file is 「問題が見つかりました」 at open). The
+    texts are the tool's own but for the unit a number cell's prompt names (values.UNIT_FAMILY,
+    a closed list): each rule as split and the builder write it, with every unit."""
+    from types import SimpleNamespace
+
+    from renkei_xl.core.methods import METHODS, error_title, input_rule
+    from renkei_xl.core.values import UNIT_FAMILY
+
+    seen = 0
+    for method in METHODS:
+        for unit in ("", *UNIT_FAMILY):
+            ind = SimpleNamespace(method=method.name, target=f"10{unit}", rule="", is_kpi=False)
+            for field in ("value", "denominator"):
+                rule = input_rule(ind, field)
+                if rule is None:
+                    continue
+                seen += 1
+                assert len(rule.title) <= 32 and len(error_title(rule.warning_only)) <= 32, rule
+                assert len(rule.prompt) <= 255 and len(rule.error) <= 255, rule
+                assert rule.kind == "list" or len(rule.formula("XFD1048576")) <= 255, rule
+    assert seen > len(UNIT_FAMILY), seen
