@@ -117,6 +117,7 @@ _ATTR_S = re.compile(r'\ss="([^"]*)"')
 _ATTR_CUSTOM_FORMAT = re.compile(r'\scustomFormat="(?:1|true)"')
 _ATTR_MIN, _ATTR_MAX = re.compile(r'\smin="([^"]*)"'), re.compile(r'\smax="([^"]*)"')
 _ATTR_STYLE = re.compile(r'\sstyle="([^"]*)"')
+_ATTR_T = re.compile(r'\st="([^"]*)"')
 
 
 class SheetCells:
@@ -211,6 +212,36 @@ class SheetCells:
             if first <= col <= last:
                 return style
         return 0
+
+    def numbers_styled(self, styles: frozenset) -> dict[tuple[int, int], float]:
+        """The numbers stored in the cells whose own format is one of ``styles`` (a formula's
+        cached result too), by (row, col): a text, a boolean or an error is no number. A
+        part with no cell of those formats is found so by one search, not cell by cell (the
+        server asks of every sheet a click reads, 20,000 rows of them)."""
+        if not styles:
+            return {}
+        wanted = "|".join(str(i) for i in sorted(styles))
+        if 0 not in styles and re.search(r"<" + re.escape(self.p) + r'c\b[^>]*\ss="0*(?:' + wanted + r')"',
+                                         self.text) is None:
+            return {}
+        out: dict[tuple[int, int], float] = {}
+        value = re.compile(r"<" + re.escape(self.p) + r"v>([^<]*)</" + re.escape(self.p) + "v>")
+        for r, row in self.rows().items():
+            for col, start, end, attrs in self._cells(row):
+                m = _ATTR_S.search(attrs)
+                if (index_text(m.group(1), "s", self.part) if m else 0) not in styles:
+                    continue
+                t = _ATTR_T.search(attrs)
+                if t is not None and t.group(1) != "n":
+                    continue
+                v = value.search(self.text, start, end)
+                try:
+                    number = float(v.group(1)) if v is not None else None
+                except ValueError:
+                    number = None
+                if number is not None and math.isfinite(number):
+                    out[r, col] = number
+        return out
 
     def column_styles(self) -> list[tuple[int, int, int]]:
         """(first col, last col, style) of each <col> that gives its columns a format."""
