@@ -723,23 +723,42 @@ def test_a_saved_currency_figure_lets_the_file_buttons_run(tmp_path, licensed): 
     assert admit(Place(tmp_path / "work"), c.SPLIT, payload, master_id(master_key_of_file(path))) == path.parent
 
 
-def test_a_japanese_builtin_date_format_is_a_date_on_both_faces(master, tmp_path):
-    """numFmtId 57 with no <numFmt> (ISO/IEC 29500-1 §18.8.30's ja-jp 「[$-411]ggge"年"m"月"d"日"」
-    family, 27-36 and 50-58): Japanese Excel shows a date, hands VBA a Date, and python-calamine
-    reads a date; the button model sent the serial as a number (openpyxl knows no such format)."""
+def _as_builtin(path: Path, code: str, builtin: int) -> Path:
+    """The saved file with the custom number format ``code`` given as the builtin ``builtin``
+    instead, an id on the xf and no <numFmt>, as Excel saves its builtin formats."""
     import re
     import zipfile
 
     from conftest import write_members
 
-    path = _with_cells(master, tmp_path / "book.xlsm",
-                       [CellEdit(MUNI, ROW, VALUE_COL, 45352, number_format='[$-411]ggge"年"m"月"d"日"')])
     with zipfile.ZipFile(path) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}
     styles = members["xl/styles.xml"].decode("utf-8")
-    custom = re.search(r'<numFmt numFmtId="(\d+)" formatCode="\[\$-411\]ggge[^"]*"/>', styles)
-    styles = styles.replace(custom.group(0), "").replace(f'numFmtId="{custom.group(1)}"', 'numFmtId="57"')
+    custom = re.search(r'<numFmt numFmtId="(\d+)" formatCode="' + re.escape(code.replace('"', "&quot;")) + '"/>', styles)
+    styles = styles.replace(custom.group(0), "").replace(f'numFmtId="{custom.group(1)}"', f'numFmtId="{builtin}"')
     members["xl/styles.xml"] = styles.encode("utf-8")
     write_members(path, members)
+    return path
+
+
+def test_a_japanese_builtin_date_format_is_a_date_on_both_faces(master, tmp_path):
+    """numFmtId 57 with no <numFmt> (ISO/IEC 29500-1 §18.8.30's ja-jp 「[$-411]ggge"年"m"月"d"日"」
+    family, 27-36 and 50-58): Japanese Excel shows a date, hands VBA a Date, and python-calamine
+    reads a date; the button model sent the serial as a number (openpyxl knows no such format)."""
+    code = '[$-411]ggge"年"m"月"d"日"'
+    path = _as_builtin(_with_cells(master, tmp_path / "book.xlsm",
+                                   [CellEdit(MUNI, ROW, VALUE_COL, 45352, number_format=code)]), code, 57)
     said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
     assert "「2024-03-01」は日付として入力されています" in said[f"{MUNI}!E{ROW}"][2], said[f"{MUNI}!E{ROW}"]
+
+
+@pytest.mark.parametrize("builtin", [7, 44])
+def test_a_builtin_currency_format_reads_as_saved_on_both_faces(master, tmp_path, builtin):
+    """The builtin Currency (5-8) and Accounting (42, 44) formats, which Excel may save as an id
+    alone: styles.xml then names no symbol, and the server knows them by their ids."""
+    code = "[$¥-411]#,##0.00"
+    path = _as_builtin(_with_cells(master, tmp_path / "book.xlsm",
+                                   [CellEdit(MUNI, ROW, VALUE_COL, 12.00005, number_format=code)]), code, builtin)
+    assert _sheet_values(payload_from_file(path, client=VBA), MUNI)[ROW - 1][VALUE_COL - 1] == 12.0
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert said[f"{MUNI}!E{ROW}"][:2] == ("エラー", "fractional-count"), said[f"{MUNI}!E{ROW}"]
