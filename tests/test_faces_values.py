@@ -762,3 +762,19 @@ def test_a_builtin_currency_format_reads_as_saved_on_both_faces(master, tmp_path
     assert _sheet_values(payload_from_file(path, client=VBA), MUNI)[ROW - 1][VALUE_COL - 1] == 12.0
     said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
     assert said[f"{MUNI}!E{ROW}"][:2] == ("エラー", "fractional-count"), said[f"{MUNI}!E{ROW}"]
+
+
+def test_the_saved_currency_numbers_are_found_with_or_without_a_cells_address():
+    """package.cells.numbers_styled: a Currency cell's number, a formula's cached one; a text,
+    an empty cell and another format's number are none. A cell without r= (the format allows
+    it) is placed by its row, as every edit places it, not dropped or put in another column."""
+    from renkei_xl.package.cells import numbers_styled
+
+    part = ('<worksheet><sheetData><row r="2"><c r="A2" s="5"><v>1.00005</v></c><c r="B2" s="3"><v>2</v></c>'
+            '<c r="C2" s="5" t="s"><v>0</v></c><c r="D2" s="5"/><c r="E2" s="5"><f>A2</f><v>7.5</v></c></row>'
+            '</sheetData></worksheet>')
+    found = {(2, 1): 1.00005, (2, 5): 7.5}
+    assert numbers_styled(part, "", "sheet1.xml", frozenset({5})) == found
+    assert numbers_styled(part.replace('<c r="A2" s="5">', '<c s="5">'), "", "sheet1.xml", frozenset({5})) == found
+    assert numbers_styled(part.replace('<c r="B2" s="3">', '<c s="3">'), "", "sheet1.xml", frozenset({5, 0})) == found
+    assert numbers_styled(part, "", "sheet1.xml", frozenset({9})) == {}

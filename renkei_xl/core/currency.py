@@ -63,6 +63,16 @@ def _number(value: object) -> bool:
     return type(value) in (int, float) and math.isfinite(value)
 
 
+def currency_rounds(saved: object) -> bool:
+    """Whether Range.Value of a Currency cell holding the number ``saved`` is another number
+    (it has digits past the fourth decimal place): only such cells are worth following to
+    where the workbook sent has them; every other one was sent as it is saved."""
+    if not _number(saved):
+        return False
+    scaled = saved * CURRENCY_SCALE
+    return scaled != round(scaled) and abs(saved) <= CURRENCY_LIMIT
+
+
 def saved_number(sent: object, saved: object) -> object:
     """The value to read for a Currency-formatted cell that the VBA client sent as ``sent``
     and the saved master holds as ``saved``: the saved number where rounding it to Currency

@@ -128,16 +128,25 @@ class SavedFills:
         return bool(self._currency_xfs)
 
     def currency_numbers(self, sheet: str) -> dict[tuple[int, int], float]:
-        """The numbers of the sheet's Currency- or Accounting-formatted cells as last saved,
-        by (row, col) (core.currency: what the VBA client sent of them is rounded to four
-        decimal places). Nothing is read of a sheet's cells where styles.xml has no such
-        format at all, and none is known where the file cannot say (a sheet added since)."""
+        """The numbers of the sheet's Currency- or Accounting-formatted cells as last saved
+        that Currency rounds (core.currency: what the VBA client sent of them has four
+        decimal places), by (row, col). Nothing is read of a sheet's cells where styles.xml
+        has no such format at all, and none is known where the file cannot say (a sheet
+        added since)."""
         from ..package.xml import PackageError
 
         if sheet not in self._currency:
             try:
-                self._currency[sheet] = (self._styles().sheet(sheet).numbers_styled(self._currency_xfs)
-                                         if self.has_currency() else {})
+                from ..core.currency import currency_rounds
+
+                found = {}
+                if self.has_currency():
+                    from ..package.cells import numbers_styled
+                    from ..package.xml import prefix_of
+
+                    text = self._sheet_text(sheet)     # decoded once a sheet, with its merges
+                    found = numbers_styled(text, prefix_of(text), sheet, self._currency_xfs) if text else {}
+                self._currency[sheet] = {cell: n for cell, n in found.items() if currency_rounds(n)}
             except (UserError, PackageError, OSError, ValueError, KeyError):
                 self._currency[sheet] = {}
         return self._currency[sheet]
@@ -265,7 +274,7 @@ class RemoteBook(LiveBook):
         self._sent = None         # the contract data read from the payload (read once)
         self._moved = None        # core.saved_places.moved_sheets, when first asked
         self._areas: dict[tuple[str, str], list] = {}   # (sheet, merges/arrays) → placed areas
-        self._as_sent = False     # grid() gives the cells as sent (while the places are found)
+        self._as_sent: Optional[dict] = None   # during the first read: the grids as sent, by sheet
         self._restored = 0        # cells read from the saved master (``_saved_numbers``)
 
     def knows_saved(self, path: str) -> None:
@@ -282,18 +291,21 @@ class RemoteBook(LiveBook):
         """Read once: the payload does not change during a click, and the places of the saved
         master's cells are found from this read (``_saved_cell``): from the cells as sent,
         as 指標ID and headers locate them (no Currency rounds a text), then read again where
-        a Currency-formatted number is taken from the saved master (``_saved_numbers``)."""
+        a Currency-formatted number is taken from the saved master (``_saved_numbers``):
+        only where the saved master holds one that Currency rounds, so a book without one
+        is read once, as before."""
         if self._sent is None:
-            self._as_sent = True
+            self._as_sent = {}
             try:
                 self._sent = self._contract()        # set first: merged_areas follows moved rows by it
+                sent_grids, self._as_sent = self._as_sent, None
             finally:
-                self._as_sent = False
+                self._as_sent = None
             if self._restores_currency():
-                from ..core.contract_read import needed_sheets, read_contract
+                from ..core.contract_read import read_contract
 
                 before = self._restored
-                sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
+                sheets = {name: self._saved_numbers(name, grid) for name, grid in sent_grids.items()}
                 if self._restored != before:
                     self._sent = read_contract(sheets, self.names)
             self._with_merged(self._sent)
@@ -308,8 +320,9 @@ class RemoteBook(LiveBook):
         """The numbers the VBA client rounded through VBA's Currency, as the saved master holds
         them (core.currency.saved_number), each cell followed to where the saved master has
         it: the file face reads the stored number, and so the same cell said 「件数・人数なのに
-        小数です」 on the command line and nothing on the button."""
-        if self._as_sent or not self._restores_currency():
+        小数です」 on the command line and nothing on the button. A row changed is a new list
+        (the rows given may be held by an earlier read)."""
+        if not self._restores_currency():
             return values
         numbers = self._saved_fills.currency_numbers(sheet_name)
         if not numbers:
@@ -317,6 +330,7 @@ class RemoteBook(LiveBook):
         from ..core.currency import saved_number
 
         moved = self._moved_sheet(sheet_name)
+        changed = set()
         for (row, col), saved in numbers.items():
             placed = (row, col) if moved is None else moved.sent_cell(row, col)
             if placed is None or placed[0] > len(values) or placed[1] > len(values[placed[0] - 1]):
@@ -324,6 +338,10 @@ class RemoteBook(LiveBook):
             sent = values[placed[0] - 1][placed[1] - 1]
             taken = saved_number(sent, saved)
             if taken is not sent:
+                if placed[0] not in changed:
+                    values = values if changed else list(values)
+                    values[placed[0] - 1] = list(values[placed[0] - 1])
+                    changed.add(placed[0])
                 values[placed[0] - 1][placed[1] - 1] = taken
                 self._restored += 1
         return values
@@ -378,8 +396,11 @@ class RemoteBook(LiveBook):
         holds it (``_saved_numbers``)."""
         values = self.book.sheets[sheet_name].api["values"]
         width = max(map(len, values), default=0)
-        return self._saved_numbers(sheet_name, [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row))
-                                                for row in values])
+        grid = [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row)) for row in values]
+        if self._as_sent is not None:        # the first read: the places are found from these
+            self._as_sent[sheet_name] = grid
+            return grid
+        return self._saved_numbers(sheet_name, grid)
 
     def fill_source(self):
         """The saved master's fills (SavedFills) of the cells sent, followed to where the
