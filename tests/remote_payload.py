@@ -82,6 +82,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.worksheet import Worksheet
 
+from renkei_xl.core.currency import is_currency_format, vba_currency
 from renkei_xl.core.refs import column_letter, parse_ref
 from renkei_xl.excel.book import DIGIT_PX, PADDING_PX, POINTS_PER_PX
 
@@ -543,34 +544,9 @@ def _json_value(value, client: str = OFFICE_JS, date1904: bool = False):
     return value
 
 
-# What VBA's Currency holds: a 64-bit integer of ten-thousandths.
-CURRENCY_LIMIT = decimal.Decimal("922337203685477.5807")
-_FORMAT_CONDITION = re.compile(r"\[(?!\$)[^\]]*\]")      # [Red], [>=100], [DBNum1]: not a symbol
-_CURRENCY_TAG = re.compile(r"\[\$([^\]-]*)[^\]]*\]")    # [$¥-411] (a symbol), [$-411] (a locale alone)
-CURRENCY_SYMBOLS = "$¥￥€£"
-
-
-def currency_format(fmt: Optional[str]) -> bool:
-    """Whether a number format is of Excel's Currency or Accounting category (a currency
-    symbol in it, quoted, escaped or in a [$¥-411] tag; a [$-411] locale tag is none), for
-    which Range.Value is a VBA Currency (Range.Value2's documentation: "the Value2 property
-    doesn't use the Currency and Date data types"), rounded to four decimal places."""
-    if not fmt or fmt == "General":
-        return False
-    text = _FORMAT_CONDITION.sub("", fmt)
-    if any(tag for tag in _CURRENCY_TAG.findall(text)):
-        return True
-    return any(symbol in _CURRENCY_TAG.sub("", text) for symbol in CURRENCY_SYMBOLS)
-
-
-def vba_currency(value: float) -> float:
-    """A Double as VBA's Currency holds it (four decimal places, half to even, as OLE's
-    VarCyFromR8 rounds), the Double itself outside Currency's range (no Excel runs here to
-    say what Range.Value gives there: the number is left as it is)."""
-    exact = decimal.Decimal(value)
-    if not exact.is_finite() or abs(exact) > CURRENCY_LIMIT:
-        return value
-    return float(exact.quantize(decimal.Decimal("0.0001"), rounding=decimal.ROUND_HALF_EVEN))
+# Which formats make Range.Value a VBA Currency, and how it rounds: the product's one rule
+# (renkei_xl.core.currency), which the server undoes with the saved master.
+currency_format, vba_currency = is_currency_format, vba_currency
 
 
 def _cell_json(cell, client: str, date1904: bool):
@@ -1754,10 +1730,25 @@ def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
     _read_strings(reader)
     reader.read_workbook()
     apply_stylesheet(reader.archive, reader.wb)
+    _east_asian_dates(reader.wb)
     _read_payload_sheets(reader)
     reader.parser.assign_names()
     reader.archive.close()
     return reader.wb
+
+
+# The builtin number formats ISO/IEC 29500-1 §18.8.30 lists per UI language for ja-jp
+# (27 「[$-411]ge.m.d」, 28 「[$-411]ggge"年"m"月"d"日"」, 31 「yyyy"年"m"月"d"日"」, 32
+# 「h"時"mm"分"」 … 36, 50-58 the same), written as an id on the xf with no <numFmt>: Japanese
+# Excel shows a date or a time there, so Range.Value is a VBA Date, and python-calamine reads
+# the cell as a date. openpyxl knows them as no format (General), and the model sent the
+# serial as a number: a face difference the model made, not the product.
+EAST_ASIAN_DATE_IDS = frozenset((*range(27, 37), *range(50, 59)))
+
+
+def _east_asian_dates(wb) -> None:
+    """The cell formats of EAST_ASIAN_DATE_IDS counted among the book's date formats."""
+    wb._date_formats.update(i for i, style in enumerate(wb._cell_styles) if style.numFmtId in EAST_ASIAN_DATE_IDS)
 
 
 _payload_loaded = _cached_by_content(_read_payload_book)

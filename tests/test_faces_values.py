@@ -627,3 +627,154 @@ def test_a_master_counting_from_1904_sends_its_dates_as_excel_shows_them(master,
     assert on_disk.settings.base_date == dt.date(2024, 3, 31)
     assert payload_from_file(path, client=VBA)["sheets"][1]["values"][3][1] == "2024-03-31T00:00:00.000Z"
     _assert_faces_agree(path, [], clients=(VBA,))
+
+
+# A number past four decimal places in a Currency- or Accounting-formatted input cell: Excel's
+# Range.Value is a VBA Currency there (Range.Value2's documentation), so xlwings' VBA client
+# sent 12 for the 12.00005 the file holds; the command line said 「件数・人数なのに小数です」
+# and the button nothing, and 一覧's rates were of two numbers. The server reads the saved
+# master's number where it rounds to the one sent (core.currency). qa-107.
+CURRENCY_FORMATS = ["[$¥-411]#,##0.00", '"¥"#,##0.00;[Red]"¥"\\-#,##0.00',
+                    '_ "¥"* #,##0.00_ ;_ "¥"* \\-#,##0.00_ ;_ "¥"* "-"??_ ;_ @_ ']
+CURRENCY_CELLS = [(MUNI, ROW, VALUE_COL), (MUNI, ROW, 6), ("指標", 8, 7), ("指標", 8, 8), ("指標", 5, 11)]
+
+
+@pytest.mark.parametrize("fmt", CURRENCY_FORMATS)
+@pytest.mark.parametrize("value", [12.00005, -12.00005, 3.00004])
+def test_a_currency_formatted_figure_past_four_decimals_reads_alike_on_both_faces(master, tmp_path, value, fmt):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, value, number_format=fmt)])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    severity, kind, message = said[f"{MUNI}!E{ROW}"]
+    assert severity == "エラー" and f"「{text(value)}」" in message, message
+    assert kind == ("negative" if value < 0 else "fractional-count"), said[f"{MUNI}!E{ROW}"]
+
+
+@pytest.mark.parametrize("sheet_name, row, col", CURRENCY_CELLS)
+def test_every_input_in_a_currency_format_reads_as_saved_on_both_faces(master, tmp_path, sheet_name, row, col):
+    """実績値 and 分母 of a municipality, 基準値, 目標値 and 実績値（手入力） of 指標: the same
+    number on both faces, whichever finding it makes (分母 on a row that is no 比率 is a warning)."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(sheet_name, row, col, 12.00005, number_format=CURRENCY_FORMATS[0])])
+    assert _sheet_values(payload_from_file(path, client=VBA), sheet_name)[row - 1][col - 1] == 12.0  # as Excel sends it
+    _assert_faces_agree(path, [(row, col)] if sheet_name == MUNI else [])
+
+
+def _vba_live(path: Path, payload: dict):
+    import xlwings as xw
+    from xlwings.pro._xlremote import App
+
+    from renkei_xl.excel.book import SAVED_MASTER_KEY
+
+    payload = {**payload, SAVED_MASTER_KEY: str(path)}
+    return live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=payload)))
+
+
+def _sheet_values(payload: dict, name: str) -> list:
+    return next(s for s in payload["sheets"] if s["name"] == name)["values"]
+
+
+def test_a_currency_figure_is_read_from_where_its_row_was_saved_after_an_unsaved_insert(master, tmp_path):
+    """Staff inserted a row above 小樽市's 04-1 and clicked without saving: the saved number is
+    the one of the row's saved place (core.saved_places), not the saved cell now at its address."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(MUNI, ROW, VALUE_COL, 12.00005, number_format=CURRENCY_FORMATS[0]),
+                        CellEdit(MUNI, ROW + 1, VALUE_COL, 7, number_format=CURRENCY_FORMATS[0])])
+    _grid, on_disk = _file_face(path)
+    payload = payload_from_file(path, client=VBA)
+    rows = _sheet_values(payload, MUNI)
+    rows.insert(ROW - 1, [None] * len(rows[0]))
+    sent = _vba_live(path, payload).read()
+
+    def figures(data):
+        return {e.indicator_id: e.value for e in data.entries if e.sheet == MUNI}
+
+    assert figures(sent) == figures(on_disk) and figures(sent)["04-1"] == "12.00005", figures(sent)
+
+
+def test_a_currency_figure_changed_since_the_save_is_read_as_sent(master, tmp_path):
+    """The saved number is read only where it is the one sent, rounded: a figure staff typed
+    since the save (3 over a saved 12.00005) is theirs."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(MUNI, ROW, VALUE_COL, 12.00005, number_format=CURRENCY_FORMATS[0])])
+    payload = payload_from_file(path, client=VBA)
+    _sheet_values(payload, MUNI)[ROW - 1][VALUE_COL - 1] = 3
+    live = _vba_live(path, payload)
+    assert live.grid(MUNI)[ROW - 1][VALUE_COL - 1] == 3
+    assert next(e.value for e in live.read().entries if e.sheet == MUNI and e.row == ROW) == "3"
+
+
+def test_a_saved_currency_figure_lets_the_file_buttons_run(tmp_path, licensed):  # noqa: F811
+    """配布用ファイル作成 compares the workbook sent with the saved master (server.admission):
+    read without the saved master's numbers, 12 against 12.00005 was an unsaved edit that no
+    save could remove, and the button was refused (409) however often staff saved."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.seal import master_id
+    from renkei_xl.cycle.distribute import master_key_of_file
+    from renkei_xl.server.admission import admit
+    from renkei_xl.server.place import Place
+    from renkei_xl.workbook.session import write_planned
+
+    folder = "通貨"
+    path = init_master(tmp_path / "work" / folder / "master.xlsm", sample="fy2023", server="http://127.0.0.1:1",
+                       server_folder=folder)
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(MUNI, ROW, VALUE_COL, 12.00005,
+                                                              number_format=CURRENCY_FORMATS[0])]), None))
+    payload = payload_from_file(path, client=VBA)
+    assert admit(Place(tmp_path / "work"), c.SPLIT, payload, master_id(master_key_of_file(path))) == path.parent
+
+
+def _as_builtin(path: Path, code: str, builtin: int) -> Path:
+    """The saved file with the custom number format ``code`` given as the builtin ``builtin``
+    instead, an id on the xf and no <numFmt>, as Excel saves its builtin formats."""
+    import re
+    import zipfile
+
+    from conftest import write_members
+
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    styles = members["xl/styles.xml"].decode("utf-8")
+    custom = re.search(r'<numFmt numFmtId="(\d+)" formatCode="' + re.escape(code.replace('"', "&quot;")) + '"/>', styles)
+    styles = styles.replace(custom.group(0), "").replace(f'numFmtId="{custom.group(1)}"', f'numFmtId="{builtin}"')
+    members["xl/styles.xml"] = styles.encode("utf-8")
+    write_members(path, members)
+    return path
+
+
+def test_a_japanese_builtin_date_format_is_a_date_on_both_faces(master, tmp_path):
+    """numFmtId 57 with no <numFmt> (ISO/IEC 29500-1 §18.8.30's ja-jp 「[$-411]ggge"年"m"月"d"日"」
+    family, 27-36 and 50-58): Japanese Excel shows a date, hands VBA a Date, and python-calamine
+    reads a date; the button model sent the serial as a number (openpyxl knows no such format)."""
+    code = '[$-411]ggge"年"m"月"d"日"'
+    path = _as_builtin(_with_cells(master, tmp_path / "book.xlsm",
+                                   [CellEdit(MUNI, ROW, VALUE_COL, 45352, number_format=code)]), code, 57)
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert "「2024-03-01」は日付として入力されています" in said[f"{MUNI}!E{ROW}"][2], said[f"{MUNI}!E{ROW}"]
+
+
+@pytest.mark.parametrize("builtin", [7, 44])
+def test_a_builtin_currency_format_reads_as_saved_on_both_faces(master, tmp_path, builtin):
+    """The builtin Currency (5-8) and Accounting (42, 44) formats, which Excel may save as an id
+    alone: styles.xml then names no symbol, and the server knows them by their ids."""
+    code = "[$¥-411]#,##0.00"
+    path = _as_builtin(_with_cells(master, tmp_path / "book.xlsm",
+                                   [CellEdit(MUNI, ROW, VALUE_COL, 12.00005, number_format=code)]), code, builtin)
+    assert _sheet_values(payload_from_file(path, client=VBA), MUNI)[ROW - 1][VALUE_COL - 1] == 12.0
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    assert said[f"{MUNI}!E{ROW}"][:2] == ("エラー", "fractional-count"), said[f"{MUNI}!E{ROW}"]
+
+
+def test_the_saved_currency_numbers_are_found_with_or_without_a_cells_address():
+    """package.cells.numbers_styled: a Currency cell's number, a formula's cached one; a text,
+    an empty cell and another format's number are none. A cell without r= (the format allows
+    it) is placed by its row, as every edit places it, not dropped or put in another column."""
+    from renkei_xl.package.cells import numbers_styled
+
+    part = ('<worksheet><sheetData><row r="2"><c r="A2" s="5"><v>1.00005</v></c><c r="B2" s="3"><v>2</v></c>'
+            '<c r="C2" s="5" t="s"><v>0</v></c><c r="D2" s="5"/><c r="E2" s="5"><f>A2</f><v>7.5</v></c></row>'
+            '</sheetData></worksheet>')
+    found = {(2, 1): 1.00005, (2, 5): 7.5}
+    assert numbers_styled(part, "", "sheet1.xml", frozenset({5})) == found
+    assert numbers_styled(part.replace('<c r="A2" s="5">', '<c s="5">'), "", "sheet1.xml", frozenset({5})) == found
+    assert numbers_styled(part.replace('<c r="B2" s="3">', '<c s="3">'), "", "sheet1.xml", frozenset({5, 0})) == found
+    assert numbers_styled(part, "", "sheet1.xml", frozenset({9})) == {}

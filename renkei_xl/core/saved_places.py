@@ -42,6 +42,11 @@ class SheetPlaces:
         r, col_ = self.rows.get(row), self.cols.get(col)
         return None if r is None or col_ is None else (r, col_)
 
+    def sent_cell(self, row: int, col: int) -> Optional[tuple[int, int]]:
+        """Where the saved cell is in the workbook sent, None where it cannot be followed."""
+        r, col_ = self._back[0].get(row), self._back[1].get(col)
+        return None if r is None or col_ is None else (r, col_)
+
     def sent_col(self, col: int) -> Optional[int]:
         """Where the saved column is in the workbook sent (None: it cannot be followed)."""
         return self._back[1].get(col)

@@ -79,6 +79,8 @@ class SavedFills:
         self.path = path
         self._reader = None
         self._texts: dict[str, str] = {}
+        self._currency_xfs: Optional[frozenset] = None
+        self._currency: dict[str, dict[tuple[int, int], float]] = {}
 
     def _styles(self):
         from pathlib import Path
@@ -113,6 +115,41 @@ class SavedFills:
             return is_text_format(self._styles().number_format_at(sheet, row, col))
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return False
+
+    def has_currency(self) -> bool:
+        """Whether the saved master's styles.xml has a Currency or Accounting cell format."""
+        from ..package.xml import PackageError
+
+        if self._currency_xfs is None:
+            try:
+                self._currency_xfs = self._styles().styles.currency_xfs()
+            except (UserError, PackageError, OSError, ValueError, KeyError):
+                self._currency_xfs = frozenset()
+        return bool(self._currency_xfs)
+
+    def currency_numbers(self, sheet: str) -> dict[tuple[int, int], float]:
+        """The numbers of the sheet's Currency- or Accounting-formatted cells as last saved
+        that Currency rounds (core.currency: what the VBA client sent of them has four
+        decimal places), by (row, col). Nothing is read of a sheet's cells where styles.xml
+        has no such format at all, and none is known where the file cannot say (a sheet
+        added since)."""
+        from ..package.xml import PackageError
+
+        if sheet not in self._currency:
+            try:
+                from ..core.currency import currency_rounds
+
+                found = {}
+                if self.has_currency():
+                    from ..package.cells import numbers_styled
+                    from ..package.xml import prefix_of
+
+                    text = self._sheet_text(sheet)     # decoded once a sheet, with its merges
+                    found = numbers_styled(text, prefix_of(text), sheet, self._currency_xfs) if text else {}
+                self._currency[sheet] = {cell: n for cell, n in found.items() if currency_rounds(n)}
+            except (UserError, PackageError, OSError, ValueError, KeyError):
+                self._currency[sheet] = {}
+        return self._currency[sheet]
 
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
@@ -237,14 +274,77 @@ class RemoteBook(LiveBook):
         self._sent = None         # the contract data read from the payload (read once)
         self._moved = None        # core.saved_places.moved_sheets, when first asked
         self._areas: dict[tuple[str, str], list] = {}   # (sheet, merges/arrays) → placed areas
+        self._as_sent: Optional[dict] = None   # during the first read: the grids as sent, by sheet
+        self._restored = 0        # cells read from the saved master (``_saved_numbers``)
+
+    def knows_saved(self, path: str) -> None:
+        """The saved master, found after the book was opened (server.admission finds it from
+        the workbook sent, then compares the two): read as the click reads it, a number the
+        VBA client rounded through Currency taken as saved (``_saved_numbers``). Without it
+        12 against a saved 12.00005 was an unsaved edit that no save could remove."""
+        self.client = self.client._replace(saved=path)
+        self._saved_fills = SavedFills(path)
+        self._sent = self._moved = None
+        self._areas = {}
 
     def read(self):
         """Read once: the payload does not change during a click, and the places of the saved
-        master's cells are found from this read (``_saved_cell``)."""
+        master's cells are found from this read (``_saved_cell``): from the cells as sent,
+        as 指標ID and headers locate them (no Currency rounds a text), then read again where
+        a Currency-formatted number is taken from the saved master (``_saved_numbers``):
+        only where the saved master holds one that Currency rounds, so a book without one
+        is read once, as before."""
         if self._sent is None:
-            self._sent = self._contract()            # set first: merged_areas follows moved rows by it
+            self._as_sent = {}
+            try:
+                self._sent = self._contract()        # set first: merged_areas follows moved rows by it
+                sent_grids, self._as_sent = self._as_sent, None
+            finally:
+                self._as_sent = None
+            if self._restores_currency():
+                from ..core.contract_read import read_contract
+
+                before = self._restored
+                sheets = {name: self._saved_numbers(name, grid) for name, grid in sent_grids.items()}
+                if self._restored != before:
+                    self._sent = read_contract(sheets, self.names)
             self._with_merged(self._sent)
         return self._sent
+
+    def _restores_currency(self) -> bool:
+        """Only xlwings' VBA client sends Range.Value (Office.js sends Range.values, the
+        stored numbers), and only a saved master that has a Currency format can say more."""
+        return self.client.vba and self._saved_fills is not None and self._saved_fills.has_currency()
+
+    def _saved_numbers(self, sheet_name: str, values: list[list[object]]) -> list[list[object]]:
+        """The numbers the VBA client rounded through VBA's Currency, as the saved master holds
+        them (core.currency.saved_number), each cell followed to where the saved master has
+        it: the file face reads the stored number, and so the same cell said 「件数・人数なのに
+        小数です」 on the command line and nothing on the button. A row changed is a new list
+        (the rows given may be held by an earlier read)."""
+        if not self._restores_currency():
+            return values
+        numbers = self._saved_fills.currency_numbers(sheet_name)
+        if not numbers:
+            return values
+        from ..core.currency import saved_number
+
+        moved = self._moved_sheet(sheet_name)
+        changed = set()
+        for (row, col), saved in numbers.items():
+            placed = (row, col) if moved is None else moved.sent_cell(row, col)
+            if placed is None or placed[0] > len(values) or placed[1] > len(values[placed[0] - 1]):
+                continue
+            sent = values[placed[0] - 1][placed[1] - 1]
+            taken = saved_number(sent, saved)
+            if taken is not sent:
+                if placed[0] not in changed:
+                    values = values if changed else list(values)
+                    values[placed[0] - 1] = list(values[placed[0] - 1])
+                    changed.add(placed[0])
+                values[placed[0] - 1][placed[1] - 1] = taken
+                self._restored += 1
+        return values
 
     def _saved_cell(self, sheet_name: str, row: int, col: int) -> Optional[tuple[int, int]]:
         """Where the sent cell is in the saved master (None: not known). Staff may have moved
@@ -259,7 +359,9 @@ class RemoteBook(LiveBook):
         if self._moved is None:
             from ..core.saved_places import moved_sheets
 
-            self._moved = moved_sheets(self._saved_fills.data(), self.read())
+            sent = self.read()       # which may have found them (``_saved_numbers`` asks during the read)
+            if self._moved is None:
+                self._moved = moved_sheets(self._saved_fills.data(), sent)
         return self._moved.get(sheet_name)
 
     def _placed(self, sheet_name: str, kind: str) -> list[tuple[int, int, int, int]]:
@@ -288,10 +390,17 @@ class RemoteBook(LiveBook):
         sheet in ``get_range_api``, an unbounded lru_cache keyed by the whole sheet's values,
         so a sheet equal (==) to one read before, by any click the worker served, gave that
         one's cells: 0 where the earlier sheet had FALSE read 「FALSE」, 1 read 「TRUE」; and
-        every sheet read stayed in the cache for the life of the worker."""
+        every sheet read stayed in the cache for the life of the worker.
+
+        A number the VBA client rounded through VBA's Currency is read as the saved master
+        holds it (``_saved_numbers``)."""
         values = self.book.sheets[sheet_name].api["values"]
         width = max(map(len, values), default=0)
-        return [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row)) for row in values]
+        grid = [[as_file_reads(client_value(v)) for v in row] + [None] * (width - len(row)) for row in values]
+        if self._as_sent is not None:        # the first read: the places are found from these
+            self._as_sent[sheet_name] = grid
+            return grid
+        return self._saved_numbers(sheet_name, grid)
 
     def fill_source(self):
         """The saved master's fills (SavedFills) of the cells sent, followed to where the

@@ -181,6 +181,20 @@ class Styles:
             return self.numfmts[fmt_id]
         return _BUILTIN_CODES.get(fmt_id, "General")
 
+    def currency_xfs(self) -> frozenset:
+        """The cell formats whose number format is Currency or Accounting (core.currency): the
+        cells whose Range.Value is a VBA Currency. Empty for a book without one, which is
+        how the server learns, from styles.xml alone, that no cell of it needs reading."""
+        from ..core.currency import CURRENCY_BUILTIN_IDS, is_currency_format
+
+        out = set()
+        for i, xf in enumerate(self._xfs):
+            fmt_id = index_attribute(xf, "numFmtId", self.part)
+            code = self.numfmts.get(fmt_id)
+            if is_currency_format(code) if code is not None else fmt_id in CURRENCY_BUILTIN_IDS:
+                out.add(i)
+        return frozenset(out)
+
     def _xf(self, index: int) -> Optional[Element]:
         if index < len(self._xfs):
             return self._xfs[index]

@@ -77,6 +77,7 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
             _same_master(place, master, sent_id)
             _opened_here(place, master, opened)
             if caption in SAVED_BUTTONS:
+                live.knows_saved(str(master))     # read as the click reads it (excel.remote)
                 _saved(place, caption, master, live, state)
             try:
                 place.replayable, place.clashes = replayable_of(master)

@@ -111,8 +111,14 @@ def draw_value(rng: random.Random) -> list:
     if kind == "huge":
         return ["num", rng.choice([1e15, 1e300, 10 ** 20, -1e12, 123456789012345678, 1e-300])]
     if kind == "formatted":     # a number in a cell of another format, or a number typed into 文字列
-        return ["formatted", rng.choice([rng.randint(0, 5000), round(rng.uniform(0, 100), 2), "12", "１２"]),
-                rng.choice(["#,##0", "0.0", "@", "0.00%", "#,##0\"件\"", "[h]:mm", "yyyy/m/d", "0.0E+00"])]
+        # Currency and Accounting (Range.Value a VBA Currency: four decimals, qa-107), a 和暦
+        # date and a time of day (a VBA Date) among them, and numbers past four decimals
+        return ["formatted", rng.choice([rng.randint(0, 5000), round(rng.uniform(0, 100), 2), "12", "１２",
+                                         round(rng.uniform(-100, 100), 5), rng.randint(40000, 50000) + 0.00005]),
+                rng.choice(["#,##0", "0.0", "@", "0.00%", "#,##0\"件\"", "[h]:mm", "yyyy/m/d", "0.0E+00",
+                            "[$¥-411]#,##0.00", '"¥"#,##0;[Red]"¥"\\-#,##0',
+                            '_ "¥"* #,##0.00_ ;_ "¥"* \\-#,##0.00_ ;_ "¥"* "-"??_ ;_ @_ ',
+                            '[$-411]ggge"年"m"月"d"日"', "h:mm:ss"])]
     return ["empty", None]
 
 
