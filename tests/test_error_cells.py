@@ -1020,6 +1020,22 @@ def test_a_formula_without_result_in_the_import_log_is_named(sample, issued, tmp
     assert f"シート「{c.IMPORT_LOG}」の {c.IMPORT_LOG}!F2 は計算結果" in said, said
 
 
+# A time of the log that is no time: the column's format set to 標準 (2024/4/10 10:00 shows
+# 45392.41…), or a word typed over it. Read as no time, the older-submission rule passed the
+# record over and 小樽市's older return was imported over the newer one, on both faces.
+UNTIMED = [(cell, shown, face) for cell, shown in (('<c r="F2"><v>45392.416666666664</v></c>', "45392.416666666664"),
+                                                  ('<c r="F2" t="inlineStr"><is><t>4月10日ごろ</t></is></c>', "4月10日ごろ"))
+           for face in FACES]
+
+
+@pytest.mark.parametrize("cell,shown,face", UNTIMED, ids=[f"{k}-{f}" for k, (_c, _s, f) in
+                                                          zip(("number", "number", "word", "word"), UNTIMED)])
+def test_a_time_of_the_import_log_that_is_no_time_is_named_never_passed_over(sample, issued, tmp_path, monkeypatch,
+                                                                            cell, shown, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "F2", "", face, cell=cell)
+    assert f"シート「{c.IMPORT_LOG}」の {c.IMPORT_LOG}!F2（提出日時「{shown}」） は日時として読めません" in said, said
+
+
 def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "") -> str:
     """What 回収ファイル取込 says on ``face`` of an older return of 小樽市, in a master whose
     取込履歴 holds the newer one with ``ref`` changed, having written nothing."""

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 from ...clock import local
 from ...core import contract as c
 from ...core.contract_read import Book, text
+from ...core.errors import UserError
 from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission
 
 
@@ -45,6 +46,10 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
     refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
                    for r, row in enumerate(grid[header_row:], start=header_row + 1)
                    for col in rule_cols if (held := unread_value(_at(row, col)))], c.IMPORT_LOG)
+    _refuse_untimed([(f"{c.IMPORT_LOG}!{cell_ref(r, cols[f])}", LOG_COLUMNS[int(f)], value)
+                     for r, row in enumerate(grid[header_row:], start=header_row + 1)
+                     for f in TIME_COLUMNS if f in read and f in cols
+                     if not _blank(value := _at(row, cols[f])) and as_datetime(value) is None])
     out = []
     for _r, _v, _cells in book.rows(c.IMPORT_LOG, header_row, cols):
         row = grid[_r - 1]
@@ -52,6 +57,30 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
         out.append(ImportRecord(text(get(0)), text(get(1)), as_datetime(get(2)),
                                 _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6))))
     return out
+
+
+# The columns of 取込履歴 that hold times: 取込日時 and 提出日時.
+TIME_COLUMNS = ("2", "5")
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _refuse_untimed(cells: list[tuple[str, str, object]]) -> None:
+    """Refuses 取込履歴 naming the time cells (place, header, value) that hold something no
+    time: a number (the column's format set to 標準, so 2024/4/10 10:00 reads 45392.41…) or a
+    word. Read as no time, the record was passed over by the older-submission rule, and an
+    older return overwrote the newer one imported before it, on both faces, without a word."""
+    if not cells:
+        return
+    from ...core.values import shown
+
+    places = "、".join(f"{where}（{header}「{shown(value)}」）" for where, header, value in cells[:5])
+    more = f" ほか {len(cells) - 5} か所" if len(cells) > 5 else ""
+    raise UserError(f"シート「{c.IMPORT_LOG}」の {places}{more} は日時として読めません。セルの表示形式を日時"
+                    "（yyyy/m/d h:mm:ss）に戻すか、正しい日時を入力し直してから、もう一度実行してください"
+                    "（日時の読めない記録では、古い提出で新しい提出を上書きしないための確認ができません）。")
 
 
 def _broken_header_row(grid: Sequence[Sequence[object]]) -> bool:
