@@ -65,7 +65,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     else:
         print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
     if report.held:
-        print(held_summary(len(report.held), done=not args.dry_run))
+        print(held_summary(report.held, done=not args.dry_run))
     late = report.later_lines()
     for line in late:
         print(line)

@@ -461,7 +461,7 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
     if refused:
         parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
                   Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
-    parts += _cells_listed(held_summary(len(report.held), done), [held_line(name, f) for name, f in report.held],
+    parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])

@@ -159,10 +159,13 @@ def kept_line(file_name: str, f: Finding) -> str:
     return f"マスターの値のまま: {file_name}: {f.place} {f.indicator_id}: {f.message}"
 
 
-def held_summary(count: int, done: bool = True) -> str:
-    """What both faces say when cells were left out (README: 回収ファイル取込). ``done``
+def held_summary(held: Sequence[tuple[str, Finding]], done: bool = True) -> str:
+    """What both faces say when cells were left out (README: 回収ファイル取込), of ``held``
+    (file name, finding): counted by cell, as it says, not by reason (a formula's #REF! in
+    a file no application calculated is two reasons for one cell, and was 「2 か所」). ``done``
     False: nothing was written (a dry run, an import cancelled), and it is said of what the
     import would do, not of what 取込履歴 holds."""
+    count = len({(name, f.place) for name, f in held})
     if not done:
         return (f"取り込まないセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします"
                 f"（ほかの行は取り込みます）。取り込むと、場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にも"
