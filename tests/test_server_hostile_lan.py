@@ -4,6 +4,7 @@ socket to a real server (test_server.serving), the answer and the request log re
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from pathlib import Path
@@ -181,3 +182,110 @@ def test_a_flood_of_one_kind_of_record_that_stops_is_counted_when_its_minute_end
     said = [line for line in lines if "outcome=接続数の上限" in line]
     held = sum(int(m.group(1)) for line in said for m in [re.search(r" repeats=(\d+)", line)] if m)
     assert len(said) + held == sent and len(said) == 2, said          # each one counted, in two lines
+
+
+def _letters(n: int) -> str:
+    """An IPv6 address of its own for ``n``, in hex letters only (kind() folds digits)."""
+    out = ""
+    for _ in range(8):
+        out, n = out + "abcdef"[n % 6], n // 6
+    return f"fe{out[:4]}:{out[4:]}::a"
+
+
+def test_a_flood_of_client_addresses_within_a_minute_is_bounded_and_every_request_counted(monkeypatch):
+    """One LAN host may have any number of IPv6 addresses (privacy addresses, a scanner making
+    its own). server.log.Quiet kept a window per client and outcome until its minute ended, so
+    20,000 addresses in a minute were 20,000 windows, and each new one past 1,000 walked them
+    all (40,000 took minutes: the worker's event loop with it). Past MAX_KEYS the addresses are
+    counted together (client （ほか多数）), on a line of their own; every request is a line or
+    in a count. The same for uvicorn's and asyncio's records (OnceAMinute), whose kinds can
+    hold an address's letters."""
+    import logging
+    import time as clock
+
+    from renkei_xl.server import log as server_log
+
+    said: list[str] = []
+    monkeypatch.setattr(server_log, "held_back", lambda key, held: said.append((key, held)))
+    now = [0.0]
+    quiet, sent = server_log.Quiet(clock=lambda: now[0]), 2 * server_log.MAX_KEYS
+    started = clock.perf_counter()
+    written = sum(quiet.let((_letters(n), "鍵が違う"))[0] for n in range(sent))
+    assert clock.perf_counter() - started < 10           # no pass over every key per new one
+    assert len(quiet._windows) <= server_log.MAX_KEYS + 1
+    quiet.say_held()
+    assert said == [((server_log.OTHERS, "鍵が違う"), sent - written)] and written == server_log.MAX_KEYS + 10
+    now[0] = 61.0                                         # a minute on: the next addresses have their windows
+    assert quiet.let(("fe80::b", "鍵が違う")) == (True, None) and len(quiet._windows) == 1
+
+    records: list[logging.LogRecord] = []
+    monkeypatch.setattr(server_log.log, "warning", lambda _fmt, text: records.append(text))
+    gate = server_log.OnceAMinute(clock=lambda: now[0])
+    passed = sum(gate.filter(logging.LogRecord("py.warnings", logging.WARNING, __file__, 1,
+                                               f"unclosed <socket raddr=('{_letters(n)}', 5)>", None, None))
+                 for n in range(sent))
+    assert len(gate._last) <= server_log.MAX_KEYS + 1 and len(gate._latest) <= 1
+    gate.say_held()
+    assert passed == server_log.MAX_KEYS + 1 and len(records) == 1, records
+    assert f"source={server_log.OTHERS}" in records[0] and f"repeats={sent - passed}" in records[0], records
+
+
+def test_a_million_addresses_in_a_minute_hold_a_few_megabytes():
+    """The memory a worker's Quiet holds after 1,000,000 client addresses within one minute,
+    measured (the process's resident memory, Linux's /proc): a few megabytes, as after
+    10,000. Before MAX_KEYS, about 240 bytes an address (tracemalloc: 20,000 held 4.6 MB,
+    40,000 9.3 MB), so a million held about 240 MB, in each of a worker's two Quiets."""
+    import gc
+
+    from renkei_xl.server import log as server_log
+
+    def resident() -> int:
+        gc.collect()
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    saved, server_log.log.disabled = server_log.log.disabled, True      # the lines themselves are not measured
+    try:
+        quiet = server_log.Quiet(clock=lambda: 0.0)
+        before, started = resident(), time.monotonic()
+        for n in range(1_000_000):
+            quiet.let((_letters(n), "鍵が違う"))
+            if n % 10_000 == 0:         # a pass over every window per new one: hours
+                assert time.monotonic() - started < 60, f"{n:,} addresses took a minute"
+        grown = resident() - before
+    finally:
+        server_log.log.disabled = saved
+    print(f"Quiet after 1,000,000 addresses in a minute: {grown / 1e6:.1f} MB more, {len(quiet._windows):,} kept")
+    assert grown < 20e6 and len(quiet._windows) <= server_log.MAX_KEYS + 1, grown
+
+
+def test_requests_from_more_addresses_than_are_kept_are_each_a_line_or_counted_over_real_sockets(licensed, monkeypatch):  # noqa: F811
+    """The bound over real connections: 200 clients, each from an address of its own (every
+    127.x.y.z is this machine on Linux), each one request without the key, against a worker
+    keeping 50 addresses (MAX_KEYS made 50; the minute a second). The first 50 addresses are
+    lines as ever, the others go under （ほか多数）: their first 10 lines with their own address,
+    the rest counted on one line as the minute ends. Every request is a line or in a count."""
+    import re
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server import log as server_log
+    from renkei_xl.server.config import ServerConfig
+    from renkei_xl.server.connections import TimelyH11Protocol
+    from test_server import _InThread, _one_response, _request_log
+
+    monkeypatch.setattr(server_log, "REPEAT_SECONDS", 1.0)
+    monkeypatch.setattr(server_log, "MAX_KEYS", 50)
+    clients = [f"127.0.{1 + n // 250}.{1 + n % 250}" for n in range(200)]
+    guard = server_app.create_app(ServerConfig(Path("."), KEY))
+    with _request_log() as lines, _InThread(guard, TimelyH11Protocol) as running:
+        for client in clients:
+            with socket.create_connection(("127.0.0.1", running.port), timeout=10, source_address=(client, 0)) as sock:
+                sock.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+                assert _one_response(sock)[0].startswith(b"HTTP/1.1 401")
+        assert len(guard._quiet._windows) <= 50 + 1
+        time.sleep(2.5)                           # the minute (a second) ends
+    said = [line for line in lines if "outcome=鍵が違う" in line]
+    shown = {m.group(1) for line in said for m in [re.match(r"request=[0-9a-f]{8} client=(\S+) ", line)] if m}
+    others = [line for line in said if line.startswith(f"request=- client={server_log.OTHERS} ")]
+    assert len(others) == 1 and len(shown) == 50 + 10, said
+    assert len(shown) + int(others[0].rsplit("repeats=", 1)[1]) == len(clients), said
+    assert shown <= set(clients)

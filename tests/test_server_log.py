@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 import xlwings
 
 from serve_refusal import serve_in_process
@@ -180,3 +183,81 @@ def test_without_log_the_request_log_goes_beside_the_error_log_given(tmp_path, m
     assert not (home / "state").exists()
     err = stderr.read_bytes().decode("utf-8")
     assert f"記録 {folder / 'renkei-xl-server.log'}、エラーログ {folder / 'error.log'}" in err, err
+
+
+def _held_and_written(lines: list[str], outcome: str) -> tuple[int, int]:
+    """(the lines of ``outcome``, the requests or records they say were held back: repeats=)."""
+    import re
+
+    said = [line for line in lines if f"outcome={outcome} " in line]
+    return len(said), sum(int(m.group(1)) for line in said for m in [re.search(r" repeats=(\d+)", line)] if m)
+
+
+@pytest.mark.parametrize("stop, workers, group", [
+    (signal.SIGTERM, 1, False),       # systemctl stop, kill
+    (signal.SIGINT, 1, True),         # Ctrl+C in its console: to the console's processes, all of them
+    (signal.SIGTERM, 2, False),       # the supervisor stops its workers with SIGTERM
+    (signal.SIGINT, 2, True),
+], ids=["sigterm-1", "ctrl-c-1", "sigterm-2-workers", "ctrl-c-2-workers"])
+def test_the_counts_held_back_are_written_when_the_server_stops_within_their_minute(tmp_path, stop, workers, group):
+    """A scanner's 25 requests without the key are 10 lines and a count of 15 held back
+    (server.log.Quiet), written when their minute ends; 300 idle connections a worker past its
+    256 are one line of uvicorn's record and a count (server.log.OnceAMinute). The server
+    stopped within the minute (Ctrl+C, the service stopped) and the log had the 10 lines and
+    the one, and nothing of the rest: the timers of the minute's end die with the process. The
+    counts are now written as each process's serving ends, before the stop line, in a real
+    ``renkei-xl serve`` stopped by the signal, with one worker and with two."""
+    workdir, log, error_log = tmp_path / "work", tmp_path / "logs" / "requests.log", tmp_path / "logs" / "error.log"
+    workdir.mkdir()
+    port, sent = _free_port(), 25
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    with (tmp_path / "stderr.log").open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workdir", str(workdir), "--workers", str(workers), "--log", str(log),
+                                 "--error-log", str(error_log)], env=env, stdout=err, stderr=err,
+                                start_new_session=True)
+    idle: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "stderr.log").read_text()
+            with contextlib.suppress(httpx.HTTPError):
+                if http_get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        with httpx.Client() as client:        # one connection: one worker, one client's count
+            for n in range(sent):
+                assert client.post(f"http://127.0.0.1:{port}/buttons/check", content=b"{}", timeout=10,
+                                   headers={"Authorization": f"old-key-{n}"}).status_code == 401
+        for _ in range(300 * workers):        # sending nothing: past the limit, the oldest are closed
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(1.0)
+        closed = 0
+        for sock in idle:
+            sock.setblocking(False)
+            try:
+                closed += sock.recv(1) == b""
+            except BlockingIOError:
+                pass
+            except ConnectionResetError:
+                closed += 1
+        assert closed >= (300 - 256) * workers, closed
+        assert _lines_with(log, "outcome=鍵が違う")
+        time.sleep(0.5)                       # the guard's lines are written after the answers
+        if group:
+            os.killpg(proc.pid, stop)
+        else:
+            proc.send_signal(stop)
+        assert proc.wait(timeout=60) == 0, (tmp_path / "stderr.log").read_text()
+    finally:
+        for sock in idle:
+            sock.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    stopped = max(n for n, line in enumerate(lines) if "renkei-xl サーバーを停止しました" in line)
+    written, held = _held_and_written(lines[:stopped], "鍵が違う")
+    assert (written, held) == (10 + 1, sent - 10), lines        # 10 lines, and one with the count of the others
+    written, held = _held_and_written(lines[:stopped], "接続数の上限")
+    assert written + held == closed and written <= 2 * workers and held, (closed, lines)

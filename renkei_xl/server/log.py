@@ -25,12 +25,15 @@ is written once a minute with its count (``OnceAMinute``).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
 import sys
 import time
 import traceback
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
@@ -187,6 +190,7 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
     embedding) and, when given, the error log file (tracebacks), each rotated past
     ``max_bytes`` (LOG_BYTES when None)."""
     utf8_stderr()
+    _say_held_at_exit()
     sys.unraisablehook = _unraisable
     logging.captureWarnings(True)           # to the request log as lines of their own (FORWARDED)
     logger = logging.getLogger(LOGGER)
@@ -468,20 +472,31 @@ class OnceAMinute(logging.Filter):
     """Lets one record of a kind (``kind``) through per ``every`` seconds; the next one it
     lets through carries ``repeats``, how many it held back. A flood of one kind (accept
     failing while files are short, thousands of accept retries failing at a stop) is so a
-    line a minute, whatever each record says of its own instance."""
+    line a minute, whatever each record says of its own instance.
 
-    def __init__(self, every: Optional[float] = None, clock=time.monotonic):
+    At most ``keys`` kinds (MAX_KEYS) are kept within a minute: a kind's first line text can
+    hold what digits do not say (an IPv6 peer's letters in a warning about its socket), and
+    the maps grew without bound within the minute. Kinds past that are one kind, OTHER_KINDS,
+    its count on a line of its own (``_say``)."""
+
+    def __init__(self, every: Optional[float] = None, clock=time.monotonic, keys: Optional[int] = None):
         super().__init__()
         self.every, self.clock = REPEAT_SECONDS if every is None else every, clock
-        self._last: dict[tuple, float] = {}
+        self.keys = MAX_KEYS if keys is None else keys
+        self._last: OrderedDict[tuple, float] = OrderedDict()   # the oldest minute first (_forget)
         self._held: dict[tuple, int] = {}
         self._latest: dict[tuple, logging.LogRecord] = {}     # the last record held back of a kind
+        _KEEPERS.add(self)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "held_said", False):      # the last one held back, said as the minute ends
             return True
         key = kind(record)
         now = self.clock()
+        if key not in self._last:
+            self._forget(now)
+            if len(self._last) >= self.keys:
+                key = OTHER_KINDS
         last = self._last.get(key)
         if last is not None and now - last < self.every:
             self._held[key] = self._held.get(key, 0) + 1
@@ -489,14 +504,43 @@ class OnceAMinute(logging.Filter):
             if self._held[key] == 1:
                 self._said_at_end(key, last)
             return False
-        if len(self._last) > 1000:          # kinds seen long ago: forgotten, so the maps stay small
-            self._last = {k: t for k, t in self._last.items() if now - t < self.every}
-            self._held = {k: n for k, n in self._held.items() if k in self._last}
-            self._latest = {k: r for k, r in self._latest.items() if k in self._held}
-        self._last[key] = now
+        if key == OTHER_KINDS:
+            self._say(key)                  # the others' count on its own line, not on this record's
+        else:
+            record.repeats = self._held.pop(key, 0) or None
         self._latest.pop(key, None)
-        record.repeats = self._held.pop(key, 0) or None
+        self._last[key] = now
+        self._last.move_to_end(key)
         return True
+
+    def _forget(self, now: float) -> None:
+        """Kinds whose minute has ended, oldest first, dropped with their count said: each
+        kind is dropped once, so a flood of new kinds costs no pass over all of them."""
+        while self._last:
+            key, last = next(iter(self._last.items()))
+            if now - last < self.every:
+                return
+            self._say(key)
+            del self._last[key]
+
+    def _say(self, key: tuple) -> None:
+        """The count held back of ``key`` written now: its last record, with ``repeats`` the
+        others; of OTHER_KINDS, a line of its own (the records held were of many kinds)."""
+        held, record = self._held.pop(key, 0), self._latest.pop(key, None)
+        if not held or record is None:
+            return
+        if key == OTHER_KINDS:
+            log.warning("%s", line(request="-", client="-", outcome=OTHER_KINDS_OUTCOME, source=OTHERS,
+                                   text=OTHER_KINDS_TEXT.format(keys=self.keys), repeats=held))
+            return
+        record.repeats = (held - 1) or None
+        record.held_said = True
+        logging.getLogger(record.name).handle(record)
+
+    def say_held(self) -> None:
+        """Every count held back, written now (the process is stopping: ``say_held``)."""
+        for key in list(self._held):
+            self._say(key)
 
     def _said_at_end(self, key: tuple, last: float) -> None:
         """The last record held back of ``key`` let through as its minute ends (it happened;
@@ -512,12 +556,8 @@ class OnceAMinute(logging.Filter):
             return
 
         def said() -> None:
-            if self._last.get(key) != last or not self._held.get(key):
-                return
-            record = self._latest.pop(key)
-            record.repeats = (self._held.pop(key) - 1) or None
-            record.held_said = True
-            logging.getLogger(record.name).handle(record)
+            if self._last.get(key) == last:
+                self._say(key)
 
         loop.call_later(max(last + self.every - self.clock(), 0.0), said)
 
@@ -536,26 +576,40 @@ class Quiet:
     ``every`` seconds (REPEAT_SECONDS when None), the rest counted and reported on the next
     line written, or, when none comes within the window, on a line of their own as it ends
     (``held_back``). Reported only on the next line, a flood that stopped (a scanner gone)
-    was never counted: the log had its first lines and no trace of the rest."""
+    was never counted: the log had its first lines and no trace of the rest.
 
-    def __init__(self, every: Optional[float] = None, burst: Optional[int] = None, clock=time.monotonic):
+    At most ``keys`` clients and outcomes (MAX_KEYS) are kept within a window: one LAN host
+    may have any number of IPv6 addresses (privacy addresses, a scanner making its own), and
+    a window per address grew the worker's memory without bound within the minute. A key
+    past that is counted with the others past it (client OTHERS, per outcome): its first
+    ``burst`` lines written as ever, with their own address, the rest counted on a line of
+    their own (``held_back``), never on one client's line."""
+
+    def __init__(self, every: Optional[float] = None, burst: Optional[int] = None, clock=time.monotonic,
+                 keys: Optional[int] = None):
         self.every = REPEAT_SECONDS if every is None else every
         self.burst, self.clock = QUIET_BURST if burst is None else burst, clock
-        self._windows: dict[tuple, list] = {}      # key -> [start, written, held]
+        self.keys = MAX_KEYS if keys is None else keys
+        self._windows: OrderedDict[tuple, list] = OrderedDict()   # key -> [start, written, held], oldest first
+        _KEEPERS.add(self)
 
     def let(self, key: tuple) -> tuple[bool, Optional[int]]:
         """(whether to write this line, how many were held back before it)."""
         now = self.clock()
         window = self._windows.get(key)
+        if window is None:
+            self._forget(now)
+            if len(self._windows) >= self.keys:
+                key = (OTHERS, key[1])
+                window = self._windows.get(key)
         if window is None or now - window[0] >= self.every:
-            if len(self._windows) > 1000:      # kinds seen long ago: forgotten, so the map stays small
-                for gone, ended in [(k, w) for k, w in self._windows.items() if now - w[0] >= self.every]:
-                    if ended[2]:                   # its count not said yet (its timer still to come)
-                        held_back(gone, ended[2])
-                        ended[2] = 0
-                    del self._windows[gone]
             held = window[2] if window is not None else 0
             self._windows[key] = [now, 1, 0]
+            self._windows.move_to_end(key)
+            if key[0] == OTHERS:            # many clients' count: a line of its own
+                if held:
+                    held_back(key, held)
+                return True, None
             return True, held or None
         if window[1] < self.burst:
             window[1] += 1
@@ -564,6 +618,26 @@ class Quiet:
         if window[2] == 1:
             self._said_at_end(key, window)
         return False, None
+
+    def _forget(self, now: float) -> None:
+        """Windows that have ended, oldest first, dropped with their count said (its timer, if
+        any, finds it gone): each dropped once, so a flood of new addresses costs no pass over
+        all of them (the pass made for every new key past 1,000 took minutes for 100,000)."""
+        while self._windows:
+            key, window = next(iter(self._windows.items()))
+            if now - window[0] < self.every:
+                return
+            del self._windows[key]
+            if window[2]:
+                held, window[2] = window[2], 0
+                held_back(key, held)
+
+    def say_held(self) -> None:
+        """Every count held back, written now (the process is stopping: ``say_held``)."""
+        for key, window in list(self._windows.items()):
+            if window[2]:
+                held, window[2] = window[2], 0
+                held_back(key, held)
 
     def _said_at_end(self, key: tuple, window: list) -> None:
         """The count of ``window`` written as it ends, unless a line of ``key`` has said it by
@@ -589,6 +663,52 @@ def held_back(key: tuple, held: int) -> None:
     later line of theirs counted: ``request=-``, for no one request, with ``repeats=``."""
     client, outcome = key
     log.info("%s", line(request="-", client=client, outcome=outcome, repeats=held))
+
+
+# Keys (a client and outcome; a kind of record) Quiet and OnceAMinute keep within a minute,
+# a few hundred bytes each: about 3 MB a map at most. Past them, OTHERS stands for the rest.
+MAX_KEYS = 10_000
+OTHERS = "（ほか多数）"
+OTHER_KINDS = (OTHERS, "", "")
+OTHER_KINDS_OUTCOME = "ほかの種類の記録"
+OTHER_KINDS_TEXT = "1 分間の記録の種類が {keys} を超えたため、超えた種類の記録は種類を分けずに数えました"
+
+# Every Quiet and OnceAMinute of this process, for their counts to be written at its stop.
+_KEEPERS: "weakref.WeakSet" = weakref.WeakSet()
+_AT_EXIT: list[bool] = []
+
+
+def say_held() -> None:
+    """Every count held back in this process written now: the process is stopping. Its timers
+    at the minute's end never come then, and a scanner's requests past the first lines, the
+    server stopped within the minute (Ctrl+C, the service stopped, a worker replaced), left
+    no trace. Called where each process's serving ends: ``serve`` before its stop line (one
+    process, and the supervisor of workers), each worker as uvicorn says it has finished
+    (``AtStop``), and at the interpreter's exit for what came after (``configure``)."""
+    for keeper in list(_KEEPERS):
+        keeper.say_held()
+
+
+def _say_held_at_exit() -> None:
+    if not _AT_EXIT:
+        atexit.register(say_held)       # before logging's own shutdown (registered at its import)
+        _AT_EXIT.append(True)
+
+
+# uvicorn's last record of a process that served (a worker, or the one process): its server
+# has shut down, its connections are closed. A worker stopped by SIGTERM ends right after it,
+# by the signal uvicorn raises again under the default handler: no atexit, no finally of ours.
+FINISHED = re.compile(r"Finished server process \[\d+\]")
+
+
+class AtStop(logging.Filter):
+    """On uvicorn's logger: the held counts written (``say_held``) when uvicorn says its server
+    process has finished, before the line itself goes on (it is INFO chatter: not written)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if FINISHED.fullmatch(record.getMessage()):
+            say_held()
+        return True
 
 
 class Forwarded(logging.Handler):
@@ -643,10 +763,11 @@ def _outcome(record: logging.LogRecord, first: str) -> str:
 def uvicorn_log_config() -> dict:
     """uvicorn's ``log_config``: its loggers and asyncio's to ``Forwarded`` through one
     ``OnceAMinute``. uvicorn applies it in every process it starts (workers included). The
-    supervisor's logger passes INFO on, for ``_raised`` to pick what IT must read."""
+    supervisor's logger passes INFO on, for ``_raised`` to pick what IT must read, and for
+    ``AtStop`` to write the held counts as a worker's serving ends."""
     return {"version": 1, "disable_existing_loggers": False,
-            "filters": {"repeats": {"()": f"{__name__}.OnceAMinute"}},
+            "filters": {"repeats": {"()": f"{__name__}.OnceAMinute"}, "at_stop": {"()": f"{__name__}.AtStop"}},
             "handlers": {"forwarded": {"()": f"{__name__}.Forwarded", "filters": ["repeats"]}},
             "loggers": {name: {"handlers": ["forwarded"], "level": "INFO" if name == "uvicorn.error" else "WARNING",
-                               "propagate": False}
+                               "propagate": False, **({"filters": ["at_stop"]} if name == "uvicorn.error" else {})}
                         for name in FORWARDED}}

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import KEY_ENV, ServerConfig
-from .log import configure
+from .log import configure, say_held
 
 # With several worker processes, uvicorn imports the app in each of them: the settings
 # travel in this variable, the key the server started with in RENKEI_XL_SERVER_KEY (the
@@ -91,6 +91,9 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     try:
         failed = _run(uvicorn, config, options, workers, tls)
     finally:
+        # The counts held back (server.log.say_held) before the stop line: the process's
+        # own (one process), the supervisor's records' (workers say theirs as they end).
+        say_held()
         # The start has its line: so has the stop, or a server that ended (a stop, a
         # restart of the machine) looked in the log like one that had no clicks.
         log.info("renkei-xl サーバーを停止しました: %s", url)
