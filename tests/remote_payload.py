@@ -871,6 +871,16 @@ def remote_book(payload: dict):
     return xw.Book(impl=App(apps=None, add_book=False).books.open(json=copy.deepcopy(payload)))
 
 
+def click_said(path: Path, button, client: str = VBA) -> str:
+    """What a click of ``button`` (a function of renkei_xl.excel.buttons) on the saved
+    workbook ``path`` says in its alerts, its actions replayed on the model of ``client``
+    (VBA's, as the server's buttons are): the button face of a faces test in one call."""
+    payload = payload_from_file(path, client=client)
+    book = remote_book(payload)
+    button(book)
+    return "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+
+
 # -------------------------------------------------------------------- the model
 
 @dataclass

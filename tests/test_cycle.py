@@ -1437,7 +1437,9 @@ def test_refused_file_does_not_block_the_good_ones(cycle):
     assert cell_of(master, "千歳市", "04-1", "実績値") == 1
 
 
-def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
+def _older_after_newer(cycle, tmp_path):
+    """小樽市's return of 04-1 = 7 (saved 4/10) imported, then its older one of 5 (saved 4/5)
+    offered: the master, the older file and what collect said of it, having written nothing."""
     master, issued, _ = cycle
     old, new = tmp_path / "old" / "小樽市_2023年度_入力.xlsx", tmp_path / "new" / "小樽市_2023年度_入力.xlsx"
     for path, value in ((old, 5), (new, 7)):
@@ -1452,6 +1454,11 @@ def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
     before = master.read_bytes()
     report = collect(master, [old])
     assert master.read_bytes() == before
+    return master, old, report
+
+
+def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
+    master, old, report = _older_after_newer(cycle, tmp_path)
     assert "古いファイル" in report.refused[0].reason and OLDER_REMEDY in report.refused[0].reason
 
     forced = collect(master, [old], force=True)
@@ -1462,16 +1469,8 @@ def test_older_submission_is_refused_unless_forced(cycle, tmp_path):
 def test_an_older_submission_saved_again_is_taken_as_the_newest_as_its_refusal_says(cycle, tmp_path):
     """The refusal of an older file told staff to add --force, which a button cannot; it says
     to save the file again, and a file saved again (its save time now) is imported."""
-    master, issued, _ = cycle
-    old, new = tmp_path / "old" / "小樽市_2023年度_入力.xlsx", tmp_path / "new" / "小樽市_2023年度_入力.xlsx"
-    for path, value in ((old, 5), (new, 7)):
-        path.parent.mkdir()
-        path.write_bytes(issued["小樽市"].read_bytes())
-        set_cell(path, "小樽市", "04-1", "実績値", value)
-    set_modified(old, dt.datetime(2024, 4, 5, 10, 0, tzinfo=dt.timezone.utc))
-    set_modified(new, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
-    assert collect(master, [new]).written is not None
-    assert "上書き保存してから" in collect(master, [old]).refused[0].reason
+    master, old, report = _older_after_newer(cycle, tmp_path)
+    assert "上書き保存してから" in report.refused[0].reason
     set_modified(old, dt.datetime.now(dt.timezone.utc))          # as Excel's save stamps it
     again = collect(master, [old])
     assert not again.refused and again.written is not None

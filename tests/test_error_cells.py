@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import calc_pr_as_excel_saves, saved_by_excel, saved_once, write_members
-from remote_payload import VBA, apply_actions, file_grid, payload_from_file, read_both_ways, remote_book
+from remote_payload import VBA, apply_actions, click_said, file_grid, payload_from_file, read_both_ways, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
 from renkei_xl.cli.workbook import init_master
@@ -215,10 +215,7 @@ def split_face(path: Path, face: str, monkeypatch) -> str:
             code = main(["split", path.name, "--outdir", c.SPLIT_DIR])
         assert code == 2, out.getvalue()
         return out.getvalue()
-    payload = payload_from_file(path, client=VBA)
-    book = remote_book(payload)
-    buttons.split(book)
-    return "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+    return click_said(path, buttons.split)
 
 
 @pytest.mark.parametrize("sheet,ref,head,error,face", SPLIT_CASES,
@@ -614,10 +611,7 @@ def _keinen_refused(sample, tmp_path, monkeypatch, sheet: str, ref: str, error: 
             code, said = cli("rollover", "2023.xlsm", "-o", "2024.xlsm")
             assert code == 2, said
         else:
-            payload = payload_from_file(old, client=VBA)
-            book = remote_book(payload)
-            buttons.rollover(book)
-            said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+            said = click_said(old, buttons.rollover)
         assert [p.name for p in tmp_path.glob("*.xlsm")] == ["2023.xlsm"], said
     return said
 
@@ -681,10 +675,7 @@ def test_an_error_anywhere_in_keinen_is_named(sample, tmp_path, monkeypatch, she
     monkeypatch.chdir(tmp_path)
     path = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error)
     if how == "button":
-        payload = payload_from_file(path, client=VBA)
-        book = remote_book(payload)
-        buttons.recalc(book)
-        said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+        said = click_said(path, buttons.recalc)
         if ref in KEINEN_KEPT_ONLY:
             assert "エラー値" not in said and "中止" not in said, said
             return
@@ -1004,10 +995,7 @@ def test_the_confirmed_export_names_an_error_in_the_logs_municipality(sample, is
     else:
         from renkei_xl.excel import buttons
 
-        payload = payload_from_file(master, client=VBA)
-        book = remote_book(payload)
-        buttons.export(book)
-        said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+        said = click_said(master, buttons.export)
         written = any((master.parent / c.EXPORT_DIR).glob("*.xlsx"))
     assert written != refused, said
     assert (f"シート「{c.IMPORT_LOG}」の {c.IMPORT_LOG}!{ref}「{error}」 はエラー値です" in said) == refused, said

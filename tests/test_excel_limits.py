@@ -12,32 +12,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import LICENSE_ENV, apply_actions, file_rows, payload_from_file, remote_book
+from remote_payload import apply_actions, file_rows, payload_from_file, remote_book
 from renkei_xl.cli import main as cli_main
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.contract_read import REGION_MAX
 from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
-
-
-@pytest.fixture(scope="module")
-def licensed():
-    """The remote engine, with the noncommercial key set for these tests only (as test_buttons)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(*LICENSE_ENV)
-        import xlwings as xw
-
-        if "remote" not in [e.name for e in xw.engines]:
-            from xlwings.main import Engine
-            from xlwings.pro import _xlremote
-
-            xw.engines.add(Engine(impl=_xlremote.engine))
-        yield
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory, licensed) -> Path:
-    return init_master(tmp_path_factory.mktemp("master") / "master.xlsm", sample="fy2023")
+from test_buttons import licensed, master  # noqa: F401  (the remote engine; the FY2023 master, once a module)
 
 
 def _with_region(master: Path, target: Path, region: str) -> Path:

@@ -12,7 +12,7 @@ import shutil
 import zipfile
 
 from conftest import write_members
-from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+from remote_payload import click_said
 from renkei_xl.cli import main
 from renkei_xl.core import contract as c
 from renkei_xl.excel import buttons
@@ -61,9 +61,6 @@ def test_a_click_of_collect_orders_no_return_by_a_save_time_ahead_of_now(sample,
                                                    parts["xl/worksheets/sheet1.xml"], count=1)
         write_members(path, parts)
     monkeypatch.chdir(master.parent)
-    payload = payload_from_file(master, client=VBA)
-    book = remote_book(payload)
-    buttons.collect(book)
-    said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+    said = click_said(master, buttons.collect)
     assert f"同じ市町村（{MUNI}）のファイル「{ahead.name}」「{right.name}」のどれが新しいか、保存日時から決められない" in said, said
     assert "04-1 実績値" not in said, said

@@ -94,7 +94,7 @@ def test_a_click_of_collect_holds_a_formula_result_no_application_calculated(sam
     """The button face (xlwings' VBA client, replayed on the model of Excel) reads the returned
     file as the command line does: split's own file (it carries the flag) with 04-1's 実績値
     made =6+15, result 0, by a tool that does not calculate: the row held, the same sentence."""
-    from remote_payload import VBA, apply_actions, payload_from_file, remote_book
+    from remote_payload import click_said
     from renkei_xl.core import contract as c
     from renkei_xl.excel import buttons
 
@@ -114,10 +114,7 @@ def test_a_click_of_collect_holds_a_formula_result_no_application_calculated(sam
     rewrite_zip(issued, inbox / issued.name, replace={"xl/worksheets/sheet1.xml": sheet})
     assert FLAGGED.encode() in zipfile.ZipFile(inbox / issued.name).read("xl/workbook.xml")    # as split issued it
     monkeypatch.chdir(master.parent)
-    payload = payload_from_file(master, client=VBA)
-    book = remote_book(payload)
-    buttons.collect(book)
-    said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
+    said = click_said(master, buttons.collect)
     assert f"{MUNI}!{cell} 04-1: 実績値は数式で、保存されている計算結果は計算されたものではないかもしれません" in said, said
     assert "（この行は取り込まず、マスターの値のままです）" in said and "書き換えたセルはありません" in said, said
 
